@@ -1,0 +1,49 @@
+#!/bin/sh
+# Install whatever fhirgate needs from the Debian archive and is missing.
+# Idempotent and quick when nothing is missing; runs as root or through sudo.
+# Usage: deploy/install-deps.sh [--all]   (--all: also the optional tools for
+# the demo, browser tests, fuzzing and benchmarks; the default installs them too
+# because `make check` and `make demo` use them).
+set -eu
+
+PKGS_CORE="build-essential pkg-config libmicrohttpd-dev libgnutls28-dev \
+libcurl4-openssl-dev libssl-dev libjansson-dev libxml2-dev libpq-dev check \
+libsubunit-dev postgresql postgresql-client openssl ca-certificates curl jq"
+PKGS_TOOLS="clang libclang-rt-14-dev afl++ orthanc orthanc-dicomweb dcmtk nginx \
+haproxy wrk chromium nodejs npm valgrind iproute2 procps psmisc"
+
+missing=""
+for p in $PKGS_CORE $PKGS_TOOLS; do
+    case "$p" in
+    # node/npm may come from elsewhere than Debian (the image ships its own):
+    # a working command is enough.
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+    esac
+    st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$st" in
+    "install ok installed") ;;
+    *) missing="$missing $p" ;;
+    esac
+done
+
+if [ -z "$missing" ]; then
+    echo "install-deps: all packages present"
+    exit 0
+fi
+
+echo "install-deps: installing:$missing"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO="sudo"
+    else
+        echo "install-deps: not root and no sudo; install these packages:$missing" >&2
+        exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+echo "install-deps: done"

@@ -1,0 +1,53 @@
+/*
+ * fhirgate — the admin CLI.  Dispatches to one function per command.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "gateway/cli/cli.h"
+
+/* Keep sorted by name; one line per command. */
+static const struct cli_cmd commands[] = {
+    {"version", "print the version", cli_cmd_version},
+};
+
+static void
+usage(FILE *out)
+{
+    fprintf(out, "usage: fhirgate COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n`fhirgate COMMAND --help` describes a command.\n");
+}
+
+int
+cli_cmd_version(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        printf("usage: fhirgate version\n");
+        return CLI_OK;
+    }
+    printf("fhirgate 0.1.0 (FHIR R4 4.0.1)\n");
+    return CLI_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "fhirgate: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return CLI_USAGE;
+}

@@ -1,0 +1,204 @@
+#include <check.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fhir/base/arena.h"
+#include "fhir/base/buf.h"
+#include "fhir/base/err.h"
+#include "fhir/base/rd.h"
+#include "fhir/base/str.h"
+
+static int cleanup_order[4];
+static int cleanup_n;
+
+static void
+note_cleanup(void *obj)
+{
+    cleanup_order[cleanup_n++] = *(int *)obj;
+}
+
+START_TEST(arena_budget_is_enforced)
+{
+    struct base_arena *a = base_arena_new(1000);
+
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(base_arena_alloc(a, 500));
+    ck_assert_ptr_null(base_arena_alloc(a, 600));
+    ck_assert_ptr_nonnull(base_arena_alloc(a, 100));
+    ck_assert_ptr_null(base_arena_zalloc(a, SIZE_MAX / 2, 4)); /* overflow */
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(arena_cleanups_run_newest_first_and_children_die_with_parent)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct base_arena *c = base_arena_child(a, 0);
+    static int one = 1, two = 2, three = 3;
+
+    cleanup_n = 0;
+    ck_assert_int_eq(base_arena_on_free(a, note_cleanup, &one), 0);
+    ck_assert_int_eq(base_arena_on_free(a, note_cleanup, &two), 0);
+    ck_assert_int_eq(base_arena_on_free(c, note_cleanup, &three), 0);
+    ck_assert_ptr_nonnull(base_arena_alloc(c, 100000)); /* big block path */
+    base_arena_free(a);
+    ck_assert_int_eq(cleanup_n, 3);
+    ck_assert_int_eq(cleanup_order[0], 2);
+    ck_assert_int_eq(cleanup_order[1], 1);
+    ck_assert_int_eq(cleanup_order[2], 3);
+}
+END_TEST
+
+START_TEST(arena_child_freed_early_unlinks)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct base_arena *c1 = base_arena_child(a, 0);
+    struct base_arena *c2 = base_arena_child(a, 0);
+    char *s;
+
+    s = base_arena_sprintf(c2, "%s-%d", "x", 42);
+    ck_assert_str_eq(s, "x-42");
+    base_arena_free(c1);
+    s = base_arena_strndup(c2, "abcdef", 3);
+    ck_assert_str_eq(s, "abc");
+    base_arena_free(a); /* frees c2 once; ASan catches a double free */
+}
+END_TEST
+
+START_TEST(arena_alignment_and_many_small_allocations)
+{
+    struct base_arena *a = base_arena_new(0);
+
+    for (int i = 0; i < 10000; i++) {
+        void *p = base_arena_alloc(a, (size_t)(i % 37) + 1);
+
+        ck_assert_ptr_nonnull(p);
+        ck_assert_uint_eq((uintptr_t)p % 16, 0);
+    }
+    ck_assert_uint_gt(base_arena_used(a), 10000);
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(torture_hook_fails_the_nth_allocation)
+{
+    struct base_arena *a;
+
+    (void)base_alloc_fail_after(1);
+    a = base_arena_new(0);
+    ck_assert_ptr_null(a);
+    (void)base_alloc_fail_after(2);
+    a = base_arena_new(0);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_null(base_arena_alloc(a, 10)); /* first chunk is the 2nd */
+    (void)base_alloc_fail_after(0);
+    ck_assert_ptr_nonnull(base_arena_alloc(a, 10));
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(buf_refuses_to_grow_past_max)
+{
+    struct base_buf b;
+
+    base_buf_init(&b, 10);
+    ck_assert_int_eq(base_buf_append_cstr(&b, "0123456789"), BASE_OK);
+    ck_assert_int_eq(base_buf_putc(&b, 'x'), BASE_E_LIMIT);
+    ck_assert_uint_eq(b.len, 10);
+    ck_assert_str_eq(b.data, "0123456789");
+    base_buf_reset(&b);
+    ck_assert_int_eq(base_buf_appendf(&b, "%d-%s", 7, "ab"), BASE_OK);
+    ck_assert_str_eq(b.data, "7-ab");
+    ck_assert_int_eq(base_buf_appendf(&b, "%s", "0123456789"), BASE_E_LIMIT);
+    ck_assert_str_eq(b.data, "7-ab");
+    base_buf_fini(&b);
+    base_buf_fini(&b);
+}
+END_TEST
+
+START_TEST(rd_take_until_and_bounds)
+{
+    struct base_rd rd;
+    struct base_str s;
+    char c;
+
+    base_rd_init(&rd, "MSH|a|b", 7);
+    ck_assert(base_rd_accept(&rd, "MSH"));
+    ck_assert(base_rd_getc(&rd, &c));
+    ck_assert_int_eq(c, '|');
+    s = base_rd_take_until(&rd, '|');
+    ck_assert(base_str_eq_cstr(s, "a"));
+    ck_assert(!base_rd_take(&rd, 5, &s));
+    ck_assert_uint_eq(base_rd_remaining(&rd), 1);
+    s = base_rd_take_until(&rd, '|');
+    ck_assert(base_str_eq_cstr(s, "b"));
+    ck_assert(base_rd_empty(&rd));
+    ck_assert(!base_rd_peek(&rd, &c));
+}
+END_TEST
+
+START_TEST(str_integers_are_strict)
+{
+    int64_t v;
+    uint64_t u;
+
+    ck_assert(base_str_to_i64(BASE_STR_LIT("-9223372036854775808"), &v));
+    ck_assert(v == INT64_MIN);
+    ck_assert(!base_str_to_i64(BASE_STR_LIT("9223372036854775808"), &v));
+    ck_assert(!base_str_to_i64(BASE_STR_LIT(" 1"), &v));
+    ck_assert(!base_str_to_i64(BASE_STR_LIT("1x"), &v));
+    ck_assert(!base_str_to_i64(BASE_STR_LIT(""), &v));
+    ck_assert(!base_str_to_i64(BASE_STR_LIT("-"), &v));
+    ck_assert(base_str_to_u64(BASE_STR_LIT("18446744073709551615"), &u));
+    ck_assert(!base_str_to_u64(BASE_STR_LIT("18446744073709551616"), &u));
+}
+END_TEST
+
+START_TEST(utf8_validation)
+{
+    size_t bad;
+
+    ck_assert(base_utf8_valid("abc \xE4\xB8\xAD\xE6\x96\x87", 10, NULL));
+    ck_assert(!base_utf8_valid("a\xC0\x80", 3, &bad)); /* overlong NUL */
+    ck_assert_uint_eq(bad, 1);
+    ck_assert(!base_utf8_valid("\xED\xA0\x80", 3, &bad)); /* surrogate */
+    ck_assert(!base_utf8_valid("\xF4\x90\x80\x80", 4, &bad)); /* > U+10FFFF */
+    ck_assert(!base_utf8_valid("\xE4\xB8", 2, &bad)); /* truncated */
+    ck_assert(base_utf8_valid("\xF0\x9F\x98\x80", 4, NULL));
+}
+END_TEST
+
+START_TEST(err_first_error_wins)
+{
+    struct base_err err = {0};
+
+    ck_assert_int_eq(base_err_set(&err, BASE_E_PARSE, "structure", "PID-3", "bad %s", "field"),
+                     BASE_E_PARSE);
+    ck_assert_int_eq(base_err_set(&err, BASE_E_LIMIT, "too-costly", "x", "later"), BASE_E_LIMIT);
+    ck_assert_int_eq(err.rc, BASE_E_PARSE);
+    ck_assert_str_eq(err.where, "PID-3");
+    ck_assert_str_eq(err.msg, "bad field");
+    ck_assert_str_eq(base_rc_name(BASE_E_LIMIT), "limit");
+    base_err_clear(&err);
+    ck_assert_int_eq(err.rc, 0);
+}
+END_TEST
+
+Suite *fhir_base_suite(void)
+{
+    Suite *s = suite_create("fhir_base");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, arena_budget_is_enforced);
+    tcase_add_test(tc, arena_cleanups_run_newest_first_and_children_die_with_parent);
+    tcase_add_test(tc, arena_child_freed_early_unlinks);
+    tcase_add_test(tc, arena_alignment_and_many_small_allocations);
+    tcase_add_test(tc, torture_hook_fails_the_nth_allocation);
+    tcase_add_test(tc, buf_refuses_to_grow_past_max);
+    tcase_add_test(tc, rd_take_until_and_bounds);
+    tcase_add_test(tc, str_integers_are_strict);
+    tcase_add_test(tc, utf8_validation);
+    tcase_add_test(tc, err_first_error_wins);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -103,5 +103,17 @@ fuzz: $(FUZZ_BINS)
 	  test/fuzz/run.sh build/fuzz/test/fuzz_$$t $$t $(FUZZ_SECONDS) || exit 1; done
 
 # ------------------------------------------------------------------ bench --
+# test/bench/bench_NAME.c becomes $(BUILD)/test/bench_NAME; test/bench/bench_NAME.sh
+# runs it against its peer (see test/bench/run.sh for the output protocol).
+BENCH_SRCS := $(sort $(wildcard test/bench/bench_*.c))
+BENCH_BINS := $(patsubst test/bench/%.c,$(BUILD)/test/%,$(BENCH_SRCS))
+$(call obj,$(BENCH_SRCS)): CFLAGS += -Wno-missing-prototypes
+$(BUILD)/test/bench_%: $(BUILD)/obj/test/bench/bench_%.o $(call obj,$(SUPPORT_SRCS)) $(ALL_LIBS)
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LINK_LIBS) $(LDLIBS)
+.PHONY: bench-programs
+bench-programs: $(BENCH_BINS)
+
 bench: deps
-	@if [ -x test/bench/run.sh ]; then test/bench/run.sh; else echo "no benchmarks yet"; fi
+	@test/bench/run.sh

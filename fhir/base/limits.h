@@ -24,4 +24,17 @@
 #define BASE_LIMIT_HTTP_MAX_PARAMS     64u
 #define BASE_LIMIT_HTTP_MAX_PARAM_LEN  2048u
 
+/* --- Master patient index (gateway/mpi) ----------------------------------- */
+#define GW_MPI_LIMIT_NAME           256u  /* bytes of one name text/part */
+#define GW_MPI_LIMIT_SYSTEM         256u  /* bytes of an identifier system */
+#define GW_MPI_LIMIT_VALUE          128u  /* bytes of an identifier value */
+#define GW_MPI_LIMIT_MEMBER         64u   /* bytes of a member id */
+#define GW_MPI_LIMIT_ADDRESS        512u  /* bytes of one address part or text */
+#define GW_MPI_LIMIT_PHONE          64u   /* bytes of one telecom value */
+#define GW_MPI_LIMIT_LIST           64u   /* identifiers / names / telecoms / addresses read */
+#define GW_MPI_LIMIT_PATIENT_DOC    (256u << 10) /* bytes of one reported Patient */
+#define GW_MPI_LIMIT_CANDIDATES     256u  /* candidate records scored per ingest */
+#define GW_MPI_LIMIT_PDQ_COUNT      100u  /* persons in one PDQm answer */
+#define GW_MPI_LIMIT_REVIEW_PAGE    500u  /* review items in one list */
+
 #endif /* FHIR_BASE_LIMITS_H */

@@ -1,0 +1,653 @@
+/*
+ * gateway/mpi/ingest.c — linking a reported identity to a regional person.
+ *
+ * Order of evidence:
+ *   1. the same record reported again (member + local identifier): update;
+ *   2. a valid resident identity number held by exactly one person: link
+ *      deterministically, whatever the demographics say (names are typed
+ *      differently at each hospital; the number is checked by GB 11643);
+ *   3. Fellegi–Sunter score against the persons found through the blocking
+ *      keys: >= upper links, [lower, upper) queues for review, else a new
+ *      person.  A candidate whose records carry a different valid resident
+ *      identity number is never linked nor proposed; a pair caught by the
+ *      twin guard, or two persons above the upper threshold, go to review.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fhir/base/arena.h"
+#include "fhir/base/limits.h"
+#include "fhir/base/log.h"
+#include "fhir/json/fhir_json.h"
+#include "gateway/mpi/mpi_int.h"
+
+/* pg_advisory_xact_lock key serializing ingests ("MPI" in ASCII). */
+#define INGEST_LOCK "5066825"
+#define MAX_REVIEWS 5
+#define ACTOR "mpi"
+
+struct cand {
+    int64_t person_pk;
+    const char *person_id;
+    int64_t record_pk;        /* the candidate record of the best pair */
+    struct gw_mpi_score score; /* the best pair */
+    bool blocked;             /* a different valid resident identity number */
+};
+
+struct plan {
+    enum gw_mpi_outcome outcome;
+    int64_t person_pk;        /* link target (0: create a person) */
+    const char *person_id;
+    enum gw_mpi_link_type link;
+    double score;
+    struct cand *review[MAX_REVIEWS];
+    const char *review_reason[MAX_REVIEWS];
+    size_t n_review;
+};
+
+struct gw_mpi_config
+gw_mpi_config_default(void)
+{
+    struct gw_mpi_config c = {
+        .upper = 24.0,
+        .lower = 12.0,
+        .person_system = GW_MPI_PERSON_SYSTEM_DEFAULT,
+        .max_candidates = GW_MPI_LIMIT_CANDIDATES,
+        .today = 0,
+    };
+    return c;
+}
+
+const char *
+gw_mpi_outcome_name(enum gw_mpi_outcome o)
+{
+    switch (o) {
+    case GW_MPI_CREATED:
+        return "created";
+    case GW_MPI_LINKED_DETERMINISTIC:
+        return "linked-deterministic";
+    case GW_MPI_LINKED_PROBABILISTIC:
+        return "linked-probabilistic";
+    case GW_MPI_REVIEW:
+        return "review";
+    case GW_MPI_UPDATED:
+        return "updated";
+    default:
+        return "?";
+    }
+}
+
+const char *
+gw_mpi_link_type_name(enum gw_mpi_link_type t)
+{
+    switch (t) {
+    case GW_MPI_LINK_DETERMINISTIC:
+        return "deterministic";
+    case GW_MPI_LINK_PROBABILISTIC:
+        return "probabilistic";
+    case GW_MPI_LINK_MANUAL:
+        return "manual";
+    case GW_MPI_LINK_SOLE:
+        return "sole";
+    default:
+        return "?";
+    }
+}
+
+int
+mpi_history(PGconn *db, int64_t record_pk, const char *action, int64_t from_person,
+            int64_t to_person, const char *link_type, double score, const char *actor,
+            const char *reason, int64_t merge_id, struct base_err *err)
+{
+    char rec[24];
+    char from[24];
+    char to[24];
+    char sc[32];
+    char mid[24];
+    const char *p[9];
+
+    snprintf(rec, sizeof(rec), "%lld", (long long)record_pk);
+    snprintf(from, sizeof(from), "%lld", (long long)from_person);
+    snprintf(to, sizeof(to), "%lld", (long long)to_person);
+    snprintf(sc, sizeof(sc), "%.4f", score);
+    snprintf(mid, sizeof(mid), "%lld", (long long)merge_id);
+    p[0] = rec;
+    p[1] = action;
+    p[2] = from_person > 0 ? from : NULL;
+    p[3] = to_person > 0 ? to : NULL;
+    p[4] = link_type;
+    p[5] = sc;
+    p[6] = actor;
+    p[7] = reason;
+    p[8] = merge_id > 0 ? mid : NULL;
+    return mpi_cmd(db,
+                   "INSERT INTO mpi.link_history (record_id, action, from_person, to_person, "
+                   "link_type, score, actor, reason, merge_id) "
+                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                   9, p, err);
+}
+
+/* ---- reading candidates --------------------------------------------------------- */
+
+static int
+load_freq(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id,
+          struct gw_mpi_name_freq *f, struct base_err *err)
+{
+    const char *keys[3] = {"*", NULL, NULL};
+    const char *p[1];
+    PGresult *r;
+
+    keys[1] = base_arena_sprintf(a, "h:%s", id->name_han);
+    keys[2] = base_arena_sprintf(a, "p:%s", id->name_py);
+    p[0] = mpi_pg_array(a, keys, 3);
+    ENSURE(keys[1] && keys[2] && p[0], err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+    TRY(mpi_q(db, a, "SELECT key, n FROM mpi.name_freq WHERE key = ANY($1::text[])", 1, p,
+              PGRES_TUPLES_OK, &r, err));
+    memset(f, 0, sizeof(*f));
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *k = mpi_val(r, i, 0);
+        double n = (double)mpi_i64(r, i, 1);
+
+        if (strcmp(k, "*") == 0)
+            f->n_total = n;
+        else if (k[0] == 'h')
+            f->n_han = n;
+        else
+            f->n_py = n;
+    }
+    return BASE_OK;
+}
+
+static struct cand *
+find_cand(struct cand *c, size_t n, int64_t person_pk)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].person_pk == person_pk)
+            return &c[i];
+    }
+    return NULL;
+}
+
+/* Mark persons whose records carry a resident id other than ours. */
+static int
+mark_blocked(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id,
+             struct cand *c, size_t n, struct base_err *err)
+{
+    const char *pks[GW_MPI_LIMIT_CANDIDATES];
+    const char *p[2];
+    PGresult *r;
+
+    if (!id->has_resid || n == 0)
+        return BASE_OK;
+    for (size_t i = 0; i < n; i++)
+        pks[i] = base_arena_sprintf(a, "%lld", (long long)c[i].person_pk);
+    p[0] = mpi_pg_array(a, pks, n);
+    p[1] = id->resid.number;
+    ENSURE(p[0] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+    TRY(mpi_q(db, a,
+              "SELECT DISTINCT person_id FROM mpi.record WHERE person_id = ANY($1::bigint[]) "
+              "AND resident_id IS NOT NULL AND resident_id <> $2",
+              2, p, PGRES_TUPLES_OK, &r, err));
+    for (int i = 0; i < PQntuples(r); i++) {
+        struct cand *x = find_cand(c, n, mpi_i64(r, i, 0));
+
+        if (x != NULL)
+            x->blocked = true;
+    }
+    return BASE_OK;
+}
+
+/* Score every candidate record; keep the best pair per person. */
+static int
+score_candidates(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
+                 const struct gw_mpi_identity *id, struct cand **out, size_t *n_out,
+                 struct base_err *err)
+{
+    const char **keys;
+    const char *p[2];
+    char lim[16];
+    PGresult *r;
+    struct gw_mpi_name_freq freq;
+    size_t nk = 0;
+    size_t n = 0;
+    struct cand *c;
+
+    TRY(mpi_block_keys(a, id, &keys));
+    while (keys[nk] != NULL)
+        nk++;
+    snprintf(lim, sizeof(lim), "%zu", cfg->max_candidates);
+    p[0] = mpi_pg_array(a, keys, nk);
+    p[1] = lim;
+    ENSURE(p[0] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+    TRY(mpi_q(db, a,
+              "SELECT " MPI_RECORD_COLS " FROM mpi.record r JOIN mpi.person p ON p.id = "
+              "r.person_id WHERE r.id IN (SELECT record_id FROM mpi.block WHERE key = "
+              "ANY($1::text[]) LIMIT $2::int)",
+              2, p, PGRES_TUPLES_OK, &r, err));
+    TRY(load_freq(db, a, id, &freq, err));
+    c = BASE_NEW_N(a, struct cand, (size_t)PQntuples(r) + 1);
+    ENSURE(c != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+    for (int i = 0; i < PQntuples(r); i++) {
+        struct mpi_row row;
+        struct gw_mpi_score s;
+        struct cand *x;
+
+        TRY(mpi_row_from_result(a, r, i, &row));
+        gw_mpi_score_pair(id, &row.id, &freq, &s);
+        x = find_cand(c, n, row.person_pk);
+        if (x == NULL) {
+            x = &c[n++];
+            x->person_pk = row.person_pk;
+            x->person_id = row.person_id;
+            x->score.total = -1e9;
+        }
+        if (s.resid_conflict)
+            x->blocked = true;
+        if (s.total > x->score.total) {
+            x->score = s;
+            x->record_pk = row.record_id;
+        }
+    }
+    TRY(mark_blocked(db, a, id, c, n, err));
+    *out = c;
+    *n_out = n;
+    return BASE_OK;
+}
+
+/* ---- deciding ------------------------------------------------------------------------ */
+
+static void
+add_review(struct plan *pl, struct cand *c, const char *reason)
+{
+    if (pl->n_review < MAX_REVIEWS) {
+        pl->review[pl->n_review] = c;
+        pl->review_reason[pl->n_review] = reason;
+        pl->n_review++;
+    }
+}
+
+static void
+decide(const struct gw_mpi_config *cfg, struct cand *c, size_t n, struct plan *pl)
+{
+    struct cand *best = NULL;
+    size_t n_upper = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].blocked)
+            continue;
+        if (c[i].score.total >= cfg->upper && !c[i].score.twin_guard)
+            n_upper++;
+        if (best == NULL || c[i].score.total > best->score.total)
+            best = &c[i];
+    }
+    pl->score = best != NULL ? best->score.total : 0.0;
+    if (best != NULL && n_upper == 1 && best->score.total >= cfg->upper &&
+        !best->score.twin_guard) {
+        pl->outcome = GW_MPI_LINKED_PROBABILISTIC;
+        pl->person_pk = best->person_pk;
+        pl->person_id = best->person_id;
+        pl->link = GW_MPI_LINK_PROBABILISTIC;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].blocked || c[i].score.total < cfg->lower)
+            continue;
+        add_review(pl, &c[i],
+                   n_upper > 1                ? "ambiguous"
+                   : c[i].score.twin_guard    ? "twin-guard"
+                                              : "score");
+    }
+    pl->outcome = pl->n_review > 0 ? GW_MPI_REVIEW : GW_MPI_CREATED;
+    pl->link = GW_MPI_LINK_SOLE;
+}
+
+/* Persons holding this valid resident identity number. */
+static int
+by_resident_id(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id,
+               PGresult **out, struct base_err *err)
+{
+    const char *p[1] = {id->resid.number};
+
+    return mpi_q(db, a,
+                 "SELECT DISTINCT p.id, p.public_id FROM mpi.record r JOIN mpi.person p ON "
+                 "p.id = r.person_id WHERE r.resident_id = $1 AND p.status = 'active' "
+                 "ORDER BY p.id LIMIT 5",
+                 1, p, PGRES_TUPLES_OK, out, err);
+}
+
+static int
+plan_link(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
+          const struct gw_mpi_identity *id, struct plan *pl, struct base_err *err)
+{
+    struct cand *c = NULL;
+    size_t n = 0;
+
+    if (id->has_resid) {
+        PGresult *r;
+
+        TRY(by_resident_id(db, a, id, &r, err));
+        if (PQntuples(r) == 1) {
+            pl->outcome = GW_MPI_LINKED_DETERMINISTIC;
+            pl->person_pk = mpi_i64(r, 0, 0);
+            pl->person_id = base_arena_strdup(a, mpi_val(r, 0, 1));
+            pl->link = GW_MPI_LINK_DETERMINISTIC;
+            pl->score = 0;
+            return BASE_OK;
+        }
+        if (PQntuples(r) > 1) {
+            /* Several persons share it (an earlier unmerge): a human decides. */
+            c = BASE_NEW_N(a, struct cand, (size_t)PQntuples(r));
+            ENSURE(c != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+            for (int i = 0; i < PQntuples(r); i++) {
+                c[i].person_pk = mpi_i64(r, i, 0);
+                c[i].person_id = mpi_val(r, i, 1);
+                add_review(pl, &c[i], "resident-id");
+            }
+            pl->outcome = GW_MPI_REVIEW;
+            pl->link = GW_MPI_LINK_SOLE;
+            return BASE_OK;
+        }
+    }
+    TRY(score_candidates(db, a, cfg, id, &c, &n, err));
+    decide(cfg, c, n, pl);
+    return BASE_OK;
+}
+
+/* ---- writing ---------------------------------------------------------------------------- */
+
+static int
+new_person(PGconn *db, struct base_arena *a, struct plan *pl, struct base_err *err)
+{
+    PGresult *r;
+
+    TRY(mpi_q(db, a, "INSERT INTO mpi.person DEFAULT VALUES RETURNING id, public_id", 0, NULL,
+              PGRES_TUPLES_OK, &r, err));
+    pl->person_pk = mpi_i64(r, 0, 0);
+    pl->person_id = base_arena_strdup(a, mpi_val(r, 0, 1));
+    ENSURE(pl->person_id != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+    return BASE_OK;
+}
+
+static const char *
+fields_json(struct base_arena *a, const struct gw_mpi_score *s)
+{
+    json_t *arr = json_array();
+
+    if (arr == NULL || fhir_json_tie(a, arr) != BASE_OK)
+        return NULL;
+    for (int f = 0; f < GW_MPI_F_COUNT; f++) {
+        json_t *o = json_pack("{s:s, s:s, s:f}", "field", gw_mpi_field_name(f), "level",
+                              gw_mpi_level_name(s->level[f]), "weight",
+                              (double)(int)(s->weight[f] * 100.0) / 100.0);
+
+        if (o == NULL || json_array_append_new(arr, o) != 0)
+            return NULL;
+    }
+    return fhir_json_dump_arena(arr, 0, a, NULL);
+}
+
+static int
+open_reviews(PGconn *db, struct base_arena *a, int64_t record_pk, const struct plan *pl,
+             struct base_err *err)
+{
+    for (size_t i = 0; i < pl->n_review; i++) {
+        const struct cand *c = pl->review[i];
+        const char *p[5];
+
+        p[0] = base_arena_sprintf(a, "%lld", (long long)record_pk);
+        p[1] = base_arena_sprintf(a, "%lld", (long long)c->person_pk);
+        p[2] = base_arena_sprintf(a, "%.4f", c->score.total);
+        p[3] = fields_json(a, &c->score);
+        p[4] = pl->review_reason[i];
+        ENSURE(p[0] && p[1] && p[2] && p[3], err, BASE_E_NOMEM, "exception", "mpi",
+               "out of memory");
+        TRY(mpi_cmd(db,
+                    "INSERT INTO mpi.review (record_id, candidate_person, score, fields, reason) "
+                    "VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT DO NOTHING",
+                    5, p, err));
+    }
+    return BASE_OK;
+}
+
+/* Parameters $1..$17 of the record's demographic columns. */
+static int
+demo_params(struct base_arena *a, const struct gw_mpi_identity *id, const json_t *patient,
+            const char **p, struct base_err *err)
+{
+    p[0] = id->has_resid ? id->resid.number : NULL;
+    p[1] = id->name_han;
+    p[2] = id->name_py;
+    p[3] = id->name_py_family;
+    p[4] = id->name_py_given;
+    p[5] = id->name_latin_only ? "t" : "f";
+    p[6] = base_arena_sprintf(a, "%d", id->birth_year);
+    p[7] = base_arena_sprintf(a, "%d", id->birth_month);
+    p[8] = base_arena_sprintf(a, "%d", id->birth_day);
+    p[9] = base_arena_sprintf(a, "%d", (int)id->sex);
+    p[10] = mpi_pg_array(a, id->phone, id->n_phone);
+    p[11] = id->addr_province;
+    p[12] = id->addr_city;
+    p[13] = id->addr_district;
+    p[14] = id->addr_detail;
+    p[15] = patient != NULL ? fhir_json_dump_arena(patient, 0, a, NULL) : NULL;
+    for (int i = 6; i <= 10; i++)
+        ENSURE(p[i] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+    ENSURE(patient == NULL || p[15] != NULL, err, BASE_E_NOMEM, "exception", "mpi",
+           "out of memory");
+    return BASE_OK;
+}
+
+/* Identifier and blocking-key arrays ($1 systems, $2 values, $3 keys). */
+static int
+key_params(struct base_arena *a, const struct gw_mpi_identity *id, const char **p,
+           struct base_err *err)
+{
+    const char *sys[GW_MPI_MAX_LOCAL_IDS];
+    const char *val[GW_MPI_MAX_LOCAL_IDS];
+    const char **keys;
+    size_t nk = 0;
+
+    for (size_t i = 0; i < id->n_local; i++) {
+        sys[i] = id->local[i].system;
+        val[i] = id->local[i].value;
+    }
+    TRY(mpi_block_keys(a, id, &keys));
+    while (keys[nk] != NULL)
+        nk++;
+    p[0] = mpi_pg_array(a, sys, id->n_local);
+    p[1] = mpi_pg_array(a, val, id->n_local);
+    p[2] = mpi_pg_array(a, keys, nk);
+    ENSURE(p[0] && p[1] && p[2], err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+    return BASE_OK;
+}
+
+/* One round trip: the record, its identifiers, blocking keys, name counts
+ * and the first history row. */
+static const char SQL_INSERT_RECORD[] =
+    "WITH rec AS (INSERT INTO mpi.record (member_id, local_system, local_value, person_id, "
+    "link_type, link_score, resident_id, name_han, name_py, name_py_family, name_py_given, "
+    "name_latin_only, birth_year, birth_month, birth_day, sex, phones, addr_province, "
+    "addr_city, addr_district, addr_detail, resource) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+    "$9, $10, $11, $12, $13, $14, $15, $16, $17::text[], $18, $19, $20, $21, $22::jsonb) "
+    "RETURNING id), "
+    "ids AS (INSERT INTO mpi.identifier (system, value, record_id) SELECT s, v, rec.id FROM "
+    "rec, unnest($23::text[], $24::text[]) AS t(s, v) ON CONFLICT DO NOTHING), "
+    "blk AS (INSERT INTO mpi.block (key, record_id) SELECT k, rec.id FROM rec, "
+    "unnest($25::text[]) AS k ON CONFLICT DO NOTHING), "
+    "frq AS (INSERT INTO mpi.name_freq (key, n) SELECT k, 1 FROM unnest($26::text[]) AS k "
+    "ON CONFLICT (key) DO UPDATE SET n = mpi.name_freq.n + 1), "
+    "his AS (INSERT INTO mpi.link_history (record_id, action, to_person, link_type, score, "
+    "actor) SELECT rec.id, 'link', $4, $5, $6, '" ACTOR "' FROM rec) "
+    "SELECT id FROM rec";
+
+static int
+insert_record(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id,
+              const json_t *patient, const struct plan *pl, int64_t *record_pk,
+              struct base_err *err)
+{
+    const char *p[26];
+    const char *freq[3] = {"*", NULL, NULL};
+    size_t nf = 1;
+    PGresult *r;
+
+    p[0] = id->member;
+    p[1] = id->key.system;
+    p[2] = id->key.value;
+    p[3] = base_arena_sprintf(a, "%lld", (long long)pl->person_pk);
+    p[4] = gw_mpi_link_type_name(pl->link);
+    p[5] = base_arena_sprintf(a, "%.4f", pl->link == GW_MPI_LINK_PROBABILISTIC ? pl->score : 0);
+    TRY(demo_params(a, id, patient, p + 6, err));
+    TRY(key_params(a, id, p + 22, err));
+    if (id->name_han[0] != '\0')
+        freq[nf++] = base_arena_sprintf(a, "h:%s", id->name_han);
+    if (id->name_py[0] != '\0')
+        freq[nf++] = base_arena_sprintf(a, "p:%s", id->name_py);
+    p[25] = mpi_pg_array(a, freq, nf);
+    ENSURE(p[3] && p[5] && p[25] && freq[nf - 1], err, BASE_E_NOMEM, "exception", "mpi",
+           "out of memory");
+    TRY(mpi_q(db, a, SQL_INSERT_RECORD, 26, p, PGRES_TUPLES_OK, &r, err));
+    *record_pk = mpi_i64(r, 0, 0);
+    return BASE_OK;
+}
+
+static const char SQL_UPDATE_RECORD[] =
+    "WITH upd AS (UPDATE mpi.record SET resident_id = $2, name_han = $3, name_py = $4, "
+    "name_py_family = $5, name_py_given = $6, name_latin_only = $7, birth_year = $8, "
+    "birth_month = $9, birth_day = $10, sex = $11, phones = $12::text[], addr_province = $13, "
+    "addr_city = $14, addr_district = $15, addr_detail = $16, resource = $17::jsonb, "
+    "updated_at = now() WHERE id = $1 RETURNING id), "
+    "di AS (DELETE FROM mpi.identifier WHERE record_id = $1 AND NOT (system, value) IN "
+    "(SELECT * FROM unnest($18::text[], $19::text[]))), "
+    "ii AS (INSERT INTO mpi.identifier (system, value, record_id) SELECT s, v, $1 FROM "
+    "unnest($18::text[], $19::text[]) AS t(s, v) ON CONFLICT DO NOTHING), "
+    "db AS (DELETE FROM mpi.block WHERE record_id = $1 AND NOT key = ANY($20::text[])), "
+    "ib AS (INSERT INTO mpi.block (key, record_id) SELECT k, $1 FROM unnest($20::text[]) AS k "
+    "ON CONFLICT DO NOTHING) "
+    "SELECT id FROM upd";
+
+/* A record reported again: refresh it and keep its link.  If it now carries
+ * a valid resident id that another person holds, propose that person. */
+static int
+update_record(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id,
+              const json_t *patient, int64_t record_pk, int64_t person_pk,
+              struct gw_mpi_ingest_result *out, struct base_err *err)
+{
+    const char *p[20];
+    PGresult *r;
+    struct plan pl;
+
+    memset(&pl, 0, sizeof(pl));
+    p[0] = base_arena_sprintf(a, "%lld", (long long)record_pk);
+    ENSURE(p[0] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+    TRY(demo_params(a, id, patient, p + 1, err));
+    TRY(key_params(a, id, p + 17, err));
+    TRY(mpi_q(db, a, SQL_UPDATE_RECORD, 20, p, PGRES_TUPLES_OK, &r, err));
+    TRY(mpi_history(db, record_pk, "update", person_pk, person_pk, NULL, 0, ACTOR,
+                    "demographics updated", 0, err));
+    out->outcome = GW_MPI_UPDATED;
+    if (!id->has_resid)
+        return BASE_OK;
+    TRY(by_resident_id(db, a, id, &r, err));
+    for (int i = 0; i < PQntuples(r); i++) {
+        struct cand *c = BASE_NEW(a, struct cand);
+
+        ENSURE(c != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+        c->person_pk = mpi_i64(r, i, 0);
+        if (c->person_pk != person_pk)
+            add_review(&pl, c, "resident-id");
+    }
+    out->n_review = pl.n_review;
+    return open_reviews(db, a, record_pk, &pl, err);
+}
+
+static int
+find_record(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id,
+            int64_t *record_pk, int64_t *person_pk, const char **person_id,
+            struct base_err *err)
+{
+    const char *p[3] = {id->member, id->key.system, id->key.value};
+    PGresult *r;
+
+    TRY(mpi_q(db, a,
+              "SELECT r.id, r.person_id, p.public_id FROM mpi.record r JOIN mpi.person p ON "
+              "p.id = r.person_id WHERE r.member_id = $1 AND r.local_system = $2 AND "
+              "r.local_value = $3",
+              3, p, PGRES_TUPLES_OK, &r, err));
+    *record_pk = 0;
+    if (PQntuples(r) == 1) {
+        *record_pk = mpi_i64(r, 0, 0);
+        *person_pk = mpi_i64(r, 0, 1);
+        *person_id = mpi_val(r, 0, 2);
+    }
+    return BASE_OK;
+}
+
+static int
+ingest_tx(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
+          const struct gw_mpi_identity *id, const json_t *patient,
+          struct gw_mpi_ingest_result *out, struct base_err *err)
+{
+    struct plan pl;
+    int64_t record_pk = 0;
+    int64_t person_pk = 0;
+    const char *person_id = "";
+
+    memset(&pl, 0, sizeof(pl));
+    TRY(mpi_cmd(db, "SELECT pg_advisory_xact_lock(" INGEST_LOCK ")", 0, NULL, err));
+    TRY(find_record(db, a, id, &record_pk, &person_pk, &person_id, err));
+    if (record_pk != 0) {
+        snprintf(out->person_id, sizeof(out->person_id), "%s", person_id);
+        return update_record(db, a, id, patient, record_pk, person_pk, out, err);
+    }
+    TRY(plan_link(db, a, cfg, id, &pl, err));
+    if (pl.person_pk == 0)
+        TRY(new_person(db, a, &pl, err));
+    TRY(insert_record(db, a, id, patient, &pl, &record_pk, err));
+    TRY(open_reviews(db, a, record_pk, &pl, err));
+    out->outcome = pl.outcome;
+    out->score = pl.score;
+    out->n_review = pl.n_review;
+    snprintf(out->person_id, sizeof(out->person_id), "%s", pl.person_id);
+    return BASE_OK;
+}
+
+int
+gw_mpi_ingest(PGconn *db, const struct gw_mpi_config *cfg, const struct gw_mpi_identity *id,
+              const json_t *patient, struct gw_mpi_ingest_result *out, struct base_err *err)
+{
+    struct base_arena *a = base_arena_new(0);
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    ENSURE(a != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+    rc = mpi_begin(db, err);
+    if (rc == BASE_OK)
+        rc = ingest_tx(db, a, cfg, id, patient, out, err);
+    if (rc == BASE_OK)
+        rc = mpi_commit(db, err);
+    else
+        mpi_rollback(db);
+    if (rc == BASE_OK)
+        BASE_LOG(BASE_LOG_DEBUG, "mpi_ingest", "outcome=%s score=%.2f reviews=%zu",
+                 gw_mpi_outcome_name(out->outcome), out->score, out->n_review);
+    base_arena_free(a);
+    return rc;
+}
+
+int
+gw_mpi_ingest_identity(PGconn *db, const struct gw_mpi_config *cfg, const char *member,
+                       const json_t *patient, struct gw_mpi_ingest_result *out,
+                       struct base_err *err)
+{
+    struct base_arena *a = base_arena_new(4u << 20);
+    struct gw_mpi_identity id;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    ENSURE(a != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+    rc = gw_mpi_identity_from_patient(a, member, patient, cfg->today, &id, err);
+    if (rc == BASE_OK)
+        rc = gw_mpi_ingest(db, cfg, &id, patient, out, err);
+    base_arena_free(a);
+    return rc;
+}

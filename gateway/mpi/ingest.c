@@ -266,39 +266,54 @@ add_review(struct plan *pl, struct cand *c, const char *reason)
     }
 }
 
+/* Bits by which the best person must beat the runner-up above the upper
+ * threshold (2^4 = 16 times likelier) for an automatic link. */
+#define CLEAR_MARGIN 4.0
+
 static void
 decide(const struct gw_mpi_config *cfg, struct cand *c, size_t n, struct plan *pl)
 {
     struct cand *best = NULL;
-    size_t n_upper = 0;
+    double second = -1e9;
 
     for (size_t i = 0; i < n; i++) {
-        if (c[i].blocked)
+        if (c[i].blocked || c[i].score.twin_guard)
             continue;
-        if (c[i].score.total >= cfg->upper && !c[i].score.twin_guard)
-            n_upper++;
-        if (best == NULL || c[i].score.total > best->score.total)
+        if (best == NULL || c[i].score.total > best->score.total) {
+            second = best != NULL ? best->score.total : second;
             best = &c[i];
+        } else if (c[i].score.total > second) {
+            second = c[i].score.total;
+        }
     }
-    pl->score = best != NULL ? best->score.total : 0.0;
-    if (best != NULL && n_upper == 1 && best->score.total >= cfg->upper &&
-        !best->score.twin_guard) {
+    for (size_t i = 0; i < n; i++) {
+        if (!c[i].blocked && c[i].score.total > pl->score)
+            pl->score = c[i].score.total;
+    }
+    /* Two persons above the threshold are often one human split earlier
+     * (a record that only reached review); link to the clearly better one
+     * and let a reviewer join the other. */
+    bool clear = best != NULL && best->score.total >= cfg->upper &&
+                 (second < cfg->upper || best->score.total - second >= CLEAR_MARGIN);
+    if (clear) {
         pl->outcome = GW_MPI_LINKED_PROBABILISTIC;
         pl->person_pk = best->person_pk;
         pl->person_id = best->person_id;
         pl->link = GW_MPI_LINK_PROBABILISTIC;
-        return;
+        pl->score = best->score.total;
     }
     for (size_t i = 0; i < n; i++) {
-        if (c[i].blocked || c[i].score.total < cfg->lower)
+        if (c[i].blocked || c[i].score.total < cfg->lower || (clear && &c[i] == best))
             continue;
         add_review(pl, &c[i],
-                   n_upper > 1                ? "ambiguous"
-                   : c[i].score.twin_guard    ? "twin-guard"
-                                              : "score");
+                   c[i].score.twin_guard        ? "twin-guard"
+                   : c[i].score.total >= cfg->upper ? "ambiguous"
+                                                    : "score");
     }
-    pl->outcome = pl->n_review > 0 ? GW_MPI_REVIEW : GW_MPI_CREATED;
-    pl->link = GW_MPI_LINK_SOLE;
+    if (!clear) {
+        pl->outcome = pl->n_review > 0 ? GW_MPI_REVIEW : GW_MPI_CREATED;
+        pl->link = GW_MPI_LINK_SOLE;
+    }
 }
 
 /* Persons holding this valid resident identity number. */
@@ -313,6 +328,25 @@ by_resident_id(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *i
                  "p.id = r.person_id WHERE r.resident_id = $1 AND p.status = 'active' "
                  "ORDER BY p.id LIMIT 5",
                  1, p, PGRES_TUPLES_OK, out, err);
+}
+
+/* The record links deterministically; a person without the number that it
+ * matches above the upper threshold is probably the same human, reported
+ * earlier without the number: propose joining them. */
+static int
+propose_bridges(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
+                const struct gw_mpi_identity *id, struct plan *pl, struct base_err *err)
+{
+    struct cand *c = NULL;
+    size_t n = 0;
+
+    TRY(score_candidates(db, a, cfg, id, &c, &n, err));
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].person_pk != pl->person_pk && !c[i].blocked && !c[i].score.twin_guard &&
+            c[i].score.total >= cfg->upper)
+            add_review(pl, &c[i], "bridge");
+    }
+    return BASE_OK;
 }
 
 static int
@@ -332,7 +366,7 @@ plan_link(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
             pl->person_id = base_arena_strdup(a, mpi_val(r, 0, 1));
             pl->link = GW_MPI_LINK_DETERMINISTIC;
             pl->score = 0;
-            return BASE_OK;
+            return propose_bridges(db, a, cfg, id, pl, err);
         }
         if (PQntuples(r) > 1) {
             /* Several persons share it (an earlier unmerge): a human decides. */

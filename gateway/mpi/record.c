@@ -134,9 +134,9 @@ int
 mpi_block_keys(struct base_arena *a, const struct gw_mpi_identity *id, const char ***out)
 {
     struct keys ks = {a, NULL, 0, 16};
-    char year[8] = "";
-    char mmdd[8] = "";
-    char date[16];
+    char year[16] = "";
+    char mmdd[24] = "";
+    char date[48];
     char init[2] = {id->name_py[0], '\0'};
 
     ks.k = BASE_NEW_N(a, const char *, ks.cap);

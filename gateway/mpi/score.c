@@ -19,12 +19,17 @@ struct mu {
     double u;
 };
 
-/* Indexed by enum gw_mpi_level; {0, 0} = level not used by the field. */
+/* Indexed by enum gw_mpi_level; {0, 0} = level not used by the field.
+ * m: estimated on the labelled synthetic population (pairs of one person,
+ * both values present); u: random pairs of different people, with floors
+ * for what a real region has and the synthetic set lacks (households that
+ * share a phone or an address, 14 districts only).  docs/design/mpi.md
+ * lists them with the weights they give. */
 static const struct mu name_han[GW_MPI_L_COUNT] = {
-    [GW_MPI_L_EXACT] = {0.90, 1e-4},
-    [GW_MPI_L_PHONETIC] = {0.05, 3e-4},
-    [GW_MPI_L_PARTIAL] = {0.03, 3e-3},
-    [GW_MPI_L_DISAGREE] = {0.02, 0.9967},
+    [GW_MPI_L_EXACT] = {0.87, 1e-4},
+    [GW_MPI_L_PHONETIC] = {0.11, 3e-4},
+    [GW_MPI_L_PARTIAL] = {0.01, 2e-3},
+    [GW_MPI_L_DISAGREE] = {0.01, 0.9977},
 };
 static const struct mu name_py[GW_MPI_L_COUNT] = {
     [GW_MPI_L_EXACT] = {0.93, 3e-4},
@@ -32,25 +37,25 @@ static const struct mu name_py[GW_MPI_L_COUNT] = {
     [GW_MPI_L_DISAGREE] = {0.03, 0.9957},
 };
 static const struct mu birth[GW_MPI_L_COUNT] = {
-    [GW_MPI_L_EXACT] = {0.92, 5e-5},
+    [GW_MPI_L_EXACT] = {0.85, 5e-5},
     [GW_MPI_L_PHONETIC] = {0.90, 0.0125},
-    [GW_MPI_L_PARTIAL] = {0.05, 1e-3},
-    [GW_MPI_L_DISAGREE] = {0.03, 0.999},
+    [GW_MPI_L_PARTIAL] = {0.14, 1e-3},
+    [GW_MPI_L_DISAGREE] = {0.01, 0.999},
 };
 static const struct mu sex[GW_MPI_L_COUNT] = {
     [GW_MPI_L_EXACT] = {0.98, 0.5},
     [GW_MPI_L_DISAGREE] = {0.02, 0.5},
 };
 static const struct mu phone[GW_MPI_L_COUNT] = {
-    [GW_MPI_L_EXACT] = {0.60, 1e-3},
-    [GW_MPI_L_PARTIAL] = {0.05, 1e-3},
-    [GW_MPI_L_DISAGREE] = {0.35, 0.998},
+    [GW_MPI_L_EXACT] = {0.70, 1e-4},
+    [GW_MPI_L_PARTIAL] = {0.02, 1e-4},
+    [GW_MPI_L_DISAGREE] = {0.28, 0.9998},
 };
 static const struct mu address[GW_MPI_L_COUNT] = {
-    [GW_MPI_L_EXACT] = {0.55, 1e-3},
-    [GW_MPI_L_PARTIAL] = {0.25, 0.02},
-    [GW_MPI_L_WEAK] = {0.12, 0.10},
-    [GW_MPI_L_DISAGREE] = {0.08, 0.879},
+    [GW_MPI_L_EXACT] = {0.72, 1e-4},
+    [GW_MPI_L_PARTIAL] = {0.03, 0.02},
+    [GW_MPI_L_WEAK] = {0.05, 0.10},
+    [GW_MPI_L_DISAGREE] = {0.20, 0.88},
 };
 
 /* Prior for the frequency-based u: a name seen n times among N records has

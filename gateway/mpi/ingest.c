@@ -129,35 +129,6 @@ mpi_history(PGconn *db, int64_t record_pk, const char *action, int64_t from_pers
 
 /* ---- reading candidates --------------------------------------------------------- */
 
-static int
-load_freq(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id,
-          struct gw_mpi_name_freq *f, struct base_err *err)
-{
-    const char *keys[3] = {"*", NULL, NULL};
-    const char *p[1];
-    PGresult *r;
-
-    keys[1] = base_arena_sprintf(a, "h:%s", id->name_han);
-    keys[2] = base_arena_sprintf(a, "p:%s", id->name_py);
-    p[0] = mpi_pg_array(a, keys, 3);
-    ENSURE(keys[1] && keys[2] && p[0], err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    TRY(mpi_q(db, a, "SELECT key, n FROM mpi.name_freq WHERE key = ANY($1::text[])", 1, p,
-              PGRES_TUPLES_OK, &r, err));
-    memset(f, 0, sizeof(*f));
-    for (int i = 0; i < PQntuples(r); i++) {
-        const char *k = mpi_val(r, i, 0);
-        double n = (double)mpi_i64(r, i, 1);
-
-        if (strcmp(k, "*") == 0)
-            f->n_total = n;
-        else if (k[0] == 'h')
-            f->n_han = n;
-        else
-            f->n_py = n;
-    }
-    return BASE_OK;
-}
-
 static struct cand *
 find_cand(struct cand *c, size_t n, int64_t person_pk)
 {
@@ -168,33 +139,37 @@ find_cand(struct cand *c, size_t n, int64_t person_pk)
     return NULL;
 }
 
-/* Mark persons whose records carry a resident id other than ours. */
-static int
-mark_blocked(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id,
-             struct cand *c, size_t n, struct base_err *err)
+/* Candidate records, with the name counts for the frequency-based weight
+ * and, per record, whether its person holds a resident id other than ours
+ * (one round trip). */
+static const char SQL_CANDIDATES[] =
+    "SELECT " MPI_RECORD_COLS ", "
+    "(SELECT n FROM mpi.name_freq WHERE key = '*'), "
+    "(SELECT n FROM mpi.name_freq WHERE key = $3), "
+    "(SELECT n FROM mpi.name_freq WHERE key = $4), "
+    "($5::text IS NOT NULL AND EXISTS (SELECT 1 FROM mpi.record x WHERE x.person_id = "
+    "r.person_id AND x.resident_id <> $5)) "
+    "FROM (SELECT DISTINCT record_id FROM mpi.block WHERE key = ANY($1::text[]) LIMIT $2::int) "
+    "b JOIN mpi.record r ON r.id = b.record_id JOIN mpi.person p ON p.id = r.person_id";
+
+static void
+keep_best(struct cand *c, size_t *n, const struct mpi_row *row, const struct gw_mpi_score *s,
+          bool blocked)
 {
-    const char *pks[GW_MPI_LIMIT_CANDIDATES];
-    const char *p[2];
-    PGresult *r;
+    struct cand *x = find_cand(c, *n, row->person_pk);
 
-    if (!id->has_resid || n == 0)
-        return BASE_OK;
-    for (size_t i = 0; i < n; i++)
-        pks[i] = base_arena_sprintf(a, "%lld", (long long)c[i].person_pk);
-    p[0] = mpi_pg_array(a, pks, n);
-    p[1] = id->resid.number;
-    ENSURE(p[0] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    TRY(mpi_q(db, a,
-              "SELECT DISTINCT person_id FROM mpi.record WHERE person_id = ANY($1::bigint[]) "
-              "AND resident_id IS NOT NULL AND resident_id <> $2",
-              2, p, PGRES_TUPLES_OK, &r, err));
-    for (int i = 0; i < PQntuples(r); i++) {
-        struct cand *x = find_cand(c, n, mpi_i64(r, i, 0));
-
-        if (x != NULL)
-            x->blocked = true;
+    if (x == NULL) {
+        x = &c[(*n)++];
+        x->person_pk = row->person_pk;
+        x->person_id = row->person_id;
+        x->score.total = -1e9;
     }
-    return BASE_OK;
+    if (s->resid_conflict || blocked)
+        x->blocked = true;
+    if (s->total > x->score.total) {
+        x->score = *s;
+        x->record_pk = row->record_id;
+    }
 }
 
 /* Score every candidate record; keep the best pair per person. */
@@ -204,8 +179,7 @@ score_candidates(PGconn *db, struct base_arena *a, const struct gw_mpi_config *c
                  struct base_err *err)
 {
     const char **keys;
-    const char *p[2];
-    char lim[16];
+    const char *p[5];
     PGresult *r;
     struct gw_mpi_name_freq freq;
     size_t nk = 0;
@@ -215,40 +189,27 @@ score_candidates(PGconn *db, struct base_arena *a, const struct gw_mpi_config *c
     TRY(mpi_block_keys(a, id, &keys));
     while (keys[nk] != NULL)
         nk++;
-    snprintf(lim, sizeof(lim), "%zu", cfg->max_candidates);
     p[0] = mpi_pg_array(a, keys, nk);
-    p[1] = lim;
-    ENSURE(p[0] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    TRY(mpi_q(db, a,
-              "SELECT " MPI_RECORD_COLS " FROM mpi.record r JOIN mpi.person p ON p.id = "
-              "r.person_id WHERE r.id IN (SELECT record_id FROM mpi.block WHERE key = "
-              "ANY($1::text[]) LIMIT $2::int)",
-              2, p, PGRES_TUPLES_OK, &r, err));
-    TRY(load_freq(db, a, id, &freq, err));
+    p[1] = base_arena_sprintf(a, "%zu", cfg->max_candidates);
+    p[2] = base_arena_sprintf(a, "h:%s", id->name_han);
+    p[3] = base_arena_sprintf(a, "p:%s", id->name_py);
+    p[4] = id->has_resid ? id->resid.number : NULL;
+    ENSURE(p[0] && p[1] && p[2] && p[3], err, BASE_E_NOMEM, "exception", "mpi",
+           "out of memory");
+    TRY(mpi_q(db, a, SQL_CANDIDATES, 5, p, PGRES_TUPLES_OK, &r, err));
     c = BASE_NEW_N(a, struct cand, (size_t)PQntuples(r) + 1);
     ENSURE(c != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     for (int i = 0; i < PQntuples(r); i++) {
         struct mpi_row row;
         struct gw_mpi_score s;
-        struct cand *x;
 
+        freq.n_total = (double)mpi_i64(r, i, MPI_RECORD_NCOLS);
+        freq.n_han = (double)mpi_i64(r, i, MPI_RECORD_NCOLS + 1);
+        freq.n_py = (double)mpi_i64(r, i, MPI_RECORD_NCOLS + 2);
         TRY(mpi_row_from_result(a, r, i, &row));
         gw_mpi_score_pair(id, &row.id, &freq, &s);
-        x = find_cand(c, n, row.person_pk);
-        if (x == NULL) {
-            x = &c[n++];
-            x->person_pk = row.person_pk;
-            x->person_id = row.person_id;
-            x->score.total = -1e9;
-        }
-        if (s.resid_conflict)
-            x->blocked = true;
-        if (s.total > x->score.total) {
-            x->score = s;
-            x->record_pk = row.record_id;
-        }
+        keep_best(c, &n, &row, &s, mpi_val(r, i, MPI_RECORD_NCOLS + 3)[0] == 't');
     }
-    TRY(mark_blocked(db, a, id, c, n, err));
     *out = c;
     *n_out = n;
     return BASE_OK;
@@ -324,8 +285,8 @@ by_resident_id(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *i
     const char *p[1] = {id->resid.number};
 
     return mpi_q(db, a,
-                 "SELECT DISTINCT p.id, p.public_id FROM mpi.record r JOIN mpi.person p ON "
-                 "p.id = r.person_id WHERE r.resident_id = $1 AND p.status = 'active' "
+                 "SELECT p.id, p.public_id FROM mpi.person p WHERE p.status = 'active' AND "
+                 "p.id IN (SELECT person_id FROM mpi.record WHERE resident_id = $1) "
                  "ORDER BY p.id LIMIT 5",
                  1, p, PGRES_TUPLES_OK, out, err);
 }

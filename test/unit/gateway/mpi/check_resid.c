@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fhir/base/compat.h"
 #include "gateway/mpi/gw_mpi.h"
 
 #define TODAY 20260115
@@ -51,7 +52,7 @@ START_TEST(computed_numbers_across_provinces)
     char num[19];
     struct gw_mpi_resid r;
 
-    for (size_t i = 0; i < sizeof(d17) / sizeof(d17[0]); i++) {
+    for (size_t i = 0; i < BASE_ARRAY_LEN(d17); i++) {
         with_check(d17[i], num);
         ck_assert_msg(parse(num, &r, NULL) == BASE_OK, "%s", num);
         ck_assert_str_eq(r.number, num);
@@ -156,7 +157,7 @@ START_TEST(bad_region)
     struct gw_mpi_resid r;
     struct base_err err;
 
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    for (size_t i = 0; i < BASE_ARRAY_LEN(bad); i++) {
         memset(&err, 0, sizeof(err));
         with_check(bad[i], num);
         ck_assert_int_eq(parse(num, &r, &err), BASE_E_INVALID);

@@ -17,9 +17,9 @@
 
 static const char *const provinces[] = {
     "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海",
-    "江苏", "浙江", "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南",
-    "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏", "陕西",
-    "甘肃", "青海", "宁夏", "新疆", "香港", "澳门", "台湾",
+    "江苏", "浙江", "安徽", "福建", "江西",   "山东", "河南", "湖北",   "湖南",
+    "广东", "广西", "海南", "重庆", "四川",   "贵州", "云南", "西藏",   "陕西",
+    "甘肃", "青海", "宁夏", "新疆", "香港",   "澳门", "台湾",
 };
 static const char *const municipalities[] = {"北京", "天津", "上海", "重庆"};
 
@@ -141,10 +141,10 @@ parse_text(struct base_arena *a, const char *s, struct addr_out *o)
 }
 
 int
-gw_mpi_norm_address(struct base_arena *a, const char *state, const char *city,
-                    const char *district, const char *line, const char *text,
-                    const char **province_out, const char **city_out, const char **district_out,
-                    const char **detail_out, struct base_err *err)
+gw_mpi_norm_address(struct base_arena *a, const char *state, const char *city, const char *district,
+                    const char *line, const char *text, const char **province_out,
+                    const char **city_out, const char **district_out, const char **detail_out,
+                    struct base_err *err)
 {
     const char *in[5] = {state, city, district, line, text};
     const char *n[5];

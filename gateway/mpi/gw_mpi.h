@@ -61,14 +61,14 @@ enum gw_mpi_resid_kind {
 };
 
 struct gw_mpi_resid {
-    char number[19];             /* normalized: 18 characters, upper-case X, NUL */
-    int birth_year;              /* from positions 7-14 */
+    char number[19]; /* normalized: 18 characters, upper-case X, NUL */
+    int birth_year;  /* from positions 7-14 */
     int birth_month;
     int birth_day;
-    enum gw_mpi_sex sex;         /* position 17: odd male, even female */
+    enum gw_mpi_sex sex; /* position 17: odd male, even female */
     enum gw_mpi_resid_kind kind;
-    unsigned region;             /* the 6-digit address code (positions 1-6) */
-    bool from_15;                /* converted from the 15-digit first-generation form */
+    unsigned region; /* the 6-digit address code (positions 1-6) */
+    bool from_15;    /* converted from the 15-digit first-generation form */
 };
 
 /*
@@ -99,7 +99,7 @@ enum gw_mpi_phone_kind {
     GW_MPI_PHONE_OTHER = 3     /* foreign or unrecognized: digits only */
 };
 
-#define GW_MPI_MAX_PHONES 4
+#define GW_MPI_MAX_PHONES    4
 #define GW_MPI_MAX_LOCAL_IDS 8
 
 struct gw_mpi_local_id {
@@ -110,28 +110,28 @@ struct gw_mpi_local_id {
 /* Everything the matcher uses about one record, normalized.  Strings live in
  * the arena that built the struct; "" means absent. */
 struct gw_mpi_identity {
-    const char *member;                  /* the reporting member's id */
-    struct gw_mpi_local_id key;          /* the record key (first MR identifier, else first local) */
+    const char *member;         /* the reporting member's id */
+    struct gw_mpi_local_id key; /* the record key (first MR identifier, else first local) */
     struct gw_mpi_local_id local[GW_MPI_MAX_LOCAL_IDS]; /* every local identifier, key first */
     size_t n_local;
-    bool has_resid;                      /* a valid resident identity number */
+    bool has_resid; /* a valid resident identity number */
     struct gw_mpi_resid resid;
-    bool resid_invalid;                  /* one was given but failed validation */
-    const char *name_han;                /* simplified Han characters, no spaces/dots */
-    const char *name_py;                 /* pinyin, family name first, no spaces: "zhangsan" */
-    const char *name_py_family;          /* "zhang" ("" when unknown) */
-    const char *name_py_given;           /* "san" */
-    bool name_latin_only;                /* pinyin came from a romanized name */
-    int birth_year;                      /* 0 = unknown */
-    int birth_month;                     /* 0 = unknown */
-    int birth_day;                       /* 0 = unknown */
+    bool resid_invalid;         /* one was given but failed validation */
+    const char *name_han;       /* simplified Han characters, no spaces/dots */
+    const char *name_py;        /* pinyin, family name first, no spaces: "zhangsan" */
+    const char *name_py_family; /* "zhang" ("" when unknown) */
+    const char *name_py_given;  /* "san" */
+    bool name_latin_only;       /* pinyin came from a romanized name */
+    int birth_year;             /* 0 = unknown */
+    int birth_month;            /* 0 = unknown */
+    int birth_day;              /* 0 = unknown */
     enum gw_mpi_sex sex;
     const char *phone[GW_MPI_MAX_PHONES]; /* normalized digits ("13800138000", "01065123456") */
     size_t n_phone;
-    const char *addr_province;           /* "辽宁" (suffixes such as 省/市/自治区 removed) */
-    const char *addr_city;               /* "沈阳" */
-    const char *addr_district;           /* "和平" */
-    const char *addr_detail;             /* the rest, normalized ("南京北街155号") */
+    const char *addr_province; /* "辽宁" (suffixes such as 省/市/自治区 removed) */
+    const char *addr_city;     /* "沈阳" */
+    const char *addr_district; /* "和平" */
+    const char *addr_detail;   /* the rest, normalized ("南京北街155号") */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -148,8 +148,8 @@ struct gw_mpi_identity {
  * GW_MPI_LIMIT_NAME bytes.
  */
 BASE_MUST_CHECK int gw_mpi_norm_name(struct base_arena *a, const char *s, size_t len,
-                                     const char **han, const char **py,
-                                     const char **syllables, struct base_err *err);
+                                     const char **han, const char **py, const char **syllables,
+                                     struct base_err *err);
 
 /* Phone number to digits: "+86 138-0013-8000" -> "13800138000" (mobile),
  * "(010)6512 3456" / "+86 10 65123456" -> "01065123456" (landline).
@@ -159,9 +159,8 @@ enum gw_mpi_phone_kind gw_mpi_norm_phone(const char *s, size_t len, char out[24]
 /* Split a Chinese address into province / city / district / detail tokens.
  * Structured parts (may be NULL) take precedence over parsing `text`.
  * Output strings are allocated in `a`; "" when unknown. */
-BASE_MUST_CHECK int gw_mpi_norm_address(struct base_arena *a, const char *state,
-                                        const char *city, const char *district,
-                                        const char *line, const char *text,
+BASE_MUST_CHECK int gw_mpi_norm_address(struct base_arena *a, const char *state, const char *city,
+                                        const char *district, const char *line, const char *text,
                                         const char **province_out, const char **city_out,
                                         const char **district_out, const char **detail_out,
                                         struct base_err *err);
@@ -196,21 +195,21 @@ enum gw_mpi_field {
 /* Agreement levels, strongest first; MISSING contributes 0. */
 enum gw_mpi_level {
     GW_MPI_L_MISSING = 0,
-    GW_MPI_L_EXACT,     /* name: same Han characters (or same pinyin when one is romanized) */
-    GW_MPI_L_PHONETIC,  /* name: same pinyin, other characters (homophone); birth: year only */
-    GW_MPI_L_PARTIAL,   /* name: fuzzy pinyin / JW; birth: transposed; phone: one digit;
-                           address: same district */
-    GW_MPI_L_WEAK,      /* address: same city only */
+    GW_MPI_L_EXACT,    /* name: same Han characters (or same pinyin when one is romanized) */
+    GW_MPI_L_PHONETIC, /* name: same pinyin, other characters (homophone); birth: year only */
+    GW_MPI_L_PARTIAL,  /* name: fuzzy pinyin / JW; birth: transposed; phone: one digit;
+                          address: same district */
+    GW_MPI_L_WEAK,     /* address: same city only */
     GW_MPI_L_DISAGREE,
     GW_MPI_L_COUNT
 };
 
 struct gw_mpi_score {
-    double total;                          /* sum of field weights (log2 likelihood ratio) */
+    double total; /* sum of field weights (log2 likelihood ratio) */
     enum gw_mpi_level level[GW_MPI_F_COUNT];
     double weight[GW_MPI_F_COUNT];
-    bool resid_conflict;                   /* both valid and different: never link */
-    bool twin_guard;                       /* name differs but household matches: review at most */
+    bool resid_conflict; /* both valid and different: never link */
+    bool twin_guard;     /* name differs but household matches: review at most */
 };
 
 /* Name frequencies used for the frequency-adjusted name weight (Winkler):
@@ -244,14 +243,12 @@ const char *gw_mpi_level_name(enum gw_mpi_level l);
  */
 BASE_MUST_CHECK int gw_mpi_identity_from_patient(struct base_arena *a, const char *member,
                                                  const json_t *patient, int today,
-                                                 struct gw_mpi_identity *out,
-                                                 struct base_err *err);
+                                                 struct gw_mpi_identity *out, struct base_err *err);
 
 /* The same from JSON text (parsed with the FHIR JSON reader and MPI limits). */
 BASE_MUST_CHECK int gw_mpi_identity_from_json(struct base_arena *a, const char *member,
                                               const char *text, size_t len, int today,
-                                              struct gw_mpi_identity *out,
-                                              struct base_err *err);
+                                              struct gw_mpi_identity *out, struct base_err *err);
 
 /* ------------------------------------------------------------------------ */
 /* The index in PostgreSQL (schema "mpi", schemas/sql/gateway/02xx_*.sql)     */
@@ -269,21 +266,21 @@ struct gw_mpi_config {
 struct gw_mpi_config gw_mpi_config_default(void);
 
 enum gw_mpi_outcome {
-    GW_MPI_CREATED = 0,       /* no match: a new regional person */
+    GW_MPI_CREATED = 0, /* no match: a new regional person */
     GW_MPI_LINKED_DETERMINISTIC,
     GW_MPI_LINKED_PROBABILISTIC,
-    GW_MPI_REVIEW,            /* a new person, plus possible matches queued for review */
-    GW_MPI_UPDATED            /* a known record: demographics refreshed, link kept */
+    GW_MPI_REVIEW, /* a new person, plus possible matches queued for review */
+    GW_MPI_UPDATED /* a known record: demographics refreshed, link kept */
 };
 
 const char *gw_mpi_outcome_name(enum gw_mpi_outcome o);
 
 struct gw_mpi_ingest_result {
     enum gw_mpi_outcome outcome;
-    char person_id[40];   /* the regional person's public id (a UUID) */
-    double score;         /* best probabilistic score seen (0 when none) */
-    size_t n_review;      /* review items opened */
-    bool resid_conflict;  /* a candidate was rejected for a different resident id */
+    char person_id[40];  /* the regional person's public id (a UUID) */
+    double score;        /* best probabilistic score seen (0 when none) */
+    size_t n_review;     /* review items opened */
+    bool resid_conflict; /* a candidate was rejected for a different resident id */
 };
 
 /*
@@ -295,14 +292,12 @@ struct gw_mpi_ingest_result {
  */
 BASE_MUST_CHECK int gw_mpi_ingest_identity(PGconn *db, const struct gw_mpi_config *cfg,
                                            const char *member, const json_t *patient,
-                                           struct gw_mpi_ingest_result *out,
-                                           struct base_err *err);
+                                           struct gw_mpi_ingest_result *out, struct base_err *err);
 
 /* The same with an identity already extracted (tests, bulk loads). */
 BASE_MUST_CHECK int gw_mpi_ingest(PGconn *db, const struct gw_mpi_config *cfg,
-                                  const struct gw_mpi_identity *id,
-                                  const json_t *patient, struct gw_mpi_ingest_result *out,
-                                  struct base_err *err);
+                                  const struct gw_mpi_identity *id, const json_t *patient,
+                                  struct gw_mpi_ingest_result *out, struct base_err *err);
 
 enum gw_mpi_link_type {
     GW_MPI_LINK_DETERMINISTIC = 0,
@@ -322,8 +317,8 @@ struct gw_mpi_link {
 };
 
 struct gw_mpi_person {
-    const char *id;           /* public id */
-    const char *resident_id;  /* the valid resident identity number, "" if none */
+    const char *id;          /* public id */
+    const char *resident_id; /* the valid resident identity number, "" if none */
     struct gw_mpi_link *links;
     size_t n_links;
 };
@@ -344,9 +339,8 @@ BASE_MUST_CHECK int gw_mpi_resolve(PGconn *db, struct base_arena *a,
  * (regional, resident, each member's with Identifier.assigner), and the
  * demographics of its most complete, most recent record.  New reference. */
 BASE_MUST_CHECK int gw_mpi_person_patient(PGconn *db, struct base_arena *a,
-                                          const struct gw_mpi_config *cfg,
-                                          const char *person_id, json_t **out,
-                                          struct base_err *err);
+                                          const struct gw_mpi_config *cfg, const char *person_id,
+                                          json_t **out, struct base_err *err);
 
 /*
  * PIXm ($ihe-pix, IHE ITI-83): a Parameters resource with one targetIdentifier
@@ -363,14 +357,14 @@ BASE_MUST_CHECK int gw_mpi_pix(PGconn *db, struct base_arena *a, const struct gw
 struct gw_mpi_pdq_query {
     const char *identifier_system;
     const char *identifier_value;
-    const char *family;    /* Han or pinyin/romanized; matches the family name */
+    const char *family; /* Han or pinyin/romanized; matches the family name */
     const char *given;
-    const char *name;      /* whole name, Han or pinyin */
-    int birth_year;        /* birthdate=eq */
+    const char *name; /* whole name, Han or pinyin */
+    int birth_year;   /* birthdate=eq */
     int birth_month;
     int birth_day;
-    enum gw_mpi_sex sex;   /* UNKNOWN = any */
-    size_t count;          /* at most this many persons (0 = GW_MPI_LIMIT_PDQ_COUNT) */
+    enum gw_mpi_sex sex; /* UNKNOWN = any */
+    size_t count;        /* at most this many persons (0 = GW_MPI_LIMIT_PDQ_COUNT) */
 };
 
 /* A searchset Bundle of regional Patients.  `base_url` (may be NULL) builds

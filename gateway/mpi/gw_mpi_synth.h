@@ -49,15 +49,15 @@ enum gw_mpi_synth_flag {
     GW_MPI_SYNTH_NEW_PHONE = 1u << 10,
     GW_MPI_SYNTH_NO_ADDRESS = 1u << 11,
     GW_MPI_SYNTH_MOVED = 1u << 12,
-    GW_MPI_SYNTH_TWIN = 1u << 13,     /* the person has a twin */
-    GW_MPI_SYNTH_NAMESAKE = 1u << 14  /* the person shares name and birth date with another */
+    GW_MPI_SYNTH_TWIN = 1u << 13,    /* the person has a twin */
+    GW_MPI_SYNTH_NAMESAKE = 1u << 14 /* the person shares name and birth date with another */
 };
 
 struct gw_mpi_synth_record {
-    size_t person;       /* the true person (0-based) */
-    const char *member;  /* "hosp-N" */
-    json_t *patient;     /* the FHIR Patient as the member reports it (owned by the arena) */
-    unsigned flags;      /* enum gw_mpi_synth_flag */
+    size_t person;      /* the true person (0-based) */
+    const char *member; /* "hosp-N" */
+    json_t *patient;    /* the FHIR Patient as the member reports it (owned by the arena) */
+    unsigned flags;     /* enum gw_mpi_synth_flag */
 };
 
 /* Defaults: seed 20261128, 2200 people, 5 members. */

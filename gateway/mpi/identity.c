@@ -343,8 +343,8 @@ read_telecom(struct ctx *c, const json_t *patient, struct gw_mpi_identity *out)
         TRY(get_str(c, cp, "system", 32, &system));
         at(c, "telecom", i, "value");
         TRY(get_str(c, cp, "value", GW_MPI_LIMIT_PHONE, &value));
-        if (value == NULL || (system != NULL && strcmp(system, "phone") != 0 &&
-                              strcmp(system, "sms") != 0))
+        if (value == NULL ||
+            (system != NULL && strcmp(system, "phone") != 0 && strcmp(system, "sms") != 0))
             continue;
         if (gw_mpi_norm_phone(value, strlen(value), digits) == GW_MPI_PHONE_NONE)
             continue;
@@ -375,7 +375,8 @@ read_address(struct ctx *c, const json_t *patient, struct gw_mpi_identity *out)
         at(c, "address", i, "");
         ENSURE(json_is_object(ad), c->err, BASE_E_INVALID, "structure", c->where,
                "expected an object");
-        if (pick == NULL || (fhir_json_is_string(use) && strcmp(json_string_value(use), "home") == 0))
+        if (pick == NULL ||
+            (fhir_json_is_string(use) && strcmp(json_string_value(use), "home") == 0))
             pick = ad;
     }
     if (pick == NULL)
@@ -443,9 +444,8 @@ gw_mpi_identity_from_patient(struct base_arena *a, const char *member, const jso
 }
 
 int
-gw_mpi_identity_from_json(struct base_arena *a, const char *member, const char *text,
-                          size_t len, int today, struct gw_mpi_identity *out,
-                          struct base_err *err)
+gw_mpi_identity_from_json(struct base_arena *a, const char *member, const char *text, size_t len,
+                          int today, struct gw_mpi_identity *out, struct base_err *err)
 {
     struct fhir_json_limits lim = fhir_json_limits_default();
     json_t *v = NULL;

@@ -24,19 +24,19 @@
 /* pg_advisory_xact_lock key serializing ingests ("MPI" in ASCII). */
 #define INGEST_LOCK "5066825"
 #define MAX_REVIEWS 5
-#define ACTOR "mpi"
+#define ACTOR       "mpi"
 
 struct cand {
     int64_t person_pk;
     const char *person_id;
-    int64_t record_pk;        /* the candidate record of the best pair */
+    int64_t record_pk;         /* the candidate record of the best pair */
     struct gw_mpi_score score; /* the best pair */
-    bool blocked;             /* a different valid resident identity number */
+    bool blocked;              /* a different valid resident identity number */
 };
 
 struct plan {
     enum gw_mpi_outcome outcome;
-    int64_t person_pk;        /* link target (0: create a person) */
+    int64_t person_pk; /* link target (0: create a person) */
     const char *person_id;
     enum gw_mpi_link_type link;
     double score;
@@ -194,8 +194,7 @@ score_candidates(PGconn *db, struct base_arena *a, const struct gw_mpi_config *c
     p[2] = base_arena_sprintf(a, "h:%s", id->name_han);
     p[3] = base_arena_sprintf(a, "p:%s", id->name_py);
     p[4] = id->has_resid ? id->resid.number : NULL;
-    ENSURE(p[0] && p[1] && p[2] && p[3], err, BASE_E_NOMEM, "exception", "mpi",
-           "out of memory");
+    ENSURE(p[0] && p[1] && p[2] && p[3], err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     TRY(mpi_q(db, a, SQL_CANDIDATES, 5, p, PGRES_TUPLES_OK, &r, err));
     c = BASE_NEW_N(a, struct cand, (size_t)PQntuples(r) + 1);
     ENSURE(c != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
@@ -267,7 +266,7 @@ decide(const struct gw_mpi_config *cfg, struct cand *c, size_t n, struct plan *p
         if (c[i].blocked || c[i].score.total < cfg->lower || (clear && &c[i] == best))
             continue;
         add_review(pl, &c[i],
-                   c[i].score.twin_guard        ? "twin-guard"
+                   c[i].score.twin_guard            ? "twin-guard"
                    : c[i].score.total >= cfg->upper ? "ambiguous"
                                                     : "score");
     }
@@ -279,8 +278,8 @@ decide(const struct gw_mpi_config *cfg, struct cand *c, size_t n, struct plan *p
 
 /* Persons holding this valid resident identity number. */
 static int
-by_resident_id(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id,
-               PGresult **out, struct base_err *err)
+by_resident_id(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id, PGresult **out,
+               struct base_err *err)
 {
     const char *p[1] = {id->resid.number};
 
@@ -556,9 +555,8 @@ update_record(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id
 }
 
 static int
-find_record(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id,
-            int64_t *record_pk, int64_t *person_pk, const char **person_id,
-            struct base_err *err)
+find_record(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id, int64_t *record_pk,
+            int64_t *person_pk, const char **person_id, struct base_err *err)
 {
     const char *p[3] = {id->member, id->key.system, id->key.value};
     PGresult *r;
@@ -579,8 +577,8 @@ find_record(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id,
 
 static int
 ingest_tx(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
-          const struct gw_mpi_identity *id, const json_t *patient,
-          struct gw_mpi_ingest_result *out, struct base_err *err)
+          const struct gw_mpi_identity *id, const json_t *patient, struct gw_mpi_ingest_result *out,
+          struct base_err *err)
 {
     struct plan pl;
     int64_t record_pk = 0;

@@ -24,15 +24,15 @@ enum mpi_tr {
 
 BASE_MUST_CHECK int mpi_translit(struct base_arena *a, enum mpi_tr which, const UChar *in,
                                  int32_t n, UChar **out, int32_t *out_n, struct base_err *err);
-BASE_MUST_CHECK int mpi_utf8_to_u16(struct base_arena *a, const char *s, size_t len,
-                                    UChar **out, int32_t *out_n, struct base_err *err);
+BASE_MUST_CHECK int mpi_utf8_to_u16(struct base_arena *a, const char *s, size_t len, UChar **out,
+                                    int32_t *out_n, struct base_err *err);
 char *mpi_u16_to_utf8(struct base_arena *a, const UChar *s, int32_t n);
 bool mpi_is_han(UChar32 c);
 
 /* ---- norm.c ------------------------------------------------------------------ */
 /* NFKC + traditional->simplified, all white space removed (addresses). */
-BASE_MUST_CHECK int mpi_norm_text(struct base_arena *a, const char *s, size_t len,
-                                  const char **out, struct base_err *err);
+BASE_MUST_CHECK int mpi_norm_text(struct base_arena *a, const char *s, size_t len, const char **out,
+                                  struct base_err *err);
 /* Length in bytes of a leading Chinese compound surname of `han` (0 if none). */
 size_t mpi_compound_surname(const char *han);
 
@@ -57,9 +57,9 @@ double mpi_f64(const PGresult *r, int row, int col);
 /* ---- record.c: identities <-> rows --------------------------------------------- */
 /* Columns selected by MPI_RECORD_COLS, in that order, from a row into *id. */
 #define MPI_RECORD_COLS                                                                            \
-    "r.id, p.public_id, r.member_id, r.local_system, r.local_value, r.resident_id, r.name_han, "  \
-    "r.name_py, r.name_py_family, r.name_py_given, r.name_latin_only, r.birth_year, "             \
-    "r.birth_month, r.birth_day, r.sex, r.phones, r.addr_province, r.addr_city, "                 \
+    "r.id, p.public_id, r.member_id, r.local_system, r.local_value, r.resident_id, r.name_han, "   \
+    "r.name_py, r.name_py_family, r.name_py_given, r.name_latin_only, r.birth_year, "              \
+    "r.birth_month, r.birth_day, r.sex, r.phones, r.addr_province, r.addr_city, "                  \
     "r.addr_district, r.addr_detail, p.id"
 #define MPI_RECORD_NCOLS 21
 

@@ -24,9 +24,9 @@
 static bool
 is_name_separator(UChar32 c)
 {
-    return c == 0x00B7 || c == 0x2022 || c == 0x2027 || c == 0x30FB || c == 0xFF65 ||
-           c == 0xFE52 || c == '-' || c == '\'' || c == '.' || c == ',' || c == 0x2010 ||
-           c == 0x2011 || c == 0xFF0C || c == 0x3001;
+    return c == 0x00B7 || c == 0x2022 || c == 0x2027 || c == 0x30FB || c == 0xFF65 || c == 0xFE52 ||
+           c == '-' || c == '\'' || c == '.' || c == ',' || c == 0x2010 || c == 0x2011 ||
+           c == 0xFF0C || c == 0x3001;
 }
 
 /* Keep the Han characters of a simplified UTF-16 name. */
@@ -95,8 +95,8 @@ blank_separators(UChar *s, int32_t n)
 }
 
 int
-gw_mpi_norm_name(struct base_arena *a, const char *s, size_t len, const char **han,
-                 const char **py, const char **syllables, struct base_err *err)
+gw_mpi_norm_name(struct base_arena *a, const char *s, size_t len, const char **han, const char **py,
+                 const char **syllables, struct base_err *err)
 {
     UChar *u = NULL;
     UChar *simp = NULL;
@@ -255,8 +255,7 @@ gw_mpi_norm_birth_date(const char *s, size_t len, int *y, int *m, int *d)
         return false;
     *y = hi * 100 + lo;
     if (len >= 7 && s[4] == '-' && two_digits(s + 5, m) && *m >= 1 && *m <= 12) {
-        if (len >= 10 && s[7] == '-' && two_digits(s + 8, d) && *d >= 1 &&
-            *d <= mdays[*m - 1]) {
+        if (len >= 10 && s[7] == '-' && two_digits(s + 8, d) && *d >= 1 && *d <= mdays[*m - 1]) {
             bool leap = (*y % 4 == 0 && *y % 100 != 0) || *y % 400 == 0;
 
             if (*m == 2 && *d == 29 && !leap)

@@ -16,7 +16,6 @@
 #include "fhir/json/fhir_json.h"
 #include "gateway/mpi/mpi_int.h"
 
-
 static bool
 uuid_syntax(const char *s)
 {
@@ -26,8 +25,8 @@ uuid_syntax(const char *s)
         bool dash = i == 8 || i == 13 || i == 18 || i == 23;
         char c = s[i];
 
-        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                                (c >= 'A' && c <= 'F')))
+        if (dash ? c != '-'
+                 : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
             return false;
     }
     return true;
@@ -73,9 +72,8 @@ person_by_identifier(PGconn *db, struct base_arena *a, const struct gw_mpi_confi
         TRY(gw_mpi_resid_parse(value, strlen(value), cfg->today, &rid, err));
         p[0] = base_arena_strdup(a, rid.number);
         ENSURE(p[0] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-        TRY(mpi_q(db, a,
-                  "SELECT DISTINCT person_id FROM mpi.record WHERE resident_id = $1 LIMIT 2", 1,
-                  p, PGRES_TUPLES_OK, &r, err));
+        TRY(mpi_q(db, a, "SELECT DISTINCT person_id FROM mpi.record WHERE resident_id = $1 LIMIT 2",
+                  1, p, PGRES_TUPLES_OK, &r, err));
     } else {
         TRY(mpi_q(db, a,
                   "SELECT DISTINCT r.person_id FROM mpi.identifier i JOIN mpi.record r ON r.id = "
@@ -212,8 +210,8 @@ person_identifiers(const struct gw_mpi_config *cfg, const struct gw_mpi_person *
         json_array_append_new(arr,
                               identifier_json(GW_MPI_RESID_SYSTEM, ps->resident_id, NULL, "NNCHN"));
     for (size_t i = 0; i < ps->n_links; i++) {
-        json_t *id = identifier_json(ps->links[i].system, ps->links[i].value, ps->links[i].member,
-                                     NULL);
+        json_t *id =
+            identifier_json(ps->links[i].system, ps->links[i].value, ps->links[i].member, NULL);
 
         if (id == NULL)
             continue;
@@ -255,8 +253,9 @@ patient_of(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, in
     struct gw_mpi_person ps;
     json_t *src = NULL;
     json_t *pt;
-    static const char *const copy[] = {"name", "telecom", "gender", "birthDate", "address",
-                                       "maritalStatus", "deceasedBoolean", "deceasedDateTime"};
+    static const char *const copy[] = {
+        "name",    "telecom",       "gender",          "birthDate",
+        "address", "maritalStatus", "deceasedBoolean", "deceasedDateTime"};
 
     TRY(load_person(db, a, pk, &ps, err));
     TRY(best_resource(db, a, pk, &src, err));
@@ -297,8 +296,7 @@ wanted(const char *system, const char *const *targets)
 
 int
 gw_mpi_pix(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, const char *system,
-           const char *value, const char *const *target_systems, json_t **out,
-           struct base_err *err)
+           const char *value, const char *const *target_systems, json_t **out, struct base_err *err)
 {
     int64_t pk = 0;
     struct gw_mpi_person ps;
@@ -325,13 +323,13 @@ gw_mpi_pix(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, co
         /* ITI-83: the source identifier itself is not a target */
         if ((strcmp(s, system) == 0 && strcmp(v, value) == 0) || !wanted(s, target_systems))
             continue;
-        json_array_append_new(arr, json_pack("{s:s, s:O}", "name", "targetIdentifier",
-                                             "valueIdentifier", id));
+        json_array_append_new(
+            arr, json_pack("{s:s, s:O}", "name", "targetIdentifier", "valueIdentifier", id));
     }
     json_decref(ids);
     snprintf(ref, sizeof(ref), "Patient/%s", ps.id);
-    json_array_append_new(arr, json_pack("{s:s, s:{s:s}}", "name", "targetId", "valueReference",
-                                         "reference", ref));
+    json_array_append_new(
+        arr, json_pack("{s:s, s:{s:s}}", "name", "targetId", "valueReference", "reference", ref));
     *out = params;
     return BASE_OK;
 }
@@ -403,8 +401,8 @@ bundle_add(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, in
     e = json_pack("{s:o, s:{s:s}}", "resource", pt, "search", "mode", "match");
     ENSURE(e != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     if (base_url != NULL) {
-        char *url = base_arena_sprintf(a, "%s/Patient/%s",
-                                       base_url, json_string_value(json_object_get(pt, "id")));
+        char *url = base_arena_sprintf(a, "%s/Patient/%s", base_url,
+                                       json_string_value(json_object_get(pt, "id")));
 
         if (url != NULL)
             json_object_set_new(e, "fullUrl", json_string(url));
@@ -418,8 +416,8 @@ gw_mpi_pdq_search(PGconn *db, struct base_arena *a, const struct gw_mpi_config *
                   const struct gw_mpi_pdq_query *q, const char *base_url, json_t **out,
                   struct base_err *err)
 {
-    size_t count = q->count == 0 || q->count > GW_MPI_LIMIT_PDQ_COUNT ? GW_MPI_LIMIT_PDQ_COUNT
-                                                                      : q->count;
+    size_t count =
+        q->count == 0 || q->count > GW_MPI_LIMIT_PDQ_COUNT ? GW_MPI_LIMIT_PDQ_COUNT : q->count;
     json_t *bundle = json_pack("{s:s, s:s, s:i, s:[]}", "resourceType", "Bundle", "type",
                                "searchset", "total", 0, "entry");
     json_t *entries;
@@ -431,8 +429,7 @@ gw_mpi_pdq_search(PGconn *db, struct base_arena *a, const struct gw_mpi_config *
     if (q->identifier_value != NULL) {
         int64_t pk = 0;
 
-        rc = person_by_identifier(db, a, cfg, q->identifier_system, q->identifier_value, &pk,
-                                  err);
+        rc = person_by_identifier(db, a, cfg, q->identifier_system, q->identifier_value, &pk, err);
         if (rc == BASE_OK) {
             rc = bundle_add(db, a, cfg, pk, base_url, entries, err);
         } else if (rc == BASE_E_NOTFOUND || rc == BASE_E_INVALID) {

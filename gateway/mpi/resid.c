@@ -93,10 +93,9 @@ squeeze(const char *s, size_t len, char out[19])
             (unsigned char)s[i + 2] >= 0x90 && (unsigned char)s[i + 2] <= 0x99) {
             put = (char)('0' + ((unsigned char)s[i + 2] - 0x90));
             i += 2;
-        } else if (c == 0xEF && i + 2 < len && (((unsigned char)s[i + 1] == 0xBC &&
-                                                 (unsigned char)s[i + 2] == 0xB8) ||
-                                                ((unsigned char)s[i + 1] == 0xBD &&
-                                                 (unsigned char)s[i + 2] == 0x98))) {
+        } else if (c == 0xEF && i + 2 < len &&
+                   (((unsigned char)s[i + 1] == 0xBC && (unsigned char)s[i + 2] == 0xB8) ||
+                    ((unsigned char)s[i + 1] == 0xBD && (unsigned char)s[i + 2] == 0x98))) {
             put = 'X';
             i += 2;
         } else if (c >= '0' && c <= '9') {

@@ -40,18 +40,18 @@ review_item(const PGresult *r, int i)
 
     if (fhir_json_parse(f, strlen(f), NULL, &fields, NULL) != BASE_OK)
         fields = json_array();
-    return json_pack("{s:I, s:s, s:f, s:s, s:{s:s, s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:o}",
-                     "id", (json_int_t)mpi_i64(r, i, 0), "status", mpi_val(r, i, 1), "score",
+    return json_pack("{s:I, s:s, s:f, s:s, s:{s:s, s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:o}", "id",
+                     (json_int_t)mpi_i64(r, i, 0), "status", mpi_val(r, i, 1), "score",
                      mpi_f64(r, i, 2), "reason", mpi_val(r, i, 3), "record", "member",
                      mpi_val(r, i, 5), "system", mpi_val(r, i, 6), "value", mpi_val(r, i, 7),
                      "person", mpi_val(r, i, 8), "candidate", mpi_val(r, i, 9), "created",
-                     mpi_val(r, i, 10), "decidedBy", mpi_val(r, i, 11), "note",
-                     mpi_val(r, i, 12), "fields", fields);
+                     mpi_val(r, i, 10), "decidedBy", mpi_val(r, i, 11), "note", mpi_val(r, i, 12),
+                     "fields", fields);
 }
 
 int
-gw_mpi_review_list(PGconn *db, struct base_arena *a, bool open_only, size_t limit,
-                   size_t offset, json_t **out, struct base_err *err)
+gw_mpi_review_list(PGconn *db, struct base_arena *a, bool open_only, size_t limit, size_t offset,
+                   json_t **out, struct base_err *err)
 {
     const char *p[3];
     PGresult *r;
@@ -87,11 +87,11 @@ merge_check(PGconn *db, struct base_arena *a, int64_t s, int64_t m, struct base_
     PGresult *r;
 
     ENSURE(p[0] && p[1], err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    ENSURE(s != m, err, BASE_E_CONFLICT, "business-rule", "Patient", "cannot merge a person "
+    ENSURE(s != m, err, BASE_E_CONFLICT, "business-rule", "Patient",
+           "cannot merge a person "
            "into itself");
-    TRY(mpi_q(db, a,
-              "SELECT count(*) FROM mpi.person WHERE id IN ($1, $2) AND status = 'active'", 2, p,
-              PGRES_TUPLES_OK, &r, err));
+    TRY(mpi_q(db, a, "SELECT count(*) FROM mpi.person WHERE id IN ($1, $2) AND status = 'active'",
+              2, p, PGRES_TUPLES_OK, &r, err));
     ENSURE(mpi_i64(r, 0, 0) == 2, err, BASE_E_CONFLICT, "business-rule", "Patient",
            "both persons must be active");
     TRY(mpi_q(db, a,
@@ -145,8 +145,7 @@ active_pk(PGconn *db, struct base_arena *a, const char *public_id, int64_t *pk,
     for (size_t i = 0; ok && i < 36; i++) {
         char c = public_id[i];
 
-        ok = c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-             (c >= 'A' && c <= 'F');
+        ok = c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     }
     ENSURE(ok, err, BASE_E_NOTFOUND, "not-found", "Patient.id", "no such person");
     TRY(mpi_q(db, a, "SELECT id FROM mpi.person WHERE public_id = $1::uuid FOR UPDATE", 1, p,
@@ -272,7 +271,8 @@ gw_mpi_unmerge(PGconn *db, int64_t merge_id, const char *actor, const char *reas
     return in_tx(db, unmerge_body, &t, err);
 }
 
-/* ---- decisions -------------------------------------------------------------------------------- */
+/* ---- decisions --------------------------------------------------------------------------------
+ */
 
 struct tx_decide {
     int64_t review_id;
@@ -298,8 +298,8 @@ decide_body(PGconn *db, struct base_arena *a, void *arg, struct base_err *err)
               "v.candidate_person WHERE v.id = $1 FOR UPDATE OF v",
               1, p, PGRES_TUPLES_OK, &r, err));
     ENSURE(PQntuples(r) == 1, err, BASE_E_NOTFOUND, "not-found", "review", "no such review item");
-    ENSURE(strcmp(mpi_val(r, 0, 0), "open") == 0, err, BASE_E_CONFLICT, "business-rule",
-           "review", "review item already decided");
+    ENSURE(strcmp(mpi_val(r, 0, 0), "open") == 0, err, BASE_E_CONFLICT, "business-rule", "review",
+           "review item already decided");
     if (t->decision == GW_MPI_SAME_PERSON && mpi_i64(r, 0, 1) != mpi_i64(r, 0, 2))
         TRY(merge_tx(db, a, mpi_i64(r, 0, 2), mpi_i64(r, 0, 1), t->actor,
                      t->note != NULL ? t->note : "review decision", &merge_id, err));
@@ -325,7 +325,8 @@ gw_mpi_review_decide(PGconn *db, int64_t review_id, enum gw_mpi_decision decisio
     return in_tx(db, decide_body, &t, err);
 }
 
-/* ---- history ------------------------------------------------------------------------------------ */
+/* ---- history ------------------------------------------------------------------------------------
+ */
 
 static const char SQL_HISTORY[] =
     "SELECT h.at, h.action, r.member_id, r.local_system, r.local_value, "
@@ -356,13 +357,12 @@ gw_mpi_history(PGconn *db, struct base_arena *a, const char *person_id, json_t *
     arr = json_array();
     ENSURE(arr != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     for (int i = 0; i < PQntuples(r); i++) {
-        json_t *h = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:s, s:s, s:I}", "at",
-                              mpi_val(r, i, 0), "action", mpi_val(r, i, 1), "member",
-                              mpi_val(r, i, 2), "system", mpi_val(r, i, 3), "value",
-                              mpi_val(r, i, 4), "fromPerson", mpi_val(r, i, 5), "toPerson",
-                              mpi_val(r, i, 6), "linkType", mpi_val(r, i, 7), "score",
-                              mpi_f64(r, i, 8), "actor", mpi_val(r, i, 9), "reason",
-                              mpi_val(r, i, 10), "mergeId", (json_int_t)mpi_i64(r, i, 11));
+        json_t *h = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:s, s:s, s:I}", "at", mpi_val(r, i, 0),
+            "action", mpi_val(r, i, 1), "member", mpi_val(r, i, 2), "system", mpi_val(r, i, 3),
+            "value", mpi_val(r, i, 4), "fromPerson", mpi_val(r, i, 5), "toPerson", mpi_val(r, i, 6),
+            "linkType", mpi_val(r, i, 7), "score", mpi_f64(r, i, 8), "actor", mpi_val(r, i, 9),
+            "reason", mpi_val(r, i, 10), "mergeId", (json_int_t)mpi_i64(r, i, 11));
 
         if (h == NULL || json_array_append_new(arr, h) != 0) {
             json_decref(arr);

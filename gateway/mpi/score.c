@@ -156,8 +156,7 @@ score_name(const struct gw_mpi_identity *a, const struct gw_mpi_identity *b,
     }
     s->level[GW_MPI_F_NAME] = l;
     if (l == GW_MPI_L_EXACT && freq != NULL)
-        s->weight[GW_MPI_F_NAME] =
-            w_freq(t, both_han ? freq->n_han : freq->n_py, freq->n_total);
+        s->weight[GW_MPI_F_NAME] = w_freq(t, both_han ? freq->n_han : freq->n_py, freq->n_total);
     else
         s->weight[GW_MPI_F_NAME] = w(t, l);
 }
@@ -195,8 +194,8 @@ birth_level(const struct gw_mpi_identity *a, const struct gw_mpi_identity *b)
     if (a->birth_year == 0 || b->birth_year == 0)
         return GW_MPI_L_MISSING;
     if (a->birth_day == 0 || b->birth_day == 0) {
-        bool months = a->birth_month == 0 || b->birth_month == 0 ||
-                      a->birth_month == b->birth_month;
+        bool months =
+            a->birth_month == 0 || b->birth_month == 0 || a->birth_month == b->birth_month;
 
         return a->birth_year == b->birth_year && months ? GW_MPI_L_PHONETIC : GW_MPI_L_DISAGREE;
     }
@@ -323,8 +322,8 @@ gw_mpi_field_name(enum gw_mpi_field f)
 const char *
 gw_mpi_level_name(enum gw_mpi_level l)
 {
-    static const char *const n[GW_MPI_L_COUNT] = {"missing", "exact",   "phonetic",
-                                                  "partial", "weak",    "disagree"};
+    static const char *const n[GW_MPI_L_COUNT] = {"missing", "exact", "phonetic",
+                                                  "partial", "weak",  "disagree"};
 
     return (unsigned)l < GW_MPI_L_COUNT ? n[l] : "?";
 }

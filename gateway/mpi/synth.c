@@ -96,8 +96,7 @@ make_resid(struct syn_person *p, unsigned seq)
 
     /* the sequence code's parity is the sex (GB 11643-1999 4.3) */
     seq = (seq % 500) * 2 + (p->sex == 1 ? 1 : 0);
-    snprintf(d17, sizeof(d17), "%s%04d%02d%02d%03u", p->region->code, p->y, p->m, p->d,
-             seq % 1000);
+    snprintf(d17, sizeof(d17), "%s%04d%02d%02d%03u", p->region->code, p->y, p->m, p->d, seq % 1000);
     memcpy(p->resid, d17, 17);
     p->resid[17] = gw_mpi_resid_check_char(d17);
     p->resid[18] = '\0';
@@ -384,8 +383,7 @@ identifiers(struct rng *r, const struct syn_person *p, unsigned member, unsigned
     } else if (rnd(r, 10) == 0 && id[17] == 'X') {
         id[17] = 'x';
     }
-    json_array_append_new(arr, json_pack("{s:s, s:s}", "system", GW_MPI_RESID_SYSTEM, "value",
-                                         id));
+    json_array_append_new(arr, json_pack("{s:s, s:s}", "system", GW_MPI_RESID_SYSTEM, "value", id));
     return arr;
 }
 
@@ -443,8 +441,7 @@ address(struct rng *r, const struct syn_person *p, unsigned *flags)
                          "city", g->city, "district", g->district, "line", line);
     case 1:
         snprintf(text, sizeof(text), "%s%s%s%s",
-                 strcmp(g->province, g->city) == 0 ? "" : g->province, g->city, g->district,
-                 line);
+                 strcmp(g->province, g->city) == 0 ? "" : g->province, g->city, g->district, line);
         break;
     default:
         snprintf(text, sizeof(text), "%s%s%s", g->city, g->district, line);

@@ -22,7 +22,7 @@
 #include "test/support/mpi_testdb.h"
 
 struct key {
-    long k;     /* member * 10^7 + record number, or a person pk */
+    long k; /* member * 10^7 + record number, or a person pk */
     size_t idx;
 };
 
@@ -165,8 +165,8 @@ report_false_links(const struct gw_mpi_synth_record *recs, const size_t *rec_of_
         i = j;
     }
     free(a);
-    printf("mpi quality: persons holding two true people: twins %u, namesakes %u, other %u\n",
-           twin, namesake, other);
+    printf("mpi quality: persons holding two true people: twins %u, namesakes %u, other %u\n", twin,
+           namesake, other);
 }
 
 START_TEST(precision_and_recall)
@@ -258,9 +258,8 @@ START_TEST(precision_and_recall)
     struct metrics withrev = pairwise(cl2, truth, n);
 
     printf("mpi quality: thresholds upper %.1f lower %.1f\n", cfg.upper, cfg.lower);
-    printf("mpi quality: %zu records of %zu+ people, %zu members (seed %llu)\n", n,
-           sc.n_people, sc.n_members,
-           (unsigned long long)sc.seed);
+    printf("mpi quality: %zu records of %zu+ people, %zu members (seed %llu)\n", n, sc.n_people,
+           sc.n_members, (unsigned long long)sc.seed);
     printf("mpi quality: outcomes created %u, deterministic %u, probabilistic %u, review %u\n",
            outcomes[GW_MPI_CREATED], outcomes[GW_MPI_LINKED_DETERMINISTIC],
            outcomes[GW_MPI_LINKED_PROBABILISTIC], outcomes[GW_MPI_REVIEW]);

@@ -51,9 +51,9 @@ pt(int member, const char *mrn, const char *resid, const char *name, const char 
     p = json_pack("{s:s, s:[{s:s, s:s}]}", "resourceType", "Patient", "identifier", "system", sys,
                   "value", mrn);
     if (resid != NULL)
-        json_array_append_new(json_object_get(p, "identifier"),
-                              json_pack("{s:s, s:s}", "system", GW_MPI_RESID_SYSTEM, "value",
-                                        resid));
+        json_array_append_new(
+            json_object_get(p, "identifier"),
+            json_pack("{s:s, s:s}", "system", GW_MPI_RESID_SYSTEM, "value", resid));
     if (name != NULL)
         json_object_set_new(p, "name", json_pack("[{s:s}]", "text", name));
     if (birth != NULL)
@@ -121,8 +121,7 @@ START_TEST(three_members_link)
     ck_assert_int_eq(c.outcome, GW_MPI_UPDATED);
     ck_assert_str_eq(c.person_id, a.person_id);
 
-    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, GW_MPI_RESID_SYSTEM, "110105491231002", &ps,
-                                    &err),
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, GW_MPI_RESID_SYSTEM, "110105491231002", &ps, &err),
                      BASE_OK); /* 15-digit form resolves too */
     ck_assert_str_eq(ps.id, a.person_id);
     ck_assert_str_eq(ps.resident_id, RESID_A);
@@ -134,8 +133,7 @@ START_TEST(three_members_link)
     ck_assert_int_eq(ps.links[1].type, GW_MPI_LINK_DETERMINISTIC);
     ck_assert_str_eq(ps.links[2].member, "hosp-3");
     ck_assert_int_eq(ps.links[2].type, GW_MPI_LINK_PROBABILISTIC);
-    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, "urn:oid:1.2.156.9.3", "C-5", &ps, &err),
-                     BASE_OK);
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, "urn:oid:1.2.156.9.3", "C-5", &ps, &err), BASE_OK);
     ck_assert_str_eq(ps.id, a.person_id);
     ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, CFG.person_system, a.person_id, &ps, &err),
                      BASE_OK);
@@ -143,9 +141,9 @@ START_TEST(three_members_link)
                      BASE_E_NOTFOUND);
     base_err_clear(&err);
     /* an invalid number is refused, never looked up */
-    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, GW_MPI_RESID_SYSTEM, "110105194912310021", &ps,
-                                    &err),
-                     BASE_E_INVALID);
+    ck_assert_int_eq(
+        gw_mpi_resolve(DB, A, &CFG, GW_MPI_RESID_SYSTEM, "110105194912310021", &ps, &err),
+        BASE_E_INVALID);
     ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, CFG.person_system, "not-a-uuid", &ps, NULL),
                      BASE_E_NOTFOUND);
 }
@@ -181,9 +179,9 @@ START_TEST(fhir_answers)
     ck_assert_uint_eq(json_array_size(params), 2);
     json_t *vi = json_object_get(json_array_get(params, 0), "valueIdentifier");
     ck_assert_str_eq(json_string_value(json_object_get(vi, "value")), "B-9");
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(vi, "assigner"),
-                                                       "reference")),
-                     "Organization/hosp-2");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(vi, "assigner"), "reference")),
+        "Organization/hosp-2");
     json_decref(out);
     ck_assert_int_eq(gw_mpi_pix(DB, A, &CFG, "urn:oid:1.2.156.9.1", "zzz", NULL, &out, &err),
                      BASE_E_NOTFOUND);
@@ -280,8 +278,7 @@ START_TEST(review_queue_and_unmerge)
                      BASE_OK);
     ck_assert_int_eq(gw_mpi_review_decide(DB, rid, GW_MPI_NOT_SAME, "dr-li", NULL, &err),
                      BASE_E_CONFLICT);
-    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, "urn:oid:1.2.156.9.3", "C-1", &ps, &err),
-                     BASE_OK);
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, "urn:oid:1.2.156.9.3", "C-1", &ps, &err), BASE_OK);
     ck_assert_str_eq(ps.id, a.person_id); /* now linked */
     ck_assert_int_eq(count("SELECT count(*) FROM mpi.person WHERE status = 'merged'"), 1);
     /* the retired person resolves to the survivor */
@@ -292,8 +289,7 @@ START_TEST(review_queue_and_unmerge)
     /* unmerge restores the previous link */
     long mid = count("SELECT max(id) FROM mpi.merge");
     ck_assert_int_eq(gw_mpi_unmerge(DB, mid, "dr-wang", "wrong decision", &err), BASE_OK);
-    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, "urn:oid:1.2.156.9.3", "C-1", &ps, &err),
-                     BASE_OK);
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, "urn:oid:1.2.156.9.3", "C-1", &ps, &err), BASE_OK);
     ck_assert_str_eq(ps.id, b.person_id);
     ck_assert_int_eq(ps.links[0].type, GW_MPI_LINK_SOLE);
     ck_assert_int_eq(gw_mpi_unmerge(DB, mid, "dr-wang", "again", &err), BASE_E_CONFLICT);
@@ -324,12 +320,10 @@ START_TEST(manual_merge_and_not_same)
     a = ingest(1, pt(1, "A-1", RESID_A, "赵四", "1990-01-02", "male", NULL, NULL));
     b = ingest(2, pt(2, "B-1", NULL, "钱五", "1991-03-04", "male", NULL, NULL));
     c = ingest(3, pt(3, "C-1", NULL, "孙六", "1992-05-06", "female", NULL, NULL));
-    ck_assert_int_eq(gw_mpi_merge(DB, a.person_id, b.person_id, "admin", "paper records", &m1,
-                                  &err),
-                     BASE_OK);
-    ck_assert_int_eq(gw_mpi_merge(DB, a.person_id, c.person_id, "admin", "paper records", &m2,
-                                  &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        gw_mpi_merge(DB, a.person_id, b.person_id, "admin", "paper records", &m1, &err), BASE_OK);
+    ck_assert_int_eq(
+        gw_mpi_merge(DB, a.person_id, c.person_id, "admin", "paper records", &m2, &err), BASE_OK);
     ck_assert_int_eq(gw_mpi_merge(DB, a.person_id, b.person_id, "admin", "twice", &m1, &err),
                      BASE_E_CONFLICT);
     ck_assert_int_eq(count("SELECT count(*) FROM mpi.record WHERE person_id = (SELECT id FROM "
@@ -337,8 +331,8 @@ START_TEST(manual_merge_and_not_same)
                      3);
     ck_assert_int_eq(gw_mpi_unmerge(DB, m1, "admin", "undo", &err), BASE_OK);
     ck_assert_int_eq(count("SELECT count(*) FROM mpi.person WHERE status = 'active'"), 2);
-    ck_assert_int_eq(gw_mpi_merge(DB, a.person_id, "00000000-0000-0000-0000-000000000000",
-                                  "admin", "x", &m1, &err),
+    ck_assert_int_eq(gw_mpi_merge(DB, a.person_id, "00000000-0000-0000-0000-000000000000", "admin",
+                                  "x", &m1, &err),
                      BASE_E_NOTFOUND);
     ck_assert_int_eq(gw_mpi_merge(DB, a.person_id, a.person_id, "admin", "x", &m1, &err),
                      BASE_E_CONFLICT);

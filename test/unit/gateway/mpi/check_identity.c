@@ -82,9 +82,9 @@ END_TEST
 
 START_TEST(invalid_resident_id_is_flagged_not_used)
 {
-    struct gw_mpi_identity id = must(
-        "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:x\",\"value\":\"1\"},"
-        "{\"type\":{\"coding\":[{\"code\":\"NNCHN\"}]},\"value\":\"110105194912310021\"}]}");
+    struct gw_mpi_identity id =
+        must("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:x\",\"value\":\"1\"},"
+             "{\"type\":{\"coding\":[{\"code\":\"NNCHN\"}]},\"value\":\"110105194912310021\"}]}");
 
     ck_assert(!id.has_resid);
     ck_assert(id.resid_invalid);
@@ -142,9 +142,10 @@ START_TEST(errors_name_the_element)
         "Patient.identifier[0].value");
     bad("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":3,\"value\":\"x\"}]}",
         BASE_E_INVALID, "Patient.identifier[0].system");
-    snprintf(big, sizeof(big),
-             "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"s\",\"value\":\"%0200d\"}]}",
-             0);
+    snprintf(
+        big, sizeof(big),
+        "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"s\",\"value\":\"%0200d\"}]}",
+        0);
     bad(big, BASE_E_LIMIT, "Patient.identifier[0].value");
     bad("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"s\",\"value\":\"1\"}],"
         "\"name\":[{\"given\":\"x\"}]}",
@@ -190,18 +191,19 @@ END_TEST
 /* ---- scoring ----------------------------------------------------------------------- */
 
 static struct gw_mpi_identity
-person(const char *name, const char *birth, const char *gender, const char *phone,
-       const char *addr, const char *resid)
+person(const char *name, const char *birth, const char *gender, const char *phone, const char *addr,
+       const char *resid)
 {
     char json[1024];
 
-    snprintf(json, sizeof(json),
-             "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"s\",\"value\":\"1\"}%s%s%s],"
-             "\"name\":[{\"text\":\"%s\"}],\"birthDate\":\"%s\",\"gender\":\"%s\","
-             "\"telecom\":[{\"system\":\"phone\",\"value\":\"%s\"}],"
-             "\"address\":[{\"text\":\"%s\"}]}",
-             resid ? ",{\"system\":\"urn:oid:2.16.156.10011.1.3\",\"value\":\"" : "",
-             resid ? resid : "", resid ? "\"}" : "", name, birth, gender, phone, addr);
+    snprintf(
+        json, sizeof(json),
+        "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"s\",\"value\":\"1\"}%s%s%s],"
+        "\"name\":[{\"text\":\"%s\"}],\"birthDate\":\"%s\",\"gender\":\"%s\","
+        "\"telecom\":[{\"system\":\"phone\",\"value\":\"%s\"}],"
+        "\"address\":[{\"text\":\"%s\"}]}",
+        resid ? ",{\"system\":\"urn:oid:2.16.156.10011.1.3\",\"value\":\"" : "", resid ? resid : "",
+        resid ? "\"}" : "", name, birth, gender, phone, addr);
     return must(json);
 }
 
@@ -216,8 +218,8 @@ score(const struct gw_mpi_identity *a, const struct gw_mpi_identity *b)
 
 START_TEST(exact_match_scores_high)
 {
-    struct gw_mpi_identity a =
-        person("张三", "1980-05-17", "male", "13800138000", "辽宁省沈阳市和平区南京北街155号", NULL);
+    struct gw_mpi_identity a = person("张三", "1980-05-17", "male", "13800138000",
+                                      "辽宁省沈阳市和平区南京北街155号", NULL);
     struct gw_mpi_identity b = person("張 三", "1980-05-17", "male", "+86 138 0013 8000",
                                       "沈阳市和平区南京北街155号", NULL);
     struct gw_mpi_score s = score(&a, &b);
@@ -234,8 +236,8 @@ END_TEST
 
 START_TEST(levels)
 {
-    struct gw_mpi_identity a =
-        person("张三", "1980-05-17", "male", "13800138000", "辽宁省沈阳市和平区南京北街155号", NULL);
+    struct gw_mpi_identity a = person("张三", "1980-05-17", "male", "13800138000",
+                                      "辽宁省沈阳市和平区南京北街155号", NULL);
     struct gw_mpi_identity b;
     struct gw_mpi_score s;
 
@@ -246,7 +248,7 @@ START_TEST(levels)
     ck_assert(s.weight[GW_MPI_F_ADDRESS] == 0.0);
     b = person("San Zhang", "1908-05-17", "male", "13800138001", "辽宁省沈阳市和平区三好街", NULL);
     s = score(&a, &b);
-    ck_assert_int_eq(s.level[GW_MPI_F_NAME], GW_MPI_L_EXACT); /* romanized, other order */
+    ck_assert_int_eq(s.level[GW_MPI_F_NAME], GW_MPI_L_EXACT);    /* romanized, other order */
     ck_assert_int_eq(s.level[GW_MPI_F_BIRTH], GW_MPI_L_PARTIAL); /* two digits swapped */
     ck_assert_int_eq(s.level[GW_MPI_F_PHONE], GW_MPI_L_PARTIAL);
     ck_assert_int_eq(s.level[GW_MPI_F_ADDRESS], GW_MPI_L_PARTIAL);
@@ -278,10 +280,10 @@ END_TEST
 
 START_TEST(twins_are_guarded)
 {
-    struct gw_mpi_identity a =
-        person("王思涵", "2010-03-04", "female", "13800138000", "辽宁省沈阳市和平区南京北街155号", NULL);
-    struct gw_mpi_identity b =
-        person("王思雨", "2010-03-04", "female", "13800138000", "辽宁省沈阳市和平区南京北街155号", NULL);
+    struct gw_mpi_identity a = person("王思涵", "2010-03-04", "female", "13800138000",
+                                      "辽宁省沈阳市和平区南京北街155号", NULL);
+    struct gw_mpi_identity b = person("王思雨", "2010-03-04", "female", "13800138000",
+                                      "辽宁省沈阳市和平区南京北街155号", NULL);
     struct gw_mpi_score s = score(&a, &b);
 
     ck_assert(s.twin_guard);
@@ -290,10 +292,10 @@ END_TEST
 
 START_TEST(resident_ids_conflict)
 {
-    struct gw_mpi_identity a = person("张三", "1949-12-31", "female", "13800138000", "",
-                                      "11010519491231002X");
-    struct gw_mpi_identity b = person("张三", "1949-12-31", "female", "13800138000", "",
-                                      "110105194912310046");
+    struct gw_mpi_identity a =
+        person("张三", "1949-12-31", "female", "13800138000", "", "11010519491231002X");
+    struct gw_mpi_identity b =
+        person("张三", "1949-12-31", "female", "13800138000", "", "110105194912310046");
     struct gw_mpi_identity c = person("张三", "1949-12-31", "female", "13800138000", "", NULL);
 
     ck_assert(b.has_resid);

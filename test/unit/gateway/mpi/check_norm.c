@@ -117,9 +117,9 @@ addr_is(const char *state, const char *city, const char *district, const char *l
 {
     const char *o[4];
 
-    ck_assert_int_eq(gw_mpi_norm_address(A, state, city, district, line, text, &o[0], &o[1],
-                                         &o[2], &o[3], NULL),
-                     BASE_OK);
+    ck_assert_int_eq(
+        gw_mpi_norm_address(A, state, city, district, line, text, &o[0], &o[1], &o[2], &o[3], NULL),
+        BASE_OK);
     ck_assert_str_eq(o[0], p);
     ck_assert_str_eq(o[1], c);
     ck_assert_str_eq(o[2], d);
@@ -132,14 +132,13 @@ START_TEST(addresses)
             "南京北街155号");
     addr_is("辽宁省", "沈阳市", "和平区", "南京北街 155 号", NULL, "辽宁", "沈阳", "和平",
             "南京北街155号");
-    addr_is(NULL, NULL, NULL, NULL, "北京市朝阳区建国路88号", "北京", "北京", "朝阳",
-            "建国路88号");
+    addr_is(NULL, NULL, NULL, NULL, "北京市朝阳区建国路88号", "北京", "北京", "朝阳", "建国路88号");
     addr_is(NULL, NULL, NULL, "上海市 浦东新区 世纪大道100号", NULL, "上海", "上海", "浦东",
             "世纪大道100号");
-    addr_is(NULL, NULL, NULL, NULL, "新疆维吾尔自治区乌鲁木齐市天山区解放路1号", "新疆",
-            "乌鲁木齐", "天山", "解放路1号");
-    addr_is(NULL, NULL, NULL, NULL, "广西壮族自治区南宁市青秀区民族大道", "广西", "南宁",
-            "青秀", "民族大道");
+    addr_is(NULL, NULL, NULL, NULL, "新疆维吾尔自治区乌鲁木齐市天山区解放路1号", "新疆", "乌鲁木齐",
+            "天山", "解放路1号");
+    addr_is(NULL, NULL, NULL, NULL, "广西壮族自治区南宁市青秀区民族大道", "广西", "南宁", "青秀",
+            "民族大道");
     addr_is(NULL, NULL, NULL, NULL, "和平区市府路5号", "", "", "和平", "市府路5号");
     addr_is(NULL, NULL, NULL, NULL, "遼寧省瀋陽市和平區南京北街155號", "辽宁", "沈阳", "和平",
             "南京北街155号");

@@ -12,7 +12,7 @@
 #include "fhir/json/fhir_json.h"
 #include "gateway/mpi/gw_mpi.h"
 #include "gateway/mpi/gw_mpi_synth.h"
-#include "gateway/mpi/synth_tables.h"
+#include "gateway/mpi/synth_tables.inc"
 
 #define OOM(err) base_err_set((err), BASE_E_NOMEM, "exception", "synth", "out of memory")
 

@@ -177,6 +177,77 @@ START_TEST(errors_name_the_element)
 }
 END_TEST
 
+START_TEST(limits_are_enforced)
+{
+    char doc[4096];
+    char big[700];
+    struct gw_mpi_identity id;
+    struct base_err err = {0};
+    char member[100];
+
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    snprintf(doc, sizeof(doc),
+             "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"s\",\"value\":\"1\"}],"
+             "\"name\":[{\"family\":\"%.300s\"}]}",
+             big);
+    bad(doc, BASE_E_LIMIT, "Patient.name[0].family");
+    snprintf(doc, sizeof(doc),
+             "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"s\",\"value\":\"1\"}],"
+             "\"name\":[{\"given\":[\"%.200s\",\"%.200s\"]}]}",
+             big, big);
+    bad(doc, BASE_E_LIMIT, "Patient.name[0].given");
+    snprintf(doc, sizeof(doc),
+             "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"s\",\"value\":\"1\"}],"
+             "\"address\":[{\"line\":[\"%.600s\"]}]}",
+             big);
+    bad(doc, BASE_E_LIMIT, "Patient.address.line");
+    snprintf(doc, sizeof(doc),
+             "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"s\",\"value\":\"1\"}],"
+             "\"address\":[{\"text\":\"%.600s\"}]}",
+             big);
+    bad(doc, BASE_E_LIMIT, "Patient.address.text");
+    snprintf(
+        doc, sizeof(doc),
+        "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"%.300s\",\"value\":\"1\"}]}",
+        big);
+    bad(doc, BASE_E_LIMIT, "Patient.identifier[0].system");
+    bad("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"s\",\"value\":\"1\"}],"
+        "\"telecom\":[3]}",
+        BASE_E_INVALID, "Patient.telecom[0]");
+    bad("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"s\",\"value\":\"1\"}],"
+        "\"telecom\":[{\"system\":[],\"value\":\"1\"}]}",
+        BASE_E_INVALID, "Patient.telecom[0].system");
+    bad("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"s\",\"value\":\"1\"}],"
+        "\"name\":{}}",
+        BASE_E_INVALID, "Patient.name");
+    /* nesting beyond the MPI's depth limit */
+    snprintf(doc, sizeof(doc), "{\"resourceType\":\"Patient\",\"x\":%s}",
+             "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]");
+    ck_assert_int_eq(ident(doc, &id, &err), BASE_E_LIMIT);
+    memset(member, 'm', sizeof(member) - 1);
+    member[sizeof(member) - 1] = '\0';
+    ck_assert_int_eq(gw_mpi_identity_from_json(A, member, FULL, strlen(FULL), TODAY, &id, NULL),
+                     BASE_E_INVALID);
+}
+END_TEST
+
+START_TEST(unusable_values_are_skipped)
+{
+    struct gw_mpi_identity id =
+        must("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"s\",\"value\":\"\"},"
+             "{\"system\":\"s\",\"value\":\"2\"}],\"name\":[{}],"
+             "\"telecom\":[{\"system\":\"email\",\"value\":\"a@b\"},{\"system\":\"phone\","
+             "\"value\":\"12\"},"
+             "{\"value\":\"13800138000\"}],\"gender\":\"M\"}");
+
+    ck_assert_str_eq(id.key.value, "2");
+    ck_assert_str_eq(id.name_py, "");
+    ck_assert_uint_eq(id.n_phone, 1);
+    ck_assert_int_eq(id.sex, GW_MPI_SEX_UNKNOWN);
+}
+END_TEST
+
 START_TEST(member_is_required)
 {
     struct gw_mpi_identity id;
@@ -333,6 +404,8 @@ Suite *gw_mpi_identity_suite(void)
     tcase_add_test(tc, name_variants);
     tcase_add_test(tc, errors_name_the_element);
     tcase_add_test(tc, member_is_required);
+    tcase_add_test(tc, limits_are_enforced);
+    tcase_add_test(tc, unusable_values_are_skipped);
     tcase_add_test(tc, exact_match_scores_high);
     tcase_add_test(tc, levels);
     tcase_add_test(tc, day_month_swap);

@@ -4,7 +4,9 @@
  * merge/unmerge with history, resolve, PIXm and PDQm.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -368,6 +370,69 @@ START_TEST(twins_go_to_review)
 }
 END_TEST
 
+/* Two gateway nodes (two connections) report the same 60 people at once,
+ * each from its own member: the advisory lock must keep them one person each. */
+struct racer {
+    const char *dbname;
+    int member;
+    int failures;
+};
+
+static void *
+race(void *arg)
+{
+    struct racer *rc = arg;
+    const char *keys[] = {"dbname", "dbname", NULL};
+    const char *vals[] = {getenv("FHIRGATE_TEST_DATABASE_URL"), rc->dbname, NULL};
+    PGconn *db = PQconnectdbParams(keys, vals, 1);
+    struct gw_mpi_config cfg = gw_mpi_config_default();
+
+    cfg.today = 20260115;
+    for (int i = 0; i < 60 && PQstatus(db) == CONNECTION_OK; i++) {
+        char d17[18];
+        char resid[19];
+        char mrn[16];
+        char m[16];
+        struct gw_mpi_ingest_result res;
+        json_t *p;
+
+        snprintf(d17, sizeof(d17), "210102198001%02d%03d", 1 + i % 28, 100 + i);
+        memcpy(resid, d17, 17);
+        resid[17] = gw_mpi_resid_check_char(d17);
+        resid[18] = '\0';
+        snprintf(mrn, sizeof(mrn), "R-%d", i);
+        snprintf(m, sizeof(m), "hosp-%d", rc->member);
+        p = pt(rc->member, mrn, resid, NULL, NULL, NULL, NULL, NULL);
+        if (gw_mpi_ingest_identity(db, &cfg, m, p, &res, NULL) != BASE_OK)
+            rc->failures++;
+        json_decref(p);
+    }
+    if (PQstatus(db) != CONNECTION_OK)
+        rc->failures++;
+    PQfinish(db);
+    return NULL;
+}
+
+START_TEST(concurrent_nodes_do_not_split_people)
+{
+    char name[64];
+    pthread_t t[2];
+    struct racer r[2];
+
+    snprintf(name, sizeof(name), "mpi_store_%d", (int)getpid());
+    for (int i = 0; i < 2; i++) {
+        r[i] = (struct racer){name, i + 1, 0};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, race, &r[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(r[i].failures, 0);
+    }
+    ck_assert_int_eq(count("SELECT count(*) FROM mpi.record"), 120);
+    ck_assert_int_eq(count("SELECT count(*) FROM mpi.person"), 60);
+}
+END_TEST
+
 Suite *mpi_store_suite(void)
 {
     Suite *s = suite_create("mpi_store");
@@ -380,6 +445,7 @@ Suite *mpi_store_suite(void)
     tcase_add_test(tc, review_queue_and_unmerge);
     tcase_add_test(tc, manual_merge_and_not_same);
     tcase_add_test(tc, twins_go_to_review);
+    tcase_add_test(tc, concurrent_nodes_do_not_split_people);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;

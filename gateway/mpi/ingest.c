@@ -13,6 +13,7 @@
  *      twin guard, or two persons above the upper threshold, go to review.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fhir/base/arena.h"
@@ -43,6 +44,7 @@ struct plan {
     struct cand *review[MAX_REVIEWS];
     const char *review_reason[MAX_REVIEWS];
     size_t n_review;
+    bool any_blocked; /* a candidate was set aside for a different resident id */
 };
 
 struct gw_mpi_config
@@ -172,6 +174,15 @@ keep_best(struct cand *c, size_t *n, const struct mpi_row *row, const struct gw_
     }
 }
 
+static int
+by_score_desc(const void *x, const void *y)
+{
+    double a = ((const struct cand *)x)->score.total;
+    double b = ((const struct cand *)y)->score.total;
+
+    return a < b ? 1 : a > b ? -1 : 0;
+}
+
 /* Score every candidate record; keep the best pair per person. */
 static int
 score_candidates(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
@@ -209,6 +220,8 @@ score_candidates(PGconn *db, struct base_arena *a, const struct gw_mpi_config *c
         gw_mpi_score_pair(id, &row.id, &freq, &s);
         keep_best(c, &n, &row, &s, mpi_val(r, i, MPI_RECORD_NCOLS + 3)[0] == 't');
     }
+    /* best first, so the review items kept are the likeliest */
+    qsort(c, n, sizeof(*c), by_score_desc);
     *out = c;
     *n_out = n;
     return BASE_OK;
@@ -249,6 +262,7 @@ decide(const struct gw_mpi_config *cfg, struct cand *c, size_t n, struct plan *p
     for (size_t i = 0; i < n; i++) {
         if (!c[i].blocked && c[i].score.total > pl->score)
             pl->score = c[i].score.total;
+        pl->any_blocked = pl->any_blocked || c[i].blocked;
     }
     /* Two persons above the threshold are often one human split earlier
      * (a record that only reached review); link to the clearly better one
@@ -600,6 +614,7 @@ ingest_tx(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
     out->outcome = pl.outcome;
     out->score = pl.score;
     out->n_review = pl.n_review;
+    out->resid_conflict = pl.any_blocked;
     snprintf(out->person_id, sizeof(out->person_id), "%s", pl.person_id);
     return BASE_OK;
 }

@@ -237,6 +237,7 @@ START_TEST(conflicting_resident_ids_never_link)
     a = ingest(1, pt(1, "A-1", RESID_A, "张三", "1949-12-31", "female", "13800138000", ADDR));
     b = ingest(2, pt(2, "B-1", RESID_B, "张三", "1949-12-31", "female", "13800138000", ADDR));
     ck_assert_int_eq(b.outcome, GW_MPI_CREATED);
+    ck_assert(b.resid_conflict);
     ck_assert_str_ne(a.person_id, b.person_id);
     ck_assert_int_eq(count("SELECT count(*) FROM mpi.review"), 0);
     /* and a manual merge of the two is refused */

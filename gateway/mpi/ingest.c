@@ -363,19 +363,6 @@ plan_link(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
 
 /* ---- writing ---------------------------------------------------------------------------- */
 
-static int
-new_person(PGconn *db, struct base_arena *a, struct plan *pl, struct base_err *err)
-{
-    PGresult *r;
-
-    TRY(mpi_q(db, a, "INSERT INTO mpi.person DEFAULT VALUES RETURNING id, public_id", 0, NULL,
-              PGRES_TUPLES_OK, &r, err));
-    pl->person_pk = mpi_i64(r, 0, 0);
-    pl->person_id = base_arena_strdup(a, mpi_val(r, 0, 1));
-    ENSURE(pl->person_id != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    return BASE_OK;
-}
-
 static const char *
 fields_json(struct base_arena *a, const struct gw_mpi_score *s)
 {
@@ -472,12 +459,14 @@ key_params(struct base_arena *a, const struct gw_mpi_identity *id, const char **
 /* One round trip: the record, its identifiers, blocking keys, name counts
  * and the first history row. */
 static const char SQL_INSERT_RECORD[] =
-    "WITH rec AS (INSERT INTO mpi.record (member_id, local_system, local_value, person_id, "
+    "WITH np AS (INSERT INTO mpi.person SELECT WHERE $4::bigint IS NULL RETURNING id, "
+    "public_id), "
+    "rec AS (INSERT INTO mpi.record (member_id, local_system, local_value, person_id, "
     "link_type, link_score, resident_id, name_han, name_py, name_py_family, name_py_given, "
     "name_latin_only, birth_year, birth_month, birth_day, sex, phones, addr_province, "
-    "addr_city, addr_district, addr_detail, resource) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-    "$9, $10, $11, $12, $13, $14, $15, $16, $17::text[], $18, $19, $20, $21, $22::jsonb) "
-    "RETURNING id), "
+    "addr_city, addr_district, addr_detail, resource) VALUES ($1, $2, $3, coalesce($4::bigint, "
+    "(SELECT id FROM np)), $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::text[], "
+    "$18, $19, $20, $21, $22::jsonb) RETURNING id, person_id), "
     "ids AS (INSERT INTO mpi.identifier (system, value, record_id) SELECT s, v, rec.id FROM "
     "rec, unnest($23::text[], $24::text[]) AS t(s, v) ON CONFLICT DO NOTHING), "
     "blk AS (INSERT INTO mpi.block (key, record_id) SELECT k, rec.id FROM rec, "
@@ -485,13 +474,14 @@ static const char SQL_INSERT_RECORD[] =
     "frq AS (INSERT INTO mpi.name_freq (key, n) SELECT k, 1 FROM unnest($26::text[]) AS k "
     "ON CONFLICT (key) DO UPDATE SET n = mpi.name_freq.n + 1), "
     "his AS (INSERT INTO mpi.link_history (record_id, action, to_person, link_type, score, "
-    "actor) SELECT rec.id, 'link', $4, $5, $6, '" ACTOR "' FROM rec) "
-    "SELECT id FROM rec";
+    "actor) SELECT rec.id, 'link', rec.person_id, $5, $6, '" ACTOR "' FROM rec) "
+    "SELECT rec.id, rec.person_id, (SELECT public_id FROM np) FROM rec";
 
+/* Insert the record (and, when pl->person_pk is 0, its new person: the
+ * plan gets the person's keys). */
 static int
 insert_record(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id,
-              const json_t *patient, const struct plan *pl, int64_t *record_pk,
-              struct base_err *err)
+              const json_t *patient, struct plan *pl, int64_t *record_pk, struct base_err *err)
 {
     const char *p[26];
     const char *freq[3] = {"*", NULL, NULL};
@@ -501,7 +491,7 @@ insert_record(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id
     p[0] = id->member;
     p[1] = id->key.system;
     p[2] = id->key.value;
-    p[3] = base_arena_sprintf(a, "%lld", (long long)pl->person_pk);
+    p[3] = pl->person_pk > 0 ? base_arena_sprintf(a, "%lld", (long long)pl->person_pk) : "";
     p[4] = gw_mpi_link_type_name(pl->link);
     p[5] = base_arena_sprintf(a, "%.4f", pl->link == GW_MPI_LINK_PROBABILISTIC ? pl->score : 0);
     TRY(demo_params(a, id, patient, p + 6, err));
@@ -513,8 +503,14 @@ insert_record(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id
     p[25] = mpi_pg_array(a, freq, nf);
     ENSURE(p[3] && p[5] && p[25] && freq[nf - 1], err, BASE_E_NOMEM, "exception", "mpi",
            "out of memory");
+    if (pl->person_pk == 0)
+        p[3] = NULL;
     TRY(mpi_q(db, a, SQL_INSERT_RECORD, 26, p, PGRES_TUPLES_OK, &r, err));
     *record_pk = mpi_i64(r, 0, 0);
+    if (pl->person_pk == 0) {
+        pl->person_pk = mpi_i64(r, 0, 1);
+        pl->person_id = mpi_val(r, 0, 2);
+    }
     return BASE_OK;
 }
 
@@ -607,8 +603,6 @@ ingest_tx(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
         return update_record(db, a, id, patient, record_pk, person_pk, out, err);
     }
     TRY(plan_link(db, a, cfg, id, &pl, err));
-    if (pl.person_pk == 0)
-        TRY(new_person(db, a, &pl, err));
     TRY(insert_record(db, a, id, patient, &pl, &record_pk, err));
     TRY(open_reviews(db, a, record_pk, &pl, err));
     out->outcome = pl.outcome;

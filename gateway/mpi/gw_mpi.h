@@ -108,7 +108,8 @@ struct gw_mpi_local_id {
 };
 
 /* Everything the matcher uses about one record, normalized.  Strings live in
- * the arena that built the struct; "" means absent. */
+ * the arena that built the struct or, for identifiers, in the Patient JSON it
+ * was read from (which must outlive it); "" means absent. */
 struct gw_mpi_identity {
     const char *member;         /* the reporting member's id */
     struct gw_mpi_local_id key; /* the record key (first MR identifier, else first local) */

@@ -51,7 +51,7 @@ struct gw_mpi_config
 gw_mpi_config_default(void)
 {
     struct gw_mpi_config c = {
-        .upper = 24.0,
+        .upper = 25.0,
         .lower = 12.0,
         .person_system = GW_MPI_PERSON_SYSTEM_DEFAULT,
         .max_candidates = GW_MPI_LIMIT_CANDIDATES,

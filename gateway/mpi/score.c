@@ -299,12 +299,17 @@ gw_mpi_score_pair(const struct gw_mpi_identity *a, const struct gw_mpi_identity 
         out->total += out->weight[f];
     out->resid_conflict =
         a->has_resid && b->has_resid && strcmp(a->resid.number, b->resid.number) != 0;
-    /* Twins and siblings share birth date, phone and address and differ only
-     * in the given name; FS assumes fields independent, which a household is
-     * not, so such a pair may be proposed for review but never linked. */
-    out->twin_guard = (out->level[GW_MPI_F_NAME] == GW_MPI_L_PARTIAL ||
-                       out->level[GW_MPI_F_NAME] == GW_MPI_L_DISAGREE) &&
-                      out->level[GW_MPI_F_BIRTH] == GW_MPI_L_EXACT &&
+    /* Twins share birth date (give or take a slip), phone and address and
+     * differ only in the given name; FS assumes fields independent, which a
+     * household is not, so such a pair may be proposed for review but never
+     * linked. */
+    enum gw_mpi_level nl = out->level[GW_MPI_F_NAME];
+    bool other_name = nl == GW_MPI_L_PARTIAL || nl == GW_MPI_L_DISAGREE ||
+                      /* a boy and a girl with names that sound alike: 思宇 / 思雨 */
+                      (nl == GW_MPI_L_PHONETIC && out->level[GW_MPI_F_SEX] == GW_MPI_L_DISAGREE);
+    out->twin_guard = other_name &&
+                      (out->level[GW_MPI_F_BIRTH] == GW_MPI_L_EXACT ||
+                       out->level[GW_MPI_F_BIRTH] == GW_MPI_L_PARTIAL) &&
                       (out->level[GW_MPI_F_PHONE] == GW_MPI_L_EXACT ||
                        out->level[GW_MPI_F_ADDRESS] == GW_MPI_L_EXACT ||
                        out->level[GW_MPI_F_ADDRESS] == GW_MPI_L_PARTIAL);

@@ -157,8 +157,8 @@ twin_of(struct rng *r, const struct syn_person *a, struct syn_person *b)
             b->n_given = 2; /* siblings often share the first given character */
             b->given[0] = a->given[0];
         }
-    } while (b->n_given == a->n_given && b->given[0] == a->given[0] &&
-             (b->n_given == 1 || b->given[1] == a->given[1]));
+    } while (b->n_given == a->n_given && strcmp(b->given[0]->han, a->given[0]->han) == 0 &&
+             (b->n_given == 1 || strcmp(b->given[1]->han, a->given[1]->han) == 0));
     make_resid(b, (unsigned)(a->resid[14] - '0') * 50 + (unsigned)(a->resid[15] - '0') * 5 + 1);
     if (strcmp(a->resid, b->resid) == 0)
         make_resid(b, (unsigned)(a->resid[15] - '0') + 7);
@@ -513,6 +513,9 @@ people(struct base_arena *a, struct rng *r, const struct gw_mpi_synth_config *cf
     for (size_t k = 0; k < n_pairs; k++) {
         struct syn_person *p = &ps[rnd(r, (unsigned)cfg->n_people)];
 
+        /* pairs only: a third sibling could repeat the second's name */
+        while (p->flags & GW_MPI_SYNTH_TWIN)
+            p = &ps[rnd(r, (unsigned)cfg->n_people)];
         twin_of(r, p, &ps[n]);
         p->flags |= GW_MPI_SYNTH_TWIN;
         ps[n++].flags |= GW_MPI_SYNTH_TWIN;

@@ -356,8 +356,21 @@ START_TEST(twins_are_guarded)
     struct gw_mpi_identity b = person("王思雨", "2010-03-04", "female", "13800138000",
                                       "辽宁省沈阳市和平区南京北街155号", NULL);
     struct gw_mpi_score s = score(&a, &b);
+    struct gw_mpi_identity c = person("王思宇", "2010-03-04", "male", "13800138000", "", NULL);
+    struct gw_mpi_identity d = person("王思雨", "2010-04-03", "female", "13800138000", "", NULL);
+    struct gw_mpi_identity e = person("汪思涵", "2010-03-04", "female", "13800138000", "", NULL);
 
     ck_assert(s.twin_guard);
+    /* same sound, other sex, a near date: still a twin pattern */
+    s = score(&c, &d);
+    ck_assert_int_eq(s.level[GW_MPI_F_NAME], GW_MPI_L_PHONETIC);
+    ck_assert_int_eq(s.level[GW_MPI_F_BIRTH], GW_MPI_L_PARTIAL);
+    ck_assert(s.twin_guard);
+    /* a homophone typo of the same girl is not */
+    s = score(&a, &e);
+    ck_assert_int_eq(s.level[GW_MPI_F_NAME], GW_MPI_L_PHONETIC);
+    ck_assert(!s.twin_guard);
+    ck_assert(s.total >= gw_mpi_config_default().upper);
 }
 END_TEST
 

@@ -353,13 +353,16 @@ norm_query_name(struct base_arena *a, const char *s, const char **han, const cha
     return BASE_OK;
 }
 
+/* A Han query matches the same characters (or a romanized record with the
+ * same pinyin); a pinyin query matches by sound, Han records included. */
 static const char SQL_PDQ[] =
     "SELECT DISTINCT r.person_id FROM mpi.record r WHERE "
-    "($1::text IS NULL OR r.name_han = $1 OR r.name_py = $2 OR "
-    " (r.name_latin_only AND r.name_py_given || r.name_py_family = $2)) AND "
+    "($1::text IS NULL OR r.name_han = $1 OR (r.name_han = '' AND (r.name_py = $2 OR "
+    " r.name_py_given || r.name_py_family = $2))) AND "
     "($2::text IS NULL OR $1::text IS NOT NULL OR r.name_py = $2 OR "
     " r.name_py_given || r.name_py_family = $2) AND "
-    "($3::text IS NULL OR r.name_han LIKE $3 || '%' OR r.name_py_family = $4) AND "
+    "($3::text IS NULL OR r.name_han LIKE $3 || '%' OR (r.name_han = '' AND "
+    " r.name_py_family = $4)) AND "
     "($4::text IS NULL OR $3::text IS NOT NULL OR r.name_py_family = $4) AND "
     "($5::text IS NULL OR r.name_py_given = $5) AND "
     "($6::int = 0 OR r.birth_year = $6::int) AND ($7::int = 0 OR r.birth_month = $7::int) AND "

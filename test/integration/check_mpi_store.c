@@ -214,6 +214,22 @@ START_TEST(fhir_answers)
     ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 0);
     json_decref(out);
+    /* a homophone is not found by characters, but is by sound */
+    (void)ingest(3, pt(3, "C-1", NULL, "章三", "1990-01-01", "male", NULL, NULL));
+    memset(&q, 0, sizeof(q));
+    q.name = "章三";
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
+    json_decref(out);
+    q.name = "zhang san";
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 2);
+    json_decref(out);
+    memset(&q, 0, sizeof(q));
+    q.family = "张";
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
+    json_decref(out);
     memset(&q, 0, sizeof(q));
     q.identifier_system = GW_MPI_RESID_SYSTEM;
     q.identifier_value = RESID_A;

@@ -52,7 +52,7 @@ CREATE INDEX IF NOT EXISTS record_person_idx ON mpi.record (person_id);
 CREATE INDEX IF NOT EXISTS record_resident_idx ON mpi.record (resident_id)
     WHERE resident_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS record_name_py_idx ON mpi.record (name_py);
-CREATE INDEX IF NOT EXISTS record_name_han_idx ON mpi.record (name_han);
+CREATE INDEX IF NOT EXISTS record_name_han_idx ON mpi.record (name_han text_pattern_ops);
 CREATE INDEX IF NOT EXISTS record_family_idx ON mpi.record (name_py_family);
 
 -- Every local identifier of a record (its key included), for resolve.

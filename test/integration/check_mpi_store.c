@@ -406,14 +406,15 @@ race(void *arg)
 
     cfg.today = 20260115;
     for (int i = 0; i < 60 && PQstatus(db) == CONNECTION_OK; i++) {
-        char d17[18];
+        char d17[32];
         char resid[19];
         char mrn[16];
         char m[16];
         struct gw_mpi_ingest_result res;
         json_t *p;
 
-        snprintf(d17, sizeof(d17), "210102198001%02d%03d", 1 + i % 28, 100 + i);
+        snprintf(d17, sizeof(d17), "210102198001%02u%03u", 1u + (unsigned)i % 28u,
+                 100u + (unsigned)i);
         memcpy(resid, d17, 17);
         resid[17] = gw_mpi_resid_check_char(d17);
         resid[18] = '\0';

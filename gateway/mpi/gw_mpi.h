@@ -413,6 +413,15 @@ BASE_MUST_CHECK int gw_mpi_merge(PGconn *db, const char *survivor_id, const char
 BASE_MUST_CHECK int gw_mpi_unmerge(PGconn *db, int64_t merge_id, const char *actor,
                                    const char *reason, struct base_err *err);
 
+/* Split one record (member + its key identifier) out of its person into a
+ * new person of its own (link type manual): the fix for a wrong automatic
+ * link.  *new_person_id (>= 40 bytes) receives the new public id.
+ * BASE_E_NOTFOUND for an unknown record, BASE_E_CONFLICT when the record is
+ * already alone. */
+BASE_MUST_CHECK int gw_mpi_split(PGconn *db, const char *member, const char *system,
+                                 const char *value, const char *actor, const char *reason,
+                                 char *new_person_id, size_t cap, struct base_err *err);
+
 /* The link history of a person (public id) as a JSON array, oldest first:
  * {at, action, member, system, value, from_person, to_person, link_type,
  * score, actor, reason}.  New reference. */

@@ -325,6 +325,66 @@ gw_mpi_review_decide(PGconn *db, int64_t review_id, enum gw_mpi_decision decisio
     return in_tx(db, decide_body, &t, err);
 }
 
+/* ---- split ------------------------------------------------------------------------------------
+ */
+
+struct tx_split {
+    const char *member;
+    const char *system;
+    const char *value;
+    const char *actor;
+    const char *reason;
+    char *out;
+    size_t cap;
+};
+
+static const char SQL_SPLIT[] =
+    "WITH np AS (INSERT INTO mpi.person DEFAULT VALUES RETURNING id, public_id), "
+    "up AS (UPDATE mpi.record r SET person_id = np.id, link_type = 'manual', link_score = 0, "
+    "linked_at = now() FROM np WHERE r.id = $1), "
+    "hi AS (INSERT INTO mpi.link_history (record_id, action, from_person, to_person, link_type, "
+    "score, actor, reason) SELECT $1, 'split', $2, np.id, 'manual', 0, $3, $4 FROM np) "
+    "SELECT public_id FROM np";
+
+static int
+split_body(PGconn *db, struct base_arena *a, void *arg, struct base_err *err)
+{
+    struct tx_split *t = arg;
+    const char *p[4] = {t->member, t->system, t->value, NULL};
+    PGresult *r;
+
+    TRY(mpi_q(db, a,
+              "SELECT r.id, r.person_id, (SELECT count(*) FROM mpi.record x WHERE x.person_id = "
+              "r.person_id) FROM mpi.record r WHERE r.member_id = $1 AND r.local_system = $2 "
+              "AND r.local_value = $3 FOR UPDATE",
+              3, p, PGRES_TUPLES_OK, &r, err));
+    ENSURE(PQntuples(r) == 1, err, BASE_E_NOTFOUND, "not-found", "record", "no such record");
+    ENSURE(mpi_i64(r, 0, 2) > 1, err, BASE_E_CONFLICT, "business-rule", "record",
+           "the record is already alone");
+    p[0] = base_arena_strdup(a, mpi_val(r, 0, 0));
+    p[1] = base_arena_strdup(a, mpi_val(r, 0, 1));
+    p[2] = t->actor;
+    p[3] = t->reason;
+    ENSURE(p[0] && p[1], err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+    TRY(mpi_q(db, a, SQL_SPLIT, 4, p, PGRES_TUPLES_OK, &r, err));
+    snprintf(t->out, t->cap, "%s", mpi_val(r, 0, 0));
+    return BASE_OK;
+}
+
+int
+gw_mpi_split(PGconn *db, const char *member, const char *system, const char *value,
+             const char *actor, const char *reason, char *new_person_id, size_t cap,
+             struct base_err *err)
+{
+    struct tx_split t = {member, system, value, actor, reason, new_person_id, cap};
+
+    ENSURE(actor != NULL && actor[0] != '\0', err, BASE_E_INVALID, "required", "actor",
+           "the actor is required");
+    ENSURE(member && system && value && new_person_id && cap >= 40, err, BASE_E_INVALID, "required",
+           "record", "member, system and value are required");
+    return in_tx(db, split_body, &t, err);
+}
+
 /* ---- history ------------------------------------------------------------------------------------
  */
 

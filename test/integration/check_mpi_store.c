@@ -375,6 +375,38 @@ START_TEST(manual_merge_and_not_same)
 }
 END_TEST
 
+START_TEST(split_undoes_a_wrong_link)
+{
+    struct gw_mpi_ingest_result a;
+    struct gw_mpi_ingest_result b;
+    struct base_err err = {0};
+    char np[40];
+    struct gw_mpi_person ps;
+    json_t *hist = NULL;
+
+    a = ingest(1, pt(1, "A-1", RESID_A, "张三", "1949-12-31", "female", "13800138000", ADDR));
+    b = ingest(2, pt(2, "B-1", RESID_A, "张三", "1949-12-31", "female", NULL, NULL));
+    ck_assert_str_eq(a.person_id, b.person_id);
+    ck_assert_int_eq(gw_mpi_split(DB, "hosp-2", "urn:oid:1.2.156.9.2", "B-1", "dr-li",
+                                  "another woman", np, sizeof(np), &err),
+                     BASE_OK);
+    ck_assert_str_ne(np, a.person_id);
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, "urn:oid:1.2.156.9.2", "B-1", &ps, &err), BASE_OK);
+    ck_assert_str_eq(ps.id, np);
+    ck_assert_int_eq(ps.links[0].type, GW_MPI_LINK_MANUAL);
+    ck_assert_int_eq(gw_mpi_split(DB, "hosp-2", "urn:oid:1.2.156.9.2", "B-1", "dr-li", NULL, np,
+                                  sizeof(np), &err),
+                     BASE_E_CONFLICT);
+    ck_assert_int_eq(gw_mpi_split(DB, "hosp-9", "urn:oid:1.2.156.9.2", "B-1", "dr-li", NULL, np,
+                                  sizeof(np), &err),
+                     BASE_E_NOTFOUND);
+    ck_assert_int_eq(gw_mpi_history(DB, A, a.person_id, &hist, &err), BASE_OK);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(hist, 2), "action")),
+                     "split");
+    json_decref(hist);
+}
+END_TEST
+
 START_TEST(twins_go_to_review)
 {
     struct gw_mpi_ingest_result a;
@@ -462,6 +494,7 @@ Suite *mpi_store_suite(void)
     tcase_add_test(tc, conflicting_resident_ids_never_link);
     tcase_add_test(tc, review_queue_and_unmerge);
     tcase_add_test(tc, manual_merge_and_not_same);
+    tcase_add_test(tc, split_undoes_a_wrong_link);
     tcase_add_test(tc, twins_go_to_review);
     tcase_add_test(tc, concurrent_nodes_do_not_split_people);
     tcase_set_timeout(tc, 60);

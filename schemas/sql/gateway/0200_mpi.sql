@@ -103,7 +103,7 @@ CREATE TABLE IF NOT EXISTS mpi.link_history (
     id          bigserial PRIMARY KEY,
     record_id   bigint NOT NULL REFERENCES mpi.record (id),
     action      text NOT NULL
-                CHECK (action IN ('link', 'review-link', 'merge', 'unmerge', 'update')),
+                CHECK (action IN ('link', 'merge', 'unmerge', 'split', 'update')),
     from_person bigint REFERENCES mpi.person (id),
     to_person   bigint REFERENCES mpi.person (id),
     link_type   text,

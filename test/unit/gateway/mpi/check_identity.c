@@ -1,10 +1,12 @@
 /* Identity extraction from a member's FHIR Patient, and pair scoring. */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fhir/base/arena.h"
 #include "gateway/mpi/gw_mpi.h"
+#include "test/support/testutil.h"
 
 #define TODAY 20260115
 
@@ -259,6 +261,53 @@ START_TEST(member_is_required)
 }
 END_TEST
 
+/* Real Patients from the shared corpus: every one with an identifier yields
+ * an identity, and the Synthea ones carry their MR number as the key. */
+START_TEST(corpus_patients)
+{
+    static const char *const files[] = {
+        "fhir-r4-examples/json/Patient-example.json",
+        "fhir-r4-examples/json/Patient-f001.json",
+        "fhir-r4-examples/json/Patient-f201.json",
+        "fhir-r4-examples/json/Patient-glossy.json",
+        "fhir-r4-examples/json/Patient-dicom.json",
+        "fhir-r4-examples/json/Patient-ch-example.json",
+    };
+    struct gw_mpi_identity id;
+    struct base_err err;
+    size_t len = 0;
+    char *text;
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(files); i++) {
+        text = tu_read_file(tu_corpus_path(files[i]), &len);
+        ck_assert_ptr_nonnull(text);
+        memset(&err, 0, sizeof(err));
+        ck_assert_msg(ident(text, &id, &err) == BASE_OK, "%s: %s at %s", files[i], err.msg,
+                      err.where);
+        ck_assert_uint_ge(id.n_local, 1);
+        free(text);
+    }
+    text = tu_read_file(tu_corpus_path("synthea/bulk-ndjson-10-patients/Patient.000.ndjson"), &len);
+    ck_assert_ptr_nonnull(text);
+    size_t n = 0;
+    for (char *line = text, *nl; *line != '\0'; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (nl == NULL)
+            nl = line + strlen(line) - 1;
+        memset(&err, 0, sizeof(err));
+        ck_assert_msg(gw_mpi_identity_from_json(A, "synthea", line, (size_t)(nl - line), TODAY, &id,
+                                                &err) == BASE_OK,
+                      "line %zu: %s at %s", n, err.msg, err.where);
+        ck_assert_str_eq(id.key.system, "http://hospital.smarthealthit.org");
+        ck_assert(id.name_latin_only);
+        ck_assert(id.birth_year > 1900);
+        n++;
+    }
+    ck_assert_uint_ge(n, 10);
+    free(text);
+}
+END_TEST
+
 /* ---- scoring ----------------------------------------------------------------------- */
 
 static struct gw_mpi_identity
@@ -419,6 +468,7 @@ Suite *gw_mpi_identity_suite(void)
     tcase_add_test(tc, member_is_required);
     tcase_add_test(tc, limits_are_enforced);
     tcase_add_test(tc, unusable_values_are_skipped);
+    tcase_add_test(tc, corpus_patients);
     tcase_add_test(tc, exact_match_scores_high);
     tcase_add_test(tc, levels);
     tcase_add_test(tc, day_month_swap);

@@ -183,19 +183,13 @@ by_score_desc(const void *x, const void *y)
     return a < b ? 1 : a > b ? -1 : 0;
 }
 
-/* Score every candidate record; keep the best pair per person. */
+/* Parameters of SQL_CANDIDATES (5). */
 static int
-score_candidates(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
-                 const struct gw_mpi_identity *id, struct cand **out, size_t *n_out,
-                 struct base_err *err)
+candidate_params(struct base_arena *a, const struct gw_mpi_config *cfg,
+                 const struct gw_mpi_identity *id, const char **p, struct base_err *err)
 {
     const char **keys;
-    const char *p[5];
-    PGresult *r;
-    struct gw_mpi_name_freq freq;
     size_t nk = 0;
-    size_t n = 0;
-    struct cand *c;
 
     TRY(mpi_block_keys(a, id, &keys));
     while (keys[nk] != NULL)
@@ -206,8 +200,18 @@ score_candidates(PGconn *db, struct base_arena *a, const struct gw_mpi_config *c
     p[3] = base_arena_sprintf(a, "p:%s", id->name_py);
     p[4] = id->has_resid ? id->resid.number : NULL;
     ENSURE(p[0] && p[1] && p[2] && p[3], err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    TRY(mpi_q(db, a, SQL_CANDIDATES, 5, p, PGRES_TUPLES_OK, &r, err));
-    c = BASE_NEW_N(a, struct cand, (size_t)PQntuples(r) + 1);
+    return BASE_OK;
+}
+
+/* Score every candidate record; keep the best pair per person, best first. */
+static int
+score_rows(struct base_arena *a, const struct gw_mpi_identity *id, const PGresult *r,
+           struct cand **out, size_t *n_out, struct base_err *err)
+{
+    struct gw_mpi_name_freq freq;
+    size_t n = 0;
+    struct cand *c = BASE_NEW_N(a, struct cand, (size_t)PQntuples(r) + 1);
+
     ENSURE(c != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     for (int i = 0; i < PQntuples(r); i++) {
         struct mpi_row row;
@@ -290,78 +294,56 @@ decide(const struct gw_mpi_config *cfg, struct cand *c, size_t n, struct plan *p
     }
 }
 
-/* Persons holding this valid resident identity number. */
-static int
-by_resident_id(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id, PGresult **out,
-               struct base_err *err)
-{
-    const char *p[1] = {id->resid.number};
-
-    return mpi_q(db, a,
-                 "SELECT p.id, p.public_id FROM mpi.person p WHERE p.status = 'active' AND "
-                 "p.id IN (SELECT person_id FROM mpi.record WHERE resident_id = $1) "
-                 "ORDER BY p.id LIMIT 5",
-                 1, p, PGRES_TUPLES_OK, out, err);
-}
+/* Persons holding this valid resident identity number ($1 NULL: none). */
+static const char SQL_BY_RESID[] =
+    "SELECT p.id, p.public_id FROM mpi.person p WHERE p.status = 'active' AND p.id IN (SELECT "
+    "person_id FROM mpi.record WHERE resident_id = $1) ORDER BY p.id LIMIT 5";
 
 /* The record links deterministically; a person without the number that it
  * matches above the upper threshold is probably the same human, reported
  * earlier without the number: propose joining them. */
-static int
-propose_bridges(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
-                const struct gw_mpi_identity *id, struct plan *pl, struct base_err *err)
+static void
+propose_bridges(const struct gw_mpi_config *cfg, struct cand *c, size_t n, struct plan *pl)
 {
-    struct cand *c = NULL;
-    size_t n = 0;
-
-    TRY(score_candidates(db, a, cfg, id, &c, &n, err));
     for (size_t i = 0; i < n; i++) {
         if (c[i].person_pk != pl->person_pk && !c[i].blocked && !c[i].score.twin_guard &&
             c[i].score.total >= cfg->upper)
             add_review(pl, &c[i], "bridge");
     }
-    return BASE_OK;
 }
 
+/* `resid`: persons holding the record's resident id; `c`: scored candidates. */
 static int
-plan_link(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
-          const struct gw_mpi_identity *id, struct plan *pl, struct base_err *err)
+plan_link(struct base_arena *a, const struct gw_mpi_config *cfg, const PGresult *resid,
+          struct cand *c, size_t n, struct plan *pl, struct base_err *err)
 {
-    struct cand *c = NULL;
-    size_t n = 0;
-
-    if (id->has_resid) {
-        PGresult *r;
-
-        TRY(by_resident_id(db, a, id, &r, err));
-        if (PQntuples(r) == 1) {
-            pl->outcome = GW_MPI_LINKED_DETERMINISTIC;
-            pl->person_pk = mpi_i64(r, 0, 0);
-            pl->person_id = base_arena_strdup(a, mpi_val(r, 0, 1));
-            pl->link = GW_MPI_LINK_DETERMINISTIC;
-            pl->score = 0;
-            return propose_bridges(db, a, cfg, id, pl, err);
-        }
-        if (PQntuples(r) > 1) {
-            /* Several persons share it (an earlier unmerge): a human decides. */
-            c = BASE_NEW_N(a, struct cand, (size_t)PQntuples(r));
-            ENSURE(c != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-            for (int i = 0; i < PQntuples(r); i++) {
-                c[i].person_pk = mpi_i64(r, i, 0);
-                c[i].person_id = mpi_val(r, i, 1);
-                add_review(pl, &c[i], "resident-id");
-            }
-            pl->outcome = GW_MPI_REVIEW;
-            pl->link = GW_MPI_LINK_SOLE;
-            return BASE_OK;
-        }
+    if (PQntuples(resid) == 1) {
+        pl->outcome = GW_MPI_LINKED_DETERMINISTIC;
+        pl->person_pk = mpi_i64(resid, 0, 0);
+        pl->person_id = base_arena_strdup(a, mpi_val(resid, 0, 1));
+        pl->link = GW_MPI_LINK_DETERMINISTIC;
+        pl->score = 0;
+        ENSURE(pl->person_id != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+        propose_bridges(cfg, c, n, pl);
+        return BASE_OK;
     }
-    TRY(score_candidates(db, a, cfg, id, &c, &n, err));
+    if (PQntuples(resid) > 1) {
+        /* Several persons share it (after an unmerge or a split): a human decides. */
+        struct cand *h = BASE_NEW_N(a, struct cand, (size_t)PQntuples(resid));
+
+        ENSURE(h != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+        for (int i = 0; i < PQntuples(resid); i++) {
+            h[i].person_pk = mpi_i64(resid, i, 0);
+            h[i].person_id = mpi_val(resid, i, 1);
+            add_review(pl, &h[i], "resident-id");
+        }
+        pl->outcome = GW_MPI_REVIEW;
+        pl->link = GW_MPI_LINK_SOLE;
+        return BASE_OK;
+    }
     decide(cfg, c, n, pl);
     return BASE_OK;
 }
-
-/* ---- writing ---------------------------------------------------------------------------- */
 
 static const char *
 fields_json(struct base_arena *a, const struct gw_mpi_score *s)
@@ -533,7 +515,7 @@ static const char SQL_UPDATE_RECORD[] =
  * a valid resident id that another person holds, propose that person. */
 static int
 update_record(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id,
-              const json_t *patient, int64_t record_pk, int64_t person_pk,
+              const json_t *patient, int64_t record_pk, int64_t person_pk, const PGresult *resid,
               struct gw_mpi_ingest_result *out, struct base_err *err)
 {
     const char *p[20];
@@ -549,14 +531,11 @@ update_record(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id
     TRY(mpi_history(db, record_pk, "update", person_pk, person_pk, NULL, 0, ACTOR,
                     "demographics updated", 0, err));
     out->outcome = GW_MPI_UPDATED;
-    if (!id->has_resid)
-        return BASE_OK;
-    TRY(by_resident_id(db, a, id, &r, err));
-    for (int i = 0; i < PQntuples(r); i++) {
+    for (int i = 0; i < PQntuples(resid); i++) {
         struct cand *c = BASE_NEW(a, struct cand);
 
         ENSURE(c != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-        c->person_pk = mpi_i64(r, i, 0);
+        c->person_pk = mpi_i64(resid, i, 0);
         if (c->person_pk != person_pk)
             add_review(&pl, c, "resident-id");
     }
@@ -564,45 +543,61 @@ update_record(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id
     return open_reviews(db, a, record_pk, &pl, err);
 }
 
-static int
-find_record(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id, int64_t *record_pk,
-            int64_t *person_pk, const char **person_id, struct base_err *err)
-{
-    const char *p[3] = {id->member, id->key.system, id->key.value};
-    PGresult *r;
+static const char SQL_FIND_RECORD[] =
+    "SELECT r.id, r.person_id, p.public_id FROM mpi.record r JOIN mpi.person p ON p.id = "
+    "r.person_id WHERE r.member_id = $1 AND r.local_system = $2 AND r.local_value = $3";
 
-    TRY(mpi_q(db, a,
-              "SELECT r.id, r.person_id, p.public_id FROM mpi.record r JOIN mpi.person p ON "
-              "p.id = r.person_id WHERE r.member_id = $1 AND r.local_system = $2 AND "
-              "r.local_value = $3",
-              3, p, PGRES_TUPLES_OK, &r, err));
-    *record_pk = 0;
-    if (PQntuples(r) == 1) {
-        *record_pk = mpi_i64(r, 0, 0);
-        *person_pk = mpi_i64(r, 0, 1);
-        *person_id = mpi_val(r, 0, 2);
-    }
-    return BASE_OK;
+enum { RD_BEGIN, RD_LOCK, RD_FIND, RD_RESID, RD_CANDIDATES, RD_COUNT };
+
+/* Everything the decision needs, read in one round trip: the transaction
+ * starts, the ingest lock is taken, then the record, the persons holding its
+ * resident id and the scored candidates are read. */
+static int
+read_phase(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
+           const struct gw_mpi_identity *id, struct mpi_stmt *st, struct base_err *err)
+{
+    const char **find = BASE_NEW_N(a, const char *, 3);
+    const char **resid = BASE_NEW_N(a, const char *, 1);
+    const char **cands = BASE_NEW_N(a, const char *, 5);
+
+    ENSURE(find && resid && cands, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+    find[0] = id->member;
+    find[1] = id->key.system;
+    find[2] = id->key.value;
+    resid[0] = id->has_resid ? id->resid.number : NULL;
+    TRY(candidate_params(a, cfg, id, cands, err));
+    st[RD_BEGIN] = (struct mpi_stmt){"BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL};
+    st[RD_LOCK] = (struct mpi_stmt){"SELECT pg_advisory_xact_lock(" INGEST_LOCK ")", 0, NULL,
+                                    PGRES_TUPLES_OK, NULL};
+    st[RD_FIND] = (struct mpi_stmt){SQL_FIND_RECORD, 3, find, PGRES_TUPLES_OK, NULL};
+    st[RD_RESID] = (struct mpi_stmt){SQL_BY_RESID, 1, resid, PGRES_TUPLES_OK, NULL};
+    st[RD_CANDIDATES] = (struct mpi_stmt){SQL_CANDIDATES, 5, cands, PGRES_TUPLES_OK, NULL};
+    return mpi_pipeline(db, a, st, RD_COUNT, err);
 }
 
+/* Runs the whole transaction; the caller commits or rolls back. */
 static int
 ingest_tx(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
           const struct gw_mpi_identity *id, const json_t *patient, struct gw_mpi_ingest_result *out,
           struct base_err *err)
 {
+    struct mpi_stmt st[RD_COUNT];
     struct plan pl;
+    struct cand *c = NULL;
+    size_t n = 0;
     int64_t record_pk = 0;
-    int64_t person_pk = 0;
-    const char *person_id = "";
+    const PGresult *found;
 
     memset(&pl, 0, sizeof(pl));
-    TRY(mpi_cmd(db, "SELECT pg_advisory_xact_lock(" INGEST_LOCK ")", 0, NULL, err));
-    TRY(find_record(db, a, id, &record_pk, &person_pk, &person_id, err));
-    if (record_pk != 0) {
-        snprintf(out->person_id, sizeof(out->person_id), "%s", person_id);
-        return update_record(db, a, id, patient, record_pk, person_pk, out, err);
+    TRY(read_phase(db, a, cfg, id, st, err));
+    found = st[RD_FIND].res;
+    if (PQntuples(found) == 1) {
+        snprintf(out->person_id, sizeof(out->person_id), "%s", mpi_val(found, 0, 2));
+        return update_record(db, a, id, patient, mpi_i64(found, 0, 0), mpi_i64(found, 0, 1),
+                             st[RD_RESID].res, out, err);
     }
-    TRY(plan_link(db, a, cfg, id, &pl, err));
+    TRY(score_rows(a, id, st[RD_CANDIDATES].res, &c, &n, err));
+    TRY(plan_link(a, cfg, st[RD_RESID].res, c, n, &pl, err));
     TRY(insert_record(db, a, id, patient, &pl, &record_pk, err));
     TRY(open_reviews(db, a, record_pk, &pl, err));
     out->outcome = pl.outcome;
@@ -622,9 +617,7 @@ gw_mpi_ingest(PGconn *db, const struct gw_mpi_config *cfg, const struct gw_mpi_i
 
     memset(out, 0, sizeof(*out));
     ENSURE(a != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    rc = mpi_begin(db, err);
-    if (rc == BASE_OK)
-        rc = ingest_tx(db, a, cfg, id, patient, out, err);
+    rc = ingest_tx(db, a, cfg, id, patient, out, err);
     if (rc == BASE_OK)
         rc = mpi_commit(db, err);
     else

@@ -46,6 +46,19 @@ BASE_MUST_CHECK int mpi_q(PGconn *db, struct base_arena *a, const char *sql, int
 /* The same without keeping the result. */
 BASE_MUST_CHECK int mpi_cmd(PGconn *db, const char *sql, int n, const char *const *params,
                             struct base_err *err);
+/* One statement of a pipeline; `res` is filled (tied to the arena). */
+struct mpi_stmt {
+    const char *sql;
+    int n;
+    const char *const *params;
+    ExecStatusType want;
+    PGresult *res;
+};
+/* Send the statements in one round trip (libpq pipeline mode) and collect
+ * their results; the first failure sets err (the later statements of an
+ * open transaction are then aborted by the server). */
+BASE_MUST_CHECK int mpi_pipeline(PGconn *db, struct base_arena *a, struct mpi_stmt *st, size_t n,
+                                 struct base_err *err);
 BASE_MUST_CHECK int mpi_begin(PGconn *db, struct base_err *err);
 BASE_MUST_CHECK int mpi_commit(PGconn *db, struct base_err *err);
 void mpi_rollback(PGconn *db);

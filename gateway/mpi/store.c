@@ -63,6 +63,62 @@ mpi_cmd(PGconn *db, const char *sql, int n, const char *const *params, struct ba
     return BASE_OK;
 }
 
+/* Read the pipeline's results up to its sync point.  Each statement gives
+ * one result followed by one NULL; a broken connection gives only NULLs. */
+static int
+drain(PGconn *db, struct base_arena *a, struct mpi_stmt *st, size_t n, int rc, struct base_err *err)
+{
+    size_t got = 0;
+    int nulls = 0;
+
+    for (;;) {
+        PGresult *res = PQgetResult(db);
+
+        if (res == NULL) {
+            if (++nulls >= 2 || PQstatus(db) == CONNECTION_BAD)
+                break;
+            continue;
+        }
+        nulls = 0;
+        if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        if (rc == BASE_OK && got < n && PQresultStatus(res) == st[got].want) {
+            st[got].res = res;
+            rc = base_arena_on_free(a, clear_result, res);
+        } else if (rc == BASE_OK) {
+            rc = fail(res, err);
+        } else {
+            PQclear(res);
+        }
+        got++;
+    }
+    if (rc == BASE_OK && got != n)
+        rc = fail(NULL, err);
+    return rc;
+}
+
+int
+mpi_pipeline(PGconn *db, struct base_arena *a, struct mpi_stmt *st, size_t n, struct base_err *err)
+{
+    int rc = BASE_OK;
+
+    for (size_t i = 0; i < n; i++)
+        st[i].res = NULL;
+    if (PQenterPipelineMode(db) != 1)
+        return fail(NULL, err);
+    for (size_t i = 0; i < n && rc == BASE_OK; i++) {
+        if (PQsendQueryParams(db, st[i].sql, st[i].n, NULL, st[i].params, NULL, NULL, 0) != 1)
+            rc = fail(NULL, err);
+    }
+    if (PQpipelineSync(db) != 1 && rc == BASE_OK)
+        rc = fail(NULL, err);
+    rc = drain(db, a, st, n, rc, err);
+    (void)PQexitPipelineMode(db);
+    return rc;
+}
+
 int
 mpi_begin(PGconn *db, struct base_err *err)
 {

@@ -407,6 +407,23 @@ START_TEST(split_undoes_a_wrong_link)
 }
 END_TEST
 
+START_TEST(database_errors_leave_the_connection_usable)
+{
+    struct gw_mpi_ingest_result res;
+    struct base_err err = {0};
+    json_t *p = pt(1, "A-1", RESID_A, "张三", "1949-12-31", "female", NULL, NULL);
+
+    ck_assert_int_eq(count("SELECT count(*) FROM (SELECT 1) x"), 1);
+    PQclear(PQexecParams(DB, "DROP TABLE mpi.block", 0, NULL, NULL, NULL, NULL, 0));
+    ck_assert_int_eq(gw_mpi_ingest_identity(DB, &CFG, "hosp-1", p, &res, &err), BASE_E_IO);
+    ck_assert_str_eq(err.msg, "patient index unavailable"); /* no SQL, no values */
+    ck_assert_int_eq(PQpipelineStatus(DB), PQ_PIPELINE_OFF);
+    ck_assert_int_eq(PQtransactionStatus(DB), PQTRANS_IDLE);
+    ck_assert_int_eq(count("SELECT count(*) FROM mpi.record"), 0);
+    json_decref(p);
+}
+END_TEST
+
 START_TEST(twins_go_to_review)
 {
     struct gw_mpi_ingest_result a;
@@ -495,6 +512,7 @@ Suite *mpi_store_suite(void)
     tcase_add_test(tc, review_queue_and_unmerge);
     tcase_add_test(tc, manual_merge_and_not_same);
     tcase_add_test(tc, split_undoes_a_wrong_link);
+    tcase_add_test(tc, database_errors_leave_the_connection_usable);
     tcase_add_test(tc, twins_go_to_review);
     tcase_add_test(tc, concurrent_nodes_do_not_split_people);
     tcase_set_timeout(tc, 60);

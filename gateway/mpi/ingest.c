@@ -145,14 +145,14 @@ find_cand(struct cand *c, size_t n, int64_t person_pk)
  * and, per record, whether its person holds a resident id other than ours
  * (one round trip). */
 static const char SQL_CANDIDATES[] =
-    "SELECT " MPI_RECORD_COLS ", "
+    "SELECT x.* FROM (SELECT DISTINCT record_id FROM mpi.block WHERE key = ANY($1::text[]) "
+    "LIMIT $2::int) b CROSS JOIN LATERAL (SELECT " MPI_RECORD_COLS ", "
     "(SELECT n FROM mpi.name_freq WHERE key = '*'), "
     "(SELECT n FROM mpi.name_freq WHERE key = $3), "
     "(SELECT n FROM mpi.name_freq WHERE key = $4), "
     "($5::text IS NOT NULL AND EXISTS (SELECT 1 FROM mpi.record x WHERE x.person_id = "
     "r.person_id AND x.resident_id <> $5)) "
-    "FROM (SELECT DISTINCT record_id FROM mpi.block WHERE key = ANY($1::text[]) LIMIT $2::int) "
-    "b JOIN mpi.record r ON r.id = b.record_id JOIN mpi.person p ON p.id = r.person_id";
+    "FROM mpi.record r JOIN mpi.person p ON p.id = r.person_id WHERE r.id = b.record_id) x";
 
 static void
 keep_best(struct cand *c, size_t *n, const struct mpi_row *row, const struct gw_mpi_score *s,
@@ -296,8 +296,9 @@ decide(const struct gw_mpi_config *cfg, struct cand *c, size_t n, struct plan *p
 
 /* Persons holding this valid resident identity number ($1 NULL: none). */
 static const char SQL_BY_RESID[] =
-    "SELECT p.id, p.public_id FROM mpi.person p WHERE p.status = 'active' AND p.id IN (SELECT "
-    "person_id FROM mpi.record WHERE resident_id = $1) ORDER BY p.id LIMIT 5";
+    "SELECT p.id, p.public_id FROM (SELECT DISTINCT person_id FROM mpi.record WHERE "
+    "resident_id = $1) r CROSS JOIN LATERAL (SELECT id, public_id FROM mpi.person WHERE id = "
+    "r.person_id AND status = 'active') p ORDER BY p.id LIMIT 5";
 
 /* The record links deterministically; a person without the number that it
  * matches above the upper threshold is probably the same human, reported

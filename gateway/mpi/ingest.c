@@ -246,6 +246,9 @@ add_review(struct plan *pl, struct cand *c, const char *reason)
 /* Bits by which the best person must beat the runner-up above the upper
  * threshold (2^4 = 16 times likelier) for an automatic link. */
 #define CLEAR_MARGIN 4.0
+/* Proposals more than 2^8 times less likely than the best are noise for a
+ * reviewer. */
+#define REVIEW_SPAN 8.0
 
 static void
 decide(const struct gw_mpi_config *cfg, struct cand *c, size_t n, struct plan *pl)
@@ -280,8 +283,14 @@ decide(const struct gw_mpi_config *cfg, struct cand *c, size_t n, struct plan *p
         pl->link = GW_MPI_LINK_PROBABILISTIC;
         pl->score = best->score.total;
     }
+    /* Proposals: after a clear link only the other persons above the upper
+     * threshold (probably the same human, split earlier); otherwise the
+     * persons above the lower one and within REVIEW_SPAN bits of the top. */
+    double floor = clear ? cfg->upper : cfg->lower;
+    if (!clear && n > 0 && c[0].score.total - REVIEW_SPAN > floor)
+        floor = c[0].score.total - REVIEW_SPAN;
     for (size_t i = 0; i < n; i++) {
-        if (c[i].blocked || c[i].score.total < cfg->lower || (clear && &c[i] == best))
+        if (c[i].blocked || c[i].score.total < floor || (clear && &c[i] == best))
             continue;
         add_review(pl, &c[i],
                    c[i].score.twin_guard            ? "twin-guard"

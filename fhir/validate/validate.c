@@ -112,7 +112,8 @@ val__issue(struct val__ctx *c, enum val__sev sev, const char *code, const char *
     if (want_err)
         (void)base_err_set(c->err, BASE_E_INVALID, code, where, "%s", msg);
     if (want_oo) {
-        if (fhir_outcome_add(c->oo, sev == VAL__ERROR ? "error" : "warning", code, where, msg) !=
+        if (fhir_outcome_add(c->oo, sev == VAL__ERROR ? "error" : "warning", code,
+                             where[0] != '\0' ? where : NULL, msg) !=
             BASE_OK)
             c->rc = BASE_E_NOMEM;
         else

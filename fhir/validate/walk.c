@@ -278,7 +278,8 @@ walk_ext_form(struct val__ctx *c, const json_t *obj, const json_t *v,
         if (json_is_null(item)) {
             if (!has_value)
                 val__issue(c, VAL__ERROR, "structure", NULL, 0,
-                           "null in both the value array and its extension array");
+                           partner != NULL ? "null in both the value array and its extension array"
+                                           : "null in the extension array without a value array");
             continue;
         }
         walk_prim_ext_obj(c, item, m->type, has_value);
@@ -555,7 +556,9 @@ val__resource(struct val__ctx *c, const json_t *v, unsigned how, const char *exp
     } else {
         c->root = v;
         c->in_contained = false;
-        c->in_transaction = t->index == FHIR_T_BUNDLE && bundle_is_transaction(v);
+        /* entries of a transaction inherit it; a Bundle decides for itself */
+        if (t->index == FHIR_T_BUNDLE)
+            c->in_transaction = bundle_is_transaction(v);
     }
     walk_object(c, v, t, OBJ_RESOURCE, &fr);
     c->root = saved_root;

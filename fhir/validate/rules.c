@@ -167,7 +167,9 @@ coding_member(const struct fhir_model_valueset *vs, const json_t *coding, bool *
     *checked = false;
     if (code.len == 0)
         return false;
-    r = fhir_model_vs_check(vs, sys != NULL ? system.ptr : NULL, system.len, code.ptr, code.len);
+    /* a system that is not a string was reported already: match any */
+    r = fhir_model_vs_check(vs, fhir_json_is_string(sys) ? system.ptr : NULL, system.len,
+                            code.ptr, code.len);
     *checked = r != FHIR_VS_NOT_CHECKED;
     return r == FHIR_VS_MEMBER;
 }

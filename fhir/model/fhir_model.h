@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum fhir_model_kind {
     FHIR_MODEL_PRIMITIVE = 1, /* boolean, string, dateTime, ... */
@@ -118,6 +119,8 @@ struct fhir_model_elem {
 
 /* Private: one accepted JSON property name of a type. */
 struct fhir_model_key {
+    uint64_t a;      /* fhir_model__words() of the name */
+    uint64_t b;
     const char *name;
     uint16_t len;
     uint16_t elem;   /* index into the type's elements */
@@ -128,6 +131,7 @@ struct fhir_model_key {
 #define FHIR_MODEL__KEY_BASE 2u
 
 struct fhir_model_type {
+    uint64_t required_mask;              /* bit i: element i has min >= 1 (<= 64 elements) */
     const char *name;                    /* "Patient", "string", "Patient.contact" */
     const struct fhir_model_elem *elems; /* elem_count elements, definition order */
     const struct fhir_model_key *keys;   /* private */
@@ -255,17 +259,66 @@ enum fhir_model_vs_result fhir_model_vs_check(const struct fhir_model_valueset *
                                               const char *system, size_t system_len,
                                               const char *code, size_t code_len);
 
-/* Private: FNV-1a, shared with the generator (schemas/gen/gen_tables.py). */
+/*
+ * Private: the hash of the generated tables (schemas/gen/gen_tables.py
+ * computes the same).  Names are short, so it reads a few fixed-size
+ * little-endian words (first and last 8 bytes; first and last 4 bytes; or
+ * first, middle and last byte) and mixes them with the length: a few
+ * multiplications instead of a loop over every byte.
+ */
+static inline uint64_t
+fhir_model__le(const char *s, size_t n)
+{
+    uint64_t v8;
+    uint32_t v4;
+
+    if (n == 8) {
+        memcpy(&v8, s, 8);
+        return __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? __builtin_bswap64(v8) : v8;
+    }
+    memcpy(&v4, s, 4);
+    return __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? __builtin_bswap32(v4) : v4;
+}
+
+/* Private: the words a name is hashed and compared by.  For names of up to
+ * 16 bytes they cover every byte, so equal words mean equal names. */
+struct fhir_model__words {
+    uint64_t a;
+    uint64_t b;
+};
+
+static inline struct fhir_model__words
+fhir_model__words(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    struct fhir_model__words w = {0, 0};
+
+    if (len >= 8) {
+        w.a = fhir_model__le(s, 8);
+        w.b = fhir_model__le(s + len - 8, 8);
+    } else if (len >= 4) {
+        w.a = fhir_model__le(s, 4) | fhir_model__le(s + len - 4, 4) << 32;
+    } else if (len > 0) {
+        w.a = (uint64_t)u[0] | (uint64_t)u[len / 2] << 8 | (uint64_t)u[len - 1] << 16;
+    }
+    return w;
+}
+
+static inline uint32_t
+fhir_model__mix(struct fhir_model__words w, size_t len)
+{
+    uint64_t x = w.a * UINT64_C(0x9E3779B97F4A7C15) + w.b * UINT64_C(0xC2B2AE3D27D4EB4F) +
+                 (uint64_t)len;
+
+    x ^= x >> 29;
+    x *= UINT64_C(0xBF58476D1CE4E5B9);
+    return (uint32_t)(x >> 32);
+}
+
 static inline uint32_t
 fhir_model__hash(const char *s, size_t len)
 {
-    uint32_t h = 2166136261u;
-
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
+    return fhir_model__mix(fhir_model__words(s, len), len);
 }
 
 #endif /* FHIR_MODEL_FHIR_MODEL_H */

@@ -59,6 +59,7 @@ struct fhir_validate_result {
     size_t warnings; /* issues of severity warning */
     size_t issues;   /* issues appended to the OperationOutcome */
     bool truncated;  /* more problems were found than max_issues */
+    bool fast;       /* fhir_validate_json() settled it without building a tree */
 };
 
 /*
@@ -77,10 +78,16 @@ BASE_MUST_CHECK int fhir_validate(const json_t *resource, const struct fhir_vali
                                   struct base_err *err);
 
 /*
- * Parse `text` (len bytes, FHIR JSON) with fhir_json_parse() and validate it.
- * A parse failure is reported like a validation problem (one issue of code
- * structure or too-costly, located "line L, column C") and gives
- * BASE_E_INVALID.  Other arguments and results as fhir_validate().
+ * Validate FHIR JSON text (len bytes): the same issues, in the same order,
+ * as fhir_json_parse() followed by fhir_validate().  A parse failure is
+ * reported like a validation problem (one issue of code structure or
+ * too-costly, located "line L, column C") and gives BASE_E_INVALID.
+ *
+ * This is the fast entry point for bodies that arrive as text: a one-pass
+ * validator works on the text itself, without building a tree, and settles
+ * every document it can prove clean (out->fast); anything else — every
+ * document with an error, and rare constructs — goes through the parser and
+ * the tree walk.  Other arguments and results as fhir_validate().
  */
 BASE_MUST_CHECK int fhir_validate_json(const char *text, size_t len,
                                        const struct fhir_validate_opts *opts, json_t *oo,

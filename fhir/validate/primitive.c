@@ -13,16 +13,47 @@
 /* Strings SHALL NOT exceed 1MB (1024*1024 characters) (datatypes.html#string). */
 #define STRING_MAX_CHARS (1024u * 1024u)
 
+/* Character classes, one table lookup per byte. */
+enum {
+    C_DIGIT = 0x01, /* 0-9 */
+    C_ID = 0x02,    /* [A-Za-z0-9\-\.] */
+    C_SPACE = 0x04, /* XML Schema \s: space, tab, CR, LF */
+    C_HEXL = 0x08   /* [0-9a-f] */
+};
+
+#define D (C_DIGIT | C_ID | C_HEXL)
+#define U C_ID
+#define L C_ID
+#define H (C_ID | C_HEXL)
+static const unsigned char cls[256] = {
+    ['\t'] = C_SPACE, ['\n'] = C_SPACE, ['\r'] = C_SPACE, [' '] = C_SPACE,
+    ['-'] = C_ID, ['.'] = C_ID,
+    ['0'] = D, ['1'] = D, ['2'] = D, ['3'] = D, ['4'] = D,
+    ['5'] = D, ['6'] = D, ['7'] = D, ['8'] = D, ['9'] = D,
+    ['A'] = U, ['B'] = U, ['C'] = U, ['D'] = U, ['E'] = U, ['F'] = U, ['G'] = U, ['H'] = U,
+    ['I'] = U, ['J'] = U, ['K'] = U, ['L'] = U, ['M'] = U, ['N'] = U, ['O'] = U, ['P'] = U,
+    ['Q'] = U, ['R'] = U, ['S'] = U, ['T'] = U, ['U'] = U, ['V'] = U, ['W'] = U, ['X'] = U,
+    ['Y'] = U, ['Z'] = U,
+    ['a'] = H, ['b'] = H, ['c'] = H, ['d'] = H, ['e'] = H, ['f'] = H, ['g'] = L, ['h'] = L,
+    ['i'] = L, ['j'] = L, ['k'] = L, ['l'] = L, ['m'] = L, ['n'] = L, ['o'] = L, ['p'] = L,
+    ['q'] = L, ['r'] = L, ['s'] = L, ['t'] = L, ['u'] = L, ['v'] = L, ['w'] = L, ['x'] = L,
+    ['y'] = L, ['z'] = L,
+};
+#undef D
+#undef U
+#undef L
+#undef H
+
 static bool
 is_digit(char c)
 {
-    return c >= '0' && c <= '9';
+    return (cls[(unsigned char)c] & C_DIGIT) != 0;
 }
 
 static bool
 is_xs_space(char c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    return (cls[(unsigned char)c] & C_SPACE) != 0;
 }
 
 /* n digits at s[*i], value in *out. */
@@ -192,10 +223,7 @@ check_id(const char *s, size_t len)
     if (len > 64)
         return FHIR_PRIM_BAD_FORMAT;
     for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' ||
-              c == '.'))
+        if (!(cls[(unsigned char)s[i]] & C_ID))
             return FHIR_PRIM_BAD_FORMAT;
     }
     return FHIR_PRIM_OK;
@@ -253,7 +281,7 @@ check_oid(const char *s, size_t len)
 static bool
 is_lower_hex(char c)
 {
-    return is_digit(c) || (c >= 'a' && c <= 'f');
+    return (cls[(unsigned char)c] & C_HEXL) != 0;
 }
 
 /* urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12} */
@@ -272,6 +300,72 @@ check_uuid(const char *s, size_t len)
     return FHIR_PRIM_OK;
 }
 
+/* Byte classes for base64Binary, as bits so that the AND of eight classes
+ * is B64_DATA only when all eight are data (table lookups keep the 750 KB
+ * attachments of real documents cheap). */
+enum {
+    B64_BAD = 0,
+    B64_DATA = 1,
+    B64_PAD = 2,
+    B64_SPACE = 4
+};
+
+static const unsigned char b64_class[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
+    ['='] = 2, [' '] = 4, ['\t'] = 4, ['\n'] = 4, ['\r'] = 4,
+};
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* Bytes of the base64 alphabet from p on, sixteen at a time (stops at the
+ * first other byte or where fewer than 16 remain). */
+static size_t
+b64_data_run(const unsigned char *p, size_t len)
+{
+    size_t i = 0;
+
+    while (len - i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* signed ranges: bytes >= 0x80 are negative and fall outside all */
+        __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+                                   _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+        __m128i lo = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
+                                   _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)));
+        __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                   _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+        __m128i sy = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
+        unsigned ok = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(up, lo), _mm_or_si128(dg, sy)));
+
+        if (ok != 0xFFFFu)
+            return i + (size_t)__builtin_ctz(~ok);
+        i += 16;
+    }
+    return i;
+}
+#else
+static size_t
+b64_data_run(const unsigned char *p, size_t len)
+{
+    size_t i = 0;
+
+    while (len - i >= 8 && (b64_class[p[i]] & b64_class[p[i + 1]] & b64_class[p[i + 2]] &
+                            b64_class[p[i + 3]] & b64_class[p[i + 4]] & b64_class[p[i + 5]] &
+                            b64_class[p[i + 6]] & b64_class[p[i + 7]]) == B64_DATA)
+        i += 8;
+    return i;
+}
+#endif
+
 /*
  * RFC 4648 base64.  The R4 regex (\s*([0-9a-zA-Z\+\=]){4}\s*)+ omits '/',
  * a known defect: xs:base64Binary, which the XML form uses, allows it, and
@@ -280,24 +374,38 @@ check_uuid(const char *s, size_t len)
 static enum fhir_prim_fault
 check_base64(const char *s, size_t len)
 {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
     size_t n = 0;
     size_t pad = 0;
 
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
+    while (i < len) {
+        /* fast path over runs of data characters (lines of MIME-style base64
+         * are 76 characters between breaks) */
+        if (pad == 0) {
+            size_t run = b64_data_run(p + i, len - i);
 
-        if (is_xs_space(c))
-            continue;
-        if (c == '=') {
-            pad++;
-        } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '+' ||
-                   c == '/') {
+            i += run;
+            n += run;
+        }
+        if (i >= len)
+            break;
+        switch (b64_class[p[i]]) {
+        case B64_DATA:
             if (pad > 0)
                 return FHIR_PRIM_BAD_FORMAT; /* data after padding */
-        } else {
+            n++;
+            break;
+        case B64_PAD:
+            pad++;
+            n++;
+            break;
+        case B64_SPACE:
+            break;
+        default:
             return FHIR_PRIM_BAD_FORMAT;
         }
-        n++;
+        i++;
     }
     return (n % 4 == 0 && pad <= 2) ? FHIR_PRIM_OK : FHIR_PRIM_BAD_FORMAT;
 }

@@ -99,79 +99,113 @@ bad_reference(struct val__ctx *c, const char *code, const char *why)
     val__issue(c, VAL__ERROR, code, "reference", 9, "%s", why);
 }
 
+enum val__ref_form
+val__reference_form(struct base_str s)
+{
+    if (s.len == 0)
+        return VAL__REF_OK; /* the empty string was reported as a value */
+    if (s.ptr[0] == '#')
+        return s.len > 1 ? VAL__REF_LOCAL : VAL__REF_OK; /* "#": the container */
+    if (scheme_len(s.ptr, s.len) > 0) {
+        if (base_str_starts_with(s, "urn:uuid:"))
+            return fhir_validate_primitive(FHIR_PRIM_UUID, s.ptr, s.len) == FHIR_PRIM_OK
+                       ? VAL__REF_OK
+                       : VAL__REF_BAD_UUID;
+        if (base_str_starts_with(s, "urn:oid:"))
+            return fhir_validate_primitive(FHIR_PRIM_OID, s.ptr, s.len) == FHIR_PRIM_OK
+                       ? VAL__REF_OK
+                       : VAL__REF_BAD_OID;
+        return fhir_validate_primitive(FHIR_PRIM_URI, s.ptr, s.len) == FHIR_PRIM_OK
+                   ? VAL__REF_OK
+                   : VAL__REF_BAD_URI;
+    }
+    switch (relative_form(s.ptr, s.len)) {
+    case REL_OK:
+        return VAL__REF_OK;
+    case REL_CONDITIONAL:
+        return VAL__REF_CONDITIONAL;
+    case REL_BAD_TYPE:
+        return VAL__REF_BAD_TYPE;
+    default:
+        return VAL__REF_BAD;
+    }
+}
+
+void
+val__warn_conditional(struct val__ctx *c)
+{
+    /* Type?query is resolved by the server processing a transaction or
+     * batch (http.html#trules); elsewhere nothing resolves it.  Bulk
+     * exports (Synthea) carry such references, so this is a warning. */
+    val__issue(c, VAL__WARNING, "value", "reference", 9,
+               "conditional reference outside a transaction or batch bundle cannot be "
+               "resolved");
+}
+
 void
 val__reference(struct val__ctx *c, const json_t *ref_obj)
 {
     const json_t *r = json_object_get(ref_obj, "reference");
     struct base_str s;
-    size_t sl;
 
     if (!fhir_json_is_string(r))
         return; /* type errors were reported by the walk */
     s = fhir_json_str(r);
-    if (s.len == 0)
+    switch (val__reference_form(s)) {
+    case VAL__REF_OK:
         return;
-    if (s.ptr[0] == '#') {
-        /* "#" alone points from a contained resource to its container */
-        if (s.len > 1 && !contained_has(c->root, s.ptr + 1, s.len - 1))
+    case VAL__REF_LOCAL:
+        if (!contained_has(c->root, s.ptr + 1, s.len - 1))
             bad_reference(c, "invariant",
                           "local reference does not match a contained resource (ref-1)");
         return;
-    }
-    sl = scheme_len(s.ptr, s.len);
-    if (sl > 0) {
-        if (base_str_starts_with(s, "urn:uuid:")) {
-            if (fhir_validate_primitive(FHIR_PRIM_UUID, s.ptr, s.len) != FHIR_PRIM_OK)
-                bad_reference(c, "value", "urn:uuid reference is not a valid uuid");
-        } else if (base_str_starts_with(s, "urn:oid:")) {
-            if (fhir_validate_primitive(FHIR_PRIM_OID, s.ptr, s.len) != FHIR_PRIM_OK)
-                bad_reference(c, "value", "urn:oid reference is not a valid oid");
-        } else if (fhir_validate_primitive(FHIR_PRIM_URI, s.ptr, s.len) != FHIR_PRIM_OK) {
-            bad_reference(c, "value", "absolute reference is not a valid URI");
-        }
-        return;
-    }
-    switch (relative_form(s.ptr, s.len)) {
-    case REL_OK:
-        return;
-    case REL_CONDITIONAL:
-        /* Type?query is resolved by the server processing a transaction or
-         * batch (http.html#trules); elsewhere nothing resolves it.  Bulk
-         * exports (Synthea) carry such references, so this is a warning. */
+    case VAL__REF_CONDITIONAL:
         if (!c->in_transaction)
-            val__issue(c, VAL__WARNING, "value", "reference", 9,
-                       "conditional reference outside a transaction or batch bundle cannot "
-                       "be resolved");
+            val__warn_conditional(c);
         return;
-    case REL_BAD_TYPE:
+    case VAL__REF_BAD_UUID:
+        bad_reference(c, "value", "urn:uuid reference is not a valid uuid");
+        return;
+    case VAL__REF_BAD_OID:
+        bad_reference(c, "value", "urn:oid reference is not a valid oid");
+        return;
+    case VAL__REF_BAD_URI:
+        bad_reference(c, "value", "absolute reference is not a valid URI");
+        return;
+    case VAL__REF_BAD_TYPE:
         bad_reference(c, "value", "relative reference does not start with a resource type");
         return;
-    case REL_BAD:
+    case VAL__REF_BAD:
+    default:
         bad_reference(c, "value",
                       "reference is not of the form Type/id, #id, an absolute URL, urn:uuid "
                       "or urn:oid");
         return;
-    default:
-        return;
     }
 }
 
-static bool
-coding_member(const struct fhir_model_valueset *vs, const json_t *coding, bool *checked)
+bool
+val__code_member(const struct fhir_model_valueset *vs, struct base_str system, bool has_system,
+                 struct base_str code, bool *checked)
 {
-    struct base_str code = fhir_json_str(json_object_get(coding, "code"));
-    const json_t *sys = json_object_get(coding, "system");
-    struct base_str system = fhir_json_str(sys);
     enum fhir_model_vs_result r;
 
     *checked = false;
     if (code.len == 0)
         return false;
-    /* a system that is not a string was reported already: match any */
-    r = fhir_model_vs_check(vs, fhir_json_is_string(sys) ? system.ptr : NULL, system.len,
-                            code.ptr, code.len);
+    r = fhir_model_vs_check(vs, has_system ? system.ptr : NULL, system.len, code.ptr, code.len);
     *checked = r != FHIR_VS_NOT_CHECKED;
     return r == FHIR_VS_MEMBER;
+}
+
+static bool
+coding_member(const struct fhir_model_valueset *vs, const json_t *coding, bool *checked)
+{
+    const json_t *sys = json_object_get(coding, "system");
+
+    /* a system that is not a string was reported already: match any */
+    return val__code_member(vs, fhir_json_str(sys), fhir_json_is_string(sys),
+                            fhir_json_str(json_object_get(coding, "code")), checked);
 }
 
 static void
@@ -185,8 +219,8 @@ not_in_vs(struct val__ctx *c, const char *extra, size_t extra_len,
 /* CapabilityStatement.format: "'xml', 'json' and 'ttl' are allowed, which
  * describe the simple encodings described in the specification"; otherwise
  * media types (R4 CapabilityStatement.format comments). */
-static bool
-shorthand_format(const struct fhir_model_elem *e, struct base_str s)
+bool
+val__shorthand_format(const struct fhir_model_elem *e, struct base_str s)
 {
     return e->name_len == 6 && memcmp(e->name, "format", 6) == 0 &&
            (base_str_eq_cstr(s, "xml") || base_str_eq_cstr(s, "json") ||
@@ -203,7 +237,7 @@ val__binding(struct val__ctx *c, const json_t *v, const struct fhir_model_type *
     if (t->prim == FHIR_PRIM_CODE || t->prim == FHIR_PRIM_STRING || t->prim == FHIR_PRIM_URI) {
         struct base_str s = fhir_json_str(v);
 
-        if (vs->kind == FHIR_VS_MIME_TYPE && shorthand_format(e, s))
+        if (vs->kind == FHIR_VS_MIME_TYPE && val__shorthand_format(e, s))
             return;
         if (s.len > 0 && fhir_model_vs_check(vs, NULL, 0, s.ptr, s.len) == FHIR_VS_NOT_MEMBER)
             not_in_vs(c, NULL, 0, vs);

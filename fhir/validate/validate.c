@@ -188,14 +188,36 @@ fhir_validate_value(const json_t *value, const struct fhir_model_type *type, con
     return finish(&c, out);
 }
 
+/* Forget the issues reported since `mark` (the fast path gave up). */
+static void
+roll_back(json_t *oo, size_t mark)
+{
+    json_t *issues = json_object_get(oo, "issue");
+
+    while (json_array_size(issues) > mark)
+        (void)json_array_remove(issues, json_array_size(issues) - 1);
+}
+
 int
 fhir_validate_json(const char *text, size_t len, const struct fhir_validate_opts *opts,
                    json_t *oo, struct fhir_validate_result *out, struct base_err *err)
 {
     struct base_err perr = {0};
+    struct val__ctx c;
+    size_t mark = oo != NULL ? json_array_size(json_object_get(oo, "issue")) : 0;
     json_t *res = NULL;
-    int rc = fhir_json_parse(text, len, NULL, &res, &perr);
+    int rc;
 
+    /* fast path: no tree; proves the document clean or gives up */
+    ctx_init(&c, opts, oo, err);
+    if (val__stream(&c, text, len, opts != NULL ? opts->expect_type : NULL) == 0) {
+        c.res.fast = true;
+        return finish(&c, out);
+    }
+    if (oo != NULL)
+        roll_back(oo, mark);
+    /* reference path: parse, then walk the tree */
+    rc = fhir_json_parse(text, len, NULL, &res, &perr);
     if (rc == BASE_E_NOMEM)
         return rc;
     if (rc != BASE_OK) {

@@ -14,6 +14,7 @@
 
 #include "fhir/base/compat.h"
 #include "fhir/base/err.h"
+#include "fhir/base/str.h"
 #include "fhir/model/fhir_model.h"
 #include "fhir/model/gen/model_ids.h"
 #include "fhir/validate/fhir_validate.h"
@@ -92,8 +93,36 @@ void val__resource(struct val__ctx *c, const json_t *v, unsigned how, const char
 void val__value(struct val__ctx *c, const json_t *v, const struct fhir_model_type *t,
                 const struct fhir_model_elem *e);
 
+/* stream.c: validate JSON text without a tree.  Returns 0 when the text is
+ * proven clean (any issues it reported — conditional-reference warnings —
+ * are exact), BAIL (-1) when the caller must roll back what was reported
+ * and run the tree path. */
+int val__stream(struct val__ctx *c, const char *text, size_t len, const char *expect);
+
+/* xhtml.c: fhir_validate_xhtml() for text known to be UTF-8 without NUL
+ * (strings from the JSON reader and the one-pass scanner). */
+enum fhir_xhtml_fault val__xhtml(const char *text, size_t len);
+
 /* rules.c */
+enum val__ref_form {
+    VAL__REF_OK,          /* Type/id[/_history/v], absolute URL, urn:uuid, urn:oid, "#" */
+    VAL__REF_LOCAL,       /* "#id": must match a contained resource (ref-1) */
+    VAL__REF_CONDITIONAL, /* "Type?query": only resolvable in transactions */
+    VAL__REF_BAD_UUID,
+    VAL__REF_BAD_OID,
+    VAL__REF_BAD_URI,
+    VAL__REF_BAD_TYPE,
+    VAL__REF_BAD
+};
+enum val__ref_form val__reference_form(struct base_str s);
+void val__warn_conditional(struct val__ctx *c);
 void val__reference(struct val__ctx *c, const json_t *ref_obj);
+/* Is `code` (from `system` when has_system) in `vs`?  *checked is false
+ * when the value set cannot be checked or the code is empty. */
+bool val__code_member(const struct fhir_model_valueset *vs, struct base_str system,
+                      bool has_system, struct base_str code, bool *checked);
+/* CapabilityStatement.format shorthand codes (xml, json, ttl). */
+bool val__shorthand_format(const struct fhir_model_elem *e, struct base_str s);
 void val__binding(struct val__ctx *c, const json_t *v, const struct fhir_model_type *t,
                   const struct fhir_model_elem *e);
 

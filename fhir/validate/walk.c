@@ -145,7 +145,10 @@ walk_primitive(struct val__ctx *c, const json_t *v, const struct fhir_model_type
     }
     s = fhir_json_str(v);
     if (t->prim == FHIR_PRIM_XHTML) {
-        enum fhir_xhtml_fault x = fhir_validate_xhtml(s.ptr, s.len);
+        /* jansson strings are UTF-8; only a NUL could sneak in via a builder */
+        enum fhir_xhtml_fault x = memchr(s.ptr, '\0', s.len) != NULL
+                                      ? FHIR_XHTML_NOT_WELL_FORMED
+                                      : val__xhtml(s.ptr, s.len);
 
         if (x != FHIR_XHTML_OK)
             val__issue(c, VAL__ERROR,
@@ -429,9 +432,8 @@ check_type_rules(struct val__ctx *c, const json_t *obj, const struct fhir_model_
     switch (t->index) {
     case FHIR_T_EXTENSION: {
         /* ext-1: "Must have either extensions or value[x], not both" */
-        bool has_ext = json_object_get(obj, "extension") != NULL;
-        const struct fhir_model_elem *ve = fhir_model_elem_find(t, "value", 5);
-        bool has_val = ve != NULL && fr->seen[ve - t->elems] != 0;
+        bool has_ext = fr->seen[FHIR_E_EXTENSION_EXTENSION] != 0;
+        bool has_val = fr->seen[FHIR_E_EXTENSION_VALUE] != 0;
 
         if (has_ext == has_val)
             val__issue(c, VAL__ERROR, "invariant", NULL, 0,

@@ -20,6 +20,8 @@
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 
+#include "fhir/base/str.h"
+
 #define XHTML_NS "http://www.w3.org/1999/xhtml"
 
 /* Sorted; bsearch by strcmp. */
@@ -187,12 +189,53 @@ on_error(void *ctx, xmlErrorPtr e)
     (void)e; /* never printed: the message could quote the narrative */
 }
 
+/*
+ * One push parser per thread, reset for each narrative: creating a parser
+ * context (dictionary, buffers) costs more than parsing a typical div.  The
+ * dictionary keeps the element names seen; it is rebuilt when it grows past
+ * DICT_MAX names, so hostile input cannot grow it without bound.
+ */
+#define DICT_MAX 4096
+
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+static pthread_key_t xml_key;
+
+static void
+ctxt_free(void *p)
+{
+    xmlFreeParserCtxt(p);
+}
 
 static void
 xml_init(void)
 {
     xmlInitParser();
+    if (pthread_key_create(&xml_key, ctxt_free) != 0)
+        BASE_ASSERT(!"pthread_key_create failed");
+}
+
+static xmlParserCtxtPtr
+thread_ctxt(void)
+{
+    xmlParserCtxtPtr ctxt;
+
+    (void)pthread_once(&xml_once, xml_init);
+    ctxt = pthread_getspecific(xml_key);
+    if (ctxt != NULL && ctxt->dict != NULL && xmlDictSize(ctxt->dict) > DICT_MAX) {
+        xmlFreeParserCtxt(ctxt);
+        ctxt = NULL;
+        (void)pthread_setspecific(xml_key, NULL);
+    }
+    if (ctxt != NULL) {
+        xmlCtxtResetPush(ctxt, NULL, 0, NULL, NULL);
+        return ctxt;
+    }
+    ctxt = xmlCreatePushParserCtxt(NULL, NULL, NULL, 0, NULL);
+    if (ctxt != NULL && pthread_setspecific(xml_key, ctxt) != 0) {
+        xmlFreeParserCtxt(ctxt);
+        ctxt = NULL;
+    }
+    return ctxt;
 }
 
 /* A DOCTYPE (and with it any entity declaration) has no place in a div. */
@@ -212,7 +255,7 @@ has_doctype(const char *s, size_t len)
 }
 
 enum fhir_xhtml_fault
-fhir_validate_xhtml(const char *text, size_t len)
+val__xhtml(const char *text, size_t len)
 {
     struct xstate st = {0};
     xmlParserCtxtPtr ctxt;
@@ -224,8 +267,7 @@ fhir_validate_xhtml(const char *text, size_t len)
         return FHIR_XHTML_NOT_WELL_FORMED;
     if (has_doctype(text, len))
         return FHIR_XHTML_DOCTYPE;
-    (void)pthread_once(&xml_once, xml_init);
-    ctxt = xmlCreateMemoryParserCtxt(text, (int)len);
+    ctxt = thread_ctxt();
     if (ctxt == NULL)
         return FHIR_XHTML_NOMEM;
     (void)xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
@@ -241,13 +283,23 @@ fhir_validate_xhtml(const char *text, size_t len)
     ctxt->_private = &st;
     ctxt->userData = ctxt;
     st.ctxt = ctxt;
-    (void)xmlParseDocument(ctxt);
+    (void)xmlParseChunk(ctxt, text, (int)len, 1);
     if (st.fault == FHIR_XHTML_OK && !ctxt->wellFormed)
         st.fault = FHIR_XHTML_NOT_WELL_FORMED;
     if (st.fault == FHIR_XHTML_OK && !st.has_content)
         st.fault = FHIR_XHTML_EMPTY;
-    xmlFreeParserCtxt(ctxt);
+    ctxt->_private = NULL;
     return st.fault;
+}
+
+enum fhir_xhtml_fault
+fhir_validate_xhtml(const char *text, size_t len)
+{
+    /* JSON strings are UTF-8 without NUL; anything else would make libxml2
+     * guess another encoding from the first bytes */
+    if (len > 0 && (memchr(text, '\0', len) != NULL || !base_utf8_valid(text, len, NULL)))
+        return FHIR_XHTML_NOT_WELL_FORMED;
+    return val__xhtml(text, len);
 }
 
 const char *

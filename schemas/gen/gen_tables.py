@@ -6,8 +6,9 @@ Writes
                                  property hash tables, required value sets
   fhir/model/gen/model_ids.h     enum fhir_model_type_id (named types)
 
-The hash tables use FNV-1a (fhir_model__hash in fhir/model/fhir_model.h) with
-linear probing; they are laid out here so the C side needs no start-up work.
+The hash tables use fhir_model__hash (fhir/model/fhir_model.h; hash() below
+is the same function) with linear probing; they are laid out here so the C
+side needs no start-up work.
 
 Standard library only.  Usage: gen_tables.py SCHEMAS_FHIR_DIR OUT_DIR
 """
@@ -31,12 +32,32 @@ def fail(msg):
     sys.exit(1)
 
 
-def fnv1a(s):
-    h = 2166136261
-    for b in s.encode("utf-8"):
-        h ^= b
-        h = (h * 16777619) & 0xFFFFFFFF
-    return h
+M64 = (1 << 64) - 1
+
+
+def name_words(s):
+    """fhir_model__words: fixed-size little-endian words of a name."""
+    b = s.encode("utf-8")
+    n = len(b)
+    a = z = 0
+    if n >= 8:
+        a = int.from_bytes(b[:8], "little")
+        z = int.from_bytes(b[n - 8:], "little")
+    elif n >= 4:
+        a = int.from_bytes(b[:4], "little") | int.from_bytes(b[n - 4:], "little") << 32
+    elif n > 0:
+        a = b[0] | b[n // 2] << 8 | b[n - 1] << 16
+    return a, z
+
+
+def hash_name(s):
+    """fhir_model__hash: the words mixed with the length."""
+    a, z = name_words(s)
+    n = len(s.encode("utf-8"))
+    x = (a * 0x9E3779B97F4A7C15 + z * 0xC2B2AE3D27D4EB4F + n) & M64
+    x ^= x >> 29
+    x = (x * 0xBF58476D1CE4E5B9) & M64
+    return x >> 32
 
 
 def cstr(s):
@@ -60,7 +81,7 @@ def hash_slots(names, min_size=4):
         size *= 2
     slots = [0] * size
     for i, n in enumerate(names):
-        h = fnv1a(n) & (size - 1)
+        h = hash_name(n) & (size - 1)
         while slots[h]:
             h = (h + 1) & (size - 1)
         slots[h] = i + 1
@@ -165,12 +186,14 @@ class Tables:
             e_first, k_first, s_first = len(elems), len(keys), len(kslots)
             tkeys = []
             required = 0
+            required_mask = 0
             for ei, e in enumerate(t["elements"]):
                 row, ekeys = self.elem_row(t, e, ei, choices)
                 elems.append(row)
                 tkeys.extend(ekeys)
                 if e["min"] >= 1:
                     required += 1
+                    required_mask |= 1 << ei
             names = [k[0] for k in tkeys]
             if len(set(names)) != len(names):
                 fail("%s: duplicate JSON property names" % t["name"])
@@ -178,7 +201,8 @@ class Tables:
             keys.extend(tkeys)
             kslots.extend(slots)
             max_elems = max(max_elems, len(t["elements"]))
-            type_rows.append((t, e_first, k_first, s_first, len(slots) - 1, required))
+            type_rows.append((t, e_first, k_first, s_first, len(slots) - 1, required,
+                              required_mask))
         lines.append("static const struct fhir_model_choice C[%d] = {\n" % len(choices))
         for ty, jn in choices:
             lines.append("    {%s, %s, %d},\n" % (self.type_ref(ty), cstr(jn), len(jn)))
@@ -188,18 +212,22 @@ class Tables:
         lines.append("};\n\n")
         lines.append("static const struct fhir_model_key K[%d] = {\n" % len(keys))
         for name, ei, ci, ext in keys:
-            lines.append("    {%s, %d, %d, %d, %d},\n" % (cstr(name), len(name), ei, ci, ext))
+            a, z = name_words(name)
+            lines.append("    {UINT64_C(0x%x), UINT64_C(0x%x), %s, %d, %d, %d, %d},\n"
+                         % (a, z, cstr(name), len(name), ei, ci, ext))
         lines.append("};\n\n")
         lines.append("static const uint16_t KS[%d] = {\n" % len(kslots))
         lines.append(self.wrap(kslots))
         lines.append("};\n\n")
         lines.append("const struct fhir_model_type fhir_model__types[%d] = {\n" % len(self.types))
-        for t, e_first, k_first, s_first, mask, required in type_rows:
+        for t, e_first, k_first, s_first, mask, required, required_mask in type_rows:
             prim = ("FHIR_PRIM_" + t["name"].upper()) if t["kind"] == "primitive-type" \
                 else "FHIR_PRIM_NONE"
             flags = "FHIR_MODEL_TYPE_ABSTRACT" if t["abstract"] else "0"
-            lines.append("    {%s, &E[%d], &K[%d], &KS[%d], %d, %d, %d, %d, %s, %s, %s, %d},\n"
-                         % (cstr(t["name"]), e_first, k_first, s_first, len(t["name"]),
+            lines.append("    {UINT64_C(0x%x), %s, &E[%d], &K[%d], &KS[%d], %d, %d, %d, %d, %s, %s, "
+                         "%s, %d},\n"
+                         % (required_mask, cstr(t["name"]), e_first, k_first, s_first,
+                            len(t["name"]),
                             len(t["elements"]), mask, t["index"], KIND[t["kind"]], prim,
                             flags, required))
         lines.append("};\n\n")
@@ -208,8 +236,8 @@ class Tables:
         lines.append("const uint16_t fhir_model__type_slots[%d] = {\n" % len(tslots))
         lines.append(self.wrap(tslots))
         lines.append("};\n")
-        if max_elems > 255:
-            fail("a type has more than 255 elements")
+        if max_elems > 64:
+            fail("a type has more than 64 elements (bit sets are one uint64_t)")
         if len(keys) > 65535 or len(self.types) > 65535:
             fail("tables exceed 16-bit indices")
         self.write(out_c, "".join(lines))
@@ -226,6 +254,21 @@ class Tables:
             h.append("    %s = %d,\n" % (enum_name(t["name"]), t["index"]))
         h.append("    FHIR_T_NAMED_COUNT = %d\n};\n\n" % sum(1 for t in self.types
                                                             if t["kind"] != "backbone"))
+        # element positions the validator's invariants look at directly
+        h.append("/* Positions of elements that invariants test (ext-1, sqty-1, ele-1). */\n"
+                 "enum fhir_model_elem_id {\n")
+        for tname, ename in (("Extension", "extension"), ("Extension", "value[x]"),
+                             ("SimpleQuantity", "comparator")):
+            t = self.by_name[tname]
+            idx = [e["name"] for e in t["elements"]].index(ename)
+            h.append("    FHIR_E_%s_%s = %d,\n" % (tname.upper(), ename.replace("[x]", "").upper(),
+                                                    idx))
+        # every primitive type has the same two elements: id, extension
+        for t in self.types:
+            if t["kind"] == "primitive-type" and [e["name"] for e in t["elements"]] != \
+                    ["id", "extension"]:
+                fail("primitive %s: elements are not id, extension" % t["name"])
+        h.append("    FHIR_E_PRIMITIVE_EXTENSION = 1 /* id, extension */\n};\n\n")
         h.append("#endif /* FHIR_MODEL_GEN_MODEL_IDS_H */\n")
         self.write(out_h, "".join(h))
         return prim_names

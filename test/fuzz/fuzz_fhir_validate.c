@@ -26,6 +26,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 65536)
         (void)fhir_validate_xhtml(text, size);
 
+    /* the one-pass text path must agree with parse + tree walk */
+    if (size <= (1u << 20)) {
+        json_t *oo_text = fhir_outcome_new();
+        json_t *oo_tree = fhir_outcome_new();
+        struct fhir_validate_result rt = {0};
+        int rc_text = fhir_validate_json(text, size, &opts, oo_text, &rt, NULL);
+
+        if (fhir_json_parse(text, size, NULL, &v, NULL) == BASE_OK) {
+            rc = fhir_validate(v, &opts, oo_tree, &r, NULL);
+            if (rc_text != rc || !fhir_json_equal(oo_text, oo_tree) || rt.errors != r.errors ||
+                rt.warnings != r.warnings)
+                __builtin_trap();
+            json_decref(v);
+            v = NULL;
+        } else if (rc_text != BASE_E_INVALID || rt.fast) {
+            __builtin_trap();
+        }
+        json_decref(oo_text);
+        json_decref(oo_tree);
+    }
+
     lim.max_doc = 1u << 20;
     if (fhir_json_parse(text, size, &lim, &v, NULL) != BASE_OK)
         return 0;

@@ -224,4 +224,12 @@ enum fhir_model_type_id {
     FHIR_T_NAMED_COUNT = 211
 };
 
+/* Positions of elements that invariants test (ext-1, sqty-1, ele-1). */
+enum fhir_model_elem_id {
+    FHIR_E_EXTENSION_EXTENSION = 1,
+    FHIR_E_EXTENSION_VALUE = 3,
+    FHIR_E_SIMPLEQUANTITY_COMPARATOR = 3,
+    FHIR_E_PRIMITIVE_EXTENSION = 1 /* id, extension */
+};
+
 #endif /* FHIR_MODEL_GEN_MODEL_IDS_H */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fhir/base/buf.h"
 #include "fhir/json/fhir_json.h"
 #include "fhir/model/gen/model_ids.h"
 #include "fhir/outcome/fhir_outcome.h"
@@ -139,6 +140,53 @@ run(json_t *res, struct outcome *o)
     json_decref(oo);
 }
 
+/*
+ * fhir_validate_json() (one-pass fast path, tree fallback) must report
+ * exactly what parse + fhir_validate() reports.  Returns whether the fast
+ * path settled the document.
+ */
+static bool
+same_as_tree(const char *text, size_t len, const char *label)
+{
+    json_t *oo_fast = fhir_outcome_new();
+    json_t *oo_tree = fhir_outcome_new();
+    struct fhir_validate_result rf;
+    struct fhir_validate_result rt = {0};
+    json_t *v = NULL;
+    int rc_fast = fhir_validate_json(text, len, NULL, oo_fast, &rf, NULL);
+    int rc_tree = BASE_E_INVALID;
+
+    if (fhir_json_parse(text, len, NULL, &v, NULL) == BASE_OK) {
+        rc_tree = fhir_validate(v, NULL, oo_tree, &rt, NULL);
+        json_decref(v);
+    } else {
+        rt.errors = 1;
+    }
+    ck_assert_msg(rc_fast == rc_tree && rf.errors == rt.errors && rf.warnings == rt.warnings,
+                  "%s: fast path %d/%zu/%zu, tree %d/%zu/%zu", label, rc_fast, rf.errors,
+                  rf.warnings, rc_tree, rt.errors, rt.warnings);
+    if (v != NULL || rt.issues > 0) {
+        char *a = NULL;
+        char *b = NULL;
+        size_t la = 0;
+        size_t lb = 0;
+        FILE *fa = open_memstream(&a, &la);
+        FILE *fb = open_memstream(&b, &lb);
+
+        fhir_outcome_print(fa, "", oo_fast);
+        fhir_outcome_print(fb, "", oo_tree);
+        fclose(fa);
+        fclose(fb);
+        if (rc_tree != BASE_E_INVALID || rt.issues > 0)
+            ck_assert_msg(strcmp(a, b) == 0, "%s: fast path:\n%s\ntree:\n%s", label, a, b);
+        free(a);
+        free(b);
+    }
+    json_decref(oo_fast);
+    json_decref(oo_tree);
+    return rf.fast;
+}
+
 struct tally {
     size_t tried[6];    /* mutations per category */
     size_t examples[6]; /* examples with at least one mutation of a category */
@@ -160,7 +208,13 @@ static void
 expect_one(json_t *res, const char *code, const char *where, const char *file, enum cat c)
 {
     struct outcome o;
+    struct base_buf text;
 
+    /* the text form of the mutated document takes the same verdict */
+    base_buf_init(&text, 0);
+    ck_assert_int_eq(fhir_json_dump(res, FHIR_JSON_COMPACT, &text, NULL), BASE_OK);
+    ck_assert(!same_as_tree(text.data, text.len, file));
+    base_buf_fini(&text);
     run(res, &o);
     ck_assert_msg(o.errors == 1 && strcmp(o.code, code) == 0 && strcmp(o.where, where) == 0,
                   "%s: mutation %s: want one %s at %s, got %zu errors:\n%s", file, cat_names[c],
@@ -553,11 +607,18 @@ START_TEST(official_examples_are_valid)
         json_t *v = load(files[i]);
         struct outcome o;
 
+        size_t len;
+        char *text = tu_read_file(files[i], &len);
+
         run(v, &o);
         /* no warnings either: nothing in the examples is questionable */
         ck_assert_msg(o.all[0] == '\0', "%s:\n%s", files[i], o.all);
         free(o.all);
         json_decref(v);
+        /* and the one-pass path settles each of them by itself */
+        ck_assert_msg(same_as_tree(text, len, files[i]), "%s: not settled by the fast path",
+                      files[i]);
+        free(text);
     }
     tu_free_list(files);
 }
@@ -603,6 +664,8 @@ START_TEST(synthea_lines_are_valid)
             }
             json_decref(oo);
             lines++;
+            ck_assert_msg(r.fast, "%s line %zu: not settled by the fast path", files[i], lines);
+            (void)same_as_tree(p, ll, files[i]);
             p += ll + 1;
         }
         free(text);

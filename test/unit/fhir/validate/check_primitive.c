@@ -270,6 +270,10 @@ static const struct xcase xcases[] = {
     {NS "<p xlink:href=\"x\" xmlns:xlink=\"http://www.w3.org/1999/xlink\">x</p></div>",
      FHIR_XHTML_ATTRIBUTE},
     {NS "<p data-x=\"1\">x</p></div>", FHIR_XHTML_ATTRIBUTE},
+    {NS "caf\xc3\xa9 \xe4\xb8\xad</div>", FHIR_XHTML_OK},
+    {NS "bad \xc3 utf-8</div>", FHIR_XHTML_NOT_WELL_FORMED},
+    {"\xff\xfe<\x00d\x00", FHIR_XHTML_NOT_WELL_FORMED},
+    {"\x4c\x6f\xa7\x94", FHIR_XHTML_NOT_WELL_FORMED},
 };
 
 START_TEST(xhtml_table)
@@ -292,6 +296,8 @@ START_TEST(xhtml_entity_bomb_is_refused_quickly)
     ck_assert_int_eq(fhir_validate_xhtml(bomb, strlen(bomb)), FHIR_XHTML_DOCTYPE);
     ck_assert_int_eq(fhir_validate_xhtml(NS "&c;</div>", strlen(NS "&c;</div>")),
                      FHIR_XHTML_NOT_WELL_FORMED);
+    /* NUL bytes (UCS-4 detection) */
+    ck_assert_int_eq(fhir_validate_xhtml("\0\0\0<div/>", 9), FHIR_XHTML_NOT_WELL_FORMED);
     for (int i = FHIR_XHTML_OK; i <= FHIR_XHTML_NOMEM; i++)
         ck_assert_ptr_nonnull(fhir_xhtml_fault_text(i));
 }

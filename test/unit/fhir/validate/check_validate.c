@@ -66,6 +66,25 @@ validate(const char *text, const struct fhir_validate_opts *opts, struct fhir_va
     if (opts == NULL)
         ck_assert_uint_eq(fhir_validate_error_count(v), r->errors);
     json_decref(v);
+    /* the text entry point (one-pass fast path, tree fallback) agrees */
+    {
+        json_t *oo2 = fhir_outcome_new();
+        struct fhir_validate_result r2;
+        char *a;
+        char *b;
+
+        ck_assert_int_eq(fhir_validate_json(text, strlen(text), opts, oo2, &r2, NULL), rc);
+        a = describe(oo);
+        b = describe(oo2);
+        ck_assert_msg(strcmp(a, b) == 0, "tree:\n%s\ntext:\n%s", a, b);
+        ck_assert_uint_eq(r2.errors, r->errors);
+        ck_assert_uint_eq(r2.warnings, r->warnings);
+        ck_assert_uint_eq(r2.issues, r->issues);
+        ck_assert_int_eq(r2.truncated, r->truncated);
+        free(a);
+        free(b);
+        json_decref(oo2);
+    }
     return oo;
 }
 

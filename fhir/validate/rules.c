@@ -185,6 +185,24 @@ val__reference(struct val__ctx *c, const json_t *ref_obj)
 }
 
 bool
+val__is_coded(const struct fhir_model_type *t)
+{
+    switch (t->index) {
+    case FHIR_T_CODING:
+    case FHIR_T_QUANTITY:
+    case FHIR_T_SIMPLEQUANTITY:
+    case FHIR_T_MONEYQUANTITY:
+    case FHIR_T_AGE:
+    case FHIR_T_COUNT:
+    case FHIR_T_DISTANCE:
+    case FHIR_T_DURATION:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool
 val__code_member(const struct fhir_model_valueset *vs, struct base_str system, bool has_system,
                  struct base_str code, bool *checked)
 {
@@ -245,11 +263,13 @@ val__binding(struct val__ctx *c, const json_t *v, const struct fhir_model_type *
     }
     if (!json_is_object(v))
         return;
-    switch (t->index) {
-    case FHIR_T_CODING:
+    if (val__is_coded(t)) {
+        /* Coding, and the code of a Quantity (UCUM or other system) */
         if (!coding_member(vs, v, &checked) && checked)
             not_in_vs(c, "code", 4, vs);
         return;
+    }
+    switch (t->index) {
     case FHIR_T_CODEABLECONCEPT: {
         /* at least one coding from the value set; text alone is not checked */
         const json_t *codings = json_object_get(v, "coding");
@@ -266,16 +286,6 @@ val__binding(struct val__ctx *c, const json_t *v, const struct fhir_model_type *
                        "no coding is from the required value set %s", vs->url);
         return;
     }
-    case FHIR_T_QUANTITY:
-    case FHIR_T_SIMPLEQUANTITY:
-    case FHIR_T_MONEYQUANTITY:
-    case FHIR_T_AGE:
-    case FHIR_T_COUNT:
-    case FHIR_T_DISTANCE:
-    case FHIR_T_DURATION:
-        if (!coding_member(vs, v, &checked) && checked)
-            not_in_vs(c, "code", 4, vs);
-        return;
     default:
         return;
     }

@@ -123,6 +123,32 @@ utf8_seq(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* Skip bytes that need no look (printable ASCII but '"' and '\\'), sixteen at
+ * a time; stops at the first other byte or where fewer than 16 remain. */
+static inline const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *end)
+{
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* signed compare: bytes >= 0x80 are negative, so "< 0x20" catches them */
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                 _mm_cmplt_epi8(v, space));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+
+        if (bits != 0)
+            return p + __builtin_ctz(bits);
+        p += 16;
+    }
+    return p;
+}
+#else
 #define ONES  UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 
@@ -152,32 +178,6 @@ load_le64(const unsigned char *p)
     return v;
 }
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-
-/* Skip bytes that need no look (printable ASCII but '"' and '\\'), sixteen at
- * a time; stops at the first other byte or where fewer than 16 remain. */
-static inline const unsigned char *
-skip_plain(const unsigned char *p, const unsigned char *end)
-{
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i bslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20);
-
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        /* signed compare: bytes >= 0x80 are negative, so "< 0x20" catches them */
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                                 _mm_cmplt_epi8(v, space));
-        unsigned bits = (unsigned)_mm_movemask_epi8(m);
-
-        if (bits != 0)
-            return p + __builtin_ctz(bits);
-        p += 16;
-    }
-    return p;
-}
-#else
 /* Portable version: eight bytes at a time. */
 static inline const unsigned char *
 skip_plain(const unsigned char *p, const unsigned char *end)
@@ -304,44 +304,20 @@ decode(struct sctx *s, struct base_str raw, unsigned flags, struct base_str *out
     return 0;
 }
 
-/* Number literal at s->p (reader grammar); its text in *lit. */
+/* Number literal at s->p; its text in *lit.  The token runs to the first
+ * byte that cannot be part of a number, and must then be a whole JSON
+ * number: the reader accepts exactly those. */
 static int
 scan_number(struct sctx *s, struct base_str *lit)
 {
     const unsigned char *q = s->p;
-    const unsigned char *end = s->end;
 
-    if (q < end && *q == '-')
+    while (q < s->end && ((*q >= '0' && *q <= '9') || *q == '-' || *q == '+' || *q == '.' ||
+                          *q == 'e' || *q == 'E'))
         q++;
-    if (q >= end)
-        return BAIL;
-    if (*q == '0') {
-        q++;
-    } else if (*q >= '1' && *q <= '9') {
-        while (q < end && *q >= '0' && *q <= '9')
-            q++;
-    } else {
-        return BAIL;
-    }
-    if (q < end && *q == '.') {
-        q++;
-        if (q >= end || *q < '0' || *q > '9')
-            return BAIL;
-        while (q < end && *q >= '0' && *q <= '9')
-            q++;
-    }
-    if (q < end && (*q == 'e' || *q == 'E')) {
-        q++;
-        if (q < end && (*q == '+' || *q == '-'))
-            q++;
-        if (q >= end || *q < '0' || *q > '9')
-            return BAIL;
-        while (q < end && *q >= '0' && *q <= '9')
-            q++;
-    }
     lit->ptr = (const char *)s->p;
     lit->len = (size_t)(q - s->p);
-    if (lit->len > s->lim.max_string)
+    if (lit->len > s->lim.max_string || !fhir_json_number_syntax_ok(lit->ptr, lit->len))
         return BAIL;
     s->p = q;
     return 0;
@@ -437,29 +413,20 @@ capture_slot(const struct fhir_model_type *t, unsigned how, struct base_str key,
             *flag = &out->has_id;
             return &out->id;
         }
-        if (t->index == FHIR_T_BUNDLE && key_is(key, "type", 4)) {
+        /* a contained Bundle inherits, like walk.c's (never a root) */
+        if (t->index == FHIR_T_BUNDLE && !(how & OBJ_CONTAINED) && key_is(key, "type", 4)) {
             *flag = NULL;
             return ref; /* Bundle.type, read back below */
         }
         return NULL;
     }
-    switch (t->index) {
-    case FHIR_T_REFERENCE:
-        if (key_is(key, "reference", 9)) {
-            *flag = NULL;
-            return ref;
-        }
-        return NULL;
-    case FHIR_T_CODING:
-    case FHIR_T_QUANTITY:
-    case FHIR_T_SIMPLEQUANTITY:
-    case FHIR_T_MONEYQUANTITY:
-    case FHIR_T_AGE:
-    case FHIR_T_COUNT:
-    case FHIR_T_DISTANCE:
-    case FHIR_T_DURATION:
-        if (!out->want_code)
+    if (t->index == FHIR_T_REFERENCE) {
+        if (!key_is(key, "reference", 9))
             return NULL;
+        *flag = NULL;
+        return ref;
+    }
+    if (out->want_code && val__is_coded(t)) {
         if (key_is(key, "code", 4)) {
             *flag = &out->has_code;
             return &out->code;
@@ -468,10 +435,8 @@ capture_slot(const struct fhir_model_type *t, unsigned how, struct base_str key,
             *flag = &out->has_system;
             return &out->system;
         }
-        return NULL;
-    default:
-        return NULL;
     }
+    return NULL;
 }
 
 /* The value side of member `m` (array or single). */
@@ -817,22 +782,12 @@ value(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_e
     }
     if (out.vs == NULL)
         return 0;
-    switch (t->index) {
-    case FHIR_T_CODEABLECONCEPT:
+    if (t->index == FHIR_T_CODEABLECONCEPT)
         return (!out.any_member && out.any_checked) ? BAIL : 0;
-    case FHIR_T_CODING:
-    case FHIR_T_QUANTITY:
-    case FHIR_T_SIMPLEQUANTITY:
-    case FHIR_T_MONEYQUANTITY:
-    case FHIR_T_AGE:
-    case FHIR_T_COUNT:
-    case FHIR_T_DISTANCE:
-    case FHIR_T_DURATION:
-        member = val__code_member(out.vs, out.system, out.has_system, out.code, &checked);
-        return (!member && checked) ? BAIL : 0;
-    default:
+    if (!val__is_coded(t))
         return 0;
-    }
+    member = val__code_member(out.vs, out.system, out.has_system, out.code, &checked);
+    return (!member && checked) ? BAIL : 0;
 }
 
 int

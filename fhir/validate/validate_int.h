@@ -117,6 +117,8 @@ enum val__ref_form {
 enum val__ref_form val__reference_form(struct base_str s);
 void val__warn_conditional(struct val__ctx *c);
 void val__reference(struct val__ctx *c, const json_t *ref_obj);
+/* Coding and the Quantity family: types whose code/system a binding checks. */
+bool val__is_coded(const struct fhir_model_type *t);
 /* Is `code` (from `system` when has_system) in `vs`?  *checked is false
  * when the value set cannot be checked or the code is empty. */
 bool val__code_member(const struct fhir_model_valueset *vs, struct base_str system,

@@ -27,27 +27,34 @@ struct vopts {
     const char *format; /* NULL: by file name */
 };
 
-/* Validate one JSON resource text; print its problems; true when valid. */
+/* Print the problems of one resource; true when it is valid. */
+static bool
+report(const char *label, json_t *oo, const struct fhir_validate_result *r, int rc)
+{
+    fhir_outcome_print(stderr, label, oo);
+    if (r->truncated)
+        fprintf(stderr, "%s: more than %zu problems; the rest are not shown\n", label,
+                json_array_size(json_object_get(oo, "issue")));
+    if (rc == BASE_E_NOMEM)
+        fprintf(stderr, "%s: could not validate: out of memory\n", label);
+    json_decref(oo);
+    return rc == BASE_OK;
+}
+
+/* Validate one JSON resource text; print its problems; true when valid.
+ * (A format that yields a tree, such as FHIR XML converted to JSON, calls
+ * fhir_validate() on the tree and report() the same way.) */
 static bool
 validate_one(const char *label, const char *data, size_t len, const struct vopts *o)
 {
     json_t *oo = fhir_outcome_new();
     struct fhir_validate_result r = {0};
-    int rc;
 
     if (oo == NULL) {
         fprintf(stderr, "%s: could not validate: out of memory\n", label);
         return false;
     }
-    rc = fhir_validate_json(data, len, &o->v, oo, &r, NULL);
-    fhir_outcome_print(stderr, label, oo);
-    if (r.truncated)
-        fprintf(stderr, "%s: more than %zu problems; the rest are not shown\n", label,
-                json_array_size(json_object_get(oo, "issue")));
-    json_decref(oo);
-    if (rc == BASE_E_NOMEM)
-        fprintf(stderr, "%s: could not validate: out of memory\n", label);
-    return rc == BASE_OK;
+    return report(label, oo, &r, fhir_validate_json(data, len, &o->v, oo, &r, NULL));
 }
 
 typedef bool (*input_fn)(const char *path, const char *data, size_t len, const struct vopts *o);

@@ -259,6 +259,12 @@ static const struct bad bad_cases[] = {
      "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"c\"},"
      "\"subject\":{\"reference\":\"Patient?identifier=x\"}}}]}",
      NULL, NULL}, /* a warning only (conditional reference outside a transaction) */
+    /* a contained Bundle does not make its entries part of a transaction */
+    {P("\"contained\":[{\"resourceType\":\"Bundle\",\"id\":\"b\",\"type\":\"transaction\","
+       "\"entry\":[{\"resource\":{\"resourceType\":\"Observation\",\"status\":\"final\","
+       "\"code\":{\"text\":\"c\"},\"subject\":{\"reference\":\"Patient?x=1\"}}}]}],"
+       "\"link\":[{\"type\":\"seealso\",\"other\":{\"reference\":\"#b\"}}]"),
+     NULL, NULL},
     /* other invariants */
     {P("\"extension\":[{\"url\":\"u\"}]"), "invariant", "Patient.extension[0]"},
     {P("\"extension\":[{\"url\":\"u\",\"valueString\":\"a\",\"extension\":[{\"url\":\"v\","

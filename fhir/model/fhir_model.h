@@ -87,9 +87,10 @@ enum fhir_model_vs_kind {
 #define FHIR_MODEL_ELEM_MULTIPLE    0x01u /* max > 1: a JSON array */
 #define FHIR_MODEL_ELEM_CHOICE      0x02u /* a choice group "name[x]" */
 #define FHIR_MODEL_ELEM_CONTENT_REF 0x04u /* type reused via contentReference */
-#define FHIR_MODEL_ELEM_XML_ATTR    0x08u /* Element.id, Extension.url: an XML
-                                           * attribute, so no "_name" form */
-#define FHIR_MODEL_ELEM_BACKBONE    0x10u /* type is a backbone defined here */
+#define FHIR_MODEL_ELEM_XML_ATTR                                                                   \
+    0x08u                              /* Element.id, Extension.url: an XML                        \
+                                        * attribute, so no "_name" form */
+#define FHIR_MODEL_ELEM_BACKBONE 0x10u /* type is a backbone defined here */
 
 #define FHIR_MODEL_MAX_UNBOUNDED UINT32_MAX /* max = "*" */
 
@@ -104,29 +105,29 @@ struct fhir_model_choice {
 };
 
 struct fhir_model_elem {
-    const char *name;                        /* "gender"; choice base "value" */
-    const struct fhir_model_type *type;      /* NULL for a choice group */
-    const struct fhir_model_choice *choices; /* choice groups: choice_count entries */
+    const char *name;                           /* "gender"; choice base "value" */
+    const struct fhir_model_type *type;         /* NULL for a choice group */
+    const struct fhir_model_choice *choices;    /* choice groups: choice_count entries */
     const struct fhir_model_valueset *valueset; /* required binding with a table, else NULL */
-    const char *binding_url;                 /* bound value set (any strength), or NULL */
-    uint32_t max;                            /* 1, or FHIR_MODEL_MAX_UNBOUNDED */
+    const char *binding_url;                    /* bound value set (any strength), or NULL */
+    uint32_t max;                               /* 1, or FHIR_MODEL_MAX_UNBOUNDED */
     uint16_t name_len;
-    uint8_t min;                             /* 0 or 1 in R4 core */
+    uint8_t min; /* 0 or 1 in R4 core */
     uint8_t choice_count;
-    uint8_t binding;                         /* enum fhir_model_binding */
-    uint8_t flags;                           /* FHIR_MODEL_ELEM_* */
+    uint8_t binding; /* enum fhir_model_binding */
+    uint8_t flags;   /* FHIR_MODEL_ELEM_* */
 };
 
 /* Private: one accepted JSON property name of a type. */
 struct fhir_model_key {
-    uint64_t a;      /* fhir_model__words() of the name */
+    uint64_t a; /* fhir_model__words() of the name */
     uint64_t b;
     const char *name;
     uint16_t len;
-    uint16_t elem;   /* index into the type's elements */
-    uint8_t choice;  /* index into elem->choices (choice groups) */
-    uint8_t is_ext;  /* 1: the "_name" form; FHIR_MODEL__KEY_BASE: a choice
-                      * group's base name (not a JSON property) */
+    uint16_t elem;  /* index into the type's elements */
+    uint8_t choice; /* index into elem->choices (choice groups) */
+    uint8_t is_ext; /* 1: the "_name" form; FHIR_MODEL__KEY_BASE: a choice
+                     * group's base name (not a JSON property) */
 };
 #define FHIR_MODEL__KEY_BASE 2u
 
@@ -138,12 +139,12 @@ struct fhir_model_type {
     const uint16_t *key_slots;           /* private: hash slots, key index + 1 */
     uint16_t name_len;
     uint16_t elem_count;
-    uint16_t key_mask;                   /* private */
-    uint16_t index;                      /* position in the type table */
-    uint8_t kind;                        /* enum fhir_model_kind */
-    uint8_t prim;                        /* enum fhir_model_prim */
-    uint8_t flags;                       /* FHIR_MODEL_TYPE_* */
-    uint8_t required_count;              /* elements with min >= 1 */
+    uint16_t key_mask;      /* private */
+    uint16_t index;         /* position in the type table */
+    uint8_t kind;           /* enum fhir_model_kind */
+    uint8_t prim;           /* enum fhir_model_prim */
+    uint8_t flags;          /* FHIR_MODEL_TYPE_* */
+    uint8_t required_count; /* elements with min >= 1 */
 };
 
 /* Private: one code of an expanded value set. */
@@ -159,8 +160,8 @@ struct fhir_model_valueset {
     const struct fhir_model_code *codes; /* private */
     const uint16_t *slots;               /* private */
     uint16_t code_count;
-    uint16_t mask;                       /* private */
-    uint8_t kind;                        /* enum fhir_model_vs_kind */
+    uint16_t mask; /* private */
+    uint8_t kind;  /* enum fhir_model_vs_kind */
 };
 
 /* Result of matching a JSON property name against a type. */
@@ -307,8 +308,8 @@ fhir_model__words(const char *s, size_t len)
 static inline uint32_t
 fhir_model__mix(struct fhir_model__words w, size_t len)
 {
-    uint64_t x = w.a * UINT64_C(0x9E3779B97F4A7C15) + w.b * UINT64_C(0xC2B2AE3D27D4EB4F) +
-                 (uint64_t)len;
+    uint64_t x =
+        w.a * UINT64_C(0x9E3779B97F4A7C15) + w.b * UINT64_C(0xC2B2AE3D27D4EB4F) + (uint64_t)len;
 
     x ^= x >> 29;
     x *= UINT64_C(0xBF58476D1CE4E5B9);

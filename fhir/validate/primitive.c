@@ -26,18 +26,20 @@ enum {
 #define L C_ID
 #define H (C_ID | C_HEXL)
 static const unsigned char cls[256] = {
-    ['\t'] = C_SPACE, ['\n'] = C_SPACE, ['\r'] = C_SPACE, [' '] = C_SPACE,
-    ['-'] = C_ID, ['.'] = C_ID,
-    ['0'] = D, ['1'] = D, ['2'] = D, ['3'] = D, ['4'] = D,
-    ['5'] = D, ['6'] = D, ['7'] = D, ['8'] = D, ['9'] = D,
-    ['A'] = U, ['B'] = U, ['C'] = U, ['D'] = U, ['E'] = U, ['F'] = U, ['G'] = U, ['H'] = U,
-    ['I'] = U, ['J'] = U, ['K'] = U, ['L'] = U, ['M'] = U, ['N'] = U, ['O'] = U, ['P'] = U,
-    ['Q'] = U, ['R'] = U, ['S'] = U, ['T'] = U, ['U'] = U, ['V'] = U, ['W'] = U, ['X'] = U,
-    ['Y'] = U, ['Z'] = U,
-    ['a'] = H, ['b'] = H, ['c'] = H, ['d'] = H, ['e'] = H, ['f'] = H, ['g'] = L, ['h'] = L,
-    ['i'] = L, ['j'] = L, ['k'] = L, ['l'] = L, ['m'] = L, ['n'] = L, ['o'] = L, ['p'] = L,
-    ['q'] = L, ['r'] = L, ['s'] = L, ['t'] = L, ['u'] = L, ['v'] = L, ['w'] = L, ['x'] = L,
-    ['y'] = L, ['z'] = L,
+    ['\t'] = C_SPACE, ['\n'] = C_SPACE, ['\r'] = C_SPACE, [' '] = C_SPACE, ['-'] = C_ID,
+    ['.'] = C_ID,     ['0'] = D,        ['1'] = D,        ['2'] = D,       ['3'] = D,
+    ['4'] = D,        ['5'] = D,        ['6'] = D,        ['7'] = D,       ['8'] = D,
+    ['9'] = D,        ['A'] = U,        ['B'] = U,        ['C'] = U,       ['D'] = U,
+    ['E'] = U,        ['F'] = U,        ['G'] = U,        ['H'] = U,       ['I'] = U,
+    ['J'] = U,        ['K'] = U,        ['L'] = U,        ['M'] = U,       ['N'] = U,
+    ['O'] = U,        ['P'] = U,        ['Q'] = U,        ['R'] = U,       ['S'] = U,
+    ['T'] = U,        ['U'] = U,        ['V'] = U,        ['W'] = U,       ['X'] = U,
+    ['Y'] = U,        ['Z'] = U,        ['a'] = H,        ['b'] = H,       ['c'] = H,
+    ['d'] = H,        ['e'] = H,        ['f'] = H,        ['g'] = L,       ['h'] = L,
+    ['i'] = L,        ['j'] = L,        ['k'] = L,        ['l'] = L,       ['m'] = L,
+    ['n'] = L,        ['o'] = L,        ['p'] = L,        ['q'] = L,       ['r'] = L,
+    ['s'] = L,        ['t'] = L,        ['u'] = L,        ['v'] = L,       ['w'] = L,
+    ['x'] = L,        ['y'] = L,        ['z'] = L,
 };
 #undef D
 #undef U
@@ -303,22 +305,17 @@ check_uuid(const char *s, size_t len)
 /* Byte classes for base64Binary, as bits so that the AND of eight classes
  * is B64_DATA only when all eight are data (table lookups keep the 750 KB
  * attachments of real documents cheap). */
-enum {
-    B64_BAD = 0,
-    B64_DATA = 1,
-    B64_PAD = 2,
-    B64_SPACE = 4
-};
+enum { B64_BAD = 0, B64_DATA = 1, B64_PAD = 2, B64_SPACE = 4 };
 
 static const unsigned char b64_class[256] = {
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
-    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
-    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-    ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
-    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
-    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
-    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1,  ['D'] = 1,  ['E'] = 1,  ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1,  ['L'] = 1,  ['M'] = 1,  ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1,  ['T'] = 1,  ['U'] = 1,  ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['a'] = 1,  ['b'] = 1,  ['c'] = 1,  ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1,  ['j'] = 1,  ['k'] = 1,  ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1,  ['r'] = 1,  ['s'] = 1,  ['t'] = 1, ['u'] = 1, ['v'] = 1,
+    ['w'] = 1, ['x'] = 1, ['y'] = 1,  ['z'] = 1,  ['0'] = 1,  ['1'] = 1, ['2'] = 1, ['3'] = 1,
+    ['4'] = 1, ['5'] = 1, ['6'] = 1,  ['7'] = 1,  ['8'] = 1,  ['9'] = 1, ['+'] = 1, ['/'] = 1,
     ['='] = 2, [' '] = 4, ['\t'] = 4, ['\n'] = 4, ['\r'] = 4,
 };
 
@@ -343,8 +340,8 @@ b64_data_run(const unsigned char *p, size_t len)
                                    _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
         __m128i sy = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
                                   _mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
-        unsigned ok = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_or_si128(up, lo), _mm_or_si128(dg, sy)));
+        unsigned ok =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(up, lo), _mm_or_si128(dg, sy)));
 
         if (ok != 0xFFFFu)
             return i + (size_t)__builtin_ctz(~ok);

@@ -60,12 +60,7 @@ contained_has(const json_t *root, const char *id, size_t len)
  * Type/id[/_history/vid] with a known resource type, or Type?query (a
  * conditional reference) when `query` is not NULL.
  */
-enum rel_form {
-    REL_BAD,
-    REL_BAD_TYPE,
-    REL_OK,
-    REL_CONDITIONAL
-};
+enum rel_form { REL_BAD, REL_BAD_TYPE, REL_OK, REL_CONDITIONAL };
 
 static enum rel_form
 relative_form(const char *s, size_t len)
@@ -94,56 +89,57 @@ relative_form(const char *s, size_t len)
 }
 
 static void
-bad_reference(struct val__ctx *c, const char *code, const char *why)
+bad_reference(struct fhir_validate__ctx *c, const char *code, const char *why)
 {
-    val__issue(c, VAL__ERROR, code, "reference", 9, "%s", why);
+    fhir_validate__issue(c, FHIR_VALIDATE__ERROR, code, "reference", 9, "%s", why);
 }
 
-enum val__ref_form
-val__reference_form(struct base_str s)
+enum fhir_validate__ref_form
+fhir_validate__reference_form(struct base_str s)
 {
     if (s.len == 0)
-        return VAL__REF_OK; /* the empty string was reported as a value */
+        return FHIR_VALIDATE__REF_OK; /* the empty string was reported as a value */
     if (s.ptr[0] == '#')
-        return s.len > 1 ? VAL__REF_LOCAL : VAL__REF_OK; /* "#": the container */
+        return s.len > 1 ? FHIR_VALIDATE__REF_LOCAL
+                         : FHIR_VALIDATE__REF_OK; /* "#": the container */
     if (scheme_len(s.ptr, s.len) > 0) {
         if (base_str_starts_with(s, "urn:uuid:"))
             return fhir_validate_primitive(FHIR_PRIM_UUID, s.ptr, s.len) == FHIR_PRIM_OK
-                       ? VAL__REF_OK
-                       : VAL__REF_BAD_UUID;
+                       ? FHIR_VALIDATE__REF_OK
+                       : FHIR_VALIDATE__REF_BAD_UUID;
         if (base_str_starts_with(s, "urn:oid:"))
             return fhir_validate_primitive(FHIR_PRIM_OID, s.ptr, s.len) == FHIR_PRIM_OK
-                       ? VAL__REF_OK
-                       : VAL__REF_BAD_OID;
+                       ? FHIR_VALIDATE__REF_OK
+                       : FHIR_VALIDATE__REF_BAD_OID;
         return fhir_validate_primitive(FHIR_PRIM_URI, s.ptr, s.len) == FHIR_PRIM_OK
-                   ? VAL__REF_OK
-                   : VAL__REF_BAD_URI;
+                   ? FHIR_VALIDATE__REF_OK
+                   : FHIR_VALIDATE__REF_BAD_URI;
     }
     switch (relative_form(s.ptr, s.len)) {
     case REL_OK:
-        return VAL__REF_OK;
+        return FHIR_VALIDATE__REF_OK;
     case REL_CONDITIONAL:
-        return VAL__REF_CONDITIONAL;
+        return FHIR_VALIDATE__REF_CONDITIONAL;
     case REL_BAD_TYPE:
-        return VAL__REF_BAD_TYPE;
+        return FHIR_VALIDATE__REF_BAD_TYPE;
     default:
-        return VAL__REF_BAD;
+        return FHIR_VALIDATE__REF_BAD;
     }
 }
 
 void
-val__warn_conditional(struct val__ctx *c)
+fhir_validate__warn_conditional(struct fhir_validate__ctx *c)
 {
     /* Type?query is resolved by the server processing a transaction or
      * batch (http.html#trules); elsewhere nothing resolves it.  Bulk
      * exports (Synthea) carry such references, so this is a warning. */
-    val__issue(c, VAL__WARNING, "value", "reference", 9,
-               "conditional reference outside a transaction or batch bundle cannot be "
-               "resolved");
+    fhir_validate__issue(c, FHIR_VALIDATE__WARNING, "value", "reference", 9,
+                         "conditional reference outside a transaction or batch bundle cannot be "
+                         "resolved");
 }
 
 void
-val__reference(struct val__ctx *c, const json_t *ref_obj)
+fhir_validate__reference(struct fhir_validate__ctx *c, const json_t *ref_obj)
 {
     const json_t *r = json_object_get(ref_obj, "reference");
     struct base_str s;
@@ -151,31 +147,31 @@ val__reference(struct val__ctx *c, const json_t *ref_obj)
     if (!fhir_json_is_string(r))
         return; /* type errors were reported by the walk */
     s = fhir_json_str(r);
-    switch (val__reference_form(s)) {
-    case VAL__REF_OK:
+    switch (fhir_validate__reference_form(s)) {
+    case FHIR_VALIDATE__REF_OK:
         return;
-    case VAL__REF_LOCAL:
+    case FHIR_VALIDATE__REF_LOCAL:
         if (!contained_has(c->root, s.ptr + 1, s.len - 1))
             bad_reference(c, "invariant",
                           "local reference does not match a contained resource (ref-1)");
         return;
-    case VAL__REF_CONDITIONAL:
+    case FHIR_VALIDATE__REF_CONDITIONAL:
         if (!c->in_transaction)
-            val__warn_conditional(c);
+            fhir_validate__warn_conditional(c);
         return;
-    case VAL__REF_BAD_UUID:
+    case FHIR_VALIDATE__REF_BAD_UUID:
         bad_reference(c, "value", "urn:uuid reference is not a valid uuid");
         return;
-    case VAL__REF_BAD_OID:
+    case FHIR_VALIDATE__REF_BAD_OID:
         bad_reference(c, "value", "urn:oid reference is not a valid oid");
         return;
-    case VAL__REF_BAD_URI:
+    case FHIR_VALIDATE__REF_BAD_URI:
         bad_reference(c, "value", "absolute reference is not a valid URI");
         return;
-    case VAL__REF_BAD_TYPE:
+    case FHIR_VALIDATE__REF_BAD_TYPE:
         bad_reference(c, "value", "relative reference does not start with a resource type");
         return;
-    case VAL__REF_BAD:
+    case FHIR_VALIDATE__REF_BAD:
     default:
         bad_reference(c, "value",
                       "reference is not of the form Type/id, #id, an absolute URL, urn:uuid "
@@ -185,7 +181,7 @@ val__reference(struct val__ctx *c, const json_t *ref_obj)
 }
 
 bool
-val__is_coded(const struct fhir_model_type *t)
+fhir_validate__is_coded(const struct fhir_model_type *t)
 {
     switch (t->index) {
     case FHIR_T_CODING:
@@ -203,8 +199,8 @@ val__is_coded(const struct fhir_model_type *t)
 }
 
 bool
-val__code_member(const struct fhir_model_valueset *vs, struct base_str system, bool has_system,
-                 struct base_str code, bool *checked)
+fhir_validate__code_member(const struct fhir_model_valueset *vs, struct base_str system,
+                           bool has_system, struct base_str code, bool *checked)
 {
     enum fhir_model_vs_result r;
 
@@ -222,23 +218,23 @@ coding_member(const struct fhir_model_valueset *vs, const json_t *coding, bool *
     const json_t *sys = json_object_get(coding, "system");
 
     /* a system that is not a string was reported already: match any */
-    return val__code_member(vs, fhir_json_str(sys), fhir_json_is_string(sys),
-                            fhir_json_str(json_object_get(coding, "code")), checked);
+    return fhir_validate__code_member(vs, fhir_json_str(sys), fhir_json_is_string(sys),
+                                      fhir_json_str(json_object_get(coding, "code")), checked);
 }
 
 static void
-not_in_vs(struct val__ctx *c, const char *extra, size_t extra_len,
+not_in_vs(struct fhir_validate__ctx *c, const char *extra, size_t extra_len,
           const struct fhir_model_valueset *vs)
 {
-    val__issue(c, VAL__ERROR, "code-invalid", extra, extra_len,
-               "code is not in the required value set %s", vs->url);
+    fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "code-invalid", extra, extra_len,
+                         "code is not in the required value set %s", vs->url);
 }
 
 /* CapabilityStatement.format: "'xml', 'json' and 'ttl' are allowed, which
  * describe the simple encodings described in the specification"; otherwise
  * media types (R4 CapabilityStatement.format comments). */
 bool
-val__shorthand_format(const struct fhir_model_elem *e, struct base_str s)
+fhir_validate__shorthand_format(const struct fhir_model_elem *e, struct base_str s)
 {
     return e->name_len == 6 && memcmp(e->name, "format", 6) == 0 &&
            (base_str_eq_cstr(s, "xml") || base_str_eq_cstr(s, "json") ||
@@ -246,8 +242,8 @@ val__shorthand_format(const struct fhir_model_elem *e, struct base_str s)
 }
 
 void
-val__binding(struct val__ctx *c, const json_t *v, const struct fhir_model_type *t,
-             const struct fhir_model_elem *e)
+fhir_validate__binding(struct fhir_validate__ctx *c, const json_t *v,
+                       const struct fhir_model_type *t, const struct fhir_model_elem *e)
 {
     const struct fhir_model_valueset *vs = e->valueset;
     bool checked;
@@ -255,7 +251,7 @@ val__binding(struct val__ctx *c, const json_t *v, const struct fhir_model_type *
     if (t->prim == FHIR_PRIM_CODE || t->prim == FHIR_PRIM_STRING || t->prim == FHIR_PRIM_URI) {
         struct base_str s = fhir_json_str(v);
 
-        if (vs->kind == FHIR_VS_MIME_TYPE && val__shorthand_format(e, s))
+        if (vs->kind == FHIR_VS_MIME_TYPE && fhir_validate__shorthand_format(e, s))
             return;
         if (s.len > 0 && fhir_model_vs_check(vs, NULL, 0, s.ptr, s.len) == FHIR_VS_NOT_MEMBER)
             not_in_vs(c, NULL, 0, vs);
@@ -263,7 +259,7 @@ val__binding(struct val__ctx *c, const json_t *v, const struct fhir_model_type *
     }
     if (!json_is_object(v))
         return;
-    if (val__is_coded(t)) {
+    if (fhir_validate__is_coded(t)) {
         /* Coding, and the code of a Quantity (UCUM or other system) */
         if (!coding_member(vs, v, &checked) && checked)
             not_in_vs(c, "code", 4, vs);
@@ -282,8 +278,8 @@ val__binding(struct val__ctx *c, const json_t *v, const struct fhir_model_type *
             any_checked |= checked;
         }
         if (any_checked)
-            val__issue(c, VAL__ERROR, "code-invalid", "coding", 6,
-                       "no coding is from the required value set %s", vs->url);
+            fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "code-invalid", "coding", 6,
+                                 "no coding is from the required value set %s", vs->url);
         return;
     }
     default:

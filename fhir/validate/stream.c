@@ -27,7 +27,7 @@
 _Static_assert(FHIR_MODEL_MAX_ELEMS <= 64, "element bit sets are one uint64_t");
 
 #define MAX_CONTAINED_IDS 64
-#define MAX_LOCAL_REFS 64
+#define MAX_LOCAL_REFS    64
 
 /* Transaction state of the enclosing Bundle (conditional references). */
 enum tx_state {
@@ -45,14 +45,14 @@ struct scope {
 };
 
 struct sctx {
-    struct val__ctx *c;
+    struct fhir_validate__ctx *c;
     const unsigned char *p;
     const unsigned char *end;
     struct fhir_json_limits lim;
-    size_t jdepth;         /* objects + arrays, as the reader counts */
-    struct scope *scope;   /* the current root resource */
+    size_t jdepth;       /* objects + arrays, as the reader counts */
+    struct scope *scope; /* the current root resource */
     enum tx_state tx;
-    bool meta_of_contained; /* walking the meta of a contained resource */
+    bool meta_of_contained;  /* walking the meta of a contained resource */
     struct base_buf scratch; /* decoded strings */
 };
 
@@ -64,10 +64,10 @@ struct sobj {
     struct base_str system;
     bool has_code;
     bool has_system;
-    bool any_member;                      /* out: CodeableConcept codings vs `vs` */
+    bool any_member; /* out: CodeableConcept codings vs `vs` */
     bool any_checked;
-    bool has_extension;                   /* out: "extension" present */
-    struct base_str id;                   /* out: a resource's id */
+    bool has_extension; /* out: "extension" present */
+    struct base_str id; /* out: a resource's id */
     bool has_id;
 };
 
@@ -366,12 +366,12 @@ primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_mod
         return BAIL;
     TRY(decode(s, raw, flags, &v));
     if (t->prim == FHIR_PRIM_XHTML)
-        return val__xhtml(v.ptr, v.len) == FHIR_XHTML_OK ? 0 : BAIL;
+        return fhir_validate__xhtml(v.ptr, v.len) == FHIR_XHTML_OK ? 0 : BAIL;
     if (fhir_validate_primitive(t->prim, v.ptr, v.len) != FHIR_PRIM_OK)
         return BAIL;
     if (e != NULL && e->valueset != NULL &&
         (t->prim == FHIR_PRIM_CODE || t->prim == FHIR_PRIM_STRING || t->prim == FHIR_PRIM_URI) &&
-        !(e->valueset->kind == FHIR_VS_MIME_TYPE && val__shorthand_format(e, v)) &&
+        !(e->valueset->kind == FHIR_VS_MIME_TYPE && fhir_validate__shorthand_format(e, v)) &&
         fhir_model_vs_check(e->valueset, NULL, 0, v.ptr, v.len) == FHIR_VS_NOT_MEMBER)
         return BAIL;
     if (out_str != NULL) {
@@ -426,7 +426,7 @@ capture_slot(const struct fhir_model_type *t, unsigned how, struct base_str key,
         *flag = NULL;
         return ref;
     }
-    if (out->want_code && val__is_coded(t)) {
+    if (out->want_code && fhir_validate__is_coded(t)) {
         if (key_is(key, "code", 4)) {
             *flag = &out->has_code;
             return &out->code;
@@ -475,7 +475,7 @@ member_value(struct sctx *s, const struct fhir_model_type *owner, const struct f
     for (;;) {
         if (n >= s->lim.max_array)
             return BAIL;
-        val__set_index(s->c, (long)n);
+        fhir_validate__set_index(s->c, (long)n);
         skip_ws(s);
         if (s->p >= s->end || *s->p == 'n')
             return BAIL;
@@ -493,7 +493,7 @@ member_value(struct sctx *s, const struct fhir_model_type *owner, const struct f
         return BAIL;
     }
     s->jdepth--;
-    val__set_index(s->c, -1);
+    fhir_validate__set_index(s->c, -1);
     if (e->max != FHIR_MODEL_MAX_UNBOUNDED && n > e->max)
         return BAIL;
     return 0;
@@ -550,21 +550,21 @@ check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct 
     case FHIR_T_REFERENCE:
         if (!has_ref)
             break;
-        switch (val__reference_form(ref)) {
-        case VAL__REF_OK:
+        switch (fhir_validate__reference_form(ref)) {
+        case FHIR_VALIDATE__REF_OK:
             break;
-        case VAL__REF_LOCAL:
+        case FHIR_VALIDATE__REF_LOCAL:
             if (s->scope == NULL || s->scope->n_refs >= MAX_LOCAL_REFS)
                 return BAIL;
             s->scope->refs[s->scope->n_refs].ptr = ref.ptr + 1;
             s->scope->refs[s->scope->n_refs].len = ref.len - 1;
             s->scope->n_refs++;
             break;
-        case VAL__REF_CONDITIONAL:
+        case FHIR_VALIDATE__REF_CONDITIONAL:
             if (s->tx == TX_UNKNOWN)
                 return BAIL;
             if (s->tx == TX_NO)
-                val__warn_conditional(s->c);
+                fhir_validate__warn_conditional(s->c);
             break;
         default:
             return BAIL;
@@ -582,7 +582,7 @@ static int
 object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct sobj *out,
                struct frame *fr, bool first_done)
 {
-    struct val__ctx *c = s->c;
+    struct fhir_validate__ctx *c = s->c;
     struct base_str ref = {NULL, 0};
     bool has_ref = false;
 
@@ -626,9 +626,8 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
             fr->non_id++;
         bit = m.is_ext ? SEEN_EXT : SEEN_VAL;
         seen = &fr->seen[m.elem_index];
-        if ((*seen & bit) ||
-            (*seen != 0 && fhir_model_elem_is_choice(m.elem) &&
-             fr->choice[m.elem_index] != m.choice_index))
+        if ((*seen & bit) || (*seen != 0 && fhir_model_elem_is_choice(m.elem) &&
+                              fr->choice[m.elem_index] != m.choice_index))
             return BAIL; /* duplicate name or a second choice */
         *seen |= (unsigned char)bit;
         fr->seen_mask |= UINT64_C(1) << m.elem_index;
@@ -642,17 +641,17 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
         if (m.is_ext) {
             struct sobj sub = {0};
 
-            val__push(c, key.ptr + 1, key.len - 1, -1);
+            fhir_validate__push(c, key.ptr + 1, key.len - 1, -1);
             skip_ws(s);
             if (fhir_model_elem_is_multiple(m.elem) || s->p >= s->end || *s->p != '{')
                 return BAIL;
             TRY(object(s, m.type, OBJ_PRIM_EXT, &sub));
             if (!sub.has_extension)
                 fr->ext_without_extension |= UINT64_C(1) << m.elem_index;
-            val__pop(c);
+            fhir_validate__pop(c);
             continue;
         }
-        val__push(c, key.ptr, key.len, -1);
+        fhir_validate__push(c, key.ptr, key.len, -1);
         cap = capture_slot(t, how, key, out, &ref, &cap_flag);
         if (cap == &ref)
             cap_flag = &has_ref;
@@ -670,7 +669,7 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
             s->tx = bundle_tx(ref);
             has_ref = false;
         }
-        val__pop(c);
+        fhir_validate__pop(c);
     }
 done:
     c->depth--;
@@ -697,7 +696,7 @@ check_local_refs(const struct scope *sc)
 static int
 resource(struct sctx *s, unsigned how, const char *expect)
 {
-    struct val__ctx *c = s->c;
+    struct fhir_validate__ctx *c = s->c;
     struct base_str key;
     struct base_str name;
     unsigned flags;
@@ -730,7 +729,7 @@ resource(struct sctx *s, unsigned how, const char *expect)
         (expect != NULL && strcmp(expect, t->name) != 0))
         return BAIL;
     if (c->nsegs == 0)
-        val__push(c, t->name, t->name_len, -1);
+        fhir_validate__push(c, t->name, t->name_len, -1);
     if (!(how & OBJ_CONTAINED)) {
         scope.n_ids = 0;
         scope.n_refs = 0;
@@ -776,7 +775,8 @@ value(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_e
     out.want_code = out.vs != NULL || cc_acc != NULL;
     TRY(object(s, t, OBJ_PLAIN, &out));
     if (cc_acc != NULL) {
-        member = val__code_member(cc_acc->vs, out.system, out.has_system, out.code, &checked);
+        member =
+            fhir_validate__code_member(cc_acc->vs, out.system, out.has_system, out.code, &checked);
         cc_acc->any_member |= member;
         cc_acc->any_checked |= checked;
     }
@@ -784,14 +784,15 @@ value(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_e
         return 0;
     if (t->index == FHIR_T_CODEABLECONCEPT)
         return (!out.any_member && out.any_checked) ? BAIL : 0;
-    if (!val__is_coded(t))
+    if (!fhir_validate__is_coded(t))
         return 0;
-    member = val__code_member(out.vs, out.system, out.has_system, out.code, &checked);
+    member = fhir_validate__code_member(out.vs, out.system, out.has_system, out.code, &checked);
     return (!member && checked) ? BAIL : 0;
 }
 
 int
-val__stream(struct val__ctx *c, const char *text, size_t len, const char *expect)
+fhir_validate__stream(struct fhir_validate__ctx *c, const char *text, size_t len,
+                      const char *expect)
 {
     struct sctx s = {0};
     int rc;

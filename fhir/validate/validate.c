@@ -64,11 +64,11 @@ put_step(char *buf, size_t cap, size_t *n, const char *name, size_t len, long in
 }
 
 static void
-render_location(const struct val__ctx *c, const char *extra, size_t extra_len, char *buf,
+render_location(const struct fhir_validate__ctx *c, const char *extra, size_t extra_len, char *buf,
                 size_t cap)
 {
     size_t n = 0;
-    size_t shown = c->nsegs < VAL__MAX_SEGS ? c->nsegs : VAL__MAX_SEGS;
+    size_t shown = c->nsegs < FHIR_VALIDATE__MAX_SEGS ? c->nsegs : FHIR_VALIDATE__MAX_SEGS;
 
     buf[0] = '\0';
     for (size_t i = 0; i < shown; i++)
@@ -80,8 +80,8 @@ render_location(const struct val__ctx *c, const char *extra, size_t extra_len, c
 }
 
 void
-val__issue(struct val__ctx *c, enum val__sev sev, const char *code, const char *extra,
-           size_t extra_len, const char *fmt, ...)
+fhir_validate__issue(struct fhir_validate__ctx *c, enum fhir_validate__sev sev, const char *code,
+                     const char *extra, size_t extra_len, const char *fmt, ...)
 {
     char where[512];
     char msg[256];
@@ -89,7 +89,7 @@ val__issue(struct val__ctx *c, enum val__sev sev, const char *code, const char *
     bool want_oo = false;
     va_list ap;
 
-    if (sev == VAL__WARNING) {
+    if (sev == FHIR_VALIDATE__WARNING) {
         if (c->no_warnings)
             return;
         c->res.warnings++;
@@ -112,9 +112,8 @@ val__issue(struct val__ctx *c, enum val__sev sev, const char *code, const char *
     if (want_err)
         (void)base_err_set(c->err, BASE_E_INVALID, code, where, "%s", msg);
     if (want_oo) {
-        if (fhir_outcome_add(c->oo, sev == VAL__ERROR ? "error" : "warning", code,
-                             where[0] != '\0' ? where : NULL, msg) !=
-            BASE_OK)
+        if (fhir_outcome_add(c->oo, sev == FHIR_VALIDATE__ERROR ? "error" : "warning", code,
+                             where[0] != '\0' ? where : NULL, msg) != BASE_OK)
             c->rc = BASE_E_NOMEM;
         else
             c->res.issues++;
@@ -122,10 +121,10 @@ val__issue(struct val__ctx *c, enum val__sev sev, const char *code, const char *
 }
 
 static void
-ctx_init(struct val__ctx *c, const struct fhir_validate_opts *opts, json_t *oo,
+ctx_init(struct fhir_validate__ctx *c, const struct fhir_validate_opts *opts, json_t *oo,
          struct base_err *err)
 {
-    memset(c, 0, offsetof(struct val__ctx, segs)); /* segs are written before read */
+    memset(c, 0, offsetof(struct fhir_validate__ctx, segs)); /* segs are written before read */
     c->oo = oo;
     c->err = err;
     c->max_issues = BASE_LIMIT_FHIR_MAX_ISSUES;
@@ -140,7 +139,7 @@ ctx_init(struct val__ctx *c, const struct fhir_validate_opts *opts, json_t *oo,
 }
 
 static int
-finish(struct val__ctx *c, struct fhir_validate_result *out)
+finish(struct fhir_validate__ctx *c, struct fhir_validate_result *out)
 {
     if (out != NULL)
         *out = c->res;
@@ -153,20 +152,21 @@ int
 fhir_validate(const json_t *resource, const struct fhir_validate_opts *opts, json_t *oo,
               struct fhir_validate_result *out, struct base_err *err)
 {
-    struct val__ctx c;
+    struct fhir_validate__ctx c;
 
     ctx_init(&c, opts, oo, err);
-    val__resource(&c, resource, VAL__RES_TOP, opts != NULL ? opts->expect_type : NULL);
+    fhir_validate__resource(&c, resource, FHIR_VALIDATE__RES_TOP,
+                            opts != NULL ? opts->expect_type : NULL);
     return finish(&c, out);
 }
 
 size_t
 fhir_validate_error_count(const json_t *resource)
 {
-    struct val__ctx c;
+    struct fhir_validate__ctx c;
 
     ctx_init(&c, NULL, NULL, NULL);
-    val__resource(&c, resource, VAL__RES_TOP, NULL);
+    fhir_validate__resource(&c, resource, FHIR_VALIDATE__RES_TOP, NULL);
     return c.res.errors;
 }
 
@@ -175,16 +175,16 @@ fhir_validate_value(const json_t *value, const struct fhir_model_type *type, con
                     const struct fhir_validate_opts *opts, json_t *oo,
                     struct fhir_validate_result *out, struct base_err *err)
 {
-    struct val__ctx c;
+    struct fhir_validate__ctx c;
 
     ctx_init(&c, opts, oo, err);
-    val__push(&c, path != NULL ? path : type->name, path != NULL ? strlen(path) : type->name_len,
-              -1);
+    fhir_validate__push(&c, path != NULL ? path : type->name,
+                        path != NULL ? strlen(path) : type->name_len, -1);
     if (type->kind == FHIR_MODEL_RESOURCE)
-        val__resource(&c, value, VAL__RES_NESTED,
-                      (type->flags & FHIR_MODEL_TYPE_ABSTRACT) ? NULL : type->name);
+        fhir_validate__resource(&c, value, FHIR_VALIDATE__RES_NESTED,
+                                (type->flags & FHIR_MODEL_TYPE_ABSTRACT) ? NULL : type->name);
     else
-        val__value(&c, value, type, NULL);
+        fhir_validate__value(&c, value, type, NULL);
     return finish(&c, out);
 }
 
@@ -199,18 +199,18 @@ roll_back(json_t *oo, size_t mark)
 }
 
 int
-fhir_validate_json(const char *text, size_t len, const struct fhir_validate_opts *opts,
-                   json_t *oo, struct fhir_validate_result *out, struct base_err *err)
+fhir_validate_json(const char *text, size_t len, const struct fhir_validate_opts *opts, json_t *oo,
+                   struct fhir_validate_result *out, struct base_err *err)
 {
     struct base_err perr = {0};
-    struct val__ctx c;
+    struct fhir_validate__ctx c;
     size_t mark = oo != NULL ? json_array_size(json_object_get(oo, "issue")) : 0;
     json_t *res = NULL;
     int rc;
 
     /* fast path: no tree; proves the document clean or gives up */
     ctx_init(&c, opts, oo, err);
-    if (val__stream(&c, text, len, opts != NULL ? opts->expect_type : NULL) == 0) {
+    if (fhir_validate__stream(&c, text, len, opts != NULL ? opts->expect_type : NULL) == 0) {
         c.res.fast = true;
         return finish(&c, out);
     }

@@ -30,8 +30,8 @@ enum {
     OBJ_PRIM_EXT = 2  /* the "_name" object of a primitive */
 };
 
-static void walk_object(struct val__ctx *c, const json_t *obj, const struct fhir_model_type *t,
-                        unsigned how, struct frame *fr);
+static void walk_object(struct fhir_validate__ctx *c, const json_t *obj,
+                        const struct fhir_model_type *t, unsigned how, struct frame *fr);
 
 static const char *
 json_kind_name(const json_t *v)
@@ -55,11 +55,11 @@ json_kind_name(const json_t *v)
 }
 
 static void
-wrong_json_type(struct val__ctx *c, const json_t *v, const char *want,
+wrong_json_type(struct fhir_validate__ctx *c, const json_t *v, const char *want,
                 const struct fhir_model_type *t)
 {
-    val__issue(c, VAL__ERROR, "structure", NULL, 0, "expected %s for type %s, found %s", want,
-               t->name, json_kind_name(v));
+    fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "structure", NULL, 0,
+                         "expected %s for type %s, found %s", want, t->name, json_kind_name(v));
 }
 
 /* Strings SHOULD NOT contain characters below U+0020 other than TAB, CR and
@@ -77,14 +77,14 @@ has_control_chars(const char *s, size_t len)
 }
 
 static void
-prim_fault(struct val__ctx *c, enum fhir_prim_fault f, const struct fhir_model_type *t)
+prim_fault(struct fhir_validate__ctx *c, enum fhir_prim_fault f, const struct fhir_model_type *t)
 {
-    val__issue(c, VAL__ERROR, f == FHIR_PRIM_TOO_LONG ? "too-long" : "value", NULL, 0,
-               "value %s for type %s", fhir_prim_fault_text(f), t->name);
+    fhir_validate__issue(c, FHIR_VALIDATE__ERROR, f == FHIR_PRIM_TOO_LONG ? "too-long" : "value",
+                         NULL, 0, "value %s for type %s", fhir_prim_fault_text(f), t->name);
 }
 
 static void
-walk_number_prim(struct val__ctx *c, const json_t *v, const struct fhir_model_type *t)
+walk_number_prim(struct fhir_validate__ctx *c, const json_t *v, const struct fhir_model_type *t)
 {
     char buf[40];
     struct base_str text;
@@ -120,7 +120,7 @@ walk_number_prim(struct val__ctx *c, const json_t *v, const struct fhir_model_ty
 }
 
 static void
-walk_primitive(struct val__ctx *c, const json_t *v, const struct fhir_model_type *t)
+walk_primitive(struct fhir_validate__ctx *c, const json_t *v, const struct fhir_model_type *t)
 {
     struct base_str s;
     enum fhir_prim_fault f;
@@ -148,15 +148,15 @@ walk_primitive(struct val__ctx *c, const json_t *v, const struct fhir_model_type
         /* jansson strings are UTF-8; only a NUL could sneak in via a builder */
         enum fhir_xhtml_fault x = memchr(s.ptr, '\0', s.len) != NULL
                                       ? FHIR_XHTML_NOT_WELL_FORMED
-                                      : val__xhtml(s.ptr, s.len);
+                                      : fhir_validate__xhtml(s.ptr, s.len);
 
         if (x != FHIR_XHTML_OK)
-            val__issue(c, VAL__ERROR,
-                       x == FHIR_XHTML_NOT_WELL_FORMED || x == FHIR_XHTML_DOCTYPE ||
-                               x == FHIR_XHTML_ROOT
-                           ? "value"
-                           : "invariant",
-                       NULL, 0, "narrative %s", fhir_xhtml_fault_text(x));
+            fhir_validate__issue(c, FHIR_VALIDATE__ERROR,
+                                 x == FHIR_XHTML_NOT_WELL_FORMED || x == FHIR_XHTML_DOCTYPE ||
+                                         x == FHIR_XHTML_ROOT
+                                     ? "value"
+                                     : "invariant",
+                                 NULL, 0, "narrative %s", fhir_xhtml_fault_text(x));
         return;
     }
     f = fhir_validate_primitive(t->prim, s.ptr, s.len);
@@ -166,14 +166,15 @@ walk_primitive(struct val__ctx *c, const json_t *v, const struct fhir_model_type
     }
     if ((t->prim == FHIR_PRIM_STRING || t->prim == FHIR_PRIM_MARKDOWN) &&
         has_control_chars(s.ptr, s.len))
-        val__issue(c, VAL__WARNING, "value", NULL, 0,
-                   "string contains control characters other than tab, carriage return and "
-                   "line feed");
+        fhir_validate__issue(
+            c, FHIR_VALIDATE__WARNING, "value", NULL, 0,
+            "string contains control characters other than tab, carriage return and "
+            "line feed");
 }
 
 void
-val__value(struct val__ctx *c, const json_t *v, const struct fhir_model_type *t,
-           const struct fhir_model_elem *e)
+fhir_validate__value(struct fhir_validate__ctx *c, const json_t *v, const struct fhir_model_type *t,
+                     const struct fhir_model_elem *e)
 {
     struct frame fr;
 
@@ -182,11 +183,12 @@ val__value(struct val__ctx *c, const json_t *v, const struct fhir_model_type *t,
         walk_primitive(c, v, t);
         break;
     case FHIR_MODEL_RESOURCE:
-        val__resource(c, v,
-                      (e != NULL && e->name_len == 9 && memcmp(e->name, "contained", 9) == 0)
-                          ? VAL__RES_CONTAINED
-                          : VAL__RES_NESTED,
-                      (t->flags & FHIR_MODEL_TYPE_ABSTRACT) ? NULL : t->name);
+        fhir_validate__resource(
+            c, v,
+            (e != NULL && e->name_len == 9 && memcmp(e->name, "contained", 9) == 0)
+                ? FHIR_VALIDATE__RES_CONTAINED
+                : FHIR_VALIDATE__RES_NESTED,
+            (t->flags & FHIR_MODEL_TYPE_ABSTRACT) ? NULL : t->name);
         return;
     default:
         if (!json_is_object(v)) {
@@ -197,7 +199,7 @@ val__value(struct val__ctx *c, const json_t *v, const struct fhir_model_type *t,
         break;
     }
     if (e != NULL && e->valueset != NULL)
-        val__binding(c, v, t, e);
+        fhir_validate__binding(c, v, t, e);
 }
 
 /* The partner of property `key`: "_key" for "key" and the reverse. */
@@ -218,21 +220,21 @@ partner_of(const json_t *obj, const char *key, size_t len, bool is_ext)
 /* The "_name" object of one primitive value: id and extension; ele-1 needs
  * a value or an extension. */
 static void
-walk_prim_ext_obj(struct val__ctx *c, const json_t *v, const struct fhir_model_type *t,
+walk_prim_ext_obj(struct fhir_validate__ctx *c, const json_t *v, const struct fhir_model_type *t,
                   bool has_value)
 {
     struct frame fr;
 
     if (!json_is_object(v)) {
-        val__issue(c, VAL__ERROR, "structure", NULL, 0,
-                   "expected an object for the extensions of a primitive, found %s",
-                   json_kind_name(v));
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "structure", NULL, 0,
+                             "expected an object for the extensions of a primitive, found %s",
+                             json_kind_name(v));
         return;
     }
     walk_object(c, v, t, OBJ_PRIM_EXT, &fr);
     if (!has_value && json_object_size(v) > 0 && json_object_get(v, "extension") == NULL)
-        val__issue(c, VAL__ERROR, "invariant", NULL, 0,
-                   "element has neither a value nor extensions (ele-1)");
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "invariant", NULL, 0,
+                             "element has neither a value nor extensions (ele-1)");
 }
 
 static bool
@@ -243,9 +245,28 @@ item_present(const json_t *arr, size_t i)
     return x != NULL && !json_is_null(x);
 }
 
+/* A repeating element's value: a non-empty array.  Returns its size, or 0
+ * after reporting why it is not one. */
+static size_t
+expect_array(struct fhir_validate__ctx *c, const json_t *v)
+{
+    if (!json_is_array(v)) {
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "structure", NULL, 0,
+                             "expected an array (the element repeats), found %s",
+                             json_kind_name(v));
+        return 0;
+    }
+    if (json_array_size(v) == 0) {
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "structure", NULL, 0,
+                             "array must not be empty");
+        return 0;
+    }
+    return json_array_size(v);
+}
+
 /* "_name": the id/extension side of a primitive element. */
 static void
-walk_ext_form(struct val__ctx *c, const json_t *obj, const json_t *v,
+walk_ext_form(struct fhir_validate__ctx *c, const json_t *obj, const json_t *v,
               const struct fhir_model_match *m, const char *key, size_t len)
 {
     const json_t *partner = partner_of(obj, key, len, true);
@@ -253,46 +274,40 @@ walk_ext_form(struct val__ctx *c, const json_t *obj, const json_t *v,
 
     if (!fhir_model_elem_is_multiple(m->elem)) {
         if (json_is_array(v)) {
-            val__issue(c, VAL__ERROR, "structure", NULL, 0,
-                       "expected a single value, found an array (max cardinality 1)");
+            fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "structure", NULL, 0,
+                                 "expected a single value, found an array (max cardinality 1)");
             return;
         }
         walk_prim_ext_obj(c, v, m->type, partner != NULL && !json_is_null(partner));
         return;
     }
-    if (!json_is_array(v)) {
-        val__issue(c, VAL__ERROR, "structure", NULL, 0,
-                   "expected an array (the element repeats), found %s", json_kind_name(v));
+    n = expect_array(c, v);
+    if (n == 0)
         return;
-    }
-    n = json_array_size(v);
-    if (n == 0) {
-        val__issue(c, VAL__ERROR, "structure", NULL, 0, "array must not be empty");
-        return;
-    }
     if (partner != NULL && (!json_is_array(partner) || json_array_size(partner) != n))
-        val__issue(c, VAL__ERROR, "structure", NULL, 0,
-                   "the value array and its extension array must have the same length");
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "structure", NULL, 0,
+                             "the value array and its extension array must have the same length");
     for (size_t i = 0; i < n; i++) {
         const json_t *item = json_array_get(v, i);
         bool has_value = partner != NULL && json_is_array(partner) && item_present(partner, i);
 
-        val__set_index(c, (long)i);
+        fhir_validate__set_index(c, (long)i);
         if (json_is_null(item)) {
             if (!has_value)
-                val__issue(c, VAL__ERROR, "structure", NULL, 0,
-                           partner != NULL ? "null in both the value array and its extension array"
-                                           : "null in the extension array without a value array");
+                fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "structure", NULL, 0,
+                                     partner != NULL
+                                         ? "null in both the value array and its extension array"
+                                         : "null in the extension array without a value array");
             continue;
         }
         walk_prim_ext_obj(c, item, m->type, has_value);
     }
-    val__set_index(c, -1);
+    fhir_validate__set_index(c, -1);
 }
 
 /* "name": the value side. */
 static void
-walk_member(struct val__ctx *c, const json_t *obj, const json_t *v,
+walk_member(struct fhir_validate__ctx *c, const json_t *obj, const json_t *v,
             const struct fhir_model_match *m, const char *key, size_t len)
 {
     const struct fhir_model_elem *e = m->elem;
@@ -302,39 +317,34 @@ walk_member(struct val__ctx *c, const json_t *obj, const json_t *v,
 
     if (!fhir_model_elem_is_multiple(e)) {
         if (json_is_array(v)) {
-            val__issue(c, VAL__ERROR, "structure", NULL, 0,
-                       "expected a single value, found an array (max cardinality 1)");
+            fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "structure", NULL, 0,
+                                 "expected a single value, found an array (max cardinality 1)");
             return;
         }
         if (json_is_null(v)) {
-            val__issue(c, VAL__ERROR, "structure", NULL, 0,
-                       "null is not a value (only a placeholder in arrays)");
+            fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "structure", NULL, 0,
+                                 "null is not a value (only a placeholder in arrays)");
             return;
         }
-        val__value(c, v, m->type, e);
+        fhir_validate__value(c, v, m->type, e);
         return;
     }
-    if (!json_is_array(v)) {
-        val__issue(c, VAL__ERROR, "structure", NULL, 0,
-                   "expected an array (the element repeats), found %s", json_kind_name(v));
-        if (!json_is_null(v))
-            val__value(c, v, m->type, e);
-        return;
-    }
-    n = json_array_size(v);
+    n = expect_array(c, v);
     if (n == 0) {
-        val__issue(c, VAL__ERROR, "structure", NULL, 0, "array must not be empty");
+        /* a single value where an array belongs is still checked */
+        if (!json_is_array(v) && !json_is_null(v))
+            fhir_validate__value(c, v, m->type, e);
         return;
     }
     if (e->max != FHIR_MODEL_MAX_UNBOUNDED && n > e->max)
-        val__issue(c, VAL__ERROR, "structure", NULL, 0, "more than %u values (max cardinality)",
-                   (unsigned)e->max);
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "structure", NULL, 0,
+                             "more than %u values (max cardinality)", (unsigned)e->max);
     for (size_t i = 0; i < n; i++) {
         const json_t *item = json_array_get(v, i);
 
-        val__set_index(c, (long)i);
+        fhir_validate__set_index(c, (long)i);
         if (!json_is_null(item)) {
-            val__value(c, item, m->type, e);
+            fhir_validate__value(c, item, m->type, e);
             continue;
         }
         /* null only holds the place of a value that has extensions in "_name" */
@@ -344,23 +354,24 @@ walk_member(struct val__ctx *c, const json_t *obj, const json_t *v,
         }
         /* with a "_name" array present, walk_ext_form() checks alignment */
         if (partner == NULL || !json_is_array(partner))
-            val__issue(c, VAL__ERROR, "structure", NULL, 0,
-                       "null in an array is only allowed with extensions at the same index "
-                       "in the \"_\" array");
+            fhir_validate__issue(
+                c, FHIR_VALIDATE__ERROR, "structure", NULL, 0,
+                "null in an array is only allowed with extensions at the same index "
+                "in the \"_\" array");
     }
-    val__set_index(c, -1);
+    fhir_validate__set_index(c, -1);
 }
 
 /* Choice groups: one alternative, in value or "_name" form. */
 static bool
-note_choice(struct val__ctx *c, struct frame *fr, const struct fhir_model_match *m,
+note_choice(struct fhir_validate__ctx *c, struct frame *fr, const struct fhir_model_match *m,
             unsigned bit, const char *key, size_t len)
 {
     unsigned char *seen = &fr->seen[m->elem_index];
 
     if ((*seen & bit) || (*seen != 0 && fr->choice[m->elem_index] != m->choice_index)) {
-        val__issue(c, VAL__ERROR, "structure", key, len,
-                   "more than one value for choice element %s[x]", m->elem->name);
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "structure", key, len,
+                             "more than one value for choice element %s[x]", m->elem->name);
         return false;
     }
     fr->choice[m->elem_index] = (unsigned char)m->choice_index;
@@ -368,11 +379,11 @@ note_choice(struct val__ctx *c, struct frame *fr, const struct fhir_model_match 
 }
 
 static void
-walk_members(struct val__ctx *c, const json_t *obj, const struct fhir_model_type *t,
+walk_members(struct fhir_validate__ctx *c, const json_t *obj, const struct fhir_model_type *t,
              unsigned how, struct frame *fr)
 {
-    for (void *it = json_object_iter(val__mut(obj)); it != NULL;
-         it = json_object_iter_next(val__mut(obj), it)) {
+    for (void *it = json_object_iter(fhir_validate__mut(obj)); it != NULL;
+         it = json_object_iter_next(fhir_validate__mut(obj), it)) {
         const char *key = json_object_iter_key(it);
         size_t len = json_object_iter_key_len(it);
         const json_t *v = json_object_iter_value(it);
@@ -384,8 +395,8 @@ walk_members(struct val__ctx *c, const json_t *obj, const struct fhir_model_type
         if (!(len == 2 && key[0] == 'i' && key[1] == 'd'))
             fr->non_id++;
         if (!fhir_model_match_key(t, key, len, &m)) {
-            val__issue(c, VAL__ERROR, "structure", key, len, "unknown element for type %s",
-                       t->name);
+            fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "structure", key, len,
+                                 "unknown element for type %s", t->name);
             continue;
         }
         bit = m.is_ext ? SEEN_EXT : SEEN_VAL;
@@ -393,18 +404,19 @@ walk_members(struct val__ctx *c, const json_t *obj, const struct fhir_model_type
             continue;
         fr->seen[m.elem_index] |= (unsigned char)bit;
         if (m.is_ext) {
-            val__push(c, key + 1, len - 1, -1);
+            fhir_validate__push(c, key + 1, len - 1, -1);
             walk_ext_form(c, obj, v, &m, key, len);
         } else {
-            val__push(c, key, len, -1);
+            fhir_validate__push(c, key, len, -1);
             walk_member(c, obj, v, &m, key, len);
         }
-        val__pop(c);
+        fhir_validate__pop(c);
     }
 }
 
 static void
-check_required(struct val__ctx *c, const struct fhir_model_type *t, const struct frame *fr)
+check_required(struct fhir_validate__ctx *c, const struct fhir_model_type *t,
+               const struct frame *fr)
 {
     char name[72];
 
@@ -419,14 +431,14 @@ check_required(struct val__ctx *c, const struct fhir_model_type *t, const struct
             memcpy(name + n, "[x]", 3);
             n += 3;
         }
-        val__issue(c, VAL__ERROR, "required", name, n, "missing required element (min %u)",
-                   (unsigned)e->min);
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "required", name, n,
+                             "missing required element (min %u)", (unsigned)e->min);
     }
 }
 
 /* Rules tied to particular datatypes. */
 static void
-check_type_rules(struct val__ctx *c, const json_t *obj, const struct fhir_model_type *t,
+check_type_rules(struct fhir_validate__ctx *c, const json_t *obj, const struct fhir_model_type *t,
                  const struct frame *fr)
 {
     switch (t->index) {
@@ -436,17 +448,18 @@ check_type_rules(struct val__ctx *c, const json_t *obj, const struct fhir_model_
         bool has_val = fr->seen[FHIR_E_EXTENSION_VALUE] != 0;
 
         if (has_ext == has_val)
-            val__issue(c, VAL__ERROR, "invariant", NULL, 0,
-                       "extension must have either extensions or value[x], not both (ext-1)");
+            fhir_validate__issue(
+                c, FHIR_VALIDATE__ERROR, "invariant", NULL, 0,
+                "extension must have either extensions or value[x], not both (ext-1)");
         break;
     }
     case FHIR_T_REFERENCE:
-        val__reference(c, obj);
+        fhir_validate__reference(c, obj);
         break;
     case FHIR_T_SIMPLEQUANTITY:
         if (json_object_get(obj, "comparator") != NULL)
-            val__issue(c, VAL__ERROR, "invariant", "comparator", 10,
-                       "a SimpleQuantity has no comparator (sqty-1)");
+            fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "invariant", "comparator", 10,
+                                 "a SimpleQuantity has no comparator (sqty-1)");
         break;
     default:
         break;
@@ -454,20 +467,21 @@ check_type_rules(struct val__ctx *c, const json_t *obj, const struct fhir_model_
 }
 
 static void
-walk_object(struct val__ctx *c, const json_t *obj, const struct fhir_model_type *t,
+walk_object(struct fhir_validate__ctx *c, const json_t *obj, const struct fhir_model_type *t,
             unsigned how, struct frame *fr)
 {
     if (c->depth >= c->max_depth) {
         if (!c->depth_reported)
-            val__issue(c, VAL__ERROR, "too-costly", NULL, 0,
-                       "nesting exceeds the limit of %zu levels", c->max_depth);
+            fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "too-costly", NULL, 0,
+                                 "nesting exceeds the limit of %zu levels", c->max_depth);
         c->depth_reported = true;
         return;
     }
     if (json_object_size(obj) == 0) {
         /* "objects are never empty" (json.html); a resource may be bare */
         if (!(how & OBJ_RESOURCE))
-            val__issue(c, VAL__ERROR, "structure", NULL, 0, "object must not be empty");
+            fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "structure", NULL, 0,
+                                 "object must not be empty");
         if (t->required_count == 0)
             return;
     }
@@ -479,29 +493,30 @@ walk_object(struct val__ctx *c, const json_t *obj, const struct fhir_model_type 
     if (t->required_count > 0)
         check_required(c, t, fr);
     if (how == OBJ_PLAIN && fr->non_id == 0 && json_object_size(obj) > 0)
-        val__issue(c, VAL__ERROR, "invariant", NULL, 0,
-                   "element has no content other than an id (ele-1)");
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "invariant", NULL, 0,
+                             "element has no content other than an id (ele-1)");
     check_type_rules(c, obj, t, fr);
 }
 
 /* dom-2, dom-4, dom-5: what a contained resource may not carry. */
 static void
-check_contained(struct val__ctx *c, const json_t *res)
+check_contained(struct fhir_validate__ctx *c, const json_t *res)
 {
     const json_t *meta = json_object_get(res, "meta");
 
     if (json_object_get(res, "contained") != NULL)
-        val__issue(c, VAL__ERROR, "invariant", "contained", 9,
-                   "a contained resource must not contain resources (dom-2)");
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "invariant", "contained", 9,
+                             "a contained resource must not contain resources (dom-2)");
     if (!json_is_object(meta))
         return;
     if (json_object_get(meta, "versionId") != NULL || json_object_get(meta, "lastUpdated") != NULL)
-        val__issue(c, VAL__ERROR, "invariant", "meta", 4,
-                   "a contained resource must not have meta.versionId or meta.lastUpdated "
-                   "(dom-4)");
+        fhir_validate__issue(
+            c, FHIR_VALIDATE__ERROR, "invariant", "meta", 4,
+            "a contained resource must not have meta.versionId or meta.lastUpdated "
+            "(dom-4)");
     if (json_object_get(meta, "security") != NULL)
-        val__issue(c, VAL__ERROR, "invariant", "meta", 4,
-                   "a contained resource must not have security labels (dom-5)");
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "invariant", "meta", 4,
+                             "a contained resource must not have security labels (dom-5)");
 }
 
 static bool
@@ -513,7 +528,8 @@ bundle_is_transaction(const json_t *res)
 }
 
 void
-val__resource(struct val__ctx *c, const json_t *v, unsigned how, const char *expect)
+fhir_validate__resource(struct fhir_validate__ctx *c, const json_t *v, unsigned how,
+                        const char *expect)
 {
     const json_t *rt;
     const struct fhir_model_type *t;
@@ -524,35 +540,36 @@ val__resource(struct val__ctx *c, const json_t *v, unsigned how, const char *exp
     struct frame fr;
 
     if (!json_is_object(v)) {
-        val__issue(c, VAL__ERROR, "structure", NULL, 0, "expected a resource object, found %s",
-                   json_kind_name(v));
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "structure", NULL, 0,
+                             "expected a resource object, found %s", json_kind_name(v));
         return;
     }
     rt = json_object_get(v, "resourceType");
     if (rt == NULL) {
-        val__issue(c, VAL__ERROR, "required", "resourceType", 12, "missing resourceType");
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "required", "resourceType", 12,
+                             "missing resourceType");
         return;
     }
     if (!fhir_json_is_string(rt)) {
-        val__issue(c, VAL__ERROR, "structure", "resourceType", 12,
-                   "resourceType must be a string");
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "structure", "resourceType", 12,
+                             "resourceType must be a string");
         return;
     }
     name = fhir_json_str(rt);
     t = fhir_model_type_find(name.ptr, name.len);
     if (t == NULL || t->kind != FHIR_MODEL_RESOURCE || (t->flags & FHIR_MODEL_TYPE_ABSTRACT)) {
-        val__issue(c, VAL__ERROR, "structure", "resourceType", 12,
-                   "resourceType is not an R4 resource type");
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "structure", "resourceType", 12,
+                             "resourceType is not an R4 resource type");
         return;
     }
     if (expect != NULL && strcmp(expect, t->name) != 0) {
-        val__issue(c, VAL__ERROR, "value", "resourceType", 12,
-                   "resourceType is %s, expected %s", t->name, expect);
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "value", "resourceType", 12,
+                             "resourceType is %s, expected %s", t->name, expect);
         return;
     }
     if (c->nsegs == 0)
-        val__push(c, t->name, t->name_len, -1);
-    if (how == VAL__RES_CONTAINED) {
+        fhir_validate__push(c, t->name, t->name_len, -1);
+    if (how == FHIR_VALIDATE__RES_CONTAINED) {
         c->in_contained = true;
         check_contained(c, v);
     } else {

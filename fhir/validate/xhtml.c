@@ -26,24 +26,25 @@
 
 /* Sorted; bsearch by strcmp. */
 static const char *const allowed_elements[] = {
-    "a",      "abbr",  "acronym", "address", "area",  "b",     "bdo",   "big",   "blockquote",
-    "br",     "caption", "cite",  "code",    "col",   "colgroup", "dd", "dfn",   "div",
-    "dl",     "dt",    "em",      "h1",      "h2",    "h3",    "h4",    "h5",    "h6",
-    "hr",     "i",     "img",     "kbd",     "li",    "map",   "ol",    "p",     "pre",
-    "q",      "samp",  "small",   "span",    "strong", "sub",  "sup",   "table", "tbody",
-    "td",     "tfoot", "th",      "thead",   "tr",    "tt",    "ul",    "var",
+    "a",  "abbr",    "acronym", "address", "area",   "b",        "bdo", "big",   "blockquote",
+    "br", "caption", "cite",    "code",    "col",    "colgroup", "dd",  "dfn",   "div",
+    "dl", "dt",      "em",      "h1",      "h2",     "h3",       "h4",  "h5",    "h6",
+    "hr", "i",       "img",     "kbd",     "li",     "map",      "ol",  "p",     "pre",
+    "q",  "samp",    "small",   "span",    "strong", "sub",      "sup", "table", "tbody",
+    "td", "tfoot",   "th",      "thead",   "tr",     "tt",       "ul",  "var",
 };
 
 /* HTML 4.0 attributes of those elements (core, i18n, tables, lists, links,
  * images, image maps), sorted. */
 static const char *const allowed_attributes[] = {
-    "abbr",  "accesskey", "align",   "alt",     "axis",   "bgcolor", "border",  "cellpadding",
-    "cellspacing", "char", "charoff", "charset", "cite",  "class",   "clear",   "colspan",
-    "compact", "coords", "datetime", "dir",     "frame",  "headers", "height",  "href",
-    "hreflang", "hspace", "id",      "ismap",   "lang",   "longdesc", "name",   "nohref",
-    "noshade", "nowrap", "rel",      "rev",     "rowspan", "rules",  "scope",   "shape",
-    "size",   "span",    "src",      "start",   "style",  "summary", "tabindex", "title",
-    "type",   "usemap",  "valign",   "value",   "vspace", "width",
+    "abbr",        "accesskey",   "align",   "alt",      "axis",     "bgcolor", "border",
+    "cellpadding", "cellspacing", "char",    "charoff",  "charset",  "cite",    "class",
+    "clear",       "colspan",     "compact", "coords",   "datetime", "dir",     "frame",
+    "headers",     "height",      "href",    "hreflang", "hspace",   "id",      "ismap",
+    "lang",        "longdesc",    "name",    "nohref",   "noshade",  "nowrap",  "rel",
+    "rev",         "rowspan",     "rules",   "scope",    "shape",    "size",    "span",
+    "src",         "start",       "style",   "summary",  "tabindex", "title",   "type",
+    "usemap",      "valign",      "value",   "vspace",   "width",
 };
 
 struct xstate {
@@ -255,7 +256,7 @@ has_doctype(const char *s, size_t len)
 }
 
 enum fhir_xhtml_fault
-val__xhtml(const char *text, size_t len)
+fhir_validate__xhtml(const char *text, size_t len)
 {
     struct xstate st = {0};
     xmlParserCtxtPtr ctxt;
@@ -299,7 +300,7 @@ fhir_validate_xhtml(const char *text, size_t len)
      * guess another encoding from the first bytes */
     if (len > 0 && (memchr(text, '\0', len) != NULL || !base_utf8_valid(text, len, NULL)))
         return FHIR_XHTML_NOT_WELL_FORMED;
-    return val__xhtml(text, len);
+    return fhir_validate__xhtml(text, len);
 }
 
 const char *

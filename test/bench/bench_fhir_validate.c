@@ -31,10 +31,10 @@ struct corpus {
 };
 
 enum work {
-    W_PARSE,     /* fhir_json_parse alone (for reference) */
-    W_VALIDATE,  /* fhir_validate_json: text in, verdict out */
-    W_TREE,      /* fhir_json_parse + fhir_validate on the tree */
-    W_SERIALIZE  /* fhir_validate_json + fhir_json_parse + fhir_json_dump */
+    W_PARSE,    /* fhir_json_parse alone (for reference) */
+    W_VALIDATE, /* fhir_validate_json: text in, verdict out */
+    W_TREE,     /* fhir_json_parse + fhir_validate on the tree */
+    W_SERIALIZE /* fhir_validate_json + fhir_json_parse + fhir_json_dump */
 };
 
 static const char *const work_names[] = {"parse", "validate", "validate-tree",
@@ -206,8 +206,8 @@ main(int argc, char **argv)
         reps = 1;
     load_examples(&ex, argv[1]);
     load_ndjson(&sy, argv[2]);
-    fprintf(stderr, "examples: %zu documents, %zu bytes; synthea: %zu documents, %zu bytes\n",
-            ex.n, ex.bytes, sy.n, sy.bytes);
+    fprintf(stderr, "examples: %zu documents, %zu bytes; synthea: %zu documents, %zu bytes\n", ex.n,
+            ex.bytes, sy.n, sy.bytes);
     for (int w = W_PARSE; w <= W_SERIALIZE; w++) {
         measure(&ex, (enum work)w, reps, min_s);
         measure(&sy, (enum work)w, reps, min_s);

@@ -1,4 +1,4 @@
-/* FHIR JSON parse + validate, any input.  seeds: fhir-r4-examples/json synthea/bulk-ndjson-10-patients */
+/* FHIR JSON validation.  seeds: fhir-r4-examples/json synthea/bulk-ndjson-10-patients */
 #include <stddef.h>
 #include <stdint.h>
 

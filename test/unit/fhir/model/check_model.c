@@ -72,11 +72,30 @@ END_TEST
 START_TEST(patient_elements_in_definition_order)
 {
     static const char *const want[] = {
-        "id",          "meta",          "implicitRules", "language",  "text",
-        "contained",   "extension",     "modifierExtension", "identifier", "active",
-        "name",        "telecom",       "gender",        "birthDate", "deceased",
-        "address",     "maritalStatus", "multipleBirth", "photo",     "contact",
-        "communication", "generalPractitioner", "managingOrganization", "link",
+        "id",
+        "meta",
+        "implicitRules",
+        "language",
+        "text",
+        "contained",
+        "extension",
+        "modifierExtension",
+        "identifier",
+        "active",
+        "name",
+        "telecom",
+        "gender",
+        "birthDate",
+        "deceased",
+        "address",
+        "maritalStatus",
+        "multipleBirth",
+        "photo",
+        "contact",
+        "communication",
+        "generalPractitioner",
+        "managingOrganization",
+        "link",
     };
     const struct fhir_model_type *t = type("Patient");
 
@@ -137,7 +156,7 @@ START_TEST(underscore_forms)
     ck_assert(match("Patient", "_birthDate", &m));
     ck_assert(m.is_ext);
     ck_assert_str_eq(m.type->name, "date");
-    ck_assert(match("Patient", "_id", &m)); /* Resource.id is the primitive id */
+    ck_assert(match("Patient", "_id", &m));    /* Resource.id is the primitive id */
     ck_assert(!match("HumanName", "_id", &m)); /* Element.id is an XML attribute */
     ck_assert(match("HumanName", "_given", &m));
     ck_assert(!match("Extension", "_url", &m));
@@ -195,21 +214,18 @@ START_TEST(required_bindings_and_value_sets)
     ck_assert_ptr_null(ms->valueset);
     ck_assert_str_eq(ms->binding_url, "http://hl7.org/fhir/ValueSet/marital-status");
     ck_assert_ptr_eq(fhir_model_valueset_find(vs->url, strlen(vs->url)), vs);
-    ck_assert_ptr_eq(fhir_model_valueset_find(
-                         "http://hl7.org/fhir/ValueSet/administrative-gender", 50),
-                     vs);
-    ck_assert_ptr_null(fhir_model_valueset_find(
-        "http://hl7.org/fhir/ValueSet/administrative-gender|3.0.1", 56));
-    ck_assert_ptr_null(fhir_model_valueset_find("http://hl7.org/fhir/ValueSet/marital-status",
-                                                43));
+    ck_assert_ptr_eq(
+        fhir_model_valueset_find("http://hl7.org/fhir/ValueSet/administrative-gender", 50), vs);
+    ck_assert_ptr_null(
+        fhir_model_valueset_find("http://hl7.org/fhir/ValueSet/administrative-gender|3.0.1", 56));
+    ck_assert_ptr_null(fhir_model_valueset_find("http://hl7.org/fhir/ValueSet/marital-status", 43));
 }
 END_TEST
 
 START_TEST(same_code_in_two_systems)
 {
     /* task-intent draws "order" from two code systems */
-    const struct fhir_model_valueset *vs =
-        elem(type("Task"), "intent")->valueset;
+    const struct fhir_model_valueset *vs = elem(type("Task"), "intent")->valueset;
     const char *s1 = "http://hl7.org/fhir/request-intent";
 
     ck_assert_ptr_nonnull(vs);
@@ -226,12 +242,19 @@ START_TEST(syntax_only_value_sets)
         elem(type("EffectEvidenceSynthesis.effectEstimate"), "unitOfMeasure")->valueset;
     const struct fhir_model_valueset *conf = elem(type("Composition"), "confidentiality")->valueset;
     static const char *const good_mime[] = {
-        "text/plain", "application/fhir+json", "text/plain; charset=UTF-8",
-        "application/pdf", "image/svg+xml", "multipart/form-data; boundary=\"a b\"",
+        "text/plain",      "application/fhir+json", "text/plain; charset=UTF-8",
+        "application/pdf", "image/svg+xml",         "multipart/form-data; boundary=\"a b\"",
     };
     static const char *const bad_mime[] = {
-        "text", "text/", "/plain", "text/plain;", "text/plain; charset", "te xt/plain",
-        "text/plain;charset=\"x", "+a/b", "a/b c",
+        "text",
+        "text/",
+        "/plain",
+        "text/plain;",
+        "text/plain; charset",
+        "te xt/plain",
+        "text/plain;charset=\"x",
+        "+a/b",
+        "a/b c",
     };
 
     ck_assert_uint_eq(mime->kind, FHIR_VS_MIME_TYPE);

@@ -27,12 +27,12 @@
 #define PER_CATEGORY 12
 
 struct site {
-    json_t *obj;                            /* the object holding the member */
-    const struct fhir_model_type *owner;    /* its type */
-    const char *key;                        /* member name (NULL: object site) */
-    char keybuf[80];                        /* key points here: mutations free jansson's */
+    json_t *obj;                         /* the object holding the member */
+    const struct fhir_model_type *owner; /* its type */
+    const char *key;                     /* member name (NULL: object site) */
+    char keybuf[80];                     /* key points here: mutations free jansson's */
     struct fhir_model_match match;
-    char path[400];                         /* location of the member (or object) */
+    char path[400]; /* location of the member (or object) */
 };
 
 struct sites {
@@ -77,7 +77,8 @@ collect(json_t *obj, const struct fhir_model_type *t, const char *path, struct s
     os->obj = obj;
     os->owner = t;
     snprintf(os->path, sizeof(os->path), "%s", path);
-    json_object_foreach (obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         struct site *s;
         char child[400];
 
@@ -192,17 +193,10 @@ struct tally {
     size_t examples[6]; /* examples with at least one mutation of a category */
 };
 
-enum cat {
-    CAT_DROP,
-    CAT_JSON_TYPE,
-    CAT_DATE,
-    CAT_UNKNOWN,
-    CAT_CODE,
-    CAT_CHOICE
-};
+enum cat { CAT_DROP, CAT_JSON_TYPE, CAT_DATE, CAT_UNKNOWN, CAT_CODE, CAT_CHOICE };
 
-static const char *const cat_names[] = {"drop-required", "json-type", "break-date",
-                                        "unknown-element", "bad-code", "second-choice"};
+static const char *const cat_names[] = {"drop-required",   "json-type", "break-date",
+                                        "unknown-element", "bad-code",  "second-choice"};
 
 static void
 expect_one(json_t *res, const char *code, const char *where, const char *file, enum cat c)
@@ -403,8 +397,7 @@ mutate_choice(json_t *res, const struct site *s, const char *file)
         if (val == NULL)
             continue;
         snprintf(where, sizeof(where), "%.*s%s", (int)cut, s->path, e->choices[i].json_name);
-        mutate_add(res, s->obj, e->choices[i].json_name, val, where, "structure", CAT_CHOICE,
-                   file);
+        mutate_add(res, s->obj, e->choices[i].json_name, val, where, "structure", CAT_CHOICE, file);
         return;
     }
 }
@@ -554,8 +547,7 @@ mutate_example(const char *file, json_t *res, struct tally *t)
                 mutate_drop(res, s, file);
                 break;
             case CAT_JSON_TYPE:
-                mutate_replace(res, s, wrong_json(s->match.type), "structure", CAT_JSON_TYPE,
-                               file);
+                mutate_replace(res, s, wrong_json(s->match.type), "structure", CAT_JSON_TYPE, file);
                 break;
             case CAT_DATE:
                 mutate_replace(res, s, json_string("2015-13-45"), "value", CAT_DATE, file);
@@ -656,8 +648,8 @@ START_TEST(synthea_lines_are_valid)
 
             ck_assert_msg(rc == BASE_OK && r.errors == 0, "%s line %zu", files[i], lines + 1);
             for (size_t k = 0; k < json_array_size(issues); k++) {
-                const char *d = json_string_value(
-                    json_object_get(json_array_get(issues, k), "diagnostics"));
+                const char *d =
+                    json_string_value(json_object_get(json_array_get(issues, k), "diagnostics"));
 
                 ck_assert_msg(strstr(d, "conditional reference") != NULL, "%s: %s", files[i], d);
                 warned++;
@@ -696,8 +688,8 @@ START_TEST(mutations_of_examples_are_rejected)
     }
     /* every category reached every example, most of them several times */
     for (int c = CAT_DROP; c <= CAT_CHOICE; c++) {
-        ck_assert_msg(t.examples[c] == n, "%s: %zu of %zu examples", cat_names[c],
-                      t.examples[c], n);
+        ck_assert_msg(t.examples[c] == n, "%s: %zu of %zu examples", cat_names[c], t.examples[c],
+                      n);
         ck_assert_msg(t.tried[c] >= n, "%s: only %zu mutations", cat_names[c], t.tried[c]);
     }
     tu_free_list(files);

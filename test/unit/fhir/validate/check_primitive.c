@@ -14,10 +14,10 @@ struct pcase {
     enum fhir_prim_fault want;
 };
 
-#define OK FHIR_PRIM_OK
-#define BAD FHIR_PRIM_BAD_FORMAT
-#define DATE FHIR_PRIM_BAD_DATE
-#define NOTZ FHIR_PRIM_NO_TIMEZONE
+#define OK    FHIR_PRIM_OK
+#define BAD   FHIR_PRIM_BAD_FORMAT
+#define DATE  FHIR_PRIM_BAD_DATE
+#define NOTZ  FHIR_PRIM_NO_TIMEZONE
 #define RANGE FHIR_PRIM_OUT_OF_RANGE
 #define EMPTY FHIR_PRIM_EMPTY
 

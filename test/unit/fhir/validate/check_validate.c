@@ -95,8 +95,11 @@ struct bad {
 };
 
 #define P(body) "{\"resourceType\":\"Patient\"," body "}"
-#define O(body) "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"t\"}," body "}"
-#define DIV "\"text\":{\"status\":\"generated\",\"div\":\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">"
+#define O(body)                                                                                    \
+    "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"t\"}," body "}"
+#define DIV                                                                                        \
+    "\"text\":{\"status\":\"generated\",\"div\":\"<div "                                           \
+    "xmlns=\\\"http://www.w3.org/1999/xhtml\\\">"
 
 static const struct bad bad_cases[] = {
     /* resourceType */
@@ -111,8 +114,8 @@ static const struct bad bad_cases[] = {
     {P("\"name\":[{\"familyName\":\"x\"}]"), "structure", "Patient.name[0].familyName"},
     {P("\"_foo\":{}"), "structure", "Patient._foo"},
     {P("\"_name\":[{}]"), "structure", "Patient._name"},
-    {P("\"name\":[{\"_id\":{\"extension\":[{\"url\":\"u\",\"valueString\":\"x\"}]}}]"),
-     "structure", "Patient.name[0]._id"},
+    {P("\"name\":[{\"_id\":{\"extension\":[{\"url\":\"u\",\"valueString\":\"x\"}]}}]"), "structure",
+     "Patient.name[0]._id"},
     {P("\"valueString\":\"x\""), "structure", "Patient.valueString"},
     {P("\"name\":[{\"resourceType\":\"HumanName\",\"family\":\"x\"}]"), "structure",
      "Patient.name[0].resourceType"},
@@ -178,8 +181,8 @@ static const struct bad bad_cases[] = {
     {P("\"name\":[{\"_given\":{\"extension\":[{\"url\":\"u\",\"valueCode\":\"x\"}]}}]"),
      "structure", "Patient.name[0].given"},
     {P("\"name\":[{\"_given\":[null]}]"), "structure", "Patient.name[0].given[0]"},
-    {P("\"_gender\":{\"extension\":[{\"url\":\"u\",\"valueCode\":\"x\"}],\"foo\":1}"),
-     "structure", "Patient.gender.foo"},
+    {P("\"_gender\":{\"extension\":[{\"url\":\"u\",\"valueCode\":\"x\"}],\"foo\":1}"), "structure",
+     "Patient.gender.foo"},
     /* choice groups */
     {P("\"deceasedBoolean\":true,\"deceasedDateTime\":\"2015\""), "structure",
      "Patient.deceasedDateTime"},
@@ -325,7 +328,8 @@ static const char *const good_cases[] = {
     P("\"managingOrganization\":{\"reference\":\"urn:uuid:c757873d-ec9a-4326-a141-556f43239520\"}"),
     P("\"managingOrganization\":{\"reference\":\"urn:oid:1.2.3\"}"),
     P("\"managingOrganization\":{\"identifier\":{\"value\":\"x\"}}"),
-    O("\"valueQuantity\":{\"value\":1.50,\"unit\":\"mmHg\",\"system\":\"http://unitsofmeasure.org\","
+    O("\"valueQuantity\":{\"value\":1.50,\"unit\":\"mmHg\",\"system\":\"http://"
+      "unitsofmeasure.org\","
       "\"code\":\"mm[Hg]\"},\"issued\":\"2015-02-07T13:28:17.239+02:00\","
       "\"effectiveDateTime\":\"2015-02-07T13:28:17Z\""),
     O("\"valueSampledData\":{\"origin\":{\"value\":0},\"period\":0.5,\"dimensions\":1,"
@@ -334,9 +338,11 @@ static const char *const good_cases[] = {
     "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"fullUrl\":"
     "\"urn:uuid:c757873d-ec9a-4326-a141-556f43239520\",\"resource\":{\"resourceType\":"
     "\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"c\"},\"subject\":{\"reference\":"
-    "\"Patient?identifier=http://x|1\"}},\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}",
+    "\"Patient?identifier=http://"
+    "x|1\"}},\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}",
     "{\"resourceType\":\"CapabilityStatement\",\"status\":\"active\",\"date\":\"2015\","
-    "\"kind\":\"instance\",\"fhirVersion\":\"4.0.1\",\"format\":[\"json\",\"application/fhir+xml\"]}",
+    "\"kind\":\"instance\",\"fhirVersion\":\"4.0.1\",\"format\":[\"json\",\"application/"
+    "fhir+xml\"]}",
     "{\"resourceType\":\"Binary\",\"contentType\":\"application/pdf\",\"data\":\"JVBERi0=\"}",
     "{\"resourceType\":\"Task\",\"status\":\"draft\",\"intent\":\"order\","
     "\"businessStatus\":{\"text\":\"x\"}}",

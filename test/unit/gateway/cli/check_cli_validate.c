@@ -15,9 +15,9 @@
 extern char **environ;
 
 struct run {
-    int status;  /* exit status */
-    char *out;   /* stdout */
-    char *err;   /* stderr */
+    int status; /* exit status */
+    char *out;  /* stdout */
+    char *err;  /* stderr */
 };
 
 static char *
@@ -196,7 +196,8 @@ END_TEST
 
 START_TEST(options_and_unreadable_files)
 {
-    char *pat = write_tmp("{\"resourceType\":\"Patient\",\"name\":[{\"text\":\"a\\u0001\"}]}", ".json");
+    char *pat =
+        write_tmp("{\"resourceType\":\"Patient\",\"name\":[{\"text\":\"a\\u0001\"}]}", ".json");
     struct run r = run((const char *[]){"validate", "--type", "Observation", pat, NULL});
 
     ck_assert_int_eq(r.status, 1);

@@ -546,11 +546,33 @@ one_param(struct qp *q, struct base_str name, struct base_str value)
     return search_param(q, where, def, mod, value);
 }
 
+/* Non-empty name=value pairs, counted before any is interpreted so the
+ * limit does not depend on which parameter happens to fail first. */
+static size_t
+count_pairs(struct base_str query)
+{
+    size_t n = 0;
+    size_t len = 0;
+
+    for (size_t i = 0; i <= query.len; i++) {
+        if (i < query.len && query.ptr[i] != '&') {
+            len++;
+            continue;
+        }
+        n += len > 0;
+        len = 0;
+    }
+    return n;
+}
+
 static int
 parse_pairs(struct qp *q, struct base_str query)
 {
-    size_t count = 0;
     size_t start = 0;
+
+    if (count_pairs(query) > q->opt->max_params)
+        return base_err_set(q->err, BASE_E_LIMIT, "too-costly", "query",
+                            "too many search parameters");
 
     for (size_t i = 0; i <= query.len; i++) {
         struct base_str pair;
@@ -567,9 +589,6 @@ parse_pairs(struct qp *q, struct base_str query)
         start = i + 1;
         if (pair.len == 0)
             continue;
-        if (++count > q->opt->max_params)
-            return base_err_set(q->err, BASE_E_LIMIT, "too-costly", "query",
-                                "too many search parameters");
         (void)base_str_cut(pair, '=', &rn, &rv);
         name = pct_decode(q->a, rn, &nl);
         if (name == NULL)

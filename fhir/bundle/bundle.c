@@ -31,16 +31,16 @@ fhir_bundle_type_code(enum fhir_bundle_type t)
 static const char *
 mode_code(enum fhir_bundle_mode m)
 {
-    return m == FHIR_BUNDLE_MODE_INCLUDE ? "include"
+    return m == FHIR_BUNDLE_MODE_INCLUDE   ? "include"
            : m == FHIR_BUNDLE_MODE_OUTCOME ? "outcome"
                                            : "match";
 }
 
 /* Bundle members in the order of the R4 definition, so that the JSON
  * reads like the spec's examples and converts to XML in order. */
-static const char *const member_order[] = {"resourceType", "id", "meta", "implicitRules",
-                                           "language",     "identifier", "type", "timestamp",
-                                           "total",        "link", "entry", "signature"};
+static const char *const member_order[] = {"resourceType", "id",         "meta",  "implicitRules",
+                                           "language",     "identifier", "type",  "timestamp",
+                                           "total",        "link",       "entry", "signature"};
 
 /* Set key = value (stolen), then move every member that must follow it to
  * the end, keeping the definition order. */
@@ -96,8 +96,7 @@ array_member(json_t *bundle, const char *key)
 
     if (arr != NULL)
         return arr;
-    return put_in_order(bundle, key, json_array()) == BASE_OK ? json_object_get(bundle, key)
-                                                              : NULL;
+    return put_in_order(bundle, key, json_array()) == BASE_OK ? json_object_get(bundle, key) : NULL;
 }
 
 int
@@ -107,8 +106,8 @@ fhir_bundle_add_link(json_t *bundle, const char *relation, const char *url)
 
     if (links == NULL || relation == NULL || url == NULL)
         return links == NULL ? BASE_E_NOMEM : BASE_E_INVALID;
-    return json_array_append_new(links, json_pack("{s:s, s:s}", "relation", relation, "url",
-                                                  url)) == 0
+    return json_array_append_new(links,
+                                 json_pack("{s:s, s:s}", "relation", relation, "url", url)) == 0
                ? BASE_OK
                : BASE_E_NOMEM;
 }

@@ -179,8 +179,7 @@ jc_value(struct jc *j)
 }
 
 int
-fhir_bundle_json_object_check(const char *text, size_t len, size_t max_depth,
-                              struct base_err *err)
+fhir_bundle_json_object_check(const char *text, size_t len, size_t max_depth, struct base_err *err)
 {
     struct jc j = {(const unsigned char *)text, (const unsigned char *)text,
                    (const unsigned char *)text + len, 0, max_depth};
@@ -361,8 +360,8 @@ fhir_bundle_writer_entry_raw(struct fhir_bundle_writer *w, const char *full_url,
 }
 
 int
-fhir_bundle_writer_entry(struct fhir_bundle_writer *w, const char *full_url,
-                         const json_t *resource, enum fhir_bundle_mode mode, const char *score)
+fhir_bundle_writer_entry(struct fhir_bundle_writer *w, const char *full_url, const json_t *resource,
+                         enum fhir_bundle_mode mode, const char *score)
 {
     int rc;
 

@@ -5,8 +5,8 @@
  * Authentication and 110113 Security Alert; entity types and roles from
  * audit-entity-type and object-role; PurposeOfUse from v3-ActReason.
  */
-#include "fhir/event/fhir_event.h"
 #include "fhir/event/event_int.h"
+#include "fhir/event/fhir_event.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -39,8 +39,8 @@ struct kind_info {
 static const struct kind_info kinds[] = {
     [FHIR_EVENT_SEARCH] = {SYS_EVENT_TYPE, "rest", "Restful Operation", SYS_REST, "search-type",
                            "search type", "E", true, false, true},
-    [FHIR_EVENT_READ] = {SYS_EVENT_TYPE, "rest", "Restful Operation", SYS_REST, "read", "read",
-                         "R", false, false, true},
+    [FHIR_EVENT_READ] = {SYS_EVENT_TYPE, "rest", "Restful Operation", SYS_REST, "read", "read", "R",
+                         false, false, true},
     [FHIR_EVENT_VREAD] = {SYS_EVENT_TYPE, "rest", "Restful Operation", SYS_REST, "vread", "vread",
                           "R", false, false, true},
     [FHIR_EVENT_OPERATION] = {SYS_EVENT_TYPE, "rest", "Restful Operation", SYS_REST, "operation",
@@ -51,12 +51,12 @@ static const struct kind_info kinds[] = {
                            "update", "U", true, true, true},
     [FHIR_EVENT_DELETE] = {SYS_EVENT_TYPE, "rest", "Restful Operation", SYS_REST, "delete",
                            "delete", "D", true, true, true},
-    [FHIR_EVENT_LOGIN] = {SYS_DCM, "110114", "User Authentication", SYS_DCM, "110122", "Login",
-                          "E", true, false, false},
+    [FHIR_EVENT_LOGIN] = {SYS_DCM, "110114", "User Authentication", SYS_DCM, "110122", "Login", "E",
+                          true, false, false},
     [FHIR_EVENT_LOGOUT] = {SYS_DCM, "110114", "User Authentication", SYS_DCM, "110123", "Logout",
                            "E", true, false, false},
-    [FHIR_EVENT_SECURITY_ALERT] = {SYS_DCM, "110113", "Security Alert", NULL, NULL, NULL, "E",
-                                   true, false, false},
+    [FHIR_EVENT_SECURITY_ALERT] = {SYS_DCM, "110113", "Security Alert", NULL, NULL, NULL, "E", true,
+                                   false, false},
 };
 
 static const struct {
@@ -147,17 +147,18 @@ user_agent(const struct fhir_event_audit *ev, const struct kind_info *k)
     }
     /* R4 element order: type, role, who, name, requestor, network, purposeOfUse */
     ag = json_pack("{s:o}", "type",
-                   k->rest ? (k->user_is_author ? ev_cc(SYS_PART_TYPE, "AUT", "author")
-                                                : ev_cc(SYS_PART_TYPE, "IRCP",
-                                                        "information recipient"))
-                           : ev_cc(SYS_SEC_ROLE, "humanuser", "human user"));
+                   k->rest
+                       ? (k->user_is_author ? ev_cc(SYS_PART_TYPE, "AUT", "author")
+                                            : ev_cc(SYS_PART_TYPE, "IRCP", "information recipient"))
+                       : ev_cc(SYS_SEC_ROLE, "humanuser", "human user"));
     if (ag == NULL) {
         json_decref(who);
         return NULL;
     }
     if (u->role_code != NULL &&
-        json_object_set_new(ag, "role", json_pack("[o]", ev_cc(u->role_system, u->role_code,
-                                                               u->role_display))) != 0) {
+        json_object_set_new(
+            ag, "role", json_pack("[o]", ev_cc(u->role_system, u->role_code, u->role_display))) !=
+            0) {
         json_decref(who);
         json_decref(ag);
         return NULL;
@@ -189,8 +190,9 @@ org_agent(const struct fhir_event_user *u)
         json_decref(who);
         who = NULL;
     }
-    return json_pack("{s:o, s:o, s:b}", "type", ev_cc(SYS_ROLE_CLASS, "PROV", "healthcare provider"),
-                     "who", who, "requestor", 0);
+    return json_pack("{s:o, s:o, s:b}", "type",
+                     ev_cc(SYS_ROLE_CLASS, "PROV", "healthcare provider"), "who", who, "requestor",
+                     0);
 }
 
 static json_t *
@@ -323,10 +325,10 @@ static int
 add_entities(json_t *ae, const struct fhir_event_audit *ev)
 {
     if (ev->patient_reference != NULL)
-        TRY(add_entity(ae, json_pack("{s:{s:s}, s:o, s:o}", "what", "reference",
-                                     ev->patient_reference, "type",
-                                     ev_coding(SYS_ENTITY_TYPE, "1", "Person"), "role",
-                                     ev_coding(SYS_OBJECT_ROLE, "1", "Patient"))));
+        TRY(add_entity(ae,
+                       json_pack("{s:{s:s}, s:o, s:o}", "what", "reference", ev->patient_reference,
+                                 "type", ev_coding(SYS_ENTITY_TYPE, "1", "Person"), "role",
+                                 ev_coding(SYS_OBJECT_ROLE, "1", "Patient"))));
     if (ev->query != NULL)
         TRY(add_entity(ae, query_entity(ev)));
     for (size_t i = 0; i < ev->n_entities; i++)
@@ -343,14 +345,14 @@ add_entities(json_t *ae, const struct fhir_event_audit *ev)
 static int
 check_audit(const struct fhir_event_audit *ev, struct base_err *err)
 {
-    ENSURE(ev != NULL && (size_t)ev->kind < BASE_ARRAY_LEN(kinds), err, BASE_E_INVALID,
-           "required", "AuditEvent.type", "unknown event kind");
+    ENSURE(ev != NULL && (size_t)ev->kind < BASE_ARRAY_LEN(kinds), err, BASE_E_INVALID, "required",
+           "AuditEvent.type", "unknown event kind");
     ENSURE(ev->node != NULL && ev->node->name != NULL, err, BASE_E_INVALID, "required",
            "AuditEvent.source.observer", "the recording node is required");
     ENSURE(ev->outcome == FHIR_EVENT_SUCCESS || ev->outcome == FHIR_EVENT_MINOR_FAILURE ||
-               ev->outcome == FHIR_EVENT_SERIOUS_FAILURE ||
-               ev->outcome == FHIR_EVENT_MAJOR_FAILURE,
-           err, BASE_E_INVALID, "code-invalid", "AuditEvent.outcome", "outcome must be 0, 4, 8 or 12");
+               ev->outcome == FHIR_EVENT_SERIOUS_FAILURE || ev->outcome == FHIR_EVENT_MAJOR_FAILURE,
+           err, BASE_E_INVALID, "code-invalid", "AuditEvent.outcome",
+           "outcome must be 0, 4, 8 or 12");
     ENSURE(ev->outcome == FHIR_EVENT_SUCCESS || ev->outcome_desc != NULL, err, BASE_E_INVALID,
            "required", "AuditEvent.outcomeDesc", "a failure needs a description");
     ENSURE(ev->user == NULL || ev->user->id != NULL, err, BASE_E_INVALID, "required",
@@ -361,16 +363,16 @@ check_audit(const struct fhir_event_audit *ev, struct base_err *err)
            "AuditEvent.agent.who", "the client needs an id");
     ENSURE(ev->purpose_of_use == NULL || code_shape_ok(ev->purpose_of_use), err, BASE_E_INVALID,
            "code-invalid", "AuditEvent.purposeOfEvent", "malformed purpose of use");
-    ENSURE(ev->patient_reference == NULL || ev_reference_ok(ev->patient_reference, "Patient"),
-           err, BASE_E_INVALID, "value", "AuditEvent.entity.what", "malformed patient reference");
+    ENSURE(ev->patient_reference == NULL || ev_reference_ok(ev->patient_reference, "Patient"), err,
+           BASE_E_INVALID, "value", "AuditEvent.entity.what", "malformed patient reference");
     ENSURE(ev->kind != FHIR_EVENT_SECURITY_ALERT ||
                ((size_t)ev->alert < BASE_ARRAY_LEN(alerts) && ev->alert != FHIR_EVENT_ALERT_NONE),
            err, BASE_E_INVALID, "required", "AuditEvent.subtype", "a security alert needs a kind");
     ENSURE(ev->query == NULL || ev->query_len <= (1u << 20), err, BASE_E_LIMIT, "too-costly",
            "AuditEvent.entity.query", "query too long to audit");
     for (size_t i = 0; i < ev->n_entities; i++)
-        ENSURE(ev_entity_ok(ev->entities[i].type, ev->entities[i].id, ev->entities[i].version),
-               err, BASE_E_INVALID, "value", "AuditEvent.entity.what",
+        ENSURE(ev_entity_ok(ev->entities[i].type, ev->entities[i].id, ev->entities[i].version), err,
+               BASE_E_INVALID, "value", "AuditEvent.entity.what",
                "malformed entity type, id or version");
     return BASE_OK;
 }
@@ -385,12 +387,13 @@ fill(json_t *ae, const struct fhir_event_audit *ev, const struct kind_info *k, c
 
     snprintf(outcome, sizeof(outcome), "%d", (int)ev->outcome);
     if ((ev->id != NULL && ev_set_str(ae, "id", ev->id) != BASE_OK) ||
-        json_object_set_new(ae, "type", ev_coding(k->type_system, k->type_code,
-                                                  k->type_display)) != 0 ||
+        json_object_set_new(ae, "type", ev_coding(k->type_system, k->type_code, k->type_display)) !=
+            0 ||
         json_object_set_new(ae, "subtype",
                             json_pack("[o]", ev_coding(sub_system, sub_code, sub_display))) != 0 ||
         ev_set_str(ae, "action", k->action) != BASE_OK ||
-        ev_set_str(ae, "recorded", when) != BASE_OK || ev_set_str(ae, "outcome", outcome) != BASE_OK ||
+        ev_set_str(ae, "recorded", when) != BASE_OK ||
+        ev_set_str(ae, "outcome", outcome) != BASE_OK ||
         (ev->outcome_desc != NULL && ev_set_str(ae, "outcomeDesc", ev->outcome_desc) != BASE_OK) ||
         (ev->purpose_of_use != NULL &&
          json_object_set_new(ae, "purposeOfEvent",
@@ -403,8 +406,9 @@ fill(json_t *ae, const struct fhir_event_audit *ev, const struct kind_info *k, c
 
         if (src == NULL || (ev->node->site != NULL && ev_set_str(src, "site", ev->node->site)) ||
             json_object_set_new(src, "observer", node_who(ev->node)) != 0 ||
-            json_object_set_new(src, "type", json_pack("[o]", ev_coding(SYS_SOURCE_TYPE, "4",
-                                                                        "Application Server"))) ||
+            json_object_set_new(
+                src, "type",
+                json_pack("[o]", ev_coding(SYS_SOURCE_TYPE, "4", "Application Server"))) ||
             json_object_set_new(ae, "source", src) != 0) {
             json_decref(src);
             return BASE_E_NOMEM;

@@ -25,15 +25,15 @@
 #include "fhir/base/err.h"
 
 enum fhir_event_kind {
-    FHIR_EVENT_SEARCH,    /* rest / search-type, action E */
-    FHIR_EVENT_READ,      /* rest / read, action R */
-    FHIR_EVENT_VREAD,     /* rest / vread, action R */
-    FHIR_EVENT_OPERATION, /* rest / operation ($everything, $ihe-pix), action E */
-    FHIR_EVENT_CREATE,    /* rest / create, action C */
-    FHIR_EVENT_UPDATE,    /* rest / update, action U */
-    FHIR_EVENT_DELETE,    /* rest / delete, action D */
-    FHIR_EVENT_LOGIN,     /* DCM 110114 / 110122, action E */
-    FHIR_EVENT_LOGOUT,    /* DCM 110114 / 110123, action E */
+    FHIR_EVENT_SEARCH,        /* rest / search-type, action E */
+    FHIR_EVENT_READ,          /* rest / read, action R */
+    FHIR_EVENT_VREAD,         /* rest / vread, action R */
+    FHIR_EVENT_OPERATION,     /* rest / operation ($everything, $ihe-pix), action E */
+    FHIR_EVENT_CREATE,        /* rest / create, action C */
+    FHIR_EVENT_UPDATE,        /* rest / update, action U */
+    FHIR_EVENT_DELETE,        /* rest / delete, action D */
+    FHIR_EVENT_LOGIN,         /* DCM 110114 / 110122, action E */
+    FHIR_EVENT_LOGOUT,        /* DCM 110114 / 110123, action E */
     FHIR_EVENT_SECURITY_ALERT /* DCM 110113 / alert subtype, action E */
 };
 
@@ -59,11 +59,11 @@ enum fhir_event_alert {
 
 /* The human user (BALP agent "user": information recipient, requestor). */
 struct fhir_event_user {
-    const char *id;           /* login / subject id (required) */
-    const char *id_system;    /* URI of the user namespace, may be NULL */
-    const char *reference;    /* "Practitioner/…" when known, may be NULL */
-    const char *name;         /* display name, may be NULL */
-    const char *role_system;  /* role coding, may be NULL */
+    const char *id;          /* login / subject id (required) */
+    const char *id_system;   /* URI of the user namespace, may be NULL */
+    const char *reference;   /* "Practitioner/…" when known, may be NULL */
+    const char *name;        /* display name, may be NULL */
+    const char *role_system; /* role coding, may be NULL */
     const char *role_code;
     const char *role_display;
     const char *org_reference; /* "Organization/…" of the member, may be NULL */
@@ -80,24 +80,24 @@ struct fhir_event_client {
 
 /* The gateway node: AuditEvent.source (observer) and the server agent. */
 struct fhir_event_node {
-    const char *site;            /* "region-gateway" */
+    const char *site;             /* "region-gateway" */
     const char *device_reference; /* "Device/gateway-node-1", may be NULL */
-    const char *name;            /* observer display (required) */
-    const char *base_url;        /* the FHIR base it serves, may be NULL */
+    const char *name;             /* observer display (required) */
+    const char *base_url;         /* the FHIR base it serves, may be NULL */
 };
 
 /* A resource returned / read / written. */
 struct fhir_event_entity {
-    const char *type;    /* "Observation" */
+    const char *type; /* "Observation" */
     const char *id;
     const char *version; /* meta.versionId, may be NULL */
 };
 
 struct fhir_event_audit {
     enum fhir_event_kind kind;
-    const char *id;             /* AuditEvent.id, may be NULL */
-    int64_t recorded_us;        /* UTC microseconds */
-    int tz_offset_min;          /* offset of the node's clock for the text (+480 = +08:00) */
+    const char *id;      /* AuditEvent.id, may be NULL */
+    int64_t recorded_us; /* UTC microseconds */
+    int tz_offset_min;   /* offset of the node's clock for the text (+480 = +08:00) */
     enum fhir_event_outcome outcome;
     const char *outcome_desc;   /* client-safe text, required when outcome != 0 */
     const char *purpose_of_use; /* v3 PurposeOfUse code ("TREAT", "ETREAT", …), may be NULL */
@@ -106,13 +106,13 @@ struct fhir_event_audit {
     const struct fhir_event_client *client; /* may be NULL */
     const struct fhir_event_node *node;     /* required */
     const char *patient_reference;          /* "Patient/…" the access concerns, may be NULL */
-    const char *query;          /* raw request (method, path, query) for search/operation */
+    const char *query; /* raw request (method, path, query) for search/operation */
     size_t query_len;
-    const char *query_description; /* the cleaned (canonical) query, may be NULL */
+    const char *query_description;            /* the cleaned (canonical) query, may be NULL */
     const struct fhir_event_entity *entities; /* returned / touched entities */
     size_t n_entities;
-    enum fhir_event_alert alert;  /* SECURITY_ALERT only */
-    const char *request_id;       /* X-Request-Id, may be NULL */
+    enum fhir_event_alert alert; /* SECURITY_ALERT only */
+    const char *request_id;      /* X-Request-Id, may be NULL */
 };
 
 /* Build the AuditEvent (caller owns the reference).  NULL on error, with
@@ -132,19 +132,19 @@ enum fhir_event_activity {
 };
 
 struct fhir_event_provenance {
-    const char *id;                  /* may be NULL */
-    const char *const *targets;      /* "Observation/o1/_history/1", … (at least one) */
+    const char *id;             /* may be NULL */
+    const char *const *targets; /* "Observation/o1/_history/1", … (at least one) */
     size_t n_targets;
     int64_t recorded_us;
     int tz_offset_min;
     enum fhir_event_activity activity;
-    const char *device_reference;    /* the adapter: "Device/adapter-hospital-a" (required) */
+    const char *device_reference; /* the adapter: "Device/adapter-hospital-a" (required) */
     const char *device_display;
-    const char *org_reference;       /* the member: "Organization/hospital-a" (required) */
+    const char *org_reference; /* the member: "Organization/hospital-a" (required) */
     const char *org_display;
-    const char *source_system;       /* original message / document identifier system */
-    const char *source_value;        /* e.g. MSH-10, a CDA id root^extension (required) */
-    const char *source_display;      /* "HL7 v2 ORU^R01", may be NULL */
+    const char *source_system;  /* original message / document identifier system */
+    const char *source_value;   /* e.g. MSH-10, a CDA id root^extension (required) */
+    const char *source_display; /* "HL7 v2 ORU^R01", may be NULL */
 };
 
 json_t *fhir_event_provenance_build(const struct fhir_event_provenance *p, struct base_err *err);

@@ -63,8 +63,8 @@ static int
 fill(json_t *pv, const struct fhir_event_provenance *p, const char *when)
 {
     json_t *targets = json_array();
-    json_t *what = json_pack("{s:o}", "identifier", ev_identifier(p->source_system,
-                                                                   p->source_value));
+    json_t *what =
+        json_pack("{s:o}", "identifier", ev_identifier(p->source_system, p->source_value));
     bool create = p->activity == FHIR_EVENT_ACTIVITY_CREATE;
 
     if (targets == NULL || json_object_set_new(pv, "target", targets) != 0 || what == NULL) {
@@ -82,19 +82,18 @@ fill(json_t *pv, const struct fhir_event_provenance *p, const char *when)
         return BASE_E_INVALID;
     }
     if (ev_set_str(pv, "recorded", when) != BASE_OK ||
-        json_object_set_new(pv, "activity",
-                            ev_cc(SYS_DATA_OP, create ? "CREATE" : "UPDATE",
-                                  create ? "create" : "update")) != 0 ||
         json_object_set_new(
-            pv, "agent",
-            json_pack("[{s:o, s:o, s:o}, {s:o, s:o}]", "type",
-                      ev_cc(SYS_PROV_PART, "assembler", "Assembler"), "who",
-                      ref(p->device_reference, p->device_display), "onBehalfOf",
-                      ref(p->org_reference, p->org_display), "type",
-                      ev_cc(SYS_PROV_PART, "custodian", "Custodian"), "who",
-                      ref(p->org_reference, p->org_display))) != 0 ||
-        json_object_set_new(pv, "entity", json_pack("[{s:s, s:o}]", "role", "source", "what",
-                                                    what)) != 0)
+            pv, "activity",
+            ev_cc(SYS_DATA_OP, create ? "CREATE" : "UPDATE", create ? "create" : "update")) != 0 ||
+        json_object_set_new(pv, "agent",
+                            json_pack("[{s:o, s:o, s:o}, {s:o, s:o}]", "type",
+                                      ev_cc(SYS_PROV_PART, "assembler", "Assembler"), "who",
+                                      ref(p->device_reference, p->device_display), "onBehalfOf",
+                                      ref(p->org_reference, p->org_display), "type",
+                                      ev_cc(SYS_PROV_PART, "custodian", "Custodian"), "who",
+                                      ref(p->org_reference, p->org_display))) != 0 ||
+        json_object_set_new(pv, "entity",
+                            json_pack("[{s:s, s:o}]", "role", "source", "what", what)) != 0)
         return BASE_E_NOMEM;
     return BASE_OK;
 }

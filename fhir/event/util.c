@@ -145,8 +145,8 @@ ev_reference_ok(const char *ref, const char *want)
 
     if (slash == NULL || !type_ok(ref, (size_t)(slash - ref)))
         return false;
-    if (want != NULL && (strlen(want) != (size_t)(slash - ref) ||
-                         strncmp(ref, want, strlen(want)) != 0))
+    if (want != NULL &&
+        (strlen(want) != (size_t)(slash - ref) || strncmp(ref, want, strlen(want)) != 0))
         return false;
     return id_ok(slash + 1, strlen(slash + 1));
 }

@@ -62,10 +62,10 @@ digits(const char *s, size_t len, size_t *i, int n, int64_t *out)
 
 struct dt {
     int64_t y, mo, d, h, mi, sec;
-    int64_t frac_us;   /* fraction in microseconds */
-    int64_t step_us;   /* width of the interval at this precision (time part) */
-    int precision;     /* 1 year, 2 month, 3 day, 4 time */
-    int64_t tz_us;     /* offset east of UTC */
+    int64_t frac_us; /* fraction in microseconds */
+    int64_t step_us; /* width of the interval at this precision (time part) */
+    int precision;   /* 1 year, 2 month, 3 day, 4 time */
+    int64_t tz_us;   /* offset east of UTC */
 };
 
 /* "Z", "+hh:mm" or "-hh:mm" (a space for '+' when lenient). */
@@ -176,8 +176,8 @@ date_range(const char *s, size_t len, bool lenient, int64_t *low, int64_t *high)
         return true;
     case 2:
         *low = start;
-        *high = days_from_civil(t.mo == 12 ? t.y + 1 : t.y, t.mo == 12 ? 1 : t.mo + 1, 1) *
-                US_PER_DAY;
+        *high =
+            days_from_civil(t.mo == 12 ? t.y + 1 : t.y, t.mo == 12 ? 1 : t.mo + 1, 1) * US_PER_DAY;
         return true;
     case 3:
         *low = start;

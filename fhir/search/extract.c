@@ -171,8 +171,8 @@ string_value(struct ex *x, const json_t *node, const json_t *s)
 static int
 string_node(struct ex *x, const struct sp_node *nd)
 {
-    static const char *const parts[] = {"family", "given", "prefix",  "suffix",
-                                        "text",   "line",  "city",    "district",
+    static const char *const parts[] = {"family", "given",      "prefix", "suffix",
+                                        "text",   "line",       "city",   "district",
                                         "state",  "postalCode", "country"};
 
     if (!json_is_object(nd->v))
@@ -512,8 +512,7 @@ fhir_search_extract(struct base_arena *a, const json_t *resource,
     *n_out = 0;
     ENSURE(e != NULL, err, BASE_E_INVALID, "not-supported", def != NULL ? def->name : NULL,
            "search parameter has no supported expression");
-    ENSURE(rt != NULL && (strcmp(def->resource, "Resource") == 0 ||
-                          strcmp(def->resource, rt) == 0),
+    ENSURE(rt != NULL && (strcmp(def->resource, "Resource") == 0 || strcmp(def->resource, rt) == 0),
            err, BASE_E_INVALID, "invalid", def->name, "resource type does not match parameter");
     rc = sp_eval(a, resource, e, &nodes, &n, BASE_LIMIT_SEARCH_MAX_INDEX_VALUES);
     if (rc == BASE_OK && e->exists_not_false)

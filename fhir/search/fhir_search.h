@@ -42,8 +42,8 @@ enum fhir_search_type {
 };
 
 struct fhir_search_param_def {
-    const char *resource;    /* "Observation"; "Resource" for the common ones */
-    const char *name;        /* "code", "_lastUpdated" */
+    const char *resource; /* "Observation"; "Resource" for the common ones */
+    const char *name;     /* "code", "_lastUpdated" */
     enum fhir_search_type type;
     const char *expression;  /* FHIRPath as published in R4 search-parameters */
     const char *targets;     /* reference targets, space separated; NULL = any */
@@ -98,8 +98,7 @@ double fhir_search_dec_double(struct fhir_search_dec d);
  * denotes at its precision.  Without a timezone the time is taken as UTC.
  * Returns false when the text is not such a value.
  */
-BASE_MUST_CHECK bool fhir_search_date_range(const char *s, size_t len, int64_t *low,
-                                            int64_t *high);
+BASE_MUST_CHECK bool fhir_search_date_range(const char *s, size_t len, int64_t *low, int64_t *high);
 
 /* Case- and accent-insensitive form of UTF-8 text (lower case, Latin /
  * Greek / Cyrillic diacritics and pinyin tone marks removed, full-width
@@ -128,22 +127,22 @@ struct fhir_search_index {
             int64_t high;
         } date;
         struct {
-            const char *type;     /* "Patient"; NULL when unknown */
-            const char *id;       /* NULL for a URN, canonical or identifier-only */
-            const char *version;  /* _history version or canonical |version */
-            const char *url;      /* absolute URL, URN or canonical; NULL if relative */
+            const char *type;      /* "Patient"; NULL when unknown */
+            const char *id;        /* NULL for a URN, canonical or identifier-only */
+            const char *version;   /* _history version or canonical |version */
+            const char *url;       /* absolute URL, URN or canonical; NULL if relative */
             const char *id_system; /* Reference.identifier, for :identifier */
             const char *id_value;
         } reference;
         struct {
             struct fhir_search_dec low; /* == high for a single value */
             struct fhir_search_dec high;
-            bool low_open;  /* Range without low / comparator "<" */
-            bool high_open; /* Range without high / comparator ">" */
+            bool low_open;      /* Range without low / comparator "<" */
+            bool high_open;     /* Range without high / comparator ">" */
             const char *system; /* unit system */
             const char *code;   /* unit code */
             const char *unit;   /* human unit */
-        } quantity; /* also number (no units) */
+        } quantity;             /* also number (no units) */
         struct {
             const char *value;
         } uri;
@@ -231,16 +230,16 @@ struct fhir_search_value {
             struct fhir_search_dec high;
             const char *system; /* NULL: any */
             const char *code;   /* NULL: any */
-        } quantity; /* number too */
-        bool missing; /* :missing=true|false */
+        } quantity;             /* number too */
+        bool missing;           /* :missing=true|false */
     } u;
 };
 
 /* One parameter occurrence: its values are ORed; clauses are ANDed. */
 struct fhir_search_clause {
     const struct fhir_search_param_def *def;
-    const char *name;          /* as written, with modifier ("subject:Patient") */
-    const char *raw_value;     /* percent-decoded value, escapes kept */
+    const char *name;      /* as written, with modifier ("subject:Patient") */
+    const char *raw_value; /* percent-decoded value, escapes kept */
     enum fhir_search_modifier modifier;
     const char *modifier_type; /* FHIR_SEARCH_MOD_TYPE: the resource type */
     struct fhir_search_value *values;
@@ -253,9 +252,9 @@ struct fhir_search_sort_key {
 };
 
 struct fhir_search_include {
-    bool rev;         /* _revinclude */
-    bool iterate;     /* :iterate (or R3 :recurse) */
-    bool wildcard;    /* "*" */
+    bool rev;      /* _revinclude */
+    bool iterate;  /* :iterate (or R3 :recurse) */
+    bool wildcard; /* "*" */
     const char *source_type;
     const char *param;
     const char *target_type; /* NULL when not given */
@@ -287,19 +286,19 @@ struct fhir_search {
     const char *resource_type;
     struct fhir_search_clause *clauses; /* ANDed */
     size_t n_clauses;
-    uint32_t count;      /* effective page size (default or capped _count) */
-    bool count_given;    /* _count was in the query */
-    bool count_capped;   /* _count exceeded the maximum */
-    uint64_t offset;     /* _offset (0 when absent) */
-    const char *cursor;  /* _cursor: opaque paging cursor, NULL when absent */
+    uint32_t count;     /* effective page size (default or capped _count) */
+    bool count_given;   /* _count was in the query */
+    bool count_capped;  /* _count exceeded the maximum */
+    uint64_t offset;    /* _offset (0 when absent) */
+    const char *cursor; /* _cursor: opaque paging cursor, NULL when absent */
     struct fhir_search_sort_key *sort;
     size_t n_sort;
     const char **elements; /* _elements */
     size_t n_elements;
     enum fhir_search_summary summary;
     enum fhir_search_total total;
-    const char *format;  /* _format as given (NULL when absent) */
-    int pretty;          /* _pretty: -1 absent, 0 false, 1 true */
+    const char *format;                   /* _format as given (NULL when absent) */
+    int pretty;                           /* _pretty: -1 absent, 0 false, 1 true */
     struct fhir_search_include *includes; /* parsed so callers can refuse them */
     size_t n_includes;
     struct fhir_search_warning *warnings;
@@ -308,13 +307,13 @@ struct fhir_search {
 
 /* Prefer: handling=strict|lenient (FHIR R4 §3.1.1.5.12). */
 enum fhir_search_handling {
-    FHIR_SEARCH_STRICT,  /* unknown / unsupported parameters are errors */
-    FHIR_SEARCH_LENIENT  /* they are ignored and listed as warnings */
+    FHIR_SEARCH_STRICT, /* unknown / unsupported parameters are errors */
+    FHIR_SEARCH_LENIENT /* they are ignored and listed as warnings */
 };
 
 struct fhir_search_options {
     enum fhir_search_handling handling;
-    size_t max_query;     /* bytes of the query string */
+    size_t max_query; /* bytes of the query string */
     size_t max_params;
     size_t max_param_len;
     size_t max_or_values;
@@ -376,8 +375,7 @@ struct fhir_search_match_opts {
  */
 BASE_MUST_CHECK int fhir_search_match(const struct fhir_search *s, const json_t *resource,
                                       const struct fhir_search_match_opts *opt,
-                                      struct base_arena *scratch, bool *out,
-                                      struct base_err *err);
+                                      struct base_arena *scratch, bool *out, struct base_err *err);
 
 /* Does one clause hold for `resource`? (fhir_search_match is the AND of these.) */
 BASE_MUST_CHECK int fhir_search_match_clause(const struct fhir_search_clause *c,
@@ -389,7 +387,7 @@ BASE_MUST_CHECK int fhir_search_match_clause(const struct fhir_search_clause *c,
 /* A precomputed sort key of one resource for one _sort key.  Compute it
  * once per resource, then compare: O(n) extractions for an O(n log n) sort. */
 struct fhir_search_sortval {
-    bool present;               /* false: the resource has no value (sorts last) */
+    bool present; /* false: the resource has no value (sorts last) */
     enum fhir_search_type type;
     int64_t time;               /* date: low (ascending) or high (descending) */
     struct fhir_search_dec num; /* number / quantity */
@@ -404,8 +402,8 @@ BASE_MUST_CHECK int fhir_search_sort_value(struct base_arena *a, const json_t *r
                                            struct fhir_search_sortval *out, struct base_err *err);
 
 /* Order of two keys for `desc`; absent values come last either way. */
-int fhir_search_sortval_cmp(const struct fhir_search_sortval *x, const struct fhir_search_sortval *y,
-                            bool desc);
+int fhir_search_sortval_cmp(const struct fhir_search_sortval *x,
+                            const struct fhir_search_sortval *y, bool desc);
 
 /* qsort-style comparator over resources for s->sort (stable ties: 0).
  * Errors (out of memory) compare as equal. */

@@ -176,10 +176,9 @@ token_holds(const struct mctx *m, const struct fhir_search_value *v,
     case FHIR_SEARCH_MOD_TEXT: {
         /* R4: :text matches the display / CodeableConcept.text / type.text
          * the way a string parameter does. */
-        const char *norm = t->u.token.text == NULL
-                               ? NULL
-                               : fhir_search_normalize(m->a, t->u.token.text,
-                                                       strlen(t->u.token.text));
+        const char *norm = t->u.token.text == NULL ? NULL
+                                                   : fhir_search_normalize(m->a, t->u.token.text,
+                                                                           strlen(t->u.token.text));
 
         if (t->u.token.text != NULL && norm == NULL)
             return BASE_E_NOMEM;
@@ -236,8 +235,8 @@ reference_holds(const struct mctx *m, const struct fhir_search_value *v,
         return token_parts_hold(v->u.token.form, v->u.token.system, v->u.token.code,
                                 t->u.reference.id_system, t->u.reference.id_value);
     if (v->u.reference.url == NULL)
-        return local_ref_holds(m, v->u.reference.type, v->u.reference.id,
-                               v->u.reference.version, t);
+        return local_ref_holds(m, v->u.reference.type, v->u.reference.id, v->u.reference.version,
+                               t);
     local = under_base(m, v->u.reference.url);
     if (local != NULL) {
         const char *slash = strchr(local, '/');
@@ -271,8 +270,8 @@ value_holds(const struct mctx *m, const struct fhir_search_value *v,
             *out = starts_with(t->u.string.norm, v->u.string.norm);
         return BASE_OK;
     case FHIR_SEARCH_DATE:
-        *out = date_holds(m, v->prefix, v->u.date.low, v->u.date.high, t->u.date.low,
-                          t->u.date.high);
+        *out =
+            date_holds(m, v->prefix, v->u.date.low, v->u.date.high, t->u.date.low, t->u.date.high);
         return BASE_OK;
     case FHIR_SEARCH_NUMBER:
         *out = number_holds(v, t);

@@ -15,6 +15,7 @@
 #include "fhir/json/fhir_json.h"
 
 /* R4 data types that appear as choice suffixes, with their type names. */
+/* clang-format off */
 static const struct {
     const char *suffix;
     const char *type;
@@ -45,6 +46,7 @@ static const struct {
     {"Uri", "uri"},               {"Url", "url"},
     {"UsageContext", "UsageContext"}, {"Uuid", "uuid"},
 };
+/* clang-format on */
 
 static const char *
 choice_type_of_suffix(const char *suffix)
@@ -218,10 +220,10 @@ compile_alt(struct sp_path *p, const char *s, size_t len)
 static bool
 compile_exists_not_false(const char *expr, const char *and, struct sp_expr *out)
 {
-    size_t left_len = (size_t)(and - expr);
+    size_t left_len = (size_t)(and-expr);
     const char *sfx = ".exists()";
     size_t sfx_len = strlen(sfx);
-    const char *right = and + 5;
+    const char *right = and+5;
 
     if (left_len <= sfx_len || memcmp(expr + left_len - sfx_len, sfx, sfx_len) != 0)
         return false;
@@ -460,7 +462,8 @@ step_object(struct nodes *next, const json_t *obj, const struct sp_step *st)
     v = json_object_get(obj, st->name);
     if (v != NULL)
         return push_all(next, v, NULL);
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         const char *type;
 
         if (strncmp(key, st->name, name_len) != 0 || key[name_len] < 'A' || key[name_len] > 'Z')
@@ -498,8 +501,8 @@ eval_path(struct nodes *out, const json_t *resource, const struct sp_path *p)
 }
 
 int
-sp_eval(struct base_arena *a, const json_t *resource, const struct sp_expr *e,
-        struct sp_node **out, size_t *n_out, size_t max)
+sp_eval(struct base_arena *a, const json_t *resource, const struct sp_expr *e, struct sp_node **out,
+        size_t *n_out, size_t max)
 {
     struct nodes all = {a, NULL, 0, 0, max};
 

@@ -174,9 +174,9 @@ enum rp_kind {
     RP_NONE
 };
 
-static const char *const rp_names[] = {"_count",   "_offset", "_cursor", "_sort",
-                                       "_elements", "_summary", "_total", "_format",
-                                       "_pretty",  "_include", "_revinclude"};
+static const char *const rp_names[] = {"_count",    "_offset",  "_cursor",    "_sort",
+                                       "_elements", "_summary", "_total",     "_format",
+                                       "_pretty",   "_include", "_revinclude"};
 
 static enum rp_kind
 rp_kind_of(struct base_str base)
@@ -322,8 +322,8 @@ rp_include(struct qp *q, const char *where, struct base_str mod, struct base_str
     if (mod.len > 0 && !base_str_eq_cstr(mod, "iterate") && !base_str_eq_cstr(mod, "recurse"))
         return bad(q, where, "invalid", "unknown modifier");
     if (q->s->n_includes == 0) {
-        q->s->includes = BASE_NEW_N(q->a, struct fhir_search_include,
-                                    BASE_LIMIT_SEARCH_MAX_INCLUDES);
+        q->s->includes =
+            BASE_NEW_N(q->a, struct fhir_search_include, BASE_LIMIT_SEARCH_MAX_INCLUDES);
         if (q->s->includes == NULL)
             return BASE_E_NOMEM;
     }
@@ -401,9 +401,8 @@ result_param(struct qp *q, enum rp_kind k, const char *where, struct base_str mo
 
 /* ---- search parameters ----------------------------------------------------- */
 
-static const char *const mod_names[] = {"",     "exact", "contains", "missing",
-                                        "not",  "text",  "above",    "below",
-                                        "identifier", "", "of-type"};
+static const char *const mod_names[] = {"",      "exact", "contains",   "missing", "not",    "text",
+                                        "above", "below", "identifier", "",        "of-type"};
 
 /* Which modifiers a search type takes (R4 §3.1.1.5.5 table). */
 static int
@@ -506,9 +505,9 @@ search_param(struct qp *q, const char *where, const struct fhir_search_param_def
 static bool
 is_unsupported_special(struct base_str base)
 {
-    static const char *const names[] = {"_text",    "_content", "_list",   "_has",
-                                        "_type",    "_query",   "_filter", "_contained",
-                                        "_containedType"};
+    static const char *const names[] = {"_text",   "_content",   "_list",
+                                        "_has",    "_type",      "_query",
+                                        "_filter", "_contained", "_containedType"};
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(names); i++) {
         if (base_str_eq_cstr(base, names[i]))

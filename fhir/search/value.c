@@ -207,8 +207,8 @@ parse_relative(struct sp_vctx *c, struct base_str r, struct fhir_search_value *v
     struct base_str seg[5];
     size_t n = sp_split(r, '/', seg, 4);
 
-    if (!(n == 2 || (n == 4 && base_str_eq_cstr(seg[2], "_history"))) ||
-        !sp_is_type_name(seg[0]) || !is_fhir_id(seg[1]) || (n == 4 && !is_fhir_id(seg[3])))
+    if (!(n == 2 || (n == 4 && base_str_eq_cstr(seg[2], "_history"))) || !sp_is_type_name(seg[0]) ||
+        !is_fhir_id(seg[1]) || (n == 4 && !is_fhir_id(seg[3])))
         return BAD_VALUE(c, "reference must be [type]/[id], [id] or an absolute URL");
     if (!fhir_search_param_allows_target(c->def, seg[0].ptr, seg[0].len))
         return BAD_VALUE(c, "resource type is not a target of this parameter");

@@ -21,7 +21,8 @@ static const char *const resources[] = {
     "{\"reference\":\"Patient/p\"},\"effectivePeriod\":{\"start\":\"2020-03\"},\"valueQuantity\":"
     "{\"value\":5.40,\"system\":\"http://unitsofmeasure.org\",\"code\":\"mg\"}}",
     "{\"resourceType\":\"Patient\",\"id\":\"p\",\"name\":[{\"family\":\"M\xc3\xbcller\",\"given\":"
-    "[\"Jos\xc3\xa9\"]}],\"birthDate\":\"1970\",\"identifier\":[{\"system\":\"s\",\"value\":\"1\"}],"
+    "[\"Jos\xc3\xa9\"]}],\"birthDate\":\"1970\",\"identifier\":[{\"system\":\"s\",\"value\":\"1\"}]"
+    ","
     "\"deceasedBoolean\":false}",
 };
 

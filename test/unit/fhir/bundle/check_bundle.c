@@ -48,21 +48,21 @@ START_TEST(searchset_with_outcome_and_order)
                                            parse("{\"resourceType\":\"Patient\",\"id\":\"p1\"}"),
                                            FHIR_BUNDLE_MODE_MATCH, "0.85"),
                      BASE_OK);
-    ck_assert_int_eq(fhir_outcome_add(oo, "warning", "timeout", NULL, "member hospital-b timed out"),
-                     BASE_OK);
+    ck_assert_int_eq(
+        fhir_outcome_add(oo, "warning", "timeout", NULL, "member hospital-b timed out"), BASE_OK);
     ck_assert_int_eq(fhir_bundle_add_outcome(b, oo), BASE_OK);
     /* total and link set after the entries still come before them */
     ck_assert_int_eq(fhir_bundle_add_link(b, "self", "https://gw/fhir/Patient?name=x"), BASE_OK);
     ck_assert_int_eq(fhir_bundle_set_total(b, 1), BASE_OK);
-    ck_assert_str_eq(dump(b),
-                     "{\"resourceType\":\"Bundle\",\"id\":\"b1\",\"type\":\"searchset\","
-                     "\"timestamp\":\"2026-01-02T03:04:05Z\",\"total\":1,\"link\":[{\"relation\":"
-                     "\"self\",\"url\":\"https://gw/fhir/Patient?name=x\"}],\"entry\":[{\"fullUrl\":"
-                     "\"https://gw/fhir/Patient/p1\",\"resource\":{\"resourceType\":\"Patient\","
-                     "\"id\":\"p1\"},\"search\":{\"mode\":\"match\",\"score\":0.85}},{\"resource\":"
-                     "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"warning\","
-                     "\"code\":\"timeout\",\"diagnostics\":\"member hospital-b timed out\"}]},"
-                     "\"search\":{\"mode\":\"outcome\"}}]}");
+    ck_assert_str_eq(
+        dump(b), "{\"resourceType\":\"Bundle\",\"id\":\"b1\",\"type\":\"searchset\","
+                 "\"timestamp\":\"2026-01-02T03:04:05Z\",\"total\":1,\"link\":[{\"relation\":"
+                 "\"self\",\"url\":\"https://gw/fhir/Patient?name=x\"}],\"entry\":[{\"fullUrl\":"
+                 "\"https://gw/fhir/Patient/p1\",\"resource\":{\"resourceType\":\"Patient\","
+                 "\"id\":\"p1\"},\"search\":{\"mode\":\"match\",\"score\":0.85}},{\"resource\":"
+                 "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"warning\","
+                 "\"code\":\"timeout\",\"diagnostics\":\"member hospital-b timed out\"}]},"
+                 "\"search\":{\"mode\":\"outcome\"}}]}");
     ck_assert_int_eq(fhir_bundle_add_entry(b, NULL, json_object(), FHIR_BUNDLE_MODE_MATCH, "x"),
                      BASE_E_INVALID);
     ck_assert_int_eq(fhir_bundle_add_entry(b, NULL, NULL, FHIR_BUNDLE_MODE_MATCH, NULL),
@@ -106,8 +106,8 @@ END_TEST
 
 START_TEST(paging_links)
 {
-    struct fhir_bundle_paging p = {"https://gw.example/fhir/", "Observation",
-                                   "patient=p1&_count=10", "c2", "c3", "", true};
+    struct fhir_bundle_paging p = {
+        "https://gw.example/fhir/", "Observation", "patient=p1&_count=10", "c2", "c3", "", true};
     json_t *links = fhir_bundle_paging_links(A, &p);
     json_t *b = fhir_bundle_new(FHIR_BUNDLE_SEARCHSET, NULL, NULL);
 
@@ -130,9 +130,9 @@ START_TEST(paging_links)
     p.first = false;
     ck_assert_int_eq(fhir_bundle_add_paging_links(A, b, &p), BASE_OK);
     ck_assert_uint_eq(json_array_size(json_object_get(b, "link")), 2);
-    ck_assert_str_eq(json_string_value(json_object_get(
-                         json_array_get(json_object_get(b, "link"), 1), "url")),
-                     "https://gw.example/fhir/Observation?patient=p1&_count=10&_cursor=c1");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(json_object_get(b, "link"), 1), "url")),
+        "https://gw.example/fhir/Observation?patient=p1&_count=10&_cursor=c1");
     ck_assert_int_eq(fhir_bundle_add_paging_links(A, b, &p), BASE_OK);
     ck_assert_uint_eq(json_array_size(json_object_get(b, "link")), 4);
     json_decref(b);
@@ -144,8 +144,8 @@ START_TEST(writer_splices_entries)
     struct base_buf out;
     struct fhir_bundle_writer w;
     struct fhir_bundle_link links[] = {{"self", "https://gw/fhir/Observation?patient=p&_count=2"}};
-    struct fhir_bundle_header h = {FHIR_BUNDLE_SEARCHSET, "m1", "2026-01-02T03:04:05+08:00",
-                                   true, 2, links, 1};
+    struct fhir_bundle_header h = {
+        FHIR_BUNDLE_SEARCHSET, "m1", "2026-01-02T03:04:05+08:00", true, 2, links, 1};
     const char *member = "  {\"resourceType\":\"Observation\",\"id\":\"o1\",\"valueQuantity\":"
                          "{\"value\":1.50},\"note\":[{\"text\":\"\\u00e9 \\\"q\\\"\"}]}\n";
     json_t *oo = fhir_outcome_new();
@@ -229,24 +229,24 @@ START_TEST(writer_rejects_bad_splices)
         nest[o++] = '1';
         for (int i = 0; i < 80; i++)
             nest[o++] = '}';
-        ck_assert_int_eq(fhir_bundle_writer_entry_raw(&w, NULL, nest, o, FHIR_BUNDLE_MODE_MATCH,
-                                                      NULL, &err),
-                         BASE_E_LIMIT);
+        ck_assert_int_eq(
+            fhir_bundle_writer_entry_raw(&w, NULL, nest, o, FHIR_BUNDLE_MODE_MATCH, NULL, &err),
+            BASE_E_LIMIT);
     }
     /* a bad score or fullUrl leaves the Bundle intact */
-    ck_assert_int_eq(fhir_bundle_writer_entry_raw(&w, NULL, "{}", 2, FHIR_BUNDLE_MODE_MATCH,
-                                                  "1,2", NULL),
-                     BASE_E_INVALID);
-    ck_assert_int_eq(fhir_bundle_writer_entry_raw(&w, "bad\xff", "{}", 2, FHIR_BUNDLE_MODE_MATCH,
-                                                  NULL, NULL),
-                     BASE_E_INVALID);
+    ck_assert_int_eq(
+        fhir_bundle_writer_entry_raw(&w, NULL, "{}", 2, FHIR_BUNDLE_MODE_MATCH, "1,2", NULL),
+        BASE_E_INVALID);
+    ck_assert_int_eq(
+        fhir_bundle_writer_entry_raw(&w, "bad\xff", "{}", 2, FHIR_BUNDLE_MODE_MATCH, NULL, NULL),
+        BASE_E_INVALID);
     ck_assert_int_eq(fhir_bundle_writer_end(&w), BASE_OK);
     /* no entries: no empty "entry" array (FHIR JSON forbids empty arrays) */
     ck_assert_str_eq(out.data, "{\"resourceType\":\"Bundle\",\"type\":\"searchset\"}");
     ck_assert_int_eq(fhir_bundle_writer_end(&w), BASE_E_INVALID);
-    ck_assert_int_eq(fhir_bundle_writer_entry(&w, NULL, json_object(), FHIR_BUNDLE_MODE_MATCH,
-                                              NULL),
-                     BASE_E_INVALID);
+    ck_assert_int_eq(
+        fhir_bundle_writer_entry(&w, NULL, json_object(), FHIR_BUNDLE_MODE_MATCH, NULL),
+        BASE_E_INVALID);
     base_buf_fini(&out);
 }
 END_TEST
@@ -260,12 +260,12 @@ START_TEST(writer_limit_is_sticky)
 
     base_buf_init(&out, 200);
     ck_assert_int_eq(fhir_bundle_writer_begin(&w, &out, &h), BASE_OK);
-    ck_assert_int_eq(fhir_bundle_writer_entry_raw(&w, NULL, r, strlen(r), FHIR_BUNDLE_MODE_MATCH,
-                                                  NULL, NULL),
-                     BASE_OK);
-    ck_assert_int_eq(fhir_bundle_writer_entry_raw(&w, NULL, r, strlen(r), FHIR_BUNDLE_MODE_MATCH,
-                                                  NULL, NULL),
-                     BASE_E_LIMIT);
+    ck_assert_int_eq(
+        fhir_bundle_writer_entry_raw(&w, NULL, r, strlen(r), FHIR_BUNDLE_MODE_MATCH, NULL, NULL),
+        BASE_OK);
+    ck_assert_int_eq(
+        fhir_bundle_writer_entry_raw(&w, NULL, r, strlen(r), FHIR_BUNDLE_MODE_MATCH, NULL, NULL),
+        BASE_E_LIMIT);
     ck_assert_int_eq(fhir_bundle_writer_end(&w), BASE_E_LIMIT);
     base_buf_fini(&out);
 }

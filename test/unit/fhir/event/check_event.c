@@ -12,12 +12,16 @@
 /* 2026-11-28T14:33:20.123Z */
 #define T0 1795876400123000LL
 
-static const struct fhir_event_user user = {
-    "dr.li",  "https://gw.example/users", "Practitioner/pr-7",
-    "Li Wei", "http://terminology.hl7.org/CodeSystem/v3-RoleCode",
-    "PHYS",   "physician",
-    "Organization/hospital-a", "Hospital A",
-    "10.1.2.3"};
+static const struct fhir_event_user user = {"dr.li",
+                                            "https://gw.example/users",
+                                            "Practitioner/pr-7",
+                                            "Li Wei",
+                                            "http://terminology.hl7.org/CodeSystem/v3-RoleCode",
+                                            "PHYS",
+                                            "physician",
+                                            "Organization/hospital-a",
+                                            "Hospital A",
+                                            "10.1.2.3"};
 static const struct fhir_event_client client = {"portal", "Regional portal", "192.0.2.10"};
 static const struct fhir_event_node node = {"region-gateway", "Device/gw-node-1",
                                             "fhirgate gateway node 1", "https://gw.example/fhir"};
@@ -49,7 +53,7 @@ str_at(const json_t *root, const char *path)
 #define ASSERT_AT(root, path, want)                                                                \
     do {                                                                                           \
         const char *got_ = str_at((root), (path));                                                 \
-        ck_assert_msg(got_ != NULL && strcmp(got_, (want)) == 0, "%s: got %s", (path),            \
+        ck_assert_msg(got_ != NULL && strcmp(got_, (want)) == 0, "%s: got %s", (path),             \
                       got_ != NULL ? got_ : "(none)");                                             \
     } while (0)
 
@@ -96,8 +100,7 @@ START_TEST(search_event_follows_balp)
     ASSERT_AT(ae, "agent.0.name", "Li Wei");
     ASSERT_AT(ae, "agent.0.requestor", "true");
     ASSERT_AT(ae, "agent.0.purposeOfUse.0.coding.0.display", "treatment");
-    ck_assert_ptr_null(json_object_get(json_array_get(json_object_get(ae, "agent"), 0),
-                                       "network"));
+    ck_assert_ptr_null(json_object_get(json_array_get(json_object_get(ae, "agent"), 0), "network"));
     /* organization, client (Source Role ID), gateway (Destination Role ID) */
     ASSERT_AT(ae, "agent.1.who.reference", "Organization/hospital-a");
     ASSERT_AT(ae, "agent.1.requestor", "false");
@@ -117,8 +120,9 @@ START_TEST(search_event_follows_balp)
     ASSERT_AT(ae, "entity.0.role.code", "1");
     ASSERT_AT(ae, "entity.1.type.code", "2");
     ASSERT_AT(ae, "entity.1.role.code", "24");
-    ASSERT_AT(ae, "entity.1.query", "R0VUIC9maGlyL09ic2VydmF0aW9uP3BhdGllbnQ9cDEmY29kZT1odHRwOi8vbG"
-                                    "9pbmMub3JnfDEtOA==");
+    ASSERT_AT(ae, "entity.1.query",
+              "R0VUIC9maGlyL09ic2VydmF0aW9uP3BhdGllbnQ9cDEmY29kZT1odHRwOi8vbG"
+              "9pbmMub3JnfDEtOA==");
     ASSERT_AT(ae, "entity.1.description", "patient=p1&code=http://loinc.org%7C1-8&_count=50");
     ck_assert_ptr_null(json_object_get(json_array_get(json_object_get(ae, "entity"), 1), "name"));
     ASSERT_AT(ae, "entity.2.what.reference", "Observation/o1/_history/2");
@@ -221,16 +225,11 @@ static const struct {
     const char *field;
     const char *where;
 } bad_cases[] = {
-    {"node", "AuditEvent.source.observer"},
-    {"outcome", "AuditEvent.outcome"},
-    {"desc", "AuditEvent.outcomeDesc"},
-    {"purpose", "AuditEvent.purposeOfEvent"},
-    {"patient", "AuditEvent.entity.what"},
-    {"entity", "AuditEvent.entity.what"},
-    {"alert", "AuditEvent.subtype"},
-    {"recorded", "AuditEvent.recorded"},
-    {"userid", "AuditEvent.agent.who"},
-    {"kind", "AuditEvent.type"},
+    {"node", "AuditEvent.source.observer"}, {"outcome", "AuditEvent.outcome"},
+    {"desc", "AuditEvent.outcomeDesc"},     {"purpose", "AuditEvent.purposeOfEvent"},
+    {"patient", "AuditEvent.entity.what"},  {"entity", "AuditEvent.entity.what"},
+    {"alert", "AuditEvent.subtype"},        {"recorded", "AuditEvent.recorded"},
+    {"userid", "AuditEvent.agent.who"},     {"kind", "AuditEvent.type"},
 };
 
 START_TEST(audit_rejects_bad_input)
@@ -289,16 +288,25 @@ END_TEST
 START_TEST(provenance_for_converted_resources)
 {
     const char *targets[] = {"Observation/o1/_history/1", "DiagnosticReport/r1"};
-    struct fhir_event_provenance p = {
-        "prov-1", targets, 2, T0, 480, FHIR_EVENT_ACTIVITY_CREATE,
-        "Device/adapter-a", "fhirgate adapter, Hospital A",
-        "Organization/hospital-a", "Hospital A",
-        "urn:oid:2.16.156.10011.1.1", "MSG00001", "HL7 v2 ORU^R01"};
+    struct fhir_event_provenance p = {"prov-1",
+                                      targets,
+                                      2,
+                                      T0,
+                                      480,
+                                      FHIR_EVENT_ACTIVITY_CREATE,
+                                      "Device/adapter-a",
+                                      "fhirgate adapter, Hospital A",
+                                      "Organization/hospital-a",
+                                      "Hospital A",
+                                      "urn:oid:2.16.156.10011.1.1",
+                                      "MSG00001",
+                                      "HL7 v2 ORU^R01"};
     struct base_err err = {0};
     json_t *pv = fhir_event_provenance_build(&p, &err);
     json_t *example = NULL;
     size_t len = 0;
-    char *text = tu_read_file(tu_corpus_path("fhir-r4-examples/json/Provenance-example.json"), &len);
+    char *text =
+        tu_read_file(tu_corpus_path("fhir-r4-examples/json/Provenance-example.json"), &len);
 
     ck_assert_ptr_nonnull(pv);
     ASSERT_AT(pv, "resourceType", "Provenance");
@@ -316,8 +324,8 @@ START_TEST(provenance_for_converted_resources)
     /* same shapes as the official example: entity.role a code, agent.who a Reference */
     ck_assert_ptr_nonnull(text);
     ck_assert_int_eq(fhir_json_parse(text, len, NULL, &example, NULL), BASE_OK);
-    ck_assert(json_is_string(json_object_get(json_array_get(json_object_get(example, "entity"), 0),
-                                             "role")));
+    ck_assert(json_is_string(
+        json_object_get(json_array_get(json_object_get(example, "entity"), 0), "role")));
     json_decref(example);
     free(text);
     json_decref(pv);

@@ -165,8 +165,7 @@ static const struct {
     {"date=lt2000", "bmi body-hei body-tem heart-ra respirat vitals-p"},
     {"date=eb2000", "bmi body-hei body-tem heart-ra respirat vitals-p"},
     {"date=sa2013-04-02", "10minute bgpanel ekg example satO2"},
-    {"date=ne1999-07-02",
-     "10minute bgpanel blood-pr ekg example f001 f002 f003 satO2 unsat"},
+    {"date=ne1999-07-02", "10minute bgpanel blood-pr ekg example f001 f002 f003 satO2 unsat"},
     {"date=le2012-09-17", "blood-pr bmi body-hei body-tem heart-ra respirat vitals-p"},
     /* f001 is an open-ended Period: it is still going on */
     {"date=gt2016-03-28", "10minute bgpanel f001"},
@@ -301,8 +300,9 @@ START_TEST(synthea_sets)
                             "identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|SS|"
                             "999-94-5397"),
                       1);
-    ck_assert_uint_eq(count(&s, "Patient", "_profile=http://hl7.org/fhir/us/core/"
-                                           "StructureDefinition/us-core-patient"),
+    ck_assert_uint_eq(count(&s, "Patient",
+                            "_profile=http://hl7.org/fhir/us/core/"
+                            "StructureDefinition/us-core-patient"),
                       13);
     ck_assert_uint_eq(count(&s, "Patient", "_profile:below=http://hl7.org/fhir/us/core/"), 13);
     free_set(&s);
@@ -336,10 +336,12 @@ matches(const json_t *r, const char *type, const char *q)
 
 START_TEST(strings_fold_case_and_accents)
 {
-    json_t *p = res("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"M\xc3\xbcller-\xc5\x81\xc3\xb3" "dz\","
-                    "\"given\":[\"Jos\xc3\xa9\",\"\xc3\x86lfred\"]},{\"text\":\"L\xc7\x9a Y\xc3\xa1ng\"},"
-                    "{\"family\":\"\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd\xd0\xbe\xd0\xb2\"},"
-                    "{\"family\":\"\xce\x86\xce\xbd\xce\xbd\xce\xb1\"}]}");
+    json_t *p =
+        res("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"M\xc3\xbcller-\xc5\x81\xc3\xb3"
+            "dz\","
+            "\"given\":[\"Jos\xc3\xa9\",\"\xc3\x86lfred\"]},{\"text\":\"L\xc7\x9a Y\xc3\xa1ng\"},"
+            "{\"family\":\"\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd\xd0\xbe\xd0\xb2\"},"
+            "{\"family\":\"\xce\x86\xce\xbd\xce\xbd\xce\xb1\"}]}");
 
     ck_assert(matches(p, "Patient", "family=muller"));
     ck_assert(matches(p, "Patient", "family=MUELLER") == false);
@@ -348,8 +350,8 @@ START_TEST(strings_fold_case_and_accents)
     ck_assert(matches(p, "Patient", "given=JOS%C3%89"));
     ck_assert(matches(p, "Patient", "given=aelf"));
     ck_assert(matches(p, "Patient", "name=lu%20yang"));
-    ck_assert(matches(p, "Patient", "name=%D0%B8%D0%B2%D0%B0%D0%BD")); /* иван */
-    ck_assert(matches(p, "Patient", "name=%CE%B1%CE%BD%CE%BD%CE%B1")); /* αννα */
+    ck_assert(matches(p, "Patient", "name=%D0%B8%D0%B2%D0%B0%D0%BD"));    /* иван */
+    ck_assert(matches(p, "Patient", "name=%CE%B1%CE%BD%CE%BD%CE%B1"));    /* αννα */
     ck_assert(matches(p, "Patient", "name=%EF%BC%AA%EF%BD%8F%EF%BD%93")); /* full-width Jos */
     ck_assert(matches(p, "Patient", "name:exact=Jos%C3%A9"));
     ck_assert(!matches(p, "Patient", "name:exact=Jose"));
@@ -363,11 +365,13 @@ END_TEST
 
 START_TEST(dates_against_periods_and_timing)
 {
-    json_t *open_end = res("{\"resourceType\":\"Encounter\",\"period\":{\"start\":\"2020-03-04T10:00:00Z\"}}");
+    json_t *open_end =
+        res("{\"resourceType\":\"Encounter\",\"period\":{\"start\":\"2020-03-04T10:00:00Z\"}}");
     json_t *timing = res("{\"resourceType\":\"Observation\",\"effectiveTiming\":"
                          "{\"event\":[\"2021-01-05\",\"2021-02-10T08:00:00Z\"]}}");
-    json_t *events = res("{\"resourceType\":\"MedicationRequest\",\"dosageInstruction\":[{\"timing\":"
-                         "{\"event\":[\"2021-01-05\",\"2021-02-10T08:00:00Z\"]}}]}");
+    json_t *events =
+        res("{\"resourceType\":\"MedicationRequest\",\"dosageInstruction\":[{\"timing\":"
+            "{\"event\":[\"2021-01-05\",\"2021-02-10T08:00:00Z\"]}}]}");
 
     ck_assert(matches(open_end, "Encounter", "date=ge2021"));
     ck_assert(matches(open_end, "Encounter", "date=gt2030"));
@@ -437,11 +441,9 @@ START_TEST(sorting)
     const char *q = "_sort=-date,code";
 
     load_examples(&s, "Observation-");
-    ck_assert_int_eq(fhir_search_parse(A, "Observation", q, strlen(q), NULL, &srch, &err),
-                     BASE_OK);
+    ck_assert_int_eq(fhir_search_parse(A, "Observation", q, strlen(q), NULL, &srch, &err), BASE_OK);
     for (size_t i = 1; i < s.n; i++) {
-        for (size_t k = i; k > 0 && fhir_search_compare(srch, s.res[k - 1], s.res[k], A) > 0;
-             k--) {
+        for (size_t k = i; k > 0 && fhir_search_compare(srch, s.res[k - 1], s.res[k], A) > 0; k--) {
             json_t *t = s.res[k];
 
             s.res[k] = s.res[k - 1];

@@ -8,8 +8,8 @@
 #include "fhir/outcome/fhir_outcome.h"
 #include "fhir/search/fhir_search.h"
 
-#define US_DAY  86400000000LL
-#define T2020   1577836800000000LL /* 2020-01-01T00:00:00Z */
+#define US_DAY   86400000000LL
+#define T2020    1577836800000000LL /* 2020-01-01T00:00:00Z */
 #define T2020MAR 1583020800000000LL /* 2020-03-01T00:00:00Z */
 
 static struct base_arena *A;
@@ -48,8 +48,8 @@ static const struct {
 } bad_cases[] = {
     {"Observation", "foo=bar", BASE_E_INVALID, "foo", "not-supported"},
     {"Observation", "subject.name=x", BASE_E_INVALID, "subject.name", "not-supported"},
-    {"Observation", "_has:Observation:patient:code=1", BASE_E_INVALID, "_has:Observation:patient:code",
-     "not-supported"},
+    {"Observation", "_has:Observation:patient:code=1", BASE_E_INVALID,
+     "_has:Observation:patient:code", "not-supported"},
     {"Observation", "_text=cancer", BASE_E_INVALID, "_text", "not-supported"},
     {"Observation", "date=2020-13", BASE_E_INVALID, "date", "value"},
     {"Observation", "date=2020-02-30", BASE_E_INVALID, "date", "value"},
@@ -94,8 +94,7 @@ static const struct {
     {"Patient", "_sort=na me", BASE_E_INVALID, "_sort", "value"},
     {"Patient", "_elements=a b", BASE_E_INVALID, "_elements", "value"},
     {"Patient", "_include=patient", BASE_E_INVALID, "_include", "value"},
-    {"Patient", "_include:deep=Patient:organization", BASE_E_INVALID, "_include:deep",
-     "invalid"},
+    {"Patient", "_include:deep=Patient:organization", BASE_E_INVALID, "_include:deep", "invalid"},
     {"Patient", "_cursor=a/b", BASE_E_INVALID, "_cursor", "value"},
     {"Patient", "_offset=-3", BASE_E_INVALID, "_offset", "value"},
     {"Patient", "name=%zz", BASE_E_INVALID, "name", "value"},
@@ -139,8 +138,8 @@ START_TEST(lenient_ignores_unknown_with_warnings)
     const char *q = "foo=1&name=smith&subject.name=x&_sort=bogus,-birthdate";
     json_t *oo = fhir_outcome_new();
 
-    opt.handling = fhir_search_handling_from_prefer("return=minimal, handling=lenient",
-                                                    FHIR_SEARCH_STRICT);
+    opt.handling =
+        fhir_search_handling_from_prefer("return=minimal, handling=lenient", FHIR_SEARCH_STRICT);
     ck_assert_int_eq(opt.handling, FHIR_SEARCH_LENIENT);
     ck_assert_int_eq(fhir_search_parse(A, "Patient", q, strlen(q), &opt, &s, &err), BASE_OK);
     ck_assert_uint_eq(s->n_clauses, 1);
@@ -156,8 +155,7 @@ START_TEST(lenient_ignores_unknown_with_warnings)
     json_decref(oo);
     /* malformed values stay errors when lenient */
     q = "birthdate=20x";
-    ck_assert_int_eq(fhir_search_parse(A, "Patient", q, strlen(q), &opt, &s, &err),
-                     BASE_E_INVALID);
+    ck_assert_int_eq(fhir_search_parse(A, "Patient", q, strlen(q), &opt, &s, &err), BASE_E_INVALID);
     ck_assert_int_eq(fhir_search_handling_from_prefer(NULL, FHIR_SEARCH_LENIENT),
                      FHIR_SEARCH_LENIENT);
     ck_assert_int_eq(fhir_search_handling_from_prefer("handling=strict", FHIR_SEARCH_LENIENT),
@@ -207,8 +205,8 @@ END_TEST
 
 START_TEST(token_forms_and_escapes)
 {
-    struct fhir_search *s =
-        parse_ok("Observation", "code=http://loinc.org|1234-5,%7C9,sys%7C,plain&code=a%5C%2Cb%5C%7Cc");
+    struct fhir_search *s = parse_ok(
+        "Observation", "code=http://loinc.org|1234-5,%7C9,sys%7C,plain&code=a%5C%2Cb%5C%7Cc");
     const struct fhir_search_clause *c = &s->clauses[0];
 
     ck_assert_uint_eq(s->n_clauses, 2);
@@ -251,8 +249,8 @@ static const struct {
      T2020MAR + 3 * US_DAY + 36060000000LL},
     {"date=lt2020-03-04T10:00:05Z", FHIR_SEARCH_LT, T2020MAR + 3 * US_DAY + 36005000000LL,
      T2020MAR + 3 * US_DAY + 36006000000LL},
-    {"date=ge2020-03-04T10:00:05.25%2B01:00", FHIR_SEARCH_GE,
-     T2020MAR + 3 * US_DAY + 32405250000LL, T2020MAR + 3 * US_DAY + 32405260000LL},
+    {"date=ge2020-03-04T10:00:05.25%2B01:00", FHIR_SEARCH_GE, T2020MAR + 3 * US_DAY + 32405250000LL,
+     T2020MAR + 3 * US_DAY + 32405260000LL},
     /* an unencoded '+' arrives as a space */
     {"date=le2020-03-04T10:00:05+01:00", FHIR_SEARCH_LE, T2020MAR + 3 * US_DAY + 32405000000LL,
      T2020MAR + 3 * US_DAY + 32406000000LL},
@@ -278,9 +276,9 @@ END_TEST
 
 START_TEST(quantity_number_and_precision)
 {
-    struct fhir_search *s = parse_ok(
-        "Observation", "value-quantity=5.4|http://unitsofmeasure.org|mg,le5.40||mg,ap100,"
-                       "gt-1e2");
+    struct fhir_search *s =
+        parse_ok("Observation", "value-quantity=5.4|http://unitsofmeasure.org|mg,le5.40||mg,ap100,"
+                                "gt-1e2");
     const struct fhir_search_value *v = s->clauses[0].values;
     char buf[48];
 
@@ -309,10 +307,11 @@ END_TEST
 
 START_TEST(reference_forms)
 {
-    struct fhir_search *s = parse_ok(
-        "Observation", "subject=Patient/123,456,http://other.org/fhir/Patient/9,Patient/1/_history/2"
-                       "&patient=p7&subject:Patient=42&subject:identifier=urn:oid:1.2|MRN-1"
-                       "&subject:missing=false");
+    struct fhir_search *s =
+        parse_ok("Observation",
+                 "subject=Patient/123,456,http://other.org/fhir/Patient/9,Patient/1/_history/2"
+                 "&patient=p7&subject:Patient=42&subject:identifier=urn:oid:1.2|MRN-1"
+                 "&subject:missing=false");
     const struct fhir_search_value *v = s->clauses[0].values;
 
     ck_assert_str_eq(v[0].u.reference.type, "Patient");
@@ -413,8 +412,8 @@ Suite *fhir_search_parse_suite(void)
     TCase *tc = tcase_create("core");
 
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_loop_test(tc, rejects_malformed_and_unknown, 0, (int)(sizeof(bad_cases) /
-                                                                    sizeof(bad_cases[0])));
+    tcase_add_loop_test(tc, rejects_malformed_and_unknown, 0,
+                        (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
     tcase_add_test(tc, lenient_ignores_unknown_with_warnings);
     tcase_add_test(tc, limits_are_enforced);
     tcase_add_test(tc, token_forms_and_escapes);

@@ -52,12 +52,26 @@ START_TEST(table_is_sorted_and_compiles)
         ck_assert_ptr_nonnull(sp_expr_of(&c[i]));
     /* all twenty resource types of the brief */
     {
-        static const char *const types[] = {
-            "Patient",           "Encounter",   "Condition",          "Observation",
-            "DiagnosticReport",  "ImagingStudy", "MedicationRequest", "MedicationStatement",
-            "AllergyIntolerance", "Procedure",  "Immunization",       "DocumentReference",
-            "ServiceRequest",    "Specimen",    "Organization",       "Endpoint",
-            "Practitioner",      "Consent",     "Provenance",         "AuditEvent"};
+        static const char *const types[] = {"Patient",
+                                            "Encounter",
+                                            "Condition",
+                                            "Observation",
+                                            "DiagnosticReport",
+                                            "ImagingStudy",
+                                            "MedicationRequest",
+                                            "MedicationStatement",
+                                            "AllergyIntolerance",
+                                            "Procedure",
+                                            "Immunization",
+                                            "DocumentReference",
+                                            "ServiceRequest",
+                                            "Specimen",
+                                            "Organization",
+                                            "Endpoint",
+                                            "Practitioner",
+                                            "Consent",
+                                            "Provenance",
+                                            "AuditEvent"};
 
         for (size_t i = 0; i < BASE_ARRAY_LEN(types); i++) {
             ck_assert_msg(fhir_search_resource_known(types[i]), "%s", types[i]);
@@ -82,8 +96,8 @@ START_TEST(path_subset)
 {
     struct sp_expr e;
 
-    ck_assert(sp_compile("(Observation.value as Quantity) | (Observation.value as SampledData)",
-                         &e));
+    ck_assert(
+        sp_compile("(Observation.value as Quantity) | (Observation.value as SampledData)", &e));
     ck_assert_uint_eq(e.n_alts, 2);
     ck_assert_str_eq(e.alts[0].steps[0].name, "value");
     ck_assert_str_eq(e.alts[0].steps[0].of_type, "Quantity");
@@ -109,9 +123,11 @@ static const struct {
     const char *in;
     const char *out;
 } dec_cases[] = {
-    {"5.4", "5.4"},     {"5.40", "5.40"},    {"-0.001", "-0.001"}, {"100", "100"},
-    {"1e2", "100"},     {"1.5e30", "15e29"}, {"0.0", "0"},         {"-12.50", "-12.50"},
-    {"1E-2", "0.01"},   {"123456789012345678901", "123456789012345670000"},
+    {"5.4", "5.4"},       {"5.40", "5.40"},
+    {"-0.001", "-0.001"}, {"100", "100"},
+    {"1e2", "100"},       {"1.5e30", "15e29"},
+    {"0.0", "0"},         {"-12.50", "-12.50"},
+    {"1E-2", "0.01"},     {"123456789012345678901", "123456789012345670000"},
 };
 
 START_TEST(decimals)
@@ -154,10 +170,17 @@ START_TEST(date_ranges)
 {
     int64_t lo;
     int64_t hi;
-    static const char *const bad[] = {"20",          "2020-1",          "2020-00",
-                                      "2021-02-29",  "2020-01-01T",     "2020-01-01T10:60",
-                                      "2020-01-01T10:00:61", "2020-01-01T10:00:00.", "0000",
-                                      "2020-01-01T10:00:00+1:00", "2020-01-01T10:00:00 01:00",
+    static const char *const bad[] = {"20",
+                                      "2020-1",
+                                      "2020-00",
+                                      "2021-02-29",
+                                      "2020-01-01T",
+                                      "2020-01-01T10:60",
+                                      "2020-01-01T10:00:61",
+                                      "2020-01-01T10:00:00.",
+                                      "0000",
+                                      "2020-01-01T10:00:00+1:00",
+                                      "2020-01-01T10:00:00 01:00",
                                       "2020-01-01T10:00:00.1234567890Z"};
 
     ck_assert(fhir_search_date_range("2024-02", 7, &lo, &hi));
@@ -188,14 +211,16 @@ START_TEST(normalization)
         {"ABC xyz", "abc xyz"},
         {"Jos\xc3\xa9 M\xc3\xbcller", "jose muller"},
         {"\xc3\x86\xc3\x9f\xc5\x92\xc4\xb2", "aessoeij"},
-        {"\xc5\x81\xc3\xb3" "d\xc5\xba", "lodz"},
-        {"l\xc7\x9a n\xc7\x9a", "lu nu"},                         /* pinyin tones */
-        {"Jose\xcc\x81", "jose"},                                 /* NFD */
-        {"\xd0\x81\xd0\x96\xd0\x9a", "\xd0\xb5\xd0\xb6\xd0\xba"}, /* ЁЖК -> ежк */
-        {"\xce\x86\xce\xa3\xcf\x82", "\xce\xb1\xcf\x83\xcf\x83"}, /* ΆΣς -> ασσ */
+        {"\xc5\x81\xc3\xb3"
+         "d\xc5\xba",
+         "lodz"},
+        {"l\xc7\x9a n\xc7\x9a", "lu nu"},                             /* pinyin tones */
+        {"Jose\xcc\x81", "jose"},                                     /* NFD */
+        {"\xd0\x81\xd0\x96\xd0\x9a", "\xd0\xb5\xd0\xb6\xd0\xba"},     /* ЁЖК -> ежк */
+        {"\xce\x86\xce\xa3\xcf\x82", "\xce\xb1\xcf\x83\xcf\x83"},     /* ΆΣς -> ασσ */
         {"\xef\xbc\xa1\xef\xbd\x82\xe3\x80\x80\xef\xbc\x91", "ab 1"}, /* full width */
-        {"\xe5\xbc\xa0\xe4\xb8\x89", "\xe5\xbc\xa0\xe4\xb8\x89"}, /* CJK unchanged */
-        {"\xff", "y"},                                            /* stray byte */
+        {"\xe5\xbc\xa0\xe4\xb8\x89", "\xe5\xbc\xa0\xe4\xb8\x89"},     /* CJK unchanged */
+        {"\xff", "y"},                                                /* stray byte */
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(n); i++) {
@@ -231,18 +256,18 @@ START_TEST(extraction_for_the_store)
     char buf[48];
     struct base_err err = {0};
 
-    ck_assert_int_eq(fhir_search_extract(A, o, fhir_search_param_find("Observation", "code", 4), &v,
-                                         &n, &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        fhir_search_extract(A, o, fhir_search_param_find("Observation", "code", 4), &v, &n, &err),
+        BASE_OK);
     ck_assert_uint_eq(n, 2);
     ck_assert_str_eq(v[0].u.token.system, "http://loinc.org");
     ck_assert_str_eq(v[0].u.token.code, "1-8");
     ck_assert_str_eq(v[0].u.token.text, "X");
     ck_assert_ptr_null(v[1].u.token.code);
     ck_assert_str_eq(v[1].u.token.text, "Glucose");
-    ck_assert_int_eq(fhir_search_extract(A, o, fhir_search_param_find("Observation", "status", 6),
-                                         &v, &n, &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        fhir_search_extract(A, o, fhir_search_param_find("Observation", "status", 6), &v, &n, &err),
+        BASE_OK);
     ck_assert_str_eq(v[0].u.token.system, "http://hl7.org/fhir/observation-status");
     ck_assert_int_eq(fhir_search_extract(A, o, fhir_search_param_find("Observation", "patient", 7),
                                          &v, &n, &err),
@@ -251,32 +276,32 @@ START_TEST(extraction_for_the_store)
     ck_assert_str_eq(v[0].u.reference.type, "Patient");
     ck_assert_str_eq(v[0].u.reference.id, "p1");
     ck_assert_str_eq(v[0].u.reference.version, "2");
-    ck_assert_int_eq(fhir_search_extract(A, o, fhir_search_param_find("Observation", "date", 4), &v,
-                                         &n, &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        fhir_search_extract(A, o, fhir_search_param_find("Observation", "date", 4), &v, &n, &err),
+        BASE_OK);
     ck_assert_int_eq(v[0].u.date.low, 1609459200000000LL);
     ck_assert_int_eq(v[0].u.date.high, FHIR_SEARCH_TIME_MAX);
-    ck_assert_int_eq(fhir_search_extract(A, o,
-                                         fhir_search_param_find("Observation", "value-quantity", 14),
-                                         &v, &n, &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        fhir_search_extract(A, o, fhir_search_param_find("Observation", "value-quantity", 14), &v,
+                            &n, &err),
+        BASE_OK);
     fhir_search_dec_format(v[0].u.quantity.low, buf, sizeof(buf));
     ck_assert_str_eq(buf, "1.50");
     ck_assert_int_eq(v[0].u.quantity.low.exp, -2); /* 1.50 keeps its precision */
     ck_assert_str_eq(v[0].u.quantity.code, "mg");
-    ck_assert_int_eq(fhir_search_extract(A, o, fhir_search_param_find("Observation", "_lastUpdated",
-                                                                      12),
+    ck_assert_int_eq(fhir_search_extract(A, o,
+                                         fhir_search_param_find("Observation", "_lastUpdated", 12),
                                          &v, &n, &err),
                      BASE_OK);
     ck_assert_int_eq(v[0].u.date.high - v[0].u.date.low, 1000);
-    ck_assert_int_eq(fhir_search_extract(A, o, fhir_search_param_find("Observation", "_tag", 4), &v,
-                                         &n, &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        fhir_search_extract(A, o, fhir_search_param_find("Observation", "_tag", 4), &v, &n, &err),
+        BASE_OK);
     ck_assert_str_eq(v[0].u.token.code, "t");
     /* a parameter of another type */
-    ck_assert_int_eq(fhir_search_extract(A, o, fhir_search_param_find("Patient", "name", 4), &v, &n,
-                                         &err),
-                     BASE_E_INVALID);
+    ck_assert_int_eq(
+        fhir_search_extract(A, o, fhir_search_param_find("Patient", "name", 4), &v, &n, &err),
+        BASE_E_INVALID);
     ck_assert_str_eq(err.where, "name");
     json_decref(o);
 }

@@ -142,7 +142,9 @@ BASE_MUST_CHECK int fhir_bundle_writer_begin(struct fhir_bundle_writer *w, struc
  * The text is syntax-checked (one JSON object, RFC 8259, valid UTF-8, depth
  * within BASE_LIMIT_FHIR_MAX_DEPTH) but not parsed into a tree, then copied
  * verbatim, so a member cannot break out of its entry.  BASE_E_PARSE with
- * err->where = "byte N" when it is not.
+ * err->where = "byte N" when it is not.  Duplicate member names are not
+ * detected (that needs memory per object); parse the text first where
+ * strictness matters more than speed.
  */
 BASE_MUST_CHECK int fhir_bundle_writer_entry_raw(struct fhir_bundle_writer *w, const char *full_url,
                                                  const char *resource_json, size_t len,

@@ -39,6 +39,48 @@ is_hex(unsigned char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/* Four hex digits after "\\u" at j->p + 1; -1 when malformed. */
+static long
+hex4_at(const unsigned char *p, const unsigned char *end)
+{
+    long v = 0;
+
+    if (end - p < 5)
+        return -1;
+    for (int i = 1; i <= 4; i++) {
+        unsigned char c = p[i];
+
+        if (!is_hex(c))
+            return -1;
+        v = v * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+/* j->p at the 'u' of an escape.  RFC 8259 §7: a high surrogate must be
+ * followed by an escaped low one; a lone low surrogate is not a character.
+ * FHIR forbids U+0000 and our reader rejects it, so the check does too. */
+static int
+jc_unicode_escape(struct jc *j)
+{
+    long cp = hex4_at(j->p, j->end);
+
+    if (cp <= 0 || (cp >= 0xDC00 && cp <= 0xDFFF))
+        return BASE_E_PARSE;
+    j->p += 4;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        long lo;
+
+        if (j->end - j->p < 3 || j->p[1] != '\\' || j->p[2] != 'u')
+            return BASE_E_PARSE;
+        lo = hex4_at(j->p + 2, j->end);
+        if (lo < 0xDC00 || lo > 0xDFFF)
+            return BASE_E_PARSE;
+        j->p += 6;
+    }
+    return BASE_OK;
+}
+
 static int
 jc_string(struct jc *j)
 {
@@ -58,13 +100,7 @@ jc_string(struct jc *j)
         if (++j->p >= j->end)
             return BASE_E_PARSE;
         if (*j->p == 'u') {
-            if (j->end - j->p < 5 || !is_hex(j->p[1]) || !is_hex(j->p[2]) || !is_hex(j->p[3]) ||
-                !is_hex(j->p[4]))
-                return BASE_E_PARSE;
-            /* FHIR forbids U+0000, and our reader rejects it: so do we. */
-            if (memcmp(j->p + 1, "0000", 4) == 0)
-                return BASE_E_PARSE;
-            j->p += 4;
+            TRY(jc_unicode_escape(j));
         } else if (strchr("\"\\/bfnrt", *j->p) == NULL || *j->p == '\0') {
             return BASE_E_PARSE;
         }

@@ -214,10 +214,19 @@ jc_value(struct jc *j)
     }
 }
 
+/* A UTF-8 byte order mark before a document is tolerated, as the reader
+ * does (RFC 8259 §8.1), and never copied into the middle of a Bundle. */
+static size_t
+bom_len(const char *text, size_t len)
+{
+    return text != NULL && len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
 int
 fhir_bundle_json_object_check(const char *text, size_t len, size_t max_depth, struct base_err *err)
 {
-    struct jc j = {(const unsigned char *)text, (const unsigned char *)text,
+    size_t skip = bom_len(text, len);
+    struct jc j = {(const unsigned char *)text + skip, (const unsigned char *)text,
                    (const unsigned char *)text + len, 0, max_depth};
     size_t bad = 0;
     int rc;
@@ -377,10 +386,14 @@ fhir_bundle_writer_entry_raw(struct fhir_bundle_writer *w, const char *full_url,
                              const char *score, struct base_err *err)
 {
     size_t mark;
+    size_t skip;
     int rc;
 
     TRY(entry_ok(w, score));
     TRY(fhir_bundle_json_object_check(resource_json, len, w->max_depth, err));
+    skip = bom_len(resource_json, len);
+    resource_json += skip;
+    len -= skip;
     mark = w->out->len;
     rc = entry_start(w, full_url);
     if (rc == BASE_OK)

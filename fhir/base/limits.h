@@ -24,4 +24,16 @@
 #define BASE_LIMIT_HTTP_MAX_PARAMS     64u
 #define BASE_LIMIT_HTTP_MAX_PARAM_LEN  2048u
 
+/* --- FHIR search (fhir/search) ------------------------------------------ */
+#define BASE_LIMIT_SEARCH_MAX_QUERY      8192u  /* bytes of one query string */
+#define BASE_LIMIT_SEARCH_MAX_PARAMS     64u    /* name=value pairs in one query */
+#define BASE_LIMIT_SEARCH_MAX_PARAM_LEN  2048u  /* bytes of one parameter value */
+#define BASE_LIMIT_SEARCH_MAX_OR_VALUES  32u    /* comma-separated values of one parameter */
+#define BASE_LIMIT_SEARCH_MAX_SORT_KEYS  8u     /* keys in _sort */
+#define BASE_LIMIT_SEARCH_MAX_ELEMENTS   64u    /* names in _elements */
+#define BASE_LIMIT_SEARCH_MAX_INCLUDES   16u    /* _include + _revinclude */
+#define BASE_LIMIT_SEARCH_DEFAULT_COUNT  50u    /* page size when _count is absent */
+#define BASE_LIMIT_SEARCH_MAX_COUNT      1000u  /* _count is capped here */
+#define BASE_LIMIT_SEARCH_MAX_INDEX_VALUES 10000u /* index values of one parameter in one resource */
+
 #endif /* FHIR_BASE_LIMITS_H */

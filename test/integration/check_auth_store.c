@@ -17,11 +17,17 @@
 
 static const struct gw_auth_pw_params fast = {.alg = GW_AUTH_PW_SCRYPT, .log2_n = 10, .r = 8, .p = 1};
 
+/* Unchecked fixtures run in the parent, once per test case; both cases
+ * share one database. */
 static void
 setup(void)
 {
+    static bool done;
     char db[64];
 
+    if (done)
+        return;
+    done = true;
     base_log_set_level(BASE_LOG_WARN);
     snprintf(db, sizeof(db), "auth_store_%d", (int)getpid());
     it_make_database(db);
@@ -193,7 +199,7 @@ START_TEST(lockout_per_user_and_address)
     }
     /* twenty names from one address lock the address */
     for (int i = 0; i < 20; i++) {
-        char name[16];
+        char name[32];
 
         snprintf(name, sizeof(name), "spray%d", i);
         ck_assert_int_eq(gw_auth_throttle_fail(c, name, "10.6.6.6", &pol, NOW, &t, &err), BASE_OK);
@@ -317,9 +323,11 @@ START_TEST(endpoint_client_credentials_through_postgres)
     char claims[512];
     char body[4096];
     char *tok;
+    char *jwks = jwks_for(client_key, "ck");
 
-    cl.jwks = jwks_for(client_key, "ck");
+    cl.jwks = jwks;
     ck_assert_msg(gw_auth_client_put(c, &cl, &err) == BASE_OK, "%s %s", err.msg, err.log_detail);
+    free(jwks);
     cl.jwks = "{\"keys\":[]}";
     ck_assert_int_eq(gw_auth_client_put(c, &cl, &err), BASE_E_INVALID);
     endpoint_config(&cfg, &be, c, &ks);

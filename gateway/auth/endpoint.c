@@ -54,8 +54,8 @@ gw_auth__reply_store_error(struct base_arena *a, struct gw_auth_token_response *
 
 /* Narrow `requested` (or the role's defaults when NULL) to the role and,
  * for clients, to their registration. */
-int
-gw_auth__grant_scopes(struct base_arena *a, const char *requested, const char *client_ceiling,
+static int
+grant_scopes(struct base_arena *a, const char *requested, const char *client_ceiling,
                       enum gw_auth_role role, struct gw_auth_scopes *out, struct base_err *err)
 {
     struct gw_auth_scopes req;
@@ -78,10 +78,9 @@ gw_auth__grant_scopes(struct base_arena *a, const char *requested, const char *c
     return BASE_OK;
 }
 
-int
-gw_auth__reply_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
-                     const struct gw_auth_principal *p, int64_t now,
-                     struct gw_auth_token_response *out)
+static int
+reply_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
+            const struct gw_auth_principal *p, int64_t now, struct gw_auth_token_response *out)
 {
     struct base_err err = {0};
     struct gw_auth_principal q = *p;
@@ -120,6 +119,23 @@ gw_auth__reply_token(const struct gw_auth_endpoint_config *cfg, struct base_aren
     out->event.organization = p->organization;
     out->event.token_id = q.token_id;
     return reply_json(a, out, 200, body);
+}
+
+int
+gw_auth__grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
+               struct gw_auth_principal *p, const char *requested, const char *client_ceiling,
+               int64_t now, struct gw_auth_token_response *out)
+{
+    struct base_err err = {0};
+
+    if (grant_scopes(a, requested, client_ceiling, p->role, &p->scopes, &err) != BASE_OK)
+        return gw_auth__reply_error(a, out, 400, "invalid_scope", err.msg, "scope-denied");
+    if (p->scopes.count == 0)
+        return gw_auth__reply_error(a, out, 400, "invalid_scope",
+                                    "none of the requested scopes is allowed", "scope-denied");
+    if (p->purpose == GW_AUTH_POU_NONE)
+        p->purpose = gw_auth_role_default_pou(p->role);
+    return reply_token(cfg, a, p, now, out);
 }
 
 int

@@ -14,14 +14,16 @@ BASE_MUST_CHECK int gw_auth__reply_error(struct base_arena *a, struct gw_auth_to
 /* 503 for BASE_E_IO, else 500. */
 BASE_MUST_CHECK int gw_auth__reply_store_error(struct base_arena *a,
                                                struct gw_auth_token_response *out, int rc);
-/* Issue a token for `p` and fill `out` with the token response (§5.1). */
-BASE_MUST_CHECK int gw_auth__reply_token(const struct gw_auth_endpoint_config *cfg,
-                                         struct base_arena *a, const struct gw_auth_principal *p,
-                                         int64_t now, struct gw_auth_token_response *out);
-/* requested ∩ client ceiling (if any) ∩ role ceiling; defaults when NULL. */
-BASE_MUST_CHECK int gw_auth__grant_scopes(struct base_arena *a, const char *requested,
-                                          const char *client_ceiling, enum gw_auth_role role,
-                                          struct gw_auth_scopes *out, struct base_err *err);
+/*
+ * Grant `p` (role, subject, … filled in; scopes and purpose are set here):
+ * scopes = requested (or the role's defaults) ∩ client ceiling (if any) ∩
+ * role ceiling, then issue the token and fill `out` (RFC 6749 §5.1), or
+ * answer invalid_scope when nothing is left.
+ */
+BASE_MUST_CHECK int gw_auth__grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
+                                   struct gw_auth_principal *p, const char *requested,
+                                   const char *client_ceiling, int64_t now,
+                                   struct gw_auth_token_response *out);
 
 BASE_MUST_CHECK int gw_auth__client_credentials(const struct gw_auth_endpoint_config *cfg,
                                                 struct base_arena *a,

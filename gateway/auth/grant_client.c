@@ -92,7 +92,6 @@ grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
       struct gw_auth_token_response *out)
 {
     struct gw_auth_principal p = {0};
-    struct base_err err = {0};
 
     if (scope == NULL)
         return gw_auth__reply_error(a, out, 400, "invalid_request",
@@ -104,20 +103,12 @@ grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
         return gw_auth__reply_error(a, out, 500, "server_error", "client is misconfigured",
                                     "internal");
     }
-    if (gw_auth__grant_scopes(a, scope, client->allowed_scopes, client->role, &p.scopes, &err) !=
-        BASE_OK)
-        return gw_auth__reply_error(a, out, 400, "invalid_scope", err.msg, "scope-denied");
-    if (p.scopes.count == 0)
-        return gw_auth__reply_error(a, out, 400, "invalid_scope",
-                                    "none of the requested scopes is allowed for this client",
-                                    "scope-denied");
     p.role = client->role;
     p.subject = client->client_id;
     p.client_id = client->client_id;
     p.organization = client->organization;
     p.display_name = client->display_name;
-    p.purpose = gw_auth_role_default_pou(client->role);
-    return gw_auth__reply_token(cfg, a, &p, now, out);
+    return gw_auth__grant(cfg, a, &p, scope, client->allowed_scopes, now, out);
 }
 
 int

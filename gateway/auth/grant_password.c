@@ -87,22 +87,14 @@ grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
       struct gw_auth_token_response *out)
 {
     struct gw_auth_principal p = {0};
-    struct base_err err = {0};
 
-    if (gw_auth__grant_scopes(a, scope, NULL, u->role, &p.scopes, &err) != BASE_OK)
-        return gw_auth__reply_error(a, out, 400, "invalid_scope", err.msg, "scope-denied");
-    if (p.scopes.count == 0)
-        return gw_auth__reply_error(a, out, 400, "invalid_scope",
-                                    "none of the requested scopes is allowed for this user",
-                                    "scope-denied");
     p.role = u->role;
     p.subject = u->username;
     p.client_id = cfg->portal_client_id;
     p.organization = u->organization;
     p.patient = u->patient;
     p.display_name = u->display_name;
-    p.purpose = gw_auth_role_default_pou(u->role);
-    return gw_auth__reply_token(cfg, a, &p, now, out);
+    return gw_auth__grant(cfg, a, &p, scope, NULL, now, out);
 }
 
 int

@@ -109,17 +109,9 @@ int
 gw_auth_client_set_enabled(PGconn *c, const char *client_id, bool enabled, struct base_err *err)
 {
     const char *p[2] = {client_id, enabled ? "enabled" : "disabled"};
-    int rc;
-    PGresult *res = gw_auth__exec(c,
-                                  "UPDATE auth.clients SET status = $2, updated_at = now()"
-                                  " WHERE client_id = $1",
-                                  2, p, PGRES_COMMAND_OK, "update client", &rc, err);
 
-    if (res == NULL)
-        return rc;
-    rc = gw_auth__affected(res) == 1
-             ? BASE_OK
-             : base_err_set(err, BASE_E_NOTFOUND, "not-found", "client_id", "no such client");
-    PQclear(res);
-    return rc;
+    return gw_auth__update_one(c,
+                               "UPDATE auth.clients SET status = $2, updated_at = now()"
+                               " WHERE client_id = $1",
+                               2, p, "update client", "no such client", err);
 }

@@ -21,6 +21,11 @@ PGresult *gw_auth__exec(PGconn *c, const char *sql, int n, const char *const *pa
 BASE_MUST_CHECK int gw_auth__exec_cmd(PGconn *c, const char *sql, int n,
                                       const char *const *params, const char *what,
                                       struct base_err *err);
+/* An UPDATE that must change exactly one row; BASE_E_NOTFOUND with message
+ * `missing` otherwise. */
+BASE_MUST_CHECK int gw_auth__update_one(PGconn *c, const char *sql, int n,
+                                        const char *const *params, const char *what,
+                                        const char *missing, struct base_err *err);
 /* Rows changed by a command result, as a number. */
 long gw_auth__affected(PGresult *res);
 /* Copy a text column into the arena (NULL for SQL NULL, or on exhaustion). */

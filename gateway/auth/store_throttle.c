@@ -30,25 +30,34 @@ read_locks(PGresult *res, int64_t now, struct gw_auth_throttle *out)
     }
 }
 
-int
-gw_auth_throttle_check(PGconn *c, const char *username, const char *addr, int64_t now,
-                       struct gw_auth_throttle *out, struct base_err *err)
+/* Run a statement returning (kind, locked_until) rows into *out. */
+static int
+query_locks(PGconn *c, const char *sql, int n, const char *const *p, int64_t now,
+            const char *what, struct gw_auth_throttle *out, struct base_err *err)
 {
-    char t[24];
-    const char *p[3] = {username, addr, gw_auth__i64(t, now)};
     int rc;
-    PGresult *res = gw_auth__exec(c,
-                                  "SELECT kind, extract(epoch FROM locked_until)::bigint"
-                                  " FROM auth.login_throttle"
-                                  " WHERE ((kind = 'user' AND key = $1) OR (kind = 'addr' AND key = $2))"
-                                  " AND locked_until > to_timestamp($3::bigint)",
-                                  3, p, PGRES_TUPLES_OK, "read sign-in throttle", &rc, err);
+    PGresult *res = gw_auth__exec(c, sql, n, p, PGRES_TUPLES_OK, what, &rc, err);
 
     if (res == NULL)
         return rc;
     read_locks(res, now, out);
     PQclear(res);
     return BASE_OK;
+}
+
+int
+gw_auth_throttle_check(PGconn *c, const char *username, const char *addr, int64_t now,
+                       struct gw_auth_throttle *out, struct base_err *err)
+{
+    char t[24];
+    const char *p[3] = {username, addr, gw_auth__i64(t, now)};
+
+    return query_locks(c,
+                       "SELECT kind, extract(epoch FROM locked_until)::bigint"
+                       " FROM auth.login_throttle"
+                       " WHERE ((kind = 'user' AND key = $1) OR (kind = 'addr' AND key = $2))"
+                       " AND locked_until > to_timestamp($3::bigint)",
+                       3, p, now, "read sign-in throttle", out, err);
 }
 
 int
@@ -64,9 +73,8 @@ gw_auth_throttle_fail(PGconn *c, const char *username, const char *addr,
                         gw_auth__i64(t_amax, pol->addr_max_failures),
                         gw_auth__i64(t_lock, pol->lock_duration),
                         gw_auth__i64(t_cut, now - pol->window)};
-    int rc;
     /* A counter whose window started at or before the cut-off starts over. */
-    PGresult *res = gw_auth__exec(
+    return query_locks(
         c,
         "INSERT INTO auth.login_throttle AS t (kind, key, failures, window_start, locked_until)"
         " SELECT v.kind, v.key, 1, to_timestamp($3::bigint),"
@@ -84,13 +92,7 @@ gw_auth_throttle_fail(PGconn *c, const char *username, const char *addr,
         "                      THEN to_timestamp($3::bigint + $6::bigint)"
         "                      ELSE t.locked_until END"
         " RETURNING kind, extract(epoch FROM locked_until)::bigint",
-        7, p, PGRES_TUPLES_OK, "record failed sign-in", &rc, err);
-
-    if (res == NULL)
-        return rc;
-    read_locks(res, now, out);
-    PQclear(res);
-    return BASE_OK;
+        7, p, now, "record failed sign-in", out, err);
 }
 
 int

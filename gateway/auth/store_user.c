@@ -99,30 +99,15 @@ gw_auth_user_list(PGconn *c, struct base_arena *a, struct gw_auth_user **out, si
     return rc;
 }
 
-/* An UPDATE of one user; BASE_E_NOTFOUND when no row matched. */
-static int
-update_one(PGconn *c, const char *sql, int n, const char *const *p, const char *what,
-           struct base_err *err)
-{
-    int rc;
-    PGresult *res = gw_auth__exec(c, sql, n, p, PGRES_COMMAND_OK, what, &rc, err);
-
-    if (res == NULL)
-        return rc;
-    rc = gw_auth__affected(res) == 1
-             ? BASE_OK
-             : base_err_set(err, BASE_E_NOTFOUND, "not-found", "username", "no such user");
-    PQclear(res);
-    return rc;
-}
-
 int
 gw_auth_user_set_enabled(PGconn *c, const char *username, bool enabled, struct base_err *err)
 {
     const char *p[2] = {username, enabled ? "enabled" : "disabled"};
 
-    return update_one(c, "UPDATE auth.users SET status = $2, updated_at = now() WHERE username = $1",
-                      2, p, "update user", err);
+    return gw_auth__update_one(c,
+                               "UPDATE auth.users SET status = $2, updated_at = now()"
+                               " WHERE username = $1",
+                               2, p, "update user", "no such user", err);
 }
 
 int
@@ -130,10 +115,11 @@ gw_auth_user_set_password(PGconn *c, const char *username, const char *hash, str
 {
     const char *p[2] = {username, hash};
 
-    return update_one(c,
-                      "UPDATE auth.users SET password_hash = $2, password_changed_at = now(),"
-                      " updated_at = now() WHERE username = $1",
-                      2, p, "update password", err);
+    return gw_auth__update_one(c,
+                               "UPDATE auth.users SET password_hash = $2,"
+                               " password_changed_at = now(), updated_at = now()"
+                               " WHERE username = $1",
+                               2, p, "update password", "no such user", err);
 }
 
 int

@@ -8,15 +8,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-
 #include "fhir/base/arena.h"
 #include "fhir/base/log.h"
 #include "gateway/auth/gw_auth.h"
 #include "gateway/auth/gw_auth_store.h"
 #include "test/integration/auth_it.h"
 #include "test/support/testutil.h"
+#include "test/unit/gateway/auth/auth_test.h"
 
 static char env_db[1200];
 static char tmp[1024];
@@ -181,31 +179,18 @@ START_TEST(bootstrapped_admin_signs_in)
     struct gw_auth_endpoint_config cfg;
     struct gw_auth_backend be;
     struct gw_auth_token_response r;
-    EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    BIO *b = BIO_new(BIO_s_mem());
-    char *pem;
-    long n;
+    EVP_PKEY *k = tk_keygen("P-256");
+    char *pem = tk_pem(k, true);
     const char *body = "grant_type=password&username=admin&password=first-admin-password";
 
     /* the first test bootstrapped "admin"; make sure it exists in this run */
     (void)user_cmd("first-admin-password\n", "bootstrap", "admin", NULL, NULL, NULL, NULL, NULL);
-    ck_assert_int_eq(PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL), 1);
-    n = BIO_get_mem_data(b, &pem);
     ck_assert_int_eq(gw_auth_keyset_new(&ks, NULL), BASE_OK);
-    ck_assert_int_eq(gw_auth_keyset_add_pem(ks, pem, (size_t)n, NULL, NULL, true, NULL), BASE_OK);
+    ck_assert_int_eq(gw_auth_keyset_add_pem(ks, pem, strlen(pem), NULL, NULL, true, NULL), BASE_OK);
     c = it_connect();
     gw_auth_backend_pg(&be, c);
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.keys = ks;
-    gw_auth_token_config_default(&cfg.tokens);
-    cfg.tokens.issuer = "https://gw.test";
-    cfg.tokens.audience = "https://gw.test/fhir";
-    cfg.token_url = "https://gw.test/auth/token";
-    cfg.password_grant = true;
-    cfg.portal_client_id = "portal";
-    gw_auth_lockout_policy_default(&cfg.lockout);
+    tk_endpoint_config(&cfg, ks, &be);
     gw_auth_pw_params_default(&cfg.pw_params);
-    cfg.backend = &be;
     ck_assert_int_eq(gw_auth_token_endpoint_body(&cfg, a, body, strlen(body), "127.0.0.1",
                                                  (int64_t)time(NULL), &r),
                      BASE_OK);
@@ -213,7 +198,7 @@ START_TEST(bootstrapped_admin_signs_in)
     ck_assert_ptr_nonnull(strstr(r.body, "user/Organization.cruds"));
     ck_assert_int_eq(r.event.role, GW_AUTH_ROLE_ADMIN);
     PQfinish(c);
-    BIO_free(b);
+    free(pem);
     EVP_PKEY_free(k);
     gw_auth_keyset_free(ks);
     base_arena_free(a);

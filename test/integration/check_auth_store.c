@@ -266,25 +266,6 @@ keys_teardown(void)
     EVP_PKEY_free(client_key);
 }
 
-static char *
-jwks_for(EVP_PKEY *k, const char *kid)
-{
-    struct gw_auth_keyset *ks;
-    char *pem = tk_pem(k, false);
-    struct base_buf b;
-    char *out;
-
-    ck_assert_int_eq(gw_auth_keyset_new(&ks, NULL), BASE_OK);
-    ck_assert_int_eq(gw_auth_keyset_add_pem(ks, pem, strlen(pem), kid, NULL, false, NULL), BASE_OK);
-    base_buf_init(&b, 0);
-    ck_assert_int_eq(gw_auth_keyset_jwks(ks, &b, NULL), BASE_OK);
-    out = strdup(b.data);
-    base_buf_fini(&b);
-    gw_auth_keyset_free(ks);
-    free(pem);
-    return out;
-}
-
 static void
 endpoint_config(struct gw_auth_endpoint_config *cfg, struct gw_auth_backend *be, PGconn *c,
                 struct gw_auth_keyset **ks)
@@ -296,17 +277,7 @@ endpoint_config(struct gw_auth_endpoint_config *cfg, struct gw_auth_backend *be,
                      BASE_OK);
     free(pem);
     gw_auth_backend_pg(be, c);
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->keys = *ks;
-    gw_auth_token_config_default(&cfg->tokens);
-    cfg->tokens.issuer = "https://gw.test";
-    cfg->tokens.audience = "https://gw.test/fhir";
-    cfg->token_url = "https://gw.test/auth/token";
-    cfg->password_grant = true;
-    cfg->portal_client_id = "portal";
-    gw_auth_lockout_policy_default(&cfg->lockout);
-    cfg->pw_params = fast;
-    cfg->backend = be;
+    tk_endpoint_config(cfg, *ks, be);
 }
 
 START_TEST(endpoint_client_credentials_through_postgres)
@@ -323,7 +294,7 @@ START_TEST(endpoint_client_credentials_through_postgres)
     char claims[512];
     char body[4096];
     char *tok;
-    char *jwks = jwks_for(client_key, "ck");
+    char *jwks = tk_jwks(client_key, "ck", NULL);
 
     cl.jwks = jwks;
     ck_assert_msg(gw_auth_client_put(c, &cl, &err) == BASE_OK, "%s %s", err.msg, err.log_detail);

@@ -19,6 +19,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "gateway/auth/gw_auth.h"
+
 #define TK_UNUSED __attribute__((unused))
 
 /* "P-256", "P-384", "RSA2048", "RSA3072", "RSA1024" (too small), "P-521". */
@@ -173,6 +175,46 @@ tk_token(const char *header, const char *claims, EVP_PKEY *k, const char *alg,
     free(input);
     free(s);
     return tok;
+}
+
+/* The public JWK Set of one key (malloc'd), as a client would register it. */
+static TK_UNUSED char *
+tk_jwks(EVP_PKEY *k, const char *kid, const char *alg)
+{
+    struct gw_auth_keyset *ks;
+    char *pem = tk_pem(k, false);
+    struct base_buf b;
+    char *out;
+
+    ck_assert_int_eq(gw_auth_keyset_new(&ks, NULL), BASE_OK);
+    ck_assert_int_eq(gw_auth_keyset_add_pem(ks, pem, strlen(pem), kid, alg, false, NULL), BASE_OK);
+    base_buf_init(&b, 0);
+    ck_assert_int_eq(gw_auth_keyset_jwks(ks, &b, NULL), BASE_OK);
+    out = strdup(b.data);
+    base_buf_fini(&b);
+    gw_auth_keyset_free(ks);
+    free(pem);
+    return out;
+}
+
+/* The token endpoint configuration every test uses: issuer https://gw.test,
+ * password grant on for client "portal", default lockout, fast scrypt. */
+static TK_UNUSED void
+tk_endpoint_config(struct gw_auth_endpoint_config *cfg, const struct gw_auth_keyset *ks,
+                   const struct gw_auth_backend *be)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->keys = ks;
+    gw_auth_token_config_default(&cfg->tokens);
+    cfg->tokens.issuer = "https://gw.test";
+    cfg->tokens.audience = "https://gw.test/fhir";
+    cfg->token_url = "https://gw.test/auth/token";
+    cfg->jwks_url = "https://gw.test/.well-known/jwks.json";
+    cfg->password_grant = true;
+    cfg->portal_client_id = "portal";
+    gw_auth_lockout_policy_default(&cfg->lockout);
+    cfg->pw_params = (struct gw_auth_pw_params){.alg = GW_AUTH_PW_SCRYPT, .log2_n = 10, .r = 8, .p = 1};
+    cfg->backend = be;
 }
 
 #endif /* TEST_UNIT_GATEWAY_AUTH_AUTH_TEST_H */

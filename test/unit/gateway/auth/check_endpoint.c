@@ -177,25 +177,6 @@ static struct gw_auth_keyset *gw_ks;
 static char *jwks_es384, *jwks_rs384;
 static struct gw_auth_endpoint_config cfg;
 
-static char *
-jwks_of(EVP_PKEY *k, const char *kid, const char *alg)
-{
-    struct gw_auth_keyset *ks;
-    char *pem = tk_pem(k, true);
-    struct base_buf b;
-    char *out;
-
-    ck_assert_int_eq(gw_auth_keyset_new(&ks, NULL), BASE_OK);
-    ck_assert_int_eq(gw_auth_keyset_add_pem(ks, pem, strlen(pem), kid, alg, false, NULL), BASE_OK);
-    base_buf_init(&b, 0);
-    ck_assert_int_eq(gw_auth_keyset_jwks(ks, &b, NULL), BASE_OK);
-    out = strdup(b.data);
-    base_buf_fini(&b);
-    gw_auth_keyset_free(ks);
-    free(pem);
-    return out;
-}
-
 static void
 hash(const char *pw, const struct gw_auth_pw_params *p, char *out)
 {
@@ -220,8 +201,8 @@ suite_setup(void)
     ck_assert_int_eq(gw_auth_keyset_add_pem(gw_ks, pem, strlen(pem), "gw1", NULL, true, NULL),
                      BASE_OK);
     free(pem);
-    jwks_es384 = jwks_of(c_es384, "c1-key", NULL);
-    jwks_rs384 = jwks_of(c_rs384, "c2-key", "RS384");
+    jwks_es384 = tk_jwks(c_es384, "c1-key", NULL);
+    jwks_rs384 = tk_jwks(c_rs384, "c2-key", "RS384");
     hash("clinician-password", &fast, hashes[0]);
     hash("patient-password", &fast, hashes[1]);
     {
@@ -265,18 +246,7 @@ test_setup(void)
     M.users[3] = (struct gw_auth_user){4, "gone", "Gone", GW_AUTH_ROLE_CLINICIAN, "hospital-a",
                                        NULL, false, hashes[0]};
     M.nusers = 4;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.keys = gw_ks;
-    gw_auth_token_config_default(&cfg.tokens);
-    cfg.tokens.issuer = "https://gw.test";
-    cfg.tokens.audience = "https://gw.test/fhir";
-    cfg.token_url = TOKEN_URL;
-    cfg.jwks_url = "https://gw.test/.well-known/jwks.json";
-    cfg.password_grant = true;
-    cfg.portal_client_id = "portal";
-    gw_auth_lockout_policy_default(&cfg.lockout);
-    cfg.pw_params = fast;
-    cfg.backend = &backend;
+    tk_endpoint_config(&cfg, gw_ks, &backend);
 }
 
 /* ------------------------------------------------------------- helpers -- */

@@ -33,8 +33,8 @@ size_t gw_auth__b64_decoded_cap(size_t len);
 bool gw_auth__b64_decode(enum gw_auth__b64 kind, const char *in, size_t len, unsigned char *out,
                          size_t *out_len);
 /* Encode into `out` (appends; NUL kept by base_buf). */
-BASE_MUST_CHECK int gw_auth__b64_encode(enum gw_auth__b64 kind, const unsigned char *in,
-                                        size_t len, struct base_buf *out);
+BASE_MUST_CHECK int gw_auth__b64_encode(enum gw_auth__b64 kind, const unsigned char *in, size_t len,
+                                        struct base_buf *out);
 /* Encode into a NUL-terminated arena string; NULL when out of memory. */
 char *gw_auth__b64url_arena(struct base_arena *a, const unsigned char *in, size_t len);
 
@@ -48,7 +48,7 @@ char *gw_auth__secret_dup(struct base_arena *a, const char *p, size_t len);
 
 struct gw_auth__key {
     char kid[BASE_LIMIT_AUTH_MAX_KID + 1];
-    unsigned algs;         /* enum gw_auth_alg bits this key may be used with */
+    unsigned algs;             /* enum gw_auth_alg bits this key may be used with */
     enum gw_auth_alg sign_alg; /* the algorithm used when signing with it */
     EVP_PKEY *pkey;
     bool has_private;
@@ -56,8 +56,8 @@ struct gw_auth__key {
 };
 
 /* Key by kid, or NULL. */
-const struct gw_auth__key *gw_auth__keyset_find(const struct gw_auth_keyset *ks,
-                                                const char *kid, size_t kid_len);
+const struct gw_auth__key *gw_auth__keyset_find(const struct gw_auth_keyset *ks, const char *kid,
+                                                size_t kid_len);
 /* The signing key, or NULL. */
 const struct gw_auth__key *gw_auth__keyset_signing(const struct gw_auth_keyset *ks);
 

@@ -46,7 +46,8 @@ aud_matches(const json_t *aud, const char *want)
 
     if (fhir_json_is_string(aud))
         return base_str_eq_cstr(fhir_json_str(aud), want);
-    json_array_foreach(aud, i, v) {
+    json_array_foreach(aud, i, v)
+    {
         if (fhir_json_is_string(v) && base_str_eq_cstr(fhir_json_str(v), want))
             return true;
     }
@@ -63,7 +64,8 @@ aud_well_typed(const json_t *aud)
         return true;
     if (!json_is_array(aud) || json_array_size(aud) == 0)
         return false;
-    json_array_foreach(aud, i, v) {
+    json_array_foreach(aud, i, v)
+    {
         if (!fhir_json_is_string(v))
             return false;
     }
@@ -109,8 +111,8 @@ check_required(const json_t *claims, unsigned required, struct base_err *err)
         if ((required & regs[i].bit) == 0 || json_object_get(claims, regs[i].name) != NULL)
             continue;
         snprintf(where, sizeof(where), "token.%s", regs[i].name);
-        return base_err_set(err, BASE_E_AUTH, "login", where,
-                            "token is missing required claim %s", regs[i].name);
+        return base_err_set(err, BASE_E_AUTH, "login", where, "token is missing required claim %s",
+                            regs[i].name);
     }
     return BASE_OK;
 }
@@ -156,8 +158,8 @@ gw_auth_jwt_check_claims(const struct gw_auth_jwt *jwt, const struct gw_auth_jwt
     TRY(check_times(c, e, err));
     ENSURE(e->issuer == NULL || (iss != NULL && base_str_eq_cstr(fhir_json_str(iss), e->issuer)),
            err, BASE_E_AUTH, "login", "token.iss", "token issuer does not match");
-    ENSURE(e->audience == NULL || (aud != NULL && aud_matches(aud, e->audience)), err,
-           BASE_E_AUTH, "login", "token.aud", "token audience does not match");
+    ENSURE(e->audience == NULL || (aud != NULL && aud_matches(aud, e->audience)), err, BASE_E_AUTH,
+           "login", "token.aud", "token audience does not match");
     return BASE_OK;
 }
 

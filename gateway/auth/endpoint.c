@@ -24,8 +24,8 @@ static int
 reply_json(struct base_arena *a, struct gw_auth_token_response *out, unsigned status, json_t *body)
 {
     out->status = status;
-    out->body = body != NULL ? fhir_json_dump_arena(body, FHIR_JSON_COMPACT, a, &out->body_len)
-                             : NULL;
+    out->body =
+        body != NULL ? fhir_json_dump_arena(body, FHIR_JSON_COMPACT, a, &out->body_len) : NULL;
     json_decref(body);
     return out->body != NULL ? BASE_OK : BASE_E_NOMEM;
 }
@@ -56,7 +56,7 @@ gw_auth__reply_store_error(struct base_arena *a, struct gw_auth_token_response *
  * for clients, to their registration. */
 static int
 grant_scopes(struct base_arena *a, const char *requested, const char *client_ceiling,
-                      enum gw_auth_role role, struct gw_auth_scopes *out, struct base_err *err)
+             enum gw_auth_role role, struct gw_auth_scopes *out, struct base_err *err)
 {
     struct gw_auth_scopes req;
     struct gw_auth_scopes mid;
@@ -91,11 +91,9 @@ reply_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
     int rc;
 
     q.token_id = gw_auth__jti_new(a); /* known here, so the audit can name the token */
-    if (q.token_id == NULL ||
-        gw_auth_token_issue(a, cfg->keys, &cfg->tokens, &q, now, &token, &expires_in, &err) !=
-            BASE_OK) {
-        BASE_LOG(BASE_LOG_ERROR, "auth.token.issue_failed", "where=%s msg=%s", err.where,
-                 err.msg);
+    if (q.token_id == NULL || gw_auth_token_issue(a, cfg->keys, &cfg->tokens, &q, now, &token,
+                                                  &expires_in, &err) != BASE_OK) {
+        BASE_LOG(BASE_LOG_ERROR, "auth.token.issue_failed", "where=%s msg=%s", err.where, err.msg);
         return gw_auth__reply_error(a, out, 500, "server_error", "could not issue a token",
                                     "internal");
     }
@@ -174,8 +172,8 @@ gw_auth_token_endpoint_body(const struct gw_auth_endpoint_config *cfg, struct ba
 
     if (gw_auth_form_parse(a, body, len, &form, &err) != BASE_OK) {
         memset(out, 0, sizeof(*out));
-        return gw_auth__reply_error(a, out, err.rc == BASE_E_NOMEM ? 500 : 400,
-                                    "invalid_request", err.msg, "invalid-request");
+        return gw_auth__reply_error(a, out, err.rc == BASE_E_NOMEM ? 500 : 400, "invalid_request",
+                                    err.msg, "invalid-request");
     }
     return gw_auth_token_endpoint(cfg, a, &form, client_addr, now, out);
 }
@@ -200,7 +198,8 @@ scopes_supported(void)
             const json_t *v;
 
             (void)base_str_cut(rest, ' ', &tok, &rest);
-            json_array_foreach(arr, j, v) {
+            json_array_foreach(arr, j, v)
+            {
                 seen = seen || base_str_eq_cstr(tok, json_string_value(v));
             }
             if (!seen)
@@ -223,8 +222,8 @@ gw_auth_smart_configuration(const struct gw_auth_endpoint_config *cfg)
     doc = json_pack("{s:s?, s:s?, s:o, s:[s], s:[s,s,s,s], s:o, s:[s,s,s,s,s]}", "token_endpoint",
                     cfg->token_url, "jwks_uri", cfg->jwks_url, "grant_types_supported", grants,
                     "token_endpoint_auth_methods_supported", "private_key_jwt",
-                    "token_endpoint_auth_signing_alg_values_supported", "RS384", "ES384",
-                    "RS256", "ES256", "scopes_supported", scopes_supported(), "capabilities",
+                    "token_endpoint_auth_signing_alg_values_supported", "RS384", "ES384", "RS256",
+                    "ES256", "scopes_supported", scopes_supported(), "capabilities",
                     "client-confidential-asymmetric", "permission-v1", "permission-v2",
                     "permission-user", "permission-patient");
     return doc;

@@ -80,8 +80,8 @@ parse_pair(struct base_arena *a, struct base_str pair, size_t idx, struct gw_aut
            BASE_E_PARSE, "structure", where, "malformed percent-encoding");
     ENSURE(n_len > 0 && text_ok(n, n_len) && strlen(n) == n_len, err, BASE_E_PARSE, "structure",
            where, "field name is empty or not text");
-    ENSURE(text_ok(v, f->value_len) && strlen(v) == f->value_len, err, BASE_E_PARSE,
-           "structure", where, "field value is not UTF-8 text");
+    ENSURE(text_ok(v, f->value_len) && strlen(v) == f->value_len, err, BASE_E_PARSE, "structure",
+           where, "field value is not UTF-8 text");
     f->name = n;
     f->value = v;
     return BASE_OK;

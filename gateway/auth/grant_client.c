@@ -37,12 +37,12 @@ read_assertion(struct base_arena *a, const struct gw_auth_form *form, struct gw_
 
     ENSURE(type != NULL && assertion != NULL, err, BASE_E_AUTH, "login", "client_assertion",
            "client authentication requires client_assertion and client_assertion_type");
-    ENSURE(strcmp(type, ASSERTION_TYPE) == 0, err, BASE_E_AUTH, "login",
-           "client_assertion_type", "client_assertion_type must be jwt-bearer (RFC 7523)");
+    ENSURE(strcmp(type, ASSERTION_TYPE) == 0, err, BASE_E_AUTH, "login", "client_assertion_type",
+           "client_assertion_type must be jwt-bearer (RFC 7523)");
     TRY(gw_auth_jwt_parse(a, assertion, strlen(assertion), jwt, err));
     /* SMART Backend Services: typ, when present, is "JWT". */
-    ENSURE((*jwt)->typ == NULL || strcasecmp((*jwt)->typ, "JWT") == 0, err, BASE_E_AUTH,
-           "login", "token.header.typ", "client assertion typ must be JWT");
+    ENSURE((*jwt)->typ == NULL || strcasecmp((*jwt)->typ, "JWT") == 0, err, BASE_E_AUTH, "login",
+           "token.header.typ", "client assertion typ must be JWT");
     iss = gw_auth_jwt_claim_str(*jwt, "iss");
     sub = gw_auth_jwt_claim_str(*jwt, "sub");
     ENSURE(iss != NULL && sub != NULL && strcmp(iss, sub) == 0 && iss[0] != '\0' &&
@@ -68,8 +68,8 @@ verify_assertion(const struct gw_auth_endpoint_config *cfg, struct base_arena *a
         .now = now,
         .leeway = cfg->tokens.leeway,
         .max_lifetime = BASE_LIMIT_AUTH_ASSERTION_LIFE,
-        .required = GW_AUTH_CLAIM_ISS | GW_AUTH_CLAIM_SUB | GW_AUTH_CLAIM_AUD |
-                    GW_AUTH_CLAIM_EXP | GW_AUTH_CLAIM_JTI,
+        .required = GW_AUTH_CLAIM_ISS | GW_AUTH_CLAIM_SUB | GW_AUTH_CLAIM_AUD | GW_AUTH_CLAIM_EXP |
+                    GW_AUTH_CLAIM_JTI,
     };
     struct base_err kerr = {0};
 

@@ -45,8 +45,8 @@ failed(const struct gw_auth_endpoint_config *cfg, struct base_arena *a, const ch
 
 /* Check the password; `reason` tells why it did not work (NULL when it did). */
 static const char *
-check_user(const struct gw_auth_endpoint_config *cfg, const struct gw_auth_user *u,
-           const char *pw, size_t pw_len, int rc_get)
+check_user(const struct gw_auth_endpoint_config *cfg, const struct gw_auth_user *u, const char *pw,
+           size_t pw_len, int rc_get)
 {
     struct base_err err = {0};
     bool match = false;
@@ -74,7 +74,8 @@ maybe_rehash(const struct gw_auth_endpoint_config *cfg, const struct gw_auth_use
     char hash[GW_AUTH_PW_HASH_MAX];
     struct base_err err = {0};
 
-    if (be->user_rehash == NULL || !gw_auth_password_needs_rehash(u->password_hash, &cfg->pw_params))
+    if (be->user_rehash == NULL ||
+        !gw_auth_password_needs_rehash(u->password_hash, &cfg->pw_params))
         return;
     if (gw_auth_password_hash(pw, pw_len, &cfg->pw_params, hash, sizeof(hash), &err) != BASE_OK ||
         be->user_rehash(be->ctx, u->username, hash, &err) != BASE_OK)
@@ -82,9 +83,8 @@ maybe_rehash(const struct gw_auth_endpoint_config *cfg, const struct gw_auth_use
 }
 
 static int
-grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
-      const struct gw_auth_user *u, const char *scope, int64_t now,
-      struct gw_auth_token_response *out)
+grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a, const struct gw_auth_user *u,
+      const char *scope, int64_t now, struct gw_auth_token_response *out)
 {
     struct gw_auth_principal p = {0};
 

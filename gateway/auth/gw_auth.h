@@ -43,11 +43,11 @@ struct base_arena;
 
 enum gw_auth_role {
     GW_AUTH_ROLE_NONE = 0,
-    GW_AUTH_ROLE_CLINICIAN,     /* a doctor of a member organization */
-    GW_AUTH_ROLE_REGULATOR,     /* reads the audit trail and reports */
-    GW_AUTH_ROLE_ADMIN,         /* manages members and users */
-    GW_AUTH_ROLE_PATIENT,       /* sees their own record and who looked at it */
-    GW_AUTH_ROLE_MEMBER_SYSTEM  /* a member hospital's system (client_credentials) */
+    GW_AUTH_ROLE_CLINICIAN,    /* a doctor of a member organization */
+    GW_AUTH_ROLE_REGULATOR,    /* reads the audit trail and reports */
+    GW_AUTH_ROLE_ADMIN,        /* manages members and users */
+    GW_AUTH_ROLE_PATIENT,      /* sees their own record and who looked at it */
+    GW_AUTH_ROLE_MEMBER_SYSTEM /* a member hospital's system (client_credentials) */
 };
 
 /* "clinician", "regulator", "admin", "patient", "member-system" ("none"). */
@@ -253,8 +253,8 @@ BASE_MUST_CHECK int gw_auth_keyset_load_file(struct gw_auth_keyset *ks, const ch
  * ("d", "p", …) are refused.  Errors: BASE_E_PARSE/BASE_E_INVALID/
  * BASE_E_LIMIT (where "jwks.keys[N].x").
  */
-BASE_MUST_CHECK int gw_auth_keyset_add_jwks(struct gw_auth_keyset *ks, const char *json,
-                                            size_t len, struct base_err *err);
+BASE_MUST_CHECK int gw_auth_keyset_add_jwks(struct gw_auth_keyset *ks, const char *json, size_t len,
+                                            struct base_err *err);
 /* The public JWK Set of every key, for GET /.well-known/jwks.json. */
 BASE_MUST_CHECK int gw_auth_keyset_jwks(const struct gw_auth_keyset *ks, struct base_buf *out,
                                         struct base_err *err);
@@ -268,10 +268,10 @@ const char *gw_auth_keyset_signing_kid(const struct gw_auth_keyset *ks);
 
 struct gw_auth_jwt {
     enum gw_auth_alg alg;
-    const char *kid;   /* NULL when absent */
-    const char *typ;   /* NULL when absent */
-    json_t *header;    /* owned by the arena */
-    json_t *claims;    /* owned by the arena; NOT trusted until verified */
+    const char *kid;               /* NULL when absent */
+    const char *typ;               /* NULL when absent */
+    json_t *header;                /* owned by the arena */
+    json_t *claims;                /* owned by the arena; NOT trusted until verified */
     struct base_str signing_input; /* "header.payload", borrowed from the token */
     const unsigned char *sig;      /* decoded signature, in the arena */
     size_t sig_len;
@@ -390,18 +390,15 @@ BASE_MUST_CHECK int gw_auth_token_issue(struct base_arena *a, const struct gw_au
  * purpose allowed).  BASE_E_AUTH on any failure.
  */
 BASE_MUST_CHECK int gw_auth_token_verify(struct base_arena *a, const struct gw_auth_keyset *ks,
-                                         const struct gw_auth_token_config *cfg,
-                                         const char *token, size_t len, int64_t now,
-                                         struct gw_auth_principal **out, struct base_err *err);
+                                         const struct gw_auth_token_config *cfg, const char *token,
+                                         size_t len, int64_t now, struct gw_auth_principal **out,
+                                         struct base_err *err);
 
 /* ======================================================================
  * Authorization header framing (RFC 7235, RFC 6750 §2.1, RFC 7617)
  * ====================================================================== */
 
-enum gw_auth_scheme {
-    GW_AUTH_SCHEME_BEARER = 1,
-    GW_AUTH_SCHEME_BASIC = 2
-};
+enum gw_auth_scheme { GW_AUTH_SCHEME_BEARER = 1, GW_AUTH_SCHEME_BASIC = 2 };
 
 struct gw_auth_credentials {
     enum gw_auth_scheme scheme;
@@ -426,9 +423,9 @@ BASE_MUST_CHECK int gw_auth_header_parse(struct base_arena *a, const char *value
  * verify the Bearer token.  BASE_E_AUTH on any failure.
  */
 BASE_MUST_CHECK int gw_auth_bearer_verify(struct base_arena *a, const struct gw_auth_keyset *ks,
-                                          const struct gw_auth_token_config *cfg,
-                                          const char *value, size_t len, int64_t now,
-                                          struct gw_auth_principal **out, struct base_err *err);
+                                          const struct gw_auth_token_config *cfg, const char *value,
+                                          size_t len, int64_t now, struct gw_auth_principal **out,
+                                          struct base_err *err);
 
 /* 401 for authentication failures, 403 for "forbidden" (scope, role), 429
  * for "throttled", 503 for BASE_E_IO, else 400/500 by rc. */
@@ -472,8 +469,8 @@ void gw_auth_pw_params_default(struct gw_auth_pw_params *p);
  * BASE_E_INVALID for parameters out of range (PBKDF2 < 600,000 iterations).
  */
 BASE_MUST_CHECK int gw_auth_password_hash(const char *pw, size_t len,
-                                          const struct gw_auth_pw_params *p, char *out,
-                                          size_t cap, struct base_err *err);
+                                          const struct gw_auth_pw_params *p, char *out, size_t cap,
+                                          struct base_err *err);
 /*
  * Check `pw` against an encoded hash in constant time.  *out_match tells
  * the result; the return value is BASE_E_INVALID only when `encoded` is not
@@ -485,16 +482,15 @@ BASE_MUST_CHECK int gw_auth_password_verify(const char *pw, size_t len, const ch
 /* True when `encoded` uses another algorithm or weaker parameters than `p`. */
 bool gw_auth_password_needs_rehash(const char *encoded, const struct gw_auth_pw_params *p);
 /* Burn the same time as a verify against a hash with `p` (unknown users). */
-void gw_auth_password_dummy_verify(const char *pw, size_t len,
-                                   const struct gw_auth_pw_params *p);
+void gw_auth_password_dummy_verify(const char *pw, size_t len, const struct gw_auth_pw_params *p);
 /*
  * Policy for new passwords (NIST SP 800-63B §5.1.1.2): at least
  * BASE_LIMIT_AUTH_MIN_PASSWORD characters, at most
  * BASE_LIMIT_AUTH_MAX_PASSWORD bytes, valid UTF-8 without control
  * characters, not the user name.  BASE_E_INVALID.
  */
-BASE_MUST_CHECK int gw_auth_password_check_policy(const char *pw, size_t len,
-                                                  const char *username, struct base_err *err);
+BASE_MUST_CHECK int gw_auth_password_check_policy(const char *pw, size_t len, const char *username,
+                                                  struct base_err *err);
 
 /* ======================================================================
  * Users, clients, lockout (records the stores return)
@@ -502,11 +498,11 @@ BASE_MUST_CHECK int gw_auth_password_check_policy(const char *pw, size_t len,
 
 struct gw_auth_user {
     int64_t id;
-    const char *username;      /* lower case, [a-z0-9._@-], 1..64 */
+    const char *username; /* lower case, [a-z0-9._@-], 1..64 */
     const char *display_name;
-    enum gw_auth_role role;    /* clinician | regulator | admin | patient */
-    const char *organization;  /* member organization id; required for clinicians */
-    const char *patient;       /* regional person id; required for patients */
+    enum gw_auth_role role;   /* clinician | regulator | admin | patient */
+    const char *organization; /* member organization id; required for clinicians */
+    const char *patient;      /* regional person id; required for patients */
     bool is_enabled;
     const char *password_hash; /* PHC string; never leaves the auth module */
 };
@@ -515,10 +511,10 @@ struct gw_auth_user {
 struct gw_auth_client {
     const char *client_id;
     const char *display_name;
-    enum gw_auth_role role;       /* member-system | regulator */
-    const char *organization;     /* member organization id (member systems) */
-    const char *jwks;             /* the client's public JWK Set (JSON text) */
-    const char *allowed_scopes;   /* ceiling for this client, scope text */
+    enum gw_auth_role role;     /* member-system | regulator */
+    const char *organization;   /* member organization id (member systems) */
+    const char *jwks;           /* the client's public JWK Set (JSON text) */
+    const char *allowed_scopes; /* ceiling for this client, scope text */
     bool is_enabled;
 };
 
@@ -526,8 +522,8 @@ struct gw_auth_client {
  * with a letter or digit, 1..BASE_LIMIT_AUTH_MAX_USERNAME bytes.  Writes the
  * normalized name into `out` (cap > BASE_LIMIT_AUTH_MAX_USERNAME).
  * BASE_E_INVALID. */
-BASE_MUST_CHECK int gw_auth_username_normalize(const char *name, size_t len, char *out,
-                                               size_t cap, struct base_err *err);
+BASE_MUST_CHECK int gw_auth_username_normalize(const char *name, size_t len, char *out, size_t cap,
+                                               struct base_err *err);
 
 /* Check a user record before it is stored (role allowed for users,
  * organization for clinicians, patient link for patients).  BASE_E_INVALID. */
@@ -595,11 +591,9 @@ typedef int (*gw_auth_throttle_check_fn)(void *ctx, const char *username, const 
                                          int64_t now, struct gw_auth_throttle *out,
                                          struct base_err *err);
 typedef int (*gw_auth_throttle_fail_fn)(void *ctx, const char *username, const char *addr,
-                                        const struct gw_auth_lockout_policy *policy,
-                                        int64_t now, struct gw_auth_throttle *out,
-                                        struct base_err *err);
-typedef int (*gw_auth_throttle_success_fn)(void *ctx, const char *username,
-                                           struct base_err *err);
+                                        const struct gw_auth_lockout_policy *policy, int64_t now,
+                                        struct gw_auth_throttle *out, struct base_err *err);
+typedef int (*gw_auth_throttle_success_fn)(void *ctx, const char *username, struct base_err *err);
 
 struct gw_auth_backend {
     void *ctx; /* passed to every function (a PGconn for the PostgreSQL stores) */
@@ -613,14 +607,14 @@ struct gw_auth_backend {
 };
 
 struct gw_auth_endpoint_config {
-    const struct gw_auth_keyset *keys;   /* the gateway's keys (signing key required) */
-    struct gw_auth_token_config tokens;  /* issuer, audience, lifetimes */
-    const char *token_url;               /* absolute URL of POST /auth/token */
-    const char *jwks_url;                /* absolute URL of /.well-known/jwks.json */
-    bool password_grant;                 /* allow grant_type=password (portal users) */
-    const char *portal_client_id;        /* client_id of password-grant tokens */
+    const struct gw_auth_keyset *keys;  /* the gateway's keys (signing key required) */
+    struct gw_auth_token_config tokens; /* issuer, audience, lifetimes */
+    const char *token_url;              /* absolute URL of POST /auth/token */
+    const char *jwks_url;               /* absolute URL of /.well-known/jwks.json */
+    bool password_grant;                /* allow grant_type=password (portal users) */
+    const char *portal_client_id;       /* client_id of password-grant tokens */
     struct gw_auth_lockout_policy lockout;
-    struct gw_auth_pw_params pw_params;  /* current parameters; older hashes are upgraded */
+    struct gw_auth_pw_params pw_params; /* current parameters; older hashes are upgraded */
     const struct gw_auth_backend *backend;
 };
 
@@ -640,10 +634,10 @@ struct gw_auth_event {
 };
 
 struct gw_auth_token_response {
-    unsigned status;      /* 200, 400, 401, 429, 500, 503 */
-    char *body;           /* JSON, NUL-terminated, in the arena */
+    unsigned status; /* 200, 400, 401, 429, 500, 503 */
+    char *body;      /* JSON, NUL-terminated, in the arena */
     size_t body_len;
-    int64_t retry_after;  /* seconds (Retry-After) when status is 429 */
+    int64_t retry_after; /* seconds (Retry-After) when status is 429 */
     struct gw_auth_event event;
 };
 
@@ -662,8 +656,8 @@ BASE_MUST_CHECK int gw_auth_token_endpoint(const struct gw_auth_endpoint_config 
                                            struct gw_auth_token_response *out);
 /* Same, from the raw body (a malformed body becomes invalid_request). */
 BASE_MUST_CHECK int gw_auth_token_endpoint_body(const struct gw_auth_endpoint_config *cfg,
-                                                struct base_arena *a, const char *body,
-                                                size_t len, const char *client_addr, int64_t now,
+                                                struct base_arena *a, const char *body, size_t len,
+                                                const char *client_addr, int64_t now,
                                                 struct gw_auth_token_response *out);
 
 /* GET /.well-known/smart-configuration (SMART App Launch 2.x §Conformance):

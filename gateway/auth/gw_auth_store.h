@@ -76,8 +76,7 @@ BASE_MUST_CHECK int gw_auth_throttle_fail(PGconn *c, const char *username, const
                                           const struct gw_auth_lockout_policy *p, int64_t now,
                                           struct gw_auth_throttle *out, struct base_err *err);
 /* A successful sign-in clears the user name's counter (not the address's). */
-BASE_MUST_CHECK int gw_auth_throttle_success(PGconn *c, const char *username,
-                                             struct base_err *err);
+BASE_MUST_CHECK int gw_auth_throttle_success(PGconn *c, const char *username, struct base_err *err);
 /* An administrator's unlock: clears the user name's counter and lock. */
 BASE_MUST_CHECK int gw_auth_throttle_clear(PGconn *c, const char *username, struct base_err *err);
 /* Remove rows whose window and lock both ended before `before`. */

@@ -149,8 +149,7 @@ gw_auth_keyset_jwks(const struct gw_auth_keyset *ks, struct base_buf *out, struc
     json_t *keys = json_array();
     int rc = BASE_OK;
 
-    if (a == NULL || doc == NULL || keys == NULL ||
-        json_object_set(doc, "keys", keys) != 0) {
+    if (a == NULL || doc == NULL || keys == NULL || json_object_set(doc, "keys", keys) != 0) {
         rc = base_err_set(err, BASE_E_NOMEM, "exception", "jwks", "out of memory");
         goto out;
     }

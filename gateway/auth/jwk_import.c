@@ -55,7 +55,8 @@ usable_for_signatures(const json_t *jwk)
         return false;
     if (ops == NULL)
         return true;
-    json_array_foreach(ops, i, op) {
+    json_array_foreach(ops, i, op)
+    {
         if (base_str_eq_cstr(fhir_json_str(op), "verify"))
             return true;
     }
@@ -121,8 +122,8 @@ ec_from_jwk(const json_t *jwk, bool is_p384)
     if (!member_bytes(jwk, "x", pt + 1, field, true, &n) ||
         !member_bytes(jwk, "y", pt + 1 + field, field, true, &n))
         return NULL;
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-                                                 is_p384 ? p384 : p256, 0);
+    params[0] =
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, is_p384 ? p384 : p256, 0);
     params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * field);
     params[2] = OSSL_PARAM_construct_end();
     return pkey_fromdata("EC", params);

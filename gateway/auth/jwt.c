@@ -131,8 +131,8 @@ check_header(struct base_arena *a, struct gw_auth_jwt *jwt, struct base_err *err
     struct base_str name = fhir_json_str(alg);
     int rc;
 
-    ENSURE(alg != NULL && fhir_json_is_string(alg), err, BASE_E_AUTH, "login",
-           "token.header.alg", "token header has no algorithm");
+    ENSURE(alg != NULL && fhir_json_is_string(alg), err, BASE_E_AUTH, "login", "token.header.alg",
+           "token header has no algorithm");
     ENSURE(!base_str_case_eq_cstr(name, "none"), err, BASE_E_AUTH, "login", "token.header.alg",
            "unsigned tokens (alg none) are not accepted");
     ENSURE(gw_auth_alg_parse(name, &jwt->alg), err, BASE_E_AUTH, "login", "token.header.alg",
@@ -140,8 +140,8 @@ check_header(struct base_arena *a, struct gw_auth_jwt *jwt, struct base_err *err
     /* RFC 7515 §4.1.11: we understand no extension, so any crit is fatal. */
     ENSURE(json_object_get(jwt->header, "crit") == NULL, err, BASE_E_AUTH, "login",
            "token.header.crit", "token header extensions (crit) are not supported");
-    jwt->kid = header_string(a, jwt->header, "kid", BASE_LIMIT_AUTH_MAX_KID, "token.header.kid",
-                             err, &rc);
+    jwt->kid =
+        header_string(a, jwt->header, "kid", BASE_LIMIT_AUTH_MAX_KID, "token.header.kid", err, &rc);
     TRY(rc);
     jwt->typ = header_string(a, jwt->header, "typ", 64, "token.header.typ", err, &rc);
     TRY(rc);
@@ -247,8 +247,8 @@ gw_auth_jwt_verify(const struct gw_auth_jwt *jwt, const struct gw_auth_keyset *k
     /* RFC 8725 §3.1: the key decides the algorithm, not the token. */
     ENSURE((key->algs & (unsigned)jwt->alg) != 0, err, BASE_E_AUTH, "login", "token.header.alg",
            "token algorithm does not match its key");
-    ENSURE(verify_with(key, jwt->alg, jwt->signing_input, jwt->sig, jwt->sig_len), err,
-           BASE_E_AUTH, "login", "token.signature", "token signature is invalid");
+    ENSURE(verify_with(key, jwt->alg, jwt->signing_input, jwt->sig, jwt->sig_len), err, BASE_E_AUTH,
+           "login", "token.signature", "token signature is invalid");
     return BASE_OK;
 }
 
@@ -313,8 +313,8 @@ append_b64_json(const json_t *v, struct base_buf *out, struct base_err *err)
     base_buf_init(&text, BASE_LIMIT_AUTH_MAX_TOKEN);
     rc = fhir_json_dump(v, FHIR_JSON_COMPACT, &text, err);
     if (rc == BASE_OK)
-        rc = gw_auth__b64_encode(GW_AUTH__B64URL_NOPAD, (const unsigned char *)text.data,
-                                 text.len, out);
+        rc = gw_auth__b64_encode(GW_AUTH__B64URL_NOPAD, (const unsigned char *)text.data, text.len,
+                                 out);
     base_buf_fini(&text);
     return rc;
 }
@@ -333,8 +333,7 @@ gw_auth_jwt_sign(struct base_arena *a, const struct gw_auth_keyset *ks, const ch
     int rc;
 
     ENSURE(key != NULL, err, BASE_E_NOTFOUND, "not-found", "keys", "no such signing key");
-    ENSURE(key->has_private, err, BASE_E_INVALID, "value", "keys",
-           "signing needs a private key");
+    ENSURE(key->has_private, err, BASE_E_INVALID, "value", "keys", "signing needs a private key");
     header = json_pack("{s:s, s:s}", "alg", gw_auth_alg_name(key->sign_alg), "kid", key->kid);
     ENSURE(header != NULL, err, BASE_E_NOMEM, "exception", "token", "out of memory");
     if (typ != NULL)

@@ -171,8 +171,7 @@ gw_auth__key_kind(EVP_PKEY *pkey)
     if (EVP_PKEY_is_a(pkey, "RSA")) {
         int bits = EVP_PKEY_get_bits(pkey);
 
-        return (bits >= RSA_MIN_BITS && bits <= RSA_MAX_BITS) ? GW_AUTH__KTY_RSA
-                                                                : GW_AUTH__KTY_BAD;
+        return (bits >= RSA_MIN_BITS && bits <= RSA_MAX_BITS) ? GW_AUTH__KTY_RSA : GW_AUTH__KTY_BAD;
     }
     if (!EVP_PKEY_is_a(pkey, "EC") ||
         EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
@@ -264,8 +263,8 @@ gw_auth__keyset_put(struct gw_auth_keyset *ks, EVP_PKEY *pkey, const char *kid, 
         goto fail;
     }
     if (ks->count >= BASE_LIMIT_AUTH_MAX_KEYS) {
-        rc = base_err_set(err, BASE_E_LIMIT, "too-costly", "keys",
-                          "key set exceeds %u keys", BASE_LIMIT_AUTH_MAX_KEYS);
+        rc = base_err_set(err, BASE_E_LIMIT, "too-costly", "keys", "key set exceeds %u keys",
+                          BASE_LIMIT_AUTH_MAX_KEYS);
         goto fail;
     }
     k = &ks->keys[ks->count++];
@@ -356,8 +355,8 @@ gw_auth_keyset_load_file(struct gw_auth_keyset *ks, const char *path, const char
     if (ferror(f))
         rc = base_err_set(err, BASE_E_IO, "exception", "key file", "could not read key file");
     else if (n > MAX_PEM_FILE)
-        rc = base_err_set(err, BASE_E_INVALID, "value", "key file",
-                          "key file exceeds %u KiB", MAX_PEM_FILE >> 10);
+        rc = base_err_set(err, BASE_E_INVALID, "value", "key file", "key file exceeds %u KiB",
+                          MAX_PEM_FILE >> 10);
     else
         rc = gw_auth_keyset_add_pem(ks, buf, n, kid, alg, is_signing, err);
     fclose(f);

@@ -26,9 +26,9 @@ unsigned gw_auth__kind_algs(enum gw_auth__kty kind);
 
 /* Add `pkey` (ownership taken, freed on failure); `alg` 0 = every
  * algorithm the key's kind allows. */
-BASE_MUST_CHECK int gw_auth__keyset_put(struct gw_auth_keyset *ks, EVP_PKEY *pkey,
-                                        const char *kid, unsigned alg, bool has_private,
-                                        bool is_signing, struct base_err *err);
+BASE_MUST_CHECK int gw_auth__keyset_put(struct gw_auth_keyset *ks, EVP_PKEY *pkey, const char *kid,
+                                        unsigned alg, bool has_private, bool is_signing,
+                                        struct base_err *err);
 
 /* The i-th key (i < gw_auth_keyset_count()). */
 const struct gw_auth__key *gw_auth__keyset_at(const struct gw_auth_keyset *ks, size_t i);

@@ -20,16 +20,16 @@
 
 #include "gateway/auth/auth_int.h"
 
-#define SALT_LEN     16
-#define HASH_LEN     32
-#define MIN_SALT     8
-#define MAX_SALT     64
-#define MIN_HASH     16
-#define MAX_HASH     64
-#define SCRYPT_MAXMEM ((uint64_t)256 << 20) /* 128 * r * N bytes must fit */
-#define PBKDF2_MIN_NEW 600000u              /* OWASP 2023 for PBKDF2-HMAC-SHA256 */
-#define PBKDF2_MIN_READ 1000u               /* older imported hashes still verify */
-#define PBKDF2_MAX   10000000u
+#define SALT_LEN        16
+#define HASH_LEN        32
+#define MIN_SALT        8
+#define MAX_SALT        64
+#define MIN_HASH        16
+#define MAX_HASH        64
+#define SCRYPT_MAXMEM   ((uint64_t)256 << 20) /* 128 * r * N bytes must fit */
+#define PBKDF2_MIN_NEW  600000u               /* OWASP 2023 for PBKDF2-HMAC-SHA256 */
+#define PBKDF2_MIN_READ 1000u                 /* older imported hashes still verify */
+#define PBKDF2_MAX      10000000u
 
 struct pw_hash {
     struct gw_auth_pw_params params;
@@ -93,8 +93,8 @@ derive(const char *pw, size_t len, const struct gw_auth_pw_params *p, const unsi
     }
     params[0] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
                                                   len > 0 ? (void *)(uintptr_t)pw : empty, len);
-    params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-                                                  (void *)(uintptr_t)salt, salt_len);
+    params[1] =
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)(uintptr_t)salt, salt_len);
     params[2] = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n);
     params[3] = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r);
     params[4] = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &par);
@@ -241,8 +241,7 @@ gw_auth_password_verify(const char *pw, size_t len, const char *encoded, bool *o
     if (len > BASE_LIMIT_AUTH_MAX_PASSWORD)
         goto out; /* cannot match: no password that long was ever accepted */
     if (!derive(pw, len, &h.params, h.salt, h.salt_len, got, h.hash_len)) {
-        rc = base_err_set(err, BASE_E_INTERNAL, "exception", "password",
-                          "could not hash password");
+        rc = base_err_set(err, BASE_E_INTERNAL, "exception", "password", "could not hash password");
         goto out;
     }
     *out_match = CRYPTO_memcmp(got, h.hash, h.hash_len) == 0;
@@ -299,7 +298,7 @@ gw_auth_password_check_policy(const char *pw, size_t len, const char *username,
     }
     ENSURE(chars >= BASE_LIMIT_AUTH_MIN_PASSWORD, err, BASE_E_INVALID, "value", "password",
            "password must have at least %u characters", BASE_LIMIT_AUTH_MIN_PASSWORD);
-    ENSURE(username == NULL || strlen(username) != len || strncasecmp(pw, username, len) != 0,
-           err, BASE_E_INVALID, "value", "password", "password must differ from the user name");
+    ENSURE(username == NULL || strlen(username) != len || strncasecmp(pw, username, len) != 0, err,
+           BASE_E_INVALID, "value", "password", "password must differ from the user name");
     return BASE_OK;
 }

@@ -30,8 +30,7 @@ static const struct {
     /* A patient only ever holds patient/ scopes: their own compartment. */
     {GW_AUTH_ROLE_PATIENT, "patient", "openid fhirUser patient/*.rs",
      "openid fhirUser patient/*.rs", GW_AUTH_POU_PATRQT},
-    {GW_AUTH_ROLE_MEMBER_SYSTEM, "member-system", "system/*.rs", "system/*.rs",
-     GW_AUTH_POU_TREAT},
+    {GW_AUTH_ROLE_MEMBER_SYSTEM, "member-system", "system/*.rs", "system/*.rs", GW_AUTH_POU_TREAT},
 };
 
 const char *

@@ -154,8 +154,7 @@ parse_token(struct base_arena *a, struct base_str tok, size_t idx, struct gw_aut
 
         if (!base_str_starts_with(tok, ctx_prefixes[i].prefix))
             continue;
-        rc = parse_resource_scope(a, tok, ctx_prefixes[i].ctx, strlen(ctx_prefixes[i].prefix),
-                                  &sc);
+        rc = parse_resource_scope(a, tok, ctx_prefixes[i].ctx, strlen(ctx_prefixes[i].prefix), &sc);
         ENSURE(rc != BASE_E_NOMEM, err, BASE_E_NOMEM, "exception", where, "out of memory");
         ENSURE(rc == BASE_OK, err, BASE_E_INVALID, "value", where,
                "malformed SMART resource scope");

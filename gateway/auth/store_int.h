@@ -18,9 +18,8 @@
 PGresult *gw_auth__exec(PGconn *c, const char *sql, int n, const char *const *params,
                         ExecStatusType want, const char *what, int *rc, struct base_err *err);
 /* Run a statement that returns nothing of interest; BASE_OK or an error. */
-BASE_MUST_CHECK int gw_auth__exec_cmd(PGconn *c, const char *sql, int n,
-                                      const char *const *params, const char *what,
-                                      struct base_err *err);
+BASE_MUST_CHECK int gw_auth__exec_cmd(PGconn *c, const char *sql, int n, const char *const *params,
+                                      const char *what, struct base_err *err);
 /* An UPDATE that must change exactly one row; BASE_E_NOTFOUND with message
  * `missing` otherwise. */
 BASE_MUST_CHECK int gw_auth__update_one(PGconn *c, const char *sql, int n,

@@ -47,17 +47,17 @@ gw_auth__exec_cmd(PGconn *c, const char *sql, int n, const char *const *params, 
 }
 
 int
-gw_auth__update_one(PGconn *c, const char *sql, int n, const char *const *params,
-                    const char *what, const char *missing, struct base_err *err)
+gw_auth__update_one(PGconn *c, const char *sql, int n, const char *const *params, const char *what,
+                    const char *missing, struct base_err *err)
 {
     int rc;
     PGresult *res = gw_auth__exec(c, sql, n, params, PGRES_COMMAND_OK, what, &rc, err);
 
     if (res == NULL)
         return rc;
-    rc = gw_auth__affected(res) == 1 ? BASE_OK
-                                     : base_err_set(err, BASE_E_NOTFOUND, "not-found", what, "%s",
-                                                    missing);
+    rc = gw_auth__affected(res) == 1
+             ? BASE_OK
+             : base_err_set(err, BASE_E_NOTFOUND, "not-found", what, "%s", missing);
     PQclear(res);
     return rc;
 }

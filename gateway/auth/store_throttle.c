@@ -32,8 +32,8 @@ read_locks(PGresult *res, int64_t now, struct gw_auth_throttle *out)
 
 /* Run a statement returning (kind, locked_until) rows into *out. */
 static int
-query_locks(PGconn *c, const char *sql, int n, const char *const *p, int64_t now,
-            const char *what, struct gw_auth_throttle *out, struct base_err *err)
+query_locks(PGconn *c, const char *sql, int n, const char *const *p, int64_t now, const char *what,
+            struct gw_auth_throttle *out, struct base_err *err)
 {
     int rc;
     PGresult *res = gw_auth__exec(c, sql, n, p, PGRES_TUPLES_OK, what, &rc, err);
@@ -116,11 +116,12 @@ gw_auth_throttle_purge(PGconn *c, int64_t before, struct base_err *err)
     char t[24];
     const char *p[1] = {gw_auth__i64(t, before)};
 
-    return gw_auth__exec_cmd(c,
-                             "DELETE FROM auth.login_throttle"
-                             " WHERE window_start < to_timestamp($1::bigint)"
-                             " AND (locked_until IS NULL OR locked_until < to_timestamp($1::bigint))",
-                             1, p, "purge sign-in throttle", err);
+    return gw_auth__exec_cmd(
+        c,
+        "DELETE FROM auth.login_throttle"
+        " WHERE window_start < to_timestamp($1::bigint)"
+        " AND (locked_until IS NULL OR locked_until < to_timestamp($1::bigint))",
+        1, p, "purge sign-in throttle", err);
 }
 
 int
@@ -161,6 +162,7 @@ gw_auth_jti_purge(PGconn *c, int64_t now, struct base_err *err)
     char t[24];
     const char *p[1] = {gw_auth__i64(t, now)};
 
-    return gw_auth__exec_cmd(c, "DELETE FROM auth.jti_seen WHERE expires_at < to_timestamp($1::bigint)",
-                             1, p, "purge assertion ids", err);
+    return gw_auth__exec_cmd(
+        c, "DELETE FROM auth.jti_seen WHERE expires_at < to_timestamp($1::bigint)", 1, p,
+        "purge assertion ids", err);
 }

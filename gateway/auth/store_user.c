@@ -24,8 +24,8 @@ row_to_user(struct base_arena *a, PGresult *res, int row, bool with_hash, struct
     u->patient = gw_auth__col(a, res, row, 5);
     u->is_enabled = strcmp(PQgetvalue(res, row, 6), "enabled") == 0;
     u->password_hash = with_hash ? gw_auth__col(a, res, row, 7) : NULL;
-    ENSURE(u->username != NULL && u->display_name != NULL && (!with_hash || u->password_hash),
-           err, BASE_E_NOMEM, "exception", "users", "out of memory");
+    ENSURE(u->username != NULL && u->display_name != NULL && (!with_hash || u->password_hash), err,
+           BASE_E_NOMEM, "exception", "users", "out of memory");
     ENSURE(gw_auth_role_parse(base_str_from_cstr(role), &u->role), err, BASE_E_INTERNAL,
            "exception", "users", "stored user has an unknown role");
     return BASE_OK;
@@ -34,9 +34,13 @@ row_to_user(struct base_arena *a, PGresult *res, int row, bool with_hash, struct
 int
 gw_auth_user_create(PGconn *c, const struct gw_auth_user *u, struct base_err *err)
 {
-    const char *p[7] = {u->username,     u->display_name != NULL ? u->display_name : "",
-                        gw_auth_role_name(u->role), u->organization, u->patient,
-                        u->is_enabled ? "enabled" : "disabled", u->password_hash};
+    const char *p[7] = {u->username,
+                        u->display_name != NULL ? u->display_name : "",
+                        gw_auth_role_name(u->role),
+                        u->organization,
+                        u->patient,
+                        u->is_enabled ? "enabled" : "disabled",
+                        u->password_hash};
 
     TRY(gw_auth_user_check(u, err));
     ENSURE(u->password_hash != NULL, err, BASE_E_INVALID, "required", "password_hash",
@@ -133,8 +137,8 @@ gw_auth_user_bootstrap_admin(PGconn *c, const struct gw_auth_user *u, bool *out_
 
     *out_created = false;
     TRY(gw_auth_user_check(u, err));
-    ENSURE(u->role == GW_AUTH_ROLE_ADMIN && u->password_hash != NULL, err, BASE_E_INVALID,
-           "value", "role", "the first user must be an admin with a password");
+    ENSURE(u->role == GW_AUTH_ROLE_ADMIN && u->password_hash != NULL, err, BASE_E_INVALID, "value",
+           "role", "the first user must be an admin with a password");
     TRY(gw_auth__exec_cmd(c, "BEGIN", 0, NULL, "begin", err));
     /* Serialize concurrent bootstraps (two deploy scripts at once). */
     res = gw_auth__exec(c, "SELECT pg_advisory_xact_lock(hashtext('fhirgate.auth.bootstrap'))", 0,

@@ -42,8 +42,8 @@ check_principal(const struct gw_auth_principal *p, struct base_err *err)
 {
     ENSURE(p->role != GW_AUTH_ROLE_NONE, err, BASE_E_INVALID, "value", "token.role",
            "principal has no role");
-    ENSURE(p->subject != NULL && p->subject[0] != '\0', err, BASE_E_INVALID, "value",
-           "token.sub", "principal has no subject");
+    ENSURE(p->subject != NULL && p->subject[0] != '\0', err, BASE_E_INVALID, "value", "token.sub",
+           "principal has no subject");
     ENSURE(!(p->role == GW_AUTH_ROLE_CLINICIAN || p->role == GW_AUTH_ROLE_MEMBER_SYSTEM) ||
                (p->organization != NULL && p->organization[0] != '\0'),
            err, BASE_E_INVALID, "value", "token.organization",
@@ -64,9 +64,8 @@ set_str(json_t *o, const char *name, const char *value)
 }
 
 static json_t *
-build_claims(const struct gw_auth_token_config *cfg,
-             const struct gw_auth_principal *p, int64_t now, int64_t life, const char *jti,
-             struct base_err *err)
+build_claims(const struct gw_auth_token_config *cfg, const struct gw_auth_principal *p, int64_t now,
+             int64_t life, const char *jti, struct base_err *err)
 {
     struct base_buf scope;
     json_t *c = json_object();
@@ -102,15 +101,15 @@ gw_auth_token_issue(struct base_arena *a, const struct gw_auth_keyset *ks,
                     const struct gw_auth_token_config *cfg, const struct gw_auth_principal *p,
                     int64_t now, char **out_token, int64_t *out_expires_in, struct base_err *err)
 {
-    int64_t life = p->role == GW_AUTH_ROLE_MEMBER_SYSTEM ? cfg->system_lifetime
-                                                         : cfg->user_lifetime;
+    int64_t life =
+        p->role == GW_AUTH_ROLE_MEMBER_SYSTEM ? cfg->system_lifetime : cfg->user_lifetime;
     const char *jti = p->token_id != NULL ? p->token_id : gw_auth__jti_new(a);
     json_t *claims;
     size_t len;
     int rc;
 
-    ENSURE(cfg->issuer != NULL && cfg->audience != NULL && life > 0, err, BASE_E_INVALID,
-           "value", "token", "token issuer, audience and lifetime must be configured");
+    ENSURE(cfg->issuer != NULL && cfg->audience != NULL && life > 0, err, BASE_E_INVALID, "value",
+           "token", "token issuer, audience and lifetime must be configured");
     TRY(check_principal(p, err));
     ENSURE(jti != NULL, err, BASE_E_INTERNAL, "exception", "token", "could not make a token id");
     claims = build_claims(cfg, p, now, life, jti, err);
@@ -162,10 +161,9 @@ read_principal(struct base_arena *a, const struct gw_auth_jwt *jwt, struct gw_au
 
     TRY(text_claim(a, jwt, "sub", BASE_LIMIT_AUTH_MAX_CLAIM_TEXT, true, &p->subject, err));
     TRY(text_claim(a, jwt, "jti", BASE_LIMIT_AUTH_MAX_CLAIM_TEXT, true, &p->token_id, err));
-    TRY(text_claim(a, jwt, "client_id", BASE_LIMIT_AUTH_MAX_CLAIM_TEXT, false, &p->client_id,
+    TRY(text_claim(a, jwt, "client_id", BASE_LIMIT_AUTH_MAX_CLAIM_TEXT, false, &p->client_id, err));
+    TRY(text_claim(a, jwt, "organization", BASE_LIMIT_AUTH_MAX_CLAIM_TEXT, false, &p->organization,
                    err));
-    TRY(text_claim(a, jwt, "organization", BASE_LIMIT_AUTH_MAX_CLAIM_TEXT, false,
-                   &p->organization, err));
     TRY(text_claim(a, jwt, "patient", BASE_LIMIT_AUTH_MAX_CLAIM_TEXT, false, &p->patient, err));
     TRY(text_claim(a, jwt, "name", BASE_LIMIT_AUTH_MAX_CLAIM_TEXT, false, &p->display_name, err));
     TRY(text_claim(a, jwt, "role", 32, true, &role, err));
@@ -194,16 +192,16 @@ gw_auth_token_verify(struct base_arena *a, const struct gw_auth_keyset *ks,
         .audience = cfg->audience,
         .now = now,
         .leeway = cfg->leeway,
-        .max_lifetime = cfg->user_lifetime > cfg->system_lifetime ? cfg->user_lifetime
-                                                                   : cfg->system_lifetime,
-        .required = GW_AUTH_CLAIM_ISS | GW_AUTH_CLAIM_SUB | GW_AUTH_CLAIM_AUD |
-                    GW_AUTH_CLAIM_EXP | GW_AUTH_CLAIM_IAT | GW_AUTH_CLAIM_JTI,
+        .max_lifetime =
+            cfg->user_lifetime > cfg->system_lifetime ? cfg->user_lifetime : cfg->system_lifetime,
+        .required = GW_AUTH_CLAIM_ISS | GW_AUTH_CLAIM_SUB | GW_AUTH_CLAIM_AUD | GW_AUTH_CLAIM_EXP |
+                    GW_AUTH_CLAIM_IAT | GW_AUTH_CLAIM_JTI,
     };
     int rc;
 
     *out = NULL;
-    ENSURE(cfg->issuer != NULL && cfg->audience != NULL, err, BASE_E_INTERNAL, "exception",
-           "token", "token issuer and audience are not configured");
+    ENSURE(cfg->issuer != NULL && cfg->audience != NULL, err, BASE_E_INTERNAL, "exception", "token",
+           "token issuer and audience are not configured");
     rc = gw_auth_jwt_parse(a, token, len, &jwt, err);
     if (rc != BASE_OK)
         return rc == BASE_E_NOMEM ? rc : gw_auth__as_auth(err);

@@ -51,8 +51,8 @@ gw_auth_user_check(const struct gw_auth_user *u, struct base_err *err)
            "user role must be clinician, regulator, admin or patient");
     ENSURE(u->role != GW_AUTH_ROLE_CLINICIAN || nonempty(u->organization), err, BASE_E_INVALID,
            "required", "organization", "a clinician must belong to a member organization");
-    ENSURE(u->role != GW_AUTH_ROLE_PATIENT || nonempty(u->patient), err, BASE_E_INVALID,
-           "required", "patient", "a patient user needs a patient link");
+    ENSURE(u->role != GW_AUTH_ROLE_PATIENT || nonempty(u->patient), err, BASE_E_INVALID, "required",
+           "patient", "a patient user needs a patient link");
     ENSURE(u->role == GW_AUTH_ROLE_PATIENT || u->patient == NULL, err, BASE_E_INVALID, "value",
            "patient", "only patient users have a patient link");
     ENSURE(u->display_name == NULL || strlen(u->display_name) <= BASE_LIMIT_AUTH_MAX_CLAIM_TEXT,

@@ -23,13 +23,13 @@
 #define PW_BUF (BASE_LIMIT_AUTH_MAX_PASSWORD + 2)
 
 struct user_opts {
-    const char *sub;      /* add, bootstrap, list, … */
-    const char *name;     /* the user name argument */
+    const char *sub;  /* add, bootstrap, list, … */
+    const char *name; /* the user name argument */
     const char *role;
     const char *display;
     const char *org;
     const char *patient;
-    const char *pw_file;  /* NULL = stdin */
+    const char *pw_file; /* NULL = stdin */
     const char *database;
     bool is_disabled;
 };
@@ -148,7 +148,8 @@ read_password(const struct user_opts *o, char *buf, size_t *len)
             fprintf(stderr, "fhirgate user: the passwords do not match\n");
         return ok;
     }
-    if (o->pw_file != NULL && strcmp(o->pw_file, "-") != 0 && (f = fopen(o->pw_file, "r")) == NULL) {
+    if (o->pw_file != NULL && strcmp(o->pw_file, "-") != 0 &&
+        (f = fopen(o->pw_file, "r")) == NULL) {
         fprintf(stderr, "%s: could not read: %s\n", o->pw_file, strerror(errno));
         return false;
     }
@@ -171,8 +172,9 @@ new_password_hash(const struct user_opts *o, const char *user, char hash[GW_AUTH
     bool ok = read_password(o, pw, &len);
 
     gw_auth_pw_params_default(&params);
-    if (ok && (gw_auth_password_check_policy(pw, len, user, &err) != BASE_OK ||
-               gw_auth_password_hash(pw, len, &params, hash, GW_AUTH_PW_HASH_MAX, &err) != BASE_OK)) {
+    if (ok &&
+        (gw_auth_password_check_policy(pw, len, user, &err) != BASE_OK ||
+         gw_auth_password_hash(pw, len, &params, hash, GW_AUTH_PW_HASH_MAX, &err) != BASE_OK)) {
         fprintf(stderr, "fhirgate user: %s\n", err.msg);
         ok = false;
     }
@@ -223,8 +225,10 @@ cmd_add(PGconn *c, const struct user_opts *o, bool is_bootstrap)
     u.patient = o->patient;
     u.is_enabled = !o->is_disabled;
     u.role = GW_AUTH_ROLE_ADMIN;
-    if (!is_bootstrap && (o->role == NULL || !gw_auth_role_parse(base_str_from_cstr(o->role), &u.role))) {
-        fprintf(stderr, "fhirgate user add: --role must be clinician, regulator, admin or patient\n");
+    if (!is_bootstrap &&
+        (o->role == NULL || !gw_auth_role_parse(base_str_from_cstr(o->role), &u.role))) {
+        fprintf(stderr,
+                "fhirgate user add: --role must be clinician, regulator, admin or patient\n");
         return CLI_USAGE;
     }
     if (gw_auth_user_check(&u, &err) != BASE_OK) {
@@ -266,8 +270,7 @@ cmd_list(PGconn *c)
         base_arena_free(a);
         return CLI_FAILED;
     }
-    printf("%-24s %-10s %-8s %-20s %s\n", "NAME", "ROLE", "STATUS", "ORGANIZATION",
-           "DISPLAY NAME");
+    printf("%-24s %-10s %-8s %-20s %s\n", "NAME", "ROLE", "STATUS", "ORGANIZATION", "DISPLAY NAME");
     for (size_t i = 0; i < n; i++) {
         const struct gw_auth_user *u = &users[i];
 
@@ -359,8 +362,7 @@ cli_cmd_user(int argc, char **argv)
     }
     c = PQconnectdb(url);
     if (PQstatus(c) != CONNECTION_OK) {
-        fprintf(stderr, "fhirgate user: could not connect to the database: %s",
-                PQerrorMessage(c));
+        fprintf(stderr, "fhirgate user: could not connect to the database: %s", PQerrorMessage(c));
         PQfinish(c);
         return CLI_FAILED;
     }

@@ -66,8 +66,8 @@ success_ok(void *ctx, const char *user, struct base_err *err)
     return BASE_OK;
 }
 
-static const struct gw_auth_backend stub = {NULL,   no_client, no_user,  NULL,
-                                             jti_ok, unlocked,  fail_ok, success_ok};
+static const struct gw_auth_backend stub = {NULL,   no_client, no_user, NULL,
+                                            jti_ok, unlocked,  fail_ok, success_ok};
 
 static void
 init(void)
@@ -98,7 +98,8 @@ init(void)
     cfg.password_grant = true;
     gw_auth_lockout_policy_default(&cfg.lockout);
     /* the cheapest parameters: the fuzzer exercises parsing, not scrypt */
-    cfg.pw_params = (struct gw_auth_pw_params){.alg = GW_AUTH_PW_SCRYPT, .log2_n = 10, .r = 1, .p = 1};
+    cfg.pw_params =
+        (struct gw_auth_pw_params){.alg = GW_AUTH_PW_SCRYPT, .log2_n = 10, .r = 1, .p = 1};
     cfg.backend = &stub;
 }
 

@@ -32,7 +32,8 @@ init(void)
         char *pem;
         long n;
 
-        if (k == NULL || b == NULL || PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) != 1)
+        if (k == NULL || b == NULL ||
+            PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) != 1)
             __builtin_trap();
         n = BIO_get_mem_data(b, &pem);
         if (gw_auth_keyset_add_pem(ks, pem, (size_t)n, i == 0 ? "k-es" : "k-rs", NULL, i == 0,

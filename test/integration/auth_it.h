@@ -44,8 +44,10 @@ it_run(const char *const argv[], const char *in_path, const char *out_path, cons
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         int in = open(in_path != NULL ? in_path : "/dev/null", O_RDONLY);
-        int out = open(out_path != NULL ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int err = open(err_path != NULL ? err_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int out =
+            open(out_path != NULL ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err =
+            open(err_path != NULL ? err_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
         if (in < 0 || out < 0 || err < 0)
             _exit(127);
@@ -88,8 +90,8 @@ it_make_database(const char *db)
     ck_assert_ptr_nonnull(files);
     for (size_t i = 0; files[i] != NULL; i++) {
         const char *base = strrchr(files[i], '/') + 1;
-        const char *argv[] = {"/usr/bin/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", it_url,
-                              "-f", files[i], NULL};
+        const char *argv[] = {"/usr/bin/psql", "-X", "-q",     "-v", "ON_ERROR_STOP=1", "-d",
+                              it_url,          "-f", files[i], NULL};
 
         if (strncmp(base, "01", 2) != 0 || strstr(base, "_auth_") == NULL)
             continue; /* only our block: 0100-0199 */

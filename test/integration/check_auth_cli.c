@@ -93,16 +93,15 @@ START_TEST(bootstrap_then_manage_users)
     bool match = false;
 
     /* the first admin, password from stdin (a deploy script's pipe) */
-    ck_assert_msg(user_cmd("first-admin-password\n", "bootstrap", "Admin", NULL, NULL, NULL, NULL,
-                           NULL) == 0,
-                  "%s", slurp(path("err")));
+    ck_assert_msg(
+        user_cmd("first-admin-password\n", "bootstrap", "Admin", NULL, NULL, NULL, NULL, NULL) == 0,
+        "%s", slurp(path("err")));
     out = slurp(path("out"));
     ck_assert_str_eq(out, "created admin admin\n");
     free(out);
     /* again: nothing changes, still success (idempotent for deploy scripts) */
-    ck_assert_int_eq(user_cmd("another-password-x\n", "bootstrap", "admin2", NULL, NULL, NULL,
-                              NULL, NULL),
-                     0);
+    ck_assert_int_eq(
+        user_cmd("another-password-x\n", "bootstrap", "admin2", NULL, NULL, NULL, NULL, NULL), 0);
     expect_err_contains("an admin already exists; nothing changed");
     /* a clinician, password from a file */
     write_file(path("pw"), "clinician-pass-1\n");
@@ -111,9 +110,19 @@ START_TEST(bootstrap_then_manage_users)
                      2); /* --password-file without its value */
     {
         char pw[1200];
-        const char *argv[] = {tu_bin("fhirgate"), "user", "add", "dr.zhao", "--role", "clinician",
-                              "--organization", "hospital-a", "--display-name", "赵医生",
-                              "--password-file", pw, NULL};
+        const char *argv[] = {tu_bin("fhirgate"),
+                              "user",
+                              "add",
+                              "dr.zhao",
+                              "--role",
+                              "clinician",
+                              "--organization",
+                              "hospital-a",
+                              "--display-name",
+                              "赵医生",
+                              "--password-file",
+                              pw,
+                              NULL};
         const char *env[] = {env_db, NULL};
 
         snprintf(pw, sizeof(pw), "%s", path("pw")); /* path() reuses its buffers */
@@ -122,16 +131,14 @@ START_TEST(bootstrap_then_manage_users)
         expect_err_contains("already exists");
     }
     /* refusals */
-    ck_assert_int_eq(user_cmd("clinician-pass-1\n", "add", "dr.x", "--role", "clinician", NULL,
-                              NULL, NULL),
-                     2);
+    ck_assert_int_eq(
+        user_cmd("clinician-pass-1\n", "add", "dr.x", "--role", "clinician", NULL, NULL, NULL), 2);
     expect_err_contains("member organization");
     ck_assert_int_eq(user_cmd("short\n", "add", "reg.1", "--role", "regulator", NULL, NULL, NULL),
                      1);
     expect_err_contains("at least 12 characters");
-    ck_assert_int_eq(user_cmd("patient-pass-12\n", "add", "p.1", "--role", "patient", NULL, NULL,
-                              NULL),
-                     2);
+    ck_assert_int_eq(
+        user_cmd("patient-pass-12\n", "add", "p.1", "--role", "patient", NULL, NULL, NULL), 2);
     ck_assert_int_eq(user_cmd("x\n", "add", "bad name", "--role", "admin", NULL, NULL, NULL), 2);
     ck_assert_int_eq(user_cmd("x\n", "add", "y", "--role", "superuser", NULL, NULL, NULL), 2);
     ck_assert_int_eq(user_cmd(NULL, "frobnicate", NULL, NULL, NULL, NULL, NULL, NULL), 2);
@@ -155,14 +162,13 @@ START_TEST(bootstrap_then_manage_users)
     ck_assert_int_eq(user_cmd(NULL, "enable", "dr.zhao", NULL, NULL, NULL, NULL, NULL), 0);
     ck_assert_int_eq(user_cmd(NULL, "disable", "nobody", NULL, NULL, NULL, NULL, NULL), 1);
     expect_err_contains("no such user");
-    ck_assert_int_eq(user_cmd("a-brand-new-password\n", "passwd", "dr.zhao", NULL, NULL, NULL, NULL,
-                              NULL),
-                     0);
+    ck_assert_int_eq(
+        user_cmd("a-brand-new-password\n", "passwd", "dr.zhao", NULL, NULL, NULL, NULL, NULL), 0);
     ck_assert_int_eq(gw_auth_user_get(c, a, "dr.zhao", &u, NULL), BASE_OK);
     ck_assert(u->is_enabled);
-    ck_assert_int_eq(gw_auth_password_verify("a-brand-new-password", 20, u->password_hash, &match,
-                                             NULL),
-                     BASE_OK);
+    ck_assert_int_eq(
+        gw_auth_password_verify("a-brand-new-password", 20, u->password_hash, &match, NULL),
+        BASE_OK);
     ck_assert(match);
     ck_assert_ptr_nonnull(strstr(u->password_hash, "$scrypt$ln=15,r=8,p=3$"));
     ck_assert_int_eq(user_cmd(NULL, "unlock", "dr.zhao", NULL, NULL, NULL, NULL, NULL), 0);

@@ -15,7 +15,8 @@
 
 #define NOW 1700000000LL
 
-static const struct gw_auth_pw_params fast = {.alg = GW_AUTH_PW_SCRYPT, .log2_n = 10, .r = 8, .p = 1};
+static const struct gw_auth_pw_params fast = {
+    .alg = GW_AUTH_PW_SCRYPT, .log2_n = 10, .r = 8, .p = 1};
 
 /* Unchecked fixtures run in the parent, once per test case; both cases
  * share one database. */
@@ -34,8 +35,8 @@ setup(void)
 }
 
 static struct gw_auth_user
-user(const char *name, enum gw_auth_role role, const char *org, const char *patient,
-     const char *pw, char hash[GW_AUTH_PW_HASH_MAX])
+user(const char *name, enum gw_auth_role role, const char *org, const char *patient, const char *pw,
+     char hash[GW_AUTH_PW_HASH_MAX])
 {
     struct gw_auth_user u = {0};
 
@@ -56,8 +57,8 @@ START_TEST(users_crud)
     PGconn *c = it_connect();
     struct base_arena *a = base_arena_new(0);
     char h[GW_AUTH_PW_HASH_MAX];
-    struct gw_auth_user u = user("dr.li", GW_AUTH_ROLE_CLINICIAN, "hospital-b", NULL,
-                                 "doctor-password", h);
+    struct gw_auth_user u =
+        user("dr.li", GW_AUTH_ROLE_CLINICIAN, "hospital-b", NULL, "doctor-password", h);
     struct gw_auth_user *got = NULL;
     struct gw_auth_user *list = NULL;
     struct base_err err = {0};
@@ -72,9 +73,8 @@ START_TEST(users_crud)
     ck_assert_ptr_null(got->patient);
     ck_assert(got->is_enabled);
     ck_assert_int_eq(got->role, GW_AUTH_ROLE_CLINICIAN);
-    ck_assert_int_eq(gw_auth_password_verify("doctor-password", 15, got->password_hash, &match,
-                                             NULL),
-                     BASE_OK);
+    ck_assert_int_eq(
+        gw_auth_password_verify("doctor-password", 15, got->password_hash, &match, NULL), BASE_OK);
     ck_assert(match);
     ck_assert_int_eq(gw_auth_user_get(c, a, "nobody", &got, &err), BASE_E_NOTFOUND);
     ck_assert_ptr_null(got);
@@ -179,9 +179,9 @@ START_TEST(lockout_per_user_and_address)
     ck_assert_int_eq(gw_auth_throttle_check(c, "other", "10.1.1.1", NOW + 100, &t, &err), BASE_OK);
     ck_assert(!t.is_locked);
     /* the lock ends on time */
-    ck_assert_int_eq(gw_auth_throttle_check(c, "victim", "10.1.1.1", NOW + 5 + pol.lock_duration,
-                                            &t, &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        gw_auth_throttle_check(c, "victim", "10.1.1.1", NOW + 5 + pol.lock_duration, &t, &err),
+        BASE_OK);
     ck_assert(!t.is_locked);
     /* an administrator's unlock clears it at once */
     for (int i = 0; i < 5; i++)
@@ -288,7 +288,8 @@ START_TEST(endpoint_client_credentials_through_postgres)
     struct gw_auth_backend be;
     struct gw_auth_keyset *ks;
     struct gw_auth_client cl = {"hosp-c-his", "Hospital C", GW_AUTH_ROLE_MEMBER_SYSTEM,
-                                "hospital-c", NULL, "system/*.rs", true};
+                                "hospital-c", NULL,         "system/*.rs",
+                                true};
     struct gw_auth_token_response r;
     struct base_err err = {0};
     char claims[512];
@@ -302,12 +303,13 @@ START_TEST(endpoint_client_credentials_through_postgres)
     cl.jwks = "{\"keys\":[]}";
     ck_assert_int_eq(gw_auth_client_put(c, &cl, &err), BASE_E_INVALID);
     endpoint_config(&cfg, &be, c, &ks);
-    snprintf(claims, sizeof(claims),
-             "{\"iss\":\"hosp-c-his\",\"sub\":\"hosp-c-his\",\"aud\":\"https://gw.test/auth/token\","
-             "\"exp\":%lld,\"jti\":\"pg-1\"}",
-             NOW + 200);
-    tok = tk_token("{\"alg\":\"ES384\",\"kid\":\"ck\",\"typ\":\"JWT\"}", claims, client_key, "ES384",
-                   NULL, 0);
+    snprintf(
+        claims, sizeof(claims),
+        "{\"iss\":\"hosp-c-his\",\"sub\":\"hosp-c-his\",\"aud\":\"https://gw.test/auth/token\","
+        "\"exp\":%lld,\"jti\":\"pg-1\"}",
+        NOW + 200);
+    tok = tk_token("{\"alg\":\"ES384\",\"kid\":\"ck\",\"typ\":\"JWT\"}", claims, client_key,
+                   "ES384", NULL, 0);
     snprintf(body, sizeof(body),
              "grant_type=client_credentials&scope=system/Observation.rs&client_assertion_type="
              "urn:ietf:params:oauth:client-assertion-type:jwt-bearer&client_assertion=%s",
@@ -336,8 +338,8 @@ START_TEST(endpoint_password_lockout_through_postgres)
     struct gw_auth_keyset *ks;
     struct gw_auth_token_response r;
     char h[GW_AUTH_PW_HASH_MAX];
-    struct gw_auth_user u = user("nurse.wu", GW_AUTH_ROLE_CLINICIAN, "hospital-a", NULL,
-                                 "nurse-password", h);
+    struct gw_auth_user u =
+        user("nurse.wu", GW_AUTH_ROLE_CLINICIAN, "hospital-a", NULL, "nurse-password", h);
     const char *good = "grant_type=password&username=nurse.wu&password=nurse-password";
     const char *bad = "grant_type=password&username=nurse.wu&password=guess";
     struct gw_auth_principal *p;
@@ -357,8 +359,8 @@ START_TEST(endpoint_password_lockout_through_postgres)
         json_decref(j);
     }
     for (int i = 0; i < 5; i++) {
-        ck_assert_int_eq(gw_auth_token_endpoint_body(&cfg, a, bad, strlen(bad), "10.4.4.4", NOW, &r),
-                         BASE_OK);
+        ck_assert_int_eq(
+            gw_auth_token_endpoint_body(&cfg, a, bad, strlen(bad), "10.4.4.4", NOW, &r), BASE_OK);
         ck_assert_uint_eq(r.status, 400);
     }
     ck_assert_int_eq(gw_auth_token_endpoint_body(&cfg, a, good, strlen(good), "10.4.4.4", NOW, &r),

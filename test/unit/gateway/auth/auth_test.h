@@ -117,9 +117,9 @@ tk_sign(EVP_PKEY *k, const char *alg, const char *input, const void *hmac_key, s
 
     if (alg[0] == 'H') {
         sig = malloc(64);
-        ck_assert_ptr_nonnull(EVP_Q_mac(NULL, "HMAC", NULL, strstr(alg, "384") ? "SHA384" : "SHA256",
-                                        NULL, hmac_key, hmac_len, (const unsigned char *)input,
-                                        strlen(input), sig, 64, out_len));
+        ck_assert_ptr_nonnull(
+            EVP_Q_mac(NULL, "HMAC", NULL, strstr(alg, "384") ? "SHA384" : "SHA256", NULL, hmac_key,
+                      hmac_len, (const unsigned char *)input, strlen(input), sig, 64, out_len));
         return sig;
     }
     c = EVP_MD_CTX_new();
@@ -149,8 +149,8 @@ tk_sign(EVP_PKEY *k, const char *alg, const char *input, const void *hmac_key, s
 /* header.claims.signature built by hand.  `alg` NULL leaves the signature
  * segment empty.  malloc'd. */
 static TK_UNUSED char *
-tk_token(const char *header, const char *claims, EVP_PKEY *k, const char *alg,
-         const void *hmac_key, size_t hmac_len)
+tk_token(const char *header, const char *claims, EVP_PKEY *k, const char *alg, const void *hmac_key,
+         size_t hmac_len)
 {
     char *h = tk_b64url(header, strlen(header));
     char *c = tk_b64url(claims, strlen(claims));
@@ -213,7 +213,8 @@ tk_endpoint_config(struct gw_auth_endpoint_config *cfg, const struct gw_auth_key
     cfg->password_grant = true;
     cfg->portal_client_id = "portal";
     gw_auth_lockout_policy_default(&cfg->lockout);
-    cfg->pw_params = (struct gw_auth_pw_params){.alg = GW_AUTH_PW_SCRYPT, .log2_n = 10, .r = 8, .p = 1};
+    cfg->pw_params =
+        (struct gw_auth_pw_params){.alg = GW_AUTH_PW_SCRYPT, .log2_n = 10, .r = 8, .p = 1};
     cfg->backend = be;
 }
 

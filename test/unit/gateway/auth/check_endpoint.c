@@ -14,7 +14,8 @@
 #define NOW       1700000000LL
 #define TOKEN_URL "https://gw.test/auth/token"
 
-static const struct gw_auth_pw_params fast = {.alg = GW_AUTH_PW_SCRYPT, .log2_n = 10, .r = 8, .p = 1};
+static const struct gw_auth_pw_params fast = {
+    .alg = GW_AUTH_PW_SCRYPT, .log2_n = 10, .r = 8, .p = 1};
 
 /* ------------------------------------------------------- memory backend -- */
 
@@ -130,8 +131,8 @@ m_check(void *ctx, const char *user, const char *addr, int64_t now, struct gw_au
     if (u->locked_until > now || a->locked_until > now) {
         out->is_locked = true;
         out->by_address = a->locked_until > now;
-        out->retry_after = (u->locked_until > a->locked_until ? u->locked_until : a->locked_until) -
-                           now;
+        out->retry_after =
+            (u->locked_until > a->locked_until ? u->locked_until : a->locked_until) - now;
     }
     return BASE_OK;
 }
@@ -167,8 +168,8 @@ m_success(void *ctx, const char *user, struct base_err *err)
     return BASE_OK;
 }
 
-static const struct gw_auth_backend backend = {&M,      m_client_get, m_user_get, m_rehash,
-                                               m_jti,   m_check,      m_fail,     m_success};
+static const struct gw_auth_backend backend = {&M,    m_client_get, m_user_get, m_rehash,
+                                               m_jti, m_check,      m_fail,     m_success};
 
 /* ---------------------------------------------------------------- setup -- */
 
@@ -229,22 +230,28 @@ static void
 test_setup(void)
 {
     memset(&M, 0, sizeof(M));
-    M.clients[0] = (struct gw_auth_client){"hosp-a-his", "Hospital A HIS", GW_AUTH_ROLE_MEMBER_SYSTEM,
-                                           "hospital-a", jwks_es384, "system/*.rs", true};
-    M.clients[1] = (struct gw_auth_client){"regulator-sys", "Health Commission",
-                                           GW_AUTH_ROLE_REGULATOR, NULL, jwks_rs384,
-                                           "system/AuditEvent.rs system/Observation.rs", true};
-    M.clients[2] = (struct gw_auth_client){"off", "Disabled", GW_AUTH_ROLE_MEMBER_SYSTEM, "h",
-                                           jwks_es384, "system/*.rs", false};
+    M.clients[0] =
+        (struct gw_auth_client){"hosp-a-his", "Hospital A HIS", GW_AUTH_ROLE_MEMBER_SYSTEM,
+                                "hospital-a", jwks_es384,       "system/*.rs",
+                                true};
+    M.clients[1] = (struct gw_auth_client){"regulator-sys",
+                                           "Health Commission",
+                                           GW_AUTH_ROLE_REGULATOR,
+                                           NULL,
+                                           jwks_rs384,
+                                           "system/AuditEvent.rs system/Observation.rs",
+                                           true};
+    M.clients[2] = (struct gw_auth_client){
+        "off", "Disabled", GW_AUTH_ROLE_MEMBER_SYSTEM, "h", jwks_es384, "system/*.rs", false};
     M.nclients = 3;
-    M.users[0] = (struct gw_auth_user){1, "dr.wang", "Dr Wang", GW_AUTH_ROLE_CLINICIAN,
-                                       "hospital-a", NULL, true, hashes[0]};
-    M.users[1] = (struct gw_auth_user){2, "li.na", "Li Na", GW_AUTH_ROLE_PATIENT, NULL,
-                                       "person-42", true, hashes[1]};
-    M.users[2] = (struct gw_auth_user){3, "old.user", "Old", GW_AUTH_ROLE_REGULATOR, NULL, NULL,
-                                       true, hashes[2]};
-    M.users[3] = (struct gw_auth_user){4, "gone", "Gone", GW_AUTH_ROLE_CLINICIAN, "hospital-a",
-                                       NULL, false, hashes[0]};
+    M.users[0] = (struct gw_auth_user){
+        1, "dr.wang", "Dr Wang", GW_AUTH_ROLE_CLINICIAN, "hospital-a", NULL, true, hashes[0]};
+    M.users[1] = (struct gw_auth_user){2,    "li.na",     "Li Na", GW_AUTH_ROLE_PATIENT,
+                                       NULL, "person-42", true,    hashes[1]};
+    M.users[2] = (struct gw_auth_user){3,    "old.user", "Old", GW_AUTH_ROLE_REGULATOR,
+                                       NULL, NULL,       true,  hashes[2]};
+    M.users[3] = (struct gw_auth_user){4,    "gone", "Gone",   GW_AUTH_ROLE_CLINICIAN, "hospital-a",
+                                       NULL, false,  hashes[0]};
     M.nusers = 4;
     tk_endpoint_config(&cfg, gw_ks, &backend);
 }
@@ -437,7 +444,8 @@ START_TEST(client_assertion_refusals)
     free(t);
     /* iss != sub */
     t = tk_token("{\"alg\":\"ES384\",\"kid\":\"c1-key\"}",
-                 "{\"iss\":\"hosp-a-his\",\"sub\":\"x\",\"aud\":\"" TOKEN_URL "\",\"exp\":1700000060,"
+                 "{\"iss\":\"hosp-a-his\",\"sub\":\"x\",\"aud\":\"" TOKEN_URL
+                 "\",\"exp\":1700000060,"
                  "\"jti\":\"q\"}",
                  c_es384, "ES384", NULL, 0);
     r = post_cc(a, t, "system%2F*.rs");
@@ -465,9 +473,9 @@ START_TEST(client_credentials_request_errors)
 
     r = post(a, "grant_type=client_credentials&scope=system%2F*.rs");
     expect_error(&r, 401, "invalid_client", "bad-assertion");
-    snprintf(body, sizeof(body),
-             "grant_type=client_credentials&scope=x&client_assertion_type=basic&client_assertion=%s",
-             t);
+    snprintf(
+        body, sizeof(body),
+        "grant_type=client_credentials&scope=x&client_assertion_type=basic&client_assertion=%s", t);
     r = post(a, body);
     expect_error(&r, 401, "invalid_client", "bad-assertion");
     r = post_cc(a, t, "user%2F*.rs");
@@ -542,9 +550,9 @@ END_TEST
 START_TEST(password_grant_patient_scopes)
 {
     struct base_arena *a = base_arena_new(0);
-    struct gw_auth_token_response r = post(
-        a, "grant_type=password&username=li.na&password=patient-password&scope=patient%2F*.*+"
-           "user%2F*.rs+offline_access");
+    struct gw_auth_token_response r =
+        post(a, "grant_type=password&username=li.na&password=patient-password&scope=patient%2F*.*+"
+                "user%2F*.rs+offline_access");
     struct gw_auth_principal *p;
 
     ck_assert_msg(r.status == 200, "%s", r.body);
@@ -607,9 +615,9 @@ START_TEST(lockout_after_repeated_failures)
     {
         const char *b = "grant_type=password&username=dr.wang&password=clinician-password";
 
-        ck_assert_int_eq(gw_auth_token_endpoint_body(&cfg, a, b, strlen(b), "10.0.0.9",
-                                                     NOW + 15 * 60 + 1, &r),
-                         BASE_OK);
+        ck_assert_int_eq(
+            gw_auth_token_endpoint_body(&cfg, a, b, strlen(b), "10.0.0.9", NOW + 15 * 60 + 1, &r),
+            BASE_OK);
     }
     ck_assert_msg(r.status == 200, "%s", r.body);
     base_arena_free(a);
@@ -663,8 +671,10 @@ START_TEST(smart_configuration_document)
     ck_assert_str_eq(json_string_value(json_object_get(doc, "jwks_uri")),
                      "https://gw.test/.well-known/jwks.json");
     text = json_dumps(doc, JSON_COMPACT);
-    ck_assert_ptr_nonnull(strstr(text, "\"grant_types_supported\":[\"client_credentials\",\"password\"]"));
-    ck_assert_ptr_nonnull(strstr(text, "\"token_endpoint_auth_methods_supported\":[\"private_key_jwt\"]"));
+    ck_assert_ptr_nonnull(
+        strstr(text, "\"grant_types_supported\":[\"client_credentials\",\"password\"]"));
+    ck_assert_ptr_nonnull(
+        strstr(text, "\"token_endpoint_auth_methods_supported\":[\"private_key_jwt\"]"));
     ck_assert_ptr_nonnull(strstr(text, "\"RS384\""));
     ck_assert_ptr_nonnull(strstr(text, "\"ES384\""));
     ck_assert_ptr_nonnull(strstr(text, "client-confidential-asymmetric"));

@@ -126,10 +126,10 @@ END_TEST
 
 START_TEST(hand_signed_es384_and_rs256_verify)
 {
-    char *t = tk_token("{\"alg\":\"ES384\",\"kid\":\"k-es384\"}", good_claims(), k_es384,
-                       "ES384", NULL, 0);
-    char *r = tk_token("{\"alg\":\"RS256\",\"kid\":\"k-rs256\"}", good_claims(), k_rs256,
-                       "RS256", NULL, 0);
+    char *t = tk_token("{\"alg\":\"ES384\",\"kid\":\"k-es384\"}", good_claims(), k_es384, "ES384",
+                       NULL, 0);
+    char *r = tk_token("{\"alg\":\"RS256\",\"kid\":\"k-rs256\"}", good_claims(), k_rs256, "RS256",
+                       NULL, 0);
 
     expect_ok(t);
     expect_ok(r);
@@ -145,7 +145,8 @@ START_TEST(sign_verify_round_trip_each_alg)
     static const struct {
         const char *spec;
         const char *alg;
-    } cases[] = {{"P-256", "ES256"}, {"P-384", "ES384"}, {"RSA2048", "RS256"}, {"RSA2048", "RS384"}};
+    } cases[] = {
+        {"P-256", "ES256"}, {"P-384", "ES384"}, {"RSA2048", "RS256"}, {"RSA2048", "RS384"}};
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         EVP_PKEY *k = tk_keygen(cases[i].spec);
@@ -159,9 +160,8 @@ START_TEST(sign_verify_round_trip_each_alg)
         size_t len = 0;
 
         ck_assert_int_eq(gw_auth_keyset_new(&own, &err), BASE_OK);
-        ck_assert_int_eq(gw_auth_keyset_add_pem(own, pem, strlen(pem), "rt", cases[i].alg, true,
-                                                &err),
-                         BASE_OK);
+        ck_assert_int_eq(
+            gw_auth_keyset_add_pem(own, pem, strlen(pem), "rt", cases[i].alg, true, &err), BASE_OK);
         ck_assert_int_eq(gw_auth_jwt_sign(a, own, NULL, "JWT", claims, &tok, &len, &err), BASE_OK);
         ck_assert_uint_eq(strlen(tok), len);
         ck_assert_int_eq(gw_auth_jwt_parse(a, tok, len, &jwt, &err), BASE_OK);
@@ -184,8 +184,10 @@ END_TEST
 
 START_TEST(refuses_alg_none)
 {
-    char *t = tk_token("{\"alg\":\"none\",\"kid\":\"k-es256\"}", good_claims(), NULL, NULL, NULL, 0);
-    char *u = tk_token("{\"alg\":\"NoNe\",\"kid\":\"k-es256\"}", good_claims(), NULL, NULL, NULL, 0);
+    char *t =
+        tk_token("{\"alg\":\"none\",\"kid\":\"k-es256\"}", good_claims(), NULL, NULL, NULL, 0);
+    char *u =
+        tk_token("{\"alg\":\"NoNe\",\"kid\":\"k-es256\"}", good_claims(), NULL, NULL, NULL, 0);
 
     expect_refused(t, NULL, "unsigned tokens (alg none) are not accepted", "token.header.alg");
     expect_refused(u, NULL, "unsigned tokens (alg none) are not accepted", "token.header.alg");
@@ -241,15 +243,14 @@ END_TEST
 
 START_TEST(refuses_unknown_or_missing_kid)
 {
-    char *t = tk_token("{\"alg\":\"ES256\",\"kid\":\"nope\"}", good_claims(), k_es256, "ES256",
-                       NULL, 0);
+    char *t =
+        tk_token("{\"alg\":\"ES256\",\"kid\":\"nope\"}", good_claims(), k_es256, "ES256", NULL, 0);
     char *u = tk_token("{\"alg\":\"ES256\"}", good_claims(), k_es256, "ES256", NULL, 0);
     char *v = tk_token("{\"alg\":\"ES256\",\"kid\":7}", good_claims(), k_es256, "ES256", NULL, 0);
 
     expect_refused(t, NULL, "token key id (kid) is unknown", "token.header.kid");
     expect_refused(u, NULL, "token has no key id (kid)", "token.header.kid");
-    expect_refused(v, NULL, "token header member has the wrong type or length",
-                   "token.header.kid");
+    expect_refused(v, NULL, "token header member has the wrong type or length", "token.header.kid");
     free(t);
     free(u);
     free(v);
@@ -277,8 +278,7 @@ START_TEST(refuses_tampered_payload)
     char buf[2048];
 
     snprintf(evil, sizeof(evil),
-             "{\"iss\":\"" ISS "\",\"sub\":\"admin\",\"aud\":\"" AUD "\",\"exp\":%lld}",
-             NOW + 300);
+             "{\"iss\":\"" ISS "\",\"sub\":\"admin\",\"aud\":\"" AUD "\",\"exp\":%lld}", NOW + 300);
     p = tk_b64url(evil, strlen(evil));
     snprintf(buf, sizeof(buf), "%.*s.%s%s", (int)(dot1 - t), t, p, dot2);
     expect_refused(buf, NULL, "token signature is invalid", "token.signature");
@@ -301,7 +301,8 @@ END_TEST
 
 START_TEST(refuses_der_and_zero_ec_signatures)
 {
-    char *t = tk_token("{\"alg\":\"ES256\",\"kid\":\"k-es256\"}", good_claims(), NULL, NULL, NULL, 0);
+    char *t =
+        tk_token("{\"alg\":\"ES256\",\"kid\":\"k-es256\"}", good_claims(), NULL, NULL, NULL, 0);
     unsigned char zeros[64] = {0};
     char *z = tk_b64url(zeros, sizeof(zeros));
     char buf[2048];
@@ -387,8 +388,7 @@ START_TEST(refuses_wrong_audience_and_issuer)
     expect_refused(t, NULL, "token audience does not match", "token.aud");
     free(t);
     snprintf(c, sizeof(c),
-             "{\"iss\":\"https://evil\",\"sub\":\"s\",\"aud\":\"" AUD "\",\"exp\":%lld}",
-             NOW + 60);
+             "{\"iss\":\"https://evil\",\"sub\":\"s\",\"aud\":\"" AUD "\",\"exp\":%lld}", NOW + 60);
     t = tk_token("{\"alg\":\"ES256\",\"kid\":\"k-es256\"}", c, k_es256, "ES256", NULL, 0);
     expect_refused(t, NULL, "token issuer does not match", "token.iss");
     free(t);
@@ -399,8 +399,7 @@ START_TEST(refuses_wrong_audience_and_issuer)
     t = tk_token("{\"alg\":\"ES256\",\"kid\":\"k-es256\"}", c, k_es256, "ES256", NULL, 0);
     expect_ok(t);
     free(t);
-    snprintf(c, sizeof(c), "{\"iss\":\"" ISS "\",\"sub\":\"s\",\"aud\":[],\"exp\":%lld}",
-             NOW + 60);
+    snprintf(c, sizeof(c), "{\"iss\":\"" ISS "\",\"sub\":\"s\",\"aud\":[],\"exp\":%lld}", NOW + 60);
     t = tk_token("{\"alg\":\"ES256\",\"kid\":\"k-es256\"}", c, k_es256, "ES256", NULL, 0);
     expect_refused(t, NULL, "token claim aud has the wrong type", "token.aud");
     free(t);
@@ -413,8 +412,8 @@ START_TEST(refuses_missing_and_mistyped_claims)
     char *t;
 
     t = tk_token("{\"alg\":\"ES256\",\"kid\":\"k-es256\"}",
-                 "{\"iss\":\"" ISS "\",\"sub\":\"s\",\"aud\":\"" AUD "\"}", k_es256, "ES256",
-                 NULL, 0);
+                 "{\"iss\":\"" ISS "\",\"sub\":\"s\",\"aud\":\"" AUD "\"}", k_es256, "ES256", NULL,
+                 0);
     expect_refused(t, NULL, "token is missing required claim exp", "token.exp");
     free(t);
     t = tk_token("{\"alg\":\"ES256\",\"kid\":\"k-es256\"}",
@@ -432,8 +431,8 @@ START_TEST(refuses_missing_and_mistyped_claims)
     expect_refused(t, NULL, "token claim exp is not a NumericDate", "token.exp");
     free(t);
     /* A fractional NumericDate is legal (RFC 7519 §2). */
-    snprintf(c, sizeof(c),
-             "{\"iss\":\"" ISS "\",\"sub\":\"s\",\"aud\":\"" AUD "\",\"exp\":%lld.5}", NOW + 9);
+    snprintf(c, sizeof(c), "{\"iss\":\"" ISS "\",\"sub\":\"s\",\"aud\":\"" AUD "\",\"exp\":%lld.5}",
+             NOW + 9);
     t = tk_token("{\"alg\":\"ES256\",\"kid\":\"k-es256\"}", c, k_es256, "ES256", NULL, 0);
     expect_ok(t);
     free(t);
@@ -526,7 +525,8 @@ START_TEST(refuses_bad_header_json)
     expect_refused(t, NULL, "token header extensions (crit) are not supported",
                    "token.header.crit");
     free(t);
-    t = tk_token("{\"alg\":\"ES256\",\"kid\":\"k-es256\"}", "\"claims\"", k_es256, "ES256", NULL, 0);
+    t = tk_token("{\"alg\":\"ES256\",\"kid\":\"k-es256\"}", "\"claims\"", k_es256, "ES256", NULL,
+                 0);
     expect_refused(t, NULL, "token segment is not a JSON object", "token.payload");
     free(t);
     t = tk_token("{\"alg\":\"ES256\",\"kid\":\"k-es256\"}", "{\"a\":[[[[[1]]]]]}", k_es256, "ES256",

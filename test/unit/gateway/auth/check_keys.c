@@ -15,7 +15,7 @@
 
 /* RFC 7638 §3.1 example key and its thumbprint. */
 #define RFC7638_N                                                                                  \
-    "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_"     \
+    "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_"      \
     "BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-"              \
     "65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-"   \
     "bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
@@ -95,9 +95,8 @@ START_TEST(pem_refusals)
                      BASE_E_INVALID);
     base_err_clear(&err);
     /* An encrypted key is refused, never prompted for. */
-    ck_assert_int_eq(PEM_write_bio_PrivateKey(b, k256, EVP_aes_128_cbc(), NULL, 0, NULL,
-                                              (void *)"pw"),
-                     1);
+    ck_assert_int_eq(
+        PEM_write_bio_PrivateKey(b, k256, EVP_aes_128_cbc(), NULL, 0, NULL, (void *)"pw"), 1);
     n = BIO_get_mem_data(b, &data);
     enc = strndup(data, (size_t)n);
     ck_assert_int_eq(gw_auth_keyset_add_pem(ks, enc, strlen(enc), "enc", NULL, false, &err),
@@ -234,12 +233,11 @@ verify_by_hand(const char *tok, EVP_PKEY *k, const char *alg)
         sig_len = (size_t)der_len;
         OPENSSL_free(der);
     }
-    ck_assert_int_eq(EVP_DigestVerifyInit(c, NULL, strstr(alg, "384") ? EVP_sha384() : EVP_sha256(),
-                                          NULL, k),
-                     1);
-    ck_assert_int_eq(EVP_DigestVerify(c, sig, sig_len, (const unsigned char *)tok,
-                                      (size_t)(dot - tok)),
-                     1);
+    ck_assert_int_eq(
+        EVP_DigestVerifyInit(c, NULL, strstr(alg, "384") ? EVP_sha384() : EVP_sha256(), NULL, k),
+        1);
+    ck_assert_int_eq(
+        EVP_DigestVerify(c, sig, sig_len, (const unsigned char *)tok, (size_t)(dot - tok)), 1);
     EVP_MD_CTX_free(c);
     free(sig);
 }
@@ -364,22 +362,25 @@ START_TEST(jwks_import_refusals)
     import_fails("{\"keys\":[]}", BASE_E_INVALID, "key set has no usable signature key");
     import_fails("{\"keys\":[{\"kty\":\"oct\",\"k\":\"AAAA\"}]}", BASE_E_INVALID,
                  "key set must not contain private key material");
-    snprintf(buf, sizeof(buf),
-             "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"d\":\"AA\"}]}",
-             x, y);
+    snprintf(
+        buf, sizeof(buf),
+        "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"d\":\"AA\"}]}", x,
+        y);
     import_fails(buf, BASE_E_INVALID, "key set must not contain private key material");
     /* skipped: encryption key, unknown kty, unsupported alg, other curve */
-    snprintf(buf, sizeof(buf),
-             "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"use\":\"enc\"},"
-             "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"AA\"},"
-             "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"alg\":\"ES512\"},"
-             "{\"kty\":\"EC\",\"crv\":\"P-521\",\"x\":\"%s\",\"y\":\"%s\"}]}",
-             x, y, x, y, x, y);
+    snprintf(
+        buf, sizeof(buf),
+        "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"use\":\"enc\"},"
+        "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"AA\"},"
+        "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"alg\":\"ES512\"},"
+        "{\"kty\":\"EC\",\"crv\":\"P-521\",\"x\":\"%s\",\"y\":\"%s\"}]}",
+        x, y, x, y, x, y);
     import_fails(buf, BASE_E_INVALID, "key set has no usable signature key");
     /* the RFC 7517 Appendix A.1 point is valid; flipping y takes it off the curve */
-    snprintf(buf, sizeof(buf),
-             "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"kid\":\"1\"}]}",
-             x, "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a1");
+    snprintf(
+        buf, sizeof(buf),
+        "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"kid\":\"1\"}]}",
+        x, "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a1");
     import_fails(buf, BASE_E_INVALID, NULL);
     snprintf(buf, sizeof(buf),
              "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%sAA\",\"y\":\"%s\"}]}", x, y);
@@ -389,10 +390,11 @@ START_TEST(jwks_import_refusals)
              "\"alg\":\"RS256\"}]}",
              x, y);
     import_fails(buf, BASE_E_INVALID, NULL);
-    snprintf(buf, sizeof(buf),
-             "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"kid\":\"a\"},"
-             "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"kid\":\"a\"}]}",
-             x, y, x, y);
+    snprintf(
+        buf, sizeof(buf),
+        "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"kid\":\"a\"},"
+        "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"kid\":\"a\"}]}",
+        x, y, x, y);
     import_fails(buf, BASE_E_CONFLICT, "duplicate key id");
     snprintf(buf, sizeof(buf),
              "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}]}", x, y);

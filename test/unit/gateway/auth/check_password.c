@@ -138,21 +138,21 @@ START_TEST(refuses_unreadable_stored_hashes)
     static const char *const bad[] = {
         "",
         "plaintext",
-        "$scrypt$ln=10,r=8,p=1$c2FsdHNhbHQ$",                           /* no hash */
-        "$scrypt$ln=10,r=8,p=1$$aGFzaGhhc2hoYXNoaGFzaA",                 /* no salt */
-        "$scrypt$ln=30,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",      /* 2^30: too much memory */
-        "$scrypt$ln=20,r=32,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",     /* 128*r*N > 256 MiB */
+        "$scrypt$ln=10,r=8,p=1$c2FsdHNhbHQ$",                        /* no hash */
+        "$scrypt$ln=10,r=8,p=1$$aGFzaGhhc2hoYXNoaGFzaA",             /* no salt */
+        "$scrypt$ln=30,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",  /* 2^30: too much memory */
+        "$scrypt$ln=20,r=32,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", /* 128*r*N > 256 MiB */
         "$scrypt$ln=10,r=0,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
         "$scrypt$ln=10,r=8,p=99$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
-        "$scrypt$ln=010,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",     /* leading zero */
-        "$scrypt$r=8,ln=10,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",      /* order */
-        "$scrypt$ln=10,r=8,p=1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA",     /* padding */
-        "$scrypt$ln=10,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA$x",    /* trailing */
-        "$pbkdf2-sha256$i=99$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",        /* too few */
+        "$scrypt$ln=010,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",  /* leading zero */
+        "$scrypt$r=8,ln=10,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",   /* order */
+        "$scrypt$ln=10,r=8,p=1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA",  /* padding */
+        "$scrypt$ln=10,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA$x", /* trailing */
+        "$pbkdf2-sha256$i=99$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",     /* too few */
         "$pbkdf2-sha256$i=99999999999$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
-        "$pbkdf2-sha512$i=1000$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",      /* unknown alg */
-        "$scrypt$ln=10,r=8,p=1$c2FsdA$aGFzaGhhc2hoYXNoaGFzaA",           /* salt < 8 bytes */
-        "$scrypt$ln=10,r=8,p=1$c2FsdHNhbHQ$aGFzaA",                      /* hash < 16 bytes */
+        "$pbkdf2-sha512$i=1000$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", /* unknown alg */
+        "$scrypt$ln=10,r=8,p=1$c2FsdA$aGFzaGhhc2hoYXNoaGFzaA",      /* salt < 8 bytes */
+        "$scrypt$ln=10,r=8,p=1$c2FsdHNhbHQ$aGFzaA",                 /* hash < 16 bytes */
     };
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

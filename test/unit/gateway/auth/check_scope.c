@@ -158,9 +158,9 @@ START_TEST(intersection)
     ck_assert_str_eq(narrow(a, "user/Observation.read", "user/Condition.rs"), "");
     ck_assert_str_eq(narrow(a, "openid user/Patient.r", "openid fhirUser user/*.r"),
                      "openid user/Patient.r");
-    ck_assert_str_eq(narrow(a, "system/Observation.rs system/Condition.rs",
-                            "system/*.r system/Condition.s"),
-                     "system/Observation.r system/Condition.rs");
+    ck_assert_str_eq(
+        narrow(a, "system/Observation.rs system/Condition.rs", "system/*.r system/Condition.s"),
+        "system/Observation.r system/Condition.rs");
     base_arena_free(a);
 }
 END_TEST
@@ -209,9 +209,9 @@ START_TEST(restrict_to_role_narrows)
     struct gw_auth_scopes out;
     struct base_buf b;
 
-    ck_assert_int_eq(gw_auth_scopes_parse(a, base_str_from_cstr("patient/*.* user/*.* openid"), &s,
-                                          NULL),
-                     BASE_OK);
+    ck_assert_int_eq(
+        gw_auth_scopes_parse(a, base_str_from_cstr("patient/*.* user/*.* openid"), &s, NULL),
+        BASE_OK);
     ck_assert_int_eq(gw_auth_scopes_restrict_to_role(a, &s, GW_AUTH_ROLE_PATIENT, &out, NULL),
                      BASE_OK);
     base_buf_init(&b, 0);

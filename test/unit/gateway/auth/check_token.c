@@ -52,9 +52,8 @@ clinician(struct base_arena *a)
     p.organization = "hospital-a";
     p.display_name = "王医生";
     p.purpose = GW_AUTH_POU_TREAT;
-    ck_assert_int_eq(gw_auth_scopes_parse(a, base_str_from_cstr("openid user/*.rs"), &p.scopes,
-                                          NULL),
-                     BASE_OK);
+    ck_assert_int_eq(
+        gw_auth_scopes_parse(a, base_str_from_cstr("openid user/*.rs"), &p.scopes, NULL), BASE_OK);
     return p;
 }
 
@@ -168,8 +167,9 @@ verify_forged(const char *typ, const char *text, struct base_err *err)
 START_TEST(verify_refuses_well_signed_but_wrong_tokens)
 {
     struct base_err err = {0};
-    const char *ok = "{" BASE_CLAIMS ",\"sub\":\"p1\",\"role\":\"patient\",\"patient\":\"person-1\","
-                     "\"purpose_of_use\":\"PATRQT\",\"scope\":\"patient/*.rs\"}";
+    const char *ok =
+        "{" BASE_CLAIMS ",\"sub\":\"p1\",\"role\":\"patient\",\"patient\":\"person-1\","
+        "\"purpose_of_use\":\"PATRQT\",\"scope\":\"patient/*.rs\"}";
 
     ck_assert_int_eq(verify_forged("at+jwt", ok, &err), BASE_OK);
     /* typ other than at+jwt: e.g. a client assertion or id token */
@@ -179,11 +179,12 @@ START_TEST(verify_refuses_well_signed_but_wrong_tokens)
     ck_assert_int_eq(verify_forged(NULL, ok, &err), BASE_E_AUTH);
     base_err_clear(&err);
     /* a patient with a user/ scope */
-    ck_assert_int_eq(verify_forged("at+jwt",
-                                   "{" BASE_CLAIMS ",\"sub\":\"p1\",\"role\":\"patient\",\"patient\":"
-                                   "\"person-1\",\"purpose_of_use\":\"PATRQT\",\"scope\":\"user/*.rs\"}",
-                                   &err),
-                     BASE_E_AUTH);
+    ck_assert_int_eq(
+        verify_forged("at+jwt",
+                      "{" BASE_CLAIMS ",\"sub\":\"p1\",\"role\":\"patient\",\"patient\":"
+                      "\"person-1\",\"purpose_of_use\":\"PATRQT\",\"scope\":\"user/*.rs\"}",
+                      &err),
+        BASE_E_AUTH);
     ck_assert_str_eq(err.issue_code, "login"); /* a bad token: 401, not 403 */
     base_err_clear(&err);
     ck_assert_int_eq(verify_forged("at+jwt",
@@ -231,18 +232,18 @@ START_TEST(rotation_old_key_still_verifies)
 
     /* before: the old RSA key signs */
     ck_assert_int_eq(gw_auth_keyset_new(&old_ks, NULL), BASE_OK);
-    ck_assert_int_eq(gw_auth_keyset_add_pem(old_ks, old_pem, strlen(old_pem), "2026-10", NULL,
-                                            true, NULL),
-                     BASE_OK);
+    ck_assert_int_eq(
+        gw_auth_keyset_add_pem(old_ks, old_pem, strlen(old_pem), "2026-10", NULL, true, NULL),
+        BASE_OK);
     ck_assert_int_eq(gw_auth_token_issue(a, old_ks, &cfg, &in, NOW, &tok, NULL, NULL), BASE_OK);
     /* after: the new key signs, the old one only verifies */
     ck_assert_int_eq(gw_auth_keyset_new(&new_ks, NULL), BASE_OK);
-    ck_assert_int_eq(gw_auth_keyset_add_pem(new_ks, cur_pem, strlen(cur_pem), "2026-11", NULL,
-                                            true, NULL),
-                     BASE_OK);
-    ck_assert_int_eq(gw_auth_keyset_add_pem(new_ks, old_pem, strlen(old_pem), "2026-10", NULL,
-                                            false, NULL),
-                     BASE_OK);
+    ck_assert_int_eq(
+        gw_auth_keyset_add_pem(new_ks, cur_pem, strlen(cur_pem), "2026-11", NULL, true, NULL),
+        BASE_OK);
+    ck_assert_int_eq(
+        gw_auth_keyset_add_pem(new_ks, old_pem, strlen(old_pem), "2026-10", NULL, false, NULL),
+        BASE_OK);
     ck_assert_int_eq(gw_auth_token_verify(a, new_ks, &cfg, tok, strlen(tok), NOW, &out, &err),
                      BASE_OK);
     /* once the old key is retired, its tokens fail on kid */

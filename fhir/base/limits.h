@@ -24,4 +24,12 @@
 #define BASE_LIMIT_HTTP_MAX_PARAMS     64u
 #define BASE_LIMIT_HTTP_MAX_PARAM_LEN  2048u
 
+/* --- configuration files (fhir/base/conf) --------------------------------- */
+#define BASE_LIMIT_CONF_MAX_FILE       (1u << 20) /* bytes of one config file */
+#define BASE_LIMIT_CONF_MAX_LINE       4096u      /* bytes of one line */
+#define BASE_LIMIT_CONF_MAX_SECTIONS   4096u      /* sections in one file */
+#define BASE_LIMIT_CONF_MAX_ENTRIES    20000u     /* key = value lines in one file */
+#define BASE_LIMIT_CONF_MAX_LIST_ITEMS 1024u      /* items of one list value */
+#define BASE_LIMIT_CONF_MAX_SECRET     16384u     /* bytes of one secret (keys, passwords) */
+
 #endif /* FHIR_BASE_LIMITS_H */

@@ -17,12 +17,21 @@
 #define BASE_LIMIT_FHIR_MAX_MEMBERS    10000u      /* members of one object */
 #define BASE_LIMIT_FHIR_MAX_ISSUES     1000u       /* validation issues reported */
 
-/* --- HTTP ----------------------------------------------------------------- */
-#define BASE_LIMIT_HTTP_MAX_BODY       (16u << 20)
-#define BASE_LIMIT_HTTP_MAX_URL        8192u
-#define BASE_LIMIT_HTTP_MAX_HEADER     16384u
-#define BASE_LIMIT_HTTP_MAX_PARAMS     64u
-#define BASE_LIMIT_HTTP_MAX_PARAM_LEN  2048u
+/* --- HTTP (gateway/http; config keys in docs/design/http.md) ------------- */
+#define BASE_LIMIT_HTTP_MAX_BODY       (16u << 20) /* request body -> 413 */
+#define BASE_LIMIT_HTTP_MAX_URL        8192u       /* request target -> 414 */
+#define BASE_LIMIT_HTTP_MAX_HEADER     16384u      /* all header lines -> 431 */
+#define BASE_LIMIT_HTTP_MAX_PARAMS     64u         /* query parameters -> 414 */
+#define BASE_LIMIT_HTTP_MAX_PARAM_LEN  2048u       /* one raw name=value -> 414 */
+#define BASE_LIMIT_HTTP_MAX_SEGMENTS   32u         /* path segments -> 414 */
+#define BASE_LIMIT_HTTP_MAX_CONNECTIONS 4096u      /* open connections in all */
+#define BASE_LIMIT_HTTP_MAX_PER_IP     256u        /* per client address (0 = none) */
+#define BASE_LIMIT_HTTP_CONN_MEMORY    (32u << 10) /* MHD pool per connection */
+#define BASE_LIMIT_HTTP_IDLE_MS        30000u      /* no traffic on a connection */
+#define BASE_LIMIT_HTTP_HEADER_MS      10000u      /* accept to complete headers */
+#define BASE_LIMIT_HTTP_BODY_MS        60000u      /* headers to complete body */
+#define BASE_LIMIT_HTTP_REQUEST_MEMORY (64u << 20) /* arena budget of one request */
+#define BASE_LIMIT_HTTP_MAX_RESPONSE   (256u << 20) /* one serialized answer */
 
 /* --- configuration files (fhir/base/conf) --------------------------------- */
 #define BASE_LIMIT_CONF_MAX_FILE       (1u << 20) /* bytes of one config file */

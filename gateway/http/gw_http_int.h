@@ -175,6 +175,7 @@ struct gw_http_server {
     _Atomic size_t n_suspended; /* suspended and not yet answered */
     _Atomic size_t n_conns;
     _Atomic bool draining;
+    _Atomic bool running;       /* the daemon has started (log level of MHD's messages) */
 };
 
 /* Monotonic clock. */

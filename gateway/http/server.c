@@ -202,18 +202,23 @@ sweeper_main(void *arg)
 
 /* --------------------------------------------------------------- start -- */
 
+/* MHD's messages: warnings while starting (bad TLS material, address in
+ * use), debug afterwards (clients hanging up, timeouts: routine noise). */
 static void __attribute__((format(printf, 2, 0)))
 mhd_log(void *cls, const char *fm, va_list ap)
 {
+    struct gw_http_server *s = cls;
     char msg[512];
     size_t n;
 
-    (void)cls;
     vsnprintf(msg, sizeof(msg), fm, ap);
     n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    BASE_LOG(BASE_LOG_WARN, "http_mhd", "%s", msg);
+    if (atomic_load(&s->running))
+        BASE_LOG(BASE_LOG_DEBUG, "http_mhd", "%s", msg);
+    else
+        BASE_LOG(BASE_LOG_WARN, "http_mhd", "%s", msg);
 }
 
 /* MHD would decode the path and arguments in place; we parse the raw
@@ -363,6 +368,7 @@ start_daemon(struct gw_http_server *s, struct base_err *err)
                             "could not listen on %s port %u (in use, bad address, or bad TLS "
                             "material or priorities)",
                             c->bind != NULL ? c->bind : "127.0.0.1", c->port);
+    atomic_store(&s->running, true);
     di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di != NULL ? di->port : c->port;
     BASE_LOG(BASE_LOG_INFO, "http_listen", "name=%s address=%s port=%u tls=%d client_auth=%d "

@@ -199,7 +199,7 @@ parse_http_date(const char *s, time_t *out)
     int n = 0;
 
     memset(&tm, 0, sizeof(tm));
-    if (sscanf(s, "%3s %2d %3s %4d %2d:%2d:%2d GMT%n", wd, &tm.tm_mday, mon, &tm.tm_year,
+    if (sscanf(s, "%3s, %2d %3s %4d %2d:%2d:%2d GMT%n", wd, &tm.tm_mday, mon, &tm.tm_year,
                &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 7 ||
         s[n] != '\0')
         return false;

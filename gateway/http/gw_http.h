@@ -46,11 +46,12 @@ struct gw_http_async;
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"           \
     "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
 
-/* Content-Security-Policy sent on every response: no inline script, no
- * framing, nothing from other origins. */
+/* Content-Security-Policy sent on every response: no inline script (script
+ * falls back to default-src 'self'), no plugins, no framing, nothing from
+ * other origins.  Kept short: response headers share MHD's small
+ * per-connection memory with the request (see docs/design/http.md). */
 #define GW_HTTP_DEFAULT_CSP                                                                        \
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "            \
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "                   \
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "              \
     "form-action 'self'; frame-ancestors 'none'"
 
 /* ------------------------------------------------------------ config -- */

@@ -240,6 +240,10 @@ check_limits(const struct gw_http_limits *l, struct base_err *err)
         l->arena_budget < 65536)
         return base_err_set(err, BASE_E_INVALID, "invalid", "limits",
                             "HTTP limits out of range (see docs/design/http.md)");
+    /* the request head and our error answer share MHD's pool */
+    if (l->conn_memory < (l->max_url > l->max_header ? l->max_url : l->max_header) + 1024)
+        return base_err_set(err, BASE_E_INVALID, "invalid", "connection_memory",
+                            "connection_memory must exceed max_url and max_header by 1 KiB");
     return BASE_OK;
 }
 

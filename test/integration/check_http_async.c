@@ -297,7 +297,7 @@ END_TEST
 /* ------------------------------------------------------ graceful stop -- */
 
 struct one {
-    char url[16384];
+    char url[32768];
     long status;
 };
 
@@ -329,7 +329,7 @@ START_TEST(graceful_stop_finishes_in_flight_requests)
     pthread_t t[10];
     pthread_t rel;
     struct tu_http_resp r;
-    static char url[16384];
+    static char url[32768];
     size_t cancelled;
 
     fx_init_plain(&F, routes, BASE_ARRAY_LEN(routes));

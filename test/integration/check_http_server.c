@@ -157,18 +157,30 @@ START_TEST(head_has_no_body)
 }
 END_TEST
 
+static void
+long_path(char *path, size_t n)
+{
+    memset(path, 'a', n);
+    memcpy(path, "/echo/", 6);
+    path[n] = '\0';
+}
+
 START_TEST(long_url_is_414_outcome)
 {
-    static char path[9100];
+    static char path[20000];
     struct tu_http_resp r;
 
     start_default();
-    memset(path, 'a', sizeof(path) - 1);
-    memcpy(path, "/echo/", 6);
-    path[sizeof(path) - 1] = '\0';
+    /* over max_url (4096): our 414 with an OperationOutcome */
+    long_path(path, 5000);
     tu_http_request(fx_url(&F, path), NULL, &r);
     ck_assert_int_eq(r.status, 414);
     fx_assert_outcome(&r, "too-long");
+    tu_http_resp_free(&r);
+    /* beyond the connection's memory: MHD's own 414 */
+    long_path(path, 12000);
+    tu_http_request(fx_url(&F, path), NULL, &r);
+    ck_assert_int_eq(r.status, 414);
     tu_http_resp_free(&r);
     /* too many query parameters is the same answer */
     {
@@ -182,6 +194,42 @@ START_TEST(long_url_is_414_outcome)
         tu_http_resp_free(&r);
     }
     fx_stop(&F);
+}
+END_TEST
+
+START_TEST(many_query_parameters_do_not_exhaust_connection_memory)
+{
+    static char q[8000];
+    struct tu_http_resp r;
+    size_t k;
+
+    /* MHD would keep an entry per parameter in the 7.5 KiB connection pool
+     * and drop the connection; the URI log callback hides the query from it */
+    fx_init_plain(&F, routes, BASE_ARRAY_LEN(routes));
+    F.cfg.limits.max_params = 2000;
+    F.cfg.limits.max_url = 6600;
+    fx_start(&F);
+    k = (size_t)snprintf(q, sizeof(q), "/echo/x?q=v");
+    for (int i = 0; i < 1500; i++)
+        k += (size_t)snprintf(q + k, sizeof(q) - k, "&a=1");
+    tu_http_request(fx_url(&F, q), NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "id=x q=v body=0 segs=2");
+    tu_http_resp_free(&r);
+    fx_stop(&F);
+}
+END_TEST
+
+START_TEST(limits_must_fit_the_connection_memory)
+{
+    struct gw_http_server *s = NULL;
+    struct base_err err = {0};
+
+    fx_init_plain(&F, routes, BASE_ARRAY_LEN(routes));
+    F.cfg.limits.max_url = 7000;
+    ck_assert_int_eq(gw_http_server_start(&F.cfg, &s, &err), BASE_E_INVALID);
+    ck_assert_str_eq(err.where, "connection_memory");
+    ck_assert_ptr_null(s);
 }
 END_TEST
 
@@ -557,6 +605,8 @@ Suite *http_server_suite(void)
     tcase_add_test(tc, bad_targets_are_400_outcomes);
     tcase_add_test(tc, head_has_no_body);
     tcase_add_test(tc, long_url_is_414_outcome);
+    tcase_add_test(tc, many_query_parameters_do_not_exhaust_connection_memory);
+    tcase_add_test(tc, limits_must_fit_the_connection_memory);
     tcase_add_test(tc, big_headers_are_431);
     tcase_add_test(tc, body_over_limit_by_length_is_413);
     tcase_add_test(tc, chunked_body_over_limit_is_413);

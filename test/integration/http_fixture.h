@@ -55,7 +55,7 @@ fx_stop(struct fx *f)
 static inline const char *
 fx_url(const struct fx *f, const char *path)
 {
-    static _Thread_local char buf[16384];
+    static _Thread_local char buf[32768];
 
     snprintf(buf, sizeof(buf), "%s%s", f->base, path);
     return buf;

@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fhir/base/arena.h"
@@ -434,6 +436,14 @@ put_number(struct base_buf *out, double v)
         return base_buf_append_cstr(out, "NaN");
     if (v == (double)(int64_t)v && fabs(v) < 9e15)
         return base_buf_appendf(out, "%lld", (long long)v);
+    /* the shortest of %.15g / %.17g that reads back as the same double */
+    {
+        char b[40];
+
+        snprintf(b, sizeof(b), "%.15g", v);
+        if (strtod(b, NULL) == v)
+            return base_buf_append_cstr(out, b);
+    }
     return base_buf_appendf(out, "%.17g", v);
 }
 

@@ -76,25 +76,23 @@ check_bytes(const char *t, size_t len, struct base_err *err)
     return BASE_OK;
 }
 
-/* absolute-form: skip "scheme://authority"; what follows is the path. */
+/* absolute-form: skip "scheme://authority"; what follows is the path and
+ * query, or only a query ("http://h?x"), or nothing ("http://h"). */
 static struct base_str
-strip_absolute_form(struct base_str t)
+strip_absolute_form(struct base_str t, bool *absolute)
 {
     long colon = base_str_find_chr(t, ':', 0);
-    long slash;
+    size_t i;
 
+    *absolute = false;
     if (t.len == 0 || t.ptr[0] == '/' || colon <= 0)
         return t;
     if ((size_t)colon + 3 > t.len || t.ptr[colon + 1] != '/' || t.ptr[colon + 2] != '/')
         return t;
-    slash = base_str_find_chr(t, '/', (size_t)colon + 3);
-    if (slash < 0) {
-        long q = base_str_find_chr(t, '?', (size_t)colon + 3);
-
-        /* "http://h" or "http://h?x": the path is "/" */
-        return q < 0 ? BASE_STR_LIT("/") : base_str_sub(t, (size_t)q, t.len);
+    *absolute = true;
+    for (i = (size_t)colon + 3; i < t.len && t.ptr[i] != '/' && t.ptr[i] != '?'; i++) {
     }
-    return base_str_sub(t, (size_t)slash, t.len);
+    return base_str_sub(t, i, t.len - i);
 }
 
 static int
@@ -185,17 +183,23 @@ gw_http_target_parse(struct base_arena *a, const char *target, size_t len,
     struct base_str t = base_str_make(target, len);
     struct base_str path;
     struct base_str query;
+    bool absolute;
 
     memset(out, 0, sizeof(*out));
     if (len > lim->max_url)
         return base_err_set(err, BASE_E_LIMIT, "too-long", "url",
                             "request target longer than %zu bytes", lim->max_url);
     TRY(check_bytes(target, len, err));
-    t = strip_absolute_form(t);
-    if (t.len == 0 || t.ptr[0] != '/')
+    t = strip_absolute_form(t, &absolute);
+    if (absolute && (t.len == 0 || t.ptr[0] == '?')) {
+        path = BASE_STR_LIT("/");
+        query = t.len > 0 ? base_str_sub(t, 1, t.len - 1) : BASE_STR_NULL;
+    } else if (t.len == 0 || t.ptr[0] != '/') {
         return base_err_set(err, BASE_E_PARSE, "structure", "url",
                             "request target must start with '/'");
-    (void)base_str_cut(t, '?', &path, &query);
+    } else {
+        (void)base_str_cut(t, '?', &path, &query);
+    }
     out->path = path;
     out->query = query;
     TRY(split_path(a, path, lim, out, err));

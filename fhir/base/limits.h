@@ -28,10 +28,11 @@
 #define BASE_LIMIT_HTTP_MAX_PER_IP     256u        /* per client address (0 = none) */
 /* MHD's fixed pool per connection holds the request line, the headers and
  * the answer's headers; all of it is touched, so it is resident for the
- * connection's life.  7.5 KiB gives 17.4 KiB per idle HTTPS connection
- * (measured, docs/design/http.md); it must exceed max(max_url, max_header)
- * by 1 KiB so that the 414/431 answers themselves fit. */
-#define BASE_LIMIT_HTTP_CONN_MEMORY    7680u
+ * connection's life.  7 KiB gives 17.3 KiB (17 750 bytes) per idle HTTPS
+ * connection (measured, docs/design/http.md; nginx: 14.2 KiB); it must
+ * exceed max(max_url, max_header) by 1 KiB so that the 414/431 answers
+ * themselves fit. */
+#define BASE_LIMIT_HTTP_CONN_MEMORY    7168u
 #define BASE_LIMIT_HTTP_IDLE_MS        30000u      /* no traffic on a connection */
 #define BASE_LIMIT_HTTP_HEADER_MS      10000u      /* accept to complete headers */
 #define BASE_LIMIT_HTTP_BODY_MS        60000u      /* headers to complete body */

@@ -16,6 +16,7 @@ const struct base_conf_key gw_http_conf_keys[] = {
     {"client_auth", BASE_CONF_STRING, 0},
     {"tls_priorities", BASE_CONF_STRING, 0},
     {"threads", BASE_CONF_INT, 0},
+    {"event_loop", BASE_CONF_STRING, 0},
     {"max_body", BASE_CONF_SIZE, 0},
     {"max_url", BASE_CONF_SIZE, 0},
     {"max_header", BASE_CONF_SIZE, 0},
@@ -94,6 +95,23 @@ read_tls(const struct base_conf_section *s, struct gw_http_config *c, struct bas
 }
 
 static int
+read_loop(const struct base_conf_section *s, struct gw_http_config *c, struct base_err *err)
+{
+    const char *v = NULL;
+
+    TRY(base_conf_str(s, "event_loop", NULL, &v, err));
+    if (v == NULL)
+        return BASE_OK;
+    if (strcmp(v, "poll") == 0)
+        c->event_loop = GW_HTTP_LOOP_POLL;
+    else if (strcmp(v, "epoll") == 0)
+        c->event_loop = GW_HTTP_LOOP_EPOLL;
+    else
+        return base_conf_fail(s, "event_loop", err, BASE_E_INVALID, "expected poll or epoll");
+    return BASE_OK;
+}
+
+static int
 read_size(const struct base_conf_section *s, const char *key, uint64_t min, uint64_t max,
           size_t *v, struct base_err *err)
 {
@@ -164,6 +182,7 @@ gw_http_config_from_conf(struct gw_http_config *c, const struct base_conf_sectio
     TRY(read_tls(s, c, a, err));
     TRY(base_conf_int(s, "threads", 0, 256, (int64_t)c->threads, &threads, err));
     c->threads = (unsigned)threads;
+    TRY(read_loop(s, c, err));
     TRY(read_limits(s, &c->limits, err));
     TRY(base_conf_duration_ms(s, "hsts_max_age", 0, 2ull * 365 * 86400000,
                               (uint64_t)c->hsts_max_age_s * 1000u, &hsts, err));

@@ -70,7 +70,7 @@ make_id(struct gw_http_req *r)
  * We parse the raw target ourselves (gw_http_target_parse).  MHD would also
  * split the query into GET arguments, each costing a ~60-byte entry in the
  * connection's fixed memory pool: 100 short parameters would exhaust a
- * 7.5 KiB pool and the connection would be dropped before our own limits
+ * 7 KiB pool and the connection would be dropped before our own limits
  * could answer.  MHD 0.9.71+ finds the '?' before calling this callback and
  * parses what follows it afterwards (connection.c, parse_initial_message_line:
  * "log callback before we modify URI *or* args"), so ending the string right

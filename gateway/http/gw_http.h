@@ -75,6 +75,17 @@ struct gw_http_limits {
 /* Defaults from fhir/base/limits.h. */
 struct gw_http_limits gw_http_limits_default(void);
 
+/* How MHD's pool threads wait for sockets.  poll is the default: with
+ * libmicrohttpd 0.9.75 + GnuTLS, epoll spins on a connection whose TLS
+ * handshake record arrived only in part (measured: 20 such connections
+ * cost 40% of a core until cut), so one client could burn the CPU; poll
+ * waits properly.  epoll scales better past a few thousand connections
+ * per thread; choose it only behind a proxy that completes handshakes. */
+enum gw_http_event_loop {
+    GW_HTTP_LOOP_POLL,
+    GW_HTTP_LOOP_EPOLL
+};
+
 enum gw_http_client_auth {
     GW_HTTP_CLIENT_AUTH_NONE,     /* no certificate requested */
     GW_HTTP_CLIENT_AUTH_OPTIONAL, /* requested; absent = anonymous, invalid = 403 */
@@ -115,6 +126,7 @@ struct gw_http_config {
     enum gw_http_client_auth client_auth;
     const char *tls_priorities;  /* NULL = GW_HTTP_TLS_PRIORITIES */
     unsigned threads;            /* pool threads; 0 = one per online CPU */
+    enum gw_http_event_loop event_loop;
     struct gw_http_limits limits;
     const struct gw_http_route *routes;
     size_t route_count;
@@ -134,6 +146,7 @@ void gw_http_config_init(struct gw_http_config *c);
  * its HTTP section (see docs/design/http.md for each key):
  *   listen (host:port), plain_http, cert, key, client_ca, client_crl,
  *   client_auth (none|optional|required), tls_priorities, threads,
+ *   event_loop (poll|epoll),
  *   max_body, max_url, max_header, max_params, max_param_len, max_segments,
  *   max_connections, max_connections_per_ip, connection_memory,
  *   idle_timeout, header_timeout, body_timeout, request_memory,

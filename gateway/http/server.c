@@ -331,7 +331,9 @@ start_daemon(struct gw_http_server *s, struct base_err *err)
     struct sockaddr_storage ss;
     size_t n = 0;
     size_t threads = c->threads != 0 ? c->threads : online_cpus();
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+                     (c->event_loop == GW_HTTP_LOOP_EPOLL ? MHD_USE_EPOLL_INTERNAL_THREAD
+                                                          : MHD_USE_POLL_INTERNAL_THREAD);
     bool v6 = false;
     const union MHD_DaemonInfo *di;
 
@@ -376,9 +378,10 @@ start_daemon(struct gw_http_server *s, struct base_err *err)
     di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di != NULL ? di->port : c->port;
     BASE_LOG(BASE_LOG_INFO, "http_listen", "name=%s address=%s port=%u tls=%d client_auth=%d "
-                                           "threads=%zu",
+                                           "threads=%zu loop=%s",
              c->name != NULL ? c->name : "http", c->bind != NULL ? c->bind : "127.0.0.1", s->port,
-             s->tls ? 1 : 0, (int)c->client_auth, threads);
+             s->tls ? 1 : 0, (int)c->client_auth, threads,
+             c->event_loop == GW_HTTP_LOOP_EPOLL ? "epoll" : "poll");
     return BASE_OK;
 }
 

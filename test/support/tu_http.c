@@ -24,7 +24,11 @@ struct tu_http_client {
 struct grow {
     char *p;
     size_t len;
+    CURL *easy;                 /* header block only: to read the TLS version */
+    struct tu_http_resp *resp;
 };
+
+static void tls_info(CURL *e, struct tu_http_resp *r);
 
 static size_t
 append(void *data, size_t size, size_t n, void *cls)
@@ -33,6 +37,9 @@ append(void *data, size_t size, size_t n, void *cls)
     size_t add = size * n;
     char *p = realloc(g->p, g->len + add + 1);
 
+    /* the TLS session is only reachable while the transfer runs */
+    if (g->easy != NULL && g->resp->tls_version[0] == '\0')
+        tls_info(g->easy, g->resp);
     if (p == NULL)
         return 0;
     memcpy(p + g->len, data, add);
@@ -116,7 +123,6 @@ tls_info(CURL *e, struct tu_http_resp *r)
 {
     struct curl_tlssessioninfo *ti = NULL;
 
-    r->tls_version[0] = '\0';
     if (curl_easy_getinfo(e, CURLINFO_TLS_SSL_PTR, &ti) == CURLE_OK && ti != NULL &&
         ti->backend == CURLSSLBACKEND_OPENSSL && ti->internals != NULL)
         snprintf(r->tls_version, sizeof(r->tls_version), "%s",
@@ -127,12 +133,13 @@ static int
 perform(CURL *e, const char *url, const struct tu_http_opts *o, struct tu_http_resp *r)
 {
     struct grow body = {0};
-    struct grow head = {0};
+    struct grow head = {.easy = e, .resp = r};
     struct upload up = {0};
     struct curl_slist *hl;
     CURLcode rc;
 
     memset(r, 0, sizeof(*r));
+    head.resp = r;
     hl = setup(e, url, o, &up);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, append);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
@@ -140,12 +147,10 @@ perform(CURL *e, const char *url, const struct tu_http_opts *o, struct tu_http_r
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &head);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->error);
     curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 1L);
-    /* the TLS info must be read while the connection is alive */
     rc = curl_easy_perform(e);
     r->curl_code = (int)rc;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
     curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &r->connects);
-    tls_info(e, r);
     if (rc != CURLE_OK && r->error[0] == '\0')
         snprintf(r->error, sizeof(r->error), "%s", curl_easy_strerror(rc));
     r->body = body.p != NULL ? body.p : calloc(1, 1);

@@ -102,8 +102,8 @@ BASE_MUST_CHECK int gw_http_media_type_parse(struct base_str s, struct gw_http_m
  * (RFC 9110 12.5.1 lets a server ignore Accept).  BASE_E_INVALID (issue
  * "not-supported", answered with 406) when `_format` is unknown, when only
  * XML is acceptable and `xml_available` is false, or when every acceptable
- * type demands another fhirVersion than 4.0.  BASE_E_PARSE for an Accept
- * that is not a list of media ranges.
+ * type demands another fhirVersion than 4.0.  An Accept that does not
+ * parse is ignored (JSON), as are media ranges past the 32nd.
  */
 BASE_MUST_CHECK int gw_http_negotiate(const struct base_str *format, const struct base_str *accept,
                                       bool xml_available, enum gw_http_format *out,

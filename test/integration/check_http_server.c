@@ -2,8 +2,10 @@
  * limits, keep-alive, negotiation, headers, metrics, logs. */
 #include <check.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "fhir/base/arena.h"
@@ -40,7 +42,46 @@ h_echo(struct gw_http_req *r, void *cls)
         abort();
 }
 
+struct stream_state {
+    size_t total;
+};
+
+static ssize_t
+stream_chunk(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct stream_state *st = cls;
+    size_t n = st->total - (size_t)pos;
+
+    if (pos >= st->total)
+        return GW_HTTP_STREAM_END;
+    if (n > max)
+        n = max;
+    if (n > 4000)
+        n = 4000; /* several chunks */
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (char)('a' + (pos + i) % 26);
+    return (ssize_t)n;
+}
+
+static void
+stream_free(void *cls)
+{
+    free(cls);
+}
+
+static void
+h_stream(struct gw_http_req *r, void *cls)
+{
+    struct stream_state *st = malloc(sizeof(*st));
+
+    (void)cls;
+    st->total = 1000000;
+    if (gw_http_respond_stream(r, 200, "text/plain", stream_chunk, st, stream_free) != BASE_OK)
+        abort();
+}
+
 static const struct gw_http_route routes[] = {
+    {"GET", "/stream", h_stream, NULL},
     {"GET", "/fhir/Patient/{id}", h_hello, NULL},
     {"POST", "/echo/{id}", h_echo, NULL},
     {"GET", "/echo/{id}", h_echo, NULL},
@@ -567,6 +608,137 @@ START_TEST(metrics_are_prometheus_text)
 }
 END_TEST
 
+START_TEST(streamed_body_arrives_whole)
+{
+    struct tu_http_resp r;
+    char h[64];
+
+    start_default();
+    tu_http_request(fx_url(&F, "/stream"), NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.body_len, 1000000);
+    for (size_t i = 0; i < r.body_len; i++)
+        ck_assert_int_eq(r.body[i], 'a' + (int)(i % 26));
+    ck_assert_str_eq(tu_http_header(&r, "Transfer-Encoding", h, sizeof(h)), "chunked");
+    tu_http_resp_free(&r);
+    fx_stop(&F);
+}
+END_TEST
+
+static void
+expect_ok(int fd)
+{
+    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    char buf[512];
+    ssize_t n;
+
+    ck_assert_int_eq(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(req) - 1);
+    n = recv(fd, buf, sizeof(buf) - 1, 0);
+    ck_assert_int_gt(n, 0);
+    buf[n] = '\0';
+    ck_assert_ptr_nonnull(strstr(buf, "HTTP/1.1 200"));
+}
+
+static void
+open_three(int *fds)
+{
+    for (int i = 0; i < 3; i++) {
+        fds[i] = tu_tcp_connect(gw_http_server_port(F.srv));
+        ck_assert_int_ge(fds[i], 0);
+    }
+    usleep(100000);
+}
+
+/* Per client address: MHD accepts the connection over the limit and
+ * closes it at once; those within it are served. */
+START_TEST(per_ip_connection_limit)
+{
+    int fds[3];
+    int extra;
+
+    fx_init_plain(&F, routes, BASE_ARRAY_LEN(routes));
+    F.cfg.limits.max_per_ip = 3;
+    fx_start(&F);
+    open_three(fds);
+    extra = tu_tcp_connect(gw_http_server_port(F.srv));
+    ck_assert_int_ge(extra, 0); /* the kernel accepts; MHD closes it */
+    ck_assert(tu_tcp_wait_closed(extra, 2000));
+    close(extra);
+    for (int i = 0; i < 3; i++) {
+        expect_ok(fds[i]);
+        close(fds[i]);
+    }
+    fx_stop(&F);
+}
+END_TEST
+
+/* In all: MHD stops accepting, so the next connection waits in the
+ * kernel's queue until one of the others goes. */
+START_TEST(total_connection_limit)
+{
+    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    struct pollfd p;
+    int fds[3];
+    int extra;
+
+    fx_init_plain(&F, routes, BASE_ARRAY_LEN(routes));
+    F.cfg.threads = 1; /* MHD splits the limit between pool threads */
+    F.cfg.limits.max_connections = 3;
+    fx_start(&F);
+    open_three(fds);
+    extra = tu_tcp_connect(gw_http_server_port(F.srv));
+    ck_assert_int_ge(extra, 0);
+    ck_assert_int_eq(send(extra, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(req) - 1);
+    p = (struct pollfd){extra, POLLIN, 0};
+    ck_assert_int_eq(poll(&p, 1, 800), 0); /* not served while three are open */
+    close(fds[0]);
+    p.revents = 0;
+    ck_assert_int_eq(poll(&p, 1, 3000), 1); /* now it is */
+    {
+        char buf[512];
+        ssize_t n = recv(extra, buf, sizeof(buf) - 1, 0);
+
+        ck_assert_int_gt(n, 0);
+        buf[n] = '\0';
+        ck_assert_ptr_nonnull(strstr(buf, "HTTP/1.1 200"));
+    }
+    expect_ok(fds[1]);
+    close(fds[1]);
+    close(fds[2]);
+    close(extra);
+    fx_stop(&F);
+}
+END_TEST
+
+START_TEST(request_id_from_a_trusted_proxy)
+{
+    const char *good[] = {"X-Request-Id: haproxy-7f3a.19", NULL};
+    const char *bad[] = {"X-Request-Id: evil\"id with spaces", NULL};
+    struct tu_http_opts o = {.headers = good};
+    struct tu_http_resp r;
+    char h[128];
+
+    fx_init_plain(&F, routes, BASE_ARRAY_LEN(routes));
+    F.cfg.trust_request_id = true;
+    fx_start(&F);
+    tu_http_request(fx_url(&F, "/healthz"), &o, &r);
+    ck_assert_str_eq(tu_http_header(&r, "X-Request-Id", h, sizeof(h)), "haproxy-7f3a.19");
+    tu_http_resp_free(&r);
+    o.headers = bad;
+    tu_http_request(fx_url(&F, "/healthz"), &o, &r);
+    ck_assert_uint_eq(strlen(tu_http_header(&r, "X-Request-Id", h, sizeof(h))), 16);
+    tu_http_resp_free(&r);
+    fx_stop(&F);
+    /* untrusted by default */
+    start_default();
+    o.headers = good;
+    tu_http_request(fx_url(&F, "/healthz"), &o, &r);
+    ck_assert_str_ne(tu_http_header(&r, "X-Request-Id", h, sizeof(h)), "haproxy-7f3a.19");
+    tu_http_resp_free(&r);
+    fx_stop(&F);
+}
+END_TEST
+
 START_TEST(access_log_names_route_not_path_or_query)
 {
     char path[256];
@@ -617,6 +789,10 @@ Suite *http_server_suite(void)
     tcase_add_test(tc, binds_only_the_configured_address);
     tcase_add_test(tc, metrics_are_prometheus_text);
     tcase_add_test(tc, access_log_names_route_not_path_or_query);
+    tcase_add_test(tc, streamed_body_arrives_whole);
+    tcase_add_test(tc, per_ip_connection_limit);
+    tcase_add_test(tc, total_connection_limit);
+    tcase_add_test(tc, request_id_from_a_trusted_proxy);
     suite_add_tcase(s, tc);
     return s;
 }

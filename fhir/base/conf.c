@@ -656,10 +656,9 @@ base_conf_parse(struct base_arena *a, const char *text, size_t len, const char *
     return BASE_OK;
 }
 
-/* Read a whole regular file of at most `max` bytes into the arena. */
-static int
-read_bounded(struct base_arena *a, const char *path, size_t max, char **out, size_t *out_len,
-             struct base_err *err, const char *what)
+int
+base_conf_read_file(struct base_arena *a, const char *path, size_t max, const char *where,
+                    const char *what, char **out, size_t *out_len, struct base_err *err)
 {
     struct stat st;
     char *buf;
@@ -667,21 +666,22 @@ read_bounded(struct base_arena *a, const char *path, size_t max, char **out, siz
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     int rc = BASE_OK;
 
+    *out = NULL;
     if (fd < 0)
-        return base_err_set(err, BASE_E_IO, "not-found", path, "could not open %s: %s", what,
+        return base_err_set(err, BASE_E_IO, "not-found", where, "could not open %s: %s", what,
                             strerror(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = base_err_set(err, BASE_E_IO, "exception", path, "%s is not a regular file", what);
+        rc = base_err_set(err, BASE_E_IO, "exception", where, "%s is not a regular file", what);
         goto out;
     }
     if ((uint64_t)st.st_size > max) {
-        rc = base_err_set(err, BASE_E_LIMIT, "too-costly", path, "%s larger than %zu bytes",
+        rc = base_err_set(err, BASE_E_LIMIT, "too-costly", where, "%s larger than %zu bytes",
                           what, max);
         goto out;
     }
     buf = base_arena_alloc(a, (size_t)st.st_size + 1);
     if (buf == NULL) {
-        rc = base_err_set(err, BASE_E_NOMEM, "exception", path, "out of memory");
+        rc = base_err_set(err, BASE_E_NOMEM, "exception", where, "out of memory");
         goto out;
     }
     while (got < (size_t)st.st_size) {
@@ -690,14 +690,15 @@ read_bounded(struct base_arena *a, const char *path, size_t max, char **out, siz
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            rc = base_err_set(err, BASE_E_IO, "exception", path, "could not read %s", what);
+            rc = base_err_set(err, BASE_E_IO, "exception", where, "could not read %s", what);
             goto out;
         }
         got += (size_t)n;
     }
     buf[got] = '\0';
     *out = buf;
-    *out_len = got;
+    if (out_len != NULL)
+        *out_len = got;
 out:
     close(fd);
     return rc;
@@ -712,8 +713,8 @@ base_conf_load(struct base_arena *a, const char *path, const struct base_conf_sc
     size_t len = 0;
 
     *out = NULL;
-    TRY(read_bounded(a, path, (lim != NULL ? lim : &dl)->max_file, &text, &len, err,
-                     "configuration file"));
+    TRY(base_conf_read_file(a, path, (lim != NULL ? lim : &dl)->max_file, path,
+                            "configuration file", &text, &len, err));
     return base_conf_parse(a, text, len, path, schema, lim, out, err);
 }
 
@@ -1064,7 +1065,7 @@ secret_from_file(const struct base_conf_section *s, const struct conf_entry *e,
 
     if (path == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
-    rc = read_bounded(a, path, max, &data, &n, &ferr, "secret file");
+    rc = base_conf_read_file(a, path, max, path, "secret file", &data, &n, &ferr);
     if (rc != BASE_OK)
         return fail_at(s, e->line, err, rc, "%s.%s: %s", s->decl->name, e->decl->name, ferr.msg);
     if (n > 0 && data[n - 1] == '\n')

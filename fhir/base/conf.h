@@ -117,6 +117,17 @@ BASE_MUST_CHECK int base_conf_load(struct base_arena *a, const char *path,
                                    const struct base_conf_limits *lim, struct base_conf **out,
                                    struct base_err *err);
 
+/*
+ * Read a whole regular file of at most `max` bytes into `a` (NUL-terminated;
+ * *out_len excludes the NUL): configuration files and the files they name
+ * (certificates, keys, secrets).  Errors carry where = `where` and name the
+ * file by `what`: BASE_E_IO (cannot open or read, not a regular file),
+ * BASE_E_LIMIT (larger than max), BASE_E_NOMEM.
+ */
+BASE_MUST_CHECK int base_conf_read_file(struct base_arena *a, const char *path, size_t max,
+                                        const char *where, const char *what, char **out,
+                                        size_t *out_len, struct base_err *err);
+
 /* The file name given to parse/load. */
 const char *base_conf_file(const struct base_conf *c);
 

@@ -77,6 +77,28 @@ take_value(struct base_rd *rd, struct base_str *out)
     return out->len > 0;
 }
 
+enum sep {
+    SEP_END,   /* the element ends: end of input or ',' (not consumed) */
+    SEP_PARAM, /* ';' consumed: a parameter may follow */
+    SEP_BAD
+};
+
+/* After an element or parameter: OWS, then ',' / end, or ';'. */
+static enum sep
+next_sep(struct base_rd *rd)
+{
+    char c;
+
+    skip_ows(rd);
+    if (!base_rd_peek(rd, &c) || c == ',')
+        return SEP_END;
+    if (c != ';')
+        return SEP_BAD;
+    (void)base_rd_skip(rd, 1);
+    skip_ows(rd);
+    return SEP_PARAM;
+}
+
 static int
 bad_header(struct base_err *err, const char *header)
 {
@@ -124,14 +146,10 @@ parse_media(struct base_rd *rd, struct gw_http_media_type *mt)
     for (;;) {
         struct base_str name;
         struct base_str value;
+        enum sep sp = next_sep(rd);
 
-        skip_ows(rd);
-        if (!base_rd_peek(rd, &c) || c == ',')
-            return true;
-        if (c != ';')
-            return false;
-        (void)base_rd_skip(rd, 1);
-        skip_ows(rd);
+        if (sp != SEP_PARAM)
+            return sp == SEP_END;
         if (!base_rd_peek(rd, &c) || c == ',' || c == ';')
             continue; /* an empty parameter, as some clients send */
         name = take_token(rd);
@@ -367,6 +385,7 @@ parse_preference(struct base_rd *rd, struct gw_http_prefer *p)
     struct base_str name = take_token(rd);
     struct base_str value = BASE_STR_NULL;
     bool first = true;
+    enum sep sp;
     char c;
 
     if (name.len == 0)
@@ -383,12 +402,9 @@ parse_preference(struct base_rd *rd, struct gw_http_prefer *p)
         if (first)
             record_preference(p, name, value);
         first = false;
-        if (!base_rd_peek(rd, &c) || c == ',')
-            return true;
-        if (c != ';')
-            return false;
-        (void)base_rd_skip(rd, 1);
-        skip_ows(rd);
+        sp = next_sep(rd);
+        if (sp != SEP_PARAM)
+            return sp == SEP_END;
         name = take_token(rd);
         if (name.len == 0 && base_rd_peek(rd, &c) && c != ',' && c != ';')
             return false;

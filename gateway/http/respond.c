@@ -141,13 +141,33 @@ set_buf(struct gw_http__resp *resp, unsigned status, const char *ct, const char 
     resp->len = len;
 }
 
+/* Start a new answer: validate, copy the content type, forget an earlier
+ * body.  Nothing changes on failure. */
+static int
+begin(struct gw_http_req *r, unsigned status, const char *content_type, bool copy_type,
+      enum gw_http__body_kind kind)
+{
+    const char *ct = content_type;
+
+    if (status < 100 || status > 599 || (content_type != NULL && !header_value_ok(content_type)))
+        return BASE_E_INVALID;
+    if (content_type != NULL && copy_type && (ct = base_arena_strdup(r->arena, content_type)) == NULL)
+        return BASE_E_NOMEM;
+    drop_body(&r->resp);
+    r->resp.set = true;
+    r->resp.status = status;
+    r->resp.content_type = ct;
+    r->resp.kind = kind;
+    return BASE_OK;
+}
+
 int
 gw_http_respond_nocopy(struct gw_http_req *r, unsigned status, const char *content_type,
                        const char *body, size_t len)
 {
-    if (status < 100 || status > 599 || (content_type != NULL && !header_value_ok(content_type)))
-        return BASE_E_INVALID;
-    set_buf(&r->resp, status, content_type, body, len);
+    TRY(begin(r, status, content_type, false, GW_HTTP__BODY_BUF));
+    r->resp.body = body;
+    r->resp.len = len;
     return BASE_OK;
 }
 
@@ -156,42 +176,33 @@ gw_http_respond(struct gw_http_req *r, unsigned status, const char *content_type
                 const void *body, size_t len)
 {
     char *copy = base_arena_memdup(r->arena, len > 0 ? body : "", len);
-    const char *ct = content_type != NULL ? base_arena_strdup(r->arena, content_type) : NULL;
 
-    if (copy == NULL || (content_type != NULL && ct == NULL))
+    if (copy == NULL)
         return BASE_E_NOMEM;
-    return gw_http_respond_nocopy(r, status, ct, copy, len);
+    TRY(begin(r, status, content_type, true, GW_HTTP__BODY_BUF));
+    r->resp.body = copy;
+    r->resp.len = len;
+    return BASE_OK;
 }
 
 int
 gw_http_respond_empty(struct gw_http_req *r, unsigned status)
 {
-    if (status < 100 || status > 599)
-        return BASE_E_INVALID;
-    drop_body(&r->resp);
-    r->resp.set = true;
-    r->resp.status = status;
-    r->resp.content_type = NULL;
-    return BASE_OK;
+    return begin(r, status, NULL, false, GW_HTTP__BODY_NONE);
 }
 
 int
 gw_http_respond_stream(struct gw_http_req *r, unsigned status, const char *content_type,
                        gw_http_stream_fn fn, void *cls, void (*free_fn)(void *cls))
 {
-    const char *ct = content_type != NULL ? base_arena_strdup(r->arena, content_type) : NULL;
+    int rc = fn != NULL ? begin(r, status, content_type, true, GW_HTTP__BODY_STREAM)
+                        : BASE_E_INVALID;
 
-    if (fn == NULL || status < 100 || status > 599 ||
-        (content_type != NULL && (ct == NULL || !header_value_ok(ct)))) {
+    if (rc != BASE_OK) {
         if (free_fn != NULL)
-            free_fn(cls);
-        return ct == NULL && content_type != NULL ? BASE_E_NOMEM : BASE_E_INVALID;
+            free_fn(cls); /* the callee owns cls from the call on */
+        return rc;
     }
-    drop_body(&r->resp);
-    r->resp.set = true;
-    r->resp.status = status;
-    r->resp.content_type = ct;
-    r->resp.kind = GW_HTTP__BODY_STREAM;
     r->resp.stream = fn;
     r->resp.stream_cls = cls;
     r->resp.stream_free = free_fn;
@@ -202,18 +213,13 @@ int
 gw_http_respond_fd(struct gw_http_req *r, unsigned status, const char *content_type, int fd,
                    uint64_t off, uint64_t len)
 {
-    const char *ct = content_type != NULL ? base_arena_strdup(r->arena, content_type) : NULL;
+    int rc = fd >= 0 ? begin(r, status, content_type, true, GW_HTTP__BODY_FD) : BASE_E_INVALID;
 
-    if (fd < 0 || status < 100 || status > 599 || (content_type != NULL && ct == NULL)) {
+    if (rc != BASE_OK) {
         if (fd >= 0)
-            close(fd);
-        return ct == NULL && content_type != NULL ? BASE_E_NOMEM : BASE_E_INVALID;
+            close(fd); /* the callee owns fd from the call on */
+        return rc;
     }
-    drop_body(&r->resp);
-    r->resp.set = true;
-    r->resp.status = status;
-    r->resp.content_type = ct;
-    r->resp.kind = GW_HTTP__BODY_FD;
     r->resp.fd = fd;
     r->resp.off = off;
     r->resp.fd_len = len;

@@ -8,62 +8,22 @@
  * key purpose (gnutls_certificate_verify_peers2 alone does not check it),
  * and the CRL when one is configured.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "fhir/base/arena.h"
+#include "fhir/base/conf.h"
 #include "gateway/http/gw_http_int.h"
 
 static int
 read_pem(struct gw_http_server *s, const char *path, const char *what, char **out, size_t *len,
          struct base_err *err)
 {
-    struct stat st;
-    char *buf;
-    size_t got = 0;
-    int fd;
-    int rc = BASE_OK;
-
     *out = NULL;
     if (path == NULL)
         return base_err_set(err, BASE_E_INVALID, "invalid", what, "%s is required for HTTPS",
                             what);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return base_err_set(err, BASE_E_IO, "exception", what, "could not open %s: %s", what,
-                            strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
-        rc = base_err_set(err, BASE_E_IO, "exception", what,
-                          "%s is not a regular file of at most 1 MiB", what);
-        goto out;
-    }
-    buf = base_arena_alloc(s->arena, (size_t)st.st_size + 1);
-    if (buf == NULL) {
-        rc = base_err_set(err, BASE_E_NOMEM, "exception", what, "out of memory");
-        goto out;
-    }
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            rc = base_err_set(err, BASE_E_IO, "exception", what, "could not read %s", what);
-            goto out;
-        }
-        got += (size_t)n;
-    }
-    buf[got] = '\0';
-    *out = buf;
-    if (len != NULL)
-        *len = got;
-out:
-    close(fd);
-    return rc;
+    return base_conf_read_file(s->arena, path, 1u << 20, what, what, out, len, err);
 }
 
 /* Import the CRLs and keep those signed by the configured CA. */

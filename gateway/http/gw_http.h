@@ -278,7 +278,8 @@ bool gw_http_req_pretty(const struct gw_http_req *r);
 /* Body bytes copied into the request arena. */
 BASE_MUST_CHECK int gw_http_respond(struct gw_http_req *r, unsigned status,
                                     const char *content_type, const void *body, size_t len);
-/* Body borrowed: must stay valid until the request ends (arena or static). */
+/* Body and content type borrowed: they must stay valid until the request
+ * ends (request arena or static storage). */
 BASE_MUST_CHECK int gw_http_respond_nocopy(struct gw_http_req *r, unsigned status,
                                            const char *content_type, const char *body,
                                            size_t len);

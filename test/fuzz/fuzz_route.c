@@ -49,7 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (a == NULL || size == 0)
         goto out;
     method = methods[data[0] % 6];
-    if (gw_http_router_new(a, routes, sizeof(routes) / sizeof(routes[0]), &rt, NULL) != BASE_OK)
+    if (gw_http_router_new(a, routes, BASE_ARRAY_LEN(routes), &rt, NULL) != BASE_OK)
         __builtin_trap();
     if (gw_http_target_parse(a, (const char *)data + 1, size - 1, &lim, &t, NULL) != BASE_OK)
         goto out;

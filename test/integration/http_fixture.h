@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fhir/base/log.h"
 #include "fhir/outcome/fhir_outcome.h"
 #include "gateway/http/gw_http.h"
 #include "test/support/tu_http.h"
@@ -24,6 +25,9 @@ static inline void
 fx_init_plain(struct fx *f, const struct gw_http_route *routes, size_t n)
 {
     memset(f, 0, sizeof(*f));
+    /* access lines of every test request would drown the report; the
+     * access-log test turns them back on */
+    base_log_set_level(BASE_LOG_WARN);
     gw_http_config_init(&f->cfg);
     f->cfg.name = "test";
     f->cfg.plain_http = true;

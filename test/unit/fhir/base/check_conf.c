@@ -455,7 +455,7 @@ START_TEST(secrets_from_env_and_file)
     const struct base_conf_section *s;
     struct base_str sec;
 
-    strcpy(tmpdir, "/tmp/fg-conf-XXXXXX");
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/fg-conf-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(tmpdir));
     setenv("FG_TEST_SECRET", "s3cr3t", 1);
     s = load_server("[server]\nlisten=1\npassword = env:FG_TEST_SECRET\n", &c);
@@ -499,7 +499,7 @@ START_TEST(load_errors)
     struct base_conf_limits lim = base_conf_limits_default();
     char path[256];
 
-    strcpy(tmpdir, "/tmp/fg-conf-XXXXXX");
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/fg-conf-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(tmpdir));
     snprintf(path, sizeof(path), "%s/absent.conf", tmpdir);
     ck_assert_int_eq(base_conf_load(A, path, &schema, NULL, &c, &E), BASE_E_IO);

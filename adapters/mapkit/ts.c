@@ -89,7 +89,13 @@ parse_tz(const char *p, const char *end, char tz[7])
     /* FHIR's pattern caps offsets at 14:00 */
     if (hh == 14 && mm != 0)
         return false;
-    (void)snprintf(tz, 7, "%c%02d:%02d", sign, hh, mm);
+    tz[0] = sign;
+    tz[1] = (char)('0' + hh / 10);
+    tz[2] = (char)('0' + hh % 10);
+    tz[3] = ':';
+    tz[4] = (char)('0' + mm / 10);
+    tz[5] = (char)('0' + mm % 10);
+    tz[6] = '\0';
     return true;
 }
 

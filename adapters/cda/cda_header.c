@@ -34,6 +34,24 @@ first_key(const json_t *ids)
     return k;
 }
 
+static bool
+has_identifier(const json_t *ids, struct cda_key key)
+{
+    size_t i;
+    json_t *id;
+
+    json_array_foreach(ids, i, id)
+    {
+        const char *sys = json_string_value(json_object_get(id, "system"));
+        const char *val = json_string_value(json_object_get(id, "value"));
+
+        if (sys != NULL && val != NULL && strcmp(sys, key.system) == 0 &&
+            strcmp(val, key.value) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Put `res` (consumed) into the Bundle with identifiers `ids` (consumed,
  * may be NULL) in front of any it already has, keyed by `key`, else by its
  * first identifier, else by a key derived from `label` -- which then
@@ -51,13 +69,13 @@ put_keyed(struct cda_ctx *c, json_t *res, json_t *ids, struct cda_key key, const
         goto nomem;
     if (key.value == NULL)
         key = first_key(ids);
-    if (key.value == NULL) {
+    if (key.value == NULL)
         key = cda_derived_key(c, label);
-        if (key.value == NULL || json_array_append_new(ids, json_pack("{s:s,s:s}", "system",
-                                                                      key.system, "value",
-                                                                      key.value)) != 0)
-            goto nomem;
-    }
+    if (key.value == NULL || (!has_identifier(ids, key) &&
+                              json_array_append_new(ids, json_pack("{s:s,s:s}", "system",
+                                                                   key.system, "value",
+                                                                   key.value)) != 0))
+        goto nomem;
     if (adapter_jset(res, "identifier", ids) != BASE_OK) {
         json_decref(res);
         return cda_nomem(c);

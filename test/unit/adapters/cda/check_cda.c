@@ -193,24 +193,53 @@ START_TEST(corpus_document_counts)
 }
 END_TEST
 
-/* Every entry: urn:uuid fullUrl, PUT conditional on identifier, and the
- * resource carries the identifier it is keyed on. */
+/* Every "reference" inside `v` that is a urn:uuid names an entry of `urls`. */
+static void
+assert_refs_resolve(const json_t *v, const json_t *urls)
+{
+    const char *key;
+    json_t *x;
+    size_t i;
+
+    if (json_is_object(v)) {
+        const char *ref = json_string_value(json_object_get(v, "reference"));
+
+        if (ref != NULL && strncmp(ref, "urn:uuid:", 9) == 0)
+            ck_assert_msg(json_object_get(urls, ref) != NULL, "dangling reference %s", ref);
+        json_object_foreach((json_t *)v, key, x)
+            assert_refs_resolve(x, urls);
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, x)
+            assert_refs_resolve(x, urls);
+    }
+}
+
+/* Every entry: urn:uuid fullUrl, PUT conditional on identifier, the
+ * resource carries the identifier it is keyed on, no empty arrays, and
+ * every urn:uuid reference resolves inside the Bundle. */
 START_TEST(corpus_bundle_shape)
 {
     json_t *b = convert_corpus(corpus_counts[_i].file);
     size_t i;
     json_t *e;
 
+    json_t *urls = json_object();
+
     json_array_foreach(json_object_get(b, "entry"), i, e)
     {
         const char *url = str_at(e, "request.url");
+        json_t *r = json_object_get(e, "resource");
+        json_t *ids = json_object_get(r, "identifier");
 
         ck_assert_ptr_nonnull(strstr(str_at(e, "fullUrl"), "urn:uuid:"));
         ck_assert_str_eq(str_at(e, "request.method"), "PUT");
         ck_assert_ptr_nonnull(strstr(url, "?identifier="));
-        ck_assert(json_object_get(json_object_get(e, "resource"), "identifier") != NULL ||
-                  json_object_get(json_object_get(e, "resource"), "masterIdentifier") != NULL);
+        ck_assert(json_array_size(ids) > 0 || json_object_get(r, "masterIdentifier") != NULL);
+        ck_assert(ids == NULL || json_array_size(ids) > 0);
+        json_object_set_new(urls, str_at(e, "fullUrl"), json_true());
     }
+    assert_refs_resolve(b, urls);
+    json_decref(urls);
     json_decref(b);
 }
 END_TEST

@@ -125,6 +125,33 @@ add_identity(struct csv_load *l, json_t *res)
     return json_array_insert_new(ids, 0, mine) == 0 ? BASE_OK : BASE_E_NOMEM;
 }
 
+/* Rows of one group repeat what they share (the same identifier on every
+ * row of a patient): drop array elements equal to an earlier one. */
+static void
+dedupe_arrays(json_t *v)
+{
+    const char *key;
+    json_t *x;
+    size_t i;
+
+    if (json_is_object(v)) {
+        json_object_foreach(v, key, x)
+            dedupe_arrays(x);
+        return;
+    }
+    if (!json_is_array(v))
+        return;
+    for (i = 0; i < json_array_size(v); i++) {
+        dedupe_arrays(json_array_get(v, i));
+        for (size_t j = 0; j < i; j++) {
+            if (fhir_json_equal(json_array_get(v, j), json_array_get(v, i))) {
+                (void)json_array_remove(v, i--);
+                break;
+            }
+        }
+    }
+}
+
 /* The resource being built is complete: into the batch. */
 static int
 flush_resource(struct csv_load *l)
@@ -136,6 +163,8 @@ flush_resource(struct csv_load *l)
     if (res == NULL)
         return BASE_OK;
     l->res = NULL;
+    if (l->m->grouped && l->group_rows > 1)
+        dedupe_arrays(res); /* depth is bounded by the mapping's paths */
     if (add_identity(l, res) != BASE_OK) {
         json_decref(res);
         return nomem(l);
@@ -186,6 +215,28 @@ resolve_columns(struct csv_load *l, size_t line)
     return BASE_OK;
 }
 
+/* Header names of a non-UTF-8 export, converted like the values. */
+static int
+header_utf8(struct csv_load *l, struct base_str *name)
+{
+    char *in = (char *)name->ptr; /* iconv's prototype is not const-correct */
+    size_t inleft = name->len;
+    char *o;
+    size_t oleft = name->len * 4 + 4;
+
+    base_buf_reset(&l->conv);
+    if (name->len == 0)
+        return BASE_OK;
+    if (base_buf_reserve(&l->conv, oleft) != BASE_OK)
+        return BASE_E_NOMEM;
+    o = l->conv.data;
+    (void)iconv(l->cd, NULL, NULL, NULL, NULL);
+    if (iconv(l->cd, &in, &inleft, &o, &oleft) == (size_t)-1)
+        return BASE_E_INVALID;
+    *name = base_str_make(l->conv.data, (size_t)(o - l->conv.data));
+    return BASE_OK;
+}
+
 static int
 take_header(struct csv_load *l, const struct csv_record *rec)
 {
@@ -194,7 +245,16 @@ take_header(struct csv_load *l, const struct csv_record *rec)
     if (l->names == NULL)
         return nomem(l);
     for (size_t i = 0; i < rec->nfields; i++) {
-        l->names[i] = base_str_dup0(l->arena, base_str_trim(rec->field[i]));
+        struct base_str name = base_str_trim(rec->field[i]);
+
+        if (l->cd != (iconv_t)-1 && header_utf8(l, &name) != BASE_OK) {
+            char where[32];
+
+            (void)snprintf(where, sizeof(where), "line %zu", rec->line);
+            return base_err_set(&l->fatal, BASE_E_INVALID, "value", where,
+                                "header is not valid in the mapping's encoding");
+        }
+        l->names[i] = base_str_dup0(l->arena, name);
         if (l->names[i] == NULL)
             return nomem(l);
     }

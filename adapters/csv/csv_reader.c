@@ -22,7 +22,8 @@
 #include "fhir/base/buf.h"
 #include "fhir/base/limits.h"
 
-#define REFEED 1 /* step(): parse r->refeed again before going on */
+#define REFEED  1 /* step(): parse r->refeed again before going on */
+#define SKIPPED 2 /* the record was reported; the rest of its line is skipped */
 
 enum rstate {
     R_REC_START,   /* before a record (also skips blank lines) */
@@ -181,7 +182,7 @@ bad_record(struct csv_reader *r, size_t line, size_t col, int code, const char *
         return rc;
     if (tail == 0) {
         r->st = R_SKIP;
-        return BASE_OK;
+        return SKIPPED;
     }
     base_buf_reset(&r->refeed);
     if (base_buf_append(&r->refeed, r->raw.data + tail, r->raw.len - tail) != BASE_OK)
@@ -287,6 +288,11 @@ dispatch(struct csv_reader *r, char c)
         }
         if (is_eol(c))
             return emit(r);
+        /* A quoted field that ran over lines and then goes wrong was most
+         * likely never closed on its own line: point at its opening quote. */
+        if (r->quote_line < r->line)
+            return bad_record(r, r->quote_line, r->quote_col, BASE_E_PARSE,
+                              "quoted field is not closed properly");
         return bad_record(r, r->line, r->col, BASE_E_PARSE,
                           "unexpected character after a closing quote");
     case R_SKIP:
@@ -318,14 +324,14 @@ step(struct csv_reader *r, char c)
 
     if (r->st == R_REC_START)
         base_buf_reset(&r->raw);
-    if (r->st != R_REC_START || !is_eol(c)) {
+    if (r->st != R_SKIP && (r->st != R_REC_START || !is_eol(c))) {
         /* raw holds up to max_record + 1 bytes: the one past the limit is
          * kept so that a re-parse does not lose it */
         if (base_buf_putc(&r->raw, c) != BASE_OK)
             return BASE_E_NOMEM;
         if (r->raw.len > r->lim.max_record) {
             rc = bad_record(r, r->rec_line, 1, BASE_E_LIMIT, "record is too long");
-            if (rc == BASE_OK) {
+            if (rc == SKIPPED) {
                 if (is_eol(c))
                     r->st = R_REC_START;
                 advance(r, c);
@@ -468,8 +474,10 @@ csv_reader_finish(struct csv_reader *r)
 
         if (rc < 0)
             return rc;
-        if (rc != REFEED)
+        if (rc != REFEED) {
+            r->st = R_REC_START;
             break;
+        }
         TRY(base_buf_append(&r->pending, r->refeed.data, r->refeed.len) == BASE_OK
                 ? BASE_OK
                 : BASE_E_NOMEM);

@@ -7,6 +7,7 @@
 
 #include "adapters/cda/cda.h"
 #include "adapters/csv/csv.h"
+#include "adapters/dicomweb/dicomweb.h"
 #include "fhir/base/arena.h"
 #include "gateway/cli/cli.h"
 #include "fhir/outcome/fhir_outcome.h"
@@ -70,5 +71,16 @@ cli_convert_csv(const char *data, size_t len, const struct cli_convert_opts *opt
         fprintf(stderr, "%s: %zu of %zu rows rejected, %zu resources converted\n",
                 opts->source_name != NULL ? opts->source_name : "-", rep.rows_bad, rep.rows,
                 rep.resources);
+    return rc;
+}
+
+int
+cli_convert_dicom_json(const char *data, size_t len, const struct cli_convert_opts *opts,
+                       json_t **out, struct base_err *err)
+{
+    json_t *warnings = NULL;
+    int rc = dicomweb_to_bundle(data, len, NULL, NULL, out, &warnings, err);
+
+    print_warnings(opts, warnings);
     return rc;
 }

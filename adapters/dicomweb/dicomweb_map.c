@@ -97,11 +97,21 @@ split_pn(struct base_str s, struct pn_parts *p)
     }
 }
 
+/* Whether `s` holds CJK script (Han, kana, Hangul), whose names are
+ * written family first without spaces; pinyin with tone marks is not. */
 static bool
-non_ascii(struct base_str s)
+cjk(struct base_str s)
 {
-    for (size_t i = 0; i < s.len; i++) {
-        if ((unsigned char)s.ptr[i] >= 0x80)
+    for (size_t i = 0; i + 2 < s.len; i++) {
+        unsigned char b0 = (unsigned char)s.ptr[i];
+        unsigned char b1 = (unsigned char)s.ptr[i + 1];
+        unsigned char b2 = (unsigned char)s.ptr[i + 2];
+
+        if ((b0 & 0xF0) != 0xE0 || (b1 & 0xC0) != 0x80 || (b2 & 0xC0) != 0x80)
+            continue;
+        unsigned cp = ((unsigned)(b0 & 0x0F) << 12) | ((unsigned)(b1 & 0x3F) << 6) | (b2 & 0x3F);
+        if ((cp >= 0x2E80 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7AF) ||
+            (cp >= 0xF900 && cp <= 0xFAFF))
             return true;
     }
     return false;
@@ -114,18 +124,18 @@ pn_text(const struct pn_parts *p)
 {
     static const size_t western[] = {3, 1, 2, 0, 4};
     static const size_t eastern[] = {3, 0, 1, 2, 4};
-    bool cjk = false;
+    bool east = false;
     char buf[512];
     size_t o = 0;
 
     for (size_t i = 0; i < 5; i++)
-        cjk = cjk || non_ascii(p->c[i]);
+        east = east || cjk(p->c[i]);
     for (size_t k = 0; k < 5; k++) {
-        struct base_str s = p->c[cjk ? eastern[k] : western[k]];
+        struct base_str s = p->c[east ? eastern[k] : western[k]];
 
         if (s.len == 0 || o + s.len + 1 >= sizeof(buf))
             continue;
-        if (o > 0 && !cjk)
+        if (o > 0 && !east)
             buf[o++] = ' ';
         memcpy(buf + o, s.ptr, s.len);
         o += s.len;

@@ -346,6 +346,35 @@ step(struct csv_reader *r, char c)
     return rc;
 }
 
+/* Fast path: inside a field, a run of bytes that are not delimiter, quote
+ * or line end changes nothing but the field; copy it at once.  Runs that
+ * would cross a limit go through step() so errors point at the exact byte. */
+static size_t
+plain_run(const struct csv_reader *r, const char *p, size_t n)
+{
+    size_t i = 0;
+    char d = r->st == R_UNQUOTED ? r->delim : '"';
+
+    if (r->st != R_UNQUOTED && r->st != R_QUOTED)
+        return 0;
+    while (i < n && p[i] != d && p[i] != '"' && p[i] != '\r' && p[i] != '\n')
+        i++;
+    if (i == 0 || r->raw.len + i > r->lim.max_record ||
+        r->rec.len - r->start[r->nfields - 1] + i > r->lim.max_field)
+        return 0;
+    return i;
+}
+
+static int
+take_run(struct csv_reader *r, const char *p, size_t n)
+{
+    if (base_buf_append(&r->raw, p, n) != BASE_OK || base_buf_append(&r->rec, p, n) != BASE_OK)
+        return BASE_E_NOMEM;
+    r->col += n;
+    r->prev_cr = false;
+    return BASE_OK;
+}
+
 /* Parse r->pending to the end; a REFEED puts the re-parsed bytes in front
  * of what is left.  Never grows: those bytes came from pending itself. */
 static int
@@ -354,6 +383,13 @@ drain(struct csv_reader *r)
     size_t i = 0;
 
     while (i < r->pending.len) {
+        size_t run = plain_run(r, r->pending.data + i, r->pending.len - i);
+
+        if (run > 0) {
+            TRY(take_run(r, r->pending.data + i, run));
+            i += run;
+            continue;
+        }
         int rc = step(r, r->pending.data[i++]);
 
         if (rc < 0)
@@ -442,6 +478,13 @@ csv_reader_feed(struct csv_reader *r, const char *data, size_t len)
     }
     TRY(drain(r));
     for (size_t i = 0; i < len; i++) {
+        size_t run = plain_run(r, data + i, len - i);
+
+        if (run > 0) {
+            TRY(take_run(r, data + i, run));
+            i += run - 1;
+            continue;
+        }
         int rc = step(r, data[i]);
 
         if (rc < 0)

@@ -3,6 +3,7 @@
  */
 #include "adapters/mapkit/mapkit.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -15,6 +16,25 @@
 static const unsigned char fhirgate_ns[16] = {0x7b, 0x42, 0x63, 0xb1, 0x03, 0x39, 0x4a, 0x0c,
                                               0xa2, 0x9e, 0xb4, 0xd1, 0xb2, 0x46, 0xbc, 0x63};
 
+/* OpenSSL 3 looks the algorithm up on every EVP_sha1() init; fetching it
+ * once (an immutable object, shared by all threads) halves the cost of a
+ * uuid, which every Bundle entry needs. */
+static EVP_MD *sha1_md;
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+
+static void
+fetch_sha1(void)
+{
+    sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
+static const EVP_MD *
+sha1(void)
+{
+    (void)pthread_once(&sha1_once, fetch_sha1);
+    return sha1_md != NULL ? sha1_md : EVP_sha1();
+}
+
 void
 adapter_uuid5(const void *name, size_t len, char out[ADAPTER_UUID_LEN + 1])
 {
@@ -25,7 +45,7 @@ adapter_uuid5(const void *name, size_t len, char out[ADAPTER_UUID_LEN + 1])
     size_t o = 0;
 
     memset(md, 0, sizeof(md));
-    if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
+    if (ctx != NULL && EVP_DigestInit_ex(ctx, sha1(), NULL) == 1 &&
         EVP_DigestUpdate(ctx, fhirgate_ns, sizeof(fhirgate_ns)) == 1 &&
         EVP_DigestUpdate(ctx, name, len) == 1)
         (void)EVP_DigestFinal_ex(ctx, md, &mdlen);
@@ -50,7 +70,7 @@ adapter_sha1_b64(const void *data, size_t len, char out[29])
     unsigned int mdlen = 0;
 
     memset(md, 0, sizeof(md));
-    (void)EVP_Digest(data, len, md, &mdlen, EVP_sha1(), NULL);
+    (void)EVP_Digest(data, len, md, &mdlen, sha1(), NULL);
     (void)EVP_EncodeBlock((unsigned char *)out, md, SHA_DIGEST_LENGTH);
 }
 

@@ -163,11 +163,30 @@ medication_body(struct cda_ctx *c, json_t *res, xmlNodePtr sbadm, json_t *med)
     return medication_dosage(c, res, sbadm);
 }
 
+/* A resource from an entry whose main code was found: body fills it
+ * (storing `code`, which is always consumed), then into the Bundle. */
+typedef int (*body_fn)(struct cda_ctx *c, json_t *res, xmlNodePtr act, json_t *code);
+
+static int
+build(struct cda_ctx *c, xmlNodePtr act, const char *type, json_t *code, body_fn body)
+{
+    json_t *res = cda_resource(c, type);
+
+    if (res == NULL) {
+        json_decref(code);
+        return cda_nomem(c);
+    }
+    if (body(c, res, act, code) != BASE_OK) {
+        json_decref(res);
+        return cda_nomem(c);
+    }
+    return cda_emit(c, res, act, type, NULL);
+}
+
 int
 cda_map_medication(struct cda_ctx *c, xmlNodePtr sbadm)
 {
     json_t *med;
-    json_t *res;
     bool have;
 
     TRY(cda_need_patient(c, sbadm, &have));
@@ -176,16 +195,7 @@ cda_map_medication(struct cda_ctx *c, xmlNodePtr sbadm)
     med = material_concept(c, material(sbadm));
     if (med == NULL)
         return cda_warn(c, sbadm, "required", "medication names no drug; skipped");
-    res = cda_resource(c, "MedicationStatement");
-    if (res == NULL) {
-        json_decref(med);
-        return cda_nomem(c);
-    }
-    if (medication_body(c, res, sbadm, med) != BASE_OK) {
-        json_decref(res);
-        return cda_nomem(c);
-    }
-    return cda_emit(c, res, sbadm, "MedicationStatement", NULL);
+    return build(c, sbadm, "MedicationStatement", med, medication_body);
 }
 
 /* ------------------------------------------------------------ Immunization */
@@ -270,7 +280,6 @@ int
 cda_map_immunization(struct cda_ctx *c, xmlNodePtr sbadm)
 {
     json_t *vaccine;
-    json_t *res;
     bool have;
 
     if (!mood_is(c, sbadm, "EVN")) /* planned, not given */
@@ -281,16 +290,7 @@ cda_map_immunization(struct cda_ctx *c, xmlNodePtr sbadm)
     vaccine = material_concept(c, material(sbadm));
     if (vaccine == NULL)
         return cda_warn(c, sbadm, "required", "immunization names no vaccine; skipped");
-    res = cda_resource(c, "Immunization");
-    if (res == NULL) {
-        json_decref(vaccine);
-        return cda_nomem(c);
-    }
-    if (immunization_body(c, res, sbadm, vaccine) != BASE_OK) {
-        json_decref(res);
-        return cda_nomem(c);
-    }
-    return cda_emit(c, res, sbadm, "Immunization", NULL);
+    return build(c, sbadm, "Immunization", vaccine, immunization_body);
 }
 
 /* --------------------------------------------------------------- Procedure */

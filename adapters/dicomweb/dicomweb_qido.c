@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "adapters/dicomweb/dicomweb_int.h"
+#include "adapters/mapkit/mapkit.h"
 #include "fhir/base/buf.h"
 #include "fhir/base/limits.h"
 
@@ -153,27 +154,6 @@ setup(struct qido *q)
     return BASE_OK;
 }
 
-/* RFC 3986 query value: everything but unreserved characters escaped. */
-static int
-put_query_value(struct base_buf *b, const char *v)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++) {
-        bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-                     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~';
-
-        if (plain) {
-            TRY(base_buf_putc(b, (char)*p));
-            continue;
-        }
-        TRY(base_buf_putc(b, '%'));
-        TRY(base_buf_putc(b, hex[*p >> 4]));
-        TRY(base_buf_putc(b, hex[*p & 0x0f]));
-    }
-    return BASE_OK;
-}
-
 /* One GET; *page gets the checked datasets (empty array for 204). */
 static int
 get(struct qido *q, json_t **page)
@@ -232,7 +212,7 @@ get_all(struct qido *q, const char *path, const char *patient_id, const char *fi
             base_buf_append_cstr(&q->url, "?") != BASE_OK ||
             (patient_id != NULL &&
              (base_buf_append_cstr(&q->url, "PatientID=") != BASE_OK ||
-              put_query_value(&q->url, patient_id) != BASE_OK ||
+              adapter_url_encode(&q->url, patient_id, NULL) != BASE_OK ||
               base_buf_putc(&q->url, '&') != BASE_OK)) ||
             base_buf_appendf(&q->url, "includefield=%s&limit=%zu&offset=%zu", fields, limit,
                              offset) != BASE_OK)

@@ -91,6 +91,12 @@ json_t *adapter_tx_take(struct adapter_tx *tx);
  */
 json_t *adapter_identifier_query(const char *type, const char *system, const char *value);
 
+/* Append `s` percent-encoded (RFC 3986 2.1): unreserved characters and
+ * those in `keep` stay, every other byte becomes %XX.  BASE_E_LIMIT /
+ * BASE_E_NOMEM from the buffer. */
+struct base_buf;
+BASE_MUST_CHECK int adapter_url_encode(struct base_buf *b, const char *s, const char *keep);
+
 /* {"reference": "<ref>"} (new reference) or NULL. */
 json_t *adapter_reference(const char *ref, const char *display);
 

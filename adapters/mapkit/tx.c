@@ -93,33 +93,40 @@ adapter_tx_find(const struct adapter_tx *tx, const char *type, const char *syste
     return url;
 }
 
-static bool
-unreserved(unsigned char c)
-{
-    /* RFC 3986 unreserved, plus ':' '/' '|' which are legal in a query and
-     * keep the URLs readable. */
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~' || c == ':' || c == '/' || c == '|';
-}
-
-static int
-put_escaped(struct base_buf *b, const char *s)
+int
+adapter_url_encode(struct base_buf *b, const char *s, const char *keep)
 {
     static const char hex[] = "0123456789ABCDEF";
 
     for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        /* FHIR R4 search.html#escaping: these separate parameter parts. */
-        bool fhir_special = *p == '\\' || *p == ',' || *p == '$' || *p == '|';
+        bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
+                     *p == '~' || (keep != NULL && strchr(keep, *p) != NULL);
 
-        if (fhir_special)
-            TRY(base_buf_append(b, "%5C", 3));
-        if (unreserved(*p) && *p != '|') {
+        if (plain) {
             TRY(base_buf_putc(b, (char)*p));
             continue;
         }
         TRY(base_buf_putc(b, '%'));
         TRY(base_buf_putc(b, hex[*p >> 4]));
         TRY(base_buf_putc(b, hex[*p & 0x0f]));
+    }
+    return BASE_OK;
+}
+
+/* One search value: FHIR R4 search.html#escaping puts a backslash before
+ * the characters that separate parameter parts (\ , $ |), then the URL
+ * encoding; ':' and '/' stay readable. */
+static int
+put_escaped(struct base_buf *b, const char *s)
+{
+    char one[2] = {0, 0};
+
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p == '\\' || *p == ',' || *p == '$' || *p == '|')
+            TRY(base_buf_append(b, "%5C", 3));
+        one[0] = *p;
+        TRY(adapter_url_encode(b, one, ":/"));
     }
     return BASE_OK;
 }

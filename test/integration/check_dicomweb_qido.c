@@ -29,6 +29,7 @@
 
 #include "adapters/dicomweb/dicomweb.h"
 #include "fhir/json/fhir_json.h"
+#include "test/support/jsonpath.h"
 #include "test/support/testutil.h"
 
 #define ORTHANC_USER "gateway"
@@ -303,20 +304,6 @@ query_ok(const struct dicomweb_pacs *p, const char *pid, enum dicomweb_level lev
     return studies;
 }
 
-static const char *
-s_at(const json_t *v, const char *path)
-{
-    char buf[256];
-    char *save = NULL;
-
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *tok = strtok_r(buf, ".", &save); tok != NULL && v != NULL;
-         tok = strtok_r(NULL, ".", &save))
-        v = (tok[0] >= '0' && tok[0] <= '9') ? json_array_get(v, (size_t)atoi(tok))
-                                             : json_object_get(v, tok);
-    return v != NULL && fhir_json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static long long
 i_at(const json_t *v, const char *key)
 {
@@ -339,23 +326,23 @@ START_TEST(studies_of_a_patient)
     json_t *st = json_array_get(s, 0);
 
     ck_assert_uint_eq(json_array_size(s), 1);
-    ck_assert_str_eq(s_at(st, "resourceType"), "ImagingStudy");
-    ck_assert_str_eq(s_at(st, "identifier.0.system"), "urn:dicom:uid");
-    ck_assert_str_eq(s_at(st, "identifier.0.value"),
+    ck_assert_str_eq(tu_json_str(st, "resourceType"), "ImagingStudy");
+    ck_assert_str_eq(tu_json_str(st, "identifier.0.system"), "urn:dicom:uid");
+    ck_assert_str_eq(tu_json_str(st, "identifier.0.value"),
                      "urn:oid:1.3.6.1.4.1.5962.1.2.4.20040826185059.5457");
-    ck_assert_str_eq(s_at(st, "status"), "available");
-    ck_assert_str_eq(s_at(st, "modality.0.system"),
+    ck_assert_str_eq(tu_json_str(st, "status"), "available");
+    ck_assert_str_eq(tu_json_str(st, "modality.0.system"),
                      "http://dicom.nema.org/resources/ontology/DCM");
-    ck_assert_str_eq(s_at(st, "modality.0.code"), "MR");
-    ck_assert_str_eq(s_at(st, "subject.reference"), "Patient/p1");
-    ck_assert_str_eq(s_at(st, "subject.display"), "MR1 CompressedSamples");
-    ck_assert_ptr_nonnull(strstr(s_at(st, "started"), "2004-08-26"));
+    ck_assert_str_eq(tu_json_str(st, "modality.0.code"), "MR");
+    ck_assert_str_eq(tu_json_str(st, "subject.reference"), "Patient/p1");
+    ck_assert_str_eq(tu_json_str(st, "subject.display"), "MR1 CompressedSamples");
+    ck_assert_ptr_nonnull(strstr(tu_json_str(st, "started"), "2004-08-26"));
     ck_assert_int_eq(i_at(st, "numberOfSeries"), 1);
     ck_assert_int_ge(i_at(st, "numberOfInstances"), 1);
-    ck_assert_str_eq(s_at(st, "endpoint.0.reference"), "#wado");
-    ck_assert_str_eq(s_at(st, "contained.0.resourceType"), "Endpoint");
-    ck_assert_str_eq(s_at(st, "contained.0.address"), orthanc.dicomweb);
-    ck_assert_str_eq(s_at(st, "contained.0.connectionType.code"), "dicom-wado-rs");
+    ck_assert_str_eq(tu_json_str(st, "endpoint.0.reference"), "#wado");
+    ck_assert_str_eq(tu_json_str(st, "contained.0.resourceType"), "Endpoint");
+    ck_assert_str_eq(tu_json_str(st, "contained.0.address"), orthanc.dicomweb);
+    ck_assert_str_eq(tu_json_str(st, "contained.0.connectionType.code"), "dicom-wado-rs");
     json_decref(s);
 }
 END_TEST
@@ -368,10 +355,10 @@ START_TEST(chinese_names)
     json_t *jp = query_ok(&p, "H31EXAMPLE", DICOMWEB_STUDIES);   /* ISO 2022 IR 87 */
 
     ck_assert_uint_eq(json_array_size(utf8), 1);
-    ck_assert_str_eq(s_at(utf8, "0.subject.display"), "王小東");
+    ck_assert_str_eq(tu_json_str(utf8, "0.subject.display"), "王小東");
     ck_assert_uint_eq(json_array_size(gb), 1);
-    ck_assert_str_eq(s_at(gb, "0.subject.display"), "王小东");
-    ck_assert_str_eq(s_at(jp, "0.subject.display"), "山田太郎");
+    ck_assert_str_eq(tu_json_str(gb, "0.subject.display"), "王小东");
+    ck_assert_str_eq(tu_json_str(jp, "0.subject.display"), "山田太郎");
     json_decref(utf8);
     json_decref(gb);
     json_decref(jp);
@@ -385,19 +372,19 @@ START_TEST(series_and_instances)
     json_t *st = json_array_get(s, 0);
 
     ck_assert_uint_eq(json_array_size(s), 1);
-    ck_assert_str_eq(s_at(st, "series.0.uid"), "1.3.6.1.4.1.5962.1.3.1.1.20040119072730.12322");
-    ck_assert_str_eq(s_at(st, "series.0.modality.code"), "CT");
-    ck_assert_str_eq(s_at(st, "series.0.instance.0.sopClass.system"), "urn:ietf:rfc:3986");
-    ck_assert_str_eq(s_at(st, "series.0.instance.0.sopClass.code"),
+    ck_assert_str_eq(tu_json_str(st, "series.0.uid"), "1.3.6.1.4.1.5962.1.3.1.1.20040119072730.12322");
+    ck_assert_str_eq(tu_json_str(st, "series.0.modality.code"), "CT");
+    ck_assert_str_eq(tu_json_str(st, "series.0.instance.0.sopClass.system"), "urn:ietf:rfc:3986");
+    ck_assert_str_eq(tu_json_str(st, "series.0.instance.0.sopClass.code"),
                      "urn:oid:1.2.840.10008.5.1.4.1.1.2");
     ck_assert_int_eq(i_at(json_array_get(json_object_get(st, "series"), 0), "numberOfInstances"),
                      1);
     json_decref(s);
     /* series level only: no instances, body part from (0018,0015) */
     s = query_ok(&p, "77654033", DICOMWEB_SERIES);
-    ck_assert_str_eq(s_at(s, "0.series.0.modality.code"), "CR");
-    ck_assert_str_eq(s_at(s, "0.series.0.bodySite.code"), "122494005"); /* CSPINE */
-    ck_assert_str_eq(s_at(s, "0.series.0.bodySite.system"), "http://snomed.info/sct");
+    ck_assert_str_eq(tu_json_str(s, "0.series.0.modality.code"), "CR");
+    ck_assert_str_eq(tu_json_str(s, "0.series.0.bodySite.code"), "122494005"); /* CSPINE */
+    ck_assert_str_eq(tu_json_str(s, "0.series.0.bodySite.system"), "http://snomed.info/sct");
     ck_assert_ptr_null(json_object_get(json_array_get(json_object_get(json_array_get(s, 0),
                                                                       "series"),
                                                       0),

@@ -12,6 +12,7 @@
 #include "adapters/cda/cda.h"
 #include "fhir/json/fhir_json.h"
 #include "test/support/golden.h"
+#include "test/support/jsonpath.h"
 #include "test/support/testutil.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -122,21 +123,6 @@ by_code(const json_t *bundle, const char *type, const char *key, const char *cod
 }
 
 static const char *
-str_at(const json_t *v, const char *path)
-{
-    /* dotted path with numeric indexes: "name.0.family" */
-    char buf[256];
-    char *save = NULL;
-
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *tok = strtok_r(buf, ".", &save); tok != NULL && v != NULL;
-         tok = strtok_r(NULL, ".", &save))
-        v = (tok[0] >= '0' && tok[0] <= '9') ? json_array_get(v, (size_t)atoi(tok))
-                                             : json_object_get(v, tok);
-    return v != NULL && fhir_json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static const char *
 number_at(const json_t *v, const char *key, char *buf, size_t cap)
 {
     struct base_str s = fhir_json_number_text(json_object_get(v, key), buf, cap);
@@ -175,8 +161,8 @@ START_TEST(corpus_document_counts)
     const struct expect_counts *e = &corpus_counts[_i];
     json_t *b = convert_corpus(e->file);
 
-    ck_assert_str_eq(str_at(b, "resourceType"), "Bundle");
-    ck_assert_str_eq(str_at(b, "type"), "transaction");
+    ck_assert_str_eq(tu_json_str(b, "resourceType"), "Bundle");
+    ck_assert_str_eq(tu_json_str(b, "type"), "transaction");
     ck_assert_uint_eq(count_type(b, "DocumentReference"), 1);
     ck_assert_uint_eq(count_type(b, "Patient"), e->patient);
     ck_assert_uint_eq(count_type(b, "Practitioner"), e->practitioner);
@@ -227,16 +213,16 @@ START_TEST(corpus_bundle_shape)
 
     json_array_foreach(json_object_get(b, "entry"), i, e)
     {
-        const char *url = str_at(e, "request.url");
+        const char *url = tu_json_str(e, "request.url");
         json_t *r = json_object_get(e, "resource");
         json_t *ids = json_object_get(r, "identifier");
 
-        ck_assert_ptr_nonnull(strstr(str_at(e, "fullUrl"), "urn:uuid:"));
-        ck_assert_str_eq(str_at(e, "request.method"), "PUT");
+        ck_assert_ptr_nonnull(strstr(tu_json_str(e, "fullUrl"), "urn:uuid:"));
+        ck_assert_str_eq(tu_json_str(e, "request.method"), "PUT");
         ck_assert_ptr_nonnull(strstr(url, "?identifier="));
         ck_assert(json_array_size(ids) > 0 || json_object_get(r, "masterIdentifier") != NULL);
         ck_assert(ids == NULL || json_array_size(ids) > 0);
-        json_object_set_new(urls, str_at(e, "fullUrl"), json_true());
+        json_object_set_new(urls, tu_json_str(e, "fullUrl"), json_true());
     }
     assert_refs_resolve(b, urls);
     json_decref(urls);
@@ -251,28 +237,28 @@ START_TEST(ccd_patient_and_vitals)
     json_t *bp = by_code(b, "Observation", "code", "8480-6");
     char num[32];
 
-    ck_assert_str_eq(str_at(p, "name.0.family"), "Jones");
-    ck_assert_str_eq(str_at(p, "name.0.given.0"), "Isabella");
-    ck_assert_str_eq(str_at(p, "gender"), "female");
-    ck_assert_str_eq(str_at(p, "birthDate"), "1950-12-19");
-    ck_assert_str_eq(str_at(p, "identifier.0.system"), "urn:oid:1.3.6.1.4.1.16517.1");
-    ck_assert_str_eq(str_at(p, "identifier.0.value"), "98765432");
-    ck_assert_str_eq(str_at(p, "identifier.1.system"), "http://hl7.org/fhir/sid/us-ssn");
-    ck_assert_str_eq(str_at(p, "telecom.0.value"), "+1(444)444-4444");
-    ck_assert_str_eq(str_at(p, "telecom.0.use"), "mobile");
-    ck_assert_str_eq(str_at(p, "address.0.city"), "Beaverton");
+    ck_assert_str_eq(tu_json_str(p, "name.0.family"), "Jones");
+    ck_assert_str_eq(tu_json_str(p, "name.0.given.0"), "Isabella");
+    ck_assert_str_eq(tu_json_str(p, "gender"), "female");
+    ck_assert_str_eq(tu_json_str(p, "birthDate"), "1950-12-19");
+    ck_assert_str_eq(tu_json_str(p, "identifier.0.system"), "urn:oid:1.3.6.1.4.1.16517.1");
+    ck_assert_str_eq(tu_json_str(p, "identifier.0.value"), "98765432");
+    ck_assert_str_eq(tu_json_str(p, "identifier.1.system"), "http://hl7.org/fhir/sid/us-ssn");
+    ck_assert_str_eq(tu_json_str(p, "telecom.0.value"), "+1(444)444-4444");
+    ck_assert_str_eq(tu_json_str(p, "telecom.0.use"), "mobile");
+    ck_assert_str_eq(tu_json_str(p, "address.0.city"), "Beaverton");
     ck_assert_ptr_nonnull(bp);
     ck_assert_str_eq(number_at(json_object_get(bp, "valueQuantity"), "value", num, sizeof(num)),
                      "120");
-    ck_assert_str_eq(str_at(bp, "valueQuantity.code"), "mm[Hg]");
-    ck_assert_str_eq(str_at(bp, "category.0.coding.0.code"), "vital-signs");
-    ck_assert_str_eq(str_at(bp, "effectiveDateTime"), "2014-10-01T10:30:26-05:00");
+    ck_assert_str_eq(tu_json_str(bp, "valueQuantity.code"), "mm[Hg]");
+    ck_assert_str_eq(tu_json_str(bp, "category.0.coding.0.code"), "vital-signs");
+    ck_assert_str_eq(tu_json_str(bp, "effectiveDateTime"), "2014-10-01T10:30:26-05:00");
     /* a pending result: value nullFlavor NA -> dataAbsentReason */
-    ck_assert_str_eq(str_at(by_code(b, "Observation", "code", "804-5"),
+    ck_assert_str_eq(tu_json_str(by_code(b, "Observation", "code", "804-5"),
                             "dataAbsentReason.coding.0.code"),
                      "not-applicable");
     /* the practitioner behind the author, NPI as identifier */
-    ck_assert_str_eq(str_at(nth(b, "Practitioner", 0), "identifier.0.system"),
+    ck_assert_str_eq(tu_json_str(nth(b, "Practitioner", 0), "identifier.0.system"),
                      "http://hl7.org/fhir/sid/us-npi");
     json_decref(b);
 }
@@ -284,14 +270,14 @@ START_TEST(ccd_document_reference_keeps_original)
     char *xml = tu_read_file(tu_corpus_path("cda/CCD.xml"), &len);
     json_t *b = convert_corpus("CCD.xml");
     json_t *dr = nth(b, "DocumentReference", 0);
-    const char *data = str_at(dr, "content.0.attachment.data");
+    const char *data = tu_json_str(dr, "content.0.attachment.data");
     unsigned char *raw = malloc(strlen(data));
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     char hash[64];
     int n = EVP_DecodeBlock(raw, (const unsigned char *)data, (int)strlen(data));
 
-    ck_assert_str_eq(str_at(dr, "content.0.attachment.contentType"), "application/hl7-cda+xml");
+    ck_assert_str_eq(tu_json_str(dr, "content.0.attachment.contentType"), "application/hl7-cda+xml");
     ck_assert_int_ge(n, (int)len);
     ck_assert_mem_eq(raw, xml, len);
     ck_assert_int_eq(json_integer_value(json_object_get(
@@ -301,10 +287,10 @@ START_TEST(ccd_document_reference_keeps_original)
                      (json_int_t)len);
     EVP_Digest(xml, len, md, &mdlen, EVP_sha1(), NULL);
     EVP_EncodeBlock((unsigned char *)hash, md, (int)mdlen);
-    ck_assert_str_eq(str_at(dr, "content.0.attachment.hash"), hash);
-    ck_assert_str_eq(str_at(dr, "masterIdentifier.value"), "EHRVersion2.0");
-    ck_assert_str_eq(str_at(dr, "type.coding.0.code"), "34133-9");
-    ck_assert_str_eq(str_at(dr, "subject.reference"), url_of(b, "Patient", 0));
+    ck_assert_str_eq(tu_json_str(dr, "content.0.attachment.hash"), hash);
+    ck_assert_str_eq(tu_json_str(dr, "masterIdentifier.value"), "EHRVersion2.0");
+    ck_assert_str_eq(tu_json_str(dr, "type.coding.0.code"), "34133-9");
+    ck_assert_str_eq(tu_json_str(dr, "subject.reference"), url_of(b, "Patient", 0));
     free(raw);
     free(xml);
     json_decref(b);
@@ -318,15 +304,15 @@ START_TEST(greater_than_value_is_a_comparator)
     char num[32];
 
     /* the file uses xsi:type without declaring xsi: the value survives */
-    ck_assert_str_eq(str_at(o, "valueQuantity.comparator"), ">");
+    ck_assert_str_eq(tu_json_str(o, "valueQuantity.comparator"), ">");
     ck_assert_str_eq(number_at(json_object_get(o, "valueQuantity"), "value", num, sizeof(num)),
                      "500");
-    ck_assert_str_eq(str_at(o, "valueQuantity.unit"), "mg/dL");
+    ck_assert_str_eq(tu_json_str(o, "valueQuantity.unit"), "mg/dL");
     ck_assert_uint_eq(json_array_size(json_object_get(o, "referenceRange")), 2);
-    ck_assert_str_eq(str_at(o, "referenceRange.0.type.coding.0.code"), "normal");
+    ck_assert_str_eq(tu_json_str(o, "referenceRange.0.type.coding.0.code"), "normal");
     json_t *low = json_object_get(json_array_get(json_object_get(o, "referenceRange"), 0), "low");
     ck_assert_str_eq(number_at(low, "value", num, sizeof(num)), "80");
-    ck_assert_str_eq(str_at(o, "effectiveDateTime"), "2014-03-02T09:08:00-05:00");
+    ck_assert_str_eq(tu_json_str(o, "effectiveDateTime"), "2014-03-02T09:08:00-05:00");
     json_decref(b);
 }
 END_TEST
@@ -336,12 +322,12 @@ START_TEST(multiple_reference_ranges)
     json_t *b = convert_corpus("Lab_with_Multiple_Reference_Ranges_C-CDA2.1.xml");
     json_t *o = nth(b, "Observation", 0);
 
-    ck_assert_str_eq(str_at(o, "valueString"), "Borderline, equal to 1:80");
+    ck_assert_str_eq(tu_json_str(o, "valueString"), "Borderline, equal to 1:80");
     ck_assert_uint_eq(json_array_size(json_object_get(o, "referenceRange")), 3);
-    ck_assert_str_eq(str_at(o, "interpretation.0.coding.0.code"), "A");
-    ck_assert_str_eq(str_at(o, "interpretation.0.coding.0.system"),
+    ck_assert_str_eq(tu_json_str(o, "interpretation.0.coding.0.code"), "A");
+    ck_assert_str_eq(tu_json_str(o, "interpretation.0.coding.0.system"),
                      "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation");
-    ck_assert_str_eq(str_at(nth(b, "DiagnosticReport", 0), "result.0.reference"),
+    ck_assert_str_eq(tu_json_str(nth(b, "DiagnosticReport", 0), "result.0.reference"),
                      url_of(b, "Observation", 0));
     json_decref(b);
 }
@@ -354,24 +340,24 @@ START_TEST(discharge_summary_entries)
     json_t *r;
 
     for (size_t i = 0; (r = nth(b, "Immunization", i)) != NULL; i++) {
-        if (strcmp(str_at(r, "status"), "not-done") == 0)
+        if (strcmp(tu_json_str(r, "status"), "not-done") == 0)
             refused = r;
     }
     ck_assert_ptr_nonnull(refused);
-    ck_assert_str_eq(str_at(refused, "statusReason.coding.0.code"), "PATOBJ");
+    ck_assert_str_eq(tu_json_str(refused, "statusReason.coding.0.code"), "PATOBJ");
     r = by_code(b, "AllergyIntolerance", "code", "2670"); /* codeine */
     ck_assert_ptr_nonnull(r);
-    ck_assert_str_eq(str_at(r, "reaction.0.manifestation.0.coding.0.code"), "56018004");
-    ck_assert_str_eq(str_at(r, "reaction.0.severity"), "moderate");
-    ck_assert_str_eq(str_at(r, "clinicalStatus.coding.0.code"), "active");
+    ck_assert_str_eq(tu_json_str(r, "reaction.0.manifestation.0.coding.0.code"), "56018004");
+    ck_assert_str_eq(tu_json_str(r, "reaction.0.severity"), "moderate");
+    ck_assert_str_eq(tu_json_str(r, "clinicalStatus.coding.0.code"), "active");
     r = nth(b, "MedicationStatement", 0);
-    ck_assert_str_eq(str_at(r, "medicationCodeableConcept.coding.0.code"), "197806");
-    ck_assert_str_eq(str_at(r, "dosage.0.timing.repeat.periodUnit"), "h");
+    ck_assert_str_eq(tu_json_str(r, "medicationCodeableConcept.coding.0.code"), "197806");
+    ck_assert_str_eq(tu_json_str(r, "dosage.0.timing.repeat.periodUnit"), "h");
     r = by_code(b, "Condition", "code", "74400008"); /* admission diagnosis: appendicitis */
-    ck_assert_str_eq(str_at(r, "category.0.coding.0.code"), "encounter-diagnosis");
-    ck_assert_str_eq(str_at(r, "encounter.reference"), url_of(b, "Encounter", 0));
-    ck_assert_str_eq(str_at(nth(b, "Encounter", 0), "status"), "finished");
-    ck_assert_str_eq(str_at(nth(b, "Procedure", 0), "code.coding.0.code"), "6025007");
+    ck_assert_str_eq(tu_json_str(r, "category.0.coding.0.code"), "encounter-diagnosis");
+    ck_assert_str_eq(tu_json_str(r, "encounter.reference"), url_of(b, "Encounter", 0));
+    ck_assert_str_eq(tu_json_str(nth(b, "Encounter", 0), "status"), "finished");
+    ck_assert_str_eq(tu_json_str(nth(b, "Procedure", 0), "code.coding.0.code"), "6025007");
     json_decref(b);
 }
 END_TEST
@@ -381,16 +367,16 @@ START_TEST(unstructured_bodies)
     json_t *b = convert_corpus("CDA_with_Embedded_PDF.xml");
     json_t *dr = nth(b, "DocumentReference", 0);
 
-    ck_assert_str_eq(str_at(dr, "content.1.attachment.contentType"), "application/pdf");
-    ck_assert(strncmp(str_at(dr, "content.1.attachment.data"), "JVBERi0", 7) == 0);
+    ck_assert_str_eq(tu_json_str(dr, "content.1.attachment.contentType"), "application/pdf");
+    ck_assert(strncmp(tu_json_str(dr, "content.1.attachment.data"), "JVBERi0", 7) == 0);
     json_decref(b);
     b = convert_corpus("CDA_Embedded_Text_Plain_Surgical_Consult.xml");
     dr = nth(b, "DocumentReference", 0);
-    ck_assert_str_eq(str_at(dr, "content.1.attachment.contentType"), "text/plain");
-    ck_assert(strncmp(str_at(dr, "content.1.attachment.data"), "TE9DQUwgVElUTEU6", 16) == 0);
+    ck_assert_str_eq(tu_json_str(dr, "content.1.attachment.contentType"), "text/plain");
+    ck_assert(strncmp(tu_json_str(dr, "content.1.attachment.data"), "TE9DQUwgVElUTEU6", 16) == 0);
     json_decref(b);
     b = convert_corpus("Unstructured_Document_reference.xml");
-    ck_assert_str_eq(str_at(nth(b, "DocumentReference", 0), "content.1.attachment.url"),
+    ck_assert_str_eq(tu_json_str(nth(b, "DocumentReference", 0), "content.1.attachment.url"),
                      "UD_sample.pdf");
     json_decref(b);
 }
@@ -415,24 +401,24 @@ START_TEST(chinese_document)
     json_t *p = nth(b, "Patient", 0);
     json_t *c = nth(b, "Condition", 0);
 
-    ck_assert_str_eq(str_at(p, "name.0.text"), "张三");
-    ck_assert_str_eq(str_at(p, "gender"), "male");
-    ck_assert_str_eq(str_at(p, "identifier.1.system"), "urn:oid:2.16.156.10011.1.3");
-    ck_assert_str_eq(str_at(p, "identifier.1.value"), "210102198001011232");
-    ck_assert_str_eq(str_at(p, "address.0.city"), "沈阳市");
-    ck_assert_str_eq(str_at(p, "address.0.district"), "和平区");
-    ck_assert_str_eq(str_at(p, "maritalStatus.coding.0.system"), "urn:oid:2.16.156.10011.2.3.3.5");
-    ck_assert_str_eq(str_at(c, "code.coding.0.system"), "urn:oid:2.16.156.10011.2.3.3.11");
-    ck_assert_str_eq(str_at(c, "code.coding.0.display"), "肺炎");
-    ck_assert_str_eq(str_at(c, "category.0.coding.0.code"), "encounter-diagnosis");
-    ck_assert_str_eq(str_at(nth(b, "AllergyIntolerance", 0), "code.text"), "青霉素");
-    ck_assert_str_eq(str_at(nth(b, "MedicationStatement", 0), "medicationCodeableConcept.coding.0.display"),
+    ck_assert_str_eq(tu_json_str(p, "name.0.text"), "张三");
+    ck_assert_str_eq(tu_json_str(p, "gender"), "male");
+    ck_assert_str_eq(tu_json_str(p, "identifier.1.system"), "urn:oid:2.16.156.10011.1.3");
+    ck_assert_str_eq(tu_json_str(p, "identifier.1.value"), "210102198001011232");
+    ck_assert_str_eq(tu_json_str(p, "address.0.city"), "沈阳市");
+    ck_assert_str_eq(tu_json_str(p, "address.0.district"), "和平区");
+    ck_assert_str_eq(tu_json_str(p, "maritalStatus.coding.0.system"), "urn:oid:2.16.156.10011.2.3.3.5");
+    ck_assert_str_eq(tu_json_str(c, "code.coding.0.system"), "urn:oid:2.16.156.10011.2.3.3.11");
+    ck_assert_str_eq(tu_json_str(c, "code.coding.0.display"), "肺炎");
+    ck_assert_str_eq(tu_json_str(c, "category.0.coding.0.code"), "encounter-diagnosis");
+    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 0), "code.text"), "青霉素");
+    ck_assert_str_eq(tu_json_str(nth(b, "MedicationStatement", 0), "medicationCodeableConcept.coding.0.display"),
                      "阿莫西林胶囊");
-    ck_assert_str_eq(str_at(nth(b, "Encounter", 0), "class.code"), "IMP");
-    ck_assert_str_eq(str_at(nth(b, "Encounter", 0), "location.0.location.display"), "呼吸内科 3病区");
-    ck_assert_str_eq(str_at(nth(b, "Observation", 0), "effectiveDateTime"),
+    ck_assert_str_eq(tu_json_str(nth(b, "Encounter", 0), "class.code"), "IMP");
+    ck_assert_str_eq(tu_json_str(nth(b, "Encounter", 0), "location.0.location.display"), "呼吸内科 3病区");
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "effectiveDateTime"),
                      "2024-03-15T08:00:00+08:00");
-    ck_assert_str_eq(str_at(nth(b, "DocumentReference", 0), "content.0.attachment.language"),
+    ck_assert_str_eq(tu_json_str(nth(b, "DocumentReference", 0), "content.0.attachment.language"),
                      "zh-CN");
     ck_assert_uint_eq(count_type(b, "Procedure"), 1);
     ck_assert_uint_eq(count_type(b, "Immunization"), 1);
@@ -536,15 +522,16 @@ START_TEST(limits_depth_nodes_size_entries)
 {
     struct cda_limits lim = cda_limits_default();
     struct base_err err = {0};
-    char deep[8192] = "<ClinicalDocument xmlns=\"urn:hl7-org:v3\">";
+    char deep[8192];
+    size_t o = (size_t)snprintf(deep, sizeof(deep), "<ClinicalDocument xmlns=\"urn:hl7-org:v3\">");
     int rc;
     json_t *out;
 
     for (int i = 0; i < 70; i++)
-        strcat(deep, "<a>");
+        o += (size_t)snprintf(deep + o, sizeof(deep) - o, "<a>");
     for (int i = 0; i < 70; i++)
-        strcat(deep, "</a>");
-    strcat(deep, "</ClinicalDocument>");
+        o += (size_t)snprintf(deep + o, sizeof(deep) - o, "</a>");
+    snprintf(deep + o, sizeof(deep) - o, "</ClinicalDocument>");
     out = convert_text(deep, &lim, NULL, NULL, &err, &rc);
     ck_assert_int_eq(rc, BASE_E_LIMIT);
     ck_assert_ptr_null(out);
@@ -605,8 +592,8 @@ START_TEST(fragment_needs_patient_ref)
     ck_assert_int_eq(rc, BASE_OK);
     ck_assert_uint_eq(count_type(out, "Condition"), 0);
     ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 1);
-    ck_assert_str_eq(str_at(warnings, "issue.0.code"), "required");
-    ck_assert_str_eq(str_at(warnings, "issue.0.expression.0"), "/section/entry/observation");
+    ck_assert_str_eq(tu_json_str(warnings, "issue.0.code"), "required");
+    ck_assert_str_eq(tu_json_str(warnings, "issue.0.expression.0"), "/section/entry/observation");
     json_decref(out);
     json_decref(warnings);
 }
@@ -623,16 +610,16 @@ START_TEST(options_patient_tz_codemap)
     json_t *c = nth(out, "Condition", 0);
 
     ck_assert_int_eq(rc, BASE_OK);
-    ck_assert_str_eq(str_at(c, "subject.reference"), "Patient/42");
-    ck_assert_str_eq(str_at(c, "onsetDateTime"), "2020-01-02T10:15:00+08:00");
-    ck_assert_str_eq(str_at(c, "code.coding.0.code"), "L-38");
-    ck_assert_str_eq(str_at(c, "code.coding.1.system"), "http://snomed.info/sct");
-    ck_assert_str_eq(str_at(c, "code.coding.1.code"), "38341003");
+    ck_assert_str_eq(tu_json_str(c, "subject.reference"), "Patient/42");
+    ck_assert_str_eq(tu_json_str(c, "onsetDateTime"), "2020-01-02T10:15:00+08:00");
+    ck_assert_str_eq(tu_json_str(c, "code.coding.0.code"), "L-38");
+    ck_assert_str_eq(tu_json_str(c, "code.coding.1.system"), "http://snomed.info/sct");
+    ck_assert_str_eq(tu_json_str(c, "code.coding.1.code"), "38341003");
     json_decref(out);
     /* without a zone the time is cut to its date, never invented */
     opt.default_tz = NULL;
     out = convert_text(fragment, NULL, &opt, NULL, &err, &rc);
-    ck_assert_str_eq(str_at(nth(out, "Condition", 0), "onsetDateTime"), "2020-01-02");
+    ck_assert_str_eq(tu_json_str(nth(out, "Condition", 0), "onsetDateTime"), "2020-01-02");
     json_decref(out);
 }
 END_TEST
@@ -645,8 +632,8 @@ START_TEST(bad_values_are_warnings)
 
     /* the organizer's effectiveTime "2014030200908-0500" is not a timestamp */
     ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 2);
-    ck_assert_str_eq(str_at(warnings, "issue.0.severity"), "warning");
-    ck_assert_str_eq(str_at(warnings, "issue.0.expression.0"), "/section/entry/organizer/effectiveTime/low");
+    ck_assert_str_eq(tu_json_str(warnings, "issue.0.severity"), "warning");
+    ck_assert_str_eq(tu_json_str(warnings, "issue.0.expression.0"), "/section/entry/organizer/effectiveTime/low");
     ck_assert_ptr_null(json_object_get(nth(b, "DiagnosticReport", 0), "effectiveDateTime"));
     json_decref(warnings);
     json_decref(b);

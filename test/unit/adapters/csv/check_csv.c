@@ -11,6 +11,7 @@
 #include "adapters/csv/csv.h"
 #include "fhir/json/fhir_json.h"
 #include "test/support/golden.h"
+#include "test/support/jsonpath.h"
 #include "test/support/testutil.h"
 
 /* ---------------------------------------------------------- reader */
@@ -319,20 +320,6 @@ res_at(const json_t *bundle, size_t i)
     return json_object_get(json_array_get(json_object_get(bundle, "entry"), i), "resource");
 }
 
-static const char *
-s_at(const json_t *v, const char *path)
-{
-    char buf[256];
-    char *save = NULL;
-
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *tok = strtok_r(buf, ".", &save); tok != NULL && v != NULL;
-         tok = strtok_r(NULL, ".", &save))
-        v = (tok[0] >= '0' && tok[0] <= '9') ? json_array_get(v, (size_t)atoi(tok))
-                                             : json_object_get(v, tok);
-    return v != NULL && fhir_json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 struct synthea_count {
     const char *table;
     const char *type;
@@ -364,10 +351,10 @@ START_TEST(synthea_samples_convert)
     ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), c->resources);
     json_array_foreach(json_object_get(b, "entry"), i, e)
     {
-        ck_assert_str_eq(s_at(e, "resource.resourceType"), c->type);
-        ck_assert_str_eq(s_at(e, "request.method"), "PUT");
-        ck_assert_ptr_nonnull(strstr(s_at(e, "fullUrl"), "urn:uuid:"));
-        ck_assert_ptr_nonnull(s_at(e, "resource.identifier.0.value"));
+        ck_assert_str_eq(tu_json_str(e, "resource.resourceType"), c->type);
+        ck_assert_str_eq(tu_json_str(e, "request.method"), "PUT");
+        ck_assert_ptr_nonnull(strstr(tu_json_str(e, "fullUrl"), "urn:uuid:"));
+        ck_assert_ptr_nonnull(tu_json_str(e, "resource.identifier.0.value"));
     }
     json_decref(b);
 }
@@ -380,37 +367,37 @@ START_TEST(synthea_spot_values)
     json_t *p = res_at(b, 0);
 
     /* 1d604da9...;5/25/1989;;999-76-6866;...;Mr.;José Eduardo181;Gómez206;;;M;...;M;... */
-    ck_assert_str_eq(s_at(p, "identifier.0.system"), "https://github.com/synthetichealth/synthea");
-    ck_assert_str_eq(s_at(p, "identifier.0.value"), "1d604da9-9a81-4ba9-80c2-de3375d59b40");
-    ck_assert_str_eq(s_at(p, "identifier.1.value"), "999-76-6866");
-    ck_assert_str_eq(s_at(p, "name.0.family"), "Gómez206");
-    ck_assert_str_eq(s_at(p, "name.0.given.0"), "José Eduardo181");
-    ck_assert_str_eq(s_at(p, "birthDate"), "1989-05-25");
-    ck_assert_str_eq(s_at(p, "gender"), "male");
-    ck_assert_str_eq(s_at(p, "maritalStatus.coding.0.code"), "M");
-    ck_assert_str_eq(s_at(p, "address.0.city"), "Chicopee");
+    ck_assert_str_eq(tu_json_str(p, "identifier.0.system"), "https://github.com/synthetichealth/synthea");
+    ck_assert_str_eq(tu_json_str(p, "identifier.0.value"), "1d604da9-9a81-4ba9-80c2-de3375d59b40");
+    ck_assert_str_eq(tu_json_str(p, "identifier.1.value"), "999-76-6866");
+    ck_assert_str_eq(tu_json_str(p, "name.0.family"), "Gómez206");
+    ck_assert_str_eq(tu_json_str(p, "name.0.given.0"), "José Eduardo181");
+    ck_assert_str_eq(tu_json_str(p, "birthDate"), "1989-05-25");
+    ck_assert_str_eq(tu_json_str(p, "gender"), "male");
+    ck_assert_str_eq(tu_json_str(p, "maritalStatus.coding.0.code"), "M");
+    ck_assert_str_eq(tu_json_str(p, "address.0.city"), "Chicopee");
     json_decref(b);
 
     b = convert_synthea("conditions", &rep);
     /* 2011-08-09,2011-08-16,8d4c4326...,9d35ec9f...,444814009,Viral sinusitis (disorder) */
     json_t *c = res_at(b, 1);
-    ck_assert_str_eq(s_at(c, "code.coding.0.code"), "444814009");
-    ck_assert_str_eq(s_at(c, "clinicalStatus.coding.0.code"), "resolved");
-    ck_assert_str_eq(s_at(c, "abatementDateTime"), "2011-08-16");
-    ck_assert_str_eq(s_at(c, "subject.reference"),
+    ck_assert_str_eq(tu_json_str(c, "code.coding.0.code"), "444814009");
+    ck_assert_str_eq(tu_json_str(c, "clinicalStatus.coding.0.code"), "resolved");
+    ck_assert_str_eq(tu_json_str(c, "abatementDateTime"), "2011-08-16");
+    ck_assert_str_eq(tu_json_str(c, "subject.reference"),
                      "Patient?identifier=https://github.com/synthetichealth/synthea|"
                      "8d4c4326-e9de-4f45-9a4c-f8c36bff89ae");
-    ck_assert_str_eq(s_at(res_at(b, 0), "clinicalStatus.coding.0.code"), "active");
+    ck_assert_str_eq(tu_json_str(res_at(b, 0), "clinicalStatus.coding.0.code"), "active");
     json_decref(b);
 
     b = convert_synthea("allergies", &rep);
-    ck_assert_str_eq(s_at(res_at(b, 0), "onsetDateTime"), "1982-10-25");
-    ck_assert_str_eq(s_at(res_at(b, 0), "code.coding.0.code"), "300916003");
+    ck_assert_str_eq(tu_json_str(res_at(b, 0), "onsetDateTime"), "1982-10-25");
+    ck_assert_str_eq(tu_json_str(res_at(b, 0), "code.coding.0.code"), "300916003");
     json_decref(b);
 
     b = convert_synthea("immunizations", &rep);
-    ck_assert_str_eq(s_at(res_at(b, 0), "occurrenceDateTime"), "2010-07-27T12:58:08Z");
-    ck_assert_str_eq(s_at(res_at(b, 0), "vaccineCode.coding.0.system"),
+    ck_assert_str_eq(tu_json_str(res_at(b, 0), "occurrenceDateTime"), "2010-07-27T12:58:08Z");
+    ck_assert_str_eq(tu_json_str(res_at(b, 0), "vaccineCode.coding.0.system"),
                      "http://hl7.org/fhir/sid/cvx");
     json_decref(b);
 }
@@ -542,7 +529,7 @@ START_TEST(columns_directive_without_header)
                                  &err),
                      BASE_OK);
     ck_assert_uint_eq(rep.resources, 2);
-    ck_assert_str_eq(s_at(res_at(out, 1), "name.0.text"), "Bob");
+    ck_assert_str_eq(tu_json_str(res_at(out, 1), "name.0.text"), "Bob");
     json_decref(out);
     csv_mapping_free(m);
 }
@@ -585,8 +572,13 @@ golden_csv(const char *dir, const char *data, size_t len, json_t **out, struct b
         return rc;
     /* the golden file shows the row reports next to the Bundle */
     json_t *errors = json_array();
-    for (char *line = strtok(log.text, "\n"); line != NULL; line = strtok(NULL, "\n"))
-        json_array_append_new(errors, json_string(line));
+    for (char *line = log.text; *line != '\0';) {
+        char *nl = strchr(line, '\n');
+
+        json_array_append_new(errors, json_stringn(line, nl != NULL ? (size_t)(nl - line)
+                                                                    : strlen(line)));
+        line = nl != NULL ? nl + 1 : line + strlen(line);
+    }
     *out = json_pack("{s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "bundle", bundle, "rowErrors", errors,
                      "report", "rows", (json_int_t)rep.rows, "rowsOk", (json_int_t)rep.rows_ok,
                      "rowsBad", (json_int_t)rep.rows_bad, "resources",

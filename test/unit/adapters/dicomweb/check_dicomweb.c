@@ -12,21 +12,8 @@
 #include "adapters/dicomweb/dicomweb.h"
 #include "fhir/json/fhir_json.h"
 #include "test/support/golden.h"
+#include "test/support/jsonpath.h"
 #include "test/support/testutil.h"
-
-static const char *
-s_at(const json_t *v, const char *path)
-{
-    char buf[256];
-    char *save = NULL;
-
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *tok = strtok_r(buf, ".", &save); tok != NULL && v != NULL;
-         tok = strtok_r(NULL, ".", &save))
-        v = (tok[0] >= '0' && tok[0] <= '9') ? json_array_get(v, (size_t)atoi(tok))
-                                             : json_object_get(v, tok);
-    return v != NULL && fhir_json_is_string(v) ? json_string_value(v) : NULL;
-}
 
 static json_t *
 entry(const json_t *bundle, const char *type)
@@ -36,7 +23,7 @@ entry(const json_t *bundle, const char *type)
 
     json_array_foreach(json_object_get(bundle, "entry"), i, e)
     {
-        if (strcmp(s_at(e, "resource.resourceType"), type) == 0)
+        if (strcmp(tu_json_str(e, "resource.resourceType"), type) == 0)
             return json_object_get(e, "resource");
     }
     return NULL;
@@ -64,26 +51,26 @@ START_TEST(corpus_instance_metadata)
     json_t *p = entry(b, "Patient");
 
     ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 2); /* no Retrieve URL */
-    ck_assert_str_eq(s_at(st, "identifier.0.value"),
+    ck_assert_str_eq(tu_json_str(st, "identifier.0.value"),
                      "urn:oid:1.3.6.1.4.1.5962.99.1.1516012269.2092621929.1509049565933.1720.0");
-    ck_assert_str_eq(s_at(st, "modality.0.code"), "MR");
-    ck_assert_str_eq(s_at(st, "started"), "2014-12-10");
-    ck_assert_str_eq(s_at(st, "description"), "M2197/PRO/BD Pelvis w");
-    ck_assert_str_eq(s_at(st, "procedureCode.0.coding.0.code"), "M2197");
+    ck_assert_str_eq(tu_json_str(st, "modality.0.code"), "MR");
+    ck_assert_str_eq(tu_json_str(st, "started"), "2014-12-10");
+    ck_assert_str_eq(tu_json_str(st, "description"), "M2197/PRO/BD Pelvis w");
+    ck_assert_str_eq(tu_json_str(st, "procedureCode.0.coding.0.code"), "M2197");
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(st,
                                                                                        "series"),
                                                                        0),
                                                         "number")),
                      10);
-    ck_assert_str_eq(s_at(st, "series.0.instance.0.sopClass.code"),
+    ck_assert_str_eq(tu_json_str(st, "series.0.instance.0.sopClass.code"),
                      "urn:oid:1.2.840.10008.5.1.4.1.1.4");
-    ck_assert_str_eq(s_at(st, "series.0.instance.0.uid"),
+    ck_assert_str_eq(tu_json_str(st, "series.0.instance.0.uid"),
                      "1.3.6.1.4.1.5962.99.1.1516012269.2092621929.1509049565933.2991.0");
-    ck_assert_str_eq(s_at(st, "subject.reference"),
-                     s_at(json_array_get(json_object_get(b, "entry"), 0), "fullUrl"));
-    ck_assert_str_eq(s_at(p, "identifier.0.value"), "NOID");
-    ck_assert_str_eq(s_at(p, "name.0.family"), "Prostate");
-    ck_assert_str_eq(s_at(p, "gender"), "male");
+    ck_assert_str_eq(tu_json_str(st, "subject.reference"),
+                     tu_json_str(json_array_get(json_object_get(b, "entry"), 0), "fullUrl"));
+    ck_assert_str_eq(tu_json_str(p, "identifier.0.value"), "NOID");
+    ck_assert_str_eq(tu_json_str(p, "name.0.family"), "Prostate");
+    ck_assert_str_eq(tu_json_str(p, "gender"), "male");
     ck_assert_ptr_null(json_object_get(st, "referrer")); /* the name was empty */
     json_decref(b);
     free(text);
@@ -104,7 +91,7 @@ START_TEST(corpus_pn_dataset_has_no_study)
     ck_assert_int_eq(dicomweb_parse(text, len, NULL, &ds, &err), BASE_OK);
     ck_assert_uint_eq(json_array_size(ds), 1);
     ck_assert_ptr_null(json_object_get(b, "entry"));
-    ck_assert_str_eq(s_at(warnings, "issue.0.expression.0"), "dataset[0]");
+    ck_assert_str_eq(tu_json_str(warnings, "issue.0.expression.0"), "dataset[0]");
     json_decref(ds);
     json_decref(b);
     json_decref(warnings);
@@ -121,21 +108,21 @@ START_TEST(person_name_groups)
     json_t *st = entry(b, "ImagingStudy");
 
     ck_assert_uint_eq(json_array_size(json_object_get(p, "name")), 3);
-    ck_assert_str_eq(s_at(p, "name.0.text"), "San Zhang");
-    ck_assert_str_eq(s_at(p, "name.0.extension.0.valueCode"), "ABC");
-    ck_assert_str_eq(s_at(p, "name.1.text"), "张三");
-    ck_assert_str_eq(s_at(p, "name.1.family"), "张");
-    ck_assert_str_eq(s_at(p, "name.1.given.0"), "三");
-    ck_assert_str_eq(s_at(p, "name.1.extension.0.valueCode"), "IDE");
-    ck_assert_str_eq(s_at(p, "name.2.extension.0.valueCode"), "SYL");
-    ck_assert_str_eq(s_at(p, "identifier.0.system"), "urn:oid:2.16.156.10011.1.12");
-    ck_assert_str_eq(s_at(p, "birthDate"), "1980-01-01");
-    ck_assert_str_eq(s_at(st, "subject.display"), "张三");
-    ck_assert_str_eq(s_at(st, "referrer.display"), "李四");
-    ck_assert_str_eq(s_at(st, "started"), "2024-03-15T09:30:15.250+08:00");
-    ck_assert_str_eq(s_at(st, "identifier.1.type.coding.0.code"), "ACSN");
+    ck_assert_str_eq(tu_json_str(p, "name.0.text"), "San Zhang");
+    ck_assert_str_eq(tu_json_str(p, "name.0.extension.0.valueCode"), "ABC");
+    ck_assert_str_eq(tu_json_str(p, "name.1.text"), "张三");
+    ck_assert_str_eq(tu_json_str(p, "name.1.family"), "张");
+    ck_assert_str_eq(tu_json_str(p, "name.1.given.0"), "三");
+    ck_assert_str_eq(tu_json_str(p, "name.1.extension.0.valueCode"), "IDE");
+    ck_assert_str_eq(tu_json_str(p, "name.2.extension.0.valueCode"), "SYL");
+    ck_assert_str_eq(tu_json_str(p, "identifier.0.system"), "urn:oid:2.16.156.10011.1.12");
+    ck_assert_str_eq(tu_json_str(p, "birthDate"), "1980-01-01");
+    ck_assert_str_eq(tu_json_str(st, "subject.display"), "张三");
+    ck_assert_str_eq(tu_json_str(st, "referrer.display"), "李四");
+    ck_assert_str_eq(tu_json_str(st, "started"), "2024-03-15T09:30:15.250+08:00");
+    ck_assert_str_eq(tu_json_str(st, "identifier.1.type.coding.0.code"), "ACSN");
     ck_assert_int_eq(json_integer_value(json_object_get(st, "numberOfInstances")), 131);
-    ck_assert_str_eq(s_at(entry(b, "Endpoint"), "address"), "https://pacs.example.org/dicom-web");
+    ck_assert_str_eq(tu_json_str(entry(b, "Endpoint"), "address"), "https://pacs.example.org/dicom-web");
     json_decref(b);
     free(text);
 }
@@ -158,14 +145,14 @@ START_TEST(groups_series_and_instances)
     ck_assert_int_eq(json_integer_value(json_object_get(st, "numberOfSeries")), 2);
     ck_assert_int_eq(json_integer_value(json_object_get(st, "numberOfInstances")), 3);
     ck_assert_uint_eq(json_array_size(json_object_get(st, "modality")), 2);
-    ck_assert_str_eq(s_at(st, "series.0.bodySite.code"), "12738006");
-    ck_assert_str_eq(s_at(st, "series.0.started"), "2020-02-02T10:10:10+08:00");
+    ck_assert_str_eq(tu_json_str(st, "series.0.bodySite.code"), "12738006");
+    ck_assert_str_eq(tu_json_str(st, "series.0.started"), "2020-02-02T10:10:10+08:00");
     ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(json_object_get(st, "series"), 0),
                                                       "instance")),
                       2);
-    ck_assert_str_eq(s_at(st, "series.1.laterality.code"), "7771000");
-    ck_assert_str_eq(s_at(st, "subject.reference"), "Patient/9");
-    ck_assert_str_eq(s_at(st, "contained.0.address"), "https://w/dw");
+    ck_assert_str_eq(tu_json_str(st, "series.1.laterality.code"), "7771000");
+    ck_assert_str_eq(tu_json_str(st, "subject.reference"), "Patient/9");
+    ck_assert_str_eq(tu_json_str(st, "contained.0.address"), "https://w/dw");
     json_decref(studies);
     json_decref(ds);
     free(text);

@@ -320,9 +320,14 @@ normalize(struct vctx *v, const json_t *ds, size_t depth, json_t **out)
         rc = check_attr(v, tag, attr, depth, &checked);
         if (rc == BASE_OK && json_object_get(res, tag) != NULL)
             rc = bad(v, BASE_E_INVALID, "tag appears twice");
-        if (rc != BASE_OK || json_object_set_new(res, tag, checked) != 0) {
+        if (rc != BASE_OK) {
+            json_decref(checked);
             json_decref(res);
-            return rc != BASE_OK ? rc : BASE_E_NOMEM;
+            return rc;
+        }
+        if (json_object_set_new(res, tag, checked) != 0) {
+            json_decref(res);
+            return BASE_E_NOMEM;
         }
         v->where[saved] = '\0';
     }

@@ -87,9 +87,9 @@ condition_status(struct cda_ctx *c, json_t *res, const xmlNode *obs, bool abated
     TRY(adapter_jset(res, "clinicalStatus",
                      status_cc("http://terminology.hl7.org/CodeSystem/condition-clinical", s)));
     if (cda_negated(c, obs))
-        TRY(adapter_jset(res, "verificationStatus",
-                         status_cc("http://terminology.hl7.org/CodeSystem/condition-ver-status",
-                                   "refuted")));
+        TRY(adapter_jset(
+            res, "verificationStatus",
+            status_cc("http://terminology.hl7.org/CodeSystem/condition-ver-status", "refuted")));
     return BASE_OK;
 }
 
@@ -106,10 +106,10 @@ condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concer
     if (onset == NULL)
         onset = cda_ts(c, cda_child(time, "low"), false);
     TRY(condition_status(c, res, obs, abate != NULL));
-    TRY(adapter_jpush(res, "category",
-                      status_cc("http://terminology.hl7.org/CodeSystem/condition-category",
-                                kind == CDA_DIAGNOSIS ? "encounter-diagnosis"
-                                                      : "problem-list-item")));
+    TRY(adapter_jpush(
+        res, "category",
+        status_cc("http://terminology.hl7.org/CodeSystem/condition-category",
+                  kind == CDA_DIAGNOSIS ? "encounter-diagnosis" : "problem-list-item")));
     TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     if (kind == CDA_DIAGNOSIS && c->encounter != NULL)
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
@@ -154,19 +154,25 @@ struct allergy_type {
 };
 
 static const struct allergy_type allergy_types[] = {
-    {"419199007", "allergy", NULL},         {"418038007", NULL, NULL},
-    {"420134006", NULL, NULL},              {"416098002", "allergy", "medication"},
-    {"59037007", "intolerance", "medication"}, {"419511003", NULL, "medication"},
-    {"414285001", "allergy", "food"},       {"235719002", "intolerance", "food"},
-    {"418471000", NULL, "food"},            {"426232007", "allergy", "environment"},
+    {"419199007", "allergy", NULL},
+    {"418038007", NULL, NULL},
+    {"420134006", NULL, NULL},
+    {"416098002", "allergy", "medication"},
+    {"59037007", "intolerance", "medication"},
+    {"419511003", NULL, "medication"},
+    {"414285001", "allergy", "food"},
+    {"235719002", "intolerance", "food"},
+    {"418471000", NULL, "food"},
+    {"426232007", "allergy", "environment"},
     {"418545001", NULL, "environment"},
 };
 
 static const struct cda_pair allergy_status[] = {
     {"55561003", "active"}, {"73425007", "inactive"}, {"413322009", "resolved"}};
-static const struct cda_pair concern_status[] = {
-    {"active", "active"}, {"completed", "resolved"}, {"suspended", "inactive"},
-    {"aborted", "inactive"}};
+static const struct cda_pair concern_status[] = {{"active", "active"},
+                                                 {"completed", "resolved"},
+                                                 {"suspended", "inactive"},
+                                                 {"aborted", "inactive"}};
 static const struct cda_pair severity[] = {
     {"255604002", "mild"}, {"6736007", "moderate"}, {"24484000", "severe"}};
 static const struct cda_pair criticality[] = {
@@ -194,8 +200,8 @@ allergy_kind(struct cda_ctx *c, json_t *res, const xmlNode *obs)
 static json_t *
 allergy_code(struct cda_ctx *c, const xmlNode *obs, bool *nka)
 {
-    xmlNodePtr pe = cda_child(cda_child(cda_child(obs, "participant"), "participantRole"),
-                              "playingEntity");
+    xmlNodePtr pe =
+        cda_child(cda_child(cda_child(obs, "participant"), "participantRole"), "playingEntity");
     json_t *cc = cda_concept(c, cda_child(pe, "code"));
 
     *nka = false;
@@ -244,8 +250,8 @@ allergy_reactions(struct cda_ctx *c, json_t *res, const xmlNode *obs)
         xmlNodePtr rx = cda_child(rel, "observation");
         const char *type = cda_attr(c, rel, "typeCode");
 
-        if (rx != NULL && ((type != NULL && strcmp(type, "MFST") == 0) ||
-                           cda_has_template(c, rx, TEMPLATE "9")))
+        if (rx != NULL &&
+            ((type != NULL && strcmp(type, "MFST") == 0) || cda_has_template(c, rx, TEMPLATE "9")))
             TRY(add_reaction(c, res, rx, sev));
     }
     return adapter_jset_str(res, "criticality", CDA_LOOKUP(criticality, value_code(c, crit)));

@@ -71,10 +71,10 @@ put_keyed(struct cda_ctx *c, json_t *res, json_t *ids, struct cda_key key, const
         key = first_key(ids);
     if (key.value == NULL)
         key = cda_derived_key(c, label);
-    if (key.value == NULL || (!has_identifier(ids, key) &&
-                              json_array_append_new(ids, json_pack("{s:s,s:s}", "system",
-                                                                   key.system, "value",
-                                                                   key.value)) != 0))
+    if (key.value == NULL ||
+        (!has_identifier(ids, key) &&
+         json_array_append_new(
+             ids, json_pack("{s:s,s:s}", "system", key.system, "value", key.value)) != 0))
         goto nomem;
     if (adapter_jset(res, "identifier", ids) != BASE_OK) {
         json_decref(res);
@@ -106,8 +106,8 @@ cda_emit(struct cda_ctx *c, json_t *res, const xmlNode *act, const char *label, 
          * to the repeated one. */
         key = cda_derived_key(c, label);
         if (key.value == NULL ||
-            json_array_append_new(ids, json_pack("{s:s,s:s}", "system", key.system, "value",
-                                                 key.value)) != 0) {
+            json_array_append_new(
+                ids, json_pack("{s:s,s:s}", "system", key.system, "value", key.value)) != 0) {
             json_decref(ids);
             json_decref(res);
             return cda_nomem(c);
@@ -226,8 +226,7 @@ push_ref(json_t *arr, const char *ref)
 {
     if (ref == NULL)
         return BASE_OK;
-    return json_array_append_new(arr, adapter_reference(ref, NULL)) == 0 ? BASE_OK
-                                                                          : BASE_E_NOMEM;
+    return json_array_append_new(arr, adapter_reference(ref, NULL)) == 0 ? BASE_OK : BASE_E_NOMEM;
 }
 
 static int

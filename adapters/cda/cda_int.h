@@ -32,15 +32,15 @@ struct cda_ctx {
     size_t xml_len;
     xmlDocPtr doc;
     xmlXPathContextPtr xp;
-    xmlHashTablePtr ids;    /* narrative ID attribute -> element */
-    struct adapter_tx tx;   /* the Bundle */
-    json_t *warnings;       /* OperationOutcome of skipped values */
-    char doc_key[40];       /* "urn:uuid:" of the document id, base for derived ids */
-    size_t derived;         /* counter for derived identifiers */
-    const char *patient;    /* reference for subject/patient, or NULL */
-    const char *encounter;  /* fullUrl of the Encounter, or NULL */
-    json_t *doc_authors;    /* references for DocumentReference.author */
-    const char *custodian;  /* fullUrl of the custodian Organization */
+    xmlHashTablePtr ids;   /* narrative ID attribute -> element */
+    struct adapter_tx tx;  /* the Bundle */
+    json_t *warnings;      /* OperationOutcome of skipped values */
+    char doc_key[40];      /* "urn:uuid:" of the document id, base for derived ids */
+    size_t derived;        /* counter for derived identifiers */
+    const char *patient;   /* reference for subject/patient, or NULL */
+    const char *encounter; /* fullUrl of the Encounter, or NULL */
+    json_t *doc_authors;   /* references for DocumentReference.author */
+    const char *custodian; /* fullUrl of the custodian Organization */
     const char *authenticator;
 };
 
@@ -75,8 +75,7 @@ BASE_MUST_CHECK int cda_xpath(struct cda_ctx *c, xmlNodePtr from, const char *ex
 const char *cda_where(struct cda_ctx *c, const xmlNode *n);
 /* Record a skipped value.  Returns BASE_OK or BASE_E_NOMEM (also kept in
  * c->err, so callers may ignore the result). */
-int cda_warn(struct cda_ctx *c, const xmlNode *n, const char *code,
-                             const char *msg);
+int cda_warn(struct cda_ctx *c, const xmlNode *n, const char *code, const char *msg);
 
 /* ---- cda_types.c: CDA data types -> FHIR data types ------------------- */
 /* II -> Identifier; NULL when absent/nullFlavor.  *key (optional) gets the
@@ -149,8 +148,8 @@ BASE_MUST_CHECK int cda_map_report(struct cda_ctx *c, xmlNodePtr organizer);
 json_t *cda_resource(struct cda_ctx *c, const char *type);
 /* Put `res` into the Bundle keyed by the act's first id (or a derived key);
  * consumes res.  *ref (optional) gets the fullUrl. */
-BASE_MUST_CHECK int cda_emit(struct cda_ctx *c, json_t *res, const xmlNode *act,
-                             const char *label, const char **ref);
+BASE_MUST_CHECK int cda_emit(struct cda_ctx *c, json_t *res, const xmlNode *act, const char *label,
+                             const char **ref);
 /* The patient reference, or a warning that `n` was skipped for lack of one. */
 BASE_MUST_CHECK int cda_need_patient(struct cda_ctx *c, const xmlNode *n, bool *have);
 int cda_nomem(struct cda_ctx *c);

@@ -8,15 +8,21 @@
 #include "adapters/cda/cda_int.h"
 
 static const struct cda_pair med_status[] = {
-    {"active", "active"},       {"completed", "completed"}, {"aborted", "stopped"},
-    {"cancelled", "not-taken"}, {"suspended", "on-hold"},   {"held", "on-hold"},
-    {"nullified", "entered-in-error"}, {"new", "intended"},
+    {"active", "active"},
+    {"completed", "completed"},
+    {"aborted", "stopped"},
+    {"cancelled", "not-taken"},
+    {"suspended", "on-hold"},
+    {"held", "on-hold"},
+    {"nullified", "entered-in-error"},
+    {"new", "intended"},
 };
 
 static const struct cda_pair proc_status[] = {
-    {"completed", "completed"},  {"active", "in-progress"},       {"aborted", "stopped"},
-    {"cancelled", "not-done"},   {"new", "preparation"},          {"held", "on-hold"},
-    {"suspended", "on-hold"},    {"nullified", "entered-in-error"},
+    {"completed", "completed"}, {"active", "in-progress"},
+    {"aborted", "stopped"},     {"cancelled", "not-done"},
+    {"new", "preparation"},     {"held", "on-hold"},
+    {"suspended", "on-hold"},   {"nullified", "entered-in-error"},
 };
 
 /* UCUM units of PIVL_TS/period -> Timing.repeat.periodUnit (units-of-time). */
@@ -76,8 +82,8 @@ pivl_timing(struct cda_ctx *c, const xmlNode *et)
         json_decref(value);
         return NULL;
     }
-    return json_pack("{s:{s:i,s:o,s:s}}", "repeat", "frequency", 1, "period", value,
-                     "periodUnit", unit);
+    return json_pack("{s:{s:i,s:o,s:s}}", "repeat", "frequency", 1, "period", value, "periodUnit",
+                     unit);
 }
 
 static int

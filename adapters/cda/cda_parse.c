@@ -166,9 +166,8 @@ walk_limits(struct cda_ctx *c, xmlNodePtr root, xmlNsPtr adopt)
                "document exceeds %zu nodes", c->lim->max_nodes);
         if (n->type == XML_ELEMENT_NODE && n->children != NULL) {
             depth++;
-            ENSURE(depth <= c->lim->max_depth, c->err, BASE_E_LIMIT, "too-costly",
-                   cda_where(c, n), "document nests deeper than %zu elements",
-                   c->lim->max_depth);
+            ENSURE(depth <= c->lim->max_depth, c->err, BASE_E_LIMIT, "too-costly", cda_where(c, n),
+                   "document nests deeper than %zu elements", c->lim->max_depth);
             n = n->children;
             continue;
         }
@@ -232,15 +231,14 @@ convert(struct cda_ctx *c)
 {
     xmlNodePtr root = NULL;
 
-    ENSURE(c->xml_len <= c->lim->max_doc && c->xml_len <= (size_t)INT32_MAX, c->err,
-           BASE_E_LIMIT, "too-costly", "ClinicalDocument", "document exceeds %zu bytes",
-           c->lim->max_doc);
+    ENSURE(c->xml_len <= c->lim->max_doc && c->xml_len <= (size_t)INT32_MAX, c->err, BASE_E_LIMIT,
+           "too-costly", "ClinicalDocument", "document exceeds %zu bytes", c->lim->max_doc);
     TRY(read_doc(c));
     TRY(prepare(c, &root));
     TRY(adapter_tx_init(&c->tx, c->lim->max_entries, c->err));
     c->doc_authors = json_array();
-    if (c->doc_authors == NULL || base_arena_on_free(c->arena, (base_cleanup_fn)json_decref,
-                                                     c->doc_authors) != BASE_OK)
+    if (c->doc_authors == NULL ||
+        base_arena_on_free(c->arena, (base_cleanup_fn)json_decref, c->doc_authors) != BASE_OK)
         return cda_nomem(c);
     TRY(cda_map_header(c, root));
     TRY(cda_map_sections(c, root));
@@ -250,8 +248,7 @@ convert(struct cda_ctx *c)
 
 int
 cda_to_bundle(const char *xml, size_t len, const struct cda_limits *lim,
-              const struct cda_options *opt, json_t **out, json_t **warnings,
-              struct base_err *err)
+              const struct cda_options *opt, json_t **out, json_t **warnings, struct base_err *err)
 {
     static const struct cda_options no_options = {0};
     struct cda_limits deflim = cda_limits_default();

@@ -74,8 +74,8 @@ add_communication(struct cda_ctx *c, json_t *res, const xmlNode *pat)
         /* CDA languageCode is an RFC 4646/5646 tag: FHIR's urn:ietf:bcp:47 */
         if (comm == NULL ||
             adapter_jset(comm, "language", adapter_cc("urn:ietf:bcp:47", lang, NULL)) != BASE_OK ||
-            (pref != NULL && adapter_jset(comm, "preferred",
-                                          json_boolean(strcmp(pref, "true") == 0)) != BASE_OK)) {
+            (pref != NULL &&
+             adapter_jset(comm, "preferred", json_boolean(strcmp(pref, "true") == 0)) != BASE_OK)) {
             json_decref(comm);
             return BASE_E_NOMEM;
         }
@@ -203,7 +203,8 @@ encounter_details(struct cda_ctx *c, json_t *enc, const xmlNode *ee)
     TRY(encounter_participants(c, enc, ee));
     dispo = cda_concept(c, cda_child(ee, "dischargeDispositionCode"));
     if (dispo != NULL)
-        TRY(adapter_jset(enc, "hospitalization", json_pack("{s:o}", "dischargeDisposition", dispo)));
+        TRY(adapter_jset(enc, "hospitalization",
+                         json_pack("{s:o}", "dischargeDisposition", dispo)));
     TRY(cda_map_organization(c, cda_child(hcf, "serviceProviderOrganization"), &org));
     if (org != NULL)
         TRY(adapter_jset(enc, "serviceProvider", adapter_reference(org, NULL)));

@@ -11,27 +11,27 @@
 
 /* EntityNameUse -> FHIR name-use (C-CDA on FHIR). */
 static const struct cda_pair name_use[] = {
-    {"L", "official"},  {"OR", "official"}, {"C", "official"},   {"P", "nickname"},
-    {"A", "nickname"},  {"ANON", "anonymous"}, {"ASGN", "usual"}, {"SRCH", "temp"},
+    {"L", "official"}, {"OR", "official"},    {"C", "official"}, {"P", "nickname"},
+    {"A", "nickname"}, {"ANON", "anonymous"}, {"ASGN", "usual"}, {"SRCH", "temp"},
 };
 
 /* PostalAddressUse -> FHIR address-use. */
 static const struct cda_pair addr_use[] = {
-    {"H", "home"}, {"HP", "home"}, {"HV", "home"}, {"WP", "work"}, {"DIR", "work"},
+    {"H", "home"},   {"HP", "home"},  {"HV", "home"}, {"WP", "work"}, {"DIR", "work"},
     {"PUB", "work"}, {"TMP", "temp"}, {"OLD", "old"}, {"BAD", "old"},
 };
 
 /* TelecommunicationAddressUse -> FHIR contact-point-use. */
 static const struct cda_pair tel_use[] = {
-    {"H", "home"}, {"HP", "home"}, {"HV", "home"}, {"WP", "work"}, {"DIR", "work"},
-    {"PUB", "work"}, {"MC", "mobile"}, {"PG", "mobile"}, {"TMP", "temp"}, {"BAD", "old"},
-    {"OLD", "old"},
+    {"H", "home"},   {"HP", "home"},  {"HV", "home"},   {"WP", "work"},
+    {"DIR", "work"}, {"PUB", "work"}, {"MC", "mobile"}, {"PG", "mobile"},
+    {"TMP", "temp"}, {"BAD", "old"},  {"OLD", "old"},
 };
 
 /* URL scheme of a TEL value -> ContactPoint.system (RFC 3966 tel:, RFC 6068
  * mailto:, fax:, sms:, web). */
 static const struct cda_pair tel_scheme[] = {
-    {"tel:", "phone"}, {"mailto:", "email"}, {"fax:", "fax"},  {"sms:", "sms"},
+    {"tel:", "phone"}, {"mailto:", "email"}, {"fax:", "fax"},          {"sms:", "sms"},
     {"http:", "url"},  {"https:", "url"},    {"x-text-tel:", "phone"},
 };
 
@@ -224,8 +224,7 @@ cda_contact(struct cda_ctx *c, const xmlNode *tel)
 }
 
 int
-cda_add_demographics(struct cda_ctx *c, json_t *res, const xmlNode *names,
-                     const xmlNode *contacts)
+cda_add_demographics(struct cda_ctx *c, json_t *res, const xmlNode *names, const xmlNode *contacts)
 {
     CDA_EACH(pn, names, "name")
     {

@@ -12,23 +12,33 @@
 #include "adapters/cda/cda_int.h"
 
 static const struct cda_pair obs_status[] = {
-    {"completed", "final"},        {"active", "preliminary"}, {"aborted", "cancelled"},
-    {"cancelled", "cancelled"},    {"nullified", "entered-in-error"},
-    {"held", "registered"},        {"new", "registered"},
+    {"completed", "final"},     {"active", "preliminary"},         {"aborted", "cancelled"},
+    {"cancelled", "cancelled"}, {"nullified", "entered-in-error"}, {"held", "registered"},
+    {"new", "registered"},
 };
 
 static const struct cda_pair report_status[] = {
-    {"completed", "final"},     {"active", "partial"},
-    {"aborted", "cancelled"},   {"cancelled", "cancelled"},
+    {"completed", "final"},
+    {"active", "partial"},
+    {"aborted", "cancelled"},
+    {"cancelled", "cancelled"},
     {"nullified", "entered-in-error"},
 };
 
 /* NullFlavor -> data-absent-reason (FHIR R4 ConceptMap cm-data-absent-reason-v3). */
 static const struct cda_pair absent_reason[] = {
-    {"UNK", "unknown"},      {"NI", "unknown"},          {"ASKU", "asked-unknown"},
-    {"NAV", "temp-unknown"}, {"NASK", "not-asked"},      {"MSK", "masked"},
-    {"NA", "not-applicable"}, {"NAVU", "unknown"},       {"OTH", "unsupported"},
-    {"NINF", "negative-infinity"}, {"PINF", "positive-infinity"}, {"NP", "not-performed"},
+    {"UNK", "unknown"},
+    {"NI", "unknown"},
+    {"ASKU", "asked-unknown"},
+    {"NAV", "temp-unknown"},
+    {"NASK", "not-asked"},
+    {"MSK", "masked"},
+    {"NA", "not-applicable"},
+    {"NAVU", "unknown"},
+    {"OTH", "unsupported"},
+    {"NINF", "negative-infinity"},
+    {"PINF", "positive-infinity"},
+    {"NP", "not-performed"},
 };
 
 static bool
@@ -49,8 +59,8 @@ bounded_quantity(struct cda_ctx *c, const xmlNode *bound, bool is_low)
 
     if (q == NULL)
         return NULL;
-    if (adapter_jset_str(q, "comparator", is_low ? (inclusive ? ">=" : ">")
-                                                 : (inclusive ? "<=" : "<")) != BASE_OK) {
+    if (adapter_jset_str(q, "comparator",
+                         is_low ? (inclusive ? ">=" : ">") : (inclusive ? "<=" : "<")) != BASE_OK) {
         json_decref(q);
         (void)cda_nomem(c);
         return NULL;
@@ -174,7 +184,8 @@ reference_range(struct cda_ctx *c, const xmlNode *range)
     if (rr == NULL)
         return NULL;
     if (v != NULL && cda_attr(c, v, "nullFlavor") == NULL) {
-        json_t *low = open_bound(c, cda_child(v, "low")) ? NULL : cda_quantity(c, cda_child(v, "low"));
+        json_t *low =
+            open_bound(c, cda_child(v, "low")) ? NULL : cda_quantity(c, cda_child(v, "low"));
         json_t *high =
             open_bound(c, cda_child(v, "high")) ? NULL : cda_quantity(c, cda_child(v, "high"));
 
@@ -299,9 +310,9 @@ report_body(struct cda_ctx *c, json_t *res, const xmlNode *org, json_t *results)
         code = json_pack("{s:s}", "text", "Results");
     TRY(adapter_jset(res, "code", code));
     TRY(adapter_jset_str(res, "status", st != NULL ? st : "final"));
-    TRY(adapter_jpush(res, "category",
-                      adapter_cc("http://terminology.hl7.org/CodeSystem/v2-0074", "LAB",
-                                 "Laboratory")));
+    TRY(adapter_jpush(
+        res, "category",
+        adapter_cc("http://terminology.hl7.org/CodeSystem/v2-0074", "LAB", "Laboratory")));
     if (c->patient != NULL)
         TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     if (c->encounter != NULL)

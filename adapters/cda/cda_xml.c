@@ -190,7 +190,8 @@ sibling_index(const xmlNode *n)
     size_t i = 1;
 
     for (const xmlNode *p = n->prev; p != NULL; p = p->prev) {
-        if (p->type == XML_ELEMENT_NODE && strcmp((const char *)p->name, (const char *)n->name) == 0)
+        if (p->type == XML_ELEMENT_NODE &&
+            strcmp((const char *)p->name, (const char *)n->name) == 0)
             i++;
     }
     return i;
@@ -205,9 +206,8 @@ cda_where(struct cda_ctx *c, const xmlNode *n)
     size_t depth = 0;
     const char *path = "";
 
-    for (const xmlNode *p = n; p != NULL && p->type == XML_ELEMENT_NODE &&
-                               depth < BASE_ARRAY_LEN(chain);
-         p = p->parent)
+    for (const xmlNode *p = n;
+         p != NULL && p->type == XML_ELEMENT_NODE && depth < BASE_ARRAY_LEN(chain); p = p->parent)
         chain[depth++] = p;
     while (depth > 0 && path != NULL) {
         const xmlNode *e = chain[--depth];

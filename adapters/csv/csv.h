@@ -50,7 +50,7 @@ struct csv_limits csv_limits_default(void);
 /* ------------------------------------------------------------- reader */
 
 struct csv_record {
-    size_t line;                  /* physical line (1-based) where the record starts */
+    size_t line; /* physical line (1-based) where the record starts */
     size_t nfields;
     const struct base_str *field; /* nfields slices, valid during the callback */
     const size_t *field_line;     /* line of each field's first byte */
@@ -107,9 +107,9 @@ struct csv_load_options {
 
 struct csv_row_error {
     const char *file;
-    size_t line;              /* physical line of the row */
-    size_t column;            /* byte column in that line (1-based), 0 if none */
-    const char *column_name;  /* header name of the field, or NULL */
+    size_t line;             /* physical line of the row */
+    size_t column;           /* byte column in that line (1-based), 0 if none */
+    const char *column_name; /* header name of the field, or NULL */
     const struct base_err *err;
 };
 

@@ -15,7 +15,7 @@
 #include "adapters/mapkit/mapkit.h"
 
 struct dparts {
-    int v[6];  /* Y M D h m s, -1 when absent */
+    int v[6]; /* Y M D h m s, -1 when absent */
 };
 
 static bool
@@ -94,8 +94,7 @@ render(const struct dparts *d, const char *zone, size_t zlen, bool want_date,
     if (n <= 0 || (size_t)n + zlen >= sizeof(ts))
         return 0;
     memcpy(ts + n, zone, zlen);
-    return adapter_ts_to_fhir(base_str_make(ts, (size_t)n + zlen), default_tz, want_date, out,
-                              cap);
+    return adapter_ts_to_fhir(base_str_make(ts, (size_t)n + zlen), default_tz, want_date, out, cap);
 }
 
 /* ISO 8601: date, optional 'T' or ' ' and time, optional fraction and zone. */

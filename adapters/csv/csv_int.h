@@ -67,9 +67,9 @@ struct csv_transform {
 };
 
 enum csv_cond_op {
-    COND_SET,  /* when COL     : not empty */
-    COND_EQ,   /* when COL=x   */
-    COND_NE    /* when COL!=x  */
+    COND_SET, /* when COL     : not empty */
+    COND_EQ,  /* when COL=x   */
+    COND_NE   /* when COL!=x  */
 };
 
 struct csv_cond {
@@ -113,10 +113,10 @@ struct csv_mapping {
 /* One data row as the evaluator sees it. */
 struct csv_row {
     const struct csv_record *rec;
-    const size_t *colidx;      /* per colref: field index, or SIZE_MAX if absent */
-    const char *const *names;  /* header names */
+    const size_t *colidx;     /* per colref: field index, or SIZE_MAX if absent */
+    const char *const *names; /* header names */
     const char *default_tz;
-    void *iconv;               /* iconv_t for non-UTF-8 files, or NULL */
+    void *iconv; /* iconv_t for non-UTF-8 files, or NULL */
     struct base_buf *scratch;
     struct base_buf *conv;
 };
@@ -134,8 +134,8 @@ struct csv_blame {
  * or a required value is empty.
  */
 BASE_MUST_CHECK int csv_eval_rule(const struct csv_mapping *m, const struct csv_rule *rule,
-                                  const struct csv_row *row, json_t **out,
-                                  struct csv_blame *blame, struct base_err *err);
+                                  const struct csv_row *row, json_t **out, struct csv_blame *blame,
+                                  struct base_err *err);
 /* Expand a template to text (no transforms) into row->scratch. */
 BASE_MUST_CHECK int csv_expand(const struct csv_template *t, const struct csv_row *row,
                                struct csv_blame *blame, struct base_err *err);

@@ -29,13 +29,13 @@ struct csv_load {
     size_t nheader;
     const char **names;
     size_t *colidx;
-    iconv_t cd;               /* (iconv_t)-1 for UTF-8 */
-    struct base_buf scratch;  /* template expansion */
-    struct base_buf conv;     /* charset conversion */
-    struct base_buf group;    /* key of the group being built */
-    struct base_buf idval;    /* identity value of the resource being built */
-    json_t **values;          /* per rule, for one row */
-    json_t *res;              /* resource being built */
+    iconv_t cd;              /* (iconv_t)-1 for UTF-8 */
+    struct base_buf scratch; /* template expansion */
+    struct base_buf conv;    /* charset conversion */
+    struct base_buf group;   /* key of the group being built */
+    struct base_buf idval;   /* identity value of the resource being built */
+    json_t **values;         /* per rule, for one row */
+    json_t *res;             /* resource being built */
     size_t group_rows;
     struct adapter_tx tx;
     bool tx_open;
@@ -50,8 +50,8 @@ row_error(struct csv_load *l, size_t line, size_t column, const char *name,
           const struct base_err *e)
 {
     struct base_err copy = *e;
-    struct csv_row_error re = {l->opt.source_name != NULL ? l->opt.source_name : "-", line,
-                               column, name, &copy};
+    struct csv_row_error re = {l->opt.source_name != NULL ? l->opt.source_name : "-", line, column,
+                               name, &copy};
     int rc;
 
     if (column > 0)
@@ -118,8 +118,8 @@ add_identity(struct csv_load *l, json_t *res)
             return BASE_OK;
     }
     /* the identity goes first: it is what the Bundle entry is keyed on */
-    json_t *mine = json_pack("{s:s,s:s%}", "system", l->m->id_system, "value", l->idval.data,
-                             l->idval.len);
+    json_t *mine =
+        json_pack("{s:s,s:s%}", "system", l->m->id_system, "value", l->idval.data, l->idval.len);
     if (ids == NULL)
         return adapter_jpush(res, "identifier", mine);
     return json_array_insert_new(ids, 0, mine) == 0 ? BASE_OK : BASE_E_NOMEM;
@@ -135,8 +135,7 @@ dedupe_arrays(json_t *v)
     size_t i;
 
     if (json_is_object(v)) {
-        json_object_foreach(v, key, x)
-            dedupe_arrays(x);
+        json_object_foreach(v, key, x) dedupe_arrays(x);
         return;
     }
     if (!json_is_array(v))
@@ -313,8 +312,8 @@ start_resource(struct csv_load *l, const struct csv_row *row, struct csv_blame *
 
 /* Grouping: consecutive rows with the same group key make one resource. */
 static int
-next_group(struct csv_load *l, const struct csv_row *row, struct csv_blame *b,
-           struct base_err *e, bool *fresh)
+next_group(struct csv_load *l, const struct csv_row *row, struct csv_blame *b, struct base_err *e,
+           bool *fresh)
 {
     *fresh = true;
     if (l->m->grouped) {
@@ -433,8 +432,7 @@ setup(struct csv_load *l, struct base_err *err)
 int
 csv_load_new(const struct csv_mapping *m, const struct csv_limits *lim,
              const struct csv_load_options *opt, csv_bundle_fn on_bundle,
-             csv_row_error_fn on_row_error, void *ctx, struct csv_load **out,
-             struct base_err *err)
+             csv_row_error_fn on_row_error, void *ctx, struct csv_load **out, struct base_err *err)
 {
     struct csv_load *l = base_calloc(1, sizeof(*l));
     int rc;
@@ -544,10 +542,9 @@ forward_row_error(void *ctx, const struct csv_row_error *e)
 }
 
 int
-csv_convert(const struct csv_mapping *m, const char *data, size_t len,
-            const struct csv_limits *lim, const struct csv_load_options *opt,
-            csv_row_error_fn on_row_error, void *ctx, json_t **out, struct csv_report *report,
-            struct base_err *err)
+csv_convert(const struct csv_mapping *m, const char *data, size_t len, const struct csv_limits *lim,
+            const struct csv_load_options *opt, csv_row_error_fn on_row_error, void *ctx,
+            json_t **out, struct csv_report *report, struct base_err *err)
 {
     struct csv_load_options o = opt != NULL ? *opt : (struct csv_load_options){0};
     struct convert_ctx c = {NULL, on_row_error, ctx};

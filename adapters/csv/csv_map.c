@@ -107,8 +107,8 @@ add_colref(struct mparse *p, struct base_str spec)
     }
     if (ref.names == NULL || ref.nnames == 0)
         return SIZE_MAX;
-    m->colrefs = base_arena_grow(m->arena, m->colrefs, m->ncolrefs, m->ncolrefs + 1,
-                                 sizeof(*m->colrefs));
+    m->colrefs =
+        base_arena_grow(m->arena, m->colrefs, m->ncolrefs, m->ncolrefs + 1, sizeof(*m->colrefs));
     if (m->colrefs == NULL)
         return SIZE_MAX;
     m->colrefs[m->ncolrefs] = ref;
@@ -159,7 +159,8 @@ parse_template(struct mparse *p, struct base_str s, struct csv_template *t)
 static bool
 member_ok(struct base_str n)
 {
-    if (n.len == 0 || !((n.ptr[0] >= 'a' && n.ptr[0] <= 'z') || (n.ptr[0] >= 'A' && n.ptr[0] <= 'Z')))
+    if (n.len == 0 ||
+        !((n.ptr[0] >= 'a' && n.ptr[0] <= 'z') || (n.ptr[0] >= 'A' && n.ptr[0] <= 'Z')))
         return false;
     for (size_t i = 0; i < n.len; i++) {
         char c = n.ptr[i];
@@ -226,11 +227,11 @@ struct xf_spec {
 };
 
 static const struct xf_spec xf_specs[] = {
-    {"date", XF_DATE, 0, 8, false},       {"datetime", XF_DATETIME, 0, 8, false},
-    {"decimal", XF_DECIMAL, 0, 0, true},  {"integer", XF_INTEGER, 0, 0, true},
-    {"boolean", XF_BOOLEAN, 0, 0, true},  {"map", XF_MAP, 1, 256, false},
-    {"ref", XF_REF, 2, 2, true},          {"uuid", XF_UUID, 0, 0, false},
-    {"upper", XF_UPPER, 0, 0, false},     {"lower", XF_LOWER, 0, 0, false},
+    {"date", XF_DATE, 0, 8, false},      {"datetime", XF_DATETIME, 0, 8, false},
+    {"decimal", XF_DECIMAL, 0, 0, true}, {"integer", XF_INTEGER, 0, 0, true},
+    {"boolean", XF_BOOLEAN, 0, 0, true}, {"map", XF_MAP, 1, 256, false},
+    {"ref", XF_REF, 2, 2, true},         {"uuid", XF_UUID, 0, 0, false},
+    {"upper", XF_UPPER, 0, 0, false},    {"lower", XF_LOWER, 0, 0, false},
 };
 
 static int
@@ -500,8 +501,8 @@ csv_mapping_parse(const char *text, size_t len, const struct csv_limits *lim,
 
     *out = NULL;
     if (len > p.lim->max_mapping)
-        return base_err_set(err, BASE_E_LIMIT, "too-costly", "mapping",
-                            "mapping exceeds %zu bytes", p.lim->max_mapping);
+        return base_err_set(err, BASE_E_LIMIT, "too-costly", "mapping", "mapping exceeds %zu bytes",
+                            p.lim->max_mapping);
     a = base_arena_new(0);
     if (a == NULL || (p.m = BASE_NEW(a, struct csv_mapping)) == NULL) {
         base_arena_free(a);

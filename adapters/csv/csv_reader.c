@@ -36,15 +36,15 @@ enum rstate {
 
 struct csv_reader {
     struct csv_limits lim;
-    char delim;     /* 0 while detecting */
+    char delim; /* 0 while detecting */
     bool bom_done;
     csv_record_fn on_record;
     csv_syntax_fn on_syntax;
     void *ctx;
     enum rstate st;
-    size_t line, col;  /* position of the byte being read */
-    bool prev_cr;      /* last byte was CR (a following LF ends nothing) */
-    size_t rec_line;   /* where the current record started */
+    size_t line, col; /* position of the byte being read */
+    bool prev_cr;     /* last byte was CR (a following LF ends nothing) */
+    size_t rec_line;  /* where the current record started */
     size_t quote_line, quote_col;
     struct base_buf rec;     /* decoded field bytes, back to back */
     struct base_buf raw;     /* the record as written */
@@ -52,9 +52,9 @@ struct csv_reader {
     struct base_buf refeed;  /* set by step() when it returns REFEED */
     struct base_buf scratch;
     size_t nfields;
-    size_t *start;     /* offset of each field in rec */
-    size_t *fline;     /* line of each field */
-    size_t *fcol;      /* column of each field */
+    size_t *start; /* offset of each field in rec */
+    size_t *fline; /* line of each field */
+    size_t *fcol;  /* column of each field */
     struct base_str *view;
 };
 
@@ -144,8 +144,8 @@ emit(struct csv_reader *r)
     for (size_t i = 0; i < r->nfields; i++) {
         size_t end = i + 1 < r->nfields ? r->start[i + 1] : r->rec.len;
 
-        r->view[i] = base_str_make(r->rec.data != NULL ? r->rec.data + r->start[i] : "",
-                                   end - r->start[i]);
+        r->view[i] =
+            base_str_make(r->rec.data != NULL ? r->rec.data + r->start[i] : "", end - r->start[i]);
     }
     r->st = R_REC_START;
     return r->on_record != NULL ? r->on_record(r->ctx, &rec) : BASE_OK;
@@ -268,8 +268,7 @@ dispatch(struct csv_reader *r, char c)
         if (is_eol(c))
             return emit(r);
         if (c == '"')
-            return bad_record(r, r->line, r->col, BASE_E_PARSE,
-                              "quote inside an unquoted field");
+            return bad_record(r, r->line, r->col, BASE_E_PARSE, "quote inside an unquoted field");
         return append(r, c);
     case R_QUOTED:
         if (c == '"') {
@@ -435,8 +434,8 @@ detect(const char *p, size_t n)
 static bool
 has_line(const struct base_buf *b)
 {
-    return b->len > 0 && (memchr(b->data, '\n', b->len) != NULL ||
-                          memchr(b->data, '\r', b->len) != NULL);
+    return b->len > 0 &&
+           (memchr(b->data, '\n', b->len) != NULL || memchr(b->data, '\r', b->len) != NULL);
 }
 
 static int
@@ -512,8 +511,8 @@ csv_reader_finish(struct csv_reader *r)
         r->delim = detect(r->pending.data, r->pending.len);
     TRY(drain(r));
     while (r->st == R_QUOTED) {
-        int rc = bad_record(r, r->quote_line, r->quote_col, BASE_E_PARSE,
-                            "quoted field is not closed");
+        int rc =
+            bad_record(r, r->quote_line, r->quote_col, BASE_E_PARSE, "quoted field is not closed");
 
         if (rc < 0)
             return rc;
@@ -521,9 +520,8 @@ csv_reader_finish(struct csv_reader *r)
             r->st = R_REC_START;
             break;
         }
-        TRY(base_buf_append(&r->pending, r->refeed.data, r->refeed.len) == BASE_OK
-                ? BASE_OK
-                : BASE_E_NOMEM);
+        TRY(base_buf_append(&r->pending, r->refeed.data, r->refeed.len) == BASE_OK ? BASE_OK
+                                                                                   : BASE_E_NOMEM);
         TRY(drain(r));
     }
     if (r->st == R_FIELD_START || r->st == R_UNQUOTED || r->st == R_QUOTE_IN_QUOTED)

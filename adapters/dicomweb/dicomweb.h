@@ -51,9 +51,8 @@ struct dicomweb_limits dicomweb_limits_default(void);
  * bad tag, unknown or unexpected VR, wrong value type, value too long;
  * err->where e.g. "dataset[2].00100010"), BASE_E_LIMIT, BASE_E_NOMEM.
  */
-BASE_MUST_CHECK int dicomweb_parse(const char *text, size_t len,
-                                   const struct dicomweb_limits *lim, json_t **datasets,
-                                   struct base_err *err);
+BASE_MUST_CHECK int dicomweb_parse(const char *text, size_t len, const struct dicomweb_limits *lim,
+                                   json_t **datasets, struct base_err *err);
 
 struct dicomweb_options {
     /* Reference for ImagingStudy.subject ("Patient/123").  NULL: the
@@ -110,13 +109,13 @@ struct dicomweb_pacs {
     const char *user;
     const char *password;
     const char *token;
-    const char *ca_file;      /* trust anchors; NULL: the system store */
-    bool allow_http;          /* plain http (a loopback PACS); https otherwise */
-    long connect_timeout_ms;  /* 0: default */
-    long timeout_ms;          /* whole request; 0: default */
-    size_t max_response;      /* bytes of one answer; 0: default */
-    size_t page_size;         /* QIDO limit= per request; 0: default */
-    size_t max_studies;       /* studies for one patient; 0: default */
+    const char *ca_file;     /* trust anchors; NULL: the system store */
+    bool allow_http;         /* plain http (a loopback PACS); https otherwise */
+    long connect_timeout_ms; /* 0: default */
+    long timeout_ms;         /* whole request; 0: default */
+    size_t max_response;     /* bytes of one answer; 0: default */
+    size_t page_size;        /* QIDO limit= per request; 0: default */
+    size_t max_studies;      /* studies for one patient; 0: default */
 };
 
 /*
@@ -129,8 +128,8 @@ struct dicomweb_pacs {
  * answer -- err->msg names the PACS), BASE_E_LIMIT, BASE_E_NOMEM.
  * Call curl_global_init() once at program start before using this.
  */
-BASE_MUST_CHECK int dicomweb_qido_patient(const struct dicomweb_pacs *pacs,
-                                          const char *patient_id, enum dicomweb_level level,
+BASE_MUST_CHECK int dicomweb_qido_patient(const struct dicomweb_pacs *pacs, const char *patient_id,
+                                          enum dicomweb_level level,
                                           const struct dicomweb_limits *lim,
                                           const struct dicomweb_options *opt, json_t **studies,
                                           struct base_err *err);

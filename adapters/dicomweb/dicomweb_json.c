@@ -40,24 +40,24 @@ enum vr_kind {
 struct vr_info {
     const char *vr;
     enum vr_kind kind;
-    size_t max;  /* per value; characters for text VRs, 0 = max_text */
-    bool chars;  /* max counts characters (code points), not bytes */
+    size_t max; /* per value; characters for text VRs, 0 = max_text */
+    bool chars; /* max counts characters (code points), not bytes */
 };
 
 /* PS3.5 table 6.2-1.  DA and TM allow the ACR-NEMA forms "yyyy.mm.dd" and
  * "hh:mm:ss.frac" (10 and 16 bytes) that old images still carry. */
 static const struct vr_info vrs[] = {
-    {"AE", K_STR, 16, false},     {"AS", K_STR, 4, false},      {"AT", K_AT, 8, false},
-    {"CS", K_STR, 16, false},     {"DA", K_STR, 10, false},     {"DS", K_NUMSTR, 16, false},
-    {"DT", K_STR, 26, false},     {"FL", K_NUM, 0, false},      {"FD", K_NUM, 0, false},
-    {"IS", K_NUMSTR, 12, false},  {"LO", K_STR, 64, true},      {"LT", K_STR, 10240, true},
-    {"OB", K_BULK, 0, false},     {"OD", K_BULK, 0, false},     {"OF", K_BULK, 0, false},
-    {"OL", K_BULK, 0, false},     {"OV", K_BULK, 0, false},     {"OW", K_BULK, 0, false},
-    {"PN", K_PN, 64, true},       {"SH", K_STR, 16, true},      {"SL", K_NUM, 0, false},
-    {"SQ", K_SQ, 0, false},       {"SS", K_NUM, 0, false},      {"ST", K_STR, 1024, true},
-    {"SV", K_NUM, 0, false},      {"TM", K_STR, 16, false},     {"UC", K_STR, 0, true},
-    {"UI", K_STR, 64, false},     {"UL", K_NUM, 0, false},      {"UN", K_BULK, 0, false},
-    {"UR", K_STR, 0, false},      {"US", K_NUM, 0, false},      {"UT", K_STR, 0, true},
+    {"AE", K_STR, 16, false},    {"AS", K_STR, 4, false},  {"AT", K_AT, 8, false},
+    {"CS", K_STR, 16, false},    {"DA", K_STR, 10, false}, {"DS", K_NUMSTR, 16, false},
+    {"DT", K_STR, 26, false},    {"FL", K_NUM, 0, false},  {"FD", K_NUM, 0, false},
+    {"IS", K_NUMSTR, 12, false}, {"LO", K_STR, 64, true},  {"LT", K_STR, 10240, true},
+    {"OB", K_BULK, 0, false},    {"OD", K_BULK, 0, false}, {"OF", K_BULK, 0, false},
+    {"OL", K_BULK, 0, false},    {"OV", K_BULK, 0, false}, {"OW", K_BULK, 0, false},
+    {"PN", K_PN, 64, true},      {"SH", K_STR, 16, true},  {"SL", K_NUM, 0, false},
+    {"SQ", K_SQ, 0, false},      {"SS", K_NUM, 0, false},  {"ST", K_STR, 1024, true},
+    {"SV", K_NUM, 0, false},     {"TM", K_STR, 16, false}, {"UC", K_STR, 0, true},
+    {"UI", K_STR, 64, false},    {"UL", K_NUM, 0, false},  {"UN", K_BULK, 0, false},
+    {"UR", K_STR, 0, false},     {"US", K_NUM, 0, false},  {"UT", K_STR, 0, true},
     {"UV", K_NUM, 0, false},
 };
 
@@ -67,18 +67,41 @@ static const struct {
     const char *tag;
     const char *vr;
 } known_tags[] = {
-    {DW_SPECIFIC_CHARSET, "CS"}, {DW_SOP_CLASS, "UI"},         {DW_SOP_INSTANCE, "UI"},
-    {DW_STUDY_DATE, "DA"},       {DW_SERIES_DATE, "DA"},       {DW_STUDY_TIME, "TM"},
-    {DW_SERIES_TIME, "TM"},      {DW_ACCESSION, "SH"},         {DW_MODALITY, "CS"},
-    {DW_MODALITIES, "CS"},       {DW_TZ_OFFSET, "SH"},         {DW_REFERRER, "PN"},
-    {DW_STUDY_DESC, "LO"},       {DW_PROC_CODES, "SQ"},        {DW_SERIES_DESC, "LO"},
-    {DW_READER, "PN"},           {DW_RETRIEVE_URL, "UR"},      {DW_CODE_VALUE, "SH"},
-    {DW_CODE_SCHEME, "SH"},      {DW_CODE_MEANING, "LO"},      {DW_PATIENT_NAME, "PN"},
-    {DW_PATIENT_ID, "LO"},       {DW_ISSUER, "LO"},            {DW_BIRTH_DATE, "DA"},
-    {DW_SEX, "CS"},              {DW_BODY_PART, "CS"},         {DW_STUDY_UID, "UI"},
-    {DW_SERIES_UID, "UI"},       {DW_STUDY_ID, "SH"},          {DW_SERIES_NUMBER, "IS"},
-    {DW_INSTANCE_NUMBER, "IS"},  {DW_LATERALITY, "CS"},        {DW_N_SERIES, "IS"},
-    {DW_N_STUDY_INSTANCES, "IS"}, {DW_N_SERIES_INSTANCES, "IS"},
+    {DW_SPECIFIC_CHARSET, "CS"},
+    {DW_SOP_CLASS, "UI"},
+    {DW_SOP_INSTANCE, "UI"},
+    {DW_STUDY_DATE, "DA"},
+    {DW_SERIES_DATE, "DA"},
+    {DW_STUDY_TIME, "TM"},
+    {DW_SERIES_TIME, "TM"},
+    {DW_ACCESSION, "SH"},
+    {DW_MODALITY, "CS"},
+    {DW_MODALITIES, "CS"},
+    {DW_TZ_OFFSET, "SH"},
+    {DW_REFERRER, "PN"},
+    {DW_STUDY_DESC, "LO"},
+    {DW_PROC_CODES, "SQ"},
+    {DW_SERIES_DESC, "LO"},
+    {DW_READER, "PN"},
+    {DW_RETRIEVE_URL, "UR"},
+    {DW_CODE_VALUE, "SH"},
+    {DW_CODE_SCHEME, "SH"},
+    {DW_CODE_MEANING, "LO"},
+    {DW_PATIENT_NAME, "PN"},
+    {DW_PATIENT_ID, "LO"},
+    {DW_ISSUER, "LO"},
+    {DW_BIRTH_DATE, "DA"},
+    {DW_SEX, "CS"},
+    {DW_BODY_PART, "CS"},
+    {DW_STUDY_UID, "UI"},
+    {DW_SERIES_UID, "UI"},
+    {DW_STUDY_ID, "SH"},
+    {DW_SERIES_NUMBER, "IS"},
+    {DW_INSTANCE_NUMBER, "IS"},
+    {DW_LATERALITY, "CS"},
+    {DW_N_SERIES, "IS"},
+    {DW_N_STUDY_INSTANCES, "IS"},
+    {DW_N_SERIES_INSTANCES, "IS"},
 };
 
 struct vctx {
@@ -90,8 +113,8 @@ struct vctx {
 static int
 bad(struct vctx *v, int rc, const char *msg)
 {
-    return base_err_set(v->err, rc, rc == BASE_E_LIMIT ? "too-costly" : "structure", v->where,
-                        "%s", msg);
+    return base_err_set(v->err, rc, rc == BASE_E_LIMIT ? "too-costly" : "structure", v->where, "%s",
+                        msg);
 }
 
 static const struct vr_info *
@@ -216,8 +239,7 @@ check_value(struct vctx *v, const struct vr_info *vi, json_t *x, size_t depth, j
 }
 
 static int
-check_values(struct vctx *v, const struct vr_info *vi, json_t *values, size_t depth,
-             json_t **out)
+check_values(struct vctx *v, const struct vr_info *vi, json_t *values, size_t depth, json_t **out)
 {
     size_t i;
     json_t *x;
@@ -369,8 +391,8 @@ normalize_all(struct vctx *v, json_t *doc, json_t **datasets)
 }
 
 int
-dicomweb_parse(const char *text, size_t len, const struct dicomweb_limits *lim,
-               json_t **datasets, struct base_err *err)
+dicomweb_parse(const char *text, size_t len, const struct dicomweb_limits *lim, json_t **datasets,
+               struct base_err *err)
 {
     struct dicomweb_limits deflim = dicomweb_limits_default();
     struct fhir_json_limits jl = fhir_json_limits_default();
@@ -382,8 +404,8 @@ dicomweb_parse(const char *text, size_t len, const struct dicomweb_limits *lim,
     jl.max_doc = v.lim->max_doc;
     /* dataset > attribute > Value > item dataset: three JSON levels per SQ */
     jl.max_depth = 3 * v.lim->max_depth + 4;
-    jl.max_array = v.lim->max_datasets > v.lim->max_values ? v.lim->max_datasets
-                                                           : v.lim->max_values;
+    jl.max_array =
+        v.lim->max_datasets > v.lim->max_values ? v.lim->max_datasets : v.lim->max_values;
     TRY(fhir_json_parse(text, len, &jl, &doc, err));
     rc = normalize_all(&v, doc, datasets);
     json_decref(doc);

@@ -157,12 +157,16 @@ human_name(json_t *names, struct base_str group, const char *repr)
     hn = json_object();
     if (hn == NULL || adapter_jset(hn, "text", text) != BASE_OK ||
         adapter_jset_strn(hn, "family", p.c[0]) != BASE_OK ||
-        (p.c[1].len > 0 && adapter_jpush(hn, "given", json_stringn(p.c[1].ptr, p.c[1].len)) != BASE_OK) ||
-        (p.c[2].len > 0 && adapter_jpush(hn, "given", json_stringn(p.c[2].ptr, p.c[2].len)) != BASE_OK) ||
-        (p.c[3].len > 0 && adapter_jpush(hn, "prefix", json_stringn(p.c[3].ptr, p.c[3].len)) != BASE_OK) ||
-        (p.c[4].len > 0 && adapter_jpush(hn, "suffix", json_stringn(p.c[4].ptr, p.c[4].len)) != BASE_OK) ||
-        adapter_jpush(hn, "extension", json_pack("{s:s,s:s}", "url", REPR_EXT, "valueCode", repr)) !=
-            BASE_OK) {
+        (p.c[1].len > 0 &&
+         adapter_jpush(hn, "given", json_stringn(p.c[1].ptr, p.c[1].len)) != BASE_OK) ||
+        (p.c[2].len > 0 &&
+         adapter_jpush(hn, "given", json_stringn(p.c[2].ptr, p.c[2].len)) != BASE_OK) ||
+        (p.c[3].len > 0 &&
+         adapter_jpush(hn, "prefix", json_stringn(p.c[3].ptr, p.c[3].len)) != BASE_OK) ||
+        (p.c[4].len > 0 &&
+         adapter_jpush(hn, "suffix", json_stringn(p.c[4].ptr, p.c[4].len)) != BASE_OK) ||
+        adapter_jpush(hn, "extension",
+                      json_pack("{s:s,s:s}", "url", REPR_EXT, "valueCode", repr)) != BASE_OK) {
         json_decref(hn);
         return BASE_E_NOMEM;
     }
@@ -206,8 +210,8 @@ pn_display(const json_t *pn)
 
     json_array_foreach(names, i, hn)
     {
-        const char *repr = json_string_value(json_object_get(
-            json_array_get(json_object_get(hn, "extension"), 0), "valueCode"));
+        const char *repr = json_string_value(
+            json_object_get(json_array_get(json_object_get(hn, "extension"), 0), "valueCode"));
 
         if (pick == NULL || (repr != NULL && strcmp(repr, "IDE") == 0))
             pick = json_object_get(hn, "text");
@@ -222,8 +226,7 @@ pn_display(const json_t *pn)
 /* A dataset without a Study Instance UID is an error, or -- when
  * `warnings` is given -- skipped with a warning. */
 static int
-add_dataset(json_t *studies, const json_t *ds, size_t index, json_t *warnings,
-            struct base_err *err)
+add_dataset(json_t *studies, const json_t *ds, size_t index, json_t *warnings, struct base_err *err)
 {
     struct base_str st = dw_str(ds, DW_STUDY_UID, 0);
     struct base_str se = dw_str(ds, DW_SERIES_UID, 0);
@@ -254,7 +257,8 @@ add_dataset(json_t *studies, const json_t *ds, size_t index, json_t *warnings,
     json_t *series = json_object_get(json_object_get(study, "series"), key);
     if (series == NULL) {
         series = json_pack("{s:O,s:{}}", "ds", ds, "instances");
-        if (series == NULL || json_object_set_new(json_object_get(study, "series"), key, series) != 0)
+        if (series == NULL ||
+            json_object_set_new(json_object_get(study, "series"), key, series) != 0)
             return BASE_E_NOMEM;
     }
     if (in.len == 0 || in.len >= sizeof(key))
@@ -313,9 +317,9 @@ procedure_codes(const json_t *ds)
             continue;
         cc = json_object();
         if (cc == NULL || out == NULL ||
-            (code.len > 0 &&
-             adapter_jpush(cc, "coding", coding(scheme_uri(dw_str(it, DW_CODE_SCHEME, 0)), code,
-                                                meaning)) != BASE_OK) ||
+            (code.len > 0 && adapter_jpush(cc, "coding",
+                                           coding(scheme_uri(dw_str(it, DW_CODE_SCHEME, 0)), code,
+                                                  meaning)) != BASE_OK) ||
             adapter_jset_strn(cc, "text", meaning) != BASE_OK ||
             json_array_append_new(out, cc) != 0) {
             json_decref(out);
@@ -333,11 +337,11 @@ body_site(struct base_str part)
     static const struct {
         const char *term, *code, *display;
     } sites[] = {
-        {"ABDOMEN", "818981001", "Abdomen"},   {"BRAIN", "12738006", "Brain"},
-        {"BREAST", "76752008", "Breast"},      {"CSPINE", "122494005", "Cervical spine"},
-        {"HEAD", "69536005", "Head"},          {"HEART", "80891009", "Heart"},
-        {"KNEE", "72696002", "Knee"},          {"LSPINE", "122496007", "Lumbar spine"},
-        {"PELVIS", "12921003", "Pelvis"},      {"TSPINE", "122495006", "Thoracic spine"},
+        {"ABDOMEN", "818981001", "Abdomen"}, {"BRAIN", "12738006", "Brain"},
+        {"BREAST", "76752008", "Breast"},    {"CSPINE", "122494005", "Cervical spine"},
+        {"HEAD", "69536005", "Head"},        {"HEART", "80891009", "Heart"},
+        {"KNEE", "72696002", "Knee"},        {"LSPINE", "122496007", "Lumbar spine"},
+        {"PELVIS", "12921003", "Pelvis"},    {"TSPINE", "122495006", "Thoracic spine"},
     };
 
     if (part.len == 0)
@@ -365,9 +369,9 @@ laterality(struct base_str lat)
 
 struct build {
     const struct dicomweb_options *opt;
-    const char *subject_ref;   /* reference for subject, or NULL */
-    const char *endpoint_ref;  /* "#wado" or a fullUrl, or NULL */
-    json_t *contained;         /* Endpoint to contain, or NULL */
+    const char *subject_ref;  /* reference for subject, or NULL */
+    const char *endpoint_ref; /* "#wado" or a fullUrl, or NULL */
+    json_t *contained;        /* Endpoint to contain, or NULL */
 };
 
 static int
@@ -387,9 +391,9 @@ set_started(json_t *res, const json_t *ds, const char *date_tag, const char *tim
             const json_t *study_ds, const char *default_tz)
 {
     char out[ADAPTER_TS_MAX];
-    size_t n = adapter_da_tm_to_fhir(dw_str(ds, date_tag, 0), dw_str(ds, time_tag, 0),
-                                     dw_str(study_ds, DW_TZ_OFFSET, 0), default_tz, out,
-                                     sizeof(out));
+    size_t n =
+        adapter_da_tm_to_fhir(dw_str(ds, date_tag, 0), dw_str(ds, time_tag, 0),
+                              dw_str(study_ds, DW_TZ_OFFSET, 0), default_tz, out, sizeof(out));
 
     return n > 0 ? adapter_jset(res, "started", json_stringn(out, n)) : BASE_OK;
 }
@@ -408,8 +412,9 @@ add_instance(json_t *series, const json_t *ds)
     (void)snprintf(urn, sizeof(urn), "urn:oid:%.*s", (int)cls.len, cls.ptr);
     in = json_object();
     if (in == NULL || adapter_jset_strn(in, "uid", uid) != BASE_OK ||
-        adapter_jset(in, "sopClass", json_pack("{s:s,s:s}", "system", "urn:ietf:rfc:3986", "code",
-                                               urn)) != BASE_OK ||
+        adapter_jset(in, "sopClass",
+                     json_pack("{s:s,s:s}", "system", "urn:ietf:rfc:3986", "code", urn)) !=
+            BASE_OK ||
         (dw_int(ds, DW_INSTANCE_NUMBER, &num) && num >= 0 && num <= INT32_MAX &&
          adapter_jset(in, "number", json_integer(num)) != BASE_OK)) {
         json_decref(in);
@@ -445,8 +450,7 @@ series_body(json_t *s, const json_t *sr, const json_t *study_ds, const struct bu
     if (lat != NULL)
         TRY(adapter_jset(s, "laterality", lat));
     TRY(set_started(s, ds, DW_SERIES_DATE, DW_SERIES_TIME, study_ds, b->opt->default_tz));
-    json_object_foreach((json_t *)instances, key, in)
-        TRY(add_instance(s, in));
+    json_object_foreach((json_t *)instances, key, in) TRY(add_instance(s, in));
     return BASE_OK;
 }
 
@@ -527,8 +531,8 @@ study_identifiers(json_t *res, const json_t *ds)
         return BASE_OK;
     return adapter_jpush(res, "identifier",
                          json_pack("{s:{s:[{s:s,s:s}]},s:s%}", "type", "coding", "system",
-                                   "http://terminology.hl7.org/CodeSystem/v2-0203", "code",
-                                   "ACSN", "value", acc.ptr, acc.len));
+                                   "http://terminology.hl7.org/CodeSystem/v2-0203", "code", "ACSN",
+                                   "value", acc.ptr, acc.len));
 }
 
 static int
@@ -616,12 +620,11 @@ wado_root(const struct dicomweb_options *opt, const json_t *ds, char *buf, size_
 static json_t *
 endpoint(const char *address, const char *name, bool contained)
 {
-    json_t *e = json_pack(
-        "{s:s,s:s,s:{s:s,s:s},s:[{s:s}],s:[s],s:s}", "resourceType", "Endpoint", "status",
-        "active", "connectionType", "system",
-        "http://terminology.hl7.org/CodeSystem/endpoint-connection-type", "code",
-        "dicom-wado-rs", "payloadType", "text", "DICOM WADO-RS", "payloadMimeType",
-        "application/dicom", "address", address);
+    json_t *e = json_pack("{s:s,s:s,s:{s:s,s:s},s:[{s:s}],s:[s],s:s}", "resourceType", "Endpoint",
+                          "status", "active", "connectionType", "system",
+                          "http://terminology.hl7.org/CodeSystem/endpoint-connection-type", "code",
+                          "dicom-wado-rs", "payloadType", "text", "DICOM WADO-RS",
+                          "payloadMimeType", "application/dicom", "address", address);
 
     if (e == NULL)
         return NULL;
@@ -725,8 +728,8 @@ put_patient(struct adapter_tx *tx, const json_t *ds, const struct dicomweb_optio
     if (pid.len == 0 || pid.len >= sizeof(idbuf))
         return BASE_OK;
     (void)snprintf(idbuf, sizeof(idbuf), "%.*s", (int)pid.len, pid.ptr);
-    p = json_pack("{s:s,s:[{s:s,s:s}]}", "resourceType", "Patient", "identifier", "system",
-                  system, "value", idbuf);
+    p = json_pack("{s:s,s:[{s:s,s:s}]}", "resourceType", "Patient", "identifier", "system", system,
+                  "value", idbuf);
     if (p == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", "Patient", "out of memory");
     json_t *names = pn_names(dw_pn(ds, DW_PATIENT_NAME));

@@ -63,8 +63,8 @@ fail_detail(struct qido *q, int rc, const char *before, const char *after, const
     char where[96];
 
     (void)snprintf(where, sizeof(where), "PACS %.80s", q->name);
-    return base_err_set(q->err, rc, "transient", where, "%s%.60s%s%.100s", before, q->name,
-                        after, detail);
+    return base_err_set(q->err, rc, "transient", where, "%s%.60s%s%.100s", before, q->name, after,
+                        detail);
 }
 
 /* "<before><PACS name><after>": every message names the PACS. */
@@ -128,14 +128,13 @@ setup(struct qido *q)
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)q->max_response) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, p->connect_timeout_ms > 0
-                                                           ? p->connect_timeout_ms
-                                                           : (long)BASE_LIMIT_DICOMWEB_CONNECT_MS) !=
-            CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, p->timeout_ms > 0
-                                                    ? p->timeout_ms
-                                                    : (long)BASE_LIMIT_DICOMWEB_TIMEOUT_MS) !=
-            CURLE_OK)
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                         p->connect_timeout_ms > 0
+                             ? p->connect_timeout_ms
+                             : (long)BASE_LIMIT_DICOMWEB_CONNECT_MS) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                         p->timeout_ms > 0 ? p->timeout_ms
+                                           : (long)BASE_LIMIT_DICOMWEB_TIMEOUT_MS) != CURLE_OK)
         return base_err_set(q->err, BASE_E_INTERNAL, "exception", "qido",
                             "could not configure the HTTP client");
     if (p->ca_file != NULL && curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_file) != CURLE_OK)
@@ -143,13 +142,11 @@ setup(struct qido *q)
     if (p->auth == DICOMWEB_AUTH_BASIC &&
         (curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) != CURLE_OK ||
          curl_easy_setopt(c, CURLOPT_USERNAME, p->user != NULL ? p->user : "") != CURLE_OK ||
-         curl_easy_setopt(c, CURLOPT_PASSWORD, p->password != NULL ? p->password : "") !=
-             CURLE_OK))
+         curl_easy_setopt(c, CURLOPT_PASSWORD, p->password != NULL ? p->password : "") != CURLE_OK))
         return fail(q, BASE_E_INTERNAL, "could not set credentials for PACS ", "");
     if (p->auth == DICOMWEB_AUTH_BEARER &&
         (curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER) != CURLE_OK ||
-         curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, p->token != NULL ? p->token : "") !=
-             CURLE_OK))
+         curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, p->token != NULL ? p->token : "") != CURLE_OK))
         return fail(q, BASE_E_INTERNAL, "could not set credentials for PACS ", "");
     return BASE_OK;
 }
@@ -197,8 +194,8 @@ get(struct qido *q, json_t **page)
 /* GET {root}{path}?{query}&includefield=..&limit=..&offset=.. page after
  * page, appending every dataset to `into` (at most `max`). */
 static int
-get_all(struct qido *q, const char *path, const char *patient_id, const char *fields,
-        size_t max, json_t *into)
+get_all(struct qido *q, const char *path, const char *patient_id, const char *fields, size_t max,
+        json_t *into)
 {
     size_t limit = q->pacs->page_size > 0 ? q->pacs->page_size : BASE_LIMIT_DICOMWEB_PAGE;
 
@@ -210,10 +207,9 @@ get_all(struct qido *q, const char *path, const char *patient_id, const char *fi
         if (base_buf_append_cstr(&q->url, q->pacs->base_url) != BASE_OK ||
             base_buf_append_cstr(&q->url, path) != BASE_OK ||
             base_buf_append_cstr(&q->url, "?") != BASE_OK ||
-            (patient_id != NULL &&
-             (base_buf_append_cstr(&q->url, "PatientID=") != BASE_OK ||
-              adapter_url_encode(&q->url, patient_id, NULL) != BASE_OK ||
-              base_buf_putc(&q->url, '&') != BASE_OK)) ||
+            (patient_id != NULL && (base_buf_append_cstr(&q->url, "PatientID=") != BASE_OK ||
+                                    adapter_url_encode(&q->url, patient_id, NULL) != BASE_OK ||
+                                    base_buf_putc(&q->url, '&') != BASE_OK)) ||
             base_buf_appendf(&q->url, "includefield=%s&limit=%zu&offset=%zu", fields, limit,
                              offset) != BASE_OK)
             return fail(q, BASE_E_LIMIT, "request URL for PACS ", " is too long");
@@ -268,8 +264,8 @@ tag_study(json_t *datasets, size_t from, struct base_str uid)
 
         if (dw_str(ds, DW_STUDY_UID, 0).len == 0 &&
             json_object_set_new(ds, DW_STUDY_UID,
-                                json_pack("{s:s,s:[s%]}", "vr", "UI", "Value", uid.ptr,
-                                          uid.len)) != 0)
+                                json_pack("{s:s,s:[s%]}", "vr", "UI", "Value", uid.ptr, uid.len)) !=
+                0)
             return BASE_E_NOMEM;
     }
     return BASE_OK;

@@ -40,7 +40,8 @@ static const struct oid_uri known[] = {
     {"2.16.840.1.113883.6.285", "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"},
     {"2.16.840.1.113883.6.13", "http://www.ada.org/cdt"},
     {"2.16.840.1.113883.6.101", "http://nucc.org/provider-taxonomy"},
-    {"2.16.840.1.113883.6.259", "https://www.cdc.gov/nhsn/cdaportal/terminology/codesystem/hsloc.html"},
+    {"2.16.840.1.113883.6.259",
+     "https://www.cdc.gov/nhsn/cdaportal/terminology/codesystem/hsloc.html"},
     {"2.16.840.1.113883.6.24", "urn:iso:std:iso:11073:10101"},
     {"2.16.840.1.113883.4.9", "http://fdasis.nlm.nih.gov"},
     {"2.16.840.1.113883.3.26.1.1", "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"},
@@ -90,11 +91,9 @@ v2_table_uri(struct base_str oid)
 
     if (!base_str_starts_with(oid, prefix))
         return NULL;
-    if (!base_str_to_u64(base_str_sub(oid, sizeof(prefix) - 1, oid.len), &n) || n == 0 ||
-        n > 9999)
+    if (!base_str_to_u64(base_str_sub(oid, sizeof(prefix) - 1, oid.len), &n) || n == 0 || n > 9999)
         return NULL;
-    (void)snprintf(buf, sizeof(buf), "http://terminology.hl7.org/CodeSystem/v2-%04u",
-                   (unsigned)n);
+    (void)snprintf(buf, sizeof(buf), "http://terminology.hl7.org/CodeSystem/v2-%04u", (unsigned)n);
     return buf;
 }
 

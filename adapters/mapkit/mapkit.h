@@ -69,8 +69,7 @@ void adapter_tx_fini(struct adapter_tx *tx);
  * BASE_E_NOMEM, BASE_E_LIMIT (max_entries), BASE_E_INVALID (no resourceType).
  */
 BASE_MUST_CHECK int adapter_tx_put(struct adapter_tx *tx, json_t *res, const char *system,
-                                   const char *value, const char **full_url,
-                                   struct base_err *err);
+                                   const char *value, const char **full_url, struct base_err *err);
 
 /* fullUrl already given to Type|system|value, or NULL. */
 const char *adapter_tx_find(const struct adapter_tx *tx, const char *type, const char *system,
@@ -160,8 +159,7 @@ struct adapter_codemap {
  * system/code/display may each be NULL or empty (omitted).  BASE_E_NOMEM.
  */
 BASE_MUST_CHECK int adapter_cc_add_coding(json_t *cc, const char *system, const char *code,
-                                          const char *display,
-                                          const struct adapter_codemap *map);
+                                          const char *display, const struct adapter_codemap *map);
 
 /* ------------------------------------------------------------ jansson glue */
 

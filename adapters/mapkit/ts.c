@@ -183,8 +183,8 @@ format_parts(const struct ts_parts *t, const char *default_tz, bool want_date, c
     else
         n = snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d%s%.*s%s", t->year, t->month, t->day,
                      t->hour, t->minute < 0 ? 0 : t->minute, t->second < 0 ? 0 : t->second,
-                     t->frac_len > 0 ? "." : "", (int)t->frac_len,
-                     t->frac != NULL ? t->frac : "", tz);
+                     t->frac_len > 0 ? "." : "", (int)t->frac_len, t->frac != NULL ? t->frac : "",
+                     tz);
     if (n < 0 || (size_t)n >= cap)
         return 0;
     return (size_t)n;

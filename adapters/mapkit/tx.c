@@ -100,8 +100,8 @@ adapter_url_encode(struct base_buf *b, const char *s, const char *keep)
 
     for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
         bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-                     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
-                     *p == '~' || (keep != NULL && strchr(keep, *p) != NULL);
+                     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~' ||
+                     (keep != NULL && strchr(keep, *p) != NULL);
 
         if (plain) {
             TRY(base_buf_putc(b, (char)*p));
@@ -190,8 +190,7 @@ adapter_tx_put(struct adapter_tx *tx, json_t *res, const char *system, const cha
     int rc = BASE_OK;
 
     base_buf_init(&key, 1u << 20);
-    if (type == NULL || system == NULL || value == NULL || system[0] == '\0' ||
-        value[0] == '\0') {
+    if (type == NULL || system == NULL || value == NULL || system[0] == '\0' || value[0] == '\0') {
         rc = base_err_set(err, BASE_E_INVALID, "required", type != NULL ? type : "Bundle.entry",
                           "resource has no business identifier");
         goto out;
@@ -207,8 +206,8 @@ adapter_tx_put(struct adapter_tx *tx, json_t *res, const char *system, const cha
         goto out;
     }
     if (tx->max_entries != 0 && json_array_size(tx->entries) >= tx->max_entries) {
-        rc = base_err_set(err, BASE_E_LIMIT, "too-costly", type,
-                          "bundle exceeds %zu entries", tx->max_entries);
+        rc = base_err_set(err, BASE_E_LIMIT, "too-costly", type, "bundle exceeds %zu entries",
+                          tx->max_entries);
         goto out;
     }
     adapter_uuid5(key.data, key.len, url + 9);
@@ -219,8 +218,8 @@ adapter_tx_put(struct adapter_tx *tx, json_t *res, const char *system, const cha
         goto out;
     }
     if (full_url != NULL)
-        *full_url = json_string_value(json_object_get(json_array_get(
-            tx->entries, json_array_size(tx->entries) - 1), "fullUrl"));
+        *full_url = json_string_value(json_object_get(
+            json_array_get(tx->entries, json_array_size(tx->entries) - 1), "fullUrl"));
 out:
     json_decref(res);
     base_buf_fini(&key);

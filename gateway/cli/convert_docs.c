@@ -9,8 +9,8 @@
 #include "adapters/csv/csv.h"
 #include "adapters/dicomweb/dicomweb.h"
 #include "fhir/base/arena.h"
-#include "gateway/cli/cli.h"
 #include "fhir/outcome/fhir_outcome.h"
+#include "gateway/cli/cli.h"
 #include "gateway/cli/convert.h"
 
 /* Skipped values are worth seeing but do not fail the conversion. */

@@ -64,7 +64,6 @@ gen_csv(size_t rows, const char *path)
         const char *const *c = codes[i % 5];
         bool text = i % 5 == 4;
 
-
         /* every fifth row is text: a quoted value with a comma and a "" */
         fprintf(f,
                 "2019-%02zu-%02zuT%02zu:%02zu:%02zuZ,%08zx-2def-4559-bb2a-7850888ae060,"

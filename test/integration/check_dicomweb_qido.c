@@ -350,9 +350,9 @@ END_TEST
 START_TEST(chinese_names)
 {
     struct dicomweb_pacs p = pacs();
-    json_t *utf8 = query_ok(&p, "X1EXAMPLE", DICOMWEB_STUDIES);  /* ISO_IR 192 */
-    json_t *gb = query_ok(&p, "X2EXAMPLE", DICOMWEB_STUDIES);    /* GB18030 */
-    json_t *jp = query_ok(&p, "H31EXAMPLE", DICOMWEB_STUDIES);   /* ISO 2022 IR 87 */
+    json_t *utf8 = query_ok(&p, "X1EXAMPLE", DICOMWEB_STUDIES); /* ISO_IR 192 */
+    json_t *gb = query_ok(&p, "X2EXAMPLE", DICOMWEB_STUDIES);   /* GB18030 */
+    json_t *jp = query_ok(&p, "H31EXAMPLE", DICOMWEB_STUDIES);  /* ISO 2022 IR 87 */
 
     ck_assert_uint_eq(json_array_size(utf8), 1);
     ck_assert_str_eq(tu_json_str(utf8, "0.subject.display"), "王小東");
@@ -372,7 +372,8 @@ START_TEST(series_and_instances)
     json_t *st = json_array_get(s, 0);
 
     ck_assert_uint_eq(json_array_size(s), 1);
-    ck_assert_str_eq(tu_json_str(st, "series.0.uid"), "1.3.6.1.4.1.5962.1.3.1.1.20040119072730.12322");
+    ck_assert_str_eq(tu_json_str(st, "series.0.uid"),
+                     "1.3.6.1.4.1.5962.1.3.1.1.20040119072730.12322");
     ck_assert_str_eq(tu_json_str(st, "series.0.modality.code"), "CT");
     ck_assert_str_eq(tu_json_str(st, "series.0.instance.0.sopClass.system"), "urn:ietf:rfc:3986");
     ck_assert_str_eq(tu_json_str(st, "series.0.instance.0.sopClass.code"),
@@ -385,10 +386,8 @@ START_TEST(series_and_instances)
     ck_assert_str_eq(tu_json_str(s, "0.series.0.modality.code"), "CR");
     ck_assert_str_eq(tu_json_str(s, "0.series.0.bodySite.code"), "122494005"); /* CSPINE */
     ck_assert_str_eq(tu_json_str(s, "0.series.0.bodySite.system"), "http://snomed.info/sct");
-    ck_assert_ptr_null(json_object_get(json_array_get(json_object_get(json_array_get(s, 0),
-                                                                      "series"),
-                                                      0),
-                                       "instance"));
+    ck_assert_ptr_null(json_object_get(
+        json_array_get(json_object_get(json_array_get(s, 0), "series"), 0), "instance"));
     json_decref(s);
 }
 END_TEST
@@ -497,7 +496,9 @@ START_TEST(stopped_pacs_is_an_error)
 }
 END_TEST
 
+/* clang-format off: the build finds suites by this one-line signature */
 Suite *dicomweb_qido_suite(void)
+/* clang-format on */
 {
     Suite *s = suite_create("dicomweb_qido");
     TCase *tc = tcase_create("orthanc");

@@ -153,8 +153,9 @@ run_case(const char *format, const char *dir, const char *name, tu_golden_fn fn)
     rc = fn(dir, data, len, &out, &err);
     free(data);
     if (rc != BASE_OK || stat(exp_err, &st) == 0)
-        bad = rc == BASE_OK ? (fprintf(stderr, "golden %s/%s: expected an error\n", format, name), 1)
-                            : check_err(format, name, exp_err, &err, rc, update);
+        bad = rc == BASE_OK
+                  ? (fprintf(stderr, "golden %s/%s: expected an error\n", format, name), 1)
+                  : check_err(format, name, exp_err, &err, rc, update);
     else
         bad = check_json(format, name, exp_json, out, update);
     json_decref(out);

@@ -61,8 +61,8 @@ count_type(const json_t *bundle, const char *type)
 
     json_array_foreach(json_object_get(bundle, "entry"), i, e)
     {
-        const char *t = json_string_value(json_object_get(json_object_get(e, "resource"),
-                                                          "resourceType"));
+        const char *t =
+            json_string_value(json_object_get(json_object_get(e, "resource"), "resourceType"));
 
         n += t != NULL && strcmp(t, type) == 0;
     }
@@ -96,8 +96,8 @@ url_of(const json_t *bundle, const char *type, size_t want)
 
     json_array_foreach(json_object_get(bundle, "entry"), i, e)
     {
-        const char *t = json_string_value(
-            json_object_get(json_object_get(e, "resource"), "resourceType"));
+        const char *t =
+            json_string_value(json_object_get(json_object_get(e, "resource"), "resourceType"));
 
         if (t != NULL && strcmp(t, type) == 0 && want-- == 0)
             return json_string_value(json_object_get(e, "fullUrl"));
@@ -112,9 +112,8 @@ by_code(const json_t *bundle, const char *type, const char *key, const char *cod
     json_t *r;
 
     for (size_t i = 0; (r = nth(bundle, type, i)) != NULL; i++) {
-        const char *c = json_string_value(
-            json_object_get(json_array_get(json_object_get(json_object_get(r, key), "coding"), 0),
-                            "code"));
+        const char *c = json_string_value(json_object_get(
+            json_array_get(json_object_get(json_object_get(r, key), "coding"), 0), "code"));
 
         if (c != NULL && strcmp(c, code) == 0)
             return r;
@@ -141,6 +140,7 @@ struct expect_counts {
 
 /* Counted from the source documents: sections with coded entries per
  * kind, ids repeated by the examples kept as separate resources. */
+/* clang-format off */
 static const struct expect_counts corpus_counts[] = {
     /* file                                         Pat Pra Org Enc Con All Med Obs Rep Pro Imm */
     {"Basic_Metabolic_Panel_with_Troponin_C-CDA2.1.xml", 0, 0, 0, 0, 0, 0, 0, 9, 3, 0, 0},
@@ -155,6 +155,7 @@ static const struct expect_counts corpus_counts[] = {
     {"Result_with_greater_than_a_specified_value_C-CDA2.1.xml", 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0},
     {"Unstructured_Document_reference.xml",            1, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0},
 };
+/* clang-format on */
 
 START_TEST(corpus_document_counts)
 {
@@ -192,11 +193,9 @@ assert_refs_resolve(const json_t *v, const json_t *urls)
 
         if (ref != NULL && strncmp(ref, "urn:uuid:", 9) == 0)
             ck_assert_msg(json_object_get(urls, ref) != NULL, "dangling reference %s", ref);
-        json_object_foreach((json_t *)v, key, x)
-            assert_refs_resolve(x, urls);
+        json_object_foreach((json_t *)v, key, x) assert_refs_resolve(x, urls);
     } else if (json_is_array(v)) {
-        json_array_foreach(v, i, x)
-            assert_refs_resolve(x, urls);
+        json_array_foreach(v, i, x) assert_refs_resolve(x, urls);
     }
 }
 
@@ -254,9 +253,9 @@ START_TEST(ccd_patient_and_vitals)
     ck_assert_str_eq(tu_json_str(bp, "category.0.coding.0.code"), "vital-signs");
     ck_assert_str_eq(tu_json_str(bp, "effectiveDateTime"), "2014-10-01T10:30:26-05:00");
     /* a pending result: value nullFlavor NA -> dataAbsentReason */
-    ck_assert_str_eq(tu_json_str(by_code(b, "Observation", "code", "804-5"),
-                            "dataAbsentReason.coding.0.code"),
-                     "not-applicable");
+    ck_assert_str_eq(
+        tu_json_str(by_code(b, "Observation", "code", "804-5"), "dataAbsentReason.coding.0.code"),
+        "not-applicable");
     /* the practitioner behind the author, NPI as identifier */
     ck_assert_str_eq(tu_json_str(nth(b, "Practitioner", 0), "identifier.0.system"),
                      "http://hl7.org/fhir/sid/us-npi");
@@ -277,14 +276,15 @@ START_TEST(ccd_document_reference_keeps_original)
     char hash[64];
     int n = EVP_DecodeBlock(raw, (const unsigned char *)data, (int)strlen(data));
 
-    ck_assert_str_eq(tu_json_str(dr, "content.0.attachment.contentType"), "application/hl7-cda+xml");
+    ck_assert_str_eq(tu_json_str(dr, "content.0.attachment.contentType"),
+                     "application/hl7-cda+xml");
     ck_assert_int_ge(n, (int)len);
     ck_assert_mem_eq(raw, xml, len);
-    ck_assert_int_eq(json_integer_value(json_object_get(
-                         json_object_get(json_array_get(json_object_get(dr, "content"), 0),
-                                         "attachment"),
-                         "size")),
-                     (json_int_t)len);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(
+            json_object_get(json_array_get(json_object_get(dr, "content"), 0), "attachment"),
+            "size")),
+        (json_int_t)len);
     EVP_Digest(xml, len, md, &mdlen, EVP_sha1(), NULL);
     EVP_EncodeBlock((unsigned char *)hash, md, (int)mdlen);
     ck_assert_str_eq(tu_json_str(dr, "content.0.attachment.hash"), hash);
@@ -407,15 +407,18 @@ START_TEST(chinese_document)
     ck_assert_str_eq(tu_json_str(p, "identifier.1.value"), "210102198001011232");
     ck_assert_str_eq(tu_json_str(p, "address.0.city"), "沈阳市");
     ck_assert_str_eq(tu_json_str(p, "address.0.district"), "和平区");
-    ck_assert_str_eq(tu_json_str(p, "maritalStatus.coding.0.system"), "urn:oid:2.16.156.10011.2.3.3.5");
+    ck_assert_str_eq(tu_json_str(p, "maritalStatus.coding.0.system"),
+                     "urn:oid:2.16.156.10011.2.3.3.5");
     ck_assert_str_eq(tu_json_str(c, "code.coding.0.system"), "urn:oid:2.16.156.10011.2.3.3.11");
     ck_assert_str_eq(tu_json_str(c, "code.coding.0.display"), "肺炎");
     ck_assert_str_eq(tu_json_str(c, "category.0.coding.0.code"), "encounter-diagnosis");
     ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 0), "code.text"), "青霉素");
-    ck_assert_str_eq(tu_json_str(nth(b, "MedicationStatement", 0), "medicationCodeableConcept.coding.0.display"),
-                     "阿莫西林胶囊");
+    ck_assert_str_eq(
+        tu_json_str(nth(b, "MedicationStatement", 0), "medicationCodeableConcept.coding.0.display"),
+        "阿莫西林胶囊");
     ck_assert_str_eq(tu_json_str(nth(b, "Encounter", 0), "class.code"), "IMP");
-    ck_assert_str_eq(tu_json_str(nth(b, "Encounter", 0), "location.0.location.display"), "呼吸内科 3病区");
+    ck_assert_str_eq(tu_json_str(nth(b, "Encounter", 0), "location.0.location.display"),
+                     "呼吸内科 3病区");
     ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "effectiveDateTime"),
                      "2024-03-15T08:00:00+08:00");
     ck_assert_str_eq(tu_json_str(nth(b, "DocumentReference", 0), "content.0.attachment.language"),
@@ -470,9 +473,10 @@ END_TEST
 
 START_TEST(refuses_parameter_entity_and_external_dtd)
 {
-    assert_refused("<!DOCTYPE ClinicalDocument [ <!ENTITY % p SYSTEM \"http://127.0.0.1:1/x\"> %p; ]>"
-                   "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"/>",
-                   BASE_E_INVALID, "security");
+    assert_refused(
+        "<!DOCTYPE ClinicalDocument [ <!ENTITY % p SYSTEM \"http://127.0.0.1:1/x\"> %p; ]>"
+        "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"/>",
+        BASE_E_INVALID, "security");
     assert_refused("<!DOCTYPE ClinicalDocument SYSTEM \"http://127.0.0.1:1/cda.dtd\">"
                    "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"/>",
                    BASE_E_INVALID, "security");
@@ -601,9 +605,8 @@ END_TEST
 
 START_TEST(options_patient_tz_codemap)
 {
-    struct cda_options opt = {.default_tz = "+08:00",
-                              .patient_ref = "Patient/42",
-                              .codemap = {map_local, NULL}};
+    struct cda_options opt = {
+        .default_tz = "+08:00", .patient_ref = "Patient/42", .codemap = {map_local, NULL}};
     struct base_err err = {0};
     int rc;
     json_t *out = convert_text(fragment, NULL, &opt, NULL, &err, &rc);
@@ -627,13 +630,15 @@ END_TEST
 START_TEST(bad_values_are_warnings)
 {
     json_t *warnings = NULL;
-    json_t *b = convert_file(tu_corpus_path("cda/Result_with_greater_than_a_specified_value_C-CDA2.1.xml"),
-                             NULL, &warnings);
+    json_t *b =
+        convert_file(tu_corpus_path("cda/Result_with_greater_than_a_specified_value_C-CDA2.1.xml"),
+                     NULL, &warnings);
 
     /* the organizer's effectiveTime "2014030200908-0500" is not a timestamp */
     ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 2);
     ck_assert_str_eq(tu_json_str(warnings, "issue.0.severity"), "warning");
-    ck_assert_str_eq(tu_json_str(warnings, "issue.0.expression.0"), "/section/entry/organizer/effectiveTime/low");
+    ck_assert_str_eq(tu_json_str(warnings, "issue.0.expression.0"),
+                     "/section/entry/organizer/effectiveTime/low");
     ck_assert_ptr_null(json_object_get(nth(b, "DiagnosticReport", 0), "effectiveDateTime"));
     json_decref(warnings);
     json_decref(b);
@@ -658,7 +663,9 @@ START_TEST(golden_cases)
 }
 END_TEST
 
+/* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_suite(void)
+/* clang-format on */
 {
     Suite *s = suite_create("cda");
     TCase *corpus = tcase_create("corpus");

@@ -35,8 +35,7 @@ bundle_of(const char *text, const struct dicomweb_options *opt, json_t **warning
     struct base_err err = {0};
     json_t *b = NULL;
 
-    ck_assert_msg(dicomweb_to_bundle(text, strlen(text), NULL, opt, &b, warnings, &err) ==
-                      BASE_OK,
+    ck_assert_msg(dicomweb_to_bundle(text, strlen(text), NULL, opt, &b, warnings, &err) == BASE_OK,
                   "%s: %s", err.where, err.msg);
     return b;
 }
@@ -44,8 +43,8 @@ bundle_of(const char *text, const struct dicomweb_options *opt, json_t **warning
 START_TEST(corpus_instance_metadata)
 {
     size_t len = 0;
-    char *text = tu_read_file(tu_corpus_path("dicom/dicomweb-json/pydicom-test1.dicom+json.json"),
-                              &len);
+    char *text =
+        tu_read_file(tu_corpus_path("dicom/dicomweb-json/pydicom-test1.dicom+json.json"), &len);
     json_t *b = bundle_of(text, NULL, NULL);
     json_t *st = entry(b, "ImagingStudy");
     json_t *p = entry(b, "Patient");
@@ -57,10 +56,8 @@ START_TEST(corpus_instance_metadata)
     ck_assert_str_eq(tu_json_str(st, "started"), "2014-12-10");
     ck_assert_str_eq(tu_json_str(st, "description"), "M2197/PRO/BD Pelvis w");
     ck_assert_str_eq(tu_json_str(st, "procedureCode.0.coding.0.code"), "M2197");
-    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(st,
-                                                                                       "series"),
-                                                                       0),
-                                                        "number")),
+    ck_assert_int_eq(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(st, "series"), 0), "number")),
                      10);
     ck_assert_str_eq(tu_json_str(st, "series.0.instance.0.sopClass.code"),
                      "urn:oid:1.2.840.10008.5.1.4.1.1.4");
@@ -80,8 +77,8 @@ END_TEST
 START_TEST(corpus_pn_dataset_has_no_study)
 {
     size_t len = 0;
-    char *text = tu_read_file(tu_corpus_path("dicom/dicomweb-json/pydicom-test_PN.dicom+json.json"),
-                              &len);
+    char *text =
+        tu_read_file(tu_corpus_path("dicom/dicomweb-json/pydicom-test_PN.dicom+json.json"), &len);
     json_t *warnings = NULL;
     json_t *b = bundle_of(text, NULL, &warnings);
     json_t *ds = NULL;
@@ -122,7 +119,8 @@ START_TEST(person_name_groups)
     ck_assert_str_eq(tu_json_str(st, "started"), "2024-03-15T09:30:15.250+08:00");
     ck_assert_str_eq(tu_json_str(st, "identifier.1.type.coding.0.code"), "ACSN");
     ck_assert_int_eq(json_integer_value(json_object_get(st, "numberOfInstances")), 131);
-    ck_assert_str_eq(tu_json_str(entry(b, "Endpoint"), "address"), "https://pacs.example.org/dicom-web");
+    ck_assert_str_eq(tu_json_str(entry(b, "Endpoint"), "address"),
+                     "https://pacs.example.org/dicom-web");
     json_decref(b);
     free(text);
 }
@@ -135,8 +133,8 @@ START_TEST(groups_series_and_instances)
     struct base_err err = {0};
     json_t *ds = NULL;
     json_t *studies = NULL;
-    struct dicomweb_options opt = {.patient_ref = "Patient/9", .wado_base = "https://w/dw",
-                                   .default_tz = "+08:00"};
+    struct dicomweb_options opt = {
+        .patient_ref = "Patient/9", .wado_base = "https://w/dw", .default_tz = "+08:00"};
 
     ck_assert_int_eq(dicomweb_parse(text, len, NULL, &ds, &err), BASE_OK);
     ck_assert_int_eq(dicomweb_studies(ds, &opt, &studies, &err), BASE_OK);
@@ -147,8 +145,8 @@ START_TEST(groups_series_and_instances)
     ck_assert_uint_eq(json_array_size(json_object_get(st, "modality")), 2);
     ck_assert_str_eq(tu_json_str(st, "series.0.bodySite.code"), "12738006");
     ck_assert_str_eq(tu_json_str(st, "series.0.started"), "2020-02-02T10:10:10+08:00");
-    ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(json_object_get(st, "series"), 0),
-                                                      "instance")),
+    ck_assert_uint_eq(json_array_size(json_object_get(
+                          json_array_get(json_object_get(st, "series"), 0), "instance")),
                       2);
     ck_assert_str_eq(tu_json_str(st, "series.1.laterality.code"), "7771000");
     ck_assert_str_eq(tu_json_str(st, "subject.reference"), "Patient/9");
@@ -245,7 +243,8 @@ START_TEST(limits_depth_datasets_values_size)
 
     lim.max_depth = 3;
     for (int i = 0; i < 5; i++)
-        o += (size_t)snprintf(deep + o, sizeof(deep) - o, "{\"00081032\":{\"vr\":\"SQ\",\"Value\":[");
+        o += (size_t)snprintf(deep + o, sizeof(deep) - o,
+                              "{\"00081032\":{\"vr\":\"SQ\",\"Value\":[");
     o += (size_t)snprintf(deep + o, sizeof(deep) - o, "{}");
     for (int i = 0; i < 5; i++)
         o += (size_t)snprintf(deep + o, sizeof(deep) - o, "]}}");
@@ -280,8 +279,7 @@ END_TEST
 /* ----------------------------------------------------------- golden */
 
 static int
-golden_dicomweb(const char *dir, const char *data, size_t len, json_t **out,
-                struct base_err *err)
+golden_dicomweb(const char *dir, const char *data, size_t len, json_t **out, struct base_err *err)
 {
     (void)dir;
     return dicomweb_to_bundle(data, len, NULL, NULL, out, NULL, err);
@@ -296,7 +294,9 @@ START_TEST(golden_cases)
 }
 END_TEST
 
+/* clang-format off: the build finds suites by this one-line signature */
 Suite *dicomweb_suite(void)
+/* clang-format on */
 {
     Suite *s = suite_create("dicomweb");
     TCase *map = tcase_create("mapping");

@@ -13,6 +13,7 @@
 #include "fhir/json/fhir_json.h"
 #include "test/support/golden.h"
 #include "test/support/jsonpath.h"
+#include "test/support/runcli.h"
 #include "test/support/testutil.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -645,6 +646,32 @@ START_TEST(bad_values_are_warnings)
 }
 END_TEST
 
+/* -------------------------------------------------------------- CLI */
+
+START_TEST(cli_converts_and_refuses)
+{
+    const char *ok[] = {tu_bin("fhirgate"), "convert", "--from", "cda",
+                  "test/golden/cda/wst500_discharge_zh/input.xml", NULL};
+    const char *bad[] = {tu_bin("fhirgate"), "convert", "--from", "cda",
+                   "test/golden/cda/billion_laughs/input.xml", NULL};
+    struct tu_run r;
+    json_t *b = NULL;
+
+    ck_assert_int_eq(tu_run(ok, &r), 0);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(fhir_json_parse(r.out, r.out_len, NULL, &b, NULL), BASE_OK);
+    ck_assert_str_eq(tu_json_str(b, "type"), "transaction");
+    ck_assert_uint_eq(count_type(b, "Patient"), 1);
+    json_decref(b);
+    tu_run_free(&r);
+    ck_assert_int_eq(tu_run(bad, &r), 0);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_str_eq(r.out, "");
+    ck_assert_ptr_nonnull(strstr(r.err, "entities or an external DTD, which are refused"));
+    tu_run_free(&r);
+}
+END_TEST
+
 /* ----------------------------------------------------------- golden */
 
 static int
@@ -684,6 +711,7 @@ Suite *cda_suite(void)
     tcase_add_test(corpus, same_document_same_bundle);
     tcase_add_test(corpus, chinese_document);
     tcase_add_test(corpus, golden_cases);
+    tcase_add_test(corpus, cli_converts_and_refuses);
     tcase_add_test(hostile, refuses_billion_laughs);
     tcase_add_test(hostile, refuses_external_entity);
     tcase_add_test(hostile, refuses_parameter_entity_and_external_dtd);

@@ -12,6 +12,7 @@
 #include "fhir/json/fhir_json.h"
 #include "test/support/golden.h"
 #include "test/support/jsonpath.h"
+#include "test/support/runcli.h"
 #include "test/support/testutil.h"
 
 /* ---------------------------------------------------------- reader */
@@ -533,6 +534,36 @@ START_TEST(columns_directive_without_header)
 }
 END_TEST
 
+/* ------------------------------------------------------------- CLI */
+
+START_TEST(cli_reports_bad_rows_and_prints_good_ones)
+{
+    const char *argv[] = {tu_bin("fhirgate"), "convert", "--from", "csv", "--mapping",
+                    "test/golden/csv/bad_rows/mapping.map", "test/golden/csv/bad_rows/input.csv",
+                    NULL};
+    struct tu_run r;
+    json_t *b = NULL;
+
+    ck_assert_int_eq(tu_run(argv, &r), 0);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(fhir_json_parse(r.out, r.out_len, NULL, &b, NULL), BASE_OK);
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 3);
+    ck_assert_ptr_nonnull(strstr(r.err, "input.csv: line 3, column 42: error: structure: "
+                                        "quoted field is not closed properly"));
+    ck_assert_ptr_nonnull(strstr(r.err, "line 6, column 43: error: structure: record has 8"));
+    ck_assert_ptr_nonnull(strstr(r.err, "7 of 10 rows rejected, 3 resources converted"));
+    json_decref(b);
+    tu_run_free(&r);
+    /* no mapping: a usage problem, said plainly */
+    const char *nomap[] = {tu_bin("fhirgate"), "convert", "--from", "csv",
+                     "test/golden/csv/bad_rows/input.csv", NULL};
+    ck_assert_int_eq(tu_run(nomap, &r), 0);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.err, "--mapping"));
+    tu_run_free(&r);
+}
+END_TEST
+
 /* ---------------------------------------------------------- golden */
 
 static int
@@ -619,6 +650,7 @@ Suite *csv_suite(void)
     tcase_add_test(load, header_must_have_mapped_columns);
     tcase_add_test(load, columns_directive_without_header);
     tcase_add_test(load, golden_cases);
+    tcase_add_test(load, cli_reports_bad_rows_and_prints_good_ones);
     suite_add_tcase(s, rd);
     suite_add_tcase(s, map);
     suite_add_tcase(s, load);

@@ -13,6 +13,7 @@
 #include "fhir/json/fhir_json.h"
 #include "test/support/golden.h"
 #include "test/support/jsonpath.h"
+#include "test/support/runcli.h"
 #include "test/support/testutil.h"
 
 static json_t *
@@ -276,6 +277,31 @@ START_TEST(study_uid_required_for_studies)
 }
 END_TEST
 
+/* -------------------------------------------------------------- CLI */
+
+START_TEST(cli_converts_dicom_json)
+{
+    const char *argv[] = {tu_bin("fhirgate"), "convert", "--from", "dicom-json",
+                    tu_corpus_path("dicom/dicomweb-json/pydicom-test1.dicom+json.json"),
+                    NULL};
+    const char *bad[] = {tu_bin("fhirgate"), "convert", "--from", "dicom-json",
+                   "test/golden/dicomweb/wrong_vr/input.json", NULL};
+    struct tu_run r;
+    json_t *b = NULL;
+
+    ck_assert_int_eq(tu_run(argv, &r), 0);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(fhir_json_parse(r.out, r.out_len, NULL, &b, NULL), BASE_OK);
+    ck_assert_str_eq(tu_json_str(entry(b, "ImagingStudy"), "modality.0.code"), "MR");
+    json_decref(b);
+    tu_run_free(&r);
+    ck_assert_int_eq(tu_run(bad, &r), 0);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.err, "dataset[0].0020000D: attribute has a VR its tag never has"));
+    tu_run_free(&r);
+}
+END_TEST
+
 /* ----------------------------------------------------------- golden */
 
 static int
@@ -307,6 +333,7 @@ Suite *dicomweb_suite(void)
     tcase_add_test(map, person_name_groups);
     tcase_add_test(map, groups_series_and_instances);
     tcase_add_test(map, golden_cases);
+    tcase_add_test(map, cli_converts_dicom_json);
     tcase_add_test(neg, rejects_bad_tags_and_vrs);
     tcase_add_test(neg, rejects_wrong_value_types);
     tcase_add_test(neg, rejects_values_too_long);

@@ -768,9 +768,19 @@ put_study(struct adapter_tx *tx, const json_t *st, const struct dicomweb_options
 
     if (patient == NULL)
         TRY(put_patient(tx, ds, opt, &patient, err));
-    if (addr != NULL)
-        TRY(adapter_tx_put(tx, endpoint(addr, opt->pacs_name, false), "urn:ietf:rfc:3986", addr,
-                           &ep, err));
+    if (addr != NULL) {
+        /* keyed by its address, which it must also carry as identifier for
+         * the conditional update to find it next time */
+        json_t *e = endpoint(addr, opt->pacs_name, false);
+
+        if (e == NULL || adapter_jpush(e, "identifier",
+                                       json_pack("{s:s,s:s}", "system", "urn:ietf:rfc:3986",
+                                                 "value", addr)) != BASE_OK) {
+            json_decref(e);
+            return base_err_set(err, BASE_E_NOMEM, "exception", "Endpoint", "out of memory");
+        }
+        TRY(adapter_tx_put(tx, e, "urn:ietf:rfc:3986", addr, &ep, err));
+    }
     struct build b = {opt, patient, ep, NULL};
     json_t *res = imaging_study(st, &b, err);
     if (res == NULL)

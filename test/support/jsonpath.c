@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "adapters/mapkit/mapkit.h"
 #include "fhir/json/fhir_json.h"
 
 json_t *
@@ -36,4 +37,41 @@ tu_json_str(const json_t *v, const char *path)
     const json_t *x = tu_json_at(v, path);
 
     return x != NULL && fhir_json_is_string(x) ? json_string_value(x) : NULL;
+}
+
+static bool
+names(const json_t *id, const char *type, const char *url)
+{
+    const char *sys = json_string_value(json_object_get(id, "system"));
+    const char *val = json_string_value(json_object_get(id, "value"));
+    json_t *q;
+    bool same;
+
+    if (sys == NULL || val == NULL)
+        return false;
+    q = adapter_identifier_query(type, sys, val);
+    same = q != NULL && strcmp(json_string_value(q), url) == 0;
+    json_decref(q);
+    return same;
+}
+
+bool
+tu_entry_keyed(const json_t *entry)
+{
+    const json_t *res = json_object_get(entry, "resource");
+    const char *type = tu_json_str(res, "resourceType");
+    const char *url = tu_json_str(entry, "request.url");
+    size_t i;
+    json_t *id;
+
+    if (type == NULL || url == NULL)
+        return false;
+    if (names(json_object_get(res, "masterIdentifier"), type, url))
+        return true;
+    json_array_foreach(json_object_get(res, "identifier"), i, id)
+    {
+        if (names(id, type, url))
+            return true;
+    }
+    return false;
 }

@@ -222,6 +222,7 @@ START_TEST(corpus_bundle_shape)
         ck_assert_ptr_nonnull(strstr(url, "?identifier="));
         ck_assert(json_array_size(ids) > 0 || json_object_get(r, "masterIdentifier") != NULL);
         ck_assert(ids == NULL || json_array_size(ids) > 0);
+        ck_assert_msg(tu_entry_keyed(e), "entry %zu is keyed on an identifier it lacks", i);
         json_object_set_new(urls, tu_json_str(e, "fullUrl"), json_true());
     }
     assert_refs_resolve(b, urls);

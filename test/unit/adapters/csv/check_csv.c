@@ -354,6 +354,7 @@ START_TEST(synthea_samples_convert)
         ck_assert_str_eq(tu_json_str(e, "request.method"), "PUT");
         ck_assert_ptr_nonnull(strstr(tu_json_str(e, "fullUrl"), "urn:uuid:"));
         ck_assert_ptr_nonnull(tu_json_str(e, "resource.identifier.0.value"));
+        ck_assert(tu_entry_keyed(e));
     }
     json_decref(b);
 }

@@ -122,6 +122,13 @@ START_TEST(person_name_groups)
     ck_assert_int_eq(json_integer_value(json_object_get(st, "numberOfInstances")), 131);
     ck_assert_str_eq(tu_json_str(entry(b, "Endpoint"), "address"),
                      "https://pacs.example.org/dicom-web");
+    /* every entry carries the identifier its conditional update names */
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(b, "entry"), i, e)
+    {
+        ck_assert_msg(tu_entry_keyed(e), "entry %zu is keyed on an identifier it lacks", i);
+    }
     json_decref(b);
     free(text);
 }

@@ -24,4 +24,15 @@
 #define BASE_LIMIT_HTTP_MAX_PARAMS     64u
 #define BASE_LIMIT_HTTP_MAX_PARAM_LEN  2048u
 
+/* --- Database and audit trail (gateway/db, gateway/audit) ----------------- */
+#define BASE_LIMIT_DB_POOL_MAX         256u        /* connections in one pool */
+#define BASE_LIMIT_DB_PARAMS           65535u      /* parameters of one statement (protocol) */
+#define BASE_LIMIT_DB_MIGRATION_STMTS  10000u      /* statements in one migration file */
+#define BASE_LIMIT_AUDIT_MAX_EVENT     (4u << 20)  /* bytes of one AuditEvent JSON */
+#define BASE_LIMIT_AUDIT_MAX_FIELD     1024u       /* bytes of one indexed audit column */
+#define BASE_LIMIT_AUDIT_MAX_ENTITIES  10000u      /* entity references of one event */
+#define BASE_LIMIT_AUDIT_MAX_QUEUE     65536u      /* rows waiting for the audit writer */
+#define BASE_LIMIT_AUDIT_MAX_BATCH     2048u       /* rows in one group commit */
+#define BASE_LIMIT_AUDIT_MAX_PAGE      1000u       /* AuditEvents in one search page */
+
 #endif /* FHIR_BASE_LIMITS_H */

@@ -1,0 +1,145 @@
+/*
+ * gateway/audit/audit_int.h — internals shared by the files of gateway/audit.
+ */
+#ifndef GATEWAY_AUDIT_AUDIT_INT_H
+#define GATEWAY_AUDIT_AUDIT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fhir/base/buf.h"
+#include "gateway/audit/gw_audit.h"
+
+/* The fields of the canonical form, in their order (docs/design/storage.md). */
+enum gw_audit__col {
+    GW_AUDIT__CHAIN,
+    GW_AUDIT__SEQ,
+    GW_AUDIT__RECORDED,
+    GW_AUDIT__PREV,
+    GW_AUDIT__ACTION,
+    GW_AUDIT__SUBTYPE,
+    GW_AUDIT__OUTCOME,
+    GW_AUDIT__STATUS,
+    GW_AUDIT__USER,
+    GW_AUDIT__ROLE,
+    GW_AUDIT__ORG,
+    GW_AUDIT__PATIENT,
+    GW_AUDIT__ENTITIES, /* already encoded: concatenated fields of the elements */
+    GW_AUDIT__PURPOSE,
+    GW_AUDIT__BREAK_GLASS,
+    GW_AUDIT__REASON,
+    GW_AUDIT__REQUEST,
+    GW_AUDIT__NODE,
+    GW_AUDIT__CLIENT,
+    GW_AUDIT__EVENT,
+    GW_AUDIT__NCOLS
+};
+
+/* One row's canonical values: v[i] NULL = SQL NULL, len[i] its bytes. */
+struct gw_audit__canon {
+    const char *v[GW_AUDIT__NCOLS];
+    size_t len[GW_AUDIT__NCOLS];
+};
+
+#define GW_AUDIT__ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+#define GW_AUDIT__TIME_SQL(col)                                                                    \
+    "to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+/* Set field i of `c` from a C string (NULL stays SQL NULL). */
+void gw_audit__canon_set(struct gw_audit__canon *c, enum gw_audit__col i, const char *s);
+/* hex SHA-256 of the canonical form of `c` (out: 65 bytes). */
+BASE_MUST_CHECK int gw_audit__row_hash(const struct gw_audit__canon *c, char out[65]);
+/* Append the canonical form itself (for tests and documentation examples). */
+BASE_MUST_CHECK int gw_audit__row_canonical(const struct gw_audit__canon *c, struct base_buf *out);
+/* Encode entity references as the ENTITIES field value: each element as a
+ * field, concatenated.  Appends to `out`. */
+BASE_MUST_CHECK int gw_audit__entities_canon(const char *const *e, size_t n, struct base_buf *out);
+/* Encode entity references as a PostgreSQL array literal for a text[]
+ * parameter ({"a","b"} with \ and " escaped).  Appends to `out`. */
+BASE_MUST_CHECK int gw_audit__entities_literal(const char *const *e, size_t n,
+                                               struct base_buf *out);
+
+/* Checkpoint signature input. */
+struct gw_audit__cp {
+    const char *chain_id;
+    int64_t seq;
+    const char *hash;
+    const char *row_time;  /* canonical time text */
+    const char *signed_at; /* canonical time text */
+    const char *kind;
+    const char *key_id;
+};
+BASE_MUST_CHECK int gw_audit__cp_canonical(const struct gw_audit__cp *cp, struct base_buf *out);
+
+/* Canonical time text of `us` microseconds since the epoch (out: 32 bytes). */
+void gw_audit__format_time(int64_t us, char out[32]);
+/* Wall clock in microseconds. */
+int64_t gw_audit__now_us(void);
+
+/* Sign `data`; *sig (base_malloc'd DER) and *sig_len.  Needs a private key. */
+BASE_MUST_CHECK int gw_audit__sign(const struct gw_audit_key *k, const void *data, size_t len,
+                                   unsigned char **sig, size_t *sig_len, struct base_err *err);
+bool gw_audit__verify_sig(const struct gw_audit_key *k, const void *data, size_t len,
+                          const unsigned char *sig, size_t sig_len);
+/* Key from PEM text (public or private). */
+BASE_MUST_CHECK int gw_audit__key_from_pem(const char *pem, size_t len, bool want_private,
+                                           struct gw_audit_key **out, struct base_err *err);
+bool gw_audit__key_has_private(const struct gw_audit_key *k);
+
+/* Build, sign and insert one checkpoint row on `c` (inside the caller's
+ * transaction).  `cp->key_id` and `signed_at` are filled in here. */
+BASE_MUST_CHECK int gw_audit__insert_checkpoint(struct gw_db_conn *c,
+                                                const struct gw_audit_key *k,
+                                                struct gw_audit__cp *cp, struct base_err *err);
+/* Record the key's public half in audit.signing_key (idempotent). */
+BASE_MUST_CHECK int gw_audit__register_key(struct gw_db_conn *c, const struct gw_audit_key *k,
+                                           struct base_err *err);
+
+/* Hex helpers. */
+void gw_audit__hex(const unsigned char *p, size_t n, char *out);
+/* Decode hex (optionally prefixed "\x" as bytea text output); returns bytes
+ * written or -1.  `out` needs (len/2) bytes. */
+long gw_audit__unhex(const char *s, unsigned char *out, size_t cap);
+
+/* ---- the verification state machine (pure; unit-tested) ---- */
+
+struct gw_audit__vrow {
+    int64_t seq;
+    const char *time;
+    const char *prev_hash;
+    const char *hash;      /* stored */
+    const char *computed;  /* recomputed from the content */
+    int json_ok;           /* 1 event matches event_text, 0 not, -1 not checked */
+};
+
+struct gw_audit__chk {
+    const char *chain_id;
+    int64_t next_seq;      /* expected sequence number */
+    char hash[65];         /* hash of the last accepted row (or anchor) */
+    int64_t last_seq;      /* last accepted row, 0 = only the anchor so far */
+    char last_time[32];
+    bool last_is_anchor;
+    bool has_suspect;
+    struct {
+        int64_t seq;
+        char time[32];
+        bool content_ok;
+    } suspect;
+    bool done;
+    struct gw_audit_problem problem;
+};
+
+void gw_audit__chk_init(struct gw_audit__chk *k, const char *chain_id, int64_t anchor_seq,
+                        const char *anchor_hash, const char *anchor_time);
+/* Feed the next row (in seq order).  Returns true when the row was
+ * accepted; false when it was held as a suspect or a problem was found
+ * (k->done). */
+bool gw_audit__chk_feed(struct gw_audit__chk *k, const struct gw_audit__vrow *r);
+/* End of rows: a held suspect becomes a problem. */
+void gw_audit__chk_end(struct gw_audit__chk *k);
+/* Record a problem (first one wins). */
+void gw_audit__chk_fail(struct gw_audit__chk *k, enum gw_audit_problem_kind kind, int64_t seq,
+                        const char *time, const char *fmt, ...) BASE_PRINTF(5, 6);
+
+#endif /* GATEWAY_AUDIT_AUDIT_INT_H */

@@ -502,12 +502,11 @@ gw_db__alive(struct gw_db_conn *c)
     if (pfd.fd < 0)
         return false;
     /* An idle connection has nothing to read unless the server is telling
-     * us it is going away (or closed the socket). */
-    if (poll(&pfd, 1, 0) > 0) {
-        if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)
-            return false;
-    }
-    return true;
+     * us it is going away (a FATAL error, then end of file: shutdown,
+     * pg_terminate_backend, idle timeout) or closed the socket.  Anything
+     * readable while idle is treated as that: a rare needless reconnect is
+     * cheaper than handing a dying connection to a request. */
+    return poll(&pfd, 1, 0) == 0;
 }
 
 struct standalone {

@@ -21,8 +21,8 @@ stop_cluster(void)
 {
     struct base_err err = {0};
 
-    if (state[0] != '\0')
-        (void)gw_db_embedded_stop(state, NULL, &err);
+    if (state[0] != '\0' && gw_db_embedded_stop(state, NULL, &err) != BASE_OK)
+        fprintf(stderr, "embedded: could not stop the test cluster: %s\n", err.msg);
 }
 
 static struct gw_db_conn *
@@ -109,12 +109,13 @@ START_TEST(bad_state_folders_are_refused)
     struct gw_db_embedded_urls urls;
     struct base_err err = {0};
     struct gw_db_embedded_opts o = {0};
+    char bad[512];
 
-    snprintf(state, sizeof(state), "%s/quote\"d", pt_tmp());
-    ck_assert_int_eq(gw_db_embedded_ensure(state, NULL, a, &urls, &err), BASE_E_INVALID);
+    snprintf(bad, sizeof(bad), "%s/quote\"d", pt_tmp());
+    ck_assert_int_eq(gw_db_embedded_ensure(bad, NULL, a, &urls, &err), BASE_E_INVALID);
     base_err_clear(&err);
-    snprintf(state, sizeof(state), "%s/%0150d", pt_tmp(), 7);
-    ck_assert_int_eq(gw_db_embedded_ensure(state, NULL, a, &urls, &err), BASE_E_INVALID);
+    snprintf(bad, sizeof(bad), "%s/%0150d", pt_tmp(), 7);
+    ck_assert_int_eq(gw_db_embedded_ensure(bad, NULL, a, &urls, &err), BASE_E_INVALID);
     ck_assert_ptr_nonnull(strstr(err.msg, "too long"));
     base_err_clear(&err);
     o.dbname = "Robert'); DROP";

@@ -120,12 +120,19 @@ struct gw_audit__chk {
     int64_t last_seq;      /* last accepted row, 0 = only the anchor so far */
     char last_time[32];
     bool last_is_anchor;
+    char prev_of_last[65]; /* prev_hash of the last accepted row */
     bool has_suspect;
     struct {
         int64_t seq;
         char time[32];
         bool content_ok;
     } suspect;
+    bool has_dup;          /* a sound second row with the last accepted seq */
+    struct {
+        int64_t seq;
+        char time[32];
+        char hash[65];
+    } dup;
     bool done;
     struct gw_audit_problem problem;
 };

@@ -8,7 +8,9 @@
  * hash equals the hash recomputed from its content (and its jsonb copy
  * matches the hashed text), and its prev_hash equals the hash of the row
  * accepted before it.  Otherwise:
- *   - a sequence number already accepted           -> that row was inserted;
+ *   - a sequence number already accepted           -> that row was inserted
+ *     (when it is as sound as the one accepted, the row after them decides:
+ *     the genuine one is the one it links to);
  *   - a sequence number beyond the next one        -> the next one was removed;
  *   - the right number but a bad content or link   -> held one row as a
  *     suspect: when the following row carries the same number and is
@@ -92,7 +94,26 @@ gw_audit__chk_feed(struct gw_audit__chk *k, const struct gw_audit__vrow *r)
             report_suspect(k);
         return false;
     }
+    if (k->has_dup) {
+        /* Two sound rows with one number: the genuine one is the one the
+         * next row links to. */
+        if (r->seq == k->dup.seq + 1 && strcmp(r->prev_hash, k->dup.hash) == 0)
+            gw_audit__chk_fail(k, GW_AUDIT_INSERTED, k->last_seq, k->last_time,
+                               "a second row carries this sequence number");
+        else
+            gw_audit__chk_fail(k, GW_AUDIT_INSERTED, k->dup.seq, k->dup.time,
+                               "a second row carries this sequence number");
+        return false;
+    }
     if (r->seq < k->next_seq) {
+        if (r->seq == k->last_seq && !k->last_is_anchor && content_ok &&
+            strcmp(r->prev_hash, k->prev_of_last) == 0) {
+            k->has_dup = true;
+            k->dup.seq = r->seq;
+            snprintf(k->dup.time, sizeof(k->dup.time), "%s", r->time);
+            snprintf(k->dup.hash, sizeof(k->dup.hash), "%s", r->hash);
+            return false;
+        }
         gw_audit__chk_fail(k, GW_AUDIT_INSERTED, r->seq, r->time,
                            "a second row carries this sequence number");
         return false;
@@ -118,6 +139,7 @@ gw_audit__chk_feed(struct gw_audit__chk *k, const struct gw_audit__vrow *r)
     k->next_seq = r->seq + 1;
     k->last_seq = r->seq;
     k->last_is_anchor = false;
+    snprintf(k->prev_of_last, sizeof(k->prev_of_last), "%s", r->prev_hash);
     snprintf(k->hash, sizeof(k->hash), "%s", r->hash);
     snprintf(k->last_time, sizeof(k->last_time), "%s", r->time);
     return true;
@@ -128,4 +150,7 @@ gw_audit__chk_end(struct gw_audit__chk *k)
 {
     if (!k->done && k->has_suspect)
         report_suspect(k);
+    if (!k->done && k->has_dup)
+        gw_audit__chk_fail(k, GW_AUDIT_INSERTED, k->dup.seq, k->dup.time,
+                           "a second row carries this sequence number");
 }

@@ -169,6 +169,7 @@ struct chain_run {
     int cpi;
     bool cp_eof;
     int64_t cp_after;   /* checkpoints with seq > this are still to come */
+    int64_t good_cp;    /* seq of the last checkpoint that matched (or the anchor) */
 };
 
 static int
@@ -265,10 +266,12 @@ check_cps_at(struct chain_run *cr, int64_t seq, const char *hash, const char *ti
         }
         if (cp.seq == seq && (strcmp(cp.hash, hash) != 0 || strcmp(cp.row_time, time) != 0)) {
             gw_audit__chk_fail(&cr->chk, GW_AUDIT_REWRITTEN, cp.seq, time,
-                               "the rows up to it no longer hash to the checkpoint signed at %s",
-                               cp.signed_at);
+                               "rows %" PRId64 "..%" PRId64 " no longer hash to the checkpoint "
+                               "signed at %s (re-hashed after a change)",
+                               cr->good_cp + 1, cp.seq, cp.signed_at);
             return BASE_OK;
         }
+        cr->good_cp = cp.seq;
         cr->cps++;
         next_cp(cr, &cp);
     }
@@ -373,6 +376,27 @@ stream_rows(struct chain_run *cr, struct base_err *err)
     return BASE_OK;
 }
 
+/* Rows after the chain head were never written by a gateway writer (it
+ * moves the head in the same transaction): name the first one. */
+static int
+beyond_head(struct chain_run *cr, int64_t head_seq, struct base_err *err)
+{
+    char seq[24];
+    const char *vals[2] = {cr->chain_id, seq};
+    PGresult *res = NULL;
+
+    snprintf(seq, sizeof(seq), "%" PRId64, head_seq + 1);
+    TRY(gw_db_exec(cr->v->c, "audit.verify_beyond",
+                   "SELECT " GW_AUDIT__TIME_SQL("recorded_at") " FROM audit.event "
+                   "WHERE chain_id = $1 AND seq = $2::bigint LIMIT 1",
+                   2, vals, &res, err));
+    gw_audit__chk_fail(&cr->chk, GW_AUDIT_INSERTED, head_seq + 1,
+                       PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "",
+                       "it lies beyond the chain head (seq %" PRId64 ")", head_seq);
+    PQclear(res);
+    return BASE_OK;
+}
+
 /* After the last row: checkpoints beyond it, and the chain head. */
 static int
 check_tail(struct chain_run *cr, struct base_err *err)
@@ -413,8 +437,7 @@ check_tail(struct chain_run *cr, struct base_err *err)
                                " are missing: the chain head says %" PRId64,
                                cr->chk.last_seq + 1, head_seq, head_seq);
         else if (head_seq < cr->chk.last_seq)
-            gw_audit__chk_fail(&cr->chk, GW_AUDIT_INSERTED, head_seq + 1, "",
-                               "rows beyond the chain head (seq %" PRId64 ")", head_seq);
+            TRY(beyond_head(cr, head_seq, err));
         else if (head_seq > 0 && strcmp(PQgetvalue(res, 0, 1), cr->chk.hash) != 0)
             gw_audit__chk_fail(&cr->chk, GW_AUDIT_CHANGED, head_seq, cr->chk.last_time,
                                "its hash differs from the chain head's");
@@ -470,6 +493,9 @@ print_result(const struct chain_run *cr)
     if (p->kind == GW_AUDIT_BAD_CHECKPOINT)
         fprintf(f, "chain %s: checkpoint at seq %" PRId64 " (%s) is invalid: %s\n", cr->chain_id,
                 p->seq, p->time[0] != '\0' ? p->time : "time unknown", p->detail);
+    else if (p->kind == GW_AUDIT_REMOVED)
+        fprintf(f, "chain %s: row seq %" PRId64 " (%s%s) was removed: %s\n", cr->chain_id, p->seq,
+                p->time[0] != '\0' ? "after " : "at the start", p->time, p->detail);
     else
         fprintf(f, "chain %s: row seq %" PRId64 " (%s) was %s: %s\n", cr->chain_id, p->seq,
                 p->time[0] != '\0' ? p->time : "time unknown", what[p->kind], p->detail);
@@ -499,6 +525,7 @@ verify_chain(struct vctx *v, const char *chain_id, struct base_err *err)
                                anchor.signed_at, why);
         else
             cr.cps++;
+        cr.good_cp = anchor.seq;
     } else {
         gw_audit__chk_init(&cr.chk, chain_id, 0, GW_AUDIT__ZERO_HASH, "");
     }

@@ -137,10 +137,15 @@ run_verify(const struct opts *o)
         return CLI_FAILED;
     }
     if (!vr.intact) {
-        printf("audit verify: FAILED: %u of %u chain(s) damaged; first: chain %s, row seq %lld "
-               "(%s)\n",
-               vr.chains_bad, vr.chains, vr.first.chain_id, (long long)vr.first.seq,
-               vr.first.time[0] != '\0' ? vr.first.time : "time unknown");
+        printf("audit verify: FAILED: %u of %u chain(s) damaged; first: chain %s, %s seq %lld "
+               "(%s%s)\n",
+               vr.chains_bad, vr.chains, vr.first.chain_id,
+               vr.first.kind == GW_AUDIT_BAD_CHECKPOINT ? "checkpoint at" : "row",
+               (long long)vr.first.seq,
+               vr.first.kind == GW_AUDIT_REMOVED ? (vr.first.time[0] ? "after " : "at the start")
+                                                 : "",
+               vr.first.time[0] != '\0' || vr.first.kind == GW_AUDIT_REMOVED ? vr.first.time
+                                                                              : "time unknown");
         return CLI_FAILED;
     }
     printf("audit verify: intact: %u chain(s), %llu rows, %llu checkpoint signatures\n",

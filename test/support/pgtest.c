@@ -86,6 +86,51 @@ out:
     return rc < 0 ? -1 : rc;
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **
+pt_column(const char *db, const char *sql, size_t *count)
+{
+    struct gw_db_config cfg;
+    struct gw_db_conn *c = NULL;
+    struct base_err err = {0};
+    PGresult *res = NULL;
+    char *url = pt_url(db, "postgres");
+    char **list = NULL;
+
+    *count = 0;
+    if (url == NULL)
+        return NULL;
+    gw_db_config_defaults(&cfg);
+    cfg.url = url;
+    cfg.statement_timeout_ms = 0;
+    if (gw_db_connect(&cfg, &c, &err) != BASE_OK ||
+        gw_db_exec(c, "test.column", sql, 0, NULL, &res, &err) != BASE_OK) {
+        fprintf(stderr, "pgtest: %s: %s\n", sql, err.msg);
+        goto out;
+    }
+    list = calloc((size_t)PQntuples(res) + 1, sizeof(*list));
+    for (int r = 0; list != NULL && r < PQntuples(res); r++)
+        list[r] = strdup(PQgetisnull(res, r, 0) ? "" : PQgetvalue(res, r, 0));
+    *count = (size_t)PQntuples(res);
+    qsort(list, *count, sizeof(*list), cmp_str);
+out:
+    PQclear(res);
+    gw_db_conn_free(c);
+    free(url);
+    return list;
+}
+
+bool
+pt_in(char **sorted, size_t count, const char *s)
+{
+    return sorted != NULL && bsearch(&s, sorted, count, sizeof(*sorted), cmp_str) != NULL;
+}
+
 long
 pt_count(const char *db, const char *sql)
 {

@@ -19,6 +19,11 @@ char *pt_create_migrated_db(const char *prefix);
 /* Run one statement as superuser in `db`; returns 0, or -1 (message printed).
  * `out` (may be NULL) receives the first column of the first row (malloc'd). */
 int pt_sql(const char *db, const char *sql, char **out);
+/* All values of the first column (malloc'd array of malloc'd strings,
+ * NULL-terminated; *count rows), sorted with strcmp; NULL on failure. */
+char **pt_column(const char *db, const char *sql, size_t *count);
+/* Is `s` in the sorted list? */
+bool pt_in(char **sorted, size_t count, const char *s);
 /* Same, but returns the count of rows of a query (or -1). */
 long pt_count(const char *db, const char *sql);
 /* Stop / start the test cluster (deploy/pgctl.sh). 0 on success. */

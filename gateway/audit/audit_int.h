@@ -4,11 +4,15 @@
 #ifndef GATEWAY_AUDIT_AUDIT_INT_H
 #define GATEWAY_AUDIT_AUDIT_INT_H
 
+#include <pthread.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "fhir/base/buf.h"
+#include "fhir/base/err.h"
+#include "fhir/base/limits.h"
 #include "gateway/audit/gw_audit.h"
 
 /* The fields of the canonical form, in their order (docs/design/storage.md). */
@@ -71,6 +75,74 @@ struct gw_audit__cp {
     const char *key_id;
 };
 BASE_MUST_CHECK int gw_audit__cp_canonical(const struct gw_audit__cp *cp, struct base_buf *out);
+
+/* ---- the writer (append.c: callers' side; writer.c: writer threads) ---- */
+
+#define GW_AUDIT__MAX_WRITERS 16u
+
+enum gw_audit__state { GW_AUDIT__QUEUED, GW_AUDIT__INFLIGHT, GW_AUDIT__DONE };
+
+/* One queued row.  Lives in its own arena; freed by whoever drops the last
+ * of its two references (the waiter and the writer), under gw_audit.mu. */
+struct gw_audit__entry {
+    struct base_arena *arena;
+    struct gw_audit__entry *next;
+    unsigned refs;
+    enum gw_audit__state state;
+    /* the row, owned */
+    const char *event_text;
+    size_t event_len;
+    const char *col[GW_AUDIT__NCOLS]; /* text values by canonical column */
+    const char *entities_literal;     /* text[] literal or NULL */
+    /* outcome, written by the writer */
+    int rc;
+    struct base_err err;
+    struct gw_audit_receipt receipt;
+    char prev[65];
+};
+
+/* One writer thread and its chain.  Fields below `thread` are its own. */
+struct gw_audit__writer {
+    struct gw_audit *a;
+    char chain_id[BASE_LIMIT_AUDIT_MAX_FIELD + 1];
+    bool started;
+    pthread_t thread;
+    struct gw_audit__entry **batch;
+    int64_t rows_since_cp;
+    int64_t last_cp_ms;
+    int ensured_month;      /* months since year 0 known to have partitions */
+    int64_t ensure_retry_ms;
+    bool have_cached;       /* the head this writer committed last */
+    int64_t cached_seq;
+    char cached_hash[65];
+};
+
+struct gw_audit {
+    struct gw_db_pool *pool;
+    struct gw_audit_config cfg;
+    char node[BASE_LIMIT_AUDIT_MAX_FIELD + 1];
+    struct gw_audit_key *key;
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* writers wait here */
+    pthread_cond_t done; /* appenders and flush wait here */
+    struct gw_audit__entry *head;
+    struct gw_audit__entry *tail;
+    unsigned queued;
+    unsigned inflight;   /* rows being written by all writers */
+    bool stopping;
+    struct gw_audit_stats st;
+    unsigned nwriters;
+    struct gw_audit__writer writers[GW_AUDIT__MAX_WRITERS];
+};
+
+/* Writer thread body (arg: struct gw_audit__writer *). */
+void *gw_audit__writer_main(void *arg);
+/* Make sure the partitions ahead exist (best effort, logged). */
+void gw_audit__ensure_partitions(struct gw_audit__writer *w, struct gw_db_conn *c, bool force);
+/* Drop one reference (under a->mu). */
+void gw_audit__entry_unref(struct gw_audit__entry *e);
+int64_t gw_audit__mono_ms(void);
+void gw_audit__abs_deadline(struct timespec *ts, int64_t at_ms);
 
 /* Canonical time text of `us` microseconds since the epoch (out: 32 bytes). */
 void gw_audit__format_time(int64_t us, char out[32]);

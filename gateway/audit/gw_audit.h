@@ -64,7 +64,10 @@ const char *gw_audit_key_public_pem(const struct gw_audit_key *k);
 /* -------------------------------------------------------------- writer -- */
 
 struct gw_audit_config {
-    const char *chain_id;        /* this node's chain (required; e.g. the node name) */
+    const char *chain_id;        /* this node's chain (required; e.g. the node name);
+                                  * with several writers, "ID/1" … "ID/N" */
+    unsigned writers;            /* writer threads, one chain each (1..16); the pool
+                                  * needs at least this many connections */
     const char *node;            /* default for gw_audit_record.node; NULL = chain_id */
     const char *signing_key;     /* PEM path of the P-256 key; NULL: no checkpoints */
     unsigned queue_max;          /* rows waiting at most; beyond: BASE_E_IO at once */
@@ -82,8 +85,9 @@ struct gw_audit_config {
 void gw_audit_config_defaults(struct gw_audit_config *c);
 
 /*
- * Start the audit writer on `pool` (a pool of its own is recommended, so
- * that request traffic cannot starve audit writes; 1–2 connections).  Loads
+ * Start the audit writers on `pool` (a pool of its own is recommended, so
+ * that request traffic cannot starve audit writes; at least `writers`
+ * connections).  Loads
  * the signing key and records its public half, makes sure this month's and
  * the next partitions exist.  The database need not be up: appends fail
  * (fail closed) until it is.  BASE_E_INVALID for a bad config or key.

@@ -257,6 +257,7 @@ START_TEST(full_queue_is_refused_at_once)
 
     gw_audit_config_defaults(&cfg);
     cfg.chain_id = "gw-q";
+    cfg.writers = 1;
     cfg.queue_max = 4;
     cfg.batch_max = 1;
     ck_assert_int_eq(gw_audit_new(p, &cfg, &a, &err), BASE_OK);

@@ -71,12 +71,20 @@ struct gw_audit *
 at_audit(struct gw_db_pool *p, const char *chain, const char *key, unsigned cp_rows,
          long long (*clock_us)(void))
 {
+    return at_audit_w(p, chain, key, cp_rows, clock_us, 1);
+}
+
+struct gw_audit *
+at_audit_w(struct gw_db_pool *p, const char *chain, const char *key, unsigned cp_rows,
+           long long (*clock_us)(void), unsigned writers)
+{
     struct gw_audit_config cfg;
     struct gw_audit *a = NULL;
     struct base_err err = {0};
 
     gw_audit_config_defaults(&cfg);
     cfg.chain_id = chain;
+    cfg.writers = writers;
     cfg.signing_key = key;
     cfg.checkpoint_rows = cp_rows > 0 ? cp_rows : 1000;
     cfg.append_timeout_ms = 8000;

@@ -26,10 +26,13 @@ void at_env_fini(struct at_env *e);
 
 /* A pool on `url` (size connections, short timeouts for tests). */
 struct gw_db_pool *at_pool(const char *url, unsigned size);
-/* An audit writer for `chain` signing with `key` (NULL: no checkpoints),
- * checkpoint every `cp_rows` rows; clock hook optional. */
+/* An audit writer (one thread) for `chain` signing with `key` (NULL: no
+ * checkpoints), checkpoint every `cp_rows` rows; clock hook optional. */
 struct gw_audit *at_audit(struct gw_db_pool *p, const char *chain, const char *key,
                           unsigned cp_rows, long long (*clock_us)(void));
+/* The same with `writers` writer threads (chains CHAIN/1 … CHAIN/N). */
+struct gw_audit *at_audit_w(struct gw_db_pool *p, const char *chain, const char *key,
+                            unsigned cp_rows, long long (*clock_us)(void), unsigned writers);
 
 /* A sample AuditEvent and indexed columns for request `i`; `json` holds
  * the text (cap >= 2048).  user/patient/member/purpose may be NULL for

@@ -112,9 +112,12 @@ struct gw_audit__writer {
     int64_t last_cp_ms;
     int ensured_month;      /* months since year 0 known to have partitions */
     int64_t ensure_retry_ms;
-    bool have_cached;       /* the head this writer committed last */
+    bool have_cached;       /* the chain head as this writer last left it */
+    bool have_cached_once;  /* a batch succeeded before (a moved head is news) */
+    int64_t moved_logged_ms;
     int64_t cached_seq;
     char cached_hash[65];
+    int64_t cached_us;      /* its recorded time, microseconds since the epoch */
 };
 
 struct gw_audit {
@@ -159,6 +162,11 @@ BASE_MUST_CHECK int gw_audit__key_from_pem(const char *pem, size_t len, bool wan
                                            struct gw_audit_key **out, struct base_err *err);
 bool gw_audit__key_has_private(const struct gw_audit_key *k);
 
+/* Sign a checkpoint now: sets cp->signed_at (to `signed_at`, 32 bytes) and
+ * cp->key_id, returns the signature as bytea hex text "\x…" in *sig_hex
+ * (base_malloc'd). */
+BASE_MUST_CHECK int gw_audit__cp_sign(const struct gw_audit_key *k, struct gw_audit__cp *cp,
+                                      char signed_at[32], char **sig_hex, struct base_err *err);
 /* Build, sign and insert one checkpoint row on `c` (inside the caller's
  * transaction).  `cp->key_id` and `signed_at` are filled in here. */
 BASE_MUST_CHECK int gw_audit__insert_checkpoint(struct gw_db_conn *c,

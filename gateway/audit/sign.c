@@ -268,18 +268,15 @@ gw_audit__verify_sig(const struct gw_audit_key *k, const void *data, size_t len,
 }
 
 int
-gw_audit__insert_checkpoint(struct gw_db_conn *c, const struct gw_audit_key *k,
-                            struct gw_audit__cp *cp, struct base_err *err)
+gw_audit__cp_sign(const struct gw_audit_key *k, struct gw_audit__cp *cp, char signed_at[32],
+                  char **sig_hex, struct base_err *err)
 {
     struct base_buf text;
     unsigned char *sig = NULL;
     size_t sig_len = 0;
-    char signed_at[32];
-    char seq[24];
-    char *sig_hex = NULL;
-    const char *vals[8];
     int rc;
 
+    *sig_hex = NULL;
     gw_audit__format_time(gw_audit__now_us(), signed_at);
     cp->signed_at = signed_at;
     cp->key_id = gw_audit_key_id(k);
@@ -287,16 +284,32 @@ gw_audit__insert_checkpoint(struct gw_db_conn *c, const struct gw_audit_key *k,
     rc = gw_audit__cp_canonical(cp, &text);
     if (rc == BASE_OK)
         rc = gw_audit__sign(k, text.data, text.len, &sig, &sig_len, err);
+    base_buf_fini(&text);
     if (rc != BASE_OK)
-        goto out;
-    sig_hex = base_malloc(2 * sig_len + 3);
-    if (sig_hex == NULL) {
-        rc = base_err_set(err, BASE_E_NOMEM, "exception", "audit.checkpoint", "out of memory");
-        goto out;
+        return rc;
+    *sig_hex = base_malloc(2 * sig_len + 3);
+    if (*sig_hex == NULL) {
+        base_free(sig);
+        return base_err_set(err, BASE_E_NOMEM, "exception", "audit.checkpoint", "out of memory");
     }
-    sig_hex[0] = '\\';
-    sig_hex[1] = 'x';
-    gw_audit__hex(sig, sig_len, sig_hex + 2);
+    (*sig_hex)[0] = '\\';
+    (*sig_hex)[1] = 'x';
+    gw_audit__hex(sig, sig_len, *sig_hex + 2);
+    base_free(sig);
+    return BASE_OK;
+}
+
+int
+gw_audit__insert_checkpoint(struct gw_db_conn *c, const struct gw_audit_key *k,
+                            struct gw_audit__cp *cp, struct base_err *err)
+{
+    char signed_at[32];
+    char seq[24];
+    char *sig_hex = NULL;
+    const char *vals[8];
+    int rc;
+
+    TRY(gw_audit__cp_sign(k, cp, signed_at, &sig_hex, err));
     snprintf(seq, sizeof(seq), "%" PRId64, cp->seq);
     vals[0] = cp->chain_id;
     vals[1] = seq;
@@ -311,10 +324,7 @@ gw_audit__insert_checkpoint(struct gw_db_conn *c, const struct gw_audit_key *k,
                     "key_id, signature) VALUES ($1, $2::bigint, $3, $4::timestamptz, "
                     "$5::timestamptz, $6, $7, $8::bytea)",
                     8, vals, NULL, err);
-out:
     cp->signed_at = NULL;
-    base_buf_fini(&text);
-    base_free(sig);
     base_free(sig_hex);
     return rc;
 }

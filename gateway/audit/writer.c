@@ -19,6 +19,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -29,7 +30,6 @@
 #include "gateway/db/gw_db.h"
 
 #define PER_ROW_PARAMS 19
-#define SHARED_PARAMS  4
 
 int64_t
 gw_audit__mono_ms(void)
@@ -107,67 +107,64 @@ gw_audit__ensure_partitions(struct gw_audit__writer *w, struct gw_db_conn *c, bo
 
 static const struct gw_db_stmt stmt_head = {
     "audit.head",
-    "SELECT last_seq, last_hash, " GW_AUDIT__TIME_SQL(
-        "greatest(coalesce($2::timestamptz, clock_timestamp()), last_recorded)") ", "
-    "set_config('synchronous_commit', 'on', true) "
+    "SELECT last_seq, last_hash, CASE WHEN last_recorded = '-infinity' THEN 0 "
+    "ELSE (extract(epoch FROM last_recorded) * 1000000)::bigint END "
+    "FROM audit.chain WHERE chain_id = $1",
+    1};
+static const struct gw_db_stmt stmt_head_lock = {
+    "audit.head_lock",
+    "SELECT last_seq, last_hash, CASE WHEN last_recorded = '-infinity' THEN 0 "
+    "ELSE (extract(epoch FROM last_recorded) * 1000000)::bigint END "
     "FROM audit.chain WHERE chain_id = $1 FOR UPDATE",
-    2};
+    1};
 static const struct gw_db_stmt stmt_chain_init = {
     "audit.chain_init", "INSERT INTO audit.chain (chain_id) VALUES ($1) ON CONFLICT DO NOTHING",
     1};
 
-struct head {
-    int64_t seq;
-    char hash[65];
-    char recorded[32];
-};
-
+/* Read the chain head into the writer's cache (creating the chain);
+ * `lock`: and keep it locked until the end of the caller's transaction. */
 static int
-lock_head(struct gw_audit__writer *w, struct gw_db_conn *c, struct head *h, struct base_err *err)
+load_head(struct gw_audit__writer *w, struct gw_db_conn *c, bool lock, struct base_err *err)
 {
-    char clock_text[32];
-    const char *vals[2] = {w->chain_id, NULL};
+    const struct gw_db_stmt *st = lock ? &stmt_head_lock : &stmt_head;
+    const char *vals[1] = {w->chain_id};
     PGresult *res = NULL;
-    int rc;
+    int rc = BASE_OK;
 
-    if (w->a->cfg.clock_us != NULL) {
-        gw_audit__format_time(w->a->cfg.clock_us(), clock_text);
-        vals[1] = clock_text;
-    }
-    TRY(gw_db_exec_stmt(c, &stmt_head, vals, &res, err));
+    w->have_cached = false;
+    TRY(gw_db_exec_stmt(c, st, vals, &res, err));
     if (PQntuples(res) == 0) {
         PQclear(res);
         res = NULL;
         TRY(gw_db_exec_stmt(c, &stmt_chain_init, vals, NULL, err));
-        TRY(gw_db_exec_stmt(c, &stmt_head, vals, &res, err));
+        TRY(gw_db_exec_stmt(c, st, vals, &res, err));
     }
-    rc = BASE_OK;
-    if (PQntuples(res) != 1 || !gw_db_val_i64(res, 0, 0, &h->seq) ||
-        strlen(PQgetvalue(res, 0, 1)) != 64 || strlen(PQgetvalue(res, 0, 2)) >= sizeof(h->recorded))
+    if (PQntuples(res) != 1 || !gw_db_val_i64(res, 0, 0, &w->cached_seq) ||
+        strlen(PQgetvalue(res, 0, 1)) != 64 || !gw_db_val_i64(res, 0, 2, &w->cached_us))
         rc = base_err_set(err, BASE_E_INTERNAL, "exception", "audit.head",
                           "audit chain head is unreadable");
     if (rc == BASE_OK) {
-        snprintf(h->hash, sizeof(h->hash), "%s", PQgetvalue(res, 0, 1));
-        snprintf(h->recorded, sizeof(h->recorded), "%s", PQgetvalue(res, 0, 2));
+        snprintf(w->cached_hash, sizeof(w->cached_hash), "%s", PQgetvalue(res, 0, 1));
+        w->have_cached = true;
     }
     PQclear(res);
     return rc;
 }
 
-/* Number the rows of the batch and hash each onto the previous one. */
+/* Number the rows of the batch after the cached head, all at time
+ * `recorded`, and hash each onto the previous one. */
 static int
-chain_rows(struct gw_audit__writer *w, struct gw_audit__entry **b, unsigned n,
-           const struct head *h, struct base_err *err)
+chain_rows(struct gw_audit__writer *w, unsigned n, const char *recorded, struct base_err *err)
 {
-    const char *prev = h->hash;
+    const char *prev = w->cached_hash;
 
     for (unsigned i = 0; i < n; i++) {
-        struct gw_audit__entry *e = b[i];
+        struct gw_audit__entry *e = w->batch[i];
         struct gw_audit__canon cn;
         char seq[24];
 
-        e->receipt.seq = h->seq + 1 + i;
-        snprintf(e->receipt.recorded, sizeof(e->receipt.recorded), "%s", h->recorded);
+        e->receipt.seq = w->cached_seq + 1 + i;
+        snprintf(e->receipt.recorded, sizeof(e->receipt.recorded), "%s", recorded);
         snprintf(e->prev, sizeof(e->prev), "%s", prev);
         snprintf(seq, sizeof(seq), "%" PRId64, e->receipt.seq);
         for (int k = 0; k < GW_AUDIT__NCOLS; k++)
@@ -210,59 +207,125 @@ row_params(const struct gw_audit__entry *e, const char *seq, const char **v)
     v[18] = e->receipt.hash;
 }
 
+/* Shared parameters: $1 chain, $2 recorded, $3/$4 new head seq/hash,
+ * $5/$6 expected head seq/hash, and with a checkpoint $7 signed_at,
+ * $8 key id, $9 signature. */
+#define SHARED_PARAMS    6
+#define CHECKPOINT_PARAMS 3
+
 /*
- * One statement for the batch: the rows, and (in a data-modifying WITH) the
- * chain head moved to the last of them.  Only placeholders are formatted
- * into the SQL text; every value is a parameter.
+ * The whole batch is ONE statement, so it commits (or not) on its own in
+ * one round trip:
+ *   - moved: the chain head advances, but only from the head this writer
+ *     knows (compare-and-set; a second process on the same chain, or a
+ *     lost commit reply, makes it match nothing and the batch is redone
+ *     from the real head), and synchronous_commit is switched on for the
+ *     statement's transaction whatever the server default;
+ *   - cp: a signed checkpoint at the last row, when one is due;
+ *   - the rows, inserted only when the head moved.
+ * Only placeholders are formatted into the SQL text; values are parameters.
  */
 static int
-insert_rows(struct gw_audit__writer *w, struct gw_db_conn *c, struct gw_audit__entry **b,
-            unsigned n, const char *recorded, struct base_err *err)
+build_sql(unsigned n, bool with_cp, struct base_buf *sql)
 {
-    static const char head[] =
-        "WITH moved AS (UPDATE audit.chain SET last_seq = $3::bigint, last_hash = $4, "
-        "last_recorded = $2::timestamptz WHERE chain_id = $1) "
-        "INSERT INTO audit.event (chain_id, recorded_at, seq, event, event_text, action, subtype, "
-        "outcome, http_status, agent_user, agent_role, agent_org, patient_ref, entities, purpose, "
-        "break_glass, reason, request_id, node, client_addr, prev_hash, hash) VALUES ";
-    size_t nvals = SHARED_PARAMS + (size_t)n * PER_ROW_PARAMS;
-    const char **vals = base_calloc(nvals, sizeof(*vals));
-    char (*seqs)[24] = base_calloc(n, sizeof(*seqs));
-    struct base_buf sql;
-    int rc = BASE_OK;
+    unsigned shared = SHARED_PARAMS + (with_cp ? CHECKPOINT_PARAMS : 0);
 
-    base_buf_init(&sql, 0);
-    if (vals == NULL || seqs == NULL) {
-        rc = base_err_set(err, BASE_E_NOMEM, "exception", "audit.insert", "out of memory");
-        goto out;
-    }
-    vals[0] = w->chain_id;
-    vals[1] = recorded;
-    rc = base_buf_append(&sql, head, sizeof(head) - 1);
-    for (unsigned i = 0; i < n && rc == BASE_OK; i++) {
-        unsigned p = SHARED_PARAMS + i * PER_ROW_PARAMS + 1; /* $p is the row's first */
+    TRY(base_buf_append_cstr(
+        sql, "WITH moved AS (UPDATE audit.chain SET last_seq = $3::bigint, last_hash = $4, "
+             "last_recorded = $2::timestamptz WHERE chain_id = $1 AND last_seq = $5::bigint "
+             "AND last_hash = $6 AND set_config('synchronous_commit', 'on', true) IS NOT NULL "
+             "RETURNING 1)"));
+    if (with_cp)
+        TRY(base_buf_append_cstr(
+            sql, ", cp AS (INSERT INTO audit.checkpoint (chain_id, seq, hash, row_time, "
+                 "signed_at, kind, key_id, signature) SELECT $1, $3::bigint, $4, "
+                 "$2::timestamptz, $7::timestamptz, 'interval', $8, $9::bytea "
+                 "WHERE EXISTS (SELECT 1 FROM moved))"));
+    TRY(base_buf_append_cstr(
+        sql, " INSERT INTO audit.event (chain_id, recorded_at, seq, event, event_text, action, "
+             "subtype, outcome, http_status, agent_user, agent_role, agent_org, patient_ref, "
+             "entities, purpose, break_glass, reason, request_id, node, client_addr, prev_hash, "
+             "hash) SELECT * FROM (VALUES "));
+    for (unsigned i = 0; i < n; i++) {
+        unsigned p = shared + i * PER_ROW_PARAMS + 1; /* $p is the row's first */
 
-        snprintf(seqs[i], sizeof(seqs[i]), "%" PRId64, b[i]->receipt.seq);
-        row_params(b[i], seqs[i], vals + (p - 1));
-        rc = base_buf_appendf(
-            &sql,
+        TRY(base_buf_appendf(
+            sql,
             "%s($1, $2::timestamptz, $%u::bigint, $%u::text::jsonb, $%u::text, $%u, $%u, $%u, "
             "$%u::integer, $%u, $%u, $%u, $%u, $%u::text[], $%u, $%u::boolean, $%u, $%u, $%u, "
             "$%u, $%u, $%u)",
             i > 0 ? "," : "", p, p + 1, p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8,
-            p + 9, p + 10, p + 11, p + 12, p + 13, p + 14, p + 15, p + 16, p + 17, p + 18);
+            p + 9, p + 10, p + 11, p + 12, p + 13, p + 14, p + 15, p + 16, p + 17, p + 18));
     }
-    vals[2] = seqs[n - 1];
-    vals[3] = b[n - 1]->receipt.hash;
-    if (rc != BASE_OK) {
-        rc = base_err_set(err, rc, "exception", "audit.insert", "could not build the insert");
+    return base_buf_append_cstr(sql, ") AS v WHERE EXISTS (SELECT 1 FROM moved)");
+}
+
+struct batch_vals {
+    const char **vals;
+    char (*seqs)[24];
+    char head_seq[24];
+    char signed_at[32];
+    char *sig_hex;
+};
+
+static int
+fill_vals(struct gw_audit__writer *w, unsigned n, const char *recorded, bool with_cp,
+          struct batch_vals *bv, struct base_err *err)
+{
+    const struct gw_audit__entry *last = w->batch[n - 1];
+    unsigned shared = SHARED_PARAMS + (with_cp ? CHECKPOINT_PARAMS : 0);
+
+    snprintf(bv->head_seq, sizeof(bv->head_seq), "%" PRId64, w->cached_seq);
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(bv->seqs[i], sizeof(bv->seqs[i]), "%" PRId64, w->batch[i]->receipt.seq);
+        row_params(w->batch[i], bv->seqs[i], bv->vals + shared + (size_t)i * PER_ROW_PARAMS);
+    }
+    bv->vals[0] = w->chain_id;
+    bv->vals[1] = recorded;
+    bv->vals[2] = bv->seqs[n - 1];
+    bv->vals[3] = last->receipt.hash;
+    bv->vals[4] = bv->head_seq;
+    bv->vals[5] = w->cached_hash;
+    if (with_cp) {
+        struct gw_audit__cp cp = {w->chain_id, last->receipt.seq, last->receipt.hash,
+                                  recorded, NULL, "interval", NULL};
+
+        TRY(gw_audit__cp_sign(w->a->key, &cp, bv->signed_at, &bv->sig_hex, err));
+        bv->vals[6] = bv->signed_at;
+        bv->vals[7] = gw_audit_key_id(w->a->key);
+        bv->vals[8] = bv->sig_hex;
+    }
+    return BASE_OK;
+}
+
+/* Run the batch statement; *inserted = rows written (0: the head moved). */
+static int
+run_batch(struct gw_audit__writer *w, struct gw_db_conn *c, unsigned n, const char *recorded,
+          bool with_cp, long *inserted, struct base_err *err)
+{
+    size_t nvals = SHARED_PARAMS + (with_cp ? CHECKPOINT_PARAMS : 0) + (size_t)n * PER_ROW_PARAMS;
+    struct batch_vals bv = {base_calloc(nvals, sizeof(char *)), base_calloc(n, 24), "", "", NULL};
+    struct base_buf sql;
+    PGresult *res = NULL;
+    int rc;
+
+    *inserted = 0;
+    base_buf_init(&sql, 0);
+    if (bv.vals == NULL || bv.seqs == NULL || build_sql(n, with_cp, &sql) != BASE_OK) {
+        rc = base_err_set(err, BASE_E_NOMEM, "exception", "audit.insert", "out of memory");
         goto out;
     }
-    rc = gw_db_exec(c, "audit.insert", sql.data, (int)nvals, vals, NULL, err);
+    rc = fill_vals(w, n, recorded, with_cp, &bv, err);
+    if (rc == BASE_OK)
+        rc = gw_db_exec(c, "audit.insert", sql.data, (int)nvals, bv.vals, &res, err);
+    if (rc == BASE_OK)
+        *inserted = strtol(PQcmdTuples(res), NULL, 10);
 out:
+    PQclear(res);
     base_buf_fini(&sql);
-    base_free(vals);
-    base_free(seqs);
+    base_free(bv.vals);
+    base_free(bv.seqs);
+    base_free(bv.sig_hex);
     return rc;
 }
 
@@ -286,71 +349,107 @@ checkpoint_signed(struct gw_audit__writer *w)
     pthread_mutex_unlock(&w->a->mu);
 }
 
+/* One attempt from the cached head.  *moved is set when the head was not
+ * where this writer thought (nothing written). */
 static int
-sign_checkpoint(struct gw_audit__writer *w, struct gw_db_conn *c, int64_t seq, const char *hash,
-                const char *row_time, const char *kind, struct base_err *err)
+write_once(struct gw_audit__writer *w, struct gw_db_conn *c, unsigned n, bool *moved,
+           struct base_err *err)
 {
-    struct gw_audit__cp cp = {w->chain_id, seq, hash, row_time, NULL, kind, NULL};
+    int64_t t0 = gw_audit__now_us();
+    int64_t at = clock_now_us(w->a);
+    bool with_cp = checkpoint_due(w, n);
+    char recorded[32];
+    long inserted = 0;
 
-    return gw_audit__insert_checkpoint(c, w->a->key, &cp, err);
+    *moved = false;
+    if (!w->have_cached)
+        TRY(load_head(w, c, false, err));
+    /* never before the chain's last row: times are monotonic per chain */
+    gw_audit__format_time(at > w->cached_us ? at : w->cached_us, recorded);
+    TRY(chain_rows(w, n, recorded, err));
+    TRY(run_batch(w, c, n, recorded, with_cp, &inserted, err));
+    BASE_LOG(BASE_LOG_DEBUG, "audit.batch", "chain=%s rows=%u us=%lld", w->chain_id, n,
+             (long long)(gw_audit__now_us() - t0));
+    if (inserted == 0) {
+        *moved = true;
+        w->have_cached = false;
+        return base_err_set(err, BASE_E_CONFLICT, "conflict", "audit.head",
+                            "audit chain head moved");
+    }
+    ENSURE(inserted == (long)n, err, BASE_E_INTERNAL, "exception", "audit.insert",
+           "audit batch partly inserted");
+    w->cached_seq = w->batch[n - 1]->receipt.seq;
+    w->cached_us = at > w->cached_us ? at : w->cached_us;
+    snprintf(w->cached_hash, sizeof(w->cached_hash), "%s", w->batch[n - 1]->receipt.hash);
+    w->rows_since_cp += n;
+    if (with_cp)
+        checkpoint_signed(w);
+    return BASE_OK;
 }
 
+/*
+ * The slow path, after the head moved under this writer (another process
+ * writes the same chain — a misconfiguration — or a commit reply was lost):
+ * lock the head for the length of a transaction so that the retry cannot
+ * be overtaken again.
+ */
 static int
-write_tx(struct gw_audit__writer *w, struct gw_db_conn *c, struct gw_audit__entry **b,
-         unsigned n, bool *signed_cp, struct base_err *err)
+write_locked(struct gw_audit__writer *w, struct gw_db_conn *c, unsigned n, struct base_err *err)
 {
-    const struct gw_audit__entry *last = b[n - 1];
-    struct head h;
+    bool moved = false;
+    int rc;
 
-    *signed_cp = false;
     TRY(gw_db_begin(c, NULL, err));
-    TRY(lock_head(w, c, &h, err));
-    if (w->have_cached && (h.seq != w->cached_seq || strcmp(h.hash, w->cached_hash) != 0))
-        BASE_LOG(BASE_LOG_ERROR, "audit.chain_moved",
-                 "chain head changed outside this writer: expected seq %" PRId64
-                 " found %" PRId64 " (another process on the same chain, or tampering)",
-                 w->cached_seq, h.seq);
-    TRY(chain_rows(w, b, n, &h, err));
-    TRY(insert_rows(w, c, b, n, h.recorded, err));
-    if (checkpoint_due(w, n)) {
-        TRY(sign_checkpoint(w, c, last->receipt.seq, last->receipt.hash, last->receipt.recorded,
-                            "interval", err));
-        *signed_cp = true;
-    }
-    return gw_db_commit(c, err);
+    rc = load_head(w, c, true, err);
+    if (rc == BASE_OK)
+        rc = write_once(w, c, n, &moved, err);
+    if (rc == BASE_OK)
+        rc = gw_db_commit(c, err);
+    if (rc != BASE_OK)
+        gw_db_rollback(c);
+    return rc;
+}
+
+static void
+log_moved(struct gw_audit__writer *w)
+{
+    int64_t now = gw_audit__mono_ms();
+
+    if (!w->have_cached_once || now - w->moved_logged_ms < 60000)
+        return;
+    w->moved_logged_ms = now;
+    BASE_LOG(BASE_LOG_ERROR, "audit.chain_moved",
+             "chain head changed outside this writer (another process on the same chain, or "
+             "tampering): chain=%s",
+             w->chain_id);
 }
 
 static int
 write_batch(struct gw_audit__writer *w, unsigned n, struct base_err *err)
 {
     struct gw_db_conn *c = NULL;
-    bool signed_cp = false;
+    bool moved = false;
     int rc;
 
     TRY(gw_db_borrow(w->a->pool, &c, err));
     gw_audit__ensure_partitions(w, c, false);
-    rc = write_tx(w, c, w->batch, n, &signed_cp, err);
-    if (rc != BASE_OK && gw_db_conn_ok(c) && strcmp(gw_db_conn_sqlstate(c), "23514") == 0) {
-        /* no partition for these rows (the clock ran past the horizon):
-         * make them and try once more */
-        gw_db_rollback(c);
+    rc = write_once(w, c, n, &moved, err);
+    if (rc != BASE_OK && !moved && gw_db_conn_ok(c) &&
+        strcmp(gw_db_conn_sqlstate(c), "23514") == 0) {
+        /* no partition for these rows yet (the clock ran past the horizon) */
         gw_audit__ensure_partitions(w, c, true);
         base_err_clear(err);
-        rc = write_tx(w, c, w->batch, n, &signed_cp, err);
+        rc = write_once(w, c, n, &moved, err);
     }
-    if (rc != BASE_OK) {
-        gw_db_rollback(c);
-        w->have_cached = false;
-    } else {
-        const struct gw_audit__entry *last = w->batch[n - 1];
-
-        w->have_cached = true;
-        w->cached_seq = last->receipt.seq;
-        snprintf(w->cached_hash, sizeof(w->cached_hash), "%s", last->receipt.hash);
-        w->rows_since_cp += n;
-        if (signed_cp)
-            checkpoint_signed(w);
+    if (rc != BASE_OK && moved) {
+        log_moved(w);
+        base_err_clear(err);
+        rc = write_locked(w, c, n, err);
     }
+    if (rc != BASE_OK)
+        w->have_cached = false; /* the outcome may be unknown: reload next time */
+    else
+        w->have_cached_once = true;
     gw_db_release(c);
     return rc;
 }
@@ -376,8 +475,12 @@ checkpoint_only(struct gw_audit__writer *w, const char *kind, struct base_err *e
     if (rc == BASE_OK && (PQntuples(res) != 1 || !gw_db_val_i64(res, 0, 0, &seq)))
         rc = base_err_set(err, BASE_E_INTERNAL, "exception", "audit.head",
                           "audit chain head is unreadable");
-    if (rc == BASE_OK && seq > 0)
-        rc = sign_checkpoint(w, c, seq, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), kind, err);
+    if (rc == BASE_OK && seq > 0) {
+        struct gw_audit__cp cp = {w->chain_id, seq, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+                                  NULL, kind, NULL};
+
+        rc = gw_audit__insert_checkpoint(c, w->a->key, &cp, err);
+    }
     if (rc == BASE_OK)
         rc = gw_db_commit(c, err);
     PQclear(res);

@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 
 #include "fhir/base/buf.h"
+#include "fhir/base/log.h"
 #include "gateway/audit/gw_audit.h"
 #include "gateway/db/gw_db.h"
 #include "test/support/audittest.h"
@@ -235,6 +236,8 @@ main(int argc, char **argv)
         return 2;
     }
     writers = argc == 6 ? atoi(argv[5]) : 2;
+    if (getenv("BENCH_DEBUG") != NULL)
+        base_log_set_level(BASE_LOG_DEBUG);
     url = argv[1];
     mode = argv[2];
     clients = atoi(argv[3]);

@@ -241,6 +241,46 @@ START_TEST(group_commit_with_64_threads)
 }
 END_TEST
 
+/* Two processes given the same chain by mistake (or a node restarted while
+ * the old one still drains): the head's compare-and-set keeps the chain
+ * whole; both succeed. */
+START_TEST(two_writers_on_one_chain_stay_consistent)
+{
+    struct gw_db_pool *p1 = at_pool(env.url_app, 1);
+    struct gw_db_pool *p2 = at_pool(env.url_app, 1);
+    struct gw_audit *a1 = at_audit(p1, "gw-same", env.key, 50, NULL);
+    struct gw_audit *a2 = at_audit(p2, "gw-same", env.key, 50, NULL);
+    static struct worker w[8];
+    pthread_t t[8];
+    struct gw_db_config cfg;
+    struct gw_db_conn *c = NULL;
+    struct base_err err = {0};
+    struct gw_audit_verify_opts vo = {0};
+    struct gw_audit_verify_result vr;
+
+    for (int i = 0; i < 8; i++) {
+        w[i] = (struct worker){i % 2 ? a1 : a2, i, 0, {0}};
+        pthread_create(&t[i], NULL, worker_main, &w[i]);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(w[i].ok, PER_THREAD);
+    }
+    gw_audit_free(a1);
+    gw_audit_free(a2);
+    gw_db_pool_free(p1);
+    gw_db_pool_free(p2);
+    ck_assert_int_eq(pt_count(env.db, "SELECT max(seq) FROM audit.event"), 8 * PER_THREAD);
+    gw_db_config_defaults(&cfg);
+    cfg.url = env.url_admin;
+    ck_assert_int_eq(gw_db_connect(&cfg, &c, &err), BASE_OK);
+    ck_assert_int_eq(gw_audit_verify(c, &vo, &vr, &err), BASE_OK);
+    ck_assert(vr.intact);
+    ck_assert_uint_eq(vr.rows, 8 * PER_THREAD);
+    gw_db_conn_free(c);
+}
+END_TEST
+
 START_TEST(idle_checkpoint_after_interval)
 {
     struct gw_db_pool *p = at_pool(env.url_app, 1);
@@ -334,6 +374,7 @@ Suite *audit_append_suite(void)
     tcase_add_test(tc, append_commits_and_hash_matches_reference);
     tcase_add_test(tc, bad_records_are_refused);
     tcase_add_loop_test(tc, group_commit_with_64_threads, 1, 4);
+    tcase_add_test(tc, two_writers_on_one_chain_stay_consistent);
     tcase_add_test(tc, idle_checkpoint_after_interval);
     tcase_add_test(tc, partitions_across_a_month_boundary);
     suite_add_tcase(s, tc);

@@ -221,7 +221,7 @@ canonical_event(struct gw_audit__entry *e, const struct gw_audit_record *rec, st
                           "not an AuditEvent");
     base_buf_init(&out, BASE_LIMIT_AUDIT_MAX_EVENT);
     /* Sorted keys, no whitespace, decimals verbatim: the same event always
-     * gives the same text, and PostgreSQL's jsonb accepts it. */
+     * gives the same text, and PostgreSQL's json parser accepts it. */
     if (rc == BASE_OK && (rc = fhir_json_dump(ev, FHIR_JSON_SORT_KEYS, &out, err)) != BASE_OK)
         base_err_set(err, rc, "too-long", "AuditEvent", "AuditEvent exceeds %u bytes",
                      BASE_LIMIT_AUDIT_MAX_EVENT);

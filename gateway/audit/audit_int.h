@@ -190,7 +190,6 @@ struct gw_audit__vrow {
     const char *prev_hash;
     const char *hash;      /* stored */
     const char *computed;  /* recomputed from the content */
-    int json_ok;           /* 1 event matches event_text, 0 not, -1 not checked */
 };
 
 struct gw_audit__chk {

@@ -7,12 +7,8 @@
  * memory stays bounded whatever the number of rows.  Each chain starts at
  * its anchor: the latest signed checkpoint before --from (or the latest
  * archive checkpoint when months were dropped), else the chain's first row.
- *
- * The jsonb copy of each event is compared with the hashed text in SQL
- * (event = event_text::jsonb).  A row whose text is no longer valid JSON
- * makes that comparison fail the whole fetch; the chain is then resumed
- * from its last good row without the comparison, and the hash check names
- * the row.
+ * The hashes are recomputed here, from the raw column values, never by
+ * functions stored in the database being checked.
  */
 #include "gateway/audit/gw_audit.h"
 
@@ -163,7 +159,6 @@ struct chain_run {
     uint64_t rows;
     uint64_t cps;
     int64_t first_seq;
-    bool json_check;
     /* checkpoint cursor buffer */
     PGresult *cpres;
     int cpi;
@@ -179,22 +174,23 @@ open_cursors(struct chain_run *cr, int64_t after_seq, int64_t cp_after, struct b
     char cpseq[24];
     const char *rv[3] = {cr->chain_id, seq, cr->v->to[0] != '\0' ? cr->v->to : NULL};
     const char *cv[2] = {cr->chain_id, cpseq};
-    char sql[2048];
 
     snprintf(seq, sizeof(seq), "%" PRId64, after_seq);
     snprintf(cpseq, sizeof(cpseq), "%" PRId64, cp_after);
-    snprintf(sql, sizeof(sql),
-             "DECLARE fg_rows NO SCROLL CURSOR FOR SELECT seq, " GW_AUDIT__TIME_SQL(
-                 "recorded_at") ", prev_hash, hash, %s, action, subtype, outcome, "
-             "http_status::text, agent_user, agent_role, agent_org, patient_ref, "
-             "CASE WHEN entities IS NULL THEN NULL ELSE coalesce((SELECT string_agg("
-             "coalesce(octet_length(x)::text || ':' || x || E'\\n', E'-\\n'), '' ORDER BY i) "
-             "FROM unnest(entities) WITH ORDINALITY AS u(x, i)), '') END, purpose, "
-             "CASE WHEN break_glass THEN 'true' ELSE 'false' END, reason, request_id, node, "
-             "client_addr, event_text FROM audit.event WHERE chain_id = $1 AND seq > $2::bigint "
-             "AND ($3::timestamptz IS NULL OR recorded_at <= $3::timestamptz) ORDER BY seq, hash",
-             cr->json_check ? "(event = event_text::jsonb)" : "NULL::boolean");
-    TRY(gw_db_exec(cr->v->c, "audit.verify_rows", sql, 3, rv, NULL, err));
+    /* entities: each element as a canonical field, concatenated */
+    TRY(gw_db_exec(cr->v->c, "audit.verify_rows",
+                   "DECLARE fg_rows NO SCROLL CURSOR FOR SELECT seq, " GW_AUDIT__TIME_SQL(
+                       "recorded_at") ", prev_hash, hash, action, subtype, outcome, "
+                   "http_status::text, agent_user, agent_role, agent_org, patient_ref, "
+                   "CASE WHEN entities IS NULL THEN NULL ELSE coalesce((SELECT string_agg("
+                   "coalesce(octet_length(x)::text || ':' || x || E'\\n', E'-\\n'), '' "
+                   "ORDER BY i) FROM unnest(entities) WITH ORDINALITY AS u(x, i)), '') END, "
+                   "purpose, CASE WHEN break_glass THEN 'true' ELSE 'false' END, reason, "
+                   "request_id, node, client_addr, event_text FROM audit.event "
+                   "WHERE chain_id = $1 AND seq > $2::bigint "
+                   "AND ($3::timestamptz IS NULL OR recorded_at <= $3::timestamptz) "
+                   "ORDER BY seq, hash",
+                   3, rv, NULL, err));
     TRY(gw_db_exec(cr->v->c, "audit.verify_checkpoints",
                    "DECLARE fg_cps NO SCROLL CURSOR FOR SELECT " CP_COLUMNS
                    " FROM audit.checkpoint WHERE chain_id = $1 AND seq > $2::bigint "
@@ -280,8 +276,8 @@ check_cps_at(struct chain_run *cr, int64_t seq, const char *hash, const char *ti
 static int
 row_to_canon(const PGresult *res, int r, const char *chain_id, struct gw_audit__canon *cn)
 {
-    /* result columns: 0 seq, 1 time, 2 prev, 3 hash, 4 json_ok, 5.. the
-     * canonical columns from ACTION on, in order, event_text last */
+    /* result columns: 0 seq, 1 time, 2 prev, 3 hash, 4.. the canonical
+     * columns from ACTION on, in order, event_text last */
     static const enum gw_audit__col cols[] = {
         GW_AUDIT__ACTION,  GW_AUDIT__SUBTYPE,     GW_AUDIT__OUTCOME, GW_AUDIT__STATUS,
         GW_AUDIT__USER,    GW_AUDIT__ROLE,        GW_AUDIT__ORG,     GW_AUDIT__PATIENT,
@@ -293,7 +289,7 @@ row_to_canon(const PGresult *res, int r, const char *chain_id, struct gw_audit__
     gw_audit__canon_set(cn, GW_AUDIT__RECORDED, PQgetvalue(res, r, 1));
     gw_audit__canon_set(cn, GW_AUDIT__PREV, PQgetvalue(res, r, 2));
     for (size_t i = 0; i < BASE_ARRAY_LEN(cols); i++) {
-        int col = 5 + (int)i;
+        int col = 4 + (int)i;
 
         cn->v[cols[i]] = gw_db_val(res, r, col);
         cn->len[cols[i]] = cn->v[cols[i]] != NULL ? (size_t)PQgetlength(res, r, col) : 0;
@@ -308,7 +304,6 @@ feed_rows(struct chain_run *cr, const PGresult *res, struct base_err *err)
         struct gw_audit__canon cn;
         struct gw_audit__vrow row;
         char computed[65];
-        const char *json = gw_db_val(res, r, 4);
 
         row_to_canon(res, r, cr->chain_id, &cn);
         if (!gw_db_val_i64(res, r, 0, &row.seq) || gw_audit__row_hash(&cn, computed) != BASE_OK)
@@ -318,7 +313,6 @@ feed_rows(struct chain_run *cr, const PGresult *res, struct base_err *err)
         row.prev_hash = PQgetvalue(res, r, 2);
         row.hash = PQgetvalue(res, r, 3);
         row.computed = computed;
-        row.json_ok = json == NULL ? -1 : (json[0] == 't');
         if (!gw_audit__chk_feed(&cr->chk, &row))
             continue;
         if (cr->rows == 0)
@@ -329,21 +323,6 @@ feed_rows(struct chain_run *cr, const PGresult *res, struct base_err *err)
     return BASE_OK;
 }
 
-/* Restart the snapshot after a failed fetch and go on without the JSON
- * comparison, from the last accepted row. */
-static int
-resume_without_json(struct chain_run *cr, struct base_err *err)
-{
-    PQclear(cr->cpres);
-    cr->cpres = NULL;
-    gw_db_rollback(cr->v->c);
-    TRY(gw_db_begin(cr->v->c, "REPEATABLE READ READ ONLY", err));
-    cr->json_check = false;
-    /* a suspect already held is not fed again */
-    return open_cursors(cr, cr->chk.has_suspect ? cr->chk.suspect.seq : cr->chk.last_seq,
-                        cr->cp_after, err);
-}
-
 static int
 stream_rows(struct chain_run *cr, struct base_err *err)
 {
@@ -351,19 +330,10 @@ stream_rows(struct chain_run *cr, struct base_err *err)
 
     snprintf(fetch_sql, sizeof(fetch_sql), "FETCH FORWARD %u FROM fg_rows", cr->v->fetch);
     while (!cr->chk.done) {
-        struct base_err ferr = {0};
         PGresult *res = NULL;
-        int rc = gw_db_exec(cr->v->c, "audit.verify_fetch", fetch_sql, 0, NULL, &res, &ferr);
+        int rc;
 
-        if (rc == BASE_E_INVALID && cr->json_check) {
-            TRY(resume_without_json(cr, err));
-            continue;
-        }
-        if (rc != BASE_OK) {
-            if (err != NULL && err->rc == 0)
-                *err = ferr;
-            return rc;
-        }
+        TRY(gw_db_exec(cr->v->c, "audit.verify_fetch", fetch_sql, 0, NULL, &res, err));
         if (PQntuples(res) == 0) {
             PQclear(res);
             break;
@@ -513,7 +483,6 @@ verify_chain(struct vctx *v, const char *chain_id, struct base_err *err)
     memset(&cr, 0, sizeof(cr));
     cr.v = v;
     cr.chain_id = chain_id;
-    cr.json_check = true;
     TRY(find_anchor(&cr, &anchor, &have, &anchor_res, err));
     if (have) {
         const char *why = NULL;

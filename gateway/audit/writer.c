@@ -242,7 +242,7 @@ build_sql(unsigned n, bool with_cp, struct base_buf *sql)
                  "$2::timestamptz, $7::timestamptz, 'interval', $8, $9::bytea "
                  "WHERE EXISTS (SELECT 1 FROM moved))"));
     TRY(base_buf_append_cstr(
-        sql, " INSERT INTO audit.event (chain_id, recorded_at, seq, event, event_text, action, "
+        sql, " INSERT INTO audit.event (chain_id, recorded_at, seq, event_text, action, "
              "subtype, outcome, http_status, agent_user, agent_role, agent_org, patient_ref, "
              "entities, purpose, break_glass, reason, request_id, node, client_addr, prev_hash, "
              "hash) SELECT * FROM (VALUES "));
@@ -251,11 +251,10 @@ build_sql(unsigned n, bool with_cp, struct base_buf *sql)
 
         TRY(base_buf_appendf(
             sql,
-            "%s($1, $2::timestamptz, $%u::bigint, $%u::text::jsonb, $%u::text, $%u, $%u, $%u, "
-            "$%u::integer, $%u, $%u, $%u, $%u, $%u::text[], $%u, $%u::boolean, $%u, $%u, $%u, "
-            "$%u, $%u, $%u)",
-            i > 0 ? "," : "", p, p + 1, p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8,
-            p + 9, p + 10, p + 11, p + 12, p + 13, p + 14, p + 15, p + 16, p + 17, p + 18));
+            "%s($1, $2::timestamptz, $%u::bigint, $%u, $%u, $%u, $%u, $%u::integer, $%u, $%u, "
+            "$%u, $%u, $%u::text[], $%u, $%u::boolean, $%u, $%u, $%u, $%u, $%u, $%u)",
+            i > 0 ? "," : "", p, p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8, p + 9,
+            p + 10, p + 11, p + 12, p + 13, p + 14, p + 15, p + 16, p + 17, p + 18));
     }
     return base_buf_append_cstr(sql, ") AS v WHERE EXISTS (SELECT 1 FROM moved)");
 }

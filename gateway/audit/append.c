@@ -29,7 +29,7 @@ gw_audit_config_defaults(struct gw_audit_config *c)
     c->checkpoint_rows = 1000;
     c->checkpoint_ms = 60000;
     c->partitions_ahead = 3;
-    c->writers = 2;
+    c->writers = 4;
 }
 
 /* --------------------------------------------------------------- api -- */
@@ -97,7 +97,6 @@ gw_audit_new(struct gw_db_pool *pool, const struct gw_audit_config *cfg, struct 
 {
     struct gw_db_pool_stats ps;
     struct gw_audit *a;
-    pthread_condattr_t ca;
     int rc;
 
     *out = NULL;
@@ -115,11 +114,8 @@ gw_audit_new(struct gw_db_pool *pool, const struct gw_audit_config *cfg, struct 
     a->cfg.signing_key = NULL;
     a->nwriters = cfg->writers;
     pthread_mutex_init(&a->mu, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&a->work, &ca);
-    pthread_cond_init(&a->done, &ca);
-    pthread_condattr_destroy(&ca);
+    gw_audit__cond_init(&a->work);
+    gw_audit__cond_init(&a->drained);
     for (unsigned i = 0; i < a->nwriters; i++) {
         struct gw_audit__writer *w = &a->writers[i];
 
@@ -171,7 +167,7 @@ gw_audit_free(struct gw_audit *a)
         base_free(a->writers[i].batch);
     }
     pthread_cond_destroy(&a->work);
-    pthread_cond_destroy(&a->done);
+    pthread_cond_destroy(&a->drained);
     pthread_mutex_destroy(&a->mu);
     gw_audit_key_free(a->key);
     base_free(a);
@@ -384,6 +380,7 @@ gw_audit_append(struct gw_audit *a, const struct gw_audit_record *rec,
         return base_err_set(err, BASE_E_IO, "transient", "audit",
                             a->stopping ? "audit trail is shutting down" : "audit queue is full");
     }
+    gw_audit__cond_init(&e->done);
     e->refs = 2;
     e->state = GW_AUDIT__QUEUED;
     if (a->tail != NULL)
@@ -394,7 +391,7 @@ gw_audit_append(struct gw_audit *a, const struct gw_audit_record *rec,
     a->queued++;
     pthread_cond_signal(&a->work);
     while (e->state != GW_AUDIT__DONE) {
-        if (pthread_cond_timedwait(&a->done, &a->mu, &until) == 0 || e->state == GW_AUDIT__DONE)
+        if (pthread_cond_timedwait(&e->done, &a->mu, &until) == 0 || e->state == GW_AUDIT__DONE)
             continue;
         /* Waited too long: give up.  A row still queued is withdrawn; one
          * being written may still commit (the request fails anyway: an
@@ -402,6 +399,8 @@ gw_audit_append(struct gw_audit *a, const struct gw_audit_record *rec,
         if (e->state == GW_AUDIT__QUEUED) {
             unlink_queued(a, e);
             e->refs--;
+            if (a->queued == 0 && a->inflight == 0)
+                pthread_cond_broadcast(&a->drained);
         }
         a->st.failed++;
         gw_audit__entry_unref(e);
@@ -428,7 +427,7 @@ gw_audit_flush(struct gw_audit *a, unsigned timeout_ms, struct base_err *err)
     gw_audit__abs_deadline(&until, gw_audit__mono_ms() + timeout_ms);
     pthread_mutex_lock(&a->mu);
     while (a->queued > 0 || a->inflight > 0) {
-        if (pthread_cond_timedwait(&a->done, &a->mu, &until) != 0 &&
+        if (pthread_cond_timedwait(&a->drained, &a->mu, &until) != 0 &&
             (a->queued > 0 || a->inflight > 0)) {
             pthread_mutex_unlock(&a->mu);
             return base_err_set(err, BASE_E_IO, "timeout", "audit",

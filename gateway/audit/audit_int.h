@@ -89,6 +89,8 @@ struct gw_audit__entry {
     struct gw_audit__entry *next;
     unsigned refs;
     enum gw_audit__state state;
+    pthread_cond_t done;              /* its waiter sleeps here (not a shared
+                                       * condition: no thundering herd) */
     /* the row, owned */
     const char *event_text;
     size_t event_len;
@@ -126,8 +128,8 @@ struct gw_audit {
     char node[BASE_LIMIT_AUDIT_MAX_FIELD + 1];
     struct gw_audit_key *key;
     pthread_mutex_t mu;
-    pthread_cond_t work; /* writers wait here */
-    pthread_cond_t done; /* appenders and flush wait here */
+    pthread_cond_t work;    /* writers wait here */
+    pthread_cond_t drained; /* flush waits here: nothing queued or in flight */
     struct gw_audit__entry *head;
     struct gw_audit__entry *tail;
     unsigned queued;
@@ -144,6 +146,8 @@ void *gw_audit__writer_main(void *arg);
 void gw_audit__ensure_partitions(struct gw_audit__writer *w, struct gw_db_conn *c, bool force);
 /* Drop one reference (under a->mu). */
 void gw_audit__entry_unref(struct gw_audit__entry *e);
+/* Condition variables on CLOCK_MONOTONIC. */
+void gw_audit__cond_init(pthread_cond_t *cv);
 int64_t gw_audit__mono_ms(void);
 void gw_audit__abs_deadline(struct timespec *ts, int64_t at_ms);
 

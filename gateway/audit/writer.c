@@ -494,8 +494,21 @@ checkpoint_only(struct gw_audit__writer *w, const char *kind, struct base_err *e
 void
 gw_audit__entry_unref(struct gw_audit__entry *e)
 {
-    if (--e->refs == 0)
-        base_arena_free(e->arena);
+    if (--e->refs > 0)
+        return;
+    pthread_cond_destroy(&e->done);
+    base_arena_free(e->arena);
+}
+
+void
+gw_audit__cond_init(pthread_cond_t *cv)
+{
+    pthread_condattr_t ca;
+
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &ca);
+    pthread_condattr_destroy(&ca);
 }
 
 /* Under a->mu: move up to batch_max queued rows into w->batch. */
@@ -533,6 +546,7 @@ finish_batch(struct gw_audit__writer *w, unsigned n, int rc, const struct base_e
         if (rc != BASE_OK)
             e->err = *err;
         e->state = GW_AUDIT__DONE;
+        pthread_cond_signal(&e->done);
         gw_audit__entry_unref(e);
     }
     if (rc == BASE_OK) {
@@ -544,7 +558,8 @@ finish_batch(struct gw_audit__writer *w, unsigned n, int rc, const struct base_e
         a->st.failed += n;
     }
     a->inflight -= n;
-    pthread_cond_broadcast(&a->done);
+    if (a->queued == 0 && a->inflight == 0)
+        pthread_cond_broadcast(&a->drained);
 }
 
 /* Under a->mu: wait for rows, or until an idle checkpoint is due.

@@ -186,6 +186,20 @@ void gw_audit__hex(const unsigned char *p, size_t n, char *out);
  * written or -1.  `out` needs (len/2) bytes. */
 long gw_audit__unhex(const char *s, unsigned char *out, size_t cap);
 
+/* ---- search paging (query.c) ---- */
+
+/* Where a search page ends: the key of its last row. */
+struct gw_audit__page_key {
+    char time[32];
+    char seq[24];
+    char chain[BASE_LIMIT_AUDIT_MAX_FIELD + 1];
+};
+
+/* Parse a page token "v1~TIME~SEQ~HEX(CHAIN)" (untrusted: it comes back
+ * from clients).  BASE_E_INVALID with where = "page" when malformed. */
+BASE_MUST_CHECK int gw_audit__page_parse(const char *token, size_t len,
+                                         struct gw_audit__page_key *out, struct base_err *err);
+
 /* ---- the verification state machine (pure; unit-tested) ---- */
 
 struct gw_audit__vrow {

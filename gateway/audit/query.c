@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,12 +25,6 @@
 #include "gateway/db/gw_db.h"
 
 #define DEFAULT_PAGE 50u
-
-struct page_key {
-    char time[32];
-    char seq[24];
-    char chain[BASE_LIMIT_AUDIT_MAX_FIELD + 1];
-};
 
 /* Canonical time "YYYY-MM-DDTHH:MM:SS.ffffffZ", digits where digits go. */
 static bool
@@ -46,35 +41,34 @@ time_shape_ok(const char *s, size_t n)
     return true;
 }
 
-static int
-parse_page(const char *token, struct page_key *k, struct base_err *err)
+int
+gw_audit__page_parse(const char *token, size_t len, struct gw_audit__page_key *k,
+                     struct base_err *err)
 {
-    struct base_str s = base_str_from_cstr(token);
+    struct base_str s = base_str_make(token, len);
     struct base_str ver, t, seq, chain;
-    uint64_t n;
-    long len;
+    char hex[2 * BASE_LIMIT_AUDIT_MAX_FIELD + 1];
+    uint64_t n = 0;
+    long clen;
 
-    ENSURE(s.len < 3 * BASE_LIMIT_AUDIT_MAX_FIELD && base_str_cut(s, '~', &ver, &s) &&
-               base_str_eq_cstr(ver, "v1") && base_str_cut(s, '~', &t, &s) &&
-               base_str_cut(s, '~', &seq, &chain) && time_shape_ok(t.ptr, t.len) &&
-               base_str_to_u64(seq, &n) && seq.len < sizeof(k->seq),
+    ENSURE(len < 3 * BASE_LIMIT_AUDIT_MAX_FIELD && memchr(token, '\0', len) == NULL &&
+               base_str_cut(s, '~', &ver, &s) && base_str_eq_cstr(ver, "v1") &&
+               base_str_cut(s, '~', &t, &s) && base_str_cut(s, '~', &seq, &chain) &&
+               time_shape_ok(t.ptr, t.len) && base_str_to_u64(seq, &n) && n <= INT64_MAX &&
+               seq.len < sizeof(k->seq) && chain.len > 0 && chain.len < sizeof(hex),
            err, BASE_E_INVALID, "value", "page", "invalid page token");
+    memcpy(hex, chain.ptr, chain.len);
+    hex[chain.len] = '\0';
+    clen = gw_audit__unhex(hex, (unsigned char *)k->chain, sizeof(k->chain) - 1);
+    ENSURE(clen > 0 && memchr(k->chain, '\0', (size_t)clen) == NULL &&
+               base_utf8_valid(k->chain, (size_t)clen, NULL),
+           err, BASE_E_INVALID,
+           "value", "page", "invalid page token");
+    k->chain[clen] = '\0';
     memcpy(k->time, t.ptr, t.len);
     k->time[t.len] = '\0';
     memcpy(k->seq, seq.ptr, seq.len);
     k->seq[seq.len] = '\0';
-    {
-        char hex[2 * BASE_LIMIT_AUDIT_MAX_FIELD + 1];
-
-        ENSURE(chain.len > 0 && chain.len < sizeof(hex), err, BASE_E_INVALID, "value", "page",
-               "invalid page token");
-        memcpy(hex, chain.ptr, chain.len);
-        hex[chain.len] = '\0';
-        len = gw_audit__unhex(hex, (unsigned char *)k->chain, sizeof(k->chain) - 1);
-    }
-    ENSURE(len > 0 && memchr(k->chain, '\0', (size_t)len) == NULL, err, BASE_E_INVALID, "value",
-           "page", "invalid page token");
-    k->chain[len] = '\0';
     return BASE_OK;
 }
 
@@ -113,12 +107,12 @@ static int
 run_search(struct gw_db_conn *c, const struct gw_audit_search *q, unsigned count,
            PGresult **out, struct base_err *err)
 {
-    struct page_key pk;
+    struct gw_audit__page_key pk;
     char limit[16];
     const char *vals[14];
 
     if (q->page != NULL)
-        TRY(parse_page(q->page, &pk, err));
+        TRY(gw_audit__page_parse(q->page, strlen(q->page), &pk, err));
     snprintf(limit, sizeof(limit), "%u", count + 1);
     vals[0] = q->from;
     vals[1] = q->to;

@@ -160,7 +160,6 @@ static int
 skip_token(struct lex *lx)
 {
     char c = lx->s[lx->i];
-    char n = lx->i + 1 < lx->len ? lx->s[lx->i + 1] : '\0';
     size_t tag;
 
     if (c == '\'')
@@ -176,7 +175,6 @@ skip_token(struct lex *lx)
             advance(lx);
         return BASE_OK;
     }
-    (void)n;
     advance(lx);
     return BASE_OK;
 }

@@ -11,7 +11,8 @@
  *            indexed columns, hash chained per thread);
  *     batch  the raw ceiling: one connection inserting 100-row multi-row
  *            INSERTs, one commit each, nobody waiting.
- * Prints "rows_per_s N" on stdout.  URL is the service login's.
+ * Prints "rows_per_s N", "rows N" and "client_cpu_s S" (this process's
+ * user+system CPU) on stdout.  URL is the service login's.
  * BENCH_CHAIN=ID makes group mode write chain ID (to measure processes
  * sharing one chain); BENCH_DEBUG=1 logs each batch.
  */
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@
 
 #include "fhir/base/buf.h"
 #include "fhir/base/log.h"
+#include "fhir/json/fhir_json.h"
 #include "gateway/audit/gw_audit.h"
 #include "gateway/db/gw_db.h"
 #include "test/support/audittest.h"
@@ -87,6 +90,23 @@ connect_sync(void)
     return c;
 }
 
+/* The same client-side work as the gateway's: the AuditEvent becomes its
+ * canonical text (parsed, keys sorted) before it is hashed and sent. */
+static void
+canonicalize(struct at_rec *x)
+{
+    json_t *ev = NULL;
+    struct base_buf b;
+
+    base_buf_init(&b, sizeof(x->json) - 1);
+    if (fhir_json_parse(x->json, strlen(x->json), NULL, &ev, NULL) != BASE_OK ||
+        fhir_json_dump(ev, FHIR_JSON_SORT_KEYS, &b, NULL) != BASE_OK)
+        exit(1);
+    memcpy(x->json, b.data, b.len + 1);
+    json_decref(ev);
+    base_buf_fini(&b);
+}
+
 /* The row a naive writer inserts: same columns as the gateway's, chained
  * per thread (no head lock) with a SHA-256 over its text. */
 static void
@@ -99,6 +119,7 @@ naive_values(struct at_rec *x, int64_t seq, const char *prev, char hash[65], cha
     struct timespec ts;
     struct tm tm;
 
+    canonicalize(x);
     snprintf(seqs, 24, "%" PRId64, seq);
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
@@ -230,6 +251,7 @@ main(int argc, char **argv)
     int clients;
     int seconds;
     int writers;
+    struct rusage ru;
     long long t0;
     double rate;
 
@@ -289,6 +311,9 @@ main(int argc, char **argv)
     rate = (double)atomic_load(&rows) * 1000.0 / (double)(now_ms() - t0);
     if (atomic_load(&failures) > 0)
         fprintf(stderr, "bench_audit: %s: %d failures\n", mode, atomic_load(&failures));
-    printf("rows_per_s %.0f\n", rate);
+    getrusage(RUSAGE_SELF, &ru);
+    printf("rows_per_s %.0f\nrows %ld\nclient_cpu_s %.3f\n", rate, atomic_load(&rows),
+           (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+               ru.ru_stime.tv_usec / 1e6);
     return atomic_load(&failures) > 0 ? 1 : 0;
 }

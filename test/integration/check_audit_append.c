@@ -364,6 +364,46 @@ START_TEST(partitions_across_a_month_boundary)
 }
 END_TEST
 
+/* The commands of docs/design/storage.md: re-verify a row's hash and a
+ * checkpoint's signature with psql, sha256sum and openssl only. */
+START_TEST(standard_tools_verify_rows_and_checkpoints)
+{
+    struct gw_db_pool *p = at_pool(env.url_app, 1);
+    struct gw_audit *a = at_audit(p, "gw-a", env.key, 5, NULL);
+    struct base_err err = {0};
+    struct gw_audit_receipt r;
+    struct at_rec x;
+    char *script = NULL;
+    char *out = NULL;
+    const char *argv[] = {"/bin/sh", "-c", NULL, NULL};
+
+    for (int i = 0; i < 5; i++) {
+        at_rec_make(&x, i, NULL, NULL, NULL);
+        ck_assert_int_eq(gw_audit_append(a, &x.r, &r, &err), BASE_OK);
+    }
+    gw_audit_free(a);
+    gw_db_pool_free(p);
+    ck_assert_int_ge(asprintf(&script,
+                              "set -e; cd '%s'; U='%s'\n"
+                              "psql \"$U\" -AtX -c \"SELECT audit.canonical(e) FROM audit.event e "
+                              "WHERE chain_id = 'gw-a' AND seq = 5\" | head -c -1 | sha256sum\n"
+                              "id=$(psql \"$U\" -AtX -c \"SELECT id FROM audit.checkpoint WHERE seq = 5\")\n"
+                              "psql \"$U\" -AtX -c \"SELECT audit.checkpoint_canonical(c) FROM "
+                              "audit.checkpoint c WHERE id = $id\" | head -c -1 > cp.txt\n"
+                              "psql \"$U\" -AtX -c \"SELECT encode(signature, 'base64') FROM "
+                              "audit.checkpoint WHERE id = $id\" | openssl base64 -d > cp.sig\n"
+                              "openssl dgst -sha256 -verify '%s' -signature cp.sig cp.txt\n",
+                              pt_tmp(), env.url_admin, env.pub),
+                     0);
+    argv[2] = script;
+    ck_assert_int_eq(pt_run(argv, &out), 0);
+    ck_assert_msg(strncmp(out, r.hash, 64) == 0, "%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "Verified OK"));
+    free(out);
+    free(script);
+}
+END_TEST
+
 Suite *audit_append_suite(void)
 {
     Suite *s = suite_create("audit_append");
@@ -377,6 +417,7 @@ Suite *audit_append_suite(void)
     tcase_add_test(tc, two_writers_on_one_chain_stay_consistent);
     tcase_add_test(tc, idle_checkpoint_after_interval);
     tcase_add_test(tc, partitions_across_a_month_boundary);
+    tcase_add_test(tc, standard_tools_verify_rows_and_checkpoints);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -193,6 +193,18 @@ shell_safe(const char *p)
     return strpbrk(p, "\"'$`\\\n") == NULL;
 }
 
+/* out = a + b; the caller checked that it fits EMB_PATH. */
+static void
+join(char out[EMB_PATH], const char *a, const char *b)
+{
+    size_t na = strlen(a);
+    size_t nb = strlen(b);
+
+    BASE_ASSERT(na + nb < EMB_PATH);
+    memcpy(out, a, na);
+    memcpy(out + na, b, nb + 1);
+}
+
 static int
 prepare(const char *state_dir, const struct gw_db_embedded_opts *o, struct emb *e,
         struct base_err *err)
@@ -215,9 +227,9 @@ prepare(const char *state_dir, const struct gw_db_embedded_opts *o, struct emb *
            "value", "state_dir", "state folder path is too long for a Unix socket (107 bytes)");
     ENSURE(shell_safe(real), err, BASE_E_INVALID, "value", "state_dir",
            "state folder path must not contain quotes, $, ` or backslashes");
-    snprintf(e->state, sizeof(e->state), "%s", real);
-    snprintf(e->dir, sizeof(e->dir), "%s/pg", real);
-    snprintf(e->data, sizeof(e->data), "%s/pg/data", real);
+    join(e->state, real, "");
+    join(e->dir, real, "/pg");
+    join(e->data, real, "/pg/data");
     if (geteuid() == 0)
         e->run_as = o != NULL && o->run_as != NULL ? o->run_as : "fhirgate";
     ENSURE(e->run_as == NULL || ident_ok(e->run_as), err, BASE_E_INVALID, "value",

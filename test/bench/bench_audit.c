@@ -30,6 +30,7 @@
 
 #include "fhir/base/buf.h"
 #include "fhir/base/log.h"
+#include "fhir/base/str.h"
 #include "fhir/json/fhir_json.h"
 #include "gateway/audit/gw_audit.h"
 #include "gateway/db/gw_db.h"
@@ -244,6 +245,15 @@ run_batch(void)
     gw_db_conn_free(c);
 }
 
+/* A small positive decimal, or -1. */
+static int
+int_arg(const char *s)
+{
+    int64_t v;
+
+    return base_str_to_i64(base_str_from_cstr(s), &v) && v >= 0 && v <= 100000 ? (int)v : -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -259,14 +269,14 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: bench_audit URL group|naive|batch CLIENTS SECONDS [WRITERS]\n");
         return 2;
     }
-    writers = argc == 6 ? atoi(argv[5]) : 4;
+    writers = argc == 6 ? int_arg(argv[5]) : 4;
     if (getenv("BENCH_DEBUG") != NULL)
         base_log_set_level(BASE_LOG_DEBUG);
     url = argv[1];
     mode = argv[2];
-    clients = atoi(argv[3]);
-    seconds = atoi(argv[4]);
-    if (clients < 1 || clients > 1024 || seconds < 1)
+    clients = int_arg(argv[3]);
+    seconds = int_arg(argv[4]);
+    if (clients < 1 || clients > 1024 || seconds < 1 || writers < 1 || writers > 16)
         return 2;
     t0 = now_ms();
     deadline_ms = t0 + seconds * 1000LL;

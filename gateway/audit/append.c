@@ -41,14 +41,12 @@ check_config(const struct gw_audit_config *cfg, struct base_err *err)
                strlen(cfg->chain_id) + 4 < BASE_LIMIT_AUDIT_MAX_FIELD &&
                base_utf8_valid(cfg->chain_id, strlen(cfg->chain_id), NULL),
            err, BASE_E_INVALID, "required", "audit.chain_id", "audit chain id is required");
-    ENSURE(cfg->writers >= 1 && cfg->writers <= GW_AUDIT__MAX_WRITERS, err, BASE_E_INVALID,
-           "value", "audit.writers", "writers must be 1..%u", GW_AUDIT__MAX_WRITERS);
-    ENSURE(cfg->batch_max >= 1 && cfg->batch_max <= BASE_LIMIT_AUDIT_MAX_BATCH, err,
-           BASE_E_INVALID, "value", "audit.batch_max", "batch size must be 1..%u",
-           BASE_LIMIT_AUDIT_MAX_BATCH);
-    ENSURE(cfg->queue_max >= 1 && cfg->queue_max <= BASE_LIMIT_AUDIT_MAX_QUEUE, err,
-           BASE_E_INVALID, "value", "audit.queue_max", "queue size must be 1..%u",
-           BASE_LIMIT_AUDIT_MAX_QUEUE);
+    ENSURE(cfg->writers >= 1 && cfg->writers <= GW_AUDIT__MAX_WRITERS, err, BASE_E_INVALID, "value",
+           "audit.writers", "writers must be 1..%u", GW_AUDIT__MAX_WRITERS);
+    ENSURE(cfg->batch_max >= 1 && cfg->batch_max <= BASE_LIMIT_AUDIT_MAX_BATCH, err, BASE_E_INVALID,
+           "value", "audit.batch_max", "batch size must be 1..%u", BASE_LIMIT_AUDIT_MAX_BATCH);
+    ENSURE(cfg->queue_max >= 1 && cfg->queue_max <= BASE_LIMIT_AUDIT_MAX_QUEUE, err, BASE_E_INVALID,
+           "value", "audit.queue_max", "queue size must be 1..%u", BASE_LIMIT_AUDIT_MAX_QUEUE);
     ENSURE(cfg->partitions_ahead >= 2 && cfg->partitions_ahead <= 24, err, BASE_E_INVALID, "value",
            "audit.partitions_ahead", "partitions ahead must be 2..24");
     ENSURE(cfg->checkpoint_rows >= 1 && cfg->checkpoint_ms >= 1, err, BASE_E_INVALID, "value",
@@ -178,8 +176,8 @@ gw_audit_free(struct gw_audit *a)
 /* The `bench` build variant: audit writes replaced by nothing, only to
  * measure what auditing costs (issue #6 benchmark).  Never shipped. */
 int
-gw_audit_append(struct gw_audit *a, const struct gw_audit_record *rec,
-                struct gw_audit_receipt *out, struct base_err *err)
+gw_audit_append(struct gw_audit *a, const struct gw_audit_record *rec, struct gw_audit_receipt *out,
+                struct base_err *err)
 {
     (void)a;
     (void)rec;
@@ -265,7 +263,8 @@ build_entities(struct gw_audit__entry *e, const struct gw_audit_record *rec, str
         size_t n = v != NULL ? strnlen(v, BASE_LIMIT_AUDIT_MAX_FIELD + 1) : 0;
 
         ENSURE(v != NULL && n <= BASE_LIMIT_AUDIT_MAX_FIELD && base_utf8_valid(v, n, NULL), err,
-               BASE_E_INVALID, "value", "audit.entities", "entity %zu is missing, too long or not UTF-8", i);
+               BASE_E_INVALID, "value", "audit.entities",
+               "entity %zu is missing, too long or not UTF-8", i);
     }
     base_buf_init(&canon, 0);
     base_buf_init(&lit, 0);
@@ -357,8 +356,8 @@ unlink_queued(struct gw_audit *a, struct gw_audit__entry *e)
 }
 
 int
-gw_audit_append(struct gw_audit *a, const struct gw_audit_record *rec,
-                struct gw_audit_receipt *out, struct base_err *err)
+gw_audit_append(struct gw_audit *a, const struct gw_audit_record *rec, struct gw_audit_receipt *out,
+                struct base_err *err)
 {
     struct gw_audit__entry *e = NULL;
     struct timespec until;

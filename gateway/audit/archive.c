@@ -101,8 +101,8 @@ fsync_dir(const char *dir)
 }
 
 static int
-export_month(struct gw_db_conn *c, const char *dir, const char *part, char *file,
-             size_t file_cap, char sha[65], struct base_err *err)
+export_month(struct gw_db_conn *c, const char *dir, const char *part, char *file, size_t file_cap,
+             char sha[65], struct base_err *err)
 {
     struct sink s = {-1, NULL};
     unsigned char md[32];
@@ -120,11 +120,14 @@ export_month(struct gw_db_conn *c, const char *dir, const char *part, char *file
         goto out;
     }
     snprintf(sql, sizeof(sql),
-             "COPY (SELECT chain_id, seq, " GW_AUDIT__TIME_SQL("recorded_at") " AS recorded_at, "
-             "prev_hash, hash, action, subtype, outcome, http_status, agent_user, agent_role, "
-             "agent_org, patient_ref, entities, purpose, break_glass, reason, request_id, node, "
-             "client_addr, event_text FROM audit.%s ORDER BY chain_id, seq) "
-             "TO STDOUT WITH (FORMAT csv, HEADER)",
+             "COPY (SELECT chain_id, seq, " GW_AUDIT__TIME_SQL(
+                 "recorded_at") " AS recorded_at, "
+                                "prev_hash, hash, action, subtype, outcome, http_status, "
+                                "agent_user, agent_role, "
+                                "agent_org, patient_ref, entities, purpose, break_glass, reason, "
+                                "request_id, node, "
+                                "client_addr, event_text FROM audit.%s ORDER BY chain_id, seq) "
+                                "TO STDOUT WITH (FORMAT csv, HEADER)",
              part);
     rc = gw_db_copy_out(c, "audit.archive_copy", sql, write_all, &s, err);
     if (rc == BASE_OK && (fsync(s.fd) != 0 || EVP_DigestFinal_ex(s.md, md, &mdlen) != 1))
@@ -153,13 +156,18 @@ checkpoint_chains(struct gw_db_conn *c, const struct gw_audit_key *k, const char
     snprintf(sql, sizeof(sql),
              "SELECT DISTINCT ON (chain_id) chain_id, seq, hash, " GW_AUDIT__TIME_SQL(
                  "recorded_at") ", count(*) OVER (PARTITION BY chain_id) "
-             "FROM audit.%s ORDER BY chain_id, seq DESC",
+                                "FROM audit.%s ORDER BY chain_id, seq DESC",
              part);
     TRY(gw_db_exec(c, "audit.archive_heads", sql, 0, NULL, &res, err));
     *rows = 0;
     for (int r = 0; r < PQntuples(res) && rc == BASE_OK; r++) {
-        struct gw_audit__cp cp = {PQgetvalue(res, r, 0), 0, PQgetvalue(res, r, 2),
-                                  PQgetvalue(res, r, 3), NULL, "archive", NULL};
+        struct gw_audit__cp cp = {PQgetvalue(res, r, 0),
+                                  0,
+                                  PQgetvalue(res, r, 2),
+                                  PQgetvalue(res, r, 3),
+                                  NULL,
+                                  "archive",
+                                  NULL};
         int64_t n = 0;
 
         if (!gw_db_val_i64(res, r, 1, &cp.seq) || !gw_db_val_i64(res, r, 4, &n)) {
@@ -174,8 +182,8 @@ checkpoint_chains(struct gw_db_conn *c, const struct gw_audit_key *k, const char
 }
 
 static int
-drop_month(struct gw_db_conn *c, const struct gw_audit_key *k, const char *part,
-           const char *file, const char *sha, struct base_err *err)
+drop_month(struct gw_db_conn *c, const struct gw_audit_key *k, const char *part, const char *file,
+           const char *sha, struct base_err *err)
 {
     char month[11];
     char count[24];
@@ -262,8 +270,8 @@ verify_before(struct gw_db_conn *c, const struct gw_audit_archive_opts *o, const
 }
 
 int
-gw_audit_archive(struct gw_db_conn *c, const struct gw_audit_archive_opts *o,
-                 unsigned *out_months, struct base_err *err)
+gw_audit_archive(struct gw_db_conn *c, const struct gw_audit_archive_opts *o, unsigned *out_months,
+                 struct base_err *err)
 {
     char yyyymm[7];
     char boundary[40];

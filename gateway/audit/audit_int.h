@@ -5,10 +5,10 @@
 #define GATEWAY_AUDIT_AUDIT_INT_H
 
 #include <pthread.h>
-#include <time.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "fhir/base/buf.h"
 #include "fhir/base/err.h"
@@ -89,8 +89,8 @@ struct gw_audit__entry {
     struct gw_audit__entry *next;
     unsigned refs;
     enum gw_audit__state state;
-    pthread_cond_t done;              /* its waiter sleeps here (not a shared
-                                       * condition: no thundering herd) */
+    pthread_cond_t done; /* its waiter sleeps here (not a shared
+                          * condition: no thundering herd) */
     /* the row, owned */
     const char *event_text;
     size_t event_len;
@@ -112,14 +112,14 @@ struct gw_audit__writer {
     struct gw_audit__entry **batch;
     int64_t rows_since_cp;
     int64_t last_cp_ms;
-    int ensured_month;      /* months since year 0 known to have partitions */
+    int ensured_month; /* months since year 0 known to have partitions */
     int64_t ensure_retry_ms;
-    bool have_cached;       /* the chain head as this writer last left it */
-    bool have_cached_once;  /* a batch succeeded before (a moved head is news) */
+    bool have_cached;      /* the chain head as this writer last left it */
+    bool have_cached_once; /* a batch succeeded before (a moved head is news) */
     int64_t moved_logged_ms;
     int64_t cached_seq;
     char cached_hash[65];
-    int64_t cached_us;      /* its recorded time, microseconds since the epoch */
+    int64_t cached_us; /* its recorded time, microseconds since the epoch */
 };
 
 struct gw_audit {
@@ -133,7 +133,7 @@ struct gw_audit {
     struct gw_audit__entry *head;
     struct gw_audit__entry *tail;
     unsigned queued;
-    unsigned inflight;   /* rows being written by all writers */
+    unsigned inflight; /* rows being written by all writers */
     bool stopping;
     struct gw_audit_stats st;
     unsigned nwriters;
@@ -173,8 +173,7 @@ BASE_MUST_CHECK int gw_audit__cp_sign(const struct gw_audit_key *k, struct gw_au
                                       char signed_at[32], char **sig_hex, struct base_err *err);
 /* Build, sign and insert one checkpoint row on `c` (inside the caller's
  * transaction).  `cp->key_id` and `signed_at` are filled in here. */
-BASE_MUST_CHECK int gw_audit__insert_checkpoint(struct gw_db_conn *c,
-                                                const struct gw_audit_key *k,
+BASE_MUST_CHECK int gw_audit__insert_checkpoint(struct gw_db_conn *c, const struct gw_audit_key *k,
                                                 struct gw_audit__cp *cp, struct base_err *err);
 /* Record the key's public half in audit.signing_key (idempotent). */
 BASE_MUST_CHECK int gw_audit__register_key(struct gw_db_conn *c, const struct gw_audit_key *k,
@@ -206,15 +205,15 @@ struct gw_audit__vrow {
     int64_t seq;
     const char *time;
     const char *prev_hash;
-    const char *hash;      /* stored */
-    const char *computed;  /* recomputed from the content */
+    const char *hash;     /* stored */
+    const char *computed; /* recomputed from the content */
 };
 
 struct gw_audit__chk {
     const char *chain_id;
-    int64_t next_seq;      /* expected sequence number */
-    char hash[65];         /* hash of the last accepted row (or anchor) */
-    int64_t last_seq;      /* last accepted row, 0 = only the anchor so far */
+    int64_t next_seq; /* expected sequence number */
+    char hash[65];    /* hash of the last accepted row (or anchor) */
+    int64_t last_seq; /* last accepted row, 0 = only the anchor so far */
     char last_time[32];
     bool last_is_anchor;
     char prev_of_last[65]; /* prev_hash of the last accepted row */
@@ -224,7 +223,7 @@ struct gw_audit__chk {
         char time[32];
         bool content_ok;
     } suspect;
-    bool has_dup;          /* a sound second row with the last accepted seq */
+    bool has_dup; /* a sound second row with the last accepted seq */
     struct {
         int64_t seq;
         char time[32];

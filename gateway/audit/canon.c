@@ -56,7 +56,8 @@ gw_audit__row_hash(const struct gw_audit__canon *c, char out[65])
 
         ok = EVP_DigestUpdate(md, pre, (size_t)n) == 1;
         if (ok && c->v[i] != NULL)
-            ok = EVP_DigestUpdate(md, c->v[i], c->len[i]) == 1 && EVP_DigestUpdate(md, "\n", 1) == 1;
+            ok =
+                EVP_DigestUpdate(md, c->v[i], c->len[i]) == 1 && EVP_DigestUpdate(md, "\n", 1) == 1;
     }
     ok = ok && EVP_DigestFinal_ex(md, h, &hlen) == 1 && hlen == 32;
     EVP_MD_CTX_free(md);

@@ -125,8 +125,8 @@ gw_audit__chk_feed(struct gw_audit__chk *k, const struct gw_audit__vrow *r)
                                k->last_time[0] != '\0' ? k->last_time : "the start", r->time);
         else
             gw_audit__chk_fail(k, GW_AUDIT_REMOVED, k->next_seq, k->last_time,
-                               "rows %" PRId64 "..%" PRId64 " are missing (before %s)",
-                               k->next_seq, r->seq - 1, r->time);
+                               "rows %" PRId64 "..%" PRId64 " are missing (before %s)", k->next_seq,
+                               r->seq - 1, r->time);
         return false;
     }
     if (!content_ok || !link_ok) {

@@ -64,18 +64,18 @@ const char *gw_audit_key_public_pem(const struct gw_audit_key *k);
 /* -------------------------------------------------------------- writer -- */
 
 struct gw_audit_config {
-    const char *chain_id;        /* this node's chain (required; e.g. the node name);
-                                  * with several writers, "ID/1" … "ID/N" */
-    unsigned writers;            /* writer threads, one chain each (1..16); the pool
-                                  * needs at least this many connections */
-    const char *node;            /* default for gw_audit_record.node; NULL = chain_id */
-    const char *signing_key;     /* PEM path of the P-256 key; NULL: no checkpoints */
-    unsigned queue_max;          /* rows waiting at most; beyond: BASE_E_IO at once */
-    unsigned batch_max;          /* rows per group commit */
-    unsigned append_timeout_ms;  /* longest wait while a row is still queued */
-    unsigned checkpoint_rows;    /* sign a checkpoint after this many rows … */
-    unsigned checkpoint_ms;      /* … or this long after the last one (if rows) */
-    unsigned partitions_ahead;   /* months of partitions kept created ahead (>= 2) */
+    const char *chain_id;       /* this node's chain (required; e.g. the node name);
+                                 * with several writers, "ID/1" … "ID/N" */
+    unsigned writers;           /* writer threads, one chain each (1..16); the pool
+                                 * needs at least this many connections */
+    const char *node;           /* default for gw_audit_record.node; NULL = chain_id */
+    const char *signing_key;    /* PEM path of the P-256 key; NULL: no checkpoints */
+    unsigned queue_max;         /* rows waiting at most; beyond: BASE_E_IO at once */
+    unsigned batch_max;         /* rows per group commit */
+    unsigned append_timeout_ms; /* longest wait while a row is still queued */
+    unsigned checkpoint_rows;   /* sign a checkpoint after this many rows … */
+    unsigned checkpoint_ms;     /* … or this long after the last one (if rows) */
+    unsigned partitions_ahead;  /* months of partitions kept created ahead (>= 2) */
     /* Tests only: microseconds since the epoch used as recorded_at instead
      * of the database clock (still never before the chain's last row). */
     int64_t (*clock_us)(void);
@@ -102,31 +102,31 @@ void gw_audit_free(struct gw_audit *a);
  * borrowed for the duration of the call, UTF-8, at most
  * BASE_LIMIT_AUDIT_MAX_FIELD bytes; NULL = not applicable. */
 struct gw_audit_record {
-    const json_t *event;        /* the AuditEvent (borrowed) … */
-    const char *event_json;     /* … or its JSON text when event is NULL */
+    const json_t *event;    /* the AuditEvent (borrowed) … */
+    const char *event_json; /* … or its JSON text when event is NULL */
     size_t event_len;
-    const char *action;         /* AuditEvent.action: C R U D E */
-    const char *subtype;        /* read, search-type, $everything, login, … */
-    const char *outcome;        /* AuditEvent.outcome: 0 4 8 12 */
-    int http_status;            /* 0 = none */
-    const char *agent_user;     /* user id of the requester */
-    const char *agent_role;     /* clinician, regulator, admin, patient, system */
-    const char *agent_org;      /* member organization acting */
-    const char *patient_ref;    /* "Patient/…" whose record */
+    const char *action;          /* AuditEvent.action: C R U D E */
+    const char *subtype;         /* read, search-type, $everything, login, … */
+    const char *outcome;         /* AuditEvent.outcome: 0 4 8 12 */
+    int http_status;             /* 0 = none */
+    const char *agent_user;      /* user id of the requester */
+    const char *agent_role;      /* clinician, regulator, admin, patient, system */
+    const char *agent_org;       /* member organization acting */
+    const char *patient_ref;     /* "Patient/…" whose record */
     const char *const *entities; /* references returned or touched */
     size_t entity_count;
-    const char *purpose;        /* purpose of use: TREAT, ETREAT, … */
+    const char *purpose; /* purpose of use: TREAT, ETREAT, … */
     bool break_glass;
-    const char *reason;         /* break-the-glass reason, denial reason */
+    const char *reason; /* break-the-glass reason, denial reason */
     const char *request_id;
-    const char *node;           /* NULL = config node */
+    const char *node; /* NULL = config node */
     const char *client_addr;
 };
 
 /* Where an appended row landed. */
 struct gw_audit_receipt {
     int64_t seq;
-    char recorded[32];          /* "2026-11-28T14:33:20.123456Z" */
+    char recorded[32]; /* "2026-11-28T14:33:20.123456Z" */
     char hash[65];
 };
 
@@ -146,8 +146,7 @@ BASE_MUST_CHECK int gw_audit_append(struct gw_audit *a, const struct gw_audit_re
 
 /* Wait until everything queued so far is committed or failed (BASE_E_IO
  * after timeout_ms). */
-BASE_MUST_CHECK int gw_audit_flush(struct gw_audit *a, unsigned timeout_ms,
-                                   struct base_err *err);
+BASE_MUST_CHECK int gw_audit_flush(struct gw_audit *a, unsigned timeout_ms, struct base_err *err);
 
 struct gw_audit_stats {
     uint64_t appended;    /* rows committed */
@@ -164,36 +163,36 @@ void gw_audit_stats(struct gw_audit *a, struct gw_audit_stats *out);
 
 enum gw_audit_problem_kind {
     GW_AUDIT_INTACT = 0,
-    GW_AUDIT_CHANGED,         /* a row's content no longer matches its hash or chain */
-    GW_AUDIT_REMOVED,         /* a sequence number is missing */
-    GW_AUDIT_INSERTED,        /* a row that was never written by the gateway */
-    GW_AUDIT_REWRITTEN,       /* rows before a signed checkpoint were re-hashed */
-    GW_AUDIT_BAD_CHECKPOINT   /* a checkpoint's signature is invalid or its key unknown */
+    GW_AUDIT_CHANGED,       /* a row's content no longer matches its hash or chain */
+    GW_AUDIT_REMOVED,       /* a sequence number is missing */
+    GW_AUDIT_INSERTED,      /* a row that was never written by the gateway */
+    GW_AUDIT_REWRITTEN,     /* rows before a signed checkpoint were re-hashed */
+    GW_AUDIT_BAD_CHECKPOINT /* a checkpoint's signature is invalid or its key unknown */
 };
 
 struct gw_audit_problem {
     enum gw_audit_problem_kind kind;
     char chain_id[128];
-    int64_t seq;              /* the row named */
-    char time[32];            /* its recorded time ("" when unknown) */
-    char detail[200];         /* one line, PHI-free */
+    int64_t seq;      /* the row named */
+    char time[32];    /* its recorded time ("" when unknown) */
+    char detail[200]; /* one line, PHI-free */
 };
 
 struct gw_audit_verify_opts {
-    const char *from;         /* timestamps (anything timestamptz accepts); NULL = open */
+    const char *from; /* timestamps (anything timestamptz accepts); NULL = open */
     const char *to;
-    const char *chain_id;     /* NULL = every chain */
+    const char *chain_id;           /* NULL = every chain */
     const struct gw_audit_key *key; /* trusted public key; NULL = keys stored in the database */
-    FILE *out;                /* one line per chain; NULL = quiet */
-    unsigned fetch_rows;      /* rows per cursor fetch (0 = 2000) */
+    FILE *out;                      /* one line per chain; NULL = quiet */
+    unsigned fetch_rows;            /* rows per cursor fetch (0 = 2000) */
 };
 
 struct gw_audit_verify_result {
     bool intact;
     unsigned chains;
     unsigned chains_bad;
-    uint64_t rows;            /* rows whose hash was recomputed */
-    uint64_t checkpoints;     /* checkpoint signatures verified */
+    uint64_t rows;                 /* rows whose hash was recomputed */
+    uint64_t checkpoints;          /* checkpoint signatures verified */
     struct gw_audit_problem first; /* the first problem (kind INTACT when none) */
 };
 
@@ -211,11 +210,11 @@ BASE_MUST_CHECK int gw_audit_verify(struct gw_db_conn *c, const struct gw_audit_
 /* ------------------------------------------------------------- archive -- */
 
 struct gw_audit_archive_opts {
-    const char *before;       /* "YYYY-MM": archive months strictly before it */
-    const char *dir;          /* folder for the exported files (must exist) */
+    const char *before;             /* "YYYY-MM": archive months strictly before it */
+    const char *dir;                /* folder for the exported files (must exist) */
     const struct gw_audit_key *key; /* private key for the boundary checkpoints */
-    bool force;               /* archive even when verification finds a problem */
-    FILE *out;                /* progress lines; NULL = quiet */
+    bool force;                     /* archive even when verification finds a problem */
+    FILE *out;                      /* progress lines; NULL = quiet */
 };
 
 /*
@@ -233,18 +232,18 @@ BASE_MUST_CHECK int gw_audit_archive(struct gw_db_conn *c, const struct gw_audit
 /* ------------------------------------------------------------- queries -- */
 
 struct gw_audit_search {
-    const char *from;         /* recorded_at >= from (timestamp text); NULL = open */
-    const char *to;           /* recorded_at <  to */
-    const char *agent;        /* agent_user */
-    const char *patient;      /* patient_ref */
-    const char *entity;       /* one of entities */
+    const char *from;    /* recorded_at >= from (timestamp text); NULL = open */
+    const char *to;      /* recorded_at <  to */
+    const char *agent;   /* agent_user */
+    const char *patient; /* patient_ref */
+    const char *entity;  /* one of entities */
     const char *outcome;
     const char *purpose;
-    const char *member;       /* agent_org */
+    const char *member; /* agent_org */
     const char *action;
     const char *subtype;
-    unsigned count;           /* page size (1..BASE_LIMIT_AUDIT_MAX_PAGE; 0 = 50) */
-    const char *page;         /* "next" of a previous page, NULL for the first */
+    unsigned count;   /* page size (1..BASE_LIMIT_AUDIT_MAX_PAGE; 0 = 50) */
+    const char *page; /* "next" of a previous page, NULL for the first */
 };
 
 /*
@@ -262,18 +261,17 @@ BASE_MUST_CHECK int gw_audit_search(struct gw_db_conn *c, const struct gw_audit_
  */
 BASE_MUST_CHECK int gw_audit_patient_accesses(struct gw_db_conn *c, const char *patient_ref,
                                               const char *from, const char *to, unsigned count,
-                                              const char *page, json_t **out,
-                                              struct base_err *err);
+                                              const char *page, json_t **out, struct base_err *err);
 
 struct gw_audit_report_opts {
-    const char *from;         /* required, timestamp text */
-    const char *to;           /* required */
-    const char *tz;           /* time zone for days and hours (default "UTC") */
-    unsigned night_start;     /* unusual hours start (0..23, default 22) */
-    unsigned night_end;       /* … end, exclusive (0..23, default 6) */
-    double volume_factor;     /* unusual volume: > factor × median (default 3) */
-    unsigned volume_min;      /* … and at least this many accesses (default 20) */
-    unsigned max_list;        /* longest event list per section (default 500) */
+    const char *from;     /* required, timestamp text */
+    const char *to;       /* required */
+    const char *tz;       /* time zone for days and hours (default "UTC") */
+    unsigned night_start; /* unusual hours start (0..23, default 22) */
+    unsigned night_end;   /* … end, exclusive (0..23, default 6) */
+    double volume_factor; /* unusual volume: > factor × median (default 3) */
+    unsigned volume_min;  /* … and at least this many accesses (default 20) */
+    unsigned max_list;    /* longest event list per section (default 500) */
 };
 
 /*

@@ -62,8 +62,7 @@ gw_audit__page_parse(const char *token, size_t len, struct gw_audit__page_key *k
     clen = gw_audit__unhex(hex, (unsigned char *)k->chain, sizeof(k->chain) - 1);
     ENSURE(clen > 0 && memchr(k->chain, '\0', (size_t)clen) == NULL &&
                base_utf8_valid(k->chain, (size_t)clen, NULL),
-           err, BASE_E_INVALID,
-           "value", "page", "invalid page token");
+           err, BASE_E_INVALID, "value", "page", "invalid page token");
     k->chain[clen] = '\0';
     memcpy(k->time, t.ptr, t.len);
     k->time[t.len] = '\0';
@@ -99,13 +98,24 @@ make_page(const char *time, const char *seq, const char *chain)
 
 /* Result columns of the search statement. */
 enum {
-    C_CHAIN, C_SEQ, C_TIME, C_EVENT, C_USER, C_ROLE, C_ORG, C_PURPOSE, C_BG, C_OUTCOME,
-    C_STATUS, C_SUBTYPE, C_REASON
+    C_CHAIN,
+    C_SEQ,
+    C_TIME,
+    C_EVENT,
+    C_USER,
+    C_ROLE,
+    C_ORG,
+    C_PURPOSE,
+    C_BG,
+    C_OUTCOME,
+    C_STATUS,
+    C_SUBTYPE,
+    C_REASON
 };
 
 static int
-run_search(struct gw_db_conn *c, const struct gw_audit_search *q, unsigned count,
-           PGresult **out, struct base_err *err)
+run_search(struct gw_db_conn *c, const struct gw_audit_search *q, unsigned count, PGresult **out,
+           struct base_err *err)
 {
     struct gw_audit__page_key pk;
     char limit[16];
@@ -130,21 +140,24 @@ run_search(struct gw_db_conn *c, const struct gw_audit_search *q, unsigned count
     vals[13] = limit;
     return gw_db_exec(
         c, "audit.search",
-        "SELECT chain_id, seq, " GW_AUDIT__TIME_SQL("recorded_at") ", event_text, agent_user, "
-        "agent_role, agent_org, purpose, break_glass, outcome, http_status, subtype, reason "
-        "FROM audit.event WHERE ($1::timestamptz IS NULL OR recorded_at >= $1::timestamptz) "
-        "AND ($2::timestamptz IS NULL OR recorded_at < $2::timestamptz) "
-        "AND ($3::text IS NULL OR agent_user = $3::text) "
-        "AND ($4::text IS NULL OR patient_ref = $4::text) "
-        "AND ($5::text IS NULL OR entities @> ARRAY[$5::text]) "
-        "AND ($6::text IS NULL OR outcome = $6::text) "
-        "AND ($7::text IS NULL OR purpose = $7::text) "
-        "AND ($8::text IS NULL OR agent_org = $8::text) "
-        "AND ($9::text IS NULL OR action = $9::text) "
-        "AND ($10::text IS NULL OR subtype = $10::text) "
-        "AND ($11::timestamptz IS NULL OR (recorded_at, chain_id, seq) < "
-        "($11::timestamptz, $12::text, $13::bigint)) "
-        "ORDER BY recorded_at DESC, chain_id DESC, seq DESC LIMIT $14::integer",
+        "SELECT chain_id, seq, " GW_AUDIT__TIME_SQL(
+            "recorded_at") ", event_text, agent_user, "
+                           "agent_role, agent_org, purpose, break_glass, outcome, http_status, "
+                           "subtype, reason "
+                           "FROM audit.event WHERE ($1::timestamptz IS NULL OR recorded_at >= "
+                           "$1::timestamptz) "
+                           "AND ($2::timestamptz IS NULL OR recorded_at < $2::timestamptz) "
+                           "AND ($3::text IS NULL OR agent_user = $3::text) "
+                           "AND ($4::text IS NULL OR patient_ref = $4::text) "
+                           "AND ($5::text IS NULL OR entities @> ARRAY[$5::text]) "
+                           "AND ($6::text IS NULL OR outcome = $6::text) "
+                           "AND ($7::text IS NULL OR purpose = $7::text) "
+                           "AND ($8::text IS NULL OR agent_org = $8::text) "
+                           "AND ($9::text IS NULL OR action = $9::text) "
+                           "AND ($10::text IS NULL OR subtype = $10::text) "
+                           "AND ($11::timestamptz IS NULL OR (recorded_at, chain_id, seq) < "
+                           "($11::timestamptz, $12::text, $13::bigint)) "
+                           "ORDER BY recorded_at DESC, chain_id DESC, seq DESC LIMIT $14::integer",
         14, vals, out, err);
 }
 
@@ -187,9 +200,9 @@ page_json(const PGresult *res, unsigned count, const char *key, item_fn item, js
             goto fail;
     }
     if (n > (int)count) {
-        json_t *next = make_page(PQgetvalue(res, shown - 1, C_TIME),
-                                 PQgetvalue(res, shown - 1, C_SEQ),
-                                 PQgetvalue(res, shown - 1, C_CHAIN));
+        json_t *next =
+            make_page(PQgetvalue(res, shown - 1, C_TIME), PQgetvalue(res, shown - 1, C_SEQ),
+                      PQgetvalue(res, shown - 1, C_CHAIN));
 
         if (next == NULL || json_object_set_new(o, "next", next) != 0)
             goto nomem;

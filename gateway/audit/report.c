@@ -113,8 +113,10 @@ add(json_t *report, const char *key, json_t *v, struct base_err *err)
 static int
 section_totals(struct rctx *x, json_t *report)
 {
-    static const struct col cols[] = {{"events", K_INT},   {"accesses", K_INT},
-                                      {"patients", K_INT}, {"denials", K_INT},
+    static const struct col cols[] = {{"events", K_INT},
+                                      {"accesses", K_INT},
+                                      {"patients", K_INT},
+                                      {"denials", K_INT},
                                       {"break_glass", K_INT}};
     json_t *arr = NULL;
     int rc;
@@ -132,12 +134,9 @@ section_totals(struct rctx *x, json_t *report)
 static int
 section_per_member(struct rctx *x, json_t *report)
 {
-    static const struct col cols[] = {{"member", K_TEXT},
-                                      {"accesses", K_INT},
-                                      {"patients", K_INT},
-                                      {"clinicians", K_INT},
-                                      {"denials", K_INT},
-                                      {"break_glass", K_INT}};
+    static const struct col cols[] = {{"member", K_TEXT},  {"accesses", K_INT},
+                                      {"patients", K_INT}, {"clinicians", K_INT},
+                                      {"denials", K_INT},  {"break_glass", K_INT}};
     json_t *arr = NULL;
 
     TRY(rows_json(x, "audit.report_member",
@@ -153,10 +152,9 @@ section_per_member(struct rctx *x, json_t *report)
 static int
 section_per_clinician(struct rctx *x, json_t *report)
 {
-    static const struct col cols[] = {{"user", K_TEXT},     {"member", K_TEXT},
-                                      {"role", K_TEXT},     {"accesses", K_INT},
-                                      {"patients", K_INT},  {"denials", K_INT},
-                                      {"break_glass", K_INT}};
+    static const struct col cols[] = {
+        {"user", K_TEXT},    {"member", K_TEXT}, {"role", K_TEXT},      {"accesses", K_INT},
+        {"patients", K_INT}, {"denials", K_INT}, {"break_glass", K_INT}};
     json_t *arr = NULL;
 
     TRY(rows_json(x, "audit.report_clinician",
@@ -172,9 +170,11 @@ section_per_clinician(struct rctx *x, json_t *report)
 static int
 section_per_day(struct rctx *x, json_t *report)
 {
-    static const struct col cols[] = {
-        {"day", K_TEXT}, {"events", K_INT}, {"accesses", K_INT}, {"denials", K_INT},
-        {"break_glass", K_INT}};
+    static const struct col cols[] = {{"day", K_TEXT},
+                                      {"events", K_INT},
+                                      {"accesses", K_INT},
+                                      {"denials", K_INT},
+                                      {"break_glass", K_INT}};
     json_t *arr = NULL;
 
     TRY(rows_json(x, "audit.report_day",
@@ -187,13 +187,14 @@ section_per_day(struct rctx *x, json_t *report)
 }
 
 #define EVENT_COLS                                                                                 \
-    GW_AUDIT__TIME_SQL("recorded_at") ", chain_id, seq, agent_user, agent_role, agent_org, "       \
-                                      "patient_ref, purpose, http_status, outcome, subtype, "     \
-                                      "reason, request_id"
+    GW_AUDIT__TIME_SQL("recorded_at")                                                              \
+    ", chain_id, seq, agent_user, agent_role, agent_org, "                                         \
+    "patient_ref, purpose, http_status, outcome, subtype, "                                        \
+    "reason, request_id"
 static const struct col event_cols[] = {
-    {"time", K_TEXT},    {"chain", K_TEXT},   {"seq", K_INT},       {"user", K_TEXT},
-    {"role", K_TEXT},    {"member", K_TEXT},  {"patient", K_TEXT},  {"purpose", K_TEXT},
-    {"status", K_INT},   {"outcome", K_TEXT}, {"subtype", K_TEXT},  {"reason", K_TEXT},
+    {"time", K_TEXT},      {"chain", K_TEXT},   {"seq", K_INT},      {"user", K_TEXT},
+    {"role", K_TEXT},      {"member", K_TEXT},  {"patient", K_TEXT}, {"purpose", K_TEXT},
+    {"status", K_INT},     {"outcome", K_TEXT}, {"subtype", K_TEXT}, {"reason", K_TEXT},
     {"request_id", K_TEXT}};
 
 static int
@@ -223,22 +224,27 @@ section_break_glass(struct rctx *x, json_t *report)
 static int
 section_unusual_hours(struct rctx *x, json_t *report, const struct gw_audit_report_opts *o)
 {
-    static const struct col cols[] = {{"user", K_TEXT},    {"member", K_TEXT},
-                                      {"accesses", K_INT}, {"patients", K_INT},
-                                      {"first", K_TEXT},   {"last", K_TEXT}};
+    static const struct col cols[] = {{"user", K_TEXT},    {"member", K_TEXT}, {"accesses", K_INT},
+                                      {"patients", K_INT}, {"first", K_TEXT},  {"last", K_TEXT}};
     json_t *arr = NULL;
     json_t *sec;
 
     TRY(rows_json(x, "audit.report_hours",
-                  "SELECT agent_user, agent_org, count(*), count(DISTINCT patient_ref), "
-                  GW_AUDIT__TIME_SQL("min(recorded_at)") ", " GW_AUDIT__TIME_SQL(
+                  "SELECT agent_user, agent_org, count(*), count(DISTINCT "
+                  "patient_ref), " GW_AUDIT__TIME_SQL("min(recorded_at)") ", " GW_AUDIT__TIME_SQL(
                       "max(recorded_at)") " FROM audit.event WHERE " PERIOD
-                  " AND patient_ref IS NOT NULL AND (CASE WHEN $4::integer <= $5::integer "
-                  "THEN extract(hour FROM recorded_at AT TIME ZONE $3) >= $4::integer "
-                  "AND extract(hour FROM recorded_at AT TIME ZONE $3) < $5::integer "
-                  "ELSE extract(hour FROM recorded_at AT TIME ZONE $3) >= $4::integer "
-                  "OR extract(hour FROM recorded_at AT TIME ZONE $3) < $5::integer END) "
-                  "GROUP BY agent_user, agent_org ORDER BY 3 DESC, 1 LIMIT $6::integer",
+                                          " AND patient_ref IS NOT NULL AND (CASE WHEN $4::integer "
+                                          "<= $5::integer "
+                                          "THEN extract(hour FROM recorded_at AT TIME ZONE $3) >= "
+                                          "$4::integer "
+                                          "AND extract(hour FROM recorded_at AT TIME ZONE $3) < "
+                                          "$5::integer "
+                                          "ELSE extract(hour FROM recorded_at AT TIME ZONE $3) >= "
+                                          "$4::integer "
+                                          "OR extract(hour FROM recorded_at AT TIME ZONE $3) < "
+                                          "$5::integer END) "
+                                          "GROUP BY agent_user, agent_org ORDER BY 3 DESC, 1 LIMIT "
+                                          "$6::integer",
                   "012347", cols, BASE_ARRAY_LEN(cols), &arr));
     sec = json_pack("{s:i, s:i, s:s, s:o}", "from_hour", (int)o->night_start, "to_hour",
                     (int)o->night_end, "tz", x->vals[2], "users", arr);
@@ -248,8 +254,10 @@ section_unusual_hours(struct rctx *x, json_t *report, const struct gw_audit_repo
 static int
 section_unusual_volume(struct rctx *x, json_t *report)
 {
-    static const struct col cols[] = {{"user", K_TEXT}, {"member", K_TEXT},
-                                      {"accesses", K_INT}, {"median", K_NUM},
+    static const struct col cols[] = {{"user", K_TEXT},
+                                      {"member", K_TEXT},
+                                      {"accesses", K_INT},
+                                      {"median", K_NUM},
                                       {"times_median", K_NUM}};
     json_t *arr = NULL;
     json_t *sec;
@@ -264,17 +272,18 @@ section_unusual_volume(struct rctx *x, json_t *report)
                    2, x->vals, &res, x->err));
     median = cell(res, 0, 0, K_NUM);
     PQclear(res);
-    TRY(rows_json(x, "audit.report_volume",
-                  "WITH per AS (SELECT agent_user, min(agent_org) AS org, count(*) AS n "
-                  "FROM audit.event WHERE " PERIOD " AND patient_ref IS NOT NULL "
-                  "AND agent_user IS NOT NULL GROUP BY agent_user), "
-                  "med AS (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY n) AS m FROM per) "
-                  "SELECT per.agent_user, per.org, per.n, med.m, round((per.n / med.m)::numeric, 2) "
-                  "FROM per, med WHERE med.m > 0 AND per.n > $3::float8 * med.m "
-                  "AND per.n >= $4::integer ORDER BY per.n DESC, 1 LIMIT $5::integer",
-                  "01567", cols, BASE_ARRAY_LEN(cols), &arr));
-    sec = json_pack("{s:o, s:f, s:o}", "median", median, "factor", strtod(x->factor, NULL),
-                    "users", arr);
+    TRY(rows_json(
+        x, "audit.report_volume",
+        "WITH per AS (SELECT agent_user, min(agent_org) AS org, count(*) AS n "
+        "FROM audit.event WHERE " PERIOD " AND patient_ref IS NOT NULL "
+        "AND agent_user IS NOT NULL GROUP BY agent_user), "
+        "med AS (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY n) AS m FROM per) "
+        "SELECT per.agent_user, per.org, per.n, med.m, round((per.n / med.m)::numeric, 2) "
+        "FROM per, med WHERE med.m > 0 AND per.n > $3::float8 * med.m "
+        "AND per.n >= $4::integer ORDER BY per.n DESC, 1 LIMIT $5::integer",
+        "01567", cols, BASE_ARRAY_LEN(cols), &arr));
+    sec = json_pack("{s:o, s:f, s:o}", "median", median, "factor", strtod(x->factor, NULL), "users",
+                    arr);
     return add(report, "unusual_volume", sec, x->err);
 }
 

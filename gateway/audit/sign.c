@@ -92,7 +92,8 @@ describe(struct gw_audit_key *k, struct base_err *err)
     }
     gw_audit__hex(md, 32, k->id);
     mem = BIO_new(BIO_s_mem());
-    if (mem == NULL || PEM_write_bio_PUBKEY(mem, k->pkey) != 1 || (n = BIO_get_mem_data(mem, &p)) <= 0) {
+    if (mem == NULL || PEM_write_bio_PUBKEY(mem, k->pkey) != 1 ||
+        (n = BIO_get_mem_data(mem, &p)) <= 0) {
         rc = base_err_set(err, BASE_E_INTERNAL, "exception", "audit.key",
                           "could not encode the public key");
         goto out;

@@ -83,8 +83,8 @@ cp_signature_ok(const struct vctx *v, const char *chain_id, const struct cprow *
                 const char **why)
 {
     const struct gw_audit_key *k = find_key(v, cp->key_id);
-    struct gw_audit__cp in = {chain_id,     cp->seq, cp->hash, cp->row_time, cp->signed_at,
-                              cp->kind,     cp->key_id};
+    struct gw_audit__cp in = {chain_id,      cp->seq,  cp->hash,  cp->row_time,
+                              cp->signed_at, cp->kind, cp->key_id};
     struct base_buf text;
     unsigned char sig[256];
     long sig_len;
@@ -118,8 +118,8 @@ normalize_time(struct vctx *v, const char *in, char out[32], const char *where,
     out[0] = '\0';
     if (in == NULL)
         return BASE_OK;
-    rc = gw_db_exec(v->c, "audit.verify_time", "SELECT " GW_AUDIT__TIME_SQL("$1::timestamptz"),
-                    1, vals, &res, err);
+    rc = gw_db_exec(v->c, "audit.verify_time", "SELECT " GW_AUDIT__TIME_SQL("$1::timestamptz"), 1,
+                    vals, &res, err);
     if (rc == BASE_E_INVALID) {
         if (err != NULL)
             snprintf(err->where, sizeof(err->where), "%s", where);
@@ -163,8 +163,8 @@ struct chain_run {
     PGresult *cpres;
     int cpi;
     bool cp_eof;
-    int64_t cp_after;   /* checkpoints with seq > this are still to come */
-    int64_t good_cp;    /* seq of the last checkpoint that matched (or the anchor) */
+    int64_t cp_after; /* checkpoints with seq > this are still to come */
+    int64_t good_cp;  /* seq of the last checkpoint that matched (or the anchor) */
 };
 
 static int
@@ -178,19 +178,21 @@ open_cursors(struct chain_run *cr, int64_t after_seq, int64_t cp_after, struct b
     snprintf(seq, sizeof(seq), "%" PRId64, after_seq);
     snprintf(cpseq, sizeof(cpseq), "%" PRId64, cp_after);
     /* entities: each element as a canonical field, concatenated */
-    TRY(gw_db_exec(cr->v->c, "audit.verify_rows",
-                   "DECLARE fg_rows NO SCROLL CURSOR FOR SELECT seq, " GW_AUDIT__TIME_SQL(
-                       "recorded_at") ", prev_hash, hash, action, subtype, outcome, "
-                   "http_status::text, agent_user, agent_role, agent_org, patient_ref, "
-                   "CASE WHEN entities IS NULL THEN NULL ELSE coalesce((SELECT string_agg("
-                   "coalesce(octet_length(x)::text || ':' || x || E'\\n', E'-\\n'), '' "
-                   "ORDER BY i) FROM unnest(entities) WITH ORDINALITY AS u(x, i)), '') END, "
-                   "purpose, CASE WHEN break_glass THEN 'true' ELSE 'false' END, reason, "
-                   "request_id, node, client_addr, event_text FROM audit.event "
-                   "WHERE chain_id = $1 AND seq > $2::bigint "
-                   "AND ($3::timestamptz IS NULL OR recorded_at <= $3::timestamptz) "
-                   "ORDER BY seq, hash",
-                   3, rv, NULL, err));
+    TRY(gw_db_exec(
+        cr->v->c, "audit.verify_rows",
+        "DECLARE fg_rows NO SCROLL CURSOR FOR SELECT seq, " GW_AUDIT__TIME_SQL(
+            "recorded_at") ", prev_hash, hash, action, subtype, outcome, "
+                           "http_status::text, agent_user, agent_role, agent_org, patient_ref, "
+                           "CASE WHEN entities IS NULL THEN NULL ELSE coalesce((SELECT string_agg("
+                           "coalesce(octet_length(x)::text || ':' || x || E'\\n', E'-\\n'), '' "
+                           "ORDER BY i) FROM unnest(entities) WITH ORDINALITY AS u(x, i)), '') "
+                           "END, "
+                           "purpose, CASE WHEN break_glass THEN 'true' ELSE 'false' END, reason, "
+                           "request_id, node, client_addr, event_text FROM audit.event "
+                           "WHERE chain_id = $1 AND seq > $2::bigint "
+                           "AND ($3::timestamptz IS NULL OR recorded_at <= $3::timestamptz) "
+                           "ORDER BY seq, hash",
+        3, rv, NULL, err));
     TRY(gw_db_exec(cr->v->c, "audit.verify_checkpoints",
                    "DECLARE fg_cps NO SCROLL CURSOR FOR SELECT " CP_COLUMNS
                    " FROM audit.checkpoint WHERE chain_id = $1 AND seq > $2::bigint "
@@ -279,10 +281,10 @@ row_to_canon(const PGresult *res, int r, const char *chain_id, struct gw_audit__
     /* result columns: 0 seq, 1 time, 2 prev, 3 hash, 4.. the canonical
      * columns from ACTION on, in order, event_text last */
     static const enum gw_audit__col cols[] = {
-        GW_AUDIT__ACTION,  GW_AUDIT__SUBTYPE,     GW_AUDIT__OUTCOME, GW_AUDIT__STATUS,
-        GW_AUDIT__USER,    GW_AUDIT__ROLE,        GW_AUDIT__ORG,     GW_AUDIT__PATIENT,
-        GW_AUDIT__ENTITIES, GW_AUDIT__PURPOSE,    GW_AUDIT__BREAK_GLASS, GW_AUDIT__REASON,
-        GW_AUDIT__REQUEST, GW_AUDIT__NODE,        GW_AUDIT__CLIENT,  GW_AUDIT__EVENT};
+        GW_AUDIT__ACTION,   GW_AUDIT__SUBTYPE, GW_AUDIT__OUTCOME,     GW_AUDIT__STATUS,
+        GW_AUDIT__USER,     GW_AUDIT__ROLE,    GW_AUDIT__ORG,         GW_AUDIT__PATIENT,
+        GW_AUDIT__ENTITIES, GW_AUDIT__PURPOSE, GW_AUDIT__BREAK_GLASS, GW_AUDIT__REASON,
+        GW_AUDIT__REQUEST,  GW_AUDIT__NODE,    GW_AUDIT__CLIENT,      GW_AUDIT__EVENT};
 
     gw_audit__canon_set(cn, GW_AUDIT__CHAIN, chain_id);
     gw_audit__canon_set(cn, GW_AUDIT__SEQ, PQgetvalue(res, r, 0));
@@ -357,8 +359,9 @@ beyond_head(struct chain_run *cr, int64_t head_seq, struct base_err *err)
 
     snprintf(seq, sizeof(seq), "%" PRId64, head_seq + 1);
     TRY(gw_db_exec(cr->v->c, "audit.verify_beyond",
-                   "SELECT " GW_AUDIT__TIME_SQL("recorded_at") " FROM audit.event "
-                   "WHERE chain_id = $1 AND seq = $2::bigint LIMIT 1",
+                   "SELECT " GW_AUDIT__TIME_SQL(
+                       "recorded_at") " FROM audit.event "
+                                      "WHERE chain_id = $1 AND seq = $2::bigint LIMIT 1",
                    2, vals, &res, err));
     gw_audit__chk_fail(&cr->chk, GW_AUDIT_INSERTED, head_seq + 1,
                        PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "",
@@ -394,8 +397,8 @@ check_tail(struct chain_run *cr, struct base_err *err)
     if (cr->v->to[0] != '\0')
         return BASE_OK; /* a range: the head is beyond it */
     TRY(gw_db_exec(cr->v->c, "audit.verify_head",
-                   "SELECT last_seq, last_hash FROM audit.chain WHERE chain_id = $1", 1, vals,
-                   &res, err));
+                   "SELECT last_seq, last_hash FROM audit.chain WHERE chain_id = $1", 1, vals, &res,
+                   err));
     if (PQntuples(res) == 0) {
         if (cr->chk.last_seq > 0)
             gw_audit__chk_fail(&cr->chk, GW_AUDIT_CHANGED, cr->chk.last_seq, cr->chk.last_time,
@@ -444,8 +447,8 @@ print_result(const struct chain_run *cr)
 {
     FILE *f = cr->v->o->out;
     const struct gw_audit_problem *p = &cr->chk.problem;
-    static const char *const what[] = {"intact", "changed", "removed", "inserted", "rewritten",
-                                       "invalid"};
+    static const char *const what[] = {"intact",   "changed",   "removed",
+                                       "inserted", "rewritten", "invalid"};
 
     if (f == NULL)
         return;
@@ -455,8 +458,8 @@ print_result(const struct chain_run *cr)
                     cr->chain_id, cr->cps);
         else
             fprintf(f,
-                    "chain %s: intact: rows %" PRId64 "..%" PRId64 " (%" PRIu64
-                    " rows), %" PRIu64 " checkpoints verified\n",
+                    "chain %s: intact: rows %" PRId64 "..%" PRId64 " (%" PRIu64 " rows), %" PRIu64
+                    " checkpoints verified\n",
                     cr->chain_id, cr->first_seq, cr->chk.last_seq, cr->rows, cr->cps);
         return;
     }
@@ -490,8 +493,8 @@ verify_chain(struct vctx *v, const char *chain_id, struct base_err *err)
         gw_audit__chk_init(&cr.chk, chain_id, anchor.seq, anchor.hash, anchor.row_time);
         if (!cp_signature_ok(v, chain_id, &anchor, &why))
             gw_audit__chk_fail(&cr.chk, GW_AUDIT_BAD_CHECKPOINT, anchor.seq, anchor.row_time,
-                               "checkpoint signed at %s (the starting point): %s",
-                               anchor.signed_at, why);
+                               "checkpoint signed at %s (the starting point): %s", anchor.signed_at,
+                               why);
         else
             cr.cps++;
         cr.good_cp = anchor.seq;
@@ -558,8 +561,9 @@ verify_all(struct vctx *v, struct base_err *err)
     if (v->trusted == NULL) {
         TRY(load_db_keys(v, err));
         if (v->o->out != NULL)
-            fprintf(v->o->out, "note: checkpoint signatures checked against the %u key(s) stored "
-                               "in the database; give --key for independent assurance\n",
+            fprintf(v->o->out,
+                    "note: checkpoint signatures checked against the %u key(s) stored "
+                    "in the database; give --key for independent assurance\n",
                     v->ndb_keys);
     }
     TRY(list_chains(v, &chains, err));

@@ -118,8 +118,7 @@ static const struct gw_db_stmt stmt_head_lock = {
     "FROM audit.chain WHERE chain_id = $1 FOR UPDATE",
     1};
 static const struct gw_db_stmt stmt_chain_init = {
-    "audit.chain_init", "INSERT INTO audit.chain (chain_id) VALUES ($1) ON CONFLICT DO NOTHING",
-    1};
+    "audit.chain_init", "INSERT INTO audit.chain (chain_id) VALUES ($1) ON CONFLICT DO NOTHING", 1};
 
 /* Read the chain head into the writer's cache (creating the chain);
  * `lock`: and keep it locked until the end of the caller's transaction. */
@@ -210,7 +209,7 @@ row_params(const struct gw_audit__entry *e, const char *seq, const char **v)
 /* Shared parameters: $1 chain, $2 recorded, $3/$4 new head seq/hash,
  * $5/$6 expected head seq/hash, and with a checkpoint $7 signed_at,
  * $8 key id, $9 signature. */
-#define SHARED_PARAMS    6
+#define SHARED_PARAMS     6
 #define CHECKPOINT_PARAMS 3
 
 /*
@@ -286,8 +285,8 @@ fill_vals(struct gw_audit__writer *w, unsigned n, const char *recorded, bool wit
     bv->vals[4] = bv->head_seq;
     bv->vals[5] = w->cached_hash;
     if (with_cp) {
-        struct gw_audit__cp cp = {w->chain_id, last->receipt.seq, last->receipt.hash,
-                                  recorded, NULL, "interval", NULL};
+        struct gw_audit__cp cp = {
+            w->chain_id, last->receipt.seq, last->receipt.hash, recorded, NULL, "interval", NULL};
 
         TRY(gw_audit__cp_sign(w->a->key, &cp, bv->signed_at, &bv->sig_hex, err));
         bv->vals[6] = bv->signed_at;
@@ -468,15 +467,15 @@ checkpoint_only(struct gw_audit__writer *w, const char *kind, struct base_err *e
     rc = gw_db_begin(c, NULL, err);
     if (rc == BASE_OK)
         rc = gw_db_exec(c, "audit.head_read",
-                        "SELECT last_seq, last_hash, " GW_AUDIT__TIME_SQL("last_recorded")
-                        " FROM audit.chain WHERE chain_id = $1 FOR UPDATE",
+                        "SELECT last_seq, last_hash, " GW_AUDIT__TIME_SQL(
+                            "last_recorded") " FROM audit.chain WHERE chain_id = $1 FOR UPDATE",
                         1, vals, &res, err);
     if (rc == BASE_OK && (PQntuples(res) != 1 || !gw_db_val_i64(res, 0, 0, &seq)))
         rc = base_err_set(err, BASE_E_INTERNAL, "exception", "audit.head",
                           "audit chain head is unreadable");
     if (rc == BASE_OK && seq > 0) {
-        struct gw_audit__cp cp = {w->chain_id, seq, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-                                  NULL, kind, NULL};
+        struct gw_audit__cp cp = {
+            w->chain_id, seq, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), NULL, kind, NULL};
 
         rc = gw_audit__insert_checkpoint(c, w->a->key, &cp, err);
     }

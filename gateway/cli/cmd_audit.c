@@ -43,22 +43,24 @@ struct opts {
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: fhirgate audit verify [--from TIME] [--to TIME] [--key PUBKEY.pem] [--chain ID]\n"
-            "       fhirgate audit archive --before YYYY-MM [--to DIR] --signing-key KEY.pem [--force]\n"
-            "       fhirgate audit report --from TIME --to TIME [--tz ZONE] [--hours 22-6]\n"
-            "                             [--factor K] [--min N]\n"
-            "       fhirgate audit keygen --out KEY.pem [--public PUB.pem]\n"
-            "  (verify, archive and report also take --database URL or --state-dir DIR)\n\n"
-            "verify   recompute the audit hash chains over a range, starting at the signed\n"
-            "         checkpoint before --from, and check checkpoint signatures (with --key,\n"
-            "         against that public key only).  Exit 0 when intact; otherwise the\n"
-            "         first row changed, removed or inserted is named and the exit is 1.\n"
-            "archive  export each month before YYYY-MM to DIR (default .), checkpoint the\n"
-            "         chains at the boundary and drop the month's partition.\n"
-            "report   the regulators' report for a period as JSON (accesses per member,\n"
-            "         clinician and day, denials, break-the-glass, unusual hours and volume).\n"
-            "keygen   write a new P-256 audit signing key (and its public key).\n");
+    fprintf(
+        f,
+        "usage: fhirgate audit verify [--from TIME] [--to TIME] [--key PUBKEY.pem] [--chain ID]\n"
+        "       fhirgate audit archive --before YYYY-MM [--to DIR] --signing-key KEY.pem "
+        "[--force]\n"
+        "       fhirgate audit report --from TIME --to TIME [--tz ZONE] [--hours 22-6]\n"
+        "                             [--factor K] [--min N]\n"
+        "       fhirgate audit keygen --out KEY.pem [--public PUB.pem]\n"
+        "  (verify, archive and report also take --database URL or --state-dir DIR)\n\n"
+        "verify   recompute the audit hash chains over a range, starting at the signed\n"
+        "         checkpoint before --from, and check checkpoint signatures (with --key,\n"
+        "         against that public key only).  Exit 0 when intact; otherwise the\n"
+        "         first row changed, removed or inserted is named and the exit is 1.\n"
+        "archive  export each month before YYYY-MM to DIR (default .), checkpoint the\n"
+        "         chains at the boundary and drop the month's partition.\n"
+        "report   the regulators' report for a period as JSON (accesses per member,\n"
+        "         clinician and day, denials, break-the-glass, unusual hours and volume).\n"
+        "keygen   write a new P-256 audit signing key (and its public key).\n");
 }
 
 static int
@@ -145,11 +147,11 @@ run_verify(const struct opts *o)
                vr.first.kind == GW_AUDIT_REMOVED ? (vr.first.time[0] ? "after " : "at the start")
                                                  : "",
                vr.first.time[0] != '\0' || vr.first.kind == GW_AUDIT_REMOVED ? vr.first.time
-                                                                              : "time unknown");
+                                                                             : "time unknown");
         return CLI_FAILED;
     }
-    printf("audit verify: intact: %u chain(s), %llu rows, %llu checkpoint signatures\n",
-           vr.chains, (unsigned long long)vr.rows, (unsigned long long)vr.checkpoints);
+    printf("audit verify: intact: %u chain(s), %llu rows, %llu checkpoint signatures\n", vr.chains,
+           (unsigned long long)vr.rows, (unsigned long long)vr.checkpoints);
     return CLI_OK;
 }
 
@@ -164,7 +166,8 @@ run_archive(const struct opts *o)
     int rc;
 
     if (o->before == NULL || o->signing_key == NULL) {
-        fprintf(stderr, "fhirgate audit archive: --before YYYY-MM and --signing-key are required\n");
+        fprintf(stderr,
+                "fhirgate audit archive: --before YYYY-MM and --signing-key are required\n");
         return CLI_USAGE;
     }
     if (gw_audit_key_load_private(o->signing_key, &key, &err) != BASE_OK) {
@@ -222,7 +225,8 @@ run_report(const struct opts *o)
         const char *dash = strchr(o->hours, '-');
 
         if (dash == NULL || (size_t)(dash - o->hours) >= sizeof(start) ||
-            (memcpy(start, o->hours, (size_t)(dash - o->hours)), !parse_uint(start, 23, &ro.night_start)) ||
+            (memcpy(start, o->hours, (size_t)(dash - o->hours)),
+             !parse_uint(start, 23, &ro.night_start)) ||
             !parse_uint(dash + 1, 23, &ro.night_end)) {
             fprintf(stderr, "fhirgate audit report: --hours must be START-END (0..23)\n");
             return CLI_USAGE;

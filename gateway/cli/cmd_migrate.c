@@ -18,16 +18,15 @@
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: fhirgate migrate [--target gateway|adapter] [--database URL]\n"
-            "                        [--state-dir DIR] [--status]\n\n"
-            "Applies the pending schema migrations built into this program, each in\n"
-            "its own transaction, in numeric order (forward-only).  The database is\n"
-            "--database, else $FHIRGATE_DATABASE_URL, else the private cluster under\n"
-            "--state-dir (created and started when needed).  Run it with an owner\n"
-            "or superuser login: migrations create roles, schemas and grants.\n\n"
-            "  --target T   gateway (default) or adapter\n"
-            "  --status     list the migrations and their state; change nothing\n");
+    fprintf(f, "usage: fhirgate migrate [--target gateway|adapter] [--database URL]\n"
+               "                        [--state-dir DIR] [--status]\n\n"
+               "Applies the pending schema migrations built into this program, each in\n"
+               "its own transaction, in numeric order (forward-only).  The database is\n"
+               "--database, else $FHIRGATE_DATABASE_URL, else the private cluster under\n"
+               "--state-dir (created and started when needed).  Run it with an owner\n"
+               "or superuser login: migrations create roles, schemas and grants.\n\n"
+               "  --target T   gateway (default) or adapter\n"
+               "  --status     list the migrations and their state; change nothing\n");
 }
 
 static const char *

@@ -8,8 +8,7 @@
 #include "gateway/db/gw_db.h"
 
 int
-cli_take_opt(const char *cmd, int argc, char **argv, int *i, const char *name,
-             const char **out)
+cli_take_opt(const char *cmd, int argc, char **argv, int *i, const char *name, const char **out)
 {
     const char *a = argv[*i];
     size_t n = strlen(name);
@@ -54,8 +53,10 @@ cli_db_connect(const char *cmd, const char *database, const char *state_dir)
         url = urls.admin;
     }
     if (url == NULL) {
-        fprintf(stderr, "fhirgate %s: no database: give --database URL, set "
-                        "FHIRGATE_DATABASE_URL or give --state-dir DIR\n", cmd);
+        fprintf(stderr,
+                "fhirgate %s: no database: give --database URL, set "
+                "FHIRGATE_DATABASE_URL or give --state-dir DIR\n",
+                cmd);
         return NULL;
     }
     cfg.url = url;

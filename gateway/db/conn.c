@@ -83,8 +83,8 @@ map_sqlstate(struct gw_db_conn *c, const char *what, const char *state, const ch
     } else if (strcmp(state, "25P02") == 0) {
         why = "transaction already failed";
     }
-    base_err_set(err, rc, rc == BASE_E_IO ? "transient" : "processing", what, "could not run %s: %s",
-                 what, why);
+    base_err_set(err, rc, rc == BASE_E_IO ? "transient" : "processing", what,
+                 "could not run %s: %s", what, why);
     base_err_log_detail(err, "sqlstate=%s", state[0] != '\0' ? state : "none");
     return rc;
 }
@@ -140,8 +140,7 @@ collect(struct gw_db_conn *c, const char *what, PGresult **out, struct base_err 
                 last = r;
                 break;
             }
-            if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE ||
-                st == PGRES_NONFATAL_ERROR) {
+            if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR) {
                 if (failed == NULL)
                     failed = r;
                 else
@@ -195,8 +194,8 @@ collect(struct gw_db_conn *c, const char *what, PGresult **out, struct base_err 
         goto out;
     }
     if (last == NULL) {
-        rc = base_err_set(err, BASE_E_INTERNAL, "exception", what,
-                          "could not run %s: no result", what);
+        rc = base_err_set(err, BASE_E_INTERNAL, "exception", what, "could not run %s: no result",
+                          what);
         goto out;
     }
     *out = last;
@@ -239,8 +238,8 @@ finish(struct gw_db_conn *c, const char *what, PGresult **out, struct base_err *
 /* -------------------------------------------------------- statements -- */
 
 int
-gw_db_exec(struct gw_db_conn *c, const char *what, const char *sql, int n,
-           const char *const *vals, PGresult **out, struct base_err *err)
+gw_db_exec(struct gw_db_conn *c, const char *what, const char *sql, int n, const char *const *vals,
+           PGresult **out, struct base_err *err)
 {
     if (out != NULL)
         *out = NULL;
@@ -350,7 +349,8 @@ apply_timeouts(struct gw_db_conn *c, unsigned stmt_ms, struct base_err *err)
     snprintf(st, sizeof(st), "%u", stmt_ms);
     snprintf(lk, sizeof(lk), "%u", c->cfg->lock_timeout_ms);
     snprintf(idle, sizeof(idle), "%u", c->cfg->idle_tx_timeout_ms);
-    TRY(gw_db_exec(c, "db.session", "SELECT set_config('statement_timeout', $1, false), "
+    TRY(gw_db_exec(c, "db.session",
+                   "SELECT set_config('statement_timeout', $1, false), "
                    "set_config('lock_timeout', $2, false), "
                    "set_config('idle_in_transaction_session_timeout', $3, false)",
                    3, vals, NULL, err));
@@ -401,8 +401,7 @@ gw_db_copy_out(struct gw_db_conn *c, const char *what, const char *sql, gw_db_co
         if (rc < 0) {
             c->broken = true;
             (void)PQsetnonblocking(c->pg, 1);
-            return base_err_set(err, rc, "exception", what, "could not write the %s output",
-                                what);
+            return base_err_set(err, rc, "exception", what, "could not write the %s output", what);
         }
     }
     (void)PQsetnonblocking(c->pg, 1);
@@ -427,15 +426,16 @@ int
 gw_db__open(struct gw_db_conn *c, struct base_err *err)
 {
     char timeout[16];
-    const char *keys[] = {"connect_timeout", "application_name", "client_encoding", "keepalives",
-                          "keepalives_idle", "keepalives_interval", "keepalives_count", "dbname",
-                          NULL};
+    const char *keys[] = {"connect_timeout",  "application_name", "client_encoding",
+                          "keepalives",       "keepalives_idle",  "keepalives_interval",
+                          "keepalives_count", "dbname",           NULL};
     const char *vals[BASE_ARRAY_LEN(keys)];
     const char *msg;
     int rc;
 
     gw_db__close(c);
-    snprintf(timeout, sizeof(timeout), "%u", c->cfg->connect_timeout_s < 2 ? 2 : c->cfg->connect_timeout_s);
+    snprintf(timeout, sizeof(timeout), "%u",
+             c->cfg->connect_timeout_s < 2 ? 2 : c->cfg->connect_timeout_s);
     vals[0] = timeout;
     vals[1] = c->cfg->application_name != NULL ? c->cfg->application_name : "fhirgate";
     vals[2] = "UTF8";
@@ -452,13 +452,12 @@ gw_db__open(struct gw_db_conn *c, struct base_err *err)
                             "could not connect to the database: out of memory");
     if (PQstatus(c->pg) != CONNECTION_OK) {
         msg = PQerrorMessage(c->pg);
-        rc = base_err_set(err, BASE_E_IO, "transient", "db.connect",
-                          "could not connect to the database: %s",
-                          (strstr(msg, "authentication") != NULL ||
-                           strstr(msg, "pg_hba.conf") != NULL ||
-                           strstr(msg, "does not exist") != NULL)
-                              ? "the server refused the login"
-                              : "database unavailable");
+        rc = base_err_set(
+            err, BASE_E_IO, "transient", "db.connect", "could not connect to the database: %s",
+            (strstr(msg, "authentication") != NULL || strstr(msg, "pg_hba.conf") != NULL ||
+             strstr(msg, "does not exist") != NULL)
+                ? "the server refused the login"
+                : "database unavailable");
         gw_db__close(c);
         return rc;
     }

@@ -15,15 +15,15 @@
 #define GW_DB__MAX_PREPARED 64u
 
 struct gw_db_conn {
-    PGconn *pg;                  /* NULL while closed */
-    struct gw_db_pool *pool;     /* owner, NULL for a standalone connection */
+    PGconn *pg;                     /* NULL while closed */
+    struct gw_db_pool *pool;        /* owner, NULL for a standalone connection */
     const struct gw_db_config *cfg; /* the pool's or the standalone copy */
-    bool broken;                 /* a round trip failed: close on release */
-    bool in_use;                 /* pooled: lent out */
-    unsigned timeout_ms;         /* current statement_timeout (0 = none) */
-    char sqlstate[6];            /* of the last failed statement */
-    char message[160];           /* server's primary message of that failure:
-                                  * surfaced only for migrations (trusted SQL) */
+    bool broken;                    /* a round trip failed: close on release */
+    bool in_use;                    /* pooled: lent out */
+    unsigned timeout_ms;            /* current statement_timeout (0 = none) */
+    char sqlstate[6];               /* of the last failed statement */
+    char message[160];              /* server's primary message of that failure:
+                                     * surfaced only for migrations (trusted SQL) */
     unsigned nprepared;
     const struct gw_db_stmt *prepared[GW_DB__MAX_PREPARED];
 };

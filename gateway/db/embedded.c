@@ -44,10 +44,10 @@ extern char **environ;
 
 struct emb {
     char state[EMB_PATH];
-    char dir[EMB_PATH];     /* <state>/pg */
-    char data[EMB_PATH];    /* <state>/pg/data */
+    char dir[EMB_PATH];  /* <state>/pg */
+    char data[EMB_PATH]; /* <state>/pg/data */
     char bindir[EMB_PATH];
-    const char *run_as;     /* NULL when not root */
+    const char *run_as; /* NULL when not root */
     const char *dbname;
     unsigned timeout_s;
 };
@@ -216,15 +216,16 @@ prepare(const char *state_dir, const struct gw_db_embedded_opts *o, struct emb *
     e->timeout_s = o != NULL && o->start_timeout_s > 0 ? o->start_timeout_s : 60;
     ENSURE(ident_ok(e->dbname), err, BASE_E_INVALID, "value", "database.name",
            "database name must be lower-case letters, digits and _");
-    ENSURE(state_dir != NULL && state_dir[0] != '\0', err, BASE_E_INVALID, "required",
-           "state_dir", "no state folder given");
+    ENSURE(state_dir != NULL && state_dir[0] != '\0', err, BASE_E_INVALID, "required", "state_dir",
+           "no state folder given");
     ENSURE(find_bindir(o, e->bindir), err, BASE_E_IO, "not-found", "embedded.pg_bin",
            "PostgreSQL server programs (initdb, pg_ctl) not found; install postgresql");
     ENSURE(mkdir_p(state_dir, 0755) == 0 && realpath(state_dir, real) != NULL, err, BASE_E_IO,
            "exception", "state_dir", "could not create the state folder");
     ENSURE(strlen(real) + sizeof("/pg/.s.PGSQL." EMBEDDED_PORT) <= 107 &&
-               strlen(real) + sizeof("/pg/data") < EMB_PATH, err, BASE_E_INVALID,
-           "value", "state_dir", "state folder path is too long for a Unix socket (107 bytes)");
+               strlen(real) + sizeof("/pg/data") < EMB_PATH,
+           err, BASE_E_INVALID, "value", "state_dir",
+           "state folder path is too long for a Unix socket (107 bytes)");
     ENSURE(shell_safe(real), err, BASE_E_INVALID, "value", "state_dir",
            "state folder path must not contain quotes, $, ` or backslashes");
     join(e->state, real, "");
@@ -248,8 +249,9 @@ ensure_user(struct emb *e, struct base_err *err)
     if (e->run_as == NULL)
         return BASE_OK;
     if (getpwnam(e->run_as) == NULL) {
-        const char *argv[] = {"/usr/sbin/useradd", "--system", "--no-create-home", "--shell",
-                              "/usr/sbin/nologin", e->run_as, NULL};
+        const char *argv[] = {
+            "/usr/sbin/useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+            e->run_as,           NULL};
         const char *as = e->run_as;
 
         snprintf(log, sizeof(log), "%s/initdb.log", e->dir);
@@ -288,7 +290,8 @@ append_conf(const struct emb *e, struct base_err *err)
                  "port = " EMBEDDED_PORT "\n",
                  e->dir) > 0;
     ok = (fclose(f) == 0) && ok;
-    ENSURE(ok, err, BASE_E_IO, "exception", "embedded.initdb", "could not configure the new cluster");
+    ENSURE(ok, err, BASE_E_IO, "exception", "embedded.initdb",
+           "could not configure the new cluster");
     return BASE_OK;
 }
 
@@ -299,8 +302,9 @@ initdb(const struct emb *e, struct base_err *err)
     char bin[PATH_MAX];
     char log[PATH_MAX];
     struct stat st;
-    const char *argv[] = {bin, "-D", e->data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                          "--locale=C.UTF-8", NULL};
+    const char *argv[] = {bin,  "-D",    e->data, "-U",   "postgres",
+                          "-A", "trust", "-E",    "UTF8", "--locale=C.UTF-8",
+                          NULL};
 
     snprintf(ver, sizeof(ver), "%s/PG_VERSION", e->data);
     if (stat(ver, &st) == 0)
@@ -417,8 +421,7 @@ lock_state(const struct emb *e, int *fd, struct base_err *err)
         if (errno != EINTR) {
             close(*fd);
             *fd = -1;
-            return base_err_set(err, BASE_E_IO, "exception", "state_dir",
-                                "could not lock pg.lock");
+            return base_err_set(err, BASE_E_IO, "exception", "state_dir", "could not lock pg.lock");
         }
     }
     return BASE_OK;
@@ -426,8 +429,7 @@ lock_state(const struct emb *e, int *fd, struct base_err *err)
 
 int
 gw_db_embedded_ensure(const char *state_dir, const struct gw_db_embedded_opts *opts,
-                      struct base_arena *a, struct gw_db_embedded_urls *out,
-                      struct base_err *err)
+                      struct base_arena *a, struct gw_db_embedded_urls *out, struct base_err *err)
 {
     struct emb e;
     int fd = -1;
@@ -447,8 +449,8 @@ gw_db_embedded_ensure(const char *state_dir, const struct gw_db_embedded_opts *o
     TRY(rc);
     out->admin = make_url(a, &e, "postgres");
     out->service = make_url(a, &e, "fhirgate_app");
-    ENSURE(out->admin != NULL && out->service != NULL, err, BASE_E_NOMEM, "exception",
-           "embedded", "out of memory");
+    ENSURE(out->admin != NULL && out->service != NULL, err, BASE_E_NOMEM, "exception", "embedded",
+           "out of memory");
     return BASE_OK;
 }
 

@@ -124,8 +124,7 @@ struct gw_db_stmt {
 };
 
 BASE_MUST_CHECK int gw_db_exec_stmt(struct gw_db_conn *c, const struct gw_db_stmt *st,
-                                    const char *const *vals, PGresult **out,
-                                    struct base_err *err);
+                                    const char *const *vals, PGresult **out, struct base_err *err);
 
 /* Transactions.  begin takes an optional isolation clause from a fixed set
  * (NULL, "REPEATABLE READ", "REPEATABLE READ READ ONLY", "SERIALIZABLE").
@@ -189,14 +188,14 @@ void gw_db_release(struct gw_db_conn *c);
 BASE_MUST_CHECK int gw_db_pool_ping(struct gw_db_pool *p, struct base_err *err);
 
 struct gw_db_pool_stats {
-    unsigned size;            /* configured connections */
-    unsigned open;            /* connections currently open */
-    unsigned borrowed;        /* connections lent out now */
-    uint64_t borrows;         /* successful borrows */
-    uint64_t exhausted;       /* borrows that timed out waiting */
-    uint64_t unavailable;     /* borrows refused because the server was away */
-    uint64_t reconnects;      /* connections (re)opened */
-    uint64_t broken;          /* connections found broken and closed */
+    unsigned size;        /* configured connections */
+    unsigned open;        /* connections currently open */
+    unsigned borrowed;    /* connections lent out now */
+    uint64_t borrows;     /* successful borrows */
+    uint64_t exhausted;   /* borrows that timed out waiting */
+    uint64_t unavailable; /* borrows refused because the server was away */
+    uint64_t reconnects;  /* connections (re)opened */
+    uint64_t broken;      /* connections found broken and closed */
 };
 void gw_db_pool_stats(struct gw_db_pool *p, struct gw_db_pool_stats *out);
 
@@ -204,9 +203,9 @@ void gw_db_pool_stats(struct gw_db_pool *p, struct gw_db_pool_stats *out);
 
 /* One embedded migration file: schemas/sql/<target>/<name>. */
 struct gw_db_migration {
-    const char *target;        /* "gateway" | "adapter" */
-    const char *name;          /* "0002_audit.sql" */
-    const unsigned char *sql;  /* file bytes (not NUL-terminated) */
+    const char *target;       /* "gateway" | "adapter" */
+    const char *name;         /* "0002_audit.sql" */
+    const unsigned char *sql; /* file bytes (not NUL-terminated) */
     size_t len;
 };
 
@@ -215,10 +214,10 @@ struct gw_db_migration {
 const struct gw_db_migration *gw_db_migrations(const char *target, size_t *count);
 
 enum gw_db_migration_state {
-    GW_DB_MIG_PENDING,  /* in this build, not applied */
-    GW_DB_MIG_APPLIED,  /* applied with the same checksum */
-    GW_DB_MIG_CHANGED,  /* applied, but the file differs now: an error */
-    GW_DB_MIG_UNKNOWN   /* applied, but this build does not have it (newer schema) */
+    GW_DB_MIG_PENDING, /* in this build, not applied */
+    GW_DB_MIG_APPLIED, /* applied with the same checksum */
+    GW_DB_MIG_CHANGED, /* applied, but the file differs now: an error */
+    GW_DB_MIG_UNKNOWN  /* applied, but this build does not have it (newer schema) */
 };
 
 struct gw_db_migration_status {
@@ -235,8 +234,7 @@ struct gw_db_migration_status {
  */
 BASE_MUST_CHECK int gw_db_migrate_status(struct gw_db_conn *c, const char *target,
                                          const struct gw_db_migration *set, size_t count,
-                                         struct base_arena *a,
-                                         struct gw_db_migration_status **out,
+                                         struct base_arena *a, struct gw_db_migration_status **out,
                                          size_t *out_count, struct base_err *err);
 
 /*
@@ -270,10 +268,10 @@ BASE_MUST_CHECK int gw_db_sql_split(const char *script, size_t len, size_t max_s
 /* ------------------------------------------------------ embedded cluster -- */
 
 struct gw_db_embedded_opts {
-    const char *pg_bindir; /* NULL: $FHIRGATE_PGBIN, else newest /usr/lib/postgresql/N/bin */
-    const char *run_as;    /* when running as root: system user owning the
-                            * cluster (created when missing); default "fhirgate" */
-    const char *dbname;    /* database to create; default "fhirgate" ([a-z_][a-z0-9_]*) */
+    const char *pg_bindir;    /* NULL: $FHIRGATE_PGBIN, else newest /usr/lib/postgresql/N/bin */
+    const char *run_as;       /* when running as root: system user owning the
+                               * cluster (created when missing); default "fhirgate" */
+    const char *dbname;       /* database to create; default "fhirgate" ([a-z_][a-z0-9_]*) */
     unsigned start_timeout_s; /* pg_ctl -t; default 60 */
 };
 

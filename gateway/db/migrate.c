@@ -81,16 +81,15 @@ name_ok(const char *name)
 }
 
 static int
-check_set(const char *target, const struct gw_db_migration *set, size_t count,
-          struct base_err *err)
+check_set(const char *target, const struct gw_db_migration *set, size_t count, struct base_err *err)
 {
-    ENSURE(strcmp(target, "gateway") == 0 || strcmp(target, "adapter") == 0, err,
-           BASE_E_INVALID, "value", "target", "unknown migration target");
+    ENSURE(strcmp(target, "gateway") == 0 || strcmp(target, "adapter") == 0, err, BASE_E_INVALID,
+           "value", "target", "unknown migration target");
     for (size_t i = 0; i < count; i++) {
         ENSURE(name_ok(set[i].name), err, BASE_E_INVALID, "value", set[i].name,
                "migration file name must look like NNNN_name.sql");
-        ENSURE(i == 0 || memcmp(set[i - 1].name, set[i].name, 4) < 0, err, BASE_E_INVALID,
-               "value", set[i].name, "migration numbers must be unique and in order");
+        ENSURE(i == 0 || memcmp(set[i - 1].name, set[i].name, 4) < 0, err, BASE_E_INVALID, "value",
+               set[i].name, "migration numbers must be unique and in order");
     }
     return BASE_OK;
 }
@@ -132,9 +131,9 @@ find_applied(const PGresult *applied, const char *name)
 }
 
 int
-gw_db_migrate_status(struct gw_db_conn *c, const char *target,
-                     const struct gw_db_migration *set, size_t count, struct base_arena *a,
-                     struct gw_db_migration_status **out, size_t *out_count, struct base_err *err)
+gw_db_migrate_status(struct gw_db_conn *c, const char *target, const struct gw_db_migration *set,
+                     size_t count, struct base_arena *a, struct gw_db_migration_status **out,
+                     size_t *out_count, struct base_err *err)
 {
     struct gw_db_migration_status *st;
     PGresult *applied = NULL;
@@ -282,8 +281,8 @@ apply_one(struct gw_db_conn *c, const char *target, const struct gw_db_migration
 static int
 bootstrap(struct gw_db_conn *c, struct base_err *err)
 {
-    TRY(gw_db_exec(c, "migrate.schema", "CREATE SCHEMA IF NOT EXISTS fhirgate_meta", 0, NULL,
-                   NULL, err));
+    TRY(gw_db_exec(c, "migrate.schema", "CREATE SCHEMA IF NOT EXISTS fhirgate_meta", 0, NULL, NULL,
+                   err));
     return gw_db_exec(c, "migrate.table",
                       "CREATE TABLE IF NOT EXISTS fhirgate_meta.migration ("
                       " target text NOT NULL,"

@@ -24,13 +24,13 @@
 struct gw_db_pool {
     struct gw_db_config cfg;
     pthread_mutex_t mu;
-    pthread_cond_t freed;       /* a slot was released */
+    pthread_cond_t freed; /* a slot was released */
     unsigned size;
     struct gw_db_conn *slots;
-    int64_t retry_at_ms;        /* no connect attempt before this (0 = now) */
-    unsigned backoff_ms;        /* current back-off, 0 while healthy */
+    int64_t retry_at_ms; /* no connect attempt before this (0 = now) */
+    unsigned backoff_ms; /* current back-off, 0 while healthy */
     struct gw_db_pool_stats st;
-    char url[];                 /* copy of cfg.url */
+    char url[]; /* copy of cfg.url */
 };
 
 int
@@ -187,8 +187,7 @@ gw_db_borrow(struct gw_db_pool *p, struct gw_db_conn **out, struct base_err *err
     deadline_ts(&until, p->cfg.borrow_timeout_ms);
     pthread_mutex_lock(&p->mu);
     while ((c = pick_slot(p)) == NULL) {
-        if (pthread_cond_timedwait(&p->freed, &p->mu, &until) != 0 &&
-            (c = pick_slot(p)) == NULL) {
+        if (pthread_cond_timedwait(&p->freed, &p->mu, &until) != 0 && (c = pick_slot(p)) == NULL) {
             p->st.exhausted++;
             pthread_mutex_unlock(&p->mu);
             BASE_LOG(BASE_LOG_WARN, "db.pool_exhausted", "size=%u wait_ms=%u", p->size,

@@ -180,8 +180,8 @@ skip_token(struct lex *lx)
 }
 
 int
-gw_db_sql_split(const char *script, size_t len, size_t max_statements, gw_db_stmt_fn fn,
-                void *ctx, struct base_err *err)
+gw_db_sql_split(const char *script, size_t len, size_t max_statements, gw_db_stmt_fn fn, void *ctx,
+                struct base_err *err)
 {
     struct lex lx = {script, len, 0, 1, err};
     size_t start = 0;

@@ -84,7 +84,8 @@ connect_sync(void)
     gw_db_config_defaults(&cfg);
     cfg.url = url;
     if (gw_db_connect(&cfg, &c, &err) != BASE_OK ||
-        gw_db_exec(c, "bench.sync", "SET synchronous_commit = on", 0, NULL, NULL, &err) != BASE_OK) {
+        gw_db_exec(c, "bench.sync", "SET synchronous_commit = on", 0, NULL, NULL, &err) !=
+            BASE_OK) {
         fprintf(stderr, "bench_audit: %s\n", err.msg);
         exit(1);
     }
@@ -216,12 +217,13 @@ run_batch(void)
     for (int i = 0; i < BATCH; i++) {
         unsigned p = (unsigned)i * 9 + 2;
 
-        if (base_buf_appendf(&sql,
-                             "%s($1, $%u::bigint, $%u::timestamptz, $%u, "
-                             "'E', 'search-type', '0', 200, $%u, 'clinician', $%u, $%u, "
-                             "ARRAY[$%u::text], 'TREAT', false, $%u, 'bench', '10.0.0.7', $%u, $%u)",
-                             i > 0 ? "," : "", p, p + 1, p + 2, p + 3, p + 4, p + 5, p + 5,
-                             p + 6, p + 7, p + 8) != BASE_OK)
+        if (base_buf_appendf(
+                &sql,
+                "%s($1, $%u::bigint, $%u::timestamptz, $%u, "
+                "'E', 'search-type', '0', 200, $%u, 'clinician', $%u, $%u, "
+                "ARRAY[$%u::text], 'TREAT', false, $%u, 'bench', '10.0.0.7', $%u, $%u)",
+                i > 0 ? "," : "", p, p + 1, p + 2, p + 3, p + 4, p + 5, p + 5, p + 6, p + 7,
+                p + 8) != BASE_OK)
             exit(1);
     }
     v[0] = chain;
@@ -310,8 +312,8 @@ main(int argc, char **argv)
             struct gw_audit_stats st;
 
             gw_audit_stats(a, &st);
-            fprintf(stderr, "bench_audit: %s x%d: %" PRIu64 " rows in %" PRIu64
-                            " commits (largest %u)\n",
+            fprintf(stderr,
+                    "bench_audit: %s x%d: %" PRIu64 " rows in %" PRIu64 " commits (largest %u)\n",
                     mode, clients, st.appended, st.batches, st.max_batch);
             gw_audit_free(a);
             gw_db_pool_free(p);

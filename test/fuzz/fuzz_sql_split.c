@@ -19,8 +19,7 @@ check(void *ctx, const char *sql, size_t len, unsigned line)
 {
     struct span *s = ctx;
 
-    if (sql < s->base || len == 0 || (size_t)(sql - s->base) + len > s->size ||
-        line < s->last_line)
+    if (sql < s->base || len == 0 || (size_t)(sql - s->base) + len > s->size || line < s->last_line)
         __builtin_trap();
     s->last_line = line;
     return 0;

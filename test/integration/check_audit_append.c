@@ -61,8 +61,9 @@ START_TEST(append_commits_and_hash_matches_reference)
     ck_assert_int_eq(r2.seq, 2);
     ck_assert_int_eq(pt_count(env.db, "SELECT count(*) FROM audit.event"), 2);
     /* the hash computed in C equals the SQL reference of the canonical form */
-    ck_assert_int_eq(pt_count(env.db, "SELECT count(*) FROM audit.event e WHERE hash = "
-                                      "encode(sha256(convert_to(audit.canonical(e), 'UTF8')), 'hex')"),
+    ck_assert_int_eq(pt_count(env.db,
+                              "SELECT count(*) FROM audit.event e WHERE hash = "
+                              "encode(sha256(convert_to(audit.canonical(e), 'UTF8')), 'hex')"),
                      2);
     ck_assert_int_ge(pt_sql(env.db, "SELECT prev_hash FROM audit.event WHERE seq = 2", &v), 0);
     ck_assert_str_eq(v, r1.hash);
@@ -135,7 +136,7 @@ START_TEST(bad_records_are_refused)
 }
 END_TEST
 
-#define THREADS 64
+#define THREADS    64
 #define PER_THREAD 40
 
 struct worker {
@@ -350,8 +351,8 @@ START_TEST(partitions_across_a_month_boundary)
                          pt_count(env.db, "SELECT count(*) FROM audit.event_202602"),
                      20);
     /* created ahead of the rows */
-    ck_assert_int_eq(pt_count(env.db, "SELECT count(*) FROM pg_class WHERE relname = 'event_202603'"),
-                     1);
+    ck_assert_int_eq(
+        pt_count(env.db, "SELECT count(*) FROM pg_class WHERE relname = 'event_202603'"), 1);
     gw_audit_free(a);
     gw_db_pool_free(p);
     gw_db_config_defaults(&cfg);
@@ -383,18 +384,19 @@ START_TEST(standard_tools_verify_rows_and_checkpoints)
     }
     gw_audit_free(a);
     gw_db_pool_free(p);
-    ck_assert_int_ge(asprintf(&script,
-                              "set -e; cd '%s'; U='%s'\n"
-                              "psql \"$U\" -AtX -c \"SELECT audit.canonical(e) FROM audit.event e "
-                              "WHERE chain_id = 'gw-a' AND seq = 5\" | head -c -1 | sha256sum\n"
-                              "id=$(psql \"$U\" -AtX -c \"SELECT id FROM audit.checkpoint WHERE seq = 5\")\n"
-                              "psql \"$U\" -AtX -c \"SELECT audit.checkpoint_canonical(c) FROM "
-                              "audit.checkpoint c WHERE id = $id\" | head -c -1 > cp.txt\n"
-                              "psql \"$U\" -AtX -c \"SELECT encode(signature, 'base64') FROM "
-                              "audit.checkpoint WHERE id = $id\" | openssl base64 -d > cp.sig\n"
-                              "openssl dgst -sha256 -verify '%s' -signature cp.sig cp.txt\n",
-                              pt_tmp(), env.url_admin, env.pub),
-                     0);
+    ck_assert_int_ge(
+        asprintf(&script,
+                 "set -e; cd '%s'; U='%s'\n"
+                 "psql \"$U\" -AtX -c \"SELECT audit.canonical(e) FROM audit.event e "
+                 "WHERE chain_id = 'gw-a' AND seq = 5\" | head -c -1 | sha256sum\n"
+                 "id=$(psql \"$U\" -AtX -c \"SELECT id FROM audit.checkpoint WHERE seq = 5\")\n"
+                 "psql \"$U\" -AtX -c \"SELECT audit.checkpoint_canonical(c) FROM "
+                 "audit.checkpoint c WHERE id = $id\" | head -c -1 > cp.txt\n"
+                 "psql \"$U\" -AtX -c \"SELECT encode(signature, 'base64') FROM "
+                 "audit.checkpoint WHERE id = $id\" | openssl base64 -d > cp.sig\n"
+                 "openssl dgst -sha256 -verify '%s' -signature cp.sig cp.txt\n",
+                 pt_tmp(), env.url_admin, env.pub),
+        0);
     argv[2] = script;
     ck_assert_int_eq(pt_run(argv, &out), 0);
     ck_assert_msg(strncmp(out, r.hash, 64) == 0, "%s", out);
@@ -404,7 +406,8 @@ START_TEST(standard_tools_verify_rows_and_checkpoints)
 }
 END_TEST
 
-Suite *audit_append_suite(void)
+Suite *
+audit_append_suite(void)
 {
     Suite *s = suite_create("audit_append");
     TCase *tc = tcase_create("append");

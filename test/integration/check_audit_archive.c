@@ -29,8 +29,7 @@ test_clock(void)
 static void
 setup(void)
 {
-    static const long long months[] = {1768003200000000LL, 1770681600000000LL,
-                                       1773100800000000LL};
+    static const long long months[] = {1768003200000000LL, 1770681600000000LL, 1773100800000000LL};
     struct gw_db_pool *p;
     struct gw_audit *a;
     struct gw_audit *b;
@@ -67,9 +66,18 @@ teardown(void)
 static int
 archive(const char *before, const char *dir, char **out)
 {
-    const char *argv[] = {tu_bin("fhirgate"), "audit",         "archive",    "--database",
-                          env.url_admin,      "--before",      before,       "--to",
-                          dir,                "--signing-key", env.key,      NULL};
+    const char *argv[] = {tu_bin("fhirgate"),
+                          "audit",
+                          "archive",
+                          "--database",
+                          env.url_admin,
+                          "--before",
+                          before,
+                          "--to",
+                          dir,
+                          "--signing-key",
+                          env.key,
+                          NULL};
 
     return pt_run(argv, out);
 }
@@ -102,8 +110,9 @@ START_TEST(archive_drop_and_verify_the_rest)
                      0);
     ck_assert_int_eq(pt_count(env.db, "SELECT count(*) FROM audit.event"), 20);
     ck_assert_int_eq(pt_count(env.db, "SELECT sum(row_count) FROM audit.archive"), 30);
-    ck_assert_int_eq(pt_count(env.db, "SELECT count(*) FROM audit.checkpoint WHERE kind = 'archive'"),
-                     3); /* gw-a twice, gw-b once */
+    ck_assert_int_eq(
+        pt_count(env.db, "SELECT count(*) FROM audit.checkpoint WHERE kind = 'archive'"),
+        3); /* gw-a twice, gw-b once */
     snprintf(file, sizeof(file), "%s/audit-event_202601.csv", dir);
     ck_assert_int_eq(stat(file, &st), 0);
     ck_assert_int_eq(st.st_mode & 077, 0);
@@ -113,9 +122,9 @@ START_TEST(archive_drop_and_verify_the_rest)
     ck_assert_ptr_nonnull(strstr(csv, "gw-a,10,2026-01-10T00:00:09.000000Z,"));
     free(csv);
     /* the recorded SHA-256 is the file's, as sha256sum computes it */
-    ck_assert_int_ge(pt_sql(env.db, "SELECT file_sha256 FROM audit.archive WHERE month = '2026-01-01'",
-                            &sha),
-                     0);
+    ck_assert_int_ge(
+        pt_sql(env.db, "SELECT file_sha256 FROM audit.archive WHERE month = '2026-01-01'", &sha),
+        0);
     ck_assert_int_eq(pt_run(sha_argv, &file_sha), 0);
     ck_assert(strncmp(file_sha, sha, 64) == 0);
     free(sha);
@@ -127,18 +136,20 @@ START_TEST(archive_drop_and_verify_the_rest)
     ck_assert_msg(strstr(out, "chain gw-b: intact: rows 11..20 (10 rows)") != NULL, "%s", out);
     free(out);
     /* and still catches a change */
-    ck_assert_int_ge(pt_sql(env.db, "SELECT audit.canon_time(recorded_at) FROM audit.event WHERE "
-                                    "chain_id = 'gw-b' AND seq = 11",
+    ck_assert_int_ge(pt_sql(env.db,
+                            "SELECT audit.canon_time(recorded_at) FROM audit.event WHERE "
+                            "chain_id = 'gw-b' AND seq = 11",
                             &t),
                      0);
-    ck_assert_int_ge(pt_sql(env.db, "DO $$ BEGIN PERFORM set_config('session_replication_role', "
-                                    "'replica', true); DELETE FROM audit.event WHERE chain_id = "
-                                    "'gw-b' AND seq = 11; END $$",
+    ck_assert_int_ge(pt_sql(env.db,
+                            "DO $$ BEGIN PERFORM set_config('session_replication_role', "
+                            "'replica', true); DELETE FROM audit.event WHERE chain_id = "
+                            "'gw-b' AND seq = 11; END $$",
                             NULL),
                      0);
     ck_assert_int_eq(at_verify_cli(&env, key, &out), 1);
-    ck_assert_msg(strstr(out, "chain gw-b: row seq 11") != NULL && strstr(out, "was removed"),
-                  "%s", out);
+    ck_assert_msg(strstr(out, "chain gw-b: row seq 11") != NULL && strstr(out, "was removed"), "%s",
+                  out);
     free(out);
     free(t);
     /* archiving again: nothing left before March; the current month is refused */
@@ -152,8 +163,8 @@ START_TEST(archive_refuses_bad_input_and_broken_chains)
 {
     char dir[512];
     char *out = NULL;
-    const char *nokey[] = {tu_bin("fhirgate"), "audit", "archive", "--database", env.url_admin,
-                           "--before", "2026-02", NULL};
+    const char *nokey[] = {tu_bin("fhirgate"), "audit",    "archive", "--database",
+                           env.url_admin,      "--before", "2026-02", NULL};
 
     snprintf(dir, sizeof(dir), "%s/%s-archive2", pt_tmp(), env.db);
     ck_assert_int_eq(mkdir(dir, 0700), 0);
@@ -166,20 +177,22 @@ START_TEST(archive_refuses_bad_input_and_broken_chains)
     ck_assert_int_eq(pt_run(nokey, &out), 2);
     free(out);
     /* a change before the boundary: refused, nothing dropped */
-    ck_assert_int_ge(pt_sql(env.db, "DO $$ BEGIN PERFORM set_config('session_replication_role', "
-                                    "'replica', true); UPDATE audit.event SET reason = 'x' WHERE "
-                                    "chain_id = 'gw-a' AND seq = 3; END $$",
+    ck_assert_int_ge(pt_sql(env.db,
+                            "DO $$ BEGIN PERFORM set_config('session_replication_role', "
+                            "'replica', true); UPDATE audit.event SET reason = 'x' WHERE "
+                            "chain_id = 'gw-a' AND seq = 3; END $$",
                             NULL),
                      0);
     ck_assert_int_eq(archive("2026-02", dir, &out), 1);
     ck_assert_msg(strstr(out, "not intact") != NULL, "%s", out);
     free(out);
-    ck_assert_int_eq(pt_count(env.db, "SELECT count(*) FROM pg_class WHERE relname = 'event_202601'"),
-                     1);
+    ck_assert_int_eq(
+        pt_count(env.db, "SELECT count(*) FROM pg_class WHERE relname = 'event_202601'"), 1);
 }
 END_TEST
 
-Suite *audit_archive_suite(void)
+Suite *
+audit_archive_suite(void)
 {
     Suite *s = suite_create("audit_archive");
     TCase *tc = tcase_create("archive");

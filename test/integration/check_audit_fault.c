@@ -201,9 +201,9 @@ START_TEST(long_lock_fails_within_the_lock_timeout)
     /* the row lock on the chain head, as a second process on the same chain
      * would hold it, is bounded the same way */
     ck_assert_int_eq(gw_db_begin(holder, NULL, &err), BASE_OK);
-    ck_assert_int_eq(gw_db_exec(holder, "t.lock", "SELECT * FROM audit.chain FOR UPDATE", 0, NULL,
-                                NULL, &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        gw_db_exec(holder, "t.lock", "SELECT * FROM audit.chain FOR UPDATE", 0, NULL, NULL, &err),
+        BASE_OK);
     base_err_clear(&err);
     t0 = pt_now_ms();
     ck_assert_int_eq(gw_audit_append(a, &x.r, NULL, &err), BASE_E_IO);
@@ -267,9 +267,9 @@ START_TEST(full_queue_is_refused_at_once)
     ck_assert_int_eq(gw_db_connect(&dcfg, &holder, &err), BASE_OK);
     ck_assert_int_eq(pt_sql(env.db, "INSERT INTO audit.chain (chain_id) VALUES ('gw-q')", NULL), 0);
     ck_assert_int_eq(gw_db_begin(holder, NULL, &err), BASE_OK);
-    ck_assert_int_eq(gw_db_exec(holder, "t.lock", "SELECT * FROM audit.chain FOR UPDATE", 0, NULL,
-                                NULL, &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        gw_db_exec(holder, "t.lock", "SELECT * FROM audit.chain FOR UPDATE", 0, NULL, NULL, &err),
+        BASE_OK);
     for (int i = 0; i < 12; i++) {
         q[i] = (struct qf){a, i, 99, ""};
         pthread_create(&t[i], NULL, qf_main, &q[i]);
@@ -395,7 +395,8 @@ START_TEST(kill9_loses_nothing_acknowledged)
 }
 END_TEST
 
-Suite *audit_fault_suite(void)
+Suite *
+audit_fault_suite(void)
 {
     Suite *s = suite_create("audit_fault");
     TCase *tc = tcase_create("fault");

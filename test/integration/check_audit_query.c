@@ -120,9 +120,9 @@ START_TEST(search_filters)
     /* newest first, with the resource as written */
     ck_assert_str_eq(json_string_value(json_object_get(first, "recorded")),
                      "2026-03-11T12:07:00.000000Z");
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(first, "resource"),
-                                                       "resourceType")),
-                     "AuditEvent");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(first, "resource"), "resourceType")),
+        "AuditEvent");
     ck_assert(json_is_null(json_object_get(page, "next")));
     json_decref(page);
 
@@ -211,10 +211,13 @@ END_TEST
 
 START_TEST(search_rejects_bad_parameters)
 {
-    static const char *const bad_pages[] = {
-        "garbage", "v1~2026-03-10T10:00:00.000000Z~5", "v2~2026-03-10T10:00:00.000000Z~5~6777",
-        "v1~2026-03-10 10:00:00~5~6777", "v1~2026-03-10T10:00:00.000000Z~-5~6777",
-        "v1~2026-03-10T10:00:00.000000Z~5~zz", "v1~2026-03-10T10:00:00.000000Z~5~00"};
+    static const char *const bad_pages[] = {"garbage",
+                                            "v1~2026-03-10T10:00:00.000000Z~5",
+                                            "v2~2026-03-10T10:00:00.000000Z~5~6777",
+                                            "v1~2026-03-10 10:00:00~5~6777",
+                                            "v1~2026-03-10T10:00:00.000000Z~-5~6777",
+                                            "v1~2026-03-10T10:00:00.000000Z~5~zz",
+                                            "v1~2026-03-10T10:00:00.000000Z~5~00"};
     struct gw_audit_search q = {0};
     struct base_err err = {0};
     json_t *page = NULL;
@@ -347,20 +350,33 @@ END_TEST
 
 START_TEST(report_from_the_cli)
 {
-    const char *ok[] = {tu_bin("fhirgate"), "audit", "report", "--database", env.url_admin,
-                        "--from", "2026-03-10", "--to", "2026-03-13", "--hours", "1-4",
-                        "--factor", "2.5", "--min", "10", NULL};
-    const char *bad[] = {tu_bin("fhirgate"), "audit", "report", "--database", env.url_admin,
-                         "--from", "2026-03-10", "--to", "2026-03-13", "--hours", "25-4", NULL};
+    const char *ok[] = {tu_bin("fhirgate"),
+                        "audit",
+                        "report",
+                        "--database",
+                        env.url_admin,
+                        "--from",
+                        "2026-03-10",
+                        "--to",
+                        "2026-03-13",
+                        "--hours",
+                        "1-4",
+                        "--factor",
+                        "2.5",
+                        "--min",
+                        "10",
+                        NULL};
+    const char *bad[] = {tu_bin("fhirgate"), "audit",   "report",     "--database",
+                         env.url_admin,      "--from",  "2026-03-10", "--to",
+                         "2026-03-13",       "--hours", "25-4",       NULL};
     char *out = NULL;
     json_t *r = NULL;
     struct base_err err = {0};
 
     ck_assert_int_eq(pt_run(ok, &out), 0);
     ck_assert_int_eq(fhir_json_parse(out, strlen(out), NULL, &r, &err), BASE_OK);
-    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r, "unusual_hours"),
-                                                        "from_hour")),
-                     1);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(r, "unusual_hours"), "from_hour")), 1);
     json_decref(r);
     free(out);
     ck_assert_int_eq(pt_run(bad, &out), 2);
@@ -368,7 +384,8 @@ START_TEST(report_from_the_cli)
 }
 END_TEST
 
-Suite *audit_query_suite(void)
+Suite *
+audit_query_suite(void)
 {
     Suite *s = suite_create("audit_query");
     TCase *tc = tcase_create("query");

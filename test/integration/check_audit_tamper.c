@@ -134,7 +134,8 @@ START_TEST(changed_column_is_named)
 {
     char *t = row_time("gw-a", 9);
 
-    tamper("UPDATE audit.event SET patient_ref = 'Patient/other' WHERE chain_id = 'gw-a' AND seq = 9");
+    tamper(
+        "UPDATE audit.event SET patient_ref = 'Patient/other' WHERE chain_id = 'gw-a' AND seq = 9");
     expect("gw-a", 9, t, "changed");
     free(t);
 }
@@ -210,8 +211,9 @@ END_TEST
  * same predecessor: as good a forgery as one can make without the key.
  * (Its time differs by 1 us: the primary key refuses an exact duplicate.) */
 #define FORGE(seq)                                                                                 \
-    "INSERT INTO audit.event SELECT chain_id, seq, recorded_at + interval '1 microsecond', "        \
-    "replace(event_text, 'dr-wang', 'dr-forged'), action, subtype, outcome, http_status, 'dr-forged', agent_role, agent_org, "    \
+    "INSERT INTO audit.event SELECT chain_id, seq, recorded_at + interval '1 microsecond', "       \
+    "replace(event_text, 'dr-wang', 'dr-forged'), action, subtype, outcome, http_status, "         \
+    "'dr-forged', agent_role, agent_org, "                                                         \
     "patient_ref, entities, purpose, break_glass, reason, request_id, node, client_addr, "         \
     "prev_hash, 'x' FROM audit.event WHERE chain_id = 'gw-a' AND seq = " #seq "; "                 \
     "UPDATE audit.event e SET hash = encode(sha256(convert_to(audit.canonical(e), 'UTF8')), "      \
@@ -226,8 +228,9 @@ START_TEST(forged_row_in_the_middle_is_named)
                                       "AND seq = 14"),
                      2);
     /* the forged one is named, not the genuine one */
-    ck_assert_int_ge(pt_sql(env.db, "SELECT audit.canon_time(recorded_at) FROM audit.event "
-                                    "WHERE chain_id = 'gw-a' AND seq = 14 AND agent_user = 'dr-forged'",
+    ck_assert_int_ge(pt_sql(env.db,
+                            "SELECT audit.canon_time(recorded_at) FROM audit.event "
+                            "WHERE chain_id = 'gw-a' AND seq = 14 AND agent_user = 'dr-forged'",
                             &t),
                      0);
     expect("gw-a", 14, t, "inserted");
@@ -277,7 +280,8 @@ START_TEST(forged_checkpoint_is_named)
     const char *key[] = {"--key", env.pub, NULL};
     char *out = NULL;
 
-    tamper("UPDATE audit.checkpoint SET hash = repeat('b', 64) WHERE chain_id = 'gw-a' AND seq = 20");
+    tamper(
+        "UPDATE audit.checkpoint SET hash = repeat('b', 64) WHERE chain_id = 'gw-a' AND seq = 20");
     ck_assert_int_eq(at_verify_cli(&env, key, &out), 1);
     ck_assert_msg(strstr(out, "chain gw-a: checkpoint at seq 20") != NULL &&
                       strstr(out, "is invalid: checkpoint signed at") != NULL &&
@@ -311,7 +315,8 @@ START_TEST(range_starts_at_the_checkpoint_before_from)
     const char *from[] = {"--key", env.pub, "--from", t21, "--chain", "gw-a", NULL};
     char *out = NULL;
 
-    tamper("UPDATE audit.event SET patient_ref = 'Patient/other' WHERE chain_id = 'gw-a' AND seq = 5");
+    tamper(
+        "UPDATE audit.event SET patient_ref = 'Patient/other' WHERE chain_id = 'gw-a' AND seq = 5");
     /* rows 21..30, anchored at the signed checkpoint of row 20: intact */
     ck_assert_int_eq(at_verify_cli(&env, from, &out), 0);
     ck_assert_msg(strstr(out, "chain gw-a: intact: rows 21..30 (10 rows)") != NULL, "%s", out);
@@ -340,7 +345,8 @@ START_TEST(bad_options_are_usage_errors)
 }
 END_TEST
 
-Suite *audit_tamper_suite(void)
+Suite *
+audit_tamper_suite(void)
 {
     Suite *s = suite_create("audit_tamper");
     TCase *tc = tcase_create("tamper");

@@ -64,8 +64,9 @@ START_TEST(created_reused_restarted)
     ck_assert_int_eq(st.st_mode & 077, 0); /* private folder */
 
     c = connect_url(urls.admin);
-    ck_assert_int_eq(gw_db_exec(c, "t", "SELECT current_setting('listen_addresses'), "
-                                        "current_database(), current_setting('server_encoding')",
+    ck_assert_int_eq(gw_db_exec(c, "t",
+                                "SELECT current_setting('listen_addresses'), "
+                                "current_database(), current_setting('server_encoding')",
                                 0, NULL, &res, &err),
                      BASE_OK);
     ck_assert_str_eq(gw_db_val(res, 0, 0), "");
@@ -128,7 +129,8 @@ START_TEST(bad_state_folders_are_refused)
 }
 END_TEST
 
-Suite *db_embedded_suite(void)
+Suite *
+db_embedded_suite(void)
 {
     Suite *s = suite_create("db_embedded");
     TCase *tc = tcase_create("embedded");

@@ -30,7 +30,10 @@ connect_as(const char *db, const char *user)
     return c;
 }
 
-#define MIG(name, text) {"gateway", name, (const unsigned char *)(text), sizeof(text) - 1}
+#define MIG(name, text)                                                                            \
+    {                                                                                              \
+        "gateway", name, (const unsigned char *)(text), sizeof(text) - 1                           \
+    }
 
 START_TEST(embedded_migrations_apply_once)
 {
@@ -80,9 +83,8 @@ END_TEST
 START_TEST(changed_applied_file_is_refused)
 {
     static const struct gw_db_migration v1[] = {MIG("0001_a.sql", "CREATE TABLE a (x int);")};
-    static const struct gw_db_migration v2[] = {
-        MIG("0001_a.sql", "CREATE TABLE a (x int, y int);"),
-        MIG("0002_b.sql", "CREATE TABLE b (x int);")};
+    static const struct gw_db_migration v2[] = {MIG("0001_a.sql", "CREATE TABLE a (x int, y int);"),
+                                                MIG("0002_b.sql", "CREATE TABLE b (x int);")};
     char *db = pt_create_db("mig");
     struct gw_db_conn *c = connect_as(db, "postgres");
     struct base_err err = {0};
@@ -119,7 +121,8 @@ START_TEST(failing_migration_leaves_nothing)
                             "\n"
                             "SELECT 1/0;"),
         MIG("0003_after.sql", "CREATE TABLE after (x int);")};
-    static const struct gw_db_migration tx[] = {MIG("0001_tx.sql", "CREATE TABLE y (x int);\nCOMMIT;")};
+    static const struct gw_db_migration tx[] = {
+        MIG("0001_tx.sql", "CREATE TABLE y (x int);\nCOMMIT;")};
     static const struct gw_db_migration badname[] = {MIG("1_x.sql", "SELECT 1")};
     static const struct gw_db_migration order[] = {MIG("0002_a.sql", "SELECT 1"),
                                                    MIG("0002_b.sql", "SELECT 1")};
@@ -132,7 +135,8 @@ START_TEST(failing_migration_leaves_nothing)
     ck_assert_uint_eq(applied, 1);
     ck_assert_str_eq(err.where, "0002_bad.sql: statement 3 (line 5)");
     ck_assert_ptr_nonnull(strstr(err.log_detail, "22012"));
-    ck_assert_int_eq(pt_count(db, "SELECT count(*) FROM pg_tables WHERE tablename IN ('half', 'after')"), 0);
+    ck_assert_int_eq(
+        pt_count(db, "SELECT count(*) FROM pg_tables WHERE tablename IN ('half', 'after')"), 0);
     ck_assert_int_eq(pt_count(db, "SELECT count(*) FROM pg_proc WHERE proname = 'f'"), 0);
     ck_assert_int_eq(pt_count(db, "SELECT count(*) FROM fhirgate_meta.migration"), 1);
     base_err_clear(&err);
@@ -213,8 +217,8 @@ START_TEST(service_role_cannot_change_audit_rows)
     ck_assert_ptr_nonnull(db);
     c = connect_as(db, "fhirgate_app");
     /* what the writer does is allowed */
-    ck_assert_int_eq(gw_db_exec(c, "t.chain", "INSERT INTO audit.chain (chain_id) VALUES ('n1')",
-                                0, NULL, NULL, &err),
+    ck_assert_int_eq(gw_db_exec(c, "t.chain", "INSERT INTO audit.chain (chain_id) VALUES ('n1')", 0,
+                                NULL, NULL, &err),
                      BASE_OK);
     ck_assert_int_eq(gw_db_exec(c, "t.ins",
                                 "INSERT INTO audit.event (chain_id, seq, recorded_at, "
@@ -222,15 +226,15 @@ START_TEST(service_role_cannot_change_audit_rows)
                                 "'{}', false, repeat('0', 64), repeat('1', 64))",
                                 0, NULL, NULL, &err),
                      BASE_OK);
-    ck_assert_int_eq(gw_db_exec(c, "t.sel", "SELECT count(*) FROM audit.event", 0, NULL, NULL, &err),
-                     BASE_OK);
-    ck_assert_int_eq(gw_db_exec(c, "t.part", "SELECT audit.ensure_partitions(now(), 4)", 0, NULL,
-                                NULL, &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        gw_db_exec(c, "t.sel", "SELECT count(*) FROM audit.event", 0, NULL, NULL, &err), BASE_OK);
+    ck_assert_int_eq(
+        gw_db_exec(c, "t.part", "SELECT audit.ensure_partitions(now(), 4)", 0, NULL, NULL, &err),
+        BASE_OK);
     /* changing or removing audit rows is not */
-    ck_assert_int_eq(gw_db_exec(c, "t.upd", "UPDATE audit.event SET event_text = 'x'", 0, NULL,
-                                NULL, &err),
-                     BASE_E_AUTH);
+    ck_assert_int_eq(
+        gw_db_exec(c, "t.upd", "UPDATE audit.event SET event_text = 'x'", 0, NULL, NULL, &err),
+        BASE_E_AUTH);
     base_err_clear(&err);
     ck_assert_int_eq(gw_db_exec(c, "t.del", "DELETE FROM audit.event", 0, NULL, NULL, &err),
                      BASE_E_AUTH);
@@ -247,8 +251,9 @@ START_TEST(service_role_cannot_change_audit_rows)
     ck_assert_int_eq(gw_db_exec(c, "t.ddl", "CREATE TABLE audit.x (y int)", 0, NULL, NULL, &err),
                      BASE_E_AUTH);
     /* nor through a partition directly */
-    ck_assert_int_ge(pt_sql(db, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = "
-                                "i.inhrelid WHERE i.inhparent = 'audit.event'::regclass LIMIT 1",
+    ck_assert_int_ge(pt_sql(db,
+                            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = "
+                            "i.inhrelid WHERE i.inhparent = 'audit.event'::regclass LIMIT 1",
                             &part),
                      0);
     ck_assert_ptr_nonnull(part);
@@ -314,7 +319,8 @@ START_TEST(cli_migrate_and_status)
 }
 END_TEST
 
-Suite *db_migrate_suite(void)
+Suite *
+db_migrate_suite(void)
 {
     Suite *s = suite_create("db_migrate");
     TCase *tc = tcase_create("migrate");

@@ -77,10 +77,10 @@ START_TEST(exec_with_parameters_and_results)
 
     config(&cfg, &url);
     c = connect_db(&cfg);
-    ck_assert_int_eq(gw_db_exec(c, "t.ins", "INSERT INTO t VALUES ($1::int, $2)", 2, ins, NULL, &err),
-                     BASE_OK);
-    ck_assert_int_eq(gw_db_exec(c, "t.ins", "INSERT INTO t VALUES ($1::int, $2)", 2, nul, NULL, &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        gw_db_exec(c, "t.ins", "INSERT INTO t VALUES ($1::int, $2)", 2, ins, NULL, &err), BASE_OK);
+    ck_assert_int_eq(
+        gw_db_exec(c, "t.ins", "INSERT INTO t VALUES ($1::int, $2)", 2, nul, NULL, &err), BASE_OK);
     ck_assert_int_eq(gw_db_exec(c, "t.sel", "SELECT v, id, id = 1 FROM t WHERE id = $1::int", 1,
                                 sel, &res, &err),
                      BASE_OK);
@@ -110,8 +110,7 @@ START_TEST(errors_name_the_statement_never_the_values)
 
     config(&cfg, &url);
     c = connect_db(&cfg);
-    ck_assert_int_eq(gw_db_exec(c, "t.cast", "SELECT $1::int", 1, phi, NULL, &err),
-                     BASE_E_INVALID);
+    ck_assert_int_eq(gw_db_exec(c, "t.cast", "SELECT $1::int", 1, phi, NULL, &err), BASE_E_INVALID);
     ck_assert_str_eq(err.where, "t.cast");
     ck_assert_ptr_null(strstr(err.msg, "ZHANG"));
     ck_assert_ptr_null(strstr(err.log_detail, "ZHANG"));
@@ -122,10 +121,11 @@ START_TEST(errors_name_the_statement_never_the_values)
     ck_assert_ptr_null(strstr(err.msg, "SELEC"));
     ck_assert_ptr_nonnull(strstr(err.log_detail, "42601"));
     base_err_clear(&err);
-    ck_assert_int_eq(gw_db_exec(c, "t.ins", "INSERT INTO t VALUES ($1::int, $2)", 2, dup, NULL, &err),
-                     BASE_OK);
-    ck_assert_int_eq(gw_db_exec(c, "t.ins", "INSERT INTO t VALUES ($1::int, $2)", 2, dup, NULL, &err),
-                     BASE_E_CONFLICT);
+    ck_assert_int_eq(
+        gw_db_exec(c, "t.ins", "INSERT INTO t VALUES ($1::int, $2)", 2, dup, NULL, &err), BASE_OK);
+    ck_assert_int_eq(
+        gw_db_exec(c, "t.ins", "INSERT INTO t VALUES ($1::int, $2)", 2, dup, NULL, &err),
+        BASE_E_CONFLICT);
     base_err_clear(&err);
     ck_assert_int_eq(gw_db_exec(c, "t.many", "SELECT 1", 70000, NULL, NULL, &err), BASE_E_LIMIT);
     /* the connection is still usable after statement errors */
@@ -240,9 +240,9 @@ START_TEST(lock_timeout_bounds_waiting_for_a_lock)
     holder = connect_db(&cfg);
     c = connect_db(&cfg);
     ck_assert_int_eq(gw_db_begin(holder, NULL, &err), BASE_OK);
-    ck_assert_int_eq(gw_db_exec(holder, "t.lock", "LOCK TABLE t IN ACCESS EXCLUSIVE MODE", 0,
-                                NULL, NULL, &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        gw_db_exec(holder, "t.lock", "LOCK TABLE t IN ACCESS EXCLUSIVE MODE", 0, NULL, NULL, &err),
+        BASE_OK);
     t0 = pt_now_ms();
     ck_assert_int_eq(gw_db_exec(c, "t.ins", "INSERT INTO t VALUES ($1::int, $2)", 2, v, NULL, &err),
                      BASE_E_IO);
@@ -414,7 +414,8 @@ START_TEST(connect_failure_is_io_without_the_url)
 }
 END_TEST
 
-Suite *db_pool_suite(void)
+Suite *
+db_pool_suite(void)
 {
     Suite *s = suite_create("db_pool");
     TCase *tc = tcase_create("pool");

@@ -13,11 +13,11 @@
 #include "gateway/db/gw_db.h"
 
 struct at_env {
-    char *db;         /* database name */
-    char *url_app;    /* as the service login fhirgate_app */
-    char *url_admin;  /* as the superuser */
-    char key[512];    /* private key PEM path */
-    char pub[512];    /* public key PEM path */
+    char *db;        /* database name */
+    char *url_app;   /* as the service login fhirgate_app */
+    char *url_admin; /* as the superuser */
+    char key[512];   /* private key PEM path */
+    char pub[512];   /* public key PEM path */
 };
 
 /* Fresh migrated database and a new key pair; false on failure. */

@@ -43,7 +43,8 @@ pt_url(const char *db, const char *user)
     char *u = NULL;
 
     if (host == NULL || port == NULL) {
-        fprintf(stderr, "pgtest: FHIRGATE_TEST_PGHOST/PGPORT not set (run via test/integration/run.sh)\n");
+        fprintf(stderr,
+                "pgtest: FHIRGATE_TEST_PGHOST/PGPORT not set (run via test/integration/run.sh)\n");
         return NULL;
     }
     if (asprintf(&u, "postgresql:///%s?host=%s&port=%s&user=%s", db, host, port, user) < 0)
@@ -153,7 +154,8 @@ pt_create_db(const char *prefix)
     char *name = NULL;
     char *sql = NULL;
 
-    if (asprintf(&name, "%s_%d_%d_%d", prefix, (int)getpid(), counter++, (int)(pt_now_ms() % 100000)) < 0)
+    if (asprintf(&name, "%s_%d_%d_%d", prefix, (int)getpid(), counter++,
+                 (int)(pt_now_ms() % 100000)) < 0)
         return NULL;
     if (asprintf(&sql, "CREATE DATABASE %s", name) < 0 || pt_sql("postgres", sql, NULL) < 0) {
         free(sql);

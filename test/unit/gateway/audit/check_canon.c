@@ -146,8 +146,9 @@ END_TEST
 
 START_TEST(checkpoint_canonical_form)
 {
-    struct gw_audit__cp cp = {"gw-a", 1000, "ab", "2026-01-31T23:59:59.123456Z",
-                              "2026-02-01T00:00:00.000001Z", "interval", "k1"};
+    struct gw_audit__cp cp = {
+        "gw-a",     1000, "ab", "2026-01-31T23:59:59.123456Z", "2026-02-01T00:00:00.000001Z",
+        "interval", "k1"};
     struct base_buf b;
 
     base_buf_init(&b, 0);
@@ -175,13 +176,14 @@ START_TEST(times_and_hex)
     ck_assert_int_eq(gw_audit__unhex("\\x00ff10", bytes, sizeof(bytes)), 3);
     ck_assert(memcmp(bytes, "\x00\xff\x10", 3) == 0);
     ck_assert_int_eq(gw_audit__unhex("0A0b", bytes, sizeof(bytes)), 2);
-    ck_assert_int_eq(gw_audit__unhex("abc", bytes, sizeof(bytes)), -1);     /* odd */
-    ck_assert_int_eq(gw_audit__unhex("zz", bytes, sizeof(bytes)), -1);      /* not hex */
+    ck_assert_int_eq(gw_audit__unhex("abc", bytes, sizeof(bytes)), -1);        /* odd */
+    ck_assert_int_eq(gw_audit__unhex("zz", bytes, sizeof(bytes)), -1);         /* not hex */
     ck_assert_int_eq(gw_audit__unhex("0011223344", bytes, sizeof(bytes)), -1); /* too long */
 }
 END_TEST
 
-Suite *audit_canon_suite(void)
+Suite *
+audit_canon_suite(void)
 {
     Suite *s = suite_create("audit_canon");
     TCase *tc = tcase_create("canon");

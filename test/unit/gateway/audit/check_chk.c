@@ -55,7 +55,8 @@ expect(enum gw_audit_problem_kind kind, long long seq, const char *time)
 
 START_TEST(intact_chain)
 {
-    static const struct row rows[] = {{1, Z, "h1", NULL}, {2, "h1", "h2", NULL}, {3, "h2", "h3", NULL}};
+    static const struct row rows[] = {
+        {1, Z, "h1", NULL}, {2, "h1", "h2", NULL}, {3, "h2", "h3", NULL}};
 
     GENESIS();
     ck_assert_int_eq(feed(rows, 3), 3);
@@ -67,7 +68,8 @@ END_TEST
 
 START_TEST(changed_content)
 {
-    static const struct row rows[] = {{1, Z, "h1", NULL}, {2, "h1", "h2", "other"}, {3, "h2", "h3", NULL}};
+    static const struct row rows[] = {
+        {1, Z, "h1", NULL}, {2, "h1", "h2", "other"}, {3, "h2", "h3", NULL}};
 
     GENESIS();
     ck_assert_int_eq(feed(rows, 3), 1);
@@ -88,7 +90,8 @@ END_TEST
 START_TEST(changed_and_rehashed)
 {
     /* row 2 rewritten with a consistent new hash: row 3 still links to h2 */
-    static const struct row rows[] = {{1, Z, "h1", NULL}, {2, "h1", "h2x", NULL}, {3, "h2", "h3", NULL}};
+    static const struct row rows[] = {
+        {1, Z, "h1", NULL}, {2, "h1", "h2x", NULL}, {3, "h2", "h3", NULL}};
 
     GENESIS();
     feed(rows, 3);
@@ -177,7 +180,8 @@ END_TEST
 
 START_TEST(older_duplicate)
 {
-    static const struct row rows[] = {{1, Z, "h1", NULL}, {2, "h1", "h2", NULL}, {1, "x", "f1", NULL}};
+    static const struct row rows[] = {
+        {1, Z, "h1", NULL}, {2, "h1", "h2", NULL}, {1, "x", "f1", NULL}};
 
     GENESIS();
     feed(rows, 3);
@@ -197,7 +201,8 @@ START_TEST(first_problem_wins)
 }
 END_TEST
 
-Suite *audit_chk_suite(void)
+Suite *
+audit_chk_suite(void)
 {
     Suite *s = suite_create("audit_chk");
     TCase *tc = tcase_create("chk");

@@ -125,8 +125,8 @@ START_TEST(checkpoint_signature_verifies_with_openssl)
 {
     struct gw_audit_key *k = NULL;
     struct base_err err = {0};
-    struct gw_audit__cp cp = {"gw-a", 42, "ab12", "2026-01-31T23:59:59.123456Z", NULL, "interval",
-                              NULL};
+    struct gw_audit__cp cp = {"gw-a", 42,         "ab12", "2026-01-31T23:59:59.123456Z",
+                              NULL,   "interval", NULL};
     char signed_at[32];
     char *sig_hex = NULL;
     unsigned char sig[256];
@@ -135,8 +135,8 @@ START_TEST(checkpoint_signature_verifies_with_openssl)
     char msg[320];
     char sigf[320];
     char *out = NULL;
-    const char *argv[] = {"/usr/bin/openssl", "dgst", "-sha256", "-verify", pub, "-signature",
-                          sigf, msg, NULL};
+    const char *argv[] = {"/usr/bin/openssl", "dgst", "-sha256", "-verify", pub,
+                          "-signature",       sigf,   msg,       NULL};
 
     ck_assert_int_eq(gw_audit_key_load_private(priv, &k, &err), BASE_OK);
     ck_assert_int_eq(gw_audit__cp_sign(k, &cp, signed_at, &sig_hex, &err), BASE_OK);
@@ -205,7 +205,8 @@ START_TEST(bad_keys_are_refused)
 }
 END_TEST
 
-Suite *audit_sign_suite(void)
+Suite *
+audit_sign_suite(void)
 {
     Suite *s = suite_create("audit_sign");
     TCase *tc = tcase_create("sign");

@@ -406,8 +406,7 @@ START_TEST(standard_tools_verify_rows_and_checkpoints)
 }
 END_TEST
 
-Suite *
-audit_append_suite(void)
+Suite *audit_append_suite(void)
 {
     Suite *s = suite_create("audit_append");
     TCase *tc = tcase_create("append");

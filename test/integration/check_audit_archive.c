@@ -191,8 +191,7 @@ START_TEST(archive_refuses_bad_input_and_broken_chains)
 }
 END_TEST
 
-Suite *
-audit_archive_suite(void)
+Suite *audit_archive_suite(void)
 {
     Suite *s = suite_create("audit_archive");
     TCase *tc = tcase_create("archive");

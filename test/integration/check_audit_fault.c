@@ -395,8 +395,7 @@ START_TEST(kill9_loses_nothing_acknowledged)
 }
 END_TEST
 
-Suite *
-audit_fault_suite(void)
+Suite *audit_fault_suite(void)
 {
     Suite *s = suite_create("audit_fault");
     TCase *tc = tcase_create("fault");

@@ -384,8 +384,7 @@ START_TEST(report_from_the_cli)
 }
 END_TEST
 
-Suite *
-audit_query_suite(void)
+Suite *audit_query_suite(void)
 {
     Suite *s = suite_create("audit_query");
     TCase *tc = tcase_create("query");

@@ -345,8 +345,7 @@ START_TEST(bad_options_are_usage_errors)
 }
 END_TEST
 
-Suite *
-audit_tamper_suite(void)
+Suite *audit_tamper_suite(void)
 {
     Suite *s = suite_create("audit_tamper");
     TCase *tc = tcase_create("tamper");

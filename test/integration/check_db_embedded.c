@@ -129,8 +129,7 @@ START_TEST(bad_state_folders_are_refused)
 }
 END_TEST
 
-Suite *
-db_embedded_suite(void)
+Suite *db_embedded_suite(void)
 {
     Suite *s = suite_create("db_embedded");
     TCase *tc = tcase_create("embedded");

@@ -319,8 +319,7 @@ START_TEST(cli_migrate_and_status)
 }
 END_TEST
 
-Suite *
-db_migrate_suite(void)
+Suite *db_migrate_suite(void)
 {
     Suite *s = suite_create("db_migrate");
     TCase *tc = tcase_create("migrate");

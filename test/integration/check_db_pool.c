@@ -414,8 +414,7 @@ START_TEST(connect_failure_is_io_without_the_url)
 }
 END_TEST
 
-Suite *
-db_pool_suite(void)
+Suite *db_pool_suite(void)
 {
     Suite *s = suite_create("db_pool");
     TCase *tc = tcase_create("pool");

@@ -172,8 +172,7 @@ START_TEST(appends_fail_closed_without_a_database)
 }
 END_TEST
 
-Suite *
-audit_config_suite(void)
+Suite *audit_config_suite(void)
 {
     Suite *s = suite_create("audit_config");
     TCase *tc = tcase_create("config");

@@ -182,8 +182,7 @@ START_TEST(times_and_hex)
 }
 END_TEST
 
-Suite *
-audit_canon_suite(void)
+Suite *audit_canon_suite(void)
 {
     Suite *s = suite_create("audit_canon");
     TCase *tc = tcase_create("canon");

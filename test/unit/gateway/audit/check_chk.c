@@ -201,8 +201,7 @@ START_TEST(first_problem_wins)
 }
 END_TEST
 
-Suite *
-audit_chk_suite(void)
+Suite *audit_chk_suite(void)
 {
     Suite *s = suite_create("audit_chk");
     TCase *tc = tcase_create("chk");

@@ -205,8 +205,7 @@ START_TEST(bad_keys_are_refused)
 }
 END_TEST
 
-Suite *
-audit_sign_suite(void)
+Suite *audit_sign_suite(void)
 {
     Suite *s = suite_create("audit_sign");
     TCase *tc = tcase_create("sign");

@@ -88,8 +88,7 @@ START_TEST(missing_server_fails_fast_and_backs_off)
 }
 END_TEST
 
-Suite *
-db_pool_unit_suite(void)
+Suite *db_pool_unit_suite(void)
 {
     Suite *s = suite_create("db_pool_unit");
     TCase *tc = tcase_create("pool");

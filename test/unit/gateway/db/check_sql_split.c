@@ -174,8 +174,7 @@ START_TEST(embedded_migrations_split)
 }
 END_TEST
 
-Suite *
-db_sql_split_suite(void)
+Suite *db_sql_split_suite(void)
 {
     Suite *s = suite_create("db_sql_split");
     TCase *tc = tcase_create("split");

@@ -207,6 +207,23 @@ parse_uint(const char *s, unsigned max, unsigned *out)
     return true;
 }
 
+/* "22-6" -> night_start 22, night_end 6. */
+static bool
+parse_hours(const char *s, struct gw_audit_report_opts *ro)
+{
+    struct base_str start;
+    struct base_str end;
+    uint64_t a;
+    uint64_t b;
+
+    if (!base_str_cut(base_str_from_cstr(s), '-', &start, &end) || !base_str_to_u64(start, &a) ||
+        !base_str_to_u64(end, &b) || a > 23 || b > 23)
+        return false;
+    ro->night_start = (unsigned)a;
+    ro->night_end = (unsigned)b;
+    return true;
+}
+
 static int
 run_report(const struct opts *o)
 {
@@ -220,17 +237,9 @@ run_report(const struct opts *o)
     ro.from = o->from;
     ro.to = o->to;
     ro.tz = o->tz;
-    if (o->hours != NULL) {
-        char start[8] = "";
-        const char *dash = strchr(o->hours, '-');
-
-        if (dash == NULL || (size_t)(dash - o->hours) >= sizeof(start) ||
-            (memcpy(start, o->hours, (size_t)(dash - o->hours)),
-             !parse_uint(start, 23, &ro.night_start)) ||
-            !parse_uint(dash + 1, 23, &ro.night_end)) {
-            fprintf(stderr, "fhirgate audit report: --hours must be START-END (0..23)\n");
-            return CLI_USAGE;
-        }
+    if (o->hours != NULL && !parse_hours(o->hours, &ro)) {
+        fprintf(stderr, "fhirgate audit report: --hours must be START-END (0..23)\n");
+        return CLI_USAGE;
     }
     if (o->factor != NULL) {
         char *end = NULL;

@@ -1,7 +1,8 @@
 /*
  * The callers' side of the audit trail: configuration, start and stop,
- * validating and copying a record into a queue entry of its own, waiting
- * for the writer's verdict (gateway/audit/writer.c), flush and statistics.
+ * validating and copying a record into a queue entry of its own, leading a
+ * batch or waiting for the verdict (gateway/audit/writer.c), flush and
+ * statistics.
  */
 #include "gateway/audit/gw_audit.h"
 
@@ -77,16 +78,11 @@ prepare_database(struct gw_audit *a)
 }
 
 static int
-start_writers(struct gw_audit *a, struct base_err *err)
+start_timer(struct gw_audit *a, struct base_err *err)
 {
-    for (unsigned i = 0; i < a->nwriters; i++) {
-        struct gw_audit__writer *w = &a->writers[i];
-
-        if (pthread_create(&w->thread, NULL, gw_audit__writer_main, w) != 0)
-            return base_err_set(err, BASE_E_INTERNAL, "exception", "audit",
-                                "could not start the audit writers");
-        w->started = true;
-    }
+    ENSURE(pthread_create(&a->timer, NULL, gw_audit__timer_main, a) == 0, err, BASE_E_INTERNAL,
+           "exception", "audit", "could not start the audit checkpoint timer");
+    a->timer_started = true;
     return BASE_OK;
 }
 
@@ -113,7 +109,7 @@ gw_audit_new(struct gw_db_pool *pool, const struct gw_audit_config *cfg, struct 
     a->cfg.signing_key = NULL;
     a->nwriters = cfg->writers;
     pthread_mutex_init(&a->mu, NULL);
-    gw_audit__cond_init(&a->work);
+    gw_audit__cond_init(&a->tick);
     gw_audit__cond_init(&a->drained);
     for (unsigned i = 0; i < a->nwriters; i++) {
         struct gw_audit__writer *w = &a->writers[i];
@@ -140,8 +136,13 @@ gw_audit_new(struct gw_db_pool *pool, const struct gw_audit_config *cfg, struct 
         BASE_LOG(BASE_LOG_WARN, "audit.no_signing_key",
                  "no audit signing key configured: checkpoints are not signed");
     }
+    rc = gw_audit__build_statements(a, err);
+    if (rc != BASE_OK) {
+        gw_audit_free(a);
+        return rc;
+    }
     prepare_database(a);
-    rc = start_writers(a, err);
+    rc = start_timer(a, err);
     if (rc != BASE_OK) {
         gw_audit_free(a);
         return rc;
@@ -157,15 +158,16 @@ gw_audit_free(struct gw_audit *a)
         return;
     pthread_mutex_lock(&a->mu);
     a->stopping = true;
-    pthread_cond_broadcast(&a->work);
+    pthread_cond_broadcast(&a->tick);
     pthread_mutex_unlock(&a->mu);
-    /* the writers drain what is queued before they stop */
-    for (unsigned i = 0; i < a->nwriters; i++) {
-        if (a->writers[i].started)
-            pthread_join(a->writers[i].thread, NULL);
+    /* the callers still waiting drain the queue; the timer then signs the
+     * last checkpoints */
+    if (a->timer_started)
+        pthread_join(a->timer, NULL);
+    for (unsigned i = 0; i < a->nwriters; i++)
         base_free(a->writers[i].batch);
-    }
-    pthread_cond_destroy(&a->work);
+    gw_audit__free_statements(a);
+    pthread_cond_destroy(&a->tick);
     pthread_cond_destroy(&a->drained);
     pthread_mutex_destroy(&a->mu);
     gw_audit_key_free(a->key);
@@ -390,8 +392,11 @@ gw_audit_append(struct gw_audit *a, const struct gw_audit_record *rec, struct gw
         a->head = e;
     a->tail = e;
     a->queued++;
-    pthread_cond_signal(&a->work);
     while (e->state != GW_AUDIT__DONE) {
+        /* A free slot: lead, writing what is queued (this row included,
+         * unless older rows fill the batch). */
+        if (e->state == GW_AUDIT__QUEUED && gw_audit__lead(a))
+            continue;
         if (pthread_cond_timedwait(&e->done, &a->mu, &until) == 0 || e->state == GW_AUDIT__DONE)
             continue;
         /* Waited too long: give up.  A row still queued is withdrawn; one

@@ -14,6 +14,7 @@
 #include "fhir/base/err.h"
 #include "fhir/base/limits.h"
 #include "gateway/audit/gw_audit.h"
+#include "gateway/db/gw_db.h"
 
 /* The fields of the canonical form, in their order (docs/design/storage.md). */
 enum gw_audit__col {
@@ -79,6 +80,9 @@ BASE_MUST_CHECK int gw_audit__cp_canonical(const struct gw_audit__cp *cp, struct
 /* ---- the writer (append.c: callers' side; writer.c: writer threads) ---- */
 
 #define GW_AUDIT__MAX_WRITERS 16u
+/* Batches of up to this many rows use statements prepared once per
+ * connection (planning the batch statement costs more than running it). */
+#define GW_AUDIT__PREPARED_ROWS 8u
 
 enum gw_audit__state { GW_AUDIT__QUEUED, GW_AUDIT__INFLIGHT, GW_AUDIT__DONE };
 
@@ -103,23 +107,25 @@ struct gw_audit__entry {
     char prev[65];
 };
 
-/* One writer thread and its chain.  Fields below `thread` are its own. */
+/* One writer slot and its chain.  A caller that finds rows queued and a
+ * slot free becomes the slot's leader and writes a batch (leader/follower
+ * group commit: no hand-off to another thread).  The fields below `busy`
+ * belong to whoever holds the slot busy. */
 struct gw_audit__writer {
     struct gw_audit *a;
     char chain_id[BASE_LIMIT_AUDIT_MAX_FIELD + 1];
-    bool started;
-    pthread_t thread;
+    bool busy;              /* under a->mu */
     struct gw_audit__entry **batch;
     int64_t rows_since_cp;
     int64_t last_cp_ms;
-    int ensured_month; /* months since year 0 known to have partitions */
+    int ensured_month;      /* months since year 0 known to have partitions */
     int64_t ensure_retry_ms;
-    bool have_cached;      /* the chain head as this writer last left it */
-    bool have_cached_once; /* a batch succeeded before (a moved head is news) */
+    bool have_cached;       /* the chain head as this writer last left it */
+    bool have_cached_once;  /* a batch succeeded before (a moved head is news) */
     int64_t moved_logged_ms;
     int64_t cached_seq;
     char cached_hash[65];
-    int64_t cached_us; /* its recorded time, microseconds since the epoch */
+    int64_t cached_us;      /* its recorded time, microseconds since the epoch */
 };
 
 struct gw_audit {
@@ -128,20 +134,33 @@ struct gw_audit {
     char node[BASE_LIMIT_AUDIT_MAX_FIELD + 1];
     struct gw_audit_key *key;
     pthread_mutex_t mu;
-    pthread_cond_t work;    /* writers wait here */
-    pthread_cond_t drained; /* flush waits here: nothing queued or in flight */
+    pthread_cond_t tick;    /* the timer sleeps here; signalled at stop */
+    pthread_cond_t drained; /* nothing queued or in flight */
     struct gw_audit__entry *head;
     struct gw_audit__entry *tail;
     unsigned queued;
-    unsigned inflight; /* rows being written by all writers */
+    unsigned inflight;      /* rows being written */
     bool stopping;
+    bool timer_started;
+    pthread_t timer;
     struct gw_audit_stats st;
     unsigned nwriters;
     struct gw_audit__writer writers[GW_AUDIT__MAX_WRITERS];
+    /* [with checkpoint][rows - 1]; names unique to this instance */
+    struct gw_db_stmt stmts[2][GW_AUDIT__PREPARED_ROWS];
+    char stmt_names[2][GW_AUDIT__PREPARED_ROWS][48];
 };
 
-/* Writer thread body (arg: struct gw_audit__writer *). */
-void *gw_audit__writer_main(void *arg);
+/* Build the prepared batch statements of `a` (heap SQL; freed by
+ * gw_audit__free_statements). */
+BASE_MUST_CHECK int gw_audit__build_statements(struct gw_audit *a, struct base_err *err);
+void gw_audit__free_statements(struct gw_audit *a);
+
+/* Under a->mu: when rows are queued and a slot is free, take the slot and
+ * write one batch (the lock is released meanwhile).  True if it did. */
+bool gw_audit__lead(struct gw_audit *a);
+/* Checkpoint timer thread (arg: struct gw_audit *). */
+void *gw_audit__timer_main(void *arg);
 /* Make sure the partitions ahead exist (best effort, logged). */
 void gw_audit__ensure_partitions(struct gw_audit__writer *w, struct gw_db_conn *c, bool force);
 /* Drop one reference (under a->mu). */

@@ -3,9 +3,10 @@
  *
  *   append      gw_audit_append: many request threads hand over one
  *               AuditEvent each and block until it is durably committed;
- *               one writer thread groups what is queued into one
- *               transaction (group commit), extends this node's hash chain
- *               and wakes every waiter with the outcome.  Fail closed: an
+ *               whichever caller finds a writer slot free leads: it writes
+ *               everything queued as one statement and transaction (group
+ *               commit), extends that slot's hash chain and wakes every
+ *               caller of the batch with the outcome.  Fail closed: an
  *               error means the request must not proceed (503).
  *   checkpoints ECDSA P-256 signatures over (chain, seq, hash, times) every
  *               N rows or T seconds, stored with the rows.
@@ -66,8 +67,9 @@ const char *gw_audit_key_public_pem(const struct gw_audit_key *k);
 struct gw_audit_config {
     const char *chain_id;       /* this node's chain (required; e.g. the node name);
                                  * with several writers, "ID/1" … "ID/N" */
-    unsigned writers;           /* writer threads, one chain each (1..16); the pool
-                                 * needs at least this many connections */
+    unsigned writers;           /* writer slots = batches in flight at once, one
+                                 * chain each (1..16); the pool needs at least
+                                 * this many connections */
     const char *node;           /* default for gw_audit_record.node; NULL = chain_id */
     const char *signing_key;    /* PEM path of the P-256 key; NULL: no checkpoints */
     unsigned queue_max;         /* rows waiting at most; beyond: BASE_E_IO at once */
@@ -94,8 +96,9 @@ void gw_audit_config_defaults(struct gw_audit_config *c);
  */
 BASE_MUST_CHECK int gw_audit_new(struct gw_db_pool *pool, const struct gw_audit_config *cfg,
                                  struct gw_audit **out, struct base_err *err);
-/* Stop accepting appends, write what is queued (and a last checkpoint), stop
- * the writer thread.  NULL is a no-op. */
+/* Stop accepting appends, let the callers still waiting drain the queue,
+ * sign a last checkpoint per chain, stop the timer thread.  Call it once
+ * every appending thread has returned.  NULL is a no-op. */
 void gw_audit_free(struct gw_audit *a);
 
 /* The indexed columns that accompany one AuditEvent.  Every string is

@@ -1,24 +1,27 @@
 /*
- * The audit writers: group commit onto hash chains.
+ * The audit writers: leader/follower group commit onto hash chains.
  *
- * Each writer thread owns one chain (the node's chain id, or "ID/k" when a
- * node runs several writers) and loops: take everything queued (up to
- * batch_max), then in ONE transaction lock the chain head row (SELECT … FOR
- * UPDATE — so even two processes given the same chain by mistake stay
- * serialized), compute seq/prev_hash/hash for each row, insert them with
- * one multi-row INSERT that also moves the head, maybe sign a checkpoint,
- * and commit with synchronous_commit on.  Every waiter of the batch then
- * gets the same outcome: all committed, or none (fail closed).
+ * A node has `writers` slots, each with its own chain (the node's chain id,
+ * or "ID/k" with several slots).  A caller of gw_audit_append() that finds
+ * rows queued and a slot free becomes that slot's leader: it takes
+ * everything queued (up to batch_max, oldest first, its own row among
+ * them), writes it as ONE statement — the chain head moved by
+ * compare-and-set, the rows, a signed checkpoint when one is due — which
+ * commits on its own with synchronous_commit on, and wakes every caller of
+ * the batch with the same outcome: all committed, or none (fail closed).
+ * The other callers sleep on their own rows until done or until a slot
+ * frees up for them to lead.  No row is handed to another thread, so one
+ * client pays no hand-off, and under load rows queue up while the slots'
+ * commits reach the disk and form the next batches.
  *
- * While one writer waits for its commit to reach the disk, new rows queue
- * up for the next batch — or for another writer, which is why a node runs
- * more than one: their transactions overlap in the server (CPU for one,
- * WAL flush for the other) instead of taking turns.
+ * A timer thread signs checkpoints for chains that went quiet, and the
+ * last ones at shutdown.
  */
 #include "gateway/audit/gw_audit.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -258,6 +261,45 @@ build_sql(unsigned n, bool with_cp, struct base_buf *sql)
     return base_buf_append_cstr(sql, ") AS v WHERE EXISTS (SELECT 1 FROM moved)");
 }
 
+int
+gw_audit__build_statements(struct gw_audit *a, struct base_err *err)
+{
+    static unsigned instances;
+    unsigned id = __atomic_add_fetch(&instances, 1, __ATOMIC_RELAXED);
+
+    for (unsigned cp = 0; cp < 2; cp++) {
+        for (unsigned n = 1; n <= GW_AUDIT__PREPARED_ROWS; n++) {
+            struct gw_db_stmt *st = &a->stmts[cp][n - 1];
+            struct base_buf sql;
+
+            base_buf_init(&sql, 0);
+            if (build_sql(n, cp == 1, &sql) != BASE_OK) {
+                base_buf_fini(&sql);
+                return base_err_set(err, BASE_E_NOMEM, "exception", "audit", "out of memory");
+            }
+            snprintf(a->stmt_names[cp][n - 1], sizeof(a->stmt_names[cp][n - 1]),
+                     "audit.batch.%u.%u.%u", id, cp, n);
+            st->name = a->stmt_names[cp][n - 1];
+            st->sql = sql.data; /* owned; freed in gw_audit__free_statements */
+            st->nparams = (int)(SHARED_PARAMS + (cp == 1 ? CHECKPOINT_PARAMS : 0) +
+                                n * PER_ROW_PARAMS);
+        }
+    }
+    return BASE_OK;
+}
+
+void
+gw_audit__free_statements(struct gw_audit *a)
+{
+    for (unsigned cp = 0; cp < 2; cp++) {
+        for (unsigned n = 0; n < GW_AUDIT__PREPARED_ROWS; n++) {
+            /* the SQL text came from a base_buf */
+            base_free((void *)(uintptr_t)a->stmts[cp][n].sql);
+            a->stmts[cp][n].sql = NULL;
+        }
+    }
+}
+
 struct batch_vals {
     const char **vals;
     char (*seqs)[24];
@@ -309,12 +351,15 @@ run_batch(struct gw_audit__writer *w, struct gw_db_conn *c, unsigned n, const ch
 
     *inserted = 0;
     base_buf_init(&sql, 0);
-    if (bv.vals == NULL || bv.seqs == NULL || build_sql(n, with_cp, &sql) != BASE_OK) {
+    if (bv.vals == NULL || bv.seqs == NULL ||
+        (n > GW_AUDIT__PREPARED_ROWS && build_sql(n, with_cp, &sql) != BASE_OK)) {
         rc = base_err_set(err, BASE_E_NOMEM, "exception", "audit.insert", "out of memory");
         goto out;
     }
     rc = fill_vals(w, n, recorded, with_cp, &bv, err);
-    if (rc == BASE_OK)
+    if (rc == BASE_OK && n <= GW_AUDIT__PREPARED_ROWS)
+        rc = gw_db_exec_stmt(c, &w->a->stmts[with_cp][n - 1], bv.vals, &res, err);
+    else if (rc == BASE_OK)
         rc = gw_db_exec(c, "audit.insert", sql.data, (int)nvals, bv.vals, &res, err);
     if (rc == BASE_OK)
         *inserted = strtol(PQcmdTuples(res), NULL, 10);
@@ -488,7 +533,7 @@ checkpoint_only(struct gw_audit__writer *w, const char *kind, struct base_err *e
     return rc;
 }
 
-/* ----------------------------------------------------------- thread -- */
+/* ----------------------------------------------------- leaders, timer -- */
 
 void
 gw_audit__entry_unref(struct gw_audit__entry *e)
@@ -532,7 +577,21 @@ take_batch(struct gw_audit__writer *w)
     return n;
 }
 
-/* Under a->mu: hand the outcome to every waiter of the batch. */
+/* Under a->mu: give the slot back; the oldest waiting row's caller (if any)
+ * may lead next. */
+static void
+release_slot(struct gw_audit__writer *w)
+{
+    struct gw_audit *a = w->a;
+
+    w->busy = false;
+    if (a->head != NULL)
+        pthread_cond_signal(&a->head->done);
+    else if (a->inflight == 0)
+        pthread_cond_broadcast(&a->drained);
+}
+
+/* Under a->mu: hand the outcome to every row of the batch. */
 static void
 finish_batch(struct gw_audit__writer *w, unsigned n, int rc, const struct base_err *err)
 {
@@ -557,81 +616,88 @@ finish_batch(struct gw_audit__writer *w, unsigned n, int rc, const struct base_e
         a->st.failed += n;
     }
     a->inflight -= n;
-    if (a->queued == 0 && a->inflight == 0)
-        pthread_cond_broadcast(&a->drained);
+    release_slot(w);
 }
 
-/* Under a->mu: wait for rows, or until an idle checkpoint is due.
- * Returns false when stopping with nothing left to write. */
-static bool
-wait_for_work(struct gw_audit__writer *w, bool *idle_checkpoint)
+static struct gw_audit__writer *
+free_slot(struct gw_audit *a)
 {
-    struct gw_audit *a = w->a;
-
-    *idle_checkpoint = false;
-    while (a->head == NULL && !a->stopping) {
-        /* rows not yet covered by a checkpoint: wake up when it is due */
-        if (a->key != NULL && w->rows_since_cp > 0) {
-            struct timespec until;
-            int64_t due = w->last_cp_ms + a->cfg.checkpoint_ms;
-
-            gw_audit__abs_deadline(&until, due);
-            if (gw_audit__mono_ms() >= due ||
-                pthread_cond_timedwait(&a->work, &a->mu, &until) != 0) {
-                *idle_checkpoint = a->head == NULL;
-                return true;
-            }
-        } else {
-            pthread_cond_wait(&a->work, &a->mu);
-        }
+    for (unsigned i = 0; i < a->nwriters; i++) {
+        if (!a->writers[i].busy)
+            return &a->writers[i];
     }
-    return a->head != NULL;
+    return NULL;
 }
 
-void *
-gw_audit__writer_main(void *arg)
+bool
+gw_audit__lead(struct gw_audit *a)
 {
-    struct gw_audit__writer *w = arg;
-    struct gw_audit *a = w->a;
+    struct gw_audit__writer *w;
+    struct base_err err = {0};
+    unsigned n;
+    int rc;
+
+    if (a->head == NULL || (w = free_slot(a)) == NULL)
+        return false;
+    w->busy = true;
+    n = take_batch(w);
+    pthread_mutex_unlock(&a->mu);
+    rc = write_batch(w, n, &err);
+    if (rc != BASE_OK)
+        BASE_LOG(BASE_LOG_ERROR, "audit.write_failed", "rows=%u where=%s msg=%s detail=%s", n,
+                 err.where, err.msg, err.log_detail);
+    pthread_mutex_lock(&a->mu);
+    finish_batch(w, n, rc, &err);
+    return true;
+}
+
+/* Under a->mu: sign a checkpoint on an idle chain with rows not yet
+ * covered when one is due (or `kind` is "shutdown"). */
+static void
+idle_checkpoints(struct gw_audit *a, const char *kind, bool force)
+{
+    for (unsigned i = 0; i < a->nwriters; i++) {
+        struct gw_audit__writer *w = &a->writers[i];
+        struct base_err err = {0};
+
+        if (w->busy || a->key == NULL || w->rows_since_cp == 0 ||
+            (!force && gw_audit__mono_ms() - w->last_cp_ms < a->cfg.checkpoint_ms))
+            continue;
+        w->busy = true;
+        pthread_mutex_unlock(&a->mu);
+        if (checkpoint_only(w, kind, &err) != BASE_OK) {
+            BASE_LOG(BASE_LOG_WARN, "audit.checkpoint", "could not sign a checkpoint: %s (%s)",
+                     err.msg, err.log_detail);
+            w->last_cp_ms = gw_audit__mono_ms(); /* retry after another interval */
+        }
+        pthread_mutex_lock(&a->mu);
+        release_slot(w);
+    }
+}
+
+/*
+ * The timer: checkpoints for chains that went quiet with rows not yet
+ * covered, and at shutdown — once the callers have drained the queue — a
+ * last checkpoint on every chain that needs one.
+ */
+void *
+gw_audit__timer_main(void *arg)
+{
+    struct gw_audit *a = arg;
 
     pthread_mutex_lock(&a->mu);
-    for (;;) {
-        struct base_err err = {0};
-        bool idle_cp = false;
-        unsigned n;
-        int rc;
+    while (!a->stopping) {
+        struct timespec until;
+        int64_t step = a->cfg.checkpoint_ms < 1000 ? a->cfg.checkpoint_ms : 1000;
 
-        if (!wait_for_work(w, &idle_cp))
-            break;
-        if (idle_cp) {
-            pthread_mutex_unlock(&a->mu);
-            if (checkpoint_only(w, "interval", &err) != BASE_OK) {
-                BASE_LOG(BASE_LOG_WARN, "audit.checkpoint", "could not sign a checkpoint: %s (%s)",
-                         err.msg, err.log_detail);
-                w->last_cp_ms = gw_audit__mono_ms(); /* retry after another interval */
-            }
-            pthread_mutex_lock(&a->mu);
-            continue;
-        }
-        n = take_batch(w);
-        /* more queued than this batch takes: let another writer start */
-        if (a->head != NULL)
-            pthread_cond_signal(&a->work);
-        pthread_mutex_unlock(&a->mu);
-        rc = write_batch(w, n, &err);
-        if (rc != BASE_OK)
-            BASE_LOG(BASE_LOG_ERROR, "audit.write_failed", "rows=%u where=%s msg=%s detail=%s", n,
-                     err.where, err.msg, err.log_detail);
-        pthread_mutex_lock(&a->mu);
-        finish_batch(w, n, rc, &err);
+        gw_audit__abs_deadline(&until, gw_audit__mono_ms() + step);
+        pthread_cond_timedwait(&a->tick, &a->mu, &until);
+        if (!a->stopping)
+            idle_checkpoints(a, "interval", false);
     }
+    while (a->queued > 0 || a->inflight > 0)
+        pthread_cond_wait(&a->drained, &a->mu);
+    idle_checkpoints(a, "shutdown", true);
     pthread_mutex_unlock(&a->mu);
-    if (a->key != NULL && w->rows_since_cp > 0) {
-        struct base_err err = {0};
-
-        if (checkpoint_only(w, "shutdown", &err) != BASE_OK)
-            BASE_LOG(BASE_LOG_WARN, "audit.checkpoint", "could not sign the last checkpoint: %s",
-                     err.msg);
-    }
     return NULL;
 }

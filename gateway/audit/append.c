@@ -30,7 +30,7 @@ gw_audit_config_defaults(struct gw_audit_config *c)
     c->checkpoint_rows = 1000;
     c->checkpoint_ms = 60000;
     c->partitions_ahead = 3;
-    c->writers = 4;
+    c->writers = 8;
 }
 
 /* --------------------------------------------------------------- api -- */

@@ -4,7 +4,7 @@
  *   bench_audit URL MODE CLIENTS SECONDS [WRITERS]
  *     group  CLIENTS threads call gw_audit_append() in a loop: each waits for
  *            its own row to be durably committed, WRITERS writer threads
- *            (default 4) group them;
+ *            (default 8) group them;
  *     naive  the peer: CLIENTS threads, each with its own connection, one
  *            INSERT (autocommit = INSERT + COMMIT) per row — what code
  *            without group commit does; same row (canonical JSON,
@@ -271,7 +271,7 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: bench_audit URL group|naive|batch CLIENTS SECONDS [WRITERS]\n");
         return 2;
     }
-    writers = argc == 6 ? int_arg(argv[5]) : 4;
+    writers = argc == 6 ? int_arg(argv[5]) : 8;
     if (getenv("BENCH_DEBUG") != NULL)
         base_log_set_level(BASE_LOG_DEBUG);
     url = argv[1];

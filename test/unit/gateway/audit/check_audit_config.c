@@ -22,7 +22,7 @@ setup(void)
 
     gw_db_config_defaults(&cfg);
     cfg.url = NOWHERE;
-    cfg.pool_size = 4;
+    cfg.pool_size = 8;
     ck_assert_int_eq(gw_db_pool_new(&cfg, &pool, &err), BASE_OK);
 }
 

@@ -75,7 +75,7 @@ writers_too_many(struct gw_audit_config *c)
 static void
 writers_over_pool(struct gw_audit_config *c)
 {
-    c->writers = 5;
+    c->writers = 9;
 }
 static void
 batch0(struct gw_audit_config *c)

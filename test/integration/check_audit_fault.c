@@ -8,6 +8,7 @@
 #include <check.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,8 +61,8 @@ verify_intact(uint64_t want_rows)
 struct ft_worker {
     struct gw_audit *a;
     int id;
-    volatile int *stop;
-    int ok;
+    atomic_int *stop;
+    atomic_int ok; /* read by the test while the worker runs */
     int failed;
     long long worst_fail_ms;
     char (*ids)[64]; /* request ids that succeeded */
@@ -73,14 +74,15 @@ ft_main(void *arg)
 {
     struct ft_worker *w = arg;
 
-    for (int i = 0; !*w->stop && w->ok < w->cap; i++) {
+    for (int i = 0; !atomic_load(w->stop) && atomic_load(&w->ok) < w->cap; i++) {
         struct at_rec x;
         struct base_err err = {0};
         long long t0 = pt_now_ms();
 
         at_rec_make(&x, w->id * 100000 + i, NULL, NULL, NULL);
         if (gw_audit_append(w->a, &x.r, NULL, &err) == BASE_OK) {
-            snprintf(w->ids[w->ok++], 64, "%s", x.req);
+            snprintf(w->ids[atomic_load(&w->ok)], 64, "%s", x.req);
+            atomic_fetch_add(&w->ok, 1);
         } else {
             long long ms = pt_now_ms() - t0;
 
@@ -117,7 +119,7 @@ START_TEST(database_stopped_while_appending)
     struct gw_audit *a = at_audit(p, "gw-a", env.key, 50, NULL);
     struct ft_worker w[FT_THREADS];
     pthread_t t[FT_THREADS];
-    volatile int stop = 0;
+    atomic_int stop = 0;
     int ok_before = 0;
     int ok_after = 0;
     int failed = 0;
@@ -126,12 +128,13 @@ START_TEST(database_stopped_while_appending)
 
     for (int i = 0; i < FT_THREADS; i++) {
         w[i] = (struct ft_worker){a, i, &stop, 0, 0, 0, calloc(100000, 64), 100000};
+        atomic_init(&w[i].ok, 0);
         pthread_create(&t[i], NULL, ft_main, &w[i]);
     }
     usleep(500000);
     ck_assert_int_eq(pt_pg_stop(), 0);
     for (int i = 0; i < FT_THREADS; i++)
-        ok_before += w[i].ok;
+        ok_before += atomic_load(&w[i].ok);
     usleep(1500000); /* appends fail meanwhile */
     ck_assert_int_eq(pt_pg_start(), 0);
     /* same process, same writer: appends succeed again by themselves */
@@ -140,14 +143,14 @@ START_TEST(database_stopped_while_appending)
         int ok_now = 0;
 
         for (int i = 0; i < FT_THREADS; i++)
-            ok_now += w[i].ok;
+            ok_now += atomic_load(&w[i].ok);
         if (ok_now > ok_before + 200 || pt_now_ms() - t0 > 10000) {
             ok_after = ok_now;
             break;
         }
         usleep(100000);
     }
-    stop = 1;
+    atomic_store(&stop, 1);
     for (int i = 0; i < FT_THREADS; i++) {
         pthread_join(t[i], NULL);
         failed += w[i].failed;

@@ -132,4 +132,15 @@
 #define GW_MPI_LIMIT_PDQ_COUNT      100u  /* persons in one PDQm answer */
 #define GW_MPI_LIMIT_REVIEW_PAGE    500u  /* review items in one list */
 
+/* --- Database and audit trail (gateway/db, gateway/audit) ----------------- */
+#define BASE_LIMIT_DB_POOL_MAX         256u        /* connections in one pool */
+#define BASE_LIMIT_DB_PARAMS           65535u      /* parameters of one statement (protocol) */
+#define BASE_LIMIT_DB_MIGRATION_STMTS  10000u      /* statements in one migration file */
+#define BASE_LIMIT_AUDIT_MAX_EVENT     (4u << 20)  /* bytes of one AuditEvent JSON */
+#define BASE_LIMIT_AUDIT_MAX_FIELD     1024u       /* bytes of one indexed audit column */
+#define BASE_LIMIT_AUDIT_MAX_ENTITIES  10000u      /* entity references of one event */
+#define BASE_LIMIT_AUDIT_MAX_QUEUE     65536u      /* rows waiting for the audit writer */
+#define BASE_LIMIT_AUDIT_MAX_BATCH     2048u       /* rows in one group commit */
+#define BASE_LIMIT_AUDIT_MAX_PAGE      1000u       /* AuditEvents in one search page */
+
 #endif /* FHIR_BASE_LIMITS_H */

@@ -77,7 +77,16 @@ START_TEST(created_reused_restarted)
 
     /* the CLI finds the same cluster by its state folder */
     ck_assert_int_eq(pt_run(migrate, &out), 0);
-    ck_assert_ptr_nonnull(strstr(out, "2 applied"));
+    {
+        /* every migration embedded in this build is applied on a new database */
+        size_t n_embedded = 0;
+        char want[64];
+
+        (void)gw_db_migrations("gateway", &n_embedded);
+        ck_assert_uint_gt(n_embedded, 1);
+        snprintf(want, sizeof(want), "%s%zu applied", "", n_embedded);
+        ck_assert_msg(strstr(out, want) != NULL, "expected '%s' in: %s", want, out);
+    }
     free(out);
     c = connect_url(urls.service);
     ck_assert_int_eq(gw_db_exec(c, "t", "SELECT count(*) FROM audit.event", 0, NULL, NULL, &err),

@@ -288,7 +288,16 @@ START_TEST(cli_migrate_and_status)
     const char *none[] = {bin, "migrate", NULL};
 
     ck_assert_int_eq(pt_run(apply, &out), 0);
-    ck_assert_ptr_nonnull(strstr(out, "migrate gateway: 2 applied"));
+    {
+        /* every migration embedded in this build is applied on a new database */
+        size_t n_embedded = 0;
+        char want[64];
+
+        (void)gw_db_migrations("gateway", &n_embedded);
+        ck_assert_uint_gt(n_embedded, 1);
+        snprintf(want, sizeof(want), "%s%zu applied", "migrate gateway: ", n_embedded);
+        ck_assert_msg(strstr(out, want) != NULL, "expected '%s' in: %s", want, out);
+    }
     free(out);
     ck_assert_int_eq(pt_run(apply, &out), 0);
     ck_assert_ptr_nonnull(strstr(out, "0 applied"));

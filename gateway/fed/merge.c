@@ -1,0 +1,739 @@
+/*
+ * The federated merge (issue #5, docs/design/federation.md): from the
+ * members' answers to one searchset page.
+ *
+ *   1. Scan each answer (scan.c); an answer that is not a valid searchset
+ *      becomes an "invalid" failure of that member, never a crash and never
+ *      silently dropped.
+ *   2. Compute each entry's sort keys from the scanned spans (sortkey.c);
+ *      only an entry whose _sort key the scanner cannot read gets a tree.
+ *   3. Select the page by a k-way merge over the members' lists: each
+ *      member's consumed entries are always a prefix of its own answer, so
+ *      its next page starts at a plain offset (or inside its current page)
+ *      and nothing is skipped or repeated across pages.  Duplicates (same
+ *      type and business identifier from two members, or the same resource
+ *      twice from one) are folded into the first, which then names both
+ *      sources.  A member that runs out while it has a next page ends the
+ *      page early, since its unseen entries may sort first.
+ *   4. Sort the page, and sign the next cursor: each member's offset or
+ *      next link.
+ * emit.c then writes the Bundle incrementally.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fhir/base/arena.h"
+#include "fhir/base/limits.h"
+#include "fhir/json/fhir_json.h"
+#include "gateway/fed/merge_int.h"
+
+/* ---- failures ------------------------------------------------------------------- */
+
+static void
+fail_member(struct m_member *mb, enum gw_fed_error e, const char *detail)
+{
+    mb->ok = false;
+    mb->error = e;
+    mb->detail = detail;
+}
+
+/* A member's next link must stay under its base: the gateway will send its
+ * client certificate there on the next page. */
+static bool
+under_base(const char *url, const char *base)
+{
+    size_t n = strlen(base);
+
+    return strncmp(url, base, n) == 0 && (url[n] == '/' || url[n] == '?');
+}
+
+static int
+member_paging(struct gw_fed_merge *m, struct m_member *mb)
+{
+    const struct gw_fed_scan *sc = &mb->scan;
+
+    mb->link_mode = mb->in != NULL ? mb->in->page_url != NULL : !mb->r->offset_paging;
+    if (sc->next_url.len > 0) {
+        char *next = gw_fed_span_str(m->a, sc->text, sc->next_url, sc->next_escaped);
+
+        if (next == NULL)
+            return BASE_E_NOMEM;
+        if (!under_base(next, mb->base)) {
+            fail_member(mb, GW_FED_E_INVALID, "next link outside the member's base URL");
+            return BASE_OK;
+        }
+        mb->more = true;
+        mb->next_rel = next + strlen(mb->base);
+        /* a next link in _offset form is offset paging, whatever was said */
+        if (mb->in == NULL && strstr(mb->next_rel, "_offset=") != NULL)
+            mb->link_mode = false;
+    }
+    return BASE_OK;
+}
+
+/* Scan one answer; a bad one becomes that member's failure. */
+static int
+member_scan(struct gw_fed_merge *m, struct m_member *mb)
+{
+    const struct gw_fed_result *r = mb->r;
+    struct gw_fed_scan_opts so = {m->opts.max_depth, 0, m->opts.types, m->opts.n_types};
+    struct base_err err = {0};
+    int rc;
+
+    if (r->error != GW_FED_OK) {
+        fail_member(mb, r->error, r->detail);
+        return BASE_OK;
+    }
+    if (r->body == NULL || r->body_len == 0) {
+        fail_member(mb, GW_FED_E_INVALID, "empty answer");
+        return BASE_OK;
+    }
+    rc = gw_fed_scan_bundle(m->a, r->body, r->body_len, &so, &mb->scan, &err);
+    if (rc == BASE_E_NOMEM)
+        return rc;
+    if (rc != BASE_OK) {
+        char *d = base_arena_sprintf(m->a, "invalid answer: %s (%s)", err.msg, err.where);
+
+        if (d == NULL)
+            return BASE_E_NOMEM;
+        fail_member(mb, GW_FED_E_INVALID, d);
+        return BASE_OK;
+    }
+    mb->ok = true;
+    return member_paging(m, mb);
+}
+
+/* ---- sort keys --------------------------------------------------------------------- */
+
+/* The keys the scanner cannot give: a tree of this one resource. */
+static void
+keys_from_tree(struct gw_fed_merge *m, struct m_entry *ent, bool *need)
+{
+    const char *text = ent->mb->scan.text + ent->e->resource.off;
+    json_t *tree = NULL;
+
+    if (fhir_json_parse(text, ent->e->resource.len, NULL, &tree, NULL) != BASE_OK)
+        return; /* cannot happen for scanned text; the keys stay absent */
+    for (size_t k = 0; k < m->n_keys; k++) {
+        struct fhir_search_sortval sv;
+
+        /* an error (another type's parameter, out of memory) leaves the key
+         * absent, as fhir_search_compare() treats it; strings live in m->a */
+        if (need[k] &&
+            fhir_search_sort_value(m->a, tree, &m->opts.search->sort[k], &sv, NULL) == BASE_OK)
+            ent->keys[k] = sv;
+    }
+    json_decref(tree);
+}
+
+static int
+entry_keys(struct gw_fed_merge *m, struct m_entry *ent)
+{
+    bool need[BASE_LIMIT_SEARCH_MAX_SORT_KEYS];
+    bool any = false;
+
+    ent->keys = BASE_NEW_N(m->a, struct fhir_search_sortval, m->n_keys);
+    if (ent->keys == NULL)
+        return BASE_E_NOMEM;
+    if (m->opts.search == NULL || m->opts.search->n_sort == 0) {
+        fed_sort_default(&ent->mb->scan, ent->e, &ent->keys[0]);
+        return BASE_OK;
+    }
+    for (size_t k = 0; k < m->n_keys; k++) {
+        need[k] = !fed_sort_fast(&ent->mb->scan, ent->e, &m->opts.search->sort[k], &ent->keys[k]);
+        any |= need[k];
+    }
+    if (any)
+        keys_from_tree(m, ent, need);
+    return BASE_OK;
+}
+
+/* ---- the admit filter ---------------------------------------------------------- */
+
+static int
+admit(struct gw_fed_merge *m, struct m_entry *ent)
+{
+    const struct gw_fed_scan *sc = &ent->mb->scan;
+    const struct gw_fed_entry *e = ent->e;
+    bool esc = (e->escaped & GW_FED_ESC_OTHER) != 0;
+    struct gw_fed_entry_info info = {ent->mb->r->member_id, NULL, NULL, NULL, NULL, 0};
+    struct gw_fed_label *labels = BASE_NEW_N(m->a, struct gw_fed_label, e->n_labels + 1u);
+
+    info.type = gw_fed_span_str(m->a, sc->text, e->type, (e->escaped & GW_FED_ESC_TYPE) != 0);
+    if (labels == NULL || info.type == NULL)
+        return BASE_E_NOMEM;
+    if (e->id.len > 0)
+        info.id = gw_fed_span_str(m->a, sc->text, e->id, (e->escaped & GW_FED_ESC_ID) != 0);
+    if (e->version_id.len > 0)
+        info.version_id = gw_fed_span_str(m->a, sc->text, e->version_id,
+                                          (e->escaped & GW_FED_ESC_VERSION) != 0);
+    for (uint32_t i = 0; i < e->n_labels; i++) {
+        const struct gw_fed_coding *c = &sc->codings[e->first_label + i];
+
+        labels[i].system = c->system.len > 0 ? gw_fed_span_str(m->a, sc->text, c->system, esc)
+                                             : NULL;
+        labels[i].code = gw_fed_span_str(m->a, sc->text, c->code, esc);
+        if (labels[i].code == NULL)
+            return BASE_E_NOMEM;
+    }
+    info.security = labels;
+    info.n_security = e->n_labels;
+    ent->filtered = !m->opts.admit(&info, m->opts.admit_ctx);
+    m->info.n_filtered += ent->filtered;
+    return BASE_OK;
+}
+
+static int
+member_entries(struct gw_fed_merge *m, struct m_member *mb)
+{
+    const struct gw_fed_scan *sc = &mb->scan;
+    size_t n_match = 0;
+
+    for (size_t i = 0; i < sc->n_entries; i++)
+        n_match += sc->entries[i].mode != GW_FED_MODE_OUTCOME;
+    mb->ents = BASE_NEW_N(m->a, struct m_entry, n_match + 1);
+    mb->outcomes = BASE_NEW_N(m->a, const struct gw_fed_entry *, sc->n_entries - n_match + 1);
+    if (mb->ents == NULL || mb->outcomes == NULL)
+        return BASE_E_NOMEM;
+    for (size_t i = 0; i < sc->n_entries; i++) {
+        const struct gw_fed_entry *e = &sc->entries[i];
+
+        if (e->mode == GW_FED_MODE_OUTCOME) {
+            mb->outcomes[mb->n_outcomes++] = e;
+            continue;
+        }
+        struct m_entry *ent = &mb->ents[mb->n_ents];
+        ent->mb = mb;
+        ent->e = e;
+        ent->pos = mb->n_ents++;
+    }
+    mb->skip = mb->in != NULL && mb->in->page_url != NULL
+                   ? (size_t)(mb->in->offset < mb->n_ents ? mb->in->offset : mb->n_ents)
+                   : 0;
+    mb->pos = mb->skip;
+    for (size_t i = mb->skip; i < mb->n_ents; i++) {
+        TRY(entry_keys(m, &mb->ents[i]));
+        if (m->opts.admit != NULL)
+            TRY(admit(m, &mb->ents[i]));
+    }
+    return BASE_OK;
+}
+
+/* ---- ordering ---------------------------------------------------------------------- */
+
+static int
+ent_cmp(const struct m_entry *x, const struct m_entry *y, const struct gw_fed_merge *m)
+{
+    for (size_t k = 0; k < m->n_keys; k++) {
+        int c = fhir_search_sortval_cmp(&x->keys[k], &y->keys[k], m->desc[k]);
+
+        if (c != 0)
+            return c;
+    }
+    if (x->mb->idx != y->mb->idx)
+        return x->mb->idx < y->mb->idx ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int
+ent_cmp_qsort(const void *a, const void *b, void *ctx)
+{
+    return ent_cmp(*(struct m_entry *const *)a, *(struct m_entry *const *)b, ctx);
+}
+
+/* A binary heap of members ordered by their head entry. */
+struct heap {
+    struct m_member **v;
+    size_t n;
+    const struct gw_fed_merge *m;
+};
+
+static bool
+heap_less(const struct heap *h, size_t i, size_t j)
+{
+    return ent_cmp(&h->v[i]->ents[h->v[i]->pos], &h->v[j]->ents[h->v[j]->pos], h->m) < 0;
+}
+
+static void
+heap_swap(struct heap *h, size_t i, size_t j)
+{
+    struct m_member *t = h->v[i];
+
+    h->v[i] = h->v[j];
+    h->v[j] = t;
+}
+
+static void
+heap_down(struct heap *h, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1;
+        size_t best = i;
+
+        if (l < h->n && heap_less(h, l, best))
+            best = l;
+        if (l + 1 < h->n && heap_less(h, l + 1, best))
+            best = l + 1;
+        if (best == i)
+            return;
+        heap_swap(h, i, best);
+        i = best;
+    }
+}
+
+static void
+heap_build(struct heap *h)
+{
+    for (size_t i = h->n / 2; i-- > 0;)
+        heap_down(h, i);
+}
+
+/* ---- de-duplication --------------------------------------------------------------- */
+
+struct dd_slot {
+    uint64_t hash;
+    const char *key;
+    size_t len;
+    struct m_entry *ent;
+};
+
+struct dedupe {
+    struct dd_slot *slots;
+    size_t cap; /* power of two, at least twice the keys */
+};
+
+static uint64_t
+hash_bytes(const char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h ? h : 1;
+}
+
+/* Look `key` up; insert it (for `ent`) when absent.  Returns the entry that
+ * already held it, or NULL. */
+static struct m_entry *
+dd_put(struct dedupe *d, const char *key, size_t len, struct m_entry *ent)
+{
+    uint64_t h = hash_bytes(key, len);
+
+    for (size_t i = h & (d->cap - 1);; i = (i + 1) & (d->cap - 1)) {
+        struct dd_slot *s = &d->slots[i];
+
+        if (s->hash == 0) {
+            *s = (struct dd_slot){h, key, len, ent};
+            return NULL;
+        }
+        if (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0)
+            return s->ent;
+    }
+}
+
+/* Key text "type\0system\0value" (an identifier) or "type\0\0id\0member". */
+static const char *
+dd_key(struct base_arena *a, const char *parts[4], size_t n_parts, size_t *len)
+{
+    size_t total = 0;
+
+    for (size_t i = 0; i < n_parts; i++)
+        total += strlen(parts[i]) + 1;
+    char *k = base_arena_alloc(a, total);
+    if (k == NULL)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n_parts; i++) {
+        size_t n = strlen(parts[i]);
+
+        memcpy(k + o, parts[i], n + 1);
+        o += n + 1;
+    }
+    *len = total;
+    return k;
+}
+
+/* The keys an entry is known by: its own (member, type, id) and each
+ * business identifier with a system (a bare value is only local: two
+ * hospitals' record number 123 are different people). */
+static int
+dd_check(struct gw_fed_merge *m, struct dedupe *d, struct m_entry *ent, struct m_entry **dup)
+{
+    const struct gw_fed_scan *sc = &ent->mb->scan;
+    const struct gw_fed_entry *e = ent->e;
+    bool esc = (e->escaped & GW_FED_ESC_OTHER) != 0;
+    const char *type = gw_fed_span_str(m->a, sc->text, e->type, (e->escaped & GW_FED_ESC_TYPE) != 0);
+    size_t len;
+
+    *dup = NULL;
+    if (type == NULL)
+        return BASE_E_NOMEM;
+    if (e->id.len > 0) {
+        const char *id = gw_fed_span_str(m->a, sc->text, e->id, (e->escaped & GW_FED_ESC_ID) != 0);
+        const char *parts[4] = {type, "", id, ent->mb->r->member_id};
+        const char *k = id != NULL ? dd_key(m->a, parts, 4, &len) : NULL;
+
+        if (k == NULL)
+            return BASE_E_NOMEM;
+        *dup = dd_put(d, k, len, ent);
+    }
+    for (uint32_t i = 0; i < e->n_idents; i++) {
+        const struct gw_fed_coding *c = &sc->idents[e->first_ident + i];
+
+        if (c->system.len == 0)
+            continue;
+        const char *parts[4] = {type, gw_fed_span_str(m->a, sc->text, c->system, esc),
+                                gw_fed_span_str(m->a, sc->text, c->code, esc), NULL};
+        if (parts[1] == NULL || parts[2] == NULL)
+            return BASE_E_NOMEM;
+        const char *k = dd_key(m->a, parts, 3, &len);
+        if (k == NULL)
+            return BASE_E_NOMEM;
+        struct m_entry *prev = dd_put(d, k, len, ent);
+        if (*dup == NULL && prev != NULL && prev != ent)
+            *dup = prev;
+    }
+    return BASE_OK;
+}
+
+static int
+fold(struct gw_fed_merge *m, struct m_entry *kept, struct m_entry *dup)
+{
+    const char *id = dup->mb->r->member_id;
+
+    if (kept->mb == dup->mb)
+        return BASE_OK; /* the same member twice: nothing to record */
+    for (size_t i = 0; i < kept->n_also; i++) {
+        if (strcmp(kept->also[i], id) == 0)
+            return BASE_OK;
+    }
+    if (kept->n_also == kept->cap_also) {
+        size_t cap = kept->cap_also == 0 ? 2 : kept->cap_also * 2;
+        const char **na = base_arena_grow(m->a, kept->also, kept->n_also, cap, sizeof(*na));
+
+        if (na == NULL)
+            return BASE_E_NOMEM;
+        kept->also = na;
+        kept->cap_also = cap;
+    }
+    kept->also[kept->n_also++] = id;
+    return BASE_OK;
+}
+
+/* ---- page selection ------------------------------------------------------------- */
+
+static int
+select_page(struct gw_fed_merge *m)
+{
+    struct heap h = {BASE_NEW_N(m->a, struct m_member *, m->n_members + 1), 0, m};
+    struct dedupe d = {NULL, 16};
+    size_t total = 0;
+    size_t n_keys = 0;
+    size_t limit = m->opts.count != 0 ? m->opts.count : SIZE_MAX;
+
+    for (size_t i = 0; i < m->n_members; i++) {
+        const struct m_member *mb = &m->members[i];
+
+        for (size_t j = mb->ok ? mb->skip : mb->n_ents; j < mb->n_ents; j++) {
+            total++;
+            n_keys += 1 + mb->ents[j].e->n_idents;
+        }
+    }
+    while (d.cap < 2 * n_keys)
+        d.cap *= 2; /* load factor at most 1/2: dd_put always finds a free slot */
+    d.slots = BASE_NEW_N(m->a, struct dd_slot, d.cap);
+    m->page = BASE_NEW_N(m->a, struct m_entry *, (total < limit ? total : limit) + 1);
+    if (h.v == NULL || d.slots == NULL || m->page == NULL)
+        return BASE_E_NOMEM;
+    for (size_t i = 0; i < m->n_members; i++) {
+        if (m->members[i].ok && m->members[i].pos < m->members[i].n_ents)
+            h.v[h.n++] = &m->members[i];
+    }
+    heap_build(&h);
+    while (h.n > 0 && m->n_page < limit) {
+        struct m_member *mb = h.v[0];
+        struct m_entry *ent = &mb->ents[mb->pos++];
+        struct m_entry *dup = NULL;
+
+        if (!ent->filtered) {
+            TRY(dd_check(m, &d, ent, &dup));
+            if (dup != NULL) {
+                TRY(fold(m, dup, ent));
+                m->info.n_duplicates++;
+            } else {
+                m->page[m->n_page++] = ent;
+            }
+        }
+        if (mb->pos < mb->n_ents) {
+            heap_down(&h, 0);
+            continue;
+        }
+        h.v[0] = h.v[--h.n];
+        heap_down(&h, 0);
+        /* its unseen next page may sort before what is left */
+        if (mb->more && m->opts.count != 0)
+            break;
+    }
+    qsort_r(m->page, m->n_page, sizeof(*m->page), ent_cmp_qsort, m);
+    return BASE_OK;
+}
+
+/* ---- next cursor ----------------------------------------------------------------- */
+
+/* Where this member continues. */
+static void
+next_state(struct m_member *mb, struct gw_fed_member_state *st)
+{
+    st->member_id = mb->r->member_id;
+    if (!mb->ok) { /* ask again from where it was */
+        if (mb->in != NULL)
+            *st = *mb->in;
+        return;
+    }
+    size_t consumed = mb->pos - mb->skip;
+    if (mb->pos < mb->n_ents) {
+        if (mb->link_mode) {
+            st->page_url = mb->in != NULL ? mb->in->page_url : NULL;
+            if (st->page_url == NULL && under_base(mb->r->url, mb->base))
+                st->page_url = mb->r->url + strlen(mb->base);
+            if (st->page_url != NULL) {
+                st->offset = mb->pos;
+                return;
+            }
+        }
+        st->offset = (mb->in != NULL && mb->in->page_url == NULL ? mb->in->offset : 0) + consumed;
+        return;
+    }
+    if (!mb->more) {
+        st->done = true;
+        return;
+    }
+    if (mb->link_mode) {
+        st->page_url = mb->next_rel;
+        st->offset = 0;
+        return;
+    }
+    st->offset = (mb->in != NULL && mb->in->page_url == NULL ? mb->in->offset : 0) + consumed;
+}
+
+static int
+next_cursor(struct gw_fed_merge *m)
+{
+    struct gw_fed_cursor c = {BASE_NEW_N(m->a, struct gw_fed_member_state, m->n_members + 1), 0, 0};
+    bool more = false;
+    int64_t now = m->opts.now != 0 ? m->opts.now : (int64_t)time(NULL);
+    struct base_err err = {0};
+    char *token = NULL;
+    int rc;
+
+    if (c.members == NULL)
+        return BASE_E_NOMEM;
+    for (size_t i = 0; i < m->n_members; i++) {
+        struct m_member *mb = &m->members[i];
+
+        if (mb->in != NULL && mb->in->done)
+            continue;
+        next_state(mb, &c.members[c.n_members]);
+        more |= mb->ok && !c.members[c.n_members].done;
+        c.n_members++;
+    }
+    if (!more || m->opts.keys == NULL)
+        return BASE_OK;
+    rc = gw_fed_cursor_encode(m->a, m->opts.keys, &c, m->opts.binding, m->opts.cursor_ttl_s, now,
+                              &token, &err);
+    if (rc == BASE_E_LIMIT) {
+        m->cursor_dropped = true; /* reported as an outcome entry */
+        return BASE_OK;
+    }
+    TRY(rc);
+    m->info.next_cursor = token;
+    return BASE_OK;
+}
+
+/* ---- results for the caller ---------------------------------------------------- */
+
+static int
+fill_entities(struct gw_fed_merge *m)
+{
+    m->entities = BASE_NEW_N(m->a, struct gw_fed_entity, m->n_page + 1);
+    if (m->entities == NULL)
+        return BASE_E_NOMEM;
+    for (size_t i = 0; i < m->n_page; i++) {
+        const struct m_entry *ent = m->page[i];
+        const struct gw_fed_entry *e = ent->e;
+        const char *t = ent->mb->scan.text;
+        struct gw_fed_entity *x = &m->entities[i];
+
+        x->type = gw_fed_span_str(m->a, t, e->type, (e->escaped & GW_FED_ESC_TYPE) != 0);
+        x->id = e->id.len > 0 ? gw_fed_span_str(m->a, t, e->id, (e->escaped & GW_FED_ESC_ID) != 0)
+                              : NULL;
+        x->version = e->version_id.len > 0
+                         ? gw_fed_span_str(m->a, t, e->version_id,
+                                           (e->escaped & GW_FED_ESC_VERSION) != 0)
+                         : NULL;
+        x->member_id = ent->mb->r->member_id;
+        x->also_from = ent->also;
+        x->n_also = ent->n_also;
+        if (x->type == NULL)
+            return BASE_E_NOMEM;
+    }
+    return BASE_OK;
+}
+
+static int
+fill_failures_and_total(struct gw_fed_merge *m)
+{
+    bool all_total = true;
+    uint64_t total = 0;
+
+    m->failures = BASE_NEW_N(m->a, struct gw_fed_failure, m->n_members + 1);
+    if (m->failures == NULL)
+        return BASE_E_NOMEM;
+    for (size_t i = 0; i < m->n_members; i++) {
+        const struct m_member *mb = &m->members[i];
+
+        if (!mb->ok) {
+            m->failures[m->n_failures++] = (struct gw_fed_failure){
+                mb->r->member_id, mb->r->member_name, mb->error,
+                mb->detail != NULL ? mb->detail : gw_fed_error_name(mb->error), mb->r->latency_us};
+            all_total = false;
+            continue;
+        }
+        m->info.n_ok++;
+        all_total &= mb->scan.has_total;
+        if (!__builtin_add_overflow(total, mb->scan.total, &total))
+            continue;
+        all_total = false;
+    }
+    /* A total that counted entries the policy filter removed would tell the
+     * caller they exist (DESIGN.md §6: scopes enforced without revealing
+     * whether data exists), so it is left out then. */
+    m->info.has_total = all_total && m->n_members > 0 && m->info.n_filtered == 0 &&
+                        total >= m->info.n_duplicates;
+    m->info.total = m->info.has_total ? total - m->info.n_duplicates : 0;
+    return BASE_OK;
+}
+
+static int
+make_links(struct gw_fed_merge *m)
+{
+    const struct gw_fed_merge_opts *o = &m->opts;
+
+    if (o->base_url == NULL || o->path == NULL)
+        return BASE_OK;
+    char *self = fhir_bundle_page_url(m->a, o->base_url, o->path, o->query, o->self_cursor);
+    if (self == NULL)
+        return BASE_E_NOMEM;
+    m->links[m->n_links++] = (struct fhir_bundle_link){"self", self};
+    if (m->info.next_cursor != NULL) {
+        char *next = fhir_bundle_page_url(m->a, o->base_url, o->path, o->query,
+                                          m->info.next_cursor);
+        if (next == NULL)
+            return BASE_E_NOMEM;
+        m->links[m->n_links++] = (struct fhir_bundle_link){"next", next};
+    }
+    return BASE_OK;
+}
+
+/* ---- entry point ----------------------------------------------------------------- */
+
+static int
+merge_setup(struct gw_fed_merge *m, const struct gw_fed_result *results, size_t n)
+{
+    const struct fhir_search *s = m->opts.search;
+
+    m->n_keys = s != NULL && s->n_sort > 0 ? s->n_sort : 1;
+    m->desc = BASE_NEW_N(m->a, bool, m->n_keys);
+    m->members = BASE_NEW_N(m->a, struct m_member, n + 1);
+    if (m->desc == NULL || m->members == NULL)
+        return BASE_E_NOMEM;
+    for (size_t k = 0; k < m->n_keys; k++)
+        m->desc[k] = s != NULL && s->n_sort > 0 ? s->sort[k].desc : true;
+    m->n_members = n;
+    for (size_t i = 0; i < n; i++) {
+        struct m_member *mb = &m->members[i];
+        const char *b = results[i].base != NULL ? results[i].base : "";
+        size_t bl = strlen(b);
+
+        while (bl > 0 && b[bl - 1] == '/')
+            bl--;
+        mb->idx = i;
+        mb->r = &results[i];
+        mb->base = base_arena_strndup(m->a, b, bl);
+        if (mb->base == NULL)
+            return BASE_E_NOMEM;
+        mb->in = gw_fed_cursor_find(m->opts.cursor, results[i].member_id);
+        TRY(member_scan(m, mb));
+        if (mb->ok)
+            TRY(member_entries(m, mb));
+    }
+    return BASE_OK;
+}
+
+int
+gw_fed_merge_new(struct base_arena *a, const struct gw_fed_result *results, size_t n_results,
+                 const struct gw_fed_merge_opts *opts, struct gw_fed_merge **out,
+                 struct base_err *err)
+{
+    struct gw_fed_merge *m;
+    int rc;
+
+    *out = NULL;
+    if (opts == NULL || (results == NULL && n_results > 0) ||
+        (opts->search != NULL && opts->search->n_sort > BASE_LIMIT_SEARCH_MAX_SORT_KEYS))
+        return base_err_set(err, BASE_E_INVALID, "exception", NULL, "bad merge options");
+    m = BASE_NEW(a, struct gw_fed_merge);
+    if (m == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    m->a = a;
+    m->opts = *opts;
+    m->info.n_members = n_results;
+    base_buf_init(&m->out, 0);
+    base_buf_init(&m->tagged, 0);
+    base_buf_init(&m->url, 0);
+    rc = base_buf_tie(&m->out, a);
+    if (rc == BASE_OK)
+        rc = base_buf_tie(&m->tagged, a);
+    if (rc == BASE_OK)
+        rc = base_buf_tie(&m->url, a);
+    if (rc == BASE_OK)
+        rc = merge_setup(m, results, n_results);
+    if (rc == BASE_OK)
+        rc = select_page(m);
+    if (rc == BASE_OK)
+        rc = fill_failures_and_total(m);
+    if (rc == BASE_OK)
+        rc = next_cursor(m);
+    if (rc == BASE_OK)
+        rc = fill_entities(m);
+    if (rc == BASE_OK)
+        rc = make_links(m);
+    if (rc != BASE_OK)
+        return base_err_set(err, rc, "exception", NULL, "cannot merge the member answers");
+    m->info.n_entries = m->n_page;
+    *out = m;
+    return BASE_OK;
+}
+
+void
+gw_fed_merge_entities(const struct gw_fed_merge *m, const struct gw_fed_entity **out, size_t *n)
+{
+    *out = m->entities;
+    *n = m->n_page;
+}
+
+void
+gw_fed_merge_failures(const struct gw_fed_merge *m, const struct gw_fed_failure **out, size_t *n)
+{
+    *out = m->failures;
+    *n = m->n_failures;
+}
+
+void
+gw_fed_merge_info(const struct gw_fed_merge *m, struct gw_fed_merge_info *out)
+{
+    *out = m->info;
+}

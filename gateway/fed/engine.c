@@ -9,6 +9,7 @@
  * HTTP layer suspends it), and one slow member never delays the others
  * beyond the deadline.  docs/design/federation.md explains the choices.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -397,10 +398,12 @@ loop_main(void *arg)
         int running = 0;
         curl_multi_perform(L->multi, &running);
         drain_messages(L);
-        int64_t now = fed_now_us();
-        int64_t next = expire(L, now);
-        start_pending(L); /* slots freed above */
-        curl_multi_perform(L->multi, &running);
+        int64_t next = expire(L, fed_now_us());
+        if (L->pending_head != NULL) { /* slots freed above */
+            start_pending(L);
+            curl_multi_perform(L->multi, &running);
+            drain_messages(L); /* never sleep on a finished transfer */
+        }
         int64_t wait = (next - fed_now_us()) / 1000 + 1;
         curl_multi_poll(L->multi, NULL, 0, wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait, NULL);
     }
@@ -654,6 +657,18 @@ loop_init(struct gw_fed_engine *e, struct fed_loop *L)
     return BASE_OK;
 }
 
+/* With CURLOPT_NOSIGNAL (required with threads) libcurl leaves SIGPIPE
+ * alone, and a member closing its end while OpenSSL writes would kill the
+ * process: ignore it, unless the program already handles it. */
+static void
+ignore_sigpipe(void)
+{
+    struct sigaction old;
+
+    if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+        signal(SIGPIPE, SIG_IGN);
+}
+
 int
 gw_fed_engine_new(const struct gw_fed_config *cfg, struct gw_fed_engine **out,
                   struct base_err *err)
@@ -661,6 +676,7 @@ gw_fed_engine_new(const struct gw_fed_config *cfg, struct gw_fed_engine **out,
     struct gw_fed_engine *e;
 
     *out = NULL;
+    ignore_sigpipe();
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return base_err_set(err, BASE_E_INTERNAL, "exception", NULL, "libcurl init failed");
     e = base_calloc(1, sizeof(*e));

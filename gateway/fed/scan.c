@@ -311,6 +311,8 @@ resource_member(struct sc *s, const char *key, size_t key_len, void *ctx)
     } else if (KEY("id")) {
         TRY(sc_want_string(s, &e->id, &esc, "id is not a string"));
         e->escaped |= esc ? GW_FED_ESC_ID : 0;
+        if (e->id.len == 0) /* a span of 0 means "no id" from here on */
+            return sc_fail(s, BASE_E_INVALID, "value", "resource id is not a FHIR id");
     } else if (KEY("meta")) {
         if (!sc_at(s, '{'))
             return sc_fail(s, BASE_E_INVALID, "structure", "meta is not an object");
@@ -318,6 +320,9 @@ resource_member(struct sc *s, const char *key, size_t key_len, void *ctx)
         e->meta.off = (uint32_t)(start - s->base);
         e->meta.len = (uint32_t)(s->p - start);
     } else if (KEY("identifier")) {
+        /* 0..* in most resources, 0..1 in a few (Composition, Bundle, …) */
+        if (sc_at(s, '{'))
+            return sc_pair(s, e, true, "identifier is not an object");
         if (!sc_at(s, '['))
             return sc_fail(s, BASE_E_INVALID, "structure", "identifier is not an array");
         return sc_array(s, ident_elem, e);
@@ -520,12 +525,17 @@ bundle_member(struct sc *s, const char *key, size_t key_len, void *ctx)
     struct gw_fed_span v;
     bool esc;
 
+    /* wrong kinds of answer fail at once, before their entries are read */
     if (KEY("resourceType")) {
         TRY(sc_want_string(s, &v, &esc, "resourceType is not a string"));
         bc->is_bundle = span_is(s, v, esc, "Bundle");
+        if (!bc->is_bundle)
+            return sc_fail(s, BASE_E_INVALID, "invalid", "answer is not a Bundle");
     } else if (KEY("type")) {
         TRY(sc_want_string(s, &v, &esc, "Bundle.type is not a string"));
         bc->searchset = span_is(s, v, esc, "searchset");
+        if (!bc->searchset)
+            return sc_fail(s, BASE_E_INVALID, "invalid", "Bundle is not a searchset");
     } else if (KEY("total")) {
         return sc_total(s);
     } else if (KEY("link")) {

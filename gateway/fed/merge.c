@@ -120,9 +120,15 @@ keys_from_tree(struct gw_fed_merge *m, struct m_entry *ent, bool *need)
 
         /* an error (another type's parameter, out of memory) leaves the key
          * absent, as fhir_search_compare() treats it; strings live in m->a */
-        if (need[k] &&
-            fhir_search_sort_value(m->a, tree, &m->opts.search->sort[k], &sv, NULL) == BASE_OK)
-            ent->keys[k] = sv;
+        if (!need[k] ||
+            fhir_search_sort_value(m->a, tree, &m->opts.search->sort[k], &sv, NULL) != BASE_OK)
+            continue;
+        /* token and uri keys point into the tree, which goes below */
+        if (sv.str != NULL)
+            sv.str = base_arena_strdup(m->a, sv.str);
+        if (sv.str2 != NULL)
+            sv.str2 = base_arena_strdup(m->a, sv.str2);
+        ent->keys[k] = sv;
     }
     json_decref(tree);
 }

@@ -6,9 +6,12 @@
  * reader drains before the next piece is made; so the merge holds at most
  * one entry's text beyond the member answers themselves.
  *
- * Entries go through fhir_bundle_writer_entry_raw(), which checks that the
- * spliced text is exactly one JSON object: defence in depth, since the
- * scanner has validated it already.
+ * Entries go through fhir_bundle_writer_entry_checked(): the scanner has
+ * validated each resource strictly (a stricter check than the writer's
+ * own), the tagging only adds strings escaped here from UTF-8 checked in
+ * gw_fed_merge_new(), and a second validation pass cost half the merge's
+ * CPU (issue #5 "Speed").  The fuzz target fuzz_bundle_merge checks that
+ * every merged Bundle parses with the strict reader.
  */
 #include <string.h>
 
@@ -112,8 +115,9 @@ full_url(struct gw_fed_merge *m, const struct m_entry *ent)
         char *type = gw_fed_span_str(m->a, t, e->type, (e->escaped & GW_FED_ESC_TYPE) != 0);
         char *id = gw_fed_span_str(m->a, t, e->id, (e->escaped & GW_FED_ESC_ID) != 0);
 
-        if (type == NULL || id == NULL ||
-            base_buf_appendf(&m->url, "%s/%s/%s", ent->mb->base, type, id) != BASE_OK)
+        if (type == NULL || id == NULL || base_buf_append_cstr(&m->url, ent->mb->base) != BASE_OK ||
+            base_buf_putc(&m->url, '/') != BASE_OK || base_buf_append_cstr(&m->url, type) != BASE_OK ||
+            base_buf_putc(&m->url, '/') != BASE_OK || base_buf_append_cstr(&m->url, id) != BASE_OK)
             return NULL;
         return m->url.data;
     }
@@ -131,7 +135,6 @@ emit_resource(struct gw_fed_merge *m, const struct m_member *mb, const struct gw
     struct gw_fed_tag tags[1 + 8];
     struct gw_fed_tag *tv = tags;
     size_t n = 1;
-    struct base_err err = {0};
     const char *url = "";
 
     tags[0] = (struct gw_fed_tag){mb->r->member_id, mb->r->member_name};
@@ -149,8 +152,8 @@ emit_resource(struct gw_fed_merge *m, const struct m_member *mb, const struct gw
         return BASE_E_NOMEM;
     base_buf_reset(&m->tagged);
     TRY(gw_fed_tag_resource(&m->tagged, mb->scan.text, e, mb->base, tv, n));
-    return fhir_bundle_writer_entry_raw(&m->w, url[0] != '\0' ? url : NULL, m->tagged.data,
-                                        m->tagged.len, mode, NULL, &err);
+    return fhir_bundle_writer_entry_checked(&m->w, url[0] != '\0' ? url : NULL, m->tagged.data,
+                                            m->tagged.len, mode, NULL);
 }
 
 static int
@@ -159,7 +162,7 @@ emit_header(struct gw_fed_merge *m)
     struct fhir_bundle_header h = {FHIR_BUNDLE_SEARCHSET, m->opts.bundle_id, m->opts.timestamp,
                                    m->info.has_total, m->info.total, m->links, m->n_links};
 
-    return fhir_bundle_writer_begin(&m->w, &m->out, &h);
+    return fhir_bundle_writer_begin(&m->w, m->target, &h);
 }
 
 /* The member outcome entries: the (i, j)-th of the usable members. */
@@ -251,17 +254,17 @@ gw_fed_merge_read(struct gw_fed_merge *m, char *buf, size_t max)
 int
 gw_fed_merge_write(struct gw_fed_merge *m, struct base_buf *out)
 {
-    /* Same pieces as the reader, appended straight to `out`. */
-    while (m->out_pos < m->out.len) {
-        TRY(base_buf_append(out, m->out.data + m->out_pos, m->out.len - m->out_pos));
-        m->out_pos = m->out.len;
+    if (m->stage != ST_HEADER) { /* partly read already: drain the reader */
+        char chunk[4096];
+        ssize_t n;
+
+        while ((n = gw_fed_merge_read(m, chunk, sizeof(chunk))) > 0)
+            TRY(base_buf_append(out, chunk, (size_t)n));
+        return n == 0 ? BASE_OK : m->rc;
     }
-    for (;;) {
-        base_buf_reset(&m->out);
-        m->out_pos = 0;
-        if (!fed_emit_next(m))
-            return m->rc;
-        TRY(base_buf_append(out, m->out.data, m->out.len));
-        m->out_pos = m->out.len;
-    }
+    /* from the start: the writer writes straight into `out`, no copy */
+    m->target = out;
+    while (fed_emit_next(m))
+        ;
+    return m->rc;
 }

@@ -16,6 +16,7 @@
 #include "fhir/base/arena.h"
 #include "fhir/base/limits.h"
 #include "fhir/base/log.h"
+#include "fhir/base/str.h"
 #include "gateway/fed/engine_int.h"
 
 /* ---- jobs ---------------------------------------------------------------------------- */
@@ -459,6 +460,10 @@ job_check(const struct gw_fed_job *job)
         const struct gw_fed_request *q = &job->requests[i];
 
         if (q->member_id == NULL || q->member_id[0] == '\0' || q->url == NULL ||
+            !base_utf8_valid(q->member_id, strlen(q->member_id), NULL) ||
+            (q->member_name != NULL &&
+             !base_utf8_valid(q->member_name, strlen(q->member_name), NULL)) ||
+            (q->base != NULL && !base_utf8_valid(q->base, strlen(q->base), NULL)) ||
             q->n_headers > BASE_LIMIT_FED_MAX_HEADERS || (q->n_headers > 0 && q->headers == NULL))
             return BASE_E_INVALID;
     }

@@ -36,17 +36,18 @@ sc_syntax(struct sc *s)
 #define ONES  0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
-/* Does any byte of w need attention inside a string: '"', '\\', a control
- * character or a non-ASCII byte?  (Bit tricks may report a false positive
- * next to a true one; the byte loop sorts that out.) */
-static inline bool
-word_special(uint64_t w)
+/* Which bytes of w need attention inside a string: '"', '\\', a control
+ * character or a non-ASCII byte.  Little-endian, the lowest set bit marks
+ * the first such byte exactly (the bit tricks can only report false
+ * positives above a true one, where a borrow propagates). */
+static inline uint64_t
+special_mask(uint64_t w)
 {
     uint64_t q = w ^ (ONES * '"');
     uint64_t b = w ^ (ONES * '\\');
     uint64_t t = ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w) | w;
 
-    return (t & HIGHS) != 0;
+    return t & HIGHS;
 }
 
 /* Length of the UTF-8 sequence at p (RFC 3629 table 3-7: no overlongs, no
@@ -145,45 +146,62 @@ sc_escape(struct sc *s)
 
 /* A string at s->p ('"').  *span gets its contents, *esc whether it holds
  * escapes.  Validates UTF-8 and escapes on the way. */
+/* The hot loop of the whole merge: locals rather than s->p, since stores
+ * through a char pointer would otherwise force the compiler to reload. */
 int
 sc_string(struct sc *s, struct gw_fed_span *span, bool *esc)
 {
+    const unsigned char *p = s->p;
+    const unsigned char *const end = s->end;
     const unsigned char *start;
 
-    if (!sc_at(s, '"'))
+    if (p >= end || *p != '"')
         return sc_syntax(s);
-    start = ++s->p;
+    start = ++p;
     *esc = false;
     for (;;) {
-        uint64_t w;
+        if (end - p >= 8) {
+            uint64_t w;
 
-        while (s->end - s->p >= 8 && (memcpy(&w, s->p, 8), !word_special(w)))
-            s->p += 8;
-        if (s->p >= s->end)
-            return sc_syntax(s);
-        unsigned char c = *s->p;
-        if (c == '"')
+            memcpy(&w, p, 8);
+            uint64_t m = special_mask(w);
+            if (m == 0) {
+                p += 8;
+                continue;
+            }
+            p += __builtin_ctzll(m) >> 3;
+        } else if (p >= end) {
             break;
+        }
+        unsigned char c = *p;
+        if (c == '"') {
+            span->off = (uint32_t)(start - s->base);
+            span->len = (uint32_t)(p - start);
+            s->p = p + 1;
+            return BASE_OK;
+        }
+        if (c >= 0x20 && c < 0x80 && c != '\\') {
+            p++;
+            continue;
+        }
+        s->p = p;
         if (c == '\\') {
             *esc = true;
             s->p++;
             TRY(sc_escape(s));
         } else if (c < 0x20) {
             return sc_syntax(s);
-        } else if (c >= 0x80) {
-            size_t n = utf8_seq(s->p, s->end);
+        } else {
+            size_t n = utf8_seq(p, end);
 
             if (n == 0)
                 return sc_fail(s, BASE_E_PARSE, "structure", "invalid UTF-8");
             s->p += n;
-        } else {
-            s->p++;
         }
+        p = s->p;
     }
-    span->off = (uint32_t)(start - s->base);
-    span->len = (uint32_t)(s->p - start);
-    s->p++;
-    return BASE_OK;
+    s->p = p;
+    return sc_syntax(s);
 }
 
 static bool
@@ -232,16 +250,27 @@ sc_literal(struct sc *s, const char *lit, size_t n)
 
 /* ---- member names ------------------------------------------------------------- */
 
+/* A cheap hash of a member name: its length and first and last 8 bytes.
+ * Names that collide are compared in full, so quality only costs time. */
 static uint64_t
-fnv1a(const char *p, size_t n)
+name_hash(const char *p, size_t n, const unsigned char *end)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t a = 0;
+    uint64_t b = 0;
 
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 0x100000001b3ULL;
+    if ((const unsigned char *)p + 8 <= end) {
+        memcpy(&a, p, 8); /* within the text; bytes past the name masked off */
+        if (n < 8)
+            a &= (1ULL << (8 * n)) - 1;
+    } else {
+        for (size_t i = 0; i < n && i < 8; i++)
+            a |= (uint64_t)(unsigned char)p[i] << (8 * i);
     }
-    return h;
+    if (n > 8)
+        memcpy(&b, p + n - 8, 8);
+    uint64_t h = (a ^ (uint64_t)n * 0x9E3779B97F4A7C15ULL) * 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 31;
+    return (h ^ b) * 0x94D049BB133111EBULL;
 }
 
 static int
@@ -290,15 +319,16 @@ same_key(struct sc *s, const struct sc_key *x, const struct sc_key *y)
     return nx == ny && memcmp(dx, dy, nx) == 0;
 }
 
-/* Names of the object whose keys start at keys[from]: any twice?  Small
- * objects pairwise, larger ones sorted by hash (O(k log k)). */
+/* Names of the object whose keys start at keys[from]: any twice?  Objects
+ * of FHIR's usual size pairwise on the hashes (cheaper than sorting), the
+ * rare large ones sorted by hash (O(k log k)). */
 static int
 check_duplicates(struct sc *s, size_t from)
 {
     struct sc_key *k = s->keys + from;
     size_t n = s->n_keys - from;
 
-    if (n <= 8) {
+    if (n <= 32) {
         for (size_t i = 1; i < n; i++) {
             for (size_t j = 0; j < i; j++) {
                 if (k[i].hash == k[j].hash && same_key(s, &k[i], &k[j]))
@@ -342,14 +372,14 @@ sc_member_name(struct sc *s, const char **key, size_t *key_len)
     if (!esc) {
         *key = raw;
         *key_len = k.len;
-        return push_key(s, k, false, fnv1a(raw, k.len));
+        return push_key(s, k, false, name_hash(raw, k.len, s->end));
     }
     /* Rare: "\u0069d" is "id".  Decode for the hash and the callback. */
     char *d = base_arena_alloc(s->a, (size_t)k.len + 1);
     if (d == NULL)
         return sc_fail(s, BASE_E_NOMEM, "exception", "out of memory");
     size_t n = fed_json_unescape(raw, k.len, d);
-    TRY(push_key(s, k, true, fnv1a(d, n)));
+    TRY(push_key(s, k, true, name_hash(d, n, (const unsigned char *)d + n)));
     *key = d;
     *key_len = n;
     return BASE_OK;
@@ -369,8 +399,8 @@ sc_object(struct sc *s, sc_member_fn fn, void *ctx)
         return BASE_OK;
     }
     for (;;) {
-        const char *key;
-        size_t key_len;
+        const char *key = NULL;
+        size_t key_len = 0;
 
         if (++n > BASE_LIMIT_FHIR_MAX_MEMBERS)
             return sc_fail(s, BASE_E_LIMIT, "too-costly", "too many members in an object");

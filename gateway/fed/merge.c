@@ -25,6 +25,7 @@
 
 #include "fhir/base/arena.h"
 #include "fhir/base/limits.h"
+#include "fhir/base/str.h"
 #include "fhir/json/fhir_json.h"
 #include "gateway/fed/merge_int.h"
 
@@ -483,7 +484,13 @@ select_page(struct gw_fed_merge *m)
         if (mb->more && m->opts.count != 0)
             break;
     }
-    qsort_r(m->page, m->n_page, sizeof(*m->page), ent_cmp_qsort, m);
+    /* members that sort as we do (they get our _sort) leave it in order */
+    for (size_t i = 1; i < m->n_page; i++) {
+        if (ent_cmp(m->page[i - 1], m->page[i], m) > 0) {
+            qsort_r(m->page, m->n_page, sizeof(*m->page), ent_cmp_qsort, m);
+            break;
+        }
+    }
     return BASE_OK;
 }
 
@@ -646,6 +653,12 @@ make_links(struct gw_fed_merge *m)
 
 /* ---- entry point ----------------------------------------------------------------- */
 
+static bool
+utf8_ok(const char *s)
+{
+    return s == NULL || base_utf8_valid(s, strlen(s), NULL);
+}
+
 static int
 merge_setup(struct gw_fed_merge *m, const struct gw_fed_result *results, size_t n)
 {
@@ -691,6 +704,16 @@ gw_fed_merge_new(struct base_arena *a, const struct gw_fed_result *results, size
     if (opts == NULL || (results == NULL && n_results > 0) ||
         (opts->search != NULL && opts->search->n_sort > BASE_LIMIT_SEARCH_MAX_SORT_KEYS))
         return base_err_set(err, BASE_E_INVALID, "exception", NULL, "bad merge options");
+    /* these go into the Bundle's text (tags, meta.source): the registry
+     * must hand over UTF-8 */
+    for (size_t i = 0; i < n_results; i++) {
+        const struct gw_fed_result *r = &results[i];
+
+        if (r->member_id == NULL || !utf8_ok(r->member_id) || !utf8_ok(r->member_name) ||
+            !utf8_ok(r->base))
+            return base_err_set(err, BASE_E_INVALID, "exception", NULL,
+                                "member %zu: id, name or base is not UTF-8", i);
+    }
     m = BASE_NEW(a, struct gw_fed_merge);
     if (m == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
@@ -698,6 +721,7 @@ gw_fed_merge_new(struct base_arena *a, const struct gw_fed_result *results, size
     m->opts = *opts;
     m->info.n_members = n_results;
     base_buf_init(&m->out, 0);
+    m->target = &m->out;
     base_buf_init(&m->tagged, 0);
     base_buf_init(&m->url, 0);
     rc = base_buf_tie(&m->out, a);

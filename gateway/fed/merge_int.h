@@ -65,6 +65,7 @@ struct gw_fed_merge {
     size_t cursor_i;       /* position inside the stage */
     size_t cursor_j;
     struct fhir_bundle_writer w;
+    struct base_buf *target; /* where the writer writes: &out, or the caller's */
     struct base_buf out;   /* text produced, not yet read */
     size_t out_pos;
     struct base_buf tagged; /* scratch: one tagged resource */

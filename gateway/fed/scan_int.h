@@ -13,7 +13,7 @@
 
 /* A member name seen in an open object (duplicate detection). */
 struct sc_key {
-    uint64_t hash; /* FNV-1a of the decoded name */
+    uint64_t hash; /* name_hash() of the decoded name */
     uint32_t off;  /* contents in the text */
     uint32_t len;
     bool esc;

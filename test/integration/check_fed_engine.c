@@ -435,7 +435,7 @@ START_TEST(faults_give_partial_results_within_the_deadline)
     int64_t ms;
     struct gw_fed_answer *ans = run(e, f.rq, N, deadline, &ms);
 
-    ck_assert_msg(ms <= deadline + 250, "took %lld ms", (long long)ms);
+    ck_assert_msg(ms <= deadline + 400, "took %lld ms", (long long)ms);
     static const enum gw_fed_error want[N] = {
         GW_FED_OK, GW_FED_OK, GW_FED_OK, GW_FED_E_REFUSED, GW_FED_E_TIMEOUT, GW_FED_E_TIMEOUT,
         GW_FED_E_HTTP_STATUS, GW_FED_OK, GW_FED_E_RESET, GW_FED_E_TLS, GW_FED_E_TLS, GW_FED_OK,
@@ -543,7 +543,7 @@ START_TEST(circuit_breaker_opens_and_closes)
     struct gw_fed_answer *ans = run(e, f.rq, 1, 3000, &ms);
     ck_assert_int_eq(ans->results[0].error, GW_FED_E_CIRCUIT_OPEN);
     ck_assert_int_eq(ans->results[0].attempts, 0);
-    ck_assert_int_lt(ms, 100);
+    ck_assert_int_lt(ms, 250);
     ck_assert_int_eq(tu_members_requests(f.ms, 0), 3);
     gw_fed_answer_free(ans);
     struct gw_fed_member_stats *st;

@@ -151,7 +151,7 @@ searchset(const struct member *mb, const char *path, const char *query, size_t *
     char *buf = NULL;
     size_t len = 0;
     size_t cap = 0;
-    char tmp[2048];
+    char tmp[4096];
     char q[1024];
 
     if (count == 0)

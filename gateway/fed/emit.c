@@ -228,6 +228,8 @@ emit_step(struct gw_fed_merge *m)
 bool
 fed_emit_next(struct gw_fed_merge *m)
 {
+    if (!m->ready && m->rc == BASE_OK)
+        m->rc = BASE_E_INVALID; /* not finished: nothing to write */
     if (m->rc != BASE_OK || m->stage == ST_DONE)
         return false;
     m->rc = emit_step(m);

@@ -114,6 +114,15 @@ slot_release(struct fed_loop *L, struct fed_xfer *x)
     }
 }
 
+/* One member's result is final: tell the job's observer, count it. */
+static void
+result_final(struct fed_job *j, size_t idx)
+{
+    if (j->on_result != NULL)
+        j->on_result(&j->answer->results[idx], idx, j->on_result_ctx);
+    j->n_done++;
+}
+
 /* Record a result that is not a libcurl outcome (circuit open, deadline
  * before start, shutdown, setup failure). */
 static void
@@ -134,7 +143,7 @@ xfer_fail(struct fed_loop *L, struct fed_xfer *x, enum gw_fed_error err, const c
     if (x->member != NULL)
         fed_breaker_done(L->e, x->member, err, 0, r->latency_us, x->t_start != 0, x->trial);
     x->done = true;
-    x->job->n_done++;
+    result_final(x->job, x->idx);
 }
 
 /* A transfer libcurl finished (or that we stopped at the deadline). */
@@ -150,7 +159,7 @@ xfer_finish(struct fed_loop *L, struct fed_xfer *x, CURLcode cc)
     x->headers = NULL;
     fed_breaker_done(L->e, x->member, r->error, r->status, r->latency_us, true, x->trial);
     x->done = true;
-    x->job->n_done++;
+    result_final(x->job, x->idx);
 }
 
 static int
@@ -192,6 +201,7 @@ xfer_launch(struct fed_loop *L, struct fed_xfer *x, int64_t now)
     TRY(fed_xfer_setup(L, x, timeout));
     x->attempts++;
     x->t_start = now;
+    x->t_end = 0;
     if (curl_multi_add_handle(L->multi, x->easy) != CURLM_OK)
         return BASE_E_INTERNAL;
     x->running = true;
@@ -284,8 +294,11 @@ job_start(struct fed_loop *L, struct fed_job *j)
 
 /* ---- the loop ------------------------------------------------------------------------- */
 
+/* `now`: when the perform that finished these transfers returned, so a
+ * member's latency never includes what the loop does with the answers of
+ * others (on_result callbacks) before it gets to this one. */
 static void
-drain_messages(struct fed_loop *L)
+drain_messages(struct fed_loop *L, int64_t now)
 {
     CURLMsg *msg;
     int left;
@@ -297,7 +310,7 @@ drain_messages(struct fed_loop *L)
             continue;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
         CURLcode cc = msg->data.result;
-        int64_t now = fed_now_us();
+        x->t_end = now;
         if (fed_xfer_retry(x, cc, now)) {
             curl_multi_remove_handle(L->multi, x->easy);
             x->running = false;
@@ -334,8 +347,10 @@ expire(struct fed_loop *L, int64_t now)
 
             if (x->done)
                 continue;
-            if (x->running)
+            if (x->running) {
+                x->t_end = now;
                 xfer_finish(L, x, CURLE_OPERATION_TIMEDOUT);
+            }
             else
                 xfer_fail(L, x, GW_FED_E_TIMEOUT, "deadline passed before the request could start");
         }
@@ -355,8 +370,8 @@ fail_all(struct fed_loop *L, struct fed_job *queued)
         for (size_t i = 0; i < queued->n; i++) {
             queued->answer->results[i].error = GW_FED_E_SHUTDOWN;
             queued->answer->results[i].detail = "gateway shutting down";
+            result_final(queued, i);
         }
-        queued->n_done = queued->n;
         atomic_fetch_sub(&L->e->queued, 1);
         job_complete(L, queued, false);
         queued = nj;
@@ -398,12 +413,12 @@ loop_main(void *arg)
         start_pending(L);
         int running = 0;
         curl_multi_perform(L->multi, &running);
-        drain_messages(L);
+        drain_messages(L, fed_now_us());
         int64_t next = expire(L, fed_now_us());
         if (L->pending_head != NULL) { /* slots freed above */
             start_pending(L);
             curl_multi_perform(L->multi, &running);
-            drain_messages(L); /* never sleep on a finished transfer */
+            drain_messages(L, fed_now_us()); /* never sleep on a finished transfer */
         }
         int64_t wait = (next - fed_now_us()) / 1000 + 1;
         curl_multi_poll(L->multi, NULL, 0, wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait, NULL);
@@ -490,6 +505,8 @@ job_new(struct gw_fed_engine *e, const struct gw_fed_job *job, struct fed_job **
     j->member_timeout_ms = job->member_timeout_ms;
     j->max_body = job->max_body != 0 ? job->max_body : e->cfg.max_body;
     j->probe = job->probe;
+    j->on_result = job->on_result;
+    j->on_result_ctx = job->on_result_ctx;
     j->answer = BASE_NEW(a, struct gw_fed_answer);
     j->xfers = BASE_NEW_N(a, struct fed_xfer, n);
     j->headers = BASE_NEW_N(a, const char *const *, n);

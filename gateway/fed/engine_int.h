@@ -50,6 +50,7 @@ struct fed_xfer {
     struct curl_slist *headers;
     struct base_buf body;
     int64_t t_start;          /* start of the current attempt (monotonic µs) */
+    int64_t t_end;            /* when libcurl finished it (0: not yet) */
     unsigned timeout_ms;      /* effective timeout of the current attempt */
     unsigned attempts;
     bool trial;               /* the half-open trial request of its member */
@@ -80,6 +81,8 @@ struct fed_job {
     bool probe;
     gw_fed_done_fn done;
     void *ctx;
+    void (*on_result)(const struct gw_fed_result *r, size_t idx, void *ctx);
+    void *on_result_ctx;
 };
 
 struct fed_loop {

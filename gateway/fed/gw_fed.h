@@ -129,6 +129,11 @@ struct gw_fed_job {
     size_t max_body;        /* per member; 0: the engine's default */
     bool probe;             /* a health probe: sent even when the circuit is open,
                                and its success closes the circuit */
+    /* Called on the loop thread as each member's result becomes final
+     * (before `done`), e.g. to gw_fed_merge_add() it while slower members
+     * are still out; may be NULL.  Must not block. */
+    void (*on_result)(const struct gw_fed_result *r, size_t idx, void *ctx);
+    void *on_result_ctx;
 };
 
 /* Handed to the callback; owned by the receiver from then on, who frees it
@@ -466,6 +471,20 @@ struct gw_fed_merge;
 BASE_MUST_CHECK int gw_fed_merge_new(struct base_arena *a, const struct gw_fed_result *results,
                                      size_t n_results, const struct gw_fed_merge_opts *opts,
                                      struct gw_fed_merge **out, struct base_err *err);
+
+/*
+ * The same in three steps, so that each answer is scanned as it arrives
+ * (gw_fed_job.on_result) rather than after the slowest member: start,
+ * then add every member's result once (any order, idx < n_members, the
+ * result must outlive the merge), then finish.  add() and finish() may
+ * run on different threads one after the other, never at once.
+ */
+BASE_MUST_CHECK int gw_fed_merge_start(struct base_arena *a, size_t n_members,
+                                       const struct gw_fed_merge_opts *opts,
+                                       struct gw_fed_merge **out, struct base_err *err);
+BASE_MUST_CHECK int gw_fed_merge_add(struct gw_fed_merge *m, size_t idx,
+                                     const struct gw_fed_result *r, struct base_err *err);
+BASE_MUST_CHECK int gw_fed_merge_finish(struct gw_fed_merge *m, struct base_err *err);
 
 /*
  * Pull the Bundle text: up to `max` bytes into buf; returns the number

@@ -659,80 +659,88 @@ utf8_ok(const char *s)
     return s == NULL || base_utf8_valid(s, strlen(s), NULL);
 }
 
-static int
-merge_setup(struct gw_fed_merge *m, const struct gw_fed_result *results, size_t n)
-{
-    const struct fhir_search *s = m->opts.search;
-
-    m->n_keys = s != NULL && s->n_sort > 0 ? s->n_sort : 1;
-    m->desc = BASE_NEW_N(m->a, bool, m->n_keys);
-    m->members = BASE_NEW_N(m->a, struct m_member, n + 1);
-    if (m->desc == NULL || m->members == NULL)
-        return BASE_E_NOMEM;
-    for (size_t k = 0; k < m->n_keys; k++)
-        m->desc[k] = s != NULL && s->n_sort > 0 ? s->sort[k].desc : true;
-    m->n_members = n;
-    for (size_t i = 0; i < n; i++) {
-        struct m_member *mb = &m->members[i];
-        const char *b = results[i].base != NULL ? results[i].base : "";
-        size_t bl = strlen(b);
-
-        while (bl > 0 && b[bl - 1] == '/')
-            bl--;
-        mb->idx = i;
-        mb->r = &results[i];
-        mb->base = base_arena_strndup(m->a, b, bl);
-        if (mb->base == NULL)
-            return BASE_E_NOMEM;
-        mb->in = gw_fed_cursor_find(m->opts.cursor, results[i].member_id);
-        TRY(member_scan(m, mb));
-        if (mb->ok)
-            TRY(member_entries(m, mb));
-    }
-    return BASE_OK;
-}
-
 int
-gw_fed_merge_new(struct base_arena *a, const struct gw_fed_result *results, size_t n_results,
-                 const struct gw_fed_merge_opts *opts, struct gw_fed_merge **out,
-                 struct base_err *err)
+gw_fed_merge_start(struct base_arena *a, size_t n_members, const struct gw_fed_merge_opts *opts,
+                   struct gw_fed_merge **out, struct base_err *err)
 {
+    const struct fhir_search *s = opts != NULL ? opts->search : NULL;
     struct gw_fed_merge *m;
     int rc;
 
     *out = NULL;
-    if (opts == NULL || (results == NULL && n_results > 0) ||
-        (opts->search != NULL && opts->search->n_sort > BASE_LIMIT_SEARCH_MAX_SORT_KEYS))
+    if (opts == NULL || n_members > BASE_LIMIT_FED_MAX_REQUESTS ||
+        (s != NULL && s->n_sort > BASE_LIMIT_SEARCH_MAX_SORT_KEYS))
         return base_err_set(err, BASE_E_INVALID, "exception", NULL, "bad merge options");
-    /* these go into the Bundle's text (tags, meta.source): the registry
-     * must hand over UTF-8 */
-    for (size_t i = 0; i < n_results; i++) {
-        const struct gw_fed_result *r = &results[i];
-
-        if (r->member_id == NULL || !utf8_ok(r->member_id) || !utf8_ok(r->member_name) ||
-            !utf8_ok(r->base))
-            return base_err_set(err, BASE_E_INVALID, "exception", NULL,
-                                "member %zu: id, name or base is not UTF-8", i);
-    }
     m = BASE_NEW(a, struct gw_fed_merge);
     if (m == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     m->a = a;
     m->opts = *opts;
-    m->info.n_members = n_results;
+    m->info.n_members = n_members;
+    m->n_members = n_members;
+    m->n_keys = s != NULL && s->n_sort > 0 ? s->n_sort : 1;
+    m->desc = BASE_NEW_N(a, bool, m->n_keys);
+    m->members = BASE_NEW_N(a, struct m_member, n_members + 1);
     base_buf_init(&m->out, 0);
     m->target = &m->out;
     base_buf_init(&m->tagged, 0);
     base_buf_init(&m->url, 0);
-    rc = base_buf_tie(&m->out, a);
+    rc = m->desc == NULL || m->members == NULL ? BASE_E_NOMEM : base_buf_tie(&m->out, a);
     if (rc == BASE_OK)
         rc = base_buf_tie(&m->tagged, a);
     if (rc == BASE_OK)
         rc = base_buf_tie(&m->url, a);
-    if (rc == BASE_OK)
-        rc = merge_setup(m, results, n_results);
-    if (rc == BASE_OK)
-        rc = select_page(m);
+    if (rc != BASE_OK)
+        return base_err_set(err, rc, "exception", NULL, "out of memory");
+    for (size_t k = 0; k < m->n_keys; k++)
+        m->desc[k] = s != NULL && s->n_sort > 0 ? s->sort[k].desc : true;
+    *out = m;
+    return BASE_OK;
+}
+
+int
+gw_fed_merge_add(struct gw_fed_merge *m, size_t idx, const struct gw_fed_result *r,
+                 struct base_err *err)
+{
+    struct m_member *mb;
+
+    /* these go into the Bundle's text (tags, meta.source): the registry
+     * must hand over UTF-8 */
+    if (idx >= m->n_members || m->members[idx].r != NULL || m->finished || r == NULL ||
+        r->member_id == NULL || !utf8_ok(r->member_id) || !utf8_ok(r->member_name) ||
+        !utf8_ok(r->base))
+        return base_err_set(err, BASE_E_INVALID, "exception", NULL,
+                            "member %zu: added twice, or id, name or base not UTF-8", idx);
+    mb = &m->members[idx];
+    const char *b = r->base != NULL ? r->base : "";
+    size_t bl = strlen(b);
+    while (bl > 0 && b[bl - 1] == '/')
+        bl--;
+    mb->idx = idx;
+    mb->r = r;
+    mb->base = base_arena_strndup(m->a, b, bl);
+    if (mb->base == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    mb->in = gw_fed_cursor_find(m->opts.cursor, r->member_id);
+    int rc = member_scan(m, mb);
+    if (rc == BASE_OK && mb->ok)
+        rc = member_entries(m, mb);
+    if (rc != BASE_OK)
+        return base_err_set(err, rc, "exception", NULL, "cannot merge the member answers");
+    m->n_added++;
+    return BASE_OK;
+}
+
+int
+gw_fed_merge_finish(struct gw_fed_merge *m, struct base_err *err)
+{
+    int rc;
+
+    if (m->finished || m->n_added != m->n_members)
+        return base_err_set(err, BASE_E_INVALID, "exception", NULL,
+                            "merge finished twice or before every member was added");
+    m->finished = true;
+    rc = select_page(m);
     if (rc == BASE_OK)
         rc = fill_failures_and_total(m);
     if (rc == BASE_OK)
@@ -744,6 +752,24 @@ gw_fed_merge_new(struct base_arena *a, const struct gw_fed_result *results, size
     if (rc != BASE_OK)
         return base_err_set(err, rc, "exception", NULL, "cannot merge the member answers");
     m->info.n_entries = m->n_page;
+    m->ready = true;
+    return BASE_OK;
+}
+
+int
+gw_fed_merge_new(struct base_arena *a, const struct gw_fed_result *results, size_t n_results,
+                 const struct gw_fed_merge_opts *opts, struct gw_fed_merge **out,
+                 struct base_err *err)
+{
+    struct gw_fed_merge *m = NULL;
+
+    *out = NULL;
+    if (results == NULL && n_results > 0)
+        return base_err_set(err, BASE_E_INVALID, "exception", NULL, "bad merge options");
+    TRY(gw_fed_merge_start(a, n_results, opts, &m, err));
+    for (size_t i = 0; i < n_results; i++)
+        TRY(gw_fed_merge_add(m, i, &results[i], err));
+    TRY(gw_fed_merge_finish(m, err));
     *out = m;
     return BASE_OK;
 }

@@ -49,6 +49,9 @@ struct gw_fed_merge {
     struct gw_fed_merge_opts opts;
     struct m_member *members;
     size_t n_members;
+    size_t n_added;        /* members given to gw_fed_merge_add so far */
+    bool finished;         /* gw_fed_merge_finish was called */
+    bool ready;            /* … and succeeded: the text may be read */
     size_t n_keys;         /* sort keys per entry */
     bool *desc;            /* per key */
     struct m_entry **page; /* the page, in output order */

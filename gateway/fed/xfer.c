@@ -238,7 +238,7 @@ fed_xfer_result(struct fed_xfer *x, CURLcode cc, struct gw_fed_result *r)
     r->http_version = status == 0 ? 0 : httpv == CURL_HTTP_VERSION_2_0 ? 2 : 1;
     r->content_type = ct != NULL ? base_arena_strdup(a, ct) : NULL;
     r->attempts = x->attempts;
-    r->latency_us = (uint64_t)(fed_now_us() - x->t_start);
+    r->latency_us = (uint64_t)((x->t_end != 0 ? x->t_end : fed_now_us()) - x->t_start);
     if (x->body.len > 0 && !x->too_large) {
         r->body = x->body.data;
         r->body_len = x->body.len;

@@ -7,8 +7,9 @@
  *       Observations each, made from the R4 examples (ids, identifiers and
  *       dates rewritten per member)
  *   bench_federation latency CA CERT KEY PORTFILE N QUERIES
- *       one query at a time to N members: submit → callback → merged Bundle;
- *       prints the added latency over the slowest member (p50, p99)
+ *       one query at a time to N members, in pairs: the fan-out alone (the
+ *       reference: it ends with the slowest member) and the fan-out with
+ *       the merged Bundle written; prints the added latency (p50, p99)
  *   bench_federation throughput CA CERT KEY PORTFILE N SECONDS JOBS [merge]
  *       JOBS federated queries in flight for SECONDS; prints member
  *       requests/s (one loop thread)
@@ -201,11 +202,79 @@ on_one(struct gw_fed_answer *a, void *ctx)
     pthread_mutex_unlock(&w->mu);
 }
 
+static void on_result(const struct gw_fed_result *r, size_t idx, void *ctx);
+
+/* Results handed from the loop thread to the thread that merges them, so
+ * that scanning one answer overlaps receiving the next (the HTTP layer can
+ * do the same from its worker). */
+struct handoff {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t idx[MAX_MEMBERS];
+    const struct gw_fed_result *r[MAX_MEMBERS];
+    size_t n_in, n_out;
+    struct gw_fed_answer *done;
+};
+
+static void
+on_handoff(const struct gw_fed_result *r, size_t idx, void *ctx)
+{
+    struct handoff *h = ctx;
+
+    pthread_mutex_lock(&h->mu);
+    h->idx[h->n_in] = idx;
+    h->r[h->n_in++] = r;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void
+on_handoff_done(struct gw_fed_answer *a, void *ctx)
+{
+    struct handoff *h = ctx;
+
+    pthread_mutex_lock(&h->mu);
+    h->done = a;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* One query; this thread adds each answer to `m` as it arrives. */
 static struct gw_fed_answer *
-query(struct setup *s)
+query_pipelined(struct setup *s, struct gw_fed_merge *m)
+{
+    struct handoff h = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, {0}, 0, 0, NULL};
+    struct gw_fed_job job = {.requests = s->rq, .n_requests = (size_t)s->n, .deadline_ms = 3000,
+                             .on_result = on_handoff, .on_result_ctx = &h};
+
+    if (gw_fed_submit(s->e, &job, on_handoff_done, &h, NULL) != BASE_OK)
+        exit(3);
+    pthread_mutex_lock(&h.mu);
+    for (;;) {
+        while (h.n_out < h.n_in) {
+            size_t k = h.n_out++;
+
+            pthread_mutex_unlock(&h.mu);
+            if (gw_fed_merge_add(m, h.idx[k], h.r[k], NULL) != BASE_OK)
+                exit(4);
+            pthread_mutex_lock(&h.mu);
+        }
+        if (h.done != NULL && h.n_out == h.n_in)
+            break;
+        pthread_cond_wait(&h.cv, &h.mu);
+    }
+    pthread_mutex_unlock(&h.mu);
+    return h.done;
+}
+
+/* One federated query; with `m`, each answer is added to the merge as it
+ * arrives (on the loop thread), as the gateway does. */
+static struct gw_fed_answer *
+query_merging(struct setup *s, struct gw_fed_merge *m)
 {
     struct wait1 w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL};
-    struct gw_fed_job job = {s->rq, (size_t)s->n, 3000, 0, 0, false};
+    struct gw_fed_job job = {.requests = s->rq, .n_requests = (size_t)s->n, .deadline_ms = 3000,
+                             .on_result = m != NULL ? on_result : NULL, .on_result_ctx = m};
 
     if (gw_fed_submit(s->e, &job, on_one, &w, NULL) != BASE_OK)
         exit(3);
@@ -216,22 +285,43 @@ query(struct setup *s)
     return w.a;
 }
 
+static struct gw_fed_answer *
+query(struct setup *s)
+{
+    return query_merging(s, NULL);
+}
+
 static const char *const OBS[] = {"Observation"};
 
-/* Merge an answer into `out`; returns the number of match entries. */
-static size_t
-merge(const struct gw_fed_answer *a, struct base_buf *out)
+static struct gw_fed_merge_opts
+merge_opts(void)
 {
-    struct base_arena *ar = base_arena_new(0);
     struct gw_fed_merge_opts o = {0};
-    struct gw_fed_merge *m = NULL;
-    struct gw_fed_merge_info info;
 
     o.base_url = "https://gw.example/fhir";
     o.path = "Observation";
     o.query = "patient=p1";
     o.types = OBS;
     o.n_types = 1;
+    return o;
+}
+
+static void
+on_result(const struct gw_fed_result *r, size_t idx, void *ctx)
+{
+    if (gw_fed_merge_add(ctx, idx, r, NULL) != BASE_OK)
+        exit(4);
+}
+
+/* Merge an answer into `out`; returns the number of match entries. */
+static size_t
+merge(const struct gw_fed_answer *a, struct base_buf *out)
+{
+    struct base_arena *ar = base_arena_new(0);
+    struct gw_fed_merge_opts o = merge_opts();
+    struct gw_fed_merge *m = NULL;
+    struct gw_fed_merge_info info;
+
     base_buf_reset(out);
     if (ar == NULL || gw_fed_merge_new(ar, a->results, a->n_results, &o, &m, NULL) != BASE_OK ||
         gw_fed_merge_write(m, out) != BASE_OK)
@@ -253,44 +343,69 @@ require_ok(const struct gw_fed_answer *a)
     }
 }
 
+/* Interleaved pairs of queries: the fan-out alone (its end is the slowest
+ * member's answer: the reference), then the same with the merge — each
+ * answer added as it arrives, then the page selected and written whole.
+ * The added latency is the difference of the two distributions' p50 and
+ * p99; "first byte" is when the merged text could start to leave. */
 static int
 latency(struct setup *s, int queries)
 {
-    int64_t *added = calloc((size_t)queries, sizeof(int64_t));
-    int64_t *slowest = calloc((size_t)queries, sizeof(int64_t));
-    int64_t *total = calloc((size_t)queries, sizeof(int64_t));
+    int64_t *ref = calloc((size_t)queries, sizeof(int64_t));
+    int64_t *full = calloc((size_t)queries, sizeof(int64_t));
+    int64_t *first = calloc((size_t)queries, sizeof(int64_t));
     struct base_buf out;
     size_t entries = 0;
+    struct gw_fed_merge_opts o = merge_opts();
 
     base_buf_init(&out, 0);
-    for (int q = -20; q < queries; q++) { /* 20 warm-up queries */
+    for (int q = -20; q < queries; q++) { /* 20 warm-up pairs */
         int64_t t0 = now_us();
         struct gw_fed_answer *a = query(s);
-        entries = merge(a, &out);
         int64_t t1 = now_us();
-        uint64_t mx = 0;
 
         require_ok(a);
-        for (size_t i = 0; i < a->n_results; i++)
-            mx = a->results[i].latency_us > mx ? a->results[i].latency_us : mx;
         gw_fed_answer_free(a);
+        struct base_arena *ar = base_arena_new(0);
+        struct gw_fed_merge *m = NULL;
+        struct gw_fed_merge_info info;
+        if (ar == NULL || gw_fed_merge_start(ar, (size_t)s->n, &o, &m, NULL) != BASE_OK)
+            exit(4);
+        base_buf_reset(&out);
+        int64_t t2 = now_us();
+        a = query_pipelined(s, m);
+        if (gw_fed_merge_finish(m, NULL) != BASE_OK)
+            exit(4);
+        int64_t t3 = now_us();
+        if (gw_fed_merge_write(m, &out) != BASE_OK)
+            exit(4);
+        int64_t t4 = now_us();
+        require_ok(a);
+        gw_fed_merge_info(m, &info);
+        entries = info.n_entries;
+        gw_fed_answer_free(a);
+        base_arena_free(ar);
         if (q < 0)
             continue;
-        total[q] = t1 - t0;
-        slowest[q] = (int64_t)mx;
-        added[q] = total[q] - slowest[q];
+        ref[q] = t1 - t0;
+        first[q] = t3 - t2;
+        full[q] = t4 - t2;
     }
+    int64_t r50 = pct(ref, (size_t)queries, 0.5);
+    int64_t r99 = pct(ref, (size_t)queries, 0.99);
+    int64_t f50 = pct(full, (size_t)queries, 0.5);
+    int64_t f99 = pct(full, (size_t)queries, 0.99);
     printf("{\"members\":%d,\"queries\":%d,\"entries\":%zu,\"bytes\":%zu,"
-           "\"added_p50_us\":%lld,\"added_p99_us\":%lld,\"slowest_p50_us\":%lld,"
-           "\"slowest_p99_us\":%lld,\"total_p50_us\":%lld,\"total_p99_us\":%lld}\n",
-           s->n, queries, entries, out.len, (long long)pct(added, (size_t)queries, 0.5),
-           (long long)pct(added, (size_t)queries, 0.99), (long long)pct(slowest, (size_t)queries, 0.5),
-           (long long)pct(slowest, (size_t)queries, 0.99), (long long)pct(total, (size_t)queries, 0.5),
-           (long long)pct(total, (size_t)queries, 0.99));
+           "\"added_p50_us\":%lld,\"added_p99_us\":%lld,\"first_byte_added_p50_us\":%lld,"
+           "\"slowest_p50_us\":%lld,\"slowest_p99_us\":%lld,\"total_p50_us\":%lld,"
+           "\"total_p99_us\":%lld}\n",
+           s->n, queries, entries, out.len, (long long)(f50 - r50), (long long)(f99 - r99),
+           (long long)(pct(first, (size_t)queries, 0.5) - r50), (long long)r50, (long long)r99,
+           (long long)f50, (long long)f99);
     base_buf_fini(&out);
-    free(added);
-    free(slowest);
-    free(total);
+    free(ref);
+    free(full);
+    free(first);
     return 0;
 }
 
@@ -321,7 +436,7 @@ on_tp(struct gw_fed_answer *a, void *ctx)
     }
     gw_fed_answer_free(a);
     if (!atomic_load(&t->stop)) {
-        struct gw_fed_job job = {t->s->rq, (size_t)t->s->n, 3000, 0, 0, false};
+        struct gw_fed_job job = {.requests = t->s->rq, .n_requests = (size_t)t->s->n, .deadline_ms = 3000};
 
         if (gw_fed_submit(t->s->e, &job, on_tp, t, NULL) == BASE_OK)
             return;
@@ -335,7 +450,7 @@ throughput(struct setup *s, int seconds, int jobs, bool with_merge)
     struct tp t = {s, false, 0, 0, 0, with_merge};
 
     for (int j = 0; j < jobs; j++) {
-        struct gw_fed_job job = {s->rq, (size_t)s->n, 3000, 0, 0, false};
+        struct gw_fed_job job = {.requests = s->rq, .n_requests = (size_t)s->n, .deadline_ms = 3000};
 
         atomic_fetch_add(&t.inflight, 1);
         if (gw_fed_submit(s->e, &job, on_tp, &t, NULL) != BASE_OK)
@@ -425,12 +540,39 @@ mergefiles(const char *dir, int n, int reps)
         r->status = 200;
     }
     base_buf_init(&out, 0);
+    int64_t *add = calloc((size_t)reps, sizeof(int64_t));
+    int64_t *fin = calloc((size_t)reps, sizeof(int64_t));
+    struct gw_fed_merge_opts o = merge_opts();
     for (int k = 0; k < reps; k++) {
+        struct base_arena *ar = base_arena_new(0);
+        struct gw_fed_merge *m = NULL;
+        struct gw_fed_merge_info info;
         int64_t c0 = cpu_us();
 
-        entries = merge(&a, &out);
+        base_buf_reset(&out);
+        if (gw_fed_merge_start(ar, (size_t)n, &o, &m, NULL) != BASE_OK)
+            return 4;
+        for (int i = 0; i < n; i++) {
+            if (gw_fed_merge_add(m, (size_t)i, &a.results[i], NULL) != BASE_OK)
+                return 4;
+        }
+        int64_t c1 = cpu_us();
+        if (gw_fed_merge_finish(m, NULL) != BASE_OK)
+            return 4;
+        int64_t c2 = cpu_us();
+        if (gw_fed_merge_write(m, &out) != BASE_OK)
+            return 4;
         mc[k] = cpu_us() - c0;
+        add[k] = c1 - c0;
+        fin[k] = c2 - c1;
+        gw_fed_merge_info(m, &info);
+        entries = info.n_entries;
+        base_arena_free(ar);
     }
+    fprintf(stderr, "add %lld us, finish %lld us (medians)\n", (long long)pct(add, (size_t)reps, 0.5),
+            (long long)pct(fin, (size_t)reps, 0.5));
+    free(add);
+    free(fin);
     printf("{\"members\":%d,\"entries\":%zu,\"bytes_out\":%zu,\"merge_min_us\":%lld,\"merge_us\":%lld}\n", n, entries,
            out.len, (long long)pct(mc, (size_t)reps, 0.0), (long long)pct(mc, (size_t)reps, 0.5));
     for (int i = 0; i < n; i++)

@@ -12,7 +12,8 @@
 #     requests/s the nginx relay (one worker) passes, interleaved runs;
 #   - merge CPU per 73-member query against the nginx relay's CPU for the
 #     same 73 bodies.
-# BENCH_FED_SECONDS (default 5) sets each throughput run's length.
+# BENCH_FED_SECONDS (default 5) sets each throughput run's length;
+# BENCH_FED_PARTS (default "latency throughput cpu") picks parts.
 set -eu
 cd "$(dirname "$0")/../.."
 VARIANT=${VARIANT:-release}
@@ -61,54 +62,65 @@ N=73
 PER=${BENCH_FED_PER_MEMBER:-8}
 mkdir -p "$tmp/data" "$tmp/temp"
 "$B" gen "$tmp/data" "$N" "$PER"
-: >"$tmp/ports"
-i=0
-while [ $i -lt $N ]; do
-    p=$(test/support/freeport.sh)
-    grep -qx "$p" "$tmp/ports" || { echo "$p" >>"$tmp/ports"; i=$((i + 1)); }
-done
-head -n 30 "$tmp/ports" >"$tmp/ports30"
-relay_port=$(test/support/freeport.sh)
-echo "member answers: $(du -sk "$tmp/data" | cut -f1) KB for $N members ($PER entries each)" >&2
+# A port free when picked may be taken a moment later (another test's
+# outgoing connection, say): start over with new ports when nginx cannot bind.
+start_servers() {
+    : >"$tmp/ports"
+    i=0
+    while [ $i -lt $N ]; do
+        p=$(test/support/freeport.sh)
+        grep -qx "$p" "$tmp/ports" || { echo "$p" >>"$tmp/ports"; i=$((i + 1)); }
+    done
+    head -n 30 "$tmp/ports" >"$tmp/ports30"
+    relay_port=$(test/support/freeport.sh)
+    echo "member answers: $(du -sk "$tmp/data" | cut -f1) KB for $N members ($PER entries each)" >&2
 
-temps="client_body_temp_path $tmp/temp/cb; proxy_temp_path $tmp/temp/px;
-  fastcgi_temp_path $tmp/temp/fc; uwsgi_temp_path $tmp/temp/uw; scgi_temp_path $tmp/temp/sc;"
-{
-    echo "worker_processes 1; pid $tmp/members.pid; error_log $tmp/members.err warn;"
-    echo "events { worker_connections 8192; }"
-    echo "http { access_log off; $temps default_type application/fhir+json;"
-    echo "  ssl_certificate $tmp/server.crt; ssl_certificate_key $tmp/server.key;"
-    echo "  ssl_client_certificate $tmp/ca.crt; ssl_verify_client on;"
-    echo "  ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:M:10m;"
-    echo "  keepalive_requests 1000000; keepalive_timeout 120s; root $tmp/data;"
-    i=0
-    while read -r p; do
-        echo "  server { listen 127.0.0.1:$p ssl http2; location / { try_files /m$i.json =404; } }"
-        i=$((i + 1))
-    done <"$tmp/ports"
-    echo "}"
-} >"$tmp/members.conf"
-{
-    echo "worker_processes 1; pid $tmp/relay.pid; error_log $tmp/relay.err warn;"
-    echo "events { worker_connections 8192; }"
-    echo "http { access_log off; $temps"
-    i=0
-    while read -r p; do
-        echo "  upstream m$i { server 127.0.0.1:$p; keepalive 64; }"
-        i=$((i + 1))
-    done <"$tmp/ports"
-    echo "  server { listen 127.0.0.1:$relay_port ssl;"
-    echo "    ssl_certificate $tmp/server.crt; ssl_certificate_key $tmp/server.key;"
-    echo "    ssl_protocols TLSv1.2 TLSv1.3; keepalive_requests 1000000;"
-    echo "    location ~ ^/m([0-9]+)/ { proxy_pass https://m\$1; proxy_http_version 1.1;"
-    echo "      proxy_set_header Connection \"\"; proxy_ssl_certificate $tmp/client.crt;"
-    echo "      proxy_ssl_certificate_key $tmp/client.key; proxy_ssl_trusted_certificate $tmp/ca.crt;"
-    echo "      proxy_ssl_verify on; proxy_ssl_name 127.0.0.1; proxy_ssl_session_reuse on;"
-    echo "      proxy_buffer_size 64k; proxy_buffers 16 64k; } } }"
-} >"$tmp/relay.conf"
-"$NGINX" -e "$tmp/members.err" -p "$tmp/" -c "$tmp/members.conf"
-"$NGINX" -e "$tmp/relay.err" -p "$tmp/" -c "$tmp/relay.conf"
-sleep 0.5
+    temps="client_body_temp_path $tmp/temp/cb; proxy_temp_path $tmp/temp/px;
+      fastcgi_temp_path $tmp/temp/fc; uwsgi_temp_path $tmp/temp/uw; scgi_temp_path $tmp/temp/sc;"
+    {
+        echo "worker_processes 1; pid $tmp/members.pid; error_log $tmp/members.err warn;"
+        echo "events { worker_connections 8192; }"
+        echo "http { access_log off; $temps default_type application/fhir+json;"
+        echo "  ssl_certificate $tmp/server.crt; ssl_certificate_key $tmp/server.key;"
+        echo "  ssl_client_certificate $tmp/ca.crt; ssl_verify_client on;"
+        echo "  ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:M:10m;"
+        echo "  keepalive_requests 1000000; keepalive_timeout 120s; root $tmp/data;"
+        i=0
+        while read -r p; do
+            echo "  server { listen 127.0.0.1:$p ssl http2; location / { try_files /m$i.json =404; } }"
+            i=$((i + 1))
+        done <"$tmp/ports"
+        echo "}"
+    } >"$tmp/members.conf"
+    {
+        echo "worker_processes 1; pid $tmp/relay.pid; error_log $tmp/relay.err warn;"
+        echo "events { worker_connections 8192; }"
+        echo "http { access_log off; $temps"
+        i=0
+        while read -r p; do
+            echo "  upstream m$i { server 127.0.0.1:$p; keepalive 64; }"
+            i=$((i + 1))
+        done <"$tmp/ports"
+        echo "  server { listen 127.0.0.1:$relay_port ssl;"
+        echo "    ssl_certificate $tmp/server.crt; ssl_certificate_key $tmp/server.key;"
+        echo "    ssl_protocols TLSv1.2 TLSv1.3; keepalive_requests 1000000;"
+        echo "    location ~ ^/m([0-9]+)/ { proxy_pass https://m\$1; proxy_http_version 1.1;"
+        echo "      proxy_set_header Connection \"\"; proxy_ssl_certificate $tmp/client.crt;"
+        echo "      proxy_ssl_certificate_key $tmp/client.key; proxy_ssl_trusted_certificate $tmp/ca.crt;"
+        echo "      proxy_ssl_verify on; proxy_ssl_name 127.0.0.1; proxy_ssl_session_reuse on;"
+        echo "      proxy_buffer_size 64k; proxy_buffers 16 64k; } } }"
+    } >"$tmp/relay.conf"
+    "$NGINX" -e "$tmp/members.err" -p "$tmp/" -c "$tmp/members.conf" 2>>"$tmp/start.log" || return 1
+    if ! "$NGINX" -e "$tmp/relay.err" -p "$tmp/" -c "$tmp/relay.conf" 2>>"$tmp/start.log"; then
+        kill -QUIT "$(cat "$tmp/members.pid")"; sleep 0.3; return 1
+    fi
+    sleep 0.5
+}
+tries=0
+until start_servers; do
+    tries=$((tries + 1))
+    [ $tries -lt 5 ] || { echo "bench_federation: nginx cannot start" >&2; cat "$tmp/start.log" >&2; exit 1; }
+done
 relay_worker=$(ps -o pid= --ppid "$(cat "$tmp/relay.pid")" | head -n 1 | tr -d ' ')
 
 # wrk script: each request to the next member through the relay
@@ -127,7 +139,7 @@ wrk_script 73
 curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$relay_port/m0/fhir/Observation" |
     grep -q 200 || { echo "bench_federation: relay does not answer" >&2; cat "$tmp/relay.err" >&2; exit 1; }
 
-field() { printf '%s\n' "$2" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
+field() { printf '%s\n' "$2" | sed -n "s/.*\"$1\":\(-\{0,1\}[0-9.]*\).*/\1/p"; }
 stats() { # median and spread (%) of numbers on stdin
     sort -n | awk '{v[NR]=$1} END {m=v[int((NR+1)/2)]; s=(m>0)?(v[NR]-v[1])*100/m:0;
                    printf "%.3f %.1f\n", m, s}'
@@ -146,30 +158,38 @@ bench_line() { # name unit ours spread peer_name peer_value goal goal_met
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 ENGINE="$tmp/ca.crt $tmp/client.crt $tmp/client.key"
 
-# ---- added latency over the slowest member (5 runs of 200 queries each)
-for n in 30 73; do
-    : >"$tmp/lat50" ; : >"$tmp/lat99"; : >"$tmp/slow50"; : >"$tmp/slow99"
+# ---- added latency over the slowest member: 5 runs of 200 interleaved
+# query pairs (fan-out alone = the slowest member's answer, the reference;
+# fan-out + merged Bundle written whole = ours)
+parts=${BENCH_FED_PARTS:-latency throughput cpu}
+want() { case " $parts " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+want latency && for n in 30 73; do
+    : >"$tmp/lat50"; : >"$tmp/lat99"; : >"$tmp/slow50"; : >"$tmp/slow99"; : >"$tmp/first50"
     for r in 1 2 3 4 5; do
         out=$("$B" latency $ENGINE "$tmp/ports" "$n" 200)
         echo "latency $n members, run $r: $out" >&2
         field added_p50_us "$out" >>"$tmp/lat50"
         field added_p99_us "$out" >>"$tmp/lat99"
+        field first_byte_added_p50_us "$out" >>"$tmp/first50"
         field slowest_p50_us "$out" >>"$tmp/slow50"
         field slowest_p99_us "$out" >>"$tmp/slow99"
     done
     set -- $(awk '{print $1/1000}' "$tmp/lat50" | stats); p50=$1 s50=$2
     set -- $(awk '{print $1/1000}' "$tmp/lat99" | stats); p99=$1 s99=$2
+    set -- $(awk '{print $1/1000}' "$tmp/first50" | stats); f50=$1 sf=$2
     set -- $(awk '{print $1/1000}' "$tmp/slow50" | stats); m50=$1
     set -- $(awk '{print $1/1000}' "$tmp/slow99" | stats); m99=$1
     bench_line "federated query, $n members: added latency p50" ms "$p50" "$s50" \
         "slowest member p50" "$m50" "<= 1 ms" "$(awk -v x="$p50" 'BEGIN {print (x<=1)?"true":"false"}')"
     bench_line "federated query, $n members: added latency p99" ms "$p99" "$s99" \
         "slowest member p99" "$m99" "<= 5 ms" "$(awk -v x="$p99" 'BEGIN {print (x<=5)?"true":"false"}')"
+    bench_line "federated query, $n members: added latency to first byte p50" ms "$f50" "$sf" \
+        "slowest member p50" "$m50" "informational" true
 done
 
 # ---- throughput: engine fan-out vs nginx relay, interleaved (3 + 3 runs)
 : >"$tmp/ours"; : >"$tmp/relay"; : >"$tmp/oursm"
-for r in 1 2 3; do
+want throughput && for r in 1 2 3; do
     out=$("$B" throughput $ENGINE "$tmp/ports30" 30 "$secs" 8)
     echo "fan-out run $r: $out" >&2
     field req_per_s "$out" >>"$tmp/ours"
@@ -181,6 +201,7 @@ for r in 1 2 3; do
     echo "fan-out + merge run $r: $out" >&2
     field req_per_s "$out" >>"$tmp/oursm"
 done
+want throughput && {
 set -- $(stats <"$tmp/ours"); ours=$1 sp=$2
 set -- $(stats <"$tmp/relay"); relay=$1
 set -- $(stats <"$tmp/oursm"); oursm=$1 spm=$2
@@ -190,10 +211,12 @@ bench_line "fan-out member requests/s (1 loop thread)" "req/s" "$ours" "$sp" \
 bench_line "fan-out + merge member requests/s (1 loop)" "req/s" "$oursm" "$spm" \
     "nginx relay, 1 worker" "$relay" ">= 0.8x peer" \
     "$(awk -v a="$oursm" -v b="$relay" 'BEGIN {print (a>=0.8*b)?"true":"false"}')"
+}
 
 # ---- merge CPU per 73-member query vs nginx CPU to relay the same bodies
 : >"$tmp/merge"; : >"$tmp/tree"; : >"$tmp/ncpu"
 hz=$(getconf CLK_TCK)
+want cpu || exit 0
 for r in 1 2 3; do
     out=$("$B" mergecpu $ENGINE "$tmp/ports" 73 200)
     echo "merge CPU run $r: $out" >&2

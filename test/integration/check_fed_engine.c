@@ -90,12 +90,20 @@ on_done(struct gw_fed_answer *a, void *ctx)
     pthread_mutex_unlock(&w->mu);
 }
 
+static void
+merge_as_it_arrives(const struct gw_fed_result *r, size_t idx, void *ctx)
+{
+    ck_assert_int_eq(gw_fed_merge_add(ctx, idx, r, NULL), BASE_OK);
+}
+
 static struct gw_fed_answer *
-run(struct gw_fed_engine *e, const struct gw_fed_request *rq, size_t n, unsigned deadline_ms,
-    int64_t *elapsed_ms)
+run_with(struct gw_fed_engine *e, const struct gw_fed_request *rq, size_t n, unsigned deadline_ms,
+         int64_t *elapsed_ms, struct gw_fed_merge *m)
 {
     struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0};
-    struct gw_fed_job job = {rq, n, deadline_ms, 0, 0, false};
+    struct gw_fed_job job = {.requests = rq, .n_requests = n, .deadline_ms = deadline_ms,
+                             .on_result = m != NULL ? merge_as_it_arrives : NULL,
+                             .on_result_ctx = m};
     int64_t t0 = ms_now();
 
     ck_assert_int_eq(gw_fed_submit(e, &job, on_done, &w, NULL), BASE_OK);
@@ -108,6 +116,13 @@ run(struct gw_fed_engine *e, const struct gw_fed_request *rq, size_t n, unsigned
     usleep(20000); /* a second (wrong) callback would show up here */
     ck_assert_int_eq(w.calls, 1);
     return w.answer;
+}
+
+static struct gw_fed_answer *
+run(struct gw_fed_engine *e, const struct gw_fed_request *rq, size_t n, unsigned deadline_ms,
+    int64_t *elapsed_ms)
+{
+    return run_with(e, rq, n, deadline_ms, elapsed_ms, NULL);
 }
 
 /* ---- members and requests -------------------------------------------------------- */
@@ -433,7 +448,15 @@ START_TEST(faults_give_partial_results_within_the_deadline)
              tu_member_closed_port());
     struct gw_fed_engine *e = engine(0, 0);
     int64_t ms;
-    struct gw_fed_answer *ans = run(e, f.rq, N, deadline, &ms);
+    struct gw_fed_merge_opts mo = {0};
+    struct gw_fed_merge *inc = NULL;
+    mo.base_url = "https://gw.test/fhir";
+    mo.path = "Observation";
+    mo.query = "patient=p1";
+    mo.types = OBS;
+    mo.n_types = 1;
+    ck_assert_int_eq(gw_fed_merge_start(a, N, &mo, &inc, NULL), BASE_OK);
+    struct gw_fed_answer *ans = run_with(e, f.rq, N, deadline, &ms, inc);
 
     ck_assert_msg(ms <= deadline + 400, "took %lld ms", (long long)ms);
     static const enum gw_fed_error want[N] = {
@@ -471,6 +494,19 @@ START_TEST(faults_give_partial_results_within_the_deadline)
     size_t nf;
     gw_fed_merge_failures(m, &fl, &nf);
     ck_assert_uint_eq(nf, N - GOOD);
+    /* merged as the answers arrived (on the loop thread): the same text */
+    struct base_buf t1;
+    struct base_buf t2;
+    struct gw_fed_merge *one = NULL;
+    base_buf_init(&t1, 0);
+    base_buf_init(&t2, 0);
+    ck_assert_int_eq(gw_fed_merge_finish(inc, NULL), BASE_OK);
+    ck_assert_int_eq(gw_fed_merge_new(a, ans->results, N, &mo, &one, NULL), BASE_OK);
+    ck_assert_int_eq(gw_fed_merge_write(inc, &t1), BASE_OK);
+    ck_assert_int_eq(gw_fed_merge_write(one, &t2), BASE_OK);
+    ck_assert_str_eq(t1.data, t2.data);
+    base_buf_fini(&t1);
+    base_buf_fini(&t2);
     json_decref(b);
     gw_fed_answer_free(ans);
     gw_fed_engine_free(e);
@@ -553,11 +589,27 @@ START_TEST(circuit_breaker_opens_and_closes)
     ck_assert_int_eq(st[0].state, GW_FED_OPEN);
     ck_assert_uint_eq(st[0].by_error[GW_FED_E_HTTP_STATUS], 3);
     ck_assert_uint_eq(st[0].by_error[GW_FED_E_CIRCUIT_OPEN], 1);
+    ck_assert_uint_eq(st[0].requests, 4);
+    /* a health probe goes through an open circuit; failing, it keeps it open */
+    struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0};
+    struct gw_fed_job probe = {.requests = f.rq, .n_requests = 1, .deadline_ms = 3000,
+                               .probe = true};
+    ck_assert_int_eq(gw_fed_submit(e, &probe, on_done, &w, NULL), BASE_OK);
+    pthread_mutex_lock(&w.mu);
+    while (w.calls == 0)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    expect(w.answer, 0, GW_FED_E_HTTP_STATUS);
+    gw_fed_answer_free(w.answer);
+    ck_assert_int_eq(tu_members_requests(f.ms, 0), 4);
+    ans = run(e, f.rq, 1, 3000, NULL);
+    expect(ans, 0, GW_FED_E_CIRCUIT_OPEN);
+    gw_fed_answer_free(ans);
     /* repaired: after open_ms the next request is the trial, and closes it */
     tu_members_set_mode(f.ms, 0, TU_MEMBER_SERVE, 200);
     usleep(350 * 1000);
     ans = run(e, f.rq, 1, 3000, NULL);
-    ck_assert_int_eq(ans->results[0].error, GW_FED_OK);
+    expect(ans, 0, GW_FED_OK);
     gw_fed_answer_free(ans);
     ck_assert_int_eq(gw_fed_stats(e, a, &st, &n), BASE_OK);
     ck_assert_int_eq(st[0].state, GW_FED_CLOSED);
@@ -567,7 +619,7 @@ START_TEST(circuit_breaker_opens_and_closes)
     base_buf_init(&text, 0);
     ck_assert_int_eq(gw_fed_metrics_text(e, &text), BASE_OK);
     ck_assert_ptr_nonnull(strstr(text.data, "fhirgate_fed_member_requests_total{member=\"hosp-0\","
-                                            "result=\"http-status\"} 3"));
+                                            "result=\"http-status\"} 4"));
     ck_assert_ptr_nonnull(strstr(text.data, "fhirgate_fed_member_circuit_state{member=\"hosp-0\"} 0"));
     base_buf_fini(&text);
     gw_fed_engine_free(e);
@@ -616,7 +668,7 @@ submit_some(void *arg)
     struct submitter *s = arg;
 
     for (int j = s->from; j < s->to; j++) {
-        struct gw_fed_job job = {s->f->rq, s->f->n, 10000, 0, 0, false};
+        struct gw_fed_job job = {.requests = s->f->rq, .n_requests = s->f->n, .deadline_ms = 10000};
 
         ck_assert_int_eq(gw_fed_submit(s->e, &job, on_counted, &s->ks[j], NULL), BASE_OK);
     }
@@ -669,7 +721,7 @@ START_TEST(stop_fails_queued_and_running_jobs)
     fleet_start(&f);
     e = engine(0, 0);
     for (int j = 0; j < 20; j++) {
-        struct gw_fed_job job = {f.rq, f.n, 20000, 0, 0, false};
+        struct gw_fed_job job = {.requests = f.rq, .n_requests = f.n, .deadline_ms = 20000};
 
         ks[j] = (struct counted){&c, j};
         ck_assert_int_eq(gw_fed_submit(e, &job, on_counted, &ks[j], NULL), BASE_OK);
@@ -680,7 +732,7 @@ START_TEST(stop_fails_queued_and_running_jobs)
     ck_assert_int_lt(ms_now() - t0, 1000);
     ck_assert_int_eq(atomic_load(&c.calls), 20);
     ck_assert_int_eq(atomic_load(&c.ok), 0);
-    struct gw_fed_job job = {f.rq, f.n, 1000, 0, 0, false};
+    struct gw_fed_job job = {.requests = f.rq, .n_requests = f.n, .deadline_ms = 1000};
     ck_assert_int_eq(gw_fed_submit(e, &job, on_counted, &ks[0], NULL), BASE_E_IO);
     gw_fed_engine_free(e);
     ck_assert_int_eq(atomic_load(&c.calls), 20);
@@ -694,7 +746,7 @@ START_TEST(submit_rejects_bad_jobs)
     struct gw_fed_request rq = {"m", NULL, "https://127.0.0.1:1/fhir", "https://127.0.0.1:1/x",
                                 NULL, 0, false};
     const char *bad_header[] = {"X-A: 1\r\nX-Injected: 2"};
-    struct gw_fed_job job = {&rq, 1, 100, 0, 0, false};
+    struct gw_fed_job job = {.requests = &rq, .n_requests = 1, .deadline_ms = 100};
     struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0};
 
     job.n_requests = 0;

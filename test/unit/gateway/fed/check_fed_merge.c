@@ -541,6 +541,58 @@ START_TEST(empty_and_bad_options)
 }
 END_TEST
 
+START_TEST(incremental_merge_equals_the_one_shot)
+{
+    const char *a[] = {obs("a1", "2024-03-01", NULL, NULL), obs("a2", "2024-01-01", NULL, NULL)};
+    const char *b[] = {obs("b1", "2024-04-01", NULL, NULL)};
+    struct gw_fed_result r[3] = {ok("a", bundle(a, 2, NULL)), ok("b", bundle(b, 1, NULL)), ok("c", "{")};
+    struct gw_fed_merge_opts o = opts();
+    struct gw_fed_merge *m1 = NULL;
+    struct gw_fed_merge *m2 = NULL;
+    struct base_buf t1;
+    struct base_buf t2;
+    struct base_err err = {0};
+    char buf[8];
+
+    ck_assert_int_eq(gw_fed_merge_new(A, r, 3, &o, &m1, NULL), BASE_OK);
+    ck_assert_int_eq(gw_fed_merge_start(A, 3, &o, &m2, NULL), BASE_OK);
+    /* in arrival order, not request order */
+    ck_assert_int_eq(gw_fed_merge_add(m2, 2, &r[2], NULL), BASE_OK);
+    ck_assert_int_eq(gw_fed_merge_add(m2, 0, &r[0], NULL), BASE_OK);
+    ck_assert_int_eq(gw_fed_merge_read(m2, buf, sizeof(buf)), -1); /* not finished */
+    ck_assert_int_eq(gw_fed_merge_finish(m2, &err), BASE_E_INVALID); /* b missing */
+    ck_assert_int_eq(gw_fed_merge_add(m2, 0, &r[0], NULL), BASE_E_INVALID); /* twice */
+    ck_assert_int_eq(gw_fed_merge_add(m2, 3, &r[1], NULL), BASE_E_INVALID); /* out of range */
+    ck_assert_int_eq(gw_fed_merge_start(A, 3, &o, &m2, NULL), BASE_OK);
+    for (size_t i = 3; i-- > 0;)
+        ck_assert_int_eq(gw_fed_merge_add(m2, i, &r[i], NULL), BASE_OK);
+    ck_assert_int_eq(gw_fed_merge_finish(m2, NULL), BASE_OK);
+    ck_assert_int_eq(gw_fed_merge_finish(m2, NULL), BASE_E_INVALID);
+    base_buf_init(&t1, 0);
+    base_buf_init(&t2, 0);
+    ck_assert_int_eq(gw_fed_merge_write(m1, &t1), BASE_OK);
+    ck_assert_int_eq(gw_fed_merge_write(m2, &t2), BASE_OK);
+    ck_assert_str_eq(t1.data, t2.data);
+    base_buf_fini(&t1);
+    base_buf_fini(&t2);
+}
+END_TEST
+
+START_TEST(registry_strings_must_be_utf8)
+{
+    const char *a[] = {obs("a1", "2024-03-01", NULL, NULL)};
+    struct gw_fed_result r[1] = {ok("a", bundle(a, 1, NULL))};
+    struct gw_fed_merge_opts o = opts();
+    struct gw_fed_merge *m = NULL;
+
+    r[0].member_name = "Hospital \xff";
+    ck_assert_int_eq(gw_fed_merge_new(A, r, 1, &o, &m, NULL), BASE_E_INVALID);
+    r[0].member_name = NULL;
+    r[0].base = "https://x/\xc0\x80";
+    ck_assert_int_eq(gw_fed_merge_new(A, r, 1, &o, &m, NULL), BASE_E_INVALID);
+}
+END_TEST
+
 /* ---- the cursor --------------------------------------------------------------------- */
 
 static struct gw_fed_cursor_keys
@@ -839,6 +891,8 @@ Suite *fed_merge_suite(void)
     tcase_add_test(tc, policy_filter_sees_labels_and_hides_the_total);
     tcase_add_test(tc, streaming_in_small_pieces_gives_the_same_text);
     tcase_add_test(tc, empty_and_bad_options);
+    tcase_add_test(tc, incremental_merge_equals_the_one_shot);
+    tcase_add_test(tc, registry_strings_must_be_utf8);
     tcase_add_test(tc, cursor_round_trip_and_tamper);
     tcase_add_test(tc, cursor_size_limit);
     tcase_add_test(tc, page_urls);

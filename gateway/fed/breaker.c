@@ -33,10 +33,14 @@ const char *
 gw_fed_breaker_state_name(enum gw_fed_breaker_state s)
 {
     switch (s) {
-    case GW_FED_CLOSED: return "closed";
-    case GW_FED_OPEN: return "open";
-    case GW_FED_HALF_OPEN: return "half-open";
-    default: return "unknown";
+    case GW_FED_CLOSED:
+        return "closed";
+    case GW_FED_OPEN:
+        return "open";
+    case GW_FED_HALF_OPEN:
+        return "half-open";
+    default:
+        return "unknown";
     }
 }
 

@@ -168,7 +168,8 @@ gw_fed_cursor_encode(struct base_arena *a, const struct gw_fed_cursor_keys *k,
     *token = NULL;
     base_buf_init(&raw, BASE_LIMIT_FED_MAX_CURSOR);
     base_buf_init(&out, BASE_LIMIT_FED_MAX_CURSOR);
-    rc = put_payload(&raw, k, c, binding, now + (int64_t)(ttl_s != 0 ? ttl_s : BASE_LIMIT_FED_CURSOR_TTL_S));
+    rc = put_payload(&raw, k, c, binding,
+                     now + (int64_t)(ttl_s != 0 ? ttl_s : BASE_LIMIT_FED_CURSOR_TTL_S));
     if (rc == BASE_OK)
         rc = mac(k->current, (const unsigned char *)raw.data, raw.len, tag);
     if (rc == BASE_OK)
@@ -238,7 +239,8 @@ parse_members(struct base_arena *a, struct rd *r, struct gw_fed_cursor *out)
         unsigned flags = *r->p++;
         if ((flags & ~FLAG_LINK) != 0 || !get_varint(r, &m->offset))
             return BASE_E_INVALID;
-        if ((flags & FLAG_LINK) != 0 && (m->page_url = get_str(a, r, BASE_LIMIT_FED_MAX_CURSOR)) == NULL)
+        if ((flags & FLAG_LINK) != 0 &&
+            (m->page_url = get_str(a, r, BASE_LIMIT_FED_MAX_CURSOR)) == NULL)
             return BASE_E_INVALID;
     }
     out->n_members = (size_t)n;

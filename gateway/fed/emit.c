@@ -39,10 +39,9 @@ failure_outcome(struct gw_fed_merge *m, const struct gw_fed_failure *f)
 {
     uint64_t ms = (f->latency_us + 999) / 1000;
     const char *name = f->member_name != NULL ? f->member_name : f->member_id;
-    char *diag = base_arena_sprintf(m->a, "member %s (%s): %s: %s; %llu ms", f->member_id, name,
-                                    gw_fed_error_name(f->error),
-                                    f->detail != NULL ? f->detail : "failed",
-                                    (unsigned long long)ms);
+    char *diag = base_arena_sprintf(
+        m->a, "member %s (%s): %s: %s; %llu ms", f->member_id, name, gw_fed_error_name(f->error),
+        f->detail != NULL ? f->detail : "failed", (unsigned long long)ms);
     json_t *oo = fhir_outcome_new();
     json_t *issue;
 
@@ -57,8 +56,9 @@ failure_outcome(struct gw_fed_merge *m, const struct gw_fed_failure *f)
                                   "valueInteger", (json_int_t)(ms > INT32_MAX ? INT32_MAX : ms),
                                   "url", GW_FED_EXT_ERROR, "valueCode",
                                   gw_fed_error_name(f->error)));
-    json_object_set_new(issue, "details",
-                        json_pack("{s:[o]}", "coding", member_coding(f->member_id, f->member_name)));
+    json_object_set_new(
+        issue, "details",
+        json_pack("{s:[o]}", "coding", member_coding(f->member_id, f->member_name)));
     json_object_set_new(oo, "meta",
                         json_pack("{s:[o]}", "tag", member_coding(f->member_id, f->member_name)));
     return oo;
@@ -116,7 +116,8 @@ full_url(struct gw_fed_merge *m, const struct m_entry *ent)
         char *id = gw_fed_span_str(m->a, t, e->id, (e->escaped & GW_FED_ESC_ID) != 0);
 
         if (type == NULL || id == NULL || base_buf_append_cstr(&m->url, ent->mb->base) != BASE_OK ||
-            base_buf_putc(&m->url, '/') != BASE_OK || base_buf_append_cstr(&m->url, type) != BASE_OK ||
+            base_buf_putc(&m->url, '/') != BASE_OK ||
+            base_buf_append_cstr(&m->url, type) != BASE_OK ||
             base_buf_putc(&m->url, '/') != BASE_OK || base_buf_append_cstr(&m->url, id) != BASE_OK)
             return NULL;
         return m->url.data;
@@ -159,8 +160,9 @@ emit_resource(struct gw_fed_merge *m, const struct m_member *mb, const struct gw
 static int
 emit_header(struct gw_fed_merge *m)
 {
-    struct fhir_bundle_header h = {FHIR_BUNDLE_SEARCHSET, m->opts.bundle_id, m->opts.timestamp,
-                                   m->info.has_total, m->info.total, m->links, m->n_links};
+    struct fhir_bundle_header h = {
+        FHIR_BUNDLE_SEARCHSET, m->opts.bundle_id, m->opts.timestamp, m->info.has_total,
+        m->info.total,         m->links,          m->n_links};
 
     return fhir_bundle_writer_begin(&m->w, m->target, &h);
 }

@@ -350,8 +350,7 @@ expire(struct fed_loop *L, int64_t now)
             if (x->running) {
                 x->t_end = now;
                 xfer_finish(L, x, CURLE_OPERATION_TIMEDOUT);
-            }
-            else
+            } else
                 xfer_fail(L, x, GW_FED_E_TIMEOUT, "deadline passed before the request could start");
         }
         job_complete(L, j, true);
@@ -444,8 +443,8 @@ job_copy_request(struct fed_job *j, size_t i, const struct gw_fed_request *q)
     bool oom = false;
 
     r->member_id = dup_or_null(j->arena, q->member_id, &oom);
-    r->member_name = dup_or_null(j->arena, q->member_name != NULL ? q->member_name : q->member_id,
-                                 &oom);
+    r->member_name =
+        dup_or_null(j->arena, q->member_name != NULL ? q->member_name : q->member_id, &oom);
     r->base = dup_or_null(j->arena, q->base != NULL ? q->base : "", &oom);
     r->url = dup_or_null(j->arena, q->url, &oom);
     r->offset_paging = q->offset_paging;
@@ -500,8 +499,9 @@ job_new(struct gw_fed_engine *e, const struct gw_fed_job *job, struct fed_job **
     j->arena = a;
     j->n = n;
     j->submitted_us = fed_now_us();
-    j->deadline_us = j->submitted_us +
-                     (int64_t)(job->deadline_ms != 0 ? job->deadline_ms : e->cfg.deadline_ms) * 1000;
+    j->deadline_us =
+        j->submitted_us +
+        (int64_t)(job->deadline_ms != 0 ? job->deadline_ms : e->cfg.deadline_ms) * 1000;
     j->member_timeout_ms = job->member_timeout_ms;
     j->max_body = job->max_body != 0 ? job->max_body : e->cfg.max_body;
     j->probe = job->probe;
@@ -532,8 +532,8 @@ nomem:
 }
 
 int
-gw_fed_submit(struct gw_fed_engine *e, const struct gw_fed_job *job, gw_fed_done_fn done,
-              void *ctx, struct base_err *err)
+gw_fed_submit(struct gw_fed_engine *e, const struct gw_fed_job *job, gw_fed_done_fn done, void *ctx,
+              struct base_err *err)
 {
     struct fed_job *j = NULL;
     struct fed_loop *L;
@@ -639,7 +639,9 @@ config_fill(struct gw_fed_engine *e, const struct gw_fed_config *in)
 
     *c = *in;
     c->ca_file = c->cert_file = c->key_file = NULL; /* copied below */
-#define DFLT(f) if (c->f == 0) c->f = d.f
+#define DFLT(f)                                                                                    \
+    if (c->f == 0)                                                                                 \
+    c->f = d.f
     DFLT(loops);
     DFLT(max_inflight);
     DFLT(max_per_member);
@@ -692,8 +694,7 @@ ignore_sigpipe(void)
 }
 
 int
-gw_fed_engine_new(const struct gw_fed_config *cfg, struct gw_fed_engine **out,
-                  struct base_err *err)
+gw_fed_engine_new(const struct gw_fed_config *cfg, struct gw_fed_engine **out, struct base_err *err)
 {
     struct gw_fed_engine *e;
 

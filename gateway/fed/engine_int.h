@@ -49,23 +49,23 @@ struct fed_xfer {
     CURL *easy;
     struct curl_slist *headers;
     struct base_buf body;
-    int64_t t_start;          /* start of the current attempt (monotonic µs) */
-    int64_t t_end;            /* when libcurl finished it (0: not yet) */
-    unsigned timeout_ms;      /* effective timeout of the current attempt */
+    int64_t t_start;     /* start of the current attempt (monotonic µs) */
+    int64_t t_end;       /* when libcurl finished it (0: not yet) */
+    unsigned timeout_ms; /* effective timeout of the current attempt */
     unsigned attempts;
-    bool trial;               /* the half-open trial request of its member */
+    bool trial; /* the half-open trial request of its member */
     bool too_large;
-    bool running;             /* added to the multi handle */
+    bool running; /* added to the multi handle */
     bool done;
-    bool holds_slot;          /* counted in the global and member caps */
-    bool in_pending;          /* in the loop's pending list */
+    bool holds_slot; /* counted in the global and member caps */
+    bool in_pending; /* in the loop's pending list */
     struct fed_xfer *next_pending;
     struct fed_xfer *prev_pending;
     char errbuf[CURL_ERROR_SIZE];
 };
 
 struct fed_job {
-    struct fed_job *next;  /* queue, then the loop's active list */
+    struct fed_job *next; /* queue, then the loop's active list */
     struct fed_job *prev;
     struct base_arena *arena;
     struct gw_fed_answer *answer;
@@ -90,15 +90,15 @@ struct fed_loop {
     pthread_t thread;
     bool started;
     CURLM *multi;
-    pthread_mutex_t mu;       /* protects queue_head/queue_tail and stop */
+    pthread_mutex_t mu; /* protects queue_head/queue_tail and stop */
     struct fed_job *queue_head;
     struct fed_job *queue_tail;
     bool stop;
     /* loop thread only: */
-    struct fed_job *active;   /* jobs with transfers (doubly linked) */
+    struct fed_job *active;        /* jobs with transfers (doubly linked) */
     struct fed_xfer *pending_head; /* transfers waiting for a slot (FIFO) */
     struct fed_xfer *pending_tail;
-    CURL **pool;              /* idle easy handles */
+    CURL **pool; /* idle easy handles */
     size_t n_pool;
 };
 
@@ -110,8 +110,8 @@ struct gw_fed_engine {
     unsigned n_loops;
     atomic_uint next_loop;
     atomic_uint queued;
-    atomic_uint inflight;     /* transfers holding a global slot */
-    atomic_uint waiting;      /* transfers pending for a slot, all loops */
+    atomic_uint inflight; /* transfers holding a global slot */
+    atomic_uint waiting;  /* transfers pending for a slot, all loops */
     atomic_bool stopping;
     bool stopped;
     pthread_mutex_t members_mu; /* protects members[] and every fed_member */

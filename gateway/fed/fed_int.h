@@ -42,8 +42,8 @@ bool fed_obj_iter_next(struct fed_obj_iter *it, char *keybuf, size_t keycap, siz
 
 /* ---- clocks ------------------------------------------------------------------ */
 
-int64_t fed_now_us(void);      /* CLOCK_MONOTONIC */
-int64_t fed_wall_ms(void);     /* CLOCK_REALTIME, Unix ms */
+int64_t fed_now_us(void);  /* CLOCK_MONOTONIC */
+int64_t fed_wall_ms(void); /* CLOCK_REALTIME, Unix ms */
 
 /* ---- sort keys (sortkey.c) --------------------------------------------------- */
 

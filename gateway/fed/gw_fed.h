@@ -67,13 +67,13 @@ const char *gw_fed_error_issue_code(enum gw_fed_error e);
 
 /* One member request of a job.  Strings are copied by gw_fed_submit(). */
 struct gw_fed_request {
-    const char *member_id;   /* "hosp-a": breaker, stats, tags */
-    const char *member_name; /* "Hospital A" (tag display, diagnostics); may be NULL */
-    const char *base;        /* member FHIR base "https://a.example/fhir" (meta.source) */
-    const char *url;         /* full URL to GET */
+    const char *member_id;      /* "hosp-a": breaker, stats, tags */
+    const char *member_name;    /* "Hospital A" (tag display, diagnostics); may be NULL */
+    const char *base;           /* member FHIR base "https://a.example/fhir" (meta.source) */
+    const char *url;            /* full URL to GET */
     const char *const *headers; /* extra "Name: value" lines (X-Request-Id, …) */
     size_t n_headers;
-    bool offset_paging;         /* the member honours _offset (fhirgate adapters do) */
+    bool offset_paging; /* the member honours _offset (fhirgate adapters do) */
 };
 
 /* What happened to one member request. */
@@ -84,14 +84,14 @@ struct gw_fed_result {
     const char *url;
     bool offset_paging;
     enum gw_fed_error error;
-    long status;             /* HTTP status; 0 when no answer arrived */
-    const char *body;        /* NUL-terminated (len in body_len); NULL when none */
+    long status;      /* HTTP status; 0 when no answer arrived */
+    const char *body; /* NUL-terminated (len in body_len); NULL when none */
     size_t body_len;
     const char *content_type; /* as sent, or NULL */
-    uint64_t latency_us;     /* start of the (last) attempt to its end; 0 when not sent */
-    unsigned attempts;       /* 0 (skipped), 1, or 2 after a retry */
-    int http_version;        /* 1 or 2 (0 when no answer) */
-    const char *detail;      /* client-safe reason when error != OK, else NULL */
+    uint64_t latency_us;      /* start of the (last) attempt to its end; 0 when not sent */
+    unsigned attempts;        /* 0 (skipped), 1, or 2 after a retry */
+    int http_version;         /* 1 or 2 (0 when no answer) */
+    const char *detail;       /* client-safe reason when error != OK, else NULL */
 };
 
 /* ======================================================================
@@ -104,18 +104,18 @@ struct gw_fed_breaker_config {
 };
 
 struct gw_fed_config {
-    const char *ca_file;   /* region CA (PEM) that member certificates must chain to */
-    const char *cert_file; /* the gateway's client certificate (PEM), NULL: none */
-    const char *key_file;  /* its private key (PEM) */
-    bool allow_http;       /* also allow plain http:// (tests and benchmarks only) */
-    bool http1_only;       /* do not offer HTTP/2 */
-    unsigned loops;        /* loop threads (0 = 1) */
-    unsigned max_inflight; /* concurrent upstream requests, all loops (0 = default) */
-    unsigned max_per_member; /* concurrent requests to one member (0 = default) */
-    unsigned max_queue;      /* jobs waiting (0 = default); more: gw_fed_submit fails */
-    unsigned deadline_ms;    /* default job deadline (0 = BASE_LIMIT_FED_DEADLINE_MS) */
-    unsigned connect_ms;     /* TCP + TLS setup (0 = BASE_LIMIT_FED_CONNECT_MS) */
-    size_t max_body;         /* default per-member body cap (0 = BASE_LIMIT_FED_MAX_BODY) */
+    const char *ca_file;      /* region CA (PEM) that member certificates must chain to */
+    const char *cert_file;    /* the gateway's client certificate (PEM), NULL: none */
+    const char *key_file;     /* its private key (PEM) */
+    bool allow_http;          /* also allow plain http:// (tests and benchmarks only) */
+    bool http1_only;          /* do not offer HTTP/2 */
+    unsigned loops;           /* loop threads (0 = 1) */
+    unsigned max_inflight;    /* concurrent upstream requests, all loops (0 = default) */
+    unsigned max_per_member;  /* concurrent requests to one member (0 = default) */
+    unsigned max_queue;       /* jobs waiting (0 = default); more: gw_fed_submit fails */
+    unsigned deadline_ms;     /* default job deadline (0 = BASE_LIMIT_FED_DEADLINE_MS) */
+    unsigned connect_ms;      /* TCP + TLS setup (0 = BASE_LIMIT_FED_CONNECT_MS) */
+    size_t max_body;          /* default per-member body cap (0 = BASE_LIMIT_FED_MAX_BODY) */
     unsigned max_connections; /* connection cache per loop (0 = 4 × max_inflight / loops) */
     struct gw_fed_breaker_config breaker;
 };
@@ -123,12 +123,12 @@ struct gw_fed_config {
 /* A job: what gw_fed_submit() copies.  The deadline runs from submission. */
 struct gw_fed_job {
     const struct gw_fed_request *requests;
-    size_t n_requests;      /* 1 … BASE_LIMIT_FED_MAX_REQUESTS */
-    unsigned deadline_ms;   /* 0: the engine's default */
+    size_t n_requests;          /* 1 … BASE_LIMIT_FED_MAX_REQUESTS */
+    unsigned deadline_ms;       /* 0: the engine's default */
     unsigned member_timeout_ms; /* per request; 0: the deadline */
-    size_t max_body;        /* per member; 0: the engine's default */
-    bool probe;             /* a health probe: sent even when the circuit is open,
-                               and its success closes the circuit */
+    size_t max_body;            /* per member; 0: the engine's default */
+    bool probe;                 /* a health probe: sent even when the circuit is open,
+                                   and its success closes the circuit */
     /* Called on the loop thread as each member's result becomes final
      * (before `done`), e.g. to gw_fed_merge_add() it while slower members
      * are still out; may be NULL.  Must not block. */
@@ -142,8 +142,8 @@ struct gw_fed_job {
 struct gw_fed_answer {
     struct gw_fed_result *results; /* one per request, in request order */
     size_t n_results;
-    uint64_t elapsed_us;           /* submission to completion */
-    struct base_arena *arena;      /* private */
+    uint64_t elapsed_us;      /* submission to completion */
+    struct base_arena *arena; /* private */
 };
 
 /* Called exactly once per accepted job, on a loop thread.  It must not block
@@ -199,12 +199,12 @@ struct gw_fed_member_stats {
     enum gw_fed_breaker_state state;
     unsigned consecutive_failures;
     unsigned inflight;
-    uint64_t requests;                     /* requests finished (retries count once) */
-    uint64_t errors;                       /* of which failed */
-    uint64_t by_error[GW_FED_ERROR_COUNT]; /* per error kind (index GW_FED_OK: successes) */
+    uint64_t requests;                        /* requests finished (retries count once) */
+    uint64_t errors;                          /* of which failed */
+    uint64_t by_error[GW_FED_ERROR_COUNT];    /* per error kind (index GW_FED_OK: successes) */
     uint64_t latency[GW_FED_LATENCY_BUCKETS]; /* non-cumulative counts */
     uint64_t latency_sum_us;
-    int64_t last_contact_ms;  /* Unix ms of the last answer of any status; 0: never */
+    int64_t last_contact_ms; /* Unix ms of the last answer of any status; 0: never */
     int64_t last_success_ms;
     int64_t last_failure_ms;
     enum gw_fed_error last_error;
@@ -240,10 +240,22 @@ struct gw_fed_coding {
 /* Top-level date elements of a resource the sort keys use (choice
  * elements by their base name). */
 enum gw_fed_date_elem {
-    GW_FED_DE_EFFECTIVE, GW_FED_DE_PERIOD, GW_FED_DE_RECORDED_DATE, GW_FED_DE_ONSET,
-    GW_FED_DE_STARTED, GW_FED_DE_AUTHORED_ON, GW_FED_DE_PERFORMED, GW_FED_DE_OCCURRENCE,
-    GW_FED_DE_DATE, GW_FED_DE_ISSUED, GW_FED_DE_RECORDED, GW_FED_DE_DATE_ASSERTED,
-    GW_FED_DE_DATE_TIME, GW_FED_DE_CREATED, GW_FED_DE_BIRTH_DATE, GW_FED_DE_ABATEMENT,
+    GW_FED_DE_EFFECTIVE,
+    GW_FED_DE_PERIOD,
+    GW_FED_DE_RECORDED_DATE,
+    GW_FED_DE_ONSET,
+    GW_FED_DE_STARTED,
+    GW_FED_DE_AUTHORED_ON,
+    GW_FED_DE_PERFORMED,
+    GW_FED_DE_OCCURRENCE,
+    GW_FED_DE_DATE,
+    GW_FED_DE_ISSUED,
+    GW_FED_DE_RECORDED,
+    GW_FED_DE_DATE_ASSERTED,
+    GW_FED_DE_DATE_TIME,
+    GW_FED_DE_CREATED,
+    GW_FED_DE_BIRTH_DATE,
+    GW_FED_DE_ABATEMENT,
     GW_FED_DE_LAST_OCCURRENCE,
     GW_FED_DE_COUNT
 };
@@ -256,15 +268,19 @@ enum gw_fed_date_form {
 };
 
 struct gw_fed_date_field {
-    uint8_t elem; /* enum gw_fed_date_elem */
-    uint8_t form; /* enum gw_fed_date_form */
+    uint8_t elem;             /* enum gw_fed_date_elem */
+    uint8_t form;             /* enum gw_fed_date_form */
     struct gw_fed_span value; /* the string's contents, or the whole object */
 };
 
 #define GW_FED_MAX_DATE_FIELDS 4
 
-enum gw_fed_entry_mode { GW_FED_MODE_NONE, GW_FED_MODE_MATCH, GW_FED_MODE_INCLUDE,
-                         GW_FED_MODE_OUTCOME };
+enum gw_fed_entry_mode {
+    GW_FED_MODE_NONE,
+    GW_FED_MODE_MATCH,
+    GW_FED_MODE_INCLUDE,
+    GW_FED_MODE_OUTCOME
+};
 
 /* Bits of gw_fed_entry.escaped: which spans hold JSON escapes. */
 enum {
@@ -288,10 +304,10 @@ struct gw_fed_entry {
     uint32_t first_ident, n_idents;  /* identifier + masterIdentifier (system, value) */
     struct gw_fed_date_field dates[GW_FED_MAX_DATE_FIELDS];
     uint8_t n_dates;
-    uint8_t mode;              /* enum gw_fed_entry_mode (entry.search.mode) */
-    uint8_t escaped;           /* GW_FED_ESC_* */
-    bool dates_overflow;       /* more date elements than GW_FED_MAX_DATE_FIELDS */
-    uint32_t date_seen;        /* bit per enum gw_fed_date_elem present */
+    uint8_t mode;        /* enum gw_fed_entry_mode (entry.search.mode) */
+    uint8_t escaped;     /* GW_FED_ESC_* */
+    bool dates_overflow; /* more date elements than GW_FED_MAX_DATE_FIELDS */
+    uint32_t date_seen;  /* bit per enum gw_fed_date_elem present */
 };
 
 struct gw_fed_scan {
@@ -299,19 +315,19 @@ struct gw_fed_scan {
     size_t len;
     bool has_total;
     uint64_t total;
-    struct gw_fed_span next_url;   /* link[relation=next].url (len 0: none) */
+    struct gw_fed_span next_url; /* link[relation=next].url (len 0: none) */
     bool next_escaped;
     struct gw_fed_entry *entries;
     size_t n_entries;
     struct gw_fed_coding *codings; /* meta.security codings of all entries */
     size_t n_codings;
-    struct gw_fed_coding *idents;  /* identifiers (system, value) of all entries */
+    struct gw_fed_coding *idents; /* identifiers (system, value) of all entries */
     size_t n_idents;
 };
 
 struct gw_fed_scan_opts {
-    size_t max_depth;   /* 0: BASE_LIMIT_FHIR_MAX_DEPTH */
-    size_t max_entries; /* 0: BASE_LIMIT_FED_MAX_ENTRIES */
+    size_t max_depth;         /* 0: BASE_LIMIT_FHIR_MAX_DEPTH */
+    size_t max_entries;       /* 0: BASE_LIMIT_FED_MAX_ENTRIES */
     const char *const *types; /* resource types a match entry may have; NULL: any */
     size_t n_types;
 };
@@ -409,8 +425,8 @@ struct gw_fed_label {
 struct gw_fed_entry_info {
     const char *member_id;
     const char *type;
-    const char *id;         /* may be NULL */
-    const char *version_id; /* may be NULL */
+    const char *id;                      /* may be NULL */
+    const char *version_id;              /* may be NULL */
     const struct gw_fed_label *security; /* meta.security */
     size_t n_security;
 };
@@ -419,32 +435,32 @@ struct gw_fed_entry_info {
 typedef bool (*gw_fed_admit_fn)(const struct gw_fed_entry_info *e, void *ctx);
 
 struct gw_fed_merge_opts {
-    const char *base_url;  /* the gateway's FHIR base, for Bundle.link */
-    const char *path;      /* "Observation" or "Patient/123/$everything" */
-    const char *query;     /* canonical query, without paging (may be NULL) */
+    const char *base_url;             /* the gateway's FHIR base, for Bundle.link */
+    const char *path;                 /* "Observation" or "Patient/123/$everything" */
+    const char *query;                /* canonical query, without paging (may be NULL) */
     const struct fhir_search *search; /* _sort keys (NULL: default order) */
-    uint32_t count;        /* page size; 0: every entry, no paging */
-    const char *const *types; /* types match entries may have; NULL: any */
+    uint32_t count;                   /* page size; 0: every entry, no paging */
+    const char *const *types;         /* types match entries may have; NULL: any */
     size_t n_types;
-    const struct gw_fed_cursor *cursor; /* the page being continued; NULL: first */
-    const char *self_cursor; /* that page's token, for the self link; NULL: first */
+    const struct gw_fed_cursor *cursor;    /* the page being continued; NULL: first */
+    const char *self_cursor;               /* that page's token, for the self link; NULL: first */
     const struct gw_fed_cursor_keys *keys; /* to sign the next cursor; NULL: no next link */
-    const char *binding;   /* see gw_fed_cursor_encode */
-    unsigned cursor_ttl_s; /* 0: BASE_LIMIT_FED_CURSOR_TTL_S */
-    int64_t now;           /* Unix seconds; 0: the clock */
-    const char *bundle_id; /* Bundle.id; may be NULL */
-    const char *timestamp; /* Bundle.timestamp (instant); may be NULL */
-    gw_fed_admit_fn admit; /* may be NULL */
+    const char *binding;                   /* see gw_fed_cursor_encode */
+    unsigned cursor_ttl_s;                 /* 0: BASE_LIMIT_FED_CURSOR_TTL_S */
+    int64_t now;                           /* Unix seconds; 0: the clock */
+    const char *bundle_id;                 /* Bundle.id; may be NULL */
+    const char *timestamp;                 /* Bundle.timestamp (instant); may be NULL */
+    gw_fed_admit_fn admit;                 /* may be NULL */
     void *admit_ctx;
-    size_t max_depth;      /* 0: BASE_LIMIT_FHIR_MAX_DEPTH */
+    size_t max_depth; /* 0: BASE_LIMIT_FHIR_MAX_DEPTH */
 };
 
 /* An entity on the page, for the audit record (BALP: every returned entity). */
 struct gw_fed_entity {
     const char *type;
-    const char *id;       /* may be NULL */
-    const char *version;  /* may be NULL */
-    const char *member_id; /* where the returned copy came from */
+    const char *id;               /* may be NULL */
+    const char *version;          /* may be NULL */
+    const char *member_id;        /* where the returned copy came from */
     const char *const *also_from; /* members whose duplicates were folded into it */
     size_t n_also;
 };
@@ -503,11 +519,11 @@ void gw_fed_merge_failures(const struct gw_fed_merge *m, const struct gw_fed_fai
                            size_t *n);
 
 struct gw_fed_merge_info {
-    size_t n_members;   /* results given */
-    size_t n_ok;        /* members whose answer was used */
-    size_t n_entries;   /* entries on the page (outcomes excluded) */
+    size_t n_members;    /* results given */
+    size_t n_ok;         /* members whose answer was used */
+    size_t n_entries;    /* entries on the page (outcomes excluded) */
     size_t n_duplicates; /* entries folded into another */
-    size_t n_filtered;  /* entries the admit filter left out */
+    size_t n_filtered;   /* entries the admit filter left out */
     bool has_total;
     uint64_t total;
     const char *next_cursor; /* NULL on the last page */
@@ -527,7 +543,7 @@ BASE_MUST_CHECK int gw_fed_tag_resource(struct base_buf *out, const char *text,
                                         const struct gw_fed_entry *e, const char *source,
                                         const struct gw_fed_tag *tags, size_t n_tags);
 
-#define GW_FED_TAG_SYSTEM "urn:fhirgate:member"
+#define GW_FED_TAG_SYSTEM  "urn:fhirgate:member"
 #define GW_FED_EXT_LATENCY "urn:fhirgate:fed:latency-ms"
 #define GW_FED_EXT_ERROR   "urn:fhirgate:fed:error"
 

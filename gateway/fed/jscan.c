@@ -121,7 +121,14 @@ sc_escape(struct sc *s)
     if (s->p >= s->end)
         return sc_syntax(s);
     switch (*s->p) {
-    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+    case '"':
+    case '\\':
+    case '/':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't':
         s->p++;
         return BASE_OK;
     case 'u':
@@ -500,4 +507,3 @@ sc_value(struct sc *s)
         return sc_number(s);
     }
 }
-

@@ -38,11 +38,21 @@ fed_json_unescape(const char *p, size_t len, char *out)
         }
         char c = p[++i];
         switch (c) {
-        case 'b': out[o++] = '\b'; break;
-        case 'f': out[o++] = '\f'; break;
-        case 'n': out[o++] = '\n'; break;
-        case 'r': out[o++] = '\r'; break;
-        case 't': out[o++] = '\t'; break;
+        case 'b':
+            out[o++] = '\b';
+            break;
+        case 'f':
+            out[o++] = '\f';
+            break;
+        case 'n':
+            out[o++] = '\n';
+            break;
+        case 'r':
+            out[o++] = '\r';
+            break;
+        case 't':
+            out[o++] = '\t';
+            break;
         case 'u': {
             uint32_t cp;
 
@@ -60,7 +70,9 @@ fed_json_unescape(const char *p, size_t len, char *out)
             o += base_utf8_encode(cp, out + o);
             break;
         }
-        default: out[o++] = c; break; /* " \ / */
+        default:
+            out[o++] = c;
+            break; /* " \ / */
         }
     }
     out[o] = '\0';

@@ -173,13 +173,13 @@ admit(struct gw_fed_merge *m, struct m_entry *ent)
     if (e->id.len > 0)
         info.id = gw_fed_span_str(m->a, sc->text, e->id, (e->escaped & GW_FED_ESC_ID) != 0);
     if (e->version_id.len > 0)
-        info.version_id = gw_fed_span_str(m->a, sc->text, e->version_id,
-                                          (e->escaped & GW_FED_ESC_VERSION) != 0);
+        info.version_id =
+            gw_fed_span_str(m->a, sc->text, e->version_id, (e->escaped & GW_FED_ESC_VERSION) != 0);
     for (uint32_t i = 0; i < e->n_labels; i++) {
         const struct gw_fed_coding *c = &sc->codings[e->first_label + i];
 
-        labels[i].system = c->system.len > 0 ? gw_fed_span_str(m->a, sc->text, c->system, esc)
-                                             : NULL;
+        labels[i].system =
+            c->system.len > 0 ? gw_fed_span_str(m->a, sc->text, c->system, esc) : NULL;
         labels[i].code = gw_fed_span_str(m->a, sc->text, c->code, esc);
         if (labels[i].code == NULL)
             return BASE_E_NOMEM;
@@ -372,7 +372,8 @@ dd_check(struct gw_fed_merge *m, struct dedupe *d, struct m_entry *ent, struct m
     const struct gw_fed_scan *sc = &ent->mb->scan;
     const struct gw_fed_entry *e = ent->e;
     bool esc = (e->escaped & GW_FED_ESC_OTHER) != 0;
-    const char *type = gw_fed_span_str(m->a, sc->text, e->type, (e->escaped & GW_FED_ESC_TYPE) != 0);
+    const char *type =
+        gw_fed_span_str(m->a, sc->text, e->type, (e->escaped & GW_FED_ESC_TYPE) != 0);
     size_t len;
 
     *dup = NULL;
@@ -583,10 +584,9 @@ fill_entities(struct gw_fed_merge *m)
         x->type = gw_fed_span_str(m->a, t, e->type, (e->escaped & GW_FED_ESC_TYPE) != 0);
         x->id = e->id.len > 0 ? gw_fed_span_str(m->a, t, e->id, (e->escaped & GW_FED_ESC_ID) != 0)
                               : NULL;
-        x->version = e->version_id.len > 0
-                         ? gw_fed_span_str(m->a, t, e->version_id,
-                                           (e->escaped & GW_FED_ESC_VERSION) != 0)
-                         : NULL;
+        x->version = e->version_id.len > 0 ? gw_fed_span_str(m->a, t, e->version_id,
+                                                             (e->escaped & GW_FED_ESC_VERSION) != 0)
+                                           : NULL;
         x->member_id = ent->mb->r->member_id;
         x->also_from = ent->also;
         x->n_also = ent->n_also;
@@ -624,8 +624,8 @@ fill_failures_and_total(struct gw_fed_merge *m)
     /* A total that counted entries the policy filter removed would tell the
      * caller they exist (DESIGN.md §6: scopes enforced without revealing
      * whether data exists), so it is left out then. */
-    m->info.has_total = all_total && m->n_members > 0 && m->info.n_filtered == 0 &&
-                        total >= m->info.n_duplicates;
+    m->info.has_total =
+        all_total && m->n_members > 0 && m->info.n_filtered == 0 && total >= m->info.n_duplicates;
     m->info.total = m->info.has_total ? total - m->info.n_duplicates : 0;
     return BASE_OK;
 }
@@ -642,8 +642,8 @@ make_links(struct gw_fed_merge *m)
         return BASE_E_NOMEM;
     m->links[m->n_links++] = (struct fhir_bundle_link){"self", self};
     if (m->info.next_cursor != NULL) {
-        char *next = fhir_bundle_page_url(m->a, o->base_url, o->path, o->query,
-                                          m->info.next_cursor);
+        char *next =
+            fhir_bundle_page_url(m->a, o->base_url, o->path, o->query, m->info.next_cursor);
         if (next == NULL)
             return BASE_E_NOMEM;
         m->links[m->n_links++] = (struct fhir_bundle_link){"next", next};

@@ -25,20 +25,20 @@ struct m_entry {
 struct m_member {
     size_t idx;
     const struct gw_fed_result *r;
-    const char *base;                      /* without a trailing '/' */
-    const struct gw_fed_member_state *in;  /* the cursor's state, or NULL */
-    bool ok;                               /* answer usable */
-    enum gw_fed_error error;               /* when !ok */
+    const char *base;                     /* without a trailing '/' */
+    const struct gw_fed_member_state *in; /* the cursor's state, or NULL */
+    bool ok;                              /* answer usable */
+    enum gw_fed_error error;              /* when !ok */
     const char *detail;
     struct gw_fed_scan scan;
-    struct m_entry *ents;                  /* match/include entries */
+    struct m_entry *ents; /* match/include entries */
     size_t n_ents;
-    const struct gw_fed_entry **outcomes;  /* its own outcome entries */
+    const struct gw_fed_entry **outcomes; /* its own outcome entries */
     size_t n_outcomes;
-    size_t skip;      /* entries of a re-fetched page consumed earlier */
-    size_t pos;       /* next entry not yet consumed */
-    bool more;        /* the member has a next page */
-    bool link_mode;   /* paging by the member's next links */
+    size_t skip;          /* entries of a re-fetched page consumed earlier */
+    size_t pos;           /* next entry not yet consumed */
+    bool more;            /* the member has a next page */
+    bool link_mode;       /* paging by the member's next links */
     const char *next_rel; /* next link relative to base */
 };
 
@@ -60,16 +60,16 @@ struct gw_fed_merge {
     struct gw_fed_failure *failures;
     size_t n_failures;
     struct gw_fed_merge_info info;
-    bool cursor_dropped;   /* a next page exists but its cursor was too large */
+    bool cursor_dropped; /* a next page exists but its cursor was too large */
     struct fhir_bundle_link links[2];
     size_t n_links;
     /* streaming */
     enum m_stage stage;
-    size_t cursor_i;       /* position inside the stage */
+    size_t cursor_i; /* position inside the stage */
     size_t cursor_j;
     struct fhir_bundle_writer w;
     struct base_buf *target; /* where the writer writes: &out, or the caller's */
-    struct base_buf out;   /* text produced, not yet read */
+    struct base_buf out;     /* text produced, not yet read */
     size_t out_pos;
     struct base_buf tagged; /* scratch: one tagged resource */
     struct base_buf url;    /* scratch: one fullUrl */

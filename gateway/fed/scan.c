@@ -232,8 +232,8 @@ grow(struct sc *s, void **arr, size_t n, size_t *cap, size_t elem)
 static int
 sc_pair(struct sc *s, struct gw_fed_entry *e, bool identifier, const char *what)
 {
-    struct pair_ctx pc = {identifier ? "value" : "code", identifier ? 5u : 4u, {{0, 0}, {0, 0}},
-                          false};
+    struct pair_ctx pc = {
+        identifier ? "value" : "code", identifier ? 5u : 4u, {{0, 0}, {0, 0}}, false};
     struct gw_fed_scan *o = s->out;
 
     if (!sc_at(s, '{'))
@@ -421,8 +421,8 @@ entry_check(struct sc *s, const struct entry_ctx *ec)
     if (t == NULL || !type_name_ok(t, n))
         return sc_fail(s, BASE_E_INVALID, "value", "resourceType is not a type name");
     if (e->id.len > 0) {
-        const char *id = span_bytes(s, e->id, (e->escaped & GW_FED_ESC_ID) != 0, buf,
-                                    sizeof(buf), &n);
+        const char *id =
+            span_bytes(s, e->id, (e->escaped & GW_FED_ESC_ID) != 0, buf, sizeof(buf), &n);
 
         if (id == NULL || !id_ok(id, n))
             return sc_fail(s, BASE_E_INVALID, "value", "resource id is not a FHIR id");

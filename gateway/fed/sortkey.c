@@ -191,14 +191,22 @@ simple_date_path(const char *expr, const char *type)
         return -1;
     const char *elem = expr + tn + 1;
     static const char *const names[GW_FED_DE_COUNT] = {
-        [GW_FED_DE_EFFECTIVE] = "effective",       [GW_FED_DE_PERIOD] = "period",
-        [GW_FED_DE_RECORDED_DATE] = "recordedDate", [GW_FED_DE_ONSET] = "onset",
-        [GW_FED_DE_STARTED] = "started",           [GW_FED_DE_AUTHORED_ON] = "authoredOn",
-        [GW_FED_DE_PERFORMED] = "performed",       [GW_FED_DE_OCCURRENCE] = "occurrence",
-        [GW_FED_DE_DATE] = "date",                 [GW_FED_DE_ISSUED] = "issued",
-        [GW_FED_DE_RECORDED] = "recorded",         [GW_FED_DE_DATE_ASSERTED] = "dateAsserted",
-        [GW_FED_DE_DATE_TIME] = "dateTime",        [GW_FED_DE_CREATED] = "created",
-        [GW_FED_DE_BIRTH_DATE] = "birthDate",      [GW_FED_DE_ABATEMENT] = "abatement",
+        [GW_FED_DE_EFFECTIVE] = "effective",
+        [GW_FED_DE_PERIOD] = "period",
+        [GW_FED_DE_RECORDED_DATE] = "recordedDate",
+        [GW_FED_DE_ONSET] = "onset",
+        [GW_FED_DE_STARTED] = "started",
+        [GW_FED_DE_AUTHORED_ON] = "authoredOn",
+        [GW_FED_DE_PERFORMED] = "performed",
+        [GW_FED_DE_OCCURRENCE] = "occurrence",
+        [GW_FED_DE_DATE] = "date",
+        [GW_FED_DE_ISSUED] = "issued",
+        [GW_FED_DE_RECORDED] = "recorded",
+        [GW_FED_DE_DATE_ASSERTED] = "dateAsserted",
+        [GW_FED_DE_DATE_TIME] = "dateTime",
+        [GW_FED_DE_CREATED] = "created",
+        [GW_FED_DE_BIRTH_DATE] = "birthDate",
+        [GW_FED_DE_ABATEMENT] = "abatement",
         [GW_FED_DE_LAST_OCCURRENCE] = "lastOccurrence",
     };
     for (int i = 0; i < GW_FED_DE_COUNT; i++) {

@@ -14,18 +14,30 @@ const char *
 gw_fed_error_name(enum gw_fed_error e)
 {
     switch (e) {
-    case GW_FED_OK: return "ok";
-    case GW_FED_E_REFUSED: return "refused";
-    case GW_FED_E_TIMEOUT: return "timeout";
-    case GW_FED_E_TLS: return "tls";
-    case GW_FED_E_HTTP_STATUS: return "http-status";
-    case GW_FED_E_TOO_LARGE: return "too-large";
-    case GW_FED_E_RESET: return "reset";
-    case GW_FED_E_INVALID: return "invalid";
-    case GW_FED_E_CIRCUIT_OPEN: return "circuit-open";
-    case GW_FED_E_SHUTDOWN: return "shutdown";
-    case GW_FED_E_INTERNAL: return "internal";
-    default: return "unknown";
+    case GW_FED_OK:
+        return "ok";
+    case GW_FED_E_REFUSED:
+        return "refused";
+    case GW_FED_E_TIMEOUT:
+        return "timeout";
+    case GW_FED_E_TLS:
+        return "tls";
+    case GW_FED_E_HTTP_STATUS:
+        return "http-status";
+    case GW_FED_E_TOO_LARGE:
+        return "too-large";
+    case GW_FED_E_RESET:
+        return "reset";
+    case GW_FED_E_INVALID:
+        return "invalid";
+    case GW_FED_E_CIRCUIT_OPEN:
+        return "circuit-open";
+    case GW_FED_E_SHUTDOWN:
+        return "shutdown";
+    case GW_FED_E_INTERNAL:
+        return "internal";
+    default:
+        return "unknown";
     }
 }
 
@@ -108,8 +120,8 @@ fed_xfer_setup(struct fed_loop *L, struct fed_xfer *x, unsigned timeout_ms)
     SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     SET(CURLOPT_SSLCERT, c->cert_file);
     SET(CURLOPT_SSLKEY, c->key_file);
-    SET(CURLOPT_HTTP_VERSION, c->http1_only ? (long)CURL_HTTP_VERSION_1_1
-                                            : (long)CURL_HTTP_VERSION_2TLS);
+    SET(CURLOPT_HTTP_VERSION,
+        c->http1_only ? (long)CURL_HTTP_VERSION_1_1 : (long)CURL_HTTP_VERSION_2TLS);
     /* HTTP/2: wait for a connection that multiplexes rather than open more */
     SET(CURLOPT_PIPEWAIT, c->http1_only ? 0L : 1L);
     SET(CURLOPT_CONNECTTIMEOUT_MS, (long)(connect > 0 ? connect : 1));
@@ -177,8 +189,8 @@ classify(CURLcode cc, long os_errno, bool too_large, long status)
         return GW_FED_E_REFUSED;
     /* a peer that drops the connection during the handshake is a reset,
      * not a certificate problem */
-    if (is_reset(cc) || (cc == CURLE_SSL_CONNECT_ERROR &&
-                         (os_errno == ECONNRESET || os_errno == EPIPE)))
+    if (is_reset(cc) ||
+        (cc == CURLE_SSL_CONNECT_ERROR && (os_errno == ECONNRESET || os_errno == EPIPE)))
         return GW_FED_E_RESET;
     if (is_tls(cc))
         return GW_FED_E_TLS;

@@ -114,16 +114,15 @@ gen(const char *dir, int n, int per)
             json_object_del(r, "effectiveTiming");
             json_object_set_new(r, "effectiveDateTime", json_string(date));
             json_object_set_new(r, "subject", json_pack("{s:s}", "reference", "Patient/p1"));
-            json_array_foreach(json_object_get(r, "identifier"), i, x) {
+            json_array_foreach(json_object_get(r, "identifier"), i, x)
+            {
                 char v[128];
 
-                snprintf(v, sizeof(v), "%s-m%d", json_string_value(json_object_get(x, "value")),
-                         m);
+                snprintf(v, sizeof(v), "%s-m%d", json_string_value(json_object_get(x, "value")), m);
                 json_object_set_new(x, "value", json_string(v));
             }
-            json_array_append_new(entries,
-                                  json_pack("{s:s, s:o, s:{s:s}}", "fullUrl", "urn:uuid:x",
-                                            "resource", r, "search", "mode", "match"));
+            json_array_append_new(entries, json_pack("{s:s, s:o, s:{s:s}}", "fullUrl", "urn:uuid:x",
+                                                     "resource", r, "search", "mode", "match"));
         }
         json_object_set_new(b, "entry", entries);
         char path[600];
@@ -179,8 +178,8 @@ setup_members(struct setup *s, char **argv, int n)
         snprintf(s->bases[i], sizeof(s->bases[i]), "https://127.0.0.1:%u/fhir", port);
         snprintf(s->urls[i], sizeof(s->urls[i]),
                  "https://127.0.0.1:%u/fhir/Observation?patient=Patient/p1", port);
-        s->rq[i] = (struct gw_fed_request){s->ids[i], s->ids[i], s->bases[i], s->urls[i],
-                                           NULL, 0, true};
+        s->rq[i] =
+            (struct gw_fed_request){s->ids[i], s->ids[i], s->bases[i], s->urls[i], NULL, 0, true};
     }
     fclose(f);
 }
@@ -244,8 +243,11 @@ static struct gw_fed_answer *
 query_pipelined(struct setup *s, struct gw_fed_merge *m)
 {
     struct handoff h = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, {0}, 0, 0, NULL};
-    struct gw_fed_job job = {.requests = s->rq, .n_requests = (size_t)s->n, .deadline_ms = 3000,
-                             .on_result = on_handoff, .on_result_ctx = &h};
+    struct gw_fed_job job = {.requests = s->rq,
+                             .n_requests = (size_t)s->n,
+                             .deadline_ms = 3000,
+                             .on_result = on_handoff,
+                             .on_result_ctx = &h};
 
     if (gw_fed_submit(s->e, &job, on_handoff_done, &h, NULL) != BASE_OK)
         exit(3);
@@ -273,8 +275,11 @@ static struct gw_fed_answer *
 query_merging(struct setup *s, struct gw_fed_merge *m)
 {
     struct wait1 w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL};
-    struct gw_fed_job job = {.requests = s->rq, .n_requests = (size_t)s->n, .deadline_ms = 3000,
-                             .on_result = m != NULL ? on_result : NULL, .on_result_ctx = m};
+    struct gw_fed_job job = {.requests = s->rq,
+                             .n_requests = (size_t)s->n,
+                             .deadline_ms = 3000,
+                             .on_result = m != NULL ? on_result : NULL,
+                             .on_result_ctx = m};
 
     if (gw_fed_submit(s->e, &job, on_one, &w, NULL) != BASE_OK)
         exit(3);
@@ -436,7 +441,8 @@ on_tp(struct gw_fed_answer *a, void *ctx)
     }
     gw_fed_answer_free(a);
     if (!atomic_load(&t->stop)) {
-        struct gw_fed_job job = {.requests = t->s->rq, .n_requests = (size_t)t->s->n, .deadline_ms = 3000};
+        struct gw_fed_job job = {
+            .requests = t->s->rq, .n_requests = (size_t)t->s->n, .deadline_ms = 3000};
 
         if (gw_fed_submit(t->s->e, &job, on_tp, t, NULL) == BASE_OK)
             return;
@@ -450,7 +456,8 @@ throughput(struct setup *s, int seconds, int jobs, bool with_merge)
     struct tp t = {s, false, 0, 0, 0, with_merge};
 
     for (int j = 0; j < jobs; j++) {
-        struct gw_fed_job job = {.requests = s->rq, .n_requests = (size_t)s->n, .deadline_ms = 3000};
+        struct gw_fed_job job = {
+            .requests = s->rq, .n_requests = (size_t)s->n, .deadline_ms = 3000};
 
         atomic_fetch_add(&t.inflight, 1);
         if (gw_fed_submit(s->e, &job, on_tp, &t, NULL) != BASE_OK)
@@ -569,12 +576,14 @@ mergefiles(const char *dir, int n, int reps)
         entries = info.n_entries;
         base_arena_free(ar);
     }
-    fprintf(stderr, "add %lld us, finish %lld us (medians)\n", (long long)pct(add, (size_t)reps, 0.5),
-            (long long)pct(fin, (size_t)reps, 0.5));
+    fprintf(stderr, "add %lld us, finish %lld us (medians)\n",
+            (long long)pct(add, (size_t)reps, 0.5), (long long)pct(fin, (size_t)reps, 0.5));
     free(add);
     free(fin);
-    printf("{\"members\":%d,\"entries\":%zu,\"bytes_out\":%zu,\"merge_min_us\":%lld,\"merge_us\":%lld}\n", n, entries,
-           out.len, (long long)pct(mc, (size_t)reps, 0.0), (long long)pct(mc, (size_t)reps, 0.5));
+    printf("{\"members\":%d,\"entries\":%zu,\"bytes_out\":%zu,\"merge_min_us\":%lld,\"merge_us\":%"
+           "lld}\n",
+           n, entries, out.len, (long long)pct(mc, (size_t)reps, 0.0),
+           (long long)pct(mc, (size_t)reps, 0.5));
     for (int i = 0; i < n; i++)
         free((void *)a.results[i].body);
     free(a.results);

@@ -101,7 +101,9 @@ run_with(struct gw_fed_engine *e, const struct gw_fed_request *rq, size_t n, uns
          int64_t *elapsed_ms, struct gw_fed_merge *m)
 {
     struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0};
-    struct gw_fed_job job = {.requests = rq, .n_requests = n, .deadline_ms = deadline_ms,
+    struct gw_fed_job job = {.requests = rq,
+                             .n_requests = n,
+                             .deadline_ms = deadline_ms,
                              .on_result = m != NULL ? merge_as_it_arrives : NULL,
                              .on_result_ctx = m};
     int64_t t0 = ms_now();
@@ -163,9 +165,10 @@ fleet_make(struct fleet *f, size_t n, size_t per)
             snprintf(date, sizeof(date), "2024-%02zu-%02zuT10:00:00Z", 12 - k % 12, 1 + i % 28);
             f->entries[i][k] = tu_member_obs(id, date, NULL, NULL);
         }
-        f->specs[i] = (struct tu_member_spec){f->ids[i], TU_MEMBER_SERVE, 0, NULL,
-                                              (const char *const *)f->entries[i], per, false,
-                                              false, NULL, NULL, 0};
+        f->specs[i] = (struct tu_member_spec){
+            f->ids[i], TU_MEMBER_SERVE, 0,     NULL, (const char *const *)f->entries[i],
+            per,       false,           false, NULL, NULL,
+            0};
     }
 }
 
@@ -176,10 +179,9 @@ fleet_start(struct fleet *f)
     ck_assert_ptr_nonnull(f->ms);
     for (size_t i = 0; i < f->n; i++) {
         snprintf(f->bases[i], sizeof(f->bases[i]), "%s", tu_members_base(f->ms, i));
-        snprintf(f->urls[i], sizeof(f->urls[i]), "%s/Observation?patient=Patient/p1",
-                 f->bases[i]);
-        f->rq[i] = (struct gw_fed_request){f->ids[i], f->ids[i], f->bases[i], f->urls[i], NULL, 0,
-                                           true};
+        snprintf(f->urls[i], sizeof(f->urls[i]), "%s/Observation?patient=Patient/p1", f->bases[i]);
+        f->rq[i] =
+            (struct gw_fed_request){f->ids[i], f->ids[i], f->bases[i], f->urls[i], NULL, 0, true};
     }
 }
 
@@ -249,7 +251,8 @@ count_mode(const json_t *bundle, const char *mode)
     size_t i;
     json_t *e;
 
-    json_array_foreach(json_object_get(bundle, "entry"), i, e) {
+    json_array_foreach(json_object_get(bundle, "entry"), i, e)
+    {
         const char *m = json_string_value(json_object_get(json_object_get(e, "search"), "mode"));
 
         n += m != NULL && strcmp(m, mode) == 0;
@@ -264,7 +267,8 @@ outcome_of(const json_t *bundle, const char *id)
     size_t i;
     json_t *e;
 
-    json_array_foreach(json_object_get(bundle, "entry"), i, e) {
+    json_array_foreach(json_object_get(bundle, "entry"), i, e)
+    {
         json_t *r = json_object_get(e, "resource");
         json_t *issue = json_array_get(json_object_get(r, "issue"), 0);
         json_t *c = json_array_get(json_object_get(json_object_get(issue, "details"), "coding"), 0);
@@ -280,11 +284,15 @@ outcome_of(const json_t *bundle, const char *id)
 
 START_TEST(three_members_with_different_data)
 {
-    static const char *const files[] = {
-        "Observation-f001.json", "Observation-bmi.json", "Observation-body-height.json",
-        "Observation-heart-rate.json", "Observation-f002.json", "Observation-satO2.json",
-        "Observation-body-temperature.json", "Observation-respiratory-rate.json",
-        "Observation-f003.json"};
+    static const char *const files[] = {"Observation-f001.json",
+                                        "Observation-bmi.json",
+                                        "Observation-body-height.json",
+                                        "Observation-heart-rate.json",
+                                        "Observation-f002.json",
+                                        "Observation-satO2.json",
+                                        "Observation-body-temperature.json",
+                                        "Observation-respiratory-rate.json",
+                                        "Observation-f003.json"};
     char *bodies[9];
     struct fleet f;
     struct base_arena *a = base_arena_new(0);
@@ -317,7 +325,8 @@ START_TEST(three_members_with_different_data)
     size_t i;
     json_t *en;
     int64_t prev = INT64_MAX;
-    json_array_foreach(json_object_get(b, "entry"), i, en) {
+    json_array_foreach(json_object_get(b, "entry"), i, en)
+    {
         json_t *meta = json_object_get(json_object_get(en, "resource"), "meta");
         const char *src = json_string_value(json_object_get(meta, "source"));
         json_t *tag = json_array_get(json_object_get(meta, "tag"), 0);
@@ -418,8 +427,7 @@ START_TEST(faults_give_partial_results_within_the_deadline)
     enum { GOOD = 3, N = 13 };
     struct fleet f;
     struct base_arena *a = base_arena_new(0);
-    static const char *const patient[] = {
-        "{\"resourceType\":\"Patient\",\"id\":\"p1\"}"};
+    static const char *const patient[] = {"{\"resourceType\":\"Patient\",\"id\":\"p1\"}"};
     const unsigned deadline = 1500;
 
     fleet_make(&f, N, 2);
@@ -459,10 +467,19 @@ START_TEST(faults_give_partial_results_within_the_deadline)
     struct gw_fed_answer *ans = run_with(e, f.rq, N, deadline, &ms, inc);
 
     ck_assert_msg(ms <= deadline + 400, "took %lld ms", (long long)ms);
-    static const enum gw_fed_error want[N] = {
-        GW_FED_OK, GW_FED_OK, GW_FED_OK, GW_FED_E_REFUSED, GW_FED_E_TIMEOUT, GW_FED_E_TIMEOUT,
-        GW_FED_E_HTTP_STATUS, GW_FED_OK, GW_FED_E_RESET, GW_FED_E_TLS, GW_FED_E_TLS, GW_FED_OK,
-        GW_FED_OK};
+    static const enum gw_fed_error want[N] = {GW_FED_OK,
+                                              GW_FED_OK,
+                                              GW_FED_OK,
+                                              GW_FED_E_REFUSED,
+                                              GW_FED_E_TIMEOUT,
+                                              GW_FED_E_TIMEOUT,
+                                              GW_FED_E_HTTP_STATUS,
+                                              GW_FED_OK,
+                                              GW_FED_E_RESET,
+                                              GW_FED_E_TLS,
+                                              GW_FED_E_TLS,
+                                              GW_FED_OK,
+                                              GW_FED_OK};
     for (size_t i = 0; i < N; i++)
         ck_assert_msg(ans->results[i].error == want[i], "member %zu: %s (%s)", i,
                       gw_fed_error_name(ans->results[i].error), ans->results[i].detail);
@@ -476,9 +493,9 @@ START_TEST(faults_give_partial_results_within_the_deadline)
     ck_assert_int_eq(count_mode(b, "match"), 2 * GOOD);
     ck_assert_int_eq(count_mode(b, "outcome"), N - GOOD);
     ck_assert_ptr_null(json_object_get(b, "total")); /* not every member gave one */
-    static const char *const code[N] = {NULL, NULL, NULL, "transient", "timeout", "timeout",
-                                        "exception", "invalid", "transient", "exception",
-                                        "exception", "invalid", "invalid"};
+    static const char *const code[N] = {
+        NULL,      NULL,        NULL,        "transient", "timeout", "timeout", "exception",
+        "invalid", "transient", "exception", "exception", "invalid", "invalid"};
     for (size_t i = GOOD; i < N; i++) {
         json_t *issue = outcome_of(b, f.ids[i]);
 
@@ -592,8 +609,8 @@ START_TEST(circuit_breaker_opens_and_closes)
     ck_assert_uint_eq(st[0].requests, 4);
     /* a health probe goes through an open circuit; failing, it keeps it open */
     struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0};
-    struct gw_fed_job probe = {.requests = f.rq, .n_requests = 1, .deadline_ms = 3000,
-                               .probe = true};
+    struct gw_fed_job probe = {
+        .requests = f.rq, .n_requests = 1, .deadline_ms = 3000, .probe = true};
     ck_assert_int_eq(gw_fed_submit(e, &probe, on_done, &w, NULL), BASE_OK);
     pthread_mutex_lock(&w.mu);
     while (w.calls == 0)
@@ -620,7 +637,8 @@ START_TEST(circuit_breaker_opens_and_closes)
     ck_assert_int_eq(gw_fed_metrics_text(e, &text), BASE_OK);
     ck_assert_ptr_nonnull(strstr(text.data, "fhirgate_fed_member_requests_total{member=\"hosp-0\","
                                             "result=\"http-status\"} 4"));
-    ck_assert_ptr_nonnull(strstr(text.data, "fhirgate_fed_member_circuit_state{member=\"hosp-0\"} 0"));
+    ck_assert_ptr_nonnull(
+        strstr(text.data, "fhirgate_fed_member_circuit_state{member=\"hosp-0\"} 0"));
     base_buf_fini(&text);
     gw_fed_engine_free(e);
     fleet_free(&f);
@@ -743,8 +761,8 @@ END_TEST
 START_TEST(submit_rejects_bad_jobs)
 {
     struct gw_fed_engine *e = engine(0, 0);
-    struct gw_fed_request rq = {"m", NULL, "https://127.0.0.1:1/fhir", "https://127.0.0.1:1/x",
-                                NULL, 0, false};
+    struct gw_fed_request rq = {
+        "m", NULL, "https://127.0.0.1:1/fhir", "https://127.0.0.1:1/x", NULL, 0, false};
     const char *bad_header[] = {"X-A: 1\r\nX-Injected: 2"};
     struct gw_fed_job job = {.requests = &rq, .n_requests = 1, .deadline_ms = 100};
     struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0};

@@ -40,8 +40,8 @@ struct conn {
     size_t out_len;
     size_t out_limit; /* stop (and close) here: CLOSE_MID */
     size_t out_pos;
-    int64_t next_ms;  /* not before (delay / trickle) */
-    bool slow;        /* one byte per delay_ms */
+    int64_t next_ms; /* not before (delay / trickle) */
+    bool slow;       /* one byte per delay_ms */
     bool dead;
 };
 
@@ -164,9 +164,10 @@ searchset(const struct member *mb, const char *path, const char *query, size_t *
     }
     if (end < s->n_entries) {
         query_without_paging(query, q, sizeof(q));
-        snprintf(tmp, sizeof(tmp),
-                 ",\"link\":[{\"relation\":\"next\",\"url\":\"https://127.0.0.1:%u%s?%s%s%s=%zu\"}]",
-                 mb->port, path, q, q[0] != '\0' ? "&" : "", s->links_only ? "pg" : "_offset", end);
+        snprintf(
+            tmp, sizeof(tmp),
+            ",\"link\":[{\"relation\":\"next\",\"url\":\"https://127.0.0.1:%u%s?%s%s%s=%zu\"}]",
+            mb->port, path, q, q[0] != '\0' ? "&" : "", s->links_only ? "pg" : "_offset", end);
         APPEND(tmp);
     }
     for (size_t i = off; i < end; i++) {
@@ -183,17 +184,21 @@ static const char *
 reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 404: return "Not Found";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 200:
+        return "OK";
+    case 404:
+        return "Not Found";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Status";
     }
 }
 
 static int
-respond(struct member *mb, struct conn *c, const char *target, enum tu_member_mode mode,
-        int status)
+respond(struct member *mb, struct conn *c, const char *target, enum tu_member_mode mode, int status)
 {
     const struct tu_member_spec *s = &mb->spec;
     char path[1024];
@@ -543,7 +548,8 @@ member_ctx(const struct tu_member_pki *pki, const struct tu_member_spec *s)
     /* resumed sessions (the engine shares them) need a context with client
      * verification, else OpenSSL fails the handshake with internal_error */
     SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"fhirgate-test", 13);
-    if (SSL_CTX_use_certificate_chain_file(ctx, s->cert != NULL ? s->cert : pki->server_cert) != 1 ||
+    if (SSL_CTX_use_certificate_chain_file(ctx, s->cert != NULL ? s->cert : pki->server_cert) !=
+            1 ||
         SSL_CTX_use_PrivateKey_file(ctx, s->key != NULL ? s->key : pki->server_key,
                                     SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_load_verify_locations(ctx, pki->ca, NULL) != 1) {

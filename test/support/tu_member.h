@@ -14,11 +14,11 @@
 
 struct tu_member_pki {
     char dir[512];
-    char ca[600];          /* region CA certificate */
+    char ca[600]; /* region CA certificate */
     char ca_key[600];
     char server_cert[600]; /* region-issued, CN=127.0.0.1, SAN IP:127.0.0.1 DNS:localhost */
     char server_key[600];
-    char other_cert[600];  /* the same, issued by another CA */
+    char other_cert[600]; /* the same, issued by another CA */
     char other_key[600];
     char expired_cert[600]; /* region-issued, expired yesterday */
     char expired_key[600];
@@ -48,14 +48,14 @@ enum tu_member_mode {
 struct tu_member_spec {
     const char *id;
     enum tu_member_mode mode;
-    int status;                   /* 0: 200 */
-    const char *body;             /* fixed answer (NUL-terminated); NULL: from entries */
-    const char *const *entries;   /* resources (JSON text) served as a searchset that
-                                     honours _count and _offset */
+    int status;                 /* 0: 200 */
+    const char *body;           /* fixed answer (NUL-terminated); NULL: from entries */
+    const char *const *entries; /* resources (JSON text) served as a searchset that
+                                   honours _count and _offset */
     size_t n_entries;
-    bool links_only;              /* ignore _offset: page with its own next links */
-    bool no_total;                /* leave Bundle.total out */
-    const char *cert;             /* server certificate; NULL: pki->server_cert */
+    bool links_only;  /* ignore _offset: page with its own next links */
+    bool no_total;    /* leave Bundle.total out */
+    const char *cert; /* server certificate; NULL: pki->server_cert */
     const char *key;
     unsigned delay_ms;
 };

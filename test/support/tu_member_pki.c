@@ -106,8 +106,8 @@ issue(const char *dir, const char *name, const char *cn, struct issued *ca, long
     struct issued x = {NULL, new_key()};
 
     if (x.key != NULL)
-        x.cert = make_cert(x.key, cn, ca != NULL ? ca->cert : NULL, ca != NULL ? ca->key : NULL,
-                           nb, na, exts);
+        x.cert = make_cert(x.key, cn, ca != NULL ? ca->cert : NULL, ca != NULL ? ca->key : NULL, nb,
+                           na, exts);
     snprintf(cert_path, 600, "%s/%s.crt", dir, name);
     snprintf(key_path, 600, "%s/%s.key", dir, name);
     if (x.cert == NULL || write_pem(cert_path, x.cert, NULL) != 0 ||
@@ -128,18 +128,33 @@ issue(const char *dir, const char *name, const char *cn, struct issued *ca, long
 static int
 pki_make(const char *dir, struct tu_member_pki *o)
 {
-    static const char *const ca_ext[] = {"basicConstraints", "critical,CA:TRUE,pathlen:0",
-                                         "keyUsage", "critical,keyCertSign,cRLSign",
-                                         "subjectKeyIdentifier", "hash", NULL};
-    static const char *const srv_ext[] = {"basicConstraints", "critical,CA:FALSE",
-                                          "keyUsage", "critical,digitalSignature",
-                                          "extendedKeyUsage", "serverAuth",
-                                          "subjectAltName", "IP:127.0.0.1,DNS:localhost",
-                                          "authorityKeyIdentifier", "keyid", NULL};
-    static const char *const cli_ext[] = {"basicConstraints", "critical,CA:FALSE",
-                                          "keyUsage", "critical,digitalSignature",
-                                          "extendedKeyUsage", "clientAuth",
-                                          "authorityKeyIdentifier", "keyid", NULL};
+    static const char *const ca_ext[] = {"basicConstraints",
+                                         "critical,CA:TRUE,pathlen:0",
+                                         "keyUsage",
+                                         "critical,keyCertSign,cRLSign",
+                                         "subjectKeyIdentifier",
+                                         "hash",
+                                         NULL};
+    static const char *const srv_ext[] = {"basicConstraints",
+                                          "critical,CA:FALSE",
+                                          "keyUsage",
+                                          "critical,digitalSignature",
+                                          "extendedKeyUsage",
+                                          "serverAuth",
+                                          "subjectAltName",
+                                          "IP:127.0.0.1,DNS:localhost",
+                                          "authorityKeyIdentifier",
+                                          "keyid",
+                                          NULL};
+    static const char *const cli_ext[] = {"basicConstraints",
+                                          "critical,CA:FALSE",
+                                          "keyUsage",
+                                          "critical,digitalSignature",
+                                          "extendedKeyUsage",
+                                          "clientAuth",
+                                          "authorityKeyIdentifier",
+                                          "keyid",
+                                          NULL};
     struct issued ca = {NULL, NULL};
     struct issued other = {NULL, NULL};
     char other_ca[600];
@@ -149,14 +164,15 @@ pki_make(const char *dir, struct tu_member_pki *o)
 
     memset(o, 0, sizeof(*o));
     snprintf(o->dir, sizeof(o->dir), "%s", dir);
-    if (issue(dir, "ca", "Test Region CA", NULL, -4 * day, 2 * day, ca_ext, o->ca, o->ca_key, &ca) != 0 ||
-        issue(dir, "other-ca", "Some Other CA", NULL, -4 * day, 2 * day, ca_ext, other_ca, other_ca_key,
-              &other) != 0)
+    if (issue(dir, "ca", "Test Region CA", NULL, -4 * day, 2 * day, ca_ext, o->ca, o->ca_key,
+              &ca) != 0 ||
+        issue(dir, "other-ca", "Some Other CA", NULL, -4 * day, 2 * day, ca_ext, other_ca,
+              other_ca_key, &other) != 0)
         goto out;
-    if (issue(dir, "server", "127.0.0.1", &ca, -60, 2 * day, srv_ext, o->server_cert,
-              o->server_key, NULL) != 0 ||
-        issue(dir, "other", "127.0.0.1", &other, -60, 2 * day, srv_ext, o->other_cert,
-              o->other_key, NULL) != 0 ||
+    if (issue(dir, "server", "127.0.0.1", &ca, -60, 2 * day, srv_ext, o->server_cert, o->server_key,
+              NULL) != 0 ||
+        issue(dir, "other", "127.0.0.1", &other, -60, 2 * day, srv_ext, o->other_cert, o->other_key,
+              NULL) != 0 ||
         issue(dir, "expired", "127.0.0.1", &ca, -3 * day, -day, srv_ext, o->expired_cert,
               o->expired_key, NULL) != 0 ||
         issue(dir, "client", "gateway", &ca, -60, 2 * day, cli_ext, o->client_cert, o->client_key,
@@ -177,7 +193,8 @@ tu_member_pki_make(struct tu_member_pki *o)
     const char *base = getenv("FHIRGATE_TEST_TMP");
     char dir[512];
 
-    snprintf(dir, sizeof(dir), "%s/fed-pki-XXXXXX", base != NULL && base[0] != '\0' ? base : "/tmp");
+    snprintf(dir, sizeof(dir), "%s/fed-pki-XXXXXX",
+             base != NULL && base[0] != '\0' ? base : "/tmp");
     if (mkdtemp(dir) == NULL)
         return -1;
     return pki_make(dir, o);
@@ -209,12 +226,13 @@ tu_member_obs(const char *id, const char *date, const char *ident_system, const 
     if (ident_system != NULL)
         snprintf(ident, sizeof(ident), ",\"identifier\":[{\"system\":\"%s\",\"value\":\"%s\"}]",
                  ident_system, ident_value);
-    snprintf(out, 1024,
-             "{\"resourceType\":\"Observation\",\"id\":\"%s\",\"meta\":{\"versionId\":\"1\","
-             "\"lastUpdated\":\"2024-01-01T00:00:00Z\"}%s,\"status\":\"final\",\"code\":{\"coding\":"
-             "[{\"system\":\"http://loinc.org\",\"code\":\"718-7\"}]},\"subject\":{\"reference\":"
-             "\"Patient/p1\"},\"effectiveDateTime\":\"%s\",\"valueQuantity\":{\"value\":13.2,"
-             "\"unit\":\"g/dL\"}}",
-             id, ident, date);
+    snprintf(
+        out, 1024,
+        "{\"resourceType\":\"Observation\",\"id\":\"%s\",\"meta\":{\"versionId\":\"1\","
+        "\"lastUpdated\":\"2024-01-01T00:00:00Z\"}%s,\"status\":\"final\",\"code\":{\"coding\":"
+        "[{\"system\":\"http://loinc.org\",\"code\":\"718-7\"}]},\"subject\":{\"reference\":"
+        "\"Patient/p1\"},\"effectiveDateTime\":\"%s\",\"valueQuantity\":{\"value\":13.2,"
+        "\"unit\":\"g/dL\"}}",
+        id, ident, date);
     return out;
 }

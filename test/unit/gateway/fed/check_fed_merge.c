@@ -89,8 +89,9 @@ tag_reference(const char *resource, const char *source, const struct gw_fed_tag 
 static char *
 tag_spliced(const char *resource, const char *source, const struct gw_fed_tag *tags, size_t n)
 {
-    char *b = base_arena_sprintf(A, "{\"resourceType\":\"Bundle\",\"type\":\"searchset\","
-                                    "\"entry\":[{\"resource\":%s}]}",
+    char *b = base_arena_sprintf(A,
+                                 "{\"resourceType\":\"Bundle\",\"type\":\"searchset\","
+                                 "\"entry\":[{\"resource\":%s}]}",
                                  resource);
     struct gw_fed_scan sc;
     struct base_buf out;
@@ -145,7 +146,8 @@ START_TEST(tagging_edge_cases)
         "{\"resourceType\":\"Observation\",\"meta\":{\"tag\":[{\"code\":\"a\"},{\"system\":"
         "\"urn:fhirgate:member\",\"code\":\"z\"}]},\"id\":\"x\"}",
         "{\"meta\":{\"lastUpdated\":\"2020\"},\"resourceType\":\"Observation\"}",
-        "{\"resourceType\":\"Observation\",\n  \"meta\": {\n    \"tag\": [ {\"code\":\"b\"} ]\n  }\n}",
+        "{\"resourceType\":\"Observation\",\n  \"meta\": {\n    \"tag\": [ {\"code\":\"b\"} ]\n  "
+        "}\n}",
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -242,9 +244,8 @@ merge(const struct gw_fed_result *r, size_t n, const struct gw_fed_merge_opts *o
 static const char *
 entry_id(const json_t *b, size_t i)
 {
-    return json_string_value(
-        json_object_get(json_object_get(json_array_get(json_object_get(b, "entry"), i), "resource"),
-                        "id"));
+    return json_string_value(json_object_get(
+        json_object_get(json_array_get(json_object_get(b, "entry"), i), "resource"), "id"));
 }
 
 static size_t
@@ -318,7 +319,8 @@ search(const char *q)
 
 START_TEST(explicit_sort_keys)
 {
-    const char *a[] = {obs("29463-7", "2024-03-01", NULL, NULL), obs("8867-4", "2024-01-01", NULL, NULL)};
+    const char *a[] = {obs("29463-7", "2024-03-01", NULL, NULL),
+                       obs("8867-4", "2024-01-01", NULL, NULL)};
     const char *b[] = {obs("718-7", "2024-04-01", NULL, NULL)};
     struct gw_fed_result r[2] = {ok("a", bundle(a, 2, NULL)), ok("b", bundle(b, 1, NULL))};
     struct gw_fed_merge_opts o = opts();
@@ -365,9 +367,8 @@ START_TEST(duplicates_fold_into_one_entry_naming_both)
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 3);
     ck_assert_str_eq(entry_id(out, 0), "a1");
     json_t *tags = json_object_get(
-        json_object_get(json_object_get(json_array_get(json_object_get(out, "entry"), 0),
-                                        "resource"),
-                        "meta"),
+        json_object_get(
+            json_object_get(json_array_get(json_object_get(out, "entry"), 0), "resource"), "meta"),
         "tag");
     ck_assert_uint_eq(json_array_size(tags), 2);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(tags, 1), "code")), "b");
@@ -386,10 +387,13 @@ START_TEST(failures_become_outcome_entries)
 {
     const char *a[] = {obs("a1", "2024-03-01", NULL, NULL)};
     const char *patient[] = {"{\"resourceType\":\"Patient\",\"id\":\"p\"}"};
-    struct gw_fed_result r[6] = {ok("a", bundle(a, 1, ",\"total\":1")), ok("t", ""), ok("x", "{"),
+    struct gw_fed_result r[6] = {ok("a", bundle(a, 1, ",\"total\":1")),
+                                 ok("t", ""),
+                                 ok("x", "{"),
                                  ok("p", bundle(patient, 1, NULL)),
-                                 ok("n", bundle(a, 1, ",\"link\":[{\"relation\":\"next\","
-                                                      "\"url\":\"https://evil.example/x\"}]")),
+                                 ok("n", bundle(a, 1,
+                                                ",\"link\":[{\"relation\":\"next\","
+                                                "\"url\":\"https://evil.example/x\"}]")),
                                  ok("z", "")};
     r[1].error = GW_FED_E_TIMEOUT;
     r[1].detail = "no complete answer within 3000 ms";
@@ -422,8 +426,8 @@ START_TEST(failures_become_outcome_entries)
         ck_assert_str_eq(json_string_value(json_object_get(issue, "severity")), "warning");
         ck_assert_ptr_nonnull(strstr(diag, want[i][0]));
         ck_assert_ptr_nonnull(strstr(diag, "Hospital"));
-        json_t *coding = json_array_get(
-            json_object_get(json_object_get(issue, "details"), "coding"), 0);
+        json_t *coding =
+            json_array_get(json_object_get(json_object_get(issue, "details"), "coding"), 0);
         ck_assert_str_eq(json_string_value(json_object_get(coding, "code")), want[i][0]);
         json_t *lat = json_array_get(json_object_get(issue, "extension"), 0);
         if (want[i][2] != NULL)
@@ -545,7 +549,8 @@ START_TEST(incremental_merge_equals_the_one_shot)
 {
     const char *a[] = {obs("a1", "2024-03-01", NULL, NULL), obs("a2", "2024-01-01", NULL, NULL)};
     const char *b[] = {obs("b1", "2024-04-01", NULL, NULL)};
-    struct gw_fed_result r[3] = {ok("a", bundle(a, 2, NULL)), ok("b", bundle(b, 1, NULL)), ok("c", "{")};
+    struct gw_fed_result r[3] = {ok("a", bundle(a, 2, NULL)), ok("b", bundle(b, 1, NULL)),
+                                 ok("c", "{")};
     struct gw_fed_merge_opts o = opts();
     struct gw_fed_merge *m1 = NULL;
     struct gw_fed_merge *m2 = NULL;
@@ -559,8 +564,8 @@ START_TEST(incremental_merge_equals_the_one_shot)
     /* in arrival order, not request order */
     ck_assert_int_eq(gw_fed_merge_add(m2, 2, &r[2], NULL), BASE_OK);
     ck_assert_int_eq(gw_fed_merge_add(m2, 0, &r[0], NULL), BASE_OK);
-    ck_assert_int_eq(gw_fed_merge_read(m2, buf, sizeof(buf)), -1); /* not finished */
-    ck_assert_int_eq(gw_fed_merge_finish(m2, &err), BASE_E_INVALID); /* b missing */
+    ck_assert_int_eq(gw_fed_merge_read(m2, buf, sizeof(buf)), -1);          /* not finished */
+    ck_assert_int_eq(gw_fed_merge_finish(m2, &err), BASE_E_INVALID);        /* b missing */
     ck_assert_int_eq(gw_fed_merge_add(m2, 0, &r[0], NULL), BASE_E_INVALID); /* twice */
     ck_assert_int_eq(gw_fed_merge_add(m2, 3, &r[1], NULL), BASE_E_INVALID); /* out of range */
     ck_assert_int_eq(gw_fed_merge_start(A, 3, &o, &m2, NULL), BASE_OK);
@@ -623,8 +628,9 @@ START_TEST(cursor_round_trip_and_tamper)
 
     ck_assert_int_eq(gw_fed_cursor_encode(A, &k, &c, "user|person|q", 600, now, &tok, &err),
                      BASE_OK);
-    ck_assert_uint_eq(strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-                      strlen(tok));
+    ck_assert_uint_eq(
+        strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+        strlen(tok));
     ck_assert_int_eq(gw_fed_cursor_decode(A, &k, tok, "user|person|q", now + 1, &d, &err), BASE_OK);
     ck_assert_uint_eq(d.n_members, 2); /* done members are left out */
     ck_assert_str_eq(d.members[0].member_id, "hosp-a");
@@ -649,15 +655,19 @@ START_TEST(cursor_round_trip_and_tamper)
     }
     /* truncated, extended, garbage, empty */
     char *t = base_arena_strndup(A, tok, len - 1);
-    ck_assert_int_eq(gw_fed_cursor_decode(A, &k, t, "user|person|q", now, &d, NULL), BASE_E_INVALID);
+    ck_assert_int_eq(gw_fed_cursor_decode(A, &k, t, "user|person|q", now, &d, NULL),
+                     BASE_E_INVALID);
     t = base_arena_sprintf(A, "%sAA", tok);
-    ck_assert_int_eq(gw_fed_cursor_decode(A, &k, t, "user|person|q", now, &d, NULL), BASE_E_INVALID);
-    ck_assert_int_eq(gw_fed_cursor_decode(A, &k, "not a cursor!", "x", now, &d, NULL), BASE_E_INVALID);
+    ck_assert_int_eq(gw_fed_cursor_decode(A, &k, t, "user|person|q", now, &d, NULL),
+                     BASE_E_INVALID);
+    ck_assert_int_eq(gw_fed_cursor_decode(A, &k, "not a cursor!", "x", now, &d, NULL),
+                     BASE_E_INVALID);
     ck_assert_int_eq(gw_fed_cursor_decode(A, &k, "", "x", now, &d, NULL), BASE_E_INVALID);
     ck_assert_int_eq(gw_fed_cursor_decode(A, &k, NULL, "x", now, &d, NULL), BASE_E_INVALID);
     /* another search, expired, rotated keys */
     err = (struct base_err){0};
-    ck_assert_int_eq(gw_fed_cursor_decode(A, &k, tok, "user|other|q", now, &d, &err), BASE_E_INVALID);
+    ck_assert_int_eq(gw_fed_cursor_decode(A, &k, tok, "user|other|q", now, &d, &err),
+                     BASE_E_INVALID);
     ck_assert_ptr_nonnull(strstr(err.msg, "another search"));
     err = (struct base_err){0};
     ck_assert_int_eq(gw_fed_cursor_decode(A, &k, tok, "user|person|q", now + 600, &d, &err),
@@ -710,9 +720,9 @@ START_TEST(page_urls)
 
     ck_assert_str_eq(gw_fed_page_url(A, "https://a/fhir", first, &off),
                      "https://a/fhir/Observation?patient=Patient/1&_count=10&_offset=40");
-    ck_assert_str_eq(gw_fed_page_url(A, "https://a/fhir", "https://a/fhir/Patient/1/$everything",
-                                     &off),
-                     "https://a/fhir/Patient/1/$everything?_offset=40");
+    ck_assert_str_eq(
+        gw_fed_page_url(A, "https://a/fhir", "https://a/fhir/Patient/1/$everything", &off),
+        "https://a/fhir/Patient/1/$everything?_offset=40");
     ck_assert_str_eq(gw_fed_page_url(A, "https://a/fhir", first, &zero), first);
     ck_assert_str_eq(gw_fed_page_url(A, "https://a/fhir", first, NULL), first);
     ck_assert_str_eq(gw_fed_page_url(A, "https://a/fhir/", first, &link),
@@ -736,12 +746,13 @@ static char *
 fake_page(const struct fake *f, size_t start, size_t count)
 {
     size_t end = start + count < f->n ? start + count : f->n;
-    char *extra = end < f->n ? base_arena_sprintf(A,
-                                                  ",\"total\":%zu,\"link\":[{\"relation\":\"next\","
-                                                  "\"url\":\"https://%s.example/fhir/Observation?"
-                                                  "patient=1&%s=%zu\"}]",
-                                                  f->n, f->id, f->links_only ? "pg" : "_offset", end)
-                             : base_arena_sprintf(A, ",\"total\":%zu", f->n);
+    char *extra = end < f->n
+                      ? base_arena_sprintf(A,
+                                           ",\"total\":%zu,\"link\":[{\"relation\":\"next\","
+                                           "\"url\":\"https://%s.example/fhir/Observation?"
+                                           "patient=1&%s=%zu\"}]",
+                                           f->n, f->id, f->links_only ? "pg" : "_offset", end)
+                      : base_arena_sprintf(A, ",\"total\":%zu", f->n);
 
     return bundle((const char *const *)f->entries + start, end - start, extra);
 }
@@ -766,7 +777,7 @@ check_paging(struct fake *fk, size_t nf, size_t count, size_t expect_total)
             size_t start = 0;
 
             if (pc != NULL && st == NULL)
-                continue; /* done */
+                continue;                           /* done */
             if (st != NULL && st->page_url != NULL) /* the first page has no pg= */
                 start = strstr(st->page_url, "pg=") != NULL
                             ? (size_t)strtoul(strstr(st->page_url, "pg=") + 3, NULL, 10)
@@ -865,7 +876,8 @@ START_TEST(a_failed_member_is_asked_again_on_the_next_page)
     struct gw_fed_merge_info info;
     gw_fed_merge_info(m, &info);
     ck_assert_ptr_nonnull(info.next_cursor);
-    ck_assert_int_eq(gw_fed_cursor_decode(A, &k, info.next_cursor, "x", o.now, &cur, NULL), BASE_OK);
+    ck_assert_int_eq(gw_fed_cursor_decode(A, &k, info.next_cursor, "x", o.now, &cur, NULL),
+                     BASE_OK);
     const struct gw_fed_member_state *sb = gw_fed_cursor_find(&cur, "b");
     ck_assert_ptr_nonnull(sb);
     ck_assert_uint_eq(sb->offset, 0);

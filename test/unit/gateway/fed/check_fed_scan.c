@@ -68,7 +68,8 @@ check_codings(const struct gw_fed_scan *sc, const struct gw_fed_coding *c, size_
     size_t i;
     json_t *v;
 
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         json_t *code = json_object_get(v, second);
 
         if (code == NULL || !fhir_json_is_string(code))
@@ -103,13 +104,14 @@ check_entry(const struct gw_fed_scan *sc, const struct gw_fed_entry *e, const js
         ck_assert_str_eq(sp(sc, e->last_updated, e->escaped & GW_FED_ESC_UPDATED),
                          json_string_value(json_object_get(meta, "lastUpdated")));
     ck_assert_uint_eq(e->meta.len > 0, meta != NULL);
-    check_codings(sc, sc->codings + e->first_label, e->n_labels,
-                  json_object_get(meta, "security"), "code", e->escaped & GW_FED_ESC_OTHER);
+    check_codings(sc, sc->codings + e->first_label, e->n_labels, json_object_get(meta, "security"),
+                  "code", e->escaped & GW_FED_ESC_OTHER);
     /* identifiers with a value, then masterIdentifier */
     json_t *ids = json_array();
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)r, key, v) { /* in text order, as the scanner meets them */
+    json_object_foreach((json_t *)r, key, v)
+    { /* in text order, as the scanner meets them */
         if (strcmp(key, "masterIdentifier") == 0 ||
             (strcmp(key, "identifier") == 0 && json_is_object(v))) {
             json_array_append(ids, v);
@@ -124,9 +126,8 @@ check_entry(const struct gw_fed_scan *sc, const struct gw_fed_entry *e, const js
                   e->escaped & GW_FED_ESC_OTHER);
     json_decref(ids);
     /* the resource span is exactly the resource */
-    ck_assert_int_eq(fhir_json_parse(sc->text + e->resource.off, e->resource.len, NULL, &copy,
-                                     NULL),
-                     BASE_OK);
+    ck_assert_int_eq(
+        fhir_json_parse(sc->text + e->resource.off, e->resource.len, NULL, &copy, NULL), BASE_OK);
     ck_assert(fhir_json_equal(copy, r));
     json_decref(copy);
     /* captured dates are top-level members of the resource */
@@ -171,8 +172,8 @@ END_TEST
 
 START_TEST(official_searchsets)
 {
-    char *text = tu_read_file(tu_corpus_path("fhir-r4-examples/json/Bundle-bundle-example.json"),
-                              NULL);
+    char *text =
+        tu_read_file(tu_corpus_path("fhir-r4-examples/json/Bundle-bundle-example.json"), NULL);
     json_t *tree = NULL;
     struct gw_fed_scan sc;
     struct base_err err = {0};
@@ -276,8 +277,7 @@ START_TEST(string_decoding)
 
     ck_assert_int_eq(scan(t, &sc, NULL), BASE_OK);
     ck_assert_str_eq(sp(&sc, sc.entries[0].id, false), "a"); /* escaped name, plain value */
-    ck_assert_str_eq(sp(&sc, sc.entries[0].version_id, true),
-                     "\"\\/\b\f\n\r\t\xF0\x9F\x98\x80");
+    ck_assert_str_eq(sp(&sc, sc.entries[0].version_id, true), "\"\\/\b\f\n\r\t\xF0\x9F\x98\x80");
 }
 END_TEST
 
@@ -408,8 +408,8 @@ START_TEST(bad_inputs)
     int rc = scan(c->text, &sc, &err);
 
     ck_assert_msg(rc == c->rc, "case %d: rc %d (%s), wanted %d", _i, rc, err.msg, c->rc);
-    ck_assert_msg(strstr(err.msg, c->msg) != NULL, "case %d: message '%s' lacks '%s'", _i,
-                  err.msg, c->msg);
+    ck_assert_msg(strstr(err.msg, c->msg) != NULL, "case %d: message '%s' lacks '%s'", _i, err.msg,
+                  c->msg);
     ck_assert_ptr_nonnull(strstr(err.where, "byte "));
 }
 END_TEST
@@ -418,10 +418,13 @@ static const char *const good_cases[] = {
     "{\"resourceType\":\"Bundle\",\"type\":\"searchset\"}",
     " \t\r\n{ \"type\" : \"searchset\" , \"resourceType\" : \"Bundle\" , \"entry\" : [ ] } \n",
     "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"total\":0,\"entry\":[]}",
-    R("{\"resourceType\":\"Patient\",\"x\":[-0.5e+10,0,1E-2,true,false,null,{},[],\"\\ud83d\\ude00\"]}"),
+    R("{\"resourceType\":\"Patient\",\"x\":[-0.5e+10,0,1E-2,true,false,null,{},[],"
+      "\"\\ud83d\\ude00\"]}"),
     R("{\"resourceType\":\"Patient\",\"x\":\"\xE4\xB8\xAD\xE6\x96\x87 \xF0\x9F\x98\x80\"}"),
-    R("{\"resourceType\":\"Patient\",\"x\":{\"id\":1,\"meta\":2}}"), /* nested: not resource fields */
-    R("{\"resourceType\":\"Patient\",\"contained\":[{\"resourceType\":\"Patient\",\"id\":\"x y\"}]}"),
+    R("{\"resourceType\":\"Patient\",\"x\":{\"id\":1,\"meta\":2}}"), /* nested: not resource fields
+                                                                      */
+    R("{\"resourceType\":\"Patient\",\"contained\":[{\"resourceType\":\"Patient\",\"id\":\"x "
+      "y\"}]}"),
 };
 
 START_TEST(good_inputs)
@@ -453,8 +456,8 @@ END_TEST
 
 START_TEST(every_truncation_fails)
 {
-    char *text = tu_read_file(tu_corpus_path("fhir-r4-examples/json/Bundle-bundle-example.json"),
-                              NULL);
+    char *text =
+        tu_read_file(tu_corpus_path("fhir-r4-examples/json/Bundle-bundle-example.json"), NULL);
     size_t len = strlen(text);
 
     while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
@@ -523,8 +526,8 @@ START_TEST(size_limits)
     ck_assert_uint_eq(sc.n_entries, 11);
     /* members of one object */
     base_buf_reset(&b);
-    ck_assert_int_eq(base_buf_append_cstr(&b, "{\"resourceType\":\"Bundle\",\"type\":\"searchset\""),
-                     BASE_OK);
+    ck_assert_int_eq(
+        base_buf_append_cstr(&b, "{\"resourceType\":\"Bundle\",\"type\":\"searchset\""), BASE_OK);
     for (unsigned i = 0; i < BASE_LIMIT_FHIR_MAX_MEMBERS; i++)
         ck_assert_int_eq(base_buf_appendf(&b, ",\"k%u\":0", i), BASE_OK);
     ck_assert_int_eq(base_buf_append_cstr(&b, "}"), BASE_OK);
@@ -533,8 +536,8 @@ START_TEST(size_limits)
     ck_assert_ptr_nonnull(strstr(err.msg, "too many members"));
     /* 9,000 distinct names pass the duplicate check quickly; one repeat fails it */
     base_buf_reset(&b);
-    ck_assert_int_eq(base_buf_append_cstr(&b, "{\"resourceType\":\"Bundle\",\"type\":\"searchset\""),
-                     BASE_OK);
+    ck_assert_int_eq(
+        base_buf_append_cstr(&b, "{\"resourceType\":\"Bundle\",\"type\":\"searchset\""), BASE_OK);
     for (unsigned i = 0; i < 9000; i++)
         ck_assert_int_eq(base_buf_appendf(&b, ",\"k%u\":0", i), BASE_OK);
     ck_assert_int_eq(scan_opts(b.data, b.len - 0, NULL, &sc, &err), BASE_E_PARSE); /* no '}' */

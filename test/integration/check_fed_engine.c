@@ -554,6 +554,60 @@ START_TEST(reset_is_retried_once)
 }
 END_TEST
 
+START_TEST(body_cap_and_concurrency_caps)
+{
+    struct fleet f;
+    struct gw_fed_config c = gw_fed_config_default();
+    struct gw_fed_engine *e = NULL;
+    struct waiter w[12];
+
+    fleet_make(&f, 1, 3);
+    f.specs[0].delay_ms = 100;
+    fleet_start(&f);
+    c.ca_file = PKI.ca;
+    c.cert_file = PKI.client_cert;
+    c.key_file = PKI.client_key;
+    c.max_per_member = 2;
+    c.http1_only = true; /* one request per connection: connections = concurrency */
+    ck_assert_int_eq(gw_fed_engine_new(&c, &e, NULL), BASE_OK);
+    memset(w, 0, sizeof(w));
+    for (int i = 0; i < 12; i++) {
+        pthread_mutex_init(&w[i].mu, NULL);
+        pthread_cond_init(&w[i].cv, NULL);
+    }
+    /* ten jobs at once to one slow member: at most two at a time */
+    struct gw_fed_job job = {.requests = f.rq, .n_requests = 1, .deadline_ms = 5000};
+    int64_t t0 = ms_now();
+    for (int i = 1; i < 11; i++)
+        ck_assert_int_eq(gw_fed_submit(e, &job, on_done, &w[i], NULL), BASE_OK);
+    for (int i = 1; i < 11; i++) {
+        pthread_mutex_lock(&w[i].mu);
+        while (w[i].calls == 0)
+            pthread_cond_wait(&w[i].cv, &w[i].mu);
+        pthread_mutex_unlock(&w[i].mu);
+    }
+    int64_t ms = ms_now() - t0;
+    for (int i = 1; i < 11; i++)
+        expect(w[i].answer, 0, GW_FED_OK);
+    ck_assert_int_le(tu_members_connections(f.ms, 0), 2);
+    ck_assert_int_ge(ms, 5 * 100 - 50); /* 10 requests, 2 at a time, 100 ms each */
+    /* an answer over the per-member cap is refused, not truncated */
+    struct gw_fed_job small = {.requests = f.rq, .n_requests = 1, .deadline_ms = 3000,
+                               .max_body = 100};
+    ck_assert_int_eq(gw_fed_submit(e, &small, on_done, &w[0], NULL), BASE_OK);
+    pthread_mutex_lock(&w[0].mu);
+    while (w[0].calls == 0)
+        pthread_cond_wait(&w[0].cv, &w[0].mu);
+    pthread_mutex_unlock(&w[0].mu);
+    expect(w[0].answer, 0, GW_FED_E_TOO_LARGE);
+    ck_assert_ptr_null(w[0].answer->results[0].body);
+    for (int i = 0; i < 11; i++)
+        gw_fed_answer_free(w[i].answer);
+    gw_fed_engine_free(e);
+    fleet_free(&f);
+}
+END_TEST
+
 START_TEST(connections_are_reused_across_jobs)
 {
     struct fleet f;
@@ -826,6 +880,7 @@ Suite *fed_engine_suite(void)
     tcase_add_test(tc, seventy_three_members);
     tcase_add_test(tc, faults_give_partial_results_within_the_deadline);
     tcase_add_test(tc, reset_is_retried_once);
+    tcase_add_test(tc, body_cap_and_concurrency_caps);
     tcase_add_test(tc, connections_are_reused_across_jobs);
     tcase_add_test(tc, circuit_breaker_opens_and_closes);
     tcase_add_test(tc, two_hundred_concurrent_jobs);

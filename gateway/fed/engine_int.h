@@ -136,6 +136,11 @@ void fed_breaker_done(struct gw_fed_engine *e, struct fed_member *m, enum gw_fed
 /* Release the member table (engine teardown). */
 void fed_members_free(struct gw_fed_engine *e);
 
+/* ---- loop.c ------------------------------------------------------------------------- */
+
+/* The loop thread's body (pthread start routine; arg: struct fed_loop *). */
+void *fed_loop_main(void *arg);
+
 /* ---- xfer.c ------------------------------------------------------------------------- */
 
 /* Configure x->easy for its request (and this attempt's timeout). */

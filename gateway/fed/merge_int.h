@@ -76,6 +76,13 @@ struct gw_fed_merge {
     int rc;                 /* sticky stream error */
 };
 
+/* merge.c: does `url` lie under the member's `base` (same origin and path)? */
+bool fed_under_base(const char *url, const char *base);
+/* select.c: choose the page (k-way merge, duplicates folded, sorted)… */
+BASE_MUST_CHECK int fed_select_page(struct gw_fed_merge *m);
+/* … and sign where each member continues (info.next_cursor). */
+BASE_MUST_CHECK int fed_next_cursor(struct gw_fed_merge *m);
+
 /* emit.c: produce the next piece of text into m->out; false when done. */
 bool fed_emit_next(struct gw_fed_merge *m);
 

@@ -424,7 +424,7 @@ END_TEST
 /* Every fault a member can show, at once, under one deadline. */
 START_TEST(faults_give_partial_results_within_the_deadline)
 {
-    enum { GOOD = 3, N = 13 };
+    enum { GOOD = 3, N = 14 };
     struct fleet f;
     struct base_arena *a = base_arena_new(0);
     static const char *const patient[] = {"{\"resourceType\":\"Patient\",\"id\":\"p1\"}"};
@@ -451,9 +451,14 @@ START_TEST(faults_give_partial_results_within_the_deadline)
     f.specs[11].n_entries = 1;
     f.specs[12].body = "{\"resourceType\":\"Bundle\",\"type\":\"collection\"}";
     fleet_start(&f);
-    /* member 3 is down: its port refuses connections */
+    /* member 3 is down: its port refuses connections; member 13's host is
+     * up but its server hangs before TLS */
     snprintf(f.urls[3], sizeof(f.urls[3]), "https://127.0.0.1:%u/fhir/Observation",
              tu_member_closed_port());
+    int hole = -1;
+    snprintf(f.urls[13], sizeof(f.urls[13]), "https://127.0.0.1:%u/fhir/Observation",
+             tu_member_blackhole_port(&hole));
+    ck_assert_int_ge(hole, 0);
     struct gw_fed_engine *e = engine(0, 0);
     int64_t ms;
     struct gw_fed_merge_opts mo = {0};
@@ -479,7 +484,8 @@ START_TEST(faults_give_partial_results_within_the_deadline)
                                               GW_FED_E_TLS,
                                               GW_FED_E_TLS,
                                               GW_FED_OK,
-                                              GW_FED_OK};
+                                              GW_FED_OK,
+                                              GW_FED_E_TIMEOUT};
     for (size_t i = 0; i < N; i++)
         ck_assert_msg(ans->results[i].error == want[i], "member %zu: %s (%s)", i,
                       gw_fed_error_name(ans->results[i].error), ans->results[i].detail);
@@ -495,7 +501,7 @@ START_TEST(faults_give_partial_results_within_the_deadline)
     ck_assert_ptr_null(json_object_get(b, "total")); /* not every member gave one */
     static const char *const code[N] = {
         NULL,      NULL,        NULL,        "transient", "timeout", "timeout", "exception",
-        "invalid", "transient", "exception", "exception", "invalid", "invalid"};
+        "invalid", "transient", "exception", "exception", "invalid", "invalid", "timeout"};
     for (size_t i = GOOD; i < N; i++) {
         json_t *issue = outcome_of(b, f.ids[i]);
 
@@ -528,6 +534,7 @@ START_TEST(faults_give_partial_results_within_the_deadline)
     gw_fed_answer_free(ans);
     gw_fed_engine_free(e);
     fleet_free(&f);
+    close(hole);
     base_arena_free(a);
 }
 END_TEST

@@ -534,6 +534,15 @@ tu_member_closed_port(void)
     return port;
 }
 
+unsigned
+tu_member_blackhole_port(int *fd)
+{
+    unsigned port = 0;
+
+    *fd = listen_loopback(&port);
+    return *fd >= 0 ? port : 0;
+}
+
 static SSL_CTX *
 member_ctx(const struct tu_member_pki *pki, const struct tu_member_spec *s)
 {

@@ -80,5 +80,9 @@ void tu_members_set_mode(struct tu_members *m, size_t i, enum tu_member_mode mod
 
 /* A loopback port that refuses connections (bound, then closed). */
 unsigned tu_member_closed_port(void);
+/* A host that is up but never speaks: a listening socket nobody accepts
+ * from (the kernel completes TCP, no TLS ever answers).  *fd is closed by
+ * the caller. */
+unsigned tu_member_blackhole_port(int *fd);
 
 #endif /* TEST_SUPPORT_TU_MEMBER_H */

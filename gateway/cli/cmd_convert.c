@@ -14,6 +14,9 @@
 
 /* One line per input format, sorted by name. */
 static const struct cli_converter converters[] = {
+    {"cda", "HL7 CDA R2 document (C-CDA, WS/T 500) as a transaction Bundle", cli_convert_cda},
+    {"csv", "CSV export, with --mapping FILE, as a transaction Bundle", cli_convert_csv},
+    {"dicom-json", "DICOM JSON (QIDO-RS, WADO-RS metadata) as ImagingStudy", cli_convert_dicom_json},
     {"fhir-json", "FHIR R4 JSON (checked and re-serialized)", cli_convert_fhir_json},
 };
 

@@ -505,8 +505,8 @@ BASE_MUST_CHECK int gw_fed_merge_finish(struct gw_fed_merge *m, struct base_err 
 /*
  * Pull the Bundle text: up to `max` bytes into buf; returns the number
  * written, 0 at the end, -1 on an error (out of memory, or not finished).
- * An MHD content reader maps 0 to MHD_CONTENT_READER_END_OF_STREAM and -1
- * to MHD_CONTENT_READER_END_WITH_ERROR.  Memory stays
+ * A gw_http_stream_fn (gateway/http) maps 0 to GW_HTTP_STREAM_END and -1
+ * to GW_HTTP_STREAM_ERROR.  Memory stays
  * bounded by the largest entry whatever the page size.
  */
 ssize_t gw_fed_merge_read(struct gw_fed_merge *m, char *buf, size_t max);

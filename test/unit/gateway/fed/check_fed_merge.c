@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fhir/base/arena.h"
+#include "fhir/bundle/fhir_bundle.h"
 #include "fhir/json/fhir_json.h"
 #include "fhir/search/fhir_search.h"
 #include "gateway/fed/gw_fed.h"
@@ -598,6 +599,35 @@ START_TEST(registry_strings_must_be_utf8)
 }
 END_TEST
 
+/* The writer entry the merge splices with: only the braces are checked again. */
+START_TEST(checked_splice)
+{
+    struct fhir_bundle_header h = {FHIR_BUNDLE_SEARCHSET, NULL, NULL, false, 0, NULL, 0};
+    struct fhir_bundle_writer w;
+    struct base_buf out;
+
+    base_buf_init(&out, 0);
+    ck_assert_int_eq(fhir_bundle_writer_begin(&w, &out, &h), BASE_OK);
+    ck_assert_int_eq(
+        fhir_bundle_writer_entry_checked(&w, NULL, "[]", 2, FHIR_BUNDLE_MODE_MATCH, NULL),
+        BASE_E_INVALID);
+    ck_assert_int_eq(
+        fhir_bundle_writer_entry_checked(&w, NULL, "{", 1, FHIR_BUNDLE_MODE_MATCH, NULL),
+        BASE_E_INVALID);
+    ck_assert_int_eq(
+        fhir_bundle_writer_entry_checked(&w, NULL, NULL, 0, FHIR_BUNDLE_MODE_MATCH, NULL),
+        BASE_E_INVALID);
+    ck_assert_int_eq(fhir_bundle_writer_entry_checked(&w, "urn:uuid:1", "{\"a\":1}", 7,
+                                                      FHIR_BUNDLE_MODE_MATCH, NULL),
+                     BASE_OK);
+    ck_assert_int_eq(fhir_bundle_writer_end(&w), BASE_OK);
+    ck_assert_str_eq(out.data, "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":"
+                               "[{\"fullUrl\":\"urn:uuid:1\",\"resource\":{\"a\":1},"
+                               "\"search\":{\"mode\":\"match\"}}]}");
+    base_buf_fini(&out);
+}
+END_TEST
+
 /* ---- the cursor --------------------------------------------------------------------- */
 
 static struct gw_fed_cursor_keys
@@ -905,6 +935,7 @@ Suite *fed_merge_suite(void)
     tcase_add_test(tc, empty_and_bad_options);
     tcase_add_test(tc, incremental_merge_equals_the_one_shot);
     tcase_add_test(tc, registry_strings_must_be_utf8);
+    tcase_add_test(tc, checked_splice);
     tcase_add_test(tc, cursor_round_trip_and_tamper);
     tcase_add_test(tc, cursor_size_limit);
     tcase_add_test(tc, page_urls);

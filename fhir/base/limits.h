@@ -143,4 +143,22 @@
 #define BASE_LIMIT_AUDIT_MAX_BATCH     2048u       /* rows in one group commit */
 #define BASE_LIMIT_AUDIT_MAX_PAGE      1000u       /* AuditEvents in one search page */
 
+/* --- Federation (gateway/fed) ------------------------------------------ */
+#define BASE_LIMIT_FED_DEADLINE_MS       3000u      /* one federated query, all members */
+#define BASE_LIMIT_FED_CONNECT_MS        1000u      /* TCP + TLS setup to one member */
+#define BASE_LIMIT_FED_MAX_BODY          (16u << 20) /* bytes of one member answer */
+#define BASE_LIMIT_FED_MAX_REQUESTS      512u       /* member requests in one job */
+#define BASE_LIMIT_FED_MAX_INFLIGHT      512u       /* concurrent upstream requests, all loops */
+#define BASE_LIMIT_FED_MAX_PER_MEMBER    16u        /* concurrent upstream requests per member */
+#define BASE_LIMIT_FED_MAX_QUEUE         4096u      /* jobs waiting for a loop thread */
+#define BASE_LIMIT_FED_MAX_MEMBERS       4096u      /* members the breaker table tracks */
+#define BASE_LIMIT_FED_MAX_HEADERS       16u        /* extra request headers per member request */
+#define BASE_LIMIT_FED_MAX_ENTRIES       100000u    /* entries in one member answer */
+#define BASE_LIMIT_FED_MAX_IDENTIFIERS   32u        /* identifiers per entry used for de-duplication */
+#define BASE_LIMIT_FED_MAX_LABELS        64u        /* meta.security codings kept per entry */
+#define BASE_LIMIT_FED_MAX_CURSOR        4096u      /* characters of a paging cursor */
+#define BASE_LIMIT_FED_CURSOR_TTL_S      600u       /* lifetime of a paging cursor */
+#define BASE_LIMIT_FED_BREAKER_FAILURES  5u         /* consecutive failures that open a circuit */
+#define BASE_LIMIT_FED_BREAKER_OPEN_MS   10000u     /* open circuit: wait before a trial request */
+
 #endif /* FHIR_BASE_LIMITS_H */

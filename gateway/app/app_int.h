@@ -237,6 +237,13 @@ void gw_app_fed_stop(struct gw_app *app);
 void gw_app_probe_round(struct gw_app *app);
 /* One round of identity pulls from every active member (blocks). */
 void gw_app_pull_round(struct gw_app *app);
+/* Queue fn(ctx) on a worker thread (never blocks); false when stopping. */
+bool gw_app_work(struct gw_app *app, void (*fn)(void *ctx), void *ctx);
+/* Submit a job and wait for its answer (background thread only). */
+struct gw_fed_job;
+struct gw_fed_answer;
+struct gw_fed_answer *gw_app_fed_run(struct gw_app *app, const struct gw_fed_job *job,
+                                     struct base_err *err);
 /* Per-member federation statistics for the admin API (JSON), or NULL. */
 json_t *gw_app_fed_member_stats(struct gw_app *app, const char *member_id);
 /* Append the federation engine's Prometheus text. */

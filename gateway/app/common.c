@@ -34,6 +34,15 @@ gw_app_now(void)
     return gw_app_now_us() / 1000000;
 }
 
+bool
+gw_app_id_ok(const char *id)
+{
+    size_t n = id != NULL ? strlen(id) : 0;
+
+    return n >= 1 && n <= 64 &&
+           strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.") == n;
+}
+
 const char *
 gw_app_query(struct gw_http_req *r, const char *name)
 {

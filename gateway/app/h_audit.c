@@ -124,6 +124,8 @@ search_param(struct base_arena *a, const struct gw_http_param *p, struct gw_audi
         q->agent = v;
     } else if (base_str_eq_cstr(p->name, "patient")) {
         q->patient = patient_ref(a, v);
+        if (q->patient == NULL || !gw_app_id_ok(q->patient + 8))
+            *bad = "patient";
     } else if (base_str_eq_cstr(p->name, "entity")) {
         q->entity = v;
     } else if (base_str_eq_cstr(p->name, "outcome")) {

@@ -176,7 +176,7 @@ everything_query(struct fed_req *f, struct base_str *out)
                    !base_str_eq_cstr(p->name, "_format") &&
                    !base_str_eq_cstr(p->name, "_pretty")) {
             base_buf_fini(&b);
-            return deny(f, NULL, BASE_E_INVALID, "not-supported", "query",
+            return deny(f, NULL, BASE_E_INVALID, "invalid", "query",
                         "$everything takes _since, _type and _count only");
         } else if (base_buf_appendf(&b, "%s%.*s=%.*s", b.len > 0 ? "&" : "",
                                    (int)p->raw_name.len, p->raw_name.ptr, (int)p->raw_value.len,
@@ -206,6 +206,10 @@ parse_search(struct fed_req *f, struct fhir_search **out)
     opt.max_count = f->app->cfg->page_max;
     if (fhir_search_parse(gw_http_req_arena(f->r), f->type != NULL ? f->type : "Patient",
                           q.ptr != NULL ? q.ptr : "", q.len, &opt, out, &err) != BASE_OK) {
+        /* An unknown parameter is a bad request (400), not an
+         * unacceptable representation (406). */
+        if (strcmp(err.issue_code, "not-supported") == 0)
+            snprintf(err.issue_code, sizeof(err.issue_code), "%s", "invalid");
         gw_app_deny(f->app, f->r, &f->c, f->kind, f->subtype, NULL, &err);
         return false;
     }
@@ -638,8 +642,15 @@ setup_merge(struct fed_req *f, const struct fhir_search *s, const struct gw_fed_
         o->types = t;
         o->n_types = 1;
     } else {
-        o->types = gw_app_clinical_types;
-        o->n_types = gw_app_clinical_type_count;
+        /* $everything: the Patient itself and every federated type. */
+        const char **t = BASE_NEW_N(a, const char *, gw_app_clinical_type_count + 1);
+
+        if (t == NULL)
+            return false;
+        t[0] = "Patient";
+        memcpy(t + 1, gw_app_clinical_types, gw_app_clinical_type_count * sizeof(*t));
+        o->types = t;
+        o->n_types = gw_app_clinical_type_count + 1;
     }
     o->cursor = cursor;
     o->self_cursor = s->cursor;

@@ -272,8 +272,8 @@ END_TEST
 
 START_TEST(malformed_xml)
 {
-    expect_fail("<Patient " NS "><id value=\"x\"></Patient>", BASE_E_PARSE, "structure",
-                NULL, "end tag does not match start tag");
+    expect_fail("<Patient " NS "><id value=\"x\"></Patient>", BASE_E_PARSE, "structure", NULL,
+                "end tag does not match start tag");
     expect_fail("<Patient " NS "><id value=\"x/></Patient>", BASE_E_PARSE, "structure", NULL, NULL);
     expect_fail("", BASE_E_PARSE, "structure", NULL, NULL);
     expect_fail("   ", BASE_E_PARSE, "structure", NULL, NULL);
@@ -515,25 +515,27 @@ START_TEST(limits_attributes)
 {
     size_t n = 60000;
     char *many = malloc(n * 16 + 64);
-    size_t len = (size_t)sprintf(many, "<Patient " NS);
+    size_t cap = n * 16 + 64;
+    size_t len = (size_t)snprintf(many, cap, "<Patient " NS);
     struct fhir_xml_limits lim = fhir_xml_limits_default();
     char *big;
     clock_t t0 = clock();
 
     for (size_t i = 0; i < n; i++)
-        len += (size_t)sprintf(many + len, " a%zu=\"x\"", i);
-    len += (size_t)sprintf(many + len, "/>");
+        len += (size_t)snprintf(many + len, cap - len, " a%zu=\"x\"", i);
+    len += (size_t)snprintf(many + len, cap - len, "/>");
     /* refused before libxml2's pairwise duplicate check could take minutes */
     expect_fail_lim(many, len, NULL, BASE_E_LIMIT, "too-costly", "line 1, column 279",
                     "too many attributes");
     ck_assert_msg((double)(clock() - t0) / CLOCKS_PER_SEC < 2.0, "attribute bomb was slow");
     free(many);
     /* one huge value attribute: over the default limit, and over a small one */
-    big = malloc(BASE_LIMIT_FHIR_XML_MAX_VALUE + 100);
-    len = (size_t)sprintf(big, "<Binary " NS "><data value=\"");
+    cap = BASE_LIMIT_FHIR_XML_MAX_VALUE + 100;
+    big = malloc(cap);
+    len = (size_t)snprintf(big, cap, "<Binary " NS "><data value=\"");
     memset(big + len, 'A', BASE_LIMIT_FHIR_XML_MAX_VALUE + 4);
     len += BASE_LIMIT_FHIR_XML_MAX_VALUE + 4;
-    len += (size_t)sprintf(big + len, "\"/></Binary>");
+    len += (size_t)snprintf(big + len, cap - len, "\"/></Binary>");
     expect_fail_lim(big, len, NULL, BASE_E_LIMIT, "too-costly", "line 1, column 49",
                     "attribute value exceeds the size limit");
     free(big);

@@ -269,7 +269,9 @@ number_json(struct base_str s, bool *bad)
 }
 
 /* The JSON value of a primitive's value attribute; *bad when the text
- * cannot be the type's JSON form (number, boolean). */
+ * cannot be the type's JSON form (number, boolean).  Strings skip jansson's
+ * UTF-8 check: the pre-scan validated the whole document, and what libxml2
+ * hands over (slices of it, decoded references) is UTF-8 by construction. */
 static json_t *
 prim_json(const struct fhir_model_type *t, struct base_str s, bool *bad)
 {
@@ -287,7 +289,7 @@ prim_json(const struct fhir_model_type *t, struct base_str s, bool *bad)
     case FHIR_PRIM_DECIMAL:
         return number_json(s, bad);
     default:
-        return json_stringn(s.ptr, s.len);
+        return json_stringn_nocheck(s.ptr, s.len);
     }
 }
 
@@ -338,7 +340,7 @@ map_attrs(struct rstate *st, struct rframe *f, int nb, const xmlChar **a, unsign
         struct base_str s = att_text(st, a[3], a[4]);
 
         if (st->rc == BASE_OK && frame_obj(st, f) != NULL)
-            (void)set_member(st, f->obj, e->name, json_stringn(s.ptr, s.len));
+            (void)set_member(st, f->obj, e->name, json_stringn_nocheck(s.ptr, s.len));
     }
 }
 
@@ -642,6 +644,8 @@ all_null(const json_t *arr)
 static void
 tidy(struct rframe *f)
 {
+    if (f->prim_arrays == 0)
+        return;
     for (unsigned i = 0; i < f->type->elem_count; i++) {
         const char *key = f->type->elems[i].name;
         char xk[96];
@@ -695,7 +699,7 @@ end_div(struct rstate *st, struct rframe *f)
     else if (fault != FHIR_XML__XH_OK)
         issue(st, "value", NULL, 0, "%s", fhir_xml__xh_fault_text(fault));
     else
-        (void)set_member(st, f->parent, "div", json_stringn(st->div.data, st->div.len));
+        (void)set_member(st, f->parent, "div", json_stringn_nocheck(st->div.data, st->div.len));
 }
 
 static void

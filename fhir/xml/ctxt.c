@@ -87,6 +87,23 @@ fhir_xml__ctxt(void)
     return ctxt;
 }
 
+xmlParserCtxtPtr
+fhir_xml__ctxt_sax(const struct fhir_xml__sax *sax, void *state)
+{
+    xmlParserCtxtPtr ctxt = fhir_xml__ctxt();
+
+    if (ctxt == NULL)
+        return NULL;
+    ctxt->sax->startElementNs = sax->start;
+    ctxt->sax->endElementNs = sax->end;
+    ctxt->sax->characters = sax->characters;
+    ctxt->sax->ignorableWhitespace = sax->characters;
+    ctxt->sax->cdataBlock = sax->characters;
+    ctxt->sax->internalSubset = sax->subset;
+    ctxt->_private = state;
+    return ctxt;
+}
+
 bool
 fhir_xml__parse(xmlParserCtxtPtr ctxt, const char *text, size_t len, int *line, int *col)
 {

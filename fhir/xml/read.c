@@ -841,6 +841,8 @@ release(struct rstate *st)
     base_free(st);
 }
 
+static const struct fhir_xml__sax handlers = {on_start, on_end, on_chars, on_subset};
+
 static int
 run(struct rstate *st, const char *text, size_t len)
 {
@@ -854,17 +856,10 @@ run(struct rstate *st, const char *text, size_t len)
 
     if (rc != BASE_OK)
         return whole_doc_issue(st, rc, &e);
-    ctxt = fhir_xml__ctxt();
+    ctxt = fhir_xml__ctxt_sax(&handlers, st);
     if (ctxt == NULL)
         return BASE_E_NOMEM;
     st->ctxt = ctxt;
-    ctxt->sax->startElementNs = on_start;
-    ctxt->sax->endElementNs = on_end;
-    ctxt->sax->characters = on_chars;
-    ctxt->sax->ignorableWhitespace = on_chars;
-    ctxt->sax->cdataBlock = on_chars;
-    ctxt->sax->internalSubset = on_subset;
-    ctxt->_private = st;
     ok = fhir_xml__parse(ctxt, text + body, len - body, &line, &col);
     ctxt->_private = NULL;
     if (st->rc != BASE_OK)

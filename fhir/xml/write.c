@@ -218,6 +218,20 @@ has_children(const struct fhir_model_type *t, const struct slots *s)
 
 static int write_children(struct wctx *w, const struct fhir_model_type *t, const struct slots *s);
 
+/* After the start tag's attributes: "/>", or ">" children and the end tag. */
+static int
+finish_element(struct wctx *w, const char *name, size_t len, const struct fhir_model_type *t,
+               const struct slots *s, bool kids)
+{
+    if (!kids)
+        return emit(w, "/>", 2);
+    TRY(emit(w, ">", 1));
+    w->indent++;
+    TRY(write_children(w, t, s));
+    w->indent--;
+    return close_tag(w, name, len);
+}
+
 /* <name attrs>children</name> for an object of type t. */
 static int
 write_object(struct wctx *w, const char *name, size_t len, const json_t *obj,
@@ -233,13 +247,7 @@ write_object(struct wctx *w, const char *name, size_t len, const json_t *obj,
     if (how & OBJ_TOP)
         TRY(emit(w, " xmlns=\"" FHIR_XML_NS "\"", sizeof(FHIR_XML_NS) + 8));
     TRY(write_attrs(w, t, &s));
-    if (!has_children(t, &s))
-        return emit(w, "/>", 2);
-    TRY(emit(w, ">", 1));
-    w->indent++;
-    TRY(write_children(w, t, &s));
-    w->indent--;
-    return close_tag(w, name, len);
+    return finish_element(w, name, len, t, &s, has_children(t, &s));
 }
 
 /* A resource: the element named by its resourceType. */
@@ -318,13 +326,7 @@ write_prim(struct wctx *w, const char *name, size_t len, const struct fhir_model
         TRY(write_attrs(w, t, &s));
     if (v != NULL)
         TRY(attribute(w, "value", text));
-    if (!kids)
-        return emit(w, "/>", 2);
-    TRY(emit(w, ">", 1));
-    w->indent++;
-    TRY(write_children(w, t, &s));
-    w->indent--;
-    return close_tag(w, name, len);
+    return finish_element(w, name, len, t, &s, kids);
 }
 
 static int

@@ -292,6 +292,8 @@ on_subset(void *ctx, const xmlChar *name, const xmlChar *ext_id, const xmlChar *
     xmlStopParser(ctxt);
 }
 
+static const struct fhir_xml__sax handlers = {on_start, on_end, on_chars, on_subset};
+
 int
 fhir_xml__xhtml_canon(const char *text, size_t len, size_t max, struct base_buf *out)
 {
@@ -308,17 +310,10 @@ fhir_xml__xhtml_canon(const char *text, size_t len, size_t max, struct base_buf 
         return FHIR_XML__XH_SYNTAX;
     if (!fhir_xml__chars_ok(text, len))
         return FHIR_XML__XH_CHAR;
-    ctxt = fhir_xml__ctxt();
+    fhir_xml__xh_init(&x, out, max);
+    ctxt = fhir_xml__ctxt_sax(&handlers, &x);
     if (ctxt == NULL)
         return FHIR_XML__XH_NOMEM;
-    fhir_xml__xh_init(&x, out, max);
-    ctxt->sax->startElementNs = on_start;
-    ctxt->sax->endElementNs = on_end;
-    ctxt->sax->characters = on_chars;
-    ctxt->sax->ignorableWhitespace = on_chars;
-    ctxt->sax->cdataBlock = on_chars;
-    ctxt->sax->internalSubset = on_subset;
-    ctxt->_private = &x;
     ok = fhir_xml__parse(ctxt, text + body, len - body, &line, &col);
     ctxt->_private = NULL;
     if (x.fault == FHIR_XML__XH_OK && !ok)

@@ -62,6 +62,19 @@ BASE_MUST_CHECK int fhir_xml__prescan(const char *text, size_t len,
  */
 xmlParserCtxtPtr fhir_xml__ctxt(void);
 
+/* The SAX events a parse of ours listens to ("characters" also takes
+ * ignorable whitespace and CDATA); the internal-subset handler must stop
+ * the parser.  `state` becomes ctxt->_private. */
+struct fhir_xml__sax {
+    startElementNsSAX2Func start;
+    endElementNsSAX2Func end;
+    charactersSAXFunc characters;
+    internalSubsetSAXFunc subset;
+};
+
+/* fhir_xml__ctxt() with `sax` installed and `state` as ctxt->_private. */
+xmlParserCtxtPtr fhir_xml__ctxt_sax(const struct fhir_xml__sax *sax, void *state);
+
 /* Feed the whole input at once.  Returns false when libxml2 found the text
  * not well-formed; *line and *col locate the first error. */
 bool fhir_xml__parse(xmlParserCtxtPtr ctxt, const char *text, size_t len, int *line, int *col);

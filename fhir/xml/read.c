@@ -219,78 +219,18 @@ array_size(const json_t *parent, const char *key)
 
 /* --- values -------------------------------------------------------------- */
 
-/*
- * An attribute value as libxml2's SAX2 interface delivers it without
- * entity substitution: each '&' of the value arrives as "&#38;" (a raw '&'
- * cannot occur in well-formed XML).  Returns a slice of the value or of
- * st->scratch; empty slice with st->rc set when out of memory.
- */
+/* An attribute value as text (fhir_xml__att_text); empty slice with st->rc
+ * set when out of memory. */
 static struct base_str
 att_text(struct rstate *st, const xmlChar *v, const xmlChar *end)
 {
-    const char *p = (const char *)v;
-    const char *e = (const char *)end;
+    struct base_str s;
 
-    if (memchr(p, '&', (size_t)(e - p)) == NULL)
-        return base_str_make(p, (size_t)(e - p));
-    base_buf_reset(&st->scratch);
-    while (p < e) {
-        const char *amp = memchr(p, '&', (size_t)(e - p));
-        const char *run_end = amp != NULL ? amp : e;
-
-        if (base_buf_append(&st->scratch, p, (size_t)(run_end - p)) != BASE_OK ||
-            (amp != NULL && base_buf_putc(&st->scratch, '&') != BASE_OK)) {
-            stop(st, BASE_E_NOMEM);
-            return BASE_STR_NULL;
-        }
-        if (amp == NULL)
-            break;
-        p = (e - amp >= 5 && memcmp(amp, "&#38;", 5) == 0) ? amp + 5 : amp + 1;
+    if (!fhir_xml__att_text((const char *)v, (const char *)end, &st->scratch, &s)) {
+        stop(st, BASE_E_NOMEM);
+        return BASE_STR_NULL;
     }
-    return base_buf_str(&st->scratch);
-}
-
-/* A number's tree form exactly as fhir_json_parse() builds it from the
- * same literal: int64 integers (except "-0") as integers, the rest as
- * decimal nodes keeping their text.  NULL when not a JSON number. */
-static json_t *
-number_json(struct base_str s, bool *bad)
-{
-    int64_t iv;
-
-    if (!fhir_json_number_syntax_ok(s.ptr, s.len)) {
-        *bad = true;
-        return NULL;
-    }
-    if (memchr(s.ptr, '.', s.len) == NULL && memchr(s.ptr, 'e', s.len) == NULL &&
-        memchr(s.ptr, 'E', s.len) == NULL && !base_str_eq_cstr(s, "-0") && base_str_to_i64(s, &iv))
-        return json_integer(iv);
-    return fhir_json_decimal(s.ptr, s.len);
-}
-
-/* The JSON value of a primitive's value attribute; *bad when the text
- * cannot be the type's JSON form (number, boolean).  Strings skip jansson's
- * UTF-8 check: the pre-scan validated the whole document, and what libxml2
- * hands over (slices of it, decoded references) is UTF-8 by construction. */
-static json_t *
-prim_json(const struct fhir_model_type *t, struct base_str s, bool *bad)
-{
-    switch (t->prim) {
-    case FHIR_PRIM_BOOLEAN:
-        if (base_str_eq_cstr(s, "true"))
-            return json_true();
-        if (base_str_eq_cstr(s, "false"))
-            return json_false();
-        *bad = true;
-        return NULL;
-    case FHIR_PRIM_INTEGER:
-    case FHIR_PRIM_POSITIVEINT:
-    case FHIR_PRIM_UNSIGNEDINT:
-    case FHIR_PRIM_DECIMAL:
-        return number_json(s, bad);
-    default:
-        return json_stringn_nocheck(s.ptr, s.len);
-    }
+    return s;
 }
 
 static bool
@@ -511,7 +451,7 @@ start_prim(struct rstate *st, struct rframe *top, const struct fhir_model_match 
     if (st->rc != BASE_OK || parent == NULL)
         return;
     if (has_value) {
-        v = prim_json(m->type, text, &f->bad_value);
+        v = fhir_xml__prim_json(m->type, text, &f->bad_value);
         if (f->bad_value)
             issue(st, "value", NULL, 0, "value is not a valid %s", m->type->name);
         else if (check(st, v) == NULL)

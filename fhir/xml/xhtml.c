@@ -123,11 +123,7 @@ close_pending(struct fhir_xml__xh *x)
     }
 }
 
-/*
- * An attribute value as libxml2's SAX2 interface hands it over without
- * entity substitution: every '&' of the value arrives as the five
- * characters "&#38;" (a raw '&' cannot occur in well-formed XML).
- */
+/* An attribute value from libxml2's SAX2 interface (see fhir_xml__att_run). */
 static void
 emit_att_value(struct fhir_xml__xh *x, const xmlChar *v, const xmlChar *end)
 {
@@ -135,14 +131,13 @@ emit_att_value(struct fhir_xml__xh *x, const xmlChar *v, const xmlChar *end)
     const char *e = (const char *)end;
 
     while (p < e) {
-        const char *amp = memchr(p, '&', (size_t)(e - p));
-        const char *stop = amp != NULL ? amp : e;
+        const char *run = p;
+        bool amp;
+        size_t n = fhir_xml__att_run(&p, e, &amp);
 
-        emit_escaped(x, p, (size_t)(stop - p), true);
-        if (amp == NULL)
-            break;
-        emit(x, "&amp;", 5);
-        p = (e - amp >= 5 && memcmp(amp, "&#38;", 5) == 0) ? amp + 5 : amp + 1;
+        emit_escaped(x, run, n, true);
+        if (amp)
+            emit(x, "&amp;", 5);
     }
 }
 

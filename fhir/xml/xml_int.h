@@ -1,6 +1,6 @@
 /*
  * fhir/xml/xml_int.h — shared internals of fhir/xml (read.c, write.c,
- * xhtml.c, scan.c, path.c, ctxt.c).  Only fhir/xml includes it.
+ * value.c, xhtml.c, scan.c, path.c, ctxt.c).  Only fhir/xml includes it.
  */
 #ifndef FHIR_XML_XML_INT_H
 #define FHIR_XML_XML_INT_H
@@ -132,6 +132,30 @@ struct fhir_xml__stats {
 BASE_MUST_CHECK int fhir_xml__read(const char *text, size_t len, const struct fhir_xml_limits *lim,
                                    json_t *oo, json_t **out, struct base_err *err,
                                    struct fhir_xml__stats *stats);
+
+/* --- values (value.c) ---------------------------------------------------- */
+
+/*
+ * libxml2's SAX2 interface, without entity substitution, hands every '&'
+ * of an attribute value over as the five characters "&#38;" (a raw '&'
+ * cannot occur in well-formed XML).  fhir_xml__att_run() returns the
+ * length of the plain run at *p and moves *p past it and the "&#38;" that
+ * ends it (*amp: one '&' of the value follows the run).
+ */
+size_t fhir_xml__att_run(const char **p, const char *end, bool *amp);
+
+/* The attribute value [v, end) as text: a slice of it, or of `scratch`
+ * when it held a '&'.  False when out of memory. */
+BASE_MUST_CHECK bool fhir_xml__att_text(const char *v, const char *end, struct base_buf *scratch,
+                                        struct base_str *out);
+
+struct fhir_model_type;
+
+/* The JSON value of a primitive's value attribute by the type: boolean,
+ * number (as fhir_json_parse builds it: integers, decimal nodes), string.
+ * *bad (and NULL) when the text cannot be the type's JSON form; NULL
+ * without *bad when out of memory. */
+json_t *fhir_xml__prim_json(const struct fhir_model_type *t, struct base_str s, bool *bad);
 
 /* --- escaping (xhtml.c) --------------------------------------------------- */
 

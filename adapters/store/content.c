@@ -1,0 +1,149 @@
+/*
+ * What the store maintains in a resource: its logical id (random UUIDs for
+ * server-assigned ids), meta.versionId and meta.lastUpdated, and the
+ * content hash that tells an identical update from a real one.
+ */
+#include "adapters/store/store_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "fhir/json/fhir_json.h"
+
+const char *
+st_new_id(struct base_arena *a)
+{
+    unsigned char u[16];
+    size_t got = 0;
+
+    while (got < sizeof(u)) {
+        ssize_t n = getrandom(u + got, sizeof(u) - got, 0);
+
+        if (n <= 0)
+            return NULL;
+        got += (size_t)n;
+    }
+    /* RFC 9562 §5.4: version 4, variant 10. */
+    u[6] = (unsigned char)((u[6] & 0x0F) | 0x40);
+    u[8] = (unsigned char)((u[8] & 0x3F) | 0x80);
+    return base_arena_sprintf(a,
+                              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+                              "%02x%02x%02x%02x%02x%02x",
+                              u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
+                              u[11], u[12], u[13], u[14], u[15]);
+}
+
+int
+st_content_hash(const json_t *resource, char hex[65], struct base_err *err)
+{
+    json_t *copy = json_copy((json_t *)resource); /* shallow: children are shared */
+    struct base_buf b;
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    int rc;
+
+    if (copy == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    (void)json_object_del(copy, "meta");
+    base_buf_init(&b, BASE_LIMIT_FHIR_MAX_DOC);
+    rc = fhir_json_dump(copy, FHIR_JSON_SORT_KEYS, &b, err);
+    json_decref(copy);
+    if (rc == BASE_OK &&
+        EVP_Digest(b.data != NULL ? b.data : "", b.len, md, &mdlen, EVP_sha256(), NULL) != 1)
+        rc = base_err_set(err, BASE_E_INTERNAL, "exception", NULL, "hashing failed");
+    base_buf_fini(&b);
+    if (rc != BASE_OK)
+        return rc;
+    for (unsigned int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return BASE_OK;
+}
+
+size_t
+adapter_store_format_instant(int64_t us, char *buf, size_t cap)
+{
+    int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+    int64_t frac = us - secs * 1000000;
+    time_t t = (time_t)secs;
+    struct tm tm;
+    int n;
+
+    if (cap < 32 || gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 1 ||
+        tm.tm_year + 1900 > 9999)
+        return 0;
+    n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06" PRId64 "Z", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+int
+st_set_meta(json_t *resource, uint32_t version, int64_t last_updated_us)
+{
+    json_t *meta = json_object_get(resource, "meta");
+    char ver[16];
+    char when[40];
+
+    if (adapter_store_format_instant(last_updated_us, when, sizeof(when)) == 0)
+        return BASE_E_INTERNAL;
+    snprintf(ver, sizeof(ver), "%" PRIu32, version);
+    if (!json_is_object(meta)) {
+        meta = json_object();
+        if (meta == NULL || json_object_set_new(resource, "meta", meta) != 0)
+            return BASE_E_NOMEM;
+    }
+    if (json_object_set_new(meta, "versionId", json_string(ver)) != 0 ||
+        json_object_set_new(meta, "lastUpdated", json_string(when)) != 0)
+        return BASE_E_NOMEM;
+    return BASE_OK;
+}
+
+bool
+adapter_store_id_ok(const char *s, size_t len)
+{
+    if (s == NULL || len == 0 || len > 64)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '.'))
+            return false;
+    }
+    return true;
+}
+
+bool
+st_type_ok(const char *s, size_t len)
+{
+    if (s == NULL || len == 0 || len > 64 || s[0] < 'A' || s[0] > 'Z')
+        return false;
+    for (size_t i = 1; i < len; i++) {
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z')))
+            return false;
+    }
+    return true;
+}
+
+const char *
+adapter_store_action_name(enum adapter_store_action a)
+{
+    switch (a) {
+    case ADAPTER_STORE_CREATED:
+        return "created";
+    case ADAPTER_STORE_UPDATED:
+        return "updated";
+    case ADAPTER_STORE_UNCHANGED:
+        return "unchanged";
+    case ADAPTER_STORE_DELETED:
+        return "deleted";
+    case ADAPTER_STORE_MATCHED:
+        return "matched";
+    default:
+        return "unknown";
+    }
+}

@@ -19,15 +19,20 @@ st_sql_init(struct st_sql *q, struct base_arena *a)
 {
     memset(q, 0, sizeof(*q));
     q->a = a;
-    base_buf_init(&q->text, 1u << 20);
-    q->rc = base_buf_tie(&q->text, a);
+    q->text = BASE_NEW(a, struct base_buf);
+    if (q->text == NULL) {
+        q->rc = BASE_E_NOMEM;
+        return;
+    }
+    base_buf_init(q->text, 1u << 20);
+    q->rc = base_buf_tie(q->text, a);
 }
 
 void
 st_sql_add(struct st_sql *q, const char *sql)
 {
     if (q->rc == BASE_OK)
-        q->rc = base_buf_append_cstr(&q->text, sql);
+        q->rc = base_buf_append_cstr(q->text, sql);
 }
 
 void
@@ -48,7 +53,7 @@ st_sql_param(struct st_sql *q, const char *value, const char *cast)
         q->cap = ncap;
     }
     q->params[q->n++] = value;
-    q->rc = base_buf_appendf(&q->text, "$%d%s", q->n, cast != NULL ? cast : "");
+    q->rc = base_buf_appendf(q->text, "$%d%s", q->n, cast != NULL ? cast : "");
 }
 
 void
@@ -64,7 +69,7 @@ st_sql_param_i64(struct st_sql *q, int64_t v, const char *cast)
 const char *
 st_sql_text(struct st_sql *q)
 {
-    return q->rc == BASE_OK && q->text.data != NULL ? q->text.data : NULL;
+    return q->rc == BASE_OK && q->text->data != NULL ? q->text->data : NULL;
 }
 
 /* ---- array literals ------------------------------------------------------------ */

@@ -20,7 +20,7 @@
  * a parameter ($1, $2, …).  Errors are sticky (rc). */
 struct st_sql {
     struct base_arena *a;
-    struct base_buf text;
+    struct base_buf *text; /* lives in the arena, freed with it */
     const char **params;
     int n;
     int cap;

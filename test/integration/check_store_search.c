@@ -1,0 +1,434 @@
+/* The store's search against the in-memory matcher: for every query of a
+ * table covering each parameter type, prefix and modifier, the ids the SQL
+ * returns must be exactly the stored resources fhir_search_match() accepts
+ * (and a _sort order it agrees with).  Also paging, totals, _elements,
+ * _summary, the searchset Bundle, refusals, and SQL injection attempts in
+ * every parameter. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fhir/base/log.h"
+#include "fhir/search/fhir_search.h"
+#include "test/integration/store_corpus.h"
+
+#define NOW_US 1767225600000000LL /* 2026-01-01T00:00:00Z, for `ap` */
+
+static struct {
+    json_t **res; /* every live stored resource, as stored (read back) */
+    size_t n;
+} g;
+
+static void
+load_stored(PGconn *c)
+{
+    PGresult *r = PQexecParams(c, "SELECT content::text FROM store.resource WHERE NOT deleted",
+                               0, NULL, NULL, NULL, NULL, 0);
+
+    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    g.n = (size_t)PQntuples(r);
+    g.res = calloc(g.n, sizeof(*g.res));
+    for (size_t i = 0; i < g.n; i++)
+        g.res[i] = sit_json(PQgetvalue(r, (int)i, 0));
+    PQclear(r);
+}
+
+static void
+setup(void)
+{
+    static bool done;
+    char db[64];
+    PGconn *c;
+    struct base_arena *a;
+
+    if (done)
+        return;
+    done = true;
+    base_log_set_level(BASE_LOG_WARN);
+    snprintf(db, sizeof(db), "store_search_%d", (int)getpid());
+    sit_make_database(db);
+    c = sit_connect();
+    a = base_arena_new(0);
+    sc_load_all(c, a, 400, 100);
+    load_stored(c);
+    base_arena_free(a);
+    PQfinish(c);
+}
+
+/* ---- the differential test --------------------------------------------------------- */
+
+static const struct adapter_store_search_opts sopts = {SC_BASE, NOW_US};
+static const struct fhir_search_match_opts mopts = {NOW_US, SC_BASE};
+
+struct idlist {
+    char **ids;
+    const json_t **res;
+    size_t n;
+};
+
+static int
+collect(void *ctx, const struct adapter_store_row *row, enum fhir_bundle_mode mode)
+{
+    struct idlist *l = ctx;
+
+    (void)mode;
+    l->ids = realloc(l->ids, (l->n + 1) * sizeof(*l->ids));
+    l->ids[l->n++] = strdup(row->id);
+    return BASE_OK;
+}
+
+static int
+cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static void
+free_list(struct idlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->ids[i]);
+    free(l->ids);
+    free(l->res);
+}
+
+static const json_t *
+find_res(const char *type, const char *id)
+{
+    for (size_t i = 0; i < g.n; i++) {
+        if (strcmp(json_string_value(json_object_get(g.res[i], "resourceType")), type) == 0 &&
+            strcmp(json_string_value(json_object_get(g.res[i], "id")), id) == 0)
+            return g.res[i];
+    }
+    return NULL;
+}
+
+/* What the matcher selects among the stored resources of the type. */
+static void
+matcher_ids(struct base_arena *a, const struct fhir_search *s, struct idlist *out)
+{
+    for (size_t i = 0; i < g.n; i++) {
+        bool ok = false;
+        struct base_err err = {0};
+
+        ck_assert_int_eq(fhir_search_match(s, g.res[i], &mopts, a, &ok, &err), BASE_OK);
+        if (ok) {
+            out->ids = realloc(out->ids, (out->n + 1) * sizeof(*out->ids));
+            out->ids[out->n++] = strdup(json_string_value(json_object_get(g.res[i], "id")));
+        }
+    }
+}
+
+static void
+check_order(struct base_arena *a, const struct fhir_search *s, const struct idlist *sql,
+            const char *q)
+{
+    for (size_t i = 1; i < sql->n; i++) {
+        const json_t *x = find_res(s->resource_type, sql->ids[i - 1]);
+        const json_t *y = find_res(s->resource_type, sql->ids[i]);
+
+        ck_assert_msg(fhir_search_compare(s, x, y, a) <= 0, "order differs at %zu for %s", i, q);
+    }
+}
+
+static void
+report(const char *type, const char *q, struct idlist *sql, struct idlist *m)
+{
+    fprintf(stderr, "MISMATCH %s?%s: sql %zu, matcher %zu\n", type, q, sql->n, m->n);
+    for (size_t i = 0; i < sql->n; i++) {
+        if (bsearch(&sql->ids[i], m->ids, m->n, sizeof(char *), cmp_str) == NULL)
+            fprintf(stderr, "  only sql: %s\n", sql->ids[i]);
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        if (bsearch(&m->ids[i], sql->ids, sql->n, sizeof(char *), cmp_str) == NULL)
+            fprintf(stderr, "  only matcher: %s\n", m->ids[i]);
+    }
+}
+
+static size_t nonempty;
+static size_t total_queries;
+
+/* Run one query both ways and compare. */
+static void
+differential(PGconn *c, const char *type, const char *query)
+{
+    struct base_arena *a = base_arena_new(0);
+    char full[4096];
+    struct fhir_search *s = NULL;
+    struct base_err err = {0};
+    struct idlist sql = {0};
+    struct idlist m = {0};
+    struct adapter_store_page page;
+    bool same;
+
+    snprintf(full, sizeof(full), "%s%s_count=1000", query, query[0] != '\0' ? "&" : "");
+    ck_assert_msg(fhir_search_parse(a, type, full, strlen(full), NULL, &s, &err) == BASE_OK,
+                  "parse %s?%s: %s (%s)", type, query, err.msg, err.where);
+    ck_assert_msg(adapter_store_search(c, a, s, &sopts, collect, &sql, &page, &err) == BASE_OK,
+                  "search %s?%s: %s (%s) %s", type, query, err.msg, err.where, err.log_detail);
+    ck_assert_ptr_null(page.next_cursor);
+    if (s->n_sort > 0)
+        check_order(a, s, &sql, query);
+    matcher_ids(a, s, &m);
+    qsort(sql.ids, sql.n, sizeof(char *), cmp_str);
+    qsort(m.ids, m.n, sizeof(char *), cmp_str);
+    same = sql.n == m.n;
+    for (size_t i = 0; same && i < sql.n; i++)
+        same = strcmp(sql.ids[i], m.ids[i]) == 0;
+    if (!same)
+        report(type, query, &sql, &m);
+    ck_assert_msg(same, "SQL and matcher disagree on %s?%s", type, query);
+    ck_assert(page.has_total && page.total == sql.n);
+    total_queries++;
+    nonempty += sql.n > 0;
+    free_list(&sql);
+    free_list(&m);
+    base_arena_free(a);
+}
+
+/* type, query: every search type, prefix and modifier the parser accepts. */
+static const char *const queries[][2] = {
+    /* token: code, system|code, |code, system|, :not, :text, :of-type, :missing, booleans */
+    {"Patient", "gender=male"},
+    {"Patient", "gender=http://hl7.org/fhir/administrative-gender|female"},
+    {"Patient", "gender:not=male"},
+    {"Patient", "gender:missing=true"},
+    {"Patient", "gender:missing=false"},
+    {"Patient", "identifier=http://hl7.org/fhir/sid/us-ssn|999-94-5397"},
+    {"Patient", "identifier=999-94-5397"},
+    {"Patient", "identifier=|999-94-5397"},
+    {"Patient", "identifier=http://hospital.smarthealthit.org|"},
+    {"Patient", "identifier:text=medical"},
+    {"Patient", "identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|"
+                "79a66c97-6131-3213-f3c9-4606946ab056"},
+    {"Patient", "active=true"},
+    {"Patient", "active:missing=true"},
+    {"Patient", "deceased=true"},
+    {"Patient", "deceased=false"},
+    {"Patient", "telecom=555-810-7203"},
+    {"Patient", "phone=555-810-7203,(03) 5555 6473"},
+    {"Patient", "language=urn:ietf:bcp:47|en-US"},
+    {"Observation", "code=http://loinc.org|15074-8"},
+    {"Observation", "code=15074-8,2339-0"},
+    {"Observation", "code:text=glucose"},
+    {"Observation", "code:text=créat"},
+    {"Observation", "code:not=http://loinc.org|15074-8"},
+    {"Observation", "code:missing=true"},
+    {"Observation", "category=vital-signs"},
+    {"Observation", "category=http://terminology.hl7.org/CodeSystem/observation-category|"},
+    {"Observation", "status=final,amended"},
+    {"Observation", "status:not=final"},
+    {"Observation", "identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|FILL|O14"},
+    {"Observation", "identifier:text=filler"},
+    {"Observation", "value-concept=http://snomed.info/sct|260385010"},
+    {"Observation", "value-concept:text=finding text 1"},
+    {"Observation", "component-code=8480-6"},
+    {"Observation", "combo-code=8480-6"},
+    {"Condition", "clinical-status=active"},
+    {"Condition", "code=http://snomed.info/sct|160903007"},
+    {"Condition", "category=encounter-diagnosis"},
+    {"Encounter", "class=AMB"},
+    {"Encounter", "class=http://terminology.hl7.org/CodeSystem/v3-ActCode|IMP,EMER"},
+    {"Encounter", "type=185347001"},
+    {"Encounter", "status=finished"},
+    {"Immunization", "vaccine-code=http://hl7.org/fhir/sid/cvx|140"},
+    {"Immunization", "status=completed"},
+    {"AllergyIntolerance", "criticality=low"},
+    {"AllergyIntolerance", "category=medication"},
+    {"AllergyIntolerance", "type=allergy"},
+    {"MedicationRequest", "intent=order&status=stopped"},
+    {"MedicationRequest", "code=http://www.nlm.nih.gov/research/umls/rxnorm|314076"},
+    {"DocumentReference", "type=http://loinc.org|51847-2"},
+    {"Organization", "type=prov"},
+    {"Practitioner", "identifier=http://hl7.org/fhir/sid/us-npi|9999974493"},
+    /* _id, _tag, _security, _profile, _source */
+    {"Patient", "_id=79a66c97-6131-3213-f3c9-4606946ab056,example"},
+    {"Patient", "_id:not=example"},
+    {"Patient", "_id=|example"},
+    {"Patient", "_id=http://x|example"},
+    {"Patient", "_id:missing=false"},
+    {"Observation", "_tag=urn:tag|t3"},
+    {"Observation", "_tag:missing=false"},
+    {"Patient", "_security:missing=true"},
+    /* uri: exact, :below, :above */
+    {"Patient", "_profile=http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"},
+    {"Patient", "_profile:below=http://hl7.org/fhir/us/core"},
+    {"Observation", "_profile:above=http://example.org/StructureDefinition/lab-obs/v2"},
+    {"Observation", "_profile:missing=true"},
+    {"Patient", "_source:missing=true"},
+    /* string: prefix (case and accents folded), :exact, :contains, HumanName/Address parts */
+    {"Patient", "family=upt"},
+    {"Patient", "family=UPTON904"},
+    {"Patient", "family:exact=Upton904"},
+    {"Patient", "family:exact=upton904"},
+    {"Patient", "family:contains=ton"},
+    {"Patient", "name=mar"},
+    {"Patient", "name=chalmers,windsor"},
+    {"Patient", "given=jim"},
+    {"Patient", "address=emporia"},
+    {"Patient", "address-city=Haysville"},
+    {"Patient", "address-state=KS"},
+    {"Patient", "address-postalcode:missing=true"},
+    {"Patient", "address:contains=park"},
+    {"Observation", "value-string=unicode"},
+    {"Observation", "value-string=élevé"},
+    {"Observation", "value-string:exact=élevé 1"},
+    {"Observation", "value-string:contains=血"},
+    {"Observation", "value-string=pinyin xuetang"},
+    {"Organization", "name=hill"},
+    {"Organization", "name:contains=HOSPITAL"},
+    {"Organization", "address-city=cunningham"},
+    {"Practitioner", "name=dr"},
+    /* date: every prefix, partial precisions, Periods open at either end */
+    {"Patient", "birthdate=1927"},
+    {"Patient", "birthdate=1960-04-13"},
+    {"Patient", "birthdate=1981-11"},
+    {"Patient", "birthdate=ne1927-05-21"},
+    {"Patient", "birthdate=gt1990"},
+    {"Patient", "birthdate=lt1950-01-01"},
+    {"Patient", "birthdate=ge1978-05-12"},
+    {"Patient", "birthdate=le1963-07"},
+    {"Patient", "birthdate=sa2000"},
+    {"Patient", "birthdate=eb1960"},
+    {"Patient", "birthdate=ap1980"},
+    {"Patient", "birthdate=ge1950&birthdate=lt1990"},
+    {"Patient", "birthdate:missing=true"},
+    {"Observation", "date=2020"},
+    {"Observation", "date=2020-03"},
+    {"Observation", "date=2020-03-04"},
+    {"Observation", "date=gt2020-06"},
+    {"Observation", "date=lt2019-06"},
+    {"Observation", "date=ge2020-03-15"},
+    {"Observation", "date=le2020-03"},
+    {"Observation", "date=sa2020"},
+    {"Observation", "date=eb2020-02"},
+    {"Observation", "date=ap2020-06-15"},
+    {"Observation", "date=ne2020"},
+    {"Observation", "date=2020-03-04T12:30:00%2B08:00"},
+    {"Observation", "date=gt2020-03-04T04:30:00Z"},
+    {"Observation", "date:missing=true"},
+    {"Encounter", "date=ge2010-01-01"},
+    {"Encounter", "date=1989-10-04"},
+    {"Encounter", "date=lt1995&date=gt1980"},
+    {"Condition", "onset-date=ge2000"},
+    {"Condition", "abatement-date:missing=true"},
+    {"Condition", "recorded-date=lt2010"},
+    {"Immunization", "date=ge2015&date=lt2017"},
+    {"Procedure", "date=ge2015"},
+    {"Procedure", "date=ap2019-06"},
+    {"MedicationRequest", "authoredon=lt2000"},
+    {"AllergyIntolerance", "date=ge1990"},
+    {"DocumentReference", "date=1987"},
+    {"Patient", "_lastUpdated=gt2020-01-01"},
+    {"Patient", "_lastUpdated=lt2020-01-01"},
+    {"Patient", "_lastUpdated=ge2020&_lastUpdated=le2099"},
+    {"Patient", "_lastUpdated=ne2020"},
+    {"Patient", "_lastUpdated:missing=true"},
+    /* quantity: precision for eq/ne, exact for order prefixes, ap, units, open ends */
+    {"Observation", "value-quantity=5.4"},
+    {"Observation", "value-quantity=5.40"},
+    {"Observation", "value-quantity=100"},
+    {"Observation", "value-quantity=1e2"},
+    {"Observation", "value-quantity=ne5.4"},
+    {"Observation", "value-quantity=gt99.5"},
+    {"Observation", "value-quantity=lt0"},
+    {"Observation", "value-quantity=le-3.5"},
+    {"Observation", "value-quantity=ge1500"},
+    {"Observation", "value-quantity=sa12"},
+    {"Observation", "value-quantity=eb12"},
+    {"Observation", "value-quantity=ap100"},
+    {"Observation", "value-quantity=0.001"},
+    {"Observation", "value-quantity=5.4|http://unitsofmeasure.org|mmol/L"},
+    {"Observation", "value-quantity=gt1|http://unitsofmeasure.org|mg/dL"},
+    {"Observation", "value-quantity=gt1||lbs"},
+    {"Observation", "value-quantity=gt1||mmol/L"},
+    {"Observation", "value-quantity:missing=true"},
+    {"Observation", "component-value-quantity=120"},
+    {"Observation", "combo-value-quantity=gt100"},
+    {"Condition", "onset-age=gt50"},
+    {"Condition", "onset-age=lt45"},
+    {"Condition", "onset-age=40"},
+    {"Condition", "onset-age=sa40"},
+    {"Condition", "onset-age=eb60"},
+    {"Condition", "onset-age=ap80|http://unitsofmeasure.org|a"},
+    {"Condition", "onset-age=ne40"},
+    {"Encounter", "length=gt0"},
+    /* reference: Type/id, id alone, :[Type], absolute on/off this server, :identifier */
+    {"Observation", "subject=Patient/79a66c97-6131-3213-f3c9-4606946ab056"},
+    {"Observation", "patient=79a66c97-6131-3213-f3c9-4606946ab056"},
+    {"Observation", "subject:Patient=129c6ac7-8d06-89de-ad63-0204a93e76c3"},
+    {"Observation", "subject=" SC_BASE "/Patient/129c6ac7-8d06-89de-ad63-0204a93e76c3"},
+    {"Observation", "subject=https://other.example/fhir/Patient/3af3708d-41f1-cd80-f3dd-ec5ac76072bf"},
+    {"Observation", "subject:identifier=urn:mrn|X19"},
+    {"Observation", "subject:identifier=X38"},
+    {"Observation", "subject:missing=true"},
+    {"Observation", "performer=Practitioner/example"},
+    {"Observation", "subject=Patient/example&code=29463-7"},
+    {"Encounter", "patient=Patient/7bc002fa-dc52-17d6-1563-fd8901826f7d"},
+    {"Encounter", "participant:missing=false"},
+    {"Encounter", "service-provider:missing=false"},
+    {"Condition", "patient=Patient/79a66c97-6131-3213-f3c9-4606946ab056,Patient/example"},
+    {"Condition", "subject:Patient=79a66c97-6131-3213-f3c9-4606946ab056"},
+    {"Immunization", "patient=Patient/6a4160eb-a793-2f86-2302-378626f46cce"},
+    {"DocumentReference", "subject=Patient/7bc002fa-dc52-17d6-1563-fd8901826f7d"},
+    {"Patient", "general-practitioner:missing=false"},
+    {"Patient", "link:missing=false"},
+    {"DiagnosticReport", "result=Observation/f001"},
+    {"Provenance", "target:missing=false"},
+    /* several parameters, result parameters, _sort keys of every type */
+    {"Observation", "code=15074-8&status=final&date=ge2019"},
+    {"Observation", "patient=79a66c97-6131-3213-f3c9-4606946ab056&_sort=-date"},
+    {"Observation", "_sort=date"},
+    {"Observation", "_sort=-value-quantity"},
+    {"Observation", "_sort=status,-date"},
+    {"Observation", "_sort=code"},
+    {"Observation", "_sort=-code"},
+    {"Observation", "_sort=subject"},
+    {"Observation", "_sort=_tag,_id"},
+    {"Patient", "_sort=family"},
+    {"Patient", "_sort=-birthdate,family"},
+    {"Patient", "_sort=-_lastUpdated"},
+    {"Patient", "_sort=_id"},
+    {"Encounter", "_sort=-date&class=AMB"},
+    {"Condition", "_sort=onset-age"},
+    {"Condition", "_sort=-onset-age"},
+    {"Patient", "_sort=_profile"},
+    {"Practitioner", ""},
+    {"Endpoint", "status=active"},
+    {"Consent", "status=active"},
+    {"AuditEvent", "date=gt2000"},
+    {"ImagingStudy", "modality=DX,MR"},
+    {"MedicationStatement", "status:missing=false"},
+};
+
+START_TEST(sql_agrees_with_matcher)
+{
+    PGconn *c = sit_connect();
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(queries); i++)
+        differential(c, queries[i][0], queries[i][1]);
+    /* The table must exercise real data, not empty sets. */
+    ck_assert_msg(nonempty * 10 >= total_queries * 7, "only %zu of %zu queries found anything",
+                  nonempty, total_queries);
+    fprintf(stderr, "store differential: %zu queries, %zu non-empty, %zu resources\n",
+            total_queries, nonempty, g.n);
+    PQfinish(c);
+}
+END_TEST
+
+Suite *store_search_suite(void);
+
+Suite *
+store_search_suite(void)
+{
+    Suite *s = suite_create("store_search");
+    TCase *tc = tcase_create("differential");
+
+    tcase_add_unchecked_fixture(tc, setup, NULL);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, sql_agrees_with_matcher);
+    suite_add_tcase(s, tc);
+    return s;
+}

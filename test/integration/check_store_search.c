@@ -418,6 +418,328 @@ START_TEST(sql_agrees_with_matcher)
 }
 END_TEST
 
+/* ---- paging, totals, subsetting, Bundles ------------------------------------------ */
+
+static struct fhir_search *
+parse(struct base_arena *a, const char *type, const char *q)
+{
+    struct fhir_search *s = NULL;
+    struct base_err err = {0};
+
+    ck_assert_msg(fhir_search_parse(a, type, q, strlen(q), NULL, &s, &err) == BASE_OK,
+                  "parse %s: %s (%s)", q, err.msg, err.where);
+    return s;
+}
+
+static long long
+live_count(PGconn *c, const char *type)
+{
+    const char *p[1] = {type};
+
+    return sit_count(c, "SELECT count(*) FROM store.resource WHERE res_type = $1 AND NOT deleted",
+                     1, p);
+}
+
+START_TEST(paging_walks_every_row_once)
+{
+    PGconn *c = sit_connect();
+    struct base_arena *a = base_arena_new(0);
+    struct idlist all = {0};
+    struct adapter_store_page page;
+    struct base_err err = {0};
+    const char *cursor = NULL;
+    int pages = 0;
+    long long n = live_count(c, "Observation");
+
+    do {
+        char q[256];
+        struct fhir_search *s;
+        size_t before = all.n;
+
+        snprintf(q, sizeof(q), "_count=37&_sort=-date,_id%s%s", cursor != NULL ? "&_cursor=" : "",
+                 cursor != NULL ? cursor : "");
+        s = parse(a, "Observation", q);
+        ck_assert_int_eq(adapter_store_search(c, a, s, &sopts, collect, &all, &page, &err),
+                         BASE_OK);
+        ck_assert_uint_le(all.n - before, 37);
+        if (cursor != NULL) {
+            ck_assert_str_eq(page.self_cursor, cursor);
+            ck_assert_ptr_nonnull(page.prev_cursor);
+        } else {
+            ck_assert_ptr_null(page.prev_cursor);
+        }
+        cursor = page.next_cursor;
+        pages++;
+    } while (cursor != NULL);
+    ck_assert_int_eq((long long)all.n, n);
+    ck_assert(page.has_total);
+    ck_assert_int_eq((long long)page.total, n);
+    qsort(all.ids, all.n, sizeof(char *), cmp_str);
+    for (size_t i = 1; i < all.n; i++)
+        ck_assert_str_ne(all.ids[i - 1], all.ids[i]);
+    ck_assert_int_eq(pages, (int)((n + 36) / 37));
+    free_list(&all);
+    PQfinish(c);
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(totals_and_summary_count)
+{
+    PGconn *c = sit_connect();
+    struct base_arena *a = base_arena_new(0);
+    struct idlist rows = {0};
+    struct adapter_store_page page;
+    struct base_err err = {0};
+    long long n = live_count(c, "Observation");
+
+    ck_assert_int_eq(adapter_store_search(c, a, parse(a, "Observation", "_count=5&_total=accurate"),
+                                          &sopts, collect, &rows, &page, &err),
+                     BASE_OK);
+    ck_assert_uint_eq(rows.n, 5);
+    ck_assert(page.has_total);
+    ck_assert_int_eq((long long)page.total, n);
+    ck_assert_ptr_nonnull(page.next_cursor);
+    free_list(&rows);
+    memset(&rows, 0, sizeof(rows));
+    ck_assert_int_eq(adapter_store_search(c, a, parse(a, "Observation", "_count=5"), &sopts,
+                                          collect, &rows, &page, &err),
+                     BASE_OK);
+    ck_assert(!page.has_total); /* not asked for, and not free */
+    free_list(&rows);
+    memset(&rows, 0, sizeof(rows));
+    ck_assert_int_eq(adapter_store_search(c, a,
+                                          parse(a, "Observation", "status=final&_summary=count"),
+                                          &sopts, collect, &rows, &page, &err),
+                     BASE_OK);
+    ck_assert_uint_eq(rows.n, 0);
+    ck_assert(page.has_total);
+    ck_assert_int_eq((long long)page.total,
+                     sit_count(c,
+                               "SELECT count(*) FROM store.resource WHERE res_type ="
+                               " 'Observation' AND NOT deleted AND content->>'status' = 'final'",
+                               0, NULL));
+    PQfinish(c);
+    base_arena_free(a);
+}
+END_TEST
+
+struct texts {
+    json_t *res[8];
+    size_t n;
+};
+
+static int
+keep_json(void *ctx, const struct adapter_store_row *row, enum fhir_bundle_mode mode)
+{
+    struct texts *t = ctx;
+
+    (void)mode;
+    if (t->n < 8)
+        t->res[t->n++] = sit_json(row->json);
+    return BASE_OK;
+}
+
+static bool
+has_subsetted(const json_t *r)
+{
+    const json_t *tags = json_object_get(json_object_get(r, "meta"), "tag");
+
+    for (size_t i = 0; i < json_array_size(tags); i++) {
+        if (strcmp(json_string_value(json_object_get(json_array_get(tags, i), "code")),
+                   "SUBSETTED") == 0)
+            return true;
+    }
+    return false;
+}
+
+START_TEST(elements_and_summary_data_subset)
+{
+    PGconn *c = sit_connect();
+    struct base_arena *a = base_arena_new(0);
+    struct texts t = {{NULL}, 0};
+    struct adapter_store_page page;
+    struct base_err err = {0};
+
+    ck_assert_int_eq(
+        adapter_store_search(c, a, parse(a, "Observation", "_id=syn-1&_elements=status,value"),
+                             &sopts, keep_json, &t, &page, &err),
+        BASE_OK);
+    ck_assert_uint_eq(t.n, 1);
+    ck_assert_ptr_nonnull(json_object_get(t.res[0], "status"));
+    ck_assert_ptr_nonnull(json_object_get(t.res[0], "valueQuantity"));
+    ck_assert_ptr_nonnull(json_object_get(t.res[0], "id"));
+    ck_assert_ptr_null(json_object_get(t.res[0], "code"));
+    ck_assert_ptr_null(json_object_get(t.res[0], "subject"));
+    ck_assert(has_subsetted(t.res[0]));
+    json_decref(t.res[0]);
+    t.n = 0;
+    ck_assert_int_eq(adapter_store_search(c, a, parse(a, "Patient", "_id=example&_summary=data"),
+                                          &sopts, keep_json, &t, &page, &err),
+                     BASE_OK);
+    ck_assert_uint_eq(t.n, 1);
+    ck_assert_ptr_null(json_object_get(t.res[0], "text"));
+    ck_assert_ptr_nonnull(json_object_get(t.res[0], "name"));
+    ck_assert(has_subsetted(t.res[0]));
+    json_decref(t.res[0]);
+    PQfinish(c);
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(unsupported_requests_are_refused_by_name)
+{
+    PGconn *c = sit_connect();
+    struct base_arena *a = base_arena_new(0);
+    struct idlist rows = {0};
+    struct adapter_store_page page;
+    static const char *const bad[][2] = {
+        {"_include=Observation:patient", "_include"},
+        {"_revinclude=Provenance:target", "_revinclude"},
+        {"_summary=true", "_summary"},
+        {"_summary=text", "_summary"},
+        {"_cursor=abc", "_cursor"},
+        {"_offset=100000000", "_offset"},
+    };
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(bad); i++) {
+        struct base_err err = {0};
+        int rc = adapter_store_search(c, a, parse(a, "Observation", bad[i][0]), &sopts, collect,
+                                      &rows, &page, &err);
+
+        ck_assert_msg(rc == BASE_E_INVALID || rc == BASE_E_LIMIT, "%s: rc %d", bad[i][0], rc);
+        ck_assert_str_eq(err.where, bad[i][1]);
+        ck_assert_ptr_null(strstr(err.msg, "1=1"));
+    }
+    ck_assert_uint_eq(rows.n, 0);
+    PQfinish(c);
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(searchset_bundle_has_links_and_entries)
+{
+    PGconn *c = sit_connect();
+    struct base_arena *a = base_arena_new(0);
+    struct base_buf out;
+    struct base_err err = {0};
+    json_t *b;
+    const json_t *links;
+    const json_t *e0;
+    char full[256];
+
+    base_buf_init(&out, 64u << 20);
+    ck_assert_int_eq(
+        adapter_store_search_bundle(
+            c, a,
+            parse(a, "Observation",
+                  "patient=Patient/79a66c97-6131-3213-f3c9-4606946ab056&_sort=-date&_count=3"),
+            &sopts, &out, &err),
+        BASE_OK);
+    b = sit_json(out.data);
+    ck_assert_str_eq(json_string_value(json_object_get(b, "type")), "searchset");
+    links = json_object_get(b, "link");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(links, 0), "relation")),
+                     "self");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(links, 1), "relation")),
+                     "next");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_array_get(links, 1),
+                                                                   "url")),
+                                 SC_BASE "/Observation?patient="));
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_array_get(links, 1),
+                                                                   "url")),
+                                 "_cursor=3"));
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 3);
+    e0 = json_array_get(json_object_get(b, "entry"), 0);
+    snprintf(full, sizeof(full), SC_BASE "/Observation/%s",
+             json_string_value(json_object_get(json_object_get(e0, "resource"), "id")));
+    ck_assert_str_eq(json_string_value(json_object_get(e0, "fullUrl")), full);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(e0, "search"), "mode")),
+                     "match");
+    json_decref(b);
+    base_buf_fini(&out);
+    PQfinish(c);
+    base_arena_free(a);
+}
+END_TEST
+
+/* ---- SQL injection ---------------------------------------------------------------- */
+
+static const char *const payloads[] = {
+    "' OR '1'='1",
+    "1; DROP TABLE store.resource; --",
+    "x') OR (1=1) --",
+    "$1",
+    "%' OR 1=1 --",
+    "Patient/1' OR 'x'='x",
+    "\"; SELECT pg_sleep(5); --",
+    "\\' UNION SELECT content FROM store.resource --",
+    "{\"a\",\"b\"}",
+    "1e5; DELETE FROM store.identifier",
+};
+
+static void
+encode(const char *in, char *out, size_t cap)
+{
+    size_t k = 0;
+
+    for (; *in != '\0' && k + 4 < cap; in++) {
+        unsigned char ch = (unsigned char)*in;
+
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
+            out[k++] = (char)ch;
+        else
+            k += (size_t)snprintf(out + k, cap - k, "%%%02X", ch);
+    }
+    out[k] = '\0';
+}
+
+/* Every parameter of the type, with every payload: parsed values run as
+ * parameters and agree with the matcher; refused values name the
+ * parameter and quote nothing. */
+static void
+inject_type(PGconn *c, const char *type)
+{
+    const struct fhir_search_param_def *defs[128];
+    size_t nd = fhir_search_params_for(type, defs, 128);
+
+    for (size_t i = 0; i < nd; i++) {
+        for (size_t k = 0; k < BASE_ARRAY_LEN(payloads); k++) {
+            struct base_arena *a = base_arena_new(0);
+            struct fhir_search *s = NULL;
+            struct base_err err = {0};
+            char enc[512];
+            char q[1024];
+
+            encode(payloads[k], enc, sizeof(enc));
+            snprintf(q, sizeof(q), "%s=%s", defs[i]->name, enc);
+            if (fhir_search_parse(a, type, q, strlen(q), NULL, &s, &err) != BASE_OK) {
+                ck_assert_str_eq(err.where, defs[i]->name);
+                ck_assert_ptr_null(strstr(err.msg, "1=1"));
+                ck_assert_ptr_null(strstr(err.msg, "DROP"));
+            } else {
+                differential(c, type, q);
+            }
+            base_arena_free(a);
+        }
+    }
+}
+
+START_TEST(injection_strings_are_only_values)
+{
+    PGconn *c = sit_connect();
+    long long before = sit_count(c, "SELECT count(*) FROM store.resource", 0, NULL);
+    long long idents = sit_count(c, "SELECT count(*) FROM store.identifier", 0, NULL);
+
+    inject_type(c, "Patient");
+    inject_type(c, "Observation");
+    inject_type(c, "Encounter");
+    ck_assert_int_eq(sit_count(c, "SELECT count(*) FROM store.resource", 0, NULL), before);
+    ck_assert_int_eq(sit_count(c, "SELECT count(*) FROM store.identifier", 0, NULL), idents);
+    PQfinish(c);
+}
+END_TEST
+
 Suite *store_search_suite(void);
 
 Suite *
@@ -429,6 +751,16 @@ store_search_suite(void)
     tcase_add_unchecked_fixture(tc, setup, NULL);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, sql_agrees_with_matcher);
+    tcase_add_test(tc, injection_strings_are_only_values);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("api");
+    tcase_add_unchecked_fixture(tc, setup, NULL);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, paging_walks_every_row_once);
+    tcase_add_test(tc, totals_and_summary_count);
+    tcase_add_test(tc, elements_and_summary_data_subset);
+    tcase_add_test(tc, unsupported_requests_are_refused_by_name);
+    tcase_add_test(tc, searchset_bundle_has_links_and_entries);
     suite_add_tcase(s, tc);
     return s;
 }

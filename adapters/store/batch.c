@@ -150,8 +150,10 @@ fail_all(struct adapter_store_result *results, size_t n, const struct base_err *
 int
 adapter_store_apply_batch(PGconn *c, struct base_arena *a, const struct adapter_store_opts *o,
                           const struct adapter_store_item *items, size_t n,
-                          struct adapter_store_result *results, struct base_err *err)
+                          struct adapter_store_result *results, struct base_err *err_out)
 {
+    struct base_err local = {0};
+    struct base_err *err = err_out != NULL ? err_out : &local;
     int64_t ts = 0;
     int rc;
 

@@ -744,9 +744,10 @@ st_compile_where(struct st_sql *q, const struct st_compile *cc, const struct fhi
         st_sql_add(q, " AND (");
         rc = clause(&k, s->resource_type);
         if (rc != BASE_OK)
-            return err->rc != BASE_OK ? rc
-                                      : base_err_set(err, rc, "exception", s->clauses[i].name,
-                                                     "could not compile the parameter");
+            return err != NULL && err->rc != BASE_OK
+                       ? rc
+                       : base_err_set(err, rc, "exception", s->clauses[i].name,
+                                      "could not compile the parameter");
         st_sql_add(q, ")");
     }
     if (q->rc != BASE_OK)

@@ -231,8 +231,16 @@ check_shape(struct pctx *c, const json_t *request, struct st_entry *e)
         return refuse(c, 400, "invalid", "resource.id", "resource id does not match request.url");
     if (ine != NULL && e->method != ST_POST)
         return refuse(c, 400, "invalid", "request.ifNoneExist", "ifNoneExist applies to POST");
-    if (ine != NULL && (e->criteria = base_arena_strdup(c->a, ine)) == NULL)
-        return BASE_E_NOMEM;
+    if (ine != NULL) {
+        size_t tlen = strlen(e->type);
+
+        /* R4 says ifNoneExist is the query alone; some senders (the R4
+         * example Bundle-xds too) prefix it with "Type?". */
+        if (strncmp(ine, e->type, tlen) == 0 && ine[tlen] == '?')
+            ine += tlen + 1;
+        if ((e->criteria = base_arena_strdup(c->a, ine)) == NULL)
+            return BASE_E_NOMEM;
+    }
     if (im != NULL && (e->method != ST_PUT || !parse_if_match(im, &e->if_match)))
         return refuse(c, 400, "invalid", "request.ifMatch", "malformed or misplaced ifMatch");
     return BASE_OK;
@@ -243,6 +251,7 @@ plan_entry(struct pctx *c, const json_t *entry, struct st_entry *e)
 {
     const json_t *request = json_object_get(entry, "request");
     char where[128];
+    int rc;
 
     e->index = c->index;
     if (!json_is_object(entry) || !json_is_object(request))
@@ -256,11 +265,10 @@ plan_entry(struct pctx *c, const json_t *entry, struct st_entry *e)
         return BASE_OK;
     snprintf(where, sizeof(where), "Bundle.entry[%zu].request.%s", c->index,
              e->method == ST_POST ? "ifNoneExist" : "url");
-    if (st_parse_criteria(c->a, e->type, e->criteria, where, e, c->err) != BASE_OK) {
+    rc = st_parse_criteria(c->a, e->type, e->criteria, where, e, c->err);
+    if (rc != BASE_OK)
         *c->status = 400;
-        return c->err->rc;
-    }
-    return BASE_OK;
+    return rc;
 }
 
 /* ---- the Bundle -------------------------------------------------------------------- */

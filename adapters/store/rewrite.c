@@ -372,7 +372,7 @@ st_rewrite_references(PGconn *c, struct st_plan *p, int *status, struct base_err
         r.cur = &p->e[i];
         rc = walk(&r, p->e[i].resource, 0);
         if (rc != BASE_OK) {
-            if (err->rc == BASE_OK)
+            if (err == NULL || err->rc == BASE_OK)
                 rc = base_err_set(err, rc, "exception", NULL, "out of memory");
             if (*status < 400)
                 *status = st_status_of(rc, err);

@@ -11,11 +11,9 @@
 
 #include "fhir/json/fhir_json.h"
 
-#define WRITE_NPARAMS 52
-#define WRITE_SQL                                                                                  \
-    "SELECT store.write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "   \
-    "$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, "   \
-    "$35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51, $52)"
+/* Arrays of the resources and index rows, the ledger, then one jsonb
+ * argument per resource (VARIADIC: each is parsed once, straight to jsonb). */
+#define WRITE_FIXED 51
 
 enum { W_OP, W_PK, W_TYPE, W_ID, W_VERSION, W_TS, W_HASH, W_NCOLS };
 
@@ -163,8 +161,8 @@ st_replay_result(struct base_arena *a, const struct st_replay *rp, struct adapte
 
 struct write {
     struct st_arr w[W_NCOLS];
-    struct base_buf content;
     struct st_rows rows;
+    const struct st_entry **writes; /* in write order */
     int n;
 };
 
@@ -173,8 +171,8 @@ write_init(struct write *wr)
 {
     for (size_t i = 0; i < W_NCOLS; i++)
         st_arr_init(&wr->w[i]);
-    base_buf_init(&wr->content, BASE_LIMIT_STORE_MAX_WRITE);
     st_rows_init(&wr->rows);
+    wr->writes = NULL;
     wr->n = 0;
 }
 
@@ -183,7 +181,6 @@ write_fini(struct write *wr)
 {
     for (size_t i = 0; i < W_NCOLS; i++)
         st_arr_fini(&wr->w[i]);
-    base_buf_fini(&wr->content);
     st_rows_fini(&wr->rows);
 }
 
@@ -191,7 +188,6 @@ static int
 add_write(struct write *wr, struct base_arena *a, const struct st_entry *e, struct base_err *err)
 {
     char op[2] = {e->op, '\0'};
-    int rc;
 
     st_arr_text(&wr->w[W_OP], op);
     st_arr_i64(&wr->w[W_PK], e->pk);
@@ -200,16 +196,34 @@ add_write(struct write *wr, struct base_arena *a, const struct st_entry *e, stru
     st_arr_i64(&wr->w[W_VERSION], e->new_version);
     st_arr_i64(&wr->w[W_TS], e->ts);
     st_arr_text(&wr->w[W_HASH], e->hash);
-    rc = base_buf_putc(&wr->content, wr->n++ == 0 ? '[' : ',');
-    if (rc == BASE_OK && e->op == 'd')
-        rc = base_buf_append_cstr(&wr->content, "null");
-    else if (rc == BASE_OK)
-        rc = fhir_json_dump(e->resource, FHIR_JSON_COMPACT, &wr->content, err);
-    if (rc != BASE_OK)
-        return base_err_set(err, rc, "too-costly", NULL, "Bundle too large to write");
+    wr->writes[wr->n++] = e;
     if (e->op == 'd')
         return BASE_OK;
     return st_rows_add(&wr->rows, a, e->resource, e->type, wr->n, err);
+}
+
+/* "SELECT store.write($1, …, $51, VARIADIC ARRAY[$52::jsonb, …]::jsonb[])" */
+static const char *
+write_sql(struct base_arena *a, int n)
+{
+    struct base_buf b;
+    char *out = NULL;
+    int rc;
+
+    base_buf_init(&b, 1u << 20);
+    rc = base_buf_append_cstr(&b, "SELECT store.write(");
+    for (int i = 1; rc == BASE_OK && i <= WRITE_FIXED; i++)
+        rc = base_buf_appendf(&b, "$%d, ", i);
+    if (rc == BASE_OK)
+        rc = base_buf_append_cstr(&b, "VARIADIC ARRAY[");
+    for (int i = 0; rc == BASE_OK && i < n; i++)
+        rc = base_buf_appendf(&b, "%s$%d::jsonb", i > 0 ? ", " : "", WRITE_FIXED + 1 + i);
+    if (rc == BASE_OK)
+        rc = base_buf_append_cstr(&b, "]::jsonb[])");
+    if (rc == BASE_OK)
+        out = base_buf_dup0(&b, a);
+    base_buf_fini(&b);
+    return out;
 }
 
 static const char *
@@ -220,8 +234,7 @@ hash_param(struct base_arena *a, const unsigned char *h)
     if (h == NULL || (s = base_arena_alloc(a, 67)) == NULL)
         return NULL;
     memcpy(s, "\\x", 2);
-    for (size_t i = 0; i < 32; i++)
-        snprintf(s + 2 + 2 * i, 3, "%02x", h[i]);
+    st_hex(h, 32, s + 2);
     return s;
 }
 
@@ -229,18 +242,16 @@ static int
 run_write(PGconn *c, struct base_arena *a, struct write *wr, const struct st_ledger *lg,
           const struct adapter_store_result *r, struct base_err *err)
 {
-    const char *p[WRITE_NPARAMS];
+    const char **p = BASE_NEW_N(a, const char *, (size_t)(WRITE_FIXED + wr->n + 1));
     bool keyed = lg != NULL && lg->source != NULL;
     PGresult *res = NULL;
     size_t k = 0;
 
     if (wr->n == 0 && !keyed)
         return BASE_OK; /* nothing changed and nothing to record */
-    if (wr->n > 0 && base_buf_putc(&wr->content, ']') != BASE_OK)
-        return base_err_set(err, BASE_E_LIMIT, "too-costly", NULL, "Bundle too large to write");
+    ENSURE(p != NULL, err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     for (size_t i = 0; i < W_NCOLS; i++)
         p[k++] = st_arr_get(&wr->w[i]);
-    p[k++] = wr->n > 0 ? wr->content.data : "[]";
     for (size_t i = 0; i < ST_NCOLS; i++)
         p[k++] = st_arr_get(&wr->rows.c[i]);
     for (size_t i = 0; i < k; i++)
@@ -251,7 +262,10 @@ run_write(PGconn *c, struct base_arena *a, struct write *wr, const struct st_led
     p[k++] = keyed ? hash_param(a, lg->sha256) : NULL;
     p[k++] = keyed ? r->ack : NULL;
     p[k++] = keyed ? st_entries_json(a, r) : NULL;
-    TRY(st_exec(c, WRITE_SQL, WRITE_NPARAMS, p, PGRES_TUPLES_OK, "write the Bundle", &res, err));
+    for (int i = 0; i < wr->n; i++)
+        p[k++] = wr->writes[i]->content; /* NULL for a delete */
+    TRY(st_exec(c, write_sql(a, wr->n), (int)k, p, PGRES_TUPLES_OK, "write the Bundle", &res,
+                err));
     PQclear(res);
     return BASE_OK;
 }
@@ -264,6 +278,9 @@ write_plan(PGconn *c, struct base_arena *a, struct st_plan *p, const struct st_l
     int rc = BASE_OK;
 
     write_init(&wr);
+    wr.writes = BASE_NEW_N(a, const struct st_entry *, p->n + 1);
+    if (wr.writes == NULL)
+        rc = base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     for (size_t i = 0; rc == BASE_OK && i < p->n; i++) {
         if (p->e[i].write)
             rc = add_write(&wr, a, &p->e[i], err);

@@ -151,15 +151,15 @@ string_value(struct cl *k, const struct fhir_search_value *v)
 
 /* ---- tokens ------------------------------------------------------------------------- */
 
-/* Exact match of an indexed text column through its store.key() index. */
+/* Exact match of an indexed text column through its left(col, 100) index. */
 static void
 keyed_eq(struct st_sql *q, const char *col, const char *value)
 {
-    st_sql_add(q, "(store.key(");
+    st_sql_add(q, "(left(");
     st_sql_add(q, col);
-    st_sql_add(q, ") = store.key(");
+    st_sql_add(q, ", 100) = left(");
     st_sql_param(q, value, "::text");
-    st_sql_add(q, ") AND ");
+    st_sql_add(q, ", 100) AND ");
     st_sql_add(q, col);
     st_sql_add(q, " = ");
     st_sql_param(q, value, NULL);

@@ -38,30 +38,73 @@ st_new_id(struct base_arena *a)
                               u[11], u[12], u[13], u[14], u[15]);
 }
 
-int
-st_content_hash(const json_t *resource, char hex[65], struct base_err *err)
+static int
+sha256_hex(const char *data, size_t len, char hex[65], struct base_err *err)
 {
-    json_t *copy = json_copy((json_t *)resource); /* shallow: children are shared */
-    struct base_buf b;
     unsigned char md[32];
     unsigned int mdlen = 0;
+
+    if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1)
+        return base_err_set(err, BASE_E_INTERNAL, "exception", NULL, "hashing failed");
+    st_hex(md, 32, hex);
+    return BASE_OK;
+}
+
+/* Text of the resource without meta + ',"meta":' + meta + '}'. */
+static int
+append_meta(struct base_buf *b, const json_t *meta, struct base_err *err)
+{
+    b->len--; /* the closing brace */
+    if (b->len > 1)
+        TRY(base_buf_putc(b, ','));
+    TRY(base_buf_append_cstr(b, "\"meta\":"));
+    TRY(fhir_json_dump(meta, FHIR_JSON_COMPACT, b, err));
+    return base_buf_putc(b, '}');
+}
+
+static int
+content_text(struct base_arena *a, json_t *resource, json_t **meta, uint32_t version,
+             int64_t ts, char hex[65], const char **text, struct base_err *err)
+{
+    struct base_buf b;
     int rc;
 
-    if (copy == NULL)
-        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
-    (void)json_object_del(copy, "meta");
     base_buf_init(&b, BASE_LIMIT_FHIR_MAX_DOC);
-    rc = fhir_json_dump(copy, FHIR_JSON_SORT_KEYS, &b, err);
-    json_decref(copy);
-    if (rc == BASE_OK &&
-        EVP_Digest(b.data != NULL ? b.data : "", b.len, md, &mdlen, EVP_sha256(), NULL) != 1)
-        rc = base_err_set(err, BASE_E_INTERNAL, "exception", NULL, "hashing failed");
+    rc = fhir_json_dump(resource, FHIR_JSON_COMPACT, &b, err);
+    if (rc == BASE_OK)
+        rc = sha256_hex(b.data, b.len, hex, err);
+    if (rc == BASE_OK && version != 0) {
+        if (*meta == NULL && (*meta = json_object()) == NULL)
+            rc = BASE_E_NOMEM;
+        if (rc == BASE_OK)
+            rc = st_set_meta_object(*meta, version, ts);
+        if (rc == BASE_OK)
+            rc = append_meta(&b, *meta, err);
+        if (rc == BASE_OK && (*text = base_buf_dup0(&b, a)) == NULL)
+            rc = BASE_E_NOMEM;
+    }
     base_buf_fini(&b);
-    if (rc != BASE_OK)
-        return rc;
-    for (unsigned int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    return BASE_OK;
+    return rc;
+}
+
+int
+st_content(struct base_arena *a, json_t *resource, uint32_t version, int64_t last_updated_us,
+           char hex[65], const char **text, struct base_err *err)
+{
+    json_t *meta = json_object_get(resource, "meta");
+    int rc;
+
+    if (!json_is_object(meta))
+        meta = NULL;
+    json_incref(meta);
+    (void)json_object_del(resource, "meta");
+    rc = content_text(a, resource, &meta, version, last_updated_us, hex, text, err);
+    /* the tree keeps its meta: the index reads _tag, _profile… from it */
+    if (meta != NULL && json_object_set_new(resource, "meta", meta) != 0)
+        rc = BASE_E_NOMEM;
+    if (rc != BASE_OK && (err == NULL || err->rc == BASE_OK))
+        rc = base_err_set(err, rc, "too-costly", NULL, "resource too large to store");
+    return rc;
 }
 
 size_t
@@ -82,24 +125,31 @@ adapter_store_format_instant(int64_t us, char *buf, size_t cap)
 }
 
 int
-st_set_meta(json_t *resource, uint32_t version, int64_t last_updated_us)
+st_set_meta_object(json_t *meta, uint32_t version, int64_t last_updated_us)
 {
-    json_t *meta = json_object_get(resource, "meta");
     char ver[16];
     char when[40];
 
     if (adapter_store_format_instant(last_updated_us, when, sizeof(when)) == 0)
         return BASE_E_INTERNAL;
     snprintf(ver, sizeof(ver), "%" PRIu32, version);
+    if (json_object_set_new(meta, "versionId", json_string(ver)) != 0 ||
+        json_object_set_new(meta, "lastUpdated", json_string(when)) != 0)
+        return BASE_E_NOMEM;
+    return BASE_OK;
+}
+
+int
+st_set_meta(json_t *resource, uint32_t version, int64_t last_updated_us)
+{
+    json_t *meta = json_object_get(resource, "meta");
+
     if (!json_is_object(meta)) {
         meta = json_object();
         if (meta == NULL || json_object_set_new(resource, "meta", meta) != 0)
             return BASE_E_NOMEM;
     }
-    if (json_object_set_new(meta, "versionId", json_string(ver)) != 0 ||
-        json_object_set_new(meta, "lastUpdated", json_string(when)) != 0)
-        return BASE_E_NOMEM;
-    return BASE_OK;
+    return st_set_meta_object(meta, version, last_updated_us);
 }
 
 bool

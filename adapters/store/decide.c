@@ -179,7 +179,7 @@ st_decide(struct st_plan *p, int *status, struct base_err *err)
 /* ---- finishing the written resources ----------------------------------------------- */
 
 static int
-finish_entry(struct st_entry *e, int64_t *ts, struct base_err *err)
+finish_entry(struct base_arena *a, struct st_entry *e, int64_t *ts, struct base_err *err)
 {
     if (e->op == 'd') {
         e->write = true;
@@ -191,17 +191,18 @@ finish_entry(struct st_entry *e, int64_t *ts, struct base_err *err)
     }
     if (json_object_set_new(e->resource, "id", json_string(e->id)) != 0)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
-    TRY(st_content_hash(e->resource, e->hash, err));
+    /* One serialization gives the hash and the text; the time is only
+     * taken if the version is really written. */
+    TRY(st_content(a, e->resource, e->new_version, *ts, e->hash, &e->content, err));
     if (e->op == 'u' && !e->found_deleted && strcmp(e->hash, e->found_hash) == 0) {
         /* Identical content (meta aside): no new version. */
         e->action = ADAPTER_STORE_UNCHANGED;
         e->op = 0;
+        e->content = NULL;
         return BASE_OK;
     }
     e->write = true;
     e->ts = (*ts)++;
-    if (st_set_meta(e->resource, e->new_version, e->ts) != BASE_OK)
-        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "could not set meta");
     return BASE_OK;
 }
 
@@ -210,7 +211,7 @@ st_finish(struct st_plan *p, int64_t *ts, struct base_err *err)
 {
     for (size_t i = 0; i < p->n; i++) {
         if (p->e[i].op != 0)
-            TRY(finish_entry(&p->e[i], ts, err));
+            TRY(finish_entry(p->a, &p->e[i], ts, err));
     }
     return BASE_OK;
 }

@@ -72,9 +72,9 @@ everything_rows(struct st_sql *q, const struct adapter_store_everything *e,
                   " AND r.id = ");
     st_sql_param(q, e->patient_id, NULL);
     st_sql_add(q, " AND NOT r.deleted UNION ALL SELECT x.res_pk, 1 FROM store.idx_reference x"
-                  " WHERE store.key(x.ref_id) = store.key(");
+                  " WHERE left(x.ref_id, 100) = left(");
     st_sql_param(q, e->patient_id, "::text");
-    st_sql_add(q, ") AND x.ref_id = ");
+    st_sql_add(q, ", 100) AND x.ref_id = ");
     st_sql_param(q, e->patient_id, NULL);
     st_sql_add(q, " AND x.ref_type = 'Patient' AND (x.ref_url IS NULL");
     if (cc->base_slash != NULL) {

@@ -35,9 +35,44 @@ st_sql_add(struct st_sql *q, const char *sql)
         q->rc = base_buf_append_cstr(q->text, sql);
 }
 
+size_t
+st_fmt_i64(char buf[24], int64_t v)
+{
+    char tmp[24];
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    size_t n = 0;
+    size_t k = 0;
+
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0)
+        buf[k++] = '-';
+    while (n > 0)
+        buf[k++] = tmp[--n];
+    buf[k] = '\0';
+    return k;
+}
+
+void
+st_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 0x0F];
+    }
+    out[2 * n] = '\0';
+}
+
 void
 st_sql_param(struct st_sql *q, const char *value, const char *cast)
 {
+    char num[24];
+    size_t len;
+
     if (q->rc != BASE_OK)
         return;
     if (q->n == q->cap) {
@@ -53,13 +88,20 @@ st_sql_param(struct st_sql *q, const char *value, const char *cast)
         q->cap = ncap;
     }
     q->params[q->n++] = value;
-    q->rc = base_buf_appendf(q->text, "$%d%s", q->n, cast != NULL ? cast : "");
+    len = st_fmt_i64(num, q->n);
+    q->rc = base_buf_putc(q->text, '$');
+    if (q->rc == BASE_OK)
+        q->rc = base_buf_append(q->text, num, len);
+    if (q->rc == BASE_OK && cast != NULL)
+        q->rc = base_buf_append_cstr(q->text, cast);
 }
 
 void
 st_sql_param_i64(struct st_sql *q, int64_t v, const char *cast)
 {
-    char *s = base_arena_sprintf(q->a, "%" PRId64, v);
+    char num[24];
+    size_t len = st_fmt_i64(num, v);
+    char *s = base_arena_strndup(q->a, num, len);
 
     if (s == NULL && q->rc == BASE_OK)
         q->rc = BASE_E_NOMEM;
@@ -141,9 +183,12 @@ st_arr_text(struct st_arr *x, const char *s)
 void
 st_arr_i64(struct st_arr *x, int64_t v)
 {
+    char num[24];
+    size_t len = st_fmt_i64(num, v);
+
     arr_sep(x);
     if (x->rc == BASE_OK)
-        x->rc = base_buf_appendf(&x->b, "%" PRId64, v);
+        x->rc = base_buf_append(&x->b, num, len);
 }
 
 void

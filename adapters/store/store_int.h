@@ -79,6 +79,11 @@ const char *st_col(struct base_arena *a, const PGresult *r, int row, int col);
 bool st_col_i64(const PGresult *r, int row, int col, int64_t *out);
 /* Decimal text of v in buf (cap >= 24). */
 const char *st_i64(char *buf, size_t cap, int64_t v);
+/* Decimal digits of v into buf[24] without printf (hot paths); returns the
+ * length. */
+size_t st_fmt_i64(char buf[24], int64_t v);
+/* Lower-case hex of n bytes into out[2n + 1]. */
+void st_hex(const unsigned char *in, size_t n, char *out);
 
 /* Stream the rows of a statement in single-row mode to `fn`, so memory
  * stays bounded whatever the result size.  Columns: pk, res_type, id,
@@ -98,11 +103,19 @@ BASE_MUST_CHECK int st_stream_rows(PGconn *c, struct st_sql *q, const char *what
 
 /* A new random (version 4) UUID as a FHIR id; NULL when out of memory. */
 const char *st_new_id(struct base_arena *a);
-/* SHA-256 of the resource with `meta` left out, keys sorted: equal for
- * contents that differ only in meta or member order.  Lower-case hex. */
-BASE_MUST_CHECK int st_content_hash(const json_t *resource, char hex[65], struct base_err *err);
-/* Set meta.versionId and meta.lastUpdated (other meta members kept). */
+/* The JSON text to store and its content hash, in one serialization: the
+ * SHA-256 (lower-case hex) covers the compact text without `meta`, so two
+ * versions that differ only in meta hash alike; when `version` is not 0,
+ * meta.versionId and meta.lastUpdated are set and *text (arena) is the
+ * whole resource with its meta appended.  With version 0 only the hash is
+ * computed and the resource is left as it was. */
+BASE_MUST_CHECK int st_content(struct base_arena *a, json_t *resource, uint32_t version,
+                               int64_t last_updated_us, char hex[65], const char **text,
+                               struct base_err *err);
+/* Set meta.versionId and meta.lastUpdated (other meta members kept), on
+ * the resource or on a meta object. */
 BASE_MUST_CHECK int st_set_meta(json_t *resource, uint32_t version, int64_t last_updated_us);
+BASE_MUST_CHECK int st_set_meta_object(json_t *meta, uint32_t version, int64_t last_updated_us);
 /* Is s a resource type name shape ([A-Z][A-Za-z]{0,63})? */
 bool st_type_ok(const char *s, size_t len);
 
@@ -209,6 +222,7 @@ struct st_entry {
     uint32_t new_version;
     int64_t ts;
     char hash[65];
+    const char *content; /* the JSON text written (NULL for a delete) */
 };
 
 struct st_plan {

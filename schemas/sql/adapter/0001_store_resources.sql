@@ -25,8 +25,8 @@ CREATE SEQUENCE IF NOT EXISTS store.resource_pk_seq;
 -- new version with deleted = true and no content).
 CREATE TABLE IF NOT EXISTS store.resource (
     pk           bigint PRIMARY KEY,
-    res_type     text COLLATE "C" NOT NULL CHECK (res_type ~ '^[A-Z][A-Za-z]{0,63}$'),
-    id           text COLLATE "C" NOT NULL CHECK (id ~ '^[A-Za-z0-9.-]{1,64}$'),
+    res_type     text COLLATE "C" NOT NULL,  -- [A-Z][A-Za-z]*, checked by the writer
+    id           text COLLATE "C" NOT NULL,  -- [A-Za-z0-9.-]{1,64} (FHIR id), likewise
     version      integer NOT NULL CHECK (version > 0),
     last_updated bigint NOT NULL,            -- meta.lastUpdated, microseconds (UTC)
     deleted      boolean NOT NULL DEFAULT false,
@@ -49,16 +49,10 @@ CREATE TABLE IF NOT EXISTS store.resource_history (
     PRIMARY KEY (pk, version)
 );
 
--- Index keys for exact-match text columns.  A B-tree entry must stay under
--- a third of a page, and a value in a resource can be longer than that, so
--- long values are indexed by their SHA-256.  A key of a long value is 215
--- bytes and every short value is at most 200, so they never collide.
-CREATE OR REPLACE FUNCTION store.key(s text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT CASE WHEN octet_length(s) <= 200 THEN s
-                ELSE '#' || encode(sha256(convert_to(s, 'UTF8')), 'hex') || repeat('#', 150)
-           END
-$$;
+-- Exact-match text columns are indexed by their first 100 characters
+-- (at most 400 bytes: a B-tree entry must stay under a third of a page, and
+-- a value in a resource can be longer), and searches recheck the whole
+-- value: left(col, 100) = left($v, 100) AND col = $v.
 
 -- Business identifiers (Identifier system|value) of every resource, for
 -- conditional create/update by identifier on any resource type.
@@ -68,6 +62,6 @@ CREATE TABLE IF NOT EXISTS store.identifier (
     system   text COLLATE "C",
     value    text COLLATE "C" NOT NULL
 );
-CREATE INDEX IF NOT EXISTS identifier_value ON store.identifier (res_type, store.key(value))
+CREATE INDEX IF NOT EXISTS identifier_value ON store.identifier (res_type, left(value, 100))
     INCLUDE (res_pk);
 CREATE INDEX IF NOT EXISTS identifier_res ON store.identifier (res_pk);

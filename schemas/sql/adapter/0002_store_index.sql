@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS store.idx_token (
     text_raw  text COLLATE "C",            -- the text itself when there is no code (_sort)
     of_type   jsonb                        -- Identifier.type.coding [[system, code], …], for :of-type
 );
-CREATE INDEX IF NOT EXISTS idx_token_value ON store.idx_token (res_type, param, store.key(code))
+CREATE INDEX IF NOT EXISTS idx_token_value ON store.idx_token (res_type, param, left(code, 100))
     INCLUDE (res_pk);
 CREATE INDEX IF NOT EXISTS idx_token_res ON store.idx_token (res_pk, param);
 
@@ -65,11 +65,11 @@ CREATE TABLE IF NOT EXISTS store.idx_reference (
 );
 -- The hot path: everything that points at Patient/<id> (patient=, subject=,
 -- $everything).
-CREATE INDEX IF NOT EXISTS idx_reference_id ON store.idx_reference (store.key(ref_id), res_type, param)
+CREATE INDEX IF NOT EXISTS idx_reference_id ON store.idx_reference (left(ref_id, 100), res_type, param)
     INCLUDE (ref_type, res_pk);
-CREATE INDEX IF NOT EXISTS idx_reference_url ON store.idx_reference (store.key(ref_url))
+CREATE INDEX IF NOT EXISTS idx_reference_url ON store.idx_reference (left(ref_url, 100))
     WHERE ref_url IS NOT NULL;
-CREATE INDEX IF NOT EXISTS idx_reference_ident ON store.idx_reference (store.key(id_value))
+CREATE INDEX IF NOT EXISTS idx_reference_ident ON store.idx_reference (left(id_value, 100))
     WHERE id_value IS NOT NULL;
 CREATE INDEX IF NOT EXISTS idx_reference_res ON store.idx_reference (res_pk, param);
 
@@ -97,6 +97,6 @@ CREATE TABLE IF NOT EXISTS store.idx_uri (
     param    text COLLATE "C" NOT NULL,
     value    text COLLATE "C" NOT NULL
 );
-CREATE INDEX IF NOT EXISTS idx_uri_value ON store.idx_uri (res_type, param, store.key(value))
+CREATE INDEX IF NOT EXISTS idx_uri_value ON store.idx_uri (res_type, param, left(value, 100))
     INCLUDE (res_pk);
 CREATE INDEX IF NOT EXISTS idx_uri_res ON store.idx_uri (res_pk, param);

@@ -53,20 +53,20 @@ enum adapter_store_action {
 const char *adapter_store_action_name(enum adapter_store_action a); /* "created", … */
 
 struct adapter_store_entry {
-    const char *type;         /* "Patient" */
-    const char *id;           /* logical id (NULL: a delete that found nothing) */
-    uint32_t version;         /* current version after the entry (0: none) */
-    int64_t last_updated_us;  /* meta.lastUpdated of that version */
+    const char *type;        /* "Patient" */
+    const char *id;          /* logical id (NULL: a delete that found nothing) */
+    uint32_t version;        /* current version after the entry (0: none) */
+    int64_t last_updated_us; /* meta.lastUpdated of that version */
     enum adapter_store_action action;
-    int status;               /* 201, 200 or 204 */
+    int status; /* 201, 200 or 204 */
 };
 
 struct adapter_store_result {
-    int rc;               /* BASE_OK, or why the Bundle was refused (nothing of it applied) */
-    int status;           /* HTTP status: 200, or 400/404/409/412/422/500/503 */
-    struct base_err err;  /* on failure; err.where = "Bundle.entry[3].request.url", … */
-    bool replayed;        /* the ledger already had this message: nothing was done again */
-    const char *ack;      /* acknowledgement recorded in the ledger (new or replayed), or NULL */
+    int rc;              /* BASE_OK, or why the Bundle was refused (nothing of it applied) */
+    int status;          /* HTTP status: 200, or 400/404/409/412/422/500/503 */
+    struct base_err err; /* on failure; err.where = "Bundle.entry[3].request.url", … */
+    bool replayed;       /* the ledger already had this message: nothing was done again */
+    const char *ack;     /* acknowledgement recorded in the ledger (new or replayed), or NULL */
     struct adapter_store_entry *entries; /* one per Bundle entry, in Bundle order */
     size_t n_entries;
 };
@@ -81,13 +81,13 @@ typedef int (*adapter_store_ack_fn)(void *ctx, const struct adapter_store_result
 
 /* One message of a batch. */
 struct adapter_store_item {
-    const json_t *bundle;          /* a transaction Bundle; NULL when the message
-                                      was refused before conversion */
-    const struct base_err *refused; /* bundle == NULL: why (recorded, status 400) */
-    const char *source;            /* sender ("LAB^HOSP-A"); NULL: not in the ledger */
-    const char *message_id;        /* e.g. MSH-10 */
+    const json_t *bundle;                /* a transaction Bundle; NULL when the message
+                                            was refused before conversion */
+    const struct base_err *refused;      /* bundle == NULL: why (recorded, status 400) */
+    const char *source;                  /* sender ("LAB^HOSP-A"); NULL: not in the ledger */
+    const char *message_id;              /* e.g. MSH-10 */
     const unsigned char *message_sha256; /* of the raw message, may be NULL */
-    adapter_store_ack_fn ack;      /* may be NULL */
+    adapter_store_ack_fn ack;            /* may be NULL */
     void *ack_ctx;
 };
 
@@ -163,8 +163,8 @@ struct adapter_store_search_opts {
 
 /* What a page was. */
 struct adapter_store_page {
-    size_t n_rows;           /* rows delivered */
-    bool has_total;          /* total is known (asked with _total=accurate, or cheap) */
+    size_t n_rows;  /* rows delivered */
+    bool has_total; /* total is known (asked with _total=accurate, or cheap) */
     uint64_t total;
     const char *self_cursor; /* cursor of this page (NULL: the first) */
     const char *next_cursor; /* NULL on the last page */
@@ -196,12 +196,12 @@ BASE_MUST_CHECK int adapter_store_search_bundle(PGconn *c, struct base_arena *a,
 /* Patient/ID/$everything (R4 OperationDefinition Patient-everything). */
 struct adapter_store_everything {
     const char *patient_id;
-    uint32_t count;        /* page size (0: the search default; capped at the search maximum) */
-    const char *cursor;    /* from a previous page's next_cursor, or NULL */
-    int64_t since_us;      /* _since: only resources updated at or after it (0: all) */
+    uint32_t count;           /* page size (0: the search default; capped at the search maximum) */
+    const char *cursor;       /* from a previous page's next_cursor, or NULL */
+    int64_t since_us;         /* _since: only resources updated at or after it (0: all) */
     const char *const *types; /* _type: only these types (NULL: all) */
     size_t n_types;
-    bool total;            /* compute the total (one more query) */
+    bool total; /* compute the total (one more query) */
 };
 
 /*
@@ -217,8 +217,7 @@ BASE_MUST_CHECK int adapter_store_everything(PGconn *c, struct base_arena *a,
                                              const struct adapter_store_everything *e,
                                              const struct adapter_store_search_opts *o,
                                              adapter_store_row_fn fn, void *ctx,
-                                             struct adapter_store_page *page,
-                                             struct base_err *err);
+                                             struct adapter_store_page *page, struct base_err *err);
 
 /* The same as a searchset Bundle; links are "<base>/Patient/<id>/$everything?…". */
 BASE_MUST_CHECK int adapter_store_everything_bundle(PGconn *c, struct base_arena *a,
@@ -233,10 +232,10 @@ BASE_MUST_CHECK int adapter_store_everything_bundle(PGconn *c, struct base_arena
  * last time it saw never misses a later commit.  page->next_cursor is the
  * last row's time in µs (decimal) when the page was full.
  */
-BASE_MUST_CHECK int adapter_store_changed_since(PGconn *c, struct base_arena *a,
-                                                const char *type, int64_t since_us,
-                                                uint32_t limit, adapter_store_row_fn fn,
-                                                void *ctx, struct adapter_store_page *page,
+BASE_MUST_CHECK int adapter_store_changed_since(PGconn *c, struct base_arena *a, const char *type,
+                                                int64_t since_us, uint32_t limit,
+                                                adapter_store_row_fn fn, void *ctx,
+                                                struct adapter_store_page *page,
                                                 struct base_err *err);
 
 /* ------------------------------------------------------------------------

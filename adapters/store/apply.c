@@ -64,11 +64,11 @@ st_entries_json(struct base_arena *a, const struct adapter_store_result *r)
     for (size_t i = 0; arr != NULL && i < r->n_entries; i++) {
         const struct adapter_store_entry *e = &r->entries[i];
 
-        if (json_array_append_new(
-                arr, json_pack("{s:s, s:s?, s:I, s:I, s:s, s:i}", "type", e->type, "id", e->id,
-                               "version", (json_int_t)e->version, "lastUpdated",
-                               (json_int_t)e->last_updated_us, "action",
-                               adapter_store_action_name(e->action), "status", e->status)) != 0) {
+        if (json_array_append_new(arr, json_pack("{s:s, s:s?, s:I, s:I, s:s, s:i}", "type", e->type,
+                                                 "id", e->id, "version", (json_int_t)e->version,
+                                                 "lastUpdated", (json_int_t)e->last_updated_us,
+                                                 "action", adapter_store_action_name(e->action),
+                                                 "status", e->status)) != 0) {
             json_decref(arr);
             return NULL;
         }
@@ -141,7 +141,7 @@ st_replay_result(struct base_arena *a, const struct st_replay *rp, struct adapte
         r->rc = BASE_OK;
         rc = replay_entries(a, json_object_get(info, "result"), r);
     } else {
-        int code = rp->status == 404 ? BASE_E_NOTFOUND
+        int code = rp->status == 404                        ? BASE_E_NOTFOUND
                    : rp->status == 409 || rp->status == 412 ? BASE_E_CONFLICT
                    : rp->status >= 500                      ? BASE_E_IO
                                                             : BASE_E_INVALID;
@@ -264,8 +264,7 @@ run_write(PGconn *c, struct base_arena *a, struct write *wr, const struct st_led
     p[k++] = keyed ? st_entries_json(a, r) : NULL;
     for (int i = 0; i < wr->n; i++)
         p[k++] = wr->writes[i]->content; /* NULL for a delete */
-    TRY(st_exec(c, write_sql(a, wr->n), (int)k, p, PGRES_TUPLES_OK, "write the Bundle", &res,
-                err));
+    TRY(st_exec(c, write_sql(a, wr->n), (int)k, p, PGRES_TUPLES_OK, "write the Bundle", &res, err));
     PQclear(res);
     return BASE_OK;
 }
@@ -308,8 +307,7 @@ results_of(struct base_arena *a, const struct st_plan *p, struct adapter_store_r
 }
 
 static int
-call_ack(adapter_store_ack_fn ack, void *ctx, struct base_arena *a,
-         struct adapter_store_result *r)
+call_ack(adapter_store_ack_fn ack, void *ctx, struct base_arena *a, struct adapter_store_result *r)
 {
     const char *text = NULL;
 

@@ -33,8 +33,8 @@ begin(PGconn *c, size_t n_entries, int64_t *ts, struct base_err *err)
            "the connection is inside a transaction");
     TRY(st_command(c, "BEGIN", "start a transaction", err));
     /* First statement: the writers' lock and the lastUpdated times. */
-    if (st_exec(c, "SELECT store.take_clock($1)", 1, p, PGRES_TUPLES_OK, "take the store clock",
-                &r, err) != BASE_OK ||
+    if (st_exec(c, "SELECT store.take_clock($1)", 1, p, PGRES_TUPLES_OK, "take the store clock", &r,
+                err) != BASE_OK ||
         !st_col_i64(r, 0, 0, ts)) {
         PQclear(r);
         rollback(c, "ROLLBACK");

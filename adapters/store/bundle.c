@@ -71,9 +71,8 @@ links(struct base_arena *a, const char *base, const char *path, const char *quer
     }
     if (page->prev_cursor != NULL) {
         out[n].relation = "previous";
-        out[n++].url = fhir_bundle_page_url(a, base, path, query,
-                                            page->prev_cursor[0] != '\0' ? page->prev_cursor
-                                                                         : NULL);
+        out[n++].url = fhir_bundle_page_url(
+            a, base, path, query, page->prev_cursor[0] != '\0' ? page->prev_cursor : NULL);
     }
     for (size_t i = 0; i < n; i++) {
         if (out[i].url == NULL)
@@ -84,13 +83,13 @@ links(struct base_arena *a, const char *base, const char *path, const char *quer
 
 static int
 write_page(struct base_arena *a, const char *base, const char *path, const char *query,
-           const struct adapter_store_page *page, const struct collect *rows,
-           struct base_buf *out, struct base_err *err)
+           const struct adapter_store_page *page, const struct collect *rows, struct base_buf *out,
+           struct base_err *err)
 {
     struct fhir_bundle_link l[3];
     size_t nl = links(a, base, path, query, page, l);
     struct fhir_bundle_header h = {FHIR_BUNDLE_SEARCHSET, NULL, NULL, page->has_total,
-                                   page->total, l, nl};
+                                   page->total,           l,    nl};
     struct fhir_bundle_writer w;
 
     ENSURE(nl != SIZE_MAX, err, BASE_E_NOMEM, "exception", NULL, "out of memory");

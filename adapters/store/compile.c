@@ -34,8 +34,8 @@ st_compile_init(struct st_compile *cc, struct base_arena *a,
     memset(cc, 0, sizeof(*cc));
     cc->o = o;
     (void)clock_gettime(CLOCK_REALTIME, &ts);
-    cc->now_us = o != NULL && o->now_us != 0 ? o->now_us
-                                             : (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    cc->now_us =
+        o != NULL && o->now_us != 0 ? o->now_us : (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
     while (n > 0 && base[n - 1] == '/')
         n--;
     /* "https://h/fhir/": what an absolute reference to this server starts with. */
@@ -176,8 +176,8 @@ eq_col(struct st_sql *q, const char *col, const char *value)
 
 /* system|code forms over a (system, code) column pair. */
 static void
-token_parts(struct st_sql *q, enum fhir_search_token_form form, const char *sys,
-            const char *code, const char *sys_col, const char *code_col)
+token_parts(struct st_sql *q, enum fhir_search_token_form form, const char *sys, const char *code,
+            const char *sys_col, const char *code_col)
 {
     if (form != FHIR_SEARCH_TOKEN_SYSTEM_ANY && code == NULL) {
         st_sql_add(q, "false");
@@ -250,7 +250,6 @@ sat_add(int64_t a, int64_t b)
 
     return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
 }
-
 
 static void
 cmp_i64(struct st_sql *q, const char *col, const char *op, int64_t v)
@@ -785,31 +784,55 @@ sort_expr(enum fhir_search_type t, bool desc)
     }
 }
 
-int
-st_compile_order(struct st_sql *q, const struct fhir_search *s, struct base_err *err)
+/* Sort key i of s as ", <expr> AS k<i>" (a select-list item). */
+static int
+sort_item(struct st_sql *q, const struct fhir_search_sort_key *k, size_t i, struct base_err *err)
 {
-    for (size_t i = 0; i < s->n_sort; i++) {
-        const struct fhir_search_sort_key *k = &s->sort[i];
-        const char *dir = k->desc ? " DESC NULLS LAST, " : " ASC NULLS LAST, ";
+    static const char *const alias[] = {" AS k0", " AS k1", " AS k2", " AS k3",
+                                        " AS k4", " AS k5", " AS k6", " AS k7"};
 
-        if (strcmp(k->def->name, "_id") == 0) {
-            st_sql_add(q, "r.id");
-        } else if (strcmp(k->def->name, "_lastUpdated") == 0) {
-            st_sql_add(q, "r.last_updated");
-        } else {
-            const char *e = sort_expr(k->def->type, k->desc);
+    ENSURE(i < BASE_ARRAY_LEN(alias), err, BASE_E_LIMIT, "too-costly", "_sort",
+           "too many sort keys");
+    st_sql_add(q, ", ");
+    if (strcmp(k->def->name, "_id") == 0) {
+        st_sql_add(q, "r.id");
+    } else if (strcmp(k->def->name, "_lastUpdated") == 0) {
+        st_sql_add(q, "r.last_updated");
+    } else {
+        const char *e = sort_expr(k->def->type, k->desc);
 
-            ENSURE(e != NULL, err, BASE_E_INVALID, "not-supported", "_sort",
-                   "cannot sort by this parameter");
-            st_sql_add(q, "(SELECT ");
-            st_sql_add(q, e);
-            st_sql_add(q, " FROM ");
-            st_sql_add(q, table_of(k->def->type));
-            st_sql_add(q, " x WHERE x.res_pk = r.pk AND x.param = ");
-            st_sql_param(q, k->def->name, NULL);
-            st_sql_add(q, ")");
-        }
-        st_sql_add(q, dir);
+        ENSURE(e != NULL, err, BASE_E_INVALID, "not-supported", "_sort",
+               "cannot sort by this parameter");
+        st_sql_add(q, "(SELECT ");
+        st_sql_add(q, e);
+        st_sql_add(q, " FROM ");
+        st_sql_add(q, table_of(k->def->type));
+        st_sql_add(q, " x WHERE x.res_pk = r.pk AND x.param = ");
+        st_sql_param(q, k->def->name, NULL);
+        st_sql_add(q, ")");
     }
+    st_sql_add(q, alias[i]);
     return BASE_OK;
+}
+
+int
+st_compile_sort_keys(struct st_sql *q, const struct fhir_search *s, struct base_err *err)
+{
+    for (size_t i = 0; i < s->n_sort; i++)
+        TRY(sort_item(q, &s->sort[i], i, err));
+    return BASE_OK;
+}
+
+void
+st_compile_order_by(struct st_sql *q, const struct fhir_search *s, const char *prefix)
+{
+    static const char *const key[] = {"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7"};
+
+    for (size_t i = 0; i < s->n_sort && i < BASE_ARRAY_LEN(key); i++) {
+        st_sql_add(q, prefix);
+        st_sql_add(q, key[i]);
+        st_sql_add(q, s->sort[i].desc ? " DESC NULLS LAST, " : " ASC NULLS LAST, ");
+    }
+    st_sql_add(q, prefix);
+    st_sql_add(q, "pk");
 }

@@ -63,8 +63,8 @@ append_meta(struct base_buf *b, const json_t *meta, struct base_err *err)
 }
 
 static int
-content_text(struct base_arena *a, json_t *resource, json_t **meta, uint32_t version,
-             int64_t ts, char hex[65], const char **text, struct base_err *err)
+content_text(struct base_arena *a, json_t *resource, json_t **meta, uint32_t version, int64_t ts,
+             char hex[65], const char **text, struct base_err *err)
 {
     struct base_buf b;
     int rc;
@@ -116,8 +116,7 @@ adapter_store_format_instant(int64_t us, char *buf, size_t cap)
     struct tm tm;
     int n;
 
-    if (cap < 32 || gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 1 ||
-        tm.tm_year + 1900 > 9999)
+    if (cap < 32 || gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999)
         return 0;
     n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06" PRId64 "Z", tm.tm_year + 1900,
                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);

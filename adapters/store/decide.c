@@ -26,8 +26,7 @@ refuse(struct base_err *err, int *status, int st, const struct st_entry *e, cons
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     *status = st;
-    return base_err_set(err, st == 400 ? BASE_E_INVALID : BASE_E_CONFLICT, issue, where, "%s",
-                        msg);
+    return base_err_set(err, st == 400 ? BASE_E_INVALID : BASE_E_CONFLICT, issue, where, "%s", msg);
 }
 
 static int

@@ -20,18 +20,30 @@ static const struct {
     const char *type;
     const char *param;
 } compartment[] = {
-    {"AllergyIntolerance", "asserter"}, {"AllergyIntolerance", "patient"},
-    {"AllergyIntolerance", "recorder"}, {"AuditEvent", "patient"},
-    {"Condition", "asserter"},          {"Condition", "patient"},
-    {"Consent", "patient"},             {"DiagnosticReport", "subject"},
-    {"DocumentReference", "author"},    {"DocumentReference", "subject"},
-    {"Encounter", "patient"},           {"ImagingStudy", "patient"},
-    {"Immunization", "patient"},        {"MedicationRequest", "subject"},
-    {"MedicationStatement", "subject"}, {"Observation", "performer"},
-    {"Observation", "subject"},         {"Patient", "link"},
-    {"Procedure", "patient"},           {"Procedure", "performer"},
-    {"Provenance", "patient"},          {"ServiceRequest", "performer"},
-    {"ServiceRequest", "subject"},      {"Specimen", "subject"},
+    {"AllergyIntolerance", "asserter"},
+    {"AllergyIntolerance", "patient"},
+    {"AllergyIntolerance", "recorder"},
+    {"AuditEvent", "patient"},
+    {"Condition", "asserter"},
+    {"Condition", "patient"},
+    {"Consent", "patient"},
+    {"DiagnosticReport", "subject"},
+    {"DocumentReference", "author"},
+    {"DocumentReference", "subject"},
+    {"Encounter", "patient"},
+    {"ImagingStudy", "patient"},
+    {"Immunization", "patient"},
+    {"MedicationRequest", "subject"},
+    {"MedicationStatement", "subject"},
+    {"Observation", "performer"},
+    {"Observation", "subject"},
+    {"Patient", "link"},
+    {"Procedure", "patient"},
+    {"Procedure", "performer"},
+    {"Provenance", "patient"},
+    {"ServiceRequest", "performer"},
+    {"ServiceRequest", "subject"},
+    {"Specimen", "subject"},
 };
 
 size_t
@@ -200,7 +212,7 @@ adapter_store_everything(PGconn *c, struct base_arena *a, const struct adapter_s
     const char *arr[3];
     int kind = -1;
     int64_t after = 0;
-    uint32_t count = e->count == 0               ? BASE_LIMIT_SEARCH_DEFAULT_COUNT
+    uint32_t count = e->count == 0                            ? BASE_LIMIT_SEARCH_DEFAULT_COUNT
                      : e->count > BASE_LIMIT_SEARCH_MAX_COUNT ? BASE_LIMIT_SEARCH_MAX_COUNT
                                                               : e->count;
 

@@ -67,8 +67,8 @@ of_type_json(struct base_arena *a, const json_t *node)
         const json_t *code = json_object_get(c, "code");
 
         if (fhir_json_is_string(sys) && fhir_json_is_string(code))
-            (void)json_array_append_new(out, json_pack("[ss]", json_string_value(sys),
-                                                       json_string_value(code)));
+            (void)json_array_append_new(
+                out, json_pack("[ss]", json_string_value(sys), json_string_value(code)));
     }
     if (out != NULL && json_array_size(out) > 0)
         text = fhir_json_dump_arena(out, FHIR_JSON_COMPACT, a, NULL);
@@ -220,8 +220,8 @@ plain_identifiers(struct base_arena *a, const json_t *resource, const char ***sy
         const json_t *s = json_object_get(id, "system");
 
         if (fhir_json_is_string(v))
-            TRY(push_ident(a, sys, val, n, &cap, fhir_json_is_string(s) ? json_string_value(s)
-                                                                          : NULL,
+            TRY(push_ident(a, sys, val, n, &cap,
+                           fhir_json_is_string(s) ? json_string_value(s) : NULL,
                            json_string_value(v)));
     }
     return BASE_OK;
@@ -258,8 +258,8 @@ served_by_columns(const struct fhir_search_param_def *def)
 }
 
 static int
-add_identifiers(struct st_rows *r, struct base_arena *a, const json_t *resource,
-                const char *type, int res, struct base_err *err)
+add_identifiers(struct st_rows *r, struct base_arena *a, const json_t *resource, const char *type,
+                int res, struct base_err *err)
 {
     const char **sys = NULL;
     const char **val = NULL;
@@ -301,8 +301,8 @@ add_resource(struct st_rows *r, struct base_arena *a, const json_t *resource, co
 }
 
 int
-st_rows_add(struct st_rows *r, struct base_arena *scratch, const json_t *resource,
-            const char *type, int res, struct base_err *err)
+st_rows_add(struct st_rows *r, struct base_arena *scratch, const json_t *resource, const char *type,
+            int res, struct base_err *err)
 {
     struct base_arena *a = base_arena_child(scratch, 0);
     int rc;

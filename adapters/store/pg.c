@@ -77,8 +77,7 @@ st_sql_param(struct st_sql *q, const char *value, const char *cast)
         return;
     if (q->n == q->cap) {
         int ncap = q->cap == 0 ? 16 : q->cap * 2;
-        const char **np = base_arena_grow(q->a, q->params, (size_t)q->n, (size_t)ncap,
-                                          sizeof(*np));
+        const char **np = base_arena_grow(q->a, q->params, (size_t)q->n, (size_t)ncap, sizeof(*np));
 
         if (np == NULL || ncap > 65535) {
             q->rc = np == NULL ? BASE_E_NOMEM : BASE_E_LIMIT;
@@ -228,8 +227,7 @@ st_pg_error(PGconn *c, const PGresult *res, const char *what, struct base_err *e
     int rc;
 
     if (!st_conn_ok(c))
-        rc = base_err_set(err, BASE_E_IO, "transient", NULL, "database connection lost (%s)",
-                          what);
+        rc = base_err_set(err, BASE_E_IO, "transient", NULL, "database connection lost (%s)", what);
     else if (state != NULL && strcmp(state, "23505") == 0)
         rc = base_err_set(err, BASE_E_CONFLICT, "conflict", NULL, "%s: duplicate resource", what);
     else if (state != NULL && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0))
@@ -238,8 +236,7 @@ st_pg_error(PGconn *c, const PGresult *res, const char *what, struct base_err *e
     else if (state != NULL && strcmp(state, "57014") == 0)
         rc = base_err_set(err, BASE_E_LIMIT, "too-costly", NULL, "%s: took too long", what);
     else if (state != NULL && strncmp(state, "22", 2) == 0)
-        rc = base_err_set(err, BASE_E_INVALID, "value", NULL, "%s: a value was not accepted",
-                          what);
+        rc = base_err_set(err, BASE_E_INVALID, "value", NULL, "%s: a value was not accepted", what);
     else
         rc = base_err_set(err, BASE_E_IO, "exception", NULL, "could not %s", what);
     base_err_log_detail(err, "sqlstate=%s", state != NULL ? state : "-");

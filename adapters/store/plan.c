@@ -80,8 +80,8 @@ identifier_query(const struct fhir_search *s, struct st_entry *e)
 }
 
 int
-st_parse_criteria(struct base_arena *a, const char *type, const char *criteria,
-                  const char *where, struct st_entry *e, struct base_err *err)
+st_parse_criteria(struct base_arena *a, const char *type, const char *criteria, const char *where,
+                  struct st_entry *e, struct base_err *err)
 {
     bool known = fhir_search_resource_known(type);
     struct base_err perr = {0};
@@ -91,8 +91,8 @@ st_parse_criteria(struct base_arena *a, const char *type, const char *criteria,
     /* Types outside the parameter table have no search parameters, but
      * every resource's identifier is in store.identifier: parse such
      * criteria with a type whose `identifier` is a plain token. */
-    rc = fhir_search_parse(a, known ? type : "Patient", criteria, strlen(criteria), NULL, &s,
-                           &perr);
+    rc =
+        fhir_search_parse(a, known ? type : "Patient", criteria, strlen(criteria), NULL, &s, &perr);
     if (rc != BASE_OK)
         return base_err_set(err, rc, perr.issue_code, where, "conditional criteria: %s (%s)",
                             perr.msg, perr.where);
@@ -321,8 +321,8 @@ st_plan_bundle(struct base_arena *a, const struct adapter_store_opts *o, const j
     *status = 400;
     ENSURE(rt != NULL && strcmp(rt, "Bundle") == 0, err, BASE_E_INVALID, "invalid",
            "Bundle.resourceType", "not a Bundle");
-    ENSURE(type != NULL && strcmp(type, "transaction") == 0, err, BASE_E_INVALID,
-           "not-supported", "Bundle.type", "only transaction Bundles are applied");
+    ENSURE(type != NULL && strcmp(type, "transaction") == 0, err, BASE_E_INVALID, "not-supported",
+           "Bundle.type", "only transaction Bundles are applied");
     ENSURE(entries == NULL || json_is_array(entries), err, BASE_E_INVALID, "structure",
            "Bundle.entry", "entry must be an array");
     ENSURE(n <= BASE_LIMIT_STORE_MAX_ENTRIES, err, BASE_E_LIMIT, "too-costly", "Bundle.entry",

@@ -8,23 +8,21 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ROW_COLUMNS                                                                                \
-    "r.pk, r.res_type, r.id, r.version, r.last_updated, r.deleted, r.content::text"
+#define ROW_COLUMNS "r.pk, r.res_type, r.id, r.version, r.last_updated, r.deleted, r.content::text"
 
 static int
 check_identity(const char *type, const char *id, struct base_err *err)
 {
     ENSURE(type != NULL && st_type_ok(type, strlen(type)), err, BASE_E_INVALID, "invalid", "type",
            "malformed resource type");
-    ENSURE(id != NULL && adapter_store_id_ok(id, strlen(id)), err, BASE_E_INVALID, "invalid",
-           "id", "malformed resource id");
+    ENSURE(id != NULL && adapter_store_id_ok(id, strlen(id)), err, BASE_E_INVALID, "invalid", "id",
+           "malformed resource id");
     return BASE_OK;
 }
 
 /* The first row of a result as a struct in the arena. */
 static int
-row_of(struct base_arena *a, const PGresult *r, struct adapter_store_row *out,
-       struct base_err *err)
+row_of(struct base_arena *a, const PGresult *r, struct adapter_store_row *out, struct base_err *err)
 {
     int64_t v = 0;
 
@@ -71,9 +69,9 @@ adapter_store_read(PGconn *c, struct base_arena *a, const char *type, const char
 
     memset(out, 0, sizeof(*out));
     TRY(check_identity(type, id, err));
-    return one_row(c, a,
-                   "SELECT " ROW_COLUMNS " FROM store.resource r WHERE r.res_type = $1 AND r.id = $2",
-                   2, p, out, err);
+    return one_row(
+        c, a, "SELECT " ROW_COLUMNS " FROM store.resource r WHERE r.res_type = $1 AND r.id = $2", 2,
+        p, out, err);
 }
 
 int

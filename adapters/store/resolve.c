@@ -172,9 +172,8 @@ st_match(PGconn *c, struct st_plan *p, const struct st_ledger *lg, struct st_rep
         struct st_entry *e = &p->e[i];
 
         if (e->find == ST_FIND_SEARCH)
-            TRY(st_find_search(c, p->a, e->search, p->o, &e->n_found, &e->pk, &e->id,
-                               &e->version, &e->found_deleted, &e->found_updated, e->found_hash,
-                               err));
+            TRY(st_find_search(c, p->a, e->search, p->o, &e->n_found, &e->pk, &e->id, &e->version,
+                               &e->found_deleted, &e->found_updated, e->found_hash, err));
     }
     return BASE_OK;
 }
@@ -203,8 +202,8 @@ st_find_search(PGconn *c, struct base_arena *a, const struct fhir_search *s,
     TRY(st_exec_sql(c, &q, PGRES_TUPLES_OK, "evaluate conditional criteria", &r, err));
     *n_found = (size_t)PQntuples(r);
     if (*n_found > 0) {
-        bool ok = st_col_i64(r, 0, 0, pk) && st_col_i64(r, 0, 2, &v) && v > 0 &&
-                  v <= UINT32_MAX && st_col_i64(r, 0, 5, updated);
+        bool ok = st_col_i64(r, 0, 0, pk) && st_col_i64(r, 0, 2, &v) && v > 0 && v <= UINT32_MAX &&
+                  st_col_i64(r, 0, 5, updated);
 
         *id = st_col(a, r, 0, 1);
         *version = (uint32_t)v;

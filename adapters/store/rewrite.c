@@ -44,13 +44,34 @@ cmp_link(const void *x, const void *y)
     return strcmp(((const struct link *)x)->from, ((const struct link *)y)->from);
 }
 
+/* The replacement of s[0..len) (no NUL needed), or NULL. */
+static const char *
+mapped_n(const struct rctx *r, const char *s, size_t len)
+{
+    size_t lo = 0;
+    size_t hi = r->n_map;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *from = r->map[mid].from;
+        int c = strncmp(from, s, len);
+
+        if (c == 0 && from[len] != '\0')
+            c = 1;
+        if (c == 0)
+            return r->map[mid].to;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
 static const char *
 mapped(const struct rctx *r, const char *s)
 {
-    struct link key = {s, NULL};
-    const struct link *hit = bsearch(&key, r->map, r->n_map, sizeof(*r->map), cmp_link);
-
-    return hit != NULL ? hit->to : NULL;
+    return mapped_n(r, s, strlen(s));
 }
 
 static int
@@ -145,8 +166,7 @@ bundle_hits(struct rctx *r, const char *type, const struct st_entry *q, struct h
 }
 
 static int
-store_hits_identifier(struct rctx *r, const char *type, const struct st_entry *q,
-                      struct hits *h)
+store_hits_identifier(struct rctx *r, const char *type, const struct st_entry *q, struct hits *h)
 {
     char form[2] = {q->iq_form, '\0'};
     struct st_arr a[5];
@@ -291,11 +311,8 @@ rewrite_div(struct rctx *r, json_t *div)
         const char *end = q != NULL ? strchr(q + 1, '"') : NULL;
         const char *to = NULL;
 
-        if (end != NULL) {
-            char *inner = base_arena_strndup(r->p->a, q + 1, (size_t)(end - q - 1));
-
-            to = inner != NULL ? mapped(r, inner) : NULL;
-        }
+        if (end != NULL)
+            to = mapped_n(r, q + 1, (size_t)(end - q - 1));
         if (to == NULL) {
             size_t n = end != NULL ? (size_t)(end - s) : strlen(s);
 
@@ -351,8 +368,7 @@ walk(struct rctx *r, json_t *v, size_t depth)
         const char *key;
         json_t *child;
 
-        json_object_foreach (v, key, child)
-            TRY(rewrite_member(r, key, child, depth));
+        json_object_foreach(v, key, child) TRY(rewrite_member(r, key, child, depth));
     }
     return BASE_OK;
 }

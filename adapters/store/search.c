@@ -11,8 +11,7 @@
 
 #include "fhir/json/fhir_json.h"
 
-#define ROW_COLUMNS                                                                                \
-    "r.pk, r.res_type, r.id, r.version, r.last_updated, r.deleted, r.content::text"
+#define ROW_COLUMNS "r.pk, r.res_type, r.id, r.version, r.last_updated, r.deleted, r.content::text"
 
 /* ---- checks ------------------------------------------------------------------------------ */
 
@@ -23,8 +22,7 @@ check_supported(const struct fhir_search *s, struct base_err *err)
         ENSURE(false, err, BASE_E_INVALID, "not-supported",
                s->includes[i].rev ? "_revinclude" : "_include", "includes are not supported");
     ENSURE(s->summary != FHIR_SEARCH_SUMMARY_TRUE && s->summary != FHIR_SEARCH_SUMMARY_TEXT, err,
-           BASE_E_INVALID, "not-supported", "_summary",
-           "_summary supports count, data and false");
+           BASE_E_INVALID, "not-supported", "_summary", "_summary supports count, data and false");
     return BASE_OK;
 }
 
@@ -98,8 +96,8 @@ tag_subsetted(json_t *res)
     }
     return json_array_append_new(
                tags, json_pack("{s:s, s:s}", "system",
-                               "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
-                               "code", "SUBSETTED")) == 0
+                               "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code",
+                               "SUBSETTED")) == 0
                ? BASE_OK
                : BASE_E_NOMEM;
 }
@@ -143,7 +141,8 @@ trim(struct base_arena *a, const struct fhir_search *s, const struct adapter_sto
     if (rc == BASE_OK && kept == NULL)
         rc = BASE_E_NOMEM;
     if (rc == BASE_OK) {
-        json_object_foreach (res, key, v) {
+        json_object_foreach(res, key, v)
+        {
             if (keep_member(s, key) && json_object_set(kept, key, v) != 0)
                 rc = BASE_E_NOMEM;
         }
@@ -217,8 +216,8 @@ page_links(struct base_arena *a, uint64_t off, uint32_t count, bool more,
 
 int
 adapter_store_search(PGconn *c, struct base_arena *a, const struct fhir_search *s,
-                     const struct adapter_store_search_opts *o, adapter_store_row_fn fn,
-                     void *ctx, struct adapter_store_page *page, struct base_err *err)
+                     const struct adapter_store_search_opts *o, adapter_store_row_fn fn, void *ctx,
+                     struct adapter_store_page *page, struct base_err *err)
 {
     struct sctx x = {s, a, fn, ctx, err};
     struct st_stream st = {search_row, &x, 0, 0, 0};
@@ -235,15 +234,20 @@ adapter_store_search(PGconn *c, struct base_arena *a, const struct fhir_search *
     }
     if (only_count)
         return BASE_OK;
+    /* Sort and page on keys alone, then fetch the page's resources: the
+     * JSON of rows that do not make the page is never read. */
     st_sql_init(&q, a);
-    st_sql_add(&q, "SELECT " ROW_COLUMNS);
+    st_sql_add(&q, "SELECT " ROW_COLUMNS " FROM (SELECT r.pk");
+    TRY(st_compile_sort_keys(&q, s, err));
     TRY(where(&q, a, s, o, err));
     st_sql_add(&q, " ORDER BY ");
-    TRY(st_compile_order(&q, s, err));
-    st_sql_add(&q, "r.pk LIMIT ");
+    st_compile_order_by(&q, s, "");
+    st_sql_add(&q, " LIMIT ");
     st_sql_param_i64(&q, (int64_t)s->count + 1, "::bigint");
     st_sql_add(&q, " OFFSET ");
     st_sql_param_i64(&q, (int64_t)off, "::bigint");
+    st_sql_add(&q, ") AS page JOIN store.resource r ON r.pk = page.pk ORDER BY ");
+    st_compile_order_by(&q, s, "page.");
     st.max_rows = s->count;
     TRY(st_stream_rows(c, &q, "search", &st, err));
     page->n_rows = st.n_rows;

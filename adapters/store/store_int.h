@@ -64,11 +64,10 @@ const char *st_arr_get(struct st_arr *x);
 BASE_MUST_CHECK int st_exec(PGconn *c, const char *sql, int n, const char *const *params,
                             ExecStatusType want, const char *what, PGresult **res,
                             struct base_err *err);
-BASE_MUST_CHECK int st_exec_sql(PGconn *c, struct st_sql *q, ExecStatusType want,
-                                const char *what, PGresult **res, struct base_err *err);
+BASE_MUST_CHECK int st_exec_sql(PGconn *c, struct st_sql *q, ExecStatusType want, const char *what,
+                                PGresult **res, struct base_err *err);
 /* A command without parameters and without rows (BEGIN, SAVEPOINT …). */
-BASE_MUST_CHECK int st_command(PGconn *c, const char *sql, const char *what,
-                               struct base_err *err);
+BASE_MUST_CHECK int st_command(PGconn *c, const char *sql, const char *what, struct base_err *err);
 /* Map a failed result to an error value. */
 int st_pg_error(PGconn *c, const PGresult *res, const char *what, struct base_err *err);
 /* Is the connection still usable? */
@@ -125,13 +124,44 @@ bool st_type_ok(const char *s, size_t len);
  * parameters of store.write(), in its order.  Rows name their resource by
  * its 1-based position in the Bundle's resource arrays. */
 enum st_col {
-    TK_RES, TK_PARAM, TK_SYSTEM, TK_CODE, TK_TEXT, TK_TEXT_RAW, TK_OF_TYPE,
-    ST_RES, ST_PARAM, ST_VALUE, ST_NORM,
-    DT_RES, DT_PARAM, DT_LOW, DT_HIGH,
-    RF_RES, RF_PARAM, RF_TYPE, RF_ID, RF_VERSION, RF_URL, RF_ID_SYSTEM, RF_ID_VALUE,
-    QT_RES, QT_PARAM, QT_LOW, QT_HIGH, QT_LOW_OPEN, QT_HIGH_OPEN, QT_SYSTEM, QT_CODE, QT_UNIT,
-    UR_RES, UR_PARAM, UR_VALUE,
-    ID_RES, ID_SYSTEM, ID_VALUE,
+    TK_RES,
+    TK_PARAM,
+    TK_SYSTEM,
+    TK_CODE,
+    TK_TEXT,
+    TK_TEXT_RAW,
+    TK_OF_TYPE,
+    ST_RES,
+    ST_PARAM,
+    ST_VALUE,
+    ST_NORM,
+    DT_RES,
+    DT_PARAM,
+    DT_LOW,
+    DT_HIGH,
+    RF_RES,
+    RF_PARAM,
+    RF_TYPE,
+    RF_ID,
+    RF_VERSION,
+    RF_URL,
+    RF_ID_SYSTEM,
+    RF_ID_VALUE,
+    QT_RES,
+    QT_PARAM,
+    QT_LOW,
+    QT_HIGH,
+    QT_LOW_OPEN,
+    QT_HIGH_OPEN,
+    QT_SYSTEM,
+    QT_CODE,
+    QT_UNIT,
+    UR_RES,
+    UR_PARAM,
+    UR_VALUE,
+    ID_RES,
+    ID_SYSTEM,
+    ID_VALUE,
     ST_NCOLS
 };
 
@@ -169,9 +199,12 @@ struct st_compile {
  * cannot be served. */
 BASE_MUST_CHECK int st_compile_where(struct st_sql *q, const struct st_compile *cc,
                                      const struct fhir_search *s, struct base_err *err);
-/* Append ", <key> …" ORDER BY keys for s->sort (may append nothing). */
-BASE_MUST_CHECK int st_compile_order(struct st_sql *q, const struct fhir_search *s,
-                                     struct base_err *err);
+/* Sort keys of s as select-list items ", <expr> AS k0, …" over alias r, and
+ * the ORDER BY list "<prefix>k0 DESC NULLS LAST, …, <prefix>pk" over them
+ * (prefix "" inside the query that selects them, "page." outside). */
+BASE_MUST_CHECK int st_compile_sort_keys(struct st_sql *q, const struct fhir_search *s,
+                                         struct base_err *err);
+void st_compile_order_by(struct st_sql *q, const struct fhir_search *s, const char *prefix);
 void st_compile_init(struct st_compile *cc, struct base_arena *a,
                      const struct adapter_store_search_opts *o);
 
@@ -192,33 +225,33 @@ enum st_find {
 };
 
 struct st_entry {
-    size_t index;          /* Bundle.entry[index] */
+    size_t index; /* Bundle.entry[index] */
     enum st_method method;
     const char *type;
-    const char *url_id;    /* Type/id in the URL */
-    const char *full_url;  /* NULL when absent */
-    json_t *resource;      /* our own deep copy (NULL for DELETE) */
-    const char *res_id;    /* id the resource carried, or NULL */
-    uint32_t if_match;     /* request.ifMatch W/"n" (0: none) */
+    const char *url_id;   /* Type/id in the URL */
+    const char *full_url; /* NULL when absent */
+    json_t *resource;     /* our own deep copy (NULL for DELETE) */
+    const char *res_id;   /* id the resource carried, or NULL */
+    uint32_t if_match;    /* request.ifMatch W/"n" (0: none) */
     enum st_find find;
-    const char *criteria;  /* raw query (conditional) */
-    struct fhir_search *search;        /* ST_FIND_SEARCH / IDENTIFIER */
-    const char *iq_system; /* ST_FIND_IDENTIFIER */
+    const char *criteria;       /* raw query (conditional) */
+    struct fhir_search *search; /* ST_FIND_SEARCH / IDENTIFIER */
+    const char *iq_system;      /* ST_FIND_IDENTIFIER */
     const char *iq_value;
-    char iq_form;          /* 'c', 's', 'n' */
+    char iq_form; /* 'c', 's', 'n' */
     /* what was found */
     size_t n_found;
     int64_t pk;
     const char *id;
-    uint32_t version;      /* current version found (0: none) */
+    uint32_t version; /* current version found (0: none) */
     bool found_deleted;
     int64_t found_updated; /* its meta.lastUpdated */
     char found_hash[65];
-    bool res_id_taken;     /* conditional update with an id: Type/id exists already */
+    bool res_id_taken; /* conditional update with an id: Type/id exists already */
     /* decision */
     enum adapter_store_action action;
-    bool write;            /* a row is written */
-    char op;               /* 'c', 'u', 'd' */
+    bool write; /* a row is written */
+    char op;    /* 'c', 'u', 'd' */
     uint32_t new_version;
     int64_t ts;
     char hash[65];
@@ -251,10 +284,9 @@ BASE_MUST_CHECK int st_rewrite_references(PGconn *c, struct st_plan *p, int *sta
 /* Run a compiled conditional search and count its matches (at most 2 are
  * read); the first one is described. */
 BASE_MUST_CHECK int st_find_search(PGconn *c, struct base_arena *a, const struct fhir_search *s,
-                                   const struct adapter_store_opts *o, size_t *n_found,
-                                   int64_t *pk, const char **id, uint32_t *version,
-                                   bool *deleted, int64_t *updated, char hash[65],
-                                   struct base_err *err);
+                                   const struct adapter_store_opts *o, size_t *n_found, int64_t *pk,
+                                   const char **id, uint32_t *version, bool *deleted,
+                                   int64_t *updated, char hash[65], struct base_err *err);
 
 /* The ledger key of a message. */
 struct st_ledger {
@@ -278,9 +310,8 @@ BASE_MUST_CHECK int st_match(PGconn *c, struct st_plan *p, const struct st_ledge
 /* Parse conditional criteria for `type` ("identifier=s|v&…"): a one-value
  * identifier query becomes ST_FIND_IDENTIFIER (any type), others a search
  * (known types only).  where = location for errors. */
-BASE_MUST_CHECK int st_parse_criteria(struct base_arena *a, const char *type,
-                                      const char *criteria, const char *where,
-                                      struct st_entry *e, struct base_err *err);
+BASE_MUST_CHECK int st_parse_criteria(struct base_arena *a, const char *type, const char *criteria,
+                                      const char *where, struct st_entry *e, struct base_err *err);
 
 /* Decide every entry (create / update / delete / matched) from what was
  * found; refuse ambiguous matches (412) and overlapping targets (400). */
@@ -311,8 +342,7 @@ BASE_MUST_CHECK int st_ledger_failure(PGconn *c, struct base_arena *a, const str
 
 /* The ledger's JSON result of the entries, and back. */
 char *st_entries_json(struct base_arena *a, const struct adapter_store_result *r);
-void st_result_fail(struct adapter_store_result *r, int rc, int status,
-                    const struct base_err *err);
+void st_result_fail(struct adapter_store_result *r, int rc, int status, const struct base_err *err);
 
 /* HTTP status for an error value. */
 int st_status_of(int rc, const struct base_err *err);

@@ -17,11 +17,11 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -173,10 +173,14 @@ adt(long i)
 }
 
 static const char *const loinc[][3] = {
-    {"718-7", "Hemoglobin", "g/dL"},     {"789-8", "Erythrocytes", "10*6/uL"},
-    {"6690-2", "Leukocytes", "10*3/uL"}, {"777-3", "Platelets", "10*3/uL"},
-    {"4544-3", "Hematocrit", "%"},       {"787-2", "MCV", "fL"},
-    {"785-6", "MCH", "pg"},              {"786-4", "MCHC", "g/dL"},
+    {"718-7", "Hemoglobin", "g/dL"},
+    {"789-8", "Erythrocytes", "10*6/uL"},
+    {"6690-2", "Leukocytes", "10*3/uL"},
+    {"777-3", "Platelets", "10*3/uL"},
+    {"4544-3", "Hematocrit", "%"},
+    {"787-2", "MCV", "fL"},
+    {"785-6", "MCH", "pg"},
+    {"786-4", "MCHC", "g/dL"},
 };
 
 static void
@@ -279,8 +283,8 @@ run_apply(PGconn *c, const char *kind, const char *mode, long n, long batch)
             json_t *b = is_adt ? adt(base + i + j) : oru(base + i + j);
 
             snprintf(ids[j], 32, "%ld", base + i + j);
-            items[j] = (struct adapter_store_item){b, NULL, is_adt ? "HIS^HOSP" : "LIS^HOSP",
-                                                   ids[j], NULL, ack, NULL};
+            items[j] = (struct adapter_store_item){
+                b, NULL, is_adt ? "HIS^HOSP" : "LIS^HOSP", ids[j], NULL, ack, NULL};
             entries += (long)json_array_size(json_object_get(b, "entry"));
         }
         gen += client_cpu_s() - g0; /* making the Bundles is the converter's cost */
@@ -315,8 +319,8 @@ run_apply(PGconn *c, const char *kind, const char *mode, long n, long batch)
 
         printf("bundles_per_s %.1f\nresources_per_s %.1f\nclient_cpu_us_per_bundle %.0f\n"
                "server_cpu_us_per_bundle %.0f\nbundles_per_cpu_s %.1f\n",
-               (double)n / wall, (double)entries / wall, cc * 1e6 / (double)n,
-               sc * 1e6 / (double)n, (double)n / (cc + sc));
+               (double)n / wall, (double)entries / wall, cc * 1e6 / (double)n, sc * 1e6 / (double)n,
+               (double)n / (cc + sc));
     }
     return 0;
 }
@@ -332,7 +336,7 @@ load_entry(struct base_buf *b, long p, long k, bool first)
     int year = (int)(2000 + (k / 336) % 26);
 
     must(base_buf_appendf(b, "%s{\"resource\":{\"resourceType\":\"%s\",\"id\":\"%c%ld-%ld\",",
-                           first ? "" : ",", type, type[0], p, k));
+                          first ? "" : ",", type, type[0], p, k));
     if (type[0] == 'O')
         must(base_buf_appendf(
             b,
@@ -345,19 +349,19 @@ load_entry(struct base_buf *b, long p, long k, bool first)
             loinc[k % 8][0], p, year, month, day, 3 + k % 10, k % 10, loinc[k % 8][2]));
     else if (type[0] == 'E')
         must(base_buf_appendf(b,
-                               "\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},\"subject\":"
-                               "{\"reference\":\"Patient/p%ld\"},\"period\":{\"start\":"
-                               "\"%04d-%02d-%02dT09:00:00Z\",\"end\":\"%04d-%02d-%02dT11:00:00Z\"}}",
-                               p, year, month, day, year, month, day));
+                              "\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},\"subject\":"
+                              "{\"reference\":\"Patient/p%ld\"},\"period\":{\"start\":"
+                              "\"%04d-%02d-%02dT09:00:00Z\",\"end\":\"%04d-%02d-%02dT11:00:00Z\"}}",
+                              p, year, month, day, year, month, day));
     else
         must(base_buf_appendf(b,
-                               "\"clinicalStatus\":{\"coding\":[{\"code\":\"active\"}]},\"code\":"
-                               "{\"coding\":[{\"system\":\"http://snomed.info/sct\",\"code\":"
-                               "\"%ld\"}]},\"subject\":{\"reference\":\"Patient/p%ld\"},"
-                               "\"onsetDateTime\":\"%04d-%02d-%02d\"}",
-                               44054006 + k % 50, p, year, month, day));
+                              "\"clinicalStatus\":{\"coding\":[{\"code\":\"active\"}]},\"code\":"
+                              "{\"coding\":[{\"system\":\"http://snomed.info/sct\",\"code\":"
+                              "\"%ld\"}]},\"subject\":{\"reference\":\"Patient/p%ld\"},"
+                              "\"onsetDateTime\":\"%04d-%02d-%02d\"}",
+                              44054006 + k % 50, p, year, month, day));
     must(base_buf_appendf(b, ",\"request\":{\"method\":\"PUT\",\"url\":\"%s/%c%ld-%ld\"}}", type,
-                           type[0], p, k));
+                          type[0], p, k));
 }
 
 /* One patient's record as a few transactions of up to 500 resources. */
@@ -381,7 +385,7 @@ run_load(PGconn *c, long patients, long per)
 
             base_buf_init(&b, 64u << 20);
             must(base_buf_append_cstr(&b, "{\"resourceType\":\"Bundle\",\"type\":\"transaction\","
-                                           "\"entry\":["));
+                                          "\"entry\":["));
             if (k0 < 0)
                 must(base_buf_appendf(
                     &b,
@@ -393,8 +397,8 @@ run_load(PGconn *c, long patients, long per)
                 load_entry(&b, p, k, k0 < 0 ? false : k == k0);
             must(base_buf_append_cstr(&b, "]}"));
             bundles[nb] = parse_or_die(b.data);
-            items[nb] = (struct adapter_store_item){bundles[nb], NULL, NULL, NULL, NULL, NULL,
-                                                    NULL};
+            items[nb] =
+                (struct adapter_store_item){bundles[nb], NULL, NULL, NULL, NULL, NULL, NULL};
             nb++;
             base_buf_fini(&b);
         }
@@ -404,8 +408,8 @@ run_load(PGconn *c, long patients, long per)
         }
         for (size_t i = 0; i < nb; i++) {
             if (res[i].rc != BASE_OK) {
-                fprintf(stderr, "bench_store: load bundle failed: %s at %s (%s)\n",
-                        res[i].err.msg, res[i].err.where, res[i].err.log_detail);
+                fprintf(stderr, "bench_store: load bundle failed: %s at %s (%s)\n", res[i].err.msg,
+                        res[i].err.where, res[i].err.log_detail);
                 return 1;
             }
             json_decref(bundles[i]);

@@ -93,11 +93,9 @@ START_TEST(apply_creates_and_links)
     ck_assert_int_eq(adapter_store_read(c, a, "Encounter", r.entries[1].id, &row, &err), BASE_OK);
     enc = sit_json(row.json);
     snprintf(ref, sizeof(ref), "Patient/%s", r.entries[0].id);
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(enc, "subject"),
-                                                       "reference")),
-                     ref);
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(enc, "meta"),
-                                                       "versionId")),
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(enc, "subject"), "reference")), ref);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(enc, "meta"), "versionId")),
                      "1");
     ck_assert_str_eq(json_string_value(json_object_get(enc, "id")), r.entries[1].id);
     json_decref(enc);
@@ -105,11 +103,11 @@ START_TEST(apply_creates_and_links)
     enc = adapter_store_response(a, &r);
     ck_assert_ptr_nonnull(enc);
     ck_assert_str_eq(json_string_value(json_object_get(enc, "type")), "transaction-response");
-    ck_assert_str_eq(json_string_value(json_object_get(
-                         json_object_get(json_array_get(json_object_get(enc, "entry"), 0),
-                                         "response"),
-                         "status")),
-                     "201 Created");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(
+            json_object_get(json_array_get(json_object_get(enc, "entry"), 0), "response"),
+            "status")),
+        "201 Created");
     json_decref(enc);
     PQfinish(c);
     base_arena_free(a);
@@ -206,9 +204,8 @@ START_TEST(conditional_update_with_two_matches_is_412)
     ck_assert_str_eq(r.err.issue_code, "multiple-matches");
     ck_assert_str_eq(r.err.where, "Bundle.entry[0].request");
     ck_assert_ptr_null(strstr(r.err.msg, "M-DUP"));
-    ck_assert_int_eq(sit_count(c, "SELECT count(*) FROM store.identifier WHERE value = 'V5099'",
-                               0, NULL),
-                     0);
+    ck_assert_int_eq(
+        sit_count(c, "SELECT count(*) FROM store.identifier WHERE value = 'V5099'", 0, NULL), 0);
     json_decref(b);
     PQfinish(c);
     base_arena_free(a);
@@ -244,11 +241,59 @@ START_TEST(bad_entry_fails_the_whole_bundle)
     ck_assert_int_eq(adapter_store_apply(c, a, &opts, b2, &r), BASE_E_INVALID);
     ck_assert_int_eq(r.status, 400);
     ck_assert_str_eq(r.err.where, "Bundle.entry[1].request.url");
-    ck_assert_int_eq(sit_count(c, "SELECT count(*) FROM store.identifier WHERE value = 'M-ATOMIC'",
-                               0, NULL),
-                     0);
+    ck_assert_int_eq(
+        sit_count(c, "SELECT count(*) FROM store.identifier WHERE value = 'M-ATOMIC'", 0, NULL), 0);
     json_decref(b);
     json_decref(b2);
+    PQfinish(c);
+    base_arena_free(a);
+}
+END_TEST
+
+/* urn:uuid links are rewritten in references, Attachment.url and the
+ * narrative, but an Identifier.value that happens to hold the same URN (the
+ * HL7 v2 converter's fallback business identifier) stays as it is. */
+START_TEST(rewrites_links_but_not_identifiers)
+{
+    PGconn *c = sit_connect();
+    struct base_arena *a = base_arena_new(0);
+    struct adapter_store_result r;
+    struct adapter_store_row row;
+    struct base_err err = {0};
+    char want[160];
+    static const char text[] =
+        "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        "{\"fullUrl\":\"urn:uuid:aaaaaaaa-0000-4000-8000-000000000001\",\"resource\":{"
+        "\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:mrn\",\"value\":"
+        "\"M-LINK\"}]},\"request\":{\"method\":\"PUT\",\"url\":\"Patient?identifier=urn:mrn|"
+        "M-LINK\"}},"
+        "{\"fullUrl\":\"urn:uuid:aaaaaaaa-0000-4000-8000-000000000002\",\"resource\":{"
+        "\"resourceType\":\"DocumentReference\",\"status\":\"current\",\"identifier\":[{"
+        "\"system\":\"urn:ietf:rfc:3986\",\"value\":\"urn:uuid:aaaaaaaa-0000-4000-8000-"
+        "000000000002\"}],\"text\":{\"status\":\"generated\",\"div\":\"<div xmlns=\\\"http:"
+        "//www.w3.org/1999/xhtml\\\">See <a href=\\\"urn:uuid:aaaaaaaa-0000-4000-8000-"
+        "000000000001\\\">the patient</a></div>\"},\"subject\":{\"reference\":\"urn:uuid:"
+        "aaaaaaaa-0000-4000-8000-000000000001\"},\"content\":[{\"attachment\":{\"url\":"
+        "\"urn:uuid:aaaaaaaa-0000-4000-8000-000000000001\"}}]},\"request\":{\"method\":\"PUT\","
+        "\"url\":\"DocumentReference?identifier=urn:ietf:rfc:3986|urn:uuid:aaaaaaaa-0000-4000-"
+        "8000-000000000002\"}}]}";
+
+    must_apply(c, a, sit_json(text), &r);
+    ck_assert_int_eq(adapter_store_read(c, a, "DocumentReference", r.entries[1].id, &row, &err),
+                     BASE_OK);
+    snprintf(want, sizeof(want), "\"reference\": \"Patient/%s\"", r.entries[0].id);
+    ck_assert_msg(strstr(row.json, want) != NULL, "%s", row.json);
+    snprintf(want, sizeof(want), "\"url\": \"Patient/%s\"", r.entries[0].id);
+    ck_assert_msg(strstr(row.json, want) != NULL, "%s", row.json);
+    snprintf(want, sizeof(want), "href=\\\"Patient/%s\\\"", r.entries[0].id);
+    ck_assert_msg(strstr(row.json, want) != NULL, "%s", row.json);
+    ck_assert_ptr_nonnull(strstr(row.json, "\"value\": \"urn:uuid:aaaaaaaa-0000-4000-8000-"
+                                           "000000000002\""));
+    ck_assert_ptr_null(strstr(row.json, "urn:uuid:aaaaaaaa-0000-4000-8000-000000000001"));
+    /* and so the conditional update finds it again next time */
+    must_apply(c, a, sit_json(text), &r);
+    ck_assert_int_eq(r.entries[0].action, ADAPTER_STORE_UNCHANGED);
+    ck_assert_int_eq(r.entries[1].action, ADAPTER_STORE_UNCHANGED);
     PQfinish(c);
     base_arena_free(a);
 }
@@ -277,8 +322,8 @@ START_TEST(batch_isolates_a_bad_bundle_and_replays)
     const char *ids[3] = {"msg-1", "msg-2", "msg-3"};
 
     for (size_t i = 0; i < 3; i++)
-        items[i] = (struct adapter_store_item){b[i], NULL, "LAB^HOSP-A", ids[i], NULL, ack_text,
-                                               &calls};
+        items[i] =
+            (struct adapter_store_item){b[i], NULL, "LAB^HOSP-A", ids[i], NULL, ack_text, &calls};
     ck_assert_int_eq(adapter_store_apply_batch(c, a, &opts, items, 3, res, &err), BASE_OK);
     ck_assert_int_eq(res[0].rc, BASE_OK);
     ck_assert_int_ne(res[1].rc, BASE_OK);
@@ -286,8 +331,9 @@ START_TEST(batch_isolates_a_bad_bundle_and_replays)
     ck_assert_int_eq(res[2].rc, BASE_OK);
     ck_assert_str_eq(res[1].ack, "MSA|AE|call2");
     ck_assert_int_eq(sit_count(c, "SELECT count(*) FROM store.ingest_ledger", 0, NULL), 3);
-    ck_assert_int_eq(sit_count(c, "SELECT count(*) FROM store.identifier WHERE value IN"
-                                  " ('M2001', 'M2003', 'V6001', 'V6003')",
+    ck_assert_int_eq(sit_count(c,
+                               "SELECT count(*) FROM store.identifier WHERE value IN"
+                               " ('M2001', 'M2003', 'V6001', 'V6003')",
                                0, NULL),
                      4);
     /* The same three messages again: nothing changes, the same answers. */
@@ -300,11 +346,9 @@ START_TEST(batch_isolates_a_bad_bundle_and_replays)
     ck_assert_int_eq(res[1].status, 400);
     ck_assert_int_eq(res[2].n_entries, 2);
     ck_assert_int_eq(res[2].entries[0].action, ADAPTER_STORE_CREATED);
-    ck_assert_int_eq(sit_count(c, "SELECT count(*) FROM store.resource_history", 0, NULL) >= 0,
-                     1);
-    ck_assert_int_eq(sit_count(c, "SELECT count(*) FROM store.identifier WHERE value = 'M2001'",
-                               0, NULL),
-                     1);
+    ck_assert_int_eq(sit_count(c, "SELECT count(*) FROM store.resource_history", 0, NULL) >= 0, 1);
+    ck_assert_int_eq(
+        sit_count(c, "SELECT count(*) FROM store.identifier WHERE value = 'M2001'", 0, NULL), 1);
     for (size_t i = 0; i < 3; i++)
         json_decref(b[i]);
     PQfinish(c);
@@ -414,9 +458,8 @@ START_TEST(delete_and_recreate)
     ck_assert_int_eq(r.entries[0].version, 2);
     ck_assert_int_eq(adapter_store_read(c, a, "Patient", "del-1", &row, &err), BASE_E_NOTFOUND);
     ck_assert_str_eq(err.issue_code, "deleted");
-    ck_assert_int_eq(sit_count(c, "SELECT count(*) FROM store.identifier WHERE value = 'M-DEL'",
-                               0, NULL),
-                     0);
+    ck_assert_int_eq(
+        sit_count(c, "SELECT count(*) FROM store.identifier WHERE value = 'M-DEL'", 0, NULL), 0);
     /* deleting again is a no-op; PUT brings it back as version 3 */
     must_apply(c, a,
                sit_json("{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{"
@@ -555,8 +598,9 @@ START_TEST(changed_since_pages_without_gaps)
     int64_t since = 0;
     int seen = 0;
     int pages = 0;
-    long long total = sit_count(c, "SELECT count(*) FROM store.resource WHERE res_type ="
-                                   " 'Patient' AND NOT deleted",
+    long long total = sit_count(c,
+                                "SELECT count(*) FROM store.resource WHERE res_type ="
+                                " 'Patient' AND NOT deleted",
                                 0, NULL);
 
     for (int i = 0; i < 7; i++) {
@@ -568,9 +612,9 @@ START_TEST(changed_since_pages_without_gaps)
         must_apply(c, a, adt(mrn, "Chen", visit), &r);
     }
     do {
-        ck_assert_int_eq(adapter_store_changed_since(c, a, "Patient", since, 3, collect_ids, &seen,
-                                                     &page, &err),
-                         BASE_OK);
+        ck_assert_int_eq(
+            adapter_store_changed_since(c, a, "Patient", since, 3, collect_ids, &seen, &page, &err),
+            BASE_OK);
         pages++;
         if (page.next_cursor != NULL)
             since = strtoll(page.next_cursor, NULL, 10);
@@ -582,7 +626,10 @@ START_TEST(changed_since_pages_without_gaps)
 }
 END_TEST
 
-Suite *store_apply_suite(void)
+Suite *store_apply_suite(void);
+
+Suite *
+store_apply_suite(void)
 {
     Suite *s = suite_create("store_apply");
     TCase *tc = tcase_create("apply");
@@ -601,6 +648,7 @@ Suite *store_apply_suite(void)
     tcase_add_test(tc, if_none_exist_and_conditional_reference);
     tcase_add_test(tc, overlapping_entries_and_bad_shapes_are_refused);
     tcase_add_test(tc, changed_since_pages_without_gaps);
+    tcase_add_test(tc, rewrites_links_but_not_identifiers);
     suite_add_tcase(s, tc);
     return s;
 }

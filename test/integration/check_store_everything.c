@@ -181,21 +181,19 @@ START_TEST(compartment_matches_the_matcher)
 {
     PGconn *c = sit_connect();
     struct base_arena *a = base_arena_new(0);
-    struct adapter_store_everything e = {"79a66c97-6131-3213-f3c9-4606946ab056", 1000, NULL, 0,
-                                         NULL, 0, true};
+    struct adapter_store_everything e = {
+        "79a66c97-6131-3213-f3c9-4606946ab056", 1000, NULL, 0, NULL, 0, true};
     struct rows got = {0};
     struct rows want = {0};
     struct adapter_store_page page;
     struct base_err err = {0};
     size_t members = 0;
 
-    ck_assert_int_eq(adapter_store_everything(c, a, &e, &sopts, keep, &got, &page, &err),
-                     BASE_OK);
+    ck_assert_int_eq(adapter_store_everything(c, a, &e, &sopts, keep, &got, &page, &err), BASE_OK);
     expected_members(c, a, e.patient_id, &want);
     ck_assert_uint_gt(want.n, 20);
     for (size_t i = 0; i < want.n; i++)
-        ck_assert_msg(has(&got, want.keys[i], FHIR_BUNDLE_MODE_MATCH), "missing %s",
-                      want.keys[i]);
+        ck_assert_msg(has(&got, want.keys[i], FHIR_BUNDLE_MODE_MATCH), "missing %s", want.keys[i]);
     for (size_t i = 0; i < got.n; i++) {
         if (got.mode[i] == FHIR_BUNDLE_MODE_MATCH) {
             ck_assert_msg(has(&want, got.keys[i], -1), "extra member %s", got.keys[i]);
@@ -230,15 +228,14 @@ START_TEST(keyset_pages_visit_each_row_once)
 {
     PGconn *c = sit_connect();
     struct base_arena *a = base_arena_new(0);
-    struct adapter_store_everything e = {"79a66c97-6131-3213-f3c9-4606946ab056", 1000, NULL, 0,
-                                         NULL, 0, false};
+    struct adapter_store_everything e = {
+        "79a66c97-6131-3213-f3c9-4606946ab056", 1000, NULL, 0, NULL, 0, false};
     struct rows all = {0};
     struct rows paged = {0};
     struct adapter_store_page page;
     struct base_err err = {0};
 
-    ck_assert_int_eq(adapter_store_everything(c, a, &e, &sopts, keep, &all, &page, &err),
-                     BASE_OK);
+    ck_assert_int_eq(adapter_store_everything(c, a, &e, &sopts, keep, &all, &page, &err), BASE_OK);
     e.count = 7;
     do {
         size_t before = paged.n;
@@ -263,15 +260,14 @@ START_TEST(type_since_and_unknown_patient)
     PGconn *c = sit_connect();
     struct base_arena *a = base_arena_new(0);
     const char *types[] = {"Condition"};
-    struct adapter_store_everything e = {"79a66c97-6131-3213-f3c9-4606946ab056", 1000, NULL, 0,
-                                         types, 1, false};
+    struct adapter_store_everything e = {
+        "79a66c97-6131-3213-f3c9-4606946ab056", 1000, NULL, 0, types, 1, false};
     struct rows got = {0};
     struct adapter_store_page page;
     struct base_err err = {0};
     const char *bad[] = {"Condition;DROP"};
 
-    ck_assert_int_eq(adapter_store_everything(c, a, &e, &sopts, keep, &got, &page, &err),
-                     BASE_OK);
+    ck_assert_int_eq(adapter_store_everything(c, a, &e, &sopts, keep, &got, &page, &err), BASE_OK);
     ck_assert_uint_gt(got.n, 0);
     for (size_t i = 0; i < got.n; i++)
         ck_assert(strncmp(got.keys[i], "Condition/", 10) == 0);
@@ -279,8 +275,7 @@ START_TEST(type_since_and_unknown_patient)
     e.types = NULL;
     e.n_types = 0;
     e.since_us = INT64_C(4102444800000000); /* 2100: nothing is that new */
-    ck_assert_int_eq(adapter_store_everything(c, a, &e, &sopts, keep, &got, &page, &err),
-                     BASE_OK);
+    ck_assert_int_eq(adapter_store_everything(c, a, &e, &sopts, keep, &got, &page, &err), BASE_OK);
     ck_assert_uint_eq(got.n, 0);
     e.since_us = 0;
     e.patient_id = "nobody";
@@ -372,10 +367,9 @@ START_TEST(large_record_streams_in_bounded_memory)
     ck_assert_int_eq(adapter_store_everything_bundle(c, a, &e, &sopts, &out, &err), BASE_OK);
     b = sit_json(out.data);
     ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 1000);
-    ck_assert_ptr_nonnull(
-        strstr(json_string_value(json_object_get(json_array_get(json_object_get(b, "link"), 1),
-                                                 "url")),
-               SC_BASE "/Patient/" BIG_PATIENT "/$everything?_count=1000&_cursor=1."));
+    ck_assert_ptr_nonnull(strstr(
+        json_string_value(json_object_get(json_array_get(json_object_get(b, "link"), 1), "url")),
+        SC_BASE "/Patient/" BIG_PATIENT "/$everything?_count=1000&_cursor=1."));
     json_decref(b);
     base_buf_fini(&out);
     PQfinish(c);

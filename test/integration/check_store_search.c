@@ -24,8 +24,8 @@ static struct {
 static void
 load_stored(PGconn *c)
 {
-    PGresult *r = PQexecParams(c, "SELECT content::text FROM store.resource WHERE NOT deleted",
-                               0, NULL, NULL, NULL, NULL, 0);
+    PGresult *r = PQexecParams(c, "SELECT content::text FROM store.resource WHERE NOT deleted", 0,
+                               NULL, NULL, NULL, NULL, 0);
 
     ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
     g.n = (size_t)PQntuples(r);
@@ -360,7 +360,8 @@ static const char *const queries[][2] = {
     {"Observation", "patient=79a66c97-6131-3213-f3c9-4606946ab056"},
     {"Observation", "subject:Patient=129c6ac7-8d06-89de-ad63-0204a93e76c3"},
     {"Observation", "subject=" SC_BASE "/Patient/129c6ac7-8d06-89de-ad63-0204a93e76c3"},
-    {"Observation", "subject=https://other.example/fhir/Patient/3af3708d-41f1-cd80-f3dd-ec5ac76072bf"},
+    {"Observation",
+     "subject=https://other.example/fhir/Patient/3af3708d-41f1-cd80-f3dd-ec5ac76072bf"},
     {"Observation", "subject:identifier=urn:mrn|X19"},
     {"Observation", "subject:identifier=X38"},
     {"Observation", "subject:missing=true"},
@@ -643,12 +644,11 @@ START_TEST(searchset_bundle_has_links_and_entries)
                      "self");
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(links, 1), "relation")),
                      "next");
-    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_array_get(links, 1),
-                                                                   "url")),
-                                 SC_BASE "/Observation?patient="));
-    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_array_get(links, 1),
-                                                                   "url")),
-                                 "_cursor=3"));
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(json_array_get(links, 1), "url")),
+               SC_BASE "/Observation?patient="));
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(json_array_get(links, 1), "url")), "_cursor=3"));
     ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 3);
     e0 = json_array_get(json_object_get(b, "entry"), 0);
     snprintf(full, sizeof(full), SC_BASE "/Observation/%s",

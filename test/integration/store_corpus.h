@@ -27,8 +27,8 @@ static const char *const sc_patients[] = {
 static SIT_UNUSED json_t *
 sc_put_bundle(json_t *const *res, size_t n)
 {
-    json_t *b = json_pack("{s:s, s:s, s:[]}", "resourceType", "Bundle", "type", "transaction",
-                          "entry");
+    json_t *b =
+        json_pack("{s:s, s:s, s:[]}", "resourceType", "Bundle", "type", "transaction", "entry");
 
     for (size_t i = 0; i < n; i++) {
         const char *type = json_string_value(json_object_get(res[i], "resourceType"));
@@ -174,8 +174,9 @@ sc_value(int i, char *out, size_t cap)
 {
     const char *const *u = sc_units[i % 5];
     const char *v = sc_values[i % BASE_ARRAY_LEN(sc_values)];
-    const char *cmp = i % 29 == 0 ? "\"comparator\":\"<\"," : i % 31 == 0 ? "\"comparator\":\">\","
-                                                                             : "";
+    const char *cmp = i % 29 == 0   ? "\"comparator\":\"<\","
+                      : i % 31 == 0 ? "\"comparator\":\">\","
+                                    : "";
 
     if (i % 6 == 4) {
         snprintf(out, cap, ",\"valueString\":\"%s %d\"", sc_strings[i % 5], i % 3);
@@ -291,10 +292,17 @@ static SIT_UNUSED void
 sc_load_all(PGconn *c, struct base_arena *a, int n_obs, int n_cond)
 {
     static const char *const files[] = {
-        "Organization.000.ndjson", "Location.000.ndjson",  "Practitioner.000.ndjson",
-        "Patient.000.ndjson",      "Device.000.ndjson",    "Encounter.000.ndjson",
-        "Condition.000.ndjson",    "Procedure.000.ndjson", "Immunization.000.ndjson",
-        "MedicationRequest.000.ndjson", "AllergyIntolerance.000.ndjson",
+        "Organization.000.ndjson",
+        "Location.000.ndjson",
+        "Practitioner.000.ndjson",
+        "Patient.000.ndjson",
+        "Device.000.ndjson",
+        "Encounter.000.ndjson",
+        "Condition.000.ndjson",
+        "Procedure.000.ndjson",
+        "Immunization.000.ndjson",
+        "MedicationRequest.000.ndjson",
+        "AllergyIntolerance.000.ndjson",
         "DocumentReference.000.ndjson",
     };
     json_t *res[100];

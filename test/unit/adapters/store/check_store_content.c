@@ -71,9 +71,10 @@ START_TEST(ids_and_types)
     ck_assert(!adapter_store_id_ok("a/b", 3));
     ck_assert(!adapter_store_id_ok("a b", 3));
     ck_assert(!adapter_store_id_ok("x'y", 3));
-    ck_assert(!adapter_store_id_ok("0123456789012345678901234567890123456789012345678901234567890123"
-                                   "4",
-                                   65));
+    ck_assert(
+        !adapter_store_id_ok("0123456789012345678901234567890123456789012345678901234567890123"
+                             "4",
+                             65));
     ck_assert(st_type_ok("Patient", 7));
     ck_assert(!st_type_ok("patient", 7));
     ck_assert(!st_type_ok("Pat1ent", 7));
@@ -150,8 +151,7 @@ START_TEST(meta_is_set_and_kept)
                      "2026-01-01T00:00:00.000001Z");
     ck_assert_ptr_nonnull(json_object_get(meta, "tag"));
     ck_assert_int_eq(st_set_meta(bare, 1, 0), BASE_OK);
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(bare, "meta"),
-                                                       "versionId")),
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(bare, "meta"), "versionId")),
                      "1");
     json_decref(r);
     json_decref(bare);
@@ -160,13 +160,13 @@ END_TEST
 
 START_TEST(index_rows_of_an_observation)
 {
-    json_t *o = js(
-        "{\"resourceType\":\"Observation\",\"id\":\"o\",\"meta\":{\"lastUpdated\":"
-        "\"2026-01-01T00:00:00.000000Z\",\"tag\":[{\"system\":\"urn:t\",\"code\":\"x\"}]},"
-        "\"identifier\":[{\"type\":{\"coding\":[{\"system\":\"urn:ty\",\"code\":\"FILL\"}]},"
-        "\"system\":\"urn:o\",\"value\":\"O\\\"1\"}],\"status\":\"final\",\"code\":{\"text\":"
-        "\"Glucose\"},\"subject\":{\"reference\":\"Patient/p\"},\"effectiveDateTime\":\"2020\","
-        "\"valueQuantity\":{\"value\":5.40,\"comparator\":\"<\",\"unit\":\"mg\"}}");
+    json_t *o =
+        js("{\"resourceType\":\"Observation\",\"id\":\"o\",\"meta\":{\"lastUpdated\":"
+           "\"2026-01-01T00:00:00.000000Z\",\"tag\":[{\"system\":\"urn:t\",\"code\":\"x\"}]},"
+           "\"identifier\":[{\"type\":{\"coding\":[{\"system\":\"urn:ty\",\"code\":\"FILL\"}]},"
+           "\"system\":\"urn:o\",\"value\":\"O\\\"1\"}],\"status\":\"final\",\"code\":{\"text\":"
+           "\"Glucose\"},\"subject\":{\"reference\":\"Patient/p\"},\"effectiveDateTime\":\"2020\","
+           "\"valueQuantity\":{\"value\":5.40,\"comparator\":\"<\",\"unit\":\"mg\"}}");
     struct st_rows r;
     struct base_err err = {0};
 
@@ -231,8 +231,7 @@ START_TEST(compartment_pairs_are_reference_parameters)
         const struct fhir_search_param_def *d =
             fhir_search_param_find(types[i], params[i], strlen(params[i]));
 
-        ck_assert_msg(d != NULL && d->type == FHIR_SEARCH_REFERENCE, "%s.%s", types[i],
-                      params[i]);
+        ck_assert_msg(d != NULL && d->type == FHIR_SEARCH_REFERENCE, "%s.%s", types[i], params[i]);
         ck_assert(fhir_search_param_allows_target(d, "Patient", 7));
     }
 }

@@ -85,9 +85,8 @@ START_TEST(plans_the_usual_shapes)
     ck_assert_uint_eq(p.e[4].search->n_clauses, 2);
     ck_assert_int_eq(p.e[5].find, ST_FIND_NEW);
     /* the plan owns copies: the Bundle may go */
-    ck_assert_ptr_ne(p.e[0].resource, json_object_get(json_array_get(json_object_get(b, "entry"),
-                                                                     0),
-                                                      "resource"));
+    ck_assert_ptr_ne(p.e[0].resource,
+                     json_object_get(json_array_get(json_object_get(b, "entry"), 0), "resource"));
     json_decref(b);
 }
 END_TEST
@@ -106,8 +105,7 @@ static const char *const refusals[][3] = {
      "400"},
     {"{\"request\":{\"method\":\"PUT\",\"url\":\"https://elsewhere/Patient/1\"}}",
      "Bundle.entry[0].request.url", "400"},
-    {"{\"request\":{\"method\":\"PUT\",\"url\":\"Patient/1\"}}", "Bundle.entry[0].resource",
-     "400"},
+    {"{\"request\":{\"method\":\"PUT\",\"url\":\"Patient/1\"}}", "Bundle.entry[0].resource", "400"},
     {"{\"resource\":{\"resourceType\":\"Patient\",\"id\":7},\"request\":{\"method\":\"PUT\","
      "\"url\":\"Patient/1\"}}",
      "Bundle.entry[0].resource.id", "400"},

@@ -491,6 +491,7 @@ START_TEST(if_none_exist_and_conditional_reference)
                        "\"POST\",\"url\":\"Practitioner\",\"ifNoneExist\":"
                        "\"identifier=urn:npi%7CN-1\"}}]}";
     char ref[128];
+    json_t *nobody;
 
     must_apply(c, a, sit_json(post), &r1);
     ck_assert_int_eq(r1.entries[0].action, ADAPTER_STORE_CREATED);
@@ -508,16 +509,13 @@ START_TEST(if_none_exist_and_conditional_reference)
     snprintf(ref, sizeof(ref), "\"reference\": \"Practitioner/%s\"", r1.entries[0].id);
     ck_assert_msg(strstr(row.json, ref) != NULL, "%s", row.json);
     /* a conditional reference that matches nothing fails the Bundle */
-    ck_assert_int_eq(
-        adapter_store_apply(c, a, &opts,
-                            sit_json("{\"resourceType\":\"Bundle\",\"type\":\"transaction\","
-                                     "\"entry\":[{\"resource\":{\"resourceType\":\"Encounter\","
-                                     "\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},"
-                                     "\"subject\":{\"reference\":\"Patient?identifier=urn:mrn|"
-                                     "NOBODY\"}},\"request\":{\"method\":\"POST\",\"url\":"
-                                     "\"Encounter\"}}]}"),
-                            &r2),
-        BASE_E_CONFLICT);
+    nobody = sit_json("{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{"
+                      "\"resource\":{\"resourceType\":\"Encounter\",\"status\":\"finished\","
+                      "\"class\":{\"code\":\"AMB\"},\"subject\":{\"reference\":\"Patient?"
+                      "identifier=urn:mrn|NOBODY\"}},\"request\":{\"method\":\"POST\",\"url\":"
+                      "\"Encounter\"}}]}");
+    ck_assert_int_eq(adapter_store_apply(c, a, &opts, nobody, &r2), BASE_E_CONFLICT);
+    json_decref(nobody);
     ck_assert_int_eq(r2.status, 412);
     PQfinish(c);
     base_arena_free(a);

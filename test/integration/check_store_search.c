@@ -85,6 +85,20 @@ cmp_str(const void *x, const void *y)
     return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
+/* qsort/bsearch must not see a NULL array, even empty. */
+static void
+sort_ids(struct idlist *l)
+{
+    if (l->n > 0)
+        qsort(l->ids, l->n, sizeof(char *), cmp_str);
+}
+
+static bool
+has_id(const struct idlist *l, char *const *id)
+{
+    return l->n > 0 && bsearch(id, l->ids, l->n, sizeof(char *), cmp_str) != NULL;
+}
+
 static void
 free_list(struct idlist *l)
 {
@@ -138,11 +152,11 @@ report(const char *type, const char *q, struct idlist *sql, struct idlist *m)
 {
     fprintf(stderr, "MISMATCH %s?%s: sql %zu, matcher %zu\n", type, q, sql->n, m->n);
     for (size_t i = 0; i < sql->n; i++) {
-        if (bsearch(&sql->ids[i], m->ids, m->n, sizeof(char *), cmp_str) == NULL)
+        if (!has_id(m, &sql->ids[i]))
             fprintf(stderr, "  only sql: %s\n", sql->ids[i]);
     }
     for (size_t i = 0; i < m->n; i++) {
-        if (bsearch(&m->ids[i], sql->ids, sql->n, sizeof(char *), cmp_str) == NULL)
+        if (!has_id(sql, &m->ids[i]))
             fprintf(stderr, "  only matcher: %s\n", m->ids[i]);
     }
 }
@@ -172,8 +186,8 @@ differential(PGconn *c, const char *type, const char *query)
     if (s->n_sort > 0)
         check_order(a, s, &sql, query);
     matcher_ids(a, s, &m);
-    qsort(sql.ids, sql.n, sizeof(char *), cmp_str);
-    qsort(m.ids, m.n, sizeof(char *), cmp_str);
+    sort_ids(&sql);
+    sort_ids(&m);
     same = sql.n == m.n;
     for (size_t i = 0; same && i < sql.n; i++)
         same = strcmp(sql.ids[i], m.ids[i]) == 0;
@@ -475,7 +489,7 @@ START_TEST(paging_walks_every_row_once)
     ck_assert_int_eq((long long)all.n, n);
     ck_assert(page.has_total);
     ck_assert_int_eq((long long)page.total, n);
-    qsort(all.ids, all.n, sizeof(char *), cmp_str);
+    sort_ids(&all);
     for (size_t i = 1; i < all.n; i++)
         ck_assert_str_ne(all.ids[i - 1], all.ids[i]);
     ck_assert_int_eq(pages, (int)((n + 36) / 37));

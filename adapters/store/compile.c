@@ -341,11 +341,9 @@ updated_value(struct st_sql *q, const struct st_compile *cc, const struct fhir_s
     const char *t = "r.last_updated";
 
     switch (v->prefix) {
-    case FHIR_SEARCH_NE:
-        st_sql_add(q, "NOT ");
-        /* fall through */
     case FHIR_SEARCH_EQ:
-        st_sql_add(q, "(");
+    case FHIR_SEARCH_NE:
+        st_sql_add(q, v->prefix == FHIR_SEARCH_NE ? "NOT (" : "(");
         cmp_i64(q, t, " >= ", sl);
         st_sql_add(q, " AND ");
         cmp_i64(q, t, " < ", sh);
@@ -424,10 +422,9 @@ number_value(struct st_sql *q, const struct fhir_search_value *v)
     struct fhir_search_dec ah;
 
     switch (v->prefix) {
-    case FHIR_SEARCH_NE:
-        st_sql_add(q, "NOT ");
-        /* fall through */
     case FHIR_SEARCH_EQ:
+    case FHIR_SEARCH_NE:
+        st_sql_add(q, v->prefix == FHIR_SEARCH_NE ? "NOT " : "");
         number_contains(q, v);
         break;
     case FHIR_SEARCH_GT:

@@ -239,8 +239,8 @@ hash_param(struct base_arena *a, const unsigned char *h)
 }
 
 static int
-run_write(PGconn *c, struct base_arena *a, struct write *wr, const struct st_ledger *lg,
-          const struct adapter_store_result *r, struct base_err *err)
+run_write(PGconn *c, struct st_txn *t, struct base_arena *a, struct write *wr,
+          const struct st_ledger *lg, const struct adapter_store_result *r, struct base_err *err)
 {
     const char **p = BASE_NEW_N(a, const char *, (size_t)(WRITE_FIXED + wr->n + 1));
     bool keyed = lg != NULL && lg->source != NULL;
@@ -264,14 +264,16 @@ run_write(PGconn *c, struct base_arena *a, struct write *wr, const struct st_led
     p[k++] = keyed ? st_entries_json(a, r) : NULL;
     for (int i = 0; i < wr->n; i++)
         p[k++] = wr->writes[i]->content; /* NULL for a delete */
-    TRY(st_exec(c, write_sql(a, wr->n), (int)k, p, PGRES_TUPLES_OK, "write the Bundle", &res, err));
+    TRY(st_exec_txn(c, t, true, write_sql(a, wr->n), (int)k, p, PGRES_TUPLES_OK,
+                    "write the Bundle", &res, err));
     PQclear(res);
     return BASE_OK;
 }
 
 static int
-write_plan(PGconn *c, struct base_arena *a, struct st_plan *p, const struct st_ledger *lg,
-           const struct adapter_store_result *r, struct base_err *err)
+write_plan(PGconn *c, struct st_txn *t, struct base_arena *a, struct st_plan *p,
+           const struct st_ledger *lg, const struct adapter_store_result *r,
+           struct base_err *err)
 {
     struct write wr;
     int rc = BASE_OK;
@@ -285,7 +287,7 @@ write_plan(PGconn *c, struct base_arena *a, struct st_plan *p, const struct st_l
             rc = add_write(&wr, a, &p->e[i], err);
     }
     if (rc == BASE_OK)
-        rc = run_write(c, a, &wr, lg, r, err);
+        rc = run_write(c, t, a, &wr, lg, r, err);
     write_fini(&wr);
     return rc;
 }
@@ -322,14 +324,14 @@ call_ack(adapter_store_ack_fn ack, void *ctx, struct base_arena *a, struct adapt
 
 /* Everything after the plan; returns the status for a failure in *status. */
 static int
-apply_plan(PGconn *c, struct base_arena *a, struct st_plan *p, const struct st_ledger *lg,
-           adapter_store_ack_fn ack, void *ack_ctx, int64_t *ts, struct adapter_store_result *r,
-           int *status)
+apply_plan(PGconn *c, struct st_txn *t, struct base_arena *a, struct st_plan *p,
+           const struct st_ledger *lg, adapter_store_ack_fn ack, void *ack_ctx, int64_t *ts,
+           struct adapter_store_result *r, int *status)
 {
     struct st_replay rp;
     struct base_err *err = &r->err;
 
-    TRY(st_match(c, p, lg, &rp, err));
+    TRY(st_match(c, t, p, lg, &rp, err));
     if (rp.hit)
         return st_replay_result(a, &rp, r);
     TRY(st_decide(p, status, err));
@@ -337,12 +339,12 @@ apply_plan(PGconn *c, struct base_arena *a, struct st_plan *p, const struct st_l
     TRY(st_finish(p, ts, err));
     TRY(results_of(a, p, r));
     TRY(call_ack(ack, ack_ctx, a, r));
-    return write_plan(c, a, p, lg, r, err);
+    return write_plan(c, t, a, p, lg, r, err);
 }
 
 /* A refused plan may still be a repeated message: the ledger answers it. */
 static int
-replay_refused(PGconn *c, struct base_arena *a, const struct st_ledger *lg,
+replay_refused(PGconn *c, struct st_txn *t, struct base_arena *a, const struct st_ledger *lg,
                struct adapter_store_result *r)
 {
     struct st_plan empty;
@@ -351,7 +353,7 @@ replay_refused(PGconn *c, struct base_arena *a, const struct st_ledger *lg,
 
     memset(&empty, 0, sizeof(empty));
     empty.a = a;
-    if (lg == NULL || lg->source == NULL || st_match(c, &empty, lg, &rp, &lerr) != BASE_OK ||
+    if (lg == NULL || lg->source == NULL || st_match(c, t, &empty, lg, &rp, &lerr) != BASE_OK ||
         !rp.hit)
         return BASE_E_NOTFOUND;
     memset(r, 0, sizeof(*r));
@@ -359,9 +361,10 @@ replay_refused(PGconn *c, struct base_arena *a, const struct st_ledger *lg,
 }
 
 int
-st_apply_one(PGconn *c, struct base_arena *a, const struct adapter_store_opts *o,
-             const json_t *bundle, const struct st_ledger *lg, adapter_store_ack_fn ack,
-             void *ack_ctx, int64_t *ts, struct adapter_store_result *r)
+st_apply_one(PGconn *c, struct st_txn *t, struct base_arena *a,
+             const struct adapter_store_opts *o, const json_t *bundle,
+             const struct st_ledger *lg, adapter_store_ack_fn ack, void *ack_ctx, int64_t *ts,
+             struct adapter_store_result *r)
 {
     struct st_plan p;
     int status = 400;
@@ -370,13 +373,13 @@ st_apply_one(PGconn *c, struct base_arena *a, const struct adapter_store_opts *o
     memset(r, 0, sizeof(*r));
     rc = st_plan_bundle(a, o, bundle, &p, &status, &r->err);
     if (rc != BASE_OK) {
-        if (replay_refused(c, a, lg, r) == BASE_OK)
+        if (replay_refused(c, t, a, lg, r) == BASE_OK)
             return r->rc;
         st_result_fail(r, rc, status, NULL);
         return r->rc;
     }
     status = 0;
-    rc = apply_plan(c, a, &p, lg, ack, ack_ctx, ts, r, &status);
+    rc = apply_plan(c, t, a, &p, lg, ack, ack_ctx, ts, r, &status);
     if (rc != BASE_OK && !r->replayed)
         st_result_fail(r, rc, status, NULL);
     return r->rc;

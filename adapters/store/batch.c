@@ -109,10 +109,13 @@ apply_item(PGconn *c, struct base_arena *a, const struct adapter_store_opts *o,
            struct base_err *err)
 {
     struct st_ledger lg = {it->source, it->message_id, it->message_sha256};
-    int rc;
+    /* The savepoint rides with the Bundle's first statement and is
+     * released with its write (st_exec_txn). */
+    struct st_txn t = {"SAVEPOINT adapter_store_item", "RELEASE SAVEPOINT adapter_store_item",
+                       false, false};
+    int rc = BASE_OK;
 
     memset(r, 0, sizeof(*r));
-    TRY(st_command(c, "SAVEPOINT adapter_store_item", "set a savepoint", err));
     if (check_item(it, r) != BASE_OK) {
         lg.source = NULL; /* a bad key cannot be recorded */
     } else if (it->bundle == NULL) {
@@ -121,20 +124,22 @@ apply_item(PGconn *c, struct base_arena *a, const struct adapter_store_opts *o,
 
         memset(&empty, 0, sizeof(empty));
         empty.a = a;
-        if (lg.source != NULL && st_match(c, &empty, &lg, &rp, err) == BASE_OK && rp.hit)
+        if (lg.source != NULL && st_match(c, &t, &empty, &lg, &rp, err) == BASE_OK && rp.hit)
             (void)st_replay_result(a, &rp, r);
         else
             refused_item(it, r);
-    } else {
-        /* its outcome is r->rc */
-        if (st_apply_one(c, a, o, it->bundle, &lg, it->ack, it->ack_ctx, ts, r) != BASE_OK)
-            BASE_LOG(BASE_LOG_DEBUG, "store_bundle_refused", "status=%d", r->status);
+    } else if (st_apply_one(c, &t, a, o, it->bundle, &lg, it->ack, it->ack_ctx, ts, r) !=
+               BASE_OK) {
+        BASE_LOG(BASE_LOG_DEBUG, "store_bundle_refused", "status=%d", r->status);
     }
     if (!st_conn_ok(c))
         return base_err_set(err, BASE_E_IO, "transient", NULL, "database connection lost");
-    rc = r->rc == BASE_OK || r->replayed ? BASE_OK : after_failure(c, a, it, &lg, r, err);
-    if (rc == BASE_OK)
-        rc = st_command(c, "RELEASE SAVEPOINT adapter_store_item", "release a savepoint", err);
+    if (!t.set)
+        rc = st_command(c, t.savepoint, "set a savepoint", err);
+    if (rc == BASE_OK && r->rc != BASE_OK && !r->replayed)
+        rc = after_failure(c, a, it, &lg, r, err);
+    if (rc == BASE_OK && !t.released)
+        rc = st_command(c, t.release, "release a savepoint", err);
     return rc;
 }
 
@@ -187,7 +192,7 @@ adapter_store_apply(PGconn *c, struct base_arena *a, const struct adapter_store_
         st_result_fail(out, rc, 0, &err);
         return out->rc;
     }
-    rc = st_apply_one(c, a, o, bundle, NULL, NULL, NULL, &ts, out);
+    rc = st_apply_one(c, NULL, a, o, bundle, NULL, NULL, NULL, &ts, out);
     if (rc != BASE_OK) {
         rollback(c, "ROLLBACK");
         return out->rc;

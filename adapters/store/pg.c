@@ -264,6 +264,88 @@ st_exec(PGconn *c, const char *sql, int n, const char *const *params, ExecStatus
     return n;
 }
 
+/* The results of one pipelined query: its own, then NULL. */
+static PGresult *
+pipe_result(PGconn *c)
+{
+    PGresult *r = PQgetResult(c);
+    PGresult *end;
+
+    while ((end = PQgetResult(c)) != NULL)
+        PQclear(end);
+    return r;
+}
+
+static int
+pipe_send(PGconn *c, struct st_txn *t, bool release, const char *sql, int n,
+          const char *const *params, int *sent_sp, int *sent_rel)
+{
+    *sent_sp = !t->set;
+    *sent_rel = release && t->release != NULL;
+    if (PQenterPipelineMode(c) != 1)
+        return 0;
+    if (*sent_sp && !PQsendQueryParams(c, t->savepoint, 0, NULL, NULL, NULL, NULL, 0))
+        return 0;
+    if (!PQsendQueryParams(c, sql, n, NULL, params, NULL, NULL, 0))
+        return 0;
+    if (*sent_rel && !PQsendQueryParams(c, t->release, 0, NULL, NULL, NULL, NULL, 0))
+        return 0;
+    return PQpipelineSync(c);
+}
+
+int
+st_exec_txn(PGconn *c, struct st_txn *t, bool release, const char *sql, int n,
+            const char *const *params, ExecStatusType want, const char *what, PGresult **res,
+            struct base_err *err)
+{
+    int sent_sp = 0;
+    int sent_rel = 0;
+    PGresult *r = NULL;
+    int rc = BASE_OK;
+
+    *res = NULL;
+    if (t == NULL || (t->set && !release))
+        return st_exec(c, sql, n, params, want, what, res, err);
+    if (sql == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory (%s)", what);
+    if (!pipe_send(c, t, release, sql, n, params, &sent_sp, &sent_rel)) {
+        rc = st_pg_error(c, NULL, what, err);
+    } else {
+        if (sent_sp) {
+            r = pipe_result(c);
+            t->set = PQresultStatus(r) == PGRES_COMMAND_OK;
+            if (!t->set)
+                rc = st_pg_error(c, r, "set a savepoint", err);
+            PQclear(r);
+        }
+        r = pipe_result(c);
+        if (rc == BASE_OK && PQresultStatus(r) == want)
+            *res = r;
+        else if (rc == BASE_OK)
+            rc = st_pg_error(c, r, what, err);
+        if (*res == NULL)
+            PQclear(r);
+        if (sent_rel) {
+            r = pipe_result(c);
+            t->released = PQresultStatus(r) == PGRES_COMMAND_OK;
+            if (rc == BASE_OK && !t->released)
+                rc = st_pg_error(c, r, "release a savepoint", err);
+            PQclear(r);
+        }
+    }
+    /* the sync point, then back to normal mode */
+    while ((r = PQgetResult(c)) != NULL && PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+        PQclear(r);
+    PQclear(r);
+    if (PQexitPipelineMode(c) != 1 && rc == BASE_OK)
+        rc = st_pg_error(c, NULL, what, err);
+    if (rc != BASE_OK) {
+        PQclear(*res);
+        *res = NULL;
+    }
+    return rc;
+}
+
 int
 st_exec_sql(PGconn *c, struct st_sql *q, ExecStatusType want, const char *what, PGresult **res,
             struct base_err *err)

@@ -124,8 +124,8 @@ take_row(struct st_plan *p, const PGresult *r, int row, struct st_replay *rp)
 }
 
 static int
-run_match(PGconn *c, struct st_plan *p, const struct st_ledger *lg, struct match_arrays *m,
-          struct st_replay *rp, struct base_err *err)
+run_match(PGconn *c, struct st_txn *t, struct st_plan *p, const struct st_ledger *lg,
+          struct match_arrays *m, struct st_replay *rp, struct base_err *err)
 {
     char npk[24];
     const char *params[11];
@@ -141,8 +141,8 @@ run_match(PGconn *c, struct st_plan *p, const struct st_ledger *lg, struct match
     params[10] = st_i64(npk, sizeof(npk), (int64_t)p->n);
     for (size_t i = 2; i < 10; i++)
         ENSURE(params[i] != NULL, err, BASE_E_LIMIT, "too-costly", NULL, "Bundle too large");
-    TRY(st_exec(c, MATCH_SQL, 11, params, PGRES_TUPLES_OK, "look up the Bundle's targets", &r,
-                err));
+    TRY(st_exec_txn(c, t, false, MATCH_SQL, 11, params, PGRES_TUPLES_OK,
+                    "look up the Bundle's targets", &r, err));
     for (int row = 0; rc == BASE_OK && row < PQntuples(r); row++)
         rc = take_row(p, r, row, rp);
     PQclear(r);
@@ -152,8 +152,8 @@ run_match(PGconn *c, struct st_plan *p, const struct st_ledger *lg, struct match
 }
 
 int
-st_match(PGconn *c, struct st_plan *p, const struct st_ledger *lg, struct st_replay *rp,
-         struct base_err *err)
+st_match(PGconn *c, struct st_txn *t, struct st_plan *p, const struct st_ledger *lg,
+         struct st_replay *rp, struct base_err *err)
 {
     struct match_arrays m;
     int rc;
@@ -164,7 +164,7 @@ st_match(PGconn *c, struct st_plan *p, const struct st_ledger *lg, struct st_rep
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     arrays_init(&m);
     fill_arrays(&m, p);
-    rc = run_match(c, p, lg, &m, rp, err);
+    rc = run_match(c, t, p, lg, &m, rp, err);
     arrays_fini(&m);
     if (rc != BASE_OK || rp->hit)
         return rc;

@@ -68,6 +68,22 @@ BASE_MUST_CHECK int st_exec_sql(PGconn *c, struct st_sql *q, ExecStatusType want
                                 PGresult **res, struct base_err *err);
 /* A command without parameters and without rows (BEGIN, SAVEPOINT …). */
 BASE_MUST_CHECK int st_command(PGconn *c, const char *sql, const char *what, struct base_err *err);
+/* A Bundle's savepoint, sent in the same round trip as its first statement
+ * and released in the round trip of its write (libpq pipeline mode): a
+ * batch costs two round trips per Bundle, not four. */
+struct st_txn {
+    const char *savepoint; /* "SAVEPOINT name" */
+    const char *release;   /* "RELEASE SAVEPOINT name" */
+    bool set;              /* the savepoint exists */
+    bool released;
+};
+
+/* st_exec, preceded by t->savepoint when not yet set, and followed by
+ * t->release when `release` (and the statement succeeded).  t may be NULL. */
+BASE_MUST_CHECK int st_exec_txn(PGconn *c, struct st_txn *t, bool release, const char *sql,
+                                int n, const char *const *params, ExecStatusType want,
+                                const char *what, PGresult **res, struct base_err *err);
+
 /* Map a failed result to an error value. */
 int st_pg_error(PGconn *c, const PGresult *res, const char *what, struct base_err *err);
 /* Is the connection still usable? */
@@ -304,8 +320,9 @@ struct st_replay {
 
 /* One store.match() call for the whole plan (ledger, identifier queries,
  * id lookups, new keys), then the compiled conditional searches. */
-BASE_MUST_CHECK int st_match(PGconn *c, struct st_plan *p, const struct st_ledger *lg,
-                             struct st_replay *rp, struct base_err *err);
+BASE_MUST_CHECK int st_match(PGconn *c, struct st_txn *t, struct st_plan *p,
+                             const struct st_ledger *lg, struct st_replay *rp,
+                             struct base_err *err);
 
 /* Parse conditional criteria for `type` ("identifier=s|v&…"): a one-value
  * identifier query becomes ST_FIND_IDENTIFIER (any type), others a search
@@ -327,7 +344,7 @@ void st_entry_result(const struct st_entry *e, struct adapter_store_entry *out);
  * clock and a savepoint).  *ts is the next free meta.lastUpdated.  On a
  * replay (ledger hit) r->replayed is set and nothing is written.  The ack
  * callback runs before the write so the answer is recorded with it. */
-BASE_MUST_CHECK int st_apply_one(PGconn *c, struct base_arena *a,
+BASE_MUST_CHECK int st_apply_one(PGconn *c, struct st_txn *t, struct base_arena *a,
                                  const struct adapter_store_opts *o, const json_t *bundle,
                                  const struct st_ledger *lg, adapter_store_ack_fn ack,
                                  void *ack_ctx, int64_t *ts, struct adapter_store_result *r);

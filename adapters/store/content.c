@@ -5,6 +5,7 @@
  */
 #include "adapters/store/store_int.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,10 +21,13 @@ st_new_id(struct base_arena *a)
 {
     unsigned char u[16];
     size_t got = 0;
+    char *out;
 
     while (got < sizeof(u)) {
         ssize_t n = getrandom(u + got, sizeof(u) - got, 0);
 
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0)
             return NULL;
         got += (size_t)n;
@@ -31,11 +35,19 @@ st_new_id(struct base_arena *a)
     /* RFC 9562 §5.4: version 4, variant 10. */
     u[6] = (unsigned char)((u[6] & 0x0F) | 0x40);
     u[8] = (unsigned char)((u[8] & 0x3F) | 0x80);
-    return base_arena_sprintf(a,
-                              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-                              "%02x%02x%02x%02x%02x%02x",
-                              u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
-                              u[11], u[12], u[13], u[14], u[15]);
+    out = base_arena_alloc(a, 37);
+    if (out == NULL)
+        return NULL;
+    st_hex(u, 4, out);
+    out[8] = '-';
+    st_hex(u + 4, 2, out + 9);
+    out[13] = '-';
+    st_hex(u + 6, 2, out + 14);
+    out[18] = '-';
+    st_hex(u + 8, 2, out + 19);
+    out[23] = '-';
+    st_hex(u + 10, 6, out + 24);
+    return out;
 }
 
 static int

@@ -279,6 +279,23 @@ ap_gap(const struct st_compile *cc, int64_t sl)
     return dist / 10;
 }
 
+/* "Approximately" on a [lo, hi) target: it overlaps the search range
+ * widened by ap_gap (hi_op is " > " for a column holding the end, " >= "
+ * for one holding the start of a one-microsecond range). */
+static void
+date_ap(struct st_sql *q, const struct st_compile *cc, const struct fhir_search_value *v,
+        const char *lo, const char *hi, const char *hi_op)
+{
+    int64_t sl = v->u.date.low;
+    int64_t gap = ap_gap(cc, sl);
+
+    st_sql_add(q, "(");
+    cmp_i64(q, lo, " < ", sat_add(v->u.date.high, gap));
+    st_sql_add(q, " AND ");
+    cmp_i64(q, hi, hi_op, sat_add(sl, -gap));
+    st_sql_add(q, ")");
+}
+
 /* The R4 date prefix table on index rows [x.low, x.high). */
 static void
 date_value(struct st_sql *q, const struct st_compile *cc, const struct fhir_search_value *v)
@@ -318,11 +335,7 @@ date_value(struct st_sql *q, const struct st_compile *cc, const struct fhir_sear
         cmp_i64(q, "x.high", " <= ", sl);
         break;
     case FHIR_SEARCH_AP:
-        st_sql_add(q, "(");
-        cmp_i64(q, "x.low", " < ", sat_add(sh, ap_gap(cc, sl)));
-        st_sql_add(q, " AND ");
-        cmp_i64(q, "x.high", " > ", sat_add(sl, -ap_gap(cc, sl)));
-        st_sql_add(q, ")");
+        date_ap(q, cc, v, "x.low", "x.high", " > ");
         break;
     default:
         st_sql_add(q, "false");
@@ -364,11 +377,8 @@ updated_value(struct st_sql *q, const struct st_compile *cc, const struct fhir_s
         cmp_i64(q, t, " < ", sh);
         break;
     case FHIR_SEARCH_AP:
-        st_sql_add(q, "(");
-        cmp_i64(q, t, " < ", sat_add(sh, ap_gap(cc, sl)));
-        st_sql_add(q, " AND ");
-        cmp_i64(q, t, " >= ", sat_add(sl, -ap_gap(cc, sl)));
-        st_sql_add(q, ")");
+        /* lu + 1 > sl - gap, i.e. lu >= sl - gap */
+        date_ap(q, cc, v, t, t, " >= ");
         break;
     default:
         st_sql_add(q, "false");

@@ -78,22 +78,9 @@ static void
 setup(void)
 {
     static bool done;
-    char db[64];
-    PGconn *c;
-    struct base_arena *a;
 
-    if (done)
-        return;
-    done = true;
     base_log_set_level(BASE_LOG_WARN);
-    snprintf(db, sizeof(db), "store_everything_%d", (int)getpid());
-    sit_make_database(db);
-    c = sit_connect();
-    a = base_arena_new(0);
-    sc_load_all(c, a, 200, 40);
-    load_big(c, a);
-    base_arena_free(a);
-    PQfinish(c);
+    sc_setup(&done, "store_everything", 200, 40, load_big);
 }
 
 /* ---- helpers ------------------------------------------------------------------------ */

@@ -22,11 +22,12 @@ static struct {
 } g;
 
 static void
-load_stored(PGconn *c)
+load_stored(PGconn *c, struct base_arena *a)
 {
     PGresult *r = PQexecParams(c, "SELECT content::text FROM store.resource WHERE NOT deleted", 0,
                                NULL, NULL, NULL, NULL, 0);
 
+    (void)a;
     ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
     g.n = (size_t)PQntuples(r);
     g.res = calloc(g.n, sizeof(*g.res));
@@ -39,22 +40,9 @@ static void
 setup(void)
 {
     static bool done;
-    char db[64];
-    PGconn *c;
-    struct base_arena *a;
 
-    if (done)
-        return;
-    done = true;
     base_log_set_level(BASE_LOG_WARN);
-    snprintf(db, sizeof(db), "store_search_%d", (int)getpid());
-    sit_make_database(db);
-    c = sit_connect();
-    a = base_arena_new(0);
-    sc_load_all(c, a, 400, 100);
-    load_stored(c);
-    base_arena_free(a);
-    PQfinish(c);
+    sc_setup(&done, "store_search", 400, 100, load_stored);
 }
 
 /* ---- the differential test --------------------------------------------------------- */

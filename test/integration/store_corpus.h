@@ -326,4 +326,29 @@ sc_load_all(PGconn *c, struct base_arena *a, int n_obs, int n_cond)
         json_decref(res[i]);
 }
 
+/* The suites' unchecked fixture: once per process, a database named
+ * PREFIX_<pid> with the corpus (n_obs generated Observations, n_cond
+ * Conditions) and then whatever `more` adds. */
+static SIT_UNUSED void
+sc_setup(bool *done, const char *prefix, int n_obs, int n_cond,
+         void (*more)(PGconn *c, struct base_arena *a))
+{
+    char db[64];
+    PGconn *c;
+    struct base_arena *a;
+
+    if (*done)
+        return;
+    *done = true;
+    snprintf(db, sizeof(db), "%s_%d", prefix, (int)getpid());
+    sit_make_database(db);
+    c = sit_connect();
+    a = base_arena_new(0);
+    sc_load_all(c, a, n_obs, n_cond);
+    if (more != NULL)
+        more(c, a);
+    base_arena_free(a);
+    PQfinish(c);
+}
+
 #endif /* TEST_INTEGRATION_STORE_CORPUS_H */

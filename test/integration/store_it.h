@@ -7,11 +7,9 @@
 #define TEST_INTEGRATION_STORE_IT_H
 
 #include <check.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -19,39 +17,21 @@
 #include "adapters/store/adapter_store.h"
 #include "fhir/base/arena.h"
 #include "fhir/json/fhir_json.h"
+#include "test/integration/auth_it.h"
 #include "test/support/testutil.h"
 
 #define SIT_UNUSED __attribute__((unused))
 
 static char sit_url[1024];
 
-static SIT_UNUSED const char *
-sit_env(const char *name)
-{
-    const char *v = getenv(name);
-
-    ck_assert_msg(v != NULL && v[0] != '\0', "%s is not set (run through make check)", name);
-    return v;
-}
-
+/* psql on one migration file; the runner is the auth suites' it_run(). */
 static SIT_UNUSED int
 sit_psql(const char *file)
 {
-    pid_t pid = fork();
-    int status = 0;
+    const char *argv[] = {"/usr/bin/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+                          sit_url,         "-f", file, NULL};
 
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-
-        if (null >= 0)
-            dup2(null, 1);
-        execl("/usr/bin/psql", "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", sit_url, "-f",
-              file, (char *)NULL);
-        _exit(127);
-    }
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return it_run(argv, NULL, NULL, NULL, NULL);
 }
 
 /* Create database `db` (the cluster is new for every run) with the
@@ -61,7 +41,7 @@ sit_make_database(const char *db)
 {
     char sql[256];
     char dir[2048];
-    PGconn *c = PQconnectdb(sit_env("FHIRGATE_TEST_DATABASE_URL"));
+    PGconn *c = PQconnectdb(it_env("FHIRGATE_TEST_DATABASE_URL"));
     PGresult *r;
     char **files;
 
@@ -72,8 +52,8 @@ sit_make_database(const char *db)
     PQclear(r);
     PQfinish(c);
     snprintf(sit_url, sizeof(sit_url), "postgresql:///%s?host=%s&port=%s&user=postgres", db,
-             sit_env("FHIRGATE_TEST_PGHOST"), sit_env("FHIRGATE_TEST_PGPORT"));
-    snprintf(dir, sizeof(dir), "%s/schemas/sql/adapter", sit_env("FHIRGATE_SRC"));
+             it_env("FHIRGATE_TEST_PGHOST"), it_env("FHIRGATE_TEST_PGPORT"));
+    snprintf(dir, sizeof(dir), "%s/schemas/sql/adapter", it_env("FHIRGATE_SRC"));
     files = tu_list_dir(dir, ".sql", NULL);
     ck_assert_ptr_nonnull(files);
     for (size_t i = 0; files[i] != NULL; i++)

@@ -10,29 +10,7 @@
 #include "fhir/base/arena.h"
 #include "fhir/json/fhir_json.h"
 #include "fhir/search/fhir_search.h"
-
-static struct base_arena *A;
-
-static void
-setup(void)
-{
-    A = base_arena_new(16u << 20);
-}
-
-static void
-teardown(void)
-{
-    base_arena_free(A);
-}
-
-static json_t *
-js(const char *text)
-{
-    json_t *v = NULL;
-
-    ck_assert_int_eq(fhir_json_parse(text, strlen(text), NULL, &v, NULL), BASE_OK);
-    return v;
-}
+#include "test/unit/adapters/store/store_test.h"
 
 START_TEST(instants_have_microseconds)
 {

@@ -9,30 +9,10 @@
 #include "adapters/store/store_int.h"
 #include "fhir/base/arena.h"
 #include "fhir/json/fhir_json.h"
+#include "test/unit/adapters/store/store_test.h"
 
 static struct base_arena *A;
 static const struct adapter_store_opts opts = {"https://h.example/fhir/", 0};
-
-static void
-setup(void)
-{
-    A = base_arena_new(16u << 20);
-}
-
-static void
-teardown(void)
-{
-    base_arena_free(A);
-}
-
-static json_t *
-js(const char *text)
-{
-    json_t *v = NULL;
-
-    ck_assert_int_eq(fhir_json_parse(text, strlen(text), NULL, &v, NULL), BASE_OK);
-    return v;
-}
 
 /* A transaction with one entry. */
 static json_t *

@@ -9,20 +9,7 @@
 #include "adapters/store/store_int.h"
 #include "fhir/base/arena.h"
 #include "fhir/search/fhir_search.h"
-
-static struct base_arena *A;
-
-static void
-setup(void)
-{
-    A = base_arena_new(16u << 20);
-}
-
-static void
-teardown(void)
-{
-    base_arena_free(A);
-}
+#include "test/unit/adapters/store/store_test.h"
 
 START_TEST(array_literals_escape_quotes_and_backslashes)
 {

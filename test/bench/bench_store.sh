@@ -90,6 +90,12 @@ for kind in adt oru; do
         "one commit per Bundle" "$peer_cpu" "$ratio" ">= 1x peer" "$met"
 done
 deploy/pgctl.sh stop "$tmp/pg" >&2
+# What one commit per message costs on this disk: the peer's ceiling.
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+fsyncs=$("$pgbin/pg_test_fsync" -s 1 -f "$tmp/fsync.tmp" 2>/dev/null |
+    awk '$1 == "fdatasync" && $3 == "ops/sec" { print $2; exit }')
+[ -n "$fsyncs" ] && bench_line "fdatasync on this disk (context)" "ops/s" "$fsyncs" 0 "" "" "" \
+    "context: one commit per message is bounded by this" true
 
 # ---- search latency on 1,000,000+ resources ------------------------------------------
 # Bump when the generator in bench_store.c (run_load) changes what it writes.

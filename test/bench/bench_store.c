@@ -475,6 +475,19 @@ run_search(PGconn *c, long patients, long queries)
     return 0;
 }
 
+static long
+arg(const char *s)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+
+    if (end == s || *end != '\0' || v <= 0) {
+        fprintf(stderr, "bench_store: bad number argument\n");
+        exit(2);
+    }
+    return v;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -492,11 +505,11 @@ main(int argc, char **argv)
         return 2;
     }
     if (strcmp(argv[1], "apply") == 0 && argc == 7)
-        rc = run_apply(c, argv[3], argv[4], atol(argv[5]), atol(argv[6]));
+        rc = run_apply(c, argv[3], argv[4], arg(argv[5]), arg(argv[6]));
     else if (strcmp(argv[1], "load") == 0 && argc == 5)
-        rc = run_load(c, atol(argv[3]), atol(argv[4]));
+        rc = run_load(c, arg(argv[3]), arg(argv[4]));
     else if (strcmp(argv[1], "search") == 0 && argc == 5)
-        rc = run_search(c, atol(argv[3]), atol(argv[4]));
+        rc = run_search(c, arg(argv[3]), arg(argv[4]));
     else
         fprintf(stderr, "bench_store: bad arguments\n");
     PQfinish(c);

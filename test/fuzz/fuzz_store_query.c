@@ -33,7 +33,9 @@ check_where(struct base_arena *a, const struct fhir_search *s)
         strstr(t, "/*") != NULL)
         __builtin_trap();
     for (const char *p = strchr(t, '$'); p != NULL; p = strchr(p + 1, '$')) {
-        if (atoi(p + 1) < 1 || atoi(p + 1) > q.n)
+        long k = strtol(p + 1, NULL, 10);
+
+        if (k < 1 || k > q.n)
             __builtin_trap();
     }
     st_sql_init(&q, a);

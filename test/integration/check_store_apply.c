@@ -30,6 +30,13 @@ setup(void)
 
 /* An HL7 ADT-like transaction: Patient by MRN, Encounter by visit number
  * referencing it through urn:uuid. */
+/* The digits after the first character ("M1001" -> 1001). */
+static long
+num(const char *s)
+{
+    return strtol(s + 1, NULL, 10);
+}
+
 static json_t *
 adt(const char *mrn, const char *family, const char *visit)
 {
@@ -37,19 +44,19 @@ adt(const char *mrn, const char *family, const char *visit)
 
     snprintf(text, sizeof(text),
              "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
-             "{\"fullUrl\":\"urn:uuid:11111111-0000-4000-8000-%012d\","
+             "{\"fullUrl\":\"urn:uuid:11111111-0000-4000-8000-%012ld\","
              "\"resource\":{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":"
              "\"urn:mrn\",\"value\":\"%s\"}],\"name\":[{\"family\":\"%s\",\"given\":[\"Wei\"]}],"
              "\"gender\":\"male\",\"birthDate\":\"1980-01-01\"},"
              "\"request\":{\"method\":\"PUT\",\"url\":\"Patient?identifier=urn:mrn|%s\"}},"
-             "{\"fullUrl\":\"urn:uuid:22222222-0000-4000-8000-%012d\","
+             "{\"fullUrl\":\"urn:uuid:22222222-0000-4000-8000-%012ld\","
              "\"resource\":{\"resourceType\":\"Encounter\",\"identifier\":[{\"system\":"
              "\"urn:visit\",\"value\":\"%s\"}],\"status\":\"in-progress\",\"class\":{\"system\":"
              "\"http://terminology.hl7.org/CodeSystem/v3-ActCode\",\"code\":\"IMP\"},"
-             "\"subject\":{\"reference\":\"urn:uuid:11111111-0000-4000-8000-%012d\"},"
+             "\"subject\":{\"reference\":\"urn:uuid:11111111-0000-4000-8000-%012ld\"},"
              "\"period\":{\"start\":\"2024-03-01T08:00:00+08:00\"}},"
              "\"request\":{\"method\":\"PUT\",\"url\":\"Encounter?identifier=urn:visit|%s\"}}]}",
-             atoi(mrn + 1), mrn, family, mrn, atoi(visit + 1), visit, atoi(mrn + 1), visit);
+             num(mrn), mrn, family, mrn, num(visit), visit, num(mrn), visit);
     return sit_json(text);
 }
 

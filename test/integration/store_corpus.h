@@ -66,9 +66,16 @@ sc_load_ndjson(PGconn *c, struct base_arena *a, const char *file)
     snprintf(path, sizeof(path), "synthea/bulk-ndjson-10-patients/%s", file);
     text = tu_read_file(tu_corpus_path(path), &len);
     ck_assert_ptr_nonnull(text);
-    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-        ck_assert_uint_lt(n, 256);
-        res[n++] = sit_json(line);
+    for (char *line = text; line != NULL && *line != '\0';) {
+        char *nl = strchr(line, '\n');
+
+        if (nl != NULL)
+            *nl = '\0';
+        if (*line != '\0') {
+            ck_assert_uint_lt(n, 256);
+            res[n++] = sit_json(line);
+        }
+        line = nl != NULL ? nl + 1 : NULL;
     }
     sc_apply(c, a, sc_put_bundle(res, n));
     for (size_t i = 0; i < n; i++)

@@ -127,7 +127,7 @@ START_TEST(refuses_bad_entries)
 
     ck_assert_int_eq(st_plan_bundle(A, &opts, b, &p, &status, &err), BASE_E_INVALID);
     ck_assert_msg(strcmp(err.where, refusals[_i][1]) == 0, "case %d: where %s", _i, err.where);
-    ck_assert_int_eq(status, atoi(refusals[_i][2]));
+    ck_assert_int_eq(status, (int)strtol(refusals[_i][2], NULL, 10));
     ck_assert_str_ne(err.issue_code, "");
     ck_assert_str_ne(err.msg, "");
     json_decref(b);

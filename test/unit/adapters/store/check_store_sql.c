@@ -107,7 +107,7 @@ START_TEST(compiled_sql_carries_no_values)
                       strstr(text, "--") == NULL,
                   "value leaked into SQL: %s", text);
     for (const char *p = strchr(text, '$'); p != NULL; p = strchr(p + 1, '$'))
-        ck_assert_int_le(atoi(p + 1), q.n);
+        ck_assert_int_le(strtol(p + 1, NULL, 10), q.n);
     ck_assert_int_gt(q.n, 0);
     /* the sort keys are code too */
     st_sql_init(&q, A);

@@ -224,6 +224,9 @@ void st_compile_order_by(struct st_sql *q, const struct fhir_search *s, const ch
 void st_compile_init(struct st_compile *cc, struct base_arena *a,
                      const struct adapter_store_search_opts *o);
 
+/* The index table of a parameter type ("store.idx_token", …), NULL if none. */
+const char *st_table_of(enum fhir_search_type t);
+
 /* The smallest string greater than every string that starts with p (code
  * point order = byte order of UTF-8); NULL when none exists. */
 const char *st_prefix_successor(struct base_arena *a, const char *p);

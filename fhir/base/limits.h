@@ -47,6 +47,20 @@
 #define BASE_LIMIT_CONF_MAX_LIST_ITEMS 1024u      /* items of one list value */
 #define BASE_LIMIT_CONF_MAX_SECRET     16384u     /* bytes of one secret (keys, passwords) */
 
+/* --- FHIR XML (fhir/xml) -------------------------------------------------- */
+/* The official R4 examples and the Synthea lines nest at most 11 XML
+ * elements (Bundle entries with narrative tables); libxml2 itself stops at
+ * 256 without XML_PARSE_HUGE. */
+#define BASE_LIMIT_FHIR_XML_MAX_DEPTH    100u       /* element nesting */
+#define BASE_LIMIT_FHIR_XML_MAX_ELEMENTS 4000000u   /* elements of one document */
+/* libxml2 2.9 checks duplicate attributes pairwise (quadratic): a tag with
+ * 40 000 attributes takes seconds.  FHIR elements carry at most id, url,
+ * value and a few namespace declarations; narrative tags a handful more. */
+#define BASE_LIMIT_FHIR_XML_MAX_ATTRS    32u        /* attributes + xmlns of one tag */
+/* libxml2's own cap for one attribute value without XML_PARSE_HUGE (which
+ * we never set): base64 attachments in value="" must fit in it. */
+#define BASE_LIMIT_FHIR_XML_MAX_VALUE    10000000u  /* bytes of one attribute value */
+
 /* --- FHIR search (fhir/search) ------------------------------------------ */
 #define BASE_LIMIT_SEARCH_MAX_QUERY      8192u  /* bytes of one query string */
 #define BASE_LIMIT_SEARCH_MAX_PARAMS     64u    /* name=value pairs in one query */
@@ -160,5 +174,14 @@
 #define BASE_LIMIT_FED_CURSOR_TTL_S      600u       /* lifetime of a paging cursor */
 #define BASE_LIMIT_FED_BREAKER_FAILURES  5u         /* consecutive failures that open a circuit */
 #define BASE_LIMIT_FED_BREAKER_OPEN_MS   10000u     /* open circuit: wait before a trial request */
+
+/* --- Adapter store (adapters/store) --------------------------------------- */
+#define BASE_LIMIT_STORE_MAX_ENTRIES     10000u     /* entries of one transaction Bundle */
+#define BASE_LIMIT_STORE_MAX_BATCH       10000u     /* Bundles applied in one database transaction */
+#define BASE_LIMIT_STORE_MAX_LEDGER_KEY  512u       /* bytes of a message source or id (MSH-10) */
+#define BASE_LIMIT_STORE_MAX_ACK         65536u     /* bytes of an acknowledgement kept in the ledger */
+#define BASE_LIMIT_STORE_MAX_WRITE       (256u << 20) /* bytes sent for one Bundle's write */
+#define BASE_LIMIT_STORE_MAX_OFFSET      100000u    /* _offset / paging depth of a search */
+#define BASE_LIMIT_STORE_MAX_ROW         (64u << 20) /* bytes of one stored resource returned */
 
 #endif /* FHIR_BASE_LIMITS_H */

@@ -77,7 +77,7 @@ git_resid(const char *person, char out[19])
 {
     char d17[18];
 
-    snprintf(d17, sizeof(d17), "11010519800101%03d", atoi(person + 1));
+    snprintf(d17, sizeof(d17), "11010519800101%03d", (int)strtol(person + 1, NULL, 10));
     snprintf(out, 19, "%s%c", d17, gw_mpi_resid_check_char(d17));
 }
 

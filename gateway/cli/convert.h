@@ -33,4 +33,9 @@ struct cli_converter {
 int cli_convert_fhir_json(const char *data, size_t len, const struct cli_convert_opts *opts,
                           json_t **out, struct base_err *err);
 
+/* HL7 v2 in: adapters/hl7v2 (files of many messages give a collection of
+ * transaction Bundles); --codemaps DIR applies local code maps. */
+int cli_convert_hl7v2(const char *data, size_t len, const struct cli_convert_opts *opts,
+                      json_t **out, struct base_err *err);
+
 #endif /* GATEWAY_CLI_CONVERT_H */

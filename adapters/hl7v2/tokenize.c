@@ -1,0 +1,627 @@
+/*
+ * ER7 tokenizer: one message's bytes -> segments -> fields (slices).
+ *
+ * Three passes, none recursive:
+ *   1. header: delimiters from MSH-1/MSH-2, character set from MSH-18, and
+ *      conversion of the whole message to UTF-8 when needed (before any
+ *      splitting: a GB 18030 trail byte can equal '|' or '^');
+ *   2. normalise: copy into the arena line by line, dropping blank lines and
+ *      ending every segment with CR;
+ *   3. tokenize: split segments into fields and check, field by field, the
+ *      repetition/component/subcomponent limits, escape sequences and
+ *      control bytes (nginx-style byte-class loop).
+ * Components and subcomponents are found on access (access.c): a parsed
+ * message costs one slice per field.
+ */
+#include <string.h>
+
+#include "adapters/hl7v2/hl7v2_int.h"
+#include "fhir/base/arena.h"
+
+struct tok {
+    struct base_arena *a;
+    const struct hl7v2_limits *lim;
+    unsigned flags;
+    struct hl7v2_msg *m;
+    struct base_err *err;
+    unsigned char cls[256];
+    struct base_str *fields; /* one array for the whole message */
+    size_t fields_cap;
+    size_t fields_used;
+    uint32_t *lines;         /* input line of each normalised segment */
+};
+
+static const struct hl7v2_loc *
+seg_loc(struct hl7v2_loc *loc, const char *id, uint32_t index)
+{
+    memset(loc, 0, sizeof(*loc));
+    if (id != NULL)
+        memcpy(loc->seg, id, 3);
+    loc->seg_index = index;
+    return loc;
+}
+
+void
+hl7v2_cls_init(unsigned char cls[256], const struct hl7v2_delims *d)
+{
+    memset(cls, HL7V2_C_DATA, 256);
+    for (int c = 0; c < 0x20; c++)
+        cls[c] = HL7V2_C_CTRL;
+    cls[0x7f] = HL7V2_C_CTRL;
+    cls['\t'] = HL7V2_C_DATA;
+    cls['\r'] = HL7V2_C_EOL;
+    cls[(unsigned char)d->field] = HL7V2_C_FIELD;
+    cls[(unsigned char)d->comp] = HL7V2_C_COMP;
+    if (d->rep != 0)
+        cls[(unsigned char)d->rep] = HL7V2_C_REP;
+    if (d->sub != 0)
+        cls[(unsigned char)d->sub] = HL7V2_C_SUB;
+    if (d->esc != 0)
+        cls[(unsigned char)d->esc] = HL7V2_C_ESC;
+}
+
+/* ---------------------------------------------------------------- header -- */
+
+static bool
+delim_ok(char c)
+{
+    /* HL7 v2.5.1 ch. 2.5.4: delimiters are single printable characters;
+     * letters and digits would make segment identifiers ambiguous. */
+    return c > 0x20 && c < 0x7f && !(c >= '0' && c <= '9') && !(c >= 'A' && c <= 'Z') &&
+           !(c >= 'a' && c <= 'z');
+}
+
+/* Read MSH-1 and MSH-2 from the first line.  *msh2_len is how many input
+ * bytes MSH-2 occupies (5 for a doubled escape read as 4 characters). */
+int
+hl7v2_read_delims(const char *p, size_t len, unsigned flags, struct hl7v2_delims *d, size_t *msh2_len,
+            unsigned *warn, struct base_err *err)
+{
+    struct hl7v2_loc loc;
+    char enc[5] = {0};
+    size_t n = 0;
+    size_t k;
+
+    seg_loc(&loc, "MSH", 1);
+    loc.field = 1;
+    if (len < 4 || !delim_ok(p[3]))
+        return hl7v2_err_at(err, BASE_E_PARSE, "structure", &loc,
+                            "field separator is missing or not a printable delimiter");
+    d->field = p[3];
+    loc.field = 2;
+    for (k = 4; k < len && p[k] != d->field; k++)
+        ;
+    n = k - 4;
+    if ((flags & HL7V2_ACCEPT_TEXT_TERMINATORS) && n == 5 && p[6] == p[7] && p[6] == '\\') {
+        /* "^~\\&": the escape character written twice by a string-escaping
+         * exporter (seen in the LinuxForHealth samples). */
+        memcpy(enc, p + 4, 3);
+        enc[3] = p[8];
+        *warn |= HL7V2_W_DOUBLED_ESCAPE;
+        *msh2_len = 5;
+        n = 4;
+    } else {
+        if (n == 0 || n > 5)
+            return hl7v2_err_at(err, BASE_E_PARSE, "structure", &loc,
+                                "encoding characters must be 1 to 5 characters");
+        memcpy(enc, p + 4, n);
+        *msh2_len = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!delim_ok(enc[i]))
+            return hl7v2_err_at(err, BASE_E_PARSE, "structure", &loc,
+                                "encoding character %zu is not a printable delimiter", i + 1);
+        if (enc[i] == d->field)
+            return hl7v2_err_at(err, BASE_E_PARSE, "structure", &loc,
+                                "encoding character %zu repeats the field separator", i + 1);
+        for (size_t j = 0; j < i; j++) {
+            if (enc[i] == enc[j])
+                return hl7v2_err_at(err, BASE_E_PARSE, "structure", &loc,
+                                    "encoding characters %zu and %zu are the same", j + 1, i + 1);
+        }
+    }
+    d->comp = enc[0];
+    d->rep = enc[1];
+    d->esc = enc[2];
+    d->sub = enc[3];
+    d->trunc = enc[4];
+    return BASE_OK;
+}
+
+/* Raw MSH field n (n >= 3) of the first line, scanning with the field
+ * separator only.  With `gb` set, bytes 0x81-0xFE start a two- or four-byte
+ * GB 18030 character whose trail bytes are skipped (they may equal '|'). */
+static struct base_str
+msh_field(const char *p, size_t len, char fs, size_t n, bool gb)
+{
+    size_t field = 2; /* p[3] is MSH-1; what follows is MSH-2 */
+    size_t start = 4;
+    size_t i = 4;
+
+    for (;;) {
+        bool end = i >= len || p[i] == '\r' || p[i] == '\n';
+        unsigned char c;
+
+        if (end || p[i] == fs) {
+            if (field == n)
+                return base_str_make(p + start, (i < len ? i : len) - start);
+            if (end)
+                return BASE_STR_NULL;
+            field++;
+            start = ++i;
+            continue;
+        }
+        c = (unsigned char)p[i];
+        if (gb && c >= 0x81 && c <= 0xfe)
+            i += (i + 1 < len && p[i + 1] >= 0x30 && p[i + 1] <= 0x39) ? 4 : 2;
+        else
+            i++;
+    }
+}
+
+static bool
+has_high_byte(const char *p, size_t len)
+{
+    for (size_t i = 0; i < len && p[i] != '\r' && p[i] != '\n'; i++) {
+        if ((unsigned char)p[i] >= 0x80)
+            return true;
+    }
+    return false;
+}
+
+/* MSH-18, first repetition, first component: the default character set. */
+static struct base_str
+charset_name(struct base_str msh18, const struct hl7v2_delims *d)
+{
+    for (size_t i = 0; i < msh18.len; i++) {
+        if (msh18.ptr[i] == d->rep || msh18.ptr[i] == d->comp)
+            return base_str_make(msh18.ptr, i);
+    }
+    return msh18;
+}
+
+static int
+pick_charset(const char *p, size_t len, const struct hl7v2_delims *d, const char *deflt,
+             const char **canonical, const char **iconv_name, struct base_err *err)
+{
+    struct base_str name = charset_name(msh_field(p, len, d->field, 18, false), d);
+    struct hl7v2_loc loc;
+
+    if (name.len == 0 && deflt != NULL)
+        name = base_str_from_cstr(deflt);
+    if (name.len == 0) {
+        *canonical = "UTF-8";
+        *iconv_name = NULL;
+        return BASE_OK;
+    }
+    if (hl7v2_charset_lookup(name, canonical, iconv_name))
+        return BASE_OK;
+    if (has_high_byte(p, len)) {
+        /* A Chinese facility name in MSH-4 may hide a '|' in a GB 18030
+         * trail byte; look again skipping trail bytes. */
+        name = charset_name(msh_field(p, len, d->field, 18, true), d);
+        if (hl7v2_charset_lookup(name, canonical, iconv_name) && *iconv_name != NULL &&
+            strcmp(*iconv_name, "GB18030") == 0)
+            return BASE_OK;
+    }
+    seg_loc(&loc, "MSH", 1);
+    loc.field = 18;
+    return hl7v2_err_at(err, BASE_E_INVALID, "not-supported", &loc,
+                        "character set is not supported");
+}
+
+/* ------------------------------------------------------------- normalise -- */
+
+/* Locate input offset `off` as "segment N" (N counts non-blank lines). */
+static int
+err_at_offset(struct base_err *err, int rc, const char *p, size_t len, size_t off, const char *what)
+{
+    struct hl7v2_loc loc;
+    uint32_t seg = 0;
+    size_t line_start = 0;
+    bool in_line = false;
+
+    for (size_t i = 0; i < len && i <= off; i++) {
+        bool eol = p[i] == '\r' || p[i] == '\n';
+
+        if (!eol && !in_line) {
+            seg++;
+            line_start = i;
+            in_line = true;
+        } else if (eol) {
+            in_line = false;
+        }
+    }
+    seg_loc(&loc, NULL, seg == 0 ? 1 : seg);
+    if (off - line_start >= 3 && hl7v2_is_id_char(p[line_start]))
+        memcpy(loc.seg, p + line_start, 3);
+    loc.field = 0;
+    return hl7v2_err_at(err, rc, "value", &loc, "%s (byte %zu of the segment)", what,
+                        off - line_start + 1);
+}
+
+/* Is the line's tail an escaped terminator written as text ("\r", "\n",
+ * optionally followed by '"') that opens an escape sequence never closed?
+ * Returns how many bytes to drop. */
+static size_t
+text_terminator(const char *p, size_t len, char esc, size_t skip)
+{
+    size_t tail = (len > 0 && p[len - 1] == '"') ? 1 : 0;
+    size_t escs = 0;
+
+    if (esc == 0 || len < skip + 2 + tail)
+        return 0;
+    if (p[len - tail - 2] != esc || (p[len - tail - 1] != 'r' && p[len - tail - 1] != 'n'))
+        return 0;
+    for (size_t i = skip; i < len; i++)
+        escs += p[i] == esc;
+    return (escs % 2 == 1) ? 2 + tail : 0;
+}
+
+static size_t
+count_lines(const char *p, size_t len)
+{
+    size_t n = 1;
+
+    for (size_t i = 0; i < len; i++)
+        n += (p[i] == '\r' || p[i] == '\n');
+    return n;
+}
+
+/* Copy `in` into the arena with one CR after every non-blank line. */
+static int
+normalise(struct tok *t, struct base_str in, size_t msh2_len)
+{
+    size_t nlines = count_lines(in.ptr, in.len);
+    char *out = base_arena_alloc(t->a, in.len + 2);
+    size_t o = 0;
+    uint32_t line = 1;
+    size_t nseg = 0;
+    size_t i = 0;
+
+    t->lines = BASE_NEW_N(t->a, uint32_t, nlines);
+    if (out == NULL || t->lines == NULL)
+        return base_err_set(t->err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    while (i < in.len) {
+        size_t start = i;
+        size_t end;
+        bool lf_seen = false;
+
+        while (i < in.len && in.ptr[i] != '\r' && !(in.ptr[i] == '\n' && (t->flags & HL7V2_ACCEPT_LF)))
+            i++;
+        end = i;
+        if (i < in.len && in.ptr[i] == '\r' && i + 1 < in.len && in.ptr[i + 1] == '\n' &&
+            (t->flags & HL7V2_ACCEPT_LF)) {
+            i++;
+            lf_seen = true;
+        }
+        if (i < in.len) {
+            lf_seen |= in.ptr[i] == '\n';
+            i++;
+        }
+        if (lf_seen)
+            t->m->warn |= HL7V2_W_LF;
+        if (end > start && (t->flags & HL7V2_ACCEPT_TEXT_TERMINATORS)) {
+            size_t drop = text_terminator(in.ptr + start, end - start, t->m->d.esc,
+                                          nseg == 0 ? 4 + msh2_len : 4);
+
+            if (drop > 0)
+                t->m->warn |= HL7V2_W_TEXT_TERMINATOR;
+            end -= drop;
+        }
+        if (end == start) {
+            if (nseg > 0)
+                t->m->warn |= HL7V2_W_BLANK_LINES;
+            line++;
+            continue;
+        }
+        if (nseg == 0 && (t->m->warn & HL7V2_W_DOUBLED_ESCAPE)) {
+            /* keep "MSH|^~\" then skip the doubled escape byte */
+            memcpy(out + o, in.ptr + start, 7);
+            o += 7;
+            start += 8;
+        }
+        memcpy(out + o, in.ptr + start, end - start);
+        o += end - start;
+        out[o++] = '\r';
+        t->lines[nseg++] = line++;
+    }
+    t->m->text = base_str_make(out, o);
+    return BASE_OK;
+}
+
+/* -------------------------------------------------------------- tokenize -- */
+
+static int
+check_escape(struct tok *t, const char *p, size_t len, size_t *i, struct hl7v2_loc *loc)
+{
+    size_t j = *i + 1;
+    const char *why = NULL;
+    bool local = false;
+
+    while (j < len && t->cls[(unsigned char)p[j]] == HL7V2_C_DATA)
+        j++;
+    if (j >= len || t->cls[(unsigned char)p[j]] != HL7V2_C_ESC)
+        return hl7v2_err_at(t->err, BASE_E_PARSE, "structure", loc,
+                            "escape sequence is not terminated");
+    if (hl7v2_escape_check(base_str_make(p + *i + 1, j - *i - 1), &why, &local) != BASE_OK)
+        return hl7v2_err_at(t->err, BASE_E_PARSE, "structure", loc, "%s", why);
+    if (local)
+        t->m->warn |= HL7V2_W_LOCAL_ESCAPE;
+    *i = j;
+    return BASE_OK;
+}
+
+/* Scan one field starting at p[*i]; stops on the field separator or the
+ * end of the segment.  Exempt from the 60-line guideline: it is the byte
+ * state machine, one case per byte class. */
+static int
+scan_field(struct tok *t, const char *p, size_t len, size_t *i, struct hl7v2_loc *loc)
+{
+    const struct hl7v2_limits *lim = t->lim;
+
+    loc->rep = 1;
+    loc->comp = 1;
+    loc->sub = 1;
+    for (; *i < len; (*i)++) {
+        switch (t->cls[(unsigned char)p[*i]]) {
+        case HL7V2_C_DATA:
+            break;
+        case HL7V2_C_FIELD:
+            return BASE_OK;
+        case HL7V2_C_REP:
+            loc->comp = 1;
+            loc->sub = 1;
+            if (++loc->rep > lim->max_reps) {
+                loc->rep = 0;
+                loc->comp = 0;
+                return hl7v2_err_at(t->err, BASE_E_LIMIT, "too-costly", loc,
+                                    "field exceeds %zu repetitions", lim->max_reps);
+            }
+            break;
+        case HL7V2_C_COMP:
+            loc->sub = 1;
+            if (++loc->comp > lim->max_comps) {
+                loc->comp = 0;
+                return hl7v2_err_at(t->err, BASE_E_LIMIT, "too-costly", loc,
+                                    "repetition exceeds %zu components", lim->max_comps);
+            }
+            break;
+        case HL7V2_C_SUB:
+            if (++loc->sub > lim->max_subs) {
+                loc->sub = 0;
+                return hl7v2_err_at(t->err, BASE_E_LIMIT, "too-costly", loc,
+                                    "component exceeds %zu subcomponents", lim->max_subs);
+            }
+            break;
+        case HL7V2_C_ESC:
+            TRY(check_escape(t, p, len, i, loc));
+            break;
+        case HL7V2_C_CTRL:
+            return hl7v2_err_at(t->err, BASE_E_PARSE, "value", loc,
+                                "control character (byte 0x%02x) is not allowed",
+                                (unsigned)(unsigned char)p[*i]);
+        default:
+            return hl7v2_err_at(t->err, BASE_E_PARSE, "structure", loc,
+                                "unexpected end of segment");
+        }
+    }
+    return BASE_OK;
+}
+
+static int
+add_field(struct tok *t, struct hl7v2_seg *seg, struct base_str f, struct hl7v2_loc *loc)
+{
+    if (seg->nfields >= t->lim->max_fields) {
+        loc->field = 0;
+        return hl7v2_err_at(t->err, BASE_E_LIMIT, "too-costly", loc,
+                            "segment exceeds %zu fields", t->lim->max_fields);
+    }
+    if (t->fields_used >= t->fields_cap)
+        return base_err_set(t->err, BASE_E_INTERNAL, "exception", NULL, "field count mismatch");
+    if (seg->fields == NULL)
+        seg->fields = t->fields + t->fields_used;
+    t->fields[t->fields_used++] = f;
+    seg->nfields++;
+    return BASE_OK;
+}
+
+static bool
+is_header_id(const char *id)
+{
+    return memcmp(id, "MSH", 3) == 0 || memcmp(id, "BHS", 3) == 0 || memcmp(id, "FHS", 3) == 0 ||
+           memcmp(id, "BTS", 3) == 0 || memcmp(id, "FTS", 3) == 0;
+}
+
+static int
+segment_id(struct tok *t, const char *p, size_t len, struct hl7v2_seg *seg)
+{
+    struct hl7v2_loc loc;
+
+    seg_loc(&loc, NULL, seg->index);
+    if (len < 3 || !(p[0] >= 'A' && p[0] <= 'Z') || !hl7v2_is_id_char(p[1]) ||
+        !hl7v2_is_id_char(p[2]) || (len > 3 && p[3] != t->m->d.field))
+        return hl7v2_err_at(t->err, BASE_E_PARSE, "structure", &loc,
+                            "invalid segment identifier");
+    memcpy(seg->id, p, 3);
+    seg->id[3] = '\0';
+    if (seg->index > 1 && is_header_id(seg->id)) {
+        memcpy(loc.seg, p, 3);
+        return hl7v2_err_at(t->err, BASE_E_PARSE, "structure", &loc,
+                            "message or batch header inside a message (split files first)");
+    }
+    return BASE_OK;
+}
+
+static int
+tokenize_segment(struct tok *t, const char *p, size_t len, struct hl7v2_seg *seg)
+{
+    struct hl7v2_loc loc;
+    size_t i = 3;
+
+    TRY(segment_id(t, p, len, seg));
+    seg_loc(&loc, seg->id, seg->index);
+    if (seg->index == 1) {
+        size_t k = 4;
+
+        while (k < len && p[k] != t->m->d.field)
+            k++;
+        loc.field = 1;
+        TRY(add_field(t, seg, base_str_make(p + 3, 1), &loc));
+        loc.field = 2;
+        TRY(add_field(t, seg, base_str_make(p + 4, k - 4), &loc));
+        i = k;
+    }
+    while (i < len) {
+        size_t start = ++i; /* p[i - 1] is the field separator */
+
+        loc.field = seg->nfields + 1;
+        TRY(scan_field(t, p, len, &i, &loc));
+        loc.rep = loc.comp = loc.sub = 0;
+        TRY(add_field(t, seg, base_str_make(p + start, i - start), &loc));
+    }
+    return BASE_OK;
+}
+
+static int
+tokenize(struct tok *t)
+{
+    const char *p = t->m->text.ptr;
+    size_t len = t->m->text.len;
+    size_t nseg = 0;
+    size_t nfs = 0;
+    struct hl7v2_loc loc;
+
+    for (size_t i = 0; i < len; i++) {
+        nseg += p[i] == '\r';
+        nfs += p[i] == t->m->d.field;
+    }
+    if (nseg > t->lim->max_segments)
+        return hl7v2_err_at(t->err, BASE_E_LIMIT, "too-costly", seg_loc(&loc, NULL, 0),
+                            "message exceeds %zu segments", t->lim->max_segments);
+    t->fields_cap = nfs + 2;
+    t->fields = BASE_NEW_N(t->a, struct base_str, t->fields_cap);
+    t->m->segs = BASE_NEW_N(t->a, struct hl7v2_seg, nseg + 1);
+    if (t->fields == NULL || t->m->segs == NULL)
+        return base_err_set(t->err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    for (size_t i = 0, s = 0; i < len; s++) {
+        const char *eol = memchr(p + i, '\r', len - i);
+        size_t n = (size_t)(eol - (p + i));
+        struct hl7v2_seg *seg = &t->m->segs[s];
+
+        seg->index = (uint32_t)(s + 1);
+        seg->line = t->lines[s];
+        TRY(tokenize_segment(t, p + i, n, seg));
+        i += n + 1;
+        t->m->nsegs = s + 1;
+    }
+    return BASE_OK;
+}
+
+/* ------------------------------------------------------------------ entry -- */
+
+static int
+check_utf8(struct tok *t, struct base_str in, const char *canonical)
+{
+    size_t bad = 0;
+
+    if (!base_utf8_valid(in.ptr, in.len, &bad))
+        return err_at_offset(t->err, BASE_E_PARSE, in.ptr, in.len, bad,
+                             strcmp(canonical, "UTF-8") == 0
+                                 ? "bytes are not valid UTF-8"
+                                 : "bytes are not valid in the declared character set");
+    if (strcmp(canonical, "ASCII") == 0) {
+        for (size_t i = 0; i < in.len; i++) {
+            if ((unsigned char)in.ptr[i] >= 0x80) {
+                /* declared ASCII, sent UTF-8: common, and unambiguous */
+                t->m->warn |= HL7V2_W_CHARSET_GUESS;
+                break;
+            }
+        }
+    }
+    return BASE_OK;
+}
+
+static void
+fill_shortcuts(struct hl7v2_msg *m)
+{
+    const struct hl7v2_seg *msh = &m->segs[0];
+
+    m->msg_code = hl7v2_get(m, msh, 9, 1, 1, 0);
+    m->trigger = hl7v2_get(m, msh, 9, 1, 2, 0);
+    m->structure = hl7v2_get(m, msh, 9, 1, 3, 0);
+    m->control_id = hl7v2_get(m, msh, 10, 1, 0, 0);
+    m->version = hl7v2_get(m, msh, 12, 1, 1, 0);
+}
+
+static struct base_str
+skip_preamble(struct base_str in, unsigned *warn)
+{
+    if (in.len >= 3 && memcmp(in.ptr, "\xEF\xBB\xBF", 3) == 0) {
+        *warn |= HL7V2_W_BOM;
+        in = base_str_sub(in, 3, in.len - 3);
+    }
+    while (in.len > 0 && (in.ptr[0] == '\r' || in.ptr[0] == '\n'))
+        in = base_str_sub(in, 1, in.len - 1);
+    return in;
+}
+
+static int
+start_checks(struct base_str in, struct base_err *err)
+{
+    struct hl7v2_loc loc;
+
+    seg_loc(&loc, NULL, 1);
+    if (in.len >= 3 && (memcmp(in.ptr, "BHS", 3) == 0 || memcmp(in.ptr, "FHS", 3) == 0))
+        return hl7v2_err_at(err, BASE_E_PARSE, "structure", &loc,
+                            "input is a batch; split it into messages first");
+    if (in.len < 3 || memcmp(in.ptr, "MSH", 3) != 0)
+        return hl7v2_err_at(err, BASE_E_PARSE, "structure", &loc,
+                            "message does not start with an MSH segment");
+    return BASE_OK;
+}
+
+int
+hl7v2_msg_parse(struct base_arena *a, const char *data, size_t len,
+                const struct hl7v2_limits *lim, const struct hl7v2_parse_opts *opts,
+                struct hl7v2_msg **out, struct base_err *err)
+{
+    static const struct hl7v2_limits deflim = HL7V2_LIMITS_DEFAULT;
+    static const struct hl7v2_parse_opts defopts = HL7V2_PARSE_OPTS_DEFAULT;
+    struct tok t = {.a = a, .err = err};
+    struct base_str in = base_str_make(data, len);
+    const char *iconv_name = NULL;
+    size_t msh2_len = 0;
+
+    t.lim = lim != NULL ? lim : &deflim;
+    t.flags = (opts != NULL ? opts : &defopts)->flags;
+    if (len > t.lim->max_message)
+        return base_err_set(err, BASE_E_LIMIT, "too-costly", NULL,
+                            "message exceeds %zu bytes", t.lim->max_message);
+    t.m = BASE_NEW(a, struct hl7v2_msg);
+    if (t.m == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    in = skip_preamble(in, &t.m->warn);
+    TRY(start_checks(in, err));
+    TRY(hl7v2_read_delims(in.ptr, in.len, t.flags, &t.m->d, &msh2_len, &t.m->warn, err));
+    TRY(pick_charset(in.ptr, in.len, &t.m->d, (opts != NULL ? opts : &defopts)->default_charset,
+                     &t.m->charset, &iconv_name, err));
+    if (iconv_name != NULL) {
+        struct base_str conv;
+        size_t bad = 0;
+        int rc = hl7v2_charset_convert(a, iconv_name, in, t.lim->max_message, &conv, &bad, err);
+
+        if (rc == BASE_E_PARSE)
+            return err_at_offset(err, rc, in.ptr, in.len, bad,
+                                 "bytes are not valid in the declared character set");
+        TRY(rc);
+        in = conv;
+    }
+    TRY(check_utf8(&t, in, t.m->charset));
+    hl7v2_cls_init(t.cls, &t.m->d);
+    TRY(normalise(&t, in, msh2_len));
+    TRY(tokenize(&t));
+    fill_shortcuts(t.m);
+    *out = t.m;
+    return BASE_OK;
+}

@@ -284,6 +284,9 @@ map_doc_obx(struct mctx *c, const struct hl7v2_seg *obx)
             hl7v2_j_add(hl7v2_j_obj(&c->jb, c->doc_attachments, NULL), "attachment", att);
         return;
     }
+    if (type.len > 0 && !base_str_eq_cstr(type, "TX") && !base_str_eq_cstr(type, "FT") &&
+        !base_str_eq_cstr(type, "ST"))
+        return; /* e.g. HD study identifiers: metadata, not document text */
     /* TX/FT/ST lines: one text/plain attachment for the whole document */
     for (uint32_t r = 1; r <= map_nreps(c, obx, 5); r++) {
         struct at at;

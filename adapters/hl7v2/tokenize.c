@@ -187,6 +187,16 @@ pick_charset(const char *p, size_t len, const struct hl7v2_delims *d, const char
     struct base_str name = charset_name(msh_field(p, len, d->field, 18, false), d);
     struct hl7v2_loc loc;
 
+    if (has_high_byte(p, len)) {
+        /* A Chinese name in MSH-3..6 may hide a '|' or '^' in a GB 18030
+         * trail byte and shift the plain scan: look again skipping trail
+         * bytes, and believe it only when it says GB 18030. */
+        struct base_str gb = charset_name(msh_field(p, len, d->field, 18, true), d);
+
+        if (hl7v2_charset_lookup(gb, canonical, iconv_name) && *iconv_name != NULL &&
+            strcmp(*iconv_name, "GB18030") == 0)
+            return BASE_OK;
+    }
     if (name.len == 0 && deflt != NULL)
         name = base_str_from_cstr(deflt);
     if (name.len == 0) {
@@ -196,14 +206,6 @@ pick_charset(const char *p, size_t len, const struct hl7v2_delims *d, const char
     }
     if (hl7v2_charset_lookup(name, canonical, iconv_name))
         return BASE_OK;
-    if (has_high_byte(p, len)) {
-        /* A Chinese facility name in MSH-4 may hide a '|' in a GB 18030
-         * trail byte; look again skipping trail bytes. */
-        name = charset_name(msh_field(p, len, d->field, 18, true), d);
-        if (hl7v2_charset_lookup(name, canonical, iconv_name) && *iconv_name != NULL &&
-            strcmp(*iconv_name, "GB18030") == 0)
-            return BASE_OK;
-    }
     seg_loc(&loc, "MSH", 1);
     loc.field = 18;
     return hl7v2_err_at(err, BASE_E_INVALID, "not-supported", &loc,
@@ -554,6 +556,35 @@ fill_shortcuts(struct hl7v2_msg *m)
     m->version = hl7v2_get(m, msh, 12, 1, 1, 0);
 }
 
+/* HL7 v2.x ch. 2: MSH-9 (message type), MSH-11 (processing id) and MSH-12
+ * (version) are required in every version; without them a message cannot
+ * be routed, acknowledged or mapped.  MSH-10 is required too but is empty
+ * in messages real parsers accept, so it is left to the receiver. */
+static int
+check_header(struct hl7v2_msg *m, struct base_err *err)
+{
+    struct hl7v2_loc loc;
+    struct base_str v = m->version;
+    bool version_ok = v.len >= 3 && v.len <= 8 && v.ptr[0] == '2' && v.ptr[1] == '.';
+
+    for (size_t i = 2; version_ok && i < v.len; i++)
+        version_ok = (v.ptr[i] >= '0' && v.ptr[i] <= '9') || (v.ptr[i] == '.' && i > 2);
+    seg_loc(&loc, "MSH", 1);
+    loc.field = 9;
+    if (m->msg_code.len == 0)
+        return hl7v2_err_at(err, BASE_E_PARSE, "required", &loc, "message type is required");
+    loc.field = 11;
+    if (hl7v2_field(&m->segs[0], 11).len == 0)
+        return hl7v2_err_at(err, BASE_E_PARSE, "required", &loc, "processing id is required");
+    loc.field = 12;
+    if (v.len == 0)
+        return hl7v2_err_at(err, BASE_E_PARSE, "required", &loc, "version id is required");
+    if (!version_ok)
+        return hl7v2_err_at(err, BASE_E_INVALID, "not-supported", &loc,
+                            "version id is not an HL7 version 2.x");
+    return BASE_OK;
+}
+
 static struct base_str
 skip_preamble(struct base_str in, unsigned *warn)
 {
@@ -622,6 +653,7 @@ hl7v2_msg_parse(struct base_arena *a, const char *data, size_t len,
     TRY(normalise(&t, in, msh2_len));
     TRY(tokenize(&t));
     fill_shortcuts(t.m);
+    TRY(check_header(t.m, err));
     *out = t.m;
     return BASE_OK;
 }

@@ -164,13 +164,37 @@ hl7v2_err_code(const struct base_err *why)
     return 207;
 }
 
+/* Occurrence of segment `index` (1-based, blank lines not counted) among
+ * segments with the same identifier, read from raw bytes. */
+static uint32_t
+raw_sequence(struct base_str raw, const struct hl7v2_loc *loc)
+{
+    uint32_t seg = 0;
+    uint32_t n = 0;
+
+    for (size_t i = 0; i < raw.len && seg < loc->seg_index;) {
+        size_t start = i;
+
+        while (i < raw.len && raw.ptr[i] != '\r' && raw.ptr[i] != '\n')
+            i++;
+        if (i > start) {
+            seg++;
+            n += i - start >= 3 && memcmp(raw.ptr + start, loc->seg, 3) == 0;
+        }
+        i++;
+    }
+    return n > 0 ? n : loc->seg_index;
+}
+
 /* ERL-2 counts occurrences of the segment identifier, not positions. */
 static uint32_t
-seg_sequence(const struct hl7v2_msg *m, const struct hl7v2_loc *loc)
+seg_sequence(const struct hl7v2_msg *m, struct base_str raw, const struct hl7v2_loc *loc)
 {
     uint32_t n = 0;
 
-    if (m == NULL || loc->seg_index == 0 || loc->seg_index > m->nsegs)
+    if (m == NULL)
+        return loc->seg[0] != '\0' ? raw_sequence(raw, loc) : loc->seg_index;
+    if (loc->seg_index == 0 || loc->seg_index > m->nsegs)
         return loc->seg_index;
     for (uint32_t i = 0; i < loc->seg_index; i++)
         n += memcmp(m->segs[i].id, loc->seg, 3) == 0;
@@ -178,7 +202,7 @@ seg_sequence(const struct hl7v2_msg *m, const struct hl7v2_loc *loc)
 }
 
 static int
-put_err(struct base_buf *b, const struct hdr *h, const struct hl7v2_msg *m,
+put_err(struct base_buf *b, const struct hdr *h, const struct hl7v2_msg *m, struct base_str raw,
         const struct base_err *why)
 {
     struct hl7v2_loc loc;
@@ -195,7 +219,7 @@ put_err(struct base_buf *b, const struct hdr *h, const struct hl7v2_msg *m,
         /* v2.1-2.4: ERR-1 error code and location (ELD) */
         TRY(base_buf_appendf(b, "%s%c", loc.seg, c));
         if (loc.seg_index > 0)
-            TRY(base_buf_appendf(b, "%u", (unsigned)seg_sequence(m, &loc)));
+            TRY(base_buf_appendf(b, "%u", (unsigned)seg_sequence(m, raw, &loc)));
         TRY(base_buf_putc(b, c));
         if (loc.field > 0)
             TRY(base_buf_appendf(b, "%u", (unsigned)loc.field));
@@ -206,7 +230,7 @@ put_err(struct base_buf *b, const struct hdr *h, const struct hl7v2_msg *m,
     /* v2.5+: ERR-2 location (ERL), ERR-3 code, ERR-4 severity, ERR-8 text */
     TRY(base_buf_appendf(b, "%c%s%c", h->d.field, loc.seg, c));
     if (loc.seg_index > 0)
-        TRY(base_buf_appendf(b, "%u", (unsigned)seg_sequence(m, &loc)));
+        TRY(base_buf_appendf(b, "%u", (unsigned)seg_sequence(m, raw, &loc)));
     TRY(base_buf_putc(b, c));
     if (loc.field > 0)
         TRY(base_buf_appendf(b, "%u%c%u%c%u%c%u", (unsigned)loc.field, c, (unsigned)loc.rep, c,
@@ -274,7 +298,7 @@ encode_out(struct base_arena *a, const struct hdr *h, struct base_buf *b, struct
 }
 
 static int
-build(struct base_buf *b, const struct hdr *h, const struct hl7v2_msg *msg,
+build(struct base_buf *b, const struct hdr *h, const struct hl7v2_msg *msg, struct base_str raw,
       enum hl7v2_ack_code code, const struct base_err *why, const struct hl7v2_ack_opts *o)
 {
     static const char *const codes[] = {"AA", "AE", "AR"};
@@ -297,7 +321,7 @@ build(struct base_buf *b, const struct hdr *h, const struct hl7v2_msg *msg,
         TRY(put_cstr(b, h, why != NULL ? why->msg : ""));
     }
     if (code != HL7V2_ACK_AA)
-        TRY(put_err(b, h, msg, why));
+        TRY(put_err(b, h, msg, raw, why));
     return base_buf_putc(b, '\r');
 }
 
@@ -319,7 +343,7 @@ hl7v2_ack_build(struct base_arena *a, const struct hl7v2_msg *msg, struct base_s
     else
         salvage(raw, &h);
     base_buf_init(&b, ACK_MAX);
-    rc = build(&b, &h, msg, code, why, o);
+    rc = build(&b, &h, msg, raw, code, why, o);
     if (rc == BASE_OK)
         rc = encode_out(a, &h, &b, out, err);
     else

@@ -270,15 +270,29 @@ map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, stru
 /* ------------------------------------------------------ range and flags -- */
 
 static bool
+split_at(struct base_str s, size_t i, size_t seplen, struct base_str *lo, struct base_str *hi)
+{
+    *lo = base_str_trim(base_str_make(s.ptr, i));
+    *hi = base_str_trim(base_str_sub(s, i + seplen, s.len));
+    return lo->len > 0 && hi->len > 0;
+}
+
+/* "3.5-5.0", "3.5 - 5.0", "-1-1", "4.3 to 6.2", and the "3.5~5.5" or
+ * "3.5～5.5" Chinese analysers print (the '~' arrives escaped as \R\). */
+static bool
 split_range(struct base_str s, struct base_str *lo, struct base_str *hi)
 {
-    /* "3.5-5.0", "3.5 - 5.0", "-1-1": the separator is a '-' after a digit */
     for (size_t i = 1; i < s.len; i++) {
-        if (s.ptr[i] == '-' && ((s.ptr[i - 1] >= '0' && s.ptr[i - 1] <= '9') || s.ptr[i - 1] == ' ')) {
-            *lo = base_str_trim(base_str_make(s.ptr, i));
-            *hi = base_str_trim(base_str_sub(s, i + 1, s.len));
-            return true;
-        }
+        char prev = s.ptr[i - 1];
+
+        if (s.ptr[i] == '-' && ((prev >= '0' && prev <= '9') || prev == ' ' || prev == '.'))
+            return split_at(s, i, 1, lo, hi);
+        if (s.ptr[i] == '~')
+            return split_at(s, i, 1, lo, hi);
+        if (i + 3 <= s.len && memcmp(s.ptr + i, "\xEF\xBD\x9E", 3) == 0)
+            return split_at(s, i, 3, lo, hi);
+        if (i + 4 <= s.len && memcmp(s.ptr + i, " to ", 4) == 0)
+            return split_at(s, i, 4, lo, hi);
     }
     return false;
 }

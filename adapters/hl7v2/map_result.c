@@ -180,10 +180,24 @@ ndl_ref(struct mctx *c, const struct hl7v2_seg *obr, uint32_t field)
     return ref;
 }
 
+/* Without placer or filler number an order is told apart by its group
+ * (ORC-4), service (OBR-4), set id (OBR-1) and visit. */
+static struct base_str
+order_extra(struct mctx *c, const struct hl7v2_seg *obr)
+{
+    struct at at;
+    struct base_str parts[4] = {
+        map_txt(c, &at, map_rep(c, c->orc, 4, 1, &at), 1, 0),
+        map_txt(c, &at, map_rep(c, obr, 4, 1, &at), 1, 0), map_field(c, obr, 1),
+        base_str_from_cstr(c->encounter != NULL ? c->encounter->uuid : "")};
+
+    return map_join(c, parts, 4, "|");
+}
+
 static void
 map_report(struct mctx *c, const struct hl7v2_seg *obr, const struct order_ids *o)
 {
-    struct ent *e = map_order_entry(c, "DiagnosticReport", o, map_field(c, obr, 1), true);
+    struct ent *e = map_order_entry(c, "DiagnosticReport", o, order_extra(c, obr), true);
     struct hl7v2_j *res;
     struct at at;
 
@@ -221,7 +235,7 @@ priority(struct base_str p)
 static void
 map_service_request(struct mctx *c, const struct hl7v2_seg *obr, const struct order_ids *o)
 {
-    struct ent *e = map_order_entry(c, "ServiceRequest", o, map_field(c, obr, 1), false);
+    struct ent *e = map_order_entry(c, "ServiceRequest", o, order_extra(c, obr), false);
     struct hl7v2_j *res;
     struct hl7v2_j *req;
     struct at at;

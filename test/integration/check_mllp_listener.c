@@ -267,6 +267,7 @@ committer_stop(struct committer *c)
 
 START_TEST(acks_in_order_for_several_frames_per_write)
 {
+    static const char three[] = "\x0b" "one\x1c\r" "\x0b" "three\x1c\r" "\x0b" "two22\x1c\r";
     struct mllp_listener_cfg cfg = {.ingest = ingest_echo};
     struct server s;
     struct reader r = {0};
@@ -276,7 +277,7 @@ START_TEST(acks_in_order_for_several_frames_per_write)
     server_start(&s, &cfg);
     fd = client(s.port, 5000);
     mllp_deframer_init(&r.d, 0);
-    send_all(fd, "\x0b" "one\x1c\r" "\x0b" "three\x1c\r" "\x0b" "two22\x1c\r", 24);
+    send_all(fd, three, sizeof(three) - 1);
     ck_assert(read_frame(fd, &r, ack, sizeof(ack)));
     ck_assert_str_eq(ack, "ACK 0 3");
     ck_assert(read_frame(fd, &r, ack, sizeof(ack)));

@@ -4,6 +4,7 @@
  * recursion in the writer is bounded by construction.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "adapters/hl7v2/jtree.h"
@@ -42,7 +43,7 @@ static struct hl7v2_j *
 member(const struct hl7v2_j *obj, const char *key)
 {
     for (struct hl7v2_j *c = obj->first; c != NULL; c = c->next) {
-        if (c->key != NULL && strcmp(c->key, key) == 0)
+        if (c->key != NULL && (c->key == key || (c->key[0] == key[0] && strcmp(c->key, key) == 0)))
             return c;
     }
     return NULL;
@@ -189,79 +190,148 @@ hl7v2_j_fmt(struct hl7v2_jb *jb, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- writer -- */
 
+/* Bytes a JSON string cannot hold as they are (RFC 8259 section 7). */
+static const unsigned char needs_escape[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
+/* Append raw bytes; the caller has reserved room. */
+static inline void
+put(struct base_buf *b, const void *p, size_t n)
+{
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+/* Does any of the 8 bytes need escaping (< 0x20, '"' or '\\')?  SWAR tests
+ * (Hacker's Delight 6-1): a byte is zero / below n when its high bit is
+ * set in (x - 0x01..) & ~x. */
+static inline bool
+chunk_needs_escape(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u;
+    const uint64_t high = 0x8080808080808080u;
+    uint64_t q = w ^ (ones * '"');
+    uint64_t bs = w ^ (ones * '\\');
+    uint64_t ctl = (w - ones * 0x20) & ~w;
+
+    return (((q - ones) & ~q) | ((bs - ones) & ~bs) | ctl) & high;
+}
+
 static int
 write_string(struct base_buf *b, struct base_str s)
 {
     static const char hex[] = "0123456789abcdef";
     size_t run = 0;
+    size_t i = 0;
 
-    TRY(base_buf_putc(b, '"'));
-    for (size_t i = 0; i < s.len; i++) {
+    /* worst case: every byte becomes \u00XX */
+    TRY(base_buf_reserve(b, s.len * 6 + 2));
+    b->data[b->len++] = '"';
+    for (; i + 8 <= s.len; i += 8) {
+        uint64_t w;
+
+        memcpy(&w, s.ptr + i, 8);
+        if (chunk_needs_escape(w))
+            break;
+    }
+    for (; i < s.len; i++) {
         unsigned char c = (unsigned char)s.ptr[i];
         char esc[6] = {'\\', 'u', '0', '0', 0, 0};
 
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!needs_escape[c])
             continue;
-        TRY(base_buf_append(b, s.ptr + run, i - run));
+        put(b, s.ptr + run, i - run);
         run = i + 1;
         switch (c) {
         case '"':
-            TRY(base_buf_append(b, "\\\"", 2));
+            put(b, "\\\"", 2);
             break;
         case '\\':
-            TRY(base_buf_append(b, "\\\\", 2));
+            put(b, "\\\\", 2);
             break;
         case '\n':
-            TRY(base_buf_append(b, "\\n", 2));
+            put(b, "\\n", 2);
             break;
         case '\r':
-            TRY(base_buf_append(b, "\\r", 2));
+            put(b, "\\r", 2);
             break;
         case '\t':
-            TRY(base_buf_append(b, "\\t", 2));
+            put(b, "\\t", 2);
             break;
         default:
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
-            TRY(base_buf_append(b, esc, 6));
+            put(b, esc, 6);
             break;
         }
     }
-    TRY(base_buf_append(b, s.ptr + run, s.len - run));
-    return base_buf_putc(b, '"');
+    put(b, s.ptr + run, s.len - run);
+    b->data[b->len++] = '"';
+    b->data[b->len] = '\0';
+    return BASE_OK;
 }
 
-static int write_node(const struct hl7v2_j *j, struct base_buf *b);
+static int write_node(const struct hl7v2_j *j, struct base_buf *b, bool *wrote);
 
+/* Children are written optimistically and rolled back when a container
+ * turns out empty, so pruning costs one pass.  Punctuation is written
+ * straight into room reserved with the key. */
 static int
-write_children(const struct hl7v2_j *j, struct base_buf *b, char open, char close)
+write_children(const struct hl7v2_j *j, struct base_buf *b, char open, char close, bool *wrote)
 {
+    size_t start = b->len;
     bool first = true;
 
-    TRY(base_buf_putc(b, open));
+    TRY(base_buf_reserve(b, 2));
+    b->data[b->len++] = open;
     for (const struct hl7v2_j *c = j->first; c != NULL; c = c->next) {
-        if (!hl7v2_j_present(c))
+        size_t mark = b->len;
+        size_t klen = j->kind == HL7V2_J_OBJ ? strlen(c->key) : 0;
+        bool child = false;
+
+        if ((c->kind == HL7V2_J_STR || c->kind == HL7V2_J_NUM) && c->s.len == 0)
             continue;
+        TRY(base_buf_reserve(b, klen + 5));
         if (!first)
-            TRY(base_buf_putc(b, ','));
-        first = false;
+            b->data[b->len++] = ',';
         if (j->kind == HL7V2_J_OBJ) {
-            TRY(write_string(b, base_str_from_cstr(c->key)));
-            TRY(base_buf_putc(b, ':'));
+            b->data[b->len++] = '"';
+            put(b, c->key, klen);
+            put(b, "\":", 2);
         }
-        TRY(write_node(c, b));
+        TRY(write_node(c, b, &child));
+        if (!child) {
+            b->len = mark; /* an empty container: no member at all */
+            b->data[b->len] = '\0';
+            continue;
+        }
+        first = false;
     }
-    return base_buf_putc(b, close);
+    if (first) {
+        b->len = start;
+        b->data[b->len] = '\0';
+        *wrote = false;
+        return BASE_OK;
+    }
+    *wrote = true;
+    TRY(base_buf_reserve(b, 1));
+    b->data[b->len++] = close;
+    b->data[b->len] = '\0';
+    return BASE_OK;
 }
 
 static int
-write_node(const struct hl7v2_j *j, struct base_buf *b)
+write_node(const struct hl7v2_j *j, struct base_buf *b, bool *wrote)
 {
+    *wrote = true;
     switch (j->kind) {
     case HL7V2_J_OBJ:
-        return write_children(j, b, '{', '}');
+        return write_children(j, b, '{', '}', wrote);
     case HL7V2_J_ARR:
-        return write_children(j, b, '[', ']');
+        return write_children(j, b, '[', ']', wrote);
     case HL7V2_J_STR:
         return write_string(b, j->s);
     case HL7V2_J_NUM:
@@ -279,5 +349,13 @@ write_node(const struct hl7v2_j *j, struct base_buf *b)
 int
 hl7v2_j_write(const struct hl7v2_j *j, struct base_buf *out)
 {
-    return write_node(j, out);
+    bool wrote = false;
+    size_t start = out->len;
+    int rc = write_node(j, out, &wrote);
+
+    if (rc == BASE_OK && !wrote && j->kind == HL7V2_J_OBJ) {
+        out->len = start; /* a top-level object is written even when empty */
+        rc = base_buf_append(out, "{}", 2);
+    }
+    return rc;
 }

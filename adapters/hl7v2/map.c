@@ -31,7 +31,7 @@ classify(struct base_str code)
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(map); i++) {
-        if (base_str_eq_cstr(code, map[i].code))
+        if (map_is(code, map[i].code))
             return map[i].cls;
     }
     return MC_OTHER;
@@ -182,8 +182,13 @@ write_entry(struct mctx *c, const struct ent *e, struct base_buf *b, struct hl7v
     out->type = e->type;
     snprintf(out->full_url, sizeof(out->full_url), "urn:uuid:%s", e->uuid);
     out->method = "PUT";
-    out->url = prov ? hl7v2_j_fmt(&c->jb, "Provenance/%s", e->uuid)
-                    : hl7v2_j_fmt(&c->jb, "%s?%.*s", e->type, (int)e->cond.len, e->cond.ptr);
+    {
+        struct base_str parts[3] = {base_str_from_cstr(e->type),
+                                    prov ? BASE_STR_LIT("/") : BASE_STR_LIT("?"),
+                                    prov ? base_str_make(e->uuid, 36) : e->cond};
+
+        out->url = map_concat(c, parts, 3);
+    }
     url.s = out->url;
     TRY(base_buf_appendf(b, "{\"fullUrl\":\"%s\",\"resource\":", out->full_url));
     *start = b->len;

@@ -201,7 +201,7 @@ map_report_attachment(struct mctx *c, const struct hl7v2_seg *obx)
         map_warn(c, &at, "encapsulated data outside a report; not mapped");
         return;
     }
-    att = attachment(c, &at, rep, base_str_eq_cstr(map_field(c, obx, 2), "RP"));
+    att = attachment(c, &at, rep, map_is(map_field(c, obx, 2), "RP"));
     if (!hl7v2_j_present(att))
         return;
     list = hl7v2_j_get(c->report->res, "presentedForm");
@@ -215,7 +215,7 @@ map_report_attachment(struct mctx *c, const struct hl7v2_seg *obx)
 static const char *
 doc_status(struct base_str s)
 {
-    if (base_str_eq_cstr(s, "AU") || base_str_eq_cstr(s, "LA"))
+    if (map_is(s, "AU") || map_is(s, "LA"))
         return "final";
     if (s.len > 0)
         return "preliminary";
@@ -247,8 +247,8 @@ map_txa(struct mctx *c, const struct hl7v2_seg *txa)
     c->doc_attachments = hl7v2_j_arr(&c->jb, e->res, "content");
     hl7v2_j_add(e->res, "masterIdentifier", id);
     hl7v2_j_cstr(&c->jb, e->res, "status",
-                 base_str_eq_cstr(avail, "CA")   ? "entered-in-error"
-                 : base_str_eq_cstr(avail, "OB") ? "superseded"
+                 map_is(avail, "CA")   ? "entered-in-error"
+                 : map_is(avail, "OB") ? "superseded"
                                                  : "current");
     hl7v2_j_cstr(&c->jb, e->res, "docStatus", doc_status(map_field(c, txa, 17)));
     hl7v2_j_add(e->res, "type", map_cwe(c, &at, map_rep(c, txa, 2, 1, &at), "TXA-2"));
@@ -260,7 +260,7 @@ map_txa(struct mctx *c, const struct hl7v2_seg *txa)
         date = map_ts(c, &at, map_field(c, txa, 4), TS_INSTANT);
     }
     hl7v2_j_str(&c->jb, e->res, "date", date);
-    for (uint32_t r = 1; r <= map_nreps(c, txa, 9); r++)
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, txa, 9); r <= nr_; r++)
         hl7v2_j_add(hl7v2_j_arr(&c->jb, e->res, "author"), NULL,
                     map_xcn_ref(c, &at, map_rep(c, txa, 9, r, &at)));
     if (c->encounter != NULL)
@@ -275,7 +275,7 @@ map_doc_obx(struct mctx *c, const struct hl7v2_seg *obx)
 
     if (c->document == NULL)
         return;
-    if (base_str_eq_cstr(type, "ED") || base_str_eq_cstr(type, "RP")) {
+    if (map_is(type, "ED") || map_is(type, "RP")) {
         struct at at;
         struct base_str rep = map_rep(c, obx, 5, 1, &at);
         struct hl7v2_j *att = attachment(c, &at, rep, type.ptr[0] == 'R');
@@ -284,11 +284,11 @@ map_doc_obx(struct mctx *c, const struct hl7v2_seg *obx)
             hl7v2_j_add(hl7v2_j_obj(&c->jb, c->doc_attachments, NULL), "attachment", att);
         return;
     }
-    if (type.len > 0 && !base_str_eq_cstr(type, "TX") && !base_str_eq_cstr(type, "FT") &&
-        !base_str_eq_cstr(type, "ST"))
+    if (type.len > 0 && !map_is(type, "TX") && !map_is(type, "FT") &&
+        !map_is(type, "ST"))
         return; /* e.g. HD study identifiers: metadata, not document text */
     /* TX/FT/ST lines: one text/plain attachment for the whole document */
-    for (uint32_t r = 1; r <= map_nreps(c, obx, 5); r++) {
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, obx, 5); r <= nr_; r++) {
         struct at at;
         struct base_str line = map_txt(c, &at, map_rep(c, obx, 5, r, &at), 0, 0);
 

@@ -15,6 +15,7 @@
 struct ent {
     const char *type;
     char uuid[37];
+    char urn[46];            /* "urn:uuid:" + uuid, for references */
     struct hl7v2_j *res;     /* the resource object */
     struct base_str cond;    /* "identifier=system|value" (escaped) or empty */
     const char *group;       /* report/order key of an Observation's group */
@@ -36,6 +37,25 @@ struct at {
     const struct hl7v2_seg *seg;
     uint32_t field;
     uint32_t rep;
+};
+
+/* Recently derived system URIs (the same authority recurs in a message). */
+struct syscache {
+    const char *kind;
+    struct base_str name;
+    struct base_str uri;
+};
+
+#define MAP_SYSCACHE 16
+#define MAP_MAX_COMPS 32
+
+/* The components of the repetition read last (CWE, XPN, … are read one
+ * component after another: split once, not once per component). */
+struct compcache {
+    const char *ptr;
+    size_t len;
+    size_t n;
+    struct base_str comp[MAP_MAX_COMPS];
 };
 
 struct mctx {
@@ -70,7 +90,18 @@ struct mctx {
     struct base_buf *doc_text; /* MDM: text OBX lines (in the arena) */
     struct hl7v2_j *doc_attachments;
     size_t obx_in_group;
+    struct syscache sys[MAP_SYSCACHE];
+    size_t nsys;
+    struct compcache cc;
 };
+
+/* s equals the C string lit?  The first-byte test spares a strlen in the
+ * table scans this runs in. */
+static inline bool
+map_is(struct base_str s, const char *lit)
+{
+    return s.len > 0 && s.ptr[0] == lit[0] && base_str_eq_cstr(s, lit);
+}
 
 /* ---- errors and warnings ------------------------------------------------ */
 
@@ -94,6 +125,8 @@ size_t map_nreps(struct mctx *c, const struct hl7v2_seg *seg, uint32_t field);
 
 /* Percent-encode for URIs (RFC 3986 unreserved kept). */
 struct base_str map_pct(struct mctx *c, struct base_str s);
+/* Concatenate slices into the arena (no formatting). */
+struct base_str map_concat(struct mctx *c, const struct base_str *parts, size_t n);
 /* Join with a separator (skipping empty parts); in the arena. */
 struct base_str map_join(struct mctx *c, const struct base_str *parts, size_t n, const char *sep);
 bool map_has_cjk(struct base_str s);

@@ -74,7 +74,7 @@ map_rxe(struct mctx *c, const struct hl7v2_seg *rxe)
     at = (struct at){c->orc, 9, 1};
     hl7v2_j_str(&c->jb, res, "authoredOn", map_ts(c, &at, map_field(c, c->orc, 9), TS_DATETIME));
     hl7v2_j_add(res, "requester", map_xcn_ref(c, &at, map_rep(c, c->orc, 12, 1, &at)));
-    for (uint32_t r = 1; r <= map_nreps(c, rxe, 27); r++)
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, rxe, 27); r <= nr_; r++)
         hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "reasonCode"), NULL,
                     map_cwe(c, &at, map_rep(c, rxe, 27, r, &at), "RXE-27"));
     dosage = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "dosageInstruction"), NULL);
@@ -104,9 +104,9 @@ map_rxr(struct mctx *c, const struct hl7v2_seg *rxr)
 static const char *
 imm_status(struct base_str completion, struct base_str action)
 {
-    if (base_str_eq_cstr(action, "D"))
+    if (map_is(action, "D"))
         return "entered-in-error";
-    if (base_str_eq_cstr(completion, "RE") || base_str_eq_cstr(completion, "NA"))
+    if (map_is(completion, "RE") || map_is(completion, "NA"))
         return "not-done";
     return "completed";
 }
@@ -119,7 +119,7 @@ imm_dose(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *rxa)
     struct base_str amount = map_decimal(c, map_field(c, rxa, 6));
 
     /* CDC IIS guide: 999 means the amount is unknown */
-    if (amount.len > 0 && !base_str_eq_cstr(amount, "999"))
+    if (amount.len > 0 && !map_is(amount, "999"))
         hl7v2_j_add(res, "doseQuantity", map_quantity(c, amount, &uat, unit));
 }
 
@@ -167,14 +167,14 @@ fill_immunization(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *r
         hl7v2_j_cstr(&c->jb, res, "occurrenceString", "unknown"); /* occurrence is 1..1 */
     at.field = 22;
     hl7v2_j_str(&c->jb, res, "recorded", map_ts(c, &at, map_field(c, rxa, 22), TS_DATETIME));
-    if (base_str_eq_cstr(notes, "00") || base_str_eq_cstr(notes, "01"))
+    if (map_is(notes, "00") || map_is(notes, "01"))
         hl7v2_j_bool(&c->jb, res, "primarySource", notes.ptr[1] == '0');
     hl7v2_j_str(&c->jb, res, "lotNumber", map_field(c, rxa, 15));
     at.field = 16;
     hl7v2_j_str(&c->jb, res, "expirationDate", map_ts(c, &at, map_field(c, rxa, 16), TS_DATE));
     imm_manufacturer(c, res, rxa);
     imm_dose(c, res, rxa);
-    for (uint32_t r = 1; r <= map_nreps(c, rxa, 10); r++) {
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, rxa, 10); r <= nr_; r++) {
         struct hl7v2_j *actor = map_xcn_ref(c, &at, map_rep(c, rxa, 10, r, &at));
         struct hl7v2_j *p;
 

@@ -23,7 +23,7 @@ obs_status(struct base_str s)
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(map); i++) {
-        if (base_str_eq_cstr(s, map[i][0]))
+        if (map_is(s, map[i][0]))
             return map[i][1];
     }
     return "unknown";
@@ -40,7 +40,7 @@ v3_interpretation(struct base_str code)
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(codes); i++) {
-        if (base_str_eq_cstr(code, codes[i]))
+        if (map_is(code, codes[i]))
             return true;
     }
     return false;
@@ -56,11 +56,11 @@ section_category(struct base_str s)
                                       "VUS", "OUS", "RUS", "CTH"};
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(lab); i++) {
-        if (base_str_eq_cstr(s, lab[i]))
+        if (map_is(s, lab[i]))
             return "laboratory";
     }
     for (size_t i = 0; i < BASE_ARRAY_LEN(img); i++) {
-        if (base_str_eq_cstr(s, img[i]))
+        if (map_is(s, img[i]))
             return "imaging";
     }
     return NULL;
@@ -125,14 +125,14 @@ value_sn(struct val *v)
     struct base_str n2 = map_decimal(c, map_txt(c, &v->at, v->rep, 4, 0));
     struct hl7v2_j *q;
 
-    if (n1.len > 0 && n2.len > 0 && (base_str_eq_cstr(sep, ":") || base_str_eq_cstr(sep, "/"))) {
+    if (n1.len > 0 && n2.len > 0 && (map_is(sep, ":") || map_is(sep, "/"))) {
         struct hl7v2_j *r = hl7v2_j_obj(&c->jb, v->res, "valueRatio");
 
         hl7v2_j_num(&c->jb, hl7v2_j_obj(&c->jb, r, "numerator"), "value", n1);
         hl7v2_j_num(&c->jb, hl7v2_j_obj(&c->jb, r, "denominator"), "value", n2);
         return;
     }
-    if (n1.len > 0 && n2.len > 0 && base_str_eq_cstr(sep, "-")) {
+    if (n1.len > 0 && n2.len > 0 && map_is(sep, "-")) {
         struct hl7v2_j *r = hl7v2_j_obj(&c->jb, v->res, "valueRange");
 
         hl7v2_j_add(r, "low", map_quantity(c, n1, &v->unit_at, v->unit));
@@ -140,10 +140,10 @@ value_sn(struct val *v)
         return;
     }
     if (n1.len > 0 && sep.len == 0 && n2.len == 0 &&
-        (cmp.len == 0 || base_str_eq_cstr(cmp, "<") || base_str_eq_cstr(cmp, ">") ||
-         base_str_eq_cstr(cmp, "<=") || base_str_eq_cstr(cmp, ">=") || base_str_eq_cstr(cmp, "="))) {
+        (cmp.len == 0 || map_is(cmp, "<") || map_is(cmp, ">") ||
+         map_is(cmp, "<=") || map_is(cmp, ">=") || map_is(cmp, "="))) {
         q = map_quantity(c, n1, &v->unit_at, v->unit);
-        if (cmp.len > 0 && !base_str_eq_cstr(cmp, "="))
+        if (cmp.len > 0 && !map_is(cmp, "="))
             hl7v2_j_str(&c->jb, q, "comparator", cmp);
         hl7v2_j_add(v->res, "valueQuantity", q);
         return;
@@ -164,7 +164,7 @@ value_text(struct val *v)
     struct base_str parts[64];
     size_t n = 0;
 
-    for (uint32_t r = 1; r <= map_nreps(c, v->obx, 5) && n < BASE_ARRAY_LEN(parts); r++) {
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, v->obx, 5); r <= nr_ && n < BASE_ARRAY_LEN(parts); r++) {
         struct at at;
         struct base_str rep = map_rep(c, v->obx, 5, r, &at);
 
@@ -201,11 +201,11 @@ value_other(struct val *v, struct base_str type)
 {
     struct mctx *c = v->c;
 
-    if (base_str_eq_cstr(type, "CQ")) {
+    if (map_is(type, "CQ")) {
         hl7v2_j_add(v->res, "valueQuantity",
                     map_quantity(c, map_decimal(c, map_txt(c, &v->at, v->rep, 1, 0)), &v->at,
                                  hl7v2_comp(c->m, v->rep, 2)));
-    } else if (base_str_eq_cstr(type, "MO")) {
+    } else if (map_is(type, "MO")) {
         struct hl7v2_j *q = hl7v2_j_obj(&c->jb, v->res, "valueQuantity");
         struct base_str cur = map_txt(c, &v->at, v->rep, 2, 0);
 
@@ -214,14 +214,14 @@ value_other(struct val *v, struct base_str type)
             hl7v2_j_cstr(&c->jb, q, "system", "urn:iso:std:iso:4217");
             hl7v2_j_str(&c->jb, q, "code", cur);
         }
-    } else if (base_str_eq_cstr(type, "DR")) {
+    } else if (map_is(type, "DR")) {
         struct hl7v2_j *p = hl7v2_j_obj(&c->jb, v->res, "valuePeriod");
 
         hl7v2_j_str(&c->jb, p, "start",
                     map_ts(c, &v->at, map_txt(c, &v->at, v->rep, 1, 0), TS_DATETIME));
         hl7v2_j_str(&c->jb, p, "end",
                     map_ts(c, &v->at, map_txt(c, &v->at, v->rep, 2, 0), TS_DATETIME));
-    } else if (base_str_eq_cstr(type, "ID") || base_str_eq_cstr(type, "IS")) {
+    } else if (map_is(type, "ID") || map_is(type, "IS")) {
         struct hl7v2_j *cc = hl7v2_j_obj(&c->jb, v->res, "valueCodeableConcept");
 
         hl7v2_j_str(&c->jb, hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, cc, "coding"), NULL), "code",
@@ -242,26 +242,26 @@ map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, stru
     v.unit = map_rep(c, obx, 6, 1, &v.unit_at);
     if (map_txt(c, &v.at, v.rep, 0, 0).len == 0)
         return;
-    if (map_nreps(c, obx, 5) > 1 && !base_str_eq_cstr(type, "TX") &&
-        !base_str_eq_cstr(type, "FT") && !base_str_eq_cstr(type, "ST") && type.len > 0)
+    if (map_nreps(c, obx, 5) > 1 && !map_is(type, "TX") &&
+        !map_is(type, "FT") && !map_is(type, "ST") && type.len > 0)
         map_warn(c, &v.at, "repeated value: only the first repetition is mapped");
-    if (base_str_eq_cstr(type, "NM"))
+    if (map_is(type, "NM"))
         value_nm(&v);
-    else if (base_str_eq_cstr(type, "SN"))
+    else if (map_is(type, "SN"))
         value_sn(&v);
-    else if (type.len == 0 || base_str_eq_cstr(type, "ST") || base_str_eq_cstr(type, "TX") ||
-             base_str_eq_cstr(type, "FT") || base_str_eq_cstr(type, "TN"))
+    else if (type.len == 0 || map_is(type, "ST") || map_is(type, "TX") ||
+             map_is(type, "FT") || map_is(type, "TN"))
         value_text(&v);
-    else if (base_str_eq_cstr(type, "CE") || base_str_eq_cstr(type, "CWE") ||
-             base_str_eq_cstr(type, "CNE") || base_str_eq_cstr(type, "CF") ||
-             base_str_eq_cstr(type, "CV"))
+    else if (map_is(type, "CE") || map_is(type, "CWE") ||
+             map_is(type, "CNE") || map_is(type, "CF") ||
+             map_is(type, "CV"))
         hl7v2_j_add(res, "valueCodeableConcept", map_cwe(c, &v.at, v.rep, "OBX-5"));
-    else if (base_str_eq_cstr(type, "DT") || base_str_eq_cstr(type, "TS") ||
-             base_str_eq_cstr(type, "DTM"))
+    else if (map_is(type, "DT") || map_is(type, "TS") ||
+             map_is(type, "DTM"))
         hl7v2_j_str(&c->jb, res, "valueDateTime",
                     map_ts(c, &v.at, map_txt(c, &v.at, v.rep, 1, 0),
-                           base_str_eq_cstr(type, "DT") ? TS_DATE : TS_DATETIME));
-    else if (base_str_eq_cstr(type, "TM"))
+                           map_is(type, "DT") ? TS_DATE : TS_DATETIME));
+    else if (map_is(type, "TM"))
         value_time(&v);
     else
         value_other(&v, type);
@@ -329,7 +329,7 @@ reference_range(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx
 static void
 interpretation(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
 {
-    for (uint32_t r = 1; r <= map_nreps(c, obx, 8); r++) {
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, obx, 8); r <= nr_; r++) {
         struct at at;
         struct base_str rep = map_rep(c, obx, 8, r, &at);
         struct base_str code = map_txt(c, &at, rep, 1, 0);
@@ -421,7 +421,7 @@ observation_body(struct mctx *c, struct ent *e, const struct hl7v2_seg *obx)
             hl7v2_j_str(&c->jb, res, "effectiveDateTime", eff->s);
     }
     perf = hl7v2_j_arr(&c->jb, res, "performer");
-    for (uint32_t r = 1; r <= map_nreps(c, obx, 16); r++)
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, obx, 16); r <= nr_; r++)
         hl7v2_j_add(perf, NULL, map_xcn_ref(c, &at, map_rep(c, obx, 16, r, &at)));
     hl7v2_j_add(perf, NULL, map_xon_ref(c, &at, map_rep(c, obx, 23, 1, &at)));
     map_value(c, res, obx, type);
@@ -459,7 +459,7 @@ map_obx(struct mctx *c, const struct hl7v2_seg *obx)
     }
     if (c->patient == NULL)
         return;
-    if (base_str_eq_cstr(type, "ED") || base_str_eq_cstr(type, "RP")) {
+    if (map_is(type, "ED") || map_is(type, "RP")) {
         map_report_attachment(c, obx);
         return;
     }

@@ -94,7 +94,7 @@ add_resident(struct mctx *c, struct pid_ids *ids, const char *norm)
 static void
 add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct pid_ids *ids)
 {
-    for (uint32_t r = 1; r <= map_nreps(c, pid, field); r++) {
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, pid, field); r <= nr_; r++) {
         struct at at;
         struct base_str rep = map_rep(c, pid, field, r, &at);
         struct base_str sys;
@@ -118,8 +118,8 @@ add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct 
         hl7v2_j_add(ids->arr, NULL, id);
         type = map_txt(c, &at, rep, 5, 0);
         consider_key(ids, sys, val,
-                     base_str_eq_cstr(type, "MR") || base_str_eq_cstr(type, "PI") ||
-                             base_str_eq_cstr(type, "PT") || type.len == 0
+                     map_is(type, "MR") || map_is(type, "PI") ||
+                             map_is(type, "PT") || type.len == 0
                          ? (field == 3 ? 4 : 3)
                          : 2);
     }
@@ -174,15 +174,15 @@ static const char *
 gender(struct base_str g)
 {
     /* HL7 table 0001, and GB/T 2261.1 codes and words Chinese HIS send */
-    if (base_str_eq_cstr(g, "M") || base_str_eq_cstr(g, "1") ||
-        base_str_eq_cstr(g, "\xE7\x94\xB7")) /* 男 */
+    if (map_is(g, "M") || map_is(g, "1") ||
+        map_is(g, "\xE7\x94\xB7")) /* 男 */
         return "male";
-    if (base_str_eq_cstr(g, "F") || base_str_eq_cstr(g, "2") ||
-        base_str_eq_cstr(g, "\xE5\xA5\xB3")) /* 女 */
+    if (map_is(g, "F") || map_is(g, "2") ||
+        map_is(g, "\xE5\xA5\xB3")) /* 女 */
         return "female";
-    if (base_str_eq_cstr(g, "O") || base_str_eq_cstr(g, "A") || base_str_eq_cstr(g, "N"))
+    if (map_is(g, "O") || map_is(g, "A") || map_is(g, "N"))
         return "other";
-    if (base_str_eq_cstr(g, "U") || base_str_eq_cstr(g, "0") || base_str_eq_cstr(g, "9"))
+    if (map_is(g, "U") || map_is(g, "0") || map_is(g, "9"))
         return "unknown";
     return NULL;
 }
@@ -199,7 +199,7 @@ marital(struct base_str m)
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(map); i++) {
-        if (base_str_eq_cstr(m, map[i][0]))
+        if (map_is(m, map[i][0]))
             return map[i][1];
     }
     return NULL;
@@ -248,7 +248,7 @@ static void
 map_repeated(struct mctx *c, struct hl7v2_j *arr, const struct hl7v2_seg *seg, uint32_t field,
              char kind, const char *use)
 {
-    for (uint32_t r = 1; r <= map_nreps(c, seg, field); r++) {
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, seg, field); r <= nr_; r++) {
         struct at at;
         struct base_str rep = map_rep(c, seg, field, r, &at);
 
@@ -276,13 +276,13 @@ map_misc(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid)
     v = map_field(c, pid, 30);
     if (death.len > 0)
         hl7v2_j_str(&c->jb, res, "deceasedDateTime", death);
-    else if (base_str_eq_cstr(v, "Y") || base_str_eq_cstr(v, "N"))
+    else if (map_is(v, "Y") || map_is(v, "N"))
         hl7v2_j_bool(&c->jb, res, "deceasedBoolean", v.ptr[0] == 'Y');
     map_marital(c, res, pid);
     v = map_field(c, pid, 24);
     if (base_str_to_i64(map_field(c, pid, 25), &order) && order > 0 && order < 100)
         hl7v2_j_num(&c->jb, res, "multipleBirthInteger", hl7v2_j_fmt(&c->jb, "%d", (int)order));
-    else if (base_str_eq_cstr(v, "Y") || base_str_eq_cstr(v, "N"))
+    else if (map_is(v, "Y") || map_is(v, "N"))
         hl7v2_j_bool(&c->jb, res, "multipleBirthBoolean", v.ptr[0] == 'Y');
     v = map_rep(c, pid, 15, 1, &at);
     if (map_txt(c, &at, v, 0, 0).len > 0) {
@@ -351,8 +351,11 @@ map_pid(struct mctx *c, const struct hl7v2_seg *pid)
     if (e == NULL)
         return;
     c->patient = e;
-    c->patient_key = hl7v2_j_fmt(&c->jb, "%.*s|%.*s", (int)ids.sys.len, ids.sys.ptr,
-                                 (int)ids.val.len, ids.val.ptr);
+    {
+        struct base_str parts[3] = {ids.sys, BASE_STR_LIT("|"), ids.val};
+
+        c->patient_key = map_concat(c, parts, 3);
+    }
     c->encounter = NULL;
     if (hl7v2_j_get(e->res, "identifier") != NULL)
         return; /* the same patient again in this message: keep the first */

@@ -23,7 +23,7 @@ report_status(struct base_str s)
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(map); i++) {
-        if (base_str_eq_cstr(s, map[i][0]))
+        if (map_is(s, map[i][0]))
             return map[i][1];
     }
     return "unknown";
@@ -46,11 +46,11 @@ map_order_status(struct base_str control, struct base_str status)
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(st); i++) {
-        if (base_str_eq_cstr(status, st[i][0]))
+        if (map_is(status, st[i][0]))
             return st[i][1];
     }
     for (size_t i = 0; i < BASE_ARRAY_LEN(ctl); i++) {
-        if (base_str_eq_cstr(control, ctl[i][0]))
+        if (map_is(control, ctl[i][0]))
             return ctl[i][1];
     }
     return "active";
@@ -223,11 +223,11 @@ map_report(struct mctx *c, const struct hl7v2_seg *obr, const struct order_ids *
 static const char *
 priority(struct base_str p)
 {
-    if (base_str_eq_cstr(p, "S") || base_str_eq_cstr(p, "STAT"))
+    if (map_is(p, "S") || map_is(p, "STAT"))
         return "stat";
-    if (base_str_eq_cstr(p, "A") || base_str_eq_cstr(p, "ASAP"))
+    if (map_is(p, "A") || map_is(p, "ASAP"))
         return "asap";
-    if (base_str_eq_cstr(p, "R") || base_str_eq_cstr(p, "ROUTINE"))
+    if (map_is(p, "R") || map_is(p, "ROUTINE"))
         return "routine";
     return NULL;
 }
@@ -265,7 +265,7 @@ map_service_request(struct mctx *c, const struct hl7v2_seg *obr, const struct or
     if (!hl7v2_j_present(req))
         req = map_xcn_ref(c, &at, map_rep(c, obr, 16, 1, &at));
     hl7v2_j_add(res, "requester", req);
-    for (uint32_t r = 1; r <= map_nreps(c, obr, 31); r++)
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, obr, 31); r <= nr_; r++)
         hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "reasonCode"), NULL,
                     map_cwe(c, &at, map_rep(c, obr, 31, r, &at), "OBR-31"));
 }
@@ -350,7 +350,7 @@ map_nte(struct mctx *c, const struct hl7v2_seg *nte)
         }
         return;
     }
-    for (uint32_t r = 1; r <= map_nreps(c, nte, 3) && n < BASE_ARRAY_LEN(parts); r++)
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, nte, 3); r <= nr_ && n < BASE_ARRAY_LEN(parts); r++)
         parts[n++] = map_txt(c, &at, map_rep(c, nte, 3, r, &at), 0, 0);
     if (map_join(c, parts, n, "\n").len == 0)
         return;
@@ -419,7 +419,7 @@ fill_specimen(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *spm)
     }
     hl7v2_j_add(coll, "method", map_cwe(c, &at, map_rep(c, spm, 7, 1, &at), "SPM-7"));
     hl7v2_j_add(coll, "bodySite", map_cwe(c, &at, map_rep(c, spm, 8, 1, &at), "SPM-8"));
-    for (uint32_t r = 1; r <= map_nreps(c, spm, 24); r++)
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, spm, 24); r <= nr_; r++)
         hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "condition"), NULL,
                     map_cwe(c, &at, map_rep(c, spm, 24, r, &at), "SPM-24"));
 }

@@ -40,14 +40,16 @@ cwe_coding(struct mctx *c, const struct at *at, struct base_str rep, uint32_t fi
            const char *field_name, struct hl7v2_j *codings)
 {
     struct base_str code = map_txt(c, at, rep, first, 0);
-    struct base_str display = map_txt(c, at, rep, first + 1, 0);
-    struct base_str name = map_txt(c, at, rep, first + 2, 0);
+    struct base_str display;
+    struct base_str name;
     struct hl7v2_j *cd;
     struct base_str uri;
     bool standard = false;
 
     if (code.len == 0)
         return;
+    display = map_txt(c, at, rep, first + 1, 0);
+    name = map_txt(c, at, rep, first + 2, 0);
     uri = map_code_system(c, name, field_name, &standard);
     cd = hl7v2_j_obj(&c->jb, codings, NULL);
     hl7v2_j_str(&c->jb, cd, "system", uri);
@@ -84,8 +86,12 @@ map_table_code(struct mctx *c, const struct at *at, struct base_str rep, const c
     if (code.len == 0)
         return cc;
     cd = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, cc, "coding"), NULL);
-    hl7v2_j_str(&c->jb, cd, "system",
-                hl7v2_j_fmt(&c->jb, "http://terminology.hl7.org/CodeSystem/v2-%s", table));
+    {
+        struct base_str parts[2] = {BASE_STR_LIT("http://terminology.hl7.org/CodeSystem/v2-"),
+                                    base_str_from_cstr(table)};
+
+        hl7v2_j_str(&c->jb, cd, "system", map_concat(c, parts, 2));
+    }
     hl7v2_j_str(&c->jb, cd, "code", code);
     hl7v2_j_str(&c->jb, cd, "display", map_txt(c, at, rep, 2, 0));
     return cc;
@@ -179,7 +185,7 @@ name_use(struct base_str t)
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(map); i++) {
-        if (base_str_eq_cstr(t, map[i][0]))
+        if (map_is(t, map[i][0]))
             return map[i][1];
     }
     return NULL;
@@ -188,9 +194,9 @@ name_use(struct base_str t)
 static void
 name_representation(struct mctx *c, struct hl7v2_j *name, struct base_str code)
 {
-    const char *v = base_str_eq_cstr(code, "I")   ? "IDE"
-                    : base_str_eq_cstr(code, "P") ? "SYL"
-                    : base_str_eq_cstr(code, "A") ? "ABC"
+    const char *v = map_is(code, "I")   ? "IDE"
+                    : map_is(code, "P") ? "SYL"
+                    : map_is(code, "A") ? "ABC"
                                                   : NULL;
     struct hl7v2_j *ext;
 
@@ -246,17 +252,17 @@ address_use(struct mctx *c, struct hl7v2_j *addr, struct base_str t)
     const char *use = NULL;
     const char *type = NULL;
 
-    if (base_str_eq_cstr(t, "H") || base_str_eq_cstr(t, "RH") || base_str_eq_cstr(t, "P"))
+    if (map_is(t, "H") || map_is(t, "RH") || map_is(t, "P"))
         use = "home";
-    else if (base_str_eq_cstr(t, "B") || base_str_eq_cstr(t, "O"))
+    else if (map_is(t, "B") || map_is(t, "O"))
         use = "work";
-    else if (base_str_eq_cstr(t, "C") || base_str_eq_cstr(t, "V"))
+    else if (map_is(t, "C") || map_is(t, "V"))
         use = "temp";
-    else if (base_str_eq_cstr(t, "BA"))
+    else if (map_is(t, "BA"))
         use = "old";
-    else if (base_str_eq_cstr(t, "M"))
+    else if (map_is(t, "M"))
         type = "postal";
-    else if (base_str_eq_cstr(t, "SH"))
+    else if (map_is(t, "SH"))
         type = "physical";
     hl7v2_j_cstr(&c->jb, addr, "use", use);
     hl7v2_j_cstr(&c->jb, addr, "type", type);
@@ -338,28 +344,28 @@ map_xtn(struct mctx *c, const struct at *at, struct base_str rep, const char *de
     const char *system = "phone";
     struct base_str value;
 
-    if (base_str_eq_cstr(equip, "Internet") || base_str_eq_cstr(equip, "X.400") ||
-        base_str_eq_cstr(use, "NET") || (email.len > 0 && xtn_number(c, at, rep).len == 0)) {
+    if (map_is(equip, "Internet") || map_is(equip, "X.400") ||
+        map_is(use, "NET") || (email.len > 0 && xtn_number(c, at, rep).len == 0)) {
         system = "email";
         value = email.len > 0 ? email : map_txt(c, at, rep, 1, 0);
     } else {
         value = xtn_number(c, at, rep);
-        if (base_str_eq_cstr(equip, "FX"))
+        if (map_is(equip, "FX"))
             system = "fax";
-        else if (base_str_eq_cstr(equip, "BP") || base_str_eq_cstr(use, "BPN"))
+        else if (map_is(equip, "BP") || map_is(use, "BPN"))
             system = "pager";
     }
     if (value.len == 0)
         return cp;
     hl7v2_j_cstr(&c->jb, cp, "system", system);
     hl7v2_j_str(&c->jb, cp, "value", value);
-    if (base_str_eq_cstr(equip, "CP"))
+    if (map_is(equip, "CP"))
         hl7v2_j_cstr(&c->jb, cp, "use", "mobile");
-    else if (base_str_eq_cstr(use, "PRN") || base_str_eq_cstr(use, "ORN"))
+    else if (map_is(use, "PRN") || map_is(use, "ORN"))
         hl7v2_j_cstr(&c->jb, cp, "use", "home");
-    else if (base_str_eq_cstr(use, "WPN"))
+    else if (map_is(use, "WPN"))
         hl7v2_j_cstr(&c->jb, cp, "use", "work");
-    else if (base_str_eq_cstr(use, "VHN"))
+    else if (map_is(use, "VHN"))
         hl7v2_j_cstr(&c->jb, cp, "use", "temp");
     else if (use.len == 0 && strcmp(system, "email") != 0)
         hl7v2_j_cstr(&c->jb, cp, "use", default_use);

@@ -50,17 +50,44 @@ map_warn(struct mctx *c, const struct at *at, const char *msg)
 
 /* ------------------------------------------------------------------ values -- */
 
+static struct base_str
+component(struct mctx *c, struct base_str rep, uint32_t comp)
+{
+    struct compcache *cc = &c->cc;
+
+    if (cc->ptr != rep.ptr || cc->len != rep.len) {
+        const char *p = rep.ptr;
+        const char *end = rep.ptr + rep.len;
+
+        cc->ptr = rep.ptr;
+        cc->len = rep.len;
+        cc->n = 0;
+        while (p != NULL && cc->n < MAP_MAX_COMPS) {
+            const char *d = p < end ? memchr(p, c->m->d.comp, (size_t)(end - p)) : NULL;
+
+            cc->comp[cc->n++] = base_str_make(p, (size_t)((d != NULL ? d : end) - p));
+            p = d != NULL ? d + 1 : NULL;
+        }
+        if (p != NULL) {
+            cc->ptr = NULL; /* too many to cache: fall back to scanning */
+            return hl7v2_comp(c->m, rep, comp);
+        }
+    }
+    return comp <= cc->n ? cc->comp[comp - 1] : BASE_STR_NULL;
+}
+
 struct base_str
 map_txt(struct mctx *c, const struct at *at, struct base_str rep, uint32_t comp, uint32_t sub)
 {
     struct base_str raw = rep;
     struct base_str out;
-    struct base_err e = {0};
+    struct base_err e;
 
+    e.rc = 0; /* filled only on failure: this runs for every value read */
     /* An unescaped subcomponent separator always separates (HL7 v2.5.1
      * 2.5.5): a component asked for as a whole is its first subcomponent. */
-    if (comp > 0)
-        raw = hl7v2_sub(c->m, hl7v2_comp(c->m, rep, comp), sub > 0 ? sub : 1);
+    if (comp > 0 && rep.len > 0)
+        raw = hl7v2_sub(c->m, component(c, rep, comp), sub > 0 ? sub : 1);
     if (raw.len == 0 || hl7v2_is_null(raw))
         return BASE_STR_NULL;
     if (hl7v2_unescape(c->a, c->m, raw, &out, &e) != BASE_OK) {
@@ -151,6 +178,29 @@ map_join(struct mctx *c, const struct base_str *parts, size_t n, const char *sep
     return base_str_make(out, o);
 }
 
+struct base_str
+map_concat(struct mctx *c, const struct base_str *parts, size_t n)
+{
+    size_t total = 0;
+    char *out;
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++)
+        total += parts[i].len;
+    out = base_arena_alloc(c->a, total + 1);
+    if (out == NULL) {
+        c->jb.failed = true;
+        return BASE_STR_NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i].len > 0)
+            memcpy(out + o, parts[i].ptr, parts[i].len);
+        o += parts[i].len;
+    }
+    out[o] = '\0';
+    return base_str_make(out, o);
+}
+
 bool
 map_has_cjk(struct base_str s)
 {
@@ -209,11 +259,32 @@ is_uri(struct base_str s)
 static struct base_str
 base_path(struct mctx *c, const char *kind, struct base_str name)
 {
-    if (name.len == 0)
-        return hl7v2_j_fmt(&c->jb, "%.*s/%s", (int)c->base.len, c->base.ptr, kind);
-    name = map_pct(c, name);
-    return hl7v2_j_fmt(&c->jb, "%.*s/%s/%.*s", (int)c->base.len, c->base.ptr, kind,
-                       (int)name.len, name.ptr);
+    struct base_str parts[5] = {c->base, BASE_STR_LIT("/"), base_str_from_cstr(kind),
+                                BASE_STR_LIT("/"), BASE_STR_NULL};
+    struct syscache *slot;
+
+    for (size_t i = 0; i < c->nsys && i < MAP_SYSCACHE; i++) {
+        if (c->sys[i].kind == kind && base_str_eq(c->sys[i].name, name))
+            return c->sys[i].uri;
+    }
+    slot = &c->sys[c->nsys++ % MAP_SYSCACHE];
+    slot->kind = kind;
+    slot->name = name;
+    if (name.len == 0) {
+        slot->uri = map_concat(c, parts, 3);
+        return slot->uri;
+    }
+    parts[4] = map_pct(c, name);
+    slot->uri = map_concat(c, parts, 5);
+    return slot->uri;
+}
+
+static struct base_str
+prefixed(struct mctx *c, const char *prefix, struct base_str s)
+{
+    struct base_str parts[2] = {base_str_from_cstr(prefix), s};
+
+    return map_concat(c, parts, 2);
 }
 
 struct base_str
@@ -222,13 +293,13 @@ map_authority_system(struct mctx *c, struct base_str ns, struct base_str uid,
 {
     if (uid.len > 0) {
         if ((uid_type.len == 0 || base_str_case_eq_cstr(uid_type, "ISO")) && is_oid(uid))
-            return hl7v2_j_fmt(&c->jb, "urn:oid:%.*s", (int)uid.len, uid.ptr);
+            return prefixed(c, "urn:oid:", uid);
         if (is_uri(uid))
             return uid;
     }
     if (ns.len > 0) {
         for (size_t i = 0; i < c->o->nauthorities; i++) {
-            if (base_str_eq_cstr(ns, c->o->authorities[i].namespace_id))
+            if (map_is(ns, c->o->authorities[i].namespace_id))
                 return base_str_from_cstr(c->o->authorities[i].system);
         }
         return base_path(c, kind, ns);
@@ -294,8 +365,7 @@ map_code_system(struct mctx *c, struct base_str name, const char *field_name, bo
             digits &= num.ptr[i] >= '0' && num.ptr[i] <= '9';
         if (digits) {
             *standard = true;
-            return hl7v2_j_fmt(&c->jb, "http://terminology.hl7.org/CodeSystem/v2-%.*s",
-                               (int)num.len, num.ptr);
+            return prefixed(c, "http://terminology.hl7.org/CodeSystem/v2-", num);
         }
     }
     if (is_uri(name)) {
@@ -303,7 +373,7 @@ map_code_system(struct mctx *c, struct base_str name, const char *field_name, bo
         return name;
     }
     if (is_oid(name))
-        return hl7v2_j_fmt(&c->jb, "urn:oid:%.*s", (int)name.len, name.ptr);
+        return prefixed(c, "urn:oid:", name);
     return base_path(c, "code", name);
 }
 
@@ -313,7 +383,7 @@ static struct ent *
 find_entry(struct mctx *c, const char *uuid)
 {
     for (size_t i = 0; i < c->nents; i++) {
-        if (strcmp(c->ents[i]->uuid, uuid) == 0)
+        if (memcmp(c->ents[i]->uuid, uuid, 36) == 0)
             return c->ents[i];
     }
     return NULL;
@@ -366,6 +436,8 @@ map_entry(struct mctx *c, const char *type, const struct base_str *key, size_t n
         return NULL;
     e->type = type;
     memcpy(e->uuid, uuid, sizeof(uuid));
+    memcpy(e->urn, "urn:uuid:", 9);
+    memcpy(e->urn + 9, uuid, sizeof(uuid));
     e->res = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
     hl7v2_j_cstr(&c->jb, e->res, "resourceType", type);
     if (strcmp(type, "Provenance") == 0)
@@ -374,14 +446,16 @@ map_entry(struct mctx *c, const char *type, const struct base_str *key, size_t n
         struct hl7v2_j *id = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, e->res, "identifier"), NULL);
 
         cond_sys = base_str_from_cstr("urn:ietf:rfc:3986");
-        cond_val = hl7v2_j_fmt(&c->jb, "urn:uuid:%s", uuid);
+        cond_val = base_str_from_cstr(e->urn);
         hl7v2_j_str(&c->jb, id, "system", cond_sys);
         hl7v2_j_str(&c->jb, id, "value", cond_val);
     }
-    cond_sys = map_pct(c, cond_sys);
-    cond_val = map_pct(c, cond_val);
-    e->cond = hl7v2_j_fmt(&c->jb, "identifier=%.*s|%.*s", (int)cond_sys.len, cond_sys.ptr,
-                          (int)cond_val.len, cond_val.ptr);
+    {
+        struct base_str url[4] = {BASE_STR_LIT("identifier="), map_pct(c, cond_sys),
+                                  BASE_STR_LIT("|"), map_pct(c, cond_val)};
+
+        e->cond = map_concat(c, url, 4);
+    }
     return e;
 }
 
@@ -391,7 +465,7 @@ map_ref(struct mctx *c, const struct ent *e)
     struct hl7v2_j *r = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
 
     if (e != NULL)
-        hl7v2_j_str(&c->jb, r, "reference", hl7v2_j_fmt(&c->jb, "urn:uuid:%s", e->uuid));
+        hl7v2_j_str(&c->jb, r, "reference", base_str_make(e->urn, 45));
     return r;
 }
 

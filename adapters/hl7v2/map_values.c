@@ -90,11 +90,66 @@ parse_dtm(struct base_str s, struct dtm *t)
     return t->hour <= 23 && t->min <= 59 && t->sec <= 59;
 }
 
+static char *
+put2(char *o, int v)
+{
+    o[0] = (char)('0' + v / 10);
+    o[1] = (char)('0' + v % 10);
+    return o + 2;
+}
+
+/* Hand-formatted: this runs for every date in every message. */
+static struct base_str
+format_dtm(struct mctx *c, const struct dtm *t, bool with_time)
+{
+    char buf[64];
+    char *o = buf;
+
+    o = put2(o, t->year / 100);
+    o = put2(o, t->year % 100);
+    if (t->mon > 0) {
+        *o++ = '-';
+        o = put2(o, t->mon);
+    }
+    if (t->day > 0) {
+        *o++ = '-';
+        o = put2(o, t->day);
+    }
+    if (with_time) {
+        *o++ = 'T';
+        o = put2(o, t->hour < 0 ? 0 : t->hour);
+        *o++ = ':';
+        o = put2(o, t->min < 0 ? 0 : t->min);
+        *o++ = ':';
+        o = put2(o, t->sec < 0 ? 0 : t->sec);
+        if (t->frac.len > 0) {
+            *o++ = '.';
+            memcpy(o, t->frac.ptr, t->frac.len);
+            o += t->frac.len;
+        }
+        if (t->tzsign != 0) {
+            *o++ = t->tzsign > 0 ? '+' : '-';
+            o = put2(o, t->tzh);
+            *o++ = ':';
+            o = put2(o, t->tzm);
+        } else {
+            size_t n = c->tz.len < 8 ? c->tz.len : 8;
+
+            memcpy(o, c->tz.ptr, n);
+            o += n;
+        }
+    }
+    {
+        struct base_str s = base_str_make(buf, (size_t)(o - buf));
+
+        return map_concat(c, &s, 1);
+    }
+}
+
 struct base_str
 map_ts(struct mctx *c, const struct at *at, struct base_str text, enum ts_kind kind)
 {
     struct dtm t;
-    char tz[8];
 
     if (text.len == 0)
         return BASE_STR_NULL;
@@ -102,23 +157,12 @@ map_ts(struct mctx *c, const struct at *at, struct base_str text, enum ts_kind k
         map_warn(c, at, "not a valid HL7 date/time; omitted");
         return BASE_STR_NULL;
     }
-    if (kind == TS_DATE || (kind == TS_DATETIME && t.hour < 0)) {
-        if (t.mon < 0)
-            return hl7v2_j_fmt(&c->jb, "%04d", t.year);
-        if (t.day < 0)
-            return hl7v2_j_fmt(&c->jb, "%04d-%02d", t.year, t.mon);
-        return hl7v2_j_fmt(&c->jb, "%04d-%02d-%02d", t.year, t.mon, t.day);
-    }
+    if (kind == TS_DATE || (kind == TS_DATETIME && t.hour < 0))
+        return format_dtm(c, &t, false);
     if (t.day < 0)
         return BASE_STR_NULL; /* an instant needs at least a full date */
-    if (t.tzsign != 0)
-        snprintf(tz, sizeof(tz), "%c%02d:%02d", t.tzsign > 0 ? '+' : '-', t.tzh, t.tzm);
-    else
-        snprintf(tz, sizeof(tz), "%.*s", (int)c->tz.len, c->tz.ptr);
     /* FHIR dateTime with a time needs seconds and an offset: pad both */
-    return hl7v2_j_fmt(&c->jb, "%04d-%02d-%02dT%02d:%02d:%02d%s%.*s%s", t.year, t.mon, t.day,
-                       t.hour < 0 ? 0 : t.hour, t.min < 0 ? 0 : t.min, t.sec < 0 ? 0 : t.sec,
-                       t.frac.len > 0 ? "." : "", (int)t.frac.len, t.frac.ptr, tz);
+    return format_dtm(c, &t, true);
 }
 
 /* ------------------------------------------------------------------ NM -- */
@@ -275,7 +319,7 @@ map_ucum(struct base_str unit)
 {
     unit = base_str_trim(unit);
     for (size_t i = 0; i < BASE_ARRAY_LEN(units); i++) {
-        if (base_str_eq_cstr(unit, units[i].v2))
+        if (map_is(unit, units[i].v2))
             return base_str_from_cstr(units[i].ucum);
     }
     return BASE_STR_NULL;

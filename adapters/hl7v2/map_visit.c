@@ -14,7 +14,7 @@
 static bool
 ev(const struct mctx *c, const char *e)
 {
-    return base_str_eq_cstr(c->event, e);
+    return map_is(c->event, e);
 }
 
 /* Person-level ADT events carry a stale or empty PV1: no Encounter. */
@@ -43,7 +43,7 @@ encounter_status(struct mctx *c, const struct hl7v2_seg *pv1, struct base_str kl
         return ev(c, "A13") ? "in-progress" : "finished";
     if (ev(c, "A11") || ev(c, "A27") || ev(c, "A38"))
         return "cancelled";
-    if (ev(c, "A05") || ev(c, "A14") || base_str_eq_cstr(klass, "P"))
+    if (ev(c, "A05") || ev(c, "A14") || map_is(klass, "P"))
         return "planned";
     return "in-progress";
 }
@@ -59,7 +59,7 @@ encounter_class(struct mctx *c, struct base_str k)
     struct hl7v2_j *cd = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(act); i++) {
-        if (base_str_eq_cstr(k, act[i][0])) {
+        if (map_is(k, act[i][0])) {
             hl7v2_j_cstr(&c->jb, cd, "system", SYS_ACTCODE);
             hl7v2_j_cstr(&c->jb, cd, "code", act[i][1]);
             hl7v2_j_cstr(&c->jb, cd, "display", act[i][2]);
@@ -81,7 +81,7 @@ static void
 participants(struct mctx *c, struct hl7v2_j *arr, const struct hl7v2_seg *pv1, uint32_t field,
              const char *role)
 {
-    for (uint32_t r = 1; r <= map_nreps(c, pv1, field); r++) {
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, pv1, field); r <= nr_; r++) {
         struct at at;
         struct base_str rep = map_rep(c, pv1, field, r, &at);
         struct hl7v2_j *ref = map_xcn_ref(c, &at, rep);
@@ -209,12 +209,12 @@ map_pv2(struct mctx *c, const struct hl7v2_seg *pv2)
 static const char *
 allergy_category(struct base_str t)
 {
-    if (base_str_eq_cstr(t, "DA") || base_str_case_eq_cstr(t, "DRUG"))
+    if (map_is(t, "DA") || base_str_case_eq_cstr(t, "DRUG"))
         return "medication";
-    if (base_str_eq_cstr(t, "FA") || base_str_case_eq_cstr(t, "FOOD"))
+    if (map_is(t, "FA") || base_str_case_eq_cstr(t, "FOOD"))
         return "food";
-    if (base_str_eq_cstr(t, "EA") || base_str_eq_cstr(t, "AA") || base_str_eq_cstr(t, "PA") ||
-        base_str_eq_cstr(t, "LA") || base_str_case_eq_cstr(t, "ENV"))
+    if (map_is(t, "EA") || map_is(t, "AA") || map_is(t, "PA") ||
+        map_is(t, "LA") || base_str_case_eq_cstr(t, "ENV"))
         return "environment";
     return NULL;
 }
@@ -226,7 +226,7 @@ allergy_reaction(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *al
     struct hl7v2_j *reaction = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
     struct hl7v2_j *man = hl7v2_j_arr(&c->jb, reaction, "manifestation");
 
-    for (uint32_t r = 1; r <= map_nreps(c, al1, 5); r++) {
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, al1, 5); r <= nr_; r++) {
         struct at at;
         struct base_str rep = map_rep(c, al1, 5, r, &at);
         struct base_str text = map_txt(c, &at, rep, 0, 0);
@@ -237,9 +237,9 @@ allergy_reaction(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *al
     if (!hl7v2_j_present(man))
         return; /* manifestation is 1..* in a reaction */
     hl7v2_j_cstr(&c->jb, reaction, "severity",
-                 base_str_eq_cstr(sev, "SV")   ? "severe"
-                 : base_str_eq_cstr(sev, "MO") ? "moderate"
-                 : base_str_eq_cstr(sev, "MI") ? "mild"
+                 map_is(sev, "SV")   ? "severe"
+                 : map_is(sev, "MO") ? "moderate"
+                 : map_is(sev, "MI") ? "mild"
                                                : NULL);
     hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "reaction"), NULL, reaction);
 }
@@ -272,9 +272,9 @@ map_al1(struct mctx *c, const struct hl7v2_seg *al1)
     cat = allergy_category(map_field(c, al1, 2));
     hl7v2_j_cstr(&c->jb, hl7v2_j_arr(&c->jb, e->res, "category"), NULL, cat);
     hl7v2_j_cstr(&c->jb, e->res, "criticality",
-                 base_str_eq_cstr(sev, "SV")                                  ? "high"
-                 : base_str_eq_cstr(sev, "MO") || base_str_eq_cstr(sev, "MI") ? "low"
-                 : base_str_eq_cstr(sev, "U")                                 ? "unable-to-assess"
+                 map_is(sev, "SV")                                  ? "high"
+                 : map_is(sev, "MO") || map_is(sev, "MI") ? "low"
+                 : map_is(sev, "U")                                 ? "unable-to-assess"
                                                                               : NULL);
     rep = map_rep(c, al1, 3, 1, &at);
     hl7v2_j_add(e->res, "code", map_cwe(c, &at, rep, "AL1-3"));
@@ -333,7 +333,7 @@ encounter_diagnosis(struct mctx *c, const struct ent *cond, struct base_str type
         list = hl7v2_j_arr(&c->jb, c->encounter->res, "diagnosis");
     d = hl7v2_j_obj(&c->jb, list, NULL);
     map_ref_to(c, d, "condition", cond);
-    if (base_str_eq_cstr(type, "A") || base_str_eq_cstr(type, "F"))
+    if (map_is(type, "A") || map_is(type, "F"))
         hl7v2_j_add(d, "use",
                     map_concept1(c, "http://terminology.hl7.org/CodeSystem/diagnosis-role",
                                  type.ptr[0] == 'A' ? "AD" : "DD", NULL));
@@ -363,7 +363,7 @@ map_dg1(struct mctx *c, const struct hl7v2_seg *dg1)
         return;
     if (id != NULL)
         hl7v2_j_add(hl7v2_j_arr(&c->jb, e->res, "identifier"), NULL, id);
-    if (base_str_eq_cstr(type, "F") || base_str_eq_cstr(type, "A") || base_str_eq_cstr(type, "W"))
+    if (map_is(type, "F") || map_is(type, "A") || map_is(type, "W"))
         hl7v2_j_add(e->res, "verificationStatus",
                     map_concept1(c, "http://terminology.hl7.org/CodeSystem/condition-ver-status",
                                  type.ptr[0] == 'F' ? "confirmed" : "provisional", NULL));
@@ -466,7 +466,7 @@ map_pr1(struct mctx *c, const struct hl7v2_seg *pr1)
                 map_ts(c, &at, map_field(c, pr1, 5), TS_DATETIME));
     perf = hl7v2_j_arr(&c->jb, e->res, "performer");
     for (uint32_t f = 11; f <= 12; f++) {
-        for (uint32_t r = 1; r <= map_nreps(c, pr1, f); r++) {
+        for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, pr1, f); r <= nr_; r++) {
             struct hl7v2_j *ref = map_xcn_ref(c, &at, map_rep(c, pr1, f, r, &at));
 
             if (hl7v2_j_present(ref))

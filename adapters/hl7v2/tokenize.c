@@ -25,9 +25,9 @@ struct tok {
     struct hl7v2_msg *m;
     struct base_err *err;
     unsigned char cls[256];
-    struct base_str *fields; /* one array for the whole message */
-    size_t fields_cap;
+    struct base_str *fields; /* scratch: the fields of the segment at hand */
     size_t fields_used;
+    size_t nseg;             /* segments after normalising */
     uint32_t *lines;         /* input line of each normalised segment */
 };
 
@@ -260,21 +260,37 @@ text_terminator(const char *p, size_t len, char esc, size_t skip)
     return (escs % 2 == 1) ? 2 + tail : 0;
 }
 
+/* Lines (CR, LF, CRLF) of the input; an upper bound of its segments. */
 static size_t
-count_lines(const char *p, size_t len)
+count_lines(const char *p, size_t len, bool lf)
 {
     size_t n = 1;
 
-    for (size_t i = 0; i < len; i++)
-        n += (p[i] == '\r' || p[i] == '\n');
+    for (const char *q = p, *end = p + len; (q = memchr(q, '\r', (size_t)(end - q))) != NULL; q++)
+        n++;
+    for (const char *q = p, *end = p + len;
+         lf && (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+        n++;
     return n;
+}
+
+/* End of the line starting at p[i]: the next CR, or LF with ACCEPT_LF. */
+static size_t
+line_end(const char *p, size_t len, size_t i, bool lf)
+{
+    const char *cr = memchr(p + i, '\r', len - i);
+    size_t end = cr != NULL ? (size_t)(cr - p) : len;
+    const char *nl = lf ? memchr(p + i, '\n', end - i) : NULL;
+
+    return nl != NULL ? (size_t)(nl - p) : end;
 }
 
 /* Copy `in` into the arena with one CR after every non-blank line. */
 static int
 normalise(struct tok *t, struct base_str in, size_t msh2_len)
 {
-    size_t nlines = count_lines(in.ptr, in.len);
+    bool lf = (t->flags & HL7V2_ACCEPT_LF) != 0;
+    size_t nlines = count_lines(in.ptr, in.len, lf);
     char *out = base_arena_alloc(t->a, in.len + 2);
     size_t o = 0;
     uint32_t line = 1;
@@ -286,23 +302,16 @@ normalise(struct tok *t, struct base_str in, size_t msh2_len)
         return base_err_set(t->err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     while (i < in.len) {
         size_t start = i;
-        size_t end;
-        bool lf_seen = false;
+        size_t end = line_end(in.ptr, in.len, i, lf);
 
-        while (i < in.len && in.ptr[i] != '\r' && !(in.ptr[i] == '\n' && (t->flags & HL7V2_ACCEPT_LF)))
+        i = end;
+        if (i < in.len && in.ptr[i] == '\r' && lf && i + 1 < in.len && in.ptr[i + 1] == '\n')
             i++;
-        end = i;
-        if (i < in.len && in.ptr[i] == '\r' && i + 1 < in.len && in.ptr[i + 1] == '\n' &&
-            (t->flags & HL7V2_ACCEPT_LF)) {
-            i++;
-            lf_seen = true;
-        }
         if (i < in.len) {
-            lf_seen |= in.ptr[i] == '\n';
+            if (in.ptr[i] == '\n')
+                t->m->warn |= HL7V2_W_LF;
             i++;
         }
-        if (lf_seen)
-            t->m->warn |= HL7V2_W_LF;
         if (end > start && (t->flags & HL7V2_ACCEPT_TEXT_TERMINATORS)) {
             size_t drop = text_terminator(in.ptr + start, end - start, t->m->d.esc,
                                           nseg == 0 ? 4 + msh2_len : 4);
@@ -329,6 +338,7 @@ normalise(struct tok *t, struct base_str in, size_t msh2_len)
         t->lines[nseg++] = line++;
     }
     t->m->text = base_str_make(out, o);
+    t->nseg = nseg;
     return BASE_OK;
 }
 
@@ -355,21 +365,27 @@ check_escape(struct tok *t, const char *p, size_t len, size_t *i, struct hl7v2_l
 }
 
 /* Scan one field starting at p[*i]; stops on the field separator or the
- * end of the segment.  Exempt from the 60-line guideline: it is the byte
- * state machine, one case per byte class. */
+ * end of the segment.  Runs of plain data are skipped in a tight loop;
+ * each delimiter is one case of the switch (exempt from the 60-line
+ * guideline: it is the byte state machine). */
 static int
-scan_field(struct tok *t, const char *p, size_t len, size_t *i, struct hl7v2_loc *loc)
+scan_field(struct tok *t, const char *p, size_t len, size_t *ip, struct hl7v2_loc *loc)
 {
+    const unsigned char *cls = t->cls;
     const struct hl7v2_limits *lim = t->lim;
+    size_t i = *ip;
 
     loc->rep = 1;
     loc->comp = 1;
     loc->sub = 1;
-    for (; *i < len; (*i)++) {
-        switch (t->cls[(unsigned char)p[*i]]) {
-        case HL7V2_C_DATA:
+    for (;; i++) {
+        while (i < len && cls[(unsigned char)p[i]] == HL7V2_C_DATA)
+            i++;
+        if (i >= len)
             break;
+        switch (cls[(unsigned char)p[i]]) {
         case HL7V2_C_FIELD:
+            *ip = i;
             return BASE_OK;
         case HL7V2_C_REP:
             loc->comp = 1;
@@ -397,34 +413,31 @@ scan_field(struct tok *t, const char *p, size_t len, size_t *i, struct hl7v2_loc
             }
             break;
         case HL7V2_C_ESC:
-            TRY(check_escape(t, p, len, i, loc));
+            TRY(check_escape(t, p, len, &i, loc));
             break;
         case HL7V2_C_CTRL:
             return hl7v2_err_at(t->err, BASE_E_PARSE, "value", loc,
                                 "control character (byte 0x%02x) is not allowed",
-                                (unsigned)(unsigned char)p[*i]);
+                                (unsigned)(unsigned char)p[i]);
         default:
             return hl7v2_err_at(t->err, BASE_E_PARSE, "structure", loc,
                                 "unexpected end of segment");
         }
     }
+    *ip = i;
     return BASE_OK;
 }
 
+/* Fields go to a scratch array, then to an exact-size copy per segment. */
 static int
-add_field(struct tok *t, struct hl7v2_seg *seg, struct base_str f, struct hl7v2_loc *loc)
+add_field(struct tok *t, struct base_str f, struct hl7v2_loc *loc)
 {
-    if (seg->nfields >= t->lim->max_fields) {
+    if (t->fields_used >= t->lim->max_fields) {
         loc->field = 0;
         return hl7v2_err_at(t->err, BASE_E_LIMIT, "too-costly", loc,
                             "segment exceeds %zu fields", t->lim->max_fields);
     }
-    if (t->fields_used >= t->fields_cap)
-        return base_err_set(t->err, BASE_E_INTERNAL, "exception", NULL, "field count mismatch");
-    if (seg->fields == NULL)
-        seg->fields = t->fields + t->fields_used;
     t->fields[t->fields_used++] = f;
-    seg->nfields++;
     return BASE_OK;
 }
 
@@ -463,24 +476,31 @@ tokenize_segment(struct tok *t, const char *p, size_t len, struct hl7v2_seg *seg
 
     TRY(segment_id(t, p, len, seg));
     seg_loc(&loc, seg->id, seg->index);
+    t->fields_used = 0;
     if (seg->index == 1) {
         size_t k = 4;
 
         while (k < len && p[k] != t->m->d.field)
             k++;
         loc.field = 1;
-        TRY(add_field(t, seg, base_str_make(p + 3, 1), &loc));
+        TRY(add_field(t, base_str_make(p + 3, 1), &loc));
         loc.field = 2;
-        TRY(add_field(t, seg, base_str_make(p + 4, k - 4), &loc));
+        TRY(add_field(t, base_str_make(p + 4, k - 4), &loc));
         i = k;
     }
     while (i < len) {
         size_t start = ++i; /* p[i - 1] is the field separator */
 
-        loc.field = seg->nfields + 1;
+        loc.field = (uint32_t)t->fields_used + 1;
         TRY(scan_field(t, p, len, &i, &loc));
         loc.rep = loc.comp = loc.sub = 0;
-        TRY(add_field(t, seg, base_str_make(p + start, i - start), &loc));
+        TRY(add_field(t, base_str_make(p + start, i - start), &loc));
+    }
+    seg->nfields = (uint32_t)t->fields_used;
+    if (seg->nfields > 0) {
+        seg->fields = base_arena_memdup(t->a, t->fields, seg->nfields * sizeof(*t->fields));
+        if (seg->fields == NULL)
+            return base_err_set(t->err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     }
     return BASE_OK;
 }
@@ -490,20 +510,13 @@ tokenize(struct tok *t)
 {
     const char *p = t->m->text.ptr;
     size_t len = t->m->text.len;
-    size_t nseg = 0;
-    size_t nfs = 0;
     struct hl7v2_loc loc;
 
-    for (size_t i = 0; i < len; i++) {
-        nseg += p[i] == '\r';
-        nfs += p[i] == t->m->d.field;
-    }
-    if (nseg > t->lim->max_segments)
+    if (t->nseg > t->lim->max_segments)
         return hl7v2_err_at(t->err, BASE_E_LIMIT, "too-costly", seg_loc(&loc, NULL, 0),
                             "message exceeds %zu segments", t->lim->max_segments);
-    t->fields_cap = nfs + 2;
-    t->fields = BASE_NEW_N(t->a, struct base_str, t->fields_cap);
-    t->m->segs = BASE_NEW_N(t->a, struct hl7v2_seg, nseg + 1);
+    t->fields = BASE_NEW_N(t->a, struct base_str, t->lim->max_fields);
+    t->m->segs = BASE_NEW_N(t->a, struct hl7v2_seg, t->nseg + 1);
     if (t->fields == NULL || t->m->segs == NULL)
         return base_err_set(t->err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     for (size_t i = 0, s = 0; i < len; s++) {
@@ -522,11 +535,32 @@ tokenize(struct tok *t)
 
 /* ------------------------------------------------------------------ entry -- */
 
+static bool
+all_ascii(const char *p, size_t n)
+{
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+
+        memcpy(&w, p + i, 8);
+        if (w & 0x8080808080808080u)
+            return false;
+    }
+    for (; i < n; i++) {
+        if ((unsigned char)p[i] >= 0x80)
+            return false;
+    }
+    return true;
+}
+
 static int
 check_utf8(struct tok *t, struct base_str in, const char *canonical)
 {
     size_t bad = 0;
 
+    if (all_ascii(in.ptr, in.len))
+        return BASE_OK;
     if (!base_utf8_valid(in.ptr, in.len, &bad))
         return err_at_offset(t->err, BASE_E_PARSE, in.ptr, in.len, bad,
                              strcmp(canonical, "UTF-8") == 0

@@ -16,11 +16,11 @@ dump=var/bench/hl7v2-messages.bin
 if [ ! -d "$peer/node_modules/simple-hl7" ]; then
     npm ci --no-audit --no-fund --prefix "$peer" >&2
 fi
-ours=$(taskset -c 0 "$bin" "$corpus" "$dump" "$secs" "$runs")
+ours=$("$bin" "$corpus" "$dump" "$secs" "$runs")
 echo "ours: $ours" >&2
-simple=$(taskset -c 1 node "$peer/peer.js" "$dump" simple-hl7 "$secs" "$runs")
+simple=$(node "$peer/peer.js" "$dump" simple-hl7 "$secs" "$runs")
 echo "peer: $simple" >&2
-standard=$(taskset -c 1 node "$peer/peer.js" "$dump" hl7-standard "$secs" "$runs")
+standard=$(node "$peer/peer.js" "$dump" hl7-standard "$secs" "$runs")
 echo "peer: $standard" >&2
 jq -nc --argjson o "$ours" --argjson p "$simple" '
   {name: "hl7v2 parse+map (\($o.messages) corpus msgs)", unit: "msg/s", ours: $o.map.median,

@@ -161,13 +161,17 @@ provenance(struct mctx *c)
     if (control.len > 0) {
         struct hl7v2_j *ident = hl7v2_j_obj(&c->jb, what, "identifier");
 
-        hl7v2_j_str(&c->jb, ident, "system",
-                    hl7v2_j_fmt(&c->jb, "%.*s/message", (int)c->base.len, c->base.ptr));
+        struct base_str sys[2] = {c->base, BASE_STR_LIT("/message")};
+
+        hl7v2_j_str(&c->jb, ident, "system", map_concat(c, sys, 2));
         hl7v2_j_str(&c->jb, ident, "value", control);
     }
-    hl7v2_j_str(&c->jb, what, "display",
-                hl7v2_j_fmt(&c->jb, "HL7 v2 message %.*s^%.*s", (int)c->m->msg_code.len,
-                            c->m->msg_code.ptr, (int)c->event.len, c->event.ptr));
+    {
+        struct base_str disp[4] = {BASE_STR_LIT("HL7 v2 message "), c->m->msg_code,
+                                   BASE_STR_LIT("^"), c->event};
+
+        hl7v2_j_str(&c->jb, what, "display", map_concat(c, disp, 4));
+    }
 }
 
 /* ------------------------------------------------------------------ output -- */

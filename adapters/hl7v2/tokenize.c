@@ -13,6 +13,7 @@
  * Components and subcomponents are found on access (access.c): a parsed
  * message costs one slice per field.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "adapters/hl7v2/hl7v2_int.h"
@@ -28,6 +29,7 @@ struct tok {
     struct base_str *fields; /* scratch: the fields of the segment at hand */
     size_t fields_used;
     size_t nseg;             /* segments after normalising */
+    uint64_t bc[6];          /* delimiters and DEL broadcast to 8 bytes (SWAR) */
     uint32_t *lines;         /* input line of each normalised segment */
 };
 
@@ -260,18 +262,21 @@ text_terminator(const char *p, size_t len, char esc, size_t skip)
     return (escs % 2 == 1) ? 2 + tail : 0;
 }
 
-/* Lines (CR, LF, CRLF) of the input; an upper bound of its segments. */
+/* Lines (CR, LF, CRLF) of the input; an upper bound of its segments.
+ * *lf is cleared when there is no LF at all (then lines end at CR only). */
 static size_t
-count_lines(const char *p, size_t len, bool lf)
+count_lines(const char *p, size_t len, bool *lf)
 {
     size_t n = 1;
+    size_t nl = 0;
 
     for (const char *q = p, *end = p + len; (q = memchr(q, '\r', (size_t)(end - q))) != NULL; q++)
         n++;
     for (const char *q = p, *end = p + len;
-         lf && (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
-        n++;
-    return n;
+         *lf && (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+        nl++;
+    *lf = nl > 0;
+    return n + nl;
 }
 
 /* End of the line starting at p[i]: the next CR, or LF with ACCEPT_LF. */
@@ -290,7 +295,7 @@ static int
 normalise(struct tok *t, struct base_str in, size_t msh2_len)
 {
     bool lf = (t->flags & HL7V2_ACCEPT_LF) != 0;
-    size_t nlines = count_lines(in.ptr, in.len, lf);
+    size_t nlines = count_lines(in.ptr, in.len, &lf);
     char *out = base_arena_alloc(t->a, in.len + 2);
     size_t o = 0;
     uint32_t line = 1;
@@ -364,6 +369,25 @@ check_escape(struct tok *t, const char *p, size_t len, size_t *i, struct hl7v2_l
     return BASE_OK;
 }
 
+/* SWAR (Hacker's Delight 6-1): does any of 8 bytes equal a delimiter or
+ * fall below 0x20?  False positives only cost the byte loop. */
+static inline uint64_t
+zero_byte(uint64_t x)
+{
+    return (x - 0x0101010101010101u) & ~x & 0x8080808080808080u;
+}
+
+static inline bool
+special8(const struct tok *t, const char *p)
+{
+    uint64_t w;
+
+    memcpy(&w, p, 8);
+    return (zero_byte(w ^ t->bc[0]) | zero_byte(w ^ t->bc[1]) | zero_byte(w ^ t->bc[2]) |
+            zero_byte(w ^ t->bc[3]) | zero_byte(w ^ t->bc[4]) | zero_byte(w ^ t->bc[5]) |
+            ((w - 0x2020202020202020u) & ~w & 0x8080808080808080u)) != 0;
+}
+
 /* Scan one field starting at p[*i]; stops on the field separator or the
  * end of the segment.  Runs of plain data are skipped in a tight loop;
  * each delimiter is one case of the switch (exempt from the 60-line
@@ -379,6 +403,9 @@ scan_field(struct tok *t, const char *p, size_t len, size_t *ip, struct hl7v2_lo
     loc->comp = 1;
     loc->sub = 1;
     for (;; i++) {
+        /* eight bytes at a time while none is a delimiter or control byte */
+        while (i + 8 <= len && !special8(t, p + i))
+            i += 8;
         while (i < len && cls[(unsigned char)p[i]] == HL7V2_C_DATA)
             i++;
         if (i >= len)
@@ -684,6 +711,12 @@ hl7v2_msg_parse(struct base_arena *a, const char *data, size_t len,
     }
     TRY(check_utf8(&t, in, t.m->charset));
     hl7v2_cls_init(t.cls, &t.m->d);
+    {
+        const char ds[6] = {t.m->d.field, t.m->d.comp, t.m->d.rep, t.m->d.sub, t.m->d.esc, 0x7f};
+
+        for (int k = 0; k < 6; k++) /* an absent delimiter (0) matches NUL: a control byte anyway */
+            t.bc[k] = 0x0101010101010101u * (unsigned char)ds[k];
+    }
     TRY(normalise(&t, in, msh2_len));
     TRY(tokenize(&t));
     fill_shortcuts(t.m);

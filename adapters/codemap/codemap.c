@@ -92,8 +92,8 @@ codemap_system_uri(struct base_str name)
     return NULL;
 }
 
-static bool
-is_uri(struct base_str s)
+bool
+codemap_is_uri(struct base_str s)
 {
     if (!(base_str_starts_with(s, "http://") || base_str_starts_with(s, "https://") ||
           base_str_starts_with(s, "urn:")))
@@ -392,7 +392,7 @@ add_row(struct csv *c, struct field *by_col[COL_N])
         if (base_str_trim(by_col[k]->v).len == 0)
             return csv_err(c, BASE_E_INVALID, by_col[k]->line, by_col[k]->col, "value is empty");
     }
-    if (alias == NULL && !is_uri(tsys_in))
+    if (alias == NULL && !codemap_is_uri(tsys_in))
         return csv_err(c, BASE_E_INVALID, by_col[COL_TSYS]->line, by_col[COL_TSYS]->col,
                        "target system is neither a known name nor a URI");
     if (++cm->rows > cm->lim.max_rows)

@@ -80,6 +80,10 @@ const struct codemap_target *codemap_lookup(const struct codemap *cm, struct bas
  * NULL when the name is neither known nor a URI. */
 const char *codemap_system_uri(struct base_str name);
 
+/* An absolute URI the converters accept as a system: http(s): or urn:, no
+ * whitespace or control bytes. */
+bool codemap_is_uri(struct base_str s);
+
 /* --- report ----------------------------------------------------------------- */
 
 BASE_MUST_CHECK struct codemap_report *codemap_report_new(size_t max_unmapped);

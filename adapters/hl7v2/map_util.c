@@ -243,19 +243,6 @@ is_oid(struct base_str s)
     return true;
 }
 
-static bool
-is_uri(struct base_str s)
-{
-    if (!(base_str_starts_with(s, "http://") || base_str_starts_with(s, "https://") ||
-          base_str_starts_with(s, "urn:")))
-        return false;
-    for (size_t i = 0; i < s.len; i++) {
-        if ((unsigned char)s.ptr[i] <= 0x20)
-            return false;
-    }
-    return true;
-}
-
 static struct base_str
 base_path(struct mctx *c, const char *kind, struct base_str name)
 {
@@ -294,7 +281,7 @@ map_authority_system(struct mctx *c, struct base_str ns, struct base_str uid,
     if (uid.len > 0) {
         if ((uid_type.len == 0 || base_str_case_eq_cstr(uid_type, "ISO")) && is_oid(uid))
             return prefixed(c, "urn:oid:", uid);
-        if (is_uri(uid))
+        if (codemap_is_uri(uid))
             return uid;
     }
     if (ns.len > 0) {
@@ -368,7 +355,7 @@ map_code_system(struct mctx *c, struct base_str name, const char *field_name, bo
             return prefixed(c, "http://terminology.hl7.org/CodeSystem/v2-", num);
         }
     }
-    if (is_uri(name)) {
+    if (codemap_is_uri(name)) {
         *standard = true;
         return name;
     }

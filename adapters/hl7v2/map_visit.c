@@ -318,6 +318,34 @@ coded_with_default(struct mctx *c, const struct hl7v2_seg *seg, uint32_t field,
     return cc;
 }
 
+/* A clinical entry keyed by the segment's own identifier (EI in `id_field`)
+ * when it has one, else by patient + the code in `code_field` + `extra`.
+ * NULL when there is no patient, no code, or the entry is already filled. */
+static struct ent *
+clinical_entry(struct mctx *c, const char *type, const struct hl7v2_seg *seg, uint32_t id_field,
+               const char *kind, uint32_t code_field, struct base_str extra,
+               const struct hl7v2_j *code)
+{
+    struct at at;
+    struct base_str sys = BASE_STR_NULL;
+    struct base_str val = BASE_STR_NULL;
+    struct hl7v2_j *id = map_ei(c, &at, map_rep(c, seg, id_field, 1, &at), kind, NULL, &sys, &val);
+    struct base_str key[3];
+    struct ent *e;
+
+    if (c->patient == NULL || !hl7v2_j_present(code))
+        return NULL;
+    key[0] = c->patient_key;
+    key[1] = id != NULL ? val : map_txt(c, &at, map_rep(c, seg, code_field, 1, &at), 1, 0);
+    key[2] = id != NULL ? sys : extra;
+    e = map_entry(c, type, key, 3, sys, val);
+    if (e == NULL || hl7v2_j_get(e->res, "subject") != NULL)
+        return NULL;
+    if (id != NULL)
+        hl7v2_j_add(hl7v2_j_arr(&c->jb, e->res, "identifier"), NULL, id);
+    return e;
+}
+
 static void
 encounter_diagnosis(struct mctx *c, const struct ent *cond, struct base_str type,
                     struct base_str priority)
@@ -345,24 +373,13 @@ void
 map_dg1(struct mctx *c, const struct hl7v2_seg *dg1)
 {
     struct at at;
-    struct base_str sys = BASE_STR_NULL;
-    struct base_str val = BASE_STR_NULL;
-    struct hl7v2_j *id = map_ei(c, &at, map_rep(c, dg1, 20, 1, &at), "diagnosis", NULL, &sys, &val);
     struct hl7v2_j *code = coded_with_default(c, dg1, 3, 2, 4, "DG1-3");
     struct base_str type = map_field(c, dg1, 6);
-    struct base_str key[3];
-    struct ent *e;
+    struct ent *e = clinical_entry(c, "Condition", dg1, 20, "diagnosis", 3, map_field(c, dg1, 4),
+                                   code);
 
-    if (c->patient == NULL || !hl7v2_j_present(code))
+    if (e == NULL)
         return;
-    key[0] = c->patient_key;
-    key[1] = id != NULL ? val : map_txt(c, &at, map_rep(c, dg1, 3, 1, &at), 1, 0);
-    key[2] = id != NULL ? sys : map_field(c, dg1, 4);
-    e = map_entry(c, "Condition", key, 3, sys, val);
-    if (e == NULL || hl7v2_j_get(e->res, "subject") != NULL)
-        return;
-    if (id != NULL)
-        hl7v2_j_add(hl7v2_j_arr(&c->jb, e->res, "identifier"), NULL, id);
     if (map_is(type, "F") || map_is(type, "A") || map_is(type, "W"))
         hl7v2_j_add(e->res, "verificationStatus",
                     map_concept1(c, "http://terminology.hl7.org/CodeSystem/condition-ver-status",
@@ -392,26 +409,14 @@ problem_status(struct base_str s)
 void
 map_prb(struct mctx *c, const struct hl7v2_seg *prb)
 {
-    struct at at;
-    struct base_str sys = BASE_STR_NULL;
-    struct base_str val = BASE_STR_NULL;
-    struct hl7v2_j *id = map_ei(c, &at, map_rep(c, prb, 4, 1, &at), "problem", NULL, &sys, &val);
+    struct at at = {prb, 9, 1};
     struct hl7v2_j *code = coded_with_default(c, prb, 3, 0, 0, "PRB-3");
+    struct ent *e = clinical_entry(c, "Condition", prb, 4, "problem", 3, BASE_STR_NULL, code);
     struct base_str abated;
-    struct base_str key[2];
-    struct ent *e;
     const char *status;
 
-    if (c->patient == NULL || !hl7v2_j_present(code))
+    if (e == NULL)
         return;
-    key[0] = c->patient_key;
-    key[1] = id != NULL ? val : map_txt(c, &at, map_rep(c, prb, 3, 1, &at), 1, 0);
-    e = map_entry(c, "Condition", key, 2, sys, val);
-    if (e == NULL || hl7v2_j_get(e->res, "subject") != NULL)
-        return;
-    if (id != NULL)
-        hl7v2_j_add(hl7v2_j_arr(&c->jb, e->res, "identifier"), NULL, id);
-    at = (struct at){prb, 9, 1};
     abated = map_ts(c, &at, map_field(c, prb, 9), TS_DATETIME);
     status = problem_status(map_field(c, prb, 14));
     if (abated.len > 0 && strcmp(status, "active") == 0)
@@ -438,24 +443,13 @@ void
 map_pr1(struct mctx *c, const struct hl7v2_seg *pr1)
 {
     struct at at;
-    struct base_str sys = BASE_STR_NULL;
-    struct base_str val = BASE_STR_NULL;
-    struct hl7v2_j *id = map_ei(c, &at, map_rep(c, pr1, 19, 1, &at), "procedure", NULL, &sys, &val);
     struct hl7v2_j *code = coded_with_default(c, pr1, 3, 2, 4, "PR1-3");
-    struct base_str key[3];
+    struct ent *e = clinical_entry(c, "Procedure", pr1, 19, "procedure", 3, map_field(c, pr1, 5),
+                                   code);
     struct hl7v2_j *perf;
-    struct ent *e;
 
-    if (c->patient == NULL || !hl7v2_j_present(code))
+    if (e == NULL)
         return;
-    key[0] = c->patient_key;
-    key[1] = id != NULL ? val : map_txt(c, &at, map_rep(c, pr1, 3, 1, &at), 1, 0);
-    key[2] = id != NULL ? sys : map_field(c, pr1, 5);
-    e = map_entry(c, "Procedure", key, 3, sys, val);
-    if (e == NULL || hl7v2_j_get(e->res, "subject") != NULL)
-        return;
-    if (id != NULL)
-        hl7v2_j_add(hl7v2_j_arr(&c->jb, e->res, "identifier"), NULL, id);
     hl7v2_j_cstr(&c->jb, e->res, "status", "completed");
     hl7v2_j_add(e->res, "category", map_table_code(c, &at, map_rep(c, pr1, 6, 1, &at), "0230"));
     hl7v2_j_add(e->res, "code", code);

@@ -128,7 +128,8 @@ find_slot(struct slot *slots, size_t nslots, struct base_str sys, struct base_st
     for (;;) {
         struct slot *s = &slots[i];
 
-        if (s->system == NULL || (base_str_eq_cstr(sys, s->system) && base_str_eq_cstr(code, s->code)))
+        if (s->system == NULL ||
+            (base_str_eq_cstr(sys, s->system) && base_str_eq_cstr(code, s->code)))
             return s;
         i = (i + 1) & (nslots - 1);
     }
@@ -213,7 +214,7 @@ struct csv {
     size_t line_start;
     struct codemap *cm;
     struct base_err *err;
-    int colmap[64];  /* CSV column -> enum col, or -1 */
+    int colmap[64]; /* CSV column -> enum col, or -1 */
     size_t ncols;
 };
 
@@ -439,7 +440,8 @@ load_rows(struct csv *c, struct field *fields, size_t cap)
         if (n == 0)
             continue;
         if (n != c->ncols)
-            return csv_err(c, BASE_E_PARSE, line, column(c, c->line_start), "wrong number of columns");
+            return csv_err(c, BASE_E_PARSE, line, column(c, c->line_start),
+                           "wrong number of columns");
         for (size_t i = 0; i < n; i++) {
             if (c->colmap[i] >= 0)
                 by_col[c->colmap[i]] = &fields[i];

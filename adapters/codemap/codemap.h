@@ -48,9 +48,9 @@ struct codemap_limits {
                              BASE_LIMIT_CODEMAP_MAX_ROWS, BASE_LIMIT_CODEMAP_MAX_UNMAPPED})
 
 struct codemap_target {
-    const char *system;  /* canonical URI */
+    const char *system; /* canonical URI */
     const char *code;
-    const char *display; /* may be NULL */
+    const char *display;               /* may be NULL */
     const struct codemap_target *next; /* another standard coding, or NULL */
 };
 

@@ -14,9 +14,9 @@ struct sysrep {
     char *system;
     uint64_t mapped;
     uint64_t unmapped;
-    char **codes;   /* distinct unmapped codes: open addressing set */
+    char **codes; /* distinct unmapped codes: open addressing set */
     size_t ncodes;
-    size_t cap;     /* slots in codes (power of two, 2 * max) */
+    size_t cap; /* slots in codes (power of two, 2 * max) */
     uint64_t dropped;
 };
 

@@ -123,8 +123,8 @@ on_line(struct split *s, const struct line *l, size_t off, uint32_t lineno, size
         close_msg(s);
         s->f->has_batch = true;
         if (memcmp(l->p, "BTS", 3) == 0 && bts_count(l) >= 0)
-            s->f->declared_count = (s->f->declared_count < 0 ? 0 : s->f->declared_count) +
-                                   bts_count(l);
+            s->f->declared_count =
+                (s->f->declared_count < 0 ? 0 : s->f->declared_count) + bts_count(l);
         return BASE_OK;
     } else if (l->len == 0) {
         return BASE_OK; /* blank lines neither end nor extend a message */
@@ -143,8 +143,8 @@ on_line(struct split *s, const struct line *l, size_t off, uint32_t lineno, size
 }
 
 int
-hl7v2_file_split(struct base_arena *a, const char *data, size_t len,
-                 const struct hl7v2_limits *lim, struct hl7v2_file *out, struct base_err *err)
+hl7v2_file_split(struct base_arena *a, const char *data, size_t len, const struct hl7v2_limits *lim,
+                 struct hl7v2_file *out, struct base_err *err)
 {
     static const struct hl7v2_limits deflim = HL7V2_LIMITS_DEFAULT;
     struct split s = {.f = out, .data = data, .lim = lim != NULL ? lim : &deflim, .err = err};

@@ -56,8 +56,8 @@ hl7v2_convert_file(const char *data, size_t len, const struct hl7v2_file_opts *o
         goto out;
     }
     if (rc == BASE_OK) {
-        coll = json_pack("{s:s, s:s, s:[]}", "resourceType", "Bundle", "type", "collection",
-                         "entry");
+        coll =
+            json_pack("{s:s, s:s, s:[]}", "resourceType", "Bundle", "type", "collection", "entry");
         entries = coll != NULL ? json_object_get(coll, "entry") : NULL;
         if (entries == NULL)
             rc = base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
@@ -66,7 +66,8 @@ hl7v2_convert_file(const char *data, size_t len, const struct hl7v2_file_opts *o
         json_t *bundle = NULL;
 
         rc = convert_one(&f.msgs[i], i, o, &bundle, err);
-        if (rc == BASE_OK && json_array_append_new(entries, json_pack("{s:o}", "resource", bundle)) != 0)
+        if (rc == BASE_OK &&
+            json_array_append_new(entries, json_pack("{s:o}", "resource", bundle)) != 0)
             rc = base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     }
     if (rc == BASE_OK) {

@@ -112,17 +112,17 @@ struct hl7v2_seg {
 
 struct hl7v2_msg {
     struct hl7v2_delims d;
-    struct base_str text;      /* the whole message, UTF-8, segments end with CR */
-    struct hl7v2_seg *segs;    /* segs[0] is MSH */
+    struct base_str text;   /* the whole message, UTF-8, segments end with CR */
+    struct hl7v2_seg *segs; /* segs[0] is MSH */
     size_t nsegs;
-    const char *charset;       /* canonical source charset: "UTF-8", "GB18030", … */
-    unsigned warn;             /* enum hl7v2_warning bits */
+    const char *charset; /* canonical source charset: "UTF-8", "GB18030", … */
+    unsigned warn;       /* enum hl7v2_warning bits */
     /* MSH shortcuts (raw slices, escapes kept; empty when absent) */
-    struct base_str msg_code;  /* MSH-9.1 "ADT" */
-    struct base_str trigger;   /* MSH-9.2 "A01" */
-    struct base_str structure; /* MSH-9.3 "ADT_A01" */
+    struct base_str msg_code;   /* MSH-9.1 "ADT" */
+    struct base_str trigger;    /* MSH-9.2 "A01" */
+    struct base_str structure;  /* MSH-9.3 "ADT_A01" */
     struct base_str control_id; /* MSH-10 */
-    struct base_str version;   /* MSH-12.1 "2.5.1" */
+    struct base_str version;    /* MSH-12.1 "2.5.1" */
 };
 
 /*
@@ -167,8 +167,7 @@ struct base_str hl7v2_get(const struct hl7v2_msg *m, const struct hl7v2_seg *seg
  * are not UTF-8 or to control characters other than TAB, CR and LF.
  */
 BASE_MUST_CHECK int hl7v2_unescape(struct base_arena *a, const struct hl7v2_msg *m,
-                                   struct base_str raw, struct base_str *out,
-                                   struct base_err *err);
+                                   struct base_str raw, struct base_str *out, struct base_err *err);
 
 /* Append `s` to `b` with the message's delimiters escaped (\F\ \S\ \R\ \T\
  * \E\) and line breaks as \.br\; other control bytes become spaces. */
@@ -188,9 +187,9 @@ struct hl7v2_file_msg {
 struct hl7v2_file {
     struct hl7v2_file_msg *msgs;
     size_t nmsgs;
-    size_t skipped_lines;    /* lines outside messages that are not segments */
-    bool has_batch;          /* BHS/FHS seen */
-    long declared_count;     /* BTS-1 message count, -1 when absent */
+    size_t skipped_lines; /* lines outside messages that are not segments */
+    bool has_batch;       /* BHS/FHS seen */
+    long declared_count;  /* BTS-1 message count, -1 when absent */
 };
 
 /*

@@ -71,11 +71,11 @@ struct hl7v2_map_opts {
 #define HL7V2_SYSTEM_CN_RESIDENT_ID "urn:oid:2.16.156.10011.1.3"
 
 struct hl7v2_entry {
-    const char *type;          /* "Patient" */
-    char full_url[46];         /* "urn:uuid:…" */
-    const char *method;        /* "PUT" */
-    struct base_str url;       /* "Patient?identifier=…" or "Provenance/<id>" */
-    struct base_str resource;  /* the resource's JSON text (a slice of json) */
+    const char *type;         /* "Patient" */
+    char full_url[46];        /* "urn:uuid:…" */
+    const char *method;       /* "PUT" */
+    struct base_str url;      /* "Patient?identifier=…" or "Provenance/<id>" */
+    struct base_str resource; /* the resource's JSON text (a slice of json) */
 };
 
 struct hl7v2_map_warning {
@@ -84,7 +84,7 @@ struct hl7v2_map_warning {
 };
 
 struct hl7v2_bundle {
-    struct base_str json;        /* the transaction Bundle, compact JSON */
+    struct base_str json; /* the transaction Bundle, compact JSON */
     struct hl7v2_entry *entries;
     size_t nentries;
     struct hl7v2_map_warning *warnings; /* things not mapped, kept to 64 */
@@ -120,12 +120,11 @@ size_t hl7v2_bundle_count(const struct hl7v2_bundle *b, const char *type);
 /* --- files ----------------------------------------------------------------- */
 
 struct hl7v2_file_opts {
-    const struct hl7v2_limits *lim;        /* NULL: defaults */
-    const struct hl7v2_parse_opts *parse;  /* NULL: defaults */
-    const struct hl7v2_map_opts *map;      /* NULL: defaults */
+    const struct hl7v2_limits *lim;       /* NULL: defaults */
+    const struct hl7v2_parse_opts *parse; /* NULL: defaults */
+    const struct hl7v2_map_opts *map;     /* NULL: defaults */
     /* called for each mapping warning (index is 0-based, line of its MSH) */
-    void (*on_warning)(void *ctx, size_t index, uint32_t line, const char *where,
-                       const char *msg);
+    void (*on_warning)(void *ctx, size_t index, uint32_t line, const char *where, const char *msg);
     void *ctx;
 };
 

@@ -34,11 +34,11 @@ enum hl7v2_jkind {
 
 struct hl7v2_j {
     enum hl7v2_jkind kind;
-    const char *key;         /* member name (static string), NULL in arrays */
-    struct base_str s;       /* string value or number literal */
-    struct hl7v2_j *first;   /* children */
+    const char *key;       /* member name (static string), NULL in arrays */
+    struct base_str s;     /* string value or number literal */
+    struct hl7v2_j *first; /* children */
     struct hl7v2_j *last;
-    struct hl7v2_j *next;    /* next sibling */
+    struct hl7v2_j *next; /* next sibling */
 };
 
 struct hl7v2_jb {

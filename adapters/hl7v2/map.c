@@ -23,10 +23,10 @@ classify(struct base_str code)
         const char *code;
         enum msg_class cls;
     } map[] = {
-        {"ADT", MC_ADT},      {"BAR", MC_ADT},      {"ORU", MC_RESULT},   {"OUL", MC_RESULT},
-        {"ORM", MC_ORDER},    {"OMG", MC_ORDER},    {"OML", MC_ORDER},    {"OMD", MC_ORDER},
-        {"OMI", MC_ORDER},    {"OMB", MC_ORDER},    {"OMS", MC_ORDER},    {"RDE", MC_PHARMACY},
-        {"RDS", MC_PHARMACY}, {"OMP", MC_PHARMACY}, {"VXU", MC_VACCINE},  {"MDM", MC_DOCUMENT},
+        {"ADT", MC_ADT},      {"BAR", MC_ADT},      {"ORU", MC_RESULT},  {"OUL", MC_RESULT},
+        {"ORM", MC_ORDER},    {"OMG", MC_ORDER},    {"OML", MC_ORDER},   {"OMD", MC_ORDER},
+        {"OMI", MC_ORDER},    {"OMB", MC_ORDER},    {"OMS", MC_ORDER},   {"RDE", MC_PHARMACY},
+        {"RDS", MC_PHARMACY}, {"OMP", MC_PHARMACY}, {"VXU", MC_VACCINE}, {"MDM", MC_DOCUMENT},
         {"PPR", MC_PROBLEM},  {"PPP", MC_PROBLEM},  {"PGL", MC_PROBLEM},
     };
 
@@ -77,7 +77,7 @@ static const struct {
     const char *id;
     void (*fn)(struct mctx *c, const struct hl7v2_seg *s);
 } segment_map[] = {
-    {"PID", on_pid}, {"NK1", map_nk1}, {"MRG", map_mrg}, {"PV1", map_pv1}, {"PV2", map_pv2},
+    {"PID", on_pid},  {"NK1", map_nk1}, {"MRG", map_mrg}, {"PV1", map_pv1}, {"PV2", map_pv2},
     {"AL1", map_al1}, {"DG1", map_dg1}, {"PR1", map_pr1}, {"PRB", map_prb}, {"ORC", on_orc},
     {"OBR", map_obr}, {"OBX", map_obx}, {"NTE", map_nte}, {"SPM", map_spm}, {"RXE", map_rxe},
     {"RXR", map_rxr}, {"RXA", map_rxa}, {"TXA", on_txa},
@@ -155,8 +155,8 @@ provenance(struct mctx *c)
     if (!hl7v2_j_present(who))
         hl7v2_j_cstr(&c->jb, who, "display", "unknown sender");
     hl7v2_j_add(agent, "who", who);
-    what = hl7v2_j_obj(&c->jb, hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "entity"), NULL),
-                       "what");
+    what =
+        hl7v2_j_obj(&c->jb, hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "entity"), NULL), "what");
     hl7v2_j_cstr(&c->jb, hl7v2_j_get(res, "entity")->first, "role", "source");
     if (control.len > 0) {
         struct hl7v2_j *ident = hl7v2_j_obj(&c->jb, what, "identifier");

@@ -120,11 +120,20 @@ static const char *
 content_type(struct mctx *c, struct base_str type, struct base_str sub)
 {
     static const char *const map[][2] = {
-        {"PDF", "application/pdf"}, {"JPEG", "image/jpeg"}, {"JPG", "image/jpeg"},
-        {"PNG", "image/png"},       {"GIF", "image/gif"},   {"TIFF", "image/tiff"},
-        {"RTF", "text/rtf"},        {"HTML", "text/html"},  {"XML", "application/xml"},
-        {"DICOM", "application/dicom"}, {"MSWORD", "application/msword"},
-        {"WAV", "audio/wav"},       {"BASIC", "audio/basic"}, {"OCTET-STREAM", "application/octet-stream"},
+        {"PDF", "application/pdf"},
+        {"JPEG", "image/jpeg"},
+        {"JPG", "image/jpeg"},
+        {"PNG", "image/png"},
+        {"GIF", "image/gif"},
+        {"TIFF", "image/tiff"},
+        {"RTF", "text/rtf"},
+        {"HTML", "text/html"},
+        {"XML", "application/xml"},
+        {"DICOM", "application/dicom"},
+        {"MSWORD", "application/msword"},
+        {"WAV", "audio/wav"},
+        {"BASIC", "audio/basic"},
+        {"OCTET-STREAM", "application/octet-stream"},
     };
 
     if (base_str_find_chr(sub, '/', 0) > 0) {
@@ -249,7 +258,7 @@ map_txa(struct mctx *c, const struct hl7v2_seg *txa)
     hl7v2_j_cstr(&c->jb, e->res, "status",
                  map_is(avail, "CA")   ? "entered-in-error"
                  : map_is(avail, "OB") ? "superseded"
-                                                 : "current");
+                                       : "current");
     hl7v2_j_cstr(&c->jb, e->res, "docStatus", doc_status(map_field(c, txa, 17)));
     hl7v2_j_add(e->res, "type", map_cwe(c, &at, map_rep(c, txa, 2, 1, &at), "TXA-2"));
     map_ref_to(c, e->res, "subject", c->patient);
@@ -264,8 +273,8 @@ map_txa(struct mctx *c, const struct hl7v2_seg *txa)
         hl7v2_j_add(hl7v2_j_arr(&c->jb, e->res, "author"), NULL,
                     map_xcn_ref(c, &at, map_rep(c, txa, 9, r, &at)));
     if (c->encounter != NULL)
-        hl7v2_j_add(hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, e->res, "context"), "encounter"),
-                    NULL, map_ref(c, c->encounter));
+        hl7v2_j_add(hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, e->res, "context"), "encounter"), NULL,
+                    map_ref(c, c->encounter));
 }
 
 void
@@ -284,8 +293,7 @@ map_doc_obx(struct mctx *c, const struct hl7v2_seg *obx)
             hl7v2_j_add(hl7v2_j_obj(&c->jb, c->doc_attachments, NULL), "attachment", att);
         return;
     }
-    if (type.len > 0 && !map_is(type, "TX") && !map_is(type, "FT") &&
-        !map_is(type, "ST"))
+    if (type.len > 0 && !map_is(type, "TX") && !map_is(type, "FT") && !map_is(type, "ST"))
         return; /* e.g. HD study identifiers: metadata, not document text */
     /* TX/FT/ST lines: one text/plain attachment for the whole document */
     for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, obx, 5); r <= nr_; r++) {

@@ -15,10 +15,10 @@
 struct ent {
     const char *type;
     char uuid[37];
-    char urn[46];            /* "urn:uuid:" + uuid, for references */
-    struct hl7v2_j *res;     /* the resource object */
-    struct base_str cond;    /* "identifier=system|value" (escaped) or empty */
-    const char *group;       /* report/order key of an Observation's group */
+    char urn[46];         /* "urn:uuid:" + uuid, for references */
+    struct hl7v2_j *res;  /* the resource object */
+    struct base_str cond; /* "identifier=system|value" (escaped) or empty */
+    const char *group;    /* report/order key of an Observation's group */
 };
 
 enum msg_class {
@@ -46,7 +46,7 @@ struct syscache {
     struct base_str uri;
 };
 
-#define MAP_SYSCACHE 16
+#define MAP_SYSCACHE  16
 #define MAP_MAX_COMPS 32
 
 /* The components of the repetition read last (CWE, XPN, … are read one
@@ -64,12 +64,12 @@ struct mctx {
     const struct hl7v2_map_opts *o;
     struct hl7v2_jb jb;
     struct base_err *err;
-    int rc;                    /* first error (also in *err) */
-    struct base_str base;      /* identifier/code system base */
-    struct base_str tz;        /* "+08:00" */
-    struct base_str event;     /* MSH-9.2 or EVN-1, decoded */
+    int rc;                /* first error (also in *err) */
+    struct base_str base;  /* identifier/code system base */
+    struct base_str tz;    /* "+08:00" */
+    struct base_str event; /* MSH-9.2 or EVN-1, decoded */
     enum msg_class cls;
-    struct ent **ents;       /* pointers: entries never move once made */
+    struct ent **ents; /* pointers: entries never move once made */
     size_t nents;
     size_t cap;
     struct hl7v2_bundle *out;
@@ -78,12 +78,12 @@ struct mctx {
     struct base_str patient_key; /* "system|value" of the patient */
     struct ent *encounter;
     const struct hl7v2_seg *orc; /* last ORC */
-    struct ent *order;         /* ServiceRequest or MedicationRequest of the group */
-    struct ent *report;        /* DiagnosticReport of the OBR group */
+    struct ent *order;           /* ServiceRequest or MedicationRequest of the group */
+    struct ent *report;          /* DiagnosticReport of the OBR group */
     struct base_str report_key;
     struct base_str report_section; /* OBR-24 of the group */
-    struct hl7v2_j *dosage;    /* dosageInstruction of the last RXE (for RXR) */
-    struct ent *obs;           /* last Observation (for NTE) */
+    struct hl7v2_j *dosage;         /* dosageInstruction of the last RXE (for RXR) */
+    struct ent *obs;                /* last Observation (for NTE) */
     struct ent *specimen;
     struct ent *immunization;
     struct ent *document;
@@ -113,7 +113,8 @@ void map_warn(struct mctx *c, const struct at *at, const char *msg);
 /* ---- values --------------------------------------------------------------- */
 
 /* Decoded text of component `comp` (0 = the whole repetition) and
- * subcomponent `sub` (0 = the first) of repetition `rep` of `at`; "" when absent or the HL7 null "". */
+ * subcomponent `sub` (0 = the first) of repetition `rep` of `at`; "" when absent or the HL7 null
+ * "". */
 struct base_str map_txt(struct mctx *c, const struct at *at, struct base_str rep, uint32_t comp,
                         uint32_t sub);
 /* Decoded whole field (first repetition). */
@@ -149,11 +150,10 @@ struct hl7v2_j *map_cwe(struct mctx *c, const struct at *at, struct base_str rep
 /* A coded value from an HL7 table: CodeableConcept with system v2-<table>. */
 struct hl7v2_j *map_table_code(struct mctx *c, const struct at *at, struct base_str rep,
                                const char *table);
-struct hl7v2_j *map_cx(struct mctx *c, const struct at *at, struct base_str rep,
-                       const char *kind, struct base_str *sys_out, struct base_str *val_out);
-struct hl7v2_j *map_ei(struct mctx *c, const struct at *at, struct base_str rep,
-                       const char *kind, const char *type_code, struct base_str *sys_out,
-                       struct base_str *val_out);
+struct hl7v2_j *map_cx(struct mctx *c, const struct at *at, struct base_str rep, const char *kind,
+                       struct base_str *sys_out, struct base_str *val_out);
+struct hl7v2_j *map_ei(struct mctx *c, const struct at *at, struct base_str rep, const char *kind,
+                       const char *type_code, struct base_str *sys_out, struct base_str *val_out);
 struct hl7v2_j *map_xpn(struct mctx *c, const struct at *at, struct base_str rep);
 struct hl7v2_j *map_xad(struct mctx *c, const struct at *at, struct base_str rep);
 struct hl7v2_j *map_xtn(struct mctx *c, const struct at *at, struct base_str rep,

@@ -53,8 +53,8 @@ map_rxe(struct mctx *c, const struct hl7v2_seg *rxe)
         return;
     map_order_ids(c, c->orc, 2, 3, &o);
     if (o.pval.len == 0 && o.fval.len == 0 && map_field(c, rxe, 15).len > 0) {
-        o.psys = map_authority_system(c, BASE_STR_NULL, BASE_STR_NULL, BASE_STR_NULL,
-                                      "prescription");
+        o.psys =
+            map_authority_system(c, BASE_STR_NULL, BASE_STR_NULL, BASE_STR_NULL, "prescription");
         o.pval = map_field(c, rxe, 15);
     }
     e = map_order_entry(c, "MedicationRequest", &o,
@@ -206,6 +206,5 @@ map_rxa(struct mctx *c, const struct hl7v2_seg *rxa)
     if (e == NULL || hl7v2_j_get(e->res, "status") != NULL)
         return;
     c->immunization = e;
-    fill_immunization(c, e->res, rxa,
-                      imm_status(map_field(c, rxa, 20), map_field(c, rxa, 21)));
+    fill_immunization(c, e->res, rxa, imm_status(map_field(c, rxa, 20), map_field(c, rxa, 21)));
 }

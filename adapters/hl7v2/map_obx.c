@@ -16,10 +16,14 @@ obs_status(struct base_str s)
 {
     /* HL7 table 0085 -> observation-status (v2-to-FHIR ConceptMap) */
     static const char *const map[][2] = {
-        {"A", "amended"},   {"B", "amended"},     {"C", "corrected"},   {"D", "entered-in-error"},
-        {"F", "final"},     {"I", "registered"},  {"N", "cancelled"},   {"O", "registered"},
-        {"P", "preliminary"}, {"R", "preliminary"}, {"S", "preliminary"}, {"U", "final"},
-        {"V", "final"},     {"W", "entered-in-error"}, {"X", "cancelled"},
+        {"A", "amended"},     {"B", "amended"},
+        {"C", "corrected"},   {"D", "entered-in-error"},
+        {"F", "final"},       {"I", "registered"},
+        {"N", "cancelled"},   {"O", "registered"},
+        {"P", "preliminary"}, {"R", "preliminary"},
+        {"S", "preliminary"}, {"U", "final"},
+        {"V", "final"},       {"W", "entered-in-error"},
+        {"X", "cancelled"},
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(map); i++) {
@@ -33,10 +37,10 @@ static bool
 v3_interpretation(struct base_str code)
 {
     static const char *const codes[] = {
-        "<",   ">",   "A",   "AA",  "AC",    "B",     "CAR", "Carrier", "D",  "DET", "E",  "EX",
-        "EXP", "H",   "H>",  "HH",  "HU",    "HX",    "I",   "IE",      "IND", "L",  "L<", "LL",
-        "LU",  "LX",  "MS",  "N",   "NCL",   "ND",    "NEG", "NR",      "NS", "OBX", "POS", "QCF",
-        "R",   "RR",  "S",   "SDD", "SYN-R", "SYN-S", "TOX", "U",       "UNE", "VS", "W",  "WR",
+        "<",   ">",  "A",  "AA",  "AC",    "B",     "CAR", "Carrier", "D",   "DET", "E",   "EX",
+        "EXP", "H",  "H>", "HH",  "HU",    "HX",    "I",   "IE",      "IND", "L",   "L<",  "LL",
+        "LU",  "LX", "MS", "N",   "NCL",   "ND",    "NEG", "NR",      "NS",  "OBX", "POS", "QCF",
+        "R",   "RR", "S",  "SDD", "SYN-R", "SYN-S", "TOX", "U",       "UNE", "VS",  "W",   "WR",
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(codes); i++) {
@@ -49,11 +53,11 @@ v3_interpretation(struct base_str code)
 static const char *
 section_category(struct base_str s)
 {
-    static const char *const lab[] = {"LAB", "HM", "CH", "MB", "SR", "BLB", "CG", "IMM", "MCB",
-                                      "MYC", "PAR", "SP", "TX", "VR", "HEM", "CHEM", "SER",
-                                      "URN", "CP", "AU", "BG", "CUS", "EC", "HM", "ICU"};
-    static const char *const img[] = {"RAD", "CT", "MR", "US", "NMR", "RX", "XRC", "NMS",
-                                      "VUS", "OUS", "RUS", "CTH"};
+    static const char *const lab[] = {"LAB", "HM",  "CH", "MB",  "SR", "BLB", "CG",   "IMM", "MCB",
+                                      "MYC", "PAR", "SP", "TX",  "VR", "HEM", "CHEM", "SER", "URN",
+                                      "CP",  "AU",  "BG", "CUS", "EC", "HM",  "ICU"};
+    static const char *const img[] = {"RAD", "CT",  "MR",  "US",  "NMR", "RX",
+                                      "XRC", "NMS", "VUS", "OUS", "RUS", "CTH"};
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(lab); i++) {
         if (map_is(s, lab[i]))
@@ -140,8 +144,8 @@ value_sn(struct val *v)
         return;
     }
     if (n1.len > 0 && sep.len == 0 && n2.len == 0 &&
-        (cmp.len == 0 || map_is(cmp, "<") || map_is(cmp, ">") ||
-         map_is(cmp, "<=") || map_is(cmp, ">=") || map_is(cmp, "="))) {
+        (cmp.len == 0 || map_is(cmp, "<") || map_is(cmp, ">") || map_is(cmp, "<=") ||
+         map_is(cmp, ">=") || map_is(cmp, "="))) {
         q = map_quantity(c, n1, &v->unit_at, v->unit);
         if (cmp.len > 0 && !map_is(cmp, "="))
             hl7v2_j_str(&c->jb, q, "comparator", cmp);
@@ -164,7 +168,8 @@ value_text(struct val *v)
     struct base_str parts[64];
     size_t n = 0;
 
-    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, v->obx, 5); r <= nr_ && n < BASE_ARRAY_LEN(parts); r++) {
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, v->obx, 5);
+         r <= nr_ && n < BASE_ARRAY_LEN(parts); r++) {
         struct at at;
         struct base_str rep = map_rep(c, v->obx, 5, r, &at);
 
@@ -242,22 +247,20 @@ map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, stru
     v.unit = map_rep(c, obx, 6, 1, &v.unit_at);
     if (map_txt(c, &v.at, v.rep, 0, 0).len == 0)
         return;
-    if (map_nreps(c, obx, 5) > 1 && !map_is(type, "TX") &&
-        !map_is(type, "FT") && !map_is(type, "ST") && type.len > 0)
+    if (map_nreps(c, obx, 5) > 1 && !map_is(type, "TX") && !map_is(type, "FT") &&
+        !map_is(type, "ST") && type.len > 0)
         map_warn(c, &v.at, "repeated value: only the first repetition is mapped");
     if (map_is(type, "NM"))
         value_nm(&v);
     else if (map_is(type, "SN"))
         value_sn(&v);
-    else if (type.len == 0 || map_is(type, "ST") || map_is(type, "TX") ||
-             map_is(type, "FT") || map_is(type, "TN"))
+    else if (type.len == 0 || map_is(type, "ST") || map_is(type, "TX") || map_is(type, "FT") ||
+             map_is(type, "TN"))
         value_text(&v);
-    else if (map_is(type, "CE") || map_is(type, "CWE") ||
-             map_is(type, "CNE") || map_is(type, "CF") ||
-             map_is(type, "CV"))
+    else if (map_is(type, "CE") || map_is(type, "CWE") || map_is(type, "CNE") ||
+             map_is(type, "CF") || map_is(type, "CV"))
         hl7v2_j_add(res, "valueCodeableConcept", map_cwe(c, &v.at, v.rep, "OBX-5"));
-    else if (map_is(type, "DT") || map_is(type, "TS") ||
-             map_is(type, "DTM"))
+    else if (map_is(type, "DT") || map_is(type, "TS") || map_is(type, "DTM"))
         hl7v2_j_str(&c->jb, res, "valueDateTime",
                     map_ts(c, &v.at, map_txt(c, &v.at, v.rep, 1, 0),
                            map_is(type, "DT") ? TS_DATE : TS_DATETIME));
@@ -315,9 +318,11 @@ reference_range(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx
         lo = map_decimal(c, lo);
         hi = map_decimal(c, hi);
     } else if (base_str_starts_with(text, "<")) {
-        hi = map_decimal(c, base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
+        hi = map_decimal(c,
+                         base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
     } else if (base_str_starts_with(text, ">")) {
-        lo = map_decimal(c, base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
+        lo = map_decimal(c,
+                         base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
     }
     if (lo.len > 0)
         hl7v2_j_add(rr, "low", map_quantity(c, lo, &uat, unit));
@@ -356,7 +361,8 @@ observation_entry(struct mctx *c, const struct hl7v2_seg *obx, struct base_str g
     struct at at;
     struct base_str sys = BASE_STR_NULL;
     struct base_str val = BASE_STR_NULL;
-    struct hl7v2_j *id = map_ei(c, &at, map_rep(c, obx, 21, 1, &at), "observation", NULL, &sys, &val);
+    struct hl7v2_j *id =
+        map_ei(c, &at, map_rep(c, obx, 21, 1, &at), "observation", NULL, &sys, &val);
     struct base_str rep = map_rep(c, obx, 3, 1, &at);
     struct base_str code = map_txt(c, &at, rep, 1, 0);
     struct base_str key[4];
@@ -464,9 +470,8 @@ map_obx(struct mctx *c, const struct hl7v2_seg *obx)
         return;
     }
     if (group.len == 0) {
-        struct base_str parts[2] = {c->patient_key,
-                                    base_str_from_cstr(c->encounter != NULL ? c->encounter->uuid
-                                                                            : "")};
+        struct base_str parts[2] = {
+            c->patient_key, base_str_from_cstr(c->encounter != NULL ? c->encounter->uuid : "")};
 
         group = map_join(c, parts, 2, "|");
     }

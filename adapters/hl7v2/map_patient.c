@@ -18,12 +18,15 @@
 
 /* ------------------------------------------------------ resident identity -- */
 
-static const char *const resid_types[] = {"NNCHN", "NI", "CZ", "ID", "IDCARD", "SFZ", "RESID",
-                                          "\xE8\xBA\xAB\xE4\xBB\xBD\xE8\xAF\x81"}; /* 身份证 */
+static const char *const resid_types[] = {
+    "NNCHN",  "NI",  "CZ",    "ID",
+    "IDCARD", "SFZ", "RESID", "\xE8\xBA\xAB\xE4\xBB\xBD\xE8\xAF\x81"}; /* 身份证 */
 static const char *const resid_names[] = {
-    "SFZ", "IDCARD", "NNCHN",
-    "\xE8\xBA\xAB\xE4\xBB\xBD\xE8\xAF\x81",                                     /* 身份证 */
-    "\xE5\xB1\x85\xE6\xB0\x91\xE8\xBA\xAB\xE4\xBB\xBD\xE8\xAF\x81",             /* 居民身份证 */
+    "SFZ",
+    "IDCARD",
+    "NNCHN",
+    "\xE8\xBA\xAB\xE4\xBB\xBD\xE8\xAF\x81",                         /* 身份证 */
+    "\xE5\xB1\x85\xE6\xB0\x91\xE8\xBA\xAB\xE4\xBB\xBD\xE8\xAF\x81", /* 居民身份证 */
     "2.16.156.10011.1.3"};
 
 static bool
@@ -53,8 +56,9 @@ resident_identifier(struct mctx *c, const char *norm)
     hl7v2_j_cstr(&c->jb, id, "use", "official");
     map_coding(c, hl7v2_j_arr(&c->jb, type, "coding"), SYS_V2_0203, base_str_from_cstr("NI"),
                "National unique individual identifier");
-    hl7v2_j_cstr(&c->jb, type, "text", "\xE5\xB1\x85\xE6\xB0\x91\xE8\xBA\xAB\xE4\xBB\xBD\xE8\xAF\x81"
-                                       "\xE5\x8F\xB7\xE7\xA0\x81"); /* 居民身份证号码 */
+    hl7v2_j_cstr(&c->jb, type, "text",
+                 "\xE5\xB1\x85\xE6\xB0\x91\xE8\xBA\xAB\xE4\xBB\xBD\xE8\xAF\x81"
+                 "\xE5\x8F\xB7\xE7\xA0\x81"); /* 居民身份证号码 */
     hl7v2_j_cstr(&c->jb, id, "system", HL7V2_SYSTEM_CN_RESIDENT_ID);
     hl7v2_j_str(&c->jb, id, "value", hl7v2_j_fmt(&c->jb, "%s", norm));
     return id;
@@ -66,8 +70,8 @@ struct pid_ids {
     struct hl7v2_j *arr;
     struct base_str sys; /* the key identifier */
     struct base_str val;
-    int rank;            /* how good the key is: 3 MR/PI/PT, 2 other, 1 resident id */
-    char resid[19];      /* resident id already added */
+    int rank;       /* how good the key is: 3 MR/PI/PT, 2 other, 1 resident id */
+    char resid[19]; /* resident id already added */
 };
 
 static void
@@ -109,8 +113,9 @@ add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct 
                 continue;
             }
             if (map_txt(c, &at, rep, 1, 0).len > 0)
-                map_warn(c, &at, "resident identity number fails the GB 11643 check; "
-                                 "kept as a local identifier");
+                map_warn(c, &at,
+                         "resident identity number fails the GB 11643 check; "
+                         "kept as a local identifier");
         }
         id = map_cx(c, &at, rep, "id", &sys, &val);
         if (id == NULL)
@@ -118,8 +123,7 @@ add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct 
         hl7v2_j_add(ids->arr, NULL, id);
         type = map_txt(c, &at, rep, 5, 0);
         consider_key(ids, sys, val,
-                     map_is(type, "MR") || map_is(type, "PI") ||
-                             map_is(type, "PT") || type.len == 0
+                     map_is(type, "MR") || map_is(type, "PI") || map_is(type, "PT") || type.len == 0
                          ? (field == 3 ? 4 : 3)
                          : 2);
     }
@@ -129,7 +133,8 @@ static void
 add_ssn(struct mctx *c, const struct hl7v2_seg *pid, struct pid_ids *ids)
 {
     struct base_str v = map_field(c, pid, 19);
-    const char *sys = c->o->ssn_system != NULL ? c->o->ssn_system : "http://hl7.org/fhir/sid/us-ssn";
+    const char *sys =
+        c->o->ssn_system != NULL ? c->o->ssn_system : "http://hl7.org/fhir/sid/us-ssn";
     struct hl7v2_j *id;
     char norm[19];
 
@@ -174,11 +179,9 @@ static const char *
 gender(struct base_str g)
 {
     /* HL7 table 0001, and GB/T 2261.1 codes and words Chinese HIS send */
-    if (map_is(g, "M") || map_is(g, "1") ||
-        map_is(g, "\xE7\x94\xB7")) /* 男 */
+    if (map_is(g, "M") || map_is(g, "1") || map_is(g, "\xE7\x94\xB7")) /* 男 */
         return "male";
-    if (map_is(g, "F") || map_is(g, "2") ||
-        map_is(g, "\xE5\xA5\xB3")) /* 女 */
+    if (map_is(g, "F") || map_is(g, "2") || map_is(g, "\xE5\xA5\xB3")) /* 女 */
         return "female";
     if (map_is(g, "O") || map_is(g, "A") || map_is(g, "N"))
         return "other";
@@ -193,8 +196,8 @@ marital(struct base_str m)
     /* v2-to-FHIR ConceptMap table-hl70002-to-v3-maritalstatus, plus the
      * GB/T 2261.2 codes (10 unmarried, 2x married, 30 widowed, 40 divorced) */
     static const char *const map[][2] = {
-        {"A", "L"}, {"B", "U"}, {"C", "T"}, {"D", "D"}, {"E", "L"}, {"G", "T"}, {"I", "I"},
-        {"M", "M"}, {"N", "A"}, {"P", "T"}, {"R", "T"}, {"S", "S"}, {"W", "W"}, {"10", "S"},
+        {"A", "L"},  {"B", "U"},  {"C", "T"},  {"D", "D"},  {"E", "L"},  {"G", "T"},  {"I", "I"},
+        {"M", "M"},  {"N", "A"},  {"P", "T"},  {"R", "T"},  {"S", "S"},  {"W", "W"},  {"10", "S"},
         {"20", "M"}, {"21", "M"}, {"22", "M"}, {"23", "M"}, {"30", "W"}, {"40", "D"},
     };
 
@@ -237,9 +240,8 @@ map_birth(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid)
     if (ts.len <= 8 || !hl7v2_j_present(hl7v2_j_get(res, "birthDate")))
         return;
     /* a birth time rides on the date (core extension patient-birthTime) */
-    ext = hl7v2_j_obj(&c->jb,
-                      hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, res, "_birthDate"), "extension"),
-                      NULL);
+    ext = hl7v2_j_obj(
+        &c->jb, hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, res, "_birthDate"), "extension"), NULL);
     hl7v2_j_cstr(&c->jb, ext, "url", "http://hl7.org/fhir/StructureDefinition/patient-birthTime");
     hl7v2_j_str(&c->jb, ext, "valueDateTime", map_ts(c, &at, ts, TS_DATETIME));
 }
@@ -309,8 +311,7 @@ map_mothers_maiden(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *
 }
 
 static void
-fill_patient(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid,
-             struct hl7v2_j *ids)
+fill_patient(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid, struct hl7v2_j *ids)
 {
     map_mothers_maiden(c, res, pid);
     hl7v2_j_add(res, "identifier", ids);
@@ -483,7 +484,8 @@ hl7v2_cn_resident_id(struct base_str s, char out[19])
     for (size_t i = 0; i < s.len; i++) {
         bool last = i == 17;
 
-        if (!(s.ptr[i] >= '0' && s.ptr[i] <= '9') && !(last && (s.ptr[i] == 'X' || s.ptr[i] == 'x')))
+        if (!(s.ptr[i] >= '0' && s.ptr[i] <= '9') &&
+            !(last && (s.ptr[i] == 'X' || s.ptr[i] == 'x')))
             return false;
     }
     if (s.len == 18) {

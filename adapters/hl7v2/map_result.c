@@ -17,9 +17,9 @@ report_status(struct base_str s)
 {
     /* HL7 table 0123 -> DiagnosticReport.status (v2-to-FHIR ConceptMap) */
     static const char *const map[][2] = {
-        {"O", "registered"}, {"I", "registered"},  {"S", "registered"}, {"A", "partial"},
+        {"O", "registered"},  {"I", "registered"}, {"S", "registered"}, {"A", "partial"},
         {"P", "preliminary"}, {"C", "corrected"},  {"R", "partial"},    {"F", "final"},
-        {"X", "cancelled"},  {"Y", "final"},       {"Z", "final"},      {"M", "partial"},
+        {"X", "cancelled"},   {"Y", "final"},      {"Z", "final"},      {"M", "partial"},
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(map); i++) {
@@ -34,14 +34,14 @@ map_order_status(struct base_str control, struct base_str status)
 {
     /* ORC-5 (table 0038) first, then ORC-1 (table 0119) */
     static const char *const st[][2] = {
-        {"A", "active"},  {"CA", "revoked"}, {"CM", "completed"}, {"DC", "revoked"},
-        {"ER", "entered-in-error"}, {"HD", "on-hold"}, {"IP", "active"}, {"RP", "revoked"},
-        {"SC", "active"},
+        {"A", "active"},   {"CA", "revoked"},          {"CM", "completed"},
+        {"DC", "revoked"}, {"ER", "entered-in-error"}, {"HD", "on-hold"},
+        {"IP", "active"},  {"RP", "revoked"},          {"SC", "active"},
     };
     static const char *const ctl[][2] = {
-        {"NW", "active"},  {"OK", "active"}, {"SC", "active"},  {"XO", "active"},
-        {"RL", "active"},  {"CA", "revoked"}, {"OC", "revoked"}, {"DC", "revoked"},
-        {"OD", "revoked"}, {"CR", "revoked"}, {"HD", "on-hold"}, {"OH", "on-hold"},
+        {"NW", "active"},    {"OK", "active"},  {"SC", "active"},  {"XO", "active"},
+        {"RL", "active"},    {"CA", "revoked"}, {"OC", "revoked"}, {"DC", "revoked"},
+        {"OD", "revoked"},   {"CR", "revoked"}, {"HD", "on-hold"}, {"OH", "on-hold"},
         {"RE", "completed"},
     };
 
@@ -66,21 +66,21 @@ map_order_ids(struct mctx *c, const struct hl7v2_seg *seg, uint32_t pf, uint32_t
     struct at at;
 
     memset(o, 0, sizeof(*o));
-    o->placer = map_ei(c, &at, map_rep(c, seg, pf, 1, &at), "order/placer", "PLAC", &o->psys,
-                       &o->pval);
+    o->placer =
+        map_ei(c, &at, map_rep(c, seg, pf, 1, &at), "order/placer", "PLAC", &o->psys, &o->pval);
     if (o->placer == NULL && c->orc != NULL && c->orc != seg)
-        o->placer = map_ei(c, &at, map_rep(c, c->orc, 2, 1, &at), "order/placer", "PLAC",
-                           &o->psys, &o->pval);
-    o->filler = map_ei(c, &at, map_rep(c, seg, ff, 1, &at), "order/filler", "FILL", &o->fsys,
-                       &o->fval);
+        o->placer = map_ei(c, &at, map_rep(c, c->orc, 2, 1, &at), "order/placer", "PLAC", &o->psys,
+                           &o->pval);
+    o->filler =
+        map_ei(c, &at, map_rep(c, seg, ff, 1, &at), "order/filler", "FILL", &o->fsys, &o->fval);
     if (o->filler == NULL && c->orc != NULL && c->orc != seg)
-        o->filler = map_ei(c, &at, map_rep(c, c->orc, 3, 1, &at), "order/filler", "FILL",
-                           &o->fsys, &o->fval);
+        o->filler = map_ei(c, &at, map_rep(c, c->orc, 3, 1, &at), "order/filler", "FILL", &o->fsys,
+                           &o->fval);
 }
 
 struct ent *
 map_order_entry(struct mctx *c, const char *type, const struct order_ids *o, struct base_str extra,
-            bool filler_first)
+                bool filler_first)
 {
     struct base_str key[3];
     struct base_str sys = filler_first ? o->fsys : o->psys;
@@ -186,10 +186,10 @@ static struct base_str
 order_extra(struct mctx *c, const struct hl7v2_seg *obr)
 {
     struct at at;
-    struct base_str parts[4] = {
-        map_txt(c, &at, map_rep(c, c->orc, 4, 1, &at), 1, 0),
-        map_txt(c, &at, map_rep(c, obr, 4, 1, &at), 1, 0), map_field(c, obr, 1),
-        base_str_from_cstr(c->encounter != NULL ? c->encounter->uuid : "")};
+    struct base_str parts[4] = {map_txt(c, &at, map_rep(c, c->orc, 4, 1, &at), 1, 0),
+                                map_txt(c, &at, map_rep(c, obr, 4, 1, &at), 1, 0),
+                                map_field(c, obr, 1),
+                                base_str_from_cstr(c->encounter != NULL ? c->encounter->uuid : "")};
 
     return map_join(c, parts, 4, "|");
 }
@@ -350,7 +350,8 @@ map_nte(struct mctx *c, const struct hl7v2_seg *nte)
         }
         return;
     }
-    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, nte, 3); r <= nr_ && n < BASE_ARRAY_LEN(parts); r++)
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, nte, 3);
+         r <= nr_ && n < BASE_ARRAY_LEN(parts); r++)
         parts[n++] = map_txt(c, &at, map_rep(c, nte, 3, r, &at), 0, 0);
     if (map_join(c, parts, n, "\n").len == 0)
         return;
@@ -385,8 +386,8 @@ specimen_ids(struct mctx *c, const struct hl7v2_seg *spm, struct base_str *sys,
                                  map_txt(c, &at, hl7v2_sub(c->m, comp, 3), 0, 0),
                                  map_txt(c, &at, hl7v2_sub(c->m, comp, 4), 0, 0), "specimen");
         id = hl7v2_j_obj(&c->jb, *ids, NULL);
-        map_coding(c, hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, id, "type"), "coding"),
-                   SYS_V2_0203, base_str_from_cstr(part == 1 ? "PLAC" : "FILL"), NULL);
+        map_coding(c, hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, id, "type"), "coding"), SYS_V2_0203,
+                   base_str_from_cstr(part == 1 ? "PLAC" : "FILL"), NULL);
         hl7v2_j_str(&c->jb, id, "system", s);
         hl7v2_j_str(&c->jb, id, "value", v);
         if (val->len == 0) {

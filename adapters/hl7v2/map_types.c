@@ -13,8 +13,8 @@
 /* -------------------------------------------------------------- CWE/CE -- */
 
 static void
-apply_codemap(struct mctx *c, struct hl7v2_j *codings, struct base_str name,
-              struct base_str uri, struct base_str code)
+apply_codemap(struct mctx *c, struct hl7v2_j *codings, struct base_str name, struct base_str uri,
+              struct base_str code)
 {
     const struct codemap_target *t = NULL;
 
@@ -56,8 +56,7 @@ cwe_coding(struct mctx *c, const struct at *at, struct base_str rep, uint32_t fi
     hl7v2_j_str(&c->jb, cd, "code", code);
     hl7v2_j_str(&c->jb, cd, "display", display);
     if (!standard)
-        apply_codemap(c, codings, name.len > 0 ? name : base_str_from_cstr(field_name), uri,
-                      code);
+        apply_codemap(c, codings, name.len > 0 ? name : base_str_from_cstr(field_name), uri, code);
 }
 
 struct hl7v2_j *
@@ -178,9 +177,9 @@ name_use(struct base_str t)
 {
     /* v2-to-FHIR ConceptMap table-hl70200-to-name-use */
     static const char *const map[][2] = {
-        {"L", "official"}, {"R", "official"}, {"C", "official"},  {"D", "usual"},
-        {"A", "usual"},    {"T", "usual"},    {"M", "maiden"},    {"N", "nickname"},
-        {"S", "anonymous"}, {"TEMP", "temp"}, {"B", "old"},       {"BAD", "old"},
+        {"L", "official"},  {"R", "official"}, {"C", "official"}, {"D", "usual"},
+        {"A", "usual"},     {"T", "usual"},    {"M", "maiden"},   {"N", "nickname"},
+        {"S", "anonymous"}, {"TEMP", "temp"},  {"B", "old"},      {"BAD", "old"},
         {"NOUSE", "old"},
     };
 
@@ -197,7 +196,7 @@ name_representation(struct mctx *c, struct hl7v2_j *name, struct base_str code)
     const char *v = map_is(code, "I")   ? "IDE"
                     : map_is(code, "P") ? "SYL"
                     : map_is(code, "A") ? "ABC"
-                                                  : NULL;
+                                        : NULL;
     struct hl7v2_j *ext;
 
     if (v == NULL)
@@ -344,8 +343,8 @@ map_xtn(struct mctx *c, const struct at *at, struct base_str rep, const char *de
     const char *system = "phone";
     struct base_str value;
 
-    if (map_is(equip, "Internet") || map_is(equip, "X.400") ||
-        map_is(use, "NET") || (email.len > 0 && xtn_number(c, at, rep).len == 0)) {
+    if (map_is(equip, "Internet") || map_is(equip, "X.400") || map_is(use, "NET") ||
+        (email.len > 0 && xtn_number(c, at, rep).len == 0)) {
         system = "email";
         value = email.len > 0 ? email : map_txt(c, at, rep, 1, 0);
     } else {

@@ -50,7 +50,8 @@ parse_tz(struct base_str s, struct dtm *t)
     t->tzh = digits(s.ptr + 1, 2);
     t->tzm = digits(s.ptr + 3, 2);
     /* FHIR: offsets -14:00..+14:00 (regex allows hours 00-14) */
-    return t->tzh >= 0 && t->tzm >= 0 && t->tzm < 60 && (t->tzh < 14 || (t->tzh == 14 && t->tzm == 0));
+    return t->tzh >= 0 && t->tzm >= 0 && t->tzm < 60 &&
+           (t->tzh < 14 || (t->tzh == 14 && t->tzm == 0));
 }
 
 /* YYYY[MM[DD[HH[MM[SS[.S{1,4}]]]]]][+/-ZZZZ].  Old senders append
@@ -269,10 +270,14 @@ static const struct unit units[] = {
     {"beats/min", "/min"},
     {"Cel", "Cel"},
     {"degC", "Cel"},
-    {"\xC2\xB0" "C", "Cel"},
+    {"\xC2\xB0"
+     "C",
+     "Cel"},
     {"[degF]", "[degF]"},
     {"degF", "[degF]"},
-    {"\xC2\xB0" "F", "[degF]"},
+    {"\xC2\xB0"
+     "F",
+     "[degF]"},
     {"10*3/uL", "10*3/uL"},
     {"10^3/uL", "10*3/uL"},
     {"10E3/uL", "10*3/uL"},
@@ -287,11 +292,15 @@ static const struct unit units[] = {
     {"10*9/L", "10*9/L"},
     {"10^9/L", "10*9/L"},
     {"x10E9/L", "10*9/L"},
-    {"\xC3\x97" "10^9/L", "10*9/L"},
+    {"\xC3\x97"
+     "10^9/L",
+     "10*9/L"},
     {"10*12/L", "10*12/L"},
     {"10^12/L", "10*12/L"},
     {"x10E12/L", "10*12/L"},
-    {"\xC3\x97" "10^12/L", "10*12/L"},
+    {"\xC3\x97"
+     "10^12/L",
+     "10*12/L"},
     {"/uL", "/uL"},
     {"cells/uL", "/uL"},
     {"/HPF", "/[HPF]"},

@@ -7,9 +7,9 @@
 
 #include "adapters/hl7v2/map_int.h"
 
-#define SYS_V2_0203   "http://terminology.hl7.org/CodeSystem/v2-0203"
-#define SYS_ACTCODE   "http://terminology.hl7.org/CodeSystem/v3-ActCode"
-#define SYS_PARTTYPE  "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+#define SYS_V2_0203  "http://terminology.hl7.org/CodeSystem/v2-0203"
+#define SYS_ACTCODE  "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+#define SYS_PARTTYPE "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 
 static bool
 ev(const struct mctx *c, const char *e)
@@ -21,9 +21,9 @@ ev(const struct mctx *c, const char *e)
 static bool
 person_event(const struct mctx *c)
 {
-    static const char *const person[] = {"A28", "A29", "A31", "A24", "A37", "A40", "A41",
-                                         "A42", "A46", "A47", "A48", "A49", "A30", "A34",
-                                         "A35", "A36", "A39"};
+    static const char *const person[] = {"A28", "A29", "A31", "A24", "A37", "A40",
+                                         "A41", "A42", "A46", "A47", "A48", "A49",
+                                         "A30", "A34", "A35", "A36", "A39"};
 
     if (c->cls != MC_ADT)
         return false;
@@ -90,7 +90,8 @@ participants(struct mctx *c, struct hl7v2_j *arr, const struct hl7v2_seg *pv1, u
         if (!hl7v2_j_present(ref))
             continue;
         p = hl7v2_j_obj(&c->jb, arr, NULL);
-        hl7v2_j_add(hl7v2_j_arr(&c->jb, p, "type"), NULL, map_concept1(c, SYS_PARTTYPE, role, NULL));
+        hl7v2_j_add(hl7v2_j_arr(&c->jb, p, "type"), NULL,
+                    map_concept1(c, SYS_PARTTYPE, role, NULL));
         hl7v2_j_add(p, "individual", ref);
     }
 }
@@ -116,8 +117,7 @@ location(struct mctx *c, struct hl7v2_j *arr, const struct hl7v2_seg *pv1, uint3
 }
 
 static void
-fill_encounter(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pv1,
-               struct hl7v2_j *id)
+fill_encounter(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pv1, struct hl7v2_j *id)
 {
     struct base_str klass = map_field(c, pv1, 2);
     const char *status = encounter_status(c, pv1, klass);
@@ -213,8 +213,8 @@ allergy_category(struct base_str t)
         return "medication";
     if (map_is(t, "FA") || base_str_case_eq_cstr(t, "FOOD"))
         return "food";
-    if (map_is(t, "EA") || map_is(t, "AA") || map_is(t, "PA") ||
-        map_is(t, "LA") || base_str_case_eq_cstr(t, "ENV"))
+    if (map_is(t, "EA") || map_is(t, "AA") || map_is(t, "PA") || map_is(t, "LA") ||
+        base_str_case_eq_cstr(t, "ENV"))
         return "environment";
     return NULL;
 }
@@ -240,7 +240,7 @@ allergy_reaction(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *al
                  map_is(sev, "SV")   ? "severe"
                  : map_is(sev, "MO") ? "moderate"
                  : map_is(sev, "MI") ? "mild"
-                                               : NULL);
+                                     : NULL);
     hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "reaction"), NULL, reaction);
 }
 
@@ -272,10 +272,10 @@ map_al1(struct mctx *c, const struct hl7v2_seg *al1)
     cat = allergy_category(map_field(c, al1, 2));
     hl7v2_j_cstr(&c->jb, hl7v2_j_arr(&c->jb, e->res, "category"), NULL, cat);
     hl7v2_j_cstr(&c->jb, e->res, "criticality",
-                 map_is(sev, "SV")                                  ? "high"
+                 map_is(sev, "SV")                        ? "high"
                  : map_is(sev, "MO") || map_is(sev, "MI") ? "low"
-                 : map_is(sev, "U")                                 ? "unable-to-assess"
-                                                                              : NULL);
+                 : map_is(sev, "U")                       ? "unable-to-assess"
+                                                          : NULL);
     rep = map_rep(c, al1, 3, 1, &at);
     hl7v2_j_add(e->res, "code", map_cwe(c, &at, rep, "AL1-3"));
     map_ref_to(c, e->res, "patient", c->patient);
@@ -375,8 +375,8 @@ map_dg1(struct mctx *c, const struct hl7v2_seg *dg1)
     struct at at;
     struct hl7v2_j *code = coded_with_default(c, dg1, 3, 2, 4, "DG1-3");
     struct base_str type = map_field(c, dg1, 6);
-    struct ent *e = clinical_entry(c, "Condition", dg1, 20, "diagnosis", 3, map_field(c, dg1, 4),
-                                   code);
+    struct ent *e =
+        clinical_entry(c, "Condition", dg1, 20, "diagnosis", 3, map_field(c, dg1, 4), code);
 
     if (e == NULL)
         return;
@@ -421,9 +421,9 @@ map_prb(struct mctx *c, const struct hl7v2_seg *prb)
     status = problem_status(map_field(c, prb, 14));
     if (abated.len > 0 && strcmp(status, "active") == 0)
         status = "resolved"; /* con-4: an abated condition is not active */
-    hl7v2_j_add(e->res, "clinicalStatus",
-                map_concept1(c, "http://terminology.hl7.org/CodeSystem/condition-clinical", status,
-                             NULL));
+    hl7v2_j_add(
+        e->res, "clinicalStatus",
+        map_concept1(c, "http://terminology.hl7.org/CodeSystem/condition-clinical", status, NULL));
     hl7v2_j_add(hl7v2_j_arr(&c->jb, e->res, "category"), NULL,
                 map_concept1(c, "http://terminology.hl7.org/CodeSystem/condition-category",
                              "problem-list-item", "Problem List Item"));
@@ -431,7 +431,8 @@ map_prb(struct mctx *c, const struct hl7v2_seg *prb)
     map_ref_to(c, e->res, "subject", c->patient);
     map_ref_to(c, e->res, "encounter", c->encounter);
     at.field = 16;
-    hl7v2_j_str(&c->jb, e->res, "onsetDateTime", map_ts(c, &at, map_field(c, prb, 16), TS_DATETIME));
+    hl7v2_j_str(&c->jb, e->res, "onsetDateTime",
+                map_ts(c, &at, map_field(c, prb, 16), TS_DATETIME));
     hl7v2_j_str(&c->jb, e->res, "abatementDateTime", abated);
     at.field = 7;
     hl7v2_j_str(&c->jb, e->res, "recordedDate", map_ts(c, &at, map_field(c, prb, 7), TS_DATETIME));
@@ -444,8 +445,8 @@ map_pr1(struct mctx *c, const struct hl7v2_seg *pr1)
 {
     struct at at;
     struct hl7v2_j *code = coded_with_default(c, pr1, 3, 2, 4, "PR1-3");
-    struct ent *e = clinical_entry(c, "Procedure", pr1, 19, "procedure", 3, map_field(c, pr1, 5),
-                                   code);
+    struct ent *e =
+        clinical_entry(c, "Procedure", pr1, 19, "procedure", 3, map_field(c, pr1, 5), code);
     struct hl7v2_j *perf;
 
     if (e == NULL)

@@ -28,9 +28,9 @@ struct tok {
     unsigned char cls[256];
     struct base_str *fields; /* scratch: the fields of the segment at hand */
     size_t fields_used;
-    size_t nseg;             /* segments after normalising */
-    uint64_t bc[6];          /* delimiters and DEL broadcast to 8 bytes (SWAR) */
-    uint32_t *lines;         /* input line of each normalised segment */
+    size_t nseg;     /* segments after normalising */
+    uint64_t bc[6];  /* delimiters and DEL broadcast to 8 bytes (SWAR) */
+    uint32_t *lines; /* input line of each normalised segment */
 };
 
 static const struct hl7v2_loc *
@@ -76,8 +76,8 @@ delim_ok(char c)
 /* Read MSH-1 and MSH-2 from the first line.  *msh2_len is how many input
  * bytes MSH-2 occupies (5 for a doubled escape read as 4 characters). */
 int
-hl7v2_read_delims(const char *p, size_t len, unsigned flags, struct hl7v2_delims *d, size_t *msh2_len,
-            unsigned *warn, struct base_err *err)
+hl7v2_read_delims(const char *p, size_t len, unsigned flags, struct hl7v2_delims *d,
+                  size_t *msh2_len, unsigned *warn, struct base_err *err)
 {
     struct hl7v2_loc loc;
     char enc[5] = {0};
@@ -272,8 +272,8 @@ count_lines(const char *p, size_t len, bool *lf)
 
     for (const char *q = p, *end = p + len; (q = memchr(q, '\r', (size_t)(end - q))) != NULL; q++)
         n++;
-    for (const char *q = p, *end = p + len;
-         *lf && (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+    for (const char *q = p, *end = p + len; *lf && (q = memchr(q, '\n', (size_t)(end - q))) != NULL;
+         q++)
         nl++;
     *lf = nl > 0;
     return n + nl;
@@ -461,8 +461,8 @@ add_field(struct tok *t, struct base_str f, struct hl7v2_loc *loc)
 {
     if (t->fields_used >= t->lim->max_fields) {
         loc->field = 0;
-        return hl7v2_err_at(t->err, BASE_E_LIMIT, "too-costly", loc,
-                            "segment exceeds %zu fields", t->lim->max_fields);
+        return hl7v2_err_at(t->err, BASE_E_LIMIT, "too-costly", loc, "segment exceeds %zu fields",
+                            t->lim->max_fields);
     }
     t->fields[t->fields_used++] = f;
     return BASE_OK;
@@ -483,8 +483,7 @@ segment_id(struct tok *t, const char *p, size_t len, struct hl7v2_seg *seg)
     seg_loc(&loc, NULL, seg->index);
     if (len < 3 || !(p[0] >= 'A' && p[0] <= 'Z') || !hl7v2_is_id_char(p[1]) ||
         !hl7v2_is_id_char(p[2]) || (len > 3 && p[3] != t->m->d.field))
-        return hl7v2_err_at(t->err, BASE_E_PARSE, "structure", &loc,
-                            "invalid segment identifier");
+        return hl7v2_err_at(t->err, BASE_E_PARSE, "structure", &loc, "invalid segment identifier");
     memcpy(seg->id, p, 3);
     seg->id[3] = '\0';
     if (seg->index > 1 && is_header_id(seg->id)) {
@@ -674,9 +673,8 @@ start_checks(struct base_str in, struct base_err *err)
 }
 
 int
-hl7v2_msg_parse(struct base_arena *a, const char *data, size_t len,
-                const struct hl7v2_limits *lim, const struct hl7v2_parse_opts *opts,
-                struct hl7v2_msg **out, struct base_err *err)
+hl7v2_msg_parse(struct base_arena *a, const char *data, size_t len, const struct hl7v2_limits *lim,
+                const struct hl7v2_parse_opts *opts, struct hl7v2_msg **out, struct base_err *err)
 {
     static const struct hl7v2_limits deflim = HL7V2_LIMITS_DEFAULT;
     static const struct hl7v2_parse_opts defopts = HL7V2_PARSE_OPTS_DEFAULT;
@@ -688,8 +686,8 @@ hl7v2_msg_parse(struct base_arena *a, const char *data, size_t len,
     t.lim = lim != NULL ? lim : &deflim;
     t.flags = (opts != NULL ? opts : &defopts)->flags;
     if (len > t.lim->max_message)
-        return base_err_set(err, BASE_E_LIMIT, "too-costly", NULL,
-                            "message exceeds %zu bytes", t.lim->max_message);
+        return base_err_set(err, BASE_E_LIMIT, "too-costly", NULL, "message exceeds %zu bytes",
+                            t.lim->max_message);
     t.m = BASE_NEW(a, struct hl7v2_msg);
     if (t.m == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");

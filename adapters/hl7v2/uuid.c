@@ -18,9 +18,8 @@
 
 /* fhirgate's namespace for HL7 v2 derived resources (a random v4 UUID,
  * fixed forever: changing it would change every derived id). */
-static const unsigned char ns_fhirgate_hl7v2[16] = {0x6f, 0x1e, 0x2b, 0x4c, 0x9a, 0x57, 0x4d,
-                                                    0x1b, 0x8e, 0x3a, 0x5c, 0x27, 0xd0, 0x41,
-                                                    0x96, 0xf3};
+static const unsigned char ns_fhirgate_hl7v2[16] = {0x6f, 0x1e, 0x2b, 0x4c, 0x9a, 0x57, 0x4d, 0x1b,
+                                                    0x8e, 0x3a, 0x5c, 0x27, 0xd0, 0x41, 0x96, 0xf3};
 
 void
 hl7v2_uuid5(const struct base_str *parts, size_t nparts, char out[37])

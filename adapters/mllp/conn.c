@@ -212,7 +212,8 @@ mllp_conn_ack_ready(struct mllp_listener *l, struct conn *c, uint64_t seq, char 
     uint64_t k = seq - head->seq;
     struct pending *p;
 
-    if (c->qlen == 0 || seq < head->seq || k >= c->qlen || c->q[(c->qhead + k) % l->cfg.max_inflight].ready) {
+    if (c->qlen == 0 || seq < head->seq || k >= c->qlen ||
+        c->q[(c->qhead + k) % l->cfg.max_inflight].ready) {
         base_free(ack); /* not waiting for this one (completed twice) */
         atomic_fetch_add(&l->st_dropped, 1);
         return;

@@ -22,8 +22,7 @@ mllp_deframer_fini(struct mllp_deframer *d)
 }
 
 static int
-drop(struct mllp_deframer *d, enum mllp_state next, int rc, struct base_err *err,
-     const char *msg)
+drop(struct mllp_deframer *d, enum mllp_state next, int rc, struct base_err *err, const char *msg)
 {
     d->errors++;
     d->state = next;

@@ -69,7 +69,8 @@ bind_listen(struct mllp_listener *l, struct base_err *err)
         ss.ss_family = AF_INET;
         ((struct sockaddr_in *)&ss)->sin_port = htons(l->cfg.port);
         len = sizeof(struct sockaddr_in);
-    } else if (inet_pton(AF_INET6, l->cfg.bind_addr, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+    } else if (inet_pton(AF_INET6, l->cfg.bind_addr, &((struct sockaddr_in6 *)&ss)->sin6_addr) ==
+               1) {
         ss.ss_family = AF_INET6;
         ((struct sockaddr_in6 *)&ss)->sin6_port = htons(l->cfg.port);
         len = sizeof(struct sockaddr_in6);

@@ -38,12 +38,12 @@ enum mllp_state {
 
 struct mllp_deframer {
     enum mllp_state state;
-    struct base_buf frame;  /* the frame being received (without markers) */
+    struct base_buf frame; /* the frame being received (without markers) */
     size_t max_frame;
-    uint64_t frames;        /* complete frames returned */
-    uint64_t garbage;       /* bytes seen outside frames */
-    uint64_t errors;        /* oversized or badly terminated frames */
-    bool in_frame;          /* a frame has started and not ended (for timeouts) */
+    uint64_t frames;  /* complete frames returned */
+    uint64_t garbage; /* bytes seen outside frames */
+    uint64_t errors;  /* oversized or badly terminated frames */
+    bool in_frame;    /* a frame has started and not ended (for timeouts) */
 };
 
 void mllp_deframer_init(struct mllp_deframer *d, size_t max_frame);
@@ -64,8 +64,7 @@ enum mllp_feed {
  *   BASE_E_PARSE  0x1C not followed by 0x0D, or 0x0B inside a frame.
  */
 BASE_MUST_CHECK int mllp_deframer_feed(struct mllp_deframer *d, const char *p, size_t n,
-                                       size_t *used, struct base_str *frame,
-                                       struct base_err *err);
+                                       size_t *used, struct base_str *frame, struct base_err *err);
 
 /* Append 0x0B msg 0x1C 0x0D to out. */
 BASE_MUST_CHECK int mllp_frame(struct base_buf *out, const char *msg, size_t len);
@@ -81,7 +80,7 @@ struct mllp_ticket {
 };
 
 struct mllp_msg {
-    const char *data;        /* the frame's bytes: valid only during the call */
+    const char *data; /* the frame's bytes: valid only during the call */
     size_t len;
     const char *peer;        /* "127.0.0.1:54321" */
     const char *tls_subject; /* verified client certificate subject, or NULL */
@@ -110,16 +109,16 @@ typedef void (*mllp_ingest_fn)(void *ctx, struct mllp_listener *l, const struct 
                                struct mllp_ticket t);
 
 struct mllp_listener_cfg {
-    const char *bind_addr;   /* "127.0.0.1" (NULL), "0.0.0.0", "::", … */
-    uint16_t port;           /* 0: any free port (see mllp_listener_port) */
-    size_t max_frame;        /* 0: BASE_LIMIT_MLLP_MAX_FRAME */
-    size_t max_clients;      /* 0: BASE_LIMIT_MLLP_MAX_CLIENTS */
-    unsigned idle_ms;        /* 0: BASE_LIMIT_MLLP_IDLE_MS; silent connection closed */
-    unsigned frame_ms;       /* 0: BASE_LIMIT_MLLP_FRAME_MS; a started frame must end */
-    size_t max_inflight;     /* 0: BASE_LIMIT_MLLP_MAX_INFLIGHT */
+    const char *bind_addr;     /* "127.0.0.1" (NULL), "0.0.0.0", "::", … */
+    uint16_t port;             /* 0: any free port (see mllp_listener_port) */
+    size_t max_frame;          /* 0: BASE_LIMIT_MLLP_MAX_FRAME */
+    size_t max_clients;        /* 0: BASE_LIMIT_MLLP_MAX_CLIENTS */
+    unsigned idle_ms;          /* 0: BASE_LIMIT_MLLP_IDLE_MS; silent connection closed */
+    unsigned frame_ms;         /* 0: BASE_LIMIT_MLLP_FRAME_MS; a started frame must end */
+    size_t max_inflight;       /* 0: BASE_LIMIT_MLLP_MAX_INFLIGHT */
     const char *tls_cert_file; /* PEM; TLS is on when set */
     const char *tls_key_file;
-    const char *tls_ca_file;   /* set: client certificates from this CA required */
+    const char *tls_ca_file; /* set: client certificates from this CA required */
     mllp_ingest_fn ingest;
     void *ingest_ctx;
 };

@@ -26,19 +26,19 @@ struct pending {
 
 struct conn {
     bool used;
-    uint32_t gen;          /* bumps on close: stale tickets miss */
+    uint32_t gen; /* bumps on close: stale tickets miss */
     int fd;
-    SSL *ssl;              /* NULL without TLS */
-    bool tls_want_write;   /* OpenSSL needs the socket writable to go on */
-    bool rx_eof;           /* peer shut its side; stay until ACKs are out */
-    bool paused;           /* max_inflight reached: not reading */
+    SSL *ssl;            /* NULL without TLS */
+    bool tls_want_write; /* OpenSSL needs the socket writable to go on */
+    bool rx_eof;         /* peer shut its side; stay until ACKs are out */
+    bool paused;         /* max_inflight reached: not reading */
     bool frame_open;
-    uint32_t events;       /* epoll mask now registered */
+    uint32_t events; /* epoll mask now registered */
     struct mllp_deframer df;
-    struct base_buf in;    /* input read but not yet de-framed (while paused) */
-    struct base_buf out;   /* framed ACKs not yet written */
+    struct base_buf in;  /* input read but not yet de-framed (while paused) */
+    struct base_buf out; /* framed ACKs not yet written */
     size_t out_off;
-    struct pending *q;     /* ring of max_inflight */
+    struct pending *q; /* ring of max_inflight */
     size_t qhead;
     size_t qlen;
     uint64_t next_seq;
@@ -46,7 +46,7 @@ struct conn {
     uint64_t last_tx_ms;
     uint64_t frame_start_ms;
     char peer[64];
-    char *subject;         /* verified client certificate subject (base_malloc) */
+    char *subject; /* verified client certificate subject (base_malloc) */
 };
 
 struct completion {
@@ -66,7 +66,7 @@ struct mllp_listener {
     struct conn *conns;
     size_t nconns;
     atomic_bool stop;
-    pthread_mutex_t mu;           /* guards done_head/done_tail */
+    pthread_mutex_t mu; /* guards done_head/done_tail */
     struct completion *done_head;
     struct completion *done_tail;
     atomic_uint_fast64_t st_accepted, st_refused, st_open, st_frames, st_acks, st_garbage,

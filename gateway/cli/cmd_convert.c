@@ -53,11 +53,12 @@ cli_convert_hl7v2(const char *data, size_t len, const struct cli_convert_opts *o
     rc = hl7v2_convert_file(data, len, &fo, out, err);
     if (mo.codemap_report != NULL) {
         json_t *rep = codemap_report_json(mo.codemap_report);
-        char *text = rep != NULL ? json_dumps(rep, JSON_COMPACT) : NULL;
+        struct base_buf text;
 
-        if (text != NULL)
-            fprintf(stderr, "%s: code maps: %s\n", opts->source_name, text);
-        free(text); /* lint:allow-malloc (jansson's buffer) */
+        base_buf_init(&text, 0);
+        if (rep != NULL && fhir_json_dump(rep, FHIR_JSON_COMPACT, &text, NULL) == BASE_OK)
+            fprintf(stderr, "%s: code maps: %s\n", opts->source_name, text.data);
+        base_buf_fini(&text);
         json_decref(rep);
     }
     codemap_report_free(mo.codemap_report);

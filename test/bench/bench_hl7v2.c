@@ -153,8 +153,8 @@ main(int argc, char **argv)
 {
     struct set s = {0};
     char dir[4096];
-    double secs = argc > 3 ? atof(argv[3]) : 2.0; /* lint:allow (bench argument) */
-    int runs = argc > 4 ? atoi(argv[4]) : 5;       /* lint:allow (bench argument) */
+    double secs = argc > 3 ? strtod(argv[3], NULL) : 2.0;
+    int runs = argc > 4 ? (int)strtol(argv[4], NULL, 10) : 5;
     double pm, ps, mm, ms;
     size_t ok;
 
@@ -164,6 +164,8 @@ main(int argc, char **argv)
     }
     if (runs < 1 || runs > 31)
         runs = 5;
+    if (!(secs > 0.05 && secs < 600))
+        secs = 2.0;
     snprintf(dir, sizeof(dir), "%s/hl7v2/valid", argv[1]);
     load_dir(&s, dir);
     snprintf(dir, sizeof(dir), "%s/hl7v2/line-endings", argv[1]);

@@ -194,7 +194,7 @@ struct committer {
     size_t n;
     bool quit;
     size_t batches;
-    size_t hold;           /* > 0: complete nothing until n >= hold */
+    size_t hold; /* > 0: complete nothing until n >= hold */
     pthread_t th;
 };
 
@@ -267,7 +267,12 @@ committer_stop(struct committer *c)
 
 START_TEST(acks_in_order_for_several_frames_per_write)
 {
-    static const char three[] = "\x0b" "one\x1c\r" "\x0b" "three\x1c\r" "\x0b" "two22\x1c\r";
+    static const char three[] = "\x0b"
+                                "one\x1c\r"
+                                "\x0b"
+                                "three\x1c\r"
+                                "\x0b"
+                                "two22\x1c\r";
     struct mllp_listener_cfg cfg = {.ingest = ingest_echo};
     struct server s;
     struct reader r = {0};
@@ -375,7 +380,7 @@ START_TEST(backpressure_and_no_ack_before_commit)
         send_frame(fd, "MSH|x");
     sleep_ms(300);
     mllp_listener_stats(s.l, &st);
-    ck_assert_uint_eq(st.frames, 2); /* reading paused at max_inflight */
+    ck_assert_uint_eq(st.frames, 2);                  /* reading paused at max_inflight */
     ck_assert(!read_frame(fd, &r, ack, sizeof(ack))); /* nothing committed: no ACK */
     pthread_mutex_lock(&cm.mu);
     cm.hold = 0;
@@ -484,7 +489,9 @@ START_TEST(garbage_between_frames_and_slow_bytes)
     struct server s;
     struct reader r = {0};
     struct mllp_stats st;
-    const char stream[] = "noise\r\n\x0b" "A\x1c\r\n\n\x0b" "BB\x1c\rtail";
+    const char stream[] = "noise\r\n\x0b"
+                          "A\x1c\r\n\n\x0b"
+                          "BB\x1c\rtail";
     char ack[64];
     int fd;
 
@@ -635,7 +642,8 @@ START_TEST(hl7_messages_acknowledged_end_to_end)
     ck_assert(strncmp(ack, "MSH|^~\\&|FHIRGATE|TEST|SomeSystem||", 35) == 0);
     send_frame(fd, "not HL7 at all");
     ck_assert(read_frame(fd, &r, ack, sizeof(ack)));
-    ck_assert_ptr_nonnull(strstr(ack, "\rMSA|AR|\rERR||^1^|100^Segment sequence error^HL70357|E||||"));
+    ck_assert_ptr_nonnull(
+        strstr(ack, "\rMSA|AR|\rERR||^1^|100^Segment sequence error^HL70357|E||||"));
     close(fd);
     base_buf_fini(&b);
     free(msg);
@@ -672,7 +680,8 @@ new_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key, bool
                                (const unsigned char *)cn, -1, -1, 0);
     X509_set_issuer_name(x, X509_get_subject_name(issuer != NULL ? issuer : x));
     X509V3_set_ctx(&v3, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
-    ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE");
+    ext =
+        X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE");
     X509_add_ext(x, ext, -1);
     X509_EXTENSION_free(ext);
     if (!ca) {

@@ -23,8 +23,8 @@ load(const char *csv, struct base_err *err, int expect)
 static const char *
 target_code(const struct codemap *cm, const char *sys, const char *code, size_t k)
 {
-    const struct codemap_target *t = codemap_lookup(cm, base_str_from_cstr(sys),
-                                                    base_str_from_cstr(code));
+    const struct codemap_target *t =
+        codemap_lookup(cm, base_str_from_cstr(sys), base_str_from_cstr(code));
 
     while (t != NULL && k-- > 0)
         t = t->next;
@@ -34,15 +34,16 @@ target_code(const struct codemap *cm, const char *sys, const char *code, size_t 
 START_TEST(loads_and_looks_up)
 {
     struct base_err err = {0};
-    struct codemap *cm = load("\xEF\xBB\xBFlocal_system,local_code,target_system,target_code,target_display,note\r\n"
-                              "# glucose\r\n"
-                              "99LAB,GLU,LN,2345-7,\"Glucose [Mass/volume] in Serum or Plasma\",x\r\n"
-                              "99LAB,GLU,SCT,33747003,Glucose measurement,\r\n"
-                              "\r\n"
-                              "OBX-3,K,http://loinc.org,2823-3,\"Potassium, \"\"serum\"\"\",\n"
-                              "99LAB,GLU,LN,2345-7,dup row is fine,\n"
-                              "ZZ,A,2.16.156.10011.2.3.3.4,1,男,\n",
-                              &err, BASE_OK);
+    struct codemap *cm =
+        load("\xEF\xBB\xBFlocal_system,local_code,target_system,target_code,target_display,note\r\n"
+             "# glucose\r\n"
+             "99LAB,GLU,LN,2345-7,\"Glucose [Mass/volume] in Serum or Plasma\",x\r\n"
+             "99LAB,GLU,SCT,33747003,Glucose measurement,\r\n"
+             "\r\n"
+             "OBX-3,K,http://loinc.org,2823-3,\"Potassium, \"\"serum\"\"\",\n"
+             "99LAB,GLU,LN,2345-7,dup row is fine,\n"
+             "ZZ,A,2.16.156.10011.2.3.3.4,1,男,\n",
+             &err, BASE_OK);
     const struct codemap_target *t;
 
     ck_assert_uint_eq(codemap_size(cm), 3);
@@ -90,8 +91,8 @@ START_TEST(bad_files_name_file_line_column)
         {"", "lab.csv:1:1", BASE_E_INVALID, "file has no header row"},
         {"local_system,local_code,target_system\n", "lab.csv:1:1", BASE_E_INVALID,
          "header has no target_code column"},
-        {"local_system,local_code,target_system,target_code\nL,C,LN\n", "lab.csv:2:1",
-         BASE_E_PARSE, "wrong number of columns"},
+        {"local_system,local_code,target_system,target_code\nL,C,LN\n", "lab.csv:2:1", BASE_E_PARSE,
+         "wrong number of columns"},
         {"local_system,local_code,target_system,target_code\nL,,LN,1\n", "lab.csv:2:3",
          BASE_E_INVALID, "value is empty"},
         {"local_system,local_code,target_system,target_code\nL,C,NOPE,1\n", "lab.csv:2:5",

@@ -34,16 +34,16 @@ decode_obx5(const char *obx5, int expect_rc)
 
     snprintf(text, sizeof(text), MSH "OBX|1|FT|X||%s\n", obx5);
     m = th_parse(arena, text);
-    ck_assert_int_eq(hl7v2_unescape(arena, m, hl7v2_field(hl7v2_seg_find(m, "OBX", 0, NULL), 5),
-                                    &out, &err),
-                     expect_rc);
+    ck_assert_int_eq(
+        hl7v2_unescape(arena, m, hl7v2_field(hl7v2_seg_find(m, "OBX", 0, NULL), 5), &out, &err),
+        expect_rc);
     return out;
 }
 
 START_TEST(delimiter_escapes)
 {
-    ck_assert(base_str_eq_cstr(decode_obx5("a\\F\\b\\S\\c\\T\\d\\R\\e\\E\\f", BASE_OK),
-                               "a|b^c&d~e\\f"));
+    ck_assert(
+        base_str_eq_cstr(decode_obx5("a\\F\\b\\S\\c\\T\\d\\R\\e\\E\\f", BASE_OK), "a|b^c&d~e\\f"));
 }
 END_TEST
 
@@ -142,7 +142,8 @@ END_TEST
 START_TEST(no_escape_character_means_literal_backslash)
 {
     /* MSH-2 "^~": there is no escape character at all */
-    struct hl7v2_msg *m = th_parse(arena, "MSH|^~|A|B|C|D|2019||ADT^A01|X|P|2.2\nNTE|1||C:\\dir\\Q\n");
+    struct hl7v2_msg *m =
+        th_parse(arena, "MSH|^~|A|B|C|D|2019||ADT^A01|X|P|2.2\nNTE|1||C:\\dir\\Q\n");
     struct base_str out;
 
     ck_assert_int_eq(hl7v2_unescape(arena, m, hl7v2_field(&m->segs[1], 3), &out, NULL), BASE_OK);
@@ -170,8 +171,8 @@ START_TEST(encapsulated_data_fragment_85k)
     /* hapi's uuencoded ED payload, escaped with \X0D\ \X0A\ \S\ \E\ \T\:
      * 2224 hex, 1092 \S\, 1017 \E\, 1002 \T\ sequences in 85004 bytes */
     size_t len = 0;
-    char *frag = tu_read_file(tu_corpus_path("hl7v2/valid/hapi-ed-uuencoded-escaped-fragment.txt"),
-                              &len);
+    char *frag =
+        tu_read_file(tu_corpus_path("hl7v2/valid/hapi-ed-uuencoded-escaped-fragment.txt"), &len);
     size_t cap = len + 256;
     char *msg = malloc(cap);
     struct hl7v2_msg *m = NULL;

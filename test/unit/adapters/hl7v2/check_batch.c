@@ -110,8 +110,8 @@ START_TEST(corpus_multi_message_files)
         for (size_t k = 0; k < f.nmsgs; k++) {
             struct hl7v2_msg *m = NULL;
 
-            ck_assert_msg(hl7v2_msg_parse(arena, f.msgs[k].data.ptr, f.msgs[k].data.len, NULL,
-                                          NULL, &m, &err) == BASE_OK,
+            ck_assert_msg(hl7v2_msg_parse(arena, f.msgs[k].data.ptr, f.msgs[k].data.len, NULL, NULL,
+                                          &m, &err) == BASE_OK,
                           "%s message %zu: %s %s", files[i].file, k + 1, err.where, err.msg);
         }
         free(data);
@@ -121,8 +121,8 @@ END_TEST
 
 START_TEST(locations_round_trip)
 {
-    const char *cases[] = {"PID-5[2].1 (segment 3)", "MSH-18 (segment 1)", "segment 7",
-                           "PID (segment 2)", "OBX-5[1].2.3 (segment 12)", "PID-3"};
+    const char *cases[] = {"PID-5[2].1 (segment 3)", "MSH-18 (segment 1)",        "segment 7",
+                           "PID (segment 2)",        "OBX-5[1].2.3 (segment 12)", "PID-3"};
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(cases); i++) {
         struct hl7v2_loc loc;
@@ -149,14 +149,15 @@ static const struct hl7v2_ack_opts ack_opts = {"FHIRGATE", "HOSP-A", "ACK00001",
 
 START_TEST(ack_accept)
 {
-    struct hl7v2_msg *m = th_parse(arena, "MSH|^~\\&|HIS|H|LIS|L|20240301||ADT^A01^ADT_A01|C42|P|2.5.1\n"
-                                          "PID|1\n");
+    struct hl7v2_msg *m =
+        th_parse(arena, "MSH|^~\\&|HIS|H|LIS|L|20240301||ADT^A01^ADT_A01|C42|P|2.5.1\n"
+                        "PID|1\n");
     struct base_str ack;
     struct base_err err = {0};
 
-    ck_assert_int_eq(hl7v2_ack_build(arena, m, BASE_STR_NULL, HL7V2_ACK_AA, NULL, &ack_opts, &ack,
-                                     &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        hl7v2_ack_build(arena, m, BASE_STR_NULL, HL7V2_ACK_AA, NULL, &ack_opts, &ack, &err),
+        BASE_OK);
     ck_assert(base_str_eq_cstr(ack, "MSH|^~\\&|FHIRGATE|HOSP-A|HIS|H|20240301083001+0800||"
                                     "ACK^A01^ACK|ACK00001|P|2.5.1\rMSA|AA|C42\r"));
 }
@@ -192,10 +193,11 @@ START_TEST(ack_error_v23_uses_err1)
     struct base_err err = {0};
     struct base_str ack;
 
-    base_err_set(&why, BASE_E_INVALID, "required", "PID-3 (segment 3)", "patient has no identifier");
-    ck_assert_int_eq(hl7v2_ack_build(arena, m, BASE_STR_NULL, HL7V2_ACK_AE, &why, &ack_opts, &ack,
-                                     &err),
-                     BASE_OK);
+    base_err_set(&why, BASE_E_INVALID, "required", "PID-3 (segment 3)",
+                 "patient has no identifier");
+    ck_assert_int_eq(
+        hl7v2_ack_build(arena, m, BASE_STR_NULL, HL7V2_ACK_AE, &why, &ack_opts, &ack, &err),
+        BASE_OK);
     ck_assert(base_str_ends_with(ack, "\rMSA|AE|C44|patient has no identifier\r"
                                       "ERR|PID^2^3^101&Required field missing&HL70357\r"));
 }
@@ -207,12 +209,14 @@ START_TEST(ack_reject_for_garbage_uses_defaults)
     struct base_err err = {0};
     struct base_str ack;
 
-    base_err_set(&why, BASE_E_PARSE, "structure", "segment 1", "message does not start with an MSH segment");
+    base_err_set(&why, BASE_E_PARSE, "structure", "segment 1",
+                 "message does not start with an MSH segment");
     ck_assert_int_eq(hl7v2_ack_build(arena, NULL, base_str_from_cstr("\x01garbage"), HL7V2_ACK_AR,
                                      &why, &ack_opts, &ack, &err),
                      BASE_OK);
-    ck_assert(base_str_starts_with(ack, "MSH|^~\\&|FHIRGATE|HOSP-A|||20240301083001+0800||ACK^^ACK|ACK00001|P|2.5\rMSA|AR|\r"
-                                        "ERR||^1^|100^Segment sequence error^HL70357|E||||"));
+    ck_assert(base_str_starts_with(
+        ack, "MSH|^~\\&|FHIRGATE|HOSP-A|||20240301083001+0800||ACK^^ACK|ACK00001|P|2.5\rMSA|AR|\r"
+             "ERR||^1^|100^Segment sequence error^HL70357|E||||"));
 }
 END_TEST
 
@@ -225,8 +229,9 @@ START_TEST(ack_escapes_our_text_and_keeps_custom_delimiters)
 
     ck_assert_int_eq(hl7v2_ack_build(arena, m, BASE_STR_NULL, HL7V2_ACK_AA, NULL, &o, &ack, &err),
                      BASE_OK);
-    ck_assert(base_str_eq_cstr(ack, "MSH^~|\\&^FHIR\\F\\GATE^F2^S^F^20240301^^ACK~A24~ACK^A\\R\\1^T^2.4\r"
-                                    "MSA^AA^C9\r"));
+    ck_assert(
+        base_str_eq_cstr(ack, "MSH^~|\\&^FHIR\\F\\GATE^F2^S^F^20240301^^ACK~A24~ACK^A\\R\\1^T^2.4\r"
+                              "MSA^AA^C9\r"));
 }
 END_TEST
 
@@ -236,8 +241,9 @@ START_TEST(ack_needs_control_id_and_time)
     struct base_err err = {0};
     struct base_str ack;
 
-    ck_assert_int_eq(hl7v2_ack_build(arena, NULL, BASE_STR_NULL, HL7V2_ACK_AA, NULL, &o, &ack, &err),
-                     BASE_E_INVALID);
+    ck_assert_int_eq(
+        hl7v2_ack_build(arena, NULL, BASE_STR_NULL, HL7V2_ACK_AA, NULL, &o, &ack, &err),
+        BASE_E_INVALID);
 }
 END_TEST
 

@@ -49,10 +49,10 @@ encode(const char *utf8, const char *charset, size_t *out_len)
 /* 億 (0x83 0x7C) and 區 (0x85 0x5E) have '|' and '^' as GB 18030 trail
  * bytes, 乗 (0x81 0x5C) has '\': a byte-wise tokenizer would split them. */
 #define GB_MSG                                                                                     \
-    "MSH|^~\\&|HIS|億區医院|LIS|檢驗科|20240301083000+0800||ADT^A01|GB1|P|2.5|||||CHN|"        \
+    "MSH|^~\\&|HIS|億區医院|LIS|檢驗科|20240301083000+0800||ADT^A01|GB1|P|2.5|||||CHN|"     \
     "GB 18030-2000\n"                                                                              \
-    "PID|1||MRN001^^^HIS^MR~110101199003071735^^^^ID||张乗^三||19900307|M|||"                    \
-    "朝阳路1号^^北京市^北京^100020^CHN^H\n"                                                        \
+    "PID|1||MRN001^^^HIS^MR~110101199003071735^^^^ID||张乗^三||19900307|M|||"                   \
+    "朝阳路1号^^北京市^北京^100020^CHN^H\n"                                               \
     "PV1|1|I|内科^301^2||||||||||||||||V001^^^HIS^VN|||||||||||||||||||||||||20240301080000\n"
 
 START_TEST(gb18030_message_parses_to_utf8)
@@ -109,9 +109,9 @@ START_TEST(gb18030_ack_is_encoded_back)
     char *facility = encode("億區医院", "GB18030", &facility_len);
 
     ck_assert_int_eq(hl7v2_msg_parse(arena, raw, len, NULL, NULL, &m, &err), BASE_OK);
-    ck_assert_int_eq(hl7v2_ack_build(arena, m, base_str_make(raw, len), HL7V2_ACK_AA, NULL, &o,
-                                     &ack, &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        hl7v2_ack_build(arena, m, base_str_make(raw, len), HL7V2_ACK_AA, NULL, &o, &ack, &err),
+        BASE_OK);
     /* the sender's facility comes back in GB 18030, MSH-18 is echoed */
     ck_assert_ptr_nonnull(memmem(ack.ptr, ack.len, facility, facility_len));
     ck_assert_ptr_nonnull(memmem(ack.ptr, ack.len, "|GB 18030-2000\rMSA|AA|GB1\r", 26));
@@ -189,10 +189,10 @@ START_TEST(charset_names)
         const char *name;
         const char *canonical;
     } ok[] = {
-        {"UNICODE UTF-8", "UTF-8"}, {"utf-8", "UTF-8"},   {"ASCII", "ASCII"},
+        {"UNICODE UTF-8", "UTF-8"}, {"utf-8", "UTF-8"},         {"ASCII", "ASCII"},
         {"8859/1", "ISO-8859-1"},   {"8859/15", "ISO-8859-15"}, {"GB 18030-2000", "GB18030"},
-        {"GB18030", "GB18030"},     {"GBK", "GB18030"},   {"GB2312", "GB18030"},
-        {"gb 2312", "GB18030"},     {"BIG-5", "BIG5"},    {"KS X 1001", "EUC-KR"},
+        {"GB18030", "GB18030"},     {"GBK", "GB18030"},         {"GB2312", "GB18030"},
+        {"gb 2312", "GB18030"},     {"BIG-5", "BIG5"},          {"KS X 1001", "EUC-KR"},
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(ok); i++) {

@@ -32,10 +32,19 @@ convert_file(const char *rel)
 static void
 count_types(json_t *b, char *buf, size_t cap)
 {
-    static const char *const types[] = {"AllergyIntolerance", "Condition", "DiagnosticReport",
-                                        "DocumentReference", "Encounter", "Immunization",
-                                        "MedicationRequest", "Observation", "Patient",
-                                        "Procedure", "Provenance", "ServiceRequest", "Specimen"};
+    static const char *const types[] = {"AllergyIntolerance",
+                                        "Condition",
+                                        "DiagnosticReport",
+                                        "DocumentReference",
+                                        "Encounter",
+                                        "Immunization",
+                                        "MedicationRequest",
+                                        "Observation",
+                                        "Patient",
+                                        "Procedure",
+                                        "Provenance",
+                                        "ServiceRequest",
+                                        "Specimen"};
     size_t o = 0;
 
     buf[0] = '\0';
@@ -46,8 +55,8 @@ count_types(json_t *b, char *buf, size_t cap)
             size_t i;
             json_t *e;
 
-            json_array_foreach(json_object_get(b, "entry"), i, e)
-                n += th_count(json_object_get(e, "resource"), types[t]);
+            json_array_foreach(json_object_get(b, "entry"), i, e) n +=
+                th_count(json_object_get(e, "resource"), types[t]);
         } else {
             n = th_count(b, types[t]);
         }
@@ -60,32 +69,44 @@ static const struct {
     const char *file;
     const char *counts;
 } expected[] = {
-    {"valid/ADT-A01-01.hl7", "AllergyIntolerance=1,Condition=1,Encounter=1,Observation=1,Patient=1,Procedure=1,Provenance=1"},
+    {"valid/ADT-A01-01.hl7", "AllergyIntolerance=1,Condition=1,Encounter=1,Observation=1,Patient=1,"
+                             "Procedure=1,Provenance=1"},
     {"valid/ADT-A01-02.hl7", "Encounter=1,Patient=1,Provenance=1"},
-    {"valid/ADT-A04-01.hl7", "AllergyIntolerance=1,Condition=1,Encounter=1,Observation=1,Patient=1,Procedure=1,Provenance=1"},
-    {"valid/ADT-A08-01.hl7", "AllergyIntolerance=1,Condition=1,Encounter=1,Observation=1,Patient=1,Procedure=1,Provenance=1"},
-    {"valid/ADT-A28-01.hl7", "AllergyIntolerance=1,Condition=1,Observation=1,Patient=1,Procedure=1,Provenance=1"},
-    {"valid/ADT-A31-01.hl7", "AllergyIntolerance=1,Condition=1,Observation=1,Patient=1,Procedure=1,Provenance=1"},
+    {"valid/ADT-A04-01.hl7", "AllergyIntolerance=1,Condition=1,Encounter=1,Observation=1,Patient=1,"
+                             "Procedure=1,Provenance=1"},
+    {"valid/ADT-A08-01.hl7", "AllergyIntolerance=1,Condition=1,Encounter=1,Observation=1,Patient=1,"
+                             "Procedure=1,Provenance=1"},
+    {"valid/ADT-A28-01.hl7",
+     "AllergyIntolerance=1,Condition=1,Observation=1,Patient=1,Procedure=1,Provenance=1"},
+    {"valid/ADT-A31-01.hl7",
+     "AllergyIntolerance=1,Condition=1,Observation=1,Patient=1,Procedure=1,Provenance=1"},
     {"valid/ADT-A40-01.hl7", "Patient=2,Provenance=1"},
     {"valid/ADT-A40-02.hl7", "Patient=4,Provenance=1"},
     {"valid/ADT01-23.hl7", "Condition=1,Encounter=1,Patient=1,Provenance=1"},
     {"valid/ADT04-251.hl7", "Patient=1,Provenance=1"},
-    {"valid/DFT-P03-01.hl7", "Condition=2,Encounter=1,Observation=1,Patient=1,Procedure=1,Provenance=1"},
+    {"valid/DFT-P03-01.hl7",
+     "Condition=2,Encounter=1,Observation=1,Patient=1,Procedure=1,Provenance=1"},
     {"valid/LAB-ORM-1.hl7", "Encounter=1,Patient=1,Provenance=1,ServiceRequest=1"},
     {"valid/LAB-ORU-1.hl7", "DiagnosticReport=2,Observation=10,Patient=1,Provenance=1,Specimen=1"},
     {"valid/LAB-ORU-2.hl7", "DiagnosticReport=2,Observation=10,Patient=1,Provenance=1,Specimen=1"},
-    {"valid/LRI_2.0-NG_CBC_Typ_Message.hl7", "DiagnosticReport=1,Observation=28,Patient=1,Provenance=1,Specimen=1"},
+    {"valid/LRI_2.0-NG_CBC_Typ_Message.hl7",
+     "DiagnosticReport=1,Observation=28,Patient=1,Provenance=1,Specimen=1"},
     {"valid/MDM-T02-01.hl7", "DocumentReference=1,Encounter=1,Patient=1,Provenance=1"},
     {"valid/MDM-T02-03.hl7", "DocumentReference=1,Patient=1,Provenance=1"},
     {"valid/MDM_01.hl7", "Encounter=1,Patient=1,Provenance=1"},
-    {"valid/OMG-O19-01.hl7", "AllergyIntolerance=1,Condition=1,Encounter=2,Observation=4,Patient=1,Provenance=1,ServiceRequest=2,Specimen=1"},
-    {"valid/OML-O21-01.hl7", "AllergyIntolerance=1,Condition=1,Encounter=1,Observation=2,Patient=1,Provenance=1,ServiceRequest=1,Specimen=1"},
-    {"valid/ORM-O01-01.hl7", "AllergyIntolerance=1,Condition=1,Encounter=1,Observation=1,Patient=1,Provenance=1,ServiceRequest=1"},
-    {"valid/ORU-R01-01.hl7", "DiagnosticReport=1,Encounter=1,Observation=2,Patient=1,Provenance=1,Specimen=2"},
+    {"valid/OMG-O19-01.hl7", "AllergyIntolerance=1,Condition=1,Encounter=2,Observation=4,Patient=1,"
+                             "Provenance=1,ServiceRequest=2,Specimen=1"},
+    {"valid/OML-O21-01.hl7", "AllergyIntolerance=1,Condition=1,Encounter=1,Observation=2,Patient=1,"
+                             "Provenance=1,ServiceRequest=1,Specimen=1"},
+    {"valid/ORM-O01-01.hl7", "AllergyIntolerance=1,Condition=1,Encounter=1,Observation=1,Patient=1,"
+                             "Provenance=1,ServiceRequest=1"},
+    {"valid/ORU-R01-01.hl7",
+     "DiagnosticReport=1,Encounter=1,Observation=2,Patient=1,Provenance=1,Specimen=2"},
     {"valid/ORU-R01-RMGEAD.hl7", "DiagnosticReport=1,Observation=1,Patient=1,Provenance=1"},
     {"valid/OUL-R22-01.hl7", "DiagnosticReport=1,Observation=1,Patient=1,Provenance=1,Specimen=1"},
     {"valid/PC1-Problem-Add-v2.3.1.hl7", "Condition=1,Patient=1,Provenance=1"},
-    {"valid/RDE-O11-01.hl7", "Encounter=1,MedicationRequest=1,Observation=1,Patient=1,Provenance=1"},
+    {"valid/RDE-O11-01.hl7",
+     "Encounter=1,MedicationRequest=1,Observation=1,Patient=1,Provenance=1"},
     {"valid/SIU-S12-01.hl7", "Condition=1,Encounter=1,Observation=1,Patient=1,Provenance=1"},
     {"valid/SIU-S14-01.hl7", "Patient=1,Provenance=1"},
     {"valid/VXU-V04-01.hl7", "Encounter=1,Immunization=1,Observation=5,Patient=1,Provenance=1"},
@@ -94,14 +115,20 @@ static const struct {
     {"valid/hapi-adt-a01-doc-example.txt", "Encounter=1,Patient=1,Provenance=1"},
     {"valid/hapi-adt-a03.txt", "Encounter=1,Patient=1,Procedure=1,Provenance=1"},
     {"valid/hapi-cv04-chem-zseg.hl7", "Patient=1,Provenance=1"},
-    {"valid/hapi-messages-multi.txt", "DiagnosticReport=3,Patient=15,Provenance=15,ServiceRequest=3"},
+    {"valid/hapi-messages-multi.txt",
+     "DiagnosticReport=3,Patient=15,Provenance=15,ServiceRequest=3"},
     {"valid/hapi-omd-o03-rep.txt", "Encounter=1,Patient=1,Provenance=1"},
-    {"valid/hapi-oml-o21-batch.hl7", "DiagnosticReport=5,Observation=23,Patient=13,Provenance=11,ServiceRequest=13,Specimen=11"},
+    {"valid/hapi-oml-o21-batch.hl7",
+     "DiagnosticReport=5,Observation=23,Patient=13,Provenance=11,ServiceRequest=13,Specimen=11"},
     {"valid/hapi-segmentfinder-a24-custom-enc.hl7", "Patient=2,Provenance=1"},
-    {"valid/nhapi-OML_O21_messages.txt", "Observation=2,Patient=7,Provenance=5,ServiceRequest=13,Specimen=6"},
-    {"line-endings/ORU-multiline-short-mixed.hl7", "DiagnosticReport=1,Encounter=1,Observation=4,Patient=1,Provenance=1"},
-    {"line-endings/sample_unix.hl7", "AllergyIntolerance=2,Condition=1,Encounter=1,Observation=1,Patient=1,Provenance=1"},
-    {"line-endings/sample_win.hl7", "AllergyIntolerance=2,Condition=1,Encounter=1,Observation=1,Patient=1,Provenance=1"},
+    {"valid/nhapi-OML_O21_messages.txt",
+     "Observation=2,Patient=7,Provenance=5,ServiceRequest=13,Specimen=6"},
+    {"line-endings/ORU-multiline-short-mixed.hl7",
+     "DiagnosticReport=1,Encounter=1,Observation=4,Patient=1,Provenance=1"},
+    {"line-endings/sample_unix.hl7",
+     "AllergyIntolerance=2,Condition=1,Encounter=1,Observation=1,Patient=1,Provenance=1"},
+    {"line-endings/sample_win.hl7",
+     "AllergyIntolerance=2,Condition=1,Encounter=1,Observation=1,Patient=1,Provenance=1"},
 };
 
 START_TEST(every_corpus_message_converts)
@@ -144,7 +171,8 @@ START_TEST(adt_values_match_the_source)
     json_t *p = th_res(b, "Patient", 0);
     json_t *o = th_res(b, "Observation", 0);
 
-    /* PID|1|1234567^…|PATID1234^5^M11^test1&2.16.1&HCD^MR^…|…|EVERYMAN&&&&Aniston^ADAM^A^III^Dr.^MD^D */
+    /* PID|1|1234567^…|PATID1234^5^M11^test1&2.16.1&HCD^MR^…|…|EVERYMAN&&&&Aniston^ADAM^A^III^Dr.^MD^D
+     */
     ck_assert_str_eq(th_str(p, "identifier[0].value"), "PATID1234");
     ck_assert_str_eq(th_str(p, "name[0].family"), "EVERYMAN");
     ck_assert_str_eq(th_str(p, "name[0].given[0]"), "ADAM");
@@ -192,16 +220,19 @@ START_TEST(other_message_types_match_the_source)
     json_t *b = convert_file("hl7v2/valid/VXU-V04-01.hl7");
 
     /* RXA|0|1|20210818||49281021588^TENIVAC^NDC|0.5|mL^mL^UCUM */
-    ck_assert_str_eq(th_str(th_res(b, "Immunization", 0), "vaccineCode.coding[0].code"), "49281021588");
+    ck_assert_str_eq(th_str(th_res(b, "Immunization", 0), "vaccineCode.coding[0].code"),
+                     "49281021588");
     ck_assert_str_eq(th_str(th_res(b, "Immunization", 0), "vaccineCode.coding[0].system"),
                      "http://hl7.org/fhir/sid/ndc");
     ck_assert_str_eq(th_num(th_res(b, "Immunization", 0), "doseQuantity.value"), "0.5");
     json_decref(b);
     b = convert_file("hl7v2/valid/RDE-O11-01.hl7");
-    ck_assert_str_eq(th_str(th_res(b, "MedicationRequest", 0), "medicationCodeableConcept.coding[0].code"),
-                     "0143963401");
-    ck_assert_str_eq(th_str(th_res(b, "MedicationRequest", 0), "dosageInstruction[0].route.coding[0].code"),
-                     "IV");
+    ck_assert_str_eq(
+        th_str(th_res(b, "MedicationRequest", 0), "medicationCodeableConcept.coding[0].code"),
+        "0143963401");
+    ck_assert_str_eq(
+        th_str(th_res(b, "MedicationRequest", 0), "dosageInstruction[0].route.coding[0].code"),
+        "IV");
     json_decref(b);
     b = convert_file("hl7v2/valid/PC1-Problem-Add-v2.3.1.hl7");
     ck_assert_str_eq(th_str(th_res(b, "Condition", 0), "code.coding[0].system"),

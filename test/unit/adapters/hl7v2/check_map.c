@@ -7,8 +7,12 @@
 #include "test/unit/adapters/hl7v2/hl7_test.h"
 
 #define MSH(type) "MSH|^~\\&|HIS|HOSP|FG|REG|20240301083000+0800||" type "|C1|P|2.5\n"
-#define PID "PID|1||MRN1^^^HIS^MR||DOE^JOHN^Q^JR^DR||19800102|M|||1 MAIN ST^^SPRINGFIELD^IL^62701^USA^H||555-1234^PRN^PH\n"
-#define PV1 "PV1|1|I|W1^101^A^HOSP||||111^SMITH^ANN^^^DR|||MED||||7|||222^JONES^BOB||V100^^^HIS^VN|||||||||||||||||||||||||20240301080000+0800\n"
+#define PID                                                                                        \
+    "PID|1||MRN1^^^HIS^MR||DOE^JOHN^Q^JR^DR||19800102|M|||1 MAIN "                                 \
+    "ST^^SPRINGFIELD^IL^62701^USA^H||555-1234^PRN^PH\n"
+#define PV1                                                                                        \
+    "PV1|1|I|W1^101^A^HOSP||||111^SMITH^ANN^^^DR|||MED||||7|||222^JONES^BOB||V100^^^HIS^VN|||||||" \
+    "||||||||||||||||||20240301080000+0800\n"
 
 static json_t *
 entry_request(json_t *bundle, const char *type, size_t k, const char *what)
@@ -61,7 +65,8 @@ START_TEST(adt_a01_patient_encounter_provenance)
                      "Patient?identifier=urn:fhirgate:member:HOSP/id/HIS|MRN1");
     ck_assert_str_eq(th_str(entry_request(b, "Encounter", 0, "request"), "url"),
                      "Encounter?identifier=urn:fhirgate:member:HOSP/visit/HIS|V100");
-    ck_assert(strncmp(th_str(entry_request(b, "Provenance", 0, "request"), "url"), "Provenance/", 11) == 0);
+    ck_assert(strncmp(th_str(entry_request(b, "Provenance", 0, "request"), "url"), "Provenance/",
+                      11) == 0);
     ck_assert(strncmp(th_str(th_entry(b, "Patient", 0), "fullUrl"), "urn:uuid:", 9) == 0);
     json_decref(b);
 }
@@ -90,7 +95,9 @@ END_TEST
 
 START_TEST(adt_a03_discharge_finishes_the_encounter)
 {
-    json_t *b = th_convert(MSH("ADT^A03") PID "PV1|1|I|W1^101^A||||||||||||||||V100^^^HIS^VN|||||||||||||||||01||||||||20240301080000|20240305100000\n");
+    json_t *b =
+        th_convert(MSH("ADT^A03") PID "PV1|1|I|W1^101^A||||||||||||||||V100^^^HIS^VN|||||||||||||||"
+                                      "||01||||||||20240301080000|20240305100000\n");
     json_t *e = th_res(b, "Encounter", 0);
 
     ck_assert_str_eq(th_str(e, "status"), "finished");
@@ -112,7 +119,7 @@ START_TEST(adt_status_by_event_and_class)
         const char *status;
         const char *code;
     } cases[] = {
-        {MSH("ADT^A11"), "I", "cancelled", "IMP"},  {MSH("ADT^A05"), "P", "planned", "PRENC"},
+        {MSH("ADT^A11"), "I", "cancelled", "IMP"},   {MSH("ADT^A05"), "P", "planned", "PRENC"},
         {MSH("ADT^A04"), "O", "in-progress", "AMB"}, {MSH("ADT^A04"), "E", "in-progress", "EMER"},
         {MSH("ADT^A08"), "R", "in-progress", "R"},   {MSH("ADT^A08"), "", "in-progress", "UNK"},
     };
@@ -149,15 +156,17 @@ END_TEST
 START_TEST(adt_a40_merge_links_both_records)
 {
     json_t *b = th_convert(MSH("ADT^A40^ADT_A39") "EVN|A40|20240301\n" PID
-                           "MRG|OLD7^^^HIS^MR||||||DOE^JON\n");
+                                                  "MRG|OLD7^^^HIS^MR||||||DOE^JON\n");
     json_t *keep = th_res(b, "Patient", 0);
     json_t *old = th_res(b, "Patient", 1);
 
     ck_assert_uint_eq(th_count(b, "Patient"), 2);
     ck_assert_str_eq(th_str(keep, "link[0].type"), "replaces");
-    ck_assert_str_eq(th_str(keep, "link[0].other.reference"), th_str(th_entry(b, "Patient", 1), "fullUrl"));
+    ck_assert_str_eq(th_str(keep, "link[0].other.reference"),
+                     th_str(th_entry(b, "Patient", 1), "fullUrl"));
     ck_assert_str_eq(th_str(old, "link[0].type"), "replaced-by");
-    ck_assert_str_eq(th_str(old, "link[0].other.reference"), th_str(th_entry(b, "Patient", 0), "fullUrl"));
+    ck_assert_str_eq(th_str(old, "link[0].other.reference"),
+                     th_str(th_entry(b, "Patient", 0), "fullUrl"));
     ck_assert(json_is_false(th_at(old, "active")));
     ck_assert_str_eq(th_str(old, "identifier[0].value"), "OLD7");
     ck_assert_str_eq(th_str(old, "name[0].given[0]"), "JON");
@@ -174,7 +183,8 @@ START_TEST(patient_without_identifier_is_an_error)
     struct hl7v2_bundle *bundle = NULL;
     struct base_err err = {0};
 
-    ck_assert_int_eq(hl7v2_convert(a, s, strlen(s), NULL, NULL, NULL, &bundle, &err), BASE_E_INVALID);
+    ck_assert_int_eq(hl7v2_convert(a, s, strlen(s), NULL, NULL, NULL, &bundle, &err),
+                     BASE_E_INVALID);
     ck_assert_str_eq(err.where, "PID-3 (segment 2)");
     ck_assert_str_eq(err.issue_code, "required");
     ck_assert_ptr_null(bundle);
@@ -190,7 +200,8 @@ START_TEST(bad_text_in_a_mapped_field_is_located)
     struct hl7v2_bundle *bundle = NULL;
     struct base_err err = {0};
 
-    ck_assert_int_eq(hl7v2_convert(a, s, strlen(s), NULL, NULL, NULL, &bundle, &err), BASE_E_INVALID);
+    ck_assert_int_eq(hl7v2_convert(a, s, strlen(s), NULL, NULL, NULL, &bundle, &err),
+                     BASE_E_INVALID);
     ck_assert_str_eq(err.where, "PID-5[1].1 (segment 2)");
     ck_assert_str_eq(err.msg, "hexadecimal escape decodes to a control character");
     free(s);
@@ -202,7 +213,8 @@ END_TEST
 
 START_TEST(chinese_names)
 {
-    json_t *b = th_convert(MSH("ADT^A01") "PID|1||M1^^^HIS^MR||张三~欧阳^娜娜^^^^^L^I~Zhang^San^^^^^^P\n");
+    json_t *b =
+        th_convert(MSH("ADT^A01") "PID|1||M1^^^HIS^MR||张三~欧阳^娜娜^^^^^L^I~Zhang^San^^^^^^P\n");
     json_t *p = th_res(b, "Patient", 0);
 
     /* one component: no safe family/given split */
@@ -284,7 +296,9 @@ END_TEST
 
 START_TEST(demographic_code_tables)
 {
-    json_t *b = th_convert(MSH("ADT^A01") "PID|1||M1^^^HIS^MR||DOE||19800102123000|2|||^^^^^^B~^^^^^^M||^NET^Internet^a@b.cn~13800138000^^CP|||20||||||||Y|2|||||Y\n");
+    json_t *b =
+        th_convert(MSH("ADT^A01") "PID|1||M1^^^HIS^MR||DOE||19800102123000|2|||^^^^^^B~^^^^^^M||^"
+                                  "NET^Internet^a@b.cn~13800138000^^CP|||20||||||||Y|2|||||Y\n");
     json_t *p = th_res(b, "Patient", 0);
 
     ck_assert_str_eq(th_str(p, "gender"), "female");
@@ -296,15 +310,17 @@ START_TEST(demographic_code_tables)
     ck_assert_str_eq(th_str(p, "telecom[1].use"), "mobile");
     ck_assert_str_eq(th_num(p, "multipleBirthInteger"), "2");
     ck_assert(json_is_true(th_at(p, "deceasedBoolean")));
-    ck_assert_str_eq(th_str(p, "_birthDate.extension[0].valueDateTime"), "1980-01-02T12:30:00+08:00");
+    ck_assert_str_eq(th_str(p, "_birthDate.extension[0].valueDateTime"),
+                     "1980-01-02T12:30:00+08:00");
     json_decref(b);
 }
 END_TEST
 
 START_TEST(next_of_kin)
 {
-    json_t *b = th_convert(MSH("ADT^A01") PID "NK1|1|DOE^JANE|SPO^Spouse^HL70063|2 OAK^^X||555-9|||\n"
-                                              "NK1|2||FTH\n");
+    json_t *b =
+        th_convert(MSH("ADT^A01") PID "NK1|1|DOE^JANE|SPO^Spouse^HL70063|2 OAK^^X||555-9|||\n"
+                                      "NK1|2||FTH\n");
     json_t *p = th_res(b, "Patient", 0);
 
     ck_assert_uint_eq(json_array_size(th_at(p, "contact")), 1); /* pat-1: the second is empty */
@@ -336,7 +352,8 @@ START_TEST(allergy_diagnosis_procedure)
     ck_assert_str_eq(th_str(al, "clinicalStatus.coding[0].code"), "active");
     ck_assert_str_eq(th_str(al, "category[0]"), "medication");
     ck_assert_str_eq(th_str(al, "criticality"), "high");
-    ck_assert_str_eq(th_str(al, "code.coding[0].system"), "http://www.nlm.nih.gov/research/umls/rxnorm");
+    ck_assert_str_eq(th_str(al, "code.coding[0].system"),
+                     "http://www.nlm.nih.gov/research/umls/rxnorm");
     ck_assert_str_eq(th_str(al, "reaction[0].manifestation[1].text"), "Wheezing");
     ck_assert_str_eq(th_str(al, "reaction[0].severity"), "severe");
     ck_assert_str_eq(th_str(al, "patient.reference"), th_str(th_entry(b, "Patient", 0), "fullUrl"));
@@ -346,7 +363,8 @@ START_TEST(allergy_diagnosis_procedure)
     ck_assert_str_eq(th_str(c0, "code.coding[0].code"), "I10.9");
     ck_assert_str_eq(th_str(c0, "category[0].coding[0].code"), "encounter-diagnosis");
     ck_assert_str_eq(th_str(c0, "verificationStatus.coding[0].code"), "provisional");
-    ck_assert_str_eq(th_str(c0, "encounter.reference"), th_str(th_entry(b, "Encounter", 0), "fullUrl"));
+    ck_assert_str_eq(th_str(c0, "encounter.reference"),
+                     th_str(th_entry(b, "Encounter", 0), "fullUrl"));
     /* v2.3 DG1-2 names the coding system when DG1-3 does not */
     ck_assert_str_eq(th_str(c1, "code.coding[0].system"), "http://hl7.org/fhir/sid/icd-9-cm");
     ck_assert_str_eq(th_str(c1, "verificationStatus.coding[0].code"), "confirmed");
@@ -368,7 +386,8 @@ START_TEST(problem_list)
 {
     json_t *b = th_convert("MSH|^~\\&|||||20040629164652|1|PPR^PC1|331|P|2.3.1\n"
                            "PID|||10290^^^WEST^MR||KARLS^TOM\n"
-                           "PRB|AD|2004062916460000|596.5^BLADDER DYSFUNCTION^I9|26744|||20040629||||||ACTIVE|||20040629\n");
+                           "PRB|AD|2004062916460000|596.5^BLADDER "
+                           "DYSFUNCTION^I9|26744|||20040629||||||ACTIVE|||20040629\n");
     json_t *c = th_res(b, "Condition", 0);
 
     ck_assert_str_eq(th_str(c, "category[0].coding[0].code"), "problem-list-item");
@@ -384,14 +403,16 @@ END_TEST
 
 START_TEST(oru_report_observations_specimen_notes)
 {
-    json_t *b = th_convert(MSH("ORU^R01^ORU_R01") PID PV1
-                           "ORC|RE|P100^HIS|F200^LIS\n"
-                           "OBR|1|P100^HIS|F200^LIS|24331-1^Lipid panel^LN|||20240301070000|||||||||||||||20240301090000||CH|F\n"
-                           "NTE|1||report comment\n"
-                           "OBX|1|NM|2093-3^Cholesterol^LN||5.20|mmol/L^^UCUM|3.0-5.2|H|||F|||20240301080000\n"
-                           "NTE|1||fasting~12 hours\n"
-                           "OBX|2|NM|2571-8^Triglyceride^LN||1.50|mmol/L|<1.7|N|||F\n"
-                           "SPM|1|S1&LIS^S1F&LIS||SER^Serum^HL70487|||||||||||||20240301070000|20240301073000\n");
+    json_t *b = th_convert(
+        MSH("ORU^R01^ORU_R01") PID PV1
+        "ORC|RE|P100^HIS|F200^LIS\n"
+        "OBR|1|P100^HIS|F200^LIS|24331-1^Lipid "
+        "panel^LN|||20240301070000|||||||||||||||20240301090000||CH|F\n"
+        "NTE|1||report comment\n"
+        "OBX|1|NM|2093-3^Cholesterol^LN||5.20|mmol/L^^UCUM|3.0-5.2|H|||F|||20240301080000\n"
+        "NTE|1||fasting~12 hours\n"
+        "OBX|2|NM|2571-8^Triglyceride^LN||1.50|mmol/L|<1.7|N|||F\n"
+        "SPM|1|S1&LIS^S1F&LIS||SER^Serum^HL70487|||||||||||||20240301070000|20240301073000\n");
     json_t *dr = th_res(b, "DiagnosticReport", 0);
     json_t *o1 = th_res(b, "Observation", 0);
     json_t *o2 = th_res(b, "Observation", 1);
@@ -405,9 +426,12 @@ START_TEST(oru_report_observations_specimen_notes)
     ck_assert_str_eq(th_str(dr, "issued"), "2024-03-01T09:00:00+08:00");
     ck_assert_str_eq(th_str(dr, "identifier[1].value"), "F200");
     ck_assert_str_eq(th_str(dr, "identifier[1].type.coding[0].code"), "FILL");
-    ck_assert_str_eq(th_str(dr, "result[0].reference"), th_str(th_entry(b, "Observation", 0), "fullUrl"));
-    ck_assert_str_eq(th_str(dr, "result[1].reference"), th_str(th_entry(b, "Observation", 1), "fullUrl"));
-    ck_assert_str_eq(th_str(dr, "specimen[0].reference"), th_str(th_entry(b, "Specimen", 0), "fullUrl"));
+    ck_assert_str_eq(th_str(dr, "result[0].reference"),
+                     th_str(th_entry(b, "Observation", 0), "fullUrl"));
+    ck_assert_str_eq(th_str(dr, "result[1].reference"),
+                     th_str(th_entry(b, "Observation", 1), "fullUrl"));
+    ck_assert_str_eq(th_str(dr, "specimen[0].reference"),
+                     th_str(th_entry(b, "Specimen", 0), "fullUrl"));
     ck_assert_str_eq(th_str(th_entry(b, "DiagnosticReport", 0), "request.url"),
                      "DiagnosticReport?identifier=urn:fhirgate:member:HOSP/order/filler/LIS|F200");
     ck_assert_str_eq(th_num(o1, "valueQuantity.value"), "5.20"); /* exact decimal text */
@@ -424,7 +448,8 @@ START_TEST(oru_report_observations_specimen_notes)
     ck_assert_str_eq(th_num(o2, "valueQuantity.value"), "1.50");
     ck_assert_str_eq(th_num(o2, "referenceRange[0].high.value"), "1.7");
     ck_assert_ptr_null(th_at(o2, "referenceRange[0].low"));
-    ck_assert_str_eq(th_str(o2, "specimen.reference"), th_str(th_entry(b, "Specimen", 0), "fullUrl"));
+    ck_assert_str_eq(th_str(o2, "specimen.reference"),
+                     th_str(th_entry(b, "Specimen", 0), "fullUrl"));
     ck_assert_str_eq(th_str(sp, "identifier[0].value"), "S1F");
     ck_assert_str_eq(th_str(sp, "identifier[0].type.coding[0].code"), "FILL");
     ck_assert_str_eq(th_str(sp, "type.coding[0].code"), "SER");
@@ -437,9 +462,9 @@ END_TEST
 START_TEST(repeated_observation_codes_keep_separate_identities)
 {
     json_t *b = th_convert(MSH("ORU^R01") PID "OBR|1||F1|X^Report\n"
-                           "OBX|1|TX|FIND^Findings||line one||||||F\n"
-                           "OBX|2|TX|FIND^Findings||line two||||||F\n"
-                           "OBX|3|TX|FIND^Findings|2|line three||||||F\n");
+                                              "OBX|1|TX|FIND^Findings||line one||||||F\n"
+                                              "OBX|2|TX|FIND^Findings||line two||||||F\n"
+                                              "OBX|3|TX|FIND^Findings|2|line three||||||F\n");
     const char *u0 = th_str(th_entry(b, "Observation", 0), "request.url");
     const char *u1 = th_str(th_entry(b, "Observation", 1), "request.url");
     const char *u2 = th_str(th_entry(b, "Observation", 2), "request.url");
@@ -454,10 +479,11 @@ END_TEST
 
 START_TEST(orm_service_request)
 {
-    json_t *b = th_convert(MSH("ORM^O01") PID
-                           "ORC|NW|P77^HIS||||||||||555^ORDER^DOC\n"
-                           "OBR|1|P77^HIS||71020^Chest X-ray^C4|S|||||||||||||||||||RAD|||||||R/O pneumonia^Rule out\n"
-                           "NTE|1||patient on oxygen\n");
+    json_t *b = th_convert(
+        MSH("ORM^O01") PID
+        "ORC|NW|P77^HIS||||||||||555^ORDER^DOC\n"
+        "OBR|1|P77^HIS||71020^Chest X-ray^C4|S|||||||||||||||||||RAD|||||||R/O pneumonia^Rule out\n"
+        "NTE|1||patient on oxygen\n");
     json_t *sr = th_res(b, "ServiceRequest", 0);
 
     ck_assert_uint_eq(th_count(b, "ServiceRequest"), 1);
@@ -484,7 +510,8 @@ START_TEST(rde_medication_request)
 {
     json_t *b = th_convert(MSH("RDE^O11") PID PV1
                            "ORC|NW|RX1^HIS|||||||20240301090000|||777^DOC^RX\n"
-                           "RXE||1049502^Acetaminophen 325 MG Oral Tablet^RXNORM|650||mg^^UCUM|TAB|^Take with food|||30|TAB^^UCUM|2\n"
+                           "RXE||1049502^Acetaminophen 325 MG Oral "
+                           "Tablet^RXNORM|650||mg^^UCUM|TAB|^Take with food|||30|TAB^^UCUM|2\n"
                            "RXR|PO^Oral^HL70162\n");
     json_t *mr = th_res(b, "MedicationRequest", 0);
 
@@ -507,10 +534,11 @@ END_TEST
 
 START_TEST(vxu_immunization)
 {
-    json_t *b = th_convert(MSH("VXU^V04") PID
-                           "ORC|RE||IZ-783^NDA\n"
-                           "RXA|0|1|20240215||08^HepB^CVX|0.5|mL^^UCUM||00^New^NIP001|9^NURSE^NANCY|||||L123|20251231|MSD^Merck^MVX|||CP|A\n"
-                           "RXR|C28161^IM^NCIT|LA^Left arm^HL70163\n");
+    json_t *b =
+        th_convert(MSH("VXU^V04") PID "ORC|RE||IZ-783^NDA\n"
+                                      "RXA|0|1|20240215||08^HepB^CVX|0.5|mL^^UCUM||00^New^NIP001|9^"
+                                      "NURSE^NANCY|||||L123|20251231|MSD^Merck^MVX|||CP|A\n"
+                                      "RXR|C28161^IM^NCIT|LA^Left arm^HL70163\n");
     json_t *im = th_res(b, "Immunization", 0);
 
     ck_assert_str_eq(th_str(im, "status"), "completed");
@@ -528,7 +556,8 @@ START_TEST(vxu_immunization)
     ck_assert_str_eq(th_str(th_entry(b, "Immunization", 0), "request.url"),
                      "Immunization?identifier=urn:fhirgate:member:HOSP/order/filler/NDA|IZ-783");
     json_decref(b);
-    b = th_convert(MSH("VXU^V04") PID "RXA|0|1|20240215||08^HepB^CVX|999||||||||||||00^Refused^NIP002||RE\n");
+    b = th_convert(MSH("VXU^V04") PID
+                   "RXA|0|1|20240215||08^HepB^CVX|999||||||||||||00^Refused^NIP002||RE\n");
     ck_assert_str_eq(th_str(th_res(b, "Immunization", 0), "status"), "not-done");
     ck_assert_ptr_null(th_at(th_res(b, "Immunization", 0), "doseQuantity"));
     json_decref(b);
@@ -537,11 +566,13 @@ END_TEST
 
 START_TEST(mdm_document_reference)
 {
-    json_t *b = th_convert(MSH("MDM^T02") PID PV1
-                           "TXA|1|DS^Discharge summary|TX|20240305||20240305101500|||444^WRITER^W|||D-9^HIS|||||LA||AV\n"
-                           "OBX|1|TX|S^Summary||Patient stable.||||||F\n"
-                           "OBX|2|TX|S^Summary||Go home.||||||F\n"
-                           "OBX|3|ED|PDF^Report||^AP^PDF^Base64^JVBERi0xLjQK||||||F\n");
+    json_t *b =
+        th_convert(MSH("MDM^T02") PID PV1
+                   "TXA|1|DS^Discharge "
+                   "summary|TX|20240305||20240305101500|||444^WRITER^W|||D-9^HIS|||||LA||AV\n"
+                   "OBX|1|TX|S^Summary||Patient stable.||||||F\n"
+                   "OBX|2|TX|S^Summary||Go home.||||||F\n"
+                   "OBX|3|ED|PDF^Report||^AP^PDF^Base64^JVBERi0xLjQK||||||F\n");
     json_t *d = th_res(b, "DocumentReference", 0);
 
     ck_assert_str_eq(th_str(d, "status"), "current");
@@ -550,7 +581,8 @@ START_TEST(mdm_document_reference)
     ck_assert_str_eq(th_str(d, "type.coding[0].code"), "DS");
     ck_assert_str_eq(th_str(d, "date"), "2024-03-05T10:15:00+08:00");
     ck_assert_str_eq(th_str(d, "author[0].display"), "W WRITER");
-    ck_assert_str_eq(th_str(d, "context.encounter[0].reference"), th_str(th_entry(b, "Encounter", 0), "fullUrl"));
+    ck_assert_str_eq(th_str(d, "context.encounter[0].reference"),
+                     th_str(th_entry(b, "Encounter", 0), "fullUrl"));
     ck_assert_str_eq(th_str(d, "content[0].attachment.contentType"), "application/pdf");
     ck_assert_str_eq(th_str(d, "content[0].attachment.data"), "JVBERi0xLjQK");
     ck_assert_str_eq(th_num(d, "content[0].attachment.size"), "9");
@@ -590,14 +622,20 @@ START_TEST(options_system_base_authorities_tz_category)
     o.nauthorities = 1;
     o.default_tz = "+00:00";
     o.obs_category = "laboratory";
-    b = th_convert_opts(MSH("ORU^R01") "PID|1||M1^^^HIS^MR~X2^^^OTHER\n"
-                        "OBR|1||F1|X^Y|||20240301070000\nOBX|1|ST|A^B||text||||||F\n", &o);
-    ck_assert_str_eq(th_str(th_res(b, "Patient", 0), "identifier[0].system"), "https://hosp-a.example/sid/mrn");
+    b = th_convert_opts(
+        MSH("ORU^R01") "PID|1||M1^^^HIS^MR~X2^^^OTHER\n"
+                       "OBR|1||F1|X^Y|||20240301070000\nOBX|1|ST|A^B||text||||||F\n",
+        &o);
+    ck_assert_str_eq(th_str(th_res(b, "Patient", 0), "identifier[0].system"),
+                     "https://hosp-a.example/sid/mrn");
     ck_assert_str_eq(th_str(th_res(b, "Patient", 0), "identifier[1].system"),
                      "https://hosp-a.example/sid/id/OTHER");
-    ck_assert_str_eq(th_str(th_res(b, "DiagnosticReport", 0), "effectiveDateTime"), "2024-03-01T07:00:00+00:00");
-    ck_assert_str_eq(th_str(th_res(b, "DiagnosticReport", 0), "category[0].coding[0].code"), "laboratory");
-    ck_assert_str_eq(th_str(th_res(b, "Observation", 0), "category[0].coding[0].code"), "laboratory");
+    ck_assert_str_eq(th_str(th_res(b, "DiagnosticReport", 0), "effectiveDateTime"),
+                     "2024-03-01T07:00:00+00:00");
+    ck_assert_str_eq(th_str(th_res(b, "DiagnosticReport", 0), "category[0].coding[0].code"),
+                     "laboratory");
+    ck_assert_str_eq(th_str(th_res(b, "Observation", 0), "category[0].coding[0].code"),
+                     "laboratory");
     ck_assert_str_eq(th_str(th_res(b, "Observation", 0), "code.coding[0].system"),
                      "https://hosp-a.example/sid/code/OBX-3");
     json_decref(b);

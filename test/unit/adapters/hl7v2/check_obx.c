@@ -30,9 +30,12 @@ START_TEST(nm_keeps_the_decimal_text)
         const char *v2;
         const char *json;
     } cases[] = {
-        {"1.50", "1.50"}, {"0.001", "0.001"}, {"-3.0", "-3.0"}, {"120", "120"}, {"+5", "5"},
-        {"007", "7"},     {".5", "0.5"},      {"5.", "5"},      {"-.25", "-0.25"}, {" 4.2 ", "4.2"},
-        {"0", "0"},       {"12345678901234567890.123", "12345678901234567890.123"},
+        {"1.50", "1.50"},  {"0.001", "0.001"},
+        {"-3.0", "-3.0"},  {"120", "120"},
+        {"+5", "5"},       {"007", "7"},
+        {".5", "0.5"},     {"5.", "5"},
+        {"-.25", "-0.25"}, {" 4.2 ", "4.2"},
+        {"0", "0"},        {"12345678901234567890.123", "12345678901234567890.123"},
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(cases); i++) {
@@ -71,10 +74,10 @@ START_TEST(units_map_to_ucum)
         const char *code;
         const char *text;
     } cases[] = {
-        {"mg/dl", "mg/dL", "mg/dl"},         {"mmol/L^^UCUM", "mmol/L", "mmol/L"},
+        {"mg/dl", "mg/dL", "mg/dl"},          {"mmol/L^^UCUM", "mmol/L", "mmol/L"},
         {"10*9/L^^UCUM", "10*9/L", "10*9/L"}, {"×10\\S\\9/L", "10*9/L", "×10^9/L"},
-        {"K/uL", "10*3/uL", "K/uL"},         {"μmol/L", "umol/L", "μmol/L"},
-        {"IU/L", "[IU]/L", "IU/L"},          {"mmHg", "mm[Hg]", "mmHg"},
+        {"K/uL", "10*3/uL", "K/uL"},          {"μmol/L", "umol/L", "μmol/L"},
+        {"IU/L", "[IU]/L", "IU/L"},           {"mmHg", "mm[Hg]", "mmHg"},
         {"g/L^克每升", "g/L", "克每升"},
     };
 
@@ -209,8 +212,9 @@ END_TEST
 
 START_TEST(encapsulated_data_goes_to_the_report)
 {
-    json_t *b = th_convert(HEAD "OBX|1|ED|PDF^Report^L||LIS^AP^PDF^Base64^JVBE\\.br\\Ri0xLjQK||||||F\n"
-                                "OBX|2|RP|IMG^Image^L||https://pacs.example/1^PACS^IM^JPEG||||||F\n");
+    json_t *b =
+        th_convert(HEAD "OBX|1|ED|PDF^Report^L||LIS^AP^PDF^Base64^JVBE\\.br\\Ri0xLjQK||||||F\n"
+                        "OBX|2|RP|IMG^Image^L||https://pacs.example/1^PACS^IM^JPEG||||||F\n");
     json_t *dr = th_res(b, "DiagnosticReport", 0);
 
     ck_assert_uint_eq(th_count(b, "Observation"), 0);
@@ -240,7 +244,7 @@ START_TEST(reference_ranges)
         const char *high;
     } cases[] = {
         {"3.5-5.0", "3.5", "5.0"}, {"3.5 - 5.0", "3.5", "5.0"}, {"<5", "", "5"},
-        {"<=5", "", "5"},          {">1.2", "1.2", ""},          {"-1-1", "-1", "1"},
+        {"<=5", "", "5"},          {">1.2", "1.2", ""},         {"-1-1", "-1", "1"},
         {"negative", "", ""},
     };
 
@@ -252,7 +256,8 @@ START_TEST(reference_ranges)
                       "%s low %s", cases[i].range, th_num(o, "referenceRange[0].low.value"));
         ck_assert_msg(strcmp(th_num(o, "referenceRange[0].high.value"), cases[i].high) == 0,
                       "%s high", cases[i].range);
-        ck_assert_str_eq(th_str(o, "referenceRange[0].text"), cases[i].range[0] == ' ' ? "" : cases[i].range);
+        ck_assert_str_eq(th_str(o, "referenceRange[0].text"),
+                         cases[i].range[0] == ' ' ? "" : cases[i].range);
         if (cases[i].low[0] != '\0')
             ck_assert_str_eq(th_str(o, "referenceRange[0].low.code"), "mmol/L");
         json_decref(b);
@@ -279,10 +284,18 @@ END_TEST
 
 START_TEST(result_statuses)
 {
-    const char *map[][2] = {{"F", "final"},       {"P", "preliminary"}, {"C", "corrected"},
-                            {"A", "amended"},     {"D", "entered-in-error"}, {"W", "entered-in-error"},
-                            {"I", "registered"},  {"X", "cancelled"},   {"R", "preliminary"},
-                            {"S", "preliminary"}, {"U", "final"},        {"", "unknown"}};
+    const char *map[][2] = {{"F", "final"},
+                            {"P", "preliminary"},
+                            {"C", "corrected"},
+                            {"A", "amended"},
+                            {"D", "entered-in-error"},
+                            {"W", "entered-in-error"},
+                            {"I", "registered"},
+                            {"X", "cancelled"},
+                            {"R", "preliminary"},
+                            {"S", "preliminary"},
+                            {"U", "final"},
+                            {"", "unknown"}};
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(map); i++) {
         json_t *b;
@@ -296,7 +309,8 @@ END_TEST
 
 START_TEST(observation_context)
 {
-    json_t *b = th_convert(HEAD "OBX|1|NM|X1^Test^L|1|4||||||F|||20240301071500||1^TECH^T|MTH^Method^L||||||LabOrg^^^^^^^^^L1\n");
+    json_t *b = th_convert(HEAD "OBX|1|NM|X1^Test^L|1|4||||||F|||20240301071500||1^TECH^T|MTH^"
+                                "Method^L||||||LabOrg^^^^^^^^^L1\n");
     json_t *o = th_res(b, "Observation", 0);
 
     ck_assert_str_eq(th_str(o, "effectiveDateTime"), "2024-03-01T07:15:00+08:00");

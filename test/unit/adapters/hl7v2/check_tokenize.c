@@ -109,9 +109,9 @@ START_TEST(terminators_cr_lf_crlf_and_bom)
         struct hl7v2_msg *m = NULL;
         struct base_err err = {0};
 
-        ck_assert_int_eq(hl7v2_msg_parse(arena, variants[i], strlen(variants[i]), NULL, NULL, &m,
-                                         &err),
-                         BASE_OK);
+        ck_assert_int_eq(
+            hl7v2_msg_parse(arena, variants[i], strlen(variants[i]), NULL, NULL, &m, &err),
+            BASE_OK);
         ck_assert_uint_eq(m->nsegs, 3);
         ck_assert_str_eq(m->segs[2].id, "PV1");
         /* the model's text is normalised to CR terminators */
@@ -226,7 +226,10 @@ START_TEST(rejects_control_bytes_with_location)
 {
     struct base_err err = {0};
 
-    ck_assert_int_eq(th_parse_fail(MSH "PID|1||12\x01" "3\n", NULL, NULL, &err), BASE_E_PARSE);
+    ck_assert_int_eq(th_parse_fail(MSH "PID|1||12\x01"
+                                       "3\n",
+                                   NULL, NULL, &err),
+                     BASE_E_PARSE);
     ck_assert_str_eq(err.where, "PID-3[1].1.1 (segment 2)");
     ck_assert_str_eq(err.msg, "control character (byte 0x01) is not allowed");
     /* the value itself never appears in the message */
@@ -354,8 +357,7 @@ START_TEST(fuzz_corpus_inputs_fail_cleanly)
 
         if (strstr(files[i], "NoException") == NULL) {
             ck_assert_msg(rc != BASE_OK, "%s parsed", files[i]);
-            ck_assert_msg(err.where[0] != '\0' && err.msg[0] != '\0', "%s: no location",
-                          files[i]);
+            ck_assert_msg(err.where[0] != '\0' && err.msg[0] != '\0', "%s: no location", files[i]);
         }
         free(data);
     }

@@ -44,8 +44,8 @@ th_parse(struct base_arena *a, const char *text)
 
 /* Parse expecting failure; returns rc, fills err. */
 static inline int
-th_parse_fail(const char *text, const struct hl7v2_limits *lim,
-              const struct hl7v2_parse_opts *opts, struct base_err *err)
+th_parse_fail(const char *text, const struct hl7v2_limits *lim, const struct hl7v2_parse_opts *opts,
+              struct base_err *err)
 {
     struct base_arena *a = base_arena_new(0);
     char *s = th_cr(text);
@@ -90,9 +90,10 @@ th_count(const json_t *bundle, const char *type)
     size_t i;
     json_t *e;
 
-    json_array_foreach(json_object_get(bundle, "entry"), i, e) {
-        const char *t = json_string_value(json_object_get(json_object_get(e, "resource"),
-                                                          "resourceType"));
+    json_array_foreach(json_object_get(bundle, "entry"), i, e)
+    {
+        const char *t =
+            json_string_value(json_object_get(json_object_get(e, "resource"), "resourceType"));
 
         n += t != NULL && strcmp(t, type) == 0;
     }
@@ -106,7 +107,8 @@ th_res(const json_t *bundle, const char *type, size_t k)
     size_t i;
     json_t *e;
 
-    json_array_foreach(json_object_get(bundle, "entry"), i, e) {
+    json_array_foreach(json_object_get(bundle, "entry"), i, e)
+    {
         json_t *r = json_object_get(e, "resource");
         const char *t = json_string_value(json_object_get(r, "resourceType"));
 
@@ -123,9 +125,10 @@ th_entry(const json_t *bundle, const char *type, size_t k)
     size_t i;
     json_t *e;
 
-    json_array_foreach(json_object_get(bundle, "entry"), i, e) {
-        const char *t = json_string_value(json_object_get(json_object_get(e, "resource"),
-                                                          "resourceType"));
+    json_array_foreach(json_object_get(bundle, "entry"), i, e)
+    {
+        const char *t =
+            json_string_value(json_object_get(json_object_get(e, "resource"), "resourceType"));
 
         if (t != NULL && strcmp(t, type) == 0 && k-- == 0)
             return e;

@@ -45,7 +45,11 @@ START_TEST(frames_in_one_read)
 {
     struct mllp_deframer d;
     struct collect c = {0};
-    const char in[] = "\x0b" "A1\x1c\r" "\x0b" "B22\x1c\r" "\x0b\x1c\r";
+    const char in[] = "\x0b"
+                      "A1\x1c\r"
+                      "\x0b"
+                      "B22\x1c\r"
+                      "\x0b\x1c\r";
 
     mllp_deframer_init(&d, 0);
     feed_all(&d, in, sizeof(in) - 1, &c);
@@ -93,7 +97,11 @@ START_TEST(garbage_between_frames)
 {
     struct mllp_deframer d;
     struct collect c = {0};
-    const char in[] = "\r\njunk\x0b" "A\x1c\r" "\x1c\r zz" "\x0b" "B\x1c\r\n";
+    const char in[] = "\r\njunk\x0b"
+                      "A\x1c\r"
+                      "\x1c\r zz"
+                      "\x0b"
+                      "B\x1c\r\n";
 
     mllp_deframer_init(&d, 0);
     feed_all(&d, in, sizeof(in) - 1, &c);
@@ -139,7 +147,11 @@ START_TEST(bad_markers)
 {
     struct mllp_deframer d;
     struct collect c = {0};
-    const char in[] = "\x0b" "A\x1cX" "\x0b" "B\x0b" "C\x1c\r";
+    const char in[] = "\x0b"
+                      "A\x1cX"
+                      "\x0b"
+                      "B\x0b"
+                      "C\x1c\r";
 
     mllp_deframer_init(&d, 0);
     feed_all(&d, in, sizeof(in) - 1, &c);

@@ -126,6 +126,8 @@ size_t map_nreps(struct mctx *c, const struct hl7v2_seg *seg, uint32_t field);
 
 /* Percent-encode for URIs (RFC 3986 unreserved kept). */
 struct base_str map_pct(struct mctx *c, struct base_str s);
+/* A code value as FHIR's code type allows it (whitespace runs collapsed). */
+struct base_str map_code(struct mctx *c, struct base_str code);
 /* Concatenate slices into the arena (no formatting). */
 struct base_str map_concat(struct mctx *c, const struct base_str *parts, size_t n);
 /* Join with a separator (skipping empty parts); in the arena. */

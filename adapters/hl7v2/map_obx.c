@@ -348,7 +348,7 @@ interpretation(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
         hl7v2_j_cstr(&c->jb, cd, "system",
                      v3_interpretation(code) ? SYS_INTERP_V3
                                              : "http://terminology.hl7.org/CodeSystem/v2-0078");
-        hl7v2_j_str(&c->jb, cd, "code", code);
+        hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
         hl7v2_j_str(&c->jb, cc, "text", map_txt(c, &at, rep, 2, 0));
     }
 }

@@ -53,7 +53,7 @@ cwe_coding(struct mctx *c, const struct at *at, struct base_str rep, uint32_t fi
     uri = map_code_system(c, name, field_name, &standard);
     cd = hl7v2_j_obj(&c->jb, codings, NULL);
     hl7v2_j_str(&c->jb, cd, "system", uri);
-    hl7v2_j_str(&c->jb, cd, "code", code);
+    hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
     hl7v2_j_str(&c->jb, cd, "display", display);
     if (!standard)
         apply_codemap(c, codings, name.len > 0 ? name : base_str_from_cstr(field_name), uri, code);
@@ -91,7 +91,7 @@ map_table_code(struct mctx *c, const struct at *at, struct base_str rep, const c
 
         hl7v2_j_str(&c->jb, cd, "system", map_concat(c, parts, 2));
     }
-    hl7v2_j_str(&c->jb, cd, "code", code);
+    hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
     hl7v2_j_str(&c->jb, cd, "display", map_txt(c, at, rep, 2, 0));
     return cc;
 }
@@ -117,7 +117,7 @@ id_type(struct mctx *c, struct hl7v2_j *id, struct base_str code)
         return;
     cd = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, id, "type"), "coding"), NULL);
     hl7v2_j_cstr(&c->jb, cd, "system", SYS_V2_0203);
-    hl7v2_j_str(&c->jb, cd, "code", code);
+    hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
 }
 
 struct hl7v2_j *

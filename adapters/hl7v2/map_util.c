@@ -179,6 +179,41 @@ map_join(struct mctx *c, const struct base_str *parts, size_t n, const char *sep
 }
 
 struct base_str
+map_code(struct mctx *c, struct base_str code)
+{
+    bool clean = true;
+    char *out;
+    size_t o = 0;
+
+    /* FHIR code: [^\s]+(\s[^\s]+)* -- single inner spaces only */
+    for (size_t i = 0; i < code.len && clean; i++) {
+        char ch = code.ptr[i];
+
+        if (ch == '\t' || ch == '\r' || ch == '\n' ||
+            (ch == ' ' && i + 1 < code.len && code.ptr[i + 1] == ' '))
+            clean = false;
+    }
+    if (clean)
+        return code;
+    out = base_arena_alloc(c->a, code.len + 1);
+    if (out == NULL) {
+        c->jb.failed = true;
+        return BASE_STR_NULL;
+    }
+    for (size_t i = 0; i < code.len; i++) {
+        char ch = code.ptr[i];
+        bool ws = ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+
+        if (ws && (o == 0 || out[o - 1] == ' '))
+            continue;
+        out[o++] = ws ? ' ' : ch;
+    }
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
+    return base_str_make(out, o);
+}
+
+struct base_str
 map_concat(struct mctx *c, const struct base_str *parts, size_t n)
 {
     size_t total = 0;
@@ -473,7 +508,7 @@ map_coding(struct mctx *c, struct hl7v2_j *arr, const char *system, struct base_
         return NULL;
     cd = hl7v2_j_obj(&c->jb, arr, NULL);
     hl7v2_j_cstr(&c->jb, cd, "system", system);
-    hl7v2_j_str(&c->jb, cd, "code", code);
+    hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
     if (display != NULL)
         hl7v2_j_cstr(&c->jb, cd, "display", display);
     return cd;

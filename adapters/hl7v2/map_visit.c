@@ -307,7 +307,7 @@ coded_with_default(struct mctx *c, const struct hl7v2_seg *seg, uint32_t field,
             struct hl7v2_j *cd = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, cc, "coding"), NULL);
 
             hl7v2_j_str(&c->jb, cd, "system", uri);
-            hl7v2_j_str(&c->jb, cd, "code", code);
+            hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
             hl7v2_j_str(&c->jb, cd, "display", map_txt(c, &at, rep, 2, 0));
         }
     } else {

@@ -160,6 +160,9 @@ START_TEST(coded_values)
                      "urn:fhirgate:member:LAB/code/L");
     ck_assert_str_eq(th_str(o, "valueCodeableConcept.text"), "Positive");
     json_decref(b);
+    o = obs(&b, "CWE", "A  B\\X09\\C^x^L", "", "", "", "F"); /* FHIR code: single inner spaces */
+    ck_assert_str_eq(th_str(o, "valueCodeableConcept.coding[0].code"), "A B C");
+    json_decref(b);
     o = obs(&b, "CE", "^Negative", "", "", "", "F");
     ck_assert_str_eq(th_str(o, "valueCodeableConcept.text"), "Negative");
     json_decref(b);

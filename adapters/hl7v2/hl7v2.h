@@ -78,9 +78,11 @@ struct hl7v2_parse_opts {
     const char *default_charset; /* MSH-18 value assumed when MSH-18 is empty
                                   * (e.g. "GB18030" for a HIS that never sets
                                   * it); NULL = UTF-8 (ASCII is a subset) */
+    const char *force_charset;   /* used whatever MSH-18 says (a sender whose
+                                  * MSH-18 is wrong or non-standard); NULL = no */
 };
 
-#define HL7V2_PARSE_OPTS_DEFAULT ((struct hl7v2_parse_opts){HL7V2_FLAGS_DEFAULT, NULL})
+#define HL7V2_PARSE_OPTS_DEFAULT ((struct hl7v2_parse_opts){HL7V2_FLAGS_DEFAULT, NULL, NULL})
 
 /* Things the parser recovered from (hl7v2_msg.warn bits); never errors. */
 enum hl7v2_warning {

@@ -183,13 +183,17 @@ charset_name(struct base_str msh18, const struct hl7v2_delims *d)
 }
 
 static int
-pick_charset(const char *p, size_t len, const struct hl7v2_delims *d, const char *deflt,
-             const char **canonical, const char **iconv_name, struct base_err *err)
+pick_charset(const char *p, size_t len, const struct hl7v2_delims *d,
+             const struct hl7v2_parse_opts *o, const char **canonical, const char **iconv_name,
+             struct base_err *err)
 {
     struct base_str name = charset_name(msh_field(p, len, d->field, 18, false), d);
+    const char *deflt = o->default_charset;
     struct hl7v2_loc loc;
 
-    if (has_high_byte(p, len)) {
+    if (o->force_charset != NULL) {
+        name = base_str_from_cstr(o->force_charset);
+    } else if (has_high_byte(p, len)) {
         /* A Chinese name in MSH-3..6 may hide a '|' or '^' in a GB 18030
          * trail byte and shift the plain scan: look again skipping trail
          * bytes, and believe it only when it says GB 18030. */
@@ -694,8 +698,8 @@ hl7v2_msg_parse(struct base_arena *a, const char *data, size_t len, const struct
     in = skip_preamble(in, &t.m->warn);
     TRY(start_checks(in, err));
     TRY(hl7v2_read_delims(in.ptr, in.len, t.flags, &t.m->d, &msh2_len, &t.m->warn, err));
-    TRY(pick_charset(in.ptr, in.len, &t.m->d, (opts != NULL ? opts : &defopts)->default_charset,
-                     &t.m->charset, &iconv_name, err));
+    TRY(pick_charset(in.ptr, in.len, &t.m->d, opts != NULL ? opts : &defopts, &t.m->charset,
+                     &iconv_name, err));
     if (iconv_name != NULL) {
         struct base_str conv;
         size_t bad = 0;

@@ -139,6 +139,25 @@ START_TEST(gbk_without_msh18_needs_the_default_option)
 }
 END_TEST
 
+START_TEST(forced_charset_overrides_a_wrong_msh18)
+{
+    size_t len = 0;
+    char *raw = encode("MSH|^~\\&|HIS|H|LIS|L|20240301||ADT^A04|G4|P|2.4|||||CHN|CHINESE\n"
+                       "PID|1||9^^^H^MR||赵^六\n",
+                       "GB18030", &len);
+    struct hl7v2_parse_opts opts = HL7V2_PARSE_OPTS_DEFAULT;
+    struct hl7v2_msg *m = NULL;
+    struct base_err err = {0};
+
+    ck_assert_int_eq(hl7v2_msg_parse(arena, raw, len, NULL, &opts, &m, &err), BASE_E_INVALID);
+    ck_assert_str_eq(err.where, "MSH-18 (segment 1)");
+    opts.force_charset = "GB18030";
+    ck_assert_int_eq(hl7v2_msg_parse(arena, raw, len, NULL, &opts, &m, &err), BASE_OK);
+    ck_assert(base_str_eq_cstr(hl7v2_get(m, &m->segs[1], 5, 1, 1, 0), "赵"));
+    free(raw);
+}
+END_TEST
+
 START_TEST(invalid_gb18030_bytes_are_located)
 {
     const char raw[] = "MSH|^~\\&|HIS|H|LIS|L|20240301||ADT^A04|G3|P|2.5|||||CHN|GB18030\r"
@@ -250,6 +269,7 @@ hl7v2_charset_suite(void)
     tcase_add_test(tc, gb18030_message_maps_chinese_name_address_and_resident_id);
     tcase_add_test(tc, gb18030_ack_is_encoded_back);
     tcase_add_test(tc, gbk_without_msh18_needs_the_default_option);
+    tcase_add_test(tc, forced_charset_overrides_a_wrong_msh18);
     tcase_add_test(tc, invalid_gb18030_bytes_are_located);
     tcase_add_test(tc, latin1_message);
     tcase_add_test(tc, ascii_declared_utf8_sent_is_accepted_with_a_warning);

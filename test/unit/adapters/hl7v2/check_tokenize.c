@@ -123,7 +123,7 @@ END_TEST
 START_TEST(lf_rejected_without_the_flag)
 {
     const char *text = "MSH|^~\\&|A|B|C|D|2019||ADT^A01|X|P|2.5\nPID|1\n";
-    struct hl7v2_parse_opts strict = {0, NULL};
+    struct hl7v2_parse_opts strict = {0, NULL, NULL};
     struct hl7v2_msg *m = NULL;
     struct base_err err = {0};
 
@@ -142,7 +142,7 @@ START_TEST(text_terminator_oddities)
                        "AL1|2|DRUG|00001433^TRAMADOL||SEIZURES~VOMITING\\r\r\n";
     struct hl7v2_msg *m = NULL;
     struct base_err err = {0};
-    struct hl7v2_parse_opts strict = {HL7V2_ACCEPT_LF, NULL};
+    struct hl7v2_parse_opts strict = {HL7V2_ACCEPT_LF, NULL, NULL};
 
     ck_assert_int_eq(hl7v2_msg_parse(arena, text, strlen(text), NULL, NULL, &m, &err), BASE_OK);
     ck_assert_int_eq(m->d.esc, '\\');

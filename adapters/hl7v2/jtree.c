@@ -227,8 +227,9 @@ write_string(struct base_buf *b, struct base_str s)
     size_t run = 0;
     size_t i = 0;
 
-    /* worst case: every byte becomes \u00XX */
-    TRY(base_buf_reserve(b, s.len * 6 + 2));
+    /* room for the plain case; escapes reserve their own (a multi-megabyte
+     * base64 attachment must not ask for six times its size) */
+    TRY(base_buf_reserve(b, s.len + 2));
     b->data[b->len++] = '"';
     for (; i + 8 <= s.len; i += 8) {
         uint64_t w;
@@ -243,6 +244,7 @@ write_string(struct base_buf *b, struct base_str s)
 
         if (!needs_escape[c])
             continue;
+        TRY(base_buf_reserve(b, (i - run) + 6 + (s.len - i) + 1));
         put(b, s.ptr + run, i - run);
         run = i + 1;
         switch (c) {
@@ -268,6 +270,7 @@ write_string(struct base_buf *b, struct base_str s)
             break;
         }
     }
+    TRY(base_buf_reserve(b, (s.len - run) + 2));
     put(b, s.ptr + run, s.len - run);
     b->data[b->len++] = '"';
     b->data[b->len] = '\0';

@@ -239,6 +239,23 @@ START_TEST(encapsulated_data_goes_to_the_report)
 }
 END_TEST
 
+START_TEST(large_attachment)
+{
+    /* a 6 MB base64 PDF: the writer must not reserve 6 bytes per byte */
+    size_t n = 6u << 20;
+    char *text = malloc(n + 512);
+    int k = snprintf(text, 512, HEAD "OBX|1|ED|PDF^Report^L||^AP^PDF^Base64^");
+    json_t *b;
+
+    memset(text + k, 'A', n);
+    strcpy(text + k + n, "||||||F\n");
+    b = th_convert(text);
+    ck_assert_uint_eq(strlen(th_str(th_res(b, "DiagnosticReport", 0), "presentedForm[0].data")), n);
+    json_decref(b);
+    free(text);
+}
+END_TEST
+
 START_TEST(reference_ranges)
 {
     struct {
@@ -343,6 +360,7 @@ hl7v2_obx_suite(void)
     tcase_add_test(tc, dates_and_times);
     tcase_add_test(tc, quantities_and_money);
     tcase_add_test(tc, encapsulated_data_goes_to_the_report);
+    tcase_add_test(tc, large_attachment);
     tcase_add_test(tc, reference_ranges);
     tcase_add_test(tc, abnormal_flags);
     tcase_add_test(tc, result_statuses);

@@ -207,35 +207,36 @@ static int
 write_bundle(struct mctx *c)
 {
     size_t *starts = BASE_NEW_N(c->a, size_t, c->nents + 1);
-    struct base_buf b;
-    char *text;
-    int rc = BASE_OK;
+    struct base_buf *b = BASE_NEW(c->a, struct base_buf);
+    int rc;
 
     c->out->entries = BASE_NEW_N(c->a, struct hl7v2_entry, c->nents + 1);
-    if (c->out->entries == NULL || starts == NULL)
+    if (c->out->entries == NULL || starts == NULL || b == NULL)
         return base_err_set(c->err, BASE_E_NOMEM, "exception", NULL, "out of memory");
-    base_buf_init(&b, MAP_MAX_OUTPUT);
-    rc = base_buf_append_cstr(&b, "{\"resourceType\":\"Bundle\",\"type\":\"transaction\"");
+    /* the text stays in this buffer, freed with the arena: no final copy;
+     * FHIR JSON runs 6-9 times the ER7 size, so reserve that up front */
+    base_buf_init(b, MAP_MAX_OUTPUT);
+    TRY(base_buf_tie(b, c->a));
+    rc = base_buf_reserve(b, c->m->text.len < MAP_MAX_OUTPUT / 16 ? c->m->text.len * 8 + 1024
+                                                                  : MAP_MAX_OUTPUT / 2);
+    if (rc == BASE_OK)
+        rc = base_buf_append_cstr(b, "{\"resourceType\":\"Bundle\",\"type\":\"transaction\"");
     for (size_t i = 0; i < c->nents && rc == BASE_OK; i++) {
-        rc = base_buf_append_cstr(&b, i == 0 ? ",\"entry\":[" : ",");
+        rc = base_buf_append_cstr(b, i == 0 ? ",\"entry\":[" : ",");
         if (rc == BASE_OK)
-            rc = write_entry(c, c->ents[i], &b, &c->out->entries[i], &starts[i]);
+            rc = write_entry(c, c->ents[i], b, &c->out->entries[i], &starts[i]);
     }
     if (rc == BASE_OK)
-        rc = base_buf_append_cstr(&b, c->nents > 0 ? "]}" : "}");
-    text = rc == BASE_OK ? base_buf_dup0(&b, c->a) : NULL;
-    if (text != NULL) {
-        c->out->json = base_str_make(text, b.len);
-        c->out->nentries = c->nents;
-        for (size_t i = 0; i < c->nents; i++)
-            c->out->entries[i].resource.ptr = text + starts[i];
-    }
-    base_buf_fini(&b);
+        rc = base_buf_append_cstr(b, c->nents > 0 ? "]}" : "}");
     if (rc == BASE_E_LIMIT)
         return base_err_set(c->err, rc, "too-costly", NULL, "mapped Bundle exceeds %u bytes",
                             MAP_MAX_OUTPUT);
-    if (rc != BASE_OK || text == NULL || hl7v2_jb_failed(&c->jb))
+    if (rc != BASE_OK || hl7v2_jb_failed(&c->jb))
         return base_err_set(c->err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    c->out->json = base_buf_str(b);
+    c->out->nentries = c->nents;
+    for (size_t i = 0; i < c->nents; i++)
+        c->out->entries[i].resource.ptr = b->data + starts[i];
     return BASE_OK;
 }
 

@@ -35,6 +35,7 @@ mllp_conn_close(struct mllp_listener *l, struct conn *c)
 {
     if (!c->used)
         return;
+    atomic_fetch_sub(&l->st_open, 1); /* counters change before the peer sees the close */
     if (c->ssl != NULL) {
         SSL_free(c->ssl); /* no close_notify: the peer may be gone or hostile */
         c->ssl = NULL;
@@ -50,7 +51,6 @@ mllp_conn_close(struct mllp_listener *l, struct conn *c)
     base_buf_fini(&c->out);
     c->used = false;
     c->gen++;
-    atomic_fetch_sub(&l->st_open, 1);
 }
 
 static long

@@ -238,8 +238,8 @@ accept_all(struct mllp_listener *l)
             return; /* EAGAIN, or a transient error: the next event retries */
         c = free_slot(l);
         if (c == NULL || !conn_open(l, c, fd, &ss)) {
+            atomic_fetch_add(&l->st_refused, 1); /* counted before the peer can see it */
             close(fd);
-            atomic_fetch_add(&l->st_refused, 1);
             continue;
         }
         atomic_fetch_add(&l->st_accepted, 1);
@@ -322,7 +322,7 @@ sweep(struct mllp_listener *l, uint64_t now)
         else if (c->qlen == 0 && !c->frame_open && now - c->last_rx_ms > l->cfg.idle_ms)
             expired = true; /* silent, and not waiting for us */
         if (expired) {
-            atomic_fetch_add(&l->st_timeouts, 1);
+            atomic_fetch_add(&l->st_timeouts, 1); /* before the peer sees the close */
             mllp_conn_close(l, c);
         }
     }

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,24 @@ read_frame(int fd, struct reader *r, char *out, size_t cap)
         }
     }
 }
+
+/* Poll the listener's counters until field >= want (or 10 s pass). */
+static struct mllp_stats
+wait_stat(struct mllp_listener *l, size_t offset, uint64_t want)
+{
+    struct mllp_stats st;
+    uint64_t end = now_ms() + 10000;
+
+    do {
+        mllp_listener_stats(l, &st);
+        if (*(const uint64_t *)((const char *)&st + offset) >= want)
+            break;
+        sleep_ms(10);
+    } while (now_ms() < end);
+    return st;
+}
+
+#define WAIT_STAT(l, field, want) wait_stat((l), offsetof(struct mllp_stats, field), (want))
 
 /* Does the server close the connection (EOF/reset) within ms? */
 static bool
@@ -378,7 +397,8 @@ START_TEST(backpressure_and_no_ack_before_commit)
     mllp_deframer_init(&r.d, 0);
     for (int i = 0; i < 6; i++)
         send_frame(fd, "MSH|x");
-    sleep_ms(300);
+    WAIT_STAT(s.l, frames, 2);
+    sleep_ms(200);
     mllp_listener_stats(s.l, &st);
     ck_assert_uint_eq(st.frames, 2);                  /* reading paused at max_inflight */
     ck_assert(!read_frame(fd, &r, ack, sizeof(ack))); /* nothing committed: no ACK */
@@ -507,8 +527,7 @@ START_TEST(garbage_between_frames_and_slow_bytes)
     ck_assert_str_eq(ack, "ACK 0 1");
     ck_assert(read_frame(fd, &r, ack, sizeof(ack)));
     ck_assert_str_eq(ack, "ACK 1 2");
-    sleep_ms(100);
-    mllp_listener_stats(s.l, &st);
+    st = WAIT_STAT(s.l, garbage_bytes, 7 + 2 + 4);
     ck_assert_uint_eq(st.garbage_bytes, 7 + 2 + 4);
     close(fd);
     mllp_deframer_fini(&r.d);
@@ -533,17 +552,20 @@ START_TEST(completion_after_disconnect_is_dropped)
     server_start(&s, &cfg);
     fd = client(s.port, 1000);
     send_frame(fd, "MSH|gone");
-    sleep_ms(200);
+    WAIT_STAT(s.l, frames, 1);
     /* reset, not a half-close: a half-closed peer may still read its ACK */
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){1, 0}, sizeof(struct linger));
     close(fd);
-    sleep_ms(300);
+    for (uint64_t end = now_ms() + 10000; now_ms() < end; sleep_ms(10)) {
+        mllp_listener_stats(s.l, &st);
+        if (st.open == 0)
+            break; /* the listener has seen the reset */
+    }
     pthread_mutex_lock(&cm.mu);
     cm.hold = 0;
     pthread_cond_signal(&cm.cv);
     pthread_mutex_unlock(&cm.mu);
-    sleep_ms(300);
-    mllp_listener_stats(s.l, &st);
+    st = WAIT_STAT(s.l, dropped_acks, 1);
     ck_assert_uint_eq(st.frames, 1);
     ck_assert_uint_eq(st.acks, 0);
     ck_assert_uint_eq(st.dropped_acks, 1);
@@ -565,7 +587,7 @@ START_TEST(too_many_clients_are_refused)
     server_start(&s, &cfg);
     a = client(s.port, 1000);
     b = client(s.port, 1000);
-    sleep_ms(100);
+    WAIT_STAT(s.l, accepted, 2);
     c = client(s.port, 1000);
     ck_assert(closed_within(c, 2000));
     mllp_listener_stats(s.l, &st);

@@ -133,6 +133,7 @@ deps:
 	./deploy/install-deps.sh
 
 include test/test.mk
+include schemas/schemas.mk
 -include deploy/deploy.mk
 
 clean:

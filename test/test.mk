@@ -24,8 +24,8 @@ $(TEST_OBJS): CFLAGS += $(TEST_CFLAGS)
 # Suite registries, rewritten only when the set of suites changes.
 define suite_registry
 	@mkdir -p $(@D)
-	@grep -ho '^Suite \*[a-z0-9_]*_suite(void)' $(1) /dev/null \
-	  | sed 's/^Suite \*\(.*\)(void)/SUITE(\1)/' | sort > $@.tmp
+	@grep -hoE '^(Suite \*)?[a-z0-9_]+_suite\(void\)$$' $(1) /dev/null \
+	  | sed -E 's/^(Suite \*)?(.*)\(void\)$$/SUITE(\2)/' | sort -u > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 endef
 $(BUILD)/gen/unit_suites.inc: $(UNIT_SRCS) FORCE

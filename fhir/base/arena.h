@@ -42,7 +42,8 @@ BASE_MUST_CHECK char *base_arena_strdup(struct base_arena *a, const char *s);
 BASE_MUST_CHECK void *base_arena_memdup(struct base_arena *a, const void *p, size_t len);
 BASE_MUST_CHECK char *base_arena_sprintf(struct base_arena *a, const char *fmt, ...)
     BASE_PRINTF(2, 3);
-BASE_MUST_CHECK char *base_arena_vsprintf(struct base_arena *a, const char *fmt, va_list ap);
+BASE_MUST_CHECK char *base_arena_vsprintf(struct base_arena *a, const char *fmt, va_list ap)
+    BASE_PRINTF(2, 0);
 /* Grow an arena array from old_n to new_n elements (contents copied). */
 BASE_MUST_CHECK void *base_arena_grow(struct base_arena *a, void *old, size_t old_n, size_t new_n,
                                       size_t elem_size);

@@ -34,7 +34,8 @@ BASE_MUST_CHECK int base_buf_append_cstr(struct base_buf *b, const char *s);
 BASE_MUST_CHECK int base_buf_append_str(struct base_buf *b, struct base_str s);
 BASE_MUST_CHECK int base_buf_putc(struct base_buf *b, char c);
 BASE_MUST_CHECK int base_buf_appendf(struct base_buf *b, const char *fmt, ...) BASE_PRINTF(2, 3);
-BASE_MUST_CHECK int base_buf_vappendf(struct base_buf *b, const char *fmt, va_list ap);
+BASE_MUST_CHECK int base_buf_vappendf(struct base_buf *b, const char *fmt, va_list ap)
+    BASE_PRINTF(2, 0);
 struct base_str base_buf_str(const struct base_buf *b);
 /* Free the buffer when `a` is freed (the buffer struct itself must live in
  * `a` or outlive it). */

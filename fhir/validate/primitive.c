@@ -1,0 +1,559 @@
+/*
+ * Lexical checks of the FHIR R4 primitive types
+ * (https://hl7.org/fhir/R4/datatypes.html#primitive).  Hand-written scanners
+ * equivalent to the spec's regular expressions (whitespace in them is the
+ * XML Schema \s: space, tab, CR, LF), plus the calendar rule the regexes
+ * cannot express ("Dates SHALL be valid dates").  Pure functions.
+ */
+#include "fhir/validate/fhir_validate.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* Strings SHALL NOT exceed 1MB (1024*1024 characters) (datatypes.html#string). */
+#define STRING_MAX_CHARS (1024u * 1024u)
+
+/* Character classes, one table lookup per byte. */
+enum {
+    C_DIGIT = 0x01, /* 0-9 */
+    C_ID = 0x02,    /* [A-Za-z0-9\-\.] */
+    C_SPACE = 0x04, /* XML Schema \s: space, tab, CR, LF */
+    C_HEXL = 0x08   /* [0-9a-f] */
+};
+
+#define D (C_DIGIT | C_ID | C_HEXL)
+#define U C_ID
+#define L C_ID
+#define H (C_ID | C_HEXL)
+static const unsigned char cls[256] = {
+    ['\t'] = C_SPACE, ['\n'] = C_SPACE, ['\r'] = C_SPACE, [' '] = C_SPACE, ['-'] = C_ID,
+    ['.'] = C_ID,     ['0'] = D,        ['1'] = D,        ['2'] = D,       ['3'] = D,
+    ['4'] = D,        ['5'] = D,        ['6'] = D,        ['7'] = D,       ['8'] = D,
+    ['9'] = D,        ['A'] = U,        ['B'] = U,        ['C'] = U,       ['D'] = U,
+    ['E'] = U,        ['F'] = U,        ['G'] = U,        ['H'] = U,       ['I'] = U,
+    ['J'] = U,        ['K'] = U,        ['L'] = U,        ['M'] = U,       ['N'] = U,
+    ['O'] = U,        ['P'] = U,        ['Q'] = U,        ['R'] = U,       ['S'] = U,
+    ['T'] = U,        ['U'] = U,        ['V'] = U,        ['W'] = U,       ['X'] = U,
+    ['Y'] = U,        ['Z'] = U,        ['a'] = H,        ['b'] = H,       ['c'] = H,
+    ['d'] = H,        ['e'] = H,        ['f'] = H,        ['g'] = L,       ['h'] = L,
+    ['i'] = L,        ['j'] = L,        ['k'] = L,        ['l'] = L,       ['m'] = L,
+    ['n'] = L,        ['o'] = L,        ['p'] = L,        ['q'] = L,       ['r'] = L,
+    ['s'] = L,        ['t'] = L,        ['u'] = L,        ['v'] = L,       ['w'] = L,
+    ['x'] = L,        ['y'] = L,        ['z'] = L,
+};
+#undef D
+#undef U
+#undef L
+#undef H
+
+static bool
+is_digit(char c)
+{
+    return (cls[(unsigned char)c] & C_DIGIT) != 0;
+}
+
+static bool
+is_xs_space(char c)
+{
+    return (cls[(unsigned char)c] & C_SPACE) != 0;
+}
+
+/* n digits at s[*i], value in *out. */
+static bool
+digits(const char *s, size_t len, size_t *i, unsigned n, unsigned *out)
+{
+    unsigned v = 0;
+
+    if (len - *i < n)
+        return false;
+    for (unsigned k = 0; k < n; k++) {
+        char c = s[*i + k];
+
+        if (!is_digit(c))
+            return false;
+        v = v * 10u + (unsigned)(c - '0');
+    }
+    *i += n;
+    *out = v;
+    return true;
+}
+
+static bool
+expect(const char *s, size_t len, size_t *i, char c)
+{
+    if (*i >= len || s[*i] != c)
+        return false;
+    (*i)++;
+    return true;
+}
+
+static unsigned
+days_in_month(unsigned y, unsigned m)
+{
+    static const unsigned char dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4u == 0 && y % 100u != 0) || y % 400u == 0;
+
+    return (m == 2 && leap) ? 29u : dim[m - 1];
+}
+
+/* Precision reached by a date part. */
+enum date_prec { PREC_YEAR = 1, PREC_MONTH, PREC_DAY };
+
+/*
+ * YYYY(-MM(-DD)?)? at s[*i].  Year 0001-9999 (the regex excludes 0000).
+ * Returns FHIR_PRIM_OK, BAD_FORMAT or BAD_DATE; *prec is the precision.
+ */
+static enum fhir_prim_fault
+scan_date(const char *s, size_t len, size_t *i, enum date_prec *prec)
+{
+    unsigned y;
+    unsigned m;
+    unsigned d;
+
+    if (!digits(s, len, i, 4, &y) || y == 0)
+        return FHIR_PRIM_BAD_FORMAT;
+    *prec = PREC_YEAR;
+    if (*i == len || s[*i] != '-')
+        return FHIR_PRIM_OK;
+    (*i)++;
+    if (!digits(s, len, i, 2, &m) || m < 1 || m > 12)
+        return FHIR_PRIM_BAD_FORMAT;
+    *prec = PREC_MONTH;
+    if (*i == len || s[*i] != '-')
+        return FHIR_PRIM_OK;
+    (*i)++;
+    if (!digits(s, len, i, 2, &d) || d < 1 || d > 31)
+        return FHIR_PRIM_BAD_FORMAT;
+    *prec = PREC_DAY;
+    return d <= days_in_month(y, m) ? FHIR_PRIM_OK : FHIR_PRIM_BAD_DATE;
+}
+
+/* hh:mm:ss(.f+)? with hh 00-23, mm 00-59, ss 00-60. */
+static bool
+scan_time(const char *s, size_t len, size_t *i)
+{
+    unsigned h;
+    unsigned m;
+    unsigned sec;
+
+    if (!digits(s, len, i, 2, &h) || h > 23 || !expect(s, len, i, ':') ||
+        !digits(s, len, i, 2, &m) || m > 59 || !expect(s, len, i, ':') ||
+        !digits(s, len, i, 2, &sec) || sec > 60)
+        return false;
+    if (*i < len && s[*i] == '.') {
+        size_t start = ++(*i);
+
+        while (*i < len && is_digit(s[*i]))
+            (*i)++;
+        if (*i == start)
+            return false;
+    }
+    return true;
+}
+
+/* Z | (+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00) */
+static bool
+scan_zone(const char *s, size_t len, size_t *i)
+{
+    unsigned h;
+    unsigned m;
+
+    if (*i < len && s[*i] == 'Z') {
+        (*i)++;
+        return true;
+    }
+    if (*i >= len || (s[*i] != '+' && s[*i] != '-'))
+        return false;
+    (*i)++;
+    if (!digits(s, len, i, 2, &h) || !expect(s, len, i, ':') || !digits(s, len, i, 2, &m))
+        return false;
+    return (h <= 13 && m <= 59) || (h == 14 && m == 0);
+}
+
+static enum fhir_prim_fault
+check_datetime(const char *s, size_t len, bool is_instant)
+{
+    size_t i = 0;
+    enum date_prec prec;
+    enum fhir_prim_fault f = scan_date(s, len, &i, &prec);
+
+    if (f != FHIR_PRIM_OK && f != FHIR_PRIM_BAD_DATE)
+        return f;
+    if (i == len) {
+        if (is_instant)
+            return FHIR_PRIM_BAD_FORMAT; /* an instant is known to the second */
+        return f;
+    }
+    /* a time needs a full date */
+    if (prec != PREC_DAY || s[i] != 'T')
+        return FHIR_PRIM_BAD_FORMAT;
+    i++;
+    if (!scan_time(s, len, &i))
+        return FHIR_PRIM_BAD_FORMAT;
+    if (i == len)
+        return FHIR_PRIM_NO_TIMEZONE; /* "If hours and minutes are specified, a
+                                       * time zone SHALL be populated" */
+    if (!scan_zone(s, len, &i) || i != len)
+        return FHIR_PRIM_BAD_FORMAT;
+    return f;
+}
+
+static enum fhir_prim_fault
+check_date(const char *s, size_t len)
+{
+    size_t i = 0;
+    enum date_prec prec;
+    enum fhir_prim_fault f = scan_date(s, len, &i, &prec);
+
+    if (f == FHIR_PRIM_BAD_FORMAT)
+        return f;
+    return i == len ? f : FHIR_PRIM_BAD_FORMAT;
+}
+
+static enum fhir_prim_fault
+check_time(const char *s, size_t len)
+{
+    size_t i = 0;
+
+    return scan_time(s, len, &i) && i == len ? FHIR_PRIM_OK : FHIR_PRIM_BAD_FORMAT;
+}
+
+/* [A-Za-z0-9\-\.]{1,64} */
+static enum fhir_prim_fault
+check_id(const char *s, size_t len)
+{
+    if (len > 64)
+        return FHIR_PRIM_BAD_FORMAT;
+    for (size_t i = 0; i < len; i++) {
+        if (!(cls[(unsigned char)s[i]] & C_ID))
+            return FHIR_PRIM_BAD_FORMAT;
+    }
+    return FHIR_PRIM_OK;
+}
+
+/* [^\s]+(\s[^\s]+)*: no leading/trailing whitespace, single separators. */
+static enum fhir_prim_fault
+check_code(const char *s, size_t len)
+{
+    if (is_xs_space(s[0]) || is_xs_space(s[len - 1]))
+        return FHIR_PRIM_BAD_FORMAT;
+    for (size_t i = 1; i < len; i++) {
+        if (is_xs_space(s[i]) && is_xs_space(s[i - 1]))
+            return FHIR_PRIM_BAD_FORMAT;
+    }
+    return FHIR_PRIM_OK;
+}
+
+/* \S* */
+static enum fhir_prim_fault
+check_uri(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (is_xs_space(s[i]))
+            return FHIR_PRIM_BAD_FORMAT;
+    }
+    return FHIR_PRIM_OK;
+}
+
+/* urn:oid:[0-2](\.(0|[1-9][0-9]*))+ */
+static enum fhir_prim_fault
+check_oid(const char *s, size_t len)
+{
+    size_t i = 8;
+    unsigned arcs = 0;
+
+    if (len < 10 || memcmp(s, "urn:oid:", 8) != 0 || s[i] < '0' || s[i] > '2')
+        return FHIR_PRIM_BAD_FORMAT;
+    i++;
+    while (i < len) {
+        size_t start;
+
+        if (s[i] != '.')
+            return FHIR_PRIM_BAD_FORMAT;
+        start = ++i;
+        while (i < len && is_digit(s[i]))
+            i++;
+        if (i == start || (s[start] == '0' && i - start > 1))
+            return FHIR_PRIM_BAD_FORMAT;
+        arcs++;
+    }
+    return arcs > 0 ? FHIR_PRIM_OK : FHIR_PRIM_BAD_FORMAT;
+}
+
+static bool
+is_lower_hex(char c)
+{
+    return (cls[(unsigned char)c] & C_HEXL) != 0;
+}
+
+/* urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12} */
+static enum fhir_prim_fault
+check_uuid(const char *s, size_t len)
+{
+    if (len != 45 || memcmp(s, "urn:uuid:", 9) != 0)
+        return FHIR_PRIM_BAD_FORMAT;
+    for (size_t i = 9; i < len; i++) {
+        size_t k = i - 9;
+        bool dash = k == 8 || k == 13 || k == 18 || k == 23;
+
+        if (dash ? s[i] != '-' : !is_lower_hex(s[i]))
+            return FHIR_PRIM_BAD_FORMAT;
+    }
+    return FHIR_PRIM_OK;
+}
+
+/* Byte classes for base64Binary, as bits so that the AND of eight classes
+ * is B64_DATA only when all eight are data (table lookups keep the 750 KB
+ * attachments of real documents cheap). */
+enum { B64_BAD = 0, B64_DATA = 1, B64_PAD = 2, B64_SPACE = 4 };
+
+static const unsigned char b64_class[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1,  ['D'] = 1,  ['E'] = 1,  ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1,  ['L'] = 1,  ['M'] = 1,  ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1,  ['T'] = 1,  ['U'] = 1,  ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['a'] = 1,  ['b'] = 1,  ['c'] = 1,  ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1,  ['j'] = 1,  ['k'] = 1,  ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1,  ['r'] = 1,  ['s'] = 1,  ['t'] = 1, ['u'] = 1, ['v'] = 1,
+    ['w'] = 1, ['x'] = 1, ['y'] = 1,  ['z'] = 1,  ['0'] = 1,  ['1'] = 1, ['2'] = 1, ['3'] = 1,
+    ['4'] = 1, ['5'] = 1, ['6'] = 1,  ['7'] = 1,  ['8'] = 1,  ['9'] = 1, ['+'] = 1, ['/'] = 1,
+    ['='] = 2, [' '] = 4, ['\t'] = 4, ['\n'] = 4, ['\r'] = 4,
+};
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* Bytes of the base64 alphabet from p on, sixteen at a time (stops at the
+ * first other byte or where fewer than 16 remain). */
+static size_t
+b64_data_run(const unsigned char *p, size_t len)
+{
+    size_t i = 0;
+
+    while (len - i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* signed ranges: bytes >= 0x80 are negative and fall outside all */
+        __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+                                   _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+        __m128i lo = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
+                                   _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)));
+        __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                   _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+        __m128i sy = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
+        unsigned ok =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(up, lo), _mm_or_si128(dg, sy)));
+
+        if (ok != 0xFFFFu)
+            return i + (size_t)__builtin_ctz(~ok);
+        i += 16;
+    }
+    return i;
+}
+#else
+static size_t
+b64_data_run(const unsigned char *p, size_t len)
+{
+    size_t i = 0;
+
+    while (len - i >= 8 && (b64_class[p[i]] & b64_class[p[i + 1]] & b64_class[p[i + 2]] &
+                            b64_class[p[i + 3]] & b64_class[p[i + 4]] & b64_class[p[i + 5]] &
+                            b64_class[p[i + 6]] & b64_class[p[i + 7]]) == B64_DATA)
+        i += 8;
+    return i;
+}
+#endif
+
+/*
+ * RFC 4648 base64.  The R4 regex (\s*([0-9a-zA-Z\+\=]){4}\s*)+ omits '/',
+ * a known defect: xs:base64Binary, which the XML form uses, allows it, and
+ * so do real attachments.  Whitespace between characters is ignored.
+ */
+static enum fhir_prim_fault
+check_base64(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    size_t n = 0;
+    size_t pad = 0;
+
+    while (i < len) {
+        /* fast path over runs of data characters (lines of MIME-style base64
+         * are 76 characters between breaks) */
+        if (pad == 0) {
+            size_t run = b64_data_run(p + i, len - i);
+
+            i += run;
+            n += run;
+        }
+        if (i >= len)
+            break;
+        switch (b64_class[p[i]]) {
+        case B64_DATA:
+            if (pad > 0)
+                return FHIR_PRIM_BAD_FORMAT; /* data after padding */
+            n++;
+            break;
+        case B64_PAD:
+            pad++;
+            n++;
+            break;
+        case B64_SPACE:
+            break;
+        default:
+            return FHIR_PRIM_BAD_FORMAT;
+        }
+        i++;
+    }
+    return (n % 4 == 0 && pad <= 2) ? FHIR_PRIM_OK : FHIR_PRIM_BAD_FORMAT;
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static enum fhir_prim_fault
+check_decimal(const char *s, size_t len)
+{
+    size_t i = 0;
+    size_t start;
+
+    if (i < len && s[i] == '-')
+        i++;
+    if (i >= len || !is_digit(s[i]))
+        return FHIR_PRIM_BAD_FORMAT;
+    if (s[i] == '0')
+        i++;
+    else
+        while (i < len && is_digit(s[i]))
+            i++;
+    if (i < len && s[i] == '.') {
+        start = ++i;
+        while (i < len && is_digit(s[i]))
+            i++;
+        if (i == start)
+            return FHIR_PRIM_BAD_FORMAT;
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-'))
+            i++;
+        start = i;
+        while (i < len && is_digit(s[i]))
+            i++;
+        if (i == start)
+            return FHIR_PRIM_BAD_FORMAT;
+    }
+    return i == len ? FHIR_PRIM_OK : FHIR_PRIM_BAD_FORMAT;
+}
+
+/* -?(0|[1-9][0-9]*) within [min, 2^31-1]; positiveInt/unsignedInt have no sign. */
+static enum fhir_prim_fault
+check_integer(const char *s, size_t len, int64_t min)
+{
+    size_t i = 0;
+    bool neg = false;
+    int64_t v = 0;
+
+    if (s[0] == '-') {
+        if (min >= 0)
+            return FHIR_PRIM_BAD_FORMAT;
+        neg = true;
+        i = 1;
+    }
+    if (i >= len || (s[i] == '0' && len - i > 1))
+        return FHIR_PRIM_BAD_FORMAT;
+    for (; i < len; i++) {
+        if (!is_digit(s[i]))
+            return FHIR_PRIM_BAD_FORMAT;
+        if (v <= INT64_C(1) << 40)
+            v = v * 10 + (s[i] - '0');
+    }
+    if (neg)
+        v = -v;
+    return (v < min || v > INT32_MAX) ? FHIR_PRIM_OUT_OF_RANGE : FHIR_PRIM_OK;
+}
+
+/* 1 MiB characters: count code points only when the bytes could exceed it. */
+static enum fhir_prim_fault
+check_string(const char *s, size_t len)
+{
+    size_t chars = 0;
+
+    if (len <= STRING_MAX_CHARS)
+        return FHIR_PRIM_OK;
+    for (size_t i = 0; i < len; i++)
+        chars += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return chars > STRING_MAX_CHARS ? FHIR_PRIM_TOO_LONG : FHIR_PRIM_OK;
+}
+
+enum fhir_prim_fault
+fhir_validate_primitive(enum fhir_model_prim prim, const char *s, size_t len)
+{
+    if (len == 0)
+        return FHIR_PRIM_EMPTY;
+    switch (prim) {
+    case FHIR_PRIM_STRING:
+    case FHIR_PRIM_MARKDOWN:
+        return check_string(s, len);
+    case FHIR_PRIM_ID:
+        return check_id(s, len);
+    case FHIR_PRIM_CODE:
+        return check_code(s, len);
+    case FHIR_PRIM_URI:
+    case FHIR_PRIM_URL:
+    case FHIR_PRIM_CANONICAL:
+        return check_uri(s, len);
+    case FHIR_PRIM_OID:
+        return check_oid(s, len);
+    case FHIR_PRIM_UUID:
+        return check_uuid(s, len);
+    case FHIR_PRIM_DATE:
+        return check_date(s, len);
+    case FHIR_PRIM_DATETIME:
+        return check_datetime(s, len, false);
+    case FHIR_PRIM_INSTANT:
+        return check_datetime(s, len, true);
+    case FHIR_PRIM_TIME:
+        return check_time(s, len);
+    case FHIR_PRIM_BASE64BINARY:
+        return check_base64(s, len);
+    case FHIR_PRIM_DECIMAL:
+        return check_decimal(s, len);
+    case FHIR_PRIM_INTEGER:
+        return check_integer(s, len, INT32_MIN);
+    case FHIR_PRIM_UNSIGNEDINT:
+        return check_integer(s, len, 0);
+    case FHIR_PRIM_POSITIVEINT:
+        return check_integer(s, len, 1);
+    case FHIR_PRIM_BOOLEAN:
+        return (len == 4 && memcmp(s, "true", 4) == 0) || (len == 5 && memcmp(s, "false", 5) == 0)
+                   ? FHIR_PRIM_OK
+                   : FHIR_PRIM_BAD_FORMAT;
+    case FHIR_PRIM_XHTML:
+        return FHIR_PRIM_OK; /* structure checked by fhir_validate_xhtml() */
+    case FHIR_PRIM_NONE:
+        return FHIR_PRIM_BAD_FORMAT;
+    default:
+        return FHIR_PRIM_BAD_FORMAT;
+    }
+}
+
+const char *
+fhir_prim_fault_text(enum fhir_prim_fault f)
+{
+    switch (f) {
+    case FHIR_PRIM_OK:
+        return "is valid";
+    case FHIR_PRIM_BAD_FORMAT:
+        return "has an invalid format";
+    case FHIR_PRIM_BAD_DATE:
+        return "is not a valid calendar date";
+    case FHIR_PRIM_NO_TIMEZONE:
+        return "has a time without a time zone";
+    case FHIR_PRIM_OUT_OF_RANGE:
+        return "is out of range";
+    case FHIR_PRIM_EMPTY:
+        return "is empty";
+    case FHIR_PRIM_TOO_LONG:
+        return "exceeds 1048576 characters";
+    default:
+        return "is invalid";
+    }
+}

@@ -1,0 +1,818 @@
+/*
+ * The fast path of fhir_validate_json(): validate FHIR JSON text in one pass
+ * without building a tree.
+ *
+ * It tokenizes the text (the grammar and limits of fhir/json's reader) and
+ * checks each member against the model as it goes, like walk.c does on a
+ * tree.  It is a filter, not a second validator: it either proves the
+ * document clean — no issue at all, or only the conditional-reference
+ * warnings, which it reports exactly as walk.c does — or it gives up
+ * ("bails"), and the caller discards what it reported and runs the
+ * reference path (fhir_json_parse + the tree walk) for the exact issues.
+ * So every problem, every rare construct (escaped names, \u escapes, null,
+ * arrays in "_name", unknown elements, resourceType not first, ...) and
+ * every doubt simply bails; soundness only needs "clean here => clean
+ * there", which the differential tests and the fuzz target check.
+ */
+#include "fhir/validate/validate_int.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "fhir/base/buf.h"
+#include "fhir/json/fhir_json.h"
+
+#define BAIL (-1)
+
+_Static_assert(FHIR_MODEL_MAX_ELEMS <= 64, "element bit sets are one uint64_t");
+
+#define MAX_CONTAINED_IDS 64
+#define MAX_LOCAL_REFS    64
+
+/* Transaction state of the enclosing Bundle (conditional references). */
+enum tx_state {
+    TX_NO,
+    TX_YES,
+    TX_UNKNOWN /* a Bundle whose type was not seen yet */
+};
+
+/* One root resource: its contained ids and the local references to check. */
+struct scope {
+    struct base_str ids[MAX_CONTAINED_IDS];
+    size_t n_ids;
+    struct base_str refs[MAX_LOCAL_REFS];
+    size_t n_refs;
+};
+
+struct sctx {
+    struct fhir_validate__ctx *c;
+    const unsigned char *p;
+    const unsigned char *end;
+    struct fhir_json_limits lim;
+    size_t jdepth;       /* objects + arrays, as the reader counts */
+    struct scope *scope; /* the current root resource */
+    enum tx_state tx;
+    bool meta_of_contained;  /* walking the meta of a contained resource */
+    struct base_buf scratch; /* decoded strings */
+};
+
+/* What an object tells the element that holds it. */
+struct sobj {
+    const struct fhir_model_valueset *vs; /* in: required binding of the element */
+    bool want_code;                       /* in: keep code and system */
+    struct base_str code;                 /* out: Coding/Quantity code, system */
+    struct base_str system;
+    bool has_code;
+    bool has_system;
+    bool any_member; /* out: CodeableConcept codings vs `vs` */
+    bool any_checked;
+    bool has_extension; /* out: "extension" present */
+    struct base_str id; /* out: a resource's id */
+    bool has_id;
+};
+
+enum {
+    OBJ_PLAIN = 0,
+    OBJ_RESOURCE = 1,
+    OBJ_PRIM_EXT = 2,
+    OBJ_CONTAINED = 4 /* with OBJ_RESOURCE: an item of contained */
+};
+
+/* String flags. */
+#define STR_ESCAPED 0x1u /* has a backslash escape */
+#define STR_CTRL    0x2u /* an escape decodes to a control character (\b, \f) */
+
+static int value(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
+                 struct sobj *cc_acc);
+static int resource(struct sctx *s, unsigned how, const char *expect);
+
+static void
+skip_ws(struct sctx *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
+        s->p++;
+}
+
+static int
+expect_char(struct sctx *s, unsigned char ch)
+{
+    skip_ws(s);
+    if (s->p >= s->end || *s->p != ch)
+        return BAIL;
+    s->p++;
+    return 0;
+}
+
+static int
+enter(struct sctx *s)
+{
+    if (++s->jdepth > s->lim.max_depth)
+        return BAIL;
+    s->p++;
+    return 0;
+}
+
+/* Bytes of a valid UTF-8 sequence at p (lead byte >= 0x80), 0 when invalid. */
+static size_t
+utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+    size_t n = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : 2;
+
+    if ((size_t)(end - p) < n || !base_utf8_valid((const char *)p, n, NULL))
+        return 0;
+    return n;
+}
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* Skip bytes that need no look (printable ASCII but '"' and '\\'), sixteen at
+ * a time; stops at the first other byte or where fewer than 16 remain. */
+static inline const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *end)
+{
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* signed compare: bytes >= 0x80 are negative, so "< 0x20" catches them */
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                 _mm_cmplt_epi8(v, space));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+
+        if (bits != 0)
+            return p + __builtin_ctz(bits);
+        p += 16;
+    }
+    return p;
+}
+#else
+#define ONES  UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/*
+ * Bytes of w (little-endian order) that need a closer look — '"', '\\',
+ * below 0x20 or from 0x80 — as the high bit of each byte.  The lowest set
+ * bit is exact (bits above it may be false alarms), which is all the
+ * scanner needs: it jumps to the first such byte.
+ */
+static inline uint64_t
+special8(uint64_t w)
+{
+    uint64_t q = w ^ (ONES * '"');
+    uint64_t b = w ^ (ONES * '\\');
+
+    return (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w) | w) & HIGHS;
+}
+
+static inline uint64_t
+load_le64(const unsigned char *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, 8);
+    if (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+        v = __builtin_bswap64(v);
+    return v;
+}
+
+/* Portable version: eight bytes at a time. */
+static inline const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *end)
+{
+    while (end - p >= 8) {
+        uint64_t m = special8(load_le64(p));
+
+        if (m != 0)
+            return p + ((unsigned)__builtin_ctzll(m) >> 3);
+        p += 8;
+    }
+    return p;
+}
+#endif
+
+/*
+ * A string at s->p (the opening quote): the raw text between the quotes in
+ * *raw.  Same grammar as the reader; \u escapes bail (rare in FHIR).
+ */
+static int
+scan_string(struct sctx *s, struct base_str *raw, unsigned *flags)
+{
+    const unsigned char *p = s->p + 1;
+    const unsigned char *end = s->end;
+    unsigned f = 0;
+
+    for (;;) {
+        unsigned ch;
+
+        p = skip_plain(p, end);
+        if (p >= end)
+            return BAIL;
+        ch = *p;
+        if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
+            p++;
+            continue;
+        }
+        if (ch == '"')
+            break;
+        if (ch < 0x20)
+            return BAIL;
+        if (ch >= 0x80) {
+            size_t n = utf8_seq(p, end);
+
+            if (n == 0)
+                return BAIL;
+            p += n;
+            continue;
+        }
+        if (end - p < 2)
+            return BAIL;
+        switch (p[1]) {
+        case 'b':
+        case 'f':
+            f |= STR_CTRL;
+            break;
+        case '"':
+        case '\\':
+        case '/':
+        case 'n':
+        case 'r':
+        case 't':
+            break;
+        default:
+            return BAIL; /* \u escapes and invalid escapes */
+        }
+        f |= STR_ESCAPED;
+        p += 2;
+    }
+    raw->ptr = (const char *)s->p + 1;
+    raw->len = (size_t)(p - s->p - 1);
+    if (raw->len > s->lim.max_string)
+        return BAIL;
+    s->p = p + 1;
+    *flags = f;
+    return 0;
+}
+
+/* The decoded text of a scanned string (into scratch when escaped). */
+static int
+decode(struct sctx *s, struct base_str raw, unsigned flags, struct base_str *out)
+{
+    const char *p = raw.ptr;
+    const char *end = raw.ptr + raw.len;
+
+    if (!(flags & STR_ESCAPED)) {
+        *out = raw;
+        return 0;
+    }
+    base_buf_reset(&s->scratch);
+    while (p < end) {
+        const char *bs = memchr(p, '\\', (size_t)(end - p));
+        char ch;
+
+        if (bs == NULL) {
+            TRY(base_buf_append(&s->scratch, p, (size_t)(end - p)) == BASE_OK ? 0 : BAIL);
+            break;
+        }
+        TRY(base_buf_append(&s->scratch, p, (size_t)(bs - p)) == BASE_OK ? 0 : BAIL);
+        switch (bs[1]) {
+        case 'b':
+            ch = '\b';
+            break;
+        case 'f':
+            ch = '\f';
+            break;
+        case 'n':
+            ch = '\n';
+            break;
+        case 'r':
+            ch = '\r';
+            break;
+        case 't':
+            ch = '\t';
+            break;
+        default:
+            ch = bs[1]; /* " \ / */
+            break;
+        }
+        TRY(base_buf_putc(&s->scratch, ch) == BASE_OK ? 0 : BAIL);
+        p = bs + 2;
+    }
+    *out = base_buf_str(&s->scratch);
+    return 0;
+}
+
+/* Number literal at s->p; its text in *lit.  The token runs to the first
+ * byte that cannot be part of a number, and must then be a whole JSON
+ * number: the reader accepts exactly those. */
+static int
+scan_number(struct sctx *s, struct base_str *lit)
+{
+    const unsigned char *q = s->p;
+
+    while (q < s->end && ((*q >= '0' && *q <= '9') || *q == '-' || *q == '+' || *q == '.' ||
+                          *q == 'e' || *q == 'E'))
+        q++;
+    lit->ptr = (const char *)s->p;
+    lit->len = (size_t)(q - s->p);
+    if (lit->len > s->lim.max_string || !fhir_json_number_syntax_ok(lit->ptr, lit->len))
+        return BAIL;
+    s->p = q;
+    return 0;
+}
+
+static bool
+is_lit(struct sctx *s, const char *word, size_t n)
+{
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+        return false;
+    s->p += n;
+    return true;
+}
+
+/* ----------------------------------------------------------- primitives -- */
+
+static int
+primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
+          struct base_str *out_str)
+{
+    struct base_str raw;
+    struct base_str v;
+    unsigned flags;
+
+    skip_ws(s);
+    if (s->p >= s->end)
+        return BAIL;
+    switch (t->prim) {
+    case FHIR_PRIM_BOOLEAN:
+        return is_lit(s, "true", 4) || is_lit(s, "false", 5) ? 0 : BAIL;
+    case FHIR_PRIM_DECIMAL:
+        return scan_number(s, &raw);
+    case FHIR_PRIM_INTEGER:
+    case FHIR_PRIM_POSITIVEINT:
+    case FHIR_PRIM_UNSIGNEDINT:
+        /* for literals the tree's range check and this agree on validity */
+        TRY(scan_number(s, &raw));
+        return fhir_validate_primitive(t->prim, raw.ptr, raw.len) == FHIR_PRIM_OK ? 0 : BAIL;
+    default:
+        break;
+    }
+    if (*s->p != '"')
+        return BAIL;
+    TRY(scan_string(s, &raw, &flags));
+    if ((flags & STR_CTRL) || raw.len == 0)
+        return BAIL;
+    TRY(decode(s, raw, flags, &v));
+    if (t->prim == FHIR_PRIM_XHTML)
+        return fhir_validate__xhtml(v.ptr, v.len) == FHIR_XHTML_OK ? 0 : BAIL;
+    if (fhir_validate_primitive(t->prim, v.ptr, v.len) != FHIR_PRIM_OK)
+        return BAIL;
+    if (e != NULL && e->valueset != NULL &&
+        (t->prim == FHIR_PRIM_CODE || t->prim == FHIR_PRIM_STRING || t->prim == FHIR_PRIM_URI) &&
+        !(e->valueset->kind == FHIR_VS_MIME_TYPE && fhir_validate__shorthand_format(e, v)) &&
+        fhir_model_vs_check(e->valueset, NULL, 0, v.ptr, v.len) == FHIR_VS_NOT_MEMBER)
+        return BAIL;
+    if (out_str != NULL) {
+        /* captured values point into the text: escaped ones are not kept */
+        if (flags & STR_ESCAPED)
+            return BAIL;
+        *out_str = v;
+    }
+    return 0;
+}
+
+/* -------------------------------------------------------------- objects -- */
+
+struct frame {
+    uint64_t seen_mask; /* bit i: element i seen in any form */
+    unsigned char seen[FHIR_MODEL_MAX_ELEMS];
+    unsigned char choice[FHIR_MODEL_MAX_ELEMS];
+    uint64_t ext_without_extension; /* "_name" objects that need the value */
+    size_t members;
+    size_t non_id;
+};
+
+#define SEEN_VAL 0x01u
+#define SEEN_EXT 0x02u
+
+static bool
+key_is(struct base_str k, const char *lit, size_t n)
+{
+    return k.len == n && memcmp(k.ptr, lit, n) == 0;
+}
+
+/* Which member values the object keeps for its holder. */
+static struct base_str *
+capture_slot(const struct fhir_model_type *t, unsigned how, struct base_str key, struct sobj *out,
+             struct base_str *ref, bool **flag)
+{
+    if (how & OBJ_RESOURCE) {
+        if (key_is(key, "id", 2)) {
+            *flag = &out->has_id;
+            return &out->id;
+        }
+        /* a contained Bundle inherits, like walk.c's (never a root) */
+        if (t->index == FHIR_T_BUNDLE && !(how & OBJ_CONTAINED) && key_is(key, "type", 4)) {
+            *flag = NULL;
+            return ref; /* Bundle.type, read back below */
+        }
+        return NULL;
+    }
+    if (t->index == FHIR_T_REFERENCE) {
+        if (!key_is(key, "reference", 9))
+            return NULL;
+        *flag = NULL;
+        return ref;
+    }
+    if (out->want_code && fhir_validate__is_coded(t)) {
+        if (key_is(key, "code", 4)) {
+            *flag = &out->has_code;
+            return &out->code;
+        }
+        if (key_is(key, "system", 6)) {
+            *flag = &out->has_system;
+            return &out->system;
+        }
+    }
+    return NULL;
+}
+
+/* The value side of member `m` (array or single). */
+static int
+member_value(struct sctx *s, const struct fhir_model_type *owner, const struct fhir_model_match *m,
+             struct sobj *out, struct base_str *capture, bool *capture_flag)
+{
+    const struct fhir_model_elem *e = m->elem;
+    struct sobj *cc_acc = NULL;
+    size_t n = 0;
+
+    /* codings of a CodeableConcept bound `required` count for the concept */
+    if (owner->index == FHIR_T_CODEABLECONCEPT && out->vs != NULL &&
+        key_is((struct base_str){e->name, e->name_len}, "coding", 6))
+        cc_acc = out;
+    skip_ws(s);
+    if (s->p >= s->end || *s->p == 'n')
+        return BAIL; /* null */
+    if (!fhir_model_elem_is_multiple(e)) {
+        if (*s->p == '[')
+            return BAIL;
+        if (capture != NULL && m->type->kind == FHIR_MODEL_PRIMITIVE) {
+            TRY(primitive(s, m->type, e, capture));
+            if (capture_flag != NULL)
+                *capture_flag = true;
+            return 0;
+        }
+        return value(s, m->type, e, cc_acc);
+    }
+    if (*s->p != '[')
+        return BAIL;
+    TRY(enter(s));
+    skip_ws(s);
+    if (s->p < s->end && *s->p == ']')
+        return BAIL; /* empty array */
+    for (;;) {
+        if (n >= s->lim.max_array)
+            return BAIL;
+        fhir_validate__set_index(s->c, (long)n);
+        skip_ws(s);
+        if (s->p >= s->end || *s->p == 'n')
+            return BAIL;
+        TRY(value(s, m->type, e, cc_acc));
+        n++;
+        skip_ws(s);
+        if (s->p < s->end && *s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (s->p < s->end && *s->p == ']') {
+            s->p++;
+            break;
+        }
+        return BAIL;
+    }
+    s->jdepth--;
+    fhir_validate__set_index(s->c, -1);
+    if (e->max != FHIR_MODEL_MAX_UNBOUNDED && n > e->max)
+        return BAIL;
+    return 0;
+}
+
+/* The value of Bundle.type decides conditional references in entries. */
+static enum tx_state
+bundle_tx(struct base_str type)
+{
+    return (base_str_eq_cstr(type, "transaction") || base_str_eq_cstr(type, "batch")) ? TX_YES
+                                                                                      : TX_NO;
+}
+
+static int object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how,
+                          struct sobj *out, struct frame *fr, bool first_done);
+
+/* An object of complex type `t` at s->p ('{'). */
+static int
+object(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct sobj *out)
+{
+    struct frame fr;
+
+    if (s->p >= s->end || *s->p != '{')
+        return BAIL;
+    if (s->c->depth >= s->c->max_depth)
+        return BAIL;
+    TRY(enter(s));
+    return object_members(s, t, how, out, &fr, false);
+}
+
+static int
+check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct sobj *out,
+          const struct frame *fr, struct base_str ref, bool has_ref)
+{
+    if (fr->members == 0 && !(how & OBJ_RESOURCE))
+        return BAIL; /* empty object */
+    if ((t->required_mask & ~fr->seen_mask) != 0)
+        return BAIL; /* a required element is missing */
+    if (how == OBJ_PLAIN && fr->non_id == 0)
+        return BAIL; /* ele-1: only an id */
+    for (size_t i = 0; fr->ext_without_extension != 0 && i < t->elem_count; i++) {
+        if ((fr->ext_without_extension >> i & 1u) && !(fr->seen[i] & SEEN_VAL))
+            return BAIL; /* ele-1: "_name" with neither value nor extension */
+    }
+    switch (t->index) {
+    case FHIR_T_EXTENSION:
+        if ((fr->seen[FHIR_E_EXTENSION_EXTENSION] != 0) == (fr->seen[FHIR_E_EXTENSION_VALUE] != 0))
+            return BAIL; /* ext-1 */
+        break;
+    case FHIR_T_SIMPLEQUANTITY:
+        if (fr->seen[FHIR_E_SIMPLEQUANTITY_COMPARATOR] != 0)
+            return BAIL; /* sqty-1 */
+        break;
+    case FHIR_T_REFERENCE:
+        if (!has_ref)
+            break;
+        switch (fhir_validate__reference_form(ref)) {
+        case FHIR_VALIDATE__REF_OK:
+            break;
+        case FHIR_VALIDATE__REF_LOCAL:
+            if (s->scope == NULL || s->scope->n_refs >= MAX_LOCAL_REFS)
+                return BAIL;
+            s->scope->refs[s->scope->n_refs].ptr = ref.ptr + 1;
+            s->scope->refs[s->scope->n_refs].len = ref.len - 1;
+            s->scope->n_refs++;
+            break;
+        case FHIR_VALIDATE__REF_CONDITIONAL:
+            if (s->tx == TX_UNKNOWN)
+                return BAIL;
+            if (s->tx == TX_NO)
+                fhir_validate__warn_conditional(s->c);
+            break;
+        default:
+            return BAIL;
+        }
+        break;
+    default:
+        break;
+    }
+    if (how == OBJ_PRIM_EXT)
+        out->has_extension = fr->seen[FHIR_E_PRIMITIVE_EXTENSION] != 0;
+    return 0;
+}
+
+static int
+object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct sobj *out,
+               struct frame *fr, bool first_done)
+{
+    struct fhir_validate__ctx *c = s->c;
+    struct base_str ref = {NULL, 0};
+    bool has_ref = false;
+
+    memset(fr->seen, 0, t->elem_count);
+    fr->seen_mask = 0;
+    fr->ext_without_extension = 0;
+    fr->members = first_done ? 1 : 0;
+    fr->non_id = first_done ? 1 : 0;
+    c->depth++;
+    skip_ws(s);
+    if (!first_done && s->p < s->end && *s->p == '}') {
+        s->p++;
+        goto done;
+    }
+    for (;;) {
+        struct base_str key;
+        struct fhir_model_match m;
+        unsigned flags;
+        unsigned bit;
+        unsigned char *seen;
+        bool *cap_flag = NULL;
+        struct base_str *cap;
+
+        if (first_done) {
+            skip_ws(s);
+            if (s->p < s->end && *s->p == '}') {
+                s->p++;
+                break;
+            }
+            TRY(expect_char(s, ','));
+        }
+        first_done = true;
+        skip_ws(s);
+        if (s->p >= s->end || *s->p != '"')
+            return BAIL;
+        TRY(scan_string(s, &key, &flags));
+        if (flags != 0 || !fhir_model_match_key(t, key.ptr, key.len, &m))
+            return BAIL; /* escaped or unknown names, resourceType again */
+        fr->members++;
+        if (!key_is(key, "id", 2))
+            fr->non_id++;
+        bit = m.is_ext ? SEEN_EXT : SEEN_VAL;
+        seen = &fr->seen[m.elem_index];
+        if ((*seen & bit) || (*seen != 0 && fhir_model_elem_is_choice(m.elem) &&
+                              fr->choice[m.elem_index] != m.choice_index))
+            return BAIL; /* duplicate name or a second choice */
+        *seen |= (unsigned char)bit;
+        fr->seen_mask |= UINT64_C(1) << m.elem_index;
+        fr->choice[m.elem_index] = (unsigned char)m.choice_index;
+        TRY(expect_char(s, ':'));
+        if (how & OBJ_CONTAINED) {
+            /* dom-2: no nested contained */
+            if (key_is(key, "contained", 9))
+                return BAIL;
+        }
+        if (m.is_ext) {
+            struct sobj sub = {0};
+
+            fhir_validate__push(c, key.ptr + 1, key.len - 1, -1);
+            skip_ws(s);
+            if (fhir_model_elem_is_multiple(m.elem) || s->p >= s->end || *s->p != '{')
+                return BAIL;
+            TRY(object(s, m.type, OBJ_PRIM_EXT, &sub));
+            if (!sub.has_extension)
+                fr->ext_without_extension |= UINT64_C(1) << m.elem_index;
+            fhir_validate__pop(c);
+            continue;
+        }
+        fhir_validate__push(c, key.ptr, key.len, -1);
+        cap = capture_slot(t, how, key, out, &ref, &cap_flag);
+        if (cap == &ref)
+            cap_flag = &has_ref;
+        if ((how & OBJ_RESOURCE) && (how & OBJ_CONTAINED) && key_is(key, "meta", 4))
+            s->meta_of_contained = true;
+        if (s->meta_of_contained && t->index == FHIR_T_META &&
+            (key_is(key, "versionId", 9) || key_is(key, "lastUpdated", 11) ||
+             key_is(key, "security", 8)))
+            return BAIL; /* dom-4, dom-5 */
+        TRY(member_value(s, t, &m, out, cap, cap_flag));
+        if ((how & OBJ_RESOURCE) && key_is(key, "meta", 4))
+            s->meta_of_contained = false;
+        if (t->index == FHIR_T_BUNDLE && cap == &ref) {
+            /* entries that follow know whether this is a transaction */
+            s->tx = bundle_tx(ref);
+            has_ref = false;
+        }
+        fhir_validate__pop(c);
+    }
+done:
+    c->depth--;
+    s->jdepth--;
+    return check_end(s, t, how, out, fr, ref, has_ref);
+}
+
+/* ------------------------------------------------------------ resources -- */
+
+static int
+check_local_refs(const struct scope *sc)
+{
+    for (size_t i = 0; i < sc->n_refs; i++) {
+        size_t k = 0;
+
+        while (k < sc->n_ids && !base_str_eq(sc->ids[k], sc->refs[i]))
+            k++;
+        if (k == sc->n_ids)
+            return BAIL; /* ref-1 */
+    }
+    return 0;
+}
+
+static int
+resource(struct sctx *s, unsigned how, const char *expect)
+{
+    struct fhir_validate__ctx *c = s->c;
+    struct base_str key;
+    struct base_str name;
+    unsigned flags;
+    const struct fhir_model_type *t;
+    struct scope scope;
+    struct scope *saved_scope = s->scope;
+    enum tx_state saved_tx = s->tx;
+    struct sobj out = {0};
+    struct frame fr;
+    int rc;
+
+    skip_ws(s);
+    if (s->p >= s->end || *s->p != '{' || c->depth >= c->max_depth)
+        return BAIL;
+    TRY(enter(s));
+    skip_ws(s);
+    /* resourceType first (it nearly always is; otherwise the tree decides) */
+    if (s->p >= s->end || *s->p != '"')
+        return BAIL;
+    TRY(scan_string(s, &key, &flags));
+    if (flags != 0 || !key_is(key, "resourceType", 12))
+        return BAIL;
+    TRY(expect_char(s, ':'));
+    skip_ws(s);
+    if (s->p >= s->end || *s->p != '"')
+        return BAIL;
+    TRY(scan_string(s, &name, &flags));
+    t = flags == 0 ? fhir_model_type_find(name.ptr, name.len) : NULL;
+    if (t == NULL || t->kind != FHIR_MODEL_RESOURCE || (t->flags & FHIR_MODEL_TYPE_ABSTRACT) ||
+        (expect != NULL && strcmp(expect, t->name) != 0))
+        return BAIL;
+    if (c->nsegs == 0)
+        fhir_validate__push(c, t->name, t->name_len, -1);
+    if (!(how & OBJ_CONTAINED)) {
+        scope.n_ids = 0;
+        scope.n_refs = 0;
+        s->scope = &scope;
+        if (t->index == FHIR_T_BUNDLE)
+            s->tx = TX_UNKNOWN;
+    }
+    rc = object_members(s, t, OBJ_RESOURCE | (how & OBJ_CONTAINED), &out, &fr, true);
+    if (rc == 0 && !(how & OBJ_CONTAINED))
+        rc = check_local_refs(&scope);
+    if (rc == 0 && (how & OBJ_CONTAINED) && out.has_id) {
+        if (saved_scope == NULL || saved_scope->n_ids >= MAX_CONTAINED_IDS)
+            return BAIL;
+        saved_scope->ids[saved_scope->n_ids++] = out.id;
+    }
+    s->scope = saved_scope;
+    s->tx = saved_tx;
+    return rc;
+}
+
+static int
+value(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
+      struct sobj *cc_acc)
+{
+    struct sobj out = {0};
+    bool checked;
+    bool member;
+
+    switch (t->kind) {
+    case FHIR_MODEL_PRIMITIVE:
+        return primitive(s, t, e, NULL);
+    case FHIR_MODEL_RESOURCE:
+        return resource(s,
+                        (e != NULL && e->name_len == 9 && memcmp(e->name, "contained", 9) == 0)
+                            ? OBJ_CONTAINED
+                            : 0,
+                        (t->flags & FHIR_MODEL_TYPE_ABSTRACT) ? NULL : t->name);
+    default:
+        break;
+    }
+    skip_ws(s);
+    out.vs = e != NULL ? e->valueset : NULL;
+    out.want_code = out.vs != NULL || cc_acc != NULL;
+    TRY(object(s, t, OBJ_PLAIN, &out));
+    if (cc_acc != NULL) {
+        member =
+            fhir_validate__code_member(cc_acc->vs, out.system, out.has_system, out.code, &checked);
+        cc_acc->any_member |= member;
+        cc_acc->any_checked |= checked;
+    }
+    if (out.vs == NULL)
+        return 0;
+    if (t->index == FHIR_T_CODEABLECONCEPT)
+        return (!out.any_member && out.any_checked) ? BAIL : 0;
+    if (!fhir_validate__is_coded(t))
+        return 0;
+    member = fhir_validate__code_member(out.vs, out.system, out.has_system, out.code, &checked);
+    return (!member && checked) ? BAIL : 0;
+}
+
+int
+fhir_validate__stream(struct fhir_validate__ctx *c, const char *text, size_t len,
+                      const char *expect)
+{
+    struct sctx s = {0};
+    int rc;
+
+    s.c = c;
+    s.lim = fhir_json_limits_default();
+    if (len > s.lim.max_doc)
+        return BAIL;
+    s.p = (const unsigned char *)text;
+    s.end = s.p + len;
+    s.tx = TX_NO;
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        s.p += 3;
+    base_buf_init(&s.scratch, s.lim.max_string + 8);
+    rc = resource(&s, 0, expect);
+    if (rc == 0) {
+        skip_ws(&s);
+        if (s.p != s.end)
+            rc = BAIL;
+    }
+    base_buf_fini(&s.scratch);
+    return rc;
+}

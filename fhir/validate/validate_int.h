@@ -1,0 +1,139 @@
+/*
+ * fhir/validate/validate_int.h — shared state of the validator's files
+ * (validate.c: context, issues, API; walk.c: the tree walk; rules.c:
+ * references, bindings and invariants).  Only fhir/validate includes it.
+ */
+#ifndef FHIR_VALIDATE_VALIDATE_INT_H
+#define FHIR_VALIDATE_VALIDATE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "fhir/base/compat.h"
+#include "fhir/base/err.h"
+#include "fhir/base/str.h"
+#include "fhir/model/fhir_model.h"
+#include "fhir/model/gen/model_ids.h"
+#include "fhir/validate/fhir_validate.h"
+
+/* Path segments kept for locations; deeper paths are cut with "...". */
+#define FHIR_VALIDATE__MAX_SEGS 160u
+
+enum fhir_validate__sev { FHIR_VALIDATE__ERROR, FHIR_VALIDATE__WARNING };
+
+/* One step of a location: ".name" then "[index]" when index >= 0. */
+struct fhir_validate__seg {
+    const char *name;
+    size_t len;
+    long index;
+};
+
+struct fhir_validate__ctx {
+    json_t *oo;           /* NULL: count only */
+    struct base_err *err; /* first error goes here (may be NULL) */
+    size_t max_issues;
+    size_t max_depth;
+    bool no_warnings;
+    int rc; /* BASE_E_NOMEM once the outcome could not grow */
+    struct fhir_validate_result res;
+
+    size_t depth; /* objects entered */
+    bool depth_reported;
+
+    /* Resource context (saved and restored around nested resources). */
+    const json_t *root;  /* the resource whose contained[] local refs use */
+    bool in_contained;   /* walking a contained resource */
+    bool in_transaction; /* inside a transaction or batch Bundle */
+
+    size_t nsegs; /* segments in use (may exceed FHIR_VALIDATE__MAX_SEGS) */
+    struct fhir_validate__seg segs[FHIR_VALIDATE__MAX_SEGS]; /* last: not cleared by ctx_init */
+};
+
+/* Report a problem at the current location, with `extra` (NULL or a
+ * property name of len bytes) appended as one more step. */
+void fhir_validate__issue(struct fhir_validate__ctx *c, enum fhir_validate__sev sev,
+                          const char *code, const char *extra, size_t extra_len, const char *fmt,
+                          ...) BASE_PRINTF(6, 7);
+
+static inline void
+fhir_validate__push(struct fhir_validate__ctx *c, const char *name, size_t len, long index)
+{
+    if (c->nsegs < FHIR_VALIDATE__MAX_SEGS)
+        c->segs[c->nsegs] = (struct fhir_validate__seg){name, len, index};
+    c->nsegs++;
+}
+
+static inline void
+fhir_validate__set_index(struct fhir_validate__ctx *c, long index)
+{
+    if (c->nsegs - 1 < FHIR_VALIDATE__MAX_SEGS)
+        c->segs[c->nsegs - 1].index = index;
+}
+
+static inline void
+fhir_validate__pop(struct fhir_validate__ctx *c)
+{
+    c->nsegs--;
+}
+
+/* Walk one resource (any type, by its resourceType). */
+enum {
+    FHIR_VALIDATE__RES_TOP = 0,
+    FHIR_VALIDATE__RES_CONTAINED = 1, /* an item of DomainResource.contained */
+    FHIR_VALIDATE__RES_NESTED = 2 /* Bundle.entry.resource, Parameters.parameter.resource, ... */
+};
+void fhir_validate__resource(struct fhir_validate__ctx *c, const json_t *v, unsigned how,
+                             const char *expect);
+
+/* Walk a value of type `t` (any kind) found in element `e` (may be NULL). */
+void fhir_validate__value(struct fhir_validate__ctx *c, const json_t *v,
+                          const struct fhir_model_type *t, const struct fhir_model_elem *e);
+
+/* stream.c: validate JSON text without a tree.  Returns 0 when the text is
+ * proven clean (any issues it reported — conditional-reference warnings —
+ * are exact), BAIL (-1) when the caller must roll back what was reported
+ * and run the tree path. */
+int fhir_validate__stream(struct fhir_validate__ctx *c, const char *text, size_t len,
+                          const char *expect);
+
+/* xhtml.c: fhir_validate_xhtml() for text known to be UTF-8 without NUL
+ * (strings from the JSON reader and the one-pass scanner). */
+enum fhir_xhtml_fault fhir_validate__xhtml(const char *text, size_t len);
+
+/* rules.c */
+enum fhir_validate__ref_form {
+    FHIR_VALIDATE__REF_OK,          /* Type/id[/_history/v], absolute URL, urn:uuid, urn:oid, "#" */
+    FHIR_VALIDATE__REF_LOCAL,       /* "#id": must match a contained resource (ref-1) */
+    FHIR_VALIDATE__REF_CONDITIONAL, /* "Type?query": only resolvable in transactions */
+    FHIR_VALIDATE__REF_BAD_UUID,
+    FHIR_VALIDATE__REF_BAD_OID,
+    FHIR_VALIDATE__REF_BAD_URI,
+    FHIR_VALIDATE__REF_BAD_TYPE,
+    FHIR_VALIDATE__REF_BAD
+};
+enum fhir_validate__ref_form fhir_validate__reference_form(struct base_str s);
+void fhir_validate__warn_conditional(struct fhir_validate__ctx *c);
+void fhir_validate__reference(struct fhir_validate__ctx *c, const json_t *ref_obj);
+/* Coding and the Quantity family: types whose code/system a binding checks. */
+bool fhir_validate__is_coded(const struct fhir_model_type *t);
+/* Is `code` (from `system` when has_system) in `vs`?  *checked is false
+ * when the value set cannot be checked or the code is empty. */
+bool fhir_validate__code_member(const struct fhir_model_valueset *vs, struct base_str system,
+                                bool has_system, struct base_str code, bool *checked);
+/* CapabilityStatement.format shorthand codes (xml, json, ttl). */
+bool fhir_validate__shorthand_format(const struct fhir_model_elem *e, struct base_str s);
+void fhir_validate__binding(struct fhir_validate__ctx *c, const json_t *v,
+                            const struct fhir_model_type *t, const struct fhir_model_elem *e);
+
+/* jansson's iteration API takes non-const pointers although it does not
+ * modify the object; this is the one place that casts. */
+static inline json_t *
+fhir_validate__mut(const json_t *v)
+{
+    return (json_t *)(uintptr_t)v;
+}
+
+#endif /* FHIR_VALIDATE_VALIDATE_INT_H */

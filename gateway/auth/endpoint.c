@@ -1,0 +1,230 @@
+/*
+ * POST /auth/token (RFC 6749 §3.2): the password grant for portal users
+ * (§4.3) and the client-credentials grant authenticated by a signed JWT
+ * client assertion (RFC 7523 §2.2, SMART Backend Services), and the
+ * /.well-known/smart-configuration document.
+ *
+ * Every outcome — success or refusal — is reported in out->event so the
+ * gateway can audit failed sign-ins.  Refusals carry an OAuth2 error body
+ * (RFC 6749 §5.2) with a client-safe description.
+ */
+#include "gateway/auth/gw_auth.h"
+
+#include <string.h>
+
+#include "fhir/base/arena.h"
+#include "fhir/base/log.h"
+#include "fhir/json/fhir_json.h"
+#include "gateway/auth/auth_int.h"
+#include "gateway/auth/endpoint_int.h"
+
+#define ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+static int
+reply_json(struct base_arena *a, struct gw_auth_token_response *out, unsigned status, json_t *body)
+{
+    out->status = status;
+    out->body =
+        body != NULL ? fhir_json_dump_arena(body, FHIR_JSON_COMPACT, a, &out->body_len) : NULL;
+    json_decref(body);
+    return out->body != NULL ? BASE_OK : BASE_E_NOMEM;
+}
+
+int
+gw_auth__reply_error(struct base_arena *a, struct gw_auth_token_response *out, unsigned status,
+                     const char *error, const char *description, const char *reason)
+{
+    out->event.is_success = false;
+    out->event.reason = reason;
+    BASE_LOG(BASE_LOG_INFO, "auth.token.refused", "grant=%s status=%u reason=%s",
+             out->event.grant_type != NULL ? out->event.grant_type : "-", status, reason);
+    return reply_json(a, out, status,
+                      json_pack("{s:s, s:s}", "error", error, "error_description", description));
+}
+
+int
+gw_auth__reply_store_error(struct base_arena *a, struct gw_auth_token_response *out, int rc)
+{
+    if (rc == BASE_E_IO)
+        return gw_auth__reply_error(a, out, 503, "temporarily_unavailable",
+                                    "the sign-in service is temporarily unavailable",
+                                    "store-unavailable");
+    return gw_auth__reply_error(a, out, 500, "server_error", "internal error", "internal");
+}
+
+/* Narrow `requested` (or the role's defaults when NULL) to the role and,
+ * for clients, to their registration. */
+static int
+grant_scopes(struct base_arena *a, const char *requested, const char *client_ceiling,
+             enum gw_auth_role role, struct gw_auth_scopes *out, struct base_err *err)
+{
+    struct gw_auth_scopes req;
+    struct gw_auth_scopes mid;
+
+    TRY(gw_auth_scopes_parse(
+        a, base_str_from_cstr(requested != NULL ? requested : gw_auth_role_default_scopes(role)),
+        &req, err));
+    if (client_ceiling != NULL) {
+        struct gw_auth_scopes ceil;
+
+        TRY(gw_auth_scopes_parse(a, base_str_from_cstr(client_ceiling), &ceil, err));
+        TRY(gw_auth_scopes_intersect(a, &req, &ceil, &mid, err));
+    } else {
+        mid = req;
+    }
+    TRY(gw_auth_scopes_restrict_to_role(a, &mid, role, out, err));
+    /* No refresh tokens, so offline/online access is never granted. */
+    out->flags &= ~(unsigned)(GW_AUTH_SCOPE_OFFLINE | GW_AUTH_SCOPE_ONLINE);
+    return BASE_OK;
+}
+
+static int
+reply_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
+            const struct gw_auth_principal *p, int64_t now, struct gw_auth_token_response *out)
+{
+    struct base_err err = {0};
+    struct gw_auth_principal q = *p;
+    struct base_buf scope;
+    char *token = NULL;
+    int64_t expires_in = 0;
+    json_t *body;
+    int rc;
+
+    q.token_id = gw_auth__jti_new(a); /* known here, so the audit can name the token */
+    if (q.token_id == NULL || gw_auth_token_issue(a, cfg->keys, &cfg->tokens, &q, now, &token,
+                                                  &expires_in, &err) != BASE_OK) {
+        BASE_LOG(BASE_LOG_ERROR, "auth.token.issue_failed", "where=%s msg=%s", err.where, err.msg);
+        return gw_auth__reply_error(a, out, 500, "server_error", "could not issue a token",
+                                    "internal");
+    }
+    base_buf_init(&scope, BASE_LIMIT_AUTH_MAX_JSON_STRING);
+    rc = gw_auth_scopes_format(&p->scopes, &scope, &err);
+    body = json_pack("{s:s, s:s, s:I, s:s}", "access_token", token, "token_type", "Bearer",
+                     "expires_in", (json_int_t)expires_in, "scope",
+                     scope.data != NULL ? scope.data : "");
+    base_buf_fini(&scope);
+    if (rc != BASE_OK || body == NULL) {
+        json_decref(body);
+        return gw_auth__reply_error(a, out, 500, "server_error", "could not issue a token",
+                                    "internal");
+    }
+    /* SMART launch context: a patient-facing client learns whose record it is. */
+    if (p->role == GW_AUTH_ROLE_PATIENT)
+        json_object_set_new(body, "patient", json_string(p->patient));
+    out->event.is_success = true;
+    out->event.reason = "granted";
+    out->event.role = p->role;
+    out->event.organization = p->organization;
+    out->event.token_id = q.token_id;
+    return reply_json(a, out, 200, body);
+}
+
+int
+gw_auth__grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
+               struct gw_auth_principal *p, const char *requested, const char *client_ceiling,
+               int64_t now, struct gw_auth_token_response *out)
+{
+    struct base_err err = {0};
+
+    if (grant_scopes(a, requested, client_ceiling, p->role, &p->scopes, &err) != BASE_OK)
+        return gw_auth__reply_error(a, out, 400, "invalid_scope", err.msg, "scope-denied");
+    if (p->scopes.count == 0)
+        return gw_auth__reply_error(a, out, 400, "invalid_scope",
+                                    "none of the requested scopes is allowed", "scope-denied");
+    if (p->purpose == GW_AUTH_POU_NONE)
+        p->purpose = gw_auth_role_default_pou(p->role);
+    return reply_token(cfg, a, p, now, out);
+}
+
+int
+gw_auth_token_endpoint(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
+                       const struct gw_auth_form *form, const char *client_addr, int64_t now,
+                       struct gw_auth_token_response *out)
+{
+    const char *grant = gw_auth_form_get(form, "grant_type");
+
+    memset(out, 0, sizeof(*out));
+    out->event.grant_type = grant;
+    if (grant == NULL)
+        return gw_auth__reply_error(a, out, 400, "invalid_request", "grant_type is required",
+                                    "invalid-request");
+    if (strcmp(grant, "client_credentials") == 0) {
+        out->event.grant_type = "client_credentials";
+        return gw_auth__client_credentials(cfg, a, form, now, out);
+    }
+    if (strcmp(grant, "password") == 0) {
+        out->event.grant_type = "password";
+        return gw_auth__password_grant(cfg, a, form, client_addr, now, out);
+    }
+    out->event.grant_type = NULL; /* never echo an arbitrary value into the audit */
+    return gw_auth__reply_error(a, out, 400, "unsupported_grant_type",
+                                "grant_type must be client_credentials or password",
+                                "unsupported-grant");
+}
+
+int
+gw_auth_token_endpoint_body(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
+                            const char *body, size_t len, const char *client_addr, int64_t now,
+                            struct gw_auth_token_response *out)
+{
+    struct gw_auth_form form;
+    struct base_err err = {0};
+
+    if (gw_auth_form_parse(a, body, len, &form, &err) != BASE_OK) {
+        memset(out, 0, sizeof(*out));
+        return gw_auth__reply_error(a, out, err.rc == BASE_E_NOMEM ? 500 : 400, "invalid_request",
+                                    err.msg, "invalid-request");
+    }
+    return gw_auth_token_endpoint(cfg, a, &form, client_addr, now, out);
+}
+
+/* ------------------------------------------------ smart-configuration -- */
+
+static json_t *
+scopes_supported(void)
+{
+    static const enum gw_auth_role roles[] = {GW_AUTH_ROLE_CLINICIAN, GW_AUTH_ROLE_PATIENT,
+                                              GW_AUTH_ROLE_REGULATOR, GW_AUTH_ROLE_ADMIN,
+                                              GW_AUTH_ROLE_MEMBER_SYSTEM};
+    json_t *arr = json_array();
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(roles) && arr != NULL; i++) {
+        struct base_str rest = base_str_from_cstr(gw_auth_role_scope_ceiling(roles[i]));
+
+        while (rest.len > 0) {
+            struct base_str tok;
+            bool seen = false;
+            size_t j;
+            const json_t *v;
+
+            (void)base_str_cut(rest, ' ', &tok, &rest);
+            json_array_foreach(arr, j, v)
+            {
+                seen = seen || base_str_eq_cstr(tok, json_string_value(v));
+            }
+            if (!seen)
+                json_array_append_new(arr, json_stringn(tok.ptr, tok.len));
+        }
+    }
+    return arr;
+}
+
+json_t *
+gw_auth_smart_configuration(const struct gw_auth_endpoint_config *cfg)
+{
+    json_t *grants = json_pack("[s]", "client_credentials");
+    json_t *doc;
+
+    if (grants != NULL && cfg->password_grant)
+        json_array_append_new(grants, json_string("password"));
+    /* SMART App Launch 2.x §Conformance; SMART Backend Services requires
+     * private_key_jwt with RS384 and ES384. */
+    doc = json_pack("{s:s?, s:s?, s:o, s:[s], s:[s,s,s,s], s:o, s:[s,s,s,s,s]}", "token_endpoint",
+                    cfg->token_url, "jwks_uri", cfg->jwks_url, "grant_types_supported", grants,
+                    "token_endpoint_auth_methods_supported", "private_key_jwt",
+                    "token_endpoint_auth_signing_alg_values_supported", "RS384", "ES384", "RS256",
+                    "ES256", "scopes_supported", scopes_supported(), "capabilities",
+                    "client-confidential-asymmetric", "permission-v1", "permission-v2",
+                    "permission-user", "permission-patient");
+    return doc;
+}

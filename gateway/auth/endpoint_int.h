@@ -1,0 +1,37 @@
+/*
+ * gateway/auth/endpoint_int.h — the token endpoint's parts, shared by
+ * endpoint.c and grant_*.c.
+ */
+#ifndef GATEWAY_AUTH_ENDPOINT_INT_H
+#define GATEWAY_AUTH_ENDPOINT_INT_H
+
+#include "gateway/auth/gw_auth.h"
+
+/* Fill `out` with an OAuth2 error (RFC 6749 §5.2) and the event reason. */
+BASE_MUST_CHECK int gw_auth__reply_error(struct base_arena *a, struct gw_auth_token_response *out,
+                                         unsigned status, const char *error,
+                                         const char *description, const char *reason);
+/* 503 for BASE_E_IO, else 500. */
+BASE_MUST_CHECK int gw_auth__reply_store_error(struct base_arena *a,
+                                               struct gw_auth_token_response *out, int rc);
+/*
+ * Grant `p` (role, subject, … filled in; scopes and purpose are set here):
+ * scopes = requested (or the role's defaults) ∩ client ceiling (if any) ∩
+ * role ceiling, then issue the token and fill `out` (RFC 6749 §5.1), or
+ * answer invalid_scope when nothing is left.
+ */
+BASE_MUST_CHECK int gw_auth__grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
+                                   struct gw_auth_principal *p, const char *requested,
+                                   const char *client_ceiling, int64_t now,
+                                   struct gw_auth_token_response *out);
+
+BASE_MUST_CHECK int gw_auth__client_credentials(const struct gw_auth_endpoint_config *cfg,
+                                                struct base_arena *a,
+                                                const struct gw_auth_form *form, int64_t now,
+                                                struct gw_auth_token_response *out);
+BASE_MUST_CHECK int gw_auth__password_grant(const struct gw_auth_endpoint_config *cfg,
+                                            struct base_arena *a, const struct gw_auth_form *form,
+                                            const char *client_addr, int64_t now,
+                                            struct gw_auth_token_response *out);
+
+#endif /* GATEWAY_AUTH_ENDPOINT_INT_H */

@@ -1,0 +1,140 @@
+/* Authorization header framing (Bearer, Basic, garbage) through to token
+ * verification and the WWW-Authenticate challenge; the same bytes as a
+ * token request body (form decoding, the whole token endpoint against a
+ * stub store) and as a SMART scope string.
+ * No shared-corpus folder applies; own seeds in test/fuzz/corpus/auth_header.  seeds: */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "fhir/base/arena.h"
+#include "fhir/base/log.h"
+#include "gateway/auth/gw_auth.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct gw_auth_keyset *ks;
+static struct gw_auth_endpoint_config cfg;
+
+static int
+no_client(void *ctx, struct base_arena *a, const char *id, struct gw_auth_client **out,
+          struct base_err *err)
+{
+    (void)ctx, (void)a, (void)id, (void)out, (void)err;
+    return BASE_E_NOTFOUND;
+}
+
+static int
+no_user(void *ctx, struct base_arena *a, const char *name, struct gw_auth_user **out,
+        struct base_err *err)
+{
+    (void)ctx, (void)a, (void)name, (void)out, (void)err;
+    return BASE_E_NOTFOUND;
+}
+
+static int
+jti_ok(void *ctx, const char *iss, const char *jti, int64_t exp, int64_t now, struct base_err *err)
+{
+    (void)ctx, (void)iss, (void)jti, (void)exp, (void)now, (void)err;
+    return BASE_OK;
+}
+
+static int
+unlocked(void *ctx, const char *user, const char *addr, int64_t now, struct gw_auth_throttle *out,
+         struct base_err *err)
+{
+    (void)ctx, (void)user, (void)addr, (void)now, (void)err;
+    memset(out, 0, sizeof(*out));
+    return BASE_OK;
+}
+
+static int
+fail_ok(void *ctx, const char *user, const char *addr, const struct gw_auth_lockout_policy *p,
+        int64_t now, struct gw_auth_throttle *out, struct base_err *err)
+{
+    (void)p;
+    return unlocked(ctx, user, addr, now, out, err);
+}
+
+static int
+success_ok(void *ctx, const char *user, struct base_err *err)
+{
+    (void)ctx, (void)user, (void)err;
+    return BASE_OK;
+}
+
+static const struct gw_auth_backend stub = {NULL,   no_client, no_user, NULL,
+                                            jti_ok, unlocked,  fail_ok, success_ok};
+
+static void
+init(void)
+{
+    EVP_PKEY *k;
+    BIO *b;
+    char *pem;
+    long n;
+
+    if (ks != NULL)
+        return;
+    base_log_set_level(BASE_LOG_ERROR);
+    k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    b = BIO_new(BIO_s_mem());
+    if (k == NULL || b == NULL || PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) != 1 ||
+        gw_auth_keyset_new(&ks, NULL) != BASE_OK)
+        __builtin_trap();
+    n = BIO_get_mem_data(b, &pem);
+    if (gw_auth_keyset_add_pem(ks, pem, (size_t)n, "k", NULL, true, NULL) != BASE_OK)
+        __builtin_trap();
+    BIO_free(b);
+    EVP_PKEY_free(k);
+    cfg.keys = ks;
+    gw_auth_token_config_default(&cfg.tokens);
+    cfg.tokens.issuer = "https://gw.test";
+    cfg.tokens.audience = "https://gw.test/fhir";
+    cfg.token_url = "https://gw.test/auth/token";
+    cfg.password_grant = true;
+    gw_auth_lockout_policy_default(&cfg.lockout);
+    /* the cheapest parameters: the fuzzer exercises parsing, not scrypt */
+    cfg.pw_params =
+        (struct gw_auth_pw_params){.alg = GW_AUTH_PW_SCRYPT, .log2_n = 10, .r = 1, .p = 1};
+    cfg.backend = &stub;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct base_arena *a = base_arena_new(16u << 20);
+    const char *text = (const char *)data;
+    int outcome = 0; /* results only matter in that the calls return */
+    struct gw_auth_credentials cred;
+    struct gw_auth_principal *p = NULL;
+    struct gw_auth_token_response resp;
+    struct gw_auth_scopes scopes;
+    struct base_err err = {0};
+    struct base_buf b;
+
+    init();
+    if (a == NULL)
+        return 0;
+    outcome += gw_auth_header_parse(a, text, size, &cred, NULL);
+    base_buf_init(&b, 4096);
+    if (gw_auth_bearer_verify(a, ks, &cfg.tokens, text, size, 1700000000, &p, &err) != BASE_OK &&
+        (gw_auth_challenge(&err, &b) != BASE_OK || gw_auth_http_status(&err) < 400))
+        __builtin_trap();
+    base_buf_fini(&b);
+    if (gw_auth_token_endpoint_body(&cfg, a, text, size, "127.0.0.1", 1700000000, &resp) ==
+            BASE_OK &&
+        (resp.body == NULL || resp.status == 200))
+        __builtin_trap(); /* nobody exists, so nothing can be granted */
+    if (gw_auth_scopes_parse(a, base_str_make(text, size), &scopes, NULL) == BASE_OK) {
+        base_buf_init(&b, 1u << 20);
+        outcome += gw_auth_scopes_format(&scopes, &b, NULL);
+        base_buf_fini(&b);
+    }
+    base_arena_free(a);
+    (void)outcome;
+    return 0;
+}

@@ -1,0 +1,541 @@
+/*
+ * Hand-written validator cases: each invalid input must give exactly one
+ * error, with the expected issue code at the expected location; each valid
+ * input none.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fhir/json/fhir_json.h"
+#include "fhir/outcome/fhir_outcome.h"
+#include "fhir/validate/fhir_validate.h"
+
+static json_t *
+parse(const char *text)
+{
+    json_t *v = NULL;
+    struct base_err err = {0};
+
+    ck_assert_msg(fhir_json_parse(text, strlen(text), NULL, &v, &err) == BASE_OK,
+                  "test input does not parse: %s at %s", err.msg, err.where);
+    return v;
+}
+
+static const char *
+issue_str(const json_t *is, const char *key)
+{
+    if (strcmp(key, "expression") == 0) {
+        const char *e = json_string_value(json_array_get(json_object_get(is, "expression"), 0));
+
+        return e != NULL ? e : "";
+    }
+    return json_string_value(json_object_get(is, key));
+}
+
+static char *
+describe(const json_t *oo)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    fhir_outcome_print(f, "", oo);
+    fclose(f);
+    return text;
+}
+
+/* Validate `text`; return the OperationOutcome and fill *r. */
+static json_t *
+validate(const char *text, const struct fhir_validate_opts *opts, struct fhir_validate_result *r)
+{
+    json_t *v = parse(text);
+    json_t *oo = fhir_outcome_new();
+    struct base_err err = {0};
+    int rc = fhir_validate(v, opts, oo, r, &err);
+
+    ck_assert_int_eq(rc, r->errors > 0 ? BASE_E_INVALID : BASE_OK);
+    ck_assert_uint_eq(r->errors + r->warnings, json_array_size(json_object_get(oo, "issue")));
+    if (r->errors > 0) {
+        /* err describes the first error */
+        const json_t *first = json_array_get(json_object_get(oo, "issue"), 0);
+
+        ck_assert_str_eq(err.issue_code, issue_str(first, "code"));
+        ck_assert_str_eq(err.msg, issue_str(first, "diagnostics"));
+    }
+    if (opts == NULL)
+        ck_assert_uint_eq(fhir_validate_error_count(v), r->errors);
+    json_decref(v);
+    /* the text entry point (one-pass fast path, tree fallback) agrees */
+    {
+        json_t *oo2 = fhir_outcome_new();
+        struct fhir_validate_result r2;
+        char *a;
+        char *b;
+
+        ck_assert_int_eq(fhir_validate_json(text, strlen(text), opts, oo2, &r2, NULL), rc);
+        a = describe(oo);
+        b = describe(oo2);
+        ck_assert_msg(strcmp(a, b) == 0, "tree:\n%s\ntext:\n%s", a, b);
+        ck_assert_uint_eq(r2.errors, r->errors);
+        ck_assert_uint_eq(r2.warnings, r->warnings);
+        ck_assert_uint_eq(r2.issues, r->issues);
+        ck_assert_int_eq(r2.truncated, r->truncated);
+        free(a);
+        free(b);
+        json_decref(oo2);
+    }
+    return oo;
+}
+
+struct bad {
+    const char *json;
+    const char *code;
+    const char *where;
+};
+
+#define P(body) "{\"resourceType\":\"Patient\"," body "}"
+#define O(body)                                                                                    \
+    "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"t\"}," body "}"
+#define DIV                                                                                        \
+    "\"text\":{\"status\":\"generated\",\"div\":\"<div "                                           \
+    "xmlns=\\\"http://www.w3.org/1999/xhtml\\\">"
+
+static const struct bad bad_cases[] = {
+    /* resourceType */
+    {"{\"id\":\"x\"}", "required", "resourceType"},
+    {"{\"resourceType\":\"Patientx\"}", "structure", "resourceType"},
+    {"{\"resourceType\":\"Resource\"}", "structure", "resourceType"},
+    {"{\"resourceType\":\"HumanName\"}", "structure", "resourceType"},
+    {"{\"resourceType\":7}", "structure", "resourceType"},
+    {"[1]", "structure", ""},
+    /* unknown elements */
+    {P("\"foo\":1"), "structure", "Patient.foo"},
+    {P("\"name\":[{\"familyName\":\"x\"}]"), "structure", "Patient.name[0].familyName"},
+    {P("\"_foo\":{}"), "structure", "Patient._foo"},
+    {P("\"_name\":[{}]"), "structure", "Patient._name"},
+    {P("\"name\":[{\"_id\":{\"extension\":[{\"url\":\"u\",\"valueString\":\"x\"}]}}]"), "structure",
+     "Patient.name[0]._id"},
+    {P("\"valueString\":\"x\""), "structure", "Patient.valueString"},
+    {P("\"name\":[{\"resourceType\":\"HumanName\",\"family\":\"x\"}]"), "structure",
+     "Patient.name[0].resourceType"},
+    {P("\"\\u00e9l\\u00e9ment\":1"), "structure", "Patient.(invalid name)"},
+    /* JSON types */
+    {P("\"active\":\"true\""), "structure", "Patient.active"},
+    {P("\"active\":1"), "structure", "Patient.active"},
+    {P("\"birthDate\":20150207"), "structure", "Patient.birthDate"},
+    {P("\"gender\":{\"code\":\"male\"}"), "structure", "Patient.gender"},
+    {P("\"maritalStatus\":\"M\""), "structure", "Patient.maritalStatus"},
+    {P("\"multipleBirthInteger\":\"2\""), "structure", "Patient.multipleBirthInteger"},
+    {O("\"valueQuantity\":{\"value\":\"1.5\"}"), "structure", "Observation.valueQuantity.value"},
+    {P("\"text\":{\"status\":\"generated\",\"div\":5}"), "structure", "Patient.text.div"},
+    /* arrays versus single values */
+    {P("\"name\":{\"family\":\"x\"}"), "structure", "Patient.name"},
+    {P("\"gender\":[\"male\"]"), "structure", "Patient.gender"},
+    {P("\"name\":[]"), "structure", "Patient.name"},
+    {P("\"name\":[{\"given\":\"x\"}]"), "structure", "Patient.name[0].given"},
+    {P("\"birthDate\":null"), "structure", "Patient.birthDate"},
+    {P("\"name\":[null]"), "structure", "Patient.name[0]"},
+    {P("\"name\":[{}]"), "structure", "Patient.name[0]"},
+    {P("\"name\":[{\"id\":\"a\"}]"), "invariant", "Patient.name[0]"},
+    /* primitive formats */
+    {P("\"id\":\"a b\""), "value", "Patient.id"},
+    {P("\"birthDate\":\"2015-02-29\""), "value", "Patient.birthDate"},
+    {P("\"birthDate\":\"\""), "value", "Patient.birthDate"},
+    {P("\"deceasedDateTime\":\"2015-02-07T13:28:17\""), "value", "Patient.deceasedDateTime"},
+    {P("\"multipleBirthInteger\":2147483648"), "value", "Patient.multipleBirthInteger"},
+    {P("\"multipleBirthInteger\":1.0"), "value", "Patient.multipleBirthInteger"},
+    {P("\"multipleBirthInteger\":-0.0"), "value", "Patient.multipleBirthInteger"},
+    {P("\"photo\":[{\"size\":-1}]"), "value", "Patient.photo[0].size"},
+    {P("\"photo\":[{\"data\":\"abc\"}]"), "value", "Patient.photo[0].data"},
+    {P("\"photo\":[{\"url\":\"http://a b\"}]"), "value", "Patient.photo[0].url"},
+    {P("\"name\":[{\"given\":[\"a\",\"\"]}]"), "value", "Patient.name[0].given[1]"},
+    {P("\"meta\":{\"lastUpdated\":\"2015-02-07\"}"), "value", "Patient.meta.lastUpdated"},
+    {P("\"identifier\":[{\"system\":\"urn:oid:1.2.x\"}]"), NULL, NULL}, /* uri: fine */
+    {O("\"valueTime\":\"24:00:00\""), "value", "Observation.valueTime"},
+    {O("\"component\":[{\"code\":{\"text\":\"c\"},\"valueInteger\":3000000000}]"), "value",
+     "Observation.component[0].valueInteger"},
+    {O("\"valueSampledData\":{\"origin\":{\"value\":1},\"period\":1,\"dimensions\":0,"
+       "\"data\":\"1 2\"}"),
+     "value", "Observation.valueSampledData.dimensions"},
+    /* narrative */
+    {P(DIV "<script>x</script></div>\"}"), "invariant", "Patient.text.div"},
+    {P(DIV "x\"}"), "value", "Patient.text.div"},
+    {P(DIV "</div>\"}"), "invariant", "Patient.text.div"},
+    {P("\"text\":{\"status\":\"generated\"}"), "required", "Patient.text.div"},
+    {P("\"text\":{\"status\":\"made-up\",\"div\":\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">"
+       "x</div>\"}"),
+     "code-invalid", "Patient.text.status"},
+    /* the "_name" form */
+    {P("\"_birthDate\":{\"id\":\"x\"}"), "invariant", "Patient.birthDate"},
+    {P("\"_birthDate\":[{\"extension\":[{\"url\":\"u\",\"valueCode\":\"x\"}]}]"), "structure",
+     "Patient.birthDate"},
+    {P("\"_birthDate\":\"x\""), "structure", "Patient.birthDate"},
+    {P("\"_birthDate\":{\"extension\":[{\"url\":\"u\"}]}"), "invariant",
+     "Patient.birthDate.extension[0]"},
+    {P("\"name\":[{\"given\":[\"a\",null]}]"), "structure", "Patient.name[0].given[1]"},
+    {P("\"name\":[{\"given\":[\"a\",null],\"_given\":[null,null]}]"), "structure",
+     "Patient.name[0].given[1]"},
+    {P("\"name\":[{\"given\":[\"a\",\"b\"],\"_given\":[null]}]"), "structure",
+     "Patient.name[0].given"},
+    {P("\"name\":[{\"_given\":{\"extension\":[{\"url\":\"u\",\"valueCode\":\"x\"}]}}]"),
+     "structure", "Patient.name[0].given"},
+    {P("\"name\":[{\"_given\":[null]}]"), "structure", "Patient.name[0].given[0]"},
+    {P("\"_gender\":{\"extension\":[{\"url\":\"u\",\"valueCode\":\"x\"}],\"foo\":1}"), "structure",
+     "Patient.gender.foo"},
+    /* choice groups */
+    {P("\"deceasedBoolean\":true,\"deceasedDateTime\":\"2015\""), "structure",
+     "Patient.deceasedDateTime"},
+    {P("\"deceasedBoolean\":true,\"_deceasedDateTime\":{\"extension\":[{\"url\":\"u\","
+       "\"valueCode\":\"x\"}]}"),
+     "structure", "Patient._deceasedDateTime"},
+    {P("\"deceasedString\":\"x\""), "structure", "Patient.deceasedString"},
+    {P("\"extension\":[{\"url\":\"u\",\"valueString\":\"a\",\"valueCode\":\"b\"}]"), "structure",
+     "Patient.extension[0].valueCode"},
+    /* required elements */
+    {"{\"resourceType\":\"Observation\",\"code\":{\"text\":\"t\"}}", "required",
+     "Observation.status"},
+    {"{\"resourceType\":\"Observation\",\"status\":\"final\"}", "required", "Observation.code"},
+    {P("\"link\":[{\"type\":\"seealso\"}]"), "required", "Patient.link[0].other"},
+    {P("\"extension\":[{\"valueString\":\"a\"}]"), "required", "Patient.extension[0].url"},
+    {"{\"resourceType\":\"MedicationAdministration\",\"status\":\"completed\","
+     "\"medicationCodeableConcept\":{\"text\":\"m\"},\"subject\":{\"display\":\"p\"}}",
+     "required", "MedicationAdministration.effective[x]"},
+    /* required bindings */
+    {P("\"gender\":\"mal\""), "code-invalid", "Patient.gender"},
+    {O("\"valueQuantity\":{\"value\":1,\"comparator\":\"<<\"}"), "code-invalid",
+     "Observation.valueQuantity.comparator"},
+    {"{\"resourceType\":\"Observation\",\"status\":\"done\",\"code\":{\"text\":\"t\"}}",
+     "code-invalid", "Observation.status"},
+    {P("\"communication\":[{\"language\":{\"text\":\"en\"}}],\"contact\":[{\"gender\":\"x\"}]"),
+     "code-invalid", "Patient.contact[0].gender"},
+    {"{\"resourceType\":\"Composition\",\"status\":\"final\",\"type\":{\"text\":\"t\"},"
+     "\"date\":\"2015\",\"author\":[{\"display\":\"a\"}],\"title\":\"t\","
+     "\"confidentiality\":\"Q\"}",
+     "code-invalid", "Composition.confidentiality"},
+    {"{\"resourceType\":\"Binary\",\"contentType\":\"not a mime type\"}", "code-invalid",
+     "Binary.contentType"},
+    {P("\"photo\":[{\"contentType\":\"image\"}]"), "code-invalid", "Patient.photo[0].contentType"},
+    /* references */
+    {P("\"managingOrganization\":{\"reference\":\"Organization/a b\"}"), "value",
+     "Patient.managingOrganization.reference"},
+    {P("\"managingOrganization\":{\"reference\":\"Organisation/1\"}"), "value",
+     "Patient.managingOrganization.reference"},
+    {P("\"managingOrganization\":{\"reference\":\"Organization\"}"), "value",
+     "Patient.managingOrganization.reference"},
+    {P("\"managingOrganization\":{\"reference\":\"Organization/1/_history/\"}"), "value",
+     "Patient.managingOrganization.reference"},
+    {P("\"managingOrganization\":{\"reference\":\"urn:uuid:123\"}"), "value",
+     "Patient.managingOrganization.reference"},
+    {P("\"managingOrganization\":{\"reference\":\"urn:oid:1.2.x\"}"), "value",
+     "Patient.managingOrganization.reference"},
+    {P("\"managingOrganization\":{\"reference\":\"#org1\"}"), "invariant",
+     "Patient.managingOrganization.reference"},
+    /* contained resources */
+    {P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o\",\"foo\":1}],"
+       "\"managingOrganization\":{\"reference\":\"#o\"}"),
+     "structure", "Patient.contained[0].foo"},
+    {P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o\",\"contained\":["
+       "{\"resourceType\":\"Organization\",\"id\":\"p\"}]}],"
+       "\"managingOrganization\":{\"reference\":\"#o\"}"),
+     "invariant", "Patient.contained[0].contained"},
+    {P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o\",\"meta\":{"
+       "\"versionId\":\"1\"}}],\"managingOrganization\":{\"reference\":\"#o\"}"),
+     "invariant", "Patient.contained[0].meta"},
+    {P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o\",\"meta\":{"
+       "\"security\":[{\"code\":\"R\"}]}}],\"managingOrganization\":{\"reference\":\"#o\"}"),
+     "invariant", "Patient.contained[0].meta"},
+    {P("\"contained\":[{\"id\":\"o\"}]"), "required", "Patient.contained[0].resourceType"},
+    /* Bundles and Parameters validate what they carry */
+    {"{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[{\"resource\":"
+     "{\"resourceType\":\"Patient\",\"gender\":\"x\"}}]}",
+     "code-invalid", "Bundle.entry[0].resource.gender"},
+    {"{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[{\"resource\":"
+     "{\"resourceType\":\"Patient\"}},{\"resource\":{\"resourceType\":\"Nope\"}}]}",
+     "structure", "Bundle.entry[1].resource.resourceType"},
+    {"{\"resourceType\":\"Bundle\",\"type\":\"searchset\"}", NULL, NULL},
+    {"{\"resourceType\":\"Bundle\",\"type\":\"everything\"}", "code-invalid", "Bundle.type"},
+    {"{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"p\",\"resource\":"
+     "{\"resourceType\":\"Patient\",\"birthDate\":\"2015-1\"}}]}",
+     "value", "Parameters.parameter[0].resource.birthDate"},
+    {"{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":"
+     "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"c\"},"
+     "\"subject\":{\"reference\":\"Patient?identifier=x\"}}}]}",
+     NULL, NULL}, /* a warning only (conditional reference outside a transaction) */
+    /* a contained Bundle does not make its entries part of a transaction */
+    {P("\"contained\":[{\"resourceType\":\"Bundle\",\"id\":\"b\",\"type\":\"transaction\","
+       "\"entry\":[{\"resource\":{\"resourceType\":\"Observation\",\"status\":\"final\","
+       "\"code\":{\"text\":\"c\"},\"subject\":{\"reference\":\"Patient?x=1\"}}}]}],"
+       "\"link\":[{\"type\":\"seealso\",\"other\":{\"reference\":\"#b\"}}]"),
+     NULL, NULL},
+    /* other invariants */
+    {P("\"extension\":[{\"url\":\"u\"}]"), "invariant", "Patient.extension[0]"},
+    {P("\"extension\":[{\"url\":\"u\",\"valueString\":\"a\",\"extension\":[{\"url\":\"v\","
+       "\"valueString\":\"b\"}]}]"),
+     "invariant", "Patient.extension[0]"},
+    {"{\"resourceType\":\"MedicationRequest\",\"status\":\"active\",\"intent\":\"order\","
+     "\"medicationCodeableConcept\":{\"text\":\"m\"},\"subject\":{\"display\":\"p\"},"
+     "\"dosageInstruction\":[{\"doseAndRate\":[{\"doseQuantity\":{\"value\":1,"
+     "\"comparator\":\"<\"}}]}]}",
+     NULL, NULL}, /* R4 types the element Quantity (SimpleQuantity is a profile): valid */
+};
+
+START_TEST(bad_case)
+{
+    const struct bad *bc = &bad_cases[_i];
+    struct fhir_validate_result r;
+    json_t *oo = validate(bc->json, NULL, &r);
+    const json_t *first = json_array_get(json_object_get(oo, "issue"), 0);
+    char *all = describe(oo);
+
+    if (bc->code == NULL) {
+        ck_assert_msg(r.errors == 0, "case %d %s: expected valid, got:\n%s", _i, bc->json, all);
+    } else {
+        ck_assert_msg(r.errors == 1, "case %d %s: expected one error, got %zu:\n%s", _i, bc->json,
+                      r.errors, all);
+        ck_assert_str_eq(issue_str(first, "severity"), "error");
+        ck_assert_msg(strcmp(issue_str(first, "code"), bc->code) == 0 &&
+                          strcmp(issue_str(first, "expression"), bc->where) == 0,
+                      "case %d: want %s at %s, got:\n%s", _i, bc->code, bc->where, all);
+    }
+    free(all);
+    json_decref(oo);
+}
+END_TEST
+
+static const char *const good_cases[] = {
+    "{\"resourceType\":\"Patient\"}",
+    P("\"id\":\"example\",\"active\":true,\"gender\":\"female\",\"birthDate\":\"1974-12\""),
+    P("\"_birthDate\":{\"extension\":[{\"url\":\"http://x\",\"valueDateTime\":"
+      "\"1974-12-25T14:35:45-05:00\"}]}"),
+    P("\"_id\":{\"extension\":[{\"url\":\"u\",\"valueBoolean\":true}]}"),
+    P("\"name\":[{\"given\":[\"a\",null,\"c\"],\"_given\":[null,{\"extension\":[{\"url\":\"u\","
+      "\"valueCode\":\"x\"}]},{\"id\":\"g3\"}]}]"),
+    P("\"name\":[{\"_given\":[{\"extension\":[{\"url\":\"u\",\"valueCode\":\"x\"}]}]}]"),
+    P("\"birthDate\":\"1974-12-25\",\"_birthDate\":{\"id\":\"b\"}"),
+    P("\"deceasedDateTime\":\"2015\",\"_deceasedDateTime\":{\"id\":\"d\"}"),
+    P("\"multipleBirthInteger\":-2147483648"),
+    P("\"multipleBirthInteger\":-0"),
+    P(DIV "<p>Hi <b>there</b></p></div>\"},\"extension\":[{\"url\":\"u\",\"extension\":"
+          "[{\"url\":\"v\",\"valueString\":\"x\"}]}]"),
+    P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o\"}],"
+      "\"managingOrganization\":{\"reference\":\"#o\"}"),
+    P("\"contained\":[{\"resourceType\":\"Practitioner\",\"id\":\"p\",\"meta\":{\"profile\":"
+      "[\"http://x\"]},\"extension\":[{\"url\":\"u\",\"valueReference\":{\"reference\":\"#\"}}]}],"
+      "\"generalPractitioner\":[{\"reference\":\"#p\"}]"),
+    P("\"managingOrganization\":{\"reference\":\"Organization/1/_history/2\"}"),
+    P("\"managingOrganization\":{\"reference\":\"http://example.org/fhir/Organization/1\"}"),
+    P("\"managingOrganization\":{\"reference\":\"urn:uuid:c757873d-ec9a-4326-a141-556f43239520\"}"),
+    P("\"managingOrganization\":{\"reference\":\"urn:oid:1.2.3\"}"),
+    P("\"managingOrganization\":{\"identifier\":{\"value\":\"x\"}}"),
+    O("\"valueQuantity\":{\"value\":1.50,\"unit\":\"mmHg\",\"system\":\"http://"
+      "unitsofmeasure.org\","
+      "\"code\":\"mm[Hg]\"},\"issued\":\"2015-02-07T13:28:17.239+02:00\","
+      "\"effectiveDateTime\":\"2015-02-07T13:28:17Z\""),
+    O("\"valueSampledData\":{\"origin\":{\"value\":0},\"period\":0.5,\"dimensions\":1,"
+      "\"data\":\"1 2 E\"}"),
+    O("\"_valueString\":{\"extension\":[{\"url\":\"u\",\"valueCode\":\"x\"}]}"),
+    "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"fullUrl\":"
+    "\"urn:uuid:c757873d-ec9a-4326-a141-556f43239520\",\"resource\":{\"resourceType\":"
+    "\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"c\"},\"subject\":{\"reference\":"
+    "\"Patient?identifier=http://"
+    "x|1\"}},\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}",
+    "{\"resourceType\":\"CapabilityStatement\",\"status\":\"active\",\"date\":\"2015\","
+    "\"kind\":\"instance\",\"fhirVersion\":\"4.0.1\",\"format\":[\"json\",\"application/"
+    "fhir+xml\"]}",
+    "{\"resourceType\":\"Binary\",\"contentType\":\"application/pdf\",\"data\":\"JVBERi0=\"}",
+    "{\"resourceType\":\"Task\",\"status\":\"draft\",\"intent\":\"order\","
+    "\"businessStatus\":{\"text\":\"x\"}}",
+};
+
+START_TEST(good_case)
+{
+    struct fhir_validate_result r;
+    json_t *oo = validate(good_cases[_i], NULL, &r);
+    char *all = describe(oo);
+
+    ck_assert_msg(r.errors == 0 && r.warnings == 0, "case %d: expected valid, got:\n%s", _i, all);
+    free(all);
+    json_decref(oo);
+}
+END_TEST
+
+START_TEST(all_problems_are_reported)
+{
+    struct fhir_validate_result r;
+    json_t *oo = validate(P("\"foo\":1,\"gender\":\"x\",\"birthDate\":\"2015-13\",\"active\":1,"
+                            "\"name\":[{\"given\":[\"\",\"\"]}]"),
+                          NULL, &r);
+
+    ck_assert_uint_eq(r.errors, 6);
+    ck_assert_uint_eq(r.issues, 6);
+    ck_assert(!r.truncated);
+    json_decref(oo);
+}
+END_TEST
+
+START_TEST(issues_are_capped)
+{
+    struct fhir_validate_opts opts = {.max_issues = 3};
+    struct fhir_validate_result r;
+    json_t *oo;
+    char buf[8192];
+    size_t n = (size_t)snprintf(buf, sizeof(buf), "{\"resourceType\":\"Patient\"");
+
+    for (int i = 0; i < 50; i++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"x%d\":1", i);
+    snprintf(buf + n, sizeof(buf) - n, "}");
+    oo = fhir_outcome_new();
+    {
+        json_t *v = parse(buf);
+
+        ck_assert_int_eq(fhir_validate(v, &opts, oo, &r, NULL), BASE_E_INVALID);
+        ck_assert_uint_eq(fhir_validate_error_count(v), 50);
+        json_decref(v);
+    }
+    ck_assert_uint_eq(r.errors, 50);
+    ck_assert_uint_eq(r.issues, 3);
+    ck_assert(r.truncated);
+    ck_assert_uint_eq(json_array_size(json_object_get(oo, "issue")), 3);
+    json_decref(oo);
+}
+END_TEST
+
+START_TEST(warnings_and_errors_only)
+{
+    const char *text = P("\"name\":[{\"text\":\"a\\u0001b\"}]");
+    struct fhir_validate_opts opts = {.no_warnings = true};
+    struct fhir_validate_result r;
+    json_t *oo = validate(text, NULL, &r);
+    const json_t *is = json_array_get(json_object_get(oo, "issue"), 0);
+
+    ck_assert_uint_eq(r.errors, 0);
+    ck_assert_uint_eq(r.warnings, 1);
+    ck_assert_str_eq(issue_str(is, "severity"), "warning");
+    ck_assert_str_eq(issue_str(is, "expression"), "Patient.name[0].text");
+    json_decref(oo);
+    oo = validate(text, &opts, &r);
+    ck_assert_uint_eq(r.warnings, 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(oo, "issue")), 0);
+    json_decref(oo);
+}
+END_TEST
+
+START_TEST(expected_type)
+{
+    struct fhir_validate_opts opts = {.expect_type = "Observation"};
+    struct fhir_validate_result r;
+    json_t *oo = validate(P("\"active\":true"), &opts, &r);
+
+    ck_assert_uint_eq(r.errors, 1);
+    ck_assert_str_eq(issue_str(json_array_get(json_object_get(oo, "issue"), 0), "expression"),
+                     "resourceType");
+    json_decref(oo);
+}
+END_TEST
+
+/* Messages say where and why, never what: the bad values never appear. */
+START_TEST(messages_never_quote_values)
+{
+    struct fhir_validate_result r;
+    json_t *oo = validate(P("\"id\":\"SECRET1 x\",\"gender\":\"SECRET2\",\"birthDate\":\"SECRET3\","
+                            "\"name\":[{\"given\":[\"SECRET4\",\"\"]}],\"photo\":[{\"url\":"
+                            "\"SECRET5 y\",\"data\":\"SECRET6!\"}],\"managingOrganization\":{"
+                            "\"reference\":\"SECRET7 z\"}," DIV "SECRET8</p></div>\"}"),
+                          NULL, &r);
+    char *all = describe(oo);
+
+    ck_assert_uint_eq(r.errors, 8);
+    ck_assert_msg(strstr(all, "SECRET") == NULL, "%s", all);
+    free(all);
+    json_decref(oo);
+}
+END_TEST
+
+START_TEST(validate_json_reports_parse_errors)
+{
+    json_t *oo = fhir_outcome_new();
+    struct fhir_validate_result r;
+    struct base_err err = {0};
+    const char *text = "{\"resourceType\":\"Patient\",}";
+    const json_t *is;
+
+    ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, oo, &r, &err), BASE_E_INVALID);
+    ck_assert_uint_eq(r.errors, 1);
+    is = json_array_get(json_object_get(oo, "issue"), 0);
+    ck_assert_str_eq(issue_str(is, "code"), "structure");
+    ck_assert_str_eq(issue_str(is, "expression"), "line 1, column 27");
+    json_decref(oo);
+    text = "{\"resourceType\":\"Patient\",\"gender\":\"male\"}";
+    ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &r, NULL), BASE_OK);
+    ck_assert_uint_eq(r.errors, 0);
+}
+END_TEST
+
+START_TEST(depth_limit)
+{
+    struct fhir_validate_opts opts = {.max_depth = 3};
+    struct fhir_validate_result r;
+    json_t *oo = validate(P("\"extension\":[{\"url\":\"a\",\"extension\":[{\"url\":\"b\","
+                            "\"extension\":[{\"url\":\"c\",\"valueString\":\"x\"}]}]}]"),
+                          &opts, &r);
+
+    ck_assert_uint_ge(r.errors, 1);
+    ck_assert_str_eq(issue_str(json_array_get(json_object_get(oo, "issue"), 0), "code"),
+                     "too-costly");
+    json_decref(oo);
+}
+END_TEST
+
+START_TEST(validate_a_fragment)
+{
+    const struct fhir_model_type *cc = fhir_model_type_find("CodeableConcept", 15);
+    const struct fhir_model_type *obs = fhir_model_type_find("Observation", 11);
+    json_t *v = parse("{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"1-8\","
+                      "\"userSelected\":\"yes\"}]}");
+    json_t *oo = fhir_outcome_new();
+    struct fhir_validate_result r;
+
+    ck_assert_int_eq(fhir_validate_value(v, cc, "Observation.code", NULL, oo, &r, NULL),
+                     BASE_E_INVALID);
+    ck_assert_uint_eq(r.errors, 1);
+    ck_assert_str_eq(issue_str(json_array_get(json_object_get(oo, "issue"), 0), "expression"),
+                     "Observation.code.coding[0].userSelected");
+    json_decref(v);
+    json_decref(oo);
+    /* sqty-1 applies when a value is checked as a SimpleQuantity */
+    v = parse("{\"value\":1,\"comparator\":\"<\"}");
+    oo = fhir_outcome_new();
+    ck_assert_int_eq(fhir_validate_value(v, fhir_model_type_find("SimpleQuantity", 14), "Dose",
+                                         NULL, oo, &r, NULL),
+                     BASE_E_INVALID);
+    ck_assert_str_eq(issue_str(json_array_get(json_object_get(oo, "issue"), 0), "expression"),
+                     "Dose.comparator");
+    ck_assert_str_eq(issue_str(json_array_get(json_object_get(oo, "issue"), 0), "code"),
+                     "invariant");
+    json_decref(v);
+    json_decref(oo);
+    v = parse("{\"resourceType\":\"Patient\"}");
+    ck_assert_int_eq(fhir_validate_value(v, obs, NULL, NULL, NULL, &r, NULL), BASE_E_INVALID);
+    json_decref(v);
+}
+END_TEST
+
+Suite *fhir_validate_suite(void)
+{
+    Suite *s = suite_create("fhir_validate");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_loop_test(tc, bad_case, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
+    tcase_add_loop_test(tc, good_case, 0, (int)(sizeof(good_cases) / sizeof(good_cases[0])));
+    tcase_add_test(tc, all_problems_are_reported);
+    tcase_add_test(tc, issues_are_capped);
+    tcase_add_test(tc, warnings_and_errors_only);
+    tcase_add_test(tc, expected_type);
+    tcase_add_test(tc, messages_never_quote_values);
+    tcase_add_test(tc, validate_json_reports_parse_errors);
+    tcase_add_test(tc, depth_limit);
+    tcase_add_test(tc, validate_a_fragment);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,717 @@
+/* The token endpoint against an in-memory backend: SMART Backend Services
+ * client assertions, the password grant with lockout, error bodies and
+ * statuses, audit events, and the smart-configuration document. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fhir/base/arena.h"
+#include "fhir/base/log.h"
+#include "gateway/auth/gw_auth.h"
+#include "test/unit/gateway/auth/auth_test.h"
+
+#define NOW       1700000000LL
+#define TOKEN_URL "https://gw.test/auth/token"
+
+static const struct gw_auth_pw_params fast = {
+    .alg = GW_AUTH_PW_SCRYPT, .log2_n = 10, .r = 8, .p = 1};
+
+/* ------------------------------------------------------- memory backend -- */
+
+struct throttle_row {
+    char key[128];
+    unsigned failures;
+    int64_t window_start;
+    int64_t locked_until;
+};
+
+struct mem {
+    struct gw_auth_client clients[4];
+    size_t nclients;
+    struct gw_auth_user users[4];
+    size_t nusers;
+    char jti[32][128];
+    int64_t jti_exp[32];
+    size_t njti;
+    struct throttle_row rows[32];
+    size_t nrows;
+    char rehashed[GW_AUTH_PW_HASH_MAX];
+    bool is_down;
+};
+
+static struct mem M;
+
+static int
+m_client_get(void *ctx, struct base_arena *a, const char *id, struct gw_auth_client **out,
+             struct base_err *err)
+{
+    struct mem *m = ctx;
+
+    (void)a;
+    if (m->is_down)
+        return base_err_set(err, BASE_E_IO, "exception", "db", "down");
+    for (size_t i = 0; i < m->nclients; i++) {
+        if (strcmp(m->clients[i].client_id, id) == 0) {
+            *out = &m->clients[i];
+            return BASE_OK;
+        }
+    }
+    return BASE_E_NOTFOUND;
+}
+
+static int
+m_user_get(void *ctx, struct base_arena *a, const char *name, struct gw_auth_user **out,
+           struct base_err *err)
+{
+    struct mem *m = ctx;
+
+    (void)a;
+    (void)err;
+    for (size_t i = 0; i < m->nusers; i++) {
+        if (strcmp(m->users[i].username, name) == 0) {
+            *out = &m->users[i];
+            return BASE_OK;
+        }
+    }
+    return BASE_E_NOTFOUND;
+}
+
+static int
+m_rehash(void *ctx, const char *name, const char *hash, struct base_err *err)
+{
+    struct mem *m = ctx;
+
+    (void)name;
+    (void)err;
+    snprintf(m->rehashed, sizeof(m->rehashed), "%s", hash);
+    return BASE_OK;
+}
+
+static int
+m_jti(void *ctx, const char *iss, const char *jti, int64_t exp, int64_t now, struct base_err *err)
+{
+    struct mem *m = ctx;
+    char key[128];
+
+    (void)err;
+    snprintf(key, sizeof(key), "%s|%s", iss, jti);
+    for (size_t i = 0; i < m->njti; i++) {
+        if (strcmp(m->jti[i], key) == 0 && m->jti_exp[i] >= now)
+            return BASE_E_CONFLICT;
+    }
+    snprintf(m->jti[m->njti], sizeof(m->jti[0]), "%s", key);
+    m->jti_exp[m->njti++] = exp;
+    return BASE_OK;
+}
+
+static struct throttle_row *
+row(struct mem *m, const char *kind, const char *key)
+{
+    char k[128];
+
+    snprintf(k, sizeof(k), "%s|%s", kind, key);
+    for (size_t i = 0; i < m->nrows; i++) {
+        if (strcmp(m->rows[i].key, k) == 0)
+            return &m->rows[i];
+    }
+    snprintf(m->rows[m->nrows].key, sizeof(k), "%s", k);
+    return &m->rows[m->nrows++];
+}
+
+static int
+m_check(void *ctx, const char *user, const char *addr, int64_t now, struct gw_auth_throttle *out,
+        struct base_err *err)
+{
+    struct throttle_row *u = row(ctx, "user", user);
+    struct throttle_row *a = row(ctx, "addr", addr);
+
+    (void)err;
+    memset(out, 0, sizeof(*out));
+    if (u->locked_until > now || a->locked_until > now) {
+        out->is_locked = true;
+        out->by_address = a->locked_until > now;
+        out->retry_after =
+            (u->locked_until > a->locked_until ? u->locked_until : a->locked_until) - now;
+    }
+    return BASE_OK;
+}
+
+static void
+bump(struct throttle_row *r, unsigned max, const struct gw_auth_lockout_policy *p, int64_t now)
+{
+    if (r->window_start + p->window < now) {
+        r->window_start = now;
+        r->failures = 0;
+    }
+    if (++r->failures >= max)
+        r->locked_until = now + p->lock_duration;
+}
+
+static int
+m_fail(void *ctx, const char *user, const char *addr, const struct gw_auth_lockout_policy *p,
+       int64_t now, struct gw_auth_throttle *out, struct base_err *err)
+{
+    bump(row(ctx, "user", user), p->user_max_failures, p, now);
+    bump(row(ctx, "addr", addr), p->addr_max_failures, p, now);
+    return m_check(ctx, user, addr, now, out, err);
+}
+
+static int
+m_success(void *ctx, const char *user, struct base_err *err)
+{
+    struct throttle_row *u = row(ctx, "user", user);
+
+    (void)err;
+    u->failures = 0;
+    u->locked_until = 0;
+    return BASE_OK;
+}
+
+static const struct gw_auth_backend backend = {&M,    m_client_get, m_user_get, m_rehash,
+                                               m_jti, m_check,      m_fail,     m_success};
+
+/* ---------------------------------------------------------------- setup -- */
+
+static EVP_PKEY *gw_key, *c_es384, *c_rs384, *c_other;
+static struct gw_auth_keyset *gw_ks;
+static char *jwks_es384, *jwks_rs384;
+static struct gw_auth_endpoint_config cfg;
+
+static void
+hash(const char *pw, const struct gw_auth_pw_params *p, char *out)
+{
+    ck_assert_int_eq(gw_auth_password_hash(pw, strlen(pw), p, out, GW_AUTH_PW_HASH_MAX, NULL),
+                     BASE_OK);
+}
+
+static char hashes[4][GW_AUTH_PW_HASH_MAX];
+
+static void
+suite_setup(void)
+{
+    char *pem;
+
+    base_log_set_level(BASE_LOG_WARN); /* refusals are logged at info */
+    gw_key = tk_keygen("P-256");
+    c_es384 = tk_keygen("P-384");
+    c_rs384 = tk_keygen("RSA2048");
+    c_other = tk_keygen("P-384");
+    ck_assert_int_eq(gw_auth_keyset_new(&gw_ks, NULL), BASE_OK);
+    pem = tk_pem(gw_key, true);
+    ck_assert_int_eq(gw_auth_keyset_add_pem(gw_ks, pem, strlen(pem), "gw1", NULL, true, NULL),
+                     BASE_OK);
+    free(pem);
+    jwks_es384 = tk_jwks(c_es384, "c1-key", NULL);
+    jwks_rs384 = tk_jwks(c_rs384, "c2-key", "RS384");
+    hash("clinician-password", &fast, hashes[0]);
+    hash("patient-password", &fast, hashes[1]);
+    {
+        struct gw_auth_pw_params pb = {.alg = GW_AUTH_PW_PBKDF2, .iterations = 600000};
+
+        hash("legacy-password", &pb, hashes[2]);
+    }
+}
+
+static void
+suite_teardown(void)
+{
+    gw_auth_keyset_free(gw_ks);
+    EVP_PKEY_free(gw_key);
+    EVP_PKEY_free(c_es384);
+    EVP_PKEY_free(c_rs384);
+    EVP_PKEY_free(c_other);
+    free(jwks_es384);
+    free(jwks_rs384);
+}
+
+/* Per test (in the forked child): a fresh backend and configuration. */
+static void
+test_setup(void)
+{
+    memset(&M, 0, sizeof(M));
+    M.clients[0] =
+        (struct gw_auth_client){"hosp-a-his", "Hospital A HIS", GW_AUTH_ROLE_MEMBER_SYSTEM,
+                                "hospital-a", jwks_es384,       "system/*.rs",
+                                true};
+    M.clients[1] = (struct gw_auth_client){"regulator-sys",
+                                           "Health Commission",
+                                           GW_AUTH_ROLE_REGULATOR,
+                                           NULL,
+                                           jwks_rs384,
+                                           "system/AuditEvent.rs system/Observation.rs",
+                                           true};
+    M.clients[2] = (struct gw_auth_client){
+        "off", "Disabled", GW_AUTH_ROLE_MEMBER_SYSTEM, "h", jwks_es384, "system/*.rs", false};
+    M.nclients = 3;
+    M.users[0] = (struct gw_auth_user){
+        1, "dr.wang", "Dr Wang", GW_AUTH_ROLE_CLINICIAN, "hospital-a", NULL, true, hashes[0]};
+    M.users[1] = (struct gw_auth_user){2,    "li.na",     "Li Na", GW_AUTH_ROLE_PATIENT,
+                                       NULL, "person-42", true,    hashes[1]};
+    M.users[2] = (struct gw_auth_user){3,    "old.user", "Old", GW_AUTH_ROLE_REGULATOR,
+                                       NULL, NULL,       true,  hashes[2]};
+    M.users[3] = (struct gw_auth_user){4,    "gone", "Gone",   GW_AUTH_ROLE_CLINICIAN, "hospital-a",
+                                       NULL, false,  hashes[0]};
+    M.nusers = 4;
+    tk_endpoint_config(&cfg, gw_ks, &backend);
+}
+
+/* ------------------------------------------------------------- helpers -- */
+
+static char *
+assertion(EVP_PKEY *k, const char *alg, const char *kid, const char *iss, const char *aud,
+          int64_t exp, const char *jti)
+{
+    char h[128];
+    char c[512];
+
+    snprintf(h, sizeof(h), "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"JWT\"}", alg, kid);
+    snprintf(c, sizeof(c),
+             "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"exp\":%lld,\"jti\":\"%s\"}", iss, iss,
+             aud, (long long)exp, jti);
+    return tk_token(h, c, k, alg, NULL, 0);
+}
+
+static struct gw_auth_token_response
+post(struct base_arena *a, const char *body)
+{
+    struct gw_auth_token_response r;
+
+    ck_assert_int_eq(gw_auth_token_endpoint_body(&cfg, a, body, strlen(body), "10.0.0.9", NOW, &r),
+                     BASE_OK);
+    ck_assert_ptr_nonnull(r.body);
+    return r;
+}
+
+static struct gw_auth_token_response
+post_cc(struct base_arena *a, const char *tok, const char *scope)
+{
+    char body[4096];
+
+    snprintf(body, sizeof(body),
+             "grant_type=client_credentials&scope=%s&client_assertion_type=urn%%3Aietf%%3Aparams"
+             "%%3Aoauth%%3Aclient-assertion-type%%3Ajwt-bearer&client_assertion=%s",
+             scope, tok);
+    return post(a, body);
+}
+
+static const char *
+field(const struct gw_auth_token_response *r, const char *name)
+{
+    static char buf[2048];
+    json_t *j = json_loads(r->body, 0, NULL);
+    json_t *v = json_object_get(j, name);
+
+    ck_assert_ptr_nonnull(j);
+    snprintf(buf, sizeof(buf), "%s", json_is_string(v) ? json_string_value(v) : "");
+    if (json_is_integer(v))
+        snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+    json_decref(j);
+    return buf;
+}
+
+/* The issued token verifies and names the right principal. */
+static struct gw_auth_principal *
+principal(struct base_arena *a, const struct gw_auth_token_response *r)
+{
+    struct gw_auth_principal *p = NULL;
+    const char *tok = base_arena_strdup(a, field(r, "access_token"));
+    struct base_err err = {0};
+
+    ck_assert_msg(gw_auth_token_verify(a, gw_ks, &cfg.tokens, tok, strlen(tok), NOW, &p, &err) ==
+                      BASE_OK,
+                  "%s", err.msg);
+    return p;
+}
+
+/* --------------------------------------------------- client credentials -- */
+
+START_TEST(client_credentials_es384)
+{
+    struct base_arena *a = base_arena_new(0);
+    char *t = assertion(c_es384, "ES384", "c1-key", "hosp-a-his", TOKEN_URL, NOW + 240, "a1");
+    struct gw_auth_token_response r = post_cc(a, t, "system%2F*.rs+system%2FPatient.c");
+    struct gw_auth_principal *p;
+
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_str_eq(field(&r, "token_type"), "Bearer");
+    ck_assert_str_eq(field(&r, "expires_in"), "300");
+    ck_assert_str_eq(field(&r, "scope"), "system/*.rs"); /* Patient.c narrowed away */
+    p = principal(a, &r);
+    ck_assert_int_eq(p->role, GW_AUTH_ROLE_MEMBER_SYSTEM);
+    ck_assert_str_eq(p->subject, "hosp-a-his");
+    ck_assert_str_eq(p->client_id, "hosp-a-his");
+    ck_assert_str_eq(p->organization, "hospital-a");
+    ck_assert(r.event.is_success);
+    ck_assert_str_eq(r.event.reason, "granted");
+    ck_assert_str_eq(r.event.grant_type, "client_credentials");
+    ck_assert_str_eq(r.event.subject, "hosp-a-his");
+    ck_assert_str_eq(r.event.token_id, p->token_id);
+    free(t);
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(client_credentials_rs384_regulator)
+{
+    struct base_arena *a = base_arena_new(0);
+    char *t = assertion(c_rs384, "RS384", "c2-key", "regulator-sys", TOKEN_URL, NOW + 60, "b1");
+    struct gw_auth_token_response r = post_cc(a, t, "system%2F*.read");
+    struct gw_auth_principal *p;
+
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    /* client allows AuditEvent + Observation; the regulator role only AuditEvent */
+    ck_assert_str_eq(field(&r, "scope"), "system/AuditEvent.read");
+    p = principal(a, &r);
+    ck_assert_int_eq(p->role, GW_AUTH_ROLE_REGULATOR);
+    ck_assert_int_eq(p->purpose, GW_AUTH_POU_HCOMPL);
+    free(t);
+    base_arena_free(a);
+}
+END_TEST
+
+static void
+expect_error(const struct gw_auth_token_response *r, unsigned status, const char *error,
+             const char *reason)
+{
+    ck_assert_msg(r->status == status, "status %u body %s", r->status, r->body);
+    ck_assert_str_eq(field(r, "error"), error);
+    ck_assert_str_ne(field(r, "error_description"), "");
+    ck_assert(!r->event.is_success);
+    ck_assert_str_eq(r->event.reason, reason);
+}
+
+START_TEST(client_assertion_replay_refused)
+{
+    struct base_arena *a = base_arena_new(0);
+    char *t = assertion(c_es384, "ES384", "c1-key", "hosp-a-his", TOKEN_URL, NOW + 240, "same");
+    struct gw_auth_token_response r = post_cc(a, t, "system%2F*.rs");
+
+    ck_assert_uint_eq(r.status, 200);
+    r = post_cc(a, t, "system%2F*.rs");
+    expect_error(&r, 401, "invalid_client", "assertion-replayed");
+    free(t);
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(client_assertion_refusals)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_token_response r;
+    char *t;
+
+    t = assertion(c_es384, "ES384", "c1-key", "hosp-a-his", "https://other/token", NOW + 60, "c1");
+    r = post_cc(a, t, "system%2F*.rs");
+    expect_error(&r, 401, "invalid_client", "bad-assertion");
+    ck_assert_str_eq(field(&r, "error_description"), "token audience does not match");
+    free(t);
+    t = assertion(c_es384, "ES384", "c1-key", "hosp-a-his", TOKEN_URL, NOW + 3600, "c2");
+    r = post_cc(a, t, "system%2F*.rs");
+    expect_error(&r, 401, "invalid_client", "bad-assertion");
+    ck_assert_str_eq(field(&r, "error_description"), "token lifetime exceeds 300 seconds");
+    free(t);
+    t = assertion(c_es384, "ES384", "c1-key", "hosp-a-his", TOKEN_URL, NOW - 120, "c3");
+    r = post_cc(a, t, "system%2F*.rs");
+    expect_error(&r, 401, "invalid_client", "bad-assertion");
+    free(t);
+    t = assertion(c_other, "ES384", "c1-key", "hosp-a-his", TOKEN_URL, NOW + 60, "c4");
+    r = post_cc(a, t, "system%2F*.rs");
+    expect_error(&r, 401, "invalid_client", "bad-assertion");
+    ck_assert_str_eq(field(&r, "error_description"), "token signature is invalid");
+    free(t);
+    t = assertion(c_es384, "ES384", "other-kid", "hosp-a-his", TOKEN_URL, NOW + 60, "c5");
+    r = post_cc(a, t, "system%2F*.rs");
+    expect_error(&r, 401, "invalid_client", "bad-assertion");
+    free(t);
+    /* another client's keys: hosp-a-his's assertion presented as regulator-sys */
+    t = assertion(c_es384, "ES384", "c1-key", "regulator-sys", TOKEN_URL, NOW + 60, "c6");
+    r = post_cc(a, t, "system%2F*.rs");
+    expect_error(&r, 401, "invalid_client", "bad-assertion");
+    free(t);
+    t = assertion(c_es384, "ES384", "c1-key", "nobody", TOKEN_URL, NOW + 60, "c7");
+    r = post_cc(a, t, "system%2F*.rs");
+    expect_error(&r, 401, "invalid_client", "unknown-client");
+    free(t);
+    t = assertion(c_es384, "ES384", "c1-key", "off", TOKEN_URL, NOW + 60, "c8");
+    r = post_cc(a, t, "system%2F*.rs");
+    expect_error(&r, 401, "invalid_client", "client-disabled");
+    free(t);
+    t = tk_token("{\"alg\":\"none\",\"kid\":\"c1-key\"}",
+                 "{\"iss\":\"hosp-a-his\",\"sub\":\"hosp-a-his\"}", NULL, NULL, NULL, 0);
+    r = post_cc(a, t, "system%2F*.rs");
+    expect_error(&r, 401, "invalid_client", "bad-assertion");
+    free(t);
+    /* iss != sub */
+    t = tk_token("{\"alg\":\"ES384\",\"kid\":\"c1-key\"}",
+                 "{\"iss\":\"hosp-a-his\",\"sub\":\"x\",\"aud\":\"" TOKEN_URL
+                 "\",\"exp\":1700000060,"
+                 "\"jti\":\"q\"}",
+                 c_es384, "ES384", NULL, 0);
+    r = post_cc(a, t, "system%2F*.rs");
+    expect_error(&r, 401, "invalid_client", "bad-assertion");
+    free(t);
+    /* no jti */
+    t = tk_token("{\"alg\":\"ES384\",\"kid\":\"c1-key\"}",
+                 "{\"iss\":\"hosp-a-his\",\"sub\":\"hosp-a-his\",\"aud\":\"" TOKEN_URL
+                 "\",\"exp\":1700000060}",
+                 c_es384, "ES384", NULL, 0);
+    r = post_cc(a, t, "system%2F*.rs");
+    expect_error(&r, 401, "invalid_client", "bad-assertion");
+    ck_assert_str_eq(field(&r, "error_description"), "token is missing required claim jti");
+    free(t);
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(client_credentials_request_errors)
+{
+    struct base_arena *a = base_arena_new(0);
+    char *t = assertion(c_es384, "ES384", "c1-key", "hosp-a-his", TOKEN_URL, NOW + 60, "d1");
+    struct gw_auth_token_response r;
+    char body[2048];
+
+    r = post(a, "grant_type=client_credentials&scope=system%2F*.rs");
+    expect_error(&r, 401, "invalid_client", "bad-assertion");
+    snprintf(
+        body, sizeof(body),
+        "grant_type=client_credentials&scope=x&client_assertion_type=basic&client_assertion=%s", t);
+    r = post(a, body);
+    expect_error(&r, 401, "invalid_client", "bad-assertion");
+    r = post_cc(a, t, "user%2F*.rs");
+    expect_error(&r, 400, "invalid_scope", "scope-denied");
+    free(t);
+    t = assertion(c_es384, "ES384", "c1-key", "hosp-a-his", TOKEN_URL, NOW + 60, "d2");
+    snprintf(body, sizeof(body),
+             "grant_type=client_credentials&client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth"
+             "%%3Aclient-assertion-type%%3Ajwt-bearer&client_assertion=%s",
+             t);
+    r = post(a, body);
+    expect_error(&r, 400, "invalid_request", "invalid-request");
+    free(t);
+    t = assertion(c_es384, "ES384", "c1-key", "hosp-a-his", TOKEN_URL, NOW + 60, "d3");
+    r = post_cc(a, t, "user%2FObservation.bad");
+    expect_error(&r, 400, "invalid_scope", "scope-denied");
+    free(t);
+    /* store down → 503 */
+    M.is_down = true;
+    t = assertion(c_es384, "ES384", "c1-key", "hosp-a-his", TOKEN_URL, NOW + 60, "d4");
+    r = post_cc(a, t, "system%2F*.rs");
+    expect_error(&r, 503, "temporarily_unavailable", "store-unavailable");
+    free(t);
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(grant_type_errors)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_token_response r;
+
+    r = post(a, "scope=x");
+    expect_error(&r, 400, "invalid_request", "invalid-request");
+    r = post(a, "grant_type=authorization_code&code=x");
+    expect_error(&r, 400, "unsupported_grant_type", "unsupported-grant");
+    ck_assert_ptr_null(r.event.grant_type);
+    r = post(a, "grant_type=password&grant_type=password");
+    expect_error(&r, 400, "invalid_request", "invalid-request");
+    r = post(a, "grant_type=%zz");
+    expect_error(&r, 400, "invalid_request", "invalid-request");
+    base_arena_free(a);
+}
+END_TEST
+
+/* --------------------------------------------------------- password grant -- */
+
+START_TEST(password_grant_clinician)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_token_response r =
+        post(a, "grant_type=password&username=Dr.Wang&password=clinician-password");
+    struct gw_auth_principal *p;
+
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_str_eq(field(&r, "scope"), "openid fhirUser user/*.rs");
+    ck_assert_str_eq(field(&r, "expires_in"), "900");
+    p = principal(a, &r);
+    ck_assert_int_eq(p->role, GW_AUTH_ROLE_CLINICIAN);
+    ck_assert_str_eq(p->subject, "dr.wang");
+    ck_assert_str_eq(p->organization, "hospital-a");
+    ck_assert_str_eq(p->client_id, "portal");
+    ck_assert_str_eq(p->display_name, "Dr Wang");
+    ck_assert_int_eq(p->purpose, GW_AUTH_POU_TREAT);
+    ck_assert_str_eq(r.event.subject, "dr.wang");
+    ck_assert_str_eq(r.event.organization, "hospital-a");
+    ck_assert_ptr_null(strstr(r.body, "clinician-password"));
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(password_grant_patient_scopes)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_token_response r =
+        post(a, "grant_type=password&username=li.na&password=patient-password&scope=patient%2F*.*+"
+                "user%2F*.rs+offline_access");
+    struct gw_auth_principal *p;
+
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_str_eq(field(&r, "scope"), "patient/*.read");
+    ck_assert_str_eq(field(&r, "patient"), "person-42");
+    p = principal(a, &r);
+    ck_assert_int_eq(p->role, GW_AUTH_ROLE_PATIENT);
+    ck_assert_str_eq(p->patient, "person-42");
+    r = post(a, "grant_type=password&username=li.na&password=patient-password&scope=user%2F*.rs");
+    expect_error(&r, 400, "invalid_scope", "scope-denied");
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(password_grant_refusals)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_token_response r;
+
+    r = post(a, "grant_type=password&username=dr.wang&password=wrong-password");
+    expect_error(&r, 400, "invalid_grant", "bad-password");
+    ck_assert_str_eq(field(&r, "error_description"), "invalid user name or password");
+    r = post(a, "grant_type=password&username=nobody&password=clinician-password");
+    expect_error(&r, 400, "invalid_grant", "unknown-user");
+    ck_assert_str_eq(field(&r, "error_description"), "invalid user name or password");
+    r = post(a, "grant_type=password&username=gone&password=clinician-password");
+    expect_error(&r, 400, "invalid_grant", "user-disabled");
+    ck_assert_str_eq(field(&r, "error_description"), "invalid user name or password");
+    r = post(a, "grant_type=password&username=%27%3B+drop&password=x");
+    expect_error(&r, 400, "invalid_grant", "unknown-user");
+    ck_assert_ptr_null(r.event.subject);
+    r = post(a, "grant_type=password&username=dr.wang");
+    expect_error(&r, 400, "invalid_request", "invalid-request");
+    r = post(a, "grant_type=password&username=dr.wang&password=clinician-password&client_id=evil");
+    expect_error(&r, 401, "invalid_client", "unknown-client");
+    cfg.password_grant = false;
+    r = post(a, "grant_type=password&username=dr.wang&password=clinician-password");
+    expect_error(&r, 400, "unsupported_grant_type", "unsupported-grant");
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(lockout_after_repeated_failures)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_token_response r;
+
+    for (int i = 0; i < 5; i++) {
+        r = post(a, "grant_type=password&username=dr.wang&password=guess");
+        expect_error(&r, 400, "invalid_grant", "bad-password");
+    }
+    /* locked: even the right password is refused, before it is checked */
+    r = post(a, "grant_type=password&username=dr.wang&password=clinician-password");
+    expect_error(&r, 429, "invalid_grant", "locked");
+    ck_assert_int_eq(r.retry_after, 15 * 60);
+    /* other users from the same address are not locked yet */
+    r = post(a, "grant_type=password&username=li.na&password=patient-password");
+    ck_assert_uint_eq(r.status, 200);
+    /* after the lock expires the right password works and resets the count */
+    {
+        const char *b = "grant_type=password&username=dr.wang&password=clinician-password";
+
+        ck_assert_int_eq(
+            gw_auth_token_endpoint_body(&cfg, a, b, strlen(b), "10.0.0.9", NOW + 15 * 60 + 1, &r),
+            BASE_OK);
+    }
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(lockout_per_address)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_token_response r;
+    char body[128];
+
+    for (int i = 0; i < 20; i++) {
+        snprintf(body, sizeof(body), "grant_type=password&username=user%d&password=x", i);
+        r = post(a, body);
+        expect_error(&r, 400, "invalid_grant", "unknown-user");
+    }
+    r = post(a, "grant_type=password&username=dr.wang&password=clinician-password");
+    expect_error(&r, 429, "invalid_grant", "locked");
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(password_hash_upgraded_on_sign_in)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_token_response r =
+        post(a, "grant_type=password&username=old.user&password=legacy-password");
+    bool match = false;
+
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_ptr_nonnull(strstr(M.rehashed, "$scrypt$ln=10,r=8,p=1$"));
+    ck_assert_int_eq(gw_auth_password_verify("legacy-password", 15, M.rehashed, &match, NULL),
+                     BASE_OK);
+    ck_assert(match);
+    /* no upgrade when the parameters are current */
+    M.rehashed[0] = '\0';
+    r = post(a, "grant_type=password&username=dr.wang&password=clinician-password");
+    ck_assert_str_eq(M.rehashed, "");
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(smart_configuration_document)
+{
+    json_t *doc = gw_auth_smart_configuration(&cfg);
+    char *text;
+
+    ck_assert_ptr_nonnull(doc);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "token_endpoint")), TOKEN_URL);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "jwks_uri")),
+                     "https://gw.test/.well-known/jwks.json");
+    text = json_dumps(doc, JSON_COMPACT);
+    ck_assert_ptr_nonnull(
+        strstr(text, "\"grant_types_supported\":[\"client_credentials\",\"password\"]"));
+    ck_assert_ptr_nonnull(
+        strstr(text, "\"token_endpoint_auth_methods_supported\":[\"private_key_jwt\"]"));
+    ck_assert_ptr_nonnull(strstr(text, "\"RS384\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"ES384\""));
+    ck_assert_ptr_nonnull(strstr(text, "client-confidential-asymmetric"));
+    ck_assert_ptr_nonnull(strstr(text, "\"system/*.rs\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"patient/*.rs\""));
+    free(text);
+    json_decref(doc);
+    cfg.password_grant = false;
+    doc = gw_auth_smart_configuration(&cfg);
+    text = json_dumps(doc, JSON_COMPACT);
+    ck_assert_ptr_nonnull(strstr(text, "\"grant_types_supported\":[\"client_credentials\"]"));
+    free(text);
+    json_decref(doc);
+}
+END_TEST
+
+Suite *gw_auth_endpoint_suite(void)
+{
+    Suite *s = suite_create("gw_auth_endpoint");
+    TCase *tc = tcase_create("endpoint");
+
+    tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
+    tcase_add_checked_fixture(tc, test_setup, NULL);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, client_credentials_es384);
+    tcase_add_test(tc, client_credentials_rs384_regulator);
+    tcase_add_test(tc, client_assertion_replay_refused);
+    tcase_add_test(tc, client_assertion_refusals);
+    tcase_add_test(tc, client_credentials_request_errors);
+    tcase_add_test(tc, grant_type_errors);
+    tcase_add_test(tc, password_grant_clinician);
+    tcase_add_test(tc, password_grant_patient_scopes);
+    tcase_add_test(tc, password_grant_refusals);
+    tcase_add_test(tc, lockout_after_repeated_failures);
+    tcase_add_test(tc, lockout_per_address);
+    tcase_add_test(tc, password_hash_upgraded_on_sign_in);
+    tcase_add_test(tc, smart_configuration_document);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -441,7 +441,10 @@ static void
 link_to_group(struct mctx *c, struct ent *e)
 {
     struct ent *g = c->report != NULL ? c->report : c->order;
-    const char *key = c->report != NULL ? "result" : "supportingInfo";
+    const char *key = c->report != NULL ? "result"
+                      : g != NULL && strcmp(g->type, "MedicationRequest") == 0
+                          ? "supportingInformation"
+                          : "supportingInfo";
     struct hl7v2_j *list;
 
     if (g == NULL)

@@ -1,5 +1,6 @@
 /* HL7 v2: file split, ER7 parser, FHIR mapping and ACK.  The mapped Bundle
- * must always be valid JSON (no duplicate members, valid UTF-8).
+ * must always be valid JSON (no duplicate members, valid UTF-8) and valid
+ * FHIR R4 (fhir/validate finds no error).
  * seeds: hl7v2/valid hl7v2/malformed hl7v2/line-endings */
 #include <stddef.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 #include "adapters/hl7v2/hl7v2_map.h"
 #include "fhir/base/arena.h"
 #include "fhir/json/fhir_json.h"
+#include "fhir/validate/fhir_validate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,6 +31,13 @@ one_message(struct base_arena *a, const char *p, size_t n)
         return;
     if (hl7v2_bundle_tree(b, &tree, NULL) != BASE_OK)
         __builtin_trap(); /* the mapper wrote JSON that does not parse */
+    {
+        struct fhir_validate_opts vo = {.no_warnings = true};
+        struct fhir_validate_result res = {0};
+
+        if (fhir_validate(tree, &vo, NULL, &res, NULL) != BASE_OK || res.errors > 0)
+            __builtin_trap(); /* the mapper wrote invalid FHIR */
+    }
     json_decref(tree);
 }
 

@@ -24,6 +24,7 @@ convert_file(const char *rel)
     ck_assert_msg(data != NULL, "cannot read %s", rel);
     ck_assert_msg(hl7v2_convert_file(data, len, &fo, &out, &err) == BASE_OK, "%s: %s: %s", rel,
                   err.where, err.msg);
+    th_assert_valid(out); /* a collection validates its Bundles too */
     free(data);
     return out;
 }

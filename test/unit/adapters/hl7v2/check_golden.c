@@ -58,6 +58,7 @@ check_case(const char *dir, const char *name)
         char *text;
 
         ck_assert_msg(rc == BASE_OK, "%s: %s: %s", name, err.where, err.msg);
+        th_assert_valid(out);
         text = canonical(out);
         snprintf(path, sizeof(path), "%s/%s/expected.json", dir, name);
         if (getenv("FHIRGATE_GOLDEN_UPDATE") != NULL) {

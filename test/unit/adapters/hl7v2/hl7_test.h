@@ -15,6 +15,8 @@
 #include "adapters/hl7v2/hl7v2_map.h"
 #include "fhir/base/arena.h"
 #include "fhir/json/fhir_json.h"
+#include "fhir/outcome/fhir_outcome.h"
+#include "fhir/validate/fhir_validate.h"
 
 /* "MSH|…\nPID|…\n" -> "MSH|…\rPID|…\r" (malloc'd). */
 static inline char *
@@ -58,6 +60,23 @@ th_parse_fail(const char *text, const struct hl7v2_limits *lim, const struct hl7
     return rc;
 }
 
+/* Every Bundle the tests make must be valid FHIR R4 (fhir/validate):
+ * no errors, no warnings. */
+static inline void
+th_assert_valid(const json_t *bundle)
+{
+    json_t *oo = fhir_outcome_new();
+    struct fhir_validate_result res = {0};
+    struct base_err err = {0};
+
+    ck_assert_int_eq(fhir_validate(bundle, NULL, oo, &res, &err), BASE_OK);
+    if (res.errors + res.warnings > 0)
+        fhir_outcome_print(stderr, "bundle", oo);
+    ck_assert_msg(res.errors == 0 && res.warnings == 0, "%zu errors, %zu warnings", res.errors,
+                  res.warnings);
+    json_decref(oo);
+}
+
 /* Convert a message (text with '\n' terminators) to a Bundle tree. */
 static inline json_t *
 th_convert_opts(const char *text, const struct hl7v2_map_opts *o)
@@ -71,6 +90,7 @@ th_convert_opts(const char *text, const struct hl7v2_map_opts *o)
 
     ck_assert_msg(rc == BASE_OK, "convert failed: %s: %s", err.where, err.msg);
     ck_assert_int_eq(hl7v2_bundle_tree(b, &tree, &err), BASE_OK);
+    th_assert_valid(tree);
     free(s);
     base_arena_free(a);
     return tree;

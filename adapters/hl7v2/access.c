@@ -34,10 +34,11 @@ static struct base_str
 piece(struct base_str s, char delim, size_t k)
 {
     const char *p = s.ptr;
-    const char *end = s.ptr + s.len;
+    const char *end;
 
     if (k == 0 || s.len == 0)
         return BASE_STR_NULL;
+    end = s.ptr + s.len; /* after the check: ptr may be NULL when len is 0 */
     if (delim == 0)
         return k == 1 ? s : BASE_STR_NULL;
     while (--k > 0) {

@@ -67,8 +67,16 @@ map_rxe(struct mctx *c, const struct hl7v2_seg *rxe)
     hl7v2_j_cstr(&c->jb, res, "status",
                  map_order_status(map_field(c, c->orc, 1), map_field(c, c->orc, 5)));
     hl7v2_j_cstr(&c->jb, res, "intent", "order");
-    hl7v2_j_add(res, "medicationCodeableConcept",
-                map_cwe(c, &at, map_rep(c, rxe, 2, 1, &at), "RXE-2"));
+    {
+        /* medication[x] is 1..1 in R4 MedicationRequest. */
+        struct hl7v2_j *med = map_cwe(c, &at, map_rep(c, rxe, 2, 1, &at), "RXE-2");
+
+        if (!hl7v2_j_present(med)) {
+            map_warn(c, &at, "no give code (RXE-2); medication set to text only");
+            hl7v2_j_cstr(&c->jb, med, "text", "unspecified");
+        }
+        hl7v2_j_add(res, "medicationCodeableConcept", med);
+    }
     map_ref_to(c, res, "subject", c->patient);
     map_ref_to(c, res, "encounter", c->encounter);
     at = (struct at){c->orc, 9, 1};

@@ -529,6 +529,11 @@ START_TEST(rde_medication_request)
     ck_assert_str_eq(th_str(th_entry(b, "MedicationRequest", 0), "request.url"),
                      "MedicationRequest?identifier=urn:fhirgate:member:HOSP/order/placer/HIS|RX1");
     json_decref(b);
+    /* medication[x] is required: an empty give code still gives a valid resource (fuzz find) */
+    b = th_convert(MSH("RDE^O11") PID "ORC|NW|RX2^HIS\nRXE|||||||||A\n");
+    ck_assert_str_eq(th_str(th_res(b, "MedicationRequest", 0), "medicationCodeableConcept.text"),
+                     "unspecified");
+    json_decref(b);
 }
 END_TEST
 

@@ -301,11 +301,21 @@ link_specimen(struct mctx *c, const struct ent *sp)
     struct ent *group = c->report != NULL ? c->report : c->order;
     struct hl7v2_j *list;
 
-    if (group == NULL || sp == NULL)
+    /* Of the group resources only DiagnosticReport and ServiceRequest have
+     * `specimen` (R4); an RXE order (MedicationRequest) followed by SPM has not. */
+    if (group == NULL || sp == NULL ||
+        (strcmp(group->type, "DiagnosticReport") != 0 &&
+         strcmp(group->type, "ServiceRequest") != 0))
         return;
     list = hl7v2_j_get(group->res, "specimen");
     if (list == NULL)
         list = hl7v2_j_arr(&c->jb, group->res, "specimen");
+    for (const struct hl7v2_j *r = list->first; r != NULL; r = r->next) {
+        const struct hl7v2_j *ref = hl7v2_j_get(r, "reference");
+
+        if (ref != NULL && base_str_eq_cstr(ref->s, sp->urn))
+            return; /* the same SPM repeated: one reference is enough */
+    }
     hl7v2_j_add(list, NULL, map_ref(c, sp));
 }
 

@@ -2,11 +2,15 @@
 # HL7 v2 parse + map throughput (messages/s, one core) against the npm HL7
 # v2 parsers simple-hl7 and hl7-standard, on the very same messages, in the
 # same run.  Goal: parse + map >= 20x the npm parser's parse alone.
-#   BENCH_SECONDS (default 2) per run, BENCH_RUNS (default 5) runs; median.
+#   BENCH_SECONDS (default 1) CPU seconds per run, BENCH_RUNS (default 7)
+#   runs; median.  BENCH_CPU (default 0): the core both sides are pinned to.
 set -eu
 cd "$(dirname "$0")/../.."
-secs=${BENCH_SECONDS:-2}
-runs=${BENCH_RUNS:-5}
+secs=${BENCH_SECONDS:-1}
+runs=${BENCH_RUNS:-7}
+cpu=${BENCH_CPU:-0}
+pin=""
+command -v taskset >/dev/null 2>&1 && pin="taskset -c $cpu"
 corpus=${FHIRGATE_CORPUS:-../shared/corpus}
 bin=build/${VARIANT:-release}/test/bench_hl7v2
 peer=test/bench/peers/hl7v2
@@ -16,11 +20,11 @@ dump=var/bench/hl7v2-messages.bin
 if [ ! -d "$peer/node_modules/simple-hl7" ]; then
     npm ci --no-audit --no-fund --prefix "$peer" >&2
 fi
-ours=$("$bin" "$corpus" "$dump" "$secs" "$runs")
+ours=$($pin "$bin" "$corpus" "$dump" "$secs" "$runs")
 echo "ours: $ours" >&2
-simple=$(node "$peer/peer.js" "$dump" simple-hl7 "$secs" "$runs")
+simple=$($pin node "$peer/peer.js" "$dump" simple-hl7 "$secs" "$runs")
 echo "peer: $simple" >&2
-standard=$(node "$peer/peer.js" "$dump" hl7-standard "$secs" "$runs")
+standard=$($pin node "$peer/peer.js" "$dump" hl7-standard "$secs" "$runs")
 echo "peer: $standard" >&2
 jq -nc --argjson o "$ours" --argjson p "$simple" '
   {name: "hl7v2 parse+map (\($o.messages) corpus msgs)", unit: "msg/s", ours: $o.map.median,

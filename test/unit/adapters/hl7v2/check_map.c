@@ -534,6 +534,17 @@ START_TEST(rde_medication_request)
     ck_assert_str_eq(th_str(th_res(b, "MedicationRequest", 0), "medicationCodeableConcept.text"),
                      "unspecified");
     json_decref(b);
+    /* an SPM after RXE: MedicationRequest has no `specimen` (fuzz find) */
+    b = th_convert(MSH("RDE^O11") PID "ORC|NW|RX3^HIS\nRXE||1049502^Acetaminophen^RXNORM\n"
+                                      "SPM|1|S1^S2||BLD\nSPM|1|S1^S2||BLD\n");
+    ck_assert_ptr_null(th_at(th_res(b, "MedicationRequest", 0), "specimen"));
+    ck_assert_uint_eq(th_count(b, "Specimen"), 1);
+    json_decref(b);
+    /* the same SPM twice in a report: one reference */
+    b = th_convert(MSH("ORU^R01") PID "OBR|1||F9^LIS|24331-1^Lipid panel^LN\n"
+                                      "SPM|1|S1^S2||BLD\nSPM|1|S1^S2||BLD\n");
+    ck_assert_uint_eq(json_array_size(th_at(th_res(b, "DiagnosticReport", 0), "specimen")), 1);
+    json_decref(b);
 }
 END_TEST
 

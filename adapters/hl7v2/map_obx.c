@@ -275,9 +275,14 @@ map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, stru
 static bool
 split_at(struct base_str s, size_t i, size_t seplen, struct base_str *lo, struct base_str *hi)
 {
-    *lo = base_str_trim(base_str_make(s.ptr, i));
-    *hi = base_str_trim(base_str_sub(s, i + seplen, s.len));
-    return lo->len > 0 && hi->len > 0;
+    struct base_str l = base_str_trim(base_str_make(s.ptr, i));
+    struct base_str h = base_str_trim(base_str_sub(s, i + seplen, s.len));
+
+    if (l.len == 0 || h.len == 0)
+        return false; /* "+N~": not a range; lo/hi stay empty, not unchecked text */
+    *lo = l;
+    *hi = h;
+    return true;
 }
 
 /* "3.5-5.0", "3.5 - 5.0", "-1-1", "4.3 to 6.2", and the "3.5~5.5" or

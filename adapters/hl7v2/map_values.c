@@ -344,6 +344,7 @@ map_quantity(struct mctx *c, struct base_str value, const struct at *unit_at,
     struct base_str sys = map_txt(c, unit_at, unit_rep, 3, 0);
     struct base_str ucum;
 
+    value = map_decimal(c, value); /* idempotent; no caller can write a bad number literal */
     if (value.len == 0)
         return q;
     hl7v2_j_num(&c->jb, q, "value", value);

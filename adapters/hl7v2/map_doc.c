@@ -63,7 +63,9 @@ base64_clean(struct mctx *c, struct base_str s, size_t *size)
         }
         out[o++] = ch;
     }
-    if (pad > 2 || o % 4 == 1)
+    /* RFC 4648 4: the data characters fix the padding; senders that pad
+     * partly (or not at all) are completed, over-padding is not base64 */
+    if ((o - pad) % 4 == 1 || pad > (4 - (o - pad) % 4) % 4)
         return BASE_STR_NULL;
     while (o % 4 != 0) {
         out[o++] = '=';

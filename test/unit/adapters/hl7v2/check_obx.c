@@ -236,6 +236,18 @@ START_TEST(encapsulated_data_goes_to_the_report)
     ck_assert_str_eq(th_str(dr, "presentedForm[1].data"), "SGkK");
     ck_assert_uint_eq(json_array_size(th_at(dr, "presentedForm")), 2); /* bad base64 dropped */
     json_decref(b);
+    /* padding: completed when short, rejected when too long (fuzz find: "…bmc===") */
+    b = th_convert(HEAD "OBX|1|ED|A^A^L||^AP^PDF^Base64^QUI||||||F\n"
+                        "OBX|2|ED|B^B^L||^AP^PDF^Base64^QQ=||||||F\n"
+                        "OBX|3|ED|C^C^L||^AP^PDF^Base64^QUI==||||||F\n"
+                        "OBX|4|ED|D^D^L||^AP^PDF^Base64^QUJDQ=||||||F\n");
+    dr = th_res(b, "DiagnosticReport", 0);
+    ck_assert_str_eq(th_str(dr, "presentedForm[0].data"), "QUI=");
+    ck_assert_str_eq(th_num(dr, "presentedForm[0].size"), "2");
+    ck_assert_str_eq(th_str(dr, "presentedForm[1].data"), "QQ==");
+    ck_assert_str_eq(th_num(dr, "presentedForm[1].size"), "1");
+    ck_assert_uint_eq(json_array_size(th_at(dr, "presentedForm")), 2);
+    json_decref(b);
 }
 END_TEST
 

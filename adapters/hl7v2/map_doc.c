@@ -156,6 +156,35 @@ content_type(struct mctx *c, struct base_str type, struct base_str sub)
     return "application/octet-stream";
 }
 
+/* A reference pointer as sent -> an RFC 3986 URI: spaces, controls and
+ * non-ASCII bytes percent-encoded (the IRI-to-URI step of RFC 3987 3.1);
+ * FHIR `url` admits no whitespace.  Reserved characters stay as they are. */
+static struct base_str
+url_clean(struct mctx *c, struct base_str s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = base_arena_alloc(c->a, s.len * 3 + 1);
+    size_t o = 0;
+
+    if (out == NULL) {
+        c->jb.failed = true;
+        return BASE_STR_NULL;
+    }
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char ch = (unsigned char)s.ptr[i];
+
+        if (ch > 0x20 && ch < 0x7F) {
+            out[o++] = (char)ch;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[ch >> 4];
+            out[o++] = hex[ch & 15];
+        }
+    }
+    out[o] = '\0';
+    return base_str_make(out, o);
+}
+
 /* An ED or RP repetition as an Attachment; empty object when unusable. */
 static struct hl7v2_j *
 attachment(struct mctx *c, const struct at *at, struct base_str rep, bool rp)
@@ -176,7 +205,7 @@ attachment(struct mctx *c, const struct at *at, struct base_str rep, bool rp)
             return att;
         }
         hl7v2_j_cstr(&c->jb, att, "contentType", content_type(c, type, sub));
-        hl7v2_j_str(&c->jb, att, "url", url);
+        hl7v2_j_str(&c->jb, att, "url", url_clean(c, url));
         return att;
     }
     if (base_str_case_eq_cstr(enc, "Base64")) {

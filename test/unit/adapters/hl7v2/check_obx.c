@@ -217,7 +217,8 @@ START_TEST(encapsulated_data_goes_to_the_report)
 {
     json_t *b =
         th_convert(HEAD "OBX|1|ED|PDF^Report^L||LIS^AP^PDF^Base64^JVBE\\.br\\Ri0xLjQK||||||F\n"
-                        "OBX|2|RP|IMG^Image^L||https://pacs.example/1^PACS^IM^JPEG||||||F\n");
+                        "OBX|2|RP|IMG^Image^L||https://pacs.example/1^PACS^IM^JPEG||||||F\n"
+                        "OBX|3|RP|IMG^Image^L||http://pacs/a b?x=1\\T\\y=\xc3\xa9^PACS^IM^JPEG||||||F\n");
     json_t *dr = th_res(b, "DiagnosticReport", 0);
 
     ck_assert_uint_eq(th_count(b, "Observation"), 0);
@@ -226,6 +227,8 @@ START_TEST(encapsulated_data_goes_to_the_report)
     ck_assert_str_eq(th_num(dr, "presentedForm[0].size"), "9");
     ck_assert_str_eq(th_str(dr, "presentedForm[1].url"), "https://pacs.example/1");
     ck_assert_str_eq(th_str(dr, "presentedForm[1].contentType"), "image/jpeg");
+    /* FHIR url has no whitespace: encoded as RFC 3987 turns an IRI into a URI (fuzz find) */
+    ck_assert_str_eq(th_str(dr, "presentedForm[2].url"), "http://pacs/a%20b?x=1&y=%C3%A9");
     json_decref(b);
     b = th_convert(HEAD "OBX|1|ED|T^Text^L||^TEXT^^A^hello||||||F\n"
                         "OBX|2|ED|H^Hex^L||^AP^octet-stream^Hex^48690A||||||F\n"

@@ -15,6 +15,9 @@
  */
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "adapters/hl7v2/hl7v2_int.h"
 #include "fhir/base/arena.h"
@@ -29,8 +32,16 @@ struct tok {
     struct base_str *fields; /* scratch: the fields of the segment at hand */
     size_t fields_used;
     size_t nseg;     /* segments after normalising */
-    uint64_t bc[6];  /* delimiters and DEL broadcast to 8 bytes (SWAR) */
     uint32_t *lines; /* input line of each normalised segment */
+#ifndef __SSE2__
+    uint64_t bc[6]; /* delimiters and DEL broadcast to 8 bytes (SWAR) */
+#else
+    __m128i vc[6]; /* delimiters and DEL broadcast to 16 bytes */
+    /* Special bytes of the 16-byte window at `win` of the segment at hand
+     * (bit k: p[win + k]); fields are short, so one window serves several. */
+    size_t win;
+    uint32_t winmask;
+#endif
 };
 
 static const struct hl7v2_loc *
@@ -140,6 +151,28 @@ msh_field(const char *p, size_t len, char fs, size_t n, bool gb)
     size_t start = 4;
     size_t i = 4;
 
+    if (!gb) { /* the usual case: jump from separator to separator */
+        const char *cr = memchr(p, '\r', len);
+        const char *nl;
+
+        len = cr != NULL ? (size_t)(cr - p) : len;
+        nl = memchr(p, '\n', len);
+        len = nl != NULL ? (size_t)(nl - p) : len;
+        for (; field < n && start <= len; field++) {
+            const char *q = start < len ? memchr(p + start, fs, len - start) : NULL;
+
+            if (q == NULL)
+                return BASE_STR_NULL;
+            start = (size_t)(q - p) + 1;
+        }
+        if (start > len)
+            return BASE_STR_NULL;
+        {
+            const char *q = memchr(p + start, fs, len - start);
+
+            return base_str_make(p + start, (q != NULL ? (size_t)(q - p) : len) - start);
+        }
+    }
     for (;;) {
         bool end = i >= len || p[i] == '\r' || p[i] == '\n';
         unsigned char c;
@@ -306,7 +339,7 @@ normalise(struct tok *t, struct base_str in, size_t msh2_len)
     size_t nseg = 0;
     size_t i = 0;
 
-    t->lines = BASE_NEW_N(t->a, uint32_t, nlines);
+    t->lines = base_arena_alloc(t->a, nlines * sizeof(*t->lines)); /* written before read */
     if (out == NULL || t->lines == NULL)
         return base_err_set(t->err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     while (i < in.len) {
@@ -373,6 +406,48 @@ check_escape(struct tok *t, const char *p, size_t len, size_t *i, struct hl7v2_l
     return BASE_OK;
 }
 
+#ifdef __SSE2__
+/* Bit k set when p[k] is a delimiter, DEL or a control byte (<= 0x1F). */
+static inline uint32_t
+special16(const struct tok *t, const char *p)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
+
+    for (int k = 0; k < 6; k++)
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(x, t->vc[k]));
+    return (uint32_t)_mm_movemask_epi8(m);
+}
+
+/* Position of the first byte at or after p[i] that may end a run of data:
+ * a set bit of the cached window, else 16 bytes at a time, else (the last
+ * bytes of the segment) one at a time.  Cost per delimiter, not per byte:
+ * ER7 has one every few bytes. */
+static inline size_t
+next_special(struct tok *t, const char *p, size_t len, size_t i)
+{
+    if (i - t->win < 16) { /* unsigned: false when win > i */
+        uint32_t m = t->winmask >> (i - t->win);
+
+        if (m != 0)
+            return i + (size_t)__builtin_ctz(m);
+        i = t->win + 16;
+    }
+    for (; i + 16 <= len; i += 16) {
+        uint32_t m = special16(t, p + i);
+
+        if (m != 0) {
+            t->win = i;
+            t->winmask = m;
+            return i + (size_t)__builtin_ctz(m);
+        }
+    }
+    t->win = len + 16; /* no window: the tail goes byte by byte */
+    while (i < len && t->cls[(unsigned char)p[i]] == HL7V2_C_DATA)
+        i++;
+    return i;
+}
+#else
 /* SWAR (Hacker's Delight 6-1): does any of 8 bytes equal a delimiter or
  * fall below 0x20?  False positives only cost the byte loop. */
 static inline uint64_t
@@ -392,6 +467,18 @@ special8(const struct tok *t, const char *p)
             ((w - 0x2020202020202020u) & ~w & 0x8080808080808080u)) != 0;
 }
 
+static inline size_t
+next_special(struct tok *t, const char *p, size_t len, size_t i)
+{
+    /* eight bytes at a time while none is a delimiter or control byte */
+    while (i + 8 <= len && !special8(t, p + i))
+        i += 8;
+    while (i < len && t->cls[(unsigned char)p[i]] == HL7V2_C_DATA)
+        i++;
+    return i;
+}
+#endif
+
 /* Scan one field starting at p[*i]; stops on the field separator or the
  * end of the segment.  Runs of plain data are skipped in a tight loop;
  * each delimiter is one case of the switch (exempt from the 60-line
@@ -407,14 +494,12 @@ scan_field(struct tok *t, const char *p, size_t len, size_t *ip, struct hl7v2_lo
     loc->comp = 1;
     loc->sub = 1;
     for (;; i++) {
-        /* eight bytes at a time while none is a delimiter or control byte */
-        while (i + 8 <= len && !special8(t, p + i))
-            i += 8;
-        while (i < len && cls[(unsigned char)p[i]] == HL7V2_C_DATA)
-            i++;
+        i = next_special(t, p, len, i);
         if (i >= len)
             break;
         switch (cls[(unsigned char)p[i]]) {
+        case HL7V2_C_DATA: /* TAB: a control byte that is data */
+            break;
         case HL7V2_C_FIELD:
             *ip = i;
             return BASE_OK;
@@ -507,6 +592,9 @@ tokenize_segment(struct tok *t, const char *p, size_t len, struct hl7v2_seg *seg
     TRY(segment_id(t, p, len, seg));
     seg_loc(&loc, seg->id, seg->index);
     t->fields_used = 0;
+#ifdef __SSE2__
+    t->win = len + 16; /* the window belonged to the previous segment */
+#endif
     if (seg->index == 1) {
         size_t k = 4;
 
@@ -545,7 +633,8 @@ tokenize(struct tok *t)
     if (t->nseg > t->lim->max_segments)
         return hl7v2_err_at(t->err, BASE_E_LIMIT, "too-costly", seg_loc(&loc, NULL, 0),
                             "message exceeds %zu segments", t->lim->max_segments);
-    t->fields = BASE_NEW_N(t->a, struct base_str, t->lim->max_fields);
+    /* scratch, written before read: no need to zero 4 KB per message */
+    t->fields = base_arena_alloc(t->a, t->lim->max_fields * sizeof(*t->fields));
     t->m->segs = BASE_NEW_N(t->a, struct hl7v2_seg, t->nseg + 1);
     if (t->fields == NULL || t->m->segs == NULL)
         return base_err_set(t->err, BASE_E_NOMEM, "exception", NULL, "out of memory");
@@ -716,8 +805,13 @@ hl7v2_msg_parse(struct base_arena *a, const char *data, size_t len, const struct
     {
         const char ds[6] = {t.m->d.field, t.m->d.comp, t.m->d.rep, t.m->d.sub, t.m->d.esc, 0x7f};
 
-        for (int k = 0; k < 6; k++) /* an absent delimiter (0) matches NUL: a control byte anyway */
+        for (int k = 0; k < 6; k++) { /* an absent delimiter (0) matches NUL: a control byte */
+#ifdef __SSE2__
+            t.vc[k] = _mm_set1_epi8(ds[k]);
+#else
             t.bc[k] = 0x0101010101010101u * (unsigned char)ds[k];
+#endif
+        }
     }
     TRY(normalise(&t, in, msh2_len));
     TRY(tokenize(&t));

@@ -11,7 +11,7 @@ runs=${BENCH_RUNS:-7}
 cpu=${BENCH_CPU:-0}
 pin=""
 command -v taskset >/dev/null 2>&1 && pin="taskset -c $cpu"
-corpus=${FHIRGATE_CORPUS:-../shared/corpus}
+corpus=${FHIRGATE_CORPUS:-$(cd ../shared/corpus 2>/dev/null && pwd || echo /work/shared/corpus)}
 bin=build/${VARIANT:-release}/test/bench_hl7v2
 peer=test/bench/peers/hl7v2
 mkdir -p var/bench

@@ -365,6 +365,62 @@ START_TEST(fuzz_corpus_inputs_fail_cleanly)
 }
 END_TEST
 
+/* The scanner finds delimiters 16 bytes at a time (SSE2) with a cached
+ * window: every delimiter kind, at every offset of fields of every length
+ * across the window edges, must split exactly as a byte-by-byte scan. */
+START_TEST(delimiters_at_every_offset)
+{
+    static const char kinds[] = {'|', '^', '~', '&', '\t', '\\', '\x01'};
+
+    for (size_t len = 1; len <= 40; len++) {
+        for (size_t pos = 0; pos < len; pos++) {
+            for (size_t k = 0; k < sizeof(kinds); k++) {
+                char field[64];
+                char text[256];
+                char x[64];
+                char y[64];
+                struct base_err err = {0};
+                struct hl7v2_msg *m = NULL;
+                const struct hl7v2_seg *nte;
+                char ch = kinds[k];
+
+                memset(field, 'x', len);
+                field[len] = '\0';
+                if (ch == '\\') /* an escape sequence straddling the offset */
+                    snprintf(field + pos, sizeof(field) - pos, "\\F\\%.*s", (int)(len - pos),
+                             "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+                else
+                    field[pos] = ch;
+                snprintf(text, sizeof(text), MSH "NTE|1||%s|end\n", field);
+                snprintf(x, sizeof(x), "%.*s", (int)pos, field);
+                snprintf(y, sizeof(y), "%s", field + pos + 1);
+                if (ch == '\x01') {
+                    ck_assert_int_eq(th_parse_fail(text, NULL, NULL, &err), BASE_E_PARSE);
+                    ck_assert_str_eq(err.where, "NTE-3[1].1.1 (segment 2)");
+                    continue;
+                }
+                m = th_parse(arena, text);
+                nte = &m->segs[1];
+                ck_assert_uint_eq(nte->nfields, ch == '|' ? 5 : 4);
+                ck_assert(base_str_eq_cstr(hl7v2_field(nte, nte->nfields), "end"));
+                if (ch == '|') {
+                    ck_assert(base_str_eq_cstr(hl7v2_field(nte, 3), x));
+                    ck_assert(base_str_eq_cstr(hl7v2_field(nte, 4), y));
+                    continue;
+                }
+                ck_assert(base_str_eq_cstr(hl7v2_field(nte, 3), field));
+                if (ch == '^')
+                    ck_assert(base_str_eq_cstr(hl7v2_get(m, nte, 3, 1, 2, 0), y));
+                if (ch == '~')
+                    ck_assert(base_str_eq_cstr(hl7v2_get(m, nte, 3, 2, 0, 0), y));
+                if (ch == '&')
+                    ck_assert(base_str_eq_cstr(hl7v2_get(m, nte, 3, 1, 1, 2), y));
+            }
+        }
+    }
+}
+END_TEST
+
 Suite *hl7v2_tokenize_suite(void);
 
 Suite *
@@ -387,6 +443,7 @@ hl7v2_tokenize_suite(void)
     tcase_add_test(tc, rejects_bad_segments);
     tcase_add_test(tc, rejects_control_bytes_with_location);
     tcase_add_test(tc, tab_is_data);
+    tcase_add_test(tc, delimiters_at_every_offset);
     tcase_add_test(tc, rejects_missing_header_fields);
     tcase_add_test(tc, limit_message_size);
     tcase_add_test(tc, limit_segments);

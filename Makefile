@@ -22,7 +22,7 @@ ifeq ($(VARIANT),fuzz)
 CC      := clang
 endif
 
-PKGS       := libmicrohttpd gnutls libcurl openssl jansson libxml-2.0 libpq
+PKGS       := libmicrohttpd gnutls libcurl openssl jansson libxml-2.0 libpq icu-uc icu-i18n
 CONFIG_MK  := build/config.mk
 
 # Where the shared test corpus lives (tests only; the product never needs it).
@@ -134,6 +134,8 @@ deps:
 
 include test/test.mk
 include schemas/schemas.mk
+
+include schemas/sql/sql.mk
 -include deploy/deploy.mk
 
 clean:

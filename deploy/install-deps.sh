@@ -8,7 +8,7 @@ set -eu
 
 PKGS_CORE="build-essential pkg-config libmicrohttpd-dev libgnutls28-dev \
 libcurl4-openssl-dev libssl-dev libjansson-dev libxml2-dev libpq-dev check \
-libsubunit-dev postgresql postgresql-client openssl ca-certificates curl jq"
+libsubunit-dev postgresql postgresql-client openssl ca-certificates curl jq libicu-dev"
 PKGS_TOOLS="clang libclang-rt-14-dev afl++ orthanc orthanc-dicomweb dcmtk nginx \
 haproxy wrk chromium nodejs npm valgrind iproute2 procps psmisc"
 

@@ -33,6 +33,14 @@ struct cli_converter {
 int cli_convert_fhir_json(const char *data, size_t len, const struct cli_convert_opts *opts,
                           json_t **out, struct base_err *err);
 
+/* CDA R2, CSV (opts->mapping_path required) and DICOM JSON: convert_docs.c. */
+int cli_convert_cda(const char *data, size_t len, const struct cli_convert_opts *opts,
+                    json_t **out, struct base_err *err);
+int cli_convert_csv(const char *data, size_t len, const struct cli_convert_opts *opts,
+                    json_t **out, struct base_err *err);
+int cli_convert_dicom_json(const char *data, size_t len, const struct cli_convert_opts *opts,
+                           json_t **out, struct base_err *err);
+
 /* HL7 v2 in: adapters/hl7v2 (files of many messages give a collection of
  * transaction Bundles); --codemaps DIR applies local code maps. */
 int cli_convert_hl7v2(const char *data, size_t len, const struct cli_convert_opts *opts,

@@ -1,0 +1,322 @@
+/*
+ * Problems and diagnoses -> Condition; allergies -> AllergyIntolerance
+ * (C-CDA R2.1 Problem Observation 4.4, Allergy - Intolerance Observation
+ * 4.7 and their status, reaction, severity and criticality observations;
+ * value mappings from C-CDA on FHIR).
+ */
+#include <string.h>
+
+#include "adapters/cda/cda_int.h"
+
+#define SCT        "http://snomed.info/sct"
+#define TEMPLATE   "2.16.840.1.113883.10.20.22.4."
+#define STATUS_OBS "33999-4" /* LOINC "Status" */
+
+/* entryRelationship/observation of `act` with templateId `tmpl` or, when
+ * tmpl is NULL or absent, with code `code`. */
+static xmlNodePtr
+related_obs(struct cda_ctx *c, const xmlNode *act, const char *tmpl, const char *code)
+{
+    CDA_EACH(rel, act, "entryRelationship")
+    {
+        xmlNodePtr o = cda_child(rel, "observation");
+        const char *oc = cda_attr(c, cda_child(o, "code"), "code");
+
+        if (o == NULL)
+            continue;
+        if ((tmpl != NULL && cda_has_template(c, o, tmpl)) ||
+            (code != NULL && oc != NULL && strcmp(oc, code) == 0))
+            return o;
+    }
+    return NULL;
+}
+
+static const char *
+value_code(struct cda_ctx *c, const xmlNode *obs)
+{
+    return cda_attr(c, cda_child(obs, "value"), "code");
+}
+
+static json_t *
+status_cc(const char *system, const char *code)
+{
+    return adapter_cc(system, code, NULL);
+}
+
+/* Author time of the act or of its wrapper. */
+static const char *
+recorded(struct cda_ctx *c, const xmlNode *act, const xmlNode *wrapper)
+{
+    const char *t = cda_ts(c, cda_child(cda_child(act, "author"), "time"), false);
+
+    return t != NULL ? t : cda_ts(c, cda_child(cda_child(wrapper, "author"), "time"), false);
+}
+
+/* The coded value, else a CodeableConcept with the text of an ST value. */
+static json_t *
+value_concept(struct cda_ctx *c, const xmlNode *obs)
+{
+    xmlNodePtr v = cda_child(obs, "value");
+    json_t *cc = cda_concept(c, v);
+    const char *t;
+
+    if (cc != NULL || v == NULL)
+        return cc;
+    t = cda_text(c, v);
+    if (t[0] == '\0')
+        return NULL;
+    return json_pack("{s:s}", "text", t);
+}
+
+/* ---------------------------------------------------------------- Condition */
+
+static const struct cda_pair problem_status[] = {
+    {"55561003", "active"}, {"73425007", "inactive"}, {"413322009", "resolved"}};
+
+static int
+condition_status(struct cda_ctx *c, json_t *res, const xmlNode *obs, bool abated)
+{
+    xmlNodePtr st = related_obs(c, obs, TEMPLATE "6", STATUS_OBS);
+    const char *s = CDA_LOOKUP(problem_status, value_code(c, st));
+
+    if (s == NULL)
+        s = abated ? "resolved" : "active";
+    /* FHIR R4 con-4: an abated condition is inactive, resolved or in remission */
+    if (abated && strcmp(s, "active") == 0)
+        s = "resolved";
+    TRY(adapter_jset(res, "clinicalStatus",
+                     status_cc("http://terminology.hl7.org/CodeSystem/condition-clinical", s)));
+    if (cda_negated(c, obs))
+        TRY(adapter_jset(
+            res, "verificationStatus",
+            status_cc("http://terminology.hl7.org/CodeSystem/condition-ver-status", "refuted")));
+    return BASE_OK;
+}
+
+static int
+condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concern,
+               enum cda_kind kind, json_t *code)
+{
+    xmlNodePtr time = cda_child(obs, "effectiveTime");
+    const char *onset = cda_ts(c, time, false);
+    const char *abate = cda_ts(c, cda_child(time, "high"), false);
+
+    /* code first: it is consumed even when a later step fails */
+    TRY(adapter_jset(res, "code", code));
+    if (onset == NULL)
+        onset = cda_ts(c, cda_child(time, "low"), false);
+    TRY(condition_status(c, res, obs, abate != NULL));
+    TRY(adapter_jpush(
+        res, "category",
+        status_cc("http://terminology.hl7.org/CodeSystem/condition-category",
+                  kind == CDA_DIAGNOSIS ? "encounter-diagnosis" : "problem-list-item")));
+    TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
+    if (kind == CDA_DIAGNOSIS && c->encounter != NULL)
+        TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
+    TRY(adapter_jset_str(res, "onsetDateTime", onset));
+    TRY(adapter_jset_str(res, "abatementDateTime", abate));
+    return adapter_jset_str(res, "recordedDate", recorded(c, obs, concern));
+}
+
+int
+cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cda_kind kind)
+{
+    json_t *code;
+    json_t *res;
+    bool have;
+
+    TRY(cda_need_patient(c, obs, &have));
+    if (!have)
+        return BASE_OK;
+    /* The problem is the observation's value; its code says "Problem",
+     * "Diagnosis" (C-CDA) or names the data element (WS/T 500). */
+    code = value_concept(c, obs);
+    if (code == NULL)
+        return cda_warn(c, obs, "required", "problem observation has no coded value; skipped");
+    res = cda_resource(c, "Condition");
+    if (res == NULL) {
+        json_decref(code);
+        return cda_nomem(c);
+    }
+    if (condition_body(c, res, obs, concern, kind, code) != BASE_OK) {
+        json_decref(res);
+        return cda_nomem(c);
+    }
+    return cda_emit(c, res, obs, "Condition", NULL);
+}
+
+/* ------------------------------------------------------- AllergyIntolerance */
+
+struct allergy_type {
+    const char *sct;      /* observation value (C-CDA Allergy and Intolerance Type) */
+    const char *type;     /* allergy | intolerance | NULL */
+    const char *category; /* food | medication | environment | NULL */
+};
+
+static const struct allergy_type allergy_types[] = {
+    {"419199007", "allergy", NULL},
+    {"418038007", NULL, NULL},
+    {"420134006", NULL, NULL},
+    {"416098002", "allergy", "medication"},
+    {"59037007", "intolerance", "medication"},
+    {"419511003", NULL, "medication"},
+    {"414285001", "allergy", "food"},
+    {"235719002", "intolerance", "food"},
+    {"418471000", NULL, "food"},
+    {"426232007", "allergy", "environment"},
+    {"418545001", NULL, "environment"},
+};
+
+static const struct cda_pair allergy_status[] = {
+    {"55561003", "active"}, {"73425007", "inactive"}, {"413322009", "resolved"}};
+static const struct cda_pair concern_status[] = {{"active", "active"},
+                                                 {"completed", "resolved"},
+                                                 {"suspended", "inactive"},
+                                                 {"aborted", "inactive"}};
+static const struct cda_pair severity[] = {
+    {"255604002", "mild"}, {"6736007", "moderate"}, {"24484000", "severe"}};
+static const struct cda_pair criticality[] = {
+    {"CRITH", "high"}, {"CRITL", "low"}, {"CRITU", "unable-to-assess"}};
+
+static int
+allergy_kind(struct cda_ctx *c, json_t *res, const xmlNode *obs)
+{
+    const char *v = value_code(c, obs);
+
+    for (size_t i = 0; v != NULL && i < BASE_ARRAY_LEN(allergy_types); i++) {
+        if (strcmp(allergy_types[i].sct, v) != 0)
+            continue;
+        TRY(adapter_jset_str(res, "type", allergy_types[i].type));
+        if (allergy_types[i].category != NULL)
+            TRY(adapter_jpush(res, "category", json_string(allergy_types[i].category)));
+        return BASE_OK;
+    }
+    return BASE_OK;
+}
+
+/* Substance: participant/participantRole/playingEntity/code; for "no known
+ * allergy" (negated, no substance) SNOMED 716186003 as C-CDA on FHIR does;
+ * WS/T 500 documents may only have a text value. */
+static json_t *
+allergy_code(struct cda_ctx *c, const xmlNode *obs, bool *nka)
+{
+    xmlNodePtr pe =
+        cda_child(cda_child(cda_child(obs, "participant"), "participantRole"), "playingEntity");
+    json_t *cc = cda_concept(c, cda_child(pe, "code"));
+
+    *nka = false;
+    if (cc != NULL)
+        return cc;
+    if (cda_negated(c, obs)) {
+        *nka = true;
+        return adapter_cc(SCT, "716186003", "No known allergy");
+    }
+    if (cda_text(c, cda_child(pe, "name"))[0] != '\0')
+        return json_pack("{s:s}", "text", cda_text(c, cda_child(pe, "name")));
+    xmlNodePtr v = cda_child(obs, "value");
+    return cda_attr(c, v, "code") == NULL ? value_concept(c, obs) : NULL;
+}
+
+static int
+add_reaction(struct cda_ctx *c, json_t *res, const xmlNode *rx, const char *default_sev)
+{
+    json_t *manif = value_concept(c, rx);
+    xmlNodePtr sev_obs = related_obs(c, rx, TEMPLATE "8", "SEV");
+    const char *sev = CDA_LOOKUP(severity, value_code(c, sev_obs));
+    json_t *r;
+
+    if (manif == NULL) /* reaction.manifestation is 1..* */
+        return BASE_OK;
+    r = json_object();
+    if (r == NULL || adapter_jpush(r, "manifestation", manif) != BASE_OK) {
+        json_decref(r);
+        return BASE_E_NOMEM;
+    }
+    TRY(adapter_jset_str(r, "severity", sev != NULL ? sev : default_sev));
+    TRY(adapter_jset_str(r, "onset", cda_time_point(c, cda_child(rx, "effectiveTime"))));
+    return adapter_jpush(res, "reaction", r);
+}
+
+static int
+allergy_reactions(struct cda_ctx *c, json_t *res, const xmlNode *obs)
+{
+    /* Older C-CDA put Severity (4.8) on the allergy itself. */
+    xmlNodePtr sev_obs = related_obs(c, obs, TEMPLATE "8", NULL);
+    const char *sev = CDA_LOOKUP(severity, value_code(c, sev_obs));
+    xmlNodePtr crit = related_obs(c, obs, TEMPLATE "145", NULL);
+
+    CDA_EACH(rel, obs, "entryRelationship")
+    {
+        xmlNodePtr rx = cda_child(rel, "observation");
+        const char *type = cda_attr(c, rel, "typeCode");
+
+        if (rx != NULL &&
+            ((type != NULL && strcmp(type, "MFST") == 0) || cda_has_template(c, rx, TEMPLATE "9")))
+            TRY(add_reaction(c, res, rx, sev));
+    }
+    return adapter_jset_str(res, "criticality", CDA_LOOKUP(criticality, value_code(c, crit)));
+}
+
+static int
+allergy_status_of(struct cda_ctx *c, json_t *res, const xmlNode *obs, const xmlNode *concern,
+                  bool nka)
+{
+    xmlNodePtr st = related_obs(c, obs, TEMPLATE "28", STATUS_OBS);
+    const char *s = CDA_LOOKUP(allergy_status, value_code(c, st));
+
+    if (s == NULL && cda_child(cda_child(obs, "effectiveTime"), "high") != NULL &&
+        cda_attr(c, cda_child(cda_child(obs, "effectiveTime"), "high"), "value") != NULL)
+        s = "resolved";
+    if (s == NULL)
+        s = CDA_LOOKUP(concern_status, cda_attr(c, cda_child(concern, "statusCode"), "code"));
+    /* FHIR R4 ait-1: clinicalStatus is required unless entered-in-error */
+    TRY(adapter_jset(res, "clinicalStatus",
+                     status_cc("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                               s != NULL ? s : "active")));
+    if (cda_negated(c, obs) && !nka)
+        TRY(adapter_jset(
+            res, "verificationStatus",
+            status_cc("http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
+                      "refuted")));
+    return BASE_OK;
+}
+
+static int
+allergy_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concern, json_t *code,
+             bool nka)
+{
+    TRY(adapter_jset(res, "code", code)); /* first: consumed even on failure */
+    TRY(allergy_status_of(c, res, obs, concern, nka));
+    TRY(allergy_kind(c, res, obs));
+    TRY(adapter_jset(res, "patient", adapter_reference(c->patient, NULL)));
+    TRY(adapter_jset_str(res, "onsetDateTime",
+                         cda_ts(c, cda_child(cda_child(obs, "effectiveTime"), "low"), false)));
+    TRY(adapter_jset_str(res, "recordedDate", recorded(c, obs, concern)));
+    return allergy_reactions(c, res, obs);
+}
+
+int
+cda_map_allergy(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern)
+{
+    json_t *code;
+    json_t *res;
+    bool nka;
+    bool have;
+
+    TRY(cda_need_patient(c, obs, &have));
+    if (!have)
+        return BASE_OK;
+    code = allergy_code(c, obs, &nka);
+    if (code == NULL)
+        return cda_warn(c, obs, "required", "allergy names no substance; skipped");
+    res = cda_resource(c, "AllergyIntolerance");
+    if (res == NULL) {
+        json_decref(code);
+        return cda_nomem(c);
+    }
+    if (allergy_body(c, res, obs, concern, code, nka) != BASE_OK) {
+        json_decref(res);
+        return cda_nomem(c);
+    }
+    return cda_emit(c, res, obs, "AllergyIntolerance", NULL);
+}

@@ -1,0 +1,157 @@
+/*
+ * adapters/cda/cda_int.h — internals shared by the CDA converter's files.
+ */
+#ifndef ADAPTERS_CDA_CDA_INT_H
+#define ADAPTERS_CDA_CDA_INT_H
+
+#include <stdbool.h>
+
+#include <libxml/hash.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+
+#include "adapters/cda/cda.h"
+#include "fhir/base/arena.h"
+
+#define CDA_NS  "urn:hl7-org:v3"
+#define SDTC_NS "urn:hl7-org:sdtc"
+#define XSI_NS  "http://www.w3.org/2001/XMLSchema-instance"
+
+/* A business identifier: what the Bundle entry's conditional update keys on. */
+struct cda_key {
+    const char *system;
+    const char *value;
+};
+
+struct cda_ctx {
+    const struct cda_limits *lim;
+    const struct cda_options *opt;
+    struct base_arena *arena; /* temporary strings; freed after the call */
+    struct base_err *err;
+    const char *xml; /* the original bytes (attached to the DocumentReference) */
+    size_t xml_len;
+    xmlDocPtr doc;
+    xmlXPathContextPtr xp;
+    xmlHashTablePtr ids;   /* narrative ID attribute -> element */
+    struct adapter_tx tx;  /* the Bundle */
+    json_t *warnings;      /* OperationOutcome of skipped values */
+    char doc_key[40];      /* "urn:uuid:" of the document id, base for derived ids */
+    size_t derived;        /* counter for derived identifiers */
+    const char *patient;   /* reference for subject/patient, or NULL */
+    const char *encounter; /* fullUrl of the Encounter, or NULL */
+    json_t *doc_authors;   /* references for DocumentReference.author */
+    const char *custodian; /* fullUrl of the custodian Organization */
+    const char *authenticator;
+};
+
+/* ---- cda_xml.c: navigation ------------------------------------------- */
+struct cda_pair {
+    const char *from;
+    const char *to;
+};
+/* t[i].to where t[i].from equals key (NULL key or no match: NULL). */
+const char *cda_lookup(const struct cda_pair *t, size_t n, const char *key);
+#define CDA_LOOKUP(table, key) cda_lookup((table), BASE_ARRAY_LEN(table), (key))
+
+bool cda_is(const xmlNode *n, const char *name);
+xmlNodePtr cda_child(const xmlNode *parent, const char *name);
+xmlNodePtr cda_next(const xmlNode *cur, const char *name);
+#define CDA_EACH(var, parent, name)                                                                \
+    for (xmlNodePtr var = cda_child((parent), (name)); var != NULL; var = cda_next(var, (name)))
+/* Attribute without namespace; NULL when absent.  Lives as long as the doc
+ * or the arena. */
+const char *cda_attr(struct cda_ctx *c, const xmlNode *n, const char *name);
+/* xsi:type without any prefix ("PQ"), tolerating an undeclared xsi: prefix. */
+const char *cda_xsi_type(struct cda_ctx *c, const xmlNode *n);
+bool cda_has_template(struct cda_ctx *c, const xmlNode *n, const char *root);
+bool cda_negated(struct cda_ctx *c, const xmlNode *act);
+/* Trimmed, whitespace-collapsed text content in the arena ("" if none). */
+const char *cda_text(struct cda_ctx *c, const xmlNode *n);
+/* Elements selected by an XPath (prefix hl7: for urn:hl7-org:v3) relative
+ * to `from`; *out is freed with the arena.  BASE_E_NOMEM / BASE_E_INTERNAL. */
+BASE_MUST_CHECK int cda_xpath(struct cda_ctx *c, xmlNodePtr from, const char *expr,
+                              xmlNodeSetPtr *out);
+/* Where a node is, for warnings ("/ClinicalDocument/component/..."). */
+const char *cda_where(struct cda_ctx *c, const xmlNode *n);
+/* Record a skipped value.  Returns BASE_OK or BASE_E_NOMEM (also kept in
+ * c->err, so callers may ignore the result). */
+int cda_warn(struct cda_ctx *c, const xmlNode *n, const char *code, const char *msg);
+
+/* ---- cda_types.c: CDA data types -> FHIR data types ------------------- */
+/* II -> Identifier; NULL when absent/nullFlavor.  *key (optional) gets the
+ * system and value.  BASE_E_NOMEM through c->err on failure (*rc). */
+json_t *cda_identifier(struct cda_ctx *c, const xmlNode *ii, struct cda_key *key);
+/* All <id> children as an Identifier array (NULL if none); first key. */
+json_t *cda_identifiers(struct cda_ctx *c, const xmlNode *parent, struct cda_key *first);
+/* A key derived from the document and a label, when the source has no id. */
+struct cda_key cda_derived_key(struct cda_ctx *c, const char *label);
+const char *cda_system(struct cda_ctx *c, const char *oid);
+/* CD/CE/CV/CO -> CodeableConcept (with translations), NULL if nothing. */
+json_t *cda_concept(struct cda_ctx *c, const xmlNode *cd);
+/* CD -> one Coding (no translations), NULL if no code. */
+json_t *cda_coding(struct cda_ctx *c, const xmlNode *cd);
+/* TS @value -> FHIR date/dateTime text in the arena; NULL (and a warning)
+ * when invalid, NULL silently when absent. */
+const char *cda_ts(struct cda_ctx *c, const xmlNode *ts, bool want_date);
+/* IVL_TS (or a TS with @value) -> Period, NULL if empty. */
+json_t *cda_period(struct cda_ctx *c, const xmlNode *ivl);
+/* The point in time of an effectiveTime (value, else low, else high). */
+const char *cda_time_point(struct cda_ctx *c, const xmlNode *ivl);
+/* PQ -> Quantity (UCUM), NULL when the value is not a number. */
+json_t *cda_quantity(struct cda_ctx *c, const xmlNode *pq);
+json_t *cda_human_name(struct cda_ctx *c, const xmlNode *pn);
+json_t *cda_address(struct cda_ctx *c, const xmlNode *ad);
+json_t *cda_contact(struct cda_ctx *c, const xmlNode *tel);
+/* Add name/addr/telecom children of `from` to `res` as name[], address[],
+ * telecom[].  BASE_E_NOMEM. */
+BASE_MUST_CHECK int cda_add_demographics(struct cda_ctx *c, json_t *res, const xmlNode *names,
+                                         const xmlNode *contacts);
+/* Text behind <text><reference value="#id"/></text> or the text itself. */
+const char *cda_narrative(struct cda_ctx *c, const xmlNode *text);
+
+/* ---- cda_header.c ----------------------------------------------------- */
+BASE_MUST_CHECK int cda_map_header(struct cda_ctx *c, xmlNodePtr root);
+BASE_MUST_CHECK int cda_map_document(struct cda_ctx *c, xmlNodePtr root);
+BASE_MUST_CHECK int cda_map_patient(struct cda_ctx *c, xmlNodePtr root);
+BASE_MUST_CHECK int cda_map_encounter(struct cda_ctx *c, xmlNodePtr root);
+/* Organization / Practitioner from an assigned entity; *ref gets the
+ * fullUrl (NULL when there is nothing to map). */
+BASE_MUST_CHECK int cda_map_organization(struct cda_ctx *c, const xmlNode *org, const char **ref);
+BASE_MUST_CHECK int cda_map_practitioner(struct cda_ctx *c, const xmlNode *assigned,
+                                         const char **ref);
+
+/* ---- cda_sections.c / cda_clinical.c / cda_results.c ------------------ */
+BASE_MUST_CHECK int cda_map_sections(struct cda_ctx *c, xmlNodePtr root);
+
+enum cda_kind {
+    CDA_PROBLEM,
+    CDA_DIAGNOSIS, /* admission / discharge diagnoses: encounter-diagnosis */
+    CDA_MEDICATION,
+    CDA_ALLERGY,
+    CDA_RESULT,
+    CDA_VITAL,
+    CDA_PROCEDURE,
+    CDA_IMMUNIZATION
+};
+
+BASE_MUST_CHECK int cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern,
+                                      enum cda_kind kind);
+BASE_MUST_CHECK int cda_map_allergy(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern);
+BASE_MUST_CHECK int cda_map_medication(struct cda_ctx *c, xmlNodePtr sbadm);
+BASE_MUST_CHECK int cda_map_immunization(struct cda_ctx *c, xmlNodePtr sbadm);
+BASE_MUST_CHECK int cda_map_procedure(struct cda_ctx *c, xmlNodePtr act);
+BASE_MUST_CHECK int cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind,
+                                        const char **ref);
+BASE_MUST_CHECK int cda_map_report(struct cda_ctx *c, xmlNodePtr organizer);
+
+/* Shared by the entry mappers: new resource {"resourceType": type}. */
+json_t *cda_resource(struct cda_ctx *c, const char *type);
+/* Put `res` into the Bundle keyed by the act's first id (or a derived key);
+ * consumes res.  *ref (optional) gets the fullUrl. */
+BASE_MUST_CHECK int cda_emit(struct cda_ctx *c, json_t *res, const xmlNode *act, const char *label,
+                             const char **ref);
+/* The patient reference, or a warning that `n` was skipped for lack of one. */
+BASE_MUST_CHECK int cda_need_patient(struct cda_ctx *c, const xmlNode *n, bool *have);
+int cda_nomem(struct cda_ctx *c);
+
+#endif /* ADAPTERS_CDA_CDA_INT_H */

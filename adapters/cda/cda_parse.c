@@ -1,0 +1,286 @@
+/*
+ * Reading a CDA document safely, then driving the mapping.
+ *
+ * libxml2 options (STYLE.md 3.6): XML_PARSE_NONET, and XML_PARSE_NO_XXE on
+ * libxml2 2.13+; never NOENT, DTDLOAD, DTDVALID, XINCLUDE or HUGE.  On top,
+ * the SAX hooks below stop the parse at the first entity declaration or
+ * external DTD: a CDA document needs neither (the CDA R2 schema is W3C XML
+ * Schema), and they are how billion-laughs and XXE documents work.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/xmlversion.h>
+#include <libxml/xpathInternals.h>
+
+#include "adapters/cda/cda_int.h"
+#include "fhir/base/limits.h"
+#include "fhir/outcome/fhir_outcome.h"
+
+struct cda_limits
+cda_limits_default(void)
+{
+    struct cda_limits l = {
+        .max_doc = BASE_LIMIT_CDA_MAX_DOC,
+        .max_depth = BASE_LIMIT_CDA_MAX_DEPTH,
+        .max_nodes = BASE_LIMIT_CDA_MAX_NODES,
+        .max_entries = BASE_LIMIT_CDA_MAX_ENTRIES,
+    };
+    return l;
+}
+
+/* What the SAX hooks saw; lives in the parser context's _private. */
+struct parse_guard {
+    bool refused;
+    int first_error_line;
+};
+
+static void
+refuse(void *ctx)
+{
+    xmlParserCtxtPtr p = ctx;
+    struct parse_guard *g = p->_private;
+
+    g->refused = true;
+    xmlStopParser(p);
+}
+
+static void
+on_internal_subset(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                   const xmlChar *system_id)
+{
+    (void)name;
+    /* <!DOCTYPE x SYSTEM "..."> names an external DTD: never wanted. */
+    if (external_id != NULL || system_id != NULL)
+        refuse(ctx);
+}
+
+static void
+on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+               const xmlChar *system_id, xmlChar *content)
+{
+    (void)name;
+    (void)type;
+    (void)public_id;
+    (void)system_id;
+    (void)content;
+    refuse(ctx);
+}
+
+static void
+on_error(void *ctx, xmlErrorPtr e)
+{
+    xmlParserCtxtPtr p = ctx;
+    struct parse_guard *g = p->_private;
+
+    /* Silent: the parser is pure.  Keep where the first real error was;
+     * namespace warnings (undeclared xsi:) are tolerated. */
+    if (e != NULL && e->level >= XML_ERR_ERROR && e->domain != XML_FROM_NAMESPACE &&
+        g->first_error_line == 0)
+        g->first_error_line = e->line > 0 ? e->line : 1;
+}
+
+static void
+free_doc(void *d)
+{
+    xmlFreeDoc(d);
+}
+
+static int
+parse_options(void)
+{
+    int o = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA |
+            XML_PARSE_BIG_LINES;
+#if LIBXML_VERSION >= 21300
+    o |= XML_PARSE_NO_XXE;
+#endif
+    return o;
+}
+
+static int
+read_doc(struct cda_ctx *c)
+{
+    struct parse_guard guard = {0};
+    xmlParserCtxtPtr p = xmlNewParserCtxt();
+    int rc = BASE_OK;
+
+    if (p == NULL)
+        return cda_nomem(c);
+    p->_private = &guard;
+    p->sax->internalSubset = on_internal_subset;
+    p->sax->entityDecl = on_entity_decl;
+    p->sax->serror = on_error;
+    /* The length was checked against max_doc (<= INT_MAX) by the caller. */
+    c->doc = xmlCtxtReadMemory(p, c->xml, (int)c->xml_len, NULL, NULL, parse_options());
+    if (guard.refused) {
+        rc = base_err_set(c->err, BASE_E_INVALID, "security", "ClinicalDocument",
+                          "document declares entities or an external DTD, which are refused");
+    } else if (c->doc == NULL || !p->wellFormed) {
+        char where[32];
+
+        (void)snprintf(where, sizeof(where), "line %d",
+                       guard.first_error_line > 0 ? guard.first_error_line : 1);
+        rc = base_err_set(c->err, BASE_E_PARSE, "structure", where, "not well-formed XML");
+    }
+    xmlFreeParserCtxt(p);
+    if (c->doc != NULL && base_arena_on_free(c->arena, free_doc, c->doc) != BASE_OK) {
+        c->doc = NULL;
+        return cda_nomem(c);
+    }
+    return rc;
+}
+
+/* One visit of the limit walk: count, record narrative IDs, and move
+ * namespace-less fragment elements into urn:hl7-org:v3. */
+static int
+visit(struct cda_ctx *c, xmlNodePtr n, xmlNsPtr adopt, size_t *nodes)
+{
+    (*nodes)++;
+    if (n->type != XML_ELEMENT_NODE)
+        return BASE_OK;
+    if (adopt != NULL && n->ns == NULL)
+        n->ns = adopt;
+    for (xmlAttrPtr a = n->properties; a != NULL; a = a->next) {
+        (*nodes)++;
+        if (a->ns == NULL && strcmp((const char *)a->name, "ID") == 0 && a->children != NULL &&
+            a->children->type == XML_TEXT_NODE)
+            /* duplicate IDs: the first one wins (add fails, which is fine) */
+            (void)xmlHashAddEntry(c->ids, a->children->content, n);
+    }
+    return BASE_OK;
+}
+
+/* Iterative pre-order walk (no recursion driven by input depth). */
+static int
+walk_limits(struct cda_ctx *c, xmlNodePtr root, xmlNsPtr adopt)
+{
+    size_t nodes = 0;
+    size_t depth = 1;
+    xmlNodePtr n = root;
+
+    while (n != NULL) {
+        TRY(visit(c, n, adopt, &nodes));
+        ENSURE(nodes <= c->lim->max_nodes, c->err, BASE_E_LIMIT, "too-costly", "ClinicalDocument",
+               "document exceeds %zu nodes", c->lim->max_nodes);
+        if (n->type == XML_ELEMENT_NODE && n->children != NULL) {
+            depth++;
+            ENSURE(depth <= c->lim->max_depth, c->err, BASE_E_LIMIT, "too-costly", cda_where(c, n),
+                   "document nests deeper than %zu elements", c->lim->max_depth);
+            n = n->children;
+            continue;
+        }
+        while (n != NULL && n != root && n->next == NULL) {
+            n = n->parent;
+            depth--;
+        }
+        n = (n == NULL || n == root) ? NULL : n->next;
+    }
+    return BASE_OK;
+}
+
+static void
+free_hash(void *h)
+{
+    xmlHashFree(h, NULL);
+}
+
+static void
+free_xpath_ctx(void *x)
+{
+    xmlXPathFreeContext(x);
+}
+
+/* Check the root, normalise fragments, build the XPath context. */
+static int
+prepare(struct cda_ctx *c, xmlNodePtr *out_root)
+{
+    xmlNodePtr root = xmlDocGetRootElement(c->doc);
+    xmlNsPtr adopt = NULL;
+    const char *name = root != NULL ? (const char *)root->name : "";
+
+    ENSURE(root != NULL && (strcmp(name, "ClinicalDocument") == 0 || strcmp(name, "section") == 0),
+           c->err, BASE_E_INVALID, "structure", "ClinicalDocument",
+           "not a CDA document (root element is neither ClinicalDocument nor section)");
+    if (root->ns == NULL) {
+        /* C-CDA example fragments (a bare <section>) carry no namespace. */
+        adopt = xmlNewNs(root, (const xmlChar *)CDA_NS, NULL);
+        if (adopt == NULL)
+            return cda_nomem(c);
+    }
+    ENSURE(root->ns == NULL || strcmp((const char *)root->ns->href, CDA_NS) == 0, c->err,
+           BASE_E_INVALID, "structure", "ClinicalDocument",
+           "root element is not in the urn:hl7-org:v3 namespace");
+    c->ids = xmlHashCreate(64);
+    if (c->ids == NULL || base_arena_on_free(c->arena, free_hash, c->ids) != BASE_OK)
+        return cda_nomem(c);
+    TRY(walk_limits(c, root, adopt));
+    c->xp = xmlXPathNewContext(c->doc);
+    if (c->xp == NULL || base_arena_on_free(c->arena, free_xpath_ctx, c->xp) != BASE_OK)
+        return cda_nomem(c);
+    if (xmlXPathRegisterNs(c->xp, (const xmlChar *)"hl7", (const xmlChar *)CDA_NS) != 0 ||
+        xmlXPathRegisterNs(c->xp, (const xmlChar *)"sdtc", (const xmlChar *)SDTC_NS) != 0)
+        return cda_nomem(c);
+    *out_root = root;
+    return BASE_OK;
+}
+
+static int
+convert(struct cda_ctx *c)
+{
+    xmlNodePtr root = NULL;
+
+    ENSURE(c->xml_len <= c->lim->max_doc && c->xml_len <= (size_t)INT32_MAX, c->err, BASE_E_LIMIT,
+           "too-costly", "ClinicalDocument", "document exceeds %zu bytes", c->lim->max_doc);
+    TRY(read_doc(c));
+    TRY(prepare(c, &root));
+    TRY(adapter_tx_init(&c->tx, c->lim->max_entries, c->err));
+    c->doc_authors = json_array();
+    if (c->doc_authors == NULL ||
+        base_arena_on_free(c->arena, (base_cleanup_fn)json_decref, c->doc_authors) != BASE_OK)
+        return cda_nomem(c);
+    TRY(cda_map_header(c, root));
+    TRY(cda_map_sections(c, root));
+    TRY(cda_map_document(c, root));
+    return c->err->rc != 0 ? c->err->rc : BASE_OK;
+}
+
+int
+cda_to_bundle(const char *xml, size_t len, const struct cda_limits *lim,
+              const struct cda_options *opt, json_t **out, json_t **warnings, struct base_err *err)
+{
+    static const struct cda_options no_options = {0};
+    struct cda_limits deflim = cda_limits_default();
+    struct base_err local = {0};
+    struct cda_ctx c = {0};
+    int rc;
+
+    *out = NULL;
+    if (warnings != NULL)
+        *warnings = NULL;
+    c.lim = lim != NULL ? lim : &deflim;
+    c.opt = opt != NULL ? opt : &no_options;
+    c.err = err != NULL ? err : &local;
+    c.xml = xml;
+    c.xml_len = len;
+    c.arena = base_arena_new(0);
+    c.warnings = fhir_outcome_new();
+    if (c.arena == NULL || c.warnings == NULL) {
+        rc = base_err_set(c.err, BASE_E_NOMEM, "exception", "ClinicalDocument", "out of memory");
+        goto out;
+    }
+    rc = convert(&c);
+    if (rc == BASE_OK) {
+        *out = adapter_tx_take(&c.tx);
+        if (warnings != NULL) {
+            *warnings = c.warnings;
+            c.warnings = NULL;
+        }
+    }
+out:
+    adapter_tx_fini(&c.tx);
+    json_decref(c.warnings);
+    base_arena_free(c.arena);
+    return rc;
+}

@@ -1,0 +1,238 @@
+/*
+ * recordTarget/patientRole -> Patient and
+ * componentOf/encompassingEncounter -> Encounter.
+ */
+#include <string.h>
+
+#include "adapters/cda/cda_int.h"
+
+/* GB/T 2261.1 (human sexes), the gender code set of WS/T 500 documents. */
+#define GBT_2261_1 "2.16.156.10011.2.3.3.4"
+
+static const char *
+gender(struct cda_ctx *c, const xmlNode *code)
+{
+    const char *v = cda_attr(c, code, "code");
+    const char *system = cda_attr(c, code, "codeSystem");
+
+    if (code == NULL)
+        return NULL;
+    if (v == NULL)
+        return cda_attr(c, code, "nullFlavor") != NULL ? "unknown" : NULL;
+    if (system != NULL && strcmp(system, GBT_2261_1) == 0) {
+        /* 0 unknown, 1 male, 2 female, 9 not stated */
+        return strcmp(v, "1") == 0 ? "male" : strcmp(v, "2") == 0 ? "female" : "unknown";
+    }
+    /* HL7 v3 AdministrativeGender; FHIR's ConceptMap cm-administrative-gender-v3
+     * maps UN (undifferentiated) to other. */
+    if (strcmp(v, "M") == 0)
+        return "male";
+    if (strcmp(v, "F") == 0)
+        return "female";
+    if (strcmp(v, "UN") == 0)
+        return "other";
+    return "unknown";
+}
+
+static xmlNodePtr
+sdtc_child(const xmlNode *parent, const char *name)
+{
+    for (xmlNodePtr n = parent != NULL ? parent->children : NULL; n != NULL; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+            strcmp((const char *)n->ns->href, SDTC_NS) == 0 &&
+            strcmp((const char *)n->name, name) == 0)
+            return n;
+    }
+    return NULL;
+}
+
+static int
+add_deceased(struct cda_ctx *c, json_t *res, const xmlNode *pat)
+{
+    const char *when = cda_ts(c, sdtc_child(pat, "deceasedTime"), false);
+    const char *ind = cda_attr(c, sdtc_child(pat, "deceasedInd"), "value");
+
+    if (when != NULL)
+        return adapter_jset_str(res, "deceasedDateTime", when);
+    if (ind != NULL && (strcmp(ind, "true") == 0 || strcmp(ind, "false") == 0))
+        return adapter_jset(res, "deceasedBoolean", json_boolean(strcmp(ind, "true") == 0));
+    return BASE_OK;
+}
+
+static int
+add_communication(struct cda_ctx *c, json_t *res, const xmlNode *pat)
+{
+    CDA_EACH(lc, pat, "languageCommunication")
+    {
+        const char *lang = cda_attr(c, cda_child(lc, "languageCode"), "code");
+        const char *pref = cda_attr(c, cda_child(lc, "preferenceInd"), "value");
+        json_t *comm;
+
+        if (lang == NULL || lang[0] == '\0')
+            continue;
+        comm = json_object();
+        /* CDA languageCode is an RFC 4646/5646 tag: FHIR's urn:ietf:bcp:47 */
+        if (comm == NULL ||
+            adapter_jset(comm, "language", adapter_cc("urn:ietf:bcp:47", lang, NULL)) != BASE_OK ||
+            (pref != NULL &&
+             adapter_jset(comm, "preferred", json_boolean(strcmp(pref, "true") == 0)) != BASE_OK)) {
+            json_decref(comm);
+            return BASE_E_NOMEM;
+        }
+        TRY(adapter_jpush(res, "communication", comm));
+    }
+    return BASE_OK;
+}
+
+static int
+patient_details(struct cda_ctx *c, json_t *res, const xmlNode *role)
+{
+    xmlNodePtr pat = cda_child(role, "patient");
+    const char *org = NULL;
+    json_t *marital;
+
+    TRY(cda_add_demographics(c, res, pat, role));
+    TRY(adapter_jset_str(res, "gender", gender(c, cda_child(pat, "administrativeGenderCode"))));
+    TRY(adapter_jset_str(res, "birthDate", cda_ts(c, cda_child(pat, "birthTime"), true)));
+    TRY(add_deceased(c, res, pat));
+    marital = cda_concept(c, cda_child(pat, "maritalStatusCode"));
+    if (marital != NULL)
+        TRY(adapter_jset(res, "maritalStatus", marital));
+    TRY(add_communication(c, res, pat));
+    TRY(cda_map_organization(c, cda_child(role, "providerOrganization"), &org));
+    if (org != NULL)
+        TRY(adapter_jset(res, "managingOrganization", adapter_reference(org, NULL)));
+    return BASE_OK;
+}
+
+/* WS/T 500 headers put the resident identity number on patient/id (CDA R2
+ * POCD_MT000040.Patient.id); it joins the patientRole ids. */
+static int
+add_patient_ids(struct cda_ctx *c, json_t *res, const xmlNode *pat)
+{
+    CDA_EACH(ii, pat, "id")
+    {
+        json_t *id = cda_identifier(c, ii, NULL);
+
+        if (id != NULL)
+            TRY(adapter_jpush(res, "identifier", id));
+    }
+    return BASE_OK;
+}
+
+int
+cda_map_patient(struct cda_ctx *c, xmlNodePtr root)
+{
+    xmlNodePtr role = cda_child(cda_child(root, "recordTarget"), "patientRole");
+    json_t *res;
+
+    if (role == NULL)
+        return cda_warn(c, root, "required", "document has no recordTarget/patientRole");
+    res = cda_resource(c, "Patient");
+    if (res == NULL || patient_details(c, res, role) != BASE_OK ||
+        add_patient_ids(c, res, cda_child(role, "patient")) != BASE_OK) {
+        json_decref(res);
+        return cda_nomem(c);
+    }
+    return cda_emit(c, res, role, "Patient", &c->patient);
+}
+
+/* encounterParticipant/@typeCode (ParticipationType: ADM, ATND, CON, DIS,
+ * REF) -> participant.type, individual -> Practitioner. */
+static int
+encounter_participants(struct cda_ctx *c, json_t *enc, const xmlNode *ee)
+{
+    CDA_EACH(ep, ee, "encounterParticipant")
+    {
+        const char *ref = NULL;
+        const char *type = cda_attr(c, ep, "typeCode");
+        json_t *p;
+
+        TRY(cda_map_practitioner(c, cda_child(ep, "assignedEntity"), &ref));
+        if (ref == NULL)
+            continue;
+        p = json_object();
+        if (p == NULL || adapter_jset(p, "individual", adapter_reference(ref, NULL)) != BASE_OK ||
+            (type != NULL &&
+             adapter_jpush(p, "type",
+                           adapter_cc("http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                                      type, NULL)) != BASE_OK)) {
+            json_decref(p);
+            return BASE_E_NOMEM;
+        }
+        TRY(adapter_jpush(enc, "participant", p));
+    }
+    return BASE_OK;
+}
+
+static int
+encounter_class(struct cda_ctx *c, json_t *enc, const xmlNode *code)
+{
+    const char *system = cda_attr(c, code, "codeSystem");
+    json_t *cc = cda_concept(c, code);
+
+    /* Encounter.class (1..1) is a v3 ActCode (AMB, IMP, EMER...); any other
+     * code system describes the visit type instead. */
+    if (system != NULL && strcmp(system, "2.16.840.1.113883.5.4") == 0 && cc != NULL) {
+        json_t *coding = json_incref(json_array_get(json_object_get(cc, "coding"), 0));
+
+        json_decref(cc);
+        return adapter_jset(enc, "class", coding);
+    }
+    if (cc != NULL)
+        TRY(adapter_jpush(enc, "type", cc));
+    json_t *unk = json_pack("{s:s,s:s}", "system",
+                            "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", "code", "UNK");
+    return adapter_jset(enc, "class", unk);
+}
+
+static int
+encounter_details(struct cda_ctx *c, json_t *enc, const xmlNode *ee)
+{
+    json_t *period = cda_period(c, cda_child(ee, "effectiveTime"));
+    bool ended = json_object_get(period, "end") != NULL;
+    xmlNodePtr hcf = cda_child(cda_child(ee, "location"), "healthCareFacility");
+    const char *org = NULL;
+    json_t *dispo;
+
+    if (period != NULL)
+        TRY(adapter_jset(enc, "period", period));
+    TRY(adapter_jset_str(enc, "status", ended ? "finished" : "unknown"));
+    TRY(encounter_class(c, enc, cda_child(ee, "code")));
+    TRY(adapter_jset(enc, "subject", adapter_reference(c->patient, NULL)));
+    TRY(encounter_participants(c, enc, ee));
+    dispo = cda_concept(c, cda_child(ee, "dischargeDispositionCode"));
+    if (dispo != NULL)
+        TRY(adapter_jset(enc, "hospitalization",
+                         json_pack("{s:o}", "dischargeDisposition", dispo)));
+    TRY(cda_map_organization(c, cda_child(hcf, "serviceProviderOrganization"), &org));
+    if (org != NULL)
+        TRY(adapter_jset(enc, "serviceProvider", adapter_reference(org, NULL)));
+    const char *place = cda_text(c, cda_child(cda_child(hcf, "location"), "name"));
+    if (place[0] != '\0') {
+        json_t *loc = json_pack("{s:o}", "location", adapter_reference(NULL, place));
+
+        TRY(adapter_jpush(enc, "location", loc));
+    }
+    return BASE_OK;
+}
+
+int
+cda_map_encounter(struct cda_ctx *c, xmlNodePtr root)
+{
+    xmlNodePtr ee = cda_child(cda_child(root, "componentOf"), "encompassingEncounter");
+    json_t *enc;
+    bool have;
+
+    if (ee == NULL)
+        return BASE_OK;
+    TRY(cda_need_patient(c, ee, &have));
+    if (!have)
+        return BASE_OK;
+    enc = cda_resource(c, "Encounter");
+    if (enc == NULL || encounter_details(c, enc, ee) != BASE_OK) {
+        json_decref(enc);
+        return cda_nomem(c);
+    }
+    return cda_emit(c, enc, ee, "Encounter", &c->encounter);
+}

@@ -1,0 +1,360 @@
+/*
+ * Result Observation (C-CDA 4.2) and Vital Sign Observation (4.27) ->
+ * Observation; Result Organizer (4.1) -> DiagnosticReport.
+ *
+ * The value follows its xsi:type (HL7 V3 Data Types R1).  An IVL_PQ with
+ * one open bound is how C-CDA writes "> 500 mg/dL" (the corpus example
+ * "Result with greater than a specified value"): it becomes a Quantity
+ * with a comparator (FHIR R4 datatypes.html#Quantity).
+ */
+#include <string.h>
+
+#include "adapters/cda/cda_int.h"
+
+static const struct cda_pair obs_status[] = {
+    {"completed", "final"},     {"active", "preliminary"},         {"aborted", "cancelled"},
+    {"cancelled", "cancelled"}, {"nullified", "entered-in-error"}, {"held", "registered"},
+    {"new", "registered"},
+};
+
+static const struct cda_pair report_status[] = {
+    {"completed", "final"},
+    {"active", "partial"},
+    {"aborted", "cancelled"},
+    {"cancelled", "cancelled"},
+    {"nullified", "entered-in-error"},
+};
+
+/* NullFlavor -> data-absent-reason (FHIR R4 ConceptMap cm-data-absent-reason-v3). */
+static const struct cda_pair absent_reason[] = {
+    {"UNK", "unknown"},
+    {"NI", "unknown"},
+    {"ASKU", "asked-unknown"},
+    {"NAV", "temp-unknown"},
+    {"NASK", "not-asked"},
+    {"MSK", "masked"},
+    {"NA", "not-applicable"},
+    {"NAVU", "unknown"},
+    {"OTH", "unsupported"},
+    {"NINF", "negative-infinity"},
+    {"PINF", "positive-infinity"},
+    {"NP", "not-performed"},
+};
+
+static bool
+open_bound(struct cda_ctx *c, const xmlNode *b)
+{
+    /* absent, or nullFlavor PINF/NINF/UNK: no number on that side */
+    return b == NULL || cda_attr(c, b, "value") == NULL;
+}
+
+/* One open side: a Quantity with comparator.  "inclusive" defaults to
+ * true (HL7 V3 Data Types R1, IVL.low/highClosed). */
+static json_t *
+bounded_quantity(struct cda_ctx *c, const xmlNode *bound, bool is_low)
+{
+    const char *inc = cda_attr(c, bound, "inclusive");
+    bool inclusive = inc == NULL || strcmp(inc, "false") != 0;
+    json_t *q = cda_quantity(c, bound);
+
+    if (q == NULL)
+        return NULL;
+    if (adapter_jset_str(q, "comparator",
+                         is_low ? (inclusive ? ">=" : ">") : (inclusive ? "<=" : "<")) != BASE_OK) {
+        json_decref(q);
+        (void)cda_nomem(c);
+        return NULL;
+    }
+    return q;
+}
+
+/* IVL_PQ value: valueRange when both ends are numbers, else a comparator. */
+static int
+set_interval(struct cda_ctx *c, json_t *res, const xmlNode *v)
+{
+    xmlNodePtr low = cda_child(v, "low");
+    xmlNodePtr high = cda_child(v, "high");
+
+    if (!open_bound(c, low) && !open_bound(c, high)) {
+        json_t *range = json_object();
+
+        if (range == NULL)
+            return BASE_E_NOMEM;
+        TRY(adapter_jset(res, "valueRange", range));
+        json_t *lq = cda_quantity(c, low);
+        if (lq != NULL)
+            TRY(adapter_jset(range, "low", lq));
+        json_t *hq = cda_quantity(c, high);
+        if (hq != NULL)
+            TRY(adapter_jset(range, "high", hq));
+        return BASE_OK;
+    }
+    json_t *q = !open_bound(c, low)    ? bounded_quantity(c, low, true)
+                : !open_bound(c, high) ? bounded_quantity(c, high, false)
+                                       : NULL;
+    return q != NULL ? adapter_jset(res, "valueQuantity", q) : BASE_OK;
+}
+
+static int
+set_ratio(struct cda_ctx *c, json_t *res, const xmlNode *v)
+{
+    json_t *num = cda_quantity(c, cda_child(v, "numerator"));
+    json_t *den = cda_quantity(c, cda_child(v, "denominator"));
+
+    if (num == NULL || den == NULL) {
+        json_decref(num);
+        json_decref(den);
+        return BASE_OK;
+    }
+    return adapter_jset(res, "valueRatio",
+                        json_pack("{s:o,s:o}", "numerator", num, "denominator", den));
+}
+
+static int
+set_integer(struct cda_ctx *c, json_t *res, const xmlNode *v)
+{
+    int64_t n;
+
+    if (!base_str_to_i64(base_str_from_cstr(cda_attr(c, v, "value")), &n) || n < INT32_MIN ||
+        n > INT32_MAX)
+        return cda_warn(c, v, "value", "integer value is not a 32-bit integer; skipped");
+    return adapter_jset(res, "valueInteger", json_integer(n));
+}
+
+static int
+set_text_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
+{
+    const char *t = cda_narrative(c, v);
+
+    return adapter_jset_str(res, "valueString", t);
+}
+
+static int
+set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
+{
+    const char *t = cda_xsi_type(c, v);
+    json_t *x = NULL;
+
+    if (v == NULL)
+        return BASE_OK;
+    const char *absent = CDA_LOOKUP(absent_reason, cda_attr(c, v, "nullFlavor"));
+    if (absent != NULL)
+        return adapter_jset(
+            res, "dataAbsentReason",
+            adapter_cc("http://terminology.hl7.org/CodeSystem/data-absent-reason", absent, NULL));
+    if (t == NULL)
+        return BASE_OK;
+    if (strcmp(t, "PQ") == 0 || strcmp(t, "REAL") == 0)
+        x = cda_quantity(c, v);
+    if (x != NULL)
+        return adapter_jset(res, "valueQuantity", x);
+    if (strcmp(t, "IVL_PQ") == 0)
+        return set_interval(c, res, v);
+    if (strcmp(t, "CD") == 0 || strcmp(t, "CE") == 0 || strcmp(t, "CV") == 0 ||
+        strcmp(t, "CO") == 0) {
+        x = cda_concept(c, v);
+        return x != NULL ? adapter_jset(res, "valueCodeableConcept", x) : BASE_OK;
+    }
+    if (strcmp(t, "ST") == 0 || strcmp(t, "ED") == 0 || strcmp(t, "SC") == 0)
+        return set_text_value(c, res, v);
+    if (strcmp(t, "INT") == 0)
+        return set_integer(c, res, v);
+    if (strcmp(t, "BL") == 0) {
+        const char *b = cda_attr(c, v, "value");
+
+        if (b != NULL && (strcmp(b, "true") == 0 || strcmp(b, "false") == 0))
+            return adapter_jset(res, "valueBoolean", json_boolean(strcmp(b, "true") == 0));
+        return BASE_OK;
+    }
+    if (strcmp(t, "TS") == 0)
+        return adapter_jset_str(res, "valueDateTime", cda_ts(c, v, false));
+    if (strcmp(t, "RTO") == 0 || strncmp(t, "RTO_", 4) == 0)
+        return set_ratio(c, res, v);
+    return BASE_OK;
+}
+
+static json_t *
+reference_range(struct cda_ctx *c, const xmlNode *range)
+{
+    xmlNodePtr v = cda_child(range, "value");
+    const char *interp = cda_attr(c, cda_child(range, "interpretationCode"), "code");
+    json_t *rr = json_object();
+    const char *text = cda_narrative(c, cda_child(range, "text"));
+
+    if (rr == NULL)
+        return NULL;
+    if (v != NULL && cda_attr(c, v, "nullFlavor") == NULL) {
+        json_t *low =
+            open_bound(c, cda_child(v, "low")) ? NULL : cda_quantity(c, cda_child(v, "low"));
+        json_t *high =
+            open_bound(c, cda_child(v, "high")) ? NULL : cda_quantity(c, cda_child(v, "high"));
+
+        if ((low != NULL && adapter_jset(rr, "low", low) != BASE_OK) ||
+            (high != NULL && adapter_jset(rr, "high", high) != BASE_OK))
+            goto fail;
+        if (low == NULL && high == NULL && text == NULL)
+            text = cda_text(c, v);
+    }
+    /* A range marked "N" is the normal range (referencerange-meaning);
+     * ranges for other interpretations keep their meaning as text. */
+    if (interp != NULL && strcmp(interp, "N") == 0 &&
+        adapter_jset(rr, "type",
+                     adapter_cc("http://terminology.hl7.org/CodeSystem/referencerange-meaning",
+                                "normal", "Normal Range")) != BASE_OK)
+        goto fail;
+    if (interp != NULL && strcmp(interp, "N") != 0 && text == NULL)
+        text = base_arena_sprintf(c->arena, "range for interpretation %s", interp);
+    if (text != NULL && text[0] != '\0' && adapter_jset_str(rr, "text", text) != BASE_OK)
+        goto fail;
+    /* FHIR R4 obs-3: a range needs low, high or text */
+    if (json_object_get(rr, "low") == NULL && json_object_get(rr, "high") == NULL &&
+        json_object_get(rr, "text") == NULL)
+        goto fail;
+    return rr;
+fail:
+    json_decref(rr);
+    return NULL;
+}
+
+static int
+observation_extras(struct cda_ctx *c, json_t *res, const xmlNode *obs)
+{
+    CDA_EACH(ic, obs, "interpretationCode")
+    {
+        json_t *cc = cda_concept(c, ic);
+
+        if (cc != NULL)
+            TRY(adapter_jpush(res, "interpretation", cc));
+    }
+    CDA_EACH(r, obs, "referenceRange")
+    {
+        json_t *rr = reference_range(c, cda_child(r, "observationRange"));
+
+        if (rr != NULL)
+            TRY(adapter_jpush(res, "referenceRange", rr));
+    }
+    return BASE_OK;
+}
+
+static int
+observation_time(struct cda_ctx *c, json_t *res, const xmlNode *et)
+{
+    xmlNodePtr low = cda_child(et, "low");
+    xmlNodePtr high = cda_child(et, "high");
+    const char *lv = cda_attr(c, low, "value");
+    const char *hv = cda_attr(c, high, "value");
+
+    if (lv != NULL && hv != NULL && strcmp(lv, hv) != 0 && cda_attr(c, et, "value") == NULL) {
+        json_t *p = cda_period(c, et);
+
+        return p != NULL ? adapter_jset(res, "effectivePeriod", p) : BASE_OK;
+    }
+    return adapter_jset_str(res, "effectiveDateTime", cda_time_point(c, et));
+}
+
+static int
+observation_body(struct cda_ctx *c, json_t *res, const xmlNode *obs, enum cda_kind kind,
+                 json_t *code)
+{
+    const char *st = CDA_LOOKUP(obs_status, cda_attr(c, cda_child(obs, "statusCode"), "code"));
+
+    TRY(adapter_jset(res, "code", code)); /* first: consumed even on failure */
+    TRY(adapter_jset_str(res, "status", st != NULL ? st : "final"));
+    TRY(adapter_jpush(res, "category",
+                      adapter_cc("http://terminology.hl7.org/CodeSystem/observation-category",
+                                 kind == CDA_VITAL ? "vital-signs" : "laboratory",
+                                 kind == CDA_VITAL ? "Vital Signs" : "Laboratory")));
+    if (c->patient != NULL)
+        TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
+    if (c->encounter != NULL)
+        TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
+    TRY(observation_time(c, res, cda_child(obs, "effectiveTime")));
+    TRY(set_value(c, res, cda_child(obs, "value")));
+    return observation_extras(c, res, obs);
+}
+
+int
+cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind, const char **ref)
+{
+    json_t *code;
+    json_t *res;
+    const char *mood = cda_attr(c, obs, "moodCode");
+
+    *ref = NULL;
+    if (mood != NULL && strcmp(mood, "EVN") != 0)
+        return BASE_OK;
+    code = cda_concept(c, cda_child(obs, "code"));
+    if (code == NULL)
+        return cda_warn(c, obs, "required", "observation has no code; skipped");
+    res = cda_resource(c, "Observation");
+    if (res == NULL) {
+        json_decref(code);
+        return cda_nomem(c);
+    }
+    if (observation_body(c, res, obs, kind, code) != BASE_OK) {
+        json_decref(res);
+        return cda_nomem(c);
+    }
+    /* Observation.subject is optional: section fragments without a
+     * patient still give their results. */
+    return cda_emit(c, res, obs, "Observation", ref);
+}
+
+static int
+report_body(struct cda_ctx *c, json_t *res, const xmlNode *org, json_t *results)
+{
+    const char *st = CDA_LOOKUP(report_status, cda_attr(c, cda_child(org, "statusCode"), "code"));
+    json_t *code = cda_concept(c, cda_child(org, "code"));
+
+    if (code == NULL) /* DiagnosticReport.code is 1..1 */
+        code = json_pack("{s:s}", "text", "Results");
+    TRY(adapter_jset(res, "code", code));
+    TRY(adapter_jset_str(res, "status", st != NULL ? st : "final"));
+    TRY(adapter_jpush(
+        res, "category",
+        adapter_cc("http://terminology.hl7.org/CodeSystem/v2-0074", "LAB", "Laboratory")));
+    if (c->patient != NULL)
+        TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
+    if (c->encounter != NULL)
+        TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
+    TRY(observation_time(c, res, cda_child(org, "effectiveTime")));
+    return adapter_jset(res, "result", json_incref(results));
+}
+
+int
+cda_map_report(struct cda_ctx *c, xmlNodePtr org)
+{
+    json_t *results = json_array();
+    json_t *res = NULL;
+    int rc;
+
+    if (results == NULL)
+        return cda_nomem(c);
+    CDA_EACH(comp, org, "component")
+    {
+        const char *ref = NULL;
+        xmlNodePtr obs = cda_child(comp, "observation");
+
+        if (obs == NULL)
+            continue;
+        rc = cda_map_observation(c, obs, CDA_RESULT, &ref);
+        if (rc == BASE_OK && ref != NULL &&
+            json_array_append_new(results, adapter_reference(ref, NULL)) != 0)
+            rc = cda_nomem(c);
+        if (rc != BASE_OK)
+            goto out;
+    }
+    rc = BASE_OK;
+    if (json_array_size(results) == 0 || !cda_is(org, "organizer"))
+        goto out; /* a report without results says nothing of its own */
+    res = cda_resource(c, "DiagnosticReport");
+    if (res == NULL || report_body(c, res, org, results) != BASE_OK) {
+        json_decref(res);
+        rc = cda_nomem(c);
+        goto out;
+    }
+    rc = cda_emit(c, res, org, "DiagnosticReport", NULL);
+out:
+    json_decref(results);
+    return rc;
+}

@@ -1,0 +1,152 @@
+/*
+ * Which sections are mapped, and which entries inside them.
+ *
+ * A section is recognised by a C-CDA R2.1 templateId (either the "entries
+ * optional" or the "entries required" variant) or by its LOINC section
+ * code; the code is what China's WS/T 500 shared documents use, with the
+ * same LOINC section codes.  Sections not listed stay in the attached
+ * original document.
+ */
+#include <string.h>
+
+#include "adapters/cda/cda_int.h"
+
+#define CCDA "2.16.840.1.113883.10.20.22.2."
+
+struct section_rule {
+    const char *template_optional; /* C-CDA section, entries optional */
+    const char *template_required; /* C-CDA section, entries required */
+    const char *loinc;             /* section code */
+    enum cda_kind kind;
+};
+
+/* clang-format off */
+static const struct section_rule section_rules[] = {
+    /* optional       required         LOINC      what */
+    {CCDA "5",        CCDA "5.1",      "11450-4", CDA_PROBLEM},      /* Problems */
+    {CCDA "20",       NULL,            "11348-0", CDA_PROBLEM},      /* Past medical history */
+    {CCDA "43",       NULL,            "46241-6", CDA_DIAGNOSIS},    /* Admission diagnosis */
+    {CCDA "24",       NULL,            "11535-2", CDA_DIAGNOSIS},    /* Discharge diagnosis */
+    {NULL,            NULL,            "29548-5", CDA_DIAGNOSIS},    /* Diagnosis (WS/T 500) */
+    {CCDA "1",        CCDA "1.1",      "10160-0", CDA_MEDICATION},   /* Medications */
+    {CCDA "44",       NULL,            "42346-7", CDA_MEDICATION},   /* Admission medications */
+    {CCDA "11",       CCDA "11.1",     "10183-2", CDA_MEDICATION},   /* Discharge medications */
+    {NULL,            NULL,            "75311-1", CDA_MEDICATION},   /* Discharge medications */
+    {CCDA "38",       NULL,            "29549-3", CDA_MEDICATION},   /* Medications administered */
+    {CCDA "6",        CCDA "6.1",      "48765-2", CDA_ALLERGY},      /* Allergies */
+    {CCDA "3",        CCDA "3.1",      "30954-2", CDA_RESULT},       /* Results */
+    {CCDA "4",        CCDA "4.1",      "8716-3",  CDA_VITAL},        /* Vital signs */
+    {CCDA "7",        CCDA "7.1",      "47519-4", CDA_PROCEDURE},    /* Procedures */
+    {CCDA "2",        CCDA "2.1",      "11369-6", CDA_IMMUNIZATION}, /* Immunizations */
+};
+
+/* The acts each kind maps, as XPath from the <entry>: the entry's own act
+ * and acts wrapped by concern / diagnosis / discharge-medication acts. */
+static const char *const entry_paths[] = {
+    [CDA_PROBLEM] = "hl7:observation | hl7:act/hl7:entryRelationship/hl7:observation"
+                    " | hl7:act/hl7:entryRelationship/hl7:act/hl7:entryRelationship/hl7:observation",
+    [CDA_DIAGNOSIS] = "hl7:observation | hl7:act/hl7:entryRelationship/hl7:observation"
+                      " | hl7:act/hl7:entryRelationship/hl7:act/hl7:entryRelationship/hl7:observation",
+    [CDA_MEDICATION] = "hl7:substanceAdministration"
+                       " | hl7:act/hl7:entryRelationship/hl7:substanceAdministration",
+    [CDA_ALLERGY] = "hl7:observation | hl7:act/hl7:entryRelationship/hl7:observation",
+    [CDA_RESULT] = "hl7:organizer | hl7:observation",
+    [CDA_VITAL] = "hl7:organizer/hl7:component/hl7:observation | hl7:observation",
+    [CDA_PROCEDURE] = "hl7:procedure | hl7:observation | hl7:act",
+    [CDA_IMMUNIZATION] = "hl7:substanceAdministration",
+};
+/* clang-format on */
+
+static bool
+rule_matches(struct cda_ctx *c, const struct section_rule *r, const xmlNode *section)
+{
+    const char *code = cda_attr(c, cda_child(section, "code"), "code");
+
+    if (r->template_optional != NULL && cda_has_template(c, section, r->template_optional))
+        return true;
+    if (r->template_required != NULL && cda_has_template(c, section, r->template_required))
+        return true;
+    return code != NULL && strcmp(code, r->loinc) == 0;
+}
+
+static const struct section_rule *
+find_rule(struct cda_ctx *c, const xmlNode *section)
+{
+    for (size_t i = 0; i < BASE_ARRAY_LEN(section_rules); i++) {
+        if (rule_matches(c, &section_rules[i], section))
+            return &section_rules[i];
+    }
+    return NULL;
+}
+
+/* The concern/diagnosis act around a problem observation, if any. */
+static xmlNodePtr
+wrapping_act(xmlNodePtr obs)
+{
+    xmlNodePtr rel = obs->parent;
+
+    if (rel != NULL && cda_is(rel, "entryRelationship") && cda_is(rel->parent, "act"))
+        return rel->parent;
+    return NULL;
+}
+
+static int
+map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
+{
+    const char *ignored = NULL;
+
+    switch (kind) {
+    case CDA_PROBLEM:
+    case CDA_DIAGNOSIS:
+        return cda_map_condition(c, act, wrapping_act(act), kind);
+    case CDA_ALLERGY:
+        return cda_map_allergy(c, act, wrapping_act(act));
+    case CDA_MEDICATION:
+        return cda_map_medication(c, act);
+    case CDA_IMMUNIZATION:
+        return cda_map_immunization(c, act);
+    case CDA_PROCEDURE:
+        return cda_map_procedure(c, act);
+    case CDA_RESULT:
+        if (cda_is(act, "organizer"))
+            return cda_map_report(c, act);
+        return cda_map_observation(c, act, kind, &ignored);
+    case CDA_VITAL:
+        return cda_map_observation(c, act, kind, &ignored);
+    default:
+        BASE_ASSERT_UNREACHABLE();
+    }
+    return BASE_OK;
+}
+
+static int
+map_section(struct cda_ctx *c, xmlNodePtr section, enum cda_kind kind)
+{
+    CDA_EACH(entry, section, "entry")
+    {
+        xmlNodeSetPtr acts = NULL;
+
+        TRY(cda_xpath(c, entry, entry_paths[kind], &acts));
+        for (int i = 0; acts != NULL && i < acts->nodeNr; i++)
+            TRY(map_act(c, acts->nodeTab[i], kind));
+    }
+    return BASE_OK;
+}
+
+int
+cda_map_sections(struct cda_ctx *c, xmlNodePtr root)
+{
+    xmlNodeSetPtr sections = NULL;
+
+    /* Every section, nested ones included, of a structuredBody -- or the
+     * root itself when the input is a section fragment. */
+    TRY(cda_xpath(c, root, "self::hl7:section | hl7:component/hl7:structuredBody//hl7:section",
+                  &sections));
+    for (int i = 0; sections != NULL && i < sections->nodeNr; i++) {
+        const struct section_rule *r = find_rule(c, sections->nodeTab[i]);
+
+        if (r != NULL)
+            TRY(map_section(c, sections->nodeTab[i], r->kind));
+    }
+    return BASE_OK;
+}

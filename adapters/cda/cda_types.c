@@ -1,0 +1,314 @@
+/*
+ * CDA R2 data types (HL7 V3 Data Types R1) -> FHIR R4 data types, following
+ * the C-CDA on FHIR mapping guidance where it speaks: II -> Identifier,
+ * CD -> CodeableConcept, TS -> dateTime, IVL_TS -> Period, PQ -> Quantity,
+ * PN -> HumanName, AD -> Address, TEL -> ContactPoint.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "adapters/cda/cda_int.h"
+
+static bool
+is_uuid(const char *s)
+{
+    static const char pattern[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+    if (strlen(s) != sizeof(pattern) - 1)
+        return false;
+    for (size_t i = 0; pattern[i] != '\0'; i++) {
+        char ch = s[i];
+        bool hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+
+        if (pattern[i] == '-' ? ch != '-' : !hex)
+            return false;
+    }
+    return true;
+}
+
+static char *
+lower_dup(struct cda_ctx *c, const char *s)
+{
+    char *d = base_arena_strdup(c->arena, s);
+
+    for (char *p = d; p != NULL && *p != '\0'; p++) {
+        if (*p >= 'A' && *p <= 'F')
+            *p = (char)(*p - 'A' + 'a');
+    }
+    return d;
+}
+
+/* "urn:oid:<root>" / "urn:uuid:<root>" for an II root; NULL if neither. */
+static const char *
+root_urn(struct cda_ctx *c, const char *root)
+{
+    if (adapter_oid_valid(base_str_from_cstr(root)))
+        return base_arena_sprintf(c->arena, "urn:oid:%s", root);
+    if (is_uuid(root))
+        return base_arena_sprintf(c->arena, "urn:uuid:%s", lower_dup(c, root));
+    return NULL;
+}
+
+const char *
+cda_system(struct cda_ctx *c, const char *oid)
+{
+    const char *uri;
+
+    if (oid == NULL || oid[0] == '\0')
+        return NULL;
+    uri = adapter_oid_uri(base_str_from_cstr(oid));
+    if (uri != NULL)
+        return base_arena_strdup(c->arena, uri);
+    return root_urn(c, oid);
+}
+
+json_t *
+cda_identifier(struct cda_ctx *c, const xmlNode *ii, struct cda_key *key)
+{
+    const char *root = cda_attr(c, ii, "root");
+    const char *ext = cda_attr(c, ii, "extension");
+    struct cda_key k;
+    json_t *id;
+
+    if (root == NULL || cda_attr(c, ii, "nullFlavor") != NULL)
+        return NULL;
+    if (ext != NULL && ext[0] != '\0') {
+        /* FHIR R4 datatypes.html#Identifier + C-CDA on FHIR: the root names
+         * the namespace of the extension. */
+        const char *known = adapter_oid_uri(base_str_from_cstr(root));
+
+        k.system = known != NULL ? known : root_urn(c, root);
+        k.value = ext;
+    } else {
+        k.system = "urn:ietf:rfc:3986";
+        k.value = root_urn(c, root);
+    }
+    if (k.system == NULL || k.value == NULL) {
+        (void)cda_warn(c, ii, "value", "identifier root is neither an OID nor a UUID; skipped");
+        return NULL;
+    }
+    id = json_object();
+    if (id == NULL || adapter_jset_str(id, "system", k.system) != BASE_OK ||
+        adapter_jset_str(id, "value", k.value) != BASE_OK) {
+        json_decref(id);
+        (void)cda_nomem(c);
+        return NULL;
+    }
+    if (key != NULL)
+        *key = k;
+    return id;
+}
+
+json_t *
+cda_identifiers(struct cda_ctx *c, const xmlNode *parent, struct cda_key *first)
+{
+    json_t *arr = NULL;
+
+    CDA_EACH(ii, parent, "id")
+    {
+        struct cda_key k = {0};
+        json_t *id = cda_identifier(c, ii, &k);
+
+        if (id == NULL)
+            continue;
+        if (arr == NULL && (arr = json_array()) == NULL) {
+            json_decref(id);
+            (void)cda_nomem(c);
+            return NULL;
+        }
+        if (json_array_size(arr) == 0 && first != NULL)
+            *first = k;
+        if (json_array_append_new(arr, id) != 0)
+            (void)cda_nomem(c);
+    }
+    return arr;
+}
+
+struct cda_key
+cda_derived_key(struct cda_ctx *c, const char *label)
+{
+    /* Deterministic: the same document yields the same keys in the same
+     * order, so a re-ingested document updates rather than duplicates. */
+    char uuid[ADAPTER_UUID_LEN + 1];
+    char *name = base_arena_sprintf(c->arena, "%s/%s/%zu", c->doc_key, label, ++c->derived);
+    struct cda_key k = {"urn:ietf:rfc:3986", NULL};
+
+    if (name == NULL)
+        return k;
+    adapter_uuid5(name, strlen(name), uuid);
+    k.value = base_arena_sprintf(c->arena, "urn:uuid:%s", uuid);
+    return k;
+}
+
+json_t *
+cda_coding(struct cda_ctx *c, const xmlNode *cd)
+{
+    const char *code = cda_attr(c, cd, "code");
+    json_t *cc;
+    json_t *coding;
+
+    if (code == NULL || code[0] == '\0')
+        return NULL;
+    cc = json_object();
+    if (cc == NULL || adapter_cc_add_coding(cc, cda_system(c, cda_attr(c, cd, "codeSystem")), code,
+                                            cda_attr(c, cd, "displayName"), NULL) != BASE_OK) {
+        json_decref(cc);
+        (void)cda_nomem(c);
+        return NULL;
+    }
+    coding = json_incref(json_array_get(json_object_get(cc, "coding"), 0));
+    json_decref(cc);
+    return coding;
+}
+
+static int
+add_coding(struct cda_ctx *c, json_t *cc, const xmlNode *cd)
+{
+    const char *code = cda_attr(c, cd, "code");
+
+    if (code == NULL || code[0] == '\0')
+        return BASE_OK;
+    return adapter_cc_add_coding(cc, cda_system(c, cda_attr(c, cd, "codeSystem")), code,
+                                 cda_attr(c, cd, "displayName"), &c->opt->codemap);
+}
+
+json_t *
+cda_concept(struct cda_ctx *c, const xmlNode *cd)
+{
+    json_t *cc;
+    const char *text;
+
+    if (cd == NULL)
+        return NULL;
+    cc = json_object();
+    if (cc == NULL || add_coding(c, cc, cd) != BASE_OK)
+        goto nomem;
+    CDA_EACH(tr, cd, "translation")
+    {
+        if (add_coding(c, cc, tr) != BASE_OK)
+            goto nomem;
+    }
+    text = cda_narrative(c, cda_child(cd, "originalText"));
+    if (text != NULL && text[0] != '\0' && adapter_jset_str(cc, "text", text) != BASE_OK)
+        goto nomem;
+    if (json_object_size(cc) == 0) {
+        json_decref(cc);
+        return NULL;
+    }
+    return cc;
+nomem:
+    json_decref(cc);
+    (void)cda_nomem(c);
+    return NULL;
+}
+
+const char *
+cda_ts(struct cda_ctx *c, const xmlNode *ts, bool want_date)
+{
+    const char *v = cda_attr(c, ts, "value");
+    char buf[ADAPTER_TS_MAX];
+
+    if (v == NULL || v[0] == '\0')
+        return NULL;
+    if (adapter_ts_to_fhir(base_str_from_cstr(v), c->opt->default_tz, want_date, buf,
+                           sizeof(buf)) == 0) {
+        (void)cda_warn(c, ts, "value", "invalid timestamp; skipped");
+        return NULL;
+    }
+    return base_arena_strdup(c->arena, buf);
+}
+
+json_t *
+cda_period(struct cda_ctx *c, const xmlNode *ivl)
+{
+    const char *start;
+    const char *end;
+    json_t *p;
+
+    if (ivl == NULL)
+        return NULL;
+    start = cda_ts(c, ivl, false);
+    end = NULL;
+    if (start == NULL) {
+        start = cda_ts(c, cda_child(ivl, "low"), false);
+        end = cda_ts(c, cda_child(ivl, "high"), false);
+    }
+    if (start == NULL && end == NULL)
+        return NULL;
+    p = json_object();
+    if (p == NULL || adapter_jset_str(p, "start", start) != BASE_OK ||
+        adapter_jset_str(p, "end", end) != BASE_OK) {
+        json_decref(p);
+        (void)cda_nomem(c);
+        return NULL;
+    }
+    return p;
+}
+
+const char *
+cda_time_point(struct cda_ctx *c, const xmlNode *ivl)
+{
+    const char *t;
+
+    if (ivl == NULL)
+        return NULL;
+    t = cda_ts(c, ivl, false);
+    if (t == NULL)
+        t = cda_ts(c, cda_child(ivl, "low"), false);
+    if (t == NULL)
+        t = cda_ts(c, cda_child(ivl, "center"), false);
+    if (t == NULL)
+        t = cda_ts(c, cda_child(ivl, "high"), false);
+    return t;
+}
+
+json_t *
+cda_quantity(struct cda_ctx *c, const xmlNode *pq)
+{
+    const char *v = cda_attr(c, pq, "value");
+    const char *unit = cda_attr(c, pq, "unit");
+    json_t *num;
+    json_t *q;
+
+    if (v == NULL)
+        return NULL;
+    num = adapter_decimal(base_str_from_cstr(v));
+    if (num == NULL) {
+        (void)cda_warn(c, pq, "value", "quantity value is not a number; skipped");
+        return NULL;
+    }
+    q = json_object();
+    if (q == NULL || adapter_jset(q, "value", num) != BASE_OK) {
+        json_decref(q);
+        (void)cda_nomem(c);
+        return NULL;
+    }
+    if (unit != NULL && unit[0] != '\0' &&
+        /* CDA PQ units are UCUM (HL7 V3 Data Types R1, PQ.unit) */
+        (adapter_jset_str(q, "unit", unit) != BASE_OK ||
+         adapter_jset_str(q, "system", "http://unitsofmeasure.org") != BASE_OK ||
+         adapter_jset_str(q, "code", unit) != BASE_OK))
+        (void)cda_nomem(c);
+    return q;
+}
+
+const char *
+cda_narrative(struct cda_ctx *c, const xmlNode *text)
+{
+    xmlNodePtr ref = cda_child(text, "reference");
+    const char *v = cda_attr(c, ref, "value");
+    const char *t;
+
+    if (text == NULL)
+        return NULL;
+    if (v != NULL && v[0] == '#') {
+        /* CDA R2 section 4.3.5.1: <reference value="#id"/> points into the
+         * section narrative; its text is the original text. */
+        xmlNodePtr target = xmlHashLookup(c->ids, (const xmlChar *)(v + 1));
+
+        if (target != NULL)
+            return cda_text(c, target);
+    }
+    t = cda_text(c, text);
+    return t[0] != '\0' ? t : NULL;
+}

@@ -1,0 +1,234 @@
+/*
+ * Navigating a parsed CDA tree: namespaced element lookup, attributes,
+ * text, XPath, and warnings that say where.
+ */
+#include <string.h>
+
+#include <libxml/xpathInternals.h>
+
+#include "adapters/cda/cda_int.h"
+#include "fhir/base/limits.h"
+#include "fhir/outcome/fhir_outcome.h"
+
+const char *
+cda_lookup(const struct cda_pair *t, size_t n, const char *key)
+{
+    for (size_t i = 0; key != NULL && i < n; i++) {
+        if (strcmp(t[i].from, key) == 0)
+            return t[i].to;
+    }
+    return NULL;
+}
+
+bool
+cda_is(const xmlNode *n, const char *name)
+{
+    /* Fragments without a namespace were moved into urn:hl7-org:v3 when
+     * the document was read (cda_parse.c), so one test fits both. */
+    return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+           strcmp((const char *)n->ns->href, CDA_NS) == 0 &&
+           strcmp((const char *)n->name, name) == 0;
+}
+
+xmlNodePtr
+cda_child(const xmlNode *parent, const char *name)
+{
+    if (parent == NULL)
+        return NULL;
+    for (xmlNodePtr n = parent->children; n != NULL; n = n->next) {
+        if (cda_is(n, name))
+            return n;
+    }
+    return NULL;
+}
+
+xmlNodePtr
+cda_next(const xmlNode *cur, const char *name)
+{
+    for (xmlNodePtr n = cur->next; n != NULL; n = n->next) {
+        if (cda_is(n, name))
+            return n;
+    }
+    return NULL;
+}
+
+static const char *
+attr_value(struct cda_ctx *c, const xmlAttr *a)
+{
+    xmlChar *v;
+    char *copy;
+
+    if (a->children != NULL && a->children->next == NULL && a->children->type == XML_TEXT_NODE)
+        return (const char *)a->children->content;
+    v = xmlNodeListGetString(a->doc, a->children, 1);
+    if (v == NULL)
+        return "";
+    copy = base_arena_strdup(c->arena, (const char *)v);
+    xmlFree(v);
+    if (copy == NULL)
+        (void)cda_nomem(c);
+    return copy;
+}
+
+const char *
+cda_attr(struct cda_ctx *c, const xmlNode *n, const char *name)
+{
+    if (n == NULL)
+        return NULL;
+    for (const xmlAttr *a = n->properties; a != NULL; a = a->next) {
+        if (a->ns == NULL && strcmp((const char *)a->name, name) == 0)
+            return attr_value(c, a);
+    }
+    return NULL;
+}
+
+const char *
+cda_xsi_type(struct cda_ctx *c, const xmlNode *n)
+{
+    const char *t = NULL;
+
+    if (n == NULL)
+        return NULL;
+    for (const xmlAttr *a = n->properties; a != NULL && t == NULL; a = a->next) {
+        /* Declared: {XSI}type.  Undeclared prefix (four corpus files): libxml2
+         * keeps the attribute under the literal name "xsi:type". */
+        if ((a->ns != NULL && strcmp((const char *)a->ns->href, XSI_NS) == 0 &&
+             strcmp((const char *)a->name, "type") == 0) ||
+            (a->ns == NULL && strcmp((const char *)a->name, "xsi:type") == 0))
+            t = attr_value(c, a);
+    }
+    if (t != NULL && strchr(t, ':') != NULL)
+        t = strchr(t, ':') + 1; /* "cda:PQ" -> "PQ" */
+    return t;
+}
+
+bool
+cda_has_template(struct cda_ctx *c, const xmlNode *n, const char *root)
+{
+    CDA_EACH(t, n, "templateId")
+    {
+        const char *r = cda_attr(c, t, "root");
+
+        if (r != NULL && strcmp(r, root) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool
+cda_negated(struct cda_ctx *c, const xmlNode *act)
+{
+    const char *v = cda_attr(c, act, "negationInd");
+
+    return v != NULL && strcmp(v, "true") == 0;
+}
+
+const char *
+cda_text(struct cda_ctx *c, const xmlNode *n)
+{
+    xmlChar *raw;
+    char *out;
+    size_t o = 0;
+    bool space = false;
+
+    if (n == NULL)
+        return "";
+    raw = xmlNodeGetContent(n);
+    if (raw == NULL)
+        return "";
+    out = base_arena_alloc(c->arena, strlen((const char *)raw) + 1);
+    if (out == NULL) {
+        xmlFree(raw);
+        (void)cda_nomem(c);
+        return "";
+    }
+    /* Narrative markup spreads text over lines and tags; collapse runs of
+     * XML white space (XML 1.0 section 2.3 S) to one space. */
+    for (const xmlChar *p = raw; *p != '\0'; p++) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            space = o > 0;
+            continue;
+        }
+        if (space)
+            out[o++] = ' ';
+        space = false;
+        out[o++] = (char)*p;
+    }
+    out[o] = '\0';
+    xmlFree(raw);
+    return out;
+}
+
+static void
+free_xpath_obj(void *p)
+{
+    xmlXPathFreeObject(p);
+}
+
+int
+cda_xpath(struct cda_ctx *c, xmlNodePtr from, const char *expr, xmlNodeSetPtr *out)
+{
+    xmlXPathObjectPtr r;
+
+    *out = NULL;
+    c->xp->node = from;
+    r = xmlXPathEvalExpression((const xmlChar *)expr, c->xp);
+    if (r == NULL)
+        return base_err_set(c->err, BASE_E_INTERNAL, "exception", "xpath",
+                            "could not evaluate a document query");
+    if (base_arena_on_free(c->arena, free_xpath_obj, r) != BASE_OK)
+        return cda_nomem(c);
+    if (r->type == XPATH_NODESET)
+        *out = r->nodesetval;
+    return BASE_OK;
+}
+
+/* 1-based position among same-named element siblings (XPath style). */
+static size_t
+sibling_index(const xmlNode *n)
+{
+    size_t i = 1;
+
+    for (const xmlNode *p = n->prev; p != NULL; p = p->prev) {
+        if (p->type == XML_ELEMENT_NODE &&
+            strcmp((const char *)p->name, (const char *)n->name) == 0)
+            i++;
+    }
+    return i;
+}
+
+const char *
+cda_where(struct cda_ctx *c, const xmlNode *n)
+{
+    /* Our own path: libxml2's xmlGetNodePath() writes "*" for every element
+     * in a default namespace, which is every CDA element. */
+    const xmlNode *chain[BASE_LIMIT_CDA_MAX_DEPTH + 1];
+    size_t depth = 0;
+    const char *path = "";
+
+    for (const xmlNode *p = n;
+         p != NULL && p->type == XML_ELEMENT_NODE && depth < BASE_ARRAY_LEN(chain); p = p->parent)
+        chain[depth++] = p;
+    while (depth > 0 && path != NULL) {
+        const xmlNode *e = chain[--depth];
+        size_t i = sibling_index(e);
+
+        path = i > 1 ? base_arena_sprintf(c->arena, "%s/%s[%zu]", path, e->name, i)
+                     : base_arena_sprintf(c->arena, "%s/%s", path, e->name);
+    }
+    return path != NULL ? path : "ClinicalDocument";
+}
+
+int
+cda_warn(struct cda_ctx *c, const xmlNode *n, const char *code, const char *msg)
+{
+    if (fhir_outcome_add(c->warnings, "warning", code, cda_where(c, n), msg) != BASE_OK)
+        return cda_nomem(c);
+    return BASE_OK;
+}
+
+int
+cda_nomem(struct cda_ctx *c)
+{
+    return base_err_set(c->err, BASE_E_NOMEM, "exception", "ClinicalDocument", "out of memory");
+}

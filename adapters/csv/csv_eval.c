@@ -1,0 +1,371 @@
+/*
+ * Evaluating mapping rules against one row: template expansion (with
+ * charset conversion for non-UTF-8 exports), conditions, transforms, and
+ * storing the value at its element path.
+ */
+#include <iconv.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "adapters/csv/csv_int.h"
+#include "adapters/mapkit/mapkit.h"
+#include "fhir/json/fhir_json.h"
+
+static int
+blame_field(const struct csv_row *row, size_t colref, struct csv_blame *blame)
+{
+    size_t idx = row->colidx[colref];
+
+    if (blame != NULL && idx != SIZE_MAX && idx < row->rec->nfields) {
+        blame->column = row->rec->field_col[idx];
+        blame->name = row->names[idx];
+    }
+    return BASE_OK;
+}
+
+/* The field behind a colref, trimmed; empty when absent.  Converted to
+ * UTF-8 for other encodings; invalid text is an error. */
+static int
+field(const struct csv_row *row, size_t colref, struct base_str *out, struct csv_blame *blame,
+      struct base_err *err)
+{
+    size_t idx = row->colidx[colref];
+    struct base_str v;
+
+    *out = BASE_STR_NULL;
+    if (idx == SIZE_MAX || idx >= row->rec->nfields)
+        return BASE_OK;
+    v = base_str_trim(row->rec->field[idx]);
+    if (row->iconv != NULL && v.len > 0) {
+        char *in = (char *)v.ptr; /* iconv's prototype is not const-correct */
+        size_t inleft = v.len;
+        char *o;
+        size_t oleft;
+
+        base_buf_reset(row->conv);
+        if (base_buf_reserve(row->conv, v.len * 4 + 4) != BASE_OK)
+            return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+        o = row->conv->data;
+        oleft = v.len * 4 + 4;
+        (void)iconv((iconv_t)row->iconv, NULL, NULL, NULL, NULL);
+        if (iconv((iconv_t)row->iconv, &in, &inleft, &o, &oleft) == (size_t)-1) {
+            (void)blame_field(row, colref, blame);
+            return base_err_set(err, BASE_E_INVALID, "value", NULL,
+                                "value is not valid in the file's encoding");
+        }
+        v = base_str_make(row->conv->data, (size_t)(o - row->conv->data));
+    }
+    if (!base_utf8_valid(v.ptr, v.len, NULL)) {
+        (void)blame_field(row, colref, blame);
+        return base_err_set(err, BASE_E_INVALID, "value", NULL, "value is not valid UTF-8");
+    }
+    *out = v;
+    return BASE_OK;
+}
+
+int
+csv_expand(const struct csv_template *t, const struct csv_row *row, struct csv_blame *blame,
+           struct base_err *err)
+{
+    base_buf_reset(row->scratch);
+    for (size_t i = 0; i < t->nparts; i++) {
+        const struct csv_part *part = &t->parts[i];
+        struct base_str v = base_str_from_cstr(part->literal);
+
+        if (part->colref != SIZE_MAX) {
+            TRY(field(row, part->colref, &v, blame, err));
+            if (v.len > 0 && blame != NULL && blame->name == NULL)
+                (void)blame_field(row, part->colref, blame);
+        }
+        if (base_buf_append_str(row->scratch, v) != BASE_OK)
+            return base_err_set(err, BASE_E_LIMIT, "too-costly", NULL, "value is too long");
+    }
+    return BASE_OK;
+}
+
+/* Whether the template names any column that has a value in this row:
+ * a literal alone ("http://loinc.org") always applies. */
+static bool
+has_value(const struct csv_template *t, const struct csv_row *row)
+{
+    bool any_col = false;
+
+    for (size_t i = 0; i < t->nparts; i++) {
+        size_t idx;
+
+        if (t->parts[i].colref == SIZE_MAX)
+            continue;
+        any_col = true;
+        idx = row->colidx[t->parts[i].colref];
+        if (idx != SIZE_MAX && idx < row->rec->nfields &&
+            base_str_trim(row->rec->field[idx]).len > 0)
+            return true;
+    }
+    return !any_col;
+}
+
+static int
+cond_holds(const struct csv_cond *c, const struct csv_row *row, bool *holds, struct base_err *err)
+{
+    struct base_str v;
+
+    TRY(field(row, c->colref, &v, NULL, err));
+    switch (c->op) {
+    case COND_SET:
+        *holds = v.len > 0;
+        break;
+    case COND_EQ:
+        *holds = base_str_eq_cstr(v, c->value);
+        break;
+    case COND_NE:
+        *holds = !base_str_eq_cstr(v, c->value);
+        break;
+    default:
+        BASE_ASSERT_UNREACHABLE();
+    }
+    return BASE_OK;
+}
+
+/* ------------------------------------------------------------ transforms */
+
+static int
+xf_date(const struct csv_transform *xf, const struct csv_row *row, bool want_date,
+        struct base_err *err)
+{
+    char out[ADAPTER_TS_MAX];
+    size_t n = csv_date_parse(base_buf_str(row->scratch), xf->args, xf->nargs, want_date,
+                              row->default_tz, out, sizeof(out));
+
+    if (n == 0)
+        return base_err_set(err, BASE_E_INVALID, "value", NULL,
+                            want_date ? "value is not a date in the expected format"
+                                      : "value is not a date-time in the expected format");
+    base_buf_reset(row->scratch);
+    return base_buf_append(row->scratch, out, n);
+}
+
+static int
+xf_map(const struct csv_transform *xf, const struct csv_row *row, struct base_err *err)
+{
+    struct base_str v = base_buf_str(row->scratch);
+    const char *to = NULL;
+
+    for (size_t i = 0; i < xf->nargs && to == NULL; i++) {
+        const char *eq = strchr(xf->args[i], '=');
+        struct base_str from = base_str_make(xf->args[i], (size_t)(eq - xf->args[i]));
+
+        if (base_str_eq(from, v) || base_str_eq_cstr(from, "*"))
+            to = eq + 1;
+    }
+    if (to == NULL)
+        return base_err_set(err, BASE_E_INVALID, "code-invalid", NULL,
+                            "value is not one the mapping knows");
+    base_buf_reset(row->scratch);
+    return base_buf_append_cstr(row->scratch, to);
+}
+
+static int
+xf_case(const struct csv_row *row, bool upper)
+{
+    for (size_t i = 0; i < row->scratch->len; i++) {
+        char c = row->scratch->data[i];
+
+        if (upper && c >= 'a' && c <= 'z')
+            row->scratch->data[i] = (char)(c - 'a' + 'A');
+        if (!upper && c >= 'A' && c <= 'Z')
+            row->scratch->data[i] = (char)(c - 'A' + 'a');
+    }
+    return BASE_OK;
+}
+
+static int
+xf_uuid(const struct csv_row *row)
+{
+    char uuid[ADAPTER_UUID_LEN + 1];
+
+    adapter_uuid5(row->scratch->data != NULL ? row->scratch->data : "", row->scratch->len, uuid);
+    base_buf_reset(row->scratch);
+    TRY(base_buf_append_cstr(row->scratch, "urn:uuid:"));
+    return base_buf_append_cstr(row->scratch, uuid);
+}
+
+/* The transforms that end in a JSON value other than a string. */
+static json_t *
+xf_json(const struct csv_transform *xf, const struct csv_row *row, struct base_err *err)
+{
+    struct base_str v = base_buf_str(row->scratch);
+    int64_t n;
+    json_t *j = NULL;
+
+    switch (xf->kind) {
+    case XF_DECIMAL:
+        j = adapter_decimal(v);
+        if (j == NULL)
+            (void)base_err_set(err, BASE_E_INVALID, "value", NULL, "value is not a number");
+        return j;
+    case XF_INTEGER:
+        if (!base_str_to_i64(base_str_trim(v), &n) || n < INT32_MIN || n > INT32_MAX) {
+            (void)base_err_set(err, BASE_E_INVALID, "value", NULL, "value is not an integer");
+            return NULL;
+        }
+        return json_integer(n);
+    case XF_BOOLEAN:
+        if (base_str_case_eq_cstr(v, "true") || base_str_case_eq_cstr(v, "yes") ||
+            base_str_case_eq_cstr(v, "y") || base_str_eq_cstr(v, "1"))
+            return json_true();
+        if (base_str_case_eq_cstr(v, "false") || base_str_case_eq_cstr(v, "no") ||
+            base_str_case_eq_cstr(v, "n") || base_str_eq_cstr(v, "0"))
+            return json_false();
+        (void)base_err_set(err, BASE_E_INVALID, "value", NULL, "value is not a boolean");
+        return NULL;
+    case XF_REF: {
+        /* FHIR R4 http.html#trules: a conditional reference, resolved by the
+         * server when it processes the transaction.  conv is free here and
+         * gives the NUL-terminated copy the query builder needs. */
+        json_t *url;
+
+        base_buf_reset(row->conv);
+        if (base_buf_append_str(row->conv, v) != BASE_OK || row->conv->data == NULL)
+            return NULL;
+        url = adapter_identifier_query(xf->args[0], xf->args[1], row->conv->data);
+        return url != NULL ? json_pack("{s:o}", "reference", url) : NULL;
+    }
+    default:
+        BASE_ASSERT_UNREACHABLE();
+    }
+    return NULL;
+}
+
+static int
+apply_transforms(const struct csv_rule *r, const struct csv_row *row, json_t **out,
+                 struct base_err *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < r->nxf; i++) {
+        const struct csv_transform *xf = &r->xf[i];
+
+        switch (xf->kind) {
+        case XF_DATE:
+        case XF_DATETIME:
+            TRY(xf_date(xf, row, xf->kind == XF_DATE, err));
+            break;
+        case XF_MAP:
+            TRY(xf_map(xf, row, err));
+            break;
+        case XF_UUID:
+            TRY(xf_uuid(row));
+            break;
+        case XF_UPPER:
+        case XF_LOWER:
+            TRY(xf_case(row, xf->kind == XF_UPPER));
+            break;
+        default:
+            *out = xf_json(xf, row, err);
+            return *out != NULL ? BASE_OK : (err->rc != 0 ? err->rc : BASE_E_NOMEM);
+        }
+    }
+    if (row->scratch->len == 0)
+        return BASE_OK; /* e.g. map M=  : mapped to nothing */
+    *out = json_stringn(row->scratch->data, row->scratch->len);
+    return *out != NULL ? BASE_OK : BASE_E_NOMEM;
+}
+
+int
+csv_eval_rule(const struct csv_mapping *m, const struct csv_rule *r, const struct csv_row *row,
+              json_t **out, struct csv_blame *blame, struct base_err *err)
+{
+    (void)m;
+    *out = NULL;
+    for (size_t i = 0; i < r->ncond; i++) {
+        bool holds = false;
+
+        TRY(cond_holds(&r->cond[i], row, &holds, err));
+        if (!holds)
+            return BASE_OK;
+    }
+    if (!has_value(&r->tpl, row)) {
+        if (!r->required)
+            return BASE_OK;
+        for (size_t i = 0; i < r->tpl.nparts && blame->name == NULL; i++) {
+            if (r->tpl.parts[i].colref != SIZE_MAX)
+                (void)blame_field(row, r->tpl.parts[i].colref, blame);
+        }
+        return base_err_set(err, BASE_E_INVALID, "required", NULL, "required value is empty");
+    }
+    TRY(csv_expand(&r->tpl, row, blame, err));
+    return apply_transforms(r, row, out, err);
+}
+
+/* ------------------------------------------------------------------ paths */
+
+static json_t *
+child_container(json_t *parent, const char *name, bool array)
+{
+    json_t *c = json_object_get(parent, name);
+
+    if (c == NULL) {
+        c = array ? json_array() : json_object();
+        if (c == NULL || json_object_set_new(parent, name, c) != 0)
+            return NULL;
+    }
+    return (array ? json_is_array(c) : json_is_object(c)) ? c : NULL;
+}
+
+/* The array element a segment selects; creates it (an object when the
+ * path goes on) when needed.  *created tells whether it is new. */
+static json_t *
+array_slot(json_t *arr, const struct csv_seg *seg, bool last, bool *created)
+{
+    size_t n = json_array_size(arr);
+    bool make = seg->op == SEG_NEW || (seg->op == SEG_LAST && n == 0) ||
+                (seg->op == SEG_INDEX && seg->index >= n);
+
+    *created = make;
+    if (!make)
+        return json_array_get(arr, seg->op == SEG_INDEX ? seg->index : n - 1);
+    if (last)
+        return NULL; /* the caller appends the value itself */
+    json_t *o = json_object();
+    if (o == NULL || json_array_append_new(arr, o) != 0)
+        return NULL;
+    return o;
+}
+
+int
+csv_path_set(json_t *res, const struct csv_path *path, json_t *v, struct base_err *err)
+{
+    json_t *cur = res;
+
+    for (size_t i = 0; i < path->n; i++) {
+        const struct csv_seg *seg = &path->seg[i];
+        bool last = i + 1 == path->n;
+        bool created = false;
+
+        if (seg->op == SEG_FIELD && last) {
+            if (json_object_get(cur, seg->name) == NULL) /* first value wins */
+                return json_object_set_new(cur, seg->name, v) == 0 ? BASE_OK : BASE_E_NOMEM;
+            json_decref(v);
+            return BASE_OK;
+        }
+        json_t *next = child_container(cur, seg->name, seg->op != SEG_FIELD);
+        if (next != NULL && seg->op != SEG_FIELD) {
+            json_t *arr = next;
+
+            next = array_slot(arr, seg, last, &created);
+            if (last) {
+                if (created)
+                    return json_array_append_new(arr, v) == 0 ? BASE_OK : BASE_E_NOMEM;
+                json_decref(v);
+                return BASE_OK;
+            }
+        }
+        if (next == NULL || !json_is_object(next)) {
+            json_decref(v);
+            return base_err_set(err, BASE_E_INVALID, "structure", NULL,
+                                "mapping path runs into a value of another kind");
+        }
+        cur = next;
+    }
+    json_decref(v);
+    return BASE_OK;
+}

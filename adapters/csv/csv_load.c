@@ -1,0 +1,572 @@
+/*
+ * Loading a CSV export with a mapping: header -> column positions, each row
+ * (or group of consecutive rows) -> one resource keyed by its identity,
+ * resources -> transaction Bundles of `batch_rows`, bad rows -> reports.
+ *
+ * Memory stays bounded: one record, one resource (or group), one Bundle
+ * batch at a time, whatever the file size.
+ */
+#include <iconv.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "adapters/csv/csv_int.h"
+#include "adapters/mapkit/mapkit.h"
+#include "fhir/base/limits.h"
+#include "fhir/json/fhir_json.h"
+
+struct csv_load {
+    const struct csv_mapping *m;
+    struct csv_limits lim;
+    struct csv_load_options opt;
+    csv_bundle_fn on_bundle;
+    csv_row_error_fn on_row_error;
+    void *ctx;
+    struct csv_reader *reader;
+    enum csv_on_error policy;
+    struct base_arena *arena; /* header names, column positions */
+    bool have_header;
+    size_t nheader;
+    const char **names;
+    size_t *colidx;
+    iconv_t cd;              /* (iconv_t)-1 for UTF-8 */
+    struct base_buf scratch; /* template expansion */
+    struct base_buf conv;    /* charset conversion */
+    struct base_buf group;   /* key of the group being built */
+    struct base_buf idval;   /* identity value of the resource being built */
+    json_t **values;         /* per rule, for one row */
+    json_t *res;             /* resource being built */
+    size_t group_rows;
+    struct adapter_tx tx;
+    bool tx_open;
+    struct csv_report report;
+    struct base_err fatal; /* what stopped the load */
+};
+
+/* ------------------------------------------------------------ reporting */
+
+static int
+row_error(struct csv_load *l, size_t line, size_t column, const char *name,
+          const struct base_err *e)
+{
+    struct base_err copy = *e;
+    struct csv_row_error re = {l->opt.source_name != NULL ? l->opt.source_name : "-", line, column,
+                               name, &copy};
+    int rc;
+
+    if (column > 0)
+        (void)snprintf(copy.where, sizeof(copy.where), "line %zu, column %zu%s%s%s", line, column,
+                       name != NULL ? " (" : "", name != NULL ? name : "", name != NULL ? ")" : "");
+    else
+        (void)snprintf(copy.where, sizeof(copy.where), "line %zu", line);
+    l->report.rows_bad++;
+    rc = l->on_row_error != NULL ? l->on_row_error(l->ctx, &re) : BASE_OK;
+    if (rc < 0)
+        return base_err_set(&l->fatal, rc, "exception", copy.where, "load stopped");
+    if (l->policy == CSV_ON_ERROR_FAIL) {
+        l->fatal = copy;
+        return copy.rc < 0 ? copy.rc : BASE_E_INVALID;
+    }
+    return BASE_OK;
+}
+
+static int
+nomem(struct csv_load *l)
+{
+    return base_err_set(&l->fatal, BASE_E_NOMEM, "exception", "csv", "out of memory");
+}
+
+/* --------------------------------------------------------------- batches */
+
+static int
+emit_batch(struct csv_load *l)
+{
+    json_t *b;
+
+    if (!l->tx_open || adapter_tx_count(&l->tx) == 0)
+        return BASE_OK;
+    b = adapter_tx_take(&l->tx);
+    adapter_tx_fini(&l->tx);
+    l->tx_open = false;
+    if (b == NULL)
+        return nomem(l);
+    l->report.bundles++;
+    if (l->on_bundle == NULL) {
+        json_decref(b);
+        return BASE_OK;
+    }
+    int rc = l->on_bundle(l->ctx, b);
+    if (rc < 0)
+        return base_err_set(&l->fatal, rc, "exception", "csv", "load stopped");
+    return BASE_OK;
+}
+
+static int
+add_identity(struct csv_load *l, json_t *res)
+{
+    json_t *ids = json_object_get(res, "identifier");
+    size_t i;
+    json_t *id;
+
+    json_array_foreach(ids, i, id)
+    {
+        const char *sys = json_string_value(json_object_get(id, "system"));
+        const char *val = json_string_value(json_object_get(id, "value"));
+
+        if (sys != NULL && val != NULL && strcmp(sys, l->m->id_system) == 0 &&
+            base_str_eq_cstr(base_buf_str(&l->idval), val))
+            return BASE_OK;
+    }
+    /* the identity goes first: it is what the Bundle entry is keyed on */
+    json_t *mine =
+        json_pack("{s:s,s:s%}", "system", l->m->id_system, "value", l->idval.data, l->idval.len);
+    if (ids == NULL)
+        return adapter_jpush(res, "identifier", mine);
+    return json_array_insert_new(ids, 0, mine) == 0 ? BASE_OK : BASE_E_NOMEM;
+}
+
+/* Rows of one group repeat what they share (the same identifier on every
+ * row of a patient): drop array elements equal to an earlier one. */
+static void
+dedupe_arrays(json_t *v)
+{
+    const char *key;
+    json_t *x;
+    size_t i;
+
+    if (json_is_object(v)) {
+        json_object_foreach(v, key, x) dedupe_arrays(x);
+        return;
+    }
+    if (!json_is_array(v))
+        return;
+    for (i = 0; i < json_array_size(v); i++) {
+        dedupe_arrays(json_array_get(v, i));
+        for (size_t j = 0; j < i; j++) {
+            if (fhir_json_equal(json_array_get(v, j), json_array_get(v, i))) {
+                (void)json_array_remove(v, i--);
+                break;
+            }
+        }
+    }
+}
+
+/* The resource being built is complete: into the batch. */
+static int
+flush_resource(struct csv_load *l)
+{
+    json_t *res = l->res;
+    size_t before;
+    int rc;
+
+    if (res == NULL)
+        return BASE_OK;
+    l->res = NULL;
+    if (l->m->grouped && l->group_rows > 1)
+        dedupe_arrays(res); /* depth is bounded by the mapping's paths */
+    if (add_identity(l, res) != BASE_OK) {
+        json_decref(res);
+        return nomem(l);
+    }
+    if (!l->tx_open) {
+        TRY(adapter_tx_init(&l->tx, 0, &l->fatal));
+        l->tx_open = true;
+    }
+    before = adapter_tx_count(&l->tx);
+    rc = adapter_tx_put(&l->tx, res, l->m->id_system, l->idval.data, NULL, &l->fatal);
+    if (rc != BASE_OK)
+        return rc;
+    l->report.resources += adapter_tx_count(&l->tx) - before;
+    if (adapter_tx_count(&l->tx) >= l->opt.batch_rows)
+        return emit_batch(l);
+    return BASE_OK;
+}
+
+/* ---------------------------------------------------------------- header */
+
+static int
+resolve_columns(struct csv_load *l, size_t line)
+{
+    const struct csv_mapping *m = l->m;
+
+    for (size_t r = 0; r < m->ncolrefs; r++) {
+        const struct csv_colref *ref = &m->colrefs[r];
+
+        l->colidx[r] = SIZE_MAX;
+        for (size_t k = 0; k < ref->nnames && l->colidx[r] == SIZE_MAX; k++) {
+            for (size_t i = 0; i < l->nheader; i++) {
+                if (strcmp(l->names[i], ref->names[k]) == 0) {
+                    l->colidx[r] = i;
+                    break;
+                }
+            }
+        }
+        if (l->colidx[r] == SIZE_MAX && !ref->optional) {
+            char where[32];
+
+            (void)snprintf(where, sizeof(where), "line %zu", line);
+            /* column names are the export's schema, not patient data */
+            return base_err_set(&l->fatal, BASE_E_INVALID, "required", where,
+                                "header has no column %.60s, which the mapping needs",
+                                ref->names[0]);
+        }
+    }
+    return BASE_OK;
+}
+
+/* Header names of a non-UTF-8 export, converted like the values. */
+static int
+header_utf8(struct csv_load *l, struct base_str *name)
+{
+    char *in = (char *)name->ptr; /* iconv's prototype is not const-correct */
+    size_t inleft = name->len;
+    char *o;
+    size_t oleft = name->len * 4 + 4;
+
+    base_buf_reset(&l->conv);
+    if (name->len == 0)
+        return BASE_OK;
+    if (base_buf_reserve(&l->conv, oleft) != BASE_OK)
+        return BASE_E_NOMEM;
+    o = l->conv.data;
+    (void)iconv(l->cd, NULL, NULL, NULL, NULL);
+    if (iconv(l->cd, &in, &inleft, &o, &oleft) == (size_t)-1)
+        return BASE_E_INVALID;
+    *name = base_str_make(l->conv.data, (size_t)(o - l->conv.data));
+    return BASE_OK;
+}
+
+static int
+take_header(struct csv_load *l, const struct csv_record *rec)
+{
+    l->nheader = rec->nfields;
+    l->names = BASE_NEW_N(l->arena, const char *, rec->nfields + 1);
+    if (l->names == NULL)
+        return nomem(l);
+    for (size_t i = 0; i < rec->nfields; i++) {
+        struct base_str name = base_str_trim(rec->field[i]);
+
+        if (l->cd != (iconv_t)-1 && header_utf8(l, &name) != BASE_OK) {
+            char where[32];
+
+            (void)snprintf(where, sizeof(where), "line %zu", rec->line);
+            return base_err_set(&l->fatal, BASE_E_INVALID, "value", where,
+                                "header is not valid in the mapping's encoding");
+        }
+        l->names[i] = base_str_dup0(l->arena, name);
+        if (l->names[i] == NULL)
+            return nomem(l);
+    }
+    l->have_header = true;
+    return resolve_columns(l, rec->line);
+}
+
+/* ------------------------------------------------------------------ rows */
+
+static void
+row_view(struct csv_load *l, const struct csv_record *rec, struct csv_row *row)
+{
+    row->rec = rec;
+    row->colidx = l->colidx;
+    row->names = l->names;
+    row->default_tz = l->opt.default_tz;
+    row->iconv = l->cd == (iconv_t)-1 ? NULL : (void *)l->cd;
+    row->scratch = &l->scratch;
+    row->conv = &l->conv;
+}
+
+static int
+row_failed(struct csv_load *l, const struct csv_record *rec, const struct csv_blame *b,
+           const struct base_err *e)
+{
+    for (size_t i = 0; i < l->m->nrules; i++) {
+        json_decref(l->values[i]);
+        l->values[i] = NULL;
+    }
+    return row_error(l, rec->line, b->column, b->name, e);
+}
+
+/* Start the resource for a row that begins a new group (or any row when
+ * there is no grouping): identity first, it keys the Bundle entry. */
+static int
+start_resource(struct csv_load *l, const struct csv_row *row, struct csv_blame *b,
+               struct base_err *e)
+{
+    json_t *id = NULL;
+
+    TRY(csv_eval_rule(l->m, &l->m->identity, row, &id, b, e));
+    if (id == NULL || !fhir_json_is_string(id)) {
+        json_decref(id);
+        return base_err_set(e, BASE_E_INVALID, "required", NULL, "row has no identity value");
+    }
+    base_buf_reset(&l->idval);
+    if (base_buf_append_cstr(&l->idval, json_string_value(id)) != BASE_OK) {
+        json_decref(id);
+        return base_err_set(e, BASE_E_LIMIT, "too-costly", NULL, "identity is too long");
+    }
+    json_decref(id);
+    l->res = json_pack("{s:s}", "resourceType", l->m->resource);
+    l->group_rows = 0;
+    return l->res != NULL ? BASE_OK : BASE_E_NOMEM;
+}
+
+/* Grouping: consecutive rows with the same group key make one resource. */
+static int
+next_group(struct csv_load *l, const struct csv_row *row, struct csv_blame *b, struct base_err *e,
+           bool *fresh)
+{
+    *fresh = true;
+    if (l->m->grouped) {
+        TRY(csv_expand(&l->m->group, row, b, e));
+        if (l->res != NULL && base_str_eq(base_buf_str(&l->scratch), base_buf_str(&l->group)) &&
+            l->group_rows < l->lim.max_group) {
+            *fresh = false;
+            return BASE_OK;
+        }
+        base_buf_reset(&l->group);
+        TRY(base_buf_append_str(&l->group, base_buf_str(&l->scratch)));
+    }
+    TRY(flush_resource(l));
+    return start_resource(l, row, b, e);
+}
+
+static int
+take_row(struct csv_load *l, const struct csv_record *rec)
+{
+    struct csv_blame blame = {0};
+    struct base_err e = {0};
+    struct csv_row row;
+    bool fresh = true;
+    int rc;
+
+    l->report.rows++;
+    if (rec->nfields != l->nheader) {
+        size_t col = rec->nfields > l->nheader ? rec->field_col[l->nheader] : 0;
+
+        (void)base_err_set(&e, BASE_E_INVALID, "structure", NULL,
+                           "record has %zu fields; the header has %zu", rec->nfields, l->nheader);
+        return row_error(l, rec->line, col, NULL, &e);
+    }
+    row_view(l, rec, &row);
+    rc = next_group(l, &row, &blame, &e, &fresh);
+    if (rc != BASE_OK && l->fatal.rc != 0)
+        return rc; /* a Bundle callback stopped the load */
+    if (rc != BASE_OK)
+        return row_failed(l, rec, &blame, &e);
+    for (size_t i = 0; i < l->m->nrules; i++) {
+        memset(&blame, 0, sizeof(blame));
+        if (csv_eval_rule(l->m, &l->m->rules[i], &row, &l->values[i], &blame, &e) != BASE_OK) {
+            if (fresh) {
+                json_decref(l->res); /* the group it started is dropped with it */
+                l->res = NULL;
+            }
+            return row_failed(l, rec, &blame, &e);
+        }
+    }
+    for (size_t i = 0; i < l->m->nrules; i++) {
+        json_t *v = l->values[i];
+
+        l->values[i] = NULL;
+        if (v != NULL && csv_path_set(l->res, &l->m->rules[i].path, v, &e) != BASE_OK)
+            rc = rc != BASE_OK ? rc : e.rc;
+    }
+    if (rc != BASE_OK)
+        return row_error(l, rec->line, 0, NULL, &e);
+    l->group_rows++;
+    l->report.rows_ok++;
+    return BASE_OK;
+}
+
+static int
+on_record(void *ctx, const struct csv_record *rec)
+{
+    struct csv_load *l = ctx;
+
+    if (!l->have_header)
+        return take_header(l, rec);
+    return take_row(l, rec);
+}
+
+static int
+on_syntax(void *ctx, size_t line, size_t column, const struct base_err *err)
+{
+    struct csv_load *l = ctx;
+
+    l->report.rows += l->have_header;
+    return row_error(l, line, column, NULL, err);
+}
+
+/* ------------------------------------------------------------------- API */
+
+static int
+setup(struct csv_load *l, struct base_err *err)
+{
+    const struct csv_mapping *m = l->m;
+
+    l->arena = base_arena_new(0);
+    l->colidx = l->arena != NULL ? BASE_NEW_N(l->arena, size_t, m->ncolrefs + 1) : NULL;
+    l->values = l->arena != NULL ? BASE_NEW_N(l->arena, json_t *, m->nrules + 1) : NULL;
+    if (l->colidx == NULL || l->values == NULL ||
+        csv_reader_new(m->delimiter, &l->lim, on_record, on_syntax, l, &l->reader) != BASE_OK)
+        return base_err_set(err, BASE_E_NOMEM, "exception", "csv", "out of memory");
+    if (m->encoding != NULL && (l->cd = iconv_open("UTF-8", m->encoding)) == (iconv_t)-1)
+        return base_err_set(err, BASE_E_INVALID, "not-supported", "mapping",
+                            "the mapping's encoding is not supported");
+    if (m->ncolumns > 0) {
+        struct base_str *f = BASE_NEW_N(l->arena, struct base_str, m->ncolumns);
+        size_t *zeros = BASE_NEW_N(l->arena, size_t, m->ncolumns);
+
+        if (f == NULL || zeros == NULL)
+            return base_err_set(err, BASE_E_NOMEM, "exception", "csv", "out of memory");
+        for (size_t i = 0; i < m->ncolumns; i++)
+            f[i] = base_str_from_cstr(m->columns[i]);
+        struct csv_record hdr = {0, m->ncolumns, f, zeros, zeros};
+        if (take_header(l, &hdr) != BASE_OK) {
+            *err = l->fatal;
+            return err->rc;
+        }
+    }
+    return BASE_OK;
+}
+
+int
+csv_load_new(const struct csv_mapping *m, const struct csv_limits *lim,
+             const struct csv_load_options *opt, csv_bundle_fn on_bundle,
+             csv_row_error_fn on_row_error, void *ctx, struct csv_load **out, struct base_err *err)
+{
+    struct csv_load *l = base_calloc(1, sizeof(*l));
+    int rc;
+
+    *out = NULL;
+    if (l == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", "csv", "out of memory");
+    l->m = m;
+    l->lim = lim != NULL ? *lim : csv_limits_default();
+    if (opt != NULL)
+        l->opt = *opt;
+    if (l->opt.batch_rows == 0)
+        l->opt.batch_rows = BASE_LIMIT_CSV_BATCH_ROWS;
+    l->policy = l->opt.on_error != CSV_ON_ERROR_MAPPING ? l->opt.on_error : m->on_error;
+    l->on_bundle = on_bundle;
+    l->on_row_error = on_row_error;
+    l->ctx = ctx;
+    l->cd = (iconv_t)-1;
+    base_buf_init(&l->scratch, l->lim.max_record + 1);
+    base_buf_init(&l->conv, 4 * l->lim.max_field + 8);
+    base_buf_init(&l->group, l->lim.max_record + 1);
+    base_buf_init(&l->idval, l->lim.max_record + 1);
+    rc = setup(l, err);
+    if (rc != BASE_OK) {
+        csv_load_free(l);
+        return rc;
+    }
+    *out = l;
+    return BASE_OK;
+}
+
+int
+csv_load_feed(struct csv_load *l, const char *data, size_t len, struct base_err *err)
+{
+    int rc = l->fatal.rc != 0 ? l->fatal.rc : csv_reader_feed(l->reader, data, len);
+
+    if (rc != BASE_OK && err != NULL)
+        *err = l->fatal.rc != 0 ? l->fatal : (struct base_err){0};
+    if (rc != BASE_OK && err != NULL && err->rc == 0)
+        (void)base_err_set(err, rc, "exception", "csv", "could not read the export");
+    return rc;
+}
+
+int
+csv_load_finish(struct csv_load *l, struct csv_report *report, struct base_err *err)
+{
+    int rc = l->fatal.rc != 0 ? l->fatal.rc : csv_reader_finish(l->reader);
+
+    if (rc == BASE_OK && !l->have_header)
+        rc = base_err_set(&l->fatal, BASE_E_INVALID, "required", "line 1", "file has no header");
+    if (rc == BASE_OK)
+        rc = flush_resource(l);
+    if (rc == BASE_OK)
+        rc = emit_batch(l);
+    if (report != NULL)
+        *report = l->report;
+    if (rc != BASE_OK && err != NULL)
+        *err = l->fatal;
+    return rc;
+}
+
+void
+csv_load_free(struct csv_load *l)
+{
+    if (l == NULL)
+        return;
+    csv_reader_free(l->reader);
+    if (l->cd != (iconv_t)-1)
+        (void)iconv_close(l->cd);
+    for (size_t i = 0; l->values != NULL && i < l->m->nrules; i++)
+        json_decref(l->values[i]);
+    json_decref(l->res);
+    if (l->tx_open)
+        adapter_tx_fini(&l->tx);
+    base_buf_fini(&l->scratch);
+    base_buf_fini(&l->conv);
+    base_buf_fini(&l->group);
+    base_buf_fini(&l->idval);
+    base_arena_free(l->arena);
+    base_free(l);
+}
+
+/* ------------------------------------------------------------ all at once */
+
+struct convert_ctx {
+    json_t *bundle;
+    csv_row_error_fn on_row_error;
+    void *ctx;
+};
+
+static int
+keep_bundle(void *ctx, json_t *bundle)
+{
+    struct convert_ctx *c = ctx;
+
+    json_decref(c->bundle);
+    c->bundle = bundle;
+    return BASE_OK;
+}
+
+static int
+forward_row_error(void *ctx, const struct csv_row_error *e)
+{
+    struct convert_ctx *c = ctx;
+
+    return c->on_row_error != NULL ? c->on_row_error(c->ctx, e) : BASE_OK;
+}
+
+int
+csv_convert(const struct csv_mapping *m, const char *data, size_t len, const struct csv_limits *lim,
+            const struct csv_load_options *opt, csv_row_error_fn on_row_error, void *ctx,
+            json_t **out, struct csv_report *report, struct base_err *err)
+{
+    struct csv_load_options o = opt != NULL ? *opt : (struct csv_load_options){0};
+    struct convert_ctx c = {NULL, on_row_error, ctx};
+    struct csv_load *l = NULL;
+    int rc;
+
+    *out = NULL;
+    o.batch_rows = SIZE_MAX; /* one Bundle */
+    rc = csv_load_new(m, lim, &o, keep_bundle, forward_row_error, &c, &l, err);
+    if (rc != BASE_OK)
+        return rc;
+    rc = csv_load_feed(l, data, len, err);
+    if (rc == BASE_OK)
+        rc = csv_load_finish(l, report, err);
+    csv_load_free(l);
+    if (rc == BASE_OK && c.bundle == NULL)
+        c.bundle = json_pack("{s:s,s:s}", "resourceType", "Bundle", "type", "transaction");
+    if (rc != BASE_OK) {
+        json_decref(c.bundle);
+        return rc;
+    }
+    *out = c.bundle;
+    return c.bundle != NULL ? BASE_OK
+                            : base_err_set(err, BASE_E_NOMEM, "exception", "csv", "out of memory");
+}

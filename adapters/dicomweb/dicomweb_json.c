@@ -1,0 +1,415 @@
+/*
+ * Reading the DICOM JSON model (PS3.18 annex F) strictly.
+ *
+ * F.2.2: a dataset is an object keyed by eight hex digits (gggg eeee);
+ * each attribute is {"vr": .., "Value": [..]} or {"vr": .., "BulkDataURI":
+ * ..} or {"vr": .., "InlineBinary": ..}.  F.2.3: the JSON type of each value
+ * follows the VR (strings, numbers, PN objects, SQ datasets); null stands
+ * for an empty value.  Lengths are checked against PS3.5 table 6.2-1.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "adapters/dicomweb/dicomweb_int.h"
+#include "fhir/base/limits.h"
+#include "fhir/json/fhir_json.h"
+
+struct dicomweb_limits
+dicomweb_limits_default(void)
+{
+    struct dicomweb_limits l = {
+        .max_doc = BASE_LIMIT_DICOMWEB_MAX_RESPONSE,
+        .max_depth = BASE_LIMIT_DICOMWEB_MAX_DEPTH,
+        .max_datasets = BASE_LIMIT_DICOMWEB_MAX_DATASETS,
+        .max_values = BASE_LIMIT_DICOMWEB_MAX_VALUES,
+        .max_text = BASE_LIMIT_DICOMWEB_MAX_TEXT,
+    };
+    return l;
+}
+
+enum vr_kind {
+    K_STR,    /* string values */
+    K_NUM,    /* JSON numbers */
+    K_NUMSTR, /* IS, DS: numbers (some servers send numeric strings) */
+    K_PN,     /* person name objects */
+    K_SQ,     /* datasets */
+    K_AT,     /* tag strings "gggg eeee" */
+    K_BULK    /* OB, OW, ...: BulkDataURI or InlineBinary only */
+};
+
+struct vr_info {
+    const char *vr;
+    enum vr_kind kind;
+    size_t max; /* per value; characters for text VRs, 0 = max_text */
+    bool chars; /* max counts characters (code points), not bytes */
+};
+
+/* PS3.5 table 6.2-1.  DA and TM allow the ACR-NEMA forms "yyyy.mm.dd" and
+ * "hh:mm:ss.frac" (10 and 16 bytes) that old images still carry. */
+static const struct vr_info vrs[] = {
+    {"AE", K_STR, 16, false},    {"AS", K_STR, 4, false},  {"AT", K_AT, 8, false},
+    {"CS", K_STR, 16, false},    {"DA", K_STR, 10, false}, {"DS", K_NUMSTR, 16, false},
+    {"DT", K_STR, 26, false},    {"FL", K_NUM, 0, false},  {"FD", K_NUM, 0, false},
+    {"IS", K_NUMSTR, 12, false}, {"LO", K_STR, 64, true},  {"LT", K_STR, 10240, true},
+    {"OB", K_BULK, 0, false},    {"OD", K_BULK, 0, false}, {"OF", K_BULK, 0, false},
+    {"OL", K_BULK, 0, false},    {"OV", K_BULK, 0, false}, {"OW", K_BULK, 0, false},
+    {"PN", K_PN, 64, true},      {"SH", K_STR, 16, true},  {"SL", K_NUM, 0, false},
+    {"SQ", K_SQ, 0, false},      {"SS", K_NUM, 0, false},  {"ST", K_STR, 1024, true},
+    {"SV", K_NUM, 0, false},     {"TM", K_STR, 16, false}, {"UC", K_STR, 0, true},
+    {"UI", K_STR, 64, false},    {"UL", K_NUM, 0, false},  {"UN", K_BULK, 0, false},
+    {"UR", K_STR, 0, false},     {"US", K_NUM, 0, false},  {"UT", K_STR, 0, true},
+    {"UV", K_NUM, 0, false},
+};
+
+/* The tags the mapping reads, with the VR PS3.6 gives them: a dataset that
+ * says otherwise is not what it claims to be. */
+static const struct {
+    const char *tag;
+    const char *vr;
+} known_tags[] = {
+    {DW_SPECIFIC_CHARSET, "CS"},
+    {DW_SOP_CLASS, "UI"},
+    {DW_SOP_INSTANCE, "UI"},
+    {DW_STUDY_DATE, "DA"},
+    {DW_SERIES_DATE, "DA"},
+    {DW_STUDY_TIME, "TM"},
+    {DW_SERIES_TIME, "TM"},
+    {DW_ACCESSION, "SH"},
+    {DW_MODALITY, "CS"},
+    {DW_MODALITIES, "CS"},
+    {DW_TZ_OFFSET, "SH"},
+    {DW_REFERRER, "PN"},
+    {DW_STUDY_DESC, "LO"},
+    {DW_PROC_CODES, "SQ"},
+    {DW_SERIES_DESC, "LO"},
+    {DW_READER, "PN"},
+    {DW_RETRIEVE_URL, "UR"},
+    {DW_CODE_VALUE, "SH"},
+    {DW_CODE_SCHEME, "SH"},
+    {DW_CODE_MEANING, "LO"},
+    {DW_PATIENT_NAME, "PN"},
+    {DW_PATIENT_ID, "LO"},
+    {DW_ISSUER, "LO"},
+    {DW_BIRTH_DATE, "DA"},
+    {DW_SEX, "CS"},
+    {DW_BODY_PART, "CS"},
+    {DW_STUDY_UID, "UI"},
+    {DW_SERIES_UID, "UI"},
+    {DW_STUDY_ID, "SH"},
+    {DW_SERIES_NUMBER, "IS"},
+    {DW_INSTANCE_NUMBER, "IS"},
+    {DW_LATERALITY, "CS"},
+    {DW_N_SERIES, "IS"},
+    {DW_N_STUDY_INSTANCES, "IS"},
+    {DW_N_SERIES_INSTANCES, "IS"},
+};
+
+struct vctx {
+    const struct dicomweb_limits *lim;
+    struct base_err *err;
+    char where[128];
+};
+
+static int
+bad(struct vctx *v, int rc, const char *msg)
+{
+    return base_err_set(v->err, rc, rc == BASE_E_LIMIT ? "too-costly" : "structure", v->where, "%s",
+                        msg);
+}
+
+static const struct vr_info *
+find_vr(const char *vr)
+{
+    for (size_t i = 0; vr != NULL && i < BASE_ARRAY_LEN(vrs); i++) {
+        if (strcmp(vrs[i].vr, vr) == 0)
+            return &vrs[i];
+    }
+    return NULL;
+}
+
+static size_t
+code_points(const char *s, size_t len)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+static int
+check_text(struct vctx *v, const struct vr_info *vi, const json_t *s)
+{
+    struct base_str t = fhir_json_str(s);
+    size_t max = vi->max != 0 ? vi->max : v->lim->max_text;
+    size_t n = vi->chars ? code_points(t.ptr, t.len) : t.len;
+
+    if (!fhir_json_is_string(s))
+        return bad(v, BASE_E_INVALID, "value is not a string as its VR requires");
+    if (n > max)
+        return bad(v, vi->max != 0 ? BASE_E_INVALID : BASE_E_LIMIT,
+                   "value is longer than its VR allows");
+    return BASE_OK;
+}
+
+static int
+check_pn(struct vctx *v, const struct vr_info *vi, const json_t *pn)
+{
+    static const char *const groups[] = {"Alphabetic", "Ideographic", "Phonetic"};
+    const char *key;
+    json_t *g;
+
+    if (!json_is_object(pn))
+        return bad(v, BASE_E_INVALID, "person name is not an object");
+    json_object_foreach((json_t *)pn, key, g)
+    {
+        bool known = false;
+
+        for (size_t i = 0; i < BASE_ARRAY_LEN(groups); i++)
+            known = known || strcmp(key, groups[i]) == 0;
+        if (!known)
+            return bad(v, BASE_E_INVALID, "person name has an unknown component group");
+        TRY(check_text(v, vi, g));
+    }
+    return BASE_OK;
+}
+
+static bool
+tag_syntax_ok(const char *k)
+{
+    if (strlen(k) != 8)
+        return false;
+    for (size_t i = 0; i < 8; i++) {
+        char c = k[i];
+
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return false;
+    }
+    return true;
+}
+
+static int
+check_number(struct vctx *v, const struct vr_info *vi, const json_t *x)
+{
+    if (fhir_json_is_number(x))
+        return BASE_OK;
+    if (vi->kind == K_NUMSTR && fhir_json_is_string(x)) {
+        struct base_str t = base_str_trim(fhir_json_str(x));
+
+        TRY(check_text(v, vi, x));
+        if (t.len == 0 || fhir_json_number_syntax_ok(t.ptr, t.len) ||
+            (t.ptr[0] == '+' && fhir_json_number_syntax_ok(t.ptr + 1, t.len - 1)))
+            return BASE_OK;
+    }
+    return bad(v, BASE_E_INVALID, "value is not a number as its VR requires");
+}
+
+static int normalize(struct vctx *v, const json_t *ds, size_t depth, json_t **out);
+
+/* One element of "Value". */
+static int
+check_value(struct vctx *v, const struct vr_info *vi, json_t *x, size_t depth, json_t **out)
+{
+    *out = NULL;
+    if (json_is_null(x))
+        return (*out = json_null()) != NULL ? BASE_OK : BASE_E_NOMEM;
+    switch (vi->kind) {
+    case K_STR:
+    case K_AT:
+        TRY(check_text(v, vi, x));
+        if (vi->kind == K_AT && !tag_syntax_ok(json_string_value(x)))
+            return bad(v, BASE_E_INVALID, "AT value is not a tag");
+        break;
+    case K_NUM:
+    case K_NUMSTR:
+        TRY(check_number(v, vi, x));
+        break;
+    case K_PN:
+        TRY(check_pn(v, vi, x));
+        break;
+    case K_SQ:
+        if (!json_is_object(x))
+            return bad(v, BASE_E_INVALID, "sequence item is not a dataset");
+        return normalize(v, x, depth + 1, out);
+    default:
+        return bad(v, BASE_E_INVALID, "bulk data VR carries a Value");
+    }
+    *out = json_incref(x);
+    return BASE_OK;
+}
+
+static int
+check_values(struct vctx *v, const struct vr_info *vi, json_t *values, size_t depth, json_t **out)
+{
+    size_t i;
+    json_t *x;
+
+    if (!json_is_array(values))
+        return bad(v, BASE_E_INVALID, "Value is not an array");
+    if (json_array_size(values) > v->lim->max_values)
+        return bad(v, BASE_E_LIMIT, "attribute has too many values");
+    *out = json_array();
+    if (*out == NULL)
+        return BASE_E_NOMEM;
+    json_array_foreach(values, i, x)
+    {
+        json_t *n = NULL;
+        int rc = check_value(v, vi, x, depth, &n);
+
+        if (rc != BASE_OK || json_array_append_new(*out, n) != 0) {
+            json_decref(*out);
+            *out = NULL;
+            return rc != BASE_OK ? rc : BASE_E_NOMEM;
+        }
+    }
+    return BASE_OK;
+}
+
+static int
+expected_vr(struct vctx *v, const char *tag, const char *vr)
+{
+    for (size_t i = 0; i < BASE_ARRAY_LEN(known_tags); i++) {
+        if (strcmp(known_tags[i].tag, tag) == 0 && strcmp(known_tags[i].vr, vr) != 0)
+            return bad(v, BASE_E_INVALID, "attribute has a VR its tag never has");
+    }
+    return BASE_OK;
+}
+
+/* One attribute: {"vr": .., ("Value" | "BulkDataURI" | "InlineBinary")}. */
+static int
+check_attr(struct vctx *v, const char *tag, json_t *attr, size_t depth, json_t **out)
+{
+    json_t *vrj = json_object_get(attr, "vr");
+    const struct vr_info *vi = find_vr(json_string_value(vrj));
+    json_t *values = json_object_get(attr, "Value");
+    size_t forms = (values != NULL) + (json_object_get(attr, "BulkDataURI") != NULL) +
+                   (json_object_get(attr, "InlineBinary") != NULL);
+
+    *out = NULL;
+    if (!json_is_object(attr) || vrj == NULL)
+        return bad(v, BASE_E_INVALID, "attribute has no vr");
+    if (vi == NULL)
+        return bad(v, BASE_E_INVALID, "attribute has an unknown VR");
+    TRY(expected_vr(v, tag, vi->vr));
+    if (forms > 1 || json_object_size(attr) > 2)
+        return bad(v, BASE_E_INVALID, "attribute has unexpected members");
+    if (values == NULL) {
+        /* bulk data is referenced, never needed for the mapping */
+        *out = json_pack("{s:s}", "vr", vi->vr);
+        return *out != NULL ? BASE_OK : BASE_E_NOMEM;
+    }
+    json_t *checked = NULL;
+    TRY(check_values(v, vi, values, depth, &checked));
+    *out = json_pack("{s:s,s:o}", "vr", vi->vr, "Value", checked);
+    return *out != NULL ? BASE_OK : BASE_E_NOMEM;
+}
+
+static void
+upper(char *dst, const char *src)
+{
+    for (size_t i = 0; i < 8; i++)
+        dst[i] = (src[i] >= 'a' && src[i] <= 'f') ? (char)(src[i] - 'a' + 'A') : src[i];
+    dst[8] = '\0';
+}
+
+/* A checked copy of `ds` with upper-case tag keys. */
+static int
+normalize(struct vctx *v, const json_t *ds, size_t depth, json_t **out)
+{
+    size_t saved = strlen(v->where);
+    const char *key;
+    json_t *attr;
+    json_t *res;
+
+    *out = NULL;
+    if (depth > v->lim->max_depth)
+        return bad(v, BASE_E_LIMIT, "sequences nest too deeply");
+    res = json_object();
+    if (res == NULL)
+        return BASE_E_NOMEM;
+    json_object_foreach((json_t *)ds, key, attr)
+    {
+        char tag[9];
+        json_t *checked = NULL;
+        int rc;
+
+        if (!tag_syntax_ok(key)) {
+            json_decref(res);
+            return bad(v, BASE_E_INVALID, "attribute key is not a tag");
+        }
+        upper(tag, key);
+        (void)snprintf(v->where + saved, sizeof(v->where) - saved, ".%s", tag);
+        rc = check_attr(v, tag, attr, depth, &checked);
+        if (rc == BASE_OK && json_object_get(res, tag) != NULL)
+            rc = bad(v, BASE_E_INVALID, "tag appears twice");
+        if (rc != BASE_OK) {
+            json_decref(checked);
+            json_decref(res);
+            return rc;
+        }
+        if (json_object_set_new(res, tag, checked) != 0) {
+            json_decref(res);
+            return BASE_E_NOMEM;
+        }
+        v->where[saved] = '\0';
+    }
+    *out = res;
+    return BASE_OK;
+}
+
+static int
+normalize_all(struct vctx *v, json_t *doc, json_t **datasets)
+{
+    bool one = json_is_object(doc);
+    size_t n = one ? 1 : json_array_size(doc);
+    json_t *arr;
+
+    if (!one && !json_is_array(doc))
+        return base_err_set(v->err, BASE_E_INVALID, "structure", "dataset",
+                            "not DICOM JSON (neither a dataset nor an array of them)");
+    if (n > v->lim->max_datasets)
+        return base_err_set(v->err, BASE_E_LIMIT, "too-costly", "dataset",
+                            "document has more than %zu datasets", v->lim->max_datasets);
+    arr = json_array();
+    if (arr == NULL)
+        return BASE_E_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        json_t *ds = one ? doc : json_array_get(doc, i);
+        json_t *norm = NULL;
+        int rc;
+
+        (void)snprintf(v->where, sizeof(v->where), "dataset[%zu]", i);
+        rc = json_is_object(ds) ? normalize(v, ds, 0, &norm)
+                                : bad(v, BASE_E_INVALID, "array element is not a dataset");
+        if (rc != BASE_OK || json_array_append_new(arr, norm) != 0) {
+            json_decref(arr);
+            return rc != BASE_OK ? rc : BASE_E_NOMEM;
+        }
+    }
+    *datasets = arr;
+    return BASE_OK;
+}
+
+int
+dicomweb_parse(const char *text, size_t len, const struct dicomweb_limits *lim, json_t **datasets,
+               struct base_err *err)
+{
+    struct dicomweb_limits deflim = dicomweb_limits_default();
+    struct fhir_json_limits jl = fhir_json_limits_default();
+    struct vctx v = {.lim = lim != NULL ? lim : &deflim, .err = err};
+    json_t *doc = NULL;
+    int rc;
+
+    *datasets = NULL;
+    jl.max_doc = v.lim->max_doc;
+    /* dataset > attribute > Value > item dataset: three JSON levels per SQ */
+    jl.max_depth = 3 * v.lim->max_depth + 4;
+    jl.max_array =
+        v.lim->max_datasets > v.lim->max_values ? v.lim->max_datasets : v.lim->max_values;
+    TRY(fhir_json_parse(text, len, &jl, &doc, err));
+    rc = normalize_all(&v, doc, datasets);
+    json_decref(doc);
+    if (rc == BASE_E_NOMEM && (err == NULL || err->rc == 0))
+        (void)base_err_set(err, rc, "exception", "dataset", "out of memory");
+    return rc;
+}

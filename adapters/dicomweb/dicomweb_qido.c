@@ -1,0 +1,360 @@
+/*
+ * QIDO-RS client (DICOM PS3.18 section 10.6, Search Transaction) on libcurl.
+ *
+ *   GET {root}/studies?PatientID=..&includefield=..&limit=N&offset=K
+ *   GET {root}/studies/{uid}/series?...          (level >= series)
+ *   GET {root}/studies/{uid}/instances?...       (level == instances)
+ *   Accept: application/dicom+json
+ *
+ * Each answer is read into a capped buffer, checked as DICOM JSON and
+ * paged until a page comes back shorter than `limit`.  Every failure names
+ * the PACS (its configured name, never the URL, which holds a patient id).
+ * TLS peer and host verification are never turned off; plain http is only
+ * possible when the configuration says so (a PACS on loopback).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "adapters/dicomweb/dicomweb_int.h"
+#include "adapters/mapkit/mapkit.h"
+#include "fhir/base/buf.h"
+#include "fhir/base/limits.h"
+
+/* What each level asks for beyond the PS3.18 defaults. */
+static const char study_fields[] =
+    "00080020,00080030,00080050,00080061,00080090,00080201,00081030,00081032,00081060,"
+    "00100010,00100020,00100021,00100030,00100040,00201206,00201208";
+static const char series_fields[] =
+    "0020000D,0020000E,00080060,0008103E,00180015,00200011,00200060,00080021,00080031,00201209";
+static const char instance_fields[] = "0020000D,0020000E,00080016,00080018,00200013";
+
+struct qido {
+    const struct dicomweb_pacs *pacs;
+    const struct dicomweb_limits *lim;
+    const char *name;
+    CURL *curl;
+    struct curl_slist *headers;
+    struct base_buf body;
+    struct base_buf url;
+    size_t max_response;
+    bool too_big;
+    char errbuf[CURL_ERROR_SIZE];
+    struct base_err *err;
+};
+
+static size_t
+on_data(char *p, size_t size, size_t n, void *ctx)
+{
+    struct qido *q = ctx;
+    size_t len = size * n;
+
+    if (q->body.len + len > q->max_response || base_buf_append(&q->body, p, len) != BASE_OK) {
+        q->too_big = true;
+        return 0; /* stops the transfer with CURLE_WRITE_ERROR */
+    }
+    return len;
+}
+
+static int
+fail_detail(struct qido *q, int rc, const char *before, const char *after, const char *detail)
+{
+    char where[96];
+
+    (void)snprintf(where, sizeof(where), "PACS %.80s", q->name);
+    return base_err_set(q->err, rc, "transient", where, "%s%.60s%s%.100s", before, q->name, after,
+                        detail);
+}
+
+/* "<before><PACS name><after>": every message names the PACS. */
+static int
+fail(struct qido *q, int rc, const char *before, const char *after)
+{
+    char where[96];
+
+    (void)snprintf(where, sizeof(where), "PACS %.80s", q->name);
+    return base_err_set(q->err, rc, rc == BASE_E_AUTH ? "security" : "transient", where,
+                        "%s%.60s%s", before, q->name, after);
+}
+
+static int
+curl_failure(struct qido *q, CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_COULDNT_CONNECT:
+        return fail(q, BASE_E_UPSTREAM, "could not connect to PACS ", " (refused or down)");
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return fail(q, BASE_E_UPSTREAM, "could not resolve the host of PACS ", "");
+    case CURLE_OPERATION_TIMEDOUT:
+        return fail(q, BASE_E_UPSTREAM, "PACS ", " did not answer in time");
+    case CURLE_WRITE_ERROR:
+        if (q->too_big)
+            return fail(q, BASE_E_LIMIT, "answer from PACS ", " is too large");
+        break;
+    case CURLE_FILESIZE_EXCEEDED:
+        return fail(q, BASE_E_LIMIT, "answer from PACS ", " is too large");
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CACERT_BADFILE:
+        return fail(q, BASE_E_UPSTREAM, "TLS with PACS ", " failed (certificate not trusted)");
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return fail(q, BASE_E_UPSTREAM, "PACS ", " URL scheme is not allowed (https only)");
+    default:
+        break;
+    }
+    return fail(q, BASE_E_UPSTREAM, "request to PACS ", " failed");
+}
+
+static int
+setup(struct qido *q)
+{
+    const struct dicomweb_pacs *p = q->pacs;
+    CURL *c = curl_easy_init();
+
+    q->curl = c;
+    q->headers = curl_slist_append(NULL, "Accept: application/dicom+json");
+    if (c == NULL || q->headers == NULL)
+        return base_err_set(q->err, BASE_E_NOMEM, "exception", "qido", "out of memory");
+    if (curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, q->headers) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, q) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, q->errbuf) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, p->allow_http ? "http,https" : "https") !=
+            CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)q->max_response) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                         p->connect_timeout_ms > 0
+                             ? p->connect_timeout_ms
+                             : (long)BASE_LIMIT_DICOMWEB_CONNECT_MS) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                         p->timeout_ms > 0 ? p->timeout_ms
+                                           : (long)BASE_LIMIT_DICOMWEB_TIMEOUT_MS) != CURLE_OK)
+        return base_err_set(q->err, BASE_E_INTERNAL, "exception", "qido",
+                            "could not configure the HTTP client");
+    if (p->ca_file != NULL && curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_file) != CURLE_OK)
+        return fail(q, BASE_E_UPSTREAM, "could not use the CA file for PACS ", "");
+    if (p->auth == DICOMWEB_AUTH_BASIC &&
+        (curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) != CURLE_OK ||
+         curl_easy_setopt(c, CURLOPT_USERNAME, p->user != NULL ? p->user : "") != CURLE_OK ||
+         curl_easy_setopt(c, CURLOPT_PASSWORD, p->password != NULL ? p->password : "") != CURLE_OK))
+        return fail(q, BASE_E_INTERNAL, "could not set credentials for PACS ", "");
+    if (p->auth == DICOMWEB_AUTH_BEARER &&
+        (curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER) != CURLE_OK ||
+         curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, p->token != NULL ? p->token : "") != CURLE_OK))
+        return fail(q, BASE_E_INTERNAL, "could not set credentials for PACS ", "");
+    return BASE_OK;
+}
+
+/* One GET; *page gets the checked datasets (empty array for 204). */
+static int
+get(struct qido *q, json_t **page)
+{
+    long status = 0;
+    CURLcode cc;
+
+    *page = NULL;
+    base_buf_reset(&q->body);
+    q->too_big = false;
+    if (curl_easy_setopt(q->curl, CURLOPT_URL, q->url.data) != CURLE_OK)
+        return fail(q, BASE_E_INTERNAL, "could not build the request to PACS ", "");
+    cc = curl_easy_perform(q->curl);
+    if (cc != CURLE_OK)
+        return curl_failure(q, cc);
+    (void)curl_easy_getinfo(q->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 401 || status == 403)
+        return fail(q, BASE_E_AUTH, "PACS ", " refused the credentials");
+    if (status == 204 || (status == 200 && q->body.len == 0)) {
+        *page = json_array();
+        return *page != NULL ? BASE_OK : BASE_E_NOMEM;
+    }
+    if (status != 200) {
+        char detail[32];
+
+        (void)snprintf(detail, sizeof(detail), " (HTTP %ld)", status);
+        return fail_detail(q, BASE_E_UPSTREAM, "PACS ", " answered with an error", detail);
+    }
+    struct base_err perr = {0};
+    if (dicomweb_parse(q->body.data, q->body.len, q->lim, page, &perr) != BASE_OK) {
+        char detail[100];
+
+        /* where the answer broke, not what it said (it may be patient data) */
+        (void)snprintf(detail, sizeof(detail), " at %.80s", perr.where);
+        return fail_detail(q, perr.rc == BASE_E_LIMIT ? BASE_E_LIMIT : BASE_E_UPSTREAM, "PACS ",
+                           " sent an answer that is not valid DICOM JSON", detail);
+    }
+    return BASE_OK;
+}
+
+/* GET {root}{path}?{query}&includefield=..&limit=..&offset=.. page after
+ * page, appending every dataset to `into` (at most `max`). */
+static int
+get_all(struct qido *q, const char *path, const char *patient_id, const char *fields, size_t max,
+        json_t *into)
+{
+    size_t limit = q->pacs->page_size > 0 ? q->pacs->page_size : BASE_LIMIT_DICOMWEB_PAGE;
+
+    for (size_t offset = 0;; offset += limit) {
+        json_t *page = NULL;
+        size_t n;
+
+        base_buf_reset(&q->url);
+        if (base_buf_append_cstr(&q->url, q->pacs->base_url) != BASE_OK ||
+            base_buf_append_cstr(&q->url, path) != BASE_OK ||
+            base_buf_append_cstr(&q->url, "?") != BASE_OK ||
+            (patient_id != NULL && (base_buf_append_cstr(&q->url, "PatientID=") != BASE_OK ||
+                                    adapter_url_encode(&q->url, patient_id, NULL) != BASE_OK ||
+                                    base_buf_putc(&q->url, '&') != BASE_OK)) ||
+            base_buf_appendf(&q->url, "includefield=%s&limit=%zu&offset=%zu", fields, limit,
+                             offset) != BASE_OK)
+            return fail(q, BASE_E_LIMIT, "request URL for PACS ", " is too long");
+        TRY(get(q, &page));
+        n = json_array_size(page);
+        if (json_array_size(into) + n > max) {
+            json_decref(page);
+            return fail(q, BASE_E_LIMIT, "PACS ", " holds more studies than allowed");
+        }
+        if (json_array_extend(into, page) != 0) {
+            json_decref(page);
+            return base_err_set(q->err, BASE_E_NOMEM, "exception", "qido", "out of memory");
+        }
+        json_decref(page);
+        if (n < limit)
+            return BASE_OK;
+    }
+}
+
+/* Series and instances of each study found. */
+static int
+deeper(struct qido *q, json_t *studies, enum dicomweb_level level, json_t *all)
+{
+    size_t max = q->lim->max_datasets;
+    size_t i;
+    json_t *st;
+
+    json_array_foreach(studies, i, st)
+    {
+        struct base_str uid = dw_str(st, DW_STUDY_UID, 0);
+        char path[128];
+
+        if (uid.len == 0 || uid.len > 64)
+            continue;
+        (void)snprintf(path, sizeof(path), "/studies/%.*s/series", (int)uid.len, uid.ptr);
+        TRY(get_all(q, path, NULL, series_fields, max, all));
+        if (level < DICOMWEB_INSTANCES)
+            continue;
+        (void)snprintf(path, sizeof(path), "/studies/%.*s/instances", (int)uid.len, uid.ptr);
+        TRY(get_all(q, path, NULL, instance_fields, max, all));
+    }
+    return BASE_OK;
+}
+
+/* Series and instance answers may leave out the study's UID (PS3.18
+ * table 10.6.3-3 lists it for study-level queries only): add it. */
+static int
+tag_study(json_t *datasets, size_t from, struct base_str uid)
+{
+    for (size_t i = from; i < json_array_size(datasets); i++) {
+        json_t *ds = json_array_get(datasets, i);
+
+        if (dw_str(ds, DW_STUDY_UID, 0).len == 0 &&
+            json_object_set_new(ds, DW_STUDY_UID,
+                                json_pack("{s:s,s:[s%]}", "vr", "UI", "Value", uid.ptr, uid.len)) !=
+                0)
+            return BASE_E_NOMEM;
+    }
+    return BASE_OK;
+}
+
+static bool
+patient_id_ok(const char *id)
+{
+    size_t n = 0;
+
+    /* LO, at most 64 characters; no QIDO wildcard (* ?) or multi-value (\)
+     * characters, which would widen an exact match (PS3.4 C.2.2.2). */
+    for (const unsigned char *p = (const unsigned char *)id; *p != '\0'; p++, n++) {
+        if (*p < 0x20 || *p == 0x7f || *p == '*' || *p == '?' || *p == '\\')
+            return false;
+    }
+    return n > 0 && n <= 64 && base_utf8_valid(id, n, NULL);
+}
+
+static int
+query(struct qido *q, const char *patient_id, enum dicomweb_level level, json_t *all)
+{
+    size_t max_studies =
+        q->pacs->max_studies > 0 ? q->pacs->max_studies : BASE_LIMIT_DICOMWEB_MAX_STUDIES;
+
+    TRY(setup(q));
+    TRY(get_all(q, "/studies", patient_id, study_fields, max_studies, all));
+    if (level == DICOMWEB_STUDIES)
+        return BASE_OK;
+    size_t nstudies = json_array_size(all);
+    json_t *studies = json_array();
+    if (studies == NULL || json_array_extend(studies, all) != 0) {
+        json_decref(studies);
+        return base_err_set(q->err, BASE_E_NOMEM, "exception", "qido", "out of memory");
+    }
+    for (size_t i = 0; i < nstudies; i++) {
+        size_t before = json_array_size(all);
+        json_t *one = json_pack("[O]", json_array_get(studies, i));
+        int rc = one != NULL ? deeper(q, one, level, all) : BASE_E_NOMEM;
+
+        json_decref(one);
+        if (rc == BASE_OK)
+            rc = tag_study(all, before, dw_str(json_array_get(studies, i), DW_STUDY_UID, 0));
+        if (rc != BASE_OK) {
+            json_decref(studies);
+            return rc;
+        }
+    }
+    json_decref(studies);
+    return BASE_OK;
+}
+
+int
+dicomweb_qido_patient(const struct dicomweb_pacs *pacs, const char *patient_id,
+                      enum dicomweb_level level, const struct dicomweb_limits *lim,
+                      const struct dicomweb_options *opt, json_t **studies, struct base_err *err)
+{
+    struct dicomweb_limits deflim = dicomweb_limits_default();
+    struct dicomweb_options o = opt != NULL ? *opt : (struct dicomweb_options){0};
+    struct qido q = {.pacs = pacs, .lim = lim != NULL ? lim : &deflim, .err = err};
+    json_t *all = json_array();
+    int rc;
+
+    *studies = NULL;
+    q.name = pacs->name != NULL ? pacs->name : "(unnamed)";
+    q.max_response = pacs->max_response > 0 ? pacs->max_response : q.lim->max_doc;
+    if (patient_id == NULL || !patient_id_ok(patient_id)) {
+        json_decref(all);
+        return base_err_set(err, BASE_E_INVALID, "value", "PatientID",
+                            "patient id is empty, too long or contains * ? \\ or controls");
+    }
+    if (pacs->base_url == NULL || all == NULL) {
+        json_decref(all);
+        return base_err_set(err, BASE_E_INVALID, "required", "pacs", "PACS has no base URL");
+    }
+    base_buf_init(&q.body, q.max_response + 1);
+    base_buf_init(&q.url, BASE_LIMIT_HTTP_MAX_URL);
+    rc = query(&q, patient_id, level, all);
+    if (o.wado_base == NULL)
+        o.wado_base = pacs->base_url;
+    if (o.pacs_name == NULL)
+        o.pacs_name = pacs->name;
+    if (rc == BASE_OK)
+        rc = dicomweb_studies(all, &o, studies, err);
+    curl_slist_free_all(q.headers);
+    if (q.curl != NULL)
+        curl_easy_cleanup(q.curl);
+    base_buf_fini(&q.body);
+    base_buf_fini(&q.url);
+    json_decref(all);
+    return rc;
+}

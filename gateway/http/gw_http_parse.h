@@ -1,0 +1,168 @@
+/*
+ * gateway/http/gw_http_parse.h — pure parsers for the untrusted parts of an
+ * HTTP request: the request target (path and query), the router, and the
+ * headers the gateway reads (Accept, Content-Type, Prefer,
+ * X-Purpose-Of-Use, Authorization).
+ *
+ * No I/O, no globals, no logging: bytes plus limits in, a model or a
+ * struct base_err out.  Error messages say where (segment, parameter,
+ * byte), never the value.  Each has a fuzz target (test/fuzz/fuzz_route.c,
+ * test/fuzz/fuzz_http_headers.c).
+ */
+#ifndef GATEWAY_HTTP_GW_HTTP_PARSE_H
+#define GATEWAY_HTTP_GW_HTTP_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "fhir/base/compat.h"
+#include "fhir/base/err.h"
+#include "fhir/base/str.h"
+#include "gateway/http/gw_http.h"
+
+struct base_arena;
+
+/* ----------------------------------------------------- request target -- */
+
+struct gw_http_target_limits {
+    size_t max_url;       /* bytes of the whole target */
+    size_t max_segments;  /* path segments */
+    size_t max_params;    /* query parameters */
+    size_t max_param_len; /* bytes of one raw "name=value" */
+};
+
+struct gw_http_target {
+    struct base_str path;          /* raw path, starts with '/' */
+    struct base_str query;         /* raw query without '?' (empty if none) */
+    struct base_str *segments;     /* decoded, NUL-terminated; a trailing '/' adds none */
+    size_t segment_count;
+    struct gw_http_param *params;  /* in order; empty "&&" pieces skipped */
+    size_t param_count;
+};
+
+/*
+ * Parse an origin-form (RFC 9112 3.2.1) or absolute-form (3.2.2; scheme and
+ * authority are skipped) request target.  Path segments are
+ * percent-decoded; query names and values are decoded with '+' as space
+ * (HTML form encoding, what FHIR clients send).  Refused with BASE_E_PARSE:
+ * no leading '/', a control, space, non-ASCII or '#' byte, a bad
+ * %-escape, a decoded NUL, decoded bytes that are not UTF-8.  BASE_E_LIMIT
+ * (issue "too-long"): a limit of `lim` exceeded.  All output in `a`.
+ */
+BASE_MUST_CHECK int gw_http_target_parse(struct base_arena *a, const char *target, size_t len,
+                                         const struct gw_http_target_limits *lim,
+                                         struct gw_http_target *out, struct base_err *err);
+
+/* ------------------------------------------------------------- router -- */
+
+struct gw_http_router;
+
+struct gw_http_match {
+    const struct gw_http_route *route; /* NULL: no route for this method */
+    size_t index;                      /* of the route in the table */
+    struct base_str params[8];         /* `{name}` values in pattern order */
+    struct base_str param_names[8];   /* slices of the pattern */
+    size_t param_count;
+    size_t star_first;                 /* first segment matched by '*' */
+    size_t star_count;
+    char allow[64];                    /* when no route: the methods that would match ("GET, HEAD") */
+};
+
+/* Compile a route table (patterns checked: segments, braces, '*' last, at
+ * most 8 parameters, known method).  BASE_E_INVALID names the route. */
+BASE_MUST_CHECK int gw_http_router_new(struct base_arena *a, const struct gw_http_route *routes,
+                                       size_t count, struct gw_http_router **out,
+                                       struct base_err *err);
+
+/* Match decoded segments.  Returns true and fills `m` when a route of this
+ * method matches; false otherwise, with m->allow listing the methods of
+ * routes that match the path (empty: 404, else 405). */
+bool gw_http_router_match(const struct gw_http_router *rt, const char *method,
+                          const struct base_str *segments, size_t count, struct gw_http_match *m);
+
+/* ------------------------------------------------------------ headers -- */
+
+struct gw_http_media_type {
+    struct base_str type;         /* lower-cased copy not made: compare case-insensitively */
+    struct base_str subtype;
+    struct base_str charset;      /* parameter value, unquoted; empty when absent */
+    struct base_str fhir_version; /* parameter value; empty when absent */
+    double q;                     /* Accept weight 0..1 (1 when absent) */
+};
+
+/* One media type (Content-Type): type "/" subtype *( OWS ";" OWS token "="
+ * ( token / quoted-string ) ) (RFC 9110 8.3.1).  BASE_E_PARSE when malformed. */
+BASE_MUST_CHECK int gw_http_media_type_parse(struct base_str s, struct gw_http_media_type *out,
+                                             struct base_err *err);
+
+/*
+ * Choose the response format.  `format` is the `_format` parameter (NULL
+ * when absent), which wins over `accept` (the Accept header, NULL when
+ * absent).  JSON is the default, also when Accept names nothing we know
+ * (RFC 9110 12.5.1 lets a server ignore Accept).  BASE_E_INVALID (issue
+ * "not-supported", answered with 406) when `_format` is unknown, when only
+ * XML is acceptable and `xml_available` is false, or when every acceptable
+ * type demands another fhirVersion than 4.0.  An Accept that does not
+ * parse is ignored (JSON), as are media ranges past the 32nd.
+ */
+BASE_MUST_CHECK int gw_http_negotiate(const struct base_str *format, const struct base_str *accept,
+                                      bool xml_available, enum gw_http_format *out,
+                                      struct base_err *err);
+
+/* The format of a request body from its Content-Type: FHIR/plain JSON, or
+ * FHIR/plain XML when `xml_available`; charset, when given, must be UTF-8.
+ * BASE_E_INVALID with issue "not-supported" (answered with 415) otherwise. */
+BASE_MUST_CHECK int gw_http_body_format(struct base_str content_type, bool xml_available,
+                                        enum gw_http_format *out, struct base_err *err);
+
+enum gw_http_prefer_return {
+    GW_HTTP_RETURN_DEFAULT,
+    GW_HTTP_RETURN_MINIMAL,
+    GW_HTTP_RETURN_REPRESENTATION,
+    GW_HTTP_RETURN_OUTCOME
+};
+
+enum gw_http_prefer_handling {
+    GW_HTTP_HANDLING_DEFAULT,
+    GW_HTTP_HANDLING_STRICT,
+    GW_HTTP_HANDLING_LENIENT
+};
+
+struct gw_http_prefer {
+    enum gw_http_prefer_return ret;
+    enum gw_http_prefer_handling handling;
+    bool respond_async;
+};
+
+/* Prefer (RFC 7240): preferences the gateway knows are recorded, unknown
+ * ones and unknown values ignored (RFC 7240 2).  BASE_E_PARSE when the
+ * header is not a list of preferences. */
+BASE_MUST_CHECK int gw_http_prefer_parse(struct base_str s, struct gw_http_prefer *out,
+                                         struct base_err *err);
+
+/*
+ * X-Purpose-Of-Use: a v3 PurposeOfUse code ("TREAT", "ETREAT", …),
+ * optionally "system|code".  The code is 1..64 of [A-Za-z0-9._-], the
+ * system 1..256 URI characters.  out_system is empty when absent.
+ */
+BASE_MUST_CHECK int gw_http_purpose_parse(struct base_str s, struct base_str *out_system,
+                                          struct base_str *out_code, struct base_err *err);
+
+struct gw_http_authorization {
+    struct base_str scheme;      /* as sent; compare case-insensitively */
+    struct base_str credentials; /* token68 (RFC 9110 11.2), without surrounding space */
+};
+
+/* Authorization framing: auth-scheme 1*SP token68, nothing else.
+ * BASE_E_PARSE when malformed, BASE_E_LIMIT (issue "too-long") beyond
+ * `max_len` bytes. */
+BASE_MUST_CHECK int gw_http_authorization_parse(struct base_str s, size_t max_len,
+                                                struct gw_http_authorization *out,
+                                                struct base_err *err);
+
+/* "Bearer <token>" (RFC 6750 2.1): the token, or BASE_E_AUTH (issue
+ * "login") when the header is absent, not Bearer, or malformed. */
+BASE_MUST_CHECK int gw_http_bearer_token(const char *header, size_t max_len,
+                                         struct base_str *out, struct base_err *err);
+
+#endif /* GATEWAY_HTTP_GW_HTTP_PARSE_H */

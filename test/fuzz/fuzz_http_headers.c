@@ -1,0 +1,71 @@
+/* The request headers the gateway reads: Accept/_format, Content-Type,
+ * Prefer, X-Purpose-Of-Use, Authorization; own seeds in
+ * test/fuzz/corpus/http_headers.  seeds: */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "gateway/http/gw_http_parse.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A slice handed back must lie inside the input. */
+static void
+inside(struct base_str s, const uint8_t *data, size_t size)
+{
+    if (s.len > 0 && ((const uint8_t *)s.ptr < data || (const uint8_t *)s.ptr + s.len > data + size))
+        __builtin_trap();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct base_str in = base_str_make((const char *)data, size);
+    struct gw_http_media_type mt;
+    struct gw_http_prefer p;
+    struct gw_http_authorization az;
+    struct base_str sys;
+    struct base_str code;
+    enum gw_http_format f;
+    char cstr[4096];
+
+    if (gw_http_media_type_parse(in, &mt, NULL) == BASE_OK) {
+        inside(mt.type, data, size);
+        inside(mt.charset, data, size);
+        if (mt.q < 0 || mt.q > 1)
+            __builtin_trap();
+    }
+    for (int xml = 0; xml < 2; xml++) {
+        if (gw_http_negotiate(NULL, &in, xml, &f, NULL) == BASE_OK && f == GW_HTTP_FORMAT_XML &&
+            !xml)
+            __builtin_trap(); /* never XML when it cannot be produced */
+        if (gw_http_negotiate(&in, NULL, xml, &f, NULL) == BASE_OK && f == GW_HTTP_FORMAT_XML &&
+            !xml)
+            __builtin_trap();
+        if (gw_http_body_format(in, xml, &f, NULL) == BASE_OK && f == GW_HTTP_FORMAT_XML && !xml)
+            __builtin_trap();
+    }
+    if (gw_http_prefer_parse(in, &p, NULL) == BASE_OK && (unsigned)p.ret > GW_HTTP_RETURN_OUTCOME)
+        __builtin_trap();
+    if (gw_http_purpose_parse(in, &sys, &code, NULL) == BASE_OK) {
+        inside(sys, data, size);
+        inside(code, data, size);
+        if (code.len == 0 || code.len > 64)
+            __builtin_trap();
+    }
+    if (gw_http_authorization_parse(in, 8192, &az, NULL) == BASE_OK) {
+        inside(az.scheme, data, size);
+        inside(az.credentials, data, size);
+        if (az.credentials.len == 0)
+            __builtin_trap();
+    }
+    if (size < sizeof(cstr) && memchr(data, 0, size) == NULL) {
+        struct base_str tok;
+
+        memcpy(cstr, data, size);
+        cstr[size] = '\0';
+        if (gw_http_bearer_token(cstr, 8192, &tok, NULL) == BASE_OK && tok.len == 0)
+            __builtin_trap();
+    }
+    return 0;
+}

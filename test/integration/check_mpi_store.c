@@ -1,0 +1,521 @@
+/*
+ * MPI against a real PostgreSQL: ingest from three members, deterministic
+ * and probabilistic links, conflicting resident ids, the review queue,
+ * merge/unmerge with history, resolve, PIXm and PDQm.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fhir/base/arena.h"
+#include "gateway/mpi/gw_mpi.h"
+#include "test/support/mpi_testdb.h"
+
+#define RESID_A "11010519491231002X" /* GB 11643's own example */
+#define RESID_B "110105194912310046"
+
+static PGconn *DB;
+static struct base_arena *A;
+static struct gw_mpi_config CFG;
+
+static void
+setup(void)
+{
+    char name[64];
+
+    snprintf(name, sizeof(name), "mpi_store_%d", (int)getpid());
+    DB = tu_mpi_db(name);
+    ck_assert_ptr_nonnull(DB);
+    A = base_arena_new(0);
+    CFG = gw_mpi_config_default();
+    CFG.today = 20260115;
+}
+
+static void
+teardown(void)
+{
+    base_arena_free(A);
+    PQfinish(DB);
+}
+
+/* A member's Patient; NULL/"" arguments are left out. */
+static json_t *
+pt(int member, const char *mrn, const char *resid, const char *name, const char *birth,
+   const char *gender, const char *phone, const char *addr)
+{
+    char sys[64];
+    json_t *p;
+
+    snprintf(sys, sizeof(sys), "urn:oid:1.2.156.9.%d", member);
+    p = json_pack("{s:s, s:[{s:s, s:s}]}", "resourceType", "Patient", "identifier", "system", sys,
+                  "value", mrn);
+    if (resid != NULL)
+        json_array_append_new(
+            json_object_get(p, "identifier"),
+            json_pack("{s:s, s:s}", "system", GW_MPI_RESID_SYSTEM, "value", resid));
+    if (name != NULL)
+        json_object_set_new(p, "name", json_pack("[{s:s}]", "text", name));
+    if (birth != NULL)
+        json_object_set_new(p, "birthDate", json_string(birth));
+    if (gender != NULL)
+        json_object_set_new(p, "gender", json_string(gender));
+    if (phone != NULL)
+        json_object_set_new(p, "telecom",
+                            json_pack("[{s:s, s:s}]", "system", "phone", "value", phone));
+    if (addr != NULL)
+        json_object_set_new(p, "address", json_pack("[{s:s}]", "text", addr));
+    return p;
+}
+
+static struct gw_mpi_ingest_result
+ingest(int member, json_t *patient)
+{
+    struct gw_mpi_ingest_result res;
+    struct base_err err = {0};
+    char m[16];
+
+    snprintf(m, sizeof(m), "hosp-%d", member);
+    ck_assert_msg(gw_mpi_ingest_identity(DB, &CFG, m, patient, &res, &err) == BASE_OK,
+                  "ingest: %s at %s", err.msg, err.where);
+    json_decref(patient);
+    return res;
+}
+
+static long
+count(const char *sql)
+{
+    PGresult *r = PQexecParams(DB, sql, 0, NULL, NULL, NULL, NULL, 0);
+    long n;
+
+    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return n;
+}
+
+static const char ADDR[] = "辽宁省沈阳市和平区南京北街155号";
+
+START_TEST(three_members_link)
+{
+    struct gw_mpi_ingest_result a;
+    struct gw_mpi_ingest_result b;
+    struct gw_mpi_ingest_result c;
+    struct gw_mpi_person ps;
+    struct base_err err = {0};
+
+    a = ingest(1, pt(1, "A-1", RESID_A, "张三", "1949-12-31", "female", "13800138000", ADDR));
+    ck_assert_int_eq(a.outcome, GW_MPI_CREATED);
+    /* another name form, same valid number: deterministic */
+    b = ingest(2, pt(2, "B-9", "11010519491231002x", "章 叁", "1949-12-13", "female", NULL, NULL));
+    ck_assert_int_eq(b.outcome, GW_MPI_LINKED_DETERMINISTIC);
+    ck_assert_str_eq(b.person_id, a.person_id);
+    /* no number, same demographics (traditional characters, +86 phone): probabilistic */
+    c = ingest(3, pt(3, "C-5", NULL, "張三", "1949-12-31", "female", "+86 138 0013 8000",
+                     "沈阳市和平区南京北街155号"));
+    ck_assert_int_eq(c.outcome, GW_MPI_LINKED_PROBABILISTIC);
+    ck_assert_str_eq(c.person_id, a.person_id);
+    ck_assert(c.score >= CFG.upper);
+    /* the same record again: an update, still linked */
+    c = ingest(3, pt(3, "C-5", NULL, "張三", "1949-12-31", "female", "13800138000", NULL));
+    ck_assert_int_eq(c.outcome, GW_MPI_UPDATED);
+    ck_assert_str_eq(c.person_id, a.person_id);
+
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, GW_MPI_RESID_SYSTEM, "110105491231002", &ps, &err),
+                     BASE_OK); /* 15-digit form resolves too */
+    ck_assert_str_eq(ps.id, a.person_id);
+    ck_assert_str_eq(ps.resident_id, RESID_A);
+    ck_assert_uint_eq(ps.n_links, 3);
+    ck_assert_str_eq(ps.links[0].member, "hosp-1");
+    ck_assert_str_eq(ps.links[0].value, "A-1");
+    ck_assert_int_eq(ps.links[0].type, GW_MPI_LINK_SOLE);
+    ck_assert_str_eq(ps.links[1].member, "hosp-2");
+    ck_assert_int_eq(ps.links[1].type, GW_MPI_LINK_DETERMINISTIC);
+    ck_assert_str_eq(ps.links[2].member, "hosp-3");
+    ck_assert_int_eq(ps.links[2].type, GW_MPI_LINK_PROBABILISTIC);
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, "urn:oid:1.2.156.9.3", "C-5", &ps, &err), BASE_OK);
+    ck_assert_str_eq(ps.id, a.person_id);
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, CFG.person_system, a.person_id, &ps, &err),
+                     BASE_OK);
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, "urn:oid:1.2.156.9.3", "nope", &ps, &err),
+                     BASE_E_NOTFOUND);
+    base_err_clear(&err);
+    /* an invalid number is refused, never looked up */
+    ck_assert_int_eq(
+        gw_mpi_resolve(DB, A, &CFG, GW_MPI_RESID_SYSTEM, "110105194912310021", &ps, &err),
+        BASE_E_INVALID);
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, CFG.person_system, "not-a-uuid", &ps, NULL),
+                     BASE_E_NOTFOUND);
+}
+END_TEST
+
+START_TEST(fhir_answers)
+{
+    struct gw_mpi_ingest_result a;
+    json_t *out = NULL;
+    struct base_err err = {0};
+    const char *targets[] = {"urn:oid:1.2.156.9.2", NULL};
+    struct gw_mpi_pdq_query q = {0};
+
+    a = ingest(1, pt(1, "A-1", RESID_A, "张三", "1949-12-31", "female", "13800138000", ADDR));
+    (void)ingest(2, pt(2, "B-9", RESID_A, "张三", "1949-12-31", "female", NULL, NULL));
+    /* PIXm from hospital 1's number: hospital 2's, the resident id, the regional id */
+    ck_assert_int_eq(gw_mpi_pix(DB, A, &CFG, "urn:oid:1.2.156.9.1", "A-1", NULL, &out, &err),
+                     BASE_OK);
+    json_t *params = json_object_get(out, "parameter");
+    ck_assert_str_eq(json_string_value(json_object_get(out, "resourceType")), "Parameters");
+    ck_assert_uint_eq(json_array_size(params), 4); /* regional, resident, B-9, targetId */
+    json_t *last = json_array_get(params, 3);
+    ck_assert_str_eq(json_string_value(json_object_get(last, "name")), "targetId");
+    char ref[80];
+    snprintf(ref, sizeof(ref), "Patient/%s", a.person_id);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(last, "valueReference"), "reference")),
+        ref);
+    json_decref(out);
+    ck_assert_int_eq(gw_mpi_pix(DB, A, &CFG, "urn:oid:1.2.156.9.1", "A-1", targets, &out, &err),
+                     BASE_OK);
+    params = json_object_get(out, "parameter");
+    ck_assert_uint_eq(json_array_size(params), 2);
+    json_t *vi = json_object_get(json_array_get(params, 0), "valueIdentifier");
+    ck_assert_str_eq(json_string_value(json_object_get(vi, "value")), "B-9");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(vi, "assigner"), "reference")),
+        "Organization/hosp-2");
+    json_decref(out);
+    ck_assert_int_eq(gw_mpi_pix(DB, A, &CFG, "urn:oid:1.2.156.9.1", "zzz", NULL, &out, &err),
+                     BASE_E_NOTFOUND);
+
+    /* PDQm by Han name + birth date, by pinyin, by identifier; empty on no match */
+    q.name = "张三";
+    q.birth_year = 1949;
+    q.birth_month = 12;
+    q.birth_day = 31;
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, "https://gw.example/fhir", &out, &err),
+                     BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
+    json_t *e = json_array_get(json_object_get(out, "entry"), 0);
+    json_t *p = json_object_get(e, "resource");
+    ck_assert_str_eq(json_string_value(json_object_get(p, "id")), a.person_id);
+    ck_assert_str_eq(json_string_value(json_object_get(p, "birthDate")), "1949-12-31");
+    ck_assert_uint_eq(json_array_size(json_object_get(p, "identifier")), 4);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(e, "fullUrl")), a.person_id));
+    json_decref(out);
+    memset(&q, 0, sizeof(q));
+    q.family = "Zhang";
+    q.given = "San";
+    q.sex = GW_MPI_SEX_FEMALE;
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
+    json_decref(out);
+    q.sex = GW_MPI_SEX_MALE;
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 0);
+    json_decref(out);
+    /* a homophone is not found by characters, but is by sound */
+    (void)ingest(3, pt(3, "C-1", NULL, "章三", "1990-01-01", "male", NULL, NULL));
+    memset(&q, 0, sizeof(q));
+    q.name = "章三";
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
+    json_decref(out);
+    q.name = "zhang san";
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 2);
+    json_decref(out);
+    memset(&q, 0, sizeof(q));
+    q.family = "张";
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
+    json_decref(out);
+    memset(&q, 0, sizeof(q));
+    q.identifier_system = GW_MPI_RESID_SYSTEM;
+    q.identifier_value = RESID_A;
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
+    json_decref(out);
+    memset(&q, 0, sizeof(q));
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_E_INVALID);
+    /* the regional Patient */
+    ck_assert_int_eq(gw_mpi_person_patient(DB, A, &CFG, a.person_id, &out, &err), BASE_OK);
+    ck_assert_str_eq(json_string_value(json_object_get(out, "gender")), "female");
+    json_decref(out);
+}
+END_TEST
+
+START_TEST(conflicting_resident_ids_never_link)
+{
+    struct gw_mpi_ingest_result a;
+    struct gw_mpi_ingest_result b;
+
+    a = ingest(1, pt(1, "A-1", RESID_A, "张三", "1949-12-31", "female", "13800138000", ADDR));
+    b = ingest(2, pt(2, "B-1", RESID_B, "张三", "1949-12-31", "female", "13800138000", ADDR));
+    ck_assert_int_eq(b.outcome, GW_MPI_CREATED);
+    ck_assert(b.resid_conflict);
+    ck_assert_str_ne(a.person_id, b.person_id);
+    ck_assert_int_eq(count("SELECT count(*) FROM mpi.review"), 0);
+    /* and a manual merge of the two is refused */
+    struct base_err err = {0};
+    int64_t mid = 0;
+    ck_assert_int_eq(gw_mpi_merge(DB, a.person_id, b.person_id, "admin", "test", &mid, &err),
+                     BASE_E_CONFLICT);
+    /* an invalid number does not count as evidence either way */
+    b = ingest(3, pt(3, "C-1", "110105194912310021", "李四", "1970-01-01", "male", NULL, NULL));
+    ck_assert_int_eq(b.outcome, GW_MPI_CREATED);
+    ck_assert_int_eq(count("SELECT count(*) FROM mpi.record WHERE resident_id IS NULL"), 1);
+}
+END_TEST
+
+START_TEST(review_queue_and_unmerge)
+{
+    struct gw_mpi_ingest_result a;
+    struct gw_mpi_ingest_result b;
+    struct base_err err = {0};
+    json_t *list = NULL;
+    json_t *hist = NULL;
+    struct gw_mpi_person ps;
+
+    a = ingest(1, pt(1, "A-1", NULL, "王小明", "1980-05-17", "male", "13912345678",
+                     "辽宁省沈阳市和平区三好街10号"));
+    /* homophones, two birth digits swapped, nothing else: a possible match */
+    b = ingest(3, pt(3, "C-1", NULL, "汪晓明", "1908-05-17", "male", NULL, NULL));
+    ck_assert_msg(b.outcome == GW_MPI_REVIEW, "outcome %s score %.2f",
+                  gw_mpi_outcome_name(b.outcome), b.score);
+    ck_assert_str_ne(b.person_id, a.person_id);
+    ck_assert_int_eq(gw_mpi_review_list(DB, A, true, 10, 0, &list, &err), BASE_OK);
+    ck_assert_uint_ge(json_array_size(list), 1);
+    json_t *item = json_array_get(list, 0);
+    int64_t rid = json_integer_value(json_object_get(item, "id"));
+    ck_assert_str_eq(json_string_value(json_object_get(item, "candidate")), a.person_id);
+    ck_assert_str_eq(json_string_value(json_object_get(item, "person")), b.person_id);
+    ck_assert_uint_eq(json_array_size(json_object_get(item, "fields")), 5);
+    json_decref(list);
+
+    ck_assert_int_eq(gw_mpi_review_decide(DB, rid, GW_MPI_SAME_PERSON, "dr-li", "same", &err),
+                     BASE_OK);
+    ck_assert_int_eq(gw_mpi_review_decide(DB, rid, GW_MPI_NOT_SAME, "dr-li", NULL, &err),
+                     BASE_E_CONFLICT);
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, "urn:oid:1.2.156.9.3", "C-1", &ps, &err), BASE_OK);
+    ck_assert_str_eq(ps.id, a.person_id); /* now linked */
+    ck_assert_int_eq(count("SELECT count(*) FROM mpi.person WHERE status = 'merged'"), 1);
+    /* the retired person resolves to the survivor */
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, CFG.person_system, b.person_id, &ps, &err),
+                     BASE_OK);
+    ck_assert_str_eq(ps.id, a.person_id);
+
+    /* unmerge restores the previous link */
+    long mid = count("SELECT max(id) FROM mpi.merge");
+    ck_assert_int_eq(gw_mpi_unmerge(DB, mid, "dr-wang", "wrong decision", &err), BASE_OK);
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, "urn:oid:1.2.156.9.3", "C-1", &ps, &err), BASE_OK);
+    ck_assert_str_eq(ps.id, b.person_id);
+    ck_assert_int_eq(ps.links[0].type, GW_MPI_LINK_SOLE);
+    ck_assert_int_eq(gw_mpi_unmerge(DB, mid, "dr-wang", "again", &err), BASE_E_CONFLICT);
+    ck_assert_int_eq(gw_mpi_history(DB, A, b.person_id, &hist, &err), BASE_OK);
+    ck_assert_uint_eq(json_array_size(hist), 3); /* link, merge, unmerge */
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(hist, 1), "action")),
+                     "merge");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(hist, 2), "action")),
+                     "unmerge");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(hist, 2), "actor")),
+                     "dr-wang");
+    json_decref(hist);
+    ck_assert_int_eq(gw_mpi_review_decide(DB, 999999, GW_MPI_NOT_SAME, "x", NULL, &err),
+                     BASE_E_NOTFOUND);
+}
+END_TEST
+
+START_TEST(manual_merge_and_not_same)
+{
+    struct gw_mpi_ingest_result a;
+    struct gw_mpi_ingest_result b;
+    struct gw_mpi_ingest_result c;
+    struct base_err err = {0};
+    int64_t m1 = 0;
+    int64_t m2 = 0;
+    json_t *list = NULL;
+
+    a = ingest(1, pt(1, "A-1", RESID_A, "赵四", "1990-01-02", "male", NULL, NULL));
+    b = ingest(2, pt(2, "B-1", NULL, "钱五", "1991-03-04", "male", NULL, NULL));
+    c = ingest(3, pt(3, "C-1", NULL, "孙六", "1992-05-06", "female", NULL, NULL));
+    ck_assert_int_eq(
+        gw_mpi_merge(DB, a.person_id, b.person_id, "admin", "paper records", &m1, &err), BASE_OK);
+    ck_assert_int_eq(
+        gw_mpi_merge(DB, a.person_id, c.person_id, "admin", "paper records", &m2, &err), BASE_OK);
+    ck_assert_int_eq(gw_mpi_merge(DB, a.person_id, b.person_id, "admin", "twice", &m1, &err),
+                     BASE_E_CONFLICT);
+    ck_assert_int_eq(count("SELECT count(*) FROM mpi.record WHERE person_id = (SELECT id FROM "
+                           "mpi.person WHERE status = 'active')"),
+                     3);
+    ck_assert_int_eq(gw_mpi_unmerge(DB, m1, "admin", "undo", &err), BASE_OK);
+    ck_assert_int_eq(count("SELECT count(*) FROM mpi.person WHERE status = 'active'"), 2);
+    ck_assert_int_eq(gw_mpi_merge(DB, a.person_id, "00000000-0000-0000-0000-000000000000", "admin",
+                                  "x", &m1, &err),
+                     BASE_E_NOTFOUND);
+    ck_assert_int_eq(gw_mpi_merge(DB, a.person_id, a.person_id, "admin", "x", &m1, &err),
+                     BASE_E_CONFLICT);
+    ck_assert_int_eq(gw_mpi_merge(DB, a.person_id, b.person_id, "", "x", &m1, &err),
+                     BASE_E_INVALID);
+
+    /* a "not the same" decision keeps them apart and closes the item */
+    (void)ingest(1, pt(1, "A-7", NULL, "周八", "1975-06-07", "female", "13700000000", NULL));
+    c = ingest(2, pt(2, "B-7", NULL, "周八", "1975-07-06", "female", NULL, NULL));
+    ck_assert_int_eq(c.outcome, GW_MPI_REVIEW);
+    ck_assert_int_eq(gw_mpi_review_list(DB, A, true, 0, 0, &list, &err), BASE_OK);
+    int64_t rid = json_integer_value(json_object_get(json_array_get(list, 0), "id"));
+    json_decref(list);
+    ck_assert_int_eq(gw_mpi_review_decide(DB, rid, GW_MPI_NOT_SAME, "dr-li", "different", &err),
+                     BASE_OK);
+    ck_assert_int_eq(count("SELECT count(*) FROM mpi.review WHERE status = 'open'"), 0);
+    ck_assert_int_eq(gw_mpi_review_list(DB, A, false, 0, 0, &list, &err), BASE_OK);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "status")),
+                     "not-same");
+    json_decref(list);
+}
+END_TEST
+
+START_TEST(split_undoes_a_wrong_link)
+{
+    struct gw_mpi_ingest_result a;
+    struct gw_mpi_ingest_result b;
+    struct base_err err = {0};
+    char np[40];
+    struct gw_mpi_person ps;
+    json_t *hist = NULL;
+
+    a = ingest(1, pt(1, "A-1", RESID_A, "张三", "1949-12-31", "female", "13800138000", ADDR));
+    b = ingest(2, pt(2, "B-1", RESID_A, "张三", "1949-12-31", "female", NULL, NULL));
+    ck_assert_str_eq(a.person_id, b.person_id);
+    ck_assert_int_eq(gw_mpi_split(DB, "hosp-2", "urn:oid:1.2.156.9.2", "B-1", "dr-li",
+                                  "another woman", np, sizeof(np), &err),
+                     BASE_OK);
+    ck_assert_str_ne(np, a.person_id);
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, "urn:oid:1.2.156.9.2", "B-1", &ps, &err), BASE_OK);
+    ck_assert_str_eq(ps.id, np);
+    ck_assert_int_eq(ps.links[0].type, GW_MPI_LINK_MANUAL);
+    ck_assert_int_eq(gw_mpi_split(DB, "hosp-2", "urn:oid:1.2.156.9.2", "B-1", "dr-li", NULL, np,
+                                  sizeof(np), &err),
+                     BASE_E_CONFLICT);
+    ck_assert_int_eq(gw_mpi_split(DB, "hosp-9", "urn:oid:1.2.156.9.2", "B-1", "dr-li", NULL, np,
+                                  sizeof(np), &err),
+                     BASE_E_NOTFOUND);
+    ck_assert_int_eq(gw_mpi_history(DB, A, a.person_id, &hist, &err), BASE_OK);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(hist, 2), "action")),
+                     "split");
+    json_decref(hist);
+}
+END_TEST
+
+START_TEST(database_errors_leave_the_connection_usable)
+{
+    struct gw_mpi_ingest_result res;
+    struct base_err err = {0};
+    json_t *p = pt(1, "A-1", RESID_A, "张三", "1949-12-31", "female", NULL, NULL);
+
+    ck_assert_int_eq(count("SELECT count(*) FROM (SELECT 1) x"), 1);
+    PQclear(PQexecParams(DB, "DROP TABLE mpi.block", 0, NULL, NULL, NULL, NULL, 0));
+    ck_assert_int_eq(gw_mpi_ingest_identity(DB, &CFG, "hosp-1", p, &res, &err), BASE_E_IO);
+    ck_assert_str_eq(err.msg, "patient index unavailable"); /* no SQL, no values */
+    ck_assert_int_eq(PQpipelineStatus(DB), PQ_PIPELINE_OFF);
+    ck_assert_int_eq(PQtransactionStatus(DB), PQTRANS_IDLE);
+    ck_assert_int_eq(count("SELECT count(*) FROM mpi.record"), 0);
+    json_decref(p);
+}
+END_TEST
+
+START_TEST(twins_go_to_review)
+{
+    struct gw_mpi_ingest_result a;
+    struct gw_mpi_ingest_result b;
+
+    a = ingest(1, pt(1, "A-1", NULL, "王思涵", "2010-03-04", "female", "13800138000", ADDR));
+    b = ingest(1, pt(1, "A-2", NULL, "王思雨", "2010-03-04", "female", "13800138000", ADDR));
+    ck_assert_str_ne(a.person_id, b.person_id);
+    ck_assert_int_ne(b.outcome, GW_MPI_LINKED_PROBABILISTIC);
+}
+END_TEST
+
+/* Two gateway nodes (two connections) report the same 60 people at once,
+ * each from its own member: the advisory lock must keep them one person each. */
+struct racer {
+    const char *dbname;
+    int member;
+    int failures;
+};
+
+static void *
+race(void *arg)
+{
+    struct racer *rc = arg;
+    const char *keys[] = {"dbname", "dbname", NULL};
+    const char *vals[] = {getenv("FHIRGATE_TEST_DATABASE_URL"), rc->dbname, NULL};
+    PGconn *db = PQconnectdbParams(keys, vals, 1);
+    struct gw_mpi_config cfg = gw_mpi_config_default();
+
+    cfg.today = 20260115;
+    for (int i = 0; i < 60 && PQstatus(db) == CONNECTION_OK; i++) {
+        char d17[32];
+        char resid[19];
+        char mrn[16];
+        char m[16];
+        struct gw_mpi_ingest_result res;
+        json_t *p;
+
+        snprintf(d17, sizeof(d17), "210102198001%02u%03u", 1u + (unsigned)i % 28u,
+                 100u + (unsigned)i);
+        memcpy(resid, d17, 17);
+        resid[17] = gw_mpi_resid_check_char(d17);
+        resid[18] = '\0';
+        snprintf(mrn, sizeof(mrn), "R-%d", i);
+        snprintf(m, sizeof(m), "hosp-%d", rc->member);
+        p = pt(rc->member, mrn, resid, NULL, NULL, NULL, NULL, NULL);
+        if (gw_mpi_ingest_identity(db, &cfg, m, p, &res, NULL) != BASE_OK)
+            rc->failures++;
+        json_decref(p);
+    }
+    if (PQstatus(db) != CONNECTION_OK)
+        rc->failures++;
+    PQfinish(db);
+    return NULL;
+}
+
+START_TEST(concurrent_nodes_do_not_split_people)
+{
+    char name[64];
+    pthread_t t[2];
+    struct racer r[2];
+
+    snprintf(name, sizeof(name), "mpi_store_%d", (int)getpid());
+    for (int i = 0; i < 2; i++) {
+        r[i] = (struct racer){name, i + 1, 0};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, race, &r[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(r[i].failures, 0);
+    }
+    ck_assert_int_eq(count("SELECT count(*) FROM mpi.record"), 120);
+    ck_assert_int_eq(count("SELECT count(*) FROM mpi.person"), 60);
+}
+END_TEST
+
+Suite *mpi_store_suite(void)
+{
+    Suite *s = suite_create("mpi_store");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, three_members_link);
+    tcase_add_test(tc, fhir_answers);
+    tcase_add_test(tc, conflicting_resident_ids_never_link);
+    tcase_add_test(tc, review_queue_and_unmerge);
+    tcase_add_test(tc, manual_merge_and_not_same);
+    tcase_add_test(tc, split_undoes_a_wrong_link);
+    tcase_add_test(tc, database_errors_leave_the_connection_usable);
+    tcase_add_test(tc, twins_go_to_review);
+    tcase_add_test(tc, concurrent_nodes_do_not_split_people);
+    tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    return s;
+}

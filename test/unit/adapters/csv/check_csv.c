@@ -1,0 +1,659 @@
+/*
+ * CSV: the RFC 4180 reader (chunking, quotes, line ends, BOM, delimiters,
+ * malformed records and recovery, limits), mapping files, and loading the
+ * Synthea samples and the golden cases.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/csv/csv.h"
+#include "fhir/json/fhir_json.h"
+#include "test/support/golden.h"
+#include "test/support/jsonpath.h"
+#include "test/support/runcli.h"
+#include "test/support/testutil.h"
+
+/* ---------------------------------------------------------- reader */
+
+struct collect {
+    char out[8192]; /* records as "line:f1|f2|...\n" */
+    size_t len;
+    char errs[2048]; /* "line:col:msg\n" */
+    size_t elen;
+    size_t records;
+    int stop_after; /* return an error after this many records (0: never) */
+};
+
+static int
+on_rec(void *ctx, const struct csv_record *r)
+{
+    struct collect *c = ctx;
+
+    c->records++;
+    c->len += (size_t)snprintf(c->out + c->len, sizeof(c->out) - c->len, "%zu:", r->line);
+    for (size_t i = 0; i < r->nfields; i++)
+        c->len += (size_t)snprintf(c->out + c->len, sizeof(c->out) - c->len, "%s%.*s",
+                                   i > 0 ? "|" : "", (int)r->field[i].len, r->field[i].ptr);
+    c->len += (size_t)snprintf(c->out + c->len, sizeof(c->out) - c->len, "\n");
+    if (c->stop_after > 0 && (int)c->records >= c->stop_after)
+        return BASE_E_INVALID;
+    return BASE_OK;
+}
+
+static int
+on_err(void *ctx, size_t line, size_t col, const struct base_err *e)
+{
+    struct collect *c = ctx;
+
+    c->elen += (size_t)snprintf(c->errs + c->elen, sizeof(c->errs) - c->elen, "%zu:%zu:%s\n", line,
+                                col, e->msg);
+    return BASE_OK;
+}
+
+/* Parse `in` fed in chunks of `chunk` bytes (0: all at once). */
+static void
+parse(const char *in, size_t len, size_t chunk, char delim, const struct csv_limits *lim,
+      struct collect *c)
+{
+    struct csv_reader *r = NULL;
+
+    memset(c, 0, sizeof(*c));
+    ck_assert_int_eq(csv_reader_new(delim, lim, on_rec, on_err, c, &r), BASE_OK);
+    if (chunk == 0)
+        chunk = len > 0 ? len : 1;
+    for (size_t off = 0; off < len; off += chunk)
+        ck_assert_int_eq(csv_reader_feed(r, in + off, off + chunk > len ? len - off : chunk),
+                         BASE_OK);
+    ck_assert_int_eq(csv_reader_finish(r), BASE_OK);
+    csv_reader_free(r);
+}
+
+static void
+expect(const char *in, char delim, const char *records, const char *errors)
+{
+    struct collect whole;
+    struct collect bytes;
+
+    parse(in, strlen(in), 0, delim, NULL, &whole);
+    ck_assert_str_eq(whole.out, records);
+    ck_assert_str_eq(whole.errs, errors);
+    /* any chunking gives the same records and errors */
+    parse(in, strlen(in), 1, delim, NULL, &bytes);
+    ck_assert_str_eq(bytes.out, records);
+    ck_assert_str_eq(bytes.errs, errors);
+    parse(in, strlen(in), 3, delim, NULL, &bytes);
+    ck_assert_str_eq(bytes.out, records);
+}
+
+START_TEST(rfc4180_basics)
+{
+    expect("a,b,c\n1,2,3\n", ',', "1:a|b|c\n2:1|2|3\n", "");
+    expect("a,b\r\n1,2", ',', "1:a|b\n2:1|2\n", "");   /* CRLF, no final EOL */
+    expect("a,b\r1,2\r", ',', "1:a|b\n2:1|2\n", "");   /* CR alone */
+    expect("a,,\n,,\n", ',', "1:a||\n2:||\n", "");     /* empty fields */
+    expect("\n\na\n\r\n\nb\n", ',', "3:a\n6:b\n", ""); /* blank lines */
+    expect("\"a,b\",\"say \"\"hi\"\"\",\"\"\n", ',', "1:a,b|say \"hi\"|\n", "");
+    expect("x,\"line1\r\nline2\nline3\"\ny,z\n", ',', "1:x|line1\r\nline2\nline3\n4:y|z\n", "");
+    expect("\xEF\xBB\xBFid,name\n1,\xE5\xBC\xA0\xE4\xB8\x89\n", ',',
+           "1:id|name\n2:1|\xE5\xBC\xA0\xE4\xB8\x89\n", "");
+    expect("", ',', "", "");
+    expect("\xEF\xBB\xBF", ',', "", "");
+}
+END_TEST
+
+START_TEST(detects_delimiter)
+{
+    expect("a;b;c\n1;2,5;3\n", 0, "1:a|b|c\n2:1|2,5|3\n", "");
+    expect("a\tb\n1\t2\n", 0, "1:a|b\n2:1|2\n", "");
+    expect("\"a;b\",c,d\n", 0, "1:a;b|c|d\n", ""); /* ';' inside quotes does not count */
+    expect("a|b\n", 0, "1:a|b\n", "");
+    expect("single\n", 0, "1:single\n", "");
+}
+END_TEST
+
+START_TEST(malformed_records_keep_good_rows)
+{
+    /* a quote inside an unquoted field */
+    expect("a,b\n1,x\"y\n2,z\n", ',', "1:a|b\n3:2|z\n", "2:4:quote inside an unquoted field\n");
+    /* text after a closing quote */
+    expect("a,b\n1,\"x\"y,3\n2,z\n", ',', "1:a|b\n3:2|z\n",
+           "2:6:unexpected character after a closing quote\n");
+    /* an opening quote never closed on its line swallows the next lines; the
+     * record is reported and the lines after it are read again */
+    expect("a,b\n1,\"open\n2,z\n3,\"w\"\n", ',', "1:a|b\n3:2|z\n4:3|w\n",
+           "2:3:quoted field is not closed properly\n");
+    /* unterminated at the end of the input */
+    expect("a,b\n1,\"open\n2,z\n3,w\n", ',', "1:a|b\n3:2|z\n4:3|w\n",
+           "2:3:quoted field is not closed\n");
+}
+END_TEST
+
+START_TEST(limits_columns_field_record)
+{
+    struct csv_limits lim = csv_limits_default();
+    struct collect c;
+    const char *in = "a,b,c\n1,2,3,4\n5,6,7\n";
+
+    lim.max_columns = 3;
+    parse(in, strlen(in), 0, ',', &lim, &c);
+    ck_assert_str_eq(c.out, "1:a|b|c\n3:5|6|7\n");
+    ck_assert_str_eq(c.errs, "2:7:record has too many columns\n");
+
+    lim = csv_limits_default();
+    lim.max_field = 4;
+    in = "a,b\n12345,x\nok,y\n\"123456\",z\n";
+    parse(in, strlen(in), 1, ',', &lim, &c);
+    ck_assert_str_eq(c.out, "1:a|b\n3:ok|y\n");
+    ck_assert_str_eq(c.errs, "2:1:field is too long\n4:1:field is too long\n");
+
+    lim = csv_limits_default();
+    lim.max_record = 10;
+    in = "a,b\n1234,5678,9\nc,d\n";
+    parse(in, strlen(in), 0, ',', &lim, &c);
+    ck_assert_str_eq(c.out, "1:a|b\n3:c|d\n");
+    ck_assert_str_eq(c.errs, "2:1:record is too long\n");
+}
+END_TEST
+
+START_TEST(callback_can_stop)
+{
+    struct collect c;
+    struct csv_reader *r = NULL;
+    const char *in = "a\nb\nc\n";
+
+    memset(&c, 0, sizeof(c));
+    c.stop_after = 2;
+    ck_assert_int_eq(csv_reader_new(',', NULL, on_rec, on_err, &c, &r), BASE_OK);
+    ck_assert_int_eq(csv_reader_feed(r, in, strlen(in)), BASE_E_INVALID);
+    ck_assert_uint_eq(c.records, 2);
+    csv_reader_free(r);
+}
+END_TEST
+
+/* Tens of megabytes through 64 KiB chunks: the reader keeps no more than
+ * a record, so this costs time, not memory (bench_converters measures RSS
+ * on a 1,000,000-row export). */
+START_TEST(streams_large_input)
+{
+    struct collect c;
+    struct csv_reader *r = NULL;
+    char chunk[65536];
+    size_t used = 0;
+    size_t rows = 400000;
+
+    memset(&c, 0, sizeof(c));
+    ck_assert_int_eq(csv_reader_new(',', NULL, NULL, on_err, &c, &r), BASE_OK);
+    for (size_t i = 0; i < rows; i++) {
+        int n = snprintf(chunk + used, sizeof(chunk) - used,
+                         "%zu,patient-%zu,\"note, with comma\",2024-01-01T00:00:00Z,%zu.5\n", i,
+                         i % 977, i);
+
+        if ((size_t)n >= sizeof(chunk) - used) {
+            ck_assert_int_eq(csv_reader_feed(r, chunk, used), BASE_OK);
+            used = 0;
+            i--;
+            continue;
+        }
+        used += (size_t)n;
+    }
+    ck_assert_int_eq(csv_reader_feed(r, chunk, used), BASE_OK);
+    ck_assert_int_eq(csv_reader_finish(r), BASE_OK);
+    ck_assert_str_eq(c.errs, "");
+    csv_reader_free(r);
+}
+END_TEST
+
+/* --------------------------------------------------------- mapping */
+
+static void
+mapping_fails(const char *text, int rc, const char *where)
+{
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+
+    ck_assert_int_eq(csv_mapping_parse(text, strlen(text), NULL, &m, &err), rc);
+    ck_assert_ptr_null(m);
+    ck_assert_str_eq(err.where, where);
+}
+
+START_TEST(mapping_errors_name_the_line)
+{
+    mapping_fails("resource Patient\nidentity s {A}\nname.given = {B} | frobnicate\n", BASE_E_PARSE,
+                  "mapping line 3");
+    mapping_fails("resource Patient\nidentity s {A}\n\n# c\nname..given = {B}\n", BASE_E_PARSE,
+                  "mapping line 5");
+    mapping_fails("resource Patient\nidentity s {A}\na = {B | decimal\n", BASE_E_PARSE,
+                  "mapping line 3");
+    mapping_fails("resource Patient\nidentity s {A}\na = {B} | decimal | upper\n", BASE_E_PARSE,
+                  "mapping line 3");
+    mapping_fails("resource Patient\nidentity s {A}\na[x] = {B}\n", BASE_E_PARSE, "mapping line 3");
+    mapping_fails("resource Patient\nidentity s {A}\na = {B} | ref Patient\n", BASE_E_PARSE,
+                  "mapping line 3");
+    mapping_fails("resource Patient\nidentity s {A}\na = {B} | map M\n", BASE_E_PARSE,
+                  "mapping line 3");
+    mapping_fails("resource Patient\ndelimiter :\n", BASE_E_INVALID, "mapping line 2");
+    mapping_fails("resource Patient\nname = x\n", BASE_E_INVALID, "mapping");
+    mapping_fails("identity s {A}\n", BASE_E_INVALID, "mapping");
+    mapping_fails("resource Patient\nidentity s {A}\njust words\n", BASE_E_PARSE, "mapping line 3");
+}
+END_TEST
+
+START_TEST(mapping_limits)
+{
+    struct csv_limits lim = csv_limits_default();
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    const char *text = "resource Patient\nidentity s {A}\na = 1\nb = 2\nc = 3\n";
+
+    lim.max_rules = 2;
+    ck_assert_int_eq(csv_mapping_parse(text, strlen(text), &lim, &m, &err), BASE_E_LIMIT);
+    ck_assert_str_eq(err.where, "mapping line 5");
+    lim = csv_limits_default();
+    lim.max_mapping = 10;
+    ck_assert_int_eq(csv_mapping_parse(text, strlen(text), &lim, &m, &err), BASE_E_LIMIT);
+}
+END_TEST
+
+/* ------------------------------------------------------------ load */
+
+static struct csv_mapping *
+load_mapping(const char *path)
+{
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    size_t len = 0;
+    char *text = tu_read_file(path, &len);
+
+    ck_assert_msg(text != NULL, "cannot read %s", path);
+    ck_assert_msg(csv_mapping_parse(text, len, NULL, &m, &err) == BASE_OK, "%s: %s: %s", path,
+                  err.where, err.msg);
+    free(text);
+    return m;
+}
+
+struct errlog {
+    char text[8192];
+    size_t len;
+};
+
+static int
+log_row(void *ctx, const struct csv_row_error *e)
+{
+    struct errlog *l = ctx;
+
+    l->len += (size_t)snprintf(l->text + l->len, sizeof(l->text) - l->len, "%s: %s\n",
+                               e->err->where, e->err->msg);
+    return BASE_OK;
+}
+
+static json_t *
+convert_synthea(const char *table, struct csv_report *rep)
+{
+    char mpath[256];
+    char rel[256];
+    struct csv_mapping *m;
+    struct base_err err = {0};
+    struct errlog log = {0};
+    json_t *out = NULL;
+    size_t len = 0;
+    char *data;
+
+    snprintf(mpath, sizeof(mpath), "adapters/csv/mappings/synthea/%s.map", table);
+    snprintf(rel, sizeof(rel), "csv/synthea-csv/%s.csv", table);
+    m = load_mapping(mpath);
+    data = tu_read_file(tu_corpus_path(rel), &len);
+    ck_assert_ptr_nonnull(data);
+    ck_assert_int_eq(csv_convert(m, data, len, NULL, NULL, log_row, &log, &out, rep, &err),
+                     BASE_OK);
+    ck_assert_msg(log.len == 0, "%s: rows rejected:\n%s", table, log.text);
+    free(data);
+    csv_mapping_free(m);
+    return out;
+}
+
+static json_t *
+res_at(const json_t *bundle, size_t i)
+{
+    return json_object_get(json_array_get(json_object_get(bundle, "entry"), i), "resource");
+}
+
+struct synthea_count {
+    const char *table;
+    const char *type;
+    size_t rows;
+    size_t resources;
+};
+
+static const struct synthea_count synthea_counts[] = {
+    {"patients", "Patient", 40, 40},
+    {"conditions", "Condition", 200, 200},
+    {"allergies", "AllergyIntolerance", 80, 80},
+    {"immunizations", "Immunization", 200, 200},
+    {"organizations", "Organization", 100, 100},
+    {"providers", "Practitioner", 100, 100},
+};
+
+START_TEST(synthea_samples_convert)
+{
+    const struct synthea_count *c = &synthea_counts[_i];
+    struct csv_report rep = {0};
+    json_t *b = convert_synthea(c->table, &rep);
+    size_t i;
+    json_t *e;
+
+    ck_assert_uint_eq(rep.rows, c->rows);
+    ck_assert_uint_eq(rep.rows_ok, c->rows);
+    ck_assert_uint_eq(rep.rows_bad, 0);
+    ck_assert_uint_eq(rep.resources, c->resources);
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), c->resources);
+    json_array_foreach(json_object_get(b, "entry"), i, e)
+    {
+        ck_assert_str_eq(tu_json_str(e, "resource.resourceType"), c->type);
+        ck_assert_str_eq(tu_json_str(e, "request.method"), "PUT");
+        ck_assert_ptr_nonnull(strstr(tu_json_str(e, "fullUrl"), "urn:uuid:"));
+        ck_assert_ptr_nonnull(tu_json_str(e, "resource.identifier.0.value"));
+        ck_assert(tu_entry_keyed(e));
+    }
+    json_decref(b);
+}
+END_TEST
+
+START_TEST(synthea_spot_values)
+{
+    struct csv_report rep;
+    json_t *b = convert_synthea("patients", &rep);
+    json_t *p = res_at(b, 0);
+
+    /* 1d604da9...;5/25/1989;;999-76-6866;...;Mr.;José Eduardo181;Gómez206;;;M;...;M;... */
+    ck_assert_str_eq(tu_json_str(p, "identifier.0.system"),
+                     "https://github.com/synthetichealth/synthea");
+    ck_assert_str_eq(tu_json_str(p, "identifier.0.value"), "1d604da9-9a81-4ba9-80c2-de3375d59b40");
+    ck_assert_str_eq(tu_json_str(p, "identifier.1.value"), "999-76-6866");
+    ck_assert_str_eq(tu_json_str(p, "name.0.family"), "Gómez206");
+    ck_assert_str_eq(tu_json_str(p, "name.0.given.0"), "José Eduardo181");
+    ck_assert_str_eq(tu_json_str(p, "birthDate"), "1989-05-25");
+    ck_assert_str_eq(tu_json_str(p, "gender"), "male");
+    ck_assert_str_eq(tu_json_str(p, "maritalStatus.coding.0.code"), "M");
+    ck_assert_str_eq(tu_json_str(p, "address.0.city"), "Chicopee");
+    json_decref(b);
+
+    b = convert_synthea("conditions", &rep);
+    /* 2011-08-09,2011-08-16,8d4c4326...,9d35ec9f...,444814009,Viral sinusitis (disorder) */
+    json_t *c = res_at(b, 1);
+    ck_assert_str_eq(tu_json_str(c, "code.coding.0.code"), "444814009");
+    ck_assert_str_eq(tu_json_str(c, "clinicalStatus.coding.0.code"), "resolved");
+    ck_assert_str_eq(tu_json_str(c, "abatementDateTime"), "2011-08-16");
+    ck_assert_str_eq(tu_json_str(c, "subject.reference"),
+                     "Patient?identifier=https://github.com/synthetichealth/synthea|"
+                     "8d4c4326-e9de-4f45-9a4c-f8c36bff89ae");
+    ck_assert_str_eq(tu_json_str(res_at(b, 0), "clinicalStatus.coding.0.code"), "active");
+    json_decref(b);
+
+    b = convert_synthea("allergies", &rep);
+    ck_assert_str_eq(tu_json_str(res_at(b, 0), "onsetDateTime"), "1982-10-25");
+    ck_assert_str_eq(tu_json_str(res_at(b, 0), "code.coding.0.code"), "300916003");
+    json_decref(b);
+
+    b = convert_synthea("immunizations", &rep);
+    ck_assert_str_eq(tu_json_str(res_at(b, 0), "occurrenceDateTime"), "2010-07-27T12:58:08Z");
+    ck_assert_str_eq(tu_json_str(res_at(b, 0), "vaccineCode.coding.0.system"),
+                     "http://hl7.org/fhir/sid/cvx");
+    json_decref(b);
+}
+END_TEST
+
+START_TEST(same_export_same_bundle)
+{
+    struct csv_report rep;
+    json_t *a = convert_synthea("conditions", &rep);
+    json_t *b = convert_synthea("conditions", &rep);
+
+    ck_assert(fhir_json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+}
+END_TEST
+
+struct batches {
+    size_t n;
+    size_t entries;
+    size_t max;
+};
+
+static int
+count_batch(void *ctx, json_t *bundle)
+{
+    struct batches *b = ctx;
+    size_t n = json_array_size(json_object_get(bundle, "entry"));
+
+    b->n++;
+    b->entries += n;
+    b->max = n > b->max ? n : b->max;
+    json_decref(bundle);
+    return BASE_OK;
+}
+
+START_TEST(batches_and_chunks)
+{
+    struct csv_mapping *m = load_mapping("adapters/csv/mappings/synthea/conditions.map");
+    struct csv_load_options opt = {.source_name = "conditions.csv", .batch_rows = 7};
+    struct batches bt = {0};
+    struct csv_load *l = NULL;
+    struct csv_report rep = {0};
+    struct base_err err = {0};
+    size_t len = 0;
+    char *data = tu_read_file(tu_corpus_path("csv/synthea-csv/conditions.csv"), &len);
+
+    ck_assert_int_eq(csv_load_new(m, NULL, &opt, count_batch, NULL, &bt, &l, &err), BASE_OK);
+    for (size_t off = 0; off < len; off += 13)
+        ck_assert_int_eq(csv_load_feed(l, data + off, off + 13 > len ? len - off : 13, &err),
+                         BASE_OK);
+    ck_assert_int_eq(csv_load_finish(l, &rep, &err), BASE_OK);
+    ck_assert_uint_eq(bt.entries, 200);
+    ck_assert_uint_eq(bt.n, 29); /* 28 x 7 + 4 */
+    ck_assert_uint_eq(bt.max, 7);
+    ck_assert_uint_eq(rep.bundles, 29);
+    csv_load_free(l);
+    csv_mapping_free(m);
+    free(data);
+}
+END_TEST
+
+static const char lab_map[] = "resource Observation\n"
+                              "identity urn:oid:1.2.3 {ID}\n"
+                              "status = final\n"
+                              "code.text = {NAME} required\n"
+                              "valueQuantity.value = {V} | decimal\n";
+
+START_TEST(bad_rows_skip_or_fail)
+{
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    struct errlog log = {0};
+    struct csv_report rep = {0};
+    struct csv_load_options opt = {.source_name = "lab.csv"};
+    const char *csv = "ID,NAME,V\n1,Glucose,5.5\n2,Sodium,abc\n3,,4\n4,Potassium,4.1\n";
+    json_t *out = NULL;
+
+    ck_assert_int_eq(csv_mapping_parse(lab_map, strlen(lab_map), NULL, &m, &err), BASE_OK);
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, &opt, log_row, &log, &out, &rep, &err),
+                     BASE_OK);
+    ck_assert_str_eq(log.text, "line 3, column 10 (V): value is not a number\n"
+                               "line 4, column 3 (NAME): required value is empty\n");
+    ck_assert_uint_eq(rep.rows, 4);
+    ck_assert_uint_eq(rep.rows_ok, 2);
+    ck_assert_uint_eq(rep.rows_bad, 2);
+    ck_assert_uint_eq(json_array_size(json_object_get(out, "entry")), 2);
+    json_decref(out);
+
+    opt.on_error = CSV_ON_ERROR_FAIL;
+    memset(&log, 0, sizeof(log));
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, &opt, log_row, &log, &out, &rep, &err),
+                     BASE_E_INVALID);
+    ck_assert_ptr_null(out);
+    ck_assert_str_eq(err.where, "line 3, column 10 (V)");
+    csv_mapping_free(m);
+}
+END_TEST
+
+START_TEST(header_must_have_mapped_columns)
+{
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    json_t *out = NULL;
+    const char *csv = "ID,V\n1,5\n";
+
+    ck_assert_int_eq(csv_mapping_parse(lab_map, strlen(lab_map), NULL, &m, &err), BASE_OK);
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, NULL, NULL, NULL, &out, NULL, &err),
+                     BASE_E_INVALID);
+    ck_assert_str_eq(err.where, "line 1");
+    ck_assert_ptr_nonnull(strstr(err.msg, "NAME"));
+    ck_assert_int_eq(csv_convert(m, "", 0, NULL, NULL, NULL, NULL, &out, NULL, &err),
+                     BASE_E_INVALID);
+    csv_mapping_free(m);
+}
+END_TEST
+
+START_TEST(columns_directive_without_header)
+{
+    static const char map[] = "resource Patient\ncolumns MRN,NAME\nidentity urn:oid:1.2 {MRN}\n"
+                              "name[0].text = {NAME}\n";
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    struct csv_report rep;
+    json_t *out = NULL;
+
+    ck_assert_int_eq(csv_mapping_parse(map, strlen(map), NULL, &m, &err), BASE_OK);
+    ck_assert_int_eq(
+        csv_convert(m, "A1,Ann\nA2,Bob\n", 14, NULL, NULL, NULL, NULL, &out, &rep, &err), BASE_OK);
+    ck_assert_uint_eq(rep.resources, 2);
+    ck_assert_str_eq(tu_json_str(res_at(out, 1), "name.0.text"), "Bob");
+    json_decref(out);
+    csv_mapping_free(m);
+}
+END_TEST
+
+/* ------------------------------------------------------------- CLI */
+
+START_TEST(cli_reports_bad_rows_and_prints_good_ones)
+{
+    const char *argv[] = {tu_bin("fhirgate"), "convert", "--from", "csv", "--mapping",
+                    "test/golden/csv/bad_rows/mapping.map", "test/golden/csv/bad_rows/input.csv",
+                    NULL};
+    struct tu_run r;
+    json_t *b = NULL;
+
+    ck_assert_int_eq(tu_run(argv, &r), 0);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(fhir_json_parse(r.out, r.out_len, NULL, &b, NULL), BASE_OK);
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 3);
+    ck_assert_ptr_nonnull(strstr(r.err, "input.csv: line 3, column 42: error: structure: "
+                                        "quoted field is not closed properly"));
+    ck_assert_ptr_nonnull(strstr(r.err, "line 6, column 43: error: structure: record has 8"));
+    ck_assert_ptr_nonnull(strstr(r.err, "7 of 10 rows rejected, 3 resources converted"));
+    json_decref(b);
+    tu_run_free(&r);
+    /* no mapping: a usage problem, said plainly */
+    const char *nomap[] = {tu_bin("fhirgate"), "convert", "--from", "csv",
+                     "test/golden/csv/bad_rows/input.csv", NULL};
+    ck_assert_int_eq(tu_run(nomap, &r), 0);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.err, "--mapping"));
+    tu_run_free(&r);
+}
+END_TEST
+
+/* ---------------------------------------------------------- golden */
+
+static int
+golden_csv(const char *dir, const char *data, size_t len, json_t **out, struct base_err *err)
+{
+    char path[512];
+    char *mtext;
+    size_t mlen = 0;
+    struct csv_mapping *m = NULL;
+    struct errlog log = {0};
+    struct csv_report rep = {0};
+    json_t *bundle = NULL;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/mapping.map", dir);
+    mtext = tu_read_file(path, &mlen);
+    if (mtext == NULL) { /* mapping.ref names a shipped mapping */
+        snprintf(path, sizeof(path), "%s/mapping.ref", dir);
+        char *ref = tu_read_file(path, &mlen);
+
+        ck_assert_ptr_nonnull(ref);
+        ref[strcspn(ref, "\n")] = '\0';
+        mtext = tu_read_file(ref, &mlen);
+        free(ref);
+    }
+    ck_assert_ptr_nonnull(mtext);
+    rc = csv_mapping_parse(mtext, mlen, NULL, &m, err);
+    free(mtext);
+    if (rc != BASE_OK)
+        return rc;
+    struct csv_load_options opt = {.source_name = "input.csv"};
+    rc = csv_convert(m, data, len, NULL, &opt, log_row, &log, &bundle, &rep, err);
+    csv_mapping_free(m);
+    if (rc != BASE_OK)
+        return rc;
+    /* the golden file shows the row reports next to the Bundle */
+    json_t *errors = json_array();
+    for (char *line = log.text; *line != '\0';) {
+        char *nl = strchr(line, '\n');
+
+        json_array_append_new(errors,
+                              json_stringn(line, nl != NULL ? (size_t)(nl - line) : strlen(line)));
+        line = nl != NULL ? nl + 1 : line + strlen(line);
+    }
+    *out = json_pack("{s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "bundle", bundle, "rowErrors", errors,
+                     "report", "rows", (json_int_t)rep.rows, "rowsOk", (json_int_t)rep.rows_ok,
+                     "rowsBad", (json_int_t)rep.rows_bad, "resources", (json_int_t)rep.resources);
+    return BASE_OK;
+}
+
+START_TEST(golden_cases)
+{
+    size_t cases = 0;
+
+    ck_assert_int_eq(tu_golden_run("csv", golden_csv, &cases), 0);
+    ck_assert_uint_ge(cases, 8);
+}
+END_TEST
+
+/* clang-format off: the build finds suites by this one-line signature */
+Suite *csv_suite(void)
+/* clang-format on */
+{
+    Suite *s = suite_create("csv");
+    TCase *rd = tcase_create("reader");
+    TCase *map = tcase_create("mapping");
+    TCase *load = tcase_create("load");
+
+    tcase_set_timeout(rd, 60);
+    tcase_set_timeout(load, 60);
+    tcase_add_test(rd, rfc4180_basics);
+    tcase_add_test(rd, detects_delimiter);
+    tcase_add_test(rd, malformed_records_keep_good_rows);
+    tcase_add_test(rd, limits_columns_field_record);
+    tcase_add_test(rd, callback_can_stop);
+    tcase_add_test(rd, streams_large_input);
+    tcase_add_test(map, mapping_errors_name_the_line);
+    tcase_add_test(map, mapping_limits);
+    tcase_add_loop_test(load, synthea_samples_convert, 0, (int)BASE_ARRAY_LEN(synthea_counts));
+    tcase_add_test(load, synthea_spot_values);
+    tcase_add_test(load, same_export_same_bundle);
+    tcase_add_test(load, batches_and_chunks);
+    tcase_add_test(load, bad_rows_skip_or_fail);
+    tcase_add_test(load, header_must_have_mapped_columns);
+    tcase_add_test(load, columns_directive_without_header);
+    tcase_add_test(load, golden_cases);
+    tcase_add_test(load, cli_reports_bad_rows_and_prints_good_ones);
+    suite_add_tcase(s, rd);
+    suite_add_tcase(s, map);
+    suite_add_tcase(s, load);
+    return s;
+}

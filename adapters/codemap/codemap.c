@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "adapters/codemap/codemap.h"
+#include "adapters/mapkit/mapkit.h"
 #include "fhir/base/arena.h"
 
 struct slot {
@@ -196,6 +197,27 @@ codemap_lookup(const struct codemap *cm, struct base_str system, struct base_str
         return NULL;
     s = find_slot(cm->slots, cm->nslots, system, code);
     return s->system != NULL ? s->targets : NULL;
+}
+
+bool
+codemap_adapter_fn(void *hook, const char *system, const char *code, struct adapter_coding *out)
+{
+    const struct codemap_hook *h = hook;
+    struct base_str sys = base_str_from_cstr(system != NULL ? system : "");
+    struct base_str c = base_str_from_cstr(code != NULL ? code : "");
+    const struct codemap_target *t;
+
+    if (h == NULL || c.len == 0)
+        return false;
+    t = codemap_lookup(h->map, sys, c);
+    if (h->report != NULL)
+        codemap_report_note(h->report, sys, c, t != NULL);
+    if (t == NULL)
+        return false;
+    out->system = t->system;
+    out->code = t->code;
+    out->display = t->display;
+    return true;
 }
 
 /* -------------------------------------------------------------------- CSV -- */

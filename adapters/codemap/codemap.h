@@ -84,6 +84,26 @@ const char *codemap_system_uri(struct base_str name);
  * whitespace or control bytes. */
 bool codemap_is_uri(struct base_str s);
 
+/* --- hook for adapters/mapkit (the CDA and CSV converters) ----------------- */
+
+struct adapter_coding;
+
+/* The `ctx` of a struct adapter_codemap whose fn is codemap_adapter_fn. */
+struct codemap_hook {
+    const struct codemap *map;
+    struct codemap_report *report; /* NULL: no counting */
+};
+
+/*
+ * adapter_codemap_fn over a code map: the first standard coding of
+ * (system, code) into *out (strings owned by the map), noted in the hook's
+ * report as mapped or unmapped.  Use as
+ *   struct codemap_hook hook = {map, report};
+ *   opts.codemap = (struct adapter_codemap){codemap_adapter_fn, &hook};
+ */
+bool codemap_adapter_fn(void *hook, const char *system, const char *code,
+                        struct adapter_coding *out);
+
 /* --- report ----------------------------------------------------------------- */
 
 BASE_MUST_CHECK struct codemap_report *codemap_report_new(size_t max_unmapped);

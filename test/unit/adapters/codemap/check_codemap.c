@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "adapters/codemap/codemap.h"
+#include "adapters/mapkit/mapkit.h"
 #include "test/unit/adapters/hl7v2/hl7_test.h"
 
 static struct codemap *
@@ -215,6 +216,39 @@ START_TEST(report_counts_and_lists)
 }
 END_TEST
 
+START_TEST(plugs_into_the_mapkit_hook)
+{
+    /* the CDA and CSV converters take a struct adapter_codemap (mapkit.h) */
+    struct base_err err = {0};
+    struct codemap *cm = load("local_system,local_code,target_system,target_code,target_display\n"
+                              "urn:oid:1.2.156.1,GLU,LN,2345-7,Glucose\n",
+                              &err, BASE_OK);
+    struct codemap_report *r = codemap_report_new(0);
+    struct codemap_hook hook = {cm, r};
+    struct adapter_codemap map = {codemap_adapter_fn, &hook};
+    json_t *cc = json_object();
+    json_t *rep;
+
+    ck_assert_int_eq(adapter_cc_add_coding(cc, "urn:oid:1.2.156.1", "GLU", "glucose", &map),
+                     BASE_OK);
+    ck_assert_int_eq(adapter_cc_add_coding(cc, "urn:oid:1.2.156.1", "NOPE", NULL, &map), BASE_OK);
+    ck_assert_uint_eq(json_array_size(json_object_get(cc, "coding")), 3);
+    ck_assert_str_eq(th_str(cc, "coding[0].code"), "GLU"); /* the local coding is kept */
+    ck_assert_str_eq(th_str(cc, "coding[1].system"), "http://loinc.org");
+    ck_assert_str_eq(th_str(cc, "coding[1].code"), "2345-7");
+    ck_assert_str_eq(th_str(cc, "coding[1].display"), "Glucose");
+    ck_assert_str_eq(th_str(cc, "coding[2].code"), "NOPE");
+    rep = codemap_report_json(r);
+    ck_assert_int_eq(json_integer_value(th_at(rep, "systems[0].mapped")), 1);
+    ck_assert_int_eq(json_integer_value(th_at(rep, "systems[0].unmapped")), 1);
+    ck_assert_str_eq(th_str(rep, "systems[0].unmapped_codes[0]"), "NOPE");
+    json_decref(rep);
+    json_decref(cc);
+    codemap_report_free(r);
+    codemap_free(cm);
+}
+END_TEST
+
 START_TEST(mapper_adds_standard_codes_and_counts)
 {
     const char *csv = "local_system,local_code,target_system,target_code,target_display\n"
@@ -283,6 +317,7 @@ codemap_suite(void)
     tcase_add_test(tc, loads_a_directory);
     tcase_add_test(tc, report_counts_and_lists);
     tcase_add_test(tc, mapper_adds_standard_codes_and_counts);
+    tcase_add_test(tc, plugs_into_the_mapkit_hook);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -132,4 +132,10 @@
 #define GW_MPI_LIMIT_PDQ_COUNT      100u  /* persons in one PDQm answer */
 #define GW_MPI_LIMIT_REVIEW_PAGE    500u  /* review items in one list */
 
+/* --- Demo data and feed (gateway/demo) -------------------------------------- */
+#define GW_DEMO_LIMIT_ACK           (64u << 10)  /* bytes of one MLLP-framed acknowledgement */
+#define GW_DEMO_LIMIT_MESSAGE_FILE  (16u << 20)  /* bytes of one .hl7 file the feed sends */
+#define GW_DEMO_LIMIT_MANIFEST      (64u << 20)  /* bytes of manifest.json (read by --live) */
+#define GW_DEMO_LIMIT_FILES         1000000u     /* .hl7 files in the feed's folder */
+
 #endif /* FHIR_BASE_LIMITS_H */

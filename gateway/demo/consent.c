@@ -2,8 +2,9 @@
  * The demo's consents: FHIR R4 Consent resources, scope patient-privacy,
  * shaped for the semantics gateway/policy/gw_policy.h applies:
  *   - opt-out: policyRule OPTOUT and an unconditional deny;
- *   - withhold a member: policyRule OPTIN, a permit with a nested deny whose
- *     actor is the custodian (role CST) Organization/hosp-b;
+ *   - withhold a member: policyRule OPTIN (the region shares for treatment)
+ *     and a deny whose actor is the custodian (role CST)
+ *     Organization/hosp-b — the gateway then does not even ask hosp-b;
  *   - withhold a category: the same with provision.securityLabel PSY (the
  *     label adapters/label puts on F00-F99 diagnoses).
  * The patient is named by the resident identity number (a logical
@@ -50,28 +51,26 @@ display_name(const struct demo_person *p)
     return "";
 }
 
+/* The base rule is the region's (sharing for treatment, policyRule OPTIN);
+ * the provision is the exception: a deny, unconditional (opt-out), for one
+ * custodian, or for one sensitivity label. */
 static json_t *
 provision(const struct demo_person *p)
 {
-    json_t *nested;
-
     switch (p->consent) {
     case DEMO_CONSENT_OPTOUT:
         return json_pack("{s:s}", "type", "deny");
     case DEMO_CONSENT_DENY_MEMBER:
-        nested = json_pack(
+        return json_pack(
             "{s:s, s:[{s:{s:[{s:s, s:s, s:s}]}, s:{s:s, s:s}}]}", "type", "deny", "actor", "role",
             "coding", "system", "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
             "code", "CST", "display", "custodian", "reference", "reference",
             "Organization/hosp-b", "display", demo_members[DEMO_HOSP_B].name);
-        break;
     default:
-        nested = json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "type", "deny", "securityLabel", "system",
-                           ACTCODE, "code", "PSY", "display",
-                           "psychiatry disorder information sensitivity");
-        break;
+        return json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "type", "deny", "securityLabel", "system",
+                         ACTCODE, "code", "PSY", "display",
+                         "psychiatry disorder information sensitivity");
     }
-    return json_pack("{s:s, s:[o]}", "type", "permit", "provision", nested);
 }
 
 static const char *

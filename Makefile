@@ -134,6 +134,8 @@ deps:
 
 include test/test.mk
 include schemas/schemas.mk
+
+include schemas/sql/sql.mk
 -include deploy/deploy.mk
 
 clean:

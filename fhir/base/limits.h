@@ -47,6 +47,20 @@
 #define BASE_LIMIT_CONF_MAX_LIST_ITEMS 1024u      /* items of one list value */
 #define BASE_LIMIT_CONF_MAX_SECRET     16384u     /* bytes of one secret (keys, passwords) */
 
+/* --- FHIR XML (fhir/xml) -------------------------------------------------- */
+/* The official R4 examples and the Synthea lines nest at most 11 XML
+ * elements (Bundle entries with narrative tables); libxml2 itself stops at
+ * 256 without XML_PARSE_HUGE. */
+#define BASE_LIMIT_FHIR_XML_MAX_DEPTH    100u       /* element nesting */
+#define BASE_LIMIT_FHIR_XML_MAX_ELEMENTS 4000000u   /* elements of one document */
+/* libxml2 2.9 checks duplicate attributes pairwise (quadratic): a tag with
+ * 40 000 attributes takes seconds.  FHIR elements carry at most id, url,
+ * value and a few namespace declarations; narrative tags a handful more. */
+#define BASE_LIMIT_FHIR_XML_MAX_ATTRS    32u        /* attributes + xmlns of one tag */
+/* libxml2's own cap for one attribute value without XML_PARSE_HUGE (which
+ * we never set): base64 attachments in value="" must fit in it. */
+#define BASE_LIMIT_FHIR_XML_MAX_VALUE    10000000u  /* bytes of one attribute value */
+
 /* --- FHIR search (fhir/search) ------------------------------------------ */
 #define BASE_LIMIT_SEARCH_MAX_QUERY      8192u  /* bytes of one query string */
 #define BASE_LIMIT_SEARCH_MAX_PARAMS     64u    /* name=value pairs in one query */
@@ -131,6 +145,44 @@
 #define GW_MPI_LIMIT_CANDIDATES     256u  /* candidate records scored per ingest */
 #define GW_MPI_LIMIT_PDQ_COUNT      100u  /* persons in one PDQm answer */
 #define GW_MPI_LIMIT_REVIEW_PAGE    500u  /* review items in one list */
+
+/* --- Database and audit trail (gateway/db, gateway/audit) ----------------- */
+#define BASE_LIMIT_DB_POOL_MAX         256u        /* connections in one pool */
+#define BASE_LIMIT_DB_PARAMS           65535u      /* parameters of one statement (protocol) */
+#define BASE_LIMIT_DB_MIGRATION_STMTS  10000u      /* statements in one migration file */
+#define BASE_LIMIT_AUDIT_MAX_EVENT     (4u << 20)  /* bytes of one AuditEvent JSON */
+#define BASE_LIMIT_AUDIT_MAX_FIELD     1024u       /* bytes of one indexed audit column */
+#define BASE_LIMIT_AUDIT_MAX_ENTITIES  10000u      /* entity references of one event */
+#define BASE_LIMIT_AUDIT_MAX_QUEUE     65536u      /* rows waiting for the audit writer */
+#define BASE_LIMIT_AUDIT_MAX_BATCH     2048u       /* rows in one group commit */
+#define BASE_LIMIT_AUDIT_MAX_PAGE      1000u       /* AuditEvents in one search page */
+
+/* --- Federation (gateway/fed) ------------------------------------------ */
+#define BASE_LIMIT_FED_DEADLINE_MS       3000u      /* one federated query, all members */
+#define BASE_LIMIT_FED_CONNECT_MS        1000u      /* TCP + TLS setup to one member */
+#define BASE_LIMIT_FED_MAX_BODY          (16u << 20) /* bytes of one member answer */
+#define BASE_LIMIT_FED_MAX_REQUESTS      512u       /* member requests in one job */
+#define BASE_LIMIT_FED_MAX_INFLIGHT      512u       /* concurrent upstream requests, all loops */
+#define BASE_LIMIT_FED_MAX_PER_MEMBER    16u        /* concurrent upstream requests per member */
+#define BASE_LIMIT_FED_MAX_QUEUE         4096u      /* jobs waiting for a loop thread */
+#define BASE_LIMIT_FED_MAX_MEMBERS       4096u      /* members the breaker table tracks */
+#define BASE_LIMIT_FED_MAX_HEADERS       16u        /* extra request headers per member request */
+#define BASE_LIMIT_FED_MAX_ENTRIES       100000u    /* entries in one member answer */
+#define BASE_LIMIT_FED_MAX_IDENTIFIERS   32u        /* identifiers per entry used for de-duplication */
+#define BASE_LIMIT_FED_MAX_LABELS        64u        /* meta.security codings kept per entry */
+#define BASE_LIMIT_FED_MAX_CURSOR        4096u      /* characters of a paging cursor */
+#define BASE_LIMIT_FED_CURSOR_TTL_S      600u       /* lifetime of a paging cursor */
+#define BASE_LIMIT_FED_BREAKER_FAILURES  5u         /* consecutive failures that open a circuit */
+#define BASE_LIMIT_FED_BREAKER_OPEN_MS   10000u     /* open circuit: wait before a trial request */
+
+/* --- Adapter store (adapters/store) --------------------------------------- */
+#define BASE_LIMIT_STORE_MAX_ENTRIES     10000u     /* entries of one transaction Bundle */
+#define BASE_LIMIT_STORE_MAX_BATCH       10000u     /* Bundles applied in one database transaction */
+#define BASE_LIMIT_STORE_MAX_LEDGER_KEY  512u       /* bytes of a message source or id (MSH-10) */
+#define BASE_LIMIT_STORE_MAX_ACK         65536u     /* bytes of an acknowledgement kept in the ledger */
+#define BASE_LIMIT_STORE_MAX_WRITE       (256u << 20) /* bytes sent for one Bundle's write */
+#define BASE_LIMIT_STORE_MAX_OFFSET      100000u    /* _offset / paging depth of a search */
+#define BASE_LIMIT_STORE_MAX_ROW         (64u << 20) /* bytes of one stored resource returned */
 
 /* --- Demo data and feed (gateway/demo) -------------------------------------- */
 #define GW_DEMO_LIMIT_ACK           (64u << 10)  /* bytes of one MLLP-framed acknowledgement */

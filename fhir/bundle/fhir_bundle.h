@@ -151,6 +151,19 @@ BASE_MUST_CHECK int fhir_bundle_writer_entry_raw(struct fhir_bundle_writer *w, c
                                                  enum fhir_bundle_mode mode, const char *score,
                                                  struct base_err *err);
 
+/*
+ * The same for text the caller has already validated with a check at least
+ * as strict as fhir_bundle_json_object_check() (the gateway's federated
+ * merge scans every member answer strictly before splicing; a second pass
+ * cost it half its CPU).  Only the braces are checked again.  Anything not
+ * validated that way must go through fhir_bundle_writer_entry_raw().
+ */
+BASE_MUST_CHECK int fhir_bundle_writer_entry_checked(struct fhir_bundle_writer *w,
+                                                     const char *full_url,
+                                                     const char *resource_json, size_t len,
+                                                     enum fhir_bundle_mode mode,
+                                                     const char *score);
+
 /* An entry from a tree (serialized with fhir_json_dump). */
 BASE_MUST_CHECK int fhir_bundle_writer_entry(struct fhir_bundle_writer *w, const char *full_url,
                                              const json_t *resource, enum fhir_bundle_mode mode,

@@ -380,18 +380,14 @@ entry_ok(struct fhir_bundle_writer *w, const char *score)
     return BASE_OK;
 }
 
-int
-fhir_bundle_writer_entry_raw(struct fhir_bundle_writer *w, const char *full_url,
-                             const char *resource_json, size_t len, enum fhir_bundle_mode mode,
-                             const char *score, struct base_err *err)
+static int
+entry_splice(struct fhir_bundle_writer *w, const char *full_url, const char *resource_json,
+             size_t len, enum fhir_bundle_mode mode, const char *score)
 {
+    size_t skip = bom_len(resource_json, len);
     size_t mark;
-    size_t skip;
     int rc;
 
-    TRY(entry_ok(w, score));
-    TRY(fhir_bundle_json_object_check(resource_json, len, w->max_depth, err));
-    skip = bom_len(resource_json, len);
     resource_json += skip;
     len -= skip;
     mark = w->out->len;
@@ -406,6 +402,29 @@ fhir_bundle_writer_entry_raw(struct fhir_bundle_writer *w, const char *full_url,
         return rc;
     }
     return sticky(w, rc);
+}
+
+int
+fhir_bundle_writer_entry_raw(struct fhir_bundle_writer *w, const char *full_url,
+                             const char *resource_json, size_t len, enum fhir_bundle_mode mode,
+                             const char *score, struct base_err *err)
+{
+    TRY(entry_ok(w, score));
+    TRY(fhir_bundle_json_object_check(resource_json, len, w->max_depth, err));
+    return entry_splice(w, full_url, resource_json, len, mode, score);
+}
+
+int
+fhir_bundle_writer_entry_checked(struct fhir_bundle_writer *w, const char *full_url,
+                                 const char *resource_json, size_t len, enum fhir_bundle_mode mode,
+                                 const char *score)
+{
+    TRY(entry_ok(w, score));
+    /* the caller vouches for the text; only what is cheap is checked again */
+    if (resource_json == NULL || len < 2 || resource_json[0] != '{' ||
+        resource_json[len - 1] != '}')
+        return BASE_E_INVALID;
+    return entry_splice(w, full_url, resource_json, len, mode, score);
 }
 
 int

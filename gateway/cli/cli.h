@@ -44,9 +44,11 @@ char *cli_read_file(const char *path, size_t max, size_t *out_len);
 /* The database URL from --database or FHIRGATE_DATABASE_URL, or NULL. */
 const char *cli_database_url(const char *flag_value);
 
+int cli_cmd_audit(int argc, char **argv);
 int cli_cmd_convert(int argc, char **argv);
 int cli_cmd_demo_data(int argc, char **argv);
 int cli_cmd_demo_feed(int argc, char **argv);
+int cli_cmd_migrate(int argc, char **argv);
 int cli_cmd_user(int argc, char **argv);
 int cli_cmd_validate(int argc, char **argv);
 int cli_cmd_version(int argc, char **argv);

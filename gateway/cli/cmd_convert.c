@@ -2,6 +2,7 @@
  * fhirgate convert --from FORMAT --to fhir-json|fhir-xml [--mapping M]
  *                  [--codemaps DIR] FILE
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,8 +10,24 @@
 #include "fhir/base/buf.h"
 #include "fhir/json/fhir_json.h"
 #include "fhir/outcome/fhir_outcome.h"
+#include "fhir/xml/fhir_xml.h"
 #include "gateway/cli/cli.h"
 #include "gateway/cli/convert.h"
+
+static int
+convert_fhir_xml(const char *data, size_t len, const struct cli_convert_opts *opts, json_t **out,
+                 struct base_err *err)
+{
+    int rc;
+
+    (void)opts;
+    rc = fhir_xml_read(data, len, NULL, NULL, out, err);
+    if (rc != BASE_OK) {
+        json_decref(*out); /* a partial tree is no conversion */
+        *out = NULL;
+    }
+    return rc;
+}
 
 /* One line per input format, sorted by name. */
 static const struct cli_converter converters[] = {
@@ -18,6 +35,7 @@ static const struct cli_converter converters[] = {
     {"csv", "CSV export, with --mapping FILE, as a transaction Bundle", cli_convert_csv},
     {"dicom-json", "DICOM JSON (QIDO-RS, WADO-RS metadata) as ImagingStudy", cli_convert_dicom_json},
     {"fhir-json", "FHIR R4 JSON (checked and re-serialized)", cli_convert_fhir_json},
+    {"fhir-xml", "FHIR R4 XML", convert_fhir_xml},
 };
 
 int
@@ -31,13 +49,13 @@ cli_convert_fhir_json(const char *data, size_t len, const struct cli_convert_opt
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: fhirgate convert --from FORMAT [--to fhir-json] [--mapping FILE]\n"
+    fprintf(f, "usage: fhirgate convert --from FORMAT [--to fhir-json|fhir-xml] [--mapping FILE]\n"
                "                        [--codemaps DIR] FILE\n\n"
                "Converts FILE (\"-\" for stdin) to FHIR R4 and prints it on stdout; a Bundle\n"
                "when the input gives several resources.  Input formats:\n");
     for (size_t i = 0; i < sizeof(converters) / sizeof(converters[0]); i++)
         fprintf(f, "  %-11s %s\n", converters[i].from, converters[i].what);
-    fprintf(f, "Output formats: fhir-json\n");
+    fprintf(f, "Output formats: fhir-json, fhir-xml\n");
 }
 
 static const struct cli_converter *
@@ -56,13 +74,15 @@ write_output(const json_t *res, const char *to)
     struct base_buf b;
     struct base_err err = {0};
     int rc = CLI_FAILED;
+    bool xml = strcmp(to, "fhir-xml") == 0;
 
-    if (strcmp(to, "fhir-json") != 0) {
+    if (!xml && strcmp(to, "fhir-json") != 0) {
         fprintf(stderr, "fhirgate convert: unknown output format '%s'\n", to);
         return CLI_USAGE;
     }
     base_buf_init(&b, 0);
-    if (fhir_json_dump(res, FHIR_JSON_PRETTY, &b, &err) == BASE_OK &&
+    if ((xml ? fhir_xml_write(res, FHIR_XML_PRETTY, &b, &err)
+             : fhir_json_dump(res, FHIR_JSON_PRETTY, &b, &err)) == BASE_OK &&
         fwrite(b.data, 1, b.len, stdout) == b.len)
         rc = CLI_OK;
     else

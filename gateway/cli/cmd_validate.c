@@ -1,5 +1,5 @@
 /*
- * fhirgate validate [--format json|ndjson] [--type TYPE] [--errors-only]
+ * fhirgate validate [--format json|ndjson|xml] [--type TYPE] [--errors-only]
  *                   [--max-issues N] FILE...
  *
  * Validates each FILE ("-" for stdin) against FHIR R4 and prints every
@@ -20,6 +20,7 @@
 #include "fhir/json/fhir_json.h"
 #include "fhir/outcome/fhir_outcome.h"
 #include "fhir/validate/fhir_validate.h"
+#include "fhir/xml/fhir_xml.h"
 #include "gateway/cli/cli.h"
 
 struct vopts {
@@ -59,9 +60,27 @@ validate_one(const char *label, const char *data, size_t len, const struct vopts
 
 typedef bool (*input_fn)(const char *path, const char *data, size_t len, const struct vopts *o);
 
+/* FHIR XML: converted to a tree and validated by the same rules
+ * (fhir_xml_validate), plus what only XML can get wrong. */
+static bool
+input_xml(const char *path, const char *data, size_t len, const struct vopts *o)
+{
+    json_t *oo = fhir_outcome_new();
+    struct fhir_validate_result r = {0};
+
+    if (oo == NULL) {
+        fprintf(stderr, "%s: could not validate: out of memory\n", path);
+        return false;
+    }
+    return report(path, oo, &r, fhir_xml_validate(data, len, &o->v, oo, &r, NULL));
+}
+
+/* Without --format, a document that starts with '<' is XML. */
 static bool
 input_json(const char *path, const char *data, size_t len, const struct vopts *o)
 {
+    if (o->format == NULL && fhir_xml_sniff(data, len))
+        return input_xml(path, data, len, o);
     return validate_one(path, data, len, o);
 }
 
@@ -101,6 +120,7 @@ static const struct {
 } formats[] = {
     {"json", ".json", input_json},
     {"ndjson", ".ndjson", input_ndjson},
+    {"xml", ".xml", input_xml},
 };
 
 static input_fn
@@ -121,13 +141,14 @@ pick_format(const char *name, const char *path)
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: fhirgate validate [--format json|ndjson] [--type TYPE] [--errors-only]\n"
+    fprintf(f, "usage: fhirgate validate [--format json|ndjson|xml] [--type TYPE] [--errors-only]\n"
                "                         [--max-issues N] FILE...\n\n"
                "Validates FHIR R4 resources (\"-\" reads stdin) against the R4 core\n"
                "definitions and prints each problem on stderr as\n"
                "  FILE: LOCATION: severity: code: message\n"
-               "The format follows the file name (.ndjson: one resource per line, else\n"
-               "JSON) unless --format is given.  --type requires that resourceType.\n"
+               "The format follows the file name (.ndjson: one resource per line, .xml:\n"
+               "FHIR XML, else JSON, or XML when the content starts with '<') unless\n"
+               "--format is given.  --type requires that resourceType.\n"
                "Exit status: 0 all valid (warnings allowed), 1 a problem, 2 usage.\n");
 }
 

@@ -245,6 +245,81 @@ START_TEST(many_problems_are_capped)
 }
 END_TEST
 
+/* FHIR XML: by suffix, by content, or --format xml; the same issues as
+ * JSON, plus the XML-only ones with their line. */
+START_TEST(xml_files)
+{
+    char *good = write_tmp("<Patient xmlns=\"http://hl7.org/fhir\"><gender value=\"male\"/>"
+                           "</Patient>",
+                           ".xml");
+    char *bad = write_tmp("<?xml version=\"1.0\"?>\n<Patient xmlns=\"http://hl7.org/fhir\">\n"
+                          "  <gender value=\"mal\"/>\n  <foo/>\n</Patient>\n",
+                          ".dat");
+    struct run r = run((const char *[]){"validate", good, bad, NULL});
+    char want[1024];
+
+    ck_assert_int_eq(r.status, 1);
+    snprintf(want, sizeof(want),
+             "%s: Patient.foo: error: structure: unknown element for type Patient (line 4)\n"
+             "%s: Patient.gender: error: code-invalid: code is not in the required value set "
+             "http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1\n",
+             bad, bad);
+    ck_assert_str_eq(r.err, want);
+    run_free(&r);
+    r = run((const char *[]){"validate", "--format", "xml", good, NULL});
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.err, "");
+    run_free(&r);
+    r = run((const char *[]){"validate", "--format", "json", good, NULL});
+    ck_assert_int_eq(r.status, 1);
+    run_free(&r);
+    r = run((const char *[]){"validate",
+                             tu_corpus_path("fhir-r4-examples/xml/"
+                                            "observation-example-f001-glucose.xml"),
+                             NULL});
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    run_free(&r);
+    unlink(good);
+    unlink(bad);
+    free(good);
+    free(bad);
+}
+END_TEST
+
+/* fhirgate convert between FHIR JSON and FHIR XML, both ways. */
+START_TEST(convert_json_xml)
+{
+    char *ex = strdup(tu_corpus_path("fhir-r4-examples/json/Observation-f001.json"));
+    struct run r =
+        run((const char *[]){"convert", "--from", "fhir-json", "--to", "fhir-xml", ex, NULL});
+    char *xml;
+
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "<Observation xmlns=\"http://hl7.org/fhir\">"));
+    ck_assert_ptr_nonnull(strstr(r.out, "<value value=\"6.3\"/>"));
+    xml = write_tmp(r.out, ".xml");
+    run_free(&r);
+    r = run((const char *[]){"convert", "--from", "fhir-xml", "--to", "fhir-json", xml, NULL});
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "\"value\": 6.3,"));
+    run_free(&r);
+    r = run((const char *[]){"convert", "--help", NULL});
+    ck_assert_ptr_nonnull(strstr(r.out, "fhir-xml"));
+    run_free(&r);
+    unlink(xml);
+    free(xml);
+    xml = write_tmp("<Patient xmlns=\"http://hl7.org/fhir\"><foo/></Patient>", ".xml");
+    r = run((const char *[]){"convert", "--from", "fhir-xml", xml, NULL});
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.err, "Patient.foo: unknown element for type Patient (line 1)"));
+    ck_assert_str_eq(r.out, "");
+    run_free(&r);
+    unlink(xml);
+    free(xml);
+    free(ex);
+}
+END_TEST
+
 Suite *cli_validate_suite(void)
 {
     Suite *s = suite_create("cli_validate");
@@ -257,6 +332,8 @@ Suite *cli_validate_suite(void)
     tcase_add_test(tc, ndjson_lines_and_parse_errors);
     tcase_add_test(tc, options_and_unreadable_files);
     tcase_add_test(tc, many_problems_are_capped);
+    tcase_add_test(tc, xml_files);
+    tcase_add_test(tc, convert_json_xml);
     suite_add_tcase(s, tc);
     return s;
 }

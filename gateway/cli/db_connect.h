@@ -1,0 +1,29 @@
+/*
+ * gateway/cli/db_connect.h — option parsing and database connection shared
+ * by the commands that need the database (migrate, audit).
+ */
+#ifndef GATEWAY_CLI_DB_CONNECT_H
+#define GATEWAY_CLI_DB_CONNECT_H
+
+#include <stdbool.h>
+
+struct gw_db_conn;
+
+/*
+ * If argv[*i] is `--name VALUE` or `--name=VALUE`, store VALUE in *out,
+ * advance *i past it and return 1; return 0 when argv[*i] is another
+ * option; -1 (message printed, prefixed with `cmd`) when the value is
+ * missing.
+ */
+int cli_take_opt(const char *cmd, int argc, char **argv, int *i, const char *name,
+                 const char **out);
+
+/*
+ * Connect for an admin command: --database URL, else FHIRGATE_DATABASE_URL,
+ * else the embedded cluster of --state-dir (started when needed; its
+ * superuser URL).  Prints the problem on stderr (never the URL) and returns
+ * NULL on failure.  Close with gw_db_conn_free().
+ */
+struct gw_db_conn *cli_db_connect(const char *cmd, const char *database, const char *state_dir);
+
+#endif /* GATEWAY_CLI_DB_CONNECT_H */

@@ -1,0 +1,274 @@
+/*
+ * Writing the merged page incrementally (issue #5: "$everything must not
+ * time out on a large record: stream, page, and bound it").  Each call of
+ * fed_emit_next() appends one piece — the Bundle header, one failed
+ * member's OperationOutcome, one entry, the end — to m->out, which the
+ * reader drains before the next piece is made; so the merge holds at most
+ * one entry's text beyond the member answers themselves.
+ *
+ * Entries go through fhir_bundle_writer_entry_checked(): the scanner has
+ * validated each resource strictly (a stricter check than the writer's
+ * own), the tagging only adds strings escaped here from UTF-8 checked in
+ * gw_fed_merge_new(), and a second validation pass cost half the merge's
+ * CPU (issue #5 "Speed").  The fuzz target fuzz_bundle_merge checks that
+ * every merged Bundle parses with the strict reader.
+ */
+#include <string.h>
+
+#include "fhir/base/arena.h"
+#include "fhir/json/fhir_json.h"
+#include "fhir/outcome/fhir_outcome.h"
+#include "gateway/fed/merge_int.h"
+
+static json_t *
+member_coding(const char *id, const char *name)
+{
+    json_t *c = json_pack("{s:s, s:s}", "system", GW_FED_TAG_SYSTEM, "code", id);
+
+    if (c != NULL && name != NULL)
+        json_object_set_new(c, "display", json_string(name));
+    return c;
+}
+
+/* The OperationOutcome of one failed member (docs/design/region.md): one
+ * issue, code timeout|transient|exception|invalid, diagnostics naming the
+ * member and the reason, details.coding naming it for machines, and the
+ * latency and error kind as extensions. */
+static json_t *
+failure_outcome(struct gw_fed_merge *m, const struct gw_fed_failure *f)
+{
+    uint64_t ms = (f->latency_us + 999) / 1000;
+    const char *name = f->member_name != NULL ? f->member_name : f->member_id;
+    char *diag = base_arena_sprintf(
+        m->a, "member %s (%s): %s: %s; %llu ms", f->member_id, name, gw_fed_error_name(f->error),
+        f->detail != NULL ? f->detail : "failed", (unsigned long long)ms);
+    json_t *oo = fhir_outcome_new();
+    json_t *issue;
+
+    if (diag == NULL || oo == NULL ||
+        fhir_outcome_add(oo, "warning", gw_fed_error_issue_code(f->error), NULL, diag) != BASE_OK) {
+        json_decref(oo);
+        return NULL;
+    }
+    issue = json_array_get(json_object_get(oo, "issue"), 0);
+    json_object_set_new(issue, "extension",
+                        json_pack("[{s:s, s:I}, {s:s, s:s}]", "url", GW_FED_EXT_LATENCY,
+                                  "valueInteger", (json_int_t)(ms > INT32_MAX ? INT32_MAX : ms),
+                                  "url", GW_FED_EXT_ERROR, "valueCode",
+                                  gw_fed_error_name(f->error)));
+    json_object_set_new(
+        issue, "details",
+        json_pack("{s:[o]}", "coding", member_coding(f->member_id, f->member_name)));
+    json_object_set_new(oo, "meta",
+                        json_pack("{s:[o]}", "tag", member_coding(f->member_id, f->member_name)));
+    return oo;
+}
+
+static json_t *
+truncated_outcome(void)
+{
+    json_t *oo = fhir_outcome_new();
+
+    if (oo != NULL &&
+        fhir_outcome_add(oo, "warning", "too-costly", NULL,
+                         "more results exist, but the paging state is too large to continue; "
+                         "narrow the search") != BASE_OK) {
+        json_decref(oo);
+        return NULL;
+    }
+    return oo;
+}
+
+static int
+emit_tree(struct gw_fed_merge *m, json_t *oo)
+{
+    int rc;
+
+    if (oo == NULL)
+        return BASE_E_NOMEM;
+    rc = fhir_bundle_writer_entry(&m->w, NULL, oo, FHIR_BUNDLE_MODE_OUTCOME, NULL);
+    json_decref(oo);
+    return rc;
+}
+
+static const char *
+member_name_of(const struct gw_fed_merge *m, const char *id)
+{
+    for (size_t i = 0; i < m->n_members; i++) {
+        if (strcmp(m->members[i].r->member_id, id) == 0)
+            return m->members[i].r->member_name;
+    }
+    return NULL;
+}
+
+/* entry.fullUrl: the member's absolute URL of the resource (region.md), made
+ * from its base rather than trusted from the answer, so a member cannot
+ * claim another's URLs.  A resource without id keeps a urn:uuid fullUrl. */
+static const char *
+full_url(struct gw_fed_merge *m, const struct m_entry *ent)
+{
+    const struct gw_fed_entry *e = ent->e;
+    const char *t = ent->mb->scan.text;
+
+    base_buf_reset(&m->url);
+    if (e->id.len > 0) {
+        char *type = gw_fed_span_str(m->a, t, e->type, (e->escaped & GW_FED_ESC_TYPE) != 0);
+        char *id = gw_fed_span_str(m->a, t, e->id, (e->escaped & GW_FED_ESC_ID) != 0);
+
+        if (type == NULL || id == NULL || base_buf_append_cstr(&m->url, ent->mb->base) != BASE_OK ||
+            base_buf_putc(&m->url, '/') != BASE_OK ||
+            base_buf_append_cstr(&m->url, type) != BASE_OK ||
+            base_buf_putc(&m->url, '/') != BASE_OK || base_buf_append_cstr(&m->url, id) != BASE_OK)
+            return NULL;
+        return m->url.data;
+    }
+    if (e->full_url.len > 9 && (e->escaped & GW_FED_ESC_FULLURL) == 0 &&
+        memcmp(t + e->full_url.off, "urn:uuid:", 9) == 0 &&
+        base_buf_append(&m->url, t + e->full_url.off, e->full_url.len) == BASE_OK)
+        return m->url.data;
+    return "";
+}
+
+static int
+emit_resource(struct gw_fed_merge *m, const struct m_member *mb, const struct gw_fed_entry *e,
+              const struct m_entry *ent, enum fhir_bundle_mode mode)
+{
+    struct gw_fed_tag tags[1 + 8];
+    struct gw_fed_tag *tv = tags;
+    size_t n = 1;
+    const char *url = "";
+
+    tags[0] = (struct gw_fed_tag){mb->r->member_id, mb->r->member_name};
+    if (ent != NULL && ent->n_also > 0) {
+        if (ent->n_also + 1 > sizeof(tags) / sizeof(tags[0])) {
+            tv = BASE_NEW_N(m->a, struct gw_fed_tag, ent->n_also + 1);
+            if (tv == NULL)
+                return BASE_E_NOMEM;
+            tv[0] = tags[0];
+        }
+        for (size_t i = 0; i < ent->n_also; i++)
+            tv[n++] = (struct gw_fed_tag){ent->also[i], member_name_of(m, ent->also[i])};
+    }
+    if (ent != NULL && (url = full_url(m, ent)) == NULL)
+        return BASE_E_NOMEM;
+    base_buf_reset(&m->tagged);
+    TRY(gw_fed_tag_resource(&m->tagged, mb->scan.text, e, mb->base, tv, n));
+    return fhir_bundle_writer_entry_checked(&m->w, url[0] != '\0' ? url : NULL, m->tagged.data,
+                                            m->tagged.len, mode, NULL);
+}
+
+static int
+emit_header(struct gw_fed_merge *m)
+{
+    struct fhir_bundle_header h = {
+        FHIR_BUNDLE_SEARCHSET, m->opts.bundle_id, m->opts.timestamp, m->info.has_total,
+        m->info.total,         m->links,          m->n_links};
+
+    return fhir_bundle_writer_begin(&m->w, m->target, &h);
+}
+
+/* The member outcome entries: the (i, j)-th of the usable members. */
+static bool
+next_member_outcome(struct gw_fed_merge *m, const struct m_member **mb,
+                    const struct gw_fed_entry **e)
+{
+    while (m->cursor_i < m->n_members) {
+        const struct m_member *x = &m->members[m->cursor_i];
+
+        if (x->ok && m->cursor_j < x->n_outcomes) {
+            *mb = x;
+            *e = x->outcomes[m->cursor_j++];
+            return true;
+        }
+        m->cursor_i++;
+        m->cursor_j = 0;
+    }
+    return false;
+}
+
+static int
+emit_step(struct gw_fed_merge *m)
+{
+    const struct m_member *mb;
+    const struct gw_fed_entry *e;
+
+    switch (m->stage) {
+    case ST_HEADER:
+        m->stage = ST_FAILURES;
+        return emit_header(m);
+    case ST_FAILURES:
+        if (m->cursor_i < m->n_failures)
+            return emit_tree(m, failure_outcome(m, &m->failures[m->cursor_i++]));
+        m->stage = ST_OUTCOMES;
+        m->cursor_i = 0;
+        return m->cursor_dropped ? emit_tree(m, truncated_outcome()) : BASE_OK;
+    case ST_OUTCOMES:
+        if (next_member_outcome(m, &mb, &e))
+            return emit_resource(m, mb, e, NULL, FHIR_BUNDLE_MODE_OUTCOME);
+        m->stage = ST_ENTRIES;
+        m->cursor_i = 0;
+        return BASE_OK;
+    case ST_ENTRIES:
+        if (m->cursor_i < m->n_page) {
+            const struct m_entry *ent = m->page[m->cursor_i++];
+
+            return emit_resource(m, ent->mb, ent->e, ent,
+                                 ent->e->mode == GW_FED_MODE_INCLUDE ? FHIR_BUNDLE_MODE_INCLUDE
+                                                                     : FHIR_BUNDLE_MODE_MATCH);
+        }
+        m->stage = ST_END;
+        return BASE_OK;
+    case ST_END:
+        m->stage = ST_DONE;
+        return fhir_bundle_writer_end(&m->w);
+    case ST_DONE:
+    default:
+        return BASE_OK;
+    }
+}
+
+bool
+fed_emit_next(struct gw_fed_merge *m)
+{
+    if (!m->ready && m->rc == BASE_OK)
+        m->rc = BASE_E_INVALID; /* not finished: nothing to write */
+    if (m->rc != BASE_OK || m->stage == ST_DONE)
+        return false;
+    m->rc = emit_step(m);
+    return m->rc == BASE_OK;
+}
+
+ssize_t
+gw_fed_merge_read(struct gw_fed_merge *m, char *buf, size_t max)
+{
+    while (m->out_pos == m->out.len) {
+        base_buf_reset(&m->out);
+        m->out_pos = 0;
+        if (!fed_emit_next(m))
+            return m->rc != BASE_OK ? -1 : 0;
+    }
+    size_t n = m->out.len - m->out_pos;
+    if (n > max)
+        n = max;
+    memcpy(buf, m->out.data + m->out_pos, n);
+    m->out_pos += n;
+    return (ssize_t)n;
+}
+
+int
+gw_fed_merge_write(struct gw_fed_merge *m, struct base_buf *out)
+{
+    if (m->stage != ST_HEADER) { /* partly read already: drain the reader */
+        char chunk[4096];
+        ssize_t n;
+
+        while ((n = gw_fed_merge_read(m, chunk, sizeof(chunk))) > 0)
+            TRY(base_buf_append(out, chunk, (size_t)n));
+        return n == 0 ? BASE_OK : m->rc;
+    }
+    /* from the start: the writer writes straight into `out`, no copy */
+    m->target = out;
+    while (fed_emit_next(m))
+        ;
+    return m->rc;
+}

@@ -76,7 +76,7 @@ entry_tmpl(struct cdoc *d, const char *n)
 
 /* Problem observation (4.4): ICD-10 value with the SNOMED CT translation. */
 static int
-problem_obs(struct cdoc *d, const struct demo_cond *pc, bool with_onset)
+problem_obs(struct cdoc *d, const struct demo_cond *pc, bool with_onset, const char *key)
 {
     const struct demo_condition *c = &demo_conditions[pc->ix];
     struct base_buf *b = d->b;
@@ -84,7 +84,7 @@ problem_obs(struct cdoc *d, const struct demo_cond *pc, bool with_onset)
     TRY(base_buf_append_cstr(b, "<entryRelationship typeCode=\"SUBJ\">"
                                 "<observation classCode=\"OBS\" moodCode=\"EVN\">"));
     TRY(entry_tmpl(d, "4"));
-    TRY(demo_cda_entry_id(d, NULL));
+    TRY(demo_cda_entry_id(d, key));
     TRY(base_buf_append_cstr(b, "<code code=\"282291009\" codeSystem=\"" OID_SNOMED
                                 "\" displayName=\"Diagnosis\"/><statusCode code=\"completed\"/>"));
     if (with_onset) {
@@ -103,21 +103,26 @@ problem_obs(struct cdoc *d, const struct demo_cond *pc, bool with_onset)
 }
 
 /* Concern / diagnosis act around a problem observation. */
+/* Problem-list items keep one id per patient and condition in every
+ * document (`key`), so each new document updates the same Condition; a
+ * visit's diagnoses are new entries of that document (key NULL). */
 static int
 problem_entry(struct cdoc *d, const struct demo_cond *pc, const char *act_tmpl,
-              const char *act_code, const char *act_system, bool with_onset)
+              const char *act_code, const char *act_system, bool with_onset, const char *key)
 {
     struct base_buf *b = d->b;
+    char act_key[64];
 
+    snprintf(act_key, sizeof(act_key), "%s-A", key != NULL ? key : "");
     TRY(base_buf_append_cstr(b, "<entry><act classCode=\"ACT\" moodCode=\"EVN\">"));
     TRY(entry_tmpl(d, act_tmpl));
-    TRY(demo_cda_entry_id(d, NULL));
+    TRY(demo_cda_entry_id(d, key != NULL ? act_key : NULL));
     TRY(base_buf_appendf(b, "<code code=\"%s\" codeSystem=\"%s\"/><statusCode code=\"%s\"/>",
                          act_code, act_system, with_onset ? "active" : "completed"));
     TRY(base_buf_append_cstr(b, "<effectiveTime>"));
     TRY(demo_cda_time(b, "low", with_onset ? pc->onset : d->v->day, 9 * 60));
     TRY(base_buf_append_cstr(b, "</effectiveTime>"));
-    TRY(problem_obs(d, pc, with_onset));
+    TRY(problem_obs(d, pc, with_onset, key));
     return base_buf_append_cstr(b, "</act></entry>");
 }
 
@@ -141,14 +146,14 @@ dx_section(struct cdoc *d, const char *tmpl, const char *loinc, const char *disp
         const struct demo_cond *pc = &p->cond[d->v->dx[i]];
 
         if (act_tmpl != NULL) {
-            TRY(problem_entry(d, pc, act_tmpl, loinc, OID_LOINC, false));
+            TRY(problem_entry(d, pc, act_tmpl, loinc, OID_LOINC, false, NULL));
             continue;
         }
         /* WS/T 500 style: a plain act around the observation */
         TRY(base_buf_append_cstr(d->b, "<entry><act classCode=\"ACT\" moodCode=\"EVN\">"
                                        "<code code=\"CONC\" codeSystem=\"2.16.840.1.113883.5.6\"/>"
                                        "<statusCode code=\"completed\"/>"));
-        TRY(problem_obs(d, pc, false));
+        TRY(problem_obs(d, pc, false, NULL));
         TRY(base_buf_append_cstr(d->b, "</act></entry>"));
     }
     return sec_end(d);
@@ -177,9 +182,11 @@ problem_section(struct cdoc *d)
     TRY(list_end(d));
     for (int k = 0; k < p->n_cond; k++) {
         const struct demo_condition *c = &demo_conditions[p->cond[k].ix];
+        char key[48];
 
+        snprintf(key, sizeof(key), "%s-PRB-%s", d->rec->mrn, c->icd10);
         if (c->kind == DEMO_CHRONIC && p->cond[k].onset <= d->v->day)
-            TRY(problem_entry(d, &p->cond[k], "3", "CONC", "2.16.840.1.113883.5.6", true));
+            TRY(problem_entry(d, &p->cond[k], "3", "CONC", "2.16.840.1.113883.5.6", true, key));
     }
     return sec_end(d);
 }
@@ -228,22 +235,28 @@ reaction(struct cdoc *d, const struct demo_allergen *al)
                                    "</entryRelationship>");
 }
 
+/* One allergy keeps its ids in every document of the patient (as the
+ * problem list does): the AllergyIntolerance is updated, not repeated. */
 static int
 allergy_entry(struct cdoc *d, const struct demo_allergen *al)
 {
     struct base_buf *b = d->b;
     int first_day = d->rec->visits[0].day;
+    char key[48];
+    char obs_key[52];
 
+    snprintf(key, sizeof(key), "%s-ALG-%s", d->rec->mrn, al->snomed);
+    snprintf(obs_key, sizeof(obs_key), "%s-O", key);
     TRY(base_buf_append_cstr(b, "<entry><act classCode=\"ACT\" moodCode=\"EVN\">"));
     TRY(entry_tmpl(d, "30"));
-    TRY(demo_cda_entry_id(d, NULL));
+    TRY(demo_cda_entry_id(d, key));
     TRY(base_buf_append_cstr(b, "<code code=\"CONC\" codeSystem=\"2.16.840.1.113883.5.6\"/>"
                                 "<statusCode code=\"active\"/><effectiveTime>"));
     TRY(demo_cda_time(b, "low", first_day, 9 * 60));
     TRY(base_buf_append_cstr(b, "</effectiveTime><entryRelationship typeCode=\"SUBJ\">"
                                 "<observation classCode=\"OBS\" moodCode=\"EVN\">"));
     TRY(entry_tmpl(d, "7"));
-    TRY(demo_cda_entry_id(d, NULL));
+    TRY(demo_cda_entry_id(d, obs_key));
     TRY(base_buf_append_cstr(b, "<code code=\"ASSERTION\" codeSystem=\"" OID_ACTCODE
                                 "\"/><statusCode code=\"completed\"/><effectiveTime>"));
     TRY(demo_cda_time(b, "low", first_day, 9 * 60));

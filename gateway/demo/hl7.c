@@ -452,6 +452,25 @@ body(const struct demo_region *r, struct base_buf *b, const struct event *e, int
     }
 }
 
+/* Drop empty trailing fields ("…|\r" -> "…\r"): receivers accept them,
+ * but senders do not write them (HL7 v2.5 2.5.3: trailing delimiters may
+ * be omitted).  No value holds a bare '|': they are escaped as \F\. */
+static void
+trim_segments(struct base_buf *b, size_t from)
+{
+    size_t w = from;
+
+    for (size_t i = from; i < b->len; i++) {
+        if (b->data[i] == '\r') {
+            while (w > from && b->data[w - 1] == '|')
+                w--;
+        }
+        b->data[w++] = b->data[i];
+    }
+    b->len = w;
+    b->data[w] = '\0';
+}
+
 static int
 render(const struct demo_region *r, const struct event *e, size_t index, struct base_buf *b)
 {
@@ -467,7 +486,9 @@ render(const struct demo_region *r, const struct event *e, size_t index, struct 
     if (evn != NULL)
         TRY(seg_evn(b, evn, day, minute));
     TRY(seg_pid(b, e->rec));
-    return body(r, b, e, day, minute);
+    TRY(body(r, b, e, day, minute));
+    trim_segments(b, 0);
+    return BASE_OK;
 }
 
 /* ------------------------------------------------------------- events -- */
@@ -606,6 +627,7 @@ demo_hl7_live_oru(const struct demo_region *r, const struct demo_rec *rec, int d
     struct demo_visit live = *v;
     char control[48];
     char orders[48];
+    size_t start = out->len;
 
     /* an outpatient draw: the last visit's doctor and department, a new
      * visit number and new order numbers */
@@ -620,5 +642,6 @@ demo_hl7_live_oru(const struct demo_region *r, const struct demo_rec *rec, int d
         seg_pid(out, rec) != BASE_OK || seg_pv1(r, out, &live, 0, false) != BASE_OK ||
         results(r, out, rec, &live, panels, orders, day, minute) != BASE_OK)
         return base_err_set(err, BASE_E_LIMIT, "too-long", "hl7", "message too large");
+    trim_segments(out, start);
     return BASE_OK;
 }

@@ -161,8 +161,8 @@ cli_cmd_demo_data(int argc, char **argv)
     printf("patients: %zu (seen at two or three members: %zu, at all three: %zu)\n", s.patients,
            s.shared, s.at_three);
     printf("hosp-a: %zu records, %zu HL7 v2 messages\n", s.records[0], s.hl7_messages);
-    printf("hosp-b: %zu records, %zu CDA documents, %zu CSV rows\n", s.records[1],
-           s.cda_documents, s.csv_rows);
+    printf("hosp-b: %zu records, %zu CDA documents, %zu CSV rows\n", s.records[1], s.cda_documents,
+           s.csv_rows);
     printf("img-c: %zu records, %zu studies, %zu DICOM files\n", s.records[2], s.dicom_studies,
            s.dicom_files);
     printf("consents: %zu; users in manifest.json, their passwords in %s/secrets.json\n",
@@ -280,8 +280,8 @@ feed_args(int argc, char **argv, struct gw_demo_feed_opts *o)
 int
 cli_cmd_demo_feed(int argc, char **argv)
 {
-    struct gw_demo_feed_opts o = {.interval_ms = 2000, .ack_timeout_ms = 10000,
-                                  .retry_ms = 60000, .stop = &stop_flag};
+    struct gw_demo_feed_opts o = {
+        .interval_ms = 2000, .ack_timeout_ms = 10000, .retry_ms = 60000, .stop = &stop_flag};
     struct gw_demo_feed_stats st;
     struct base_err err = {0};
     struct sigaction sa;

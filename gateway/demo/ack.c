@@ -29,8 +29,7 @@ gw_demo_mllp_find(const char *buf, size_t len, size_t max, size_t *start, size_t
     *used = s;
     for (size_t i = s + 1; i < len; i++) {
         if (i - s - 1 > max)
-            return base_err_set(err, BASE_E_LIMIT, "too-long", "mllp", "frame over %zu bytes",
-                                max);
+            return base_err_set(err, BASE_E_LIMIT, "too-long", "mllp", "frame over %zu bytes", max);
         if (buf[i] == MLLP_SB)
             return base_err_set(err, BASE_E_PARSE, "structure", "mllp",
                                 "start block inside a frame");

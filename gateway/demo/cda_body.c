@@ -42,8 +42,7 @@ list_begin(struct cdoc *d)
     return base_buf_append_cstr(d->b, "<text><list>");
 }
 
-static int
-list_item(struct cdoc *d, const char *fmt, ...) BASE_PRINTF(2, 3);
+static int list_item(struct cdoc *d, const char *fmt, ...) BASE_PRINTF(2, 3);
 
 static int
 list_item(struct cdoc *d, const char *fmt, ...)
@@ -203,8 +202,9 @@ static const char *
 severity_code(const char *sev, const char **zh)
 {
     *zh = strcmp(sev, "severe") == 0 ? "重度" : strcmp(sev, "moderate") == 0 ? "中度" : "轻度";
-    return strcmp(sev, "severe") == 0 ? "24484000" : strcmp(sev, "moderate") == 0 ? "6736007"
-                                                                                 : "255604002";
+    return strcmp(sev, "severe") == 0     ? "24484000"
+           : strcmp(sev, "moderate") == 0 ? "6736007"
+                                          : "255604002";
 }
 
 static int
@@ -221,7 +221,8 @@ reaction(struct cdoc *d, const struct demo_allergen *al)
     TRY(base_buf_append_cstr(b, "<code code=\"ASSERTION\" codeSystem=\"" OID_ACTCODE
                                 "\"/><statusCode code=\"completed\"/>"
                                 "<value xsi:type=\"CD\" code=\""));
-    TRY(base_buf_appendf(b, "%s\" codeSystem=\"" OID_SNOMED "\" displayName=\"", al->reaction_snomed));
+    TRY(base_buf_appendf(b, "%s\" codeSystem=\"" OID_SNOMED "\" displayName=\"",
+                         al->reaction_snomed));
     TRY(demo_xml(b, al->reaction_zh));
     TRY(base_buf_append_cstr(b, "\"/><entryRelationship typeCode=\"SUBJ\" inversionInd=\"true\">"
                                 "<observation classCode=\"OBS\" moodCode=\"EVN\">"));
@@ -331,7 +332,8 @@ result_obs(struct cdoc *d, int lab, int day, int minute)
     TRY(base_buf_append_cstr(b, "<statusCode code=\"completed\"/>"));
     TRY(demo_cda_time(b, "effectiveTime", day, minute));
     TRY(base_buf_appendf(b, "<value xsi:type=\"PQ\" value=\"%s\" unit=\"%s\"/>", value, l->unit));
-    TRY(base_buf_appendf(b, "<interpretationCode code=\"%s\" codeSystem=\"" OID_INTERP "\"/>", flag));
+    TRY(base_buf_appendf(b, "<interpretationCode code=\"%s\" codeSystem=\"" OID_INTERP "\"/>",
+                         flag));
     TRY(pq_range(d, l));
     return base_buf_append_cstr(b, "</observation></component>");
 }
@@ -359,8 +361,8 @@ result_narrative(struct cdoc *d, unsigned panels, int day)
                 if (strcmp(zh_flag[f], flag) == 0)
                     mark = zh_flag[f + 1];
             }
-            TRY(list_item(d, "%s %s：%s %s%s（参考范围 %s）", pn->zh, l->zh, value, l->unit,
-                          mark, range));
+            TRY(list_item(d, "%s %s：%s %s%s（参考范围 %s）", pn->zh, l->zh, value, l->unit, mark,
+                          range));
         }
     }
     return BASE_OK;
@@ -435,8 +437,9 @@ vitals_section(struct cdoc *d)
                                 "moodCode=\"EVN\">"));
     TRY(entry_tmpl(d, "26"));
     TRY(demo_cda_entry_id(d, NULL));
-    TRY(base_buf_append_cstr(b, "<code code=\"46680005\" codeSystem=\"" OID_SNOMED
-                                "\" displayName=\"Vital signs\"/><statusCode code=\"completed\"/>"));
+    TRY(base_buf_append_cstr(b,
+                             "<code code=\"46680005\" codeSystem=\"" OID_SNOMED
+                             "\" displayName=\"Vital signs\"/><statusCode code=\"completed\"/>"));
     TRY(demo_cda_time(b, "effectiveTime", d->v->day, minute));
     for (size_t i = 0; i < demo_n_vitals; i++) {
         const struct demo_vital *vt = &demo_vitals[i];
@@ -471,8 +474,9 @@ procedure_section(struct cdoc *d)
     TRY(base_buf_append_cstr(b, "<entry><procedure classCode=\"PROC\" moodCode=\"EVN\">"));
     TRY(entry_tmpl(d, "14"));
     TRY(demo_cda_entry_id(d, NULL));
-    TRY(base_buf_appendf(b, "<code code=\"%s\" codeSystem=\"" OID_ICD9CM3
-                            "\" codeSystemName=\"ICD-9-CM-3\" displayName=\"",
+    TRY(base_buf_appendf(b,
+                         "<code code=\"%s\" codeSystem=\"" OID_ICD9CM3
+                         "\" codeSystemName=\"ICD-9-CM-3\" displayName=\"",
                          pr->icd9cm3));
     TRY(demo_xml(b, pr->zh));
     TRY(base_buf_append_cstr(b, "\">"));
@@ -506,8 +510,10 @@ nci_route(const char *v2, const char **zh)
 static int
 period_hours(const char *freq)
 {
-    return strcmp(freq, "BID") == 0 ? 12 : strcmp(freq, "TID") == 0 ? 8
-           : strcmp(freq, "PRN") == 0 ? 0 : 24;
+    return strcmp(freq, "BID") == 0   ? 12
+           : strcmp(freq, "TID") == 0 ? 8
+           : strcmp(freq, "PRN") == 0 ? 0
+                                      : 24;
 }
 
 static int
@@ -529,8 +535,9 @@ med_entry(struct cdoc *d, const struct demo_drug *dr, int day, int days)
     TRY(demo_cda_time(b, "high", day + days, 10 * 60));
     TRY(base_buf_append_cstr(b, "</effectiveTime>"));
     if (hours > 0)
-        TRY(base_buf_appendf(b, "<effectiveTime xsi:type=\"PIVL_TS\" institutionSpecified=\"true\" "
-                                "operator=\"A\"><period value=\"%d\" unit=\"h\"/></effectiveTime>",
+        TRY(base_buf_appendf(b,
+                             "<effectiveTime xsi:type=\"PIVL_TS\" institutionSpecified=\"true\" "
+                             "operator=\"A\"><period value=\"%d\" unit=\"h\"/></effectiveTime>",
                              hours));
     TRY(demo_cda_code(b, "routeCode", route, OID_NCI, "NCI Thesaurus", route_zh));
     TRY(base_buf_appendf(b, "<doseQuantity value=\"%s\" unit=\"%s\"/>", dr->dose, dr->dose_unit));
@@ -553,7 +560,8 @@ med_section(struct cdoc *d)
     if (v->n_drugs == 0)
         return BASE_OK;
     if (stay)
-        TRY(sec_begin(d, "11.1", "10183-2", "Hospital discharge medications Narrative", "出院带药"));
+        TRY(sec_begin(d, "11.1", "10183-2", "Hospital discharge medications Narrative",
+                      "出院带药"));
     else
         TRY(sec_begin(d, "1.1", "10160-0", "History of Medication use Narrative", "处方用药"));
     TRY(list_begin(d));

@@ -83,8 +83,7 @@ telecom(struct base_buf *b, const char *phone)
     char digits[24];
 
     /* tel: URIs (RFC 3966) have no spaces: the national number, +86 */
-    if (phone[0] == '\0' ||
-        gw_mpi_norm_phone(phone, strlen(phone), digits) == GW_MPI_PHONE_NONE)
+    if (phone[0] == '\0' || gw_mpi_norm_phone(phone, strlen(phone), digits) == GW_MPI_PHONE_NONE)
         return BASE_OK;
     return base_buf_appendf(b, "<telecom use=\"MC\" value=\"tel:+86-%s\"/>", digits);
 }
@@ -136,10 +135,13 @@ record_target(struct cdoc *d)
         TRY(base_buf_append_cstr(b, "\"/>"));
     }
     TRY(person_name(b, &rec->name));
-    TRY(base_buf_appendf(b,
-                         "<administrativeGenderCode code=\"%s\" codeSystem=\"2.16.156.10011.2.3.3.4\" "
-                         "codeSystemName=\"生理性别代码表（GB/T 2261.1）\"/>",
-                         sex[rec->sex == 'M' ? 0 : rec->sex == 'F' ? 1 : 2]));
+    TRY(base_buf_appendf(
+        b,
+        "<administrativeGenderCode code=\"%s\" codeSystem=\"2.16.156.10011.2.3.3.4\" "
+        "codeSystemName=\"生理性别代码表（GB/T 2261.1）\"/>",
+        sex[rec->sex == 'M'   ? 0
+            : rec->sex == 'F' ? 1
+                              : 2]));
     if (rec->birth != 0)
         TRY(base_buf_appendf(b, "<birthTime value=\"%08d\"/>", rec->birth));
     TRY(base_buf_append_cstr(b, "</patient>"));
@@ -194,11 +196,17 @@ encounter(struct cdoc *d)
     bool stay = v->cls == DEMO_INPATIENT;
 
     demo_member_oid(DEMO_HOSP_B, DEMO_ARC_VISIT, oid);
-    TRY(base_buf_appendf(b, "<componentOf><encompassingEncounter><id root=\"%s\" extension=\"%s\"/>",
+    TRY(base_buf_appendf(b,
+                         "<componentOf><encompassingEncounter><id root=\"%s\" extension=\"%s\"/>",
                          oid, v->number));
     TRY(demo_cda_code(b, "code",
-                      stay ? "IMP" : v->cls == DEMO_EMERGENCY ? "EMER" : "AMB", OID_ACTCODE,
-                      "ActCode", stay ? "住院" : v->cls == DEMO_EMERGENCY ? "急诊" : "门诊"));
+                      stay                       ? "IMP"
+                      : v->cls == DEMO_EMERGENCY ? "EMER"
+                                                 : "AMB",
+                      OID_ACTCODE, "ActCode",
+                      stay                       ? "住院"
+                      : v->cls == DEMO_EMERGENCY ? "急诊"
+                                                 : "门诊"));
     TRY(base_buf_append_cstr(b, "<effectiveTime>"));
     TRY(demo_cda_time(b, "low", v->day, v->minute));
     if (stay)
@@ -209,8 +217,8 @@ encounter(struct cdoc *d)
     TRY(base_buf_appendf(b, "<name>%s%s</name>", demo_depts[v->dept].zh, stay ? "病区" : "门诊"));
     TRY(base_buf_append_cstr(b, "</location>"));
     TRY(organization(b, "serviceProviderOrganization"));
-    return base_buf_append_cstr(b,
-                                "</healthCareFacility></location></encompassingEncounter></componentOf>");
+    return base_buf_append_cstr(
+        b, "</healthCareFacility></location></encompassingEncounter></componentOf>");
 }
 
 static int
@@ -220,13 +228,13 @@ header(struct cdoc *d)
     char oid[72];
 
     demo_member_oid(DEMO_HOSP_B, DEMO_ARC_DOCUMENT, oid);
-    TRY(base_buf_append_cstr(
-        b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-           "<ClinicalDocument xmlns=\"urn:hl7-org:v3\" "
-           "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n"
-           "<realmCode code=\"CN\"/>"
-           "<typeId root=\"2.16.840.1.113883.1.3\" extension=\"POCD_HD000040\"/>"
-           "<templateId root=\"" CCDA_T ".1.1\" extension=\"" CCDA_V "\"/>"));
+    TRY(base_buf_append_cstr(b,
+                             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                             "<ClinicalDocument xmlns=\"urn:hl7-org:v3\" "
+                             "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n"
+                             "<realmCode code=\"CN\"/>"
+                             "<typeId root=\"2.16.840.1.113883.1.3\" extension=\"POCD_HD000040\"/>"
+                             "<templateId root=\"" CCDA_T ".1.1\" extension=\"" CCDA_V "\"/>"));
     TRY(base_buf_appendf(b, "<templateId root=\"" CCDA_T ".1.%s\" extension=\"" CCDA_V "\"/>",
                          d->discharge ? "8" : "9"));
     TRY(base_buf_appendf(b, "<id root=\"%s\" extension=\"%s\"/>", oid, d->id));
@@ -234,8 +242,9 @@ header(struct cdoc *d)
                       d->discharge ? "Discharge summary" : "Progress note"));
     TRY(text_el(b, "title", d->discharge ? "出院小结" : "门诊病历"));
     TRY(demo_cda_time(b, "effectiveTime", d->day, d->minute));
-    TRY(base_buf_append_cstr(b, "<confidentialityCode code=\"N\" codeSystem=\"2.16.840.1.113883.5.25\"/>"
-                                "<languageCode code=\"zh-CN\"/>\n"));
+    TRY(base_buf_append_cstr(
+        b, "<confidentialityCode code=\"N\" codeSystem=\"2.16.840.1.113883.5.25\"/>"
+           "<languageCode code=\"zh-CN\"/>\n"));
     TRY(record_target(d));
     TRY(participants(d));
     return encounter(d);

@@ -25,18 +25,17 @@ struct cdoc {
     const struct demo_person *p;
     const struct demo_visit *v;
     struct base_buf *b;
-    char id[40];         /* document id (extension) */
-    char entry_oid[72];  /* root of entry ids */
+    char id[40];        /* document id (extension) */
+    char entry_oid[72]; /* root of entry ids */
     int n_entries;
-    int day;             /* document time */
+    int day; /* document time */
     int minute;
-    bool discharge;      /* discharge summary (else progress note) */
+    bool discharge; /* discharge summary (else progress note) */
 };
 
 /* <tag code codeSystem codeSystemName displayName/> */
 BASE_MUST_CHECK int demo_cda_code(struct base_buf *b, const char *tag, const char *code,
-                                  const char *system, const char *system_name,
-                                  const char *display);
+                                  const char *system, const char *system_name, const char *display);
 /* A new entry id <id root= extension=/> with `kind`; or a stable one (key). */
 BASE_MUST_CHECK int demo_cda_entry_id(struct cdoc *d, const char *key);
 /* <tag value="YYYYMMDDHHMMSS+0800"/> */

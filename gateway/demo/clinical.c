@@ -305,8 +305,8 @@ visit_days(const struct demo_region *r, const struct demo_rec *rec, int *days, i
 {
     const struct demo_person *p = rec->person;
     int span = r->end_day - r->start_day - 10;
-    bool first_hospital = rec->member != DEMO_IMG_C &&
-                          (rec->member == DEMO_HOSP_A || p->rec[DEMO_HOSP_A] == NULL);
+    bool first_hospital =
+        rec->member != DEMO_IMG_C && (rec->member == DEMO_HOSP_A || p->rec[DEMO_HOSP_A] == NULL);
     int k = 0;
 
     for (int i = 0; i < n; i++) {
@@ -348,8 +348,7 @@ visit_number(const struct demo_rec *rec, size_t serial, struct demo_visit *v)
 }
 
 static int
-rec_visits(const struct demo_region *r, struct demo_rec *rec, size_t *serial,
-           struct base_err *err)
+rec_visits(const struct demo_region *r, struct demo_rec *rec, size_t *serial, struct base_err *err)
 {
     struct demo_person *p = rec->person;
     struct demo_rng rng = demo_rng_for(r->cfg.seed, RNG_VISITS, p->synth, rec->member);
@@ -362,8 +361,8 @@ rec_visits(const struct demo_region *r, struct demo_rec *rec, size_t *serial,
     visit_days(r, rec, days, n, &rng);
     for (int i = 0; i < n; i++) {
         struct demo_visit *v = &rec->visits[i];
-        struct demo_rng vr = demo_rng_for(r->cfg.seed, RNG_VISIT, p->synth * 4 + rec->member,
-                                          (uint64_t)i);
+        struct demo_rng vr =
+            demo_rng_for(r->cfg.seed, RNG_VISIT, p->synth * 4 + rec->member, (uint64_t)i);
 
         v->day = days[i];
         v->procedure = v->vaccine = v->imaging = -1;
@@ -393,7 +392,7 @@ rec_visits(const struct demo_region *r, struct demo_rec *rec, size_t *serial,
 static void
 ensure_in_visit(struct demo_person *p, int k, enum demo_member prefer)
 {
-    struct demo_rec *rec = p->rec[prefer] != NULL ? p->rec[prefer]
+    struct demo_rec *rec = p->rec[prefer] != NULL        ? p->rec[prefer]
                            : p->rec[DEMO_HOSP_A] != NULL ? p->rec[DEMO_HOSP_A]
                                                          : p->rec[DEMO_HOSP_B];
     const struct demo_condition *c = &demo_conditions[p->cond[k].ix];
@@ -510,8 +509,8 @@ raw_value(const struct demo_region *r, const struct demo_person *p, int lab, int
 {
     const struct demo_lab *l = &demo_labs[lab];
     struct demo_rng base = demo_rng_for(r->cfg.seed, RNG_LAB_BASE, p->synth, (uint64_t)lab);
-    struct demo_rng noise = demo_rng_for(r->cfg.seed, RNG_LAB_NOISE, p->synth * 64 + (uint64_t)lab,
-                                         (uint64_t)day);
+    struct demo_rng noise =
+        demo_rng_for(r->cfg.seed, RNG_LAB_NOISE, p->synth * 64 + (uint64_t)lab, (uint64_t)day);
     double v = (p->sex == 'F' ? l->mean_f : l->mean_m) + l->sd * 0.8 * demo_rng_gauss(&base);
 
     for (int k = 0; k < p->n_cond; k++) {
@@ -568,8 +567,8 @@ demo_vital_value(const struct demo_region *r, const struct demo_person *p, int v
                  char out[24])
 {
     struct demo_rng base = demo_rng_for(r->cfg.seed, RNG_VITAL, p->synth, (uint64_t)vital);
-    struct demo_rng noise = demo_rng_for(r->cfg.seed, RNG_VITAL + 100, p->synth * 8 + (uint64_t)vital,
-                                         (uint64_t)day);
+    struct demo_rng noise =
+        demo_rng_for(r->cfg.seed, RNG_VITAL + 100, p->synth * 8 + (uint64_t)vital, (uint64_t)day);
     bool male = p->sex == 'M';
     int age = demo_age(p, day);
     double v;
@@ -580,7 +579,8 @@ demo_vital_value(const struct demo_region *r, const struct demo_person *p, int v
             8 * demo_rng_gauss(&noise);
         break;
     case 1: /* diastolic */
-        v = 70 + age * 0.1 + (has_cond(p, DEMO_C_HYPERTENSION) ? 12 : 0) + 5 * demo_rng_gauss(&noise);
+        v = 70 + age * 0.1 + (has_cond(p, DEMO_C_HYPERTENSION) ? 12 : 0) +
+            5 * demo_rng_gauss(&noise);
         break;
     case 2:
         v = 76 + 6 * demo_rng_gauss(&base) + 5 * demo_rng_gauss(&noise);

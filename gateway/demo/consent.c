@@ -61,11 +61,11 @@ provision(const struct demo_person *p)
     case DEMO_CONSENT_OPTOUT:
         return json_pack("{s:s}", "type", "deny");
     case DEMO_CONSENT_DENY_MEMBER:
-        return json_pack(
-            "{s:s, s:[{s:{s:[{s:s, s:s, s:s}]}, s:{s:s, s:s}}]}", "type", "deny", "actor", "role",
-            "coding", "system", "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
-            "code", "CST", "display", "custodian", "reference", "reference",
-            "Organization/hosp-b", "display", demo_members[DEMO_HOSP_B].name);
+        return json_pack("{s:s, s:[{s:{s:[{s:s, s:s, s:s}]}, s:{s:s, s:s}}]}", "type", "deny",
+                         "actor", "role", "coding", "system",
+                         "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code",
+                         "CST", "display", "custodian", "reference", "reference",
+                         "Organization/hosp-b", "display", demo_members[DEMO_HOSP_B].name);
     default:
         return json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "type", "deny", "securityLabel", "system",
                          ACTCODE, "code", "PSY", "display",
@@ -78,11 +78,18 @@ narrative(enum demo_consent_kind k)
 {
     switch (k) {
     case DEMO_CONSENT_OPTOUT:
-        return "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>患者拒绝通过区域平台共享其健康记录。</p></div>";
+        return "<div "
+               "xmlns=\"http://www.w3.org/1999/xhtml\"><p>患者拒绝通过区域平台共享其健康记录。</"
+               "p></div>";
     case DEMO_CONSENT_DENY_MEMBER:
-        return "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>患者同意共享健康记录，但不共享演示医科大学附属医院保存的记录。</p></div>";
+        return "<div "
+               "xmlns=\"http://www.w3.org/1999/"
+               "xhtml\"><p>患者同意共享健康记录，但不共享演示医科大学附属医院保存的记录。</p></"
+               "div>";
     default:
-        return "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>患者同意共享健康记录，但不共享精神心理类敏感信息。</p></div>";
+        return "<div "
+               "xmlns=\"http://www.w3.org/1999/"
+               "xhtml\"><p>患者同意共享健康记录，但不共享精神心理类敏感信息。</p></div>";
     }
 }
 
@@ -101,13 +108,13 @@ consent(const struct demo_region *r, const struct demo_person *p, int n)
         " s:{s:{s:s, s:s}, s:s}, s:s, s:[{s:s, s:s}], s:{s:[{s:s, s:s}]}, s:o}",
         "resourceType", "Consent", "id", id, "text", "status", "generated", "div",
         narrative(p->consent), "status", "active", "scope", "coding", "system",
-        "http://terminology.hl7.org/CodeSystem/consentscope", "code", "patient-privacy",
-        "display", "Privacy Consent", "category", "coding", "system", "http://loinc.org", "code",
-        "59284-0", "display", "Patient Consent", "patient", "identifier", "system",
-        DEMO_RESID_SYSTEM, "value", p->resid, "display", display_name(p), "dateTime", when,
-        "organization", "reference", "Organization/hosp-a", "display",
-        demo_members[DEMO_HOSP_A].name, "policyRule", "coding", "system", ACTCODE, "code",
-        p->consent == DEMO_CONSENT_OPTOUT ? "OPTOUT" : "OPTIN", "provision", provision(p));
+        "http://terminology.hl7.org/CodeSystem/consentscope", "code", "patient-privacy", "display",
+        "Privacy Consent", "category", "coding", "system", "http://loinc.org", "code", "59284-0",
+        "display", "Patient Consent", "patient", "identifier", "system", DEMO_RESID_SYSTEM, "value",
+        p->resid, "display", display_name(p), "dateTime", when, "organization", "reference",
+        "Organization/hosp-a", "display", demo_members[DEMO_HOSP_A].name, "policyRule", "coding",
+        "system", ACTCODE, "code", p->consent == DEMO_CONSENT_OPTOUT ? "OPTOUT" : "OPTIN",
+        "provision", provision(p));
 }
 
 int
@@ -140,15 +147,15 @@ demo_consent_write_all(const struct demo_region *r, struct demo_out *o, json_t *
             json_decref(c);
             if (rc == BASE_OK &&
                 json_array_append_new(
-                    list, json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?}", "file", file, "kind",
-                                    kind_name(p->consent), "person", pid, "resident_id", p->resid,
-                                    "withholds_member",
-                                    p->consent == DEMO_CONSENT_DENY_MEMBER ? "hosp-b" : NULL,
-                                    "withholds_label",
-                                    p->consent == DEMO_CONSENT_DENY_PSY ||
-                                            p->consent == DEMO_CONSENT_STAR
-                                        ? "PSY"
-                                        : NULL)) != 0)
+                    list,
+                    json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?}", "file", file, "kind",
+                              kind_name(p->consent), "person", pid, "resident_id", p->resid,
+                              "withholds_member",
+                              p->consent == DEMO_CONSENT_DENY_MEMBER ? "hosp-b" : NULL,
+                              "withholds_label",
+                              p->consent == DEMO_CONSENT_DENY_PSY || p->consent == DEMO_CONSENT_STAR
+                                  ? "PSY"
+                                  : NULL)) != 0)
                 rc = base_err_set(err, BASE_E_NOMEM, "exception", "consent", "out of memory");
         }
     }

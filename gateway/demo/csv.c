@@ -121,16 +121,16 @@ static_rows(const struct demo_region *r, struct csvw *w)
 {
     const struct demo_member_info *m = &demo_members[DEMO_HOSP_B];
 
-    TRY(ROW(w, F_ORGANIZATIONS, m->id, m->name, "黄河北大街10号", m->city, "辽宁省", "110032",
-            "", "", m->phone, "", ""));
+    TRY(ROW(w, F_ORGANIZATIONS, m->id, m->name, "黄河北大街10号", m->city, "辽宁省", "110032", "",
+            "", m->phone, "", ""));
     for (int i = 0; i < DEMO_STAFF_PER_MEMBER; i++) {
         const struct demo_staff *s = &r->staff[DEMO_HOSP_B][i];
         char name[64];
 
         snprintf(name, sizeof(name), "%s%s", s->family, s->given);
         TRY(ROW(w, F_PROVIDERS, s->id, m->id, name, s->sex == 'M' ? "M" : "F",
-                demo_depts[s->dept].zh, "黄河北大街10号", m->city, "辽宁省", "110032", "", "",
-                "", ""));
+                demo_depts[s->dept].zh, "黄河北大街10号", m->city, "辽宁省", "110032", "", "", "",
+                ""));
     }
     return BASE_OK;
 }
@@ -141,16 +141,18 @@ encounter_row(const struct demo_region *r, struct csvw *w, const struct demo_rec
 {
     const struct demo_condition *c =
         v->n_dx > 0 ? &demo_conditions[rec->person->cond[v->dx[0]].ix] : NULL;
-    const char *cls = v->cls == DEMO_INPATIENT ? "inpatient"
+    const char *cls = v->cls == DEMO_INPATIENT   ? "inpatient"
                       : v->cls == DEMO_EMERGENCY ? "emergency"
                                                  : "ambulatory";
-    const char *code = v->cls == DEMO_INPATIENT ? "32485007"
+    const char *code = v->cls == DEMO_INPATIENT   ? "32485007"
                        : v->cls == DEMO_EMERGENCY ? "50849002"
-                       : c == NULL ? "185349003"
-                       : c->kind == DEMO_ACUTE ? "185345009"
-                                               : "390906007";
-    const char *desc = v->cls == DEMO_INPATIENT ? "住院" : v->cls == DEMO_EMERGENCY ? "急诊"
-                       : c == NULL ? "健康查体" : "门诊就诊";
+                       : c == NULL                ? "185349003"
+                       : c->kind == DEMO_ACUTE    ? "185345009"
+                                                  : "390906007";
+    const char *desc = v->cls == DEMO_INPATIENT   ? "住院"
+                       : v->cls == DEMO_EMERGENCY ? "急诊"
+                       : c == NULL                ? "健康查体"
+                                                  : "门诊就诊";
     char start[40];
     char stop[40];
 

@@ -59,15 +59,12 @@ void demo_member_oid(enum demo_member m, int arc, char out[72]);
 /* A UID under 2.25 (PS3.5 B.2) from a name-based UUID of `name`. */
 void demo_uid(const char *name, char out[72]);
 
-#define DEMO_RESID_OID "2.16.156.10011.1.3"
+#define DEMO_RESID_OID    "2.16.156.10011.1.3"
 #define DEMO_RESID_SYSTEM "urn:oid:" DEMO_RESID_OID
 
 /* ------------------------------------------------------------- tables -- */
 
-enum demo_cond_kind {
-    DEMO_CHRONIC = 0,
-    DEMO_ACUTE = 1
-};
+enum demo_cond_kind { DEMO_CHRONIC = 0, DEMO_ACUTE = 1 };
 
 struct demo_lab_effect {
     int lab;      /* index into demo_labs, -1 ends the list */
@@ -76,19 +73,19 @@ struct demo_lab_effect {
 };
 
 struct demo_condition {
-    const char *icd10;   /* ICD-10 (GB/T 14396 uses the WHO codes) */
-    const char *zh;      /* Chinese name */
-    const char *snomed;  /* SNOMED CT (CSV export, reason codes) */
+    const char *icd10;  /* ICD-10 (GB/T 14396 uses the WHO codes) */
+    const char *zh;     /* Chinese name */
+    const char *snomed; /* SNOMED CT (CSV export, reason codes) */
     const char *en;
     enum demo_cond_kind kind;
     int min_age;
-    int permille;        /* chance per person (of eligible age) */
-    char sex;            /* 'M', 'F' or 0 */
-    int dept;            /* index into demo_depts */
-    int drugs[3];        /* indices into demo_drugs, -1 ends */
-    int panels[3];       /* indices into demo_panels, -1 ends */
-    int imaging[2];      /* indices into demo_imaging, -1 ends */
-    int procedure;       /* index into demo_procedures or -1 */
+    int permille;   /* chance per person (of eligible age) */
+    char sex;       /* 'M', 'F' or 0 */
+    int dept;       /* index into demo_depts */
+    int drugs[3];   /* indices into demo_drugs, -1 ends */
+    int panels[3];  /* indices into demo_panels, -1 ends */
+    int imaging[2]; /* indices into demo_imaging, -1 ends */
+    int procedure;  /* index into demo_procedures or -1 */
     struct demo_lab_effect fx[5];
 };
 
@@ -96,18 +93,18 @@ struct demo_lab {
     const char *loinc;
     const char *zh;
     const char *en;
-    const char *local;   /* LIS code */
-    const char *unit;    /* UCUM */
-    double lo_m, hi_m;   /* reference range, male (lo < 0: none) */
-    double lo_f, hi_f;   /* female */
+    const char *local; /* LIS code */
+    const char *unit;  /* UCUM */
+    double lo_m, hi_m; /* reference range, male (lo < 0: none) */
+    double lo_f, hi_f; /* female */
     double mean_m, mean_f, sd;
-    double min, max;     /* physiological clamp */
+    double min, max; /* physiological clamp */
     int decimals;
     double crit_lo, crit_hi; /* LL / HH below/above (0: none) */
 };
 
 struct demo_panel {
-    const char *loinc;   /* OBR-4 / organizer code */
+    const char *loinc; /* OBR-4 / organizer code */
     const char *zh;
     const char *en;
     const char *local;
@@ -117,25 +114,25 @@ struct demo_panel {
 
 struct demo_drug {
     const char *rxnorm;
-    const char *zh;       /* generic name as the HIS shows it */
-    const char *en;       /* RxNorm display */
-    const char *local;    /* HIS drug code */
-    const char *dose;     /* NM text */
+    const char *zh;        /* generic name as the HIS shows it */
+    const char *en;        /* RxNorm display */
+    const char *local;     /* HIS drug code */
+    const char *dose;      /* NM text */
     const char *dose_unit; /* UCUM */
-    const char *form;     /* v2 0292-like local form code */
+    const char *form;      /* v2 0292-like local form code */
     const char *form_zh;
-    const char *route;    /* v2 table 0162 */
+    const char *route; /* v2 table 0162 */
     const char *route_zh;
-    const char *freq;     /* repeat pattern */
+    const char *freq; /* repeat pattern */
     const char *freq_zh;
-    int days;             /* supply per prescription */
+    int days; /* supply per prescription */
 };
 
 struct demo_allergen {
-    const char *snomed;   /* substance */
+    const char *snomed; /* substance */
     const char *zh;
     const char *en;
-    char type;            /* 'D' drug, 'F' food, 'E' environment */
+    char type; /* 'D' drug, 'F' food, 'E' environment */
     const char *reaction_snomed;
     const char *reaction_zh;
     const char *severity; /* mild moderate severe */
@@ -143,7 +140,7 @@ struct demo_allergen {
 
 struct demo_procedure {
     const char *snomed;
-    const char *icd9cm3;  /* ICD-9-CM-3 (China's procedure coding) */
+    const char *icd9cm3; /* ICD-9-CM-3 (China's procedure coding) */
     const char *zh;
     const char *en;
 };
@@ -160,9 +157,9 @@ struct demo_series {
 };
 
 struct demo_imaging {
-    const char *modality;   /* CT MR CR US */
-    const char *body;       /* BodyPartExamined (PS3.16 annex L) */
-    const char *desc;       /* StudyDescription */
+    const char *modality; /* CT MR CR US */
+    const char *body;     /* BodyPartExamined (PS3.16 annex L) */
+    const char *desc;     /* StudyDescription */
     const char *desc_en;
     struct demo_series series[3]; /* desc NULL ends */
 };
@@ -210,23 +207,9 @@ enum {
     DEMO_C_ALCOHOL = 17,
     DEMO_C_HIV = 18
 };
-enum {
-    DEMO_L_HBA1C = 0,
-    DEMO_L_GLUCOSE = 1,
-    DEMO_L_CREATININE = 2,
-    DEMO_L_EGFR = 4
-};
-enum {
-    DEMO_P_ROUTINE_CBC = 0,
-    DEMO_P_RENAL = 1,
-    DEMO_P_HBA1C = 5,
-    DEMO_P_GLUCOSE = 6
-};
-enum {
-    DEMO_I_CT_CHEST = 0,
-    DEMO_I_US_KIDNEY = 9,
-    DEMO_I_CR_CHEST = 5
-};
+enum { DEMO_L_HBA1C = 0, DEMO_L_GLUCOSE = 1, DEMO_L_CREATININE = 2, DEMO_L_EGFR = 4 };
+enum { DEMO_P_ROUTINE_CBC = 0, DEMO_P_RENAL = 1, DEMO_P_HBA1C = 5, DEMO_P_GLUCOSE = 6 };
+enum { DEMO_I_CT_CHEST = 0, DEMO_I_US_KIDNEY = 9, DEMO_I_CR_CHEST = 5 };
 enum {
     DEMO_DEPT_GENERAL = 0,
     DEMO_DEPT_ENDO = 1,
@@ -256,9 +239,9 @@ int demo_ymd(int days);
 /* ------------------------------------------------------------- the model -- */
 
 enum demo_resid_state {
-    DEMO_RESID_NONE = 0,    /* the record carries no resident identity number */
+    DEMO_RESID_NONE = 0, /* the record carries no resident identity number */
     DEMO_RESID_VALID = 1,
-    DEMO_RESID_INVALID = 2  /* mistyped: fails GB 11643 */
+    DEMO_RESID_INVALID = 2 /* mistyped: fails GB 11643 */
 };
 
 struct demo_name {
@@ -286,28 +269,24 @@ enum demo_source {
     DEMO_SRC_DICOM = 1u << 3
 };
 
-enum demo_visit_class {
-    DEMO_OUTPATIENT = 'O',
-    DEMO_INPATIENT = 'I',
-    DEMO_EMERGENCY = 'E'
-};
+enum demo_visit_class { DEMO_OUTPATIENT = 'O', DEMO_INPATIENT = 'I', DEMO_EMERGENCY = 'E' };
 
 struct demo_visit {
-    int day;        /* days since 1970 */
-    int minute;     /* local minute of the day (UTC+8) */
-    int los;        /* days in hospital (inpatient), else 0 */
-    char cls;       /* enum demo_visit_class */
+    int day;    /* days since 1970 */
+    int minute; /* local minute of the day (UTC+8) */
+    int los;    /* days in hospital (inpatient), else 0 */
+    char cls;   /* enum demo_visit_class */
     int dept;
-    int doctor;     /* index into the member's staff */
-    int dx[3];      /* indices into the person's conditions */
+    int doctor; /* index into the member's staff */
+    int dx[3];  /* indices into the person's conditions */
     int n_dx;
     unsigned panels; /* bit i: demo_panels[i] drawn */
     int drugs[4];
     int n_drugs;
-    int procedure;  /* demo_procedures index or -1 */
-    int vaccine;    /* demo_vaccines index or -1 */
-    int imaging;    /* demo_imaging index or -1 (img-c) */
-    int referrer;   /* img-c: member whose doctor referred (0 or 1), staff index in doctor */
+    int procedure;   /* demo_procedures index or -1 */
+    int vaccine;     /* demo_vaccines index or -1 */
+    int imaging;     /* demo_imaging index or -1 (img-c) */
+    int referrer;    /* img-c: member whose doctor referred (0 or 1), staff index in doctor */
     char number[24]; /* visit number / accession number */
 };
 
@@ -316,23 +295,23 @@ struct demo_person;
 struct demo_rec {
     enum demo_member member;
     struct demo_person *person;
-    unsigned flags;       /* enum gw_mpi_synth_flag */
+    unsigned flags; /* enum gw_mpi_synth_flag */
     char mrn[24];
     struct demo_name name;
-    char resid[24];       /* as written ("" when none) */
+    char resid[24]; /* as written ("" when none) */
     enum demo_resid_state resid_state;
-    int birth;            /* YYYYMMDD as registered, 0 unknown */
-    char sex;             /* 'M' 'F' 'U' */
-    const char *phone;    /* as registered, "" none */
+    int birth;         /* YYYYMMDD as registered, 0 unknown */
+    char sex;          /* 'M' 'F' 'U' */
+    const char *phone; /* as registered, "" none */
     struct demo_addr addr;
-    unsigned sources;     /* enum demo_source */
+    unsigned sources; /* enum demo_source */
     struct demo_visit *visits;
     size_t n_visits;
 };
 
 struct demo_cond {
-    int ix;     /* demo_conditions index */
-    int onset;  /* days since 1970 */
+    int ix;    /* demo_conditions index */
+    int onset; /* days since 1970 */
 };
 
 #define DEMO_MAX_CONDS 8
@@ -346,18 +325,18 @@ enum demo_consent_kind {
 };
 
 struct demo_person {
-    size_t index;          /* 0-based, in the manifest as P0001... */
-    size_t synth;          /* the synthetic population's person */
+    size_t index; /* 0-based, in the manifest as P0001... */
+    size_t synth; /* the synthetic population's person */
     struct demo_rec *rec[DEMO_N_MEMBERS];
     int n_rec;
-    int birth;             /* YYYYMMDD (best known) */
-    char sex;              /* 'M' / 'F' */
-    char resid[19];        /* a valid resident id held by some record, "" none */
+    int birth;      /* YYYYMMDD (best known) */
+    char sex;       /* 'M' / 'F' */
+    char resid[19]; /* a valid resident id held by some record, "" none */
     struct demo_cond cond[DEMO_MAX_CONDS];
     int n_cond;
     int allergy[3];
     int n_allergy;
-    bool star;             /* the well-known shared patient */
+    bool star; /* the well-known shared patient */
     enum demo_consent_kind consent;
 };
 
@@ -366,7 +345,7 @@ struct demo_staff {
     const char *given;
     const char *py_family;
     const char *py_given;
-    char id[16];          /* "D0001" */
+    char id[16]; /* "D0001" */
     char sex;
     int dept;
 };
@@ -376,8 +355,8 @@ struct demo_staff {
 struct demo_region {
     struct base_arena *a;
     struct gw_demo_config cfg;
-    int start_day;        /* first day of the data window */
-    int end_day;          /* as_of */
+    int start_day; /* first day of the data window */
+    int end_day;   /* as_of */
     struct demo_person *persons;
     size_t n_persons;
     struct demo_person *star;
@@ -415,7 +394,7 @@ int demo_age(const struct demo_person *p, int day);
 /* --------------------------------------------------------------- output -- */
 
 struct demo_out {
-    const char *dir;      /* the output root */
+    const char *dir; /* the output root */
     size_t files;
     size_t bytes;
 };
@@ -435,15 +414,14 @@ BASE_MUST_CHECK int demo_cda_write_all(const struct demo_region *r, struct demo_
 BASE_MUST_CHECK int demo_csv_write_all(const struct demo_region *r, struct demo_out *o,
                                        size_t *n_rows, struct base_err *err);
 BASE_MUST_CHECK int demo_dicom_write_all(const struct demo_region *r, struct demo_out *o,
-                                         size_t *n_studies, size_t *n_files,
-                                         struct base_err *err);
+                                         size_t *n_studies, size_t *n_files, struct base_err *err);
 BASE_MUST_CHECK int demo_consent_write_all(const struct demo_region *r, struct demo_out *o,
                                            json_t *manifest_list, struct base_err *err);
 BASE_MUST_CHECK int demo_manifest_write(const struct demo_region *r, struct demo_out *o,
                                         json_t *consents, const struct gw_demo_summary *sum,
                                         struct base_err *err);
-BASE_MUST_CHECK int demo_users_write(const struct demo_region *r, struct demo_out *o,
-                                     json_t *users, struct base_err *err);
+BASE_MUST_CHECK int demo_users_write(const struct demo_region *r, struct demo_out *o, json_t *users,
+                                     struct base_err *err);
 
 /* HL7 v2: one ORU^R01 for record `rec` at local day/minute with the given
  * panels; ids from `seq` and `tag` (live messages).  Appends to out. */

@@ -18,7 +18,7 @@
 #include "gateway/demo/gw_demo_dicom.h"
 #include "gateway/mpi/gw_mpi.h"
 
-#define T(g, e) GW_DEMO_DCM_TAG(0x##g, 0x##e)
+#define T(g, e)   GW_DEMO_DCM_TAG(0x##g, 0x##e)
 #define IMPL_NAME "FHIRGATE_DEMO1"
 
 struct study {
@@ -91,7 +91,10 @@ patient_module(struct base_arena *a, struct gw_demo_dcm *ds, const struct study 
     TRY(gw_demo_dcm_str(ds, T(0010, 0021), "LO", issuer, err));
     TRY(gw_demo_dcm_str(ds, T(0010, 0030), "DA", birth, err));
     TRY(gw_demo_dcm_str(ds, T(0010, 0040), "CS",
-                        rec->sex == 'M' ? "M" : rec->sex == 'F' ? "F" : "", err));
+                        rec->sex == 'M'   ? "M"
+                        : rec->sex == 'F' ? "F"
+                                          : "",
+                        err));
     TRY(gw_demo_dcm_str(ds, T(0010, 1010), "AS", age, err));
     if (rec->phone[0] != '\0' &&
         gw_mpi_norm_phone(rec->phone, strlen(rec->phone), phone) != GW_MPI_PHONE_NONE)

@@ -12,18 +12,14 @@
 
 #define DCM_MAX_DEPTH 8u /* nested sequences; the demo uses one level */
 
-enum vr_kind {
-    VR_TEXT,
-    VR_BIN,
-    VR_SEQ
-};
+enum vr_kind { VR_TEXT, VR_BIN, VR_SEQ };
 
 struct vr_info {
     const char *name;
     enum vr_kind kind;
-    bool long_len;  /* PS3.5 7.1.2: 2 reserved bytes and a 32-bit length */
-    size_t max;     /* per value: characters for text VRs (0 = no bound) */
-    bool multi;     /* a backslash separates values (not LT/ST/UT/UR) */
+    bool long_len;    /* PS3.5 7.1.2: 2 reserved bytes and a 32-bit length */
+    size_t max;       /* per value: characters for text VRs (0 = no bound) */
+    bool multi;       /* a backslash separates values (not LT/ST/UT/UR) */
     bool count_chars; /* max counts characters (UTF-8 code points), not bytes */
 };
 
@@ -166,8 +162,8 @@ char_ok(const char *vr, unsigned char c)
     if (strcmp(vr, "TM") == 0)
         return (c >= '0' && c <= '9') || c == '.';
     if (strcmp(vr, "DS") == 0)
-        return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.' || c == 'E' ||
-               c == 'e' || c == ' ';
+        return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.' || c == 'E' || c == 'e' ||
+               c == ' ';
     if (strcmp(vr, "IS") == 0)
         return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == ' ';
     if (strcmp(vr, "AS") == 0)
@@ -337,7 +333,8 @@ encode_seq(const struct dcm_elem *e, unsigned depth, struct base_buf *out, struc
         rc = encode_set(e->items[i], depth + 1, &item, err);
         /* PS3.5 7.5: Item (FFFE,E000) with its defined length */
         if (rc == BASE_OK && (rc = put_u16(&body, 0xFFFE)) == BASE_OK &&
-            (rc = put_u16(&body, 0xE000)) == BASE_OK && (rc = put_u32(&body, (uint32_t)item.len)) == BASE_OK)
+            (rc = put_u16(&body, 0xE000)) == BASE_OK &&
+            (rc = put_u32(&body, (uint32_t)item.len)) == BASE_OK)
             rc = base_buf_append(&body, item.data, item.len);
         base_buf_fini(&item);
     }
@@ -374,8 +371,7 @@ encode_elem(const struct dcm_elem *e, unsigned depth, struct base_buf *out, stru
 }
 
 static int
-encode_set(const struct gw_demo_dcm *ds, unsigned depth, struct base_buf *out,
-           struct base_err *err)
+encode_set(const struct gw_demo_dcm *ds, unsigned depth, struct base_buf *out, struct base_err *err)
 {
     struct dcm_elem *sorted;
     int rc = BASE_OK;
@@ -446,8 +442,8 @@ meta(const char *sop_class, const char *sop_inst, const char *impl_uid, const ch
     if (rc == BASE_OK)
         rc = gw_demo_dcm_str(m, GW_DEMO_DCM_TAG(0x0002, 0x0003), "UI", sop_inst, err);
     if (rc == BASE_OK)
-        rc = gw_demo_dcm_str(m, GW_DEMO_DCM_TAG(0x0002, 0x0010), "UI", GW_DEMO_DCM_EXPLICIT_LE,
-                             err);
+        rc =
+            gw_demo_dcm_str(m, GW_DEMO_DCM_TAG(0x0002, 0x0010), "UI", GW_DEMO_DCM_EXPLICIT_LE, err);
     if (rc == BASE_OK)
         rc = gw_demo_dcm_str(m, GW_DEMO_DCM_TAG(0x0002, 0x0012), "UI", impl_uid, err);
     if (rc == BASE_OK)

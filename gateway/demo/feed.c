@@ -45,7 +45,7 @@ struct feed {
     SSL_CTX *ctx;
     int fd;
     SSL *ssl;
-    char *rbuf;      /* bytes received, not yet consumed */
+    char *rbuf; /* bytes received, not yet consumed */
     size_t rlen;
 };
 
@@ -260,11 +260,11 @@ conn_read(struct feed *f, int64_t deadline)
 /* ----------------------------------------------------------- exchange -- */
 
 enum xr {
-    XR_ACK,     /* *ack filled */
-    XR_RETRY,   /* connection lost: reconnect and resend */
+    XR_ACK,   /* *ack filled */
+    XR_RETRY, /* connection lost: reconnect and resend */
     XR_TIMEOUT,
     XR_STOP,
-    XR_ERROR    /* err set (bad frame or acknowledgement) */
+    XR_ERROR /* err set (bad frame or acknowledgement) */
 };
 
 static enum xr
@@ -276,8 +276,8 @@ await_ack(struct feed *f, struct gw_demo_ack *ack, struct base_err *err)
         size_t start = 0;
         size_t len = 0;
         size_t used = 0;
-        int found = gw_demo_mllp_find(f->rbuf, f->rlen, GW_DEMO_LIMIT_ACK, &start, &len, &used,
-                                      err);
+        int found =
+            gw_demo_mllp_find(f->rbuf, f->rlen, GW_DEMO_LIMIT_ACK, &start, &len, &used, err);
         enum rd r;
 
         if (found < 0)
@@ -307,8 +307,8 @@ static int send_frame(struct feed *f, const char *frame, size_t len, const char 
 /* Frame and send one message, reconnecting as needed, until acknowledged.
  * Returns BASE_OK (ack filled), STOPPED, or an error. */
 static int
-exchange(struct feed *f, const char *msg, size_t len, const char *label,
-         struct gw_demo_ack *ack, struct base_err *err)
+exchange(struct feed *f, const char *msg, size_t len, const char *label, struct gw_demo_ack *ack,
+         struct base_err *err)
 {
     char *frame = base_malloc(len + 3);
     int rc;
@@ -341,8 +341,7 @@ send_frame(struct feed *f, const char *frame, size_t len, const char *label,
         if (f->fd < 0 && !conn_open(f)) {
             if (now_ms() > give_up)
                 return base_err_set(err, BASE_E_UPSTREAM, "transient", label,
-                                    "the listener could not be reached for %u ms",
-                                    f->o->retry_ms);
+                                    "the listener could not be reached for %u ms", f->o->retry_ms);
             nap(f, backoff);
             backoff = backoff < 2000 ? backoff * 2 : 2000;
             continue;
@@ -392,8 +391,7 @@ control_id(const char *msg, size_t len, char out[200])
 }
 
 static int
-send_checked(struct feed *f, const char *msg, size_t len, const char *label,
-             struct base_err *err)
+send_checked(struct feed *f, const char *msg, size_t len, const char *label, struct base_err *err)
 {
     struct gw_demo_ack ack;
     char id[200];
@@ -440,12 +438,13 @@ list_files(struct base_arena *a, const char *dir, char ***out, size_t *n, struct
             continue;
         if (*n == cap) {
             cap = cap == 0 ? 1024 : cap * 2;
-            names = cap > GW_DEMO_LIMIT_FILES ? NULL : base_arena_grow(a, names, *n, cap, sizeof(*names));
+            names = cap > GW_DEMO_LIMIT_FILES ? NULL
+                                              : base_arena_grow(a, names, *n, cap, sizeof(*names));
         }
         if (names == NULL || (names[*n] = base_arena_strdup(a, e->d_name)) == NULL) {
             closedir(d);
-            return base_err_set(err, BASE_E_LIMIT, "too-costly", "--from",
-                                "more than %u messages", GW_DEMO_LIMIT_FILES);
+            return base_err_set(err, BASE_E_LIMIT, "too-costly", "--from", "more than %u messages",
+                                GW_DEMO_LIMIT_FILES);
         }
         (*n)++;
     }
@@ -548,7 +547,8 @@ read_config(const char *path, struct gw_demo_config *cfg, struct base_err *err)
     }
     c = json_object_get(doc, "config");
     as_of = fhir_json_str(json_object_get(c, "as_of"));
-    if (!json_is_integer(json_object_get(c, "seed")) || !json_is_integer(json_object_get(c, "people")) ||
+    if (!json_is_integer(json_object_get(c, "seed")) ||
+        !json_is_integer(json_object_get(c, "people")) ||
         sscanf(as_of.ptr != NULL ? as_of.ptr : "", "%4d-%2d-%2d", &y, &m, &d) != 3)
         rc = base_err_set(err, BASE_E_INVALID, "invalid", "manifest.json config",
                           "seed, people and as_of are required");
@@ -571,7 +571,8 @@ live_one(struct feed *f, const struct demo_region *r, struct demo_rec **recs, si
 {
     struct demo_rng rng = demo_rng_for(r->cfg.seed, 20, seq, 0);
     bool star = seq % 5 == 0;
-    const struct demo_rec *rec = star ? r->star->rec[DEMO_HOSP_A] : recs[demo_rng_below(&rng, (unsigned)n)];
+    const struct demo_rec *rec =
+        star ? r->star->rec[DEMO_HOSP_A] : recs[demo_rng_below(&rng, (unsigned)n)];
     time_t t = time(NULL) + 8 * 3600; /* the region's local time, UTC+8 */
     int day = (int)(t / 86400);
     int minute = (int)(t % 86400 / 60);
@@ -618,7 +619,8 @@ live(struct feed *f, struct base_err *err)
         snprintf(manifest, sizeof(manifest), "%s/../../manifest.json", f->o->from_dir);
     /* ids of this run's messages: a restarted feed must not overwrite the
      * results an earlier run sent */
-    snprintf(tag, sizeof(tag), "%08lx", (unsigned long)((unsigned long long)time(NULL) & 0xFFFFFFFFu));
+    snprintf(tag, sizeof(tag), "%08lx",
+             (unsigned long)((unsigned long long)time(NULL) & 0xFFFFFFFFu));
     rc = a == NULL ? BASE_E_NOMEM : read_config(manifest, &cfg, err);
     if (rc == BASE_OK)
         rc = demo_region_build(a, &cfg, &r, err);

@@ -17,8 +17,8 @@
 #include "fhir/base/arena.h"
 #include "gateway/demo/demo_int.h"
 
-static const char *const generated[] = {"manifest.json", "secrets.json", "hosp-a", "hosp-b",
-                                        "img-c", "consents"};
+static const char *const generated[] = {"manifest.json", "secrets.json", "hosp-a",
+                                        "hosp-b",        "img-c",        "consents"};
 
 struct gw_demo_config
 gw_demo_config_default(void)
@@ -139,8 +139,8 @@ write_all(const struct demo_region *r, struct demo_out *o, struct gw_demo_summar
 }
 
 int
-gw_demo_generate(const struct gw_demo_config *cfg, const char *out_dir,
-                 struct gw_demo_summary *sum, struct base_err *err)
+gw_demo_generate(const struct gw_demo_config *cfg, const char *out_dir, struct gw_demo_summary *sum,
+                 struct base_err *err)
 {
     struct base_arena *a = base_arena_new(0);
     struct demo_region r;

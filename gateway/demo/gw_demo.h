@@ -42,17 +42,17 @@ struct gw_demo_config gw_demo_config_default(void);
 
 /* What a generation produced (also in manifest.json). */
 struct gw_demo_summary {
-    size_t patients;              /* regional persons */
-    size_t shared;                /* persons seen at two or three members */
-    size_t at_three;              /* persons seen at all three */
-    size_t records[3];            /* patient records per member: hosp-a, hosp-b, img-c */
-    size_t hl7_messages;          /* hosp-a/hl7/NNNNN.hl7 */
-    size_t cda_documents;         /* hosp-b/cda/NAME.xml */
-    size_t csv_rows;              /* data rows over all hosp-b/csv/NAME.csv */
+    size_t patients;      /* regional persons */
+    size_t shared;        /* persons seen at two or three members */
+    size_t at_three;      /* persons seen at all three */
+    size_t records[3];    /* patient records per member: hosp-a, hosp-b, img-c */
+    size_t hl7_messages;  /* hosp-a/hl7/NNNNN.hl7 */
+    size_t cda_documents; /* hosp-b/cda/NAME.xml */
+    size_t csv_rows;      /* data rows over all hosp-b/csv/NAME.csv */
     size_t dicom_studies;
-    size_t dicom_files;           /* img-c/dicom/.../NAME.dcm */
-    size_t consents;              /* consents/NAME.json */
-    char shared_resident_id[19];  /* the well-known shared patient */
+    size_t dicom_files;          /* img-c/dicom/.../NAME.dcm */
+    size_t consents;             /* consents/NAME.json */
+    char shared_resident_id[19]; /* the well-known shared patient */
     char shared_name[64];
 };
 
@@ -68,27 +68,27 @@ BASE_MUST_CHECK int gw_demo_generate(const struct gw_demo_config *cfg, const cha
 /* ---------------------------------------------------------------- feed -- */
 
 struct gw_demo_feed_opts {
-    const char *host;         /* MLLP listener */
+    const char *host; /* MLLP listener */
     const char *port;
-    const char *from_dir;     /* DIR/hosp-a/hl7 */
-    const char *manifest;     /* manifest.json (for --live); NULL: from_dir/../../manifest.json */
-    bool live;                /* after the replay, keep sending new results */
-    unsigned interval_ms;     /* between live messages */
-    unsigned ack_timeout_ms;  /* per acknowledgement */
-    unsigned retry_ms;        /* how long to keep reconnecting to a listener that is down */
-    size_t skip;              /* files to skip (already sent) */
-    size_t max_live;          /* stop after this many live messages (0 = until signalled) */
-    const char *tls_ca;       /* TLS when set: the listener's CA */
-    const char *tls_cert;     /* client certificate (mutual TLS), may be NULL */
+    const char *from_dir;    /* DIR/hosp-a/hl7 */
+    const char *manifest;    /* manifest.json (for --live); NULL: from_dir/../../manifest.json */
+    bool live;               /* after the replay, keep sending new results */
+    unsigned interval_ms;    /* between live messages */
+    unsigned ack_timeout_ms; /* per acknowledgement */
+    unsigned retry_ms;       /* how long to keep reconnecting to a listener that is down */
+    size_t skip;             /* files to skip (already sent) */
+    size_t max_live;         /* stop after this many live messages (0 = until signalled) */
+    const char *tls_ca;      /* TLS when set: the listener's CA */
+    const char *tls_cert;    /* client certificate (mutual TLS), may be NULL */
     const char *tls_key;
-    const char *tls_name;     /* name to verify (default: host) */
+    const char *tls_name;        /* name to verify (default: host) */
     volatile sig_atomic_t *stop; /* set by a signal handler: finish cleanly */
-    bool quiet;               /* no progress lines */
+    bool quiet;                  /* no progress lines */
 };
 
 struct gw_demo_feed_stats {
-    size_t sent;        /* messages acknowledged AA/CA */
-    size_t live;        /* of which generated live */
+    size_t sent; /* messages acknowledged AA/CA */
+    size_t live; /* of which generated live */
     size_t reconnects;
 };
 

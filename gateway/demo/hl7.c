@@ -24,25 +24,17 @@
 
 #define OOM(err) base_err_set((err), BASE_E_NOMEM, "exception", "demo", "out of memory")
 
-enum ev_kind {
-    EV_A04,
-    EV_A01,
-    EV_A08,
-    EV_A03,
-    EV_ORU,
-    EV_RDE,
-    EV_VXU
-};
+enum ev_kind { EV_A04, EV_A01, EV_A08, EV_A03, EV_ORU, EV_RDE, EV_VXU };
 
 struct event {
-    int64_t at;        /* minutes since 1970 (local) */
+    int64_t at; /* minutes since 1970 (local) */
     const struct demo_rec *rec;
     size_t visit;
     enum ev_kind kind;
-    unsigned panels;   /* ORU */
-    int drug;          /* RDE: index into the visit's drugs */
-    int n;             /* occurrence within the visit (order numbers) */
-    size_t serial;     /* creation order: ties */
+    unsigned panels; /* ORU */
+    int drug;        /* RDE: index into the visit's drugs */
+    int n;           /* occurrence within the visit (order numbers) */
+    size_t serial;   /* creation order: ties */
 };
 
 struct events {
@@ -224,8 +216,8 @@ seg_pv1(const struct demo_region *r, struct base_buf *b, const struct demo_visit
     TRY(xcn(b, doctor(r, v)));
     TRY(base_buf_appendf(b, "|||%s||||%s|||", d->code, v->cls == DEMO_EMERGENCY ? "7" : "1"));
     TRY(xcn(b, doctor(r, v)));
-    TRY(base_buf_appendf(b, "||%s^^^%s&%s&ISO^VN", v->number,
-                         demo_members[DEMO_HOSP_A].namespace, oid));
+    TRY(base_buf_appendf(b, "||%s^^^%s&%s&ISO^VN", v->number, demo_members[DEMO_HOSP_A].namespace,
+                         oid));
     /* PV1-20 .. PV1-43 empty, PV1-44 admit, PV1-45 discharge */
     for (int f = 19; f < 44; f++)
         TRY(base_buf_putc(b, '|'));
@@ -242,8 +234,8 @@ seg_al1(struct base_buf *b, const struct demo_person *p)
     static const struct {
         char type;
         const char *code;
-    } types[] = {{'D', "DA^药物过敏^HL70127"}, {'F', "FA^食物过敏^HL70127"},
-                 {'E', "EA^环境过敏^HL70127"}};
+    } types[] = {
+        {'D', "DA^药物过敏^HL70127"}, {'F', "FA^食物过敏^HL70127"}, {'E', "EA^环境过敏^HL70127"}};
 
     for (int i = 0; i < p->n_allergy; i++) {
         const struct demo_allergen *al = &demo_allergens[p->allergy[i]];
@@ -256,8 +248,8 @@ seg_al1(struct base_buf *b, const struct demo_person *p)
             if (types[k].type == al->type)
                 t = types[k].code;
         }
-        TRY(base_buf_appendf(b, "AL1|%d|%s|%s^%s^SCT|%s^HL70128|%s\r", i + 1, t, al->snomed,
-                             al->zh, sev, al->reaction_zh));
+        TRY(base_buf_appendf(b, "AL1|%d|%s|%s^%s^SCT|%s^HL70128|%s\r", i + 1, t, al->snomed, al->zh,
+                             sev, al->reaction_zh));
     }
     return BASE_OK;
 }
@@ -366,7 +358,9 @@ rde(const struct demo_region *r, struct base_buf *b, const struct demo_visit *v,
                          "%d|%s^%s^99HIS|0|||%sM%d\r",
                          d->freq, d->rxnorm, d->en, d->local, d->zh, d->dose, d->dose_unit,
                          d->dose_unit, d->form, d->form_zh, d->freq_zh,
-                         days * (strcmp(d->freq, "BID") == 0 ? 2 : strcmp(d->freq, "TID") == 0 ? 3 : 1),
+                         days * (strcmp(d->freq, "BID") == 0   ? 2
+                                 : strcmp(d->freq, "TID") == 0 ? 3
+                                                               : 1),
                          d->form, d->form_zh, orders, k));
     TRY(base_buf_appendf(b, "TQ1|1||%s|||%d^d&天&UCUM|", d->freq, days));
     TRY(ts_field(b, day, minute));
@@ -515,8 +509,12 @@ static int
 ev_add(struct base_arena *a, struct events *es, const struct demo_rec *rec, size_t visit,
        enum ev_kind kind, int day, int minute, int n)
 {
-    struct event e = {.at = (int64_t)day * 1440 + minute, .rec = rec, .visit = visit,
-                      .kind = kind, .drug = -1, .n = n};
+    struct event e = {.at = (int64_t)day * 1440 + minute,
+                      .rec = rec,
+                      .visit = visit,
+                      .kind = kind,
+                      .drug = -1,
+                      .n = n};
 
     if (kind == EV_ORU)
         e.panels = rec->visits[visit].panels;
@@ -533,16 +531,24 @@ stay_events(struct base_arena *a, struct events *es, const struct demo_rec *rec,
 
     TRY(ev_add(a, es, rec, i, EV_A01, v->day, v->minute, 0));
     for (int k = 0; k < v->n_drugs; k++) {
-        struct event e = {.at = (int64_t)v->day * 1440 + v->minute + 60 + k, .rec = rec,
-                          .visit = i, .kind = EV_RDE, .drug = k, .n = 1};
+        struct event e = {.at = (int64_t)v->day * 1440 + v->minute + 60 + k,
+                          .rec = rec,
+                          .visit = i,
+                          .kind = EV_RDE,
+                          .drug = k,
+                          .n = 1};
 
         TRY(push(a, es, &e));
     }
     TRY(ev_add(a, es, rec, i, EV_ORU, v->day + 1, 10 * 60, 1));
     TRY(ev_add(a, es, rec, i, EV_A08, v->day + 2, 15 * 60, 0));
     if (v->los > 3) {
-        struct event e = {.at = (int64_t)(last - 1) * 1440 + 10 * 60, .rec = rec, .visit = i,
-                          .kind = EV_ORU, .drug = -1, .n = 2};
+        struct event e = {.at = (int64_t)(last - 1) * 1440 + 10 * 60,
+                          .rec = rec,
+                          .visit = i,
+                          .kind = EV_ORU,
+                          .drug = -1,
+                          .n = 2};
 
         /* the follow-up draw: the panels the diagnoses call for */
         e.panels = v->panels & ~0x0Cu;
@@ -560,8 +566,12 @@ visit_events(struct base_arena *a, struct events *es, const struct demo_rec *rec
         return stay_events(a, es, rec, i);
     TRY(ev_add(a, es, rec, i, EV_A04, v->day, v->minute, 0));
     for (int k = 0; k < v->n_drugs; k++) {
-        struct event e = {.at = (int64_t)v->day * 1440 + v->minute + 25 + k, .rec = rec,
-                          .visit = i, .kind = EV_RDE, .drug = k, .n = 1};
+        struct event e = {.at = (int64_t)v->day * 1440 + v->minute + 25 + k,
+                          .rec = rec,
+                          .visit = i,
+                          .kind = EV_RDE,
+                          .drug = k,
+                          .n = 1};
 
         TRY(push(a, es, &e));
     }

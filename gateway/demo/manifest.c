@@ -40,14 +40,21 @@ errors_of(unsigned flags)
     static const struct {
         unsigned bit;
         const char *name;
-    } names[] = {{GW_MPI_SYNTH_HOMOPHONE, "homophone"},    {GW_MPI_SYNTH_CHAR_TYPO, "char-typo"},
-                 {GW_MPI_SYNTH_TRADITIONAL, "traditional"}, {GW_MPI_SYNTH_ROMANIZED, "romanized"},
-                 {GW_MPI_SYNTH_DATE_SWAP, "date-swap"},     {GW_MPI_SYNTH_DATE_TYPO, "date-typo"},
-                 {GW_MPI_SYNTH_NO_DATE, "no-birth-date"},   {GW_MPI_SYNTH_NO_ID, "no-resident-id"},
+    } names[] = {{GW_MPI_SYNTH_HOMOPHONE, "homophone"},
+                 {GW_MPI_SYNTH_CHAR_TYPO, "char-typo"},
+                 {GW_MPI_SYNTH_TRADITIONAL, "traditional"},
+                 {GW_MPI_SYNTH_ROMANIZED, "romanized"},
+                 {GW_MPI_SYNTH_DATE_SWAP, "date-swap"},
+                 {GW_MPI_SYNTH_DATE_TYPO, "date-typo"},
+                 {GW_MPI_SYNTH_NO_DATE, "no-birth-date"},
+                 {GW_MPI_SYNTH_NO_ID, "no-resident-id"},
                  {GW_MPI_SYNTH_BAD_ID, "invalid-resident-id"},
-                 {GW_MPI_SYNTH_NO_PHONE, "no-phone"},       {GW_MPI_SYNTH_NEW_PHONE, "new-phone"},
-                 {GW_MPI_SYNTH_NO_ADDRESS, "no-address"},   {GW_MPI_SYNTH_MOVED, "moved"},
-                 {GW_MPI_SYNTH_TWIN, "twin"},               {GW_MPI_SYNTH_NAMESAKE, "namesake"}};
+                 {GW_MPI_SYNTH_NO_PHONE, "no-phone"},
+                 {GW_MPI_SYNTH_NEW_PHONE, "new-phone"},
+                 {GW_MPI_SYNTH_NO_ADDRESS, "no-address"},
+                 {GW_MPI_SYNTH_MOVED, "moved"},
+                 {GW_MPI_SYNTH_TWIN, "twin"},
+                 {GW_MPI_SYNTH_NAMESAKE, "namesake"}};
     json_t *a = json_array();
 
     for (size_t i = 0; a != NULL && i < BASE_ARRAY_LEN(names); i++) {
@@ -87,8 +94,8 @@ record_json(const struct demo_rec *rec)
     char birth[16];
     /* HL7 PID-3 and the CDA header carry it; the Synthea CSV layout has no
      * column for it and the DICOM converter reads PatientID only */
-    bool carried = rec->resid_state != DEMO_RESID_NONE &&
-                   (rec->sources & (DEMO_SRC_HL7 | DEMO_SRC_CDA)) != 0;
+    bool carried =
+        rec->resid_state != DEMO_RESID_NONE && (rec->sources & (DEMO_SRC_HL7 | DEMO_SRC_CDA)) != 0;
 
     demo_member_oid(rec->member, DEMO_ARC_PATIENT, oid);
     snprintf(system, sizeof(system), "urn:oid:%s", oid);
@@ -96,13 +103,14 @@ record_json(const struct demo_rec *rec)
         snprintf(system, sizeof(system), "https://github.com/synthetichealth/synthea");
     date_text(rec->birth, birth);
     return json_pack("{s:s, s:s, s:s, s:s?, s:s, s:b, s:s, s:s?, s:s, s:o, s:o, s:I}", "member",
-                     demo_members[rec->member].id, "mrn", rec->mrn, "system", system,
-                     "resident_id", rec->resid_state != DEMO_RESID_NONE ? rec->resid : NULL,
-                     "resident_id_status", resid_status(rec->resid_state), "resident_id_carried",
-                     carried, "name", rec->name.text, "birth_date",
-                     birth[0] != '\0' ? birth : NULL, "gender",
-                     rec->sex == 'M' ? "male" : rec->sex == 'F' ? "female" : "unknown", "errors",
-                     errors_of(rec->flags), "sources", sources_of(rec->sources), "visits",
+                     demo_members[rec->member].id, "mrn", rec->mrn, "system", system, "resident_id",
+                     rec->resid_state != DEMO_RESID_NONE ? rec->resid : NULL, "resident_id_status",
+                     resid_status(rec->resid_state), "resident_id_carried", carried, "name",
+                     rec->name.text, "birth_date", birth[0] != '\0' ? birth : NULL, "gender",
+                     rec->sex == 'M'   ? "male"
+                     : rec->sex == 'F' ? "female"
+                                       : "unknown",
+                     "errors", errors_of(rec->flags), "sources", sources_of(rec->sources), "visits",
                      (json_int_t)rec->n_visits);
 }
 
@@ -147,8 +155,8 @@ member_json(enum demo_member m, size_t records)
         snprintf(sys[k], sizeof(sys[k]), "urn:oid:%s", oid);
     }
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:I}", "id",
-                     demo_members[m].id, "name", demo_members[m].name, "source", source[m],
-                     "dir", dirs[m], "namespace", demo_members[m].namespace, "oid", root,
+                     demo_members[m].id, "name", demo_members[m].name, "source", source[m], "dir",
+                     dirs[m], "namespace", demo_members[m].namespace, "oid", root,
                      "identifier_systems", "patient", sys[0], "visit", sys[1], "placer_order",
                      sys[2], "filler_order", sys[3], "records", (json_int_t)records);
 }
@@ -164,11 +172,12 @@ star_json(const struct demo_person *p)
     snprintf(ident, sizeof(ident), "%s|%s", DEMO_RESID_SYSTEM, p->resid);
     for (int m = 0; m < DEMO_N_MEMBERS; m++)
         json_array_append_new(recs, record_json(p->rec[m]));
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s, s], s:s, s:o}", "person",
-                     "", "resident_id", p->resid, "system", DEMO_RESID_SYSTEM, "identifier", ident,
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s, s], s:s, s:o}", "person", "",
+                     "resident_id", p->resid, "system", DEMO_RESID_SYSTEM, "identifier", ident,
                      "name", p->rec[DEMO_HOSP_A]->name.text, "birth_date", birth, "gender",
-                     p->sex == 'M' ? "male" : "female", "trend_loinc", demo_labs[DEMO_L_HBA1C].loinc,
-                     demo_labs[DEMO_L_CREATININE].loinc, "withheld_label", "PSY", "records", recs);
+                     p->sex == 'M' ? "male" : "female", "trend_loinc",
+                     demo_labs[DEMO_L_HBA1C].loinc, demo_labs[DEMO_L_CREATININE].loinc,
+                     "withheld_label", "PSY", "records", recs);
 }
 
 /* ------------------------------------------------------------- users -- */
@@ -176,13 +185,16 @@ star_json(const struct demo_person *p)
 struct user {
     const char *name;
     const char *role;
-    int member;   /* clinicians: their member; -1 otherwise */
+    int member; /* clinicians: their member; -1 otherwise */
 };
 
 static const struct user users[] = {
-    {"doctor-a", "clinician", DEMO_HOSP_A}, {"doctor-b", "clinician", DEMO_HOSP_B},
-    {"doctor-c", "clinician", DEMO_IMG_C},  {"regulator", "regulator", -1},
-    {"admin", "admin", -1},                 {"patient", "patient", -1},
+    {"doctor-a", "clinician", DEMO_HOSP_A},
+    {"doctor-b", "clinician", DEMO_HOSP_B},
+    {"doctor-c", "clinician", DEMO_IMG_C},
+    {"regulator", "regulator", -1},
+    {"admin", "admin", -1},
+    {"patient", "patient", -1},
 };
 
 static json_t *
@@ -198,9 +210,8 @@ user_json(const struct demo_region *r, const struct user *u)
                          display, "organization", demo_members[u->member].id);
     }
     if (strcmp(u->role, "patient") == 0)
-        return json_pack("{s:s, s:s, s:s, s:s}", "name", u->name, "role", u->role,
-                         "display_name", r->star->rec[DEMO_HOSP_A]->name.text, "resident_id",
-                         r->star->resid);
+        return json_pack("{s:s, s:s, s:s, s:s}", "name", u->name, "role", u->role, "display_name",
+                         r->star->rec[DEMO_HOSP_A]->name.text, "resident_id", r->star->resid);
     return json_pack("{s:s, s:s, s:s}", "name", u->name, "role", u->role, "display_name",
                      strcmp(u->role, "admin") == 0 ? "区域平台管理员" : "卫生健康委员会监管员");
 }
@@ -236,8 +247,8 @@ demo_users_write(const struct demo_region *r, struct demo_out *o, json_t *list,
             rc = base_err_set(err, BASE_E_INTERNAL, "exception", "secrets.json",
                               "no random bytes for the passwords");
         else if (json_array_append_new(list, user_json(r, &users[i])) != 0 ||
-                 json_array_append_new(secrets, json_pack("{s:s, s:s}", "name", users[i].name,
-                                                          "password", pw)) != 0)
+                 json_array_append_new(
+                     secrets, json_pack("{s:s, s:s}", "name", users[i].name, "password", pw)) != 0)
             rc = OOM(err);
     }
     base_buf_init(&b, 1u << 20);
@@ -268,15 +279,14 @@ demo_users_write(const struct demo_region *r, struct demo_out *o, json_t *list,
 static json_t *
 counts_json(const struct gw_demo_summary *s)
 {
-    return json_pack("{s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I}",
-                     "patients", (json_int_t)s->patients, "shared", (json_int_t)s->shared,
-                     "at_three", (json_int_t)s->at_three, "records", "hosp-a",
-                     (json_int_t)s->records[0], "hosp-b", (json_int_t)s->records[1], "img-c",
-                     (json_int_t)s->records[2], "hl7_messages", (json_int_t)s->hl7_messages,
-                     "cda_documents", (json_int_t)s->cda_documents, "csv_rows",
-                     (json_int_t)s->csv_rows, "dicom_studies", (json_int_t)s->dicom_studies,
-                     "dicom_files", (json_int_t)s->dicom_files, "consents",
-                     (json_int_t)s->consents);
+    return json_pack("{s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I}", "patients",
+                     (json_int_t)s->patients, "shared", (json_int_t)s->shared, "at_three",
+                     (json_int_t)s->at_three, "records", "hosp-a", (json_int_t)s->records[0],
+                     "hosp-b", (json_int_t)s->records[1], "img-c", (json_int_t)s->records[2],
+                     "hl7_messages", (json_int_t)s->hl7_messages, "cda_documents",
+                     (json_int_t)s->cda_documents, "csv_rows", (json_int_t)s->csv_rows,
+                     "dicom_studies", (json_int_t)s->dicom_studies, "dicom_files",
+                     (json_int_t)s->dicom_files, "consents", (json_int_t)s->consents);
 }
 
 static json_t *
@@ -298,11 +308,10 @@ build(const struct demo_region *r, json_t *consents, json_t *users_list,
         json_array_append_new(members, member_json((enum demo_member)m, s->records[m]));
     return json_pack("{s:s, s:i, s:{s:I, s:s, s:I}, s:s, s:o, s:o, s:s, s:O, s:o, s:o, s:o}",
                      "generator", "fhirgate demo-data", "format", 1, "config", "seed",
-                     (json_int_t)r->cfg.seed, "as_of", as_of, "people",
-                     (json_int_t)r->cfg.n_people, "resident_id_system", DEMO_RESID_SYSTEM,
-                     "members", members, "users", users_list, "secrets", "secrets.json",
-                     "consents", consents, "shared_patient", star, "counts", counts_json(s),
-                     "patients", persons);
+                     (json_int_t)r->cfg.seed, "as_of", as_of, "people", (json_int_t)r->cfg.n_people,
+                     "resident_id_system", DEMO_RESID_SYSTEM, "members", members, "users",
+                     users_list, "secrets", "secrets.json", "consents", consents, "shared_patient",
+                     star, "counts", counts_json(s), "patients", persons);
 }
 
 int

@@ -20,17 +20,12 @@
 
 /* Registration errors that would hide the shared patient from a quick look. */
 #define STAR_AVOID                                                                                 \
-    (GW_MPI_SYNTH_HOMOPHONE | GW_MPI_SYNTH_CHAR_TYPO | GW_MPI_SYNTH_TRADITIONAL |                   \
-     GW_MPI_SYNTH_ROMANIZED | GW_MPI_SYNTH_DATE_SWAP | GW_MPI_SYNTH_DATE_TYPO |                     \
-     GW_MPI_SYNTH_NO_DATE | GW_MPI_SYNTH_NO_ID | GW_MPI_SYNTH_BAD_ID | GW_MPI_SYNTH_TWIN |          \
+    (GW_MPI_SYNTH_HOMOPHONE | GW_MPI_SYNTH_CHAR_TYPO | GW_MPI_SYNTH_TRADITIONAL |                  \
+     GW_MPI_SYNTH_ROMANIZED | GW_MPI_SYNTH_DATE_SWAP | GW_MPI_SYNTH_DATE_TYPO |                    \
+     GW_MPI_SYNTH_NO_DATE | GW_MPI_SYNTH_NO_ID | GW_MPI_SYNTH_BAD_ID | GW_MPI_SYNTH_TWIN |         \
      GW_MPI_SYNTH_NAMESAKE)
 
-enum {
-    RNG_KEEP = 1,
-    RNG_SOURCE = 2,
-    RNG_CONSENT = 3,
-    RNG_STAFF = 4
-};
+enum { RNG_KEEP = 1, RNG_SOURCE = 2, RNG_CONSENT = 3, RNG_STAFF = 4 };
 
 /* ----------------------------------------------------------- names -- */
 
@@ -81,8 +76,8 @@ pinyin(struct base_arena *a, const char *han)
     const char *py = NULL;
     const char *syl = NULL;
 
-    if (han[0] == '\0' ||
-        gw_mpi_norm_name(a, han, strlen(han), &h, &py, &syl, NULL) != BASE_OK || py == NULL)
+    if (han[0] == '\0' || gw_mpi_norm_name(a, han, strlen(han), &h, &py, &syl, NULL) != BASE_OK ||
+        py == NULL)
         return "";
     return upper_dup(a, py);
 }
@@ -324,8 +319,7 @@ find_star(const struct pool *pools, size_t np, int as_of)
 
     for (size_t t = 0; t < BASE_ARRAY_LEN(tiers); t++) {
         for (size_t i = 0; i < np; i++) {
-            if (star_candidate(&pools[i], as_of, tiers[t].min_age, tiers[t].max_age,
-                               tiers[t].rich))
+            if (star_candidate(&pools[i], as_of, tiers[t].min_age, tiers[t].max_age, tiers[t].rich))
                 return i;
         }
     }
@@ -414,7 +408,7 @@ add_person(struct demo_region *r, const struct pool *pool, size_t synth, bool st
         rec->person = p;
         mrn_for(rec->member, seq[m]++, rec->mrn);
         TRY(read_record(r->a, pool->by[m], r->cfg.as_of, rec, err));
-        rec->sources = m == DEMO_HOSP_A ? DEMO_SRC_HL7
+        rec->sources = m == DEMO_HOSP_A  ? DEMO_SRC_HL7
                        : m == DEMO_IMG_C ? DEMO_SRC_DICOM
                                          : hosp_b_sources(&rng, rec, star);
         p->rec[m] = rec;
@@ -498,8 +492,8 @@ make_staff(struct demo_region *r, struct base_err *err)
         snprintf(s->id, sizeof(s->id), "D%04u", 1000 + (unsigned)k * 7 + demo_rng_below(&rng, 7));
         k++;
     }
-    ENSURE(k == DEMO_N_MEMBERS * DEMO_STAFF_PER_MEMBER, err, BASE_E_INTERNAL, "exception",
-           "demo", "too few clean names for the staff");
+    ENSURE(k == DEMO_N_MEMBERS * DEMO_STAFF_PER_MEMBER, err, BASE_E_INTERNAL, "exception", "demo",
+           "too few clean names for the staff");
     return BASE_OK;
 }
 
@@ -515,8 +509,8 @@ check_config(const struct gw_demo_config *cfg, struct base_err *err)
     ENSURE(y >= 2000 && y <= 2200 && m >= 1 && m <= 12 && d >= 1 &&
                demo_ymd(demo_days(cfg->as_of)) == cfg->as_of,
            err, BASE_E_INVALID, "value", "--as-of", "not a date between 2000 and 2200");
-    ENSURE(cfg->n_people >= 320 && cfg->n_people <= 20000, err, BASE_E_INVALID, "value",
-           "--people", "between 320 and 20000 people");
+    ENSURE(cfg->n_people >= 320 && cfg->n_people <= 20000, err, BASE_E_INVALID, "value", "--people",
+           "between 320 and 20000 people");
     return BASE_OK;
 }
 

@@ -183,8 +183,7 @@ mkdirs(char *path)
 }
 
 int
-demo_write(struct demo_out *o, const char *rel, const void *data, size_t len,
-           struct base_err *err)
+demo_write(struct demo_out *o, const char *rel, const void *data, size_t len, struct base_err *err)
 {
     char path[4096];
     const char *p = data;

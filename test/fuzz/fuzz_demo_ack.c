@@ -27,8 +27,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t start = 0;
         size_t len = 0;
         size_t used = 0;
-        int found = gw_demo_mllp_find(p + at, size - at, GW_DEMO_LIMIT_ACK, &start, &len, &used,
-                                      NULL);
+        int found =
+            gw_demo_mllp_find(p + at, size - at, GW_DEMO_LIMIT_ACK, &start, &len, &used, NULL);
 
         if (found < 0 || (found == 0 && used == 0))
             break;

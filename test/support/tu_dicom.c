@@ -43,9 +43,9 @@ long_vr(const char *vr)
 static bool
 known_vr(const char *vr)
 {
-    static const char *const k[] = {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD",
-                                    "IS", "LO", "LT", "PN", "SH", "SL", "SS", "ST", "TM",
-                                    "UI", "UL", "US"};
+    static const char *const k[] = {"AE", "AS", "AT", "CS", "DA", "DS", "DT",
+                                    "FL", "FD", "IS", "LO", "LT", "PN", "SH",
+                                    "SL", "SS", "ST", "TM", "UI", "UL", "US"};
 
     for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
         if (strcmp(k[i], vr) == 0)
@@ -116,8 +116,7 @@ element(struct walker *w, size_t *at, size_t to, int depth, uint32_t *tag)
     e.len = len;
     if (w->fn != NULL)
         w->fn(w->ctx, &e);
-    if (strcmp(e.vr, "SQ") == 0 &&
-        walk_items(w, *at + hdr, *at + hdr + len, depth, e.tag) != 0)
+    if (strcmp(e.vr, "SQ") == 0 && walk_items(w, *at + hdr, *at + hdr + len, depth, e.tag) != 0)
         return -1;
     *tag = e.tag;
     *at += hdr + len;
@@ -154,8 +153,8 @@ tu_dcm_walk(const uint8_t *data, size_t len, tu_dcm_fn fn, void *ctx, char why[1
         return fail(&w, "no preamble and DICM prefix", 0);
     /* PS3.10 7.1: (0002,0000) UL first, its value the bytes of the rest of
      * group 0002 */
-    if (u16(data + 132) != 0x0002 || u16(data + 134) != 0x0000 || memcmp(data + 136, "UL", 2) != 0 ||
-        u16(data + 138) != 4)
+    if (u16(data + 132) != 0x0002 || u16(data + 134) != 0x0000 ||
+        memcmp(data + 136, "UL", 2) != 0 || u16(data + 138) != 4)
         return fail(&w, "meta header does not start with its group length", 0x00020000);
     if (walk_set(&w, 132, len, 0, true, &meta_end) != 0)
         return -1;

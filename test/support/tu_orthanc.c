@@ -50,8 +50,8 @@ discard(char *p, size_t s, size_t n, void *ctx)
 }
 
 long
-tu_orthanc_rest(const struct tu_orthanc *o, const char *method, const char *path,
-                const void *body, size_t len)
+tu_orthanc_rest(const struct tu_orthanc *o, const char *method, const char *path, const void *body,
+                size_t len)
 {
     char url[512];
     long status = 0;
@@ -76,6 +76,60 @@ tu_orthanc_rest(const struct tu_orthanc *o, const char *method, const char *path
     return status;
 }
 
+struct sink {
+    char *data;
+    size_t len;
+};
+
+static size_t
+keep(char *p, size_t s, size_t n, void *ctx)
+{
+    struct sink *k = ctx;
+    char *grown = realloc(k->data, k->len + s * n + 1);
+
+    if (grown == NULL)
+        return 0;
+    memcpy(grown + k->len, p, s * n);
+    k->data = grown;
+    k->len += s * n;
+    k->data[k->len] = '\0';
+    return s * n;
+}
+
+long
+tu_orthanc_get(const struct tu_orthanc *o, const char *path, const char *accept, char **body,
+               size_t *len)
+{
+    char url[512];
+    char hdr[160];
+    long status = 0;
+    struct sink k = {NULL, 0};
+    struct curl_slist *h = NULL;
+    CURL *c = curl_easy_init();
+
+    *body = NULL;
+    *len = 0;
+    if (c == NULL)
+        return 0;
+    snprintf(url, sizeof(url), "%s%s", o->base, path);
+    snprintf(hdr, sizeof(hdr), "Accept: %s", accept);
+    h = curl_slist_append(h, hdr);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_USERPWD, TU_ORTHANC_USER ":" TU_ORTHANC_PASS);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &k);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    *body = k.data;
+    *len = k.len;
+    return status;
+}
+
 static bool
 write_config(const struct tu_orthanc *o, const char *path, int dicom_port)
 {
@@ -91,7 +145,8 @@ write_config(const struct tu_orthanc *o, const char *path, int dicom_port)
             "  \"RegisteredUsers\": { \"" TU_ORTHANC_USER "\": \"" TU_ORTHANC_PASS "\" },\n"
             "  \"Plugins\": [ \"" PLUGIN "\" ],\n"
             "  \"DicomWeb\": { \"Enable\": true, \"Root\": \"/dicom-web/\", \"EnableWado\": true,\n"
-            "                 \"WadoRoot\": \"/wado\", \"Host\": \"127.0.0.1:%d\", \"Ssl\": false }\n}\n",
+            "                 \"WadoRoot\": \"/wado\", \"Host\": \"127.0.0.1:%d\", \"Ssl\": false "
+            "}\n}\n",
             o->dir, o->dir, o->http_port, dicom_port, o->http_port);
     return fclose(f) == 0;
 }

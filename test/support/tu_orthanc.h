@@ -33,6 +33,11 @@ bool tu_orthanc_start(struct tu_orthanc *o, const char *tmp);
 long tu_orthanc_rest(const struct tu_orthanc *o, const char *method, const char *path,
                      const void *body, size_t len);
 
+/* GET `path` with an Accept header; the body (malloc'd, NUL-terminated)
+ * in *body, its length in *len; the HTTP status (0 when none). */
+long tu_orthanc_get(const struct tu_orthanc *o, const char *path, const char *accept, char **body,
+                    size_t *len);
+
 /* Stop and wait (a clean stop takes seconds; SIGKILL after 15 s). */
 void tu_orthanc_stop(struct tu_orthanc *o);
 

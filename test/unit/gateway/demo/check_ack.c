@@ -28,18 +28,19 @@ START_TEST(accepts)
     ck_assert_str_eq(ack.control_id, "HA00000001");
     ck_assert_str_eq(ack.text, "");
     /* AE with ERR-8 (v2.5), preferred over MSA-3; LF line ends tolerated */
-    ck_assert_int_eq(parse("MSH|^~\\&|A|B|C|D|20260101||ACK|2|P|2.5\n"
-                           "MSA|AE|X9|old text\n"
-                           "ERR||PID^1^5^1^1|101^Required field missing^HL70357|E||||PID-5 required\n",
-                           &ack, &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        parse("MSH|^~\\&|A|B|C|D|20260101||ACK|2|P|2.5\n"
+              "MSA|AE|X9|old text\n"
+              "ERR||PID^1^5^1^1|101^Required field missing^HL70357|E||||PID-5 required\n",
+              &ack, &err),
+        BASE_OK);
     ck_assert_str_eq(ack.code, "AE");
     ck_assert_str_eq(ack.control_id, "X9");
     ck_assert_str_eq(ack.text, "PID-5 required");
     /* v2.3 style: MSA-3 only; custom delimiters; MSA-1 component ignored */
-    ck_assert_int_eq(parse("MSH#:~\\&#A#B#C#D#20260101##ACK#3#P#2.3\rMSA#AR:x#C1#store down\r",
-                           &ack, &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        parse("MSH#:~\\&#A#B#C#D#20260101##ACK#3#P#2.3\rMSA#AR:x#C1#store down\r", &ack, &err),
+        BASE_OK);
     ck_assert_str_eq(ack.code, "AR");
     ck_assert_str_eq(ack.text, "store down");
     /* enhanced mode commit acknowledgement */
@@ -113,9 +114,15 @@ START_TEST(frames)
         gw_demo_mllp_find(two + used, sizeof(two) - 1 - used, 100, &start, &len, &used, &err), 1);
     ck_assert_uint_eq(len, 2);
     /* partial frames: need more, keeping the start block */
-    ck_assert_int_eq(gw_demo_mllp_find("\x0b" "AB", 3, 100, &start, &len, &used, &err), 0);
+    ck_assert_int_eq(gw_demo_mllp_find("\x0b"
+                                       "AB",
+                                       3, 100, &start, &len, &used, &err),
+                     0);
     ck_assert_uint_eq(used, 0);
-    ck_assert_int_eq(gw_demo_mllp_find("z\x0b" "AB\x1c", 5, 100, &start, &len, &used, &err), 0);
+    ck_assert_int_eq(gw_demo_mllp_find("z\x0b"
+                                       "AB\x1c",
+                                       5, 100, &start, &len, &used, &err),
+                     0);
     ck_assert_uint_eq(used, 1);
     /* garbage only: all of it can go */
     ck_assert_int_eq(gw_demo_mllp_find("garbage", 7, 100, &start, &len, &used, &err), 0);
@@ -134,10 +141,15 @@ START_TEST(frame_errors)
     size_t used;
     char big[64];
 
-    ck_assert_int_eq(gw_demo_mllp_find("\x0b" "AB\x1cX", 5, 100, &start, &len, &used, &err),
+    ck_assert_int_eq(gw_demo_mllp_find("\x0b"
+                                       "AB\x1cX",
+                                       5, 100, &start, &len, &used, &err),
                      BASE_E_PARSE);
     ck_assert_str_eq(err.where, "mllp");
-    ck_assert_int_eq(gw_demo_mllp_find("\x0b" "A\x0b" "B\x1c\r", 6, 100, &start, &len, &used, NULL),
+    ck_assert_int_eq(gw_demo_mllp_find("\x0b"
+                                       "A\x0b"
+                                       "B\x1c\r",
+                                       6, 100, &start, &len, &used, NULL),
                      BASE_E_PARSE);
     memset(big, 'A', sizeof(big));
     big[0] = 0x0b;

@@ -22,7 +22,6 @@
 #define DEMO_TEST_ONE_GENERATION
 #include "test/unit/gateway/demo/demo_test.h"
 
-
 static size_t
 validate_entries(const json_t *bundle, const char *file, size_t *per_type_psy)
 {
@@ -90,16 +89,15 @@ START_TEST(cda_documents)
         free(xml);
     }
     ck_assert_uint_gt(resources, n * 10);
-    ck_assert_uint_gt(labelled, 0);    /* sensitive diagnoses reach the data */
+    ck_assert_uint_gt(labelled, 0); /* sensitive diagnoses reach the data */
     ck_assert_uint_gt(with_resid, n / 2);
     tu_free_list(files);
 }
 END_TEST
 
-static const char *const csv_order[] = {"patients",     "organizations", "providers",
-                                        "encounters",   "conditions",    "observations",
-                                        "medications",  "allergies",     "procedures",
-                                        "immunizations"};
+static const char *const csv_order[] = {"patients",   "organizations", "providers",   "encounters",
+                                        "conditions", "observations",  "medications", "allergies",
+                                        "procedures", "immunizations"};
 
 START_TEST(csv_files)
 {

@@ -26,7 +26,6 @@
 #endif
 #endif
 
-
 /* ---------------------------------------------------------- file trees -- */
 
 static char **tree;
@@ -208,8 +207,7 @@ START_TEST(resident_ids)
         struct gw_mpi_resid r;
 
         if (truth != NULL)
-            ck_assert_int_eq(gw_mpi_resid_parse(truth, strlen(truth), 20261031, &r, NULL),
-                             BASE_OK);
+            ck_assert_int_eq(gw_mpi_resid_parse(truth, strlen(truth), 20261031, &r, NULL), BASE_OK);
         for (size_t k = 0; k < json_array_size(recs); k++) {
             json_t *rec = json_array_get(recs, k);
             const char *st = json_string_value(json_object_get(rec, "resident_id_status"));
@@ -240,8 +238,9 @@ START_TEST(registration_errors)
 {
     json_t *m = demo_test_manifest(dir);
     json_t *people = json_object_get(m, "patients");
-    static const char *const want[] = {"homophone", "date-swap", "date-typo", "no-resident-id",
-                                       "invalid-resident-id", "romanized", "no-birth-date"};
+    static const char *const want[] = {"homophone",      "date-swap",           "date-typo",
+                                       "no-resident-id", "invalid-resident-id", "romanized",
+                                       "no-birth-date"};
     size_t seen[BASE_ARRAY_LEN(want)] = {0};
     size_t shared_with_missing_id = 0;
 
@@ -325,8 +324,8 @@ END_TEST
 /* ----------------------------------------------------------- HL7 v2 -- */
 
 struct hl7_check {
-    json_t *by_mrn;     /* mrn -> manifest record */
-    json_t *ids;        /* control ids seen */
+    json_t *by_mrn; /* mrn -> manifest record */
+    json_t *ids;    /* control ids seen */
     char last_ts[32];
     unsigned kinds;
 };
@@ -350,9 +349,11 @@ static bool
 utf8_ok(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        size_t k = s[i] < 0x80 ? 1 : (s[i] >> 5) == 6 ? 2 : (s[i] >> 4) == 14 ? 3
-                   : (s[i] >> 3) == 30              ? 4
-                                                    : 0;
+        size_t k = s[i] < 0x80         ? 1
+                   : (s[i] >> 5) == 6  ? 2
+                   : (s[i] >> 4) == 14 ? 3
+                   : (s[i] >> 3) == 30 ? 4
+                                       : 0;
 
         if (k == 0 || i + k > n)
             return false;
@@ -434,8 +435,8 @@ check_pid(struct hl7_check *c, char *seg)
 static void
 check_obx(char *seg)
 {
-    static const char *const units[] = {"%", "mmol/L", "umol/L", "mL/min/{1.73_m2}", "g/L",
-                                        "10*9/L", "U/L", "m[IU]/L"};
+    static const char *const units[] = {"%",   "mmol/L", "umol/L", "mL/min/{1.73_m2}",
+                                        "g/L", "10*9/L", "U/L",    "m[IU]/L"};
     char *f[20];
     char *u[4];
     size_t n = split(seg, '|', f, 20);
@@ -458,7 +459,8 @@ check_obx(char *seg)
     /* OBX-8 agrees with OBX-7 */
     if (sscanf(f[7], "%lf-%lf", &lo, &hi) == 2)
         ck_assert(strcmp(f[8], "N") == 0 ? v >= lo && v <= hi
-                                         : v < lo ? f[8][0] == 'L' : f[8][0] == 'H');
+                  : v < lo               ? f[8][0] == 'L'
+                                         : f[8][0] == 'H');
     else if (f[7][0] == '<')
         ck_assert(v > strtod(f[7] + 1, NULL) ? f[8][0] == 'H' : strcmp(f[8], "N") == 0);
     else
@@ -565,8 +567,8 @@ START_TEST(hl7_messages_convert)
                           b->warnings[w].where, b->warnings[w].msg);
         ck_assert_int_eq(hl7v2_bundle_tree(b, &tree, &err), BASE_OK);
         for (size_t e = 0; e < json_array_size(json_object_get(tree, "entry")); e++) {
-            json_t *res = json_object_get(json_array_get(json_object_get(tree, "entry"), e),
-                                          "resource");
+            json_t *res =
+                json_object_get(json_array_get(json_object_get(tree, "entry"), e), "resource");
 
             ck_assert_msg(fhir_validate(res, NULL, NULL, NULL, &err) == BASE_OK, "%s: %s: %s",
                           files[i], err.where, err.msg);
@@ -602,9 +604,8 @@ check_consent(json_t *c, const char *kind)
 {
     struct base_arena *a = base_arena_new(0);
     struct gw_policy_consent *pc = NULL;
-    struct gw_policy_request req = {.role = GW_AUTH_ROLE_CLINICIAN,
-                                    .org_is_active_member = true,
-                                    .pou = GW_AUTH_POU_TREAT};
+    struct gw_policy_request req = {
+        .role = GW_AUTH_ROLE_CLINICIAN, .org_is_active_member = true, .pou = GW_AUTH_POU_TREAT};
     struct gw_policy_decision d;
     struct base_str psy = BASE_STR_LIT("PSY");
     const json_t *one[1] = {c};
@@ -626,8 +627,8 @@ check_consent(json_t *c, const char *kind)
         ck_assert_int_ne(d.verdict, GW_POLICY_DENY);
         ck_assert(!gw_policy_entry_allowed(pc, &d, BASE_STR_LIT("hosp-b"),
                                            BASE_STR_LIT("Condition"), &psy, 1));
-        ck_assert(gw_policy_entry_allowed(pc, &d, BASE_STR_LIT("hosp-b"),
-                                          BASE_STR_LIT("Condition"), NULL, 0));
+        ck_assert(gw_policy_entry_allowed(pc, &d, BASE_STR_LIT("hosp-b"), BASE_STR_LIT("Condition"),
+                                          NULL, 0));
     }
     base_arena_free(a);
 }
@@ -648,9 +649,10 @@ START_TEST(consents)
 
         snprintf(path, sizeof(path), "%s/%s", dir, json_string_value(json_object_get(e, "file")));
         c = read_json(path);
-        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
-                             json_object_get(c, "patient"), "identifier"), "value")),
-                         json_string_value(json_object_get(e, "resident_id")));
+        ck_assert_str_eq(
+            json_string_value(json_object_get(
+                json_object_get(json_object_get(c, "patient"), "identifier"), "value")),
+            json_string_value(json_object_get(e, "resident_id")));
         check_consent(c, kind);
         for (size_t k = 0; k < 4; k++)
             kinds[k] += strcmp(kind, names[k]) == 0;

@@ -14,7 +14,7 @@
 #include "test/support/runcli.h"
 #include "test/support/tu_dicom.h"
 
-#define T GW_DEMO_DCM_TAG
+#define T    GW_DEMO_DCM_TAG
 #define IMPL "2.25.1234"
 
 static struct base_arena *a;
@@ -107,7 +107,7 @@ START_TEST(padding_and_layout)
     ck_assert_int_eq(gw_demo_dcm_write(ds, IMPL, "TEST", &b, &err), BASE_OK);
     ck_assert_int_eq(tu_dcm_walk((const uint8_t *)b.data, b.len, NULL, NULL, why), 0);
     ck_assert_mem_eq(b.data + b.len - 4, "\x01\x02\x03\x00", 4); /* OB padded with NUL */
-    ck_assert(memmem(b.data, b.len, "ABC ", 4) != NULL);       /* text with a space */
+    ck_assert(memmem(b.data, b.len, "ABC ", 4) != NULL);         /* text with a space */
     ck_assert_int_eq(memcmp(b.data + 128, "DICM", 4), 0);
     for (int i = 0; i < 128; i++)
         ck_assert_int_eq(b.data[i], 0);
@@ -198,8 +198,7 @@ START_TEST(refuses_bad_values)
     ck_assert_int_eq(gw_demo_dcm_str(ds, T(0x0010, 0x0020), "OB", "a", NULL), BASE_E_INVALID);
     ck_assert_int_eq(gw_demo_dcm_bytes(ds, T(0x7FE0, 0x0010), "OW", "abc", 3, NULL),
                      BASE_E_INVALID);
-    ck_assert_int_eq(gw_demo_dcm_bytes(ds, T(0x7FE0, 0x0010), "LO", "ab", 2, NULL),
-                     BASE_E_INVALID);
+    ck_assert_int_eq(gw_demo_dcm_bytes(ds, T(0x7FE0, 0x0010), "LO", "ab", 2, NULL), BASE_E_INVALID);
     ck_assert_int_eq(gw_demo_dcm_us(ds, T(0x0028, 0x0010), NULL, 0, NULL), BASE_E_INVALID);
     ck_assert_int_eq(gw_demo_dcm_ul(ds, T(0x0028, 0x0010), NULL, 0, NULL), BASE_E_INVALID);
     ck_assert_uint_eq(base_arena_used(a) > 0, 1);

@@ -26,8 +26,8 @@
 
 #define FEED_FILES 40
 
-static char gen[256];   /* a generation */
-static char msgs[256];  /* the first FEED_FILES of its messages */
+static char gen[256];  /* a generation */
+static char msgs[256]; /* the first FEED_FILES of its messages */
 static struct gw_demo_summary sum;
 
 static void
@@ -64,10 +64,10 @@ teardown_once(void)
 
 enum answer {
     ANSWER_AA,
-    ANSWER_AE,      /* at message `at` */
-    ANSWER_AR,      /* at message `at` */
-    ANSWER_SILENT,  /* read, never answer */
-    ANSWER_RESTART  /* at message `at` (first time): close everything, listen again later */
+    ANSWER_AE,     /* at message `at` */
+    ANSWER_AR,     /* at message `at` */
+    ANSWER_SILENT, /* read, never answer */
+    ANSWER_RESTART /* at message `at` (first time): close everything, listen again later */
 };
 
 struct listener {
@@ -79,16 +79,17 @@ struct listener {
     atomic_int stop;
     atomic_int received;
     atomic_int restarted;
-    char ids[200][32];   /* MSH-10 of each message received, in order */
+    char ids[200][32]; /* MSH-10 of each message received, in order */
     char live_pid[200][32];
-    SSL_CTX *tls;        /* server side, when testing TLS */
+    SSL_CTX *tls;                        /* server side, when testing TLS */
     volatile sig_atomic_t *signal_after; /* set *signal_after when `at` messages arrived */
 };
 
 static int
 listen_on(int port)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
                             .sin_port = htons((uint16_t)port)};
     socklen_t len = sizeof(a);
     int one = 1;
@@ -277,8 +278,12 @@ stop(struct listener *l)
 static struct gw_demo_feed_opts
 opts(const struct listener *l, char port[8])
 {
-    struct gw_demo_feed_opts o = {.host = "127.0.0.1", .port = port, .from_dir = msgs,
-                                  .interval_ms = 10, .ack_timeout_ms = 3000, .retry_ms = 5000,
+    struct gw_demo_feed_opts o = {.host = "127.0.0.1",
+                                  .port = port,
+                                  .from_dir = msgs,
+                                  .interval_ms = 10,
+                                  .ack_timeout_ms = 3000,
+                                  .retry_ms = 5000,
                                   .quiet = true};
 
     snprintf(port, 8, "%d", l->port);
@@ -499,9 +504,23 @@ make_cert(const char *d)
 {
     char key[300];
     char cert[300];
-    const char *argv[] = {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                          "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
-                          "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert, NULL};
+    const char *argv[] = {"/usr/bin/openssl",
+                          "req",
+                          "-x509",
+                          "-newkey",
+                          "rsa:2048",
+                          "-nodes",
+                          "-days",
+                          "1",
+                          "-subj",
+                          "/CN=127.0.0.1",
+                          "-addext",
+                          "subjectAltName=IP:127.0.0.1",
+                          "-keyout",
+                          key,
+                          "-out",
+                          cert,
+                          NULL};
     struct tu_run r;
     bool ok;
 
@@ -556,9 +575,9 @@ START_TEST(cli)
     const char *bad[] = {tu_bin("fhirgate"), "demo-data", "--seed", "x", "--out", "/tmp/x", NULL};
     const char *nofrom[] = {tu_bin("fhirgate"), "demo-feed", "--mllp", "127.0.0.1:1", NULL};
     const char *badport[] = {tu_bin("fhirgate"), "demo-feed", "--mllp", "127.0.0.1",
-                             "--from", "x", NULL};
+                             "--from",           "x",         NULL};
     const char *badint[] = {tu_bin("fhirgate"), "demo-feed", "--mllp", "h:1", "--from", "x",
-                            "--interval", "2h", NULL};
+                            "--interval",       "2h",        NULL};
 
     if (access(tu_bin("fhirgate"), X_OK) != 0)
         return; /* the runner sets FHIRGATE_BIN under make */

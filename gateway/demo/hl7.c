@@ -135,19 +135,15 @@ pid_ids(struct base_buf *b, const struct demo_rec *rec)
     return base_buf_append_cstr(b, "^^^&" DEMO_RESID_OID "&ISO^NNCHN");
 }
 
-/* XPN: family^given, or the whole name in the family component when the
- * HIS registered it as one string (common for Chinese names). */
+/* XPN family^given^^^^^L (HL7 v2.5 2.A.88): the HIS keeps the parts even
+ * when the registration desk typed one string ("张 三" -> 张^三); a
+ * romanized registration keeps its word order, mistakes included. */
 static int
 pid_name(struct base_buf *b, const struct demo_name *n)
 {
-    if (n->split) {
-        TRY(esc(b, n->family));
-        TRY(base_buf_putc(b, '^'));
-        TRY(esc(b, n->given));
-    } else {
-        TRY(esc(b, n->text));
-        TRY(base_buf_putc(b, '^'));
-    }
+    TRY(esc(b, n->family));
+    TRY(base_buf_putc(b, '^'));
+    TRY(esc(b, n->given));
     return base_buf_append_cstr(b, "^^^^^L");
 }
 

@@ -5,6 +5,7 @@
  * gateway's policy, and the well-known shared patient.
  */
 #include <check.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "fhir/validate/fhir_validate.h"
 #include "gateway/mpi/gw_mpi.h"
 #include "gateway/policy/gw_policy.h"
+#include "test/support/tu_dicom.h"
 #define DEMO_TEST_ONE_GENERATION
 #include "test/unit/gateway/demo/demo_test.h"
 
@@ -188,6 +190,22 @@ START_TEST(counts)
     ck_assert_uint_gt(sum.csv_rows, 1000);
     ck_assert_uint_gt(sum.dicom_studies, 50);
     ck_assert_uint_eq(sum.consents, 6);
+    /* sensitive diagnoses for the consent and label features */
+    {
+        static const char *const sensitive[] = {"F32.9", "F10.2", "B20"};
+
+        for (size_t k = 0; k < BASE_ARRAY_LEN(sensitive); k++) {
+            size_t n = 0;
+
+            for (size_t i = 0; i < json_array_size(people); i++) {
+                json_t *conds = json_object_get(json_array_get(people, i), "conditions");
+
+                for (size_t j = 0; j < json_array_size(conds); j++)
+                    n += strcmp(json_string_value(json_array_get(conds, j)), sensitive[k]) == 0;
+            }
+            ck_assert_msg(n >= 2, "%zu people with %s", n, sensitive[k]);
+        }
+    }
     json_decref(m);
 }
 END_TEST
@@ -668,6 +686,76 @@ END_TEST
 
 /* ---------------------------------------------------- the shared patient -- */
 
+/* hosp-b: a discharge summary and HbA1c + creatinine results over years. */
+static void
+shared_patient_hosp_b(const char *mrn)
+{
+    char cdadir[300];
+    char needle[64];
+    char **files;
+    size_t n = 0;
+    size_t with_trends = 0;
+    size_t discharge = 0;
+    int first_year = 9999;
+    int last_year = 0;
+
+    snprintf(cdadir, sizeof(cdadir), "%s/hosp-b/cda", dir);
+    snprintf(needle, sizeof(needle), "extension=\"%s\"", mrn);
+    files = tu_list_dir(cdadir, ".xml", &n);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        char *xml = tu_read_file(files[i], &len);
+        const char *t;
+        int y = 0;
+
+        if (strstr(xml, needle) != NULL && strstr(xml, "code=\"4548-4\"") != NULL &&
+            strstr(xml, "code=\"14682-9\"") != NULL &&
+            (t = strstr(xml, "<effectiveTime value=\"")) != NULL &&
+            sscanf(t + strlen("<effectiveTime value=\""), "%4d", &y) == 1) {
+            with_trends++;
+            discharge += strstr(files[i], "-CYXJ.xml") != NULL;
+            first_year = y < first_year ? y : first_year;
+            last_year = y > last_year ? y : last_year;
+        }
+        free(xml);
+    }
+    tu_free_list(files);
+    ck_assert_uint_ge(with_trends, 6);
+    ck_assert_uint_eq(discharge, 1);
+    ck_assert_int_ge(last_year - first_year, 4);
+}
+
+/* img-c: a CT study among the patient's studies. */
+static void
+shared_patient_img_c(const char *mrn)
+{
+    char pdir[300];
+    DIR *d;
+    struct dirent *e;
+    bool ct = false;
+
+    snprintf(pdir, sizeof(pdir), "%s/img-c/dicom/%s", dir, mrn);
+    d = opendir(pdir);
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL) {
+        char f[600];
+        size_t len = 0;
+        char *data;
+        char mod[16];
+
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(f, sizeof(f), "%s/%s/1_1.dcm", pdir, e->d_name);
+        data = tu_read_file(f, &len);
+        ck_assert_ptr_nonnull(data);
+        ct |= tu_dcm_string((const uint8_t *)data, len, 0x00080060, mod, sizeof(mod)) &&
+              strcmp(mod, "CT") == 0;
+        free(data);
+    }
+    closedir(d);
+    ck_assert(ct);
+}
+
 START_TEST(shared_patient)
 {
     json_t *m = demo_test_manifest(dir);
@@ -716,6 +804,8 @@ START_TEST(shared_patient)
     tu_free_list(files);
     ck_assert_uint_ge(hba1c, 8);
     ck_assert_int_ge(last_year - first_year, 4);
+    shared_patient_hosp_b(json_string_value(json_object_get(json_array_get(recs, 1), "mrn")));
+    shared_patient_img_c(json_string_value(json_object_get(json_array_get(recs, 2), "mrn")));
     json_decref(m);
 }
 END_TEST

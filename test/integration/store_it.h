@@ -1,7 +1,7 @@
 /*
  * test/integration/store_it.h — helpers for the adapter store suites: a
  * database of our own in the private cluster with the adapter migrations
- * (every .sql file in schemas/sql/adapter) applied by psql, connections, Bundles.
+ * applied by the real `fhirgate migrate --target adapter`, connections, Bundles.
  */
 #ifndef TEST_INTEGRATION_STORE_IT_H
 #define TEST_INTEGRATION_STORE_IT_H
@@ -24,12 +24,12 @@
 
 static char sit_url[1024];
 
-/* psql on one migration file; the runner is the auth suites' it_run(). */
+/* The adapter migrations, exactly as an operator applies them. */
 static SIT_UNUSED int
-sit_psql(const char *file)
+sit_migrate(void)
 {
-    const char *argv[] = {"/usr/bin/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
-                          sit_url,         "-f", file, NULL};
+    const char *argv[] = {tu_bin("fhirgate"), "migrate", "--target", "adapter", "--database",
+                          sit_url, NULL};
 
     return it_run(argv, NULL, NULL, NULL, NULL);
 }
@@ -40,10 +40,8 @@ static SIT_UNUSED void
 sit_make_database(const char *db)
 {
     char sql[256];
-    char dir[2048];
     PGconn *c = PQconnectdb(it_env("FHIRGATE_TEST_DATABASE_URL"));
     PGresult *r;
-    char **files;
 
     ck_assert_int_eq(PQstatus(c), CONNECTION_OK);
     snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db);
@@ -53,12 +51,7 @@ sit_make_database(const char *db)
     PQfinish(c);
     snprintf(sit_url, sizeof(sit_url), "postgresql:///%s?host=%s&port=%s&user=postgres", db,
              it_env("FHIRGATE_TEST_PGHOST"), it_env("FHIRGATE_TEST_PGPORT"));
-    snprintf(dir, sizeof(dir), "%s/schemas/sql/adapter", it_env("FHIRGATE_SRC"));
-    files = tu_list_dir(dir, ".sql", NULL);
-    ck_assert_ptr_nonnull(files);
-    for (size_t i = 0; files[i] != NULL; i++)
-        ck_assert_msg(sit_psql(files[i]) == 0, "psql failed on %s", files[i]);
-    tu_free_list(files);
+    ck_assert_msg(sit_migrate() == 0, "fhirgate migrate --target adapter failed");
 }
 
 static SIT_UNUSED PGconn *

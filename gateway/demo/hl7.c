@@ -517,6 +517,26 @@ ev_add(struct base_arena *a, struct events *es, const struct demo_rec *rec, size
     return push(a, es, &e);
 }
 
+/* One RDE^O11 per prescription, `after` minutes into the visit. */
+static int
+drug_events(struct base_arena *a, struct events *es, const struct demo_rec *rec, size_t i,
+            int after)
+{
+    const struct demo_visit *v = &rec->visits[i];
+
+    for (int k = 0; k < v->n_drugs; k++) {
+        struct event e = {.at = (int64_t)v->day * 1440 + v->minute + after + k,
+                          .rec = rec,
+                          .visit = i,
+                          .kind = EV_RDE,
+                          .drug = k,
+                          .n = 1};
+
+        TRY(push(a, es, &e));
+    }
+    return BASE_OK;
+}
+
 /* Inpatient stays: admission, orders, results on the morning after, a bed
  * transfer, results before discharge, discharge. */
 static int
@@ -526,16 +546,7 @@ stay_events(struct base_arena *a, struct events *es, const struct demo_rec *rec,
     int last = v->day + v->los;
 
     TRY(ev_add(a, es, rec, i, EV_A01, v->day, v->minute, 0));
-    for (int k = 0; k < v->n_drugs; k++) {
-        struct event e = {.at = (int64_t)v->day * 1440 + v->minute + 60 + k,
-                          .rec = rec,
-                          .visit = i,
-                          .kind = EV_RDE,
-                          .drug = k,
-                          .n = 1};
-
-        TRY(push(a, es, &e));
-    }
+    TRY(drug_events(a, es, rec, i, 60));
     TRY(ev_add(a, es, rec, i, EV_ORU, v->day + 1, 10 * 60, 1));
     TRY(ev_add(a, es, rec, i, EV_A08, v->day + 2, 15 * 60, 0));
     if (v->los > 3) {
@@ -561,16 +572,7 @@ visit_events(struct base_arena *a, struct events *es, const struct demo_rec *rec
     if (v->cls == DEMO_INPATIENT)
         return stay_events(a, es, rec, i);
     TRY(ev_add(a, es, rec, i, EV_A04, v->day, v->minute, 0));
-    for (int k = 0; k < v->n_drugs; k++) {
-        struct event e = {.at = (int64_t)v->day * 1440 + v->minute + 25 + k,
-                          .rec = rec,
-                          .visit = i,
-                          .kind = EV_RDE,
-                          .drug = k,
-                          .n = 1};
-
-        TRY(push(a, es, &e));
-    }
+    TRY(drug_events(a, es, rec, i, 25));
     if (v->vaccine >= 0)
         TRY(ev_add(a, es, rec, i, EV_VXU, v->day, v->minute + 50, 3));
     if (v->panels != 0)

@@ -207,4 +207,10 @@
 #define BASE_LIMIT_CODEMAP_MAX_ROWS    2000000u    /* rows over all code-map files */
 #define BASE_LIMIT_CODEMAP_MAX_UNMAPPED 1000u      /* distinct unmapped codes listed per system */
 
+/* --- Demo data and feed (gateway/demo) -------------------------------------- */
+#define GW_DEMO_LIMIT_ACK           (64u << 10)  /* bytes of one MLLP-framed acknowledgement */
+#define GW_DEMO_LIMIT_MESSAGE_FILE  (16u << 20)  /* bytes of one .hl7 file the feed sends */
+#define GW_DEMO_LIMIT_MANIFEST      (64u << 20)  /* bytes of manifest.json (read by --live) */
+#define GW_DEMO_LIMIT_FILES         1000000u     /* .hl7 files in the feed's folder */
+
 #endif /* FHIR_BASE_LIMITS_H */

@@ -1,0 +1,128 @@
+// charts.js — the portal's charts, drawn by Chart.js (vendor/chart.umd.min.js,
+// installed from the npm registry with a lock file at build time).  This
+// module only configures it: series per hospital in the hospital's colour,
+// the reference range as a band, abnormal points as triangles.
+
+import { fmtDate } from './i18n.js';
+
+function lib() {
+  if (!window.Chart) throw new Error('charting library not loaded');
+  return window.Chart;
+}
+
+function cssVar(name, fallback) {
+  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+export function memberColour(slot) {
+  return cssVar(`--m${slot}`, '#1f5fa8');
+}
+
+const reduceMotion = () => window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+// The reference range as a shaded band behind the points (a Chart.js plugin
+// local to this chart).
+function rangeBand(range) {
+  return {
+    id: 'fhirgateRangeBand',
+    beforeDatasetsDraw(chart) {
+      if (!range || (range.low === null && range.high === null)) return;
+      const { ctx, chartArea, scales } = chart;
+      const y = scales.y;
+      const top = range.high === null ? chartArea.top : Math.max(chartArea.top, y.getPixelForValue(range.high));
+      const bottom = range.low === null ? chartArea.bottom : Math.min(chartArea.bottom, y.getPixelForValue(range.low));
+      if (bottom <= top) return;
+      ctx.save();
+      ctx.fillStyle = cssVar('--range-band', 'rgba(46, 125, 50, 0.12)');
+      ctx.fillRect(chartArea.left, top, chartArea.right - chartArea.left, bottom - top);
+      ctx.strokeStyle = cssVar('--range-line', 'rgba(46, 125, 50, 0.6)');
+      ctx.setLineDash([4, 4]);
+      ctx.beginPath();
+      for (const v of [range.low, range.high]) {
+        if (v === null) continue;
+        const py = y.getPixelForValue(v);
+        if (py < chartArea.top || py > chartArea.bottom) continue;
+        ctx.moveTo(chartArea.left, py);
+        ctx.lineTo(chartArea.right, py);
+      }
+      ctx.stroke();
+      ctx.restore();
+    },
+  };
+}
+
+// series: [{name, slot, points: [{x: ms, y, flag, label, date}]}]
+export function trendChart(canvas, { series, range, yLabel }) {
+  const Chart = lib();
+  const abnormal = cssVar('--abnormal', '#b00020');
+  const datasets = series.map((s) => {
+    const colour = memberColour(s.slot);
+    return {
+      label: s.name,
+      data: s.points,
+      borderColor: colour,
+      backgroundColor: colour,
+      showLine: true,
+      tension: 0,
+      borderWidth: 2,
+      pointStyle: (c) => (c.raw && c.raw.flag ? 'triangle' : 'circle'),
+      pointRadius: (c) => (c.raw && c.raw.flag ? 7 : 4),
+      pointBorderColor: (c) => (c.raw && c.raw.flag ? abnormal : colour),
+      pointBorderWidth: (c) => (c.raw && c.raw.flag ? 2 : 1),
+    };
+  });
+  let minY = Infinity;
+  let maxY = -Infinity;
+  for (const s of series) for (const p of s.points) { minY = Math.min(minY, p.y); maxY = Math.max(maxY, p.y); }
+  if (range) {
+    if (range.low !== null) minY = Math.min(minY, range.low);
+    if (range.high !== null) maxY = Math.max(maxY, range.high);
+  }
+  const pad = (maxY - minY) * 0.1 || 1;
+  return new Chart(canvas, {
+    type: 'scatter',
+    data: { datasets },
+    plugins: [rangeBand(range)],
+    options: {
+      animation: reduceMotion() ? false : { duration: 300 },
+      responsive: true,
+      maintainAspectRatio: false,
+      parsing: false,
+      scales: {
+        x: {
+          type: 'linear',
+          ticks: { callback: (v) => fmtDate(new Date(v).toISOString()), maxRotation: 0, autoSkipPadding: 24 },
+        },
+        y: { title: { display: true, text: yLabel }, suggestedMin: minY - pad, suggestedMax: maxY + pad },
+      },
+      plugins: {
+        legend: { position: 'bottom' },
+        tooltip: {
+          callbacks: {
+            label: (c) => `${c.dataset.label}: ${c.raw.y}${c.raw.label ? ` (${c.raw.label})` : ''} · ${c.raw.date}`,
+          },
+        },
+      },
+    },
+  });
+}
+
+// A bar chart: labels on x, one or more datasets {label, data, colour}.
+export function barChart(canvas, { labels, datasets, stacked }) {
+  const Chart = lib();
+  return new Chart(canvas, {
+    type: 'bar',
+    data: {
+      labels,
+      datasets: datasets.map((d) => ({ label: d.label, data: d.data, backgroundColor: d.colour, borderColor: d.colour })),
+    },
+    options: {
+      animation: reduceMotion() ? false : { duration: 300 },
+      responsive: true,
+      maintainAspectRatio: false,
+      scales: { x: { stacked: Boolean(stacked) }, y: { stacked: Boolean(stacked), beginAtZero: true, ticks: { precision: 0 } } },
+      plugins: { legend: { position: 'bottom' } },
+    },
+  });
+}

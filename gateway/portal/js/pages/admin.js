@@ -1,0 +1,182 @@
+// pages/admin.js — administrators: members with their health (up/down,
+// latency, last seen), register / approve / disable / enable; users: list,
+// add, disable / enable / unlock (gateway-api.md §8, §9).
+
+import { h, replace, field, table } from '../dom.js';
+import { t, tOr, fmtDateTime } from '../i18n.js';
+import { getJson, postJson } from '../api.js';
+import { banner, errorText, memberBadge, tabs } from './common.js';
+import { state } from '../state.js';
+
+export function render(main) {
+  main.append(h('h1', null, t('admin.title')), tabs(t('admin.sections'), [
+    { id: 'members', label: t('admin.members'), render: membersPanel },
+    { id: 'users', label: t('admin.users'), render: usersPanel },
+  ]));
+}
+
+// ------------------------------------------------------------ members --
+
+function membersPanel(panel) {
+  const list = h('div', { class: 'members-list', 'aria-live': 'polite' });
+  const msg = h('div', { role: 'status' });
+  const refresh = async () => {
+    replace(list, h('p', { class: 'muted' }, t('common.loading')));
+    try {
+      const body = await getJson('/admin/members');
+      state.orgs = null; // names may have changed
+      replace(list, membersTable((body && body.members) || [], act));
+    } catch (e) {
+      replace(list, banner('error', t('admin.loadFailed'), errorText(e)));
+    }
+  };
+  const act = async (id, action) => {
+    try {
+      await postJson(`/admin/members/${encodeURIComponent(id)}/${action}`, {});
+      replace(msg, banner('success', t(`admin.done.${action}`, { id })));
+      refresh();
+    } catch (e) {
+      replace(msg, banner('error', t('admin.actionFailed'), errorText(e)));
+    }
+  };
+  replace(panel, h('h2', null, t('admin.members')), msg, list, registerForm(msg, refresh));
+  refresh();
+}
+
+function healthCell(m) {
+  const hl = m.health || {};
+  if (m.status !== 'active') return h('span', { class: 'health off' }, tOr(`memberStatus.${m.status}`, m.status));
+  const up = Boolean(hl.up);
+  return h('span', { class: `health ${up ? 'up' : 'down'}` },
+    h('span', { class: 'dot', 'aria-hidden': 'true' }), up ? t('admin.up') : t('admin.down'),
+    hl.breaker && hl.breaker !== 'closed' ? ` · ${t('admin.breaker', { state: hl.breaker })}` : '');
+}
+
+function membersTable(members, act) {
+  if (!members.length) return h('p', { class: 'muted' }, t('admin.noMembers'));
+  return table(t('admin.membersCaption'), [
+    { label: t('admin.member'), cell: (m) => [memberBadge({ code: m.id, display: m.name }), h('div', { class: 'muted small mono' }, m.id)] },
+    { label: t('admin.base'), class: 'mono small', cell: (m) => m.base || '' },
+    { label: t('admin.status'), cell: (m) => tOr(`memberStatus.${m.status}`, m.status) },
+    { label: t('admin.health'), cell: healthCell },
+    { label: t('admin.latency'), class: 'num', cell: (m) => (m.health && m.health.latency_ms !== undefined && m.health.latency_ms !== null ? `${m.health.latency_ms} ms` : '—') },
+    { label: t('admin.errorRate'), class: 'num', cell: (m) => (m.health && typeof m.health.error_rate === 'number' ? `${(m.health.error_rate * 100).toFixed(1)}%` : '—') },
+    { label: t('admin.lastSeen'), cell: (m) => (m.health && m.health.last_seen ? fmtDateTime(m.health.last_seen) : '—') },
+    {
+      label: t('common.action'), cell: (m) => h('div', { class: 'row-actions' },
+        m.status === 'pending' ? h('button', { type: 'button', class: 'primary small', onclick: () => act(m.id, 'approve') }, t('admin.approve')) : null,
+        m.status === 'active' ? h('button', { type: 'button', class: 'danger small', onclick: () => act(m.id, 'disable') }, t('admin.disable')) : null,
+        m.status !== 'active' && m.status !== 'pending' ? h('button', { type: 'button', class: 'secondary small', onclick: () => act(m.id, 'enable') }, t('admin.enable')) : null),
+    },
+  ], members, { rowClass: (m) => `member-row member-${m.id}` });
+}
+
+function registerForm(msg, refresh) {
+  const id = h('input', { type: 'text', name: 'id', required: true, pattern: '[A-Za-z0-9._-]+', spellcheck: 'false' });
+  const name = h('input', { type: 'text', name: 'name', required: true });
+  const base = h('input', { type: 'url', name: 'base', required: true, placeholder: 'https://…/fhir' });
+  const cert = h('input', { type: 'text', name: 'cert', spellcheck: 'false', pattern: '[0-9a-fA-F:]{64,95}' });
+  const active = h('input', { type: 'checkbox', name: 'active', id: 'reg-active', checked: true });
+  const form = h('form', { class: 'card', 'aria-labelledby': 'reg-title' },
+    h('h3', { id: 'reg-title' }, t('admin.register')),
+    h('div', { class: 'row' }, field(t('admin.memberId'), id, t('admin.memberIdHint')), field(t('admin.memberName'), name)),
+    h('div', { class: 'row' }, field(t('admin.base'), base), field(t('admin.certSha256'), cert, t('admin.certHint'))),
+    h('div', { class: 'check' }, active, h('label', { for: 'reg-active' }, t('admin.activeNow'))),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('admin.registerSubmit'))));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!form.reportValidity()) return;
+    try {
+      const body = { id: id.value.trim(), name: name.value.trim(), base: base.value.trim(), status: active.checked ? 'active' : 'pending' };
+      if (cert.value.trim()) body.cert_sha256 = cert.value.trim().replace(/:/g, '').toLowerCase();
+      await postJson('/admin/members', body);
+      replace(msg, banner('success', t('admin.registered', { id: body.id })));
+      form.reset();
+      refresh();
+    } catch (e) {
+      replace(msg, banner('error', t('admin.actionFailed'), errorText(e)));
+    }
+  });
+  return form;
+}
+
+// ------------------------------------------------------------ users --
+
+function usersPanel(panel) {
+  const list = h('div', { 'aria-live': 'polite' });
+  const msg = h('div', { role: 'status' });
+  const refresh = async () => {
+    replace(list, h('p', { class: 'muted' }, t('common.loading')));
+    try {
+      const body = await getJson('/admin/users');
+      replace(list, usersTable((body && body.users) || [], act));
+    } catch (e) {
+      replace(list, banner('error', t('admin.loadFailed'), errorText(e)));
+    }
+  };
+  const act = async (name, action) => {
+    try {
+      await postJson(`/admin/users/${encodeURIComponent(name)}/${action}`, {});
+      replace(msg, banner('success', t(`admin.userDone.${action}`, { name })));
+      refresh();
+    } catch (e) {
+      replace(msg, banner('error', t('admin.actionFailed'), errorText(e)));
+    }
+  };
+  replace(panel, h('h2', null, t('admin.users')), msg, list, userForm(msg, refresh));
+  refresh();
+}
+
+function usersTable(users, act) {
+  if (!users.length) return h('p', { class: 'muted' }, t('admin.noUsers'));
+  return table(t('admin.usersCaption'), [
+    { label: t('admin.username'), class: 'mono', cell: (u) => u.username },
+    { label: t('admin.displayName'), cell: (u) => u.display_name || '' },
+    { label: t('admin.role'), cell: (u) => tOr(`role.${u.role}`, u.role) },
+    { label: t('admin.organization'), cell: (u) => u.organization || '' },
+    { label: t('admin.patient'), class: 'mono small', cell: (u) => u.patient || '' },
+    { label: t('admin.enabled'), cell: (u) => (u.enabled ? t('common.yes') : t('common.no')) },
+    {
+      label: t('common.action'), cell: (u) => h('div', { class: 'row-actions' },
+        u.enabled
+          ? h('button', { type: 'button', class: 'danger small', onclick: () => act(u.username, 'disable') }, t('admin.disable'))
+          : h('button', { type: 'button', class: 'secondary small', onclick: () => act(u.username, 'enable') }, t('admin.enable')),
+        h('button', { type: 'button', class: 'secondary small', onclick: () => act(u.username, 'unlock') }, t('admin.unlock'))),
+    },
+  ], users);
+}
+
+function userForm(msg, refresh) {
+  const username = h('input', { type: 'text', name: 'username', required: true, autocomplete: 'off', spellcheck: 'false' });
+  const display = h('input', { type: 'text', name: 'display', autocomplete: 'off' });
+  const role = h('select', { name: 'role' }, ['clinician', 'regulator', 'admin', 'patient'].map((r) => h('option', { value: r }, tOr(`role.${r}`, r))));
+  const org = h('input', { type: 'text', name: 'organization', spellcheck: 'false' });
+  const patient = h('input', { type: 'text', name: 'patient', spellcheck: 'false' });
+  const password = h('input', { type: 'password', name: 'password', required: true, minlength: 12, autocomplete: 'new-password' });
+  const form = h('form', { class: 'card', 'aria-labelledby': 'user-title' },
+    h('h3', { id: 'user-title' }, t('admin.addUser')),
+    h('div', { class: 'row' }, field(t('admin.username'), username), field(t('admin.displayName'), display), field(t('admin.role'), role)),
+    h('div', { class: 'row' }, field(t('admin.organization'), org, t('admin.orgHint')), field(t('admin.patient'), patient, t('admin.patientHint')),
+      field(t('admin.password'), password, t('admin.passwordHint'))),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('admin.addUserSubmit'))));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!form.reportValidity()) return;
+    const body = { username: username.value.trim(), password: password.value, role: role.value };
+    if (display.value.trim()) body.display_name = display.value.trim();
+    if (org.value.trim()) body.organization = org.value.trim();
+    if (patient.value.trim()) body.patient = patient.value.trim();
+    try {
+      await postJson('/admin/users', body);
+      replace(msg, banner('success', t('admin.userAdded', { name: body.username })));
+      form.reset();
+      refresh();
+    } catch (e) {
+      const why = e.status === 422 ? t('admin.weakPassword') : e.status === 409 ? t('admin.nameTaken') : errorText(e);
+      replace(msg, banner('error', t('admin.actionFailed'), why));
+    } finally {
+      password.value = '';
+    }
+  });
+  return form;
+}

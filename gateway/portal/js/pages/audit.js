@@ -1,0 +1,228 @@
+// pages/audit.js — the regulators' audit dashboard (gateway-api.md §7):
+// report for a date range, charts of accesses per day and per member,
+// break-the-glass events to review, denied attempts, unusual-volume
+// clinicians, CSV download, and the audit chain verification.
+//
+// The report endpoint covers the whole region; the member and clinician
+// filters narrow its tables here, and when one is set the per-day chart is
+// counted from the AuditEvents matching it (GET /fhir/AuditEvent takes
+// `member` and `agent`).
+
+import { h, replace, field, table, download } from '../dom.js';
+import { t, isoDay, fmtDateTime } from '../i18n.js';
+import { getJson, postJson, request, withQuery, searchAll } from '../api.js';
+import { banner, errorText, loadOrgs, memberSlot } from './common.js';
+import { barChart, memberColour } from '../charts.js';
+
+const EVENT_PAGES_FOR_CHART = 1000; // AuditEvents per page when counting a filtered chart
+
+function periodParams(from, to) {
+  // The report takes ISO 8601 instants; the range is whole local days.
+  const f = new Date(`${from}T00:00:00`);
+  const e = new Date(`${to}T00:00:00`);
+  e.setDate(e.getDate() + 1);
+  return { from: f.toISOString(), to: e.toISOString() };
+}
+
+export function render(main) {
+  const charts = [];
+  const from = h('input', { type: 'date', name: 'from', value: isoDay(-29), required: true });
+  const to = h('input', { type: 'date', name: 'to', value: isoDay(0), required: true });
+  const member = h('select', { name: 'member' }, h('option', { value: '' }, t('audit.allMembers')));
+  const clinician = h('input', { type: 'text', name: 'clinician', autocomplete: 'off', spellcheck: 'false' });
+  const csv = h('button', { type: 'button', class: 'secondary' }, t('audit.csv'));
+  const out = h('div', { class: 'audit-out', 'aria-live': 'polite' });
+  const verifyBox = h('section', { class: 'verify', 'aria-labelledby': 'verify-title' },
+    h('h2', { id: 'verify-title' }, t('audit.verifyTitle')), h('p', { class: 'muted' }, t('common.loading')));
+  const form = h('form', { class: 'card filters-row', 'aria-label': t('audit.filters') },
+    field(t('audit.from'), from), field(t('audit.to'), to),
+    field(t('audit.member'), member), field(t('audit.clinician'), clinician, t('audit.clinicianHint')),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('audit.apply')), csv));
+
+  loadOrgs().then((orgs) => {
+    for (const [id, name] of orgs) member.append(h('option', { value: id }, name));
+  });
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    run();
+  });
+  csv.addEventListener('click', async () => {
+    try {
+      const p = periodParams(from.value, to.value);
+      const res = await request(withQuery('/audit/report', { ...p, format: 'csv' }), { raw: true, accept: 'text/csv' });
+      download(await res.blob(), `fhirgate-audit-${from.value}-${to.value}.csv`);
+    } catch (e) {
+      replace(out, banner('error', t('audit.csvFailed'), errorText(e)));
+    }
+  });
+
+  async function run() {
+    for (const c of charts.splice(0)) c.destroy();
+    if (!from.value || !to.value || from.value > to.value) {
+      replace(out, banner('error', t('audit.badRange')));
+      return;
+    }
+    replace(out, h('p', { class: 'muted', role: 'status' }, t('common.loading')));
+    const p = periodParams(from.value, to.value);
+    const filt = { member: member.value, user: clinician.value.trim() };
+    try {
+      const [report, queue, perDay] = await Promise.all([
+        getJson(withQuery('/audit/report', { ...p, format: 'json' })),
+        getJson(withQuery('/audit/break-glass', { status: 'all', ...p, _count: 200 })),
+        filt.member || filt.user ? filteredPerDay(p, filt) : Promise.resolve(null),
+      ]);
+      show(report, queue, perDay, filt);
+    } catch (e) {
+      replace(out, banner('error', t('audit.failed'), errorText(e)));
+    }
+  }
+
+  function show(report, queue, perDay, filt) {
+    const keep = (r) => (!filt.member || r.member === filt.member) && (!filt.user || r.user === filt.user);
+    const tot = report.totals || {};
+    const days = perDay || report.per_day || [];
+    const perMember = (report.per_member || []).filter((r) => !filt.member || r.member === filt.member);
+    const btg = queueItems(queue, report).filter(keep);
+    const dayCanvas = h('canvas', { role: 'img', 'aria-label': t('audit.perDayDesc') });
+    const memCanvas = h('canvas', { role: 'img', 'aria-label': t('audit.perMemberDesc') });
+    replace(out,
+      h('section', { class: 'totals', 'aria-label': t('audit.totals') },
+        stat(t('audit.events'), tot.events), stat(t('audit.accesses'), tot.accesses), stat(t('audit.patients'), tot.patients),
+        stat(t('audit.denials'), tot.denials, tot.denials ? 'warn' : ''), stat(t('audit.breakGlass'), tot.break_glass, tot.break_glass ? 'warn' : '')),
+      h('div', { class: 'two' },
+        h('figure', { class: 'chart card' }, h('figcaption', null, t('audit.perDay')), h('div', { class: 'canvas-wrap' }, dayCanvas)),
+        h('figure', { class: 'chart card' }, h('figcaption', null, t('audit.perMember')), h('div', { class: 'canvas-wrap' }, memCanvas))),
+      breakGlassSection(btg, run),
+      section('denials', t('audit.denialsTitle'), (report.denials || []).filter(keep), [
+        { label: t('audit.time'), cell: (r) => fmtDateTime(r.time) },
+        { label: t('audit.user'), cell: (r) => r.user || '' },
+        { label: t('audit.member'), cell: (r) => r.member || '' },
+        { label: t('audit.patient'), class: 'mono', cell: (r) => r.patient || '' },
+        { label: t('audit.status'), cell: (r) => String(r.status || '') },
+        { label: t('audit.reason'), cell: (r) => r.reason || '' },
+      ]),
+      section('unusual', t('audit.unusualTitle'), (report.unusual_volume || []).filter((r) => !filt.user || r.user === filt.user), [
+        { label: t('audit.user'), cell: (r) => r.user || '' },
+        { label: t('audit.accesses'), class: 'num', cell: (r) => String(r.accesses ?? '') },
+        { label: t('audit.median'), class: 'num', cell: (r) => String(r.median ?? '') },
+      ]),
+      section('night', t('audit.nightTitle'), (report.unusual_hours || []).filter((r) => !filt.user || r.user === filt.user), [
+        { label: t('audit.user'), cell: (r) => r.user || '' },
+        { label: t('audit.accesses'), class: 'num', cell: (r) => String(r.accesses ?? '') },
+      ]),
+      section('clinicians', t('audit.cliniciansTitle'), (report.per_clinician || []).filter(keep), [
+        { label: t('audit.user'), cell: (r) => r.user || '' },
+        { label: t('audit.member'), cell: (r) => r.member || '' },
+        { label: t('audit.accesses'), class: 'num', cell: (r) => String(r.accesses ?? '') },
+        { label: t('audit.patients'), class: 'num', cell: (r) => String(r.patients ?? '') },
+      ]));
+    charts.push(barChart(dayCanvas, {
+      labels: days.map((d) => d.day),
+      datasets: [
+        { label: t('audit.accesses'), data: days.map((d) => d.accesses || 0), colour: memberColour(0) },
+        { label: t('audit.denials'), data: days.map((d) => d.denials || 0), colour: getComputedStyle(document.documentElement).getPropertyValue('--abnormal').trim() || '#b00020' },
+      ],
+      stacked: true,
+    }));
+    charts.push(barChart(memCanvas, {
+      labels: perMember.map((m) => m.member),
+      datasets: [{ label: t('audit.accesses'), data: perMember.map((m) => m.accesses || 0), colour: memberColour(memberSlot('chart')) }],
+    }));
+  }
+
+  replace(main,
+    h('h1', null, t('audit.title')),
+    form,
+    verifyBox,
+    out);
+  verify(verifyBox);
+  run();
+  return () => { for (const c of charts) c.destroy(); };
+}
+
+// The queue's wrapper is not fixed by gateway-api.md §7 (it lists the item
+// fields only): accept a bare array or the first array member of the object;
+// without a queue answer, the report's break_glass section.
+function queueItems(queue, report) {
+  if (Array.isArray(queue)) return queue;
+  if (queue && typeof queue === 'object') {
+    for (const k of ['items', 'break_glass', 'events', 'queue']) if (Array.isArray(queue[k])) return queue[k];
+  }
+  return report.break_glass || [];
+}
+
+function stat(label, value, cls) {
+  return h('div', { class: `stat ${cls || ''}` }, h('span', { class: 'stat-value' }, String(value ?? 0)), h('span', { class: 'stat-label' }, label));
+}
+
+function section(key, title, rows, cols) {
+  return h('section', { class: `card audit-${key}`, 'aria-labelledby': `audit-${key}-title` },
+    h('h2', { id: `audit-${key}-title` }, title, h('span', { class: 'count' }, ` (${rows.length})`)),
+    rows.length ? table(null, cols, rows) : h('p', { class: 'muted' }, t('audit.noneRows')));
+}
+
+function breakGlassSection(items, refresh) {
+  const rows = items.map((it) => {
+    const note = h('input', { type: 'text', name: 'note', 'aria-label': t('audit.reviewNote'), class: 'note' });
+    const decide = async (decision, btn) => {
+      btn.disabled = true;
+      try {
+        await postJson('/audit/break-glass/review', { chain: it.chain, seq: it.seq, decision, note: note.value.trim() });
+        refresh();
+      } catch (e) {
+        btn.disabled = false;
+        btn.parentElement.append(h('span', { class: 'error', role: 'alert' }, ` ${errorText(e)}`));
+      }
+    };
+    const review = it.review
+      ? h('span', { class: `review ${it.review.decision}` }, `${t(`audit.${it.review.decision}`)} · ${it.review.reviewer || ''} ${it.review.note ? `· ${it.review.note}` : ''}`)
+      : h('div', { class: 'review-actions' }, note,
+        h('button', { type: 'button', class: 'secondary small', onclick: (ev) => decide('justified', ev.currentTarget) }, t('audit.justified')),
+        h('button', { type: 'button', class: 'danger small', onclick: (ev) => decide('unjustified', ev.currentTarget) }, t('audit.unjustified')));
+    return { it, review };
+  });
+  return h('section', { class: 'card audit-btg', 'aria-labelledby': 'audit-btg-title' },
+    h('h2', { id: 'audit-btg-title' }, t('audit.btgTitle'), h('span', { class: 'count' }, ` (${items.length})`)),
+    rows.length ? table(null, [
+      { label: t('audit.time'), cell: (r) => fmtDateTime(r.it.time) },
+      { label: t('audit.user'), cell: (r) => r.it.user || '' },
+      { label: t('audit.member'), cell: (r) => r.it.member || '' },
+      { label: t('audit.patient'), class: 'mono', cell: (r) => r.it.patient || '' },
+      { label: t('audit.btgReason'), class: 'reason', cell: (r) => r.it.reason || '' },
+      { label: t('audit.review'), cell: (r) => r.review },
+    ], rows, { rowClass: (r) => (r.it.review ? null : 'open') }) : h('p', { class: 'muted' }, t('audit.noneRows')));
+}
+
+async function verify(box) {
+  try {
+    const v = await getJson('/audit/verify');
+    const body = v.intact
+      ? banner('success', t('audit.intact'), t('audit.intactDetail', { chains: v.chains ?? '?', rows: v.rows ?? '?', checkpoints: v.checkpoints ?? '?' }))
+      : banner('error', t('audit.broken'), v.first_problem
+        ? t('audit.brokenDetail', { kind: v.first_problem.kind || '?', chain: v.first_problem.chain || '?', seq: v.first_problem.seq ?? '?', time: fmtDateTime(v.first_problem.time) })
+        : '');
+    replace(box, h('h2', { id: 'verify-title' }, t('audit.verifyTitle')), body);
+  } catch (e) {
+    replace(box, h('h2', { id: 'verify-title' }, t('audit.verifyTitle')), banner('error', t('audit.verifyFailed'), errorText(e)));
+  }
+}
+
+// Accesses and denials per day counted from the AuditEvents that match the
+// member/clinician filter.
+async function filteredPerDay(p, filt) {
+  const params = [['date', `ge${p.from}`], ['date', `lt${p.to}`], ['_count', EVENT_PAGES_FOR_CHART]];
+  if (filt.member) params.push(['member', filt.member]);
+  if (filt.user) params.push(['agent', filt.user]);
+  const res = await searchAll(withQuery('/fhir/AuditEvent', params));
+  const days = new Map();
+  for (const e of res.entries) {
+    const ev = e.resource;
+    const d = (ev.recorded || '').slice(0, 10);
+    if (!d) continue;
+    if (!days.has(d)) days.set(d, { day: d, accesses: 0, denials: 0 });
+    if (ev.outcome && ev.outcome !== '0') days.get(d).denials += 1;
+    else days.get(d).accesses += 1;
+  }
+  return [...days.values()].sort((a, b) => a.day.localeCompare(b.day));
+}

@@ -1,0 +1,139 @@
+// pages/common.js — pieces several pages share: error text, banners,
+// hospital badges, tabs with keyboard support, the member name table.
+
+import { h, uid } from '../dom.js';
+import { t } from '../i18n.js';
+import { getJson } from '../api.js';
+import { state } from '../state.js';
+
+// A user-facing sentence for an ApiError (never the raw server text alone:
+// it is English and may be technical; it is added as detail when useful).
+export function errorText(e) {
+  if (!e) return t('error.generic', { status: '?' });
+  if (e.status === 0) return t('error.network');
+  if (e.status === 401) return t('login.expired');
+  if (e.status === 403) return `${t('error.forbidden')}${e.message ? ` (${e.message})` : ''}`;
+  if (e.status === 404) return t('error.notFound');
+  if (e.status === 400) return `${t('error.badRequest')}${e.message ? ` (${e.message})` : ''}`;
+  if (e.status === 503) return t('error.unavailable');
+  return t('error.generic', { status: e.status });
+}
+
+// A banner: kind is 'error' | 'warning' | 'info' | 'success'.
+export function banner(kind, title, ...body) {
+  return h('div', { class: `banner ${kind}`, role: kind === 'error' ? 'alert' : 'status' },
+    h('strong', null, title), body.length ? h('div', null, body) : null);
+}
+
+// Stable colour slot (0–7) for a hospital, so its badge and chart series match.
+const slots = new Map();
+export function memberSlot(code) {
+  if (!slots.has(code)) slots.set(code, slots.size % 8);
+  return slots.get(code);
+}
+
+export function memberBadge(m) {
+  if (!m || !m.code) return h('span', { class: 'badge' }, t('common.unknownHospital'));
+  return h('span', { class: `badge m${memberSlot(m.code)}`, title: m.code }, m.display || m.code);
+}
+
+// Member id → display name, from GET /fhir/Organization (cached per session).
+export async function loadOrgs() {
+  if (state.orgs) return state.orgs;
+  const map = new Map();
+  try {
+    const b = await getJson('/fhir/Organization?_count=500');
+    for (const e of (b && b.entry) || []) {
+      const o = e.resource;
+      if (o && o.resourceType === 'Organization') map.set(o.id, o.name || o.id);
+    }
+  } catch (_) {
+    /* names then fall back to the ids the data carries */
+  }
+  state.orgs = map;
+  return map;
+}
+
+// Tabs (WAI-ARIA Authoring Practices "Tabs"): arrow keys move between tabs,
+// Home/End jump, the selected tab is the only one in the tab order.
+// tabs: [{id, label, render(panel)}]; returns the container element.
+export function tabs(label, list, selectedId, onSelect) {
+  const tablist = h('div', { role: 'tablist', 'aria-label': label, class: 'tabs' });
+  const panels = h('div', { class: 'panels' });
+  const buttons = [];
+  let selected = selectedId || list[0].id;
+
+  function select(id, focus) {
+    selected = id;
+    for (const b of buttons) {
+      const on = b.dataset.tab === id;
+      b.setAttribute('aria-selected', String(on));
+      b.tabIndex = on ? 0 : -1;
+      if (on && focus) b.focus();
+    }
+    for (const p of panels.children) p.hidden = p.dataset.tab !== id;
+    const tab = list.find((x) => x.id === id);
+    const panel = [...panels.children].find((p) => p.dataset.tab === id);
+    if (tab && panel && !panel.dataset.rendered) {
+      panel.dataset.rendered = '1';
+      tab.render(panel);
+    }
+    if (onSelect) onSelect(id);
+  }
+
+  for (const tab of list) {
+    const tid = uid('tab');
+    const pid = uid('panel');
+    const b = h('button', {
+      type: 'button', role: 'tab', id: tid, 'aria-controls': pid, 'data-tab': tab.id, class: 'tab',
+      onclick: () => select(tab.id, true),
+    }, tab.label);
+    buttons.push(b);
+    tablist.append(b);
+    panels.append(h('div', { role: 'tabpanel', id: pid, 'aria-labelledby': tid, 'data-tab': tab.id, tabindex: '0', hidden: true }));
+  }
+  tablist.addEventListener('keydown', (ev) => {
+    const i = buttons.findIndex((b) => b.dataset.tab === selected);
+    let j = null;
+    if (ev.key === 'ArrowRight') j = (i + 1) % buttons.length;
+    else if (ev.key === 'ArrowLeft') j = (i - 1 + buttons.length) % buttons.length;
+    else if (ev.key === 'Home') j = 0;
+    else if (ev.key === 'End') j = buttons.length - 1;
+    if (j !== null) {
+      ev.preventDefault();
+      select(buttons[j].dataset.tab, true);
+    }
+  });
+  const root = h('div', { class: 'tabbed' }, tablist, panels);
+  select(selected, false);
+  return root;
+}
+
+// A <dialog> opened modally: focus goes to `initial`, Escape or Cancel closes
+// it, and focus returns to whatever had it before.  content(close) builds
+// the body.  Returns a promise of the value passed to close().
+export function modal(titleText, content, initial) {
+  const dlg = document.getElementById('dialog');
+  const before = document.activeElement;
+  return new Promise((resolve) => {
+    let done = false;
+    const close = (value) => {
+      if (done) return;
+      done = true;
+      dlg.close();
+      dlg.replaceChildren();
+      if (before && before.focus) before.focus();
+      resolve(value);
+    };
+    const titleId = uid('dlg');
+    dlg.replaceChildren(h('h2', { id: titleId }, titleText), content(close));
+    dlg.setAttribute('aria-labelledby', titleId);
+    dlg.addEventListener('cancel', (ev) => {
+      ev.preventDefault();
+      close(null);
+    }, { once: true });
+    dlg.showModal();
+    const first = initial ? dlg.querySelector(initial) : null;
+    if (first) first.focus();
+  });
+}

@@ -34,3 +34,18 @@ $(PORTAL_DIR)/.built: $(addprefix gateway/portal/,$(PORTAL_FILES)) $(PORTAL_CHAR
 	$(Q)cp $(PORTAL_NPM)/node_modules/chart.js/LICENSE.md $(PORTAL_DIR).tmp/vendor/chart.js-LICENSE.md
 	$(Q)rm -rf $(PORTAL_DIR) && mv $(PORTAL_DIR).tmp $(PORTAL_DIR)
 	$(Q)touch $@
+
+# ---------------------------------------------------------- browser tests --
+# test/browser/run.sh (make check-browser) drives the portal in headless
+# Chromium against a real gateway; its member hospitals are the fhirgate
+# adapter when it is built, else test/browser/member.c (a real HTTPS FHIR
+# server made of gateway/http, fhir/search and fhir/bundle serving fixed data).
+PORTAL_MEMBER := $(BUILD)/test/portal_member
+$(PORTAL_MEMBER): $(call obj,test/browser/member.c) $(ALL_LIBS)
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LINK_LIBS) $(LDLIBS)
+
+check-browser: portal $(PORTAL_MEMBER)
+check-browser: export FHIRGATE_PORTAL_ROOT := $(abspath $(PORTAL_DIR))
+check-browser: export FHIRGATE_PORTAL_MEMBER := $(abspath $(PORTAL_MEMBER))

@@ -3,7 +3,7 @@
 // #/patient/ID): the selected patient lives in memory (state.js), so it is
 // not in the history, the address bar or a bookmark.
 
-import { h, replace, $ } from './dom.js';
+import { h, append, replace, $ } from './dom.js';
 import { t, getLang, setLang, onLangChange } from './i18n.js';
 import { currentSession, signOut, onSessionExpired } from './api.js';
 import { state, resetState } from './state.js';
@@ -93,9 +93,9 @@ function renderHeader(active) {
   replace(who);
   if (s && s.me) {
     const m = s.me;
-    who.append(h('span', { class: 'who-name' }, m.name || m.subject),
+    append(who, [h('span', { class: 'who-name' }, m.name || m.subject),
       h('span', { class: 'who-role' }, t(`role.${m.role}`)),
-      m.organization_name ? h('span', { class: 'who-org' }, m.organization_name) : null);
+      m.organization_name ? h('span', { class: 'who-org' }, m.organization_name) : null]);
   }
   $('#sign-out').hidden = !s;
   $('#sign-out').textContent = t('nav.signOut');

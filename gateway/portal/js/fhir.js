@@ -285,7 +285,8 @@ export function readOutcomes(outcomes) {
         failures.push({
           member: m ? m[1] : '',
           memberName: m && m[2] ? m[2] : '',
-          code: err ? err.valueCode : issue.code,
+          code: issue.code || 'exception',     // timeout | transient | exception | invalid
+          detail: err ? err.valueCode : '',    // refused, tls, http-status, circuit-open, …
           diagnostics: issue.diagnostics || '',
           latency: lat ? lat.valueInteger : null,
         });
@@ -309,7 +310,8 @@ export function identifierLabel(ident, orgNames) {
   if (a) {
     const code = a.identifier && a.identifier.value;
     const ref = a.reference ? a.reference.split('/').pop() : '';
-    return a.display || orgNames.get(code) || orgNames.get(ref) || code || ref;
+    // The member's registered name first: the gateway may put the id in display.
+    return orgNames.get(code) || orgNames.get(ref) || a.display || code || ref;
   }
   return ccText(ident.type) || ident.system || '';
 }

@@ -39,7 +39,8 @@ function membersPanel(panel) {
       replace(msg, banner('error', t('admin.actionFailed'), errorText(e)));
     }
   };
-  replace(panel, h('h2', null, t('admin.members')), msg, list, registerForm(msg, refresh));
+  const again = h('button', { type: 'button', class: 'secondary small refresh', onclick: () => refresh() }, t('admin.refresh'));
+  replace(panel, h('div', { class: 'panel-head' }, h('h2', null, t('admin.members')), again), msg, list, registerForm(msg, refresh));
   refresh();
 }
 

@@ -10,7 +10,8 @@
 
 import { h, replace, field, table, download } from '../dom.js';
 import { t, isoDay, fmtDateTime } from '../i18n.js';
-import { getJson, postJson, request, withQuery, searchAll } from '../api.js';
+import { getJson, postJson, request, withQuery, searchAll, ApiError } from '../api.js';
+import { state } from '../state.js';
 import { banner, errorText, loadOrgs, memberSlot } from './common.js';
 import { barChart, memberColour } from '../charts.js';
 
@@ -67,6 +68,7 @@ export function render(main) {
     const p = periodParams(from.value, to.value);
     const filt = { member: member.value, user: clinician.value.trim() };
     try {
+      await loadOrgs();
       const [report, queue, perDay] = await Promise.all([
         getJson(withQuery('/audit/report', { ...p, format: 'json' })),
         getJson(withQuery('/audit/break-glass', { status: 'all', ...p, _count: 200 })),
@@ -74,7 +76,7 @@ export function render(main) {
       ]);
       show(report, queue, perDay, filt);
     } catch (e) {
-      replace(out, banner('error', t('audit.failed'), errorText(e)));
+      replace(out, banner('error', t('audit.failed'), e instanceof ApiError ? errorText(e) : String(e.message || e)));
     }
   }
 
@@ -84,6 +86,8 @@ export function render(main) {
     const days = perDay || report.per_day || [];
     const perMember = (report.per_member || []).filter((r) => !filt.member || r.member === filt.member);
     const btg = queueItems(queue, report).filter(keep);
+    const volume = listSection(report.unusual_volume);
+    const hours = listSection(report.unusual_hours);
     const dayCanvas = h('canvas', { role: 'img', 'aria-label': t('audit.perDayDesc') });
     const memCanvas = h('canvas', { role: 'img', 'aria-label': t('audit.perMemberDesc') });
     replace(out,
@@ -97,23 +101,26 @@ export function render(main) {
       section('denials', t('audit.denialsTitle'), (report.denials || []).filter(keep), [
         { label: t('audit.time'), cell: (r) => fmtDateTime(r.time) },
         { label: t('audit.user'), cell: (r) => r.user || '' },
-        { label: t('audit.member'), cell: (r) => r.member || '' },
+        { label: t('audit.member'), cell: (r) => memberName(r.member) },
         { label: t('audit.patient'), class: 'mono', cell: (r) => r.patient || '' },
         { label: t('audit.status'), cell: (r) => String(r.status || '') },
         { label: t('audit.reason'), cell: (r) => r.reason || '' },
       ]),
-      section('unusual', t('audit.unusualTitle'), (report.unusual_volume || []).filter((r) => !filt.user || r.user === filt.user), [
+      section('unusual', t('audit.unusualTitle'), volume.users.filter(keep), [
         { label: t('audit.user'), cell: (r) => r.user || '' },
+        { label: t('audit.member'), cell: (r) => memberName(r.member) },
         { label: t('audit.accesses'), class: 'num', cell: (r) => String(r.accesses ?? '') },
-        { label: t('audit.median'), class: 'num', cell: (r) => String(r.median ?? '') },
+        { label: t('audit.median'), class: 'num', cell: (r) => String(r.median ?? volume.median ?? '') },
       ]),
-      section('night', t('audit.nightTitle'), (report.unusual_hours || []).filter((r) => !filt.user || r.user === filt.user), [
+      section('night', t('audit.nightTitle', { from: hours.from ?? 22, to: hours.to ?? 6 }), hours.users.filter(keep), [
         { label: t('audit.user'), cell: (r) => r.user || '' },
+        { label: t('audit.member'), cell: (r) => memberName(r.member) },
         { label: t('audit.accesses'), class: 'num', cell: (r) => String(r.accesses ?? '') },
+        { label: t('audit.firstLast'), cell: (r) => (r.first ? `${fmtDateTime(r.first)} – ${fmtDateTime(r.last)}` : '') },
       ]),
       section('clinicians', t('audit.cliniciansTitle'), (report.per_clinician || []).filter(keep), [
         { label: t('audit.user'), cell: (r) => r.user || '' },
-        { label: t('audit.member'), cell: (r) => r.member || '' },
+        { label: t('audit.member'), cell: (r) => memberName(r.member) },
         { label: t('audit.accesses'), class: 'num', cell: (r) => String(r.accesses ?? '') },
         { label: t('audit.patients'), class: 'num', cell: (r) => String(r.patients ?? '') },
       ]));
@@ -126,7 +133,7 @@ export function render(main) {
       stacked: true,
     }));
     charts.push(barChart(memCanvas, {
-      labels: perMember.map((m) => m.member),
+      labels: perMember.map((m) => memberName(m.member)),
       datasets: [{ label: t('audit.accesses'), data: perMember.map((m) => m.accesses || 0), colour: memberColour(memberSlot('chart')) }],
     }));
   }
@@ -139,6 +146,23 @@ export function render(main) {
   verify(verifyBox);
   run();
   return () => { for (const c of charts) c.destroy(); };
+}
+
+// A hospital's name from the registry; accesses without one (administrators,
+// regulators) are "—".
+function memberName(id) {
+  if (!id) return '—';
+  return (state.orgs && state.orgs.get(id)) || id;
+}
+
+// unusual_hours / unusual_volume: {users: [...], …} as the gateway sends them,
+// or a bare list (gateway-api.md §7 shows lists).
+function listSection(v) {
+  if (Array.isArray(v)) return { users: v };
+  if (v && typeof v === 'object') {
+    return { users: Array.isArray(v.users) ? v.users : [], median: v.median, from: v.from_hour, to: v.to_hour };
+  }
+  return { users: [] };
 }
 
 // The queue's wrapper is not fixed by gateway-api.md §7 (it lists the item
@@ -187,7 +211,7 @@ function breakGlassSection(items, refresh) {
     rows.length ? table(null, [
       { label: t('audit.time'), cell: (r) => fmtDateTime(r.it.time) },
       { label: t('audit.user'), cell: (r) => r.it.user || '' },
-      { label: t('audit.member'), cell: (r) => r.it.member || '' },
+      { label: t('audit.member'), cell: (r) => memberName(r.it.member) },
       { label: t('audit.patient'), class: 'mono', cell: (r) => r.it.patient || '' },
       { label: t('audit.btgReason'), class: 'reason', cell: (r) => r.it.reason || '' },
       { label: t('audit.review'), cell: (r) => r.review },

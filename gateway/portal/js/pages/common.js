@@ -3,7 +3,7 @@
 
 import { h, uid } from '../dom.js';
 import { t } from '../i18n.js';
-import { getJson } from '../api.js';
+import { searchAll } from '../api.js';
 import { state } from '../state.js';
 
 // A user-facing sentence for an ApiError (never the raw server text alone:
@@ -37,20 +37,21 @@ export function memberBadge(m) {
   return h('span', { class: `badge m${memberSlot(m.code)}`, title: m.code }, m.display || m.code);
 }
 
-// Member id → display name, from GET /fhir/Organization (cached per session).
+// Member id → display name, from GET /fhir/Organization (cached per
+// session once it succeeded; on failure names fall back to member ids).
 export async function loadOrgs() {
   if (state.orgs) return state.orgs;
   const map = new Map();
   try {
-    const b = await getJson('/fhir/Organization?_count=500');
-    for (const e of (b && b.entry) || []) {
+    const res = await searchAll('/fhir/Organization');
+    for (const e of res.entries) {
       const o = e.resource;
       if (o && o.resourceType === 'Organization') map.set(o.id, o.name || o.id);
     }
+    state.orgs = map;
   } catch (_) {
-    /* names then fall back to the ids the data carries */
+    /* not cached: the next page asks again */
   }
-  state.orgs = map;
   return map;
 }
 

@@ -2,7 +2,7 @@
 // across hospitals, with the reference range drawn as a band and abnormal
 // values marked (shape and text, not colour alone).
 
-import { h, replace, field, table } from '../dom.js';
+import { h, append, replace, field, table } from '../dom.js';
 import { t, fmtDate, fmtDateTime } from '../i18n.js';
 import { ccText, testKey, obsValueText, refRangeText, abnormalFlag } from '../fhir.js';
 import { memberBadge, memberSlot } from './common.js';
@@ -122,8 +122,8 @@ function drawTrend(box, g) {
   const legendNote = h('p', { class: 'muted small' },
     range ? t('labs.rangeNote', { low: range.low ?? '—', high: range.high ?? '—', unit }) : t('labs.noRange'),
     ' ', t('labs.flagNote'));
-  box.append(h('figure', { class: 'chart' }, h('div', { class: 'canvas-wrap' }, canvas), h('figcaption', null, desc), legendNote),
-    units.size > 1 ? h('p', { class: 'notice' }, t('labs.otherUnits', { unit })) : null);
+  append(box, [h('figure', { class: 'chart' }, h('div', { class: 'canvas-wrap' }, canvas), h('figcaption', null, desc), legendNote),
+    units.size > 1 ? h('p', { class: 'notice' }, t('labs.otherUnits', { unit })) : null]);
   return trendChart(canvas, { series: [...series.values()], range, unit, yLabel: `${g.label} (${unit})` });
 }
 

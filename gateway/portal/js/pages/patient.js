@@ -31,24 +31,23 @@ export function render(main) {
   let alive = true;
   const status = h('section', { class: 'status', 'aria-label': t('patient.status') });
   const body = h('section', { class: 'record' });
-  main.append(header(p), status, body);
+  main.append(header(p, new Map()), status, body);
 
+  // Hospital names come from the registry (GET /fhir/Organization, cached).
   loadOrgs().then((orgs) => {
     if (!alive) return;
-    const ids = main.querySelector('.identifiers');
-    if (ids) ids.replaceWith(identifiers(p, orgs));
+    main.querySelector('.identifiers').replaceWith(identifiers(p, orgs));
+    if (state.record && state.record.patientId === p.id && state.record.done) {
+      showStatus(status, state.record);
+      showRecord(body, state.record);
+    } else {
+      load(p, orgs, status, body, () => alive);
+    }
   });
-
-  if (state.record && state.record.patientId === p.id && state.record.done) {
-    showStatus(status, state.record);
-    showRecord(body, state.record);
-  } else {
-    load(p, status, body, () => alive);
-  }
   return () => { alive = false; };
 }
 
-function header(p) {
+function header(p, orgs) {
   const n = patientName(p);
   const a = age(p.birthDate);
   return h('section', { class: 'card patient-head', 'aria-labelledby': 'patient-title' },
@@ -58,7 +57,7 @@ function header(p) {
       h('dt', null, t('patient.birthDate')), h('dd', null, p.birthDate ? `${fmtDate(p.birthDate)} (${t('patient.age', { n: a })})` : '—'),
       p.telecom && p.telecom.length ? [h('dt', null, t('patient.phone')), h('dd', null, p.telecom.map((x) => x.value).join(', '))] : null,
       p.address && p.address.length ? [h('dt', null, t('patient.address')), h('dd', null, addressText(p.address[0]))] : null),
-    identifiers(p, new Map()));
+    identifiers(p, orgs));
 }
 
 // Chinese addresses read from the largest unit down, without separators.
@@ -73,26 +72,26 @@ function identifiers(p, orgs) {
     table(t('patient.identifiers'), [
       { label: t('ident.kind'), cell: (i) => identifierLabel(i, orgs) },
       { label: t('ident.value'), class: 'mono', cell: (i) => i.value || '' },
-      { label: t('ident.hospital'), cell: (i) => { const m = identifierMember(i); return m ? memberBadge({ code: m, display: orgs.get(m) || (i.assigner && i.assigner.display) || m }) : '—'; } },
+      { label: t('ident.hospital'), cell: (i) => { const m = identifierMember(i); return m ? memberBadge({ code: m, display: orgs.get(m) || m }) : '—'; } },
     ], rows, { class: 'grid compact' }));
 }
 
 // Members expected to answer: those that hold a record of the person.
-function expectedMembers(p) {
+function expectedMembers(p, orgs) {
   const set = new Map();
   for (const i of p.identifier || []) {
     const m = identifierMember(i);
-    if (m && !set.has(m)) set.set(m, (i.assigner && i.assigner.display) || m);
+    if (m && !set.has(m)) set.set(m, orgs.get(m) || (i.assigner && i.assigner.display) || m);
   }
   return set;
 }
 
-async function load(p, status, body, isAlive) {
+async function load(p, orgs, status, body, isAlive) {
   const rec = {
     patientId: p.id, done: false, entries: [], failures: new Map(), withheld: false,
     members: new Map(), typesDone: 0, btg: false, warnings: [], filters: null, truncated: false,
   };
-  for (const [code, name] of expectedMembers(p)) rec.members.set(code, { name, state: 'waiting' });
+  for (const [code, name] of expectedMembers(p, orgs)) rec.members.set(code, { name, state: 'waiting' });
   state.record = rec;
   replace(body);
   showStatus(status, rec);
@@ -188,7 +187,8 @@ function showStatus(status, rec) {
       const name = (rec.members.get(code) || {}).name || f.memberName || code;
       parts.push(h('div', { class: 'banner error member-failed', role: 'alert', 'data-member': code },
         h('strong', null, t('patient.memberFailed', { name })),
-        h('div', null, tOr(`fedError.${f.code}`, f.code) + (f.latency !== null ? ` · ${t('patient.latency', { ms: f.latency })}` : ''))));
+        h('div', null, [tOr(`fedError.${f.code}`, f.code), f.detail ? tOr(`fedDetail.${f.detail}`, f.detail) : '',
+          f.latency !== null ? t('patient.latency', { ms: f.latency }) : ''].filter(Boolean).join(' · '))));
     }
     if (rec.withheld) {
       parts.push(h('div', { class: 'banner info consent-withheld', role: 'status' },
@@ -211,7 +211,7 @@ function showDenial(status, body, err, p) {
     const reason = await askBreakGlass(err.message);
     if (!reason) return;
     state.breakGlass = { patientId: p.id, reason };
-    load(p, status, body, () => document.body.contains(status));
+    load(p, state.orgs || new Map(), status, body, () => document.body.contains(status));
   };
   again.addEventListener('click', ask);
   ask();

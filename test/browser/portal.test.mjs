@@ -38,6 +38,7 @@ before(async () => {
   context = await browser.newContext({
     ignoreHTTPSErrors: true, // the region CA is not in Chromium's store
     locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai', // where the region's clinicians are
     viewport: { width: 1366, height: 900 },
     acceptDownloads: true,
   });
@@ -54,8 +55,8 @@ after(async () => {
   await stopRegion(region, failed);
 });
 
-async function shot(name) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+async function shot(name, fullPage = false) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
 }
 
 function step(name, fn) {
@@ -64,7 +65,7 @@ function step(name, fn) {
       await fn(t);
     } catch (e) {
       failed = true;
-      await shot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => {});
+      await shot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-')}`, true).catch(() => {});
       throw e;
     }
   });
@@ -181,6 +182,7 @@ step('the patient page shows one timeline across three hospitals', async () => {
   assert.ok(dates.every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d)), 'dates are YYYY-MM-DD');
   assert.deepEqual([...dates].sort().reverse(), dates);
   await shot('03-patient-timeline-zh');
+  await shot('03-patient-timeline-zh-full', true);
 });
 
 step('timeline filters by hospital, type and date', async () => {
@@ -227,8 +229,9 @@ step('lab results: a trend chart of HbA1c across hospitals with range and flags'
     const ch = window.Chart.getChart(c);
     return { sets: ch.data.datasets.map((d) => ({ label: d.label, n: d.data.length })) };
   });
-  assert.equal(chartInfo.sets.length, 2, 'one series per hospital with HbA1c');
-  assert.equal(chartInfo.sets.reduce((s, d) => s + d.n, 0), 9);
+  assert.equal(chartInfo.sets.length, 3, 'the trend line, then one series per hospital with HbA1c');
+  assert.equal(chartInfo.sets[0].n, 9, 'the trend joins all nine results');
+  assert.deepEqual(chartInfo.sets.slice(1).map((d) => [d.label, d.n]).sort(), [['鞍山市中心医院', 7], ['鞍山市第三人民医院', 2]]);
   assert.match(await page.locator('.chart-box').textContent(), /4–6 %/);
   const rows = page.locator('.test-table tbody tr');
   assert.equal(await rows.count(), 9);
@@ -348,10 +351,19 @@ step('a regulator finds the accesses and the break-the-glass in the report', asy
   await btg.first().waitFor();
   const btgText = await btg.allTextContents();
   assert.ok(btgText.some((t) => t.includes(USERS.clinician.name) && t.includes(BTG_REASON)), 'the break-the-glass with its reason');
-  assert.ok((await page.locator('.audit-denials tbody tr').count()) >= 1, 'the consent denial is listed');
+  // One look at the record under emergency access is one row to review
+  // (its per-type requests counted), and the consent denial one request:
+  // the portal asks one type first and stops at a denial.
+  assert.equal(await btg.count(), 1, 'one emergency access to review');
+  assert.equal(await btg.first().locator('td.num').textContent(), '11');
+  const denials = page.locator('.audit-denials tbody tr');
+  assert.equal(await denials.count(), 1, 'one denied attempt');
+  assert.match(await denials.first().textContent(), /患者授权限制/);
+  assert.equal(await denials.first().locator('td.num').textContent(), '1');
   assert.match(await page.locator('.audit-clinicians').textContent(), /dr\.wang/);
   await page.waitForTimeout(500);
   await shot('14-audit-dashboard');
+  await shot('14-audit-dashboard-full', true);
 
   // Review the break-the-glass.
   const row = btg.filter({ hasText: BTG_REASON }).first();

@@ -52,34 +52,71 @@ function rangeBand(range) {
   };
 }
 
-// series: [{name, slot, points: [{x: ms, y, flag, label, date}]}]
-export function trendChart(canvas, { series, range, yLabel }) {
+// Tick positions on 1 January of each year (or the 1st of every third
+// month for spans under two years), so the axis reads like a record.
+function dateTicks(axis) {
+  const { min, max } = axis;
+  const years = (max - min) / (365.25 * 86400000);
+  const step = years < 2 ? 3 : years < 8 ? 12 : 24;
+  const d = new Date(min);
+  d.setHours(0, 0, 0, 0);
+  d.setDate(1);
+  d.setMonth(Math.ceil(d.getMonth() / step) * step);
+  const ticks = [];
+  while (d.getTime() <= max && ticks.length < 40) {
+    if (d.getTime() >= min) ticks.push({ value: d.getTime() });
+    d.setMonth(d.getMonth() + step);
+  }
+  axis.ticks = ticks;
+}
+
+function tickLabel(v) {
+  const d = new Date(v);
+  return d.getMonth() === 0 ? String(d.getFullYear()) : fmtDate(d.toISOString()).slice(0, 7);
+}
+
+// series: [{name, slot, points: [{x: ms, y, flag, label, date}]}]; the
+// trend across hospitals is a grey line through every result in time
+// order, each hospital's results are points in its colour on top.
+export function trendChart(canvas, { series, range, yLabel, allLabel }) {
   const Chart = lib();
   const abnormal = cssVar('--abnormal', '#b00020');
-  const datasets = series.map((s) => {
+  const all = series.flatMap((s) => s.points).sort((a, b) => a.x - b.x);
+  const datasets = [{
+    label: allLabel,
+    data: all,
+    borderColor: cssVar('--trend', '#6b7785'),
+    backgroundColor: cssVar('--trend', '#6b7785'),
+    showLine: true,
+    tension: 0,
+    borderWidth: 2,
+    pointRadius: 0,
+    pointHitRadius: 0,
+    order: 2,
+  }];
+  for (const s of series) {
     const colour = memberColour(s.slot);
-    return {
+    datasets.push({
       label: s.name,
       data: s.points,
-      borderColor: colour,
+      borderColor: (c) => (c.raw && c.raw.flag ? abnormal : colour),
       backgroundColor: colour,
-      showLine: true,
-      tension: 0,
-      borderWidth: 2,
+      showLine: false,
       pointStyle: (c) => (c.raw && c.raw.flag ? 'triangle' : 'circle'),
-      pointRadius: (c) => (c.raw && c.raw.flag ? 7 : 4),
-      pointBorderColor: (c) => (c.raw && c.raw.flag ? abnormal : colour),
+      pointRadius: (c) => (c.raw && c.raw.flag ? 7 : 5),
       pointBorderWidth: (c) => (c.raw && c.raw.flag ? 2 : 1),
-    };
-  });
+      order: 1,
+    });
+  }
   let minY = Infinity;
   let maxY = -Infinity;
-  for (const s of series) for (const p of s.points) { minY = Math.min(minY, p.y); maxY = Math.max(maxY, p.y); }
+  for (const p of all) { minY = Math.min(minY, p.y); maxY = Math.max(maxY, p.y); }
   if (range) {
     if (range.low !== null) minY = Math.min(minY, range.low);
     if (range.high !== null) maxY = Math.max(maxY, range.high);
   }
   const pad = (maxY - minY) * 0.1 || 1;
+  const padX = all.length ? Math.max((all[all.length - 1].x - all[0].x) * 0.04, 15 * 86400000) : 0;
   return new Chart(canvas, {
     type: 'scatter',
     data: { datasets },
@@ -92,13 +129,17 @@ export function trendChart(canvas, { series, range, yLabel }) {
       scales: {
         x: {
           type: 'linear',
-          ticks: { callback: (v) => fmtDate(new Date(v).toISOString()), maxRotation: 0, autoSkipPadding: 24 },
+          min: all.length ? all[0].x - padX : undefined,
+          max: all.length ? all[all.length - 1].x + padX : undefined,
+          afterBuildTicks: dateTicks,
+          ticks: { callback: tickLabel, maxRotation: 0 },
         },
         y: { title: { display: true, text: yLabel }, suggestedMin: minY - pad, suggestedMax: maxY + pad },
       },
       plugins: {
-        legend: { position: 'bottom' },
+        legend: { position: 'bottom', labels: { usePointStyle: true } },
         tooltip: {
+          filter: (c) => c.datasetIndex > 0,
           callbacks: {
             label: (c) => `${c.dataset.label}: ${c.raw.y}${c.raw.label ? ` (${c.raw.label})` : ''} · ${c.raw.date}`,
           },

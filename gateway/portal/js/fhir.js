@@ -303,16 +303,11 @@ export function regionalId(p) {
   return p.id;
 }
 
-export function identifierLabel(ident, orgNames) {
+export function identifierLabel(ident) {
   if (ident.system === RESIDENT_ID_SYSTEM) return t('ident.resident');
   if (ident.system === PERSON_SYSTEM) return t('ident.regional');
-  const a = ident.assigner;
-  if (a) {
-    const code = a.identifier && a.identifier.value;
-    const ref = a.reference ? a.reference.split('/').pop() : '';
-    // The member's registered name first: the gateway may put the id in display.
-    return orgNames.get(code) || orgNames.get(ref) || a.display || code || ref;
-  }
+  // A member's record number: its hospital is shown beside it.
+  if (ident.assigner) return ccText(ident.type) || t('ident.mrn');
   return ccText(ident.type) || ident.system || '';
 }
 

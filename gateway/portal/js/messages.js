@@ -39,14 +39,14 @@ const en = {
   'patient.withheld': 'The patient has restricted sharing of part of the record. What is withheld is not shown.',
   'patient.loadFailed': 'Part of the record could not be loaded', 'patient.truncated': 'The record is very large; only the first pages are shown.',
   'member.waiting': 'waiting', 'member.answered': 'answered', 'member.failed': 'failed',
-  'fedError.timeout': 'No answer within the deadline.', 'fedError.transient': 'Temporarily unreachable.',
-  'fedError.exception': 'The exchange failed.', 'fedError.invalid': 'The answer was not valid.',
+  'fedError.timeout': 'No answer within the deadline', 'fedError.transient': 'Temporarily unreachable',
+  'fedError.exception': 'The exchange failed', 'fedError.invalid': 'The answer was not valid',
   'fedDetail.refused': 'connection refused (service down?)', 'fedDetail.timeout': 'timed out', 'fedDetail.tls': 'TLS or certificate failure',
   'fedDetail.http-status': 'error status', 'fedDetail.too-large': 'answer too large', 'fedDetail.reset': 'connection reset',
   'fedDetail.invalid': 'invalid Bundle', 'fedDetail.circuit-open': 'skipped after repeated failures (circuit open)',
   'fedDetail.shutdown': 'gateway shutting down', 'fedDetail.internal': 'gateway error',
 
-  'ident.resident': 'Resident identity number', 'ident.regional': 'Regional patient id', 'ident.kind': 'Identifier', 'ident.value': 'Value', 'ident.hospital': 'Hospital',
+  'ident.resident': 'Resident identity number', 'ident.regional': 'Regional patient id', 'ident.mrn': 'Record number', 'ident.kind': 'Identifier', 'ident.value': 'Value', 'ident.hospital': 'Hospital',
   'gender.male': 'Male', 'gender.female': 'Female', 'gender.other': 'Other', 'gender.unknown': 'Unknown',
 
   'tab.timeline': 'Timeline', 'tab.labs': 'Lab results', 'tab.imaging': 'Imaging', 'tab.documents': 'Documents',
@@ -61,7 +61,7 @@ const en = {
   'criticality.high': 'high criticality', 'criticality.low': 'low criticality', 'criticality.unable-to-assess': 'criticality unknown',
   'flag.high': 'High', 'flag.low': 'Low', 'flag.abnormal': 'Abnormal', 'flag.critical': 'Critical',
 
-  'labs.none': 'No lab results.', 'labs.trend': 'Trend of one test across hospitals', 'labs.test': 'Test',
+  'labs.none': 'No lab results.', 'labs.allHospitals': 'Trend, all hospitals', 'labs.trend': 'Trend of one test across hospitals', 'labs.test': 'Test',
   'labs.option': '{name} — {n} results, {m} hospital(s)', 'labs.tableOf': 'Results of {name}', 'labs.all': 'All lab results ({n})', 'labs.allCaption': 'All lab results',
   'labs.chartDesc': 'Trend of {name} in {unit}: {n} results from {m} hospital(s)',
   'labs.rangeNote': 'Shaded band: reference range {low}–{high} {unit}.', 'labs.noRange': 'No reference range given.',
@@ -95,7 +95,7 @@ const en = {
   'audit.perDay': 'Accesses per day', 'audit.perMember': 'Accesses per hospital', 'audit.perDayDesc': 'Bar chart of accesses and denials per day',
   'audit.perMemberDesc': 'Bar chart of accesses per hospital',
   'audit.btgTitle': 'Break-the-glass events to review', 'audit.btgReason': 'Reason given', 'audit.review': 'Review', 'audit.reviewNote': 'Review note',
-  'audit.justified': 'Justified', 'audit.unjustified': 'Not justified',
+  'audit.requests': 'Requests', 'audit.justified': 'Justified', 'audit.unjustified': 'Not justified',
   'audit.denialsTitle': 'Denied attempts', 'audit.unusualTitle': 'Unusual volume (clinicians far above the median)', 'audit.nightTitle': 'Access at unusual hours ({from}:00–{to}:00)', 'audit.firstLast': 'First – last',
   'audit.cliniciansTitle': 'Accesses per clinician', 'audit.median': 'Median', 'audit.time': 'Time', 'audit.user': 'User', 'audit.patient': 'Patient',
   'audit.status': 'Status', 'audit.reason': 'Reason', 'audit.noneRows': 'None in this period.',
@@ -127,6 +127,9 @@ const en = {
   'me.btgTitle': '{n} emergency access(es)', 'me.btg': 'A clinician overrode your sharing choices in an emergency. Each such access is reviewed by the regulator.',
   'purpose.TREAT': 'Treatment', 'purpose.ETREAT': 'Emergency treatment', 'purpose.BTG': 'Emergency (break the glass)', 'purpose.ERTREAT': 'Emergency room treatment',
   'purpose.PATRQT': 'Your own request', 'purpose.HOPERAT': 'Operations', 'purpose.HSYSADMIN': 'System administration', 'purpose.PUBHLTH': 'Public health',
+  'denial.consent': 'patient consent', 'denial.role': 'role not allowed', 'denial.scope': 'scope not granted', 'denial.purpose': 'purpose not allowed',
+  'denial.break-glass-reason': 'emergency access without a valid reason', 'denial.not-member': 'not an active member', 'denial.not-own-record': 'not the patient\'s own record',
+  'me.count': '{n} requests',
   'subtype.search-type': 'searched the record', 'subtype.read': 'read an entry', 'subtype.everything': 'opened the whole record', 'subtype.operation': 'ran an operation',
 };
 
@@ -165,14 +168,14 @@ const zh = {
   'patient.withheld': '患者限制了部分档案的共享，被限制的内容不予显示。',
   'patient.loadFailed': '部分档案无法加载', 'patient.truncated': '档案过大，仅显示前若干页。',
   'member.waiting': '等待中', 'member.answered': '已响应', 'member.failed': '失败',
-  'fedError.timeout': '在时限内未响应。', 'fedError.transient': '暂时无法连接。',
-  'fedError.exception': '交互失败。', 'fedError.invalid': '响应无效。',
+  'fedError.timeout': '在时限内未响应', 'fedError.transient': '暂时无法连接',
+  'fedError.exception': '交互失败', 'fedError.invalid': '响应无效',
   'fedDetail.refused': '连接被拒绝（服务可能已停止）', 'fedDetail.timeout': '超时', 'fedDetail.tls': 'TLS 或证书错误',
   'fedDetail.http-status': '返回错误状态', 'fedDetail.too-large': '响应过大', 'fedDetail.reset': '连接被重置',
   'fedDetail.invalid': '返回的 Bundle 无效', 'fedDetail.circuit-open': '连续失败后暂停访问（熔断）',
   'fedDetail.shutdown': '平台正在关闭', 'fedDetail.internal': '平台内部错误',
 
-  'ident.resident': '居民身份证号', 'ident.regional': '区域患者主索引号', 'ident.kind': '标识类型', 'ident.value': '号码', 'ident.hospital': '医院',
+  'ident.resident': '居民身份证号', 'ident.regional': '区域患者主索引号', 'ident.mrn': '病历号', 'ident.kind': '标识类型', 'ident.value': '号码', 'ident.hospital': '医院',
   'gender.male': '男', 'gender.female': '女', 'gender.other': '其他', 'gender.unknown': '未知',
 
   'tab.timeline': '时间轴', 'tab.labs': '检验结果', 'tab.imaging': '影像检查', 'tab.documents': '医疗文书',
@@ -187,7 +190,7 @@ const zh = {
   'criticality.high': '高危', 'criticality.low': '低危', 'criticality.unable-to-assess': '危险程度未知',
   'flag.high': '偏高', 'flag.low': '偏低', 'flag.abnormal': '异常', 'flag.critical': '危急',
 
-  'labs.none': '无检验结果。', 'labs.trend': '单项检验跨院趋势', 'labs.test': '检验项目',
+  'labs.none': '无检验结果。', 'labs.allHospitals': '跨院趋势', 'labs.trend': '单项检验跨院趋势', 'labs.test': '检验项目',
   'labs.option': '{name}（{n} 次结果，{m} 家医院）', 'labs.tableOf': '{name} 的结果', 'labs.all': '全部检验结果（{n}）', 'labs.allCaption': '全部检验结果',
   'labs.chartDesc': '{name} 趋势（单位 {unit}）：来自 {m} 家医院的 {n} 次结果',
   'labs.rangeNote': '阴影带为参考范围 {low}–{high} {unit}。', 'labs.noRange': '未提供参考范围。',
@@ -221,7 +224,7 @@ const zh = {
   'audit.perDay': '每日访问量', 'audit.perMember': '各医院访问量', 'audit.perDayDesc': '每日访问与拒绝次数柱状图',
   'audit.perMemberDesc': '各医院访问次数柱状图',
   'audit.btgTitle': '待审查的紧急访问', 'audit.btgReason': '访问理由', 'audit.review': '审查', 'audit.reviewNote': '审查意见',
-  'audit.justified': '合理', 'audit.unjustified': '不合理',
+  'audit.requests': '请求数', 'audit.justified': '合理', 'audit.unjustified': '不合理',
   'audit.denialsTitle': '被拒绝的访问', 'audit.unusualTitle': '访问量异常（远高于中位数的医生）', 'audit.nightTitle': '非常规时段访问（{from}:00–{to}:00）', 'audit.firstLast': '首次 – 末次',
   'audit.cliniciansTitle': '各医生访问量', 'audit.median': '中位数', 'audit.time': '时间', 'audit.user': '用户', 'audit.patient': '患者',
   'audit.status': '状态码', 'audit.reason': '原因', 'audit.noneRows': '该时段内无记录。',
@@ -253,6 +256,9 @@ const zh = {
   'me.btgTitle': '{n} 次紧急访问', 'me.btg': '有医生在紧急情况下越过了您的共享设置。每一次此类访问都会由监管人员审查。',
   'purpose.TREAT': '诊疗', 'purpose.ETREAT': '紧急诊疗', 'purpose.BTG': '紧急访问（破窗）', 'purpose.ERTREAT': '急诊诊疗',
   'purpose.PATRQT': '本人查询', 'purpose.HOPERAT': '医疗运营', 'purpose.HSYSADMIN': '系统管理', 'purpose.PUBHLTH': '公共卫生',
+  'denial.consent': '患者授权限制', 'denial.role': '角色无权', 'denial.scope': '授权范围不足', 'denial.purpose': '访问目的不允许',
+  'denial.break-glass-reason': '紧急访问理由无效', 'denial.not-member': '非有效成员机构', 'denial.not-own-record': '非本人档案',
+  'me.count': '{n} 次请求',
   'subtype.search-type': '查询档案', 'subtype.read': '读取条目', 'subtype.everything': '打开完整档案', 'subtype.operation': '执行操作',
 };
 

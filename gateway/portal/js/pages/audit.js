@@ -9,10 +9,10 @@
 // `member` and `agent`).
 
 import { h, replace, field, table, download } from '../dom.js';
-import { t, isoDay, fmtDateTime } from '../i18n.js';
+import { t, tOr, isoDay, fmtDateTime } from '../i18n.js';
 import { getJson, postJson, request, withQuery, searchAll, ApiError } from '../api.js';
 import { state } from '../state.js';
-import { banner, errorText, loadOrgs, memberSlot } from './common.js';
+import { banner, errorText, groupRows, loadOrgs, memberSlot } from './common.js';
 import { barChart, memberColour } from '../charts.js';
 
 const EVENT_PAGES_FOR_CHART = 1000; // AuditEvents per page when counting a filtered chart
@@ -98,13 +98,14 @@ export function render(main) {
         h('figure', { class: 'chart card' }, h('figcaption', null, t('audit.perDay')), h('div', { class: 'canvas-wrap' }, dayCanvas)),
         h('figure', { class: 'chart card' }, h('figcaption', null, t('audit.perMember')), h('div', { class: 'canvas-wrap' }, memCanvas))),
       breakGlassSection(btg, run),
-      section('denials', t('audit.denialsTitle'), (report.denials || []).filter(keep), [
-        { label: t('audit.time'), cell: (r) => fmtDateTime(r.time) },
-        { label: t('audit.user'), cell: (r) => r.user || '' },
-        { label: t('audit.member'), cell: (r) => memberName(r.member) },
-        { label: t('audit.patient'), class: 'mono', cell: (r) => r.patient || '' },
-        { label: t('audit.status'), cell: (r) => String(r.status || '') },
-        { label: t('audit.reason'), cell: (r) => r.reason || '' },
+      section('denials', t('audit.denialsTitle'), groupRows((report.denials || []).filter(keep), (r) => `${r.user}|${r.member}|${r.patient}|${r.status}|${r.reason}`), [
+        { label: t('audit.time'), cell: (g) => timeSpan(g) },
+        { label: t('audit.user'), cell: (g) => g.first.user || '' },
+        { label: t('audit.member'), cell: (g) => memberName(g.first.member) },
+        { label: t('audit.patient'), class: 'mono small', cell: (g) => g.first.patient || '' },
+        { label: t('audit.status'), cell: (g) => String(g.first.status || '') },
+        { label: t('audit.reason'), cell: (g) => tOr(`denial.${g.first.reason}`, g.first.reason) },
+        { label: t('audit.requests'), class: 'num', cell: (g) => String(g.items.length) },
       ]),
       section('unusual', t('audit.unusualTitle'), volume.users.filter(keep), [
         { label: t('audit.user'), cell: (r) => r.user || '' },
@@ -186,36 +187,51 @@ function section(key, title, rows, cols) {
     rows.length ? table(null, cols, rows) : h('p', { class: 'muted' }, t('audit.noneRows')));
 }
 
+// Break-the-glass events to review, one row per emergency access (the
+// requests of one look at one record with one reason); a review decision
+// applies to every event of the row that is still open.
 function breakGlassSection(items, refresh) {
-  const rows = items.map((it) => {
+  const groups = groupRows(items, (it) => `${it.user}|${it.member}|${it.patient}|${it.reason}`);
+  const rows = groups.map((g) => {
+    const open = g.items.filter((it) => !it.review);
     const note = h('input', { type: 'text', name: 'note', 'aria-label': t('audit.reviewNote'), class: 'note' });
     const decide = async (decision, btn) => {
       btn.disabled = true;
       try {
-        await postJson('/audit/break-glass/review', { chain: it.chain, seq: it.seq, decision, note: note.value.trim() });
+        for (const it of open) {
+          await postJson('/audit/break-glass/review', { chain: it.chain, seq: it.seq, decision, note: note.value.trim() });
+        }
         refresh();
       } catch (e) {
         btn.disabled = false;
         btn.parentElement.append(h('span', { class: 'error', role: 'alert' }, ` ${errorText(e)}`));
       }
     };
-    const review = it.review
-      ? h('span', { class: `review ${it.review.decision}` }, `${t(`audit.${it.review.decision}`)} · ${it.review.reviewer || ''} ${it.review.note ? `· ${it.review.note}` : ''}`)
+    const done = g.items.find((it) => it.review);
+    const review = !open.length
+      ? h('span', { class: `review ${done.review.decision}` }, [tOr(`audit.${done.review.decision}`, done.review.decision), done.review.reviewer, done.review.note].filter(Boolean).join(' · '))
       : h('div', { class: 'review-actions' }, note,
         h('button', { type: 'button', class: 'secondary small', onclick: (ev) => decide('justified', ev.currentTarget) }, t('audit.justified')),
         h('button', { type: 'button', class: 'danger small', onclick: (ev) => decide('unjustified', ev.currentTarget) }, t('audit.unjustified')));
-    return { it, review };
+    return { g, review, open: open.length > 0 };
   });
   return h('section', { class: 'card audit-btg', 'aria-labelledby': 'audit-btg-title' },
-    h('h2', { id: 'audit-btg-title' }, t('audit.btgTitle'), h('span', { class: 'count' }, ` (${items.length})`)),
+    h('h2', { id: 'audit-btg-title' }, t('audit.btgTitle'), h('span', { class: 'count' }, ` (${rows.filter((r) => r.open).length} / ${rows.length})`)),
     rows.length ? table(null, [
-      { label: t('audit.time'), cell: (r) => fmtDateTime(r.it.time) },
-      { label: t('audit.user'), cell: (r) => r.it.user || '' },
-      { label: t('audit.member'), cell: (r) => memberName(r.it.member) },
-      { label: t('audit.patient'), class: 'mono', cell: (r) => r.it.patient || '' },
-      { label: t('audit.btgReason'), class: 'reason', cell: (r) => r.it.reason || '' },
+      { label: t('audit.time'), cell: (r) => timeSpan(r.g) },
+      { label: t('audit.user'), cell: (r) => r.g.first.user || '' },
+      { label: t('audit.member'), cell: (r) => memberName(r.g.first.member) },
+      { label: t('audit.patient'), class: 'mono small', cell: (r) => r.g.first.patient || '' },
+      { label: t('audit.btgReason'), class: 'reason', cell: (r) => r.g.first.reason || '' },
+      { label: t('audit.requests'), class: 'num', cell: (r) => String(r.g.items.length) },
       { label: t('audit.review'), cell: (r) => r.review },
-    ], rows, { rowClass: (r) => (r.it.review ? null : 'open') }) : h('p', { class: 'muted' }, t('audit.noneRows')));
+    ], rows, { rowClass: (r) => (r.open ? 'open' : null) }) : h('p', { class: 'muted' }, t('audit.noneRows')));
+}
+
+function timeSpan(g) {
+  const a = fmtDateTime(g.first.time);
+  const b = fmtDateTime(g.last.time);
+  return a === b ? a : `${a} – ${b.slice(11)}`;
 }
 
 async function verify(box) {

@@ -138,3 +138,28 @@ export function modal(titleText, content, initial) {
     if (first) first.focus();
   });
 }
+
+// Group audit rows that are one user action: the patient page asks each
+// hospital once per resource type, so one look at a record is several
+// audited requests (and one break-the-glass is several flagged events).
+// Rows with the same key within `windowMs` of the group's first row become
+// one group {first, last, items}.  `rows` may come in any order.
+export function groupRows(rows, keyOf, windowMs = 10 * 60 * 1000) {
+  const sorted = [...rows].sort((a, b) => String(a.time).localeCompare(String(b.time)));
+  const open = new Map();
+  const groups = [];
+  for (const r of sorted) {
+    const k = keyOf(r);
+    const ts = Date.parse(r.time);
+    const g = open.get(k);
+    if (g && Number.isFinite(ts) && ts - g.start <= windowMs) {
+      g.items.push(r);
+      g.last = r;
+    } else {
+      const ng = { key: k, start: ts, first: r, last: r, items: [r] };
+      open.set(k, ng);
+      groups.push(ng);
+    }
+  }
+  return groups.reverse(); // newest first
+}

@@ -124,7 +124,7 @@ function drawTrend(box, g) {
     ' ', t('labs.flagNote'));
   append(box, [h('figure', { class: 'chart' }, h('div', { class: 'canvas-wrap' }, canvas), h('figcaption', null, desc), legendNote),
     units.size > 1 ? h('p', { class: 'notice' }, t('labs.otherUnits', { unit })) : null]);
-  return trendChart(canvas, { series: [...series.values()], range, unit, yLabel: `${g.label} (${unit})` });
+  return trendChart(canvas, { series: [...series.values()], range, unit, yLabel: `${g.label} (${unit})`, allLabel: t('labs.allHospitals') });
 }
 
 function labTable(caption, items) {

@@ -4,7 +4,7 @@
 import { h, replace, field, table } from '../dom.js';
 import { t, tOr, isoDay, fmtDateTime } from '../i18n.js';
 import { getJson, withQuery } from '../api.js';
-import { banner, errorText, memberBadge } from './common.js';
+import { banner, errorText, groupRows, memberBadge } from './common.js';
 
 const PAGE = 100;
 
@@ -43,17 +43,20 @@ export function render(main) {
       replace(out, h('p', { role: 'status' }, t('me.none')));
       return;
     }
-    const btg = rows.filter((r) => r.break_glass).length;
+    // One look at the record is several requests (one per kind of data):
+    // shown as one line with their count.
+    const groups = groupRows(rows, (r) => `${r.user}|${r.member}|${r.purpose}|${r.break_glass}|${r.outcome}`);
+    const btg = groups.filter((g) => g.first.break_glass).length;
     replace(out,
       btg ? banner('warning', t('me.btgTitle', { n: btg }), t('me.btg')) : null,
-      table(t('me.caption', { n: rows.length }), [
-        { label: t('me.when'), cell: (r) => fmtDateTime(r.time) },
-        { label: t('me.who'), cell: (r) => [r.user_name || r.user || '', h('span', { class: 'muted small' }, ` ${tOr(`role.${r.role}`, r.role)}`)] },
-        { label: t('me.where'), cell: (r) => memberBadge({ code: r.member, display: r.member_name || r.member }) },
-        { label: t('me.why'), cell: (r) => [purposeText(r.purpose), r.break_glass ? h('span', { class: 'flag critical' }, t('me.breakGlass')) : null] },
-        { label: t('me.what'), cell: (r) => tOr(`subtype.${r.subtype}`, r.subtype) },
-        { label: t('me.outcome'), cell: (r) => (String(r.outcome) === '0' ? t('me.granted') : t('me.denied')) },
-      ], rows, { rowClass: (r) => (r.break_glass ? 'btg' : null) }));
+      table(t('me.caption', { n: groups.length }), [
+        { label: t('me.when'), cell: (g) => fmtDateTime(g.last.time) },
+        { label: t('me.who'), cell: (g) => [g.first.user_name || g.first.user || '', h('span', { class: 'muted small' }, ` ${tOr(`role.${g.first.role}`, g.first.role)}`)] },
+        { label: t('me.where'), cell: (g) => memberBadge({ code: g.first.member, display: g.first.member_name || g.first.member }) },
+        { label: t('me.why'), cell: (g) => [purposeText(g.first.purpose), g.first.break_glass ? h('span', { class: 'flag critical' }, t('me.breakGlass')) : null] },
+        { label: t('me.what'), cell: (g) => [...new Set(g.items.map((r) => tOr(`subtype.${r.subtype}`, r.subtype)))].join('、') + (g.items.length > 1 ? ` (${t('me.count', { n: g.items.length })})` : '') },
+        { label: t('me.outcome'), cell: (g) => (String(g.first.outcome) === '0' ? t('me.granted') : t('me.denied')) },
+      ], groups, { rowClass: (g) => (g.first.break_glass ? 'btg' : null) }));
   }
 
   more.addEventListener('click', () => {

@@ -70,7 +70,7 @@ function identifiers(p, orgs) {
   const rows = p.identifier || [];
   return h('div', { class: 'identifiers' },
     table(t('patient.identifiers'), [
-      { label: t('ident.kind'), cell: (i) => identifierLabel(i, orgs) },
+      { label: t('ident.kind'), cell: (i) => identifierLabel(i) },
       { label: t('ident.value'), class: 'mono', cell: (i) => i.value || '' },
       { label: t('ident.hospital'), cell: (i) => { const m = identifierMember(i); return m ? memberBadge({ code: m, display: orgs.get(m) || m }) : '—'; } },
     ], rows, { class: 'grid compact' }));
@@ -102,7 +102,7 @@ async function load(p, orgs, status, body, isAlive) {
   let denial = null;
   let fatal = null;
 
-  await Promise.all(RECORD_TYPES.map(async (type) => {
+  const fetchType = async (type) => {
     try {
       const res = await searchAll(withQuery(`/fhir/${type}`, { patient: p.id, _count: 200 }),
         { purpose, signal: controller.signal });
@@ -120,7 +120,11 @@ async function load(p, orgs, status, body, isAlive) {
       }
       rec.typesDone += 1;
     }
-  }));
+  };
+  // One type first: a consent denial then costs one denied request (one
+  // audit event), not one per type; the others follow in parallel.
+  await fetchType(RECORD_TYPES[0]);
+  if (!denial && isAlive()) await Promise.all(RECORD_TYPES.slice(1).map(fetchType));
   if (!isAlive()) return;
 
   if (denial) {

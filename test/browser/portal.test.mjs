@@ -384,6 +384,14 @@ step('a regulator finds the accesses and the break-the-glass in the report', asy
   await page.locator('.audit-btg tbody tr').first().waitFor();
   const users = await page.locator('.audit-clinicians tbody tr td:first-child').allTextContents();
   assert.deepEqual([...new Set(users)], [USERS.clinician.name]);
+  // The charts are counted from that clinician's AuditEvents.
+  const bars = await page.locator('figure.chart canvas').nth(1).evaluate((c) => {
+    const ch = window.Chart.getChart(c);
+    return Object.fromEntries(ch.data.labels.map((l, i) => [l, ch.data.datasets[0].data[i]]));
+  });
+  assert.ok(bars['鞍山市中心医院'] > 0, 'dr.wang\'s accesses are at his hospital');
+  assert.equal(bars['鞍山市第三人民医院'], 0);
+  assert.match(await page.locator('.audit-out .notice').textContent(), /全区域/);
   await page.waitForTimeout(400);
   await shot('15-audit-filtered');
 });

@@ -92,6 +92,7 @@ export function trendChart(canvas, { series, range, yLabel, allLabel }) {
     borderWidth: 2,
     pointRadius: 0,
     pointHitRadius: 0,
+    pointStyle: 'line',
     order: 2,
   }];
   for (const s of series) {
@@ -162,7 +163,7 @@ export function barChart(canvas, { labels, datasets, stacked }) {
       animation: reduceMotion() ? false : { duration: 300 },
       responsive: true,
       maintainAspectRatio: false,
-      scales: { x: { stacked: Boolean(stacked) }, y: { stacked: Boolean(stacked), beginAtZero: true, ticks: { precision: 0 } } },
+      scales: { x: { stacked: Boolean(stacked), ticks: { maxRotation: 0, autoSkipPadding: 16 } }, y: { stacked: Boolean(stacked), beginAtZero: true, ticks: { precision: 0 } } },
       plugins: { legend: { position: 'bottom' } },
     },
   });

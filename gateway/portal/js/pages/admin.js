@@ -5,7 +5,7 @@
 import { h, replace, field, table } from '../dom.js';
 import { t, tOr, fmtDateTime } from '../i18n.js';
 import { getJson, postJson } from '../api.js';
-import { banner, errorText, memberBadge, tabs } from './common.js';
+import { banner, errorText, loadOrgs, memberBadge, tabs } from './common.js';
 import { state } from '../state.js';
 
 export function render(main) {
@@ -25,6 +25,7 @@ function membersPanel(panel) {
     try {
       const body = await getJson('/admin/members');
       state.orgs = null; // names may have changed
+      await loadOrgs();
       replace(list, membersTable((body && body.members) || [], act));
     } catch (e) {
       replace(list, banner('error', t('admin.loadFailed'), errorText(e)));

@@ -69,28 +69,29 @@ export function render(main) {
     const filt = { member: member.value, user: clinician.value.trim() };
     try {
       await loadOrgs();
-      const [report, queue, perDay] = await Promise.all([
+      const [report, queue, counts] = await Promise.all([
         getJson(withQuery('/audit/report', { ...p, format: 'json' })),
         getJson(withQuery('/audit/break-glass', { status: 'all', ...p, _count: 200 })),
-        filt.member || filt.user ? filteredPerDay(p, filt) : Promise.resolve(null),
+        filt.member || filt.user ? filteredCounts(p, filt) : Promise.resolve(null),
       ]);
-      show(report, queue, perDay, filt);
+      show(report, queue, counts, filt);
     } catch (e) {
       replace(out, banner('error', t('audit.failed'), e instanceof ApiError ? errorText(e) : String(e.message || e)));
     }
   }
 
-  function show(report, queue, perDay, filt) {
+  function show(report, queue, counts, filt) {
     const keep = (r) => (!filt.member || r.member === filt.member) && (!filt.user || r.user === filt.user);
     const tot = report.totals || {};
-    const days = perDay || report.per_day || [];
-    const perMember = (report.per_member || []).filter((r) => !filt.member || r.member === filt.member);
+    const days = everyDay(counts ? counts.days : report.per_day || [], from.value, to.value);
+    const perMember = membersWithZero(counts ? counts.members : report.per_member || []).filter((r) => !filt.member || r.member === filt.member);
     const btg = queueItems(queue, report).filter(keep);
     const volume = listSection(report.unusual_volume);
     const hours = listSection(report.unusual_hours);
     const dayCanvas = h('canvas', { role: 'img', 'aria-label': t('audit.perDayDesc') });
     const memCanvas = h('canvas', { role: 'img', 'aria-label': t('audit.perMemberDesc') });
     replace(out,
+      filt.member || filt.user ? h('p', { class: 'notice' }, t('audit.filterNote')) : null,
       h('section', { class: 'totals', 'aria-label': t('audit.totals') },
         stat(t('audit.events'), tot.events), stat(t('audit.accesses'), tot.accesses), stat(t('audit.patients'), tot.patients),
         stat(t('audit.denials'), tot.denials, tot.denials ? 'warn' : ''), stat(t('audit.breakGlass'), tot.break_glass, tot.break_glass ? 'warn' : '')),
@@ -135,7 +136,10 @@ export function render(main) {
     }));
     charts.push(barChart(memCanvas, {
       labels: perMember.map((m) => memberName(m.member)),
-      datasets: [{ label: t('audit.accesses'), data: perMember.map((m) => m.accesses || 0), colour: memberColour(memberSlot('chart')) }],
+      datasets: [
+        { label: t('audit.accesses'), data: perMember.map((m) => m.accesses || 0), colour: perMember.map((m) => memberColour(memberSlot(m.member))) },
+        { label: t('audit.denials'), data: perMember.map((m) => m.denials || 0), colour: getComputedStyle(document.documentElement).getPropertyValue('--abnormal').trim() || '#b00020' },
+      ],
     }));
   }
 
@@ -147,6 +151,37 @@ export function render(main) {
   verify(verifyBox);
   run();
   return () => { for (const c of charts) c.destroy(); };
+}
+
+// Every day of the period, days without events as zeros, so the chart's
+// axis is the period asked for.
+function everyDay(days, from, to) {
+  const byDay = new Map(days.map((d) => [d.day, d]));
+  const out = [];
+  const d = new Date(`${from}T00:00:00`);
+  const end = new Date(`${to}T00:00:00`);
+  for (let i = 0; d <= end && i < 3660; i++) {
+    const key = isoOf(d);
+    out.push(byDay.get(key) || { day: key, accesses: 0, denials: 0 });
+    byDay.delete(key);
+    d.setDate(d.getDate() + 1);
+  }
+  // Days the report has outside the local calendar range (time zones) stay.
+  return out.concat([...byDay.values()]).sort((a, b) => a.day.localeCompare(b.day));
+}
+
+function isoOf(d) {
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+// The per-hospital rows of the report, every registered hospital present
+// (zero when it had no access); rows without a hospital (administrators,
+// regulators) are not a hospital's accesses and are left out of the chart.
+function membersWithZero(rows) {
+  const out = new Map();
+  for (const id of [...(state.orgs || new Map()).keys()].sort()) out.set(id, { member: id, accesses: 0, denials: 0 });
+  for (const r of rows) if (r.member) out.set(r.member, r);
+  return [...out.values()];
 }
 
 // A hospital's name from the registry; accesses without one (administrators,
@@ -248,21 +283,40 @@ async function verify(box) {
   }
 }
 
-// Accesses and denials per day counted from the AuditEvents that match the
-// member/clinician filter.
-async function filteredPerDay(p, filt) {
+// Accesses and denials per day and per hospital, counted from the
+// AuditEvents that match the member/clinician filter.
+async function filteredCounts(p, filt) {
   const params = [['date', `ge${p.from}`], ['date', `lt${p.to}`], ['_count', EVENT_PAGES_FOR_CHART]];
   if (filt.member) params.push(['member', filt.member]);
   if (filt.user) params.push(['agent', filt.user]);
   const res = await searchAll(withQuery('/fhir/AuditEvent', params));
   const days = new Map();
+  const members = new Map();
+  const bump = (map, key, init, denied) => {
+    if (!map.has(key)) map.set(key, { ...init, accesses: 0, denials: 0 });
+    map.get(key)[denied ? 'denials' : 'accesses'] += 1;
+  };
   for (const e of res.entries) {
     const ev = e.resource;
     const d = (ev.recorded || '').slice(0, 10);
-    if (!d) continue;
-    if (!days.has(d)) days.set(d, { day: d, accesses: 0, denials: 0 });
-    if (ev.outcome && ev.outcome !== '0') days.get(d).denials += 1;
-    else days.get(d).accesses += 1;
+    const denied = Boolean(ev.outcome && ev.outcome !== '0');
+    if (d) bump(days, d, { day: d }, denied);
+    const m = eventMember(ev);
+    if (m) bump(members, m, { member: m }, denied);
   }
-  return [...days.values()].sort((a, b) => a.day.localeCompare(b.day));
+  return {
+    days: [...days.values()].sort((a, b) => a.day.localeCompare(b.day)),
+    members: [...members.values()],
+  };
+}
+
+// The member organization an AuditEvent's user acted for: the agent typed
+// PROV (v3 RoleClass healthcare provider) that fhir/event writes.
+function eventMember(ev) {
+  for (const a of ev.agent || []) {
+    const prov = ((a.type && a.type.coding) || []).some((c) => c.code === 'PROV');
+    const ref = a.who && a.who.reference;
+    if (prov && ref && ref.startsWith('Organization/')) return ref.slice('Organization/'.length);
+  }
+  return null;
 }

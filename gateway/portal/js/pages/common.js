@@ -25,11 +25,14 @@ export function banner(kind, title, ...body) {
     h('strong', null, title), body.length ? h('div', null, body) : null);
 }
 
-// Stable colour slot (0–7) for a hospital, so its badge and chart series match.
-const slots = new Map();
+// Colour slot (0–7) of a hospital, the same on every page so its badge and
+// chart series match: its rank among the registry's members when known,
+// else a hash of its id.
 export function memberSlot(code) {
-  if (!slots.has(code)) slots.set(code, slots.size % 8);
-  return slots.get(code);
+  if (state.orgs && state.orgs.has(code)) return [...state.orgs.keys()].sort().indexOf(code) % 8;
+  let x = 0;
+  for (const ch of String(code)) x = (x * 31 + ch.codePointAt(0)) >>> 0;
+  return x % 8;
 }
 
 export function memberBadge(m) {
@@ -142,9 +145,10 @@ export function modal(titleText, content, initial) {
 // Group audit rows that are one user action: the patient page asks each
 // hospital once per resource type, so one look at a record is several
 // audited requests (and one break-the-glass is several flagged events).
-// Rows with the same key within `windowMs` of the group's first row become
-// one group {first, last, items}.  `rows` may come in any order.
-export function groupRows(rows, keyOf, windowMs = 10 * 60 * 1000) {
+// Rows with the same key, each within `gapMs` of the previous one, become
+// one group {first, last, items}.  `rows` may come in any order; groups are
+// returned newest first.
+export function groupRows(rows, keyOf, gapMs = 30 * 1000) {
   const sorted = [...rows].sort((a, b) => String(a.time).localeCompare(String(b.time)));
   const open = new Map();
   const groups = [];
@@ -152,14 +156,15 @@ export function groupRows(rows, keyOf, windowMs = 10 * 60 * 1000) {
     const k = keyOf(r);
     const ts = Date.parse(r.time);
     const g = open.get(k);
-    if (g && Number.isFinite(ts) && ts - g.start <= windowMs) {
+    if (g && Number.isFinite(ts) && ts - g.lastTs <= gapMs) {
       g.items.push(r);
       g.last = r;
+      g.lastTs = ts;
     } else {
-      const ng = { key: k, start: ts, first: r, last: r, items: [r] };
+      const ng = { key: k, first: r, last: r, lastTs: ts, items: [r] };
       open.set(k, ng);
       groups.push(ng);
     }
   }
-  return groups.reverse(); // newest first
+  return groups.reverse();
 }

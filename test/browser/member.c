@@ -18,6 +18,8 @@
  * usage: portal_member --id ID --data FILE --cert CRT --key KEY --ca CA
  *                      [--gateway-cn CN] [--port N] [--port-file FILE]
  * It prints "listening PORT" on stdout and runs until SIGTERM/SIGINT.
+ * SIGUSR1 toggles a slow mode (every FHIR answer waits --slow-ms, default
+ * 1000 ms) so tests can watch the portal while a member is still answering.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -46,10 +48,12 @@ struct member {
     char base[128];    /* https://127.0.0.1:PORT/fhir */
 };
 
-/* One handler at a time: jansson reference counts are not atomic and the
- * resources are shared between answers (the server has one thread anyway). */
+/* One handler at a time touches the data: jansson reference counts are not
+ * atomic and the resources are shared between answers. */
 static pthread_mutex_t serve_lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t slow_flag;
+static unsigned slow_ms = 1000;
 
 /* An answer that could not be queued: the client sees the connection
  * close; nothing else can be done from a handler. */
@@ -63,8 +67,19 @@ sent(int rc)
 static void
 on_signal(int sig)
 {
-    (void)sig;
-    stop_flag = 1;
+    if (sig == SIGUSR1)
+        slow_flag = !slow_flag;
+    else
+        stop_flag = 1;
+}
+
+/* Slow mode: wait before answering (outside the lock, so the pool threads
+ * answer concurrent requests in parallel, as a real server would). */
+static void
+maybe_slow(void)
+{
+    if (slow_flag)
+        usleep(slow_ms * 1000u);
 }
 
 /* Only the gateway may ask (docs/design/region.md "Trust"). */
@@ -179,6 +194,7 @@ h_search(struct gw_http_req *r, void *cls)
 
     if (!caller_ok(r, m))
         return;
+    maybe_slow();
     char *t = base_arena_strndup(a, type.ptr, type.len);
     if (t == NULL || !fhir_search_resource_known(t)) {
         sent(gw_http_respond_outcome(r, 404, "not-found", NULL, "unknown resource type"));
@@ -351,7 +367,7 @@ main(int argc, char **argv)
     cfg.key_file = arg(argc, argv, "--key", NULL);
     cfg.client_ca_file = arg(argc, argv, "--ca", NULL);
     cfg.client_auth = GW_HTTP_CLIENT_AUTH_REQUIRED;
-    cfg.threads = 1;
+    cfg.threads = 8;
     cfg.routes = routes;
     cfg.route_count = BASE_ARRAY_LEN(routes);
     if (gw_http_server_start(&cfg, &srv, &err) != BASE_OK) {
@@ -359,8 +375,10 @@ main(int argc, char **argv)
         return 1;
     }
     snprintf(m.base, sizeof(m.base), "https://127.0.0.1:%u/fhir", gw_http_server_port(srv));
+    slow_ms = (unsigned)strtoul(arg(argc, argv, "--slow-ms", "1000"), NULL, 10);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
+    signal(SIGUSR1, on_signal);
     printf("listening %u\n", gw_http_server_port(srv));
     fflush(stdout);
     while (!stop_flag)

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { startRegion, stopRegion, stopMember, regionLogs, api, token, memberKind, USERS, PASSWORD } from './region.mjs';
+import { startRegion, stopRegion, stopMember, toggleSlowMember, regionLogs, api, token, memberKind, USERS, PASSWORD } from './region.mjs';
 import { PEOPLE } from './fixtures.mjs';
 
 const require = createRequire(path.join(process.env.FHIRGATE_BROWSER_NPM || '.', 'package.json'));
@@ -324,6 +324,24 @@ step('data withheld by consent is announced', async () => {
   await shot('12-consent-withheld');
 });
 
+step('progress is shown while the hospitals answer', async () => {
+  toggleSlowMember(region, 'hosp-c'); // each of its answers now takes a second
+  try {
+    await openPatient(PEOPLE.shared.residentId);
+    const progress = page.locator('.progress');
+    await progress.waitFor();
+    assert.match(await progress.textContent(), /正在向各医院查询…已收到 \d+\/11 类数据/);
+    assert.match(await page.locator('.chips').textContent(), /等待中/);
+    await shot('13-progress');
+    await recordLoaded();
+    const chips = await page.locator('.chips li').allTextContents();
+    assert.ok(chips.every((c) => /已响应/.test(c)), 'every hospital answered within the deadline');
+    assert.equal(await page.locator('.member-failed').count(), 0);
+  } finally {
+    toggleSlowMember(region, 'hosp-c');
+  }
+});
+
 step('a stopped member shows its banner', async () => {
   await stopMember(region, 'hosp-c');
   await openPatient(PEOPLE.shared.residentId);
@@ -334,7 +352,7 @@ step('a stopped member shows its banner', async () => {
   assert.match(await page.locator('.chips').textContent(), /鞍山影像诊断中心: 失败/);
   const members = await page.locator('ol.timeline li.entry').evaluateAll((els) => [...new Set(els.map((e) => e.dataset.member))].sort());
   assert.deepEqual(members, ['hosp-a', 'hosp-b']);
-  await shot('13-member-down');
+  await shot('14-member-down');
 });
 
 // ------------------------------------------------------------ regulator --
@@ -362,8 +380,8 @@ step('a regulator finds the accesses and the break-the-glass in the report', asy
   assert.equal(await denials.first().locator('td.num').textContent(), '1');
   assert.match(await page.locator('.audit-clinicians').textContent(), /dr\.wang/);
   await page.waitForTimeout(500);
-  await shot('14-audit-dashboard');
-  await shot('14-audit-dashboard-full', true);
+  await shot('15-audit-dashboard');
+  await shot('15-audit-dashboard-full', true);
 
   // Review the break-the-glass.
   const row = btg.filter({ hasText: BTG_REASON }).first();
@@ -393,7 +411,7 @@ step('a regulator finds the accesses and the break-the-glass in the report', asy
   assert.equal(bars['鞍山市第三人民医院'], 0);
   assert.match(await page.locator('.audit-out .notice').textContent(), /全区域/);
   await page.waitForTimeout(400);
-  await shot('15-audit-filtered');
+  await shot('16-audit-filtered');
 });
 
 // ------------------------------------------------------------ admin --
@@ -412,7 +430,7 @@ step('an administrator sees member health and manages members and users', async 
   assert.equal(await page.locator('.member-hosp-c .health.down').count(), 1, 'hosp-c is down');
   assert.equal(await page.locator('.member-hosp-a .health.up').count(), 1, 'hosp-a is up');
   assert.match(await page.locator('.member-hosp-a').textContent(), /\d+ ms/);
-  await shot('16-admin-members');
+  await shot('17-admin-members');
 
   await page.locator('.member-hosp-b button', { hasText: '停用' }).click();
   await page.locator('.member-hosp-b', { hasText: '已停用' }).first().waitFor();
@@ -430,7 +448,7 @@ step('an administrator sees member health and manages members and users', async 
   await form.locator('input[name=password]').fill('Sun-doctor-2026!');
   await form.locator('button[type=submit]').click();
   await page.locator('[role=tabpanel]:not([hidden]) tbody tr', { hasText: 'dr.sun' }).waitFor();
-  await shot('17-admin-users');
+  await shot('18-admin-users');
 });
 
 // ------------------------------------------------------------ patient --
@@ -442,7 +460,7 @@ step('a patient sees who looked at the record, from where and why', async () => 
   await rows.first().waitFor();
   const text = await rows.allTextContents();
   assert.ok(text.some((t) => t.includes(USERS.clinician.name) && t.includes('鞍山市中心医院') && t.includes('诊疗')), 'dr.wang at hosp-a for treatment');
-  await shot('18-patient-accesses');
+  await shot('19-patient-accesses');
 });
 
 step('no CSP violation or script error happened in the browser', async () => {

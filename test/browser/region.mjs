@@ -252,6 +252,12 @@ export async function stopMember(r, id) {
   await stopProcess(m.proc);
 }
 
+// Toggle a member's slow mode (test/browser/member.c: SIGUSR1).
+export function toggleSlowMember(r, id) {
+  const m = r.members.find((x) => x.id === id);
+  m.proc.child.kill('SIGUSR1');
+}
+
 export function regionLogs(r) {
   return fs.readdirSync(r.logs).map((f) => `--- ${f}\n${tail(path.join(r.logs, f), f === 'gateway.log' ? 40 : 8)}`).join('\n');
 }

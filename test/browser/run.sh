@@ -30,5 +30,6 @@ mkdir -p "$FHIRGATE_SCREENSHOTS"
 [ -f "$FHIRGATE_PORTAL_ROOT/index.html" ] || { echo "browser tests: the portal is not built (make portal)" >&2; exit 1; }
 [ -x "$FHIRGATE_BIN/fhirgate-gateway" ] || { echo "browser tests: $FHIRGATE_BIN/fhirgate-gateway is not built" >&2; exit 1; }
 
-# One file, tests in order (they share one region and build on each other).
-node --test --test-concurrency=1 "$here/test/browser/portal.test.mjs"
+# The pure readers first, then the browser tests in order (they share one
+# region and build on each other).
+node --test --test-concurrency=1 "$here/test/browser/portal_unit.test.mjs" "$here/test/browser/portal.test.mjs"

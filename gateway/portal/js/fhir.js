@@ -280,7 +280,11 @@ export function readOutcomes(outcomes) {
       const ext = issue.extension || [];
       const err = ext.find((e) => e.url === 'urn:fhirgate:fed:error');
       const lat = ext.find((e) => e.url === 'urn:fhirgate:fed:latency-ms');
-      const m = /member\s+([A-Za-z0-9._-]+)(?:\s+\(([^)]*)\))?/.exec(issue.diagnostics || '');
+      // The member: issue.details.coding (urn:fhirgate:member) for machines,
+      // else the "member ID (NAME)" of the diagnostics.
+      const coded = ((issue.details && issue.details.coding) || []).find((c) => c.system === MEMBER_TAG_SYSTEM);
+      const re = /member\s+([A-Za-z0-9._-]+)(?:\s+\(([^)]*)\))?/.exec(issue.diagnostics || '');
+      const m = coded ? [null, coded.code, coded.display] : re;
       if (err || m) {
         failures.push({
           member: m ? m[1] : '',

@@ -19,7 +19,8 @@ function initialLanguage() {
     saved = null;
   }
   if (saved === 'zh' || saved === 'en') return saved;
-  const langs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || 'en'];
+  const nav = typeof navigator === 'undefined' ? {} : navigator; // unit tests run without a browser
+  const langs = nav.languages && nav.languages.length ? nav.languages : [nav.language || 'en'];
   for (const l of langs) {
     const base = String(l).toLowerCase().split('-')[0];
     if (base === 'zh') return 'zh';

@@ -200,6 +200,7 @@ function showStatus(status, rec) {
     }
     if (rec.fatal) parts.push(banner('error', t('patient.loadFailed'), errorText(rec.fatal)));
     if (rec.truncated) parts.push(banner('info', t('patient.truncated')));
+    for (const w of new Set(rec.warnings)) parts.push(banner('info', t('patient.gatewayNote'), w));
   }
   replace(status, parts);
 }

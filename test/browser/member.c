@@ -133,7 +133,8 @@ select_matches(const struct member *m, const char *type, const struct fhir_searc
 
     if (hits == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", "search", "out of memory");
-    json_array_foreach (m->resources, i, res) {
+    json_array_foreach(m->resources, i, res)
+    {
         bool ok = false;
         if (strcmp(json_string_value(json_object_get(res, "resourceType")), type) != 0)
             continue;
@@ -151,8 +152,8 @@ select_matches(const struct member *m, const char *type, const struct fhir_searc
 }
 
 static json_t *
-searchset(const struct member *m, const char *type, const struct fhir_search *s,
-          json_t **hits, size_t n, struct base_arena *a)
+searchset(const struct member *m, const char *type, const struct fhir_search *s, json_t **hits,
+          size_t n, struct base_arena *a)
 {
     json_t *b = fhir_bundle_new(FHIR_BUNDLE_SEARCHSET, NULL, NULL);
     uint64_t end = s->offset + s->count;
@@ -219,7 +220,8 @@ find(const struct member *m, struct base_str type, struct base_str id)
     size_t i;
     json_t *res;
 
-    json_array_foreach (m->resources, i, res) {
+    json_array_foreach(m->resources, i, res)
+    {
         const char *rt = json_string_value(json_object_get(res, "resourceType"));
         const char *rid = json_string_value(json_object_get(res, "id"));
         if (rt != NULL && rid != NULL && base_str_eq_cstr(type, rt) && base_str_eq_cstr(id, rid))
@@ -264,7 +266,8 @@ h_everything(struct gw_http_req *r, void *cls)
     }
     pthread_mutex_lock(&serve_lock);
     const char *ref = base_arena_sprintf(a, "patient=Patient/%.*s", (int)id.len, id.ptr);
-    json_array_foreach (m->resources, i, res) {
+    json_array_foreach(m->resources, i, res)
+    {
         const char *rt = json_string_value(json_object_get(res, "resourceType"));
         struct fhir_search *s = NULL;
         bool ok = false;
@@ -312,7 +315,8 @@ load(struct member *m, const char *path, struct base_err *err)
     } else {
         size_t i;
         json_t *e;
-        json_array_foreach (json_object_get(doc, "entry"), i, e) {
+        json_array_foreach(json_object_get(doc, "entry"), i, e)
+        {
             json_t *res = json_object_get(e, "resource");
             if (json_is_object(res))
                 json_array_append(m->resources, res);

@@ -17,32 +17,45 @@ export function render(main) {
 
 // ------------------------------------------------------------ members --
 
-function membersPanel(panel) {
-  const list = h('div', { class: 'members-list', 'aria-live': 'polite' });
+// A managed list (members or users): load it, draw it with actions, run an
+// action (POST {base}/{id}/{action}) and say what happened.  Returns
+// {list, msg, refresh} to place in the panel.
+function managedList({ url, key, base, table: draw, done, before }) {
+  const list = h('div', { class: `${key}-list`, 'aria-live': 'polite' });
   const msg = h('div', { role: 'status' });
   const refresh = async () => {
     replace(list, h('p', { class: 'muted' }, t('common.loading')));
     try {
-      const body = await getJson('/admin/members');
-      state.orgs = null; // names may have changed
-      await loadOrgs();
-      replace(list, membersTable((body && body.members) || [], act));
+      const body = await getJson(url);
+      if (before) await before();
+      replace(list, draw((body && body[key]) || [], act));
     } catch (e) {
       replace(list, banner('error', t('admin.loadFailed'), errorText(e)));
     }
   };
   const act = async (id, action) => {
     try {
-      await postJson(`/admin/members/${encodeURIComponent(id)}/${action}`, {});
-      replace(msg, banner('success', t(`admin.done.${action}`, { id })));
+      await postJson(`${base}/${encodeURIComponent(id)}/${action}`, {});
+      replace(msg, banner('success', t(`${done}.${action}`, { id })));
       refresh();
     } catch (e) {
       replace(msg, banner('error', t('admin.actionFailed'), errorText(e)));
     }
   };
-  const again = h('button', { type: 'button', class: 'secondary small refresh', onclick: () => refresh() }, t('admin.refresh'));
-  replace(panel, h('div', { class: 'panel-head' }, h('h2', null, t('admin.members')), again), msg, list, registerForm(msg, refresh));
-  refresh();
+  return { list, msg, refresh };
+}
+
+function membersPanel(panel) {
+  const m = managedList({
+    url: '/admin/members', key: 'members', base: '/admin/members', table: membersTable, done: 'admin.done',
+    before: async () => {
+      state.orgs = null; // names may have changed
+      await loadOrgs();
+    },
+  });
+  const again = h('button', { type: 'button', class: 'secondary small refresh', onclick: () => m.refresh() }, t('admin.refresh'));
+  replace(panel, h('div', { class: 'panel-head' }, h('h2', null, t('admin.members')), again), m.msg, m.list, registerForm(m.msg, m.refresh));
+  m.refresh();
 }
 
 function healthCell(m) {
@@ -105,28 +118,9 @@ function registerForm(msg, refresh) {
 // ------------------------------------------------------------ users --
 
 function usersPanel(panel) {
-  const list = h('div', { 'aria-live': 'polite' });
-  const msg = h('div', { role: 'status' });
-  const refresh = async () => {
-    replace(list, h('p', { class: 'muted' }, t('common.loading')));
-    try {
-      const body = await getJson('/admin/users');
-      replace(list, usersTable((body && body.users) || [], act));
-    } catch (e) {
-      replace(list, banner('error', t('admin.loadFailed'), errorText(e)));
-    }
-  };
-  const act = async (name, action) => {
-    try {
-      await postJson(`/admin/users/${encodeURIComponent(name)}/${action}`, {});
-      replace(msg, banner('success', t(`admin.userDone.${action}`, { name })));
-      refresh();
-    } catch (e) {
-      replace(msg, banner('error', t('admin.actionFailed'), errorText(e)));
-    }
-  };
-  replace(panel, h('h2', null, t('admin.users')), msg, list, userForm(msg, refresh));
-  refresh();
+  const u = managedList({ url: '/admin/users', key: 'users', base: '/admin/users', table: usersTable, done: 'admin.userDone' });
+  replace(panel, h('h2', null, t('admin.users')), u.msg, u.list, userForm(u.msg, u.refresh));
+  u.refresh();
 }
 
 function usersTable(users, act) {

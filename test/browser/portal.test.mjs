@@ -444,10 +444,12 @@ step('an administrator sees member health and manages members and users', async 
   const form = page.locator('form[aria-labelledby=user-title]');
   await form.locator('input[name=username]').fill('dr.sun');
   await form.locator('input[name=display]').fill('孙医生');
-  await form.locator('input[name=organization]').fill('hosp-b');
+  await form.locator('select[name=organization]').selectOption('hosp-b');
   await form.locator('input[name=password]').fill('Sun-doctor-2026!');
   await form.locator('button[type=submit]').click();
-  await page.locator('[role=tabpanel]:not([hidden]) tbody tr', { hasText: 'dr.sun' }).waitFor();
+  const added = page.locator('[role=tabpanel]:not([hidden]) tbody tr', { hasText: 'dr.sun' });
+  await added.waitFor();
+  assert.match(await added.textContent(), /孙医生.*医生.*鞍山市第三人民医院/);
   await shot('18-admin-users');
 });
 

@@ -232,7 +232,7 @@ export function summaryOf(r) {
       const rr = refRangeText(r);
       return {
         title: ccText(r.code),
-        detail: [obsValueText(r), rr ? `${t('labs.range')} ${rr}` : '', f.label].filter(Boolean).join(' · '),
+        detail: [obsValueText(r), rr ? `${t('labs.range')} ${rr}` : ''].filter(Boolean).join(' · '),
         flag: f,
       };
     }

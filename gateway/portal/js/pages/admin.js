@@ -118,8 +118,9 @@ function registerForm(msg, refresh) {
 // ------------------------------------------------------------ users --
 
 function usersPanel(panel) {
-  const u = managedList({ url: '/admin/users', key: 'users', base: '/admin/users', table: usersTable, done: 'admin.userDone' });
-  replace(panel, h('h2', null, t('admin.users')), u.msg, u.list, userForm(u.msg, u.refresh));
+  const u = managedList({ url: '/admin/users', key: 'users', base: '/admin/users', table: usersTable, done: 'admin.userDone', before: loadOrgs });
+  replace(panel, h('h2', null, t('admin.users')), u.msg, u.list);
+  loadOrgs().then((orgs) => panel.append(userForm(u.msg, u.refresh, orgs)));
   u.refresh();
 }
 
@@ -129,7 +130,7 @@ function usersTable(users, act) {
     { label: t('admin.username'), class: 'mono', cell: (u) => u.username },
     { label: t('admin.displayName'), cell: (u) => u.display_name || '' },
     { label: t('admin.role'), cell: (u) => tOr(`role.${u.role}`, u.role) },
-    { label: t('admin.organization'), cell: (u) => u.organization || '' },
+    { label: t('admin.organization'), cell: (u) => (u.organization ? memberBadge({ code: u.organization, display: (state.orgs && state.orgs.get(u.organization)) || u.organization }) : '') },
     { label: t('admin.patient'), class: 'mono small', cell: (u) => u.patient || '' },
     { label: t('admin.enabled'), cell: (u) => (u.enabled ? t('common.yes') : t('common.no')) },
     {
@@ -142,11 +143,12 @@ function usersTable(users, act) {
   ], users);
 }
 
-function userForm(msg, refresh) {
+function userForm(msg, refresh, orgs) {
   const username = h('input', { type: 'text', name: 'username', required: true, autocomplete: 'off', spellcheck: 'false' });
   const display = h('input', { type: 'text', name: 'display', autocomplete: 'off' });
   const role = h('select', { name: 'role' }, ['clinician', 'regulator', 'admin', 'patient'].map((r) => h('option', { value: r }, tOr(`role.${r}`, r))));
-  const org = h('input', { type: 'text', name: 'organization', spellcheck: 'false' });
+  const org = h('select', { name: 'organization' }, h('option', { value: '' }, '—'),
+    [...orgs].map(([id, name]) => h('option', { value: id }, `${name} (${id})`)));
   const patient = h('input', { type: 'text', name: 'patient', spellcheck: 'false' });
   const password = h('input', { type: 'password', name: 'password', required: true, minlength: 12, autocomplete: 'new-password' });
   const form = h('form', { class: 'card', 'aria-labelledby': 'user-title' },
@@ -160,7 +162,7 @@ function userForm(msg, refresh) {
     if (!form.reportValidity()) return;
     const body = { username: username.value.trim(), password: password.value, role: role.value };
     if (display.value.trim()) body.display_name = display.value.trim();
-    if (org.value.trim()) body.organization = org.value.trim();
+    if (org.value) body.organization = org.value;
     if (patient.value.trim()) body.patient = patient.value.trim();
     try {
       await postJson('/admin/users', body);

@@ -13,7 +13,8 @@ const PAGE = 200; // entries drawn at once; "show more" adds the next ones
 export function renderTimeline(panel, rec) {
   const f = rec.filters;
   const items = rec.entries.filter((e) => kindOf(e.resource));
-  const members = [...new Map(items.map((e) => [e.member.code, e.member.display])).entries()];
+  const members = [...new Map(items.map((e) => [e.member.code, e.member.display])).entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]));
   const kinds = KINDS.filter((k) => items.some((e) => kindOf(e.resource) === k));
   const list = h('ol', { class: 'timeline', 'aria-label': t('tab.timeline') });
   const count = h('p', { class: 'muted', role: 'status', 'aria-live': 'polite' });

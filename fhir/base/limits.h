@@ -175,4 +175,13 @@
 #define BASE_LIMIT_FED_BREAKER_FAILURES  5u         /* consecutive failures that open a circuit */
 #define BASE_LIMIT_FED_BREAKER_OPEN_MS   10000u     /* open circuit: wait before a trial request */
 
+/* --- Adapter store (adapters/store) --------------------------------------- */
+#define BASE_LIMIT_STORE_MAX_ENTRIES     10000u     /* entries of one transaction Bundle */
+#define BASE_LIMIT_STORE_MAX_BATCH       10000u     /* Bundles applied in one database transaction */
+#define BASE_LIMIT_STORE_MAX_LEDGER_KEY  512u       /* bytes of a message source or id (MSH-10) */
+#define BASE_LIMIT_STORE_MAX_ACK         65536u     /* bytes of an acknowledgement kept in the ledger */
+#define BASE_LIMIT_STORE_MAX_WRITE       (256u << 20) /* bytes sent for one Bundle's write */
+#define BASE_LIMIT_STORE_MAX_OFFSET      100000u    /* _offset / paging depth of a search */
+#define BASE_LIMIT_STORE_MAX_ROW         (64u << 20) /* bytes of one stored resource returned */
+
 #endif /* FHIR_BASE_LIMITS_H */

@@ -159,6 +159,10 @@ json_t *gw_app_body_json(struct gw_http_req *r);
 /* A query parameter as a NUL-terminated string in the arena, or NULL. */
 const char *gw_app_query(struct gw_http_req *r, const char *name);
 
+/* A FHIR logical id ([A-Za-z0-9.-]{1,64}, R4 datatypes.html#id): only
+ * such ids are looked up or written into the audit trail. */
+bool gw_app_id_ok(const char *id);
+
 /* Now, in Unix seconds / microseconds. */
 int64_t gw_app_now(void);
 int64_t gw_app_now_us(void);

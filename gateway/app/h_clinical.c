@@ -176,7 +176,7 @@ everything_query(struct fed_req *f, struct base_str *out)
                    !base_str_eq_cstr(p->name, "_format") &&
                    !base_str_eq_cstr(p->name, "_pretty")) {
             base_buf_fini(&b);
-            return deny(f, NULL, BASE_E_INVALID, "not-supported", "query",
+            return deny(f, NULL, BASE_E_INVALID, "invalid", "query",
                         "$everything takes _since, _type and _count only");
         } else if (base_buf_appendf(&b, "%s%.*s=%.*s", b.len > 0 ? "&" : "",
                                    (int)p->raw_name.len, p->raw_name.ptr, (int)p->raw_value.len,
@@ -206,6 +206,10 @@ parse_search(struct fed_req *f, struct fhir_search **out)
     opt.max_count = f->app->cfg->page_max;
     if (fhir_search_parse(gw_http_req_arena(f->r), f->type != NULL ? f->type : "Patient",
                           q.ptr != NULL ? q.ptr : "", q.len, &opt, out, &err) != BASE_OK) {
+        /* An unknown parameter is a bad request (400), not an
+         * unacceptable representation (406). */
+        if (strcmp(err.issue_code, "not-supported") == 0)
+            snprintf(err.issue_code, sizeof(err.issue_code), "%s", "invalid");
         gw_app_deny(f->app, f->r, &f->c, f->kind, f->subtype, NULL, &err);
         return false;
     }
@@ -607,6 +611,18 @@ answer_empty(struct fed_req *f)
     gw_app_answer(f->app, f->r, &f->c, &au, b);
 }
 
+/* The paging cursor keys every node shares (config federation.cursor_key). */
+static void
+cursor_keys(const struct gw_config *cfg, struct gw_fed_cursor_keys *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->current_id = 1;
+    memcpy(k->current, cfg->cursor_key, sizeof(k->current));
+    k->has_previous = cfg->has_cursor_key_previous;
+    k->previous_id = 0;
+    memcpy(k->previous, cfg->cursor_key_previous, sizeof(k->previous));
+}
+
 static bool
 setup_merge(struct fed_req *f, const struct fhir_search *s, const struct gw_fed_cursor *cursor,
             size_t n)
@@ -618,11 +634,7 @@ setup_merge(struct fed_req *f, const struct fhir_search *s, const struct gw_fed_
 
     if (keys == NULL)
         return false;
-    keys->current_id = 1;
-    memcpy(keys->current, f->app->cfg->cursor_key, sizeof(keys->current));
-    keys->has_previous = f->app->cfg->has_cursor_key_previous;
-    keys->previous_id = 0;
-    memcpy(keys->previous, f->app->cfg->cursor_key_previous, sizeof(keys->previous));
+    cursor_keys(f->app->cfg, keys);
     o->base_url = f->app->cfg->fhir_base;
     o->path = f->type != NULL ? f->type
                               : base_arena_sprintf(a, "Patient/%s/$everything", f->person);
@@ -638,8 +650,15 @@ setup_merge(struct fed_req *f, const struct fhir_search *s, const struct gw_fed_
         o->types = t;
         o->n_types = 1;
     } else {
-        o->types = gw_app_clinical_types;
-        o->n_types = gw_app_clinical_type_count;
+        /* $everything: the Patient itself and every federated type. */
+        const char **t = BASE_NEW_N(a, const char *, gw_app_clinical_type_count + 1);
+
+        if (t == NULL)
+            return false;
+        t[0] = "Patient";
+        memcpy(t + 1, gw_app_clinical_types, gw_app_clinical_type_count * sizeof(*t));
+        o->types = t;
+        o->n_types = gw_app_clinical_type_count + 1;
     }
     o->cursor = cursor;
     o->self_cursor = s->cursor;
@@ -656,16 +675,14 @@ decode_cursor(struct fed_req *f, const struct fhir_search *s, const char *path,
               const char *query, struct gw_fed_cursor **out)
 {
     struct base_arena *a = gw_http_req_arena(f->r);
-    struct gw_fed_cursor_keys keys = {.current_id = 1};
+    struct gw_fed_cursor_keys keys;
     struct base_err err = {0};
     const char *binding;
 
     *out = NULL;
     if (s->cursor == NULL)
         return true;
-    memcpy(keys.current, f->app->cfg->cursor_key, sizeof(keys.current));
-    keys.has_previous = f->app->cfg->has_cursor_key_previous;
-    memcpy(keys.previous, f->app->cfg->cursor_key_previous, sizeof(keys.previous));
+    cursor_keys(f->app->cfg, &keys);
     binding = base_arena_sprintf(a, "%s|%s|%s|%s", f->c.p->subject, f->person, path,
                                  query != NULL ? query : "");
     *out = BASE_NEW(a, struct gw_fed_cursor);

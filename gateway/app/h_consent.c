@@ -61,7 +61,8 @@ consent_person(const json_t *consent)
     const char *ref = json_string_value(json_object_get(json_object_get(consent, "patient"),
                                                         "reference"));
 
-    return ref != NULL && strncmp(ref, "Patient/", 8) == 0 && ref[8] != '\0' ? ref + 8 : NULL;
+    return ref != NULL && strncmp(ref, "Patient/", 8) == 0 && gw_app_id_ok(ref + 8) ? ref + 8
+                                                                                 : NULL;
 }
 
 static bool
@@ -333,9 +334,9 @@ gw_app_h_consent_search(struct gw_http_req *r, void *cls)
 
     if (p != NULL && strncmp(p, "Patient/", 8) == 0)
         p += 8;
-    if (p == NULL || p[0] == '\0') {
+    if (!gw_app_id_ok(p)) {
         if (gw_http_respond_outcome(r, 400, "required", "patient",
-                                    "patient is required (the regional Patient id)") != BASE_OK)
+                                    "patient must be a regional Patient id") != BASE_OK)
             return;
         return;
     }

@@ -67,8 +67,14 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
     if (v == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     if (base_str_eq_cstr(p->name, "identifier")) {
+        struct gw_mpi_resid resid;
+
         ENSURE(split_token(a, v, &q->identifier_system, &q->identifier_value), err,
                BASE_E_INVALID, "value", "identifier", "identifier must be SYSTEM|VALUE");
+        /* GB 11643: a resident identity number is checked before use. */
+        if (strcmp(q->identifier_system, GW_MPI_RESID_SYSTEM) == 0)
+            TRY(gw_mpi_resid_parse(q->identifier_value, strlen(q->identifier_value), 0, &resid,
+                                   err));
     } else if (base_str_eq_cstr(p->name, "name")) {
         q->name = v;
     } else if (base_str_eq_cstr(p->name, "family")) {
@@ -238,6 +244,11 @@ gw_app_h_patient_read(struct gw_http_req *r, void *cls)
 
     if (id == NULL || !admit(app, r, &c, GW_AUTH_READ, FHIR_EVENT_READ, "read"))
         return;
+    if (!gw_app_id_ok(id)) {
+        (void)base_err_set(&err, BASE_E_NOTFOUND, "not-found", "Patient.id", "no such person");
+        gw_app_deny(app, r, &c, FHIR_EVENT_READ, "read", NULL, &err);
+        return;
+    }
     au.patient_ref = base_arena_sprintf(a, "Patient/%s", id);
     if (c.p->role == GW_AUTH_ROLE_PATIENT && (c.p->patient == NULL || strcmp(c.p->patient, id))) {
         (void)base_err_set(&err, BASE_E_AUTH, "forbidden", "Patient.id", "%s",

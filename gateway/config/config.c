@@ -331,7 +331,7 @@ read_fed_files(const struct base_conf_section *s, struct base_arena *a, struct g
     /* Members are verified against the region CA (docs/design/region.md):
      * without one, only plain-HTTP test members could be reached. */
     TRY(base_conf_bool(s, "allow_http", false, &c->fed_allow_http, err));
-    if (c->fed_ca == NULL && !c->fed_allow_http && (c->n_members > 0 || c->mpi_pull))
+    if (c->fed_ca == NULL && !c->fed_allow_http && c->n_members > 0)
         return base_conf_fail(s, "ca", err, BASE_E_INVALID,
                               "the region CA is required to verify members");
     return BASE_OK;

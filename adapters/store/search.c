@@ -1,0 +1,262 @@
+/*
+ * Search: one statement per page (plus a count when the total is asked
+ * for), rows streamed in single-row mode, offset paging through an opaque
+ * _cursor, _elements / _summary trimming, and the searchset Bundle.
+ */
+#include "adapters/store/store_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fhir/json/fhir_json.h"
+
+#define ROW_COLUMNS "r.pk, r.res_type, r.id, r.version, r.last_updated, r.deleted, r.content::text"
+
+/* ---- checks ------------------------------------------------------------------------------ */
+
+static int
+check_supported(const struct fhir_search *s, struct base_err *err)
+{
+    for (size_t i = 0; i < s->n_includes; i++)
+        ENSURE(false, err, BASE_E_INVALID, "not-supported",
+               s->includes[i].rev ? "_revinclude" : "_include", "includes are not supported");
+    ENSURE(s->summary != FHIR_SEARCH_SUMMARY_TRUE && s->summary != FHIR_SEARCH_SUMMARY_TEXT, err,
+           BASE_E_INVALID, "not-supported", "_summary", "_summary supports count, data and false");
+    return BASE_OK;
+}
+
+static int
+page_offset(const struct fhir_search *s, uint64_t *off, struct base_err *err)
+{
+    *off = s->offset;
+    if (s->cursor != NULL)
+        ENSURE(st_parse_u64(s->cursor, off), err, BASE_E_INVALID, "value", "_cursor",
+               "malformed paging cursor");
+    ENSURE(*off <= BASE_LIMIT_STORE_MAX_OFFSET, err, BASE_E_LIMIT, "too-costly",
+           s->cursor != NULL ? "_cursor" : "_offset", "paging too deep; narrow the search");
+    return BASE_OK;
+}
+
+/* ---- statements -------------------------------------------------------------------------- */
+
+static int
+where(struct st_sql *q, struct base_arena *a, const struct fhir_search *s,
+      const struct adapter_store_search_opts *o, struct base_err *err)
+{
+    struct st_compile cc;
+
+    st_compile_init(&cc, a, o);
+    st_sql_add(q, " FROM store.resource r WHERE r.res_type = ");
+    st_sql_param(q, s->resource_type, NULL);
+    st_sql_add(q, " AND NOT r.deleted");
+    return st_compile_where(q, &cc, s, err);
+}
+
+static int
+count_rows(PGconn *c, struct base_arena *a, const struct fhir_search *s,
+           const struct adapter_store_search_opts *o, uint64_t *total, struct base_err *err)
+{
+    struct st_sql q;
+    PGresult *r = NULL;
+    int64_t n = 0;
+
+    st_sql_init(&q, a);
+    st_sql_add(&q, "SELECT count(*)");
+    TRY(where(&q, a, s, o, err));
+    TRY(st_exec_sql(c, &q, PGRES_TUPLES_OK, "count search results", &r, err));
+    if (!st_col_i64(r, 0, 0, &n) || n < 0) {
+        PQclear(r);
+        return base_err_set(err, BASE_E_INTERNAL, "exception", NULL, "bad count");
+    }
+    PQclear(r);
+    *total = (uint64_t)n;
+    return BASE_OK;
+}
+
+/* ---- _elements and _summary --------------------------------------------------------------- */
+
+/* R4 §3.1.1.5.9: subsetted resources carry this tag. */
+static int
+tag_subsetted(json_t *res)
+{
+    json_t *meta = json_object_get(res, "meta");
+    json_t *tags;
+
+    if (!json_is_object(meta)) {
+        meta = json_object();
+        if (meta == NULL || json_object_set_new(res, "meta", meta) != 0)
+            return BASE_E_NOMEM;
+    }
+    tags = json_object_get(meta, "tag");
+    if (!json_is_array(tags)) {
+        tags = json_array();
+        if (tags == NULL || json_object_set_new(meta, "tag", tags) != 0)
+            return BASE_E_NOMEM;
+    }
+    return json_array_append_new(
+               tags, json_pack("{s:s, s:s}", "system",
+                               "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code",
+                               "SUBSETTED")) == 0
+               ? BASE_OK
+               : BASE_E_NOMEM;
+}
+
+/* Is member `key` named by `el` (also its choice forms valueQuantity… and
+ * the primitive extension _el)? */
+static bool
+element_named(const char *key, const char *el)
+{
+    size_t n = strlen(el);
+
+    if (key[0] == '_')
+        key++;
+    return strncmp(key, el, n) == 0 && (key[n] == '\0' || (key[n] >= 'A' && key[n] <= 'Z'));
+}
+
+static bool
+keep_member(const struct fhir_search *s, const char *key)
+{
+    if (strcmp(key, "resourceType") == 0 || strcmp(key, "id") == 0 || strcmp(key, "meta") == 0)
+        return true;
+    if (s->n_elements == 0)
+        return strcmp(key, "text") != 0; /* _summary=data */
+    for (size_t i = 0; i < s->n_elements; i++) {
+        if (element_named(key, s->elements[i]))
+            return true;
+    }
+    return false;
+}
+
+static int
+trim(struct base_arena *a, const struct fhir_search *s, const struct adapter_store_row *in,
+     struct adapter_store_row *out)
+{
+    json_t *res = NULL;
+    json_t *kept = json_object();
+    const char *key;
+    json_t *v;
+    int rc = fhir_json_parse(in->json, in->len, NULL, &res, NULL);
+
+    if (rc == BASE_OK && kept == NULL)
+        rc = BASE_E_NOMEM;
+    if (rc == BASE_OK) {
+        json_object_foreach(res, key, v)
+        {
+            if (keep_member(s, key) && json_object_set(kept, key, v) != 0)
+                rc = BASE_E_NOMEM;
+        }
+    }
+    if (rc == BASE_OK)
+        rc = tag_subsetted(kept);
+    *out = *in;
+    if (rc == BASE_OK) {
+        out->json = fhir_json_dump_arena(kept, FHIR_JSON_COMPACT, a, &out->len);
+        rc = out->json != NULL ? BASE_OK : BASE_E_NOMEM;
+    }
+    json_decref(res);
+    json_decref(kept);
+    return rc;
+}
+
+static bool
+trims(const struct fhir_search *s)
+{
+    return s->n_elements > 0 || s->summary == FHIR_SEARCH_SUMMARY_DATA;
+}
+
+/* ---- streaming ----------------------------------------------------------------------------- */
+
+struct sctx {
+    const struct fhir_search *s;
+    struct base_arena *a;
+    adapter_store_row_fn fn;
+    void *ctx;
+    struct base_err *err;
+};
+
+static int
+search_row(void *vctx, const PGresult *r, const struct adapter_store_row *row)
+{
+    struct sctx *x = vctx;
+    struct adapter_store_row out;
+    struct base_arena *scratch;
+    int rc;
+
+    (void)r;
+    if (!trims(x->s) || row->json == NULL)
+        return x->fn(x->ctx, row, FHIR_BUNDLE_MODE_MATCH);
+    scratch = base_arena_child(x->a, 0);
+    if (scratch == NULL)
+        return base_err_set(x->err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    rc = trim(scratch, x->s, row, &out);
+    if (rc == BASE_OK)
+        rc = x->fn(x->ctx, &out, FHIR_BUNDLE_MODE_MATCH);
+    else
+        rc = base_err_set(x->err, rc, "exception", "_elements", "could not subset a resource");
+    base_arena_free(scratch);
+    return rc;
+}
+
+static const char *
+u64_text(struct base_arena *a, uint64_t v)
+{
+    return base_arena_sprintf(a, "%" PRIu64, v);
+}
+
+static void
+page_links(struct base_arena *a, uint64_t off, uint32_t count, bool more,
+           struct adapter_store_page *page)
+{
+    page->self_cursor = off > 0 ? u64_text(a, off) : NULL;
+    page->next_cursor = more ? u64_text(a, off + count) : NULL;
+    if (off > 0)
+        page->prev_cursor = off > count ? u64_text(a, off - count) : "";
+}
+
+int
+adapter_store_search(PGconn *c, struct base_arena *a, const struct fhir_search *s,
+                     const struct adapter_store_search_opts *o, adapter_store_row_fn fn, void *ctx,
+                     struct adapter_store_page *page, struct base_err *err)
+{
+    struct sctx x = {s, a, fn, ctx, err};
+    struct st_stream st = {search_row, &x, 0, 0, 0};
+    struct st_sql q;
+    uint64_t off = 0;
+    bool only_count = s->summary == FHIR_SEARCH_SUMMARY_COUNT || s->count == 0;
+
+    memset(page, 0, sizeof(*page));
+    TRY(check_supported(s, err));
+    TRY(page_offset(s, &off, err));
+    if (only_count || s->total == FHIR_SEARCH_TOTAL_ACCURATE) {
+        TRY(count_rows(c, a, s, o, &page->total, err));
+        page->has_total = true;
+    }
+    if (only_count)
+        return BASE_OK;
+    /* Sort and page on keys alone, then fetch the page's resources: the
+     * JSON of rows that do not make the page is never read. */
+    st_sql_init(&q, a);
+    st_sql_add(&q, "SELECT " ROW_COLUMNS " FROM (SELECT r.pk");
+    TRY(st_compile_sort_keys(&q, s, err));
+    TRY(where(&q, a, s, o, err));
+    st_sql_add(&q, " ORDER BY ");
+    st_compile_order_by(&q, s, "");
+    st_sql_add(&q, " LIMIT ");
+    st_sql_param_i64(&q, (int64_t)s->count + 1, "::bigint");
+    st_sql_add(&q, " OFFSET ");
+    st_sql_param_i64(&q, (int64_t)off, "::bigint");
+    st_sql_add(&q, ") AS page JOIN store.resource r ON r.pk = page.pk ORDER BY ");
+    st_compile_order_by(&q, s, "page.");
+    st.max_rows = s->count;
+    TRY(st_stream_rows(c, &q, "search", &st, err));
+    page->n_rows = st.n_rows;
+    /* One row more than a page was asked for: there is a next page.  The
+     * total is exact for free when this is the last page. */
+    page_links(a, off, s->count, st.n_seen > st.max_rows, page);
+    if (!page->has_total && page->next_cursor == NULL && (off == 0 || st.n_rows > 0)) {
+        page->has_total = true;
+        page->total = off + st.n_rows;
+    }
+    return BASE_OK;
+}

@@ -197,6 +197,33 @@ function tidy(list) {
   return list;
 }
 
+// Shown literally by the portal, never as HTML (test: no <img> appears).
+export const MARKUP_TEXT = '血糖异常<img src=x onerror="window.__xss=1">';
+
+// A one-page PDF 1.4 with one line of text (valid cross-reference table).
+function tinyPdf(text) {
+  const objs = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 144] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    null,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  const stream = `BT /F1 14 Tf 24 72 Td (${text}) Tj ET`;
+  objs[3] = `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`;
+  let out = '%PDF-1.4\n';
+  const offsets = [];
+  objs.forEach((o, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n`;
+  for (const off of offsets) out += `${String(off).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return out;
+}
+
 function cdaDischarge(p, member) {
   // CDA R2 (urn:hl7-org:v3) with a structured body, as the hospital's EMR
   // exports it (WS/T 500 出院小结 layout, simplified).
@@ -219,6 +246,8 @@ function cdaDischarge(p, member) {
     <component><section><title>诊疗经过</title><text><paragraph>患者因“多饮、多尿加重2周”入院。入院后予胰岛素强化治疗，监测血糖，调整降压方案。</paragraph><paragraph>住院第5天血糖平稳，空腹血糖6.8 mmol/L。</paragraph></text></section></component>
     <component><section><title>出院时检验结果</title><text><table><thead><tr><th>项目</th><th>结果</th><th>参考范围</th></tr></thead>
       <tbody><tr><td>糖化血红蛋白</td><td>8.1 %</td><td>4.0–6.0</td></tr><tr><td>肌酐</td><td>118 µmol/L</td><td>57–111</td></tr></tbody></table></text></section></component>
+    <component><section><title>出院后注意事项</title><text><paragraph>详见<linkHtml href="javascript:window.__xss=2">糖尿病教育手册</linkHtml>。</paragraph></text>
+      <component><section><title>饮食</title><text><paragraph>低盐低脂糖尿病饮食。</paragraph></text></section></component></section></component>
     <component><section><title>出院医嘱</title><text><list listType="ordered"><item>二甲双胍 0.5 g 每日三次</item><item>氨氯地平 5 mg 每日一次</item><item>两周后内分泌科门诊复诊</item></list></text></section></component>
   </structuredBody></component>
 </ClinicalDocument>
@@ -263,6 +292,9 @@ export function buildData(wadoBase) {
   b.medication('2024-03-18', '门冬胰岛素注射液', '8 U 皮下注射 三餐前', false);
   b.immunization('2024-10-08', '流感疫苗（裂解疫苗）');
   b.document('2024-03-18', '出院小结（2024-03-18）', '出院小结', 'application/hl7-cda+xml', cdaDischarge(P.shared, B));
+  // Text that looks like markup: a hospital system may send anything; the
+  // portal must show it as text.
+  b.condition('2024-03-13', 'R73.9', MARKUP_TEXT);
   data['hosp-b'].push(...tidy(b.out));
 
   // Shared patient, imaging centre.
@@ -271,6 +303,7 @@ export function buildData(wadoBase) {
   b.encounter('2023-09-12', 'AMB', '影像检查', '咳嗽两周');
   b.imaging('2023-09-12', '1.2.156.112605.14038013507.230912.1', 'CT', '胸部CT平扫', 3, 245, wadoBase);
   b.imaging('2025-02-20', '1.2.156.112605.14038013507.250220.4', 'MR', '头颅MRI平扫+DWI', 5, 180, wadoBase);
+  b.document('2023-09-12', '检查申请单（PDF）', '检查申请单', 'application/pdf', tinyPdf('CT request 2023-09-12'));
   b.document('2023-09-12', '胸部CT诊断报告', '影像诊断报告', 'text/plain',
     '检查所见：双肺纹理增多，右肺下叶见小结节，直径约4 mm。纵隔未见肿大淋巴结。\n诊断意见：右肺下叶小结节，建议12个月后复查。');
   data['hosp-c'].push(...tidy(b.out));

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { startRegion, stopRegion, stopMember, toggleSlowMember, regionLogs, api, token, memberKind, USERS, PASSWORD } from './region.mjs';
-import { PEOPLE } from './fixtures.mjs';
+import { startRegion, stopRegion, stopMember, signalMember, regionLogs, api, token, memberKind, USERS, PASSWORD } from './region.mjs';
+import { PEOPLE, MARKUP_TEXT } from './fixtures.mjs';
 
 const require = createRequire(path.join(process.env.FHIRGATE_BROWSER_NPM || '.', 'package.json'));
 const { chromium } = require('playwright-core');
@@ -89,6 +89,15 @@ async function openPatient(residentId) {
   await page.locator('#patient-title').waitFor();
 }
 
+// Every form control has an accessible name (WCAG 1.3.1 / 4.1.2).
+async function assertLabelled(where) {
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => el.type !== 'hidden' && !el.closest('[hidden]'))
+    .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+    .map((el) => el.outerHTML.slice(0, 100)));
+  assert.deepEqual(unlabelled, [], `unlabelled controls on ${where}`);
+}
+
 async function recordLoaded() {
   await page.locator('.progress').waitFor({ state: 'detached', timeout: 20000 });
 }
@@ -121,6 +130,7 @@ step('a clinician signs in (Chinese by default) and finds the shared patient', a
   await page.locator('#login-title').waitFor();
   assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
   assert.equal(await page.locator('#login-title').textContent(), '登录 fhirgate');
+  await assertLabelled('the sign-in page');
   await shot('01-login-zh');
 
   await page.locator('input[name=username]').fill(USERS.clinician.name);
@@ -148,6 +158,7 @@ step('a clinician signs in (Chinese by default) and finds the shared patient', a
   assert.equal(await row.count(), 1);
   assert.match(await row.first().textContent(), /王建国/);
   assert.match(await row.first().textContent(), /1958-03-12/);
+  await assertLabelled('the search page');
   await shot('02-search-by-resident-id');
 
   // Name + birth date finds the same person.
@@ -181,6 +192,11 @@ step('the patient page shows one timeline across three hospitals', async () => {
   const dates = await page.locator('ol.timeline li.entry time').allTextContents();
   assert.ok(dates.every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d)), 'dates are YYYY-MM-DD');
   assert.deepEqual([...dates].sort().reverse(), dates);
+  // Data that looks like markup is shown as text, never run.
+  assert.ok((await page.locator('ol.timeline').textContent()).includes(MARKUP_TEXT));
+  assert.equal(await page.locator('ol.timeline img').count(), 0);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  await assertLabelled('the patient page');
   await shot('03-patient-timeline-zh');
   await shot('03-patient-timeline-zh-full', true);
 });
@@ -261,13 +277,16 @@ step('imaging studies link to the WADO-RS endpoint; documents open in the page',
   await page.keyboard.press('ArrowRight');
   assert.equal(await page.locator('[role=tab][aria-selected=true]').textContent(), '医疗文书');
   const readButtons = page.locator('[role=tabpanel]:not([hidden]) button', { hasText: '阅读' });
-  assert.equal(await readButtons.count(), 2);
+  assert.equal(await readButtons.count(), 3);
   await page.locator('[role=tabpanel]:not([hidden]) tr', { hasText: '出院小结' }).locator('button').click();
   const dlg = page.locator('dialog[open]');
   await dlg.waitFor();
   const body = await dlg.textContent();
   for (const s of ['出院小结', '入院诊断', '诊疗经过', '出院医嘱', '二甲双胍 0.5 g 每日三次', '刘海峰']) assert.ok(body.includes(s), `document shows ${s}`);
   assert.equal(await dlg.locator('.narrative table tbody tr').count(), 2);
+  assert.ok(body.includes('饮食') && body.includes('低盐低脂糖尿病饮食'), 'nested sections are shown');
+  assert.ok(body.includes('详见糖尿病教育手册。'), 'a link in the narrative keeps its text');
+  assert.equal(await dlg.locator('a, script, img').count(), 0, 'nothing active comes from the document');
   assert.equal(await page.evaluate(() => document.activeElement.textContent), '关闭', 'focus moves into the dialog');
   await shot('08-document-cda');
   await page.keyboard.press('Escape');
@@ -277,6 +296,16 @@ step('imaging studies link to the WADO-RS endpoint; documents open in the page',
   await page.locator('[role=tabpanel]:not([hidden]) tr', { hasText: '胸部CT诊断报告' }).locator('button').click();
   assert.match(await page.locator('dialog[open] .doc-text').textContent(), /右肺下叶小结节/);
   await page.keyboard.press('Escape');
+  // A PDF attachment opens in a new tab from a Blob (nothing leaves the page).
+  await page.locator('[role=tabpanel]:not([hidden]) tr', { hasText: '检查申请单（PDF）' }).locator('button').click();
+  const [popup] = await Promise.all([
+    context.waitForEvent('page'),
+    page.locator('dialog[open] button', { hasText: '打开附件' }).click(),
+  ]);
+  assert.match(popup.url(), /^blob:https:\/\/127\.0\.0\.1:\d+\//);
+  await popup.close();
+  await page.keyboard.press('Escape');
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
 });
 
 step('the portal switches to English', async () => {
@@ -300,6 +329,7 @@ step('a consent denial leads to break-the-glass with a reason', async () => {
   assert.equal(await page.evaluate(() => document.activeElement.tagName), 'TEXTAREA', 'focus is on the reason');
   assert.match(await page.locator('.consent-denied').textContent(), /因患者授权设置拒绝访问/);
   await shot('10-break-glass-dialog');
+  await assertLabelled('the break-the-glass dialog');
   await dlg.locator('textarea').fill('急诊');
   await dlg.locator('button[type=submit]').click();
   assert.match(await dlg.locator('p.error').textContent(), /至少 8 个字符/);
@@ -325,7 +355,7 @@ step('data withheld by consent is announced', async () => {
 });
 
 step('progress is shown while the hospitals answer', async () => {
-  toggleSlowMember(region, 'hosp-c'); // each of its answers now takes a second
+  signalMember(region, 'hosp-c', 'SIGUSR1'); // each of its answers now takes 0.6 s
   try {
     await openPatient(PEOPLE.shared.residentId);
     const progress = page.locator('.progress');
@@ -338,7 +368,24 @@ step('progress is shown while the hospitals answer', async () => {
     assert.ok(chips.every((c) => /已响应/.test(c)), 'every hospital answered within the deadline');
     assert.equal(await page.locator('.member-failed').count(), 0);
   } finally {
-    toggleSlowMember(region, 'hosp-c');
+    signalMember(region, 'hosp-c', 'SIGUSR1');
+  }
+});
+
+step('a member that never answers shows a timeout banner', async () => {
+  signalMember(region, 'hosp-b', 'SIGSTOP');
+  try {
+    await openPatient(PEOPLE.shared.residentId);
+    await recordLoaded();
+    const banner = page.locator('.member-failed[data-member="hosp-b"]');
+    await banner.waitFor();
+    assert.match(await banner.textContent(), /鞍山市第三人民医院 未响应/);
+    assert.match(await banner.textContent(), /在时限内未响应/);
+    const members = await page.locator('ol.timeline li.entry').evaluateAll((els) => [...new Set(els.map((e) => e.dataset.member))].sort());
+    assert.deepEqual(members, ['hosp-a', 'hosp-c']);
+    await shot('14-member-timeout');
+  } finally {
+    signalMember(region, 'hosp-b', 'SIGCONT');
   }
 });
 
@@ -352,7 +399,27 @@ step('a stopped member shows its banner', async () => {
   assert.match(await page.locator('.chips').textContent(), /鞍山影像诊断中心: 失败/);
   const members = await page.locator('ol.timeline li.entry').evaluateAll((els) => [...new Set(els.map((e) => e.dataset.member))].sort());
   assert.deepEqual(members, ['hosp-a', 'hosp-b']);
-  await shot('14-member-down');
+  await shot('15-member-down');
+});
+
+step('a reload forgets the patient; an expired session returns to sign-in', async () => {
+  await page.reload();
+  await page.locator('h1', { hasText: '查找患者' }).waitFor();
+  assert.match(page.url(), /#\/search$/);
+  assert.equal(await page.locator('.results tbody tr').count(), 0, 'no patient data survives a reload');
+  // A token the gateway no longer accepts (here: its signature broken).
+  await page.evaluate(() => {
+    const s = JSON.parse(sessionStorage.getItem('fhirgate.session'));
+    s.token = `${s.token.slice(0, -6)}AAAAAA`;
+    sessionStorage.setItem('fhirgate.session', JSON.stringify(s));
+  });
+  await page.reload();
+  await page.locator('input[name=resident-id]').fill(PEOPLE.shared.residentId);
+  await page.locator('input[name=resident-id]').press('Enter');
+  await page.locator('#login-title').waitFor();
+  assert.match(await page.locator('.notice').textContent(), /会话已结束/);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('fhirgate.session')), null, 'the token is forgotten');
+  await shot('16-session-expired');
 });
 
 // ------------------------------------------------------------ regulator --
@@ -374,14 +441,16 @@ step('a regulator finds the accesses and the break-the-glass in the report', asy
   // the portal asks one type first and stops at a denial.
   assert.equal(await btg.count(), 1, 'one emergency access to review');
   assert.equal(await btg.first().locator('td.num').textContent(), '11');
-  const denials = page.locator('.audit-denials tbody tr');
-  assert.equal(await denials.count(), 1, 'one denied attempt');
-  assert.match(await denials.first().textContent(), /患者授权限制/);
+  const denials = page.locator('.audit-denials tbody tr', { hasText: '患者授权限制' });
+  assert.equal(await denials.count(), 1, 'one attempt denied by consent');
   assert.equal(await denials.first().locator('td.num').textContent(), '1');
+  // The broken token of the session test was refused and audited too.
+  assert.ok((await page.locator('.audit-denials tbody tr', { hasText: '401' }).count()) >= 1, 'the refused token is listed');
   assert.match(await page.locator('.audit-clinicians').textContent(), /dr\.wang/);
   await page.waitForTimeout(500);
-  await shot('15-audit-dashboard');
-  await shot('15-audit-dashboard-full', true);
+  await assertLabelled('the audit dashboard');
+  await shot('17-audit-dashboard');
+  await shot('17-audit-dashboard-full', true);
 
   // Review the break-the-glass.
   const row = btg.filter({ hasText: BTG_REASON }).first();
@@ -411,7 +480,7 @@ step('a regulator finds the accesses and the break-the-glass in the report', asy
   assert.equal(bars['鞍山市第三人民医院'], 0);
   assert.match(await page.locator('.audit-out .notice').textContent(), /全区域/);
   await page.waitForTimeout(400);
-  await shot('16-audit-filtered');
+  await shot('18-audit-filtered');
 });
 
 // ------------------------------------------------------------ admin --
@@ -430,7 +499,8 @@ step('an administrator sees member health and manages members and users', async 
   assert.equal(await page.locator('.member-hosp-c .health.down').count(), 1, 'hosp-c is down');
   assert.equal(await page.locator('.member-hosp-a .health.up').count(), 1, 'hosp-a is up');
   assert.match(await page.locator('.member-hosp-a').textContent(), /\d+ ms/);
-  await shot('17-admin-members');
+  await assertLabelled('the members page');
+  await shot('19-admin-members');
 
   await page.locator('.member-hosp-b button', { hasText: '停用' }).click();
   await page.locator('.member-hosp-b', { hasText: '已停用' }).first().waitFor();
@@ -450,7 +520,8 @@ step('an administrator sees member health and manages members and users', async 
   const added = page.locator('[role=tabpanel]:not([hidden]) tbody tr', { hasText: 'dr.sun' });
   await added.waitFor();
   assert.match(await added.textContent(), /孙医生.*医生.*鞍山市第三人民医院/);
-  await shot('18-admin-users');
+  await assertLabelled('the users page');
+  await shot('20-admin-users');
 });
 
 // ------------------------------------------------------------ patient --
@@ -462,7 +533,8 @@ step('a patient sees who looked at the record, from where and why', async () => 
   await rows.first().waitFor();
   const text = await rows.allTextContents();
   assert.ok(text.some((t) => t.includes(USERS.clinician.name) && t.includes('鞍山市中心医院') && t.includes('诊疗')), 'dr.wang at hosp-a for treatment');
-  await shot('19-patient-accesses');
+  await assertLabelled('the patient\'s page');
+  await shot('21-patient-accesses');
 });
 
 step('no CSP violation or script error happened in the browser', async () => {

@@ -111,7 +111,7 @@ const MEMBER_KINDS = {
     const cert = region.ca.server(m.id);
     const proc = await startProcess(m.id, TEST_MEMBER, [
       '--id', m.id, '--data', dataFile, '--cert', cert.crt, '--key', cert.key, '--ca', region.ca.caCrt,
-      '--gateway-cn', 'gateway',
+      '--gateway-cn', 'gateway', '--slow-ms', '600',
     ], region.logs, /^listening (\d+)$/);
     const port = Number(proc.match[1]);
     return { ...m, proc, base: `https://127.0.0.1:${port}/fhir`, port };
@@ -252,10 +252,12 @@ export async function stopMember(r, id) {
   await stopProcess(m.proc);
 }
 
-// Toggle a member's slow mode (test/browser/member.c: SIGUSR1).
-export function toggleSlowMember(r, id) {
+// Send a signal to a member: SIGUSR1 toggles test/browser/member.c's slow
+// mode; SIGSTOP/SIGCONT freeze and thaw it (a host that accepts
+// connections and never answers: timeouts).
+export function signalMember(r, id, sig) {
   const m = r.members.find((x) => x.id === id);
-  m.proc.child.kill('SIGUSR1');
+  m.proc.child.kill(sig);
 }
 
 export function regionLogs(r) {

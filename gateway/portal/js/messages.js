@@ -106,7 +106,7 @@ const en = {
 
   'admin.title': 'Administration', 'admin.sections': 'Administration sections', 'admin.members': 'Member hospitals', 'admin.users': 'Users',
   'admin.membersCaption': 'Members and their health', 'admin.member': 'Member', 'admin.base': 'FHIR base URL', 'admin.status': 'Status', 'admin.health': 'Health',
-  'admin.latency': 'Latency', 'admin.errorRate': 'Errors', 'admin.lastSeen': 'Last seen', 'admin.up': 'up', 'admin.down': 'down', 'admin.breaker': 'circuit {state}',
+  'admin.latency': 'Latency', 'admin.errorRate': 'Errors', 'admin.lastSeen': 'Last seen', 'admin.up': 'up', 'admin.down': 'down', 'admin.notProbed': 'not probed yet', 'admin.breaker': 'circuit {state}',
   'admin.refresh': 'Refresh', 'admin.approve': 'Approve', 'admin.disable': 'Disable', 'admin.enable': 'Enable', 'admin.unlock': 'Unlock',
   'admin.done.approve': '{id} approved.', 'admin.done.disable': '{id} disabled.', 'admin.done.enable': '{id} enabled.',
   'admin.userDone.disable': '{id} disabled.', 'admin.userDone.enable': '{id} enabled.', 'admin.userDone.unlock': '{id} unlocked.',
@@ -235,7 +235,7 @@ const zh = {
 
   'admin.title': '系统管理', 'admin.sections': '管理内容', 'admin.members': '成员医院', 'admin.users': '用户',
   'admin.membersCaption': '成员医院及运行状态', 'admin.member': '成员', 'admin.base': 'FHIR 服务地址', 'admin.status': '状态', 'admin.health': '健康状况',
-  'admin.latency': '延迟', 'admin.errorRate': '错误率', 'admin.lastSeen': '最后响应', 'admin.up': '在线', 'admin.down': '离线', 'admin.breaker': '熔断 {state}',
+  'admin.latency': '延迟', 'admin.errorRate': '错误率', 'admin.lastSeen': '最后响应', 'admin.up': '在线', 'admin.down': '离线', 'admin.notProbed': '尚未探测', 'admin.breaker': '熔断 {state}',
   'admin.refresh': '刷新', 'admin.approve': '批准', 'admin.disable': '停用', 'admin.enable': '启用', 'admin.unlock': '解锁',
   'admin.done.approve': '已批准 {id}。', 'admin.done.disable': '已停用 {id}。', 'admin.done.enable': '已启用 {id}。',
   'admin.userDone.disable': '已停用 {id}。', 'admin.userDone.enable': '已启用 {id}。', 'admin.userDone.unlock': '已解锁 {id}。',

@@ -58,12 +58,29 @@ function membersPanel(panel) {
   m.refresh();
 }
 
-function healthCell(m) {
+// Health from the /metadata probes (`health`) and the federation engine's
+// counters (`federation`); either is null before its first data.  Older
+// gateways put the breaker and error rate in `health`.
+function healthOf(m) {
   const hl = m.health || {};
+  const fed = m.federation || {};
+  return {
+    probed: m.health ? hl.probed !== false : false,
+    up: Boolean(hl.up),
+    breaker: fed.breaker || hl.breaker || null,
+    latency: hl.latency_ms ?? fed.mean_latency_ms ?? null,
+    errorRate: typeof fed.error_rate === 'number' ? fed.error_rate : (typeof hl.error_rate === 'number' ? hl.error_rate : null),
+    lastSeen: hl.last_seen || (fed.last_success_ms ? new Date(fed.last_success_ms).toISOString() : null),
+    lastError: hl.last_error || fed.last_error || null,
+  };
+}
+
+function healthCell(m) {
   if (m.status !== 'active') return h('span', { class: 'health off' }, tOr(`memberStatus.${m.status}`, m.status));
-  const up = Boolean(hl.up);
-  return h('span', { class: `health ${up ? 'up' : 'down'}` },
-    h('span', { class: 'dot', 'aria-hidden': 'true' }), up ? t('admin.up') : t('admin.down'),
+  const hl = healthOf(m);
+  if (!hl.probed) return h('span', { class: 'health off' }, t('admin.notProbed'));
+  return h('span', { class: `health ${hl.up ? 'up' : 'down'}`, title: hl.lastError || '' },
+    h('span', { class: 'dot', 'aria-hidden': 'true' }), hl.up ? t('admin.up') : t('admin.down'),
     hl.breaker && hl.breaker !== 'closed' ? ` · ${t('admin.breaker', { state: hl.breaker })}` : '');
 }
 
@@ -74,9 +91,9 @@ function membersTable(members, act) {
     { label: t('admin.base'), class: 'mono small', cell: (m) => m.base || '' },
     { label: t('admin.status'), cell: (m) => tOr(`memberStatus.${m.status}`, m.status) },
     { label: t('admin.health'), cell: healthCell },
-    { label: t('admin.latency'), class: 'num', cell: (m) => (m.health && m.health.latency_ms !== undefined && m.health.latency_ms !== null ? `${m.health.latency_ms} ms` : '—') },
-    { label: t('admin.errorRate'), class: 'num', cell: (m) => (m.health && typeof m.health.error_rate === 'number' ? `${(m.health.error_rate * 100).toFixed(1)}%` : '—') },
-    { label: t('admin.lastSeen'), cell: (m) => (m.health && m.health.last_seen ? fmtDateTime(m.health.last_seen) : '—') },
+    { label: t('admin.latency'), class: 'num', cell: (m) => { const x = healthOf(m).latency; return x === null ? '—' : `${x} ms`; } },
+    { label: t('admin.errorRate'), class: 'num', cell: (m) => { const x = healthOf(m).errorRate; return x === null ? '—' : `${(x * 100).toFixed(1)}%`; } },
+    { label: t('admin.lastSeen'), cell: (m) => { const x = healthOf(m).lastSeen; return x ? fmtDateTime(x) : '—'; } },
     {
       label: t('common.action'), cell: (m) => h('div', { class: 'row-actions' },
         m.status === 'pending' ? h('button', { type: 'button', class: 'primary small', onclick: () => act(m.id, 'approve') }, t('admin.approve')) : null,

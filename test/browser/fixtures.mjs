@@ -104,19 +104,21 @@ class Builder {
     });
   }
 
-  lab(date, loinc, display, text, value, unit, low, high) {
+  lab(date, loinc, display, text, value, ucum, low, high) {
+    // Human unit beside the UCUM code, as LIS exports give them.
+    const unit = ucum === 'umol/L' ? 'μmol/L' : ucum;
     let flag = null;
     if (high !== null && value > high) flag = 'H';
     else if (low !== null && value < low) flag = 'L';
     const range = {};
-    if (low !== null) range.low = { value: low, unit, system: UCUM, code: unit };
-    if (high !== null) range.high = { value: high, unit, system: UCUM, code: unit };
+    if (low !== null) range.low = { value: low, unit, system: UCUM, code: ucum };
+    if (high !== null) range.high = { value: high, unit, system: UCUM, code: ucum };
     return this.add({
       resourceType: 'Observation', id: this.id('obs'), status: 'final',
       category: [{ coding: [{ system: OBS_CAT, code: 'laboratory', display: 'Laboratory' }] }],
       code: { coding: [{ system: LOINC, code: loinc, display }], text },
       effectiveDateTime: `${date}T08:30:00+08:00`, issued: `${date}T15:00:00+08:00`,
-      valueQuantity: { value, unit, system: UCUM, code: unit },
+      valueQuantity: { value, unit, system: UCUM, code: ucum },
       interpretation: [{ coding: [{ system: INTERP, code: flag || 'N' }] }],
       referenceRange: [range],
     });

@@ -502,6 +502,18 @@ step('an administrator sees member health and manages members and users', async 
   await assertLabelled('the members page');
   await shot('19-admin-members');
 
+  // Register a member (pending), then approve it.
+  const reg = page.locator('form[aria-labelledby=reg-title]');
+  await reg.locator('input[name=id]').fill('hosp-d');
+  await reg.locator('input[name=name]').fill('鞍山市妇幼保健院');
+  await reg.locator('input[name=base]').fill('https://127.0.0.1:9/fhir');
+  await reg.locator('input[name=active]').uncheck();
+  await reg.locator('button[type=submit]').click();
+  await page.locator('.member-hosp-d', { hasText: '待批准' }).waitFor();
+  await page.locator('.member-hosp-d button', { hasText: '批准' }).click();
+  await page.locator('.member-hosp-d button', { hasText: '停用' }).waitFor();
+  assert.match(await page.locator('.member-hosp-d').textContent(), /鞍山市妇幼保健院.*启用/);
+
   await page.locator('.member-hosp-b button', { hasText: '停用' }).click();
   await page.locator('.member-hosp-b', { hasText: '已停用' }).first().waitFor();
   await page.locator('.member-hosp-b button', { hasText: '启用' }).click();

@@ -138,7 +138,19 @@ export function trendChart(canvas, { series, range, yLabel, allLabel }) {
         y: { title: { display: true, text: yLabel }, suggestedMin: minY - pad, suggestedMax: maxY + pad },
       },
       plugins: {
-        legend: { position: 'bottom', labels: { usePointStyle: true } },
+        legend: {
+          position: 'bottom',
+          labels: {
+            usePointStyle: true,
+            // Each hospital in its own colour as a plain dot (its points'
+            // shapes carry the abnormal flag, not its identity); the trend
+            // as a line.
+            generateLabels: (chart) => Chart.defaults.plugins.legend.labels.generateLabels(chart).map((l) => {
+              const ds = chart.data.datasets[l.datasetIndex];
+              return { ...l, pointStyle: l.datasetIndex === 0 ? 'line' : 'circle', fillStyle: ds.backgroundColor, strokeStyle: ds.backgroundColor };
+            }),
+          },
+        },
         tooltip: {
           filter: (c) => c.datasetIndex > 0,
           callbacks: {

@@ -37,11 +37,15 @@ export function render(main) {
   loadOrgs().then((orgs) => {
     if (!alive) return;
     main.querySelector('.identifiers').replaceWith(identifiers(p, orgs));
-    if (state.record && state.record.patientId === p.id && state.record.done) {
-      showStatus(status, state.record);
-      showRecord(body, state.record);
+    const rec = state.record;
+    if (rec && rec.patientId === p.id) {
+      // Drawn again (language switch, back to this page): a record being
+      // loaded goes on loading into the new view; nothing is asked twice.
+      rec.view = { status, body };
+      showStatus(status, rec);
+      if (rec.done) showRecord(body, rec);
     } else {
-      load(p, orgs, status, body, () => alive);
+      load(p, orgs, { status, body });
     }
   });
   return () => { alive = false; };
@@ -86,15 +90,18 @@ function expectedMembers(p, orgs) {
   return set;
 }
 
-async function load(p, orgs, status, body, isAlive) {
+// Load the record into `view` ({status, body}; rec.view may be replaced
+// while loading, and the record finishes in memory even when the page was
+// left, so going back shows it without asking again).
+async function load(p, orgs, view) {
   const rec = {
     patientId: p.id, done: false, entries: [], failures: new Map(), withheld: false,
-    members: new Map(), typesDone: 0, btg: false, warnings: [], filters: null, truncated: false,
+    members: new Map(), typesDone: 0, btg: false, warnings: [], filters: null, truncated: false, view,
   };
   for (const [code, name] of expectedMembers(p, orgs)) rec.members.set(code, { name, state: 'waiting' });
   state.record = rec;
-  replace(body);
-  showStatus(status, rec);
+  replace(view.body);
+  showStatus(view.status, rec);
 
   const controller = new AbortController();
   const purpose = state.breakGlass && state.breakGlass.patientId === p.id
@@ -106,10 +113,9 @@ async function load(p, orgs, status, body, isAlive) {
     try {
       const res = await searchAll(withQuery(`/fhir/${type}`, { patient: p.id, _count: 200 }),
         { purpose, signal: controller.signal });
-      if (!isAlive()) return;
       absorb(rec, res);
       rec.typesDone += 1;
-      showStatus(status, rec);
+      showStatus(rec.view.status, rec);
     } catch (e) {
       if (e && e.name === 'AbortError') return;
       if (e instanceof ApiError && e.isConsentDenial) {
@@ -124,20 +130,21 @@ async function load(p, orgs, status, body, isAlive) {
   // One type first: a consent denial then costs one denied request (one
   // audit event), not one per type; the others follow in parallel.
   await fetchType(RECORD_TYPES[0]);
-  if (!denial && isAlive()) await Promise.all(RECORD_TYPES.slice(1).map(fetchType));
-  if (!isAlive()) return;
+  if (!denial) await Promise.all(RECORD_TYPES.slice(1).map(fetchType));
 
   if (denial) {
-    state.record = null;
-    showDenial(status, body, denial, p);
+    if (state.record === rec) {
+      state.record = null;
+      showDenial(rec.view, denial, p);
+    }
     return;
   }
   rec.done = true;
   for (const m of rec.members.values()) if (m.state === 'waiting') m.state = fatal ? 'failed' : 'answered';
   rec.fatal = fatal;
   rec.entries.sort((a, b) => (b.date || '').localeCompare(a.date || ''));
-  showStatus(status, rec);
-  showRecord(body, rec);
+  showStatus(rec.view.status, rec);
+  showRecord(rec.view.body, rec);
 }
 
 // Fold one type's answer into the record.
@@ -205,18 +212,18 @@ function showStatus(status, rec) {
   replace(status, parts);
 }
 
-function showDenial(status, body, err, p) {
+function showDenial(view, err, p) {
   const again = h('button', { type: 'button', class: 'danger' }, t('btg.open'));
-  replace(status, h('div', { class: 'banner error consent-denied', role: 'alert' },
+  replace(view.status, h('div', { class: 'banner error consent-denied', role: 'alert' },
     h('strong', null, t('btg.deniedTitle')),
     h('div', null, t('btg.denied')),
     h('div', { class: 'actions' }, again)));
-  replace(body);
+  replace(view.body);
   const ask = async () => {
     const reason = await askBreakGlass(err.message);
-    if (!reason) return;
+    if (!reason || state.patient !== p) return;
     state.breakGlass = { patientId: p.id, reason };
-    load(p, state.orgs || new Map(), status, body, () => document.body.contains(status));
+    load(p, state.orgs || new Map(), view);
   };
   again.addEventListener('click', ask);
   ask();

@@ -179,6 +179,8 @@ step('the patient page shows one timeline across three hospitals', async () => {
   assert.deepEqual(members, ['hosp-a', 'hosp-b', 'hosp-c']);
   const kinds = await page.locator('ol.timeline li.entry').evaluateAll((els) => [...new Set(els.map((e) => e.dataset.kind))].sort());
   for (const k of ['allergy', 'condition', 'document', 'encounter', 'imaging', 'lab', 'medication']) assert.ok(kinds.includes(k), `timeline has ${k}`);
+  // Allergies from every hospital, above the tabs.
+  assert.match(await page.locator('.allergies').textContent(), /青霉素.*鞍山市中心医院/);
   // Every linked identifier with its hospital.
   const ids = await page.locator('.identifiers tbody').textContent();
   assert.match(ids, new RegExp(PEOPLE.shared.residentId));

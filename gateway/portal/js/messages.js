@@ -32,7 +32,7 @@ const en = {
   'search.found': '{n} patient(s) found.', 'search.hospitals': 'Hospitals', 'search.open': 'Open record',
 
   'patient.name': 'Name', 'patient.gender': 'Sex', 'patient.birthDate': 'Birth date', 'patient.age': '{n} y', 'patient.phone': 'Phone', 'patient.address': 'Address',
-  'patient.identifiers': 'Identifiers at each hospital', 'patient.status': 'Loading status', 'patient.sections': 'Record sections',
+  'patient.identifiers': 'Identifiers at each hospital', 'patient.allergies': 'Allergies (all hospitals):', 'patient.status': 'Loading status', 'patient.sections': 'Record sections',
   'patient.loading': 'Asking the hospitals… {done} of {total} kinds of data received', 'patient.hospitals': 'Hospitals:',
   'patient.memberFailed': '{name} did not answer — its data is missing from this record',
   'patient.latency': 'after {ms} ms', 'patient.withheldTitle': 'Some data withheld by the patient\'s consent',
@@ -161,7 +161,7 @@ const zh = {
   'search.found': '找到 {n} 位患者。', 'search.hospitals': '就诊医院数', 'search.open': '打开档案',
 
   'patient.name': '姓名', 'patient.gender': '性别', 'patient.birthDate': '出生日期', 'patient.age': '{n} 岁', 'patient.phone': '电话', 'patient.address': '地址',
-  'patient.identifiers': '各医院的患者标识', 'patient.status': '加载状态', 'patient.sections': '档案内容',
+  'patient.identifiers': '各医院的患者标识', 'patient.allergies': '过敏史（各医院）：', 'patient.status': '加载状态', 'patient.sections': '档案内容',
   'patient.loading': '正在向各医院查询…已收到 {done}/{total} 类数据', 'patient.hospitals': '医院：',
   'patient.memberFailed': '{name} 未响应——本档案缺少该院数据',
   'patient.latency': '耗时 {ms} 毫秒', 'patient.withheldTitle': '部分数据因患者授权设置未显示',

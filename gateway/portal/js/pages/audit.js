@@ -30,14 +30,15 @@ export function render(main) {
   const from = h('input', { type: 'date', name: 'from', value: isoDay(-29), required: true });
   const to = h('input', { type: 'date', name: 'to', value: isoDay(0), required: true });
   const member = h('select', { name: 'member' }, h('option', { value: '' }, t('audit.allMembers')));
-  const clinician = h('input', { type: 'text', name: 'clinician', autocomplete: 'off', spellcheck: 'false' });
+  const known = h('datalist', { id: 'known-clinicians' });
+  const clinician = h('input', { type: 'text', name: 'clinician', autocomplete: 'off', spellcheck: 'false', list: 'known-clinicians' });
   const csv = h('button', { type: 'button', class: 'secondary' }, t('audit.csv'));
   const out = h('div', { class: 'audit-out', 'aria-live': 'polite' });
   const verifyBox = h('section', { class: 'verify', 'aria-labelledby': 'verify-title' },
     h('h2', { id: 'verify-title' }, t('audit.verifyTitle')), h('p', { class: 'muted' }, t('common.loading')));
   const form = h('form', { class: 'card filters-row', 'aria-label': t('audit.filters') },
     field(t('audit.from'), from), field(t('audit.to'), to),
-    field(t('audit.member'), member), field(t('audit.clinician'), clinician, t('audit.clinicianHint')),
+    field(t('audit.member'), member), field(t('audit.clinician'), clinician, t('audit.clinicianHint')), known,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('audit.apply')), csv));
 
   loadOrgs().then((orgs) => {
@@ -81,6 +82,8 @@ export function render(main) {
   }
 
   function show(report, queue, counts, filt) {
+    replace(known, [...new Set((report.per_clinician || []).map((r) => r.user).filter(Boolean))].sort()
+      .map((u) => h('option', { value: u })));
     const keep = (r) => (!filt.member || r.member === filt.member) && (!filt.user || r.user === filt.user);
     const tot = report.totals || {};
     const days = everyDay(counts ? counts.days : report.per_day || [], from.value, to.value);

@@ -13,7 +13,7 @@ import { t, tOr, fmtDate, age } from '../i18n.js';
 import { searchAll, withQuery, ApiError } from '../api.js';
 import { state } from '../state.js';
 import {
-  patientName, genderText, identifierLabel, identifierMember, memberOf, readOutcomes, dateOf,
+  patientName, genderText, identifierLabel, identifierMember, memberOf, readOutcomes, dateOf, ccText,
 } from '../fhir.js';
 import { banner, errorText, loadOrgs, memberBadge, tabs } from './common.js';
 import { askBreakGlass } from './btg.js';
@@ -229,9 +229,23 @@ function showDenial(view, err, p) {
   ask();
 }
 
+// Allergies first: a clinician must see them whatever tab is open (all
+// hospitals, active ones, each with its hospital).
+function allergyStrip(rec) {
+  const items = rec.entries.filter((e) => e.resource.resourceType === 'AllergyIntolerance' &&
+    !/inactive|resolved/.test(ccText(e.resource.clinicalStatus) + ((e.resource.clinicalStatus && e.resource.clinicalStatus.coding) || []).map((c) => c.code).join(' ')));
+  if (!items.length) return null;
+  return h('section', { class: 'allergies', 'aria-labelledby': 'allergy-title' },
+    h('strong', { id: 'allergy-title' }, t('patient.allergies')),
+    h('ul', null, items.map((e) => h('li', null,
+      h('span', { class: 'allergen' }, ccText(e.resource.code) || '—'),
+      ((e.resource.reaction || [])[0] || {}).manifestation ? ` (${(e.resource.reaction[0].manifestation || []).map(ccText).join('、')})` : '',
+      ' ', memberBadge(e.member)))));
+}
+
 function showRecord(body, rec) {
   if (!rec.filters) rec.filters = { members: null, kinds: null, from: '', to: '' };
-  replace(body, tabs(t('patient.sections'), [
+  replace(body, allergyStrip(rec), tabs(t('patient.sections'), [
     { id: 'timeline', label: t('tab.timeline'), render: (panel) => renderTimeline(panel, rec) },
     { id: 'labs', label: t('tab.labs'), render: (panel) => renderLabs(panel, rec) },
     { id: 'imaging', label: t('tab.imaging'), render: (panel) => renderImaging(panel, rec) },

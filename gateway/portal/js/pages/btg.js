@@ -5,7 +5,7 @@
 // reviewed; the retry carries X-Purpose-Of-Use: ETREAT and the reason.
 
 import { h, field } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, getLang } from '../i18n.js';
 import { modal } from './common.js';
 
 const HAN = /[\u3400-\u9fff\uf900-\ufaff]/g;
@@ -19,14 +19,16 @@ export function reasonOk(reason) {
   return (r.match(HAN) || []).length >= 3;
 }
 
-// Resolves to the reason, or null when the clinician cancels.
+// Resolves to the reason, or null when the clinician cancels.  The
+// gateway's own sentence (English) is shown only in the English page; the
+// Chinese page says the same in its own words.
 export function askBreakGlass(consentMessage) {
   return modal(t('btg.title'), (close) => {
     const reason = h('textarea', { name: 'reason', rows: 3, maxlength: 500, required: true, class: 'wide' });
     const err = h('p', { class: 'error', role: 'alert', hidden: true });
     const form = h('form', { class: 'btg', novalidate: true },
       h('p', null, t('btg.denied')),
-      consentMessage ? h('p', { class: 'muted' }, consentMessage) : null,
+      consentMessage && getLang() === 'en' ? h('p', { class: 'muted' }, consentMessage) : null,
       h('div', { class: 'banner warning', role: 'note' },
         h('strong', null, t('btg.warnTitle')),
         h('div', null, t('btg.warn'))),

@@ -47,8 +47,12 @@ function startProcess(name, cmd, args, logDir, ready, env) {
   const logFile = path.join(logDir, `${name}.log`);
   const out = fs.openSync(logFile, 'a');
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', out], env: { ...process.env, ...env } });
-  const proc = { name, child, logFile, exited: false };
-  child.on('exit', () => { proc.exited = true; });
+  const proc = { name, child, logFile, exited: false, code: null, signal: null };
+  child.on('exit', (code, signal) => {
+    proc.exited = true;
+    proc.code = code;
+    proc.signal = signal;
+  });
   return new Promise((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout });
     const timer = setTimeout(() => reject(new Error(`${name}: not ready after 30 s (see ${logFile})`)), 30000);
@@ -86,8 +90,11 @@ function tail(file, n = 30) {
   }
 }
 
+// Stop a process and say whether it ended cleanly (exit status 0 after
+// SIGTERM: no crash, no sanitizer report, no leak under LeakSanitizer).
 async function stopProcess(p, signal = 'SIGTERM') {
-  if (!p || p.exited) return;
+  if (!p) return true;
+  if (p.exited) return p.code === 0;
   await new Promise((resolve) => {
     const timer = setTimeout(() => {
       p.child.kill('SIGKILL');
@@ -98,6 +105,7 @@ async function stopProcess(p, signal = 'SIGTERM') {
     });
     p.child.kill(signal);
   });
+  return p.code === 0;
 }
 
 // ---------------------------------------------------------------- members --
@@ -226,16 +234,19 @@ export async function startRegion() {
     await setUp(r);
     return r;
   } catch (e) {
-    await stopRegion(r, true);
+    await stopRegion(r, true).catch(() => {});
     throw e;
   }
 }
 
 // Stop everything; the folder stays when `keep` (a failed run, for its logs).
+// Throws when a program did not end cleanly (crash, sanitizer report).
 export async function stopRegion(r, keep = false) {
   if (!r) return;
-  await stopProcess(r.gateway);
-  for (const m of r.members) await stopProcess(m.proc);
+  const unclean = [];
+  for (const p of [r.gateway, ...r.members.map((m) => m.proc)]) {
+    if (p && !(await stopProcess(p))) unclean.push(p);
+  }
   if (r.pg) {
     try {
       run(path.join(SRC, 'deploy/pgctl.sh'), ['stop', r.pg.dir]);
@@ -243,13 +254,15 @@ export async function stopRegion(r, keep = false) {
       /* already down */
     }
   }
-  if (!keep && !process.env.FHIRGATE_BROWSER_KEEP) fs.rmSync(r.dir, { recursive: true, force: true, maxRetries: 5 });
+  const report = unclean.map((p) => `${p.name} ended with ${p.signal || `status ${p.code}`}:\n${tail(p.logFile, 40)}`);
+  if (!keep && !unclean.length && !process.env.FHIRGATE_BROWSER_KEEP) fs.rmSync(r.dir, { recursive: true, force: true, maxRetries: 5 });
   else console.error(`region kept in ${r.dir}`);
+  if (unclean.length) throw new Error(`programs of the region did not end cleanly:\n${report.join('\n')}`);
 }
 
 export async function stopMember(r, id) {
   const m = r.members.find((x) => x.id === id);
-  await stopProcess(m.proc);
+  if (!(await stopProcess(m.proc))) throw new Error(`${id} did not end cleanly:\n${tail(m.proc.logFile, 40)}`);
 }
 
 // Send a signal to a member: SIGUSR1 toggles test/browser/member.c's slow

@@ -121,9 +121,14 @@ export function modal(titleText, content, initial) {
   const before = document.activeElement;
   return new Promise((resolve) => {
     let done = false;
+    const onCancel = (ev) => {
+      ev.preventDefault();
+      close(null);
+    };
     const close = (value) => {
       if (done) return;
       done = true;
+      dlg.removeEventListener('cancel', onCancel);
       dlg.close();
       dlg.replaceChildren();
       if (before && before.focus) before.focus();
@@ -132,10 +137,7 @@ export function modal(titleText, content, initial) {
     const titleId = uid('dlg');
     dlg.replaceChildren(h('h2', { id: titleId }, titleText), content(close));
     dlg.setAttribute('aria-labelledby', titleId);
-    dlg.addEventListener('cancel', (ev) => {
-      ev.preventDefault();
-      close(null);
-    }, { once: true });
+    dlg.addEventListener('cancel', onCancel);
     dlg.showModal();
     const first = initial ? dlg.querySelector(initial) : null;
     if (first) first.focus();

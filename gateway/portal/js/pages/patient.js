@@ -1,10 +1,11 @@
 // pages/patient.js — one patient's record across hospitals.
 //
 // The record is read with one federated search per resource type
-// (gateway-api.md §5), all in parallel: each answer says which members
-// answered and which failed (outcome entries), so the page shows progress
-// hospital by hospital while the others are still being asked, then a banner
-// per member that failed or timed out and one when consent withheld data.
+// (gateway-api.md §5), the first alone, then the others in parallel.  The
+// gateway answers each search when every member answered or the deadline
+// passed, so progress is counted per type; each answer's outcome entries say
+// which members failed.  After: a banner per member that failed or timed out,
+// and one when consent withheld data.
 // A consent denial (403) opens the break-the-glass dialog; the retry carries
 // X-Purpose-Of-Use: ETREAT and the reason, for this patient only.
 
@@ -55,7 +56,8 @@ function header(p, orgs) {
   const n = patientName(p);
   const a = age(p.birthDate);
   return h('section', { class: 'card patient-head', 'aria-labelledby': 'patient-title' },
-    h('h1', { id: 'patient-title' }, h('span', { lang: 'zh-CN' }, n.main), n.alt ? h('span', { class: 'alt-name' }, n.alt) : null),
+    h('h1', { id: 'patient-title' }, h('span', { lang: /[\u3400-\u9fff]/.test(n.main) ? 'zh-CN' : null }, n.main),
+      n.alt ? h('span', { class: 'alt-name' }, n.alt) : null),
     h('dl', { class: 'facts' },
       h('dt', null, t('patient.gender')), h('dd', null, genderText(p.gender) || '—'),
       h('dt', null, t('patient.birthDate')), h('dd', null, p.birthDate ? `${fmtDate(p.birthDate)} (${t('patient.age', { n: a })})` : '—'),

@@ -119,7 +119,7 @@ const MEMBER_KINDS = {
     const cert = region.ca.server(m.id);
     const proc = await startProcess(m.id, TEST_MEMBER, [
       '--id', m.id, '--data', dataFile, '--cert', cert.crt, '--key', cert.key, '--ca', region.ca.caCrt,
-      '--gateway-cn', 'gateway', '--slow-ms', '600',
+      '--gateway-cn', 'gateway', '--slow-ms', '500',
     ], region.logs, /^listening (\d+)$/);
     const port = Number(proc.match[1]);
     return { ...m, proc, base: `https://127.0.0.1:${port}/fhir`, port };
@@ -181,7 +181,7 @@ function gatewayConfig(r, port) {
     '[database]', 'url = env:FHIRGATE_DATABASE_URL', 'pool_size = 8', 'migrate = auto',
     '[audit]', `signing_key = ${r.auditKey}`, 'writers = 2', 'checkpoint_rows = 50', 'checkpoint_interval = 5s',
     '[auth]', `signing_key = ${r.tokenKey}`, 'password_grant = true', 'portal_client_id = portal', 'token_lifetime = 15m',
-    '[federation]', `ca = ${r.ca.caCrt}`, `client_cert = ${gwClient.crt}`, `client_key = ${gwClient.key}`, 'deadline = 3s', 'member_timeout = 2500ms',
+    '[federation]', `ca = ${r.ca.caCrt}`, `client_cert = ${gwClient.crt}`, `client_key = ${gwClient.key}`, 'deadline = 6s', 'member_timeout = 4s',
     'breaker_failures = 100',
     '[registry]', 'auto_approve = false', 'probe_interval = 1s', 'probe_timeout = 1s',
     '[mpi]', 'pull = true', 'pull_interval = 1s', 'pull_count = 100',

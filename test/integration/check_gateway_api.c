@@ -30,6 +30,7 @@ static struct git_member M[] = {
 };
 #define N_MEMBERS (sizeof(M) / sizeof(M[0]))
 
+static pid_t MEMBERS;
 static char *P1, *P2, *P3, *P4;                    /* regional person ids */
 static char *T_ADMIN, *T_DR, *T_DRX, *T_REG, *T_PAT; /* access tokens */
 
@@ -57,8 +58,7 @@ setup(void)
 {
     base_log_set_level(BASE_LOG_ERROR);
     git_prepare(&G, "gwapi");
-    for (size_t i = 0; i < N_MEMBERS; i++)
-        git_member_start(&M[i], &G.pki, G.foreign_cert, G.foreign_key);
+    MEMBERS = git_members_spawn(M, N_MEMBERS, &G.pki, G.foreign_cert, G.foreign_key);
     git_write_conf(&G, M, N_MEMBERS, NULL);
     git_start(&G);
     git_seed(&G, &M[6], "p2");
@@ -108,8 +108,7 @@ teardown(void)
         G.pid = 0;
     }
     (void)git_stop(&G, SIGTERM);
-    for (size_t i = 0; i < N_MEMBERS; i++)
-        git_member_stop(&M[i]);
+    git_members_kill(MEMBERS);
 }
 
 /* `tmpl` with its one "%s" replaced by `a` (no format strings from data). */

@@ -454,6 +454,12 @@ step('a regulator finds the accesses and the break-the-glass in the report', asy
   assert.ok((await page.locator('.audit-denials tbody tr', { hasText: '401' }).count()) >= 1, 'the refused token is listed');
   assert.match(await page.locator('.audit-clinicians').textContent(), /dr\.wang/);
   await page.waitForTimeout(500);
+  // The events one by one: the emergency accesses among them.
+  await page.locator('.audit-events summary').click();
+  const ev = page.locator('.audit-events tbody tr');
+  assert.ok(await ev.count() > 10);
+  assert.ok((await ev.filter({ hasText: '紧急访问' }).count()) >= 11, 'the break-the-glass requests are listed');
+  assert.match(await ev.filter({ hasText: '紧急访问' }).first().textContent(), /dr\.wang.*鞍山市中心医院.*Patient\//);
   await assertLabelled('the audit dashboard');
   await shot('17-audit-dashboard');
   await shot('17-audit-dashboard-full', true);
@@ -553,6 +559,15 @@ step('a patient sees who looked at the record, from where and why', async () => 
   assert.ok(text.some((t) => t.includes(USERS.clinician.name) && t.includes('鞍山市中心医院') && t.includes('诊疗')), 'dr.wang at hosp-a for treatment');
   await assertLabelled('the patient\'s page');
   await shot('21-patient-accesses');
+
+  // The patient whose consent was overridden sees the emergency access and its reason.
+  await signIn(USERS.patient2.name);
+  await page.locator('table tbody tr').first().waitFor();
+  await page.locator('.banner.warning').waitFor();
+  const btgRow = page.locator('table tbody tr.btg');
+  assert.equal(await btgRow.count(), 1, 'one emergency access');
+  assert.match(await btgRow.textContent(), new RegExp(`dr\\.wang.*鞍山市中心医院.*紧急访问.*${BTG_REASON}`));
+  await shot('22-patient-emergency-access');
 });
 
 step('no CSP violation or script error happened in the browser', async () => {

@@ -26,6 +26,7 @@ export const USERS = {
   regulator: { name: 'reg.zhou', display: '周监管', role: 'regulator' },
   admin: { name: 'admin.chen', display: '陈管理员', role: 'admin' },
   patient: { name: 'wang.jianguo', display: '王建国', role: 'patient' },
+  patient2: { name: 'li.xiuying', display: '李秀英', role: 'patient' },
 };
 
 function log(...a) {
@@ -383,9 +384,10 @@ async function setUp(r) {
     const res = await api(r, 'POST', '/fhir/Consent', { token: adm, body: c });
     if (res.status !== 201) throw new Error(`consent: ${res.status} ${res.text}`);
   }
-  const u = USERS.patient;
-  const res = await api(r, 'POST', '/admin/users', {
-    token: adm, body: { username: u.name, password: PASSWORD, role: 'patient', patient: r.persons.shared.id, display_name: u.display },
-  });
-  if (res.status !== 201) throw new Error(`patient user: ${res.status} ${res.text}`);
+  for (const [u, person] of [[USERS.patient, r.persons.shared], [USERS.patient2, r.persons.optout]]) {
+    const res = await api(r, 'POST', '/admin/users', {
+      token: adm, body: { username: u.name, password: PASSWORD, role: 'patient', patient: person.id, display_name: u.display },
+    });
+    if (res.status !== 201) throw new Error(`patient user ${u.name}: ${res.status} ${res.text}`);
+  }
 }

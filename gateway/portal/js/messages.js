@@ -95,7 +95,7 @@ const en = {
   'audit.perDay': 'Accesses per day', 'audit.perMember': 'Accesses per hospital', 'audit.perDayDesc': 'Bar chart of accesses and denials per day',
   'audit.perMemberDesc': 'Bar chart of accesses per hospital',
   'audit.btgTitle': 'Break-the-glass events to review', 'audit.btgReason': 'Reason given', 'audit.review': 'Review', 'audit.reviewNote': 'Review note',
-  'audit.requests': 'Requests', 'audit.justified': 'Justified', 'audit.unjustified': 'Not justified',
+  'audit.requests': 'Requests', 'audit.eventsTitle': 'Audit events, newest first ({n})', 'audit.what': 'What', 'audit.purpose': 'Purpose', 'audit.outcome': 'Outcome', 'audit.justified': 'Justified', 'audit.unjustified': 'Not justified',
   'audit.denialsTitle': 'Denied attempts', 'audit.unusualTitle': 'Unusual volume (clinicians far above the median)', 'audit.nightTitle': 'Access at unusual hours ({from}:00–{to}:00)', 'audit.firstLast': 'First – last',
   'audit.cliniciansTitle': 'Accesses per clinician', 'audit.median': 'Median', 'audit.time': 'Time', 'audit.user': 'User', 'audit.patient': 'Patient',
   'audit.status': 'Status', 'audit.reason': 'Reason', 'audit.noneRows': 'None in this period.',
@@ -123,14 +123,14 @@ const en = {
   'me.title': 'Who viewed my record', 'me.intro': 'Every time someone opens your health record through the regional platform, it is listed here: who, when, from which hospital and why.',
   'me.filters': 'Period', 'me.failed': 'The list could not be loaded', 'me.none': 'Nobody viewed your record in this period.', 'me.more': 'Show more',
   'me.caption': '{n} access(es)', 'me.when': 'When', 'me.who': 'Who', 'me.where': 'Hospital', 'me.why': 'Why', 'me.what': 'What', 'me.outcome': 'Outcome',
-  'me.granted': 'granted', 'me.denied': 'denied', 'me.breakGlass': 'emergency access',
+  'me.granted': 'granted', 'me.platform': 'Regional platform', 'me.reason': 'Reason given: {reason}', 'me.denied': 'denied', 'me.breakGlass': 'emergency access',
   'me.btgTitle': '{n} emergency access(es)', 'me.btg': 'A clinician overrode your sharing choices in an emergency. Each such access is reviewed by the regulator.',
   'purpose.TREAT': 'Treatment', 'purpose.ETREAT': 'Emergency treatment', 'purpose.BTG': 'Emergency (break the glass)', 'purpose.ERTREAT': 'Emergency room treatment',
-  'purpose.PATRQT': 'Your own request', 'purpose.HOPERAT': 'Operations', 'purpose.HSYSADMIN': 'System administration', 'purpose.PUBHLTH': 'Public health',
+  'purpose.PATRQT': 'Your own request', 'purpose.HCOMPL': 'Compliance review', 'purpose.HOPERAT': 'Operations', 'purpose.HSYSADMIN': 'System administration', 'purpose.PUBHLTH': 'Public health',
   'denial.consent': 'patient consent', 'denial.role': 'role not allowed', 'denial.scope': 'scope not granted', 'denial.purpose': 'purpose not allowed',
   'denial.break-glass-reason': 'emergency access without a valid reason', 'denial.not-member': 'not an active member', 'denial.not-own-record': 'not the patient\'s own record',
   'me.count': '{n} requests',
-  'subtype.search-type': 'searched the record', 'subtype.read': 'read an entry', 'subtype.everything': 'opened the whole record', 'subtype.operation': 'ran an operation',
+  'subtype.search-type': 'searched the record', 'subtype.read': 'read an entry', 'subtype.everything': 'opened the whole record', 'subtype.operation': 'ran an operation', 'subtype.login': 'signed in', 'subtype.btg-review': 'reviewed an emergency access', 'subtype.consent': 'recorded a consent', 'subtype.create': 'created', 'subtype.update': 'updated',
 };
 
 const zh = {
@@ -224,7 +224,7 @@ const zh = {
   'audit.perDay': '每日访问量', 'audit.perMember': '各医院访问量', 'audit.perDayDesc': '每日访问与拒绝次数柱状图',
   'audit.perMemberDesc': '各医院访问次数柱状图',
   'audit.btgTitle': '待审查的紧急访问', 'audit.btgReason': '访问理由', 'audit.review': '审查', 'audit.reviewNote': '审查意见',
-  'audit.requests': '请求数', 'audit.justified': '合理', 'audit.unjustified': '不合理',
+  'audit.requests': '请求数', 'audit.eventsTitle': '审计事件明细（最新 {n} 条）', 'audit.what': '内容', 'audit.purpose': '目的', 'audit.outcome': '结果', 'audit.justified': '合理', 'audit.unjustified': '不合理',
   'audit.denialsTitle': '被拒绝的访问', 'audit.unusualTitle': '访问量异常（远高于中位数的医生）', 'audit.nightTitle': '非常规时段访问（{from}:00–{to}:00）', 'audit.firstLast': '首次 – 末次',
   'audit.cliniciansTitle': '各医生访问量', 'audit.median': '中位数', 'audit.time': '时间', 'audit.user': '用户', 'audit.patient': '患者',
   'audit.status': '状态码', 'audit.reason': '原因', 'audit.noneRows': '该时段内无记录。',
@@ -252,14 +252,14 @@ const zh = {
   'me.title': '谁查看了我的档案', 'me.intro': '每当有人通过区域平台打开您的健康档案，都会在此列出：谁、何时、在哪家医院、出于什么目的。',
   'me.filters': '时间段', 'me.failed': '列表加载失败', 'me.none': '该时段内没有人查看您的档案。', 'me.more': '显示更多',
   'me.caption': '共 {n} 次访问', 'me.when': '时间', 'me.who': '访问者', 'me.where': '医院', 'me.why': '目的', 'me.what': '内容', 'me.outcome': '结果',
-  'me.granted': '已允许', 'me.denied': '已拒绝', 'me.breakGlass': '紧急访问',
+  'me.granted': '已允许', 'me.platform': '区域平台', 'me.reason': '所述理由：{reason}', 'me.denied': '已拒绝', 'me.breakGlass': '紧急访问',
   'me.btgTitle': '{n} 次紧急访问', 'me.btg': '有医生在紧急情况下越过了您的共享设置。每一次此类访问都会由监管人员审查。',
   'purpose.TREAT': '诊疗', 'purpose.ETREAT': '紧急诊疗', 'purpose.BTG': '紧急访问（破窗）', 'purpose.ERTREAT': '急诊诊疗',
-  'purpose.PATRQT': '本人查询', 'purpose.HOPERAT': '医疗运营', 'purpose.HSYSADMIN': '系统管理', 'purpose.PUBHLTH': '公共卫生',
+  'purpose.PATRQT': '本人查询', 'purpose.HCOMPL': '合规监管', 'purpose.HOPERAT': '医疗运营', 'purpose.HSYSADMIN': '系统管理', 'purpose.PUBHLTH': '公共卫生',
   'denial.consent': '患者授权限制', 'denial.role': '角色无权', 'denial.scope': '授权范围不足', 'denial.purpose': '访问目的不允许',
   'denial.break-glass-reason': '紧急访问理由无效', 'denial.not-member': '非有效成员机构', 'denial.not-own-record': '非本人档案',
   'me.count': '{n} 次请求',
-  'subtype.search-type': '查询档案', 'subtype.read': '读取条目', 'subtype.everything': '打开完整档案', 'subtype.operation': '执行操作',
+  'subtype.search-type': '查询档案', 'subtype.read': '读取条目', 'subtype.everything': '打开完整档案', 'subtype.operation': '执行操作', 'subtype.login': '登录', 'subtype.btg-review': '审查紧急访问', 'subtype.consent': '登记授权', 'subtype.create': '创建', 'subtype.update': '更新',
 };
 
 export const MESSAGES = { en, zh };

@@ -16,6 +16,7 @@ import { banner, errorText, groupRows, loadOrgs, memberSlot } from './common.js'
 import { barChart, memberColour } from '../charts.js';
 
 const EVENT_PAGES_FOR_CHART = 1000; // AuditEvents per page when counting a filtered chart
+const EVENTS_SHOWN = 200;           // the newest AuditEvents listed one by one
 
 function periodParams(from, to) {
   // The report takes ISO 8601 instants; the range is whole local days.
@@ -70,12 +71,14 @@ export function render(main) {
     const filt = { member: member.value, user: clinician.value.trim() };
     try {
       await loadOrgs();
-      const [report, queue, counts] = await Promise.all([
+      const [report, queue, counts, events] = await Promise.all([
         getJson(withQuery('/audit/report', { ...p, format: 'json' })),
         getJson(withQuery('/audit/break-glass', { status: 'all', ...p, _count: 200 })),
         filt.member || filt.user ? filteredCounts(p, filt) : Promise.resolve(null),
+        getJson(withQuery('/fhir/AuditEvent', eventParams(p, filt, EVENTS_SHOWN))),
       ]);
       show(report, queue, counts, filt);
+      out.append(eventsSection(((events && events.entry) || []).map((e) => e.resource).filter(Boolean)));
     } catch (e) {
       replace(out, banner('error', t('audit.failed'), e instanceof ApiError ? errorText(e) : String(e.message || e)));
     }
@@ -286,13 +289,17 @@ async function verify(box) {
   }
 }
 
+function eventParams(p, filt, count) {
+  const params = [['date', `ge${p.from}`], ['date', `lt${p.to}`], ['_count', count]];
+  if (filt.member) params.push(['member', filt.member]);
+  if (filt.user) params.push(['agent', filt.user]);
+  return params;
+}
+
 // Accesses and denials per day and per hospital, counted from the
 // AuditEvents that match the member/clinician filter.
 async function filteredCounts(p, filt) {
-  const params = [['date', `ge${p.from}`], ['date', `lt${p.to}`], ['_count', EVENT_PAGES_FOR_CHART]];
-  if (filt.member) params.push(['member', filt.member]);
-  if (filt.user) params.push(['agent', filt.user]);
-  const res = await searchAll(withQuery('/fhir/AuditEvent', params));
+  const res = await searchAll(withQuery('/fhir/AuditEvent', eventParams(p, filt, EVENT_PAGES_FOR_CHART)));
   const days = new Map();
   const members = new Map();
   const bump = (map, key, init, denied) => {
@@ -311,6 +318,57 @@ async function filteredCounts(p, filt) {
     days: [...days.values()].sort((a, b) => a.day.localeCompare(b.day)),
     members: [...members.values()],
   };
+}
+
+// The fields of a BALP AuditEvent (as fhir/event writes them) a regulator
+// reads in a list.
+function eventRow(ev) {
+  const user = (ev.agent || []).find((a) => a.requestor) || {};
+  const who = user.who || {};
+  const purpose = ((user.purposeOfUse || []).flatMap((c) => c.coding || [])[0] || {}).code || '';
+  const patient = (ev.entity || []).find((x) => x.role && x.role.code === '1');
+  let type = '';
+  const q = (ev.entity || []).find((x) => x.query);
+  if (q) {
+    try {
+      const m = /^[A-Z]+ \/fhir\/([A-Za-z]+)/.exec(atob(q.query));
+      type = m ? m[1] : '';
+    } catch (_) {
+      type = '';
+    }
+  }
+  return {
+    time: ev.recorded,
+    user: (who.identifier && who.identifier.value) || who.display || '',
+    name: who.display || user.name || '',
+    member: eventMember(ev),
+    patient: patient && patient.what ? patient.what.reference || '' : '',
+    what: [subtypeText((ev.subtype || [])[0]), type].filter(Boolean).join(' '),
+    purpose,
+    ok: !ev.outcome || ev.outcome === '0',
+    btg: ['ETREAT', 'BTG', 'ERTREAT'].includes(purpose),
+  };
+}
+
+function subtypeText(c) {
+  if (!c) return '';
+  return tOr(`subtype.${c.code}`, c.display || c.code || '');
+}
+
+function eventsSection(events) {
+  const rows = events.map(eventRow);
+  return h('section', { class: 'card audit-events', 'aria-labelledby': 'audit-events-title' },
+    h('details', null,
+      h('summary', null, h('h2', { id: 'audit-events-title' }, t('audit.eventsTitle', { n: rows.length }))),
+      rows.length ? table(null, [
+        { label: t('audit.time'), cell: (r) => fmtDateTime(r.time) },
+        { label: t('audit.user'), cell: (r) => [r.user, r.name && r.name !== r.user ? h('span', { class: 'muted small' }, ` ${r.name}`) : null] },
+        { label: t('audit.member'), cell: (r) => memberName(r.member) },
+        { label: t('audit.patient'), class: 'mono small', cell: (r) => r.patient },
+        { label: t('audit.what'), cell: (r) => r.what },
+        { label: t('audit.purpose'), cell: (r) => [tOr(`purpose.${r.purpose}`, r.purpose), r.btg ? h('span', { class: 'flag critical' }, t('me.breakGlass')) : null] },
+        { label: t('audit.outcome'), cell: (r) => (r.ok ? t('me.granted') : t('me.denied')) },
+      ], rows, { rowClass: (r) => (r.btg ? 'btg' : r.ok ? null : 'abnormal') }) : h('p', { class: 'muted' }, t('audit.noneRows'))));
 }
 
 // The member organization an AuditEvent's user acted for: the agent typed

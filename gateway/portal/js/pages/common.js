@@ -149,7 +149,7 @@ export function modal(titleText, content, initial) {
 // audited requests (and one break-the-glass is several flagged events).
 // Rows with the same key, each within `gapMs` of the previous one, become
 // one group {first, last, items}.  `rows` may come in any order; groups are
-// returned newest first.
+// returned newest (last request) first.
 export function groupRows(rows, keyOf, gapMs = 30 * 1000) {
   const sorted = [...rows].sort((a, b) => String(a.time).localeCompare(String(b.time)));
   const open = new Map();
@@ -168,5 +168,5 @@ export function groupRows(rows, keyOf, gapMs = 30 * 1000) {
       groups.push(ng);
     }
   }
-  return groups.reverse();
+  return groups.sort((a, b) => String(b.last.time).localeCompare(String(a.last.time)));
 }

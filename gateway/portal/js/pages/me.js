@@ -45,15 +45,20 @@ export function render(main) {
     }
     // One look at the record is several requests (one per kind of data):
     // shown as one line with their count.
-    const groups = groupRows(rows, (r) => `${r.user}|${r.member}|${r.purpose}|${r.break_glass}|${r.outcome}`);
+    const groups = groupRows(rows, (r) => `${r.user}|${r.member}|${r.purpose}|${r.break_glass}|${r.outcome}|${r.reason || ''}`);
     const btg = groups.filter((g) => g.first.break_glass).length;
     replace(out,
       btg ? banner('warning', t('me.btgTitle', { n: btg }), t('me.btg')) : null,
       table(t('me.caption', { n: groups.length }), [
         { label: t('me.when'), cell: (g) => fmtDateTime(g.last.time) },
         { label: t('me.who'), cell: (g) => [g.first.user_name || g.first.user || '', h('span', { class: 'muted small' }, ` ${tOr(`role.${g.first.role}`, g.first.role)}`)] },
-        { label: t('me.where'), cell: (g) => memberBadge({ code: g.first.member, display: g.first.member_name || g.first.member }) },
-        { label: t('me.why'), cell: (g) => [purposeText(g.first.purpose), g.first.break_glass ? h('span', { class: 'flag critical' }, t('me.breakGlass')) : null] },
+        { label: t('me.where'), cell: (g) => (g.first.member ? memberBadge({ code: g.first.member, display: g.first.member_name || g.first.member }) : t('me.platform')) },
+        {
+          label: t('me.why'), cell: (g) => [purposeText(g.first.purpose),
+            g.first.break_glass ? [' ', h('span', { class: 'flag critical' }, t('me.breakGlass'))] : null,
+            // The reason a clinician gave for an emergency access is the patient's to read.
+            g.first.break_glass && g.first.reason ? h('div', { class: 'small' }, t('me.reason', { reason: g.first.reason })) : null],
+        },
         { label: t('me.what'), cell: (g) => [...new Set(g.items.map((r) => tOr(`subtype.${r.subtype}`, r.subtype)))].join('、') + (g.items.length > 1 ? ` (${t('me.count', { n: g.items.length })})` : '') },
         { label: t('me.outcome'), cell: (g) => (String(g.first.outcome) === '0' ? t('me.granted') : t('me.denied')) },
       ], groups, { rowClass: (g) => (g.first.break_glass ? 'btg' : null) }));

@@ -21,6 +21,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/sha.h>
+
 #include "adapters/daemon/daemon_int.h"
 #include "fhir/base/arena.h"
 #include "fhir/base/limits.h"
@@ -187,22 +189,37 @@ msg_new(struct adapter_daemon *d, const char *data, size_t len, adapter_ack_fn d
     return h;
 }
 
-/* Ledger key: the sending application and facility (MSH-3, MSH-4) and
- * the control id (MSH-10), as sent.  No control id: no ledger row. */
+/*
+ * Ledger key: the sending application and facility (MSH-3, MSH-4) and the
+ * control id (MSH-10), as sent, plus a digest of the message.  A resend is
+ * byte for byte the same message (HL7 v2.5.1 ch. 2.10: the same MSH-10),
+ * so it is answered from the ledger; but senders do reuse control ids for
+ * different messages (test feeds, counters reset by a restart — nine
+ * different messages in the shared corpus are all "MSG00001"), and such a
+ * message must be stored, not answered as a repeat.  A resend whose bytes
+ * changed (a new MSH-7) is applied again, which changes nothing: every
+ * entry is a conditional update and identical content makes no version.
+ * No control id: no ledger row.
+ */
 static void
 ledger_key(struct hl7_msg *h)
 {
     const struct hl7v2_seg *msh = &h->msg->segs[0];
     struct base_str app = hl7v2_get(h->msg, msh, 3, 0, 0, 0);
     struct base_str fac = hl7v2_get(h->msg, msh, 4, 0, 0, 0);
+    unsigned char *md = BASE_NEW_N(h->job.a, unsigned char, SHA256_DIGEST_LENGTH);
 
-    if (h->msg->control_id.len == 0 ||
-        h->msg->control_id.len > BASE_LIMIT_STORE_MAX_LEDGER_KEY ||
+    if (md == NULL || h->msg->control_id.len == 0 ||
+        h->msg->control_id.len + 18 > BASE_LIMIT_STORE_MAX_LEDGER_KEY ||
         app.len + fac.len + 1 > BASE_LIMIT_STORE_MAX_LEDGER_KEY)
         return;
+    SHA256((const unsigned char *)h->raw, h->len, md);
+    h->job.item.message_sha256 = md;
     h->job.item.source =
         base_arena_sprintf(h->job.a, "%.*s|%.*s", (int)app.len, app.ptr, (int)fac.len, fac.ptr);
-    h->job.item.message_id = base_str_dup0(h->job.a, h->msg->control_id);
+    h->job.item.message_id = base_arena_sprintf(
+        h->job.a, "%.*s#%02x%02x%02x%02x%02x%02x%02x%02x", (int)h->msg->control_id.len,
+        h->msg->control_id.ptr, md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7]);
 }
 
 static void

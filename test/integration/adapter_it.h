@@ -31,6 +31,7 @@
 #include "fhir/base/arena.h"
 #include "fhir/json/fhir_json.h"
 #include "fhir/validate/fhir_validate.h"
+#include "fhir/xml/fhir_xml.h"
 #include "test/support/jsonpath.h"
 #include "test/support/pgtest.h"
 #include "test/support/testutil.h"

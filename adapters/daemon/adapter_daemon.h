@@ -232,14 +232,15 @@ BASE_MUST_CHECK int adapter_ingest_hl7v2(struct adapter_daemon *d, const char *d
 
 /*
  * One CDA document through the pipeline.  On success *response is the
- * transaction-response Bundle (and *warnings an OperationOutcome of what
- * was not mapped, may be NULL); on failure err says why (BASE_E_PARSE /
- * BASE_E_INVALID / BASE_E_LIMIT for the document, BASE_E_IO when the store
+ * transaction-response Bundle; on failure err says why (BASE_E_PARSE /
+ * BASE_E_INVALID / BASE_E_LIMIT for the document, BASE_E_CONFLICT when the
+ * store refuses an ambiguous conditional update, BASE_E_IO when the store
  * is down) and *response may hold an OperationOutcome with every issue.
+ * *status is the HTTP status that fits (200, 400, 412, 413, 422, 503…).
  */
 BASE_MUST_CHECK int adapter_ingest_cda(struct adapter_daemon *d, struct base_arena *a,
                                        const char *xml, size_t len, json_t **response,
-                                       struct base_err *err);
+                                       unsigned *status, struct base_err *err);
 
 /* A CSV load in progress (POST /ingest/csv streams the body through it). */
 struct adapter_csv_job;

@@ -33,9 +33,9 @@ commit_bundle(struct adapter_daemon *d, struct base_arena *a, const char *kind, 
 
 /* -------------------------------------------------------------- CDA -- */
 
-int
-adapter_ingest_cda(struct adapter_daemon *d, struct base_arena *a, const char *xml, size_t len,
-                   json_t **response, struct base_err *err)
+static int
+ingest_cda(struct adapter_daemon *d, struct base_arena *a, const char *xml, size_t len,
+           json_t **response, unsigned *status, struct base_err *err)
 {
     const struct adapter_config *cfg = d->cfg;
     struct codemap_hook hook = {cfg->codemap, d->codemap_report};
@@ -73,9 +73,23 @@ adapter_ingest_cda(struct adapter_daemon *d, struct base_arena *a, const char *x
     if (j->result.rc != BASE_OK) {
         *err = j->result.err;
         err->rc = j->result.rc;
+        *status = (unsigned)j->result.status;
         return j->result.rc;
     }
     return BASE_OK;
+}
+
+int
+adapter_ingest_cda(struct adapter_daemon *d, struct base_arena *a, const char *xml, size_t len,
+                   json_t **response, unsigned *status, struct base_err *err)
+{
+    int rc;
+
+    *status = 0;
+    rc = ingest_cda(d, a, xml, len, response, status, err);
+    if (*status == 0)
+        *status = rc == BASE_OK ? 200 : gw_http_status_for_err(err);
+    return rc;
 }
 
 /* -------------------------------------------------------------- CSV -- */
@@ -178,17 +192,23 @@ drop_invalid(struct adapter_csv_job *j, json_t *bundle)
     return rc == BASE_E_INVALID ? BASE_OK : rc;
 }
 
+/* `where` names the Bundle (and entry) in the load: "Bundle 3, entry 17". */
 static void
-account(struct adapter_csv_job *j, const struct adapter_job *job, size_t n)
+account(struct adapter_csv_job *j, const struct adapter_job *job, size_t n, long entry)
 {
+    char where[96];
+
     if (job->result.rc == BASE_OK) {
         j->resources_stored += n;
         return;
     }
     j->resources_bad += n;
+    if (entry >= 0)
+        snprintf(where, sizeof(where), "Bundle %zu, entry %ld", j->bundle_no, entry);
+    else
+        snprintf(where, sizeof(where), "Bundle %zu", j->bundle_no);
     note(j, "error", job->result.err.issue_code[0] ? job->result.err.issue_code : "processing",
-         job->result.err.where[0] ? job->result.err.where : NULL, "not stored: ",
-         job->result.err.msg, NULL);
+         where, "not stored: ", job->result.err.msg, NULL);
 }
 
 /* The store refused a Bundle as a whole (one unresolvable reference, an
@@ -212,7 +232,7 @@ store_singly(struct adapter_csv_job *j, struct base_arena *a, json_t *bundle, st
         if (one == NULL || fhir_json_tie(a, one) != BASE_OK)
             return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
         TRY(commit_bundle(j->d, a, "csv", one, &jobs[i], err));
-        account(j, &jobs[i], 1);
+        account(j, &jobs[i], 1, (long)i);
     }
     return BASE_OK;
 }
@@ -239,7 +259,7 @@ on_bundle(void *ctx, json_t *bundle)
         if (job.result.rc != BASE_OK && job.result.status < 500 && n > 1)
             rc = store_singly(j, a, bundle, &j->fatal);
         else
-            account(j, &job, n);
+            account(j, &job, n, -1);
     }
     base_arena_free(a);
     return rc;

@@ -146,6 +146,7 @@ take_cda(struct adapter_daemon *d, int fd, const char *name, struct base_buf *re
     struct base_arena *a = base_arena_new(0);
     struct base_err err = {0};
     json_t *resp = NULL;
+    unsigned status = 0;
     struct stat st;
     char *buf;
     ssize_t got = 0;
@@ -171,7 +172,7 @@ take_cda(struct adapter_daemon *d, int fd, const char *name, struct base_buf *re
         base_arena_free(a);
         return BASE_E_IO;
     }
-    rc = adapter_ingest_cda(d, a, buf, (size_t)st.st_size, &resp, &err);
+    rc = adapter_ingest_cda(d, a, buf, (size_t)st.st_size, &resp, &status, &err);
     if (rc == BASE_OK)
         say(report, "stored: %zu resources\n",
                                json_array_size(json_object_get(resp, "entry")));

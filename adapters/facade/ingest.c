@@ -67,18 +67,19 @@ adapter_facade__h_ingest_cda(struct gw_http_req *r, void *cls)
     struct base_str body = gw_http_req_body(r);
     struct base_err err = {0};
     json_t *resp = NULL;
+    unsigned status = 0;
     int rc;
 
     if (!adapter_facade__allow_ingest(r, f))
         return;
     rc = adapter_ingest_cda(f->d, gw_http_req_arena(r), body.ptr != NULL ? body.ptr : "", body.len,
-                            &resp, &err);
+                            &resp, &status, &err);
     if (rc == BASE_OK) {
         answer_tree(r, 200, resp);
         return;
     }
     if (resp != NULL && err.rc != BASE_E_IO) {
-        answer_tree(r, gw_http_status_for_err(&err), resp);
+        answer_tree(r, status, resp);
         return;
     }
     json_decref(resp);

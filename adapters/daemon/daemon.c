@@ -81,8 +81,10 @@ start_db(struct adapter_daemon *d, struct base_err *err)
     d->db_url = (char *)cfg->db_url;
     if (cfg->db_url == NULL) {
         /* DESIGN §4: no URL configured -> a private cluster under the state
-         * folder, on a Unix socket only. */
-        if (mkdir(cfg->state_dir, 0700) != 0 && errno != EEXIST)
+         * folder, on a Unix socket only.  Run as root, the cluster belongs
+         * to a system user (PostgreSQL refuses root), who must be able to
+         * pass through this folder: search permission only, no listing. */
+        if (mkdir(cfg->state_dir, 0711) != 0 && errno != EEXIST)
             return base_err_set(err, BASE_E_IO, "exception", "adapter.state_dir",
                                 "could not create the state folder");
         TRY(gw_db_embedded_ensure(cfg->state_dir, &eo, d->arena, &urls, err));

@@ -222,4 +222,10 @@
 #define BASE_LIMIT_ADAPTER_EVERYTHING_MAX   100000u      /* resources one $everything streams */
 #define BASE_LIMIT_ADAPTER_PACS_PATIENTS    100000u      /* patients one PACS sync round asks */
 
+/* --- Demo data and feed (gateway/demo) -------------------------------------- */
+#define GW_DEMO_LIMIT_ACK           (64u << 10)  /* bytes of one MLLP-framed acknowledgement */
+#define GW_DEMO_LIMIT_MESSAGE_FILE  (16u << 20)  /* bytes of one .hl7 file the feed sends */
+#define GW_DEMO_LIMIT_MANIFEST      (64u << 20)  /* bytes of manifest.json (read by --live) */
+#define GW_DEMO_LIMIT_FILES         1000000u     /* .hl7 files in the feed's folder */
+
 #endif /* FHIR_BASE_LIMITS_H */

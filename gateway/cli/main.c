@@ -10,6 +10,8 @@
 static const struct cli_cmd commands[] = {
     {"audit", "verify, archive and report on the audit trail", cli_cmd_audit},
     {"convert", "convert HL7 v2, CDA, CSV, DICOM JSON or FHIR files to FHIR", cli_cmd_convert},
+    {"demo-data", "generate the demo region's data from a seed", cli_cmd_demo_data},
+    {"demo-feed", "send HL7 v2 messages over MLLP, then live results", cli_cmd_demo_feed},
     {"migrate", "apply the database schema migrations", cli_cmd_migrate},
     {"user", "manage portal users (add, bootstrap the first admin, list, disable, …)", cli_cmd_user},
     {"validate", "validate FHIR R4 resources against the R4 definitions", cli_cmd_validate},

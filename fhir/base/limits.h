@@ -219,7 +219,6 @@
 #define BASE_LIMIT_ADAPTER_DROP_SETTLE_MS   1000u        /* file size stable this long */
 #define BASE_LIMIT_ADAPTER_MAX_DOCUMENT     (16u << 20)  /* one CDA document / dropped HL7 file */
 #define BASE_LIMIT_ADAPTER_MAX_FILE         (1024ull << 20) /* largest max_document setting */
-#define BASE_LIMIT_ADAPTER_EVERYTHING_MAX   100000u      /* resources one $everything streams */
 #define BASE_LIMIT_ADAPTER_PACS_PATIENTS    100000u      /* patients one PACS sync round asks */
 
 /* --- Demo data and feed (gateway/demo) -------------------------------------- */

@@ -125,6 +125,30 @@ int adapter__prepare_bundle(json_t *bundle, json_t *oo, struct base_err *err);
 /* Microseconds since the epoch (CLOCK_REALTIME). */
 int64_t adapter__now_us(void);
 
+/* ---- background threads (worker.c) ------------------------------------- */
+
+struct adapter_worker;
+typedef void (*adapter_worker_fn)(struct adapter_worker *w, void *arg);
+
+struct adapter_worker {
+    pthread_mutex_t mu; /* guards stop */
+    pthread_cond_t cv;
+    bool stop;
+    bool started;
+    pthread_t th;
+    adapter_worker_fn fn;
+    void *arg;
+};
+
+/* Run fn(w, arg) on a new thread.  `what` names it in errors. */
+int adapter__worker_start(struct adapter_worker *w, adapter_worker_fn fn, void *arg,
+                          const char *what, struct base_err *err);
+/* Sleep up to ms, or until asked to stop; true when asked to stop. */
+bool adapter__worker_sleep(struct adapter_worker *w, unsigned ms);
+bool adapter__worker_stopping(struct adapter_worker *w);
+/* Ask the thread to stop and join it (no-op when not started). */
+void adapter__worker_stop(struct adapter_worker *w);
+
 /* ---- documents (docs.c), drop folders (dropdir.c), PACS (pacs.c),
  *      registration (register.c), metrics (metrics.c) --------------------- */
 
@@ -172,8 +196,8 @@ struct adapter_daemon {
     atomic_uint_fast64_t mllp_completed; /* tickets we completed */
 
     struct adapter_dropdir *dropdir;
-    struct adapter_pacs_sync *pacs_sync;
-    struct adapter_register *reg;
+    struct adapter_worker pacs_sync;
+    struct adapter_worker reg;
 };
 
 #endif /* ADAPTERS_DAEMON_DAEMON_INT_H */

@@ -50,10 +50,7 @@ struct adapter_dropdir {
     struct adapter_daemon *d;
     struct folder *f;
     size_t n;
-    pthread_mutex_t mu; /* guards stop */
-    pthread_cond_t cv;
-    bool stop;
-    pthread_t th;
+    struct adapter_worker w;
 };
 
 /* ------------------------------------------------------------- moving -- */
@@ -318,32 +315,15 @@ scan(struct adapter_dropdir *dd, struct folder *f)
     f->n_seen = n_next;
 }
 
-static void *
-dropdir_main(void *arg)
+static void
+dropdir_main(struct adapter_worker *w, void *arg)
 {
     struct adapter_dropdir *dd = arg;
-    unsigned poll = dd->d->cfg->drop_poll_ms;
 
-    pthread_mutex_lock(&dd->mu);
-    while (!dd->stop) {
-        struct timespec until;
-
-        pthread_mutex_unlock(&dd->mu);
+    do {
         for (size_t i = 0; i < dd->n; i++)
             scan(dd, &dd->f[i]);
-        pthread_mutex_lock(&dd->mu);
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += (time_t)(poll / 1000u);
-        until.tv_nsec += (long)(poll % 1000u) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        while (!dd->stop && pthread_cond_timedwait(&dd->cv, &dd->mu, &until) != ETIMEDOUT)
-            ;
-    }
-    pthread_mutex_unlock(&dd->mu);
-    return NULL;
+    } while (!adapter__worker_sleep(w, dd->d->cfg->drop_poll_ms));
 }
 
 int
@@ -367,10 +347,7 @@ adapter__dropdir_start(struct adapter_daemon *d, struct base_err *err)
         if (cfg->csv[i].drop_dir != NULL)
             dd->f[dd->n++] = (struct folder){cfg->csv[i].drop_dir, &cfg->csv[i], ".csv", NULL, 0};
     }
-    pthread_mutex_init(&dd->mu, NULL);
-    pthread_cond_init(&dd->cv, NULL);
-    if (pthread_create(&dd->th, NULL, dropdir_main, dd) != 0)
-        return base_err_set(err, BASE_E_INTERNAL, "exception", "drop_dir", "no watcher thread");
+    TRY(adapter__worker_start(&dd->w, dropdir_main, dd, "drop_dir", err));
     d->dropdir = dd;
     BASE_LOG(BASE_LOG_INFO, "adapter.drop_watching", "folders=%zu poll_ms=%u", n,
              cfg->drop_poll_ms);
@@ -384,14 +361,8 @@ adapter__dropdir_stop(struct adapter_daemon *d)
 
     if (dd == NULL)
         return;
-    pthread_mutex_lock(&dd->mu);
-    dd->stop = true;
-    pthread_cond_signal(&dd->cv);
-    pthread_mutex_unlock(&dd->mu);
-    pthread_join(dd->th, NULL);
+    adapter__worker_stop(&dd->w);
     for (size_t i = 0; i < dd->n; i++)
         base_free(dd->f[i].seen);
-    pthread_cond_destroy(&dd->cv);
-    pthread_mutex_destroy(&dd->mu);
     d->dropdir = NULL;
 }

@@ -30,14 +30,6 @@
 #define DICOM_UID_SYSTEM "urn:dicom:uid"
 #define MR_TYPE_SYSTEM   "http://terminology.hl7.org/CodeSystem/v2-0203"
 
-struct adapter_pacs_sync {
-    struct adapter_daemon *d;
-    pthread_mutex_t mu; /* guards stop */
-    pthread_cond_t cv;
-    bool stop;
-    pthread_t th;
-};
-
 /* ------------------------------------------------------ the PatientID -- */
 
 static bool
@@ -266,6 +258,8 @@ sync_row(void *ctx, const struct adapter_store_row *row, enum fhir_bundle_mode m
     json_t *p = NULL;
 
     (void)mode;
+    if (atomic_load(&w->d->quiescing))
+        return w->rc = BASE_E_IO; /* shutting down: the next start syncs again */
     w->last_us = row->last_updated_us;
     if (row->json == NULL || fhir_json_parse(row->json, row->len, NULL, &p, NULL) != BASE_OK)
         return BASE_OK;
@@ -317,62 +311,30 @@ adapter_pacs_sync_round(struct adapter_daemon *d, struct base_err *err)
     return w.rc != BASE_OK ? w.rc : (int)(w.stored > (size_t)INT32_MAX ? INT32_MAX : w.stored);
 }
 
-static void *
-sync_main(void *arg)
+static void
+sync_main(struct adapter_worker *w, void *arg)
 {
-    struct adapter_pacs_sync *s = arg;
+    struct adapter_daemon *d = arg;
 
-    pthread_mutex_lock(&s->mu);
-    while (!s->stop) {
+    do {
         struct base_err err = {0};
-        struct timespec until;
 
-        pthread_mutex_unlock(&s->mu);
-        if (adapter_pacs_sync_round(s->d, &err) < 0)
+        if (adapter_pacs_sync_round(d, &err) < 0)
             BASE_LOG(BASE_LOG_WARN, "adapter.pacs_sync_failed", "rc=%s msg=%s",
                      base_rc_name(err.rc), err.msg);
-        pthread_mutex_lock(&s->mu);
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += (time_t)(s->d->cfg->pacs_sync_ms / 1000u);
-        while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
-            ;
-    }
-    pthread_mutex_unlock(&s->mu);
-    return NULL;
+    } while (!adapter__worker_sleep(w, d->cfg->pacs_sync_ms));
 }
 
 int
 adapter__pacs_start(struct adapter_daemon *d, struct base_err *err)
 {
-    struct adapter_pacs_sync *s;
-
     if (!d->cfg->pacs_enabled || d->cfg->pacs_mode == ADAPTER_PACS_LIVE)
         return BASE_OK;
-    s = BASE_NEW(d->arena, struct adapter_pacs_sync);
-    if (s == NULL)
-        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
-    s->d = d;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
-    if (pthread_create(&s->th, NULL, sync_main, s) != 0)
-        return base_err_set(err, BASE_E_INTERNAL, "exception", "pacs", "no sync thread");
-    d->pacs_sync = s;
-    return BASE_OK;
+    return adapter__worker_start(&d->pacs_sync, sync_main, d, "pacs", err);
 }
 
 void
 adapter__pacs_stop(struct adapter_daemon *d)
 {
-    struct adapter_pacs_sync *s = d->pacs_sync;
-
-    if (s == NULL)
-        return;
-    pthread_mutex_lock(&s->mu);
-    s->stop = true;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->th, NULL);
-    pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->mu);
-    d->pacs_sync = NULL;
+    adapter__worker_stop(&d->pacs_sync);
 }

@@ -20,14 +20,6 @@
 
 #define MAX_ANSWER (64u << 10)
 
-struct adapter_register {
-    struct adapter_daemon *d;
-    pthread_mutex_t mu; /* guards stop */
-    pthread_cond_t cv;
-    bool stop;
-    pthread_t th;
-};
-
 static size_t
 sink(char *p, size_t size, size_t n, void *ctx)
 {
@@ -82,28 +74,6 @@ out:
     return status;
 }
 
-/* Wait up to ms, or until stopped; true when stopped. */
-static bool
-sleep_or_stop(struct adapter_register *r, unsigned ms)
-{
-    struct timespec until;
-    bool stop;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(ms / 1000u);
-    until.tv_nsec += (long)(ms % 1000u) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&r->mu);
-    while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &until) != ETIMEDOUT)
-        ;
-    stop = r->stop;
-    pthread_mutex_unlock(&r->mu);
-    return stop;
-}
-
 static void
 log_answer(const struct base_buf *answer, long status)
 {
@@ -117,11 +87,10 @@ log_answer(const struct base_buf *answer, long status)
     json_decref(j);
 }
 
-static void *
-register_main(void *arg)
+static void
+register_main(struct adapter_worker *w, void *arg)
 {
-    struct adapter_register *r = arg;
-    const struct adapter_config *cfg = r->d->cfg;
+    const struct adapter_config *cfg = arg;
     unsigned backoff = 1000;
 
     for (unsigned attempt = 1;; attempt++) {
@@ -133,19 +102,19 @@ register_main(void *arg)
         if (status == 200 || status == 201 || status == 202) {
             log_answer(&answer, status);
             base_buf_fini(&answer);
-            return NULL;
+            return;
         }
         base_buf_fini(&answer);
         if (status >= 400 && status < 500 && status != 408 && status != 429) {
             BASE_LOG(BASE_LOG_ERROR, "adapter.register_refused",
                      "http_status=%ld attempt=%u (check [gateway] and the certificate)", status,
                      attempt);
-            return NULL;
+            return;
         }
         BASE_LOG(BASE_LOG_WARN, "adapter.register_retry", "http_status=%ld attempt=%u wait_ms=%u",
                  status, attempt, backoff);
-        if (sleep_or_stop(r, backoff))
-            return NULL;
+        if (adapter__worker_sleep(w, backoff))
+            return;
         backoff = backoff * 2 > cfg->register_retry_max_ms ? cfg->register_retry_max_ms
                                                            : backoff * 2;
     }
@@ -154,35 +123,13 @@ register_main(void *arg)
 int
 adapter__register_start(struct adapter_daemon *d, struct base_err *err)
 {
-    struct adapter_register *r;
-
     if (!d->cfg->register_enabled || d->cfg->gw_url == NULL)
         return BASE_OK;
-    r = BASE_NEW(d->arena, struct adapter_register);
-    if (r == NULL)
-        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
-    r->d = d;
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cv, NULL);
-    if (pthread_create(&r->th, NULL, register_main, r) != 0)
-        return base_err_set(err, BASE_E_INTERNAL, "exception", "gateway", "no registration thread");
-    d->reg = r;
-    return BASE_OK;
+    return adapter__worker_start(&d->reg, register_main, (void *)d->cfg, "gateway", err);
 }
 
 void
 adapter__register_stop(struct adapter_daemon *d)
 {
-    struct adapter_register *r = d->reg;
-
-    if (r == NULL)
-        return;
-    pthread_mutex_lock(&r->mu);
-    r->stop = true;
-    pthread_cond_signal(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-    pthread_join(r->th, NULL);
-    pthread_cond_destroy(&r->cv);
-    pthread_mutex_destroy(&r->mu);
-    d->reg = NULL;
+    adapter__worker_stop(&d->reg);
 }

@@ -6,108 +6,37 @@
  * with the PACS stopped the answer carries an OperationOutcome naming it —
  * never an empty success.
  */
-#include <curl/curl.h>
-#include <sys/prctl.h>
-
 #include "test/integration/adapter_it.h"
+#include "test/support/tu_orthanc.h"
 
-#define PACS_USER "gateway"
-#define PACS_PASS "s3cret"
-#define PACS_NAME "orthanc-test"
+#define PACS_NAME  "orthanc-test"
 #define PID_SYSTEM "https://hosp-a.example/sid/id/PACS"
 
-static struct {
-    pid_t pid;
-    int port;
-    char dir[512];
-    char dicomweb[128];
-} pacs;
+static struct tu_orthanc pacs;
 
-static size_t
-discard(char *p, size_t size, size_t n, void *ctx)
-{
-    (void)p;
-    (void)ctx;
-    return size * n;
-}
-
-static long
-upload(const char *url, const void *body, size_t len)
-{
-    CURL *c = curl_easy_init();
-    long status = 0;
-
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_USERPWD, PACS_USER ":" PACS_PASS);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
-    return status;
-}
-
-/* Orthanc on two free loopback ports, UTF-8 answers (Chinese names). */
+/* Orthanc with the corpus DICOM files (the truncated and meta-less ones
+ * are refused by Orthanc: fine). */
 static void
 pacs_start(void)
 {
-    char conf[700];
-    char url[256];
     size_t n = 0;
     char **files;
-    int dicom = ait_free_port();
-    FILE *f;
 
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    snprintf(pacs.dir, sizeof(pacs.dir), "%s/orthanc", tu_tmpdir("ait-pacs"));
     mkdir(tu_tmpdir("ait-pacs"), 0755);
-    mkdir(pacs.dir, 0755);
-    pacs.port = ait_free_port();
-    snprintf(pacs.dicomweb, sizeof(pacs.dicomweb), "http://127.0.0.1:%d/dicom-web", pacs.port);
-    snprintf(conf, sizeof(conf), "%s/orthanc.json", pacs.dir);
-    f = fopen(conf, "w");
-    ck_assert_ptr_nonnull(f);
-    fprintf(f,
-            "{\"Name\":\"ait\",\"DefaultEncoding\":\"Utf8\",\"StorageDirectory\":\"%s/db\","
-            "\"IndexDirectory\":\"%s/db\",\"HttpPort\":%d,\"DicomPort\":%d,"
-            "\"RemoteAccessAllowed\":false,\"AuthenticationEnabled\":true,"
-            "\"RegisteredUsers\":{\"" PACS_USER "\":\"" PACS_PASS "\"},"
-            "\"Plugins\":[\"/usr/share/orthanc/plugins/libOrthancDicomWeb.so\"],"
-            "\"DicomWeb\":{\"Enable\":true,\"Root\":\"/dicom-web/\",\"EnableWado\":true,"
-            "\"Host\":\"127.0.0.1:%d\",\"Ssl\":false}}\n",
-            pacs.dir, pacs.dir, pacs.port, dicom, pacs.port);
-    fclose(f);
-    pacs.pid = fork();
-    ck_assert_int_ge(pacs.pid, 0);
-    if (pacs.pid == 0) {
-        char logdir[600];
-        int fd = open("/dev/null", O_WRONLY);
-
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        snprintf(logdir, sizeof(logdir), "--logdir=%s", pacs.dir);
-        execlp("Orthanc", "Orthanc", logdir, conf, (char *)NULL);
-        _exit(127);
-    }
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/instances", pacs.port);
-    for (int i = 0; i < 200 && upload(url, "", 0) == 0; i++)
-        usleep(100000);
+    ck_assert_msg(tu_orthanc_start(&pacs, tu_tmpdir("ait-pacs")), "Orthanc did not start");
     files = tu_list_dir(tu_corpus_path("dicom"), ".dcm", &n);
     ck_assert_ptr_nonnull(files);
     for (size_t i = 0; i < n; i++) {
         size_t len = 0;
         char *data = tu_read_file(files[i], &len);
 
-        (void)upload(url, data, len); /* the truncated and meta-less files are refused */
+        (void)tu_orthanc_rest(&pacs, "POST", "/instances", data, len);
         free(data);
     }
     tu_free_list(files);
 }
 
+/* Stopped by SIGKILL, as a crashed PACS would be. */
 static void
 pacs_stop(void)
 {
@@ -128,11 +57,11 @@ start_adapter(struct ait *t, const char *name, const char *mode)
     snprintf(secret, sizeof(secret), "%s/pacs.password", tu_tmpdir("ait-pacs"));
     f = fopen(secret, "w");
     ck_assert_ptr_nonnull(f);
-    fputs(PACS_PASS "\n", f);
+    fputs(TU_ORTHANC_PASS "\n", f);
     fclose(f);
     snprintf(extra, sizeof(extra),
              "[pacs]\nname = " PACS_NAME "\nqido_url = %s\nallow_http = true\nauth = basic\n"
-             "user = " PACS_USER "\npassword = file:%s\nmode = %s\nsync_interval = 1s\n"
+             "user = " TU_ORTHANC_USER "\npassword = file:%s\nmode = %s\nsync_interval = 1s\n"
              "level = instances\npatient_id_system = " PID_SYSTEM "\ntimeout = 5s\n",
              pacs.dicomweb, secret, mode);
     ait_init(t, name, extra);

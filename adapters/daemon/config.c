@@ -54,11 +54,11 @@ static const struct base_conf_key mllp_keys[] = {
     {"idle_timeout", BASE_CONF_DURATION, 0},
     {"frame_timeout", BASE_CONF_DURATION, 0},
     {"max_inflight", BASE_CONF_INT, 0},
+    {"batch_max", BASE_CONF_INT, 0},
+    {"batch_latency", BASE_CONF_DURATION, 0},
 };
 
 static const struct base_conf_key ingest_keys[] = {
-    {"batch_max", BASE_CONF_INT, 0},
-    {"batch_latency", BASE_CONF_DURATION, 0},
     {"queue_max", BASE_CONF_INT, 0},
     {"clients", BASE_CONF_LIST, BASE_CONF_REPEAT},
     {"poll_interval", BASE_CONF_DURATION, 0},

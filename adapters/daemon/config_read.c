@@ -71,8 +71,14 @@ adapter__read_mllp(const struct base_conf *c, struct adapter_config *cfg, struct
                 err));
     TRY(read_ms(s, "frame_timeout", 100, 86400000, BASE_LIMIT_MLLP_FRAME_MS, &cfg->mllp_frame_ms,
                 err));
-    return read_count(s, "max_inflight", 1, 65536, BASE_LIMIT_MLLP_MAX_INFLIGHT,
-                      &cfg->mllp_max_inflight, err);
+    TRY(read_count(s, "max_inflight", 1, 65536, BASE_LIMIT_MLLP_MAX_INFLIGHT,
+                   &cfg->mllp_max_inflight, err));
+    /* The batch committer serves every input; its grouping is set here
+     * because MLLP feeds are what it is sized for. */
+    TRY(read_count(s, "batch_max", 1, BASE_LIMIT_STORE_MAX_BATCH, BASE_LIMIT_ADAPTER_BATCH_MAX,
+                   &cfg->batch_max, err));
+    return read_ms(s, "batch_latency", 0, 1000, BASE_LIMIT_ADAPTER_BATCH_LATENCY_MS,
+                   &cfg->batch_latency_ms, err);
 }
 
 /* -------------------------------------------------------------- ingest -- */
@@ -84,10 +90,6 @@ adapter__read_ingest(const struct base_conf *c, struct adapter_config *cfg, stru
     const struct base_conf_section *s = base_conf_section(c, "ingest");
     uint64_t doc = 0;
 
-    TRY(read_count(s, "batch_max", 1, BASE_LIMIT_STORE_MAX_BATCH, BASE_LIMIT_ADAPTER_BATCH_MAX,
-                   &cfg->batch_max, err));
-    TRY(read_ms(s, "batch_latency", 0, 1000, BASE_LIMIT_ADAPTER_BATCH_LATENCY_MS,
-                &cfg->batch_latency_ms, err));
     TRY(read_count(s, "queue_max", 1, 1000000, BASE_LIMIT_ADAPTER_QUEUE_MAX, &cfg->queue_max,
                    err));
     TRY(adapter__read_identities(s, "clients", a, &cfg->ingest_clients, &cfg->n_ingest_clients,

@@ -75,7 +75,6 @@ url = env:BENCH_DB_URL
 [mllp]
 listen = 127.0.0.1:$mport
 max_inflight = 256
-[ingest]
 batch_max = $2
 [hl7v2]
 system_base = https://bench.example/sid

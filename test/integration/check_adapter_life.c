@@ -68,7 +68,7 @@ START_TEST(config_checked_completely)
         {"member_id = hosp-a\n", "", "member_id"},
         {"log_level = info\n", "log_level = loud\n", "log_level"},
         {"log_level = info\n", "tz_offset = +25:00\n", "tz_offset"},
-        {"[ingest]\n", "[ingest]\nbatch_max = 0\n", "batch_max"},
+        {"[mllp]\n", "[mllp]\nbatch_max = 0\n", "batch_max"},
         {"[ingest]\n", "[ingest]\nclients = sha256:abc\n", "clients"},
         {"[mllp]\n", "[mllp]\ntls_cert = /nonexistent.crt\n", "tls_cert"},
         {"[http]\n", "[http]\nmax_bdy = 1M\n", "unknown key"},

@@ -102,9 +102,9 @@ START_TEST(every_section)
                   "EF:01:23:45:67:89\nadmin_clients = ops, sha256:"
                   "0000000000000000000000000000000000000000000000000000000000000000\n"
                   "[database]\nurl = file:dburl\nmigrate = check\npool_size = 3\n"
-                  "[mllp]\nlisten = [::1]:2575\nmax_frame = 2M\nidle_timeout = 5s\n"
-                  "[ingest]\nclients = his-a\nclients = lis-a\nbatch_max = 200\n"
+                  "[mllp]\nlisten = [::1]:2575\nmax_frame = 2M\nidle_timeout = 5s\nbatch_max = 200\n"
                   "batch_latency = 5ms\n"
+                  "[ingest]\nclients = his-a\nclients = lis-a\n"
                   "[hl7v2]\nsystem_base = https://a.example/sid\nauthority = HIS=urn:oid:1.2.3\n"
                   "authority = LAB=https://a.example/sid/lab\ncodemaps = maps\n"
                   "default_charset = GB18030\n"
@@ -169,8 +169,8 @@ START_TEST(refusals)
         {"[mllp]\ntls_cert = s.crt\n", "tls_cert"},
         {"[mllp]\ntls_client_ca = ca.crt\n", "tls_client_ca"},
         {"[mllp]\nmax_frame = 10\n", "max_frame"},
-        {"[ingest]\nbatch_max = 100000\n", "batch_max"},
-        {"[ingest]\nbatch_latency = 5s\n", "batch_latency"},
+        {"[mllp]\nbatch_max = 100000\n", "batch_max"},
+        {"[mllp]\nbatch_latency = 5s\n", "batch_latency"},
         {"[hl7v2]\nauthority = =https://x\n", "authority"},
         {"[hl7v2]\nauthority = HIS=not a uri\n", "authority"},
         {"[hl7v2]\nsystem_base = nope\n", "system_base"},

@@ -28,7 +28,7 @@
 #   gateway-members.conf     [member "ID"] sections to append to gateway.conf
 #   members.tsv              id, name, base URL, port (one member a line)
 #   shared-patient           urn:oid:2.16.156.10011.1.3|<resident id>
-# Ports P … P+N-1 (default: a random free range).  --shared-cert issues one server
+# Ports P … P+N-1 (default: a random free range below the ephemeral ports).  --shared-cert issues one server
 # certificate for all members (quicker for large N); by default each member has its own.
 # --workers: nginx worker processes (default 1).
 #
@@ -49,13 +49,17 @@ port_free() {
     ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .
 }
 
-# A random base port with n consecutive free ports above it (20000-59999).
+# A random base port with n consecutive free ports: below the kernel's ephemeral range
+# when there is room (outgoing connections take ephemeral ports, and a port bound by any
+# socket, listening or not, cannot be listened on), and free of every TCP socket.
 pick_ports() {
-    n=$1 tries=0
+    n=$1 tries=0 lo=10000 hi=59999
+    eph=$(cat /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null | awk '{ print $1 }')
+    case "$eph" in "" | *[!0-9]*) ;; *) [ "$eph" -gt $((lo + n + 1000)) ] && hi=$((eph - 1)) ;; esac
     while [ $tries -lt 50 ]; do
         tries=$((tries + 1))
-        p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % (40000 - n)))
-        busy=$(ss -Htln 2>/dev/null | awk -v lo="$p" -v hi="$((p + n - 1))" '
+        p=$((lo + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % (hi - lo - n)))
+        busy=$(ss -Htan 2>/dev/null | awk -v lo="$p" -v hi="$((p + n - 1))" '
             { k = split($4, a, ":"); port = a[k] + 0; if (port >= lo && port <= hi) b++ }
             END { print b + 0 }')
         [ "$busy" -eq 0 ] && { echo "$p"; return 0; }

@@ -387,11 +387,16 @@ so_node_conf(struct so_region *r, size_t i, const struct so_node_opts *o)
     FILE *f;
 
     if (nd->port == 0) {
+        char tmp[SO_PATH];
+
         SO_FMT(nd->id, "gw-%zu", i + 1);
         nd->port = so_free_port();
         SO_FMT(nd->base, "https://127.0.0.1:%u", nd->port);
-        SO_FMT(nd->conf, "%s/%s.conf", r->dir, nd->id);
-        SO_FMT(nd->log, "%s/%s.log", r->dir, nd->id);
+        /* Through a local copy: GCC cannot tell r->dir and r->node[i] apart. */
+        SO_FMT(tmp, "%s/gw-%zu.conf", r->dir, i + 1);
+        memcpy(nd->conf, tmp, sizeof(tmp));
+        SO_FMT(tmp, "%s/gw-%zu.log", r->dir, i + 1);
+        memcpy(nd->log, tmp, sizeof(tmp));
     }
     if (i + 1 > r->n_nodes)
         r->n_nodes = i + 1;

@@ -28,7 +28,8 @@
 #   gateway-members.conf     [member "ID"] sections to append to gateway.conf
 #   members.tsv              id, name, base URL, port (one member a line)
 #   shared-patient           urn:oid:2.16.156.10011.1.3|<resident id>
-# Ports P … P+N-1 (default: a random free range below the ephemeral ports).  --shared-cert issues one server
+# Ports P … P+N-1 (default: a random free range, deploy/free-port.sh).  --shared-cert
+# issues one server
 # certificate for all members (quicker for large N); by default each member has its own.
 # --workers: nginx worker processes (default 1).
 #
@@ -47,24 +48,6 @@ shift 2
 
 port_free() {
     ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .
-}
-
-# A random base port with n consecutive free ports: below the kernel's ephemeral range
-# when there is room (outgoing connections take ephemeral ports, and a port bound by any
-# socket, listening or not, cannot be listened on), and free of every TCP socket.
-pick_ports() {
-    n=$1 tries=0 lo=10000 hi=59999
-    eph=$(cat /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null | awk '{ print $1 }')
-    case "$eph" in "" | *[!0-9]*) ;; *) [ "$eph" -gt $((lo + n + 1000)) ] && hi=$((eph - 1)) ;; esac
-    while [ $tries -lt 50 ]; do
-        tries=$((tries + 1))
-        p=$((lo + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % (hi - lo - n)))
-        busy=$(ss -Htan 2>/dev/null | awk -v lo="$p" -v hi="$((p + n - 1))" '
-            { k = split($4, a, ":"); port = a[k] + 0; if (port >= lo && port <= hi) b++ }
-            END { print b + 0 }')
-        [ "$busy" -eq 0 ] && { echo "$p"; return 0; }
-    done
-    die "no range of $n free ports found"
 }
 
 # The fixed answers of every member: one awk run writes them all.
@@ -287,7 +270,7 @@ cmd_gen() {
     done
     [ "$members" -ge 1 ] && [ "$members" -le 999 ] || die "gen: --members must be 1..999"
     [ "$workers" -ge 1 ] || die "gen: --workers must be at least 1"
-    [ -n "$base_port" ] || base_port=$(pick_ports "$members")
+    [ -n "$base_port" ] || base_port=$("$here/free-port.sh" "$members")
     [ $((base_port + members - 1)) -le 65535 ] || die "gen: ports past 65535"
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)

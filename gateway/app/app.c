@@ -11,6 +11,7 @@
 
 #include "fhir/base/arena.h"
 #include "fhir/base/log.h"
+#include "fhir/xml/fhir_xml.h"
 #include "gateway/app/app_int.h"
 #include "gateway/http/gw_http_metrics.h"
 #include "gateway/http/gw_http_static.h"
@@ -358,6 +359,13 @@ stop_bg(struct gw_app *app)
 
 /* ---------------------------------------------------------------- http -- */
 
+/* FHIR XML for content negotiation (R4 http.html#mime-type). */
+static int
+write_xml(const json_t *resource, bool pretty, struct base_buf *out, struct base_err *err)
+{
+    return fhir_xml_write(resource, pretty ? FHIR_XML_PRETTY : FHIR_XML_COMPACT, out, err);
+}
+
 static int
 start_http(struct gw_app *app, struct base_err *err)
 {
@@ -379,6 +387,7 @@ start_http(struct gw_app *app, struct base_err *err)
     hc->route_count = app->n_routes;
     hc->app = app;
     hc->metrics = app->metrics;
+    hc->xml = write_xml;
     return gw_http_server_start(hc, &app->http, err);
 }
 

@@ -14,6 +14,7 @@
 #include "fhir/base/limits.h"
 #include "fhir/base/log.h"
 #include "fhir/json/fhir_json.h"
+#include "fhir/xml/fhir_xml.h"
 #include "gateway/http/gw_http_metrics.h"
 #include "gateway/http/gw_http_parse.h"
 
@@ -111,14 +112,19 @@ gw_app_body_json(struct gw_http_req *r)
     json_t *v = NULL;
 
     if (ct == NULL ||
-        gw_http_body_format(base_str_from_cstr(ct), false, &fmt, &err) != BASE_OK) {
+        gw_http_body_format(base_str_from_cstr(ct), true, &fmt, &err) != BASE_OK) {
         if (gw_http_respond_outcome(r, 415, "not-supported", "Content-Type",
-                                    "the body must be JSON (application/fhir+json or "
-                                    "application/json)") != BASE_OK)
+                                    "the body must be FHIR JSON or FHIR XML") != BASE_OK)
             return NULL;
         return NULL;
     }
-    if (fhir_json_parse(body.ptr, body.len, NULL, &v, &err) != BASE_OK) {
+    if (fmt == GW_HTTP_FORMAT_XML) {
+        if (fhir_xml_read(body.ptr, body.len, NULL, NULL, &v, &err) != BASE_OK) {
+            json_decref(v);
+            gw_app_fail(r, &err);
+            return NULL;
+        }
+    } else if (fhir_json_parse(body.ptr, body.len, NULL, &v, &err) != BASE_OK) {
         gw_app_fail(r, &err);
         return NULL;
     }

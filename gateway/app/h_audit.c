@@ -643,8 +643,9 @@ gw_app_h_btg_review(struct gw_http_req *r, void *cls)
         au.patient_ref = NULL;
     PQclear(res);
     au.reason = decision;
-    out = json_pack("{s:s, s:s, s:s, s:s, s:s}", "chain", chain, "seq", seq, "decision",
-                    decision, "note", note, "reviewer", c.p->subject);
+    out = json_pack("{s:s, s:I, s:s, s:s, s:s}", "chain", chain, "seq",
+                    (json_int_t)strtoll(seq, NULL, 10), "decision", decision, "note", note,
+                    "reviewer", c.p->subject);
     if (out == NULL || fhir_json_tie(a, out) != BASE_OK)
         return;
     gw_app_answer_json(app, r, &c, &au, out);

@@ -611,6 +611,18 @@ answer_empty(struct fed_req *f)
     gw_app_answer(f->app, f->r, &f->c, &au, b);
 }
 
+/* The paging cursor keys every node shares (config federation.cursor_key). */
+static void
+cursor_keys(const struct gw_config *cfg, struct gw_fed_cursor_keys *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->current_id = 1;
+    memcpy(k->current, cfg->cursor_key, sizeof(k->current));
+    k->has_previous = cfg->has_cursor_key_previous;
+    k->previous_id = 0;
+    memcpy(k->previous, cfg->cursor_key_previous, sizeof(k->previous));
+}
+
 static bool
 setup_merge(struct fed_req *f, const struct fhir_search *s, const struct gw_fed_cursor *cursor,
             size_t n)
@@ -622,11 +634,7 @@ setup_merge(struct fed_req *f, const struct fhir_search *s, const struct gw_fed_
 
     if (keys == NULL)
         return false;
-    keys->current_id = 1;
-    memcpy(keys->current, f->app->cfg->cursor_key, sizeof(keys->current));
-    keys->has_previous = f->app->cfg->has_cursor_key_previous;
-    keys->previous_id = 0;
-    memcpy(keys->previous, f->app->cfg->cursor_key_previous, sizeof(keys->previous));
+    cursor_keys(f->app->cfg, keys);
     o->base_url = f->app->cfg->fhir_base;
     o->path = f->type != NULL ? f->type
                               : base_arena_sprintf(a, "Patient/%s/$everything", f->person);
@@ -667,16 +675,14 @@ decode_cursor(struct fed_req *f, const struct fhir_search *s, const char *path,
               const char *query, struct gw_fed_cursor **out)
 {
     struct base_arena *a = gw_http_req_arena(f->r);
-    struct gw_fed_cursor_keys keys = {.current_id = 1};
+    struct gw_fed_cursor_keys keys;
     struct base_err err = {0};
     const char *binding;
 
     *out = NULL;
     if (s->cursor == NULL)
         return true;
-    memcpy(keys.current, f->app->cfg->cursor_key, sizeof(keys.current));
-    keys.has_previous = f->app->cfg->has_cursor_key_previous;
-    memcpy(keys.previous, f->app->cfg->cursor_key_previous, sizeof(keys.previous));
+    cursor_keys(f->app->cfg, &keys);
     binding = base_arena_sprintf(a, "%s|%s|%s|%s", f->c.p->subject, f->person, path,
                                  query != NULL ? query : "");
     *out = BASE_NEW(a, struct gw_fed_cursor);

@@ -162,7 +162,7 @@ json_t *
 gw_app_capability_statement(const struct gw_config *cfg)
 {
     return json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:[s, s], "
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:[s, s, s, s], "
         "s:[{s:s, s:s, s:o, s:o, s:[{s:s, s:s}, {s:s, s:s}]}]}",
         "resourceType", "CapabilityStatement", "status", "active", "date", "2026-11-28",
         "publisher", "fhirgate", "kind", "instance", "description",
@@ -170,7 +170,8 @@ gw_app_capability_statement(const struct gw_config *cfg)
         "member hospitals' records, audit trail (IHE BALP)",
         "software", "name", "fhirgate-gateway", "version", GATEWAY_VERSION, "implementation",
         "description", cfg->node_id, "url", cfg->fhir_base, "fhirVersion", "4.0.1", "format",
-        "application/fhir+json", "json", "rest", "mode", "server", "documentation",
+        "application/fhir+json", "json", "application/fhir+xml", "xml", "rest", "mode", "server",
+        "documentation",
         "errors are OperationOutcomes; federated answers report each failed member as an "
         "OperationOutcome entry (search.mode = outcome)",
         "security", security(cfg), "resource", resources(), "operation", "name", "everything",

@@ -68,9 +68,12 @@ gw_app_h_token(struct gw_http_req *r, void *cls)
     au.subtype = resp.event.grant_type != NULL ? resp.event.grant_type : "login";
     au.status = resp.status;
     au.reason = resp.event.is_success ? NULL : resp.event.reason;
-    au.user_override = resp.event.subject != NULL && resp.event.subject[0] != '\0'
-                           ? resp.event.subject
-                           : "unknown";
+    /* The name as presented (never the password); an absurdly long one
+     * is recorded as such rather than overflowing the indexed column. */
+    au.user_override = resp.event.subject == NULL || resp.event.subject[0] == '\0'
+                           ? "unknown"
+                           : strlen(resp.event.subject) > 256 ? "(name too long)"
+                                                              : resp.event.subject;
     au.role_override = resp.event.role != GW_AUTH_ROLE_NONE ? gw_auth_role_name(resp.event.role)
                                                             : NULL;
     au.org_override = resp.event.organization;

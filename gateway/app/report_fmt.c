@@ -172,7 +172,7 @@ gw_app_report_html(const json_t *report, struct base_buf *b)
 {
     const json_t *period = json_object_get(report, "period");
     const json_t *totals = json_object_get(report, "totals");
-    json_t *one = json_array();
+    json_t *one;
     int rc;
 
     TRY(base_buf_appendf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -184,7 +184,7 @@ gw_app_report_html(const json_t *report, struct base_buf *b)
     TRY(base_buf_appendf(b, " ("));
     TRY(html_text(b, cell(json_object_get(period, "tz"), (char[48]){0}, 48)));
     TRY(base_buf_appendf(b, ")</p>\n"));
-    if (one == NULL)
+    if ((one = json_array()) == NULL)
         return BASE_E_NOMEM;
     json_array_append(one, (json_t *)totals);
     rc = html_table(b, "Totals", one);

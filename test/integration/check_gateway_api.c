@@ -30,6 +30,7 @@ static struct git_member M[] = {
 };
 #define N_MEMBERS (sizeof(M) / sizeof(M[0]))
 
+static pid_t MEMBERS;
 static char *P1, *P2, *P3, *P4;                    /* regional person ids */
 static char *T_ADMIN, *T_DR, *T_DRX, *T_REG, *T_PAT; /* access tokens */
 
@@ -57,8 +58,7 @@ setup(void)
 {
     base_log_set_level(BASE_LOG_ERROR);
     git_prepare(&G, "gwapi");
-    for (size_t i = 0; i < N_MEMBERS; i++)
-        git_member_start(&M[i], &G.pki, G.foreign_cert, G.foreign_key);
+    MEMBERS = git_members_spawn(M, N_MEMBERS, &G.pki, G.foreign_cert, G.foreign_key);
     git_write_conf(&G, M, N_MEMBERS, NULL);
     git_start(&G);
     git_seed(&G, &M[6], "p2");
@@ -99,9 +99,16 @@ setup(void)
 static void
 teardown(void)
 {
+    int st = 0;
+
+    if (G.pid > 0 && waitpid(G.pid, &st, WNOHANG) == G.pid) {
+        fprintf(stderr, "the gateway died: %s %d\n", WIFSIGNALED(st) ? "signal" : "exit",
+                WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+        git_dump_log(&G);
+        G.pid = 0;
+    }
     (void)git_stop(&G, SIGTERM);
-    for (size_t i = 0; i < N_MEMBERS; i++)
-        git_member_stop(&M[i]);
+    git_members_kill(MEMBERS);
 }
 
 /* `tmpl` with its one "%s" replaced by `a` (no format strings from data). */
@@ -151,6 +158,10 @@ START_TEST(metadata_is_a_valid_capability_statement)
     ck_assert_ptr_nonnull(strstr(r.body, "\"DocumentReference\""));
     ck_assert_ptr_nonnull(strstr(r.body, "ihe-pix"));
     json_decref(cs);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/metadata?_format=xml", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "<CapabilityStatement xmlns=\"http://hl7.org/fhir\""));
     git_resp_free(&r);
     r = git_get(&G, "/.well-known/smart-configuration", NULL);
     ck_assert_int_eq(r.status, 200);
@@ -404,6 +415,17 @@ START_TEST(search_across_three_members_returns_tagged_entries_audited_first)
              rid, P1);
     ck_assert_int_eq(git_count(&G, sql), 6);
     git_resp_free(&r);
+    /* the same as FHIR XML */
+    {
+        const char *accept[] = {"Accept: application/fhir+xml", NULL};
+
+        r = git_req(&G, "GET", path("/fhir/Observation?patient=%s", P1), T_DR, accept, NULL,
+                    NULL);
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        ck_assert_ptr_nonnull(strstr(r.body, "<Bundle xmlns=\"http://hl7.org/fhir\""));
+        ck_assert_ptr_nonnull(strstr(r.body, "urn:fhirgate:member"));
+        git_resp_free(&r);
+    }
     /* a parameter fhir/search refuses never reaches a member */
     r = git_get(&G, path("/fhir/Observation?patient=%s&bogus=1", P1), T_DR);
     ck_assert_int_eq(r.status, 400);

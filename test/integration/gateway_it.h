@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +78,7 @@ git_resid(const char *person, char out[19])
 {
     char d17[18];
 
-    snprintf(d17, sizeof(d17), "11010519800101%03d", atoi(person + 1));
+    snprintf(d17, sizeof(d17), "11010519800101%03d", (int)strtol(person + 1, NULL, 10));
     snprintf(out, 19, "%s%c", d17, gw_mpi_resid_check_char(d17));
 }
 
@@ -322,6 +323,70 @@ git_member_start(struct git_member *m, const struct tu_pki *pki, const char *for
                   m->id, err.where, err.msg);
     m->port = gw_http_server_port(m->srv);
     snprintf(m->base, sizeof(m->base), "https://127.0.0.1:%u/fhir", m->port);
+}
+
+/*
+ * Start the members in a process of their own (so that the test process,
+ * whose children run the tests, holds no server threads: LeakSanitizer
+ * in a forked child would report their memory).  Their bases are filled
+ * in; returns the process id, stopped by git_members_kill().
+ */
+static inline pid_t
+git_members_spawn(struct git_member *ms, size_t n, const struct tu_pki *pki,
+                  const char *foreign_cert, const char *foreign_key)
+{
+    int fds[2];
+    pid_t pid;
+    unsigned ports[16] = {0};
+    size_t got = 0;
+
+    ck_assert(n <= 16 && pipe(fds) == 0);
+    pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        sigset_t set;
+        int sig = 0;
+
+        close(fds[0]);
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        for (size_t i = 0; i < n; i++) {
+            git_member_start(&ms[i], pki, foreign_cert, foreign_key);
+            ports[i] = ms[i].port;
+        }
+        if (write(fds[1], ports, sizeof(ports)) != (ssize_t)sizeof(ports))
+            _exit(1);
+        close(fds[1]);
+        sigwait(&set, &sig);
+        _exit(0);
+    }
+    close(fds[1]);
+    while (got < sizeof(ports)) {
+        ssize_t r = read(fds[0], (char *)ports + got, sizeof(ports) - got);
+
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fds[0]);
+    ck_assert_msg(got == sizeof(ports), "the member servers did not start");
+    for (size_t i = 0; i < n; i++) {
+        ms[i].port = ports[i];
+        snprintf(ms[i].base, sizeof(ms[i].base), "https://127.0.0.1:%u/fhir", ports[i]);
+    }
+    return pid;
+}
+
+static inline void
+git_members_kill(pid_t pid)
+{
+    int st;
+
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, &st, 0);
+    }
 }
 
 static inline void

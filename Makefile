@@ -56,7 +56,7 @@ CFLAGS.debug   := -O0 -g3 -fno-omit-frame-pointer
 CFLAGS.asan    := -O1 -g3 -fno-omit-frame-pointer -fsanitize=address,undefined \
                   -fno-sanitize-recover=all
 CFLAGS.fuzz    := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
-                  -DFHIRGATE_FUZZING
+                  -fno-sanitize-recover=all -DFHIRGATE_FUZZING
 CFLAGS.bench   := $(CFLAGS.release) -DFHIRGATE_BENCH_NOOP_AUDIT
 LDFLAGS.asan   := -fsanitize=address,undefined
 LDFLAGS.fuzz   := -fsanitize=address,undefined

@@ -184,4 +184,33 @@
 #define BASE_LIMIT_STORE_MAX_OFFSET      100000u    /* _offset / paging depth of a search */
 #define BASE_LIMIT_STORE_MAX_ROW         (64u << 20) /* bytes of one stored resource returned */
 
+/* --- HL7 v2 (adapters/hl7v2, adapters/mllp, adapters/codemap) ----------- */
+/* From the shared corpus: at most 73 fields in a segment, 17 repetitions, 21
+ * components, 9 subcomponents, 180 segments, one 85 KB ED payload.  The
+ * defaults leave room for big ORU feeds and base64 PDFs while bounding
+ * every count a hostile sender controls. */
+#define BASE_LIMIT_HL7V2_MAX_MESSAGE   (16u << 20) /* bytes of one message */
+#define BASE_LIMIT_HL7V2_MAX_SEGMENTS  20000u      /* segments in one message */
+#define BASE_LIMIT_HL7V2_MAX_FIELDS    256u        /* fields in one segment */
+#define BASE_LIMIT_HL7V2_MAX_REPS      1000u       /* repetitions in one field */
+#define BASE_LIMIT_HL7V2_MAX_COMPS     64u         /* components in one repetition */
+#define BASE_LIMIT_HL7V2_MAX_SUBS      32u         /* subcomponents in one component */
+#define BASE_LIMIT_HL7V2_MAX_MESSAGES  100000u     /* messages in one file or batch */
+#define BASE_LIMIT_HL7V2_MAX_FILE      (256u << 20) /* bytes of one batch file */
+#define BASE_LIMIT_MLLP_MAX_FRAME      BASE_LIMIT_HL7V2_MAX_MESSAGE
+#define BASE_LIMIT_MLLP_MAX_CLIENTS    1024u       /* concurrent MLLP connections */
+#define BASE_LIMIT_MLLP_IDLE_MS        60000u      /* silent connection is closed */
+#define BASE_LIMIT_MLLP_FRAME_MS       120000u     /* a frame must end within this */
+#define BASE_LIMIT_MLLP_MAX_INFLIGHT   256u        /* un-ACKed messages per connection */
+#define BASE_LIMIT_CODEMAP_MAX_FILE    (64u << 20) /* bytes of one code-map CSV */
+#define BASE_LIMIT_CODEMAP_MAX_FIELD   4096u       /* bytes of one CSV field */
+#define BASE_LIMIT_CODEMAP_MAX_ROWS    2000000u    /* rows over all code-map files */
+#define BASE_LIMIT_CODEMAP_MAX_UNMAPPED 1000u      /* distinct unmapped codes listed per system */
+
+/* --- Demo data and feed (gateway/demo) -------------------------------------- */
+#define GW_DEMO_LIMIT_ACK           (64u << 10)  /* bytes of one MLLP-framed acknowledgement */
+#define GW_DEMO_LIMIT_MESSAGE_FILE  (16u << 20)  /* bytes of one .hl7 file the feed sends */
+#define GW_DEMO_LIMIT_MANIFEST      (64u << 20)  /* bytes of manifest.json (read by --live) */
+#define GW_DEMO_LIMIT_FILES         1000000u     /* .hl7 files in the feed's folder */
+
 #endif /* FHIR_BASE_LIMITS_H */

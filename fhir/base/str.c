@@ -86,6 +86,8 @@ base_str_sub(struct base_str s, size_t from, size_t len)
         from = s.len;
     if (len > s.len - from)
         len = s.len - from;
+    if (s.ptr == NULL)
+        return s; /* an empty slice may have no pointer; NULL + 0 is undefined */
     return base_str_make(s.ptr + from, len);
 }
 
@@ -110,7 +112,7 @@ base_str_cut(struct base_str s, char c, struct base_str *head, struct base_str *
 
     if (at < 0) {
         *head = s;
-        *tail = base_str_make(s.ptr + s.len, 0);
+        *tail = base_str_make(s.ptr != NULL ? s.ptr + s.len : NULL, 0);
         return false;
     }
     *head = base_str_make(s.ptr, (size_t)at);

@@ -220,6 +220,8 @@ void gw_app_h_org_read(struct gw_http_req *r, void *cls);
 void gw_app_h_endpoint_search(struct gw_http_req *r, void *cls);
 void gw_app_h_endpoint_read(struct gw_http_req *r, void *cls);
 void gw_app_h_member_register(struct gw_http_req *r, void *cls);
+void gw_app_h_org_create(struct gw_http_req *r, void *cls);
+void gw_app_h_endpoint_create(struct gw_http_req *r, void *cls);
 void gw_app_h_admin_members(struct gw_http_req *r, void *cls);
 void gw_app_h_admin_member_add(struct gw_http_req *r, void *cls);
 void gw_app_h_admin_member_action(struct gw_http_req *r, void *cls);

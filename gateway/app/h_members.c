@@ -13,6 +13,8 @@
 #include "fhir/base/log.h"
 #include "fhir/bundle/fhir_bundle.h"
 #include "fhir/json/fhir_json.h"
+#include "fhir/outcome/fhir_outcome.h"
+#include "fhir/validate/fhir_validate.h"
 #include "gateway/fed/gw_fed.h"
 
 #define ANY_ROLE                                                                                   \
@@ -385,4 +387,203 @@ gw_app_h_admin_member_action(struct gw_http_req *r, void *cls)
             return;
         gw_app_answer_json(app, r, &c, &au, v);
     }
+}
+
+/* ------------------------------------------- FHIR form of registration -- */
+
+/* region.md "Members": an admin may also register a member as FHIR
+ * resources.  POST /fhir/Endpoint creates or updates the member its
+ * managingOrganization names (address = FHIR base, status active /
+ * suspended (pending) / off (disabled), the certificate fingerprint in
+ * GW_REGISTRY_EXT_CERT); POST /fhir/Organization then renames it or sets
+ * it active/inactive.  Both are validated as R4 first (422). */
+
+static bool
+valid_resource(struct gw_app *app, struct gw_http_req *r, struct gw_app_caller *c,
+               json_t *res, const char *type, const char *subtype)
+{
+    struct fhir_validate_opts vo = {.expect_type = type, .no_warnings = true};
+    struct base_err err = {0};
+    json_t *oo = fhir_outcome_new();
+
+    if (oo == NULL || fhir_json_tie(gw_http_req_arena(r), oo) != BASE_OK)
+        return false;
+    if (fhir_validate(res, &vo, oo, NULL, &err) == BASE_OK)
+        return true;
+    {
+        struct gw_app_audit au = {.kind = FHIR_EVENT_CREATE, .subtype = subtype, .status = 422,
+                                  .reason = "validation"};
+
+        if (gw_app_audit(app, r, c, &au, &err) != BASE_OK) {
+            gw_app_fail_audit(app, r);
+            return false;
+        }
+    }
+    if (gw_http_respond_resource(r, 422, oo) != BASE_OK)
+        return false;
+    return false;
+}
+
+static const char *
+org_id(const json_t *ref_obj)
+{
+    const char *ref = json_string_value(json_object_get(ref_obj, "reference"));
+
+    return ref != NULL && strncmp(ref, "Organization/", 13) == 0 ? ref + 13 : NULL;
+}
+
+static const char *
+cert_ext(const json_t *res)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(json_object_get(res, "extension"), i, e) {
+        const char *url = json_string_value(json_object_get(e, "url"));
+
+        if (url != NULL && strcmp(url, GW_REGISTRY_EXT_CERT) == 0)
+            return json_string_value(json_object_get(e, "valueString"));
+    }
+    return NULL;
+}
+
+static void
+answer_member(struct gw_app *app, struct gw_http_req *r, struct gw_app_caller *c,
+              struct gw_app_audit *au, const char *id, const char *type, as_fhir_fn fn)
+{
+    struct base_arena *a = gw_http_req_arena(r);
+    struct gw_registry_member out;
+    struct fhir_event_entity ent = {.type = type};
+    struct base_err err = {0};
+    struct gw_db_conn *db = gw_app_db(app, r);
+    json_t *v;
+    int rc;
+
+    if (db == NULL)
+        return;
+    rc = gw_registry_get(db, a, id, &out, &err);
+    gw_db_release(db);
+    if (rc != BASE_OK) {
+        gw_app_deny(app, r, c, au->kind, au->subtype, NULL, &err);
+        return;
+    }
+    refresh(app);
+    v = fn(&out);
+    if (v == NULL || fhir_json_tie(a, v) != BASE_OK)
+        return;
+    ent.id = out.id;
+    au->entities = &ent;
+    au->n_entities = 1;
+    if (gw_http_set_header(r, "Location",
+                           base_arena_sprintf(a, "%s/%s/%s", app->cfg->fhir_base, ent.type,
+                                              out.id)) != BASE_OK)
+        return;
+    gw_app_answer(app, r, c, au, v);
+}
+
+void
+gw_app_h_endpoint_create(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+    struct base_arena *a = gw_http_req_arena(r);
+    struct gw_app_audit au = {.kind = FHIR_EVENT_CREATE, .subtype = "fhir-Endpoint",
+                              .status = 201};
+    const char *status;
+    struct gw_registry_member m = {.source = "admin"};
+    struct gw_registry_member cur;
+    struct gw_app_caller c;
+    struct base_err err = {0};
+    struct gw_db_conn *db;
+    json_t *ep;
+    int rc;
+
+    if (!admin(app, r, &c, GW_AUTH_CREATE, FHIR_EVENT_CREATE, au.subtype) ||
+        (ep = gw_app_body_json(r)) == NULL ||
+        !valid_resource(app, r, &c, ep, "Endpoint", au.subtype))
+        return;
+    m.id = org_id(json_object_get(ep, "managingOrganization"));
+    m.base = json_string_value(json_object_get(ep, "address"));
+    m.name = json_string_value(json_object_get(json_object_get(ep, "managingOrganization"),
+                                               "display"));
+    if (m.name == NULL)
+        m.name = json_string_value(json_object_get(ep, "name"));
+    m.cert_sha256 = cert_ext(ep);
+    status = json_string_value(json_object_get(ep, "status"));
+    m.status = status != NULL && strcmp(status, "active") == 0      ? GW_REGISTRY_ACTIVE
+               : status != NULL && strcmp(status, "suspended") == 0 ? GW_REGISTRY_PENDING
+                                                                    : GW_REGISTRY_DISABLED;
+    rc = gw_registry_member_check(&m, app->cfg->fed_allow_http, &err);
+    if (rc != BASE_OK) {
+        gw_app_deny(app, r, &c, au.kind, au.subtype, NULL, &err);
+        return;
+    }
+    if ((db = gw_app_db(app, r)) == NULL)
+        return;
+    if (gw_registry_get(db, a, m.id, &cur, &(struct base_err){0}) == BASE_OK) {
+        au.status = 200;
+        m.source = cur.source;
+        m.cert_subject = cur.cert_subject;
+        if (m.cert_sha256 == NULL)
+            m.cert_sha256 = cur.cert_sha256;
+    }
+    rc = gw_registry_put(db, &m, &err);
+    gw_db_release(db);
+    if (rc != BASE_OK) {
+        gw_app_deny(app, r, &c, au.kind, au.subtype, NULL, &err);
+        return;
+    }
+    answer_member(app, r, &c, &au, m.id, "Endpoint", gw_registry_endpoint);
+}
+
+void
+gw_app_h_org_create(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+    struct base_arena *a = gw_http_req_arena(r);
+    struct gw_app_audit au = {.kind = FHIR_EVENT_UPDATE, .subtype = "fhir-Organization",
+                              .status = 200};
+    struct gw_registry_member cur;
+    struct gw_app_caller c;
+    struct base_err err = {0};
+    struct gw_db_conn *db;
+    const char *id;
+    const char *name;
+    json_t *active;
+    json_t *org;
+    int rc;
+
+    if (!admin(app, r, &c, GW_AUTH_CREATE, FHIR_EVENT_UPDATE, au.subtype) ||
+        (org = gw_app_body_json(r)) == NULL ||
+        !valid_resource(app, r, &c, org, "Organization", au.subtype))
+        return;
+    id = json_string_value(json_object_get(org, "id"));
+    name = json_string_value(json_object_get(org, "name"));
+    active = json_object_get(org, "active");
+    if (id == NULL || (db = gw_app_db(app, r)) == NULL) {
+        if (id == NULL) {
+            (void)base_err_set(&err, BASE_E_INVALID, "required", "Organization.id",
+                               "the Organization id is the member id");
+            gw_app_deny(app, r, &c, au.kind, au.subtype, NULL, &err);
+        }
+        return;
+    }
+    rc = gw_registry_get(db, a, id, &cur, &err);
+    if (rc == BASE_E_NOTFOUND)
+        (void)base_err_set(&err, BASE_E_NOTFOUND, "not-found", "Organization.id",
+                           "register the member's Endpoint first (POST /fhir/Endpoint)");
+    if (rc == BASE_OK) {
+        if (name != NULL)
+            cur.name = name;
+        if (json_is_boolean(active))
+            cur.status = json_is_true(active) ? GW_REGISTRY_ACTIVE : GW_REGISTRY_DISABLED;
+        rc = gw_registry_member_check(&cur, app->cfg->fed_allow_http, &err);
+        if (rc == BASE_OK)
+            rc = gw_registry_put(db, &cur, &err);
+    }
+    gw_db_release(db);
+    if (rc != BASE_OK) {
+        gw_app_deny(app, r, &c, au.kind, au.subtype, NULL, &err);
+        return;
+    }
+    answer_member(app, r, &c, &au, id, "Organization", gw_registry_organization);
 }

@@ -42,6 +42,8 @@ gw_app_routes(struct gw_app *app, struct base_err *err)
         /* members */
         {"GET", "/fhir/Organization", gw_app_h_org_search, app},
         {"GET", "/fhir/Organization/{id}", gw_app_h_org_read, app},
+        {"POST", "/fhir/Organization", gw_app_h_org_create, app},
+        {"POST", "/fhir/Endpoint", gw_app_h_endpoint_create, app},
         {"GET", "/fhir/Endpoint", gw_app_h_endpoint_search, app},
         {"GET", "/fhir/Endpoint/{id}", gw_app_h_endpoint_read, app},
         {"GET", "/admin/members", gw_app_h_admin_members, app},

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "adapters/codemap/codemap.h"
+#include "adapters/hl7v2/hl7v2_map.h"
 #include "fhir/base/arena.h"
 #include "fhir/base/buf.h"
 #include "fhir/json/fhir_json.h"
@@ -36,6 +38,7 @@ static const struct cli_converter converters[] = {
     {"dicom-json", "DICOM JSON (QIDO-RS, WADO-RS metadata) as ImagingStudy", cli_convert_dicom_json},
     {"fhir-json", "FHIR R4 JSON (checked and re-serialized)", cli_convert_fhir_json},
     {"fhir-xml", "FHIR R4 XML", convert_fhir_xml},
+    {"hl7v2", "HL7 v2 ER7 messages, files and batches -> transaction Bundle", cli_convert_hl7v2},
 };
 
 int
@@ -44,6 +47,44 @@ cli_convert_fhir_json(const char *data, size_t len, const struct cli_convert_opt
 {
     (void)opts;
     return fhir_json_parse(data, len, NULL, out, err);
+}
+
+static void
+hl7v2_warning(void *ctx, size_t index, uint32_t line, const char *where, const char *msg)
+{
+    fprintf(stderr, "%s: message %zu (line %u): %s: warning: %s\n", (const char *)ctx, index + 1,
+            (unsigned)line, where, msg);
+}
+
+int
+cli_convert_hl7v2(const char *data, size_t len, const struct cli_convert_opts *opts, json_t **out,
+                  struct base_err *err)
+{
+    struct hl7v2_map_opts mo = HL7V2_MAP_OPTS_DEFAULT;
+    struct hl7v2_file_opts fo = {.map = &mo, .on_warning = hl7v2_warning,
+                                 .ctx = (void *)(uintptr_t)opts->source_name};
+    struct codemap *cm = NULL;
+    int rc;
+
+    if (opts->codemap_dir != NULL) {
+        TRY(codemap_load_dir(opts->codemap_dir, NULL, &cm, err));
+        mo.codemap = cm;
+        mo.codemap_report = codemap_report_new(0);
+    }
+    rc = hl7v2_convert_file(data, len, &fo, out, err);
+    if (mo.codemap_report != NULL) {
+        json_t *rep = codemap_report_json(mo.codemap_report);
+        struct base_buf text;
+
+        base_buf_init(&text, 0);
+        if (rep != NULL && fhir_json_dump(rep, FHIR_JSON_COMPACT, &text, NULL) == BASE_OK)
+            fprintf(stderr, "%s: code maps: %s\n", opts->source_name, text.data);
+        base_buf_fini(&text);
+        json_decref(rep);
+    }
+    codemap_report_free(mo.codemap_report);
+    codemap_free(cm);
+    return rc;
 }
 
 static void

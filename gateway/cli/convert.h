@@ -41,4 +41,9 @@ int cli_convert_csv(const char *data, size_t len, const struct cli_convert_opts 
 int cli_convert_dicom_json(const char *data, size_t len, const struct cli_convert_opts *opts,
                            json_t **out, struct base_err *err);
 
+/* HL7 v2 in: adapters/hl7v2 (files of many messages give a collection of
+ * transaction Bundles); --codemaps DIR applies local code maps. */
+int cli_convert_hl7v2(const char *data, size_t len, const struct cli_convert_opts *opts,
+                      json_t **out, struct base_err *err);
+
 #endif /* GATEWAY_CLI_CONVERT_H */

@@ -702,6 +702,34 @@ START_TEST(members_health_registration_and_admin)
     r = git_get(&G, "/fhir/Endpoint/hosp-a", T_DR);
     ck_assert_int_eq(r.status, 200);
     git_resp_free(&r);
+    /* the FHIR form: an Endpoint registers, an Organization renames */
+    r = git_req(&G, "POST", "/fhir/Endpoint", T_ADMIN, NULL,
+                "{\"resourceType\":\"Endpoint\",\"status\":\"suspended\",\"connectionType\":"
+                "{\"system\":\"http://terminology.hl7.org/CodeSystem/endpoint-connection-type\","
+                "\"code\":\"hl7-fhir-rest\"},\"payloadType\":[{\"text\":\"any\"}],"
+                "\"managingOrganization\":{\"reference\":\"Organization/hosp-fhir\","
+                "\"display\":\"FHIR Hospital\"},\"address\":\"https://127.0.0.1:7/fhir\"}",
+                "application/fhir+json");
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "suspended");
+    git_resp_free(&r);
+    r = git_req(&G, "POST", "/fhir/Organization", T_ADMIN, NULL,
+                "{\"resourceType\":\"Organization\",\"id\":\"hosp-fhir\",\"active\":true,"
+                "\"name\":\"FHIR Hospital 2\"}",
+                "application/fhir+json");
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert(json_is_true(json_object_get(r.json, "active")));
+    git_resp_free(&r);
+    r = git_req(&G, "POST", "/fhir/Endpoint", T_ADMIN, NULL,
+                "{\"resourceType\":\"Endpoint\",\"status\":\"bogus\"}",
+                "application/fhir+json");
+    ck_assert_int_eq(r.status, 422);
+    git_resp_free(&r);
+    r = git_req(&G, "POST", "/fhir/Organization", T_DR, NULL,
+                "{\"resourceType\":\"Organization\",\"id\":\"hosp-fhir\"}",
+                "application/fhir+json");
+    ck_assert_int_eq(r.status, 403);
+    git_resp_free(&r);
     r = git_req(&G, "POST", "/admin/users", T_ADMIN, NULL,
                 "{\"username\":\"dr.new\",\"password\":\"a long enough password\",\"role\":"
                 "\"clinician\",\"organization\":\"hosp-a\"}",

@@ -1,0 +1,164 @@
+/*
+ * MSH-18 character sets (HL7 table 0211) and conversion to UTF-8 (iconv).
+ *
+ * Besides the table 0211 names, the spellings Chinese HIS and LIS actually
+ * send are accepted: "GB18030", "GBK", "GB2312", "GB 2312", "CP936",
+ * "UTF-8", "UTF8".  GBK and GB 2312 are subsets of GB 18030 (GB 18030-2005
+ * is a superset of both byte-for-byte), so all three decode as GB18030.
+ * Names are compared ignoring case, spaces, '-' and '_'.
+ */
+#include <errno.h>
+#include <iconv.h>
+#include <string.h>
+
+#include "adapters/hl7v2/hl7v2_int.h"
+#include "fhir/base/arena.h"
+
+struct charset {
+    const char *key;       /* normalised name: upper case, no space - _ */
+    const char *canonical; /* what hl7v2_msg.charset reports */
+    const char *iconv;     /* NULL: no conversion (UTF-8 and ASCII) */
+};
+
+static const struct charset charsets[] = {
+    {"ASCII", "ASCII", NULL},
+    {"USASCII", "ASCII", NULL},
+    {"ISOIR6", "ASCII", NULL},
+    {"UNICODEUTF8", "UTF-8", NULL},
+    {"UTF8", "UTF-8", NULL},
+    {"UNICODE", "UTF-8", NULL}, /* v2.3-2.4 "UNICODE": in practice UTF-8 on the wire */
+    {"8859/1", "ISO-8859-1", "ISO-8859-1"},
+    {"ISO88591", "ISO-8859-1", "ISO-8859-1"},
+    {"ISOIR100", "ISO-8859-1", "ISO-8859-1"},
+    {"LATIN1", "ISO-8859-1", "ISO-8859-1"},
+    {"8859/2", "ISO-8859-2", "ISO-8859-2"},
+    {"8859/3", "ISO-8859-3", "ISO-8859-3"},
+    {"8859/4", "ISO-8859-4", "ISO-8859-4"},
+    {"8859/5", "ISO-8859-5", "ISO-8859-5"},
+    {"8859/6", "ISO-8859-6", "ISO-8859-6"},
+    {"8859/7", "ISO-8859-7", "ISO-8859-7"},
+    {"8859/8", "ISO-8859-8", "ISO-8859-8"},
+    {"8859/9", "ISO-8859-9", "ISO-8859-9"},
+    {"8859/15", "ISO-8859-15", "ISO-8859-15"},
+    {"GB180302000", "GB18030", "GB18030"},
+    {"GB180302005", "GB18030", "GB18030"},
+    {"GB18030", "GB18030", "GB18030"},
+    {"GBK", "GB18030", "GB18030"},
+    {"CP936", "GB18030", "GB18030"},
+    {"GB2312", "GB18030", "GB18030"},
+    {"GB231280", "GB18030", "GB18030"},
+    {"EUCCN", "GB18030", "GB18030"},
+    {"BIG5", "BIG5", "BIG5"},
+    {"KSX1001", "EUC-KR", "EUC-KR"},
+};
+
+static size_t
+normalise(struct base_str name, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < name.len; i++) {
+        char c = name.ptr[i];
+
+        if (c == ' ' || c == '-' || c == '_')
+            continue;
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        if (n + 1 >= cap)
+            return 0;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+bool
+hl7v2_charset_lookup(struct base_str name, const char **canonical, const char **iconv_name)
+{
+    char key[32];
+
+    if (normalise(base_str_trim(name), key, sizeof(key)) == 0)
+        return false;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(charsets); i++) {
+        if (strcmp(key, charsets[i].key) == 0) {
+            *canonical = charsets[i].canonical;
+            *iconv_name = charsets[i].iconv;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+close_iconv(void *cd)
+{
+    iconv_close((iconv_t)cd);
+}
+
+int
+hl7v2_charset_convert(struct base_arena *a, const char *iconv_name, struct base_str in,
+                      size_t max_out, struct base_str *out, size_t *bad_off, struct base_err *err)
+{
+    iconv_t cd = iconv_open("UTF-8", iconv_name);
+    size_t cap;
+    char *buf;
+    char *src = (char *)(uintptr_t)in.ptr; /* iconv's prototype is not const-correct */
+    char *dst;
+    size_t left_in = in.len;
+    size_t left_out;
+
+    if (cd == (iconv_t)-1)
+        return base_err_set(err, BASE_E_INVALID, "not-supported", "MSH-18",
+                            "character set conversion is not available on this system");
+    TRY(base_arena_on_free(a, close_iconv, cd));
+    /* Every supported source charset needs at most 2 UTF-8 bytes per input
+     * byte (a 2-byte GB 18030 character becomes 3, a Latin-1 byte at most 2). */
+    if (!base_mul_ok(in.len, 2, &cap) || !base_add_ok(cap, 4, &cap))
+        return base_err_set(err, BASE_E_LIMIT, "too-costly", NULL, "message too large");
+    if (cap > max_out + 4)
+        cap = max_out + 4;
+    buf = base_arena_alloc(a, cap);
+    if (buf == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    dst = buf;
+    left_out = cap;
+    if (iconv(cd, &src, &left_in, &dst, &left_out) == (size_t)-1) {
+        if (errno == E2BIG)
+            return base_err_set(err, BASE_E_LIMIT, "too-costly", NULL,
+                                "message exceeds the size limit after character set conversion");
+        *bad_off = (size_t)(src - in.ptr);
+        return BASE_E_PARSE;
+    }
+    if ((size_t)(dst - buf) > max_out)
+        return base_err_set(err, BASE_E_LIMIT, "too-costly", NULL,
+                            "message exceeds the size limit after character set conversion");
+    *out = base_str_make(buf, (size_t)(dst - buf));
+    return BASE_OK;
+}
+
+int
+hl7v2_charset_encode(struct base_arena *a, const char *iconv_name, struct base_str in,
+                     struct base_str *out, struct base_err *err)
+{
+    iconv_t cd = iconv_open(iconv_name, "UTF-8");
+    char *src = (char *)(uintptr_t)in.ptr;
+    size_t left_in = in.len;
+    size_t cap = in.len + 16; /* no supported charset is longer than UTF-8 */
+    size_t left_out = cap;
+    char *buf;
+    char *dst;
+
+    if (cd == (iconv_t)-1)
+        return base_err_set(err, BASE_E_INVALID, "not-supported", "MSH-18",
+                            "character set conversion is not available on this system");
+    TRY(base_arena_on_free(a, close_iconv, cd));
+    buf = base_arena_alloc(a, cap);
+    if (buf == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    dst = buf;
+    if (iconv(cd, &src, &left_in, &dst, &left_out) == (size_t)-1)
+        return base_err_set(err, BASE_E_INVALID, "value", NULL,
+                            "text cannot be represented in the message character set");
+    *out = base_str_make(buf, (size_t)(dst - buf));
+    return BASE_OK;
+}

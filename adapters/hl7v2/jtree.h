@@ -1,0 +1,80 @@
+/*
+ * adapters/hl7v2/jtree.h — a small JSON tree in an arena, for building FHIR
+ * resources fast.
+ *
+ * jansson allocates every node and hashes every key; a mapped message makes
+ * hundreds of nodes, so the mapper builds into this bump-allocated tree and
+ * writes JSON text once.  Two properties the mapper relies on:
+ *   - empty strings, objects and arrays are never written (FHIR forbids
+ *     empty elements), recursively: an object whose members are all empty
+ *     is itself omitted;
+ *   - numbers are kept as literal text (FHIR decimals keep their digits).
+ * Builders never fail: on arena exhaustion they flag the builder and return
+ * a scratch node; check hl7v2_jb_failed() once at the end.
+ */
+#ifndef ADAPTERS_HL7V2_JTREE_H
+#define ADAPTERS_HL7V2_JTREE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fhir/base/buf.h"
+#include "fhir/base/str.h"
+
+struct base_arena;
+
+enum hl7v2_jkind {
+    HL7V2_J_OBJ,
+    HL7V2_J_ARR,
+    HL7V2_J_STR,
+    HL7V2_J_NUM, /* literal number text */
+    HL7V2_J_TRUE,
+    HL7V2_J_FALSE
+};
+
+struct hl7v2_j {
+    enum hl7v2_jkind kind;
+    const char *key;       /* member name (static string), NULL in arrays */
+    struct base_str s;     /* string value or number literal */
+    struct hl7v2_j *first; /* children */
+    struct hl7v2_j *last;
+    struct hl7v2_j *next; /* next sibling */
+};
+
+struct hl7v2_jb {
+    struct base_arena *a;
+    bool failed;
+    struct hl7v2_j scratch; /* returned after a failure */
+};
+
+void hl7v2_jb_init(struct hl7v2_jb *jb, struct base_arena *a);
+bool hl7v2_jb_failed(const struct hl7v2_jb *jb);
+
+struct hl7v2_j *hl7v2_j_new(struct hl7v2_jb *jb, enum hl7v2_jkind kind);
+/* Add a member (parent is an object, key a static string) or, with key
+ * NULL, an array element.  Return the new child.  Members stay unique: an
+ * object or array member that exists already is returned instead (get or
+ * create), a second scalar under the same key is dropped, and adding an
+ * array under an existing array key appends its elements. */
+struct hl7v2_j *hl7v2_j_obj(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key);
+struct hl7v2_j *hl7v2_j_arr(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key);
+void hl7v2_j_str(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, struct base_str s);
+void hl7v2_j_cstr(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, const char *s);
+void hl7v2_j_num(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, struct base_str lit);
+void hl7v2_j_bool(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, bool v);
+/* Attach an existing node (built detached with hl7v2_j_new) as a member. */
+void hl7v2_j_add(struct hl7v2_j *parent, const char *key, struct hl7v2_j *child);
+/* Member by key (first match), NULL when absent. */
+struct hl7v2_j *hl7v2_j_get(const struct hl7v2_j *obj, const char *key);
+/* Would the node be written at all (not empty after pruning)? */
+bool hl7v2_j_present(const struct hl7v2_j *j);
+/* Array elements that would be written. */
+size_t hl7v2_j_count(const struct hl7v2_j *arr);
+
+/* Copy a formatted string into the arena (never NULL: "" on failure). */
+struct base_str hl7v2_j_fmt(struct hl7v2_jb *jb, const char *fmt, ...) BASE_PRINTF(2, 3);
+
+/* Write compact JSON.  BASE_E_LIMIT when `out` is full. */
+BASE_MUST_CHECK int hl7v2_j_write(const struct hl7v2_j *j, struct base_buf *out);
+
+#endif /* ADAPTERS_HL7V2_JTREE_H */

@@ -1,0 +1,493 @@
+/*
+ * OBX -> Observation (or, for ED/RP values in results, the report's
+ * presentedForm).  v2-to-FHIR guide: Segment OBX to Observation, and the
+ * OBX-5 value type table (NM, SN, ST/TX/FT, CE/CWE/CNE, DT/TS/DTM, TM, CQ,
+ * MO, DR, ED).
+ */
+#include <string.h>
+
+#include "adapters/hl7v2/map_int.h"
+
+#define SYS_INTERP_V3 "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+#define SYS_OBS_CAT   "http://terminology.hl7.org/CodeSystem/observation-category"
+
+static const char *
+obs_status(struct base_str s)
+{
+    /* HL7 table 0085 -> observation-status (v2-to-FHIR ConceptMap) */
+    static const char *const map[][2] = {
+        {"A", "amended"},     {"B", "amended"},
+        {"C", "corrected"},   {"D", "entered-in-error"},
+        {"F", "final"},       {"I", "registered"},
+        {"N", "cancelled"},   {"O", "registered"},
+        {"P", "preliminary"}, {"R", "preliminary"},
+        {"S", "preliminary"}, {"U", "final"},
+        {"V", "final"},       {"W", "entered-in-error"},
+        {"X", "cancelled"},
+    };
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(map); i++) {
+        if (map_is(s, map[i][0]))
+            return map[i][1];
+    }
+    return "unknown";
+}
+
+static bool
+v3_interpretation(struct base_str code)
+{
+    static const char *const codes[] = {
+        "<",   ">",  "A",  "AA",  "AC",    "B",     "CAR", "Carrier", "D",   "DET", "E",   "EX",
+        "EXP", "H",  "H>", "HH",  "HU",    "HX",    "I",   "IE",      "IND", "L",   "L<",  "LL",
+        "LU",  "LX", "MS", "N",   "NCL",   "ND",    "NEG", "NR",      "NS",  "OBX", "POS", "QCF",
+        "R",   "RR", "S",  "SDD", "SYN-R", "SYN-S", "TOX", "U",       "UNE", "VS",  "W",   "WR",
+    };
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(codes); i++) {
+        if (map_is(code, codes[i]))
+            return true;
+    }
+    return false;
+}
+
+static const char *
+section_category(struct base_str s)
+{
+    static const char *const lab[] = {"LAB", "HM",  "CH", "MB",  "SR", "BLB", "CG",   "IMM", "MCB",
+                                      "MYC", "PAR", "SP", "TX",  "VR", "HEM", "CHEM", "SER", "URN",
+                                      "CP",  "AU",  "BG", "CUS", "EC", "HM",  "ICU"};
+    static const char *const img[] = {"RAD", "CT",  "MR",  "US",  "NMR", "RX",
+                                      "XRC", "NMS", "VUS", "OUS", "RUS", "CTH"};
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(lab); i++) {
+        if (map_is(s, lab[i]))
+            return "laboratory";
+    }
+    for (size_t i = 0; i < BASE_ARRAY_LEN(img); i++) {
+        if (map_is(s, img[i]))
+            return "imaging";
+    }
+    return NULL;
+}
+
+/* ----------------------------------------------------------------- values -- */
+
+struct val {
+    struct mctx *c;
+    const struct hl7v2_seg *obx;
+    struct hl7v2_j *res;
+    struct at at;        /* OBX-5, repetition 1 */
+    struct base_str rep; /* OBX-5 repetition 1, raw */
+    struct at unit_at;   /* OBX-6 */
+    struct base_str unit;
+};
+
+static void
+comparator_quantity(struct val *v, struct base_str text)
+{
+    struct mctx *c = v->c;
+    const char *cmp = NULL;
+    struct base_str num;
+    struct hl7v2_j *q;
+
+    text = base_str_trim(text);
+    if (base_str_starts_with(text, "<=") || base_str_starts_with(text, ">="))
+        cmp = text.ptr[0] == '<' ? "<=" : ">=";
+    else if (base_str_starts_with(text, "<") || base_str_starts_with(text, ">"))
+        cmp = text.ptr[0] == '<' ? "<" : ">";
+    num = cmp != NULL ? map_decimal(c, base_str_sub(text, strlen(cmp), text.len)) : BASE_STR_NULL;
+    if (num.len == 0) {
+        map_warn(c, &v->at, "numeric value is not a number; kept as a string");
+        hl7v2_j_str(&c->jb, v->res, "valueString", text);
+        return;
+    }
+    q = map_quantity(c, num, &v->unit_at, v->unit);
+    hl7v2_j_cstr(&c->jb, q, "comparator", cmp);
+    hl7v2_j_add(v->res, "valueQuantity", q);
+}
+
+static void
+value_nm(struct val *v)
+{
+    struct base_str text = map_txt(v->c, &v->at, v->rep, 0, 0);
+    struct base_str num = map_decimal(v->c, text);
+
+    if (num.len == 0 && text.len > 0) {
+        comparator_quantity(v, text);
+        return;
+    }
+    hl7v2_j_add(v->res, "valueQuantity", map_quantity(v->c, num, &v->unit_at, v->unit));
+}
+
+static void
+value_sn(struct val *v)
+{
+    struct mctx *c = v->c;
+    struct base_str cmp = map_txt(c, &v->at, v->rep, 1, 0);
+    struct base_str n1 = map_decimal(c, map_txt(c, &v->at, v->rep, 2, 0));
+    struct base_str sep = map_txt(c, &v->at, v->rep, 3, 0);
+    struct base_str n2 = map_decimal(c, map_txt(c, &v->at, v->rep, 4, 0));
+    struct hl7v2_j *q;
+
+    if (n1.len > 0 && n2.len > 0 && (map_is(sep, ":") || map_is(sep, "/"))) {
+        struct hl7v2_j *r = hl7v2_j_obj(&c->jb, v->res, "valueRatio");
+
+        hl7v2_j_num(&c->jb, hl7v2_j_obj(&c->jb, r, "numerator"), "value", n1);
+        hl7v2_j_num(&c->jb, hl7v2_j_obj(&c->jb, r, "denominator"), "value", n2);
+        return;
+    }
+    if (n1.len > 0 && n2.len > 0 && map_is(sep, "-")) {
+        struct hl7v2_j *r = hl7v2_j_obj(&c->jb, v->res, "valueRange");
+
+        hl7v2_j_add(r, "low", map_quantity(c, n1, &v->unit_at, v->unit));
+        hl7v2_j_add(r, "high", map_quantity(c, n2, &v->unit_at, v->unit));
+        return;
+    }
+    if (n1.len > 0 && sep.len == 0 && n2.len == 0 &&
+        (cmp.len == 0 || map_is(cmp, "<") || map_is(cmp, ">") || map_is(cmp, "<=") ||
+         map_is(cmp, ">=") || map_is(cmp, "="))) {
+        q = map_quantity(c, n1, &v->unit_at, v->unit);
+        if (cmp.len > 0 && !map_is(cmp, "="))
+            hl7v2_j_str(&c->jb, q, "comparator", cmp);
+        hl7v2_j_add(v->res, "valueQuantity", q);
+        return;
+    }
+    /* "2+" (sep as suffix), "<>": no FHIR structure; keep the text */
+    {
+        struct base_str parts[4] = {cmp, map_txt(c, &v->at, v->rep, 2, 0), sep,
+                                    map_txt(c, &v->at, v->rep, 4, 0)};
+
+        hl7v2_j_str(&c->jb, v->res, "valueString", map_join(c, parts, 4, ""));
+    }
+}
+
+static void
+value_text(struct val *v)
+{
+    struct mctx *c = v->c;
+    struct base_str parts[64];
+    size_t n = 0;
+
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, v->obx, 5);
+         r <= nr_ && n < BASE_ARRAY_LEN(parts); r++) {
+        struct at at;
+        struct base_str rep = map_rep(c, v->obx, 5, r, &at);
+
+        parts[n++] = map_txt(c, &at, rep, 0, 0);
+    }
+    hl7v2_j_str(&c->jb, v->res, "valueString", map_join(c, parts, n, "\n"));
+}
+
+static void
+value_time(struct val *v)
+{
+    struct base_str t = map_txt(v->c, &v->at, v->rep, 0, 0);
+    int d[3] = {0, 0, 0};
+    size_t n = 0;
+
+    while (n < t.len && n < 6 && t.ptr[n] >= '0' && t.ptr[n] <= '9')
+        n++;
+    if (n < 2 || n % 2 != 0) {
+        map_warn(v->c, &v->at, "not a valid HL7 time; omitted");
+        return;
+    }
+    for (size_t i = 0; i < n / 2; i++)
+        d[i] = (t.ptr[2 * i] - '0') * 10 + (t.ptr[2 * i + 1] - '0');
+    if (d[0] > 23 || d[1] > 59 || d[2] > 59) {
+        map_warn(v->c, &v->at, "not a valid HL7 time; omitted");
+        return;
+    }
+    hl7v2_j_str(&v->c->jb, v->res, "valueTime",
+                hl7v2_j_fmt(&v->c->jb, "%02d:%02d:%02d", d[0], d[1], d[2]));
+}
+
+static void
+value_other(struct val *v, struct base_str type)
+{
+    struct mctx *c = v->c;
+
+    if (map_is(type, "CQ")) {
+        hl7v2_j_add(v->res, "valueQuantity",
+                    map_quantity(c, map_decimal(c, map_txt(c, &v->at, v->rep, 1, 0)), &v->at,
+                                 hl7v2_comp(c->m, v->rep, 2)));
+    } else if (map_is(type, "MO")) {
+        struct hl7v2_j *q = hl7v2_j_obj(&c->jb, v->res, "valueQuantity");
+        struct base_str cur = map_txt(c, &v->at, v->rep, 2, 0);
+
+        hl7v2_j_num(&c->jb, q, "value", map_decimal(c, map_txt(c, &v->at, v->rep, 1, 0)));
+        if (cur.len > 0) {
+            hl7v2_j_cstr(&c->jb, q, "system", "urn:iso:std:iso:4217");
+            hl7v2_j_str(&c->jb, q, "code", cur);
+        }
+    } else if (map_is(type, "DR")) {
+        struct hl7v2_j *p = hl7v2_j_obj(&c->jb, v->res, "valuePeriod");
+
+        hl7v2_j_str(&c->jb, p, "start",
+                    map_ts(c, &v->at, map_txt(c, &v->at, v->rep, 1, 0), TS_DATETIME));
+        hl7v2_j_str(&c->jb, p, "end",
+                    map_ts(c, &v->at, map_txt(c, &v->at, v->rep, 2, 0), TS_DATETIME));
+    } else if (map_is(type, "ID") || map_is(type, "IS")) {
+        struct hl7v2_j *cc = hl7v2_j_obj(&c->jb, v->res, "valueCodeableConcept");
+
+        hl7v2_j_str(&c->jb, hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, cc, "coding"), NULL), "code",
+                    map_txt(c, &v->at, v->rep, 1, 0));
+    } else {
+        /* XPN, XAD, CX, EI, NA, …: no FHIR counterpart in Observation.value */
+        map_warn(c, &v->at, "value type has no Observation.value counterpart; kept as text");
+        hl7v2_j_str(&c->jb, v->res, "valueString", map_txt(c, &v->at, v->rep, 0, 0));
+    }
+}
+
+static void
+map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, struct base_str type)
+{
+    struct val v = {.c = c, .obx = obx, .res = res};
+
+    v.rep = map_rep(c, obx, 5, 1, &v.at);
+    v.unit = map_rep(c, obx, 6, 1, &v.unit_at);
+    if (map_txt(c, &v.at, v.rep, 0, 0).len == 0)
+        return;
+    if (map_nreps(c, obx, 5) > 1 && !map_is(type, "TX") && !map_is(type, "FT") &&
+        !map_is(type, "ST") && type.len > 0)
+        map_warn(c, &v.at, "repeated value: only the first repetition is mapped");
+    if (map_is(type, "NM"))
+        value_nm(&v);
+    else if (map_is(type, "SN"))
+        value_sn(&v);
+    else if (type.len == 0 || map_is(type, "ST") || map_is(type, "TX") || map_is(type, "FT") ||
+             map_is(type, "TN"))
+        value_text(&v);
+    else if (map_is(type, "CE") || map_is(type, "CWE") || map_is(type, "CNE") ||
+             map_is(type, "CF") || map_is(type, "CV"))
+        hl7v2_j_add(res, "valueCodeableConcept", map_cwe(c, &v.at, v.rep, "OBX-5"));
+    else if (map_is(type, "DT") || map_is(type, "TS") || map_is(type, "DTM"))
+        hl7v2_j_str(&c->jb, res, "valueDateTime",
+                    map_ts(c, &v.at, map_txt(c, &v.at, v.rep, 1, 0),
+                           map_is(type, "DT") ? TS_DATE : TS_DATETIME));
+    else if (map_is(type, "TM"))
+        value_time(&v);
+    else
+        value_other(&v, type);
+}
+
+/* ------------------------------------------------------ range and flags -- */
+
+static bool
+split_at(struct base_str s, size_t i, size_t seplen, struct base_str *lo, struct base_str *hi)
+{
+    struct base_str l = base_str_trim(base_str_make(s.ptr, i));
+    struct base_str h = base_str_trim(base_str_sub(s, i + seplen, s.len));
+
+    if (l.len == 0 || h.len == 0)
+        return false; /* "+N~": not a range; lo/hi stay empty, not unchecked text */
+    *lo = l;
+    *hi = h;
+    return true;
+}
+
+/* "3.5-5.0", "3.5 - 5.0", "-1-1", "4.3 to 6.2", and the "3.5~5.5" or
+ * "3.5～5.5" Chinese analysers print (the '~' arrives escaped as \R\). */
+static bool
+split_range(struct base_str s, struct base_str *lo, struct base_str *hi)
+{
+    for (size_t i = 1; i < s.len; i++) {
+        char prev = s.ptr[i - 1];
+
+        if (s.ptr[i] == '-' && ((prev >= '0' && prev <= '9') || prev == ' ' || prev == '.'))
+            return split_at(s, i, 1, lo, hi);
+        if (s.ptr[i] == '~')
+            return split_at(s, i, 1, lo, hi);
+        if (i + 3 <= s.len && memcmp(s.ptr + i, "\xEF\xBD\x9E", 3) == 0)
+            return split_at(s, i, 3, lo, hi);
+        if (i + 4 <= s.len && memcmp(s.ptr + i, " to ", 4) == 0)
+            return split_at(s, i, 4, lo, hi);
+    }
+    return false;
+}
+
+static void
+reference_range(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
+{
+    struct at at;
+    struct at uat;
+    struct base_str text = map_txt(c, &at, map_rep(c, obx, 7, 1, &at), 0, 0);
+    struct base_str unit = map_rep(c, obx, 6, 1, &uat);
+    struct base_str lo = BASE_STR_NULL;
+    struct base_str hi = BASE_STR_NULL;
+    struct hl7v2_j *rr;
+
+    if (text.len == 0)
+        return;
+    rr = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "referenceRange"), NULL);
+    if (split_range(text, &lo, &hi)) {
+        lo = map_decimal(c, lo);
+        hi = map_decimal(c, hi);
+    } else if (base_str_starts_with(text, "<")) {
+        hi = map_decimal(c,
+                         base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
+    } else if (base_str_starts_with(text, ">")) {
+        lo = map_decimal(c,
+                         base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
+    }
+    if (lo.len > 0)
+        hl7v2_j_add(rr, "low", map_quantity(c, lo, &uat, unit));
+    if (hi.len > 0)
+        hl7v2_j_add(rr, "high", map_quantity(c, hi, &uat, unit));
+    hl7v2_j_str(&c->jb, rr, "text", text);
+}
+
+static void
+interpretation(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
+{
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, obx, 8); r <= nr_; r++) {
+        struct at at;
+        struct base_str rep = map_rep(c, obx, 8, r, &at);
+        struct base_str code = map_txt(c, &at, rep, 1, 0);
+        struct hl7v2_j *cc;
+        struct hl7v2_j *cd;
+
+        if (code.len == 0)
+            continue;
+        cc = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "interpretation"), NULL);
+        cd = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, cc, "coding"), NULL);
+        hl7v2_j_cstr(&c->jb, cd, "system",
+                     v3_interpretation(code) ? SYS_INTERP_V3
+                                             : "http://terminology.hl7.org/CodeSystem/v2-0078");
+        hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
+        hl7v2_j_str(&c->jb, cc, "text", map_txt(c, &at, rep, 2, 0));
+    }
+}
+
+/* ------------------------------------------------------------- entry -- */
+
+static struct ent *
+observation_entry(struct mctx *c, const struct hl7v2_seg *obx, struct base_str group)
+{
+    struct at at;
+    struct base_str sys = BASE_STR_NULL;
+    struct base_str val = BASE_STR_NULL;
+    struct hl7v2_j *id =
+        map_ei(c, &at, map_rep(c, obx, 21, 1, &at), "observation", NULL, &sys, &val);
+    struct base_str rep = map_rep(c, obx, 3, 1, &at);
+    struct base_str code = map_txt(c, &at, rep, 1, 0);
+    struct base_str key[4];
+
+    if (code.len == 0)
+        code = map_txt(c, &at, rep, 2, 0);
+    key[0] = id != NULL ? sys : group;
+    key[1] = id != NULL ? val : code;
+    key[2] = id != NULL ? BASE_STR_NULL : map_field(c, obx, 4);
+    /* the same code and sub-id twice in a group: number the occurrences so
+     * each OBX keeps its own, repeatable identity */
+    for (uint32_t n = 1; n <= c->nents + 1; n++) {
+        struct ent *e;
+
+        key[3] = n == 1 ? BASE_STR_NULL : hl7v2_j_fmt(&c->jb, "#%u", (unsigned)n);
+        e = map_entry(c, "Observation", key, 4, sys, val);
+        if (e == NULL || hl7v2_j_get(e->res, "status") == NULL)
+            return e;
+        if (id != NULL) {
+            map_warn(c, &at, "observation identifier (OBX-21) repeated; later OBX dropped");
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static void
+observation_body(struct mctx *c, struct ent *e, const struct hl7v2_seg *obx)
+{
+    struct hl7v2_j *res = e->res;
+    struct at at;
+    struct base_str type = map_field(c, obx, 2);
+    struct hl7v2_j *perf;
+    const char *cat;
+
+    if (hl7v2_j_get(res, "identifier") == NULL)
+        hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "identifier"), NULL,
+                    map_ei(c, &at, map_rep(c, obx, 21, 1, &at), "observation", NULL, NULL, NULL));
+    hl7v2_j_cstr(&c->jb, res, "status", obs_status(map_field(c, obx, 11)));
+    cat = c->report != NULL || c->order != NULL
+              ? section_category(c->report != NULL ? c->report_section : BASE_STR_NULL)
+              : NULL;
+    if (cat == NULL && (c->report != NULL || c->order != NULL))
+        cat = c->o->obs_category;
+    if (cat != NULL)
+        hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "category"), NULL,
+                    map_concept1(c, SYS_OBS_CAT, cat, NULL));
+    hl7v2_j_add(res, "code", map_cwe(c, &at, map_rep(c, obx, 3, 1, &at), "OBX-3"));
+    if (!hl7v2_j_present(hl7v2_j_get(res, "code"))) {
+        map_warn(c, &at, "observation without an identifier (OBX-3); code set to text only");
+        hl7v2_j_cstr(&c->jb, hl7v2_j_get(res, "code"), "text", "unspecified");
+    }
+    map_ref_to(c, res, "subject", c->patient);
+    map_ref_to(c, res, "encounter", c->encounter);
+    at = (struct at){obx, 14, 1};
+    hl7v2_j_str(&c->jb, res, "effectiveDateTime",
+                map_ts(c, &at, map_field(c, obx, 14), TS_DATETIME));
+    if (!hl7v2_j_present(hl7v2_j_get(res, "effectiveDateTime")) && c->report != NULL) {
+        struct hl7v2_j *eff = hl7v2_j_get(c->report->res, "effectiveDateTime");
+
+        if (eff != NULL)
+            hl7v2_j_str(&c->jb, res, "effectiveDateTime", eff->s);
+    }
+    perf = hl7v2_j_arr(&c->jb, res, "performer");
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, obx, 16); r <= nr_; r++)
+        hl7v2_j_add(perf, NULL, map_xcn_ref(c, &at, map_rep(c, obx, 16, r, &at)));
+    hl7v2_j_add(perf, NULL, map_xon_ref(c, &at, map_rep(c, obx, 23, 1, &at)));
+    map_value(c, res, obx, type);
+    interpretation(c, res, obx);
+    hl7v2_j_add(res, "method", map_cwe(c, &at, map_rep(c, obx, 17, 1, &at), "OBX-17"));
+    map_ref_to(c, res, "specimen", c->specimen);
+    reference_range(c, res, obx);
+}
+
+static void
+link_to_group(struct mctx *c, struct ent *e)
+{
+    struct ent *g = c->report != NULL ? c->report : c->order;
+    const char *key = c->report != NULL ? "result"
+                      : g != NULL && strcmp(g->type, "MedicationRequest") == 0
+                          ? "supportingInformation"
+                          : "supportingInfo";
+    struct hl7v2_j *list;
+
+    if (g == NULL)
+        return;
+    list = hl7v2_j_get(g->res, key);
+    if (list == NULL)
+        list = hl7v2_j_arr(&c->jb, g->res, key);
+    hl7v2_j_add(list, NULL, map_ref(c, e));
+}
+
+void
+map_obx(struct mctx *c, const struct hl7v2_seg *obx)
+{
+    struct base_str type = map_field(c, obx, 2);
+    struct base_str group = c->report_key;
+    struct ent *e;
+
+    if (c->cls == MC_DOCUMENT) {
+        map_doc_obx(c, obx);
+        return;
+    }
+    if (c->patient == NULL)
+        return;
+    if (map_is(type, "ED") || map_is(type, "RP")) {
+        map_report_attachment(c, obx);
+        return;
+    }
+    if (group.len == 0) {
+        struct base_str parts[2] = {
+            c->patient_key, base_str_from_cstr(c->encounter != NULL ? c->encounter->uuid : "")};
+
+        group = map_join(c, parts, 2, "|");
+    }
+    e = observation_entry(c, obx, group);
+    if (e == NULL)
+        return;
+    e->group = c->report_key.ptr;
+    observation_body(c, e, obx);
+    link_to_group(c, e);
+    c->obs = e;
+}

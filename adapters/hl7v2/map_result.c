@@ -1,0 +1,471 @@
+/*
+ * OBR -> DiagnosticReport (results) or ServiceRequest (orders); SPM (and
+ * OBR-15) -> Specimen; NTE -> notes.  v2-to-FHIR guide: Segment OBR to
+ * DiagnosticReport / ServiceRequest, SPM to Specimen, NTE to Annotation.
+ * OBX is in map_obx.c.
+ */
+#include <string.h>
+
+#include "adapters/hl7v2/map_int.h"
+
+#define SYS_V2_0203 "http://terminology.hl7.org/CodeSystem/v2-0203"
+
+/* ------------------------------------------------------------ statuses -- */
+
+static const char *
+report_status(struct base_str s)
+{
+    /* HL7 table 0123 -> DiagnosticReport.status (v2-to-FHIR ConceptMap) */
+    static const char *const map[][2] = {
+        {"O", "registered"},  {"I", "registered"}, {"S", "registered"}, {"A", "partial"},
+        {"P", "preliminary"}, {"C", "corrected"},  {"R", "partial"},    {"F", "final"},
+        {"X", "cancelled"},   {"Y", "final"},      {"Z", "final"},      {"M", "partial"},
+    };
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(map); i++) {
+        if (map_is(s, map[i][0]))
+            return map[i][1];
+    }
+    return "unknown";
+}
+
+const char *
+map_order_status(struct base_str control, struct base_str status)
+{
+    /* ORC-5 (table 0038) first, then ORC-1 (table 0119) */
+    static const char *const st[][2] = {
+        {"A", "active"},   {"CA", "revoked"},          {"CM", "completed"},
+        {"DC", "revoked"}, {"ER", "entered-in-error"}, {"HD", "on-hold"},
+        {"IP", "active"},  {"RP", "revoked"},          {"SC", "active"},
+    };
+    static const char *const ctl[][2] = {
+        {"NW", "active"},    {"OK", "active"},  {"SC", "active"},  {"XO", "active"},
+        {"RL", "active"},    {"CA", "revoked"}, {"OC", "revoked"}, {"DC", "revoked"},
+        {"OD", "revoked"},   {"CR", "revoked"}, {"HD", "on-hold"}, {"OH", "on-hold"},
+        {"RE", "completed"},
+    };
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(st); i++) {
+        if (map_is(status, st[i][0]))
+            return st[i][1];
+    }
+    for (size_t i = 0; i < BASE_ARRAY_LEN(ctl); i++) {
+        if (map_is(control, ctl[i][0]))
+            return ctl[i][1];
+    }
+    return "active";
+}
+
+/* --------------------------------------------------------------- orders -- */
+
+/* Placer/filler numbers from OBR-2/3, falling back to ORC-2/3. */
+void
+map_order_ids(struct mctx *c, const struct hl7v2_seg *seg, uint32_t pf, uint32_t ff,
+              struct order_ids *o)
+{
+    struct at at;
+
+    memset(o, 0, sizeof(*o));
+    o->placer =
+        map_ei(c, &at, map_rep(c, seg, pf, 1, &at), "order/placer", "PLAC", &o->psys, &o->pval);
+    if (o->placer == NULL && c->orc != NULL && c->orc != seg)
+        o->placer = map_ei(c, &at, map_rep(c, c->orc, 2, 1, &at), "order/placer", "PLAC", &o->psys,
+                           &o->pval);
+    o->filler =
+        map_ei(c, &at, map_rep(c, seg, ff, 1, &at), "order/filler", "FILL", &o->fsys, &o->fval);
+    if (o->filler == NULL && c->orc != NULL && c->orc != seg)
+        o->filler = map_ei(c, &at, map_rep(c, c->orc, 3, 1, &at), "order/filler", "FILL", &o->fsys,
+                           &o->fval);
+}
+
+struct ent *
+map_order_entry(struct mctx *c, const char *type, const struct order_ids *o, struct base_str extra,
+                bool filler_first)
+{
+    struct base_str key[3];
+    struct base_str sys = filler_first ? o->fsys : o->psys;
+    struct base_str val = filler_first ? o->fval : o->pval;
+    struct ent *e;
+
+    if (val.len == 0) {
+        sys = filler_first ? o->psys : o->fsys;
+        val = filler_first ? o->pval : o->fval;
+    }
+    key[0] = sys;
+    key[1] = val;
+    key[2] = val.len > 0 ? BASE_STR_NULL : extra;
+    if (val.len == 0)
+        key[0] = c->patient_key;
+    e = map_entry(c, type, key, 3, sys, val);
+    if (e == NULL || hl7v2_j_get(e->res, "subject") != NULL || hl7v2_j_get(e->res, "status"))
+        return e;
+    if (val.len > 0) {
+        struct hl7v2_j *ids = hl7v2_j_arr(&c->jb, e->res, "identifier");
+
+        hl7v2_j_add(ids, NULL, o->placer);
+        hl7v2_j_add(ids, NULL, o->filler);
+    }
+    return e;
+}
+
+static struct base_str
+group_key(const struct ent *e)
+{
+    return e->cond.len > 0 ? e->cond : base_str_from_cstr(e->uuid);
+}
+
+static struct hl7v2_j *
+report_category(struct mctx *c, struct base_str section)
+{
+    if (section.len > 0)
+        return map_concept1(c, "http://terminology.hl7.org/CodeSystem/v2-0074",
+                            hl7v2_j_fmt(&c->jb, "%.*s", (int)section.len, section.ptr).ptr, NULL);
+    if (c->o->obs_category != NULL)
+        return map_concept1(c, "http://terminology.hl7.org/CodeSystem/observation-category",
+                            c->o->obs_category, NULL);
+    return NULL;
+}
+
+static struct hl7v2_j *
+obr_code(struct mctx *c, const struct hl7v2_seg *obr)
+{
+    struct at at;
+    struct hl7v2_j *code = map_cwe(c, &at, map_rep(c, obr, 4, 1, &at), "OBR-4");
+
+    if (!hl7v2_j_present(code)) {
+        map_warn(c, &at, "no universal service identifier; code set to text only");
+        hl7v2_j_cstr(&c->jb, code, "text", "unspecified");
+    }
+    return code;
+}
+
+static void
+obr_effective(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obr)
+{
+    struct at at = {obr, 7, 1};
+    struct base_str start = map_ts(c, &at, map_field(c, obr, 7), TS_DATETIME);
+    struct base_str end;
+
+    at.field = 8;
+    end = map_ts(c, &at, map_field(c, obr, 8), TS_DATETIME);
+    if (end.len > 0 && start.len > 0) {
+        struct hl7v2_j *p = hl7v2_j_obj(&c->jb, res, "effectivePeriod");
+
+        hl7v2_j_str(&c->jb, p, "start", start);
+        hl7v2_j_str(&c->jb, p, "end", end);
+    } else {
+        hl7v2_j_str(&c->jb, res, "effectiveDateTime", start);
+    }
+}
+
+/* OBR-32 is NDL: its first component is a CNN in subcomponents. */
+static struct hl7v2_j *
+ndl_ref(struct mctx *c, const struct hl7v2_seg *obr, uint32_t field)
+{
+    struct at at;
+    struct base_str rep = map_rep(c, obr, field, 1, &at);
+    struct base_str parts[2] = {map_txt(c, &at, rep, 1, 3), map_txt(c, &at, rep, 1, 2)};
+    struct base_str id = map_txt(c, &at, rep, 1, 1);
+    struct hl7v2_j *ref = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+
+    if (id.len > 0) {
+        struct hl7v2_j *ident = hl7v2_j_obj(&c->jb, ref, "identifier");
+
+        hl7v2_j_str(&c->jb, ident, "system",
+                    map_authority_system(c, map_txt(c, &at, rep, 1, 9), map_txt(c, &at, rep, 1, 10),
+                                         map_txt(c, &at, rep, 1, 11), "practitioner"));
+        hl7v2_j_str(&c->jb, ident, "value", id);
+    }
+    hl7v2_j_str(&c->jb, ref, "display", map_join(c, parts, 2, " "));
+    return ref;
+}
+
+/* Without placer or filler number an order is told apart by its group
+ * (ORC-4), service (OBR-4), set id (OBR-1) and visit. */
+static struct base_str
+order_extra(struct mctx *c, const struct hl7v2_seg *obr)
+{
+    struct at at;
+    struct base_str parts[4] = {map_txt(c, &at, map_rep(c, c->orc, 4, 1, &at), 1, 0),
+                                map_txt(c, &at, map_rep(c, obr, 4, 1, &at), 1, 0),
+                                map_field(c, obr, 1),
+                                base_str_from_cstr(c->encounter != NULL ? c->encounter->uuid : "")};
+
+    return map_join(c, parts, 4, "|");
+}
+
+static void
+map_report(struct mctx *c, const struct hl7v2_seg *obr, const struct order_ids *o)
+{
+    struct ent *e = map_order_entry(c, "DiagnosticReport", o, order_extra(c, obr), true);
+    struct hl7v2_j *res;
+    struct at at;
+
+    if (e == NULL)
+        return;
+    c->report = e;
+    c->report_key = group_key(e);
+    res = e->res;
+    if (hl7v2_j_get(res, "status") != NULL)
+        return;
+    hl7v2_j_cstr(&c->jb, res, "status", report_status(map_field(c, obr, 25)));
+    hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "category"), NULL,
+                report_category(c, map_field(c, obr, 24)));
+    hl7v2_j_add(res, "code", obr_code(c, obr));
+    map_ref_to(c, res, "subject", c->patient);
+    map_ref_to(c, res, "encounter", c->encounter);
+    obr_effective(c, res, obr);
+    at = (struct at){obr, 22, 1};
+    hl7v2_j_str(&c->jb, res, "issued", map_ts(c, &at, map_field(c, obr, 22), TS_INSTANT));
+    hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "resultsInterpreter"), NULL, ndl_ref(c, obr, 32));
+}
+
+static const char *
+priority(struct base_str p)
+{
+    if (map_is(p, "S") || map_is(p, "STAT"))
+        return "stat";
+    if (map_is(p, "A") || map_is(p, "ASAP"))
+        return "asap";
+    if (map_is(p, "R") || map_is(p, "ROUTINE"))
+        return "routine";
+    return NULL;
+}
+
+static void
+map_service_request(struct mctx *c, const struct hl7v2_seg *obr, const struct order_ids *o)
+{
+    struct ent *e = map_order_entry(c, "ServiceRequest", o, order_extra(c, obr), false);
+    struct hl7v2_j *res;
+    struct hl7v2_j *req;
+    struct at at;
+
+    if (e == NULL)
+        return;
+    c->order = e;
+    c->report_key = group_key(e);
+    res = e->res;
+    if (hl7v2_j_get(res, "status") != NULL)
+        return;
+    hl7v2_j_cstr(&c->jb, res, "status",
+                 map_order_status(map_field(c, c->orc, 1), map_field(c, c->orc, 5)));
+    hl7v2_j_cstr(&c->jb, res, "intent", "order");
+    hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "category"), NULL,
+                report_category(c, map_field(c, obr, 24)));
+    hl7v2_j_cstr(&c->jb, res, "priority", priority(map_field(c, obr, 5)));
+    hl7v2_j_add(res, "code", obr_code(c, obr));
+    map_ref_to(c, res, "subject", c->patient);
+    map_ref_to(c, res, "encounter", c->encounter);
+    at = (struct at){obr, 7, 1};
+    hl7v2_j_str(&c->jb, res, "occurrenceDateTime",
+                map_ts(c, &at, map_field(c, obr, 7), TS_DATETIME));
+    at = (struct at){c->orc, 9, 1};
+    hl7v2_j_str(&c->jb, res, "authoredOn", map_ts(c, &at, map_field(c, c->orc, 9), TS_DATETIME));
+    req = map_xcn_ref(c, &at, map_rep(c, c->orc, 12, 1, &at));
+    if (!hl7v2_j_present(req))
+        req = map_xcn_ref(c, &at, map_rep(c, obr, 16, 1, &at));
+    hl7v2_j_add(res, "requester", req);
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, obr, 31); r <= nr_; r++)
+        hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "reasonCode"), NULL,
+                    map_cwe(c, &at, map_rep(c, obr, 31, r, &at), "OBR-31"));
+}
+
+/* v2.3-2.6 OBR-15 specimen source, when the sender has no SPM. */
+static void
+obr_specimen(struct mctx *c, const struct hl7v2_seg *obr)
+{
+    struct at at;
+    struct base_str rep = map_rep(c, obr, 15, 1, &at);
+    struct hl7v2_j *type = map_cwe(c, &at, hl7v2_comp(c->m, rep, 1), "OBR-15");
+    struct base_str key[2] = {c->report_key, base_str_from_cstr("OBR-15")};
+    struct ent *e;
+
+    if (!hl7v2_j_present(type) || c->patient == NULL)
+        return;
+    e = map_entry(c, "Specimen", key, 2, BASE_STR_NULL, BASE_STR_NULL);
+    if (e == NULL)
+        return;
+    c->specimen = e;
+    if (hl7v2_j_get(e->res, "type") != NULL)
+        return;
+    hl7v2_j_add(e->res, "type", type);
+    map_ref_to(c, e->res, "subject", c->patient);
+    at = (struct at){obr, 7, 1};
+    hl7v2_j_str(&c->jb, hl7v2_j_obj(&c->jb, e->res, "collection"), "collectedDateTime",
+                map_ts(c, &at, map_field(c, obr, 7), TS_DATETIME));
+}
+
+static void
+link_specimen(struct mctx *c, const struct ent *sp)
+{
+    struct ent *group = c->report != NULL ? c->report : c->order;
+    struct hl7v2_j *list;
+
+    /* Of the group resources only DiagnosticReport and ServiceRequest have
+     * `specimen` (R4); an RXE order (MedicationRequest) followed by SPM has not. */
+    if (group == NULL || sp == NULL ||
+        (strcmp(group->type, "DiagnosticReport") != 0 &&
+         strcmp(group->type, "ServiceRequest") != 0))
+        return;
+    list = hl7v2_j_get(group->res, "specimen");
+    if (list == NULL)
+        list = hl7v2_j_arr(&c->jb, group->res, "specimen");
+    for (const struct hl7v2_j *r = list->first; r != NULL; r = r->next) {
+        const struct hl7v2_j *ref = hl7v2_j_get(r, "reference");
+
+        if (ref != NULL && base_str_eq_cstr(ref->s, sp->urn))
+            return; /* the same SPM repeated: one reference is enough */
+    }
+    hl7v2_j_add(list, NULL, map_ref(c, sp));
+}
+
+void
+map_obr(struct mctx *c, const struct hl7v2_seg *obr)
+{
+    struct order_ids o;
+
+    c->report = NULL;
+    c->order = NULL;
+    c->obs = NULL;
+    c->specimen = NULL;
+    c->obx_in_group = 0;
+    c->report_key = BASE_STR_NULL;
+    c->report_section = map_field(c, obr, 24);
+    if (c->patient == NULL || (c->cls != MC_RESULT && c->cls != MC_ORDER))
+        return;
+    map_order_ids(c, obr, 2, 3, &o);
+    if (c->cls == MC_RESULT)
+        map_report(c, obr, &o);
+    else
+        map_service_request(c, obr, &o);
+    obr_specimen(c, obr);
+    link_specimen(c, c->specimen);
+}
+
+/* ------------------------------------------------------------------ NTE -- */
+
+void
+map_nte(struct mctx *c, const struct hl7v2_seg *nte)
+{
+    struct ent *target = c->obs != NULL ? c->obs : c->order;
+    struct base_str parts[16];
+    size_t n = 0;
+    struct at at;
+    struct hl7v2_j *notes;
+
+    if (target == NULL) {
+        if (c->report != NULL) {
+            at = (struct at){nte, 3, 0};
+            map_warn(c, &at, "report-level note has no place in an R4 DiagnosticReport");
+        }
+        return;
+    }
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, nte, 3);
+         r <= nr_ && n < BASE_ARRAY_LEN(parts); r++)
+        parts[n++] = map_txt(c, &at, map_rep(c, nte, 3, r, &at), 0, 0);
+    if (map_join(c, parts, n, "\n").len == 0)
+        return;
+    notes = hl7v2_j_get(target->res, "note");
+    if (notes == NULL)
+        notes = hl7v2_j_arr(&c->jb, target->res, "note");
+    hl7v2_j_str(&c->jb, hl7v2_j_obj(&c->jb, notes, NULL), "text", map_join(c, parts, n, "\n"));
+}
+
+/* ------------------------------------------------------------------ SPM -- */
+
+static void
+specimen_ids(struct mctx *c, const struct hl7v2_seg *spm, struct base_str *sys,
+             struct base_str *val, struct hl7v2_j **ids)
+{
+    struct at at;
+    struct base_str rep = map_rep(c, spm, 2, 1, &at);
+
+    *ids = hl7v2_j_new(&c->jb, HL7V2_J_ARR);
+    /* SPM-2 is EIP: placer EI ^ filler EI, each in subcomponents */
+    for (uint32_t part = 2; part >= 1; part--) {
+        struct base_str comp = hl7v2_comp(c->m, rep, part);
+        struct base_str v = map_txt(c, &at, comp, 1, 0);
+        struct hl7v2_j *id;
+        struct base_str s;
+
+        if (v.len == 0)
+            v = map_txt(c, &at, hl7v2_sub(c->m, comp, 1), 0, 0);
+        if (v.len == 0)
+            continue;
+        s = map_authority_system(c, map_txt(c, &at, hl7v2_sub(c->m, comp, 2), 0, 0),
+                                 map_txt(c, &at, hl7v2_sub(c->m, comp, 3), 0, 0),
+                                 map_txt(c, &at, hl7v2_sub(c->m, comp, 4), 0, 0), "specimen");
+        id = hl7v2_j_obj(&c->jb, *ids, NULL);
+        map_coding(c, hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, id, "type"), "coding"), SYS_V2_0203,
+                   base_str_from_cstr(part == 1 ? "PLAC" : "FILL"), NULL);
+        hl7v2_j_str(&c->jb, id, "system", s);
+        hl7v2_j_str(&c->jb, id, "value", v);
+        if (val->len == 0) {
+            *sys = s;
+            *val = v;
+        }
+    }
+}
+
+static void
+fill_specimen(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *spm)
+{
+    struct at at;
+    struct hl7v2_j *coll = hl7v2_j_obj(&c->jb, res, "collection");
+    struct base_str rep = map_rep(c, spm, 17, 1, &at);
+    struct base_str start = map_ts(c, &at, map_txt(c, &at, rep, 1, 0), TS_DATETIME);
+    struct base_str end = map_ts(c, &at, map_txt(c, &at, rep, 2, 0), TS_DATETIME);
+
+    hl7v2_j_add(res, "type", map_cwe(c, &at, map_rep(c, spm, 4, 1, &at), "SPM-4"));
+    map_ref_to(c, res, "subject", c->patient);
+    at = (struct at){spm, 18, 1};
+    hl7v2_j_str(&c->jb, res, "receivedTime", map_ts(c, &at, map_field(c, spm, 18), TS_DATETIME));
+    if (end.len > 0 && start.len > 0) {
+        struct hl7v2_j *p = hl7v2_j_obj(&c->jb, coll, "collectedPeriod");
+
+        hl7v2_j_str(&c->jb, p, "start", start);
+        hl7v2_j_str(&c->jb, p, "end", end);
+    } else {
+        hl7v2_j_str(&c->jb, coll, "collectedDateTime", start);
+    }
+    hl7v2_j_add(coll, "method", map_cwe(c, &at, map_rep(c, spm, 7, 1, &at), "SPM-7"));
+    hl7v2_j_add(coll, "bodySite", map_cwe(c, &at, map_rep(c, spm, 8, 1, &at), "SPM-8"));
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, spm, 24); r <= nr_; r++)
+        hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "condition"), NULL,
+                    map_cwe(c, &at, map_rep(c, spm, 24, r, &at), "SPM-24"));
+}
+
+void
+map_spm(struct mctx *c, const struct hl7v2_seg *spm)
+{
+    struct base_str sys = BASE_STR_NULL;
+    struct base_str val = BASE_STR_NULL;
+    struct hl7v2_j *ids;
+    struct base_str key[3];
+    struct ent *e;
+
+    if (c->patient == NULL)
+        return;
+    specimen_ids(c, spm, &sys, &val, &ids);
+    key[0] = val.len > 0 ? sys : c->report_key;
+    key[1] = val.len > 0 ? val : c->patient_key;
+    key[2] = val.len > 0 ? BASE_STR_NULL : map_field(c, spm, 1);
+    e = map_entry(c, "Specimen", key, 3, sys, val);
+    if (e == NULL)
+        return;
+    if (hl7v2_j_get(e->res, "subject") == NULL) {
+        if (val.len > 0)
+            hl7v2_j_add(e->res, "identifier", ids);
+        fill_specimen(c, e->res, spm);
+    }
+    c->specimen = e;
+    link_specimen(c, e);
+    /* observations of this group that came before the SPM */
+    for (size_t i = 0; i < c->nents; i++) {
+        struct ent *o = c->ents[i];
+
+        if (o->group == c->report_key.ptr && c->report_key.len > 0 &&
+            strcmp(o->type, "Observation") == 0 && hl7v2_j_get(o->res, "specimen") == NULL)
+            map_ref_to(c, o->res, "specimen", e);
+    }
+}

@@ -1,0 +1,426 @@
+/*
+ * HL7 v2 data types -> FHIR data types, following the v2-to-FHIR guide's
+ * datatype maps (CWE, CX, EI, XPN, XAD, XTN, XCN, XON, DTM).
+ */
+#include <string.h>
+
+#include "adapters/codemap/codemap.h"
+#include "adapters/hl7v2/map_int.h"
+
+#define EXT_REPRESENTATION "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation"
+#define SYS_V2_0203        "http://terminology.hl7.org/CodeSystem/v2-0203"
+
+/* -------------------------------------------------------------- CWE/CE -- */
+
+static void
+apply_codemap(struct mctx *c, struct hl7v2_j *codings, struct base_str name, struct base_str uri,
+              struct base_str code)
+{
+    const struct codemap_target *t = NULL;
+
+    if (c->o->codemap != NULL) {
+        t = codemap_lookup(c->o->codemap, uri, code);
+        if (t == NULL && name.len > 0)
+            t = codemap_lookup(c->o->codemap, name, code);
+    }
+    for (const struct codemap_target *x = t; x != NULL; x = x->next) {
+        struct hl7v2_j *cd = hl7v2_j_obj(&c->jb, codings, NULL);
+
+        hl7v2_j_cstr(&c->jb, cd, "system", x->system);
+        hl7v2_j_cstr(&c->jb, cd, "code", x->code);
+        hl7v2_j_cstr(&c->jb, cd, "display", x->display);
+    }
+    if (c->o->codemap_report != NULL)
+        codemap_report_note(c->o->codemap_report, uri, code, t != NULL);
+}
+
+/* One coding triplet (code, display, system name) of a CWE. */
+static void
+cwe_coding(struct mctx *c, const struct at *at, struct base_str rep, uint32_t first,
+           const char *field_name, struct hl7v2_j *codings)
+{
+    struct base_str code = map_txt(c, at, rep, first, 0);
+    struct base_str display;
+    struct base_str name;
+    struct hl7v2_j *cd;
+    struct base_str uri;
+    bool standard = false;
+
+    if (code.len == 0)
+        return;
+    display = map_txt(c, at, rep, first + 1, 0);
+    name = map_txt(c, at, rep, first + 2, 0);
+    uri = map_code_system(c, name, field_name, &standard);
+    cd = hl7v2_j_obj(&c->jb, codings, NULL);
+    hl7v2_j_str(&c->jb, cd, "system", uri);
+    hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
+    hl7v2_j_str(&c->jb, cd, "display", display);
+    if (!standard)
+        apply_codemap(c, codings, name.len > 0 ? name : base_str_from_cstr(field_name), uri, code);
+}
+
+struct hl7v2_j *
+map_cwe(struct mctx *c, const struct at *at, struct base_str rep, const char *field_name)
+{
+    struct hl7v2_j *cc = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+    struct hl7v2_j *codings = hl7v2_j_arr(&c->jb, cc, "coding");
+    struct base_str original = map_txt(c, at, rep, 9, 0);
+
+    cwe_coding(c, at, rep, 1, field_name, codings);
+    cwe_coding(c, at, rep, 4, field_name, codings);
+    cwe_coding(c, at, rep, 10, field_name, codings);
+    if (original.len == 0 && !hl7v2_j_present(codings))
+        original = map_txt(c, at, rep, 2, 0); /* text without a code */
+    hl7v2_j_str(&c->jb, cc, "text", original);
+    return cc;
+}
+
+struct hl7v2_j *
+map_table_code(struct mctx *c, const struct at *at, struct base_str rep, const char *table)
+{
+    struct base_str code = map_txt(c, at, rep, 1, 0);
+    struct hl7v2_j *cc = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+    struct hl7v2_j *cd;
+
+    if (code.len == 0)
+        return cc;
+    cd = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, cc, "coding"), NULL);
+    {
+        struct base_str parts[2] = {BASE_STR_LIT("http://terminology.hl7.org/CodeSystem/v2-"),
+                                    base_str_from_cstr(table)};
+
+        hl7v2_j_str(&c->jb, cd, "system", map_concat(c, parts, 2));
+    }
+    hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
+    hl7v2_j_str(&c->jb, cd, "display", map_txt(c, at, rep, 2, 0));
+    return cc;
+}
+
+/* ------------------------------------------------------------ CX and EI -- */
+
+static void
+period_from(struct mctx *c, const struct at *at, struct hl7v2_j *parent, struct base_str start,
+            struct base_str end)
+{
+    struct hl7v2_j *p = hl7v2_j_obj(&c->jb, parent, "period");
+
+    hl7v2_j_str(&c->jb, p, "start", map_ts(c, at, start, TS_DATETIME));
+    hl7v2_j_str(&c->jb, p, "end", map_ts(c, at, end, TS_DATETIME));
+}
+
+static void
+id_type(struct mctx *c, struct hl7v2_j *id, struct base_str code)
+{
+    struct hl7v2_j *cd;
+
+    if (code.len == 0)
+        return;
+    cd = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, id, "type"), "coding"), NULL);
+    hl7v2_j_cstr(&c->jb, cd, "system", SYS_V2_0203);
+    hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
+}
+
+struct hl7v2_j *
+map_cx(struct mctx *c, const struct at *at, struct base_str rep, const char *kind,
+       struct base_str *sys_out, struct base_str *val_out)
+{
+    struct base_str value = map_txt(c, at, rep, 1, 0);
+    struct base_str ns = map_txt(c, at, rep, 4, 1);
+    struct base_str uid = map_txt(c, at, rep, 4, 2);
+    struct base_str uid_type = map_txt(c, at, rep, 4, 3);
+    struct hl7v2_j *id;
+    struct base_str sys;
+
+    if (value.len == 0)
+        return NULL;
+    sys = map_authority_system(c, ns, uid, uid_type, kind);
+    id = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+    id_type(c, id, map_txt(c, at, rep, 5, 0));
+    hl7v2_j_str(&c->jb, id, "system", sys);
+    hl7v2_j_str(&c->jb, id, "value", value);
+    period_from(c, at, id, map_txt(c, at, rep, 7, 0), map_txt(c, at, rep, 8, 0));
+    if (sys_out != NULL)
+        *sys_out = sys;
+    if (val_out != NULL)
+        *val_out = value;
+    return id;
+}
+
+struct hl7v2_j *
+map_ei(struct mctx *c, const struct at *at, struct base_str rep, const char *kind,
+       const char *type_code, struct base_str *sys_out, struct base_str *val_out)
+{
+    struct base_str value = map_txt(c, at, rep, 1, 0);
+    struct hl7v2_j *id;
+    struct base_str sys;
+
+    if (value.len == 0)
+        return NULL;
+    sys = map_authority_system(c, map_txt(c, at, rep, 2, 0), map_txt(c, at, rep, 3, 0),
+                               map_txt(c, at, rep, 4, 0), kind);
+    id = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+    if (type_code != NULL)
+        id_type(c, id, base_str_from_cstr(type_code));
+    hl7v2_j_str(&c->jb, id, "system", sys);
+    hl7v2_j_str(&c->jb, id, "value", value);
+    if (sys_out != NULL)
+        *sys_out = sys;
+    if (val_out != NULL)
+        *val_out = value;
+    return id;
+}
+
+/* ------------------------------------------------------------------ XPN -- */
+
+static const char *
+name_use(struct base_str t)
+{
+    /* v2-to-FHIR ConceptMap table-hl70200-to-name-use */
+    static const char *const map[][2] = {
+        {"L", "official"},  {"R", "official"}, {"C", "official"}, {"D", "usual"},
+        {"A", "usual"},     {"T", "usual"},    {"M", "maiden"},   {"N", "nickname"},
+        {"S", "anonymous"}, {"TEMP", "temp"},  {"B", "old"},      {"BAD", "old"},
+        {"NOUSE", "old"},
+    };
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(map); i++) {
+        if (map_is(t, map[i][0]))
+            return map[i][1];
+    }
+    return NULL;
+}
+
+static void
+name_representation(struct mctx *c, struct hl7v2_j *name, struct base_str code)
+{
+    const char *v = map_is(code, "I")   ? "IDE"
+                    : map_is(code, "P") ? "SYL"
+                    : map_is(code, "A") ? "ABC"
+                                        : NULL;
+    struct hl7v2_j *ext;
+
+    if (v == NULL)
+        return;
+    ext = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, name, "extension"), NULL);
+    hl7v2_j_cstr(&c->jb, ext, "url", EXT_REPRESENTATION);
+    hl7v2_j_cstr(&c->jb, ext, "valueCode", v);
+}
+
+struct hl7v2_j *
+map_xpn(struct mctx *c, const struct at *at, struct base_str rep)
+{
+    struct base_str family = map_txt(c, at, rep, 1, 1);
+    struct base_str given = map_txt(c, at, rep, 2, 0);
+    struct base_str middle = map_txt(c, at, rep, 3, 0);
+    struct hl7v2_j *name = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+    struct hl7v2_j *g;
+    bool cjk = map_has_cjk(family) || map_has_cjk(given);
+
+    if (cjk && given.len == 0 && middle.len == 0) {
+        /* "张三" in one component: family/given cannot be split reliably
+         * (compound surnames such as 欧阳), so keep the whole name as text */
+        hl7v2_j_str(&c->jb, name, "text", family);
+    } else {
+        if (cjk) {
+            struct base_str parts[3] = {family, given, middle};
+
+            hl7v2_j_str(&c->jb, name, "text", map_join(c, parts, 3, ""));
+        }
+        hl7v2_j_str(&c->jb, name, "family", family);
+        g = hl7v2_j_arr(&c->jb, name, "given");
+        hl7v2_j_str(&c->jb, g, NULL, given);
+        hl7v2_j_str(&c->jb, g, NULL, middle);
+    }
+    hl7v2_j_str(&c->jb, hl7v2_j_arr(&c->jb, name, "prefix"), NULL, map_txt(c, at, rep, 5, 0));
+    g = hl7v2_j_arr(&c->jb, name, "suffix");
+    hl7v2_j_str(&c->jb, g, NULL, map_txt(c, at, rep, 4, 0));
+    hl7v2_j_str(&c->jb, g, NULL, map_txt(c, at, rep, 6, 0));
+    if (hl7v2_j_present(name)) {
+        hl7v2_j_cstr(&c->jb, name, "use", name_use(map_txt(c, at, rep, 7, 0)));
+        name_representation(c, name, map_txt(c, at, rep, 8, 0));
+    }
+    period_from(c, at, name, map_txt(c, at, rep, 12, 0), map_txt(c, at, rep, 13, 0));
+    return name;
+}
+
+/* ------------------------------------------------------------------ XAD -- */
+
+static void
+address_use(struct mctx *c, struct hl7v2_j *addr, struct base_str t)
+{
+    const char *use = NULL;
+    const char *type = NULL;
+
+    if (map_is(t, "H") || map_is(t, "RH") || map_is(t, "P"))
+        use = "home";
+    else if (map_is(t, "B") || map_is(t, "O"))
+        use = "work";
+    else if (map_is(t, "C") || map_is(t, "V"))
+        use = "temp";
+    else if (map_is(t, "BA"))
+        use = "old";
+    else if (map_is(t, "M"))
+        type = "postal";
+    else if (map_is(t, "SH"))
+        type = "physical";
+    hl7v2_j_cstr(&c->jb, addr, "use", use);
+    hl7v2_j_cstr(&c->jb, addr, "type", type);
+}
+
+struct hl7v2_j *
+map_xad(struct mctx *c, const struct at *at, struct base_str rep)
+{
+    struct hl7v2_j *addr = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+    struct hl7v2_j *lines;
+    struct base_str street = map_txt(c, at, rep, 1, 1);
+    struct base_str parts[7];
+
+    if (street.len == 0) {
+        parts[0] = map_txt(c, at, rep, 1, 3); /* dwelling number */
+        parts[1] = map_txt(c, at, rep, 1, 2); /* street name */
+        street = map_join(c, parts, 2, " ");
+    }
+    parts[0] = map_txt(c, at, rep, 6, 0); /* country */
+    parts[1] = map_txt(c, at, rep, 4, 0); /* state / province */
+    parts[2] = map_txt(c, at, rep, 3, 0); /* city */
+    parts[3] = map_txt(c, at, rep, 9, 2); /* county / district (CWE text, else code) */
+    if (parts[3].len == 0)
+        parts[3] = map_txt(c, at, rep, 9, 1);
+    parts[4] = street;
+    parts[5] = map_txt(c, at, rep, 2, 0); /* other designation */
+    parts[6] = map_txt(c, at, rep, 5, 0); /* postal code */
+    if (map_has_cjk(map_join(c, parts, 6, "")))
+        /* Chinese addresses read from the largest unit down, unspaced */
+        hl7v2_j_str(&c->jb, addr, "text", map_join(c, parts + 1, 5, ""));
+    lines = hl7v2_j_arr(&c->jb, addr, "line");
+    hl7v2_j_str(&c->jb, lines, NULL, parts[4]);
+    hl7v2_j_str(&c->jb, lines, NULL, parts[5]);
+    hl7v2_j_str(&c->jb, addr, "city", parts[2]);
+    hl7v2_j_str(&c->jb, addr, "district", parts[3]);
+    hl7v2_j_str(&c->jb, addr, "state", parts[1]);
+    hl7v2_j_str(&c->jb, addr, "postalCode", parts[6]);
+    hl7v2_j_str(&c->jb, addr, "country", parts[0]);
+    period_from(c, at, addr, map_txt(c, at, rep, 13, 0), map_txt(c, at, rep, 14, 0));
+    if (hl7v2_j_present(addr))
+        address_use(c, addr, map_txt(c, at, rep, 7, 0));
+    return addr;
+}
+
+/* ------------------------------------------------------------------ XTN -- */
+
+static struct base_str
+xtn_number(struct mctx *c, const struct at *at, struct base_str rep)
+{
+    struct base_str v = map_txt(c, at, rep, 12, 0); /* unformatted number (v2.6+) */
+    struct base_str parts[4];
+
+    if (v.len == 0)
+        v = map_txt(c, at, rep, 1, 0);
+    if (v.len > 0)
+        return v;
+    parts[0] = map_txt(c, at, rep, 5, 0);
+    if (parts[0].len > 0)
+        parts[0] = hl7v2_j_fmt(&c->jb, "+%.*s", (int)parts[0].len, parts[0].ptr);
+    parts[1] = map_txt(c, at, rep, 6, 0);
+    if (parts[1].len > 0)
+        parts[1] = hl7v2_j_fmt(&c->jb, "(%.*s)", (int)parts[1].len, parts[1].ptr);
+    parts[2] = map_txt(c, at, rep, 7, 0);
+    parts[3] = map_txt(c, at, rep, 8, 0);
+    if (parts[3].len > 0)
+        parts[3] = hl7v2_j_fmt(&c->jb, "ext. %.*s", (int)parts[3].len, parts[3].ptr);
+    if (parts[2].len == 0)
+        return BASE_STR_NULL;
+    return map_join(c, parts, 4, " ");
+}
+
+struct hl7v2_j *
+map_xtn(struct mctx *c, const struct at *at, struct base_str rep, const char *default_use)
+{
+    struct base_str use = map_txt(c, at, rep, 2, 0);
+    struct base_str equip = map_txt(c, at, rep, 3, 0);
+    struct base_str email = map_txt(c, at, rep, 4, 0);
+    struct hl7v2_j *cp = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+    const char *system = "phone";
+    struct base_str value;
+
+    if (map_is(equip, "Internet") || map_is(equip, "X.400") || map_is(use, "NET") ||
+        (email.len > 0 && xtn_number(c, at, rep).len == 0)) {
+        system = "email";
+        value = email.len > 0 ? email : map_txt(c, at, rep, 1, 0);
+    } else {
+        value = xtn_number(c, at, rep);
+        if (map_is(equip, "FX"))
+            system = "fax";
+        else if (map_is(equip, "BP") || map_is(use, "BPN"))
+            system = "pager";
+    }
+    if (value.len == 0)
+        return cp;
+    hl7v2_j_cstr(&c->jb, cp, "system", system);
+    hl7v2_j_str(&c->jb, cp, "value", value);
+    if (map_is(equip, "CP"))
+        hl7v2_j_cstr(&c->jb, cp, "use", "mobile");
+    else if (map_is(use, "PRN") || map_is(use, "ORN"))
+        hl7v2_j_cstr(&c->jb, cp, "use", "home");
+    else if (map_is(use, "WPN"))
+        hl7v2_j_cstr(&c->jb, cp, "use", "work");
+    else if (map_is(use, "VHN"))
+        hl7v2_j_cstr(&c->jb, cp, "use", "temp");
+    else if (use.len == 0 && strcmp(system, "email") != 0)
+        hl7v2_j_cstr(&c->jb, cp, "use", default_use);
+    return cp;
+}
+
+/* ------------------------------------------------------------ XCN, XON -- */
+
+struct hl7v2_j *
+map_xcn_ref(struct mctx *c, const struct at *at, struct base_str rep)
+{
+    struct base_str id = map_txt(c, at, rep, 1, 0);
+    struct base_str parts[5];
+    struct hl7v2_j *ref = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+    struct base_str display;
+
+    parts[0] = map_txt(c, at, rep, 6, 0); /* prefix */
+    parts[1] = map_txt(c, at, rep, 3, 0); /* given */
+    parts[2] = map_txt(c, at, rep, 4, 0); /* middle */
+    parts[3] = map_txt(c, at, rep, 2, 1); /* family */
+    parts[4] = map_txt(c, at, rep, 5, 0); /* suffix */
+    if (map_has_cjk(parts[3]) || map_has_cjk(parts[1])) {
+        struct base_str cn[2] = {parts[3], parts[1]};
+
+        display = map_join(c, cn, 2, "");
+    } else {
+        display = map_join(c, parts, 5, " ");
+    }
+    if (id.len > 0) {
+        struct hl7v2_j *ident = hl7v2_j_obj(&c->jb, ref, "identifier");
+
+        hl7v2_j_str(&c->jb, ident, "system",
+                    map_authority_system(c, map_txt(c, at, rep, 9, 1), map_txt(c, at, rep, 9, 2),
+                                         map_txt(c, at, rep, 9, 3), "practitioner"));
+        hl7v2_j_str(&c->jb, ident, "value", id);
+    }
+    hl7v2_j_str(&c->jb, ref, "display", display);
+    return ref;
+}
+
+struct hl7v2_j *
+map_xon_ref(struct mctx *c, const struct at *at, struct base_str rep)
+{
+    struct hl7v2_j *ref = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+    struct base_str id = map_txt(c, at, rep, 10, 0);
+
+    if (id.len == 0)
+        id = map_txt(c, at, rep, 3, 0);
+    if (id.len > 0) {
+        struct hl7v2_j *ident = hl7v2_j_obj(&c->jb, ref, "identifier");
+
+        hl7v2_j_str(&c->jb, ident, "system",
+                    map_authority_system(c, map_txt(c, at, rep, 6, 1), map_txt(c, at, rep, 6, 2),
+                                         map_txt(c, at, rep, 6, 3), "organization"));
+        hl7v2_j_str(&c->jb, ident, "value", id);
+    }
+    hl7v2_j_str(&c->jb, ref, "display", map_txt(c, at, rep, 1, 0));
+    return ref;
+}

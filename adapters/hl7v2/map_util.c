@@ -1,0 +1,524 @@
+/*
+ * Mapper plumbing: errors, decoded values, systems, entries, references.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "adapters/codemap/codemap.h"
+#include "adapters/hl7v2/map_int.h"
+#include "fhir/base/arena.h"
+
+static void
+loc_of(const struct at *at, uint32_t comp, struct hl7v2_loc *loc)
+{
+    memset(loc, 0, sizeof(*loc));
+    if (at == NULL || at->seg == NULL)
+        return;
+    memcpy(loc->seg, at->seg->id, 3);
+    loc->seg_index = at->seg->index;
+    loc->field = at->field;
+    loc->rep = at->rep;
+    loc->comp = comp;
+}
+
+void
+map_fail(struct mctx *c, int rc, const char *issue, const struct at *at, uint32_t comp,
+         const char *msg)
+{
+    struct hl7v2_loc loc;
+
+    if (c->rc != BASE_OK)
+        return;
+    loc_of(at, comp, &loc);
+    c->rc = hl7v2_err_at(c->err, rc, issue, &loc, "%s", msg);
+}
+
+void
+map_warn(struct mctx *c, const struct at *at, const char *msg)
+{
+    struct hl7v2_bundle *b = c->out;
+    struct hl7v2_loc loc;
+
+    if (b->nwarnings >= MAP_MAX_WARNINGS) {
+        b->warnings_dropped++;
+        return;
+    }
+    loc_of(at, 0, &loc);
+    hl7v2_loc_format(&loc, b->warnings[b->nwarnings].where, sizeof(b->warnings[0].where));
+    b->warnings[b->nwarnings++].msg = msg;
+}
+
+/* ------------------------------------------------------------------ values -- */
+
+static struct base_str
+component(struct mctx *c, struct base_str rep, uint32_t comp)
+{
+    struct compcache *cc = &c->cc;
+
+    if (cc->ptr != rep.ptr || cc->len != rep.len) {
+        const char *p = rep.ptr;
+        const char *end = rep.ptr + rep.len;
+
+        cc->ptr = rep.ptr;
+        cc->len = rep.len;
+        cc->n = 0;
+        while (p != NULL && cc->n < MAP_MAX_COMPS) {
+            const char *d = p < end ? memchr(p, c->m->d.comp, (size_t)(end - p)) : NULL;
+
+            cc->comp[cc->n++] = base_str_make(p, (size_t)((d != NULL ? d : end) - p));
+            p = d != NULL ? d + 1 : NULL;
+        }
+        if (p != NULL) {
+            cc->ptr = NULL; /* too many to cache: fall back to scanning */
+            return hl7v2_comp(c->m, rep, comp);
+        }
+    }
+    return comp <= cc->n ? cc->comp[comp - 1] : BASE_STR_NULL;
+}
+
+struct base_str
+map_txt(struct mctx *c, const struct at *at, struct base_str rep, uint32_t comp, uint32_t sub)
+{
+    struct base_str raw = rep;
+    struct base_str out;
+    struct base_err e;
+
+    e.rc = 0; /* filled only on failure: this runs for every value read */
+    /* An unescaped subcomponent separator always separates (HL7 v2.5.1
+     * 2.5.5): a component asked for as a whole is its first subcomponent. */
+    if (comp > 0 && rep.len > 0)
+        raw = hl7v2_sub(c->m, component(c, rep, comp), sub > 0 ? sub : 1);
+    if (raw.len == 0 || hl7v2_is_null(raw))
+        return BASE_STR_NULL;
+    if (hl7v2_unescape(c->a, c->m, raw, &out, &e) != BASE_OK) {
+        map_fail(c, e.rc == BASE_E_NOMEM ? BASE_E_NOMEM : BASE_E_INVALID, e.issue_code, at, comp,
+                 e.msg);
+        return BASE_STR_NULL;
+    }
+    return base_str_trim(out);
+}
+
+struct base_str
+map_rep(struct mctx *c, const struct hl7v2_seg *seg, uint32_t field, uint32_t r, struct at *at)
+{
+    at->seg = seg;
+    at->field = field;
+    at->rep = r;
+    return hl7v2_get(c->m, seg, field, r, 0, 0);
+}
+
+size_t
+map_nreps(struct mctx *c, const struct hl7v2_seg *seg, uint32_t field)
+{
+    return hl7v2_rep_count(c->m, hl7v2_field(seg, field));
+}
+
+struct base_str
+map_field(struct mctx *c, const struct hl7v2_seg *seg, uint32_t field)
+{
+    struct at at;
+    struct base_str rep = map_rep(c, seg, field, 1, &at);
+
+    return map_txt(c, &at, rep, 1, 0);
+}
+
+struct base_str
+map_pct(struct mctx *c, struct base_str s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = base_arena_alloc(c->a, s.len * 3 + 1);
+    size_t o = 0;
+
+    if (out == NULL) {
+        c->jb.failed = true;
+        return BASE_STR_NULL;
+    }
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char ch = (unsigned char)s.ptr[i];
+
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == ':' || ch == '/') {
+            out[o++] = (char)ch;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[ch >> 4];
+            out[o++] = hex[ch & 15];
+        }
+    }
+    out[o] = '\0';
+    return base_str_make(out, o);
+}
+
+struct base_str
+map_join(struct mctx *c, const struct base_str *parts, size_t n, const char *sep)
+{
+    size_t seplen = strlen(sep);
+    size_t total = 0;
+    char *out;
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++)
+        total += parts[i].len + seplen;
+    out = base_arena_alloc(c->a, total + 1);
+    if (out == NULL) {
+        c->jb.failed = true;
+        return BASE_STR_NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i].len == 0)
+            continue;
+        if (o > 0) {
+            memcpy(out + o, sep, seplen);
+            o += seplen;
+        }
+        memcpy(out + o, parts[i].ptr, parts[i].len);
+        o += parts[i].len;
+    }
+    out[o] = '\0';
+    return base_str_make(out, o);
+}
+
+struct base_str
+map_code(struct mctx *c, struct base_str code)
+{
+    bool clean = true;
+    char *out;
+    size_t o = 0;
+
+    /* FHIR code: [^\s]+(\s[^\s]+)* -- single inner spaces only */
+    for (size_t i = 0; i < code.len && clean; i++) {
+        char ch = code.ptr[i];
+
+        if (ch == '\t' || ch == '\r' || ch == '\n' ||
+            (ch == ' ' && i + 1 < code.len && code.ptr[i + 1] == ' '))
+            clean = false;
+    }
+    if (clean)
+        return code;
+    out = base_arena_alloc(c->a, code.len + 1);
+    if (out == NULL) {
+        c->jb.failed = true;
+        return BASE_STR_NULL;
+    }
+    for (size_t i = 0; i < code.len; i++) {
+        char ch = code.ptr[i];
+        bool ws = ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+
+        if (ws && (o == 0 || out[o - 1] == ' '))
+            continue;
+        out[o++] = ws ? ' ' : ch;
+    }
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
+    return base_str_make(out, o);
+}
+
+struct base_str
+map_concat(struct mctx *c, const struct base_str *parts, size_t n)
+{
+    size_t total = 0;
+    char *out;
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++)
+        total += parts[i].len;
+    out = base_arena_alloc(c->a, total + 1);
+    if (out == NULL) {
+        c->jb.failed = true;
+        return BASE_STR_NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i].len > 0)
+            memcpy(out + o, parts[i].ptr, parts[i].len);
+        o += parts[i].len;
+    }
+    out[o] = '\0';
+    return base_str_make(out, o);
+}
+
+bool
+map_has_cjk(struct base_str s)
+{
+    /* CJK ideographs live in U+3400..U+9FFF (3-byte UTF-8 lead E3..E9) and
+     * the supplementary planes (F0); a cheap, sufficient test for names. */
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char ch = (unsigned char)s.ptr[i];
+
+        if ((ch >= 0xe3 && ch <= 0xe9) || ch == 0xf0)
+            return true;
+    }
+    return false;
+}
+
+/* ----------------------------------------------------------------- systems -- */
+
+static bool
+is_oid(struct base_str s)
+{
+    /* FHIR oid: urn:oid:[0-2](\.(0|[1-9][0-9]*))+ */
+    size_t i = 1;
+    bool arc = false;
+
+    if (s.len < 3 || s.ptr[0] < '0' || s.ptr[0] > '2' || s.ptr[1] != '.')
+        return false;
+    while (i < s.len) {
+        if (s.ptr[i] != '.' || i + 1 >= s.len)
+            return false;
+        i++;
+        if (s.ptr[i] == '0' && i + 1 < s.len && s.ptr[i + 1] != '.')
+            return false;
+        arc = false;
+        while (i < s.len && s.ptr[i] >= '0' && s.ptr[i] <= '9') {
+            i++;
+            arc = true;
+        }
+        if (!arc)
+            return false;
+    }
+    return true;
+}
+
+static struct base_str
+base_path(struct mctx *c, const char *kind, struct base_str name)
+{
+    struct base_str parts[5] = {c->base, BASE_STR_LIT("/"), base_str_from_cstr(kind),
+                                BASE_STR_LIT("/"), BASE_STR_NULL};
+    struct syscache *slot;
+
+    for (size_t i = 0; i < c->nsys && i < MAP_SYSCACHE; i++) {
+        if (c->sys[i].kind == kind && base_str_eq(c->sys[i].name, name))
+            return c->sys[i].uri;
+    }
+    slot = &c->sys[c->nsys++ % MAP_SYSCACHE];
+    slot->kind = kind;
+    slot->name = name;
+    if (name.len == 0) {
+        slot->uri = map_concat(c, parts, 3);
+        return slot->uri;
+    }
+    parts[4] = map_pct(c, name);
+    slot->uri = map_concat(c, parts, 5);
+    return slot->uri;
+}
+
+static struct base_str
+prefixed(struct mctx *c, const char *prefix, struct base_str s)
+{
+    struct base_str parts[2] = {base_str_from_cstr(prefix), s};
+
+    return map_concat(c, parts, 2);
+}
+
+struct base_str
+map_authority_system(struct mctx *c, struct base_str ns, struct base_str uid,
+                     struct base_str uid_type, const char *kind)
+{
+    if (uid.len > 0) {
+        if ((uid_type.len == 0 || base_str_case_eq_cstr(uid_type, "ISO")) && is_oid(uid))
+            return prefixed(c, "urn:oid:", uid);
+        if (codemap_is_uri(uid))
+            return uid;
+    }
+    if (ns.len > 0) {
+        for (size_t i = 0; i < c->o->nauthorities; i++) {
+            if (map_is(ns, c->o->authorities[i].namespace_id))
+                return base_str_from_cstr(c->o->authorities[i].system);
+        }
+        return base_path(c, kind, ns);
+    }
+    return base_path(c, kind, uid);
+}
+
+struct codesys {
+    const char *name;
+    const char *uri;
+};
+
+/* HL7 table 0396 names (and common variants) with a FHIR system URI. */
+static const struct codesys code_systems[] = {
+    {"LN", "http://loinc.org"},
+    {"LOINC", "http://loinc.org"},
+    {"SCT", "http://snomed.info/sct"},
+    {"SNOMEDCT", "http://snomed.info/sct"},
+    {"SNOMED-CT", "http://snomed.info/sct"},
+    {"I10", "http://hl7.org/fhir/sid/icd-10"},
+    {"ICD10", "http://hl7.org/fhir/sid/icd-10"},
+    {"ICD-10", "http://hl7.org/fhir/sid/icd-10"},
+    {"I10C", "http://hl7.org/fhir/sid/icd-10-cm"},
+    {"ICD10CM", "http://hl7.org/fhir/sid/icd-10-cm"},
+    {"I9", "http://hl7.org/fhir/sid/icd-9-cm"},
+    {"I9C", "http://hl7.org/fhir/sid/icd-9-cm"},
+    {"I9CDX", "http://hl7.org/fhir/sid/icd-9-cm"},
+    {"ICD9", "http://hl7.org/fhir/sid/icd-9-cm"},
+    {"UCUM", "http://unitsofmeasure.org"},
+    {"CVX", "http://hl7.org/fhir/sid/cvx"},
+    {"MVX", "http://hl7.org/fhir/sid/mvx"},
+    {"NDC", "http://hl7.org/fhir/sid/ndc"},
+    {"RXNORM", "http://www.nlm.nih.gov/research/umls/rxnorm"},
+    {"RXN", "http://www.nlm.nih.gov/research/umls/rxnorm"},
+    {"C4", "http://www.ama-assn.org/go/cpt"},
+    {"CPT", "http://www.ama-assn.org/go/cpt"},
+    {"CPT4", "http://www.ama-assn.org/go/cpt"},
+    {"ATC", "http://www.whocc.no/atc"},
+    {"ISO3166", "urn:iso:std:iso:3166"},
+    {"ISO+", "urn:iso:std:iso:11073:10101"},
+    {"CDCREC", "urn:oid:2.16.840.1.113883.6.238"},
+};
+
+struct base_str
+map_code_system(struct mctx *c, struct base_str name, const char *field_name, bool *standard)
+{
+    *standard = false;
+    if (name.len == 0)
+        return base_path(c, "code", base_str_from_cstr(field_name));
+    for (size_t i = 0; i < BASE_ARRAY_LEN(code_systems); i++) {
+        if (base_str_case_eq_cstr(name, code_systems[i].name)) {
+            *standard = true;
+            return base_str_from_cstr(code_systems[i].uri);
+        }
+    }
+    if (name.len >= 7 && name.len <= 8 &&
+        (base_str_starts_with(name, "HL7") || base_str_starts_with(name, "hl7"))) {
+        /* "HL70078" -> the THO code system of v2 table 0078 */
+        struct base_str num = base_str_sub(name, 3, name.len - 3);
+        bool digits = true;
+
+        for (size_t i = 0; i < num.len; i++)
+            digits &= num.ptr[i] >= '0' && num.ptr[i] <= '9';
+        if (digits) {
+            *standard = true;
+            return prefixed(c, "http://terminology.hl7.org/CodeSystem/v2-", num);
+        }
+    }
+    if (codemap_is_uri(name)) {
+        *standard = true;
+        return name;
+    }
+    if (is_oid(name))
+        return prefixed(c, "urn:oid:", name);
+    return base_path(c, "code", name);
+}
+
+/* ----------------------------------------------------------------- entries -- */
+
+static struct ent *
+find_entry(struct mctx *c, const char *uuid)
+{
+    for (size_t i = 0; i < c->nents; i++) {
+        if (memcmp(c->ents[i]->uuid, uuid, 36) == 0)
+            return c->ents[i];
+    }
+    return NULL;
+}
+
+static struct ent *
+grow(struct mctx *c)
+{
+    struct ent *e;
+
+    if (c->nents == c->cap) {
+        size_t cap = c->cap == 0 ? 16 : c->cap * 2;
+        struct ent **n = base_arena_grow(c->a, c->ents, c->cap, cap, sizeof(*n));
+
+        if (n == NULL) {
+            c->jb.failed = true;
+            return NULL;
+        }
+        c->ents = n;
+        c->cap = cap;
+    }
+    e = BASE_NEW(c->a, struct ent);
+    if (e == NULL) {
+        c->jb.failed = true;
+        return NULL;
+    }
+    c->ents[c->nents++] = e;
+    return e;
+}
+
+struct ent *
+map_entry(struct mctx *c, const char *type, const struct base_str *key, size_t nkey,
+          struct base_str cond_sys, struct base_str cond_val)
+{
+    struct base_str parts[8];
+    char uuid[37];
+    struct ent *e;
+    size_t n = 0;
+
+    parts[n++] = c->base;
+    parts[n++] = base_str_from_cstr(type);
+    for (size_t i = 0; i < nkey && n < BASE_ARRAY_LEN(parts); i++)
+        parts[n++] = key[i];
+    hl7v2_uuid5(parts, n, uuid);
+    e = find_entry(c, uuid);
+    if (e != NULL)
+        return e;
+    e = grow(c);
+    if (e == NULL)
+        return NULL;
+    e->type = type;
+    memcpy(e->uuid, uuid, sizeof(uuid));
+    memcpy(e->urn, "urn:uuid:", 9);
+    memcpy(e->urn + 9, uuid, sizeof(uuid));
+    e->res = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+    hl7v2_j_cstr(&c->jb, e->res, "resourceType", type);
+    if (strcmp(type, "Provenance") == 0)
+        return e;
+    if (cond_sys.len == 0 || cond_val.len == 0) {
+        struct hl7v2_j *id = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, e->res, "identifier"), NULL);
+
+        cond_sys = base_str_from_cstr("urn:ietf:rfc:3986");
+        cond_val = base_str_from_cstr(e->urn);
+        hl7v2_j_str(&c->jb, id, "system", cond_sys);
+        hl7v2_j_str(&c->jb, id, "value", cond_val);
+    }
+    {
+        struct base_str url[4] = {BASE_STR_LIT("identifier="), map_pct(c, cond_sys),
+                                  BASE_STR_LIT("|"), map_pct(c, cond_val)};
+
+        e->cond = map_concat(c, url, 4);
+    }
+    return e;
+}
+
+struct hl7v2_j *
+map_ref(struct mctx *c, const struct ent *e)
+{
+    struct hl7v2_j *r = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+
+    if (e != NULL)
+        hl7v2_j_str(&c->jb, r, "reference", base_str_make(e->urn, 45));
+    return r;
+}
+
+void
+map_ref_to(struct mctx *c, struct hl7v2_j *parent, const char *key, const struct ent *e)
+{
+    if (e != NULL)
+        hl7v2_j_add(parent, key, map_ref(c, e));
+}
+
+struct hl7v2_j *
+map_coding(struct mctx *c, struct hl7v2_j *arr, const char *system, struct base_str code,
+           const char *display)
+{
+    struct hl7v2_j *cd;
+
+    if (code.len == 0)
+        return NULL;
+    cd = hl7v2_j_obj(&c->jb, arr, NULL);
+    hl7v2_j_cstr(&c->jb, cd, "system", system);
+    hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
+    if (display != NULL)
+        hl7v2_j_cstr(&c->jb, cd, "display", display);
+    return cd;
+}
+
+struct hl7v2_j *
+map_concept1(struct mctx *c, const char *system, const char *code, const char *display)
+{
+    struct hl7v2_j *cc = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+
+    map_coding(c, hl7v2_j_arr(&c->jb, cc, "coding"), system, base_str_from_cstr(code), display);
+    return cc;
+}

@@ -1,0 +1,361 @@
+/*
+ * Values: v2 TS/DTM/DT -> FHIR date/dateTime/instant, NM -> decimal text,
+ * units -> UCUM, quantities.
+ */
+#include <string.h>
+
+#include "adapters/hl7v2/map_int.h"
+
+/* ------------------------------------------------------------- date/time -- */
+
+struct dtm {
+    int year, mon, day, hour, min, sec; /* -1 when absent */
+    struct base_str frac;               /* digits after the point */
+    int tzsign;                         /* 0 = no offset */
+    int tzh, tzm;
+};
+
+static int
+digits(const char *p, size_t n)
+{
+    int v = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
+static bool
+valid_day(int y, int m, int d)
+{
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    if (d < 1 || d > mdays[m - 1])
+        return false;
+    return !(m == 2 && d == 29 && !leap);
+}
+
+static bool
+parse_tz(struct base_str s, struct dtm *t)
+{
+    if (s.len == 0)
+        return true;
+    if (s.len != 5 || (s.ptr[0] != '+' && s.ptr[0] != '-'))
+        return false;
+    t->tzsign = s.ptr[0] == '+' ? 1 : -1;
+    t->tzh = digits(s.ptr + 1, 2);
+    t->tzm = digits(s.ptr + 3, 2);
+    /* FHIR: offsets -14:00..+14:00 (regex allows hours 00-14) */
+    return t->tzh >= 0 && t->tzm >= 0 && t->tzm < 60 &&
+           (t->tzh < 14 || (t->tzh == 14 && t->tzm == 0));
+}
+
+/* YYYY[MM[DD[HH[MM[SS[.S{1,4}]]]]]][+/-ZZZZ].  Old senders append
+ * hundredths without the point (16 digits): read as a fraction. */
+static bool
+parse_dtm(struct base_str s, struct dtm *t)
+{
+    size_t n = 0;
+    int *fields[6] = {&t->year, &t->mon, &t->day, &t->hour, &t->min, &t->sec};
+    static const size_t width[6] = {4, 2, 2, 2, 2, 2};
+
+    memset(t, 0, sizeof(*t));
+    t->mon = t->day = t->hour = t->min = t->sec = -1;
+    while (n < s.len && s.ptr[n] >= '0' && s.ptr[n] <= '9')
+        n++;
+    if (n < 4 || n % 2 != 0 || n > 18)
+        return false;
+    for (size_t i = 0, off = 0; i < 6 && off < n && off < 14; off += width[i], i++)
+        *fields[i] = digits(s.ptr + off, width[i]);
+    if (n > 14)
+        t->frac = base_str_make(s.ptr + 14, n - 14);
+    if (n == 14 && n < s.len && s.ptr[n] == '.') {
+        size_t f = ++n;
+
+        while (n < s.len && s.ptr[n] >= '0' && s.ptr[n] <= '9')
+            n++;
+        if (n == f || n - f > 4)
+            return false;
+        t->frac = base_str_make(s.ptr + f, n - f);
+    }
+    if (!parse_tz(base_str_sub(s, n, s.len - n), t))
+        return false;
+    if (t->year < 1 || (t->mon != -1 && (t->mon < 1 || t->mon > 12)))
+        return false;
+    if (t->day != -1 && !valid_day(t->year, t->mon, t->day))
+        return false;
+    return t->hour <= 23 && t->min <= 59 && t->sec <= 59;
+}
+
+static char *
+put2(char *o, int v)
+{
+    o[0] = (char)('0' + v / 10);
+    o[1] = (char)('0' + v % 10);
+    return o + 2;
+}
+
+/* Hand-formatted: this runs for every date in every message. */
+static struct base_str
+format_dtm(struct mctx *c, const struct dtm *t, bool with_time)
+{
+    char buf[64];
+    char *o = buf;
+
+    o = put2(o, t->year / 100);
+    o = put2(o, t->year % 100);
+    if (t->mon > 0) {
+        *o++ = '-';
+        o = put2(o, t->mon);
+    }
+    if (t->day > 0) {
+        *o++ = '-';
+        o = put2(o, t->day);
+    }
+    if (with_time) {
+        *o++ = 'T';
+        o = put2(o, t->hour < 0 ? 0 : t->hour);
+        *o++ = ':';
+        o = put2(o, t->min < 0 ? 0 : t->min);
+        *o++ = ':';
+        o = put2(o, t->sec < 0 ? 0 : t->sec);
+        if (t->frac.len > 0) {
+            *o++ = '.';
+            memcpy(o, t->frac.ptr, t->frac.len);
+            o += t->frac.len;
+        }
+        if (t->tzsign != 0) {
+            *o++ = t->tzsign > 0 ? '+' : '-';
+            o = put2(o, t->tzh);
+            *o++ = ':';
+            o = put2(o, t->tzm);
+        } else {
+            size_t n = c->tz.len < 8 ? c->tz.len : 8;
+
+            memcpy(o, c->tz.ptr, n);
+            o += n;
+        }
+    }
+    {
+        struct base_str s = base_str_make(buf, (size_t)(o - buf));
+
+        return map_concat(c, &s, 1);
+    }
+}
+
+struct base_str
+map_ts(struct mctx *c, const struct at *at, struct base_str text, enum ts_kind kind)
+{
+    struct dtm t;
+
+    if (text.len == 0)
+        return BASE_STR_NULL;
+    if (!parse_dtm(text, &t)) {
+        map_warn(c, at, "not a valid HL7 date/time; omitted");
+        return BASE_STR_NULL;
+    }
+    if (kind == TS_DATE || (kind == TS_DATETIME && t.hour < 0))
+        return format_dtm(c, &t, false);
+    if (t.day < 0)
+        return BASE_STR_NULL; /* an instant needs at least a full date */
+    /* FHIR dateTime with a time needs seconds and an offset: pad both */
+    return format_dtm(c, &t, true);
+}
+
+/* ------------------------------------------------------------------ NM -- */
+
+struct base_str
+map_decimal(struct mctx *c, struct base_str s)
+{
+    size_t i = 0;
+    size_t a, b, d, e;
+    bool neg = false;
+    bool point = false;
+
+    s = base_str_trim(s);
+    if (s.len > 0 && (s.ptr[0] == '+' || s.ptr[0] == '-')) {
+        neg = s.ptr[0] == '-';
+        i = 1;
+    }
+    for (a = i; i < s.len && s.ptr[i] >= '0' && s.ptr[i] <= '9'; i++)
+        ;
+    b = i;
+    if (i < s.len && s.ptr[i] == '.') {
+        point = true;
+        i++;
+    }
+    for (d = i; i < s.len && s.ptr[i] >= '0' && s.ptr[i] <= '9'; i++)
+        ;
+    e = i;
+    if (i != s.len || (a == b && d == e))
+        return BASE_STR_NULL;
+    /* already a JSON number: keep the text exactly (1.50 stays 1.50) */
+    if (s.ptr[0] != '+' && b > a && !(s.ptr[a] == '0' && b - a > 1) && (!point || e > d))
+        return s;
+    /* v2 NM also allows "+5", "007", ".5" and "5.": same value, JSON spelling */
+    while (a + 1 < b && s.ptr[a] == '0')
+        a++;
+    return hl7v2_j_fmt(&c->jb, "%s%.*s%s%.*s", neg ? "-" : "", a < b ? (int)(b - a) : 1,
+                       a < b ? s.ptr + a : "0", e > d ? "." : "", (int)(e - d), s.ptr + d);
+}
+
+/* ---------------------------------------------------------------- units -- */
+
+struct unit {
+    const char *v2;
+    const char *ucum;
+};
+
+/* Spellings seen from LIS (including Chinese analysers) -> UCUM. */
+static const struct unit units[] = {
+    {"%", "%"},
+    {"g/dL", "g/dL"},
+    {"g/dl", "g/dL"},
+    {"mg/dL", "mg/dL"},
+    {"mg/dl", "mg/dL"},
+    {"ng/dL", "ng/dL"},
+    {"ug/dL", "ug/dL"},
+    {"g/L", "g/L"},
+    {"g/l", "g/L"},
+    {"mg/L", "mg/L"},
+    {"mg/l", "mg/L"},
+    {"ug/L", "ug/L"},
+    {"ng/mL", "ng/mL"},
+    {"ng/ml", "ng/mL"},
+    {"pg/mL", "pg/mL"},
+    {"pg/ml", "pg/mL"},
+    {"ug/mL", "ug/mL"},
+    {"mmol/L", "mmol/L"},
+    {"mmol/l", "mmol/L"},
+    {"umol/L", "umol/L"},
+    {"umol/l", "umol/L"},
+    {"\xC2\xB5mol/L", "umol/L"}, /* micro sign */
+    {"\xCE\xBCmol/L", "umol/L"}, /* Greek mu */
+    {"nmol/L", "nmol/L"},
+    {"pmol/L", "pmol/L"},
+    {"mEq/L", "meq/L"},
+    {"meq/L", "meq/L"},
+    {"mEq/l", "meq/L"},
+    {"U/L", "U/L"},
+    {"u/L", "U/L"},
+    {"IU/L", "[IU]/L"},
+    {"IU/mL", "[IU]/mL"},
+    {"mIU/mL", "m[IU]/mL"},
+    {"uIU/mL", "u[IU]/mL"},
+    {"fL", "fL"},
+    {"fl", "fL"},
+    {"pg", "pg"},
+    {"mg", "mg"},
+    {"ug", "ug"},
+    {"g", "g"},
+    {"kg", "kg"},
+    {"mL", "mL"},
+    {"ml", "mL"},
+    {"L", "L"},
+    {"cm", "cm"},
+    {"mm", "mm"},
+    {"m", "m"},
+    {"kg/m2", "kg/m2"},
+    {"mL/min", "mL/min"},
+    {"mL/min/1.73m2", "mL/min/{1.73_m2}"},
+    {"mm[Hg]", "mm[Hg]"},
+    {"mmHg", "mm[Hg]"},
+    {"mm Hg", "mm[Hg]"},
+    {"/min", "/min"},
+    {"bpm", "/min"},
+    {"beats/min", "/min"},
+    {"Cel", "Cel"},
+    {"degC", "Cel"},
+    {"\xC2\xB0"
+     "C",
+     "Cel"},
+    {"[degF]", "[degF]"},
+    {"degF", "[degF]"},
+    {"\xC2\xB0"
+     "F",
+     "[degF]"},
+    {"10*3/uL", "10*3/uL"},
+    {"10^3/uL", "10*3/uL"},
+    {"10E3/uL", "10*3/uL"},
+    {"x10E3/uL", "10*3/uL"},
+    {"K/uL", "10*3/uL"},
+    {"thou/uL", "10*3/uL"},
+    {"10*6/uL", "10*6/uL"},
+    {"10^6/uL", "10*6/uL"},
+    {"x10E6/uL", "10*6/uL"},
+    {"M/uL", "10*6/uL"},
+    {"mill/uL", "10*6/uL"},
+    {"10*9/L", "10*9/L"},
+    {"10^9/L", "10*9/L"},
+    {"x10E9/L", "10*9/L"},
+    {"\xC3\x97"
+     "10^9/L",
+     "10*9/L"},
+    {"10*12/L", "10*12/L"},
+    {"10^12/L", "10*12/L"},
+    {"x10E12/L", "10*12/L"},
+    {"\xC3\x97"
+     "10^12/L",
+     "10*12/L"},
+    {"/uL", "/uL"},
+    {"cells/uL", "/uL"},
+    {"/HPF", "/[HPF]"},
+    {"/LPF", "/[LPF]"},
+    {"mm/h", "mm/h"},
+    {"mm/hr", "mm/h"},
+    {"s", "s"},
+    {"sec", "s"},
+    {"min", "min"},
+    {"h", "h"},
+    {"hr", "h"},
+    {"d", "d"},
+    {"wk", "wk"},
+    {"mo", "mo"},
+    {"a", "a"},
+    {"yr", "a"},
+    {"mOsm/kg", "mosm/kg"},
+    {"[pH]", "[pH]"},
+    {"pH", "[pH]"},
+    {"ratio", "{ratio}"},
+};
+
+struct base_str
+map_ucum(struct base_str unit)
+{
+    unit = base_str_trim(unit);
+    for (size_t i = 0; i < BASE_ARRAY_LEN(units); i++) {
+        if (map_is(unit, units[i].v2))
+            return base_str_from_cstr(units[i].ucum);
+    }
+    return BASE_STR_NULL;
+}
+
+struct hl7v2_j *
+map_quantity(struct mctx *c, struct base_str value, const struct at *unit_at,
+             struct base_str unit_rep)
+{
+    struct hl7v2_j *q = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+    struct base_str id = map_txt(c, unit_at, unit_rep, 1, 0);
+    struct base_str text = map_txt(c, unit_at, unit_rep, 2, 0);
+    struct base_str sys = map_txt(c, unit_at, unit_rep, 3, 0);
+    struct base_str ucum;
+
+    value = map_decimal(c, value); /* idempotent; no caller can write a bad number literal */
+    if (value.len == 0)
+        return q;
+    hl7v2_j_num(&c->jb, q, "value", value);
+    if (base_str_case_eq_cstr(sys, "UCUM") && id.len > 0)
+        ucum = id;
+    else if ((ucum = map_ucum(id)).len == 0)
+        ucum = map_ucum(text);
+    hl7v2_j_str(&c->jb, q, "unit", text.len > 0 ? text : id);
+    if (ucum.len > 0) {
+        hl7v2_j_cstr(&c->jb, q, "system", "http://unitsofmeasure.org");
+        hl7v2_j_str(&c->jb, q, "code", ucum);
+    }
+    return q;
+}

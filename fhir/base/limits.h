@@ -207,6 +207,20 @@
 #define BASE_LIMIT_CODEMAP_MAX_ROWS    2000000u    /* rows over all code-map files */
 #define BASE_LIMIT_CODEMAP_MAX_UNMAPPED 1000u      /* distinct unmapped codes listed per system */
 
+/* --- Adapter daemon (adapters/daemon, adapters/facade) --------------------
+ * Group commit: the committer waits at most batch_latency for a batch to
+ * fill (a lone message pays that once), and takes at most batch_max
+ * messages per transaction.  Queue: messages received but not yet
+ * committed (beyond it the sender gets AR and retries). */
+#define BASE_LIMIT_ADAPTER_BATCH_MAX        500u         /* messages per commit */
+#define BASE_LIMIT_ADAPTER_BATCH_LATENCY_MS 2u           /* wait for a batch to fill */
+#define BASE_LIMIT_ADAPTER_QUEUE_MAX        20000u       /* messages waiting for a commit */
+#define BASE_LIMIT_ADAPTER_DROP_POLL_MS     1000u        /* drop folders: scan interval */
+#define BASE_LIMIT_ADAPTER_DROP_SETTLE_MS   1000u        /* file size stable this long */
+#define BASE_LIMIT_ADAPTER_MAX_DOCUMENT     (16u << 20)  /* one CDA document / dropped HL7 file */
+#define BASE_LIMIT_ADAPTER_MAX_FILE         (1024ull << 20) /* largest max_document setting */
+#define BASE_LIMIT_ADAPTER_PACS_PATIENTS    100000u      /* patients one PACS sync round asks */
+
 /* --- Demo data and feed (gateway/demo) -------------------------------------- */
 #define GW_DEMO_LIMIT_ACK           (64u << 10)  /* bytes of one MLLP-framed acknowledgement */
 #define GW_DEMO_LIMIT_MESSAGE_FILE  (16u << 20)  /* bytes of one .hl7 file the feed sends */

@@ -1,0 +1,126 @@
+/*
+ * GET /fhir/TYPE/ID and /fhir/TYPE/ID/_history/V (FHIR R4 http.html#read,
+ * #vread): the stored JSON as is, with ETag W/"version" and Last-Modified;
+ * 404 for nothing, 410 Gone for a deleted resource.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "adapters/facade/facade_int.h"
+#include "fhir/base/arena.h"
+
+/* RFC 9110 5.6.7 IMF-fixdate. */
+static void
+http_date(int64_t us, char *out, size_t cap)
+{
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+static void
+answer_row(struct gw_http_req *r, const struct adapter_store_row *row)
+{
+    char etag[32];
+    char date[64];
+
+    snprintf(etag, sizeof(etag), "W/\"%u\"", row->version);
+    http_date(row->last_updated_us, date, sizeof(date));
+    if (gw_http_set_header(r, "ETag", etag) != BASE_OK ||
+        gw_http_set_header(r, "Last-Modified", date) != BASE_OK)
+        return;
+    adapter_facade__send_text(r, 200, row->json, row->len);
+}
+
+/* Type and id from the path, or an answer (404/400) and false. */
+static bool
+identity(struct gw_http_req *r, struct base_arena *a, char **type, char **id)
+{
+    struct base_str t = gw_http_req_param(r, "type");
+    struct base_str i = gw_http_req_param(r, "id");
+    struct base_err err = {0};
+
+    if (!adapter_facade__type_in(adapter_facade_read_types, adapter_facade_read_type_count, t)) {
+        (void)base_err_set(&err, BASE_E_NOTFOUND, "not-supported", "type",
+                           "this adapter does not serve that resource type");
+        adapter_facade__fail(r, &err);
+        return false;
+    }
+    if (!adapter_store_id_ok(i.ptr, i.len)) {
+        (void)base_err_set(&err, BASE_E_NOTFOUND, "not-found", "id", "no such resource");
+        adapter_facade__fail(r, &err);
+        return false;
+    }
+    *type = base_str_dup0(a, t);
+    *id = base_str_dup0(a, i);
+    return *type != NULL && *id != NULL;
+}
+
+static void
+not_found(struct gw_http_req *r, const struct base_err *err)
+{
+    if (err->rc == BASE_E_NOTFOUND && strcmp(err->issue_code, "deleted") == 0) {
+        if (gw_http_respond_outcome(r, 410, "deleted", NULL, "the resource was deleted") !=
+            BASE_OK)
+            return;
+        return;
+    }
+    adapter_facade__fail(r, err);
+}
+
+void
+adapter_facade__h_read(struct gw_http_req *r, void *cls)
+{
+    struct adapter_facade *f = cls;
+    struct base_arena *a = gw_http_req_arena(r);
+    struct adapter_store_row row;
+    struct base_err err = {0};
+    struct gw_db_conn *c;
+    char *type = NULL;
+    char *id = NULL;
+    int rc;
+
+    if (!adapter_facade__allow_data(r, f) || !identity(r, a, &type, &id) ||
+        (c = adapter_facade__db(r, f)) == NULL)
+        return;
+    rc = adapter_store_read(gw_db_conn_pg(c), a, type, id, &row, &err);
+    gw_db_release(c);
+    if (rc != BASE_OK)
+        not_found(r, &err);
+    else
+        answer_row(r, &row);
+}
+
+void
+adapter_facade__h_vread(struct gw_http_req *r, void *cls)
+{
+    struct adapter_facade *f = cls;
+    struct base_arena *a = gw_http_req_arena(r);
+    struct base_str v = gw_http_req_param(r, "vid");
+    struct adapter_store_row row;
+    struct base_err err = {0};
+    struct gw_db_conn *c;
+    char *type = NULL;
+    char *id = NULL;
+    uint64_t version = 0;
+    int rc;
+
+    if (!adapter_facade__allow_data(r, f) || !identity(r, a, &type, &id))
+        return;
+    if (!base_str_to_u64(v, &version) || version == 0 || version > UINT32_MAX) {
+        (void)base_err_set(&err, BASE_E_NOTFOUND, "not-found", "_history", "no such version");
+        adapter_facade__fail(r, &err);
+        return;
+    }
+    if ((c = adapter_facade__db(r, f)) == NULL)
+        return;
+    rc = adapter_store_vread(gw_db_conn_pg(c), a, type, id, (uint32_t)version, &row, &err);
+    gw_db_release(c);
+    if (rc != BASE_OK)
+        not_found(r, &err);
+    else
+        answer_row(r, &row);
+}

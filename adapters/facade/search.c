@@ -1,0 +1,357 @@
+/*
+ * GET /fhir/TYPE?… — FHIR R4 search (search.html) over the adapter store.
+ *
+ * Every R4 search parameter of the type is accepted (the store indexes
+ * them all, so the gateway can pass its parameters through); a parameter
+ * R4 does not define for the type (Condition has no `date`) is refused
+ * with 400 naming it.  Paging: `_count` (default 50, at most 1000) and
+ * `_offset`; next/previous links carry `_offset`.  A search sorted by
+ * `_lastUpdated` ascending alone — the gateway's identity pull — pages by
+ * key instead: the next link asks `_lastUpdated=gt<last row's time>`,
+ * which cannot skip a row however the data change between pages (the
+ * store hands out unique, increasing lastUpdated times in commit order).
+ *
+ * ImagingStudy with a patient, when the PACS is live (mode live or both),
+ * is answered from the PACS; a PACS that cannot answer adds an
+ * OperationOutcome entry naming it (in mode both, next to the stored
+ * studies).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/facade/facade_int.h"
+#include "fhir/base/arena.h"
+#include "fhir/base/limits.h"
+#include "fhir/base/log.h"
+#include "fhir/json/fhir_json.h"
+#include "fhir/outcome/fhir_outcome.h"
+#include "fhir/search/fhir_search.h"
+
+struct search_ctx {
+    struct gw_http_req *r;
+    struct adapter_facade *f;
+    struct base_arena *a;
+    struct fhir_search *s;
+    const char *type;
+};
+
+/* ------------------------------------------------------------------ links -- */
+
+static bool
+keyset(const struct fhir_search *s)
+{
+    return s->n_sort == 1 && !s->sort[0].desc && s->sort[0].def != NULL &&
+           strcmp(s->sort[0].def->name, "_lastUpdated") == 0;
+}
+
+/* A lower bound on _lastUpdated ("gt…", "ge…"): implied by the keyset. */
+static bool
+lower_bound(const struct gw_http_param *p)
+{
+    return base_str_eq_cstr(p->name, "_lastUpdated") && p->value.len >= 2 &&
+           (memcmp(p->value.ptr, "gt", 2) == 0 || memcmp(p->value.ptr, "ge", 2) == 0);
+}
+
+static bool
+paging_param(const struct gw_http_param *p)
+{
+    return base_str_eq_cstr(p->name, "_offset") || base_str_eq_cstr(p->name, "_cursor") ||
+           base_str_eq_cstr(p->name, "_format") || base_str_eq_cstr(p->name, "_pretty");
+}
+
+/* The next page of a keyset search: the query as received, without its
+ * paging and lower bounds on _lastUpdated, plus _lastUpdated=gt<last>. */
+static char *
+keyset_next(struct search_ctx *x, int64_t last_us)
+{
+    struct base_buf b;
+    char when[40];
+    char *url = NULL;
+    int rc;
+
+    base_buf_init(&b, BASE_LIMIT_HTTP_MAX_URL * 4);
+    rc = base_buf_appendf(&b, "%s/%s?", x->f->cfg->public_url, x->type);
+    for (size_t i = 0; rc == BASE_OK && i < gw_http_req_query_count(x->r); i++) {
+        const struct gw_http_param *p = gw_http_req_query_at(x->r, i);
+
+        if (paging_param(p) || lower_bound(p))
+            continue;
+        rc = base_buf_appendf(&b, "%.*s=%.*s&", (int)p->raw_name.len, p->raw_name.ptr,
+                              (int)p->raw_value.len, p->raw_value.ptr);
+    }
+    adapter_store_format_instant(last_us, when, sizeof(when));
+    if (rc == BASE_OK)
+        rc = base_buf_appendf(&b, "_lastUpdated=gt%s", when);
+    if (rc == BASE_OK)
+        url = base_buf_dup0(&b, x->a);
+    base_buf_fini(&b);
+    return url;
+}
+
+static char *
+offset_url(struct search_ctx *x, const char *query, const char *offset)
+{
+    const char *q = query != NULL ? query : "";
+
+    if (offset == NULL || offset[0] == '\0')
+        return base_arena_sprintf(x->a, "%s/%s%s%s", x->f->cfg->public_url, x->type,
+                                  q[0] ? "?" : "", q);
+    return base_arena_sprintf(x->a, "%s/%s?%s%s_offset=%s", x->f->cfg->public_url, x->type, q,
+                              q[0] ? "&" : "", offset);
+}
+
+static size_t
+page_links(struct search_ctx *x, const struct adapter_store_page *pg, const struct adapter_page *p,
+           struct fhir_bundle_link *links)
+{
+    const char *q = fhir_search_canonical_query(x->a, x->s);
+    size_t n = 0;
+
+    links[n++] = (struct fhir_bundle_link){"self", offset_url(x, q, pg->self_cursor)};
+    if (pg->next_cursor != NULL && keyset(x->s) && p->n > 0)
+        links[n++] = (struct fhir_bundle_link){"next",
+                                               keyset_next(x, p->rows[p->n - 1].last_updated_us)};
+    else if (pg->next_cursor != NULL)
+        links[n++] = (struct fhir_bundle_link){"next", offset_url(x, q, pg->next_cursor)};
+    if (pg->prev_cursor != NULL && !keyset(x->s))
+        links[n++] = (struct fhir_bundle_link){"previous", offset_url(x, q, pg->prev_cursor)};
+    for (size_t i = 0; i < n; i++) {
+        if (links[i].url == NULL)
+            return 0;
+    }
+    return n;
+}
+
+/* ----------------------------------------------------------------- answer -- */
+
+static void
+send_page(struct search_ctx *x, const struct adapter_page *p, const struct fhir_bundle_link *links,
+          size_t n_links, bool has_total, uint64_t total, const json_t *outcome)
+{
+    struct base_buf *out = BASE_NEW(x->a, struct base_buf);
+    struct base_err err = {0};
+
+    if (out == NULL) {
+        (void)base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+        adapter_facade__fail(x->r, &err);
+        return;
+    }
+    base_buf_init(out, BASE_LIMIT_HTTP_MAX_RESPONSE);
+    if (base_buf_tie(out, x->a) != BASE_OK ||
+        adapter_facade__page_write(p, x->f->cfg->public_url, links, n_links, has_total, total,
+                                   outcome, out, &err) != BASE_OK) {
+        if (err.rc == BASE_OK)
+            (void)base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "could not write the page");
+        adapter_facade__fail(x->r, &err);
+        return;
+    }
+    adapter_facade__send_text(x->r, 200, out->data, out->len);
+}
+
+/* The stored results, with `outcome` (may be NULL) as an extra entry. */
+static void
+stored(struct search_ctx *x, const json_t *outcome)
+{
+    struct adapter_store_search_opts so = {x->f->cfg->public_url, 0};
+    struct fhir_bundle_link links[3];
+    struct adapter_store_page pg;
+    struct adapter_page p;
+    struct base_err err = {0};
+    struct gw_db_conn *c;
+    size_t n_links;
+    int rc;
+
+    if (adapter_facade__page_init(&p, x->a, x->s->count) != BASE_OK) {
+        (void)base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+        adapter_facade__fail(x->r, &err);
+        return;
+    }
+    if ((c = adapter_facade__db(x->r, x->f)) == NULL)
+        return;
+    rc = adapter_store_search(gw_db_conn_pg(c), x->a, x->s, &so, adapter_facade__page_row, &p, &pg,
+                              &err);
+    gw_db_release(c);
+    if (rc != BASE_OK) {
+        if (err.rc == BASE_OK)
+            (void)base_err_set(&err, rc, "exception", NULL, "search failed");
+        adapter_facade__fail(x->r, &err);
+        return;
+    }
+    n_links = page_links(x, &pg, &p, links);
+    send_page(x, &p, links, n_links, pg.has_total, pg.total, outcome);
+}
+
+/* ------------------------------------------------------------- live PACS -- */
+
+/* The local patient id of a `patient=`/`subject=` clause naming one
+ * Patient, or NULL. */
+static const char *
+patient_of(const struct fhir_search *s)
+{
+    for (size_t i = 0; i < s->n_clauses; i++) {
+        const struct fhir_search_clause *c = &s->clauses[i];
+        const struct fhir_search_value *v = &c->values[0];
+
+        if (c->def == NULL || c->n_values != 1 ||
+            (strcmp(c->def->name, "patient") != 0 && strcmp(c->def->name, "subject") != 0))
+            continue;
+        if (c->modifier != FHIR_SEARCH_MOD_NONE &&
+            !(c->modifier == FHIR_SEARCH_MOD_TYPE && c->modifier_type != NULL &&
+              strcmp(c->modifier_type, "Patient") == 0))
+            continue;
+        if (v->u.reference.id != NULL && v->u.reference.version == NULL &&
+            (v->u.reference.type == NULL || strcmp(v->u.reference.type, "Patient") == 0))
+            return v->u.reference.id;
+    }
+    return NULL;
+}
+
+static json_t *
+pacs_outcome(struct search_ctx *x, const struct base_err *err)
+{
+    json_t *oo = fhir_outcome_new();
+    char msg[300];
+    const char *code = err->rc == BASE_E_UPSTREAM && strcmp(err->issue_code, "timeout") == 0
+                           ? "timeout"
+                           : "transient";
+
+    snprintf(msg, sizeof(msg), "imaging studies are missing: %s", err->msg);
+    if (oo == NULL || fhir_outcome_add(oo, "error", code, "ImagingStudy", msg) != BASE_OK ||
+        fhir_json_tie(x->a, oo) != BASE_OK)
+        return NULL;
+    return oo;
+}
+
+static int
+by_search(const void *pa, const void *pb, void *cls)
+{
+    struct search_ctx *x = cls;
+
+    return fhir_search_compare(x->s, *(json_t *const *)pa, *(json_t *const *)pb, x->a);
+}
+
+/* The PACS's studies, filtered by every clause, sorted, one page. */
+static void
+live_page(struct search_ctx *x, json_t *studies)
+{
+    struct fhir_search_match_opts mo = {0, x->f->cfg->public_url};
+    size_t n = json_array_size(studies);
+    json_t **keep = BASE_NEW_N(x->a, json_t *, n + 1);
+    struct adapter_store_page pg = {0};
+    struct fhir_bundle_link links[3];
+    struct adapter_page p;
+    size_t k = 0;
+
+    if (keep == NULL || adapter_facade__page_init(&p, x->a, x->s->count) != BASE_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        bool ok = false;
+
+        if (fhir_search_match(x->s, json_array_get(studies, i), &mo, x->a, &ok, NULL) ==
+                BASE_OK &&
+            ok)
+            keep[k++] = json_array_get(studies, i);
+    }
+    if (x->s->n_sort > 0)
+        qsort_r(keep, k, sizeof(*keep), by_search, x);
+    for (size_t i = x->s->offset; i < k && p.n < x->s->count; i++)
+        (void)adapter_facade__page_tree(&p, keep[i], FHIR_BUNDLE_MODE_MATCH);
+    pg.has_total = true;
+    pg.total = k;
+    pg.self_cursor = x->s->offset > 0 ? base_arena_sprintf(x->a, "%llu",
+                                                           (unsigned long long)x->s->offset)
+                                      : NULL;
+    if (x->s->offset + x->s->count < k)
+        pg.next_cursor = base_arena_sprintf(x->a, "%llu",
+                                            (unsigned long long)(x->s->offset + x->s->count));
+    send_page(x, &p, links, page_links(x, &pg, &p, links), true, k, NULL);
+}
+
+static void
+live(struct search_ctx *x, const char *patient)
+{
+    const struct adapter_config *cfg = x->f->cfg;
+    struct base_err err = {0};
+    json_t *studies = NULL;
+    int rc = adapter_pacs_live(x->f->d, x->a, patient, &studies, &err);
+
+    if (rc == BASE_OK) {
+        live_page(x, studies);
+        return;
+    }
+    if (rc == BASE_E_NOTFOUND) {
+        /* No such patient, or none the PACS knows: nothing to ask. */
+        stored(x, NULL);
+        return;
+    }
+    BASE_LOG_REQ(BASE_LOG_WARN, gw_http_req_id(x->r), "adapter.pacs_failed", "rc=%s",
+                 base_rc_name(rc));
+    /* Never an empty success: the answer says the PACS is missing.  In
+     * mode both the stored studies stand in for it. */
+    if (cfg->pacs_mode == ADAPTER_PACS_BOTH) {
+        stored(x, pacs_outcome(x, &err));
+        return;
+    }
+    {
+        struct adapter_page p;
+        struct fhir_bundle_link self = {"self", offset_url(x, fhir_search_canonical_query(x->a, x->s),
+                                                           NULL)};
+
+        if (adapter_facade__page_init(&p, x->a, 0) == BASE_OK)
+            send_page(x, &p, &self, self.url != NULL, false, 0, pacs_outcome(x, &err));
+    }
+}
+
+/* ----------------------------------------------------------------- handler -- */
+
+static bool
+parse(struct search_ctx *x)
+{
+    struct fhir_search_options opt = fhir_search_options_default();
+    struct base_str q = gw_http_req_query_string(x->r);
+    struct base_err err = {0};
+
+    opt.handling =
+        fhir_search_handling_from_prefer(gw_http_req_header(x->r, "Prefer"), FHIR_SEARCH_STRICT);
+    if (fhir_search_parse(x->a, x->type, q.ptr != NULL ? q.ptr : "", q.len, &opt, &x->s, &err) !=
+        BASE_OK) {
+        adapter_facade__fail(x->r, &err);
+        return false;
+    }
+    if (x->s->n_includes > 0) {
+        (void)base_err_set(&err, BASE_E_INVALID, "not-supported",
+                           x->s->includes[0].rev ? "_revinclude" : "_include",
+                           "_include and _revinclude are not supported");
+        adapter_facade__fail(x->r, &err);
+        return false;
+    }
+    return true;
+}
+
+void
+adapter_facade__h_search(struct gw_http_req *r, void *cls)
+{
+    struct search_ctx x = {r, cls, gw_http_req_arena(r), NULL, NULL};
+    struct base_str t = gw_http_req_param(r, "type");
+    struct base_err err = {0};
+    const char *patient;
+
+    if (!adapter_facade__allow_data(r, x.f))
+        return;
+    if (!adapter_facade__type_in(adapter_facade_search_types, adapter_facade_search_type_count,
+                                 t)) {
+        (void)base_err_set(&err, BASE_E_NOTFOUND, "not-supported", "type",
+                           "this adapter does not search that resource type");
+        adapter_facade__fail(r, &err);
+        return;
+    }
+    x.type = base_str_dup0(x.a, t);
+    if (x.type == NULL || !parse(&x))
+        return;
+    if (strcmp(x.type, "ImagingStudy") == 0 && x.f->cfg->pacs_enabled &&
+        x.f->cfg->pacs_mode != ADAPTER_PACS_SYNC && (patient = patient_of(x.s)) != NULL) {
+        live(&x, patient);
+        return;
+    }
+    stored(&x, NULL);
+}

@@ -1,0 +1,550 @@
+/*
+ * The adapter's FHIR facade over real HTTPS with mutual TLS (issue #3):
+ * who may read what; search, paging, read, vread, XML and $everything
+ * answers that are valid FHIR; the gateway's identity pull that never
+ * skips a Patient; metadata, health, metrics and the code-mapping report.
+ * The data come from the HL7 v2 corpus sent over MLLP to the real daemon.
+ */
+#include "test/integration/adapter_it.h"
+
+#define CODEMAP                                                                                    \
+    "local_system,local_code,target_system,target_code,target_display\n"                          \
+    "https://hosp-a.example/sid/code/OBX-3,GLUCOSE,LN,2345-7,Glucose\n"
+
+static struct ait T;
+
+static void
+load_corpus(const struct ait *t)
+{
+    size_t n = 0;
+    char **files = tu_list_dir(tu_corpus_path("hl7v2/valid"), NULL, &n);
+    int fd = ait_mllp_connect(t);
+
+    for (size_t i = 0; i < n; i++) {
+        char **msgs = NULL;
+        size_t m;
+
+        if (strstr(files[i], "PROVENANCE") != NULL || strstr(files[i], "fragment") != NULL)
+            continue;
+        m = ait_split_hl7(files[i], &msgs);
+        for (size_t k = 0; k < m; k++) {
+            char *ack;
+
+            ait_mllp_send(fd, msgs[k], strlen(msgs[k]));
+            ack = ait_mllp_ack(fd, 20000);
+            ck_assert_msg(ack != NULL && strcmp(ait_msa(ack), "AA") == 0, "%s", files[i]);
+            free(ack);
+        }
+        ait_free_msgs(msgs);
+    }
+    close(fd);
+    tu_free_list(files);
+}
+
+static void
+setup(void)
+{
+    char dir[600];
+    char path[700];
+    FILE *f;
+    char extra[800];
+
+    snprintf(dir, sizeof(dir), "%s/codemaps", tu_tmpdir("ait-facade"));
+    mkdir(tu_tmpdir("ait-facade"), 0755);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof(path), "%s/lab.csv", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(CODEMAP, f);
+    fclose(f);
+    snprintf(extra, sizeof(extra), "codemaps = %s\n", dir);
+    ait_init(&T, "ait-facade", extra);
+    ait_start(&T);
+    load_corpus(&T);
+}
+
+static void
+teardown(void)
+{
+    ck_assert_int_eq(ait_stop(&T, SIGTERM), 0);
+}
+
+/* First value of a query, malloc'd. */
+static char *
+scalar(const char *sql)
+{
+    char *v = NULL;
+
+    ck_assert_int_ge(pt_sql(T.db, sql, &v), 0);
+    ck_assert_ptr_nonnull(v);
+    return v;
+}
+
+/* The patient with the most Observations. */
+static char *
+busy_patient(void)
+{
+    return scalar("SELECT substring(content->'subject'->>'reference' from 9) FROM store.resource "
+                  "WHERE res_type = 'Observation' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1");
+}
+
+static void
+assert_searchset(const json_t *b)
+{
+    ck_assert_str_eq(tu_json_str(b, "resourceType"), "Bundle");
+    ck_assert_str_eq(tu_json_str(b, "type"), "searchset");
+    ait_assert_valid(b, "searchset Bundle");
+}
+
+/* ---------------------------------------------------------------- access -- */
+
+START_TEST(only_the_gateway_reads_data)
+{
+    struct tu_http_resp r = {0};
+    json_t *b;
+
+    /* No certificate: refused before anything is read. */
+    ait_http(&T, AIT_NONE, "GET", "/fhir/Patient", NULL, 0, &r);
+    ck_assert_msg(r.status == 401 || r.status == 0, "no certificate: %ld", r.status);
+    tu_http_resp_free(&r);
+    /* A certificate of another CA, even with CN=gateway. */
+    memset(&r, 0, sizeof(r));
+    ait_http(&T, AIT_ALIEN, "GET", "/fhir/Patient", NULL, 0, &r);
+    ck_assert_msg(r.status == 403 || r.status == 0, "other CA: %ld", r.status);
+    ck_assert(r.body == NULL || strstr(r.body, "\"entry\"") == NULL);
+    tu_http_resp_free(&r);
+    /* A region certificate that is not the gateway's: 403 OperationOutcome. */
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_OTHER, "GET", "/fhir/Patient", NULL, 0, &r), 403);
+    ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
+    tu_http_resp_free(&r);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_OTHER, "GET", "/metrics", NULL, 0, &r), 403);
+    tu_http_resp_free(&r);
+    /* The gateway: data. */
+    b = ait_get_json(&T, "/fhir/Patient?_count=5");
+    assert_searchset(b);
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 5);
+    json_decref(b);
+    /* metadata and health for any region client */
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_OTHER, "GET", "/fhir/metadata", NULL, 0, &r), 200);
+    tu_http_resp_free(&r);
+}
+END_TEST
+
+/* --------------------------------------------------------------- search -- */
+
+static long
+entries(const char *path)
+{
+    json_t *b = ait_get_json(&T, path);
+    long n;
+
+    assert_searchset(b);
+    n = (long)json_array_size(json_object_get(b, "entry"));
+    json_decref(b);
+    return n;
+}
+
+START_TEST(search_parameters)
+{
+    char *pid = busy_patient();
+    char path[512];
+    char sql[512];
+    json_t *b;
+    long n;
+
+    /* patient= and subject= agree with the stored references */
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM store.resource WHERE res_type = 'Observation' AND "
+             "content->'subject'->>'reference' = 'Patient/%s'",
+             pid);
+    n = ait_count(&T, sql);
+    ck_assert_int_gt(n, 0);
+    snprintf(path, sizeof(path), "/fhir/Observation?patient=%s&_count=1000", pid);
+    ck_assert_int_eq(entries(path), n);
+    snprintf(path, sizeof(path), "/fhir/Observation?subject=Patient/%s&_count=1000", pid);
+    ck_assert_int_eq(entries(path), n);
+    snprintf(path, sizeof(path), "/fhir/Observation?patient=%s&status=final&_count=1000", pid);
+    ck_assert_int_le(entries(path), n);
+    snprintf(path, sizeof(path), "/fhir/Observation?patient=%s&date=ge1900&_count=1000", pid);
+    ck_assert_int_le(entries(path), n);
+    /* identifier=system|value finds exactly the patient */
+    b = ait_get_json(&T, "/fhir/Patient?identifier=https://hosp-a.example/sid/id/test1|PATID1234");
+    assert_searchset(b);
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 1);
+    json_decref(b);
+    /* code with system, category, _id, _lastUpdated */
+    ck_assert_int_ge(entries("/fhir/Observation?code=http://loinc.org|2345-7"), 1); /* mapped */
+    ck_assert_int_ge(entries("/fhir/Condition?category=encounter-diagnosis"), 1);
+    snprintf(path, sizeof(path), "/fhir/Patient?_id=%s", pid);
+    ck_assert_int_eq(entries(path), 1);
+    ck_assert_int_eq(entries("/fhir/Patient?_lastUpdated=lt2000-01-01"), 0);
+    ck_assert_int_gt(entries("/fhir/Encounter?_lastUpdated=gt2000-01-01&_count=1000"), 0);
+    ck_assert_int_ge(entries("/fhir/DiagnosticReport?status=final,preliminary,corrected"), 1);
+    free(pid);
+}
+END_TEST
+
+START_TEST(search_refusals)
+{
+    struct tu_http_resp r = {0};
+
+    /* R4 Condition has no `date`: 400 naming it. */
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", "/fhir/Condition?date=2020", NULL, 0, &r),
+                     400);
+    ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
+    ck_assert_ptr_nonnull(strstr(r.body, "\"date\""));
+    tu_http_resp_free(&r);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(
+        ait_http(&T, AIT_GATEWAY, "GET", "/fhir/Encounter?_include=Encounter:patient", NULL, 0, &r),
+        400);
+    tu_http_resp_free(&r);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", "/fhir/Basic?code=x", NULL, 0, &r), 404);
+    tu_http_resp_free(&r);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", "/fhir/Observation?date=notadate", NULL, 0,
+                              &r),
+                     400);
+    tu_http_resp_free(&r);
+}
+END_TEST
+
+/* Following next links visits every resource exactly once. */
+START_TEST(paging_visits_everything_once)
+{
+    long total = ait_count(&T, "SELECT count(*) FROM store.resource WHERE res_type = "
+                               "'Observation' AND NOT deleted");
+    char url[2048] = "/fhir/Observation?_count=7";
+    char **seen = calloc((size_t)total + 1, sizeof(char *));
+    long n = 0;
+    int pages = 0;
+
+    ck_assert_int_gt(total, 14);
+    for (;;) {
+        json_t *b = ait_get_json(&T, url);
+        const char *next = ait_link(b, "next");
+        json_t *e;
+        size_t i;
+
+        assert_searchset(b);
+        pages++;
+        json_array_foreach(json_object_get(b, "entry"), i, e) {
+            const char *id = tu_json_str(e, "resource.id");
+
+            ck_assert_int_lt(n, total);
+            for (long k = 0; k < n; k++)
+                ck_assert_str_ne(seen[k], id);
+            seen[n++] = strdup(id);
+        }
+        if (next == NULL) {
+            json_decref(b);
+            break;
+        }
+        snprintf(url, sizeof(url), "%s", next);
+        json_decref(b);
+    }
+    ck_assert_int_eq(n, total);
+    ck_assert_int_eq(pages, (int)((total + 6) / 7));
+    for (long k = 0; k < n; k++)
+        free(seen[k]);
+    free(seen);
+}
+END_TEST
+
+/* ---------------------------------------------------------- identity pull -- */
+
+static void
+send_adt(const char *event, const char *mrn, const char *family, unsigned k)
+{
+    char msg[1024];
+    int fd = ait_mllp_connect(&T);
+    char *ack;
+    int n = snprintf(msg, sizeof(msg),
+                     "MSH|^~\\&|HIS|HOSP-A|FHIRGATE|HOSP-A|20261128101500||ADT^%s^ADT_A01|"
+                     "PULL%u|P|2.5.1\rEVN|%s|20261128101500\rPID|1||%s^^^HOSP-A^MR||%s^Pat||"
+                     "19800101|F\r",
+                     event, k, event, mrn, family);
+
+    ait_mllp_send(fd, msg, (size_t)n);
+    ack = ait_mllp_ack(fd, 10000);
+    ck_assert_msg(ack != NULL && strcmp(ait_msa(ack), "AA") == 0, "ADT not accepted");
+    free(ack);
+    close(fd);
+}
+
+/* Patient?_sort=_lastUpdated pages by key: patients updated or created
+ * while the puller pages are seen later, none existing at the start is
+ * skipped, and lastUpdated never goes back. */
+START_TEST(identity_pull_never_skips)
+{
+    char **ids = NULL;
+    size_t n_ids = 0;
+    char url[2048] = "/fhir/Patient?_sort=_lastUpdated&_count=3";
+    char last[64] = "";
+    char *seen[4096];
+    size_t n_seen = 0;
+    unsigned k = 0;
+
+    ids = pt_column(T.db, "SELECT id FROM store.resource WHERE res_type = 'Patient'", &n_ids);
+    ck_assert_uint_gt(n_ids, 6);
+    for (int page = 0; page < 1000; page++) {
+        json_t *b = ait_get_json(&T, url);
+        const char *next = ait_link(b, "next");
+        json_t *e;
+        size_t i;
+
+        assert_searchset(b);
+        json_array_foreach(json_object_get(b, "entry"), i, e) {
+            const char *lu = tu_json_str(e, "resource.meta.lastUpdated");
+
+            ck_assert_str_gt(lu, last); /* increasing, no repeats */
+            snprintf(last, sizeof(last), "%s", lu);
+            ck_assert_uint_lt(n_seen, 4096);
+            seen[n_seen++] = strdup(tu_json_str(e, "resource.id"));
+        }
+        /* Meanwhile the HIS changes the data: a patient already seen is
+         * updated (it moves to the end), and a new one arrives. */
+        if (page < 3 && n_seen > 0) {
+            char mrn[32];
+
+            snprintf(mrn, sizeof(mrn), "PULLNEW%u", k);
+            send_adt("A01", mrn, "New", k++);
+            send_adt("A08", "PATID1234", page == 0 ? "Changed" : "Again", k++);
+        }
+        if (next == NULL) {
+            json_decref(b);
+            break;
+        }
+        ck_assert_ptr_nonnull(strstr(next, "_lastUpdated=gt"));
+        snprintf(url, sizeof(url), "%s", next);
+        json_decref(b);
+    }
+    for (size_t i = 0; i < n_ids; i++) {
+        bool found = false;
+
+        for (size_t j = 0; j < n_seen && !found; j++)
+            found = strcmp(ids[i], seen[j]) == 0;
+        ck_assert_msg(found, "patient %s was skipped", ids[i]);
+        free(ids[i]);
+    }
+    free(ids);
+    /* the new patients were pulled too */
+    ck_assert_uint_ge(n_seen, n_ids + 3);
+    for (size_t j = 0; j < n_seen; j++)
+        free(seen[j]);
+}
+END_TEST
+
+START_TEST(identity_pull_cursor_form)
+{
+    json_t *b = ait_get_json(&T, "/fhir/Patient?_sort=_lastUpdated&_count=2");
+    const char *lu = tu_json_str(b, "entry.1.resource.meta.lastUpdated");
+    char url[512];
+    json_t *b2;
+
+    ck_assert_ptr_nonnull(lu);
+    /* the gateway's own form: _lastUpdated=ge<cursor> (and gt) */
+    snprintf(url, sizeof(url), "/fhir/Patient?_lastUpdated=ge%s&_sort=_lastUpdated&_count=2", lu);
+    b2 = ait_get_json(&T, url);
+    ck_assert_str_eq(tu_json_str(b2, "entry.0.resource.meta.lastUpdated"), lu);
+    json_decref(b2);
+    snprintf(url, sizeof(url), "/fhir/Patient?_lastUpdated=gt%s&_sort=_lastUpdated&_count=2", lu);
+    b2 = ait_get_json(&T, url);
+    ck_assert_str_gt(tu_json_str(b2, "entry.0.resource.meta.lastUpdated"), lu);
+    json_decref(b2);
+    json_decref(b);
+}
+END_TEST
+
+/* ----------------------------------------------------------- $everything -- */
+
+static size_t
+everything_ids(const char *first, char ***out)
+{
+    char url[2048];
+    char **ids = calloc(10000, sizeof(char *));
+    size_t n = 0;
+
+    snprintf(url, sizeof(url), "%s", first);
+    for (int page = 0; page < 500; page++) {
+        json_t *b = ait_get_json(&T, url);
+        const char *next = ait_link(b, "next");
+        json_t *e;
+        size_t i;
+
+        assert_searchset(b);
+        json_array_foreach(json_object_get(b, "entry"), i, e) {
+            char id[200];
+
+            snprintf(id, sizeof(id), "%s/%s", tu_json_str(e, "resource.resourceType"),
+                     tu_json_str(e, "resource.id"));
+            ck_assert_uint_lt(n, 10000);
+            ids[n++] = strdup(id);
+        }
+        if (next == NULL) {
+            json_decref(b);
+            break;
+        }
+        snprintf(url, sizeof(url), "%s", next);
+        json_decref(b);
+    }
+    *out = ids;
+    return n;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+START_TEST(everything_pages_agree)
+{
+    char *pid = busy_patient();
+    char path[256];
+    char **small = NULL;
+    char **big = NULL;
+    size_t n_small;
+    size_t n_big;
+    json_t *b;
+
+    snprintf(path, sizeof(path), "/fhir/Patient/%s/$everything?_count=1000", pid);
+    b = ait_get_json(&T, path);
+    assert_searchset(b);
+    ck_assert_str_eq(tu_json_str(b, "entry.0.resource.resourceType"), "Patient");
+    ck_assert_str_eq(tu_json_str(b, "entry.0.resource.id"), pid);
+    json_decref(b);
+    n_big = everything_ids(path, &big);
+    snprintf(path, sizeof(path), "/fhir/Patient/%s/$everything?_count=3", pid);
+    n_small = everything_ids(path, &small);
+    ck_assert_uint_gt(n_big, 5);
+    ck_assert_uint_eq(n_small, n_big);
+    qsort(small, n_small, sizeof(char *), cmp_str);
+    qsort(big, n_big, sizeof(char *), cmp_str);
+    for (size_t i = 0; i < n_big; i++) {
+        ck_assert_str_eq(small[i], big[i]);
+        if (i > 0)
+            ck_assert_str_ne(big[i], big[i - 1]); /* no duplicates */
+        free(small[i]);
+        free(big[i]);
+    }
+    free(small);
+    free(big);
+    free(pid);
+    /* _type narrows it */
+    snprintf(path, sizeof(path), "/fhir/Patient/nobody-here/$everything");
+    {
+        struct tu_http_resp r = {0};
+
+        ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", path, NULL, 0, &r), 404);
+        tu_http_resp_free(&r);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------ read, vread, XML -- */
+
+START_TEST(read_vread_xml)
+{
+    char *pid = busy_patient();
+    char path[256];
+    char etag[64];
+    struct tu_http_resp r = {0};
+    json_t *p;
+    json_t *xml_tree = NULL;
+
+    snprintf(path, sizeof(path), "/fhir/Patient/%s", pid);
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", path, NULL, 0, &r), 200);
+    ck_assert_ptr_nonnull(tu_http_header(&r, "ETag", etag, sizeof(etag)));
+    ck_assert_int_eq(strncmp(etag, "W/\"", 3), 0);
+    ck_assert_int_eq(fhir_json_parse(r.body, r.body_len, NULL, &p, NULL), BASE_OK);
+    ait_assert_valid(p, "Patient");
+    tu_http_resp_free(&r);
+    /* vread of version 1 */
+    snprintf(path, sizeof(path), "/fhir/Patient/%s/_history/1", pid);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", path, NULL, 0, &r), 200);
+    tu_http_resp_free(&r);
+    /* XML, read back into the same resource */
+    snprintf(path, sizeof(path), "/fhir/Patient/%s?_format=xml", pid);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", path, NULL, 0, &r), 200);
+    ck_assert_int_eq(fhir_xml_read(r.body, r.body_len, NULL, NULL, &xml_tree, NULL), BASE_OK);
+    ck_assert(fhir_json_equal(xml_tree, p));
+    tu_http_resp_free(&r);
+    /* a searchset in XML too */
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(
+        ait_http(&T, AIT_GATEWAY, "GET", "/fhir/Observation?_count=3&_format=xml", NULL, 0, &r),
+        200);
+    ck_assert_ptr_nonnull(strstr(r.body, "<Bundle xmlns=\"http://hl7.org/fhir\">"));
+    tu_http_resp_free(&r);
+    /* not found */
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", "/fhir/Patient/no-such-id", NULL, 0, &r), 404);
+    ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
+    tu_http_resp_free(&r);
+    json_decref(p);
+    json_decref(xml_tree);
+    free(pid);
+}
+END_TEST
+
+/* ------------------------------------------- metadata, health, metrics -- */
+
+START_TEST(metadata_health_metrics_report)
+{
+    json_t *cs = ait_get_json(&T, "/fhir/metadata");
+    struct tu_http_resp r = {0};
+    json_t *rep;
+    bool mapped = false;
+    json_t *sys;
+    size_t i;
+
+    ck_assert_str_eq(tu_json_str(cs, "resourceType"), "CapabilityStatement");
+    ait_assert_valid(cs, "CapabilityStatement");
+    json_decref(cs);
+    ck_assert_int_eq(ait_http(&T, AIT_OTHER, "GET", "/healthz", NULL, 0, &r), 200);
+    tu_http_resp_free(&r);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", "/metrics", NULL, 0, &r), 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "fhirgate_adapter_ingest_messages_total{kind=\"hl7v2\""));
+    ck_assert_ptr_nonnull(strstr(r.body, "fhirgate_adapter_acks_total{code=\"AA\"}"));
+    ck_assert_ptr_nonnull(strstr(r.body, "fhirgate_adapter_batch_size_count"));
+    ck_assert_ptr_nonnull(strstr(r.body, "fhirgate_adapter_codemap_codes{"));
+    tu_http_resp_free(&r);
+    rep = ait_get_json(&T, "/admin/codemap-report");
+    json_array_foreach(json_object_get(rep, "systems"), i, sys) {
+        if (strcmp(json_string_value(json_object_get(sys, "system")),
+                   "https://hosp-a.example/sid/code/OBX-3") == 0)
+            mapped = json_integer_value(json_object_get(sys, "mapped")) > 0;
+    }
+    ck_assert(mapped);
+    json_decref(rep);
+}
+END_TEST
+
+Suite *
+adapter_facade_suite(void)
+{
+    Suite *s = suite_create("adapter_facade");
+    TCase *tc = tcase_create("facade");
+
+    tcase_set_timeout(tc, 600);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, only_the_gateway_reads_data);
+    tcase_add_test(tc, search_parameters);
+    tcase_add_test(tc, search_refusals);
+    tcase_add_test(tc, paging_visits_everything_once);
+    tcase_add_test(tc, identity_pull_never_skips);
+    tcase_add_test(tc, identity_pull_cursor_form);
+    tcase_add_test(tc, everything_pages_agree);
+    tcase_add_test(tc, read_vread_xml);
+    tcase_add_test(tc, metadata_health_metrics_report);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,413 @@
+/*
+ * The real bin/fhirgate-adapter over MLLP (issue #3): every corpus message
+ * through the listener (AA and stored valid, or AE/AR with the location);
+ * kill -9 in the middle of a pipelined stream and restart: every message
+ * whose ACK the sender saw is in the store, and sending everything again
+ * duplicates nothing; silent, never-ending, oversized and garbage clients
+ * are cut while others are served, in bounded memory; SIGTERM drains.
+ */
+#include "test/integration/adapter_it.h"
+
+/* ----------------------------------------------------------- messages -- */
+
+/* ORU^R01 number k: DiagnosticReport with filler order "KF<k>", patient
+ * "KP<k / 5>", two Observations. */
+static size_t
+oru(char *buf, size_t cap, unsigned k)
+{
+    int n = snprintf(buf, cap,
+                     "MSH|^~\\&|LIS|HOSP-A|FHIRGATE|HOSP-A|20261128111500||ORU^R01^ORU_R01|K%u|P|"
+                     "2.5.1\r"
+                     "PID|1||KP%u^^^HOSP-A^MR||Test^Patient%u||19800101|M\r"
+                     "OBR|1|KO%u|KF%u|24331-1^Lipid panel^LN|||20261128110000|||||||||||||||"
+                     "20261128111000|||F\r"
+                     "OBX|1|NM|2093-3^Cholesterol^LN||%u|mg/dL|<200|N|||F|||20261128110000\r"
+                     "OBX|2|NM|2571-8^Triglyceride^LN||%u|mg/dL|<150|N|||F|||20261128110000\r",
+                     k, k / 5, k / 5, k, k, 150 + k % 50, 90 + k % 40);
+
+    ck_assert(n > 0 && (size_t)n < cap);
+    return (size_t)n;
+}
+
+/* The control ids (K<k>) the sender saw acknowledged with AA. */
+struct stream {
+    unsigned n;
+    bool *acked;
+    unsigned n_acked;
+    unsigned n_other;
+};
+
+/* The k of "MSA|AA|K<k>". */
+static long
+acked_k(const char *ack)
+{
+    const char *m = ack != NULL ? strstr(ack, "\rMSA|AA|K") : NULL;
+
+    return m != NULL ? strtol(m + 9, NULL, 10) : -1;
+}
+
+static void
+note_ack(struct stream *s, const char *ack)
+{
+    long k = acked_k(ack);
+
+    if (k >= 0 && (unsigned long)k < s->n) {
+        if (!s->acked[k])
+            s->n_acked++;
+        s->acked[k] = true;
+    } else {
+        s->n_other++;
+    }
+}
+
+/*
+ * Send messages [0, n) pipelined (at most `window` unacknowledged), and
+ * call `at` once after `trigger` ACKs (may be NULL).  Reads until every
+ * message is acknowledged or the connection ends.
+ */
+static void
+pump(const struct ait *t, struct stream *s, unsigned window, unsigned trigger,
+     void (*at)(void *), void *ctx)
+{
+    int fd = ait_mllp_connect(t);
+    unsigned sent = 0;
+    unsigned got = 0;
+    bool fired = at == NULL;
+    char msg[2048];
+
+    while (got < s->n) {
+        char *ack;
+
+        while (sent < s->n && sent - got < window) {
+            size_t len = oru(msg, sizeof(msg), sent++);
+            char sb = 0x0b;
+            char eb[2] = {0x1c, 0x0d};
+
+            if (send(fd, &sb, 1, MSG_NOSIGNAL) != 1 ||
+                send(fd, msg, len, MSG_NOSIGNAL) != (ssize_t)len ||
+                send(fd, eb, 2, MSG_NOSIGNAL) != 2) {
+                sent = s->n; /* the peer went away */
+                break;
+            }
+        }
+        ack = ait_mllp_ack(fd, 20000);
+        if (ack == NULL)
+            break;
+        note_ack(s, ack);
+        free(ack);
+        got++;
+        if (!fired && got >= trigger) {
+            fired = true;
+            at(ctx);
+        }
+    }
+    close(fd);
+}
+
+static void
+kill9(void *ctx)
+{
+    struct ait *t = ctx;
+
+    kill(t->pid, SIGKILL);
+}
+
+static void
+term(void *ctx)
+{
+    struct ait *t = ctx;
+
+    kill(t->pid, SIGTERM);
+}
+
+/* How many of the acknowledged messages have their DiagnosticReport. */
+static long
+stored_of_acked(const struct ait *t, const struct stream *s)
+{
+    size_t cap = 64 + (size_t)s->n * 16;
+    char *sql = malloc(cap);
+    size_t len;
+    long n;
+
+    ck_assert_ptr_nonnull(sql);
+    len = (size_t)snprintf(sql, cap,
+                           "SELECT count(DISTINCT i.value) FROM store.identifier i WHERE "
+                           "i.res_type = 'DiagnosticReport' AND i.value IN ('-'");
+    for (unsigned k = 0; k < s->n; k++) {
+        if (s->acked[k])
+            len += (size_t)snprintf(sql + len, cap - len, ",'KF%u'", k);
+    }
+    snprintf(sql + len, cap - len, ")");
+    n = ait_count(t, sql);
+    free(sql);
+    return n;
+}
+
+/* ------------------------------------------------------------- tests -- */
+
+static void
+send_file(const struct ait *t, int fd, const char *path, bool want_accept)
+{
+    char **msgs = NULL;
+    size_t n = ait_split_hl7(path, &msgs);
+
+    for (size_t i = 0; i < n; i++) {
+        char *ack;
+
+        ait_mllp_send(fd, msgs[i], strlen(msgs[i]));
+        ack = ait_mllp_ack(fd, 20000);
+        ck_assert_msg(ack != NULL, "%s message %zu: no ACK", path, i + 1);
+        if (want_accept) {
+            ck_assert_msg(strcmp(ait_msa(ack), "AA") == 0, "%s message %zu: %s", path, i + 1,
+                          ack);
+        } else {
+            /* Refused, with an ERR segment naming where and why. */
+            ck_assert_msg(strcmp(ait_msa(ack), "AE") == 0 || strcmp(ait_msa(ack), "AR") == 0,
+                          "%s: %s", path, ack);
+            ck_assert_msg(strstr(ack, "\rERR|") != NULL, "%s: no ERR segment", path);
+        }
+        free(ack);
+    }
+    ait_free_msgs(msgs);
+    (void)t;
+}
+
+static void
+send_dir(const struct ait *t, int fd, const char *rel, bool want_accept)
+{
+    size_t n = 0;
+    char **files = tu_list_dir(tu_corpus_path(rel), NULL, &n);
+
+    ck_assert_ptr_nonnull(files);
+    for (size_t i = 0; i < n; i++) {
+        /* The hapi ED fragment is the content of one field, not a message:
+         * it must be refused with its reason like the malformed ones. */
+        bool fragment = strstr(files[i], "uuencoded-escaped-fragment") != NULL;
+
+        if (strstr(files[i], "PROVENANCE") == NULL)
+            send_file(t, fd, files[i], want_accept && !fragment);
+    }
+    tu_free_list(files);
+}
+
+/* Every stored resource validates against R4. */
+static void
+assert_store_valid(const struct ait *t)
+{
+    char **rows;
+    size_t n = 0;
+
+    rows = pt_column(t->db, "SELECT content::text FROM store.resource WHERE NOT deleted", &n);
+    ck_assert_ptr_nonnull(rows);
+    ck_assert_uint_gt(n, 100);
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = NULL;
+
+        ck_assert_int_eq(fhir_json_parse(rows[i], strlen(rows[i]), NULL, &v, NULL), BASE_OK);
+        ait_assert_valid(v, json_string_value(json_object_get(v, "resourceType")));
+        json_decref(v);
+        free(rows[i]);
+    }
+    free(rows);
+}
+
+START_TEST(corpus_through_mllp)
+{
+    struct ait t;
+    int fd;
+
+    ait_init(&t, "ait-mllp-corpus", "");
+    ait_start(&t);
+    fd = ait_mllp_connect(&t);
+    send_dir(&t, fd, "hl7v2/valid", true);
+    send_dir(&t, fd, "hl7v2/line-endings", true);
+    send_dir(&t, fd, "hl7v2/malformed", false);
+    close(fd);
+    ck_assert_int_gt(ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = "
+                                   "'Patient'"),
+                     10);
+    ck_assert_int_gt(ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = "
+                                   "'Observation'"),
+                     10);
+    assert_store_valid(&t);
+    ck_assert_int_eq(ait_stop(&t, SIGTERM), 0);
+}
+END_TEST
+
+/* A message that parses but cannot be mapped (no patient identifier): AE
+ * naming PID-3, recorded in the ledger, and the repeat gets the same ACK. */
+START_TEST(refusal_is_recorded_and_repeated)
+{
+    static const char msg[] = "MSH|^~\\&|HIS|HOSP-A|FHIRGATE|HOSP-A|20261128101500||ADT^A01|"
+                              "NOPID-1|P|2.5.1\rEVN|A01|20261128101500\rPID|1||||Doe^John\r";
+    struct ait t;
+    char *a1;
+    char *a2;
+    int fd;
+
+    ait_init(&t, "ait-mllp-refusal", "");
+    ait_start(&t);
+    fd = ait_mllp_connect(&t);
+    ait_mllp_send(fd, msg, sizeof(msg) - 1);
+    a1 = ait_mllp_ack(fd, 10000);
+    ait_mllp_send(fd, msg, sizeof(msg) - 1);
+    a2 = ait_mllp_ack(fd, 10000);
+    ck_assert_ptr_nonnull(a1);
+    ck_assert_ptr_nonnull(a2);
+    ck_assert_str_eq(ait_msa(a1), "AE");
+    ck_assert_ptr_nonnull(strstr(a1, "PID^1^3"));
+    ck_assert_str_eq(a1, a2); /* answered from the ledger, byte for byte */
+    ck_assert_int_eq(ait_count(&t, "SELECT count(*) FROM store.ingest_ledger WHERE status = 400"),
+                     1);
+    ck_assert_int_eq(ait_count(&t, "SELECT count(*) FROM store.resource"), 0);
+    free(a1);
+    free(a2);
+    close(fd);
+    ck_assert_int_eq(ait_stop(&t, SIGTERM), 0);
+}
+END_TEST
+
+START_TEST(kill9_mid_stream_loses_nothing_acknowledged)
+{
+    struct ait t;
+    struct stream s = {1200, NULL, 0, 0};
+    struct stream again = {1200, NULL, 0, 0};
+
+    s.acked = calloc(s.n, sizeof(bool));
+    again.acked = calloc(again.n, sizeof(bool));
+    ait_init(&t, "ait-mllp-kill9", "");
+    ait_start(&t);
+    pump(&t, &s, 200, 150, kill9, &t);
+    ck_assert_int_eq(ait_stop(&t, SIGKILL), -SIGKILL);
+    ck_assert_uint_ge(s.n_acked, 150);
+    ck_assert_uint_lt(s.n_acked, s.n); /* the kill did cut the stream */
+    /* Every message whose ACK the sender saw survived the kill. */
+    ait_start(&t);
+    ck_assert_int_eq(stored_of_acked(&t, &s), (long)s.n_acked);
+    /* The sender resends everything: nothing duplicates. */
+    pump(&t, &again, 200, 0, NULL, NULL);
+    ck_assert_uint_eq(again.n_acked, again.n);
+    ck_assert_int_eq(ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = "
+                                   "'DiagnosticReport'"),
+                     1200);
+    ck_assert_int_eq(ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = "
+                                   "'Observation'"),
+                     2400);
+    ck_assert_int_eq(ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = "
+                                   "'Patient'"),
+                     240);
+    ck_assert_int_eq(ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = "
+                                   "'DiagnosticReport' AND version > 1"),
+                     0);
+    ck_assert_int_eq(ait_stop(&t, SIGTERM), 0);
+    free(s.acked);
+    free(again.acked);
+}
+END_TEST
+
+/* One good message on a new connection gets AA within 5 s. */
+static void
+assert_served(const struct ait *t, unsigned k)
+{
+    int fd = ait_mllp_connect(t);
+    char msg[2048];
+    size_t len = oru(msg, sizeof(msg), k);
+    long long t0 = ait_now_ms();
+    char *ack;
+
+    ait_mllp_send(fd, msg, len);
+    ack = ait_mllp_ack(fd, 5000);
+    ck_assert_msg(ack != NULL && strcmp(ait_msa(ack), "AA") == 0, "good client not served");
+    ck_assert_int_lt(ait_now_ms() - t0, 5000);
+    free(ack);
+    close(fd);
+}
+
+START_TEST(bad_clients_are_cut_others_served)
+{
+    struct ait t;
+    int silent;
+    int endless;
+    int big;
+    int junk;
+    char *blob = malloc(3u << 20);
+    char *ack;
+    long rss0;
+
+    ck_assert_ptr_nonnull(blob);
+    memset(blob, 'A', 3u << 20);
+    ait_init(&t, "ait-mllp-bad", "");
+    ait_start(&t);
+    assert_served(&t, 1);
+    rss0 = ait_rss_kb(&t);
+    silent = ait_mllp_connect(&t);
+    endless = ait_mllp_connect(&t);
+    ck_assert_int_eq(write(endless, "\x0bMSH|^~\\&|A|B|C|D|", 18), 18);
+    /* 3 MB in one frame: over max_frame (1 MB) */
+    big = ait_mllp_connect(&t);
+    ck_assert_int_eq(write(big, "\x0b", 1), 1);
+    for (size_t off = 0; off < (3u << 20);) {
+        ssize_t n = send(big, blob + off, (3u << 20) - off, MSG_NOSIGNAL);
+
+        if (n <= 0)
+            break; /* cut while we write: fine */
+        off += (size_t)n;
+    }
+    assert_served(&t, 2);
+    /* A frame that is not HL7 at all: refused with AR, connection kept. */
+    junk = ait_mllp_connect(&t);
+    ck_assert_int_eq(write(junk, "\x0bnot hl7 at all\x1c\x0d", 18), 18);
+    ack = ait_mllp_ack(junk, 5000);
+    ck_assert_ptr_nonnull(ack);
+    ck_assert_str_eq(ait_msa(ack), "AR");
+    ck_assert_ptr_nonnull(strstr(ack, "\rERR|"));
+    free(ack);
+    ck_assert(tu_tcp_wait_closed(big, 5000));
+    ck_assert(tu_tcp_wait_closed(silent, 6000));  /* idle_timeout 2 s */
+    ck_assert(tu_tcp_wait_closed(endless, 6000)); /* frame_timeout 2 s */
+    assert_served(&t, 3);
+    /* Bounded memory: the oversized frame was never held whole. */
+    ck_assert_int_lt(ait_rss_kb(&t) - rss0, 64 * 1024);
+    close(silent);
+    close(endless);
+    close(big);
+    close(junk);
+    free(blob);
+    ck_assert_int_eq(ait_stop(&t, SIGTERM), 0);
+}
+END_TEST
+
+START_TEST(sigterm_drains_and_acks)
+{
+    struct ait t;
+    struct stream s = {800, NULL, 0, 0};
+
+    s.acked = calloc(s.n, sizeof(bool));
+    ait_init(&t, "ait-mllp-term", "");
+    ait_start(&t);
+    pump(&t, &s, 256, 100, term, &t);
+    ck_assert_int_eq(ait_stop(&t, SIGTERM), 0);
+    ck_assert_uint_ge(s.n_acked, 100);
+    ck_assert_uint_eq(s.n_other, 0); /* nothing was answered AR while draining */
+    ait_start(&t);
+    ck_assert_int_eq(stored_of_acked(&t, &s), (long)s.n_acked);
+    ck_assert_int_eq(ait_stop(&t, SIGTERM), 0);
+    free(s.acked);
+}
+END_TEST
+
+Suite *
+adapter_mllp_suite(void)
+{
+    Suite *s = suite_create("adapter_mllp");
+    TCase *tc = tcase_create("mllp");
+
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, corpus_through_mllp);
+    tcase_add_test(tc, refusal_is_recorded_and_repeated);
+    tcase_add_test(tc, kill9_mid_stream_loses_nothing_acknowledged);
+    tcase_add_test(tc, bad_clients_are_cut_others_served);
+    tcase_add_test(tc, sigterm_drains_and_acks);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,222 @@
+/*
+ * The adapter against a real PACS (issue #4): Orthanc with its DICOMweb
+ * plugin on loopback, the corpus DICOM files uploaded.  A periodic sync
+ * copies a patient's studies into the store; a live ImagingStudy search
+ * (and $everything) asks the PACS at request time, Chinese names kept; and
+ * with the PACS stopped the answer carries an OperationOutcome naming it —
+ * never an empty success.
+ */
+#include "test/integration/adapter_it.h"
+#include "test/support/tu_orthanc.h"
+
+#define PACS_NAME  "orthanc-test"
+#define PID_SYSTEM "https://hosp-a.example/sid/id/PACS"
+
+static struct tu_orthanc pacs;
+
+/* Orthanc with the corpus DICOM files (the truncated and meta-less ones
+ * are refused by Orthanc: fine). */
+static void
+pacs_start(void)
+{
+    size_t n = 0;
+    char **files;
+
+    mkdir(tu_tmpdir("ait-pacs"), 0755);
+    ck_assert_msg(tu_orthanc_start(&pacs, tu_tmpdir("ait-pacs")), "Orthanc did not start");
+    files = tu_list_dir(tu_corpus_path("dicom"), ".dcm", &n);
+    ck_assert_ptr_nonnull(files);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        char *data = tu_read_file(files[i], &len);
+
+        (void)tu_orthanc_rest(&pacs, "POST", "/instances", data, len);
+        free(data);
+    }
+    tu_free_list(files);
+}
+
+/* Stopped by SIGKILL, as a crashed PACS would be. */
+static void
+pacs_stop(void)
+{
+    if (pacs.pid > 0) {
+        kill(pacs.pid, SIGKILL);
+        waitpid(pacs.pid, NULL, 0);
+        pacs.pid = 0;
+    }
+}
+
+static void
+start_adapter(struct ait *t, const char *name, const char *mode)
+{
+    char extra[1500];
+    char secret[700];
+    FILE *f;
+
+    snprintf(secret, sizeof(secret), "%s/pacs.password", tu_tmpdir("ait-pacs"));
+    f = fopen(secret, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(TU_ORTHANC_PASS "\n", f);
+    fclose(f);
+    snprintf(extra, sizeof(extra),
+             "[pacs]\nname = " PACS_NAME "\nqido_url = %s\nallow_http = true\nauth = basic\n"
+             "user = " TU_ORTHANC_USER "\npassword = file:%s\nmode = %s\nsync_interval = 1s\n"
+             "level = instances\npatient_id_system = " PID_SYSTEM "\ntimeout = 5s\n",
+             pacs.dicomweb, secret, mode);
+    ait_init(t, name, extra);
+    ait_start(t);
+}
+
+/* An ADT^A01 for the PACS's PatientID `pid`; returns the local Patient id. */
+static char *
+admit(const struct ait *t, const char *pid, unsigned k)
+{
+    char msg[1024];
+    char sql[300];
+    char *id = NULL;
+    int fd = ait_mllp_connect(t);
+    char *ack;
+    int n = snprintf(msg, sizeof(msg),
+                     "MSH|^~\\&|HIS|HOSP-A|FHIRGATE|HOSP-A|20261128101500||ADT^A01^ADT_A01|"
+                     "IMG%u|P|2.5.1\rEVN|A01|20261128101500\rPID|1||%s^^^PACS^MR||Img^Pat%u||"
+                     "19800101|F\r",
+                     k, pid, k);
+
+    ait_mllp_send(fd, msg, (size_t)n);
+    ack = ait_mllp_ack(fd, 10000);
+    ck_assert_msg(ack != NULL && strcmp(ait_msa(ack), "AA") == 0, "ADT not accepted");
+    free(ack);
+    close(fd);
+    snprintf(sql, sizeof(sql),
+             "SELECT r.id FROM store.resource r JOIN store.identifier i ON i.res_pk = r.pk "
+             "WHERE r.res_type = 'Patient' AND i.value = '%s'",
+             pid);
+    ck_assert_int_eq(pt_sql(t->db, sql, &id), 1);
+    return id;
+}
+
+static json_t *
+studies_of(const struct ait *t, const char *patient)
+{
+    char path[256];
+
+    snprintf(path, sizeof(path), "/fhir/ImagingStudy?patient=%s", patient);
+    return ait_get_json(t, path);
+}
+
+/* The OperationOutcome entry of a searchset, or NULL. */
+static const json_t *
+outcome_entry(const json_t *b)
+{
+    const json_t *e;
+    size_t i;
+
+    json_array_foreach(json_object_get(b, "entry"), i, e) {
+        if (strcmp(tu_json_str(e, "resource.resourceType"), "OperationOutcome") == 0)
+            return e;
+    }
+    return NULL;
+}
+
+START_TEST(sync_copies_studies_into_the_store)
+{
+    struct ait t;
+    char *mr;
+    json_t *b;
+    long n = 0;
+
+    start_adapter(&t, "ait-pacs-sync", "sync");
+    mr = admit(&t, "4MR1", 1);
+    for (int i = 0; i < 150 && n == 0; i++) {
+        usleep(100000);
+        n = ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = 'ImagingStudy'");
+    }
+    ck_assert_int_eq(n, 1);
+    b = studies_of(&t, mr);
+    ait_assert_valid(b, "searchset");
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 1);
+    ck_assert_str_eq(tu_json_str(b, "entry.0.resource.identifier.0.value"),
+                     "urn:oid:1.3.6.1.4.1.5962.1.2.4.20040826185059.5457");
+    ck_assert_str_eq(tu_json_str(b, "entry.0.resource.modality.0.code"), "MR");
+    json_decref(b);
+    /* another round changes nothing */
+    usleep(2500000);
+    ck_assert_int_eq(ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = "
+                                   "'ImagingStudy' AND version > 1"),
+                     0);
+    free(mr);
+    ck_assert_int_eq(ait_stop(&t, SIGTERM), 0);
+}
+END_TEST
+
+START_TEST(live_search_then_pacs_down)
+{
+    struct ait t;
+    char *mr;
+    char *zh;
+    json_t *b;
+    const json_t *oo;
+    char path[256];
+
+    start_adapter(&t, "ait-pacs-live", "live");
+    mr = admit(&t, "1CT1", 2);
+    zh = admit(&t, "X1EXAMPLE", 3);
+    b = studies_of(&t, mr);
+    ait_assert_valid(b, "searchset");
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 1);
+    ck_assert_str_eq(tu_json_str(b, "entry.0.search.mode"), "match");
+    ck_assert_str_eq(tu_json_str(b, "entry.0.resource.series.0.modality.code"), "CT");
+    ck_assert_str_eq(tu_json_str(b, "entry.0.resource.contained.0.resourceType"), "Endpoint");
+    ck_assert_int_eq(strncmp(tu_json_str(b, "entry.0.resource.subject.reference"), "Patient/", 8),
+                     0);
+    ck_assert_str_eq(tu_json_str(b, "entry.0.resource.subject.reference") + 8, mr);
+    json_decref(b);
+    /* ISO_IR 192: the ideographic name survives */
+    b = studies_of(&t, zh);
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 1);
+    ck_assert_str_eq(tu_json_str(b, "entry.0.resource.subject.display"), "王小東");
+    json_decref(b);
+    /* nothing stored: live is live */
+    ck_assert_int_eq(ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = "
+                                   "'ImagingStudy'"),
+                     0);
+    /* $everything carries the live studies */
+    snprintf(path, sizeof(path), "/fhir/Patient/%s/$everything", mr);
+    b = ait_get_json(&t, path);
+    ait_assert_valid(b, "$everything");
+    ck_assert_ptr_nonnull(strstr(json_dumps(b, 0), "\"ImagingStudy\""));
+    json_decref(b);
+    /* The PACS goes down: an OperationOutcome naming it, not silence. */
+    pacs_stop();
+    b = studies_of(&t, mr);
+    ait_assert_valid(b, "searchset");
+    oo = outcome_entry(b);
+    ck_assert_ptr_nonnull(oo);
+    ck_assert_str_eq(tu_json_str(oo, "search.mode"), "outcome");
+    ck_assert_ptr_nonnull(strstr(tu_json_str(oo, "resource.issue.0.diagnostics"), PACS_NAME));
+    ck_assert_str_eq(tu_json_str(oo, "resource.issue.0.severity"), "error");
+    json_decref(b);
+    b = ait_get_json(&t, path);
+    ck_assert_ptr_nonnull(outcome_entry(b));
+    json_decref(b);
+    free(mr);
+    free(zh);
+    ck_assert_int_eq(ait_stop(&t, SIGTERM), 0);
+}
+END_TEST
+
+Suite *
+adapter_pacs_suite(void)
+{
+    Suite *s = suite_create("adapter_pacs");
+    TCase *tc = tcase_create("pacs");
+
+    tcase_set_timeout(tc, 600);
+    tcase_add_unchecked_fixture(tc, pacs_start, pacs_stop);
+    /* the live test stops the PACS: it runs last */
+    tcase_add_test(tc, sync_copies_studies_into_the_store);
+    tcase_add_test(tc, live_search_then_pacs_down);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -8,7 +8,10 @@
  *     step does a token from one node fail on the other;
  *   - a member adapter's client certificate through issuance, renewal (re-pinned by the
  *     admin CLI) and revocation with deploy/ca.sh: a revoked certificate is refused by the
- *     gateway (its CRL) once the node restarts, the renewed one keeps working.
+ *     gateway (its CRL) once the node restarts, the renewed one keeps working;
+ *   - the other direction: the gateway's client certificate revoked, a real adapter
+ *     (bin/fhirgate-adapter) with the region CRL refuses it once restarted, and the
+ *     gateway's federated answer then names that member as failed.
  */
 #include <check.h>
 
@@ -317,6 +320,128 @@ START_TEST(member_certificate_issue_renew_revoke)
 }
 END_TEST
 
+/* ------------------------------------------------------------ adapter -- */
+
+struct adapter {
+    char conf[SO_PATH + 32];
+    char log[SO_PATH + 32];
+    pid_t pid;
+    unsigned port;
+};
+
+/* Start bin/fhirgate-adapter for member hosp-a and wait for "ready: https=N". */
+static void
+adapter_start(struct adapter *ad)
+{
+    char buf[128] = "";
+    size_t got = 0;
+    long long until = pt_now_ms() + 60000;
+    int fd = -1;
+
+    ad->pid = so_spawn((const char *[]){tu_bin("fhirgate-adapter"), "--config", ad->conf, NULL},
+                       ad->log, &fd);
+    ck_assert_int_gt(ad->pid, 0);
+    while (pt_now_ms() < until && got + 1 < sizeof(buf) && strchr(buf, '\n') == NULL) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        ssize_t n;
+
+        if (poll(&p, 1, 200) <= 0)
+            continue;
+        n = read(fd, buf + got, sizeof(buf) - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        buf[got] = '\0';
+    }
+    close(fd);
+    ck_assert_msg(sscanf(buf, "ready: https=%u", &ad->port) == 1, "the adapter did not start (see %s)",
+                  ad->log);
+}
+
+static void
+adapter_stop(struct adapter *ad)
+{
+    if (ad->pid > 0) {
+        kill(ad->pid, SIGTERM);
+        waitpid(ad->pid, NULL, 0);
+    }
+    ad->pid = 0;
+}
+
+/* GET {facade}/fhir/metadata with the gateway's client certificate. */
+static long
+facade_metadata(const struct adapter *ad, char *body, size_t cap)
+{
+    char url[128];
+    struct tu_http_opts o = {0};
+    struct tu_http_resp t = {0};
+    long st;
+
+    SO_FMT(url, "https://127.0.0.1:%u/fhir/metadata", ad->port);
+    o.ca_file = R.ca_crt;
+    o.cert_file = R.fed_cert;
+    o.key_file = R.fed_key;
+    o.timeout_ms = 20000;
+    (void)tu_http_request(url, &o, &t);
+    st = t.status;
+    snprintf(body, cap, "%s", t.body != NULL ? t.body : "");
+    tu_http_resp_free(&t);
+    return st;
+}
+
+START_TEST(adapter_refuses_a_revoked_gateway_certificate)
+{
+    struct adapter ad = {0};
+    char srv_cert[SO_PATH];
+    char srv_key[SO_PATH];
+    char body[2048];
+    char *db;
+    char *url;
+    FILE *f;
+
+    so_region_make(&R, "ops-adapter", 1);
+    ck_assert_int_eq(tu_ca((const char *[]){"server", R.ca, "hosp-a", NULL}, srv_cert,
+                           sizeof(srv_cert), srv_key, sizeof(srv_key)),
+                     0);
+    db = pt_create_db("adapter");
+    ck_assert_ptr_nonnull(db);
+    url = pt_url(db, "postgres");
+    setenv("SO_ADAPTER_DB", url, 1);
+    SO_FMT(ad.conf, "%s/adapter.conf", R.dir);
+    SO_FMT(ad.log, "%s/adapter.log", R.dir);
+    f = fopen(ad.conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f,
+            "[adapter]\nmember_id = hosp-a\nname = \"Hospital A\"\n"
+            "public_url = https://127.0.0.1:9/fhir\nstate_dir = %s/adapter-state\n"
+            "log_level = warn\n"
+            "[http]\nlisten = 127.0.0.1:0\ncert = %s\nkey = %s\nclient_ca = %s\n"
+            "client_crl = %s/crl.pem\ngateway_cn = gateway\n"
+            "[database]\nurl = env:SO_ADAPTER_DB\n"
+            "[mllp]\nenabled = false\n"
+            "[hl7v2]\nsystem_base = https://hosp-a.example/sid\n",
+            R.dir, srv_cert, srv_key, R.ca_crt, R.ca);
+    fclose(f);
+
+    adapter_start(&ad);
+    ck_assert_int_eq(facade_metadata(&ad, body, sizeof(body)), 200);
+    ck_assert_ptr_nonnull(strstr(body, "CapabilityStatement"));
+
+    /* The gateway's client certificate is revoked; the adapter reads the new CRL when it
+     * restarts (no hot reload) and refuses the gateway from then on. */
+    so_must((const char *[]){so_src("deploy/ca.sh"), "revoke", R.ca, "gateway", NULL});
+    adapter_stop(&ad);
+    adapter_start(&ad);
+    ck_assert_int_eq(facade_metadata(&ad, body, sizeof(body)), 403);
+    ck_assert_msg(strstr(body, "revoked") != NULL, "%s", body);
+
+    adapter_stop(&ad);
+    free(url);
+    free(db);
+    so_region_free(&R);
+}
+END_TEST
+
 Suite *
 deploy_ops_suite(void)
 {
@@ -327,6 +452,7 @@ deploy_ops_suite(void)
     tcase_add_unchecked_fixture(tc, so_reap_setup, so_reap);
     tcase_add_test(tc, token_signing_key_rotation_in_three_steps_across_two_nodes);
     tcase_add_test(tc, member_certificate_issue_renew_revoke);
+    tcase_add_test(tc, adapter_refuses_a_revoked_gateway_certificate);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -16,6 +16,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -314,6 +315,28 @@ set_framework_error(struct gw_http_req *r, const struct base_err *err)
     r->has_err_resp = true;
 }
 
+static size_t drain_max(const struct gw_http_req *r);
+
+/*
+ * A declared body over the limit: answering at once closes the connection
+ * while the client is still sending, and the peer's TCP stack then resets
+ * it — measured: curl reported no response at all in 1 run of 3 instead of
+ * the 413.  Like nginx's lingering close, a body small enough to drain is
+ * read and discarded and the 413 goes out when it ends.  A client that asked
+ * for 100-continue is answered at once: it has sent nothing yet.
+ */
+static bool
+drain_then_answer(const struct gw_http_req *r, const struct base_err *err)
+{
+    const char *expect = gw_http_req_header(r, "Expect");
+
+    if (err->rc != BASE_E_LIMIT || strcmp(err->where, "body") != 0)
+        return false;
+    if (expect != NULL && strcasecmp(expect, "100-continue") == 0)
+        return false;
+    return r->content_length <= drain_max(r);
+}
+
 static enum MHD_Result
 first_call(struct gw_http_req *r, const char *method)
 {
@@ -344,6 +367,8 @@ first_call(struct gw_http_req *r, const char *method)
     set_framework_error(r, &err);
     if (!r->has_body)
         return MHD_YES; /* answered on the next call: keeps the connection */
+    if (drain_then_answer(r, &err))
+        return MHD_YES;
     return gw_http__queue(r, &r->err_resp);
 }
 

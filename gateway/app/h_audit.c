@@ -309,6 +309,11 @@ report_opts(struct gw_app *app, struct gw_http_req *r, struct gw_app_caller *c,
         o->volume_min = (unsigned)v;
     }
     o->max_list = 500;
+    o->member = gw_app_query(r, "member");
+    o->user = gw_app_query(r, "user");
+    if ((o->member != NULL && strlen(o->member) > 256) || (o->user != NULL && strlen(o->user) > 256))
+        return bad_param(app, r, c, FHIR_EVENT_SEARCH, "report", o->user ? "user" : "member",
+                         "member and user are at most 256 characters");
     *format = gw_app_query(r, "format");
     if (*format == NULL)
         *format = "json";

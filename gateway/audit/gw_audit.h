@@ -275,6 +275,8 @@ struct gw_audit_report_opts {
     double volume_factor; /* unusual volume: > factor × median (default 3) */
     unsigned volume_min;  /* … and at least this many accesses (default 20) */
     unsigned max_list;    /* longest event list per section (default 500) */
+    const char *member;   /* only events of this member's staff (agent_org), or NULL */
+    const char *user;     /* only events of this user (agent_user), or NULL */
 };
 
 /*

@@ -22,7 +22,15 @@
 #include "gateway/audit/audit_int.h"
 #include "gateway/db/gw_db.h"
 
-#define PERIOD "recorded_at >= $1::timestamptz AND recorded_at < $2::timestamptz"
+/* The period, and the member and user filters: those are transaction-local
+ * settings (set_config, parameterized) so that every section's SQL keeps
+ * its own parameter numbering. */
+#define PERIOD                                                                                     \
+    "recorded_at >= $1::timestamptz AND recorded_at < $2::timestamptz "                            \
+    "AND (coalesce(current_setting('fhirgate.report_member', true), '') = '' "                     \
+    "OR agent_org = current_setting('fhirgate.report_member', true)) "                             \
+    "AND (coalesce(current_setting('fhirgate.report_user', true), '') = '' "                       \
+    "OR agent_user = current_setting('fhirgate.report_user', true))"
 #define DENIAL "http_status IN (401, 403)"
 
 struct rctx {
@@ -315,10 +323,26 @@ check_opts(struct gw_audit_report_opts *o, struct base_err *err)
 }
 
 static int
+set_filters(struct rctx *x, const struct gw_audit_report_opts *o)
+{
+    const char *vals[2] = {o->member != NULL ? o->member : "", o->user != NULL ? o->user : ""};
+    PGresult *res = NULL;
+
+    TRY(gw_db_exec(x->c, "audit.report_filters",
+                   "SELECT set_config('fhirgate.report_member', $1, true), "
+                   "set_config('fhirgate.report_user', $2, true)",
+                   2, vals, &res, x->err));
+    PQclear(res);
+    return BASE_OK;
+}
+
+static int
 build(struct rctx *x, json_t *report, const struct gw_audit_report_opts *o)
 {
-    json_t *period = json_pack("{s:s, s:s, s:s}", "from", o->from, "to", o->to, "tz", o->tz);
+    json_t *period = json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "from", o->from, "to", o->to, "tz",
+                               o->tz, "member", o->member, "user", o->user);
 
+    TRY(set_filters(x, o));
     TRY(add(report, "period", period, x->err));
     TRY(section_totals(x, report));
     TRY(section_per_member(x, report));

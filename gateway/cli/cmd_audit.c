@@ -35,6 +35,8 @@ struct opts {
     const char *hours;
     const char *factor;
     const char *min;
+    const char *member;
+    const char *user;
     const char *out;
     const char *public_out;
     bool force;
@@ -49,7 +51,7 @@ usage(FILE *f)
         "       fhirgate audit archive --before YYYY-MM [--to DIR] --signing-key KEY.pem "
         "[--force]\n"
         "       fhirgate audit report --from TIME --to TIME [--tz ZONE] [--hours 22-6]\n"
-        "                             [--factor K] [--min N]\n"
+        "                             [--factor K] [--min N] [--member ID] [--user NAME]\n"
         "       fhirgate audit keygen --out KEY.pem [--public PUB.pem]\n"
         "  (verify, archive and report also take --database URL or --state-dir DIR)\n\n"
         "verify   recompute the audit hash chains over a range, starting at the signed\n"
@@ -59,7 +61,8 @@ usage(FILE *f)
         "archive  export each month before YYYY-MM to DIR (default .), checkpoint the\n"
         "         chains at the boundary and drop the month's partition.\n"
         "report   the regulators' report for a period as JSON (accesses per member,\n"
-        "         clinician and day, denials, break-the-glass, unusual hours and volume).\n"
+        "         clinician and day, denials, break-the-glass, unusual hours and volume),\n"
+        "         optionally only for one member's staff or one user.\n"
         "keygen   write a new P-256 audit signing key (and its public key).\n");
 }
 
@@ -82,6 +85,8 @@ parse(const char *cmd, int argc, char **argv, struct opts *o)
         {"--hours", offsetof(struct opts, hours)},
         {"--factor", offsetof(struct opts, factor)},
         {"--min", offsetof(struct opts, min)},
+        {"--member", offsetof(struct opts, member)},
+        {"--user", offsetof(struct opts, user)},
         {"--out", offsetof(struct opts, out)},
         {"--public", offsetof(struct opts, public_out)},
     };
@@ -237,6 +242,8 @@ run_report(const struct opts *o)
     ro.from = o->from;
     ro.to = o->to;
     ro.tz = o->tz;
+    ro.member = o->member;
+    ro.user = o->user;
     if (o->hours != NULL && !parse_hours(o->hours, &ro)) {
         fprintf(stderr, "fhirgate audit report: --hours must be START-END (0..23)\n");
         return CLI_USAGE;

@@ -622,6 +622,29 @@ START_TEST(regulator_searches_reports_and_verifies)
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(r.body, "<table"));
     git_resp_free(&r);
+    /* the member and clinician filters narrow every section */
+    r = git_get(&G, "/audit/report?from=2000-01-01&to=2100-01-01&user=dr.a", T_REG);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    {
+        json_t *pc = json_object_get(r.json, "per_clinician");
+        size_t i;
+        json_t *row;
+
+        ck_assert_uint_ge(json_array_size(pc), 1);
+        json_array_foreach(pc, i, row)
+            ck_assert_str_eq(json_string_value(json_object_get(row, "user")), "dr.a");
+        ck_assert_str_eq(
+            json_string_value(json_object_get(json_object_get(r.json, "period"), "user")),
+            "dr.a");
+    }
+    git_resp_free(&r);
+    r = git_get(&G, "/audit/report?from=2000-01-01&to=2100-01-01&member=no-such-member", T_REG);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r.json, "totals"),
+                                                        "events")),
+                     0);
+    ck_assert_uint_eq(json_array_size(json_object_get(r.json, "per_clinician")), 0);
+    git_resp_free(&r);
     r = git_get(&G, "/audit/report?from=2000-01-01", T_REG);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);

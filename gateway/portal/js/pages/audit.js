@@ -3,10 +3,10 @@
 // break-the-glass events to review, denied attempts, unusual-volume
 // clinicians, CSV download, and the audit chain verification.
 //
-// The report endpoint covers the whole region; the member and clinician
-// filters narrow its tables here, and when one is set the per-day chart is
-// counted from the AuditEvents matching it (GET /fhir/AuditEvent takes
-// `member` and `agent`).
+// The report endpoint takes the member and clinician filters (`member`,
+// `user`), so totals, tables and the CSV follow them; when one is set the
+// per-day chart is counted from the AuditEvents matching it
+// (GET /fhir/AuditEvent takes `member` and `agent`).
 
 import { h, replace, field, table, download } from '../dom.js';
 import { t, tOr, isoDay, fmtDateTime } from '../i18n.js';
@@ -24,6 +24,14 @@ function periodParams(from, to) {
   const e = new Date(`${to}T00:00:00`);
   e.setDate(e.getDate() + 1);
   return { from: f.toISOString(), to: e.toISOString() };
+}
+
+// Only the filters that are set: an empty `member=` would mean "no member".
+function reportFilters(member, user) {
+  const f = {};
+  if (member) f.member = member;
+  if (user) f.user = user;
+  return f;
 }
 
 export function render(main) {
@@ -52,7 +60,7 @@ export function render(main) {
   });
   csv.addEventListener('click', async () => {
     try {
-      const p = periodParams(from.value, to.value);
+      const p = { ...periodParams(from.value, to.value), ...reportFilters(member.value, clinician.value.trim()) };
       const res = await request(withQuery('/audit/report', { ...p, format: 'csv' }), { raw: true, accept: 'text/csv' });
       download(await res.blob(), `fhirgate-audit-${from.value}-${to.value}.csv`);
     } catch (e) {
@@ -72,7 +80,7 @@ export function render(main) {
     try {
       await loadOrgs();
       const [report, queue, counts, events] = await Promise.all([
-        getJson(withQuery('/audit/report', { ...p, format: 'json' })),
+        getJson(withQuery('/audit/report', { ...p, ...reportFilters(filt.member, filt.user), format: 'json' })),
         getJson(withQuery('/audit/break-glass', { status: 'all', ...p, _count: 200 })),
         filt.member || filt.user ? filteredCounts(p, filt) : Promise.resolve(null),
         getJson(withQuery('/fhir/AuditEvent', eventParams(p, filt, EVENTS_SHOWN))),

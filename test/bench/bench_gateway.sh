@@ -60,6 +60,17 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 want() { case " $parts " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+# Ports below the kernel's ephemeral range, in use by no socket in any
+# state: 73 ports picked among ephemeral ones often meet another process's
+# outgoing connection, and then nginx cannot bind.
+lowport() {
+    lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
+    [ "$lo" -gt 12000 ] || { test/support/freeport.sh; return; }
+    while :; do
+        p=$((10000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % (lo - 10000)))
+        ss -Htan "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+    done
+}
 
 # ---- PKI and keys: the region CA, one server certificate (gateway and
 # members), the gateway's client certificate; token and audit keys.
@@ -73,7 +84,7 @@ for k in auth audit; do
 done
 
 # ---- durable PostgreSQL
-pgport=$(test/support/freeport.sh)
+pgport=$(lowport)
 deploy/pgctl.sh init "$tmp/pg" >&2
 deploy/pgctl.sh start "$tmp/pg" "$pgport" >&2
 admin=$(deploy/pgctl.sh url "$tmp/pg" "$pgport")
@@ -121,7 +132,7 @@ start_members() {
     : >"$tmp/ports"
     i=0
     while [ $i -lt $N ]; do
-        p=$(test/support/freeport.sh)
+        p=$(lowport)
         grep -qx "$p" "$tmp/ports" || { echo "$p" >>"$tmp/ports"; i=$((i + 1)); }
     done
     {
@@ -200,6 +211,7 @@ EOF
 }
 # start_gw BIN CONF NAME: starts it in the background, sets gw_pid and gw_port
 start_gw() {
+    : >"$tmp/$3.out"
     BENCH_GW_DB_URL=$app "$1" --config "$2" >"$tmp/$3.out" 2>>"$tmp/$3.err" &
     gw_pid=$!
     pids="$pids $gw_pid"
@@ -225,8 +237,8 @@ person() { # resid links: the regional id once the pull linked it at `links` mem
 }
 token() { # port
     curl -s --cacert "$ca" -d "grant_type=password&username=dr&client_id=portal" \
-        --data-urlencode "password@$tmp/pw" "https://127.0.0.1:$1/auth/token" |
-        jq -r .access_token
+        --data-urlencode "password=$(head -n 1 "$tmp/pw")" "https://127.0.0.1:$1/auth/token" |
+        tee -a "$tmp/token.log" | jq -r .access_token
 }
 
 # Link the two persons through the identity pull, then run without it.
@@ -272,7 +284,7 @@ start_gw "$NOOP" "$tmp/noop.conf" noop
 noop_pid=$gw_pid noop_port=$gw_port
 ta=$(token "$aud_port") tn=$(token "$noop_port")
 [ -n "$ta" ] && [ "$ta" != null ] && [ -n "$tn" ] && [ "$tn" != null ] ||
-    { echo "bench_gateway: no token" >&2; cat "$tmp/audited.err" >&2; exit 1; }
+    { echo "bench_gateway: no token" >&2; cat "$tmp/token.log" "$tmp/audited.err" >&2; exit 1; }
 rows() { sql "SELECT count(*) FROM audit.event WHERE chain_id LIKE '$1%'"; }
 for n in $sizes; do
     if [ "$n" = 30 ]; then pid=$pa; else pid=$pb; fi
@@ -341,7 +353,7 @@ stop_gw "$noop_pid"
 conns=${BENCH_GW_CONNS:-1000}
 want mem || exit 0
 peer_nginx() {
-    port=$(test/support/freeport.sh)
+    port=$(lowport)
     mkdir -p "$tmp/ng"
     cat >"$tmp/ng/nginx.conf" <<CONF
 worker_processes 1;

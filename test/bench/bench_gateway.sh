@@ -19,6 +19,8 @@
 # by resident identity number through the gateway's own identity pull.
 #   BENCH_GW_SECONDS (5) per run, BENCH_GW_REPS (3) runs per variant,
 #   BENCH_GW_CONC (16) clients, BENCH_GW_SIZES ("30 73"),
+#   BENCH_GW_WORKER_SET ("default": federation worker counts to run, e.g.
+#   "default 8"),
 #   BENCH_GW_PARTS ("load mem"), BENCH_GW_PERF=1: perf profile of one
 #   audited run into var/bench/gateway-perf.txt.
 # Output: BENCH lines (see test/bench/run.sh).
@@ -201,6 +203,7 @@ ca = $ca
 client_cert = $ccrt
 client_key = $ckey
 deadline = 10s
+${BENCH_GW_WORKERS:+workers = $BENCH_GW_WORKERS}
 EOF
     i=0
     while read -r p; do
@@ -257,7 +260,6 @@ stop_gw "$gw_pid"
 echo "persons linked: a at 30 members, b at 73" >&2
 
 conf "$tmp/audited.conf" gw-audited false
-conf "$tmp/noop.conf" gw-noop false
 
 field() { printf '%s\n' "$2" | sed -n "s/.*\"$1\":\(-\{0,1\}[0-9.]*\).*/\1/p"; }
 stats() { # median and spread (% of the median) of the numbers on stdin
@@ -277,75 +279,119 @@ bench_line() { # name unit ours spread peer_name peer_value goal goal_met
 }
 
 # ---- throughput and latency, audited against no-op
-want load && {
-start_gw "$GW" "$tmp/audited.conf" audited
-aud_pid=$gw_pid aud_port=$gw_port
-start_gw "$NOOP" "$tmp/noop.conf" noop
-noop_pid=$gw_pid noop_port=$gw_port
-ta=$(token "$aud_port") tn=$(token "$noop_port")
-[ -n "$ta" ] && [ "$ta" != null ] && [ -n "$tn" ] && [ "$tn" != null ] ||
-    { echo "bench_gateway: no token" >&2; cat "$tmp/token.log" "$tmp/audited.err" >&2; exit 1; }
-rows() { sql "SELECT count(*) FROM audit.event WHERE chain_id LIKE '$1%'"; }
-for n in $sizes; do
-    if [ "$n" = 30 ]; then pid=$pa; else pid=$pb; fi
-    path="/fhir/Observation?patient=$pid"
-    # what one answer holds (the first page of the merged searchset)
-    curl -s --cacert "$ca" -H "Authorization: Bearer $ta" "https://127.0.0.1:$aud_port$path" \
-        >"$tmp/answer.json"
-    expect=$(jq '[.entry[] | select(.search.mode == "match")] | length' "$tmp/answer.json")
-    outcomes=$(jq '[.entry[] | select(.search.mode == "outcome")] | length' "$tmp/answer.json")
-    echo "$n members: one answer $(wc -c <"$tmp/answer.json") bytes, $expect entries" \
-        "(page of $((n * PER))), $outcomes member failures" >&2
-    [ "$outcomes" = 0 ] && [ "$expect" -gt 0 ] ||
-        { echo "bench_gateway: the search does not reach every member" >&2; exit 1; }
-    for v in audited noop; do # warm-up
-        if [ $v = audited ]; then p=$aud_port t=$ta; else p=$noop_port t=$tn; fi
-        "$B" load "https://127.0.0.1:$p$path" "$ca" "$t" "$conc" 2 "$expect" >/dev/null
-    done
-    : >"$tmp/audited.rps"; : >"$tmp/noop.rps"
-    : >"$tmp/audited.p50"; : >"$tmp/noop.p50"; : >"$tmp/audited.p99"; : >"$tmp/noop.p99"
-    r=1
-    while [ $r -le "$reps" ]; do
-        if [ $((r % 2)) = 1 ]; then order="audited noop"; else order="noop audited"; fi
-        for v in $order; do
-            if [ $v = audited ]; then p=$aud_port t=$ta; else p=$noop_port t=$tn; fi
-            r0=$(rows gw-audited)
-            out=$("$B" load "https://127.0.0.1:$p$path" "$ca" "$t" "$conc" "$secs" "$expect")
-            r1=$(rows gw-audited)
-            echo "$n members, $v, run $r: $out audit_rows=$((r1 - r0))" >&2
-            [ "$(field failed "$out")" = 0 ] || echo "bench_gateway: $v run had failed answers" >&2
-            field req_per_s "$out" >>"$tmp/$v.rps"
-            field p50_ms "$out" >>"$tmp/$v.p50"
-            field p99_ms "$out" >>"$tmp/$v.p99"
-        done
-        r=$((r + 1))
-    done
-    if [ "${BENCH_GW_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
-        perf record -g -o "$tmp/perf.data" -p "$aud_pid" -- sleep "$secs" >/dev/null 2>&1 &
-        perf_pid=$!
-        "$B" load "https://127.0.0.1:$aud_port$path" "$ca" "$ta" "$conc" "$secs" "$expect" >&2
-        wait $perf_pid || :
-        mkdir -p var/bench
-        perf report -i "$tmp/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
-            head -n 120 >"var/bench/gateway-perf-$n.txt" || :
-    fi
-    set -- $(stats <"$tmp/audited.rps"); a=$1 sa=$2
-    set -- $(stats <"$tmp/noop.rps"); b=$1
-    bench_line "gateway: federated search, $n members, audited req/s" "req/s" "$a" "$sa" \
-        "same build, audit no-op" "$b" ">= 0.90x no-op" \
-        "$(awk -v a="$a" -v b="$b" 'BEGIN {print (a>=0.9*b)?"true":"false"}')"
-    set -- $(stats <"$tmp/audited.p50"); a=$1 sa=$2
-    set -- $(stats <"$tmp/noop.p50"); b=$1
-    bench_line "  same, latency p50 ($conc clients)" ms "$a" "$sa" "audit no-op" "$b" "informational" true
-    set -- $(stats <"$tmp/audited.p99"); a=$1 sa=$2
-    set -- $(stats <"$tmp/noop.p99"); b=$1
-    bench_line "  same, latency p99 ($conc clients)" ms "$a" "$sa" "audit no-op" "$b" "informational" true
-done
-echo "audit rows written: audited node $(rows gw-audited), no-op node $(rows gw-noop)" >&2
-[ "$(rows gw-noop)" = 0 ] || { echo "bench_gateway: the no-op build wrote audit rows" >&2; exit 1; }
-stop_gw "$aud_pid"
-stop_gw "$noop_pid"
+hz=$(getconf CLK_TCK)
+ticks() { # utime + stime (+ children's when $2 = all) of process $1
+    awk -v all="${2:-}" '{ print $14 + $15 + (all ? $16 + $17 : 0) }' "/proc/$1/stat" 2>/dev/null ||
+        echo 0
 }
+pg_ticks() { # the postmaster, its exited and its live children (backends)
+    pm=$(head -n 1 "$tmp/pg/data/postmaster.pid")
+    { ticks "$pm" all; for c in $(pgrep -P "$pm"); do ticks "$c"; done; } | awk '{ s += $1 } END { print s }'
+}
+members_ticks() {
+    mp=$(cat "$tmp/members.pid")
+    for c in $(pgrep -P "$mp"); do ticks "$c"; done | awk '{ s += $1 } END { print s }'
+}
+rows() { sql "SELECT count(*) FROM audit.event WHERE chain_id LIKE '$1%'"; }
+# group commits of the audited node so far: the rows of one batch share
+# their recorded_at on their chain
+batches() { sql "SELECT count(DISTINCT (chain_id, recorded_at)) FROM audit.event
+                 WHERE chain_id LIKE 'gw-audited%'"; }
+med() { stats <"$tmp/$1" | cut -d' ' -f1; }
+
+# run_load WORKERS: both nodes with that many federation workers, every size
+run_load() {
+    w=$1
+    tag=""
+    [ "$w" = default ] || { tag=", $w workers"; export BENCH_GW_WORKERS=$w; }
+    conf "$tmp/audited.conf" gw-audited false
+    conf "$tmp/noop.conf" gw-noop false
+    unset BENCH_GW_WORKERS
+    start_gw "$GW" "$tmp/audited.conf" audited
+    aud_pid=$gw_pid aud_port=$gw_port
+    start_gw "$NOOP" "$tmp/noop.conf" noop
+    noop_pid=$gw_pid noop_port=$gw_port
+    ta=$(token "$aud_port") tn=$(token "$noop_port")
+    [ -n "$ta" ] && [ "$ta" != null ] && [ -n "$tn" ] && [ "$tn" != null ] ||
+        { echo "bench_gateway: no token" >&2; cat "$tmp/token.log" "$tmp/audited.err" >&2; exit 1; }
+    for n in $sizes; do
+        if [ "$n" = 30 ]; then pid=$pa; else pid=$pb; fi
+        path="/fhir/Observation?patient=$pid"
+        # what one answer holds (the first page of the merged searchset)
+        curl -s --cacert "$ca" -H "Authorization: Bearer $ta" "https://127.0.0.1:$aud_port$path" \
+            >"$tmp/answer.json"
+        expect=$(jq '[.entry[] | select(.search.mode == "match")] | length' "$tmp/answer.json")
+        outcomes=$(jq '[.entry[] | select(.search.mode == "outcome")] | length' "$tmp/answer.json")
+        echo "$n members$tag: one answer $(wc -c <"$tmp/answer.json") bytes, $expect entries" \
+            "(page of $((n * PER))), $outcomes member failures" >&2
+        [ "$outcomes" = 0 ] && [ "$expect" -gt 0 ] ||
+            { echo "bench_gateway: the search does not reach every member" >&2; exit 1; }
+        for v in audited noop; do # warm-up
+            if [ $v = audited ]; then p=$aud_port t=$ta; else p=$noop_port t=$tn; fi
+            "$B" load "https://127.0.0.1:$p$path" "$ca" "$t" "$conc" 2 "$expect" >/dev/null
+        done
+        for v in audited noop; do
+            for k in rps p50 p99 gw pg mem; do : >"$tmp/$v.$k"; done
+        done
+        : >"$tmp/batch"
+        r=1
+        while [ $r -le "$reps" ]; do
+            if [ $((r % 2)) = 1 ]; then order="audited noop"; else order="noop audited"; fi
+            for v in $order; do
+                if [ $v = audited ]; then p=$aud_port t=$ta gp=$aud_pid; else p=$noop_port t=$tn gp=$noop_pid; fi
+                r0=$(rows gw-audited) b0=$(batches)
+                c0=$(ticks "$gp") d0=$(pg_ticks) m0=$(members_ticks)
+                out=$("$B" load "https://127.0.0.1:$p$path" "$ca" "$t" "$conc" "$secs" "$expect")
+                c1=$(ticks "$gp") d1=$(pg_ticks) m1=$(members_ticks)
+                r1=$(rows gw-audited) b1=$(batches)
+                q=$(field requests "$out")
+                cpu=$(awk -v q="$q" -v hz="$hz" -v g=$((c1 - c0)) -v d=$((d1 - d0)) -v m=$((m1 - m0)) \
+                    'BEGIN { q = q > 0 ? q : 1; printf "%.2f %.2f %.2f", g*1000/hz/q, d*1000/hz/q, m*1000/hz/q }')
+                set -- $cpu
+                echo "$n members$tag, $v, run $r: $out audit_rows=$((r1 - r0))" \
+                    "batches=$((b1 - b0)) cpu_ms_per_request: gateway=$1 postgres=$2 members=$3" >&2
+                [ "$(field failed "$out")" = 0 ] || echo "bench_gateway: $v run had failed answers" >&2
+                field req_per_s "$out" >>"$tmp/$v.rps"
+                field p50_ms "$out" >>"$tmp/$v.p50"
+                field p99_ms "$out" >>"$tmp/$v.p99"
+                echo "$1" >>"$tmp/$v.gw"; echo "$2" >>"$tmp/$v.pg"; echo "$3" >>"$tmp/$v.mem"
+                [ $v = noop ] || awk -v r=$((r1 - r0)) -v b=$((b1 - b0)) \
+                    'BEGIN { printf "%.2f\n", b > 0 ? r / b : 0 }' >>"$tmp/batch"
+            done
+            r=$((r + 1))
+        done
+        if [ "${BENCH_GW_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
+            perf record -g -o "$tmp/perf.data" -p "$aud_pid" -- sleep "$secs" >/dev/null 2>&1 &
+            perf_pid=$!
+            "$B" load "https://127.0.0.1:$aud_port$path" "$ca" "$ta" "$conc" "$secs" "$expect" >&2
+            wait $perf_pid || :
+            mkdir -p var/bench
+            perf report -i "$tmp/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
+                head -n 150 >"var/bench/gateway-perf-$n-$w.txt" || :
+        fi
+        set -- $(stats <"$tmp/audited.rps"); a=$1 sa=$2
+        set -- $(stats <"$tmp/noop.rps"); b=$1
+        bench_line "gateway: federated search, $n members$tag, audited req/s" "req/s" "$a" "$sa" \
+            "same build, audit no-op" "$b" ">= 0.90x no-op" \
+            "$(awk -v a="$a" -v b="$b" 'BEGIN {print (a>=0.9*b)?"true":"false"}')"
+        set -- $(stats <"$tmp/audited.p50"); a=$1 sa=$2
+        bench_line "  same, latency p50 ($conc clients)" ms "$a" "$sa" "audit no-op" "$(med noop.p50)" \
+            "informational" true
+        set -- $(stats <"$tmp/audited.p99"); a=$1 sa=$2
+        bench_line "  same, latency p99 ($conc clients)" ms "$a" "$sa" "audit no-op" "$(med noop.p99)" \
+            "informational" true
+        ca_=$(awk -v g="$(med audited.gw)" -v d="$(med audited.pg)" -v m="$(med audited.mem)" 'BEGIN {print g+d+m}')
+        cn_=$(awk -v g="$(med noop.gw)" -v d="$(med noop.pg)" -v m="$(med noop.mem)" 'BEGIN {print g+d+m}')
+        bench_line "  same, CPU ms per request (gateway+PostgreSQL+members)" ms "$ca_" 0 "audit no-op" "$cn_" \
+            "informational (gw $(med audited.gw)/$(med noop.gw), pg $(med audited.pg)/$(med noop.pg))" true
+        bench_line "  same, audit rows per group commit" rows "$(med batch)" 0 "" "" "informational" true
+    done
+    echo "audit rows written: audited node $(rows gw-audited), no-op node $(rows gw-noop)" >&2
+    [ "$(rows gw-noop)" = 0 ] || { echo "bench_gateway: the no-op build wrote audit rows" >&2; exit 1; }
+    stop_gw "$aud_pid"
+    stop_gw "$noop_pid"
+}
+want load && for w in ${BENCH_GW_WORKER_SET:-default}; do run_load "$w"; done
 
 # ---- memory per idle keep-alive HTTPS connection at 1,000 connections:
 # a fresh gateway and a fresh nginx per run (resident memory does not

@@ -17,10 +17,10 @@
 #     the same run (fresh processes per run).
 # A patient "a" is held by members 0..29, "b" by all 73; the MPI links them
 # by resident identity number through the gateway's own identity pull.
-#   BENCH_GW_SECONDS (5) per run, BENCH_GW_REPS (3) runs per variant,
+#   BENCH_GW_SECONDS (4) per run, BENCH_GW_REPS (5) runs per variant,
 #   BENCH_GW_CONC (16) clients, BENCH_GW_SIZES ("30 73"),
-#   BENCH_GW_WORKER_SET ("default": federation worker counts to run, e.g.
-#   "default 8"),
+#   BENCH_GW_WORKER_SET ("default 8": federation worker counts to run;
+#   "default" = the gateway's own default, 2),
 #   BENCH_GW_PARTS ("load mem"), BENCH_GW_PERF=1: perf profile of one
 #   audited run into var/bench/gateway-perf.txt.
 # Output: BENCH lines (see test/bench/run.sh).
@@ -31,8 +31,8 @@ B=$root/build/release/test/bench_gateway
 FED=$root/build/release/test/bench_federation
 GW=$root/bin/fhirgate-gateway
 NOOP=$root/build/bench/bin/fhirgate-gateway
-secs=${BENCH_GW_SECONDS:-5}
-reps=${BENCH_GW_REPS:-3}
+secs=${BENCH_GW_SECONDS:-4}
+reps=${BENCH_GW_REPS:-5}
 conc=${BENCH_GW_CONC:-16}
 sizes=${BENCH_GW_SIZES:-30 73}
 parts=${BENCH_GW_PARTS:-load mem}
@@ -356,7 +356,7 @@ run_load() {
                 field p99_ms "$out" >>"$tmp/$v.p99"
                 echo "$1" >>"$tmp/$v.gw"; echo "$2" >>"$tmp/$v.pg"; echo "$3" >>"$tmp/$v.mem"
                 [ $v = noop ] || awk -v r=$((r1 - r0)) -v b=$((b1 - b0)) \
-                    'BEGIN { printf "%.2f\n", b > 0 ? r / b : 0 }' >>"$tmp/batch"
+                    'BEGIN { printf "%.2f\n", (b > 0 ? r / b : 0) }' >>"$tmp/batch"
             done
             r=$((r + 1))
         done
@@ -366,8 +366,8 @@ run_load() {
             "$B" load "https://127.0.0.1:$aud_port$path" "$ca" "$ta" "$conc" "$secs" "$expect" >&2
             wait $perf_pid || :
             mkdir -p var/bench
-            perf report -i "$tmp/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
-                head -n 150 >"var/bench/gateway-perf-$n-$w.txt" || :
+            perf report -i "$tmp/perf.data" --no-children -g none --sort dso,symbol --stdio \
+                --percent-limit 0.2 2>/dev/null | head -n 200 >"var/bench/gateway-perf-$n-$w.txt" || :
         fi
         set -- $(stats <"$tmp/audited.rps"); a=$1 sa=$2
         set -- $(stats <"$tmp/noop.rps"); b=$1
@@ -391,7 +391,7 @@ run_load() {
     stop_gw "$aud_pid"
     stop_gw "$noop_pid"
 }
-want load && for w in ${BENCH_GW_WORKER_SET:-default}; do run_load "$w"; done
+want load && for w in ${BENCH_GW_WORKER_SET:-default 8}; do run_load "$w"; done
 
 # ---- memory per idle keep-alive HTTPS connection at 1,000 connections:
 # a fresh gateway and a fresh nginx per run (resident memory does not
@@ -434,13 +434,15 @@ ulimit -n 8192 2>/dev/null || :
 : >"$tmp/mem.ours"; : >"$tmp/mem.peer"; : >"$tmp/mem.total"
 for r in 1 2 3; do
     start_gw "$GW" "$tmp/audited.conf" mem
-    out=$("$B" conns "https://127.0.0.1:$gw_port/healthz" "$ca" "$conns" "$gw_pid")
+    out=$("$B" conns "https://127.0.0.1:$gw_port/healthz" "$ca" "$conns" "$gw_pid") ||
+        { echo "bench_gateway: connections to the gateway failed: $out" >&2; cat "$tmp/mem.err" >&2; exit 1; }
     echo "gateway, run $r: $out" >&2
     field bytes_per_conn "$out" | awk '{print $1/1024}' >>"$tmp/mem.ours"
     field rss_after_kb "$out" | awk '{print $1/1024}' >>"$tmp/mem.total"
     stop_gw "$gw_pid"
     peer_nginx
-    out=$("$B" conns "https://127.0.0.1:$port/healthz" "$ca" "$conns" "$ng_worker")
+    out=$("$B" conns "https://127.0.0.1:$port/healthz" "$ca" "$conns" "$ng_worker") ||
+        { echo "bench_gateway: connections to nginx failed: $out" >&2; exit 1; }
     echo "nginx, run $r: $out" >&2
     field bytes_per_conn "$out" | awk '{print $1/1024}' >>"$tmp/mem.peer"
     stop_gw "$ng_pid"

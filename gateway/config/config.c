@@ -354,7 +354,7 @@ read_federation(const struct base_conf *conf, struct base_arena *a, struct gw_co
     TRY(get_uint(s, "max_inflight", 0, 100000, 0, &c->fed_max_inflight, err));
     TRY(get_uint(s, "max_per_member", 0, 10000, 0, &c->fed_max_per_member, err));
     TRY(get_uint(s, "loops", 1, 16, 1, &c->fed_loops, err));
-    TRY(get_uint(s, "workers", 1, 64, 2, &c->fed_workers, err));
+    TRY(get_uint(s, "workers", 1, 64, 8, &c->fed_workers, err));
     TRY(base_conf_size(s, "max_body", 4096, 1ull << 30, 32ull << 20, &body, err));
     c->fed_max_body = (size_t)body;
     TRY(get_uint(s, "breaker_failures", 0, 1000, 0, &c->fed_breaker_failures, err));

@@ -30,7 +30,12 @@ export const RECORD_TYPES = ['Encounter', 'Condition', 'Observation', 'Diagnosti
 export function render(main) {
   const p = state.patient;
   let alive = true;
-  const status = h('section', { class: 'status', 'aria-label': t('patient.status') });
+  // Progress shows from the first moment (hospital names are still being
+  // fetched): "loading" must never look like "loaded, nothing there".
+  const status = h('section', { class: 'status', 'aria-label': t('patient.status') },
+    h('div', { class: 'progress', role: 'status', 'aria-live': 'polite' },
+      h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      t('patient.loading', { done: 0, total: RECORD_TYPES.length })));
   const body = h('section', { class: 'record' });
   main.append(header(p, new Map()), status, body);
 

@@ -39,6 +39,7 @@ gw_http_suspend(struct gw_http_req *r)
     }
     atomic_fetch_add(&r->refs, 1u); /* the holder's */
     a->state = GW_HTTP__ASYNC_PENDING;
+    a->linked = true;
     a->prev = NULL;
     a->next = s->suspended;
     if (s->suspended != NULL)
@@ -91,11 +92,39 @@ gw_http_async_on_cancel(struct gw_http_async *a, void (*fn)(void *cls), void *cl
     pthread_mutex_unlock(&a->lock);
 }
 
+/* Take a resumed request off the server's list, once: from the access handler's call
+ * after the resume, or from the completed callback when the client had gone and MHD
+ * never calls the handler again. */
+void
+gw_http__async_unlink(struct gw_http_req *r)
+{
+    struct gw_http_server *s = r->srv;
+    struct gw_http_async *a = &r->async;
+    bool was = false;
+
+    pthread_mutex_lock(&s->async_lock);
+    if (a->linked) {
+        if (a->prev != NULL)
+            a->prev->next = a->next;
+        else
+            s->suspended = a->next;
+        if (a->next != NULL)
+            a->next->prev = a->prev;
+        a->prev = a->next = NULL;
+        a->linked = false;
+        was = true;
+    }
+    pthread_mutex_unlock(&s->async_lock);
+    if (was) {
+        atomic_fetch_sub(&s->n_suspended, 1u);
+        gw_http_metric_add(s->m_suspended, NULL, -1);
+    }
+}
+
 /* The access handler's call after a resume, on the connection's thread. */
 enum MHD_Result
 gw_http__async_answer(struct gw_http_req *r)
 {
-    struct gw_http_server *s = r->srv;
     struct gw_http_async *a = &r->async;
     int state;
 
@@ -104,17 +133,7 @@ gw_http__async_answer(struct gw_http_req *r)
     pthread_mutex_unlock(&a->lock);
     if (state == GW_HTTP__ASYNC_PENDING)
         return MHD_YES; /* not ours to answer yet (never expected) */
-    pthread_mutex_lock(&s->async_lock);
-    if (a->prev != NULL)
-        a->prev->next = a->next;
-    else
-        s->suspended = a->next;
-    if (a->next != NULL)
-        a->next->prev = a->prev;
-    a->prev = a->next = NULL;
-    pthread_mutex_unlock(&s->async_lock);
-    atomic_fetch_sub(&s->n_suspended, 1u);
-    gw_http_metric_add(s->m_suspended, NULL, -1);
+    gw_http__async_unlink(r);
     if (state == GW_HTTP__ASYNC_CANCELLED)
         return gw_http__queue_unavailable(r);
     if (!r->resp.set) {

@@ -536,5 +536,7 @@ gw_http__completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         gw_http_metric_add(s->m_inflight, NULL, -1);
     }
     set_wait(r->cc, GW_HTTP__WAIT_IDLE, s->lim.idle_timeout_ms);
+    if (r->async_used)
+        gw_http__async_unlink(r); /* the client left while it was suspended */
     gw_http__req_unref(r);
 }

@@ -88,6 +88,7 @@ struct gw_http_async {
     struct gw_http_async *next;
     pthread_mutex_t lock;       /* protects state, on_cancel, cancel_cls */
     bool lock_ready;
+    bool linked;                /* on srv->suspended, under srv->async_lock */
     int state;                  /* enum gw_http__async_state */
     void (*on_cancel)(void *cls);
     void *cancel_cls;
@@ -209,6 +210,7 @@ void gw_http__resp_release(struct gw_http__resp *resp);
 
 /* async.c: the answer of a resumed request; runs on its pool thread. */
 enum MHD_Result gw_http__async_answer(struct gw_http_req *r);
+void gw_http__async_unlink(struct gw_http_req *r);
 /* Cancel every suspended request (shutdown); returns how many. */
 size_t gw_http__async_cancel_all(struct gw_http_server *s);
 

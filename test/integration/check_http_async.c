@@ -294,6 +294,84 @@ START_TEST(two_hundred_suspended_requests_all_answered_from_another_thread)
 }
 END_TEST
 
+/* ------------------------------------------- clients that give up -- */
+
+/* n clients that each give up after timeout_ms (curl closes the socket). */
+static void
+impatient_clients(const char *url, size_t n, long timeout_ms)
+{
+    CURLM *m = curl_multi_init();
+    CURL *e[MAX_JOBS];
+    int running = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        e[i] = curl_easy_init();
+        curl_easy_setopt(e[i], CURLOPT_URL, url);
+        curl_easy_setopt(e[i], CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e[i], CURLOPT_TIMEOUT_MS, timeout_ms);
+        curl_easy_setopt(e[i], CURLOPT_FORBID_REUSE, 1L);
+        curl_multi_add_handle(m, e[i]);
+    }
+    do {
+        curl_multi_perform(m, &running);
+        if (running > 0)
+            curl_multi_poll(m, NULL, 0, 50, NULL);
+    } while (running > 0);
+    for (size_t i = 0; i < n; i++) {
+        curl_multi_remove_handle(m, e[i]);
+        curl_easy_cleanup(e[i]);
+    }
+    curl_multi_cleanup(m);
+}
+
+static double
+suspended_gauge(void)
+{
+    const char *no_labels = NULL;
+
+    return gw_http_metric_value(
+        (struct gw_http_metric *)gw_http_metrics_add(gw_http_server_metrics(F.srv),
+                                                     GW_HTTP_METRIC_GAUGE,
+                                                     "fhirgate_http_suspended", NULL, NULL, NULL,
+                                                     0),
+        &no_labels);
+}
+
+/* Clients that leave while their request is suspended (a doctor closing the
+ * page during a slow fan-out): when the answer comes, MHD finds the socket
+ * closed and never calls the handler again.  The request must still leave
+ * the server's suspended list — it was freed while listed (use after free
+ * under ASan, and a stop that waited for ever). */
+START_TEST(clients_that_leave_while_suspended_are_forgotten)
+{
+    struct tu_http_resp r;
+    struct timespec t0;
+    double left = -1;
+
+    fx_init_plain(&F, routes, BASE_ARRAY_LEN(routes));
+    F.cfg.threads = 2;
+    fx_start(&F);
+    worker_start();
+    impatient_clients(fx_url(&F, "/slow"), 50, 300);
+    ck_assert_msg(wait_queued(50, 10000), "only %zu suspended", queued());
+    worker_release(); /* answers for clients that are gone */
+    for (int i = 0; i < 200 && left != 0; i++) {
+        usleep(10000);
+        left = suspended_gauge();
+    }
+    ck_assert_msg(left == 0, "%.0f requests still listed as suspended", left);
+    tu_http_request(fx_url(&F, "/fast"), NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    tu_http_resp_free(&r);
+    worker_stop();
+    ck_assert_uint_eq(Q.answered, 50);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_uint_eq(gw_http_server_stop(F.srv, 5000), 0);
+    F.srv = NULL;
+    ck_assert_msg(ms_since(&t0) < 3000, "stop took %ld ms", ms_since(&t0));
+}
+END_TEST
+
 /* ------------------------------------------------------ graceful stop -- */
 
 struct one {
@@ -398,6 +476,7 @@ Suite *http_async_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, two_hundred_suspended_requests_all_answered_from_another_thread);
     tcase_add_test(tc, graceful_stop_finishes_in_flight_requests);
+    tcase_add_test(tc, clients_that_leave_while_suspended_are_forgotten);
     tcase_add_test(tc, stop_deadline_cancels_the_stragglers_with_503);
     suite_add_tcase(s, tc);
     return s;

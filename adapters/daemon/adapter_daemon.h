@@ -58,12 +58,12 @@ struct adapter_identity {
 
 /* One CSV export the adapter takes ([csv "NAME"]). */
 struct adapter_csv_source {
-    const char *name;                 /* the mapping's name: POST /ingest/csv?mapping=NAME */
-    const char *mapping_path;         /* its mapping file */
+    const char *name;                  /* the mapping's name: POST /ingest/csv?mapping=NAME */
+    const char *mapping_path;          /* its mapping file */
     const struct csv_mapping *mapping; /* parsed at load (owned by the config's arena) */
-    const char *drop_dir;             /* watched folder, or NULL */
-    enum csv_on_error on_error;       /* bad rows: as the mapping says, skip, or fail the load */
-    size_t batch_rows;                /* resources per Bundle (one store transaction each) */
+    const char *drop_dir;              /* watched folder, or NULL */
+    enum csv_on_error on_error;        /* bad rows: as the mapping says, skip, or fail the load */
+    size_t batch_rows;                 /* resources per Bundle (one store transaction each) */
 };
 
 enum adapter_pacs_mode {
@@ -74,9 +74,9 @@ enum adapter_pacs_mode {
 
 struct adapter_config {
     /* [adapter] */
-    const char *member_id;  /* "hosp-a": our CN at the gateway, Organization id */
-    const char *name;       /* "Hospital A" */
-    const char *state_dir;  /* embedded database, drop-folder defaults */
+    const char *member_id; /* "hosp-a": our CN at the gateway, Organization id */
+    const char *name;      /* "Hospital A" */
+    const char *state_dir; /* embedded database, drop-folder defaults */
     enum base_log_level log_level;
     const char *tz;         /* offset for local times without one, "+08:00" */
     const char *public_url; /* our facade's FHIR base as the gateway reaches it */
@@ -84,8 +84,8 @@ struct adapter_config {
 
     /* [http]: the facade (mutual TLS always) */
     struct gw_http_config http;
-    struct adapter_identity gateway;         /* the only identity that may read data */
-    struct adapter_identity *admin_clients;  /* may read the admin paths and /metrics */
+    struct adapter_identity gateway;        /* the only identity that may read data */
+    struct adapter_identity *admin_clients; /* may read the admin paths and /metrics */
     size_t n_admin_clients;
 
     /* [database] */
@@ -107,9 +107,9 @@ struct adapter_config {
     size_t mllp_max_inflight;
 
     /* [ingest]: the batch committer and who may push */
-    size_t batch_max;          /* messages per commit */
-    unsigned batch_latency_ms; /* how long the committer waits to fill a batch */
-    size_t queue_max;          /* messages waiting (beyond: AR / 503) */
+    size_t batch_max;                        /* messages per commit */
+    unsigned batch_latency_ms;               /* how long the committer waits to fill a batch */
+    size_t queue_max;                        /* messages waiting (beyond: AR / 503) */
     struct adapter_identity *ingest_clients; /* may POST to the ingest paths */
     size_t n_ingest_clients;
     unsigned drop_poll_ms;   /* drop folders: scan interval */

@@ -77,8 +77,8 @@ connect_db(struct adapter_committer *c, struct base_err *err)
     TRY(gw_db_connect(&dc, &c->conn, err));
     /* Durable whatever the server's default: an ACK promises the message
      * survives a crash. */
-    return gw_db_exec(c->conn, "committer.durable", "SELECT set_config('synchronous_commit', 'on', false)",
-                      0, NULL, NULL, err);
+    return gw_db_exec(c->conn, "committer.durable",
+                      "SELECT set_config('synchronous_commit', 'on', false)", 0, NULL, NULL, err);
 }
 
 /* The results live in the batch arena: copy what the job's owner reads
@@ -228,8 +228,7 @@ committer_main(void *arg)
             BASE_LOG(BASE_LOG_ERROR, "adapter.commit_failed", "messages=%zu rc=%s where=%s", n,
                      base_rc_name(rc), err.where);
         gw_http_metric_observe(c->d->m.batch_size, NULL, (double)n);
-        gw_http_metric_observe(c->d->m.commit_time, NULL,
-                               (double)(adapter__now_us() - t0) / 1e6);
+        gw_http_metric_observe(c->d->m.commit_time, NULL, (double)(adapter__now_us() - t0) / 1e6);
         finish(c, jobs, n, rc, &err);
     }
     base_free(jobs);
@@ -266,8 +265,7 @@ adapter__committer_new(struct adapter_daemon *d, struct adapter_committer **out,
 }
 
 int
-adapter__committer_submit(struct adapter_committer *c, struct adapter_job *j,
-                          struct base_err *err)
+adapter__committer_submit(struct adapter_committer *c, struct adapter_job *j, struct base_err *err)
 {
     int rc = BASE_OK;
 

@@ -36,45 +36,31 @@ static const struct base_conf_key facade_keys[] = {
 };
 
 static const struct base_conf_key db_keys[] = {
-    {"url", BASE_CONF_SECRET, 0},
-    {"admin_url", BASE_CONF_SECRET, 0},
-    {"pool_size", BASE_CONF_INT, 0},
-    {"statement_timeout", BASE_CONF_DURATION, 0},
+    {"url", BASE_CONF_SECRET, 0},     {"admin_url", BASE_CONF_SECRET, 0},
+    {"pool_size", BASE_CONF_INT, 0},  {"statement_timeout", BASE_CONF_DURATION, 0},
     {"migrate", BASE_CONF_STRING, 0},
 };
 
 static const struct base_conf_key mllp_keys[] = {
-    {"listen", BASE_CONF_STRING, 0},
-    {"enabled", BASE_CONF_BOOL, 0},
-    {"tls_cert", BASE_CONF_PATH, 0},
-    {"tls_key", BASE_CONF_PATH, 0},
-    {"tls_client_ca", BASE_CONF_PATH, 0},
-    {"max_frame", BASE_CONF_SIZE, 0},
-    {"max_clients", BASE_CONF_INT, 0},
-    {"idle_timeout", BASE_CONF_DURATION, 0},
-    {"frame_timeout", BASE_CONF_DURATION, 0},
-    {"max_inflight", BASE_CONF_INT, 0},
-    {"batch_max", BASE_CONF_INT, 0},
-    {"batch_latency", BASE_CONF_DURATION, 0},
+    {"listen", BASE_CONF_STRING, 0},          {"enabled", BASE_CONF_BOOL, 0},
+    {"tls_cert", BASE_CONF_PATH, 0},          {"tls_key", BASE_CONF_PATH, 0},
+    {"tls_client_ca", BASE_CONF_PATH, 0},     {"max_frame", BASE_CONF_SIZE, 0},
+    {"max_clients", BASE_CONF_INT, 0},        {"idle_timeout", BASE_CONF_DURATION, 0},
+    {"frame_timeout", BASE_CONF_DURATION, 0}, {"max_inflight", BASE_CONF_INT, 0},
+    {"batch_max", BASE_CONF_INT, 0},          {"batch_latency", BASE_CONF_DURATION, 0},
 };
 
 static const struct base_conf_key ingest_keys[] = {
-    {"queue_max", BASE_CONF_INT, 0},
-    {"clients", BASE_CONF_LIST, BASE_CONF_REPEAT},
-    {"poll_interval", BASE_CONF_DURATION, 0},
-    {"settle_time", BASE_CONF_DURATION, 0},
+    {"queue_max", BASE_CONF_INT, 0},          {"clients", BASE_CONF_LIST, BASE_CONF_REPEAT},
+    {"poll_interval", BASE_CONF_DURATION, 0}, {"settle_time", BASE_CONF_DURATION, 0},
     {"max_document", BASE_CONF_SIZE, 0},
 };
 
 static const struct base_conf_key hl7v2_keys[] = {
-    {"system_base", BASE_CONF_STRING, 0},
-    {"authority", BASE_CONF_STRING, BASE_CONF_REPEAT},
-    {"codemaps", BASE_CONF_PATH, 0},
-    {"default_charset", BASE_CONF_STRING, 0},
-    {"force_charset", BASE_CONF_STRING, 0},
-    {"obs_category", BASE_CONF_STRING, 0},
-    {"ssn_system", BASE_CONF_STRING, 0},
-    {"ack_application", BASE_CONF_STRING, 0},
+    {"system_base", BASE_CONF_STRING, 0},   {"authority", BASE_CONF_STRING, BASE_CONF_REPEAT},
+    {"codemaps", BASE_CONF_PATH, 0},        {"default_charset", BASE_CONF_STRING, 0},
+    {"force_charset", BASE_CONF_STRING, 0}, {"obs_category", BASE_CONF_STRING, 0},
+    {"ssn_system", BASE_CONF_STRING, 0},    {"ack_application", BASE_CONF_STRING, 0},
     {"ack_facility", BASE_CONF_STRING, 0},
 };
 

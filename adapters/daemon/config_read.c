@@ -58,7 +58,8 @@ adapter__read_mllp(const struct base_conf *c, struct adapter_config *cfg, struct
         return base_conf_fail(s, "tls_cert", err, BASE_E_INVALID,
                               "TLS needs both tls_cert and tls_key");
     if (cfg->mllp_tls_ca != NULL && cfg->mllp_tls_cert == NULL)
-        return base_conf_fail(s, "tls_client_ca", err, BASE_E_INVALID, "needs tls_cert and tls_key");
+        return base_conf_fail(s, "tls_client_ca", err, BASE_E_INVALID,
+                              "needs tls_cert and tls_key");
     TRY(adapter__check_file(s, "tls_cert", cfg->mllp_tls_cert, ADAPTER_CHECK_FILE, err));
     TRY(adapter__check_file(s, "tls_key", cfg->mllp_tls_key, ADAPTER_CHECK_FILE, err));
     TRY(adapter__check_file(s, "tls_client_ca", cfg->mllp_tls_ca, ADAPTER_CHECK_FILE, err));
@@ -90,8 +91,7 @@ adapter__read_ingest(const struct base_conf *c, struct adapter_config *cfg, stru
     const struct base_conf_section *s = base_conf_section(c, "ingest");
     uint64_t doc = 0;
 
-    TRY(read_count(s, "queue_max", 1, 1000000, BASE_LIMIT_ADAPTER_QUEUE_MAX, &cfg->queue_max,
-                   err));
+    TRY(read_count(s, "queue_max", 1, 1000000, BASE_LIMIT_ADAPTER_QUEUE_MAX, &cfg->queue_max, err));
     TRY(adapter__read_identities(s, "clients", a, &cfg->ingest_clients, &cfg->n_ingest_clients,
                                  err));
     TRY(read_ms(s, "poll_interval", 50, 3600000, BASE_LIMIT_ADAPTER_DROP_POLL_MS,
@@ -212,8 +212,8 @@ read_csv_source(const struct base_conf_section *s, struct adapter_csv_source *sr
     src->name = base_conf_section_name(s);
     TRY(base_conf_path(s, "mapping", NULL, a, &src->mapping_path, err));
     TRY(adapter__check_file(s, "mapping", src->mapping_path, ADAPTER_CHECK_FILE, err));
-    TRY(base_conf_read_file(a, src->mapping_path, lim.max_mapping, "mapping", "mapping file",
-                            &text, &len, err));
+    TRY(base_conf_read_file(a, src->mapping_path, lim.max_mapping, "mapping", "mapping file", &text,
+                            &len, err));
     if (csv_mapping_parse(text, len, &lim, &m, &why) != BASE_OK)
         return base_conf_fail(s, "mapping", err, why.rc, "%s: %s", why.where, why.msg);
     TRY(base_arena_on_free(a, free_mapping, m));

@@ -132,9 +132,9 @@ adapter_daemon_start(const struct adapter_config *cfg, struct adapter_daemon **o
     d->map = cfg->map;
     d->map.codemap = cfg->codemap;
     d->codemap_report = codemap_report_new(BASE_LIMIT_CODEMAP_MAX_UNMAPPED);
-    rc = d->codemap_report != NULL ? base_arena_on_free(a, free_report, d->codemap_report)
-                                   : base_err_set(err, BASE_E_NOMEM, "exception", NULL,
-                                                  "out of memory");
+    rc = d->codemap_report != NULL
+             ? base_arena_on_free(a, free_report, d->codemap_report)
+             : base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     d->map.codemap_report = d->codemap_report;
     if (rc == BASE_OK)
         rc = adapter__metrics_init(d, err);

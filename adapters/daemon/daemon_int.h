@@ -25,10 +25,10 @@ int adapter__read_mllp(const struct base_conf *c, struct adapter_config *cfg, st
                        struct base_err *err);
 int adapter__read_ingest(const struct base_conf *c, struct adapter_config *cfg,
                          struct base_arena *a, struct base_err *err);
-int adapter__read_hl7v2(const struct base_conf *c, struct adapter_config *cfg,
-                        struct base_arena *a, struct base_err *err);
-int adapter__read_docs(const struct base_conf *c, struct adapter_config *cfg,
-                       struct base_arena *a, struct base_err *err);
+int adapter__read_hl7v2(const struct base_conf *c, struct adapter_config *cfg, struct base_arena *a,
+                        struct base_err *err);
+int adapter__read_docs(const struct base_conf *c, struct adapter_config *cfg, struct base_arena *a,
+                       struct base_err *err);
 int adapter__read_pacs(const struct base_conf *c, struct adapter_config *cfg, struct base_arena *a,
                        struct base_err *err);
 int adapter__read_gateway(const struct base_conf *c, struct adapter_config *cfg,

@@ -103,7 +103,7 @@ struct adapter_csv_job {
     size_t resources_stored; /* resources committed */
     size_t resources_bad;    /* refused by validation or the store */
     size_t bundle_no;
-    struct base_err fatal;   /* the store is unavailable: stop the load */
+    struct base_err fatal; /* the store is unavailable: stop the load */
 };
 
 /* One issue of the report; its text is the concatenation of the parts. */
@@ -134,8 +134,8 @@ on_row_error(void *ctx, const struct csv_row_error *e)
         snprintf(msg, sizeof(msg), "column %s: %s", e->column_name, e->err->msg);
     else
         snprintf(msg, sizeof(msg), "%s", e->err->msg);
-    note(j, fail ? "error" : "warning", e->err->issue_code[0] ? e->err->issue_code : "value",
-         where, msg, NULL, NULL);
+    note(j, fail ? "error" : "warning", e->err->issue_code[0] ? e->err->issue_code : "value", where,
+         msg, NULL, NULL);
     return BASE_OK;
 }
 
@@ -172,15 +172,18 @@ drop_invalid(struct adapter_csv_job *j, json_t *bundle)
         return BASE_E_NOMEM;
     }
     rc = adapter__prepare_bundle(bundle, oo, &err);
-    json_array_foreach(json_object_get(oo, "issue"), i, issue) {
-        const char *loc = json_string_value(json_array_get(json_object_get(issue, "expression"), 0));
+    json_array_foreach(json_object_get(oo, "issue"), i, issue)
+    {
+        const char *loc =
+            json_string_value(json_array_get(json_object_get(issue, "expression"), 0));
         long k = entry_index(loc);
 
         if (k >= 0 && (size_t)k < n && !bad[k]) {
             bad[k] = true;
             j->resources_bad++;
-            note(j, "warning", "invariant", loc, "resource refused: ",
-                 json_string_value(json_object_get(issue, "diagnostics")), NULL);
+            note(j, "warning", "invariant", loc,
+                 "resource refused: ", json_string_value(json_object_get(issue, "diagnostics")),
+                 NULL);
         }
     }
     for (size_t k = n; rc == BASE_E_INVALID && k-- > 0;) {
@@ -225,7 +228,8 @@ store_singly(struct adapter_csv_job *j, struct base_arena *a, json_t *bundle, st
 
     if (jobs == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
-    json_array_foreach(entries, i, e) {
+    json_array_foreach(entries, i, e)
+    {
         json_t *one = json_pack("{s:s, s:s, s:[O]}", "resourceType", "Bundle", "type",
                                 "transaction", "entry", e);
 
@@ -321,8 +325,8 @@ adapter_csv_end(struct adapter_csv_job *j, json_t **report, struct csv_report *c
     if (rc != BASE_OK && j->fatal.rc != BASE_OK)
         *err = j->fatal;
     snprintf(msg, sizeof(msg),
-             "rows %zu, rows with errors %zu, resources stored %zu, resources refused %zu",
-             r.rows, r.rows_bad, j->resources_stored, j->resources_bad);
+             "rows %zu, rows with errors %zu, resources stored %zu, resources refused %zu", r.rows,
+             r.rows_bad, j->resources_stored, j->resources_bad);
     if (fhir_outcome_add(j->report, "information", "informational", NULL, msg) != BASE_OK &&
         rc == BASE_OK)
         rc = base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");

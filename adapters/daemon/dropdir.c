@@ -99,8 +99,7 @@ move_with_report(const struct folder *f, const char *name, const char *sub,
 /* ----------------------------------------------------------- ingesting -- */
 
 /* Report text is best effort: a report cut at its limit still says most. */
-static void
-say(struct base_buf *b, const char *fmt, ...) BASE_PRINTF(2, 3);
+static void say(struct base_buf *b, const char *fmt, ...) BASE_PRINTF(2, 3);
 static void
 say(struct base_buf *b, const char *fmt, ...)
 {
@@ -118,23 +117,21 @@ report_outcome(struct base_buf *report, const json_t *oo)
     json_t *issue;
     size_t i;
 
-    json_array_foreach(json_object_get(oo, "issue"), i, issue) {
+    json_array_foreach(json_object_get(oo, "issue"), i, issue)
+    {
         const char *loc =
             json_string_value(json_array_get(json_object_get(issue, "expression"), 0));
         const char *diag = json_string_value(json_object_get(issue, "diagnostics"));
 
-        say(report, "%s: %s%s%s\n",
-                               json_string_value(json_object_get(issue, "severity")),
-                               loc != NULL ? loc : "", loc != NULL ? ": " : "",
-                               diag != NULL ? diag : "");
+        say(report, "%s: %s%s%s\n", json_string_value(json_object_get(issue, "severity")),
+            loc != NULL ? loc : "", loc != NULL ? ": " : "", diag != NULL ? diag : "");
     }
 }
 
 static void
 report_err(struct base_buf *report, const struct base_err *err)
 {
-    say(report, "error: %s%s%s\n", err->where, err->where[0] ? ": " : "",
-                           err->msg);
+    say(report, "error: %s%s%s\n", err->where, err->where[0] ? ": " : "", err->msg);
 }
 
 static int
@@ -171,8 +168,7 @@ take_cda(struct adapter_daemon *d, int fd, const char *name, struct base_buf *re
     }
     rc = adapter_ingest_cda(d, a, buf, (size_t)st.st_size, &resp, &status, &err);
     if (rc == BASE_OK)
-        say(report, "stored: %zu resources\n",
-                               json_array_size(json_object_get(resp, "entry")));
+        say(report, "stored: %zu resources\n", json_array_size(json_object_get(resp, "entry")));
     else if (json_array_size(json_object_get(resp, "issue")) > 0)
         report_outcome(report, resp);
     else
@@ -297,8 +293,8 @@ scan(struct adapter_dropdir *dd, struct folder *f)
     while ((de = readdir(dir)) != NULL && n_next < MAX_SEEN && !atomic_load(&dd->d->quiescing)) {
         struct stat st;
 
-        if (!candidate(f, de->d_name) || fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-            !S_ISREG(st.st_mode))
+        if (!candidate(f, de->d_name) ||
+            fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             continue;
         if (settled(dd, find_seen(f, de->d_name), &st)) {
             take(dd, f, de->d_name);

@@ -36,12 +36,12 @@ struct hl7_msg {
     struct adapter_job job;
     const char *raw;
     size_t len;
-    struct hl7v2_msg *msg;        /* NULL when it did not parse */
-    enum hl7v2_ack_code refusal;  /* for a message refused before the store */
-    struct base_err why;          /* why it was refused */
+    struct hl7v2_msg *msg;       /* NULL when it did not parse */
+    enum hl7v2_ack_code refusal; /* for a message refused before the store */
+    struct base_err why;         /* why it was refused */
     adapter_ack_fn deliver;
     void *deliver_ctx;
-    struct hl7_msg *next;         /* converter queue */
+    struct hl7_msg *next; /* converter queue */
 };
 
 /* -------------------------------------------------------------- ACKs -- */
@@ -253,8 +253,7 @@ convert(struct hl7_msg *h)
     lim.max_message = cfg->mllp_max_frame;
     h->job.item.ack = ledger_ack;
     h->job.item.ack_ctx = h;
-    if (hl7v2_msg_parse(h->job.a, h->raw, h->len, &lim, &cfg->parse, &h->msg, &h->why) !=
-        BASE_OK) {
+    if (hl7v2_msg_parse(h->job.a, h->raw, h->len, &lim, &cfg->parse, &h->msg, &h->why) != BASE_OK) {
         h->msg = NULL;
         refuse(h, parse_refusal(&h->why));
         return;
@@ -402,7 +401,7 @@ struct http_batch {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     size_t pending;
-    char **acks;   /* one per message (base_malloc'd) */
+    char **acks; /* one per message (base_malloc'd) */
     size_t *lens;
     bool *ok;
 };
@@ -454,14 +453,13 @@ collect(struct http_batch *b, size_t n, struct base_buf *acks, struct adapter_in
 }
 
 int
-adapter_ingest_hl7v2(struct adapter_daemon *d, const char *data, size_t len,
-                     struct base_buf *acks, struct adapter_ingest_counts *cnt,
-                     struct base_err *err)
+adapter_ingest_hl7v2(struct adapter_daemon *d, const char *data, size_t len, struct base_buf *acks,
+                     struct adapter_ingest_counts *cnt, struct base_err *err)
 {
     struct hl7v2_limits lim = HL7V2_LIMITS_DEFAULT;
     struct base_arena *a = base_arena_new(0);
-    struct http_batch b = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, NULL,
-                           NULL};
+    struct http_batch b = {
+        PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, NULL, NULL};
     struct http_slot *slots = NULL;
     struct hl7v2_file f;
     int rc;

@@ -28,33 +28,31 @@ adapter__metrics_init(struct adapter_daemon *d, struct base_err *err)
     m->reg = gw_http_metrics_new();
     if (m->reg == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
-    m->messages = gw_http_metrics_add(m->reg, GW_HTTP_METRIC_COUNTER,
-                                      "fhirgate_adapter_ingest_messages_total",
-                                      "Messages and documents through the ingest pipeline",
-                                      "kind,outcome", NULL, 0);
+    m->messages = gw_http_metrics_add(
+        m->reg, GW_HTTP_METRIC_COUNTER, "fhirgate_adapter_ingest_messages_total",
+        "Messages and documents through the ingest pipeline", "kind,outcome", NULL, 0);
     m->latency = gw_http_metrics_add(m->reg, GW_HTTP_METRIC_HISTOGRAM,
                                      "fhirgate_adapter_ingest_latency_seconds",
                                      "Receipt (queued) to durable commit", "kind", NULL, 0);
-    m->batch_size = gw_http_metrics_add(m->reg, GW_HTTP_METRIC_HISTOGRAM,
-                                        "fhirgate_adapter_batch_size",
-                                        "Messages committed in one transaction", NULL,
-                                        batch_buckets, BASE_ARRAY_LEN(batch_buckets));
-    m->commit_time = gw_http_metrics_add(m->reg, GW_HTTP_METRIC_HISTOGRAM,
-                                         "fhirgate_adapter_commit_seconds",
-                                         "Time to apply and commit one batch", NULL, NULL, 0);
+    m->batch_size =
+        gw_http_metrics_add(m->reg, GW_HTTP_METRIC_HISTOGRAM, "fhirgate_adapter_batch_size",
+                            "Messages committed in one transaction", NULL, batch_buckets,
+                            BASE_ARRAY_LEN(batch_buckets));
+    m->commit_time =
+        gw_http_metrics_add(m->reg, GW_HTTP_METRIC_HISTOGRAM, "fhirgate_adapter_commit_seconds",
+                            "Time to apply and commit one batch", NULL, NULL, 0);
     m->acks = gw_http_metrics_add(m->reg, GW_HTTP_METRIC_COUNTER, "fhirgate_adapter_acks_total",
                                   "HL7 v2 acknowledgements sent, by MSA-1 code", "code", NULL, 0);
-    m->resources = gw_http_metrics_add(m->reg, GW_HTTP_METRIC_COUNTER,
-                                       "fhirgate_adapter_resources_total",
-                                       "Resources written to the store", "type,action", NULL, 0);
-    m->pacs = gw_http_metrics_add(m->reg, GW_HTTP_METRIC_COUNTER,
-                                  "fhirgate_adapter_pacs_requests_total",
-                                  "QIDO-RS requests to the PACS", "mode,outcome", NULL, 0);
-    m->files = gw_http_metrics_add(m->reg, GW_HTTP_METRIC_COUNTER,
-                                   "fhirgate_adapter_drop_files_total",
-                                   "Files taken from drop folders", "kind,outcome", NULL, 0);
-    m->codemap = gw_http_metrics_add(m->reg, GW_HTTP_METRIC_GAUGE,
-                                     "fhirgate_adapter_codemap_codes",
+    m->resources =
+        gw_http_metrics_add(m->reg, GW_HTTP_METRIC_COUNTER, "fhirgate_adapter_resources_total",
+                            "Resources written to the store", "type,action", NULL, 0);
+    m->pacs =
+        gw_http_metrics_add(m->reg, GW_HTTP_METRIC_COUNTER, "fhirgate_adapter_pacs_requests_total",
+                            "QIDO-RS requests to the PACS", "mode,outcome", NULL, 0);
+    m->files =
+        gw_http_metrics_add(m->reg, GW_HTTP_METRIC_COUNTER, "fhirgate_adapter_drop_files_total",
+                            "Files taken from drop folders", "kind,outcome", NULL, 0);
+    m->codemap = gw_http_metrics_add(m->reg, GW_HTTP_METRIC_GAUGE, "fhirgate_adapter_codemap_codes",
                                      "Local codes seen by the converters, by system and result",
                                      "system,result", NULL, 0);
     if (m->messages == NULL || m->latency == NULL || m->batch_size == NULL ||
@@ -95,7 +93,8 @@ adapter_daemon_refresh_metrics(struct adapter_daemon *d)
     json_t *sys;
     size_t i;
 
-    json_array_foreach(json_object_get(rep, "systems"), i, sys) {
+    json_array_foreach(json_object_get(rep, "systems"), i, sys)
+    {
         const char *s = json_string_value(json_object_get(sys, "system"));
 
         if (s == NULL)

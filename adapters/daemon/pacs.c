@@ -38,7 +38,8 @@ has_type_mr(const json_t *ident)
     const json_t *coding;
     size_t i;
 
-    json_array_foreach(json_object_get(json_object_get(ident, "type"), "coding"), i, coding) {
+    json_array_foreach(json_object_get(json_object_get(ident, "type"), "coding"), i, coding)
+    {
         if (base_str_eq_cstr(fhir_json_str(json_object_get(coding, "code")), "MR"))
             return true;
     }
@@ -56,7 +57,8 @@ pacs_patient_id(const struct adapter_config *cfg, const json_t *patient)
     const json_t *mr = NULL;
     size_t i;
 
-    json_array_foreach(ids, i, id) {
+    json_array_foreach(ids, i, id)
+    {
         const char *sys = json_string_value(json_object_get(id, "system"));
 
         if (cfg->pacs_patient_system != NULL) {
@@ -82,7 +84,8 @@ study_uid(const json_t *study)
     const json_t *id;
     size_t i;
 
-    json_array_foreach(json_object_get(study, "identifier"), i, id) {
+    json_array_foreach(json_object_get(study, "identifier"), i, id)
+    {
         if (base_str_eq_cstr(fhir_json_str(json_object_get(id, "system")), DICOM_UID_SYSTEM))
             return json_string_value(json_object_get(id, "value"));
     }
@@ -192,8 +195,7 @@ study_entry(json_t *bundle, json_t *study)
 
     if (url == NULL)
         return BASE_E_NOMEM;
-    e = json_pack("{s:O, s:{s:s, s:o}}", "resource", study, "request", "method", "PUT", "url",
-                  url);
+    e = json_pack("{s:O, s:{s:s, s:o}}", "resource", study, "request", "method", "PUT", "url", url);
     if (e == NULL || json_array_append_new(json_object_get(bundle, "entry"), e) != 0)
         return BASE_E_NOMEM;
     return BASE_OK;
@@ -215,10 +217,11 @@ sync_patient(struct adapter_daemon *d, const char *patient_id, const char *pid, 
 
     gw_http_metric_add(d->m.pacs, (const char *[]){"sync", rc == BASE_OK ? "ok" : "failed"}, 1);
     if (rc == BASE_OK && json_array_size(studies) > 0) {
-        bundle = json_pack("{s:s, s:s, s:[]}", "resourceType", "Bundle", "type", "transaction",
-                           "entry");
+        bundle =
+            json_pack("{s:s, s:s, s:[]}", "resourceType", "Bundle", "type", "transaction", "entry");
         rc = bundle != NULL && fhir_json_tie(a, bundle) == BASE_OK ? BASE_OK : BASE_E_NOMEM;
-        json_array_foreach(studies, i, st) {
+        json_array_foreach(studies, i, st)
+        {
             if (rc == BASE_OK)
                 rc = study_entry(bundle, st);
         }

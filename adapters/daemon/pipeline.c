@@ -19,7 +19,8 @@ adapter__prepare_bundle(json_t *bundle, json_t *oo, struct base_err *err)
     size_t i;
     json_t *e;
 
-    json_array_foreach(entries, i, e) {
+    json_array_foreach(entries, i, e)
+    {
         json_t *res = json_object_get(e, "resource");
 
         if (res != NULL && adapter_label_resource(res) < 0)

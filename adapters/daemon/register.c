@@ -115,8 +115,8 @@ register_main(struct adapter_worker *w, void *arg)
                  status, attempt, backoff);
         if (adapter__worker_sleep(w, backoff))
             return;
-        backoff = backoff * 2 > cfg->register_retry_max_ms ? cfg->register_retry_max_ms
-                                                           : backoff * 2;
+        backoff =
+            backoff * 2 > cfg->register_retry_max_ms ? cfg->register_retry_max_ms : backoff * 2;
     }
 }
 

@@ -15,9 +15,9 @@
 #include "adapters/facade/facade_int.h"
 #include "fhir/base/arena.h"
 #include "fhir/base/limits.h"
+#include "fhir/json/fhir_json.h"
 #include "fhir/outcome/fhir_outcome.h"
 #include "fhir/search/fhir_search.h"
-#include "fhir/json/fhir_json.h"
 
 struct ev_req {
     struct adapter_store_everything e;
@@ -74,7 +74,8 @@ parse_params(struct gw_http_req *r, struct base_arena *a, struct ev_req *ev, str
         if (base_str_eq_cstr(p->name, "_count")) {
             ENSURE(base_str_to_u64(p->value, &n) && n >= 1, err, BASE_E_INVALID, "value", "_count",
                    "expected a positive integer");
-            ev->e.count = n > BASE_LIMIT_SEARCH_MAX_COUNT ? BASE_LIMIT_SEARCH_MAX_COUNT : (uint32_t)n;
+            ev->e.count =
+                n > BASE_LIMIT_SEARCH_MAX_COUNT ? BASE_LIMIT_SEARCH_MAX_COUNT : (uint32_t)n;
             TRY(add_query(a, &ev->query, p));
         } else if (base_str_eq_cstr(p->name, "_since")) {
             ENSURE(fhir_search_date_range(p->value.ptr, p->value.len, &lo, &hi), err,
@@ -107,8 +108,8 @@ ev_url(struct base_arena *a, const char *base, const char *id, const char *query
        const char *cursor)
 {
     if (cursor == NULL)
-        return base_arena_sprintf(a, "%s/Patient/%s/$everything%s%s", base, id,
-                                  query[0] ? "?" : "", query);
+        return base_arena_sprintf(a, "%s/Patient/%s/$everything%s%s", base, id, query[0] ? "?" : "",
+                                  query);
     return base_arena_sprintf(a, "%s/Patient/%s/$everything?%s%s_cursor=%s", base, id, query,
                               query[0] ? "&" : "", cursor);
 }
@@ -127,7 +128,8 @@ add_live(struct gw_http_req *r, struct adapter_facade *f, const char *id, struct
     json_t *st;
 
     if (adapter_pacs_live(f->d, a, id, &studies, &err) == BASE_OK) {
-        json_array_foreach(studies, i, st) {
+        json_array_foreach(studies, i, st)
+        {
             if (adapter_facade__page_tree(p, st, FHIR_BUNDLE_MODE_MATCH) != BASE_OK)
                 break;
         }
@@ -185,11 +187,11 @@ adapter_facade__h_everything(struct gw_http_req *r, void *cls)
         return;
     }
     if (ev.e.cursor == NULL && f->cfg->pacs_enabled && f->cfg->pacs_mode == ADAPTER_PACS_LIVE &&
-        (ev.e.n_types == 0 || adapter_facade__type_in(ev.e.types, ev.e.n_types,
-                                                      BASE_STR_LIT("ImagingStudy"))))
+        (ev.e.n_types == 0 ||
+         adapter_facade__type_in(ev.e.types, ev.e.n_types, BASE_STR_LIT("ImagingStudy"))))
         oo = add_live(r, f, id, &p);
-    links[n_links++] = (struct fhir_bundle_link){
-        "self", ev_url(a, f->cfg->public_url, id, ev.query, ev.e.cursor)};
+    links[n_links++] =
+        (struct fhir_bundle_link){"self", ev_url(a, f->cfg->public_url, id, ev.query, ev.e.cursor)};
     if (pg.next_cursor != NULL)
         links[n_links++] = (struct fhir_bundle_link){
             "next", ev_url(a, f->cfg->public_url, id, ev.query, pg.next_cursor)};

@@ -15,20 +15,36 @@
 #include "gateway/http/gw_http_metrics.h"
 
 const char *const adapter_facade_search_types[] = {
-    "Patient",           "Encounter",         "Condition",           "Observation",
-    "DiagnosticReport",  "ImagingStudy",      "MedicationRequest",   "MedicationStatement",
-    "AllergyIntolerance", "Procedure",        "Immunization",        "DocumentReference",
+    "Patient",           "Encounter",           "Condition",
+    "Observation",       "DiagnosticReport",    "ImagingStudy",
+    "MedicationRequest", "MedicationStatement", "AllergyIntolerance",
+    "Procedure",         "Immunization",        "DocumentReference",
 };
 const size_t adapter_facade_search_type_count = BASE_ARRAY_LEN(adapter_facade_search_types);
 
 /* The searchable types and what the converters write next to them (and
  * $everything returns as includes). */
 const char *const adapter_facade_read_types[] = {
-    "Patient",          "Encounter",          "Condition",           "Observation",
-    "DiagnosticReport", "ImagingStudy",       "MedicationRequest",   "MedicationStatement",
-    "AllergyIntolerance", "Procedure",        "Immunization",        "DocumentReference",
-    "ServiceRequest",   "Specimen",           "Provenance",          "Practitioner",
-    "Organization",     "Location",           "Endpoint",            "Medication",
+    "Patient",
+    "Encounter",
+    "Condition",
+    "Observation",
+    "DiagnosticReport",
+    "ImagingStudy",
+    "MedicationRequest",
+    "MedicationStatement",
+    "AllergyIntolerance",
+    "Procedure",
+    "Immunization",
+    "DocumentReference",
+    "ServiceRequest",
+    "Specimen",
+    "Provenance",
+    "Practitioner",
+    "Organization",
+    "Location",
+    "Endpoint",
+    "Medication",
 };
 const size_t adapter_facade_read_type_count = BASE_ARRAY_LEN(adapter_facade_read_types);
 
@@ -113,8 +129,8 @@ adapter_facade__fail(struct gw_http_req *r, const struct base_err *err)
     if (e.rc == BASE_E_INVALID && strcmp(e.issue_code, "not-supported") == 0)
         snprintf(e.issue_code, sizeof(e.issue_code), "%s", "invalid");
     if (e.rc == BASE_E_IO || e.rc == BASE_E_INTERNAL)
-        BASE_LOG_REQ(BASE_LOG_ERROR, gw_http_req_id(r), "adapter.failed", "rc=%s where=%s detail=%s",
-                     base_rc_name(e.rc), e.where, e.log_detail);
+        BASE_LOG_REQ(BASE_LOG_ERROR, gw_http_req_id(r), "adapter.failed",
+                     "rc=%s where=%s detail=%s", base_rc_name(e.rc), e.where, e.log_detail);
     if (e.rc == BASE_E_IO && e.issue_code[0] == '\0')
         snprintf(e.issue_code, sizeof(e.issue_code), "%s", "transient");
     if (gw_http_respond_error(r, &e) != BASE_OK)

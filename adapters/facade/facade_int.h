@@ -75,13 +75,14 @@ int adapter_facade__page_init(struct adapter_page *p, struct base_arena *a, size
 int adapter_facade__page_row(void *ctx, const struct adapter_store_row *row,
                              enum fhir_bundle_mode mode);
 /* Add a resource tree (borrowed: it must live as long as the page). */
-int adapter_facade__page_tree(struct adapter_page *p, const json_t *res, enum fhir_bundle_mode mode);
+int adapter_facade__page_tree(struct adapter_page *p, const json_t *res,
+                              enum fhir_bundle_mode mode);
 /* The searchset Bundle: entries (fullUrl base/Type/id), then `outcome` (may
  * be NULL) as an entry with search.mode = outcome. */
 int adapter_facade__page_write(const struct adapter_page *p, const char *base,
-                               const struct fhir_bundle_link *links, size_t n_links,
-                               bool has_total, uint64_t total, const json_t *outcome,
-                               struct base_buf *out, struct base_err *err);
+                               const struct fhir_bundle_link *links, size_t n_links, bool has_total,
+                               uint64_t total, const json_t *outcome, struct base_buf *out,
+                               struct base_err *err);
 
 /* Handlers. */
 void adapter_facade__h_metadata(struct gw_http_req *r, void *cls);

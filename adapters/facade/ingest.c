@@ -136,7 +136,6 @@ adapter_facade__h_ingest_csv(struct gw_http_req *r, void *cls)
         return;
     }
     BASE_LOG_REQ(BASE_LOG_INFO, gw_http_req_id(r), "adapter.ingest_csv",
-                 "rows=%zu bad=%zu resources=%zu", counts.rows, counts.rows_bad,
-                 counts.resources);
+                 "rows=%zu bad=%zu resources=%zu", counts.rows, counts.rows_bad, counts.resources);
     answer_tree(r, rc == BASE_OK ? 200 : 422, report);
 }

@@ -113,7 +113,8 @@ main(int argc, char **argv)
     base_log_set_level(cfg->log_level);
     if (adapter_daemon_start(cfg, &d, &err) != BASE_OK ||
         adapter_facade_start(d, &f, &err) != BASE_OK || adapter_daemon_run(d, &err) != BASE_OK) {
-        BASE_LOG(BASE_LOG_ERROR, "adapter.start", "where=%s rc=%s", err.where, base_rc_name(err.rc));
+        BASE_LOG(BASE_LOG_ERROR, "adapter.start", "where=%s rc=%s", err.where,
+                 base_rc_name(err.rc));
         adapter_facade_stop(f, 0);
         adapter_daemon_stop(d);
         base_arena_free(a);
@@ -121,7 +122,8 @@ main(int argc, char **argv)
     }
     BASE_LOG(BASE_LOG_INFO, "adapter.ready", "member=%s https=%u mllp=%u", cfg->member_id,
              adapter_facade_port(f), (unsigned)adapter_daemon_mllp_port(d));
-    printf("ready: https=%u mllp=%u\n", adapter_facade_port(f), (unsigned)adapter_daemon_mllp_port(d));
+    printf("ready: https=%u mllp=%u\n", adapter_facade_port(f),
+           (unsigned)adapter_daemon_mllp_port(d));
     fflush(stdout);
     while (sigwait(&set, &sig) != 0)
         ;

@@ -49,9 +49,9 @@ search_params(const char *type)
 static json_t *
 resource(const struct adapter_config *cfg, const char *type, bool search)
 {
-    json_t *r = json_pack("{s:s, s:o, s:s, s:b, s:b}", "type", type, "interaction",
-                          interactions(search), "versioning", "versioned", "readHistory", true,
-                          "updateCreate", false);
+    json_t *r =
+        json_pack("{s:s, s:o, s:s, s:b, s:b}", "type", type, "interaction", interactions(search),
+                  "versioning", "versioned", "readHistory", true, "updateCreate", false);
 
     if (r == NULL || !search)
         return r;
@@ -60,8 +60,7 @@ resource(const struct adapter_config *cfg, const char *type, bool search)
         json_object_set_new(
             r, "operation",
             json_pack("[{s:s, s:s, s:s}]", "name", "everything", "definition",
-                      "http://hl7.org/fhir/OperationDefinition/Patient-everything",
-                      "documentation",
+                      "http://hl7.org/fhir/OperationDefinition/Patient-everything", "documentation",
                       "paged by a keyset cursor (_count, _since, _type); start/end not supported"));
     if (strcmp(type, "ImagingStudy") == 0 && cfg->pacs_enabled)
         json_object_set_new(
@@ -81,9 +80,8 @@ resources(const struct adapter_config *cfg)
 
     for (size_t i = 0; a != NULL && i < adapter_facade_read_type_count; i++) {
         const char *t = adapter_facade_read_types[i];
-        bool search = adapter_facade__type_in(adapter_facade_search_types,
-                                              adapter_facade_search_type_count,
-                                              base_str_from_cstr(t));
+        bool search = adapter_facade__type_in(
+            adapter_facade_search_types, adapter_facade_search_type_count, base_str_from_cstr(t));
 
         json_array_append_new(a, resource(cfg, t, search));
     }
@@ -103,8 +101,7 @@ adapter_facade_capability(const struct adapter_config *cfg)
         "resourceType", "CapabilityStatement", "status", "active", "date", "2026-11-28",
         "publisher", cfg->name, "kind", "instance", "software", "name", "fhirgate-adapter",
         "version", "1.0", "implementation", "description", desc, "url", cfg->public_url,
-        "fhirVersion", "4.0.1", "format", "json", "xml", "rest", "mode", "server",
-        "documentation",
+        "fhirVersion", "4.0.1", "format", "json", "xml", "rest", "mode", "server", "documentation",
         "Search results are paged with _count (default 50, at most 1000) and _offset; "
         "_sort, _total=accurate, _summary=count, _elements are supported; _include and "
         "_revinclude are not.  A search sorted by _lastUpdated alone pages by key "

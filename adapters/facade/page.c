@@ -71,8 +71,8 @@ adapter_facade__page_write(const struct adapter_page *p, const char *base,
                            uint64_t total, const json_t *outcome, struct base_buf *out,
                            struct base_err *err)
 {
-    struct fhir_bundle_header h = {FHIR_BUNDLE_SEARCHSET, NULL, NULL, has_total, total,
-                                   links, n_links};
+    struct fhir_bundle_header h = {
+        FHIR_BUNDLE_SEARCHSET, NULL, NULL, has_total, total, links, n_links};
     struct fhir_bundle_writer w;
 
     TRY(fhir_bundle_writer_begin(&w, out, &h));

@@ -63,8 +63,7 @@ static void
 not_found(struct gw_http_req *r, const struct base_err *err)
 {
     if (err->rc == BASE_E_NOTFOUND && strcmp(err->issue_code, "deleted") == 0) {
-        if (gw_http_respond_outcome(r, 410, "deleted", NULL, "the resource was deleted") !=
-            BASE_OK)
+        if (gw_http_respond_outcome(r, 410, "deleted", NULL, "the resource was deleted") != BASE_OK)
             return;
         return;
     }

@@ -109,8 +109,8 @@ page_links(struct search_ctx *x, const struct adapter_store_page *pg, const stru
 
     links[n++] = (struct fhir_bundle_link){"self", offset_url(x, q, pg->self_cursor)};
     if (pg->next_cursor != NULL && keyset(x->s) && p->n > 0)
-        links[n++] = (struct fhir_bundle_link){"next",
-                                               keyset_next(x, p->rows[p->n - 1].last_updated_us)};
+        links[n++] =
+            (struct fhir_bundle_link){"next", keyset_next(x, p->rows[p->n - 1].last_updated_us)};
     else if (pg->next_cursor != NULL)
         links[n++] = (struct fhir_bundle_link){"next", offset_url(x, q, pg->next_cursor)};
     if (pg->prev_cursor != NULL && !keyset(x->s))
@@ -247,8 +247,7 @@ live_page(struct search_ctx *x, json_t *studies)
     for (size_t i = 0; i < n; i++) {
         bool ok = false;
 
-        if (fhir_search_match(x->s, json_array_get(studies, i), &mo, x->a, &ok, NULL) ==
-                BASE_OK &&
+        if (fhir_search_match(x->s, json_array_get(studies, i), &mo, x->a, &ok, NULL) == BASE_OK &&
             ok)
             keep[k++] = json_array_get(studies, i);
     }
@@ -258,12 +257,12 @@ live_page(struct search_ctx *x, json_t *studies)
         (void)adapter_facade__page_tree(&p, keep[i], FHIR_BUNDLE_MODE_MATCH);
     pg.has_total = true;
     pg.total = k;
-    pg.self_cursor = x->s->offset > 0 ? base_arena_sprintf(x->a, "%llu",
-                                                           (unsigned long long)x->s->offset)
-                                      : NULL;
+    pg.self_cursor = x->s->offset > 0
+                         ? base_arena_sprintf(x->a, "%llu", (unsigned long long)x->s->offset)
+                         : NULL;
     if (x->s->offset + x->s->count < k)
-        pg.next_cursor = base_arena_sprintf(x->a, "%llu",
-                                            (unsigned long long)(x->s->offset + x->s->count));
+        pg.next_cursor =
+            base_arena_sprintf(x->a, "%llu", (unsigned long long)(x->s->offset + x->s->count));
     send_page(x, &p, links, page_links(x, &pg, &p, links), true, k, NULL);
 }
 
@@ -294,8 +293,8 @@ live(struct search_ctx *x, const char *patient)
     }
     {
         struct adapter_page p;
-        struct fhir_bundle_link self = {"self", offset_url(x, fhir_search_canonical_query(x->a, x->s),
-                                                           NULL)};
+        struct fhir_bundle_link self = {
+            "self", offset_url(x, fhir_search_canonical_query(x->a, x->s), NULL)};
 
         if (adapter_facade__page_init(&p, x->a, 0) == BASE_OK)
             send_page(x, &p, &self, self.url != NULL, false, 0, pacs_outcome(x, &err));

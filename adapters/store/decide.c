@@ -41,7 +41,9 @@ new_pk(struct st_plan *p, struct st_entry *e, struct base_err *err)
 static int
 create(struct st_plan *p, struct st_entry *e, const char *id, struct base_err *err)
 {
-    e->id = id != NULL ? id : st_new_id(p->a);
+    /* A copy: `id` may be the resource's own "id" member, which
+     * finish_entry() replaces (freeing the old string). */
+    e->id = id != NULL ? base_arena_strdup(p->a, id) : st_new_id(p->a);
     if (e->id == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     e->op = 'c';

@@ -68,8 +68,8 @@ make_msg(char *out, size_t cap, size_t k, unsigned run)
                      "R%uV%zu^^^HOSP-A^VN|||||||||||||||||||||||||20261128100000\r"
                      "AL1|1|DA|PCN^Penicillin^L|MO|Rash\r"
                      "DG1|1||J18.9^Pneumonia^I10||20261128|A\r\x1c\r",
-                     k % 4 == 0 ? "A01" : "A08", run, k, k % 4 == 0 ? "A01" : "A08", run, p, p,
-                     p, p % 10000, run, p);
+                     k % 4 == 0 ? "A01" : "A08", run, k, k % 4 == 0 ? "A01" : "A08", run, p, p, p,
+                     p % 10000, run, p);
         break;
     default:
         n = snprintf(out, cap,
@@ -94,7 +94,8 @@ make_msg(char *out, size_t cap, size_t k, unsigned run)
 static int
 dial(int port)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
@@ -208,8 +209,8 @@ send_cmd(int argc, char **argv)
          * patient's messages keep their order. */
         size_t per = (total / 4 / conns) * 4;
 
-        c[i] = (struct conn){port, i * per, i + 1 == conns ? total - i * per : per, window, run,
-                             0, 0, 0, 0};
+        c[i] = (struct conn){
+            port, i * per, i + 1 == conns ? total - i * per : per, window, run, 0, 0, 0, 0};
         pthread_create(&c[i].th, NULL, run_conn, &c[i]);
     }
     for (size_t i = 0; i < conns; i++) {

@@ -40,7 +40,7 @@
 #define AIT_UNUSED __attribute__((unused))
 
 struct ait_pki {
-    struct tu_pki p;             /* CA, server (localhost), client hospital-a.example */
+    struct tu_pki p;                      /* CA, server (localhost), client hospital-a.example */
     char gw_cert[600], gw_key[600];       /* CN=gateway */
     char his_cert[600], his_key[600];     /* CN=his-a: may ingest */
     char other_cert[600], other_key[600]; /* CN=hosp-b: a member, not the gateway */
@@ -49,7 +49,7 @@ struct ait_pki {
 
 struct ait {
     struct ait_pki pki;
-    char dir[512];   /* scratch folder of this test */
+    char dir[512]; /* scratch folder of this test */
     char conf[600];
     char db[128];
     char url[512];
@@ -185,6 +185,21 @@ ait_start(struct ait *t)
         usleep(100000);
     }
     ck_abort_msg("the adapter did not become ready (%s)", errf);
+}
+
+/* The end of the adapter's log on stderr (to explain a failure). */
+static AIT_UNUSED void
+ait_dump_log(const struct ait *t)
+{
+    char path[700];
+    size_t len = 0;
+    char *s;
+
+    snprintf(path, sizeof(path), "%s/adapter.err", t->dir);
+    s = tu_read_file(path, &len);
+    if (s != NULL)
+        fprintf(stderr, "--- %s (end)\n%s\n", path, len > 4000 ? s + len - 4000 : s);
+    free(s);
 }
 
 /* SIGTERM (graceful) or SIGKILL; returns the exit status (-signal when
@@ -352,10 +367,10 @@ ait_get_json(const struct ait *t, const char *path)
     struct tu_http_resp r = {0};
     json_t *v = NULL;
 
-    ck_assert_msg(ait_http(t, AIT_GATEWAY, "GET", path, NULL, 0, &r) == 200, "GET %s: %ld %s",
-                  path, r.status, r.body != NULL ? r.body : r.error);
-    ck_assert_msg(fhir_json_parse(r.body, r.body_len, NULL, &v, NULL) == BASE_OK, "GET %s: not JSON",
-                  path);
+    ck_assert_msg(ait_http(t, AIT_GATEWAY, "GET", path, NULL, 0, &r) == 200, "GET %s: %ld %s", path,
+                  r.status, r.body != NULL ? r.body : r.error);
+    ck_assert_msg(fhir_json_parse(r.body, r.body_len, NULL, &v, NULL) == BASE_OK,
+                  "GET %s: not JSON", path);
     tu_http_resp_free(&r);
     return v;
 }
@@ -372,6 +387,17 @@ ait_assert_valid(const json_t *res, const char *what)
                   what, err.where, err.msg);
 }
 
+/* Does the compact JSON text of v contain `needle`? */
+static AIT_UNUSED bool
+ait_json_has(const json_t *v, const char *needle)
+{
+    char *text = json_dumps(v, JSON_COMPACT);
+    bool found = text != NULL && strstr(text, needle) != NULL;
+
+    free(text);
+    return found;
+}
+
 /* The URL of the Bundle's link `rel`, or NULL. */
 static AIT_UNUSED const char *
 ait_link(const json_t *bundle, const char *rel)
@@ -379,7 +405,8 @@ ait_link(const json_t *bundle, const char *rel)
     const json_t *l;
     size_t i;
 
-    json_array_foreach(json_object_get(bundle, "link"), i, l) {
+    json_array_foreach(json_object_get(bundle, "link"), i, l)
+    {
         if (strcmp(json_string_value(json_object_get(l, "relation")), rel) == 0)
             return json_string_value(json_object_get(l, "url"));
     }

@@ -8,7 +8,7 @@
 #include "test/integration/adapter_it.h"
 
 #define CODEMAP                                                                                    \
-    "local_system,local_code,target_system,target_code,target_display\n"                          \
+    "local_system,local_code,target_system,target_code,target_display\n"                           \
     "https://hosp-a.example/sid/code/OBX-3,GLUCOSE,LN,2345-7,Glucose\n"
 
 static struct ait T;
@@ -206,9 +206,8 @@ START_TEST(search_refusals)
     ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", "/fhir/Basic?code=x", NULL, 0, &r), 404);
     tu_http_resp_free(&r);
     memset(&r, 0, sizeof(r));
-    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", "/fhir/Observation?date=notadate", NULL, 0,
-                              &r),
-                     400);
+    ck_assert_int_eq(
+        ait_http(&T, AIT_GATEWAY, "GET", "/fhir/Observation?date=notadate", NULL, 0, &r), 400);
     tu_http_resp_free(&r);
 }
 END_TEST
@@ -232,7 +231,8 @@ START_TEST(paging_visits_everything_once)
 
         assert_searchset(b);
         pages++;
-        json_array_foreach(json_object_get(b, "entry"), i, e) {
+        json_array_foreach(json_object_get(b, "entry"), i, e)
+        {
             const char *id = tu_json_str(e, "resource.id");
 
             ck_assert_int_lt(n, total);
@@ -298,7 +298,8 @@ START_TEST(identity_pull_never_skips)
         size_t i;
 
         assert_searchset(b);
-        json_array_foreach(json_object_get(b, "entry"), i, e) {
+        json_array_foreach(json_object_get(b, "entry"), i, e)
+        {
             const char *lu = tu_json_str(e, "resource.meta.lastUpdated");
 
             ck_assert_str_gt(lu, last); /* increasing, no repeats */
@@ -377,7 +378,8 @@ everything_ids(const char *first, char ***out)
         size_t i;
 
         assert_searchset(b);
-        json_array_foreach(json_object_get(b, "entry"), i, e) {
+        json_array_foreach(json_object_get(b, "entry"), i, e)
+        {
             char id[200];
 
             snprintf(id, sizeof(id), "%s/%s", tu_json_str(e, "resource.resourceType"),
@@ -429,6 +431,8 @@ START_TEST(everything_pages_agree)
         ck_assert_str_eq(small[i], big[i]);
         if (i > 0)
             ck_assert_str_ne(big[i], big[i - 1]); /* no duplicates */
+    }
+    for (size_t i = 0; i < n_big; i++) {
         free(small[i]);
         free(big[i]);
     }
@@ -485,7 +489,8 @@ START_TEST(read_vread_xml)
     tu_http_resp_free(&r);
     /* not found */
     memset(&r, 0, sizeof(r));
-    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", "/fhir/Patient/no-such-id", NULL, 0, &r), 404);
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", "/fhir/Patient/no-such-id", NULL, 0, &r),
+                     404);
     ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
     tu_http_resp_free(&r);
     json_decref(p);
@@ -518,7 +523,8 @@ START_TEST(metadata_health_metrics_report)
     ck_assert_ptr_nonnull(strstr(r.body, "fhirgate_adapter_codemap_codes{"));
     tu_http_resp_free(&r);
     rep = ait_get_json(&T, "/admin/codemap-report");
-    json_array_foreach(json_object_get(rep, "systems"), i, sys) {
+    json_array_foreach(json_object_get(rep, "systems"), i, sys)
+    {
         if (strcmp(json_string_value(json_object_get(sys, "system")),
                    "https://hosp-a.example/sid/code/OBX-3") == 0)
             mapped = json_integer_value(json_object_get(sys, "mapped")) > 0;

@@ -123,8 +123,8 @@ START_TEST(cda_corpus_posted)
         if (st == 412) {
             conflicts++;
             ck_assert_str_eq(tu_json_str(resp, "issue.0.code"), "multiple-matches");
-            ck_assert_ptr_nonnull(strstr(tu_json_str(resp, "issue.0.expression.0"),
-                                         "Bundle.entry["));
+            ck_assert_ptr_nonnull(
+                strstr(tu_json_str(resp, "issue.0.expression.0"), "Bundle.entry["));
             ck_assert_int_eq(ait_count(&T, "SELECT count(*) FROM store.resource"), before);
         }
         json_decref(resp);
@@ -175,7 +175,8 @@ issue_at(const json_t *oo, const char *loc_prefix)
     const json_t *is;
     size_t i;
 
-    json_array_foreach(json_object_get(oo, "issue"), i, is) {
+    json_array_foreach(json_object_get(oo, "issue"), i, is)
+    {
         const char *loc = tu_json_str(is, "expression.0");
 
         if (loc != NULL && strncmp(loc, loc_prefix, strlen(loc_prefix)) == 0)
@@ -194,7 +195,7 @@ START_TEST(csv_posted_with_bad_rows)
 
     ck_assert_ptr_nonnull(csv);
     ck_assert_int_eq(post(AIT_HIS, "/ingest/csv?mapping=patients", csv, len, &oo), 200);
-    ck_assert_ptr_nonnull(strstr(json_dumps(oo, 0), "rows 40"));
+    ck_assert(ait_json_has(oo, "rows 40"));
     json_decref(oo);
     ck_assert_int_eq(count_type("Patient"), 40);
     /* Break the birth date of the 2nd data row (line 3): reported, skipped,
@@ -205,8 +206,8 @@ START_TEST(csv_posted_with_bad_rows)
     ck_assert_int_eq(post(AIT_HIS, "/ingest/csv?mapping=patients", bad, len, &oo), 200);
     ck_assert_ptr_nonnull(issue_at(oo, "line 3, column "));
     ck_assert_str_eq(tu_json_str(issue_at(oo, "line 3, column "), "severity"), "warning");
-    ck_assert_ptr_nonnull(strstr(tu_json_str(issue_at(oo, "line 3, column "), "diagnostics"),
-                                 "BIRTHDATE"));
+    ck_assert_ptr_nonnull(
+        strstr(tu_json_str(issue_at(oo, "line 3, column "), "diagnostics"), "BIRTHDATE"));
     json_decref(oo);
     ck_assert_int_eq(count_type("Patient"), 40);
     ck_assert_int_eq(ait_count(&T, "SELECT count(*) FROM store.resource WHERE version > 1"), 0);

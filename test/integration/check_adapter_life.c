@@ -50,9 +50,9 @@ variant(const struct ait *t, const char *from, const char *to)
     at = strstr(conf, from);
     ck_assert_msg(at != NULL, "no %s in the config", from);
     out = malloc(strlen(conf) + strlen(to) + 1);
-    memcpy(out, conf, (size_t)(at - conf));
-    strcpy(out + (at - conf), to);
-    strcat(out, at + strlen(from));
+    ck_assert_ptr_nonnull(out);
+    snprintf(out, strlen(conf) + strlen(to) + 1, "%.*s%s%s", (int)(at - conf), conf, to,
+             at + strlen(from));
     free(conf);
     return out;
 }
@@ -76,8 +76,8 @@ START_TEST(config_checked_completely)
         {"[hl7v2]\n", "[hl7v2]\ncodemaps = /nonexistent\n", "codemaps"},
         {"url = env:AIT_DB_URL\n", "url = postgres-ish\n", "secret"},
         {"[ingest]\n", "[pacs]\nqido_url = http://127.0.0.1:1/dw\n\n[ingest]\n", "qido_url"},
-        {"[ingest]\n",
-         "[pacs]\nqido_url = https://pacs/dw\nauth = basic\nuser = u\n\n[ingest]\n", "auth"},
+        {"[ingest]\n", "[pacs]\nqido_url = https://pacs/dw\nauth = basic\nuser = u\n\n[ingest]\n",
+         "auth"},
         {"[ingest]\n", "[csv \"x\"]\nmapping = /nonexistent.map\n\n[ingest]\n", "mapping"},
         {"[ingest]\n", "[gateway]\nurl = http://gw\n\n[ingest]\n", "[gateway]"},
     };
@@ -144,9 +144,8 @@ START_TEST(migrate_check_refuses_an_old_schema)
     free(conf);
     snprintf(env, sizeof(env), "%s", t.url);
     setenv("AIT_DB_URL", env, 1);
-    ck_assert_int_eq(tu_run((const char *[]){tu_bin("fhirgate-adapter"), "--config", t.conf, NULL},
-                            &r),
-                     0);
+    ck_assert_int_eq(
+        tu_run((const char *[]){tu_bin("fhirgate-adapter"), "--config", t.conf, NULL}, &r), 0);
     ck_assert_int_eq(r.status, 1);
     ck_assert_ptr_nonnull(strstr(r.err, "fhirgate migrate --target adapter"));
     tu_run_free(&r);

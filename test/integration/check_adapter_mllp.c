@@ -66,8 +66,8 @@ note_ack(struct stream *s, const char *ack)
  * message is acknowledged or the connection ends.
  */
 static void
-pump(const struct ait *t, struct stream *s, unsigned window, unsigned trigger,
-     void (*at)(void *), void *ctx)
+pump(const struct ait *t, struct stream *s, unsigned window, unsigned trigger, void (*at)(void *),
+     void *ctx)
 {
     int fd = ait_mllp_connect(t);
     unsigned sent = 0;
@@ -158,8 +158,7 @@ send_file(const struct ait *t, int fd, const char *path, bool want_accept)
         ack = ait_mllp_ack(fd, 20000);
         ck_assert_msg(ack != NULL, "%s message %zu: no ACK", path, i + 1);
         if (want_accept) {
-            ck_assert_msg(strcmp(ait_msa(ack), "AA") == 0, "%s message %zu: %s", path, i + 1,
-                          ack);
+            ck_assert_msg(strcmp(ait_msa(ack), "AA") == 0, "%s message %zu: %s", path, i + 1, ack);
         } else {
             /* Refused, with an ERR segment naming where and why. */
             ck_assert_msg(strcmp(ait_msa(ack), "AE") == 0 || strcmp(ait_msa(ack), "AR") == 0,

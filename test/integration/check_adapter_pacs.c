@@ -112,7 +112,8 @@ outcome_entry(const json_t *b)
     const json_t *e;
     size_t i;
 
-    json_array_foreach(json_object_get(b, "entry"), i, e) {
+    json_array_foreach(json_object_get(b, "entry"), i, e)
+    {
         if (strcmp(tu_json_str(e, "resource.resourceType"), "OperationOutcome") == 0)
             return e;
     }
@@ -132,6 +133,8 @@ START_TEST(sync_copies_studies_into_the_store)
         usleep(100000);
         n = ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = 'ImagingStudy'");
     }
+    if (n != 1)
+        ait_dump_log(&t);
     ck_assert_int_eq(n, 1);
     b = studies_of(&t, mr);
     ait_assert_valid(b, "searchset");
@@ -185,7 +188,7 @@ START_TEST(live_search_then_pacs_down)
     snprintf(path, sizeof(path), "/fhir/Patient/%s/$everything", mr);
     b = ait_get_json(&t, path);
     ait_assert_valid(b, "$everything");
-    ck_assert_ptr_nonnull(strstr(json_dumps(b, 0), "\"ImagingStudy\""));
+    ck_assert(ait_json_has(b, "\"ImagingStudy\""));
     json_decref(b);
     /* The PACS goes down: an OperationOutcome naming it, not silence. */
     pacs_stop();

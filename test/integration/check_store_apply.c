@@ -121,6 +121,32 @@ START_TEST(apply_creates_and_links)
 }
 END_TEST
 
+/* A conditional create whose resource carries its own id keeps that id
+ * (regression: the id string was freed when the store set "id", then read
+ * for the write — found by ASan through the adapter's PACS sync). */
+START_TEST(conditional_create_keeps_the_resources_own_id)
+{
+    PGconn *c = sit_connect();
+    struct base_arena *a = base_arena_new(0);
+    struct adapter_store_result r;
+    struct adapter_store_row row;
+    struct base_err err = {0};
+
+    must_apply(c, a,
+               sit_json("{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{"
+                        "\"resource\":{\"resourceType\":\"Patient\",\"id\":\"own-id-7\","
+                        "\"identifier\":[{\"system\":\"urn:x\",\"value\":\"OWN7\"}]},"
+                        "\"request\":{\"method\":\"PUT\","
+                        "\"url\":\"Patient?identifier=urn:x|OWN7\"}}]}"),
+               &r);
+    ck_assert_int_eq(r.entries[0].action, ADAPTER_STORE_CREATED);
+    ck_assert_str_eq(r.entries[0].id, "own-id-7");
+    ck_assert_int_eq(adapter_store_read(c, a, "Patient", "own-id-7", &row, &err), BASE_OK);
+    PQfinish(c);
+    base_arena_free(a);
+}
+END_TEST
+
 START_TEST(reapply_makes_no_new_version)
 {
     PGconn *c = sit_connect();
@@ -643,6 +669,7 @@ store_apply_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, apply_creates_and_links);
     tcase_add_test(tc, reapply_makes_no_new_version);
+    tcase_add_test(tc, conditional_create_keeps_the_resources_own_id);
     tcase_add_test(tc, update_keeps_history);
     tcase_add_test(tc, conditional_update_with_two_matches_is_412);
     tcase_add_test(tc, bad_entry_fails_the_whole_bundle);

@@ -11,8 +11,8 @@
 
 #include "adapters/daemon/adapter_daemon.h"
 #include "adapters/daemon/daemon_int.h"
-#include "fhir/base/conf.h"
 #include "fhir/base/arena.h"
+#include "fhir/base/conf.h"
 #include "test/support/testutil.h"
 #include "test/support/tu_http.h"
 
@@ -96,24 +96,24 @@ END_TEST
 
 START_TEST(every_section)
 {
-    static const char text[] =
-        BASE_CONF "gateway_sha256 = "
-                  "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:"
-                  "EF:01:23:45:67:89\nadmin_clients = ops, sha256:"
-                  "0000000000000000000000000000000000000000000000000000000000000000\n"
-                  "[database]\nurl = file:dburl\nmigrate = check\npool_size = 3\n"
-                  "[mllp]\nlisten = [::1]:2575\nmax_frame = 2M\nidle_timeout = 5s\nbatch_max = 200\n"
-                  "batch_latency = 5ms\n"
-                  "[ingest]\nclients = his-a\nclients = lis-a\n"
-                  "[hl7v2]\nsystem_base = https://a.example/sid\nauthority = HIS=urn:oid:1.2.3\n"
-                  "authority = LAB=https://a.example/sid/lab\ncodemaps = maps\n"
-                  "default_charset = GB18030\n"
-                  "[cda]\ndrop_dir = drop\n"
-                  "[csv \"patients\"]\nmapping = p.map\non_error = fail\nbatch_rows = 10\n"
-                  "[pacs]\nqido_url = http://127.0.0.1:8042/dicom-web\nallow_http = true\n"
-                  "auth = basic\nuser = u\npassword = file:pw\nmode = both\nlevel = studies\n"
-                  "[gateway]\nurl = https://gw.example\nca = ca.crt\nclient_cert = s.crt\n"
-                  "client_key = s.key\n";
+    static const char text[] = BASE_CONF
+        "gateway_sha256 = "
+        "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:"
+        "EF:01:23:45:67:89\nadmin_clients = ops, sha256:"
+        "0000000000000000000000000000000000000000000000000000000000000000\n"
+        "[database]\nurl = file:dburl\nmigrate = check\npool_size = 3\n"
+        "[mllp]\nlisten = [::1]:2575\nmax_frame = 2M\nidle_timeout = 5s\nbatch_max = 200\n"
+        "batch_latency = 5ms\n"
+        "[ingest]\nclients = his-a\nclients = lis-a\n"
+        "[hl7v2]\nsystem_base = https://a.example/sid\nauthority = HIS=urn:oid:1.2.3\n"
+        "authority = LAB=https://a.example/sid/lab\ncodemaps = maps\n"
+        "default_charset = GB18030\n"
+        "[cda]\ndrop_dir = drop\n"
+        "[csv \"patients\"]\nmapping = p.map\non_error = fail\nbatch_rows = 10\n"
+        "[pacs]\nqido_url = http://127.0.0.1:8042/dicom-web\nallow_http = true\n"
+        "auth = basic\nuser = u\npassword = file:pw\nmode = both\nlevel = studies\n"
+        "[gateway]\nurl = https://gw.example\nca = ca.crt\nclient_cert = s.crt\n"
+        "client_key = s.key\n";
     struct adapter_config *c = NULL;
     struct base_err err = {0};
     struct base_arena *a;
@@ -224,8 +224,8 @@ START_TEST(adapter_section_rules)
         struct base_err err = {0};
         struct base_arena *a;
 
-        snprintf(text, sizeof(text),
-                 "%s[http]\ncert = s.crt\nkey = s.key\nclient_ca = ca.crt\n", bad[i]);
+        snprintf(text, sizeof(text), "%s[http]\ncert = s.crt\nkey = s.key\nclient_ca = ca.crt\n",
+                 bad[i]);
         ck_assert_msg(parse(text, &c, &err, &a) != BASE_OK, "case %zu accepted", i);
         base_arena_free(a);
     }

@@ -21,8 +21,7 @@ assert_valid(const json_t *v)
     struct fhir_validate_opts vo = {0};
 
     vo.no_warnings = true;
-    ck_assert_msg(fhir_validate(v, &vo, NULL, NULL, &err) == BASE_OK, "%s: %s", err.where,
-                  err.msg);
+    ck_assert_msg(fhir_validate(v, &vo, NULL, NULL, &err) == BASE_OK, "%s: %s", err.where, err.msg);
 }
 
 static const json_t *
@@ -31,7 +30,8 @@ resource_of(const json_t *cs, const char *type)
     const json_t *r;
     size_t i;
 
-    json_array_foreach(tu_json_at(cs, "rest.0.resource"), i, r) {
+    json_array_foreach(tu_json_at(cs, "rest.0.resource"), i, r)
+    {
         if (strcmp(tu_json_str(r, "type"), type) == 0)
             return r;
     }
@@ -44,7 +44,8 @@ has_param(const json_t *res, const char *name)
     const json_t *p;
     size_t i;
 
-    json_array_foreach(json_object_get(res, "searchParam"), i, p) {
+    json_array_foreach(json_object_get(res, "searchParam"), i, p)
+    {
         if (strcmp(tu_json_str(p, "name"), name) == 0)
             return true;
     }
@@ -99,12 +100,12 @@ START_TEST(page_writer)
     struct base_arena *a = base_arena_new(0);
     struct adapter_page p;
     static const char pat[] = "{\"resourceType\":\"Patient\",\"id\":\"p1\"}";
-    struct adapter_store_row row = {"Patient", "p1", 2, 1700000000000000, false, pat,
-                                    sizeof(pat) - 1};
+    struct adapter_store_row row = {"Patient", "p1",           2, 1700000000000000, false,
+                                    pat,       sizeof(pat) - 1};
     struct fhir_bundle_link links[2] = {{"self", "https://a/fhir/Patient?_count=1"},
                                         {"next", "https://a/fhir/Patient?_count=1&_offset=1"}};
-    json_t *tree = json_pack("{s:s, s:s, s:s}", "resourceType", "Observation", "id", "o1",
-                             "status", "final");
+    json_t *tree =
+        json_pack("{s:s, s:s, s:s}", "resourceType", "Observation", "id", "o1", "status", "final");
     json_t *oo = fhir_outcome_new();
     struct base_buf out;
     struct base_err err = {0};
@@ -120,9 +121,9 @@ START_TEST(page_writer)
     ck_assert_int_eq(adapter_facade__page_tree(&p, tree, FHIR_BUNDLE_MODE_INCLUDE), BASE_OK);
     ck_assert_uint_eq(p.n, 2);
     base_buf_init(&out, 1u << 20);
-    ck_assert_int_eq(adapter_facade__page_write(&p, "https://a/fhir", links, 2, true, 7, oo, &out,
-                                                &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        adapter_facade__page_write(&p, "https://a/fhir", links, 2, true, 7, oo, &out, &err),
+        BASE_OK);
     ck_assert_int_eq(fhir_json_parse(out.data, out.len, NULL, &b, NULL), BASE_OK);
     assert_valid(b);
     ck_assert_str_eq(tu_json_str(b, "type"), "searchset");

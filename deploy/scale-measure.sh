@@ -253,43 +253,15 @@ measure() { # N
     cleanup
 }
 
-# HL7 v2 messages for patients $1 … $2-1: an ADT^A01 and an ORU^R01 (four results) each,
-# segments ended by CR.  Patient 0 carries the resident id region-gen.sh gives its shared
-# person; every patient a valid GB 11643 id of its own otherwise.
-hl7_messages() { # first end
-    awk -v first="$1" -v end="$2" '
-    function resid(j,    d, w, s, i) {
-        d = sprintf("110105%04d%02d%02d%03d", 1950 + j % 50, int(j / 50) % 12 + 1,
-                    int(j / 600) % 28 + 1, int(j / 16800) % 999 + 1)
-        split("7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2", w, " ")
-        s = 0
-        for (i = 1; i <= 17; i++) s += substr(d, i, 1) * w[i]
-        return d substr("10X98765432", s % 11 + 1, 1)
-    }
-    BEGIN {
-        split("2345-7^Glucose^LN|5.4|mmol/L 718-7^Hemoglobin^LN|135|g/L 2160-0^Creatinine^LN|80|umol/L 6690-2^Leukocytes^LN|6.1|10*9/L", obs, " ")
-        for (p = first; p < end; p++) {
-            r = resid(p)
-            pid = "PID|1||MRN" p "^^^HIS^MR~" r "^^^RESID^NNCHN||张^三" p "||" substr(r, 7, 8) \
-                "|" ((substr(r, 17, 1) % 2) ? "M" : "F")
-            printf "MSH|^~\\&|HIS|HOSPA|FHIRGATE|HOSPA|20250101080000||ADT^A01^ADT_A01|A%d|P|2.5.1|||||CHN|UNICODE UTF-8\rEVN|A01|20250101080000\r%s\rPV1|1|O\r", p, pid
-            printf "MSH|^~\\&|LIS|HOSPA|FHIRGATE|HOSPA|20250101090000||ORU^R01^ORU_R01|O%d|P|2.5.1|||||CHN|UNICODE UTF-8\r%s\r", p, pid
-            printf "OBR|1|ORD%d|FIL%d|24317-0^Hemogram^LN|||20250101070000|||||||||||||||20250101080000||LAB|F\r", p, p
-            for (i = 1; i <= 4; i++) {
-                split(obs[i], o, "|")
-                printf "OBX|%d|NM|%s||%s|%s^%s^UCUM||N|||F|||20250101075000\r", i, o[1], o[2], o[3], o[3]
-            }
-        }
-    }'
-}
-
 snapshot_adapter() { # label
     eval "$1_ad=$(cpu_of "$AD")"
     # shellcheck disable=SC2046
     eval "$1_pga=$(cpu_of $(pg_pids "$PGA"))"
     eval "$1_adb=$("$PGBIN/psql" -qAtX -d "$AURL" -c "SELECT pg_database_size(current_database())")"
-    eval "$1_arows=$("$PGBIN/psql" -qAtX -d "$AURL" -c "SELECT coalesce(sum(n_tup_ins), 0)
-        FROM pg_stat_user_tables")"
+    # Rows of every table, counted (the statistics' n_tup_ins lag up to 10 s behind).
+    eval "$1_arows=$("$PGBIN/psql" -qAtX -d "$AURL" -c "SELECT coalesce(sum((xpath('/row/c/text()',
+        query_to_xml(format('SELECT count(*) AS c FROM %I.%I', schemaname, relname), false, true,
+        '')))[1]::text::bigint), 0) FROM pg_stat_user_tables")"
 }
 
 measure_adapter() {
@@ -344,7 +316,7 @@ EOF
     : > "$W/acks.txt"
     while [ $p -lt "$patients" ]; do
         e=$((p + 50)); [ $e -le "$patients" ] || e=$patients
-        hl7_messages "$p" "$e" > "$W/batch.hl7"
+        "$here/deploy/hl7-gen.sh" "$p" "$e" > "$W/batch.hl7"
         curl -s --cacert "$CA/ca.crt" --cert "$CA/client/his-a.crt" --key "$CA/client/his-a.key" \
             -H 'Content-Type: x-application/hl7-v2+er7' --data-binary "@$W/batch.hl7" \
             "https://127.0.0.1:$aport/ingest/hl7v2" | tr '\r' '\n' | grep '^MSA' >> "$W/acks.txt"

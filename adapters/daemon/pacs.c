@@ -287,8 +287,7 @@ sync_row(void *ctx, const struct adapter_store_row *row, enum fhir_bundle_mode m
  * Patient IDs), studies and Endpoint, conditional updates — into the store.
  * A bundle that does not validate is logged and skipped, not fatal. */
 static int
-discover_patient(struct adapter_daemon *d, const char *pid, size_t *stored,
-                 struct base_err *err)
+discover_patient(struct adapter_daemon *d, const char *pid, size_t *stored, struct base_err *err)
 {
     const struct adapter_config *cfg = d->cfg;
     struct dicomweb_options opt = {NULL, cfg->pacs_patient_system, cfg->pacs_wado_base,
@@ -297,8 +296,8 @@ discover_patient(struct adapter_daemon *d, const char *pid, size_t *stored,
     struct base_err why = {0};
     json_t *bundle = NULL;
     struct adapter_job j;
-    int rc = a != NULL ? dicomweb_qido_patient_bundle(&cfg->pacs, pid, cfg->pacs_level, NULL,
-                                                      &opt, &bundle, NULL, err)
+    int rc = a != NULL ? dicomweb_qido_patient_bundle(&cfg->pacs, pid, cfg->pacs_level, NULL, &opt,
+                                                      &bundle, NULL, err)
                        : BASE_E_NOMEM;
 
     gw_http_metric_add(d->m.pacs, (const char *[]){"sync", rc == BASE_OK ? "ok" : "failed"}, 1);

@@ -14,11 +14,13 @@
  * the demo starts names it); the unchecked fixture kills any left behind,
  * also after a failed or timed-out test.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,8 +31,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <jansson.h>
 
@@ -44,7 +44,7 @@
 #define READY_AGAIN_S 120
 
 #define FMT(buf, ...)                                                                              \
-    ck_assert_msg((size_t)snprintf((buf), sizeof(buf), __VA_ARGS__) < sizeof(buf),               \
+    ck_assert_msg((size_t)snprintf((buf), sizeof(buf), __VA_ARGS__) < sizeof(buf),                 \
                   "too long for %s", #buf)
 
 /* The state folder of the running test (each test its own, fresh). */
@@ -116,10 +116,10 @@ demo_reap(void)
 
 struct demo_run {
     pid_t pid;
-    int out;                  /* its stdout (a pipe; kept open until it exits) */
-    char text[DEMO_MAX_OUT];  /* what it printed so far */
+    int out;                 /* its stdout (a pipe; kept open until it exits) */
+    char text[DEMO_MAX_OUT]; /* what it printed so far */
     size_t len;
-    long long ms;             /* start to `ready:` */
+    long long ms; /* start to `ready:` */
 };
 
 struct demo_env {
@@ -240,15 +240,15 @@ demo_stop(struct demo_run *r)
 /* ----------------------------------------------------- printed lines -- */
 
 struct demo_lines {
-    char gateway[128];    /* service gateway: https://…/fhir */
-    char database[256];   /* service database: postgresql://… */
+    char gateway[128];  /* service gateway: https://…/fhir */
+    char database[256]; /* service database: postgresql://… */
     char pacs[128];
     char hosp_a_fhir[128];
     size_t services;
     char clin_name[64], clin_pw[128];
     char reg_name[64], reg_pw[128];
     bool has_admin, has_patient;
-    char shared[128];     /* SYSTEM|VALUE */
+    char shared[128]; /* SYSTEM|VALUE */
     char ready[128];
 };
 
@@ -288,8 +288,7 @@ parse_lines(const char *text, struct demo_lines *l)
         } else if (strncmp(line, "user ", 5) == 0) {
             ck_assert_msg(stage <= 1, "user line out of order: %s", line);
             stage = 1;
-            ck_assert_msg(sscanf(line, "user %63[^:]: %255s %127s", a, b, c) == 3, "bad: %s",
-                          line);
+            ck_assert_msg(sscanf(line, "user %63[^:]: %255s %127s", a, b, c) == 3, "bad: %s", line);
             if (strcmp(a, "clinician") == 0 && l->clin_name[0] == '\0') {
                 FMT(l->clin_name, "%s", b);
                 FMT(l->clin_pw, "%s", c);
@@ -338,8 +337,7 @@ state_file(const char *name)
 
 /* GET or POST (form) `url` verified against the demo's region CA. */
 static long
-https(const char *url, const char *token, const char *form, json_t **out, char *req_id,
-      size_t cap)
+https(const char *url, const char *token, const char *form, json_t **out, char *req_id, size_t cap)
 {
     struct tu_http_opts o = {0};
     struct tu_http_resp t = {0};
@@ -415,9 +413,8 @@ shared_person(const struct demo_lines *l, const char *tok)
     FMT(url, "%s/Patient?identifier=%s", l->gateway, ident);
     ck_assert_int_eq(https(url, tok, NULL, &b, NULL, 0), 200);
     ck_assert_int_eq(json_array_size(json_object_get(b, "entry")), 1);
-    id = strdup(json_string_value(
-        json_object_get(json_object_get(json_array_get(json_object_get(b, "entry"), 0), "resource"),
-                        "id")));
+    id = strdup(json_string_value(json_object_get(
+        json_object_get(json_array_get(json_object_get(b, "entry"), 0), "resource"), "id")));
     json_decref(b);
     return id;
 }
@@ -432,17 +429,19 @@ members_in(const json_t *b, size_t *entries)
     json_t *e;
 
     *entries = 0;
-    json_array_foreach(json_object_get(b, "entry"), i, e) {
+    json_array_foreach(json_object_get(b, "entry"), i, e)
+    {
         const char *mode = json_string_value(json_object_get(json_object_get(e, "search"), "mode"));
-        json_t *tags = json_object_get(json_object_get(json_object_get(e, "resource"), "meta"),
-                                       "tag");
+        json_t *tags =
+            json_object_get(json_object_get(json_object_get(e, "resource"), "meta"), "tag");
         size_t k;
         json_t *t;
 
         if (mode == NULL || strcmp(mode, "outcome") == 0)
             continue;
         (*entries)++;
-        json_array_foreach(tags, k, t) {
+        json_array_foreach(tags, k, t)
+        {
             const char *sys = json_string_value(json_object_get(t, "system"));
             const char *code = json_string_value(json_object_get(t, "code"));
 
@@ -497,8 +496,8 @@ START_TEST(demo_starts_answers_for_all_members_stops_and_restarts)
 
     /* First start: everything is made. */
     demo_start(&r, &env);
-    ck_assert_msg(demo_wait_ready(&r, READY_FIRST_S), "no ready: line; it printed:\n%s\n(logs in %s/logs)",
-                  r.text, state_dir());
+    ck_assert_msg(demo_wait_ready(&r, READY_FIRST_S),
+                  "no ready: line; it printed:\n%s\n(logs in %s/logs)", r.text, state_dir());
     first_ms = r.ms;
     fprintf(stderr, "demo: first start ready in %lld ms\n", first_ms);
     parse_lines(r.text, &l);
@@ -529,8 +528,8 @@ START_TEST(demo_starts_answers_for_all_members_stops_and_restarts)
     {
         char *text = json_dumps(b, 0);
 
-        ck_assert_msg(text != NULL && strstr(text, rid) != NULL,
-                      "no AuditEvent with request id %s", rid);
+        ck_assert_msg(text != NULL && strstr(text, rid) != NULL, "no AuditEvent with request id %s",
+                      rid);
         free(text);
     }
     json_decref(b);

@@ -605,7 +605,10 @@ done
 echo "patient shared: $SHARED"
 echo "ready: https://127.0.0.1:$GW_PORT/"
 
-# In the foreground until Ctrl-C / SIGTERM, or until a process dies.
+# In the foreground until Ctrl-C / SIGTERM, or until a process dies.  Job
+# control off again: every process is started, and its notices ("Interrupt")
+# would only clutter the terminal.
+set +m
 while :; do
     for name in "${!PID[@]}"; do
         kill -0 "${PID[$name]}" 2>/dev/null || die "$name exited; see $S/logs/$name.log"

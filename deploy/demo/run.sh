@@ -77,12 +77,22 @@ STOPPING=0
 
 # A process of an earlier run that was killed without its stop (kill -9):
 # only ours, recognised by the state folder on its command line.
+# Is some process of group PGID ours (its command line names the state folder)?
+# The feed's group leader is a subshell of this script, its child demo-feed.
+group_is_ours() {
+    local p
+    for p in $(pgrep -g "$1" 2>/dev/null); do
+        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$S/" && return 0
+    done
+    return 1
+}
+
 reap_leftovers() {
     local f pid
     for f in "$S"/run/*.pid; do
         [ -f "$f" ] || continue
         pid=$(cat "$f")
-        if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$S/"; then
+        if [ -n "$pid" ] && group_is_ours "$pid"; then
             say "stopping $(basename "$f" .pid) left over from an earlier run (pid $pid)"
             kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || :
             for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -90,6 +100,11 @@ reap_leftovers() {
         fi
         rm -f "$f"
     done
+    # PostgreSQL is started by pg_ctl, not by us: a cluster left running.
+    if [ -f "$PG/data/postmaster.pid" ]; then
+        say "stopping the PostgreSQL cluster left running by an earlier run"
+        "$REPO/deploy/pgctl.sh" stop "$PG" >/dev/null 2>&1 || :
+    fi
 }
 
 # start NAME CMD...: in the background, output to logs/NAME.log.
@@ -214,10 +229,6 @@ DB_SOCKET_URL() { echo "postgresql:///$1?host=$PG&port=$PG_PORT&user=postgres"; 
 
 start_pg() {
     "$REPO/deploy/pgctl.sh" init "$PG"
-    # A cluster left running by a run that was killed: ours, stop it.
-    if [ -f "$PG/data/postmaster.pid" ]; then
-        "$REPO/deploy/pgctl.sh" stop "$PG" >/dev/null 2>&1 || :
-    fi
     "$REPO/deploy/pgctl.sh" start "$PG" "$PG_PORT" || die "PostgreSQL did not start; see $PG/server.log"
     local db
     for db in fhirgate demo_hosp_a demo_hosp_b demo_img_c; do
@@ -539,8 +550,12 @@ feed() {
     local n
     n=$(find "$DATA/hosp-a/hl7" -name '*.hl7' | wc -l)
     if [ ! -f "$S/done/feed-replayed" ]; then
-        "$BIN/fhirgate" demo-feed --mllp "127.0.0.1:${MLLP_PORT[hosp-a]}" --from "$DATA/hosp-a/hl7" &&
-            touch "$S/done/feed-replayed" || return 1
+        # demo-feed also ends with 0 when it is stopped by a signal: count.
+        "$BIN/fhirgate" demo-feed --mllp "127.0.0.1:${MLLP_PORT[hosp-a]}" --from "$DATA/hosp-a/hl7" \
+            >"$S/run/feed-replay.out" || return 1
+        cat "$S/run/feed-replay.out"
+        grep -q "^demo-feed: $n messages acknowledged" "$S/run/feed-replay.out" || return 1
+        touch "$S/done/feed-replayed"
     fi
     exec "$BIN/fhirgate" demo-feed --mllp "127.0.0.1:${MLLP_PORT[hosp-a]}" --from "$DATA/hosp-a/hl7" \
         --skip "$n" --live --interval "$INTERVAL"

@@ -137,7 +137,13 @@ stop_all() {
             say "$name did not stop within 30 s; killing it"
             kill -KILL -- "-$pid" 2>/dev/null || :
         fi
-        wait "$pid" 2>/dev/null || :
+        local st=0
+        wait "$pid" 2>/dev/null || st=$?
+        # The daemons end with 0 on SIGTERM (drained, flushed); anything else
+        # is worth a look (the feed's subshell dies of the signal itself).
+        if [ "$st" != 0 ] && [ "$name" != feed ]; then
+            say "$name ended with status $st; see $S/logs/$name.log"
+        fi
         rm -f "$S/run/$name.pid"
     done
     "$REPO/deploy/pgctl.sh" stop "$PG" >/dev/null 2>&1 || :

@@ -225,15 +225,12 @@ demo_stop(struct demo_run *r)
 
     kill(r->pid, SIGTERM);
     while (pt_now_ms() < until) {
-        if (waitpid(r->pid, &st, WNOHANG) == r->pid) {
-            close(r->out);
+        if (waitpid(r->pid, &st, WNOHANG) == r->pid)
             return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        }
         usleep(100 * 1000);
     }
     kill(-r->pid, SIGKILL);
     waitpid(r->pid, NULL, 0);
-    close(r->out);
     return -1;
 }
 
@@ -460,15 +457,53 @@ exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* Everything stopped: no process names the state folder; exit status of a
- * SIGTERMed run is 143. */
+/* No sanitizer report in the programs' logs (an ASan build of the region). */
+static void
+assert_logs_clean(void)
+{
+    const char *logs[] = {"gateway", "hosp-a", "hosp-b", "img-c", "feed"};
+
+    for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+        char name[64];
+        char *text;
+
+        FMT(name, "logs/%s.log", logs[i]);
+        text = tu_read_file(state_file(name), NULL);
+        ck_assert_msg(text != NULL, "no %s", name);
+        ck_assert_msg(strstr(text, "Sanitizer") == NULL && strstr(text, "runtime error:") == NULL,
+                      "a sanitizer report in %s", state_file(name));
+        free(text);
+    }
+}
+
+/* Everything stopped, each program with status 0 (run.sh names any other);
+ * no process names the state folder; a SIGTERMed run exits 143. */
 static void
 assert_all_gone(struct demo_run *r)
 {
     pid_t pids[64];
     size_t n;
+    size_t before = r->len;
 
     ck_assert_int_eq(demo_stop(r), 143);
+    /* the rest of what it printed (bounded: a leftover holding the pipe must
+     * not hang the test — it is caught below) */
+    for (long long until = pt_now_ms() + 5000; pt_now_ms() < until;) {
+        struct pollfd pf = {.fd = r->out, .events = POLLIN};
+        ssize_t k;
+
+        if (poll(&pf, 1, 200) <= 0)
+            continue;
+        k = read(r->out, r->text + r->len, sizeof(r->text) - 1 - r->len);
+        if (k <= 0)
+            break;
+        r->len += (size_t)k;
+    }
+    r->text[r->len] = '\0';
+    close(r->out);
+    ck_assert_msg(strstr(r->text + before, "ended with status") == NULL, "unclean stop:\n%s",
+                  r->text + before);
+    assert_logs_clean();
     n = demo_pids(pids, 64);
     ck_assert_msg(n == 0, "%zu processes of the demo left running (first: pid %ld)", n,
                   n > 0 ? (long)pids[0] : 0L);

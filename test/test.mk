@@ -64,7 +64,7 @@ check-fuzz-replay: $(REPLAYS)
 	@for t in $(FUZZ_TARGETS); do \
 	  test/fuzz/replay.sh $(BUILD)/test/replay_$$t $$t || exit 1; done
 
-check-integration: $(RUN_INTEG) $(PROGRAMS)
+check-integration: $(RUN_INTEG) $(PROGRAMS) portal
 	@echo "== integration tests ($(VARIANT)): private PostgreSQL, real TLS"
 	@FHIRGATE_BIN=$(abspath $(BIN)) test/integration/run.sh $(RUN_INTEG)
 

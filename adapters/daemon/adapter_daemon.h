@@ -140,6 +140,7 @@ struct adapter_config {
     unsigned pacs_sync_ms;
     const char *pacs_wado_base;
     const char *pacs_patient_system; /* identifier system whose value is the PACS PatientID */
+    bool pacs_discover; /* sync takes its patients from the PACS itself (imaging centre) */
 
     /* [gateway]: self-registration */
     bool register_enabled;

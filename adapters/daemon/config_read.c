@@ -344,6 +344,10 @@ adapter__read_pacs(const struct base_conf *c, struct adapter_config *cfg, struct
     if (!uri_or_null(cfg->pacs_patient_system))
         return base_conf_fail(s, "patient_id_system", err, BASE_E_INVALID,
                               "expected an absolute URI");
+    TRY(base_conf_bool(s, "discover", false, &cfg->pacs_discover, err));
+    if (cfg->pacs_discover && cfg->pacs_mode == ADAPTER_PACS_LIVE)
+        return base_conf_fail(s, "discover", err, BASE_E_INVALID,
+                              "discover needs mode = sync or both (it stores what it finds)");
     return BASE_OK;
 }
 

@@ -281,6 +281,78 @@ sync_row(void *ctx, const struct adapter_store_row *row, enum fhir_bundle_mode m
     return w->rc;
 }
 
+/* ---------------------------------------------------------- discover -- */
+
+/* One PACS patient — Patient (from the DICOM patient module, with the Other
+ * Patient IDs), studies and Endpoint, conditional updates — into the store.
+ * A bundle that does not validate is logged and skipped, not fatal. */
+static int
+discover_patient(struct adapter_daemon *d, const char *pid, size_t *stored, struct base_err *err)
+{
+    const struct adapter_config *cfg = d->cfg;
+    struct dicomweb_options opt = {NULL, cfg->pacs_patient_system, cfg->pacs_wado_base,
+                                   cfg->pacs.name, cfg->tz};
+    struct base_arena *a = base_arena_new(0);
+    struct base_err why = {0};
+    json_t *bundle = NULL;
+    struct adapter_job j;
+    int rc = a != NULL ? dicomweb_qido_patient_bundle(&cfg->pacs, pid, cfg->pacs_level, NULL, &opt,
+                                                      &bundle, NULL, err)
+                       : BASE_E_NOMEM;
+
+    gw_http_metric_add(d->m.pacs, (const char *[]){"sync", rc == BASE_OK ? "ok" : "failed"}, 1);
+    if (rc == BASE_OK && fhir_json_tie(a, bundle) != BASE_OK)
+        rc = base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    if (rc == BASE_OK && adapter__prepare_bundle(bundle, NULL, &why) != BASE_OK) {
+        BASE_LOG(BASE_LOG_WARN, "adapter.pacs_invalid", "where=%s", why.where);
+        base_arena_free(a);
+        return BASE_OK;
+    }
+    if (rc == BASE_OK) {
+        memset(&j, 0, sizeof(j));
+        j.a = a;
+        j.kind = "pacs";
+        j.item.bundle = bundle;
+        rc = adapter__submit_wait(d, &j, err);
+        if (rc == BASE_OK && j.result.rc == BASE_OK)
+            (*stored)++;
+        else if (rc == BASE_OK)
+            BASE_LOG(BASE_LOG_WARN, "adapter.pacs_store", "status=%d where=%s", j.result.status,
+                     j.result.err.where);
+    }
+    base_arena_free(a);
+    return rc;
+}
+
+/* `[pacs] discover`: the PACS is the member's source of patients (an imaging
+ * centre has no other feed), so every PatientID it holds is synced, not
+ * only the Patients already in the store. */
+static int
+discover_round(struct adapter_daemon *d, struct base_err *err)
+{
+    json_t *ids = NULL;
+    size_t stored = 0;
+    size_t failed = 0;
+    size_t i;
+    json_t *v;
+    int rc = dicomweb_qido_patient_ids(&d->cfg->pacs, NULL, 0, &ids, err);
+
+    json_array_foreach(ids, i, v)
+    {
+        if (rc != BASE_OK || atomic_load(&d->quiescing))
+            break;
+        if (discover_patient(d, json_string_value(v), &stored, err) == BASE_OK)
+            continue;
+        failed++;
+        if (err->rc == BASE_E_UPSTREAM || err->rc == BASE_E_AUTH || err->rc == BASE_E_IO)
+            rc = err->rc; /* the PACS or the store is away: stop this round */
+    }
+    BASE_LOG(BASE_LOG_INFO, "adapter.pacs_discover", "patients=%zu stored=%zu failed=%zu",
+             json_array_size(ids), stored, failed);
+    json_decref(ids);
+    return rc != BASE_OK ? rc : (int)(stored > (size_t)INT32_MAX ? INT32_MAX : stored);
+}
+
 int
 adapter_pacs_sync_round(struct adapter_daemon *d, struct base_err *err)
 {
@@ -290,6 +362,8 @@ adapter_pacs_sync_round(struct adapter_daemon *d, struct base_err *err)
 
     if (!d->cfg->pacs_enabled)
         return 0;
+    if (d->cfg->pacs_discover)
+        return discover_round(d, err);
     /* Page through every Patient by lastUpdated (keyset: no skips). */
     while (w.rc == BASE_OK && seen < BASE_LIMIT_ADAPTER_PACS_PATIENTS) {
         struct base_arena *a = base_arena_new(0);

@@ -152,4 +152,18 @@ BASE_MUST_CHECK int dicomweb_qido_patient_bundle(const struct dicomweb_pacs *pac
                                                  json_t **bundle, json_t **warnings,
                                                  struct base_err *err);
 
+/*
+ * Every PatientID `pacs` holds studies for (a study-level QIDO-RS query with
+ * no matching key, paged), for a PACS that is a member's only source of
+ * patients (an imaging centre): the adapter then asks for each patient's
+ * studies with dicomweb_qido_patient_bundle().  On success *ids is a new
+ * array of distinct strings in the PACS's order.  At most `max` studies are
+ * read (0: BASE_LIMIT_DICOMWEB_MAX_LISTED); more is BASE_E_LIMIT.  Other
+ * errors as dicomweb_qido_patient().  PatientIDs that a later exact match
+ * could not use (empty, QIDO wildcard characters) are left out.
+ */
+BASE_MUST_CHECK int dicomweb_qido_patient_ids(const struct dicomweb_pacs *pacs,
+                                              const struct dicomweb_limits *lim, size_t max,
+                                              json_t **ids, struct base_err *err);
+
 #endif /* ADAPTERS_DICOMWEB_DICOMWEB_H */

@@ -467,3 +467,96 @@ dicomweb_qido_patient_bundle(const struct dicomweb_pacs *pacs, const char *patie
     json_decref(all);
     return rc;
 }
+
+/* Add the PatientIDs of one page to `ids` (first occurrence only; `seen`
+ * is the set). */
+static int
+collect_ids(const json_t *page, json_t *seen, json_t *ids)
+{
+    size_t i;
+    const json_t *ds;
+
+    json_array_foreach(page, i, ds)
+    {
+        struct base_str v = dw_str(ds, DW_PATIENT_ID, 0);
+        char id[72];
+
+        if (v.len == 0 || v.len >= sizeof(id))
+            continue;
+        (void)snprintf(id, sizeof(id), "%.*s", (int)v.len, v.ptr);
+        if (!patient_id_ok(id) || json_object_get(seen, id) != NULL)
+            continue;
+        if (json_object_set_new(seen, id, json_true()) != 0 ||
+            json_array_append_new(ids, json_string(id)) != 0)
+            return BASE_E_NOMEM;
+    }
+    return BASE_OK;
+}
+
+/* GET {root}/studies?includefield=00100020&limit=..&offset=.. until a short
+ * page; each page is reduced to its PatientIDs at once, so memory follows
+ * the number of patients, not of studies. */
+static int
+list_ids(struct qido *q, size_t max, json_t *ids)
+{
+    size_t limit = q->pacs->page_size > 0 ? q->pacs->page_size : BASE_LIMIT_DICOMWEB_PAGE;
+    json_t *seen = json_object();
+    int rc = seen != NULL ? setup(q) : BASE_E_NOMEM;
+
+    for (size_t offset = 0; rc == BASE_OK; offset += limit) {
+        json_t *page = NULL;
+        size_t n;
+
+        base_buf_reset(&q->url);
+        if (base_buf_appendf(&q->url, "%s/studies?includefield=%s&limit=%zu&offset=%zu",
+                             q->pacs->base_url, DW_PATIENT_ID, limit, offset) != BASE_OK) {
+            rc = fail(q, BASE_E_LIMIT, "request URL for PACS ", " is too long");
+            break;
+        }
+        rc = get(q, &page);
+        if (rc != BASE_OK)
+            break;
+        n = json_array_size(page);
+        rc = collect_ids(page, seen, ids);
+        json_decref(page);
+        if (rc == BASE_E_NOMEM)
+            rc = base_err_set(q->err, BASE_E_NOMEM, "exception", "qido", "out of memory");
+        if (rc != BASE_OK || n < limit)
+            break;
+        if (offset + n >= max)
+            rc = fail(q, BASE_E_LIMIT, "PACS ", " holds more studies than allowed");
+    }
+    json_decref(seen);
+    return rc;
+}
+
+int
+dicomweb_qido_patient_ids(const struct dicomweb_pacs *pacs, const struct dicomweb_limits *lim,
+                          size_t max, json_t **ids, struct base_err *err)
+{
+    struct dicomweb_limits deflim = dicomweb_limits_default();
+    struct qido q = {.pacs = pacs, .lim = lim != NULL ? lim : &deflim, .err = err};
+    int rc;
+
+    *ids = NULL;
+    q.name = pacs->name != NULL ? pacs->name : "(unnamed)";
+    q.max_response = pacs->max_response > 0 ? pacs->max_response : q.lim->max_doc;
+    if (pacs->base_url == NULL)
+        return base_err_set(err, BASE_E_INVALID, "required", "pacs", "PACS has no base URL");
+    *ids = json_array();
+    if (*ids == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", "qido", "out of memory");
+    base_buf_init(&q.body, q.max_response + 1);
+    base_buf_init(&q.url, BASE_LIMIT_HTTP_MAX_URL);
+    rc = list_ids(&q, max > 0 ? max : BASE_LIMIT_DICOMWEB_MAX_LISTED, *ids);
+    curl_slist_free_all(q.headers);
+    if (q.curl != NULL)
+        curl_easy_cleanup(q.curl);
+    base_buf_fini(&q.body);
+    base_buf_fini(&q.url);
+    if (rc != BASE_OK) {
+        json_decref(*ids);
+        *ids = NULL;
+    }
+    return rc;
+}

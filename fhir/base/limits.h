@@ -132,6 +132,7 @@
 #define BASE_LIMIT_DICOMWEB_CONNECT_MS   3000u
 #define BASE_LIMIT_DICOMWEB_PAGE         100u        /* QIDO limit= per page */
 #define BASE_LIMIT_DICOMWEB_MAX_STUDIES  1000u       /* studies for one patient */
+#define BASE_LIMIT_DICOMWEB_MAX_LISTED   200000u     /* studies read to list a PACS's patients */
 
 /* --- Master patient index (gateway/mpi) ----------------------------------- */
 #define GW_MPI_LIMIT_NAME           256u  /* bytes of one name text/part */

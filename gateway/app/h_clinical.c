@@ -34,6 +34,16 @@ const char *const gw_app_clinical_types[] = {
 };
 const size_t gw_app_clinical_type_count = BASE_ARRAY_LEN(gw_app_clinical_types);
 
+/* What a member's $everything may add beyond the compartment's clinical types:
+ * R4 Patient-everything returns "any resource referenced from those" too —
+ * who recorded (Practitioner, Organization), where (Location), the PACS
+ * (Endpoint), specimens, drug definitions, and Provenance (found when the
+ * demo region was assembled: the adapters send these and were refused). */
+static const char *const everything_extra_types[] = {
+    "Practitioner", "PractitionerRole", "Organization", "Location", "Endpoint",
+    "Medication",   "Specimen",         "Provenance",   "Device",
+};
+
 #define CLINICAL_ROLES                                                                             \
     (GW_APP_ROLE(GW_AUTH_ROLE_CLINICIAN) | GW_APP_ROLE(GW_AUTH_ROLE_MEMBER_SYSTEM) |              \
      GW_APP_ROLE(GW_AUTH_ROLE_PATIENT))
@@ -650,15 +660,18 @@ setup_merge(struct fed_req *f, const struct fhir_search *s, const struct gw_fed_
         o->types = t;
         o->n_types = 1;
     } else {
-        /* $everything: the Patient itself and every federated type. */
-        const char **t = BASE_NEW_N(a, const char *, gw_app_clinical_type_count + 1);
+        /* $everything: the Patient itself, every federated type and what
+         * those refer to. */
+        size_t n_extra = BASE_ARRAY_LEN(everything_extra_types);
+        const char **t = BASE_NEW_N(a, const char *, gw_app_clinical_type_count + 1 + n_extra);
 
         if (t == NULL)
             return false;
         t[0] = "Patient";
         memcpy(t + 1, gw_app_clinical_types, gw_app_clinical_type_count * sizeof(*t));
+        memcpy(t + 1 + gw_app_clinical_type_count, everything_extra_types, n_extra * sizeof(*t));
         o->types = t;
-        o->n_types = gw_app_clinical_type_count + 1;
+        o->n_types = gw_app_clinical_type_count + 1 + n_extra;
     }
     o->cursor = cursor;
     o->self_cursor = s->cursor;

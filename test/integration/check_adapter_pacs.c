@@ -153,6 +153,63 @@ START_TEST(sync_copies_studies_into_the_store)
 }
 END_TEST
 
+/* An imaging centre: no HIS feed, so `discover` takes every patient the PACS
+ * holds (Patient from the DICOM patient module, studies), and a repeat changes
+ * nothing. */
+START_TEST(discover_takes_every_pacs_patient)
+{
+    struct ait t;
+    char *body = NULL;
+    size_t len = 0;
+    json_t *sts;
+    json_t *ids = json_object();
+    json_t *st;
+    size_t k;
+    long want_patients;
+    long want_studies = 0;
+    long n = 0;
+
+    /* What the PACS holds under a PatientID (a study without one cannot be
+     * asked for by patient, so it is not expected). */
+    ck_assert_int_eq(tu_orthanc_get(&pacs, "/dicom-web/studies?includefield=00100020",
+                                    "application/dicom+json", &body, &len),
+                     200);
+    sts = json_loads(body, 0, NULL);
+    free(body);
+    json_array_foreach(sts, k, st)
+    {
+        const char *pid = json_string_value(
+            json_array_get(json_object_get(json_object_get(st, "00100020"), "Value"), 0));
+
+        if (pid == NULL || pid[0] == '\0')
+            continue;
+        want_studies++;
+        json_object_set_new(ids, pid, json_true());
+    }
+    want_patients = (long)json_object_size(ids);
+    json_decref(sts);
+    json_decref(ids);
+    ck_assert_int_gt(want_patients, 1);
+    start_adapter(&t, "ait-pacs-discover", "sync\ndiscover = true");
+    for (int i = 0; i < 300 && n < want_studies; i++) {
+        usleep(100000);
+        n = ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = 'ImagingStudy'");
+    }
+    if (n != want_studies)
+        ait_dump_log(&t);
+    ck_assert_int_eq(n, want_studies);
+    ck_assert_int_eq(ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = "
+                                   "'Patient'"),
+                     want_patients);
+    /* another round changes nothing */
+    usleep(2500000);
+    ck_assert_int_eq(ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type IN "
+                                   "('Patient', 'ImagingStudy') AND version > 1"),
+                     0);
+    ck_assert_int_eq(ait_stop(&t, SIGTERM), 0);
+}
+END_TEST
+
 START_TEST(live_search_then_pacs_down)
 {
     struct ait t;
@@ -219,6 +276,7 @@ adapter_pacs_suite(void)
     tcase_add_unchecked_fixture(tc, pacs_start, pacs_stop);
     /* the live test stops the PACS: it runs last */
     tcase_add_test(tc, sync_copies_studies_into_the_store);
+    tcase_add_test(tc, discover_takes_every_pacs_patient);
     tcase_add_test(tc, live_search_then_pacs_down);
     suite_add_tcase(s, tc);
     return s;

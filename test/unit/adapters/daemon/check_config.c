@@ -112,6 +112,7 @@ START_TEST(every_section)
         "[csv \"patients\"]\nmapping = p.map\non_error = fail\nbatch_rows = 10\n"
         "[pacs]\nqido_url = http://127.0.0.1:8042/dicom-web\nallow_http = true\n"
         "auth = basic\nuser = u\npassword = file:pw\nmode = both\nlevel = studies\n"
+        "discover = true\n"
         "[gateway]\nurl = https://gw.example\nca = ca.crt\nclient_cert = s.crt\n"
         "client_key = s.key\n";
     struct adapter_config *c = NULL;
@@ -145,6 +146,7 @@ START_TEST(every_section)
     ck_assert(c->pacs_mode == ADAPTER_PACS_BOTH);
     ck_assert(c->pacs.auth == DICOMWEB_AUTH_BASIC);
     ck_assert_str_eq(c->pacs.password, "secret");
+    ck_assert(c->pacs_discover);
     ck_assert(c->register_enabled);
     base_arena_free(a);
 }
@@ -184,6 +186,7 @@ START_TEST(refusals)
         {"[pacs]\nqido_url = https://pacs\nmode = sometimes\n", "mode"},
         {"[pacs]\nqido_url = https://pacs\nlevel = frames\n", "level"},
         {"[pacs]\nqido_url = https://pacs\npatient_id_system = x\n", "patient_id_system"},
+        {"[pacs]\nqido_url = https://pacs\ndiscover = true\n", "discover"}, /* mode live */
         {"[gateway]\nurl = https://gw\nca = ca.crt\nclient_cert = s.crt\n", "client_key"},
         {"[gateway]\nurl = http://gw\nca = ca.crt\nclient_cert = s.crt\nclient_key = s.key\n",
          "url"},

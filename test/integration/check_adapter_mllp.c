@@ -376,6 +376,53 @@ START_TEST(bad_clients_are_cut_others_served)
 }
 END_TEST
 
+/* The database goes away: messages get AR (retry later), never AA; reads
+ * get 503; when it is back the same message is accepted. */
+START_TEST(database_down_means_ar_then_recovery)
+{
+    struct ait t;
+    struct tu_http_resp r = {0};
+    char msg[2048];
+    size_t len;
+    char *ack;
+    int fd;
+
+    ait_init(&t, "ait-mllp-dbdown", "");
+    ait_start(&t);
+    len = oru(msg, sizeof(msg), 7);
+    ck_assert_int_eq(pt_pg_stop(), 0);
+    fd = ait_mllp_connect(&t);
+    ait_mllp_send(fd, msg, len);
+    ack = ait_mllp_ack(fd, 30000); /* after the committer's retry window */
+    ck_assert_ptr_nonnull(ack);
+    ck_assert_str_eq(ait_msa(ack), "AR");
+    ck_assert_ptr_nonnull(strstr(ack, "\rERR|"));
+    free(ack);
+    ait_http(&t, AIT_GATEWAY, "GET", "/fhir/Patient", NULL, 0, &r);
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
+    tu_http_resp_free(&r);
+    ck_assert_int_eq(pt_pg_start(), 0);
+    /* the sender resends: accepted and stored */
+    for (int i = 0; i < 50; i++) {
+        ait_mllp_send(fd, msg, len);
+        ack = ait_mllp_ack(fd, 30000);
+        ck_assert_ptr_nonnull(ack);
+        if (strcmp(ait_msa(ack), "AA") == 0) {
+            free(ack);
+            break;
+        }
+        free(ack);
+        usleep(200000);
+    }
+    close(fd);
+    ck_assert_int_eq(ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = "
+                                   "'DiagnosticReport'"),
+                     1);
+    ck_assert_int_eq(ait_stop(&t, SIGTERM), 0);
+}
+END_TEST
+
 START_TEST(sigterm_drains_and_acks)
 {
     struct ait t;
@@ -407,6 +454,7 @@ adapter_mllp_suite(void)
     tcase_add_test(tc, kill9_mid_stream_loses_nothing_acknowledged);
     tcase_add_test(tc, bad_clients_are_cut_others_served);
     tcase_add_test(tc, sigterm_drains_and_acks);
+    tcase_add_test(tc, database_down_means_ar_then_recovery);
     suite_add_tcase(s, tc);
     return s;
 }

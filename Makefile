@@ -137,6 +137,7 @@ include schemas/schemas.mk
 
 include schemas/sql/sql.mk
 -include deploy/deploy.mk
+include gateway/portal/portal.mk
 
 clean:
 	rm -rf build bin

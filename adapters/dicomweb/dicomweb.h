@@ -88,6 +88,11 @@ BASE_MUST_CHECK int dicomweb_to_bundle(const char *text, size_t len,
                                        const struct dicomweb_options *opt, json_t **out,
                                        json_t **warnings, struct base_err *err);
 
+/* The same from checked datasets (dicomweb_parse, or a QIDO-RS answer). */
+BASE_MUST_CHECK int dicomweb_datasets_to_bundle(const json_t *datasets,
+                                                const struct dicomweb_options *opt, json_t **out,
+                                                json_t **warnings, struct base_err *err);
+
 /* ------------------------------------------------------------ QIDO-RS */
 
 enum dicomweb_auth {
@@ -133,5 +138,18 @@ BASE_MUST_CHECK int dicomweb_qido_patient(const struct dicomweb_pacs *pacs, cons
                                           const struct dicomweb_limits *lim,
                                           const struct dicomweb_options *opt, json_t **studies,
                                           struct base_err *err);
+
+/*
+ * As dicomweb_qido_patient(), but the answer is a transaction Bundle
+ * (Patient with PatientID and the Other Patient IDs — e.g. the resident
+ * identity number — ImagingStudy, Endpoint), ready for the adapter's store:
+ * what a periodic PACS sync writes.  `warnings` as in dicomweb_to_bundle().
+ */
+BASE_MUST_CHECK int dicomweb_qido_patient_bundle(const struct dicomweb_pacs *pacs,
+                                                 const char *patient_id, enum dicomweb_level level,
+                                                 const struct dicomweb_limits *lim,
+                                                 const struct dicomweb_options *opt,
+                                                 json_t **bundle, json_t **warnings,
+                                                 struct base_err *err);
 
 #endif /* ADAPTERS_DICOMWEB_DICOMWEB_H */

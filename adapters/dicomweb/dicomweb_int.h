@@ -34,6 +34,7 @@
 #define DW_ISSUER             "00100021"
 #define DW_BIRTH_DATE         "00100030"
 #define DW_SEX                "00100040"
+#define DW_OTHER_IDS          "00101002"
 #define DW_BODY_PART          "00180015"
 #define DW_STUDY_UID          "0020000D"
 #define DW_SERIES_UID         "0020000E"

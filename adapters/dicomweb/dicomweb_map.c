@@ -712,6 +712,35 @@ patient_system(const struct dicomweb_options *opt, const json_t *ds, char *buf, 
     return "urn:fhirgate:dicom:patient-id";
 }
 
+/*
+ * PS3.3 C.7.1.1 Other Patient IDs Sequence (0010,1002): the patient's
+ * identifiers in other namespaces — a PACS shared by a region often carries
+ * the resident identity number here, with its issuer as an OID.  Items
+ * whose issuer is not an OID have no namespace we can name, so they are
+ * left out rather than guessed.
+ */
+static int
+other_patient_ids(json_t *p, const json_t *ds)
+{
+    const json_t *items = dw_items(ds, DW_OTHER_IDS);
+
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        const json_t *item = json_array_get(items, i);
+        struct base_str id = dw_str(item, DW_PATIENT_ID, 0);
+        struct base_str issuer = dw_str(item, DW_ISSUER, 0);
+        char sys[96];
+        char val[80];
+
+        if (id.len == 0 || id.len >= sizeof(val) || !adapter_oid_valid(issuer) ||
+            issuer.len + 9 > sizeof(sys))
+            continue;
+        (void)snprintf(sys, sizeof(sys), "urn:oid:%.*s", (int)issuer.len, issuer.ptr);
+        (void)snprintf(val, sizeof(val), "%.*s", (int)id.len, id.ptr);
+        TRY(adapter_jpush(p, "identifier", json_pack("{s:s,s:s}", "system", sys, "value", val)));
+    }
+    return BASE_OK;
+}
+
 static int
 put_patient(struct adapter_tx *tx, const json_t *ds, const struct dicomweb_options *opt,
             const char **ref, struct base_err *err)
@@ -748,6 +777,10 @@ put_patient(struct adapter_tx *tx, const json_t *ds, const struct dicomweb_optio
                     : base_str_eq_cstr(sex, "O") ? "other"
                                                  : NULL;
     if (adapter_jset_str(p, "gender", g) != BASE_OK) {
+        json_decref(p);
+        return base_err_set(err, BASE_E_NOMEM, "exception", "Patient", "out of memory");
+    }
+    if (other_patient_ids(p, ds) != BASE_OK) {
         json_decref(p);
         return base_err_set(err, BASE_E_NOMEM, "exception", "Patient", "out of memory");
     }
@@ -790,12 +823,10 @@ put_study(struct adapter_tx *tx, const json_t *st, const struct dicomweb_options
 }
 
 int
-dicomweb_to_bundle(const char *text, size_t len, const struct dicomweb_limits *lim,
-                   const struct dicomweb_options *opt, json_t **out, json_t **warnings,
-                   struct base_err *err)
+dicomweb_datasets_to_bundle(const json_t *datasets, const struct dicomweb_options *opt,
+                            json_t **out, json_t **warnings, struct base_err *err)
 {
     static const struct dicomweb_options none = {0};
-    json_t *datasets = NULL;
     json_t *studies = NULL;
     struct adapter_tx tx = {0};
     const char *key;
@@ -809,9 +840,7 @@ dicomweb_to_bundle(const char *text, size_t len, const struct dicomweb_limits *l
     json_t *oo = fhir_outcome_new();
     if (oo == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", "dataset", "out of memory");
-    rc = dicomweb_parse(text, len, lim, &datasets, err);
-    if (rc == BASE_OK)
-        rc = group(datasets, &studies, oo, err);
+    rc = group(datasets, &studies, oo, err);
     if (rc == BASE_OK)
         rc = adapter_tx_init(&tx, 0, err);
     json_object_foreach(studies, key, st)
@@ -827,6 +856,23 @@ dicomweb_to_bundle(const char *text, size_t len, const struct dicomweb_limits *l
     adapter_tx_fini(&tx);
     json_decref(oo);
     json_decref(studies);
+    return rc;
+}
+
+int
+dicomweb_to_bundle(const char *text, size_t len, const struct dicomweb_limits *lim,
+                   const struct dicomweb_options *opt, json_t **out, json_t **warnings,
+                   struct base_err *err)
+{
+    json_t *datasets = NULL;
+    int rc;
+
+    *out = NULL;
+    if (warnings != NULL)
+        *warnings = NULL;
+    rc = dicomweb_parse(text, len, lim, &datasets, err);
+    if (rc == BASE_OK)
+        rc = dicomweb_datasets_to_bundle(datasets, opt, out, warnings, err);
     json_decref(datasets);
     return rc;
 }

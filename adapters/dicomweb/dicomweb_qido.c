@@ -25,7 +25,7 @@
 /* What each level asks for beyond the PS3.18 defaults. */
 static const char study_fields[] =
     "00080020,00080030,00080050,00080061,00080090,00080201,00081030,00081032,00081060,"
-    "00100010,00100020,00100021,00100030,00100040,00201206,00201208";
+    "00100010,00100020,00100021,00100030,00100040,00101002,00201206,00201208";
 static const char series_fields[] =
     "0020000D,0020000E,00080060,0008103E,00180015,00200011,00200060,00080021,00080031,00201209";
 static const char instance_fields[] = "0020000D,0020000E,00080016,00080018,00200013";
@@ -242,8 +242,8 @@ deeper(struct qido *q, json_t *studies, enum dicomweb_level level, json_t *all)
         struct base_str uid = dw_str(st, DW_STUDY_UID, 0);
         char path[128];
 
-        if (uid.len == 0 || uid.len > 64)
-            continue;
+        if (!adapter_oid_valid(uid) || uid.len > 64)
+            continue; /* it goes into a URL path: a UID, nothing else */
         (void)snprintf(path, sizeof(path), "/studies/%.*s/series", (int)uid.len, uid.ptr);
         TRY(get_all(q, path, NULL, series_fields, max, all));
         if (level < DICOMWEB_INSTANCES)
@@ -285,6 +285,71 @@ patient_id_ok(const char *id)
     return n > 0 && n <= 64 && base_utf8_valid(id, n, NULL);
 }
 
+/* First instance of a study: its series and SOP instance UIDs. */
+static int
+first_instance(struct qido *q, struct base_str study, char *series, char *sop, size_t cap)
+{
+    json_t *found = NULL;
+    struct base_str s;
+    struct base_str i;
+
+    base_buf_reset(&q->url);
+    if (base_buf_appendf(&q->url, "%s/studies/%.*s/instances?includefield=0020000E,00080018&limit=1",
+                         q->pacs->base_url, (int)study.len, study.ptr) != BASE_OK)
+        return BASE_E_LIMIT;
+    TRY(get(q, &found));
+    s = dw_str(json_array_get(found, 0), DW_SERIES_UID, 0);
+    i = dw_str(json_array_get(found, 0), DW_SOP_INSTANCE, 0);
+    /* they go into a URL path: UIDs only (PS3.5 9.1: digits and dots) */
+    if (!adapter_oid_valid(s) || !adapter_oid_valid(i) || s.len >= cap || i.len >= cap) {
+        json_decref(found);
+        return BASE_E_NOTFOUND;
+    }
+    (void)snprintf(series, cap, "%.*s", (int)s.len, s.ptr);
+    (void)snprintf(sop, cap, "%.*s", (int)i.len, i.ptr);
+    json_decref(found);
+    return BASE_OK;
+}
+
+/*
+ * The Other Patient IDs Sequence (0010,1002) — where a regional PACS keeps
+ * the resident identity number — is not a "main" tag for every PACS: Orthanc
+ * 1.10 leaves it out of QIDO answers whatever includefield says.  When the
+ * studies came back without it, read it from one instance's WADO-RS
+ * metadata (PS3.18 10.4) and copy it onto every study (the query matched
+ * one PatientID, so one patient).  Optional: a PACS that cannot answer this
+ * still gives its studies, and the error of this attempt is not reported.
+ */
+static void
+fill_other_ids(struct qido *q, json_t *studies)
+{
+    struct base_err *saved = q->err;
+    struct base_err ignored = {0};
+    json_t *meta = NULL;
+    const json_t *seq;
+    char series[72];
+    char sop[72];
+    struct base_str uid = dw_str(json_array_get(studies, 0), DW_STUDY_UID, 0);
+
+    if (json_array_size(studies) == 0 || !adapter_oid_valid(uid) || uid.len > 64 ||
+        json_object_get(json_array_get(studies, 0), DW_OTHER_IDS) != NULL)
+        return;
+    q->err = &ignored;
+    if (first_instance(q, uid, series, sop, sizeof(series)) != BASE_OK)
+        goto out;
+    base_buf_reset(&q->url);
+    if (base_buf_appendf(&q->url, "%s/studies/%.*s/series/%s/instances/%s/metadata",
+                         q->pacs->base_url, (int)uid.len, uid.ptr, series, sop) != BASE_OK ||
+        get(q, &meta) != BASE_OK)
+        goto out;
+    seq = json_object_get(json_array_get(meta, 0), DW_OTHER_IDS);
+    for (size_t i = 0; seq != NULL && i < json_array_size(studies); i++)
+        (void)json_object_set(json_array_get(studies, i), DW_OTHER_IDS, (json_t *)seq);
+out:
+    json_decref(meta);
+    q->err = saved;
+}
+
 static int
 query(struct qido *q, const char *patient_id, enum dicomweb_level level, json_t *all)
 {
@@ -293,6 +358,7 @@ query(struct qido *q, const char *patient_id, enum dicomweb_level level, json_t 
 
     TRY(setup(q));
     TRY(get_all(q, "/studies", patient_id, study_fields, max_studies, all));
+    fill_other_ids(q, all);
     if (level == DICOMWEB_STUDIES)
         return BASE_OK;
     size_t nstudies = json_array_size(all);
@@ -318,43 +384,86 @@ query(struct qido *q, const char *patient_id, enum dicomweb_level level, json_t 
     return BASE_OK;
 }
 
-int
-dicomweb_qido_patient(const struct dicomweb_pacs *pacs, const char *patient_id,
-                      enum dicomweb_level level, const struct dicomweb_limits *lim,
-                      const struct dicomweb_options *opt, json_t **studies, struct base_err *err)
+/* Run the patient query; *all gets the checked datasets. */
+static int
+qido_datasets(const struct dicomweb_pacs *pacs, const char *patient_id, enum dicomweb_level level,
+              const struct dicomweb_limits *lim, json_t **all, struct base_err *err)
 {
     struct dicomweb_limits deflim = dicomweb_limits_default();
-    struct dicomweb_options o = opt != NULL ? *opt : (struct dicomweb_options){0};
     struct qido q = {.pacs = pacs, .lim = lim != NULL ? lim : &deflim, .err = err};
-    json_t *all = json_array();
     int rc;
 
-    *studies = NULL;
+    *all = NULL;
     q.name = pacs->name != NULL ? pacs->name : "(unnamed)";
     q.max_response = pacs->max_response > 0 ? pacs->max_response : q.lim->max_doc;
-    if (patient_id == NULL || !patient_id_ok(patient_id)) {
-        json_decref(all);
+    if (patient_id == NULL || !patient_id_ok(patient_id))
         return base_err_set(err, BASE_E_INVALID, "value", "PatientID",
                             "patient id is empty, too long or contains * ? \\ or controls");
-    }
-    if (pacs->base_url == NULL || all == NULL) {
-        json_decref(all);
+    if (pacs->base_url == NULL)
         return base_err_set(err, BASE_E_INVALID, "required", "pacs", "PACS has no base URL");
-    }
+    *all = json_array();
+    if (*all == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", "qido", "out of memory");
     base_buf_init(&q.body, q.max_response + 1);
     base_buf_init(&q.url, BASE_LIMIT_HTTP_MAX_URL);
-    rc = query(&q, patient_id, level, all);
-    if (o.wado_base == NULL)
-        o.wado_base = pacs->base_url;
-    if (o.pacs_name == NULL)
-        o.pacs_name = pacs->name;
-    if (rc == BASE_OK)
-        rc = dicomweb_studies(all, &o, studies, err);
+    rc = query(&q, patient_id, level, *all);
     curl_slist_free_all(q.headers);
     if (q.curl != NULL)
         curl_easy_cleanup(q.curl);
     base_buf_fini(&q.body);
     base_buf_fini(&q.url);
+    if (rc != BASE_OK) {
+        json_decref(*all);
+        *all = NULL;
+    }
+    return rc;
+}
+
+static struct dicomweb_options
+options_for(const struct dicomweb_pacs *pacs, const struct dicomweb_options *opt)
+{
+    struct dicomweb_options o = opt != NULL ? *opt : (struct dicomweb_options){0};
+
+    if (o.wado_base == NULL)
+        o.wado_base = pacs->base_url;
+    if (o.pacs_name == NULL)
+        o.pacs_name = pacs->name;
+    return o;
+}
+
+int
+dicomweb_qido_patient(const struct dicomweb_pacs *pacs, const char *patient_id,
+                      enum dicomweb_level level, const struct dicomweb_limits *lim,
+                      const struct dicomweb_options *opt, json_t **studies, struct base_err *err)
+{
+    struct dicomweb_options o = options_for(pacs, opt);
+    json_t *all = NULL;
+    int rc;
+
+    *studies = NULL;
+    rc = qido_datasets(pacs, patient_id, level, lim, &all, err);
+    if (rc == BASE_OK)
+        rc = dicomweb_studies(all, &o, studies, err);
+    json_decref(all);
+    return rc;
+}
+
+int
+dicomweb_qido_patient_bundle(const struct dicomweb_pacs *pacs, const char *patient_id,
+                             enum dicomweb_level level, const struct dicomweb_limits *lim,
+                             const struct dicomweb_options *opt, json_t **bundle,
+                             json_t **warnings, struct base_err *err)
+{
+    struct dicomweb_options o = options_for(pacs, opt);
+    json_t *all = NULL;
+    int rc;
+
+    *bundle = NULL;
+    if (warnings != NULL)
+        *warnings = NULL;
+    rc = qido_datasets(pacs, patient_id, level, lim, &all, err);
+    if (rc == BASE_OK)
+        rc = dicomweb_datasets_to_bundle(all, &o, bundle, warnings, err);
     json_decref(all);
     return rc;
 }

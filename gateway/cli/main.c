@@ -12,6 +12,7 @@ static const struct cli_cmd commands[] = {
     {"convert", "convert HL7 v2, CDA, CSV, DICOM JSON or FHIR files to FHIR", cli_cmd_convert},
     {"demo-data", "generate the demo region's data from a seed", cli_cmd_demo_data},
     {"demo-feed", "send HL7 v2 messages over MLLP, then live results", cli_cmd_demo_feed},
+    {"member", "manage member hospitals (add, list, approve, disable, enable)", cli_cmd_member},
     {"migrate", "apply the database schema migrations", cli_cmd_migrate},
     {"user", "manage portal users (add, bootstrap the first admin, list, disable, …)", cli_cmd_user},
     {"validate", "validate FHIR R4 resources against the R4 definitions", cli_cmd_validate},

@@ -260,28 +260,27 @@ cda_patient_bundle(const char *mrn)
     return bundle;
 }
 
-/* img-c's Patient for `mrn`, as the DICOMweb converter makes it from the
- * PACS's own QIDO-RS answer. */
+/* img-c's Patient for `mrn`, as the adapter's PACS sync makes it: the
+ * DICOMweb client asks the PACS (QIDO-RS, plus one instance's WADO-RS
+ * metadata for the Other Patient IDs Sequence that carries the resident
+ * identity number) and converts the answer into a transaction Bundle. */
 static json_t *
 pacs_patient_bundle(const char *mrn)
 {
-    char path[256];
-    char *body = NULL;
-    size_t len = 0;
+    struct dicomweb_pacs p = client();
     json_t *bundle = NULL;
     struct base_err err = {0};
 
-    snprintf(path, sizeof(path), "/dicom-web/studies?PatientID=%s", mrn);
-    ck_assert_int_eq(tu_orthanc_get(&pacs, path, "application/dicom+json", &body, &len), 200);
-    ck_assert_msg(dicomweb_to_bundle(body, len, NULL, NULL, &bundle, NULL, &err) == BASE_OK,
+    ck_assert_msg(dicomweb_qido_patient_bundle(&p, mrn, DICOMWEB_STUDIES, NULL, NULL, &bundle,
+                                               NULL, &err) == BASE_OK,
                   "%s: %s", err.where, err.msg);
-    free(body);
     return bundle;
 }
 
-/* The shared patient's img-c record reaches the MPI without a resident id
- * (the DICOM converter maps PatientID only): it must still score above
- * the automatic link threshold against their hosp-b record. */
+/* The shared patient's img-c record reaches the MPI with the resident id
+ * from the Other Patient IDs Sequence, so it links deterministically; its
+ * demographics alone must also score above the automatic link threshold
+ * against their hosp-b record (for PACS that do not send the sequence). */
 START_TEST(shared_patient_links_at_the_imaging_centre)
 {
     json_t *m = demo_test_manifest(gen);
@@ -308,17 +307,17 @@ START_TEST(shared_patient_links_at_the_imaging_centre)
     ck_assert_int_eq(
         gw_mpi_identity_from_patient(a, "hosp-b", patient_of(b_hosp), 20261128, &hosp, &err),
         BASE_OK);
-    ck_assert(!img.has_resid);
+    ck_assert_msg(img.has_resid, "the PACS answer lost the Other Patient IDs Sequence");
     ck_assert(hosp.has_resid);
+    ck_assert_str_eq(img.resid.number, hosp.resid.number);
     gw_mpi_score_pair(&img, &hosp, NULL, &sc);
     ck_assert_int_eq(sc.level[GW_MPI_F_NAME], GW_MPI_L_EXACT);
     ck_assert_int_eq(sc.level[GW_MPI_F_BIRTH], GW_MPI_L_EXACT);
     ck_assert_msg(sc.total >= gw_mpi_config_default().upper, "score %.2f", sc.total);
     /* With the MPI's name frequencies, when the imaging record comes last
      * (its name then already held by the two hospital records of a region
-     * of this size), it lands in the review queue at least — never lost;
-     * an automatic link there needs the resident id that the DICOM
-     * converter does not read yet (docs/design/demo-data.md). */
+     * of this size), demographics alone still reach the review queue —
+     * never lost; the resident id above is what links it automatically. */
     struct gw_mpi_name_freq freq = {2, 2,
                                     (double)(sum.records[0] + sum.records[1] + sum.records[2])};
     struct gw_mpi_score late;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "adapters/dicomweb/dicomweb.h"
+#include "fhir/validate/fhir_validate.h"
 #include "fhir/json/fhir_json.h"
 #include "test/support/golden.h"
 #include "test/support/jsonpath.h"
@@ -131,6 +132,34 @@ START_TEST(person_name_groups)
     }
     json_decref(b);
     free(text);
+}
+END_TEST
+
+/* Other Patient IDs Sequence: the resident identity number a regional PACS
+ * carries next to its own record number becomes a second identifier; an
+ * item without an OID issuer is left out. */
+START_TEST(other_patient_ids_become_identifiers)
+{
+    static const char text[] =
+        "[{\"0020000D\":{\"vr\":\"UI\",\"Value\":[\"1.2.826.0.1.3680043.8.498.7\"]},"
+        "\"00100020\":{\"vr\":\"LO\",\"Value\":[\"IC500418\"]},"
+        "\"00100021\":{\"vr\":\"LO\",\"Value\":[\"2.16.156.99.3\"]},"
+        "\"00101002\":{\"vr\":\"SQ\",\"Value\":["
+        "{\"00100020\":{\"vr\":\"LO\",\"Value\":[\"370102196102127299\"]},"
+        "\"00100021\":{\"vr\":\"LO\",\"Value\":[\"2.16.156.10011.1.3\"]},"
+        "\"00100022\":{\"vr\":\"CS\",\"Value\":[\"TEXT\"]}},"
+        "{\"00100020\":{\"vr\":\"LO\",\"Value\":[\"X-1\"]},"
+        "\"00100021\":{\"vr\":\"LO\",\"Value\":[\"OTHERPACS\"]}}]}}]";
+    json_t *b = bundle_of(text, NULL, NULL);
+    json_t *p = entry(b, "Patient");
+
+    ck_assert_uint_eq(json_array_size(json_object_get(p, "identifier")), 2);
+    ck_assert_str_eq(tu_json_str(p, "identifier.0.system"), "urn:oid:2.16.156.99.3");
+    ck_assert_str_eq(tu_json_str(p, "identifier.0.value"), "IC500418");
+    ck_assert_str_eq(tu_json_str(p, "identifier.1.system"), "urn:oid:2.16.156.10011.1.3");
+    ck_assert_str_eq(tu_json_str(p, "identifier.1.value"), "370102196102127299");
+    ck_assert_int_eq(fhir_validate(p, NULL, NULL, NULL, NULL), BASE_OK);
+    json_decref(b);
 }
 END_TEST
 
@@ -338,6 +367,7 @@ Suite *dicomweb_suite(void)
     tcase_add_test(map, corpus_instance_metadata);
     tcase_add_test(map, corpus_pn_dataset_has_no_study);
     tcase_add_test(map, person_name_groups);
+    tcase_add_test(map, other_patient_ids_become_identifiers);
     tcase_add_test(map, groups_series_and_instances);
     tcase_add_test(map, golden_cases);
     tcase_add_test(map, cli_converts_dicom_json);

@@ -1,0 +1,825 @@
+/*
+ * gateway/app/h_clinical.c — the cross-hospital record: GET /fhir/TYPE?
+ * patient=ID&… and GET /fhir/Patient/ID/$everything, federated.
+ *
+ * The pipeline (docs/design/gateway.md "Pipeline"):
+ *   pool thread: authenticate → role and scope (before anything is looked
+ *   up) → purpose of use → parameters validated → MPI resolve → consents →
+ *   policy decision → members to ask (consent-denied ones left out) →
+ *   suspend → gw_fed_submit (each answer is scanned into the merge on the
+ *   loop thread as it arrives);
+ *   worker thread: merge finished → entries filtered by policy → consent
+ *   notice → AuditEvent committed → answer → resume.
+ * Nothing after gw_fed_submit() runs on the pool thread: from then on the
+ * request belongs to the engine's callbacks.
+ */
+#include "gateway/app/app_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "fhir/base/arena.h"
+#include "fhir/base/buf.h"
+#include "fhir/base/limits.h"
+#include "fhir/base/log.h"
+#include "fhir/json/fhir_json.h"
+#include "fhir/search/fhir_search.h"
+#include "gateway/fed/gw_fed.h"
+#include "gateway/http/gw_http_metrics.h"
+
+const char *const gw_app_clinical_types[] = {
+    "Encounter",           "Condition", "Observation",  "DiagnosticReport",
+    "ImagingStudy",        "MedicationRequest", "MedicationStatement", "AllergyIntolerance",
+    "Procedure",           "Immunization",      "DocumentReference",
+};
+const size_t gw_app_clinical_type_count = BASE_ARRAY_LEN(gw_app_clinical_types);
+
+#define CLINICAL_ROLES                                                                             \
+    (GW_APP_ROLE(GW_AUTH_ROLE_CLINICIAN) | GW_APP_ROLE(GW_AUTH_ROLE_MEMBER_SYSTEM) |              \
+     GW_APP_ROLE(GW_AUTH_ROLE_PATIENT))
+
+#define CONSENT_NOTICE                                                                             \
+    "{\"resource\":{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"             \
+    "\"information\",\"code\":\"suppressed\",\"diagnostics\":\"some data withheld by patient "   \
+    "consent\"}]},\"search\":{\"mode\":\"outcome\"}}"
+
+bool
+gw_app_is_clinical_type(const char *type)
+{
+    for (size_t i = 0; type != NULL && i < gw_app_clinical_type_count; i++) {
+        if (strcmp(type, gw_app_clinical_types[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Everything one federated request carries across threads (request arena). */
+struct fed_req {
+    struct gw_app *app;
+    struct gw_http_req *r;
+    struct gw_http_async *async;
+    struct gw_app_caller c;
+    const char *type;      /* NULL for $everything */
+    const char *subtype;   /* search-type | $everything */
+    enum fhir_event_kind kind;
+    const char *person;    /* regional person id */
+    const char *patient_ref;
+    struct gw_policy_consent *consent;
+    struct gw_policy_decision decision;
+    bool withheld;         /* a member was left out by consent */
+    size_t n_asked;
+    struct gw_fed_merge *merge;
+    struct gw_fed_answer *answer;
+    struct gw_fed_merge_opts mopts;
+};
+
+/* ------------------------------------------------------- the request -- */
+
+static bool
+deny(struct fed_req *f, const char *patient_ref, int rc, const char *code, const char *where,
+     const char *msg)
+{
+    struct base_err err = {0};
+
+    (void)base_err_set(&err, rc, code, where, "%s", msg);
+    gw_app_deny(f->app, f->r, &f->c, f->kind, f->subtype, patient_ref, &err);
+    return false;
+}
+
+/* Role, scope, purpose — before anything about the patient is looked up. */
+static bool
+admit(struct fed_req *f)
+{
+    if (!gw_app_authenticate(f->app, f->r, &f->c))
+        return false;
+    if (f->type != NULL)
+        return gw_app_require(f->app, f->r, &f->c, CLINICAL_ROLES, f->type, GW_AUTH_SEARCH,
+                              f->kind, f->subtype) &&
+               gw_app_purpose(f->app, f->r, &f->c, f->kind, f->subtype);
+    /* $everything returns every clinical type: each must be allowed. */
+    for (size_t i = 0; i < gw_app_clinical_type_count; i++) {
+        if (!gw_app_require(f->app, f->r, &f->c, CLINICAL_ROLES, gw_app_clinical_types[i],
+                            GW_AUTH_SEARCH, f->kind, f->subtype))
+            return false;
+    }
+    return gw_app_purpose(f->app, f->r, &f->c, f->kind, f->subtype);
+}
+
+/* The regional id from patient= ("ID" or "Patient/ID", one value). */
+static bool
+patient_from_search(struct fed_req *f, const struct fhir_search *s)
+{
+    const char *id = NULL;
+    size_t seen = 0;
+
+    for (size_t i = 0; i < s->n_clauses; i++) {
+        const struct fhir_search_clause *cl = &s->clauses[i];
+
+        if (strcmp(cl->def->name, "patient") != 0 && strcmp(cl->def->name, "subject") != 0)
+            continue;
+        seen++;
+        if (cl->modifier != FHIR_SEARCH_MOD_NONE || cl->n_values != 1 ||
+            cl->values[0].u.reference.id == NULL ||
+            (cl->values[0].u.reference.type != NULL &&
+             strcmp(cl->values[0].u.reference.type, "Patient") != 0))
+            return deny(f, NULL, BASE_E_INVALID, "value", cl->name,
+                        "patient must name one regional Patient id");
+        id = cl->values[0].u.reference.id;
+    }
+    if (seen != 1 || id == NULL)
+        return deny(f, NULL, BASE_E_INVALID, "required", "patient",
+                    "a federated search needs exactly one patient parameter");
+    f->person = id;
+    return true;
+}
+
+/* $everything (R4 Patient-everything) takes _since, _type, _count; the
+ * first two go to the members as they are, after a check. */
+static bool
+everything_query(struct fed_req *f, struct base_str *out)
+{
+    struct base_arena *a = gw_http_req_arena(f->r);
+    struct base_buf b;
+    int64_t lo;
+    int64_t hi;
+    char *q;
+
+    base_buf_init(&b, BASE_LIMIT_HTTP_MAX_URL * 2);
+    for (size_t i = 0; i < gw_http_req_query_count(f->r); i++) {
+        const struct gw_http_param *p = gw_http_req_query_at(f->r, i);
+
+        if (base_str_eq_cstr(p->name, "_since")) {
+            if (!fhir_search_date_range(p->value.ptr, p->value.len, &lo, &hi)) {
+                base_buf_fini(&b);
+                return deny(f, NULL, BASE_E_INVALID, "value", "_since",
+                            "_since must be an instant");
+            }
+        } else if (base_str_eq_cstr(p->name, "_type")) {
+            struct base_str rest = p->value;
+            struct base_str one;
+
+            while (rest.len > 0) {
+                char *t;
+
+                if (!base_str_cut(rest, ',', &one, &rest)) {
+                    one = rest;
+                    rest.len = 0;
+                }
+                t = base_str_dup0(a, one);
+                if (t == NULL || !gw_app_is_clinical_type(t)) {
+                    base_buf_fini(&b);
+                    return deny(f, NULL, BASE_E_INVALID, "value", "_type",
+                                "_type must list federated resource types");
+                }
+            }
+        } else if (!base_str_eq_cstr(p->name, "_count") && !base_str_eq_cstr(p->name, "_cursor") &&
+                   !base_str_eq_cstr(p->name, "_format") &&
+                   !base_str_eq_cstr(p->name, "_pretty")) {
+            base_buf_fini(&b);
+            return deny(f, NULL, BASE_E_INVALID, "invalid", "query",
+                        "$everything takes _since, _type and _count only");
+        } else if (base_buf_appendf(&b, "%s%.*s=%.*s", b.len > 0 ? "&" : "",
+                                   (int)p->raw_name.len, p->raw_name.ptr, (int)p->raw_value.len,
+                                   p->raw_value.ptr) != BASE_OK) {
+            break;
+        }
+    }
+    q = b.len > 0 ? base_buf_dup0(&b, a) : base_arena_strdup(a, "");
+    base_buf_fini(&b);
+    *out = base_str_from_cstr(q);
+    return q != NULL;
+}
+
+static bool
+parse_search(struct fed_req *f, struct fhir_search **out)
+{
+    struct fhir_search_options opt = fhir_search_options_default();
+    struct base_str q = gw_http_req_query_string(f->r);
+    struct base_err err = {0};
+
+    if (f->type == NULL && !everything_query(f, &q))
+        return false;
+
+    opt.handling = fhir_search_handling_from_prefer(gw_http_req_header(f->r, "Prefer"),
+                                                    FHIR_SEARCH_STRICT);
+    opt.default_count = f->app->cfg->page_default;
+    opt.max_count = f->app->cfg->page_max;
+    if (fhir_search_parse(gw_http_req_arena(f->r), f->type != NULL ? f->type : "Patient",
+                          q.ptr != NULL ? q.ptr : "", q.len, &opt, out, &err) != BASE_OK) {
+        /* An unknown parameter is a bad request (400), not an
+         * unacceptable representation (406). */
+        if (strcmp(err.issue_code, "not-supported") == 0)
+            snprintf(err.issue_code, sizeof(err.issue_code), "%s", "invalid");
+        gw_app_deny(f->app, f->r, &f->c, f->kind, f->subtype, NULL, &err);
+        return false;
+    }
+    if ((*out)->n_includes > 0)
+        return deny(f, NULL, BASE_E_INVALID, "not-supported", "_include",
+                    "_include and _revinclude are not supported across members");
+    return f->type == NULL || patient_from_search(f, *out);
+}
+
+/* The member-side query: every parameter as received except the ones the
+ * gateway handles itself (patient, paging, presentation). */
+static char *
+member_query(struct fed_req *f, const struct fhir_search *s)
+{
+    struct base_arena *a = gw_http_req_arena(f->r);
+    struct base_buf b;
+    char *out;
+
+    base_buf_init(&b, BASE_LIMIT_HTTP_MAX_URL * 2);
+    for (size_t i = 0; i < gw_http_req_query_count(f->r); i++) {
+        const struct gw_http_param *p = gw_http_req_query_at(f->r, i);
+        struct base_str base = p->name;
+        long colon = base_str_find_chr(base, ':', 0);
+
+        if (colon >= 0)
+            base.len = (size_t)colon;
+        if (base_str_eq_cstr(base, "patient") || base_str_eq_cstr(base, "subject") ||
+            base_str_eq_cstr(base, "_cursor") || base_str_eq_cstr(base, "_format") ||
+            base_str_eq_cstr(base, "_pretty") || base_str_eq_cstr(base, "_count") ||
+            base_str_eq_cstr(base, "_offset"))
+            continue;
+        if (base_buf_appendf(&b, "&%.*s=%.*s", (int)p->raw_name.len, p->raw_name.ptr,
+                            (int)p->raw_value.len, p->raw_value.ptr) != BASE_OK)
+            break;
+    }
+    if (base_buf_appendf(&b, "&_count=%u", s->count) != BASE_OK) {
+        base_buf_fini(&b);
+        return NULL;
+    }
+    out = base_buf_dup0(&b, a);
+    base_buf_fini(&b);
+    return out;
+}
+
+/* ---------------------------------------------------- MPI and policy -- */
+
+struct local {
+    const char *member;
+    struct base_buf ids; /* "Patient/a,Patient/b" */
+};
+
+static int
+locals_load(struct fed_req *f, struct gw_db_conn *c, PGresult **out, struct base_err *err)
+{
+    const char *v[1] = {f->person};
+
+    return gw_db_exec(c, "clinical.locals",
+                      "SELECT r.member_id, r.resource->>'id' FROM mpi.record r "
+                      "JOIN mpi.person p ON p.id = r.person_id WHERE p.public_id = $1::uuid "
+                      "AND r.resource->>'id' IS NOT NULL ORDER BY r.member_id, r.id",
+                      1, v, out, err);
+}
+
+/* Resolve (following merges), load consents, decide. */
+static bool
+decide(struct fed_req *f, struct gw_db_conn *c, PGresult **locals)
+{
+    struct base_arena *a = gw_http_req_arena(f->r);
+    struct gw_mpi_person person;
+    struct gw_policy_request pr = {0};
+    struct base_err err = {0};
+    json_t **consents = NULL;
+    size_t n = 0;
+    int rc;
+
+    rc = gw_mpi_resolve(gw_db_conn_pg(c), a, &f->app->mpi, f->app->mpi.person_system, f->person,
+                        &person, &err);
+    if (rc == BASE_E_NOTFOUND || rc == BASE_E_INVALID)
+        return deny(f, NULL, BASE_E_NOTFOUND, "not-found", "patient", "no such patient");
+    if (rc != BASE_OK) {
+        gw_app_deny(f->app, f->r, &f->c, f->kind, f->subtype, NULL, &err);
+        return false;
+    }
+    f->person = person.id;
+    f->patient_ref = base_arena_sprintf(a, "Patient/%s", person.id);
+    if (gw_app_consents_load(c, a, person.id, &consents, &n, &err) != BASE_OK ||
+        gw_policy_consent_compile(a, (const json_t *const *)consents, n, gw_app_now_us(),
+                                  &f->consent, &err) != BASE_OK) {
+        /* A consent we cannot read or apply means no sharing (fail closed). */
+        return deny(f, f->patient_ref, BASE_E_IO, "transient", "Consent",
+                    "the patient's consent could not be evaluated");
+    }
+    pr.role = f->c.p->role;
+    pr.org_is_active_member = f->c.p->organization != NULL &&
+                              gw_registry_is_active(f->app->registry, f->c.p->organization);
+    pr.pou = f->c.pou;
+    pr.reason = base_str_from_cstr(f->c.reason);
+    pr.is_own_record = f->c.p->patient != NULL && strcmp(f->c.p->patient, person.id) == 0;
+    if (pr.role == GW_AUTH_ROLE_MEMBER_SYSTEM)
+        pr.role = GW_AUTH_ROLE_CLINICIAN; /* a member's system acts for its clinicians */
+    gw_policy_decide(&pr, f->consent, &f->decision);
+    if (f->decision.verdict == GW_POLICY_DENY)
+        return deny(f, f->patient_ref, BASE_E_AUTH,
+                    f->decision.reason == GW_POLICY_R_CONSENT ? "security" : "forbidden",
+                    gw_policy_reason_code(f->decision.reason),
+                    gw_policy_reason_message(f->decision.reason));
+    return locals_load(f, c, locals, &err) == BASE_OK ||
+           deny(f, f->patient_ref, BASE_E_IO, "transient", "mpi", "the patient index failed");
+}
+
+/* ------------------------------------------------------- member list -- */
+
+static bool
+admit_entry(const struct gw_fed_entry_info *e, void *ctx)
+{
+    struct fed_req *f = ctx;
+    struct base_str labels[BASE_LIMIT_FED_MAX_LABELS];
+    size_t n = e->n_security < BASE_ARRAY_LEN(labels) ? e->n_security : BASE_ARRAY_LEN(labels);
+
+    for (size_t i = 0; i < n; i++)
+        labels[i] = base_str_from_cstr(e->security[i].code);
+    return gw_policy_entry_allowed(f->consent, &f->decision, base_str_from_cstr(e->member_id),
+                                   base_str_from_cstr(e->type), labels, n);
+}
+
+/* One request per active member holding the person, not denied by
+ * consent; *n_out of them in `rq`. */
+static size_t
+build_requests(struct fed_req *f, PGresult *locals, const char *query, const char *path_tail,
+               const struct gw_fed_cursor *cursor, struct gw_fed_request *rq, size_t cap)
+{
+    struct base_arena *a = gw_http_req_arena(f->r);
+    struct gw_registry_member *ms = NULL;
+    size_t nm = 0;
+    size_t k = 0;
+    const char **hdr = BASE_NEW_N(a, const char *, 1);
+
+    if (hdr != NULL)
+        hdr[0] = base_arena_sprintf(a, "X-Request-Id: %s", gw_http_req_id(f->r));
+    if (gw_registry_snapshot(f->app->registry, a, true, &ms, &nm, &(struct base_err){0}) !=
+        BASE_OK)
+        return 0;
+    for (size_t i = 0; i < nm && k < cap; i++) {
+        struct base_buf ids;
+        char *idlist;
+        char *first;
+        const struct gw_fed_member_state *st = NULL;
+
+        base_buf_init(&ids, 4096);
+        for (int row = 0; row < PQntuples(locals); row++) {
+            if (strcmp(gw_db_val(locals, row, 0), ms[i].id) != 0)
+                continue;
+            /* $everything is one Patient's operation: the member's first
+             * record; a search takes them all (patient=a,b is OR). */
+            if ((f->type == NULL && ids.len > 0) ||
+                base_buf_appendf(&ids, "%sPatient/%s", ids.len > 0 ? "," : "",
+                                gw_db_val(locals, row, 1)) != BASE_OK)
+                break;
+        }
+        idlist = ids.len > 0 ? base_buf_dup0(&ids, a) : NULL;
+        base_buf_fini(&ids);
+        if (idlist == NULL)
+            continue;
+        if (gw_policy_member_denied(f->consent, &f->decision, base_str_from_cstr(ms[i].id))) {
+            f->withheld = true;
+            continue;
+        }
+        if (cursor != NULL && ((st = gw_fed_cursor_find(cursor, ms[i].id)) == NULL || st->done))
+            continue;
+        first = f->type != NULL
+                    ? base_arena_sprintf(a, "%s/%s?patient=%s%s", ms[i].base, f->type, idlist,
+                                         query)
+                    : base_arena_sprintf(a, "%s/%s/%s%s", ms[i].base, idlist, path_tail,
+                                         query[0] == '&' ? query + 1 : query);
+        rq[k].member_id = ms[i].id;
+        rq[k].member_name = ms[i].name;
+        rq[k].base = ms[i].base;
+        rq[k].url = st != NULL ? gw_fed_page_url(a, ms[i].base, first, st) : first;
+        rq[k].headers = hdr;
+        rq[k].n_headers = hdr != NULL && hdr[0] != NULL ? 1 : 0;
+        rq[k].offset_paging = true;
+        if (rq[k].url != NULL)
+            k++;
+    }
+    return k;
+}
+
+/* --------------------------------------------------------- answering -- */
+
+/* Insert the consent notice as the first entry of the merged text (our
+ * own writer's output: the first `"entry":[` is the entry array, since
+ * no string before it can hold an unescaped quote). */
+static char *
+add_notice(struct base_arena *a, const char *text, size_t len, size_t *out_len)
+{
+    const char *at = strstr(text, "\"entry\":[");
+    const char *close;
+
+    if (at != NULL) {
+        size_t head = (size_t)(at - text) + 9;
+        bool empty = text[head] == ']';
+        char *s = base_arena_sprintf(a, "%.*s%s%s%s", (int)head, text, CONSENT_NOTICE,
+                                     empty ? "" : ",", text + head);
+
+        *out_len = s != NULL ? strlen(s) : 0;
+        return s;
+    }
+    close = strrchr(text, '}');
+    if (close == NULL)
+        return NULL;
+    {
+        char *s = base_arena_sprintf(a, "%.*s,\"entry\":[%s]}", (int)(close - text), text,
+                                     CONSENT_NOTICE);
+
+        (void)len;
+        *out_len = s != NULL ? strlen(s) : 0;
+        return s;
+    }
+}
+
+static void
+count(struct gw_app *app, const char *kind, const char *outcome)
+{
+    const char *labels[2] = {kind, outcome};
+
+    if (app->m_fed != NULL)
+        gw_http_metric_add(app->m_fed, labels, 1);
+}
+
+/* The entities of the page for the AuditEvent (every returned one). */
+static void
+audit_entities(struct fed_req *f, struct gw_app_audit *au)
+{
+    struct base_arena *a = gw_http_req_arena(f->r);
+    const struct gw_fed_entity *ents = NULL;
+    size_t n = 0;
+    struct fhir_event_entity *out;
+    const char **members;
+
+    gw_fed_merge_entities(f->merge, &ents, &n);
+    out = BASE_NEW_N(a, struct fhir_event_entity, n + 1);
+    members = BASE_NEW_N(a, const char *, n + 1);
+    if (out == NULL || members == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (ents[i].id == NULL)
+            continue;
+        out[au->n_entities].type = ents[i].type;
+        out[au->n_entities].id = ents[i].id;
+        out[au->n_entities].version = ents[i].version;
+        members[au->n_entities++] = ents[i].member_id;
+    }
+    au->entities = out;
+    au->entity_members = members;
+}
+
+static bool
+set_headers(struct fed_req *f, const struct gw_fed_merge_info *info)
+{
+    char buf[24];
+
+    snprintf(buf, sizeof(buf), "%zu", f->n_asked);
+    if (gw_http_set_header(f->r, "X-Members-Asked", buf) != BASE_OK)
+        return false;
+    snprintf(buf, sizeof(buf), "%zu", info->n_ok);
+    if (gw_http_set_header(f->r, "X-Members-Answered", buf) != BASE_OK)
+        return false;
+    return !f->decision.btg || gw_http_set_header(f->r, "X-Break-Glass", "true") == BASE_OK;
+}
+
+static void
+respond_text(struct fed_req *f, char *text, size_t len)
+{
+    struct base_err err = {0};
+    enum gw_http_format fmt = GW_HTTP_FORMAT_JSON;
+    json_t *tree = NULL;
+
+    if (gw_http_req_format(f->r, &fmt, &err) == BASE_OK && fmt == GW_HTTP_FORMAT_XML &&
+        fhir_json_parse(text, len, NULL, &tree, &err) == BASE_OK &&
+        fhir_json_tie(gw_http_req_arena(f->r), tree) == BASE_OK) {
+        if (gw_http_respond_resource(f->r, 200, tree) != BASE_OK)
+            return;
+        return;
+    }
+    if (gw_http_respond_nocopy(f->r, 200, "application/fhir+json; charset=utf-8", text, len) !=
+        BASE_OK)
+        return;
+}
+
+/* Runs on a worker: finish the merge, audit, answer, resume. */
+static void
+finish(void *ctx)
+{
+    struct fed_req *f = ctx;
+    struct base_arena *a = gw_http_req_arena(f->r);
+    struct gw_app_audit au = {.kind = f->kind, .subtype = f->subtype, .status = 200};
+    struct gw_fed_merge_info info = {0};
+    struct base_err err = {0};
+    struct base_buf b;
+    char *text = NULL;
+    size_t len = 0;
+
+    au.patient_ref = f->patient_ref;
+    au.break_glass = f->decision.btg;
+    au.reason = f->decision.btg ? f->c.reason : NULL;
+    if (gw_fed_merge_finish(f->merge, &err) != BASE_OK) {
+        gw_app_deny(f->app, f->r, &f->c, f->kind, f->subtype, f->patient_ref, &err);
+        goto out;
+    }
+    gw_fed_merge_info(f->merge, &info);
+    if (info.n_ok == 0 && info.n_members > 0) {
+        count(f->app, f->subtype, "unavailable");
+        (void)base_err_set(&err, BASE_E_IO, "transient", "members",
+                           "no member holding this patient answered");
+        gw_app_deny(f->app, f->r, &f->c, f->kind, f->subtype, f->patient_ref, &err);
+        goto out;
+    }
+    base_buf_init(&b, BASE_LIMIT_HTTP_MAX_RESPONSE);
+    if (gw_fed_merge_write(f->merge, &b) == BASE_OK)
+        text = base_buf_dup0(&b, a);
+    len = b.len;
+    base_buf_fini(&b);
+    if (text != NULL && (f->withheld || info.n_filtered > 0))
+        text = add_notice(a, text, len, &len);
+    if (text == NULL) {
+        if (gw_http_respond_outcome(f->r, 500, "exception", NULL, "could not build the answer") !=
+            BASE_OK)
+            goto out;
+        goto out;
+    }
+    audit_entities(f, &au);
+    /* Fail closed: the AuditEvent is committed before any byte leaves. */
+    if (gw_app_audit(f->app, f->r, &f->c, &au, &err) != BASE_OK) {
+        count(f->app, f->subtype, "audit-failed");
+        gw_app_fail_audit(f->app, f->r);
+        goto out;
+    }
+    count(f->app, f->subtype, info.n_ok < info.n_members ? "partial" : "complete");
+    if (set_headers(f, &info))
+        respond_text(f, text, len);
+out:
+    gw_fed_answer_free(f->answer);
+    f->answer = NULL;
+    gw_http_resume(f->async);
+}
+
+static void
+on_result(const struct gw_fed_result *res, size_t idx, void *ctx)
+{
+    struct fed_req *f = ctx;
+    struct base_err err = {0};
+
+    if (gw_fed_merge_add(f->merge, idx, res, &err) != BASE_OK)
+        BASE_LOG(BASE_LOG_WARN, "fed.merge.add", "member=%s where=%s", res->member_id, err.where);
+}
+
+static void
+on_done(struct gw_fed_answer *answer, void *ctx)
+{
+    struct fed_req *f = ctx;
+
+    f->answer = answer;
+    if (!gw_app_work(f->app, finish, f)) {
+        /* Stopping: answer without data (never on the loop thread's
+         * audit path). */
+        gw_fed_answer_free(answer);
+        f->answer = NULL;
+        if (gw_http_respond_outcome(f->r, 503, "transient", NULL, "the gateway is stopping") !=
+            BASE_OK) {
+            gw_http_resume(f->async);
+            return;
+        }
+        gw_http_resume(f->async);
+    }
+}
+
+/* An empty searchset when no member holds the person (still audited). */
+static void
+answer_empty(struct fed_req *f)
+{
+    struct gw_app_audit au = {.kind = f->kind, .subtype = f->subtype, .status = 200};
+    json_t *b = json_pack("{s:s, s:s, s:i, s:[]}", "resourceType", "Bundle", "type", "searchset",
+                          "total", 0, "entry");
+
+    if (b == NULL || fhir_json_tie(gw_http_req_arena(f->r), b) != BASE_OK)
+        return;
+    if (f->withheld)
+        json_array_append_new(json_object_get(b, "entry"),
+                              json_pack("{s:{s:s, s:[{s:s, s:s, s:s}]}, s:{s:s}}", "resource",
+                                        "resourceType", "OperationOutcome", "issue", "severity",
+                                        "information", "code", "suppressed", "diagnostics",
+                                        "some data withheld by patient consent", "search",
+                                        "mode", "outcome"));
+    if (f->withheld)
+        json_object_del(b, "total");
+    au.patient_ref = f->patient_ref;
+    au.break_glass = f->decision.btg;
+    au.reason = f->decision.btg ? f->c.reason : NULL;
+    gw_app_answer(f->app, f->r, &f->c, &au, b);
+}
+
+/* The paging cursor keys every node shares (config federation.cursor_key). */
+static void
+cursor_keys(const struct gw_config *cfg, struct gw_fed_cursor_keys *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->current_id = 1;
+    memcpy(k->current, cfg->cursor_key, sizeof(k->current));
+    k->has_previous = cfg->has_cursor_key_previous;
+    k->previous_id = 0;
+    memcpy(k->previous, cfg->cursor_key_previous, sizeof(k->previous));
+}
+
+static bool
+setup_merge(struct fed_req *f, const struct fhir_search *s, const struct gw_fed_cursor *cursor,
+            size_t n)
+{
+    struct base_arena *a = gw_http_req_arena(f->r);
+    struct gw_fed_merge_opts *o = &f->mopts;
+    struct gw_fed_cursor_keys *keys = BASE_NEW(a, struct gw_fed_cursor_keys);
+    struct base_err err = {0};
+
+    if (keys == NULL)
+        return false;
+    cursor_keys(f->app->cfg, keys);
+    o->base_url = f->app->cfg->fhir_base;
+    o->path = f->type != NULL ? f->type
+                              : base_arena_sprintf(a, "Patient/%s/$everything", f->person);
+    o->query = fhir_search_canonical_query(a, s);
+    o->search = s;
+    o->count = s->count;
+    if (f->type != NULL) {
+        const char **t = BASE_NEW_N(a, const char *, 1);
+
+        if (t == NULL)
+            return false;
+        t[0] = f->type;
+        o->types = t;
+        o->n_types = 1;
+    } else {
+        /* $everything: the Patient itself and every federated type. */
+        const char **t = BASE_NEW_N(a, const char *, gw_app_clinical_type_count + 1);
+
+        if (t == NULL)
+            return false;
+        t[0] = "Patient";
+        memcpy(t + 1, gw_app_clinical_types, gw_app_clinical_type_count * sizeof(*t));
+        o->types = t;
+        o->n_types = gw_app_clinical_type_count + 1;
+    }
+    o->cursor = cursor;
+    o->self_cursor = s->cursor;
+    o->keys = keys;
+    o->binding = base_arena_sprintf(a, "%s|%s|%s|%s", f->c.p->subject, f->person, o->path,
+                                    o->query != NULL ? o->query : "");
+    o->admit = admit_entry;
+    o->admit_ctx = f;
+    return gw_fed_merge_start(a, n, o, &f->merge, &err) == BASE_OK;
+}
+
+static bool
+decode_cursor(struct fed_req *f, const struct fhir_search *s, const char *path,
+              const char *query, struct gw_fed_cursor **out)
+{
+    struct base_arena *a = gw_http_req_arena(f->r);
+    struct gw_fed_cursor_keys keys;
+    struct base_err err = {0};
+    const char *binding;
+
+    *out = NULL;
+    if (s->cursor == NULL)
+        return true;
+    cursor_keys(f->app->cfg, &keys);
+    binding = base_arena_sprintf(a, "%s|%s|%s|%s", f->c.p->subject, f->person, path,
+                                 query != NULL ? query : "");
+    *out = BASE_NEW(a, struct gw_fed_cursor);
+    if (*out == NULL || binding == NULL ||
+        gw_fed_cursor_decode(a, &keys, s->cursor, binding, gw_app_now(), *out, &err) != BASE_OK) {
+        (void)base_err_set(&err, BASE_E_INVALID, "invalid", "_cursor",
+                           "the paging cursor is invalid or expired");
+        gw_app_deny(f->app, f->r, &f->c, f->kind, f->subtype, f->patient_ref, &err);
+        return false;
+    }
+    return true;
+}
+
+/* From the decision on: members, merge, suspend, submit. */
+static void
+fan_out(struct fed_req *f, PGresult *locals, const struct fhir_search *s)
+{
+    struct base_arena *a = gw_http_req_arena(f->r);
+    struct gw_fed_request *rq = BASE_NEW_N(a, struct gw_fed_request, BASE_LIMIT_FED_MAX_REQUESTS);
+    const char *query = member_query(f, s);
+    const char *path = f->type != NULL ? f->type
+                                       : base_arena_sprintf(a, "Patient/%s/$everything",
+                                                            f->person);
+    struct gw_fed_cursor *cursor = NULL;
+    struct gw_fed_job job = {0};
+    struct base_err err = {0};
+    size_t n;
+
+    if (rq == NULL || query == NULL || path == NULL ||
+        !decode_cursor(f, s, path, fhir_search_canonical_query(a, s), &cursor))
+        return;
+    n = build_requests(f, locals, query, "$everything?", cursor, rq, BASE_LIMIT_FED_MAX_REQUESTS);
+    if (n == 0) {
+        answer_empty(f);
+        return;
+    }
+    f->n_asked = n;
+    if (!setup_merge(f, s, cursor, n)) {
+        if (gw_http_respond_outcome(f->r, 500, "exception", NULL, "could not prepare the merge") !=
+            BASE_OK)
+            return;
+        return;
+    }
+    job.requests = rq;
+    job.n_requests = n;
+    job.deadline_ms = f->app->cfg->fed_deadline_ms;
+    job.member_timeout_ms = f->app->cfg->fed_member_timeout_ms;
+    job.on_result = on_result;
+    job.on_result_ctx = f;
+    f->async = gw_http_suspend(f->r);
+    if (f->async == NULL) {
+        if (gw_http_respond_outcome(f->r, 503, "transient", NULL, "the gateway is stopping") !=
+            BASE_OK)
+            return;
+        return;
+    }
+    /* From here the request belongs to the engine's callbacks. */
+    if (gw_fed_submit(f->app->fed, &job, on_done, f, &err) != BASE_OK) {
+        if (gw_http_set_header(f->r, "Retry-After", "1") != BASE_OK ||
+            gw_http_respond_outcome(f->r, 503, "transient", NULL,
+                                    "too many federated queries in progress") != BASE_OK) {
+            gw_http_resume(f->async);
+            return;
+        }
+        gw_http_resume(f->async);
+    }
+}
+
+static void
+run(struct fed_req *f)
+{
+    struct fhir_search *s = NULL;
+    struct gw_db_conn *db;
+    PGresult *locals = NULL;
+    bool ok;
+
+    if (!admit(f) || !parse_search(f, &s))
+        return;
+    if (f->c.p->role == GW_AUTH_ROLE_PATIENT &&
+        (f->c.p->patient == NULL || strcmp(f->c.p->patient, f->person) != 0)) {
+        (void)deny(f, NULL, BASE_E_AUTH, "forbidden", "patient",
+                   gw_policy_reason_message(GW_POLICY_R_NOT_OWN));
+        return;
+    }
+    if ((db = gw_app_db(f->app, f->r)) == NULL)
+        return;
+    ok = decide(f, db, &locals);
+    gw_db_release(db);
+    if (!ok)
+        return;
+    if (gw_db_res_tie(gw_http_req_arena(f->r), locals) != BASE_OK)
+        return;
+    fan_out(f, locals, s);
+}
+
+static struct fed_req *
+new_req(struct gw_http_req *r, void *cls)
+{
+    struct fed_req *f = BASE_NEW(gw_http_req_arena(r), struct fed_req);
+
+    if (f == NULL)
+        return NULL;
+    f->app = cls;
+    f->r = r;
+    return f;
+}
+
+void
+gw_app_h_clinical(struct gw_http_req *r, void *cls)
+{
+    struct fed_req *f = new_req(r, cls);
+    char *type = base_str_dup0(gw_http_req_arena(r), gw_http_req_param(r, "type"));
+
+    if (f == NULL || type == NULL)
+        return;
+    if (!gw_app_is_clinical_type(type)) {
+        if (gw_http_respond_outcome(r, 404, "not-supported", NULL,
+                                    "this resource type is not served here") != BASE_OK)
+            return;
+        return;
+    }
+    f->type = type;
+    f->kind = FHIR_EVENT_SEARCH;
+    f->subtype = "search-type";
+    run(f);
+}
+
+void
+gw_app_h_everything(struct gw_http_req *r, void *cls)
+{
+    struct fed_req *f = new_req(r, cls);
+
+    if (f == NULL)
+        return;
+    f->person = base_str_dup0(gw_http_req_arena(r), gw_http_req_param(r, "id"));
+    f->kind = FHIR_EVENT_OPERATION;
+    f->subtype = "$everything";
+    if (f->person != NULL)
+        run(f);
+}

@@ -1,0 +1,301 @@
+/*
+ * gateway/app/h_meta.c — what needs no token: the CapabilityStatement,
+ * SMART discovery, the JWK Set, health, metrics, and the answer at / when
+ * no portal is installed.
+ */
+#include "gateway/app/app_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "fhir/base/arena.h"
+#include "fhir/base/buf.h"
+#include "fhir/base/limits.h"
+#include "fhir/json/fhir_json.h"
+#include "fhir/search/fhir_search.h"
+#include "gateway/http/gw_http_metrics.h"
+
+#define GATEWAY_VERSION "0.1.0"
+#define SMART_OAUTH_URIS "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
+
+/* ------------------------------------------------- CapabilityStatement -- */
+
+static json_t *
+interactions(const char *const *codes)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; a != NULL && codes[i] != NULL; i++)
+        json_array_append_new(a, json_pack("{s:s}", "code", codes[i]));
+    return a;
+}
+
+static json_t *
+search_param(const char *name, const char *type, const char *doc)
+{
+    json_t *p = json_pack("{s:s, s:s}", "name", name, "type", type);
+
+    if (p != NULL && doc != NULL)
+        json_object_set_new(p, "documentation", json_string(doc));
+    return p;
+}
+
+/* Every parameter the gateway validates and passes on for `type` (the
+ * R4 table of fhir/search), plus the paging and sorting ones it honours. */
+static json_t *
+type_params(const char *type)
+{
+    const struct fhir_search_param_def *defs[128];
+    size_t n = fhir_search_params_for(type, defs, BASE_ARRAY_LEN(defs));
+    json_t *a = json_array();
+
+    if (n > BASE_ARRAY_LEN(defs))
+        n = BASE_ARRAY_LEN(defs);
+    for (size_t i = 0; a != NULL && i < n; i++) {
+        /* Common parameters the gateway does not pass on. */
+        if (strcmp(defs[i]->name, "_text") == 0 || strcmp(defs[i]->name, "_content") == 0 ||
+            strcmp(defs[i]->name, "_list") == 0 || strcmp(defs[i]->name, "_query") == 0 ||
+            strcmp(defs[i]->name, "_has") == 0)
+            continue;
+        json_array_append_new(a, search_param(defs[i]->name, fhir_search_type_name(defs[i]->type),
+                                              NULL));
+    }
+    return a;
+}
+
+static json_t *
+clinical_resource(const char *type)
+{
+    static const char *const ia[] = {"search-type", NULL};
+    json_t *r = json_pack("{s:s, s:o, s:o, s:s}", "type", type, "interaction", interactions(ia),
+                          "searchParam", type_params(type), "documentation",
+                          "federated: every member holding the patient is asked; patient= "
+                          "(the regional person id) is required");
+
+    return r;
+}
+
+static json_t *
+patient_resource(void)
+{
+    static const char *const ia[] = {"read", "search-type", NULL};
+    json_t *params = json_array();
+
+    json_array_append_new(params, search_param("identifier", "token",
+                                               "resident id, regional id or a member's record "
+                                               "number (SYSTEM|VALUE)"));
+    json_array_append_new(params, search_param("name", "string", "Han characters or pinyin"));
+    json_array_append_new(params, search_param("family", "string", NULL));
+    json_array_append_new(params, search_param("given", "string", NULL));
+    json_array_append_new(params, search_param("birthdate", "date", NULL));
+    json_array_append_new(params, search_param("gender", "token", NULL));
+    return json_pack(
+        "{s:s, s:[s], s:o, s:o, s:[{s:s, s:s}, {s:s, s:s}]}", "type", "Patient", "supportedProfile",
+        "https://profiles.ihe.net/ITI/PDQm/StructureDefinition/IHE.PDQm.Patient", "interaction",
+        interactions(ia), "searchParam", params, "operation", "name", "everything", "definition",
+        "http://hl7.org/fhir/OperationDefinition/Patient-everything", "name", "ihe-pix",
+        "definition", "https://profiles.ihe.net/ITI/PIXm/OperationDefinition/IHE.PIXm.pix");
+}
+
+static json_t *
+audit_resource(void)
+{
+    static const char *const ia[] = {"search-type", NULL};
+    json_t *params = json_array();
+
+    json_array_append_new(params, search_param("date", "date", NULL));
+    json_array_append_new(params, search_param("agent", "token", "user id"));
+    json_array_append_new(params, search_param("patient", "reference", NULL));
+    json_array_append_new(params, search_param("entity", "reference", NULL));
+    json_array_append_new(params, search_param("outcome", "token", NULL));
+    json_array_append_new(params, search_param("purpose", "token", "purpose of use"));
+    json_array_append_new(params, search_param("member", "token", "the agent's organization"));
+    json_array_append_new(params, search_param("action", "token", NULL));
+    json_array_append_new(params, search_param("subtype", "token", NULL));
+    return json_pack("{s:s, s:o, s:o}", "type", "AuditEvent", "interaction", interactions(ia),
+                     "searchParam", params);
+}
+
+static json_t *
+simple_resource(const char *type, const char *const *ia, const char *param, const char *ptype)
+{
+    json_t *r = json_pack("{s:s, s:o}", "type", type, "interaction", interactions(ia));
+
+    if (r != NULL && param != NULL)
+        json_object_set_new(r, "searchParam", json_pack("[o]", search_param(param, ptype, NULL)));
+    return r;
+}
+
+static json_t *
+resources(void)
+{
+    static const char *const read_search[] = {"read", "search-type", NULL};
+    static const char *const consent_ia[] = {"read", "update", "search-type", "create", NULL};
+    json_t *list = json_array();
+
+    json_array_append_new(list, patient_resource());
+    for (size_t i = 0; i < gw_app_clinical_type_count; i++)
+        json_array_append_new(list, clinical_resource(gw_app_clinical_types[i]));
+    json_array_append_new(list, audit_resource());
+    json_array_append_new(list, simple_resource("Consent", consent_ia, "patient", "reference"));
+    json_array_append_new(list, simple_resource("Organization", read_search, "_id", "token"));
+    json_array_append_new(list, simple_resource("Endpoint", read_search, "_id", "token"));
+    return list;
+}
+
+static json_t *
+security(const struct gw_config *cfg)
+{
+    char token[600];
+
+    snprintf(token, sizeof(token), "%s/auth/token", cfg->public_url);
+    return json_pack(
+        "{s:[{s:s, s:[{s:s, s:s}]}], s:b, s:[{s:[{s:s, s:s}]}], s:s}", "extension", "url",
+        SMART_OAUTH_URIS, "extension", "url", "token", "valueUri", token, "cors", false, "service",
+        "coding", "system", "http://terminology.hl7.org/CodeSystem/restful-security-service",
+        "code", "SMART-on-FHIR", "description",
+        "OAuth2 bearer tokens (SMART Backend Services; password grant for portal users where "
+        "enabled); see /.well-known/smart-configuration");
+}
+
+json_t *
+gw_app_capability_statement(const struct gw_config *cfg)
+{
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:[s, s, s, s], "
+        "s:[{s:s, s:s, s:o, s:o, s:[{s:s, s:s}, {s:s, s:s}]}]}",
+        "resourceType", "CapabilityStatement", "status", "active", "date", "2026-11-28",
+        "publisher", "fhirgate", "kind", "instance", "description",
+        "fhirgate regional gateway: patient index (PDQm, PIXm), federated read-only access to "
+        "member hospitals' records, audit trail (IHE BALP)",
+        "software", "name", "fhirgate-gateway", "version", GATEWAY_VERSION, "implementation",
+        "description", cfg->node_id, "url", cfg->fhir_base, "fhirVersion", "4.0.1", "format",
+        "application/fhir+json", "json", "application/fhir+xml", "xml", "rest", "mode", "server",
+        "documentation",
+        "errors are OperationOutcomes; federated answers report each failed member as an "
+        "OperationOutcome entry (search.mode = outcome)",
+        "security", security(cfg), "resource", resources(), "operation", "name", "everything",
+        "definition", "http://hl7.org/fhir/OperationDefinition/Patient-everything", "name",
+        "ihe-pix", "definition",
+        "https://profiles.ihe.net/ITI/PIXm/OperationDefinition/IHE.PIXm.pix");
+}
+
+void
+gw_app_h_metadata(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+    json_t *cs = gw_app_capability_statement(app->cfg);
+
+    if (cs == NULL || fhir_json_tie(gw_http_req_arena(r), cs) != BASE_OK) {
+        if (gw_http_respond_outcome(r, 500, "exception", NULL, "out of memory") != BASE_OK)
+            return;
+        return;
+    }
+    if (gw_http_set_header(r, "Cache-Control", "no-cache") != BASE_OK ||
+        gw_http_respond_resource(r, 200, cs) != BASE_OK)
+        return;
+}
+
+/* ------------------------------------------------------ SMART, JWKS -- */
+
+void
+gw_app_h_smart(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+    json_t *doc = gw_auth_smart_configuration(&app->token_ep);
+
+    if (doc == NULL || fhir_json_tie(gw_http_req_arena(r), doc) != BASE_OK) {
+        if (gw_http_respond_outcome(r, 500, "exception", NULL, "out of memory") != BASE_OK)
+            return;
+        return;
+    }
+    if (gw_http_set_header(r, "Cache-Control", "no-cache") != BASE_OK ||
+        gw_http_respond_json(r, 200, doc) != BASE_OK)
+        return;
+}
+
+void
+gw_app_h_jwks(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+    struct base_buf b;
+    struct base_err err = {0};
+    char *text = NULL;
+
+    base_buf_init(&b, 1u << 20);
+    if (gw_auth_keyset_jwks(app->keys, &b, &err) == BASE_OK)
+        text = base_buf_dup0(&b, gw_http_req_arena(r));
+    base_buf_fini(&b);
+    if (text == NULL) {
+        if (gw_http_respond_outcome(r, 500, "exception", NULL, "could not export the keys") !=
+            BASE_OK)
+            return;
+        return;
+    }
+    if (gw_http_set_header(r, "Cache-Control", "public, max-age=300") != BASE_OK ||
+        gw_http_respond_nocopy(r, 200, "application/jwk-set+json", text, strlen(text)) != BASE_OK)
+        return;
+}
+
+/* ---------------------------------------------------- health, metrics -- */
+
+void
+gw_app_h_healthz(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+    struct base_err err = {0};
+    struct gw_audit_stats st;
+    bool db = gw_db_pool_ping(app->pool, &err) == BASE_OK;
+    bool audit_db = gw_db_pool_ping(app->audit_pool, &err) == BASE_OK;
+    bool audit = audit_db && atomic_load(&app->audit_ok);
+    bool draining = gw_http_server_draining(app->http);
+    size_t active = 0;
+    size_t up = 0;
+    json_t *v;
+
+    atomic_store(&app->db_ok, db);
+    gw_audit_stats(app->audit, &st);
+    gw_registry_counts(app->registry, &active, &up);
+    v = json_pack("{s:s, s:s, s:{s:s, s:s, s:I, s:I, s:I}}", "status",
+                  db && audit_db && !draining ? "pass" : "fail", "node", app->cfg->node_id,
+                  "checks", "database", db ? "up" : "down", "audit",
+                  audit ? "up" : (audit_db ? "failing" : "down"), "audit_queue",
+                  (json_int_t)st.queued, "members_up", (json_int_t)up, "members_total",
+                  (json_int_t)active);
+    if (v == NULL || fhir_json_tie(gw_http_req_arena(r), v) != BASE_OK)
+        return;
+    if (gw_http_respond_json(r, db && audit_db && !draining ? 200 : 503, v) != BASE_OK)
+        return;
+}
+
+void
+gw_app_h_metrics(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+    struct base_buf b;
+    char *text = NULL;
+
+    base_buf_init(&b, BASE_LIMIT_HTTP_MAX_RESPONSE);
+    if (gw_http_metrics_render(app->metrics, &b) == BASE_OK &&
+        gw_app_fed_metrics(app, &b) == BASE_OK)
+        text = base_buf_dup0(&b, gw_http_req_arena(r));
+    base_buf_fini(&b);
+    if (text == NULL) {
+        if (gw_http_respond_outcome(r, 500, "exception", NULL, "could not render metrics") !=
+            BASE_OK)
+            return;
+        return;
+    }
+    if (gw_http_respond_nocopy(r, 200, "text/plain; version=0.0.4; charset=utf-8", text,
+                               strlen(text)) != BASE_OK)
+        return;
+}
+
+void
+gw_app_h_portal_missing(struct gw_http_req *r, void *cls)
+{
+    (void)cls;
+    if (gw_http_respond_outcome(r, 404, "not-found", NULL, "the web portal is not installed") !=
+        BASE_OK)
+        return;
+}

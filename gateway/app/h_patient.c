@@ -1,0 +1,275 @@
+/*
+ * gateway/app/h_patient.c — the regional patient index over HTTP: PDQm
+ * (IHE ITI-78) search, PIXm (ITI-83) $ihe-pix, and Patient read.
+ */
+#include "gateway/app/app_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fhir/base/arena.h"
+#include "fhir/json/fhir_json.h"
+
+#define PATIENT_ROLES                                                                              \
+    (GW_APP_ROLE(GW_AUTH_ROLE_CLINICIAN) | GW_APP_ROLE(GW_AUTH_ROLE_MEMBER_SYSTEM) |              \
+     GW_APP_ROLE(GW_AUTH_ROLE_PATIENT))
+
+/* Role, scope, active membership — before anything is looked up. */
+static bool
+admit(struct gw_app *app, struct gw_http_req *r, struct gw_app_caller *c,
+      enum gw_auth_interaction ia, enum fhir_event_kind kind, const char *subtype)
+{
+    struct base_err err = {0};
+
+    if (!gw_app_authenticate(app, r, c) ||
+        !gw_app_require(app, r, c, PATIENT_ROLES, "Patient", ia, kind, subtype) ||
+        !gw_app_purpose(app, r, c, kind, subtype))
+        return false;
+    if ((c->p->role == GW_AUTH_ROLE_CLINICIAN || c->p->role == GW_AUTH_ROLE_MEMBER_SYSTEM) &&
+        !gw_registry_is_active(app->registry, c->p->organization)) {
+        (void)base_err_set(&err, BASE_E_AUTH, "forbidden", "organization",
+                           "%s", gw_policy_reason_message(GW_POLICY_R_NOT_MEMBER));
+        gw_app_deny(app, r, c, kind, subtype, NULL, &err);
+        return false;
+    }
+    return true;
+}
+
+/* SYSTEM|VALUE (FHIR token search syntax; '\|' escapes are not needed for
+ * the systems we know). */
+static bool
+split_token(struct base_arena *a, const char *s, const char **system, const char **value)
+{
+    const char *bar = s != NULL ? strchr(s, '|') : NULL;
+
+    if (bar == NULL || bar == s || bar[1] == '\0')
+        return false;
+    *system = base_arena_strndup(a, s, (size_t)(bar - s));
+    *value = bar + 1;
+    return *system != NULL;
+}
+
+static bool
+parse_birthdate(const char *s, struct gw_mpi_pdq_query *q)
+{
+    if (strncmp(s, "eq", 2) == 0)
+        s += 2;
+    return gw_mpi_norm_birth_date(s, strlen(s), &q->birth_year, &q->birth_month, &q->birth_day);
+}
+
+static int
+pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq_query *q,
+          struct base_err *err)
+{
+    const char *v = base_str_dup0(a, p->value);
+    uint64_t n;
+
+    if (v == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    if (base_str_eq_cstr(p->name, "identifier")) {
+        struct gw_mpi_resid resid;
+
+        ENSURE(split_token(a, v, &q->identifier_system, &q->identifier_value), err,
+               BASE_E_INVALID, "value", "identifier", "identifier must be SYSTEM|VALUE");
+        /* GB 11643: a resident identity number is checked before use. */
+        if (strcmp(q->identifier_system, GW_MPI_RESID_SYSTEM) == 0)
+            TRY(gw_mpi_resid_parse(q->identifier_value, strlen(q->identifier_value), 0, &resid,
+                                   err));
+    } else if (base_str_eq_cstr(p->name, "name")) {
+        q->name = v;
+    } else if (base_str_eq_cstr(p->name, "family")) {
+        q->family = v;
+    } else if (base_str_eq_cstr(p->name, "given")) {
+        q->given = v;
+    } else if (base_str_eq_cstr(p->name, "birthdate")) {
+        ENSURE(parse_birthdate(v, q), err, BASE_E_INVALID, "value", "birthdate",
+               "birthdate must be a date (YYYY-MM-DD)");
+    } else if (base_str_eq_cstr(p->name, "gender")) {
+        q->sex = gw_mpi_norm_gender(v);
+        ENSURE(q->sex != GW_MPI_SEX_UNKNOWN || strcmp(v, "unknown") == 0, err, BASE_E_INVALID,
+               "value", "gender", "gender must be male, female, other or unknown");
+    } else if (base_str_eq_cstr(p->name, "_count")) {
+        ENSURE(base_str_to_u64(p->value, &n) && n >= 1 && n <= 50, err, BASE_E_INVALID, "value",
+               "_count", "_count must be 1 to 50");
+        q->count = (size_t)n;
+    } else if (!base_str_eq_cstr(p->name, "_format") && !base_str_eq_cstr(p->name, "_pretty")) {
+        return base_err_set(err, BASE_E_INVALID, "not-supported", "query",
+                            "unknown search parameter for Patient");
+    }
+    return BASE_OK;
+}
+
+static int
+pdq_query(struct gw_http_req *r, struct gw_mpi_pdq_query *q, struct base_err *err)
+{
+    bool has_name;
+
+    memset(q, 0, sizeof(*q));
+    q->count = 20;
+    for (size_t i = 0; i < gw_http_req_query_count(r); i++)
+        TRY(pdq_param(gw_http_req_arena(r), gw_http_req_query_at(r, i), q, err));
+    has_name = q->name != NULL || q->family != NULL || q->given != NULL;
+    /* No browsing the index: an identifier, or a name with a birth date. */
+    ENSURE(q->identifier_value != NULL || (has_name && q->birth_year != 0), err, BASE_E_INVALID,
+           "required", "query", "search needs identifier, or a name with birthdate");
+    return BASE_OK;
+}
+
+/* Entities (the Patients returned) for the AuditEvent; a patient caller
+ * sees only their own person. */
+static size_t
+collect_patients(struct base_arena *a, json_t *bundle, const char *only,
+                 struct fhir_event_entity **out)
+{
+    json_t *entries = json_object_get(bundle, "entry");
+    size_t n = json_array_size(entries);
+    struct fhir_event_entity *ents = BASE_NEW_N(a, struct fhir_event_entity, n + 1);
+    size_t k = 0;
+
+    for (size_t i = 0; ents != NULL && i < json_array_size(entries);) {
+        json_t *res = json_object_get(json_array_get(entries, i), "resource");
+        const char *id = json_string_value(json_object_get(res, "id"));
+
+        if (id == NULL || (only != NULL && strcmp(id, only) != 0)) {
+            json_array_remove(entries, i);
+            continue;
+        }
+        ents[k].type = "Patient";
+        ents[k++].id = base_arena_strdup(a, id);
+        i++;
+    }
+    if (only != NULL)
+        json_object_set_new(bundle, "total", json_integer((json_int_t)k));
+    *out = ents;
+    return ents != NULL ? k : 0;
+}
+
+void
+gw_app_h_patient_search(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+    struct base_arena *a = gw_http_req_arena(r);
+    struct gw_app_caller c;
+    struct gw_mpi_pdq_query q;
+    struct gw_app_audit au = {.kind = FHIR_EVENT_SEARCH, .subtype = "search-type", .status = 200};
+    struct fhir_event_entity *ents = NULL;
+    struct base_err err = {0};
+    struct gw_db_conn *db;
+    json_t *bundle = NULL;
+    int rc;
+
+    if (!admit(app, r, &c, GW_AUTH_SEARCH, FHIR_EVENT_SEARCH, "search-type"))
+        return;
+    if (pdq_query(r, &q, &err) != BASE_OK) {
+        gw_app_deny(app, r, &c, FHIR_EVENT_SEARCH, "search-type", NULL, &err);
+        return;
+    }
+    if ((db = gw_app_db(app, r)) == NULL)
+        return;
+    rc = gw_mpi_pdq_search(gw_db_conn_pg(db), a, &app->mpi, &q, app->cfg->fhir_base, &bundle,
+                           &err);
+    gw_db_release(db);
+    if (rc == BASE_OK && fhir_json_tie(a, bundle) != BASE_OK)
+        rc = base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    if (rc != BASE_OK) {
+        gw_app_deny(app, r, &c, FHIR_EVENT_SEARCH, "search-type", NULL, &err);
+        return;
+    }
+    au.n_entities = collect_patients(
+        a, bundle, c.p->role == GW_AUTH_ROLE_PATIENT ? c.p->patient : NULL, &ents);
+    au.entities = ents;
+    if (au.n_entities == 1)
+        au.patient_ref = base_arena_sprintf(a, "Patient/%s", ents[0].id);
+    gw_app_answer(app, r, &c, &au, bundle);
+}
+
+void
+gw_app_h_patient_pix(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+    struct base_arena *a = gw_http_req_arena(r);
+    struct gw_app_caller c;
+    struct gw_app_audit au = {.kind = FHIR_EVENT_OPERATION, .subtype = "$ihe-pix", .status = 200};
+    const char *targets[17] = {0};
+    const char *system = NULL;
+    const char *value = NULL;
+    const char *src = gw_app_query(r, "sourceIdentifier");
+    struct base_err err = {0};
+    struct gw_db_conn *db;
+    size_t nt = 0;
+    json_t *out = NULL;
+    int rc;
+
+    if (!admit(app, r, &c, GW_AUTH_SEARCH, FHIR_EVENT_OPERATION, "$ihe-pix"))
+        return;
+    for (size_t i = 0; i < gw_http_req_query_count(r) && nt < 16; i++) {
+        const struct gw_http_param *p = gw_http_req_query_at(r, i);
+
+        if (base_str_eq_cstr(p->name, "targetSystem"))
+            targets[nt++] = base_str_dup0(a, p->value);
+    }
+    if (src == NULL || !split_token(a, src, &system, &value)) {
+        (void)base_err_set(&err, BASE_E_INVALID, "required", "sourceIdentifier",
+                           "sourceIdentifier must be SYSTEM|VALUE");
+        gw_app_deny(app, r, &c, FHIR_EVENT_OPERATION, "$ihe-pix", NULL, &err);
+        return;
+    }
+    if ((db = gw_app_db(app, r)) == NULL)
+        return;
+    rc = gw_mpi_pix(gw_db_conn_pg(db), a, &app->mpi, system, value, nt > 0 ? targets : NULL,
+                    &out, &err);
+    gw_db_release(db);
+    if (rc == BASE_OK && fhir_json_tie(a, out) != BASE_OK)
+        rc = base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    if (rc != BASE_OK) {
+        gw_app_deny(app, r, &c, FHIR_EVENT_OPERATION, "$ihe-pix", NULL, &err);
+        return;
+    }
+    gw_app_answer(app, r, &c, &au, out);
+}
+
+void
+gw_app_h_patient_read(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+    struct base_arena *a = gw_http_req_arena(r);
+    struct gw_app_caller c;
+    struct gw_app_audit au = {.kind = FHIR_EVENT_READ, .subtype = "read", .status = 200};
+    struct fhir_event_entity ent = {.type = "Patient"};
+    char *id = base_str_dup0(a, gw_http_req_param(r, "id"));
+    struct base_err err = {0};
+    struct gw_db_conn *db;
+    json_t *out = NULL;
+    int rc;
+
+    if (id == NULL || !admit(app, r, &c, GW_AUTH_READ, FHIR_EVENT_READ, "read"))
+        return;
+    if (!gw_app_id_ok(id)) {
+        (void)base_err_set(&err, BASE_E_NOTFOUND, "not-found", "Patient.id", "no such person");
+        gw_app_deny(app, r, &c, FHIR_EVENT_READ, "read", NULL, &err);
+        return;
+    }
+    au.patient_ref = base_arena_sprintf(a, "Patient/%s", id);
+    if (c.p->role == GW_AUTH_ROLE_PATIENT && (c.p->patient == NULL || strcmp(c.p->patient, id))) {
+        (void)base_err_set(&err, BASE_E_AUTH, "forbidden", "Patient.id", "%s",
+                           gw_policy_reason_message(GW_POLICY_R_NOT_OWN));
+        gw_app_deny(app, r, &c, FHIR_EVENT_READ, "read", NULL, &err);
+        return;
+    }
+    if ((db = gw_app_db(app, r)) == NULL)
+        return;
+    rc = gw_mpi_person_patient(gw_db_conn_pg(db), a, &app->mpi, id, &out, &err);
+    gw_db_release(db);
+    if (rc == BASE_OK && fhir_json_tie(a, out) != BASE_OK)
+        rc = base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    if (rc != BASE_OK) {
+        gw_app_deny(app, r, &c, FHIR_EVENT_READ, "read", rc == BASE_E_NOTFOUND ? NULL
+                                                                              : au.patient_ref,
+                    &err);
+        return;
+    }
+    ent.id = json_string_value(json_object_get(out, "id"));
+    au.entities = &ent;
+    au.n_entities = ent.id != NULL ? 1 : 0;
+    gw_app_answer(app, r, &c, &au, out);
+}

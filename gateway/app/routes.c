@@ -1,0 +1,67 @@
+/*
+ * gateway/app/routes.c — the gateway's route table (docs/design/
+ * gateway-api.md).  First match wins, so literal paths come before the
+ * `{param}` patterns that would also match them.
+ */
+#include "gateway/app/app_int.h"
+
+#include "fhir/base/arena.h"
+#include "gateway/http/gw_http_static.h"
+
+int
+gw_app_routes(struct gw_app *app, struct base_err *err)
+{
+    const struct gw_http_route table[] = {
+        /* discovery, health, sign-in: no token */
+        {"GET", "/fhir/metadata", gw_app_h_metadata, app},
+        {"GET", "/.well-known/smart-configuration", gw_app_h_smart, app},
+        {"GET", "/.well-known/jwks.json", gw_app_h_jwks, app},
+        {"GET", "/healthz", gw_app_h_healthz, app},
+        {"GET", "/metrics", gw_app_h_metrics, app},
+        {"POST", "/auth/token", gw_app_h_token, app},
+        {"POST", "/members/register", gw_app_h_member_register, app},
+        /* the caller */
+        {"GET", "/me", gw_app_h_me, app},
+        {"GET", "/me/accesses", gw_app_h_my_accesses, app},
+        /* patients (MPI) */
+        {"GET", "/fhir/Patient/$ihe-pix", gw_app_h_patient_pix, app},
+        {"GET", "/fhir/Patient/{id}/$everything", gw_app_h_everything, app},
+        {"GET", "/fhir/Patient/{id}", gw_app_h_patient_read, app},
+        {"GET", "/fhir/Patient", gw_app_h_patient_search, app},
+        /* audit trail */
+        {"GET", "/fhir/AuditEvent", gw_app_h_auditevent_search, app},
+        {"GET", "/audit/report", gw_app_h_report, app},
+        {"GET", "/audit/verify", gw_app_h_verify, app},
+        {"GET", "/audit/break-glass", gw_app_h_btg_list, app},
+        {"POST", "/audit/break-glass/review", gw_app_h_btg_review, app},
+        /* consents */
+        {"POST", "/fhir/Consent", gw_app_h_consent_create, app},
+        {"GET", "/fhir/Consent", gw_app_h_consent_search, app},
+        {"GET", "/fhir/Consent/{id}", gw_app_h_consent_read, app},
+        {"PUT", "/fhir/Consent/{id}", gw_app_h_consent_update, app},
+        /* members */
+        {"GET", "/fhir/Organization", gw_app_h_org_search, app},
+        {"GET", "/fhir/Organization/{id}", gw_app_h_org_read, app},
+        {"POST", "/fhir/Organization", gw_app_h_org_create, app},
+        {"POST", "/fhir/Endpoint", gw_app_h_endpoint_create, app},
+        {"GET", "/fhir/Endpoint", gw_app_h_endpoint_search, app},
+        {"GET", "/fhir/Endpoint/{id}", gw_app_h_endpoint_read, app},
+        {"GET", "/admin/members", gw_app_h_admin_members, app},
+        {"POST", "/admin/members", gw_app_h_admin_member_add, app},
+        {"POST", "/admin/members/{id}/{action}", gw_app_h_admin_member_action, app},
+        {"GET", "/admin/users", gw_app_h_admin_users, app},
+        {"POST", "/admin/users", gw_app_h_admin_user_add, app},
+        {"POST", "/admin/users/{name}/{action}", gw_app_h_admin_user_action, app},
+        /* the federated clinical types */
+        {"GET", "/fhir/{type}", gw_app_h_clinical, app},
+        /* the portal */
+        {"GET", "/*", app->portal != NULL ? gw_http_static_handler : gw_app_h_portal_missing,
+         app->portal != NULL ? (void *)app->portal : (void *)app},
+    };
+
+    app->routes = base_arena_memdup(app->arena, table, sizeof(table));
+    if (app->routes == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", "routes", "out of memory");
+    app->n_routes = BASE_ARRAY_LEN(table);
+    return BASE_OK;
+}

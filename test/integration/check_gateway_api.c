@@ -1,0 +1,950 @@
+/*
+ * test/integration/check_gateway_api.c — bin/fhirgate-gateway for real:
+ * HTTPS on a random port, a private PostgreSQL database, eight test member
+ * hospitals over mTLS (three healthy, one slow past the deadline, one
+ * answering 500, one invalid JSON, one with another CA's certificate, one
+ * down).  Authentication, scopes, consent, break-the-glass, federation
+ * with partial results, the audit trail (committed before every answer,
+ * fail closed), regulators' and patients' views, members, users, the
+ * portal's files, injection and traversal attempts.
+ *
+ * One gateway serves the whole suite (an unchecked fixture in the parent
+ * process); each test runs in its own child and only talks HTTP and SQL.
+ */
+#include <check.h>
+
+#include "fhir/validate/fhir_validate.h"
+#include "test/integration/gateway_it.h"
+#include "test/support/runcli.h"
+
+static struct git_gw G;
+static struct git_member M[] = {
+    {.id = "hosp-a", .name = "Hospital A", .mode = GIT_OK, .patients = {"p1", "p2", "p3", "p4"}},
+    {.id = "hosp-b", .name = "Hospital B", .mode = GIT_OK, .patients = {"p1", "p3", "p4"}},
+    {.id = "hosp-c", .name = "Hospital C", .mode = GIT_OK, .patients = {"p1"}},
+    {.id = "hosp-d", .name = "Hospital D", .mode = GIT_SLOW, .patients = {"p2"}},
+    {.id = "hosp-e", .name = "Hospital E", .mode = GIT_500, .patients = {"p2"}},
+    {.id = "hosp-f", .name = "Hospital F", .mode = GIT_BADJSON, .patients = {"p2"}},
+    {.id = "hosp-g", .name = "Hospital G", .mode = GIT_FOREIGN, .patients = {"p2"}},
+    {.id = "hosp-h", .name = "Hospital H", .mode = GIT_DOWN, .patients = {"p2"}},
+};
+#define N_MEMBERS (sizeof(M) / sizeof(M[0]))
+
+static pid_t MEMBERS;
+static char *P1, *P2, *P3, *P4;                    /* regional person ids */
+static char *T_ADMIN, *T_DR, *T_DRX, *T_REG, *T_PAT; /* access tokens */
+
+#define PW "correct horse battery"
+
+static void
+consent(const char *person, const char *provision)
+{
+    char body[2048];
+    struct git_resp r;
+
+    snprintf(body, sizeof(body),
+             "{\"resourceType\":\"Consent\",\"status\":\"active\",\"scope\":{\"coding\":[{"
+             "\"system\":\"http://terminology.hl7.org/CodeSystem/consentscope\",\"code\":"
+             "\"patient-privacy\"}]},\"category\":[{\"coding\":[{\"system\":\"http://loinc.org\","
+             "\"code\":\"59284-0\"}]}],\"patient\":{\"reference\":\"Patient/%s\"},%s}",
+             person, provision);
+    r = git_req(&G, "POST", "/fhir/Consent", T_ADMIN, NULL, body, "application/fhir+json");
+    ck_assert_msg(r.status == 201, "consent: %ld %s", r.status, r.body);
+    git_resp_free(&r);
+}
+
+static void
+setup(void)
+{
+    base_log_set_level(BASE_LOG_ERROR);
+    git_prepare(&G, "gwapi");
+    MEMBERS = git_members_spawn(M, N_MEMBERS, &G.pki, G.foreign_cert, G.foreign_key);
+    git_write_conf(&G, M, N_MEMBERS, NULL);
+    git_start(&G);
+    git_seed(&G, &M[6], "p2");
+    git_seed(&G, &M[7], "p2");
+    P1 = git_person(&G, "p1", 3);
+    P2 = git_person(&G, "p2", 6);
+    P3 = git_person(&G, "p3", 2);
+    P4 = git_person(&G, "p4", 2);
+    if (!(P1 && P2 && P3 && P4)) {
+        char *v = NULL;
+
+        pt_sql(G.db, "SELECT string_agg(member_id || ':' || coalesce(resident_id, '-') || ':' || "
+                     "person_id, ' ') FROM mpi.record", &v);
+        fprintf(stderr, "P1 %s P2 %s P3 %s P4 %s records: %s\n", P1, P2, P3, P4, v);
+    }
+    ck_assert_msg(P1 && P2 && P3 && P4, "the identity pull did not link the test persons");
+    git_user(&G, "admin", PW, GW_AUTH_ROLE_ADMIN, NULL, NULL);
+    git_user(&G, "dr.a", PW, GW_AUTH_ROLE_CLINICIAN, "hosp-a", NULL);
+    git_user(&G, "dr.x", PW, GW_AUTH_ROLE_CLINICIAN, "hosp-zz", NULL);
+    git_user(&G, "reg", PW, GW_AUTH_ROLE_REGULATOR, NULL, NULL);
+    git_user(&G, "pat1", PW, GW_AUTH_ROLE_PATIENT, NULL, P1);
+    T_ADMIN = git_token(&G, "admin", PW);
+    T_DR = git_token(&G, "dr.a", PW);
+    T_DRX = git_token(&G, "dr.x", PW);
+    T_REG = git_token(&G, "reg", PW);
+    T_PAT = git_token(&G, "pat1", PW);
+    ck_assert(T_ADMIN && T_DR && T_DRX && T_REG && T_PAT);
+    /* p3 opts out entirely; p4 withholds what hosp-b holds. */
+    consent(P3, "\"policyRule\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/"
+                "CodeSystem/v3-ActCode\",\"code\":\"OPTOUT\"}]},\"provision\":{\"type\":\"deny\"}");
+    consent(P4, "\"policyRule\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/"
+                "CodeSystem/v3-ActCode\",\"code\":\"OPTIN\"}]},\"provision\":{\"type\":\"permit\","
+                "\"provision\":[{\"type\":\"deny\",\"actor\":[{\"role\":{\"coding\":[{\"system\":"
+                "\"http://terminology.hl7.org/CodeSystem/v3-ParticipationType\",\"code\":\"CST\"}]},"
+                "\"reference\":{\"reference\":\"Organization/hosp-b\"}}]}]}");
+}
+
+static void
+teardown(void)
+{
+    int st = 0;
+
+    if (G.pid > 0 && waitpid(G.pid, &st, WNOHANG) == G.pid) {
+        fprintf(stderr, "the gateway died: %s %d\n", WIFSIGNALED(st) ? "signal" : "exit",
+                WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+        git_dump_log(&G);
+        G.pid = 0;
+    }
+    (void)git_stop(&G, SIGTERM);
+    git_members_kill(MEMBERS);
+}
+
+/* `tmpl` with its one "%s" replaced by `a` (no format strings from data). */
+static void
+fill(char *buf, size_t cap, const char *tmpl, const char *a)
+{
+    const char *at = strstr(tmpl, "%s");
+
+    if (at == NULL) {
+        snprintf(buf, cap, "%s", tmpl);
+        return;
+    }
+    snprintf(buf, cap, "%.*s%s%s", (int)(at - tmpl), tmpl, a, at + 2);
+}
+
+static char *
+path(const char *tmpl, const char *a)
+{
+    static char buf[1024];
+
+    fill(buf, sizeof(buf), tmpl, a);
+    return buf;
+}
+
+static const char *
+header(const struct git_resp *r, const char *name, char *buf, size_t cap)
+{
+    struct tu_http_resp t = {.headers = r->headers};
+
+    return tu_http_header(&t, name, buf, cap);
+}
+
+/* ------------------------------------------------------- discovery -- */
+
+START_TEST(metadata_is_a_valid_capability_statement)
+{
+    struct git_resp r = git_get(&G, "/fhir/metadata", NULL);
+    struct fhir_validate_result vr = {0};
+    json_t *cs = NULL;
+    struct base_err err = {0};
+
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(fhir_json_parse(r.body, strlen(r.body), NULL, &cs, &err) == BASE_OK);
+    ck_assert_int_eq(fhir_validate(cs, NULL, NULL, &vr, &err), BASE_OK);
+    ck_assert_uint_eq(vr.errors, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(cs, "fhirVersion")), "4.0.1");
+    ck_assert_ptr_nonnull(strstr(r.body, "\"DocumentReference\""));
+    ck_assert_ptr_nonnull(strstr(r.body, "ihe-pix"));
+    json_decref(cs);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/metadata?_format=xml", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "<CapabilityStatement xmlns=\"http://hl7.org/fhir\""));
+    git_resp_free(&r);
+    r = git_get(&G, "/.well-known/smart-configuration", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(json_object_get(r.json, "token_endpoint"));
+    git_resp_free(&r);
+    r = git_get(&G, "/.well-known/jwks.json", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_ge(json_array_size(json_object_get(r.json, "keys")), 1);
+    git_resp_free(&r);
+    r = git_get(&G, "/healthz", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "pass");
+    git_resp_free(&r);
+    r = git_get(&G, "/metrics", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "fhirgate_audit_queue_depth"));
+    ck_assert_ptr_nonnull(strstr(r.body, "fhirgate_fed_member"));
+    ck_assert_ptr_nonnull(strstr(r.body, "fhirgate_member_up{member=\"hosp-a\"} 1"));
+    git_resp_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------- 401 -- */
+
+/* A token signed with `key_file` (NULL: a new key nobody knows). */
+static char *
+mint(const char *key_file, const char *aud, long exp_delta, const char *kid_override)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_keyset *ks = NULL;
+    struct base_err err = {0};
+    long now = (long)time(NULL);
+    json_t *claims;
+    char *tok = NULL;
+    size_t len = 0;
+    char other[700];
+    char pub[700];
+
+    ck_assert(gw_auth_keyset_new(&ks, &err) == BASE_OK);
+    if (key_file == NULL) {
+        snprintf(other, sizeof(other), "%s/other.pem", G.dir);
+        snprintf(pub, sizeof(pub), "%s/other.pub", G.dir);
+        ck_assert(gw_audit_key_generate(other, pub, &err) == BASE_OK);
+        key_file = other;
+    }
+    ck_assert(gw_auth_keyset_load_file(ks, key_file, kid_override, NULL, true, &err) == BASE_OK);
+    claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "iss",
+                       "https://127.0.0.1:1", "sub", "dr.a", "aud", aud, "exp",
+                       (json_int_t)(now + exp_delta), "iat", (json_int_t)(now - 7200), "nbf",
+                       (json_int_t)(now - 7200), "jti", "test-jti", "client_id", "portal",
+                       "scope", "user/*.rs", "role", "clinician", "organization", "hosp-a",
+                       "purpose_of_use", "TREAT");
+    ck_assert(gw_auth_jwt_sign(a, ks, NULL, "at+jwt", claims, &tok, &len, &err) == BASE_OK);
+    tok = strdup(tok);
+    json_decref(claims);
+    gw_auth_keyset_free(ks);
+    base_arena_free(a);
+    return tok;
+}
+
+static void
+expect_401(const char *token)
+{
+    char buf[512];
+    struct git_resp r = git_get(&G, path("/fhir/Observation?patient=%s", P1), token);
+
+    ck_assert_msg(r.status == 401, "status %ld body %s", r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "resourceType")),
+                     "OperationOutcome");
+    ck_assert_ptr_nonnull(header(&r, "WWW-Authenticate", buf, sizeof(buf)));
+    ck_assert_ptr_null(strstr(r.body, "Observation\""));
+    git_resp_free(&r);
+}
+
+START_TEST(bad_tokens_are_401_and_audited)
+{
+    const char *aud = "https://127.0.0.1:1/fhir";
+    long before = git_count(&G, "SELECT count(*) FROM audit.event WHERE http_status = 401");
+    char *good = mint(G.auth_key, aud, 600, NULL);
+    char *expired = mint(G.auth_key, aud, -3600, NULL);
+    char *wrong_aud = mint(G.auth_key, "https://evil.example/fhir", 600, NULL);
+    char *unknown_key = mint(NULL, aud, 600, NULL);
+    char *wrong_kid = mint(G.auth_key, aud, 600, "no-such-kid");
+    char *forged = strdup(good);
+    char *dot = strchr(forged, '.');
+    char none[4096];
+    struct git_resp r;
+
+    /* The hand-made token is accepted: the refusals below are real. */
+    r = git_get(&G, path("/fhir/Observation?patient=%s", P1), good);
+    ck_assert_int_eq(r.status, 200);
+    git_resp_free(&r);
+    expect_401(NULL);
+    expect_401(expired);
+    expect_401(wrong_aud);
+    expect_401(unknown_key);
+    expect_401(wrong_kid);
+    /* payload changed, signature kept */
+    dot[2] = dot[2] == 'A' ? 'B' : 'A';
+    expect_401(forged);
+    /* alg=none with the real payload and no signature */
+    snprintf(none, sizeof(none), "eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.%.*s.",
+             (int)(strrchr(good, '.') - strchr(good, '.') - 1), strchr(good, '.') + 1);
+    expect_401(none);
+    ck_assert_int_ge(git_count(&G, "SELECT count(*) FROM audit.event WHERE http_status = 401"),
+                     before + 6);
+    free(good);
+    free(expired);
+    free(wrong_aud);
+    free(unknown_key);
+    free(wrong_kid);
+    free(forged);
+}
+END_TEST
+
+/* ------------------------------------------------------------- 403 -- */
+
+START_TEST(forbidden_requests_are_403_and_audited)
+{
+    struct git_resp r;
+    char *narrow;
+    struct git_resp t;
+    long before = git_count(&G, "SELECT count(*) FROM audit.event WHERE http_status = 403");
+
+    /* a clinician whose organization is not a member */
+    r = git_get(&G, path("/fhir/Observation?patient=%s", P1), T_DRX);
+    ck_assert_int_eq(r.status, 403);
+    git_resp_free(&r);
+    /* a regulator has no clinical scope; an admin neither */
+    r = git_get(&G, path("/fhir/Observation?patient=%s", P1), T_REG);
+    ck_assert_int_eq(r.status, 403);
+    git_resp_free(&r);
+    /* a token narrowed to Patient cannot read Observations — the same
+     * answer for a patient that does not exist (nothing revealed) */
+    t = git_req(&G, "POST", "/auth/token", NULL, NULL,
+                "grant_type=password&username=dr.a&password=" PW
+                "&client_id=portal&scope=user/Patient.rs",
+                "application/x-www-form-urlencoded");
+    ck_assert_int_eq(t.status, 200);
+    narrow = strdup(json_string_value(json_object_get(t.json, "access_token")));
+    git_resp_free(&t);
+    r = git_get(&G, path("/fhir/Observation?patient=%s", P1), narrow);
+    ck_assert_int_eq(r.status, 403);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Observation?patient=00000000-0000-0000-0000-000000000000", narrow);
+    ck_assert_int_eq(r.status, 403);
+    git_resp_free(&r);
+    free(narrow);
+    /* consent: p3 opted out */
+    r = git_get(&G, path("/fhir/Observation?patient=%s", P3), T_DR);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_ptr_nonnull(strstr(r.body, "consent"));
+    git_resp_free(&r);
+    ck_assert_int_ge(git_count(&G, "SELECT count(*) FROM audit.event WHERE http_status = 403"),
+                     before + 5);
+    {
+        char sql[256];
+
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM audit.event WHERE http_status = 403 AND patient_ref = "
+                 "'Patient/%s'",
+                 P3);
+        ck_assert_int_ge(git_count(&G, sql), 1);
+    }
+}
+END_TEST
+
+START_TEST(break_the_glass_is_allowed_flagged_reported_and_reviewed)
+{
+    const char *btg[] = {"X-Purpose-Of-Use: ETREAT",
+                         "X-Break-Glass-Reason: unconscious in the emergency room", NULL};
+    const char *no_reason[] = {"X-Purpose-Of-Use: ETREAT", NULL};
+    char buf[128];
+    char sql[512];
+    char body[512];
+    char *chain = NULL;
+    struct git_resp r;
+
+    r = git_req(&G, "GET", path("/fhir/Observation?patient=%s", P3), T_DR, no_reason, NULL, NULL);
+    ck_assert_int_eq(r.status, 403);
+    git_resp_free(&r);
+    r = git_req(&G, "GET", path("/fhir/Observation?patient=%s", P3), T_DR, btg, NULL, NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 4);
+    ck_assert_str_eq(header(&r, "X-Break-Glass", buf, sizeof(buf)), "true");
+    git_resp_free(&r);
+    snprintf(sql, sizeof(sql),
+             "SELECT chain_id || ' ' || seq FROM audit.event WHERE break_glass AND patient_ref = "
+             "'Patient/%s' AND reason = 'unconscious in the emergency room' AND purpose = "
+             "'ETREAT' AND http_status = 200",
+             P3);
+    ck_assert_int_eq(pt_sql(G.db, sql, &chain), 1);
+    ck_assert_ptr_nonnull(chain);
+    /* in the review queue and in the report */
+    r = git_get(&G, "/audit/break-glass", T_REG);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "unconscious in the emergency room"));
+    git_resp_free(&r);
+    r = git_get(&G, "/audit/report?from=2000-01-01&to=2100-01-01", T_REG);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_ge(json_array_size(json_object_get(r.json, "break_glass")), 1);
+    git_resp_free(&r);
+    /* the review, audited; twice is a conflict */
+    {
+        char c[128];
+        long long seq = 0;
+
+        ck_assert_int_eq(sscanf(chain, "%127s %lld", c, &seq), 2);
+        snprintf(body, sizeof(body),
+                 "{\"chain\":\"%s\",\"seq\":%lld,\"decision\":\"justified\",\"note\":\"ok\"}", c,
+                 seq);
+    }
+    r = git_req(&G, "POST", "/audit/break-glass/review", T_REG, NULL, body, "application/json");
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    git_resp_free(&r);
+    r = git_req(&G, "POST", "/audit/break-glass/review", T_REG, NULL, body, "application/json");
+    ck_assert_int_eq(r.status, 409);
+    git_resp_free(&r);
+    ck_assert_int_ge(git_count(&G, "SELECT count(*) FROM audit.event WHERE subtype = 'btg-review' "
+                                   "AND http_status = 200"),
+                     1);
+    r = git_get(&G, "/audit/break-glass?status=reviewed", T_REG);
+    ck_assert_ptr_nonnull(strstr(r.body, "justified"));
+    git_resp_free(&r);
+    free(chain);
+}
+END_TEST
+
+/* ------------------------------------------------------ federation -- */
+
+START_TEST(search_across_three_members_returns_tagged_entries_audited_first)
+{
+    char rid[64];
+    char sql[512];
+    struct git_resp r = git_get(&G, path("/fhir/Observation?patient=%s&code=http://loinc.org|2345-7",
+                                         P1),
+                                T_DR);
+
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 6);
+    ck_assert_uint_eq(git_entries(r.json, "outcome"), 0);
+    ck_assert_uint_eq(git_tagged(r.json, "hosp-a"), 2);
+    ck_assert_uint_eq(git_tagged(r.json, "hosp-b"), 2);
+    ck_assert_uint_eq(git_tagged(r.json, "hosp-c"), 2);
+    ck_assert_str_eq(header(&r, "X-Members-Answered", rid, sizeof(rid)), "3");
+    ck_assert_ptr_nonnull(header(&r, "X-Request-Id", rid, sizeof(rid)));
+    /* its AuditEvent is committed and names all six entities */
+    snprintf(sql, sizeof(sql),
+             "SELECT cardinality(entities) FROM audit.event WHERE request_id = '%s' AND "
+             "patient_ref = 'Patient/%s' AND http_status = 200",
+             rid, P1);
+    ck_assert_int_eq(git_count(&G, sql), 6);
+    git_resp_free(&r);
+    /* the same as FHIR XML */
+    {
+        const char *accept[] = {"Accept: application/fhir+xml", NULL};
+
+        r = git_req(&G, "GET", path("/fhir/Observation?patient=%s", P1), T_DR, accept, NULL,
+                    NULL);
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        ck_assert_ptr_nonnull(strstr(r.body, "<Bundle xmlns=\"http://hl7.org/fhir\""));
+        ck_assert_ptr_nonnull(strstr(r.body, "urn:fhirgate:member"));
+        git_resp_free(&r);
+    }
+    /* a parameter fhir/search refuses never reaches a member */
+    r = git_get(&G, path("/fhir/Observation?patient=%s&bogus=1", P1), T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Observation?patient=%s&date=notadate", P1), T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+}
+END_TEST
+
+START_TEST(failing_members_give_partial_results_within_the_deadline)
+{
+    long long t0 = pt_now_ms();
+    struct git_resp r = git_get(&G, path("/fhir/Observation?patient=%s", P2), T_DR);
+    long long ms = pt_now_ms() - t0;
+
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_int_lt(ms, 1500 + 1500);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 2);
+    ck_assert_uint_eq(git_tagged(r.json, "hosp-a"), 2);
+    ck_assert_uint_eq(git_entries(r.json, "outcome"), 5);
+    ck_assert(git_outcome_mentions(r.json, "hosp-d"));
+    ck_assert(git_outcome_mentions(r.json, "hosp-e"));
+    ck_assert(git_outcome_mentions(r.json, "hosp-f"));
+    ck_assert(git_outcome_mentions(r.json, "hosp-g"));
+    ck_assert(git_outcome_mentions(r.json, "hosp-h"));
+    ck_assert_ptr_nonnull(strstr(r.body, "urn:fhirgate:fed:latency-ms"));
+    git_resp_free(&r);
+}
+END_TEST
+
+START_TEST(consent_withholds_a_member_and_says_so)
+{
+    struct git_resp r = git_get(&G, path("/fhir/Observation?patient=%s", P4), T_DR);
+
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_tagged(r.json, "hosp-a"), 2);
+    ck_assert_uint_eq(git_tagged(r.json, "hosp-b"), 0);
+    ck_assert_ptr_nonnull(strstr(r.body, "some data withheld by patient consent"));
+    ck_assert_ptr_null(strstr(r.body, "hosp-b"));
+    git_resp_free(&r);
+}
+END_TEST
+
+START_TEST(everything_gathers_every_member)
+{
+    struct git_resp r = git_get(&G, path("/fhir/Patient/%s/$everything", P1), T_DR);
+
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_tagged(r.json, "hosp-a"), 3);
+    ck_assert_uint_eq(git_tagged(r.json, "hosp-b"), 3);
+    ck_assert_uint_eq(git_tagged(r.json, "hosp-c"), 3);
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Patient/%s/$everything?name=x", P1), T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+}
+END_TEST
+
+START_TEST(paging_follows_the_next_link)
+{
+    struct git_resp r = git_get(&G, path("/fhir/Observation?patient=%s&_count=4", P1), T_DR);
+    const char *next = NULL;
+    size_t i;
+    json_t *l;
+    size_t total;
+
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 4);
+    json_array_foreach(json_object_get(r.json, "link"), i, l) {
+        if (strcmp(json_string_value(json_object_get(l, "relation")), "next") == 0)
+            next = json_string_value(json_object_get(l, "url"));
+    }
+    ck_assert_ptr_nonnull(next);
+    next = strstr(next, "/fhir/");
+    {
+        struct git_resp r2 = git_get(&G, next, T_DR);
+
+        ck_assert_msg(r2.status == 200, "%ld %s", r2.status, r2.body);
+        total = git_entries(r2.json, "match");
+        ck_assert_uint_eq(total, 2);
+        git_resp_free(&r2);
+        /* another user cannot replay the cursor */
+        r2 = git_get(&G, next, T_PAT);
+        ck_assert_int_eq(r2.status, 400);
+        git_resp_free(&r2);
+    }
+    git_resp_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------ MPI -- */
+
+START_TEST(pdqm_and_pixm)
+{
+    char resid[19];
+    char p[256];
+    struct git_resp r;
+
+    git_resid("p1", resid);
+    snprintf(p, sizeof(p), "/fhir/Patient?identifier=urn:oid:2.16.156.10011.1.3|%s", resid);
+    r = git_get(&G, p, T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 1);
+    ck_assert_ptr_nonnull(strstr(r.body, P1));
+    ck_assert_ptr_nonnull(strstr(r.body, "MRN-p1-hosp-c"));
+    git_resp_free(&r);
+    /* a wrong GB 11643 check character is refused */
+    resid[17] = resid[17] == '0' ? '1' : '0';
+    snprintf(p, sizeof(p), "/fhir/Patient?identifier=urn:oid:2.16.156.10011.1.3|%s", resid);
+    r = git_get(&G, p, T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    /* no browsing */
+    r = git_get(&G, "/fhir/Patient?gender=male", T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01", T_DR);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_ge(git_entries(r.json, "match"), 4);
+    git_resp_free(&r);
+    r = git_get(&G,
+                "/fhir/Patient/$ihe-pix?sourceIdentifier=urn:fhirgate:test:hosp-a:mrn|MRN-p1-hosp-a",
+                T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_ptr_nonnull(strstr(r.body, "MRN-p1-hosp-b"));
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient/$ihe-pix?sourceIdentifier=urn:x|nobody", T_DR);
+    ck_assert_int_eq(r.status, 404);
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Patient/%s", P1), T_DR);
+    ck_assert_int_eq(r.status, 200);
+    git_resp_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------- patients -- */
+
+START_TEST(a_patient_sees_their_record_and_who_looked)
+{
+    struct git_resp r = git_get(&G, path("/fhir/Observation?patient=%s", P1), T_PAT);
+
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Observation?patient=%s", P2), T_PAT);
+    ck_assert_int_eq(r.status, 403);
+    git_resp_free(&r);
+    /* make sure dr.a looked */
+    r = git_get(&G, path("/fhir/Observation?patient=%s", P1), T_DR);
+    git_resp_free(&r);
+    r = git_get(&G, "/me/accesses", T_PAT);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"dr.a\""));
+    ck_assert_ptr_nonnull(strstr(r.body, "Hospital A"));
+    git_resp_free(&r);
+    r = git_get(&G, "/me/accesses", T_DR);
+    ck_assert_int_eq(r.status, 403);
+    git_resp_free(&r);
+    r = git_get(&G, "/me", T_PAT);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "patient")), P1);
+    git_resp_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------ regulator -- */
+
+START_TEST(regulator_searches_reports_and_verifies)
+{
+    struct git_resp r;
+    char p[256];
+
+    snprintf(p, sizeof(p), "/fhir/AuditEvent?patient=%s&agent=dr.a&date=ge2000-01-01&_count=5",
+             P1);
+    r = git_get(&G, p, T_REG);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_ge(git_entries(r.json, "match"), 1);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"AuditEvent\""));
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/AuditEvent?outcome=4&member=hosp-a", T_REG);
+    ck_assert_int_eq(r.status, 200);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/AuditEvent?date=garbage", T_REG);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/AuditEvent", T_DR);
+    ck_assert_int_eq(r.status, 403);
+    git_resp_free(&r);
+    r = git_get(&G, "/audit/report?from=2000-01-01&to=2100-01-01&format=csv", T_REG);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "per_member,"));
+    git_resp_free(&r);
+    r = git_get(&G, "/audit/report?from=2000-01-01&to=2100-01-01&format=html", T_REG);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "<table"));
+    git_resp_free(&r);
+    r = git_get(&G, "/audit/report?from=2000-01-01", T_REG);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    r = git_get(&G, "/audit/verify", T_REG);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert(json_is_true(json_object_get(r.json, "intact")));
+    git_resp_free(&r);
+    ck_assert_int_ge(git_count(&G, "SELECT count(*) FROM audit.event WHERE agent_user = 'reg' AND "
+                                   "subtype = 'audit-report'"),
+                     2);
+}
+END_TEST
+
+/* --------------------------------------------------------- members -- */
+
+START_TEST(members_health_registration_and_admin)
+{
+    struct tu_http_opts o = {0};
+    struct tu_http_resp tr = {0};
+    const char *body = "{\"member\":\"hosp-new\",\"name\":\"New Hospital\","
+                       "\"base\":\"https://127.0.0.1:9/fhir\"}";
+    const char *ct[] = {"Content-Type: application/json", NULL};
+    char url[256];
+    struct git_resp r;
+    size_t i;
+    json_t *m;
+    bool seen_a = false;
+    bool seen_h = false;
+
+    r = git_get(&G, "/admin/members", T_ADMIN);
+    ck_assert_int_eq(r.status, 200);
+    json_array_foreach(json_object_get(r.json, "members"), i, m) {
+        const char *id = json_string_value(json_object_get(m, "id"));
+        json_t *h = json_object_get(m, "health");
+
+        if (strcmp(id, "hosp-a") == 0)
+            seen_a = json_is_true(json_object_get(h, "up"));
+        if (strcmp(id, "hosp-h") == 0)
+            seen_h = json_is_false(json_object_get(h, "up"));
+    }
+    ck_assert(seen_a && seen_h);
+    git_resp_free(&r);
+    r = git_get(&G, "/admin/members", T_DR);
+    ck_assert_int_eq(r.status, 403);
+    git_resp_free(&r);
+    /* an adapter registers with its region-issued certificate: pending */
+    snprintf(url, sizeof(url), "%s/members/register", G.base);
+    o.method = "POST";
+    o.body = body;
+    o.body_len = strlen(body);
+    o.headers = ct;
+    o.ca_file = G.pki.ca;
+    o.cert_file = G.reg_cert;
+    o.key_file = G.reg_key;
+    ck_assert_int_eq(tu_http_request(url, &o, &tr), 0);
+    ck_assert_msg(tr.status == 202, "%ld %s", tr.status, tr.body);
+    ck_assert_ptr_nonnull(strstr(tr.body, "pending"));
+    tu_http_resp_free(&tr);
+    /* without a certificate: 401; with one naming another member: 403 */
+    o.cert_file = NULL;
+    o.key_file = NULL;
+    ck_assert_int_eq(tu_http_request(url, &o, &tr), 0);
+    ck_assert_int_eq(tr.status, 401);
+    tu_http_resp_free(&tr);
+    o.cert_file = G.pki.client_cert;
+    o.key_file = G.pki.client_key;
+    ck_assert_int_eq(tu_http_request(url, &o, &tr), 0);
+    ck_assert_int_eq(tr.status, 403);
+    tu_http_resp_free(&tr);
+    r = git_req(&G, "POST", "/admin/members/hosp-new/approve", T_ADMIN, NULL, "", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"active\""));
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Organization?_id=hosp-new", T_DR);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 1);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Endpoint/hosp-a", T_DR);
+    ck_assert_int_eq(r.status, 200);
+    git_resp_free(&r);
+    /* the FHIR form: an Endpoint registers, an Organization renames */
+    r = git_req(&G, "POST", "/fhir/Endpoint", T_ADMIN, NULL,
+                "{\"resourceType\":\"Endpoint\",\"status\":\"suspended\",\"connectionType\":"
+                "{\"system\":\"http://terminology.hl7.org/CodeSystem/endpoint-connection-type\","
+                "\"code\":\"hl7-fhir-rest\"},\"payloadType\":[{\"text\":\"any\"}],"
+                "\"managingOrganization\":{\"reference\":\"Organization/hosp-fhir\","
+                "\"display\":\"FHIR Hospital\"},\"address\":\"https://127.0.0.1:7/fhir\"}",
+                "application/fhir+json");
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "suspended");
+    git_resp_free(&r);
+    r = git_req(&G, "POST", "/fhir/Organization", T_ADMIN, NULL,
+                "{\"resourceType\":\"Organization\",\"id\":\"hosp-fhir\",\"active\":true,"
+                "\"name\":\"FHIR Hospital 2\"}",
+                "application/fhir+json");
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert(json_is_true(json_object_get(r.json, "active")));
+    git_resp_free(&r);
+    r = git_req(&G, "POST", "/fhir/Endpoint", T_ADMIN, NULL,
+                "{\"resourceType\":\"Endpoint\",\"status\":\"bogus\"}",
+                "application/fhir+json");
+    ck_assert_int_eq(r.status, 422);
+    git_resp_free(&r);
+    r = git_req(&G, "POST", "/fhir/Organization", T_DR, NULL,
+                "{\"resourceType\":\"Organization\",\"id\":\"hosp-fhir\"}",
+                "application/fhir+json");
+    ck_assert_int_eq(r.status, 403);
+    git_resp_free(&r);
+    r = git_req(&G, "POST", "/admin/users", T_ADMIN, NULL,
+                "{\"username\":\"dr.new\",\"password\":\"a long enough password\",\"role\":"
+                "\"clinician\",\"organization\":\"hosp-a\"}",
+                "application/json");
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    git_resp_free(&r);
+    r = git_req(&G, "POST", "/admin/users", T_ADMIN, NULL,
+                "{\"username\":\"dr.weak\",\"password\":\"short\",\"role\":\"clinician\","
+                "\"organization\":\"hosp-a\"}",
+                "application/json");
+    ck_assert_int_eq(r.status, 422);
+    git_resp_free(&r);
+    r = git_get(&G, "/admin/users", T_ADMIN);
+    ck_assert_ptr_nonnull(strstr(r.body, "dr.new"));
+    ck_assert_ptr_null(strstr(r.body, "scrypt"));
+    git_resp_free(&r);
+}
+END_TEST
+
+START_TEST(member_cli)
+{
+    const char *bin = tu_bin("fhirgate");
+    struct tu_run run;
+
+    setenv("FHIRGATE_DATABASE_URL", G.db_url, 1);
+    ck_assert_int_eq(tu_run((const char *[]){bin, "member", "add", "hosp-cli", "--name",
+                                             "CLI Hospital", "--base", "https://cli.example/fhir",
+                                             "--status", "pending", NULL},
+                            &run),
+                     0);
+    ck_assert_int_eq(run.status, 0);
+    tu_run_free(&run);
+    ck_assert_int_eq(tu_run((const char *[]){bin, "member", "list", NULL}, &run), 0);
+    ck_assert_int_eq(run.status, 0);
+    ck_assert_ptr_nonnull(strstr(run.out, "hosp-cli"));
+    ck_assert_ptr_nonnull(strstr(run.out, "pending"));
+    tu_run_free(&run);
+    ck_assert_int_eq(tu_run((const char *[]){bin, "member", "approve", "hosp-cli", NULL}, &run),
+                     0);
+    ck_assert_int_eq(run.status, 0);
+    tu_run_free(&run);
+    ck_assert_int_eq(git_count(&G, "SELECT count(*) FROM registry.member WHERE id = 'hosp-cli' "
+                                   "AND status = 'active'"),
+                     1);
+    ck_assert_int_eq(tu_run((const char *[]){bin, "member", "disable", "hosp-cli", NULL}, &run),
+                     0);
+    tu_run_free(&run);
+    ck_assert_int_eq(tu_run((const char *[]){bin, "member", "enable", "nobody", NULL}, &run), 0);
+    ck_assert_int_eq(run.status, 1);
+    tu_run_free(&run);
+    ck_assert_int_eq(tu_run((const char *[]){bin, "member", "add", "Bad Id!", "--name", "x",
+                                             "--base", "https://x.example/fhir", NULL},
+                            &run),
+                     0);
+    ck_assert_int_eq(run.status, 1);
+    tu_run_free(&run);
+    ck_assert_int_eq(tu_run((const char *[]){bin, "member", "frobnicate", NULL}, &run), 0);
+    ck_assert_int_eq(run.status, 2);
+    tu_run_free(&run);
+}
+END_TEST
+
+/* -------------------------------------------------------- hostile -- */
+
+static void
+no_leak(const struct git_resp *r, const char *what)
+{
+    static const char *const bad[] = {"SQL", "sql", "syntax", "postgres", "ERROR:", "SELECT",
+                                      "pg_", "relation "};
+
+    ck_assert_msg(r->status > 0 && r->status < 500, "%s: status %ld %s", what, r->status,
+                  r->body);
+    for (size_t i = 0; r->body != NULL && i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(strstr(r->body, bad[i]) == NULL, "answer mentions %s: %s", bad[i], r->body);
+}
+
+START_TEST(sql_injection_attempts_change_nothing)
+{
+    static const char *const inj[] = {
+        "%27%3B%20DROP%20TABLE%20audit.event%3B--", "1%27%20OR%20%271%27%3D%271",
+        "%22%29%3B%20DELETE%20FROM%20registry.member%3B--", "%5C%27%20UNION%20SELECT%201--"};
+    static const char *const tmpl[] = {
+        "/fhir/Observation?patient=%s",
+        "/fhir/Observation?patient=P1&code=%s",
+        "/fhir/Observation?patient=P1&date=%s",
+        "/fhir/Observation?patient=P1&_sort=%s",
+        "/fhir/Observation?patient=P1&_cursor=%s",
+        "/fhir/Patient?identifier=urn:x|%s",
+        "/fhir/Patient?family=%s&birthdate=1980-01-01",
+        "/fhir/Patient/$ihe-pix?sourceIdentifier=%s",
+        "/fhir/Patient/%s",
+        "/fhir/Consent?patient=%s",
+        "/fhir/AuditEvent?agent=%s",
+        "/fhir/AuditEvent?patient=%s",
+        "/fhir/AuditEvent?entity=%s&member=x",
+        "/fhir/AuditEvent?_cursor=%s",
+        "/audit/report?from=%s&to=2100-01-01",
+        "/fhir/Organization?name=%s",
+        "/fhir/Endpoint/%s",
+    };
+    long members = git_count(&G, "SELECT count(*) FROM registry.member");
+
+    for (size_t i = 0; i < sizeof(inj) / sizeof(inj[0]); i++) {
+        for (size_t k = 0; k < sizeof(tmpl) / sizeof(tmpl[0]); k++) {
+            char p[1024];
+            const char *tok = strstr(tmpl[k], "AuditEvent") != NULL ||
+                                      strstr(tmpl[k], "/audit/") != NULL
+                                  ? T_REG
+                                  : T_DR;
+            struct git_resp r;
+            char *at;
+
+            fill(p, sizeof(p), tmpl[k], inj[i]);
+            if ((at = strstr(p, "P1")) != NULL)
+                memcpy(at, "p1", 2);
+            r = git_get(&G, p, tok);
+            no_leak(&r, p);
+            git_resp_free(&r);
+        }
+        {
+            char h1[256];
+            char h2[256];
+            const char *hs[] = {h1, h2, NULL};
+            struct git_resp r;
+
+            snprintf(h1, sizeof(h1), "X-Purpose-Of-Use: %s", "TREAT'; DROP TABLE x;--");
+            snprintf(h2, sizeof(h2), "X-Break-Glass-Reason: %s", "'); DELETE FROM audit.event;--");
+            r = git_req(&G, "GET", path("/fhir/Observation?patient=%s", P1), T_DR, hs, NULL,
+                        NULL);
+            no_leak(&r, "headers");
+            git_resp_free(&r);
+        }
+    }
+    ck_assert_int_eq(git_count(&G, "SELECT count(*) FROM registry.member"), members);
+    ck_assert_int_gt(git_count(&G, "SELECT count(*) FROM audit.event"), 0);
+}
+END_TEST
+
+START_TEST(static_files_refuse_traversal_and_bodies_are_bounded)
+{
+    static const char *const bad[] = {"/../secret.txt", "/%2e%2e/secret.txt",
+                                      "/..%2fsecret.txt", "/.env", "/portal/../../secret.txt"};
+    struct git_resp r = git_get(&G, "/", NULL);
+    char big[80 * 1024];
+
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "fhirgate portal"));
+    git_resp_free(&r);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        r = git_get(&G, bad[i], NULL);
+        ck_assert_msg(r.status >= 400 && r.status < 500, "%s: %ld", bad[i], r.status);
+        ck_assert(r.body == NULL || strstr(r.body, "outside the portal") == NULL);
+        git_resp_free(&r);
+    }
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    r = git_req(&G, "POST", "/fhir/Consent", T_ADMIN, NULL, big, "application/fhir+json");
+    ck_assert_int_eq(r.status, 413);
+    git_resp_free(&r);
+}
+END_TEST
+
+START_TEST(audit_store_locked_means_503_and_no_data)
+{
+    PGconn *c = PQconnectdb(G.db_url);
+    PGresult *res;
+    struct git_resp r;
+
+    ck_assert(PQstatus(c) == CONNECTION_OK);
+    res = PQexec(c, "BEGIN; LOCK TABLE audit.event IN ACCESS EXCLUSIVE MODE");
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    r = git_get(&G, path("/fhir/Observation?patient=%s", P1), T_DR);
+    ck_assert_msg(r.status == 503, "%ld %s", r.status, r.body);
+    ck_assert_ptr_null(strstr(r.body, "\"Observation\""));
+    ck_assert_ptr_null(strstr(r.body, "obs-"));
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Patient/%s", P1), T_DR);
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_ptr_null(strstr(r.body, "Zhang"));
+    git_resp_free(&r);
+    res = PQexec(c, "ROLLBACK");
+    PQclear(res);
+    PQfinish(c);
+    r = git_get(&G, path("/fhir/Observation?patient=%s", P1), T_DR);
+    ck_assert_int_eq(r.status, 200);
+    git_resp_free(&r);
+}
+END_TEST
+
+Suite *
+gateway_api_suite(void)
+{
+    Suite *s = suite_create("gateway_api");
+    TCase *tc = tcase_create("api");
+
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, metadata_is_a_valid_capability_statement);
+    tcase_add_test(tc, bad_tokens_are_401_and_audited);
+    tcase_add_test(tc, forbidden_requests_are_403_and_audited);
+    tcase_add_test(tc, break_the_glass_is_allowed_flagged_reported_and_reviewed);
+    tcase_add_test(tc, search_across_three_members_returns_tagged_entries_audited_first);
+    tcase_add_test(tc, failing_members_give_partial_results_within_the_deadline);
+    tcase_add_test(tc, consent_withholds_a_member_and_says_so);
+    tcase_add_test(tc, everything_gathers_every_member);
+    tcase_add_test(tc, paging_follows_the_next_link);
+    tcase_add_test(tc, pdqm_and_pixm);
+    tcase_add_test(tc, a_patient_sees_their_record_and_who_looked);
+    tcase_add_test(tc, regulator_searches_reports_and_verifies);
+    tcase_add_test(tc, members_health_registration_and_admin);
+    tcase_add_test(tc, member_cli);
+    tcase_add_test(tc, sql_injection_attempts_change_nothing);
+    tcase_add_test(tc, static_files_refuse_traversal_and_bodies_are_bounded);
+    tcase_add_test(tc, audit_store_locked_means_503_and_no_data);
+    suite_add_tcase(s, tc);
+    return s;
+}

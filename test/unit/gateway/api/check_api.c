@@ -1,0 +1,155 @@
+/*
+ * test/unit/gateway/api/check_api.c — pure parts of the gateway's HTTP
+ * API: the CapabilityStatement (valid R4, states the federated types and
+ * operations), logical id checks, and the regulators' report in CSV and
+ * HTML (escaping, formula injection).
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fhir/base/arena.h"
+#include "fhir/base/buf.h"
+#include "fhir/validate/fhir_validate.h"
+#include "gateway/app/app_int.h"
+#include "gateway/app/report_fmt.h"
+
+START_TEST(capability_statement_is_valid_and_complete)
+{
+    struct gw_config cfg = {.node_id = "gw-1",
+                            .public_url = "https://gw.example.org",
+                            .fhir_base = "https://gw.example.org/fhir"};
+    json_t *cs = gw_app_capability_statement(&cfg);
+    struct fhir_validate_result vr = {0};
+    struct base_err err = {0};
+    json_t *res;
+    size_t i;
+    json_t *r;
+    size_t clinical = 0;
+
+    ck_assert_ptr_nonnull(cs);
+    ck_assert_msg(fhir_validate(cs, NULL, NULL, &vr, &err) == BASE_OK, "%s: %s", err.where,
+                  err.msg);
+    res = json_object_get(json_array_get(json_object_get(cs, "rest"), 0), "resource");
+    json_array_foreach(res, i, r) {
+        const char *type = json_string_value(json_object_get(r, "type"));
+
+        if (gw_app_is_clinical_type(type)) {
+            char *params = json_dumps(json_object_get(r, "searchParam"), 0);
+
+            clinical++;
+            /* every federated type takes patient= */
+            ck_assert_ptr_nonnull(strstr(params, "\"patient\""));
+            free(params);
+        }
+    }
+    ck_assert_uint_eq(clinical, gw_app_clinical_type_count);
+    ck_assert_uint_eq(gw_app_clinical_type_count, 11);
+    json_decref(cs);
+}
+END_TEST
+
+START_TEST(clinical_types_and_ids)
+{
+    ck_assert(gw_app_is_clinical_type("Observation"));
+    ck_assert(gw_app_is_clinical_type("DocumentReference"));
+    ck_assert(!gw_app_is_clinical_type("Patient"));
+    ck_assert(!gw_app_is_clinical_type("AuditEvent"));
+    ck_assert(!gw_app_is_clinical_type("observation"));
+    ck_assert(!gw_app_is_clinical_type(NULL));
+    ck_assert(gw_app_id_ok("5f0c1d2e-aaaa-bbbb-cccc-0123456789ab"));
+    ck_assert(gw_app_id_ok("a.b-c"));
+    ck_assert(!gw_app_id_ok(""));
+    ck_assert(!gw_app_id_ok(NULL));
+    ck_assert(!gw_app_id_ok("a b"));
+    ck_assert(!gw_app_id_ok("x'; DROP TABLE t;--"));
+    ck_assert(!gw_app_id_ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+}
+END_TEST
+
+static json_t *
+sample_report(void)
+{
+    return json_pack(
+        "{s:{s:s, s:s, s:s}, s:{s:i, s:i}, s:[{s:s, s:i}], s:[], s:[{s:s, s:i}], "
+        "s:[{s:s, s:s, s:i}], s:[{s:s, s:s}], s:{s:[{s:s, s:i}]}, s:{s:[]}}",
+        "period", "from", "2026-11-01", "to", "2026-12-01", "tz", "UTC", "totals", "events", 10,
+        "accesses", 7, "per_member", "member", "=HYPERLINK(\"http://evil\")", "accesses", 3,
+        "per_clinician", "per_day", "day", "2026-11-02", "accesses", 7, "denials", "user",
+        "dr,\"quoted\"", "reason", "consent", "status", 403, "break_glass", "user",
+        "<script>alert(1)</script>", "reason", "unconscious & alone", "unusual_hours", "users",
+        "user", "+night", "accesses", 2, "unusual_volume", "users");
+}
+
+START_TEST(report_csv_escapes_and_defuses_formulas)
+{
+    json_t *rep = sample_report();
+    struct base_buf b;
+    char *text;
+
+    base_buf_init(&b, 1 << 20);
+    ck_assert_int_eq(gw_app_report_csv(rep, &b), BASE_OK);
+    ck_assert_int_eq(base_buf_append(&b, "", 1), BASE_OK);
+    text = b.data;
+    ck_assert_ptr_nonnull(strstr(text, "section,name,value\r\n"));
+    ck_assert_ptr_nonnull(strstr(text, "totals,events,10\r\n"));
+    ck_assert_ptr_nonnull(strstr(text, "section,member,accesses\r\n"));
+    /* a formula becomes text; quotes doubled */
+    ck_assert_ptr_nonnull(strstr(text, "per_member,\"'=HYPERLINK(\"\"http://evil\"\")\",3"));
+    ck_assert_ptr_nonnull(strstr(text, "\"dr,\"\"quoted\"\"\""));
+    ck_assert_ptr_nonnull(strstr(text, "unusual_hours,\"'+night\",2"));
+    ck_assert_ptr_null(strstr(text, "\nper_clinician"));
+    base_buf_fini(&b);
+    json_decref(rep);
+}
+END_TEST
+
+START_TEST(report_html_escapes_everything)
+{
+    json_t *rep = sample_report();
+    struct base_buf b;
+    char *text;
+
+    base_buf_init(&b, 1 << 20);
+    ck_assert_int_eq(gw_app_report_html(rep, &b), BASE_OK);
+    ck_assert_int_eq(base_buf_append(&b, "", 1), BASE_OK);
+    text = b.data;
+    ck_assert_ptr_null(strstr(text, "<script>"));
+    ck_assert_ptr_nonnull(strstr(text, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    ck_assert_ptr_nonnull(strstr(text, "unconscious &amp; alone"));
+    ck_assert_ptr_nonnull(strstr(text, "<h2>Break-the-glass accesses</h2>"));
+    ck_assert_ptr_nonnull(strstr(text, "<p>none</p>"));
+    base_buf_fini(&b);
+    json_decref(rep);
+}
+END_TEST
+
+START_TEST(report_rendering_respects_the_buffer_limit)
+{
+    json_t *rep = sample_report();
+    struct base_buf b;
+
+    base_buf_init(&b, 64);
+    ck_assert_int_eq(gw_app_report_csv(rep, &b), BASE_E_LIMIT);
+    base_buf_fini(&b);
+    base_buf_init(&b, 64);
+    ck_assert_int_eq(gw_app_report_html(rep, &b), BASE_E_LIMIT);
+    base_buf_fini(&b);
+    json_decref(rep);
+}
+END_TEST
+
+Suite *
+gw_api_suite(void)
+{
+    Suite *s = suite_create("gw_api");
+    TCase *tc = tcase_create("api");
+
+    tcase_add_test(tc, capability_statement_is_valid_and_complete);
+    tcase_add_test(tc, clinical_types_and_ids);
+    tcase_add_test(tc, report_csv_escapes_and_defuses_formulas);
+    tcase_add_test(tc, report_html_escapes_everything);
+    tcase_add_test(tc, report_rendering_respects_the_buffer_limit);
+    suite_add_tcase(s, tc);
+    return s;
+}

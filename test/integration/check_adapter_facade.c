@@ -150,6 +150,7 @@ entries(const char *path)
 START_TEST(search_parameters)
 {
     char *pid = busy_patient();
+    char *other;
     char path[512];
     char sql[512];
     json_t *b;
@@ -183,6 +184,24 @@ START_TEST(search_parameters)
     ck_assert_int_eq(entries("/fhir/Patient?_lastUpdated=lt2000-01-01"), 0);
     ck_assert_int_gt(entries("/fhir/Encounter?_lastUpdated=gt2000-01-01&_count=1000"), 0);
     ck_assert_int_ge(entries("/fhir/DiagnosticReport?status=final,preliminary,corrected"), 1);
+    /* The gateway's form: every local record of the person as one OR
+     * list, its own _count, then _offset for the next page. */
+    other = scalar("SELECT substring(content->'subject'->>'reference' from 9) FROM store.resource "
+                   "WHERE res_type = 'Observation' GROUP BY 1 ORDER BY count(*) ASC, 1 LIMIT 1");
+    ck_assert_str_ne(other, pid);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM store.resource WHERE res_type = 'Observation' AND "
+             "content->'subject'->>'reference' IN ('Patient/%s', 'Patient/%s')",
+             pid, other);
+    n = ait_count(&T, sql);
+    snprintf(path, sizeof(path), "/fhir/Observation?patient=Patient/%s,Patient/%s&_count=1000",
+             pid, other);
+    ck_assert_int_eq(entries(path), n);
+    snprintf(path, sizeof(path),
+             "/fhir/Observation?patient=Patient/%s,Patient/%s&status=final&_count=2&_offset=%ld",
+             pid, other, n - 1);
+    ck_assert_int_le(entries(path), 1);
+    free(other);
     free(pid);
 }
 END_TEST

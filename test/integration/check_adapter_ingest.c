@@ -238,6 +238,12 @@ END_TEST
 
 START_TEST(hl7v2_posted)
 {
+    /* the second has no patient identifier (PID-3): AE */
+    static const char mixed[] =
+        "MSH|^~\\&|HIS|HOSP-A|FHIRGATE|HOSP-A|20261128101500||ADT^A04^ADT_A01|PUSH1|P|2.5.1\r"
+        "EVN|A04|20261128101500\rPID|1||PUSH-1^^^HOSP-A^MR||Push^One||19800101|F\r"
+        "MSH|^~\\&|HIS|HOSP-A|FHIRGATE|HOSP-A|20261128101600||ADT^A04^ADT_A01|PUSH2|P|2.5.1\r"
+        "EVN|A04|20261128101600\rPID|1||||Push^Two||19800101|F\r";
     size_t len = 0;
     char *file = tu_read_file(tu_corpus_path("hl7v2/valid/hapi-oml-o21-batch.hl7"), &len);
     struct tu_http_resp r = {0};
@@ -252,8 +258,25 @@ START_TEST(hl7v2_posted)
     ck_assert_ptr_nonnull(tu_http_header(&r, "X-Ingest-Result", hdr, sizeof(hdr)));
     ck_assert_ptr_nonnull(strstr(hdr, "0 rejected"));
     tu_http_resp_free(&r);
+    /* A good and a bad message in one file: an ACK each, in order. */
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_HIS, "POST", "/ingest/hl7v2", mixed, sizeof(mixed) - 1, &r),
+                     200);
+    ck_assert_ptr_nonnull(strstr(r.body, "MSA|AA|PUSH1"));
+    ck_assert_ptr_nonnull(strstr(r.body, "MSA|AE|PUSH2"));
+    ck_assert(strstr(r.body, "MSA|AA|PUSH1") < strstr(r.body, "MSA|AE|PUSH2"));
+    ck_assert_ptr_nonnull(strstr(r.body, "\rERR|"));
+    ck_assert_ptr_nonnull(tu_http_header(&r, "X-Ingest-Result", hdr, sizeof(hdr)));
+    ck_assert_str_eq(hdr, "1 accepted, 1 rejected");
+    tu_http_resp_free(&r);
     memset(&r, 0, sizeof(r));
     ck_assert_int_eq(ait_http(&T, AIT_HIS, "POST", "/ingest/hl7v2", "nothing", 7, &r), 400);
+    ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
+    tu_http_resp_free(&r);
+    /* only the [ingest] clients may push: the gateway may not */
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "POST", "/ingest/hl7v2", file, len, &r), 403);
+    ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
     tu_http_resp_free(&r);
     free(file);
 }
@@ -306,6 +329,10 @@ START_TEST(drop_folders)
     ck_assert_ptr_nonnull(strstr(report, "stored"));
     free(report);
     ck_assert_int_eq(count_type("DocumentReference"), 1);
+    /* the document itself moved to done/ */
+    ck_assert_int_ne(access(p2, F_OK), 0);
+    snprintf(p1, sizeof(p1), "%s/done/note.xml", cda_dir);
+    ck_assert_int_eq(access(p1, F_OK), 0);
     /* a broken document goes to failed/ with the reason */
     snprintf(p1, sizeof(p1), "%s/broken.xml", cda_dir);
     write_file(p1, "<ClinicalDocument", 17);
@@ -314,6 +341,10 @@ START_TEST(drop_folders)
     report = tu_read_file(p1, NULL);
     ck_assert_ptr_nonnull(strstr(report, "error"));
     free(report);
+    snprintf(p1, sizeof(p1), "%s/failed/broken.xml", cda_dir);
+    ck_assert_int_eq(access(p1, F_OK), 0);
+    snprintf(p1, sizeof(p1), "%s/broken.xml", cda_dir);
+    ck_assert_int_ne(access(p1, F_OK), 0);
     /* CSV written in two steps, in place: taken only when complete */
     snprintf(p1, sizeof(p1), "%s/patients.csv", csv_dir);
     f = fopen(p1, "wb");

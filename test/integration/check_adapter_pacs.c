@@ -7,6 +7,7 @@
  * never an empty success.
  */
 #include "test/integration/adapter_it.h"
+#include "fhir/base/limits.h"
 #include "test/support/tu_orthanc.h"
 
 #define PACS_NAME  "orthanc-test"
@@ -153,6 +154,23 @@ START_TEST(sync_copies_studies_into_the_store)
 }
 END_TEST
 
+/* As many patients as one search parameter takes (the gateway's limit
+ * too): each asked, the one the PACS knows answered. */
+static void
+most_patients(const struct ait *t, const char *mr)
+{
+    char path[2048];
+    size_t len = (size_t)snprintf(path, sizeof(path), "/fhir/ImagingStudy?patient=Patient/%s", mr);
+    json_t *b;
+
+    for (unsigned i = 1; i < BASE_LIMIT_SEARCH_MAX_OR_VALUES; i++)
+        len += (size_t)snprintf(path + len, sizeof(path) - len, ",Patient/p%u", i);
+    ck_assert_uint_lt(len, sizeof(path) - 1);
+    b = ait_get_json(t, path);
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 1);
+    json_decref(b);
+}
+
 START_TEST(live_search_then_pacs_down)
 {
     struct ait t;
@@ -160,6 +178,8 @@ START_TEST(live_search_then_pacs_down)
     char *zh;
     json_t *b;
     const json_t *oo;
+    struct tu_http_resp r = {0};
+    char study[80];
     char path[256];
 
     start_adapter(&t, "ait-pacs-live", "live");
@@ -174,12 +194,64 @@ START_TEST(live_search_then_pacs_down)
     ck_assert_int_eq(strncmp(tu_json_str(b, "entry.0.resource.subject.reference"), "Patient/", 8),
                      0);
     ck_assert_str_eq(tu_json_str(b, "entry.0.resource.subject.reference") + 8, mr);
+    snprintf(study, sizeof(study), "%s", tu_json_str(b, "entry.0.resource.id"));
     json_decref(b);
+    /* the study a live search served reads back by id (nothing stored) */
+    snprintf(path, sizeof(path), "/fhir/ImagingStudy/%s", study);
+    b = ait_get_json(&t, path);
+    ait_assert_valid(b, "ImagingStudy");
+    ck_assert_str_eq(tu_json_str(b, "resourceType"), "ImagingStudy");
+    ck_assert_str_eq(tu_json_str(b, "id"), study);
+    ck_assert_str_eq(tu_json_str(b, "subject.reference") + 8, mr);
+    json_decref(b);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&t, AIT_GATEWAY, "GET",
+                              "/fhir/ImagingStudy/00000000-0000-5000-8000-000000000000", NULL, 0,
+                              &r),
+                     404);
+    ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
+    tu_http_resp_free(&r);
     /* ISO_IR 192: the ideographic name survives */
     b = studies_of(&t, zh);
     ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 1);
     ck_assert_str_eq(tu_json_str(b, "entry.0.resource.subject.display"), "王小東");
     json_decref(b);
+    /* The gateway's form: every local record of the person as one OR
+     * list, its other parameters passed through, offset paging. */
+    snprintf(path, sizeof(path), "/fhir/ImagingStudy?patient=Patient/%s,Patient/%s&_count=10", mr,
+             zh);
+    b = ait_get_json(&t, path);
+    ait_assert_valid(b, "searchset");
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(b, "total")), 2);
+    ck_assert_ptr_null(outcome_entry(b));
+    json_decref(b);
+    snprintf(path, sizeof(path),
+             "/fhir/ImagingStudy?patient=Patient/%s,Patient/%s&modality=CT&_count=10", mr, zh);
+    b = ait_get_json(&t, path);
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 1);
+    ck_assert_str_eq(tu_json_str(b, "entry.0.resource.subject.reference") + 8, mr);
+    json_decref(b);
+    snprintf(path, sizeof(path), "/fhir/ImagingStudy?patient=Patient/%s,Patient/%s&_count=1", mr,
+             zh);
+    b = ait_get_json(&t, path);
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 1);
+    ck_assert_ptr_nonnull(ait_link(b, "next"));
+    ck_assert_ptr_nonnull(strstr(ait_link(b, "next"), "_offset=1"));
+    json_decref(b);
+    snprintf(path, sizeof(path),
+             "/fhir/ImagingStudy?patient=Patient/%s,Patient/%s&_count=1&_offset=1", mr, zh);
+    b = ait_get_json(&t, path);
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 1);
+    ck_assert_ptr_null(ait_link(b, "next"));
+    json_decref(b);
+    /* an unknown local patient among them asks nothing for it */
+    snprintf(path, sizeof(path), "/fhir/ImagingStudy?patient=Patient/%s,Patient/no-such&_count=10",
+             mr);
+    b = ait_get_json(&t, path);
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 1);
+    json_decref(b);
+    most_patients(&t, mr);
     /* nothing stored: live is live */
     ck_assert_int_eq(ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = "
                                    "'ImagingStudy'"),
@@ -203,6 +275,14 @@ START_TEST(live_search_then_pacs_down)
     b = ait_get_json(&t, path);
     ck_assert_ptr_nonnull(outcome_entry(b));
     json_decref(b);
+    /* a read of a live study: the PACS's failure, named, never a 404 */
+    snprintf(path, sizeof(path), "/fhir/ImagingStudy/%s", study);
+    memset(&r, 0, sizeof(r));
+    ait_http(&t, AIT_GATEWAY, "GET", path, NULL, 0, &r);
+    ck_assert_msg(r.status == 502 || r.status == 504, "PACS down, read: %ld", r.status);
+    ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
+    ck_assert_ptr_nonnull(strstr(r.body, PACS_NAME));
+    tu_http_resp_free(&r);
     free(mr);
     free(zh);
     ck_assert_int_eq(ait_stop(&t, SIGTERM), 0);

@@ -154,6 +154,117 @@ START_TEST(sync_copies_studies_into_the_store)
 }
 END_TEST
 
+/* -------------------------------------------- a PACS behind a token -- */
+
+#define PACS_TOKEN "tok-7c1e0f"
+
+/* nginx in front of Orthanc the way sites put a token gateway before a
+ * PACS: a request without `Authorization: Bearer PACS_TOKEN` gets 401,
+ * the others go on to Orthanc with its Basic credentials.  Foreground
+ * (daemon off), dies with the runner; the port in *port. */
+static pid_t
+token_proxy(unsigned *port)
+{
+    const char *d = tu_tmpdir("ait-pacs-nginx");
+    char conf[700];
+    char errlog[700];
+
+    mkdir(d, 0755);
+    chmod(d, 0755);
+    snprintf(conf, sizeof(conf), "%s/nginx.conf", d);
+    snprintf(errlog, sizeof(errlog), "%s/nginx.err", d);
+    for (int attempt = 0; attempt < 5; attempt++) {
+        FILE *f = fopen(conf, "w");
+        pid_t pid;
+
+        *port = (unsigned)ait_free_port();
+        ck_assert_ptr_nonnull(f);
+        fprintf(f,
+                "daemon off; worker_processes 1; pid %s/nginx.pid; error_log %s warn;\n"
+                "events { worker_connections 64; }\n"
+                "http { access_log off; client_body_temp_path %s/t; proxy_temp_path %s/t;\n"
+                "  fastcgi_temp_path %s/t; uwsgi_temp_path %s/t; scgi_temp_path %s/t;\n"
+                "  server { listen 127.0.0.1:%u;\n"
+                "    location / {\n"
+                "      if ($http_authorization != \"Bearer " PACS_TOKEN "\") { return 401; }\n"
+                "      proxy_buffering off; proxy_pass %s;\n"
+                "      proxy_set_header Authorization \"Basic Z2F0ZXdheTpzM2NyZXQ=\"; } } }\n",
+                d, errlog, d, d, d, d, d, *port, pacs.base);
+        fclose(f);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            execlp("nginx", "nginx", "-e", errlog, "-p", d, "-c", conf, (char *)NULL);
+            _exit(127);
+        }
+        for (int i = 0; i < 50; i++) {
+            int fd;
+
+            if (waitpid(pid, NULL, WNOHANG) == pid)
+                break; /* the port was taken: another one */
+            if ((fd = tu_tcp_connect(*port)) >= 0) {
+                close(fd);
+                return pid;
+            }
+            usleep(100000);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    ck_abort_msg("nginx does not start (deploy/install-deps.sh installs it)");
+    return -1;
+}
+
+/* [pacs] auth = bearer: the token goes to the PACS (through a proxy that
+ * refuses requests without it) and the live search answers. */
+START_TEST(live_search_with_a_bearer_token)
+{
+    unsigned port = 0;
+    pid_t proxy = token_proxy(&port);
+    struct tu_http_resp r = {0};
+    struct tu_http_opts o = {0};
+    char extra[1500];
+    char secret[700];
+    char url[200];
+    struct ait t;
+    char *mr;
+    json_t *b;
+    FILE *f;
+
+    /* the proxy really refuses a request without the token */
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/dicom-web/studies", port);
+    o.method = "GET";
+    o.timeout_ms = 10000;
+    tu_http_request(url, &o, &r);
+    ck_assert_int_eq(r.status, 401);
+    tu_http_resp_free(&r);
+    snprintf(secret, sizeof(secret), "%s/pacs.token", tu_tmpdir("ait-pacs-nginx"));
+    f = fopen(secret, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(PACS_TOKEN "\n", f);
+    fclose(f);
+    snprintf(extra, sizeof(extra),
+             "[pacs]\nname = " PACS_NAME "\nqido_url = http://127.0.0.1:%u/dicom-web\n"
+             "allow_http = true\nauth = bearer\ntoken = file:%s\nmode = live\n"
+             "level = studies\npatient_id_system = " PID_SYSTEM "\ntimeout = 5s\n",
+             port, secret);
+    ait_init(&t, "ait-pacs-bearer", extra);
+    ait_start(&t);
+    mr = admit(&t, "1CT1", 4);
+    b = studies_of(&t, mr);
+    ait_assert_valid(b, "searchset");
+    ck_assert_ptr_null(outcome_entry(b));
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 1);
+    ck_assert_str_eq(tu_json_str(b, "entry.0.resource.subject.reference") + 8, mr);
+    json_decref(b);
+    free(mr);
+    ck_assert_int_eq(ait_stop(&t, SIGTERM), 0);
+    kill(proxy, SIGTERM);
+    waitpid(proxy, NULL, 0);
+}
+END_TEST
+
 /* As many patients as one search parameter takes (the gateway's limit
  * too): each asked, the one the PACS knows answered. */
 static void
@@ -299,6 +410,7 @@ adapter_pacs_suite(void)
     tcase_add_unchecked_fixture(tc, pacs_start, pacs_stop);
     /* the live test stops the PACS: it runs last */
     tcase_add_test(tc, sync_copies_studies_into_the_store);
+    tcase_add_test(tc, live_search_with_a_bearer_token);
     tcase_add_test(tc, live_search_then_pacs_down);
     suite_add_tcase(s, tc);
     return s;

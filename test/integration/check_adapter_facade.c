@@ -749,12 +749,37 @@ START_TEST(metadata_health_metrics_report)
     rep = ait_get_json(&T, "/admin/codemap-report");
     json_array_foreach(json_object_get(rep, "systems"), i, sys)
     {
+        const json_t *codes = json_object_get(sys, "unmapped_codes");
+        const char *code = json_string_value(json_array_get(codes, 0));
+        char sql[700];
+        size_t k;
+        json_t *c;
+
         if (strcmp(json_string_value(json_object_get(sys, "system")),
-                   "https://hosp-a.example/sid/code/OBX-3") == 0)
-            mapped = json_integer_value(json_object_get(sys, "mapped")) > 0;
+                   "https://hosp-a.example/sid/code/OBX-3") != 0)
+            continue;
+        mapped = json_integer_value(json_object_get(sys, "mapped")) > 0;
+        /* Issue #3: an unmapped code is counted, listed, and kept with its
+         * local system in what was stored. */
+        ck_assert_int_gt(json_integer_value(json_object_get(sys, "unmapped")), 0);
+        ck_assert_ptr_nonnull(code);
+        json_array_foreach(codes, k, c)
+            ck_assert_str_ne(json_string_value(c), "GLUCOSE"); /* that one is mapped */
+        ck_assert_ptr_null(strstr(code, "$$"));
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM store.resource r, "
+                 "jsonb_array_elements(r.content->'code'->'coding') c WHERE r.res_type = "
+                 "'Observation' AND c->>'system' = 'https://hosp-a.example/sid/code/OBX-3' AND "
+                 "c->>'code' = $$%s$$",
+                 code);
+        ck_assert_int_gt(ait_count(&T, sql), 0);
     }
     ck_assert(mapped);
     json_decref(rep);
+    /* the report is for the gateway and admin_clients only */
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_OTHER, "GET", "/admin/codemap-report", NULL, 0, &r), 403);
+    tu_http_resp_free(&r);
 }
 END_TEST
 

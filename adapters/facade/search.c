@@ -255,13 +255,18 @@ live_page(struct search_ctx *x, json_t *studies, const json_t *outcome)
     struct fhir_search_match_opts mo = {0, x->f->cfg->public_url};
     size_t n = json_array_size(studies);
     json_t **keep = BASE_NEW_N(x->a, json_t *, n + 1);
+    bool only_count = x->s->summary == FHIR_SEARCH_SUMMARY_COUNT || x->s->count == 0;
     struct adapter_store_page pg = {0};
     struct fhir_bundle_link links[3];
+    struct base_err err = {0};
     struct adapter_page p;
     size_t k = 0;
 
-    if (keep == NULL || adapter_facade__page_init(&p, x->a, x->s->count) != BASE_OK)
+    if (keep == NULL || adapter_facade__page_init(&p, x->a, x->s->count) != BASE_OK) {
+        (void)base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+        adapter_facade__fail(x->r, &err);
         return;
+    }
     for (size_t i = 0; i < n; i++) {
         bool ok = false;
 
@@ -271,14 +276,25 @@ live_page(struct search_ctx *x, json_t *studies, const json_t *outcome)
     }
     if (x->s->n_sort > 0)
         qsort_r(keep, k, sizeof(*keep), by_search, x);
-    for (size_t i = x->s->offset; i < k && p.n < x->s->count; i++)
-        (void)adapter_facade__page_tree(&p, keep[i], FHIR_BUNDLE_MODE_MATCH);
+    for (size_t i = x->s->offset; !only_count && i < k && p.n < x->s->count; i++) {
+        json_t *sub = NULL;
+
+        /* _elements / _summary=data: the same subset the store makes */
+        if (adapter_store_search_trims(x->s) &&
+            (adapter_store_subset(x->s, keep[i], &sub) != BASE_OK ||
+             fhir_json_tie(x->a, sub) != BASE_OK)) {
+            (void)base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+            adapter_facade__fail(x->r, &err);
+            return;
+        }
+        (void)adapter_facade__page_tree(&p, sub != NULL ? sub : keep[i], FHIR_BUNDLE_MODE_MATCH);
+    }
     pg.has_total = true;
     pg.total = k;
     pg.self_cursor = x->s->offset > 0
                          ? base_arena_sprintf(x->a, "%llu", (unsigned long long)x->s->offset)
                          : NULL;
-    if (x->s->offset + x->s->count < k)
+    if (!only_count && x->s->offset + x->s->count < k)
         pg.next_cursor =
             base_arena_sprintf(x->a, "%llu", (unsigned long long)(x->s->offset + x->s->count));
     send_page(x, &p, links, page_links(x, &pg, &p, links), true, k, outcome);
@@ -412,6 +428,11 @@ adapter_facade__h_search(struct gw_http_req *r, void *cls)
     if (strcmp(x.type, "ImagingStudy") == 0 && x.f->cfg->pacs_enabled &&
         x.f->cfg->pacs_mode != ADAPTER_PACS_SYNC &&
         (n = patients_of(x.s, patients, BASE_LIMIT_SEARCH_MAX_OR_VALUES)) > 0) {
+        /* what the store would refuse is refused before the PACS is asked */
+        if (adapter_store_search_check(x.s, &err) != BASE_OK) {
+            adapter_facade__fail(r, &err);
+            return;
+        }
         live(&x, patients, n);
         return;
     }

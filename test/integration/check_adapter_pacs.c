@@ -356,6 +356,27 @@ START_TEST(live_search_then_pacs_down)
     ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 1);
     ck_assert_ptr_null(ait_link(b, "next"));
     json_decref(b);
+    /* _summary=count, _elements and refusals as for stored searches */
+    snprintf(path, sizeof(path), "/fhir/ImagingStudy?patient=Patient/%s,Patient/%s&_summary=count",
+             mr, zh);
+    b = ait_get_json(&t, path);
+    ait_assert_valid(b, "searchset");
+    ck_assert_int_eq(json_integer_value(json_object_get(b, "total")), 2);
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 0);
+    json_decref(b);
+    snprintf(path, sizeof(path), "/fhir/ImagingStudy?patient=%s&_elements=modality", mr);
+    b = ait_get_json(&t, path);
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 1);
+    ck_assert_str_eq(tu_json_str(b, "entry.0.resource.modality.0.code"), "CT");
+    ck_assert_ptr_null(json_object_get(
+        json_object_get(json_array_get(json_object_get(b, "entry"), 0), "resource"), "series"));
+    ck_assert(ait_json_has(b, "SUBSETTED"));
+    json_decref(b);
+    memset(&r, 0, sizeof(r));
+    snprintf(path, sizeof(path), "/fhir/ImagingStudy?patient=%s&_summary=true", mr);
+    ck_assert_int_eq(ait_http(&t, AIT_GATEWAY, "GET", path, NULL, 0, &r), 400);
+    ck_assert_ptr_nonnull(strstr(r.body, "_summary"));
+    tu_http_resp_free(&r);
     /* an unknown local patient among them asks nothing for it */
     snprintf(path, sizeof(path), "/fhir/ImagingStudy?patient=Patient/%s,Patient/no-such&_count=10",
              mr);

@@ -333,17 +333,18 @@ START_TEST(drop_folders)
     ck_assert_int_ne(access(p2, F_OK), 0);
     snprintf(p1, sizeof(p1), "%s/done/note.xml", cda_dir);
     ck_assert_int_eq(access(p1, F_OK), 0);
-    /* a broken document goes to failed/ with the reason */
-    snprintf(p1, sizeof(p1), "%s/broken.xml", cda_dir);
+    /* a broken document goes to failed/ with the reason (an upper-case
+     * extension, as Windows exporters write it, is taken too) */
+    snprintf(p1, sizeof(p1), "%s/broken.XML", cda_dir);
     write_file(p1, "<ClinicalDocument", 17);
-    snprintf(p1, sizeof(p1), "%s/failed/broken.xml.report", cda_dir);
+    snprintf(p1, sizeof(p1), "%s/failed/broken.XML.report", cda_dir);
     ck_assert_msg(wait_file(p1, 10000), "broken CDA not moved to failed/");
     report = tu_read_file(p1, NULL);
     ck_assert_ptr_nonnull(strstr(report, "error"));
     free(report);
-    snprintf(p1, sizeof(p1), "%s/failed/broken.xml", cda_dir);
+    snprintf(p1, sizeof(p1), "%s/failed/broken.XML", cda_dir);
     ck_assert_int_eq(access(p1, F_OK), 0);
-    snprintf(p1, sizeof(p1), "%s/broken.xml", cda_dir);
+    snprintf(p1, sizeof(p1), "%s/broken.XML", cda_dir);
     ck_assert_int_ne(access(p1, F_OK), 0);
     /* CSV written in two steps, in place: taken only when complete */
     snprintf(p1, sizeof(p1), "%s/patients.csv", csv_dir);

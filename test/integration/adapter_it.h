@@ -229,20 +229,26 @@ ait_stop(struct ait *t, int sig)
     return -1;
 }
 
-/* Resident memory of the adapter in KiB. */
+/* Resident memory of the adapter in KiB (-1 when unknown).  /proc files
+ * report size 0: read them line by line, not by their size. */
 static AIT_UNUSED long
 ait_rss_kb(const struct ait *t)
 {
     char path[64];
-    char *s;
-    const char *p;
+    char line[256];
     long kb = -1;
+    FILE *f;
 
     snprintf(path, sizeof(path), "/proc/%d/status", (int)t->pid);
-    s = tu_read_file(path, NULL);
-    if (s != NULL && (p = strstr(s, "VmRSS:")) != NULL)
-        kb = strtol(p + 6, NULL, 10);
-    free(s);
+    f = fopen(path, "r");
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kb = strtol(line + 6, NULL, 10);
+            break;
+        }
+    }
+    if (f != NULL)
+        fclose(f);
     return kb;
 }
 

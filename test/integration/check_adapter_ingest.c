@@ -372,6 +372,65 @@ START_TEST(drop_folders)
 }
 END_TEST
 
+/* Issue #4: a CSV export far larger than memory streams through
+ * the drop folder in bounded memory.  160 MB of rows that all fail (a
+ * broken birth date: reported, skipped — nothing to store, so this is the
+ * reader, the mapper and the report alone): the adapter's resident memory
+ * grows by far less than the file, and the report counts every row. */
+START_TEST(big_csv_drop_in_bounded_memory)
+{
+    const size_t target = 160u << 20;
+    size_t len = 0;
+    char *csv = tu_read_file(tu_corpus_path("csv/synthea-csv/patients.csv"), &len);
+    char *row = strchr(csv, '\n') + 1;
+    char *row_end = strchr(row, '\n') + 1;
+    size_t row_len = (size_t)(row_end - row);
+    char hidden[800];
+    char path[800];
+    char want[64];
+    size_t rows = 0;
+    size_t written = 0;
+    long base_kb;
+    long peak_kb = 0;
+    char *report;
+    FILE *f;
+
+    memcpy(strchr(row, ';') + 1, "99/99/1983", 10); /* the birth date of the first data row */
+    snprintf(hidden, sizeof(hidden), "%s/.big.csv", csv_dir);
+    f = fopen(hidden, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(csv, 1, (size_t)(row - csv), f), (size_t)(row - csv));
+    for (; written < target; written += row_len, rows++)
+        ck_assert_uint_eq(fwrite(row, 1, row_len, f), row_len);
+    fclose(f);
+    free(csv);
+    base_kb = ait_rss_kb(&T);
+    ck_assert_int_gt(base_kb, 0);
+    snprintf(path, sizeof(path), "%s/big.csv", csv_dir);
+    ck_assert_int_eq(rename(hidden, path), 0);
+    snprintf(path, sizeof(path), "%s/done/big.csv.report", csv_dir);
+    for (int i = 0; i < 6000 && access(path, F_OK) != 0; i++) {
+        long kb = ait_rss_kb(&T);
+
+        if (kb > peak_kb)
+            peak_kb = kb;
+        usleep(50000);
+    }
+    ck_assert_msg(access(path, F_OK) == 0, "the big CSV was not processed within 5 minutes");
+    report = tu_read_file(path, NULL);
+    snprintf(want, sizeof(want), "rows %zu", rows);
+    ck_assert_msg(strstr(report, want) != NULL, "report lacks '%s'", want);
+    ck_assert_ptr_nonnull(strstr(report, "more issues not listed"));
+    free(report);
+#ifndef __SANITIZE_ADDRESS__ /* ASan's quarantine keeps freed memory resident */
+    ck_assert_msg(peak_kb - base_kb < 48 * 1024, "RSS grew by %ld KiB for a %zu MiB file",
+                  peak_kb - base_kb, target >> 20);
+#endif
+    snprintf(path, sizeof(path), "%s/done/big.csv", csv_dir);
+    unlink(path);
+}
+END_TEST
+
 Suite *
 adapter_ingest_suite(void)
 {
@@ -385,6 +444,7 @@ adapter_ingest_suite(void)
     tcase_add_test(tc, csv_posted_with_bad_rows);
     tcase_add_test(tc, hl7v2_posted);
     tcase_add_test(tc, drop_folders);
+    tcase_add_test(tc, big_csv_drop_in_bounded_memory);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -344,6 +344,7 @@ START_TEST(bad_clients_are_cut_others_served)
     ait_start(&t);
     assert_served(&t, 1);
     rss0 = ait_rss_kb(&t);
+    ck_assert_int_gt(rss0, 0);
     silent = ait_mllp_connect(&t);
     endless = ait_mllp_connect(&t);
     ck_assert_int_eq(write(endless, "\x0bMSH|^~\\&|A|B|C|D|", 18), 18);

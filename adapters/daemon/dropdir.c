@@ -5,8 +5,8 @@
  * with line and column, refused resources, counts).
  *
  * A half-written file is never taken: names starting with '.' or not
- * ending in .xml / .csv (any case) are ignored (write "x.tmp" or ".x.xml", then
- * rename — the atomic way), and a file is taken only when its size and
+ * ending in .xml / .csv (in any case) are ignored (write "x.tmp" or
+ * ".x.xml", then rename — the atomic way), and a file is taken only when its size and
  * modification time have not changed between two scans and it is at least
  * settle_time old (for writers that write in place).  One thread polls
  * every folder each poll_interval (inotify would only save the wait; the
@@ -18,8 +18,8 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <strings.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>

@@ -163,6 +163,29 @@ ask_pacs(struct adapter_daemon *d, const char *pid, const char *patient_ref, jso
     return rc;
 }
 
+/* The studies of local Patient `patient_id` from the PACS, tied to `a`. */
+static int
+ask_live(struct adapter_daemon *d, struct base_arena *a, const char *patient_id, json_t **studies,
+         struct base_err *err)
+{
+    const char *pid = NULL;
+    const char *ref;
+    int rc;
+
+    *studies = NULL;
+    if (!d->cfg->pacs_enabled)
+        return base_err_set(err, BASE_E_INVALID, "not-supported", NULL, "no PACS is configured");
+    TRY(patient_pacs_id(d, a, patient_id, &pid, err));
+    ref = base_arena_sprintf(a, "Patient/%s", patient_id);
+    if (ref == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    rc = ask_pacs(d, pid, ref, studies, err);
+    gw_http_metric_add(d->m.pacs, (const char *[]){"live", rc == BASE_OK ? "ok" : "failed"}, 1);
+    if (rc == BASE_OK)
+        rc = fhir_json_tie(a, *studies);
+    return rc;
+}
+
 /* ------------------------------------------- studies served live -- */
 
 /* A live study has no row in the store, so a read by id needs to know whom
@@ -245,9 +268,6 @@ seen_note(struct adapter_daemon *d, const json_t *studies, const char *patient_i
     pthread_mutex_unlock(&s->mu);
 }
 
-static int ask_live(struct adapter_daemon *d, struct base_arena *a, const char *patient_id,
-                    json_t **studies, struct base_err *err);
-
 int
 adapter_pacs_live_read(struct adapter_daemon *d, struct base_arena *a, const char *study_id,
                        json_t **study, struct base_err *err)
@@ -286,28 +306,6 @@ adapter_pacs_live(struct adapter_daemon *d, struct base_arena *a, const char *pa
     TRY(ask_live(d, a, patient_id, studies, err));
     seen_note(d, *studies, patient_id);
     return BASE_OK;
-}
-
-static int
-ask_live(struct adapter_daemon *d, struct base_arena *a, const char *patient_id, json_t **studies,
-         struct base_err *err)
-{
-    const char *pid = NULL;
-    const char *ref;
-    int rc;
-
-    *studies = NULL;
-    if (!d->cfg->pacs_enabled)
-        return base_err_set(err, BASE_E_INVALID, "not-supported", NULL, "no PACS is configured");
-    TRY(patient_pacs_id(d, a, patient_id, &pid, err));
-    ref = base_arena_sprintf(a, "Patient/%s", patient_id);
-    if (ref == NULL)
-        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
-    rc = ask_pacs(d, pid, ref, studies, err);
-    gw_http_metric_add(d->m.pacs, (const char *[]){"live", rc == BASE_OK ? "ok" : "failed"}, 1);
-    if (rc == BASE_OK)
-        rc = fhir_json_tie(a, *studies);
-    return rc;
 }
 
 /* --------------------------------------------------------------- sync -- */

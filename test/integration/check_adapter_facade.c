@@ -222,8 +222,8 @@ START_TEST(search_parameters)
              "content->'subject'->>'reference' IN ('Patient/%s', 'Patient/%s')",
              pid, other);
     n = ait_count(&T, sql);
-    snprintf(path, sizeof(path), "/fhir/Observation?patient=Patient/%s,Patient/%s&_count=1000",
-             pid, other);
+    snprintf(path, sizeof(path), "/fhir/Observation?patient=Patient/%s,Patient/%s&_count=1000", pid,
+             other);
     ck_assert_int_eq(entries(path), n);
     snprintf(path, sizeof(path),
              "/fhir/Observation?patient=Patient/%s,Patient/%s&status=final&_count=2&_offset=%ld",
@@ -307,8 +307,7 @@ sample_value(const char *type, const char *param, const struct fhir_search_param
     }
     if (strcmp(param, "_lastUpdated") == 0) {
         snprintf(sql, sizeof(sql),
-                 "SELECT count(*) FROM store.resource WHERE res_type = '%s' AND NOT deleted",
-                 type);
+                 "SELECT count(*) FROM store.resource WHERE res_type = '%s' AND NOT deleted", type);
         *expect = ait_count(&T, sql);
         return strdup("gt2000-01-01");
     }
@@ -352,17 +351,19 @@ sample_value(const char *type, const char *param, const struct fhir_search_param
 START_TEST(every_type_every_listed_parameter)
 {
     static const char *const types[] = {
-        "Patient",           "Encounter",           "Condition",          "Observation",
-        "DiagnosticReport",  "ImagingStudy",        "MedicationRequest",  "MedicationStatement",
-        "AllergyIntolerance", "Procedure",          "Immunization",       "DocumentReference",
+        "Patient",           "Encounter",           "Condition",
+        "Observation",       "DiagnosticReport",    "ImagingStudy",
+        "MedicationRequest", "MedicationStatement", "AllergyIntolerance",
+        "Procedure",         "Immunization",        "DocumentReference",
     };
-    static const char *const params[] = {"patient", "subject", "identifier", "date", "code",
-                                         "category", "status", "_id", "_lastUpdated"};
+    static const char *const params[] = {"patient",  "subject", "identifier", "date",        "code",
+                                         "category", "status",  "_id",        "_lastUpdated"};
     unsigned checked = 0;
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(types); i++) {
         for (size_t k = 0; k < BASE_ARRAY_LEN(params); k++) {
-            const struct fhir_search_param_def *def = fhir_search_param_find(types[i], params[k], strlen(params[k]));
+            const struct fhir_search_param_def *def =
+                fhir_search_param_find(types[i], params[k], strlen(params[k]));
             struct tu_http_resp r = {0};
             char path[1500];
             char *needle = NULL;
@@ -374,18 +375,18 @@ START_TEST(every_type_every_listed_parameter)
 
             if (def == NULL) {
                 snprintf(path, sizeof(path), "/fhir/%s?%s=x", types[i], params[k]);
-                ck_assert_msg(ait_http(&T, AIT_GATEWAY, "GET", path, NULL, 0, &r) == 400,
-                              "%s: %ld", path, r.status);
+                ck_assert_msg(ait_http(&T, AIT_GATEWAY, "GET", path, NULL, 0, &r) == 400, "%s: %ld",
+                              path, r.status);
                 ck_assert_msg(strstr(r.body, params[k]) != NULL, "%s: not named", path);
                 tu_http_resp_free(&r);
                 continue;
             }
             value = sample_value(types[i], params[k], def, &expect, &needle);
             if (value == NULL) /* nothing of the type has it: an empty searchset */
-                value = strdup(strcmp(params[k], "patient") == 0 ||
-                                       strcmp(params[k], "subject") == 0
-                                   ? "Patient/none"
-                                   : "none");
+                value =
+                    strdup(strcmp(params[k], "patient") == 0 || strcmp(params[k], "subject") == 0
+                               ? "Patient/none"
+                               : "none");
             snprintf(path, sizeof(path), "/fhir/%s?%s=%s&_count=1000&_total=accurate", types[i],
                      params[k], value);
             b = ait_get_json(&T, path);

@@ -7,6 +7,7 @@
  * never an empty success.
  */
 #include "test/integration/adapter_it.h"
+
 #include "fhir/base/limits.h"
 #include "test/support/tu_orthanc.h"
 

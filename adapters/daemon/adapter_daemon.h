@@ -278,6 +278,19 @@ BASE_MUST_CHECK int adapter_pacs_live(struct adapter_daemon *d, struct base_aren
                                       const char *patient_id, json_t **studies,
                                       struct base_err *err);
 
+/*
+ * ImagingStudy `study_id` read live (FHIR read of a study a live search
+ * served): the study's Patient is remembered from that search (the last
+ * BASE_LIMIT_ADAPTER_LIVE_SEEN studies served, in memory), the PACS is
+ * asked again for that Patient and the study with this id returned in
+ * *study (tied to `a`).  BASE_E_NOTFOUND when no live search served it
+ * (since the start) or the PACS no longer has it; BASE_E_UPSTREAM /
+ * BASE_E_AUTH naming the PACS when it cannot answer.
+ */
+BASE_MUST_CHECK int adapter_pacs_live_read(struct adapter_daemon *d, struct base_arena *a,
+                                           const char *study_id, json_t **study,
+                                           struct base_err *err);
+
 /* Run one PACS sync round now (tests and the sync thread); returns the
  * number of studies stored, or a negative BASE_E_*. */
 int adapter_pacs_sync_round(struct adapter_daemon *d, struct base_err *err);

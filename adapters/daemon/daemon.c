@@ -139,6 +139,8 @@ adapter_daemon_start(const struct adapter_config *cfg, struct adapter_daemon **o
     if (rc == BASE_OK)
         rc = adapter__metrics_init(d, err);
     if (rc == BASE_OK)
+        rc = adapter__pacs_seen_new(d, err);
+    if (rc == BASE_OK)
         rc = start_db(d, err);
     if (rc == BASE_OK)
         rc = adapter__committer_new(d, &d->committer, err);

@@ -5,8 +5,8 @@
  * with line and column, refused resources, counts).
  *
  * A half-written file is never taken: names starting with '.' or not
- * ending in .xml / .csv are ignored (write "x.tmp" or ".x.xml", then
- * rename — the atomic way), and a file is taken only when its size and
+ * ending in .xml / .csv (in any case) are ignored (write "x.tmp" or
+ * ".x.xml", then rename — the atomic way), and a file is taken only when its size and
  * modification time have not changed between two scans and it is at least
  * settle_time old (for writers that write in place).  One thread polls
  * every folder each poll_interval (inotify would only save the wait; the
@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -246,7 +247,8 @@ candidate(const struct folder *f, const char *name)
     size_t n = strlen(name);
     size_t s = strlen(f->suffix);
 
-    return name[0] != '.' && n > s && n <= MAX_NAME && strcmp(name + n - s, f->suffix) == 0 &&
+    /* the extension in any case: Windows-based exporters write "EXPORT.CSV" */
+    return name[0] != '.' && n > s && n <= MAX_NAME && strcasecmp(name + n - s, f->suffix) == 0 &&
            strstr(name, ".report") == NULL;
 }
 

@@ -29,6 +29,7 @@
 
 #define DICOM_UID_SYSTEM "urn:dicom:uid"
 #define MR_TYPE_SYSTEM   "http://terminology.hl7.org/CodeSystem/v2-0203"
+#define PATIENT_ID_MAX   64 /* a FHIR id is 1-64 characters (R4 datatypes.html#id) */
 
 /* ------------------------------------------------------ the PatientID -- */
 
@@ -162,9 +163,10 @@ ask_pacs(struct adapter_daemon *d, const char *pid, const char *patient_ref, jso
     return rc;
 }
 
-int
-adapter_pacs_live(struct adapter_daemon *d, struct base_arena *a, const char *patient_id,
-                  json_t **studies, struct base_err *err)
+/* The studies of local Patient `patient_id` from the PACS, tied to `a`. */
+static int
+ask_live(struct adapter_daemon *d, struct base_arena *a, const char *patient_id, json_t **studies,
+         struct base_err *err)
 {
     const char *pid = NULL;
     const char *ref;
@@ -182,6 +184,128 @@ adapter_pacs_live(struct adapter_daemon *d, struct base_arena *a, const char *pa
     if (rc == BASE_OK)
         rc = fhir_json_tie(a, *studies);
     return rc;
+}
+
+/* ------------------------------------------- studies served live -- */
+
+/* A live study has no row in the store, so a read by id needs to know whom
+ * to ask the PACS about: the Patient of the search that served it.  A ring
+ * of the last BASE_LIMIT_ADAPTER_LIVE_SEEN studies, scanned linearly (a
+ * read by id is rare next to searches; 8192 short compares are cheap). */
+struct seen_entry {
+    char id[ADAPTER_UUID_LEN + 1];
+    char patient[PATIENT_ID_MAX + 1];
+};
+
+struct adapter_pacs_seen {
+    pthread_mutex_t mu;
+    size_t next; /* the slot the next new study takes */
+    struct seen_entry e[BASE_LIMIT_ADAPTER_LIVE_SEEN];
+};
+
+static void
+seen_fini(void *p)
+{
+    struct adapter_pacs_seen *s = p;
+
+    pthread_mutex_destroy(&s->mu);
+}
+
+int
+adapter__pacs_seen_new(struct adapter_daemon *d, struct base_err *err)
+{
+    struct adapter_pacs_seen *s;
+
+    if (!d->cfg->pacs_enabled || d->cfg->pacs_mode == ADAPTER_PACS_SYNC)
+        return BASE_OK;
+    s = BASE_NEW(d->arena, struct adapter_pacs_seen);
+    if (s == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    pthread_mutex_init(&s->mu, NULL);
+    if (base_arena_on_free(d->arena, seen_fini, s) != BASE_OK) {
+        pthread_mutex_destroy(&s->mu);
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    }
+    d->pacs_seen = s;
+    return BASE_OK;
+}
+
+/* The slot of study `id`, or NULL; caller holds s->mu. */
+static struct seen_entry *
+seen_find(struct adapter_pacs_seen *s, const char *id)
+{
+    for (size_t i = 0; i < BASE_LIMIT_ADAPTER_LIVE_SEEN; i++) {
+        if (strcmp(s->e[i].id, id) == 0)
+            return &s->e[i];
+    }
+    return NULL;
+}
+
+static void
+seen_note(struct adapter_daemon *d, const json_t *studies, const char *patient_id)
+{
+    struct adapter_pacs_seen *s = d->pacs_seen;
+    const json_t *st;
+    size_t i;
+
+    if (s == NULL || strlen(patient_id) > PATIENT_ID_MAX)
+        return;
+    pthread_mutex_lock(&s->mu);
+    json_array_foreach(studies, i, st)
+    {
+        const char *id = json_string_value(json_object_get(st, "id"));
+        struct seen_entry *e;
+
+        if (id == NULL || strlen(id) != ADAPTER_UUID_LEN)
+            continue;
+        if ((e = seen_find(s, id)) == NULL) {
+            e = &s->e[s->next];
+            s->next = (s->next + 1) % BASE_LIMIT_ADAPTER_LIVE_SEEN;
+            memcpy(e->id, id, ADAPTER_UUID_LEN + 1);
+        }
+        snprintf(e->patient, sizeof(e->patient), "%s", patient_id);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+int
+adapter_pacs_live_read(struct adapter_daemon *d, struct base_arena *a, const char *study_id,
+                       json_t **study, struct base_err *err)
+{
+    struct adapter_pacs_seen *s = d->pacs_seen;
+    char patient[PATIENT_ID_MAX + 1] = "";
+    json_t *studies = NULL;
+    const json_t *st;
+    size_t i;
+
+    *study = NULL;
+    if (s != NULL && strlen(study_id) == ADAPTER_UUID_LEN) {
+        struct seen_entry *e;
+
+        pthread_mutex_lock(&s->mu);
+        if ((e = seen_find(s, study_id)) != NULL)
+            memcpy(patient, e->patient, sizeof(patient));
+        pthread_mutex_unlock(&s->mu);
+    }
+    ENSURE(patient[0] != '\0', err, BASE_E_NOTFOUND, "not-found", "id", "no such resource");
+    TRY(ask_live(d, a, patient, &studies, err));
+    json_array_foreach(studies, i, st)
+    {
+        if (base_str_eq_cstr(fhir_json_str(json_object_get(st, "id")), study_id)) {
+            *study = (json_t *)st;
+            return BASE_OK;
+        }
+    }
+    return base_err_set(err, BASE_E_NOTFOUND, "not-found", "id", "no such resource");
+}
+
+int
+adapter_pacs_live(struct adapter_daemon *d, struct base_arena *a, const char *patient_id,
+                  json_t **studies, struct base_err *err)
+{
+    TRY(ask_live(d, a, patient_id, studies, err));
+    seen_note(d, *studies, patient_id);
+    return BASE_OK;
 }
 
 /* --------------------------------------------------------------- sync -- */

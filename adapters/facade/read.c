@@ -1,7 +1,8 @@
 /*
  * GET /fhir/TYPE/ID and /fhir/TYPE/ID/_history/V (FHIR R4 http.html#read,
  * #vread): the stored JSON as is, with ETag W/"version" and Last-Modified;
- * 404 for nothing, 410 Gone for a deleted resource.
+ * 404 for nothing, 410 Gone for a deleted resource.  An ImagingStudy a
+ * live search served (no row: [pacs] mode live) is read from the PACS.
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "adapters/facade/facade_int.h"
 #include "fhir/base/arena.h"
+#include "fhir/base/log.h"
 
 /* RFC 9110 5.6.7 IMF-fixdate. */
 static void
@@ -70,6 +72,32 @@ not_found(struct gw_http_req *r, const struct base_err *err)
     adapter_facade__fail(r, err);
 }
 
+/* ImagingStudy when the PACS is asked live: a study a live search served
+ * has no row; ask the PACS again.  True when answered (the study, or the
+ * PACS's failure); false leaves the store's 404 to the caller. */
+static bool
+live_study(struct gw_http_req *r, struct adapter_facade *f, const char *type, const char *id)
+{
+    struct base_arena *a = gw_http_req_arena(r);
+    struct base_err err = {0};
+    json_t *study = NULL;
+    int rc;
+
+    if (strcmp(type, "ImagingStudy") != 0 || !f->cfg->pacs_enabled ||
+        f->cfg->pacs_mode == ADAPTER_PACS_SYNC)
+        return false;
+    rc = adapter_pacs_live_read(f->d, a, id, &study, &err);
+    if (rc == BASE_E_NOTFOUND)
+        return false;
+    if (rc != BASE_OK) {
+        adapter_facade__fail(r, &err);
+        return true;
+    }
+    if (gw_http_respond_resource(r, 200, study) != BASE_OK)
+        BASE_LOG(BASE_LOG_ERROR, "adapter.respond", "could not answer");
+    return true;
+}
+
 void
 adapter_facade__h_read(struct gw_http_req *r, void *cls)
 {
@@ -87,10 +115,11 @@ adapter_facade__h_read(struct gw_http_req *r, void *cls)
         return;
     rc = adapter_store_read(gw_db_conn_pg(c), a, type, id, &row, &err);
     gw_db_release(c);
-    if (rc != BASE_OK)
-        not_found(r, &err);
-    else
+    if (rc == BASE_OK)
         answer_row(r, &row);
+    else if (err.rc != BASE_E_NOTFOUND || strcmp(err.issue_code, "deleted") == 0 ||
+             !live_study(r, f, type, id))
+        not_found(r, &err);
 }
 
 void

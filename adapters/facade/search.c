@@ -183,27 +183,43 @@ stored(struct search_ctx *x, const json_t *outcome)
 
 /* ------------------------------------------------------------- live PACS -- */
 
-/* The local patient id of a `patient=`/`subject=` clause naming one
- * Patient, or NULL. */
-static const char *
-patient_of(const struct fhir_search *s)
+/* Does this clause name Patients (`patient=`, `subject=`, `subject:Patient=`)? */
+static bool
+patient_clause(const struct fhir_search_clause *c)
+{
+    if (c->def == NULL ||
+        (strcmp(c->def->name, "patient") != 0 && strcmp(c->def->name, "subject") != 0))
+        return false;
+    return c->modifier == FHIR_SEARCH_MOD_NONE ||
+           (c->modifier == FHIR_SEARCH_MOD_TYPE && c->modifier_type != NULL &&
+            strcmp(c->modifier_type, "Patient") == 0);
+}
+
+/* The local Patient ids of the first `patient=`/`subject=` clause whose
+ * values all name a Patient (the gateway sends every local record of a
+ * person as one OR list: `patient=Patient/a,Patient/b`); 0 when there is
+ * none.  Other clauses filter the studies afterwards. */
+static size_t
+patients_of(const struct fhir_search *s, const char **ids, size_t cap)
 {
     for (size_t i = 0; i < s->n_clauses; i++) {
         const struct fhir_search_clause *c = &s->clauses[i];
-        const struct fhir_search_value *v = &c->values[0];
+        size_t n = 0;
 
-        if (c->def == NULL || c->n_values != 1 ||
-            (strcmp(c->def->name, "patient") != 0 && strcmp(c->def->name, "subject") != 0))
+        if (!patient_clause(c) || c->n_values == 0 || c->n_values > cap)
             continue;
-        if (c->modifier != FHIR_SEARCH_MOD_NONE &&
-            !(c->modifier == FHIR_SEARCH_MOD_TYPE && c->modifier_type != NULL &&
-              strcmp(c->modifier_type, "Patient") == 0))
-            continue;
-        if (v->u.reference.id != NULL && v->u.reference.version == NULL &&
-            (v->u.reference.type == NULL || strcmp(v->u.reference.type, "Patient") == 0))
-            return v->u.reference.id;
+        for (size_t k = 0; k < c->n_values; k++) {
+            const struct fhir_search_value *v = &c->values[k];
+
+            if (v->u.reference.id == NULL || v->u.reference.version != NULL ||
+                (v->u.reference.type != NULL && strcmp(v->u.reference.type, "Patient") != 0))
+                break;
+            ids[n++] = v->u.reference.id;
+        }
+        if (n == c->n_values)
+            return n;
     }
-    return NULL;
+    return 0;
 }
 
 static json_t *
@@ -230,20 +246,27 @@ by_search(const void *pa, const void *pb, void *cls)
     return fhir_search_compare(x->s, *(json_t *const *)pa, *(json_t *const *)pb, x->a);
 }
 
-/* The PACS's studies, filtered by every clause, sorted, one page. */
+/* The PACS's studies, filtered by every clause, sorted, one page, with
+ * `outcome` (may be NULL: a PACS that failed for some of the patients) as
+ * an extra entry. */
 static void
-live_page(struct search_ctx *x, json_t *studies)
+live_page(struct search_ctx *x, json_t *studies, const json_t *outcome)
 {
     struct fhir_search_match_opts mo = {0, x->f->cfg->public_url};
     size_t n = json_array_size(studies);
     json_t **keep = BASE_NEW_N(x->a, json_t *, n + 1);
+    bool only_count = x->s->summary == FHIR_SEARCH_SUMMARY_COUNT || x->s->count == 0;
     struct adapter_store_page pg = {0};
     struct fhir_bundle_link links[3];
+    struct base_err err = {0};
     struct adapter_page p;
     size_t k = 0;
 
-    if (keep == NULL || adapter_facade__page_init(&p, x->a, x->s->count) != BASE_OK)
+    if (keep == NULL || adapter_facade__page_init(&p, x->a, x->s->count) != BASE_OK) {
+        (void)base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+        adapter_facade__fail(x->r, &err);
         return;
+    }
     for (size_t i = 0; i < n; i++) {
         bool ok = false;
 
@@ -253,52 +276,106 @@ live_page(struct search_ctx *x, json_t *studies)
     }
     if (x->s->n_sort > 0)
         qsort_r(keep, k, sizeof(*keep), by_search, x);
-    for (size_t i = x->s->offset; i < k && p.n < x->s->count; i++)
-        (void)adapter_facade__page_tree(&p, keep[i], FHIR_BUNDLE_MODE_MATCH);
+    for (size_t i = x->s->offset; !only_count && i < k && p.n < x->s->count; i++) {
+        json_t *sub = NULL;
+
+        /* _elements / _summary=data: the same subset the store makes */
+        if (adapter_store_search_trims(x->s) &&
+            (adapter_store_subset(x->s, keep[i], &sub) != BASE_OK ||
+             fhir_json_tie(x->a, sub) != BASE_OK)) {
+            (void)base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+            adapter_facade__fail(x->r, &err);
+            return;
+        }
+        (void)adapter_facade__page_tree(&p, sub != NULL ? sub : keep[i], FHIR_BUNDLE_MODE_MATCH);
+    }
     pg.has_total = true;
     pg.total = k;
     pg.self_cursor = x->s->offset > 0
                          ? base_arena_sprintf(x->a, "%llu", (unsigned long long)x->s->offset)
                          : NULL;
-    if (x->s->offset + x->s->count < k)
+    if (!only_count && x->s->offset + x->s->count < k)
         pg.next_cursor =
             base_arena_sprintf(x->a, "%llu", (unsigned long long)(x->s->offset + x->s->count));
-    send_page(x, &p, links, page_links(x, &pg, &p, links), true, k, NULL);
+    send_page(x, &p, links, page_links(x, &pg, &p, links), true, k, outcome);
+}
+
+/* Append the studies of `more` not yet in `all` (two local records of one
+ * person may share a PACS PatientID: the same study, the same id). */
+static int
+merge_studies(json_t *all, json_t *more)
+{
+    json_t *st;
+    size_t i;
+
+    json_array_foreach(more, i, st)
+    {
+        const char *id = json_string_value(json_object_get(st, "id"));
+        bool seen = false;
+        json_t *old;
+        size_t k;
+
+        json_array_foreach(all, k, old)
+        {
+            if (id != NULL && base_str_eq_cstr(fhir_json_str(json_object_get(old, "id")), id)) {
+                seen = true;
+                break;
+            }
+        }
+        if (!seen && json_array_append(all, st) != 0)
+            return BASE_E_NOMEM;
+    }
+    return BASE_OK;
 }
 
 static void
-live(struct search_ctx *x, const char *patient)
+live(struct search_ctx *x, const char *const *patients, size_t n)
 {
     const struct adapter_config *cfg = x->f->cfg;
     struct base_err err = {0};
-    json_t *studies = NULL;
-    int rc = adapter_pacs_live(x->f->d, x->a, patient, &studies, &err);
+    json_t *all = json_array();
+    size_t asked = 0;
+    bool failed = false;
 
-    if (rc == BASE_OK) {
-        live_page(x, studies);
+    if (all == NULL || fhir_json_tie(x->a, all) != BASE_OK) {
+        (void)base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+        adapter_facade__fail(x->r, &err);
         return;
     }
-    if (rc == BASE_E_NOTFOUND) {
+    for (size_t i = 0; i < n; i++) {
+        struct base_err why = {0};
+        json_t *studies = NULL;
+        int rc = adapter_pacs_live(x->f->d, x->a, patients[i], &studies, &why);
+
+        if (rc == BASE_OK) {
+            asked++;
+            if (merge_studies(all, studies) != BASE_OK) {
+                (void)base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+                adapter_facade__fail(x->r, &err);
+                return;
+            }
+            continue;
+        }
         /* No such patient, or none the PACS knows: nothing to ask. */
+        if (rc == BASE_E_NOTFOUND)
+            continue;
+        BASE_LOG_REQ(BASE_LOG_WARN, gw_http_req_id(x->r), "adapter.pacs_failed", "rc=%s",
+                     base_rc_name(rc));
+        if (!failed)
+            err = why;
+        failed = true;
+    }
+    if (!failed && asked == 0) {
         stored(x, NULL);
         return;
     }
-    BASE_LOG_REQ(BASE_LOG_WARN, gw_http_req_id(x->r), "adapter.pacs_failed", "rc=%s",
-                 base_rc_name(rc));
     /* Never an empty success: the answer says the PACS is missing.  In
      * mode both the stored studies stand in for it. */
-    if (cfg->pacs_mode == ADAPTER_PACS_BOTH) {
+    if (failed && cfg->pacs_mode == ADAPTER_PACS_BOTH) {
         stored(x, pacs_outcome(x, &err));
         return;
     }
-    {
-        struct adapter_page p;
-        struct fhir_bundle_link self = {
-            "self", offset_url(x, fhir_search_canonical_query(x->a, x->s), NULL)};
-
-        if (adapter_facade__page_init(&p, x->a, 0) == BASE_OK)
-            send_page(x, &p, &self, self.url != NULL, false, 0, pacs_outcome(x, &err));
-    }
+    live_page(x, all, failed ? pacs_outcome(x, &err) : NULL);
 }
 
 /* ----------------------------------------------------------------- handler -- */
@@ -333,7 +410,8 @@ adapter_facade__h_search(struct gw_http_req *r, void *cls)
     struct search_ctx x = {r, cls, gw_http_req_arena(r), NULL, NULL};
     struct base_str t = gw_http_req_param(r, "type");
     struct base_err err = {0};
-    const char *patient;
+    const char *patients[BASE_LIMIT_SEARCH_MAX_OR_VALUES];
+    size_t n;
 
     if (!adapter_facade__allow_data(r, x.f))
         return;
@@ -348,8 +426,14 @@ adapter_facade__h_search(struct gw_http_req *r, void *cls)
     if (x.type == NULL || !parse(&x))
         return;
     if (strcmp(x.type, "ImagingStudy") == 0 && x.f->cfg->pacs_enabled &&
-        x.f->cfg->pacs_mode != ADAPTER_PACS_SYNC && (patient = patient_of(x.s)) != NULL) {
-        live(&x, patient);
+        x.f->cfg->pacs_mode != ADAPTER_PACS_SYNC &&
+        (n = patients_of(x.s, patients, BASE_LIMIT_SEARCH_MAX_OR_VALUES)) > 0) {
+        /* what the store would refuse is refused before the PACS is asked */
+        if (adapter_store_search_check(x.s, &err) != BASE_OK) {
+            adapter_facade__fail(r, &err);
+            return;
+        }
+        live(&x, patients, n);
         return;
     }
     stored(&x, NULL);

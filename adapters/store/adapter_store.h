@@ -186,6 +186,17 @@ BASE_MUST_CHECK int adapter_store_search(PGconn *c, struct base_arena *a,
                                          adapter_store_row_fn fn, void *ctx,
                                          struct adapter_store_page *page, struct base_err *err);
 
+/* For searches answered outside the store (live PACS studies), the same
+ * rules: adapter_store_search_check() refuses what adapter_store_search()
+ * refuses (BASE_E_INVALID naming the parameter); _trims() says whether
+ * _elements / _summary=data subset the resources; adapter_store_subset()
+ * returns in *out a new object (caller owns) with the members they keep,
+ * tagged SUBSETTED (R4 search.html#elements).  BASE_E_NOMEM only. */
+BASE_MUST_CHECK int adapter_store_search_check(const struct fhir_search *s, struct base_err *err);
+bool adapter_store_search_trims(const struct fhir_search *s);
+BASE_MUST_CHECK int adapter_store_subset(const struct fhir_search *s, const json_t *res,
+                                         json_t **out);
+
 /* The same as a searchset Bundle (self/next/previous links under o->base_url,
  * entries spliced from the stored JSON) appended to `out`. */
 BASE_MUST_CHECK int adapter_store_search_bundle(PGconn *c, struct base_arena *a,

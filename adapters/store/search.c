@@ -128,27 +128,40 @@ keep_member(const struct fhir_search *s, const char *key)
     return false;
 }
 
+int
+adapter_store_subset(const struct fhir_search *s, const json_t *res, json_t **out)
+{
+    json_t *kept = json_object();
+    const char *key;
+    json_t *v;
+    int rc = kept != NULL ? BASE_OK : BASE_E_NOMEM;
+
+    *out = NULL;
+    json_object_foreach((json_t *)res, key, v)
+    {
+        if (rc == BASE_OK && keep_member(s, key) && json_object_set(kept, key, v) != 0)
+            rc = BASE_E_NOMEM;
+    }
+    if (rc == BASE_OK)
+        rc = tag_subsetted(kept);
+    if (rc != BASE_OK) {
+        json_decref(kept);
+        return rc;
+    }
+    *out = kept;
+    return BASE_OK;
+}
+
 static int
 trim(struct base_arena *a, const struct fhir_search *s, const struct adapter_store_row *in,
      struct adapter_store_row *out)
 {
     json_t *res = NULL;
-    json_t *kept = json_object();
-    const char *key;
-    json_t *v;
+    json_t *kept = NULL;
     int rc = fhir_json_parse(in->json, in->len, NULL, &res, NULL);
 
-    if (rc == BASE_OK && kept == NULL)
-        rc = BASE_E_NOMEM;
-    if (rc == BASE_OK) {
-        json_object_foreach(res, key, v)
-        {
-            if (keep_member(s, key) && json_object_set(kept, key, v) != 0)
-                rc = BASE_E_NOMEM;
-        }
-    }
     if (rc == BASE_OK)
-        rc = tag_subsetted(kept);
+        rc = adapter_store_subset(s, res, &kept);
     *out = *in;
     if (rc == BASE_OK) {
         out->json = fhir_json_dump_arena(kept, FHIR_JSON_COMPACT, a, &out->len);
@@ -159,10 +172,16 @@ trim(struct base_arena *a, const struct fhir_search *s, const struct adapter_sto
     return rc;
 }
 
-static bool
-trims(const struct fhir_search *s)
+bool
+adapter_store_search_trims(const struct fhir_search *s)
 {
     return s->n_elements > 0 || s->summary == FHIR_SEARCH_SUMMARY_DATA;
+}
+
+int
+adapter_store_search_check(const struct fhir_search *s, struct base_err *err)
+{
+    return check_supported(s, err);
 }
 
 /* ---- streaming ----------------------------------------------------------------------------- */
@@ -184,7 +203,7 @@ search_row(void *vctx, const PGresult *r, const struct adapter_store_row *row)
     int rc;
 
     (void)r;
-    if (!trims(x->s) || row->json == NULL)
+    if (!adapter_store_search_trims(x->s) || row->json == NULL)
         return x->fn(x->ctx, row, FHIR_BUNDLE_MODE_MATCH);
     scratch = base_arena_child(x->a, 0);
     if (scratch == NULL)

@@ -221,6 +221,7 @@
 #define BASE_LIMIT_ADAPTER_MAX_DOCUMENT     (16u << 20)  /* one CDA document / dropped HL7 file */
 #define BASE_LIMIT_ADAPTER_MAX_FILE         (1024ull << 20) /* largest max_document setting */
 #define BASE_LIMIT_ADAPTER_PACS_PATIENTS    100000u      /* patients one PACS sync round asks */
+#define BASE_LIMIT_ADAPTER_LIVE_SEEN        8192u        /* live studies remembered for a read by id */
 
 /* --- Demo data and feed (gateway/demo) -------------------------------------- */
 #define GW_DEMO_LIMIT_ACK           (64u << 10)  /* bytes of one MLLP-framed acknowledgement */

@@ -144,6 +144,21 @@ ait_init(struct ait *t, const char *name, const char *extra)
     fclose(f);
 }
 
+/* The end of the adapter's log on stderr (to explain a failure). */
+static AIT_UNUSED void
+ait_dump_log(const struct ait *t)
+{
+    char path[700];
+    size_t len = 0;
+    char *s;
+
+    snprintf(path, sizeof(path), "%s/adapter.err", t->dir);
+    s = tu_read_file(path, &len);
+    if (s != NULL)
+        fprintf(stderr, "--- %s (end)\n%s\n", path, len > 4000 ? s + len - 4000 : s);
+    free(s);
+}
+
 /* Start the adapter; waits for its "ready:" line (fails the test after
  * 30 s or when it exits). */
 static AIT_UNUSED void
@@ -180,26 +195,14 @@ ait_start(struct ait *t)
             return;
         }
         free(s);
-        ck_assert_msg(waitpid(t->pid, &st, WNOHANG) != t->pid, "the adapter exited at start (%s)",
-                      errf);
+        if (waitpid(t->pid, &st, WNOHANG) == t->pid) {
+            t->pid = 0;
+            ait_dump_log(t);
+            ck_abort_msg("the adapter exited at start (%s)", errf);
+        }
         usleep(100000);
     }
     ck_abort_msg("the adapter did not become ready (%s)", errf);
-}
-
-/* The end of the adapter's log on stderr (to explain a failure). */
-static AIT_UNUSED void
-ait_dump_log(const struct ait *t)
-{
-    char path[700];
-    size_t len = 0;
-    char *s;
-
-    snprintf(path, sizeof(path), "%s/adapter.err", t->dir);
-    s = tu_read_file(path, &len);
-    if (s != NULL)
-        fprintf(stderr, "--- %s (end)\n%s\n", path, len > 4000 ? s + len - 4000 : s);
-    free(s);
 }
 
 /* SIGTERM (graceful) or SIGKILL; returns the exit status (-signal when
@@ -226,20 +229,26 @@ ait_stop(struct ait *t, int sig)
     return -1;
 }
 
-/* Resident memory of the adapter in KiB. */
+/* Resident memory of the adapter in KiB (-1 when unknown).  /proc files
+ * report size 0: read them line by line, not by their size. */
 static AIT_UNUSED long
 ait_rss_kb(const struct ait *t)
 {
     char path[64];
-    char *s;
-    const char *p;
+    char line[256];
     long kb = -1;
+    FILE *f;
 
     snprintf(path, sizeof(path), "/proc/%d/status", (int)t->pid);
-    s = tu_read_file(path, NULL);
-    if (s != NULL && (p = strstr(s, "VmRSS:")) != NULL)
-        kb = strtol(p + 6, NULL, 10);
-    free(s);
+    f = fopen(path, "r");
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kb = strtol(line + 6, NULL, 10);
+            break;
+        }
+    }
+    if (f != NULL)
+        fclose(f);
     return kb;
 }
 

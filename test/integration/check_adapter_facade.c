@@ -7,6 +7,10 @@
  */
 #include "test/integration/adapter_it.h"
 
+#include <curl/curl.h>
+
+#include "fhir/search/fhir_search.h"
+
 #define CODEMAP                                                                                    \
     "local_system,local_code,target_system,target_code,target_display\n"                           \
     "https://hosp-a.example/sid/code/OBX-3,GLUCOSE,LN,2345-7,Glucose\n"
@@ -126,6 +130,30 @@ START_TEST(only_the_gateway_reads_data)
     assert_searchset(b);
     ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 5);
     json_decref(b);
+    /* TLS 1.2 at least (issue #3): a TLS 1.1 client gets no answer */
+    {
+        struct tu_http_opts o = {0};
+        char url[200];
+
+        snprintf(url, sizeof(url), "%s/fhir/metadata", T.base);
+        o.ca_file = T.pki.p.ca;
+        o.cert_file = T.pki.gw_cert;
+        o.key_file = T.pki.gw_key;
+        o.tls_min = CURL_SSLVERSION_TLSv1_1;
+        o.tls_max = CURL_SSLVERSION_MAX_TLSv1_1;
+        o.ciphers = "DEFAULT@SECLEVEL=0";
+        memset(&r, 0, sizeof(r));
+        tu_http_request(url, &o, &r);
+        ck_assert_int_eq(r.status, 0);
+        tu_http_resp_free(&r);
+        o.tls_min = CURL_SSLVERSION_TLSv1_2;
+        o.tls_max = CURL_SSLVERSION_MAX_TLSv1_2;
+        o.ciphers = NULL;
+        memset(&r, 0, sizeof(r));
+        tu_http_request(url, &o, &r);
+        ck_assert_int_eq(r.status, 200);
+        tu_http_resp_free(&r);
+    }
     /* metadata and health for any region client */
     memset(&r, 0, sizeof(r));
     ck_assert_int_eq(ait_http(&T, AIT_OTHER, "GET", "/fhir/metadata", NULL, 0, &r), 200);
@@ -150,6 +178,7 @@ entries(const char *path)
 START_TEST(search_parameters)
 {
     char *pid = busy_patient();
+    char *other;
     char path[512];
     char sql[512];
     json_t *b;
@@ -183,7 +212,203 @@ START_TEST(search_parameters)
     ck_assert_int_eq(entries("/fhir/Patient?_lastUpdated=lt2000-01-01"), 0);
     ck_assert_int_gt(entries("/fhir/Encounter?_lastUpdated=gt2000-01-01&_count=1000"), 0);
     ck_assert_int_ge(entries("/fhir/DiagnosticReport?status=final,preliminary,corrected"), 1);
+    /* The gateway's form: every local record of the person as one OR
+     * list, its own _count, then _offset for the next page. */
+    other = scalar("SELECT substring(content->'subject'->>'reference' from 9) FROM store.resource "
+                   "WHERE res_type = 'Observation' GROUP BY 1 ORDER BY count(*) ASC, 1 LIMIT 1");
+    ck_assert_str_ne(other, pid);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM store.resource WHERE res_type = 'Observation' AND "
+             "content->'subject'->>'reference' IN ('Patient/%s', 'Patient/%s')",
+             pid, other);
+    n = ait_count(&T, sql);
+    snprintf(path, sizeof(path), "/fhir/Observation?patient=Patient/%s,Patient/%s&_count=1000", pid,
+             other);
+    ck_assert_int_eq(entries(path), n);
+    snprintf(path, sizeof(path),
+             "/fhir/Observation?patient=Patient/%s,Patient/%s&status=final&_count=2&_offset=%ld",
+             pid, other, n - 1);
+    ck_assert_int_le(entries(path), 1);
+    free(other);
     free(pid);
+}
+END_TEST
+
+/* ------------------------------------- every type, every listed param -- */
+
+/* A token value (system|code, or a bare code) without characters that
+ * need escaping in a search value; identifiers are in store.identifier,
+ * the other tokens in store.idx_token. */
+static char *
+sample_token(const char *type, const char *param, long *expect, char **needle)
+{
+    static const char safe[] = "~ '^[A-Za-z0-9._-]+$'";
+    static const char safe_sys[] = "~ '^[A-Za-z0-9:/._-]*$'";
+    bool ident = strcmp(param, "identifier") == 0;
+    const char *code_col = ident ? "x.value" : "x.code";
+    char from[300];
+    char sql[1200];
+    char *v = NULL;
+    char *bar;
+
+    if (ident)
+        snprintf(from, sizeof(from),
+                 "store.identifier x JOIN store.resource r ON r.pk = x.res_pk AND NOT r.deleted "
+                 "WHERE x.res_type = '%s'",
+                 type);
+    else
+        snprintf(from, sizeof(from),
+                 "store.idx_token x JOIN store.resource r ON r.pk = x.res_pk AND NOT r.deleted "
+                 "WHERE x.res_type = '%s' AND x.param = '%s'",
+                 type, param);
+    snprintf(sql, sizeof(sql),
+             "SELECT coalesce(x.system, '') || '|' || %s FROM %s AND %s %s AND "
+             "coalesce(x.system, '') %s GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+             code_col, from, code_col, safe, safe_sys);
+    if (pt_sql(T.db, sql, &v) < 0 || v == NULL)
+        return NULL;
+    bar = strchr(v, '|');
+    *bar = '\0';
+    snprintf(sql, sizeof(sql),
+             "SELECT count(DISTINCT x.res_pk) FROM %s AND %s = '%s' AND coalesce(x.system, '') = "
+             "'%s'",
+             from, code_col, bar + 1, v);
+    *expect = ait_count(&T, sql);
+    *needle = malloc(strlen(bar + 1) + 3);
+    sprintf(*needle, "\"%s\"", bar + 1);
+    /* no system: "|code" means "no system" in FHIR search */
+    *bar = '|';
+    return v;
+}
+
+/* A value of `param` for `type` taken from the store's index tables, in
+ * the search syntax (NULL when nothing of the type has one), and in *expect
+ * the number of live resources having it; *needle gets a text each match
+ * must contain (NULL: no text check). */
+static char *
+sample_value(const char *type, const char *param, const struct fhir_search_param_def *def,
+             long *expect, char **needle)
+{
+    char sql[1200];
+    char *v = NULL;
+    static const char live[] = "JOIN store.resource r ON r.pk = x.res_pk AND NOT r.deleted";
+
+    *needle = NULL;
+    if (strcmp(param, "_id") == 0) {
+        snprintf(sql, sizeof(sql),
+                 "SELECT id FROM store.resource WHERE res_type = '%s' AND NOT deleted "
+                 "ORDER BY id LIMIT 1",
+                 type);
+        if (pt_sql(T.db, sql, &v) < 0 || v == NULL)
+            return NULL;
+        *expect = 1;
+        *needle = strdup(v);
+        return v;
+    }
+    if (strcmp(param, "_lastUpdated") == 0) {
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM store.resource WHERE res_type = '%s' AND NOT deleted", type);
+        *expect = ait_count(&T, sql);
+        return strdup("gt2000-01-01");
+    }
+    if (def->type == FHIR_SEARCH_DATE) {
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(DISTINCT x.res_pk) FROM store.idx_date x %s "
+                 "WHERE x.res_type = '%s' AND x.param = '%s'",
+                 live, type, param);
+        *expect = ait_count(&T, sql);
+        return strdup("ge1800-01-01");
+    }
+    if (def->type == FHIR_SEARCH_REFERENCE) {
+        snprintf(sql, sizeof(sql),
+                 "SELECT x.ref_id FROM store.idx_reference x %s WHERE x.res_type = '%s' AND "
+                 "x.param = '%s' AND x.ref_type = 'Patient' GROUP BY 1 "
+                 "ORDER BY count(*) DESC, 1 LIMIT 1",
+                 live, type, param);
+        if (pt_sql(T.db, sql, &v) < 0 || v == NULL)
+            return NULL;
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(DISTINCT x.res_pk) FROM store.idx_reference x %s WHERE "
+                 "x.res_type = '%s' AND x.param = '%s' AND x.ref_type = 'Patient' AND "
+                 "x.ref_id = '%s'",
+                 live, type, param, v);
+        *expect = ait_count(&T, sql);
+        *needle = malloc(strlen(v) + 16);
+        sprintf(*needle, "Patient/%s", v);
+        free(v);
+        return strdup(*needle);
+    }
+    ck_assert_int_eq(def->type, FHIR_SEARCH_TOKEN);
+    return sample_token(type, param, expect, needle);
+}
+
+/* Issue #3: search for every type the gateway asks (DESIGN.md) with
+ * patient, subject, identifier, date, code, category, status, _id and
+ * _lastUpdated.  A parameter R4 defines for the type answers a valid
+ * searchset of that type with as many matches as the store's index holds,
+ * each match really holding the value; one it does not define is 400
+ * naming it. */
+START_TEST(every_type_every_listed_parameter)
+{
+    static const char *const types[] = {
+        "Patient",           "Encounter",           "Condition",
+        "Observation",       "DiagnosticReport",    "ImagingStudy",
+        "MedicationRequest", "MedicationStatement", "AllergyIntolerance",
+        "Procedure",         "Immunization",        "DocumentReference",
+    };
+    static const char *const params[] = {"patient",  "subject", "identifier", "date",        "code",
+                                         "category", "status",  "_id",        "_lastUpdated"};
+    unsigned checked = 0;
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(types); i++) {
+        for (size_t k = 0; k < BASE_ARRAY_LEN(params); k++) {
+            const struct fhir_search_param_def *def =
+                fhir_search_param_find(types[i], params[k], strlen(params[k]));
+            struct tu_http_resp r = {0};
+            char path[1500];
+            char *needle = NULL;
+            char *value;
+            long expect = 0;
+            json_t *b;
+            const json_t *e;
+            size_t n;
+
+            if (def == NULL) {
+                snprintf(path, sizeof(path), "/fhir/%s?%s=x", types[i], params[k]);
+                ck_assert_msg(ait_http(&T, AIT_GATEWAY, "GET", path, NULL, 0, &r) == 400, "%s: %ld",
+                              path, r.status);
+                ck_assert_msg(strstr(r.body, params[k]) != NULL, "%s: not named", path);
+                tu_http_resp_free(&r);
+                continue;
+            }
+            value = sample_value(types[i], params[k], def, &expect, &needle);
+            if (value == NULL) /* nothing of the type has it: an empty searchset */
+                value =
+                    strdup(strcmp(params[k], "patient") == 0 || strcmp(params[k], "subject") == 0
+                               ? "Patient/none"
+                               : "none");
+            snprintf(path, sizeof(path), "/fhir/%s?%s=%s&_count=1000&_total=accurate", types[i],
+                     params[k], value);
+            b = ait_get_json(&T, path);
+            assert_searchset(b);
+            ck_assert_msg(json_integer_value(json_object_get(b, "total")) == expect,
+                          "%s: total %lld, the index has %ld", path,
+                          (long long)json_integer_value(json_object_get(b, "total")), expect);
+            json_array_foreach(json_object_get(b, "entry"), n, e)
+            {
+                const json_t *res = json_object_get(e, "resource");
+
+                ck_assert_str_eq(tu_json_str(e, "resource.resourceType"), types[i]);
+                ck_assert_msg(needle == NULL || ait_json_has(res, needle), "%s: entry %zu lacks it",
+                              path, n);
+            }
+            checked += expect > 0;
+            json_decref(b);
+            free(value);
+            free(needle);
+        }
+    }
+    ck_assert_uint_ge(checked, 40); /* the corpus exercises most pairs */
 }
 END_TEST
 
@@ -525,12 +750,37 @@ START_TEST(metadata_health_metrics_report)
     rep = ait_get_json(&T, "/admin/codemap-report");
     json_array_foreach(json_object_get(rep, "systems"), i, sys)
     {
+        const json_t *codes = json_object_get(sys, "unmapped_codes");
+        const char *code = json_string_value(json_array_get(codes, 0));
+        char sql[700];
+        size_t k;
+        json_t *c;
+
         if (strcmp(json_string_value(json_object_get(sys, "system")),
-                   "https://hosp-a.example/sid/code/OBX-3") == 0)
-            mapped = json_integer_value(json_object_get(sys, "mapped")) > 0;
+                   "https://hosp-a.example/sid/code/OBX-3") != 0)
+            continue;
+        mapped = json_integer_value(json_object_get(sys, "mapped")) > 0;
+        /* Issue #3: an unmapped code is counted, listed, and kept with its
+         * local system in what was stored. */
+        ck_assert_int_gt(json_integer_value(json_object_get(sys, "unmapped")), 0);
+        ck_assert_ptr_nonnull(code);
+        json_array_foreach(codes, k, c)
+            ck_assert_str_ne(json_string_value(c), "GLUCOSE"); /* that one is mapped */
+        ck_assert_ptr_null(strstr(code, "$$"));
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM store.resource r, "
+                 "jsonb_array_elements(r.content->'code'->'coding') c WHERE r.res_type = "
+                 "'Observation' AND c->>'system' = 'https://hosp-a.example/sid/code/OBX-3' AND "
+                 "c->>'code' = $$%s$$",
+                 code);
+        ck_assert_int_gt(ait_count(&T, sql), 0);
     }
     ck_assert(mapped);
     json_decref(rep);
+    /* the report is for the gateway and admin_clients only */
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_OTHER, "GET", "/admin/codemap-report", NULL, 0, &r), 403);
+    tu_http_resp_free(&r);
 }
 END_TEST
 
@@ -544,6 +794,7 @@ adapter_facade_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, only_the_gateway_reads_data);
     tcase_add_test(tc, search_parameters);
+    tcase_add_test(tc, every_type_every_listed_parameter);
     tcase_add_test(tc, search_refusals);
     tcase_add_test(tc, paging_visits_everything_once);
     tcase_add_test(tc, identity_pull_never_skips);

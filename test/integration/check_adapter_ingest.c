@@ -238,6 +238,12 @@ END_TEST
 
 START_TEST(hl7v2_posted)
 {
+    /* the second has no patient identifier (PID-3): AE */
+    static const char mixed[] =
+        "MSH|^~\\&|HIS|HOSP-A|FHIRGATE|HOSP-A|20261128101500||ADT^A04^ADT_A01|PUSH1|P|2.5.1\r"
+        "EVN|A04|20261128101500\rPID|1||PUSH-1^^^HOSP-A^MR||Push^One||19800101|F\r"
+        "MSH|^~\\&|HIS|HOSP-A|FHIRGATE|HOSP-A|20261128101600||ADT^A04^ADT_A01|PUSH2|P|2.5.1\r"
+        "EVN|A04|20261128101600\rPID|1||||Push^Two||19800101|F\r";
     size_t len = 0;
     char *file = tu_read_file(tu_corpus_path("hl7v2/valid/hapi-oml-o21-batch.hl7"), &len);
     struct tu_http_resp r = {0};
@@ -252,8 +258,25 @@ START_TEST(hl7v2_posted)
     ck_assert_ptr_nonnull(tu_http_header(&r, "X-Ingest-Result", hdr, sizeof(hdr)));
     ck_assert_ptr_nonnull(strstr(hdr, "0 rejected"));
     tu_http_resp_free(&r);
+    /* A good and a bad message in one file: an ACK each, in order. */
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_HIS, "POST", "/ingest/hl7v2", mixed, sizeof(mixed) - 1, &r),
+                     200);
+    ck_assert_ptr_nonnull(strstr(r.body, "MSA|AA|PUSH1"));
+    ck_assert_ptr_nonnull(strstr(r.body, "MSA|AE|PUSH2"));
+    ck_assert(strstr(r.body, "MSA|AA|PUSH1") < strstr(r.body, "MSA|AE|PUSH2"));
+    ck_assert_ptr_nonnull(strstr(r.body, "\rERR|"));
+    ck_assert_ptr_nonnull(tu_http_header(&r, "X-Ingest-Result", hdr, sizeof(hdr)));
+    ck_assert_str_eq(hdr, "1 accepted, 1 rejected");
+    tu_http_resp_free(&r);
     memset(&r, 0, sizeof(r));
     ck_assert_int_eq(ait_http(&T, AIT_HIS, "POST", "/ingest/hl7v2", "nothing", 7, &r), 400);
+    ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
+    tu_http_resp_free(&r);
+    /* only the [ingest] clients may push: the gateway may not */
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "POST", "/ingest/hl7v2", file, len, &r), 403);
+    ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
     tu_http_resp_free(&r);
     free(file);
 }
@@ -306,14 +329,23 @@ START_TEST(drop_folders)
     ck_assert_ptr_nonnull(strstr(report, "stored"));
     free(report);
     ck_assert_int_eq(count_type("DocumentReference"), 1);
-    /* a broken document goes to failed/ with the reason */
-    snprintf(p1, sizeof(p1), "%s/broken.xml", cda_dir);
+    /* the document itself moved to done/ */
+    ck_assert_int_ne(access(p2, F_OK), 0);
+    snprintf(p1, sizeof(p1), "%s/done/note.xml", cda_dir);
+    ck_assert_int_eq(access(p1, F_OK), 0);
+    /* a broken document goes to failed/ with the reason (an upper-case
+     * extension, as Windows exporters write it, is taken too) */
+    snprintf(p1, sizeof(p1), "%s/broken.XML", cda_dir);
     write_file(p1, "<ClinicalDocument", 17);
-    snprintf(p1, sizeof(p1), "%s/failed/broken.xml.report", cda_dir);
+    snprintf(p1, sizeof(p1), "%s/failed/broken.XML.report", cda_dir);
     ck_assert_msg(wait_file(p1, 10000), "broken CDA not moved to failed/");
     report = tu_read_file(p1, NULL);
     ck_assert_ptr_nonnull(strstr(report, "error"));
     free(report);
+    snprintf(p1, sizeof(p1), "%s/failed/broken.XML", cda_dir);
+    ck_assert_int_eq(access(p1, F_OK), 0);
+    snprintf(p1, sizeof(p1), "%s/broken.XML", cda_dir);
+    ck_assert_int_ne(access(p1, F_OK), 0);
     /* CSV written in two steps, in place: taken only when complete */
     snprintf(p1, sizeof(p1), "%s/patients.csv", csv_dir);
     f = fopen(p1, "wb");
@@ -340,6 +372,65 @@ START_TEST(drop_folders)
 }
 END_TEST
 
+/* Issue #4: a CSV export far larger than memory streams through
+ * the drop folder in bounded memory.  160 MB of rows that all fail (a
+ * broken birth date: reported, skipped — nothing to store, so this is the
+ * reader, the mapper and the report alone): the adapter's resident memory
+ * grows by far less than the file, and the report counts every row. */
+START_TEST(big_csv_drop_in_bounded_memory)
+{
+    const size_t target = 160u << 20;
+    size_t len = 0;
+    char *csv = tu_read_file(tu_corpus_path("csv/synthea-csv/patients.csv"), &len);
+    char *row = strchr(csv, '\n') + 1;
+    char *row_end = strchr(row, '\n') + 1;
+    size_t row_len = (size_t)(row_end - row);
+    char hidden[800];
+    char path[800];
+    char want[64];
+    size_t rows = 0;
+    size_t written = 0;
+    long base_kb;
+    long peak_kb = 0;
+    char *report;
+    FILE *f;
+
+    memcpy(strchr(row, ';') + 1, "99/99/1983", 10); /* the birth date of the first data row */
+    snprintf(hidden, sizeof(hidden), "%s/.big.csv", csv_dir);
+    f = fopen(hidden, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(csv, 1, (size_t)(row - csv), f), (size_t)(row - csv));
+    for (; written < target; written += row_len, rows++)
+        ck_assert_uint_eq(fwrite(row, 1, row_len, f), row_len);
+    fclose(f);
+    free(csv);
+    base_kb = ait_rss_kb(&T);
+    ck_assert_int_gt(base_kb, 0);
+    snprintf(path, sizeof(path), "%s/big.csv", csv_dir);
+    ck_assert_int_eq(rename(hidden, path), 0);
+    snprintf(path, sizeof(path), "%s/done/big.csv.report", csv_dir);
+    for (int i = 0; i < 6000 && access(path, F_OK) != 0; i++) {
+        long kb = ait_rss_kb(&T);
+
+        if (kb > peak_kb)
+            peak_kb = kb;
+        usleep(50000);
+    }
+    ck_assert_msg(access(path, F_OK) == 0, "the big CSV was not processed within 5 minutes");
+    report = tu_read_file(path, NULL);
+    snprintf(want, sizeof(want), "rows %zu", rows);
+    ck_assert_msg(strstr(report, want) != NULL, "report lacks '%s'", want);
+    ck_assert_ptr_nonnull(strstr(report, "more issues not listed"));
+    free(report);
+#ifndef __SANITIZE_ADDRESS__ /* ASan's quarantine keeps freed memory resident */
+    ck_assert_msg(peak_kb - base_kb < 48 * 1024, "RSS grew by %ld KiB for a %zu MiB file",
+                  peak_kb - base_kb, target >> 20);
+#endif
+    snprintf(path, sizeof(path), "%s/done/big.csv", csv_dir);
+    unlink(path);
+}
+END_TEST
+
 Suite *
 adapter_ingest_suite(void)
 {
@@ -353,6 +444,7 @@ adapter_ingest_suite(void)
     tcase_add_test(tc, csv_posted_with_bad_rows);
     tcase_add_test(tc, hl7v2_posted);
     tcase_add_test(tc, drop_folders);
+    tcase_add_test(tc, big_csv_drop_in_bounded_memory);
     suite_add_tcase(s, tc);
     return s;
 }

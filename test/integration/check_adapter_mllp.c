@@ -8,6 +8,11 @@
  */
 #include "test/integration/adapter_it.h"
 
+#include <sys/time.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 /* ----------------------------------------------------------- messages -- */
 
 /* ORU^R01 number k: DiagnosticReport with filler order "KF<k>", patient
@@ -339,6 +344,7 @@ START_TEST(bad_clients_are_cut_others_served)
     ait_start(&t);
     assert_served(&t, 1);
     rss0 = ait_rss_kb(&t);
+    ck_assert_int_gt(rss0, 0);
     silent = ait_mllp_connect(&t);
     endless = ait_mllp_connect(&t);
     ck_assert_int_eq(write(endless, "\x0bMSH|^~\\&|A|B|C|D|", 18), 18);
@@ -376,6 +382,193 @@ START_TEST(bad_clients_are_cut_others_served)
 }
 END_TEST
 
+/* ---------------------------------------------------------- MLLP/TLS -- */
+
+/* One message over MLLP inside TLS (the region CA as the trust anchor,
+ * `cert`/`key` as the client certificate or NULL).  Returns 1 with the
+ * ACK frame (malloc'd, without markers) in *ack, 0 when the handshake
+ * failed, -1 when no ACK came. */
+static int
+tls_send(const struct ait *t, const char *cert, const char *key, const char *msg, size_t len,
+         char **ack)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = NULL;
+    char *buf = malloc(1 << 16);
+    size_t got = 0;
+    int fd = ait_mllp_connect(t);
+    int rc = 0;
+
+    *ack = NULL;
+    ck_assert_ptr_nonnull(ctx);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq(SSL_CTX_load_verify_locations(ctx, t->pki.p.ca, NULL), 1);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    if (cert != NULL) {
+        ck_assert_int_eq(SSL_CTX_use_certificate_file(ctx, cert, SSL_FILETYPE_PEM), 1);
+        ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM), 1);
+    }
+    ssl = SSL_new(ctx);
+    ck_assert_ptr_nonnull(ssl);
+    SSL_set_fd(ssl, fd);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){10, 0}, sizeof(struct timeval));
+    if (SSL_connect(ssl) != 1)
+        goto out;
+    buf[0] = 0x0b;
+    memcpy(buf + 1, msg, len);
+    buf[len + 1] = 0x1c;
+    buf[len + 2] = 0x0d;
+    rc = -1;
+    /* TLS 1.3: a refused client certificate shows on the first read. */
+    if (SSL_write(ssl, buf, (int)len + 3) != (int)len + 3)
+        goto out;
+    while (got + 1 < (1 << 16)) {
+        int n = SSL_read(ssl, buf + got, (int)((1 << 16) - 1 - got));
+
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        if (got >= 3 && buf[got - 2] == 0x1c && buf[got - 1] == 0x0d) {
+            buf[got - 2] = '\0';
+            *ack = strdup(buf[0] == 0x0b ? buf + 1 : buf);
+            rc = 1;
+            break;
+        }
+    }
+out:
+    ERR_clear_error();
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fd);
+    free(buf);
+    return rc;
+}
+
+/* [mllp] tls_cert/tls_key/tls_client_ca: the feed inside TLS with a client
+ * certificate of the region CA gets its AA and the data is stored; a
+ * plain-TCP sender, a sender without a certificate and one with another
+ * CA's certificate get no ACK and store nothing. */
+START_TEST(mllp_over_tls_with_client_certificates)
+{
+    struct ait t;
+    char extra[2048];
+    char msg[2048];
+    size_t len;
+    char *ack = NULL;
+    int fd;
+
+    ait_init(&t, "ait-mllp-tls", "");
+    /* The [mllp] section is written by ait_init: append the TLS keys to
+     * it by rewriting the config with the keys right after its header. */
+    {
+        size_t clen = 0;
+        char *conf = tu_read_file(t.conf, &clen);
+        char *at = conf != NULL ? strstr(conf, "[mllp]\n") : NULL;
+        FILE *f;
+
+        ck_assert_ptr_nonnull(at);
+        snprintf(extra, sizeof(extra), "tls_cert = %s\ntls_key = %s\ntls_client_ca = %s\n",
+                 t.pki.p.server_cert, t.pki.p.server_key, t.pki.p.ca);
+        f = fopen(t.conf, "w");
+        ck_assert_ptr_nonnull(f);
+        fwrite(conf, 1, (size_t)(at - conf) + 7, f);
+        fputs(extra, f);
+        fputs(at + 7, f);
+        fclose(f);
+        free(conf);
+    }
+    ait_start(&t);
+    len = oru(msg, sizeof(msg), 11);
+    ck_assert_int_eq(tls_send(&t, t.pki.his_cert, t.pki.his_key, msg, len, &ack), 1);
+    ck_assert_str_eq(ait_msa(ack), "AA");
+    free(ack);
+    ck_assert_int_eq(ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = "
+                                   "'DiagnosticReport'"),
+                     1);
+    /* plain MLLP on the TLS port: no ACK */
+    len = oru(msg, sizeof(msg), 12);
+    fd = ait_mllp_connect(&t);
+    (void)!send(fd, "\x0b", 1, MSG_NOSIGNAL); /* the server may cut us at any byte */
+    (void)!send(fd, msg, len, MSG_NOSIGNAL);
+    (void)!send(fd, "\x1c\r", 2, MSG_NOSIGNAL);
+    ack = ait_mllp_ack(fd, 3000);
+    ck_assert_ptr_null(ack);
+    close(fd);
+    /* no client certificate, or one from another CA: no ACK */
+    ck_assert_int_le(tls_send(&t, NULL, NULL, msg, len, &ack), 0);
+    ck_assert_ptr_null(ack);
+    ck_assert_int_le(tls_send(&t, t.pki.alien_cert, t.pki.alien_key, msg, len, &ack), 0);
+    ck_assert_ptr_null(ack);
+    ck_assert_int_eq(ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = "
+                                   "'DiagnosticReport'"),
+                     1);
+    ck_assert_int_eq(ait_stop(&t, SIGTERM), 0);
+}
+END_TEST
+
+/* The database goes away: messages get AR (retry later), never AA; reads
+ * get 503; when it is back the same message is accepted. */
+START_TEST(database_down_means_ar_then_recovery)
+{
+    struct ait t;
+    struct tu_http_resp r = {0};
+    char msg[2048];
+    size_t len;
+    char *ack;
+    bool accepted = false;
+    long long t0;
+    int fd;
+
+    ait_init(&t, "ait-mllp-dbdown", "");
+    ait_start(&t);
+    len = oru(msg, sizeof(msg), 7);
+    ck_assert_int_eq(pt_pg_stop(), 0);
+    fd = ait_mllp_connect(&t);
+    t0 = ait_now_ms();
+    ait_mllp_send(fd, msg, len);
+    ack = ait_mllp_ack(fd, 30000); /* after the committer's retry window */
+    if (ack == NULL)
+        ait_dump_log(&t);
+    ck_assert_msg(ack != NULL, "no ACK %lld ms after sending", ait_now_ms() - t0);
+    ck_assert_str_eq(ait_msa(ack), "AR");
+    /* ERR-3 207 (table 0357: application internal error), within the
+     * committer's retry window plus the connect attempts */
+    ck_assert_ptr_nonnull(strstr(ack, "\rERR|"));
+    ck_assert_ptr_nonnull(strstr(ack, "207^"));
+    ck_assert_int_lt(ait_now_ms() - t0, 20000);
+    free(ack);
+    ait_http(&t, AIT_GATEWAY, "GET", "/fhir/Patient", NULL, 0, &r);
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
+    tu_http_resp_free(&r);
+    close(fd); /* the idle timeout (2 s) would close it anyway */
+    ck_assert_int_eq(pt_pg_start(), 0);
+    /* The sender reconnects and resends until accepted; the adapter gets
+     * its database back by itself. */
+    for (int i = 0; i < 50 && !accepted; i++) {
+        fd = ait_mllp_connect(&t);
+        ait_mllp_send(fd, msg, len);
+        ack = ait_mllp_ack(fd, 30000);
+        close(fd);
+        ck_assert_ptr_nonnull(ack);
+        accepted = strcmp(ait_msa(ack), "AA") == 0;
+        if (!accepted)
+            ck_assert_str_eq(ait_msa(ack), "AR"); /* never AE: the message is fine */
+        free(ack);
+        if (!accepted)
+            usleep(200000);
+    }
+    ck_assert_msg(accepted, "no AA within 50 attempts after the database came back");
+    ait_http(&t, AIT_GATEWAY, "GET", "/fhir/Patient", NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    tu_http_resp_free(&r);
+    ck_assert_int_eq(ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = "
+                                   "'DiagnosticReport'"),
+                     1);
+    ck_assert_int_eq(ait_stop(&t, SIGTERM), 0);
+}
+END_TEST
+
 START_TEST(sigterm_drains_and_acks)
 {
     struct ait t;
@@ -407,6 +600,8 @@ adapter_mllp_suite(void)
     tcase_add_test(tc, kill9_mid_stream_loses_nothing_acknowledged);
     tcase_add_test(tc, bad_clients_are_cut_others_served);
     tcase_add_test(tc, sigterm_drains_and_acks);
+    tcase_add_test(tc, database_down_means_ar_then_recovery);
+    tcase_add_test(tc, mllp_over_tls_with_client_certificates);
     suite_add_tcase(s, tc);
     return s;
 }

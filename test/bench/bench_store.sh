@@ -35,8 +35,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-migrate() { # URL
-    for f in schemas/sql/adapter/*.sql; do psql -qX -v ON_ERROR_STOP=1 -d "$1" -f "$f" >&2; done
+migrate() { # URL: the real runner (it keeps its ledger in fhirgate_meta)
+    bin/fhirgate migrate --target adapter --database "$1" >&2
 }
 
 # Run "$@" $reps times; the outputs go to $tmp/run.N.

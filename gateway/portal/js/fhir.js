@@ -1,6 +1,6 @@
 // fhir.js — reading FHIR R4 resources for display (pure functions, no DOM).
 
-import { t, tOr, fmtDate } from './i18n.js';
+import { t, tOr, has, fmtDate } from './i18n.js';
 
 export const RESIDENT_ID_SYSTEM = 'urn:oid:2.16.156.10011.1.3';
 export const PERSON_SYSTEM = 'urn:fhirgate:mpi:person';
@@ -79,6 +79,14 @@ export function ccText(cc) {
   return c ? (c.display || c.code || '') : '';
 }
 
+// A document's type: our name for the common LOINC document codes (their
+// displays are English), else the text or display the hospital sent.
+export function docTypeText(cc) {
+  const loinc = codingOf(cc, 'http://loinc.org');
+  if (loinc && has(`docType.${loinc.code}`) && !(cc.text && HAN.test(cc.text))) return t(`docType.${loinc.code}`);
+  return ccText(cc);
+}
+
 export function codingOf(cc, system) {
   return ((cc && cc.coding) || []).find((c) => !system || c.system === system) || null;
 }
@@ -94,10 +102,22 @@ export function testKey(obs) {
   return `text|${code.text || ''}`;
 }
 
+// A unit as people write it.  Lab systems send UCUM codes as the unit text
+// (HL7 v2 OBX-6, CSV exports): powers of ten are written 10*9 and
+// annotations in braces (UCUM §2.4 "10*", §2.11 annotations), so
+// "10*9/L" reads ×10⁹/L and "mL/min/{1.73_m2}" reads mL/min/1.73 m².
+const SUPERSCRIPT = { '-': '⁻', 0: '⁰', 1: '¹', 2: '²', 3: '³', 4: '⁴', 5: '⁵', 6: '⁶', 7: '⁷', 8: '⁸', 9: '⁹' };
+export function unitText(u) {
+  if (!u) return '';
+  return String(u)
+    .replace(/^10[*^](-?\d+)/, (m, e) => `×10${[...e].map((c) => SUPERSCRIPT[c]).join('')}`)
+    .replace(/\{([^{}]*)\}/g, (m, a) => a.replace(/_/g, ' ').replace(/m2$/, 'm²'));
+}
+
 export function quantityText(q) {
   if (!q || q.value === undefined) return '';
   const cmp = q.comparator || '';
-  const unit = q.unit || q.code || '';
+  const unit = unitText(q.unit || q.code || '');
   return `${cmp}${q.value}${unit ? ' ' + unit : ''}`;
 }
 
@@ -124,7 +144,7 @@ export function refRangeText(o) {
   if (r.text && !r.low && !r.high) return r.text;
   const lo = r.low && r.low.value !== undefined ? r.low.value : null;
   const hi = r.high && r.high.value !== undefined ? r.high.value : null;
-  const unit = (r.low && r.low.unit) || (r.high && r.high.unit) || '';
+  const unit = unitText((r.low && r.low.unit) || (r.high && r.high.unit) || '');
   if (lo !== null && hi !== null) return `${lo}–${hi}${unit ? ' ' + unit : ''}`;
   if (lo !== null) return `≥${lo}${unit ? ' ' + unit : ''}`;
   if (hi !== null) return `≤${hi}${unit ? ' ' + unit : ''}`;
@@ -218,9 +238,12 @@ function dosageText(r) {
 export function summaryOf(r) {
   switch (r.resourceType) {
     case 'Encounter': {
-      const cls = r.class ? (r.class.display || tOr(`encClass.${r.class.code}`, r.class.code)) : '';
+      // The class is a v3 ActCode: our own name for the code first (the
+      // coding's display is the code system's English, e.g. "ambulatory").
+      const cls = r.class ? tOr(`encClass.${r.class.code}`, r.class.display || r.class.code) : '';
       const reason = ccText(r.reasonCode);
-      return { title: ccText(r.type) || cls || t('kind.encounter'), detail: [cls, reason, r.status && tOr(`status.${r.status}`, r.status)].filter(Boolean).join(' · ') };
+      const title = ccText(r.type) || cls || t('kind.encounter');
+      return { title, detail: [title === cls ? '' : cls, reason, r.status && tOr(`status.${r.status}`, r.status)].filter(Boolean).join(' · ') };
     }
     case 'Condition': {
       const icd = ((r.code && r.code.coding) || []).find((c) => /icd/i.test(c.system || ''));
@@ -258,7 +281,7 @@ export function summaryOf(r) {
       return { title: ccText(r.vaccineCode), detail: r.status ? tOr(`status.${r.status}`, r.status) : '' };
     case 'DocumentReference':
     case 'Composition':
-      return { title: r.description || r.title || ccText(r.type) || t('kind.document'), detail: ccText(r.type) };
+      return { title: r.description || r.title || docTypeText(r.type) || t('kind.document'), detail: docTypeText(r.type) };
     default:
       return { title: r.resourceType, detail: '' };
   }

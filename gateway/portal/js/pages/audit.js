@@ -134,8 +134,11 @@ export function render(main) {
         { label: t('audit.accesses'), class: 'num', cell: (r) => String(r.accesses ?? '') },
         { label: t('audit.firstLast'), cell: (r) => (r.first ? `${fmtDateTime(r.first)} – ${fmtDateTime(r.last)}` : '') },
       ]),
+      // Every agent the trail names (clinicians, administrators, patients,
+      // member hospitals' machine accounts): the role says which is which.
       section('clinicians', t('audit.cliniciansTitle'), (report.per_clinician || []).filter(keep), [
         { label: t('audit.user'), cell: (r) => r.user || '' },
+        { label: t('audit.role'), cell: (r) => (r.role ? tOr(`role.${r.role}`, r.role) : '—') },
         { label: t('audit.member'), cell: (r) => memberName(r.member) },
         { label: t('audit.accesses'), class: 'num', cell: (r) => String(r.accesses ?? '') },
         { label: t('audit.patients'), class: 'num', cell: (r) => String(r.patients ?? '') },

@@ -11,7 +11,7 @@
 
 import { h, replace, table } from '../dom.js';
 import { t, fmtDate, fmtDateTime } from '../i18n.js';
-import { ccText } from '../fhir.js';
+import { docTypeText } from '../fhir.js';
 import { memberBadge, modal } from './common.js';
 
 const CDA_NS = 'urn:hl7-org:v3';
@@ -41,8 +41,8 @@ export function renderDocuments(panel, rec) {
   }
   replace(panel, table(t('documents.caption'), [
     { label: t('documents.date'), cell: (e) => fmtDate(e.date) },
-    { label: t('documents.title'), cell: (e) => e.resource.description || attachmentsOf(e.resource).map((a) => a.title).find(Boolean) || ccText(e.resource.type) },
-    { label: t('documents.type'), cell: (e) => ccText(e.resource.type) },
+    { label: t('documents.title'), cell: (e) => e.resource.description || attachmentsOf(e.resource).map((a) => a.title).find(Boolean) || docTypeText(e.resource.type) },
+    { label: t('documents.type'), cell: (e) => docTypeText(e.resource.type) },
     { label: t('ident.hospital'), cell: (e) => memberBadge(e.member) },
     { label: t('common.action'), cell: (e) => h('button', { type: 'button', class: 'secondary small', onclick: (ev) => openDocument(e.resource, e.member, ev.currentTarget) }, t('documents.read')) },
   ], docs));
@@ -50,9 +50,9 @@ export function renderDocuments(panel, rec) {
 
 // Open a DocumentReference in a dialog.
 export function openDocument(r, member) {
-  const title = r.description || attachmentsOf(r).map((a) => a.title).find(Boolean) || ccText(r.type) || t('kind.document');
+  const title = r.description || attachmentsOf(r).map((a) => a.title).find(Boolean) || docTypeText(r.type) || t('kind.document');
   return modal(title, (close) => h('div', { class: 'doc-view' },
-    h('p', { class: 'doc-meta' }, memberBadge(member), ' ', fmtDateTime(r.date), ' ', ccText(r.type)),
+    h('p', { class: 'doc-meta' }, memberBadge(member), ' ', fmtDateTime(r.date), ' ', docTypeText(r.type)),
     h('div', { class: 'doc-body' }, attachmentsOf(r).map(renderAttachment)),
     h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', onclick: () => close(null) }, t('common.close')))), 'button.primary');
 }

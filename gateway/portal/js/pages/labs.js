@@ -4,7 +4,7 @@
 
 import { h, append, replace, field, table } from '../dom.js';
 import { t, fmtDate, fmtDateTime } from '../i18n.js';
-import { ccText, testKey, obsValueText, refRangeText, abnormalFlag } from '../fhir.js';
+import { ccText, testKey, obsValueText, refRangeText, abnormalFlag, unitText } from '../fhir.js';
 import { memberBadge, memberSlot } from './common.js';
 import { trendChart } from '../charts.js';
 
@@ -117,14 +117,15 @@ function drawTrend(box, g) {
       range = { low: rr.low ? rr.low.value : null, high: rr.high ? rr.high.value : null };
     }
   }
-  const desc = t('labs.chartDesc', { name: g.label, unit, n: [...series.values()].reduce((s, x) => s + x.points.length, 0), m: series.size });
+  const shown = unitText(unit);
+  const desc = t('labs.chartDesc', { name: g.label, unit: shown, n: [...series.values()].reduce((s, x) => s + x.points.length, 0), m: series.size });
   const canvas = h('canvas', { role: 'img', 'aria-label': desc, class: 'trend' });
   const legendNote = h('p', { class: 'muted small' },
-    range ? t('labs.rangeNote', { low: range.low ?? '—', high: range.high ?? '—', unit }) : t('labs.noRange'),
+    range ? t('labs.rangeNote', { low: range.low ?? '—', high: range.high ?? '—', unit: shown }) : t('labs.noRange'),
     ' ', t('labs.flagNote'));
   append(box, [h('figure', { class: 'chart' }, h('div', { class: 'canvas-wrap' }, canvas), h('figcaption', null, desc), legendNote),
-    units.size > 1 ? h('p', { class: 'notice' }, t('labs.otherUnits', { unit })) : null]);
-  return trendChart(canvas, { series: [...series.values()], range, unit, yLabel: `${g.label} (${unit})`, allLabel: t('labs.allHospitals') });
+    units.size > 1 ? h('p', { class: 'notice' }, t('labs.otherUnits', { unit: shown })) : null]);
+  return trendChart(canvas, { series: [...series.values()], range, unit: shown, yLabel: `${g.label} (${shown})`, allLabel: t('labs.allHospitals') });
 }
 
 function labTable(caption, items) {

@@ -13,19 +13,11 @@
 int
 adapter__prepare_bundle(json_t *bundle, json_t *oo, struct base_err *err)
 {
-    json_t *entries = json_object_get(bundle, "entry");
     struct fhir_validate_opts vo = {0};
     struct fhir_validate_result vr;
-    size_t i;
-    json_t *e;
 
-    json_array_foreach(entries, i, e)
-    {
-        json_t *res = json_object_get(e, "resource");
-
-        if (res != NULL && adapter_label_resource(res) < 0)
-            return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
-    }
+    if (adapter_label_bundle(bundle) < 0)
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     /* The transaction Bundle as a whole: conditional references
      * ("Practitioner?identifier=…") are valid only inside one, and every
      * entry's resource is checked by its own type (fhir_validate.h). */

@@ -34,6 +34,18 @@
  */
 BASE_MUST_CHECK int adapter_label_resource(json_t *resource);
 
+/*
+ * Label every resource of a Bundle converted from one source (a CDA
+ * document, an HL7 v2 message, a CSV group), then give the resources that
+ * carry the source's whole text — DocumentReference (the original
+ * document), Binary, Composition, DiagnosticReport (presentedForm,
+ * conclusion) — every sensitivity label found in the Bundle: a progress
+ * note whose coded entries are mental-health diagnoses is itself
+ * mental-health data, even if its own type code says only "progress note".
+ * Returns the number of labels added, or a negative BASE_E_NOMEM.
+ */
+BASE_MUST_CHECK int adapter_label_bundle(json_t *bundle);
+
 /* The sensitivity code ("PSY", …) for one coding, or NULL. */
 const char *adapter_label_for_code(const char *system, size_t system_len, const char *code,
                                    size_t code_len);

@@ -250,3 +250,88 @@ adapter_label_resource(json_t *resource)
     }
     return added;
 }
+
+/* Types that carry a whole source document or report text: whatever any
+ * resource converted from the same source is labeled, they show too. */
+static bool
+is_carrier(const json_t *res)
+{
+    static const char *const types[] = {"DocumentReference", "Binary", "Composition",
+                                        "DiagnosticReport"};
+    struct base_str t = fhir_json_str(json_object_get(res, "resourceType"));
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(types); i++) {
+        if (base_str_eq_cstr(t, types[i]))
+            return true;
+    }
+    return false;
+}
+
+/* The ActCode sensitivity labels one resource carries, added to `found`. */
+static void
+collect_labels(const json_t *res, const char **found, size_t *nfound, size_t cap)
+{
+    const json_t *security = json_object_get(json_object_get(res, "meta"), "security");
+
+    for (size_t i = 0; i < json_array_size(security); i++) {
+        const json_t *c = json_array_get(security, i);
+        const char *code = json_string_value(json_object_get(c, "code"));
+        bool dup = false;
+
+        if (code == NULL ||
+            !base_str_eq_cstr(fhir_json_str(json_object_get(c, "system")),
+                              ADAPTER_LABEL_SYSTEM_ACTCODE))
+            continue;
+        for (size_t k = 0; k < *nfound; k++)
+            dup = dup || strcmp(found[k], code) == 0;
+        if (!dup && *nfound < cap)
+            found[(*nfound)++] = code;
+    }
+}
+
+int
+adapter_label_bundle(json_t *bundle)
+{
+    json_t *entries = json_object_get(bundle, "entry");
+    const char *found[16];
+    size_t nfound = 0;
+    int added = 0;
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(entries, i, e)
+    {
+        json_t *res = json_object_get(e, "resource");
+        int rc = adapter_label_resource(res);
+
+        if (rc < 0)
+            return rc;
+        added += rc;
+        collect_labels(res, found, &nfound, BASE_ARRAY_LEN(found));
+    }
+    if (nfound == 0)
+        return added;
+    json_array_foreach(entries, i, e)
+    {
+        json_t *res = json_object_get(e, "resource");
+
+        if (!json_is_object(res) || !is_carrier(res))
+            continue;
+        for (size_t k = 0; k < nfound; k++) {
+            int rc = add_label(res, ADAPTER_LABEL_SYSTEM_ACTCODE, found[k],
+                               label_display(found[k]));
+
+            if (rc < 0)
+                return rc;
+            added += rc;
+        }
+        {
+            int rc = add_label(res, ADAPTER_LABEL_SYSTEM_CONF, "R", "restricted");
+
+            if (rc < 0)
+                return rc;
+            added += rc;
+        }
+    }
+    return added;
+}

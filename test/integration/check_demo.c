@@ -449,6 +449,31 @@ members_in(const json_t *b, size_t *entries)
     return seen[0] + seen[1] + seen[2];
 }
 
+/* Does any entry of `b` carry the v3-ActCode security label `code`? */
+static bool
+any_labelled(const json_t *b, const char *code)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(json_object_get(b, "entry"), i, e)
+    {
+        json_t *sec =
+            json_object_get(json_object_get(json_object_get(e, "resource"), "meta"), "security");
+        size_t k;
+        json_t *c;
+
+        json_array_foreach(sec, k, c)
+        {
+            const char *v = json_string_value(json_object_get(c, "code"));
+
+            if (v != NULL && strcmp(v, code) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
 static bool
 exists(const char *path)
 {
@@ -548,6 +573,8 @@ START_TEST(demo_starts_answers_for_all_members_stops_and_restarts)
     ck_assert_msg(members_in(b, &entries) == 3, "entries from %d members only",
                   members_in(b, &entries));
     ck_assert_uint_gt(entries, 10);
+    /* The shared patient's consent withholds mental-health data (PSY). */
+    ck_assert_msg(!any_labelled(b, "PSY"), "a PSY-labelled entry was shared against consent");
     json_decref(b);
     FMT(url, "%s/Observation?patient=%s&_count=200", l.gateway, person);
     ck_assert_int_eq(https(url, tok, NULL, &b, NULL, 0), 200);
@@ -597,6 +624,25 @@ START_TEST(demo_starts_answers_for_all_members_stops_and_restarts)
                      0);
     ck_assert_msg(strncmp(out, "t", 1) == 0, "psql: %s", out);
     free(out);
+    /* hosp-b's progress notes whose entries are depression diagnoses carry
+     * the PSY label themselves (the whole document is attached), so the
+     * consent above could withhold them. */
+    {
+        char hosp_b[300];
+        const char *slash = strrchr(l.database, '/');
+
+        FMT(hosp_b, "%.*s/demo_hosp_b", (int)(slash - l.database), l.database);
+        ck_assert_int_eq(
+            pt_run((const char *[]){"/usr/bin/psql", hosp_b, "-Atqc",
+                                    "SELECT count(*) FROM store.resource WHERE res_type = "
+                                    "'DocumentReference' AND content->'meta'->'security' @> "
+                                    "'[{\"code\":\"PSY\"}]'",
+                                    NULL},
+                   &out),
+            0);
+        ck_assert_msg(atoi(out) > 0, "no PSY-labelled DocumentReference at hosp-b: %s", out);
+        free(out);
+    }
 
     /* SIGTERM: everything it started ends; the state stays. */
     assert_all_gone(&r);

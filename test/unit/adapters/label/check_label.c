@@ -75,6 +75,43 @@ START_TEST(unlabelled_resources_are_untouched)
 }
 END_TEST
 
+/* A document whose coded entries are mental-health diagnoses is itself
+ * mental-health data: the DocumentReference carrying it gets their labels,
+ * other resources of the Bundle do not. */
+START_TEST(carriers_take_the_labels_of_their_source)
+{
+    json_t *b = js("{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+                   "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p\"}},"
+                   "{\"resource\":{\"resourceType\":\"Condition\",\"code\":{\"coding\":"
+                   "[{\"system\":\"http://hl7.org/fhir/sid/icd-10\",\"code\":\"F32.9\"}]}}},"
+                   "{\"resource\":{\"resourceType\":\"Condition\",\"code\":{\"coding\":"
+                   "[{\"system\":\"http://hl7.org/fhir/sid/icd-10\",\"code\":\"I10\"}]}}},"
+                   "{\"resource\":{\"resourceType\":\"DocumentReference\",\"type\":{\"coding\":"
+                   "[{\"system\":\"http://loinc.org\",\"code\":\"11506-3\"}]}}}]}");
+    json_t *entries = json_object_get(b, "entry");
+    json_t *doc = json_object_get(json_array_get(entries, 3), "resource");
+    json_t *sec;
+
+    ck_assert_int_gt(adapter_label_bundle(b), 0);
+    sec = json_object_get(json_object_get(doc, "meta"), "security");
+    ck_assert_uint_eq(json_array_size(sec), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(sec, 0), "code")), "PSY");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(sec, 1), "code")), "R");
+    ck_assert_ptr_null(json_object_get(json_object_get(json_array_get(entries, 0), "resource"),
+                                       "meta"));
+    ck_assert_ptr_null(json_object_get(json_object_get(json_array_get(entries, 2), "resource"),
+                                       "meta"));
+    /* a second pass adds nothing */
+    ck_assert_int_eq(adapter_label_bundle(b), 0);
+    json_decref(b);
+    /* nothing sensitive: nothing added anywhere */
+    b = js("{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\"resourceType\":"
+           "\"DocumentReference\"}}]}");
+    ck_assert_int_eq(adapter_label_bundle(b), 0);
+    json_decref(b);
+}
+END_TEST
+
 Suite *adapter_label_suite(void)
 {
     Suite *s = suite_create("adapter_label");
@@ -83,6 +120,7 @@ Suite *adapter_label_suite(void)
     tcase_add_test(tc, icd10_ranges);
     tcase_add_test(tc, resource_gets_labels_once);
     tcase_add_test(tc, unlabelled_resources_are_untouched);
+    tcase_add_test(tc, carriers_take_the_labels_of_their_source);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,8 +8,9 @@
  * Definitions (docs/design/storage.md, "Reports"): an access is an event
  * naming a patient; a denial is an event with HTTP status 401 or 403; hours
  * and days are taken in the report's time zone; unusual volume is more than
- * factor × the median number of accesses per user in the period (and at
- * least volume_min).
+ * factor × the median number of accesses per clinician in the period (and
+ * at least volume_min) — clinicians only, on both sides: a patient reading
+ * their own record or an administrator is no yardstick for a doctor.
  */
 #include "gateway/audit/gw_audit.h"
 
@@ -276,7 +277,7 @@ section_unusual_volume(struct rctx *x, json_t *report)
                    "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY n) FROM ("
                    "SELECT count(*) AS n FROM audit.event WHERE " PERIOD
                    " AND patient_ref IS NOT NULL AND agent_user IS NOT NULL "
-                   "GROUP BY agent_user) per",
+                   "AND agent_role = 'clinician' GROUP BY agent_user) per",
                    2, x->vals, &res, x->err));
     median = cell(res, 0, 0, K_NUM);
     PQclear(res);
@@ -284,7 +285,7 @@ section_unusual_volume(struct rctx *x, json_t *report)
         x, "audit.report_volume",
         "WITH per AS (SELECT agent_user, min(agent_org) AS org, count(*) AS n "
         "FROM audit.event WHERE " PERIOD " AND patient_ref IS NOT NULL "
-        "AND agent_user IS NOT NULL GROUP BY agent_user), "
+        "AND agent_user IS NOT NULL AND agent_role = 'clinician' GROUP BY agent_user), "
         "med AS (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY n) AS m FROM per) "
         "SELECT per.agent_user, per.org, per.n, med.m, round((per.n / med.m)::numeric, 2) "
         "FROM per, med WHERE med.m > 0 AND per.n > $3::float8 * med.m "

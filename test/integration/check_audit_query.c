@@ -348,6 +348,52 @@ START_TEST(report_for_a_period)
 }
 END_TEST
 
+/* Unusual volume is measured against clinicians only: patients reading
+ * their own record (one access each) must not pull the median down. */
+START_TEST(unusual_volume_is_among_clinicians)
+{
+    static const struct {
+        const char *user;
+        const char *role;
+        int n;
+    } who[] = {{"c-1", "clinician", 1}, {"c-2", "clinician", 2}, {"c-3", "clinician", 5},
+               {"c-4", "clinician", 40}, {"pt-1", "patient", 1},  {"pt-2", "patient", 1},
+               {"pt-3", "patient", 1},   {"pt-4", "patient", 1},  {"pt-5", "patient", 1},
+               {"pt-6", "patient", 1}};
+    const long long day = DAY1 + 10LL * 24 * 60 * MIN; /* 2026-03-20, a period of its own */
+    struct gw_audit_report_opts o = {0};
+    struct base_err err = {0};
+    struct gw_db_pool *p = at_pool(env.url_app, 1);
+    struct gw_audit *a = at_audit(p, "gw-v", NULL, 0, test_clock);
+    json_t *r = NULL;
+    json_t *vol;
+    int k = 0;
+
+    ck_assert_ptr_nonnull(a);
+    for (size_t u = 0; u < sizeof(who) / sizeof(who[0]); u++) {
+        for (int i = 0; i < who[u].n; i++) {
+            struct at_rec x;
+
+            clock_us = day + (k++) * 1000000LL;
+            at_rec_make(&x, 100000 + k, who[u].user, "Patient/p9", "hospital-a");
+            x.r.agent_role = who[u].role;
+            ck_assert_int_eq(gw_audit_append(a, &x.r, NULL, &err), BASE_OK);
+        }
+    }
+    gw_audit_free(a);
+    gw_db_pool_free(p);
+    o.from = "2026-03-20T00:00:00Z";
+    o.to = "2026-03-21T00:00:00Z";
+    o.volume_min = 1;
+    ck_assert_int_eq(gw_audit_report(conn, &o, &r, &err), BASE_OK);
+    vol = json_object_get(r, "unusual_volume");
+    ck_assert(json_real_value(json_object_get(vol, "median")) == 3.5); /* 1 2 5 40 */
+    ck_assert_uint_eq(json_array_size(json_object_get(vol, "users")), 1);
+    ck_assert_ptr_nonnull(find(json_object_get(vol, "users"), "user", "c-4"));
+    json_decref(r);
+}
+END_TEST
+
 START_TEST(report_from_the_cli)
 {
     const char *ok[] = {tu_bin("fhirgate"),
@@ -396,6 +442,7 @@ Suite *audit_query_suite(void)
     tcase_add_test(tc, search_rejects_bad_parameters);
     tcase_add_test(tc, who_looked_at_my_record);
     tcase_add_test(tc, report_for_a_period);
+    tcase_add_test(tc, unusual_volume_is_among_clinicians);
     tcase_add_test(tc, report_from_the_cli);
     suite_add_tcase(s, tc);
     return s;

@@ -658,6 +658,48 @@ gw_app_h_btg_review(struct gw_http_req *r, void *cls)
 
 /* ------------------------------------------------ who looked at me -- */
 
+
+/* A patient recognises "Dr 邓凤雨", not a login name: each access gets the
+ * user's display name (user_name) where one is set.  One query for the
+ * page; the names travel as a JSON parameter, never in the SQL text. */
+static void
+add_user_names(struct gw_db_conn *db, json_t *out)
+{
+    json_t *items = json_object_get(out, "accesses");
+    json_t *names = json_array();
+    char *param = NULL;
+    PGresult *res = NULL;
+    struct base_err err = {0};
+    size_t i;
+    json_t *it;
+
+    json_array_foreach(items, i, it) {
+        json_t *u = json_object_get(it, "user");
+
+        if (json_is_string(u))
+            json_array_append(names, u);
+    }
+    param = json_array_size(names) > 0 ? json_dumps(names, JSON_COMPACT) : NULL;
+    json_decref(names);
+    if (param == NULL)
+        return;
+    if (gw_db_exec(db, "audit.user_names",
+                   "SELECT username, display_name FROM auth.users WHERE display_name <> '' AND "
+                   "username IN (SELECT jsonb_array_elements_text($1::jsonb))",
+                   1, (const char *[]){param}, &res, &err) == BASE_OK) {
+        json_array_foreach(items, i, it) {
+            const char *u = json_string_value(json_object_get(it, "user"));
+
+            for (int row = 0; u != NULL && row < PQntuples(res); row++) {
+                if (strcmp(gw_db_val(res, row, 0), u) == 0)
+                    json_object_set_new(it, "user_name", json_string(gw_db_val(res, row, 1)));
+            }
+        }
+        PQclear(res);
+    }
+    free(param);
+}
+
 void
 gw_app_h_my_accesses(struct gw_http_req *r, void *cls)
 {
@@ -693,6 +735,8 @@ gw_app_h_my_accesses(struct gw_http_req *r, void *cls)
         return;
     rc = gw_audit_patient_accesses(db, au.patient_ref, from, to, (unsigned)n,
                                    gw_app_query(r, "_cursor"), &out, &err);
+    if (rc == BASE_OK)
+        add_user_names(db, out);
     gw_db_release(db);
     if (rc == BASE_OK && fhir_json_tie(a, out) != BASE_OK)
         return;

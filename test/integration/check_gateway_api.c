@@ -576,9 +576,20 @@ START_TEST(a_patient_sees_their_record_and_who_looked)
     /* make sure dr.a looked */
     r = git_get(&G, path("/fhir/Observation?patient=%s", P1), T_DR);
     git_resp_free(&r);
+    {
+        /* the doctor's display name, as the patient will read it */
+        PGconn *db = PQconnectdb(G.db_url);
+        PGresult *res = PQexec(db, "UPDATE auth.users SET display_name = '王医生' "
+                                   "WHERE username = 'dr.a'");
+
+        ck_assert_str_eq(PQcmdStatus(res), "UPDATE 1");
+        PQclear(res);
+        PQfinish(db);
+    }
     r = git_get(&G, "/me/accesses", T_PAT);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
     ck_assert_ptr_nonnull(strstr(r.body, "\"dr.a\""));
+    ck_assert_ptr_nonnull(strstr(r.body, "\"user_name\":\"王医生\""));
     ck_assert_ptr_nonnull(strstr(r.body, "Hospital A"));
     git_resp_free(&r);
     r = git_get(&G, "/me/accesses", T_DR);

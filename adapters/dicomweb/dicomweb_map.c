@@ -794,28 +794,22 @@ put_study(struct adapter_tx *tx, const json_t *st, const struct dicomweb_options
     const json_t *ds = json_object_get(st, "ds");
     struct base_str uid = dw_str(ds, DW_STUDY_UID, 0);
     const char *patient = opt->patient_ref;
-    const char *ep = NULL;
     char root[1024];
     char urn[80];
     const char *addr = wado_root(opt, ds, root, sizeof(root));
 
     if (patient == NULL)
         TRY(put_patient(tx, ds, opt, &patient, err));
-    if (addr != NULL) {
-        /* keyed by its address, which it must also carry as identifier for
-         * the conditional update to find it next time */
-        json_t *e = endpoint(addr, opt->pacs_name, false);
-
-        if (e == NULL || adapter_jpush(e, "identifier",
-                                       json_pack("{s:s,s:s}", "system", "urn:ietf:rfc:3986",
-                                                 "value", addr)) != BASE_OK) {
-            json_decref(e);
-            return base_err_set(err, BASE_E_NOMEM, "exception", "Endpoint", "out of memory");
-        }
-        TRY(adapter_tx_put(tx, e, "urn:ietf:rfc:3986", addr, &ep, err));
-    }
-    struct build b = {opt, patient, ep, NULL};
+    /* The WADO-RS Endpoint is contained, as in the live form: a study that
+     * travels through the gateway must carry its address itself — a
+     * reference to the member's own Endpoint/ID cannot be resolved by the
+     * gateway's clients (its /fhir/Endpoint is the region's registry). */
+    struct build b = {opt, patient, addr != NULL ? "#wado" : NULL,
+                      addr != NULL ? endpoint(addr, opt->pacs_name, true) : NULL};
+    if (addr != NULL && b.contained == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", "Endpoint", "out of memory");
     json_t *res = imaging_study(st, &b, err);
+    json_decref(b.contained);
     if (res == NULL)
         return err != NULL && err->rc != 0 ? err->rc : BASE_E_NOMEM;
     (void)snprintf(urn, sizeof(urn), "urn:oid:%.*s", (int)uid.len, uid.ptr);

@@ -121,8 +121,11 @@ START_TEST(person_name_groups)
     ck_assert_str_eq(tu_json_str(st, "started"), "2024-03-15T09:30:15.250+08:00");
     ck_assert_str_eq(tu_json_str(st, "identifier.1.type.coding.0.code"), "ACSN");
     ck_assert_int_eq(json_integer_value(json_object_get(st, "numberOfInstances")), 131);
-    ck_assert_str_eq(tu_json_str(entry(b, "Endpoint"), "address"),
-                     "https://pacs.example.org/dicom-web");
+    /* the WADO-RS address travels inside the study (contained Endpoint) */
+    ck_assert_str_eq(tu_json_str(st, "endpoint.0.reference"), "#wado");
+    ck_assert_str_eq(tu_json_str(st, "contained.0.resourceType"), "Endpoint");
+    ck_assert_str_eq(tu_json_str(st, "contained.0.address"), "https://pacs.example.org/dicom-web");
+    ck_assert_ptr_null(entry(b, "Endpoint"));
     /* every entry carries the identifier its conditional update names */
     size_t i;
     json_t *e;

@@ -561,7 +561,9 @@ step('a patient sees who looked at the record, from where and why', async () => 
   const rows = page.locator('table tbody tr');
   await rows.first().waitFor();
   const text = await rows.allTextContents();
-  assert.ok(text.some((t) => t.includes(USERS.clinician.name) && t.includes('鞍山市中心医院') && t.includes('诊疗')), 'dr.wang at hosp-a for treatment');
+  // The doctor by name (王医生), as a patient knows them, not by login.
+  assert.ok(text.some((t) => t.includes(USERS.clinician.display) && t.includes('鞍山市中心医院') && t.includes('诊疗')), '王医生 (dr.wang) at hosp-a for treatment');
+  assert.ok(!text.some((t) => t.includes(USERS.clinician.name)), 'no login names shown to the patient');
   await assertLabelled('the patient\'s page');
   await shot('21-patient-accesses');
 
@@ -571,7 +573,7 @@ step('a patient sees who looked at the record, from where and why', async () => 
   await page.locator('.banner.warning').waitFor();
   const btgRow = page.locator('table tbody tr.btg');
   assert.equal(await btgRow.count(), 1, 'one emergency access');
-  assert.match(await btgRow.textContent(), new RegExp(`dr\\.wang.*鞍山市中心医院.*紧急访问.*${BTG_REASON}`));
+  assert.match(await btgRow.textContent(), new RegExp(`${USERS.clinician.display}.*鞍山市中心医院.*紧急访问.*${BTG_REASON}`));
   await shot('22-patient-emergency-access');
 });
 

@@ -23,53 +23,8 @@
 #include "adapters/daemon/adapter_daemon.h"
 #include "adapters/facade/adapter_facade.h"
 #include "fhir/base/arena.h"
+#include "fhir/base/daemon.h"
 #include "fhir/base/log.h"
-
-static void
-usage(FILE *f)
-{
-    fprintf(f, "usage: fhirgate-adapter --config FILE [--check-config]\n"
-               "  --config FILE    the configuration (see deploy/adapter.conf.example)\n"
-               "  --check-config   validate FILE and exit (0 valid, 1 invalid)\n");
-}
-
-static int
-parse_args(int argc, char **argv, const char **config, int *check)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            *config = argv[++i];
-        } else if (strncmp(argv[i], "--config=", 9) == 0) {
-            *config = argv[i] + 9;
-        } else if (strcmp(argv[i], "--check-config") == 0) {
-            *check = 1;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else {
-            fprintf(stderr, "fhirgate-adapter: unknown or incomplete option %s\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (*config == NULL) {
-        usage(stderr);
-        return 2;
-    }
-    return -1;
-}
-
-/* Signals are taken by sigwait() here; threads started later inherit the
- * mask, so none of them is interrupted. */
-static void
-block_signals(sigset_t *set)
-{
-    sigemptyset(set);
-    sigaddset(set, SIGTERM);
-    sigaddset(set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-}
 
 static int
 fail(const char *what, const struct base_err *err, const char *dflt)
@@ -83,8 +38,9 @@ int
 main(int argc, char **argv)
 {
     const char *path = NULL;
-    int check = 0;
-    int rc = parse_args(argc, argv, &path, &check);
+    bool check = false;
+    int rc = base_daemon_args(argc, argv, "fhirgate-adapter", "deploy/adapter.conf.example", &path,
+                              &check);
     struct base_arena *a;
     struct adapter_config *cfg = NULL;
     struct adapter_daemon *d = NULL;
@@ -95,7 +51,7 @@ main(int argc, char **argv)
 
     if (rc >= 0)
         return rc;
-    block_signals(&set);
+    base_daemon_block_signals(&set);
     /* One arena per message: keep glibc from trimming the heap after each
      * (docs/design/hl7v2.md, measured ~10%). */
     mallopt(M_TRIM_THRESHOLD, 64 << 20);

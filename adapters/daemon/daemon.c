@@ -171,6 +171,10 @@ set_quiescing(struct adapter_daemon *d)
     pthread_mutex_lock(&d->frame_mu);
     atomic_store(&d->quiescing, true);
     pthread_mutex_unlock(&d->frame_mu);
+    /* A new connection now would get no ACK for its frames: refuse it, so
+     * the sender retries after the restart; open ones are drained. */
+    if (d->mllp != NULL && d->mllp_running)
+        mllp_listener_close_listen(d->mllp);
 }
 
 void

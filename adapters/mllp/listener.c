@@ -351,6 +351,17 @@ dispatch(struct mllp_listener *l, const struct epoll_event *e)
         mllp_conn_flush(l, c);
 }
 
+/* On the loop thread: the listening socket goes when a drain asks. */
+static void
+maybe_close_listen(struct mllp_listener *l)
+{
+    if (l->lfd < 0 || !atomic_load(&l->close_listen))
+        return;
+    (void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->lfd, NULL);
+    close(l->lfd);
+    l->lfd = -1;
+}
+
 int
 mllp_listener_run(struct mllp_listener *l)
 {
@@ -365,6 +376,7 @@ mllp_listener_run(struct mllp_listener *l)
             return BASE_E_IO;
         for (int i = 0; i < n; i++)
             dispatch(l, &evs[i]);
+        maybe_close_listen(l);
         now = mllp_now_ms();
         if (now - last_sweep >= TICK_MS) {
             drain_completions(l);
@@ -381,6 +393,17 @@ mllp_listener_stop(struct mllp_listener *l)
     uint64_t one = 1;
 
     atomic_store(&l->stop, true);
+    if (write(l->evfd, &one, sizeof(one)) < 0) {
+        /* the loop also wakes every tick */
+    }
+}
+
+void
+mllp_listener_close_listen(struct mllp_listener *l)
+{
+    uint64_t one = 1;
+
+    atomic_store(&l->close_listen, true);
     if (write(l->evfd, &one, sizeof(one)) < 0) {
         /* the loop also wakes every tick */
     }

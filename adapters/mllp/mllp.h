@@ -144,6 +144,10 @@ uint16_t mllp_listener_port(const struct mllp_listener *l);
 int mllp_listener_run(struct mllp_listener *l);
 /* Thread-safe; run() returns soon after. */
 void mllp_listener_stop(struct mllp_listener *l);
+/* Thread-safe: stop accepting — the listening socket closes, so a sender's
+ * new connection is refused and it retries elsewhere or later — while the
+ * open connections are served on (their frames ACKed).  For a drain. */
+void mllp_listener_close_listen(struct mllp_listener *l);
 /* Thread-safe; `ack` is copied.  BASE_E_NOMEM only. */
 BASE_MUST_CHECK int mllp_listener_complete(struct mllp_listener *l, struct mllp_ticket t,
                                            const char *ack, size_t len);

@@ -66,6 +66,7 @@ struct mllp_listener {
     struct conn *conns;
     size_t nconns;
     atomic_bool stop;
+    atomic_bool close_listen; /* drain: stop accepting, keep serving */
     pthread_mutex_t mu; /* guards done_head/done_tail */
     struct completion *done_head;
     struct completion *done_tail;

@@ -599,6 +599,47 @@ START_TEST(too_many_clients_are_refused)
 }
 END_TEST
 
+/* A drain: the listening socket closes — a new connection is refused —
+ * while an open connection is still served and ACKed. */
+START_TEST(close_listen_refuses_new_clients_serves_open_ones)
+{
+    struct mllp_listener_cfg cfg = {.ingest = ingest_echo};
+    struct server s;
+    struct reader rd = {0};
+    struct sockaddr_in sa;
+    char ack[4096];
+    int a;
+    int b;
+    int rc = 0;
+
+    server_start(&s, &cfg);
+    mllp_deframer_init(&rd.d, 0);
+    a = client(s.port, 3000);
+    WAIT_STAT(s.l, accepted, 1);
+    mllp_listener_close_listen(s.l);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(s.port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < 100; i++) { /* the loop thread closes it within a wake-up */
+        b = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(b, 0);
+        rc = connect(b, (struct sockaddr *)&sa, sizeof(sa));
+        close(b);
+        if (rc != 0)
+            break;
+        sleep_ms(10);
+    }
+    ck_assert_msg(rc != 0 && errno == ECONNREFUSED, "a new connection was still accepted");
+    send_frame(a, "MSH|^~\\&|A|B|C|D|20240101||ADT^A01|M1|P|2.5\r");
+    ck_assert_msg(read_frame(a, &rd, ack, sizeof(ack)), "the open connection got no ACK");
+    ck_assert_str_eq(ack, "ACK 0 44"); /* seq 0, the 44-byte message */
+    close(a);
+    mllp_deframer_fini(&rd.d);
+    server_stop(&s);
+}
+END_TEST
+
 START_TEST(bad_configuration)
 {
     struct mllp_listener_cfg cfg = {.ingest = ingest_echo, .bind_addr = "not-an-ip"};
@@ -881,6 +922,7 @@ mllp_listener_suite(void)
     tcase_add_test(tc, garbage_between_frames_and_slow_bytes);
     tcase_add_test(tc, completion_after_disconnect_is_dropped);
     tcase_add_test(tc, too_many_clients_are_refused);
+    tcase_add_test(tc, close_listen_refuses_new_clients_serves_open_ones);
     tcase_add_test(tc, bad_configuration);
     tcase_add_test(tc, hl7_messages_acknowledged_end_to_end);
     tcase_add_test(tc, tls_with_client_certificates);

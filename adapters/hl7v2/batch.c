@@ -38,7 +38,8 @@ is_delim_char(char c)
     return c > 0x20 && c < 0x7f && !hl7v2_is_id_char(c) && !(c >= 'a' && c <= 'z');
 }
 
-/* "XXX" followed by the end of line or a delimiter character. */
+/* A segment name (three characters such as PID or ZXY) followed by the end of
+ * the line or a delimiter character. */
 static bool
 is_segment(const struct line *l, char fs)
 {

@@ -255,7 +255,7 @@ static bool
 is_prepared(const struct gw_db_conn *c, const struct gw_db_stmt *st)
 {
     for (unsigned i = 0; i < c->nprepared; i++) {
-        if (c->prepared[i] == st)
+        if (strcmp(c->prepared[i], st->name) == 0)
             return true;
     }
     return false;
@@ -269,12 +269,12 @@ gw_db_exec_stmt(struct gw_db_conn *c, const struct gw_db_stmt *st, const char *c
         *out = NULL;
     TRY(check_usable(c, st->name, err));
     if (!is_prepared(c, st)) {
-        if (c->nprepared >= GW_DB__MAX_PREPARED)
+        if (c->nprepared >= GW_DB__MAX_PREPARED || strlen(st->name) > GW_DB__MAX_STMT_NAME)
             return gw_db_exec(c, st->name, st->sql, st->nparams, vals, out, err);
         if (!PQsendPrepare(c->pg, st->name, st->sql, st->nparams, NULL))
             return conn_lost(c, st->name, "could not send to the database", err);
         TRY(finish(c, st->name, NULL, err));
-        c->prepared[c->nprepared++] = st;
+        snprintf(c->prepared[c->nprepared++], sizeof(c->prepared[0]), "%s", st->name);
     }
     if (!PQsendQueryPrepared(c->pg, st->name, st->nparams, vals, NULL, NULL, 0))
         return conn_lost(c, st->name, "could not send to the database", err);

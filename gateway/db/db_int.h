@@ -13,6 +13,8 @@
 
 /* Statements prepared per connection; beyond this they run unprepared. */
 #define GW_DB__MAX_PREPARED 64u
+/* Longer statement names are run unprepared. */
+#define GW_DB__MAX_STMT_NAME 63u
 
 struct gw_db_conn {
     PGconn *pg;                     /* NULL while closed */
@@ -25,7 +27,10 @@ struct gw_db_conn {
     char message[160];              /* server's primary message of that failure:
                                      * surfaced only for migrations (trusted SQL) */
     unsigned nprepared;
-    const struct gw_db_stmt *prepared[GW_DB__MAX_PREPARED];
+    /* by name, not by address: a statement struct freed with its owner
+     * (an audit writer) and another allocated at the same address with
+     * another name and SQL must not pass for prepared */
+    char prepared[GW_DB__MAX_PREPARED][GW_DB__MAX_STMT_NAME + 1];
 };
 
 /* Monotonic milliseconds. */

@@ -175,6 +175,34 @@ START_TEST(prepared_statements_and_transactions)
 }
 END_TEST
 
+/* A statement's struct may be freed with its owner and the next owner's
+ * land at the same address with another name and SQL (an audit writer
+ * restarted on the same pool): it must be prepared again, not taken for the
+ * old one. */
+START_TEST(statement_at_a_reused_address_is_prepared_again)
+{
+    struct gw_db_stmt st = {"t.first", "SELECT 1", 0};
+    struct gw_db_config cfg;
+    char *url;
+    struct gw_db_conn *c;
+    struct base_err err = {0};
+    PGresult *res = NULL;
+    int64_t n = -1;
+
+    config(&cfg, &url);
+    c = connect_db(&cfg);
+    ck_assert_int_eq(gw_db_exec_stmt(c, &st, NULL, &res, &err), BASE_OK);
+    ck_assert(gw_db_val_i64(res, 0, 0, &n) && n == 1);
+    PQclear(res);
+    st = (struct gw_db_stmt){"t.second", "SELECT 2", 0};
+    ck_assert_int_eq(gw_db_exec_stmt(c, &st, NULL, &res, &err), BASE_OK);
+    ck_assert(gw_db_val_i64(res, 0, 0, &n) && n == 2);
+    PQclear(res);
+    gw_db_conn_free(c);
+    free(url);
+}
+END_TEST
+
 START_TEST(statement_timeout_ends_long_queries)
 {
     struct gw_db_config cfg;
@@ -424,6 +452,7 @@ Suite *db_pool_suite(void)
     tcase_add_test(tc, exec_with_parameters_and_results);
     tcase_add_test(tc, errors_name_the_statement_never_the_values);
     tcase_add_test(tc, prepared_statements_and_transactions);
+    tcase_add_test(tc, statement_at_a_reused_address_is_prepared_again);
     tcase_add_test(tc, statement_timeout_ends_long_queries);
     tcase_add_test(tc, frozen_server_costs_at_most_the_deadline);
     tcase_add_test(tc, lock_timeout_bounds_waiting_for_a_lock);

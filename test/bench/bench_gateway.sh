@@ -22,7 +22,7 @@
 #   BENCH_GW_WORKER_SET ("default 8": federation worker counts to run;
 #   "default" = the gateway's own default, 2),
 #   BENCH_GW_PARTS ("load mem"), BENCH_GW_PERF=1: perf profile of one
-#   audited run into var/bench/gateway-perf.txt.
+#   audited run into var/bench/gateway-perf-*.txt (PostgreSQL: -pg-).
 # Output: BENCH lines (see test/bench/run.sh).
 set -eu
 cd "$(dirname "$0")/../.."
@@ -62,17 +62,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 want() { case " $parts " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
-# Ports below the kernel's ephemeral range, in use by no socket in any
-# state: 73 ports picked among ephemeral ones often meet another process's
-# outgoing connection, and then nginx cannot bind.
-lowport() {
-    lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
-    [ "$lo" -gt 12000 ] || { test/support/freeport.sh; return; }
-    while :; do
-        p=$((10000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % (lo - 10000)))
-        ss -Htan "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-    done
-}
+# 73 ports picked among ephemeral ones often meet another process's
+# outgoing connection, and then nginx cannot bind: freeport.sh picks below
+# the ephemeral range.
+lowport() { test/support/freeport.sh; }
 
 # ---- PKI and keys: the region CA, one server certificate (gateway and
 # members), the gateway's client certificate; token and audit keys.
@@ -188,7 +181,7 @@ pool_size = 16
 migrate = check
 [audit]
 signing_key = $tmp/audit.pem
-writers = 4
+writers = ${BENCH_GW_WRITERS:-4}
 [auth]
 signing_key = $tmp/auth.pem
 password_grant = true
@@ -288,6 +281,10 @@ pg_ticks() { # the postmaster, its exited and its live children (backends)
     pm=$(head -n 1 "$tmp/pg/data/postmaster.pid")
     { ticks "$pm" all; for c in $(pgrep -P "$pm"); do ticks "$c"; done; } | awk '{ s += $1 } END { print s }'
 }
+audit_pg_ticks() { # the backends of the audit writers' pools (both nodes)
+    for c in $(sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'fhirgate-gateway-audit'"); do
+        ticks "$c"; done | awk '{ s += $1 } END { print s + 0 }'
+}
 members_ticks() {
     mp=$(cat "$tmp/members.pid")
     for c in $(pgrep -P "$mp"); do ticks "$c"; done | awk '{ s += $1 } END { print s }'
@@ -331,7 +328,7 @@ run_load() {
             "$B" load "https://127.0.0.1:$p$path" "$ca" "$t" "$conc" 2 "$expect" >/dev/null
         done
         for v in audited noop; do
-            for k in rps p50 p99 gw pg mem; do : >"$tmp/$v.$k"; done
+            for k in rps p50 p99 gw pg mem apg; do : >"$tmp/$v.$k"; done
         done
         : >"$tmp/batch"
         r=1
@@ -340,34 +337,55 @@ run_load() {
             for v in $order; do
                 if [ $v = audited ]; then p=$aud_port t=$ta gp=$aud_pid; else p=$noop_port t=$tn gp=$noop_pid; fi
                 r0=$(rows gw-audited) b0=$(batches)
-                c0=$(ticks "$gp") d0=$(pg_ticks) m0=$(members_ticks)
+                c0=$(ticks "$gp") d0=$(pg_ticks) m0=$(members_ticks) x0=$(audit_pg_ticks)
                 out=$("$B" load "https://127.0.0.1:$p$path" "$ca" "$t" "$conc" "$secs" "$expect")
-                c1=$(ticks "$gp") d1=$(pg_ticks) m1=$(members_ticks)
+                c1=$(ticks "$gp") d1=$(pg_ticks) m1=$(members_ticks) x1=$(audit_pg_ticks)
                 r1=$(rows gw-audited) b1=$(batches)
                 q=$(field requests "$out")
                 cpu=$(awk -v q="$q" -v hz="$hz" -v g=$((c1 - c0)) -v d=$((d1 - d0)) -v m=$((m1 - m0)) \
-                    'BEGIN { q = q > 0 ? q : 1; printf "%.2f %.2f %.2f", g*1000/hz/q, d*1000/hz/q, m*1000/hz/q }')
+                    -v x=$((x1 - x0)) \
+                    'BEGIN { q = q > 0 ? q : 1; printf "%.2f %.2f %.2f %.2f", g*1000/hz/q, d*1000/hz/q, m*1000/hz/q, x*1000/hz/q }')
                 set -- $cpu
                 echo "$n members$tag, $v, run $r: $out audit_rows=$((r1 - r0))" \
-                    "batches=$((b1 - b0)) cpu_ms_per_request: gateway=$1 postgres=$2 members=$3" >&2
+                    "batches=$((b1 - b0)) cpu_ms_per_request: gateway=$1 postgres=$2 members=$3" \
+                    "(postgres audit writers=$4)" >&2
                 [ "$(field failed "$out")" = 0 ] || echo "bench_gateway: $v run had failed answers" >&2
                 field req_per_s "$out" >>"$tmp/$v.rps"
                 field p50_ms "$out" >>"$tmp/$v.p50"
                 field p99_ms "$out" >>"$tmp/$v.p99"
                 echo "$1" >>"$tmp/$v.gw"; echo "$2" >>"$tmp/$v.pg"; echo "$3" >>"$tmp/$v.mem"
+                echo "$4" >>"$tmp/$v.apg"
                 [ $v = noop ] || awk -v r=$((r1 - r0)) -v b=$((b1 - b0)) \
                     'BEGIN { printf "%.2f\n", (b > 0 ? r / b : 0) }' >>"$tmp/batch"
             done
             r=$((r + 1))
         done
         if [ "${BENCH_GW_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
+            # the PostgreSQL backends too: they come and go, so the whole box
+            perf record -g -o "$tmp/perf-all.data" -a -- sleep "$secs" >/dev/null 2>&1 &
+            perf_all=$!
             perf record -g -o "$tmp/perf.data" -p "$aud_pid" -- sleep "$secs" >/dev/null 2>&1 &
             perf_pid=$!
+            echo "perf, audited node:" >&2
             "$B" load "https://127.0.0.1:$aud_port$path" "$ca" "$ta" "$conc" "$secs" "$expect" >&2
             wait $perf_pid || :
+            wait $perf_all || :
+            cp "$tmp/perf.data" var/bench/gateway-perf.data 2>/dev/null || :
             mkdir -p var/bench
+            perf report -i "$tmp/perf-all.data" --comms postgres --no-children -g none \
+                --sort dso,symbol --stdio --percent-limit 0.03 2>/dev/null | head -n 300 \
+                >"var/bench/gateway-perf-pg-$n-$w.txt" || :
+            perf report -i "$tmp/perf-all.data" --no-children -g none --sort comm --stdio \
+                2>/dev/null | head -n 40 >>"var/bench/gateway-perf-pg-$n-$w.txt" || :
             perf report -i "$tmp/perf.data" --no-children -g none --sort dso,symbol --stdio \
                 --percent-limit 0.2 2>/dev/null | head -n 200 >"var/bench/gateway-perf-$n-$w.txt" || :
+            # the no-op node the same way, to compare samples per request
+            perf record -g -o var/bench/gateway-perf-noop.data -p "$noop_pid" -- sleep "$secs" \
+                >/dev/null 2>&1 &
+            perf_pid=$!
+            echo "perf, no-op node:" >&2
+            "$B" load "https://127.0.0.1:$noop_port$path" "$ca" "$tn" "$conc" "$secs" "$expect" >&2
+            wait $perf_pid || :
         fi
         set -- $(stats <"$tmp/audited.rps"); a=$1 sa=$2
         set -- $(stats <"$tmp/noop.rps"); b=$1
@@ -385,6 +403,13 @@ run_load() {
         bench_line "  same, CPU ms per request (gateway+PostgreSQL+members)" ms "$ca_" 0 "audit no-op" "$cn_" \
             "informational (gw $(med audited.gw)/$(med noop.gw), pg $(med audited.pg)/$(med noop.pg))" true
         bench_line "  same, audit rows per group commit" rows "$(med batch)" 0 "" "" "informational" true
+        bench_line "  same, PostgreSQL CPU ms per audit row (audit writers' backends)" ms \
+            "$(med audited.apg)" 0 "" "" "informational" true
+        # the machine's speed drifts during a run: each audited run against the
+        # no-op run next to it (interleaved) cancels the drift
+        set -- $(paste "$tmp/audited.rps" "$tmp/noop.rps" | awk '$2 > 0 { print $1 / $2 }' | stats)
+        bench_line "  same, audited/no-op req/s of adjacent runs (median of pairs)" ratio "$1" "$2" \
+            "" "" "informational" true
     done
     echo "audit rows written: audited node $(rows gw-audited), no-op node $(rows gw-noop)" >&2
     [ "$(rows gw-noop)" = 0 ] || { echo "bench_gateway: the no-op build wrote audit rows" >&2; exit 1; }

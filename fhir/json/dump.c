@@ -258,10 +258,33 @@ newline_indent(struct dstate *ds, size_t depth)
 
 static int dump_value(struct dstate *ds, const json_t *v, size_t depth);
 
+struct member {
+    const char *key;
+    const json_t *val;
+};
+
 static int
-key_cmp(const void *a, const void *b)
+member_cmp(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
+}
+
+/* FHIR objects are small: sort them in place without a call per compare. */
+static void
+sort_members(struct member *m, size_t n)
+{
+    if (n > 16) {
+        qsort(m, n, sizeof(*m), member_cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        struct member x = m[i];
+        size_t j = i;
+
+        for (; j > 0 && strcmp(m[j - 1].key, x.key) > 0; j--)
+            m[j] = m[j - 1];
+        m[j] = x;
+    }
 }
 
 static int
@@ -275,25 +298,30 @@ dump_member(struct dstate *ds, const char *key, const json_t *val, size_t depth,
     return dump_value(ds, val, depth + 1);
 }
 
+/* Keys with their values (no second lookup per key), on the stack unless
+ * the object is large: the audit trail writes every AuditEvent this way. */
 static int
 dump_object_sorted(struct dstate *ds, const json_t *v, size_t depth)
 {
+    struct member local[16];
     size_t n = json_object_size(v);
-    const char **keys = base_calloc(n, sizeof(*keys));
+    struct member *m = n <= BASE_ARRAY_LEN(local) ? local : base_calloc(n, sizeof(*m));
     const char *key;
     json_t *val;
     size_t i = 0;
     int rc = BASE_OK;
 
-    if (keys == NULL)
+    if (m == NULL)
         return base_err_set(ds->err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     json_object_foreach((json_t *)v, key, val) {
-        keys[i++] = key;
+        m[i].key = key;
+        m[i++].val = val;
     }
-    qsort(keys, n, sizeof(*keys), key_cmp);
+    sort_members(m, n);
     for (i = 0; i < n && rc == BASE_OK; i++)
-        rc = dump_member(ds, keys[i], json_object_get(v, keys[i]), depth, i == 0);
-    base_free(keys);
+        rc = dump_member(ds, m[i].key, m[i].val, depth, i == 0);
+    if (m != local)
+        base_free(m);
     return rc;
 }
 

@@ -95,6 +95,37 @@ START_TEST(equal_is_exact_about_decimals)
 }
 END_TEST
 
+/* Sizes around the in-place sort's limits (16 members on the stack, qsort
+ * beyond): keys written in reverse come out in byte order. */
+START_TEST(sort_keys_orders_objects_of_every_size)
+{
+    static const size_t sizes[] = {2, 15, 16, 17, 40};
+
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        char in[1024] = "{";
+        char want[1024] = "{";
+        json_t *v;
+        char *got;
+
+        for (size_t i = 0; i < sizes[k]; i++) {
+            char m[64];
+
+            snprintf(m, sizeof(m), "%s\"k%02zu\":%zu", i > 0 ? "," : "", sizes[k] - 1 - i, i);
+            strcat(in, m);
+            snprintf(m, sizeof(m), "%s\"k%02zu\":%zu", i > 0 ? "," : "", i, sizes[k] - 1 - i);
+            strcat(want, m);
+        }
+        strcat(in, "}");
+        strcat(want, "}");
+        v = parse_ok(in);
+        got = dump(v, FHIR_JSON_SORT_KEYS);
+        ck_assert_str_eq(got, want);
+        free(got);
+        json_decref(v);
+    }
+}
+END_TEST
+
 START_TEST(member_order_is_kept_and_sort_keys_canonicalises)
 {
     json_t *v = parse_ok("{\"resourceType\":\"Patient\",\"b\":1,\"a\":{\"z\":1,\"y\":2}}");
@@ -276,6 +307,7 @@ Suite *fhir_json_suite(void)
     tcase_add_test(tc, builders_may_use_reals_and_decimal_nodes);
     tcase_add_test(tc, equal_is_exact_about_decimals);
     tcase_add_test(tc, member_order_is_kept_and_sort_keys_canonicalises);
+    tcase_add_test(tc, sort_keys_orders_objects_of_every_size);
     tcase_add_test(tc, strings_unicode_escapes_and_utf8);
     tcase_add_test(tc, malformed_input_is_rejected_with_a_location);
     tcase_add_test(tc, nul_bytes_and_invalid_utf8_are_rejected);

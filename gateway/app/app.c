@@ -107,6 +107,7 @@ start_audit(struct gw_app *app, struct base_err *err)
     ac.signing_key = cfg->audit_key;
     ac.queue_max = cfg->audit_queue_max;
     ac.batch_max = cfg->audit_batch_max;
+    ac.spill_rows = cfg->audit_spill_rows;
     ac.append_timeout_ms = cfg->audit_append_timeout_ms;
     ac.checkpoint_rows = cfg->audit_checkpoint_rows;
     ac.checkpoint_ms = cfg->audit_checkpoint_ms;

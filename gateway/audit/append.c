@@ -26,6 +26,7 @@ gw_audit_config_defaults(struct gw_audit_config *c)
     memset(c, 0, sizeof(*c));
     c->queue_max = 8192;
     c->batch_max = 512;
+    c->spill_rows = 16;
     c->append_timeout_ms = 5000;
     c->checkpoint_rows = 1000;
     c->checkpoint_ms = 60000;
@@ -46,6 +47,9 @@ check_config(const struct gw_audit_config *cfg, struct base_err *err)
            "audit.writers", "writers must be 1..%u", GW_AUDIT__MAX_WRITERS);
     ENSURE(cfg->batch_max >= 1 && cfg->batch_max <= BASE_LIMIT_AUDIT_MAX_BATCH, err, BASE_E_INVALID,
            "value", "audit.batch_max", "batch size must be 1..%u", BASE_LIMIT_AUDIT_MAX_BATCH);
+    ENSURE(cfg->spill_rows >= 1 && cfg->spill_rows <= BASE_LIMIT_AUDIT_MAX_QUEUE, err,
+           BASE_E_INVALID, "value", "audit.spill_rows", "spill rows must be 1..%u",
+           BASE_LIMIT_AUDIT_MAX_QUEUE);
     ENSURE(cfg->queue_max >= 1 && cfg->queue_max <= BASE_LIMIT_AUDIT_MAX_QUEUE, err, BASE_E_INVALID,
            "value", "audit.queue_max", "queue size must be 1..%u", BASE_LIMIT_AUDIT_MAX_QUEUE);
     ENSURE(cfg->partitions_ahead >= 2 && cfg->partitions_ahead <= 24, err, BASE_E_INVALID, "value",

@@ -140,6 +140,7 @@ struct gw_audit {
     struct gw_audit__entry *tail;
     unsigned queued;
     unsigned inflight;      /* rows being written */
+    unsigned writing;       /* slots writing a batch of rows */
     bool stopping;
     bool timer_started;
     pthread_t timer;

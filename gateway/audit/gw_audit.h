@@ -74,6 +74,8 @@ struct gw_audit_config {
     const char *signing_key;    /* PEM path of the P-256 key; NULL: no checkpoints */
     unsigned queue_max;         /* rows waiting at most; beyond: BASE_E_IO at once */
     unsigned batch_max;         /* rows per group commit */
+    unsigned spill_rows;        /* while a batch is being written, rows queued behind it
+                                 * before another slot opens (1: any free slot at once) */
     unsigned append_timeout_ms; /* longest wait while a row is still queued */
     unsigned checkpoint_rows;   /* sign a checkpoint after this many rows … */
     unsigned checkpoint_ms;     /* … or this long after the last one (if rows) */
@@ -158,6 +160,7 @@ struct gw_audit_stats {
     uint64_t batches;     /* group commits */
     uint64_t checkpoints; /* checkpoints signed */
     unsigned max_batch;   /* largest group commit */
+    unsigned peak_slots;  /* most batches written at once */
     unsigned queued;      /* rows waiting now */
 };
 void gw_audit_stats(struct gw_audit *a, struct gw_audit_stats *out);

@@ -616,6 +616,7 @@ finish_batch(struct gw_audit__writer *w, unsigned n, int rc, const struct base_e
         a->st.failed += n;
     }
     a->inflight -= n;
+    a->writing--;
     release_slot(w);
 }
 
@@ -629,6 +630,20 @@ free_slot(struct gw_audit *a)
     return NULL;
 }
 
+/*
+ * Under a->mu: may a caller open a slot now?  Each transaction costs the
+ * server a WAL flush and a round of statement overhead whatever its size
+ * (about half of PostgreSQL's CPU per row when rows go one by one), so
+ * while one batch is being written the rows that arrive wait for it and go
+ * together in the next, and another slot opens only once spill_rows are
+ * queued: slots in parallel are for a backlog, not for every request.
+ */
+static bool
+may_open_slot(const struct gw_audit *a)
+{
+    return a->writing == 0 || a->queued >= a->cfg.spill_rows;
+}
+
 bool
 gw_audit__lead(struct gw_audit *a)
 {
@@ -637,9 +652,11 @@ gw_audit__lead(struct gw_audit *a)
     unsigned n;
     int rc;
 
-    if (a->head == NULL || (w = free_slot(a)) == NULL)
+    if (a->head == NULL || !may_open_slot(a) || (w = free_slot(a)) == NULL)
         return false;
     w->busy = true;
+    if (++a->writing > a->st.peak_slots)
+        a->st.peak_slots = a->writing;
     n = take_batch(w);
     pthread_mutex_unlock(&a->mu);
     rc = write_batch(w, n, &err);

@@ -261,6 +261,7 @@ read_audit(const struct base_conf *conf, struct base_arena *a, struct gw_config 
     TRY(get_uint(s, "writers", 1, 16, 4, &c->audit_writers, err));
     TRY(get_uint(s, "queue_max", 1, BASE_LIMIT_AUDIT_MAX_QUEUE, 8192, &c->audit_queue_max, err));
     TRY(get_uint(s, "batch_max", 1, BASE_LIMIT_AUDIT_MAX_BATCH, 512, &c->audit_batch_max, err));
+    TRY(get_uint(s, "spill_rows", 1, BASE_LIMIT_AUDIT_MAX_QUEUE, 16, &c->audit_spill_rows, err));
     TRY(get_ms(s, "append_timeout", 100, 60000, 5000, &c->audit_append_timeout_ms, err));
     TRY(get_uint(s, "checkpoint_rows", 1, 10000000, 1000, &c->audit_checkpoint_rows, err));
     return get_ms(s, "checkpoint_interval", 1000, MS_DAY, 60000, &c->audit_checkpoint_ms, err);

@@ -61,6 +61,7 @@ struct gw_config {
     unsigned audit_writers;
     unsigned audit_queue_max;
     unsigned audit_batch_max;
+    unsigned audit_spill_rows;
     unsigned audit_append_timeout_ms;
     unsigned audit_checkpoint_rows;
     unsigned audit_checkpoint_ms;

@@ -31,6 +31,7 @@ static const struct base_conf_key audit_keys[] = {
     {"writers", BASE_CONF_INT, 0},
     {"queue_max", BASE_CONF_INT, 0},
     {"batch_max", BASE_CONF_INT, 0},
+    {"spill_rows", BASE_CONF_INT, 0},
     {"append_timeout", BASE_CONF_DURATION, 0},
     {"checkpoint_rows", BASE_CONF_INT, 0},
     {"checkpoint_interval", BASE_CONF_DURATION, 0},

@@ -1,7 +1,8 @@
 /*
  * The audit writer against a real PostgreSQL: rows and receipts, the hash
  * matches the SQL reference of the canonical form, bad records are refused,
- * group commit under 64 threads, signed checkpoints, monthly partitions
+ * group commit under 64 threads, rows held behind the commit in flight,
+ * signed checkpoints, monthly partitions
  * across a month boundary.
  */
 #include <check.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fhir/base/buf.h"
 #include "fhir/base/limits.h"
 #include "fhir/json/fhir_json.h"
 #include "gateway/audit/gw_audit.h"
@@ -282,6 +284,105 @@ START_TEST(two_writers_on_one_chain_stay_consistent)
 }
 END_TEST
 
+/* With a batch being written, rows wait for it and go together in the next
+ * one instead of opening the other slots (one WAL flush and one statement's
+ * overhead per batch); slots open for a backlog of spill_rows. */
+static void
+append_from_threads(struct gw_audit *a, int nthreads)
+{
+    static struct worker w[THREADS];
+    pthread_t t[THREADS];
+
+    for (int i = 0; i < nthreads; i++) {
+        w[i] = (struct worker){a, i, 0, {0}};
+        pthread_create(&t[i], NULL, worker_main, &w[i]);
+    }
+    for (int i = 0; i < nthreads; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < nthreads; i++)
+        ck_assert_int_eq(w[i].ok, PER_THREAD);
+}
+
+static struct gw_audit *
+audit_with_spill(struct gw_db_pool *p, const char *chain, unsigned spill)
+{
+    struct gw_audit_config cfg;
+    struct gw_audit *a = NULL;
+    struct base_err err = {0};
+
+    gw_audit_config_defaults(&cfg);
+    cfg.chain_id = chain;
+    cfg.writers = 4;
+    cfg.signing_key = env.key;
+    cfg.append_timeout_ms = 8000;
+    cfg.spill_rows = spill;
+    ck_assert_int_eq(gw_audit_new(p, &cfg, &a, &err), BASE_OK);
+    return a;
+}
+
+START_TEST(rows_wait_for_the_commit_in_flight)
+{
+    struct gw_db_pool *p = at_pool(env.url_app, 4);
+    struct gw_audit *a = audit_with_spill(p, "gw-hold", BASE_LIMIT_AUDIT_MAX_QUEUE);
+    struct gw_audit_stats st;
+
+    append_from_threads(a, 16);
+    gw_audit_stats(a, &st);
+    gw_audit_free(a);
+    ck_assert_uint_eq(st.appended, 16 * PER_THREAD);
+    ck_assert_uint_eq(st.peak_slots, 1);
+    ck_assert_uint_lt(st.batches, 16 * PER_THREAD * 3 / 4); /* grouped behind the commits */
+    ck_assert_int_eq(pt_count(env.db, "SELECT count(DISTINCT chain_id) FROM audit.event"), 1);
+
+    /* spill_rows 1: every free slot opens at once, several write together */
+    a = audit_with_spill(p, "gw-spill", 1);
+    append_from_threads(a, THREADS);
+    gw_audit_stats(a, &st);
+    gw_audit_free(a);
+    ck_assert_uint_gt(st.peak_slots, 1);
+    gw_db_pool_free(p);
+}
+END_TEST
+
+/* A federated search's AuditEvent names every returned resource and runs
+ * to kilobytes: the text is compressed with LZ4 (0003_audit_lz4.sql), in
+ * the partitions that exist and in those made later. */
+START_TEST(large_events_are_stored_lz4)
+{
+    struct gw_db_pool *p = at_pool(env.url_app, 1);
+    struct gw_audit *a = at_audit(p, "gw-big", env.key, 0, NULL);
+    struct base_buf ev;
+    struct at_rec x;
+    struct base_err err = {0};
+
+    base_buf_init(&ev, 0);
+    ck_assert_int_eq(base_buf_append_cstr(&ev, "{\"resourceType\":\"AuditEvent\",\"entity\":["), 0);
+    for (int i = 0; i < 200; i++)
+        ck_assert_int_eq(base_buf_appendf(&ev, "%s{\"what\":{\"reference\":\"Observation/o-%d\"}}",
+                                          i > 0 ? "," : "", i),
+                         0);
+    ck_assert_int_eq(base_buf_append_cstr(&ev, "]}"), 0);
+    at_rec_make(&x, 1, NULL, NULL, NULL);
+    x.r.event_json = ev.data;
+    x.r.event_len = ev.len;
+    ck_assert_int_eq(gw_audit_append(a, &x.r, NULL, &err), BASE_OK);
+    gw_audit_free(a);
+    gw_db_pool_free(p);
+    base_buf_fini(&ev);
+    ck_assert_int_eq(pt_count(env.db, "SELECT count(*) FROM audit.event WHERE chain_id = "
+                                      "'gw-big' AND pg_column_compression(event_text) = 'lz4'"),
+                     1);
+    ck_assert_int_eq(pt_count(env.db, "SELECT count(*) FROM pg_inherits i JOIN pg_attribute t "
+                                      "ON t.attrelid = i.inhrelid AND t.attname = 'event_text' "
+                                      "WHERE i.inhparent = 'audit.event'::regclass "
+                                      "AND t.attcompression <> 'l'"),
+                     0);
+    ck_assert_int_gt(pt_count(env.db, "SELECT count(*) FROM pg_inherits "
+                                      "WHERE inhparent = 'audit.event'::regclass"),
+                     1);
+}
+END_TEST
+
 START_TEST(idle_checkpoint_after_interval)
 {
     struct gw_db_pool *p = at_pool(env.url_app, 1);
@@ -417,6 +518,8 @@ Suite *audit_append_suite(void)
     tcase_add_test(tc, bad_records_are_refused);
     tcase_add_loop_test(tc, group_commit_with_64_threads, 1, 4);
     tcase_add_test(tc, two_writers_on_one_chain_stay_consistent);
+    tcase_add_test(tc, rows_wait_for_the_commit_in_flight);
+    tcase_add_test(tc, large_events_are_stored_lz4);
     tcase_add_test(tc, idle_checkpoint_after_interval);
     tcase_add_test(tc, partitions_across_a_month_boundary);
     tcase_add_test(tc, standard_tools_verify_rows_and_checkpoints);

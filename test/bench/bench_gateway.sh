@@ -172,7 +172,7 @@ listen = 127.0.0.1:0
 cert = $crt
 key = $key
 client_ca = $ca
-client_auth = optional
+client_auth = ${BENCH_GW_CLIENT_AUTH:-optional}
 max_connections_per_ip = 0
 idle_timeout = 120s
 [database]
@@ -366,6 +366,10 @@ run_load() {
             perf_all=$!
             perf record -g -o "$tmp/perf.data" -p "$aud_pid" -- sleep "$secs" >/dev/null 2>&1 &
             perf_pid=$!
+            apids=$(sql "SELECT string_agg(pid::text, ',') FROM pg_stat_activity
+                         WHERE application_name = 'fhirgate-gateway-audit'")
+            perf record -o var/bench/gateway-perf-pg-audit.data -p "$apids" -- sleep "$secs" \
+                >/dev/null 2>&1 &
             echo "perf, audited node:" >&2
             "$B" load "https://127.0.0.1:$aud_port$path" "$ca" "$ta" "$conc" "$secs" "$expect" >&2
             wait $perf_pid || :

@@ -373,7 +373,8 @@ START_TEST(large_events_are_stored_lz4)
                                       "'gw-big' AND pg_column_compression(event_text) = 'lz4'"),
                      1);
     ck_assert_int_eq(pt_count(env.db, "SELECT count(*) FROM pg_inherits i JOIN pg_attribute t "
-                                      "ON t.attrelid = i.inhrelid AND t.attname = 'event_text' "
+                                      "ON t.attrelid = i.inhrelid "
+                                      "AND t.attname IN ('event_text', 'entities') "
                                       "WHERE i.inhparent = 'audit.event'::regclass "
                                       "AND t.attcompression <> 'l'"),
                      0);

@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "fhir/base/compat.h"
 #include "fhir/base/str.h"
@@ -30,6 +31,19 @@ void base_buf_reset(struct base_buf *b); /* len = 0, keeps memory */
 /* Make room for `more` bytes.  BASE_E_LIMIT past max, BASE_E_NOMEM. */
 BASE_MUST_CHECK int base_buf_reserve(struct base_buf *b, size_t more);
 BASE_MUST_CHECK int base_buf_append(struct base_buf *b, const void *p, size_t n);
+/* base_buf_append with the common case (it fits) inline, for serializers
+ * that append a few bytes at a time. */
+BASE_MUST_CHECK static inline int
+base_buf_append_fast(struct base_buf *b, const void *p, size_t n)
+{
+    /* cap never exceeds max + 1, so fitting within cap respects max */
+    if (b->data == NULL || n >= b->cap - b->len)
+        return base_buf_append(b, p, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0; /* BASE_OK */
+}
 BASE_MUST_CHECK int base_buf_append_cstr(struct base_buf *b, const char *s);
 BASE_MUST_CHECK int base_buf_append_str(struct base_buf *b, struct base_str s);
 BASE_MUST_CHECK int base_buf_putc(struct base_buf *b, char c);

@@ -185,7 +185,7 @@ fhir_json_equal(const json_t *a, const json_t *b)
 static int
 emit(struct dstate *ds, const char *p, size_t n)
 {
-    if (base_buf_append(ds->out, p, n) != BASE_OK)
+    if (base_buf_append_fast(ds->out, p, n) != BASE_OK)
         return base_err_set(ds->err, BASE_E_LIMIT, "too-costly", NULL,
                             "output exceeds size limit");
     return BASE_OK;

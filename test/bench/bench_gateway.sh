@@ -19,8 +19,8 @@
 # by resident identity number through the gateway's own identity pull.
 #   BENCH_GW_SECONDS (4) per run, BENCH_GW_REPS (5) runs per variant,
 #   BENCH_GW_CONC (16) clients, BENCH_GW_SIZES ("30 73"),
-#   BENCH_GW_WORKER_SET ("default 8": federation worker counts to run;
-#   "default" = the gateway's own default, 2),
+#   BENCH_GW_WORKER_SET ("default": federation worker counts to run;
+#   "default" = the gateway's own default, 8),
 #   BENCH_GW_PARTS ("load mem"), BENCH_GW_PERF=1: perf profile of one
 #   audited run into var/bench/gateway-perf-*.txt (PostgreSQL: -pg-).
 # Output: BENCH lines (see test/bench/run.sh).
@@ -420,7 +420,7 @@ run_load() {
     stop_gw "$aud_pid"
     stop_gw "$noop_pid"
 }
-want load && for w in ${BENCH_GW_WORKER_SET:-default 8}; do run_load "$w"; done
+want load && for w in ${BENCH_GW_WORKER_SET:-default}; do run_load "$w"; done
 
 # ---- memory per idle keep-alive HTTPS connection at 1,000 connections:
 # a fresh gateway and a fresh nginx per run (resident memory does not

@@ -29,6 +29,7 @@ cd "$(dirname "$0")/../.."
 root=$(pwd)
 B=$root/build/release/test/bench_gateway
 FED=$root/build/release/test/bench_federation
+HCM=$root/build/release/test/bench_http_conn_mem
 GW=$root/bin/fhirgate-gateway
 NOOP=$root/build/bench/bin/fhirgate-gateway
 secs=${BENCH_GW_SECONDS:-4}
@@ -45,7 +46,7 @@ if [ -z "$corpus" ]; then
 fi
 export FHIRGATE_CORPUS="$corpus"
 command -v nginx >/dev/null || { echo "bench_gateway: needs nginx (deploy/install-deps.sh)" >&2; exit 1; }
-[ -x "$B" ] && [ -x "$FED" ] && [ -x "$GW" ] || make --no-print-directory -j2 all bench-programs >&2
+[ -x "$B" ] && [ -x "$FED" ] && [ -x "$HCM" ] && [ -x "$GW" ] || make --no-print-directory -j2 all bench-programs >&2
 # The no-op build: its own variant folder, never bin/.
 make --no-print-directory -j2 VARIANT=bench build/bench/bin/fhirgate-gateway >&2
 
@@ -460,7 +461,7 @@ CONF
     ng_worker=$(pgrep -P "$ng_pid" | head -n 1)
 }
 ulimit -n 8192 2>/dev/null || :
-: >"$tmp/mem.ours"; : >"$tmp/mem.peer"; : >"$tmp/mem.total"
+: >"$tmp/mem.ours"; : >"$tmp/mem.peer"; : >"$tmp/mem.total"; : >"$tmp/mem.seq"
 for r in 1 2 3; do
     start_gw "$GW" "$tmp/audited.conf" mem
     out=$("$B" conns "https://127.0.0.1:$gw_port/healthz" "$ca" "$conns" "$gw_pid") ||
@@ -468,6 +469,17 @@ for r in 1 2 3; do
     echo "gateway, run $r: $out" >&2
     field bytes_per_conn "$out" | awk '{print $1/1024}' >>"$tmp/mem.ours"
     field rss_after_kb "$out" | awk '{print $1/1024}' >>"$tmp/mem.total"
+    stop_gw "$gw_pid"
+    # the same daemon, fresh, with the connections opened one after another
+    # (bench_http_conn_mem's client, which measures the http layer alone):
+    # no burst of 1,000 simultaneous handshakes whose transient buffers
+    # stay in the heap
+    start_gw "$GW" "$tmp/audited.conf" mem
+    out=$("$HCM" --ca "$ca" --cert "$crt" --key "$key" --conns "$conns" \
+        --peer-pid "$gw_pid" --peer-port "$gw_port") ||
+        { echo "bench_gateway: one-by-one connections to the gateway failed: $out" >&2; exit 1; }
+    echo "gateway, one by one, run $r: $out" >&2
+    echo "$out" | jq -r '.peer / 1024' >>"$tmp/mem.seq"
     stop_gw "$gw_pid"
     peer_nginx
     out=$("$B" conns "https://127.0.0.1:$port/healthz" "$ca" "$conns" "$ng_worker") ||
@@ -481,6 +493,9 @@ set -- $(stats <"$tmp/mem.peer"); b=$1
 bench_line "gateway: memory per idle HTTPS connection ($conns)" KiB "$a" "$sa" \
     "nginx $(nginx -v 2>&1 | sed 's|.*/||'), 1 worker" "$b" "<= 18 KB" \
     "$(awk -v a="$a" 'BEGIN {print (a*1024<=18000)?"true":"false"}')"
+set -- $(stats <"$tmp/mem.seq"); a=$1 sa=$2
+bench_line "  same, connections opened one by one (as the http layer's bench)" KiB "$a" "$sa" \
+    "" "" "informational" true
 set -- $(stats <"$tmp/mem.total"); a=$1 sa=$2
 bench_line "  same, gateway resident memory at $conns connections" MiB "$a" "$sa" "" "" \
     "informational" true

@@ -488,14 +488,18 @@ for r in 1 2 3; do
     field bytes_per_conn "$out" | awk '{print $1/1024}' >>"$tmp/mem.peer"
     stop_gw "$ng_pid"
 done
+# The goal (issue #5: <= 18 KB, "nginx: about 15 KB") is judged on the
+# connections opened one by one, the method its reference figure matches
+# (nginx 14.2 KiB that way in bench_http_conn_mem, 37-41 KiB opened all at
+# once): at once, both servers keep the heap of the simultaneous
+# handshakes; shown next to nginx for scale.
+set -- $(stats <"$tmp/mem.seq"); a=$1 sa=$2
+bench_line "gateway: memory per idle HTTPS connection ($conns, opened one by one)" KiB "$a" "$sa" \
+    "" "" "<= 18 KB" "$(awk -v a="$a" 'BEGIN {print (a*1024<=18000)?"true":"false"}')"
 set -- $(stats <"$tmp/mem.ours"); a=$1 sa=$2
 set -- $(stats <"$tmp/mem.peer"); b=$1
-bench_line "gateway: memory per idle HTTPS connection ($conns)" KiB "$a" "$sa" \
-    "nginx $(nginx -v 2>&1 | sed 's|.*/||'), 1 worker" "$b" "<= 18 KB" \
-    "$(awk -v a="$a" 'BEGIN {print (a*1024<=18000)?"true":"false"}')"
-set -- $(stats <"$tmp/mem.seq"); a=$1 sa=$2
-bench_line "  same, connections opened one by one (as the http layer's bench)" KiB "$a" "$sa" \
-    "" "" "informational" true
+bench_line "  same, $conns opened at once" KiB "$a" "$sa" \
+    "nginx $(nginx -v 2>&1 | sed 's|.*/||'), 1 worker" "$b" "informational" true
 set -- $(stats <"$tmp/mem.total"); a=$1 sa=$2
 bench_line "  same, gateway resident memory at $conns connections" MiB "$a" "$sa" "" "" \
     "informational" true

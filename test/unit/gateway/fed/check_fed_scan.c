@@ -281,6 +281,46 @@ START_TEST(string_decoding)
 }
 END_TEST
 
+/* The string loop takes 16, then 8 bytes at a time: each kind of byte that
+ * needs attention, at every offset across those strides, is seen where it
+ * is (decoded, or refused). */
+START_TEST(string_specials_at_every_offset)
+{
+    static const struct {
+        const char *raw;     /* inside the JSON string */
+        const char *decoded; /* NULL: the scan must fail */
+    } kinds[] = {{"\\\"", "\""}, {"\\n", "\n"}, {"\xC3\xA9", "\xC3\xA9"},
+                 {"\x01", NULL},     {"\xFF", NULL},  {"\xE4\xB8", NULL}};
+
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        for (size_t off = 0; off <= 40; off++) {
+            char pad[64];
+            char t[512];
+            char want[128];
+            struct gw_fed_scan sc;
+            struct base_err err = {0};
+            int rc;
+
+            memset(pad, 'a', off);
+            pad[off] = '\0';
+            snprintf(t, sizeof(t),
+                     "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{"
+                     "\"resource\":{\"resourceType\":\"Observation\",\"id\":\"o\",\"meta\":{"
+                     "\"versionId\":\"%s%sbbbbbbbbbbbbbbbbbbbb\"}}}]}",
+                     pad, kinds[k].raw);
+            rc = scan(t, &sc, &err);
+            if (kinds[k].decoded == NULL) {
+                ck_assert_msg(rc == BASE_E_PARSE, "kind %zu at %zu: rc %d", k, off, rc);
+                continue;
+            }
+            ck_assert_msg(rc == BASE_OK, "kind %zu at %zu: %s", k, off, err.msg);
+            snprintf(want, sizeof(want), "%s%sbbbbbbbbbbbbbbbbbbbb", pad, kinds[k].decoded);
+            ck_assert_str_eq(sp(&sc, sc.entries[0].version_id, true), want);
+        }
+    }
+}
+END_TEST
+
 /* ---- errors -------------------------------------------------------------------------- */
 
 struct bad {
@@ -699,6 +739,7 @@ Suite *fed_scan_suite(void)
     tcase_add_test(tc, other_bundle_types_are_invalid);
     tcase_add_test(tc, every_field);
     tcase_add_test(tc, string_decoding);
+    tcase_add_test(tc, string_specials_at_every_offset);
     tcase_add_loop_test(tc, bad_inputs, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
     tcase_add_loop_test(tc, good_inputs, 0, (int)(sizeof(good_cases) / sizeof(good_cases[0])));
     tcase_add_test(tc, types_asked_for);

@@ -48,10 +48,11 @@ static const char *const everything_extra_types[] = {
     (GW_APP_ROLE(GW_AUTH_ROLE_CLINICIAN) | GW_APP_ROLE(GW_AUTH_ROLE_MEMBER_SYSTEM) |              \
      GW_APP_ROLE(GW_AUTH_ROLE_PATIENT))
 
+/* The first entry of a page some of whose data consent withheld (search
+ * mode outcome), saying so without saying what. */
 #define CONSENT_NOTICE                                                                             \
-    "{\"resource\":{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"             \
-    "\"information\",\"code\":\"suppressed\",\"diagnostics\":\"some data withheld by patient "   \
-    "consent\"}]},\"search\":{\"mode\":\"outcome\"}}"
+    "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"information\","            \
+    "\"code\":\"suppressed\",\"diagnostics\":\"some data withheld by patient consent\"}]}"
 
 bool
 gw_app_is_clinical_type(const char *type)
@@ -409,37 +410,6 @@ build_requests(struct fed_req *f, PGresult *locals, const char *query, const cha
 
 /* --------------------------------------------------------- answering -- */
 
-/* Insert the consent notice as the first entry of the merged text (our
- * own writer's output: the first `"entry":[` is the entry array, since
- * no string before it can hold an unescaped quote). */
-static char *
-add_notice(struct base_arena *a, const char *text, size_t len, size_t *out_len)
-{
-    const char *at = strstr(text, "\"entry\":[");
-    const char *close;
-
-    if (at != NULL) {
-        size_t head = (size_t)(at - text) + 9;
-        bool empty = text[head] == ']';
-        char *s = base_arena_sprintf(a, "%.*s%s%s%s", (int)head, text, CONSENT_NOTICE,
-                                     empty ? "" : ",", text + head);
-
-        *out_len = s != NULL ? strlen(s) : 0;
-        return s;
-    }
-    close = strrchr(text, '}');
-    if (close == NULL)
-        return NULL;
-    {
-        char *s = base_arena_sprintf(a, "%.*s,\"entry\":[%s]}", (int)(close - text), text,
-                                     CONSENT_NOTICE);
-
-        (void)len;
-        *out_len = s != NULL ? strlen(s) : 0;
-        return s;
-    }
-}
-
 static void
 count(struct gw_app *app, const char *kind, const char *outcome)
 {
@@ -490,22 +460,80 @@ set_headers(struct fed_req *f, const struct gw_fed_merge_info *info)
     return !f->decision.btg || gw_http_set_header(f->r, "X-Break-Glass", "true") == BASE_OK;
 }
 
-static void
-respond_text(struct fed_req *f, char *text, size_t len)
+static bool
+wants_xml(struct gw_http_req *r)
 {
     struct base_err err = {0};
     enum gw_http_format fmt = GW_HTTP_FORMAT_JSON;
+
+    return gw_http_req_format(r, &fmt, &err) == BASE_OK && fmt == GW_HTTP_FORMAT_XML;
+}
+
+/* XML: the page is written whole, read back as a tree and converted. */
+static void
+respond_xml(struct fed_req *f, const char *text, size_t len)
+{
+    struct base_err err = {0};
     json_t *tree = NULL;
 
-    if (gw_http_req_format(f->r, &fmt, &err) == BASE_OK && fmt == GW_HTTP_FORMAT_XML &&
-        fhir_json_parse(text, len, NULL, &tree, &err) == BASE_OK &&
+    if (text != NULL && fhir_json_parse(text, len, NULL, &tree, &err) == BASE_OK &&
         fhir_json_tie(gw_http_req_arena(f->r), tree) == BASE_OK) {
         if (gw_http_respond_resource(f->r, 200, tree) != BASE_OK)
             return;
         return;
     }
-    if (gw_http_respond_nocopy(f->r, 200, "application/fhir+json; charset=utf-8", text, len) !=
+    if (gw_http_respond_outcome(f->r, 500, "exception", NULL, "could not build the answer") !=
         BASE_OK)
+        return;
+}
+
+/* JSON: the page streams out of the merge, one entry at a time, while the
+ * member answers it splices from stay alive; they are freed with the
+ * response.  The merge lives in the request's arena, which outlasts every
+ * read but maybe not the response, so the free function must not touch it. */
+struct page_stream {
+    struct gw_fed_merge *merge;
+    struct gw_fed_answer *answer;
+};
+
+static ssize_t
+page_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct page_stream *ps = cls;
+    ssize_t n = gw_fed_merge_read(ps->merge, buf, max);
+
+    (void)pos;
+    if (n > 0)
+        return n;
+    return n == 0 ? GW_HTTP_STREAM_END : GW_HTTP_STREAM_ERROR;
+}
+
+static void
+page_done(void *cls)
+{
+    struct page_stream *ps = cls;
+
+    gw_fed_answer_free(ps->answer);
+    base_free(ps);
+}
+
+/* On success the member answers belong to the response (f->answer NULL). */
+static void
+respond_stream(struct fed_req *f)
+{
+    struct page_stream *ps = base_malloc(sizeof(*ps));
+
+    if (ps == NULL) {
+        if (gw_http_respond_outcome(f->r, 500, "exception", NULL, "out of memory") != BASE_OK)
+            return;
+        return;
+    }
+    ps->merge = f->merge;
+    ps->answer = f->answer;
+    f->answer = NULL;
+    /* on failure page_done has run: the answers are gone either way */
+    if (gw_http_respond_stream(f->r, 200, "application/fhir+json; charset=utf-8", page_read, ps,
+                               page_done) != BASE_OK)
         return;
 }
 
@@ -518,7 +546,7 @@ finish(void *ctx)
     struct gw_app_audit au = {.kind = f->kind, .subtype = f->subtype, .status = 200};
     struct gw_fed_merge_info info = {0};
     struct base_err err = {0};
-    struct base_buf b;
+    bool xml = wants_xml(f->r);
     char *text = NULL;
     size_t len = 0;
 
@@ -537,18 +565,27 @@ finish(void *ctx)
         gw_app_deny(f->app, f->r, &f->c, f->kind, f->subtype, f->patient_ref, &err);
         goto out;
     }
-    base_buf_init(&b, BASE_LIMIT_HTTP_MAX_RESPONSE);
-    if (gw_fed_merge_write(f->merge, &b) == BASE_OK)
-        text = base_buf_dup0(&b, a);
-    len = b.len;
-    base_buf_fini(&b);
-    if (text != NULL && (f->withheld || info.n_filtered > 0))
-        text = add_notice(a, text, len, &len);
-    if (text == NULL) {
+    if ((f->withheld || info.n_filtered > 0) &&
+        gw_fed_merge_lead_outcome(f->merge, CONSENT_NOTICE) != BASE_OK) {
         if (gw_http_respond_outcome(f->r, 500, "exception", NULL, "could not build the answer") !=
             BASE_OK)
             goto out;
         goto out;
+    }
+    if (xml) {
+        struct base_buf b;
+
+        base_buf_init(&b, BASE_LIMIT_HTTP_MAX_RESPONSE);
+        if (gw_fed_merge_write(f->merge, &b) == BASE_OK)
+            text = base_buf_dup0(&b, a);
+        len = b.len;
+        base_buf_fini(&b);
+        if (text == NULL) {
+            if (gw_http_respond_outcome(f->r, 500, "exception", NULL,
+                                        "could not build the answer") != BASE_OK)
+                goto out;
+            goto out;
+        }
     }
     audit_entities(f, &au);
     /* Fail closed: the AuditEvent is committed before any byte leaves. */
@@ -558,8 +595,12 @@ finish(void *ctx)
         goto out;
     }
     count(f->app, f->subtype, info.n_ok < info.n_members ? "partial" : "complete");
-    if (set_headers(f, &info))
-        respond_text(f, text, len);
+    if (!set_headers(f, &info))
+        goto out;
+    if (xml)
+        respond_xml(f, text, len);
+    else
+        respond_stream(f);
 out:
     gw_fed_answer_free(f->answer);
     f->answer = NULL;

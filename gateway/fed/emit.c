@@ -194,8 +194,14 @@ emit_step(struct gw_fed_merge *m)
 
     switch (m->stage) {
     case ST_HEADER:
-        m->stage = ST_FAILURES;
+        m->stage = ST_LEAD;
         return emit_header(m);
+    case ST_LEAD:
+        m->stage = ST_FAILURES;
+        return m->lead == NULL ? BASE_OK
+                               : fhir_bundle_writer_entry_checked(&m->w, NULL, m->lead,
+                                                                  strlen(m->lead),
+                                                                  FHIR_BUNDLE_MODE_OUTCOME, NULL);
     case ST_FAILURES:
         if (m->cursor_i < m->n_failures)
             return emit_tree(m, failure_outcome(m, &m->failures[m->cursor_i++]));
@@ -236,6 +242,15 @@ fed_emit_next(struct gw_fed_merge *m)
         return false;
     m->rc = emit_step(m);
     return m->rc == BASE_OK;
+}
+
+int
+gw_fed_merge_lead_outcome(struct gw_fed_merge *m, const char *resource_json)
+{
+    if (m->stage != ST_HEADER || resource_json == NULL)
+        return BASE_E_INVALID;
+    m->lead = base_arena_strdup(m->a, resource_json);
+    return m->lead != NULL ? BASE_OK : BASE_E_NOMEM;
 }
 
 ssize_t

@@ -510,6 +510,11 @@ BASE_MUST_CHECK int gw_fed_merge_finish(struct gw_fed_merge *m, struct base_err 
  * bounded by the largest entry whatever the page size.
  */
 ssize_t gw_fed_merge_read(struct gw_fed_merge *m, char *buf, size_t max);
+/* An OperationOutcome written as the page's first entry (search mode
+ * outcome), before the members' failures: the gateway's consent notice.
+ * `resource_json` is one resource object the caller guarantees valid (a
+ * constant of its own; it is not validated again); copied.  Before reading. */
+BASE_MUST_CHECK int gw_fed_merge_lead_outcome(struct gw_fed_merge *m, const char *resource_json);
 /* The whole text at once into `out` (tests, small answers). */
 BASE_MUST_CHECK int gw_fed_merge_write(struct gw_fed_merge *m, struct base_buf *out);
 

@@ -42,7 +42,7 @@ struct m_member {
     const char *next_rel; /* next link relative to base */
 };
 
-enum m_stage { ST_HEADER, ST_FAILURES, ST_OUTCOMES, ST_ENTRIES, ST_END, ST_DONE };
+enum m_stage { ST_HEADER, ST_LEAD, ST_FAILURES, ST_OUTCOMES, ST_ENTRIES, ST_END, ST_DONE };
 
 struct gw_fed_merge {
     struct base_arena *a;
@@ -57,6 +57,7 @@ struct gw_fed_merge {
     struct m_entry **page; /* the page, in output order */
     size_t n_page;
     struct gw_fed_entity *entities;
+    const char *lead;      /* gw_fed_merge_lead_outcome(): resource JSON, or NULL */
     struct gw_fed_failure *failures;
     size_t n_failures;
     struct gw_fed_merge_info info;

@@ -407,6 +407,9 @@ START_TEST(search_across_three_members_returns_tagged_entries_audited_first)
     ck_assert_uint_eq(git_tagged(r.json, "hosp-b"), 2);
     ck_assert_uint_eq(git_tagged(r.json, "hosp-c"), 2);
     ck_assert_str_eq(header(&r, "X-Members-Answered", rid, sizeof(rid)), "3");
+    /* the page streams out of the merge (issue #5): chunked, no length */
+    ck_assert_str_eq(header(&r, "Transfer-Encoding", rid, sizeof(rid)), "chunked");
+    ck_assert_ptr_null(header(&r, "Content-Length", rid, sizeof(rid)));
     ck_assert_ptr_nonnull(header(&r, "X-Request-Id", rid, sizeof(rid)));
     /* its AuditEvent is committed and names all six entities */
     snprintf(sql, sizeof(sql),
@@ -460,8 +463,18 @@ END_TEST
 START_TEST(consent_withholds_a_member_and_says_so)
 {
     struct git_resp r = git_get(&G, path("/fhir/Observation?patient=%s", P4), T_DR);
+    json_t *first;
 
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    /* the notice is the page's first entry, an outcome */
+    first = json_array_get(json_object_get(r.json, "entry"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(first, "search"), "mode")),
+                     "outcome");
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(json_object_get(first, "resource"), "issue"),
+                                        0),
+                         "code")),
+                     "suppressed");
     ck_assert_uint_eq(git_tagged(r.json, "hosp-a"), 2);
     ck_assert_uint_eq(git_tagged(r.json, "hosp-b"), 0);
     ck_assert_ptr_nonnull(strstr(r.body, "some data withheld by patient consent"));

@@ -182,6 +182,41 @@ START_TEST(writer_splices_entries)
 }
 END_TEST
 
+/* Strings the writer itself escapes (fullUrl, links) come back unchanged,
+ * escapes at the start, the middle and the end of runs. */
+START_TEST(writer_escapes_its_own_strings)
+{
+    static const char *const urls[] = {"https://a.example/fhir/Observation/o1", "\"", "a\"b\\c",
+                                       "\x01x\n\t", "\xC3\xA9\x1F", "end\\"};
+    struct fhir_bundle_link links[] = {{"self", "https://gw/fhir/Observation?q=\"x\""}};
+    struct fhir_bundle_header h = {FHIR_BUNDLE_SEARCHSET, "m1", NULL, false, 0, links, 1};
+    const char *member = "{\"resourceType\":\"Observation\",\"id\":\"o1\"}";
+
+    for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+        struct base_buf out;
+        struct fhir_bundle_writer w;
+        json_t *again = NULL;
+        json_t *e;
+
+        base_buf_init(&out, 1u << 20);
+        ck_assert_int_eq(fhir_bundle_writer_begin(&w, &out, &h), BASE_OK);
+        ck_assert_int_eq(fhir_bundle_writer_entry_raw(&w, urls[i], member, strlen(member),
+                                                      FHIR_BUNDLE_MODE_MATCH, NULL, NULL),
+                         BASE_OK);
+        ck_assert_int_eq(fhir_bundle_writer_end(&w), BASE_OK);
+        ck_assert_msg(fhir_json_parse(out.data, out.len, NULL, &again, NULL) == BASE_OK,
+                      "url %zu: %s", i, out.data);
+        e = json_array_get(json_object_get(again, "entry"), 0);
+        ck_assert_str_eq(json_string_value(json_object_get(e, "fullUrl")), urls[i]);
+        ck_assert_str_eq(json_string_value(json_object_get(
+                             json_array_get(json_object_get(again, "link"), 0), "url")),
+                         links[0].url);
+        json_decref(again);
+        base_buf_fini(&out);
+    }
+}
+END_TEST
+
 START_TEST(writer_rejects_bad_splices)
 {
     static const char *const bad[] = {
@@ -286,6 +321,7 @@ Suite *fhir_bundle_suite(void)
     tcase_add_test(tc, collection_and_responses);
     tcase_add_test(tc, paging_links);
     tcase_add_test(tc, writer_splices_entries);
+    tcase_add_test(tc, writer_escapes_its_own_strings);
     tcase_add_test(tc, writer_rejects_bad_splices);
     tcase_add_test(tc, writer_limit_is_sticky);
     suite_add_tcase(s, tc);

@@ -158,6 +158,15 @@ BASE_MUST_CHECK int fhir_bundle_writer_entry_raw(struct fhir_bundle_writer *w, c
  * cost it half its CPU).  Only the braces are checked again.  Anything not
  * validated that way must go through fhir_bundle_writer_entry_raw().
  */
+/* The same, with the resource written by `fn` straight into the Bundle's
+ * buffer (no copy through a buffer of the caller's); `fn` returns BASE_OK
+ * or an error, and what it wrote must start with '{' and end with '}'. */
+typedef int (*fhir_bundle_resource_fn)(struct base_buf *out, void *ctx);
+BASE_MUST_CHECK int fhir_bundle_writer_entry_checked_fn(struct fhir_bundle_writer *w,
+                                                        const char *full_url,
+                                                        fhir_bundle_resource_fn fn, void *ctx,
+                                                        enum fhir_bundle_mode mode,
+                                                        const char *score);
 BASE_MUST_CHECK int fhir_bundle_writer_entry_checked(struct fhir_bundle_writer *w,
                                                      const char *full_url,
                                                      const char *resource_json, size_t len,

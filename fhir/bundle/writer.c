@@ -439,6 +439,38 @@ fhir_bundle_writer_entry_checked(struct fhir_bundle_writer *w, const char *full_
 }
 
 int
+fhir_bundle_writer_entry_checked_fn(struct fhir_bundle_writer *w, const char *full_url,
+                                    fhir_bundle_resource_fn fn, void *ctx,
+                                    enum fhir_bundle_mode mode, const char *score)
+{
+    size_t mark;
+    size_t at;
+    int rc;
+
+    TRY(entry_ok(w, score));
+    if (fn == NULL)
+        return BASE_E_INVALID;
+    mark = w->out->len;
+    rc = entry_start(w, full_url);
+    at = w->out->len;
+    if (rc == BASE_OK)
+        rc = fn(w->out, ctx);
+    /* the caller vouches for the text; only what is cheap is checked again */
+    if (rc == BASE_OK && (w->out->len - at < 2 || w->out->data[at] != '{' ||
+                          w->out->data[w->out->len - 1] != '}'))
+        rc = BASE_E_INVALID;
+    if (rc == BASE_OK)
+        rc = entry_end(w, mode, score);
+    if (rc == BASE_E_INVALID) {
+        w->out->len = mark; /* drop just this entry */
+        if (w->out->data != NULL)
+            w->out->data[mark] = '\0';
+        return rc;
+    }
+    return sticky(w, rc);
+}
+
+int
 fhir_bundle_writer_entry(struct fhir_bundle_writer *w, const char *full_url, const json_t *resource,
                          enum fhir_bundle_mode mode, const char *score)
 {

@@ -129,6 +129,22 @@ full_url(struct gw_fed_merge *m, const struct m_entry *ent)
     return "";
 }
 
+struct tagging {
+    const struct m_member *mb;
+    const struct gw_fed_entry *e;
+    const struct gw_fed_tag *tags;
+    size_t n_tags;
+};
+
+/* The member's resource with our tags, straight into the page. */
+static int
+write_tagged(struct base_buf *out, void *ctx)
+{
+    const struct tagging *t = ctx;
+
+    return gw_fed_tag_resource(out, t->mb->scan.text, t->e, t->mb->base, t->tags, t->n_tags);
+}
+
 static int
 emit_resource(struct gw_fed_merge *m, const struct m_member *mb, const struct gw_fed_entry *e,
               const struct m_entry *ent, enum fhir_bundle_mode mode)
@@ -151,10 +167,10 @@ emit_resource(struct gw_fed_merge *m, const struct m_member *mb, const struct gw
     }
     if (ent != NULL && (url = full_url(m, ent)) == NULL)
         return BASE_E_NOMEM;
-    base_buf_reset(&m->tagged);
-    TRY(gw_fed_tag_resource(&m->tagged, mb->scan.text, e, mb->base, tv, n));
-    return fhir_bundle_writer_entry_checked(&m->w, url[0] != '\0' ? url : NULL, m->tagged.data,
-                                            m->tagged.len, mode, NULL);
+    struct tagging t = {mb, e, tv, n};
+
+    return fhir_bundle_writer_entry_checked_fn(&m->w, url[0] != '\0' ? url : NULL, write_tagged,
+                                               &t, mode, NULL);
 }
 
 static int

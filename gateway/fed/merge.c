@@ -344,11 +344,8 @@ gw_fed_merge_start(struct base_arena *a, size_t n_members, const struct gw_fed_m
     m->members = BASE_NEW_N(a, struct m_member, n_members + 1);
     base_buf_init(&m->out, 0);
     m->target = &m->out;
-    base_buf_init(&m->tagged, 0);
     base_buf_init(&m->url, 0);
     rc = m->desc == NULL || m->members == NULL ? BASE_E_NOMEM : base_buf_tie(&m->out, a);
-    if (rc == BASE_OK)
-        rc = base_buf_tie(&m->tagged, a);
     if (rc == BASE_OK)
         rc = base_buf_tie(&m->url, a);
     if (rc != BASE_OK)

@@ -72,7 +72,6 @@ struct gw_fed_merge {
     struct base_buf *target; /* where the writer writes: &out, or the caller's */
     struct base_buf out;     /* text produced, not yet read */
     size_t out_pos;
-    struct base_buf tagged; /* scratch: one tagged resource */
     struct base_buf url;    /* scratch: one fullUrl */
     int rc;                 /* sticky stream error */
 };

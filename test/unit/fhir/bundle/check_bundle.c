@@ -217,6 +217,65 @@ START_TEST(writer_escapes_its_own_strings)
 }
 END_TEST
 
+static int
+write_obs(struct base_buf *out, void *ctx)
+{
+    return base_buf_append_cstr(out, ctx);
+}
+
+static int
+write_fails(struct base_buf *out, void *ctx)
+{
+    int rc = base_buf_append_cstr(out, "{\"resourceType\""); /* half written, then fails */
+
+    (void)ctx;
+    (void)rc;
+    return BASE_E_NOMEM;
+}
+
+/* A resource written by a callback straight into the Bundle: the same
+ * text as a splice; what is not an object, and nothing else, is dropped
+ * (the Bundle stays whole); the callback's own error sticks. */
+START_TEST(writer_entry_from_a_callback)
+{
+    struct fhir_bundle_header h = {FHIR_BUNDLE_SEARCHSET, "m1", NULL, false, 0, NULL, 0};
+    const char *res = "{\"resourceType\":\"Observation\",\"id\":\"o1\"}";
+    struct base_buf a;
+    struct base_buf b;
+    struct fhir_bundle_writer wa;
+    struct fhir_bundle_writer wb;
+    json_t *v = NULL;
+
+    base_buf_init(&a, 1u << 20);
+    base_buf_init(&b, 1u << 20);
+    ck_assert_int_eq(fhir_bundle_writer_begin(&wa, &a, &h), BASE_OK);
+    ck_assert_int_eq(fhir_bundle_writer_begin(&wb, &b, &h), BASE_OK);
+    ck_assert_int_eq(fhir_bundle_writer_entry_checked(&wa, "urn:x:1", res, strlen(res),
+                                                      FHIR_BUNDLE_MODE_MATCH, NULL),
+                     BASE_OK);
+    ck_assert_int_eq(fhir_bundle_writer_entry_checked_fn(&wb, "urn:x:1", write_obs, (void *)res,
+                                                         FHIR_BUNDLE_MODE_MATCH, NULL),
+                     BASE_OK);
+    ck_assert_int_eq(fhir_bundle_writer_entry_checked_fn(&wb, "urn:x:2", write_obs,
+                                                         (void *)"[1]", FHIR_BUNDLE_MODE_MATCH,
+                                                         NULL),
+                     BASE_E_INVALID);
+    ck_assert_int_eq(fhir_bundle_writer_end(&wa), BASE_OK);
+    ck_assert_int_eq(fhir_bundle_writer_end(&wb), BASE_OK);
+    ck_assert_str_eq(a.data, b.data);
+    ck_assert_int_eq(fhir_json_parse(b.data, b.len, NULL, &v, NULL), BASE_OK);
+    json_decref(v);
+    base_buf_reset(&b);
+    ck_assert_int_eq(fhir_bundle_writer_begin(&wb, &b, &h), BASE_OK);
+    ck_assert_int_eq(fhir_bundle_writer_entry_checked_fn(&wb, NULL, write_fails, NULL,
+                                                         FHIR_BUNDLE_MODE_MATCH, NULL),
+                     BASE_E_NOMEM);
+    ck_assert_int_eq(fhir_bundle_writer_end(&wb), BASE_E_NOMEM);
+    base_buf_fini(&a);
+    base_buf_fini(&b);
+}
+END_TEST
+
 START_TEST(writer_rejects_bad_splices)
 {
     static const char *const bad[] = {
@@ -322,6 +381,7 @@ Suite *fhir_bundle_suite(void)
     tcase_add_test(tc, paging_links);
     tcase_add_test(tc, writer_splices_entries);
     tcase_add_test(tc, writer_escapes_its_own_strings);
+    tcase_add_test(tc, writer_entry_from_a_callback);
     tcase_add_test(tc, writer_rejects_bad_splices);
     tcase_add_test(tc, writer_limit_is_sticky);
     suite_add_tcase(s, tc);

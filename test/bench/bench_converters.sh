@@ -10,6 +10,7 @@
 # BENCH_CSV_ROWS overrides the row count (default 1000000).
 set -eu
 cd "$(dirname "$0")/../.."
+. test/bench/lib.sh
 VARIANT=${VARIANT:-release}
 B=build/$VARIANT/test/bench_converters
 out=var/bench/converters
@@ -23,25 +24,6 @@ if [ -z "$corpus" ]; then
 fi
 map=adapters/csv/mappings/synthea/observations.map
 
-field() { # field NAME JSON
-    printf '%s\n' "$2" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"
-}
-# median and relative spread (%) of numbers on stdin
-stats() {
-    sort -n | awk '{v[NR]=$1} END {m=v[int((NR+1)/2)]; s=(m>0)?(v[NR]-v[1])*100/m:0;
-                   printf "%.1f %.1f\n", m, s}'
-}
-bench_line() { # name unit ours spread peer_name peer_value goal goal_met
-    if [ -n "$5" ]; then
-        ratio=$(awk -v a="$3" -v b="$6" 'BEGIN {printf "%.2f", (b>0)?a/b:0}')
-        peer="{\"name\":\"$5\",\"value\":$6}"
-    else
-        ratio=null
-        peer=null
-    fi
-    printf 'BENCH {"name":"%s","unit":"%s","ours":%s,"spread":%s,"peer":%s,"ratio":%s,"goal":"%s","goal_met":%s}\n' \
-        "$1" "$2" "$3" "$4" "$peer" "$ratio" "$7" "$8"
-}
 
 [ -f "$out/obs_$rows.csv" ] || $B gen-csv "$rows" "$out/obs_$rows.csv"
 [ -f "$out/obs_$small.csv" ] || $B gen-csv "$small" "$out/obs_$small.csv"
@@ -60,7 +42,7 @@ done
 r=$($B csv "$out/obs_$small.csv" "$map")
 echo "csv ingest $small rows: $r" >&2
 rss_small=$(field max_rss_kb "$r")
-set -- $(stats <"$out/ingest.txt")
+set -- $(stats 1 <"$out/ingest.txt")
 mb_big=$(awk -v k="$rss_big" 'BEGIN {printf "%.1f", k/1024}')
 mb_small=$(awk -v k="$rss_small" 'BEGIN {printf "%.1f", k/1024}')
 flat=$(awk -v a="$rss_big" -v b="$rss_small" 'BEGIN {print (a <= b*1.25+2048) ? "true" : "false"}')
@@ -75,7 +57,7 @@ for i in 1 2 3; do
     r=$($B csv-parse "$out/obs_$rows.csv")
     field per_s "$r" >>"$out/parse.txt"
 done
-set -- $(stats <"$out/parse.txt")
+set -- $(stats 1 <"$out/parse.txt")
 ours=$1 spread=$2
 peer_name="" peer=""
 nodedir=var/bench/node
@@ -91,7 +73,7 @@ if command -v node >/dev/null 2>&1; then
             field per_s "$r" >>"$out/node.txt"
         done
         if [ -s "$out/node.txt" ]; then
-            set -- $(stats <"$out/node.txt")
+            set -- $(stats 1 <"$out/node.txt")
             peer_name="csv-parse $(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' \
                 "$nodedir/node_modules/csv-parse/package.json") (node)"
             peer=$1
@@ -113,7 +95,7 @@ for i in 1 2 3; do
     r=$($B cda 2 "$corpus"/cda/*.xml)
     field per_s "$r" >>"$out/cda.txt"
 done
-set -- $(stats <"$out/cda.txt")
+set -- $(stats 1 <"$out/cda.txt")
 bench_line "cda documents -> transaction Bundle (corpus mix)" "docs/s" "$1" "$2" "" "" "-" true
 
 # -- DICOM JSON -> ImagingStudy
@@ -122,5 +104,5 @@ for i in 1 2 3; do
     r=$($B dicom 2 1000)
     field per_s "$r" >>"$out/dicom.txt"
 done
-set -- $(stats <"$out/dicom.txt")
+set -- $(stats 1 <"$out/dicom.txt")
 bench_line "dicom json (QIDO answer) -> ImagingStudy" "studies/s" "$1" "$2" "" "" "-" true

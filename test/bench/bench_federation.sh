@@ -16,6 +16,7 @@
 # BENCH_FED_PARTS (default "latency throughput cpu") picks parts.
 set -eu
 cd "$(dirname "$0")/../.."
+. test/bench/lib.sh
 VARIANT=${VARIANT:-release}
 B=$(pwd)/build/$VARIANT/test/bench_federation
 secs=${BENCH_FED_SECONDS:-5}
@@ -139,22 +140,6 @@ wrk_script 73
 curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$relay_port/m0/fhir/Observation" |
     grep -q 200 || { echo "bench_federation: relay does not answer" >&2; cat "$tmp/relay.err" >&2; exit 1; }
 
-field() { printf '%s\n' "$2" | sed -n "s/.*\"$1\":\(-\{0,1\}[0-9.]*\).*/\1/p"; }
-stats() { # median and spread (%) of numbers on stdin
-    sort -n | awk '{v[NR]=$1} END {m=v[int((NR+1)/2)]; s=(m>0)?(v[NR]-v[1])*100/m:0;
-                   printf "%.3f %.1f\n", m, s}'
-}
-bench_line() { # name unit ours spread peer_name peer_value goal goal_met
-    if [ -n "$5" ]; then
-        ratio=$(awk -v a="$3" -v b="$6" 'BEGIN {printf "%.2f", (b>0)?a/b:0}')
-        peer="{\"name\":\"$5\",\"value\":$6}"
-    else
-        ratio=null
-        peer=null
-    fi
-    printf 'BENCH {"name":"%s","unit":"%s","ours":%s,"spread":%s,"peer":%s,"ratio":%s,"goal":"%s","goal_met":%s}\n' \
-        "$1" "$2" "$3" "$4" "$peer" "$ratio" "$7" "$8"
-}
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 ENGINE="$tmp/ca.crt $tmp/client.crt $tmp/client.key"
 
@@ -164,7 +149,7 @@ ENGINE="$tmp/ca.crt $tmp/client.crt $tmp/client.key"
 # Also the difference of the two runs' percentiles, and to the first byte.
 parts=${BENCH_FED_PARTS:-latency throughput cpu}
 want() { case " $parts " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
-med() { awk '{print $1/1000}' "$tmp/$1" | stats; }
+med() { awk '{print $1/1000}' "$tmp/$1" | stats 3; }
 want latency && for n in 30 73; do
     for k in added_p50 added_p99 slowest_p50 slowest_p99 pairs_added_p50 pairs_added_p99 \
         first_byte_added_p50; do : >"$tmp/$k"; done
@@ -205,9 +190,9 @@ want throughput && for r in 1 2 3; do
     field req_per_s "$out" >>"$tmp/oursm"
 done
 want throughput && {
-set -- $(stats <"$tmp/ours"); ours=$1 sp=$2
-set -- $(stats <"$tmp/relay"); relay=$1
-set -- $(stats <"$tmp/oursm"); oursm=$1 spm=$2
+set -- $(stats 3 <"$tmp/ours"); ours=$1 sp=$2
+set -- $(stats 3 <"$tmp/relay"); relay=$1
+set -- $(stats 3 <"$tmp/oursm"); oursm=$1 spm=$2
 bench_line "fan-out member requests/s (1 loop thread)" "req/s" "$ours" "$sp" \
     "nginx relay, 1 worker" "$relay" ">= 0.8x peer" \
     "$(awk -v a="$ours" -v b="$relay" 'BEGIN {print (a>=0.8*b)?"true":"false"}')"
@@ -233,9 +218,9 @@ for r in 1 2 3; do
     echo "nginx relay: $n requests, $((c1 - c0)) ticks -> $per73 us CPU per 73 bodies" >&2
     echo "$per73" >>"$tmp/ncpu"
 done
-set -- $(awk '{print $1/1000}' "$tmp/merge" | stats); merge=$1 sp=$2
-set -- $(awk '{print $1/1000}' "$tmp/tree" | stats); tree=$1
-set -- $(awk '{print $1/1000}' "$tmp/ncpu" | stats); ncpu=$1
+set -- $(awk '{print $1/1000}' "$tmp/merge" | stats 3); merge=$1 sp=$2
+set -- $(awk '{print $1/1000}' "$tmp/tree" | stats 3); tree=$1
+set -- $(awk '{print $1/1000}' "$tmp/ncpu" | stats 3); ncpu=$1
 bench_line "merge CPU per 73-member query" ms "$merge" "$sp" "nginx relay CPU, same bodies" \
     "$ncpu" "<= 2x peer" "$(awk -v a="$merge" -v b="$ncpu" 'BEGIN {print (a<=2*b)?"true":"false"}')"
 bench_line "jansson tree of the same 73 answers (for scale)" ms "$tree" 0 \

@@ -26,6 +26,7 @@
 # Output: BENCH lines (see test/bench/run.sh).
 set -eu
 cd "$(dirname "$0")/../.."
+. test/bench/lib.sh
 root=$(pwd)
 B=$root/build/release/test/bench_gateway
 FED=$root/build/release/test/bench_federation
@@ -255,22 +256,6 @@ echo "persons linked: a at 30 members, b at 73" >&2
 
 conf "$tmp/audited.conf" gw-audited false
 
-field() { printf '%s\n' "$2" | sed -n "s/.*\"$1\":\(-\{0,1\}[0-9.]*\).*/\1/p"; }
-stats() { # median and spread (% of the median) of the numbers on stdin
-    sort -n | awk '{v[NR]=$1} END {m=v[int((NR+1)/2)]; s=(m>0)?(v[NR]-v[1])*100/m:0;
-                   printf "%.2f %.1f\n", m, s}'
-}
-bench_line() { # name unit ours spread peer_name peer_value goal goal_met
-    if [ -n "$5" ]; then
-        ratio=$(awk -v a="$3" -v b="$6" 'BEGIN {printf "%.2f", (b>0)?a/b:0}')
-        peer="{\"name\":\"$5\",\"value\":$6}"
-    else
-        ratio=null
-        peer=null
-    fi
-    printf 'BENCH {"name":"%s","unit":"%s","ours":%s,"spread":%s,"peer":%s,"ratio":%s,"goal":"%s","goal_met":%s}\n' \
-        "$1" "$2" "$3" "$4" "$peer" "$ratio" "$7" "$8"
-}
 
 # ---- throughput and latency, audited against no-op
 hz=$(getconf CLK_TCK)

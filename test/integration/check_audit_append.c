@@ -384,6 +384,30 @@ START_TEST(large_events_are_stored_lz4)
 }
 END_TEST
 
+/* The indexed identifier columns compare in byte order (0004): on the
+ * parent, on every partition, and on one made after the migration (a
+ * partition takes the parent's collation). */
+START_TEST(identifier_columns_are_byte_ordered)
+{
+    static const char *const BY_COLLATION =
+        "SELECT count(*) FILTER (WHERE t.attcollation %s 'pg_catalog.\"C\"'::regcollation) "
+        "FROM pg_attribute t WHERE t.attname IN ('chain_id', 'agent_user', 'agent_org', "
+        "'patient_ref', 'entities', 'request_id') AND (t.attrelid = 'audit.event'::regclass OR "
+        "t.attrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = "
+        "'audit.event'::regclass))";
+    char sql[600];
+
+    ck_assert_int_eq(pt_count(env.db, "SELECT count(*) FROM (SELECT "
+                                      "audit.ensure_partitions('2031-05-01', 1)) x"),
+                     1);
+    snprintf(sql, sizeof(sql), BY_COLLATION, "<>");
+    ck_assert_int_eq(pt_count(env.db, sql), 0);
+    snprintf(sql, sizeof(sql), BY_COLLATION, "=");
+    ck_assert_int_ge(pt_count(env.db, sql), 6 * 3); /* the parent and two partitions at least */
+    ck_assert_int_eq(pt_count(env.db, "SELECT count(*) FROM audit.event_json WHERE false"), 0);
+}
+END_TEST
+
 START_TEST(idle_checkpoint_after_interval)
 {
     struct gw_db_pool *p = at_pool(env.url_app, 1);
@@ -521,6 +545,7 @@ Suite *audit_append_suite(void)
     tcase_add_test(tc, two_writers_on_one_chain_stay_consistent);
     tcase_add_test(tc, rows_wait_for_the_commit_in_flight);
     tcase_add_test(tc, large_events_are_stored_lz4);
+    tcase_add_test(tc, identifier_columns_are_byte_ordered);
     tcase_add_test(tc, idle_checkpoint_after_interval);
     tcase_add_test(tc, partitions_across_a_month_boundary);
     tcase_add_test(tc, standard_tools_verify_rows_and_checkpoints);

@@ -202,6 +202,7 @@ static struct gw_http_route routes[] = {
     {"GET", "/fhir/{type}/{id}/_history/{vid}", adapter_facade__h_vread, NULL},
     {"GET", "/fhir/{type}/{id}", adapter_facade__h_read, NULL},
     {"GET", "/fhir/{type}", adapter_facade__h_search, NULL},
+    {"POST", "/fhir/{type}/_search", adapter_facade__h_search_post, NULL},
     {"POST", "/ingest/hl7v2", adapter_facade__h_ingest_hl7v2, NULL},
     {"POST", "/ingest/cda", adapter_facade__h_ingest_cda, NULL},
     {"POST", "/ingest/csv", adapter_facade__h_ingest_csv, NULL},

@@ -89,6 +89,7 @@ void adapter_facade__h_metadata(struct gw_http_req *r, void *cls);
 void adapter_facade__h_read(struct gw_http_req *r, void *cls);
 void adapter_facade__h_vread(struct gw_http_req *r, void *cls);
 void adapter_facade__h_search(struct gw_http_req *r, void *cls);
+void adapter_facade__h_search_post(struct gw_http_req *r, void *cls); /* POST [type]/_search */
 void adapter_facade__h_everything(struct gw_http_req *r, void *cls);
 void adapter_facade__h_ingest_hl7v2(struct gw_http_req *r, void *cls);
 void adapter_facade__h_ingest_cda(struct gw_http_req *r, void *cls);

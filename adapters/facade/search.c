@@ -438,3 +438,12 @@ adapter_facade__h_search(struct gw_http_req *r, void *cls)
     }
     stored(&x, NULL);
 }
+
+/* POST [type]/_search (FHIR R4 http.html#search): the form's parameters
+ * join the URL's, then it is the same search as the GET. */
+void
+adapter_facade__h_search_post(struct gw_http_req *r, void *cls)
+{
+    if (adapter_facade__allow_data(r, cls) && gw_http_take_search_form(r))
+        adapter_facade__h_search(r, cls);
+}

@@ -5,8 +5,44 @@
  */
 #include "gateway/app/app_int.h"
 
+#include <string.h>
+
 #include "fhir/base/arena.h"
 #include "gateway/http/gw_http_static.h"
+
+/* The search handlers by type; everything else is a federated type (the
+ * clinical handler refuses the rest). */
+static const struct {
+    const char *type;
+    gw_http_handler_fn fn;
+} SEARCHES[] = {
+    {"Patient", gw_app_h_patient_search},   {"AuditEvent", gw_app_h_auditevent_search},
+    {"Consent", gw_app_h_consent_search},   {"Organization", gw_app_h_org_search},
+    {"Endpoint", gw_app_h_endpoint_search},
+};
+
+/*
+ * POST [type]/_search (FHIR R4 http.html#search; HAPI's and SMART clients'
+ * choice for long or sensitive queries, which then stay out of URLs and
+ * proxy logs): the form's parameters join the URL's and the GET search of
+ * that type answers, so it is the same search with the same checks, audit
+ * (which records the joined query) and links.
+ */
+static void
+h_search_post(struct gw_http_req *r, void *cls)
+{
+    struct base_str type = gw_http_req_param(r, "type");
+
+    if (!gw_http_take_search_form(r))
+        return;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(SEARCHES); i++) {
+        if (base_str_eq_cstr(type, SEARCHES[i].type)) {
+            SEARCHES[i].fn(r, cls);
+            return;
+        }
+    }
+    gw_app_h_clinical(r, cls);
+}
 
 int
 gw_app_routes(struct gw_app *app, struct base_err *err)
@@ -54,6 +90,8 @@ gw_app_routes(struct gw_app *app, struct base_err *err)
         {"POST", "/admin/users/{name}/{action}", gw_app_h_admin_user_action, app},
         /* the federated clinical types */
         {"GET", "/fhir/{type}", gw_app_h_clinical, app},
+        /* every search above, by POST */
+        {"POST", "/fhir/{type}/_search", h_search_post, app},
         /* the portal */
         {"GET", "/*", app->portal != NULL ? gw_http_static_handler : gw_app_h_portal_missing,
          app->portal != NULL ? (void *)app->portal : (void *)app},

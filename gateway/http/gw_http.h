@@ -250,6 +250,18 @@ const char *gw_http_req_header(const struct gw_http_req *r, const char *name);
 /* Complete request body (empty for none); at most limits.max_body bytes. */
 struct base_str gw_http_req_body(const struct gw_http_req *r);
 
+/*
+ * FHIR search by POST (R4 http.html#search: POST [base]/[type]/_search):
+ * the body's application/x-www-form-urlencoded parameters are appended to
+ * the URL's, and the query string becomes both joined by '&', so that a
+ * handler reads them exactly as a GET's.  Decoded and limited as the URL's
+ * query is (limits.max_params counts both together); BASE_E_PARSE names
+ * the parameter or byte, BASE_E_LIMIT ("too-costly") says which limit.
+ * gw_http_req_body_is_form() first: the caller answers 415 otherwise.
+ */
+bool gw_http_req_body_is_form(const struct gw_http_req *r); /* true for no body */
+BASE_MUST_CHECK int gw_http_req_adopt_form(struct gw_http_req *r, struct base_err *err);
+
 /* --------------------------------------------------------- responses --
  * A handler answers by calling exactly one gw_http_respond_*() (or
  * suspends).  The response is sent when the handler returns (or on
@@ -363,6 +375,10 @@ void gw_http_async_on_cancel(struct gw_http_async *a, void (*fn)(void *cls), voi
 /* GET /healthz: {"status":"pass"} 200, or {"status":"fail"} 503 while the
  * server is draining.  cls: unused. */
 void gw_http_handle_healthz(struct gw_http_req *r, void *cls);
+/* For a POST [type]/_search handler: take the form's parameters into the
+ * query (gw_http_req_adopt_form) and return true, or answer 415 (another
+ * body type) or the parse / limit error and return false. */
+bool gw_http_take_search_form(struct gw_http_req *r);
 /* GET /metrics: the server's registry (or `cls`, a struct gw_http_metrics *,
  * when not NULL) in Prometheus text format 0.0.4. */
 void gw_http_handle_metrics(struct gw_http_req *r, void *cls);

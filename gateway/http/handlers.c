@@ -37,3 +37,23 @@ gw_http_handle_metrics(struct gw_http_req *r, void *cls)
                                b->data != NULL ? b->data : "", b->len) != BASE_OK)
         return;
 }
+
+bool
+gw_http_take_search_form(struct gw_http_req *r)
+{
+    struct base_err err = {0};
+
+    if (!gw_http_req_body_is_form(r)) {
+        if (gw_http_respond_outcome(r, 415, "not-supported", "Content-Type",
+                                    "search parameters must be sent as "
+                                    "application/x-www-form-urlencoded") != BASE_OK)
+            return false;
+        return false;
+    }
+    if (gw_http_req_adopt_form(r, &err) != BASE_OK) {
+        if (gw_http_respond_error(r, &err) != BASE_OK)
+            return false;
+        return false;
+    }
+    return true;
+}

@@ -1,7 +1,9 @@
 /* Request accessors. */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "fhir/base/arena.h"
 #include "gateway/http/gw_http_int.h"
 
 const char *
@@ -133,4 +135,77 @@ struct base_str
 gw_http_req_body(const struct gw_http_req *r)
 {
     return base_buf_str(&r->body);
+}
+
+/* "application/x-www-form-urlencoded", parameters such as a charset
+ * allowed (the form's bytes are ASCII either way). */
+static bool
+is_form_type(const char *ct)
+{
+    struct base_str s = base_str_from_cstr(ct);
+    const char *semi = ct != NULL ? memchr(s.ptr, ';', s.len) : NULL;
+
+    if (semi != NULL)
+        s.len = (size_t)(semi - s.ptr);
+    return ct != NULL &&
+           base_str_case_eq_cstr(base_str_trim(s), "application/x-www-form-urlencoded");
+}
+
+bool
+gw_http_req_body_is_form(const struct gw_http_req *r)
+{
+    return gw_http_req_body(r).len == 0 || is_form_type(gw_http_req_header(r, "Content-Type"));
+}
+
+int
+gw_http_req_adopt_form(struct gw_http_req *r, struct base_err *err)
+{
+    const struct gw_http_limits *lim = &r->srv->lim;
+    struct base_str body = gw_http_req_body(r);
+    struct gw_http_target form;
+    struct gw_http_target_limits tl;
+    struct gw_http_param *all;
+    char *text;
+    char *q;
+    size_t n;
+
+    if (!gw_http_req_body_is_form(r))
+        return base_err_set(err, BASE_E_INVALID, "not-supported", "Content-Type",
+                            "search parameters must be sent as "
+                            "application/x-www-form-urlencoded");
+    if (body.len == 0)
+        return BASE_OK;
+    /* the body is a query without the '?': parse it as the target "/?body" */
+    text = base_arena_alloc(r->arena, body.len + 3);
+    if (text == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    memcpy(text, "/?", 2);
+    memcpy(text + 2, body.ptr, body.len);
+    text[body.len + 2] = '\0';
+    tl = (struct gw_http_target_limits){
+        body.len + 2, 1,
+        lim->max_params > r->target.param_count ? lim->max_params - r->target.param_count : 0,
+        lim->max_param_len};
+    if (gw_http_target_parse(r->arena, text, body.len + 2, &tl, &form, err) != BASE_OK) {
+        /* a body is not a URL: too many or too long parameters are 413 */
+        if (err->rc == BASE_E_LIMIT)
+            snprintf(err->issue_code, sizeof(err->issue_code), "%s", "too-costly");
+        return err->rc;
+    }
+    n = r->target.param_count + form.param_count;
+    all = BASE_NEW_N(r->arena, struct gw_http_param, n + 1);
+    q = base_arena_sprintf(r->arena, "%.*s%s%.*s", (int)r->target.query.len,
+                           r->target.query.ptr != NULL ? r->target.query.ptr : "",
+                           r->target.query.len > 0 && form.query.len > 0 ? "&" : "",
+                           (int)form.query.len, form.query.ptr != NULL ? form.query.ptr : "");
+    if (all == NULL || q == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    if (r->target.param_count > 0)
+        memcpy(all, r->target.params, r->target.param_count * sizeof(*all));
+    if (form.param_count > 0)
+        memcpy(all + r->target.param_count, form.params, form.param_count * sizeof(*all));
+    r->target.params = all;
+    r->target.param_count = n;
+    r->target.query = (struct base_str){q, strlen(q)};
+    return BASE_OK;
 }

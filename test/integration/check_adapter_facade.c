@@ -437,6 +437,76 @@ START_TEST(search_refusals)
 }
 END_TEST
 
+/* POST as the gateway with a body of type `ctype`. */
+static long
+post_form(const char *path, const char *body, const char *ctype, struct tu_http_resp *r)
+{
+    struct tu_http_opts o = {0};
+    char ct[128];
+    const char *h[2] = {ct, NULL};
+    char url[2048];
+
+    snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
+    o.method = "POST";
+    o.body = body;
+    o.body_len = strlen(body);
+    o.headers = h;
+    o.ca_file = T.pki.p.ca;
+    o.cert_file = T.pki.gw_cert;
+    o.key_file = T.pki.gw_key;
+    o.timeout_ms = 60000;
+    snprintf(url, sizeof(url), "%s%s", T.base, path);
+    tu_http_request(url, &o, r);
+    return r->status;
+}
+
+/* POST [type]/_search (FHIR R4 http.html#search) is the GET's search:
+ * the same entries, URL and body parameters joined; only the gateway; a
+ * body of another type is 415. */
+START_TEST(search_by_post)
+{
+    char *pid = busy_patient();
+    char path[512];
+    char body[512];
+    struct tu_http_resp r = {0};
+    json_t *b = NULL;
+
+    snprintf(path, sizeof(path), "/fhir/Observation?patient=%s&_count=1000", pid);
+    long n = entries(path);
+    ck_assert_int_gt(n, 0);
+    snprintf(body, sizeof(body), "patient=%s&_count=1000", pid);
+    ck_assert_int_eq(post_form("/fhir/Observation/_search", body,
+                               "application/x-www-form-urlencoded", &r),
+                     200);
+    ck_assert_int_eq(fhir_json_parse(r.body, r.body_len, NULL, &b, NULL), BASE_OK);
+    assert_searchset(b);
+    ck_assert_int_eq((long)json_array_size(json_object_get(b, "entry")), n);
+    json_decref(b);
+    tu_http_resp_free(&r);
+    memset(&r, 0, sizeof(r));
+    snprintf(path, sizeof(path), "/fhir/Observation/_search?patient=%s", pid);
+    ck_assert_int_eq(post_form(path, "_count=1000&status=final,amended,corrected,preliminary",
+                               "application/x-www-form-urlencoded;charset=utf-8", &r),
+                     200);
+    tu_http_resp_free(&r);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(post_form("/fhir/Observation/_search", body, "application/fhir+json", &r),
+                     415);
+    ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
+    tu_http_resp_free(&r);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(post_form("/fhir/Condition/_search", "date=2020",
+                               "application/x-www-form-urlencoded", &r),
+                     400);
+    tu_http_resp_free(&r);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_OTHER, "POST", "/fhir/Observation/_search", body,
+                              strlen(body), &r),
+                     403);
+    tu_http_resp_free(&r);
+}
+END_TEST
+
 /* Following next links visits every resource exactly once. */
 START_TEST(paging_visits_everything_once)
 {
@@ -796,6 +866,7 @@ adapter_facade_suite(void)
     tcase_add_test(tc, search_parameters);
     tcase_add_test(tc, every_type_every_listed_parameter);
     tcase_add_test(tc, search_refusals);
+    tcase_add_test(tc, search_by_post);
     tcase_add_test(tc, paging_visits_everything_once);
     tcase_add_test(tc, identity_pull_never_skips);
     tcase_add_test(tc, identity_pull_cursor_form);

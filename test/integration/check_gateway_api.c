@@ -439,6 +439,90 @@ START_TEST(search_across_three_members_returns_tagged_entries_audited_first)
 }
 END_TEST
 
+/* POST [type]/_search (FHIR R4 http.html#search): the form's parameters,
+ * joined with the URL's, make the same search as a GET — same answer, same
+ * audit — and the same refusals. */
+START_TEST(search_by_post_is_the_same_search)
+{
+    const char *form = "application/x-www-form-urlencoded";
+    char body[8192];
+    char rid[64];
+    char sql[512];
+    char resid[19];
+    struct git_resp r;
+
+    snprintf(body, sizeof(body), "patient=%s&code=http%%3A%%2F%%2Floinc.org%%7C2345-7", P1);
+    r = git_req(&G, "POST", "/fhir/Observation/_search", T_DR, NULL, body, form);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 6);
+    ck_assert_uint_eq(git_tagged(r.json, "hosp-a"), 2);
+    ck_assert_uint_eq(git_tagged(r.json, "hosp-c"), 2);
+    ck_assert_ptr_nonnull(header(&r, "X-Request-Id", rid, sizeof(rid)));
+    snprintf(sql, sizeof(sql),
+             "SELECT cardinality(entities) FROM audit.event WHERE request_id = '%s' AND "
+             "patient_ref = 'Patient/%s' AND http_status = 200 AND subtype = 'search-type'",
+             rid, P1);
+    ck_assert_int_eq(git_count(&G, sql), 6);
+    git_resp_free(&r);
+    /* URL and body together, with a charset on the type */
+    r = git_req(&G, "POST", path("/fhir/Observation/_search?patient=%s", P1), T_DR, NULL,
+                "code=http://loinc.org|2345-7", "application/x-www-form-urlencoded; charset=UTF-8");
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 6);
+    git_resp_free(&r);
+    /* no body: the URL's parameters alone, as the GET */
+    r = git_get(&G, path("/fhir/Observation?patient=%s&_count=4", P1), T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    size_t n_get = git_entries(r.json, "match");
+    git_resp_free(&r);
+    r = git_req(&G, "POST", path("/fhir/Observation/_search?patient=%s&_count=4", P1), T_DR,
+                NULL, NULL, NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_gt(n_get, 0);
+    ck_assert_uint_eq(git_entries(r.json, "match"), n_get);
+    git_resp_free(&r);
+    /* the MPI's search too (PDQm) */
+    git_resid("p1", resid);
+    snprintf(body, sizeof(body), "identifier=urn%%3Aoid%%3A2.16.156.10011.1.3%%7C%s", resid);
+    r = git_req(&G, "POST", "/fhir/Patient/_search", T_DR, NULL, body, form);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 1);
+    ck_assert_ptr_nonnull(strstr(r.body, P1));
+    git_resp_free(&r);
+    /* refusals: another body type, an unknown parameter, a bad escape, too
+     * many parameters, a type not served, and still a token */
+    r = git_req(&G, "POST", "/fhir/Observation/_search", T_DR, NULL, "{\"patient\":\"x\"}",
+                "application/fhir+json");
+    ck_assert_int_eq(r.status, 415);
+    ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
+    git_resp_free(&r);
+    snprintf(body, sizeof(body), "patient=%s&bogus=1", P1);
+    r = git_req(&G, "POST", "/fhir/Observation/_search", T_DR, NULL, body, form);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    r = git_req(&G, "POST", "/fhir/Observation/_search", T_DR, NULL, "patient=%zz", form);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_ptr_null(strstr(r.body, "%zz"));
+    git_resp_free(&r);
+    {
+        size_t n = 0;
+
+        for (int i = 0; i < 1500 && n + 8 < sizeof(body); i++)
+            n += (size_t)snprintf(body + n, sizeof(body) - n, "%sa=%d", i > 0 ? "&" : "", i % 10);
+        r = git_req(&G, "POST", "/fhir/Observation/_search", T_DR, NULL, body, form);
+        ck_assert_int_eq(r.status, 413);
+        git_resp_free(&r);
+    }
+    r = git_req(&G, "POST", "/fhir/Basic/_search", T_DR, NULL, "patient=x", form);
+    ck_assert_int_eq(r.status, 404);
+    git_resp_free(&r);
+    snprintf(body, sizeof(body), "patient=%s", P1);
+    r = git_req(&G, "POST", "/fhir/Observation/_search", NULL, NULL, body, form);
+    ck_assert_int_eq(r.status, 401);
+    git_resp_free(&r);
+}
+END_TEST
+
 START_TEST(failing_members_give_partial_results_within_the_deadline)
 {
     long long t0 = pt_now_ms();
@@ -980,6 +1064,7 @@ gateway_api_suite(void)
     tcase_add_test(tc, forbidden_requests_are_403_and_audited);
     tcase_add_test(tc, break_the_glass_is_allowed_flagged_reported_and_reviewed);
     tcase_add_test(tc, search_across_three_members_returns_tagged_entries_audited_first);
+    tcase_add_test(tc, search_by_post_is_the_same_search);
     tcase_add_test(tc, failing_members_give_partial_results_within_the_deadline);
     tcase_add_test(tc, consent_withholds_a_member_and_says_so);
     tcase_add_test(tc, everything_gathers_every_member);

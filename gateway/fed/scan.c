@@ -506,6 +506,9 @@ sc_total(struct sc *s)
 
     if (!sc_at(s, '0') && !(s->p < s->end && *s->p >= '1' && *s->p <= '9'))
         return sc_fail(s, BASE_E_INVALID, "value", "total is not an unsigned integer");
+    /* RFC 8259 §6: no leading zeros ("00" is not JSON) */
+    if (sc_at(s, '0') && s->end - s->p > 1 && s->p[1] >= '0' && s->p[1] <= '9')
+        return sc_syntax(s);
     while (s->p < s->end && *s->p >= '0' && *s->p <= '9') {
         if (v > (UINT64_MAX - 9) / 10)
             return sc_fail(s, BASE_E_INVALID, "value", "total out of range");

@@ -289,10 +289,16 @@ START_TEST(string_specials_at_every_offset)
     static const struct {
         const char *raw;     /* inside the JSON string */
         const char *decoded; /* NULL: the scan must fail */
-    } kinds[] = {{"\\\"", "\""}, {"\\n", "\n"}, {"\xC3\xA9", "\xC3\xA9"},
-                 {"\x01", NULL},     {"\xFF", NULL},  {"\xE4\xB8", NULL}};
+    } kinds[] = {{"\\\"", "\""},        {"\\n", "\n"},    {"\xC3\xA9", "\xC3\xA9"},
+                 {"\xE4\xB8\xAD", "\xE4\xB8\xAD"}, {"\x01", NULL},     {"\x1F", NULL},
+                 {"\xFF", NULL},             {"\xE4\xB8", NULL}};
+    /* without and with Chinese text before: the second has the rest of the
+     * answer checked as UTF-8 at once (jscan.c text_is_utf8_from) */
+    static const char *const leads[] = {"", "\"text\":\"\xE4\xB8\xAD\xE6\x96\x87\","};
 
-    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+    for (size_t k = 0; k < 2 * sizeof(kinds) / sizeof(kinds[0]); k++) {
+        const char *lead = leads[k % 2];
+
         for (size_t off = 0; off <= 40; off++) {
             char pad[64];
             char t[512];
@@ -305,16 +311,16 @@ START_TEST(string_specials_at_every_offset)
             pad[off] = '\0';
             snprintf(t, sizeof(t),
                      "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{"
-                     "\"resource\":{\"resourceType\":\"Observation\",\"id\":\"o\",\"meta\":{"
+                     "\"resource\":{\"resourceType\":\"Observation\",\"id\":\"o\",%s\"meta\":{"
                      "\"versionId\":\"%s%sbbbbbbbbbbbbbbbbbbbb\"}}}]}",
-                     pad, kinds[k].raw);
+                     lead, pad, kinds[k / 2].raw);
             rc = scan(t, &sc, &err);
-            if (kinds[k].decoded == NULL) {
+            if (kinds[k / 2].decoded == NULL) {
                 ck_assert_msg(rc == BASE_E_PARSE, "kind %zu at %zu: rc %d", k, off, rc);
                 continue;
             }
             ck_assert_msg(rc == BASE_OK, "kind %zu at %zu: %s", k, off, err.msg);
-            snprintf(want, sizeof(want), "%s%sbbbbbbbbbbbbbbbbbbbb", pad, kinds[k].decoded);
+            snprintf(want, sizeof(want), "%s%sbbbbbbbbbbbbbbbbbbbb", pad, kinds[k / 2].decoded);
             ck_assert_str_eq(sp(&sc, sc.entries[0].version_id, true), want);
         }
     }
@@ -344,6 +350,8 @@ static const struct bad bad_cases[] = {
     {"{\"resourceType\":\"Bundle\"}", BASE_E_INVALID, "searchset"},
     {"{\"resourceType\":\"Bundle\",\"type\":\"collection\"}", BASE_E_INVALID, "searchset"},
     {"{\"resourceType\":\"Bundle\",\"type\":5}", BASE_E_INVALID, "Bundle.type"},
+    {"{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"total\":00}", BASE_E_PARSE, "JSON"},
+    {"{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"total\":012}", BASE_E_PARSE, "JSON"},
     {"{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":{}}", BASE_E_INVALID,
      "Bundle.entry"},
     {"{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"link\":{}}", BASE_E_INVALID,
@@ -401,6 +409,20 @@ static const struct bad bad_cases[] = {
     {R("{\"resourceType\":\"Patient\",\"x\":\"\xE2\x82\"}"), BASE_E_PARSE, "UTF-8"},
     {R("{\"resourceType\":\"Patient\",\"x\":\"\x80\"}"), BASE_E_PARSE, "UTF-8"},
     {R("{\"resourceType\":\"Patient\",\"x\":\"\xFF\"}"), BASE_E_PARSE, "UTF-8"},
+    /* after Chinese text, once the rest of the answer is checked as a whole
+     * (jscan.c text_is_utf8_from): its faults are still found, and where */
+    {R("{\"resourceType\":\"Patient\",\"x\":\"\xE4\xB8\xAD\xE6\x96\x87\",\"y\":\"\xC0\x80\"}"),
+     BASE_E_PARSE, "UTF-8"},
+    {R("{\"resourceType\":\"Patient\",\"x\":\"\xE4\xB8\xAD\",\"y\":\"\xE4\xB8\xAD\xE4\xB8\"}"),
+     BASE_E_PARSE, "UTF-8"},
+    {R("{\"resourceType\":\"Patient\",\"x\":\"\xE4\xB8\xAD\",\"y\":\"a\x01\"}"), BASE_E_PARSE,
+     "JSON"},
+    {R("{\"resourceType\":\"Patient\",\"x\":\"\xE4\xB8\xAD\",\"y\":\"\xE6\x96\x87" "0123456789abcdef\n\"}"),
+     BASE_E_PARSE, "JSON"},
+    {R("{\"resourceType\":\"Patient\",\"x\":\"\xE4\xB8\xAD" "0123456789abcdef\x1F\xE4\xB8\xAD\"}"),
+     BASE_E_PARSE, "JSON"},
+    {R("{\"resourceType\":\"Patient\",\"x\":\"\xE4\xB8\xAD\",\xE4\xB8\xAD:1}"), BASE_E_PARSE,
+     "JSON"},
     /* escapes (RFC 8259 §7) and control characters */
     {R("{\"resourceType\":\"Patient\",\"x\":\"\\u0000\"}"), BASE_E_PARSE, "JSON"},
     {R("{\"resourceType\":\"Patient\",\"x\":\"\\ud800\"}"), BASE_E_PARSE, "JSON"},

@@ -171,55 +171,6 @@ base_str_to_i64(struct base_str s, int64_t *out)
     return true;
 }
 
-bool
-base_utf8_valid(const char *p, size_t len, size_t *bad_off)
-{
-    const unsigned char *s = (const unsigned char *)p;
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned c = s[i];
-        size_t need;
-        uint32_t cp;
-        uint32_t min;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-            cp = c & 0x1F;
-            min = 0x80;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            cp = c & 0x0F;
-            min = 0x800;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            cp = c & 0x07;
-            min = 0x10000;
-        } else {
-            goto bad;
-        }
-        if (len - i <= need)
-            goto bad;
-        for (size_t k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                goto bad;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            goto bad;
-        i += need + 1;
-    }
-    return true;
-bad:
-    if (bad_off != NULL)
-        *bad_off = i;
-    return false;
-}
-
 size_t
 base_utf8_encode(uint32_t cp, char out[4])
 {

@@ -14,6 +14,7 @@
 
 #include "fhir/base/arena.h"
 #include "fhir/base/limits.h"
+#include "fhir/base/str.h"
 #include "gateway/fed/scan_int.h"
 
 /* ---- errors -------------------------------------------------------------------- */
@@ -45,13 +46,13 @@ sc_syntax(struct sc *s)
  * the first such byte exactly (the bit tricks can only report false
  * positives above a true one, where a borrow propagates). */
 static inline uint64_t
-special_mask(uint64_t w)
+special_mask(uint64_t w, bool u8)
 {
     uint64_t q = w ^ (ONES * '"');
     uint64_t b = w ^ (ONES * '\\');
-    uint64_t t = ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w) | w;
+    uint64_t t = ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w);
 
-    return t & HIGHS;
+    return (u8 ? t : t | w) & HIGHS;
 }
 
 #if defined(__SSE2__)
@@ -66,6 +67,20 @@ special_mask16(const unsigned char *p)
                              _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
 
     t = _mm_or_si128(t, _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    return (unsigned)_mm_movemask_epi8(t);
+}
+
+/* The same once the text is known to be UTF-8: bytes >= 0x80 are then
+ * ordinary (only controls, '"' and '\\' stop the loop). */
+static inline unsigned
+special_mask16_u8(const unsigned char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i t = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+
+    /* v <= 0x1F unsigned */
+    t = _mm_or_si128(t, _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v));
     return (unsigned)_mm_movemask_epi8(t);
 }
 #endif
@@ -100,6 +115,30 @@ utf8_seq(const unsigned char *p, const unsigned char *end)
             return 0;
     }
     return n;
+}
+
+/* Past the run of non-ASCII characters at p (*p >= 0x80), or NULL when
+ * one of them is malformed.  Chinese text is runs of 3-byte sequences
+ * (leads E1-EC and EE-EF take any continuation byte), checked inline
+ * here; the rest goes through utf8_seq().  Without this, each CJK
+ * character cost a trip through the 16-byte loop and a call. */
+static const unsigned char *
+utf8_run(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && *p >= 0x80) {
+        unsigned char c = *p;
+
+        if (c >= 0xE1 && c <= 0xEF && c != 0xED && end - p >= 3 && (p[1] & 0xC0) == 0x80 &&
+            (p[2] & 0xC0) == 0x80) {
+            p += 3;
+            continue;
+        }
+        size_t n = utf8_seq(p, end);
+        if (n == 0)
+            return NULL;
+        p += n;
+    }
+    return p;
 }
 
 static int
@@ -171,6 +210,22 @@ sc_escape(struct sc *s)
     return BASE_OK;
 }
 
+/* At the first non-ASCII byte of the text: is all of the rest UTF-8?  One
+ * vector pass (base_utf8_valid) then spares every later string its
+ * character-by-character check; when the answer is no, the strings keep
+ * that check, which finds the bad byte and says where. */
+static bool
+text_is_utf8_from(struct sc *s, const unsigned char *p)
+{
+    if (s->u8_tried)
+        return false;
+    s->u8_tried = true;
+    if (!base_utf8_valid((const char *)p, (size_t)(s->end - p), NULL))
+        return false;
+    s->u8_from = p;
+    return true;
+}
+
 /* A string at s->p ('"').  *span gets its contents, *esc whether it holds
  * escapes.  Validates UTF-8 and escapes on the way. */
 /* The hot loop of the whole merge: locals rather than s->p, since stores
@@ -186,10 +241,11 @@ sc_string(struct sc *s, struct gw_fed_span *span, bool *esc)
         return sc_syntax(s);
     start = ++p;
     *esc = false;
+    bool u8 = s->u8_from != NULL && p >= s->u8_from;
     for (;;) {
 #if defined(__SSE2__)
         if (end - p >= 16) {
-            unsigned m = special_mask16(p);
+            unsigned m = u8 ? special_mask16_u8(p) : special_mask16(p);
 
             if (m == 0) {
                 p += 16;
@@ -202,7 +258,7 @@ sc_string(struct sc *s, struct gw_fed_span *span, bool *esc)
             uint64_t w;
 
             memcpy(&w, p, 8);
-            uint64_t m = special_mask(w);
+            uint64_t m = special_mask(w, u8);
             if (m == 0) {
                 p += 8;
                 continue;
@@ -229,12 +285,14 @@ sc_string(struct sc *s, struct gw_fed_span *span, bool *esc)
             TRY(sc_escape(s));
         } else if (c < 0x20) {
             return sc_syntax(s);
+        } else if (u8 || (u8 = text_is_utf8_from(s, p))) {
+            s->p = p + 1;
         } else {
-            size_t n = utf8_seq(p, end);
+            const unsigned char *q = utf8_run(p, end);
 
-            if (n == 0)
+            if (q == NULL)
                 return sc_fail(s, BASE_E_PARSE, "structure", "invalid UTF-8");
-            s->p += n;
+            s->p = q;
         }
         p = s->p;
     }

@@ -33,6 +33,8 @@ struct sc {
     struct sc_key *keys; /* stack of the names of the open objects */
     size_t n_keys, cap_keys;
     long entry; /* index of the entry being scanned, -1 outside */
+    const unsigned char *u8_from; /* the text from here on is valid UTF-8 … */
+    bool u8_tried;                /* … as one check at the first non-ASCII byte found */
 };
 
 /* Consume one member's value (s->p at it); `key` is the decoded name. */

@@ -6,6 +6,9 @@
  *       member answers DIR/m0.json … m{N-1}.json: searchsets of PER
  *       Observations each, made from the R4 examples (ids, identifiers and
  *       dates rewritten per member)
+ *   bench_federation gen-zh DIR N PER
+ *       the same with narratives, displays and texts in Chinese (a fixed
+ *       pseudo-random choice of ideographs)
  *   bench_federation latency CA CERT KEY PORTFILE N QUERIES
  *       one query at a time to N members, in pairs: the fan-out alone (the
  *       reference: it ends with the slowest member) and the fan-out with
@@ -14,7 +17,8 @@
  *       JOBS federated queries in flight for SECONDS; prints member
  *       requests/s (one loop thread)
  *   bench_federation mergefiles DIR N REPS
- *       the merge alone over DIR/m*.json (no network: for profiling)
+ *       the merge alone over DIR/m*.json (no network: for profiling, and
+ *       the Chinese-text row of bench_federation.sh)
  *   bench_federation mergecpu CA CERT KEY PORTFILE N REPS
  *       fetches the N answers once, then merges them REPS times; prints the
  *       CPU time per merge, and of a jansson tree of the same answers
@@ -22,6 +26,7 @@
  * Every result is one JSON line on stdout.
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +35,7 @@
 #include <unistd.h>
 
 #include "fhir/base/arena.h"
+#include "fhir/base/str.h"
 #include "fhir/json/fhir_json.h"
 #include "gateway/fed/gw_fed.h"
 #include "test/support/testutil.h"
@@ -74,9 +80,64 @@ pct(int64_t *v, size_t n, double p)
 
 /* ---- gen ---------------------------------------------------------------------------- */
 
-static int
-gen(const char *dir, int n, int per)
+/* Chinese text for a Chinese hospital's answers: every letter outside
+ * markup becomes a CJK ideograph (U+4E00..U+5DFF, 3 bytes in UTF-8),
+ * chosen by a fixed LCG so that every run writes the same bytes. */
+static json_t *
+to_chinese(const char *s, uint32_t *lcg)
 {
+    size_t n = strlen(s);
+    char *out = malloc(3 * n + 1);
+    size_t k = 0;
+    bool tag = false;
+    json_t *v;
+
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        tag = c == '<' ? true : c == '>' ? false : tag;
+        if (tag || !((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) {
+            out[k++] = (char)c;
+            continue;
+        }
+        *lcg = *lcg * 1664525u + 1013904223u;
+        k += base_utf8_encode(0x4E00 + (*lcg >> 8) % 0x1000, out + k);
+    }
+    out[k] = '\0';
+    v = json_string(out);
+    free(out);
+    return v;
+}
+
+/* Narratives, displays and texts in Chinese, throughout the tree. */
+static void
+chinese_texts(json_t *v, uint32_t *lcg)
+{
+    const char *key;
+    json_t *x;
+    size_t i;
+
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) chinese_texts(x, lcg);
+        return;
+    }
+    json_object_foreach(v, key, x)
+    {
+        if (json_is_string(x) && (strcmp(key, "div") == 0 || strcmp(key, "display") == 0 ||
+                                  strcmp(key, "text") == 0))
+            json_object_set_new(v, key, to_chinese(json_string_value(x), lcg));
+        else
+            chinese_texts(x, lcg);
+    }
+}
+
+static int
+gen(const char *dir, int n, int per, bool chinese)
+{
+    uint32_t lcg = 20261128u;
+
     size_t nf = 0;
     char **all = tu_list_dir(tu_corpus_path("fhir-r4-examples/json"), ".json", &nf);
     json_t *obs[64];
@@ -125,6 +186,8 @@ gen(const char *dir, int n, int per)
                                                      "resource", r, "search", "mode", "match"));
         }
         json_object_set_new(b, "entry", entries);
+        if (chinese)
+            chinese_texts(entries, &lcg);
         char path[600];
         snprintf(path, sizeof(path), "%s/m%d.json", dir, m);
         struct base_buf out;
@@ -616,8 +679,9 @@ main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc == 5 && strcmp(argv[1], "mergefiles") == 0)
         return mergefiles(argv[2], (int)strtol(argv[3], NULL, 10), (int)strtol(argv[4], NULL, 10));
-    if (argc == 5 && strcmp(argv[1], "gen") == 0)
-        return gen(argv[2], (int)strtol(argv[3], NULL, 10), (int)strtol(argv[4], NULL, 10));
+    if (argc == 5 && (strcmp(argv[1], "gen") == 0 || strcmp(argv[1], "gen-zh") == 0))
+        return gen(argv[2], (int)strtol(argv[3], NULL, 10), (int)strtol(argv[4], NULL, 10),
+                   strcmp(argv[1], "gen-zh") == 0);
     if (argc < 8) {
         fprintf(stderr, "usage: see the comment at the top of bench_federation.c\n");
         return 2;

@@ -12,8 +12,10 @@
 #     requests/s the nginx relay (one worker) passes, interleaved runs;
 #   - merge CPU per 73-member query against the nginx relay's CPU for the
 #     same 73 bodies.
+#   - merge CPU on the same answers with Chinese text against English
+#     (offline, informational).
 # BENCH_FED_SECONDS (default 5) sets each throughput run's length;
-# BENCH_FED_PARTS (default "latency throughput cpu") picks parts.
+# BENCH_FED_PARTS (default "latency throughput cpu zh") picks parts.
 set -eu
 cd "$(dirname "$0")/../.."
 . test/bench/lib.sh
@@ -147,7 +149,7 @@ ENGINE="$tmp/ca.crt $tmp/client.crt $tmp/client.key"
 # merged as its answers arrive, written whole) interleaved with 200 plain
 # fan-outs.  Ours: per query, its end minus its slowest member's answer.
 # Also the difference of the two runs' percentiles, and to the first byte.
-parts=${BENCH_FED_PARTS:-latency throughput cpu}
+parts=${BENCH_FED_PARTS:-latency throughput cpu zh}
 want() { case " $parts " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 med() { awk '{print $1/1000}' "$tmp/$1" | stats 3; }
 want latency && for n in 30 73; do
@@ -204,6 +206,27 @@ bench_line "fan-out + merge member requests/s (1 loop)" "req/s" "$oursm" "$spm" 
 # ---- merge CPU per 73-member query vs nginx CPU to relay the same bodies
 : >"$tmp/merge"; : >"$tmp/tree"; : >"$tmp/ncpu"
 hz=$(getconf CLK_TCK)
+# ---- merge CPU on Chinese text (offline: the same answers with narratives,
+# displays and texts in ideographs, against the English ones; alternating,
+# each the minimum of 300 merges pinned to one core): a Chinese hospital's
+# answers are mostly 3-byte UTF-8 sequences.
+want zh && {
+    mkdir -p "$tmp/zh"
+    "$B" gen-zh "$tmp/zh" "$N" "$PER"
+    pin=""
+    command -v taskset >/dev/null && pin="taskset -c 1"
+    for r in 1 2 3; do
+        en=$($pin "$B" mergefiles "$tmp/data" "$N" 300 2>/dev/null)
+        zh=$($pin "$B" mergefiles "$tmp/zh" "$N" 300 2>/dev/null)
+        echo "merge Chinese/English run $r: $zh / $en" >&2
+        field merge_min_us "$zh" >>"$tmp/zh_us"
+        field merge_min_us "$en" >>"$tmp/en_us"
+    done
+    set -- $(awk '{print $1/1000}' "$tmp/zh_us" | stats 3); zh=$1 zsp=$2
+    set -- $(awk '{print $1/1000}' "$tmp/en_us" | stats 3); en=$1
+    bench_line "merge CPU per 73-member query, Chinese text" ms "$zh" "$zsp" \
+        "same answers in English" "$en" "informational" true
+}
 want cpu || exit 0
 for r in 1 2 3; do
     out=$("$B" mergecpu $ENGINE "$tmp/ports" 73 200)

@@ -7,6 +7,7 @@
 #include "fhir/base/err.h"
 #include "fhir/base/rd.h"
 #include "fhir/base/str.h"
+#include "test/support/utf8_ref.h"
 
 static int cleanup_order[4];
 static int cleanup_n;
@@ -168,6 +169,76 @@ START_TEST(utf8_validation)
 }
 END_TEST
 
+/* Does base_utf8_valid agree with the oracle (and on the bad offset)? */
+static bool
+utf8_agree(const unsigned char *buf, size_t n)
+{
+    size_t want_bad = 0;
+    size_t got_bad = 12345;
+    bool want = utf8_ref_valid(buf, n, &want_bad);
+    bool got = base_utf8_valid((const char *)buf, n, &got_bad);
+
+    return got == want && (want || got_bad == want_bad);
+}
+
+/* The vector path (16-byte blocks, chosen at run time) against the oracle:
+ * every sequence of up to four bytes drawn from the boundary values of the
+ * table, at offsets on both sides of a block edge and at the very end,
+ * then random mixtures of valid characters and stray bytes. */
+START_TEST(utf8_vector_path_agrees_with_rfc_3629)
+{
+    static const unsigned char edge[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF,
+                                         0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE,
+                                         0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xF8, 0xFF};
+    static const size_t offs[] = {0, 13, 14, 15, 16, 29};
+    const size_t ne = sizeof(edge);
+    unsigned char buf[48];
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    size_t bad = 0;
+
+    for (size_t a = 0; a < ne; a++)
+        for (size_t b = 0; b < ne; b++)
+            for (size_t c = 0; c < ne; c++)
+                for (size_t d = 0; d < ne; d++) {
+                    const unsigned char seq[4] = {edge[a], edge[b], edge[c], edge[d]};
+
+                    for (size_t o = 0; o < sizeof(offs) / sizeof(offs[0]); o++) {
+                        memset(buf, 'a', sizeof(buf));
+                        memcpy(buf + offs[o], seq, 4);
+                        bad += !utf8_agree(buf, 40);
+                    }
+                    memset(buf, 'a', sizeof(buf));
+                    memcpy(buf + 28, seq, 4); /* the input ends inside it */
+                    for (size_t end = 29; end <= 32; end++)
+                        bad += !utf8_agree(buf, end);
+                }
+    for (int round = 0; round < 200000; round++) {
+        size_t n = 0;
+        size_t len;
+
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        len = (size_t)(x % sizeof(buf));
+        while (n < len) {
+            static const char *const chars[] = {"a", "\xC3\xA9", "\xE4\xB8\xAD", "\xED\x9F\xBF",
+                                                "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBF"};
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            if (x % 23 == 0) {
+                buf[n++] = (unsigned char)(x >> 24); /* a stray byte */
+                continue;
+            }
+            const char *ch = chars[(x >> 8) % 6];
+            size_t k = strlen(ch);
+            if (n + k > len)
+                break;
+            memcpy(buf + n, ch, k);
+            n += k;
+        }
+        bad += !utf8_agree(buf, n);
+    }
+    ck_assert_uint_eq(bad, 0);
+}
+END_TEST
+
 START_TEST(err_first_error_wins)
 {
     struct base_err err = {0};
@@ -190,6 +261,7 @@ Suite *fhir_base_suite(void)
     TCase *tc = tcase_create("core");
 
     tcase_add_test(tc, arena_budget_is_enforced);
+    tcase_add_test(tc, utf8_vector_path_agrees_with_rfc_3629);
     tcase_add_test(tc, arena_cleanups_run_newest_first_and_children_die_with_parent);
     tcase_add_test(tc, arena_child_freed_early_unlinks);
     tcase_add_test(tc, arena_alignment_and_many_small_allocations);

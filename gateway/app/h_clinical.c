@@ -117,6 +117,23 @@ admit(struct fed_req *f)
 }
 
 /* The regional id from patient= ("ID" or "Patient/ID", one value). */
+/* "https://gw.example/fhir/Patient/ID" names a Patient of this server as
+ * "Patient/ID" does (R4 search.html#reference: a reference by absolute URL
+ * under the server's own base is a local one); NULL for any other URL. */
+static const char *
+own_patient_id(const struct fed_req *f, const char *url)
+{
+    const char *base = f->app->cfg->fhir_base;
+    size_t n = base != NULL ? strlen(base) : 0;
+
+    while (n > 0 && base[n - 1] == '/')
+        n--;
+    if (url == NULL || n == 0 || strncmp(url, base, n) != 0 ||
+        strncmp(url + n, "/Patient/", 9) != 0 || !gw_app_id_ok(url + n + 9))
+        return NULL;
+    return url + n + 9;
+}
+
 static bool
 patient_from_search(struct fed_req *f, const struct fhir_search *s)
 {
@@ -129,13 +146,15 @@ patient_from_search(struct fed_req *f, const struct fhir_search *s)
         if (strcmp(cl->def->name, "patient") != 0 && strcmp(cl->def->name, "subject") != 0)
             continue;
         seen++;
+        const char *own =
+            cl->n_values == 1 ? own_patient_id(f, cl->values[0].u.reference.url) : NULL;
         if (cl->modifier != FHIR_SEARCH_MOD_NONE || cl->n_values != 1 ||
-            cl->values[0].u.reference.id == NULL ||
+            (own == NULL && cl->values[0].u.reference.id == NULL) ||
             (cl->values[0].u.reference.type != NULL &&
              strcmp(cl->values[0].u.reference.type, "Patient") != 0))
             return deny(f, NULL, BASE_E_INVALID, "value", cl->name,
                         "patient must name one regional Patient id");
-        id = cl->values[0].u.reference.id;
+        id = own != NULL ? own : cl->values[0].u.reference.id;
     }
     if (seen != 1 || id == NULL)
         return deny(f, NULL, BASE_E_INVALID, "required", "patient",

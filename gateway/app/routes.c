@@ -44,6 +44,33 @@ h_search_post(struct gw_http_req *r, void *cls)
     gw_app_h_clinical(r, cls);
 }
 
+/*
+ * Any other GET under /fhir: a FHIR 404 (R4 http.html#read: "resource type
+ * not supported"), not the portal's "no such file".  A clinical resource's
+ * own address is at its member (entry.fullUrl, meta.source, reached by the
+ * gateway only); the gateway answers searches for one patient, which is
+ * where consent and audit apply.
+ */
+static void
+h_fhir_unknown(struct gw_http_req *r, void *cls)
+{
+    size_t n = gw_http_req_segment_count(r);
+    char type[64];
+    struct base_str t = n >= 2 ? gw_http_req_segment(r, 1) : BASE_STR_NULL;
+    const char *msg = "no such FHIR endpoint here";
+
+    (void)cls;
+    if (n == 3 && t.len < sizeof(type)) {
+        memcpy(type, t.ptr, t.len);
+        type[t.len] = '\0';
+        if (gw_app_is_clinical_type(type))
+            msg = "the gateway does not read single clinical resources: each lives at its "
+                  "member (entry.fullUrl, meta.source); search with patient= and _id=";
+    }
+    if (gw_http_respond_outcome(r, 404, "not-supported", NULL, msg) != BASE_OK)
+        return;
+}
+
 int
 gw_app_routes(struct gw_app *app, struct base_err *err)
 {
@@ -92,6 +119,7 @@ gw_app_routes(struct gw_app *app, struct base_err *err)
         {"GET", "/fhir/{type}", gw_app_h_clinical, app},
         /* every search above, by POST */
         {"POST", "/fhir/{type}/_search", h_search_post, app},
+        {"GET", "/fhir/*", h_fhir_unknown, app},
         /* the portal */
         {"GET", "/*", app->portal != NULL ? gw_http_static_handler : gw_app_h_portal_missing,
          app->portal != NULL ? (void *)app->portal : (void *)app},

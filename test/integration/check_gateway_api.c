@@ -523,6 +523,47 @@ START_TEST(search_by_post_is_the_same_search)
 }
 END_TEST
 
+/* A Patient named by its absolute URL under the gateway's own base
+ * (public_url + /fhir) is that Patient; under any other base it is not. A
+ * GET elsewhere under /fhir is a FHIR 404, not the portal's. */
+START_TEST(own_absolute_patient_urls_and_unknown_fhir_paths)
+{
+    struct git_resp r = git_get(&G, path("/fhir/Observation?patient=%s", P1), T_DR);
+    size_t n;
+
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    n = git_entries(r.json, "match");
+    ck_assert_uint_gt(n, 0);
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Observation?patient=https://127.0.0.1:1/fhir/Patient/%s", P1),
+                T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), n);
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Observation?subject=https://127.0.0.1:1/fhir/Patient/%s", P1),
+                T_DR);
+    ck_assert_int_eq(r.status, 200);
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Observation?patient=https://elsewhere.example/fhir/Patient/%s", P1),
+                T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Observation?patient=https://127.0.0.1:1/fhir/Group/%s", P1), T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Observation/some-id", T_DR);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"OperationOutcome\""));
+    ck_assert_ptr_nonnull(strstr(r.body, "fullUrl"));
+    ck_assert_ptr_null(strstr(r.body, "some-id"));
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Nonsense/a/b", NULL);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"OperationOutcome\""));
+    git_resp_free(&r);
+}
+END_TEST
+
 START_TEST(failing_members_give_partial_results_within_the_deadline)
 {
     long long t0 = pt_now_ms();
@@ -1065,6 +1106,7 @@ gateway_api_suite(void)
     tcase_add_test(tc, break_the_glass_is_allowed_flagged_reported_and_reviewed);
     tcase_add_test(tc, search_across_three_members_returns_tagged_entries_audited_first);
     tcase_add_test(tc, search_by_post_is_the_same_search);
+    tcase_add_test(tc, own_absolute_patient_urls_and_unknown_fhir_paths);
     tcase_add_test(tc, failing_members_give_partial_results_within_the_deadline);
     tcase_add_test(tc, consent_withholds_a_member_and_says_so);
     tcase_add_test(tc, everything_gathers_every_member);

@@ -23,6 +23,7 @@
 #include "fhir/base/limits.h"
 #include "fhir/base/log.h"
 #include "fhir/json/fhir_json.h"
+#include "fhir/outcome/fhir_outcome.h"
 #include "fhir/search/fhir_search.h"
 #include "gateway/fed/gw_fed.h"
 #include "gateway/http/gw_http_metrics.h"
@@ -78,6 +79,7 @@ struct fed_req {
     struct gw_policy_consent *consent;
     struct gw_policy_decision decision;
     bool withheld;         /* a member was left out by consent */
+    bool lenient;          /* Prefer: handling=lenient: unsupported parameters ignored */
     size_t n_asked;
     struct gw_fed_merge *merge;
     struct gw_fed_answer *answer;
@@ -243,14 +245,30 @@ parse_search(struct fed_req *f, struct fhir_search **out)
         gw_app_deny(f->app, f->r, &f->c, f->kind, f->subtype, NULL, &err);
         return false;
     }
-    if ((*out)->n_includes > 0)
-        return deny(f, NULL, BASE_E_INVALID, "not-supported", "_include",
+    /* Under lenient handling (R4 search.html#errors) an unsupported
+     * parameter is ignored and said so; strict, it is a 400. */
+    f->lenient = opt.handling == FHIR_SEARCH_LENIENT;
+    if ((*out)->n_includes > 0 && !f->lenient)
+        return deny(f, NULL, BASE_E_INVALID, "invalid", "_include",
                     "_include and _revinclude are not supported across members");
     return f->type == NULL || patient_from_search(f, *out);
 }
 
+/* A parameter lenient handling ignored: the members (strict) would refuse
+ * it, so it is not passed on either. */
+static bool
+ignored_here(const struct fhir_search *s, struct base_str name)
+{
+    for (size_t i = 0; i < s->n_warnings; i++) {
+        if (base_str_eq_cstr(name, s->warnings[i].param))
+            return true;
+    }
+    return false;
+}
+
 /* The member-side query: every parameter as received except the ones the
- * gateway handles itself (patient, paging, presentation). */
+ * gateway handles itself (patient, paging, presentation) and the ones it
+ * ignored (lenient handling; _include/_revinclude are never passed on). */
 static char *
 member_query(struct fed_req *f, const struct fhir_search *s)
 {
@@ -269,7 +287,8 @@ member_query(struct fed_req *f, const struct fhir_search *s)
         if (base_str_eq_cstr(base, "patient") || base_str_eq_cstr(base, "subject") ||
             base_str_eq_cstr(base, "_cursor") || base_str_eq_cstr(base, "_format") ||
             base_str_eq_cstr(base, "_pretty") || base_str_eq_cstr(base, "_count") ||
-            base_str_eq_cstr(base, "_offset"))
+            base_str_eq_cstr(base, "_offset") || base_str_eq_cstr(base, "_include") ||
+            base_str_eq_cstr(base, "_revinclude") || ignored_here(s, p->name))
             continue;
         if (base_buf_appendf(&b, "&%.*s=%.*s", (int)p->raw_name.len, p->raw_name.ptr,
                             (int)p->raw_value.len, p->raw_value.ptr) != BASE_OK)
@@ -556,6 +575,42 @@ respond_stream(struct fed_req *f)
         return;
 }
 
+static bool
+ignored_any(const struct fed_req *f)
+{
+    return f->mopts.search != NULL &&
+           (f->mopts.search->n_warnings > 0 || (f->lenient && f->mopts.search->n_includes > 0));
+}
+
+/* The page's first entry: the consent notice and what lenient handling
+ * ignored (R4 search.html#errors: an OperationOutcome in the Bundle);
+ * NULL when out of memory, which gw_fed_merge_lead_outcome refuses. */
+static const char *
+lead_outcome(struct fed_req *f, bool consent)
+{
+    const struct fhir_search *s = f->mopts.search;
+    json_t *oo;
+    struct base_buf b;
+    char *text = NULL;
+
+    if (consent && !ignored_any(f))
+        return CONSENT_NOTICE;
+    oo = fhir_outcome_new();
+    base_buf_init(&b, 0);
+    if (oo != NULL && fhir_search_warnings_to_outcome(s, oo) == BASE_OK &&
+        (!f->lenient || s->n_includes == 0 ||
+         fhir_outcome_add(oo, "warning", "not-supported", "_include",
+                          "_include and _revinclude are not supported across members; "
+                          "ignored") == BASE_OK) &&
+        (!consent || fhir_outcome_add(oo, "information", "suppressed", NULL,
+                                      "some data withheld by patient consent") == BASE_OK) &&
+        fhir_json_dump(oo, FHIR_JSON_COMPACT, &b, NULL) == BASE_OK)
+        text = base_buf_dup0(&b, gw_http_req_arena(f->r));
+    base_buf_fini(&b);
+    json_decref(oo);
+    return text;
+}
+
 /* Runs on a worker: finish the merge, audit, answer, resume. */
 static void
 finish(void *ctx)
@@ -584,8 +639,9 @@ finish(void *ctx)
         gw_app_deny(f->app, f->r, &f->c, f->kind, f->subtype, f->patient_ref, &err);
         goto out;
     }
-    if ((f->withheld || info.n_filtered > 0) &&
-        gw_fed_merge_lead_outcome(f->merge, CONSENT_NOTICE) != BASE_OK) {
+    if ((f->withheld || info.n_filtered > 0 || ignored_any(f)) &&
+        gw_fed_merge_lead_outcome(f->merge, lead_outcome(f, f->withheld || info.n_filtered > 0)) !=
+            BASE_OK) {
         if (gw_http_respond_outcome(f->r, 500, "exception", NULL, "could not build the answer") !=
             BASE_OK)
             goto out;

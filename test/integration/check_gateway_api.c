@@ -564,6 +564,44 @@ START_TEST(own_absolute_patient_urls_and_unknown_fhir_paths)
 }
 END_TEST
 
+/* Prefer: handling=lenient (R4 search.html#errors): what the gateway does
+ * not support is ignored — not passed to the members, who would refuse it —
+ * and said so in an OperationOutcome entry; strict, it is a 400. */
+START_TEST(lenient_handling_ignores_and_says_so)
+{
+    const char *lenient[] = {"Prefer: handling=lenient", NULL};
+    char v[16];
+    struct git_resp r = git_get(&G, path("/fhir/Observation?patient=%s", P1), T_DR);
+    size_t n = git_entries(r.json, "match");
+
+    ck_assert_uint_gt(n, 0);
+    git_resp_free(&r);
+    r = git_req(&G, "GET", path("/fhir/Observation?patient=%s&foo=bar", P1), T_DR, lenient, NULL,
+                NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), n);
+    ck_assert_uint_eq(git_entries(r.json, "outcome"), 1);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"foo\""));
+    ck_assert_str_eq(header(&r, "X-Members-Answered", v, sizeof(v)), "3");
+    git_resp_free(&r);
+    r = git_req(&G, "GET",
+                path("/fhir/Observation?patient=%s&_include=Observation:subject&_count=2", P1), T_DR,
+                lenient, NULL, NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 2);
+    ck_assert_ptr_nonnull(strstr(r.body, "_include"));
+    ck_assert_str_eq(header(&r, "X-Members-Answered", v, sizeof(v)), "3");
+    git_resp_free(&r);
+    /* strict (the default): both are 400 */
+    r = git_get(&G, path("/fhir/Observation?patient=%s&foo=bar", P1), T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Observation?patient=%s&_include=Observation:subject", P1), T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+}
+END_TEST
+
 START_TEST(failing_members_give_partial_results_within_the_deadline)
 {
     long long t0 = pt_now_ms();
@@ -1107,6 +1145,7 @@ gateway_api_suite(void)
     tcase_add_test(tc, search_across_three_members_returns_tagged_entries_audited_first);
     tcase_add_test(tc, search_by_post_is_the_same_search);
     tcase_add_test(tc, own_absolute_patient_urls_and_unknown_fhir_paths);
+    tcase_add_test(tc, lenient_handling_ignores_and_says_so);
     tcase_add_test(tc, failing_members_give_partial_results_within_the_deadline);
     tcase_add_test(tc, consent_withholds_a_member_and_says_so);
     tcase_add_test(tc, everything_gathers_every_member);

@@ -66,6 +66,20 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
 
     if (v == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    /* name, family and given take :exact (R4 search.html#string) */
+    if (base_str_eq_cstr(p->name, "name:exact") || base_str_eq_cstr(p->name, "family:exact") ||
+        base_str_eq_cstr(p->name, "given:exact")) {
+        bool *exact = p->name.ptr[0] == 'n'   ? &q->name_exact
+                      : p->name.ptr[0] == 'f' ? &q->family_exact
+                                              : &q->given_exact;
+        const char **slot = p->name.ptr[0] == 'n'   ? &q->name
+                            : p->name.ptr[0] == 'f' ? &q->family
+                                                    : &q->given;
+
+        *exact = true;
+        *slot = v;
+        return BASE_OK;
+    }
     if (base_str_eq_cstr(p->name, "identifier")) {
         struct gw_mpi_resid resid;
 
@@ -93,8 +107,8 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
                "_count", "_count must be 1 to 50");
         q->count = (size_t)n;
     } else if (!base_str_eq_cstr(p->name, "_format") && !base_str_eq_cstr(p->name, "_pretty")) {
-        return base_err_set(err, BASE_E_INVALID, "not-supported", "query",
-                            "unknown search parameter for Patient");
+        return base_err_set(err, BASE_E_INVALID, "invalid", "query",
+                            "unknown search parameter or modifier for Patient");
     }
     return BASE_OK;
 }

@@ -361,6 +361,9 @@ struct gw_mpi_pdq_query {
     const char *family; /* Han or pinyin/romanized; matches the family name */
     const char *given;
     const char *name; /* whole name, Han or pinyin */
+    /* FHIR string search (R4 search.html#string): a name part matches when it
+     * starts with the value; with :exact, the whole part must be equal */
+    bool name_exact, family_exact, given_exact;
     int birth_year;   /* birthdate=eq */
     int birth_month;
     int birth_day;

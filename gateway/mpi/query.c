@@ -354,17 +354,25 @@ norm_query_name(struct base_arena *a, const char *s, const char **han, const cha
 }
 
 /* A Han query matches the same characters (or a romanized record with the
- * same pinyin); a pinyin query matches by sound, Han records included. */
+ * same pinyin); a pinyin query matches by sound, Han records included.  A
+ * value matches when a name part starts with it (R4 search.html#string:
+ * `name=赵` or `name=zhao` finds 赵浩, by the family name), the whole name
+ * with :exact ($11-$13).  The normalized values hold Han characters or
+ * a-z only, so they are safe in a LIKE pattern. */
 static const char SQL_PDQ[] =
     "SELECT DISTINCT r.person_id FROM mpi.record r WHERE "
-    "($1::text IS NULL OR r.name_han = $1 OR (r.name_han = '' AND (r.name_py = $2 OR "
-    " r.name_py_given || r.name_py_family = $2))) AND "
-    "($2::text IS NULL OR $1::text IS NOT NULL OR r.name_py = $2 OR "
-    " r.name_py_given || r.name_py_family = $2) AND "
+    "($1::text IS NULL OR (CASE WHEN $11::bool THEN r.name_han = $1 "
+    "  ELSE r.name_han LIKE $1 || '%' END) OR (r.name_han = '' AND "
+    "  (r.name_py = $2 OR r.name_py_given || r.name_py_family = $2))) AND "
+    "($2::text IS NULL OR $1::text IS NOT NULL OR r.name_py_given || r.name_py_family = $2 OR "
+    " (CASE WHEN $11::bool THEN r.name_py = $2 ELSE r.name_py LIKE $2 || '%' OR "
+    "  r.name_py_given LIKE $2 || '%' END)) AND "
     "($3::text IS NULL OR r.name_han LIKE $3 || '%' OR (r.name_han = '' AND "
     " r.name_py_family = $4)) AND "
-    "($4::text IS NULL OR $3::text IS NOT NULL OR r.name_py_family = $4) AND "
-    "($5::text IS NULL OR r.name_py_given = $5) AND "
+    "($4::text IS NULL OR $3::text IS NOT NULL OR (CASE WHEN $12::bool THEN "
+    " r.name_py_family = $4 ELSE r.name_py_family LIKE $4 || '%' END)) AND "
+    "($5::text IS NULL OR (CASE WHEN $13::bool THEN r.name_py_given = $5 "
+    " ELSE r.name_py_given LIKE $5 || '%' END)) AND "
     "($6::int = 0 OR r.birth_year = $6::int) AND ($7::int = 0 OR r.birth_month = $7::int) AND "
     "($8::int = 0 OR r.birth_day = $8::int) AND ($9::int = 0 OR r.sex = $9::int) "
     "ORDER BY r.person_id LIMIT $10::int";
@@ -373,7 +381,7 @@ static int
 pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, size_t count,
             PGresult **out, struct base_err *err)
 {
-    const char *p[10];
+    const char *p[13];
     const char *fam_py;
     const char *given_han;
 
@@ -388,9 +396,12 @@ pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, 
     p[7] = base_arena_sprintf(a, "%d", q->birth_day);
     p[8] = base_arena_sprintf(a, "%d", (int)q->sex);
     p[9] = base_arena_sprintf(a, "%zu", count);
+    p[10] = q->name_exact ? "true" : "false";
+    p[11] = q->family_exact ? "true" : "false";
+    p[12] = q->given_exact ? "true" : "false";
     for (int i = 5; i < 10; i++)
         ENSURE(p[i] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    return mpi_q(db, a, SQL_PDQ, 10, p, PGRES_TUPLES_OK, out, err);
+    return mpi_q(db, a, SQL_PDQ, 13, p, PGRES_TUPLES_OK, out, err);
 }
 
 static int

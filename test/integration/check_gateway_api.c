@@ -723,6 +723,26 @@ START_TEST(pdqm_and_pixm)
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_ge(git_entries(r.json, "match"), 4);
     git_resp_free(&r);
+    /* a prefix of the family name is a match; with :exact it is not; an
+     * unknown modifier or parameter is a 400 */
+    r = git_get(&G, "/fhir/Patient?family=Zha&birthdate=1980-01-01", T_DR);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_ge(git_entries(r.json, "match"), 4);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient?family:exact=Zha&birthdate=1980-01-01", T_DR);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 0);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient?family:exact=Zhang&birthdate=1980-01-01", T_DR);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_ge(git_entries(r.json, "match"), 4);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient?family:contains=han&birthdate=1980-01-01", T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&foo=1", T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
     r = git_get(&G,
                 "/fhir/Patient/$ihe-pix?sourceIdentifier=urn:fhirgate:test:hosp-a:mrn|MRN-p1-hosp-a",
                 T_DR);

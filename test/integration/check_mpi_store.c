@@ -225,6 +225,33 @@ START_TEST(fhir_answers)
     ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 2);
     json_decref(out);
+    /* a name part that starts with the value matches (R4 string search):
+     * the family name alone, by characters or by sound; :exact wants all */
+    static const struct {
+        const char *name, *family, *given;
+        bool exact;
+        int total;
+    } parts[] = {
+        {"张", NULL, NULL, false, 1},      {"zhang", NULL, NULL, false, 2},
+        {"zhang", NULL, NULL, true, 0},    {"张", NULL, NULL, true, 0},
+        {"张三", NULL, NULL, true, 1},     {"zhangsan", NULL, NULL, true, 2},
+        {NULL, "zh", NULL, false, 2},      {NULL, "zh", NULL, true, 0},
+        {NULL, "zhang", NULL, true, 2},    {NULL, NULL, "sa", false, 2},
+        {NULL, NULL, "sa", true, 0},       {NULL, NULL, "san", true, 2},
+        {"san", NULL, NULL, false, 2},     {"li", NULL, NULL, false, 0},
+    };
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        memset(&q, 0, sizeof(q));
+        q.name = parts[i].name;
+        q.family = parts[i].family;
+        q.given = parts[i].given;
+        q.name_exact = q.family_exact = q.given_exact = parts[i].exact;
+        ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+        ck_assert_msg(json_integer_value(json_object_get(out, "total")) == parts[i].total,
+                      "case %zu: total %lld", i,
+                      (long long)json_integer_value(json_object_get(out, "total")));
+        json_decref(out);
+    }
     memset(&q, 0, sizeof(q));
     q.family = "张";
     ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);

@@ -78,7 +78,7 @@ registry_search(struct gw_http_req *r, struct gw_app *app, const char *type, as_
 
         if (!matches(r, &ms[i], &bad)) {
             if (bad != NULL) {
-                (void)base_err_set(&err, BASE_E_INVALID, "not-supported", bad,
+                (void)base_err_set(&err, BASE_E_INVALID, "invalid", bad,
                                    "unknown search parameter (use _id, name, active)");
                 gw_app_deny(app, r, &c, FHIR_EVENT_SEARCH, "search-type", NULL, &err);
                 return;

@@ -925,6 +925,9 @@ START_TEST(members_health_registration_and_admin)
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(r.body, "\"active\""));
     git_resp_free(&r);
+    r = git_get(&G, "/fhir/Organization?bogus=1", T_DR);
+    ck_assert_int_eq(r.status, 400); /* an unknown parameter: a bad request, not 406 */
+    git_resp_free(&r);
     r = git_get(&G, "/fhir/Organization?_id=hosp-new", T_DR);
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_eq(git_entries(r.json, "match"), 1);

@@ -276,6 +276,10 @@ report_opts(struct gw_app *app, struct gw_http_req *r, struct gw_app_caller *c,
     if (o->from == NULL || o->to == NULL)
         return bad_param(app, r, c, FHIR_EVENT_SEARCH, "report", "from",
                          "from and to are required dates (YYYY-MM-DD or an instant)");
+    /* both are instants in one fixed-width form, so text order is time order */
+    if (strcmp(o->from, o->to) > 0)
+        return bad_param(app, r, c, FHIR_EVENT_SEARCH, "report", "to",
+                         "to must not be before from");
     o->tz = tz != NULL ? tz : app->cfg->report_tz;
     if (strlen(o->tz) > 63 ||
         strspn(o->tz, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_+-") !=

@@ -825,6 +825,13 @@ START_TEST(regulator_searches_reports_and_verifies)
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(r.body, "per_member,"));
     git_resp_free(&r);
+    r = git_get(&G, "/audit/report?from=2100-01-01&to=2000-01-01", T_REG);
+    ck_assert_int_eq(r.status, 400); /* a period that ends before it starts */
+    ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
+    git_resp_free(&r);
+    r = git_get(&G, "/audit/report?from=2026-01-01&to=2026-01-01", T_REG);
+    ck_assert_int_eq(r.status, 200); /* one whole day */
+    git_resp_free(&r);
     r = git_get(&G, "/audit/report?from=2000-01-01&to=2100-01-01&format=html", T_REG);
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(r.body, "<table"));

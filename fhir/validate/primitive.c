@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fhir/validate/validate_int.h"
+
 /* Strings SHALL NOT exceed 1MB (1024*1024 characters) (datatypes.html#string). */
 #define STRING_MAX_CHARS (1024u * 1024u)
 
@@ -322,26 +324,48 @@ static const unsigned char b64_class[256] = {
 #if defined(__SSE2__)
 #include <emmintrin.h>
 
-/* Bytes of the base64 alphabet from p on, sixteen at a time (stops at the
- * first other byte or where fewer than 16 remain). */
-static size_t
-b64_data_run(const unsigned char *p, size_t len)
+/* 0xFF in each byte of v that is in the base64 alphabet.  Ranges are
+ * checked as "x - lo < n" in signed arithmetic shifted by 0x80, exact for
+ * all 256 byte values; x | 0x20 folds A-Z onto a-z. */
+static inline __m128i
+b64_is_data(__m128i v)
+{
+    __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)),
+                                                 _mm_set1_epi8((char)(0x80 - 'a'))),
+                                    _mm_set1_epi8((char)(-128 + 26)));
+    __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - '0'))),
+                                   _mm_set1_epi8((char)(-128 + 10)));
+    __m128i sym =
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')), _mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
+
+    return _mm_or_si128(_mm_or_si128(letter, digit), sym);
+}
+
+static inline __m128i
+load16(const unsigned char *p)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* Bytes of the base64 alphabet from p on: 64 at a time while all are, then
+ * 16 at a time (stops at the first other byte or where fewer than 16
+ * remain). */
+size_t
+fhir_validate__b64_data_run(const unsigned char *p, size_t len)
 {
     size_t i = 0;
 
+    while (len - i >= 64) {
+        __m128i all = _mm_and_si128(
+            _mm_and_si128(b64_is_data(load16(p + i)), b64_is_data(load16(p + i + 16))),
+            _mm_and_si128(b64_is_data(load16(p + i + 32)), b64_is_data(load16(p + i + 48))));
+
+        if (_mm_movemask_epi8(all) != 0xFFFF)
+            break;
+        i += 64;
+    }
     while (len - i >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        /* signed ranges: bytes >= 0x80 are negative and fall outside all */
-        __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
-                                   _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
-        __m128i lo = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
-                                   _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)));
-        __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
-                                   _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
-        __m128i sy = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
-                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
-        unsigned ok =
-            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(up, lo), _mm_or_si128(dg, sy)));
+        unsigned ok = (unsigned)_mm_movemask_epi8(b64_is_data(load16(p + i)));
 
         if (ok != 0xFFFFu)
             return i + (size_t)__builtin_ctz(~ok);
@@ -350,8 +374,8 @@ b64_data_run(const unsigned char *p, size_t len)
     return i;
 }
 #else
-static size_t
-b64_data_run(const unsigned char *p, size_t len)
+size_t
+fhir_validate__b64_data_run(const unsigned char *p, size_t len)
 {
     size_t i = 0;
 
@@ -380,7 +404,7 @@ check_base64(const char *s, size_t len)
         /* fast path over runs of data characters (lines of MIME-style base64
          * are 76 characters between breaks) */
         if (pad == 0) {
-            size_t run = b64_data_run(p + i, len - i);
+            size_t run = fhir_validate__b64_data_run(p + i, len - i);
 
             i += run;
             n += run;

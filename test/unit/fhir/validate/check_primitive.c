@@ -3,6 +3,7 @@
  * invalid edge cases, plus the xhtml narrative checker.
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -286,6 +287,31 @@ START_TEST(xhtml_table)
 }
 END_TEST
 
+/* base64Binary's vector loop against the rule, byte by byte: every byte
+ * value at every position of an 80-byte run (past the 64-byte block, into
+ * the 16-byte tail) — valid only when the byte is in the alphabet, or is the
+ * final '=' (79 data + 1 pad). */
+START_TEST(base64_every_byte_at_every_position)
+{
+    char s[80];
+
+    for (int b = 0; b < 256; b++) {
+        bool data = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') ||
+                    b == '+' || b == '/';
+
+        for (size_t k = 0; k < sizeof(s); k++) {
+            enum fhir_prim_fault want =
+                data || (b == '=' && k == sizeof(s) - 1) ? FHIR_PRIM_OK : FHIR_PRIM_BAD_FORMAT;
+
+            memset(s, 'A', sizeof(s));
+            s[k] = (char)b;
+            ck_assert_msg(fhir_validate_primitive(FHIR_PRIM_BASE64BINARY, s, sizeof(s)) == want,
+                          "byte 0x%02x at %zu", b, k);
+        }
+    }
+}
+END_TEST
+
 /* Entity expansion bombs must not expand: the declaration is refused, and
  * an undeclared reference is simply not well-formed. */
 START_TEST(xhtml_entity_bomb_is_refused_quickly)
@@ -313,6 +339,7 @@ Suite *fhir_validate_primitive_suite(void)
     tcase_add_test(tc, fault_texts_are_distinct);
     tcase_add_loop_test(tc, xhtml_table, 0, (int)(sizeof(xcases) / sizeof(xcases[0])));
     tcase_add_test(tc, xhtml_entity_bomb_is_refused_quickly);
+    tcase_add_test(tc, base64_every_byte_at_every_position);
     suite_add_tcase(s, tc);
     return s;
 }

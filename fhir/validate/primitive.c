@@ -347,42 +347,96 @@ load16(const unsigned char *p)
     return _mm_loadu_si128((const __m128i *)(const void *)p);
 }
 
-/* Bytes of the base64 alphabet from p on: 64 at a time while all are, then
- * 16 at a time (stops at the first other byte or where fewer than 16
- * remain). */
-size_t
-fhir_validate__b64_data_run(const unsigned char *p, size_t len)
+/* Set bits of a 16-bit mask (no POPCNT in baseline x86-64: the builtin
+ * would be a library call). */
+static inline unsigned
+bits16(unsigned m)
 {
+    m = m - ((m >> 1) & 0x5555u);
+    m = (m & 0x3333u) + ((m >> 2) & 0x3333u);
+    m = (m + (m >> 4)) & 0x0F0Fu;
+    return (m + (m >> 8)) & 0x1Fu;
+}
+
+/* Sum of the sixteen unsigned bytes of v. */
+static inline size_t
+lane_sum(__m128i v)
+{
+    __m128i sad = _mm_sad_epu8(v, _mm_setzero_si128());
+
+    return (size_t)_mm_cvtsi128_si32(sad) + (size_t)_mm_cvtsi128_si32(_mm_unpackhi_epi64(sad, sad));
+}
+
+static inline unsigned
+spaces_in(__m128i is_space)
+{
+    return bits16((unsigned)_mm_movemask_epi8(is_space));
+}
+
+/* Bytes of the base64 alphabet or spaces from p on: 64 at a time while all
+ * are, then 16 at a time (stops at the first other byte or where fewer
+ * than 16 remain); the spaces among them are added to *spaces. */
+size_t
+fhir_validate__b64_run(const unsigned char *p, size_t len, size_t *spaces)
+{
+    const __m128i sp = _mm_set1_epi8(' ');
     size_t i = 0;
+    size_t n_sp = 0;
+    /* per-lane space counts (each compare is 0 or -1), summed before a
+     * lane could pass 255 */
+    __m128i counts = _mm_setzero_si128();
+    unsigned blocks = 0;
 
     while (len - i >= 64) {
-        __m128i all = _mm_and_si128(
-            _mm_and_si128(b64_is_data(load16(p + i)), b64_is_data(load16(p + i + 16))),
-            _mm_and_si128(b64_is_data(load16(p + i + 32)), b64_is_data(load16(p + i + 48))));
+        __m128i v0 = load16(p + i);
+        __m128i v1 = load16(p + i + 16);
+        __m128i v2 = load16(p + i + 32);
+        __m128i v3 = load16(p + i + 48);
+        __m128i s0 = _mm_cmpeq_epi8(v0, sp);
+        __m128i s1 = _mm_cmpeq_epi8(v1, sp);
+        __m128i s2 = _mm_cmpeq_epi8(v2, sp);
+        __m128i s3 = _mm_cmpeq_epi8(v3, sp);
+        __m128i ok = _mm_and_si128(
+            _mm_and_si128(_mm_or_si128(b64_is_data(v0), s0), _mm_or_si128(b64_is_data(v1), s1)),
+            _mm_and_si128(_mm_or_si128(b64_is_data(v2), s2), _mm_or_si128(b64_is_data(v3), s3)));
 
-        if (_mm_movemask_epi8(all) != 0xFFFF)
+        if (_mm_movemask_epi8(ok) != 0xFFFF)
             break;
+        counts = _mm_sub_epi8(counts, _mm_add_epi8(_mm_add_epi8(s0, s1), _mm_add_epi8(s2, s3)));
+        if (++blocks == 63) {
+            n_sp += lane_sum(counts);
+            counts = _mm_setzero_si128();
+            blocks = 0;
+        }
         i += 64;
     }
+    n_sp += lane_sum(counts);
     while (len - i >= 16) {
-        unsigned ok = (unsigned)_mm_movemask_epi8(b64_is_data(load16(p + i)));
+        __m128i v = load16(p + i);
+        __m128i s = _mm_cmpeq_epi8(v, sp);
+        unsigned ok = (unsigned)_mm_movemask_epi8(_mm_or_si128(b64_is_data(v), s));
 
-        if (ok != 0xFFFFu)
-            return i + (size_t)__builtin_ctz(~ok);
+        if (ok != 0xFFFFu) {
+            unsigned k = (unsigned)__builtin_ctz(~ok);
+            unsigned sm = (unsigned)_mm_movemask_epi8(s) & ((1u << k) - 1u);
+
+            *spaces += n_sp + bits16(sm);
+            return i + k;
+        }
+        n_sp += spaces_in(s);
         i += 16;
     }
+    *spaces += n_sp;
     return i;
 }
 #else
 size_t
-fhir_validate__b64_data_run(const unsigned char *p, size_t len)
+fhir_validate__b64_run(const unsigned char *p, size_t len, size_t *spaces)
 {
     size_t i = 0;
 
-    while (len - i >= 8 && (b64_class[p[i]] & b64_class[p[i + 1]] & b64_class[p[i + 2]] &
-                            b64_class[p[i + 3]] & b64_class[p[i + 4]] & b64_class[p[i + 5]] &
-                            b64_class[p[i + 6]] & b64_class[p[i + 7]]) == B64_DATA)
-        i += 8;
+    for (; i < len && (b64_class[p[i]] == B64_DATA || p[i] == ' '); i++)
+        *spaces += p[i] == ' ';
     return i;
 }
 #endif
@@ -401,13 +455,14 @@ check_base64(const char *s, size_t len)
     size_t pad = 0;
 
     while (i < len) {
-        /* fast path over runs of data characters (lines of MIME-style base64
-         * are 76 characters between breaks) */
+        /* fast path over runs of data characters and spaces (lines of
+         * MIME-style base64 are 76 characters between breaks) */
         if (pad == 0) {
-            size_t run = fhir_validate__b64_data_run(p + i, len - i);
+            size_t spaces = 0;
+            size_t run = fhir_validate__b64_run(p + i, len - i, &spaces);
 
             i += run;
-            n += run;
+            n += run - spaces;
         }
         if (i >= len)
             break;

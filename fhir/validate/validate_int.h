@@ -113,9 +113,9 @@ bool fhir_validate__xhtml_url_attribute(const char *name, size_t len);
 bool fhir_validate__xhtml_script_url(const char *value, size_t len);
 
 /* primitive.c: how many bytes from p on are in the base64 alphabet
- * (A-Z a-z 0-9 + /); may stop up to 15 bytes short of the first other
- * byte, never past it. */
-size_t fhir_validate__b64_data_run(const unsigned char *p, size_t len);
+ * (A-Z a-z 0-9 + /) or spaces, the spaces among them added to *spaces;
+ * may stop up to 15 bytes short of the first other byte, never past it. */
+size_t fhir_validate__b64_run(const unsigned char *p, size_t len, size_t *spaces);
 
 /* rules.c */
 enum fhir_validate__ref_form {

@@ -309,6 +309,20 @@ START_TEST(base64_every_byte_at_every_position)
                           "byte 0x%02x at %zu", b, k);
         }
     }
+    /* whitespace is skipped wherever it is: 80 data bytes with one or two
+     * spaces (or a tab) anywhere stay valid, 79 do not */
+    for (size_t k = 0; k < 81; k++) {
+        char w[82];
+
+        memset(w, 'A', sizeof(w));
+        w[k] = ' ';
+        ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_BASE64BINARY, w, 81), FHIR_PRIM_OK);
+        w[(k + 17) % 82] = k % 3 == 0 ? '\t' : ' ';
+        ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_BASE64BINARY, w, 82), FHIR_PRIM_OK);
+        if ((k + 17) % 82 < 81)
+            ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_BASE64BINARY, w, 81),
+                             FHIR_PRIM_BAD_FORMAT);
+    }
 }
 END_TEST
 

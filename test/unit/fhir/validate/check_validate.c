@@ -496,6 +496,9 @@ START_TEST(base64_on_the_text_path)
         {"", 64, "QQ=Q", false, false}, {"", 64, "QQ=Q=", false, false},
         {"", 16, "-_QQ", false, false}, {"", 70, "\\u0041QQQ", false, false},
         {"\xc3\xa9QQ", 64, "", false, false},
+        {"Q Q", 62, "Q Q= =", true, true}, {"    ", 0, "", true, true},
+        {"QQQ Q", 100, "  QQ  QQ", true, true}, {"QQQ Q", 100, "  QQ  Q", false, false},
+        {"", 64, "QQ= Q", false, false}, {"", 64, "Q= ==", false, false},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -28,6 +28,7 @@
  */
 #include "fhir/validate/validate_int.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "fhir/base/limits.h"
@@ -100,16 +101,14 @@ is_xml_char(uint32_t c)
            (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
 }
 
+/* Value of a hex digit, -1 for any other byte: the low nibble, plus 9
+ * for the letters (A-F and a-f are 0x41-0x46 and 0x61-0x66). */
 static int
 hex_value(unsigned char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    if (!isxdigit(c))
+        return -1;
+    return (c & 0x0F) + (c >= 'A' ? 9 : 0);
 }
 
 /*

@@ -236,19 +236,13 @@ corpus_divs(void)
     tu_free_list(files);
     files = tu_list_dir(tu_corpus_path("synthea/bulk-ndjson-10-patients"), ".ndjson", &n);
     for (size_t i = 0; i < n; i++) {
-        size_t len;
-        char *text = tu_read_file(files[i], &len);
-        const char *p = text;
-        const char *end = text + len;
+        char *text = tu_read_file(files[i], NULL);
+        char *save = NULL;
 
-        while (p < end) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            size_t ll = (size_t)((nl != NULL ? nl : end) - p);
-
-            if (ll > 0)
-                add_document(p, ll, &d);
-            p += ll + 1;
-        }
+        /* one document a line (tu_read_file's text ends with a NUL) */
+        for (char *line = strtok_r(text, "\n", &save); line != NULL;
+             line = strtok_r(NULL, "\n", &save))
+            add_document(line, strlen(line), &d);
         free(text);
     }
     tu_free_list(files);

@@ -48,6 +48,73 @@ static const unsigned char cls[256] = {
 #undef L
 #undef H
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+static inline __m128i
+load16(const unsigned char *p)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* 0xFF in each byte of v in [lo, lo + n): "x - lo < n" unsigned, as a
+ * signed compare shifted by 0x80 — exact for all 256 byte values. */
+static inline __m128i
+in_range(__m128i v, unsigned char lo, unsigned char n)
+{
+    return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - lo))),
+                          _mm_set1_epi8((char)(-128 + n)));
+}
+#endif
+
+/* Whole 16-byte blocks at the start of s with no byte <= 0x20 (so no XML
+ * Schema whitespace); the caller checks from there on byte by byte. */
+static size_t
+blocks_without_space(const char *s, size_t len)
+{
+    size_t i = 0;
+
+#if defined(__SSE2__)
+    const __m128i sp = _mm_set1_epi8(0x20);
+
+    while (len - i >= 16) {
+        __m128i v = load16((const unsigned char *)s + i);
+
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, sp), sp)) != 0)
+            break;
+        i += 16;
+    }
+#else
+    (void)s;
+    (void)len;
+#endif
+    return i;
+}
+
+/* Whole 16-byte blocks at the start of s in [A-Za-z0-9\-\.]. */
+static size_t
+blocks_of_id_chars(const char *s, size_t len)
+{
+    size_t i = 0;
+
+#if defined(__SSE2__)
+    while (len - i >= 16) {
+        __m128i v = load16((const unsigned char *)s + i);
+        __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26);
+        /* '-' '.' '/' '0'-'9' are 0x2D-0x39; '/' is not allowed */
+        __m128i other = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), in_range(v, '-', 13));
+
+        if (_mm_movemask_epi8(_mm_or_si128(letter, other)) != 0xFFFF)
+            break;
+        i += 16;
+    }
+#else
+    (void)s;
+    (void)len;
+#endif
+    return i;
+}
+
 static bool
 is_digit(char c)
 {
@@ -226,7 +293,7 @@ check_id(const char *s, size_t len)
 {
     if (len > 64)
         return FHIR_PRIM_BAD_FORMAT;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = blocks_of_id_chars(s, len); i < len; i++) {
         if (!(cls[(unsigned char)s[i]] & C_ID))
             return FHIR_PRIM_BAD_FORMAT;
     }
@@ -237,9 +304,12 @@ check_id(const char *s, size_t len)
 static enum fhir_prim_fault
 check_code(const char *s, size_t len)
 {
+    size_t clean = blocks_without_space(s, len);
+
     if (is_xs_space(s[0]) || is_xs_space(s[len - 1]))
         return FHIR_PRIM_BAD_FORMAT;
-    for (size_t i = 1; i < len; i++) {
+    /* a pair that ends in the clean blocks has no space at its end */
+    for (size_t i = clean > 1 ? clean : 1; i < len; i++) {
         if (is_xs_space(s[i]) && is_xs_space(s[i - 1]))
             return FHIR_PRIM_BAD_FORMAT;
     }
@@ -250,7 +320,7 @@ check_code(const char *s, size_t len)
 static enum fhir_prim_fault
 check_uri(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = blocks_without_space(s, len); i < len; i++) {
         if (is_xs_space(s[i]))
             return FHIR_PRIM_BAD_FORMAT;
     }
@@ -322,29 +392,18 @@ static const unsigned char b64_class[256] = {
 };
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
-
 /* 0xFF in each byte of v that is in the base64 alphabet.  Ranges are
  * checked as "x - lo < n" in signed arithmetic shifted by 0x80, exact for
  * all 256 byte values; x | 0x20 folds A-Z onto a-z. */
 static inline __m128i
 b64_is_data(__m128i v)
 {
-    __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)),
-                                                 _mm_set1_epi8((char)(0x80 - 'a'))),
-                                    _mm_set1_epi8((char)(-128 + 26)));
-    __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - '0'))),
-                                   _mm_set1_epi8((char)(-128 + 10)));
+    __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26);
+    __m128i digit = in_range(v, '0', 10);
     __m128i sym =
         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')), _mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
 
     return _mm_or_si128(_mm_or_si128(letter, digit), sym);
-}
-
-static inline __m128i
-load16(const unsigned char *p)
-{
-    return _mm_loadu_si128((const __m128i *)(const void *)p);
 }
 
 /* Set bits of a 16-bit mask (no POPCNT in baseline x86-64: the builtin

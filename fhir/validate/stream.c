@@ -162,12 +162,80 @@ utf8_seq(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
+#if defined(__SSE2__)
+/* Skip bytes that need no look (printable ASCII but '"' and '\\'), sixteen at
+ * a time; stops at the first other byte or where fewer than 16 remain. */
+static inline const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *end)
+{
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* signed compare: bytes >= 0x80 are negative, so "< 0x20" catches them */
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                 _mm_cmplt_epi8(v, space));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+
+        if (bits != 0)
+            return p + __builtin_ctz(bits);
+        p += 16;
+    }
+    return p;
+}
+#else
+#define ONES  UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/*
+ * Bytes of w (little-endian order) that need a closer look — '"', '\\',
+ * below 0x20 or from 0x80 — as the high bit of each byte.  The lowest set
+ * bit is exact (bits above it may be false alarms), which is all the
+ * scanner needs: it jumps to the first such byte.
+ */
+static inline uint64_t
+special8(uint64_t w)
+{
+    uint64_t q = w ^ (ONES * '"');
+    uint64_t b = w ^ (ONES * '\\');
+
+    return (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w) | w) & HIGHS;
+}
+
+static inline uint64_t
+load_le64(const unsigned char *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, 8);
+    if (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+        v = __builtin_bswap64(v);
+    return v;
+}
+
+/* Portable version: eight bytes at a time. */
+static inline const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *end)
+{
+    while (end - p >= 8) {
+        uint64_t m = special8(load_le64(p));
+
+        if (m != 0)
+            return p + ((unsigned)__builtin_ctzll(m) >> 3);
+        p += 8;
+    }
+    return p;
+}
+#endif
+
 /*
  * A string at s->p (the opening quote): the raw text between the quotes in
  * *raw.  Same grammar as the reader; \u escapes bail (rare in FHIR).
  */
 static int
-scan_string(struct sctx *s, struct base_str *raw, unsigned *flags)
+scan_string_general(struct sctx *s, struct base_str *raw, unsigned *flags)
 {
     const unsigned char *p = s->p + 1;
     const unsigned char *end = s->end;
@@ -176,7 +244,7 @@ scan_string(struct sctx *s, struct base_str *raw, unsigned *flags)
     for (;;) {
         unsigned ch;
 
-        p += fhir_json_plain_len((const char *)p, (size_t)(end - p), false);
+        p = skip_plain(p, end);
         if (p >= end)
             return BAIL;
         ch = *p;
@@ -222,6 +290,27 @@ scan_string(struct sctx *s, struct base_str *raw, unsigned *flags)
         return BAIL;
     s->p = p + 1;
     *flags = f;
+    return 0;
+}
+
+/*
+ * The common case inline: plain ASCII up to the closing quote; anything
+ * else (escapes, UTF-8, controls, a string in the last bytes of the text)
+ * starts over on the general scanner.
+ */
+static inline int
+scan_string(struct sctx *s, struct base_str *raw, unsigned *flags)
+{
+    const unsigned char *p = skip_plain(s->p + 1, s->end);
+
+    if (p >= s->end || *p != '"')
+        return scan_string_general(s, raw, flags);
+    raw->ptr = (const char *)s->p + 1;
+    raw->len = (size_t)(p - s->p - 1);
+    if (raw->len > s->lim.max_string)
+        return BAIL;
+    s->p = p + 1;
+    *flags = 0;
     return 0;
 }
 
@@ -356,7 +445,7 @@ primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_mod
     struct base_str v;
     unsigned flags;
 
-    skip_ws(s);
+    /* callers stand on the value (whitespace skipped) */
     if (s->p >= s->end)
         return BAIL;
     switch (t->prim) {
@@ -629,7 +718,9 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
                 s->p++;
                 break;
             }
-            TRY(expect_char(s, ','));
+            if (s->p >= s->end || *s->p != ',')
+                return BAIL;
+            s->p++;
         }
         first_done = true;
         skip_ws(s);
@@ -787,7 +878,6 @@ value(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_e
     default:
         break;
     }
-    skip_ws(s);
     out.vs = e != NULL ? e->valueset : NULL;
     out.want_code = out.vs != NULL || cc_acc != NULL;
     TRY(object(s, t, OBJ_PLAIN, &out));

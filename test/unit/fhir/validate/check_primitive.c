@@ -326,6 +326,37 @@ START_TEST(base64_every_byte_at_every_position)
 }
 END_TEST
 
+/* id, code and uri's vector blocks against the rules, byte by byte: every
+ * byte value at every position of a 40-byte value (two blocks and a tail). */
+START_TEST(id_code_uri_every_byte_at_every_position)
+{
+    char s[40];
+
+    for (int b = 0; b < 256; b++) {
+        bool id_char = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') ||
+                       (b >= '0' && b <= '9') || b == '-' || b == '.';
+        bool space = b == ' ' || b == '\t' || b == '\n' || b == '\r';
+
+        for (size_t k = 0; k < sizeof(s); k++) {
+            memset(s, 'a', sizeof(s));
+            s[k] = (char)b;
+            ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_ID, s, sizeof(s)),
+                             id_char ? FHIR_PRIM_OK : FHIR_PRIM_BAD_FORMAT);
+            ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_URI, s, sizeof(s)),
+                             space ? FHIR_PRIM_BAD_FORMAT : FHIR_PRIM_OK);
+            ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_CODE, s, sizeof(s)),
+                             space && (k == 0 || k == sizeof(s) - 1) ? FHIR_PRIM_BAD_FORMAT
+                                                                     : FHIR_PRIM_OK);
+            if (k + 1 < sizeof(s)) {
+                s[k + 1] = (char)b;
+                ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_CODE, s, sizeof(s)),
+                                 space ? FHIR_PRIM_BAD_FORMAT : FHIR_PRIM_OK);
+            }
+        }
+    }
+}
+END_TEST
+
 /* Entity expansion bombs must not expand: the declaration is refused, and
  * an undeclared reference is simply not well-formed. */
 START_TEST(xhtml_entity_bomb_is_refused_quickly)
@@ -354,6 +385,7 @@ Suite *fhir_validate_primitive_suite(void)
     tcase_add_loop_test(tc, xhtml_table, 0, (int)(sizeof(xcases) / sizeof(xcases[0])));
     tcase_add_test(tc, xhtml_entity_bomb_is_refused_quickly);
     tcase_add_test(tc, base64_every_byte_at_every_position);
+    tcase_add_test(tc, id_code_uri_every_byte_at_every_position);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -67,50 +67,43 @@ in_range(__m128i v, unsigned char lo, unsigned char n)
 }
 #endif
 
-/* Whole 16-byte blocks at the start of s with no byte <= 0x20 (so no XML
- * Schema whitespace); the caller checks from there on byte by byte. */
-static size_t
-blocks_without_space(const char *s, size_t len)
-{
-    size_t i = 0;
+/* What clean_blocks() looks for. */
+enum block_rule {
+    BLOCK_NO_SPACE, /* no byte <= 0x20 (so no XML Schema whitespace) */
+    BLOCK_ID        /* [A-Za-z0-9\-\.] */
+};
 
 #if defined(__SSE2__)
+static inline bool
+block_ok(__m128i v, enum block_rule rule)
+{
     const __m128i sp = _mm_set1_epi8(0x20);
+    __m128i letter;
+    __m128i other;
 
-    while (len - i >= 16) {
-        __m128i v = load16((const unsigned char *)s + i);
-
-        if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, sp), sp)) != 0)
-            break;
-        i += 16;
-    }
-#else
-    (void)s;
-    (void)len;
-#endif
-    return i;
+    if (rule == BLOCK_NO_SPACE)
+        return _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, sp), sp)) == 0;
+    letter = in_range(_mm_or_si128(v, sp), 'a', 26);
+    /* '-' '.' '/' '0'-'9' are 0x2D-0x39; '/' is not allowed */
+    other = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), in_range(v, '-', 13));
+    return _mm_movemask_epi8(_mm_or_si128(letter, other)) == 0xFFFF;
 }
+#endif
 
-/* Whole 16-byte blocks at the start of s in [A-Za-z0-9\-\.]. */
+/* Whole 16-byte blocks at the start of s that keep `rule`; the caller
+ * checks from there on byte by byte (0 without SSE2). */
 static size_t
-blocks_of_id_chars(const char *s, size_t len)
+clean_blocks(const char *s, size_t len, enum block_rule rule)
 {
     size_t i = 0;
 
 #if defined(__SSE2__)
-    while (len - i >= 16) {
-        __m128i v = load16((const unsigned char *)s + i);
-        __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26);
-        /* '-' '.' '/' '0'-'9' are 0x2D-0x39; '/' is not allowed */
-        __m128i other = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), in_range(v, '-', 13));
-
-        if (_mm_movemask_epi8(_mm_or_si128(letter, other)) != 0xFFFF)
-            break;
+    while (len - i >= 16 && block_ok(load16((const unsigned char *)s + i), rule))
         i += 16;
-    }
 #else
     (void)s;
     (void)len;
+    (void)rule;
 #endif
     return i;
 }
@@ -293,7 +286,7 @@ check_id(const char *s, size_t len)
 {
     if (len > 64)
         return FHIR_PRIM_BAD_FORMAT;
-    for (size_t i = blocks_of_id_chars(s, len); i < len; i++) {
+    for (size_t i = clean_blocks(s, len, BLOCK_ID); i < len; i++) {
         if (!(cls[(unsigned char)s[i]] & C_ID))
             return FHIR_PRIM_BAD_FORMAT;
     }
@@ -304,7 +297,7 @@ check_id(const char *s, size_t len)
 static enum fhir_prim_fault
 check_code(const char *s, size_t len)
 {
-    size_t clean = blocks_without_space(s, len);
+    size_t clean = clean_blocks(s, len, BLOCK_NO_SPACE);
 
     if (is_xs_space(s[0]) || is_xs_space(s[len - 1]))
         return FHIR_PRIM_BAD_FORMAT;
@@ -320,7 +313,7 @@ check_code(const char *s, size_t len)
 static enum fhir_prim_fault
 check_uri(const char *s, size_t len)
 {
-    for (size_t i = blocks_without_space(s, len); i < len; i++) {
+    for (size_t i = clean_blocks(s, len, BLOCK_NO_SPACE); i < len; i++) {
         if (is_xs_space(s[i]))
             return FHIR_PRIM_BAD_FORMAT;
     }

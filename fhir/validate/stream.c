@@ -165,25 +165,20 @@ utf8_seq(const unsigned char *p, const unsigned char *end)
 #if defined(__SSE2__)
 /* Skip bytes that need no look (printable ASCII but '"' and '\\'), sixteen at
  * a time; stops at the first other byte or where fewer than 16 remain. */
+/* '"', '\\' and bytes below 0x20 or from 0x80 (the signed compare makes
+ * those negative). */
+static inline __m128i
+json_special(__m128i v)
+{
+    return _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+        _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+}
+
 static inline const unsigned char *
 skip_plain(const unsigned char *p, const unsigned char *end)
 {
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i bslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20);
-
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        /* signed compare: bytes >= 0x80 are negative, so "< 0x20" catches them */
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                                 _mm_cmplt_epi8(v, space));
-        unsigned bits = (unsigned)_mm_movemask_epi8(m);
-
-        if (bits != 0)
-            return p + __builtin_ctz(bits);
-        p += 16;
-    }
-    return p;
+    return fhir_validate__skip16(p, end, json_special);
 }
 #else
 #define ONES  UINT64_C(0x0101010101010101)
@@ -234,6 +229,20 @@ skip_plain(const unsigned char *p, const unsigned char *end)
  * A string at s->p (the opening quote): the raw text between the quotes in
  * *raw.  Same grammar as the reader; \u escapes bail (rare in FHIR).
  */
+/* The string at s->p closes at p: its raw text, flags f. */
+static inline int
+end_string(struct sctx *s, const unsigned char *p, unsigned f, struct base_str *raw,
+           unsigned *flags)
+{
+    raw->ptr = (const char *)s->p + 1;
+    raw->len = (size_t)(p - s->p - 1);
+    if (raw->len > s->lim.max_string)
+        return BAIL;
+    s->p = p + 1;
+    *flags = f;
+    return 0;
+}
+
 static int
 scan_string_general(struct sctx *s, struct base_str *raw, unsigned *flags)
 {
@@ -284,13 +293,7 @@ scan_string_general(struct sctx *s, struct base_str *raw, unsigned *flags)
         f |= STR_ESCAPED;
         p += 2;
     }
-    raw->ptr = (const char *)s->p + 1;
-    raw->len = (size_t)(p - s->p - 1);
-    if (raw->len > s->lim.max_string)
-        return BAIL;
-    s->p = p + 1;
-    *flags = f;
-    return 0;
+    return end_string(s, p, f, raw, flags);
 }
 
 /*
@@ -305,13 +308,7 @@ scan_string(struct sctx *s, struct base_str *raw, unsigned *flags)
 
     if (p >= s->end || *p != '"')
         return scan_string_general(s, raw, flags);
-    raw->ptr = (const char *)s->p + 1;
-    raw->len = (size_t)(p - s->p - 1);
-    if (raw->len > s->lim.max_string)
-        return BAIL;
-    s->p = p + 1;
-    *flags = 0;
-    return 0;
+    return end_string(s, p, 0, raw, flags);
 }
 
 /* The decoded text of a scanned string (into scratch when escaped). */

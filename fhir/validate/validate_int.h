@@ -79,6 +79,27 @@ fhir_validate__pop(struct fhir_validate__ctx *c)
     c->nsegs--;
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* The first byte from p on that `special` marks (0xFF lanes), sixteen at a
+ * time; stops there or where fewer than 16 bytes remain.  `special` is a
+ * static inline classifier, so each caller gets its own inlined loop. */
+static inline const unsigned char *
+fhir_validate__skip16(const unsigned char *p, const unsigned char *end, __m128i (*special)(__m128i))
+{
+    while (end - p >= 16) {
+        unsigned bits = (unsigned)_mm_movemask_epi8(
+            special(_mm_loadu_si128((const __m128i *)(const void *)p)));
+
+        if (bits != 0)
+            return p + __builtin_ctz(bits);
+        p += 16;
+    }
+    return p;
+}
+#endif
+
 /* Walk one resource (any type, by its resourceType). */
 enum {
     FHIR_VALIDATE__RES_TOP = 0,

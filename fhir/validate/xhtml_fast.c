@@ -152,31 +152,25 @@ reference(struct fx *x, bool *is_space_out)
 }
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
+/* Text bytes that need a look once the text has content: '<', '&', ']',
+ * 0xEF and C0 controls (tab, LF, CR included). */
+static inline __m128i
+text_special(__m128i v)
+{
+    __m128i m = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')), _mm_cmpeq_epi8(v, _mm_set1_epi8('&'))),
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(']')),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF))));
 
-/* Text bytes that need no look once the text has content: all but '<',
- * '&', ']', 0xEF and C0 controls (tab, LF, CR included), sixteen at a
- * time; stops at the first other byte or where fewer than 16 remain. */
+    /* unsigned v <= 0x1F */
+    return _mm_or_si128(
+        m, _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F)));
+}
+
 static const unsigned char *
 skip_text(const unsigned char *p, const unsigned char *end)
 {
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i m =
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')),
-                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('&'))),
-                         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(']')),
-                                      _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF))));
-        /* unsigned v <= 0x1F */
-        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)),
-                                           _mm_set1_epi8(0x1F)));
-        unsigned bits = (unsigned)_mm_movemask_epi8(m);
-
-        if (bits != 0)
-            return p + __builtin_ctz(bits);
-        p += 16;
-    }
-    return p;
+    return fhir_validate__skip16(p, end, text_special);
 }
 #else
 /* Portable build: the byte loop looks at every byte. */

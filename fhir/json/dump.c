@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fhir/base/arena.h"
+#include "fhir/json/json_int.h"
 
 #define MAX_DUMP_DEPTH 1000
 
@@ -204,7 +205,7 @@ emit_string(struct dstate *ds, const char *s, size_t len)
         size_t n = 2;
 
         /* UTF-8 is written as it is; only '"', '\\' and controls escape */
-        i += fhir_json_plain_len(s + i, len - i, true);
+        i += fhir_json__plain_len(s + i, len - i, true);
         if (i >= len)
             break;
         c = (unsigned char)s[i];

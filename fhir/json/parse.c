@@ -5,10 +5,12 @@
  */
 #include "fhir/json/fhir_json.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "fhir/base/arena.h"
 #include "fhir/base/limits.h"
+#include "fhir/json/json_int.h"
 
 struct pstate {
     const unsigned char *start;
@@ -173,41 +175,11 @@ decode_escape(struct pstate *ps, const unsigned char **pp)
  * input when there were no escapes, else into ps->scratch (valid until the
  * next string).
  */
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 size_t
 fhir_json_plain_len(const char *text, size_t len, bool utf8_is_plain)
 {
-    const unsigned char *p = (const unsigned char *)text;
-    const unsigned char *end = p + len;
-    const unsigned char top = utf8_is_plain ? 0xFF : 0x7F;
-
-#if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i bslash = _mm_set1_epi8('\\');
-    /* unsigned "v < 0x20": max(v, 0x1F) == 0x1F; "v > top": max(v, top) != top */
-    const __m128i c1f = _mm_set1_epi8(0x1F);
-    const __m128i ctop = _mm_set1_epi8((char)top);
-
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i special = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-            _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f));
-        unsigned bits = (unsigned)_mm_movemask_epi8(special) |
-                        ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, ctop), ctop));
-
-        bits &= 0xFFFFu;
-        if (bits != 0)
-            return (size_t)(p - (const unsigned char *)text) + (size_t)__builtin_ctz(bits);
-        p += 16;
-    }
-#endif
-    while (p < end && *p >= 0x20 && *p <= top && *p != '"' && *p != '\\')
-        p++;
-    return (size_t)(p - (const unsigned char *)text);
+    return utf8_is_plain ? fhir_json__plain_len(text, len, true)
+                         : fhir_json__plain_len(text, len, false);
 }
 
 static int
@@ -220,7 +192,7 @@ parse_string(struct pstate *ps, const char **s, size_t *len)
     for (;;) {
         unsigned c;
 
-        p += fhir_json_plain_len((const char *)p, (size_t)(ps->end - p), false);
+        p += fhir_json__plain_len((const char *)p, (size_t)(ps->end - p), false);
         if (p >= ps->end)
             return fail_at(ps, ps->p, BASE_E_PARSE, "unterminated string");
         c = *p;

@@ -181,47 +181,11 @@ skip_plain(const unsigned char *p, const unsigned char *end)
     return fhir_validate__skip16(p, end, json_special);
 }
 #else
-#define ONES  UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
-/*
- * Bytes of w (little-endian order) that need a closer look — '"', '\\',
- * below 0x20 or from 0x80 — as the high bit of each byte.  The lowest set
- * bit is exact (bits above it may be false alarms), which is all the
- * scanner needs: it jumps to the first such byte.
- */
-static inline uint64_t
-special8(uint64_t w)
-{
-    uint64_t q = w ^ (ONES * '"');
-    uint64_t b = w ^ (ONES * '\\');
-
-    return (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w) | w) & HIGHS;
-}
-
-static inline uint64_t
-load_le64(const unsigned char *p)
-{
-    uint64_t v;
-
-    memcpy(&v, p, 8);
-    if (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
-        v = __builtin_bswap64(v);
-    return v;
-}
-
-/* Portable version: eight bytes at a time. */
+/* Portable build: fhir/json's scanner (eight bytes at a time). */
 static inline const unsigned char *
 skip_plain(const unsigned char *p, const unsigned char *end)
 {
-    while (end - p >= 8) {
-        uint64_t m = special8(load_le64(p));
-
-        if (m != 0)
-            return p + ((unsigned)__builtin_ctzll(m) >> 3);
-        p += 8;
-    }
-    return p;
+    return p + fhir_json_plain_len((const char *)p, (size_t)(end - p), false);
 }
 #endif
 

@@ -29,7 +29,8 @@ fhir_json__special8(uint64_t w, bool utf8_is_plain)
 {
     uint64_t q = w ^ (FHIR_JSON__ONES * '"');
     uint64_t b = w ^ (FHIR_JSON__ONES * '\\');
-    uint64_t m = ((q - FHIR_JSON__ONES) & ~q) | ((b - FHIR_JSON__ONES) & ~b) | ((w - FHIR_JSON__ONES * 0x20) & ~w);
+    uint64_t m = ((q - FHIR_JSON__ONES) & ~q) | ((b - FHIR_JSON__ONES) & ~b) |
+                 ((w - FHIR_JSON__ONES * 0x20) & ~w);
 
     return (utf8_is_plain ? m : m | w) & FHIR_JSON__HIGHS;
 }
@@ -61,9 +62,9 @@ fhir_json__plain_len(const char *text, size_t len, bool utf8_is_plain)
 
     while (end - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i special = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-            _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f));
+        __m128i special =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                         _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f));
         unsigned bits = (unsigned)_mm_movemask_epi8(special) |
                         ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, ctop), ctop));
 

@@ -89,8 +89,8 @@ static inline const unsigned char *
 fhir_validate__skip16(const unsigned char *p, const unsigned char *end, __m128i (*special)(__m128i))
 {
     while (end - p >= 16) {
-        unsigned bits = (unsigned)_mm_movemask_epi8(
-            special(_mm_loadu_si128((const __m128i *)(const void *)p)));
+        unsigned bits =
+            (unsigned)_mm_movemask_epi8(special(_mm_loadu_si128((const __m128i *)(const void *)p)));
 
         if (bits != 0)
             return p + __builtin_ctz(bits);

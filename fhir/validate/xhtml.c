@@ -181,7 +181,8 @@ fhir_validate__xhtml_script_url(const char *v, size_t len)
 bool
 fhir_validate__xhtml_url_attribute(const char *name, size_t len)
 {
-    return (len == 4 && memcmp(name, "href", 4) == 0) || (len == 3 && memcmp(name, "src", 3) == 0) ||
+    return (len == 4 && memcmp(name, "href", 4) == 0) ||
+           (len == 3 && memcmp(name, "src", 3) == 0) ||
            (len == 8 && memcmp(name, "longdesc", 8) == 0) ||
            (len == 4 && memcmp(name, "cite", 4) == 0) ||
            (len == 6 && memcmp(name, "usemap", 6) == 0);

@@ -49,14 +49,14 @@ enum {
 };
 
 static const unsigned char xclass[256] = {
-    [0x00] = X_CTRL, [0x01] = X_CTRL,  [0x02] = X_CTRL, [0x03] = X_CTRL,  [0x04] = X_CTRL,
-    [0x05] = X_CTRL, [0x06] = X_CTRL,  [0x07] = X_CTRL, [0x08] = X_CTRL,  ['\t'] = X_SPACE,
-    ['\n'] = X_SPACE, [0x0B] = X_CTRL, [0x0C] = X_CTRL, ['\r'] = X_SPACE, [0x0E] = X_CTRL,
-    [0x0F] = X_CTRL, [0x10] = X_CTRL,  [0x11] = X_CTRL, [0x12] = X_CTRL,  [0x13] = X_CTRL,
-    [0x14] = X_CTRL, [0x15] = X_CTRL,  [0x16] = X_CTRL, [0x17] = X_CTRL,  [0x18] = X_CTRL,
-    [0x19] = X_CTRL, [0x1A] = X_CTRL,  [0x1B] = X_CTRL, [0x1C] = X_CTRL,  [0x1D] = X_CTRL,
-    [0x1E] = X_CTRL, [0x1F] = X_CTRL,  [' '] = X_SPACE, ['<'] = X_LT,     ['&'] = X_AMP,
-    [']'] = X_BRACKET, ['"'] = X_QUOTE, ['\''] = X_QUOTE, ['-'] = X_DASH, [0xEF] = X_EF,
+    [0x00] = X_CTRL,   [0x01] = X_CTRL, [0x02] = X_CTRL,  [0x03] = X_CTRL,  [0x04] = X_CTRL,
+    [0x05] = X_CTRL,   [0x06] = X_CTRL, [0x07] = X_CTRL,  [0x08] = X_CTRL,  ['\t'] = X_SPACE,
+    ['\n'] = X_SPACE,  [0x0B] = X_CTRL, [0x0C] = X_CTRL,  ['\r'] = X_SPACE, [0x0E] = X_CTRL,
+    [0x0F] = X_CTRL,   [0x10] = X_CTRL, [0x11] = X_CTRL,  [0x12] = X_CTRL,  [0x13] = X_CTRL,
+    [0x14] = X_CTRL,   [0x15] = X_CTRL, [0x16] = X_CTRL,  [0x17] = X_CTRL,  [0x18] = X_CTRL,
+    [0x19] = X_CTRL,   [0x1A] = X_CTRL, [0x1B] = X_CTRL,  [0x1C] = X_CTRL,  [0x1D] = X_CTRL,
+    [0x1E] = X_CTRL,   [0x1F] = X_CTRL, [' '] = X_SPACE,  ['<'] = X_LT,     ['&'] = X_AMP,
+    [']'] = X_BRACKET, ['"'] = X_QUOTE, ['\''] = X_QUOTE, ['-'] = X_DASH,   [0xEF] = X_EF,
 };
 
 struct fx {
@@ -163,8 +163,8 @@ text_special(__m128i v)
                      _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF))));
 
     /* unsigned v <= 0x1F */
-    return _mm_or_si128(
-        m, _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F)));
+    return _mm_or_si128(m,
+                        _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F)));
 }
 
 static const unsigned char *

@@ -189,9 +189,13 @@ START_TEST(strings_with_a_special_byte_anywhere)
         const char *val; /* decoded */
         const char *out; /* as the writer escapes it */
     } specials[] = {
-        {"\\\"", "\"", "\\\""}, {"\\\\", "\\", "\\\\"}, {"\\n", "\n", "\\n"},
-        {"\\u0001", "\x01", "\\u0001"}, {"\\u007f", "\x7f", "\x7f"},
-        {"\xc3\xa9", "\xc3\xa9", "\xc3\xa9"}, {"\xe4\xb8\xad", "\xe4\xb8\xad", "\xe4\xb8\xad"},
+        {"\\\"", "\"", "\\\""},
+        {"\\\\", "\\", "\\\\"},
+        {"\\n", "\n", "\\n"},
+        {"\\u0001", "\x01", "\\u0001"},
+        {"\\u007f", "\x7f", "\x7f"},
+        {"\xc3\xa9", "\xc3\xa9", "\xc3\xa9"},
+        {"\xe4\xb8\xad", "\xe4\xb8\xad", "\xe4\xb8\xad"},
     };
 
     for (size_t k = 0; k < 36; k++) {

@@ -333,8 +333,8 @@ START_TEST(id_code_uri_every_byte_at_every_position)
     char s[40];
 
     for (int b = 0; b < 256; b++) {
-        bool id_char = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') ||
-                       (b >= '0' && b <= '9') || b == '-' || b == '.';
+        bool id_char = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') ||
+                       b == '-' || b == '.';
         bool space = b == ' ' || b == '\t' || b == '\n' || b == '\r';
 
         for (size_t k = 0; k < sizeof(s); k++) {

@@ -191,8 +191,7 @@ collect_divs(const json_t *v, struct divs *out)
     size_t i;
 
     if (json_is_array(v)) {
-        json_array_foreach(v, i, x)
-            collect_divs(x, out);
+        json_array_foreach(v, i, x) collect_divs(x, out);
         return;
     }
     if (!json_is_object(v))
@@ -278,8 +277,8 @@ START_TEST(corpus_narratives_take_the_fast_path)
         size_t len = strlen(d.v[i]);
 
         ck_assert_msg(fhir_validate_xhtml_libxml2(d.v[i], len) == FHIR_XHTML_OK, "div %zu", i);
-        ck_assert_msg(fhir_validate_xhtml_fast(d.v[i], len), "div %zu: not settled by the fast path",
-                      i);
+        ck_assert_msg(fhir_validate_xhtml_fast(d.v[i], len),
+                      "div %zu: not settled by the fast path", i);
     }
     free_divs(&d);
 }
@@ -305,10 +304,29 @@ edit(const char *text, size_t len, size_t at, size_t cut, const char *ins, size_
 START_TEST(corpus_narrative_mutations_agree)
 {
     static const char *const inserts[] = {
-        "<",           "&",           "&nbsp;",     "]]>",          "\x01",    "<script/>",
-        "<p>",         "</p>",        "<br/>",      "<font>x</font>", " onclick=\"x\"",
-        " class=\"a\"", " href=\"javascript:x\"", "\"", "=", "<!--", "-->", "<![CDATA[x]]>",
-        "&#0;",        "&#65;",       "\xef\xbf\xbe", " xmlns=\"urn:x\"", "/",
+        "<",
+        "&",
+        "&nbsp;",
+        "]]>",
+        "\x01",
+        "<script/>",
+        "<p>",
+        "</p>",
+        "<br/>",
+        "<font>x</font>",
+        " onclick=\"x\"",
+        " class=\"a\"",
+        " href=\"javascript:x\"",
+        "\"",
+        "=",
+        "<!--",
+        "-->",
+        "<![CDATA[x]]>",
+        "&#0;",
+        "&#65;",
+        "\xef\xbf\xbe",
+        " xmlns=\"urn:x\"",
+        "/",
     };
     struct divs d = corpus_divs();
     size_t tried = 0;
@@ -338,7 +356,8 @@ START_TEST(corpus_narrative_mutations_agree)
 }
 END_TEST
 
-Suite *fhir_validate_xhtml_suite(void)
+Suite *
+fhir_validate_xhtml_suite(void)
 {
     Suite *s = suite_create("fhir_validate_xhtml");
     TCase *tc = tcase_create("xhtml");

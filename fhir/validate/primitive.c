@@ -355,14 +355,18 @@ is_lower_hex(char c)
 static enum fhir_prim_fault
 check_uuid(const char *s, size_t len)
 {
+    static const unsigned char groups[] = {8, 4, 4, 4, 12};
+    const char *p = s + 9;
+
     if (len != 45 || memcmp(s, "urn:uuid:", 9) != 0)
         return FHIR_PRIM_BAD_FORMAT;
-    for (size_t i = 9; i < len; i++) {
-        size_t k = i - 9;
-        bool dash = k == 8 || k == 13 || k == 18 || k == 23;
-
-        if (dash ? s[i] != '-' : !is_lower_hex(s[i]))
+    for (size_t g = 0; g < sizeof(groups); g++) {
+        if (g > 0 && *p++ != '-')
             return FHIR_PRIM_BAD_FORMAT;
+        for (const char *end = p + groups[g]; p < end; p++) {
+            if (!is_lower_hex(*p))
+                return FHIR_PRIM_BAD_FORMAT;
+        }
     }
     return FHIR_PRIM_OK;
 }

@@ -357,6 +357,31 @@ START_TEST(id_code_uri_every_byte_at_every_position)
 }
 END_TEST
 
+/* uuid, byte by byte: every byte value at every position of a valid one. */
+START_TEST(uuid_every_byte_at_every_position)
+{
+    static const char good[] = "urn:uuid:c757873d-ec9a-4326-a141-556f43239520";
+    char u[sizeof(good)];
+
+    ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_UUID, good, 45), FHIR_PRIM_OK);
+    for (int b = 0; b < 256; b++) {
+        bool hex = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f');
+
+        for (size_t k = 0; k < 45; k++) {
+            bool dash = k == 17 || k == 22 || k == 27 || k == 32;
+            bool ok = k < 9 ? b == good[k] : dash ? b == '-' : hex;
+
+            memcpy(u, good, sizeof(good));
+            u[k] = (char)b;
+            ck_assert_msg(fhir_validate_primitive(FHIR_PRIM_UUID, u, 45) ==
+                              (ok ? FHIR_PRIM_OK : FHIR_PRIM_BAD_FORMAT),
+                          "byte 0x%02x at %zu", b, k);
+        }
+    }
+    ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_UUID, good, 44), FHIR_PRIM_BAD_FORMAT);
+}
+END_TEST
+
 /* Entity expansion bombs must not expand: the declaration is refused, and
  * an undeclared reference is simply not well-formed. */
 START_TEST(xhtml_entity_bomb_is_refused_quickly)
@@ -386,6 +411,7 @@ Suite *fhir_validate_primitive_suite(void)
     tcase_add_test(tc, xhtml_entity_bomb_is_refused_quickly);
     tcase_add_test(tc, base64_every_byte_at_every_position);
     tcase_add_test(tc, id_code_uri_every_byte_at_every_position);
+    tcase_add_test(tc, uuid_every_byte_at_every_position);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -424,11 +424,11 @@ end_tag(struct fx *x)
 static bool
 comment(struct fx *x)
 {
-    const unsigned char *p = x->p + 4;
+    const unsigned char *p;
 
     if (x->end - x->p < 4 || memcmp(x->p, "<!--", 4) != 0)
         return false;
-    for (; p < x->end; p++) {
+    for (p = x->p + 4; p < x->end; p++) {
         switch (xclass[*p]) {
         case X_DASH:
             if (x->end - p >= 2 && p[1] == '-') {

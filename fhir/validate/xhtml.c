@@ -281,52 +281,20 @@ on_error(void *ctx, xmlErrorPtr e)
 }
 
 /*
- * One push parser per thread, reset for each narrative: creating a parser
- * context (dictionary, buffers) costs more than parsing a typical div.  The
- * dictionary keeps the element names seen; it is rebuilt when it grows past
- * DICT_MAX names, so hostile input cannot grow it without bound.
+ * A fresh push parser for each narrative.  A parser reset with
+ * xmlCtxtResetPush() does not behave like a new one on every input (on a
+ * truncated start tag, "<d.", one reports the element first and the other
+ * only the error), so reusing one per thread made a fault depend on the
+ * narratives checked before it on that thread.  The creation cost matters
+ * little now: only narratives the fast path (xhtml_fast.c) does not settle
+ * get here.
  */
-#define DICT_MAX 4096
-
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
-static pthread_key_t xml_key;
-
-static void
-ctxt_free(void *p)
-{
-    xmlFreeParserCtxt(p);
-}
 
 static void
 xml_init(void)
 {
     xmlInitParser();
-    if (pthread_key_create(&xml_key, ctxt_free) != 0)
-        BASE_ASSERT(!"pthread_key_create failed");
-}
-
-static xmlParserCtxtPtr
-thread_ctxt(void)
-{
-    xmlParserCtxtPtr ctxt;
-
-    (void)pthread_once(&xml_once, xml_init);
-    ctxt = pthread_getspecific(xml_key);
-    if (ctxt != NULL && ctxt->dict != NULL && xmlDictSize(ctxt->dict) > DICT_MAX) {
-        xmlFreeParserCtxt(ctxt);
-        ctxt = NULL;
-        (void)pthread_setspecific(xml_key, NULL);
-    }
-    if (ctxt != NULL) {
-        xmlCtxtResetPush(ctxt, NULL, 0, NULL, NULL);
-        return ctxt;
-    }
-    ctxt = xmlCreatePushParserCtxt(NULL, NULL, NULL, 0, NULL);
-    if (ctxt != NULL && pthread_setspecific(xml_key, ctxt) != 0) {
-        xmlFreeParserCtxt(ctxt);
-        ctxt = NULL;
-    }
-    return ctxt;
 }
 
 /* A DOCTYPE (and with it any entity declaration) has no place in a div. */
@@ -360,7 +328,8 @@ libxml2_check(const char *text, size_t len)
         return FHIR_XHTML_NOT_WELL_FORMED;
     if (has_doctype(text, len))
         return FHIR_XHTML_DOCTYPE;
-    ctxt = thread_ctxt();
+    (void)pthread_once(&xml_once, xml_init);
+    ctxt = xmlCreatePushParserCtxt(NULL, NULL, NULL, 0, NULL);
     if (ctxt == NULL)
         return FHIR_XHTML_NOMEM;
     (void)xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
@@ -381,7 +350,7 @@ libxml2_check(const char *text, size_t len)
         st.fault = FHIR_XHTML_NOT_WELL_FORMED;
     if (st.fault == FHIR_XHTML_OK && !st.has_content)
         st.fault = FHIR_XHTML_EMPTY;
-    ctxt->_private = NULL;
+    xmlFreeParserCtxt(ctxt);
     return st.fault;
 }
 

@@ -61,6 +61,13 @@
  * we never set): base64 attachments in value="" must fit in it. */
 #define BASE_LIMIT_FHIR_XML_MAX_VALUE    10000000u  /* bytes of one attribute value */
 
+/* --- FHIR narrative fast checker (fhir/validate/xhtml_fast.c) ------------ */
+/* Past these the narrative is not refused: libxml2 decides it (256 levels,
+ * 10 MB per text or attribute value).  The corpus' divs nest at most 6
+ * elements and are at most 30 KB. */
+#define BASE_LIMIT_FHIR_XHTML_FAST_MAX_DEPTH 64u        /* open elements */
+#define BASE_LIMIT_FHIR_XHTML_FAST_MAX_LEN   (1u << 20) /* bytes of one div */
+
 /* --- FHIR search (fhir/search) ------------------------------------------ */
 #define BASE_LIMIT_SEARCH_MAX_QUERY      8192u  /* bytes of one query string */
 #define BASE_LIMIT_SEARCH_MAX_PARAMS     64u    /* name=value pairs in one query */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fhir/base/arena.h"
+#include "fhir/json/json_int.h"
 
 #define MAX_DUMP_DEPTH 1000
 
@@ -198,13 +199,16 @@ emit_string(struct dstate *ds, const char *s, size_t len)
     size_t run = 0;
 
     TRY(emit(ds, "\"", 1));
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
+    for (size_t i = 0;; i++) {
+        unsigned char c;
         char esc[6];
         size_t n = 2;
 
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
+        /* UTF-8 is written as it is; only '"', '\\' and controls escape */
+        i += fhir_json__plain_len(s + i, len - i, true);
+        if (i >= len)
+            break;
+        c = (unsigned char)s[i];
         TRY(emit(ds, s + run, i - run));
         run = i + 1;
         esc[0] = '\\';

@@ -109,6 +109,15 @@ json_t *fhir_json_decimal(const char *text, size_t len);
 bool fhir_json_number_syntax_ok(const char *text, size_t len);
 
 /*
+ * How many bytes at the start of `text` a JSON string holds as they are:
+ * not '"', '\\' or a control character (< 0x20), and, unless
+ * `utf8_is_plain`, ASCII (readers validate UTF-8 sequences themselves).
+ * Exact; sixteen bytes at a time where SSE2 is available.  For scanners of
+ * JSON text (the reader, the writer, fhir/validate's one-pass path).
+ */
+size_t fhir_json_plain_len(const char *text, size_t len, bool utf8_is_plain);
+
+/*
  * The exact text of a number: the literal for a decimal node, "%lld" for an
  * integer, the shortest round-trip form for a real.  Writes into buf (cap
  * >= 32 recommended; a longer literal is returned by pointer into the node)

@@ -5,10 +5,12 @@
  */
 #include "fhir/json/fhir_json.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "fhir/base/arena.h"
 #include "fhir/base/limits.h"
+#include "fhir/json/json_int.h"
 
 struct pstate {
     const unsigned char *start;
@@ -173,6 +175,13 @@ decode_escape(struct pstate *ps, const unsigned char **pp)
  * input when there were no escapes, else into ps->scratch (valid until the
  * next string).
  */
+size_t
+fhir_json_plain_len(const char *text, size_t len, bool utf8_is_plain)
+{
+    return utf8_is_plain ? fhir_json__plain_len(text, len, true)
+                         : fhir_json__plain_len(text, len, false);
+}
+
 static int
 parse_string(struct pstate *ps, const char **s, size_t *len)
 {
@@ -183,13 +192,10 @@ parse_string(struct pstate *ps, const char **s, size_t *len)
     for (;;) {
         unsigned c;
 
+        p += fhir_json__plain_len((const char *)p, (size_t)(ps->end - p), false);
         if (p >= ps->end)
             return fail_at(ps, ps->p, BASE_E_PARSE, "unterminated string");
         c = *p;
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            p++;
-            continue;
-        }
         if (c == '"')
             break;
         if (c < 0x20)

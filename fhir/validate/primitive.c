@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fhir/validate/validate_int.h"
+
 /* Strings SHALL NOT exceed 1MB (1024*1024 characters) (datatypes.html#string). */
 #define STRING_MAX_CHARS (1024u * 1024u)
 
@@ -45,6 +47,66 @@ static const unsigned char cls[256] = {
 #undef U
 #undef L
 #undef H
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+static inline __m128i
+load16(const unsigned char *p)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* 0xFF in each byte of v in [lo, lo + n): "x - lo < n" unsigned, as a
+ * signed compare shifted by 0x80 — exact for all 256 byte values. */
+static inline __m128i
+in_range(__m128i v, unsigned char lo, unsigned char n)
+{
+    return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - lo))),
+                          _mm_set1_epi8((char)(-128 + n)));
+}
+#endif
+
+/* What clean_blocks() looks for. */
+enum block_rule {
+    BLOCK_NO_SPACE, /* no byte <= 0x20 (so no XML Schema whitespace) */
+    BLOCK_ID        /* [A-Za-z0-9\-\.] */
+};
+
+#if defined(__SSE2__)
+static inline bool
+block_ok(__m128i v, enum block_rule rule)
+{
+    const __m128i sp = _mm_set1_epi8(0x20);
+    __m128i letter;
+    __m128i other;
+
+    if (rule == BLOCK_NO_SPACE)
+        return _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, sp), sp)) == 0;
+    letter = in_range(_mm_or_si128(v, sp), 'a', 26);
+    /* '-' '.' '/' '0'-'9' are 0x2D-0x39; '/' is not allowed */
+    other = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), in_range(v, '-', 13));
+    return _mm_movemask_epi8(_mm_or_si128(letter, other)) == 0xFFFF;
+}
+#endif
+
+/* Whole 16-byte blocks at the start of s that keep `rule`; the caller
+ * checks from there on byte by byte (0 without SSE2). */
+static size_t
+clean_blocks(const char *s, size_t len, enum block_rule rule)
+{
+    size_t i = 0;
+
+#if defined(__SSE2__)
+    while (len - i >= 16 && block_ok(load16((const unsigned char *)s + i), rule))
+        i += 16;
+#else
+    (void)s;
+    (void)len;
+    (void)rule;
+#endif
+    return i;
+}
 
 static bool
 is_digit(char c)
@@ -224,7 +286,7 @@ check_id(const char *s, size_t len)
 {
     if (len > 64)
         return FHIR_PRIM_BAD_FORMAT;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = clean_blocks(s, len, BLOCK_ID); i < len; i++) {
         if (!(cls[(unsigned char)s[i]] & C_ID))
             return FHIR_PRIM_BAD_FORMAT;
     }
@@ -235,9 +297,12 @@ check_id(const char *s, size_t len)
 static enum fhir_prim_fault
 check_code(const char *s, size_t len)
 {
+    size_t clean = clean_blocks(s, len, BLOCK_NO_SPACE);
+
     if (is_xs_space(s[0]) || is_xs_space(s[len - 1]))
         return FHIR_PRIM_BAD_FORMAT;
-    for (size_t i = 1; i < len; i++) {
+    /* a pair that ends in the clean blocks has no space at its end */
+    for (size_t i = clean > 1 ? clean : 1; i < len; i++) {
         if (is_xs_space(s[i]) && is_xs_space(s[i - 1]))
             return FHIR_PRIM_BAD_FORMAT;
     }
@@ -248,7 +313,7 @@ check_code(const char *s, size_t len)
 static enum fhir_prim_fault
 check_uri(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = clean_blocks(s, len, BLOCK_NO_SPACE); i < len; i++) {
         if (is_xs_space(s[i]))
             return FHIR_PRIM_BAD_FORMAT;
     }
@@ -290,14 +355,18 @@ is_lower_hex(char c)
 static enum fhir_prim_fault
 check_uuid(const char *s, size_t len)
 {
+    static const unsigned char groups[] = {8, 4, 4, 4, 12};
+    const char *p = s + 9;
+
     if (len != 45 || memcmp(s, "urn:uuid:", 9) != 0)
         return FHIR_PRIM_BAD_FORMAT;
-    for (size_t i = 9; i < len; i++) {
-        size_t k = i - 9;
-        bool dash = k == 8 || k == 13 || k == 18 || k == 23;
-
-        if (dash ? s[i] != '-' : !is_lower_hex(s[i]))
+    for (size_t g = 0; g < sizeof(groups); g++) {
+        if (g > 0 && *p++ != '-')
             return FHIR_PRIM_BAD_FORMAT;
+        for (const char *end = p + groups[g]; p < end; p++) {
+            if (!is_lower_hex(*p))
+                return FHIR_PRIM_BAD_FORMAT;
+        }
     }
     return FHIR_PRIM_OK;
 }
@@ -320,45 +389,110 @@ static const unsigned char b64_class[256] = {
 };
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
-
-/* Bytes of the base64 alphabet from p on, sixteen at a time (stops at the
- * first other byte or where fewer than 16 remain). */
-static size_t
-b64_data_run(const unsigned char *p, size_t len)
+/* 0xFF in each byte of v that is in the base64 alphabet.  Ranges are
+ * checked as "x - lo < n" in signed arithmetic shifted by 0x80, exact for
+ * all 256 byte values; x | 0x20 folds A-Z onto a-z. */
+static inline __m128i
+b64_is_data(__m128i v)
 {
+    __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26);
+    __m128i digit = in_range(v, '0', 10);
+    __m128i sym =
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')), _mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
+
+    return _mm_or_si128(_mm_or_si128(letter, digit), sym);
+}
+
+/* Set bits of a 16-bit mask (no POPCNT in baseline x86-64: the builtin
+ * would be a library call). */
+static inline unsigned
+bits16(unsigned m)
+{
+    m = m - ((m >> 1) & 0x5555u);
+    m = (m & 0x3333u) + ((m >> 2) & 0x3333u);
+    m = (m + (m >> 4)) & 0x0F0Fu;
+    return (m + (m >> 8)) & 0x1Fu;
+}
+
+/* Sum of the sixteen unsigned bytes of v. */
+static inline size_t
+lane_sum(__m128i v)
+{
+    __m128i sad = _mm_sad_epu8(v, _mm_setzero_si128());
+
+    return (size_t)_mm_cvtsi128_si32(sad) + (size_t)_mm_cvtsi128_si32(_mm_unpackhi_epi64(sad, sad));
+}
+
+static inline unsigned
+spaces_in(__m128i is_space)
+{
+    return bits16((unsigned)_mm_movemask_epi8(is_space));
+}
+
+/* Bytes of the base64 alphabet or spaces from p on: 64 at a time while all
+ * are, then 16 at a time (stops at the first other byte or where fewer
+ * than 16 remain); the spaces among them are added to *spaces. */
+size_t
+fhir_validate__b64_run(const unsigned char *p, size_t len, size_t *spaces)
+{
+    const __m128i sp = _mm_set1_epi8(' ');
     size_t i = 0;
+    size_t n_sp = 0;
+    /* per-lane space counts (each compare is 0 or -1), summed before a
+     * lane could pass 255 */
+    __m128i counts = _mm_setzero_si128();
+    unsigned blocks = 0;
 
+    while (len - i >= 64) {
+        __m128i v0 = load16(p + i);
+        __m128i v1 = load16(p + i + 16);
+        __m128i v2 = load16(p + i + 32);
+        __m128i v3 = load16(p + i + 48);
+        __m128i s0 = _mm_cmpeq_epi8(v0, sp);
+        __m128i s1 = _mm_cmpeq_epi8(v1, sp);
+        __m128i s2 = _mm_cmpeq_epi8(v2, sp);
+        __m128i s3 = _mm_cmpeq_epi8(v3, sp);
+        __m128i ok = _mm_and_si128(
+            _mm_and_si128(_mm_or_si128(b64_is_data(v0), s0), _mm_or_si128(b64_is_data(v1), s1)),
+            _mm_and_si128(_mm_or_si128(b64_is_data(v2), s2), _mm_or_si128(b64_is_data(v3), s3)));
+
+        if (_mm_movemask_epi8(ok) != 0xFFFF)
+            break;
+        counts = _mm_sub_epi8(counts, _mm_add_epi8(_mm_add_epi8(s0, s1), _mm_add_epi8(s2, s3)));
+        if (++blocks == 63) {
+            n_sp += lane_sum(counts);
+            counts = _mm_setzero_si128();
+            blocks = 0;
+        }
+        i += 64;
+    }
+    n_sp += lane_sum(counts);
     while (len - i >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        /* signed ranges: bytes >= 0x80 are negative and fall outside all */
-        __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
-                                   _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
-        __m128i lo = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
-                                   _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)));
-        __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
-                                   _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
-        __m128i sy = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
-                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
-        unsigned ok =
-            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(up, lo), _mm_or_si128(dg, sy)));
+        __m128i v = load16(p + i);
+        __m128i s = _mm_cmpeq_epi8(v, sp);
+        unsigned ok = (unsigned)_mm_movemask_epi8(_mm_or_si128(b64_is_data(v), s));
 
-        if (ok != 0xFFFFu)
-            return i + (size_t)__builtin_ctz(~ok);
+        if (ok != 0xFFFFu) {
+            unsigned k = (unsigned)__builtin_ctz(~ok);
+            unsigned sm = (unsigned)_mm_movemask_epi8(s) & ((1u << k) - 1u);
+
+            *spaces += n_sp + bits16(sm);
+            return i + k;
+        }
+        n_sp += spaces_in(s);
         i += 16;
     }
+    *spaces += n_sp;
     return i;
 }
 #else
-static size_t
-b64_data_run(const unsigned char *p, size_t len)
+size_t
+fhir_validate__b64_run(const unsigned char *p, size_t len, size_t *spaces)
 {
     size_t i = 0;
 
-    while (len - i >= 8 && (b64_class[p[i]] & b64_class[p[i + 1]] & b64_class[p[i + 2]] &
-                            b64_class[p[i + 3]] & b64_class[p[i + 4]] & b64_class[p[i + 5]] &
-                            b64_class[p[i + 6]] & b64_class[p[i + 7]]) == B64_DATA)
-        i += 8;
+    for (; i < len && (b64_class[p[i]] == B64_DATA || p[i] == ' '); i++)
+        *spaces += p[i] == ' ';
     return i;
 }
 #endif
@@ -377,13 +511,14 @@ check_base64(const char *s, size_t len)
     size_t pad = 0;
 
     while (i < len) {
-        /* fast path over runs of data characters (lines of MIME-style base64
-         * are 76 characters between breaks) */
+        /* fast path over runs of data characters and spaces (lines of
+         * MIME-style base64 are 76 characters between breaks) */
         if (pad == 0) {
-            size_t run = b64_data_run(p + i, len - i);
+            size_t spaces = 0;
+            size_t run = fhir_validate__b64_run(p + i, len - i, &spaces);
 
             i += run;
-            n += run;
+            n += run - spaces;
         }
         if (i >= len)
             break;

@@ -77,8 +77,11 @@ relative_form(const char *s, size_t len)
     if (s[i] == '?')
         return REL_CONDITIONAL;
     id_start = ++i;
-    while (i < len && s[i] != '/')
-        i++;
+    {
+        const char *slash = memchr(s + id_start, '/', len - id_start);
+
+        i = slash != NULL ? (size_t)(slash - s) : len;
+    }
     if (!id_ok(s + id_start, i - id_start))
         return REL_BAD;
     if (i == len)

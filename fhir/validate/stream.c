@@ -86,11 +86,50 @@ static int value(struct sctx *s, const struct fhir_model_type *t, const struct f
                  struct sobj *cc_acc);
 static int resource(struct sctx *s, unsigned how, const char *expect);
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+static bool
+is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* Pretty-printed documents indent every member: runs of a newline and
+ * spaces are skipped sixteen bytes at a time. */
 static void
+skip_ws_run(struct sctx *s)
+{
+    const unsigned char *p = s->p;
+
+#if defined(__SSE2__)
+    while (s->end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i w = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+                                              _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
+                                              _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
+        unsigned m = (unsigned)_mm_movemask_epi8(w);
+
+        if (m != 0xFFFFu) {
+            s->p = p + __builtin_ctz(~m);
+            return;
+        }
+        p += 16;
+    }
+#endif
+    while (p < s->end && is_ws(*p))
+        p++;
+    s->p = p;
+}
+
+static inline void
 skip_ws(struct sctx *s)
 {
-    while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
-        s->p++;
+    /* one compare for compact JSON and most tokens */
+    if (s->p < s->end && *s->p <= ' ')
+        skip_ws_run(s);
 }
 
 static int
@@ -124,72 +163,29 @@ utf8_seq(const unsigned char *p, const unsigned char *end)
 }
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
-
 /* Skip bytes that need no look (printable ASCII but '"' and '\\'), sixteen at
  * a time; stops at the first other byte or where fewer than 16 remain. */
+/* '"', '\\' and bytes below 0x20 or from 0x80 (the signed compare makes
+ * those negative). */
+static inline __m128i
+json_special(__m128i v)
+{
+    return _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+        _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+}
+
 static inline const unsigned char *
 skip_plain(const unsigned char *p, const unsigned char *end)
 {
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i bslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20);
-
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        /* signed compare: bytes >= 0x80 are negative, so "< 0x20" catches them */
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                                 _mm_cmplt_epi8(v, space));
-        unsigned bits = (unsigned)_mm_movemask_epi8(m);
-
-        if (bits != 0)
-            return p + __builtin_ctz(bits);
-        p += 16;
-    }
-    return p;
+    return fhir_validate__skip16(p, end, json_special);
 }
 #else
-#define ONES  UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
-/*
- * Bytes of w (little-endian order) that need a closer look — '"', '\\',
- * below 0x20 or from 0x80 — as the high bit of each byte.  The lowest set
- * bit is exact (bits above it may be false alarms), which is all the
- * scanner needs: it jumps to the first such byte.
- */
-static inline uint64_t
-special8(uint64_t w)
-{
-    uint64_t q = w ^ (ONES * '"');
-    uint64_t b = w ^ (ONES * '\\');
-
-    return (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w) | w) & HIGHS;
-}
-
-static inline uint64_t
-load_le64(const unsigned char *p)
-{
-    uint64_t v;
-
-    memcpy(&v, p, 8);
-    if (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
-        v = __builtin_bswap64(v);
-    return v;
-}
-
-/* Portable version: eight bytes at a time. */
+/* Portable build: fhir/json's scanner (eight bytes at a time). */
 static inline const unsigned char *
 skip_plain(const unsigned char *p, const unsigned char *end)
 {
-    while (end - p >= 8) {
-        uint64_t m = special8(load_le64(p));
-
-        if (m != 0)
-            return p + ((unsigned)__builtin_ctzll(m) >> 3);
-        p += 8;
-    }
-    return p;
+    return p + fhir_json_plain_len((const char *)p, (size_t)(end - p), false);
 }
 #endif
 
@@ -197,8 +193,22 @@ skip_plain(const unsigned char *p, const unsigned char *end)
  * A string at s->p (the opening quote): the raw text between the quotes in
  * *raw.  Same grammar as the reader; \u escapes bail (rare in FHIR).
  */
+/* The string at s->p closes at p: its raw text, flags f. */
+static inline int
+end_string(struct sctx *s, const unsigned char *p, unsigned f, struct base_str *raw,
+           unsigned *flags)
+{
+    raw->ptr = (const char *)s->p + 1;
+    raw->len = (size_t)(p - s->p - 1);
+    if (raw->len > s->lim.max_string)
+        return BAIL;
+    s->p = p + 1;
+    *flags = f;
+    return 0;
+}
+
 static int
-scan_string(struct sctx *s, struct base_str *raw, unsigned *flags)
+scan_string_general(struct sctx *s, struct base_str *raw, unsigned *flags)
 {
     const unsigned char *p = s->p + 1;
     const unsigned char *end = s->end;
@@ -247,13 +257,22 @@ scan_string(struct sctx *s, struct base_str *raw, unsigned *flags)
         f |= STR_ESCAPED;
         p += 2;
     }
-    raw->ptr = (const char *)s->p + 1;
-    raw->len = (size_t)(p - s->p - 1);
-    if (raw->len > s->lim.max_string)
-        return BAIL;
-    s->p = p + 1;
-    *flags = f;
-    return 0;
+    return end_string(s, p, f, raw, flags);
+}
+
+/*
+ * The common case inline: plain ASCII up to the closing quote; anything
+ * else (escapes, UTF-8, controls, a string in the last bytes of the text)
+ * starts over on the general scanner.
+ */
+static inline int
+scan_string(struct sctx *s, struct base_str *raw, unsigned *flags)
+{
+    const unsigned char *p = skip_plain(s->p + 1, s->end);
+
+    if (p >= s->end || *p != '"')
+        return scan_string_general(s, raw, flags);
+    return end_string(s, p, 0, raw, flags);
 }
 
 /* The decoded text of a scanned string (into scratch when escaped). */
@@ -334,6 +353,51 @@ is_lit(struct sctx *s, const char *word, size_t n)
 
 /* ----------------------------------------------------------- primitives -- */
 
+static bool
+is_b64_data(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+}
+
+/*
+ * A base64Binary string at s->p ('"') made of alphabet, '=' and spaces
+ * only — the form attachments take in JSON — checked with check_base64's
+ * rule (primitive.c) in the pass that finds its end, instead of a scan and
+ * then a check (the examples' 750 KB attachment is two thirds of their
+ * bytes).  False, with s->p unchanged, sends the string down the general
+ * path, which decides it; true only where that path would accept it.
+ */
+static bool
+base64_plain(struct sctx *s)
+{
+    const unsigned char *q = s->p + 1;
+    const unsigned char *r = q;
+    size_t spaces = 0;
+    size_t pad = 0;
+    size_t len;
+
+    for (;; r++) {
+        if (pad == 0)
+            r += fhir_validate__b64_run(r, (size_t)(s->end - r), &spaces);
+        if (r >= s->end)
+            return false;
+        if (*r == '"')
+            break;
+        if (*r == ' ')
+            spaces++;
+        else if (*r == '=')
+            pad++;
+        else if (!is_b64_data(*r) || pad > 0)
+            return false; /* escapes, other bytes, data after padding */
+    }
+    len = (size_t)(r - q);
+    if (len == 0 || len > s->lim.max_string || (len - spaces) % 4 != 0 || pad > 2)
+        return false;
+    s->p = r + 1;
+    return true;
+}
+
 static int
 primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
           struct base_str *out_str)
@@ -342,7 +406,7 @@ primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_mod
     struct base_str v;
     unsigned flags;
 
-    skip_ws(s);
+    /* callers stand on the value (whitespace skipped) */
     if (s->p >= s->end)
         return BAIL;
     switch (t->prim) {
@@ -361,6 +425,9 @@ primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_mod
     }
     if (*s->p != '"')
         return BAIL;
+    if (t->prim == FHIR_PRIM_BASE64BINARY && out_str == NULL &&
+        (e == NULL || e->valueset == NULL) && base64_plain(s))
+        return 0;
     TRY(scan_string(s, &raw, &flags));
     if ((flags & STR_CTRL) || raw.len == 0)
         return BAIL;
@@ -612,7 +679,9 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
                 s->p++;
                 break;
             }
-            TRY(expect_char(s, ','));
+            if (s->p >= s->end || *s->p != ',')
+                return BAIL;
+            s->p++;
         }
         first_done = true;
         skip_ws(s);
@@ -770,7 +839,6 @@ value(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_e
     default:
         break;
     }
-    skip_ws(s);
     out.vs = e != NULL ? e->valueset : NULL;
     out.want_code = out.vs != NULL || cc_acc != NULL;
     TRY(object(s, t, OBJ_PLAIN, &out));

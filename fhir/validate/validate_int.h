@@ -79,6 +79,27 @@ fhir_validate__pop(struct fhir_validate__ctx *c)
     c->nsegs--;
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* The first byte from p on that `special` marks (0xFF lanes), sixteen at a
+ * time; stops there or where fewer than 16 bytes remain.  `special` is a
+ * static inline classifier, so each caller gets its own inlined loop. */
+static inline const unsigned char *
+fhir_validate__skip16(const unsigned char *p, const unsigned char *end, __m128i (*special)(__m128i))
+{
+    while (end - p >= 16) {
+        unsigned bits =
+            (unsigned)_mm_movemask_epi8(special(_mm_loadu_si128((const __m128i *)(const void *)p)));
+
+        if (bits != 0)
+            return p + __builtin_ctz(bits);
+        p += 16;
+    }
+    return p;
+}
+#endif
+
 /* Walk one resource (any type, by its resourceType). */
 enum {
     FHIR_VALIDATE__RES_TOP = 0,
@@ -102,6 +123,20 @@ int fhir_validate__stream(struct fhir_validate__ctx *c, const char *text, size_t
 /* xhtml.c: fhir_validate_xhtml() for text known to be UTF-8 without NUL
  * (strings from the JSON reader and the one-pass scanner). */
 enum fhir_xhtml_fault fhir_validate__xhtml(const char *text, size_t len);
+/* xhtml_fast.c: true when the purpose-built checker proves the narrative
+ * valid; false means "not decided" (libxml2 then gives the verdict).  Same
+ * precondition as fhir_validate__xhtml(). */
+bool fhir_validate__xhtml_fast(const char *text, size_t len);
+/* xhtml.c: txt-1's lists and URL rule, shared by both checkers. */
+bool fhir_validate__xhtml_element_allowed(const char *name, size_t len);
+int fhir_validate__xhtml_attribute_index(const char *name, size_t len); /* -1: not allowed */
+bool fhir_validate__xhtml_url_attribute(const char *name, size_t len);
+bool fhir_validate__xhtml_script_url(const char *value, size_t len);
+
+/* primitive.c: how many bytes from p on are in the base64 alphabet
+ * (A-Z a-z 0-9 + /) or spaces, the spaces among them added to *spaces;
+ * may stop up to 15 bytes short of the first other byte, never past it. */
+size_t fhir_validate__b64_run(const unsigned char *p, size_t len, size_t *spaces);
 
 /* rules.c */
 enum fhir_validate__ref_form {

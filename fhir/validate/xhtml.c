@@ -24,7 +24,7 @@
 
 #define XHTML_NS "http://www.w3.org/1999/xhtml"
 
-/* Sorted; bsearch by strcmp. */
+/* Sorted, for the reader (lookups go through name_index). */
 static const char *const allowed_elements[] = {
     "a",  "abbr",    "acronym", "address", "area",   "b",        "bdo", "big",   "blockquote",
     "br", "caption", "cite",    "code",    "col",    "colgroup", "dd",  "dfn",   "div",
@@ -54,16 +54,95 @@ struct xstate {
     bool has_content;
 };
 
-static int
-cmp_name(const void *key, const void *elem)
+/*
+ * Open-addressing indexes over the two lists, built once: a lookup is a
+ * hash of the length and three bytes, a length compare and a memcmp (both
+ * checkers look up every element and attribute name).
+ */
+#define NAME_SLOTS 256u
+
+struct name_index {
+    const char *const *list;
+    unsigned char slot[NAME_SLOTS]; /* 0: empty, else list index + 1 */
+    unsigned char len[NAME_SLOTS];  /* length of the name in the slot */
+};
+
+static struct name_index element_index = {.list = allowed_elements};
+static struct name_index attribute_index = {.list = allowed_attributes};
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+_Static_assert(BASE_ARRAY_LEN(allowed_elements) < NAME_SLOTS / 2 &&
+                   BASE_ARRAY_LEN(allowed_attributes) < NAME_SLOTS / 2,
+               "name indexes stay at most half full");
+
+static unsigned
+name_hash(const char *name, size_t len)
 {
-    return strcmp((const char *)key, *(const char *const *)elem);
+    unsigned h = (unsigned)len * 97u + (unsigned char)name[0] * 31u +
+                 (unsigned char)name[len - 1] * 7u + (unsigned char)name[len / 2];
+
+    return h & (NAME_SLOTS - 1);
 }
 
-static bool
-in_list(const char *name, const char *const *list, size_t n)
+static void
+index_build(struct name_index *ix, size_t n)
 {
-    return bsearch(name, list, n, sizeof(*list), cmp_name) != NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(ix->list[i]);
+        unsigned h = name_hash(ix->list[i], len);
+
+        while (ix->slot[h] != 0)
+            h = (h + 1) & (NAME_SLOTS - 1);
+        ix->slot[h] = (unsigned char)(i + 1);
+        ix->len[h] = (unsigned char)len;
+    }
+}
+
+static void
+indexes_build(void)
+{
+    index_build(&element_index, BASE_ARRAY_LEN(allowed_elements));
+    index_build(&attribute_index, BASE_ARRAY_LEN(allowed_attributes));
+}
+
+/* memcmp(a, b, len) == 0 for names of a few bytes, without the call. */
+static bool
+same_bytes(const char *a, const char *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (a[i] != b[i])
+            return false;
+    }
+    return true;
+}
+
+/* Index of name[0..len) in the indexed list, -1 when absent. */
+static int
+index_find(struct name_index *ix, const char *name, size_t len)
+{
+    (void)pthread_once(&index_once, indexes_build);
+    if (len == 0 || len > 16)
+        return -1;
+    for (unsigned h = name_hash(name, len);; h = (h + 1) & (NAME_SLOTS - 1)) {
+        unsigned s = ix->slot[h];
+
+        if (s == 0)
+            return -1;
+        if (ix->len[h] == len && same_bytes(ix->list[s - 1], name, len))
+            return (int)(s - 1);
+    }
+}
+
+bool
+fhir_validate__xhtml_element_allowed(const char *name, size_t len)
+{
+    return index_find(&element_index, name, len) >= 0;
+}
+
+int
+fhir_validate__xhtml_attribute_index(const char *name, size_t len)
+{
+    return index_find(&attribute_index, name, len);
 }
 
 static void
@@ -76,18 +155,19 @@ set_fault(struct xstate *st, enum fhir_xhtml_fault f)
 }
 
 /* "javascript:" (any case, leading whitespace ignored) in a URL attribute. */
-static bool
-is_script_url(const xmlChar *v, const xmlChar *end)
+bool
+fhir_validate__xhtml_script_url(const char *v, size_t len)
 {
     static const char js[] = "javascript:";
     size_t n = sizeof(js) - 1;
+    const char *end = v + len;
 
     while (v < end && (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'))
         v++;
     if ((size_t)(end - v) < n)
         return false;
     for (size_t i = 0; i < n; i++) {
-        char c = (char)v[i];
+        char c = v[i];
 
         if (c >= 'A' && c <= 'Z')
             c = (char)(c - 'A' + 'a');
@@ -95,6 +175,17 @@ is_script_url(const xmlChar *v, const xmlChar *end)
             return false;
     }
     return true;
+}
+
+/* Attributes whose value is a URL (HTML 4 %URI; of the allowed elements). */
+bool
+fhir_validate__xhtml_url_attribute(const char *name, size_t len)
+{
+    return (len == 4 && memcmp(name, "href", 4) == 0) ||
+           (len == 3 && memcmp(name, "src", 3) == 0) ||
+           (len == 8 && memcmp(name, "longdesc", 8) == 0) ||
+           (len == 4 && memcmp(name, "cite", 4) == 0) ||
+           (len == 6 && memcmp(name, "usemap", 6) == 0);
 }
 
 static void
@@ -113,13 +204,12 @@ check_attribute(struct xstate *st, const xmlChar **a)
         set_fault(st, FHIR_XHTML_SCRIPT); /* event handler */
         return;
     }
-    if (!in_list(name, allowed_attributes, BASE_ARRAY_LEN(allowed_attributes))) {
+    if (fhir_validate__xhtml_attribute_index(name, strlen(name)) < 0) {
         set_fault(st, FHIR_XHTML_ATTRIBUTE);
         return;
     }
-    if ((strcmp(name, "href") == 0 || strcmp(name, "src") == 0 || strcmp(name, "longdesc") == 0 ||
-         strcmp(name, "cite") == 0 || strcmp(name, "usemap") == 0) &&
-        is_script_url(a[3], a[4]))
+    if (fhir_validate__xhtml_url_attribute(name, strlen(name)) &&
+        fhir_validate__xhtml_script_url((const char *)a[3], (size_t)(a[4] - a[3])))
         set_fault(st, FHIR_XHTML_SCRIPT);
 }
 
@@ -150,7 +240,7 @@ on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
         set_fault(st, FHIR_XHTML_SCRIPT);
         return;
     }
-    if (!in_list(name, allowed_elements, BASE_ARRAY_LEN(allowed_elements))) {
+    if (!fhir_validate__xhtml_element_allowed(name, strlen(name))) {
         set_fault(st, FHIR_XHTML_ELEMENT);
         return;
     }
@@ -191,52 +281,20 @@ on_error(void *ctx, xmlErrorPtr e)
 }
 
 /*
- * One push parser per thread, reset for each narrative: creating a parser
- * context (dictionary, buffers) costs more than parsing a typical div.  The
- * dictionary keeps the element names seen; it is rebuilt when it grows past
- * DICT_MAX names, so hostile input cannot grow it without bound.
+ * A fresh push parser for each narrative.  A parser reset with
+ * xmlCtxtResetPush() does not behave like a new one on every input (on a
+ * truncated start tag, "<d.", one reports the element first and the other
+ * only the error), so reusing one per thread made a fault depend on the
+ * narratives checked before it on that thread.  The creation cost matters
+ * little now: only narratives the fast path (xhtml_fast.c) does not settle
+ * get here.
  */
-#define DICT_MAX 4096
-
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
-static pthread_key_t xml_key;
-
-static void
-ctxt_free(void *p)
-{
-    xmlFreeParserCtxt(p);
-}
 
 static void
 xml_init(void)
 {
     xmlInitParser();
-    if (pthread_key_create(&xml_key, ctxt_free) != 0)
-        BASE_ASSERT(!"pthread_key_create failed");
-}
-
-static xmlParserCtxtPtr
-thread_ctxt(void)
-{
-    xmlParserCtxtPtr ctxt;
-
-    (void)pthread_once(&xml_once, xml_init);
-    ctxt = pthread_getspecific(xml_key);
-    if (ctxt != NULL && ctxt->dict != NULL && xmlDictSize(ctxt->dict) > DICT_MAX) {
-        xmlFreeParserCtxt(ctxt);
-        ctxt = NULL;
-        (void)pthread_setspecific(xml_key, NULL);
-    }
-    if (ctxt != NULL) {
-        xmlCtxtResetPush(ctxt, NULL, 0, NULL, NULL);
-        return ctxt;
-    }
-    ctxt = xmlCreatePushParserCtxt(NULL, NULL, NULL, 0, NULL);
-    if (ctxt != NULL && pthread_setspecific(xml_key, ctxt) != 0) {
-        xmlFreeParserCtxt(ctxt);
-        ctxt = NULL;
-    }
-    return ctxt;
 }
 
 /* A DOCTYPE (and with it any entity declaration) has no place in a div. */
@@ -255,8 +313,10 @@ has_doctype(const char *s, size_t len)
     return false;
 }
 
-enum fhir_xhtml_fault
-fhir_validate__xhtml(const char *text, size_t len)
+/* The libxml2 checker: the reference, and the verdict on everything the
+ * purpose-built checker (xhtml_fast.c) does not settle. */
+static enum fhir_xhtml_fault
+libxml2_check(const char *text, size_t len)
 {
     struct xstate st = {0};
     xmlParserCtxtPtr ctxt;
@@ -268,7 +328,8 @@ fhir_validate__xhtml(const char *text, size_t len)
         return FHIR_XHTML_NOT_WELL_FORMED;
     if (has_doctype(text, len))
         return FHIR_XHTML_DOCTYPE;
-    ctxt = thread_ctxt();
+    (void)pthread_once(&xml_once, xml_init);
+    ctxt = xmlCreatePushParserCtxt(NULL, NULL, NULL, 0, NULL);
     if (ctxt == NULL)
         return FHIR_XHTML_NOMEM;
     (void)xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
@@ -289,18 +350,46 @@ fhir_validate__xhtml(const char *text, size_t len)
         st.fault = FHIR_XHTML_NOT_WELL_FORMED;
     if (st.fault == FHIR_XHTML_OK && !st.has_content)
         st.fault = FHIR_XHTML_EMPTY;
-    ctxt->_private = NULL;
+    xmlFreeParserCtxt(ctxt);
     return st.fault;
+}
+
+enum fhir_xhtml_fault
+fhir_validate__xhtml(const char *text, size_t len)
+{
+    if (fhir_validate__xhtml_fast(text, len))
+        return FHIR_XHTML_OK;
+    return libxml2_check(text, len);
+}
+
+/* JSON strings are UTF-8 without NUL; anything else would make libxml2
+ * guess another encoding from the first bytes. */
+static bool
+is_json_text(const char *text, size_t len)
+{
+    return len == 0 || (memchr(text, '\0', len) == NULL && base_utf8_valid(text, len, NULL));
 }
 
 enum fhir_xhtml_fault
 fhir_validate_xhtml(const char *text, size_t len)
 {
-    /* JSON strings are UTF-8 without NUL; anything else would make libxml2
-     * guess another encoding from the first bytes */
-    if (len > 0 && (memchr(text, '\0', len) != NULL || !base_utf8_valid(text, len, NULL)))
+    if (!is_json_text(text, len))
         return FHIR_XHTML_NOT_WELL_FORMED;
     return fhir_validate__xhtml(text, len);
+}
+
+bool
+fhir_validate_xhtml_fast(const char *text, size_t len)
+{
+    return is_json_text(text, len) && fhir_validate__xhtml_fast(text, len);
+}
+
+enum fhir_xhtml_fault
+fhir_validate_xhtml_libxml2(const char *text, size_t len)
+{
+    if (!is_json_text(text, len))
+        return FHIR_XHTML_NOT_WELL_FORMED;
+    return libxml2_check(text, len);
 }
 
 const char *

@@ -7,7 +7,10 @@
  * Prints "ours CORPUS WORK MB_PER_S SPREAD_PERCENT VALID/TOTAL" per figure;
  * MB/s are per second of CPU time (median of REPS runs).
  * WORK: parse, validate (parse + validate), validate+serialize.
+ * BENCH_FHIR_ONLY=CORPUS:WORK (e.g. "examples:validate") measures one figure
+ * only, for profiling.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +193,19 @@ measure(const struct corpus *c, enum work w, int reps, double min_s)
     base_buf_fini(&out);
 }
 
+/* BENCH_FHIR_ONLY: "CORPUS:WORK", unset for every figure. */
+static bool
+wanted(const struct corpus *c, enum work w)
+{
+    const char *only = getenv("BENCH_FHIR_ONLY");
+    char want[64];
+
+    if (only == NULL || only[0] == '\0')
+        return true;
+    (void)snprintf(want, sizeof(want), "%s:%s", c->name, work_names[w]);
+    return strcmp(only, want) == 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -209,8 +225,10 @@ main(int argc, char **argv)
     fprintf(stderr, "examples: %zu documents, %zu bytes; synthea: %zu documents, %zu bytes\n", ex.n,
             ex.bytes, sy.n, sy.bytes);
     for (int w = W_PARSE; w <= W_SERIALIZE; w++) {
-        measure(&ex, (enum work)w, reps, min_s);
-        measure(&sy, (enum work)w, reps, min_s);
+        if (wanted(&ex, (enum work)w))
+            measure(&ex, (enum work)w, reps, min_s);
+        if (wanted(&sy, (enum work)w))
+            measure(&sy, (enum work)w, reps, min_s);
     }
     return 0;
 }

@@ -1,4 +1,6 @@
 #include <check.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +154,85 @@ START_TEST(strings_unicode_escapes_and_utf8)
     ck_assert_str_eq(json_string_value(json_array_get(v, 1)), "\xf0\x9f\x98\x80");
     ck_assert_str_eq(json_string_value(json_array_get(v, 2)), "\xe5\xbc\xa0/\t");
     json_decref(v);
+}
+END_TEST
+
+/* The string scanner's vector loop against the rule: every byte value at
+ * every position of a 40-byte run (two blocks and a tail), both modes. */
+START_TEST(plain_len_every_byte_at_every_position)
+{
+    char s[40];
+
+    for (int b = 0; b < 256; b++) {
+        for (size_t k = 0; k < sizeof(s); k++) {
+            bool plain_ascii = b >= 0x20 && b < 0x80 && b != '"' && b != '\\';
+            bool plain_utf8 = b >= 0x20 && b != '"' && b != '\\';
+
+            memset(s, 'a', sizeof(s));
+            s[k] = (char)b;
+            ck_assert_uint_eq(fhir_json_plain_len(s, sizeof(s), false),
+                              plain_ascii ? sizeof(s) : k);
+            ck_assert_uint_eq(fhir_json_plain_len(s, sizeof(s), true), plain_utf8 ? sizeof(s) : k);
+            ck_assert_uint_eq(fhir_json_plain_len(s, k, true), k);
+        }
+    }
+}
+END_TEST
+
+/* Reader and writer on strings with one special byte at every position
+ * around the 16-byte blocks: the value decodes exactly, errors point at
+ * the byte, and the writer escapes exactly that byte. */
+START_TEST(strings_with_a_special_byte_anywhere)
+{
+    static const struct {
+        const char *in;  /* JSON text of the byte */
+        const char *val; /* decoded */
+        const char *out; /* as the writer escapes it */
+    } specials[] = {
+        {"\\\"", "\"", "\\\""},
+        {"\\\\", "\\", "\\\\"},
+        {"\\n", "\n", "\\n"},
+        {"\\u0001", "\x01", "\\u0001"},
+        {"\\u007f", "\x7f", "\x7f"},
+        {"\xc3\xa9", "\xc3\xa9", "\xc3\xa9"},
+        {"\xe4\xb8\xad", "\xe4\xb8\xad", "\xe4\xb8\xad"},
+    };
+
+    for (size_t k = 0; k < 36; k++) {
+        for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); i++) {
+            char text[128];
+            char want[128];
+            char out[128];
+            struct base_err err = {0};
+            json_t *v;
+            char *got;
+            char *bad;
+
+            snprintf(text, sizeof(text), "[\"%.*s%s%.*s\"]", (int)k,
+                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", specials[i].in, (int)(35 - k),
+                     "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+            snprintf(want, sizeof(want), "%.*s%s%.*s", (int)k,
+                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", specials[i].val, (int)(35 - k),
+                     "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+            snprintf(out, sizeof(out), "[\"%.*s%s%.*s\"]", (int)k,
+                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", specials[i].out, (int)(35 - k),
+                     "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+            v = parse_ok(text);
+            ck_assert_str_eq(json_string_value(json_array_get(v, 0)), want);
+            got = dump(v, FHIR_JSON_COMPACT);
+            ck_assert_str_eq(got, out);
+            free(got);
+            json_decref(v);
+            /* a raw control byte or a broken sequence there: an error at it */
+            bad = strdup(text);
+            bad[2 + k] = i % 2 == 0 ? '\t' : '\xC3';
+            bad[3 + k] = i % 2 == 0 ? bad[3 + k] : '(';
+            ck_assert_int_eq(parse_fail(bad, strlen(bad), NULL, &err), BASE_E_PARSE);
+            snprintf(want, sizeof(want), "line 1, column %zu", k + 3);
+            ck_assert_str_eq(err.where, want);
+            free(bad);
+        }
+    }
 }
 END_TEST
 
@@ -309,6 +390,8 @@ Suite *fhir_json_suite(void)
     tcase_add_test(tc, member_order_is_kept_and_sort_keys_canonicalises);
     tcase_add_test(tc, sort_keys_orders_objects_of_every_size);
     tcase_add_test(tc, strings_unicode_escapes_and_utf8);
+    tcase_add_test(tc, plain_len_every_byte_at_every_position);
+    tcase_add_test(tc, strings_with_a_special_byte_anywhere);
     tcase_add_test(tc, malformed_input_is_rejected_with_a_location);
     tcase_add_test(tc, nul_bytes_and_invalid_utf8_are_rejected);
     tcase_add_test(tc, bom_is_accepted);

@@ -3,6 +3,7 @@
  * invalid edge cases, plus the xhtml narrative checker.
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -286,6 +287,101 @@ START_TEST(xhtml_table)
 }
 END_TEST
 
+/* base64Binary's vector loop against the rule, byte by byte: every byte
+ * value at every position of an 80-byte run (past the 64-byte block, into
+ * the 16-byte tail) — valid only when the byte is in the alphabet, or is the
+ * final '=' (79 data + 1 pad). */
+START_TEST(base64_every_byte_at_every_position)
+{
+    char s[80];
+
+    for (int b = 0; b < 256; b++) {
+        bool data = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') ||
+                    b == '+' || b == '/';
+
+        for (size_t k = 0; k < sizeof(s); k++) {
+            enum fhir_prim_fault want =
+                data || (b == '=' && k == sizeof(s) - 1) ? FHIR_PRIM_OK : FHIR_PRIM_BAD_FORMAT;
+
+            memset(s, 'A', sizeof(s));
+            s[k] = (char)b;
+            ck_assert_msg(fhir_validate_primitive(FHIR_PRIM_BASE64BINARY, s, sizeof(s)) == want,
+                          "byte 0x%02x at %zu", b, k);
+        }
+    }
+    /* whitespace is skipped wherever it is: 80 data bytes with one or two
+     * spaces (or a tab) anywhere stay valid, 79 do not */
+    for (size_t k = 0; k < 81; k++) {
+        char w[82];
+
+        memset(w, 'A', sizeof(w));
+        w[k] = ' ';
+        ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_BASE64BINARY, w, 81), FHIR_PRIM_OK);
+        w[(k + 17) % 82] = k % 3 == 0 ? '\t' : ' ';
+        ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_BASE64BINARY, w, 82), FHIR_PRIM_OK);
+        if ((k + 17) % 82 < 81)
+            ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_BASE64BINARY, w, 81),
+                             FHIR_PRIM_BAD_FORMAT);
+    }
+}
+END_TEST
+
+/* id, code and uri's vector blocks against the rules, byte by byte: every
+ * byte value at every position of a 40-byte value (two blocks and a tail). */
+START_TEST(id_code_uri_every_byte_at_every_position)
+{
+    char s[40];
+
+    for (int b = 0; b < 256; b++) {
+        bool id_char = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') ||
+                       b == '-' || b == '.';
+        bool space = b == ' ' || b == '\t' || b == '\n' || b == '\r';
+
+        for (size_t k = 0; k < sizeof(s); k++) {
+            memset(s, 'a', sizeof(s));
+            s[k] = (char)b;
+            ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_ID, s, sizeof(s)),
+                             id_char ? FHIR_PRIM_OK : FHIR_PRIM_BAD_FORMAT);
+            ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_URI, s, sizeof(s)),
+                             space ? FHIR_PRIM_BAD_FORMAT : FHIR_PRIM_OK);
+            ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_CODE, s, sizeof(s)),
+                             space && (k == 0 || k == sizeof(s) - 1) ? FHIR_PRIM_BAD_FORMAT
+                                                                     : FHIR_PRIM_OK);
+            if (k + 1 < sizeof(s)) {
+                s[k + 1] = (char)b;
+                ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_CODE, s, sizeof(s)),
+                                 space ? FHIR_PRIM_BAD_FORMAT : FHIR_PRIM_OK);
+            }
+        }
+    }
+}
+END_TEST
+
+/* uuid, byte by byte: every byte value at every position of a valid one. */
+START_TEST(uuid_every_byte_at_every_position)
+{
+    static const char good[] = "urn:uuid:c757873d-ec9a-4326-a141-556f43239520";
+    char u[sizeof(good)];
+
+    ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_UUID, good, 45), FHIR_PRIM_OK);
+    for (int b = 0; b < 256; b++) {
+        bool hex = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f');
+
+        for (size_t k = 0; k < 45; k++) {
+            bool dash = k == 17 || k == 22 || k == 27 || k == 32;
+            bool ok = k < 9 ? b == good[k] : dash ? b == '-' : hex;
+
+            memcpy(u, good, sizeof(good));
+            u[k] = (char)b;
+            ck_assert_msg(fhir_validate_primitive(FHIR_PRIM_UUID, u, 45) ==
+                              (ok ? FHIR_PRIM_OK : FHIR_PRIM_BAD_FORMAT),
+                          "byte 0x%02x at %zu", b, k);
+        }
+    }
+    ck_assert_int_eq(fhir_validate_primitive(FHIR_PRIM_UUID, good, 44), FHIR_PRIM_BAD_FORMAT);
+}
+END_TEST
+
 /* Entity expansion bombs must not expand: the declaration is refused, and
  * an undeclared reference is simply not well-formed. */
 START_TEST(xhtml_entity_bomb_is_refused_quickly)
@@ -313,6 +409,9 @@ Suite *fhir_validate_primitive_suite(void)
     tcase_add_test(tc, fault_texts_are_distinct);
     tcase_add_loop_test(tc, xhtml_table, 0, (int)(sizeof(xcases) / sizeof(xcases[0])));
     tcase_add_test(tc, xhtml_entity_bomb_is_refused_quickly);
+    tcase_add_test(tc, base64_every_byte_at_every_position);
+    tcase_add_test(tc, id_code_uri_every_byte_at_every_position);
+    tcase_add_test(tc, uuid_every_byte_at_every_position);
     suite_add_tcase(s, tc);
     return s;
 }

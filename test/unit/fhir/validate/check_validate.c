@@ -225,6 +225,14 @@ static const struct bad bad_cases[] = {
      "Patient.managingOrganization.reference"},
     {P("\"managingOrganization\":{\"reference\":\"Organization/1/_history/\"}"), "value",
      "Patient.managingOrganization.reference"},
+    {P("\"managingOrganization\":{\"reference\":\"Organization/\"}"), "value",
+     "Patient.managingOrganization.reference"},
+    {P("\"managingOrganization\":{\"reference\":\"Organization//1\"}"), "value",
+     "Patient.managingOrganization.reference"},
+    {P("\"managingOrganization\":{\"reference\":\"Organization/1/x/2\"}"), "value",
+     "Patient.managingOrganization.reference"},
+    {P("\"managingOrganization\":{\"reference\":\"Organization/1/_history/2/3\"}"), "value",
+     "Patient.managingOrganization.reference"},
     {P("\"managingOrganization\":{\"reference\":\"urn:uuid:123\"}"), "value",
      "Patient.managingOrganization.reference"},
     {P("\"managingOrganization\":{\"reference\":\"urn:oid:1.2.x\"}"), "value",
@@ -452,6 +460,90 @@ START_TEST(messages_never_quote_values)
 }
 END_TEST
 
+/*
+ * Binary.data through the text path: plain alphabet-then-padding values are
+ * checked in the pass that finds the string's end (out.fast); whitespace and
+ * escapes take the general string path; every invalid value gives exactly
+ * one error at Binary.data on both paths.  Lengths straddle the 64- and
+ * 16-byte vector blocks.
+ */
+static char *
+binary_with_data(const char *head, size_t fill, const char *tail)
+{
+    const char *pre = "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":\"";
+    size_t n = strlen(pre) + strlen(head) + fill + strlen(tail) + 3;
+    char *s = malloc(n);
+
+    ck_assert_ptr_nonnull(s);
+    strcpy(s, pre);
+    strcat(s, head);
+    memset(s + strlen(s), 'Q', fill);
+    s[strlen(pre) + strlen(head) + fill] = '\0';
+    strcat(s, tail);
+    strcat(s, "\"}");
+    return s;
+}
+
+START_TEST(base64_on_the_text_path)
+{
+    static const struct {
+        const char *head;
+        size_t fill;
+        const char *tail;
+        bool valid;
+        bool fast;
+    } cases[] = {
+        {"", 4, "", true, true},
+        {"", 0, "QQ==", true, true},
+        {"", 0, "QQQ=", true, true},
+        {"", 64, "", true, true},
+        {"", 124, "QQ==", true, true},
+        {"", 1024, "", true, true},
+        {"QQ/+", 76, "", true, true},
+        {"", 60, "\\/QQQ", true, true},
+        {"", 76, "\\nQQQQ", true, true},
+        {"", 76, " QQQQ", true, true},
+        {"", 0, "", false, false},
+        {"", 1, "", false, false},
+        {"", 63, "", false, false},
+        {"", 65, "", false, false},
+        {"", 64, "Q===", false, false},
+        {"", 64, "====", false, false},
+        {"", 64, "QQ=Q", false, false},
+        {"", 64, "QQ=Q=", false, false},
+        {"", 16, "-_QQ", false, false},
+        {"", 70, "\\u0041QQQ", false, false},
+        {"\xc3\xa9QQ", 64, "", false, false},
+        {"Q Q", 62, "Q Q= =", true, true},
+        {"    ", 0, "", true, true},
+        {"QQQ Q", 100, "  QQ  QQ", true, true},
+        {"QQQ Q", 100, "  QQ  Q", false, false},
+        {"", 64, "QQ= Q", false, false},
+        {"", 64, "Q= ==", false, false},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *text = binary_with_data(cases[i].head, cases[i].fill, cases[i].tail);
+        struct fhir_validate_result r;
+        struct fhir_validate_result rt;
+        json_t *oo = validate(text, NULL, &r);
+        const json_t *is = json_array_get(json_object_get(oo, "issue"), 0);
+
+        ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                         cases[i].valid ? BASE_OK : BASE_E_INVALID);
+        ck_assert_msg(rt.fast == cases[i].fast, "case %zu: fast %d", i, rt.fast);
+        if (cases[i].valid) {
+            ck_assert_msg(r.errors == 0, "case %zu", i);
+        } else {
+            ck_assert_msg(r.errors == 1, "case %zu: %zu errors", i, r.errors);
+            ck_assert_str_eq(issue_str(is, "expression"), "Binary.data");
+        }
+        json_decref(oo);
+        free(text);
+    }
+}
+END_TEST
+
 START_TEST(validate_json_reports_parse_errors)
 {
     json_t *oo = fhir_outcome_new();
@@ -534,6 +626,7 @@ Suite *fhir_validate_suite(void)
     tcase_add_test(tc, expected_type);
     tcase_add_test(tc, messages_never_quote_values);
     tcase_add_test(tc, validate_json_reports_parse_errors);
+    tcase_add_test(tc, base64_on_the_text_path);
     tcase_add_test(tc, depth_limit);
     tcase_add_test(tc, validate_a_fragment);
     suite_add_tcase(s, tc);

@@ -268,6 +268,24 @@ START_TEST(bad_tokens_are_401_and_audited)
     expect_401(none);
     ck_assert_int_ge(git_count(&G, "SELECT count(*) FROM audit.event WHERE http_status = 401"),
                      before + 6);
+    /* a sign-in with an absurdly long name is refused and audited (as an
+     * unknown user: names are at most BASE_LIMIT_AUTH_MAX_USERNAME bytes),
+     * never a 503 from an audit column it would overflow */
+    {
+        static const char *const UNKNOWN = "SELECT count(*) FROM audit.event WHERE agent_user = "
+                                           "'unknown' AND http_status IN (400, 401)";
+        long unknown_before = git_count(&G, UNKNOWN);
+        char body[4200];
+        int k = snprintf(body, sizeof(body), "grant_type=password&password=x&username=");
+
+        memset(body + k, 'n', 3000);
+        body[k + 3000] = '\0';
+        r = git_req(&G, "POST", "/auth/token", NULL, NULL, body,
+                    "application/x-www-form-urlencoded");
+        ck_assert_msg(r.status == 400 || r.status == 401, "%ld %s", r.status, r.body);
+        git_resp_free(&r);
+        ck_assert_int_eq(git_count(&G, UNKNOWN), unknown_before + 1);
+    }
     free(good);
     free(expired);
     free(wrong_aud);

@@ -504,6 +504,7 @@ START_TEST(search_by_post)
                               strlen(body), &r),
                      403);
     tu_http_resp_free(&r);
+    free(pid);
 }
 END_TEST
 

@@ -107,6 +107,61 @@ patient_ref(struct base_arena *a, const char *v)
     return strncmp(v, "Patient/", 8) == 0 ? v : base_arena_sprintf(a, "Patient/%s", v);
 }
 
+/*
+ * A token parameter (R4 search.html#token): values separated by ',' (any
+ * of them), each "code", "|code" or "system|code".  The codes of `systems`
+ * (NULL-terminated; NULL: none) are kept, a value under any other system
+ * is left out, and when none is left the result is "" (matches nothing,
+ * as gw_audit_search takes it).  NULL when a value is empty.
+ */
+static const char *
+token_codes(struct base_arena *a, const char *v, const char *const *systems)
+{
+    struct base_buf b;
+    const char *out = NULL;
+    bool ok = true;
+
+    base_buf_init(&b, BASE_LIMIT_HTTP_MAX_URL);
+    for (const char *p = v; ok;) {
+        size_t n = strcspn(p, ",");
+        const char *bar = memchr(p, '|', n);
+        const char *code = bar != NULL ? bar + 1 : p;
+        size_t cn = n - (size_t)(code - p);
+        bool known = bar == NULL || bar == p;
+
+        for (size_t i = 0; !known && systems != NULL && systems[i] != NULL; i++)
+            known = strlen(systems[i]) == (size_t)(bar - p) &&
+                    memcmp(systems[i], p, (size_t)(bar - p)) == 0;
+        ok = cn > 0 && (!known || base_buf_appendf(&b, "%s%.*s", b.len > 0 ? "," : "", (int)cn,
+                                                  code) == BASE_OK);
+        if (p[n] == '\0')
+            break;
+        p += n + 1;
+    }
+    if (ok)
+        out = b.len > 0 ? base_buf_dup0(&b, a) : "";
+    base_buf_fini(&b);
+    return out;
+}
+
+static const char *const OUTCOME_SYS[] = {"http://hl7.org/fhir/audit-event-outcome", NULL};
+static const char *const PURPOSE_SYS[] = {"http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                                          NULL};
+static const char *const ACTION_SYS[] = {"http://hl7.org/fhir/audit-event-action", NULL};
+static const char *const SUBTYPE_SYS[] = {"http://hl7.org/fhir/restful-interaction",
+                                          "http://dicom.nema.org/resources/ontology/DCM", NULL};
+static const char *const MEMBER_SYS[] = {"urn:fhirgate:member", NULL};
+
+/* A token list into its slot, or *bad = the parameter when malformed. */
+static void
+token_param(struct base_arena *a, const char *name, const char *v,
+            const char *const *systems, const char **slot, const char **bad)
+{
+    *slot = token_codes(a, v, systems);
+    if (*slot == NULL)
+        *bad = name;
+}
+
 static bool
 search_param(struct base_arena *a, const struct gw_http_param *p, struct gw_audit_search *q,
              const char **bad)
@@ -121,7 +176,7 @@ search_param(struct base_arena *a, const struct gw_http_param *p, struct gw_audi
         if (!date_bound(a, v, q))
             *bad = "date";
     } else if (base_str_eq_cstr(p->name, "agent")) {
-        q->agent = v;
+        token_param(a, "agent", v, NULL, &q->agent, bad);
     } else if (base_str_eq_cstr(p->name, "patient")) {
         q->patient = patient_ref(a, v);
         if (q->patient == NULL || !gw_app_id_ok(q->patient + 8))
@@ -129,15 +184,19 @@ search_param(struct base_arena *a, const struct gw_http_param *p, struct gw_audi
     } else if (base_str_eq_cstr(p->name, "entity")) {
         q->entity = v;
     } else if (base_str_eq_cstr(p->name, "outcome")) {
-        q->outcome = v;
+        token_param(a, "outcome", v, OUTCOME_SYS, &q->outcome, bad);
     } else if (base_str_eq_cstr(p->name, "purpose")) {
-        q->purpose = v;
+        token_param(a, "purpose", v, PURPOSE_SYS, &q->purpose, bad);
     } else if (base_str_eq_cstr(p->name, "member")) {
-        q->member = v;
+        token_param(a, "member", v, MEMBER_SYS, &q->member, bad);
     } else if (base_str_eq_cstr(p->name, "action")) {
-        q->action = v;
+        token_param(a, "action", v, ACTION_SYS, &q->action, bad);
     } else if (base_str_eq_cstr(p->name, "subtype")) {
-        q->subtype = v;
+        token_param(a, "subtype", v, SUBTYPE_SYS, &q->subtype, bad);
+    } else if (base_str_eq_cstr(p->name, "_sort")) {
+        /* the trail is read newest first; that is the one order offered */
+        if (strcmp(v, "-date") != 0)
+            *bad = "_sort";
     } else if (base_str_eq_cstr(p->name, "_count")) {
         if (!base_str_to_u64(p->value, &n) || n < 1 || n > BASE_LIMIT_AUDIT_MAX_PAGE)
             *bad = "_count";

@@ -240,6 +240,9 @@ BASE_MUST_CHECK int gw_audit_archive(struct gw_db_conn *c, const struct gw_audit
 struct gw_audit_search {
     const char *from;    /* recorded_at >= from (timestamp text); NULL = open */
     const char *to;      /* recorded_at <  to */
+    /* agent, outcome, purpose, member, action, subtype: one value, or several
+     * separated by ',' (any of them, as FHIR token lists are); "" matches
+     * nothing; NULL does not filter */
     const char *agent;   /* agent_user */
     const char *patient; /* patient_ref */
     const char *entity;  /* one of entities */

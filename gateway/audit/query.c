@@ -113,30 +113,59 @@ enum {
     C_REASON
 };
 
+/* "a,b" as the array literal {"a","b"} ("" gives {}, which matches
+ * nothing); NULL stays NULL.  A quote, backslash or control character in a
+ * value is refused: no code or name of ours has one. */
 static int
-run_search(struct gw_db_conn *c, const struct gw_audit_search *q, unsigned count, PGresult **out,
+text_array(const char *list, struct base_buf *b, const char **out, const char *where,
            struct base_err *err)
 {
-    struct gw_audit__page_key pk;
+    *out = NULL;
+    if (list == NULL)
+        return BASE_OK;
+    if (base_buf_putc(b, '{') != BASE_OK)
+        return base_err_set(err, BASE_E_NOMEM, "exception", where, "out of memory");
+    for (const char *p = list; *p != '\0';) {
+        size_t n = strcspn(p, ",");
+
+        for (size_t i = 0; i < n; i++)
+            ENSURE((unsigned char)p[i] >= 0x20 && p[i] != '"' && p[i] != '\\', err,
+                   BASE_E_INVALID, "value", where, "a value has a character no code has");
+        if (n > 0 && (base_buf_appendf(b, "%s\"%.*s\"", b->data[b->len - 1] == '{' ? "" : ",",
+                                       (int)n, p) != BASE_OK))
+            return base_err_set(err, BASE_E_NOMEM, "exception", where, "out of memory");
+        p += n + (p[n] == ',');
+    }
+    if (base_buf_putc(b, '}') != BASE_OK || base_buf_putc(b, '\0') != BASE_OK)
+        return base_err_set(err, BASE_E_NOMEM, "exception", where, "out of memory");
+    *out = b->data;
+    return BASE_OK;
+}
+
+enum { L_AGENT, L_OUTCOME, L_PURPOSE, L_MEMBER, L_ACTION, L_SUBTYPE, L_COUNT };
+
+static int
+exec_search(struct gw_db_conn *c, const struct gw_audit_search *q, const char *const *lists,
+            const struct gw_audit__page_key *pk, unsigned count, PGresult **out,
+            struct base_err *err)
+{
     char limit[16];
     const char *vals[14];
 
-    if (q->page != NULL)
-        TRY(gw_audit__page_parse(q->page, strlen(q->page), &pk, err));
     snprintf(limit, sizeof(limit), "%u", count + 1);
     vals[0] = q->from;
     vals[1] = q->to;
-    vals[2] = q->agent;
+    vals[2] = lists[L_AGENT];
     vals[3] = q->patient;
     vals[4] = q->entity;
-    vals[5] = q->outcome;
-    vals[6] = q->purpose;
-    vals[7] = q->member;
-    vals[8] = q->action;
-    vals[9] = q->subtype;
-    vals[10] = q->page != NULL ? pk.time : NULL;
-    vals[11] = q->page != NULL ? pk.chain : NULL;
-    vals[12] = q->page != NULL ? pk.seq : NULL;
+    vals[5] = lists[L_OUTCOME];
+    vals[6] = lists[L_PURPOSE];
+    vals[7] = lists[L_MEMBER];
+    vals[8] = lists[L_ACTION];
+    vals[9] = lists[L_SUBTYPE];
+    vals[10] = pk != NULL ? pk->time : NULL;
+    vals[11] = pk != NULL ? pk->chain : NULL;
+    vals[12] = pk != NULL ? pk->seq : NULL;
     vals[13] = limit;
     return gw_db_exec(
         c, "audit.search",
@@ -147,18 +176,44 @@ run_search(struct gw_db_conn *c, const struct gw_audit_search *q, unsigned count
                            "FROM audit.event WHERE ($1::timestamptz IS NULL OR recorded_at >= "
                            "$1::timestamptz) "
                            "AND ($2::timestamptz IS NULL OR recorded_at < $2::timestamptz) "
-                           "AND ($3::text IS NULL OR agent_user = $3::text) "
+                           "AND ($3::text[] IS NULL OR agent_user = ANY($3::text[])) "
                            "AND ($4::text IS NULL OR patient_ref = $4::text) "
                            "AND ($5::text IS NULL OR entities @> ARRAY[$5::text]) "
-                           "AND ($6::text IS NULL OR outcome = $6::text) "
-                           "AND ($7::text IS NULL OR purpose = $7::text) "
-                           "AND ($8::text IS NULL OR agent_org = $8::text) "
-                           "AND ($9::text IS NULL OR action = $9::text) "
-                           "AND ($10::text IS NULL OR subtype = $10::text) "
+                           "AND ($6::text[] IS NULL OR outcome = ANY($6::text[])) "
+                           "AND ($7::text[] IS NULL OR purpose = ANY($7::text[])) "
+                           "AND ($8::text[] IS NULL OR agent_org = ANY($8::text[])) "
+                           "AND ($9::text[] IS NULL OR action = ANY($9::text[])) "
+                           "AND ($10::text[] IS NULL OR subtype = ANY($10::text[])) "
                            "AND ($11::timestamptz IS NULL OR (recorded_at, chain_id, seq) < "
                            "($11::timestamptz, $12::text, $13::bigint)) "
                            "ORDER BY recorded_at DESC, chain_id DESC, seq DESC LIMIT $14::integer",
         14, vals, out, err);
+}
+
+static int
+run_search(struct gw_db_conn *c, const struct gw_audit_search *q, unsigned count, PGresult **out,
+           struct base_err *err)
+{
+    struct gw_audit__page_key pk;
+    const char *lists[L_COUNT];
+    struct base_buf bufs[L_COUNT];
+    const char *const raw[L_COUNT] = {q->agent,  q->outcome, q->purpose,
+                                      q->member, q->action,  q->subtype};
+    static const char *const names[L_COUNT] = {"agent",  "outcome", "purpose",
+                                               "member", "action",  "subtype"};
+    int rc = BASE_OK;
+
+    for (int i = 0; i < L_COUNT; i++)
+        base_buf_init(&bufs[i], BASE_LIMIT_HTTP_MAX_URL * 2);
+    for (int i = 0; i < L_COUNT && rc == BASE_OK; i++)
+        rc = text_array(raw[i], &bufs[i], &lists[i], names[i], err);
+    if (rc == BASE_OK && q->page != NULL)
+        rc = gw_audit__page_parse(q->page, strlen(q->page), &pk, err);
+    if (rc == BASE_OK)
+        rc = exec_search(c, q, lists, q->page != NULL ? &pk : NULL, count, out, err);
+    for (int i = 0; i < L_COUNT; i++)
+        base_buf_fini(&bufs[i]);
+    return rc;
 }
 
 static int

@@ -833,6 +833,64 @@ START_TEST(regulator_searches_reports_and_verifies)
     r = git_get(&G, "/fhir/AuditEvent?outcome=4&member=hosp-a", T_REG);
     ck_assert_int_eq(r.status, 200);
     git_resp_free(&r);
+    /* tokens (R4 search.html#token): a list is any of its values, a system
+     * must be the code's own, "-date" is the order the trail is read in */
+    {
+        static const struct {
+            const char *query;
+            const char *same_as; /* NULL: nothing */
+        } tokens[] = {
+            {"purpose=http://terminology.hl7.org/CodeSystem/v3-ActReason|TREAT", "purpose=TREAT"},
+            {"purpose=|TREAT", "purpose=TREAT"},
+            {"purpose=http://elsewhere.example/cs|TREAT", NULL},
+            {"outcome=http://hl7.org/fhir/audit-event-outcome|4", "outcome=4"},
+            {"subtype=http://hl7.org/fhir/restful-interaction|search-type", "subtype=search-type"},
+            {"member=urn:fhirgate:member|hosp-a", "member=hosp-a"},
+            {"agent=dr.a,nobody-at-all", "agent=dr.a"},
+            {"purpose=TREAT&_sort=-date", "purpose=TREAT"},
+        };
+        char q1[256];
+        char q2[256];
+
+        for (size_t i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++) {
+            snprintf(q1, sizeof(q1), "/fhir/AuditEvent?%s&_count=1000", tokens[i].query);
+            r = git_get(&G, q1, T_REG);
+            ck_assert_msg(r.status == 200, "%s: %ld %s", q1, r.status, r.body);
+            size_t n = git_entries(r.json, "match");
+            git_resp_free(&r);
+            if (tokens[i].same_as == NULL) {
+                ck_assert_msg(n == 0, "%s: %zu", q1, n);
+                continue;
+            }
+            snprintf(q2, sizeof(q2), "/fhir/AuditEvent?%s&_count=1000", tokens[i].same_as);
+            r = git_get(&G, q2, T_REG);
+            ck_assert_msg(n > 0 && n == git_entries(r.json, "match"), "%s: %zu", q1, n);
+            git_resp_free(&r);
+        }
+        /* a list is the union of its members (each of these searches is
+         * audited with outcome 0 itself: the third sees the first two) */
+        r = git_get(&G, "/fhir/AuditEvent?outcome=0&_count=1000", T_REG);
+        size_t n0 = git_entries(r.json, "match");
+        git_resp_free(&r);
+        r = git_get(&G, "/fhir/AuditEvent?outcome=4&_count=1000", T_REG);
+        size_t n4 = git_entries(r.json, "match");
+        git_resp_free(&r);
+        r = git_get(&G, "/fhir/AuditEvent?outcome=0,4&_count=1000", T_REG);
+        ck_assert_uint_gt(n0, 0);
+        ck_assert_uint_gt(n4, 0);
+        ck_assert_uint_lt(n0 + n4 + 2, 1000);
+        ck_assert_uint_eq(git_entries(r.json, "match"), n0 + n4 + 2);
+        git_resp_free(&r);
+        r = git_get(&G, "/fhir/AuditEvent?_sort=date", T_REG);
+        ck_assert_int_eq(r.status, 400);
+        git_resp_free(&r);
+        r = git_get(&G, "/fhir/AuditEvent?outcome=0,", T_REG);
+        ck_assert_int_eq(r.status, 400);
+        git_resp_free(&r);
+        r = git_get(&G, "/fhir/AuditEvent?agent=%22x%22", T_REG);
+        ck_assert_int_eq(r.status, 400);
+        git_resp_free(&r);
+    }
     r = git_get(&G, "/fhir/AuditEvent?date=garbage", T_REG);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);

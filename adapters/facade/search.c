@@ -33,6 +33,7 @@ struct search_ctx {
     struct base_arena *a;
     struct fhir_search *s;
     const char *type;
+    bool ignored_includes; /* lenient handling dropped _include/_revinclude */
 };
 
 /* ------------------------------------------------------------------ links -- */
@@ -394,6 +395,12 @@ parse(struct search_ctx *x)
         adapter_facade__fail(x->r, &err);
         return false;
     }
+    /* under lenient handling (R4 search.html#errors) they are ignored, and
+     * said so like every other parameter it ignores */
+    if (x->s->n_includes > 0 && opt.handling == FHIR_SEARCH_LENIENT) {
+        x->ignored_includes = true;
+        x->s->n_includes = 0;
+    }
     if (x->s->n_includes > 0) {
         (void)base_err_set(&err, BASE_E_INVALID, "not-supported",
                            x->s->includes[0].rev ? "_revinclude" : "_include",
@@ -404,10 +411,32 @@ parse(struct search_ctx *x)
     return true;
 }
 
+/* What lenient handling ignored, as the page's OperationOutcome entry; NULL
+ * when nothing was (or out of memory: the page goes without it). */
+static const json_t *
+ignored_outcome(struct search_ctx *x)
+{
+    json_t *oo;
+
+    if (x->s->n_warnings == 0 && !x->ignored_includes)
+        return NULL;
+    oo = fhir_outcome_new();
+    if (oo == NULL || fhir_json_tie(x->a, oo) != BASE_OK) {
+        json_decref(oo);
+        return NULL;
+    }
+    if (fhir_search_warnings_to_outcome(x->s, oo) != BASE_OK ||
+        (x->ignored_includes &&
+         fhir_outcome_add(oo, "warning", "not-supported", "_include",
+                          "_include and _revinclude are not supported; ignored") != BASE_OK))
+        return NULL;
+    return oo;
+}
+
 void
 adapter_facade__h_search(struct gw_http_req *r, void *cls)
 {
-    struct search_ctx x = {r, cls, gw_http_req_arena(r), NULL, NULL};
+    struct search_ctx x = {r, cls, gw_http_req_arena(r), NULL, NULL, false};
     struct base_str t = gw_http_req_param(r, "type");
     struct base_err err = {0};
     const char *patients[BASE_LIMIT_SEARCH_MAX_OR_VALUES];
@@ -436,7 +465,7 @@ adapter_facade__h_search(struct gw_http_req *r, void *cls)
         live(&x, patients, n);
         return;
     }
-    stored(&x, NULL);
+    stored(&x, ignored_outcome(&x));
 }
 
 /* POST [type]/_search (FHIR R4 http.html#search): the form's parameters

@@ -504,6 +504,35 @@ START_TEST(search_by_post)
                               strlen(body), &r),
                      403);
     tu_http_resp_free(&r);
+    /* Prefer: handling=lenient (R4 search.html#errors): what is not
+     * supported is ignored and listed in an OperationOutcome entry */
+    {
+        static const char *const queries[] = {"foo=1", "_include=Observation:subject"};
+
+        for (size_t i = 0; i < 2; i++) {
+            struct tu_http_opts o = {0};
+            const char *h[2] = {"Prefer: handling=lenient", NULL};
+            char url[1024];
+
+            memset(&r, 0, sizeof(r));
+            o.headers = h;
+            o.ca_file = T.pki.p.ca;
+            o.cert_file = T.pki.gw_cert;
+            o.key_file = T.pki.gw_key;
+            o.timeout_ms = 60000;
+            snprintf(url, sizeof(url), "%s/fhir/Observation?patient=%s&%s&_count=1000", T.base,
+                     pid, queries[i]);
+            tu_http_request(url, &o, &r);
+            ck_assert_msg(r.status == 200, "%s: %ld %s", queries[i], r.status, r.body);
+            ck_assert_int_eq(fhir_json_parse(r.body, r.body_len, NULL, &b, NULL), BASE_OK);
+            ck_assert_int_eq((long)json_array_size(json_object_get(b, "entry")), n + 1);
+            ck_assert_ptr_nonnull(strstr(r.body, "\"OperationOutcome\""));
+            ck_assert_ptr_nonnull(strstr(r.body, i == 0 ? "\"foo\"" : "_include"));
+            json_decref(b);
+            tu_http_resp_free(&r);
+        }
+        memset(&r, 0, sizeof(r));
+    }
     free(pid);
 }
 END_TEST

@@ -107,43 +107,6 @@ patient_ref(struct base_arena *a, const char *v)
     return strncmp(v, "Patient/", 8) == 0 ? v : base_arena_sprintf(a, "Patient/%s", v);
 }
 
-/*
- * A token parameter (R4 search.html#token): values separated by ',' (any
- * of them), each "code", "|code" or "system|code".  The codes of `systems`
- * (NULL-terminated; NULL: none) are kept, a value under any other system
- * is left out, and when none is left the result is "" (matches nothing,
- * as gw_audit_search takes it).  NULL when a value is empty.
- */
-static const char *
-token_codes(struct base_arena *a, const char *v, const char *const *systems)
-{
-    struct base_buf b;
-    const char *out = NULL;
-    bool ok = true;
-
-    base_buf_init(&b, BASE_LIMIT_HTTP_MAX_URL);
-    for (const char *p = v; ok;) {
-        size_t n = strcspn(p, ",");
-        const char *bar = memchr(p, '|', n);
-        const char *code = bar != NULL ? bar + 1 : p;
-        size_t cn = n - (size_t)(code - p);
-        bool known = bar == NULL || bar == p;
-
-        for (size_t i = 0; !known && systems != NULL && systems[i] != NULL; i++)
-            known = strlen(systems[i]) == (size_t)(bar - p) &&
-                    memcmp(systems[i], p, (size_t)(bar - p)) == 0;
-        ok = cn > 0 && (!known || base_buf_appendf(&b, "%s%.*s", b.len > 0 ? "," : "", (int)cn,
-                                                  code) == BASE_OK);
-        if (p[n] == '\0')
-            break;
-        p += n + 1;
-    }
-    if (ok)
-        out = b.len > 0 ? base_buf_dup0(&b, a) : "";
-    base_buf_fini(&b);
-    return out;
-}
-
 static const char *const OUTCOME_SYS[] = {"http://hl7.org/fhir/audit-event-outcome", NULL};
 static const char *const PURPOSE_SYS[] = {"http://terminology.hl7.org/CodeSystem/v3-ActReason",
                                           NULL};
@@ -157,7 +120,7 @@ static void
 token_param(struct base_arena *a, const char *name, const char *v,
             const char *const *systems, const char **slot, const char **bad)
 {
-    *slot = token_codes(a, v, systems);
+    *slot = gw_audit_token_codes(a, v, systems);
     if (*slot == NULL)
         *bad = name;
 }

@@ -216,6 +216,12 @@ struct gw_audit__page_key {
 
 /* Parse a page token "v1~TIME~SEQ~HEX(CHAIN)" (untrusted: it comes back
  * from clients).  BASE_E_INVALID with where = "page" when malformed. */
+/* A gw_audit_search list ("a,b") as the PostgreSQL array literal
+ * {"a","b"} in `b` ("" gives {}, which matches nothing; NULL stays NULL).
+ * BASE_E_INVALID (where = `where`) for a quote, backslash or control
+ * character: no code or name of ours has one. */
+BASE_MUST_CHECK int gw_audit__text_array(const char *list, struct base_buf *b, const char **out,
+                                         const char *where, struct base_err *err);
 BASE_MUST_CHECK int gw_audit__page_parse(const char *token, size_t len,
                                          struct gw_audit__page_key *out, struct base_err *err);
 

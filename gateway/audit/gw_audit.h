@@ -37,6 +37,7 @@
 #include "fhir/base/compat.h"
 #include "fhir/base/err.h"
 
+struct base_arena;
 struct gw_db_conn;
 struct gw_db_pool;
 struct gw_audit;
@@ -254,6 +255,18 @@ struct gw_audit_search {
     unsigned count;   /* page size (1..BASE_LIMIT_AUDIT_MAX_PAGE; 0 = 50) */
     const char *page; /* "next" of a previous page, NULL for the first */
 };
+
+/*
+ * A token search parameter's value (R4 search.html#token) as the list
+ * gw_audit_search takes: values separated by ',' (any of them), each
+ * "code", "|code" or "system|code"; the codes under one of `systems`
+ * (NULL-terminated, or NULL for none) are kept, a value under another
+ * system is left out, and when none is left the result is "" (matches
+ * nothing).  NULL when `v` is NULL or a value is empty or has a second '|'.
+ * Allocated in `a`.
+ */
+const char *gw_audit_token_codes(struct base_arena *a, const char *v,
+                                 const char *const *systems);
 
 /*
  * Search, newest first.  *out = {"events": [{"chain", "seq", "recorded",

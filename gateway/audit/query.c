@@ -113,12 +113,40 @@ enum {
     C_REASON
 };
 
-/* "a,b" as the array literal {"a","b"} ("" gives {}, which matches
- * nothing); NULL stays NULL.  A quote, backslash or control character in a
- * value is refused: no code or name of ours has one. */
-static int
-text_array(const char *list, struct base_buf *b, const char **out, const char *where,
-           struct base_err *err)
+const char *
+gw_audit_token_codes(struct base_arena *a, const char *v, const char *const *systems)
+{
+    struct base_buf b;
+    const char *out = NULL;
+    bool ok = v != NULL;
+
+    base_buf_init(&b, BASE_LIMIT_HTTP_MAX_URL);
+    for (const char *p = v; ok;) {
+        size_t n = strcspn(p, ",");
+        const char *bar = memchr(p, '|', n);
+        const char *code = bar != NULL ? bar + 1 : p;
+        size_t cn = n - (size_t)(code - p);
+        bool known = bar == NULL || bar == p;
+
+        for (size_t i = 0; !known && systems != NULL && systems[i] != NULL; i++)
+            known = strlen(systems[i]) == (size_t)(bar - p) &&
+                    memcmp(systems[i], p, (size_t)(bar - p)) == 0;
+        ok = cn > 0 && memchr(code, '|', cn) == NULL &&
+             (!known || base_buf_appendf(&b, "%s%.*s", b.len > 0 ? "," : "", (int)cn, code) ==
+                            BASE_OK);
+        if (p[n] == '\0')
+            break;
+        p += n + 1;
+    }
+    if (ok)
+        out = b.len > 0 ? base_buf_dup0(&b, a) : "";
+    base_buf_fini(&b);
+    return out;
+}
+
+int
+gw_audit__text_array(const char *list, struct base_buf *b, const char **out, const char *where,
+                     struct base_err *err)
 {
     *out = NULL;
     if (list == NULL)
@@ -206,7 +234,7 @@ run_search(struct gw_db_conn *c, const struct gw_audit_search *q, unsigned count
     for (int i = 0; i < L_COUNT; i++)
         base_buf_init(&bufs[i], BASE_LIMIT_HTTP_MAX_URL * 2);
     for (int i = 0; i < L_COUNT && rc == BASE_OK; i++)
-        rc = text_array(raw[i], &bufs[i], &lists[i], names[i], err);
+        rc = gw_audit__text_array(raw[i], &bufs[i], &lists[i], names[i], err);
     if (rc == BASE_OK && q->page != NULL)
         rc = gw_audit__page_parse(q->page, strlen(q->page), &pk, err);
     if (rc == BASE_OK)

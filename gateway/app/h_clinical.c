@@ -880,6 +880,21 @@ fan_out(struct fed_req *f, PGresult *locals, const struct fhir_search *s)
     }
 }
 
+/* A representation we can answer in (R4 http.html#mime-type and
+ * #version-parameter: an unsupported fhirVersion is 406), decided before
+ * any member is asked; the page streams without another look. */
+static bool
+acceptable(struct fed_req *f)
+{
+    struct base_err err = {0};
+    enum gw_http_format fmt;
+
+    if (gw_http_req_format(f->r, &fmt, &err) == BASE_OK)
+        return true;
+    gw_app_deny(f->app, f->r, &f->c, f->kind, f->subtype, NULL, &err);
+    return false;
+}
+
 static void
 run(struct fed_req *f)
 {
@@ -888,7 +903,7 @@ run(struct fed_req *f)
     PGresult *locals = NULL;
     bool ok;
 
-    if (!admit(f) || !parse_search(f, &s))
+    if (!admit(f) || !acceptable(f) || !parse_search(f, &s))
         return;
     if (f->c.p->role == GW_AUTH_ROLE_PATIENT &&
         (f->c.p->patient == NULL || strcmp(f->c.p->patient, f->person) != 0)) {

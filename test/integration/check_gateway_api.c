@@ -447,6 +447,23 @@ START_TEST(search_across_three_members_returns_tagged_entries_audited_first)
         ck_assert_ptr_nonnull(strstr(r.body, "urn:fhirgate:member"));
         git_resp_free(&r);
     }
+    /* a representation or FHIR version it cannot give is 406, before any
+     * member is asked (R4 http.html#version-parameter) */
+    {
+        const char *v3[] = {"Accept: application/fhir+json; fhirVersion=3.0", NULL};
+        const char *v4[] = {"Accept: application/fhir+json; fhirVersion=4.0", NULL};
+
+        r = git_req(&G, "GET", path("/fhir/Observation?patient=%s", P1), T_DR, v3, NULL, NULL);
+        ck_assert_int_eq(r.status, 406);
+        ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
+        git_resp_free(&r);
+        r = git_req(&G, "GET", path("/fhir/Observation?patient=%s", P1), T_DR, v4, NULL, NULL);
+        ck_assert_int_eq(r.status, 200);
+        git_resp_free(&r);
+        r = git_get(&G, path("/fhir/Observation?patient=%s&_format=turtle", P1), T_DR);
+        ck_assert_int_eq(r.status, 406);
+        git_resp_free(&r);
+    }
     /* a parameter fhir/search refuses never reaches a member */
     r = git_get(&G, path("/fhir/Observation?patient=%s&bogus=1", P1), T_DR);
     ck_assert_int_eq(r.status, 400);

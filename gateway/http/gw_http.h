@@ -255,8 +255,10 @@ struct base_str gw_http_req_body(const struct gw_http_req *r);
  * the body's application/x-www-form-urlencoded parameters are appended to
  * the URL's, and the query string becomes both joined by '&', so that a
  * handler reads them exactly as a GET's.  Decoded and limited as the URL's
- * query is (limits.max_params counts both together); BASE_E_PARSE names
- * the parameter or byte, BASE_E_LIMIT ("too-costly") says which limit.
+ * query is (limits.max_params counts both together), after raw UTF-8 in the
+ * body is percent-encoded and a final line break dropped; BASE_E_PARSE
+ * names the parameter or byte (or says the body is not UTF-8), BASE_E_LIMIT
+ * ("too-costly") says which limit.
  * gw_http_req_body_is_form() first: the caller answers 415 otherwise.
  */
 bool gw_http_req_body_is_form(const struct gw_http_req *r); /* true for no body */

@@ -173,20 +173,39 @@ gw_http_req_adopt_form(struct gw_http_req *r, struct base_err *err)
         return base_err_set(err, BASE_E_INVALID, "not-supported", "Content-Type",
                             "search parameters must be sent as "
                             "application/x-www-form-urlencoded");
+    /* a final line break some clients add is not a parameter's */
+    while (body.len > 0 && (body.ptr[body.len - 1] == '\n' || body.ptr[body.len - 1] == '\r'))
+        body.len--;
     if (body.len == 0)
         return BASE_OK;
-    /* the body is a query without the '?': parse it as the target "/?body" */
-    text = base_arena_alloc(r->arena, body.len + 3);
+    if (!base_utf8_valid(body.ptr, body.len, NULL))
+        return base_err_set(err, BASE_E_PARSE, "structure", "body", "the form is not UTF-8");
+    /* the body is a query without the '?': parse it as the target "/?body",
+     * with raw UTF-8 percent-encoded first (as the WHATWG form parser takes
+     * it; a URL may not hold such bytes) */
+    text = base_arena_alloc(r->arena, 3 * body.len + 3);
     if (text == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
-    memcpy(text, "/?", 2);
-    memcpy(text + 2, body.ptr, body.len);
-    text[body.len + 2] = '\0';
+    n = 0;
+    text[n++] = '/';
+    text[n++] = '?';
+    for (size_t i = 0; i < body.len; i++) {
+        unsigned char c = (unsigned char)body.ptr[i];
+
+        if (c < 0x80) {
+            text[n++] = (char)c;
+            continue;
+        }
+        text[n++] = '%';
+        text[n++] = "0123456789ABCDEF"[c >> 4];
+        text[n++] = "0123456789ABCDEF"[c & 15];
+    }
+    text[n] = '\0';
     tl = (struct gw_http_target_limits){
-        body.len + 2, 1,
+        n, 1,
         lim->max_params > r->target.param_count ? lim->max_params - r->target.param_count : 0,
         lim->max_param_len};
-    if (gw_http_target_parse(r->arena, text, body.len + 2, &tl, &form, err) != BASE_OK) {
+    if (gw_http_target_parse(r->arena, text, n, &tl, &form, err) != BASE_OK) {
         /* a body is not a URL: too many or too long parameters are 413 */
         if (err->rc == BASE_E_LIMIT)
             snprintf(err->issue_code, sizeof(err->issue_code), "%s", "too-costly");

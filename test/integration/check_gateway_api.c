@@ -524,6 +524,17 @@ START_TEST(search_by_post_is_the_same_search)
     ck_assert_uint_eq(git_entries(r.json, "match"), 1);
     ck_assert_ptr_nonnull(strstr(r.body, P1));
     git_resp_free(&r);
+    /* raw UTF-8 in the form (what curl -d and browsers' forms send) and a
+     * final line break are taken; bytes that are not UTF-8 are not */
+    r = git_req(&G, "POST", "/fhir/Patient/_search", T_DR, NULL,
+                "family=\xE5\xBC\xA0&birthdate=1980-01-01\r\n", form);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_ge(git_entries(r.json, "match"), 4);
+    git_resp_free(&r);
+    r = git_req(&G, "POST", "/fhir/Patient/_search", T_DR, NULL,
+                "family=\xFF\xFE&birthdate=1980-01-01", form);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
     /* refusals: another body type, an unknown parameter, a bad escape, too
      * many parameters, a type not served, and still a token */
     r = git_req(&G, "POST", "/fhir/Observation/_search", T_DR, NULL, "{\"patient\":\"x\"}",

@@ -44,9 +44,12 @@ struct gw_http_target {
  * Parse an origin-form (RFC 9112 3.2.1) or absolute-form (3.2.2; scheme and
  * authority are skipped) request target.  Path segments are
  * percent-decoded; query names and values are decoded with '+' as space
- * (HTML form encoding, what FHIR clients send).  Refused with BASE_E_PARSE:
- * no leading '/', a control, space, non-ASCII or '#' byte, a bad
- * %-escape, a decoded NUL, decoded bytes that are not UTF-8.  BASE_E_LIMIT
+ * (HTML form encoding, what FHIR clients send).  Raw UTF-8 (an IRI, RFC
+ * 3987: what curl sends for `?name=张三`) is taken as its %XX form, and the
+ * spans (query, raw names and values) then point into that ASCII copy.
+ * Refused with BASE_E_PARSE: no leading '/', a control, space or '#' byte,
+ * non-ASCII bytes that are not UTF-8, a bad %-escape, a decoded NUL,
+ * decoded bytes that are not UTF-8.  BASE_E_LIMIT
  * (issue "too-long"): a limit of `lim` exceeded.  All output in `a`.
  */
 BASE_MUST_CHECK int gw_http_target_parse(struct base_arena *a, const char *target, size_t len,

@@ -180,27 +180,15 @@ gw_http_req_adopt_form(struct gw_http_req *r, struct base_err *err)
         return BASE_OK;
     if (!base_utf8_valid(body.ptr, body.len, NULL))
         return base_err_set(err, BASE_E_PARSE, "structure", "body", "the form is not UTF-8");
-    /* the body is a query without the '?': parse it as the target "/?body",
-     * with raw UTF-8 percent-encoded first (as the WHATWG form parser takes
-     * it; a URL may not hold such bytes) */
-    text = base_arena_alloc(r->arena, 3 * body.len + 3);
+    /* the body is a query without the '?': parse it as the target "/?body"
+     * (whose parser takes raw UTF-8 as the WHATWG form parser does) */
+    text = base_arena_alloc(r->arena, body.len + 3);
     if (text == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
-    n = 0;
-    text[n++] = '/';
-    text[n++] = '?';
-    for (size_t i = 0; i < body.len; i++) {
-        unsigned char c = (unsigned char)body.ptr[i];
-
-        if (c < 0x80) {
-            text[n++] = (char)c;
-            continue;
-        }
-        text[n++] = '%';
-        text[n++] = "0123456789ABCDEF"[c >> 4];
-        text[n++] = "0123456789ABCDEF"[c & 15];
-    }
-    text[n] = '\0';
+    memcpy(text, "/?", 2);
+    memcpy(text + 2, body.ptr, body.len);
+    text[body.len + 2] = '\0';
+    n = body.len + 2;
     tl = (struct gw_http_target_limits){
         n, 1,
         lim->max_params > r->target.param_count ? lim->max_params - r->target.param_count : 0,

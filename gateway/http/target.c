@@ -76,6 +76,43 @@ check_bytes(const char *t, size_t len, struct base_err *err)
     return BASE_OK;
 }
 
+/*
+ * Raw UTF-8 in a target is an IRI (RFC 3987), not a URI: browsers encode it,
+ * but curl and many scripts send `?name=张三` as is.  When the whole target
+ * is valid UTF-8, each byte >= 0x80 becomes %XX here, so that everything
+ * after (spans, the query string handed on, members' URLs) is plain ASCII;
+ * a target that is not UTF-8 is left for check_bytes to refuse.
+ */
+static int
+encode_raw_utf8(struct base_arena *a, const char **target, size_t *len, struct base_err *err)
+{
+    const unsigned char *t = (const unsigned char *)*target;
+    size_t high = 0;
+    char *enc;
+    size_t n = 0;
+
+    for (size_t i = 0; i < *len; i++)
+        high += t[i] >= 0x80;
+    if (high == 0 || !base_utf8_valid(*target, *len, NULL))
+        return BASE_OK;
+    enc = base_arena_alloc(a, *len + 2 * high + 1);
+    if (enc == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", "url", "out of memory");
+    for (size_t i = 0; i < *len; i++) {
+        if (t[i] < 0x80) {
+            enc[n++] = (char)t[i];
+            continue;
+        }
+        enc[n++] = '%';
+        enc[n++] = "0123456789ABCDEF"[t[i] >> 4];
+        enc[n++] = "0123456789ABCDEF"[t[i] & 15];
+    }
+    enc[n] = '\0';
+    *target = enc;
+    *len = n;
+    return BASE_OK;
+}
+
 /* absolute-form: skip "scheme://authority"; what follows is the path and
  * query, or only a query ("http://h?x"), or nothing ("http://h"). */
 static struct base_str
@@ -189,6 +226,8 @@ gw_http_target_parse(struct base_arena *a, const char *target, size_t len,
     if (len > lim->max_url)
         return base_err_set(err, BASE_E_LIMIT, "too-long", "url",
                             "request target longer than %zu bytes", lim->max_url);
+    TRY(encode_raw_utf8(a, &target, &len, err));
+    t = base_str_make(target, len);
     TRY(check_bytes(target, len, err));
     t = strip_absolute_form(t, &absolute);
     if (absolute && (t.len == 0 || t.ptr[0] == '?')) {

@@ -775,6 +775,14 @@ START_TEST(pdqm_and_pixm)
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_ge(git_entries(r.json, "match"), 4);
     git_resp_free(&r);
+    /* raw UTF-8 in the URL (what curl sends) is the same as its %XX form */
+    r = git_get(&G, "/fhir/Patient?family=\xE5\xBC\xA0&birthdate=1980-01-01", T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_ge(git_entries(r.json, "match"), 4);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient?family=%E5%BC%A0&birthdate=1980-01-01", T_DR);
+    ck_assert_uint_ge(git_entries(r.json, "match"), 4);
+    git_resp_free(&r);
     r = git_get(&G, "/fhir/Patient?family:exact=Zha&birthdate=1980-01-01", T_DR);
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_eq(git_entries(r.json, "match"), 0);

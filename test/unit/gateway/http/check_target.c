@@ -80,6 +80,18 @@ START_TEST(chinese_text_decodes_as_utf8)
 
     ck_assert_int_eq(parse("/fhir/Patient?name=%E5%BC%A0%E4%B8%89", &t), BASE_OK);
     ck_assert_str_eq(t.params[0].value.ptr, "\xe5\xbc\xa0\xe4\xb8\x89");
+    /* raw UTF-8 (an IRI, as curl sends it) means the same, and what is
+     * handed on is percent-encoded ASCII */
+    ck_assert_int_eq(parse("/fhir/Patient?name=\xe5\xbc\xa0\xe4\xb8\x89&x=1", &t), BASE_OK);
+    ck_assert_str_eq(t.params[0].value.ptr, "\xe5\xbc\xa0\xe4\xb8\x89");
+    ck_assert(base_str_eq_cstr(t.query, "name=%E5%BC%A0%E4%B8%89&x=1"));
+    ck_assert(base_str_eq_cstr(t.params[0].raw_value, "%E5%BC%A0%E4%B8%89"));
+    ck_assert_int_eq(parse("/\xe4\xb8\xad/x", &t), BASE_OK);
+    ck_assert_str_eq(t.segments[0].ptr, "\xe4\xb8\xad");
+    /* not UTF-8, or a raw control character next to it: refused */
+    ck_assert_int_eq(parse("/x?a=\xe4\xb8", &t), BASE_E_PARSE);
+    ck_assert_int_eq(parse("/x?a=\xc0\x80", &t), BASE_E_PARSE);
+    ck_assert_int_eq(parse("/x?a=\xe4\xb8\xad b", &t), BASE_E_PARSE);
 }
 END_TEST
 

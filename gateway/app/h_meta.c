@@ -81,6 +81,7 @@ patient_resource(void)
     static const char *const ia[] = {"read", "search-type", NULL};
     json_t *params = json_array();
 
+    json_array_append_new(params, search_param("_id", "token", "the regional person id"));
     json_array_append_new(params, search_param("identifier", "token",
                                                "resident id, regional id or a member's record "
                                                "number (SYSTEM|VALUE)"));

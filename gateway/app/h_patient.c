@@ -80,6 +80,12 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
         *slot = v;
         return BASE_OK;
     }
+    if (base_str_eq_cstr(p->name, "_id")) {
+        /* IHE ITI-78 (PDQm): the regional person id, as Patient/ID reads it */
+        ENSURE(gw_app_id_ok(v), err, BASE_E_INVALID, "value", "_id", "_id must be a FHIR id");
+        q->id = v;
+        return BASE_OK;
+    }
     if (base_str_eq_cstr(p->name, "identifier")) {
         struct gw_mpi_resid resid;
 
@@ -123,9 +129,10 @@ pdq_query(struct gw_http_req *r, struct gw_mpi_pdq_query *q, struct base_err *er
     for (size_t i = 0; i < gw_http_req_query_count(r); i++)
         TRY(pdq_param(gw_http_req_arena(r), gw_http_req_query_at(r, i), q, err));
     has_name = q->name != NULL || q->family != NULL || q->given != NULL;
-    /* No browsing the index: an identifier, or a name with a birth date. */
-    ENSURE(q->identifier_value != NULL || (has_name && q->birth_year != 0), err, BASE_E_INVALID,
-           "required", "query", "search needs identifier, or a name with birthdate");
+    /* No browsing the index: an id or identifier, or a name with a birth date. */
+    ENSURE(q->id != NULL || q->identifier_value != NULL || (has_name && q->birth_year != 0), err,
+           BASE_E_INVALID, "required", "query",
+           "search needs _id, identifier, or a name with birthdate");
     return BASE_OK;
 }
 

@@ -361,6 +361,7 @@ struct gw_mpi_pdq_query {
     const char *family; /* Han or pinyin/romanized; matches the family name */
     const char *given;
     const char *name; /* whole name, Han or pinyin */
+    const char *id;   /* _id: the regional person id (public id) */
     /* FHIR string search (R4 search.html#string): a name part matches when it
      * starts with the value; with :exact, the whole part must be equal */
     bool name_exact, family_exact, given_exact;

@@ -374,14 +374,16 @@ static const char SQL_PDQ[] =
     "($5::text IS NULL OR (CASE WHEN $13::bool THEN r.name_py_given = $5 "
     " ELSE r.name_py_given LIKE $5 || '%' END)) AND "
     "($6::int = 0 OR r.birth_year = $6::int) AND ($7::int = 0 OR r.birth_month = $7::int) AND "
-    "($8::int = 0 OR r.birth_day = $8::int) AND ($9::int = 0 OR r.sex = $9::int) "
+    "($8::int = 0 OR r.birth_day = $8::int) AND ($9::int = 0 OR r.sex = $9::int) AND "
+    "($14::text IS NULL OR r.person_id = (SELECT p.id FROM mpi.person p "
+    " WHERE p.public_id::text = $14::text)) "
     "ORDER BY r.person_id LIMIT $10::int";
 
 static int
 pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, size_t count,
             PGresult **out, struct base_err *err)
 {
-    const char *p[13];
+    const char *p[14];
     const char *fam_py;
     const char *given_han;
 
@@ -389,7 +391,8 @@ pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, 
     TRY(norm_query_name(a, q->family, &p[2], &fam_py, err));
     TRY(norm_query_name(a, q->given, &given_han, &p[4], err));
     p[3] = fam_py;
-    ENSURE(p[0] || p[1] || p[2] || p[3] || p[4] || q->birth_year > 0, err, BASE_E_INVALID,
+    ENSURE(p[0] || p[1] || p[2] || p[3] || p[4] || q->birth_year > 0 || q->id != NULL, err,
+           BASE_E_INVALID,
            "too-costly", "Patient", "a name, birth date or identifier is required");
     p[5] = base_arena_sprintf(a, "%d", q->birth_year);
     p[6] = base_arena_sprintf(a, "%d", q->birth_month);
@@ -399,9 +402,10 @@ pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, 
     p[10] = q->name_exact ? "true" : "false";
     p[11] = q->family_exact ? "true" : "false";
     p[12] = q->given_exact ? "true" : "false";
+    p[13] = q->id;
     for (int i = 5; i < 10; i++)
         ENSURE(p[i] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    return mpi_q(db, a, SQL_PDQ, 13, p, PGRES_TUPLES_OK, out, err);
+    return mpi_q(db, a, SQL_PDQ, 14, p, PGRES_TUPLES_OK, out, err);
 }
 
 static int
@@ -446,6 +450,11 @@ gw_mpi_pdq_search(PGconn *db, struct base_arena *a, const struct gw_mpi_config *
         rc = person_by_identifier(db, a, cfg, q->identifier_system, q->identifier_value, &pk, err);
         if (rc == BASE_OK) {
             rc = bundle_add(db, a, cfg, pk, base_url, entries, err);
+            /* with _id as well, the person must be that one too */
+            const char *rid = json_string_value(
+                json_object_get(json_object_get(json_array_get(entries, 0), "resource"), "id"));
+            if (rc == BASE_OK && q->id != NULL && (rid == NULL || strcmp(rid, q->id) != 0))
+                json_array_clear(entries);
         } else if (rc == BASE_E_NOTFOUND || rc == BASE_E_INVALID) {
             /* no match is an empty searchset, not an error */
             rc = BASE_OK;

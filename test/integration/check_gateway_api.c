@@ -809,6 +809,19 @@ START_TEST(pdqm_and_pixm)
     r = git_get(&G, path("/fhir/Patient/%s", P1), T_DR);
     ck_assert_int_eq(r.status, 200);
     git_resp_free(&r);
+    /* _id (IHE ITI-78) finds that person alone, and nothing when unknown */
+    r = git_get(&G, path("/fhir/Patient?_id=%s", P1), T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 1);
+    ck_assert_ptr_nonnull(strstr(r.body, P1));
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient?_id=00000000-0000-4000-8000-000000000000", T_DR);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 0);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient?_id=a%20b", T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
 }
 END_TEST
 

@@ -263,6 +263,34 @@ START_TEST(fhir_answers)
     ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
     json_decref(out);
+    /* _id (ITI-78): that person, with other criteria ANDed */
+    q.id = "00000000-0000-4000-8000-000000000000";
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 0);
+    json_decref(out);
+    q.id = a.person_id;
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
+    json_decref(out);
+    memset(&q, 0, sizeof(q));
+    q.id = a.person_id;
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(json_array_get(json_object_get(out, "entry"), 0),
+                                         "resource"),
+                         "id")),
+                     a.person_id);
+    json_decref(out);
+    q.name = "章三"; /* another person's name */
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 0);
+    json_decref(out);
+    q.id = "not a uuid";
+    q.name = NULL;
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 0);
+    json_decref(out);
     memset(&q, 0, sizeof(q));
     ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_E_INVALID);
     /* the regional Patient */

@@ -90,6 +90,10 @@ patient_resource(void)
     json_array_append_new(params, search_param("given", "string", NULL));
     json_array_append_new(params, search_param("birthdate", "date", NULL));
     json_array_append_new(params, search_param("gender", "token", NULL));
+    json_array_append_new(params, search_param("telecom", "token",
+                                               "a phone number; narrows a search, never enough "
+                                               "on its own"));
+    json_array_append_new(params, search_param("phone", "token", "as telecom"));
     return json_pack(
         "{s:s, s:[s], s:o, s:o, s:[{s:s, s:s}, {s:s, s:s}]}", "type", "Patient", "supportedProfile",
         "https://profiles.ihe.net/ITI/PDQm/StructureDefinition/IHE.PDQm.Patient", "interaction",

@@ -86,6 +86,15 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
         q->id = v;
         return BASE_OK;
     }
+    if (base_str_eq_cstr(p->name, "telecom") || base_str_eq_cstr(p->name, "phone")) {
+        /* token: "phone|138…" or the number alone (ITI-78 telecom) */
+        const char *bar = strchr(v, '|');
+
+        q->phone = bar != NULL ? bar + 1 : v;
+        ENSURE(q->phone[0] != '\0' && strlen(q->phone) <= 64, err, BASE_E_INVALID, "value",
+               "telecom", "telecom must be a phone number");
+        return BASE_OK;
+    }
     if (base_str_eq_cstr(p->name, "identifier")) {
         struct gw_mpi_resid resid;
 

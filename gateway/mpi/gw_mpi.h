@@ -362,6 +362,7 @@ struct gw_mpi_pdq_query {
     const char *given;
     const char *name; /* whole name, Han or pinyin */
     const char *id;   /* _id: the regional person id (public id) */
+    const char *phone; /* telecom/phone: narrows only (never enough on its own) */
     /* FHIR string search (R4 search.html#string): a name part matches when it
      * starts with the value; with :exact, the whole part must be equal */
     bool name_exact, family_exact, given_exact;

@@ -376,14 +376,16 @@ static const char SQL_PDQ[] =
     "($6::int = 0 OR r.birth_year = $6::int) AND ($7::int = 0 OR r.birth_month = $7::int) AND "
     "($8::int = 0 OR r.birth_day = $8::int) AND ($9::int = 0 OR r.sex = $9::int) AND "
     "($14::text IS NULL OR r.person_id = (SELECT p.id FROM mpi.person p "
-    " WHERE p.public_id::text = $14::text)) "
+    " WHERE p.public_id::text = $14::text)) AND "
+    "($15::text IS NULL OR $15::text = ANY(r.phones)) "
     "ORDER BY r.person_id LIMIT $10::int";
 
 static int
 pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, size_t count,
             PGresult **out, struct base_err *err)
 {
-    const char *p[14];
+    const char *p[15];
+    char phone[24];
     const char *fam_py;
     const char *given_han;
 
@@ -403,9 +405,16 @@ pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, 
     p[11] = q->family_exact ? "true" : "false";
     p[12] = q->given_exact ? "true" : "false";
     p[13] = q->id;
+    p[14] = NULL;
+    if (q->phone != NULL) {
+        /* as the records keep them; a number that is no number matches none */
+        if (gw_mpi_norm_phone(q->phone, strlen(q->phone), phone) == GW_MPI_PHONE_NONE)
+            snprintf(phone, sizeof(phone), "%s", "-");
+        p[14] = phone;
+    }
     for (int i = 5; i < 10; i++)
         ENSURE(p[i] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    return mpi_q(db, a, SQL_PDQ, 14, p, PGRES_TUPLES_OK, out, err);
+    return mpi_q(db, a, SQL_PDQ, 15, p, PGRES_TUPLES_OK, out, err);
 }
 
 static int

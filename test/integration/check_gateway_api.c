@@ -822,6 +822,14 @@ START_TEST(pdqm_and_pixm)
     r = git_get(&G, "/fhir/Patient?_id=a%20b", T_DR);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);
+    /* a phone number narrows a search but is never enough alone */
+    r = git_get(&G, "/fhir/Patient?telecom=13800138000", T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&phone=phone|139", T_DR);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 0);
+    git_resp_free(&r);
 }
 END_TEST
 

@@ -263,6 +263,24 @@ START_TEST(fhir_answers)
     ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
     json_decref(out);
+    /* telecom narrows, in any of the forms a number is written in */
+    static const struct {
+        const char *phone;
+        int total;
+    } phones[] = {{"13800138000", 1}, {"+86 138-0013-8000", 1}, {"13900000000", 0}, {"abc", 0}};
+    for (size_t i = 0; i < sizeof(phones) / sizeof(phones[0]); i++) {
+        memset(&q, 0, sizeof(q));
+        q.name = "张三";
+        q.birth_year = 1949;
+        q.phone = phones[i].phone;
+        ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+        ck_assert_msg(json_integer_value(json_object_get(out, "total")) == phones[i].total,
+                      "phone case %zu", i);
+        json_decref(out);
+    }
+    memset(&q, 0, sizeof(q));
+    q.identifier_system = GW_MPI_RESID_SYSTEM;
+    q.identifier_value = RESID_A;
     /* _id (ITI-78): that person, with other criteria ANDed */
     q.id = "00000000-0000-4000-8000-000000000000";
     ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);

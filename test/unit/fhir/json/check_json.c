@@ -184,6 +184,10 @@ END_TEST
  * the byte, and the writer escapes exactly that byte. */
 START_TEST(strings_with_a_special_byte_anywhere)
 {
+    /* Filler on either side, so that the special byte lands at every offset
+     * around the scanner's 16-byte blocks (k bytes before it, 35 - k after). */
+    static const char PAD_BEFORE[] = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+    static const char PAD_AFTER[] = "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy";
     static const struct {
         const char *in;  /* JSON text of the byte */
         const char *val; /* decoded */
@@ -209,14 +213,14 @@ START_TEST(strings_with_a_special_byte_anywhere)
             char *bad;
 
             snprintf(text, sizeof(text), "[\"%.*s%s%.*s\"]", (int)k,
-                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", specials[i].in, (int)(35 - k),
-                     "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+                     PAD_BEFORE, specials[i].in, (int)(35 - k),
+                     PAD_AFTER);
             snprintf(want, sizeof(want), "%.*s%s%.*s", (int)k,
-                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", specials[i].val, (int)(35 - k),
-                     "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+                     PAD_BEFORE, specials[i].val, (int)(35 - k),
+                     PAD_AFTER);
             snprintf(out, sizeof(out), "[\"%.*s%s%.*s\"]", (int)k,
-                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", specials[i].out, (int)(35 - k),
-                     "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+                     PAD_BEFORE, specials[i].out, (int)(35 - k),
+                     PAD_AFTER);
             v = parse_ok(text);
             ck_assert_str_eq(json_string_value(json_array_get(v, 0)), want);
             got = dump(v, FHIR_JSON_COMPACT);

@@ -50,7 +50,9 @@ struct hl7v2_map_opts {
     const struct hl7v2_authority *authorities; /* checked before the base rule */
     size_t nauthorities;
     /* Offset for v2 times without one (FHIR requires an offset when a time
-     * is given).  NULL: "+08:00" (China Standard Time, the region's zone). */
+     * is given) when MSH-7 does not state the sender's: a message whose
+     * MSH-7 has an offset uses that one.  NULL: "+08:00" (China Standard
+     * Time, the region's zone). */
     const char *default_tz;
     /* observation-category code for results whose OBR-24 does not say
      * (e.g. "laboratory" for a LIS feed); NULL: none. */

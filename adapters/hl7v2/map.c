@@ -276,7 +276,9 @@ setup(struct mctx *c)
     base_buf_init(c->doc_text, MAP_MAX_OUTPUT / 2);
     TRY(base_buf_tie(c->doc_text, c->a));
     c->base = c->o->system_base != NULL ? base_str_from_cstr(c->o->system_base) : default_base(c);
-    c->tz = base_str_from_cstr(c->o->default_tz != NULL ? c->o->default_tz : "+08:00");
+    c->tz = map_sender_tz(c, map_field(c, msh, 7));
+    if (c->tz.len == 0)
+        c->tz = base_str_from_cstr(c->o->default_tz != NULL ? c->o->default_tz : "+08:00");
     if (map_txt(c, &at, hl7v2_get(c->m, msh, 9, 1, 0, 0), 1, 0).len == 0) {
         map_fail(c, BASE_E_INVALID, "required", &at, 0, "message type is required");
         return c->rc;

@@ -170,6 +170,8 @@ enum ts_kind { TS_DATE, TS_DATETIME, TS_INSTANT };
  * invalid (invalid is warned about). */
 struct base_str map_ts(struct mctx *c, const struct at *at, struct base_str text,
                        enum ts_kind kind);
+/* The sender's zone from MSH-7's offset ("+HH:MM"); empty when none. */
+struct base_str map_sender_tz(struct mctx *c, struct base_str msh7);
 /* A v2 NM as a FHIR decimal literal; empty when not a number. */
 struct base_str map_decimal(struct mctx *c, struct base_str text);
 /* Quantity from a value and a unit CWE (UCUM code when it maps). */

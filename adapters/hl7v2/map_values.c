@@ -166,6 +166,31 @@ map_ts(struct mctx *c, const struct at *at, struct base_str text, enum ts_kind k
     return format_dtm(c, &t, true);
 }
 
+/*
+ * The offset MSH-7 carries ("+HH:MM"), empty when it has none or is not a
+ * valid date/time.  v2 (2.A "TS"/"DTM"): a time without an offset is in the
+ * sender's local zone, and MSH-7 is where the sender states that zone; a
+ * configured default only stands in for a sender that does not say.
+ */
+struct base_str
+map_sender_tz(struct mctx *c, struct base_str msh7)
+{
+    struct dtm t;
+    char buf[6];
+
+    if (msh7.len == 0 || !parse_dtm(msh7, &t) || t.tzsign == 0)
+        return BASE_STR_NULL;
+    buf[0] = t.tzsign > 0 ? '+' : '-';
+    put2(buf + 1, t.tzh);
+    buf[3] = ':';
+    put2(buf + 4, t.tzm);
+    {
+        struct base_str s = base_str_make(buf, sizeof(buf));
+
+        return map_concat(c, &s, 1);
+    }
+}
+
 /* ------------------------------------------------------------------ NM -- */
 
 struct base_str

@@ -638,8 +638,10 @@ START_TEST(options_system_base_authorities_tz_category)
     o.nauthorities = 1;
     o.default_tz = "+00:00";
     o.obs_category = "laboratory";
+    /* MSH-7 without an offset: the configured zone applies */
     b = th_convert_opts(
-        MSH("ORU^R01") "PID|1||M1^^^HIS^MR~X2^^^OTHER\n"
+        "MSH|^~\\&|HIS|HOSP|FG|REG|20240301083000||ORU^R01|C1|P|2.5\n"
+        "PID|1||M1^^^HIS^MR~X2^^^OTHER\n"
                        "OBR|1||F1|X^Y|||20240301070000\nOBX|1|ST|A^B||text||||||F\n",
         &o);
     ck_assert_str_eq(th_str(th_res(b, "Patient", 0), "identifier[0].system"),
@@ -654,6 +656,49 @@ START_TEST(options_system_base_authorities_tz_category)
                      "laboratory");
     ck_assert_str_eq(th_str(th_res(b, "Observation", 0), "code.coding[0].system"),
                      "https://hosp-a.example/sid/code/OBX-3");
+    json_decref(b);
+}
+END_TEST
+
+/* v2 times without an offset are in the sender's zone, which MSH-7 states;
+ * the configured zone is for senders that do not. */
+START_TEST(msh7_offset_is_the_zone_of_times_without_one)
+{
+    struct hl7v2_map_opts o = HL7V2_MAP_OPTS_DEFAULT;
+    const char *body = "PID|1||M1^^^HIS^MR\n"
+                       "OBR|1||F1|X^Y|||20240301070000|||||||||||||||20240301091500-0300\n"
+                       "OBX|1|ST|A^B||text||||||F|||202403010705\n";
+    char msg[512];
+    json_t *b;
+
+    o.default_tz = "+01:00";
+    snprintf(msg, sizeof(msg), "MSH|^~\\&|HIS|HOSP|FG|REG|20240301083000-0500||ORU^R01|C1|P|2.5\n%s",
+             body);
+    b = th_convert_opts(msg, &o);
+    ck_assert_str_eq(th_str(th_res(b, "DiagnosticReport", 0), "effectiveDateTime"),
+                     "2024-03-01T07:00:00-05:00");
+    ck_assert_str_eq(th_str(th_res(b, "Observation", 0), "effectiveDateTime"),
+                     "2024-03-01T07:05:00-05:00");
+    /* an offset of its own is kept */
+    ck_assert_str_eq(th_str(th_res(b, "DiagnosticReport", 0), "issued"),
+                     "2024-03-01T09:15:00-03:00");
+    ck_assert_str_eq(th_str(th_res(b, "Provenance", 0), "recorded"), "2024-03-01T08:30:00-05:00");
+    json_decref(b);
+
+    /* +0000 is a stated zone too, not "none" */
+    snprintf(msg, sizeof(msg), "MSH|^~\\&|HIS|HOSP|FG|REG|20240301083000+0000||ORU^R01|C1|P|2.5\n%s",
+             body);
+    b = th_convert_opts(msg, &o);
+    ck_assert_str_eq(th_str(th_res(b, "DiagnosticReport", 0), "effectiveDateTime"),
+                     "2024-03-01T07:00:00+00:00");
+    json_decref(b);
+
+    /* an MSH-7 that is not a valid date/time states nothing: the default */
+    snprintf(msg, sizeof(msg), "MSH|^~\\&|HIS|HOSP|FG|REG|2024030108300+0500||ORU^R01|C1|P|2.5\n%s",
+             body);
+    b = th_convert_opts(msg, &o);
+    ck_assert_str_eq(th_str(th_res(b, "DiagnosticReport", 0), "effectiveDateTime"),
+                     "2024-03-01T07:00:00+01:00");
     json_decref(b);
 }
 END_TEST
@@ -701,6 +746,7 @@ hl7v2_map_suite(void)
     tcase_add_test(tc, mdm_document_reference);
     tcase_add_test(tc, other_messages_map_what_they_carry);
     tcase_add_test(tc, options_system_base_authorities_tz_category);
+    tcase_add_test(tc, msh7_offset_is_the_zone_of_times_without_one);
     tcase_add_test(tc, conditional_urls_are_percent_encoded);
     suite_add_tcase(s, tc);
     return s;

@@ -327,6 +327,9 @@ fill_patient(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid, s
     map_repeated(c, hl7v2_j_arr(&c->jb, res, "address"), pid, 11, 'a', NULL);
 }
 
+static struct hl7v2_j *link_to(struct mctx *c, const struct ent *other, const char *type);
+static struct hl7v2_j *links_of(struct mctx *c, struct hl7v2_j *res);
+
 void
 map_pid(struct mctx *c, const struct hl7v2_seg *pid)
 {
@@ -351,6 +354,12 @@ map_pid(struct mctx *c, const struct hl7v2_seg *pid)
     e = map_entry(c, "Patient", key, 2, ids.sys, ids.val);
     if (e == NULL)
         return;
+    /* A24 "link patient information": the second PID is another record of
+     * the same person; v2-to-FHIR ADT_A24 links the two as seealso */
+    if (c->patient != NULL && c->patient != e && c->cls == MC_ADT && map_is(c->event, "A24")) {
+        hl7v2_j_add(links_of(c, c->patient->res), NULL, link_to(c, e, "seealso"));
+        hl7v2_j_add(links_of(c, e->res), NULL, link_to(c, c->patient, "seealso"));
+    }
     c->patient = e;
     {
         struct base_str parts[3] = {ids.sys, BASE_STR_LIT("|"), ids.val};
@@ -418,6 +427,27 @@ links_of(struct mctx *c, struct hl7v2_j *res)
     return l != NULL ? l : hl7v2_j_arr(&c->jb, res, "link");
 }
 
+/*
+ * The events whose MRG retires a patient record in favour of the PID's:
+ * merges (A18 A30 A34 A36 A39 A40) and identifier changes (A46 A47), which
+ * leave the old identifier's record behind the same way.  On the others MRG
+ * names an account or visit being merged or moved, or a record that some
+ * visits move away from (A41-A45, A49-A51); both patients stay as they are.
+ */
+static bool
+mrg_retires_a_patient(const struct mctx *c)
+{
+    static const char *const ev[] = {"A18", "A30", "A34", "A36", "A39", "A40", "A46", "A47"};
+
+    if (c->cls != MC_ADT)
+        return false;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(ev); i++) {
+        if (map_is(c->event, ev[i]))
+            return true;
+    }
+    return false;
+}
+
 void
 map_mrg(struct mctx *c, const struct hl7v2_seg *mrg)
 {
@@ -427,6 +457,11 @@ map_mrg(struct mctx *c, const struct hl7v2_seg *mrg)
     struct ent *old;
     struct base_str rep;
 
+    if (!mrg_retires_a_patient(c)) {
+        map_warn(c, &at, "MRG on this event merges or moves an account or visit, not a patient; "
+                         "no patient link made");
+        return;
+    }
     if (c->patient == NULL) {
         map_warn(c, &at, "merge without a surviving patient (no PID before MRG); not mapped");
         return;

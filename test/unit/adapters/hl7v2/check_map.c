@@ -176,6 +176,82 @@ START_TEST(adt_a40_merge_links_both_records)
 }
 END_TEST
 
+/* A47 changes the identifier: the old one's record is retired like a merge */
+START_TEST(adt_a47_identifier_change_retires_the_old_record)
+{
+    json_t *b = th_convert(MSH("ADT^A47^ADT_A30") "EVN|A47|20240301\n" PID
+                                                  "MRG|OLD7^^^HIS^MR\n");
+
+    ck_assert_uint_eq(th_count(b, "Patient"), 2);
+    ck_assert_str_eq(th_str(th_res(b, "Patient", 0), "link[0].type"), "replaces");
+    ck_assert_str_eq(th_str(th_res(b, "Patient", 1), "link[0].type"), "replaced-by");
+    json_decref(b);
+}
+END_TEST
+
+/* On account and visit events MRG names an account or a visit that moves;
+ * neither patient is retired: linking them would merge two people. */
+START_TEST(mrg_on_account_and_visit_events_links_no_patients)
+{
+    static const char *const events[] = {"A41", "A42", "A43", "A44", "A45", "A49", "A50"};
+
+    for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+        struct base_arena *a = base_arena_new(0);
+        char msg[512];
+        char *s;
+        struct hl7v2_bundle *bundle = NULL;
+        struct base_err err = {0};
+        json_t *b = NULL;
+
+        snprintf(msg, sizeof(msg),
+                 MSH("ADT^%s") "EVN|%s|20240301\n" PID "MRG|OTHER9^^^HIS^MR|||ACC1|V9\n",
+                 events[i], events[i]);
+        s = th_cr(msg);
+        ck_assert_int_eq(hl7v2_convert(a, s, strlen(s), NULL, NULL, NULL, &bundle, &err), BASE_OK);
+        ck_assert_uint_eq(bundle->nwarnings, 1);
+        ck_assert_str_eq(bundle->warnings[0].where, "MRG-1 (segment 4)");
+        ck_assert_int_eq(hl7v2_bundle_tree(bundle, &b, &err), BASE_OK);
+        ck_assert_msg(th_count(b, "Patient") == 1, "%s: %zu patients", events[i],
+                      th_count(b, "Patient"));
+        ck_assert_ptr_null(th_at(th_res(b, "Patient", 0), "link"));
+        json_decref(b);
+        free(s);
+        base_arena_free(a);
+    }
+}
+END_TEST
+
+/* A24: two PIDs, two records of one person, linked both ways (seealso) */
+START_TEST(adt_a24_links_two_records)
+{
+    json_t *b = th_convert(MSH("ADT^A24^ADT_A24") "EVN|A24|20240301\n"
+                                                  "PID|1||M1^^^HIS^MR||LI^SI||19800101|F\nPD1\n"
+                                                  "PID|2||M2^^^HIS^MR||LI^SI||19800101|F\n");
+    json_t *p1 = th_res(b, "Patient", 0);
+    json_t *p2 = th_res(b, "Patient", 1);
+
+    ck_assert_uint_eq(th_count(b, "Patient"), 2);
+    ck_assert_str_eq(th_str(p1, "link[0].type"), "seealso");
+    ck_assert_str_eq(th_str(p1, "link[0].other.reference"),
+                     th_str(th_entry(b, "Patient", 1), "fullUrl"));
+    ck_assert_str_eq(th_str(p2, "link[0].type"), "seealso");
+    ck_assert_str_eq(th_str(p2, "link[0].other.reference"),
+                     th_str(th_entry(b, "Patient", 0), "fullUrl"));
+    ck_assert(th_at(p1, "active") == NULL && th_at(p2, "active") == NULL);
+    json_decref(b);
+
+    /* A37 (unlink) sends the same two records without a link: each replaces
+     * its record, so a link made by an A24 is gone */
+    b = th_convert(MSH("ADT^A37^ADT_A37") "EVN|A37|20240301\n"
+                                          "PID|1||M1^^^HIS^MR||LI^SI||19800101|F\n"
+                                          "PID|2||M2^^^HIS^MR||LI^SI||19800101|F\n");
+    ck_assert_uint_eq(th_count(b, "Patient"), 2);
+    ck_assert_ptr_null(th_at(th_res(b, "Patient", 0), "link"));
+    ck_assert_ptr_null(th_at(th_res(b, "Patient", 1), "link"));
+    json_decref(b);
+}
+END_TEST
+
 START_TEST(patient_without_identifier_is_an_error)
 {
     struct base_arena *a = base_arena_new(0);
@@ -728,6 +804,9 @@ hl7v2_map_suite(void)
     tcase_add_test(tc, adt_status_by_event_and_class);
     tcase_add_test(tc, person_events_and_missing_visit_number_make_no_encounter);
     tcase_add_test(tc, adt_a40_merge_links_both_records);
+    tcase_add_test(tc, adt_a47_identifier_change_retires_the_old_record);
+    tcase_add_test(tc, mrg_on_account_and_visit_events_links_no_patients);
+    tcase_add_test(tc, adt_a24_links_two_records);
     tcase_add_test(tc, patient_without_identifier_is_an_error);
     tcase_add_test(tc, bad_text_in_a_mapped_field_is_located);
     tcase_add_test(tc, chinese_names);

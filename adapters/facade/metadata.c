@@ -2,8 +2,8 @@
  * GET /fhir/metadata — the CapabilityStatement (FHIR R4
  * capabilitystatement.html) of exactly what this adapter serves: read and
  * vread of the types it stores, search on the twelve clinical types with
- * every R4 search parameter of each (the store indexes them all), and
- * Patient $everything.  Any client with a region certificate may read it
+ * every R4 search parameter of each (the store indexes them all), their
+ * _include / _revinclude (non-iterate), and Patient $everything.  Any client with a region certificate may read it
  * (the gateway's health probe does).
  */
 #include <stdio.h>
@@ -46,6 +46,42 @@ search_params(const char *type)
     return a;
 }
 
+/* R4 CapabilityStatement.rest.resource.searchInclude: "Type:param" for
+ * each reference parameter of the type, and "*". */
+static json_t *
+search_includes(const char *type)
+{
+    const struct fhir_search_param_def *defs[MAX_PARAMS];
+    size_t n = fhir_search_params_for(type, defs, MAX_PARAMS);
+    json_t *a = json_pack("[s]", "*");
+
+    for (size_t i = 0; a != NULL && i < n && i < MAX_PARAMS; i++) {
+        if (defs[i]->type == FHIR_SEARCH_REFERENCE)
+            json_array_append_new(a, json_sprintf("%s:%s", type, defs[i]->name));
+    }
+    return a;
+}
+
+/* searchRevInclude: "Source:param" for each reference parameter of a
+ * stored type that can point at `type`. */
+static json_t *
+search_revincludes(const char *type)
+{
+    json_t *a = json_array();
+
+    for (size_t k = 0; a != NULL && k < adapter_facade_read_type_count; k++) {
+        const char *src = adapter_facade_read_types[k];
+        const struct fhir_search_param_def *defs[MAX_PARAMS];
+        size_t n = fhir_search_params_for(src, defs, MAX_PARAMS);
+
+        for (size_t i = 0; i < n && i < MAX_PARAMS; i++) {
+            if (fhir_search_param_allows_target(defs[i], type, strlen(type)))
+                json_array_append_new(a, json_sprintf("%s:%s", src, defs[i]->name));
+        }
+    }
+    return a;
+}
+
 static json_t *
 resource(const struct adapter_config *cfg, const char *type, bool search)
 {
@@ -55,6 +91,8 @@ resource(const struct adapter_config *cfg, const char *type, bool search)
 
     if (r == NULL || !search)
         return r;
+    json_object_set_new(r, "searchInclude", search_includes(type));
+    json_object_set_new(r, "searchRevInclude", search_revincludes(type));
     json_object_set_new(r, "searchParam", search_params(type));
     if (strcmp(type, "Patient") == 0)
         json_object_set_new(
@@ -104,7 +142,8 @@ adapter_facade_capability(const struct adapter_config *cfg)
         "fhirVersion", "4.0.1", "format", "json", "xml", "rest", "mode", "server", "documentation",
         "Search results are paged with _count (default 50, at most 1000) and _offset; "
         "_sort, _total=accurate, _summary=count, _elements are supported; _include and "
-        "_revinclude are not.  A search sorted by _lastUpdated alone pages by key "
+        "_revinclude (not :iterate) add at most 1000 resources to a page, returned whole.  "
+        "A search sorted by _lastUpdated alone pages by key "
         "(_lastUpdated=gt the last row's time), so no row is ever skipped.",
         "security", "description",
         "Mutual TLS: client certificates issued by the region CA only; data is served only to "

@@ -33,7 +33,7 @@ struct search_ctx {
     struct base_arena *a;
     struct fhir_search *s;
     const char *type;
-    bool ignored_includes; /* lenient handling dropped _include/_revinclude */
+    bool lenient; /* Prefer: handling=lenient */
 };
 
 /* ------------------------------------------------------------------ links -- */
@@ -162,7 +162,12 @@ stored(struct search_ctx *x, const json_t *outcome)
     size_t n_links;
     int rc;
 
-    if (adapter_facade__page_init(&p, x->a, x->s->count) != BASE_OK) {
+    /* the whole page is kept before it is written: a page whose includes
+     * pass the limit is refused, never cut */
+    if (adapter_facade__page_init(&p, x->a,
+                                  x->s->count +
+                                      (x->s->n_includes > 0 ? BASE_LIMIT_STORE_MAX_INCLUDED : 0)) !=
+        BASE_OK) {
         (void)base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
         adapter_facade__fail(x->r, &err);
         return;
@@ -381,6 +386,57 @@ live(struct search_ctx *x, const char *const *patients, size_t n)
 
 /* ----------------------------------------------------------------- handler -- */
 
+/* Add a warning for an include lenient handling ignores. */
+static bool
+warn_ignored(struct search_ctx *x, const char *param, const char *msg)
+{
+    struct fhir_search *s = x->s;
+    struct fhir_search_warning *w = BASE_NEW_N(x->a, struct fhir_search_warning, s->n_warnings + 1);
+    const char *m = base_arena_sprintf(x->a, "%s; ignored", msg);
+    const char *where = base_arena_strdup(x->a, param);
+
+    if (w == NULL || m == NULL || where == NULL)
+        return false;
+    if (s->n_warnings > 0)
+        memcpy(w, s->warnings, s->n_warnings * sizeof(*w));
+    w[s->n_warnings] = (struct fhir_search_warning){where, m};
+    s->warnings = w;
+    s->n_warnings++;
+    return true;
+}
+
+/* Keep the includes `ok` accepts; the others are a 400 naming them, or
+ * under lenient handling (R4 search.html#errors) ignored and said so like
+ * every other parameter it ignores. */
+static bool
+keep_includes(struct search_ctx *x, int (*ok)(const struct fhir_search *,
+                                              const struct fhir_search_include *,
+                                              struct base_err *))
+{
+    struct fhir_search *s = x->s;
+    size_t kept = 0;
+
+    for (size_t i = 0; i < s->n_includes; i++) {
+        struct base_err err = {0};
+
+        if (ok(s, &s->includes[i], &err) == BASE_OK) {
+            s->includes[kept++] = s->includes[i];
+            continue;
+        }
+        if (!x->lenient) {
+            adapter_facade__fail(x->r, &err);
+            return false;
+        }
+        if (!warn_ignored(x, err.where, err.msg)) {
+            (void)base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+            adapter_facade__fail(x->r, &err);
+            return false;
+        }
+    }
+    s->n_includes = kept;
+    return true;
+}
+
 static bool
 parse(struct search_ctx *x)
 {
@@ -390,25 +446,25 @@ parse(struct search_ctx *x)
 
     opt.handling =
         fhir_search_handling_from_prefer(gw_http_req_header(x->r, "Prefer"), FHIR_SEARCH_STRICT);
+    x->lenient = opt.handling == FHIR_SEARCH_LENIENT;
     if (fhir_search_parse(x->a, x->type, q.ptr != NULL ? q.ptr : "", q.len, &opt, &x->s, &err) !=
         BASE_OK) {
         adapter_facade__fail(x->r, &err);
         return false;
     }
-    /* under lenient handling (R4 search.html#errors) they are ignored, and
-     * said so like every other parameter it ignores */
-    if (x->s->n_includes > 0 && opt.handling == FHIR_SEARCH_LENIENT) {
-        x->ignored_includes = true;
-        x->s->n_includes = 0;
-    }
-    if (x->s->n_includes > 0) {
-        (void)base_err_set(&err, BASE_E_INVALID, "not-supported",
-                           x->s->includes[0].rev ? "_revinclude" : "_include",
-                           "_include and _revinclude are not supported");
-        adapter_facade__fail(x->r, &err);
-        return false;
-    }
-    return true;
+    return keep_includes(x, adapter_store_include_check);
+}
+
+/* Studies asked from the PACS at request time are not in the store: no
+ * include can start from them. */
+static int
+no_live_include(const struct fhir_search *s, const struct fhir_search_include *inc,
+                struct base_err *err)
+{
+    (void)s;
+    return base_err_set(err, BASE_E_INVALID, "not-supported",
+                        inc->rev ? "_revinclude" : "_include",
+                        "includes are not supported on studies asked from the PACS");
 }
 
 /* What lenient handling ignored, as the page's OperationOutcome entry; NULL
@@ -418,17 +474,14 @@ ignored_outcome(struct search_ctx *x)
 {
     json_t *oo;
 
-    if (x->s->n_warnings == 0 && !x->ignored_includes)
+    if (x->s->n_warnings == 0)
         return NULL;
     oo = fhir_outcome_new();
     if (oo == NULL || fhir_json_tie(x->a, oo) != BASE_OK) {
         json_decref(oo);
         return NULL;
     }
-    if (fhir_search_warnings_to_outcome(x->s, oo) != BASE_OK ||
-        (x->ignored_includes &&
-         fhir_outcome_add(oo, "warning", "not-supported", "_include",
-                          "_include and _revinclude are not supported; ignored") != BASE_OK))
+    if (fhir_search_warnings_to_outcome(x->s, oo) != BASE_OK)
         return NULL;
     return oo;
 }
@@ -462,6 +515,8 @@ adapter_facade__h_search(struct gw_http_req *r, void *cls)
             adapter_facade__fail(r, &err);
             return;
         }
+        if (!keep_includes(&x, no_live_include))
+            return;
         live(&x, patients, n);
         return;
     }

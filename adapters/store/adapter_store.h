@@ -177,8 +177,16 @@ struct adapter_store_page {
  * the semantics of fhir_search_match(); _sort (several keys, descending),
  * _count with _offset or the _cursor this function hands out; _total;
  * _summary=count (no rows, total only); _elements (rows trimmed, tagged
- * SUBSETTED).  _include/_revinclude and _summary other than count, data
- * and false are BASE_E_INVALID (not-supported) naming the parameter.
+ * SUBSETTED); _include / _revinclude (R4 §3.1.1.5.4, not :iterate): after
+ * the page's matches, the resources they refer to / that refer to them
+ * through the named reference parameters, with mode include, each once,
+ * never a match of the page nor a deleted one, ordered by type and id,
+ * whole (not trimmed), at most BASE_LIMIT_STORE_MAX_INCLUDED per page
+ * (more: BASE_E_LIMIT "too-costly" naming _include, once the matches and
+ * that many includes went to `fn`: keep the page before writing it).
+ * _count, total and paging count matches only.  What
+ * adapter_store_include_check() refuses and _summary other than count,
+ * data and false are BASE_E_INVALID naming the parameter.
  */
 BASE_MUST_CHECK int adapter_store_search(PGconn *c, struct base_arena *a,
                                          const struct fhir_search *s,
@@ -193,6 +201,15 @@ BASE_MUST_CHECK int adapter_store_search(PGconn *c, struct base_arena *a,
  * returns in *out a new object (caller owns) with the members they keep,
  * tagged SUBSETTED (R4 search.html#elements).  BASE_E_NOMEM only. */
 BASE_MUST_CHECK int adapter_store_search_check(const struct fhir_search *s, struct base_err *err);
+/* Can one _include / _revinclude of `s` be served?  BASE_E_INVALID naming
+ * "_include" / "_revinclude": :iterate / :recurse (not-supported), an
+ * unknown source type or parameter, a parameter that is not a reference,
+ * a target type the parameter cannot point at.  An include whose source
+ * is not the searched type (a _revinclude whose target is not) is served:
+ * it adds nothing (R4 §3.1.1.5.4). */
+BASE_MUST_CHECK int adapter_store_include_check(const struct fhir_search *s,
+                                                const struct fhir_search_include *inc,
+                                                struct base_err *err);
 bool adapter_store_search_trims(const struct fhir_search *s);
 BASE_MUST_CHECK int adapter_store_subset(const struct fhir_search *s, const json_t *res,
                                          json_t **out);

@@ -1,7 +1,8 @@
 /*
  * Search: one statement per page (plus a count when the total is asked
- * for), rows streamed in single-row mode, offset paging through an opaque
- * _cursor, _elements / _summary trimming, and the searchset Bundle.
+ * for, and one for the page's _include / _revinclude), rows streamed in
+ * single-row mode, offset paging through an opaque _cursor, _elements /
+ * _summary trimming, and the searchset Bundle.
  */
 #include "adapters/store/store_int.h"
 
@@ -19,8 +20,7 @@ static int
 check_supported(const struct fhir_search *s, struct base_err *err)
 {
     for (size_t i = 0; i < s->n_includes; i++)
-        ENSURE(false, err, BASE_E_INVALID, "not-supported",
-               s->includes[i].rev ? "_revinclude" : "_include", "includes are not supported");
+        TRY(adapter_store_include_check(s, &s->includes[i], err));
     ENSURE(s->summary != FHIR_SEARCH_SUMMARY_TRUE && s->summary != FHIR_SEARCH_SUMMARY_TEXT, err,
            BASE_E_INVALID, "not-supported", "_summary", "_summary supports count, data and false");
     return BASE_OK;
@@ -192,7 +192,26 @@ struct sctx {
     adapter_store_row_fn fn;
     void *ctx;
     struct base_err *err;
+    struct st_arr pks; /* the page's keys and ids, when there are includes */
+    struct st_arr ids;
 };
+
+/* Note a match for the page's includes (column 0 is r.pk). */
+static int
+note_match(struct sctx *x, const PGresult *r, const struct adapter_store_row *row)
+{
+    int64_t pk = 0;
+
+    if (x->s->n_includes == 0)
+        return BASE_OK;
+    if (!st_col_i64(r, 0, 0, &pk))
+        return base_err_set(x->err, BASE_E_INTERNAL, "exception", NULL, "bad row key");
+    st_arr_i64(&x->pks, pk);
+    st_arr_text(&x->ids, row->id);
+    if (x->pks.rc != BASE_OK || x->ids.rc != BASE_OK)
+        return base_err_set(x->err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    return BASE_OK;
+}
 
 static int
 search_row(void *vctx, const PGresult *r, const struct adapter_store_row *row)
@@ -202,7 +221,7 @@ search_row(void *vctx, const PGresult *r, const struct adapter_store_row *row)
     struct base_arena *scratch;
     int rc;
 
-    (void)r;
+    TRY(note_match(x, r, row));
     if (!adapter_store_search_trims(x->s) || row->json == NULL)
         return x->fn(x->ctx, row, FHIR_BUNDLE_MODE_MATCH);
     scratch = base_arena_child(x->a, 0);
@@ -233,15 +252,63 @@ page_links(struct base_arena *a, uint64_t off, uint32_t count, bool more,
         page->prev_cursor = off > count ? u64_text(a, off - count) : "";
 }
 
+/* The page's matches, streamed to x->fn; *more when there is a next page. */
+static int
+page_rows(PGconn *c, struct sctx *x, const struct adapter_store_search_opts *o, uint64_t off,
+          size_t *n_rows, bool *more)
+{
+    const struct fhir_search *s = x->s;
+    struct st_stream st = {search_row, x, 0, s->count, 0};
+    struct st_sql q;
+
+    /* Sort and page on keys alone, then fetch the page's resources: the
+     * JSON of rows that do not make the page is never read. */
+    st_sql_init(&q, x->a);
+    st_sql_add(&q, "SELECT " ROW_COLUMNS " FROM (SELECT r.pk");
+    TRY(st_compile_sort_keys(&q, s, x->err));
+    TRY(where(&q, x->a, s, o, x->err));
+    st_sql_add(&q, " ORDER BY ");
+    st_compile_order_by(&q, s, "");
+    st_sql_add(&q, " LIMIT ");
+    st_sql_param_i64(&q, (int64_t)s->count + 1, "::bigint");
+    st_sql_add(&q, " OFFSET ");
+    st_sql_param_i64(&q, (int64_t)off, "::bigint");
+    st_sql_add(&q, ") AS page JOIN store.resource r ON r.pk = page.pk ORDER BY ");
+    st_compile_order_by(&q, s, "page.");
+    TRY(st_stream_rows(c, &q, "search", &st, x->err));
+    *n_rows = st.n_rows;
+    /* One row more than a page was asked for: there is a next page. */
+    *more = st.n_seen > st.max_rows;
+    return BASE_OK;
+}
+
+/* The matches, then what the includes add to them. */
+static int
+matches_and_includes(PGconn *c, struct sctx *x, const struct adapter_store_search_opts *o,
+                     uint64_t off, size_t *n_rows, bool *more)
+{
+    struct st_include_page ip = {&x->pks, &x->ids, 0};
+    int rc;
+
+    st_arr_init(&x->pks);
+    st_arr_init(&x->ids);
+    rc = page_rows(c, x, o, off, n_rows, more);
+    ip.n = *n_rows;
+    if (rc == BASE_OK)
+        rc = st_include_rows(c, x->a, x->s, o, &ip, x->fn, x->ctx, x->err);
+    st_arr_fini(&x->pks);
+    st_arr_fini(&x->ids);
+    return rc;
+}
+
 int
 adapter_store_search(PGconn *c, struct base_arena *a, const struct fhir_search *s,
                      const struct adapter_store_search_opts *o, adapter_store_row_fn fn, void *ctx,
                      struct adapter_store_page *page, struct base_err *err)
 {
-    struct sctx x = {s, a, fn, ctx, err};
-    struct st_stream st = {search_row, &x, 0, 0, 0};
-    struct st_sql q;
+    struct sctx x = {s, a, fn, ctx, err, {{0}, 0, 0}, {{0}, 0, 0}};
     uint64_t off = 0;
+    bool more = false;
     bool only_count = s->summary == FHIR_SEARCH_SUMMARY_COUNT || s->count == 0;
 
     memset(page, 0, sizeof(*page));
@@ -253,29 +320,12 @@ adapter_store_search(PGconn *c, struct base_arena *a, const struct fhir_search *
     }
     if (only_count)
         return BASE_OK;
-    /* Sort and page on keys alone, then fetch the page's resources: the
-     * JSON of rows that do not make the page is never read. */
-    st_sql_init(&q, a);
-    st_sql_add(&q, "SELECT " ROW_COLUMNS " FROM (SELECT r.pk");
-    TRY(st_compile_sort_keys(&q, s, err));
-    TRY(where(&q, a, s, o, err));
-    st_sql_add(&q, " ORDER BY ");
-    st_compile_order_by(&q, s, "");
-    st_sql_add(&q, " LIMIT ");
-    st_sql_param_i64(&q, (int64_t)s->count + 1, "::bigint");
-    st_sql_add(&q, " OFFSET ");
-    st_sql_param_i64(&q, (int64_t)off, "::bigint");
-    st_sql_add(&q, ") AS page JOIN store.resource r ON r.pk = page.pk ORDER BY ");
-    st_compile_order_by(&q, s, "page.");
-    st.max_rows = s->count;
-    TRY(st_stream_rows(c, &q, "search", &st, err));
-    page->n_rows = st.n_rows;
-    /* One row more than a page was asked for: there is a next page.  The
-     * total is exact for free when this is the last page. */
-    page_links(a, off, s->count, st.n_seen > st.max_rows, page);
-    if (!page->has_total && page->next_cursor == NULL && (off == 0 || st.n_rows > 0)) {
+    TRY(matches_and_includes(c, &x, o, off, &page->n_rows, &more));
+    page_links(a, off, s->count, more, page);
+    /* The total is exact for free when this is the last page. */
+    if (!page->has_total && page->next_cursor == NULL && (off == 0 || page->n_rows > 0)) {
         page->has_total = true;
-        page->total = off + st.n_rows;
+        page->total = off + page->n_rows;
     }
     return BASE_OK;
 }

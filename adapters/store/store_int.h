@@ -382,6 +382,25 @@ int st_bundle_sink_row(void *ctx, const struct adapter_store_row *row, enum fhir
  * indexed types: (type, reference parameter) pairs; returns how many. */
 size_t st_compartment(const char **types, const char **params, size_t cap);
 
+/* ---- _include / _revinclude (include.c) ---------------------------------- */
+
+/* The page's matches: their keys (bigint array) and ids (text array). */
+struct st_include_page {
+    struct st_arr *pks;
+    struct st_arr *ids;
+    size_t n;
+};
+
+/* The resources the includes of `s` add to a page (each checked with
+ * adapter_store_include_check()), to `fn` with mode include, ordered by
+ * type and id: ONE statement.  BASE_E_LIMIT ("too-costly", naming
+ * _include) past BASE_LIMIT_STORE_MAX_INCLUDED, after that many rows went
+ * to `fn` (callers keep the page before writing it). */
+BASE_MUST_CHECK int st_include_rows(PGconn *c, struct base_arena *a, const struct fhir_search *s,
+                                    const struct adapter_store_search_opts *o,
+                                    const struct st_include_page *pg, adapter_store_row_fn fn,
+                                    void *ctx, struct base_err *err);
+
 /* Parse a decimal cursor (offset or µs); false if malformed. */
 bool st_parse_u64(const char *s, uint64_t *out);
 

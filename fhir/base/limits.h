@@ -191,6 +191,7 @@
 #define BASE_LIMIT_STORE_MAX_WRITE       (256u << 20) /* bytes sent for one Bundle's write */
 #define BASE_LIMIT_STORE_MAX_OFFSET      100000u    /* _offset / paging depth of a search */
 #define BASE_LIMIT_STORE_MAX_ROW         (64u << 20) /* bytes of one stored resource returned */
+#define BASE_LIMIT_STORE_MAX_INCLUDED    1000u      /* resources _include/_revinclude add to one page */
 
 /* --- HL7 v2 (adapters/hl7v2, adapters/mllp, adapters/codemap) ----------- */
 /* From the shared corpus: at most 73 fields in a segment, 17 repetitions, 21

@@ -156,7 +156,7 @@ build(struct st_sql *q, const struct st_compile *cc, const char *type,
             st_sql_add(q, " UNION ");
         /* ids are FHIR ids (at most 64 characters): left(ref_id, 100) is
          * the indexed key of idx_reference_id */
-        st_sql_add(q, "SELECT x.res_pk FROM store.idx_reference x JOIN unnest(");
+        st_sql_add(q, "SELECT x.res_pk AS pk FROM store.idx_reference x JOIN unnest(");
         st_sql_param(q, rs, "::text[]");
         st_sql_add(q, ", ");
         st_sql_param(q, rp, "::text[]");

@@ -2,14 +2,15 @@
  * table covering each parameter type, prefix and modifier, the ids the SQL
  * returns must be exactly the stored resources fhir_search_match() accepts
  * (and a _sort order it agrees with).  Also paging, totals, _elements,
- * _summary, the searchset Bundle, refusals, and SQL injection attempts in
- * every parameter. */
+ * _summary, the searchset Bundle, refusals, SQL injection attempts in
+ * every parameter, and _include / _revinclude on data of their own. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fhir/base/limits.h"
 #include "fhir/base/log.h"
 #include "fhir/search/fhir_search.h"
 #include "test/integration/store_corpus.h"
@@ -597,8 +598,8 @@ START_TEST(unsupported_requests_are_refused_by_name)
     struct idlist rows = {0};
     struct adapter_store_page page;
     static const char *const bad[][2] = {
-        {"_include=Observation:patient", "_include"},
-        {"_revinclude=Provenance:target", "_revinclude"},
+        {"_include:iterate=Observation:patient", "_include"},
+        {"_revinclude=Provenance:nosuch", "_revinclude"},
         {"_summary=true", "_summary"},
         {"_summary=text", "_summary"},
         {"_cursor=abc", "_cursor"},
@@ -742,6 +743,440 @@ START_TEST(injection_strings_are_only_values)
 }
 END_TEST
 
+/* ---- _include and _revinclude ----------------------------------------------------- */
+
+/* Their own database: the differential cases above must not see these. */
+static void
+include_setup(void)
+{
+    static bool done;
+    char db[64];
+    json_t *res[64];
+    size_t n = 0;
+    json_t *big[1002];
+    PGconn *c;
+    struct base_arena *a;
+
+    if (done)
+        return;
+    done = true;
+    base_log_set_level(BASE_LOG_WARN);
+    snprintf(db, sizeof(db), "store_include_%d", (int)getpid());
+    sit_make_database(db);
+    c = sit_connect();
+    a = base_arena_new(0);
+    res[n++] = json_pack("{s:s, s:s, s:[{s:s}]}", "resourceType", "Patient", "id", "inc-p1",
+                         "name", "family", "One");
+    res[n++] = json_pack("{s:s, s:s, s:[{s:s}]}", "resourceType", "Patient", "id", "inc-p2",
+                         "name", "family", "Two");
+    res[n++] = json_pack("{s:s, s:s}", "resourceType", "Practitioner", "id", "inc-dr1");
+    res[n++] = json_pack("{s:s, s:s, s:s}", "resourceType", "Organization", "id", "inc-org1",
+                         "name", "Lab");
+    /* o01..o10 of inc-p1, o11 (absolute, this server) and o12 of inc-p2 */
+    for (int i = 1; i <= 12; i++) {
+        char id[16];
+        char subj[128];
+
+        snprintf(id, sizeof(id), "inc-o%02d", i);
+        snprintf(subj, sizeof(subj), "%sPatient/inc-p%d", i == 11 ? SC_BASE "/" : "",
+                 i <= 10 ? 1 : 2);
+        res[n++] = json_pack("{s:s, s:s, s:s, s:{s:[{s:s, s:s}]}, s:{s:s}}", "resourceType",
+                             "Observation", "id", id, "status", "final", "code", "coding",
+                             "system", "urn:test:inc", "code", "inc", "subject", "reference",
+                             subj);
+    }
+    json_object_set_new(res[4], "performer",
+                        json_pack("[{s:s}, {s:s}]", "reference", "Practitioner/inc-dr1",
+                                  "reference", "Organization/inc-org1"));
+    /* another server's Practitioner/inc-dr1 is not ours */
+    json_object_set_new(
+        res[5], "performer",
+        json_pack("[{s:s}]", "reference", "https://elsewhere.example/fhir/Practitioner/inc-dr1"));
+    json_object_set_new(res[8], "hasMember",
+                        json_pack("[{s:s}, {s:s}]", "reference", "Observation/inc-o01",
+                                  "reference", "Observation/inc-o06"));
+    for (int i = 1; i <= 5; i++) {
+        char id[16];
+
+        snprintf(id, sizeof(id), "inc-res%d", i);
+        res[n++] = json_pack("{s:s, s:s, s:s, s:{s:[{s:s, s:s}]}, s:{s:s}}", "resourceType",
+                             "Observation", "id", id, "status", "final", "code", "coding",
+                             "system", "urn:test:inc", "code", "res", "subject", "reference",
+                             "Patient/inc-p2");
+    }
+    res[n++] = json_pack("{s:s, s:s, s:s, s:{s:s}, s:{s:s}, s:[{s:s}, {s:s}, {s:s}]}",
+                         "resourceType", "DiagnosticReport", "id", "inc-rep-a", "status", "final",
+                         "code", "text", "panel", "subject", "reference", "Patient/inc-p1",
+                         "result", "reference", "Observation/inc-res1", "reference",
+                         "Observation/inc-res2", "reference", "Observation/inc-res3");
+    res[n++] = json_pack("{s:s, s:s, s:s, s:{s:s}, s:{s:s}, s:[{s:s}, {s:s}]}", "resourceType",
+                         "DiagnosticReport", "id", "inc-rep-b", "status", "final", "code", "text",
+                         "panel", "subject", "reference", "Patient/inc-p1", "result", "reference",
+                         "Observation/inc-res3", "reference", "Observation/inc-res4");
+    res[n++] = json_pack("{s:s, s:s, s:s, s:{s:s}, s:{s:s}, s:[{s:s}]}", "resourceType",
+                         "DiagnosticReport", "id", "inc-rep-c", "status", "final", "code", "text",
+                         "panel", "subject", "reference", "Patient/inc-p1", "result", "reference",
+                         "Observation/inc-res5");
+    res[n++] = json_pack("{s:s, s:s, s:s, s:[{s:{s:s}}], s:[{s:s}]}", "resourceType",
+                         "Provenance", "id", "inc-prov1", "recorded", "2026-01-01T00:00:00Z",
+                         "agent", "who", "reference", "Practitioner/inc-dr1", "target",
+                         "reference", "Patient/inc-p1");
+    res[n++] = json_pack("{s:s, s:s, s:s, s:[{s:{s:s}}], s:[{s:s}, {s:s}]}", "resourceType",
+                         "Provenance", "id", "inc-prov2", "recorded", "2026-01-01T00:00:00Z",
+                         "agent", "who", "reference", "Practitioner/inc-dr1", "target",
+                         "reference", "Patient/inc-p1", "reference", "Observation/inc-o01");
+    res[n++] = json_pack("{s:s, s:s, s:s, s:[{s:{s:s}}], s:[{s:s}]}", "resourceType",
+                         "Provenance", "id", "inc-prov3", "recorded", "2026-01-01T00:00:00Z",
+                         "agent", "who", "reference", "Practitioner/inc-dr1", "target",
+                         "reference", "Patient/inc-p2");
+    res[n++] = json_pack("{s:s, s:s}", "resourceType", "Patient", "id", "inc-big");
+    sc_apply(c, a, sc_put_bundle(res, n));
+    for (size_t i = 0; i < n; i++)
+        json_decref(res[i]);
+    /* 1001 Observations of inc-big: one more than a page may include */
+    for (int i = 0; i < 1001; i++) {
+        char id[16];
+
+        snprintf(id, sizeof(id), "big-%04d", i);
+        big[i] = json_pack("{s:s, s:s, s:s, s:{s:s}, s:{s:s}}", "resourceType", "Observation",
+                           "id", id, "status", "final", "code", "text", "big", "subject",
+                           "reference", "Patient/inc-big");
+    }
+    sc_apply(c, a, sc_put_bundle(big, 1001));
+    for (int i = 0; i < 1001; i++)
+        json_decref(big[i]);
+    /* a deleted result is never included */
+    sc_apply(c, a,
+             json_pack("{s:s, s:s, s:[{s:{s:s, s:s}}]}", "resourceType", "Bundle", "type",
+                       "transaction", "entry", "request", "method", "DELETE", "url",
+                       "Observation/inc-res5"));
+    base_arena_free(a);
+    PQfinish(c);
+}
+
+/* Rows of a page as "mode Type/id" lines, in order. */
+struct rowlog {
+    char lines[2100][64];
+    size_t n;
+    size_t n_match;
+    json_t *json[4]; /* the first rows, parsed */
+};
+
+static int
+log_row(void *ctx, const struct adapter_store_row *row, enum fhir_bundle_mode mode)
+{
+    struct rowlog *l = ctx;
+
+    ck_assert_uint_lt(l->n, BASE_ARRAY_LEN(l->lines));
+    /* matches first, then includes */
+    if (mode == FHIR_BUNDLE_MODE_MATCH) {
+        ck_assert_uint_eq(l->n, l->n_match);
+        l->n_match++;
+    }
+    if (l->n < BASE_ARRAY_LEN(l->json))
+        l->json[l->n] = sit_json(row->json);
+    snprintf(l->lines[l->n++], sizeof(l->lines[0]), "%s %s/%s",
+             mode == FHIR_BUNDLE_MODE_MATCH ? "match" : "include", row->type, row->id);
+    return BASE_OK;
+}
+
+static void
+rowlog_free(struct rowlog *l)
+{
+    for (size_t i = 0; i < l->n && i < BASE_ARRAY_LEN(l->json); i++)
+        json_decref(l->json[i]);
+    free(l);
+}
+
+/* Run Type?q; returns the rc, the rows in *out (free with rowlog_free). */
+static int
+inc_search(const char *type, const char *q, struct rowlog **out, struct adapter_store_page *page,
+           struct base_err *err)
+{
+    PGconn *c = sit_connect();
+    struct base_arena *a = base_arena_new(0);
+    struct adapter_store_page pg;
+    int rc;
+
+    *out = calloc(1, sizeof(**out));
+    rc = adapter_store_search(c, a, parse(a, type, q), &sopts, log_row, *out,
+                              page != NULL ? page : &pg, err);
+    if (page != NULL && rc == BASE_OK) {
+        /* cursors live in the arena */
+        page->self_cursor = page->self_cursor ? strdup(page->self_cursor) : NULL;
+        page->next_cursor = page->next_cursor ? strdup(page->next_cursor) : NULL;
+        page->prev_cursor = NULL;
+    }
+    base_arena_free(a);
+    PQfinish(c);
+    return rc;
+}
+
+/* The include lines of Type?q, joined by ", " (the matches are checked to
+ * be `n_match`). */
+static char *
+includes_of(const char *type, const char *q, size_t n_match)
+{
+    struct rowlog *l;
+    struct base_err err = {0};
+    char *out = calloc(1, 2100 * 64);
+
+    ck_assert_msg(inc_search(type, q, &l, NULL, &err) == BASE_OK, "%s?%s: %s (%s)", type, q,
+                  err.msg, err.where);
+    ck_assert_msg(l->n_match == n_match, "%s?%s: %zu matches", type, q, l->n_match);
+    for (size_t i = l->n_match; i < l->n; i++) {
+        if (i > l->n_match)
+            strcat(out, ", ");
+        strcat(out, l->lines[i] + strlen("include "));
+    }
+    rowlog_free(l);
+    return out;
+}
+
+static void
+expect_includes(const char *type, const char *q, size_t n_match, const char *want)
+{
+    char *got = includes_of(type, q, n_match);
+
+    ck_assert_msg(strcmp(got, want) == 0, "%s?%s: included [%s], expected [%s]", type, q, got,
+                  want);
+    free(got);
+}
+
+START_TEST(include_follows_references_once)
+{
+    /* ten matches point at one Patient: it comes once */
+    expect_includes("Observation", "patient=inc-p1&_include=Observation:patient&_count=100", 10,
+                    "Patient/inc-p1");
+    expect_includes("Observation", "patient=inc-p1&_count=100", 10, "");
+    /* a relative and an absolute reference under this server's base alike */
+    expect_includes("Observation", "_id=inc-o11,inc-o12&_include=Observation:subject", 2,
+                    "Patient/inc-p2");
+    /* results shared by two reports come once; the deleted one never */
+    expect_includes("DiagnosticReport", "patient=inc-p1&_include=DiagnosticReport:result", 3,
+                    "Observation/inc-res1, Observation/inc-res2, Observation/inc-res3, "
+                    "Observation/inc-res4");
+    expect_includes("DiagnosticReport", "_id=inc-rep-c&_include=DiagnosticReport:result", 1, "");
+    /* a match of the page is not included again */
+    expect_includes("Observation", "_id=inc-o01,inc-o05&_include=Observation:has-member", 2,
+                    "Observation/inc-o06");
+    /* another server's resource is not ours to include */
+    expect_includes("Observation", "_id=inc-o02&_include=Observation:performer", 1, "");
+    /* an include of another source type adds nothing (R4 3.1.1.5.4) */
+    expect_includes("Observation", "_id=inc-o01&_include=DiagnosticReport:result", 1, "");
+    /* nothing matched: nothing included */
+    expect_includes("Observation", "_id=nosuch&_include=Observation:patient", 0, "");
+}
+END_TEST
+
+START_TEST(include_target_and_wildcards)
+{
+    expect_includes("Observation", "_id=inc-o01&_include=Observation:performer", 1,
+                    "Organization/inc-org1, Practitioner/inc-dr1");
+    expect_includes("Observation", "_id=inc-o01&_include=Observation:performer:Organization", 1,
+                    "Organization/inc-org1");
+    expect_includes("Observation", "_id=inc-o01&_include=Observation:performer:Practitioner", 1,
+                    "Practitioner/inc-dr1");
+    expect_includes("Observation", "_id=inc-o01&_include=Observation:subject:Group", 1, "");
+    /* every reference parameter, ordered by type then id */
+    expect_includes("Observation", "_id=inc-o01&_include=*", 1,
+                    "Organization/inc-org1, Patient/inc-p1, Practitioner/inc-dr1");
+    expect_includes("Observation", "_id=inc-o01&_include=Observation:*", 1,
+                    "Organization/inc-org1, Patient/inc-p1, Practitioner/inc-dr1");
+    expect_includes("Observation", "_id=inc-o01&_include=Observation:*:Patient", 1,
+                    "Patient/inc-p1");
+    /* two includes reaching the same resource: once */
+    expect_includes("Observation",
+                    "_id=inc-o01&_include=Observation:patient&_include=Observation:subject", 1,
+                    "Patient/inc-p1");
+}
+END_TEST
+
+START_TEST(revinclude_finds_what_points_at_the_page)
+{
+    expect_includes("Patient", "_id=inc-p1&_revinclude=Provenance:target", 1,
+                    "Provenance/inc-prov1, Provenance/inc-prov2");
+    expect_includes("Patient", "_id=inc-p1&_revinclude=Provenance:target:Patient", 1,
+                    "Provenance/inc-prov1, Provenance/inc-prov2");
+    expect_includes("Patient", "_id=inc-p1&_revinclude=Provenance:target:Observation", 1, "");
+    expect_includes("Patient", "_id=inc-p2&_revinclude=Provenance:patient", 1,
+                    "Provenance/inc-prov3");
+    expect_includes("Observation", "_id=inc-o01&_revinclude=Provenance:target", 1,
+                    "Provenance/inc-prov2");
+    expect_includes("Observation", "_id=inc-res3&_revinclude=DiagnosticReport:result", 1,
+                    "DiagnosticReport/inc-rep-a, DiagnosticReport/inc-rep-b");
+    /* both directions in one page, in one order */
+    expect_includes("Observation",
+                    "_id=inc-o01&_include=Observation:patient&_revinclude=Provenance:target", 1,
+                    "Patient/inc-p1, Provenance/inc-prov2");
+    /* _revinclude=*: whatever points at the match */
+    expect_includes("Practitioner", "_id=inc-dr1&_revinclude=*", 1,
+                    "Observation/inc-o01, Provenance/inc-prov1, Provenance/inc-prov2, "
+                    "Provenance/inc-prov3");
+}
+END_TEST
+
+START_TEST(include_per_page)
+{
+    struct adapter_store_page page;
+    struct base_err err = {0};
+    struct rowlog *l;
+    char q[256];
+
+    ck_assert_int_eq(inc_search("Observation",
+                                "code=urn:test:inc|inc&_sort=_id&_count=10"
+                                "&_include=Observation:patient&_total=accurate",
+                                &l, &page, &err),
+                     BASE_OK);
+    /* _count, total and paging count matches only */
+    ck_assert_uint_eq(l->n_match, 10);
+    ck_assert_uint_eq(l->n, 11);
+    ck_assert_str_eq(l->lines[10], "include Patient/inc-p1");
+    ck_assert_uint_eq(page.n_rows, 10);
+    ck_assert(page.has_total);
+    ck_assert_uint_eq(page.total, 12);
+    ck_assert_ptr_nonnull(page.next_cursor);
+    snprintf(q, sizeof(q), "code=urn:test:inc|inc&_sort=_id&_count=10&_include=Observation:patient"
+             "&_cursor=%s", page.next_cursor);
+    free((char *)page.next_cursor);
+    rowlog_free(l);
+    /* the second page includes only what its own matches point at */
+    expect_includes("Observation", q, 2, "Patient/inc-p2");
+}
+END_TEST
+
+START_TEST(include_limit_is_an_error)
+{
+    struct base_err err = {0};
+    struct rowlog *l;
+    PGconn *c;
+    struct base_arena *a;
+
+    ck_assert_int_eq(
+        inc_search("Patient", "_id=inc-big&_revinclude=Observation:subject", &l, NULL, &err),
+        BASE_E_LIMIT);
+    ck_assert_str_eq(err.issue_code, "too-costly");
+    ck_assert_str_eq(err.where, "_revinclude");
+    rowlog_free(l);
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(inc_search("Patient",
+                                "_id=inc-big&_include=Patient:link&_revinclude=Observation:subject",
+                                &l, NULL, &err),
+                     BASE_E_LIMIT);
+    ck_assert_str_eq(err.where, "_include");
+    rowlog_free(l);
+    /* one fewer: exactly the limit is served */
+    c = sit_connect();
+    a = base_arena_new(0);
+    sc_apply(c, a,
+             json_pack("{s:s, s:s, s:[{s:{s:s, s:s}}]}", "resourceType", "Bundle", "type",
+                       "transaction", "entry", "request", "method", "DELETE", "url",
+                       "Observation/big-0000"));
+    base_arena_free(a);
+    PQfinish(c);
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(
+        inc_search("Patient", "_id=inc-big&_revinclude=Observation:subject", &l, NULL, &err),
+        BASE_OK);
+    ck_assert_uint_eq(l->n_match, 1);
+    ck_assert_uint_eq(l->n, 1 + BASE_LIMIT_STORE_MAX_INCLUDED);
+    ck_assert_str_eq(l->lines[1], "include Observation/big-0001");
+    rowlog_free(l);
+}
+END_TEST
+
+START_TEST(include_refusals_name_the_parameter)
+{
+    static const char *const bad[][3] = {
+        {"_include=Observation:nosuch", "_include", "value"},
+        {"_include=Observation:code", "_include", "value"},
+        {"_include=Nosuch:patient", "_include", "value"},
+        {"_include=Observation:patient:Organization", "_include", "value"},
+        {"_include:iterate=Observation:patient", "_include", "not-supported"},
+        {"_include:recurse=Observation:patient", "_include", "not-supported"},
+        {"_revinclude=Provenance:nosuch", "_revinclude", "value"},
+        {"_revinclude=Provenance:recorded", "_revinclude", "value"},
+        {"_revinclude:iterate=Provenance:target", "_revinclude", "not-supported"},
+    };
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(bad); i++) {
+        struct base_err err = {0};
+        struct rowlog *l;
+
+        ck_assert_msg(inc_search("Observation", bad[i][0], &l, NULL, &err) == BASE_E_INVALID,
+                      "%s", bad[i][0]);
+        ck_assert_str_eq(err.where, bad[i][1]);
+        ck_assert_str_eq(err.issue_code, bad[i][2]);
+        ck_assert_uint_eq(l->n, 0);
+        rowlog_free(l);
+    }
+}
+END_TEST
+
+START_TEST(include_with_summary_and_elements)
+{
+    struct adapter_store_page page;
+    struct base_err err = {0};
+    struct rowlog *l;
+
+    /* _summary=count: the total of matches, no entries at all */
+    ck_assert_int_eq(inc_search("Observation",
+                                "patient=inc-p1&_include=Observation:patient&_summary=count", &l,
+                                &page, &err),
+                     BASE_OK);
+    ck_assert_uint_eq(l->n, 0);
+    ck_assert(page.has_total);
+    ck_assert_uint_eq(page.total, 10);
+    rowlog_free(l);
+    /* _elements trims the matches; the included Patient comes whole */
+    ck_assert_int_eq(inc_search("Observation",
+                                "_id=inc-o01&_elements=status&_include=Observation:patient", &l,
+                                NULL, &err),
+                     BASE_OK);
+    ck_assert_uint_eq(l->n, 2);
+    ck_assert_ptr_null(json_object_get(l->json[0], "subject"));
+    ck_assert(has_subsetted(l->json[0]));
+    ck_assert_str_eq(l->lines[1], "include Patient/inc-p1");
+    ck_assert_ptr_nonnull(json_object_get(l->json[1], "name"));
+    ck_assert(!has_subsetted(l->json[1]));
+    rowlog_free(l);
+}
+END_TEST
+
+START_TEST(include_bundle_entries_say_include)
+{
+    PGconn *c = sit_connect();
+    struct base_arena *a = base_arena_new(0);
+    struct base_buf out;
+    struct base_err err = {0};
+    const json_t *entries;
+    json_t *b;
+
+    base_buf_init(&out, 64u << 20);
+    ck_assert_int_eq(adapter_store_search_bundle(
+                         c, a, parse(a, "Observation", "_id=inc-o01&_include=Observation:patient"),
+                         &sopts, &out, &err),
+                     BASE_OK);
+    b = sit_json(out.data);
+    entries = json_object_get(b, "entry");
+    ck_assert_uint_eq(json_array_size(entries), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(b, "total")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(json_array_get(entries, 1), "search"), "mode")),
+                     "include");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(entries, 1), "fullUrl")),
+                     SC_BASE "/Patient/inc-p1");
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(json_array_get(json_object_get(b, "link"), 0),
+                                                 "url")),
+               "_include=Observation:patient"));
+    json_decref(b);
+    base_buf_fini(&out);
+    PQfinish(c);
+    base_arena_free(a);
+}
+END_TEST
+
 Suite *store_search_suite(void);
 
 Suite *
@@ -763,6 +1198,19 @@ store_search_suite(void)
     tcase_add_test(tc, elements_and_summary_data_subset);
     tcase_add_test(tc, unsupported_requests_are_refused_by_name);
     tcase_add_test(tc, searchset_bundle_has_links_and_entries);
+    suite_add_tcase(s, tc);
+    /* last: its fixture points sit_url at a database of its own */
+    tc = tcase_create("include");
+    tcase_add_unchecked_fixture(tc, include_setup, NULL);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, include_follows_references_once);
+    tcase_add_test(tc, include_target_and_wildcards);
+    tcase_add_test(tc, revinclude_finds_what_points_at_the_page);
+    tcase_add_test(tc, include_per_page);
+    tcase_add_test(tc, include_refusals_name_the_parameter);
+    tcase_add_test(tc, include_with_summary_and_elements);
+    tcase_add_test(tc, include_bundle_entries_say_include);
+    tcase_add_test(tc, include_limit_is_an_error);
     suite_add_tcase(s, tc);
     return s;
 }

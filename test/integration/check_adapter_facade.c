@@ -9,6 +9,8 @@
 
 #include <curl/curl.h>
 
+#include "adapters/store/adapter_store.h"
+#include "fhir/base/arena.h"
 #include "fhir/search/fhir_search.h"
 
 #define CODEMAP                                                                                    \
@@ -423,9 +425,9 @@ START_TEST(search_refusals)
     ck_assert_ptr_nonnull(strstr(r.body, "\"date\""));
     tu_http_resp_free(&r);
     memset(&r, 0, sizeof(r));
-    ck_assert_int_eq(
-        ait_http(&T, AIT_GATEWAY, "GET", "/fhir/Encounter?_include=Encounter:patient", NULL, 0, &r),
-        400);
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET",
+                              "/fhir/Encounter?_include:iterate=Encounter:patient", NULL, 0, &r),
+                     400);
     tu_http_resp_free(&r);
     memset(&r, 0, sizeof(r));
     ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", "/fhir/Basic?code=x", NULL, 0, &r), 404);
@@ -433,6 +435,195 @@ START_TEST(search_refusals)
     memset(&r, 0, sizeof(r));
     ck_assert_int_eq(
         ait_http(&T, AIT_GATEWAY, "GET", "/fhir/Observation?date=notadate", NULL, 0, &r), 400);
+    tu_http_resp_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------ _include, _revinclude -- */
+
+/* A Patient with three Observations, a DiagnosticReport of two of them,
+ * and a Provenance, written into the daemon's store. */
+static void
+seed_includes(void)
+{
+    PGconn *c = PQconnectdb(T.url);
+    struct base_arena *a = base_arena_new(0);
+    struct adapter_store_opts o = {NULL, 0};
+    struct adapter_store_result res;
+    json_t *b = json_pack(
+        "{s:s, s:s, s:["
+        "{s:{s:s, s:s, s:[{s:s}]}, s:{s:s, s:s}},"
+        "{s:{s:s, s:s, s:s, s:{s:s}, s:{s:s}}, s:{s:s, s:s}},"
+        "{s:{s:s, s:s, s:s, s:{s:s}, s:{s:s}}, s:{s:s, s:s}},"
+        "{s:{s:s, s:s, s:s, s:{s:s}, s:{s:s}}, s:{s:s, s:s}},"
+        "{s:{s:s, s:s, s:s, s:{s:s}, s:{s:s}, s:[{s:s}, {s:s}]}, s:{s:s, s:s}},"
+        "{s:{s:s, s:s, s:s, s:[{s:{s:s}}], s:[{s:s}]}, s:{s:s, s:s}}]}",
+        "resourceType", "Bundle", "type", "transaction", "entry",
+        /* Patient */
+        "resource", "resourceType", "Patient", "id", "fac-p1", "name", "family", "Include",
+        "request", "method", "PUT", "url", "Patient/fac-p1",
+        /* three Observations */
+        "resource", "resourceType", "Observation", "id", "fac-o1", "status", "final", "code",
+        "text", "a", "subject", "reference", "Patient/fac-p1", "request", "method", "PUT", "url",
+        "Observation/fac-o1", "resource", "resourceType", "Observation", "id", "fac-o2", "status",
+        "final", "code", "text", "b", "subject", "reference", "Patient/fac-p1", "request",
+        "method", "PUT", "url", "Observation/fac-o2", "resource", "resourceType", "Observation",
+        "id", "fac-o3", "status", "final", "code", "text", "c", "subject", "reference",
+        "Patient/fac-p1", "request", "method", "PUT", "url", "Observation/fac-o3",
+        /* a report of two of them */
+        "resource", "resourceType", "DiagnosticReport", "id", "fac-r1", "status", "final", "code",
+        "text", "panel", "subject", "reference", "Patient/fac-p1", "result", "reference",
+        "Observation/fac-o1", "reference", "Observation/fac-o2", "request", "method", "PUT", "url",
+        "DiagnosticReport/fac-r1",
+        /* who wrote the Patient */
+        "resource", "resourceType", "Provenance", "id", "fac-prov", "recorded",
+        "2026-01-01T00:00:00Z", "agent", "who", "reference", "Patient/fac-p1", "target",
+        "reference", "Patient/fac-p1", "request", "method", "PUT", "url", "Provenance/fac-prov");
+
+    ck_assert_int_eq(PQstatus(c), CONNECTION_OK);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_msg(adapter_store_apply(c, a, &o, b, &res) == BASE_OK, "seed: %s at %s",
+                  res.err.msg, res.err.where);
+    json_decref(b);
+    base_arena_free(a);
+    PQfinish(c);
+}
+
+/* "mode Type/id" of each entry, joined by ", ". */
+static char *
+entry_list(const json_t *b)
+{
+    char *out = calloc(1, 8192);
+    const json_t *e;
+    size_t i;
+
+    json_array_foreach(json_object_get(b, "entry"), i, e)
+    {
+        const json_t *res = json_object_get(e, "resource");
+        char one[200];
+
+        snprintf(one, sizeof(one), "%s%s %s/%s", i > 0 ? ", " : "",
+                 json_string_value(json_object_get(json_object_get(e, "search"), "mode")),
+                 json_string_value(json_object_get(res, "resourceType")),
+                 json_string_value(json_object_get(res, "id")));
+        strncat(out, one, 8191 - strlen(out));
+    }
+    return out;
+}
+
+static void
+expect_entries(const char *path, const char *want)
+{
+    json_t *b = ait_get_json(&T, path);
+    char *got = entry_list(b);
+
+    assert_searchset(b);
+    ck_assert_msg(strcmp(got, want) == 0, "GET %s: [%s], expected [%s]", path, got, want);
+    free(got);
+    json_decref(b);
+}
+
+/* GET with Prefer: handling=lenient; returns the status. */
+static long
+get_lenient(const char *path, struct tu_http_resp *r)
+{
+    struct tu_http_opts o = {0};
+    const char *h[2] = {"Prefer: handling=lenient", NULL};
+    char url[1024];
+
+    o.headers = h;
+    o.ca_file = T.pki.p.ca;
+    o.cert_file = T.pki.gw_cert;
+    o.key_file = T.pki.gw_key;
+    o.timeout_ms = 60000;
+    snprintf(url, sizeof(url), "%s%s", T.base, path);
+    tu_http_request(url, &o, r);
+    return r->status;
+}
+
+START_TEST(include_and_revinclude)
+{
+    struct tu_http_resp r = {0};
+    json_t *b;
+
+    seed_includes();
+    /* three matches point at one Patient: it comes once, after them */
+    expect_entries("/fhir/Observation?patient=fac-p1&_sort=_id&_include=Observation:patient",
+                   "match Observation/fac-o1, match Observation/fac-o2, "
+                   "match Observation/fac-o3, include Patient/fac-p1");
+    /* the report's results, not the report again; a page of one with more
+     * includes than _count */
+    expect_entries("/fhir/DiagnosticReport?patient=fac-p1&_count=1"
+                   "&_include=DiagnosticReport:result",
+                   "match DiagnosticReport/fac-r1, include Observation/fac-o1, "
+                   "include Observation/fac-o2");
+    expect_entries("/fhir/Patient?_id=fac-p1&_revinclude=Provenance:target",
+                   "match Patient/fac-p1, include Provenance/fac-prov");
+    expect_entries("/fhir/Patient?_id=fac-p1&_revinclude=Provenance:target:Observation",
+                   "match Patient/fac-p1");
+    /* _count, total and links count matches only */
+    b = ait_get_json(&T, "/fhir/Observation?patient=fac-p1&_sort=_id&_count=2"
+                         "&_include=Observation:patient&_total=accurate");
+    ck_assert_int_eq(json_integer_value(json_object_get(b, "total")), 3);
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 3);
+    ck_assert_ptr_nonnull(ait_link(b, "next"));
+    ck_assert_ptr_nonnull(strstr(ait_link(b, "next"), "_include=Observation:patient"));
+    json_decref(b);
+    /* _summary=count: no entries; _elements trims the matches only */
+    b = ait_get_json(&T, "/fhir/Observation?patient=fac-p1&_include=Observation:patient"
+                         "&_summary=count");
+    ck_assert_int_eq(json_integer_value(json_object_get(b, "total")), 3);
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 0);
+    json_decref(b);
+    b = ait_get_json(&T, "/fhir/Observation?_id=fac-o1&_elements=status"
+                         "&_include=Observation:patient");
+    ck_assert_uint_eq(json_array_size(json_object_get(b, "entry")), 2);
+    ck_assert_ptr_null(json_object_get(
+        json_object_get(json_array_get(json_object_get(b, "entry"), 0), "resource"), "subject"));
+    ck_assert_ptr_nonnull(json_object_get(
+        json_object_get(json_array_get(json_object_get(b, "entry"), 1), "resource"), "name"));
+    ck_assert(!ait_json_has(json_array_get(json_object_get(b, "entry"), 1), "SUBSETTED"));
+    json_decref(b);
+    /* strict: an unknown or non-reference parameter and :iterate are 400
+     * naming the parameter */
+    {
+        static const char *const bad[][2] = {
+            {"/fhir/Observation?_include=Observation:nosuch", "_include"},
+            {"/fhir/Observation?_include=Observation:code", "_include"},
+            {"/fhir/Observation?_include:iterate=Observation:patient", "_include"},
+            {"/fhir/Patient?_revinclude=Provenance:nosuch", "_revinclude"},
+            {"/fhir/Patient?_revinclude:iterate=Provenance:target", "_revinclude"},
+        };
+
+        for (size_t i = 0; i < BASE_ARRAY_LEN(bad); i++) {
+            memset(&r, 0, sizeof(r));
+            ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", bad[i][0], NULL, 0, &r), 400);
+            ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
+            ck_assert_msg(strstr(r.body, bad[i][1]) != NULL, "%s: %s", bad[i][0], r.body);
+            tu_http_resp_free(&r);
+        }
+    }
+    /* lenient: ignored with a warning entry; the good include still served */
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(get_lenient("/fhir/Observation?patient=fac-p1&_sort=_id"
+                                 "&_include:iterate=Observation:patient"
+                                 "&_include=Observation:nosuch&_revinclude=Provenance:target",
+                                 &r),
+                     200);
+    ck_assert_int_eq(fhir_json_parse(r.body, r.body_len, NULL, &b, NULL), BASE_OK);
+    {
+        char *got = entry_list(b);
+
+        ck_assert_msg(strcmp(got, "match Observation/fac-o1, match Observation/fac-o2, "
+                                  "match Observation/fac-o3, outcome OperationOutcome/(null)") ==
+                          0,
+                      "%s", got);
+        free(got);
+    }
+    ck_assert_ptr_nonnull(strstr(r.body, "\"warning\""));
+    ck_assert_ptr_nonnull(strstr(r.body, "\"_include\""));
+    ck_assert_ptr_nonnull(strstr(r.body, ":iterate"));
+    json_decref(b);
     tu_http_resp_free(&r);
 }
 END_TEST
@@ -507,7 +698,7 @@ START_TEST(search_by_post)
     /* Prefer: handling=lenient (R4 search.html#errors): what is not
      * supported is ignored and listed in an OperationOutcome entry */
     {
-        static const char *const queries[] = {"foo=1", "_include=Observation:subject"};
+        static const char *const queries[] = {"foo=1", "_include:iterate=Observation:subject"};
 
         for (size_t i = 0; i < 2; i++) {
             struct tu_http_opts o = {0};
@@ -837,6 +1028,22 @@ START_TEST(metadata_health_metrics_report)
 
     ck_assert_str_eq(tu_json_str(cs, "resourceType"), "CapabilityStatement");
     ait_assert_valid(cs, "CapabilityStatement");
+    /* R4 rest.resource.searchInclude / searchRevInclude */
+    json_array_foreach(json_object_get(json_array_get(json_object_get(cs, "rest"), 0), "resource"),
+                       i, sys)
+    {
+        const char *type = json_string_value(json_object_get(sys, "type"));
+
+        if (strcmp(type, "Observation") == 0)
+            ck_assert(ait_json_has(json_object_get(sys, "searchInclude"), "\"Observation:patient\""));
+        if (strcmp(type, "Patient") == 0)
+            ck_assert(
+                ait_json_has(json_object_get(sys, "searchRevInclude"), "\"Provenance:target\""));
+        if (strcmp(type, "DiagnosticReport") == 0)
+            ck_assert(ait_json_has(json_object_get(sys, "searchInclude"),
+                                   "\"DiagnosticReport:result\""));
+    }
+    ck_assert(!ait_json_has(cs, "_revinclude are not"));
     json_decref(cs);
     ck_assert_int_eq(ait_http(&T, AIT_OTHER, "GET", "/healthz", NULL, 0, &r), 200);
     tu_http_resp_free(&r);
@@ -896,6 +1103,7 @@ adapter_facade_suite(void)
     tcase_add_test(tc, search_parameters);
     tcase_add_test(tc, every_type_every_listed_parameter);
     tcase_add_test(tc, search_refusals);
+    tcase_add_test(tc, include_and_revinclude);
     tcase_add_test(tc, search_by_post);
     tcase_add_test(tc, paging_visits_everything_once);
     tcase_add_test(tc, identity_pull_never_skips);

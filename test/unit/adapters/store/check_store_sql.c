@@ -116,6 +116,52 @@ START_TEST(compiled_sql_carries_no_values)
 }
 END_TEST
 
+/* adapter_store_include_check(): what can be served, and what is refused by name. */
+static const struct {
+    const char *type;
+    const char *q;
+    int rc;
+    const char *issue;
+} includes[] = {
+    {"Observation", "_include=Observation:patient", BASE_OK, NULL},
+    {"Observation", "_include=Observation:performer:Organization", BASE_OK, NULL},
+    {"Observation", "_include=*", BASE_OK, NULL},
+    {"Observation", "_include=Observation:*", BASE_OK, NULL},
+    {"Observation", "_include=DiagnosticReport:result", BASE_OK, NULL}, /* adds nothing */
+    {"Patient", "_revinclude=Provenance:target", BASE_OK, NULL},
+    {"Patient", "_revinclude=Provenance:target:Observation", BASE_OK, NULL},
+    {"Patient", "_revinclude=*", BASE_OK, NULL},
+    {"Observation", "_include=Observation:nosuch", BASE_E_INVALID, "value"},
+    {"Observation", "_include=Observation:code", BASE_E_INVALID, "value"},
+    {"Observation", "_include=Nosuch:patient", BASE_E_INVALID, "value"},
+    {"Observation", "_include=Observation:patient:Organization", BASE_E_INVALID, "value"},
+    {"Observation", "_include:iterate=Observation:patient", BASE_E_INVALID, "not-supported"},
+    {"Observation", "_include:recurse=*", BASE_E_INVALID, "not-supported"},
+    {"Patient", "_revinclude=Provenance:recorded", BASE_E_INVALID, "value"},
+    {"Patient", "_revinclude:iterate=Provenance:target", BASE_E_INVALID, "not-supported"},
+};
+
+START_TEST(include_check_serves_or_names_the_parameter)
+{
+    struct fhir_search *s = NULL;
+    struct base_err err = {0};
+    const char *q = includes[_i].q;
+
+    ck_assert_int_eq(fhir_search_parse(A, includes[_i].type, q, strlen(q), NULL, &s, &err),
+                     BASE_OK);
+    ck_assert_uint_eq(s->n_includes, 1);
+    ck_assert_msg(adapter_store_include_check(s, &s->includes[0], &err) == includes[_i].rc, "%s",
+                  q);
+    if (includes[_i].rc != BASE_OK) {
+        ck_assert_str_eq(err.issue_code, includes[_i].issue);
+        ck_assert_str_eq(err.where, s->includes[0].rev ? "_revinclude" : "_include");
+        /* the store's own check refuses it the same way */
+        memset(&err, 0, sizeof(err));
+        ck_assert_int_eq(adapter_store_search_check(s, &err), includes[_i].rc);
+    }
+}
+END_TEST
+
 Suite *adapter_store_sql_suite(void);
 
 Suite *
@@ -129,6 +175,8 @@ adapter_store_sql_suite(void)
     tcase_add_test(tc, statements_number_their_parameters);
     tcase_add_test(tc, prefix_successor);
     tcase_add_loop_test(tc, compiled_sql_carries_no_values, 0, (int)BASE_ARRAY_LEN(compiled));
+    tcase_add_loop_test(tc, include_check_serves_or_names_the_parameter, 0,
+                        (int)BASE_ARRAY_LEN(includes));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -774,7 +774,7 @@ include_setup(void)
                          "name", "Lab");
     /* o01..o10 of inc-p1, o11 (absolute, this server) and o12 of inc-p2 */
     for (int i = 1; i <= 12; i++) {
-        char id[16];
+        char id[32];
         char subj[128];
 
         snprintf(id, sizeof(id), "inc-o%02d", i);
@@ -796,7 +796,7 @@ include_setup(void)
                         json_pack("[{s:s}, {s:s}]", "reference", "Observation/inc-o01",
                                   "reference", "Observation/inc-o06"));
     for (int i = 1; i <= 5; i++) {
-        char id[16];
+        char id[32];
 
         snprintf(id, sizeof(id), "inc-res%d", i);
         res[n++] = json_pack("{s:s, s:s, s:s, s:{s:[{s:s, s:s}]}, s:{s:s}}", "resourceType",
@@ -835,7 +835,7 @@ include_setup(void)
         json_decref(res[i]);
     /* 1001 Observations of inc-big: one more than a page may include */
     for (int i = 0; i < 1001; i++) {
-        char id[16];
+        char id[32];
 
         snprintf(id, sizeof(id), "big-%04d", i);
         big[i] = json_pack("{s:s, s:s, s:s, s:{s:s}, s:{s:s}}", "resourceType", "Observation",

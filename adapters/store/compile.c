@@ -502,17 +502,25 @@ quantity_value(struct st_sql *q, const struct fhir_search_value *v)
 
 /* A relative reference (or one under this server's base) to id [of type]
  * [at version]. */
-static void
-local_ref(struct st_sql *q, const struct st_compile *cc, const char *type, const char *id,
-          const char *version)
+void
+st_compile_local_url(struct st_sql *q, const struct st_compile *cc)
 {
-    st_sql_add(q, "((x.ref_url IS NULL");
+    st_sql_add(q, "(x.ref_url IS NULL");
     if (cc->base_slash != NULL) {
         st_sql_add(q, " OR starts_with(x.ref_url, ");
         st_sql_param(q, cc->base_slash, NULL);
         st_sql_add(q, ")");
     }
-    st_sql_add(q, ") AND ");
+    st_sql_add(q, ")");
+}
+
+static void
+local_ref(struct st_sql *q, const struct st_compile *cc, const char *type, const char *id,
+          const char *version)
+{
+    st_sql_add(q, "(");
+    st_compile_local_url(q, cc);
+    st_sql_add(q, " AND ");
     keyed_eq(q, "x.ref_id", id);
     if (type != NULL) {
         st_sql_add(q, " AND ");

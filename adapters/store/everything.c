@@ -88,13 +88,9 @@ everything_rows(struct st_sql *q, const struct adapter_store_everything *e,
     st_sql_param(q, e->patient_id, "::text");
     st_sql_add(q, ", 100) AND x.ref_id = ");
     st_sql_param(q, e->patient_id, NULL);
-    st_sql_add(q, " AND x.ref_type = 'Patient' AND (x.ref_url IS NULL");
-    if (cc->base_slash != NULL) {
-        st_sql_add(q, " OR starts_with(x.ref_url, ");
-        st_sql_param(q, cc->base_slash, NULL);
-        st_sql_add(q, ")");
-    }
-    st_sql_add(q, ") AND (x.res_type, x.param) IN (SELECT * FROM unnest(");
+    st_sql_add(q, " AND x.ref_type = 'Patient' AND ");
+    st_compile_local_url(q, cc);
+    st_sql_add(q, " AND (x.res_type, x.param) IN (SELECT * FROM unnest(");
     st_sql_param(q, ctypes, "::text[]");
     st_sql_add(q, ", ");
     st_sql_param(q, cparams, "::text[]");
@@ -102,13 +98,9 @@ everything_rows(struct st_sql *q, const struct adapter_store_everything *e,
                   " inc AS (SELECT DISTINCT t.pk, 2 AS kind FROM m"
                   " JOIN store.idx_reference x ON x.res_pk = m.pk"
                   " JOIN store.resource t ON t.res_type = x.ref_type AND t.id = x.ref_id"
-                  " AND NOT t.deleted WHERE (x.ref_url IS NULL");
-    if (cc->base_slash != NULL) {
-        st_sql_add(q, " OR starts_with(x.ref_url, ");
-        st_sql_param(q, cc->base_slash, NULL);
-        st_sql_add(q, ")");
-    }
-    st_sql_add(q, ") AND NOT EXISTS (SELECT 1 FROM m m2 WHERE m2.pk = t.pk)),"
+                  " AND NOT t.deleted WHERE ");
+    st_compile_local_url(q, cc);
+    st_sql_add(q, " AND NOT EXISTS (SELECT 1 FROM m m2 WHERE m2.pk = t.pk)),"
                   " a AS (SELECT pk, kind FROM m UNION ALL SELECT pk, kind FROM inc)");
 }
 

@@ -101,19 +101,6 @@ add_include(struct pairs *p, const char *type, const struct fhir_search_include 
 
 /* ---- the statement ---------------------------------------------------------------------- */
 
-/* x.ref_url IS NULL (a relative reference) or under this server's base. */
-static void
-local_only(struct st_sql *q, const struct st_compile *cc)
-{
-    st_sql_add(q, " AND (x.ref_url IS NULL");
-    if (cc->base_slash != NULL) {
-        st_sql_add(q, " OR starts_with(x.ref_url, ");
-        st_sql_param(q, cc->base_slash, NULL);
-        st_sql_add(q, ")");
-    }
-    st_sql_add(q, ")");
-}
-
 static const char *
 arr_dup(struct base_arena *a, struct st_arr *x)
 {
@@ -148,8 +135,8 @@ build(struct st_sql *q, const struct st_compile *cc, const char *type,
                       " JOIN store.resource t ON t.res_type = x.ref_type AND t.id = x.ref_id"
                       " WHERE x.res_pk = ANY (");
         st_sql_param(q, pks, "::bigint[]");
-        st_sql_add(q, ")");
-        local_only(q, cc);
+        st_sql_add(q, ") AND ");
+        st_compile_local_url(q, cc);
     }
     if (p->rev_param.n > 0) {
         if (fwd)
@@ -168,7 +155,8 @@ build(struct st_sql *q, const struct st_compile *cc, const char *type,
         st_sql_param(q, ids, "::text[]");
         st_sql_add(q, ") AND x.ref_type = ");
         st_sql_param(q, type, NULL);
-        local_only(q, cc);
+        st_sql_add(q, " AND ");
+        st_compile_local_url(q, cc);
     }
     /* each once, never a match of the page, never a deleted one; keys are
      * sorted and cut before any content is read */

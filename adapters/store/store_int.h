@@ -224,6 +224,10 @@ void st_compile_order_by(struct st_sql *q, const struct fhir_search *s, const ch
 void st_compile_init(struct st_compile *cc, struct base_arena *a,
                      const struct adapter_store_search_opts *o);
 
+/* "(x.ref_url IS NULL OR starts_with(x.ref_url, <base>/))": a reference of
+ * idx_reference alias x that is relative or under this server's base. */
+void st_compile_local_url(struct st_sql *q, const struct st_compile *cc);
+
 /* The index table of a parameter type ("store.idx_token", …), NULL if none. */
 const char *st_table_of(enum fhir_search_type t);
 

@@ -80,6 +80,9 @@ struct fed_req {
     struct gw_policy_decision decision;
     bool withheld;         /* a member was left out by consent */
     bool lenient;          /* Prefer: handling=lenient: unsupported parameters ignored */
+    const char *inc_query; /* "&_include=…" passed on to the members; "" none */
+    size_t n_ignored_inc;  /* :iterate includes lenient handling ignored */
+    bool ignored_summary;  /* _summary=true|text lenient handling ignored */
     size_t n_asked;
     struct gw_fed_merge *merge;
     struct gw_fed_answer *answer;
@@ -222,6 +225,219 @@ everything_query(struct fed_req *f, struct base_str *out)
     return q != NULL;
 }
 
+/* ---------------------------------------------------- _include -- */
+
+/*
+ * _include / _revinclude (R4 search.html#include) are passed on to the
+ * members, each of which adds what its own matches refer to (or are
+ * referred to by) as include entries; the merge keeps a member's includes
+ * with the page its matches are on.  Here: which includes go on, and which
+ * resource types they may bring back — each of them must be readable under
+ * the caller's scopes (403 otherwise, as a search of that type would be),
+ * and a member's include entry of any other type fails that member.
+ * :iterate would need the members' answers to ask again: not supported.
+ */
+struct inc_types {
+    const char **v;
+    size_t n, cap;
+    bool any; /* some include may return any type */
+};
+
+static int
+inc_add_type(struct base_arena *a, struct inc_types *t, const char *type, size_t len)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        if (strlen(t->v[i]) == len && memcmp(t->v[i], type, len) == 0)
+            return BASE_OK;
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap == 0 ? 8 : t->cap * 2;
+        const char **nv = base_arena_grow(a, t->v, t->n, cap, sizeof(*nv));
+
+        if (nv == NULL)
+            return BASE_E_NOMEM;
+        t->v = nv;
+        t->cap = cap;
+    }
+    t->v[t->n] = base_arena_strndup(a, type, len);
+    return t->v[t->n++] == NULL ? BASE_E_NOMEM : BASE_OK;
+}
+
+/* The targets of reference parameter `def` (all of them, or `only`). */
+static int
+inc_add_targets(struct base_arena *a, struct inc_types *t, const struct fhir_search_param_def *def,
+                const char *only)
+{
+    const char *p = def->targets;
+
+    if (only != NULL)
+        return fhir_search_param_allows_target(def, only, strlen(only))
+                   ? inc_add_type(a, t, only, strlen(only))
+                   : BASE_OK;
+    if (p == NULL) {
+        t->any = true;
+        return BASE_OK;
+    }
+    while (*p != '\0') {
+        size_t n = strcspn(p, " ");
+
+        if (n > 0)
+            TRY(inc_add_type(a, t, p, n));
+        p += n;
+        p += *p == ' ';
+    }
+    return BASE_OK;
+}
+
+/* One _include=Source:param[:Target] (or Source:* / *) on a search of
+ * `type`: the types it may add; false when it names no reference
+ * parameter of Source. */
+static bool
+inc_forward(struct base_arena *a, const char *type, const struct fhir_search_include *inc,
+            struct inc_types *t, int *rc)
+{
+    const struct fhir_search_param_def *defs[160];
+    size_t n;
+
+    if (inc->wildcard || strcmp(inc->param, "*") == 0) {
+        if (!inc->wildcard && strcmp(inc->source_type, type) != 0)
+            return true; /* another type's parameters: adds nothing */
+        n = fhir_search_params_for(type, defs, BASE_ARRAY_LEN(defs));
+        for (size_t i = 0; i < n && i < BASE_ARRAY_LEN(defs) && *rc == BASE_OK; i++) {
+            if (defs[i]->type == FHIR_SEARCH_REFERENCE)
+                *rc = inc_add_targets(a, t, defs[i], inc->wildcard ? NULL : inc->target_type);
+        }
+        return true;
+    }
+    const struct fhir_search_param_def *def =
+        fhir_search_param_find(inc->source_type, inc->param, strlen(inc->param));
+    if (def == NULL || def->type != FHIR_SEARCH_REFERENCE)
+        return false;
+    if (strcmp(inc->source_type, type) == 0)
+        *rc = inc_add_targets(a, t, def, inc->target_type);
+    return true;
+}
+
+/* One _revinclude=Source:param[:Target]: Source, when param can refer to
+ * the searched type. */
+static bool
+inc_reverse(struct base_arena *a, const char *type, const struct fhir_search_include *inc,
+            struct inc_types *t, int *rc)
+{
+    if (inc->wildcard || strcmp(inc->param, "*") == 0) {
+        if (inc->wildcard)
+            t->any = true;
+        else
+            *rc = inc_add_type(a, t, inc->source_type, strlen(inc->source_type));
+        return true;
+    }
+    const struct fhir_search_param_def *def =
+        fhir_search_param_find(inc->source_type, inc->param, strlen(inc->param));
+    if (def == NULL || def->type != FHIR_SEARCH_REFERENCE)
+        return false;
+    if ((inc->target_type == NULL || strcmp(inc->target_type, type) == 0) &&
+        fhir_search_param_allows_target(def, type, strlen(type)))
+        *rc = inc_add_type(a, t, inc->source_type, strlen(inc->source_type));
+    return true;
+}
+
+static bool
+inc_query_add(struct base_buf *b, const struct fhir_search_include *inc)
+{
+    const char *name = inc->rev ? "_revinclude" : "_include";
+
+    if (inc->wildcard)
+        return base_buf_appendf(b, "&%s=*", name) == BASE_OK;
+    return base_buf_appendf(b, "&%s=%s:%s%s%s", name, inc->source_type, inc->param,
+                            inc->target_type != NULL ? ":" : "",
+                            inc->target_type != NULL ? inc->target_type : "") == BASE_OK;
+}
+
+/* Every type `t` names must be readable by the caller; "any" stands for
+ * every type a member may send (those $everything allows). */
+static bool
+inc_scopes(struct fed_req *f, struct inc_types *t)
+{
+    struct base_arena *a = gw_http_req_arena(f->r);
+
+    if (t->any) {
+        if (inc_add_type(a, t, "Patient", 7) != BASE_OK)
+            return false;
+        for (size_t i = 0; i < gw_app_clinical_type_count; i++) {
+            const char *c = gw_app_clinical_types[i];
+
+            if (inc_add_type(a, t, c, strlen(c)) != BASE_OK)
+                return false;
+        }
+        for (size_t i = 0; i < BASE_ARRAY_LEN(everything_extra_types); i++) {
+            const char *c = everything_extra_types[i];
+
+            if (inc_add_type(a, t, c, strlen(c)) != BASE_OK)
+                return false;
+        }
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        if (!gw_app_require(f->app, f->r, &f->c, CLINICAL_ROLES, t->v[i], GW_AUTH_SEARCH, f->kind,
+                            f->subtype))
+            return false;
+    }
+    return true;
+}
+
+static bool
+plan_includes(struct fed_req *f, const struct fhir_search *s)
+{
+    struct base_arena *a = gw_http_req_arena(f->r);
+    struct inc_types t = {0};
+    struct base_buf b;
+    int rc = BASE_OK;
+
+    f->inc_query = "";
+    if (s->n_includes == 0)
+        return true;
+    base_buf_init(&b, BASE_LIMIT_HTTP_MAX_URL);
+    for (size_t i = 0; i < s->n_includes && rc == BASE_OK; i++) {
+        const struct fhir_search_include *inc = &s->includes[i];
+        const char *where = inc->rev ? "_revinclude" : "_include";
+        size_t before = t.n;
+        bool before_any = t.any;
+
+        if (inc->iterate) {
+            if (f->lenient) {
+                f->n_ignored_inc++;
+                continue;
+            }
+            base_buf_fini(&b);
+            /* an unsupported parameter is a bad request (400), not 406 */
+            return deny(f, NULL, BASE_E_INVALID, "invalid", where,
+                        ":iterate is not supported across members");
+        }
+        if (!(inc->rev ? inc_reverse(a, f->type, inc, &t, &rc) : inc_forward(a, f->type, inc, &t, &rc))) {
+            if (f->lenient) {
+                f->n_ignored_inc++;
+                continue;
+            }
+            base_buf_fini(&b);
+            return deny(f, NULL, BASE_E_INVALID, "invalid", where,
+                        "not a reference search parameter of that type");
+        }
+        /* an include that can add nothing is not passed on */
+        if (rc == BASE_OK && (t.n > before || t.any != before_any || (t.any && inc->wildcard)) &&
+            !inc_query_add(&b, inc))
+            rc = BASE_E_NOMEM;
+    }
+    if (rc == BASE_OK && b.len > 0)
+        f->inc_query = base_buf_dup0(&b, a);
+    base_buf_fini(&b);
+    if (rc != BASE_OK || f->inc_query == NULL)
+        return deny(f, NULL, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    if (!inc_scopes(f, &t))
+        return false;
+    f->mopts.include_types = t.v;
+    f->mopts.n_include_types = t.n;
+    return true;
+}
+
 static bool
 parse_search(struct fed_req *f, struct fhir_search **out)
 {
@@ -248,10 +464,19 @@ parse_search(struct fed_req *f, struct fhir_search **out)
     /* Under lenient handling (R4 search.html#errors) an unsupported
      * parameter is ignored and said so; strict, it is a 400. */
     f->lenient = opt.handling == FHIR_SEARCH_LENIENT;
-    if ((*out)->n_includes > 0 && !f->lenient)
-        return deny(f, NULL, BASE_E_INVALID, "invalid", "_include",
-                    "_include and _revinclude are not supported across members");
-    return f->type == NULL || patient_from_search(f, *out);
+    if (f->type == NULL)
+        return true;
+    /* The members serve _summary=count, data and false (no summary element
+     * lists); asking them anyway would fail every member and look like an
+     * outage (503), so it is a 400 here — or ignored, leniently. */
+    if ((*out)->summary == FHIR_SEARCH_SUMMARY_TRUE || (*out)->summary == FHIR_SEARCH_SUMMARY_TEXT) {
+        if (!f->lenient)
+            return deny(f, NULL, BASE_E_INVALID, "invalid", "_summary",
+                        "_summary supports count, data and false");
+        f->ignored_summary = true;
+        (*out)->summary = FHIR_SEARCH_SUMMARY_ABSENT;
+    }
+    return plan_includes(f, *out) && patient_from_search(f, *out);
 }
 
 /* A parameter lenient handling ignored: the members (strict) would refuse
@@ -268,7 +493,7 @@ ignored_here(const struct fhir_search *s, struct base_str name)
 
 /* The member-side query: every parameter as received except the ones the
  * gateway handles itself (patient, paging, presentation) and the ones it
- * ignored (lenient handling; _include/_revinclude are never passed on). */
+ * ignored (lenient handling); _include/_revinclude as plan_includes chose. */
 static char *
 member_query(struct fed_req *f, const struct fhir_search *s)
 {
@@ -288,13 +513,15 @@ member_query(struct fed_req *f, const struct fhir_search *s)
             base_str_eq_cstr(base, "_cursor") || base_str_eq_cstr(base, "_format") ||
             base_str_eq_cstr(base, "_pretty") || base_str_eq_cstr(base, "_count") ||
             base_str_eq_cstr(base, "_offset") || base_str_eq_cstr(base, "_include") ||
-            base_str_eq_cstr(base, "_revinclude") || ignored_here(s, p->name))
-            continue;
+            base_str_eq_cstr(base, "_revinclude") || ignored_here(s, p->name) ||
+            (f->ignored_summary && base_str_eq_cstr(base, "_summary")))
+            continue; /* includes: from f->inc_query, below */
         if (base_buf_appendf(&b, "&%.*s=%.*s", (int)p->raw_name.len, p->raw_name.ptr,
                             (int)p->raw_value.len, p->raw_value.ptr) != BASE_OK)
             break;
     }
-    if (base_buf_appendf(&b, "&_count=%u", s->count) != BASE_OK) {
+    if (base_buf_appendf(&b, "%s&_count=%u", f->inc_query != NULL ? f->inc_query : "",
+                         s->count) != BASE_OK) {
         base_buf_fini(&b);
         return NULL;
     }
@@ -579,7 +806,7 @@ static bool
 ignored_any(const struct fed_req *f)
 {
     return f->mopts.search != NULL &&
-           (f->mopts.search->n_warnings > 0 || (f->lenient && f->mopts.search->n_includes > 0));
+           (f->mopts.search->n_warnings > 0 || f->n_ignored_inc > 0 || f->ignored_summary);
 }
 
 /* The page's first entry: the consent notice and what lenient handling
@@ -598,10 +825,13 @@ lead_outcome(struct fed_req *f, bool consent)
     oo = fhir_outcome_new();
     base_buf_init(&b, 0);
     if (oo != NULL && fhir_search_warnings_to_outcome(s, oo) == BASE_OK &&
-        (!f->lenient || s->n_includes == 0 ||
+        (f->n_ignored_inc == 0 ||
          fhir_outcome_add(oo, "warning", "not-supported", "_include",
-                          "_include and _revinclude are not supported across members; "
-                          "ignored") == BASE_OK) &&
+                          "_include/_revinclude with :iterate, or naming no reference "
+                          "parameter, is not supported; ignored") == BASE_OK) &&
+        (!f->ignored_summary ||
+         fhir_outcome_add(oo, "warning", "not-supported", "_summary",
+                          "_summary supports count, data and false; ignored") == BASE_OK) &&
         (!consent || fhir_outcome_add(oo, "information", "suppressed", NULL,
                                       "some data withheld by patient consent") == BASE_OK) &&
         fhir_json_dump(oo, FHIR_JSON_COMPACT, &b, NULL) == BASE_OK)
@@ -788,6 +1018,9 @@ setup_merge(struct fed_req *f, const struct fhir_search *s, const struct gw_fed_
         memcpy(t + 1 + gw_app_clinical_type_count, everything_extra_types, n_extra * sizeof(*t));
         o->types = t;
         o->n_types = gw_app_clinical_type_count + 1 + n_extra;
+        /* a member may mark what its matches refer to as include entries */
+        o->include_types = t;
+        o->n_include_types = o->n_types;
     }
     o->cursor = cursor;
     o->self_cursor = s->cursor;

@@ -63,14 +63,60 @@ type_params(const char *type)
     return a;
 }
 
+/* searchInclude: every reference parameter of `type`, and "*". */
+static json_t *
+type_includes(const char *type)
+{
+    const struct fhir_search_param_def *defs[128];
+    size_t n = fhir_search_params_for(type, defs, BASE_ARRAY_LEN(defs));
+    json_t *a = json_array();
+
+    if (n > BASE_ARRAY_LEN(defs))
+        n = BASE_ARRAY_LEN(defs);
+    json_array_append_new(a, json_string("*"));
+    for (size_t i = 0; a != NULL && i < n; i++) {
+        if (defs[i]->type == FHIR_SEARCH_REFERENCE && defs[i]->name[0] != '_')
+            json_array_append_new(a, json_pack("s++", type, ":", defs[i]->name));
+    }
+    return a;
+}
+
+/* searchRevInclude: the reference parameters of the types a member serves
+ * that may point at `type`. */
+static json_t *
+type_revincludes(const char *type)
+{
+    static const char *const extra[] = {"Patient", "Provenance"};
+    json_t *a = json_array();
+
+    for (size_t k = 0; a != NULL && k < gw_app_clinical_type_count + BASE_ARRAY_LEN(extra); k++) {
+        const char *src =
+            k < gw_app_clinical_type_count ? gw_app_clinical_types[k] : extra[k - gw_app_clinical_type_count];
+        const struct fhir_search_param_def *defs[128];
+        size_t n = fhir_search_params_for(src, defs, BASE_ARRAY_LEN(defs));
+
+        if (n > BASE_ARRAY_LEN(defs))
+            n = BASE_ARRAY_LEN(defs);
+        for (size_t i = 0; i < n; i++) {
+            if (defs[i]->type == FHIR_SEARCH_REFERENCE && defs[i]->name[0] != '_' &&
+                fhir_search_param_allows_target(defs[i], type, strlen(type)))
+                json_array_append_new(a, json_pack("s++", src, ":", defs[i]->name));
+        }
+    }
+    return a;
+}
+
 static json_t *
 clinical_resource(const char *type)
 {
     static const char *const ia[] = {"search-type", NULL};
-    json_t *r = json_pack("{s:s, s:o, s:o, s:s}", "type", type, "interaction", interactions(ia),
-                          "searchParam", type_params(type), "documentation",
+    json_t *r = json_pack("{s:s, s:o, s:o, s:o, s:o, s:s}", "type", type, "interaction",
+                          interactions(ia), "searchParam", type_params(type), "searchInclude",
+                          type_includes(type), "searchRevInclude", type_revincludes(type),
+                          "documentation",
                           "federated: every member holding the patient is asked; patient= "
-                          "(the regional person id) is required");
+                          "(the regional person id) is required; _include/_revinclude go to the "
+                          "members (not :iterate), each adding what its own matches refer to");
 
     return r;
 }

@@ -234,9 +234,12 @@ emit_step(struct gw_fed_merge *m)
         if (m->cursor_i < m->n_page) {
             const struct m_entry *ent = m->page[m->cursor_i++];
 
-            return emit_resource(m, ent->mb, ent->e, ent,
-                                 ent->e->mode == GW_FED_MODE_INCLUDE ? FHIR_BUNDLE_MODE_INCLUDE
-                                                                     : FHIR_BUNDLE_MODE_MATCH);
+            return emit_resource(m, ent->mb, ent->e, ent, FHIR_BUNDLE_MODE_MATCH);
+        }
+        if (m->cursor_i < m->n_page + m->n_incl) {
+            const struct m_entry *ent = m->incl[m->cursor_i++ - m->n_page];
+
+            return emit_resource(m, ent->mb, ent->e, ent, FHIR_BUNDLE_MODE_INCLUDE);
         }
         m->stage = ST_END;
         return BASE_OK;

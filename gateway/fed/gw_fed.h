@@ -330,6 +330,9 @@ struct gw_fed_scan_opts {
     size_t max_entries;       /* 0: BASE_LIMIT_FED_MAX_ENTRIES */
     const char *const *types; /* resource types a match entry may have; NULL: any */
     size_t n_types;
+    /* types an include entry may have; with `types` set, none unless listed */
+    const char *const *include_types;
+    size_t n_include_types;
 };
 
 /*
@@ -337,7 +340,8 @@ struct gw_fed_scan_opts {
  * duplicate member names, bounded depth), resourceType "Bundle", type
  * "searchset", entries that are objects each with a resource whose
  * resourceType is a FHIR type name (and one of opts->types for match
- * entries, OperationOutcome allowed as an outcome entry) and whose id is a
+ * entries, of opts->include_types for include entries, OperationOutcome
+ * allowed as an outcome entry) and whose id is a
  * FHIR id.  BASE_E_PARSE / BASE_E_INVALID / BASE_E_LIMIT with err->where =
  * "byte N" and a client-safe message naming the entry index; never a crash
  * on any input.  The spans point into `text`, which must outlive *out.
@@ -442,6 +446,8 @@ struct gw_fed_merge_opts {
     uint32_t count;                   /* page size; 0: every entry, no paging */
     const char *const *types;         /* types match entries may have; NULL: any */
     size_t n_types;
+    const char *const *include_types; /* types include entries may have (see scan opts) */
+    size_t n_include_types;
     const struct gw_fed_cursor *cursor;    /* the page being continued; NULL: first */
     const char *self_cursor;               /* that page's token, for the self link; NULL: first */
     const struct gw_fed_cursor_keys *keys; /* to sign the next cursor; NULL: no next link */

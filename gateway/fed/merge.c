@@ -79,7 +79,9 @@ static int
 member_scan(struct gw_fed_merge *m, struct m_member *mb)
 {
     const struct gw_fed_result *r = mb->r;
-    struct gw_fed_scan_opts so = {m->opts.max_depth, 0, m->opts.types, m->opts.n_types};
+    struct gw_fed_scan_opts so = {m->opts.max_depth,         0,
+                                  m->opts.types,             m->opts.n_types,
+                                  m->opts.include_types,     m->opts.n_include_types};
     struct base_err err = {0};
     int rc;
 
@@ -198,23 +200,37 @@ member_entries(struct gw_fed_merge *m, struct m_member *mb)
     const struct gw_fed_scan *sc = &mb->scan;
     size_t n_match = 0;
 
-    for (size_t i = 0; i < sc->n_entries; i++)
-        n_match += sc->entries[i].mode != GW_FED_MODE_OUTCOME;
+    size_t n_inc = 0;
+
+    for (size_t i = 0; i < sc->n_entries; i++) {
+        /* no search.mode counts as a match */
+        n_inc += sc->entries[i].mode == GW_FED_MODE_INCLUDE;
+        n_match += sc->entries[i].mode != GW_FED_MODE_INCLUDE &&
+                   sc->entries[i].mode != GW_FED_MODE_OUTCOME;
+    }
     mb->ents = BASE_NEW_N(m->a, struct m_entry, n_match + 1);
-    mb->outcomes = BASE_NEW_N(m->a, const struct gw_fed_entry *, sc->n_entries - n_match + 1);
-    if (mb->ents == NULL || mb->outcomes == NULL)
+    mb->incs = BASE_NEW_N(m->a, struct m_entry, n_inc + 1);
+    mb->outcomes =
+        BASE_NEW_N(m->a, const struct gw_fed_entry *, sc->n_entries - n_match - n_inc + 1);
+    if (mb->ents == NULL || mb->incs == NULL || mb->outcomes == NULL)
         return BASE_E_NOMEM;
     for (size_t i = 0; i < sc->n_entries; i++) {
         const struct gw_fed_entry *e = &sc->entries[i];
+        struct m_entry *ent;
 
         if (e->mode == GW_FED_MODE_OUTCOME) {
             mb->outcomes[mb->n_outcomes++] = e;
             continue;
         }
-        struct m_entry *ent = &mb->ents[mb->n_ents];
+        if (e->mode == GW_FED_MODE_INCLUDE) {
+            ent = &mb->incs[mb->n_incs];
+            ent->pos = mb->n_incs++;
+        } else {
+            ent = &mb->ents[mb->n_ents];
+            ent->pos = mb->n_ents++;
+        }
         ent->mb = mb;
         ent->e = e;
-        ent->pos = mb->n_ents++;
     }
     mb->skip = mb->in != NULL && mb->in->page_url != NULL
                    ? (size_t)(mb->in->offset < mb->n_ents ? mb->in->offset : mb->n_ents)
@@ -225,6 +241,9 @@ member_entries(struct gw_fed_merge *m, struct m_member *mb)
         if (m->opts.admit != NULL)
             TRY(admit(m, &mb->ents[i]));
     }
+    /* included resources pass the same consent filter as matches */
+    for (size_t i = 0; m->opts.admit != NULL && i < mb->n_incs; i++)
+        TRY(admit(m, &mb->incs[i]));
     return BASE_OK;
 }
 
@@ -233,11 +252,11 @@ member_entries(struct gw_fed_merge *m, struct m_member *mb)
 static int
 fill_entities(struct gw_fed_merge *m)
 {
-    m->entities = BASE_NEW_N(m->a, struct gw_fed_entity, m->n_page + 1);
+    m->entities = BASE_NEW_N(m->a, struct gw_fed_entity, m->n_page + m->n_incl + 1);
     if (m->entities == NULL)
         return BASE_E_NOMEM;
-    for (size_t i = 0; i < m->n_page; i++) {
-        const struct m_entry *ent = m->page[i];
+    for (size_t i = 0; i < m->n_page + m->n_incl; i++) {
+        const struct m_entry *ent = i < m->n_page ? m->page[i] : m->incl[i - m->n_page];
         const struct gw_fed_entry *e = ent->e;
         const char *t = ent->mb->scan.text;
         struct gw_fed_entity *x = &m->entities[i];
@@ -436,7 +455,7 @@ void
 gw_fed_merge_entities(const struct gw_fed_merge *m, const struct gw_fed_entity **out, size_t *n)
 {
     *out = m->entities;
-    *n = m->n_page;
+    *n = m->n_page + m->n_incl;
 }
 
 void

@@ -31,8 +31,11 @@ struct m_member {
     enum gw_fed_error error;              /* when !ok */
     const char *detail;
     struct gw_fed_scan scan;
-    struct m_entry *ents; /* match/include entries */
+    struct m_entry *ents; /* match entries, in the member's order */
     size_t n_ents;
+    struct m_entry *incs; /* include entries (_include/_revinclude) */
+    size_t n_incs;
+    bool on_page; /* one of its matches made the page */
     const struct gw_fed_entry **outcomes; /* its own outcome entries */
     size_t n_outcomes;
     size_t skip;          /* entries of a re-fetched page consumed earlier */
@@ -56,6 +59,8 @@ struct gw_fed_merge {
     bool *desc;            /* per key */
     struct m_entry **page; /* the page, in output order */
     size_t n_page;
+    struct m_entry **incl; /* includes of the members on the page, after it */
+    size_t n_incl;
     struct gw_fed_entity *entities;
     const char *lead;      /* gw_fed_merge_lead_outcome(): resource JSON, or NULL */
     struct gw_fed_failure *failures;

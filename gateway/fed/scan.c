@@ -392,15 +392,25 @@ entry_member(struct sc *s, const char *key, size_t key_len, void *ctx)
 }
 
 static bool
-type_expected(struct sc *s, const char *t, size_t n)
+type_listed(const char *const *types, size_t n_types, const char *t, size_t n)
 {
-    if (s->opts->types == NULL)
-        return true;
-    for (size_t i = 0; i < s->opts->n_types; i++) {
-        if (strlen(s->opts->types[i]) == n && memcmp(s->opts->types[i], t, n) == 0)
+    for (size_t i = 0; i < n_types; i++) {
+        if (strlen(types[i]) == n && memcmp(types[i], t, n) == 0)
             return true;
     }
     return false;
+}
+
+/* Match entries: one of opts->types; include entries: one of
+ * opts->include_types (none when only match types are given). */
+static bool
+type_expected(struct sc *s, unsigned mode, const char *t, size_t n)
+{
+    if (s->opts->types == NULL)
+        return true;
+    if (mode == GW_FED_MODE_INCLUDE)
+        return type_listed(s->opts->include_types, s->opts->n_include_types, t, n);
+    return type_listed(s->opts->types, s->opts->n_types, t, n);
 }
 
 /* What an entry must be once read: a resource with a type name and an id,
@@ -431,7 +441,7 @@ entry_check(struct sc *s, const struct entry_ctx *ec)
     bool outcome = n == 16 && memcmp(t, "OperationOutcome", 16) == 0;
     if (e->mode == GW_FED_MODE_OUTCOME && !outcome)
         return sc_fail(s, BASE_E_INVALID, "invalid", "outcome entry is not an OperationOutcome");
-    if (e->mode != GW_FED_MODE_OUTCOME && !type_expected(s, t, n))
+    if (e->mode != GW_FED_MODE_OUTCOME && !type_expected(s, e->mode, t, n))
         return sc_fail(s, BASE_E_INVALID, "invalid", "resource type not asked for");
     return BASE_OK;
 }

@@ -217,6 +217,32 @@ fold(struct gw_fed_merge *m, struct m_entry *kept, struct m_entry *dup)
 
 /* ---- page selection ------------------------------------------------------------- */
 
+/* What the members whose matches made the page included for them, in
+ * member order, each resource once; the consent filter applies as to
+ * matches.  A member includes for its whole page, of which the gateway's
+ * page may take a prefix: extra includes are harmless, missing ones not. */
+static int
+page_includes(struct gw_fed_merge *m)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < m->n_members; i++)
+        n += m->members[i].on_page ? m->members[i].n_incs : 0;
+    m->incl = BASE_NEW_N(m->a, struct m_entry *, n + 1);
+    if (m->incl == NULL)
+        return BASE_E_NOMEM;
+    for (size_t i = 0; i < m->n_members; i++) {
+        struct m_member *mb = &m->members[i];
+
+        for (size_t j = 0; mb->on_page && j < mb->n_incs; j++) {
+            if (!mb->incs[j].filtered)
+                m->incl[m->n_incl++] = &mb->incs[j];
+        }
+    }
+    return BASE_OK;
+}
+
+
 int
 fed_select_page(struct gw_fed_merge *m)
 {
@@ -257,6 +283,7 @@ fed_select_page(struct gw_fed_merge *m)
                 m->info.n_duplicates++;
             } else {
                 m->page[m->n_page++] = ent;
+                mb->on_page = true;
             }
         }
         if (mb->pos < mb->n_ents) {
@@ -269,6 +296,7 @@ fed_select_page(struct gw_fed_merge *m)
         if (mb->more && m->opts.count != 0)
             break;
     }
+    TRY(page_includes(m));
     /* members that sort as we do (they get our _sort) leave it in order */
     for (size_t i = 1; i < m->n_page; i++) {
         if (ent_cmp(m->page[i - 1], m->page[i], m) > 0) {

@@ -534,6 +534,36 @@ assert_all_gone(struct demo_run *r)
                   n > 0 ? (long)pids[0] : 0L);
 }
 
+/* Include entries of `type` in a searchset: each after every match, each
+ * tagged with the member it came from (-1 when one is not). */
+static int
+included(const json_t *b, const char *type)
+{
+    json_t *entries = json_object_get(b, "entry");
+    size_t last_match = 0;
+    size_t i;
+    json_t *e;
+    int n = 0;
+
+    json_array_foreach(entries, i, e) {
+        const char *mode = json_string_value(json_object_get(json_object_get(e, "search"), "mode"));
+
+        if (mode != NULL && strcmp(mode, "match") == 0)
+            last_match = i;
+    }
+    json_array_foreach(entries, i, e) {
+        const char *mode = json_string_value(json_object_get(json_object_get(e, "search"), "mode"));
+        json_t *res = json_object_get(e, "resource");
+
+        if (mode == NULL || strcmp(mode, "include") != 0)
+            continue;
+        if (i < last_match || json_object_get(json_object_get(res, "meta"), "source") == NULL)
+            return -1;
+        n += strcmp(json_string_value(json_object_get(res, "resourceType")), type) == 0;
+    }
+    return n;
+}
+
 START_TEST(demo_starts_answers_for_all_members_stops_and_restarts)
 {
     struct demo_env env;
@@ -579,6 +609,18 @@ START_TEST(demo_starts_answers_for_all_members_stops_and_restarts)
     FMT(url, "%s/Observation?patient=%s&_count=200", l.gateway, person);
     ck_assert_int_eq(https(url, tok, NULL, &b, NULL, 0), 200);
     ck_assert_int_ge(members_in(b, &entries), 2); /* hosp-a's HL7 and hosp-b's CDA results */
+    json_decref(b);
+    /* _include through real adapters: each hospital's own Patient record,
+     * and a report's results, after the matches */
+    FMT(url, "%s/Observation?patient=%s&_include=Observation:patient&_count=200", l.gateway,
+        person);
+    ck_assert_int_eq(https(url, tok, NULL, &b, NULL, 0), 200);
+    ck_assert_int_ge(included(b, "Patient"), 2);
+    json_decref(b);
+    FMT(url, "%s/DiagnosticReport?patient=%s&_include=DiagnosticReport:result&_count=50",
+        l.gateway, person);
+    ck_assert_int_eq(https(url, tok, NULL, &b, NULL, 0), 200);
+    ck_assert_int_gt(included(b, "Observation"), 0);
     json_decref(b);
     free(tok);
 

@@ -503,6 +503,153 @@ START_TEST(policy_filter_sees_labels_and_hides_the_total)
 }
 END_TEST
 
+/* ---- _include ------------------------------------------------------------------ */
+
+static struct gw_fed_cursor_keys keys(void);
+
+static char *
+with_includes(const char *matches_bundle, const char *const *inc, size_t n)
+{
+    struct base_buf b;
+    size_t len = strlen(matches_bundle);
+
+    /* matches_bundle ends in "]}" (it has entries): append before it */
+    ck_assert(len > 2 && strcmp(matches_bundle + len - 2, "]}") == 0);
+    base_buf_init(&b, 0);
+    ck_assert_int_eq(base_buf_append(&b, matches_bundle, len - 2), BASE_OK);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(
+            base_buf_appendf(&b, ",{\"resource\":%s,\"search\":{\"mode\":\"include\"}}", inc[i]),
+            BASE_OK);
+    ck_assert_int_eq(base_buf_append_cstr(&b, "]}"), BASE_OK);
+    char *r = base_buf_dup0(&b, A);
+    base_buf_fini(&b);
+    return r;
+}
+
+static const char *
+entry_mode(const json_t *b, size_t i)
+{
+    return json_string_value(json_object_get(
+        json_object_get(json_array_get(json_object_get(b, "entry"), i), "search"), "mode"));
+}
+
+static const char *
+patient(const char *id, const char *label)
+{
+    return base_arena_sprintf(A,
+                              "{\"resourceType\":\"Patient\",\"id\":\"%s\"%s}", id,
+                              label != NULL
+                                  ? base_arena_sprintf(A,
+                                                       ",\"meta\":{\"security\":[{\"system\":"
+                                                       "\"http://terminology.hl7.org/CodeSystem/"
+                                                       "v3-ActCode\",\"code\":\"%s\"}]}",
+                                                       label)
+                                  : "");
+}
+
+static bool
+no_hiv(const struct gw_fed_entry_info *e, void *ctx)
+{
+    (void)ctx;
+    for (size_t i = 0; i < e->n_security; i++) {
+        if (strcmp(e->security[i].code, "HIV") == 0)
+            return false;
+    }
+    return true;
+}
+
+/* Includes stay with the page their member's matches are on, after the
+ * matches, tagged like them, counted in the audit list but not in the
+ * page size; a member none of whose matches made the page adds none. */
+START_TEST(includes_follow_their_members_matches)
+{
+    const char *a[] = {obs("a1", "2024-03-01", NULL, NULL), obs("a2", "2024-01-01", NULL, NULL)};
+    const char *b[] = {obs("b1", "2024-04-01", NULL, NULL)};
+    const char *c[] = {obs("c1", "2020-01-01", NULL, NULL)};
+    const char *ia[] = {patient("pa", NULL)};
+    const char *ib[] = {patient("pb", NULL), patient("pb2", "HIV")};
+    const char *ic[] = {patient("pc", NULL)};
+    static const char *const PAT[] = {"Patient"};
+    struct gw_fed_result r[3] = {ok("a", with_includes(bundle(a, 2, NULL), ia, 1)),
+                                 ok("b", with_includes(bundle(b, 1, NULL), ib, 2)),
+                                 ok("c", with_includes(bundle(c, 1, NULL), ic, 1))};
+    struct gw_fed_merge_opts o = opts();
+    struct gw_fed_cursor_keys k = keys();
+    json_t *out;
+
+    o.include_types = PAT;
+    o.n_include_types = 1;
+    o.count = 3; /* b1 a1 a2: c1 is on the next page, and so is pc */
+    o.keys = &k;
+    o.binding = "u|p";
+    o.now = 1700000000;
+    o.admit = no_hiv;
+    struct gw_fed_merge *m = merge(r, 3, &o, &out);
+    static const char *const want[] = {"b1", "a1", "a2", "pa", "pb"};
+    static const char *const modes[] = {"match", "match", "match", "include", "include"};
+
+    ck_assert_uint_eq(n_entries(out), 5);
+    for (size_t i = 0; i < 5; i++) {
+        ck_assert_str_eq(entry_id(out, i), want[i]);
+        ck_assert_str_eq(entry_mode(out, i), modes[i]);
+    }
+    /* tagged with the member it came from */
+    json_t *e3 = json_array_get(json_object_get(out, "entry"), 3);
+    ck_assert_str_eq(json_string_value(json_object_get(e3, "fullUrl")),
+                     "https://a.example/fhir/Patient/pa");
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(json_object_get(e3, "resource"), "meta"), "source")),
+                     "https://a.example/fhir");
+    const struct gw_fed_entity *ents;
+    size_t ne;
+    gw_fed_merge_entities(m, &ents, &ne);
+    ck_assert_uint_eq(ne, 5); /* what left is audited: includes too */
+    ck_assert_str_eq(ents[4].type, "Patient");
+    ck_assert_str_eq(ents[4].id, "pb");
+    ck_assert_str_eq(ents[4].member_id, "b");
+    struct gw_fed_merge_info info;
+    gw_fed_merge_info(m, &info);
+    ck_assert_uint_eq(info.n_entries, 3);
+    ck_assert_uint_ge(info.n_filtered, 1); /* pb2: consent */
+    ck_assert_ptr_nonnull(info.next_cursor);
+}
+END_TEST
+
+/* Include entries of a type not asked for fail that member (as a match of
+ * the wrong type does); with no include types given, any include does. */
+START_TEST(includes_of_types_not_asked_for_fail_the_member)
+{
+    const char *a[] = {obs("a1", "2024-03-01", NULL, NULL)};
+    const char *b[] = {obs("b1", "2024-04-01", NULL, NULL)};
+    const char *ia[] = {patient("pa", NULL)};
+    const char *ib[] = {obs("x1", "2024-01-01", NULL, NULL)};
+    static const char *const PAT[] = {"Patient"};
+    struct gw_fed_result r[2] = {ok("a", with_includes(bundle(a, 1, NULL), ia, 1)),
+                                 ok("b", with_includes(bundle(b, 1, NULL), ib, 1))};
+    struct gw_fed_merge_opts o = opts();
+    json_t *out;
+
+    o.include_types = PAT;
+    o.n_include_types = 1;
+    struct gw_fed_merge *m = merge(r, 2, &o, &out);
+    struct gw_fed_merge_info info;
+    gw_fed_merge_info(m, &info);
+    ck_assert_uint_eq(info.n_ok, 1);
+    /* the failure outcome, then a1 and its include */
+    ck_assert_str_eq(entry_mode(out, 0), "outcome");
+    ck_assert_str_eq(entry_id(out, 1), "a1");
+    ck_assert_str_eq(entry_id(out, 2), "pa");
+    ck_assert_uint_eq(n_entries(out), 3);
+
+    o.include_types = NULL;
+    o.n_include_types = 0;
+    m = merge(r, 2, &o, &out);
+    gw_fed_merge_info(m, &info);
+    ck_assert_uint_eq(info.n_ok, 0);
+}
+END_TEST
+
 START_TEST(streaming_in_small_pieces_gives_the_same_text)
 {
     const char *a[] = {obs("a1", "2024-03-01", NULL, NULL), obs("a2", "2024-01-01", NULL, NULL)};
@@ -931,6 +1078,8 @@ Suite *fed_merge_suite(void)
     tcase_add_test(tc, failures_become_outcome_entries);
     tcase_add_test(tc, member_outcomes_pass_through_tagged);
     tcase_add_test(tc, policy_filter_sees_labels_and_hides_the_total);
+    tcase_add_test(tc, includes_follow_their_members_matches);
+    tcase_add_test(tc, includes_of_types_not_asked_for_fail_the_member);
     tcase_add_test(tc, streaming_in_small_pieces_gives_the_same_text);
     tcase_add_test(tc, empty_and_bad_options);
     tcase_add_test(tc, incremental_merge_equals_the_one_shot);

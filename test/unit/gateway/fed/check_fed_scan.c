@@ -502,7 +502,7 @@ END_TEST
 START_TEST(types_asked_for)
 {
     static const char *const obs[] = {"Observation"};
-    struct gw_fed_scan_opts o = {0, 0, obs, 1};
+    struct gw_fed_scan_opts o = {0, 0, obs, 1, NULL, 0};
     struct gw_fed_scan sc;
     struct base_err err = {0};
     const char *ok = B("{\"resource\":{\"resourceType\":\"Observation\"}},"
@@ -559,7 +559,7 @@ START_TEST(depth_limit)
     ck_assert_int_eq(scan(nested(BASE_LIMIT_FHIR_MAX_DEPTH + 1), &sc, &err), BASE_E_LIMIT);
     ck_assert_ptr_nonnull(strstr(err.msg, "too deep"));
     ck_assert_int_eq(scan(nested(100000), &sc, &err), BASE_E_LIMIT); /* no stack overflow */
-    struct gw_fed_scan_opts o = {8, 0, NULL, 0};
+    struct gw_fed_scan_opts o = {8, 0, NULL, 0, NULL, 0};
     const char *t = nested(9);
     ck_assert_int_eq(scan_opts(t, strlen(t), &o, &sc, &err), BASE_E_LIMIT);
 }
@@ -570,7 +570,7 @@ START_TEST(size_limits)
     struct gw_fed_scan sc;
     struct base_err err = {0};
     struct base_buf b;
-    struct gw_fed_scan_opts o = {0, 10, NULL, 0};
+    struct gw_fed_scan_opts o = {0, 10, NULL, 0, NULL, 0};
 
     /* entries */
     base_buf_init(&b, 0);

@@ -240,12 +240,14 @@ everything_query(struct fed_req *f, struct base_str *out)
 struct inc_types {
     const char **v;
     size_t n, cap;
-    bool any; /* some include may return any type */
+    bool any;   /* some include may return any type */
+    bool added; /* the include being planned named a type (new or not) */
 };
 
 static int
 inc_add_type(struct base_arena *a, struct inc_types *t, const char *type, size_t len)
 {
+    t->added = true;
     for (size_t i = 0; i < t->n; i++) {
         if (strlen(t->v[i]) == len && memcmp(t->v[i], type, len) == 0)
             return BASE_OK;
@@ -275,7 +277,7 @@ inc_add_targets(struct base_arena *a, struct inc_types *t, const struct fhir_sea
                    ? inc_add_type(a, t, only, strlen(only))
                    : BASE_OK;
     if (p == NULL) {
-        t->any = true;
+        t->any = t->added = true;
         return BASE_OK;
     }
     while (*p != '\0') {
@@ -326,7 +328,7 @@ inc_reverse(struct base_arena *a, const char *type, const struct fhir_search_inc
 {
     if (inc->wildcard || strcmp(inc->param, "*") == 0) {
         if (inc->wildcard)
-            t->any = true;
+            t->any = t->added = true;
         else
             *rc = inc_add_type(a, t, inc->source_type, strlen(inc->source_type));
         return true;
@@ -399,8 +401,6 @@ plan_includes(struct fed_req *f, const struct fhir_search *s)
     for (size_t i = 0; i < s->n_includes && rc == BASE_OK; i++) {
         const struct fhir_search_include *inc = &s->includes[i];
         const char *where = inc->rev ? "_revinclude" : "_include";
-        size_t before = t.n;
-        bool before_any = t.any;
 
         if (inc->iterate) {
             if (f->lenient) {
@@ -412,6 +412,7 @@ plan_includes(struct fed_req *f, const struct fhir_search *s)
             return deny(f, NULL, BASE_E_INVALID, "invalid", where,
                         ":iterate is not supported across members");
         }
+        t.added = false;
         if (!(inc->rev ? inc_reverse(a, f->type, inc, &t, &rc) : inc_forward(a, f->type, inc, &t, &rc))) {
             if (f->lenient) {
                 f->n_ignored_inc++;
@@ -421,9 +422,9 @@ plan_includes(struct fed_req *f, const struct fhir_search *s)
             return deny(f, NULL, BASE_E_INVALID, "invalid", where,
                         "not a reference search parameter of that type");
         }
-        /* an include that can add nothing is not passed on */
-        if (rc == BASE_OK && (t.n > before || t.any != before_any || (t.any && inc->wildcard)) &&
-            !inc_query_add(&b, inc))
+        /* an include that can add nothing is not passed on; one whose types
+         * an earlier include named already still is (other resources) */
+        if (rc == BASE_OK && t.added && !inc_query_add(&b, inc))
             rc = BASE_E_NOMEM;
     }
     if (rc == BASE_OK && b.len > 0)

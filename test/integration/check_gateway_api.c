@@ -677,9 +677,17 @@ START_TEST(includes_are_checked_at_the_gateway)
     ck_assert_str_eq(header(&r, "X-Members-Answered", v, sizeof(v)), "3");
     ck_assert_uint_gt(git_entries(r.json, "match"), 0);
     git_resp_free(&r);
-    r = git_get(&G, path("/fhir/Observation?patient=%s&_revinclude=Provenance:target&_count=5", P1),
+    /* two revincludes of one type both go on (each brings other resources);
+     * the members' include entries come back after the matches */
+    r = git_get(&G,
+                path("/fhir/Observation?patient=%s&_revinclude=Provenance:target"
+                     "&_revinclude=Provenance:entity&_count=50",
+                     P1),
                 T_DR);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_ptr_nonnull(strstr(r.body, "-target\""));
+    ck_assert_ptr_nonnull(strstr(r.body, "-entity\""));
+    ck_assert_uint_ge(git_entries(r.json, "include"), 2);
     git_resp_free(&r);
     /* a token that may read Observations but not Patients: 403 */
     {

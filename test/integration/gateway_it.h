@@ -224,6 +224,27 @@ git_fault(struct gw_http_req *r, const struct git_member *m)
     }
 }
 
+/* Each _revinclude=Provenance:PARAM the gateway passed on comes back as an
+ * include entry Provenance/<member>-PARAM: proof of what was passed on. */
+static inline void
+git_echo_revincludes(struct gw_http_req *r, const struct git_member *m, json_t *b)
+{
+    for (size_t i = 0; i < gw_http_req_query_count(r); i++) {
+        const struct gw_http_param *p = gw_http_req_query_at(r, i);
+        char id[64];
+
+        if (!base_str_eq_cstr(p->name, "_revinclude") || p->value.len <= 11 ||
+            strncmp(p->value.ptr, "Provenance:", 11) != 0)
+            continue;
+        snprintf(id, sizeof(id), "%s-%.*s", m->id, (int)(p->value.len - 11), p->value.ptr + 11);
+        json_array_append_new(
+            json_object_get(b, "entry"),
+            json_pack("{s:{s:s, s:s, s:s, s:[{s:s}]}, s:{s:s}}", "resource", "resourceType",
+                      "Provenance", "id", id, "recorded", "2024-01-01T00:00:00Z", "target",
+                      "reference", "Observation/x", "search", "mode", "include"));
+    }
+}
+
 /* GET /fhir/Observation?patient=Patient/<local>[,…]: the member's own ids
  * only — proof that the gateway substituted them. */
 static inline void
@@ -255,6 +276,7 @@ git_h_search(struct gw_http_req *r, void *cls)
     }
     json_object_set_new(b, "total",
                         json_integer((json_int_t)json_array_size(json_object_get(b, "entry"))));
+    git_echo_revincludes(r, m, b);
     git_send(r, b);
 }
 

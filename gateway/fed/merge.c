@@ -161,8 +161,8 @@ entry_keys(struct gw_fed_merge *m, struct m_entry *ent)
 
 /* ---- the admit filter ---------------------------------------------------------- */
 
-static int
-admit(struct gw_fed_merge *m, struct m_entry *ent)
+int
+fed_admit(struct gw_fed_merge *m, struct m_entry *ent)
 {
     const struct gw_fed_scan *sc = &ent->mb->scan;
     const struct gw_fed_entry *e = ent->e;
@@ -239,11 +239,8 @@ member_entries(struct gw_fed_merge *m, struct m_member *mb)
     for (size_t i = mb->skip; i < mb->n_ents; i++) {
         TRY(entry_keys(m, &mb->ents[i]));
         if (m->opts.admit != NULL)
-            TRY(admit(m, &mb->ents[i]));
+            TRY(fed_admit(m, &mb->ents[i]));
     }
-    /* included resources pass the same consent filter as matches */
-    for (size_t i = 0; m->opts.admit != NULL && i < mb->n_incs; i++)
-        TRY(admit(m, &mb->incs[i]));
     return BASE_OK;
 }
 

@@ -81,6 +81,8 @@ struct gw_fed_merge {
     int rc;                 /* sticky stream error */
 };
 
+/* merge.c: run opts.admit on an entry (sets ent->filtered, counts it). */
+BASE_MUST_CHECK int fed_admit(struct gw_fed_merge *m, struct m_entry *ent);
 /* merge.c: does `url` lie under the member's `base` (same origin and path)? */
 bool fed_under_base(const char *url, const char *base);
 /* select.c: choose the page (k-way merge, duplicates folded, sorted)… */

@@ -218,9 +218,11 @@ fold(struct gw_fed_merge *m, struct m_entry *kept, struct m_entry *dup)
 /* ---- page selection ------------------------------------------------------------- */
 
 /* What the members whose matches made the page included for them, in
- * member order, each resource once; the consent filter applies as to
- * matches.  A member includes for its whole page, of which the gateway's
- * page may take a prefix: extra includes are harmless, missing ones not. */
+ * member order (each member includes a resource once); the consent filter
+ * applies as to matches, and only here, so that includes that never reach
+ * the page neither cost a check nor count as withheld.  A member includes
+ * for its whole page, of which the gateway's page may take a prefix: extra
+ * includes are harmless, missing ones not. */
 static int
 page_includes(struct gw_fed_merge *m)
 {
@@ -235,6 +237,8 @@ page_includes(struct gw_fed_merge *m)
         struct m_member *mb = &m->members[i];
 
         for (size_t j = 0; mb->on_page && j < mb->n_incs; j++) {
+            if (m->opts.admit != NULL)
+                TRY(fed_admit(m, &mb->incs[j]));
             if (!mb->incs[j].filtered)
                 m->incl[m->n_incl++] = &mb->incs[j];
         }

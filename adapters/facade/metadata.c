@@ -3,8 +3,8 @@
  * capabilitystatement.html) of exactly what this adapter serves: read and
  * vread of the types it stores, search on the twelve clinical types with
  * every R4 search parameter of each (the store indexes them all), their
- * _include / _revinclude (non-iterate), and Patient $everything.  Any client with a region certificate may read it
- * (the gateway's health probe does).
+ * _include / _revinclude (non-iterate), and Patient $everything.  Any client with a region
+ * certificate may read it (the gateway's health probe does).
  */
 #include <stdio.h>
 #include <string.h>

@@ -164,9 +164,8 @@ stored(struct search_ctx *x, const json_t *outcome)
 
     /* the whole page is kept before it is written: a page whose includes
      * pass the limit is refused, never cut */
-    if (adapter_facade__page_init(&p, x->a,
-                                  x->s->count +
-                                      (x->s->n_includes > 0 ? BASE_LIMIT_STORE_MAX_INCLUDED : 0)) !=
+    if (adapter_facade__page_init(
+            &p, x->a, x->s->count + (x->s->n_includes > 0 ? BASE_LIMIT_STORE_MAX_INCLUDED : 0)) !=
         BASE_OK) {
         (void)base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
         adapter_facade__fail(x->r, &err);
@@ -409,9 +408,9 @@ warn_ignored(struct search_ctx *x, const char *param, const char *msg)
  * under lenient handling (R4 search.html#errors) ignored and said so like
  * every other parameter it ignores. */
 static bool
-keep_includes(struct search_ctx *x, int (*ok)(const struct fhir_search *,
-                                              const struct fhir_search_include *,
-                                              struct base_err *))
+keep_includes(struct search_ctx *x,
+              int (*ok)(const struct fhir_search *, const struct fhir_search_include *,
+                        struct base_err *))
 {
     struct fhir_search *s = x->s;
     size_t kept = 0;
@@ -462,8 +461,7 @@ no_live_include(const struct fhir_search *s, const struct fhir_search_include *i
                 struct base_err *err)
 {
     (void)s;
-    return base_err_set(err, BASE_E_INVALID, "not-supported",
-                        inc->rev ? "_revinclude" : "_include",
+    return base_err_set(err, BASE_E_INVALID, "not-supported", inc->rev ? "_revinclude" : "_include",
                         "includes are not supported on studies asked from the PACS");
 }
 

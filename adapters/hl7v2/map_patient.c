@@ -458,8 +458,9 @@ map_mrg(struct mctx *c, const struct hl7v2_seg *mrg)
     struct base_str rep;
 
     if (!mrg_retires_a_patient(c)) {
-        map_warn(c, &at, "MRG on this event merges or moves an account or visit, not a patient; "
-                         "no patient link made");
+        map_warn(c, &at,
+                 "MRG on this event merges or moves an account or visit, not a patient; "
+                 "no patient link made");
         return;
     }
     if (c->patient == NULL) {

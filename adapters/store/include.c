@@ -122,8 +122,8 @@ build(struct st_sql *q, const struct st_compile *cc, const char *type,
     bool fwd = p->fwd_param.n > 0;
 
     /* an array that failed would travel as NULL and silently match nothing */
-    ENSURE(pks != NULL && ids != NULL && fp != NULL && ft != NULL && rs != NULL && rp != NULL,
-           err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    ENSURE(pks != NULL && ids != NULL && fp != NULL && ft != NULL && rs != NULL && rp != NULL, err,
+           BASE_E_NOMEM, "exception", NULL, "out of memory");
     st_sql_add(q, "WITH inc AS (");
     if (fwd) {
         st_sql_add(q, "SELECT t.pk FROM store.idx_reference x JOIN unnest(");

@@ -413,7 +413,8 @@ plan_includes(struct fed_req *f, const struct fhir_search *s)
                         ":iterate is not supported across members");
         }
         t.added = false;
-        if (!(inc->rev ? inc_reverse(a, f->type, inc, &t, &rc) : inc_forward(a, f->type, inc, &t, &rc))) {
+        if (!(inc->rev ? inc_reverse(a, f->type, inc, &t, &rc)
+                       : inc_forward(a, f->type, inc, &t, &rc))) {
             if (f->lenient) {
                 f->n_ignored_inc++;
                 continue;
@@ -470,7 +471,8 @@ parse_search(struct fed_req *f, struct fhir_search **out)
     /* The members serve _summary=count, data and false (no summary element
      * lists); asking them anyway would fail every member and look like an
      * outage (503), so it is a 400 here — or ignored, leniently. */
-    if ((*out)->summary == FHIR_SEARCH_SUMMARY_TRUE || (*out)->summary == FHIR_SEARCH_SUMMARY_TEXT) {
+    if ((*out)->summary == FHIR_SEARCH_SUMMARY_TRUE ||
+        (*out)->summary == FHIR_SEARCH_SUMMARY_TEXT) {
         if (!f->lenient)
             return deny(f, NULL, BASE_E_INVALID, "invalid", "_summary",
                         "_summary supports count, data and false");
@@ -521,8 +523,8 @@ member_query(struct fed_req *f, const struct fhir_search *s)
                             (int)p->raw_value.len, p->raw_value.ptr) != BASE_OK)
             break;
     }
-    if (base_buf_appendf(&b, "%s&_count=%u", f->inc_query != NULL ? f->inc_query : "",
-                         s->count) != BASE_OK) {
+    if (base_buf_appendf(&b, "%s&_count=%u", f->inc_query != NULL ? f->inc_query : "", s->count) !=
+        BASE_OK) {
         base_buf_fini(&b);
         return NULL;
     }

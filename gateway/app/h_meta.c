@@ -90,8 +90,8 @@ type_revincludes(const char *type)
     json_t *a = json_array();
 
     for (size_t k = 0; a != NULL && k < gw_app_clinical_type_count + BASE_ARRAY_LEN(extra); k++) {
-        const char *src =
-            k < gw_app_clinical_type_count ? gw_app_clinical_types[k] : extra[k - gw_app_clinical_type_count];
+        const char *src = k < gw_app_clinical_type_count ? gw_app_clinical_types[k]
+                                                         : extra[k - gw_app_clinical_type_count];
         const struct fhir_search_param_def *defs[128];
         size_t n = fhir_search_params_for(src, defs, BASE_ARRAY_LEN(defs));
 
@@ -110,13 +110,13 @@ static json_t *
 clinical_resource(const char *type)
 {
     static const char *const ia[] = {"search-type", NULL};
-    json_t *r = json_pack("{s:s, s:o, s:o, s:o, s:o, s:s}", "type", type, "interaction",
-                          interactions(ia), "searchParam", type_params(type), "searchInclude",
-                          type_includes(type), "searchRevInclude", type_revincludes(type),
-                          "documentation",
-                          "federated: every member holding the patient is asked; patient= "
-                          "(the regional person id) is required; _include/_revinclude go to the "
-                          "members (not :iterate), each adding what its own matches refer to");
+    json_t *r =
+        json_pack("{s:s, s:o, s:o, s:o, s:o, s:s}", "type", type, "interaction", interactions(ia),
+                  "searchParam", type_params(type), "searchInclude", type_includes(type),
+                  "searchRevInclude", type_revincludes(type), "documentation",
+                  "federated: every member holding the patient is asked; patient= "
+                  "(the regional person id) is required; _include/_revinclude go to the "
+                  "members (not :iterate), each adding what its own matches refer to");
 
     return r;
 }

@@ -79,9 +79,9 @@ static int
 member_scan(struct gw_fed_merge *m, struct m_member *mb)
 {
     const struct gw_fed_result *r = mb->r;
-    struct gw_fed_scan_opts so = {m->opts.max_depth,         0,
-                                  m->opts.types,             m->opts.n_types,
-                                  m->opts.include_types,     m->opts.n_include_types};
+    struct gw_fed_scan_opts so = {m->opts.max_depth,     0,
+                                  m->opts.types,         m->opts.n_types,
+                                  m->opts.include_types, m->opts.n_include_types};
     struct base_err err = {0};
     int rc;
 

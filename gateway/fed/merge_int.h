@@ -35,7 +35,7 @@ struct m_member {
     size_t n_ents;
     struct m_entry *incs; /* include entries (_include/_revinclude) */
     size_t n_incs;
-    bool on_page; /* one of its matches made the page */
+    bool on_page;                         /* one of its matches made the page */
     const struct gw_fed_entry **outcomes; /* its own outcome entries */
     size_t n_outcomes;
     size_t skip;          /* entries of a re-fetched page consumed earlier */

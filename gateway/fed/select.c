@@ -246,7 +246,6 @@ page_includes(struct gw_fed_merge *m)
     return BASE_OK;
 }
 
-
 int
 fed_select_page(struct gw_fed_merge *m)
 {

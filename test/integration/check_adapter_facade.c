@@ -466,10 +466,10 @@ seed_includes(void)
         "resource", "resourceType", "Observation", "id", "fac-o1", "status", "final", "code",
         "text", "a", "subject", "reference", "Patient/fac-p1", "request", "method", "PUT", "url",
         "Observation/fac-o1", "resource", "resourceType", "Observation", "id", "fac-o2", "status",
-        "final", "code", "text", "b", "subject", "reference", "Patient/fac-p1", "request",
-        "method", "PUT", "url", "Observation/fac-o2", "resource", "resourceType", "Observation",
-        "id", "fac-o3", "status", "final", "code", "text", "c", "subject", "reference",
-        "Patient/fac-p1", "request", "method", "PUT", "url", "Observation/fac-o3",
+        "final", "code", "text", "b", "subject", "reference", "Patient/fac-p1", "request", "method",
+        "PUT", "url", "Observation/fac-o2", "resource", "resourceType", "Observation", "id",
+        "fac-o3", "status", "final", "code", "text", "c", "subject", "reference", "Patient/fac-p1",
+        "request", "method", "PUT", "url", "Observation/fac-o3",
         /* a report of two of them */
         "resource", "resourceType", "DiagnosticReport", "id", "fac-r1", "status", "final", "code",
         "text", "panel", "subject", "reference", "Patient/fac-p1", "result", "reference",
@@ -482,8 +482,8 @@ seed_includes(void)
 
     ck_assert_int_eq(PQstatus(c), CONNECTION_OK);
     ck_assert_ptr_nonnull(b);
-    ck_assert_msg(adapter_store_apply(c, a, &o, b, &res) == BASE_OK, "seed: %s at %s",
-                  res.err.msg, res.err.where);
+    ck_assert_msg(adapter_store_apply(c, a, &o, b, &res) == BASE_OK, "seed: %s at %s", res.err.msg,
+                  res.err.where);
     json_decref(b);
     base_arena_free(a);
     PQfinish(c);
@@ -627,8 +627,7 @@ START_TEST(include_and_revinclude)
         char *got = entry_list(b);
 
         ck_assert_msg(strcmp(got, "match Observation/fac-o1, match Observation/fac-o2, "
-                                  "match Observation/fac-o3, outcome OperationOutcome/(null)") ==
-                          0,
+                                  "match Observation/fac-o3, outcome OperationOutcome/(null)") == 0,
                       "%s", got);
         free(got);
     }
@@ -1026,13 +1025,14 @@ START_TEST(metadata_health_metrics_report)
         const char *type = json_string_value(json_object_get(sys, "type"));
 
         if (strcmp(type, "Observation") == 0)
-            ck_assert(ait_json_has(json_object_get(sys, "searchInclude"), "\"Observation:patient\""));
+            ck_assert(
+                ait_json_has(json_object_get(sys, "searchInclude"), "\"Observation:patient\""));
         if (strcmp(type, "Patient") == 0)
             ck_assert(
                 ait_json_has(json_object_get(sys, "searchRevInclude"), "\"Provenance:target\""));
         if (strcmp(type, "DiagnosticReport") == 0)
-            ck_assert(ait_json_has(json_object_get(sys, "searchInclude"),
-                                   "\"DiagnosticReport:result\""));
+            ck_assert(
+                ait_json_has(json_object_get(sys, "searchInclude"), "\"DiagnosticReport:result\""));
     }
     ck_assert(!ait_json_has(cs, "_revinclude are not"));
     json_decref(cs);

@@ -545,13 +545,15 @@ included(const json_t *b, const char *type)
     json_t *e;
     int n = 0;
 
-    json_array_foreach(entries, i, e) {
+    json_array_foreach(entries, i, e)
+    {
         const char *mode = json_string_value(json_object_get(json_object_get(e, "search"), "mode"));
 
         if (mode != NULL && strcmp(mode, "match") == 0)
             last_match = i;
     }
-    json_array_foreach(entries, i, e) {
+    json_array_foreach(entries, i, e)
+    {
         const char *mode = json_string_value(json_object_get(json_object_get(e, "search"), "mode"));
         json_t *res = json_object_get(e, "resource");
 
@@ -617,8 +619,8 @@ START_TEST(demo_starts_answers_for_all_members_stops_and_restarts)
     ck_assert_int_eq(https(url, tok, NULL, &b, NULL, 0), 200);
     ck_assert_int_ge(included(b, "Patient"), 2);
     json_decref(b);
-    FMT(url, "%s/DiagnosticReport?patient=%s&_include=DiagnosticReport:result&_count=50",
-        l.gateway, person);
+    FMT(url, "%s/DiagnosticReport?patient=%s&_include=DiagnosticReport:result&_count=50", l.gateway,
+        person);
     ck_assert_int_eq(https(url, tok, NULL, &b, NULL, 0), 200);
     ck_assert_int_gt(included(b, "Observation"), 0);
     json_decref(b);

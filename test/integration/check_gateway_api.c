@@ -630,10 +630,10 @@ START_TEST(lenient_handling_ignores_and_says_so)
     ck_assert_ptr_nonnull(strstr(r.body, "\"foo\""));
     ck_assert_str_eq(header(&r, "X-Members-Answered", v, sizeof(v)), "3");
     git_resp_free(&r);
-    r = git_req(&G, "GET",
-                path("/fhir/Observation?patient=%s&_include:iterate=Observation:subject&_count=2",
-                     P1),
-                T_DR, lenient, NULL, NULL);
+    r = git_req(
+        &G, "GET",
+        path("/fhir/Observation?patient=%s&_include:iterate=Observation:subject&_count=2", P1),
+        T_DR, lenient, NULL, NULL);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
     ck_assert_uint_eq(git_entries(r.json, "match"), 2);
     ck_assert_uint_eq(git_entries(r.json, "include"), 0);
@@ -711,10 +711,9 @@ START_TEST(includes_are_checked_at_the_gateway)
         ck_assert_int_eq(r.status, 403);
         git_resp_free(&r);
         /* an include of another type's parameter adds nothing: no scope needed */
-        r = git_get(&G,
-                    path("/fhir/Observation?patient=%s&_include=DiagnosticReport:result&_count=1",
-                         P1),
-                    narrow);
+        r = git_get(
+            &G, path("/fhir/Observation?patient=%s&_include=DiagnosticReport:result&_count=1", P1),
+            narrow);
         ck_assert_int_eq(r.status, 200);
         git_resp_free(&r);
         free(narrow);

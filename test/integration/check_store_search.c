@@ -765,10 +765,10 @@ include_setup(void)
     sit_make_database(db);
     c = sit_connect();
     a = base_arena_new(0);
-    res[n++] = json_pack("{s:s, s:s, s:[{s:s}]}", "resourceType", "Patient", "id", "inc-p1",
-                         "name", "family", "One");
-    res[n++] = json_pack("{s:s, s:s, s:[{s:s}]}", "resourceType", "Patient", "id", "inc-p2",
-                         "name", "family", "Two");
+    res[n++] = json_pack("{s:s, s:s, s:[{s:s}]}", "resourceType", "Patient", "id", "inc-p1", "name",
+                         "family", "One");
+    res[n++] = json_pack("{s:s, s:s, s:[{s:s}]}", "resourceType", "Patient", "id", "inc-p2", "name",
+                         "family", "Two");
     res[n++] = json_pack("{s:s, s:s}", "resourceType", "Practitioner", "id", "inc-dr1");
     res[n++] = json_pack("{s:s, s:s, s:s}", "resourceType", "Organization", "id", "inc-org1",
                          "name", "Lab");
@@ -781,9 +781,8 @@ include_setup(void)
         snprintf(subj, sizeof(subj), "%sPatient/inc-p%d", i == 11 ? SC_BASE "/" : "",
                  i <= 10 ? 1 : 2);
         res[n++] = json_pack("{s:s, s:s, s:s, s:{s:[{s:s, s:s}]}, s:{s:s}}", "resourceType",
-                             "Observation", "id", id, "status", "final", "code", "coding",
-                             "system", "urn:test:inc", "code", "inc", "subject", "reference",
-                             subj);
+                             "Observation", "id", id, "status", "final", "code", "coding", "system",
+                             "urn:test:inc", "code", "inc", "subject", "reference", subj);
     }
     json_object_set_new(res[4], "performer",
                         json_pack("[{s:s}, {s:s}]", "reference", "Practitioner/inc-dr1",
@@ -793,16 +792,16 @@ include_setup(void)
         res[5], "performer",
         json_pack("[{s:s}]", "reference", "https://elsewhere.example/fhir/Practitioner/inc-dr1"));
     json_object_set_new(res[8], "hasMember",
-                        json_pack("[{s:s}, {s:s}]", "reference", "Observation/inc-o01",
-                                  "reference", "Observation/inc-o06"));
+                        json_pack("[{s:s}, {s:s}]", "reference", "Observation/inc-o01", "reference",
+                                  "Observation/inc-o06"));
     for (int i = 1; i <= 5; i++) {
         char id[32];
 
         snprintf(id, sizeof(id), "inc-res%d", i);
-        res[n++] = json_pack("{s:s, s:s, s:s, s:{s:[{s:s, s:s}]}, s:{s:s}}", "resourceType",
-                             "Observation", "id", id, "status", "final", "code", "coding",
-                             "system", "urn:test:inc", "code", "res", "subject", "reference",
-                             "Patient/inc-p2");
+        res[n++] =
+            json_pack("{s:s, s:s, s:s, s:{s:[{s:s, s:s}]}, s:{s:s}}", "resourceType", "Observation",
+                      "id", id, "status", "final", "code", "coding", "system", "urn:test:inc",
+                      "code", "res", "subject", "reference", "Patient/inc-p2");
     }
     res[n++] = json_pack("{s:s, s:s, s:s, s:{s:s}, s:{s:s}, s:[{s:s}, {s:s}, {s:s}]}",
                          "resourceType", "DiagnosticReport", "id", "inc-rep-a", "status", "final",
@@ -817,18 +816,18 @@ include_setup(void)
                          "DiagnosticReport", "id", "inc-rep-c", "status", "final", "code", "text",
                          "panel", "subject", "reference", "Patient/inc-p1", "result", "reference",
                          "Observation/inc-res5");
-    res[n++] = json_pack("{s:s, s:s, s:s, s:[{s:{s:s}}], s:[{s:s}]}", "resourceType",
-                         "Provenance", "id", "inc-prov1", "recorded", "2026-01-01T00:00:00Z",
-                         "agent", "who", "reference", "Practitioner/inc-dr1", "target",
-                         "reference", "Patient/inc-p1");
+    res[n++] =
+        json_pack("{s:s, s:s, s:s, s:[{s:{s:s}}], s:[{s:s}]}", "resourceType", "Provenance", "id",
+                  "inc-prov1", "recorded", "2026-01-01T00:00:00Z", "agent", "who", "reference",
+                  "Practitioner/inc-dr1", "target", "reference", "Patient/inc-p1");
     res[n++] = json_pack("{s:s, s:s, s:s, s:[{s:{s:s}}], s:[{s:s}, {s:s}]}", "resourceType",
                          "Provenance", "id", "inc-prov2", "recorded", "2026-01-01T00:00:00Z",
-                         "agent", "who", "reference", "Practitioner/inc-dr1", "target",
-                         "reference", "Patient/inc-p1", "reference", "Observation/inc-o01");
-    res[n++] = json_pack("{s:s, s:s, s:s, s:[{s:{s:s}}], s:[{s:s}]}", "resourceType",
-                         "Provenance", "id", "inc-prov3", "recorded", "2026-01-01T00:00:00Z",
-                         "agent", "who", "reference", "Practitioner/inc-dr1", "target",
-                         "reference", "Patient/inc-p2");
+                         "agent", "who", "reference", "Practitioner/inc-dr1", "target", "reference",
+                         "Patient/inc-p1", "reference", "Observation/inc-o01");
+    res[n++] =
+        json_pack("{s:s, s:s, s:s, s:[{s:{s:s}}], s:[{s:s}]}", "resourceType", "Provenance", "id",
+                  "inc-prov3", "recorded", "2026-01-01T00:00:00Z", "agent", "who", "reference",
+                  "Practitioner/inc-dr1", "target", "reference", "Patient/inc-p2");
     res[n++] = json_pack("{s:s, s:s}", "resourceType", "Patient", "id", "inc-big");
     sc_apply(c, a, sc_put_bundle(res, n));
     for (size_t i = 0; i < n; i++)
@@ -838,9 +837,9 @@ include_setup(void)
         char id[32];
 
         snprintf(id, sizeof(id), "big-%04d", i);
-        big[i] = json_pack("{s:s, s:s, s:s, s:{s:s}, s:{s:s}}", "resourceType", "Observation",
-                           "id", id, "status", "final", "code", "text", "big", "subject",
-                           "reference", "Patient/inc-big");
+        big[i] = json_pack("{s:s, s:s, s:s, s:{s:s}, s:{s:s}}", "resourceType", "Observation", "id",
+                           id, "status", "final", "code", "text", "big", "subject", "reference",
+                           "Patient/inc-big");
     }
     sc_apply(c, a, sc_put_bundle(big, 1001));
     for (int i = 0; i < 1001; i++)
@@ -1036,8 +1035,10 @@ START_TEST(include_per_page)
     ck_assert(page.has_total);
     ck_assert_uint_eq(page.total, 12);
     ck_assert_ptr_nonnull(page.next_cursor);
-    snprintf(q, sizeof(q), "code=urn:test:inc|inc&_sort=_id&_count=10&_include=Observation:patient"
-             "&_cursor=%s", page.next_cursor);
+    snprintf(q, sizeof(q),
+             "code=urn:test:inc|inc&_sort=_id&_count=10&_include=Observation:patient"
+             "&_cursor=%s",
+             page.next_cursor);
     free((char *)page.next_cursor);
     rowlog_free(l);
     /* the second page includes only what its own matches point at */
@@ -1103,8 +1104,8 @@ START_TEST(include_refusals_name_the_parameter)
         struct base_err err = {0};
         struct rowlog *l;
 
-        ck_assert_msg(inc_search("Observation", bad[i][0], &l, NULL, &err) == BASE_E_INVALID,
-                      "%s", bad[i][0]);
+        ck_assert_msg(inc_search("Observation", bad[i][0], &l, NULL, &err) == BASE_E_INVALID, "%s",
+                      bad[i][0]);
         ck_assert_str_eq(err.where, bad[i][1]);
         ck_assert_str_eq(err.issue_code, bad[i][2]);
         ck_assert_uint_eq(l->n, 0);
@@ -1166,10 +1167,9 @@ START_TEST(include_bundle_entries_say_include)
                      "include");
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(entries, 1), "fullUrl")),
                      SC_BASE "/Patient/inc-p1");
-    ck_assert_ptr_nonnull(
-        strstr(json_string_value(json_object_get(json_array_get(json_object_get(b, "link"), 0),
-                                                 "url")),
-               "_include=Observation:patient"));
+    ck_assert_ptr_nonnull(strstr(
+        json_string_value(json_object_get(json_array_get(json_object_get(b, "link"), 0), "url")),
+        "_include=Observation:patient"));
     json_decref(b);
     base_buf_fini(&out);
     PQfinish(c);

@@ -237,11 +237,11 @@ git_echo_revincludes(struct gw_http_req *r, const struct git_member *m, json_t *
             strncmp(p->value.ptr, "Provenance:", 11) != 0)
             continue;
         snprintf(id, sizeof(id), "%s-%.*s", m->id, (int)(p->value.len - 11), p->value.ptr + 11);
-        json_array_append_new(
-            json_object_get(b, "entry"),
-            json_pack("{s:{s:s, s:s, s:s, s:[{s:s}]}, s:{s:s}}", "resource", "resourceType",
-                      "Provenance", "id", id, "recorded", "2024-01-01T00:00:00Z", "target",
-                      "reference", "Observation/x", "search", "mode", "include"));
+        json_array_append_new(json_object_get(b, "entry"),
+                              json_pack("{s:{s:s, s:s, s:s, s:[{s:s}]}, s:{s:s}}", "resource",
+                                        "resourceType", "Provenance", "id", id, "recorded",
+                                        "2024-01-01T00:00:00Z", "target", "reference",
+                                        "Observation/x", "search", "mode", "include"));
     }
 }
 

@@ -179,8 +179,7 @@ END_TEST
 /* A47 changes the identifier: the old one's record is retired like a merge */
 START_TEST(adt_a47_identifier_change_retires_the_old_record)
 {
-    json_t *b = th_convert(MSH("ADT^A47^ADT_A30") "EVN|A47|20240301\n" PID
-                                                  "MRG|OLD7^^^HIS^MR\n");
+    json_t *b = th_convert(MSH("ADT^A47^ADT_A30") "EVN|A47|20240301\n" PID "MRG|OLD7^^^HIS^MR\n");
 
     ck_assert_uint_eq(th_count(b, "Patient"), 2);
     ck_assert_str_eq(th_str(th_res(b, "Patient", 0), "link[0].type"), "replaces");
@@ -204,8 +203,8 @@ START_TEST(mrg_on_account_and_visit_events_links_no_patients)
         json_t *b = NULL;
 
         snprintf(msg, sizeof(msg),
-                 MSH("ADT^%s") "EVN|%s|20240301\n" PID "MRG|OTHER9^^^HIS^MR|||ACC1|V9\n",
-                 events[i], events[i]);
+                 MSH("ADT^%s") "EVN|%s|20240301\n" PID "MRG|OTHER9^^^HIS^MR|||ACC1|V9\n", events[i],
+                 events[i]);
         s = th_cr(msg);
         ck_assert_int_eq(hl7v2_convert(a, s, strlen(s), NULL, NULL, NULL, &bundle, &err), BASE_OK);
         ck_assert_uint_eq(bundle->nwarnings, 1);
@@ -715,11 +714,10 @@ START_TEST(options_system_base_authorities_tz_category)
     o.default_tz = "+00:00";
     o.obs_category = "laboratory";
     /* MSH-7 without an offset: the configured zone applies */
-    b = th_convert_opts(
-        "MSH|^~\\&|HIS|HOSP|FG|REG|20240301083000||ORU^R01|C1|P|2.5\n"
-        "PID|1||M1^^^HIS^MR~X2^^^OTHER\n"
-                       "OBR|1||F1|X^Y|||20240301070000\nOBX|1|ST|A^B||text||||||F\n",
-        &o);
+    b = th_convert_opts("MSH|^~\\&|HIS|HOSP|FG|REG|20240301083000||ORU^R01|C1|P|2.5\n"
+                        "PID|1||M1^^^HIS^MR~X2^^^OTHER\n"
+                        "OBR|1||F1|X^Y|||20240301070000\nOBX|1|ST|A^B||text||||||F\n",
+                        &o);
     ck_assert_str_eq(th_str(th_res(b, "Patient", 0), "identifier[0].system"),
                      "https://hosp-a.example/sid/mrn");
     ck_assert_str_eq(th_str(th_res(b, "Patient", 0), "identifier[1].system"),
@@ -748,8 +746,8 @@ START_TEST(msh7_offset_is_the_zone_of_times_without_one)
     json_t *b;
 
     o.default_tz = "+01:00";
-    snprintf(msg, sizeof(msg), "MSH|^~\\&|HIS|HOSP|FG|REG|20240301083000-0500||ORU^R01|C1|P|2.5\n%s",
-             body);
+    snprintf(msg, sizeof(msg),
+             "MSH|^~\\&|HIS|HOSP|FG|REG|20240301083000-0500||ORU^R01|C1|P|2.5\n%s", body);
     b = th_convert_opts(msg, &o);
     ck_assert_str_eq(th_str(th_res(b, "DiagnosticReport", 0), "effectiveDateTime"),
                      "2024-03-01T07:00:00-05:00");
@@ -762,8 +760,8 @@ START_TEST(msh7_offset_is_the_zone_of_times_without_one)
     json_decref(b);
 
     /* +0000 is a stated zone too, not "none" */
-    snprintf(msg, sizeof(msg), "MSH|^~\\&|HIS|HOSP|FG|REG|20240301083000+0000||ORU^R01|C1|P|2.5\n%s",
-             body);
+    snprintf(msg, sizeof(msg),
+             "MSH|^~\\&|HIS|HOSP|FG|REG|20240301083000+0000||ORU^R01|C1|P|2.5\n%s", body);
     b = th_convert_opts(msg, &o);
     ck_assert_str_eq(th_str(th_res(b, "DiagnosticReport", 0), "effectiveDateTime"),
                      "2024-03-01T07:00:00+00:00");

@@ -537,8 +537,7 @@ entry_mode(const json_t *b, size_t i)
 static const char *
 patient(const char *id, const char *label)
 {
-    return base_arena_sprintf(A,
-                              "{\"resourceType\":\"Patient\",\"id\":\"%s\"%s}", id,
+    return base_arena_sprintf(A, "{\"resourceType\":\"Patient\",\"id\":\"%s\"%s}", id,
                               label != NULL
                                   ? base_arena_sprintf(A,
                                                        ",\"meta\":{\"security\":[{\"system\":"

@@ -260,6 +260,13 @@ struct fhir_search_include {
     const char *target_type; /* NULL when not given */
 };
 
+/* Can one _include/_revinclude be served at all: not :iterate, a known
+ * source type, a reference parameter of it (or "*"), a Target that
+ * parameter may refer to.  BASE_E_INVALID naming "_include" or
+ * "_revinclude" otherwise (issue not-supported for :iterate, else value). */
+BASE_MUST_CHECK int fhir_search_include_check(const struct fhir_search_include *inc,
+                                              struct base_err *err);
+
 enum fhir_search_summary {
     FHIR_SEARCH_SUMMARY_ABSENT,
     FHIR_SEARCH_SUMMARY_TRUE,

@@ -159,3 +159,28 @@ fhir_search_type_name(enum fhir_search_type t)
         return "unknown";
     }
 }
+
+int
+fhir_search_include_check(const struct fhir_search_include *inc, struct base_err *err)
+{
+    const char *where = inc->rev ? "_revinclude" : "_include";
+    const struct fhir_search_param_def *def;
+
+    ENSURE(!inc->iterate, err, BASE_E_INVALID, "not-supported", where,
+           ":iterate (and :recurse) are not supported");
+    if (inc->wildcard)
+        return BASE_OK;
+    ENSURE(fhir_search_resource_known(inc->source_type), err, BASE_E_INVALID, "value", where,
+           "unknown source resource type");
+    if (strcmp(inc->param, "*") == 0)
+        return BASE_OK;
+    def = fhir_search_param_find(inc->source_type, inc->param, strlen(inc->param));
+    ENSURE(def != NULL, err, BASE_E_INVALID, "value", where,
+           "unknown search parameter of the source type");
+    ENSURE(def->type == FHIR_SEARCH_REFERENCE, err, BASE_E_INVALID, "value", where,
+           "not a reference search parameter");
+    ENSURE(inc->target_type == NULL ||
+               fhir_search_param_allows_target(def, inc->target_type, strlen(inc->target_type)),
+           err, BASE_E_INVALID, "value", where, "the parameter cannot refer to that target type");
+    return BASE_OK;
+}

@@ -291,56 +291,52 @@ inc_add_targets(struct base_arena *a, struct inc_types *t, const struct fhir_sea
     return BASE_OK;
 }
 
-/* One _include=Source:param[:Target] (or Source:* / *) on a search of
- * `type`: the types it may add; false when it names no reference
- * parameter of Source. */
-static bool
+/* One _include=Source:param[:Target] (or Source:* / *), checked by
+ * fhir_search_include_check, on a search of `type`: the types it may add
+ * (none when Source is another type: its parameters do not reach from
+ * this type's matches). */
+static int
 inc_forward(struct base_arena *a, const char *type, const struct fhir_search_include *inc,
-            struct inc_types *t, int *rc)
+            struct inc_types *t)
 {
     const struct fhir_search_param_def *defs[160];
     size_t n;
+    int rc = BASE_OK;
 
+    if (!inc->wildcard && strcmp(inc->source_type, type) != 0)
+        return BASE_OK;
     if (inc->wildcard || strcmp(inc->param, "*") == 0) {
-        if (!inc->wildcard && strcmp(inc->source_type, type) != 0)
-            return true; /* another type's parameters: adds nothing */
         n = fhir_search_params_for(type, defs, BASE_ARRAY_LEN(defs));
-        for (size_t i = 0; i < n && i < BASE_ARRAY_LEN(defs) && *rc == BASE_OK; i++) {
+        for (size_t i = 0; i < n && i < BASE_ARRAY_LEN(defs) && rc == BASE_OK; i++) {
             if (defs[i]->type == FHIR_SEARCH_REFERENCE)
-                *rc = inc_add_targets(a, t, defs[i], inc->wildcard ? NULL : inc->target_type);
+                rc = inc_add_targets(a, t, defs[i], inc->wildcard ? NULL : inc->target_type);
         }
-        return true;
+        return rc;
     }
-    const struct fhir_search_param_def *def =
-        fhir_search_param_find(inc->source_type, inc->param, strlen(inc->param));
-    if (def == NULL || def->type != FHIR_SEARCH_REFERENCE)
-        return false;
-    if (strcmp(inc->source_type, type) == 0)
-        *rc = inc_add_targets(a, t, def, inc->target_type);
-    return true;
+    return inc_add_targets(a, t, fhir_search_param_find(type, inc->param, strlen(inc->param)),
+                           inc->target_type);
 }
 
-/* One _revinclude=Source:param[:Target]: Source, when param can refer to
- * the searched type. */
-static bool
+/* One checked _revinclude=Source:param[:Target]: Source, when param can
+ * refer to the searched type. */
+static int
 inc_reverse(struct base_arena *a, const char *type, const struct fhir_search_include *inc,
-            struct inc_types *t, int *rc)
+            struct inc_types *t)
 {
-    if (inc->wildcard || strcmp(inc->param, "*") == 0) {
-        if (inc->wildcard)
-            t->any = t->added = true;
-        else
-            *rc = inc_add_type(a, t, inc->source_type, strlen(inc->source_type));
-        return true;
+    const struct fhir_search_param_def *def;
+
+    if (inc->wildcard) {
+        t->any = t->added = true;
+        return BASE_OK;
     }
-    const struct fhir_search_param_def *def =
-        fhir_search_param_find(inc->source_type, inc->param, strlen(inc->param));
-    if (def == NULL || def->type != FHIR_SEARCH_REFERENCE)
-        return false;
-    if ((inc->target_type == NULL || strcmp(inc->target_type, type) == 0) &&
-        fhir_search_param_allows_target(def, type, strlen(type)))
-        *rc = inc_add_type(a, t, inc->source_type, strlen(inc->source_type));
-    return true;
+    if (inc->target_type != NULL && strcmp(inc->target_type, type) != 0)
+        return BASE_OK;
+    if (strcmp(inc->param, "*") != 0) {
+        def = fhir_search_param_find(inc->source_type, inc->param, strlen(inc->param));
+        if (!fhir_search_param_allows_target(def, type, strlen(type)))
+            return BASE_OK;
+    }
+    return inc_add_type(a, t, inc->source_type, strlen(inc->source_type));
 }
 
 static bool
@@ -400,29 +396,21 @@ plan_includes(struct fed_req *f, const struct fhir_search *s)
     base_buf_init(&b, BASE_LIMIT_HTTP_MAX_URL);
     for (size_t i = 0; i < s->n_includes && rc == BASE_OK; i++) {
         const struct fhir_search_include *inc = &s->includes[i];
-        const char *where = inc->rev ? "_revinclude" : "_include";
+        struct base_err err = {0};
 
-        if (inc->iterate) {
+        if (fhir_search_include_check(inc, &err) != BASE_OK) {
             if (f->lenient) {
                 f->n_ignored_inc++;
                 continue;
             }
             base_buf_fini(&b);
             /* an unsupported parameter is a bad request (400), not 406 */
-            return deny(f, NULL, BASE_E_INVALID, "invalid", where,
-                        ":iterate is not supported across members");
+            snprintf(err.issue_code, sizeof(err.issue_code), "%s", "invalid");
+            gw_app_deny(f->app, f->r, &f->c, f->kind, f->subtype, NULL, &err);
+            return false;
         }
         t.added = false;
-        if (!(inc->rev ? inc_reverse(a, f->type, inc, &t, &rc)
-                       : inc_forward(a, f->type, inc, &t, &rc))) {
-            if (f->lenient) {
-                f->n_ignored_inc++;
-                continue;
-            }
-            base_buf_fini(&b);
-            return deny(f, NULL, BASE_E_INVALID, "invalid", where,
-                        "not a reference search parameter of that type");
-        }
+        rc = inc->rev ? inc_reverse(a, f->type, inc, &t) : inc_forward(a, f->type, inc, &t);
         /* an include that can add nothing is not passed on; one whose types
          * an earlier include named already still is (other resources) */
         if (rc == BASE_OK && t.added && !inc_query_add(&b, inc))

@@ -727,6 +727,16 @@ START_TEST(includes_are_checked_at_the_gateway)
     ck_assert_int_eq(r.status, 400);
     ck_assert_ptr_nonnull(strstr(r.body, "_revinclude"));
     git_resp_free(&r);
+    /* the same refusals as a member's (fhir_search_include_check): an
+     * unknown source type, a Target the parameter cannot refer to */
+    r = git_get(&G, path("/fhir/Observation?patient=%s&_include=Nonsense:*", P1), T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Observation?patient=%s&_include=Observation:patient:Device", P1),
+                T_DR);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_ptr_nonnull(strstr(r.body, "target type"));
+    git_resp_free(&r);
 }
 END_TEST
 

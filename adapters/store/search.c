@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fhir/json/fhir_json.h"
+#include "fhir/model/fhir_model.h"
 
 #define ROW_COLUMNS "r.pk, r.res_type, r.id, r.version, r.last_updated, r.deleted, r.content::text"
 
@@ -102,27 +103,31 @@ tag_subsetted(json_t *res)
                : BASE_E_NOMEM;
 }
 
-/* Is member `key` named by `el` (also its choice forms valueQuantity… and
- * the primitive extension _el)? */
+/*
+ * Does the subset keep member `key` of a resource of type `t`?  Always id,
+ * meta and resourceType; with _elements the elements named (a choice by its
+ * base name: "value" keeps valueQuantity, and each primitive's "_name"
+ * form) and, as R4 search.html#elements asks ("Servers SHOULD always return
+ * mandatory elements whether they are requested or not"), every element of
+ * minimum cardinality 1, so that the subset is still a valid resource;
+ * with _summary=data everything but the narrative.
+ */
 static bool
-element_named(const char *key, const char *el)
+keep_member(const struct fhir_search *s, const struct fhir_model_type *t, const char *key)
 {
-    size_t n = strlen(el);
+    struct fhir_model_match m;
 
-    if (key[0] == '_')
-        key++;
-    return strncmp(key, el, n) == 0 && (key[n] == '\0' || (key[n] >= 'A' && key[n] <= 'Z'));
-}
-
-static bool
-keep_member(const struct fhir_search *s, const char *key)
-{
     if (strcmp(key, "resourceType") == 0 || strcmp(key, "id") == 0 || strcmp(key, "meta") == 0)
         return true;
     if (s->n_elements == 0)
         return strcmp(key, "text") != 0; /* _summary=data */
+    if (t == NULL || !fhir_model_match_key(t, key, strlen(key), &m))
+        return false; /* not an element of the type: never asked for */
+    if (m.elem->min >= 1)
+        return true;
     for (size_t i = 0; i < s->n_elements; i++) {
-        if (element_named(key, s->elements[i]))
+        if (strlen(s->elements[i]) == m.elem->name_len &&
+            memcmp(s->elements[i], m.elem->name, m.elem->name_len) == 0)
             return true;
     }
     return false;
@@ -132,6 +137,8 @@ int
 adapter_store_subset(const struct fhir_search *s, const json_t *res, json_t **out)
 {
     json_t *kept = json_object();
+    const char *rt = json_string_value(json_object_get(res, "resourceType"));
+    const struct fhir_model_type *t = rt != NULL ? fhir_model_type_find(rt, strlen(rt)) : NULL;
     const char *key;
     json_t *v;
     int rc = kept != NULL ? BASE_OK : BASE_E_NOMEM;
@@ -139,7 +146,7 @@ adapter_store_subset(const struct fhir_search *s, const json_t *res, json_t **ou
     *out = NULL;
     json_object_foreach((json_t *)res, key, v)
     {
-        if (rc == BASE_OK && keep_member(s, key) && json_object_set(kept, key, v) != 0)
+        if (rc == BASE_OK && keep_member(s, t, key) && json_object_set(kept, key, v) != 0)
             rc = BASE_E_NOMEM;
     }
     if (rc == BASE_OK)

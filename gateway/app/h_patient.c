@@ -170,6 +170,9 @@ collect_patients(struct base_arena *a, json_t *bundle, const char *only,
     }
     if (only != NULL)
         json_object_set_new(bundle, "total", json_integer((json_int_t)k));
+    /* JSON FHIR has no empty arrays (json.html): no match has no entry */
+    if (json_array_size(entries) == 0)
+        json_object_del(bundle, "entry");
     *out = ents;
     return ents != NULL ? k : 0;
 }

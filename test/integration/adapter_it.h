@@ -36,6 +36,7 @@
 #include "test/support/pgtest.h"
 #include "test/support/testutil.h"
 #include "test/support/tu_http.h"
+#include "test/support/tu_fhircheck.h"
 
 #define AIT_UNUSED __attribute__((unused))
 
@@ -366,6 +367,7 @@ ait_http(const struct ait *t, enum ait_who who, const char *method, const char *
     }
     snprintf(url, sizeof(url), "%s%s", strncmp(path, "https://", 8) == 0 ? "" : t->base, path);
     tu_http_request(url, &o, resp);
+    tu_assert_fhir_answer(url, resp);
     return resp->status;
 }
 

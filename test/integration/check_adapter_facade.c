@@ -543,6 +543,7 @@ as_gateway(const char *method, const char *path, const char *header, const char 
     o.timeout_ms = 60000;
     snprintf(url, sizeof(url), "%s%s", T.base, path);
     tu_http_request(url, &o, r);
+    tu_assert_fhir_answer(url, r);
     return r->status;
 }
 

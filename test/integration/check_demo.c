@@ -37,6 +37,7 @@
 #include "test/support/pgtest.h"
 #include "test/support/testutil.h"
 #include "test/support/tu_http.h"
+#include "test/support/tu_fhircheck.h"
 
 #define DEMO_PATH     768
 #define DEMO_MAX_OUT  (64u << 10)
@@ -357,6 +358,7 @@ https(const char *url, const char *token, const char *form, json_t **out, char *
     o.ca_file = state_file("region-ca.crt");
     o.timeout_ms = 30000;
     (void)tu_http_request(url, &o, &t);
+    tu_assert_fhir_answer(url, &t);
     status = t.status;
     if (req_id != NULL)
         (void)tu_http_header(&t, "X-Request-Id", req_id, cap);

@@ -45,6 +45,7 @@
 #include "gateway/mpi/gw_mpi.h"
 #include "test/support/pgtest.h"
 #include "test/support/testutil.h"
+#include "test/support/tu_fhircheck.h"
 #include "test/support/tu_http.h"
 
 /* ------------------------------------------------------------ members -- */
@@ -238,10 +239,12 @@ git_echo_revincludes(struct gw_http_req *r, const struct git_member *m, json_t *
             continue;
         snprintf(id, sizeof(id), "%s-%.*s", m->id, (int)(p->value.len - 11), p->value.ptr + 11);
         json_array_append_new(json_object_get(b, "entry"),
-                              json_pack("{s:{s:s, s:s, s:s, s:[{s:s}]}, s:{s:s}}", "resource",
-                                        "resourceType", "Provenance", "id", id, "recorded",
-                                        "2024-01-01T00:00:00Z", "target", "reference",
-                                        "Observation/x", "search", "mode", "include"));
+                              json_pack("{s:{s:s, s:s, s:s, s:[{s:s}], s:[{s:{s:s}}]}, s:{s:s}}",
+                                        "resource", "resourceType", "Provenance", "id", id,
+                                        "recorded", "2024-01-01T00:00:00Z", "target",
+                                        "reference", "Observation/x", "agent", "who",
+                                        "reference", "Organization/x", "search", "mode",
+                                        "include"));
     }
 }
 
@@ -292,9 +295,16 @@ git_h_everything(struct gw_http_req *r, void *cls)
         return;
     b = git_bundle();
     if (local != NULL && git_holds(m, local, &person)) {
+        /* _type, as passed on by the gateway, limits what comes back */
+        struct base_str types = {0};
+        bool obs = !gw_http_req_query(r, "_type", &types) ||
+                   memmem(types.ptr, types.len, "Observation", 11) != NULL;
+
         git_add(b, m->base, git_patient(m, person));
-        git_add(b, m->base, git_observation(m, local, 1));
-        git_add(b, m->base, git_observation(m, local, 2));
+        if (obs) {
+            git_add(b, m->base, git_observation(m, local, 1));
+            git_add(b, m->base, git_observation(m, local, 2));
+        }
     }
     git_send(r, b);
 }
@@ -668,6 +678,13 @@ git_req(const struct git_gw *g, const char *method, const char *path, const char
     tu_http_resp_free(&resp);
     if (out.body != NULL)
         out.json = json_loads(out.body, 0, NULL);
+    {
+        char what[4200];
+
+        snprintf(what, sizeof(what), "%s %s", method, path);
+        tu_assert_fhir_body(what, out.status, out.headers, out.body,
+                            out.body != NULL ? strlen(out.body) : 0);
+    }
     return out;
 }
 

@@ -35,6 +35,7 @@
 #include "test/support/pgtest.h"
 #include "test/support/testutil.h"
 #include "test/support/tu_http.h"
+#include "test/support/tu_fhircheck.h"
 
 #define SO_MAX_NODES 2
 #define SO_PATH      768
@@ -623,6 +624,7 @@ so_req(const struct so_region *r, const char *base, const char *method, const ch
     o.timeout_ms = 30000;
     SO_FMT(url, "%s%s", base, path);
     (void)tu_http_request(url, &o, &t);
+    tu_assert_fhir_answer(url, &t);
     s.status = t.status;
     (void)tu_http_header(&t, "X-Request-Id", s.id, sizeof(s.id));
     if (t.body != NULL)

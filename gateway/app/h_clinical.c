@@ -153,7 +153,10 @@ patient_from_search(struct fed_req *f, const struct fhir_search *s)
         seen++;
         const char *own =
             cl->n_values == 1 ? own_patient_id(f, cl->values[0].u.reference.url) : NULL;
-        if (cl->modifier != FHIR_SEARCH_MOD_NONE || cl->n_values != 1 ||
+        /* subject:Patient=ID is patient=ID (R4 search.html#reference, :[type]) */
+        bool typed = cl->modifier == FHIR_SEARCH_MOD_TYPE && cl->modifier_type != NULL &&
+                     strcmp(cl->modifier_type, "Patient") == 0;
+        if ((cl->modifier != FHIR_SEARCH_MOD_NONE && !typed) || cl->n_values != 1 ||
             (own == NULL && cl->values[0].u.reference.id == NULL) ||
             (cl->values[0].u.reference.type != NULL &&
              strcmp(cl->values[0].u.reference.type, "Patient") != 0))
@@ -196,10 +199,7 @@ everything_query(struct fed_req *f, struct base_str *out)
             while (rest.len > 0) {
                 char *t;
 
-                if (!base_str_cut(rest, ',', &one, &rest)) {
-                    one = rest;
-                    rest.len = 0;
-                }
+                (void)base_str_cut(rest, ',', &one, &rest); /* the last: one = rest */
                 t = base_str_dup0(a, one);
                 if (t == NULL || !gw_app_is_clinical_type(t)) {
                     base_buf_fini(&b);

@@ -167,6 +167,11 @@ START_TEST(metadata_is_a_valid_capability_statement)
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(json_object_get(r.json, "token_endpoint"));
     git_resp_free(&r);
+    /* where SMART App Launch 2.0 clients look: under the FHIR base */
+    r = git_get(&G, "/fhir/.well-known/smart-configuration", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(json_object_get(r.json, "token_endpoint"));
+    git_resp_free(&r);
     r = git_get(&G, "/.well-known/jwks.json", NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_ge(json_array_size(json_object_get(r.json, "keys")), 1);
@@ -590,6 +595,14 @@ START_TEST(own_absolute_patient_urls_and_unknown_fhir_paths)
                 T_DR);
     ck_assert_int_eq(r.status, 200);
     git_resp_free(&r);
+    /* the :[type] modifier of a reference parameter: subject:Patient=ID */
+    r = git_get(&G, path("/fhir/Observation?subject:Patient=%s", P1), T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), n);
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Observation?subject:Group=%s", P1), T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
     r = git_get(&G, path("/fhir/Observation?patient=https://elsewhere.example/fhir/Patient/%s", P1),
                 T_DR);
     ck_assert_int_eq(r.status, 400);
@@ -796,6 +809,18 @@ START_TEST(everything_gathers_every_member)
     r = git_get(&G, path("/fhir/Patient/%s/$everything?name=x", P1), T_DR);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);
+    /* _type: checked here (one type, a list), passed on to the members */
+    r = git_get(&G, path("/fhir/Patient/%s/$everything?_type=Observation,Condition", P1), T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_tagged(r.json, "hosp-a"), 3);
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Patient/%s/$everything?_type=Condition", P1), T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_tagged(r.json, "hosp-a"), 1);
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Patient/%s/$everything?_type=Observation,Bogus", P1), T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
 }
 END_TEST
 
@@ -878,6 +903,9 @@ START_TEST(pdqm_and_pixm)
     r = git_get(&G, "/fhir/Patient?family:exact=Zha&birthdate=1980-01-01", T_DR);
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_eq(git_entries(r.json, "match"), 0);
+    /* no match: total 0 and no entry array (JSON FHIR has no empty arrays) */
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")), 0);
+    ck_assert_ptr_null(json_object_get(r.json, "entry"));
     git_resp_free(&r);
     r = git_get(&G, "/fhir/Patient?family:exact=Zhang&birthdate=1980-01-01", T_DR);
     ck_assert_int_eq(r.status, 200);

@@ -75,6 +75,8 @@ struct fed_req {
     const char *subtype;   /* search-type | $everything */
     enum fhir_event_kind kind;
     const char *person;    /* regional person id */
+    const char *chain_system;                /* patient.identifier=SYSTEM|VALUE: SYSTEM */
+    struct fhir_search_clause *chain_clause; /* its stand-in patient clause */
     const char *patient_ref;
     struct gw_policy_consent *consent;
     struct gw_policy_decision decision;
@@ -167,7 +169,8 @@ patient_from_search(struct fed_req *f, const struct fhir_search *s)
     if (seen != 1 || id == NULL)
         return deny(f, NULL, BASE_E_INVALID, "required", "patient",
                     "a federated search needs exactly one patient parameter");
-    f->person = id;
+    if (f->chain_system == NULL)
+        f->person = id; /* chained: the identifier's value, set before */
     return true;
 }
 
@@ -428,6 +431,85 @@ plan_includes(struct fed_req *f, const struct fhir_search *s)
     return true;
 }
 
+/*
+ * patient.identifier=SYSTEM|VALUE (and subject.identifier,
+ * subject:Patient.identifier): the chained search IHE MHD's Find Document
+ * References and many clients use when they know the patient's identifier
+ * (a resident identity number, a hospital's record number) but not the
+ * regional id.  The gateway resolves it in its own patient index, so the
+ * members see their local ids as for patient=ID.  Here: the parameter is
+ * taken out of the query and a stand-in patient clause put in its place,
+ * which names the person once resolve_chained() has found it.
+ */
+#define CHAIN_STAND_IN "chained-patient-identifier"
+
+static bool
+is_chained_patient(struct base_str name)
+{
+    return base_str_eq_cstr(name, "patient.identifier") ||
+           base_str_eq_cstr(name, "subject.identifier") ||
+           base_str_eq_cstr(name, "subject:Patient.identifier");
+}
+
+static bool
+chained_query(struct fed_req *f, struct base_str *q)
+{
+    struct base_arena *a = gw_http_req_arena(f->r);
+    const struct gw_http_param *chain = NULL;
+    struct base_str sys, val;
+    struct base_buf b;
+    bool ok = true;
+    char *out;
+
+    for (size_t i = 0; i < gw_http_req_query_count(f->r); i++) {
+        const struct gw_http_param *p = gw_http_req_query_at(f->r, i);
+
+        if (!is_chained_patient(p->name))
+            continue;
+        if (chain != NULL)
+            return deny(f, NULL, BASE_E_INVALID, "required", "patient",
+                        "a federated search needs exactly one patient parameter");
+        chain = p;
+    }
+    if (chain == NULL)
+        return true;
+    if (!base_str_cut(chain->value, '|', &sys, &val) || sys.len == 0 || val.len == 0 ||
+        base_str_find_chr(val, ',', 0) >= 0)
+        return deny(f, NULL, BASE_E_INVALID, "value", "patient.identifier",
+                    "patient.identifier must be one SYSTEM|VALUE");
+    f->chain_system = base_str_dup0(a, sys);
+    f->person = base_str_dup0(a, val);
+    base_buf_init(&b, BASE_LIMIT_HTTP_MAX_URL * 2);
+    for (size_t i = 0; ok && i < gw_http_req_query_count(f->r); i++) {
+        const struct gw_http_param *p = gw_http_req_query_at(f->r, i);
+
+        ok = p == chain ||
+             base_buf_appendf(&b, "%.*s=%.*s&", (int)p->raw_name.len, p->raw_name.ptr,
+                              (int)p->raw_value.len, p->raw_value.ptr) == BASE_OK;
+    }
+    ok = ok && base_buf_appendf(&b, "%s=%s",
+                                base_str_eq_cstr(chain->name, "patient.identifier") ? "patient"
+                                                                                     : "subject",
+                                CHAIN_STAND_IN) == BASE_OK;
+    out = ok ? base_buf_dup0(&b, a) : NULL;
+    base_buf_fini(&b);
+    if (out == NULL || f->chain_system == NULL || f->person == NULL)
+        return deny(f, NULL, BASE_E_LIMIT, "too-costly", "query", "query too long");
+    *q = base_str_from_cstr(out);
+    return true;
+}
+
+/* The stand-in clause, to be pointed at the person once resolved. */
+static void
+find_stand_in(struct fed_req *f, struct fhir_search *s)
+{
+    for (size_t i = 0; f->chain_system != NULL && i < s->n_clauses; i++) {
+        if (s->clauses[i].raw_value != NULL &&
+            strcmp(s->clauses[i].raw_value, CHAIN_STAND_IN) == 0)
+            f->chain_clause = &s->clauses[i];
+    }
+}
+
 static bool
 parse_search(struct fed_req *f, struct fhir_search **out)
 {
@@ -436,6 +518,8 @@ parse_search(struct fed_req *f, struct fhir_search **out)
     struct base_err err = {0};
 
     if (f->type == NULL && !everything_query(f, &q))
+        return false;
+    if (f->type != NULL && !chained_query(f, &q))
         return false;
 
     opt.handling = fhir_search_handling_from_prefer(gw_http_req_header(f->r, "Prefer"),
@@ -467,7 +551,10 @@ parse_search(struct fed_req *f, struct fhir_search **out)
         f->ignored_summary = true;
         (*out)->summary = FHIR_SEARCH_SUMMARY_ABSENT;
     }
-    return plan_includes(f, *out) && patient_from_search(f, *out);
+    if (!plan_includes(f, *out) || !patient_from_search(f, *out))
+        return false;
+    find_stand_in(f, *out);
+    return true;
 }
 
 /* A parameter lenient handling ignored: the members (strict) would refuse
@@ -497,9 +584,12 @@ member_query(struct fed_req *f, const struct fhir_search *s)
         const struct gw_http_param *p = gw_http_req_query_at(f->r, i);
         struct base_str base = p->name;
         long colon = base_str_find_chr(base, ':', 0);
+        long dot = base_str_find_chr(base, '.', 0);
 
         if (colon >= 0)
             base.len = (size_t)colon;
+        if (dot >= 0 && (size_t)dot < base.len)
+            base.len = (size_t)dot; /* patient.identifier: resolved here */
         if (base_str_eq_cstr(base, "patient") || base_str_eq_cstr(base, "subject") ||
             base_str_eq_cstr(base, "_cursor") || base_str_eq_cstr(base, "_format") ||
             base_str_eq_cstr(base, "_pretty") || base_str_eq_cstr(base, "_count") ||
@@ -1119,6 +1209,42 @@ acceptable(struct fed_req *f)
     return false;
 }
 
+/* patient.identifier → the regional person.  A caller who may only see
+ * their own record learns nothing about other identifiers: 403 whether the
+ * identifier is known or not. */
+static bool
+resolve_chained(struct fed_req *f)
+{
+    struct base_arena *a = gw_http_req_arena(f->r);
+    struct gw_mpi_person person;
+    struct base_err err = {0};
+    struct gw_db_conn *db;
+    int rc;
+
+    if ((db = gw_app_db(f->app, f->r)) == NULL)
+        return false;
+    rc = gw_mpi_resolve(gw_db_conn_pg(db), a, &f->app->mpi, f->chain_system, f->person, &person,
+                        &err);
+    gw_db_release(db);
+    if (rc != BASE_OK && f->c.p->role == GW_AUTH_ROLE_PATIENT)
+        return deny(f, NULL, BASE_E_AUTH, "forbidden", "patient",
+                    gw_policy_reason_message(GW_POLICY_R_NOT_OWN));
+    if (rc == BASE_E_NOTFOUND || rc == BASE_E_INVALID)
+        return deny(f, NULL, BASE_E_NOTFOUND, "not-found", "patient.identifier",
+                    "no patient has this identifier");
+    if (rc == BASE_E_CONFLICT)
+        return deny(f, NULL, BASE_E_CONFLICT, "multiple-matches", "patient.identifier",
+                    "the identifier names more than one person");
+    if (rc != BASE_OK) {
+        gw_app_deny(f->app, f->r, &f->c, f->kind, f->subtype, NULL, &err);
+        return false;
+    }
+    f->person = person.id;
+    if (f->chain_clause != NULL)
+        f->chain_clause->raw_value = person.id; /* self and next links name the person */
+    return true;
+}
+
 static void
 run(struct fed_req *f)
 {
@@ -1128,6 +1254,8 @@ run(struct fed_req *f)
     bool ok;
 
     if (!admit(f) || !acceptable(f) || !parse_search(f, &s))
+        return;
+    if (f->chain_system != NULL && !resolve_chained(f))
         return;
     if (f->c.p->role == GW_AUTH_ROLE_PATIENT &&
         (f->c.p->patient == NULL || strcmp(f->c.p->patient, f->person) != 0)) {

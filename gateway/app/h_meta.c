@@ -57,8 +57,14 @@ type_params(const char *type)
             strcmp(defs[i]->name, "_list") == 0 || strcmp(defs[i]->name, "_query") == 0 ||
             strcmp(defs[i]->name, "_has") == 0)
             continue;
-        json_array_append_new(a, search_param(defs[i]->name, fhir_search_type_name(defs[i]->type),
-                                              NULL));
+        json_array_append_new(
+            a, search_param(defs[i]->name, fhir_search_type_name(defs[i]->type),
+                            strcmp(defs[i]->name, "patient") == 0 ||
+                                    strcmp(defs[i]->name, "subject") == 0
+                                ? "the regional Patient id, or chained: "
+                                  "patient.identifier=SYSTEM|VALUE (resolved in the regional "
+                                  "patient index); one patient per search"
+                                : NULL));
     }
     return a;
 }

@@ -15,6 +15,7 @@
 
 #include "fhir/validate/fhir_validate.h"
 #include "test/integration/gateway_it.h"
+#include "test/support/jsonpath.h"
 #include "test/support/runcli.h"
 
 static struct git_gw G;
@@ -574,6 +575,57 @@ START_TEST(search_by_post_is_the_same_search)
 }
 END_TEST
 
+/* patient.identifier=SYSTEM|VALUE (IHE MHD ITI-67, clients that know a
+ * resident identity number or a hospital's record number): resolved in the
+ * patient index; the same matches as patient=ID, and the links name the
+ * person so that paging works. */
+static void
+chained_patient_identifier(size_t n)
+{
+    char resid[19];
+    char q[512];
+    struct git_resp r;
+    const char *self;
+
+    git_resid("p1", resid);
+    snprintf(q, sizeof(q), "/fhir/Observation?patient.identifier=urn:oid:2.16.156.10011.1.3%%7C%s",
+             resid);
+    r = git_get(&G, q, T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), n);
+    self = tu_json_str(r.json, "link.0.url");
+    ck_assert_ptr_nonnull(self);
+    ck_assert_ptr_nonnull(strstr(self, P1));
+    git_resp_free(&r);
+    /* a member's own record number names the same person */
+    r = git_get(&G, "/fhir/Observation?subject:Patient.identifier=urn:fhirgate:test:hosp-a:mrn|"
+                    "MRN-p1-hosp-a",
+                T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), n);
+    git_resp_free(&r);
+    /* unknown, malformed, twice, or with patient= as well */
+    r = git_get(&G, "/fhir/Observation?patient.identifier=urn:x|nobody", T_DR);
+    ck_assert_int_eq(r.status, 404);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Observation?patient.identifier=nobody", T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    snprintf(q, sizeof(q), "/fhir/Observation?patient.identifier=urn:x|a&patient=%s", P1);
+    r = git_get(&G, q, T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    /* a patient learns nothing about other people's identifiers */
+    r = git_get(&G, "/fhir/Observation?patient.identifier=urn:x|nobody", T_PAT);
+    ck_assert_int_eq(r.status, 403);
+    git_resp_free(&r);
+    snprintf(q, sizeof(q), "/fhir/Observation?patient.identifier=urn:oid:2.16.156.10011.1.3|%s",
+             resid);
+    r = git_get(&G, q, T_PAT);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    git_resp_free(&r);
+}
+
 /* A Patient named by its absolute URL under the gateway's own base
  * (public_url + /fhir) is that Patient; under any other base it is not. A
  * GET elsewhere under /fhir is a FHIR 404, not the portal's. */
@@ -603,6 +655,7 @@ START_TEST(own_absolute_patient_urls_and_unknown_fhir_paths)
     r = git_get(&G, path("/fhir/Observation?subject:Group=%s", P1), T_DR);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);
+    chained_patient_identifier(n);
     r = git_get(&G, path("/fhir/Observation?patient=https://elsewhere.example/fhir/Patient/%s", P1),
                 T_DR);
     ck_assert_int_eq(r.status, 400);

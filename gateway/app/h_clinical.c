@@ -77,6 +77,7 @@ struct fed_req {
     const char *person;    /* regional person id */
     const char *chain_system;                /* patient.identifier=SYSTEM|VALUE: SYSTEM */
     struct fhir_search_clause *chain_clause; /* its stand-in patient clause */
+    const char *op_query;  /* $everything: "&_since=…&_type=…" as sent, for the links */
     const char *patient_ref;
     struct gw_policy_consent *consent;
     struct gw_policy_decision decision;
@@ -181,17 +182,24 @@ everything_query(struct fed_req *f, struct base_str *out)
 {
     struct base_arena *a = gw_http_req_arena(f->r);
     struct base_buf b;
+    struct base_buf ops;
     int64_t lo;
     int64_t hi;
     char *q;
 
     base_buf_init(&b, BASE_LIMIT_HTTP_MAX_URL * 2);
+    base_buf_init(&ops, BASE_LIMIT_HTTP_MAX_URL);
     for (size_t i = 0; i < gw_http_req_query_count(f->r); i++) {
         const struct gw_http_param *p = gw_http_req_query_at(f->r, i);
 
+        if ((base_str_eq_cstr(p->name, "_since") || base_str_eq_cstr(p->name, "_type")) &&
+            base_buf_appendf(&ops, "&%.*s=%.*s", (int)p->raw_name.len, p->raw_name.ptr,
+                             (int)p->raw_value.len, p->raw_value.ptr) != BASE_OK)
+            break;
         if (base_str_eq_cstr(p->name, "_since")) {
             if (!fhir_search_date_range(p->value.ptr, p->value.len, &lo, &hi)) {
                 base_buf_fini(&b);
+                base_buf_fini(&ops);
                 return deny(f, NULL, BASE_E_INVALID, "value", "_since",
                             "_since must be an instant");
             }
@@ -206,6 +214,7 @@ everything_query(struct fed_req *f, struct base_str *out)
                 t = base_str_dup0(a, one);
                 if (t == NULL || !gw_app_is_clinical_type(t)) {
                     base_buf_fini(&b);
+                    base_buf_fini(&ops);
                     return deny(f, NULL, BASE_E_INVALID, "value", "_type",
                                 "_type must list federated resource types");
                 }
@@ -214,6 +223,7 @@ everything_query(struct fed_req *f, struct base_str *out)
                    !base_str_eq_cstr(p->name, "_format") &&
                    !base_str_eq_cstr(p->name, "_pretty")) {
             base_buf_fini(&b);
+            base_buf_fini(&ops);
             return deny(f, NULL, BASE_E_INVALID, "invalid", "query",
                         "$everything takes _since, _type and _count only");
         } else if (base_buf_appendf(&b, "%s%.*s=%.*s", b.len > 0 ? "&" : "",
@@ -223,9 +233,24 @@ everything_query(struct fed_req *f, struct base_str *out)
         }
     }
     q = b.len > 0 ? base_buf_dup0(&b, a) : base_arena_strdup(a, "");
+    f->op_query = ops.len > 0 ? base_buf_dup0(&ops, a) : "";
     base_buf_fini(&b);
+    base_buf_fini(&ops);
     *out = base_str_from_cstr(q);
-    return q != NULL;
+    return q != NULL && f->op_query != NULL;
+}
+
+/* The query the self and next links carry and a cursor is bound to: the
+ * canonical search, and for $everything its own parameters as sent. */
+static const char *
+link_query(struct fed_req *f, const struct fhir_search *s)
+{
+    struct base_arena *a = gw_http_req_arena(f->r);
+    const char *q = fhir_search_canonical_query(a, s);
+
+    if (q == NULL || f->op_query == NULL || f->op_query[0] == '\0')
+        return q;
+    return base_arena_sprintf(a, "%s%s", q, f->op_query);
 }
 
 /* ---------------------------------------------------- _include -- */
@@ -1075,7 +1100,7 @@ setup_merge(struct fed_req *f, const struct fhir_search *s, const struct gw_fed_
     o->base_url = f->app->cfg->fhir_base;
     o->path = f->type != NULL ? f->type
                               : base_arena_sprintf(a, "Patient/%s/$everything", f->person);
-    o->query = fhir_search_canonical_query(a, s);
+    o->query = link_query(f, s);
     o->search = s;
     o->count = s->count;
     if (f->type != NULL) {
@@ -1155,7 +1180,7 @@ fan_out(struct fed_req *f, PGresult *locals, const struct fhir_search *s)
     size_t n;
 
     if (rq == NULL || query == NULL || path == NULL ||
-        !decode_cursor(f, s, path, fhir_search_canonical_query(a, s), &cursor))
+        !decode_cursor(f, s, path, link_query(f, s), &cursor))
         return;
     n = build_requests(f, locals, query, "$everything?", cursor, rq, BASE_LIMIT_FED_MAX_REQUESTS);
     if (n == 0) {

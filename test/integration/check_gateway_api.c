@@ -874,6 +874,27 @@ START_TEST(everything_gathers_every_member)
     r = git_get(&G, path("/fhir/Patient/%s/$everything?_type=Observation,Bogus", P1), T_DR);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);
+    /* the next page keeps _type: its link carries it, the members get it again */
+    r = git_get(&G, path("/fhir/Patient/%s/$everything?_type=Condition&_count=1", P1), T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    {
+        const char *next = NULL;
+        struct git_resp r2;
+        size_t i;
+        json_t *l;
+
+        json_array_foreach(json_object_get(r.json, "link"), i, l) {
+            if (strcmp(json_string_value(json_object_get(l, "relation")), "next") == 0)
+                next = json_string_value(json_object_get(l, "url"));
+        }
+        ck_assert_ptr_nonnull(next);
+        ck_assert_ptr_nonnull(strstr(next, "_type=Condition"));
+        r2 = git_get(&G, strstr(next, "/fhir/"), T_DR);
+        ck_assert_msg(r2.status == 200, "%ld %s", r2.status, r2.body);
+        ck_assert_ptr_null(strstr(r2.body, "\"Observation\""));
+        git_resp_free(&r2);
+    }
+    git_resp_free(&r);
 }
 END_TEST
 

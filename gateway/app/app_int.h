@@ -190,6 +190,7 @@ void gw_app_h_patient_read(struct gw_http_req *r, void *cls);
 
 /* Federated clinical data (h_clinical.c). */
 void gw_app_h_everything(struct gw_http_req *r, void *cls);
+void gw_app_h_everything_post(struct gw_http_req *r, void *cls);
 void gw_app_h_clinical(struct gw_http_req *r, void *cls);
 /* The federated types DESIGN.md §3 names. */
 extern const char *const gw_app_clinical_types[];

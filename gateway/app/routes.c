@@ -91,6 +91,7 @@ gw_app_routes(struct gw_app *app, struct base_err *err)
         /* patients (MPI) */
         {"GET", "/fhir/Patient/$ihe-pix", gw_app_h_patient_pix, app},
         {"GET", "/fhir/Patient/{id}/$everything", gw_app_h_everything, app},
+        {"POST", "/fhir/Patient/{id}/$everything", gw_app_h_everything_post, app},
         {"GET", "/fhir/Patient/{id}", gw_app_h_patient_read, app},
         {"GET", "/fhir/Patient", gw_app_h_patient_search, app},
         /* audit trail */

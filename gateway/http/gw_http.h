@@ -263,6 +263,10 @@ struct base_str gw_http_req_body(const struct gw_http_req *r);
  */
 bool gw_http_req_body_is_form(const struct gw_http_req *r); /* true for no body */
 BASE_MUST_CHECK int gw_http_req_adopt_form(struct gw_http_req *r, struct base_err *err);
+/* The same for parameters a handler derived itself (`query`: a form,
+ * percent-encoded, without '?'), e.g. from an operation's Parameters. */
+BASE_MUST_CHECK int gw_http_req_adopt_query(struct gw_http_req *r, const char *query, size_t len,
+                                            struct base_err *err);
 
 /* --------------------------------------------------------- responses --
  * A handler answers by calling exactly one gw_http_respond_*() (or

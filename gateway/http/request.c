@@ -160,14 +160,7 @@ gw_http_req_body_is_form(const struct gw_http_req *r)
 int
 gw_http_req_adopt_form(struct gw_http_req *r, struct base_err *err)
 {
-    const struct gw_http_limits *lim = &r->srv->lim;
     struct base_str body = gw_http_req_body(r);
-    struct gw_http_target form;
-    struct gw_http_target_limits tl;
-    struct gw_http_param *all;
-    char *text;
-    char *q;
-    size_t n;
 
     if (!gw_http_req_body_is_form(r))
         return base_err_set(err, BASE_E_INVALID, "not-supported", "Content-Type",
@@ -176,6 +169,22 @@ gw_http_req_adopt_form(struct gw_http_req *r, struct base_err *err)
     /* a final line break some clients add is not a parameter's */
     while (body.len > 0 && (body.ptr[body.len - 1] == '\n' || body.ptr[body.len - 1] == '\r'))
         body.len--;
+    return gw_http_req_adopt_query(r, body.ptr, body.len, err);
+}
+
+int
+gw_http_req_adopt_query(struct gw_http_req *r, const char *query, size_t len,
+                        struct base_err *err)
+{
+    const struct gw_http_limits *lim = &r->srv->lim;
+    struct base_str body = {query, len};
+    struct gw_http_target form;
+    struct gw_http_target_limits tl;
+    struct gw_http_param *all;
+    char *text;
+    char *q;
+    size_t n;
+
     if (body.len == 0)
         return BASE_OK;
     if (!base_utf8_valid(body.ptr, body.len, NULL))

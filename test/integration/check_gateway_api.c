@@ -874,6 +874,56 @@ START_TEST(everything_gathers_every_member)
     r = git_get(&G, path("/fhir/Patient/%s/$everything?_type=Observation,Bogus", P1), T_DR);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);
+    /* by POST (HAPI's client does): nothing, a form, a Parameters resource */
+    {
+        static const char fhir[] = "application/fhir+json";
+        static const char *const bad[] = {
+            "{\"resourceType\":\"Patient\"}",
+            "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"_type\"}]}",
+            "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"name\","
+            "\"valueString\":\"x\"}]}",
+            "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"_since\","
+            "\"valueString\":\"not a date\"}]}",
+        };
+        char p[256];
+
+        snprintf(p, sizeof(p), "/fhir/Patient/%s/$everything", P1);
+        r = git_req(&G, "POST", p, T_DR, NULL, NULL, NULL);
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        ck_assert_uint_eq(git_tagged(r.json, "hosp-b"), 3);
+        git_resp_free(&r);
+        r = git_req(&G, "POST", p, T_DR, NULL, "_type=Condition",
+                    "application/x-www-form-urlencoded");
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        ck_assert_uint_eq(git_tagged(r.json, "hosp-b"), 1);
+        git_resp_free(&r);
+        r = git_req(&G, "POST", p, T_DR, NULL,
+                    "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"_type\","
+                    "\"valueString\":\"Condition\"},{\"name\":\"_count\",\"valueInteger\":50},"
+                    "{\"name\":\"_since\",\"valueInstant\":\"2020-01-01T00:00:00Z\"}]}",
+                    fhir);
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        ck_assert_uint_eq(git_tagged(r.json, "hosp-b"), 1);
+        git_resp_free(&r);
+        r = git_req(&G, "POST", p, T_DR, NULL,
+                    "<Parameters xmlns=\"http://hl7.org/fhir\"><parameter><name value=\"_type\"/>"
+                    "<valueString value=\"Condition\"/></parameter></Parameters>",
+                    "application/fhir+xml");
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        ck_assert_uint_eq(git_tagged(r.json, "hosp-b"), 1);
+        git_resp_free(&r);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            r = git_req(&G, "POST", p, T_DR, NULL, bad[i], fhir);
+            ck_assert_msg(r.status == 400, "%s: %ld %s", bad[i], r.status, r.body);
+            git_resp_free(&r);
+        }
+        r = git_req(&G, "POST", p, T_DR, NULL, "x", "text/plain");
+        ck_assert_int_eq(r.status, 415);
+        git_resp_free(&r);
+        r = git_req(&G, "POST", p, NULL, NULL, "", NULL);
+        ck_assert_int_eq(r.status, 401);
+        git_resp_free(&r);
+    }
     /* the next page keeps _type: its link carries it, the members get it again */
     r = git_get(&G, path("/fhir/Patient/%s/$everything?_type=Condition&_count=1", P1), T_DR);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);

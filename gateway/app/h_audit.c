@@ -141,9 +141,18 @@ search_param(struct base_arena *a, const struct gw_http_param *p, struct gw_audi
     } else if (base_str_eq_cstr(p->name, "agent")) {
         token_param(a, "agent", v, NULL, &q->agent, bad);
     } else if (base_str_eq_cstr(p->name, "patient")) {
+        if (q->patient != NULL)
+            *bad = "patient"; /* one patient: with patient.identifier too, say so */
         q->patient = patient_ref(a, v);
         if (q->patient == NULL || !gw_app_id_ok(q->patient + 8))
             *bad = "patient";
+    } else if (base_str_eq_cstr(p->name, "patient.identifier")) {
+        /* IHE ITI-81: resolved in the patient index by the caller below */
+        if (q->patient != NULL || strchr(v, '|') == NULL || v[0] == '|' ||
+            strchr(v, '|')[1] == '\0' || strchr(v, ',') != NULL)
+            *bad = "patient.identifier";
+        else
+            q->patient = v; /* "SYSTEM|VALUE" until resolved */
     } else if (base_str_eq_cstr(p->name, "entity")) {
         q->entity = v;
     } else if (base_str_eq_cstr(p->name, "outcome")) {
@@ -232,6 +241,41 @@ events_bundle(struct gw_app *app, struct gw_http_req *r, json_t *res)
     return b;
 }
 
+/*
+ * patient.identifier=SYSTEM|VALUE (IHE ITI-81 Retrieve ATNA Audit Event):
+ * the regional person that identifier belongs to, whose accesses are
+ * recorded under Patient/<person>.  An identifier nobody has matches no
+ * event (an empty searchset, as for any search).
+ */
+static int
+resolve_patient_identifier(struct gw_app *app, struct gw_db_conn *db, struct base_arena *a,
+                           struct gw_audit_search *q, struct base_err *err)
+{
+    struct gw_mpi_person person;
+    char *system;
+    char *bar;
+    int rc;
+
+    if (q->patient == NULL || strncmp(q->patient, "Patient/", 8) == 0)
+        return BASE_OK;
+    system = base_arena_strdup(a, q->patient);
+    if (system == NULL)
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    bar = strchr(system, '|');
+    *bar = '\0';
+    rc = gw_mpi_resolve(gw_db_conn_pg(db), a, &app->mpi, system, bar + 1, &person, err);
+    if (rc == BASE_E_NOTFOUND || rc == BASE_E_INVALID || rc == BASE_E_CONFLICT) {
+        base_err_clear(err);
+        q->patient = "Patient/-"; /* no person has this id ('-' alone is none of ours) */
+        return BASE_OK;
+    }
+    if (rc != BASE_OK)
+        return rc;
+    q->patient = base_arena_sprintf(a, "Patient/%s", person.id);
+    return q->patient != NULL ? BASE_OK
+                              : base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+}
+
 void
 gw_app_h_auditevent_search(struct gw_http_req *r, void *cls)
 {
@@ -261,7 +305,9 @@ gw_app_h_auditevent_search(struct gw_http_req *r, void *cls)
     }
     if ((db = gw_app_db(app, r)) == NULL)
         return;
-    rc = gw_audit_search(db, &q, &res, &err);
+    rc = resolve_patient_identifier(app, db, a, &q, &err);
+    if (rc == BASE_OK)
+        rc = gw_audit_search(db, &q, &res, &err);
     gw_db_release(db);
     if (rc == BASE_OK && fhir_json_tie(a, res) != BASE_OK)
         return;

@@ -1134,6 +1134,37 @@ START_TEST(regulator_searches_reports_and_verifies)
     r = git_get(&G, "/fhir/AuditEvent?outcome=4&member=hosp-a", T_REG);
     ck_assert_int_eq(r.status, 200);
     git_resp_free(&r);
+    /* IHE ITI-81's patient.identifier: the same events as patient=<person> */
+    {
+        char resid[19];
+        size_t n;
+
+        snprintf(p, sizeof(p), "/fhir/AuditEvent?patient=%s&agent=dr.a&_count=1000", P1);
+        r = git_get(&G, p, T_REG);
+        n = git_entries(r.json, "match");
+        ck_assert_uint_gt(n, 0);
+        git_resp_free(&r);
+        git_resid("p1", resid);
+        snprintf(p, sizeof(p),
+                 "/fhir/AuditEvent?patient.identifier=urn:oid:2.16.156.10011.1.3|%s&agent=dr.a"
+                 "&_count=1000",
+                 resid);
+        r = git_get(&G, p, T_REG);
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        ck_assert_uint_eq(git_entries(r.json, "match"), n);
+        git_resp_free(&r);
+        r = git_get(&G, "/fhir/AuditEvent?patient.identifier=urn:x|nobody", T_REG);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_uint_eq(git_entries(r.json, "match"), 0);
+        git_resp_free(&r);
+        r = git_get(&G, "/fhir/AuditEvent?patient.identifier=nobody", T_REG);
+        ck_assert_int_eq(r.status, 400);
+        git_resp_free(&r);
+        snprintf(p, sizeof(p), "/fhir/AuditEvent?patient=%s&patient.identifier=urn:x|y", P1);
+        r = git_get(&G, p, T_REG);
+        ck_assert_int_eq(r.status, 400);
+        git_resp_free(&r);
+    }
     /* tokens (R4 search.html#token): a list is any of its values, a system
      * must be the code's own, "-date" is the order the trail is read in */
     {

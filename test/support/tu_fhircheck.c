@@ -3,8 +3,7 @@
  */
 #include "test/support/tu_fhircheck.h"
 
-#include <check.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -20,33 +19,30 @@ declares_fhir_json(const char *headers)
     return headers != NULL && strcasestr(headers, "content-type: application/fhir+json") != NULL;
 }
 
-void
-tu_assert_fhir_body(const char *what, long status, const char *headers, const char *body,
-                    size_t len)
+char *
+tu_fhir_body_problem(const char *headers, const char *body, size_t len)
 {
     struct fhir_validate_result vr = {0};
     struct fhir_validate_opts vo = {0};
     struct base_err err = {0};
+    char *issue;
+    char *out = NULL;
     json_t *oo;
     int rc;
 
     if (!declares_fhir_json(headers) || body == NULL || len == 0)
-        return;
-    oo = fhir_outcome_new();
-    ck_assert_ptr_nonnull(oo);
+        return NULL;
+    if ((oo = fhir_outcome_new()) == NULL)
+        return strdup("out of memory");
     vo.no_warnings = true;
     rc = fhir_validate_json(body, len, &vo, oo, &vr, &err);
     if (rc != BASE_OK || vr.errors > 0) {
-        char *issue = json_dumps(json_array_get(json_object_get(oo, "issue"), 0), JSON_COMPACT);
-
-        ck_abort_msg("%s: the answer (%ld) is not valid FHIR: %zu error(s), first %s", what,
-                     status, vr.errors, issue != NULL ? issue : err.msg);
+        issue = json_dumps(json_array_get(json_object_get(oo, "issue"), 0), JSON_COMPACT);
+        if (asprintf(&out, "%zu error(s), first %s", vr.errors,
+                     issue != NULL ? issue : err.msg) < 0)
+            out = strdup("not valid");
+        free(issue);
     }
     json_decref(oo);
-}
-
-void
-tu_assert_fhir_answer(const char *what, const struct tu_http_resp *r)
-{
-    tu_assert_fhir_body(what, r->status, r->headers, r->body, r->body_len);
+    return out;
 }

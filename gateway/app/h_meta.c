@@ -146,6 +146,15 @@ patient_resource(void)
                                                "a phone number; narrows a search, never enough "
                                                "on its own"));
     json_array_append_new(params, search_param("phone", "token", "as telecom"));
+    json_array_append_new(params, search_param("active", "token",
+                                               "regional persons are all active"));
+    json_array_append_new(params, search_param("address", "string",
+                                               "any part of any address a member reported "
+                                               "(contains); narrows a search"));
+    json_array_append_new(params, search_param("address-city", "string", NULL));
+    json_array_append_new(params, search_param("address-state", "string", NULL));
+    json_array_append_new(params, search_param("address-postalcode", "string", NULL));
+    json_array_append_new(params, search_param("address-country", "string", NULL));
     return json_pack(
         "{s:s, s:[s], s:o, s:o, s:[{s:s, s:s}, {s:s, s:s}]}", "type", "Patient", "supportedProfile",
         "https://profiles.ihe.net/ITI/PDQm/StructureDefinition/IHE.PDQm.Patient", "interaction",

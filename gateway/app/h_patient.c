@@ -57,6 +57,23 @@ parse_birthdate(const char *s, struct gw_mpi_pdq_query *q)
     return gw_mpi_norm_birth_date(s, strlen(s), &q->birth_year, &q->birth_month, &q->birth_day);
 }
 
+/* The slot of an ITI-78 address parameter, or NULL. */
+static const char **
+address_param(struct base_str name, struct gw_mpi_pdq_query *q)
+{
+    if (base_str_eq_cstr(name, "address"))
+        return &q->address;
+    if (base_str_eq_cstr(name, "address-city"))
+        return &q->address_city;
+    if (base_str_eq_cstr(name, "address-state"))
+        return &q->address_state;
+    if (base_str_eq_cstr(name, "address-postalcode"))
+        return &q->address_postalcode;
+    if (base_str_eq_cstr(name, "address-country"))
+        return &q->address_country;
+    return NULL;
+}
+
 static int
 pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq_query *q,
           struct base_err *err)
@@ -117,6 +134,17 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
         q->sex = gw_mpi_norm_gender(v);
         ENSURE(q->sex != GW_MPI_SEX_UNKNOWN || strcmp(v, "unknown") == 0, err, BASE_E_INVALID,
                "value", "gender", "gender must be male, female, other or unknown");
+    } else if (address_param(p->name, q) != NULL) {
+        /* string (R4 search.html#string); a part of an address, not a pattern */
+        ENSURE(v[0] != '\0' && strlen(v) <= 128, err, BASE_E_INVALID, "value", "address",
+               "an address parameter must be 1 to 128 characters");
+        *address_param(p->name, q) = v;
+    } else if (base_str_eq_cstr(p->name, "active")) {
+        /* ITI-78: every regional person is active (merged ones resolve to
+         * the survivor), so false matches nobody */
+        ENSURE(strcmp(v, "true") == 0 || strcmp(v, "false") == 0, err, BASE_E_INVALID, "value",
+               "active", "active must be true or false");
+        q->inactive_only = strcmp(v, "false") == 0;
     } else if (base_str_eq_cstr(p->name, "_count")) {
         ENSURE(base_str_to_u64(p->value, &n) && n >= 1 && n <= 50, err, BASE_E_INVALID, "value",
                "_count", "_count must be 1 to 50");

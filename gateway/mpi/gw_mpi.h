@@ -370,6 +370,12 @@ struct gw_mpi_pdq_query {
     int birth_month;
     int birth_day;
     enum gw_mpi_sex sex; /* UNKNOWN = any */
+    /* IHE ITI-78 address parameters, matched against the Patient each
+     * member reported (any of its addresses): `address` anywhere in any
+     * part (line, city, district, state, postalCode, country, text), the
+     * others at the start of that part; case-insensitive. */
+    const char *address, *address_city, *address_state, *address_postalcode, *address_country;
+    bool inactive_only;  /* active=false: regional persons are all active, so none */
     size_t count;        /* at most this many persons (0 = GW_MPI_LIMIT_PDQ_COUNT) */
 };
 

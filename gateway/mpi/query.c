@@ -377,14 +377,30 @@ static const char SQL_PDQ[] =
     "($8::int = 0 OR r.birth_day = $8::int) AND ($9::int = 0 OR r.sex = $9::int) AND "
     "($14::text IS NULL OR r.person_id = (SELECT p.id FROM mpi.person p "
     " WHERE p.public_id::text = $14::text)) AND "
-    "($15::text IS NULL OR $15::text = ANY(r.phones)) "
+    "($15::text IS NULL OR $15::text = ANY(r.phones)) AND "
+    "($16::bigint IS NULL OR r.person_id = $16::bigint) AND "
+    "($17::text IS NULL AND $18::text IS NULL AND $19::text IS NULL AND $20::text IS NULL AND "
+    " $21::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN "
+    " jsonb_typeof(r.resource->'address') = 'array' THEN r.resource->'address' ELSE '[]' END) ad "
+    " WHERE ($17::text IS NULL OR EXISTS (SELECT 1 FROM (SELECT ad->>'text' UNION ALL "
+    "   SELECT ad->>'city' UNION ALL SELECT ad->>'district' UNION ALL SELECT ad->>'state' "
+    "   UNION ALL SELECT ad->>'postalCode' UNION ALL SELECT ad->>'country' UNION ALL "
+    "   SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(ad->'line') = 'array' "
+    "   THEN ad->'line' ELSE '[]' END)) part(v) WHERE strpos(lower(part.v), lower($17)) > 0)) "
+    " AND ($18::text IS NULL OR starts_with(lower(ad->>'city'), lower($18))) "
+    " AND ($19::text IS NULL OR starts_with(lower(ad->>'state'), lower($19))) "
+    " AND ($20::text IS NULL OR starts_with(lower(ad->>'postalCode'), lower($20))) "
+    " AND ($21::text IS NULL OR starts_with(lower(ad->>'country'), lower($21))))) "
     "ORDER BY r.person_id LIMIT $10::int";
 
+/* `pk` > 0: only that person (found by identifier), the other parameters
+ * narrowing it as they narrow a search by name (the parameters of a search
+ * all apply, R4 search.html). */
 static int
-pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, size_t count,
-            PGresult **out, struct base_err *err)
+pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, int64_t pk,
+            size_t count, PGresult **out, struct base_err *err)
 {
-    const char *p[15];
+    const char *p[21];
     char phone[24];
     const char *fam_py;
     const char *given_han;
@@ -393,9 +409,9 @@ pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, 
     TRY(norm_query_name(a, q->family, &p[2], &fam_py, err));
     TRY(norm_query_name(a, q->given, &given_han, &p[4], err));
     p[3] = fam_py;
-    ENSURE(p[0] || p[1] || p[2] || p[3] || p[4] || q->birth_year > 0 || q->id != NULL, err,
-           BASE_E_INVALID,
-           "too-costly", "Patient", "a name, birth date or identifier is required");
+    ENSURE(p[0] || p[1] || p[2] || p[3] || p[4] || q->birth_year > 0 || q->id != NULL || pk > 0,
+           err, BASE_E_INVALID, "too-costly", "Patient",
+           "a name, birth date or identifier is required");
     p[5] = base_arena_sprintf(a, "%d", q->birth_year);
     p[6] = base_arena_sprintf(a, "%d", q->birth_month);
     p[7] = base_arena_sprintf(a, "%d", q->birth_day);
@@ -412,9 +428,16 @@ pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, 
             snprintf(phone, sizeof(phone), "%s", "-");
         p[14] = phone;
     }
+    p[15] = pk > 0 ? base_arena_sprintf(a, "%lld", (long long)pk) : NULL;
+    p[16] = q->address;
+    p[17] = q->address_city;
+    p[18] = q->address_state;
+    p[19] = q->address_postalcode;
+    p[20] = q->address_country;
     for (int i = 5; i < 10; i++)
         ENSURE(p[i] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    return mpi_q(db, a, SQL_PDQ, 15, p, PGRES_TUPLES_OK, out, err);
+    ENSURE(pk <= 0 || p[15] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+    return mpi_q(db, a, SQL_PDQ, 21, p, PGRES_TUPLES_OK, out, err);
 }
 
 static int
@@ -453,17 +476,19 @@ gw_mpi_pdq_search(PGconn *db, struct base_arena *a, const struct gw_mpi_config *
     ENSURE(bundle != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     TRY(fhir_json_tie(a, bundle));
     entries = json_object_get(bundle, "entry");
-    if (q->identifier_value != NULL) {
+    if (q->inactive_only) {
+        /* active=false: every person the index returns is active */
+    } else if (q->identifier_value != NULL) {
         int64_t pk = 0;
 
         rc = person_by_identifier(db, a, cfg, q->identifier_system, q->identifier_value, &pk, err);
         if (rc == BASE_OK) {
-            rc = bundle_add(db, a, cfg, pk, base_url, entries, err);
-            /* with _id as well, the person must be that one too */
-            const char *rid = json_string_value(
-                json_object_get(json_object_get(json_array_get(entries, 0), "resource"), "id"));
-            if (rc == BASE_OK && q->id != NULL && (rid == NULL || strcmp(rid, q->id) != 0))
-                json_array_clear(entries);
+            PGresult *r;
+
+            /* the other parameters (_id, name, gender, address…) narrow it */
+            rc = pdq_persons(db, a, q, pk, 1, &r, err);
+            for (int i = 0; rc == BASE_OK && i < PQntuples(r); i++)
+                rc = bundle_add(db, a, cfg, mpi_i64(r, i, 0), base_url, entries, err);
         } else if (rc == BASE_E_NOTFOUND || rc == BASE_E_INVALID) {
             /* no match is an empty searchset, not an error */
             rc = BASE_OK;
@@ -472,7 +497,7 @@ gw_mpi_pdq_search(PGconn *db, struct base_arena *a, const struct gw_mpi_config *
     } else {
         PGresult *r;
 
-        TRY(pdq_persons(db, a, q, count, &r, err));
+        TRY(pdq_persons(db, a, q, 0, count, &r, err));
         for (int i = 0; i < PQntuples(r) && rc == BASE_OK; i++)
             rc = bundle_add(db, a, cfg, mpi_i64(r, i, 0), base_url, entries, err);
     }

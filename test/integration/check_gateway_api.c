@@ -1035,6 +1035,67 @@ START_TEST(pdqm_and_pixm)
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_ge(git_entries(r.json, "match"), 4);
     git_resp_free(&r);
+    /* IHE ITI-78 address and active: only p1's records carry an address */
+    {
+        static const struct {
+            const char *query;
+            int matches; /* -1: 400 */
+        } pdq[] = {
+            {"family=Zhang&birthdate=1980-01-01&address-city=%E6%B5%8E%E5%8D%97", 1},
+            {"family=Zhang&birthdate=1980-01-01&address-city=jinan", 0},
+            {"family=Zhang&birthdate=1980-01-01&address=%E6%B3%89%E5%9F%8E%E8%B7%AF", 1},
+            {"family=Zhang&birthdate=1980-01-01&address=250000", 1},
+            {"family=Zhang&birthdate=1980-01-01&address-postalcode=2500", 1},
+            {"family=Zhang&birthdate=1980-01-01&address-country=cn", 1},
+            {"family=Zhang&birthdate=1980-01-01&address-state=%E5%B1%B1%E4%B8%9C", 1},
+            {"family=Zhang&birthdate=1980-01-01&address-city=%25", 0},
+            {"family=Zhang&birthdate=1980-01-01&address-city=", -1},
+            {"family=Zhang&birthdate=1980-01-01&active=false", 0},
+            {"family=Zhang&birthdate=1980-01-01&active=yes", -1},
+        };
+        char q[512];
+        char resid1[19];
+        char resid2[19];
+
+        for (size_t i = 0; i < sizeof(pdq) / sizeof(pdq[0]); i++) {
+            snprintf(q, sizeof(q), "/fhir/Patient?%s", pdq[i].query);
+            r = git_get(&G, q, T_DR);
+            if (pdq[i].matches < 0) {
+                ck_assert_msg(r.status == 400, "%s: %ld", q, r.status);
+            } else {
+                ck_assert_msg(r.status == 200, "%s: %ld %s", q, r.status, r.body);
+                ck_assert_msg(git_entries(r.json, "match") == (size_t)pdq[i].matches,
+                              "%s: %zu", q, git_entries(r.json, "match"));
+                if (pdq[i].matches == 1)
+                    ck_assert_ptr_nonnull(strstr(r.body, P1));
+            }
+            git_resp_free(&r);
+        }
+        r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&active=true", T_DR);
+        ck_assert_uint_ge(git_entries(r.json, "match"), 4);
+        git_resp_free(&r);
+        git_resid("p1", resid1);
+        /* with an identifier, the other parameters still apply (all of a
+         * search's parameters do) */
+        snprintf(q, sizeof(q),
+                 "/fhir/Patient?identifier=urn:oid:2.16.156.10011.1.3|%s&address-city=%%E6%%B5%%8E",
+                 resid1);
+        r = git_get(&G, q, T_DR);
+        ck_assert_uint_eq(git_entries(r.json, "match"), 1);
+        git_resp_free(&r);
+        git_resid("p2", resid2);
+        snprintf(q, sizeof(q),
+                 "/fhir/Patient?identifier=urn:oid:2.16.156.10011.1.3|%s&address-city=%%E6%%B5%%8E",
+                 resid2);
+        r = git_get(&G, q, T_DR);
+        ck_assert_uint_eq(git_entries(r.json, "match"), 0);
+        git_resp_free(&r);
+        snprintf(q, sizeof(q), "/fhir/Patient?identifier=urn:oid:2.16.156.10011.1.3|%s&gender=female",
+                 resid1);
+        r = git_get(&G, q, T_DR);
+        ck_assert_uint_eq(git_entries(r.json, "match"), 0);
+        git_resp_free(&r);
+    }
     r = git_get(&G, "/fhir/Patient?family:contains=han&birthdate=1980-01-01", T_DR);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);

@@ -104,6 +104,20 @@ git_patient(const struct git_member *m, const char *person)
                      "Zhang", "given", "San", "gender", "male", "birthDate", "1980-01-01");
 }
 
+/* git_patient with an address, for p1 only (the PDQm address tests). */
+static inline json_t *
+git_patient_addr(const struct git_member *m, const char *person)
+{
+    json_t *pt = git_patient(m, person);
+
+    if (pt != NULL && strcmp(person, "p1") == 0)
+        json_object_set_new(pt, "address",
+                            json_pack("[{s:[s], s:s, s:s, s:s, s:s}]", "line",
+                                      "历下区泉城路 1 号", "city", "济南市", "state", "山东省",
+                                      "postalCode", "250000", "country", "CN"));
+    return pt;
+}
+
 static inline json_t *
 git_observation(const struct git_member *m, const char *local, int n)
 {
@@ -192,7 +206,7 @@ git_h_patients(struct gw_http_req *r, void *cls)
     json_t *b = git_bundle();
 
     for (size_t i = 0; i < GIT_MAX_PATIENTS && m->patients[i] != NULL; i++)
-        git_add(b, m->base, git_patient(m, m->patients[i]));
+        git_add(b, m->base, git_patient_addr(m, m->patients[i]));
     json_object_set_new(b, "total", json_integer((json_int_t)json_array_size(
                                         json_object_get(b, "entry"))));
     git_send(r, b);

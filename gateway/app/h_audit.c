@@ -241,6 +241,10 @@ events_bundle(struct gw_app *app, struct gw_http_req *r, json_t *res)
     return b;
 }
 
+/* The patient filter of an identifier nobody has: a person id no person
+ * has (ours are UUIDs), so that nothing matches. */
+static const char NO_PERSON[] = "Patient/-";
+
 /*
  * patient.identifier=SYSTEM|VALUE (IHE ITI-81 Retrieve ATNA Audit Event):
  * the regional person that identifier belongs to, whose accesses are
@@ -266,7 +270,7 @@ resolve_patient_identifier(struct gw_app *app, struct gw_db_conn *db, struct bas
     rc = gw_mpi_resolve(gw_db_conn_pg(db), a, &app->mpi, system, bar + 1, &person, err);
     if (rc == BASE_E_NOTFOUND || rc == BASE_E_INVALID || rc == BASE_E_CONFLICT) {
         base_err_clear(err);
-        q->patient = "Patient/-"; /* no person has this id ('-' alone is none of ours) */
+        q->patient = NO_PERSON;
         return BASE_OK;
     }
     if (rc != BASE_OK)
@@ -318,7 +322,7 @@ gw_app_h_auditevent_search(struct gw_http_req *r, void *cls)
     bundle = events_bundle(app, r, res);
     if (bundle == NULL)
         return;
-    au.patient_ref = q.patient;
+    au.patient_ref = q.patient != NO_PERSON ? q.patient : NULL; /* not a patient's ref */
     gw_app_answer(app, r, &c, &au, bundle);
 }
 

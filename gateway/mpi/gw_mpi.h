@@ -282,6 +282,8 @@ struct gw_mpi_ingest_result {
     double score;        /* best probabilistic score seen (0 when none) */
     size_t n_review;     /* review items opened */
     bool resid_conflict; /* a candidate was rejected for a different resident id */
+    size_t member_merges; /* persons merged because the member merged its records
+                           * (Patient.link replaced-by / replaces, same member) */
 };
 
 /*

@@ -585,6 +585,94 @@ read_phase(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
     return mpi_pipeline(db, a, st, RD_COUNT, err);
 }
 
+/*
+ * A member's own merge (HL7 v2 A40 and its kin, mapped to Patient.link):
+ * the retired record says "replaced-by Patient/Y", the survivor "replaces
+ * Patient/X", each a record of the same member.  That member asserts one
+ * person, so the index follows as IHE PIX (ITI-8 merge) does: the retired
+ * record's person is merged into the survivor's (gw_mpi_unmerge can undo
+ * it).  Whichever of the two reports arrives second makes the merge.
+ * Persons with different valid resident ids are not merged (a warning):
+ * that needs a person to decide.
+ */
+static const char SQL_MEMBER_RECORD[] =
+    "SELECT r.person_id, p.public_id FROM mpi.record r JOIN mpi.person p ON p.id = r.person_id "
+    "WHERE r.member_id = $1 AND r.resource->>'id' = $2 AND p.status = 'active' LIMIT 1";
+
+/* "Patient/ID" or ".../Patient/ID" → ID (in `a`), else NULL. */
+static const char *
+local_patient_id(struct base_arena *a, const char *ref)
+{
+    const char *at = ref != NULL ? strstr(ref, "Patient/") : NULL;
+
+    if (at == NULL || (at != ref && at[-1] != '/') || at[8] == '\0' || strchr(at + 8, '/'))
+        return NULL;
+    return base_arena_strdup(a, at + 8);
+}
+
+static int
+follow_member_merge(PGconn *db, struct base_arena *a, const char *member, const json_t *patient,
+                    int64_t person_pk, struct gw_mpi_ingest_result *out, struct base_err *err)
+{
+    const json_t *links = json_object_get(patient, "link");
+    const json_t *l;
+    size_t i;
+
+    json_array_foreach((json_t *)links, i, l)
+    {
+        const char *type = json_string_value(json_object_get(l, "type"));
+        const char *other = local_patient_id(
+            a, json_string_value(json_object_get(json_object_get(l, "other"), "reference")));
+        bool retired = type != NULL && strcmp(type, "replaced-by") == 0;
+        const char *p[2] = {member, other};
+        int64_t merge_id = 0;
+        int64_t other_pk;
+        PGresult *r;
+        int rc;
+
+        if (other == NULL || (!retired && (type == NULL || strcmp(type, "replaces") != 0)))
+            continue;
+        TRY(mpi_q(db, a, SQL_MEMBER_RECORD, 2, p, PGRES_TUPLES_OK, &r, err));
+        if (PQntuples(r) != 1 || (other_pk = mpi_i64(r, 0, 0)) == person_pk)
+            continue; /* not reported yet (its own report will merge), or done */
+        rc = retired ? mpi_merge_persons(db, a, other_pk, person_pk, ACTOR,
+                                         "merged at the member (Patient.link replaced-by)",
+                                         &merge_id, err)
+                     : mpi_merge_persons(db, a, person_pk, other_pk, ACTOR,
+                                         "merged at the member (Patient.link replaces)",
+                                         &merge_id, err);
+        if (rc == BASE_E_CONFLICT) {
+            BASE_LOG(BASE_LOG_WARN, "mpi_member_merge",
+                     "member=%s merge not followed: %s", member, err->msg);
+            base_err_clear(err);
+            continue;
+        }
+        TRY(rc);
+        if (retired) {
+            snprintf(out->person_id, sizeof(out->person_id), "%s", mpi_val(r, 0, 1));
+            person_pk = other_pk;
+        }
+        out->member_merges++;
+    }
+    return BASE_OK;
+}
+
+/* The person a record is linked to now. */
+static int
+record_person(PGconn *db, struct base_arena *a, int64_t record_pk, int64_t *person_pk,
+              struct base_err *err)
+{
+    const char *p[1] = {base_arena_sprintf(a, "%lld", (long long)record_pk)};
+    PGresult *r;
+
+    ENSURE(p[0] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+    TRY(mpi_q(db, a, "SELECT person_id FROM mpi.record WHERE id = $1", 1, p, PGRES_TUPLES_OK, &r,
+              err));
+    ENSURE(PQntuples(r) == 1, err, BASE_E_INTERNAL, "exception", "mpi", "record vanished");
+    *person_pk = mpi_i64(r, 0, 0);
+    return BASE_OK;
+}
+
 /* Runs the whole transaction; the caller commits or rolls back. */
 static int
 ingest_tx(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
@@ -603,8 +691,9 @@ ingest_tx(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
     found = st[RD_FIND].res;
     if (PQntuples(found) == 1) {
         snprintf(out->person_id, sizeof(out->person_id), "%s", mpi_val(found, 0, 2));
-        return update_record(db, a, id, patient, mpi_i64(found, 0, 0), mpi_i64(found, 0, 1),
-                             st[RD_RESID].res, out, err);
+        TRY(update_record(db, a, id, patient, mpi_i64(found, 0, 0), mpi_i64(found, 0, 1),
+                          st[RD_RESID].res, out, err));
+        return follow_member_merge(db, a, id->member, patient, mpi_i64(found, 0, 1), out, err);
     }
     TRY(score_rows(a, id, st[RD_CANDIDATES].res, &c, &n, err));
     TRY(plan_link(a, cfg, st[RD_RESID].res, c, n, &pl, err));
@@ -615,7 +704,11 @@ ingest_tx(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
     out->n_review = pl.n_review;
     out->resid_conflict = pl.any_blocked;
     snprintf(out->person_id, sizeof(out->person_id), "%s", pl.person_id);
-    return BASE_OK;
+    if (json_object_get(patient, "link") == NULL)
+        return BASE_OK;
+    int64_t person_pk = 0;
+    TRY(record_person(db, a, record_pk, &person_pk, err));
+    return follow_member_merge(db, a, id->member, patient, person_pk, out, err);
 }
 
 int

@@ -91,6 +91,14 @@ BASE_MUST_CHECK int mpi_block_keys(struct base_arena *a, const struct gw_mpi_ide
 /* Postgres text[] literal of a string list, elements quoted. */
 char *mpi_pg_array(struct base_arena *a, const char *const *items, size_t n);
 
+/* Merge person `merged` into `survivor` (primary keys) inside an open
+ * transaction that holds the MPI lock: what gw_mpi_merge does, undoable by
+ * gw_mpi_unmerge.  BASE_E_CONFLICT for the same person, an inactive one or
+ * different valid resident ids. */
+BASE_MUST_CHECK int mpi_merge_persons(PGconn *db, struct base_arena *a, int64_t survivor,
+                                      int64_t merged, const char *actor, const char *reason,
+                                      int64_t *merge_id, struct base_err *err);
+
 /* ---- ingest.c ------------------------------------------------------------------- */
 /* Insert a history row for record `record_pk`. */
 BASE_MUST_CHECK int mpi_history(PGconn *db, int64_t record_pk, const char *action,

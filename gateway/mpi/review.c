@@ -120,10 +120,9 @@ static const char SQL_MERGE[] =
     "AND v.candidate_person = $1) OR (r.person_id = $1 AND v.candidate_person = $2))) "
     "SELECT id FROM mg";
 
-/* Within an open transaction holding the lock. */
-static int
-merge_tx(PGconn *db, struct base_arena *a, int64_t s, int64_t m, const char *actor,
-         const char *reason, int64_t *merge_id, struct base_err *err)
+int
+mpi_merge_persons(PGconn *db, struct base_arena *a, int64_t s, int64_t m, const char *actor,
+                  const char *reason, int64_t *merge_id, struct base_err *err)
 {
     const char *p[4] = {i64s(a, s), i64s(a, m), actor, reason};
     PGresult *r;
@@ -173,7 +172,7 @@ merge_body(PGconn *db, struct base_arena *a, void *arg, struct base_err *err)
 
     TRY(active_pk(db, a, t->survivor, &s, err));
     TRY(active_pk(db, a, t->merged, &m, err));
-    return merge_tx(db, a, s, m, t->actor, t->reason, t->merge_id, err);
+    return mpi_merge_persons(db, a, s, m, t->actor, t->reason, t->merge_id, err);
 }
 
 typedef int (*tx_fn)(PGconn *db, struct base_arena *a, void *arg, struct base_err *err);
@@ -301,7 +300,7 @@ decide_body(PGconn *db, struct base_arena *a, void *arg, struct base_err *err)
     ENSURE(strcmp(mpi_val(r, 0, 0), "open") == 0, err, BASE_E_CONFLICT, "business-rule", "review",
            "review item already decided");
     if (t->decision == GW_MPI_SAME_PERSON && mpi_i64(r, 0, 1) != mpi_i64(r, 0, 2))
-        TRY(merge_tx(db, a, mpi_i64(r, 0, 2), mpi_i64(r, 0, 1), t->actor,
+        TRY(mpi_merge_persons(db, a, mpi_i64(r, 0, 2), mpi_i64(r, 0, 1), t->actor,
                      t->note != NULL ? t->note : "review decision", &merge_id, err));
     p[1] = t->decision == GW_MPI_SAME_PERSON ? "same" : "not-same";
     p[2] = t->actor;

@@ -399,6 +399,85 @@ START_TEST(review_queue_and_unmerge)
 }
 END_TEST
 
+/* pt() with the member's resource id, and for a merge its Patient.link. */
+static json_t *
+with_id(json_t *p, const char *id, const char *link_type, const char *other)
+{
+    json_object_set_new(p, "id", json_string(id));
+    if (link_type != NULL) {
+        char ref[64];
+
+        snprintf(ref, sizeof(ref), "Patient/%s", other);
+        json_object_set_new(p, "link", json_pack("[{s:{s:s}, s:s}]", "other", "reference", ref,
+                                                 "type", link_type));
+        if (strcmp(link_type, "replaced-by") == 0)
+            json_object_set_new(p, "active", json_false());
+    }
+    return p;
+}
+
+/* A member that merges two of its records (HL7 v2 A40 → Patient.link)
+ * asserts one person: the index follows, whichever record comes second. */
+START_TEST(member_merges_are_followed)
+{
+    struct gw_mpi_ingest_result x, y, r;
+    struct gw_mpi_person ps;
+    struct base_err err = {0};
+
+    /* hosp-1 registered one woman twice, under two names: two persons */
+    x = ingest(1, with_id(pt(1, "A-20", NULL, "吴九", "1960-01-01", "female", NULL, NULL), "x20",
+                          NULL, NULL));
+    y = ingest(1, with_id(pt(1, "A-21", NULL, "郑十", "1961-02-02", "female", NULL, NULL), "y21",
+                          NULL, NULL));
+    ck_assert_str_ne(x.person_id, y.person_id);
+    /* the retired record comes back: inactive, replaced by y21 */
+    r = ingest(1, with_id(pt(1, "A-20", NULL, "吴九", "1960-01-01", "female", NULL, NULL), "x20",
+                          "replaced-by", "y21"));
+    ck_assert_uint_eq(r.member_merges, 1);
+    ck_assert_str_eq(r.person_id, y.person_id);
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, "urn:oid:1.2.156.9.1", "A-20", &ps, &err),
+                     BASE_OK);
+    ck_assert_str_eq(ps.id, y.person_id);
+    /* the old person id leads to the survivor too */
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, CFG.person_system, x.person_id, &ps, &err),
+                     BASE_OK);
+    ck_assert_str_eq(ps.id, y.person_id);
+    ck_assert_int_eq(count("SELECT count(*) FROM mpi.merge WHERE actor = 'mpi'"), 1);
+    /* reported again: nothing more to do */
+    r = ingest(1, with_id(pt(1, "A-20", NULL, "吴九", "1960-01-01", "female", NULL, NULL), "x20",
+                          "replaced-by", "y21"));
+    ck_assert_uint_eq(r.member_merges, 0);
+
+    /* the survivor's report second: "replaces x30" */
+    x = ingest(1, with_id(pt(1, "A-30", NULL, "王十一", "1950-03-03", "male", NULL, NULL), "x30",
+                          NULL, NULL));
+    r = ingest(1, with_id(pt(1, "A-31", NULL, "冯十二", "1951-04-04", "male", NULL, NULL), "y31",
+                          "replaces", "x30"));
+    ck_assert_uint_eq(r.member_merges, 1);
+    ck_assert_int_eq(gw_mpi_resolve(DB, A, &CFG, "urn:oid:1.2.156.9.1", "A-30", &ps, &err),
+                     BASE_OK);
+    ck_assert_str_eq(ps.id, r.person_id);
+    ck_assert_str_ne(ps.id, x.person_id);
+
+    /* two valid resident ids: a person must decide, nothing is merged */
+    x = ingest(1, with_id(pt(1, "A-40", RESID_A, "陈一", "1949-12-31", "female", NULL, NULL),
+                          "x40", NULL, NULL));
+    y = ingest(1, with_id(pt(1, "A-41", RESID_B, "陈一", "1949-12-31", "female", NULL, NULL),
+                          "y41", NULL, NULL));
+    r = ingest(1, with_id(pt(1, "A-40", RESID_A, "陈一", "1949-12-31", "female", NULL, NULL),
+                          "x40", "replaced-by", "y41"));
+    ck_assert_uint_eq(r.member_merges, 0);
+    ck_assert_str_eq(r.person_id, x.person_id);
+
+    /* a record of another member with that id is not the survivor */
+    (void)ingest(2, with_id(pt(2, "B-50", NULL, "褚十三", "1970-05-05", "male", NULL, NULL), "z50",
+                            NULL, NULL));
+    r = ingest(1, with_id(pt(1, "A-50", NULL, "卫十四", "1971-06-06", "male", NULL, NULL), "x50",
+                          "replaced-by", "z50"));
+    ck_assert_uint_eq(r.member_merges, 0);
+}
+END_TEST
+
 START_TEST(manual_merge_and_not_same)
 {
     struct gw_mpi_ingest_result a;
@@ -584,6 +663,7 @@ Suite *mpi_store_suite(void)
     tcase_add_test(tc, conflicting_resident_ids_never_link);
     tcase_add_test(tc, review_queue_and_unmerge);
     tcase_add_test(tc, manual_merge_and_not_same);
+    tcase_add_test(tc, member_merges_are_followed);
     tcase_add_test(tc, split_undoes_a_wrong_link);
     tcase_add_test(tc, database_errors_leave_the_connection_usable);
     tcase_add_test(tc, twins_go_to_review);

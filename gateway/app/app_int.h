@@ -191,6 +191,13 @@ void gw_app_h_patient_read(struct gw_http_req *r, void *cls);
 /* Federated clinical data (h_clinical.c). */
 void gw_app_h_everything(struct gw_http_req *r, void *cls);
 void gw_app_h_everything_post(struct gw_http_req *r, void *cls);
+/* h_mpi.c: patient index stewardship (admin) */
+void gw_app_h_mpi_reviews(struct gw_http_req *r, void *cls);
+void gw_app_h_mpi_review_decide(struct gw_http_req *r, void *cls);
+void gw_app_h_mpi_merge(struct gw_http_req *r, void *cls);
+void gw_app_h_mpi_unmerge(struct gw_http_req *r, void *cls);
+void gw_app_h_mpi_split(struct gw_http_req *r, void *cls);
+void gw_app_h_mpi_history(struct gw_http_req *r, void *cls);
 void gw_app_h_clinical(struct gw_http_req *r, void *cls);
 /* The federated types DESIGN.md §3 names. */
 extern const char *const gw_app_clinical_types[];

@@ -289,6 +289,28 @@ gw_app_h_patient_pix(struct gw_http_req *r, void *cls)
     gw_app_answer(app, r, &c, &au, out);
 }
 
+/*
+ * The read of a person merged into another: that id's own Patient, no
+ * longer active, pointing at the survivor (R4 Patient.link "replaced-by":
+ * "must no longer be used ... the link points forward to another patient
+ * resource that must be used in lieu").  A read answers with the id asked
+ * for; the survivor's record is one more read away.
+ */
+static json_t *
+replaced_stub(struct base_arena *a, const struct gw_app *app, const char *id,
+              const char *survivor)
+{
+    json_t *p = json_pack("{s:s, s:s, s:[{s:s, s:s}], s:b, s:[{s:{s:s}, s:s}]}", "resourceType",
+                          "Patient", "id", id, "identifier", "system",
+                          app->mpi.person_system, "value", id, "active", 0, "link", "other",
+                          "reference", base_arena_sprintf(a, "Patient/%s", survivor), "type",
+                          "replaced-by");
+
+    if (p != NULL && fhir_json_tie(a, p) != BASE_OK)
+        p = NULL;
+    return p;
+}
+
 void
 gw_app_h_patient_read(struct gw_http_req *r, void *cls)
 {
@@ -329,6 +351,10 @@ gw_app_h_patient_read(struct gw_http_req *r, void *cls)
                     &err);
         return;
     }
+    if (strcmp(json_string_value(json_object_get(out, "id")), id) != 0 &&
+        (out = replaced_stub(a, app, id, json_string_value(json_object_get(out, "id")))) ==
+            NULL)
+        return;
     ent.id = json_string_value(json_object_get(out, "id"));
     au.entities = &ent;
     au.n_entities = ent.id != NULL ? 1 : 0;

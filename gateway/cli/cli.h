@@ -49,6 +49,7 @@ int cli_cmd_convert(int argc, char **argv);
 int cli_cmd_demo_data(int argc, char **argv);
 int cli_cmd_demo_feed(int argc, char **argv);
 int cli_cmd_member(int argc, char **argv);
+int cli_cmd_mpi(int argc, char **argv);
 int cli_cmd_migrate(int argc, char **argv);
 int cli_cmd_user(int argc, char **argv);
 int cli_cmd_validate(int argc, char **argv);

@@ -49,23 +49,18 @@ parse_args(int argc, char **argv, struct member_opts *o)
     for (int i = 1; i < argc; i++) {
         const char **slots[] = {&o->name,   &o->base,     &o->cert_sha256,
                                 &o->status, &o->database, &o->state_dir};
-        int taken = 0;
+        int taken;
 
         if (strcmp(argv[i], "--allow-http") == 0) {
             o->allow_http = true;
             continue;
         }
-        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]) && taken == 0; k++) {
-            taken = cli_take_opt("member", argc, argv, &i, names[k], slots[k]);
-            if (taken < 0)
-                return CLI_USAGE;
-        }
+        taken = cli_take_opts("member", argc, argv, &i, names, slots,
+                              sizeof(names) / sizeof(names[0]));
+        if (taken < 0)
+            return CLI_USAGE;
         if (taken)
             continue;
-        if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "fhirgate member: unknown option %s\n", argv[i]);
-            return CLI_USAGE;
-        }
         if (o->sub == NULL)
             o->sub = argv[i];
         else if (o->id == NULL)

@@ -29,6 +29,23 @@ cli_take_opt(const char *cmd, int argc, char **argv, int *i, const char *name, c
     return 1;
 }
 
+int
+cli_take_opts(const char *cmd, int argc, char **argv, int *i, const char *const *names,
+              const char **const *slots, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        int taken = cli_take_opt(cmd, argc, argv, i, names[k], slots[k]);
+
+        if (taken != 0)
+            return taken;
+    }
+    if (argv[*i][0] == '-' && argv[*i][1] != '\0') {
+        fprintf(stderr, "fhirgate %s: unknown option %s\n", cmd, argv[*i]);
+        return -1;
+    }
+    return 0;
+}
+
 struct gw_db_conn *
 cli_db_connect(const char *cmd, const char *database, const char *state_dir)
 {

@@ -6,6 +6,7 @@
 #define GATEWAY_CLI_DB_CONNECT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct gw_db_conn;
 
@@ -17,6 +18,14 @@ struct gw_db_conn;
  */
 int cli_take_opt(const char *cmd, int argc, char **argv, int *i, const char *name,
                  const char **out);
+
+/*
+ * cli_take_opt for each of `names` (n of them, values into *slots[k]):
+ * 1 when argv[*i] was one of them, 0 when it is a plain argument, -1
+ * (message printed) for a missing value or any other option.
+ */
+int cli_take_opts(const char *cmd, int argc, char **argv, int *i, const char *const *names,
+                  const char **const *slots, size_t n);
 
 /*
  * Connect for an admin command: --database URL, else FHIRGATE_DATABASE_URL,

@@ -1180,6 +1180,144 @@ END_TEST
 
 /* ------------------------------------------------------ regulator -- */
 
+/* ------------------------------------------------- MPI stewardship -- */
+
+/* One member Patient straight into the index (as an identity report). */
+static struct gw_mpi_ingest_result
+mpi_ingest(const char *member, const char *mrn, const char *name, const char *birth,
+           const char *phone)
+{
+    PGconn *db = PQconnectdb(G.db_url);
+    struct gw_mpi_config cfg = gw_mpi_config_default();
+    struct gw_mpi_ingest_result res;
+    struct base_err err = {0};
+    json_t *p = json_pack("{s:s, s:s, s:[{s:s, s:s}], s:[{s:s}], s:s, s:s}", "resourceType",
+                          "Patient", "id", mrn, "identifier", "system", "urn:x:steward:mrn",
+                          "value", mrn, "name", "text", name, "birthDate", birth, "gender",
+                          "female");
+
+    if (phone != NULL)
+        json_object_set_new(p, "telecom",
+                            json_pack("[{s:s, s:s}]", "system", "phone", "value", phone));
+    ck_assert(PQstatus(db) == CONNECTION_OK);
+    ck_assert_msg(gw_mpi_ingest_identity(db, &cfg, member, p, &res, &err) == BASE_OK, "%s",
+                  err.msg);
+    json_decref(p);
+    PQfinish(db);
+    return res;
+}
+
+static long
+post_json(const char *path, const char *token, const char *body, json_t **out)
+{
+    struct git_resp r = git_req(&G, "POST", path, token, NULL, body, "application/json");
+    long st = r.status;
+
+    if (out != NULL)
+        *out = json_incref(r.json);
+    git_resp_free(&r);
+    return st;
+}
+
+/* Administrators work the review queue, merge, undo and split, each an
+ * audited action; nobody else may. */
+START_TEST(mpi_stewardship_by_admins)
+{
+    struct gw_mpi_ingest_result a = mpi_ingest("hosp-a", "ST-1", "周八", "1975-06-07",
+                                               "13700000000");
+    struct gw_mpi_ingest_result b = mpi_ingest("hosp-b", "ST-2", "周八", "1975-07-06", NULL);
+    struct gw_mpi_ingest_result c = mpi_ingest("hosp-c", "ST-3", "韩九", "1966-01-01", NULL);
+    struct git_resp r;
+    char body[512];
+    char path[256];
+    json_t *v = NULL;
+    int64_t review = 0;
+    int64_t merge = 0;
+    size_t i;
+    json_t *it;
+
+    ck_assert_int_eq(b.outcome, GW_MPI_REVIEW);
+    /* the queue */
+    r = git_get(&G, "/admin/mpi/reviews", T_ADMIN);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    json_array_foreach(json_object_get(r.json, "reviews"), i, it) {
+        if (strcmp(json_string_value(json_object_get(json_object_get(it, "record"), "value")),
+                   "ST-2") == 0) {
+            review = json_integer_value(json_object_get(it, "id"));
+            /* the match weights per field are numbers */
+            ck_assert(json_is_number(json_object_get(
+                json_array_get(json_object_get(it, "fields"), 0), "weight")));
+        }
+    }
+    ck_assert_int_gt(review, 0);
+    git_resp_free(&r);
+    r = git_get(&G, "/admin/mpi/reviews", T_DR);
+    ck_assert_int_eq(r.status, 403);
+    git_resp_free(&r);
+    r = git_get(&G, "/admin/mpi/reviews?status=maybe", T_ADMIN);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    /* decide: same person; a second decision conflicts */
+    snprintf(path, sizeof(path), "/admin/mpi/reviews/%lld", (long long)review);
+    ck_assert_int_eq(post_json(path, T_ADMIN, "{\"decision\":\"perhaps\"}", NULL), 400);
+    ck_assert_int_eq(post_json(path, T_DR, "{\"decision\":\"same\"}", NULL), 403);
+    ck_assert_int_eq(post_json(path, T_ADMIN, "{\"decision\":\"same\",\"note\":\"ID seen\"}",
+                               NULL),
+                     200);
+    ck_assert_int_eq(post_json(path, T_ADMIN, "{\"decision\":\"same\"}", NULL), 409);
+    ck_assert_int_eq(post_json("/admin/mpi/reviews/999999999", T_ADMIN,
+                               "{\"decision\":\"same\"}", NULL),
+                     404);
+    ck_assert_int_eq(git_count(&G, "SELECT count(DISTINCT person_id) FROM mpi.record WHERE "
+                                   "local_value IN ('ST-1', 'ST-2')"),
+                     1);
+    /* merge a third record's person in, then undo it */
+    snprintf(body, sizeof(body), "{\"survivor\":\"%s\",\"merged\":\"%s\",\"reason\":\"same "
+             "woman, paper chart\"}", a.person_id, c.person_id);
+    ck_assert_int_eq(post_json("/admin/mpi/merge", T_ADMIN, body, &v), 200);
+    merge = json_integer_value(json_object_get(v, "merge_id"));
+    json_decref(v);
+    ck_assert_int_gt(merge, 0);
+    ck_assert_int_eq(post_json("/admin/mpi/merge", T_ADMIN, body, NULL), 409);
+    ck_assert_int_eq(git_count(&G, "SELECT count(DISTINCT person_id) FROM mpi.record WHERE "
+                                   "local_value IN ('ST-1', 'ST-2', 'ST-3')"),
+                     1);
+    snprintf(path, sizeof(path), "/admin/mpi/persons/%s/history", a.person_id);
+    r = git_get(&G, path, T_ADMIN);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_ptr_nonnull(strstr(r.body, "admin:admin"));
+    ck_assert_ptr_nonnull(strstr(r.body, "\"merge\""));
+    git_resp_free(&r);
+    snprintf(path, sizeof(path), "/admin/mpi/merges/%lld/undo", (long long)merge);
+    ck_assert_int_eq(post_json(path, T_ADMIN, "{}", NULL), 400); /* a reason is required */
+    ck_assert_int_eq(post_json(path, T_ADMIN, "{\"reason\":\"wrong chart\"}", NULL), 200);
+    ck_assert_int_eq(post_json(path, T_ADMIN, "{\"reason\":\"again\"}", NULL), 409);
+    ck_assert_int_eq(git_count(&G, "SELECT count(DISTINCT person_id) FROM mpi.record WHERE "
+                                   "local_value IN ('ST-1', 'ST-3')"),
+                     2);
+    /* split one record back out */
+    ck_assert_int_eq(post_json("/admin/mpi/split", T_ADMIN,
+                               "{\"member\":\"hosp-b\",\"system\":\"urn:x:steward:mrn\","
+                               "\"value\":\"ST-2\",\"reason\":\"not her\"}",
+                               &v),
+                     200);
+    ck_assert_ptr_nonnull(json_string_value(json_object_get(v, "person")));
+    json_decref(v);
+    ck_assert_int_eq(git_count(&G, "SELECT count(DISTINCT person_id) FROM mpi.record WHERE "
+                                   "local_value IN ('ST-1', 'ST-2')"),
+                     2);
+    ck_assert_int_eq(post_json("/admin/mpi/split", T_ADMIN,
+                               "{\"member\":\"hosp-b\",\"system\":\"urn:x:steward:mrn\","
+                               "\"value\":\"nobody\",\"reason\":\"x\"}",
+                               NULL),
+                     404);
+    /* every action is in the audit trail */
+    ck_assert_int_ge(git_count(&G, "SELECT count(*) FROM audit.event WHERE subtype LIKE "
+                                   "'admin-mpi-%' AND agent_user = 'admin'"),
+                     8);
+}
+END_TEST
+
 START_TEST(regulator_searches_reports_and_verifies)
 {
     struct git_resp r;
@@ -1653,6 +1791,7 @@ gateway_api_suite(void)
     tcase_add_test(tc, pdqm_and_pixm);
     tcase_add_test(tc, a_patient_sees_their_record_and_who_looked);
     tcase_add_test(tc, regulator_searches_reports_and_verifies);
+    tcase_add_test(tc, mpi_stewardship_by_admins);
     tcase_add_test(tc, members_health_registration_and_admin);
     tcase_add_test(tc, member_cli);
     tcase_add_test(tc, sql_injection_attempts_change_nothing);

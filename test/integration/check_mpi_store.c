@@ -13,6 +13,8 @@
 #include "fhir/base/arena.h"
 #include "gateway/mpi/gw_mpi.h"
 #include "test/support/mpi_testdb.h"
+#include "test/support/runcli.h"
+#include "test/support/testutil.h"
 
 #define RESID_A "11010519491231002X" /* GB 11643's own example */
 #define RESID_B "110105194912310046"
@@ -478,6 +480,100 @@ START_TEST(member_merges_are_followed)
 }
 END_TEST
 
+/* `fhirgate mpi …` against this database; the result of one run. */
+static struct tu_run
+mpi_cli(const char *a1, const char *a2, const char *a3, const char *a4, const char *a5,
+        const char *a6)
+{
+    char conninfo[1024];
+    const char *argv[12];
+    struct tu_run r = {0};
+    size_t n = 0;
+
+    snprintf(conninfo, sizeof(conninfo), "host=%s port=%s dbname=%s user=%s", PQhost(DB),
+             PQport(DB), PQdb(DB), PQuser(DB));
+    argv[n++] = tu_bin("fhirgate");
+    argv[n++] = "mpi";
+    argv[n++] = "--database";
+    argv[n++] = conninfo;
+    for (const char *const *v = (const char *const[]){a1, a2, a3, a4, a5, a6, NULL}; *v != NULL;
+         v++)
+        argv[n++] = *v;
+    argv[n] = NULL;
+    ck_assert_int_eq(tu_run(argv, &r), 0);
+    return r;
+}
+
+/* The stewardship operations from the command line, for real. */
+START_TEST(mpi_command_line)
+{
+    struct gw_mpi_ingest_result a, b;
+    struct tu_run r;
+    char id[32];
+    json_t *v;
+
+    (void)ingest(1, pt(1, "A-7", NULL, "周八", "1975-06-07", "female", "13700000000", NULL));
+    b = ingest(2, pt(2, "B-7", NULL, "周八", "1975-07-06", "female", NULL, NULL));
+    ck_assert_int_eq(b.outcome, GW_MPI_REVIEW);
+    r = mpi_cli("reviews", NULL, NULL, NULL, NULL, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    v = json_loads(r.out, 0, NULL);
+    id[0] = '\0';
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        const json_t *it = json_array_get(v, i);
+
+        if (strcmp(json_string_value(json_object_get(json_object_get(it, "record"), "value")),
+                   "B-7") == 0)
+            snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(it, "id")));
+    }
+    ck_assert_msg(id[0] != '\0', "%zu items, none for B-7", json_array_size(v));
+    /* weights are numbers (not the library's internal decimal form) */
+    ck_assert(json_is_number(json_object_get(
+        json_array_get(json_object_get(json_array_get(v, 0), "fields"), 0), "weight")));
+    json_decref(v);
+    tu_run_free(&r);
+    r = mpi_cli("decide", id, "not-same", "--reason", "different mothers", NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    tu_run_free(&r);
+    ck_assert_int_eq(count("SELECT count(*) FROM mpi.review WHERE status = 'not-same' AND "
+                           "decided_by LIKE 'cli:%'"),
+                     1);
+    r = mpi_cli("decide", id, "same", NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 1); /* already decided */
+    ck_assert_ptr_nonnull(strstr(r.err, "fhirgate mpi decide:"));
+    tu_run_free(&r);
+    /* merge, history, unmerge */
+    a = ingest(3, pt(3, "C-8", NULL, "韩九", "1966-01-01", "male", NULL, NULL));
+    b = ingest(4, pt(4, "D-8", NULL, "韩久", "1966-01-01", "male", NULL, NULL));
+    r = mpi_cli("merge", a.person_id, b.person_id, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 2); /* --reason is required */
+    tu_run_free(&r);
+    r = mpi_cli("merge", a.person_id, b.person_id, "--reason", "one man", NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    v = json_loads(r.out, 0, NULL);
+    snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(v, "merge_id")));
+    json_decref(v);
+    tu_run_free(&r);
+    r = mpi_cli("history", a.person_id, NULL, NULL, NULL, NULL);
+    ck_assert_msg(r.status == 0 && strstr(r.out, "\"merge\"") != NULL, "%s", r.err);
+    tu_run_free(&r);
+    r = mpi_cli("unmerge", id, "--reason", "two men after all", NULL, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    tu_run_free(&r);
+    ck_assert_int_eq(count("SELECT count(*) FROM mpi.merge WHERE undone_by LIKE 'cli:%'"), 1);
+    /* split, and the refusals */
+    r = mpi_cli("split", "hosp-3", "urn:oid:1.2.156.9.3", "C-8", "--reason", "alone already");
+    ck_assert_int_eq(r.status, 1);
+    tu_run_free(&r);
+    r = mpi_cli("unmerge", "x", "--reason", "r", NULL, NULL);
+    ck_assert_int_eq(r.status, 1);
+    tu_run_free(&r);
+    r = mpi_cli("frobnicate", NULL, NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 2);
+    tu_run_free(&r);
+}
+END_TEST
+
 START_TEST(manual_merge_and_not_same)
 {
     struct gw_mpi_ingest_result a;
@@ -664,6 +760,7 @@ Suite *mpi_store_suite(void)
     tcase_add_test(tc, review_queue_and_unmerge);
     tcase_add_test(tc, manual_merge_and_not_same);
     tcase_add_test(tc, member_merges_are_followed);
+    tcase_add_test(tc, mpi_command_line);
     tcase_add_test(tc, split_undoes_a_wrong_link);
     tcase_add_test(tc, database_errors_leave_the_connection_usable);
     tcase_add_test(tc, twins_go_to_review);

@@ -1282,6 +1282,15 @@ START_TEST(mpi_stewardship_by_admins)
     ck_assert_int_eq(git_count(&G, "SELECT count(DISTINCT person_id) FROM mpi.record WHERE "
                                    "local_value IN ('ST-1', 'ST-2', 'ST-3')"),
                      1);
+    /* the merged person's own id still reads: inactive, pointing at the survivor */
+    snprintf(path, sizeof(path), "/fhir/Patient/%s", c.person_id);
+    r = git_get(&G, path, T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(tu_json_str(r.json, "id"), c.person_id);
+    ck_assert(json_is_false(json_object_get(r.json, "active")));
+    ck_assert_str_eq(tu_json_str(r.json, "link.0.type"), "replaced-by");
+    ck_assert_ptr_nonnull(strstr(tu_json_str(r.json, "link.0.other.reference"), a.person_id));
+    git_resp_free(&r);
     snprintf(path, sizeof(path), "/admin/mpi/persons/%s/history", a.person_id);
     r = git_get(&G, path, T_ADMIN);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);

@@ -26,7 +26,7 @@ i64s(struct base_arena *a, int64_t v)
 
 static const char SQL_REVIEW_LIST[] =
     "SELECT v.id, v.status, v.score, v.reason, v.fields::text, r.member_id, r.local_system, "
-    "r.local_value, pr.public_id, pc.public_id, v.created_at, coalesce(v.decided_by, ''), "
+    "r.local_value, pr.public_id, pc.public_id, to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), coalesce(v.decided_by, ''), "
     "coalesce(v.note, '') FROM mpi.review v JOIN mpi.record r ON r.id = v.record_id JOIN "
     "mpi.person pr ON pr.id = r.person_id JOIN mpi.person pc ON pc.id = v.candidate_person "
     "WHERE ($1::bool = false OR v.status = 'open') ORDER BY v.id DESC LIMIT $2::int OFFSET "
@@ -388,7 +388,7 @@ gw_mpi_split(PGconn *db, const char *member, const char *system, const char *val
  */
 
 static const char SQL_HISTORY[] =
-    "SELECT h.at, h.action, r.member_id, r.local_system, r.local_value, "
+    "SELECT to_char(h.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), h.action, r.member_id, r.local_system, r.local_value, "
     "coalesce(pf.public_id::text, ''), coalesce(pt.public_id::text, ''), "
     "coalesce(h.link_type, ''), coalesce(h.score, 0), h.actor, coalesce(h.reason, ''), "
     "coalesce(h.merge_id, 0) FROM mpi.link_history h JOIN mpi.record r ON r.id = h.record_id "

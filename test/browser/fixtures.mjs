@@ -62,6 +62,21 @@ function patient(member, local, p) {
   };
 }
 
+// A registration without a resident identity number (name as text only).
+function lookalike(member, local, birth, phone) {
+  const p = {
+    resourceType: 'Patient',
+    id: local,
+    meta: { lastUpdated: UPDATED },
+    identifier: [{ use: 'usual', system: member.mrn, value: local.toUpperCase(), assigner: { display: member.name } }],
+    name: [{ use: 'official', text: '周八' }],
+    gender: 'female',
+    birthDate: birth,
+  };
+  if (phone) p.telecom = [{ system: 'phone', value: phone, use: 'mobile' }];
+  return p;
+}
+
 class Builder {
   constructor(member, local) {
     this.member = member;
@@ -336,6 +351,12 @@ export function buildData(wadoBase) {
   b.encounter('2023-03-03', 'AMB', '心理科门诊', '睡眠障碍');
   b.condition('2023-03-03', 'F51.0', '非器质性失眠症');
   data['hosp-b'].push(...tidy(b.out));
+
+  // Two records that may be one woman: no resident id, the birth date's
+  // month and day swapped.  The index will not decide alone; an
+  // administrator settles it on the patient index page.
+  data['hosp-a'].push(lookalike(A, 'a1005', '1975-06-07', '13700000000'));
+  data['hosp-b'].push(lookalike(B, 'b2005', '1975-07-06', null));
 
   // A patient seen at one hospital only.
   b = new Builder(C, 'c3002');

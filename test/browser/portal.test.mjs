@@ -551,6 +551,19 @@ step('an administrator sees member health and manages members and users', async 
   assert.match(await added.textContent(), /孙医生.*医生.*鞍山市第三人民医院/);
   await assertLabelled('the users page');
   await shot('20-admin-users');
+
+  // The patient index: the two look-alike records wait for a decision.
+  await page.locator('[role=tab]', { hasText: '患者主索引' }).click();
+  const review = page.locator('.reviews-list tr.review-row').first();
+  await review.waitFor();
+  const rowText = await review.textContent();
+  assert.match(rowText, /A1005|B2005/);
+  assert.match(rowText, /出生日期/);
+  await assertLabelled('the patient index page');
+  await shot('21-admin-index');
+  await review.locator('button.primary').click(); // 同一人
+  await page.locator('[role=tabpanel]:not([hidden]) [role=status]', { hasText: '已将' }).first().waitFor();
+  await page.locator('.reviews-list .no-reviews').waitFor();
 });
 
 // ------------------------------------------------------------ patient --

@@ -185,7 +185,9 @@ function gatewayConfig(r, port) {
     '[federation]', `ca = ${r.ca.caCrt}`, `client_cert = ${gwClient.crt}`, `client_key = ${gwClient.key}`, 'deadline = 6s', 'member_timeout = 4s',
     'breaker_failures = 100',
     '[registry]', 'auto_approve = false', 'probe_interval = 1s', 'probe_timeout = 1s',
-    '[mpi]', 'pull = true', 'pull_interval = 1s', 'pull_count = 100',
+    // upper = 60: a region that has a person confirm every match not made
+    // by resident id (the look-alike records reach the review page)
+    '[mpi]', 'pull = true', 'pull_interval = 1s', 'pull_count = 100', 'upper = 60',
     '[portal]', `root = ${PORTAL_ROOT}`, 'max_age = 1h',
     '[reports]', 'tz = Asia/Shanghai', 'unusual_hours = 22-6', 'volume_factor = 3', 'volume_min = 20',
   ];

@@ -46,6 +46,7 @@ reset_group(struct mctx *c)
     c->specimen = NULL;
     c->immunization = NULL;
     c->dosage = NULL;
+    c->tq1 = NULL;
     c->report_key = BASE_STR_NULL;
     c->report_section = BASE_STR_NULL;
 }
@@ -80,7 +81,8 @@ static const struct {
     {"PID", on_pid},  {"NK1", map_nk1}, {"MRG", map_mrg}, {"PV1", map_pv1}, {"PV2", map_pv2},
     {"AL1", map_al1}, {"DG1", map_dg1}, {"PR1", map_pr1}, {"PRB", map_prb}, {"ORC", on_orc},
     {"OBR", map_obr}, {"OBX", map_obx}, {"NTE", map_nte}, {"SPM", map_spm}, {"RXE", map_rxe},
-    {"RXR", map_rxr}, {"RXA", map_rxa}, {"TXA", on_txa},
+    {"RXR", map_rxr}, {"RXA", map_rxa}, {"TXA", on_txa},  {"IAM", map_iam}, {"RXO", map_rxo},
+    {"TQ1", map_tq1},
 };
 
 static void

@@ -82,7 +82,8 @@ struct mctx {
     struct ent *report;          /* DiagnosticReport of the OBR group */
     struct base_str report_key;
     struct base_str report_section; /* OBR-24 of the group */
-    struct hl7v2_j *dosage;         /* dosageInstruction of the last RXE (for RXR) */
+    struct hl7v2_j *dosage;         /* dosageInstruction of the last RXE/RXO (for RXR, TQ1) */
+    const struct hl7v2_seg *tq1;    /* last TQ1 of the order group */
     struct ent *obs;                /* last Observation (for NTE) */
     struct ent *specimen;
     struct ent *immunization;
@@ -221,6 +222,7 @@ void map_mrg(struct mctx *c, const struct hl7v2_seg *mrg);
 void map_pv1(struct mctx *c, const struct hl7v2_seg *pv1);
 void map_pv2(struct mctx *c, const struct hl7v2_seg *pv2);
 void map_al1(struct mctx *c, const struct hl7v2_seg *al1);
+void map_iam(struct mctx *c, const struct hl7v2_seg *iam);
 void map_dg1(struct mctx *c, const struct hl7v2_seg *dg1);
 void map_pr1(struct mctx *c, const struct hl7v2_seg *pr1);
 void map_prb(struct mctx *c, const struct hl7v2_seg *prb);
@@ -230,6 +232,8 @@ void map_nte(struct mctx *c, const struct hl7v2_seg *nte);
 void map_spm(struct mctx *c, const struct hl7v2_seg *spm);
 void map_rxe(struct mctx *c, const struct hl7v2_seg *rxe);
 void map_rxr(struct mctx *c, const struct hl7v2_seg *rxr);
+void map_rxo(struct mctx *c, const struct hl7v2_seg *rxo);
+void map_tq1(struct mctx *c, const struct hl7v2_seg *tq1);
 void map_rxa(struct mctx *c, const struct hl7v2_seg *rxa);
 void map_txa(struct mctx *c, const struct hl7v2_seg *txa);
 void map_doc_obx(struct mctx *c, const struct hl7v2_seg *obx);

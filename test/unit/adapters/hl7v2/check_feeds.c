@@ -1,0 +1,170 @@
+/* HL7 v2 -> FHIR: shapes that real hospital feeds send and the samples do
+ * not (IAM allergies, RXO pharmacy orders and TQ1 timing, OBX without a value
+ * type, performing-lab persons, GB 18030 without MSH-18, …).  Every table row
+ * names a message and what its Bundle must hold. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test/unit/adapters/hl7v2/hl7_test.h"
+
+#define MSH(type, ver) "MSH|^~\\&|HIS|HOSP|FG|REG|20240301083000+0800||" type "|C1|P|" ver "\n"
+#define PID            "PID|1||MRN1^^^HIS^MR||LI^WEI||19800102|M\n"
+#define PV1            "PV1|1|I|W1^101^A||||||||||||||||V100\n"
+
+/* One expectation: the string at `path` of the k-th resource of `type`
+ * ("" = must be absent). */
+struct expect {
+    const char *type;
+    size_t k;
+    const char *path;
+    const char *want;
+};
+
+struct feed_case {
+    const char *name;
+    const char *msg;
+    struct expect ex[12];
+};
+
+static void
+check_case(const struct feed_case *t)
+{
+    json_t *b = th_convert(t->msg);
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(t->ex) && t->ex[i].type != NULL; i++) {
+        const struct expect *x = &t->ex[i];
+        json_t *r = th_res(b, x->type, x->k);
+
+        ck_assert_msg(r != NULL, "%s: no %s #%zu", t->name, x->type, x->k);
+        ck_assert_msg(strcmp(th_str(r, x->path), x->want) == 0, "%s: %s.%s is '%s', want '%s'",
+                      t->name, x->type, x->path, th_str(r, x->path), x->want);
+    }
+    json_decref(b);
+}
+
+/* ------------------------------------------------------------------ IAM -- */
+
+static const struct feed_case iam_cases[] = {
+    {"ADT_A60 IAM, confirmed, coded reaction, own identifier",
+     MSH("ADT^A60^ADT_A60",
+         "2.5.1") "EVN|A60\n" PID PV1
+                  "IAM|1|DA^Drug allergy^HL70127|7980^Penicillin G^RXNORM|SV^Severe^HL70128|"
+                  "39579001^Anaphylaxis^SCT|A|ALG-1^HIS||AL||20100101||20100105||||C\n",
+     {{"AllergyIntolerance", 0, "identifier[0].value", "ALG-1"},
+      {"AllergyIntolerance", 0, "category[0]", "medication"},
+      {"AllergyIntolerance", 0, "criticality", "high"},
+      {"AllergyIntolerance", 0, "type", "allergy"},
+      {"AllergyIntolerance", 0, "code.coding[0].system",
+       "http://www.nlm.nih.gov/research/umls/rxnorm"},
+      {"AllergyIntolerance", 0, "reaction[0].manifestation[0].coding[0].code", "39579001"},
+      {"AllergyIntolerance", 0, "reaction[0].severity", "severe"},
+      {"AllergyIntolerance", 0, "verificationStatus.coding[0].code", "confirmed"},
+      {"AllergyIntolerance", 0, "clinicalStatus.coding[0].code", "active"},
+      {"AllergyIntolerance", 0, "onsetDateTime", "2010-01-01"},
+      {"AllergyIntolerance", 0, "recordedDate", "2010-01-05"}}},
+    {"IAM-6 delete is entered-in-error without a clinical status (ait-2)",
+     MSH("ADT^A60^ADT_A60", "2.5.1") PID "IAM|1|FA|F01^Peanut^L|MO|Rash|D|ALG-2\n",
+     {{"AllergyIntolerance", 0, "verificationStatus.coding[0].code", "entered-in-error"},
+      {"AllergyIntolerance", 0, "clinicalStatus.coding[0].code", ""},
+      {"AllergyIntolerance", 0, "category[0]", "food"},
+      {"AllergyIntolerance", 0, "reaction[0].manifestation[0].text", "Rash"}}},
+    {"IAM-17 inactive, IAM-9 intolerance, no identifier",
+     MSH("ADT^A60^ADT_A60", "2.5.1") PID "IAM|1|DA|ASA^Aspirin^L|MI||U|||IN||||||||I\n",
+     {{"AllergyIntolerance", 0, "type", "intolerance"},
+      {"AllergyIntolerance", 0, "clinicalStatus.coding[0].code", "inactive"},
+      {"AllergyIntolerance", 0, "identifier[0].system", "urn:ietf:rfc:3986"},
+      {"AllergyIntolerance", 0, "criticality", "low"}}},
+};
+
+START_TEST(iam_allergies)
+{
+    check_case(&iam_cases[_i]);
+}
+END_TEST
+
+START_TEST(iam_without_allergen_is_skipped)
+{
+    json_t *b = th_convert(MSH("ADT^A60^ADT_A60", "2.5.1") PID "IAM|1|DA||SV|Rash|A\n");
+
+    ck_assert_uint_eq(th_count(b, "AllergyIntolerance"), 0);
+    json_decref(b);
+}
+END_TEST
+
+/* ------------------------------------------------------------ RXO, TQ1 -- */
+
+static const struct feed_case med_cases[] = {
+    {"OMP_O09: ORC, TQ1 before RXO, RXR",
+     MSH("OMP^O09^OMP_O09", "2.5.1") PID PV1
+     "ORC|NW|RX100^HIS|||||||20241105083000|||D1^SUN^YI\n"
+     "TQ1|1|1^TAB|BID^Twice daily^HL70335||||20241105|20241112\n"
+     "RXO|860975^Metformin 500 MG Oral Tablet^RXNORM|500||mg|TAB||||||14|TAB|2\n"
+     "RXR|PO^Oral^HL70162\n",
+     {{"MedicationRequest", 0, "identifier[0].value", "RX100"},
+      {"MedicationRequest", 0, "status", "active"},
+      {"MedicationRequest", 0, "intent", "order"},
+      {"MedicationRequest", 0, "medicationCodeableConcept.coding[0].code", "860975"},
+      {"MedicationRequest", 0, "dosageInstruction[0].doseAndRate[0].doseQuantity.code", "mg"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].system",
+       "http://terminology.hl7.org/CodeSystem/v2-0335"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].code", "BID"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.repeat.boundsPeriod.start",
+       "2024-11-05"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.repeat.boundsPeriod.end", "2024-11-12"},
+      {"MedicationRequest", 0, "dosageInstruction[0].route.coding[0].code", "PO"},
+      {"MedicationRequest", 0, "requester.display", "YI SUN"}}},
+    {"ORM_O01 v2.3 pharmacy order: RXO, timing in ORC-7",
+     MSH("ORM^O01", "2.3") PID "ORC|NW|RX200|||||^Q8H^^20240301080000^20240305|||||D1^SUN^YI\n"
+                               "RXO|A001^Aspirin^HOSP|100||mg|TAB\n",
+     {{"MedicationRequest", 0, "identifier[0].value", "RX200"},
+      {"MedicationRequest", 0, "medicationCodeableConcept.coding[0].code", "A001"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].code", "Q8H"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.repeat.boundsPeriod.start",
+       "2024-03-01T08:00:00+08:00"}}},
+    {"RDE_O11: RXO details the RXE, which is the order; TQ1 after RXE",
+     MSH("RDE^O11^RDE_O11", "2.5.1") PID "ORC|NW|RX300^HIS\n"
+                                         "RXO|OTHER^Other drug^L|1||g\n"
+                                         "RXE||A002^Cefuroxime^HOSP|1.5||g\n"
+                                         "TQ1|1||Q12H||||20241105080000\n",
+     {{"MedicationRequest", 0, "medicationCodeableConcept.coding[0].code", "A002"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].code", "Q12H"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.repeat.boundsPeriod.start",
+       "2024-11-05T08:00:00+08:00"}}},
+    {"RXE-1 TQ (v2.4) with a locally coded pattern",
+     MSH("RDE^O11", "2.4") PID "ORC|NW|RX400\n"
+                               "RXE|^TID&Three times a day&99FREQ|A003^Drug^HOSP|1||g\n",
+     {{"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].code", "TID"}}},
+};
+
+START_TEST(pharmacy_orders)
+{
+    check_case(&med_cases[_i]);
+}
+END_TEST
+
+START_TEST(rde_maps_one_request_per_order)
+{
+    json_t *b = th_convert(med_cases[2].msg);
+
+    ck_assert_uint_eq(th_count(b, "MedicationRequest"), 1);
+    json_decref(b);
+}
+END_TEST
+
+Suite *hl7v2_feeds_suite(void);
+
+Suite *
+hl7v2_feeds_suite(void)
+{
+    Suite *s = suite_create("hl7v2_feeds");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_loop_test(tc, iam_allergies, 0, (int)BASE_ARRAY_LEN(iam_cases));
+    tcase_add_test(tc, iam_without_allergen_is_skipped);
+    tcase_add_loop_test(tc, pharmacy_orders, 0, (int)BASE_ARRAY_LEN(med_cases));
+    tcase_add_test(tc, rde_maps_one_request_per_order);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -285,6 +285,11 @@ setup(struct mctx *c)
         map_fail(c, BASE_E_INVALID, "required", &at, 0, "message type is required");
         return c->rc;
     }
+    if (c->m->warn & HL7V2_W_CHARSET_GB18030) {
+        struct at cs = {msh, 18, 1};
+
+        map_warn(c, &cs, "no character set and the bytes are not UTF-8; read as GB 18030");
+    }
     c->cls = classify(map_txt(c, &at, hl7v2_get(c->m, msh, 9, 1, 0, 0), 1, 0));
     c->event = map_txt(c, &at, hl7v2_get(c->m, msh, 9, 1, 0, 0), 2, 0);
     if (c->event.len == 0)

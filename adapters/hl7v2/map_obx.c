@@ -238,6 +238,23 @@ value_other(struct val *v, struct base_str type)
     }
 }
 
+/* OBX-2 empty with a value (v2.3 feeds do it; the value type is required
+ * only from v2.5 on when OBX-5 is valued): a single value that is a number,
+ * optionally behind a comparator ("<0.5"), is read as NM so that it keeps
+ * its quantity and unit; anything else is text. */
+static bool
+untyped_number(const struct val *v)
+{
+    struct base_str text = base_str_trim(map_txt(v->c, &v->at, v->rep, 0, 0));
+    size_t skip = 0;
+
+    if (map_nreps(v->c, v->obx, 5) != 1)
+        return false;
+    if (text.len > 0 && (text.ptr[0] == '<' || text.ptr[0] == '>'))
+        skip = text.len > 1 && text.ptr[1] == '=' ? 2 : 1;
+    return map_decimal(v->c, base_str_sub(text, skip, text.len)).len > 0;
+}
+
 static void
 map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, struct base_str type)
 {
@@ -250,7 +267,7 @@ map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, stru
     if (map_nreps(c, obx, 5) > 1 && !map_is(type, "TX") && !map_is(type, "FT") &&
         !map_is(type, "ST") && type.len > 0)
         map_warn(c, &v.at, "repeated value: only the first repetition is mapped");
-    if (map_is(type, "NM"))
+    if (map_is(type, "NM") || (type.len == 0 && untyped_number(&v)))
         value_nm(&v);
     else if (map_is(type, "SN"))
         value_sn(&v);
@@ -394,6 +411,18 @@ observation_entry(struct mctx *c, const struct hl7v2_seg *obx, struct base_str g
     return NULL;
 }
 
+/* OBX-18 equipment instance identifier (EI, repeating) -> device: a
+ * logical reference, as the gateway keeps no Device resources. */
+static void
+observation_device(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
+{
+    struct at at;
+    struct hl7v2_j *id = map_ei(c, &at, map_rep(c, obx, 18, 1, &at), "device", NULL, NULL, NULL);
+
+    if (id != NULL)
+        hl7v2_j_add(hl7v2_j_obj(&c->jb, res, "device"), "identifier", id);
+}
+
 static void
 observation_body(struct mctx *c, struct ent *e, const struct hl7v2_seg *obx)
 {
@@ -435,6 +464,9 @@ observation_body(struct mctx *c, struct ent *e, const struct hl7v2_seg *obx)
     for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, obx, 16); r <= nr_; r++)
         hl7v2_j_add(perf, NULL, map_xcn_ref(c, &at, map_rep(c, obx, 16, r, &at)));
     hl7v2_j_add(perf, NULL, map_xon_ref(c, &at, map_rep(c, obx, 23, 1, &at)));
+    /* v2.5+ OBX-25 performing organization medical director (CLIA, ELR) */
+    hl7v2_j_add(perf, NULL, map_xcn_ref(c, &at, map_rep(c, obx, 25, 1, &at)));
+    observation_device(c, res, obx);
     map_value(c, res, obx, type);
     interpretation(c, res, obx);
     hl7v2_j_add(res, "method", map_cwe(c, &at, map_rep(c, obx, 17, 1, &at), "OBX-17"));

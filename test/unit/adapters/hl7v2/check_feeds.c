@@ -153,6 +153,41 @@ START_TEST(rde_maps_one_request_per_order)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ OBX -- */
+
+#define ORU(ver)                                                                                   \
+    MSH("ORU^R01", ver) PID "OBR|1|P1|F1|CBC^Blood count^L|||20240301080000|||||||||||||||||F\n"
+
+static const struct feed_case obx_cases[] = {
+    {"v2.3 OBX without OBX-2: a number keeps its quantity",
+     ORU("2.3") "OBX|1||RBC^Red cells^L||4.5|10*6/uL|4.2-5.4||||F\n",
+     {{"Observation", 0, "valueQuantity.code", "10*6/uL"}, {"Observation", 0, "valueString", ""}}},
+    {"OBX without OBX-2: a comparator and a number",
+     ORU("2.3") "OBX|1||CRP^CRP^L||<0.5|mg/L||||||F\n",
+     {{"Observation", 0, "valueQuantity.comparator", "<"},
+      {"Observation", 0, "valueQuantity.unit", "mg/L"}}},
+    {"OBX without OBX-2: text stays text",
+     ORU("2.3") "OBX|1||MORPH^Morphology^L||Normal|||||F\n",
+     {{"Observation", 0, "valueString", "Normal"}, {"Observation", 0, "valueQuantity.unit", ""}}},
+    {"OBX without OBX-2: repeated numbers are text",
+     ORU("2.3") "OBX|1||X^X^L||1~2|||||F\n",
+     {{"Observation", 0, "valueString", "1\n2"}}},
+    {"OBX-25 medical director and OBX-18 equipment (ELR 2.5.1)",
+     ORU("2.5.1") "OBX|1|NM|2345-7^Glucose^LN||6.2|mmol/L|||||F|||||T1^TECH^ONE||AN-7^LAB"
+                  "|||||Central Lab^D|1 Lab Rd^^Shenyang|P9^PATH^OLOGIST^^^DR\n",
+     {{"Observation", 0, "performer[0].identifier.value", "T1"},
+      {"Observation", 0, "performer[1].display", "Central Lab"},
+      {"Observation", 0, "performer[2].identifier.value", "P9"},
+      {"Observation", 0, "performer[2].display", "DR OLOGIST PATH"},
+      {"Observation", 0, "device.identifier.value", "AN-7"}}},
+};
+
+START_TEST(observation_values_and_performers)
+{
+    check_case(&obx_cases[_i]);
+}
+END_TEST
+
 Suite *hl7v2_feeds_suite(void);
 
 Suite *
@@ -165,6 +200,7 @@ hl7v2_feeds_suite(void)
     tcase_add_test(tc, iam_without_allergen_is_skipped);
     tcase_add_loop_test(tc, pharmacy_orders, 0, (int)BASE_ARRAY_LEN(med_cases));
     tcase_add_test(tc, rde_maps_one_request_per_order);
+    tcase_add_loop_test(tc, observation_values_and_performers, 0, (int)BASE_ARRAY_LEN(obx_cases));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -153,6 +153,10 @@ struct hl7v2_j *map_cwe(struct mctx *c, const struct at *at, struct base_str rep
 /* A coded value from an HL7 table: CodeableConcept with system v2-<table>. */
 struct hl7v2_j *map_table_code(struct mctx *c, const struct at *at, struct base_str rep,
                                const char *table);
+/* map_cwe, but a bare code of HL7 table `table` (listed in `codes`, NULL
+ * ended) gets the system v2-<table>. */
+struct hl7v2_j *map_cwe_table(struct mctx *c, const struct at *at, struct base_str rep,
+                              const char *field_name, const char *table, const char *const *codes);
 struct hl7v2_j *map_cx(struct mctx *c, const struct at *at, struct base_str rep, const char *kind,
                        struct base_str *sys_out, struct base_str *val_out);
 struct hl7v2_j *map_ei(struct mctx *c, const struct at *at, struct base_str rep, const char *kind,

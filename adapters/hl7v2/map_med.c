@@ -217,6 +217,13 @@ map_rxo(struct mctx *c, const struct hl7v2_seg *rxo)
     med_order(c, rxo, &rxo_fields);
 }
 
+/* HL7 table 0162 (route of administration) */
+static const char *const route_codes[] = {
+    "AP", "B",   "DT", "GTT", "GU",  "IA",  "IB", "IC", "ICV", "ID", "IH",  "IHA",
+    "IM", "IMR", "IN", "IO",  "IP",  "IS",  "IT", "IU", "IV",  "MM", "MTH", "NG",
+    "NP", "NS",  "NT", "OP",  "OT",  "OTH", "PF", "PO", "PR",  "RM", "SC",  "SD",
+    "SL", "TD",  "TL", "TP",  "TRA", "UR",  "VG", "VM", "WND", NULL};
+
 void
 map_rxr(struct mctx *c, const struct hl7v2_seg *rxr)
 {
@@ -225,7 +232,8 @@ map_rxr(struct mctx *c, const struct hl7v2_seg *rxr)
 
     if (target == NULL || hl7v2_j_get(target, "route") != NULL)
         return;
-    hl7v2_j_add(target, "route", map_cwe(c, &at, map_rep(c, rxr, 1, 1, &at), "RXR-1"));
+    hl7v2_j_add(target, "route",
+                map_cwe_table(c, &at, map_rep(c, rxr, 1, 1, &at), "RXR-1", "0162", route_codes));
     hl7v2_j_add(target, "site", map_cwe(c, &at, map_rep(c, rxr, 2, 1, &at), "RXR-2"));
 }
 

@@ -96,6 +96,25 @@ map_table_code(struct mctx *c, const struct at *at, struct base_str rep, const c
     return cc;
 }
 
+/* A CWE from a field bound to an HL7 table that senders often send bare
+ * (no CWE-3): a code of that table gets the table's system, anything else
+ * (a local code, Chinese text) stays the sender's, as map_cwe makes it.
+ * `codes` ends with NULL. */
+struct hl7v2_j *
+map_cwe_table(struct mctx *c, const struct at *at, struct base_str rep, const char *field_name,
+              const char *table, const char *const *codes)
+{
+    struct base_str code = map_txt(c, at, rep, 1, 0);
+
+    if (map_txt(c, at, rep, 3, 0).len == 0 && code.len > 0) {
+        for (const char *const *k = codes; *k != NULL; k++) {
+            if (map_is(code, *k))
+                return map_table_code(c, at, rep, table);
+        }
+    }
+    return map_cwe(c, at, rep, field_name);
+}
+
 /* ------------------------------------------------------------ CX and EI -- */
 
 static void

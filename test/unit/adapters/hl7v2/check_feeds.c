@@ -35,11 +35,13 @@ check_case(const struct feed_case *t)
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(t->ex) && t->ex[i].type != NULL; i++) {
         const struct expect *x = &t->ex[i];
-        json_t *r = th_res(b, x->type, x->k);
+        /* "@request.url": a member of the Bundle entry, not of the resource */
+        json_t *r = x->path[0] == '@' ? th_entry(b, x->type, x->k) : th_res(b, x->type, x->k);
+        const char *path = x->path + (x->path[0] == '@');
 
         ck_assert_msg(r != NULL, "%s: no %s #%zu", t->name, x->type, x->k);
-        ck_assert_msg(strcmp(th_str(r, x->path), x->want) == 0, "%s: %s.%s is '%s', want '%s'",
-                      t->name, x->type, x->path, th_str(r, x->path), x->want);
+        ck_assert_msg(strcmp(th_str(r, path), x->want) == 0, "%s: %s.%s is '%s', want '%s'",
+                      t->name, x->type, x->path, th_str(r, path), x->want);
     }
     json_decref(b);
 }
@@ -188,6 +190,49 @@ START_TEST(observation_values_and_performers)
 }
 END_TEST
 
+/* -------------------------------------------------------- demographics -- */
+
+static const struct feed_case pid_cases[] = {
+    {"v2.2 feed: national number in PID-2, MRN (typed \"MRN\") in PID-3 is the key",
+     MSH("ADT^A01", "2.2") "PID||4857773456|70012345^^^RXH^MRN||GREEN^ALICE||19650412|F\n",
+     {{"Patient", 0, "@request.url",
+       "Patient?identifier=urn:fhirgate:member:HOSP/id/RXH|70012345"}}},
+    {"PID-3 typed with a local type still beats an untyped PID-4",
+     MSH("ADT^A08", "2.4") "PID|1||J123^^^H^JZK|A99||WANG^WU\n",
+     {{"Patient", 0, "@request.url", "Patient?identifier=urn:fhirgate:member:HOSP/id/H|J123"}}},
+    {"an account number in PID-3 does not beat a PID-2 record number",
+     MSH("ADT^A08", "2.4") "PID|1|R77^^^H^MR|AC1^^^H^AN||WANG^WU\n",
+     {{"Patient", 0, "@request.url", "Patient?identifier=urn:fhirgate:member:HOSP/id/H|R77"}}},
+    {"PID-11 birth address and PID-23 go to patient-birthPlace, not address",
+     MSH("ADT^A01", "2.5") "PID|1||M1^^^H^MR||LI^WEI||19800101|M|||1 Main Rd^^Shenyang^^^CHN^H~"
+                           "^^Dalian^Liaoning^^CHN^BR\n",
+     {{"Patient", 0, "address[0].city", "Shenyang"},
+      {"Patient", 0, "address[1].city", ""},
+      {"Patient", 0, "extension[0].url",
+       "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"},
+      {"Patient", 0, "extension[0].valueAddress.city", "Dalian"}}},
+    {"PID-23 birth place text",
+     MSH("ADT^A01", "2.5") "PID|1||M1^^^H^MR||LI^WEI||||||||||||||||||Shanghai\n",
+     {{"Patient", 0, "extension[0].valueAddress.text", "Shanghai"}}},
+    {"NK1-3 bare table 0063 code gets the v2-0063 system; a local one stays local",
+     MSH("ADT^A01", "2.5") PID "NK1|1|LI^LEI|FTH|||||\nNK1|2|LI^MEI|03^Daughter\n",
+     {{"Patient", 0, "contact[0].relationship[0].coding[0].system",
+       "http://terminology.hl7.org/CodeSystem/v2-0063"},
+      {"Patient", 0, "contact[0].relationship[0].coding[0].code", "FTH"},
+      {"Patient", 0, "contact[1].relationship[0].coding[0].system",
+       "urn:fhirgate:member:HOSP/code/NK1-3"}}},
+    {"RXR-1 bare table 0162 route",
+     MSH("RDE^O11", "2.5") PID "ORC|NW|RX1\nRXE||A1^Drug^L|1||g\nRXR|IV\n",
+     {{"MedicationRequest", 0, "dosageInstruction[0].route.coding[0].system",
+       "http://terminology.hl7.org/CodeSystem/v2-0162"}}},
+};
+
+START_TEST(demographics_and_tables)
+{
+    check_case(&pid_cases[_i]);
+}
+END_TEST
+
 Suite *hl7v2_feeds_suite(void);
 
 Suite *
@@ -201,6 +246,7 @@ hl7v2_feeds_suite(void)
     tcase_add_loop_test(tc, pharmacy_orders, 0, (int)BASE_ARRAY_LEN(med_cases));
     tcase_add_test(tc, rde_maps_one_request_per_order);
     tcase_add_loop_test(tc, observation_values_and_performers, 0, (int)BASE_ARRAY_LEN(obx_cases));
+    tcase_add_loop_test(tc, demographics_and_tables, 0, (int)BASE_ARRAY_LEN(pid_cases));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -43,7 +43,8 @@ reset_group(struct mctx *c)
     c->order = NULL;
     c->report = NULL;
     c->obs = NULL;
-    c->specimen = NULL;
+    if (!c->spm_first)
+        c->specimen = NULL;
     c->immunization = NULL;
     c->dosage = NULL;
     c->tq1 = NULL;
@@ -56,6 +57,7 @@ on_pid(struct mctx *c, const struct hl7v2_seg *s)
 {
     map_doc_finish(c);
     reset_group(c);
+    c->specimen = NULL;
     c->orc = NULL;
     map_pid(c, s);
 }
@@ -63,8 +65,22 @@ on_pid(struct mctx *c, const struct hl7v2_seg *s)
 static void
 on_orc(struct mctx *c, const struct hl7v2_seg *s)
 {
-    reset_group(c);
+    /* OUL_R22-R24 put the ORC after the OBR of its order: it belongs to the
+     * group that OBR opened */
+    if (s->index < 2 || memcmp(c->m->segs[s->index - 2].id, "OBR", 3) != 0)
+        reset_group(c);
     c->orc = s;
+}
+
+/* Message structures whose specimen group holds its orders (SPM before
+ * ORC/OBR) instead of following them (v2.5.1 ch. 7.3.2, 4.4.6). */
+static bool
+specimen_first(const struct hl7v2_msg *m)
+{
+    if (base_str_eq_cstr(m->msg_code, "OUL"))
+        return !base_str_eq_cstr(m->trigger, "R21");
+    return base_str_eq_cstr(m->msg_code, "OML") &&
+           (base_str_eq_cstr(m->trigger, "O33") || base_str_eq_cstr(m->trigger, "O35"));
 }
 
 static void
@@ -290,6 +306,7 @@ setup(struct mctx *c)
 
         map_warn(c, &cs, "no character set and the bytes are not UTF-8; read as GB 18030");
     }
+    c->spm_first = specimen_first(c->m);
     c->cls = classify(map_txt(c, &at, hl7v2_get(c->m, msh, 9, 1, 0, 0), 1, 0));
     c->event = map_txt(c, &at, hl7v2_get(c->m, msh, 9, 1, 0, 0), 2, 0);
     if (c->event.len == 0)

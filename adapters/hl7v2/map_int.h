@@ -86,6 +86,7 @@ struct mctx {
     const struct hl7v2_seg *tq1;    /* last TQ1 of the order group */
     struct ent *obs;                /* last Observation (for NTE) */
     struct ent *specimen;
+    bool spm_first; /* OUL_R22-R24, OML_O33/O35: SPM heads its orders */
     struct ent *immunization;
     struct ent *document;
     struct base_buf *doc_text; /* MDM: text OBX lines (in the arena) */

@@ -323,11 +323,12 @@ void
 map_obr(struct mctx *c, const struct hl7v2_seg *obr)
 {
     struct order_ids o;
+    struct ent *head = c->spm_first ? c->specimen : NULL; /* the SPM this order is under */
 
     c->report = NULL;
     c->order = NULL;
     c->obs = NULL;
-    c->specimen = NULL;
+    c->specimen = head;
     c->obx_in_group = 0;
     c->report_key = BASE_STR_NULL;
     c->report_section = map_field(c, obr, 24);
@@ -338,7 +339,8 @@ map_obr(struct mctx *c, const struct hl7v2_seg *obr)
         map_report(c, obr, &o);
     else
         map_service_request(c, obr, &o);
-    obr_specimen(c, obr);
+    if (head == NULL)
+        obr_specimen(c, obr);
     link_specimen(c, c->specimen);
 }
 
@@ -446,6 +448,12 @@ map_spm(struct mctx *c, const struct hl7v2_seg *spm)
 
     if (c->patient == NULL)
         return;
+    if (c->spm_first) { /* a new specimen group: the orders before it are not its */
+        c->report = NULL;
+        c->order = NULL;
+        c->obs = NULL;
+        c->report_key = BASE_STR_NULL;
+    }
     specimen_ids(c, spm, &sys, &val, &ids);
     key[0] = val.len > 0 ? sys : c->report_key;
     key[1] = val.len > 0 ? val : c->patient_key;

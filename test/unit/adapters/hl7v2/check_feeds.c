@@ -233,6 +233,43 @@ START_TEST(demographics_and_tables)
 }
 END_TEST
 
+/* ------------------------------------------------ specimen-first groups -- */
+
+#define OUL_R22                                                                                    \
+    MSH("OUL^R22^OUL_R22", "2.5.1")                                                                \
+    PID "SPM|1|S1&LAB||BLD^Blood^HL70487|||||||||||||20240101070000\n"                             \
+        "OBR|1|P1|F1|CBC^CBC^L||||||||||||||||||||||F\n"                                           \
+        "ORC|SC|P1|F1||CM\n"                                                                       \
+        "OBX|1|NM|HGB^Hgb^L||13|g/dL|||||F\n"                                                      \
+        "SPM|2|S2&LAB||UR^Urine^HL70487\n"                                                         \
+        "OBR|2|P2|F2|UA^Urinalysis^L||||||||||||||||||||||F\n"                                     \
+        "ORC|SC|P2|F2||CM\n"                                                                       \
+        "OBX|1|NM|PH^pH^L||6||||||F\n"
+
+START_TEST(oul_r22_specimen_heads_its_orders)
+{
+    json_t *b = th_convert(OUL_R22);
+    json_t *s1 = th_entry(b, "Specimen", 0);
+    json_t *s2 = th_entry(b, "Specimen", 1);
+
+    ck_assert_uint_eq(th_count(b, "DiagnosticReport"), 2);
+    ck_assert_str_eq(th_str(th_res(b, "Specimen", 1), "identifier[0].value"), "S2");
+    /* the ORC after the OBR keeps the OBX in that report */
+    ck_assert_uint_eq(json_array_size(th_at(th_res(b, "DiagnosticReport", 0), "result")), 1);
+    ck_assert_uint_eq(json_array_size(th_at(th_res(b, "DiagnosticReport", 1), "result")), 1);
+    ck_assert_str_eq(th_str(th_res(b, "DiagnosticReport", 0), "specimen[0].reference"),
+                     th_str(s1, "fullUrl"));
+    ck_assert_uint_eq(json_array_size(th_at(th_res(b, "DiagnosticReport", 0), "specimen")), 1);
+    ck_assert_str_eq(th_str(th_res(b, "DiagnosticReport", 1), "specimen[0].reference"),
+                     th_str(s2, "fullUrl"));
+    ck_assert_str_eq(th_str(th_res(b, "Observation", 0), "specimen.reference"),
+                     th_str(s1, "fullUrl"));
+    ck_assert_str_eq(th_str(th_res(b, "Observation", 1), "specimen.reference"),
+                     th_str(s2, "fullUrl"));
+    json_decref(b);
+}
+END_TEST
+
 Suite *hl7v2_feeds_suite(void);
 
 Suite *
@@ -247,6 +284,7 @@ hl7v2_feeds_suite(void)
     tcase_add_test(tc, rde_maps_one_request_per_order);
     tcase_add_loop_test(tc, observation_values_and_performers, 0, (int)BASE_ARRAY_LEN(obx_cases));
     tcase_add_loop_test(tc, demographics_and_tables, 0, (int)BASE_ARRAY_LEN(pid_cases));
+    tcase_add_test(tc, oul_r22_specimen_heads_its_orders);
     suite_add_tcase(s, tc);
     return s;
 }

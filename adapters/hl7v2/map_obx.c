@@ -302,7 +302,7 @@ split_at(struct base_str s, size_t i, size_t seplen, struct base_str *lo, struct
     return true;
 }
 
-/* "3.5-5.0", "3.5 - 5.0", "-1-1", "4.3 to 6.2", and the "3.5~5.5" or
+/* "3.5-5.0", "3.5 - 5.0", "-1-1", "125--350", "4.3 to 6.2", and the "3.5~5.5" or
  * "3.5～5.5" Chinese analysers print (the '~' arrives escaped as \R\). */
 static bool
 split_range(struct base_str s, struct base_str *lo, struct base_str *hi)
@@ -310,8 +310,13 @@ split_range(struct base_str s, struct base_str *lo, struct base_str *hi)
     for (size_t i = 1; i < s.len; i++) {
         char prev = s.ptr[i - 1];
 
+        /* "125--350": a doubled dash is one separator, unless the low
+         * end is negative ("-5--1") */
         if (s.ptr[i] == '-' && ((prev >= '0' && prev <= '9') || prev == ' ' || prev == '.'))
-            return split_at(s, i, 1, lo, hi);
+            return split_at(
+                s, i,
+                i + 1 < s.len && s.ptr[i + 1] == '-' && base_str_trim(s).ptr[0] != '-' ? 2 : 1, lo,
+                hi);
         if (s.ptr[i] == '~')
             return split_at(s, i, 1, lo, hi);
         if (i + 3 <= s.len && memcmp(s.ptr + i, "\xEF\xBD\x9E", 3) == 0)
@@ -353,13 +358,46 @@ reference_range(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx
     hl7v2_j_str(&c->jb, rr, "text", text);
 }
 
+/* Chinese LIS flag results with arrows, alone ("↑", "↓↓") or after the
+ * table 0078 letter ("H↑"): the arrows are the letter (H, L, HH, LL), and
+ * the sender's flag is kept as the text. */
+static struct base_str
+arrow_flag(struct base_str code)
+{
+    static const char up[] = "\xE2\x86\x91";   /* ↑ U+2191 */
+    static const char down[] = "\xE2\x86\x93"; /* ↓ U+2193 */
+    size_t letters = 0;
+    size_t ups = 0;
+    size_t downs = 0;
+
+    while (letters < code.len && code.ptr[letters] >= 'A' && code.ptr[letters] <= 'Z')
+        letters++;
+    for (size_t i = letters; i < code.len; i += 3) {
+        if (i + 3 > code.len)
+            return code;
+        if (memcmp(code.ptr + i, up, 3) == 0)
+            ups++;
+        else if (memcmp(code.ptr + i, down, 3) == 0)
+            downs++;
+        else
+            return code;
+    }
+    if (letters > 0 || (ups > 0) == (downs > 0) || ups + downs > 2)
+        return letters > 0 ? base_str_make(code.ptr, letters) : code;
+    if (ups > 0)
+        return base_str_from_cstr(ups == 2 ? "HH" : "H");
+    return base_str_from_cstr(downs == 2 ? "LL" : "L");
+}
+
 static void
 interpretation(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
 {
     for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, obx, 8); r <= nr_; r++) {
         struct at at;
         struct base_str rep = map_rep(c, obx, 8, r, &at);
-        struct base_str code = map_txt(c, &at, rep, 1, 0);
+        struct base_str flag = map_txt(c, &at, rep, 1, 0);
+        struct base_str code = arrow_flag(flag);
+        struct base_str text = map_txt(c, &at, rep, 2, 0);
         struct hl7v2_j *cc;
         struct hl7v2_j *cd;
 
@@ -371,7 +409,7 @@ interpretation(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
                      v3_interpretation(code) ? SYS_INTERP_V3
                                              : "http://terminology.hl7.org/CodeSystem/v2-0078");
         hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
-        hl7v2_j_str(&c->jb, cc, "text", map_txt(c, &at, rep, 2, 0));
+        hl7v2_j_str(&c->jb, cc, "text", text.len > 0 || base_str_eq(code, flag) ? text : flag);
     }
 }
 

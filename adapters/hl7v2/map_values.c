@@ -359,6 +359,26 @@ map_ucum(struct base_str unit)
     return BASE_STR_NULL;
 }
 
+/* Chinese LIS write cell counts as "10^9/L" without escaping the '^'
+ * (\S\), so the unit arrives as component 1 "10" and component 2 "9/L".
+ * Recognised only in that exact shape: a power of ten, a text starting
+ * with the exponent, and nothing after. */
+static bool
+power_of_ten_unit(struct mctx *c, const struct at *at, struct base_str rep, struct base_str id,
+                  struct base_str text, struct base_str sys)
+{
+    if (!map_is(id, "10") || sys.len > 0 || text.len < 2 || text.ptr[0] < '1' ||
+        text.ptr[0] > '9' || map_txt(c, at, rep, 4, 0).len > 0)
+        return false;
+    for (size_t i = 0; i < text.len; i++) {
+        if (text.ptr[i] == '/')
+            return i > 0 && i <= 2;
+        if (text.ptr[i] < '0' || text.ptr[i] > '9')
+            return false;
+    }
+    return false;
+}
+
 struct hl7v2_j *
 map_quantity(struct mctx *c, struct base_str value, const struct at *unit_at,
              struct base_str unit_rep)
@@ -372,6 +392,13 @@ map_quantity(struct mctx *c, struct base_str value, const struct at *unit_at,
     value = map_decimal(c, value); /* idempotent; no caller can write a bad number literal */
     if (value.len == 0)
         return q;
+    if (power_of_ten_unit(c, unit_at, unit_rep, id, text, sys)) {
+        /* "10^9/L" sent unescaped: the '^' split the unit in two */
+        struct base_str parts[3] = {id, BASE_STR_LIT("^"), text};
+
+        id = map_concat(c, parts, 3);
+        text = id;
+    }
     hl7v2_j_num(&c->jb, q, "value", value);
     if (base_str_case_eq_cstr(sys, "UCUM") && id.len > 0)
         ucum = id;

@@ -182,11 +182,39 @@ static const struct feed_case obx_cases[] = {
       {"Observation", 0, "performer[2].identifier.value", "P9"},
       {"Observation", 0, "performer[2].display", "DR OLOGIST PATH"},
       {"Observation", 0, "device.identifier.value", "AN-7"}}},
+    {"Chinese LIS: unescaped 10^9/L unit, arrow flags, doubled-dash range",
+     ORU("2.4") "OBX|1|NM|WBC^WBC^L||12.5|10^9/L|125--350|\xE2\x86\x91|||F\n"
+                "OBX|2|NM|HGB^HGB^L||100|g/L||\xE2\x86\x93\xE2\x86\x93|||F\n"
+                "OBX|3|NM|GLU^GLU^L||7.8|mmol/L|-5--1|H\xE2\x86\x91|||F\n"
+                "OBX|4|NM|X^X^L||1|10^9^L||\xE2\x86\x91\xE2\x86\x93|||F\n",
+     {{"Observation", 0, "valueQuantity.code", "10*9/L"},
+      {"Observation", 0, "valueQuantity.unit", "10^9/L"},
+      {"Observation", 0, "referenceRange[0].high.code", "10*9/L"},
+      {"Observation", 0, "interpretation[0].coding[0].code", "H"},
+      {"Observation", 0, "interpretation[0].text", "\xE2\x86\x91"},
+      {"Observation", 1, "interpretation[0].coding[0].code", "LL"},
+      {"Observation", 2, "interpretation[0].coding[0].code", "H"},
+      {"Observation", 2, "interpretation[0].text", "H\xE2\x86\x91"},
+      {"Observation", 3, "valueQuantity.code", ""},
+      {"Observation", 3, "interpretation[0].coding[0].system",
+       "http://terminology.hl7.org/CodeSystem/v2-0078"}}},
 };
 
 START_TEST(observation_values_and_performers)
 {
     check_case(&obx_cases[_i]);
+}
+END_TEST
+
+START_TEST(doubled_dash_ranges)
+{
+    json_t *b = th_convert(obx_cases[BASE_ARRAY_LEN(obx_cases) - 1].msg);
+
+    ck_assert_str_eq(th_num(th_res(b, "Observation", 0), "referenceRange[0].low.value"), "125");
+    ck_assert_str_eq(th_num(th_res(b, "Observation", 0), "referenceRange[0].high.value"), "350");
+    ck_assert_str_eq(th_num(th_res(b, "Observation", 2), "referenceRange[0].low.value"), "-5");
+    ck_assert_str_eq(th_num(th_res(b, "Observation", 2), "referenceRange[0].high.value"), "-1");
+    json_decref(b);
 }
 END_TEST
 
@@ -283,6 +311,7 @@ hl7v2_feeds_suite(void)
     tcase_add_loop_test(tc, pharmacy_orders, 0, (int)BASE_ARRAY_LEN(med_cases));
     tcase_add_test(tc, rde_maps_one_request_per_order);
     tcase_add_loop_test(tc, observation_values_and_performers, 0, (int)BASE_ARRAY_LEN(obx_cases));
+    tcase_add_test(tc, doubled_dash_ranges);
     tcase_add_loop_test(tc, demographics_and_tables, 0, (int)BASE_ARRAY_LEN(pid_cases));
     tcase_add_test(tc, oul_r22_specimen_heads_its_orders);
     suite_add_tcase(s, tc);

@@ -261,6 +261,45 @@ START_TEST(demographics_and_tables)
 }
 END_TEST
 
+/* ------------------------------------------------------------ date/time -- */
+
+static const struct {
+    const char *in;   /* PV1-44 as sent */
+    const char *want; /* Encounter.period.start; "" = omitted (warned) */
+} date_cases[] = {
+    {"20241105083015", "2024-11-05T08:30:15+08:00"},
+    {"20241105083015.1234+0530", "2024-11-05T08:30:15.1234+05:30"},
+    {"2024-11-05 08:30:15", "2024-11-05T08:30:15+08:00"},
+    {"2024-11-05T08:30:15.5-05:00", "2024-11-05T08:30:15.5-05:00"},
+    {"2024-11-05 08:30", "2024-11-05T08:30:00+08:00"},
+    {"2024/11/05 08:30", "2024-11-05T08:30:00+08:00"},
+    {"2024-11-05", "2024-11-05"},
+    {"2024-13-05", ""},
+    {"2024-11-05 8:30", ""},
+    {"2024/11-05", ""},
+    {"2024-11-05x", ""},
+};
+
+START_TEST(iso_8601_dates_from_his_exports)
+{
+    char msg[512];
+    json_t *b;
+
+    snprintf(msg, sizeof(msg),
+             "MSH|^~\\&|HIS|HOSP|FG|REG|2024-11-05 08:30:15||ADT^A01|C1|P|2.4\n" PID
+             "PV1|1|I|W1||||||||||||||||V100|||||||||||||||||||||||||%s\n",
+             date_cases[_i].in);
+    b = th_convert(msg);
+    ck_assert_msg(strcmp(th_str(th_res(b, "Encounter", 0), "period.start"), date_cases[_i].want) ==
+                      0,
+                  "%s -> '%s', want '%s'", date_cases[_i].in,
+                  th_str(th_res(b, "Encounter", 0), "period.start"), date_cases[_i].want);
+    /* MSH-7 in the same form gives the Provenance its time */
+    ck_assert_str_eq(th_str(th_res(b, "Provenance", 0), "recorded"), "2024-11-05T08:30:15+08:00");
+    json_decref(b);
+}
+END_TEST
+
 /* ------------------------------------------------ specimen-first groups -- */
 
 #define OUL_R22                                                                                    \
@@ -314,6 +353,7 @@ hl7v2_feeds_suite(void)
     tcase_add_test(tc, doubled_dash_ranges);
     tcase_add_loop_test(tc, demographics_and_tables, 0, (int)BASE_ARRAY_LEN(pid_cases));
     tcase_add_test(tc, oul_r22_specimen_heads_its_orders);
+    tcase_add_loop_test(tc, iso_8601_dates_from_his_exports, 0, (int)BASE_ARRAY_LEN(date_cases));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -773,7 +773,8 @@ fill_shortcuts(struct hl7v2_msg *m)
     m->trigger = hl7v2_get(m, msh, 9, 1, 2, 0);
     m->structure = hl7v2_get(m, msh, 9, 1, 3, 0);
     m->control_id = hl7v2_get(m, msh, 10, 1, 0, 0);
-    m->version = hl7v2_get(m, msh, 12, 1, 1, 0);
+    /* "2.4 ": HIS that pad fixed-width columns; the version is still 2.4 */
+    m->version = base_str_trim(hl7v2_get(m, msh, 12, 1, 1, 0));
 }
 
 /* HL7 v2.x ch. 2: MSH-9 (message type), MSH-11 (processing id) and MSH-12

@@ -146,9 +146,10 @@ END_TEST
 START_TEST(undeclared_non_utf8_that_is_not_chinese_is_rejected)
 {
     size_t len = 0;
+    size_t raw_len = 0;
     /* Latin-1 "ü" + "l" is a valid GB 18030 pair: not taken for Chinese */
     char *raw = encode("MSH|^~\\&|A|B|C|D|20240301||ADT^A01|L2|P|2.5\nPID|1||7^^^B^MR||Müller\n",
-                       "ISO-8859-1", &len);
+                       "ISO-8859-1", &raw_len);
     struct hl7v2_msg *m = NULL;
     struct base_err err = {0};
     struct hl7v2_bundle *b = NULL;
@@ -156,7 +157,7 @@ START_TEST(undeclared_non_utf8_that_is_not_chinese_is_rejected)
     char *gb = encode("MSH|^~\\&|HIS|H|LIS|L|20240301||ADT^A04|G5|P|2.4\nPID|1||9^^^H^MR||王^五\n",
                       "GBK", &len);
 
-    ck_assert_int_eq(hl7v2_msg_parse(arena, raw, strlen(raw), NULL, NULL, &m, &err), BASE_E_PARSE);
+    ck_assert_int_eq(hl7v2_msg_parse(arena, raw, raw_len, NULL, NULL, &m, &err), BASE_E_PARSE);
     ck_assert_str_eq(err.where, "PID (segment 2)");
     ck_assert(strstr(err.msg, "not valid UTF-8") != NULL);
     /* bytes that are not GB 18030 either keep the UTF-8 error */

@@ -128,9 +128,11 @@ fill_encounter(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pv1,
     struct at at;
     struct base_str rep;
 
-    if (hl7v2_j_get(id, "type") == NULL)
-        hl7v2_j_add(id, "type", map_concept1(c, SYS_V2_0203, "VN", "Visit number"));
-    hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "identifier"), NULL, id);
+    if (id != NULL) {
+        if (hl7v2_j_get(id, "type") == NULL)
+            hl7v2_j_add(id, "type", map_concept1(c, SYS_V2_0203, "VN", "Visit number"));
+        hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "identifier"), NULL, id);
+    }
     hl7v2_j_cstr(&c->jb, res, "status", status);
     hl7v2_j_add(res, "class", encounter_class(c, klass));
     rep = map_rep(c, pv1, 4, 1, &at);
@@ -178,13 +180,27 @@ map_pv1(struct mctx *c, const struct hl7v2_seg *pv1)
         id = map_cx(c, &at, rep, "visit", &sys, &val);
     }
     if (id == NULL) {
+        /* Small HIS and v2.3 feeds often send no visit number.  The admit
+         * time does not change over the visit's messages (A01, A08, A03),
+         * so with the patient it keys the visit; without it there is
+         * nothing stable to key it by. */
+        struct at adm = {pv1, 44, 1};
+        struct base_str admit = map_ts(c, &adm, map_field(c, pv1, 44), TS_DATETIME);
+
         at = (struct at){pv1, 19, 0};
-        map_warn(c, &at, "no visit number (PV1-19, PV1-50); encounter not mapped");
-        return;
+        if (admit.len == 0) {
+            map_warn(c, &at,
+                     "no visit number (PV1-19, PV1-50) or admit time; encounter not mapped");
+            return;
+        }
+        map_warn(c, &at, "no visit number (PV1-19, PV1-50); encounter keyed by admit time");
+        sys = c->patient_key;
+        val = admit;
     }
     key[0] = sys;
     key[1] = val;
-    e = map_entry(c, "Encounter", key, 2, sys, val);
+    e = id != NULL ? map_entry(c, "Encounter", key, 2, sys, val)
+                   : map_entry(c, "Encounter", key, 2, BASE_STR_NULL, BASE_STR_NULL);
     if (e == NULL)
         return;
     c->encounter = e;

@@ -300,6 +300,37 @@ START_TEST(iso_8601_dates_from_his_exports)
 }
 END_TEST
 
+/* ---------------------------------------------------- no visit number -- */
+
+START_TEST(visit_without_number_is_keyed_by_admit_time)
+{
+    json_t *a01 = th_convert(MSH("ADT^A01", "2.3") PID
+                             "PV1|1|I|W1^1^2||||D1^DOC^A|||||||||||||||||||||||||||||||||||||"
+                             "202411050800\nDG1|1||I10^HTN^I10\n");
+    json_t *a03 = th_convert(MSH("ADT^A03", "2.3") PID
+                             "PV1|1|I|W1^1^2||||D1^DOC^A|||||||||||||||||||||||||||||||||||||"
+                             "202411050800|202411080930\n");
+    json_t *none = th_convert(MSH("ADT^A01", "2.3") PID "PV1|1|I|W1^1^2\n");
+    json_t *e = th_res(a01, "Encounter", 0);
+
+    ck_assert_ptr_nonnull(e);
+    ck_assert_str_eq(th_str(e, "class.code"), "IMP");
+    ck_assert_str_eq(th_str(e, "period.start"), "2024-11-05T08:00:00+08:00");
+    ck_assert_str_eq(th_str(e, "identifier[0].system"), "urn:ietf:rfc:3986");
+    ck_assert_str_eq(th_str(th_res(a01, "Condition", 0), "encounter.reference"),
+                     th_str(th_entry(a01, "Encounter", 0), "fullUrl"));
+    /* the discharge updates the same visit */
+    ck_assert_str_eq(th_str(th_entry(a03, "Encounter", 0), "request.url"),
+                     th_str(th_entry(a01, "Encounter", 0), "request.url"));
+    ck_assert_str_eq(th_str(th_res(a03, "Encounter", 0), "status"), "finished");
+    /* neither a visit number nor an admit time: nothing stable to key it by */
+    ck_assert_uint_eq(th_count(none, "Encounter"), 0);
+    json_decref(a01);
+    json_decref(a03);
+    json_decref(none);
+}
+END_TEST
+
 /* ------------------------------------------------ specimen-first groups -- */
 
 #define OUL_R22                                                                                    \
@@ -352,6 +383,7 @@ hl7v2_feeds_suite(void)
     tcase_add_loop_test(tc, observation_values_and_performers, 0, (int)BASE_ARRAY_LEN(obx_cases));
     tcase_add_test(tc, doubled_dash_ranges);
     tcase_add_loop_test(tc, demographics_and_tables, 0, (int)BASE_ARRAY_LEN(pid_cases));
+    tcase_add_test(tc, visit_without_number_is_keyed_by_admit_time);
     tcase_add_test(tc, oul_r22_specimen_heads_its_orders);
     tcase_add_loop_test(tc, iso_8601_dates_from_his_exports, 0, (int)BASE_ARRAY_LEN(date_cases));
     suite_add_tcase(s, tc);

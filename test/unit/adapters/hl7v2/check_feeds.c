@@ -171,6 +171,13 @@ static const struct feed_case obx_cases[] = {
     {"OBX without OBX-2: text stays text",
      ORU("2.3") "OBX|1||MORPH^Morphology^L||Normal|||||F\n",
      {{"Observation", 0, "valueString", "Normal"}, {"Observation", 0, "valueQuantity.unit", ""}}},
+    {"coding systems named by OID or long name get their canonical URI",
+     ORU("2.5.1") "OBX|1|CWE|2345-7^Glucose^2.16.840.1.113883.6.1||"
+                  "27268008^Salmonella^SNOMED^A01.0^Typhoid^2.16.840.1.113883.6.3||||||F\n",
+     {{"Observation", 0, "code.coding[0].system", "http://loinc.org"},
+      {"Observation", 0, "valueCodeableConcept.coding[0].system", "http://snomed.info/sct"},
+      {"Observation", 0, "valueCodeableConcept.coding[1].system",
+       "http://hl7.org/fhir/sid/icd-10"}}},
     {"OBX without OBX-2: repeated numbers are text",
      ORU("2.3") "OBX|1||X^X^L||1~2|||||F\n",
      {{"Observation", 0, "valueString", "1\n2"}}},

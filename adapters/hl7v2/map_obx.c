@@ -76,8 +76,8 @@ struct val {
     struct mctx *c;
     const struct hl7v2_seg *obx;
     struct hl7v2_j *res;
-    struct at at;        /* OBX-5, repetition 1 */
-    struct base_str rep; /* OBX-5 repetition 1, raw */
+    struct at at;        /* OBX-5, its first valued repetition */
+    struct base_str rep; /* that repetition, raw */
     struct at unit_at;   /* OBX-6 */
     struct base_str unit;
 };
@@ -248,7 +248,7 @@ untyped_number(const struct val *v)
     struct base_str text = base_str_trim(map_txt(v->c, &v->at, v->rep, 0, 0));
     size_t skip = 0;
 
-    if (map_nreps(v->c, v->obx, 5) != 1)
+    if (map_nreps(v->c, v->obx, 5) != 1 || text.len == 0)
         return false;
     if (text.len > 0 && (text.ptr[0] == '<' || text.ptr[0] == '>'))
         skip = text.len > 1 && text.ptr[1] == '=' ? 2 : 1;
@@ -259,13 +259,25 @@ static void
 map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, struct base_str type)
 {
     struct val v = {.c = c, .obx = obx, .res = res};
+    size_t valued = 0;
 
-    v.rep = map_rep(c, obx, 5, 1, &v.at);
+    /* the value is the first repetition that has one ("~1" sends an empty
+     * first repetition) */
+    for (uint32_t r = (uint32_t)map_nreps(c, obx, 5); r >= 1; r--) {
+        struct at at;
+        struct base_str rep = map_rep(c, obx, 5, r, &at);
+
+        if (map_txt(c, &at, rep, 0, 0).len > 0) {
+            v.rep = rep;
+            v.at = at;
+            valued++;
+        }
+    }
     v.unit = map_rep(c, obx, 6, 1, &v.unit_at);
-    if (map_txt(c, &v.at, v.rep, 0, 0).len == 0)
+    if (valued == 0)
         return;
-    if (map_nreps(c, obx, 5) > 1 && !map_is(type, "TX") && !map_is(type, "FT") &&
-        !map_is(type, "ST") && type.len > 0)
+    if (valued > 1 && !map_is(type, "TX") && !map_is(type, "FT") && !map_is(type, "ST") &&
+        type.len > 0)
         map_warn(c, &v.at, "repeated value: only the first repetition is mapped");
     if (map_is(type, "NM") || (type.len == 0 && untyped_number(&v)))
         value_nm(&v);

@@ -214,10 +214,34 @@ map_pv2(struct mctx *c, const struct hl7v2_seg *pv2)
     struct at at;
     struct base_str rep = map_rep(c, pv2, 3, 1, &at);
 
+    struct hl7v2_j *res;
+    struct base_str days;
+    struct base_str prio;
+
     if (c->encounter == NULL || hl7v2_j_get(c->encounter->res, "reasonCode") != NULL)
         return;
-    hl7v2_j_add(hl7v2_j_arr(&c->jb, c->encounter->res, "reasonCode"), NULL,
-                map_cwe(c, &at, rep, "PV2-3"));
+    res = c->encounter->res;
+    hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "reasonCode"), NULL, map_cwe(c, &at, rep, "PV2-3"));
+    /* PV2-11 actual length of inpatient stay, in days (v2-to-FHIR PV2 map) */
+    days = map_decimal(c, map_field(c, pv2, 11));
+    if (days.len > 0 && days.ptr[0] != '-') {
+        struct hl7v2_j *len = hl7v2_j_obj(&c->jb, res, "length");
+
+        hl7v2_j_num(&c->jb, len, "value", days);
+        hl7v2_j_cstr(&c->jb, len, "unit", "d");
+        hl7v2_j_cstr(&c->jb, len, "system", "http://unitsofmeasure.org");
+        hl7v2_j_cstr(&c->jb, len, "code", "d");
+    }
+    /* PV2-25 visit priority (table 0217: 1 emergency, 2 urgent, 3 elective)
+     * -> v3 ActPriority (v2-to-FHIR ConceptMap 0217) */
+    prio = map_txt(c, &at, map_rep(c, pv2, 25, 1, &at), 1, 0);
+    hl7v2_j_add(res, "priority",
+                map_concept1(c, "http://terminology.hl7.org/CodeSystem/v3-ActPriority",
+                             map_is(prio, "1")   ? "EM"
+                             : map_is(prio, "2") ? "UR"
+                             : map_is(prio, "3") ? "EL"
+                                                 : NULL,
+                             NULL));
 }
 
 /* ------------------------------------------------------------------ AL1 -- */

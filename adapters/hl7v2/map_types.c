@@ -352,6 +352,25 @@ xtn_number(struct mctx *c, const struct at *at, struct base_str rep)
     return map_join(c, parts, 4, " ");
 }
 
+/* A bare Chinese mobile number (Chinese HIS put it in PID-13 without
+ * XTN-2/3): 11 digits, 1 then 3-9 (MIIT numbering plan), optionally after
+ * +86 or 86. */
+static bool
+cn_mobile(struct base_str v)
+{
+    if (base_str_starts_with(v, "+86"))
+        v = base_str_trim(base_str_sub(v, 3, v.len - 3));
+    else if (v.len == 13 && base_str_starts_with(v, "86"))
+        v = base_str_sub(v, 2, v.len - 2);
+    if (v.len != 11 || v.ptr[0] != '1' || v.ptr[1] < '3' || v.ptr[1] > '9')
+        return false;
+    for (size_t i = 2; i < v.len; i++) {
+        if (v.ptr[i] < '0' || v.ptr[i] > '9')
+            return false;
+    }
+    return true;
+}
+
 struct hl7v2_j *
 map_xtn(struct mctx *c, const struct at *at, struct base_str rep, const char *default_use)
 {
@@ -385,6 +404,8 @@ map_xtn(struct mctx *c, const struct at *at, struct base_str rep, const char *de
         hl7v2_j_cstr(&c->jb, cp, "use", "work");
     else if (map_is(use, "VHN"))
         hl7v2_j_cstr(&c->jb, cp, "use", "temp");
+    else if (use.len == 0 && equip.len == 0 && cn_mobile(value))
+        hl7v2_j_cstr(&c->jb, cp, "use", "mobile");
     else if (use.len == 0 && strcmp(system, "email") != 0)
         hl7v2_j_cstr(&c->jb, cp, "use", default_use);
     return cp;

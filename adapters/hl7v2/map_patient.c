@@ -287,6 +287,36 @@ map_repeated(struct mctx *c, struct hl7v2_j *arr, const struct hl7v2_seg *seg, u
     }
 }
 
+/* PID-15: FHIR languages are BCP 47 tags (urn:ietf:bcp:47, "zh", "en",
+ * "zh-CN"); senders write ISO 639 codes with ISO639 / ISO6391 / HL70296 or
+ * no system.  A two-letter code is the same tag (lower case); anything
+ * else stays as the sender coded it. */
+static struct hl7v2_j *
+language(struct mctx *c, const struct at *at, struct base_str rep)
+{
+    struct base_str code = map_txt(c, at, rep, 1, 0);
+    struct base_str sys = map_txt(c, at, rep, 3, 0);
+    char tag[3];
+    struct hl7v2_j *cc;
+    struct hl7v2_j *cd;
+
+    if (code.len != 2 || !((code.ptr[0] | 0x20) >= 'a' && (code.ptr[0] | 0x20) <= 'z') ||
+        !((code.ptr[1] | 0x20) >= 'a' && (code.ptr[1] | 0x20) <= 'z') ||
+        !(sys.len == 0 || base_str_case_eq_cstr(sys, "ISO639") ||
+          base_str_case_eq_cstr(sys, "ISO6391") || base_str_case_eq_cstr(sys, "ISO639-1") ||
+          base_str_case_eq_cstr(sys, "HL70296")))
+        return map_cwe(c, at, rep, "PID-15");
+    tag[0] = (char)(code.ptr[0] | 0x20);
+    tag[1] = (char)(code.ptr[1] | 0x20);
+    tag[2] = '\0';
+    cc = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+    cd = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, cc, "coding"), NULL);
+    hl7v2_j_cstr(&c->jb, cd, "system", "urn:ietf:bcp:47");
+    hl7v2_j_str(&c->jb, cd, "code", hl7v2_j_fmt(&c->jb, "%s", tag));
+    hl7v2_j_str(&c->jb, cd, "display", map_txt(c, at, rep, 2, 0));
+    return cc;
+}
+
 static void
 map_misc(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid)
 {
@@ -314,7 +344,7 @@ map_misc(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid)
     if (map_txt(c, &at, v, 0, 0).len > 0) {
         struct hl7v2_j *comm = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "communication"), NULL);
 
-        hl7v2_j_add(comm, "language", map_cwe(c, &at, v, "PID-15"));
+        hl7v2_j_add(comm, "language", language(c, &at, v));
     }
 }
 

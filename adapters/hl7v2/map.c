@@ -304,7 +304,8 @@ setup(struct mctx *c)
     if (c->m->warn & HL7V2_W_CHARSET_GB18030) {
         struct at cs = {msh, 18, 1};
 
-        map_warn(c, &cs, "no character set and the bytes are not UTF-8; read as GB 18030");
+        map_warn(c, &cs,
+                 "bytes are not in the declared (or default) character set; read as GB 18030");
     }
     c->spm_first = specimen_first(c->m);
     c->cls = classify(map_txt(c, &at, hl7v2_get(c->m, msh, 9, 1, 0, 0), 1, 0));

@@ -218,7 +218,7 @@ charset_name(struct base_str msh18, const struct hl7v2_delims *d)
 static int
 pick_charset(const char *p, size_t len, const struct hl7v2_delims *d,
              const struct hl7v2_parse_opts *o, const char **canonical, const char **iconv_name,
-             bool *undeclared, struct base_err *err)
+             bool *guessable, struct base_err *err)
 {
     struct base_str name = charset_name(msh_field(p, len, d->field, 18, false), d);
     const char *deflt = o->default_charset;
@@ -236,16 +236,23 @@ pick_charset(const char *p, size_t len, const struct hl7v2_delims *d,
             strcmp(*iconv_name, "GB18030") == 0)
             return BASE_OK;
     }
+    /* only what the message itself says (or its silence) may be second-
+     * guessed, never a configured charset */
+    bool from_message = o->force_charset == NULL && !(name.len == 0 && deflt != NULL);
+
     if (name.len == 0 && deflt != NULL)
         name = base_str_from_cstr(deflt);
     if (name.len == 0) {
         *canonical = "UTF-8";
         *iconv_name = NULL;
-        *undeclared = true;
+        *guessable = true;
         return BASE_OK;
     }
-    if (hl7v2_charset_lookup(name, canonical, iconv_name))
+    if (hl7v2_charset_lookup(name, canonical, iconv_name)) {
+        /* Chinese HIS that say ASCII or UTF-8 and send GBK are common */
+        *guessable = from_message && *iconv_name == NULL;
         return BASE_OK;
+    }
     seg_loc(&loc, "MSH", 1);
     loc.field = 18;
     return hl7v2_err_at(err, BASE_E_INVALID, "not-supported", &loc,
@@ -715,8 +722,9 @@ has_cjk(const char *p, size_t len)
     return false;
 }
 
-/* MSH-18 empty, no configured default, and the bytes are not UTF-8: a
- * Chinese HIS that never sets MSH-18 sends GB 18030 (GBK).  Decode it as
+/* MSH-18 empty (no configured default) or saying ASCII / UTF-8, and the
+ * bytes are not UTF-8: a Chinese HIS that never sets MSH-18, or sets it
+ * wrong, sends GB 18030 (GBK).  Decode it as
  * GB 18030 when the byte pairs look like Chinese text, the whole message
  * converts and the result holds Chinese characters; otherwise leave it to
  * the UTF-8 check, which rejects it with the byte position.  Latin-1 bytes
@@ -842,7 +850,7 @@ hl7v2_msg_parse(struct base_arena *a, const char *data, size_t len, const struct
     struct tok t = {.a = a, .err = err};
     struct base_str in = base_str_make(data, len);
     const char *iconv_name = NULL;
-    bool undeclared = false;
+    bool guessable = false;
     size_t msh2_len = 0;
 
     t.lim = lim != NULL ? lim : &deflim;
@@ -857,8 +865,8 @@ hl7v2_msg_parse(struct base_arena *a, const char *data, size_t len, const struct
     TRY(start_checks(in, err));
     TRY(hl7v2_read_delims(in.ptr, in.len, t.flags, &t.m->d, &msh2_len, &t.m->warn, err));
     TRY(pick_charset(in.ptr, in.len, &t.m->d, opts != NULL ? opts : &defopts, &t.m->charset,
-                     &iconv_name, &undeclared, err));
-    if (undeclared && guess_gb18030(a, &in, t.lim->max_message)) {
+                     &iconv_name, &guessable, err));
+    if (guessable && guess_gb18030(a, &in, t.lim->max_message)) {
         t.m->charset = "GB18030";
         t.m->warn |= HL7V2_W_CHARSET_GB18030;
     }

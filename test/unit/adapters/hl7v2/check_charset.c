@@ -143,6 +143,37 @@ START_TEST(gbk_without_msh18_is_read_as_gb18030)
 }
 END_TEST
 
+START_TEST(gbk_declared_as_utf8_or_ascii_is_read_as_gb18030)
+{
+    const char *const declared[] = {"UNICODE UTF-8", "ASCII"};
+    struct hl7v2_parse_opts opts = HL7V2_PARSE_OPTS_DEFAULT;
+    struct base_err err = {0};
+    struct hl7v2_msg *m = NULL;
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(declared); i++) {
+        char text[160];
+        size_t len = 0;
+        char *raw;
+
+        snprintf(text, sizeof(text),
+                 "MSH|^~\\&|HIS|H|LIS|L|20240301||ADT^A04|G6|P|2.4|||||CHN|%s\n"
+                 "PID|1||9^^^H^MR||王^五\n",
+                 declared[i]);
+        raw = encode(text, "GBK", &len);
+        ck_assert_int_eq(hl7v2_msg_parse(arena, raw, len, NULL, NULL, &m, &err), BASE_OK);
+        ck_assert_str_eq(m->charset, "GB18030");
+        ck_assert(m->warn & HL7V2_W_CHARSET_GB18030);
+        ck_assert(base_str_eq_cstr(hl7v2_get(m, &m->segs[1], 5, 1, 1, 0), "王"));
+        /* a charset the adapter is configured with is not second-guessed */
+        opts.force_charset = "UTF-8";
+        ck_assert_int_eq(hl7v2_msg_parse(arena, raw, len, NULL, &opts, &m, &err), BASE_E_PARSE);
+        ck_assert_str_eq(err.where, "PID (segment 2)");
+        opts.force_charset = NULL;
+        free(raw);
+    }
+}
+END_TEST
+
 START_TEST(undeclared_non_utf8_that_is_not_chinese_is_rejected)
 {
     size_t len = 0;
@@ -303,6 +334,7 @@ hl7v2_charset_suite(void)
     tcase_add_test(tc, gb18030_ack_is_encoded_back);
     tcase_add_test(tc, gbk_without_msh18_is_read_as_gb18030);
     tcase_add_test(tc, undeclared_non_utf8_that_is_not_chinese_is_rejected);
+    tcase_add_test(tc, gbk_declared_as_utf8_or_ascii_is_read_as_gb18030);
     tcase_add_test(tc, forced_charset_overrides_a_wrong_msh18);
     tcase_add_test(tc, invalid_gb18030_bytes_are_located);
     tcase_add_test(tc, latin1_message);

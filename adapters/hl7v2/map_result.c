@@ -232,6 +232,23 @@ priority(struct base_str p)
     return NULL;
 }
 
+/* OBR-5 (v2.3 and earlier), else the priority of the order's timing:
+ * OBR-27.6 / ORC-7.6 (TQ, to v2.4) or TQ1-9 (v2.5+), table 0027. */
+static struct base_str
+order_priority(struct mctx *c, const struct hl7v2_seg *obr)
+{
+    struct at at;
+    struct base_str p = map_txt(c, &at, map_rep(c, obr, 5, 1, &at), 1, 0);
+
+    if (p.len == 0)
+        p = map_txt(c, &at, map_rep(c, obr, 27, 1, &at), 6, 0);
+    if (p.len == 0 && c->orc != NULL)
+        p = map_txt(c, &at, map_rep(c, c->orc, 7, 1, &at), 6, 0);
+    if (p.len == 0 && c->tq1 != NULL)
+        p = map_txt(c, &at, map_rep(c, c->tq1, 9, 1, &at), 1, 0);
+    return p;
+}
+
 static void
 map_service_request(struct mctx *c, const struct hl7v2_seg *obr, const struct order_ids *o)
 {
@@ -252,7 +269,7 @@ map_service_request(struct mctx *c, const struct hl7v2_seg *obr, const struct or
     hl7v2_j_cstr(&c->jb, res, "intent", "order");
     hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "category"), NULL,
                 report_category(c, map_field(c, obr, 24)));
-    hl7v2_j_cstr(&c->jb, res, "priority", priority(map_field(c, obr, 5)));
+    hl7v2_j_cstr(&c->jb, res, "priority", priority(order_priority(c, obr)));
     hl7v2_j_add(res, "code", obr_code(c, obr));
     map_ref_to(c, res, "subject", c->patient);
     map_ref_to(c, res, "encounter", c->encounter);

@@ -140,6 +140,25 @@ static const struct feed_case med_cases[] = {
      {{"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].code", "TID"}}},
 };
 
+static const struct feed_case order_cases[] = {
+    {"OML_O21 v2.5: priority from TQ1-9",
+     MSH("OML^O21^OML_O21", "2.5.1") PID "ORC|NW|P1\nTQ1|1||||||||S^Stat^HL70485\n"
+                                         "OBR|1|P1||CBC^CBC^L\n",
+     {{"ServiceRequest", 0, "priority", "stat"}}},
+    {"ORM_O01 v2.3: priority from OBR-27.6",
+     MSH("ORM^O01", "2.3") PID "ORC|NW|P2\nOBR|1|P2||CBC^CBC^L|||||||||||||||||||||||^^^^^A\n",
+     {{"ServiceRequest", 0, "priority", "asap"}}},
+    {"ORM_O01 v2.3: priority from ORC-7.6",
+     MSH("ORM^O01", "2.3") PID "ORC|NW|P3|||||^^^^^R\nOBR|1|P3||CBC^CBC^L\n",
+     {{"ServiceRequest", 0, "priority", "routine"}}},
+};
+
+START_TEST(order_priorities)
+{
+    check_case(&order_cases[_i]);
+}
+END_TEST
+
 START_TEST(pharmacy_orders)
 {
     check_case(&med_cases[_i]);
@@ -405,6 +424,7 @@ hl7v2_feeds_suite(void)
     tcase_add_loop_test(tc, iam_allergies, 0, (int)BASE_ARRAY_LEN(iam_cases));
     tcase_add_test(tc, iam_without_allergen_is_skipped);
     tcase_add_loop_test(tc, pharmacy_orders, 0, (int)BASE_ARRAY_LEN(med_cases));
+    tcase_add_loop_test(tc, order_priorities, 0, (int)BASE_ARRAY_LEN(order_cases));
     tcase_add_test(tc, rde_maps_one_request_per_order);
     tcase_add_loop_test(tc, observation_values_and_performers, 0, (int)BASE_ARRAY_LEN(obx_cases));
     tcase_add_test(tc, doubled_dash_ranges);

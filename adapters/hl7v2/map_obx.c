@@ -461,6 +461,29 @@ observation_entry(struct mctx *c, const struct hl7v2_seg *obx, struct base_str g
     return NULL;
 }
 
+/* OBX-15 producer's ID (CE: id^name^system), the performing lab of v2.3
+ * to v2.4 feeds that have no OBX-23 (v2-to-FHIR OBX map: performer). */
+static struct hl7v2_j *
+producer(struct mctx *c, const struct hl7v2_seg *obx)
+{
+    struct at at;
+    struct base_str rep = map_rep(c, obx, 15, 1, &at);
+    struct base_str id = map_txt(c, &at, rep, 1, 0);
+    struct base_str name = map_txt(c, &at, rep, 2, 0);
+    struct hl7v2_j *ref = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+
+    if (id.len > 0) {
+        struct hl7v2_j *ident = hl7v2_j_obj(&c->jb, ref, "identifier");
+
+        hl7v2_j_str(&c->jb, ident, "system",
+                    map_authority_system(c, map_txt(c, &at, rep, 3, 0), BASE_STR_NULL,
+                                         BASE_STR_NULL, "organization"));
+        hl7v2_j_str(&c->jb, ident, "value", id);
+    }
+    hl7v2_j_str(&c->jb, ref, "display", name.len > 0 ? name : id);
+    return ref;
+}
+
 /* OBX-18 equipment instance identifier (EI, repeating) -> device: a
  * logical reference, as the gateway keeps no Device resources. */
 static void
@@ -514,6 +537,8 @@ observation_body(struct mctx *c, struct ent *e, const struct hl7v2_seg *obx)
     for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, obx, 16); r <= nr_; r++)
         hl7v2_j_add(perf, NULL, map_xcn_ref(c, &at, map_rep(c, obx, 16, r, &at)));
     hl7v2_j_add(perf, NULL, map_xon_ref(c, &at, map_rep(c, obx, 23, 1, &at)));
+    if (map_field(c, obx, 23).len == 0)
+        hl7v2_j_add(perf, NULL, producer(c, obx));
     /* v2.5+ OBX-25 performing organization medical director (CLIA, ELR) */
     hl7v2_j_add(perf, NULL, map_xcn_ref(c, &at, map_rep(c, obx, 25, 1, &at)));
     observation_device(c, res, obx);

@@ -11,8 +11,9 @@
 /* Where RXE (encoded order) and RXO (order detail) keep the same things
  * (v2.5.1 ch. 4A.3.1, 4A.3.4). */
 struct med_fields {
-    const char *name; /* segment, for code-system fallbacks */
-    uint32_t give;    /* give / requested give code */
+    const char *name;        /* the give code field, for code-system fallbacks */
+    const char *reason_name; /* the indication field, likewise */
+    uint32_t give;           /* give / requested give code */
     uint32_t min, max, units;
     uint32_t instr; /* provider's administration instructions */
     uint32_t disp, disp_units, refills;
@@ -21,8 +22,32 @@ struct med_fields {
     uint32_t tq;     /* quantity/timing (RXE-1, TQ), 0 when none */
 };
 
-static const struct med_fields rxe_fields = {"RXE-2", 2, 3, 4, 5, 7, 10, 11, 12, 27, 15, 1};
-static const struct med_fields rxo_fields = {"RXO-1", 1, 2, 3, 4, 7, 11, 12, 13, 20, 0, 0};
+static const struct med_fields rxe_fields = {.name = "RXE-2",
+                                             .reason_name = "RXE-27",
+                                             .give = 2,
+                                             .min = 3,
+                                             .max = 4,
+                                             .units = 5,
+                                             .instr = 7,
+                                             .disp = 10,
+                                             .disp_units = 11,
+                                             .refills = 12,
+                                             .reason = 27,
+                                             .rx = 15,
+                                             .tq = 1};
+static const struct med_fields rxo_fields = {.name = "RXO-1",
+                                             .reason_name = "RXO-20",
+                                             .give = 1,
+                                             .min = 2,
+                                             .max = 3,
+                                             .units = 4,
+                                             .instr = 7,
+                                             .disp = 11,
+                                             .disp_units = 12,
+                                             .refills = 13,
+                                             .reason = 20,
+                                             .rx = 0,
+                                             .tq = 0};
 
 static void
 dose(struct mctx *c, struct hl7v2_j *dosage, const struct hl7v2_seg *seg,
@@ -159,7 +184,7 @@ med_order(struct mctx *c, const struct hl7v2_seg *seg, const struct med_fields *
     e = map_order_entry(c, "MedicationRequest", &o,
                         map_txt(c, &at, map_rep(c, seg, f->give, 1, &at), 1, 0), false);
     if (e == NULL || hl7v2_j_get(e->res, "status") != NULL)
-        return; /* an RXE after the RXO of its order (RDE_O11) keeps the first */
+        return; /* the same order twice in one message: the first one counts */
     c->order = e;
     res = e->res;
     hl7v2_j_cstr(&c->jb, res, "status",
@@ -182,7 +207,7 @@ med_order(struct mctx *c, const struct hl7v2_seg *seg, const struct med_fields *
     hl7v2_j_add(res, "requester", map_xcn_ref(c, &at, map_rep(c, c->orc, 12, 1, &at)));
     for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, seg, f->reason); r <= nr_; r++)
         hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "reasonCode"), NULL,
-                    map_cwe(c, &at, map_rep(c, seg, f->reason, r, &at), f->name));
+                    map_cwe(c, &at, map_rep(c, seg, f->reason, r, &at), f->reason_name));
     dosage = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "dosageInstruction"), NULL);
     hl7v2_j_str(&c->jb, dosage, "text",
                 map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 2, 0).len > 0

@@ -134,6 +134,10 @@ static const struct feed_case med_cases[] = {
       {"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].code", "Q12H"},
       {"MedicationRequest", 0, "dosageInstruction[0].timing.repeat.boundsPeriod.start",
        "2024-11-05T08:00:00+08:00"}}},
+    {"RXO-20 / RXE-27 indications without a system keep their own field's local system",
+     MSH("OMP^O09", "2.5.1") PID "ORC|NW|RX500\nRXO|A5^Drug^L|1||g|||||||||||||||HTN\n",
+     {{"MedicationRequest", 0, "reasonCode[0].coding[0].system",
+       "urn:fhirgate:member:HOSP/code/RXO-20"}}},
     {"RXE-1 TQ (v2.4) with a locally coded pattern",
      MSH("RDE^O11", "2.4") PID "ORC|NW|RX400\n"
                                "RXE|^TID&Three times a day&99FREQ|A003^Drug^HOSP|1||g\n",

@@ -135,7 +135,7 @@ static const struct feed_case med_cases[] = {
       {"MedicationRequest", 0, "dosageInstruction[0].timing.repeat.boundsPeriod.start",
        "2024-11-05T08:00:00+08:00"}}},
     {"RXO-20 / RXE-27 indications without a system keep their own field's local system",
-     MSH("OMP^O09", "2.5.1") PID "ORC|NW|RX500\nRXO|A5^Drug^L|1||g|||||||||||||||HTN\n",
+     MSH("OMP^O09", "2.5.1") PID "ORC|NW|RX500\nRXO|A5^Drug^L|1||g||||||||||||||||HTN\n",
      {{"MedicationRequest", 0, "reasonCode[0].coding[0].system",
        "urn:fhirgate:member:HOSP/code/RXO-20"}}},
     {"RXE-1 TQ (v2.4) with a locally coded pattern",

@@ -205,6 +205,11 @@ static const struct feed_case obx_cases[] = {
      ORU("2.3") "OBX|1|NM|K^K^L||4.0|mmol/L|||||F||||LAB1^Central Lab\n",
      {{"Observation", 0, "performer[0].display", "Central Lab"},
       {"Observation", 0, "performer[0].identifier.value", "LAB1"}}},
+    {"ED media subtype: a real type/subtype is kept, anything else is octet-stream",
+     ORU("2.5.1") "OBX|1|ED|PDF^Report^L||^AP^Application/PDF^Base64^QUJD||||||F\n"
+                  "OBX|2|ED|X^X^L||^AP^P8859/8\\F\\DF^Base64^QUJD||||||F\n",
+     {{"DiagnosticReport", 0, "presentedForm[0].contentType", "application/pdf"},
+      {"DiagnosticReport", 0, "presentedForm[1].contentType", "application/octet-stream"}}},
     {"an empty first repetition: the value is the next one",
      ORU("2.3") "OBX|1|NM|X^X^L||~7.5|mmol/L||||F\nOBX|2|CWE|Y^Y^L||~POS^Positive^L||||F\n",
      {{"Observation", 0, "valueQuantity.code", "mmol/L"},

@@ -4,7 +4,8 @@
  * one afterwards, so one bad message does not hide the others.
  *
  * Lines between messages that are not segments (comments in sample files,
- * banners) are skipped and counted.  A segment line before the first MSH is
+ * banners) are skipped and counted; MLLP block characters left in a
+ * captured file are dropped.  A segment line before the first MSH is
  * an error: it belongs to no message and would be lost silently.
  */
 #include <string.h>
@@ -15,21 +16,36 @@
 struct line {
     const char *p;
     size_t len;  /* without terminator */
+    size_t end;  /* offset after the CR/LF terminator: where a message slice may end */
     size_t next; /* offset after the terminator */
 };
+
+/* MLLP block characters (HL7 v2.5.1 Appendix C): a file captured from an
+ * MLLP connection keeps them around every message. */
+#define MLLP_SB 0x0B
+#define MLLP_EB 0x1C
 
 static void
 next_line(const char *data, size_t len, size_t off, struct line *l)
 {
-    size_t i = off;
+    size_t i;
 
-    while (i < len && data[i] != '\r' && data[i] != '\n')
+    while (off < len && data[off] == MLLP_SB)
+        off++;
+    i = off;
+    while (i < len && data[i] != '\r' && data[i] != '\n' && data[i] != MLLP_EB)
         i++;
     l->p = data + off;
     l->len = i - off;
+    if (i < len && data[i] == MLLP_EB) {
+        l->end = i; /* the block ends the message and the line */
+        l->next = i + 1;
+        return;
+    }
     if (i < len && data[i] == '\r' && i + 1 < len && data[i + 1] == '\n')
         i++;
     l->next = i < len ? i + 1 : i;
+    l->end = l->next;
 }
 
 static bool
@@ -109,14 +125,14 @@ close_msg(struct split *s)
 }
 
 static int
-on_line(struct split *s, const struct line *l, size_t off, uint32_t lineno, size_t cap)
+on_line(struct split *s, const struct line *l, uint32_t lineno, size_t cap)
 {
     if (starts(l, "MSH")) {
         close_msg(s);
         if (s->f->nmsgs >= s->lim->max_messages || s->f->nmsgs >= cap)
             return base_err_set(s->err, BASE_E_LIMIT, "too-costly", NULL,
                                 "file exceeds %zu messages", s->lim->max_messages);
-        s->f->msgs[s->f->nmsgs].data = base_str_make(s->data + off, 0);
+        s->f->msgs[s->f->nmsgs].data = base_str_make(l->p, 0);
         s->f->msgs[s->f->nmsgs].line = lineno;
         s->cur = ++s->f->nmsgs;
         s->fs = l->p[3];
@@ -139,7 +155,7 @@ on_line(struct split *s, const struct line *l, size_t off, uint32_t lineno, size
         s->f->skipped_lines++;
         return BASE_OK;
     }
-    s->cur_end = l->next;
+    s->cur_end = l->end;
     return BASE_OK;
 }
 
@@ -171,7 +187,7 @@ hl7v2_file_split(struct base_arena *a, const char *data, size_t len, const struc
         struct line l;
 
         next_line(data, len, off, &l);
-        TRY(on_line(&s, &l, off, lineno, cap));
+        TRY(on_line(&s, &l, lineno, cap));
         off = l.next;
         lineno++;
     }

@@ -162,3 +162,69 @@ hl7v2_charset_encode(struct base_arena *a, const char *iconv_name, struct base_s
     *out = base_str_make(buf, (size_t)(dst - buf));
     return BASE_OK;
 }
+
+/* Do the high bytes look like GB 18030 text rather than single-byte
+ * Latin-1?  Most Chinese characters are GB 2312 ones, whose trail byte is
+ * high too; an accented Latin-1 letter followed by an ASCII letter ("ü" +
+ * "l") forms a pair with an ASCII trail.  Ask for at least half of the
+ * pairs to have a high trail byte. */
+static bool
+gb_pairs_plausible(const char *p, size_t len)
+{
+    size_t pairs = 0;
+    size_t high = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = (unsigned char)p[i];
+
+        if (b < 0x81 || b == 0xFF || i + 1 >= len)
+            continue;
+        if ((unsigned char)p[i + 1] >= 0x30 && (unsigned char)p[i + 1] <= 0x39) {
+            i += 3; /* four-byte sequence */
+            continue;
+        }
+        pairs++;
+        high += (unsigned char)p[i + 1] >= 0x80;
+        i++;
+    }
+    return pairs > 0 && high * 2 >= pairs;
+}
+
+/* Does a CJK unified ideograph (U+3400-U+9FFF, the BMP blocks names and
+ * addresses use) appear in this UTF-8 text? */
+static bool
+has_cjk(const char *p, size_t len)
+{
+    for (size_t i = 0; i + 2 < len; i++) {
+        unsigned char b0 = (unsigned char)p[i];
+
+        if (b0 >= 0xE3 && b0 <= 0xE9 && !(b0 == 0xE3 && (unsigned char)p[i + 1] < 0x90))
+            return true;
+    }
+    return false;
+}
+
+/* MSH-18 empty (no configured default) or saying ASCII / UTF-8, and the
+ * bytes are not UTF-8: a Chinese HIS that never sets MSH-18, or sets it
+ * wrong, sends GB 18030 (GBK).  Decode it as
+ * GB 18030 when the byte pairs look like Chinese text, the whole message
+ * converts and the result holds Chinese characters; otherwise leave it to
+ * the UTF-8 check, which rejects it with the byte position.  Latin-1 bytes
+ * can decode "validly" as GB 18030 too, hence the checks, the warning, and
+ * the advice to configure default_charset for a sender known to use
+ * another character set. */
+bool
+hl7v2_charset_guess_gb18030(struct base_arena *a, struct base_str *in, size_t max)
+{
+    struct base_str conv;
+    struct base_err ignored = {0};
+    size_t bad = 0;
+
+    if (base_utf8_valid(in->ptr, in->len, &bad) || !gb_pairs_plausible(in->ptr, in->len))
+        return false;
+    if (hl7v2_charset_convert(a, "GB18030", *in, max, &conv, &bad, &ignored) != BASE_OK ||
+        !has_cjk(conv.ptr, conv.len))
+        return false;
+    *in = conv;
+    return true;
+}

@@ -93,6 +93,8 @@ enum hl7v2_warning {
     HL7V2_W_BLANK_LINES = 1u << 4,     /* empty lines between segments skipped */
     HL7V2_W_CHARSET_GUESS = 1u << 5,   /* MSH-18 said ASCII but bytes were UTF-8 */
     HL7V2_W_LOCAL_ESCAPE = 1u << 6,    /* \Zxx\ escapes dropped (locally defined) */
+    HL7V2_W_CHARSET_GB18030 = 1u << 7, /* MSH-18 empty, ASCII or UTF-8 and bytes not
+                                        * UTF-8: read as GB 18030 */
 };
 
 struct hl7v2_delims {

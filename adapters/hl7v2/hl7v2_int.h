@@ -38,6 +38,12 @@ int hl7v2_charset_convert(struct base_arena *a, const char *iconv_name, struct b
                           size_t max_out, struct base_str *out, size_t *bad_off,
                           struct base_err *err);
 
+/* Bytes that are not UTF-8 but read as Chinese GB 18030 text (most byte
+ * pairs with a high trail byte, the whole input converting, CJK ideographs
+ * in the result): *in becomes the UTF-8 conversion and true is returned.
+ * For a message whose MSH-18 is empty, ASCII or UTF-8. */
+bool hl7v2_charset_guess_gb18030(struct base_arena *a, struct base_str *in, size_t max);
+
 /* MSH-1/MSH-2 from the first line `p` (HL7V2_ACCEPT_TEXT_TERMINATORS in
  * `flags` allows a doubled escape character).  *msh2_len is how many input
  * bytes MSH-2 occupies. */

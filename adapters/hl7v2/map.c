@@ -43,9 +43,11 @@ reset_group(struct mctx *c)
     c->order = NULL;
     c->report = NULL;
     c->obs = NULL;
-    c->specimen = NULL;
+    if (!c->spm_first)
+        c->specimen = NULL;
     c->immunization = NULL;
     c->dosage = NULL;
+    c->tq1 = NULL;
     c->report_key = BASE_STR_NULL;
     c->report_section = BASE_STR_NULL;
 }
@@ -55,6 +57,7 @@ on_pid(struct mctx *c, const struct hl7v2_seg *s)
 {
     map_doc_finish(c);
     reset_group(c);
+    c->specimen = NULL;
     c->orc = NULL;
     map_pid(c, s);
 }
@@ -62,8 +65,22 @@ on_pid(struct mctx *c, const struct hl7v2_seg *s)
 static void
 on_orc(struct mctx *c, const struct hl7v2_seg *s)
 {
-    reset_group(c);
+    /* OUL_R22-R24 put the ORC after the OBR of its order: it belongs to the
+     * group that OBR opened */
+    if (s->index < 2 || memcmp(c->m->segs[s->index - 2].id, "OBR", 3) != 0)
+        reset_group(c);
     c->orc = s;
+}
+
+/* Message structures whose specimen group holds its orders (SPM before
+ * ORC/OBR) instead of following them (v2.5.1 ch. 7.3.2, 4.4.6). */
+static bool
+specimen_first(const struct hl7v2_msg *m)
+{
+    if (base_str_eq_cstr(m->msg_code, "OUL"))
+        return !base_str_eq_cstr(m->trigger, "R21");
+    return base_str_eq_cstr(m->msg_code, "OML") &&
+           (base_str_eq_cstr(m->trigger, "O33") || base_str_eq_cstr(m->trigger, "O35"));
 }
 
 static void
@@ -80,7 +97,8 @@ static const struct {
     {"PID", on_pid},  {"NK1", map_nk1}, {"MRG", map_mrg}, {"PV1", map_pv1}, {"PV2", map_pv2},
     {"AL1", map_al1}, {"DG1", map_dg1}, {"PR1", map_pr1}, {"PRB", map_prb}, {"ORC", on_orc},
     {"OBR", map_obr}, {"OBX", map_obx}, {"NTE", map_nte}, {"SPM", map_spm}, {"RXE", map_rxe},
-    {"RXR", map_rxr}, {"RXA", map_rxa}, {"TXA", on_txa},
+    {"RXR", map_rxr}, {"RXA", map_rxa}, {"TXA", on_txa},  {"IAM", map_iam}, {"RXO", map_rxo},
+    {"TQ1", map_tq1},
 };
 
 static void
@@ -283,6 +301,13 @@ setup(struct mctx *c)
         map_fail(c, BASE_E_INVALID, "required", &at, 0, "message type is required");
         return c->rc;
     }
+    if (c->m->warn & HL7V2_W_CHARSET_GB18030) {
+        struct at cs = {msh, 18, 1};
+
+        map_warn(c, &cs,
+                 "bytes are not in the declared (or default) character set; read as GB 18030");
+    }
+    c->spm_first = specimen_first(c->m);
     c->cls = classify(map_txt(c, &at, hl7v2_get(c->m, msh, 9, 1, 0, 0), 1, 0));
     c->event = map_txt(c, &at, hl7v2_get(c->m, msh, 9, 1, 0, 0), 2, 0);
     if (c->event.len == 0)

@@ -8,6 +8,7 @@
 
 #include "adapters/hl7v2/map_int.h"
 #include "fhir/base/arena.h"
+#include "fhir/model/fhir_model.h"
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -139,13 +140,21 @@ content_type(struct mctx *c, struct base_str type, struct base_str sub)
     };
 
     if (base_str_find_chr(sub, '/', 0) > 0) {
+        static const char mimetypes[] = "http://hl7.org/fhir/ValueSet/mimetypes";
+        const struct fhir_model_valueset *vs =
+            fhir_model_valueset_find(mimetypes, sizeof(mimetypes) - 1);
         char *lower = base_str_dup0(c->a, sub);
 
         for (size_t i = 0; lower != NULL && lower[i] != '\0'; i++) {
             if (lower[i] >= 'A' && lower[i] <= 'Z')
                 lower[i] = (char)(lower[i] - 'A' + 'a');
         }
-        return lower;
+        /* a sender's own "type/subtype" is kept only when it is a media
+         * type (BCP 13, the binding of Attachment.contentType) */
+        if (lower != NULL && (vs == NULL || fhir_model_vs_check(vs, NULL, 0, lower,
+                                                                strlen(lower)) == FHIR_VS_MEMBER))
+            return lower;
+        return "application/octet-stream";
     }
     for (size_t i = 0; i < BASE_ARRAY_LEN(map); i++) {
         if (base_str_case_eq_cstr(sub, map[i][0]))

@@ -82,9 +82,11 @@ struct mctx {
     struct ent *report;          /* DiagnosticReport of the OBR group */
     struct base_str report_key;
     struct base_str report_section; /* OBR-24 of the group */
-    struct hl7v2_j *dosage;         /* dosageInstruction of the last RXE (for RXR) */
+    struct hl7v2_j *dosage;         /* dosageInstruction of the last RXE/RXO (for RXR, TQ1) */
+    const struct hl7v2_seg *tq1;    /* last TQ1 of the order group */
     struct ent *obs;                /* last Observation (for NTE) */
     struct ent *specimen;
+    bool spm_first; /* OUL_R22-R24, OML_O33/O35: SPM heads its orders */
     struct ent *immunization;
     struct ent *document;
     struct base_buf *doc_text; /* MDM: text OBX lines (in the arena) */
@@ -152,6 +154,10 @@ struct hl7v2_j *map_cwe(struct mctx *c, const struct at *at, struct base_str rep
 /* A coded value from an HL7 table: CodeableConcept with system v2-<table>. */
 struct hl7v2_j *map_table_code(struct mctx *c, const struct at *at, struct base_str rep,
                                const char *table);
+/* map_cwe, but a bare code of HL7 table `table` (listed in `codes`, NULL
+ * ended) gets the system v2-<table>. */
+struct hl7v2_j *map_cwe_table(struct mctx *c, const struct at *at, struct base_str rep,
+                              const char *field_name, const char *table, const char *const *codes);
 struct hl7v2_j *map_cx(struct mctx *c, const struct at *at, struct base_str rep, const char *kind,
                        struct base_str *sys_out, struct base_str *val_out);
 struct hl7v2_j *map_ei(struct mctx *c, const struct at *at, struct base_str rep, const char *kind,
@@ -221,6 +227,7 @@ void map_mrg(struct mctx *c, const struct hl7v2_seg *mrg);
 void map_pv1(struct mctx *c, const struct hl7v2_seg *pv1);
 void map_pv2(struct mctx *c, const struct hl7v2_seg *pv2);
 void map_al1(struct mctx *c, const struct hl7v2_seg *al1);
+void map_iam(struct mctx *c, const struct hl7v2_seg *iam);
 void map_dg1(struct mctx *c, const struct hl7v2_seg *dg1);
 void map_pr1(struct mctx *c, const struct hl7v2_seg *pr1);
 void map_prb(struct mctx *c, const struct hl7v2_seg *prb);
@@ -230,6 +237,8 @@ void map_nte(struct mctx *c, const struct hl7v2_seg *nte);
 void map_spm(struct mctx *c, const struct hl7v2_seg *spm);
 void map_rxe(struct mctx *c, const struct hl7v2_seg *rxe);
 void map_rxr(struct mctx *c, const struct hl7v2_seg *rxr);
+void map_rxo(struct mctx *c, const struct hl7v2_seg *rxo);
+void map_tq1(struct mctx *c, const struct hl7v2_seg *tq1);
 void map_rxa(struct mctx *c, const struct hl7v2_seg *rxa);
 void map_txa(struct mctx *c, const struct hl7v2_seg *txa);
 void map_doc_obx(struct mctx *c, const struct hl7v2_seg *obx);

@@ -1,19 +1,62 @@
 /*
- * Pharmacy and immunization: ORC + RXE -> MedicationRequest, RXA ->
- * Immunization, RXR -> route and site of either.  v2-to-FHIR guide:
- * Segment RXE to MedicationRequest, RXA to Immunization, RXR.
+ * Pharmacy and immunization: ORC + RXE or RXO -> MedicationRequest (TQ1 ->
+ * dosage timing), RXA -> Immunization, RXR -> route and site of either.
+ * v2-to-FHIR guide: Segment RXE / RXO to MedicationRequest, TQ1 to Timing,
+ * RXA to Immunization, RXR.
  */
 #include <string.h>
 
 #include "adapters/hl7v2/map_int.h"
 
+/* Where RXE (encoded order) and RXO (order detail) keep the same things
+ * (v2.5.1 ch. 4A.3.1, 4A.3.4). */
+struct med_fields {
+    const char *name;        /* the give code field, for code-system fallbacks */
+    const char *reason_name; /* the indication field, likewise */
+    uint32_t give;           /* give / requested give code */
+    uint32_t min, max, units;
+    uint32_t instr; /* provider's administration instructions */
+    uint32_t disp, disp_units, refills;
+    uint32_t reason; /* give indication */
+    uint32_t rx;     /* prescription number (RXE-15), 0 when none */
+    uint32_t tq;     /* quantity/timing (RXE-1, TQ), 0 when none */
+};
+
+static const struct med_fields rxe_fields = {.name = "RXE-2",
+                                             .reason_name = "RXE-27",
+                                             .give = 2,
+                                             .min = 3,
+                                             .max = 4,
+                                             .units = 5,
+                                             .instr = 7,
+                                             .disp = 10,
+                                             .disp_units = 11,
+                                             .refills = 12,
+                                             .reason = 27,
+                                             .rx = 15,
+                                             .tq = 1};
+static const struct med_fields rxo_fields = {.name = "RXO-1",
+                                             .reason_name = "RXO-20",
+                                             .give = 1,
+                                             .min = 2,
+                                             .max = 3,
+                                             .units = 4,
+                                             .instr = 7,
+                                             .disp = 11,
+                                             .disp_units = 12,
+                                             .refills = 13,
+                                             .reason = 20,
+                                             .rx = 0,
+                                             .tq = 0};
+
 static void
-dose(struct mctx *c, struct hl7v2_j *dosage, const struct hl7v2_seg *rxe)
+dose(struct mctx *c, struct hl7v2_j *dosage, const struct hl7v2_seg *seg,
+     const struct med_fields *f)
 {
     struct at uat;
-    struct base_str unit = map_rep(c, rxe, 5, 1, &uat);
-    struct base_str lo = map_decimal(c, map_field(c, rxe, 3));
-    struct base_str hi = map_decimal(c, map_field(c, rxe, 4));
+    struct base_str unit = map_rep(c, seg, f->units, 1, &uat);
+    struct base_str lo = map_decimal(c, map_field(c, seg, f->min));
+    struct base_str hi = map_decimal(c, map_field(c, seg, f->max));
     struct hl7v2_j *dr = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, dosage, "doseAndRate"), NULL);
 
     if (lo.len > 0 && hi.len > 0 && !base_str_eq(lo, hi)) {
@@ -27,21 +70,102 @@ dose(struct mctx *c, struct hl7v2_j *dosage, const struct hl7v2_seg *rxe)
 }
 
 static void
-dispense(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *rxe)
+dispense(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *seg,
+         const struct med_fields *f)
 {
     struct at uat;
-    struct base_str unit = map_rep(c, rxe, 11, 1, &uat);
-    struct base_str amount = map_decimal(c, map_field(c, rxe, 10));
+    struct base_str unit = map_rep(c, seg, f->disp_units, 1, &uat);
+    struct base_str amount = map_decimal(c, map_field(c, seg, f->disp));
     struct hl7v2_j *d = hl7v2_j_obj(&c->jb, res, "dispenseRequest");
     int64_t refills;
 
     hl7v2_j_add(d, "quantity", map_quantity(c, amount, &uat, unit));
-    if (base_str_to_i64(map_field(c, rxe, 12), &refills) && refills >= 0 && refills < 10000)
+    if (base_str_to_i64(map_field(c, seg, f->refills), &refills) && refills >= 0 && refills < 10000)
         hl7v2_j_num(&c->jb, d, "numberOfRepeatsAllowed", hl7v2_j_fmt(&c->jb, "%d", (int)refills));
 }
 
+#define SYS_V2_0335 "http://terminology.hl7.org/CodeSystem/v2-0335"
+
+/* A repeat pattern (RPT, or the RI of a TQ) as Timing.code: a code with
+ * its own coding system keeps it; a bare one is a table 0335 code (BID,
+ * Q8H, …), which is what the field is bound to. */
+static struct hl7v2_j *
+repeat_code(struct mctx *c, const struct at *at, struct base_str rep, uint32_t comp)
+{
+    struct hl7v2_j *cc;
+    struct base_str code = map_txt(c, at, rep, comp, 0);
+
+    if (comp == 1 && map_txt(c, at, rep, 3, 0).len > 0)
+        return map_cwe(c, at, rep, "TQ1-3");
+    cc = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+    map_coding(c, hl7v2_j_arr(&c->jb, cc, "coding"), SYS_V2_0335, code, NULL);
+    if (comp == 1)
+        hl7v2_j_str(&c->jb, cc, "text", map_txt(c, at, rep, 2, 0));
+    return cc;
+}
+
+/* dosageInstruction.timing: code, and the bounds from start/end times.
+ * v2-to-FHIR: TQ1 -> Timing (TQ1-3 repeat pattern, TQ1-7/8 start/end). */
+static void
+timing(struct mctx *c, struct hl7v2_j *dosage, struct hl7v2_j *code, struct base_str start,
+       struct base_str end)
+{
+    struct hl7v2_j *t;
+    struct hl7v2_j *bounds;
+
+    if (dosage == NULL || hl7v2_j_get(dosage, "timing") != NULL)
+        return;
+    t = hl7v2_j_obj(&c->jb, dosage, "timing");
+    hl7v2_j_add(t, "code", code);
+    bounds = hl7v2_j_obj(&c->jb, hl7v2_j_obj(&c->jb, t, "repeat"), "boundsPeriod");
+    hl7v2_j_str(&c->jb, bounds, "start", start);
+    hl7v2_j_str(&c->jb, bounds, "end", end);
+}
+
+/* The TQ data type of RXE-1 / ORC-7 (v2.3-2.4; kept for compatibility
+ * since): component 2 is the interval (its first subcomponent the repeat
+ * pattern), 4 the start and 5 the end. */
+static void
+timing_tq(struct mctx *c, struct hl7v2_j *dosage, const struct hl7v2_seg *seg, uint32_t field)
+{
+    struct at at;
+    struct base_str rep;
+
+    if (seg == NULL)
+        return;
+    rep = map_rep(c, seg, field, 1, &at);
+    if (rep.len == 0)
+        return;
+    timing(c, dosage, repeat_code(c, &at, rep, 2),
+           map_ts(c, &at, map_txt(c, &at, rep, 4, 0), TS_DATETIME),
+           map_ts(c, &at, map_txt(c, &at, rep, 5, 0), TS_DATETIME));
+}
+
+static void
+timing_tq1(struct mctx *c, struct hl7v2_j *dosage, const struct hl7v2_seg *tq1)
+{
+    struct at at;
+    struct hl7v2_j *code = repeat_code(c, &at, map_rep(c, tq1, 3, 1, &at), 1);
+    struct at sat = {tq1, 7, 1};
+    struct at eat = {tq1, 8, 1};
+
+    timing(c, dosage, code, map_ts(c, &sat, map_field(c, tq1, 7), TS_DATETIME),
+           map_ts(c, &eat, map_field(c, tq1, 8), TS_DATETIME));
+}
+
 void
-map_rxe(struct mctx *c, const struct hl7v2_seg *rxe)
+map_tq1(struct mctx *c, const struct hl7v2_seg *tq1)
+{
+    /* TQ1 comes before the RXO/RXE of its order in OMP_O09 and RDE_O11 and
+     * after it in others: keep it for the order that follows, and time the
+     * current one */
+    c->tq1 = tq1;
+    if (c->dosage != NULL)
+        timing_tq1(c, c->dosage, tq1);
+}
+
+static void
+med_order(struct mctx *c, const struct hl7v2_seg *seg, const struct med_fields *f)
 {
     struct order_ids o;
     struct hl7v2_j *res;
@@ -52,16 +176,15 @@ map_rxe(struct mctx *c, const struct hl7v2_seg *rxe)
     if (c->patient == NULL)
         return;
     map_order_ids(c, c->orc, 2, 3, &o);
-    if (o.pval.len == 0 && o.fval.len == 0 && map_field(c, rxe, 15).len > 0) {
+    if (o.pval.len == 0 && o.fval.len == 0 && f->rx > 0 && map_field(c, seg, f->rx).len > 0) {
         o.psys =
             map_authority_system(c, BASE_STR_NULL, BASE_STR_NULL, BASE_STR_NULL, "prescription");
-        o.pval = map_field(c, rxe, 15);
+        o.pval = map_field(c, seg, f->rx);
     }
     e = map_order_entry(c, "MedicationRequest", &o,
-                        map_txt(c, &at, map_rep(c, rxe, 2, 1, &at), 1, 0), false);
-    c->dosage = NULL;
+                        map_txt(c, &at, map_rep(c, seg, f->give, 1, &at), 1, 0), false);
     if (e == NULL || hl7v2_j_get(e->res, "status") != NULL)
-        return;
+        return; /* the same order twice in one message: the first one counts */
     c->order = e;
     res = e->res;
     hl7v2_j_cstr(&c->jb, res, "status",
@@ -69,10 +192,10 @@ map_rxe(struct mctx *c, const struct hl7v2_seg *rxe)
     hl7v2_j_cstr(&c->jb, res, "intent", "order");
     {
         /* medication[x] is 1..1 in R4 MedicationRequest. */
-        struct hl7v2_j *med = map_cwe(c, &at, map_rep(c, rxe, 2, 1, &at), "RXE-2");
+        struct hl7v2_j *med = map_cwe(c, &at, map_rep(c, seg, f->give, 1, &at), f->name);
 
         if (!hl7v2_j_present(med)) {
-            map_warn(c, &at, "no give code (RXE-2); medication set to text only");
+            map_warn(c, &at, "no give code; medication set to text only");
             hl7v2_j_cstr(&c->jb, med, "text", "unspecified");
         }
         hl7v2_j_add(res, "medicationCodeableConcept", med);
@@ -82,18 +205,49 @@ map_rxe(struct mctx *c, const struct hl7v2_seg *rxe)
     at = (struct at){c->orc, 9, 1};
     hl7v2_j_str(&c->jb, res, "authoredOn", map_ts(c, &at, map_field(c, c->orc, 9), TS_DATETIME));
     hl7v2_j_add(res, "requester", map_xcn_ref(c, &at, map_rep(c, c->orc, 12, 1, &at)));
-    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, rxe, 27); r <= nr_; r++)
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, seg, f->reason); r <= nr_; r++)
         hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "reasonCode"), NULL,
-                    map_cwe(c, &at, map_rep(c, rxe, 27, r, &at), "RXE-27"));
+                    map_cwe(c, &at, map_rep(c, seg, f->reason, r, &at), f->reason_name));
     dosage = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "dosageInstruction"), NULL);
     hl7v2_j_str(&c->jb, dosage, "text",
-                map_txt(c, &at, map_rep(c, rxe, 7, 1, &at), 2, 0).len > 0
-                    ? map_txt(c, &at, map_rep(c, rxe, 7, 1, &at), 2, 0)
-                    : map_txt(c, &at, map_rep(c, rxe, 7, 1, &at), 1, 0));
-    dose(c, dosage, rxe);
-    dispense(c, res, rxe);
+                map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 2, 0).len > 0
+                    ? map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 2, 0)
+                    : map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 1, 0));
+    dose(c, dosage, seg, f);
+    dispense(c, res, seg, f);
     c->dosage = dosage;
+    /* TQ1 may come before the RXE/RXO (OMP_O09, RDE_O11 order group) */
+    if (c->tq1 != NULL)
+        timing_tq1(c, dosage, c->tq1);
+    if (f->tq > 0)
+        timing_tq(c, dosage, seg, f->tq);
+    timing_tq(c, dosage, c->orc, 7);
 }
+
+void
+map_rxe(struct mctx *c, const struct hl7v2_seg *rxe)
+{
+    c->dosage = NULL;
+    med_order(c, rxe, &rxe_fields);
+}
+
+void
+map_rxo(struct mctx *c, const struct hl7v2_seg *rxo)
+{
+    /* RXO is the order in OMP and (v2.3) ORM; in RDE it only details the
+     * RXE that follows, which is mapped instead. */
+    c->dosage = NULL;
+    if (base_str_eq_cstr(c->m->msg_code, "RDE") || base_str_eq_cstr(c->m->msg_code, "RDS"))
+        return;
+    med_order(c, rxo, &rxo_fields);
+}
+
+/* HL7 table 0162 (route of administration) */
+static const char *const route_codes[] = {
+    "AP", "B",   "DT", "GTT", "GU",  "IA",  "IB", "IC", "ICV", "ID", "IH",  "IHA",
+    "IM", "IMR", "IN", "IO",  "IP",  "IS",  "IT", "IU", "IV",  "MM", "MTH", "NG",
+    "NP", "NS",  "NT", "OP",  "OT",  "OTH", "PF", "PO", "PR",  "RM", "SC",  "SD",
+    "SL", "TD",  "TL", "TP",  "TRA", "UR",  "VG", "VM", "WND", NULL};
 
 void
 map_rxr(struct mctx *c, const struct hl7v2_seg *rxr)
@@ -103,7 +257,8 @@ map_rxr(struct mctx *c, const struct hl7v2_seg *rxr)
 
     if (target == NULL || hl7v2_j_get(target, "route") != NULL)
         return;
-    hl7v2_j_add(target, "route", map_cwe(c, &at, map_rep(c, rxr, 1, 1, &at), "RXR-1"));
+    hl7v2_j_add(target, "route",
+                map_cwe_table(c, &at, map_rep(c, rxr, 1, 1, &at), "RXR-1", "0162", route_codes));
     hl7v2_j_add(target, "site", map_cwe(c, &at, map_rep(c, rxr, 2, 1, &at), "RXR-2"));
 }
 

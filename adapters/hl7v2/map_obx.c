@@ -76,8 +76,8 @@ struct val {
     struct mctx *c;
     const struct hl7v2_seg *obx;
     struct hl7v2_j *res;
-    struct at at;        /* OBX-5, repetition 1 */
-    struct base_str rep; /* OBX-5 repetition 1, raw */
+    struct at at;        /* OBX-5, its first valued repetition */
+    struct base_str rep; /* that repetition, raw */
     struct at unit_at;   /* OBX-6 */
     struct base_str unit;
 };
@@ -238,19 +238,48 @@ value_other(struct val *v, struct base_str type)
     }
 }
 
+/* OBX-2 empty with a value (v2.3 feeds do it; the value type is required
+ * only from v2.5 on when OBX-5 is valued): a single value that is a number,
+ * optionally behind a comparator ("<0.5"), is read as NM so that it keeps
+ * its quantity and unit; anything else is text. */
+static bool
+untyped_number(const struct val *v)
+{
+    struct base_str text = base_str_trim(map_txt(v->c, &v->at, v->rep, 0, 0));
+    size_t skip = 0;
+
+    if (map_nreps(v->c, v->obx, 5) != 1 || text.len == 0)
+        return false;
+    if (text.len > 0 && (text.ptr[0] == '<' || text.ptr[0] == '>'))
+        skip = text.len > 1 && text.ptr[1] == '=' ? 2 : 1;
+    return map_decimal(v->c, base_str_sub(text, skip, text.len)).len > 0;
+}
+
 static void
 map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, struct base_str type)
 {
     struct val v = {.c = c, .obx = obx, .res = res};
+    size_t valued = 0;
 
-    v.rep = map_rep(c, obx, 5, 1, &v.at);
+    /* the value is the first repetition that has one ("~1" sends an empty
+     * first repetition) */
+    for (uint32_t r = (uint32_t)map_nreps(c, obx, 5); r >= 1; r--) {
+        struct at at;
+        struct base_str rep = map_rep(c, obx, 5, r, &at);
+
+        if (map_txt(c, &at, rep, 0, 0).len > 0) {
+            v.rep = rep;
+            v.at = at;
+            valued++;
+        }
+    }
     v.unit = map_rep(c, obx, 6, 1, &v.unit_at);
-    if (map_txt(c, &v.at, v.rep, 0, 0).len == 0)
+    if (valued == 0)
         return;
-    if (map_nreps(c, obx, 5) > 1 && !map_is(type, "TX") && !map_is(type, "FT") &&
-        !map_is(type, "ST") && type.len > 0)
+    if (valued > 1 && !map_is(type, "TX") && !map_is(type, "FT") && !map_is(type, "ST") &&
+        type.len > 0)
         map_warn(c, &v.at, "repeated value: only the first repetition is mapped");
-    if (map_is(type, "NM"))
+    if (map_is(type, "NM") || (type.len == 0 && untyped_number(&v)))
         value_nm(&v);
     else if (map_is(type, "SN"))
         value_sn(&v);
@@ -285,7 +314,7 @@ split_at(struct base_str s, size_t i, size_t seplen, struct base_str *lo, struct
     return true;
 }
 
-/* "3.5-5.0", "3.5 - 5.0", "-1-1", "4.3 to 6.2", and the "3.5~5.5" or
+/* "3.5-5.0", "3.5 - 5.0", "-1-1", "125--350", "4.3 to 6.2", and the "3.5~5.5" or
  * "3.5～5.5" Chinese analysers print (the '~' arrives escaped as \R\). */
 static bool
 split_range(struct base_str s, struct base_str *lo, struct base_str *hi)
@@ -293,8 +322,13 @@ split_range(struct base_str s, struct base_str *lo, struct base_str *hi)
     for (size_t i = 1; i < s.len; i++) {
         char prev = s.ptr[i - 1];
 
+        /* "125--350": a doubled dash is one separator, unless the low
+         * end is negative ("-5--1") */
         if (s.ptr[i] == '-' && ((prev >= '0' && prev <= '9') || prev == ' ' || prev == '.'))
-            return split_at(s, i, 1, lo, hi);
+            return split_at(
+                s, i,
+                i + 1 < s.len && s.ptr[i + 1] == '-' && base_str_trim(s).ptr[0] != '-' ? 2 : 1, lo,
+                hi);
         if (s.ptr[i] == '~')
             return split_at(s, i, 1, lo, hi);
         if (i + 3 <= s.len && memcmp(s.ptr + i, "\xEF\xBD\x9E", 3) == 0)
@@ -336,13 +370,46 @@ reference_range(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx
     hl7v2_j_str(&c->jb, rr, "text", text);
 }
 
+/* Chinese LIS flag results with arrows, alone ("↑", "↓↓") or after the
+ * table 0078 letter ("H↑"): the arrows are the letter (H, L, HH, LL), and
+ * the sender's flag is kept as the text. */
+static struct base_str
+arrow_flag(struct base_str code)
+{
+    static const char up[] = "\xE2\x86\x91";   /* ↑ U+2191 */
+    static const char down[] = "\xE2\x86\x93"; /* ↓ U+2193 */
+    size_t letters = 0;
+    size_t ups = 0;
+    size_t downs = 0;
+
+    while (letters < code.len && code.ptr[letters] >= 'A' && code.ptr[letters] <= 'Z')
+        letters++;
+    for (size_t i = letters; i < code.len; i += 3) {
+        if (i + 3 > code.len)
+            return code;
+        if (memcmp(code.ptr + i, up, 3) == 0)
+            ups++;
+        else if (memcmp(code.ptr + i, down, 3) == 0)
+            downs++;
+        else
+            return code;
+    }
+    if (letters > 0 || (ups > 0) == (downs > 0) || ups + downs > 2)
+        return letters > 0 ? base_str_make(code.ptr, letters) : code;
+    if (ups > 0)
+        return base_str_from_cstr(ups == 2 ? "HH" : "H");
+    return base_str_from_cstr(downs == 2 ? "LL" : "L");
+}
+
 static void
 interpretation(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
 {
     for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, obx, 8); r <= nr_; r++) {
         struct at at;
         struct base_str rep = map_rep(c, obx, 8, r, &at);
-        struct base_str code = map_txt(c, &at, rep, 1, 0);
+        struct base_str flag = map_txt(c, &at, rep, 1, 0);
+        struct base_str code = arrow_flag(flag);
+        struct base_str text = map_txt(c, &at, rep, 2, 0);
         struct hl7v2_j *cc;
         struct hl7v2_j *cd;
 
@@ -354,7 +421,7 @@ interpretation(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
                      v3_interpretation(code) ? SYS_INTERP_V3
                                              : "http://terminology.hl7.org/CodeSystem/v2-0078");
         hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
-        hl7v2_j_str(&c->jb, cc, "text", map_txt(c, &at, rep, 2, 0));
+        hl7v2_j_str(&c->jb, cc, "text", text.len > 0 || base_str_eq(code, flag) ? text : flag);
     }
 }
 
@@ -392,6 +459,41 @@ observation_entry(struct mctx *c, const struct hl7v2_seg *obx, struct base_str g
         }
     }
     return NULL;
+}
+
+/* OBX-15 producer's ID (CE: id^name^system), the performing lab of v2.3
+ * to v2.4 feeds that have no OBX-23 (v2-to-FHIR OBX map: performer). */
+static struct hl7v2_j *
+producer(struct mctx *c, const struct hl7v2_seg *obx)
+{
+    struct at at;
+    struct base_str rep = map_rep(c, obx, 15, 1, &at);
+    struct base_str id = map_txt(c, &at, rep, 1, 0);
+    struct base_str name = map_txt(c, &at, rep, 2, 0);
+    struct hl7v2_j *ref = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+
+    if (id.len > 0) {
+        struct hl7v2_j *ident = hl7v2_j_obj(&c->jb, ref, "identifier");
+
+        hl7v2_j_str(&c->jb, ident, "system",
+                    map_authority_system(c, map_txt(c, &at, rep, 3, 0), BASE_STR_NULL,
+                                         BASE_STR_NULL, "organization"));
+        hl7v2_j_str(&c->jb, ident, "value", id);
+    }
+    hl7v2_j_str(&c->jb, ref, "display", name.len > 0 ? name : id);
+    return ref;
+}
+
+/* OBX-18 equipment instance identifier (EI, repeating) -> device: a
+ * logical reference, as the gateway keeps no Device resources. */
+static void
+observation_device(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
+{
+    struct at at;
+    struct hl7v2_j *id = map_ei(c, &at, map_rep(c, obx, 18, 1, &at), "device", NULL, NULL, NULL);
+
+    if (id != NULL)
+        hl7v2_j_add(hl7v2_j_obj(&c->jb, res, "device"), "identifier", id);
 }
 
 static void
@@ -435,6 +537,11 @@ observation_body(struct mctx *c, struct ent *e, const struct hl7v2_seg *obx)
     for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, obx, 16); r <= nr_; r++)
         hl7v2_j_add(perf, NULL, map_xcn_ref(c, &at, map_rep(c, obx, 16, r, &at)));
     hl7v2_j_add(perf, NULL, map_xon_ref(c, &at, map_rep(c, obx, 23, 1, &at)));
+    if (map_field(c, obx, 23).len == 0)
+        hl7v2_j_add(perf, NULL, producer(c, obx));
+    /* v2.5+ OBX-25 performing organization medical director (CLIA, ELR) */
+    hl7v2_j_add(perf, NULL, map_xcn_ref(c, &at, map_rep(c, obx, 25, 1, &at)));
+    observation_device(c, res, obx);
     map_value(c, res, obx, type);
     interpretation(c, res, obx);
     hl7v2_j_add(res, "method", map_cwe(c, &at, map_rep(c, obx, 17, 1, &at), "OBX-17"));

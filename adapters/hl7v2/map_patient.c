@@ -70,7 +70,7 @@ struct pid_ids {
     struct hl7v2_j *arr;
     struct base_str sys; /* the key identifier */
     struct base_str val;
-    int rank;       /* how good the key is: 3 MR/PI/PT, 2 other, 1 resident id */
+    int rank;       /* how good the key is (key_rank); 1 resident id */
     char resid[19]; /* resident id already added */
 };
 
@@ -93,6 +93,33 @@ add_resident(struct mctx *c, struct pid_ids *ids, const char *norm)
     hl7v2_j_add(ids->arr, NULL, resident_identifier(c, norm));
     consider_key(ids, base_str_from_cstr(HL7V2_SYSTEM_CN_RESIDENT_ID),
                  hl7v2_j_fmt(&c->jb, "%s", norm), 1);
+}
+
+/* How good a PID identifier is as the Patient's key.  PID-3 is the
+ * patient identifier list (PID-2 and PID-4 are kept for backward
+ * compatibility since v2.3.1): a record number there (MR, PI, PT, untyped,
+ * or the "MRN" many senders write) is the best; any other PID-3 entry that
+ * is not a person-level or account number (SS, DL, PPN, national ids,
+ * account and visit numbers) still beats PID-2/PID-4, whose record
+ * numbers come next. */
+static int
+key_rank(struct base_str type, uint32_t field)
+{
+    static const char *const record[] = {"MR", "PI", "PT", "MRN", "MRT", "PN", "PE"};
+    static const char *const person[] = {"SS", "DL", "PPN", "AN", "VN", "NI", "NH", "DR", "BC"};
+    bool is_record = type.len == 0;
+
+    for (size_t i = 0; !is_record && i < BASE_ARRAY_LEN(record); i++)
+        is_record = map_is(type, record[i]);
+    if (is_record)
+        return field == 3 ? 5 : 3;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(person); i++) {
+        if (map_is(type, person[i]))
+            return 2;
+    }
+    if (type.len > 2 && memcmp(type.ptr, "NN", 2) == 0)
+        return 2; /* NNxxx: national person identifier of country xxx */
+    return field == 3 ? 4 : 2;
 }
 
 static void
@@ -122,10 +149,7 @@ add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct 
             continue;
         hl7v2_j_add(ids->arr, NULL, id);
         type = map_txt(c, &at, rep, 5, 0);
-        consider_key(ids, sys, val,
-                     map_is(type, "MR") || map_is(type, "PI") || map_is(type, "PT") || type.len == 0
-                         ? (field == 3 ? 4 : 3)
-                         : 2);
+        consider_key(ids, sys, val, key_rank(type, field));
     }
 }
 
@@ -263,6 +287,36 @@ map_repeated(struct mctx *c, struct hl7v2_j *arr, const struct hl7v2_seg *seg, u
     }
 }
 
+/* PID-15: FHIR languages are BCP 47 tags (urn:ietf:bcp:47, "zh", "en",
+ * "zh-CN"); senders write ISO 639 codes with ISO639 / ISO6391 / HL70296 or
+ * no system.  A two-letter code is the same tag (lower case); anything
+ * else stays as the sender coded it. */
+static struct hl7v2_j *
+language(struct mctx *c, const struct at *at, struct base_str rep)
+{
+    struct base_str code = map_txt(c, at, rep, 1, 0);
+    struct base_str sys = map_txt(c, at, rep, 3, 0);
+    char tag[3];
+    struct hl7v2_j *cc;
+    struct hl7v2_j *cd;
+
+    if (code.len != 2 || !((code.ptr[0] | 0x20) >= 'a' && (code.ptr[0] | 0x20) <= 'z') ||
+        !((code.ptr[1] | 0x20) >= 'a' && (code.ptr[1] | 0x20) <= 'z') ||
+        !(sys.len == 0 || base_str_case_eq_cstr(sys, "ISO639") ||
+          base_str_case_eq_cstr(sys, "ISO6391") || base_str_case_eq_cstr(sys, "ISO639-1") ||
+          base_str_case_eq_cstr(sys, "HL70296")))
+        return map_cwe(c, at, rep, "PID-15");
+    tag[0] = (char)(code.ptr[0] | 0x20);
+    tag[1] = (char)(code.ptr[1] | 0x20);
+    tag[2] = '\0';
+    cc = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+    cd = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, cc, "coding"), NULL);
+    hl7v2_j_cstr(&c->jb, cd, "system", "urn:ietf:bcp:47");
+    hl7v2_j_str(&c->jb, cd, "code", hl7v2_j_fmt(&c->jb, "%s", tag));
+    hl7v2_j_str(&c->jb, cd, "display", map_txt(c, at, rep, 2, 0));
+    return cc;
+}
+
 static void
 map_misc(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid)
 {
@@ -290,7 +344,7 @@ map_misc(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid)
     if (map_txt(c, &at, v, 0, 0).len > 0) {
         struct hl7v2_j *comm = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "communication"), NULL);
 
-        hl7v2_j_add(comm, "language", map_cwe(c, &at, v, "PID-15"));
+        hl7v2_j_add(comm, "language", language(c, &at, v));
     }
 }
 
@@ -310,6 +364,37 @@ map_mothers_maiden(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *
     hl7v2_j_str(&c->jb, ext, "valueString", family);
 }
 
+/* PID-11 (repeating XAD); an address of type BR (table 0190: birth
+ * residence) is where the patient was born, not where they live: it and
+ * PID-23 birth place go to the patient-birthPlace extension (v2-to-FHIR
+ * PID map). */
+static void
+map_addresses(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid)
+{
+    struct hl7v2_j *birth = NULL;
+    struct hl7v2_j *ext;
+
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, pid, 11); r <= nr_; r++) {
+        struct at at;
+        struct base_str rep = map_rep(c, pid, 11, r, &at);
+
+        if (!map_is(map_txt(c, &at, rep, 7, 0), "BR")) {
+            hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "address"), NULL, map_xad(c, &at, rep));
+        } else if (birth == NULL) {
+            birth = map_xad(c, &at, rep);
+        }
+    }
+    if (!hl7v2_j_present(birth) && map_field(c, pid, 23).len > 0) {
+        birth = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+        hl7v2_j_str(&c->jb, birth, "text", map_field(c, pid, 23));
+    }
+    if (!hl7v2_j_present(birth))
+        return;
+    ext = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "extension"), NULL);
+    hl7v2_j_cstr(&c->jb, ext, "url", "http://hl7.org/fhir/StructureDefinition/patient-birthPlace");
+    hl7v2_j_add(ext, "valueAddress", birth);
+}
+
 static void
 fill_patient(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid, struct hl7v2_j *ids)
 {
@@ -324,7 +409,7 @@ fill_patient(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid, s
         map_repeated(c, tel, pid, 40, 't', "home");
     }
     map_misc(c, res, pid);
-    map_repeated(c, hl7v2_j_arr(&c->jb, res, "address"), pid, 11, 'a', NULL);
+    map_addresses(c, res, pid);
 }
 
 static struct hl7v2_j *link_to(struct mctx *c, const struct ent *other, const char *type);
@@ -374,6 +459,12 @@ map_pid(struct mctx *c, const struct hl7v2_seg *pid)
 
 /* ------------------------------------------------------------------- NK1 -- */
 
+/* HL7 table 0063 (relationship), v2.5.1-v2.9 */
+static const char *const relationship_codes[] = {
+    "ASC", "BRO", "CGV", "CHD", "DEP", "DOM", "EMC", "EME", "EMR", "EXF", "FCH",
+    "FND", "FTH", "GCH", "GRD", "GRP", "MGR", "MTH", "NCH", "NON", "OAD", "OTH",
+    "OWN", "PAR", "SCH", "SEL", "SIB", "SIS", "SPO", "TRA", "UNK", "WRD", NULL};
+
 void
 map_nk1(struct mctx *c, const struct hl7v2_seg *nk1)
 {
@@ -400,7 +491,7 @@ map_nk1(struct mctx *c, const struct hl7v2_seg *nk1)
     rep = map_rep(c, nk1, 7, 1, &at);
     hl7v2_j_add(rel, NULL, map_table_code(c, &at, rep, "0131"));
     rep = map_rep(c, nk1, 3, 1, &at);
-    hl7v2_j_add(rel, NULL, map_cwe(c, &at, rep, "NK1-3"));
+    hl7v2_j_add(rel, NULL, map_cwe_table(c, &at, rep, "NK1-3", "0063", relationship_codes));
     hl7v2_j_add(hl7v2_j_get(c->patient->res, "contact") != NULL
                     ? hl7v2_j_get(c->patient->res, "contact")
                     : hl7v2_j_arr(&c->jb, c->patient->res, "contact"),

@@ -232,6 +232,23 @@ priority(struct base_str p)
     return NULL;
 }
 
+/* OBR-5 (v2.3 and earlier), else the priority of the order's timing:
+ * OBR-27.6 / ORC-7.6 (TQ, to v2.4) or TQ1-9 (v2.5+), table 0027. */
+static struct base_str
+order_priority(struct mctx *c, const struct hl7v2_seg *obr)
+{
+    struct at at;
+    struct base_str p = map_txt(c, &at, map_rep(c, obr, 5, 1, &at), 1, 0);
+
+    if (p.len == 0)
+        p = map_txt(c, &at, map_rep(c, obr, 27, 1, &at), 6, 0);
+    if (p.len == 0 && c->orc != NULL)
+        p = map_txt(c, &at, map_rep(c, c->orc, 7, 1, &at), 6, 0);
+    if (p.len == 0 && c->tq1 != NULL)
+        p = map_txt(c, &at, map_rep(c, c->tq1, 9, 1, &at), 1, 0);
+    return p;
+}
+
 static void
 map_service_request(struct mctx *c, const struct hl7v2_seg *obr, const struct order_ids *o)
 {
@@ -252,7 +269,7 @@ map_service_request(struct mctx *c, const struct hl7v2_seg *obr, const struct or
     hl7v2_j_cstr(&c->jb, res, "intent", "order");
     hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "category"), NULL,
                 report_category(c, map_field(c, obr, 24)));
-    hl7v2_j_cstr(&c->jb, res, "priority", priority(map_field(c, obr, 5)));
+    hl7v2_j_cstr(&c->jb, res, "priority", priority(order_priority(c, obr)));
     hl7v2_j_add(res, "code", obr_code(c, obr));
     map_ref_to(c, res, "subject", c->patient);
     map_ref_to(c, res, "encounter", c->encounter);
@@ -323,11 +340,12 @@ void
 map_obr(struct mctx *c, const struct hl7v2_seg *obr)
 {
     struct order_ids o;
+    struct ent *head = c->spm_first ? c->specimen : NULL; /* the SPM this order is under */
 
     c->report = NULL;
     c->order = NULL;
     c->obs = NULL;
-    c->specimen = NULL;
+    c->specimen = head;
     c->obx_in_group = 0;
     c->report_key = BASE_STR_NULL;
     c->report_section = map_field(c, obr, 24);
@@ -338,7 +356,8 @@ map_obr(struct mctx *c, const struct hl7v2_seg *obr)
         map_report(c, obr, &o);
     else
         map_service_request(c, obr, &o);
-    obr_specimen(c, obr);
+    if (head == NULL)
+        obr_specimen(c, obr);
     link_specimen(c, c->specimen);
 }
 
@@ -446,6 +465,12 @@ map_spm(struct mctx *c, const struct hl7v2_seg *spm)
 
     if (c->patient == NULL)
         return;
+    if (c->spm_first) { /* a new specimen group: the orders before it are not its */
+        c->report = NULL;
+        c->order = NULL;
+        c->obs = NULL;
+        c->report_key = BASE_STR_NULL;
+    }
     specimen_ids(c, spm, &sys, &val, &ids);
     key[0] = val.len > 0 ? sys : c->report_key;
     key[1] = val.len > 0 ? val : c->patient_key;

@@ -96,6 +96,25 @@ map_table_code(struct mctx *c, const struct at *at, struct base_str rep, const c
     return cc;
 }
 
+/* A CWE from a field bound to an HL7 table that senders often send bare
+ * (no CWE-3): a code of that table gets the table's system, anything else
+ * (a local code, Chinese text) stays the sender's, as map_cwe makes it.
+ * `codes` ends with NULL. */
+struct hl7v2_j *
+map_cwe_table(struct mctx *c, const struct at *at, struct base_str rep, const char *field_name,
+              const char *table, const char *const *codes)
+{
+    struct base_str code = map_txt(c, at, rep, 1, 0);
+
+    if (map_txt(c, at, rep, 3, 0).len == 0 && code.len > 0) {
+        for (const char *const *k = codes; *k != NULL; k++) {
+            if (map_is(code, *k))
+                return map_table_code(c, at, rep, table);
+        }
+    }
+    return map_cwe(c, at, rep, field_name);
+}
+
 /* ------------------------------------------------------------ CX and EI -- */
 
 static void
@@ -333,6 +352,25 @@ xtn_number(struct mctx *c, const struct at *at, struct base_str rep)
     return map_join(c, parts, 4, " ");
 }
 
+/* A bare Chinese mobile number (Chinese HIS put it in PID-13 without
+ * XTN-2/3): 11 digits, 1 then 3-9 (MIIT numbering plan), optionally after
+ * +86 or 86. */
+static bool
+cn_mobile(struct base_str v)
+{
+    if (base_str_starts_with(v, "+86"))
+        v = base_str_trim(base_str_sub(v, 3, v.len - 3));
+    else if (v.len == 13 && base_str_starts_with(v, "86"))
+        v = base_str_sub(v, 2, v.len - 2);
+    if (v.len != 11 || v.ptr[0] != '1' || v.ptr[1] < '3' || v.ptr[1] > '9')
+        return false;
+    for (size_t i = 2; i < v.len; i++) {
+        if (v.ptr[i] < '0' || v.ptr[i] > '9')
+            return false;
+    }
+    return true;
+}
+
 struct hl7v2_j *
 map_xtn(struct mctx *c, const struct at *at, struct base_str rep, const char *default_use)
 {
@@ -366,6 +404,8 @@ map_xtn(struct mctx *c, const struct at *at, struct base_str rep, const char *de
         hl7v2_j_cstr(&c->jb, cp, "use", "work");
     else if (map_is(use, "VHN"))
         hl7v2_j_cstr(&c->jb, cp, "use", "temp");
+    else if (use.len == 0 && equip.len == 0 && cn_mobile(value))
+        hl7v2_j_cstr(&c->jb, cp, "use", "mobile");
     else if (use.len == 0 && strcmp(system, "email") != 0)
         hl7v2_j_cstr(&c->jb, cp, "use", default_use);
     return cp;

@@ -363,6 +363,23 @@ static const struct codesys code_systems[] = {
     {"ISO3166", "urn:iso:std:iso:3166"},
     {"ISO+", "urn:iso:std:iso:11073:10101"},
     {"CDCREC", "urn:oid:2.16.840.1.113883.6.238"},
+    {"SNOMED", "http://snomed.info/sct"},
+    {"ICD-10-CM", "http://hl7.org/fhir/sid/icd-10-cm"},
+    {"ICD-9-CM", "http://hl7.org/fhir/sid/icd-9-cm"},
+    /* senders that name the system by its OID (v2.7 CWE-14 style, CDA-fed
+     * interfaces): FHIR wants the canonical URI where one is defined
+     * (R4 terminologies-systems) */
+    {"2.16.840.1.113883.6.1", "http://loinc.org"},
+    {"2.16.840.1.113883.6.96", "http://snomed.info/sct"},
+    {"2.16.840.1.113883.6.3", "http://hl7.org/fhir/sid/icd-10"},
+    {"2.16.840.1.113883.6.90", "http://hl7.org/fhir/sid/icd-10-cm"},
+    {"2.16.840.1.113883.6.103", "http://hl7.org/fhir/sid/icd-9-cm"},
+    {"2.16.840.1.113883.6.88", "http://www.nlm.nih.gov/research/umls/rxnorm"},
+    {"2.16.840.1.113883.6.12", "http://www.ama-assn.org/go/cpt"},
+    {"2.16.840.1.113883.6.69", "http://hl7.org/fhir/sid/ndc"},
+    {"2.16.840.1.113883.12.292", "http://hl7.org/fhir/sid/cvx"},
+    {"2.16.840.1.113883.6.8", "http://unitsofmeasure.org"},
+    {"2.16.840.1.113883.6.73", "http://www.whocc.no/atc"},
 };
 
 struct base_str

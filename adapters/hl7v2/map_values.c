@@ -147,6 +147,60 @@ format_dtm(struct mctx *c, const struct dtm *t, bool with_time)
     }
 }
 
+static bool
+is_digits(struct base_str s, size_t off, size_t n)
+{
+    return off + n <= s.len && digits(s.ptr + off, n) >= 0;
+}
+
+/* HIS exports that build messages from database columns often write dates
+ * the ISO 8601 / SQL way: "1990-03-07", "2024-11-05 08:30:15",
+ * "2024/11/05T08:30:15.5+08:00".  Unambiguous, so read as the v2 DTM they
+ * stand for ("19900307", "20241105083015", …); anything else is returned
+ * unchanged for the v2 parser to judge. */
+static struct base_str
+iso_to_dtm(struct mctx *c, struct base_str s)
+{
+    char buf[40];
+    size_t n = 0;
+    size_t i = 10;
+    char sep;
+
+    if (s.len < 10 || s.len > 32 || (s.ptr[4] != '-' && s.ptr[4] != '/') || s.ptr[7] != s.ptr[4] ||
+        !is_digits(s, 0, 4) || !is_digits(s, 5, 2) || !is_digits(s, 8, 2))
+        return s;
+    sep = s.ptr[4];
+    memcpy(buf, s.ptr, 4);
+    memcpy(buf + 4, s.ptr + 5, 2);
+    memcpy(buf + 6, s.ptr + 8, 2);
+    n = 8;
+    if (i < s.len && (s.ptr[i] == ' ' || s.ptr[i] == 'T') && is_digits(s, i + 1, 2) &&
+        i + 3 < s.len && s.ptr[i + 3] == ':' && is_digits(s, i + 4, 2)) {
+        memcpy(buf + n, s.ptr + i + 1, 2);
+        memcpy(buf + n + 2, s.ptr + i + 4, 2);
+        n += 4;
+        i += 6;
+        if (i < s.len && s.ptr[i] == ':' && is_digits(s, i + 1, 2)) {
+            memcpy(buf + n, s.ptr + i + 1, 2);
+            n += 2;
+            i += 3;
+        }
+    }
+    /* the rest: ".fff" and an offset "+08:00" / "+0800" */
+    for (; i < s.len && n + 1 < sizeof(buf); i++) {
+        if (s.ptr[i] == ':' && n >= 3 && (buf[n - 3] == '+' || buf[n - 3] == '-'))
+            continue;
+        if (s.ptr[i] == sep && sep == '/')
+            return s;
+        buf[n++] = s.ptr[i];
+    }
+    {
+        struct base_str out = base_str_make(buf, n);
+
+        return map_concat(c, &out, 1);
+    }
+}
+
 struct base_str
 map_ts(struct mctx *c, const struct at *at, struct base_str text, enum ts_kind kind)
 {
@@ -154,6 +208,7 @@ map_ts(struct mctx *c, const struct at *at, struct base_str text, enum ts_kind k
 
     if (text.len == 0)
         return BASE_STR_NULL;
+    text = iso_to_dtm(c, text);
     if (!parse_dtm(text, &t)) {
         map_warn(c, at, "not a valid HL7 date/time; omitted");
         return BASE_STR_NULL;
@@ -178,7 +233,7 @@ map_sender_tz(struct mctx *c, struct base_str msh7)
     struct dtm t;
     char buf[6];
 
-    if (msh7.len == 0 || !parse_dtm(msh7, &t) || t.tzsign == 0)
+    if (msh7.len == 0 || !parse_dtm(iso_to_dtm(c, msh7), &t) || t.tzsign == 0)
         return BASE_STR_NULL;
     buf[0] = t.tzsign > 0 ? '+' : '-';
     put2(buf + 1, t.tzh);
@@ -359,6 +414,26 @@ map_ucum(struct base_str unit)
     return BASE_STR_NULL;
 }
 
+/* Chinese LIS write cell counts as "10^9/L" without escaping the '^'
+ * (\S\), so the unit arrives as component 1 "10" and component 2 "9/L".
+ * Recognised only in that exact shape: a power of ten, a text starting
+ * with the exponent, and nothing after. */
+static bool
+power_of_ten_unit(struct mctx *c, const struct at *at, struct base_str rep, struct base_str id,
+                  struct base_str text, struct base_str sys)
+{
+    if (!map_is(id, "10") || sys.len > 0 || text.len < 2 || text.ptr[0] < '1' ||
+        text.ptr[0] > '9' || map_txt(c, at, rep, 4, 0).len > 0)
+        return false;
+    for (size_t i = 0; i < text.len; i++) {
+        if (text.ptr[i] == '/')
+            return i > 0 && i <= 2;
+        if (text.ptr[i] < '0' || text.ptr[i] > '9')
+            return false;
+    }
+    return false;
+}
+
 struct hl7v2_j *
 map_quantity(struct mctx *c, struct base_str value, const struct at *unit_at,
              struct base_str unit_rep)
@@ -372,6 +447,13 @@ map_quantity(struct mctx *c, struct base_str value, const struct at *unit_at,
     value = map_decimal(c, value); /* idempotent; no caller can write a bad number literal */
     if (value.len == 0)
         return q;
+    if (power_of_ten_unit(c, unit_at, unit_rep, id, text, sys)) {
+        /* "10^9/L" sent unescaped: the '^' split the unit in two */
+        struct base_str parts[3] = {id, BASE_STR_LIT("^"), text};
+
+        id = map_concat(c, parts, 3);
+        text = id;
+    }
     hl7v2_j_num(&c->jb, q, "value", value);
     if (base_str_case_eq_cstr(sys, "UCUM") && id.len > 0)
         ucum = id;

@@ -128,9 +128,11 @@ fill_encounter(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pv1,
     struct at at;
     struct base_str rep;
 
-    if (hl7v2_j_get(id, "type") == NULL)
-        hl7v2_j_add(id, "type", map_concept1(c, SYS_V2_0203, "VN", "Visit number"));
-    hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "identifier"), NULL, id);
+    if (id != NULL) {
+        if (hl7v2_j_get(id, "type") == NULL)
+            hl7v2_j_add(id, "type", map_concept1(c, SYS_V2_0203, "VN", "Visit number"));
+        hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "identifier"), NULL, id);
+    }
     hl7v2_j_cstr(&c->jb, res, "status", status);
     hl7v2_j_add(res, "class", encounter_class(c, klass));
     rep = map_rep(c, pv1, 4, 1, &at);
@@ -178,13 +180,27 @@ map_pv1(struct mctx *c, const struct hl7v2_seg *pv1)
         id = map_cx(c, &at, rep, "visit", &sys, &val);
     }
     if (id == NULL) {
+        /* Small HIS and v2.3 feeds often send no visit number.  The admit
+         * time does not change over the visit's messages (A01, A08, A03),
+         * so with the patient it keys the visit; without it there is
+         * nothing stable to key it by. */
+        struct at adm = {pv1, 44, 1};
+        struct base_str admit = map_ts(c, &adm, map_field(c, pv1, 44), TS_DATETIME);
+
         at = (struct at){pv1, 19, 0};
-        map_warn(c, &at, "no visit number (PV1-19, PV1-50); encounter not mapped");
-        return;
+        if (admit.len == 0) {
+            map_warn(c, &at,
+                     "no visit number (PV1-19, PV1-50) or admit time; encounter not mapped");
+            return;
+        }
+        map_warn(c, &at, "no visit number (PV1-19, PV1-50); encounter keyed by admit time");
+        sys = c->patient_key;
+        val = admit;
     }
     key[0] = sys;
     key[1] = val;
-    e = map_entry(c, "Encounter", key, 2, sys, val);
+    e = id != NULL ? map_entry(c, "Encounter", key, 2, sys, val)
+                   : map_entry(c, "Encounter", key, 2, BASE_STR_NULL, BASE_STR_NULL);
     if (e == NULL)
         return;
     c->encounter = e;
@@ -198,10 +214,34 @@ map_pv2(struct mctx *c, const struct hl7v2_seg *pv2)
     struct at at;
     struct base_str rep = map_rep(c, pv2, 3, 1, &at);
 
+    struct hl7v2_j *res;
+    struct base_str days;
+    struct base_str prio;
+
     if (c->encounter == NULL || hl7v2_j_get(c->encounter->res, "reasonCode") != NULL)
         return;
-    hl7v2_j_add(hl7v2_j_arr(&c->jb, c->encounter->res, "reasonCode"), NULL,
-                map_cwe(c, &at, rep, "PV2-3"));
+    res = c->encounter->res;
+    hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "reasonCode"), NULL, map_cwe(c, &at, rep, "PV2-3"));
+    /* PV2-11 actual length of inpatient stay, in days (v2-to-FHIR PV2 map) */
+    days = map_decimal(c, map_field(c, pv2, 11));
+    if (days.len > 0 && days.ptr[0] != '-') {
+        struct hl7v2_j *len = hl7v2_j_obj(&c->jb, res, "length");
+
+        hl7v2_j_num(&c->jb, len, "value", days);
+        hl7v2_j_cstr(&c->jb, len, "unit", "d");
+        hl7v2_j_cstr(&c->jb, len, "system", "http://unitsofmeasure.org");
+        hl7v2_j_cstr(&c->jb, len, "code", "d");
+    }
+    /* PV2-25 visit priority (table 0217: 1 emergency, 2 urgent, 3 elective)
+     * -> v3 ActPriority (v2-to-FHIR ConceptMap 0217) */
+    prio = map_txt(c, &at, map_rep(c, pv2, 25, 1, &at), 1, 0);
+    hl7v2_j_add(res, "priority",
+                map_concept1(c, "http://terminology.hl7.org/CodeSystem/v3-ActPriority",
+                             map_is(prio, "1")   ? "EM"
+                             : map_is(prio, "2") ? "UR"
+                             : map_is(prio, "3") ? "EL"
+                                                 : NULL,
+                             NULL));
 }
 
 /* ------------------------------------------------------------------ AL1 -- */
@@ -219,20 +259,39 @@ allergy_category(struct base_str t)
     return NULL;
 }
 
+/* Where AL1 and IAM keep the same things (v2.5.1 ch. 3.4.6, 3.4.7). */
+struct allergy_fields {
+    uint32_t type;     /* allergen type code, table 0127 */
+    uint32_t code;     /* allergen */
+    uint32_t severity; /* table 0128 */
+    uint32_t reaction; /* ST, repeating */
+    uint32_t recorded; /* AL1-6 identification date, IAM-13 reported date/time */
+    uint32_t onset;    /* IAM-11; 0 when the segment has none */
+};
+
+static const struct allergy_fields al1_fields = {2, 3, 4, 5, 6, 0};
+static const struct allergy_fields iam_fields = {2, 3, 4, 5, 13, 11};
+
 static void
-allergy_reaction(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *al1,
-                 struct base_str sev)
+allergy_reaction(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *seg,
+                 const struct allergy_fields *f, struct base_str sev)
 {
     struct hl7v2_j *reaction = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
     struct hl7v2_j *man = hl7v2_j_arr(&c->jb, reaction, "manifestation");
 
-    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, al1, 5); r <= nr_; r++) {
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, seg, f->reaction); r <= nr_; r++) {
         struct at at;
-        struct base_str rep = map_rep(c, al1, 5, r, &at);
-        struct base_str text = map_txt(c, &at, rep, 0, 0);
+        struct base_str rep = map_rep(c, seg, f->reaction, r, &at);
+        struct hl7v2_j *cc = map_cwe(c, &at, rep, "IAM-5");
 
-        if (text.len > 0)
-            hl7v2_j_str(&c->jb, hl7v2_j_obj(&c->jb, man, NULL), "text", text);
+        /* AL1-5 is ST; IAM-5 is CWE from v2.6 and senders code it earlier */
+        if (map_txt(c, &at, rep, 3, 0).len == 0)
+            cc = NULL;
+        if (cc == NULL && map_txt(c, &at, rep, 0, 0).len > 0) {
+            cc = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+            hl7v2_j_str(&c->jb, cc, "text", map_txt(c, &at, rep, 0, 0));
+        }
+        hl7v2_j_add(man, NULL, cc);
     }
     if (!hl7v2_j_present(man))
         return; /* manifestation is 1..* in a reaction */
@@ -244,16 +303,56 @@ allergy_reaction(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *al
     hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "reaction"), NULL, reaction);
 }
 
+/* AllergyIntolerance content shared by AL1 and IAM; clinicalStatus and
+ * verificationStatus are the caller's. */
+static void
+fill_allergy(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *seg,
+             const struct allergy_fields *f)
+{
+    struct at at;
+    struct base_str sev = map_txt(c, &at, map_rep(c, seg, f->severity, 1, &at), 1, 0);
+    const char *cat = allergy_category(map_txt(c, &at, map_rep(c, seg, f->type, 1, &at), 1, 0));
+
+    if (hl7v2_j_get(res, "type") == NULL)
+        hl7v2_j_cstr(&c->jb, res, "type", "allergy");
+    hl7v2_j_cstr(&c->jb, hl7v2_j_arr(&c->jb, res, "category"), NULL, cat);
+    hl7v2_j_cstr(&c->jb, res, "criticality",
+                 map_is(sev, "SV")                        ? "high"
+                 : map_is(sev, "MO") || map_is(sev, "MI") ? "low"
+                 : map_is(sev, "U")                       ? "unable-to-assess"
+                                                          : NULL);
+    hl7v2_j_add(
+        res, "code",
+        map_cwe(c, &at, map_rep(c, seg, f->code, 1, &at), f->onset > 0 ? "IAM-3" : "AL1-3"));
+    map_ref_to(c, res, "patient", c->patient);
+    if (f->onset > 0) {
+        at = (struct at){seg, f->onset, 1};
+        hl7v2_j_str(&c->jb, res, "onsetDateTime",
+                    map_ts(c, &at, map_field(c, seg, f->onset), TS_DATETIME));
+        if (hl7v2_j_get(res, "onsetDateTime") == NULL)
+            hl7v2_j_str(&c->jb, res, "onsetString", map_field(c, seg, 12)); /* IAM-12 */
+    }
+    at = (struct at){seg, f->recorded, 1};
+    hl7v2_j_str(&c->jb, res, "recordedDate",
+                map_ts(c, &at, map_field(c, seg, f->recorded), TS_DATETIME));
+    allergy_reaction(c, res, seg, f, sev);
+}
+
+static struct hl7v2_j *
+allergy_clinical(struct mctx *c, const char *code)
+{
+    return map_concept1(c, "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                        code, NULL);
+}
+
 void
 map_al1(struct mctx *c, const struct hl7v2_seg *al1)
 {
     struct at at;
     struct base_str rep = map_rep(c, al1, 3, 1, &at);
     struct base_str code = map_txt(c, &at, rep, 1, 0);
-    struct base_str sev = map_txt(c, &at, map_rep(c, al1, 4, 1, &at), 1, 0);
     struct base_str key[2];
     struct ent *e;
-    const char *cat;
 
     if (code.len == 0)
         code = map_txt(c, &at, map_rep(c, al1, 3, 1, &at), 2, 0);
@@ -265,23 +364,71 @@ map_al1(struct mctx *c, const struct hl7v2_seg *al1)
     if (e == NULL || hl7v2_j_get(e->res, "patient") != NULL)
         return;
     /* ait-1: clinicalStatus is required unless entered-in-error */
-    hl7v2_j_add(e->res, "clinicalStatus",
-                map_concept1(c, "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
-                             "active", NULL));
-    hl7v2_j_cstr(&c->jb, e->res, "type", "allergy");
-    cat = allergy_category(map_field(c, al1, 2));
-    hl7v2_j_cstr(&c->jb, hl7v2_j_arr(&c->jb, e->res, "category"), NULL, cat);
-    hl7v2_j_cstr(&c->jb, e->res, "criticality",
-                 map_is(sev, "SV")                        ? "high"
-                 : map_is(sev, "MO") || map_is(sev, "MI") ? "low"
-                 : map_is(sev, "U")                       ? "unable-to-assess"
-                                                          : NULL);
-    rep = map_rep(c, al1, 3, 1, &at);
-    hl7v2_j_add(e->res, "code", map_cwe(c, &at, rep, "AL1-3"));
-    map_ref_to(c, e->res, "patient", c->patient);
-    at = (struct at){al1, 6, 1};
-    hl7v2_j_str(&c->jb, e->res, "recordedDate", map_ts(c, &at, map_field(c, al1, 6), TS_DATETIME));
-    allergy_reaction(c, e->res, al1, sev);
+    hl7v2_j_add(e->res, "clinicalStatus", allergy_clinical(c, "active"));
+    fill_allergy(c, e->res, al1, &al1_fields);
+}
+
+/* IAM-9 sensitivity (table 0436) -> AllergyIntolerance.type. */
+static const char *
+allergy_type(struct base_str s)
+{
+    if (map_is(s, "AL"))
+        return "allergy";
+    if (map_is(s, "IN") || map_is(s, "AD") || map_is(s, "SE"))
+        return "intolerance";
+    return NULL; /* CT contraindication, FI, FA, …: no FHIR type */
+}
+
+/* IAM-17 clinical status (table 0438) and IAM-6 action code (0323, D =
+ * delete) -> verificationStatus / clinicalStatus (v2-to-FHIR IAM map).
+ * ait-2: an entered-in-error record carries no clinicalStatus. */
+static void
+allergy_status(struct mctx *c, struct hl7v2_j *res, struct base_str status, struct base_str action)
+{
+    const char *ver = "unconfirmed";
+    const char *clin = "active";
+
+    if (map_is(status, "E") || map_is(action, "D")) {
+        ver = "entered-in-error";
+        clin = NULL;
+    } else if (map_is(status, "C") || map_is(status, "I") || map_is(status, "R")) {
+        ver = "confirmed";
+        clin = map_is(status, "I") ? "inactive" : map_is(status, "R") ? "resolved" : "active";
+    } else if (status.len == 0) {
+        ver = NULL;
+    }
+    if (ver != NULL)
+        hl7v2_j_add(res, "verificationStatus",
+                    map_concept1(c,
+                                 "http://terminology.hl7.org/CodeSystem/"
+                                 "allergyintolerance-verification",
+                                 ver, NULL));
+    if (clin != NULL)
+        hl7v2_j_add(res, "clinicalStatus", allergy_clinical(c, clin));
+}
+
+static struct ent *clinical_entry(struct mctx *c, const char *type, const struct hl7v2_seg *seg,
+                                  uint32_t id_field, const char *kind, uint32_t code_field,
+                                  struct base_str extra, const struct hl7v2_j *code);
+
+void
+map_iam(struct mctx *c, const struct hl7v2_seg *iam)
+{
+    struct at at;
+    struct hl7v2_j *code = map_cwe(c, &at, map_rep(c, iam, 3, 1, &at), "IAM-3");
+    struct ent *e;
+
+    if (!hl7v2_j_present(code))
+        return;
+    e = clinical_entry(c, "AllergyIntolerance", iam, 7, "allergy", 3, BASE_STR_NULL, code);
+    if (e == NULL)
+        return;
+    hl7v2_j_cstr(&c->jb, e->res, "type",
+                 allergy_type(map_txt(c, &at, map_rep(c, iam, 9, 1, &at), 1, 0)));
+    allergy_status(c, e->res, map_txt(c, &at, map_rep(c, iam, 17, 1, &at), 1, 0),
+                   map_txt(c, &at, map_rep(c, iam, 6, 1, &at), 1, 0));
+    fill_allergy(c, e->res, iam, &iam_fields);
+    map_ref_to(c, e->res, "encounter", c->encounter);
 }
 
 /* ------------------------------------------------------------ DG1, PRB -- */
@@ -339,7 +486,8 @@ clinical_entry(struct mctx *c, const char *type, const struct hl7v2_seg *seg, ui
     key[1] = id != NULL ? val : map_txt(c, &at, map_rep(c, seg, code_field, 1, &at), 1, 0);
     key[2] = id != NULL ? sys : extra;
     e = map_entry(c, type, key, 3, sys, val);
-    if (e == NULL || hl7v2_j_get(e->res, "subject") != NULL)
+    if (e == NULL || hl7v2_j_get(e->res, "subject") != NULL ||
+        hl7v2_j_get(e->res, "patient") != NULL)
         return NULL;
     if (id != NULL)
         hl7v2_j_add(hl7v2_j_arr(&c->jb, e->res, "identifier"), NULL, id);

@@ -218,7 +218,7 @@ charset_name(struct base_str msh18, const struct hl7v2_delims *d)
 static int
 pick_charset(const char *p, size_t len, const struct hl7v2_delims *d,
              const struct hl7v2_parse_opts *o, const char **canonical, const char **iconv_name,
-             struct base_err *err)
+             bool *guessable, struct base_err *err)
 {
     struct base_str name = charset_name(msh_field(p, len, d->field, 18, false), d);
     const char *deflt = o->default_charset;
@@ -236,15 +236,23 @@ pick_charset(const char *p, size_t len, const struct hl7v2_delims *d,
             strcmp(*iconv_name, "GB18030") == 0)
             return BASE_OK;
     }
+    /* only what the message itself says (or its silence) may be second-
+     * guessed, never a configured charset */
+    bool from_message = o->force_charset == NULL && !(name.len == 0 && deflt != NULL);
+
     if (name.len == 0 && deflt != NULL)
         name = base_str_from_cstr(deflt);
     if (name.len == 0) {
         *canonical = "UTF-8";
         *iconv_name = NULL;
+        *guessable = true;
         return BASE_OK;
     }
-    if (hl7v2_charset_lookup(name, canonical, iconv_name))
+    if (hl7v2_charset_lookup(name, canonical, iconv_name)) {
+        /* Chinese HIS that say ASCII or UTF-8 and send GBK are common */
+        *guessable = from_message && *iconv_name == NULL;
         return BASE_OK;
+    }
     seg_loc(&loc, "MSH", 1);
     loc.field = 18;
     return hl7v2_err_at(err, BASE_E_INVALID, "not-supported", &loc,
@@ -706,7 +714,8 @@ fill_shortcuts(struct hl7v2_msg *m)
     m->trigger = hl7v2_get(m, msh, 9, 1, 2, 0);
     m->structure = hl7v2_get(m, msh, 9, 1, 3, 0);
     m->control_id = hl7v2_get(m, msh, 10, 1, 0, 0);
-    m->version = hl7v2_get(m, msh, 12, 1, 1, 0);
+    /* "2.4 ": HIS that pad fixed-width columns; the version is still 2.4 */
+    m->version = base_str_trim(hl7v2_get(m, msh, 12, 1, 1, 0));
 }
 
 /* HL7 v2.x ch. 2: MSH-9 (message type), MSH-11 (processing id) and MSH-12
@@ -774,6 +783,7 @@ hl7v2_msg_parse(struct base_arena *a, const char *data, size_t len, const struct
     struct tok t = {.a = a, .err = err};
     struct base_str in = base_str_make(data, len);
     const char *iconv_name = NULL;
+    bool guessable = false;
     size_t msh2_len = 0;
 
     t.lim = lim != NULL ? lim : &deflim;
@@ -788,7 +798,11 @@ hl7v2_msg_parse(struct base_arena *a, const char *data, size_t len, const struct
     TRY(start_checks(in, err));
     TRY(hl7v2_read_delims(in.ptr, in.len, t.flags, &t.m->d, &msh2_len, &t.m->warn, err));
     TRY(pick_charset(in.ptr, in.len, &t.m->d, opts != NULL ? opts : &defopts, &t.m->charset,
-                     &iconv_name, err));
+                     &iconv_name, &guessable, err));
+    if (guessable && hl7v2_charset_guess_gb18030(a, &in, t.lim->max_message)) {
+        t.m->charset = "GB18030";
+        t.m->warn |= HL7V2_W_CHARSET_GB18030;
+    }
     if (iconv_name != NULL) {
         struct base_str conv;
         size_t bad = 0;

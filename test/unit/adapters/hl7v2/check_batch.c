@@ -61,6 +61,30 @@ START_TEST(comment_lines_between_messages_are_skipped)
 }
 END_TEST
 
+START_TEST(mllp_framed_capture_is_split_without_the_block_characters)
+{
+    /* one message per MLLP block, as an interface engine's capture holds
+     * them; the block characters are not part of any message */
+    const char *text = "\x0bMSH|^~\\&|A|B|C|D|2024||ADT^A01|1|P|2.5\rPID|1\r\x1c\r"
+                       "\x0bMSH|^~\\&|A|B|C|D|2024||ADT^A08|2|P|2.5\rPID|2\x1c\r";
+    struct hl7v2_file f;
+    struct base_err err = {0};
+    struct hl7v2_msg *m = NULL;
+
+    ck_assert_int_eq(split(text, &f, NULL, &err), BASE_OK);
+    ck_assert_uint_eq(f.nmsgs, 2);
+    ck_assert_uint_eq(f.skipped_lines, 0);
+    ck_assert(base_str_starts_with(f.msgs[0].data, "MSH|"));
+    ck_assert(base_str_ends_with(f.msgs[0].data, "PID|1\r"));
+    ck_assert(base_str_starts_with(f.msgs[1].data, "MSH|"));
+    ck_assert(base_str_ends_with(f.msgs[1].data, "PID|2"));
+    for (size_t i = 0; i < f.nmsgs; i++)
+        ck_assert_int_eq(
+            hl7v2_msg_parse(arena, f.msgs[i].data.ptr, f.msgs[i].data.len, NULL, NULL, &m, &err),
+            BASE_OK);
+}
+END_TEST
+
 START_TEST(orphan_segment_is_an_error)
 {
     struct hl7v2_file f;
@@ -327,6 +351,7 @@ hl7v2_batch_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, batch_with_headers_and_trailers);
     tcase_add_test(tc, comment_lines_between_messages_are_skipped);
+    tcase_add_test(tc, mllp_framed_capture_is_split_without_the_block_characters);
     tcase_add_test(tc, orphan_segment_is_an_error);
     tcase_add_test(tc, message_count_limit);
     tcase_add_test(tc, corpus_multi_message_files);

@@ -120,7 +120,7 @@ START_TEST(gb18030_ack_is_encoded_back)
 }
 END_TEST
 
-START_TEST(gbk_without_msh18_needs_the_default_option)
+START_TEST(gbk_without_msh18_is_read_as_gb18030)
 {
     size_t len = 0;
     char *raw = encode("MSH|^~\\&|HIS|H|LIS|L|20240301||ADT^A04|G2|P|2.4\nPID|1||9^^^H^MR||王^五\n",
@@ -129,12 +129,76 @@ START_TEST(gbk_without_msh18_needs_the_default_option)
     struct hl7v2_msg *m = NULL;
     struct base_err err = {0};
 
-    ck_assert_int_eq(hl7v2_msg_parse(arena, raw, len, NULL, NULL, &m, &err), BASE_E_PARSE);
-    ck_assert_str_eq(err.where, "PID (segment 2)");
-    ck_assert(strstr(err.msg, "not valid UTF-8") != NULL);
+    /* a Chinese HIS that never sets MSH-18: GB 18030, with a warning */
+    ck_assert_int_eq(hl7v2_msg_parse(arena, raw, len, NULL, NULL, &m, &err), BASE_OK);
+    ck_assert_str_eq(m->charset, "GB18030");
+    ck_assert(m->warn & HL7V2_W_CHARSET_GB18030);
+    ck_assert(base_str_eq_cstr(hl7v2_get(m, &m->segs[1], 5, 1, 1, 0), "王"));
+    /* a configured default is not a guess */
     opts.default_charset = "GBK";
     ck_assert_int_eq(hl7v2_msg_parse(arena, raw, len, NULL, &opts, &m, &err), BASE_OK);
     ck_assert(base_str_eq_cstr(hl7v2_get(m, &m->segs[1], 5, 1, 1, 0), "王"));
+    ck_assert(!(m->warn & HL7V2_W_CHARSET_GB18030));
+    free(raw);
+}
+END_TEST
+
+START_TEST(gbk_declared_as_utf8_or_ascii_is_read_as_gb18030)
+{
+    const char *const declared[] = {"UNICODE UTF-8", "ASCII"};
+    struct hl7v2_parse_opts opts = HL7V2_PARSE_OPTS_DEFAULT;
+    struct base_err err = {0};
+    struct hl7v2_msg *m = NULL;
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(declared); i++) {
+        char text[160];
+        size_t len = 0;
+        char *raw;
+
+        snprintf(text, sizeof(text),
+                 "MSH|^~\\&|HIS|H|LIS|L|20240301||ADT^A04|G6|P|2.4|||||CHN|%s\n"
+                 "PID|1||9^^^H^MR||王^五\n",
+                 declared[i]);
+        raw = encode(text, "GBK", &len);
+        ck_assert_int_eq(hl7v2_msg_parse(arena, raw, len, NULL, NULL, &m, &err), BASE_OK);
+        ck_assert_str_eq(m->charset, "GB18030");
+        ck_assert(m->warn & HL7V2_W_CHARSET_GB18030);
+        ck_assert(base_str_eq_cstr(hl7v2_get(m, &m->segs[1], 5, 1, 1, 0), "王"));
+        /* a charset the adapter is configured with is not second-guessed */
+        opts.force_charset = "UTF-8";
+        ck_assert_int_eq(hl7v2_msg_parse(arena, raw, len, NULL, &opts, &m, &err), BASE_E_PARSE);
+        ck_assert_str_eq(err.where, "PID (segment 2)");
+        opts.force_charset = NULL;
+        free(raw);
+    }
+}
+END_TEST
+
+START_TEST(undeclared_non_utf8_that_is_not_chinese_is_rejected)
+{
+    size_t len = 0;
+    size_t raw_len = 0;
+    /* Latin-1 "ü" + "l" is a valid GB 18030 pair: not taken for Chinese */
+    char *raw = encode("MSH|^~\\&|A|B|C|D|20240301||ADT^A01|L2|P|2.5\nPID|1||7^^^B^MR||Müller\n",
+                       "ISO-8859-1", &raw_len);
+    struct hl7v2_msg *m = NULL;
+    struct base_err err = {0};
+    struct hl7v2_bundle *b = NULL;
+    static const char bad[] = "MSH|^~\\&|A|B|C|D|2024||ADT^A01|X|P|2.5\rPID|1||7||\xA1\xA1\xFF\r";
+    char *gb = encode("MSH|^~\\&|HIS|H|LIS|L|20240301||ADT^A04|G5|P|2.4\nPID|1||9^^^H^MR||王^五\n",
+                      "GBK", &len);
+
+    ck_assert_int_eq(hl7v2_msg_parse(arena, raw, raw_len, NULL, NULL, &m, &err), BASE_E_PARSE);
+    ck_assert_str_eq(err.where, "PID (segment 2)");
+    ck_assert(strstr(err.msg, "not valid UTF-8") != NULL);
+    /* bytes that are not GB 18030 either keep the UTF-8 error */
+    ck_assert_int_eq(hl7v2_msg_parse(arena, bad, sizeof(bad) - 1, NULL, NULL, &m, &err),
+                     BASE_E_PARSE);
+    /* the guess is reported as a mapping warning at MSH-18 */
+    ck_assert_int_eq(hl7v2_convert(arena, gb, len, NULL, NULL, NULL, &b, &err), BASE_OK);
+    ck_assert_uint_ge(b->nwarnings, 1);
+    ck_assert(strstr(b->warnings[0].where, "MSH-18") != NULL);
+    free(gb);
     free(raw);
 }
 END_TEST
@@ -268,7 +332,9 @@ hl7v2_charset_suite(void)
     tcase_add_test(tc, gb18030_message_parses_to_utf8);
     tcase_add_test(tc, gb18030_message_maps_chinese_name_address_and_resident_id);
     tcase_add_test(tc, gb18030_ack_is_encoded_back);
-    tcase_add_test(tc, gbk_without_msh18_needs_the_default_option);
+    tcase_add_test(tc, gbk_without_msh18_is_read_as_gb18030);
+    tcase_add_test(tc, undeclared_non_utf8_that_is_not_chinese_is_rejected);
+    tcase_add_test(tc, gbk_declared_as_utf8_or_ascii_is_read_as_gb18030);
     tcase_add_test(tc, forced_charset_overrides_a_wrong_msh18);
     tcase_add_test(tc, invalid_gb18030_bytes_are_located);
     tcase_add_test(tc, latin1_message);

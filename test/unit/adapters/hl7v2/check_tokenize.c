@@ -268,6 +268,9 @@ START_TEST(rejects_missing_header_fields)
     }
     /* MSH-10 may be empty (nHapi's OML samples) */
     th_parse(arena, "MSH|^~\\&|HIS|ASE|LIS|Rapela|||OML^O21||T|2.5\n");
+    /* a version padded with blanks (fixed-width HIS columns) is that version */
+    ck_assert(base_str_eq_cstr(
+        th_parse(arena, "MSH|^~\\&|HIS|H|LIS|L|2019||ADT^A01|X|P| 2.4 \n")->version, "2.4"));
 }
 END_TEST
 

@@ -1,0 +1,450 @@
+/* HL7 v2 -> FHIR: shapes that real hospital feeds send and the samples do
+ * not (IAM allergies, RXO pharmacy orders and TQ1 timing, OBX without a value
+ * type, performing-lab persons, GB 18030 without MSH-18, …).  Every table row
+ * names a message and what its Bundle must hold. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test/unit/adapters/hl7v2/hl7_test.h"
+
+#define MSH(type, ver) "MSH|^~\\&|HIS|HOSP|FG|REG|20240301083000+0800||" type "|C1|P|" ver "\n"
+#define PID            "PID|1||MRN1^^^HIS^MR||LI^WEI||19800102|M\n"
+#define PV1            "PV1|1|I|W1^101^A||||||||||||||||V100\n"
+
+/* One expectation: the string at `path` of the k-th resource of `type`
+ * ("" = must be absent). */
+struct expect {
+    const char *type;
+    size_t k;
+    const char *path;
+    const char *want;
+};
+
+struct feed_case {
+    const char *name;
+    const char *msg;
+    struct expect ex[12];
+};
+
+static void
+check_case(const struct feed_case *t)
+{
+    json_t *b = th_convert(t->msg);
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(t->ex) && t->ex[i].type != NULL; i++) {
+        const struct expect *x = &t->ex[i];
+        /* "@request.url": a member of the Bundle entry, not of the resource */
+        json_t *r = x->path[0] == '@' ? th_entry(b, x->type, x->k) : th_res(b, x->type, x->k);
+        const char *path = x->path + (x->path[0] == '@');
+
+        ck_assert_msg(r != NULL, "%s: no %s #%zu", t->name, x->type, x->k);
+        ck_assert_msg(strcmp(th_str(r, path), x->want) == 0, "%s: %s.%s is '%s', want '%s'",
+                      t->name, x->type, x->path, th_str(r, path), x->want);
+    }
+    json_decref(b);
+}
+
+/* ------------------------------------------------------------------ IAM -- */
+
+static const struct feed_case iam_cases[] = {
+    {"ADT_A60 IAM, confirmed, coded reaction, own identifier",
+     MSH("ADT^A60^ADT_A60",
+         "2.5.1") "EVN|A60\n" PID PV1
+                  "IAM|1|DA^Drug allergy^HL70127|7980^Penicillin G^RXNORM|SV^Severe^HL70128|"
+                  "39579001^Anaphylaxis^SCT|A|ALG-1^HIS||AL||20100101||20100105||||C\n",
+     {{"AllergyIntolerance", 0, "identifier[0].value", "ALG-1"},
+      {"AllergyIntolerance", 0, "category[0]", "medication"},
+      {"AllergyIntolerance", 0, "criticality", "high"},
+      {"AllergyIntolerance", 0, "type", "allergy"},
+      {"AllergyIntolerance", 0, "code.coding[0].system",
+       "http://www.nlm.nih.gov/research/umls/rxnorm"},
+      {"AllergyIntolerance", 0, "reaction[0].manifestation[0].coding[0].code", "39579001"},
+      {"AllergyIntolerance", 0, "reaction[0].severity", "severe"},
+      {"AllergyIntolerance", 0, "verificationStatus.coding[0].code", "confirmed"},
+      {"AllergyIntolerance", 0, "clinicalStatus.coding[0].code", "active"},
+      {"AllergyIntolerance", 0, "onsetDateTime", "2010-01-01"},
+      {"AllergyIntolerance", 0, "recordedDate", "2010-01-05"}}},
+    {"IAM-6 delete is entered-in-error without a clinical status (ait-2)",
+     MSH("ADT^A60^ADT_A60", "2.5.1") PID "IAM|1|FA|F01^Peanut^L|MO|Rash|D|ALG-2\n",
+     {{"AllergyIntolerance", 0, "verificationStatus.coding[0].code", "entered-in-error"},
+      {"AllergyIntolerance", 0, "clinicalStatus.coding[0].code", ""},
+      {"AllergyIntolerance", 0, "category[0]", "food"},
+      {"AllergyIntolerance", 0, "reaction[0].manifestation[0].text", "Rash"}}},
+    {"IAM-17 inactive, IAM-9 intolerance, no identifier",
+     MSH("ADT^A60^ADT_A60", "2.5.1") PID "IAM|1|DA|ASA^Aspirin^L|MI||U|||IN||||||||I\n",
+     {{"AllergyIntolerance", 0, "type", "intolerance"},
+      {"AllergyIntolerance", 0, "clinicalStatus.coding[0].code", "inactive"},
+      {"AllergyIntolerance", 0, "identifier[0].system", "urn:ietf:rfc:3986"},
+      {"AllergyIntolerance", 0, "criticality", "low"}}},
+};
+
+START_TEST(iam_allergies)
+{
+    check_case(&iam_cases[_i]);
+}
+END_TEST
+
+START_TEST(iam_without_allergen_is_skipped)
+{
+    json_t *b = th_convert(MSH("ADT^A60^ADT_A60", "2.5.1") PID "IAM|1|DA||SV|Rash|A\n");
+
+    ck_assert_uint_eq(th_count(b, "AllergyIntolerance"), 0);
+    json_decref(b);
+}
+END_TEST
+
+/* ------------------------------------------------------------ RXO, TQ1 -- */
+
+static const struct feed_case med_cases[] = {
+    {"OMP_O09: ORC, TQ1 before RXO, RXR",
+     MSH("OMP^O09^OMP_O09", "2.5.1") PID PV1
+     "ORC|NW|RX100^HIS|||||||20241105083000|||D1^SUN^YI\n"
+     "TQ1|1|1^TAB|BID^Twice daily^HL70335||||20241105|20241112\n"
+     "RXO|860975^Metformin 500 MG Oral Tablet^RXNORM|500||mg|TAB||||||14|TAB|2\n"
+     "RXR|PO^Oral^HL70162\n",
+     {{"MedicationRequest", 0, "identifier[0].value", "RX100"},
+      {"MedicationRequest", 0, "status", "active"},
+      {"MedicationRequest", 0, "intent", "order"},
+      {"MedicationRequest", 0, "medicationCodeableConcept.coding[0].code", "860975"},
+      {"MedicationRequest", 0, "dosageInstruction[0].doseAndRate[0].doseQuantity.code", "mg"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].system",
+       "http://terminology.hl7.org/CodeSystem/v2-0335"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].code", "BID"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.repeat.boundsPeriod.start",
+       "2024-11-05"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.repeat.boundsPeriod.end", "2024-11-12"},
+      {"MedicationRequest", 0, "dosageInstruction[0].route.coding[0].code", "PO"},
+      {"MedicationRequest", 0, "requester.display", "YI SUN"}}},
+    {"ORM_O01 v2.3 pharmacy order: RXO, timing in ORC-7",
+     MSH("ORM^O01", "2.3") PID "ORC|NW|RX200|||||^Q8H^^20240301080000^20240305|||||D1^SUN^YI\n"
+                               "RXO|A001^Aspirin^HOSP|100||mg|TAB\n",
+     {{"MedicationRequest", 0, "identifier[0].value", "RX200"},
+      {"MedicationRequest", 0, "medicationCodeableConcept.coding[0].code", "A001"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].code", "Q8H"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.repeat.boundsPeriod.start",
+       "2024-03-01T08:00:00+08:00"}}},
+    {"RDE_O11: RXO details the RXE, which is the order; TQ1 after RXE",
+     MSH("RDE^O11^RDE_O11", "2.5.1") PID "ORC|NW|RX300^HIS\n"
+                                         "RXO|OTHER^Other drug^L|1||g\n"
+                                         "RXE||A002^Cefuroxime^HOSP|1.5||g\n"
+                                         "TQ1|1||Q12H||||20241105080000\n",
+     {{"MedicationRequest", 0, "medicationCodeableConcept.coding[0].code", "A002"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].code", "Q12H"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.repeat.boundsPeriod.start",
+       "2024-11-05T08:00:00+08:00"}}},
+    {"RXO-20 / RXE-27 indications without a system keep their own field's local system",
+     MSH("OMP^O09", "2.5.1") PID "ORC|NW|RX500\nRXO|A5^Drug^L|1||g||||||||||||||||HTN\n",
+     {{"MedicationRequest", 0, "reasonCode[0].coding[0].system",
+       "urn:fhirgate:member:HOSP/code/RXO-20"}}},
+    {"RXE-1 TQ (v2.4) with a locally coded pattern",
+     MSH("RDE^O11", "2.4") PID "ORC|NW|RX400\n"
+                               "RXE|^TID&Three times a day&99FREQ|A003^Drug^HOSP|1||g\n",
+     {{"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].code", "TID"}}},
+};
+
+static const struct feed_case order_cases[] = {
+    {"OML_O21 v2.5: priority from TQ1-9",
+     MSH("OML^O21^OML_O21", "2.5.1") PID "ORC|NW|P1\nTQ1|1||||||||S^Stat^HL70485\n"
+                                         "OBR|1|P1||CBC^CBC^L\n",
+     {{"ServiceRequest", 0, "priority", "stat"}}},
+    {"ORM_O01 v2.3: priority from OBR-27.6",
+     MSH("ORM^O01", "2.3") PID "ORC|NW|P2\nOBR|1|P2||CBC^CBC^L|||||||||||||||||||||||^^^^^A\n",
+     {{"ServiceRequest", 0, "priority", "asap"}}},
+    {"ORM_O01 v2.3: priority from ORC-7.6",
+     MSH("ORM^O01", "2.3") PID "ORC|NW|P3|||||^^^^^R\nOBR|1|P3||CBC^CBC^L\n",
+     {{"ServiceRequest", 0, "priority", "routine"}}},
+};
+
+START_TEST(order_priorities)
+{
+    check_case(&order_cases[_i]);
+}
+END_TEST
+
+START_TEST(pharmacy_orders)
+{
+    check_case(&med_cases[_i]);
+}
+END_TEST
+
+START_TEST(rde_maps_one_request_per_order)
+{
+    json_t *b = th_convert(med_cases[2].msg);
+
+    ck_assert_uint_eq(th_count(b, "MedicationRequest"), 1);
+    json_decref(b);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ OBX -- */
+
+#define ORU(ver)                                                                                   \
+    MSH("ORU^R01", ver) PID "OBR|1|P1|F1|CBC^Blood count^L|||20240301080000|||||||||||||||||F\n"
+
+static const struct feed_case obx_cases[] = {
+    {"v2.3 OBX without OBX-2: a number keeps its quantity",
+     ORU("2.3") "OBX|1||RBC^Red cells^L||4.5|10*6/uL|4.2-5.4||||F\n",
+     {{"Observation", 0, "valueQuantity.code", "10*6/uL"}, {"Observation", 0, "valueString", ""}}},
+    {"OBX without OBX-2: a comparator and a number",
+     ORU("2.3") "OBX|1||CRP^CRP^L||<0.5|mg/L||||||F\n",
+     {{"Observation", 0, "valueQuantity.comparator", "<"},
+      {"Observation", 0, "valueQuantity.unit", "mg/L"}}},
+    {"OBX without OBX-2: text stays text",
+     ORU("2.3") "OBX|1||MORPH^Morphology^L||Normal|||||F\n",
+     {{"Observation", 0, "valueString", "Normal"}, {"Observation", 0, "valueQuantity.unit", ""}}},
+    {"coding systems named by OID or long name get their canonical URI",
+     ORU("2.5.1") "OBX|1|CWE|2345-7^Glucose^2.16.840.1.113883.6.1||"
+                  "27268008^Salmonella^SNOMED^A01.0^Typhoid^2.16.840.1.113883.6.3||||||F\n",
+     {{"Observation", 0, "code.coding[0].system", "http://loinc.org"},
+      {"Observation", 0, "valueCodeableConcept.coding[0].system", "http://snomed.info/sct"},
+      {"Observation", 0, "valueCodeableConcept.coding[1].system",
+       "http://hl7.org/fhir/sid/icd-10"}}},
+    {"v2.3 OBX-15 producer's ID is the performing lab when OBX-23 is empty",
+     ORU("2.3") "OBX|1|NM|K^K^L||4.0|mmol/L|||||F||||LAB1^Central Lab\n",
+     {{"Observation", 0, "performer[0].display", "Central Lab"},
+      {"Observation", 0, "performer[0].identifier.value", "LAB1"}}},
+    {"ED media subtype: a real type/subtype is kept, anything else is octet-stream",
+     ORU("2.5.1") "OBX|1|ED|PDF^Report^L||^AP^Application/PDF^Base64^QUJD||||||F\n"
+                  "OBX|2|ED|X^X^L||^AP^P8859/8\\F\\DF^Base64^QUJD||||||F\n",
+     {{"DiagnosticReport", 0, "presentedForm[0].contentType", "application/pdf"},
+      {"DiagnosticReport", 0, "presentedForm[1].contentType", "application/octet-stream"}}},
+    {"an empty first repetition: the value is the next one",
+     ORU("2.3") "OBX|1|NM|X^X^L||~7.5|mmol/L||||F\nOBX|2|CWE|Y^Y^L||~POS^Positive^L||||F\n",
+     {{"Observation", 0, "valueQuantity.code", "mmol/L"},
+      {"Observation", 1, "valueCodeableConcept.coding[0].code", "POS"}}},
+    {"OBX without OBX-2: repeated numbers are text",
+     ORU("2.3") "OBX|1||X^X^L||1~2|||||F\n",
+     {{"Observation", 0, "valueString", "1\n2"}}},
+    {"OBX-25 medical director and OBX-18 equipment (ELR 2.5.1)",
+     ORU("2.5.1") "OBX|1|NM|2345-7^Glucose^LN||6.2|mmol/L|||||F|||||T1^TECH^ONE||AN-7^LAB"
+                  "|||||Central Lab^D|1 Lab Rd^^Shenyang|P9^PATH^OLOGIST^^^DR\n",
+     {{"Observation", 0, "performer[0].identifier.value", "T1"},
+      {"Observation", 0, "performer[1].display", "Central Lab"},
+      {"Observation", 0, "performer[2].identifier.value", "P9"},
+      {"Observation", 0, "performer[2].display", "DR OLOGIST PATH"},
+      {"Observation", 0, "device.identifier.value", "AN-7"}}},
+    {"Chinese LIS: unescaped 10^9/L unit, arrow flags, doubled-dash range",
+     ORU("2.4") "OBX|1|NM|WBC^WBC^L||12.5|10^9/L|125--350|\xE2\x86\x91|||F\n"
+                "OBX|2|NM|HGB^HGB^L||100|g/L||\xE2\x86\x93\xE2\x86\x93|||F\n"
+                "OBX|3|NM|GLU^GLU^L||7.8|mmol/L|-5--1|H\xE2\x86\x91|||F\n"
+                "OBX|4|NM|X^X^L||1|10^9^L||\xE2\x86\x91\xE2\x86\x93|||F\n",
+     {{"Observation", 0, "valueQuantity.code", "10*9/L"},
+      {"Observation", 0, "valueQuantity.unit", "10^9/L"},
+      {"Observation", 0, "referenceRange[0].high.code", "10*9/L"},
+      {"Observation", 0, "interpretation[0].coding[0].code", "H"},
+      {"Observation", 0, "interpretation[0].text", "\xE2\x86\x91"},
+      {"Observation", 1, "interpretation[0].coding[0].code", "LL"},
+      {"Observation", 2, "interpretation[0].coding[0].code", "H"},
+      {"Observation", 2, "interpretation[0].text", "H\xE2\x86\x91"},
+      {"Observation", 3, "valueQuantity.code", ""},
+      {"Observation", 3, "interpretation[0].coding[0].system",
+       "http://terminology.hl7.org/CodeSystem/v2-0078"}}},
+};
+
+START_TEST(observation_values_and_performers)
+{
+    check_case(&obx_cases[_i]);
+}
+END_TEST
+
+START_TEST(doubled_dash_ranges)
+{
+    json_t *b = th_convert(obx_cases[BASE_ARRAY_LEN(obx_cases) - 1].msg);
+
+    ck_assert_str_eq(th_num(th_res(b, "Observation", 0), "referenceRange[0].low.value"), "125");
+    ck_assert_str_eq(th_num(th_res(b, "Observation", 0), "referenceRange[0].high.value"), "350");
+    ck_assert_str_eq(th_num(th_res(b, "Observation", 2), "referenceRange[0].low.value"), "-5");
+    ck_assert_str_eq(th_num(th_res(b, "Observation", 2), "referenceRange[0].high.value"), "-1");
+    json_decref(b);
+}
+END_TEST
+
+/* -------------------------------------------------------- demographics -- */
+
+static const struct feed_case pid_cases[] = {
+    {"v2.2 feed: national number in PID-2, MRN (typed \"MRN\") in PID-3 is the key",
+     MSH("ADT^A01", "2.2") "PID||4857773456|70012345^^^RXH^MRN||GREEN^ALICE||19650412|F\n",
+     {{"Patient", 0, "@request.url",
+       "Patient?identifier=urn:fhirgate:member:HOSP/id/RXH|70012345"}}},
+    {"PID-3 typed with a local type still beats an untyped PID-4",
+     MSH("ADT^A08", "2.4") "PID|1||J123^^^H^JZK|A99||WANG^WU\n",
+     {{"Patient", 0, "@request.url", "Patient?identifier=urn:fhirgate:member:HOSP/id/H|J123"}}},
+    {"an account number in PID-3 does not beat a PID-2 record number",
+     MSH("ADT^A08", "2.4") "PID|1|R77^^^H^MR|AC1^^^H^AN||WANG^WU\n",
+     {{"Patient", 0, "@request.url", "Patient?identifier=urn:fhirgate:member:HOSP/id/H|R77"}}},
+    {"PID-11 birth address and PID-23 go to patient-birthPlace, not address",
+     MSH("ADT^A01", "2.5") "PID|1||M1^^^H^MR||LI^WEI||19800101|M|||1 Main Rd^^Shenyang^^^CHN^H~"
+                           "^^Dalian^Liaoning^^CHN^BR\n",
+     {{"Patient", 0, "address[0].city", "Shenyang"},
+      {"Patient", 0, "address[1].city", ""},
+      {"Patient", 0, "extension[0].url",
+       "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"},
+      {"Patient", 0, "extension[0].valueAddress.city", "Dalian"}}},
+    {"PID-23 birth place text",
+     MSH("ADT^A01", "2.5") "PID|1||M1^^^H^MR||LI^WEI||||||||||||||||||Shanghai\n",
+     {{"Patient", 0, "extension[0].valueAddress.text", "Shanghai"}}},
+    {"NK1-3 bare table 0063 code gets the v2-0063 system; a local one stays local",
+     MSH("ADT^A01", "2.5") PID "NK1|1|LI^LEI|FTH|||||\nNK1|2|LI^MEI|03^Daughter\n",
+     {{"Patient", 0, "contact[0].relationship[0].coding[0].system",
+       "http://terminology.hl7.org/CodeSystem/v2-0063"},
+      {"Patient", 0, "contact[0].relationship[0].coding[0].code", "FTH"},
+      {"Patient", 0, "contact[1].relationship[0].coding[0].system",
+       "urn:fhirgate:member:HOSP/code/NK1-3"}}},
+    {"a bare Chinese mobile number is a mobile phone; a landline keeps the field's use",
+     MSH("ADT^A08",
+         "2.4") "PID|1||M1^^^H^MR||LI^WEI||||||||13800138000~010-12345678|+86 13912345678\n",
+     {{"Patient", 0, "telecom[0].use", "mobile"},
+      {"Patient", 0, "telecom[1].use", "home"},
+      {"Patient", 0, "telecom[2].use", "mobile"}}},
+    {"PID-15 ISO 639 language -> BCP 47",
+     MSH("ADT^A08", "2.5") "PID|1||M1^^^H^MR||LI^WEI||||||||||ZH^Chinese^ISO639\n",
+     {{"Patient", 0, "communication[0].language.coding[0].system", "urn:ietf:bcp:47"},
+      {"Patient", 0, "communication[0].language.coding[0].code", "zh"}}},
+    {"PV2-3 reason, PV2-11 length of stay, PV2-25 priority",
+     MSH("ADT^A03", "2.5") PID PV1 "PV2|||R07.9^Chest pain^I10||||||||9||||||||||||||1\n",
+     {{"Encounter", 0, "reasonCode[0].coding[0].code", "R07.9"},
+      {"Encounter", 0, "length.code", "d"},
+      {"Encounter", 0, "priority.coding[0].code", "EM"}}},
+    {"RXR-1 bare table 0162 route",
+     MSH("RDE^O11", "2.5") PID "ORC|NW|RX1\nRXE||A1^Drug^L|1||g\nRXR|IV\n",
+     {{"MedicationRequest", 0, "dosageInstruction[0].route.coding[0].system",
+       "http://terminology.hl7.org/CodeSystem/v2-0162"}}},
+};
+
+START_TEST(demographics_and_tables)
+{
+    check_case(&pid_cases[_i]);
+}
+END_TEST
+
+/* ------------------------------------------------------------ date/time -- */
+
+static const struct {
+    const char *in;   /* PV1-44 as sent */
+    const char *want; /* Encounter.period.start; "" = omitted (warned) */
+} date_cases[] = {
+    {"20241105083015", "2024-11-05T08:30:15+08:00"},
+    {"20241105083015.1234+0530", "2024-11-05T08:30:15.1234+05:30"},
+    {"2024-11-05 08:30:15", "2024-11-05T08:30:15+08:00"},
+    {"2024-11-05T08:30:15.5-05:00", "2024-11-05T08:30:15.5-05:00"},
+    {"2024-11-05 08:30", "2024-11-05T08:30:00+08:00"},
+    {"2024/11/05 08:30", "2024-11-05T08:30:00+08:00"},
+    {"2024-11-05", "2024-11-05"},
+    {"2024-13-05", ""},
+    {"2024-11-05 8:30", ""},
+    {"2024/11-05", ""},
+    {"2024-11-05x", ""},
+};
+
+START_TEST(iso_8601_dates_from_his_exports)
+{
+    char msg[512];
+    json_t *b;
+
+    snprintf(msg, sizeof(msg),
+             "MSH|^~\\&|HIS|HOSP|FG|REG|2024-11-05 08:30:15||ADT^A01|C1|P|2.4\n" PID
+             "PV1|1|I|W1||||||||||||||||V100|||||||||||||||||||||||||%s\n",
+             date_cases[_i].in);
+    b = th_convert(msg);
+    ck_assert_msg(strcmp(th_str(th_res(b, "Encounter", 0), "period.start"), date_cases[_i].want) ==
+                      0,
+                  "%s -> '%s', want '%s'", date_cases[_i].in,
+                  th_str(th_res(b, "Encounter", 0), "period.start"), date_cases[_i].want);
+    /* MSH-7 in the same form gives the Provenance its time */
+    ck_assert_str_eq(th_str(th_res(b, "Provenance", 0), "recorded"), "2024-11-05T08:30:15+08:00");
+    json_decref(b);
+}
+END_TEST
+
+/* ---------------------------------------------------- no visit number -- */
+
+START_TEST(visit_without_number_is_keyed_by_admit_time)
+{
+    json_t *a01 = th_convert(MSH("ADT^A01", "2.3") PID
+                             "PV1|1|I|W1^1^2||||D1^DOC^A|||||||||||||||||||||||||||||||||||||"
+                             "202411050800\nDG1|1||I10^HTN^I10\n");
+    json_t *a03 = th_convert(MSH("ADT^A03", "2.3") PID
+                             "PV1|1|I|W1^1^2||||D1^DOC^A|||||||||||||||||||||||||||||||||||||"
+                             "202411050800|202411080930\n");
+    json_t *none = th_convert(MSH("ADT^A01", "2.3") PID "PV1|1|I|W1^1^2\n");
+    json_t *e = th_res(a01, "Encounter", 0);
+
+    ck_assert_ptr_nonnull(e);
+    ck_assert_str_eq(th_str(e, "class.code"), "IMP");
+    ck_assert_str_eq(th_str(e, "period.start"), "2024-11-05T08:00:00+08:00");
+    ck_assert_str_eq(th_str(e, "identifier[0].system"), "urn:ietf:rfc:3986");
+    ck_assert_str_eq(th_str(th_res(a01, "Condition", 0), "encounter.reference"),
+                     th_str(th_entry(a01, "Encounter", 0), "fullUrl"));
+    /* the discharge updates the same visit */
+    ck_assert_str_eq(th_str(th_entry(a03, "Encounter", 0), "request.url"),
+                     th_str(th_entry(a01, "Encounter", 0), "request.url"));
+    ck_assert_str_eq(th_str(th_res(a03, "Encounter", 0), "status"), "finished");
+    /* neither a visit number nor an admit time: nothing stable to key it by */
+    ck_assert_uint_eq(th_count(none, "Encounter"), 0);
+    json_decref(a01);
+    json_decref(a03);
+    json_decref(none);
+}
+END_TEST
+
+/* ------------------------------------------------ specimen-first groups -- */
+
+#define OUL_R22                                                                                    \
+    MSH("OUL^R22^OUL_R22", "2.5.1")                                                                \
+    PID "SPM|1|S1&LAB||BLD^Blood^HL70487|||||||||||||20240101070000\n"                             \
+        "OBR|1|P1|F1|CBC^CBC^L||||||||||||||||||||||F\n"                                           \
+        "ORC|SC|P1|F1||CM\n"                                                                       \
+        "OBX|1|NM|HGB^Hgb^L||13|g/dL|||||F\n"                                                      \
+        "SPM|2|S2&LAB||UR^Urine^HL70487\n"                                                         \
+        "OBR|2|P2|F2|UA^Urinalysis^L||||||||||||||||||||||F\n"                                     \
+        "ORC|SC|P2|F2||CM\n"                                                                       \
+        "OBX|1|NM|PH^pH^L||6||||||F\n"
+
+START_TEST(oul_r22_specimen_heads_its_orders)
+{
+    json_t *b = th_convert(OUL_R22);
+    json_t *s1 = th_entry(b, "Specimen", 0);
+    json_t *s2 = th_entry(b, "Specimen", 1);
+
+    ck_assert_uint_eq(th_count(b, "DiagnosticReport"), 2);
+    ck_assert_str_eq(th_str(th_res(b, "Specimen", 1), "identifier[0].value"), "S2");
+    /* the ORC after the OBR keeps the OBX in that report */
+    ck_assert_uint_eq(json_array_size(th_at(th_res(b, "DiagnosticReport", 0), "result")), 1);
+    ck_assert_uint_eq(json_array_size(th_at(th_res(b, "DiagnosticReport", 1), "result")), 1);
+    ck_assert_str_eq(th_str(th_res(b, "DiagnosticReport", 0), "specimen[0].reference"),
+                     th_str(s1, "fullUrl"));
+    ck_assert_uint_eq(json_array_size(th_at(th_res(b, "DiagnosticReport", 0), "specimen")), 1);
+    ck_assert_str_eq(th_str(th_res(b, "DiagnosticReport", 1), "specimen[0].reference"),
+                     th_str(s2, "fullUrl"));
+    ck_assert_str_eq(th_str(th_res(b, "Observation", 0), "specimen.reference"),
+                     th_str(s1, "fullUrl"));
+    ck_assert_str_eq(th_str(th_res(b, "Observation", 1), "specimen.reference"),
+                     th_str(s2, "fullUrl"));
+    json_decref(b);
+}
+END_TEST
+
+Suite *hl7v2_feeds_suite(void);
+
+Suite *
+hl7v2_feeds_suite(void)
+{
+    Suite *s = suite_create("hl7v2_feeds");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_loop_test(tc, iam_allergies, 0, (int)BASE_ARRAY_LEN(iam_cases));
+    tcase_add_test(tc, iam_without_allergen_is_skipped);
+    tcase_add_loop_test(tc, pharmacy_orders, 0, (int)BASE_ARRAY_LEN(med_cases));
+    tcase_add_loop_test(tc, order_priorities, 0, (int)BASE_ARRAY_LEN(order_cases));
+    tcase_add_test(tc, rde_maps_one_request_per_order);
+    tcase_add_loop_test(tc, observation_values_and_performers, 0, (int)BASE_ARRAY_LEN(obx_cases));
+    tcase_add_test(tc, doubled_dash_ranges);
+    tcase_add_loop_test(tc, demographics_and_tables, 0, (int)BASE_ARRAY_LEN(pid_cases));
+    tcase_add_test(tc, visit_without_number_is_keyed_by_admit_time);
+    tcase_add_test(tc, oul_r22_specimen_heads_its_orders);
+    tcase_add_loop_test(tc, iso_8601_dates_from_his_exports, 0, (int)BASE_ARRAY_LEN(date_cases));
+    suite_add_tcase(s, tc);
+    return s;
+}

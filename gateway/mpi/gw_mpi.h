@@ -396,8 +396,11 @@ enum gw_mpi_decision {
 };
 
 /* Open (or all, when `open_only` is false) review items, newest first, as a
- * JSON array of {id, status, score, record:{member,system,value}, person,
- * candidate, fields:[{field,level,weight}]}.  New reference. */
+ * JSON array of {id, status, score, reason, record:{member, system, value,
+ * name, birthDate, gender}, person, candidate, candidateRecords:[{member,
+ * value, name, birthDate, gender}], created, decidedBy, note,
+ * fields:[{field, level, weight}]}: what a person needs to decide.  New
+ * reference. */
 BASE_MUST_CHECK int gw_mpi_review_list(PGconn *db, struct base_arena *a, bool open_only,
                                        size_t limit, size_t offset, json_t **out,
                                        struct base_err *err);

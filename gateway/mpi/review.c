@@ -24,29 +24,56 @@ i64s(struct base_arena *a, int64_t v)
 
 /* ---- review queue ------------------------------------------------------------------- */
 
+/* A record's demographics for a reviewer, as JSON text: member, local
+ * value, name (Han, else pinyin), birthDate (as precise as known), gender. */
+#define SQL_SUMMARY(t)                                                                             \
+    "json_build_object('member', " t ".member_id, 'value', " t ".local_value, 'name', "           \
+    "CASE WHEN " t ".name_han <> '' THEN " t ".name_han ELSE " t ".name_py END, 'birthDate', "    \
+    "CASE WHEN " t ".birth_year > 0 THEN " t ".birth_year::text || CASE WHEN " t ".birth_month " \
+    "> 0 THEN '-' || lpad(" t ".birth_month::text, 2, '0') || CASE WHEN " t ".birth_day > 0 "     \
+    "THEN '-' || lpad(" t ".birth_day::text, 2, '0') ELSE '' END ELSE '' END END, 'gender', "     \
+    "CASE " t ".sex WHEN 1 THEN 'male' WHEN 2 THEN 'female' WHEN 3 THEN 'other' ELSE "           \
+    "'unknown' END)"
+
 static const char SQL_REVIEW_LIST[] =
     "SELECT v.id, v.status, v.score, v.reason, v.fields::text, r.member_id, r.local_system, "
-    "r.local_value, pr.public_id, pc.public_id, to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), coalesce(v.decided_by, ''), "
-    "coalesce(v.note, '') FROM mpi.review v JOIN mpi.record r ON r.id = v.record_id JOIN "
+    "r.local_value, pr.public_id, pc.public_id, "
+    "to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+    "coalesce(v.decided_by, ''), coalesce(v.note, ''), " SQL_SUMMARY("r") "::text, "
+    "coalesce((SELECT json_agg(" SQL_SUMMARY("c") " ORDER BY c.id) FROM mpi.record c "
+    "WHERE c.person_id = v.candidate_person), '[]'::json)::text "
+    "FROM mpi.review v JOIN mpi.record r ON r.id = v.record_id JOIN "
     "mpi.person pr ON pr.id = r.person_id JOIN mpi.person pc ON pc.id = v.candidate_person "
     "WHERE ($1::bool = false OR v.status = 'open') ORDER BY v.id DESC LIMIT $2::int OFFSET "
     "$3::int";
 
+/* Column `col` parsed as JSON, or `fallback` (a new reference) when not. */
+static json_t *
+json_col(const PGresult *r, int i, int col, json_t *fallback)
+{
+    const char *f = mpi_val(r, i, col);
+    json_t *v = NULL;
+
+    if (fhir_json_parse(f, strlen(f), NULL, &v, NULL) != BASE_OK)
+        return fallback;
+    json_decref(fallback);
+    return v;
+}
+
 static json_t *
 review_item(const PGresult *r, int i)
 {
-    json_t *fields = NULL;
-    const char *f = mpi_val(r, i, 4);
+    json_t *fields = json_col(r, i, 4, json_array());
+    json_t *rec = json_col(r, i, 13, json_object());
+    json_t *cand = json_col(r, i, 14, json_array());
 
-    if (fhir_json_parse(f, strlen(f), NULL, &fields, NULL) != BASE_OK)
-        fields = json_array();
-    return json_pack("{s:I, s:s, s:f, s:s, s:{s:s, s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:o}", "id",
+    json_object_set_new(rec, "system", json_string(mpi_val(r, i, 6)));
+    return json_pack("{s:I, s:s, s:f, s:s, s:o, s:s, s:s, s:o, s:s, s:s, s:s, s:o}", "id",
                      (json_int_t)mpi_i64(r, i, 0), "status", mpi_val(r, i, 1), "score",
-                     mpi_f64(r, i, 2), "reason", mpi_val(r, i, 3), "record", "member",
-                     mpi_val(r, i, 5), "system", mpi_val(r, i, 6), "value", mpi_val(r, i, 7),
-                     "person", mpi_val(r, i, 8), "candidate", mpi_val(r, i, 9), "created",
-                     mpi_val(r, i, 10), "decidedBy", mpi_val(r, i, 11), "note", mpi_val(r, i, 12),
-                     "fields", fields);
+                     mpi_f64(r, i, 2), "reason", mpi_val(r, i, 3), "record", rec, "person",
+                     mpi_val(r, i, 8), "candidate", mpi_val(r, i, 9), "candidateRecords", cand,
+                     "created", mpi_val(r, i, 10), "decidedBy", mpi_val(r, i, 11), "note",
+                     mpi_val(r, i, 12), "fields", fields);
 }
 
 int

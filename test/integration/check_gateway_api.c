@@ -1247,6 +1247,11 @@ START_TEST(mpi_stewardship_by_admins)
             /* the match weights per field are numbers */
             ck_assert(json_is_number(json_object_get(
                 json_array_get(json_object_get(it, "fields"), 0), "weight")));
+            /* both sides' demographics, for the person deciding */
+            ck_assert_str_eq(tu_json_str(it, "record.name"), "周八");
+            ck_assert_str_eq(tu_json_str(it, "record.birthDate"), "1975-07-06");
+            ck_assert_str_eq(tu_json_str(it, "candidateRecords.0.value"), "ST-1");
+            ck_assert_str_eq(tu_json_str(it, "candidateRecords.0.gender"), "female");
         }
     }
     ck_assert_int_gt(review, 0);

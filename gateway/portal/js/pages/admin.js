@@ -235,11 +235,20 @@ function evidence(fields) {
     typeof f.weight === 'number' ? ` (${f.weight > 0 ? '+' : ''}${f.weight.toFixed(1)})` : '')));
 }
 
+// One member record as the reviewer compares it: hospital, record number,
+// name, birth date, sex.
+function recordCell(rec) {
+  const who = [rec.name, rec.birthDate, rec.gender ? tOr(`gender.${rec.gender}`, rec.gender) : ''].filter(Boolean).join(' · ');
+  return h('div', { class: 'review-record' },
+    memberBadge({ code: rec.member, display: (state.orgs && state.orgs.get(rec.member)) || rec.member }),
+    h('span', { class: 'mono small' }, ` ${rec.value}`), h('div', { class: 'small' }, who));
+}
+
 function reviewsTable(items, decide) {
   if (!items.length) return h('p', { class: 'muted no-reviews' }, t('admin.noReviews'));
   return table(t('admin.reviewsCaption'), [
-    { label: t('admin.record'), cell: (it) => [memberBadge({ code: it.record.member, display: (state.orgs && state.orgs.get(it.record.member)) || it.record.member }), h('div', { class: 'mono small' }, it.record.value)] },
-    { label: t('admin.candidate'), class: 'mono small', cell: (it) => it.candidate },
+    { label: t('admin.record'), cell: (it) => recordCell(it.record) },
+    { label: t('admin.candidate'), cell: (it) => (it.candidateRecords || []).map(recordCell) },
     { label: t('admin.score'), class: 'num', cell: (it) => [typeof it.score === 'number' ? it.score.toFixed(1) : '—', h('div', { class: 'muted small' }, tOr(`admin.reason.${it.reason}`, it.reason || ''))] },
     { label: t('admin.evidence'), cell: (it) => evidence(it.fields) },
     { label: t('admin.created'), cell: (it) => (it.created ? fmtDateTime(it.created) : '—') },

@@ -244,6 +244,30 @@ gw_app_h_patient_search(struct gw_http_req *r, void *cls)
     gw_app_answer(app, r, &c, &au, bundle);
 }
 
+/*
+ * IHE ITI-83's answers for domains the index does not know: the source
+ * identifier's → 400 "sourceIdentifier Assigning Authority not found",
+ * a target's → 403 "targetSystem not found" (both issue code code-invalid).
+ */
+static int
+pix_domains(PGconn *db, struct base_arena *a, const struct gw_app *app, const char *system,
+            const char *const *targets, size_t nt, struct base_err *err)
+{
+    bool known = false;
+
+    TRY(gw_mpi_domain_known(db, a, &app->mpi, system, &known, err));
+    if (!known)
+        return base_err_set(err, BASE_E_INVALID, "code-invalid", "sourceIdentifier",
+                            "sourceIdentifier Assigning Authority not found");
+    for (size_t i = 0; i < nt; i++) {
+        TRY(gw_mpi_domain_known(db, a, &app->mpi, targets[i], &known, err));
+        if (!known)
+            return base_err_set(err, BASE_E_AUTH, "code-invalid", "targetSystem",
+                                "targetSystem not found");
+    }
+    return BASE_OK;
+}
+
 void
 gw_app_h_patient_pix(struct gw_http_req *r, void *cls)
 {
@@ -277,8 +301,10 @@ gw_app_h_patient_pix(struct gw_http_req *r, void *cls)
     }
     if ((db = gw_app_db(app, r)) == NULL)
         return;
-    rc = gw_mpi_pix(gw_db_conn_pg(db), a, &app->mpi, system, value, nt > 0 ? targets : NULL,
-                    &out, &err);
+    rc = pix_domains(gw_db_conn_pg(db), a, app, system, targets, nt, &err);
+    if (rc == BASE_OK)
+        rc = gw_mpi_pix(gw_db_conn_pg(db), a, &app->mpi, system, value, nt > 0 ? targets : NULL,
+                        &out, &err);
     gw_db_release(db);
     if (rc == BASE_OK && fhir_json_tie(a, out) != BASE_OK)
         rc = base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");

@@ -345,6 +345,14 @@ BASE_MUST_CHECK int gw_mpi_person_patient(PGconn *db, struct base_arena *a,
                                           const struct gw_mpi_config *cfg, const char *person_id,
                                           json_t **out, struct base_err *err);
 
+/* Is `system` a patient identity domain this index knows: the regional
+ * person system, the resident identity system, or the system of some local
+ * identifier a member reported?  (ITI-83 answers an unknown source domain
+ * with 400 and an unknown target domain with 403.) */
+BASE_MUST_CHECK int gw_mpi_domain_known(PGconn *db, struct base_arena *a,
+                                        const struct gw_mpi_config *cfg, const char *system,
+                                        bool *known, struct base_err *err);
+
 /*
  * PIXm ($ihe-pix, IHE ITI-83): a Parameters resource with one targetIdentifier
  * per other identifier of the person (restricted to `target_systems`, NULL-

@@ -282,6 +282,24 @@ gw_mpi_person_patient(PGconn *db, struct base_arena *a, const struct gw_mpi_conf
     return patient_of(db, a, cfg, pk, out, err);
 }
 
+int
+gw_mpi_domain_known(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
+                    const char *system, bool *known, struct base_err *err)
+{
+    const char *p[1] = {system};
+    PGresult *r;
+
+    *known = system != NULL && (strcmp(system, cfg->person_system) == 0 ||
+                                strcmp(system, GW_MPI_RESID_SYSTEM) == 0);
+    if (*known || system == NULL || strlen(system) > GW_MPI_LIMIT_SYSTEM)
+        return BASE_OK;
+    /* the identifier table's key starts with the system: one index probe */
+    TRY(mpi_q(db, a, "SELECT EXISTS (SELECT 1 FROM mpi.identifier WHERE system = $1)", 1, p,
+              PGRES_TUPLES_OK, &r, err));
+    *known = strcmp(mpi_val(r, 0, 0), "t") == 0;
+    return BASE_OK;
+}
+
 static bool
 wanted(const char *system, const char *const *targets)
 {

@@ -1108,8 +1108,32 @@ START_TEST(pdqm_and_pixm)
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
     ck_assert_ptr_nonnull(strstr(r.body, "MRN-p1-hosp-b"));
     git_resp_free(&r);
+    /* IHE ITI-83: a domain the index does not know is 400 (source) or 403
+     * (target); a known domain without that identifier is 404 */
     r = git_get(&G, "/fhir/Patient/$ihe-pix?sourceIdentifier=urn:x|nobody", T_DR);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(tu_json_str(r.json, "issue.0.code"), "code-invalid");
+    ck_assert_str_eq(tu_json_str(r.json, "issue.0.diagnostics"),
+                     "sourceIdentifier Assigning Authority not found");
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient/$ihe-pix?sourceIdentifier=urn:fhirgate:test:hosp-a:mrn|nobody",
+                T_DR);
     ck_assert_int_eq(r.status, 404);
+    git_resp_free(&r);
+    r = git_get(&G,
+                "/fhir/Patient/$ihe-pix?sourceIdentifier=urn:fhirgate:test:hosp-a:mrn|MRN-p1-hosp-a"
+                "&targetSystem=urn:fhirgate:test:hosp-b:mrn&targetSystem=urn:x",
+                T_DR);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_str_eq(tu_json_str(r.json, "issue.0.diagnostics"), "targetSystem not found");
+    git_resp_free(&r);
+    r = git_get(&G,
+                "/fhir/Patient/$ihe-pix?sourceIdentifier=urn:fhirgate:test:hosp-a:mrn|MRN-p1-hosp-a"
+                "&targetSystem=urn:fhirgate:test:hosp-b:mrn",
+                T_DR);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "MRN-p1-hosp-b"));
+    ck_assert_ptr_null(strstr(r.body, "MRN-p1-hosp-c"));
     git_resp_free(&r);
     r = git_get(&G, path("/fhir/Patient/%s", P1), T_DR);
     ck_assert_int_eq(r.status, 200);

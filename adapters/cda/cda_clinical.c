@@ -118,19 +118,85 @@ condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concer
     return adapter_jset_str(res, "recordedDate", recorded(c, obs, concern));
 }
 
+/* WS/T 500 sections list data elements (WS 363 卫生信息数据元目录), one
+ * observation each: a diagnosis section also carries the admission state,
+ * dates and orders as text.  Only these elements name a diagnosis: */
+#define WST_DATA_ELEMENTS "2.16.156.10011.2.2.1"
+static const char *const wst_diagnosis_elements[] = {
+    "DE05.01.024.00", /* 诊断代码 (ICD-10) */
+    "DE05.01.025.00", /* 诊断名称 */
+    "DE05.10.130.00", /* 中医病名 / 证候代码 (GB/T 15657) */
+    "DE05.10.172.00", /* 中医病名 / 证候名称 */
+};
+
+/* The data element code of a WS/T 500 observation, else NULL. */
+static const char *
+wst_element(struct cda_ctx *c, const xmlNode *obs)
+{
+    xmlNodePtr code = cda_child(obs, "code");
+    const char *system = cda_attr(c, code, "codeSystem");
+
+    if (system == NULL || strcmp(system, WST_DATA_ELEMENTS) != 0)
+        return NULL;
+    return cda_attr(c, code, "code");
+}
+
+static bool
+is_wst_diagnosis(const char *element)
+{
+    for (size_t i = 0; element != NULL && i < BASE_ARRAY_LEN(wst_diagnosis_elements); i++) {
+        if (strcmp(element, wst_diagnosis_elements[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A WS/T 500 diagnosis: the name (ST) on the observation, its code (CD) on
+ * the observation itself or on a COMP entryRelationship observation. */
+static json_t *
+wst_diagnosis(struct cda_ctx *c, const xmlNode *obs)
+{
+    json_t *cc = cda_concept(c, cda_child(obs, "value"));
+    const char *name;
+
+    CDA_EACH(rel, obs, "entryRelationship")
+    {
+        xmlNodePtr inner = cda_child(rel, "observation");
+
+        if (cc != NULL)
+            break;
+        if (is_wst_diagnosis(wst_element(c, inner)))
+            cc = cda_concept(c, cda_child(inner, "value"));
+    }
+    name = cda_text(c, cda_child(obs, "value"));
+    if (cc == NULL)
+        return name[0] != '\0' ? json_pack("{s:s}", "text", name) : NULL;
+    if (name[0] != '\0' && json_object_get(cc, "text") == NULL &&
+        adapter_jset_str(cc, "text", name) != BASE_OK) {
+        json_decref(cc);
+        return NULL;
+    }
+    return cc;
+}
+
 int
 cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cda_kind kind)
 {
+    const char *element = wst_element(c, obs);
     json_t *code;
     json_t *res;
     bool have;
 
+    /* Other data elements (入院情况, 出院医嘱, dates) are not conditions;
+     * they stay in the attached original. */
+    if (element != NULL && !is_wst_diagnosis(element))
+        return BASE_OK;
     TRY(cda_need_patient(c, obs, &have));
     if (!have)
         return BASE_OK;
     /* The problem is the observation's value; its code says "Problem",
      * "Diagnosis" (C-CDA) or names the data element (WS/T 500). */
-    code = value_concept(c, obs);
+    code = element != NULL ? wst_diagnosis(c, obs) : value_concept(c, obs);
     if (code == NULL)
         return cda_warn(c, obs, "required", "problem observation has no coded value; skipped");
     res = cda_resource(c, "Condition");

@@ -65,6 +65,8 @@ const char *cda_attr(struct cda_ctx *c, const xmlNode *n, const char *name);
 const char *cda_xsi_type(struct cda_ctx *c, const xmlNode *n);
 bool cda_has_template(struct cda_ctx *c, const xmlNode *n, const char *root);
 bool cda_negated(struct cda_ctx *c, const xmlNode *act);
+/* True when `s` holds only XML white space (or nothing). */
+bool cda_blank(const char *s);
 /* Trimmed, whitespace-collapsed text content in the arena ("" if none). */
 const char *cda_text(struct cda_ctx *c, const xmlNode *n);
 /* Elements selected by an XPath (prefix hl7: for urn:hl7-org:v3) relative

@@ -72,7 +72,13 @@ cda_identifier(struct cda_ctx *c, const xmlNode *ii, struct cda_key *key)
 
     if (root == NULL || cda_attr(c, ii, "nullFlavor") != NULL)
         return NULL;
-    if (ext != NULL && ext[0] != '\0') {
+    /* HL7 V3 Data Types R1 II: an extension, when present, is not empty.
+     * WS/T 500 exports write extension="" for a number they do not have
+     * (the health card number, the outpatient number); that is no
+     * identifier, not the namespace OID itself. */
+    if (ext != NULL && cda_blank(ext))
+        return NULL;
+    if (ext != NULL) {
         /* FHIR R4 datatypes.html#Identifier + C-CDA on FHIR: the root names
          * the namespace of the extension. */
         const char *known = adapter_oid_uri(base_str_from_cstr(root));

@@ -123,6 +123,16 @@ cda_negated(struct cda_ctx *c, const xmlNode *act)
     return v != NULL && strcmp(v, "true") == 0;
 }
 
+bool
+cda_blank(const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++) {
+        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+            return false;
+    }
+    return true;
+}
+
 const char *
 cda_text(struct cda_ctx *c, const xmlNode *n)
 {

@@ -101,6 +101,9 @@ json_t *cda_period(struct cda_ctx *c, const xmlNode *ivl);
 const char *cda_time_point(struct cda_ctx *c, const xmlNode *ivl);
 /* PQ -> Quantity (UCUM), NULL when the value is not a number. */
 json_t *cda_quantity(struct cda_ctx *c, const xmlNode *pq);
+/* The same with the number's text given (a comparator taken off); NULL
+ * without a warning when it is not a number. */
+json_t *cda_quantity_of(struct cda_ctx *c, const xmlNode *pq, const char *value);
 json_t *cda_human_name(struct cda_ctx *c, const xmlNode *pn);
 json_t *cda_address(struct cda_ctx *c, const xmlNode *ad);
 json_t *cda_contact(struct cda_ctx *c, const xmlNode *tel);

@@ -129,11 +129,88 @@ set_text_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
     return adapter_jset_str(res, "valueString", t);
 }
 
+/* PQ / REAL: a number, "<0.5" or ">=60" (exports put the comparator in
+ * the value, which FHIR keeps as Quantity.comparator), else the text as
+ * written, so a result such as "trace" is not lost. */
+static int
+set_pq(struct cda_ctx *c, json_t *res, const xmlNode *v)
+{
+    static const char *const comparators[] = {"<=", ">=", "<", ">"};
+    const char *raw = cda_attr(c, v, "value");
+    const char *unit = cda_attr(c, v, "unit");
+    const char *cmp = NULL;
+    const char *num = raw;
+    json_t *q;
+
+    if (raw == NULL)
+        return BASE_OK;
+    while (*num == ' ')
+        num++;
+    for (size_t i = 0; cmp == NULL && i < BASE_ARRAY_LEN(comparators); i++) {
+        if (strncmp(num, comparators[i], strlen(comparators[i])) == 0) {
+            cmp = comparators[i];
+            num += strlen(cmp);
+        }
+    }
+    q = cda_quantity_of(c, v, num);
+    if (q == NULL) {
+        if (c->err->rc != 0 || cda_blank(raw))
+            return c->err->rc;
+        TRY(cda_warn(c, v, "value", "quantity value is not a number; kept as text"));
+        return adapter_jset_str(res, "valueString",
+                                unit != NULL && !cda_blank(unit) && strcmp(unit, "1") != 0
+                                    ? base_arena_sprintf(c->arena, "%s %s", raw, unit)
+                                    : raw);
+    }
+    TRY(adapter_jset(res, "valueQuantity", q));
+    return cmp != NULL ? adapter_jset_str(q, "comparator", cmp) : BASE_OK;
+}
+
+/* A value without xsi:type (which the CDA schema requires, and exports
+ * omit): its shape says what it is. */
+static const char *
+infer_type(struct cda_ctx *c, const xmlNode *v)
+{
+    if (cda_attr(c, v, "code") != NULL || cda_child(v, "translation") != NULL ||
+        cda_child(v, "originalText") != NULL)
+        return "CD";
+    if (cda_attr(c, v, "value") != NULL)
+        return "PQ";
+    if (cda_child(v, "low") != NULL || cda_child(v, "high") != NULL)
+        return "IVL_PQ";
+    return "ST";
+}
+
+static bool
+type_in(const char *t, const char *const *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(t, set[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int
+set_coded_or_text(struct cda_ctx *c, json_t *res, const xmlNode *v, const char *t)
+{
+    static const char *const coded[] = {"CD", "CE", "CV", "CO", "CS"};
+    static const char *const text[] = {"ST", "ED", "SC"};
+    json_t *x;
+
+    if (type_in(t, coded, BASE_ARRAY_LEN(coded))) {
+        x = cda_concept(c, v);
+        return x != NULL ? adapter_jset(res, "valueCodeableConcept", x) : BASE_OK;
+    }
+    if (type_in(t, text, BASE_ARRAY_LEN(text)))
+        return set_text_value(c, res, v);
+    return BASE_OK;
+}
+
 static int
 set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
 {
     const char *t = cda_xsi_type(c, v);
-    json_t *x = NULL;
 
     if (v == NULL)
         return BASE_OK;
@@ -143,20 +220,11 @@ set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
             res, "dataAbsentReason",
             adapter_cc("http://terminology.hl7.org/CodeSystem/data-absent-reason", absent, NULL));
     if (t == NULL)
-        return BASE_OK;
+        t = infer_type(c, v);
     if (strcmp(t, "PQ") == 0 || strcmp(t, "REAL") == 0)
-        x = cda_quantity(c, v);
-    if (x != NULL)
-        return adapter_jset(res, "valueQuantity", x);
+        return set_pq(c, res, v);
     if (strcmp(t, "IVL_PQ") == 0)
         return set_interval(c, res, v);
-    if (strcmp(t, "CD") == 0 || strcmp(t, "CE") == 0 || strcmp(t, "CV") == 0 ||
-        strcmp(t, "CO") == 0) {
-        x = cda_concept(c, v);
-        return x != NULL ? adapter_jset(res, "valueCodeableConcept", x) : BASE_OK;
-    }
-    if (strcmp(t, "ST") == 0 || strcmp(t, "ED") == 0 || strcmp(t, "SC") == 0)
-        return set_text_value(c, res, v);
     if (strcmp(t, "INT") == 0)
         return set_integer(c, res, v);
     if (strcmp(t, "BL") == 0) {
@@ -168,9 +236,14 @@ set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
     }
     if (strcmp(t, "TS") == 0)
         return adapter_jset_str(res, "valueDateTime", cda_ts(c, v, false));
+    if (strcmp(t, "IVL_TS") == 0) {
+        json_t *p = cda_period(c, v);
+
+        return p != NULL ? adapter_jset(res, "valuePeriod", p) : BASE_OK;
+    }
     if (strcmp(t, "RTO") == 0 || strncmp(t, "RTO_", 4) == 0)
         return set_ratio(c, res, v);
-    return BASE_OK;
+    return set_coded_or_text(c, res, v, t);
 }
 
 static json_t *

@@ -208,14 +208,69 @@ nomem:
     return NULL;
 }
 
+static bool
+is_digit(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+/* Copy digits of `*p` into out, skipping the separators `sep`. */
+static void
+copy_digits(const char **p, const char *sep, char *out, size_t *o, size_t cap)
+{
+    for (; **p != '\0' && (is_digit(**p) || strchr(sep, **p) != NULL); (*p)++) {
+        if (is_digit(**p) && *o + 1 < cap)
+            out[(*o)++] = **p;
+    }
+}
+
+/* "2024-03-20", "2024-03-20T09:30:00.5+08:00" or "2024-03-20 09:30:00"
+ * (XML Schema or SQL times that exports put into a TS) -> the HL7 form
+ * "20240320093000.5+0800"; anything else is returned as it is. */
+static const char *
+iso_to_ts(struct cda_ctx *c, const char *v)
+{
+    char out[48];
+    size_t o = 0;
+    const char *p = v;
+
+    if (strlen(v) < 5 || strlen(v) > 40 || !is_digit(v[0]) || v[4] != '-')
+        return v;
+    copy_digits(&p, "-", out, &o, sizeof(out));
+    if (*p == 'T' || *p == ' ')
+        p++;
+    copy_digits(&p, ":", out, &o, sizeof(out));
+    if (*p == '.') {
+        out[o++] = *p++;
+        copy_digits(&p, "", out, &o, sizeof(out));
+    }
+    if (*p == 'Z') {
+        memcpy(out + o, "+0000", 5);
+        o += 5;
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        out[o++] = *p++;
+        copy_digits(&p, ":", out, &o, sizeof(out));
+    }
+    if (*p != '\0')
+        return v;
+    out[o] = '\0';
+    return base_arena_strdup(c->arena, out);
+}
+
 const char *
 cda_ts(struct cda_ctx *c, const xmlNode *ts, bool want_date)
 {
     const char *v = cda_attr(c, ts, "value");
     char buf[ADAPTER_TS_MAX];
 
-    if (v == NULL || v[0] == '\0')
+    if (v == NULL || cda_blank(v))
         return NULL;
+    v = iso_to_ts(c, v);
+    if (v == NULL) {
+        (void)cda_nomem(c);
+        return NULL;
+    }
     if (adapter_ts_to_fhir(base_str_from_cstr(v), c->opt->default_tz, want_date, buf,
                            sizeof(buf)) == 0) {
         (void)cda_warn(c, ts, "value", "invalid timestamp; skipped");
@@ -268,33 +323,90 @@ cda_time_point(struct cda_ctx *c, const xmlNode *ivl)
     return t;
 }
 
-json_t *
-cda_quantity(struct cda_ctx *c, const xmlNode *pq)
+/* Units exports write that are not UCUM (Chinese vital signs, US vendor
+ * shorthand) -> the UCUM code; the unit as written stays Quantity.unit. */
+static const struct cda_pair ucum_units[] = {
+    {"\u2103", "Cel"},          /* ℃ */
+    {"\u00b0C", "Cel"},         /* °C */
+    {"\u00b0F", "[degF]"},      /* °F */
+    {"mmHg", "mm[Hg]"},         {"mm Hg", "mm[Hg]"},
+    {"bpm", "/min"},            {"beats/min", "/min"},
+    {"breaths/min", "/min"},    {"\u6b21/\u5206", "/min"}, /* 次/分 */
+    {"\u6b21/min", "/min"},     {"\u6b21/\u5206\u949f", "/min"}, /* 次/分钟 */
+    {"\u5c81", "a"},            /* 岁 */
+    {"lb", "[lb_av]"},          {"lbs", "[lb_av]"},
+    {"in", "[in_i]"},           {"inch", "[in_i]"},
+    {"kg/m\u00b2", "kg/m2"},     /* kg/m² */
+};
+
+/* The UCUM code for a PQ unit, or NULL when the unit cannot be UCUM (a
+ * space or a character outside printable ASCII): then only the text is
+ * kept, rather than claiming a UCUM code that is not one. */
+static const char *
+ucum_code(struct cda_ctx *c, const char *unit)
 {
-    const char *v = cda_attr(c, pq, "value");
+    const char *known = CDA_LOOKUP(ucum_units, unit);
+    char *code;
+
+    if (known != NULL)
+        return known;
+    for (const char *p = unit; *p != '\0'; p++) {
+        if (*p <= ' ' || *p > '~')
+            return NULL;
+    }
+    if (strchr(unit, '^') == NULL)
+        return unit;
+    /* "10^9/L" (lab exports) is written 10*9/L in UCUM */
+    code = base_arena_strdup(c->arena, unit);
+    for (char *p = code; p != NULL && *p != '\0'; p++) {
+        if (*p == '^')
+            *p = '*';
+    }
+    return code;
+}
+
+json_t *
+cda_quantity_of(struct cda_ctx *c, const xmlNode *pq, const char *value)
+{
     const char *unit = cda_attr(c, pq, "unit");
+    struct base_str v = base_str_trim(base_str_from_cstr(value));
     json_t *num;
     json_t *q;
 
-    if (v == NULL)
+    /* "5." is an XML Schema decimal; FHIR's is not */
+    if (v.len > 1 && v.ptr[v.len - 1] == '.' && v.ptr[v.len - 2] >= '0' && v.ptr[v.len - 2] <= '9')
+        v.len--;
+    num = adapter_decimal(v);
+    if (num == NULL)
         return NULL;
-    num = adapter_decimal(base_str_from_cstr(v));
-    if (num == NULL) {
-        (void)cda_warn(c, pq, "value", "quantity value is not a number; skipped");
-        return NULL;
-    }
     q = json_object();
     if (q == NULL || adapter_jset(q, "value", num) != BASE_OK) {
         json_decref(q);
         (void)cda_nomem(c);
         return NULL;
     }
-    if (unit != NULL && unit[0] != '\0' &&
-        /* CDA PQ units are UCUM (HL7 V3 Data Types R1, PQ.unit) */
-        (adapter_jset_str(q, "unit", unit) != BASE_OK ||
-         adapter_jset_str(q, "system", "http://unitsofmeasure.org") != BASE_OK ||
-         adapter_jset_str(q, "code", unit) != BASE_OK))
+    if (unit == NULL || cda_blank(unit) || strcmp(unit, "1") == 0)
+        return q; /* "1" is the PQ default: a plain number */
+    const char *code = ucum_code(c, unit);
+    /* CDA PQ units are UCUM (HL7 V3 Data Types R1, PQ.unit) */
+    if (adapter_jset_str(q, "unit", unit) != BASE_OK ||
+        (code != NULL && (adapter_jset_str(q, "system", "http://unitsofmeasure.org") != BASE_OK ||
+                          adapter_jset_str(q, "code", code) != BASE_OK)))
         (void)cda_nomem(c);
+    return q;
+}
+
+json_t *
+cda_quantity(struct cda_ctx *c, const xmlNode *pq)
+{
+    const char *v = cda_attr(c, pq, "value");
+    json_t *q;
+
+    if (v == NULL)
+        return NULL;
+    q = cda_quantity_of(c, pq, v);
+    if (q == NULL && c->err->rc == 0)
+        (void)cda_warn(c, pq, "value", "quantity value is not a number; skipped");
     return q;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "adapters/cda/cda.h"
+#include "fhir/json/fhir_json.h"
 #include "test/support/jsonpath.h"
 #include "test/unit/adapters/cda/cda_test.h"
 
@@ -104,6 +105,136 @@ START_TEST(wst_diagnosis_section_maps_only_diagnoses)
 }
 END_TEST
 
+/* ------------------------------------------------------- result values */
+
+#define RESULT(id, value, time)                                                                    \
+    "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"" id    \
+    "\"/><code code=\"" id "\" codeSystem=\"2.16.840.1.113883.6.1\"/>" time value                  \
+    "</observation></entry>"
+
+static const char results_fragment[] =
+    "<section xmlns=\"urn:hl7-org:v3\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+    "<code code=\"30954-2\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+    RESULT("lt", "<value xsi:type=\"PQ\" value=\"&lt;0.5\" unit=\"mg/dL\"/>", "")
+    RESULT("ge", "<value xsi:type=\"PQ\" value=\" &gt;=60 \" unit=\"mL/min/{1.73_m2}\"/>", "")
+    RESULT("txt", "<value xsi:type=\"PQ\" value=\"trace\" unit=\"mg/dL\"/>", "")
+    RESULT("dot", "<value xsi:type=\"PQ\" value=\"5.\" unit=\"1\"/>", "")
+    RESULT("cel", "<value xsi:type=\"PQ\" value=\"37.5\" unit=\"\u2103\"/>", "")
+    RESULT("age", "<value xsi:type=\"PQ\" value=\"34\" unit=\"\u5c81\"/>", "")
+    RESULT("wbc", "<value xsi:type=\"PQ\" value=\"12.5\" unit=\"10^9/L\"/>", "")
+    RESULT("odd", "<value xsi:type=\"PQ\" value=\"3\" unit=\"\u4e2a/HP\"/>", "")
+    RESULT("cd", "<value code=\"260385009\" codeSystem=\"2.16.840.1.113883.6.96\"/>", "")
+    RESULT("st", "<value>see report</value>", "")
+    RESULT("pq", "<value value=\"7.2\" unit=\"mmol/L\"/>", "")
+    RESULT("per", "<value xsi:type=\"IVL_TS\"><low value=\"20200101\"/></value>", "")
+    RESULT("iso", "<value xsi:type=\"INT\" value=\"1\"/>",
+           "<effectiveTime value=\"2024-03-20T09:30:00+08:00\"/>")
+    RESULT("sql", "<value xsi:type=\"INT\" value=\"1\"/>",
+           "<effectiveTime value=\"2024-03-20 09:30:00\"/>")
+    RESULT("utc", "<value xsi:type=\"INT\" value=\"1\"/>",
+           "<effectiveTime value=\"2024-03-20T01:30:00.25Z\"/>")
+    RESULT("bad", "<value xsi:type=\"INT\" value=\"1\"/>",
+           "<effectiveTime value=\"2024-03-20 late\"/>")
+    "</section>";
+
+static json_t *
+result(json_t *b, const char *code)
+{
+    json_t *r;
+
+    for (size_t i = 0; (r = nth(b, "Observation", i)) != NULL; i++) {
+        if (strcmp(tu_json_str(r, "code.coding.0.code"), code) == 0)
+            return r;
+    }
+    ck_abort_msg("no observation %s", code);
+    return NULL;
+}
+
+static json_t *
+convert_results(json_t **warnings)
+{
+    struct cda_options opt = {.default_tz = "+08:00", .patient_ref = "Patient/1"};
+    struct base_err err = {0};
+    int rc;
+    json_t *b = convert_text(results_fragment, NULL, &opt, warnings, &err, &rc);
+
+    ck_assert_msg(rc == BASE_OK, "%s: %s", err.where, err.msg);
+    return b;
+}
+
+START_TEST(quantity_comparator_and_text)
+{
+    json_t *warnings = NULL;
+    json_t *b = convert_results(&warnings);
+    char num[32];
+
+    ck_assert_str_eq(tu_json_str(result(b, "lt"), "valueQuantity.comparator"), "<");
+    ck_assert_str_eq(tu_json_str(result(b, "ge"), "valueQuantity.comparator"), ">=");
+    ck_assert_str_eq(tu_json_str(result(b, "ge"), "valueQuantity.code"), "mL/min/{1.73_m2}");
+    ck_assert_str_eq(tu_json_str(result(b, "txt"), "valueString"), "trace mg/dL");
+    struct base_str five =
+        fhir_json_number_text(tu_json_at(result(b, "dot"), "valueQuantity.value"), num, sizeof(num));
+    ck_assert(five.len == 1 && five.ptr[0] == '5');
+    ck_assert_ptr_null(tu_json_at(result(b, "dot"), "valueQuantity.unit"));
+    /* the text result is kept and said so, without quoting it (the other
+     * warning is the invalid time of "bad") */
+    ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 2);
+    ck_assert_ptr_nonnull(strstr(tu_json_str(warnings, "issue.0.diagnostics"), "kept as text"));
+    ck_assert_ptr_null(strstr(tu_json_str(warnings, "issue.0.diagnostics"), "trace"));
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
+START_TEST(units_that_are_not_ucum)
+{
+    json_t *b = convert_results(NULL);
+
+    ck_assert_str_eq(tu_json_str(result(b, "cel"), "valueQuantity.code"), "Cel");
+    ck_assert_str_eq(tu_json_str(result(b, "cel"), "valueQuantity.unit"), "\u2103");
+    ck_assert_str_eq(tu_json_str(result(b, "age"), "valueQuantity.code"), "a");
+    ck_assert_str_eq(tu_json_str(result(b, "wbc"), "valueQuantity.code"), "10*9/L");
+    ck_assert_str_eq(tu_json_str(result(b, "wbc"), "valueQuantity.unit"), "10^9/L");
+    /* a unit that cannot be UCUM keeps its text and claims no code */
+    ck_assert_str_eq(tu_json_str(result(b, "odd"), "valueQuantity.unit"), "\u4e2a/HP");
+    ck_assert_ptr_null(tu_json_at(result(b, "odd"), "valueQuantity.system"));
+    ck_assert_ptr_null(tu_json_at(result(b, "odd"), "valueQuantity.code"));
+    json_decref(b);
+}
+END_TEST
+
+START_TEST(values_without_xsi_type)
+{
+    json_t *b = convert_results(NULL);
+
+    ck_assert_str_eq(tu_json_str(result(b, "cd"), "valueCodeableConcept.coding.0.code"),
+                     "260385009");
+    ck_assert_str_eq(tu_json_str(result(b, "st"), "valueString"), "see report");
+    ck_assert_str_eq(tu_json_str(result(b, "pq"), "valueQuantity.code"), "mmol/L");
+    ck_assert_str_eq(tu_json_str(result(b, "per"), "valuePeriod.start"), "2020-01-01");
+    json_decref(b);
+}
+END_TEST
+
+START_TEST(iso_and_sql_timestamps)
+{
+    json_t *warnings = NULL;
+    json_t *b = convert_results(&warnings);
+
+    ck_assert_str_eq(tu_json_str(result(b, "iso"), "effectiveDateTime"),
+                     "2024-03-20T09:30:00+08:00");
+    /* no zone written: the configured one, as for HL7 TS values */
+    ck_assert_str_eq(tu_json_str(result(b, "sql"), "effectiveDateTime"),
+                     "2024-03-20T09:30:00+08:00");
+    ck_assert_str_eq(tu_json_str(result(b, "utc"), "effectiveDateTime"),
+                     "2024-03-20T01:30:00.25+00:00");
+    ck_assert_ptr_null(tu_json_at(result(b, "bad"), "effectiveDateTime"));
+    ck_assert_str_eq(tu_json_str(warnings, "issue.1.diagnostics"), "invalid timestamp; skipped");
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_realworld_suite(void)
 /* clang-format on */
@@ -111,10 +242,16 @@ Suite *cda_realworld_suite(void)
     Suite *s = suite_create("cda_realworld");
     TCase *ids = tcase_create("identifiers");
     TCase *wst = tcase_create("wst500");
+    TCase *values = tcase_create("values");
 
     tcase_add_test(ids, empty_extension_is_no_identifier);
     tcase_add_test(wst, wst_diagnosis_section_maps_only_diagnoses);
+    tcase_add_test(values, quantity_comparator_and_text);
+    tcase_add_test(values, units_that_are_not_ucum);
+    tcase_add_test(values, values_without_xsi_type);
+    tcase_add_test(values, iso_and_sql_timestamps);
     suite_add_tcase(s, ids);
+    suite_add_tcase(s, values);
     suite_add_tcase(s, wst);
     return s;
 }

@@ -135,6 +135,8 @@ enum cda_kind {
     CDA_ALLERGY,
     CDA_RESULT,
     CDA_VITAL,
+    CDA_SOCIAL, /* social history: smoking status, tobacco and alcohol use */
+    CDA_ENCOUNTER,
     CDA_PROCEDURE,
     CDA_IMMUNIZATION
 };
@@ -148,6 +150,9 @@ BASE_MUST_CHECK int cda_map_procedure(struct cda_ctx *c, xmlNodePtr act);
 BASE_MUST_CHECK int cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind,
                                         const char **ref);
 BASE_MUST_CHECK int cda_map_report(struct cda_ctx *c, xmlNodePtr organizer);
+/* Encounter Activity (C-CDA 4.49) -> Encounter, its Encounter Diagnosis
+ * acts -> Condition (encounter-diagnosis) referring to it. */
+BASE_MUST_CHECK int cda_map_encounter_activity(struct cda_ctx *c, xmlNodePtr enc);
 
 /* Shared by the entry mappers: new resource {"resourceType": type}. */
 json_t *cda_resource(struct cda_ctx *c, const char *type);

@@ -329,14 +329,20 @@ static int
 observation_body(struct cda_ctx *c, json_t *res, const xmlNode *obs, enum cda_kind kind,
                  json_t *code)
 {
+    static const struct {
+        const char *code;
+        const char *display;
+    } categories[] = {{"laboratory", "Laboratory"},
+                      {"vital-signs", "Vital Signs"},
+                      {"social-history", "Social History"}};
+    size_t cat = kind == CDA_VITAL ? 1 : kind == CDA_SOCIAL ? 2 : 0;
     const char *st = CDA_LOOKUP(obs_status, cda_attr(c, cda_child(obs, "statusCode"), "code"));
 
     TRY(adapter_jset(res, "code", code)); /* first: consumed even on failure */
     TRY(adapter_jset_str(res, "status", st != NULL ? st : "final"));
     TRY(adapter_jpush(res, "category",
                       adapter_cc("http://terminology.hl7.org/CodeSystem/observation-category",
-                                 kind == CDA_VITAL ? "vital-signs" : "laboratory",
-                                 kind == CDA_VITAL ? "Vital Signs" : "Laboratory")));
+                                 categories[cat].code, categories[cat].display)));
     if (c->patient != NULL)
         TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     if (c->encounter != NULL)

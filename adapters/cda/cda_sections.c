@@ -38,6 +38,8 @@ static const struct section_rule section_rules[] = {
     {CCDA "4",        CCDA "4.1",      "8716-3",  CDA_VITAL},        /* Vital signs */
     {CCDA "7",        CCDA "7.1",      "47519-4", CDA_PROCEDURE},    /* Procedures */
     {CCDA "2",        CCDA "2.1",      "11369-6", CDA_IMMUNIZATION}, /* Immunizations */
+    {CCDA "17",       NULL,            "29762-2", CDA_SOCIAL},       /* Social history */
+    {CCDA "22",       CCDA "22.1",     "46240-8", CDA_ENCOUNTER},    /* Encounters */
 };
 
 /* The acts each kind maps, as XPath from the <entry>: the entry's own act
@@ -54,6 +56,8 @@ static const char *const entry_paths[] = {
     [CDA_VITAL] = "hl7:organizer/hl7:component/hl7:observation | hl7:observation",
     [CDA_PROCEDURE] = "hl7:procedure | hl7:observation | hl7:act",
     [CDA_IMMUNIZATION] = "hl7:substanceAdministration",
+    [CDA_SOCIAL] = "hl7:observation | hl7:organizer/hl7:component/hl7:observation",
+    [CDA_ENCOUNTER] = "hl7:encounter",
 };
 /* clang-format on */
 
@@ -112,7 +116,10 @@ map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
             return cda_map_report(c, act);
         return cda_map_observation(c, act, kind, &ignored);
     case CDA_VITAL:
+    case CDA_SOCIAL:
         return cda_map_observation(c, act, kind, &ignored);
+    case CDA_ENCOUNTER:
+        return cda_map_encounter_activity(c, act);
     default:
         BASE_ASSERT_UNREACHABLE();
     }

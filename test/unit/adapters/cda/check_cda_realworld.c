@@ -235,6 +235,112 @@ START_TEST(iso_and_sql_timestamps)
 }
 END_TEST
 
+/* ------------------------------------------------ C-CDA R2.1 sections */
+
+/* A US Realm header (C-CDA R2.1) around `body`. */
+#define CCDA_DOC(body)                                                                             \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"                                                   \
+    "<ClinicalDocument xmlns=\"urn:hl7-org:v3\" xmlns:sdtc=\"urn:hl7-org:sdtc\" "                  \
+    "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"                                     \
+    "<realmCode code=\"US\"/><typeId root=\"2.16.840.1.113883.1.3\" extension=\"POCD_HD000040\"/>" \
+    "<templateId root=\"2.16.840.1.113883.10.20.22.1.2\" extension=\"2015-08-01\"/>"               \
+    "<id root=\"1.2.840.114350.1.13.999.2.7.8.688883.1\" extension=\"DOC1\"/>"                     \
+    "<code code=\"34133-9\" codeSystem=\"2.16.840.1.113883.6.1\"/><title>CCD</title>"              \
+    "<effectiveTime value=\"20230415103012-0500\"/>"                                               \
+    "<recordTarget><patientRole><id root=\"1.2.840.114350.1.13.999.2.7.5.737384.14\" "             \
+    "extension=\"E1\"/><patient><name><given>Jane</given><family>Doe</family></name>"             \
+    "<administrativeGenderCode code=\"F\" codeSystem=\"2.16.840.1.113883.5.1\"/>"                  \
+    "<birthTime value=\"19700502\"/></patient></patientRole></recordTarget>"                      \
+    "<component><structuredBody>" body "</structuredBody></component></ClinicalDocument>"
+
+#define CCDA_SECTION(tmpl, loinc, entries)                                                         \
+    "<component><section><templateId root=\"2.16.840.1.113883.10.20.22.2." tmpl                    \
+    "\" extension=\"2015-08-01\"/><code code=\"" loinc                                             \
+    "\" codeSystem=\"2.16.840.1.113883.6.1\"/><text/>" entries "</section></component>"
+
+static const char encounters_doc[] = CCDA_DOC(
+    CCDA_SECTION(
+        "22.1", "46240-8",
+        "<entry><encounter classCode=\"ENC\" moodCode=\"EVN\">"
+        "<templateId root=\"2.16.840.1.113883.10.20.22.4.49\" extension=\"2015-08-01\"/>"
+        "<id root=\"1.2.3.95\" extension=\"E1\"/>"
+        "<code code=\"99213\" codeSystem=\"2.16.840.1.113883.6.12\" displayName=\"Office visit\">"
+        "<translation code=\"AMB\" codeSystem=\"2.16.840.1.113883.5.4\"/></code>"
+        "<effectiveTime><low value=\"20230301090000-0500\"/>"
+        "<high value=\"20230301093000-0500\"/></effectiveTime>"
+        "<performer><assignedEntity><id root=\"2.16.840.1.113883.4.6\" extension=\"1234567893\"/>"
+        "<assignedPerson><name><given>Adam</given><family>Smith</family></name></assignedPerson>"
+        "</assignedEntity></performer>"
+        "<participant typeCode=\"LOC\"><participantRole classCode=\"SDLOC\">"
+        "<playingEntity classCode=\"PLC\"><name>Madison Clinic</name></playingEntity>"
+        "</participantRole></participant>"
+        "<entryRelationship typeCode=\"RSON\"><observation classCode=\"OBS\" moodCode=\"EVN\">"
+        "<code code=\"404684003\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "<value xsi:type=\"CD\" code=\"29857009\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "</observation></entryRelationship>"
+        "<entryRelationship typeCode=\"COMP\"><act classCode=\"ACT\" moodCode=\"EVN\">"
+        "<templateId root=\"2.16.840.1.113883.10.20.22.4.80\" extension=\"2015-08-01\"/>"
+        "<code code=\"29308-4\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+        "<entryRelationship typeCode=\"SUBJ\"><observation classCode=\"OBS\" moodCode=\"EVN\">"
+        "<id root=\"1.2.3.94\" extension=\"DX1\"/>"
+        "<code code=\"282291009\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "<value xsi:type=\"CD\" code=\"J06.9\" codeSystem=\"2.16.840.1.113883.6.90\"/>"
+        "</observation></entryRelationship></act></entryRelationship>"
+        "</encounter></entry>"
+        "<entry><encounter classCode=\"ENC\" moodCode=\"INT\"><id root=\"1.2.3.95\" extension=\"E2\"/>"
+        "<code code=\"99214\" codeSystem=\"2.16.840.1.113883.6.12\"/>"
+        "<effectiveTime value=\"20231201\"/></encounter></entry>")
+        CCDA_SECTION("17", "29762-2",
+                     "<entry><observation classCode=\"OBS\" moodCode=\"EVN\">"
+                     "<templateId root=\"2.16.840.1.113883.10.20.22.4.78\"/>"
+                     "<id root=\"1.2.3.96\" extension=\"S1\"/>"
+                     "<code code=\"72166-2\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+                     "<statusCode code=\"completed\"/><effectiveTime value=\"20230415\"/>"
+                     "<value xsi:type=\"CD\" code=\"8517006\" "
+                     "codeSystem=\"2.16.840.1.113883.6.96\"/></observation></entry>"));
+
+START_TEST(encounters_section)
+{
+    json_t *b = convert_ok(encounters_doc, NULL);
+    json_t *enc = nth(b, "Encounter", 0);
+    json_t *dx = nth(b, "Condition", 0);
+    size_t i;
+    json_t *e;
+    const char *enc_url = NULL;
+
+    ck_assert_uint_eq(count_type(b, "Encounter"), 1); /* the planned one is not */
+    ck_assert_str_eq(tu_json_str(enc, "class.code"), "AMB");
+    ck_assert_str_eq(tu_json_str(enc, "type.0.coding.0.code"), "99213");
+    ck_assert_str_eq(tu_json_str(enc, "status"), "finished");
+    ck_assert_str_eq(tu_json_str(enc, "period.end"), "2023-03-01T09:30:00-05:00");
+    ck_assert_str_eq(tu_json_str(enc, "location.0.location.display"), "Madison Clinic");
+    ck_assert_str_eq(tu_json_str(enc, "reasonCode.0.coding.0.code"), "29857009");
+    ck_assert_ptr_nonnull(tu_json_at(enc, "participant.0.individual.reference"));
+    ck_assert_str_eq(tu_json_str(enc, "identifier.0.value"), "E1");
+    json_array_foreach(json_object_get(b, "entry"), i, e)
+    {
+        if (json_object_get(e, "resource") == enc)
+            enc_url = tu_json_str(e, "fullUrl");
+    }
+    ck_assert_str_eq(tu_json_str(dx, "code.coding.0.code"), "J06.9");
+    ck_assert_str_eq(tu_json_str(dx, "category.0.coding.0.code"), "encounter-diagnosis");
+    ck_assert_str_eq(tu_json_str(dx, "encounter.reference"), enc_url);
+    json_decref(b);
+}
+END_TEST
+
+START_TEST(social_history_section)
+{
+    json_t *b = convert_ok(encounters_doc, NULL);
+    json_t *obs = nth(b, "Observation", 0);
+
+    ck_assert_str_eq(tu_json_str(obs, "code.coding.0.code"), "72166-2");
+    ck_assert_str_eq(tu_json_str(obs, "category.0.coding.0.code"), "social-history");
+    ck_assert_str_eq(tu_json_str(obs, "valueCodeableConcept.coding.0.code"), "8517006");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_realworld_suite(void)
 /* clang-format on */
@@ -243,6 +349,7 @@ Suite *cda_realworld_suite(void)
     TCase *ids = tcase_create("identifiers");
     TCase *wst = tcase_create("wst500");
     TCase *values = tcase_create("values");
+    TCase *sections = tcase_create("sections");
 
     tcase_add_test(ids, empty_extension_is_no_identifier);
     tcase_add_test(wst, wst_diagnosis_section_maps_only_diagnoses);
@@ -250,7 +357,10 @@ Suite *cda_realworld_suite(void)
     tcase_add_test(values, units_that_are_not_ucum);
     tcase_add_test(values, values_without_xsi_type);
     tcase_add_test(values, iso_and_sql_timestamps);
+    tcase_add_test(sections, encounters_section);
+    tcase_add_test(sections, social_history_section);
     suite_add_tcase(s, ids);
+    suite_add_tcase(s, sections);
     suite_add_tcase(s, values);
     suite_add_tcase(s, wst);
     return s;

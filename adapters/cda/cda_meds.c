@@ -86,6 +86,19 @@ pivl_timing(struct cda_ctx *c, const xmlNode *et)
                      unit);
 }
 
+/* EIVL_TS (HL7 V3 Data Types R1): an event such as HS (at bedtime) or ACM
+ * (before breakfast) from v3 TimingEvent, whose codes FHIR's event-timing
+ * value set includes as they are -> Timing.repeat.when. */
+static json_t *
+eivl_timing(struct cda_ctx *c, const xmlNode *et)
+{
+    const char *event = cda_attr(c, cda_child(et, "event"), "code");
+
+    if (event == NULL || cda_blank(event))
+        return NULL;
+    return json_pack("{s:{s:[s]}}", "repeat", "when", event);
+}
+
 static int
 medication_timing(struct cda_ctx *c, json_t *res, json_t *dosage, const xmlNode *sbadm)
 {
@@ -93,8 +106,8 @@ medication_timing(struct cda_ctx *c, json_t *res, json_t *dosage, const xmlNode 
     {
         const char *t = cda_xsi_type(c, et);
 
-        if (t != NULL && strcmp(t, "PIVL_TS") == 0) {
-            json_t *timing = pivl_timing(c, et);
+        if (t != NULL && (strcmp(t, "PIVL_TS") == 0 || strcmp(t, "EIVL_TS") == 0)) {
+            json_t *timing = t[0] == 'P' ? pivl_timing(c, et) : eivl_timing(c, et);
 
             if (timing != NULL && json_object_get(dosage, "timing") == NULL)
                 TRY(adapter_jset(dosage, "timing", timing));
@@ -118,19 +131,49 @@ medication_timing(struct cda_ctx *c, json_t *res, json_t *dosage, const xmlNode 
     return BASE_OK;
 }
 
+/* doseQuantity: a PQ, or an IVL_PQ ("1-2 tablets") -> doseRange. */
+static int
+dose_and_rate(struct cda_ctx *c, json_t *dosage, const xmlNode *dq)
+{
+    xmlNodePtr low = cda_child(dq, "low");
+    xmlNodePtr high = cda_child(dq, "high");
+    json_t *range;
+    json_t *q;
+
+    if (low == NULL && high == NULL) {
+        q = cda_quantity(c, dq);
+        return q != NULL ? adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "doseQuantity", q))
+                         : BASE_OK;
+    }
+    range = json_object();
+    if (range == NULL)
+        return BASE_E_NOMEM;
+    q = cda_quantity(c, low);
+    if (q != NULL && adapter_jset(range, "low", q) != BASE_OK)
+        goto nomem;
+    q = cda_quantity(c, high);
+    if (q != NULL && adapter_jset(range, "high", q) != BASE_OK)
+        goto nomem;
+    if (json_object_size(range) == 0) {
+        json_decref(range);
+        return BASE_OK;
+    }
+    return adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "doseRange", range));
+nomem:
+    json_decref(range);
+    return BASE_E_NOMEM;
+}
+
 /* Each part is built right where it is stored, so a failure leaks nothing
  * (adapter_jset consumes its value even when it fails). */
 static int
 dosage_parts(struct cda_ctx *c, json_t *dosage, json_t *res, const xmlNode *sbadm)
 {
     json_t *route = cda_concept(c, cda_child(sbadm, "routeCode"));
-    json_t *dose;
 
     if (route != NULL)
         TRY(adapter_jset(dosage, "route", route));
-    dose = cda_quantity(c, cda_child(sbadm, "doseQuantity"));
-    if (dose != NULL)
-        TRY(adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "doseQuantity", dose)));
+    TRY(dose_and_rate(c, dosage, cda_child(sbadm, "doseQuantity")));
     TRY(adapter_jset_str(dosage, "text", cda_narrative(c, cda_child(sbadm, "text"))));
     return medication_timing(c, res, dosage, sbadm);
 }

@@ -341,6 +341,38 @@ START_TEST(social_history_section)
 }
 END_TEST
 
+/* ------------------------------------------------------------ medications */
+
+START_TEST(medication_event_timing_and_dose_range)
+{
+    static const char frag[] =
+        "<section xmlns=\"urn:hl7-org:v3\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+        "<code code=\"10160-0\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+        "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"EVN\">"
+        "<id root=\"1.2.3\" extension=\"M2\"/><statusCode code=\"completed\"/>"
+        "<effectiveTime xsi:type=\"IVL_TS\"><low value=\"20220101\"/><high value=\"20220110\"/>"
+        "</effectiveTime><effectiveTime xsi:type=\"EIVL_TS\" operator=\"A\"><event code=\"HS\"/>"
+        "</effectiveTime><doseQuantity><low value=\"1\" unit=\"{tbl}\"/>"
+        "<high value=\"2\" unit=\"{tbl}\"/></doseQuantity><consumable><manufacturedProduct>"
+        "<manufacturedMaterial><code nullFlavor=\"UNK\"><originalText>Melatonin 3 mg</originalText>"
+        "</code></manufacturedMaterial></manufacturedProduct></consumable>"
+        "</substanceAdministration></entry></section>";
+    struct cda_options opt = {.patient_ref = "Patient/1"};
+    struct base_err err = {0};
+    int rc;
+    json_t *b = convert_text(frag, NULL, &opt, NULL, &err, &rc);
+    json_t *ms = nth(b, "MedicationStatement", 0);
+
+    ck_assert_int_eq(rc, BASE_OK);
+    ck_assert_str_eq(tu_json_str(ms, "medicationCodeableConcept.text"), "Melatonin 3 mg");
+    ck_assert_str_eq(tu_json_str(ms, "dosage.0.timing.repeat.when.0"), "HS");
+    ck_assert_str_eq(tu_json_str(ms, "dosage.0.doseAndRate.0.doseRange.high.code"), "{tbl}");
+    ck_assert_ptr_nonnull(tu_json_at(ms, "dosage.0.doseAndRate.0.doseRange.low.value"));
+    ck_assert_str_eq(tu_json_str(ms, "effectivePeriod.end"), "2022-01-10");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_realworld_suite(void)
 /* clang-format on */
@@ -359,6 +391,7 @@ Suite *cda_realworld_suite(void)
     tcase_add_test(values, iso_and_sql_timestamps);
     tcase_add_test(sections, encounters_section);
     tcase_add_test(sections, social_history_section);
+    tcase_add_test(sections, medication_event_timing_and_dose_range);
     suite_add_tcase(s, ids);
     suite_add_tcase(s, sections);
     suite_add_tcase(s, values);

@@ -5,6 +5,7 @@
  * value mappings from C-CDA on FHIR).
  */
 #include <string.h>
+#include <strings.h>
 
 #include "adapters/cda/cda_int.h"
 
@@ -118,28 +119,15 @@ condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concer
     return adapter_jset_str(res, "recordedDate", recorded(c, obs, concern));
 }
 
-/* WS/T 500 sections list data elements (WS 363 卫生信息数据元目录), one
- * observation each: a diagnosis section also carries the admission state,
- * dates and orders as text.  Only these elements name a diagnosis: */
-#define WST_DATA_ELEMENTS "2.16.156.10011.2.2.1"
+/* WS/T 500 sections list data elements, one observation each: a diagnosis
+ * section also carries the admission state, dates and orders as text.
+ * Only these elements name a diagnosis: */
 static const char *const wst_diagnosis_elements[] = {
     "DE05.01.024.00", /* 诊断代码 (ICD-10) */
     "DE05.01.025.00", /* 诊断名称 */
     "DE05.10.130.00", /* 中医病名 / 证候代码 (GB/T 15657) */
     "DE05.10.172.00", /* 中医病名 / 证候名称 */
 };
-
-/* The data element code of a WS/T 500 observation, else NULL. */
-static const char *
-wst_element(struct cda_ctx *c, const xmlNode *obs)
-{
-    xmlNodePtr code = cda_child(obs, "code");
-    const char *system = cda_attr(c, code, "codeSystem");
-
-    if (system == NULL || strcmp(system, WST_DATA_ELEMENTS) != 0)
-        return NULL;
-    return cda_attr(c, code, "code");
-}
 
 static bool
 is_wst_diagnosis(const char *element)
@@ -165,7 +153,7 @@ wst_diagnosis(struct cda_ctx *c, const xmlNode *obs)
 
         if (cc != NULL)
             break;
-        if (is_wst_diagnosis(wst_element(c, inner)))
+        if (is_wst_diagnosis(cda_wst_element(c, inner)))
             cc = cda_concept(c, cda_child(inner, "value"));
     }
     name = cda_text(c, cda_child(obs, "value"));
@@ -182,7 +170,7 @@ wst_diagnosis(struct cda_ctx *c, const xmlNode *obs)
 int
 cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cda_kind kind)
 {
-    const char *element = wst_element(c, obs);
+    const char *element = cda_wst_element(c, obs);
     json_t *code;
     json_t *res;
     bool have;
@@ -260,6 +248,34 @@ allergy_kind(struct cda_ctx *c, json_t *res, const xmlNode *obs)
     return BASE_OK;
 }
 
+/* A value that says there is no allergy: a false flag (WS/T 500 过敏史标志)
+ * or text such as 否认药物过敏史 / 无 / "No known allergies" -- which must
+ * not become an allergy to a substance named by that text. */
+static bool
+denies_allergy(struct cda_ctx *c, const xmlNode *obs)
+{
+    static const char *const denials[] = {
+        "\u5426\u8ba4", /* 否认 denies */
+        "\u65e0",        /* 无 none */
+        "no known", "none", "nka", "nkda",
+    };
+    xmlNodePtr v = cda_child(obs, "value");
+    const char *type = cda_xsi_type(c, v);
+    const char *flag = cda_attr(c, v, "value");
+    const char *t;
+
+    if (type != NULL && strcmp(type, "BL") == 0)
+        return flag != NULL && strcmp(flag, "false") == 0;
+    if (cda_attr(c, v, "code") != NULL)
+        return false;
+    t = cda_text(c, v);
+    for (size_t i = 0; i < BASE_ARRAY_LEN(denials); i++) {
+        if (strncasecmp(t, denials[i], strlen(denials[i])) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Substance: participant/participantRole/playingEntity/code; for "no known
  * allergy" (negated, no substance) SNOMED 716186003 as C-CDA on FHIR does;
  * WS/T 500 documents may only have a text value. */
@@ -273,7 +289,7 @@ allergy_code(struct cda_ctx *c, const xmlNode *obs, bool *nka)
     *nka = false;
     if (cc != NULL)
         return cc;
-    if (cda_negated(c, obs)) {
+    if (cda_negated(c, obs) || denies_allergy(c, obs)) {
         *nka = true;
         return adapter_cc(SCT, "716186003", "No known allergy");
     }

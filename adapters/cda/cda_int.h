@@ -65,6 +65,10 @@ const char *cda_attr(struct cda_ctx *c, const xmlNode *n, const char *name);
 const char *cda_xsi_type(struct cda_ctx *c, const xmlNode *n);
 bool cda_has_template(struct cda_ctx *c, const xmlNode *n, const char *root);
 bool cda_negated(struct cda_ctx *c, const xmlNode *act);
+/* WS/T 500 observations are coded by data element (WS 363 卫生信息数据元目录,
+ * "DE04.10.186.00"): that code when `obs` has one, else NULL. */
+#define CDA_WST_DATA_ELEMENTS "2.16.156.10011.2.2.1"
+const char *cda_wst_element(struct cda_ctx *c, const xmlNode *obs);
 /* True when `s` holds only XML white space (or nothing). */
 bool cda_blank(const char *s);
 /* Trimmed, whitespace-collapsed text content in the arena ("" if none). */
@@ -137,6 +141,7 @@ enum cda_kind {
     CDA_VITAL,
     CDA_SOCIAL, /* social history: smoking status, tobacco and alcohol use */
     CDA_ENCOUNTER,
+    CDA_EXAM, /* physical examination: the WS/T 500 vital signs in it */
     CDA_PROCEDURE,
     CDA_IMMUNIZATION
 };

@@ -335,7 +335,7 @@ observation_body(struct cda_ctx *c, json_t *res, const xmlNode *obs, enum cda_ki
     } categories[] = {{"laboratory", "Laboratory"},
                       {"vital-signs", "Vital Signs"},
                       {"social-history", "Social History"}};
-    size_t cat = kind == CDA_VITAL ? 1 : kind == CDA_SOCIAL ? 2 : 0;
+    size_t cat = kind == CDA_VITAL || kind == CDA_EXAM ? 1 : kind == CDA_SOCIAL ? 2 : 0;
     const char *st = CDA_LOOKUP(obs_status, cda_attr(c, cda_child(obs, "statusCode"), "code"));
 
     TRY(adapter_jset(res, "code", code)); /* first: consumed even on failure */
@@ -352,6 +352,34 @@ observation_body(struct cda_ctx *c, json_t *res, const xmlNode *obs, enum cda_ki
     return observation_extras(c, res, obs);
 }
 
+/* WS/T 500 vital-sign data elements (WS 363) -> the LOINC codes of FHIR
+ * R4's vital signs profiles, added next to the data element so that
+ * readings compare across hospitals. */
+static const struct cda_pair wst_vital_loinc[] = {
+    {"DE04.10.186.00", "8310-5"},  /* 体温 body temperature */
+    {"DE04.10.118.00", "8867-4"},  /* 脉率 pulse rate */
+    {"DE04.10.081.00", "9279-1"},  /* 呼吸频率 respiratory rate */
+    {"DE04.10.174.00", "8480-6"},  /* 收缩压 systolic */
+    {"DE04.10.176.00", "8462-4"},  /* 舒张压 diastolic */
+    {"DE04.10.167.00", "8302-2"},  /* 身高 body height */
+    {"DE04.10.188.00", "29463-7"}, /* 体重 body weight */
+};
+
+static json_t *
+observation_code(struct cda_ctx *c, const xmlNode *obs)
+{
+    json_t *code = cda_concept(c, cda_child(obs, "code"));
+    const char *loinc = CDA_LOOKUP(wst_vital_loinc, cda_wst_element(c, obs));
+
+    if (code != NULL && loinc != NULL &&
+        adapter_cc_add_coding(code, "http://loinc.org", loinc, NULL, NULL) != BASE_OK) {
+        json_decref(code);
+        (void)cda_nomem(c);
+        return NULL;
+    }
+    return code;
+}
+
 int
 cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind, const char **ref)
 {
@@ -362,7 +390,11 @@ cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind, const
     *ref = NULL;
     if (mood != NULL && strcmp(mood, "EVN") != 0)
         return BASE_OK;
-    code = cda_concept(c, cda_child(obs, "code"));
+    /* A WS/T 500 physical examination lists findings as text; only its
+     * vital signs are observations of their own. */
+    if (kind == CDA_EXAM && CDA_LOOKUP(wst_vital_loinc, cda_wst_element(c, obs)) == NULL)
+        return BASE_OK;
+    code = observation_code(c, obs);
     if (code == NULL)
         return cda_warn(c, obs, "required", "observation has no code; skipped");
     res = cda_resource(c, "Observation");

@@ -40,6 +40,7 @@ static const struct section_rule section_rules[] = {
     {CCDA "2",        CCDA "2.1",      "11369-6", CDA_IMMUNIZATION}, /* Immunizations */
     {CCDA "17",       NULL,            "29762-2", CDA_SOCIAL},       /* Social history */
     {CCDA "22",       CCDA "22.1",     "46240-8", CDA_ENCOUNTER},    /* Encounters */
+    {NULL,            NULL,            "29545-1", CDA_EXAM},         /* Physical findings */
 };
 
 /* The acts each kind maps, as XPath from the <entry>: the entry's own act
@@ -58,6 +59,7 @@ static const char *const entry_paths[] = {
     [CDA_IMMUNIZATION] = "hl7:substanceAdministration",
     [CDA_SOCIAL] = "hl7:observation | hl7:organizer/hl7:component/hl7:observation",
     [CDA_ENCOUNTER] = "hl7:encounter",
+    [CDA_EXAM] = "hl7:observation | hl7:organizer/hl7:component/hl7:observation",
 };
 /* clang-format on */
 
@@ -117,6 +119,7 @@ map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
         return cda_map_observation(c, act, kind, &ignored);
     case CDA_VITAL:
     case CDA_SOCIAL:
+    case CDA_EXAM:
         return cda_map_observation(c, act, kind, &ignored);
     case CDA_ENCOUNTER:
         return cda_map_encounter_activity(c, act);

@@ -329,6 +329,7 @@ static const struct cda_pair ucum_units[] = {
     {"\u2103", "Cel"},          /* ℃ */
     {"\u00b0C", "Cel"},         /* °C */
     {"\u00b0F", "[degF]"},      /* °F */
+    {"\u6444\u6c0f\u5ea6", "Cel"}, /* 摄氏度 */
     {"mmHg", "mm[Hg]"},         {"mm Hg", "mm[Hg]"},
     {"bpm", "/min"},            {"beats/min", "/min"},
     {"breaths/min", "/min"},    {"\u6b21/\u5206", "/min"}, /* 次/分 */

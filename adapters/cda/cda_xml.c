@@ -115,6 +115,17 @@ cda_has_template(struct cda_ctx *c, const xmlNode *n, const char *root)
     return false;
 }
 
+const char *
+cda_wst_element(struct cda_ctx *c, const xmlNode *obs)
+{
+    xmlNodePtr code = cda_child(obs, "code");
+    const char *system = cda_attr(c, code, "codeSystem");
+
+    if (system == NULL || strcmp(system, CDA_WST_DATA_ELEMENTS) != 0)
+        return NULL;
+    return cda_attr(c, code, "code");
+}
+
 bool
 cda_negated(struct cda_ctx *c, const xmlNode *act)
 {

@@ -373,6 +373,53 @@ START_TEST(medication_event_timing_and_dose_range)
 }
 END_TEST
 
+START_TEST(wst_vital_signs_in_physical_exam)
+{
+    static const char doc[] = WST_DOC(
+        "<id root=\"2.16.156.10011.1.12\" extension=\"ZY001\"/>",
+        WST_SECTION(
+            "29545-1",
+            WST_OBS("DE04.10.186.00", "<value xsi:type=\"PQ\" value=\"36.8\" unit=\"\u6444\u6c0f\u5ea6\"/>", "")
+                WST_OBS("DE04.10.126.00", "<value xsi:type=\"ST\">\u76ae\u80a4\u65e0\u9ec4\u67d3</value>", "")
+                    "<entry><organizer classCode=\"BATTERY\" moodCode=\"EVN\"><statusCode/><component>"
+                    "<observation classCode=\"OBS\" moodCode=\"EVN\"><code code=\"DE04.10.174.00\" "
+                    "codeSystem=\"2.16.156.10011.2.2.1\"/><value xsi:type=\"PQ\" value=\"120\" "
+                    "unit=\"mmHg\"/></observation></component></organizer></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *temp = nth(b, "Observation", 0);
+    json_t *sys = nth(b, "Observation", 1);
+
+    /* the skin finding (text) is no observation of its own */
+    ck_assert_uint_eq(count_type(b, "Observation"), 2);
+    ck_assert_str_eq(tu_json_str(temp, "code.coding.1.code"), "8310-5");
+    ck_assert_str_eq(tu_json_str(temp, "category.0.coding.0.code"), "vital-signs");
+    ck_assert_str_eq(tu_json_str(temp, "valueQuantity.code"), "Cel");
+    ck_assert_str_eq(tu_json_str(sys, "code.coding.1.code"), "8480-6");
+    ck_assert_str_eq(tu_json_str(sys, "valueQuantity.code"), "mm[Hg]");
+    json_decref(b);
+}
+END_TEST
+
+START_TEST(wst_allergy_denied_is_no_known_allergy)
+{
+    static const char doc[] = WST_DOC(
+        "<id root=\"2.16.156.10011.1.12\" extension=\"ZY001\"/>",
+        WST_SECTION("48765-2",
+                    WST_OBS("DE02.10.023.00",
+                            "<value xsi:type=\"ST\">\u5426\u8ba4\u836f\u7269\u8fc7\u654f\u53f2</value>", "")
+                        WST_OBS("DE02.10.022.00", "<value xsi:type=\"BL\" value=\"false\"/>", "")
+                            WST_OBS("DE02.10.023.00", "<value xsi:type=\"ST\">\u9752\u9709\u7d20</value>",
+                                    "")));
+    json_t *b = convert_ok(doc, NULL);
+
+    ck_assert_uint_eq(count_type(b, "AllergyIntolerance"), 3);
+    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 0), "code.coding.0.code"), "716186003");
+    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 1), "code.coding.0.code"), "716186003");
+    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 2), "code.text"), "\u9752\u9709\u7d20");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_realworld_suite(void)
 /* clang-format on */
@@ -385,6 +432,8 @@ Suite *cda_realworld_suite(void)
 
     tcase_add_test(ids, empty_extension_is_no_identifier);
     tcase_add_test(wst, wst_diagnosis_section_maps_only_diagnoses);
+    tcase_add_test(wst, wst_vital_signs_in_physical_exam);
+    tcase_add_test(wst, wst_allergy_denied_is_no_known_allergy);
     tcase_add_test(values, quantity_comparator_and_text);
     tcase_add_test(values, units_that_are_not_ucum);
     tcase_add_test(values, values_without_xsi_type);

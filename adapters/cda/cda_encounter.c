@@ -77,15 +77,86 @@ encounter_class(struct cda_ctx *c, json_t *enc, const xmlNode *code)
     return adapter_jset(enc, "class", coding);
 }
 
+/* The TS value of the first WS/T 500 observation of data element `de`
+ * anywhere in the document, as FHIR dateTime; NULL if none. */
+static const char *
+wst_time(struct cda_ctx *c, const char *de)
+{
+    xmlNodeSetPtr hits = NULL;
+    const char *expr = base_arena_sprintf(
+        c->arena,
+        "(//hl7:observation[hl7:code/@codeSystem='" CDA_WST_DATA_ELEMENTS "' and "
+        "hl7:code/@code='%s']/hl7:value)[1]",
+        de);
+
+    if (expr == NULL || cda_xpath(c, xmlDocGetRootElement(c->doc), expr, &hits) != BASE_OK ||
+        hits == NULL || hits->nodeNr == 0)
+        return NULL;
+    return cda_ts(c, hits->nodeTab[0], false);
+}
+
+/* WS/T 500 headers leave encompassingEncounter/effectiveTime empty and
+ * give the stay as body entries: 入院日期时间 DE06.00.092.00 and
+ * 出院日期时间 DE06.00.017.00. */
+static json_t *
+wst_stay(struct cda_ctx *c)
+{
+    const char *start = wst_time(c, "DE06.00.092.00");
+    const char *end = wst_time(c, "DE06.00.017.00");
+
+    if (start == NULL && end == NULL)
+        return NULL;
+    json_t *p = json_object();
+    if (p == NULL || adapter_jset_str(p, "start", start) != BASE_OK ||
+        adapter_jset_str(p, "end", end) != BASE_OK) {
+        json_decref(p);
+        (void)cda_nomem(c);
+        return NULL;
+    }
+    return p;
+}
+
+/* WS/T 500 nests the place of the stay under serviceProviderOrganization:
+ * asOrganizationPartOf/wholeOrganization for the bed, room, department,
+ * ward and last the hospital (its id rooted at 2.16.156.10011.1.5).  The
+ * hospital is the service provider; the others are locations, innermost
+ * first. */
+#define WST_HOSPITAL "2.16.156.10011.1.5"
+
+static int
+wst_places(struct cda_ctx *c, json_t *enc, const xmlNode *spo)
+{
+    const xmlNode *org = spo;
+    const char *hospital = NULL;
+
+    while ((org = cda_child(cda_child(org, "asOrganizationPartOf"), "wholeOrganization")) != NULL) {
+        const char *root = cda_attr(c, cda_child(org, "id"), "root");
+        const char *name = cda_text(c, cda_child(org, "name"));
+
+        if (root != NULL && strcmp(root, WST_HOSPITAL) == 0) {
+            TRY(cda_map_organization(c, org, &hospital));
+            continue;
+        }
+        if (name[0] != '\0')
+            TRY(adapter_jpush(enc, "location",
+                              json_pack("{s:o}", "location", adapter_reference(NULL, name))));
+    }
+    if (hospital != NULL && json_object_get(enc, "serviceProvider") == NULL)
+        TRY(adapter_jset(enc, "serviceProvider", adapter_reference(hospital, NULL)));
+    return BASE_OK;
+}
+
 static int
 encounter_details(struct cda_ctx *c, json_t *enc, const xmlNode *ee)
 {
     json_t *period = cda_period(c, cda_child(ee, "effectiveTime"));
-    bool ended = json_object_get(period, "end") != NULL;
     xmlNodePtr hcf = cda_child(cda_child(ee, "location"), "healthCareFacility");
     const char *org = NULL;
     json_t *dispo;
 
+    if (period == NULL)
+        period = wst_stay(c);
+    bool ended = json_object_get(period, "end") != NULL;
     if (period != NULL)
         TRY(adapter_jset(enc, "period", period));
     TRY(adapter_jset_str(enc, "status", ended ? "finished" : "unknown"));
@@ -105,7 +176,7 @@ encounter_details(struct cda_ctx *c, json_t *enc, const xmlNode *ee)
 
         TRY(adapter_jpush(enc, "location", loc));
     }
-    return BASE_OK;
+    return wst_places(c, enc, cda_child(hcf, "serviceProviderOrganization"));
 }
 
 int

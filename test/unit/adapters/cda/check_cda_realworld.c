@@ -13,8 +13,10 @@
 #include "test/support/jsonpath.h"
 #include "test/unit/adapters/cda/cda_test.h"
 
-/* A WS/T 500 header (GB/T 2261.1 gender, national OIDs) around `body`. */
-#define WST_DOC(ids, body)                                                                         \
+/* A WS/T 500 header (GB/T 2261.1 gender, national OIDs) with patientRole
+ * ids `ids` and the header's end `tail` (componentOf) around `body`. */
+#define WST_DOC(ids, body) WST_DOC_WITH(ids, "", body)
+#define WST_DOC_WITH(ids, tail, body)                                                              \
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"                                                   \
     "<ClinicalDocument xmlns=\"urn:hl7-org:v3\" "                                                  \
     "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"                                     \
@@ -26,7 +28,7 @@
     "<recordTarget><patientRole>" ids "<patient>"                                                  \
     "<id root=\"2.16.156.10011.1.3\" extension=\"110101199003077316\"/><name>王小明</name>"        \
     "<administrativeGenderCode code=\"1\" codeSystem=\"2.16.156.10011.2.3.3.4\"/>"                 \
-    "</patient></patientRole></recordTarget>"                                                      \
+    "</patient></patientRole></recordTarget>" tail                                                 \
     "<component><structuredBody>" body "</structuredBody></component></ClinicalDocument>"
 
 #define WST_SECTION(loinc, entries)                                                                \
@@ -420,6 +422,40 @@ START_TEST(wst_allergy_denied_is_no_known_allergy)
 }
 END_TEST
 
+START_TEST(wst_encounter_from_body_dates_and_places)
+{
+    static const char doc[] = WST_DOC_WITH(
+        "<id root=\"2.16.156.10011.1.12\" extension=\"ZY001\"/>",
+        "<componentOf><encompassingEncounter><effectiveTime/>"
+        "<location><healthCareFacility><serviceProviderOrganization>"
+        "<asOrganizationPartOf><wholeOrganization><id root=\"2.16.156.10011.1.22\" extension=\"12\"/>"
+        "<name>12\u5e8a</name><asOrganizationPartOf><wholeOrganization>"
+        "<id root=\"2.16.156.10011.1.26\" extension=\"NK\"/><name>\u5185\u79d1</name>"
+        "<asOrganizationPartOf><wholeOrganization><id root=\"2.16.156.10011.1.5\" "
+        "extension=\"H001\"/><name>\u7b2c\u4e00\u533b\u9662</name></wholeOrganization>"
+        "</asOrganizationPartOf></wholeOrganization></asOrganizationPartOf></wholeOrganization>"
+        "</asOrganizationPartOf></serviceProviderOrganization></healthCareFacility></location>"
+        "</encompassingEncounter></componentOf>",
+        WST_SECTION(
+            "11535-2",
+            WST_OBS("DE06.00.092.00", "<value xsi:type=\"TS\" value=\"20240310080000+0800\"/>", "")
+                WST_OBS("DE06.00.017.00", "<value xsi:type=\"TS\" value=\"20240320\"/>", "")));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *enc = nth(b, "Encounter", 0);
+    json_t *org = nth(b, "Organization", 0);
+
+    ck_assert_str_eq(tu_json_str(enc, "period.start"), "2024-03-10T08:00:00+08:00");
+    ck_assert_str_eq(tu_json_str(enc, "period.end"), "2024-03-20");
+    ck_assert_str_eq(tu_json_str(enc, "status"), "finished");
+    ck_assert_str_eq(tu_json_str(enc, "location.0.location.display"), "12\u5e8a");
+    ck_assert_str_eq(tu_json_str(enc, "location.1.location.display"), "\u5185\u79d1");
+    ck_assert_uint_eq(json_array_size(json_object_get(enc, "location")), 2);
+    ck_assert_str_eq(tu_json_str(org, "identifier.0.value"), "H001");
+    ck_assert_ptr_nonnull(tu_json_at(enc, "serviceProvider.reference"));
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_realworld_suite(void)
 /* clang-format on */
@@ -434,6 +470,7 @@ Suite *cda_realworld_suite(void)
     tcase_add_test(wst, wst_diagnosis_section_maps_only_diagnoses);
     tcase_add_test(wst, wst_vital_signs_in_physical_exam);
     tcase_add_test(wst, wst_allergy_denied_is_no_known_allergy);
+    tcase_add_test(wst, wst_encounter_from_body_dates_and_places);
     tcase_add_test(values, quantity_comparator_and_text);
     tcase_add_test(values, units_that_are_not_ucum);
     tcase_add_test(values, values_without_xsi_type);

@@ -44,12 +44,16 @@ mood_is(struct cda_ctx *c, const xmlNode *act, const char *mood)
     return m == NULL ? strcmp(mood, "EVN") == 0 : strcmp(m, mood) == 0;
 }
 
-/* consumable/manufacturedProduct/manufacturedMaterial */
+/* consumable/manufacturedProduct/manufacturedMaterial, or the other
+ * choice of CDA R2 (POCD_MT000040.ManufacturedProduct): the
+ * manufacturedLabeledDrug that WS/T 500 and C32-era exports use. */
 static xmlNodePtr
 material(const xmlNode *sbadm)
 {
-    return cda_child(cda_child(cda_child(sbadm, "consumable"), "manufacturedProduct"),
-                     "manufacturedMaterial");
+    xmlNodePtr product = cda_child(cda_child(sbadm, "consumable"), "manufacturedProduct");
+    xmlNodePtr m = cda_child(product, "manufacturedMaterial");
+
+    return m != NULL ? m : cda_child(product, "manufacturedLabeledDrug");
 }
 
 static json_t *

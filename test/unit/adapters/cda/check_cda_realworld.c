@@ -456,6 +456,31 @@ START_TEST(wst_encounter_from_body_dates_and_places)
 }
 END_TEST
 
+START_TEST(wst_medication_labeled_drug)
+{
+    static const char doc[] = WST_DOC(
+        "<id root=\"2.16.156.10011.1.12\" extension=\"ZY001\"/>",
+        WST_SECTION("10160-0",
+                    "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"EVN\"><text/>"
+                    "<routeCode code=\"1\" codeSystem=\"2.16.156.10011.2.3.1.158\" "
+                    "displayName=\"\u53e3\u670d\"/><doseQuantity value=\"0.5\" unit=\"g\"/>"
+                    "<consumable><manufacturedProduct><manufacturedLabeledDrug><code/>"
+                    "<name>\u963f\u83ab\u897f\u6797\u80f6\u56ca</name></manufacturedLabeledDrug>"
+                    "</manufacturedProduct></consumable></substanceAdministration></entry>"));
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(doc, &warnings);
+    json_t *ms = nth(b, "MedicationStatement", 0);
+
+    ck_assert_ptr_nonnull(ms);
+    ck_assert_str_eq(tu_json_str(ms, "medicationCodeableConcept.text"),
+                     "\u963f\u83ab\u897f\u6797\u80f6\u56ca");
+    ck_assert_str_eq(tu_json_str(ms, "dosage.0.route.coding.0.code"), "1");
+    ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 0);
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_realworld_suite(void)
 /* clang-format on */
@@ -471,6 +496,7 @@ Suite *cda_realworld_suite(void)
     tcase_add_test(wst, wst_vital_signs_in_physical_exam);
     tcase_add_test(wst, wst_allergy_denied_is_no_known_allergy);
     tcase_add_test(wst, wst_encounter_from_body_dates_and_places);
+    tcase_add_test(wst, wst_medication_labeled_drug);
     tcase_add_test(values, quantity_comparator_and_text);
     tcase_add_test(values, units_that_are_not_ucum);
     tcase_add_test(values, values_without_xsi_type);

@@ -108,6 +108,9 @@ json_t *cda_quantity(struct cda_ctx *c, const xmlNode *pq);
 /* The same with the number's text given (a comparator taken off); NULL
  * without a warning when it is not a number. */
 json_t *cda_quantity_of(struct cda_ctx *c, const xmlNode *pq, const char *value);
+/* Quantity.unit, and the UCUM system and code when the unit is (or maps
+ * to) UCUM.  BASE_E_NOMEM. */
+BASE_MUST_CHECK int cda_set_unit(struct cda_ctx *c, json_t *q, const char *unit);
 json_t *cda_human_name(struct cda_ctx *c, const xmlNode *pn);
 json_t *cda_address(struct cda_ctx *c, const xmlNode *ad);
 json_t *cda_contact(struct cda_ctx *c, const xmlNode *tel);

@@ -129,6 +129,22 @@ set_text_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
     return adapter_jset_str(res, "valueString", t);
 }
 
+/* WS/T 500 lab results give the unit of a 检验定量结果 (REAL) as its own
+ * COMP observation, 检查定量结果计量单位 DE04.30.016.00 (ST). */
+static const char *
+wst_unit(struct cda_ctx *c, const xmlNode *obs)
+{
+    CDA_EACH(rel, obs, "entryRelationship")
+    {
+        xmlNodePtr inner = cda_child(rel, "observation");
+        const char *de = cda_wst_element(c, inner);
+
+        if (de != NULL && strcmp(de, "DE04.30.016.00") == 0)
+            return cda_text(c, cda_child(inner, "value"));
+    }
+    return NULL;
+}
+
 /* PQ / REAL: a number, "<0.5" or ">=60" (exports put the comparator in
  * the value, which FHIR keeps as Quantity.comparator), else the text as
  * written, so a result such as "trace" is not lost. */
@@ -163,6 +179,8 @@ set_pq(struct cda_ctx *c, json_t *res, const xmlNode *v)
                                     : raw);
     }
     TRY(adapter_jset(res, "valueQuantity", q));
+    if (json_object_get(q, "unit") == NULL)
+        TRY(cda_set_unit(c, q, wst_unit(c, v->parent)));
     return cmp != NULL ? adapter_jset_str(q, "comparator", cmp) : BASE_OK;
 }
 

@@ -386,15 +386,25 @@ cda_quantity_of(struct cda_ctx *c, const xmlNode *pq, const char *value)
         (void)cda_nomem(c);
         return NULL;
     }
-    if (unit == NULL || cda_blank(unit) || strcmp(unit, "1") == 0)
-        return q; /* "1" is the PQ default: a plain number */
-    const char *code = ucum_code(c, unit);
-    /* CDA PQ units are UCUM (HL7 V3 Data Types R1, PQ.unit) */
-    if (adapter_jset_str(q, "unit", unit) != BASE_OK ||
-        (code != NULL && (adapter_jset_str(q, "system", "http://unitsofmeasure.org") != BASE_OK ||
-                          adapter_jset_str(q, "code", code) != BASE_OK)))
+    if (cda_set_unit(c, q, unit) != BASE_OK)
         (void)cda_nomem(c);
     return q;
+}
+
+int
+cda_set_unit(struct cda_ctx *c, json_t *q, const char *unit)
+{
+    const char *code;
+
+    if (unit == NULL || cda_blank(unit) || strcmp(unit, "1") == 0)
+        return BASE_OK; /* "1" is the PQ default: a plain number */
+    code = ucum_code(c, unit);
+    /* CDA PQ units are UCUM (HL7 V3 Data Types R1, PQ.unit) */
+    TRY(adapter_jset_str(q, "unit", unit));
+    if (code == NULL)
+        return BASE_OK;
+    TRY(adapter_jset_str(q, "system", "http://unitsofmeasure.org"));
+    return adapter_jset_str(q, "code", code);
 }
 
 json_t *

@@ -481,6 +481,28 @@ START_TEST(wst_medication_labeled_drug)
 }
 END_TEST
 
+START_TEST(wst_lab_result_unit_from_its_own_entry)
+{
+    static const char doc[] = WST_DOC(
+        "<id root=\"2.16.156.10011.1.12\" extension=\"ZY001\"/>",
+        WST_SECTION("30954-2",
+                    "<entry><organizer classCode=\"CLUSTER\" moodCode=\"EVN\"><statusCode/><component>"
+                    "<observation classCode=\"OBS\" moodCode=\"EVN\"><code code=\"DE04.30.015.00\" "
+                    "codeSystem=\"2.16.156.10011.2.2.1\"/><value xsi:type=\"REAL\" value=\"12.5\"/>"
+                    "<entryRelationship typeCode=\"COMP\"><observation classCode=\"OBS\" "
+                    "moodCode=\"EVN\"><code code=\"DE04.30.016.00\" "
+                    "codeSystem=\"2.16.156.10011.2.2.1\"/><value xsi:type=\"ST\">10^9/L</value>"
+                    "</observation></entryRelationship></observation></component></organizer>"
+                    "</entry>"));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *obs = nth(b, "Observation", 0);
+
+    ck_assert_str_eq(tu_json_str(obs, "valueQuantity.unit"), "10^9/L");
+    ck_assert_str_eq(tu_json_str(obs, "valueQuantity.code"), "10*9/L");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_realworld_suite(void)
 /* clang-format on */
@@ -497,6 +519,7 @@ Suite *cda_realworld_suite(void)
     tcase_add_test(wst, wst_allergy_denied_is_no_known_allergy);
     tcase_add_test(wst, wst_encounter_from_body_dates_and_places);
     tcase_add_test(wst, wst_medication_labeled_drug);
+    tcase_add_test(wst, wst_lab_result_unit_from_its_own_entry);
     tcase_add_test(values, quantity_comparator_and_text);
     tcase_add_test(values, units_that_are_not_ucum);
     tcase_add_test(values, values_without_xsi_type);

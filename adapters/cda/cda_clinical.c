@@ -74,12 +74,31 @@ value_concept(struct cda_ctx *c, const xmlNode *obs)
 static const struct cda_pair problem_status[] = {
     {"55561003", "active"}, {"73425007", "inactive"}, {"413322009", "resolved"}};
 
+/* Concern act (4.3, 4.30) statusCode, when the problem or allergy itself
+ * has no status: a concern that is completed is no longer current. */
+static const struct cda_pair concern_status[] = {{"active", "active"},
+                                                 {"completed", "resolved"},
+                                                 {"suspended", "inactive"},
+                                                 {"aborted", "inactive"}};
+
+static bool
+is_concern(struct cda_ctx *c, const xmlNode *act)
+{
+    const char *code = cda_attr(c, cda_child(act, "code"), "code");
+
+    return cda_has_template(c, act, TEMPLATE "3") || (code != NULL && strcmp(code, "CONC") == 0);
+}
+
 static int
-condition_status(struct cda_ctx *c, json_t *res, const xmlNode *obs, bool abated)
+condition_status(struct cda_ctx *c, json_t *res, const xmlNode *obs, const xmlNode *concern,
+                 bool abated)
 {
     xmlNodePtr st = related_obs(c, obs, TEMPLATE "6", STATUS_OBS);
     const char *s = CDA_LOOKUP(problem_status, value_code(c, st));
 
+    if (s == NULL && !abated && concern != NULL && is_concern(c, concern))
+        s = CDA_LOOKUP(concern_status,
+                       cda_attr(c, cda_child(concern, "statusCode"), "code"));
     if (s == NULL)
         s = abated ? "resolved" : "active";
     /* FHIR R4 con-4: an abated condition is inactive, resolved or in remission */
@@ -106,7 +125,7 @@ condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concer
     TRY(adapter_jset(res, "code", code));
     if (onset == NULL)
         onset = cda_ts(c, cda_child(time, "low"), false);
-    TRY(condition_status(c, res, obs, abate != NULL));
+    TRY(condition_status(c, res, obs, concern, abate != NULL));
     TRY(adapter_jpush(
         res, "category",
         status_cc("http://terminology.hl7.org/CodeSystem/condition-category",
@@ -223,10 +242,6 @@ static const struct allergy_type allergy_types[] = {
 
 static const struct cda_pair allergy_status[] = {
     {"55561003", "active"}, {"73425007", "inactive"}, {"413322009", "resolved"}};
-static const struct cda_pair concern_status[] = {{"active", "active"},
-                                                 {"completed", "resolved"},
-                                                 {"suspended", "inactive"},
-                                                 {"aborted", "inactive"}};
 static const struct cda_pair severity[] = {
     {"255604002", "mild"}, {"6736007", "moderate"}, {"24484000", "severe"}};
 static const struct cda_pair criticality[] = {
@@ -247,6 +262,15 @@ allergy_kind(struct cda_ctx *c, json_t *res, const xmlNode *obs)
     }
     return BASE_OK;
 }
+
+/* SNOMED CT "no known ..." findings some exports put in the allergy
+ * observation's value instead of negating it. */
+static const struct cda_pair no_known_allergy[] = {
+    {"716186003", "allergy"},
+    {"409137002", "drug"},
+    {"429625007", "food"},
+    {"428607008", "environmental"},
+};
 
 /* A value that says there is no allergy: a false flag (WS/T 500 过敏史标志)
  * or text such as 否认药物过敏史 / 无 / "No known allergies" -- which must
@@ -289,6 +313,10 @@ allergy_code(struct cda_ctx *c, const xmlNode *obs, bool *nka)
     *nka = false;
     if (cc != NULL)
         return cc;
+    if (CDA_LOOKUP(no_known_allergy, value_code(c, obs)) != NULL) {
+        *nka = true;
+        return value_concept(c, obs);
+    }
     if (cda_negated(c, obs) || denies_allergy(c, obs)) {
         *nka = true;
         return adapter_cc(SCT, "716186003", "No known allergy");

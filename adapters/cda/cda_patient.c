@@ -104,6 +104,86 @@ patient_details(struct cda_ctx *c, json_t *res, const xmlNode *role)
     return BASE_OK;
 }
 
+/* ------------------------------------------------------------- contacts */
+
+/* associatedEntity/@classCode (v3 RoleClass) -> v2-0131 contact role, the
+ * table FHIR R4 binds Patient.contact.relationship to. */
+static const struct cda_pair contact_role[] = {
+    {"ECON", "C"}, /* emergency contact */
+    {"NOK", "N"},  /* next of kin */
+    {"GUARD", "N"}, {"CAREGIVER", "U"}, {"PRS", "U"},
+};
+
+/* One Patient.contact: relationship from `role` (v2-0131) and `code`, name
+ * from `person`, telecom and address from `entity`.  Nothing is added
+ * when the contact has no details (FHIR R4 pat-1). */
+static int
+add_contact(struct cda_ctx *c, json_t *res, const char *role, const xmlNode *code,
+            const xmlNode *person, const xmlNode *entity)
+{
+    json_t *ct = json_object();
+    json_t *holder = json_object();
+    json_t *rel;
+
+    if (ct == NULL || holder == NULL)
+        goto nomem;
+    if (role != NULL && adapter_jpush(ct, "relationship",
+                                      adapter_cc("http://terminology.hl7.org/CodeSystem/v2-0131",
+                                                 role, NULL)) != BASE_OK)
+        goto nomem;
+    rel = cda_concept(c, code);
+    if (rel != NULL && adapter_jpush(ct, "relationship", rel) != BASE_OK)
+        goto nomem;
+    /* HumanName is 0..1 in a contact: collect into a holder, keep the first */
+    if (cda_add_demographics(c, holder, person, entity) != BASE_OK)
+        goto nomem;
+    if (json_array_size(json_object_get(holder, "name")) > 0 &&
+        adapter_jset(ct, "name", json_incref(json_array_get(json_object_get(holder, "name"), 0))) !=
+            BASE_OK)
+        goto nomem;
+    if (json_object_get(holder, "telecom") != NULL &&
+        adapter_jset(ct, "telecom", json_incref(json_object_get(holder, "telecom"))) != BASE_OK)
+        goto nomem;
+    if (json_array_size(json_object_get(holder, "address")) > 0 &&
+        adapter_jset(ct, "address", json_incref(json_array_get(json_object_get(holder, "address"), 0))) !=
+            BASE_OK)
+        goto nomem;
+    json_decref(holder);
+    if (json_object_get(ct, "name") == NULL && json_object_get(ct, "telecom") == NULL &&
+        json_object_get(ct, "address") == NULL) {
+        json_decref(ct);
+        return BASE_OK;
+    }
+    return adapter_jpush(res, "contact", ct);
+nomem:
+    json_decref(holder);
+    json_decref(ct);
+    return BASE_E_NOMEM;
+}
+
+/* patient/guardian, and header participants (typeCode IND, or NOT as in
+ * WS/T 500's 联系人) whose associatedEntity is an emergency contact, next
+ * of kin, guardian or caregiver (C-CDA on FHIR: Patient.contact). */
+static int
+add_contacts(struct cda_ctx *c, json_t *res, const xmlNode *root, const xmlNode *pat)
+{
+    CDA_EACH(g, pat, "guardian")
+    {
+        TRY(add_contact(c, res, "N", cda_child(g, "code"), cda_child(g, "guardianPerson"), g));
+    }
+    CDA_EACH(part, root, "participant")
+    {
+        const char *type = cda_attr(c, part, "typeCode");
+        xmlNodePtr ae = cda_child(part, "associatedEntity");
+        const char *role = CDA_LOOKUP(contact_role, cda_attr(c, ae, "classCode"));
+
+        if (type == NULL || (strcmp(type, "IND") != 0 && strcmp(type, "NOT") != 0) || role == NULL)
+            continue;
+        TRY(add_contact(c, res, role, cda_child(ae, "code"), cda_child(ae, "associatedPerson"), ae));
+    }
+    return BASE_OK;
+}
+
 /* WS/T 500 headers put the resident identity number on patient/id (CDA R2
  * POCD_MT000040.Patient.id); it joins the patientRole ids. */
 static int
@@ -129,6 +209,7 @@ cda_map_patient(struct cda_ctx *c, xmlNodePtr root)
         return cda_warn(c, root, "required", "document has no recordTarget/patientRole");
     res = cda_resource(c, "Patient");
     if (res == NULL || patient_details(c, res, role) != BASE_OK ||
+        add_contacts(c, res, root, cda_child(role, "patient")) != BASE_OK ||
         add_patient_ids(c, res, cda_child(role, "patient")) != BASE_OK) {
         json_decref(res);
         return cda_nomem(c);

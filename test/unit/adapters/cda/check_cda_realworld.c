@@ -503,6 +503,83 @@ START_TEST(wst_lab_result_unit_from_its_own_entry)
 }
 END_TEST
 
+/* ------------------------------------------------ problems, allergies */
+
+static const char concern_doc[] = CCDA_DOC(
+    CCDA_SECTION("5.1", "11450-4",
+                 "<entry><act classCode=\"ACT\" moodCode=\"EVN\">"
+                 "<templateId root=\"2.16.840.1.113883.10.20.22.4.3\"/>"
+                 "<code code=\"CONC\" codeSystem=\"2.16.840.1.113883.5.6\"/>"
+                 "<statusCode code=\"completed\"/><effectiveTime><low value=\"2019\"/>"
+                 "<high nullFlavor=\"UNK\"/></effectiveTime>"
+                 "<entryRelationship typeCode=\"SUBJ\"><observation classCode=\"OBS\" moodCode=\"EVN\">"
+                 "<id root=\"1.2.3.93\" extension=\"PR9\"/>"
+                 "<code code=\"55607006\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+                 "<effectiveTime><low value=\"2019\"/><high nullFlavor=\"UNK\"/></effectiveTime>"
+                 "<value xsi:type=\"CD\" code=\"195967001\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+                 "</observation></entryRelationship></act></entry>")
+        CCDA_SECTION("6.1", "48765-2",
+                     "<entry><act classCode=\"ACT\" moodCode=\"EVN\">"
+                     "<code code=\"CONC\" codeSystem=\"2.16.840.1.113883.5.6\"/>"
+                     "<statusCode code=\"active\"/><entryRelationship typeCode=\"SUBJ\">"
+                     "<observation classCode=\"OBS\" moodCode=\"EVN\">"
+                     "<id root=\"1.2.3.92\" extension=\"AL9\"/>"
+                     "<code code=\"ASSERTION\" codeSystem=\"2.16.840.1.113883.5.4\"/>"
+                     "<value xsi:type=\"CD\" code=\"409137002\" "
+                     "codeSystem=\"2.16.840.1.113883.6.96\" displayName=\"No known drug allergy\"/>"
+                     "</observation></entryRelationship></act></entry>"));
+
+START_TEST(completed_concern_is_not_an_active_problem)
+{
+    json_t *b = convert_ok(concern_doc, NULL);
+    json_t *cond = nth(b, "Condition", 0);
+
+    ck_assert_str_eq(tu_json_str(cond, "code.coding.0.code"), "195967001");
+    ck_assert_str_eq(tu_json_str(cond, "clinicalStatus.coding.0.code"), "resolved");
+    json_decref(b);
+}
+END_TEST
+
+START_TEST(no_known_drug_allergy_as_value)
+{
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(concern_doc, &warnings);
+    json_t *al = nth(b, "AllergyIntolerance", 0);
+
+    ck_assert_ptr_nonnull(al);
+    ck_assert_str_eq(tu_json_str(al, "code.coding.0.code"), "409137002");
+    ck_assert_ptr_null(tu_json_at(al, "verificationStatus"));
+    ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 0);
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
+/* ------------------------------------------------------------ contacts */
+
+START_TEST(patient_contacts)
+{
+    static const char doc[] = WST_DOC_WITH(
+        "<id root=\"2.16.156.10011.1.12\" extension=\"ZY001\"/>",
+        "<participant typeCode=\"NOT\"><associatedEntity classCode=\"ECON\">"
+        "<code code=\"1\" codeSystem=\"2.16.156.10011.2.3.3.8\" displayName=\"\u914d\u5076\"/>"
+        "<telecom value=\"tel:13900000000\"/><associatedPerson><name>\u674e\u534e</name>"
+        "</associatedPerson></associatedEntity></participant>"
+        "<participant typeCode=\"IND\"><associatedEntity classCode=\"NOK\"/></participant>",
+        "");
+    json_t *b = convert_ok(doc, NULL);
+    json_t *p = nth(b, "Patient", 0);
+
+    /* the next of kin without any detail is left out (FHIR R4 pat-1) */
+    ck_assert_uint_eq(json_array_size(json_object_get(p, "contact")), 1);
+    ck_assert_str_eq(tu_json_str(p, "contact.0.relationship.0.coding.0.code"), "C");
+    ck_assert_str_eq(tu_json_str(p, "contact.0.relationship.1.coding.0.display"), "\u914d\u5076");
+    ck_assert_str_eq(tu_json_str(p, "contact.0.name.text"), "\u674e\u534e");
+    ck_assert_str_eq(tu_json_str(p, "contact.0.telecom.0.value"), "13900000000");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_realworld_suite(void)
 /* clang-format on */
@@ -527,6 +604,9 @@ Suite *cda_realworld_suite(void)
     tcase_add_test(sections, encounters_section);
     tcase_add_test(sections, social_history_section);
     tcase_add_test(sections, medication_event_timing_and_dose_range);
+    tcase_add_test(sections, completed_concern_is_not_an_active_problem);
+    tcase_add_test(sections, no_known_drug_allergy_as_value);
+    tcase_add_test(ids, patient_contacts);
     suite_add_tcase(s, ids);
     suite_add_tcase(s, sections);
     suite_add_tcase(s, values);

@@ -35,6 +35,8 @@ struct cda_ctx {
     xmlHashTablePtr ids;   /* narrative ID attribute -> element */
     struct adapter_tx tx;  /* the Bundle */
     json_t *warnings;      /* OperationOutcome of skipped values */
+    size_t warning_count;  /* issues in `warnings` */
+    size_t warnings_omitted; /* beyond lim->max_warnings: counted only */
     char doc_key[40];      /* "urn:uuid:" of the document id, base for derived ids */
     size_t derived;        /* counter for derived identifiers */
     const char *patient;   /* reference for subject/patient, or NULL */

@@ -27,6 +27,7 @@ cda_limits_default(void)
         .max_depth = BASE_LIMIT_CDA_MAX_DEPTH,
         .max_nodes = BASE_LIMIT_CDA_MAX_NODES,
         .max_entries = BASE_LIMIT_CDA_MAX_ENTRIES,
+        .max_warnings = BASE_LIMIT_CDA_MAX_WARNINGS,
     };
     return l;
 }
@@ -243,6 +244,14 @@ convert(struct cda_ctx *c)
     TRY(cda_map_header(c, root));
     TRY(cda_map_sections(c, root));
     TRY(cda_map_document(c, root));
+    if (c->warnings_omitted > 0) {
+        char msg[96];
+
+        (void)snprintf(msg, sizeof(msg), "%zu further warnings omitted", c->warnings_omitted);
+        if (fhir_outcome_add(c->warnings, "warning", "too-costly", "ClinicalDocument", msg) !=
+            BASE_OK)
+            return cda_nomem(c);
+    }
     return c->err->rc != 0 ? c->err->rc : BASE_OK;
 }
 

@@ -243,8 +243,15 @@ cda_where(struct cda_ctx *c, const xmlNode *n)
 int
 cda_warn(struct cda_ctx *c, const xmlNode *n, const char *code, const char *msg)
 {
+    /* Capped before the location is built: finding it walks siblings, so
+     * unbounded warnings would cost time quadratic in the entries. */
+    if (c->warning_count >= c->lim->max_warnings) {
+        c->warnings_omitted++;
+        return BASE_OK;
+    }
     if (fhir_outcome_add(c->warnings, "warning", code, cda_where(c, n), msg) != BASE_OK)
         return cda_nomem(c);
+    c->warning_count++;
     return BASE_OK;
 }
 

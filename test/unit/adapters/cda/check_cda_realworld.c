@@ -580,6 +580,42 @@ START_TEST(patient_contacts)
 }
 END_TEST
 
+/* ------------------------------------------------------------- limits */
+
+START_TEST(warnings_are_capped)
+{
+    static const char head[] =
+        "<section xmlns=\"urn:hl7-org:v3\"><code code=\"30954-2\" "
+        "codeSystem=\"2.16.840.1.113883.6.1\"/>";
+    static const char entry[] = "<entry><observation/></entry>";
+    size_t n = 5000;
+    size_t len = sizeof(head) + n * (sizeof(entry) - 1) + sizeof("</section>");
+    char *xml = malloc(len);
+    struct cda_limits lim = cda_limits_default();
+    struct base_err err = {0};
+    json_t *warnings = NULL;
+    json_t *b;
+    size_t o = 0;
+    int rc;
+
+    ck_assert_ptr_nonnull(xml);
+    memcpy(xml, head, sizeof(head) - 1);
+    o = sizeof(head) - 1;
+    for (size_t i = 0; i < n; i++, o += sizeof(entry) - 1)
+        memcpy(xml + o, entry, sizeof(entry) - 1);
+    memcpy(xml + o, "</section>", sizeof("</section>"));
+    lim.max_warnings = 10;
+    b = convert_text(xml, &lim, NULL, &warnings, &err, &rc);
+    ck_assert_int_eq(rc, BASE_OK);
+    ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 11);
+    ck_assert_str_eq(tu_json_str(warnings, "issue.10.diagnostics"), "4990 further warnings omitted");
+    ck_assert_str_eq(tu_json_str(warnings, "issue.10.code"), "too-costly");
+    json_decref(warnings);
+    json_decref(b);
+    free(xml);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_realworld_suite(void)
 /* clang-format on */
@@ -589,6 +625,7 @@ Suite *cda_realworld_suite(void)
     TCase *wst = tcase_create("wst500");
     TCase *values = tcase_create("values");
     TCase *sections = tcase_create("sections");
+    TCase *limits = tcase_create("limits");
 
     tcase_add_test(ids, empty_extension_is_no_identifier);
     tcase_add_test(wst, wst_diagnosis_section_maps_only_diagnoses);
@@ -607,6 +644,8 @@ Suite *cda_realworld_suite(void)
     tcase_add_test(sections, completed_concern_is_not_an_active_problem);
     tcase_add_test(sections, no_known_drug_allergy_as_value);
     tcase_add_test(ids, patient_contacts);
+    tcase_add_test(limits, warnings_are_capped);
+    suite_add_tcase(s, limits);
     suite_add_tcase(s, ids);
     suite_add_tcase(s, sections);
     suite_add_tcase(s, values);

@@ -616,6 +616,64 @@ START_TEST(warnings_are_capped)
 }
 END_TEST
 
+/* ------------------------------------------------------------ encodings */
+
+/* 肺炎 in GBK bytes, in a document that declares UTF-8 or nothing. */
+#define GBK_FRAGMENT(decl)                                                                         \
+    decl "<section xmlns=\"urn:hl7-org:v3\"><code code=\"11450-4\" "                               \
+         "codeSystem=\"2.16.840.1.113883.6.1\"/><entry><observation classCode=\"OBS\" "            \
+         "moodCode=\"EVN\"><code code=\"64572001\" codeSystem=\"2.16.840.1.113883.6.96\"/>"        \
+         "<value xsi:type=\"CD\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"         \
+         "<originalText>\xb7\xce\xd1\xd7</originalText></value></observation></entry></section>"
+
+START_TEST(undeclared_gbk_is_read_as_gb18030)
+{
+    static const char *const docs[] = {
+        GBK_FRAGMENT(""),
+        GBK_FRAGMENT("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+    };
+    struct cda_options opt = {.patient_ref = "Patient/1"};
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(docs); i++) {
+        struct base_err err = {0};
+        json_t *warnings = NULL;
+        int rc;
+        json_t *b = convert_text(docs[i], NULL, &opt, &warnings, &err, &rc);
+
+        ck_assert_msg(rc == BASE_OK, "%zu: %s: %s", i, err.where, err.msg);
+        ck_assert_str_eq(tu_json_str(nth(b, "Condition", 0), "code.text"), "\u80ba\u708e");
+        ck_assert_str_eq(tu_json_str(warnings, "issue.0.diagnostics"),
+                         "document is not UTF-8 as it declares; read as GB18030");
+        json_decref(warnings);
+        json_decref(b);
+    }
+}
+END_TEST
+
+START_TEST(declared_encoding_is_not_second_guessed)
+{
+    /* Declared ISO-8859-1: those bytes are valid Latin-1, read as such. */
+    static const char latin1[] = GBK_FRAGMENT("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>");
+    /* Not UTF-8 and not well-formed either: still refused, with the line */
+    static const char broken[] = GBK_FRAGMENT("") "<";
+    struct cda_options opt = {.patient_ref = "Patient/1"};
+    struct base_err err = {0};
+    json_t *warnings = NULL;
+    int rc;
+    json_t *b = convert_text(latin1, NULL, &opt, &warnings, &err, &rc);
+
+    ck_assert_int_eq(rc, BASE_OK);
+    ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 0);
+    ck_assert_str_eq(tu_json_str(nth(b, "Condition", 0), "code.text"), "\u00b7\u00ce\u00d1\u00d7");
+    json_decref(warnings);
+    json_decref(b);
+    b = convert_text(broken, NULL, &opt, NULL, &err, &rc);
+    ck_assert_int_eq(rc, BASE_E_PARSE);
+    ck_assert_ptr_null(b);
+    ck_assert_str_eq(err.where, "line 1");
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_realworld_suite(void)
 /* clang-format on */
@@ -625,7 +683,7 @@ Suite *cda_realworld_suite(void)
     TCase *wst = tcase_create("wst500");
     TCase *values = tcase_create("values");
     TCase *sections = tcase_create("sections");
-    TCase *limits = tcase_create("limits");
+    TCase *limits = tcase_create("reading");
 
     tcase_add_test(ids, empty_extension_is_no_identifier);
     tcase_add_test(wst, wst_diagnosis_section_maps_only_diagnoses);
@@ -645,6 +703,8 @@ Suite *cda_realworld_suite(void)
     tcase_add_test(sections, no_known_drug_allergy_as_value);
     tcase_add_test(ids, patient_contacts);
     tcase_add_test(limits, warnings_are_capped);
+    tcase_add_test(limits, undeclared_gbk_is_read_as_gb18030);
+    tcase_add_test(limits, declared_encoding_is_not_second_guessed);
     suite_add_tcase(s, limits);
     suite_add_tcase(s, ids);
     suite_add_tcase(s, sections);

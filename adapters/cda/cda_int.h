@@ -44,6 +44,7 @@ struct cda_ctx {
     json_t *doc_authors;   /* references for DocumentReference.author */
     const char *custodian; /* fullUrl of the custodian Organization */
     const char *authenticator;
+    const xmlNode *result_time; /* organizer effectiveTime for its results */
 };
 
 /* ---- cda_xml.c: navigation ------------------------------------------- */

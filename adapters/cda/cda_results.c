@@ -366,6 +366,9 @@ observation_body(struct cda_ctx *c, json_t *res, const xmlNode *obs, enum cda_ki
     if (c->encounter != NULL)
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
     TRY(observation_time(c, res, cda_child(obs, "effectiveTime")));
+    if (c->result_time != NULL && json_object_get(res, "effectiveDateTime") == NULL &&
+        json_object_get(res, "effectivePeriod") == NULL)
+        TRY(observation_time(c, res, c->result_time));
     TRY(set_value(c, res, cda_child(obs, "value")));
     return observation_extras(c, res, obs);
 }
@@ -466,7 +469,11 @@ cda_map_report(struct cda_ctx *c, xmlNodePtr org)
 
         if (obs == NULL)
             continue;
+        /* a result without its own time takes the organizer's, which
+         * spans its results (C-CDA Result Organizer effectiveTime) */
+        c->result_time = cda_child(org, "effectiveTime");
         rc = cda_map_observation(c, obs, CDA_RESULT, &ref);
+        c->result_time = NULL;
         if (rc == BASE_OK && ref != NULL &&
             json_array_append_new(results, adapter_reference(ref, NULL)) != 0)
             rc = cda_nomem(c);

@@ -674,6 +674,56 @@ START_TEST(declared_encoding_is_not_second_guessed)
 }
 END_TEST
 
+START_TEST(bare_phone_numbers_and_emails)
+{
+    static const char doc[] = WST_DOC("<id root=\"2.16.156.10011.1.12\" extension=\"ZY001\"/>"
+                                      "<telecom value=\"13900000000\"/>"
+                                      "<telecom value=\"(010) 6512-3456\" use=\"WP\"/>"
+                                      "<telecom value=\"wang@example.cn\"/>"
+                                      "<telecom value=\"see chart\"/>",
+                                      "");
+    json_t *b = convert_ok(doc, NULL);
+    json_t *p = nth(b, "Patient", 0);
+
+    ck_assert_str_eq(tu_json_str(p, "telecom.0.system"), "phone");
+    ck_assert_str_eq(tu_json_str(p, "telecom.1.system"), "phone");
+    ck_assert_str_eq(tu_json_str(p, "telecom.2.system"), "email");
+    ck_assert_str_eq(tu_json_str(p, "telecom.3.system"), "other");
+    json_decref(b);
+}
+END_TEST
+
+START_TEST(result_without_time_takes_the_organizers)
+{
+    static const char frag[] =
+        "<section xmlns=\"urn:hl7-org:v3\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+        "<code code=\"30954-2\" codeSystem=\"2.16.840.1.113883.6.1\"/><entry>"
+        "<organizer classCode=\"BATTERY\" moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"O\"/>"
+        "<code code=\"24323-8\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+        "<statusCode code=\"completed\"/><effectiveTime><low value=\"20230410083000-0500\"/>"
+        "<high value=\"20230410083000-0500\"/></effectiveTime>"
+        "<component><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+        "extension=\"A\"/><code code=\"2345-7\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+        "<value xsi:type=\"PQ\" value=\"98\" unit=\"mg/dL\"/></observation></component>"
+        "<component><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+        "extension=\"B\"/><code code=\"2951-2\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+        "<effectiveTime value=\"20230410090000-0500\"/>"
+        "<value xsi:type=\"PQ\" value=\"140\" unit=\"mmol/L\"/></observation></component>"
+        "</organizer></entry></section>";
+    struct cda_options opt = {.patient_ref = "Patient/1"};
+    struct base_err err = {0};
+    int rc;
+    json_t *b = convert_text(frag, NULL, &opt, NULL, &err, &rc);
+
+    ck_assert_int_eq(rc, BASE_OK);
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "effectiveDateTime"),
+                     "2023-04-10T08:30:00-05:00");
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 1), "effectiveDateTime"),
+                     "2023-04-10T09:00:00-05:00");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_realworld_suite(void)
 /* clang-format on */
@@ -702,6 +752,8 @@ Suite *cda_realworld_suite(void)
     tcase_add_test(sections, completed_concern_is_not_an_active_problem);
     tcase_add_test(sections, no_known_drug_allergy_as_value);
     tcase_add_test(ids, patient_contacts);
+    tcase_add_test(ids, bare_phone_numbers_and_emails);
+    tcase_add_test(values, result_without_time_takes_the_organizers);
     tcase_add_test(limits, warnings_are_capped);
     tcase_add_test(limits, undeclared_gbk_is_read_as_gb18030);
     tcase_add_test(limits, declared_encoding_is_not_second_guessed);

@@ -251,6 +251,10 @@ activity_details(struct cda_ctx *c, json_t *enc, const xmlNode *act)
     TRY(encounter_class(c, enc, cda_child(act, "code")));
     TRY(adapter_jset(enc, "subject", adapter_reference(c->patient, NULL)));
     TRY(activity_people_and_places(c, enc, act));
+    /* C-CDA R2.1 Encounter Activity carries it as an SDTC extension */
+    json_t *dispo = cda_concept(c, cda_sdtc_child(act, "dischargeDispositionCode"));
+    if (dispo != NULL)
+        TRY(adapter_jset(enc, "hospitalization", json_pack("{s:o}", "dischargeDisposition", dispo)));
     CDA_EACH(rel, act, "entryRelationship")
     {
         const char *type = cda_attr(c, rel, "typeCode");

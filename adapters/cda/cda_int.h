@@ -59,6 +59,8 @@ const char *cda_lookup(const struct cda_pair *t, size_t n, const char *key);
 bool cda_is(const xmlNode *n, const char *name);
 xmlNodePtr cda_child(const xmlNode *parent, const char *name);
 xmlNodePtr cda_next(const xmlNode *cur, const char *name);
+/* First child in the urn:hl7-org:sdtc extension namespace named `name`. */
+xmlNodePtr cda_sdtc_child(const xmlNode *parent, const char *name);
 #define CDA_EACH(var, parent, name)                                                                \
     for (xmlNodePtr var = cda_child((parent), (name)); var != NULL; var = cda_next(var, (name)))
 /* Attribute without namespace; NULL when absent.  Lives as long as the doc

@@ -33,23 +33,11 @@ gender(struct cda_ctx *c, const xmlNode *code)
     return "unknown";
 }
 
-static xmlNodePtr
-sdtc_child(const xmlNode *parent, const char *name)
-{
-    for (xmlNodePtr n = parent != NULL ? parent->children : NULL; n != NULL; n = n->next) {
-        if (n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-            strcmp((const char *)n->ns->href, SDTC_NS) == 0 &&
-            strcmp((const char *)n->name, name) == 0)
-            return n;
-    }
-    return NULL;
-}
-
 static int
 add_deceased(struct cda_ctx *c, json_t *res, const xmlNode *pat)
 {
-    const char *when = cda_ts(c, sdtc_child(pat, "deceasedTime"), false);
-    const char *ind = cda_attr(c, sdtc_child(pat, "deceasedInd"), "value");
+    const char *when = cda_ts(c, cda_sdtc_child(pat, "deceasedTime"), false);
+    const char *ind = cda_attr(c, cda_sdtc_child(pat, "deceasedInd"), "value");
 
     if (when != NULL)
         return adapter_jset_str(res, "deceasedDateTime", when);

@@ -430,10 +430,11 @@ cda_narrative(struct cda_ctx *c, const xmlNode *text)
 
     if (text == NULL)
         return NULL;
-    if (v != NULL && v[0] == '#') {
+    if (v != NULL && v[0] != '\0') {
         /* CDA R2 section 4.3.5.1: <reference value="#id"/> points into the
-         * section narrative; its text is the original text. */
-        xmlNodePtr target = xmlHashLookup(c->ids, (const xmlChar *)(v + 1));
+         * section narrative; its text is the original text.  Some exports
+         * leave out the '#'. */
+        xmlNodePtr target = xmlHashLookup(c->ids, (const xmlChar *)(v[0] == '#' ? v + 1 : v));
 
         if (target != NULL)
             return cda_text(c, target);

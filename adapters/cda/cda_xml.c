@@ -52,6 +52,18 @@ cda_next(const xmlNode *cur, const char *name)
     return NULL;
 }
 
+xmlNodePtr
+cda_sdtc_child(const xmlNode *parent, const char *name)
+{
+    for (xmlNodePtr n = parent != NULL ? parent->children : NULL; n != NULL; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+            strcmp((const char *)n->ns->href, SDTC_NS) == 0 &&
+            strcmp((const char *)n->name, name) == 0)
+            return n;
+    }
+    return NULL;
+}
+
 static const char *
 attr_value(struct cda_ctx *c, const xmlAttr *a)
 {

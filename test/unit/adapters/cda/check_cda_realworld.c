@@ -125,7 +125,9 @@ static const char results_fragment[] =
     RESULT("age", "<value xsi:type=\"PQ\" value=\"34\" unit=\"\u5c81\"/>", "")
     RESULT("wbc", "<value xsi:type=\"PQ\" value=\"12.5\" unit=\"10^9/L\"/>", "")
     RESULT("odd", "<value xsi:type=\"PQ\" value=\"3\" unit=\"\u4e2a/HP\"/>", "")
-    RESULT("cd", "<value code=\"260385009\" codeSystem=\"2.16.840.1.113883.6.96\"/>", "")
+    "<text><content ID=\"n1\">Nitrite negative</content></text>"
+    RESULT("cd", "<value code=\"260385009\" codeSystem=\"2.16.840.1.113883.6.96\">"
+                 "<originalText><reference value=\"n1\"/></originalText></value>", "")
     RESULT("st", "<value>see report</value>", "")
     RESULT("pq", "<value value=\"7.2\" unit=\"mmol/L\"/>", "")
     RESULT("per", "<value xsi:type=\"IVL_TS\"><low value=\"20200101\"/></value>", "")
@@ -211,6 +213,8 @@ START_TEST(values_without_xsi_type)
 
     ck_assert_str_eq(tu_json_str(result(b, "cd"), "valueCodeableConcept.coding.0.code"),
                      "260385009");
+    /* a narrative reference without its '#' still resolves */
+    ck_assert_str_eq(tu_json_str(result(b, "cd"), "valueCodeableConcept.text"), "Nitrite negative");
     ck_assert_str_eq(tu_json_str(result(b, "st"), "valueString"), "see report");
     ck_assert_str_eq(tu_json_str(result(b, "pq"), "valueQuantity.code"), "mmol/L");
     ck_assert_str_eq(tu_json_str(result(b, "per"), "valuePeriod.start"), "2020-01-01");
@@ -270,6 +274,7 @@ static const char encounters_doc[] = CCDA_DOC(
         "<translation code=\"AMB\" codeSystem=\"2.16.840.1.113883.5.4\"/></code>"
         "<effectiveTime><low value=\"20230301090000-0500\"/>"
         "<high value=\"20230301093000-0500\"/></effectiveTime>"
+        "<sdtc:dischargeDispositionCode code=\"01\" codeSystem=\"2.16.840.1.113883.12.112\"/>"
         "<performer><assignedEntity><id root=\"2.16.840.1.113883.4.6\" extension=\"1234567893\"/>"
         "<assignedPerson><name><given>Adam</given><family>Smith</family></name></assignedPerson>"
         "</assignedEntity></performer>"
@@ -317,6 +322,7 @@ START_TEST(encounters_section)
     ck_assert_str_eq(tu_json_str(enc, "period.end"), "2023-03-01T09:30:00-05:00");
     ck_assert_str_eq(tu_json_str(enc, "location.0.location.display"), "Madison Clinic");
     ck_assert_str_eq(tu_json_str(enc, "reasonCode.0.coding.0.code"), "29857009");
+    ck_assert_str_eq(tu_json_str(enc, "hospitalization.dischargeDisposition.coding.0.code"), "01");
     ck_assert_ptr_nonnull(tu_json_at(enc, "participant.0.individual.reference"));
     ck_assert_str_eq(tu_json_str(enc, "identifier.0.value"), "E1");
     json_array_foreach(json_object_get(b, "entry"), i, e)

@@ -56,9 +56,17 @@ xmlNodePtr
 cda_sdtc_child(const xmlNode *parent, const char *name)
 {
     for (xmlNodePtr n = parent != NULL ? parent->children : NULL; n != NULL; n = n->next) {
-        if (n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-            strcmp((const char *)n->ns->href, SDTC_NS) == 0 &&
-            strcmp((const char *)n->name, name) == 0)
+        const char *local = (const char *)n->name;
+
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        /* Declared: {urn:hl7-org:sdtc}name.  The C-CDA example fragments
+         * use the prefix without declaring it: libxml2 then keeps the
+         * literal name "sdtc:name" (as for an undeclared xsi:type). */
+        if (n->ns != NULL && strcmp((const char *)n->ns->href, SDTC_NS) == 0 &&
+            strcmp(local, name) == 0)
+            return n;
+        if (strncmp(local, "sdtc:", 5) == 0 && strcmp(local + 5, name) == 0)
             return n;
     }
     return NULL;

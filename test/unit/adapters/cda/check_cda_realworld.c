@@ -730,6 +730,49 @@ START_TEST(result_without_time_takes_the_organizers)
 }
 END_TEST
 
+START_TEST(encounter_fragment_with_undeclared_prefixes)
+{
+    /* As the C-CDA example fragments: no namespace, xsi: and sdtc: used
+     * without being declared, the diagnosis as an ICD-9 translation. */
+    static const char frag[] =
+        "<section><code code=\"46240-8\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+        "<text><content ID=\"D1\">Heart failure</content></text>"
+        "<entry><encounter moodCode=\"EVN\" classCode=\"ENC\">"
+        "<id root=\"248b2c03-2013-e138-07d1-001A64958C30\"/>"
+        "<code code=\"99238\" codeSystem=\"2.16.840.1.113883.6.12\">"
+        "<translation code=\"IMP\" codeSystem=\"2.16.840.1.113883.5.4\"/></code>"
+        "<effectiveTime xsi:type=\"IVL_TS\"><low value=\"201410281222-0500\"/>"
+        "<high value=\"201410311504-0500\"/></effectiveTime>"
+        "<sdtc:dischargeDispositionCode code=\"04\" codeSystem=\"2.16.840.1.113883.6.301.5\"/>"
+        "<entryRelationship typeCode=\"SUBJ\"><act moodCode=\"EVN\" classCode=\"ACT\">"
+        "<templateId root=\"2.16.840.1.113883.10.20.22.4.33\"/>"
+        "<code code=\"11535-2\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode code=\"active\"/>"
+        "<entryRelationship typeCode=\"SUBJ\"><observation classCode=\"OBS\" moodCode=\"EVN\">"
+        "<id root=\"20cdd1a0-6136-4939-802f-edfebe9320bc\"/>"
+        "<code code=\"282291009\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "<value xsi:type=\"CD\" nullFlavor=\"OTH\"><originalText><reference value=\"#D1\"/>"
+        "</originalText><translation code=\"428.0\" codeSystem=\"2.16.840.1.113883.6.103\"/>"
+        "</value></observation></entryRelationship></act></entryRelationship>"
+        "</encounter></entry></section>";
+    struct cda_options opt = {.patient_ref = "Patient/1"};
+    struct base_err err = {0};
+    int rc;
+    json_t *b = convert_text(frag, NULL, &opt, NULL, &err, &rc);
+    json_t *enc = nth(b, "Encounter", 0);
+    json_t *dx = nth(b, "Condition", 0);
+
+    ck_assert_int_eq(rc, BASE_OK);
+    ck_assert_str_eq(tu_json_str(enc, "class.code"), "IMP");
+    ck_assert_str_eq(tu_json_str(enc, "period.start"), "2014-10-28T12:22:00-05:00");
+    ck_assert_str_eq(tu_json_str(enc, "hospitalization.dischargeDisposition.coding.0.code"), "04");
+    ck_assert_str_eq(tu_json_str(dx, "code.coding.0.system"), "http://hl7.org/fhir/sid/icd-9-cm");
+    ck_assert_str_eq(tu_json_str(dx, "code.text"), "Heart failure");
+    ck_assert_str_eq(tu_json_str(dx, "category.0.coding.0.code"), "encounter-diagnosis");
+    ck_assert_str_eq(tu_json_str(dx, "clinicalStatus.coding.0.code"), "active");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_realworld_suite(void)
 /* clang-format on */
@@ -754,6 +797,7 @@ Suite *cda_realworld_suite(void)
     tcase_add_test(values, iso_and_sql_timestamps);
     tcase_add_test(sections, encounters_section);
     tcase_add_test(sections, social_history_section);
+    tcase_add_test(sections, encounter_fragment_with_undeclared_prefixes);
     tcase_add_test(sections, medication_event_timing_and_dose_range);
     tcase_add_test(sections, completed_concern_is_not_an_active_problem);
     tcase_add_test(sections, no_known_drug_allergy_as_value);

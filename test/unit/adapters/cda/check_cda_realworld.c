@@ -773,6 +773,29 @@ START_TEST(encounter_fragment_with_undeclared_prefixes)
 }
 END_TEST
 
+/* ------------------------------------------------------------- document */
+
+START_TEST(replaced_document_relates_to_its_parent)
+{
+    static const char doc[] = WST_DOC_WITH(
+        "<id root=\"2.16.156.10011.1.12\" extension=\"ZY001\"/>",
+        "<relatedDocument typeCode=\"RPLC\"><parentDocument><id root=\"2.16.156.10011.1.1\" "
+        "extension=\"RN-0\"/><setId/><versionNumber/></parentDocument></relatedDocument>"
+        "<relatedDocument typeCode=\"RPLC\"><parentDocument><id/></parentDocument>"
+        "</relatedDocument>",
+        "");
+    json_t *b = convert_ok(doc, NULL);
+    json_t *dr = nth(b, "DocumentReference", 0);
+
+    ck_assert_uint_eq(json_array_size(json_object_get(dr, "relatesTo")), 1);
+    ck_assert_str_eq(tu_json_str(dr, "relatesTo.0.code"), "replaces");
+    ck_assert_str_eq(tu_json_str(dr, "relatesTo.0.target.identifier.value"), "RN-0");
+    ck_assert_str_eq(tu_json_str(dr, "relatesTo.0.target.identifier.system"),
+                     "urn:oid:2.16.156.10011.1.1");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_realworld_suite(void)
 /* clang-format on */
@@ -803,6 +826,7 @@ Suite *cda_realworld_suite(void)
     tcase_add_test(sections, no_known_drug_allergy_as_value);
     tcase_add_test(ids, patient_contacts);
     tcase_add_test(ids, bare_phone_numbers_and_emails);
+    tcase_add_test(ids, replaced_document_relates_to_its_parent);
     tcase_add_test(values, result_without_time_takes_the_organizers);
     tcase_add_test(limits, warnings_are_capped);
     tcase_add_test(limits, undeclared_gbk_is_read_as_gb18030);

@@ -53,7 +53,8 @@ static const char *const entry_paths[] = {
     [CDA_MEDICATION] = "hl7:substanceAdministration"
                        " | hl7:act/hl7:entryRelationship/hl7:substanceAdministration",
     [CDA_ALLERGY] = "hl7:observation | hl7:act/hl7:entryRelationship/hl7:observation",
-    [CDA_RESULT] = "hl7:organizer | hl7:observation",
+    [CDA_RESULT] = "hl7:organizer | hl7:observation"
+                   " | hl7:organizer/hl7:component/hl7:organizer", /* panels in a panel */
     [CDA_VITAL] = "hl7:organizer/hl7:component/hl7:observation | hl7:observation",
     [CDA_PROCEDURE] = "hl7:procedure | hl7:observation | hl7:act",
     [CDA_IMMUNIZATION] = "hl7:substanceAdministration",

@@ -796,6 +796,35 @@ START_TEST(replaced_document_relates_to_its_parent)
 }
 END_TEST
 
+START_TEST(nested_result_organizers)
+{
+    /* A microbiology-style battery whose components are panels */
+    static const char frag[] =
+        "<section xmlns=\"urn:hl7-org:v3\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+        "<code code=\"30954-2\" codeSystem=\"2.16.840.1.113883.6.1\"/><entry>"
+        "<organizer classCode=\"BATTERY\" moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"P\"/>"
+        "<code code=\"630-4\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode code=\"completed\"/>"
+        "<effectiveTime value=\"20230410\"/><component><organizer classCode=\"CLUSTER\" "
+        "moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"S\"/>"
+        "<code code=\"29576-6\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+        "<statusCode code=\"completed\"/><component><observation classCode=\"OBS\" "
+        "moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"A\"/>"
+        "<code code=\"18862-3\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+        "<value xsi:type=\"CD\" code=\"S\" codeSystem=\"2.16.840.1.113883.5.83\"/>"
+        "</observation></component></organizer></component></organizer></entry></section>";
+    struct cda_options opt = {.patient_ref = "Patient/1"};
+    struct base_err err = {0};
+    int rc;
+    json_t *b = convert_text(frag, NULL, &opt, NULL, &err, &rc);
+
+    ck_assert_int_eq(rc, BASE_OK);
+    ck_assert_uint_eq(count_type(b, "Observation"), 1);
+    ck_assert_uint_eq(count_type(b, "DiagnosticReport"), 1);
+    ck_assert_str_eq(tu_json_str(nth(b, "DiagnosticReport", 0), "code.coding.0.code"), "29576-6");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_realworld_suite(void)
 /* clang-format on */
@@ -828,6 +857,7 @@ Suite *cda_realworld_suite(void)
     tcase_add_test(ids, bare_phone_numbers_and_emails);
     tcase_add_test(ids, replaced_document_relates_to_its_parent);
     tcase_add_test(values, result_without_time_takes_the_organizers);
+    tcase_add_test(values, nested_result_organizers);
     tcase_add_test(limits, warnings_are_capped);
     tcase_add_test(limits, undeclared_gbk_is_read_as_gb18030);
     tcase_add_test(limits, declared_encoding_is_not_second_guessed);

@@ -258,6 +258,22 @@ iso_to_ts(struct cda_ctx *c, const char *v)
     return base_arena_strdup(c->arena, out);
 }
 
+/* A zone of hours only ("+08", which ISO 8601 allows and some exports
+ * write into a TS) gets its minutes, as HL7 V3 TS (+ZZzz) has them. */
+static const char *
+zone_minutes(struct cda_ctx *c, const char *v)
+{
+    const char *sign = strrchr(v, '+');
+    size_t len = strlen(v);
+
+    if (sign == NULL)
+        sign = strrchr(v, '-');
+    if (sign == NULL || sign - v < 8 || len - (size_t)(sign - v) != 3 || !is_digit(sign[1]) ||
+        !is_digit(sign[2]))
+        return v;
+    return base_arena_sprintf(c->arena, "%s00", v);
+}
+
 const char *
 cda_ts(struct cda_ctx *c, const xmlNode *ts, bool want_date)
 {
@@ -267,6 +283,8 @@ cda_ts(struct cda_ctx *c, const xmlNode *ts, bool want_date)
     if (v == NULL || cda_blank(v))
         return NULL;
     v = iso_to_ts(c, v);
+    if (v != NULL)
+        v = zone_minutes(c, v);
     if (v == NULL) {
         (void)cda_nomem(c);
         return NULL;

@@ -139,6 +139,10 @@ static const char results_fragment[] =
            "<effectiveTime value=\"2024-03-20T01:30:00.25Z\"/>")
     RESULT("bad", "<value xsi:type=\"INT\" value=\"1\"/>",
            "<effectiveTime value=\"2024-03-20 late\"/>")
+    RESULT("hh", "<value xsi:type=\"INT\" value=\"1\"/>",
+           "<effectiveTime value=\"20240320093000+08\"/>")
+    RESULT("isohh", "<value xsi:type=\"INT\" value=\"1\"/>",
+           "<effectiveTime value=\"2024-03-20T09:30:00-05\"/>")
     "</section>";
 
 static json_t *
@@ -235,6 +239,11 @@ START_TEST(iso_and_sql_timestamps)
     ck_assert_str_eq(tu_json_str(result(b, "utc"), "effectiveDateTime"),
                      "2024-03-20T01:30:00.25+00:00");
     ck_assert_ptr_null(tu_json_at(result(b, "bad"), "effectiveDateTime"));
+    /* a zone of hours only */
+    ck_assert_str_eq(tu_json_str(result(b, "hh"), "effectiveDateTime"),
+                     "2024-03-20T09:30:00+08:00");
+    ck_assert_str_eq(tu_json_str(result(b, "isohh"), "effectiveDateTime"),
+                     "2024-03-20T09:30:00-05:00");
     ck_assert_str_eq(tu_json_str(warnings, "issue.1.diagnostics"), "invalid timestamp; skipped");
     json_decref(warnings);
     json_decref(b);

@@ -49,6 +49,14 @@ root_urn(struct cda_ctx *c, const char *root)
     return NULL;
 }
 
+/* OIDs CDA documents use besides the ones FHIR registers (mapkit's table):
+ * older C32/C-CDA R1.1 exports name CVX by the HITSP OID, and C-CDA R2.1
+ * discharge dispositions use NUBC UB-04 FL17 (HL7 THO URI). */
+static const struct cda_pair cda_only_systems[] = {
+    {"2.16.840.1.113883.6.59", "http://hl7.org/fhir/sid/cvx"},
+    {"2.16.840.1.113883.6.301.5", "https://www.nubc.org/CodeSystem/PatDischargeStatus"},
+};
+
 const char *
 cda_system(struct cda_ctx *c, const char *oid)
 {
@@ -56,7 +64,9 @@ cda_system(struct cda_ctx *c, const char *oid)
 
     if (oid == NULL || oid[0] == '\0')
         return NULL;
-    uri = adapter_oid_uri(base_str_from_cstr(oid));
+    uri = CDA_LOOKUP(cda_only_systems, oid);
+    if (uri == NULL)
+        uri = adapter_oid_uri(base_str_from_cstr(oid));
     if (uri != NULL)
         return base_arena_strdup(c->arena, uri);
     return root_urn(c, oid);

@@ -774,6 +774,8 @@ START_TEST(encounter_fragment_with_undeclared_prefixes)
     ck_assert_str_eq(tu_json_str(enc, "class.code"), "IMP");
     ck_assert_str_eq(tu_json_str(enc, "period.start"), "2014-10-28T12:22:00-05:00");
     ck_assert_str_eq(tu_json_str(enc, "hospitalization.dischargeDisposition.coding.0.code"), "04");
+    ck_assert_str_eq(tu_json_str(enc, "hospitalization.dischargeDisposition.coding.0.system"),
+                     "https://www.nubc.org/CodeSystem/PatDischargeStatus");
     ck_assert_str_eq(tu_json_str(dx, "code.coding.0.system"), "http://hl7.org/fhir/sid/icd-9-cm");
     ck_assert_str_eq(tu_json_str(dx, "code.text"), "Heart failure");
     ck_assert_str_eq(tu_json_str(dx, "category.0.coding.0.code"), "encounter-diagnosis");
@@ -834,6 +836,28 @@ START_TEST(nested_result_organizers)
 }
 END_TEST
 
+START_TEST(immunization_with_the_hitsp_cvx_oid)
+{
+    static const char frag[] =
+        "<section xmlns=\"urn:hl7-org:v3\"><code code=\"11369-6\" "
+        "codeSystem=\"2.16.840.1.113883.6.1\"/><entry><substanceAdministration "
+        "classCode=\"SBADM\" moodCode=\"EVN\" negationInd=\"false\"><id root=\"1.2.3\" "
+        "extension=\"I\"/><statusCode code=\"completed\"/><effectiveTime value=\"20101015\"/>"
+        "<consumable><manufacturedProduct><manufacturedMaterial><code code=\"88\" "
+        "codeSystem=\"2.16.840.1.113883.6.59\"/></manufacturedMaterial></manufacturedProduct>"
+        "</consumable></substanceAdministration></entry></section>";
+    struct cda_options opt = {.patient_ref = "Patient/1"};
+    struct base_err err = {0};
+    int rc;
+    json_t *b = convert_text(frag, NULL, &opt, NULL, &err, &rc);
+
+    ck_assert_int_eq(rc, BASE_OK);
+    ck_assert_str_eq(tu_json_str(nth(b, "Immunization", 0), "vaccineCode.coding.0.system"),
+                     "http://hl7.org/fhir/sid/cvx");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_realworld_suite(void)
 /* clang-format on */
@@ -867,6 +891,7 @@ Suite *cda_realworld_suite(void)
     tcase_add_test(ids, replaced_document_relates_to_its_parent);
     tcase_add_test(values, result_without_time_takes_the_organizers);
     tcase_add_test(values, nested_result_organizers);
+    tcase_add_test(values, immunization_with_the_hitsp_cvx_oid);
     tcase_add_test(limits, warnings_are_capped);
     tcase_add_test(limits, undeclared_gbk_is_read_as_gb18030);
     tcase_add_test(limits, declared_encoding_is_not_second_guessed);

@@ -163,6 +163,14 @@ BASE_MUST_CHECK int cda_map_procedure(struct cda_ctx *c, xmlNodePtr act);
 BASE_MUST_CHECK int cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind,
                                         const char **ref);
 BASE_MUST_CHECK int cda_map_report(struct cda_ctx *c, xmlNodePtr organizer);
+/* Observation.value[x] from a CDA value by its xsi:type (or its shape);
+ * effective[x] from an effectiveTime.  BASE_E_NOMEM. */
+BASE_MUST_CHECK int cda_set_value(struct cda_ctx *c, json_t *res, const xmlNode *v);
+BASE_MUST_CHECK int cda_observation_time(struct cda_ctx *c, json_t *res, const xmlNode *et);
+/* cda_wst.c: a WS/T 500 lab organizer (one test item as data elements)
+ * -> one Observation of that test. */
+bool cda_wst_lab_item(struct cda_ctx *c, const xmlNode *org);
+BASE_MUST_CHECK int cda_map_wst_lab_item(struct cda_ctx *c, xmlNodePtr org);
 /* Encounter Activity (C-CDA 4.49) -> Encounter, its Encounter Diagnosis
  * acts -> Condition (encounter-diagnosis) referring to it. */
 BASE_MUST_CHECK int cda_map_encounter_activity(struct cda_ctx *c, xmlNodePtr enc);

@@ -225,8 +225,8 @@ set_coded_or_text(struct cda_ctx *c, json_t *res, const xmlNode *v, const char *
     return BASE_OK;
 }
 
-static int
-set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
+int
+cda_set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
 {
     const char *t = cda_xsi_type(c, v);
 
@@ -327,8 +327,8 @@ observation_extras(struct cda_ctx *c, json_t *res, const xmlNode *obs)
     return BASE_OK;
 }
 
-static int
-observation_time(struct cda_ctx *c, json_t *res, const xmlNode *et)
+int
+cda_observation_time(struct cda_ctx *c, json_t *res, const xmlNode *et)
 {
     xmlNodePtr low = cda_child(et, "low");
     xmlNodePtr high = cda_child(et, "high");
@@ -365,11 +365,11 @@ observation_body(struct cda_ctx *c, json_t *res, const xmlNode *obs, enum cda_ki
         TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     if (c->encounter != NULL)
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
-    TRY(observation_time(c, res, cda_child(obs, "effectiveTime")));
+    TRY(cda_observation_time(c, res, cda_child(obs, "effectiveTime")));
     if (c->result_time != NULL && json_object_get(res, "effectiveDateTime") == NULL &&
         json_object_get(res, "effectivePeriod") == NULL)
-        TRY(observation_time(c, res, c->result_time));
-    TRY(set_value(c, res, cda_child(obs, "value")));
+        TRY(cda_observation_time(c, res, c->result_time));
+    TRY(cda_set_value(c, res, cda_child(obs, "value")));
     return observation_extras(c, res, obs);
 }
 
@@ -449,7 +449,7 @@ report_body(struct cda_ctx *c, json_t *res, const xmlNode *org, json_t *results)
         TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     if (c->encounter != NULL)
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
-    TRY(observation_time(c, res, cda_child(org, "effectiveTime")));
+    TRY(cda_observation_time(c, res, cda_child(org, "effectiveTime")));
     return adapter_jset(res, "result", json_incref(results));
 }
 
@@ -462,6 +462,10 @@ cda_map_report(struct cda_ctx *c, xmlNodePtr org)
 
     if (results == NULL)
         return cda_nomem(c);
+    if (cda_wst_lab_item(c, org)) {
+        json_decref(results);
+        return cda_map_wst_lab_item(c, org);
+    }
     CDA_EACH(comp, org, "component")
     {
         const char *ref = NULL;

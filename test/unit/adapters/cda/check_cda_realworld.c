@@ -858,6 +858,62 @@ START_TEST(immunization_with_the_hitsp_cvx_oid)
 }
 END_TEST
 
+#define WST_COMPONENT(de, value, inner)                                                            \
+    "<component><observation classCode=\"OBS\" moodCode=\"EVN\"><code code=\"" de                 \
+    "\" codeSystem=\"2.16.156.10011.2.2.1\"/>" value inner "</observation></component>"
+
+START_TEST(wst_lab_item_is_one_observation)
+{
+    static const char doc[] = WST_DOC(
+        "<id root=\"2.16.156.10011.1.12\" extension=\"ZY001\"/>",
+        WST_SECTION(
+            "30954-2",
+            "<entry><organizer classCode=\"CLUSTER\" moodCode=\"EVN\"><statusCode/>" WST_COMPONENT(
+                "DE04.30.019.00", "<effectiveTime value=\"20240309073000+0800\"/>"
+                                  "<value xsi:type=\"ST\">6690-2</value>",
+                "<entryRelationship typeCode=\"COMP\"><observation classCode=\"OBS\" "
+                "moodCode=\"EVN\"><code code=\"DE04.50.134.00\" "
+                "codeSystem=\"2.16.156.10011.2.2.1\"/><value xsi:type=\"ST\">\u8840</value>"
+                "</observation></entryRelationship>")
+                WST_COMPONENT("DE04.30.020.00",
+                              "<value xsi:type=\"ST\">\u767d\u7ec6\u80de\u8ba1\u6570</value>", "")
+                    WST_COMPONENT("DE04.30.017.00",
+                                  "<value xsi:type=\"CD\" code=\"1\" "
+                                  "codeSystem=\"2.16.156.10011.2.3.2.38\" "
+                                  "displayName=\"\u5f02\u5e38\"/>",
+                                  "")
+                        WST_COMPONENT(
+                            "DE04.30.015.00", "<value xsi:type=\"REAL\" value=\"12.5\"/>",
+                            "<entryRelationship typeCode=\"COMP\"><observation classCode=\"OBS\" "
+                            "moodCode=\"EVN\"><code code=\"DE04.30.016.00\" "
+                            "codeSystem=\"2.16.156.10011.2.2.1\"/><value "
+                            "xsi:type=\"ST\">10^9/L</value></observation></entryRelationship>")
+                "</organizer></entry>"
+                "<entry><organizer classCode=\"CLUSTER\" moodCode=\"EVN\"><statusCode/>" WST_COMPONENT(
+                    "DE04.30.019.00", "<value xsi:type=\"ST\">HBsAg</value>", "")
+                    WST_COMPONENT("DE04.30.017.00",
+                                  "<value xsi:type=\"CD\" code=\"0\" "
+                                  "codeSystem=\"2.16.156.10011.2.3.2.38\"/>",
+                                  "") "</organizer></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *wbc = nth(b, "Observation", 0);
+    json_t *hbs = nth(b, "Observation", 1);
+
+    ck_assert_uint_eq(count_type(b, "Observation"), 2);
+    ck_assert_uint_eq(count_type(b, "DiagnosticReport"), 0);
+    ck_assert_str_eq(tu_json_str(wbc, "code.coding.0.system"), "http://loinc.org");
+    ck_assert_str_eq(tu_json_str(wbc, "code.coding.0.code"), "6690-2");
+    ck_assert_str_eq(tu_json_str(wbc, "code.text"), "\u767d\u7ec6\u80de\u8ba1\u6570");
+    ck_assert_str_eq(tu_json_str(wbc, "valueQuantity.code"), "10*9/L");
+    ck_assert_str_eq(tu_json_str(wbc, "interpretation.0.coding.0.display"), "\u5f02\u5e38");
+    ck_assert_str_eq(tu_json_str(wbc, "effectiveDateTime"), "2024-03-09T07:30:00+08:00");
+    /* a laboratory's own item code has no system to name: text only */
+    ck_assert_ptr_null(tu_json_at(hbs, "code.coding"));
+    ck_assert_str_eq(tu_json_str(hbs, "code.text"), "HBsAg");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *cda_realworld_suite(void)
 /* clang-format on */
@@ -876,6 +932,7 @@ Suite *cda_realworld_suite(void)
     tcase_add_test(wst, wst_encounter_from_body_dates_and_places);
     tcase_add_test(wst, wst_medication_labeled_drug);
     tcase_add_test(wst, wst_lab_result_unit_from_its_own_entry);
+    tcase_add_test(wst, wst_lab_item_is_one_observation);
     tcase_add_test(values, quantity_comparator_and_text);
     tcase_add_test(values, units_that_are_not_ucum);
     tcase_add_test(values, values_without_xsi_type);

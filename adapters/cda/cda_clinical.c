@@ -97,8 +97,7 @@ condition_status(struct cda_ctx *c, json_t *res, const xmlNode *obs, const xmlNo
     const char *s = CDA_LOOKUP(problem_status, value_code(c, st));
 
     if (s == NULL && !abated && concern != NULL && is_concern(c, concern))
-        s = CDA_LOOKUP(concern_status,
-                       cda_attr(c, cda_child(concern, "statusCode"), "code"));
+        s = CDA_LOOKUP(concern_status, cda_attr(c, cda_child(concern, "statusCode"), "code"));
     if (s == NULL)
         s = abated ? "resolved" : "active";
     /* FHIR R4 con-4: an abated condition is inactive, resolved or in remission */
@@ -280,8 +279,8 @@ denies_allergy(struct cda_ctx *c, const xmlNode *obs)
 {
     static const char *const denials[] = {
         "\u5426\u8ba4", /* 否认 denies */
-        "\u65e0",        /* 无 none */
-        "no known", "none", "nka", "nkda",
+        "\u65e0",       /* 无 none */
+        "no known",     "none", "nka", "nkda",
     };
     xmlNodePtr v = cda_child(obs, "value");
     const char *type = cda_xsi_type(c, v);

@@ -202,7 +202,7 @@ cda_map_encounter(struct cda_ctx *c, xmlNodePtr root)
 /* ------------------------------------------------ Encounter Activity (4.49) */
 
 static const struct cda_pair encounter_status[] = {
-    {"completed", "finished"}, {"active", "in-progress"},       {"aborted", "cancelled"},
+    {"completed", "finished"},  {"active", "in-progress"},         {"aborted", "cancelled"},
     {"cancelled", "cancelled"}, {"nullified", "entered-in-error"}, {"suspended", "onleave"},
 };
 
@@ -239,7 +239,8 @@ activity_details(struct cda_ctx *c, json_t *enc, const xmlNode *act)
 {
     xmlNodePtr et = cda_child(act, "effectiveTime");
     json_t *period = cda_period(c, et);
-    const char *st = CDA_LOOKUP(encounter_status, cda_attr(c, cda_child(act, "statusCode"), "code"));
+    const char *st =
+        CDA_LOOKUP(encounter_status, cda_attr(c, cda_child(act, "statusCode"), "code"));
 
     /* C-CDA on FHIR: an encounter that happened (moodCode EVN) with a time
      * is finished unless its statusCode says otherwise. */
@@ -254,7 +255,8 @@ activity_details(struct cda_ctx *c, json_t *enc, const xmlNode *act)
     /* C-CDA R2.1 Encounter Activity carries it as an SDTC extension */
     json_t *dispo = cda_concept(c, cda_sdtc_child(act, "dischargeDispositionCode"));
     if (dispo != NULL)
-        TRY(adapter_jset(enc, "hospitalization", json_pack("{s:o}", "dischargeDisposition", dispo)));
+        TRY(adapter_jset(enc, "hospitalization",
+                         json_pack("{s:o}", "dischargeDisposition", dispo)));
     CDA_EACH(rel, act, "entryRelationship")
     {
         const char *type = cda_attr(c, rel, "typeCode");

@@ -32,17 +32,17 @@ struct cda_ctx {
     size_t xml_len;
     xmlDocPtr doc;
     xmlXPathContextPtr xp;
-    xmlHashTablePtr ids;   /* narrative ID attribute -> element */
-    struct adapter_tx tx;  /* the Bundle */
-    json_t *warnings;      /* OperationOutcome of skipped values */
-    size_t warning_count;  /* issues in `warnings` */
+    xmlHashTablePtr ids;     /* narrative ID attribute -> element */
+    struct adapter_tx tx;    /* the Bundle */
+    json_t *warnings;        /* OperationOutcome of skipped values */
+    size_t warning_count;    /* issues in `warnings` */
     size_t warnings_omitted; /* beyond lim->max_warnings: counted only */
-    char doc_key[40];      /* "urn:uuid:" of the document id, base for derived ids */
-    size_t derived;        /* counter for derived identifiers */
-    const char *patient;   /* reference for subject/patient, or NULL */
-    const char *encounter; /* fullUrl of the Encounter, or NULL */
-    json_t *doc_authors;   /* references for DocumentReference.author */
-    const char *custodian; /* fullUrl of the custodian Organization */
+    char doc_key[40];        /* "urn:uuid:" of the document id, base for derived ids */
+    size_t derived;          /* counter for derived identifiers */
+    const char *patient;     /* reference for subject/patient, or NULL */
+    const char *encounter;   /* fullUrl of the Encounter, or NULL */
+    json_t *doc_authors;     /* references for DocumentReference.author */
+    const char *custodian;   /* fullUrl of the custodian Organization */
     const char *authenticator;
     const xmlNode *result_time; /* organizer effectiveTime for its results */
 };

@@ -146,8 +146,9 @@ dose_and_rate(struct cda_ctx *c, json_t *dosage, const xmlNode *dq)
 
     if (low == NULL && high == NULL) {
         q = cda_quantity(c, dq);
-        return q != NULL ? adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "doseQuantity", q))
-                         : BASE_OK;
+        return q != NULL
+                   ? adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "doseQuantity", q))
+                   : BASE_OK;
     }
     range = json_object();
     if (range == NULL)

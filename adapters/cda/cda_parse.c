@@ -145,7 +145,8 @@ claims_utf8(const char *xml, size_t len)
     if (strncmp(head, "<?xml", 5) != 0 || end == NULL || enc == NULL || enc > end)
         return true;
     enc += strcspn(enc, "\"'");
-    return *enc != '\0' && (strncasecmp(enc + 1, "utf-8", 5) == 0 || strncasecmp(enc + 1, "utf8", 4) == 0);
+    return *enc != '\0' &&
+           (strncasecmp(enc + 1, "utf-8", 5) == 0 || strncasecmp(enc + 1, "utf8", 4) == 0);
 }
 
 static int

@@ -133,8 +133,8 @@ add_contact(struct cda_ctx *c, json_t *res, const char *role, const xmlNode *cod
         adapter_jset(ct, "telecom", json_incref(json_object_get(holder, "telecom"))) != BASE_OK)
         goto nomem;
     if (json_array_size(json_object_get(holder, "address")) > 0 &&
-        adapter_jset(ct, "address", json_incref(json_array_get(json_object_get(holder, "address"), 0))) !=
-            BASE_OK)
+        adapter_jset(ct, "address",
+                     json_incref(json_array_get(json_object_get(holder, "address"), 0))) != BASE_OK)
         goto nomem;
     json_decref(holder);
     if (json_object_get(ct, "name") == NULL && json_object_get(ct, "telecom") == NULL &&
@@ -167,7 +167,8 @@ add_contacts(struct cda_ctx *c, json_t *res, const xmlNode *root, const xmlNode 
 
         if (type == NULL || (strcmp(type, "IND") != 0 && strcmp(type, "NOT") != 0) || role == NULL)
             continue;
-        TRY(add_contact(c, res, role, cda_child(ae, "code"), cda_child(ae, "associatedPerson"), ae));
+        TRY(add_contact(c, res, role, cda_child(ae, "code"), cda_child(ae, "associatedPerson"),
+                        ae));
     }
     return BASE_OK;
 }

@@ -354,18 +354,24 @@ cda_time_point(struct cda_ctx *c, const xmlNode *ivl)
 /* Units exports write that are not UCUM (Chinese vital signs, US vendor
  * shorthand) -> the UCUM code; the unit as written stays Quantity.unit. */
 static const struct cda_pair ucum_units[] = {
-    {"\u2103", "Cel"},          /* ℃ */
-    {"\u00b0C", "Cel"},         /* °C */
-    {"\u00b0F", "[degF]"},      /* °F */
+    {"\u2103", "Cel"},             /* ℃ */
+    {"\u00b0C", "Cel"},            /* °C */
+    {"\u00b0F", "[degF]"},         /* °F */
     {"\u6444\u6c0f\u5ea6", "Cel"}, /* 摄氏度 */
-    {"mmHg", "mm[Hg]"},         {"mm Hg", "mm[Hg]"},
-    {"bpm", "/min"},            {"beats/min", "/min"},
-    {"breaths/min", "/min"},    {"\u6b21/\u5206", "/min"}, /* 次/分 */
-    {"\u6b21/min", "/min"},     {"\u6b21/\u5206\u949f", "/min"}, /* 次/分钟 */
-    {"\u5c81", "a"},            /* 岁 */
-    {"lb", "[lb_av]"},          {"lbs", "[lb_av]"},
-    {"in", "[in_i]"},           {"inch", "[in_i]"},
-    {"kg/m\u00b2", "kg/m2"},     /* kg/m² */
+    {"mmHg", "mm[Hg]"},
+    {"mm Hg", "mm[Hg]"},
+    {"bpm", "/min"},
+    {"beats/min", "/min"},
+    {"breaths/min", "/min"},
+    {"\u6b21/\u5206", "/min"}, /* 次/分 */
+    {"\u6b21/min", "/min"},
+    {"\u6b21/\u5206\u949f", "/min"}, /* 次/分钟 */
+    {"\u5c81", "a"},                 /* 岁 */
+    {"lb", "[lb_av]"},
+    {"lbs", "[lb_av]"},
+    {"in", "[in_i]"},
+    {"inch", "[in_i]"},
+    {"kg/m\u00b2", "kg/m2"}, /* kg/m² */
 };
 
 /* The UCUM code for a PQ unit, or NULL when the unit cannot be UCUM (a

@@ -45,8 +45,8 @@ cda_wst_lab_item(struct cda_ctx *c, const xmlNode *org)
     bool named = element_text(c, org, DE_ITEM_CODE)[0] != '\0' ||
                  element_text(c, org, DE_ITEM_NAME)[0] != '\0';
 
-    return named && (element(c, org, DE_QUANTITY) != NULL ||
-                     element(c, org, DE_RESULT_CODE) != NULL);
+    return named &&
+           (element(c, org, DE_QUANTITY) != NULL || element(c, org, DE_RESULT_CODE) != NULL);
 }
 
 /* LOINC codes are digits, a hyphen and a check digit ("6690-2"). */

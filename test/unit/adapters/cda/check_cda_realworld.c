@@ -23,17 +23,17 @@
     "<realmCode code=\"CN\"/><typeId root=\"2.16.840.1.113883.1.3\" extension=\"POCD_MT000040\"/>" \
     "<templateId root=\"2.16.156.10011.2.1.1.69\"/>"                                               \
     "<id root=\"2.16.156.10011.1.1\" extension=\"RN-1\"/>"                                         \
-    "<code code=\"C0049\" codeSystem=\"2.16.156.10011.2.4\"/><title>出院记录</title>"              \
+    "<code code=\"C0049\" codeSystem=\"2.16.156.10011.2.4\"/><title>出院记录</title>"          \
     "<effectiveTime value=\"20240320093000\"/>"                                                    \
     "<recordTarget><patientRole>" ids "<patient>"                                                  \
-    "<id root=\"2.16.156.10011.1.3\" extension=\"110101199003077316\"/><name>王小明</name>"        \
+    "<id root=\"2.16.156.10011.1.3\" extension=\"110101199003077316\"/><name>王小明</name>"     \
     "<administrativeGenderCode code=\"1\" codeSystem=\"2.16.156.10011.2.3.3.4\"/>"                 \
-    "</patient></patientRole></recordTarget>" tail                                                 \
-    "<component><structuredBody>" body "</structuredBody></component></ClinicalDocument>"
+    "</patient></patientRole></recordTarget>" tail "<component><structuredBody>" body              \
+    "</structuredBody></component></ClinicalDocument>"
 
 #define WST_SECTION(loinc, entries)                                                                \
-    "<component><section><code code=\"" loinc "\" codeSystem=\"2.16.840.1.113883.6.1\"/><text/>"  \
-    entries "</section></component>"
+    "<component><section><code code=\"" loinc                                                      \
+    "\" codeSystem=\"2.16.840.1.113883.6.1\"/><text/>" entries "</section></component>"
 
 #define WST_OBS(de, value, inner)                                                                  \
     "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><code code=\"" de                      \
@@ -116,34 +116,51 @@ END_TEST
 
 static const char results_fragment[] =
     "<section xmlns=\"urn:hl7-org:v3\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
-    "<code code=\"30954-2\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
-    RESULT("lt", "<value xsi:type=\"PQ\" value=\"&lt;0.5\" unit=\"mg/dL\"/>", "")
-    RESULT("ge", "<value xsi:type=\"PQ\" value=\" &gt;=60 \" unit=\"mL/min/{1.73_m2}\"/>", "")
-    RESULT("txt", "<value xsi:type=\"PQ\" value=\"trace\" unit=\"mg/dL\"/>", "")
-    RESULT("dot", "<value xsi:type=\"PQ\" value=\"5.\" unit=\"1\"/>", "")
-    RESULT("cel", "<value xsi:type=\"PQ\" value=\"37.5\" unit=\"\u2103\"/>", "")
-    RESULT("age", "<value xsi:type=\"PQ\" value=\"34\" unit=\"\u5c81\"/>", "")
-    RESULT("wbc", "<value xsi:type=\"PQ\" value=\"12.5\" unit=\"10^9/L\"/>", "")
-    RESULT("odd", "<value xsi:type=\"PQ\" value=\"3\" unit=\"\u4e2a/HP\"/>", "")
-    "<text><content ID=\"n1\">Nitrite negative</content></text>"
-    RESULT("cd", "<value code=\"260385009\" codeSystem=\"2.16.840.1.113883.6.96\">"
-                 "<originalText><reference value=\"n1\"/></originalText></value>", "")
-    RESULT("st", "<value>see report</value>", "")
-    RESULT("pq", "<value value=\"7.2\" unit=\"mmol/L\"/>", "")
-    RESULT("per", "<value xsi:type=\"IVL_TS\"><low value=\"20200101\"/></value>", "")
-    RESULT("iso", "<value xsi:type=\"INT\" value=\"1\"/>",
-           "<effectiveTime value=\"2024-03-20T09:30:00+08:00\"/>")
-    RESULT("sql", "<value xsi:type=\"INT\" value=\"1\"/>",
-           "<effectiveTime value=\"2024-03-20 09:30:00\"/>")
-    RESULT("utc", "<value xsi:type=\"INT\" value=\"1\"/>",
-           "<effectiveTime value=\"2024-03-20T01:30:00.25Z\"/>")
-    RESULT("bad", "<value xsi:type=\"INT\" value=\"1\"/>",
-           "<effectiveTime value=\"2024-03-20 late\"/>")
-    RESULT("hh", "<value xsi:type=\"INT\" value=\"1\"/>",
-           "<effectiveTime value=\"20240320093000+08\"/>")
-    RESULT("isohh", "<value xsi:type=\"INT\" value=\"1\"/>",
-           "<effectiveTime value=\"2024-03-20T09:30:00-05\"/>")
-    "</section>";
+    "<code code=\"30954-2\" codeSystem=\"2.16.840.1.113883.6.1\"/>" RESULT(
+        "lt", "<value xsi:type=\"PQ\" value=\"&lt;0.5\" unit=\"mg/dL\"/>",
+        "") RESULT("ge", "<value xsi:type=\"PQ\" value=\" &gt;=60 \" unit=\"mL/min/{1.73_m2}\"/>",
+                   "") RESULT("txt", "<value xsi:type=\"PQ\" value=\"trace\" unit=\"mg/dL\"/>",
+                              "") RESULT("dot", "<value xsi:type=\"PQ\" value=\"5.\" unit=\"1\"/>",
+                                         "") RESULT("cel",
+                                                    "<value xsi:type=\"PQ\" value=\"37.5\" "
+                                                    "unit=\"\u2103\"/>",
+                                                    "") RESULT("age",
+                                                               "<value xsi:type=\"PQ\" "
+                                                               "value=\"34\" unit=\"\u5c81\"/>",
+                                                               "")
+        RESULT("wbc", "<value xsi:type=\"PQ\" value=\"12.5\" unit=\"10^9/L\"/>", "") RESULT(
+            "odd", "<value xsi:type=\"PQ\" value=\"3\" unit=\"\u4e2a/HP\"/>",
+            "") "<text><content ID=\"n1\">Nitrite negative</content></text>" RESULT("cd",
+                                                                                    "<value "
+                                                                                    "code="
+                                                                                    "\"260385009\" "
+                                                                                    "codeSystem="
+                                                                                    "\"2.16.840.1."
+                                                                                    "113883.6.96\">"
+                                                                                    "<originalText>"
+                                                                                    "<reference "
+                                                                                    "value=\"n1\"/"
+                                                                                    "></"
+                                                                                    "originalText><"
+                                                                                    "/value>",
+                                                                                    "")
+            RESULT("st", "<value>see report</value>", "") RESULT(
+                "pq", "<value value=\"7.2\" unit=\"mmol/L\"/>",
+                "") RESULT("per", "<value xsi:type=\"IVL_TS\"><low value=\"20200101\"/></value>",
+                           "") RESULT("iso", "<value xsi:type=\"INT\" value=\"1\"/>",
+                                      "<effectiveTime value=\"2024-03-20T09:30:00+08:00\"/>")
+                RESULT("sql", "<value xsi:type=\"INT\" value=\"1\"/>",
+                       "<effectiveTime value=\"2024-03-20 09:30:00\"/>")
+                    RESULT("utc", "<value xsi:type=\"INT\" value=\"1\"/>",
+                           "<effectiveTime value=\"2024-03-20T01:30:00.25Z\"/>")
+                        RESULT("bad", "<value xsi:type=\"INT\" value=\"1\"/>",
+                               "<effectiveTime value=\"2024-03-20 late\"/>")
+                            RESULT("hh", "<value xsi:type=\"INT\" value=\"1\"/>",
+                                   "<effectiveTime value=\"20240320093000+08\"/>")
+                                RESULT(
+                                    "isohh", "<value xsi:type=\"INT\" value=\"1\"/>",
+                                    "<effectiveTime value=\"2024-03-20T09:30:00-05\"/>") "</"
+                                                                                         "section>";
 
 static json_t *
 result(json_t *b, const char *code)
@@ -180,8 +197,8 @@ START_TEST(quantity_comparator_and_text)
     ck_assert_str_eq(tu_json_str(result(b, "ge"), "valueQuantity.comparator"), ">=");
     ck_assert_str_eq(tu_json_str(result(b, "ge"), "valueQuantity.code"), "mL/min/{1.73_m2}");
     ck_assert_str_eq(tu_json_str(result(b, "txt"), "valueString"), "trace mg/dL");
-    struct base_str five =
-        fhir_json_number_text(tu_json_at(result(b, "dot"), "valueQuantity.value"), num, sizeof(num));
+    struct base_str five = fhir_json_number_text(
+        tu_json_at(result(b, "dot"), "valueQuantity.value"), num, sizeof(num));
     ck_assert(five.len == 1 && five.ptr[0] == '5');
     ck_assert_ptr_null(tu_json_at(result(b, "dot"), "valueQuantity.unit"));
     /* the text result is kept and said so, without quoting it (the other
@@ -263,9 +280,9 @@ END_TEST
     "<code code=\"34133-9\" codeSystem=\"2.16.840.1.113883.6.1\"/><title>CCD</title>"              \
     "<effectiveTime value=\"20230415103012-0500\"/>"                                               \
     "<recordTarget><patientRole><id root=\"1.2.840.114350.1.13.999.2.7.5.737384.14\" "             \
-    "extension=\"E1\"/><patient><name><given>Jane</given><family>Doe</family></name>"             \
+    "extension=\"E1\"/><patient><name><given>Jane</given><family>Doe</family></name>"              \
     "<administrativeGenderCode code=\"F\" codeSystem=\"2.16.840.1.113883.5.1\"/>"                  \
-    "<birthTime value=\"19700502\"/></patient></patientRole></recordTarget>"                      \
+    "<birthTime value=\"19700502\"/></patient></patientRole></recordTarget>"                       \
     "<component><structuredBody>" body "</structuredBody></component></ClinicalDocument>"
 
 #define CCDA_SECTION(tmpl, loinc, entries)                                                         \
@@ -273,8 +290,8 @@ END_TEST
     "\" extension=\"2015-08-01\"/><code code=\"" loinc                                             \
     "\" codeSystem=\"2.16.840.1.113883.6.1\"/><text/>" entries "</section></component>"
 
-static const char encounters_doc[] = CCDA_DOC(
-    CCDA_SECTION(
+static const char encounters_doc[] =
+    CCDA_DOC(CCDA_SECTION(
         "22.1", "46240-8",
         "<entry><encounter classCode=\"ENC\" moodCode=\"EVN\">"
         "<templateId root=\"2.16.840.1.113883.10.20.22.4.49\" extension=\"2015-08-01\"/>"
@@ -303,17 +320,18 @@ static const char encounters_doc[] = CCDA_DOC(
         "<value xsi:type=\"CD\" code=\"J06.9\" codeSystem=\"2.16.840.1.113883.6.90\"/>"
         "</observation></entryRelationship></act></entryRelationship>"
         "</encounter></entry>"
-        "<entry><encounter classCode=\"ENC\" moodCode=\"INT\"><id root=\"1.2.3.95\" extension=\"E2\"/>"
+        "<entry><encounter classCode=\"ENC\" moodCode=\"INT\"><id root=\"1.2.3.95\" "
+        "extension=\"E2\"/>"
         "<code code=\"99214\" codeSystem=\"2.16.840.1.113883.6.12\"/>"
         "<effectiveTime value=\"20231201\"/></encounter></entry>")
-        CCDA_SECTION("17", "29762-2",
-                     "<entry><observation classCode=\"OBS\" moodCode=\"EVN\">"
-                     "<templateId root=\"2.16.840.1.113883.10.20.22.4.78\"/>"
-                     "<id root=\"1.2.3.96\" extension=\"S1\"/>"
-                     "<code code=\"72166-2\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
-                     "<statusCode code=\"completed\"/><effectiveTime value=\"20230415\"/>"
-                     "<value xsi:type=\"CD\" code=\"8517006\" "
-                     "codeSystem=\"2.16.840.1.113883.6.96\"/></observation></entry>"));
+                 CCDA_SECTION("17", "29762-2",
+                              "<entry><observation classCode=\"OBS\" moodCode=\"EVN\">"
+                              "<templateId root=\"2.16.840.1.113883.10.20.22.4.78\"/>"
+                              "<id root=\"1.2.3.96\" extension=\"S1\"/>"
+                              "<code code=\"72166-2\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+                              "<statusCode code=\"completed\"/><effectiveTime value=\"20230415\"/>"
+                              "<value xsi:type=\"CD\" code=\"8517006\" "
+                              "codeSystem=\"2.16.840.1.113883.6.96\"/></observation></entry>"));
 
 START_TEST(encounters_section)
 {
@@ -396,12 +414,17 @@ START_TEST(wst_vital_signs_in_physical_exam)
         "<id root=\"2.16.156.10011.1.12\" extension=\"ZY001\"/>",
         WST_SECTION(
             "29545-1",
-            WST_OBS("DE04.10.186.00", "<value xsi:type=\"PQ\" value=\"36.8\" unit=\"\u6444\u6c0f\u5ea6\"/>", "")
-                WST_OBS("DE04.10.126.00", "<value xsi:type=\"ST\">\u76ae\u80a4\u65e0\u9ec4\u67d3</value>", "")
-                    "<entry><organizer classCode=\"BATTERY\" moodCode=\"EVN\"><statusCode/><component>"
-                    "<observation classCode=\"OBS\" moodCode=\"EVN\"><code code=\"DE04.10.174.00\" "
-                    "codeSystem=\"2.16.156.10011.2.2.1\"/><value xsi:type=\"PQ\" value=\"120\" "
-                    "unit=\"mmHg\"/></observation></component></organizer></entry>"));
+            WST_OBS("DE04.10.186.00",
+                    "<value xsi:type=\"PQ\" value=\"36.8\" unit=\"\u6444\u6c0f\u5ea6\"/>", "")
+                WST_OBS(
+                    "DE04.10.126.00",
+                    "<value xsi:type=\"ST\">\u76ae\u80a4\u65e0\u9ec4\u67d3</value>",
+                    "") "<entry><organizer classCode=\"BATTERY\" "
+                        "moodCode=\"EVN\"><statusCode/><component>"
+                        "<observation classCode=\"OBS\" moodCode=\"EVN\"><code "
+                        "code=\"DE04.10.174.00\" "
+                        "codeSystem=\"2.16.156.10011.2.2.1\"/><value xsi:type=\"PQ\" value=\"120\" "
+                        "unit=\"mmHg\"/></observation></component></organizer></entry>"));
     json_t *b = convert_ok(doc, NULL);
     json_t *temp = nth(b, "Observation", 0);
     json_t *sys = nth(b, "Observation", 1);
@@ -421,18 +444,21 @@ START_TEST(wst_allergy_denied_is_no_known_allergy)
 {
     static const char doc[] = WST_DOC(
         "<id root=\"2.16.156.10011.1.12\" extension=\"ZY001\"/>",
-        WST_SECTION("48765-2",
-                    WST_OBS("DE02.10.023.00",
-                            "<value xsi:type=\"ST\">\u5426\u8ba4\u836f\u7269\u8fc7\u654f\u53f2</value>", "")
-                        WST_OBS("DE02.10.022.00", "<value xsi:type=\"BL\" value=\"false\"/>", "")
-                            WST_OBS("DE02.10.023.00", "<value xsi:type=\"ST\">\u9752\u9709\u7d20</value>",
-                                    "")));
+        WST_SECTION(
+            "48765-2",
+            WST_OBS("DE02.10.023.00",
+                    "<value xsi:type=\"ST\">\u5426\u8ba4\u836f\u7269\u8fc7\u654f\u53f2</value>", "")
+                WST_OBS("DE02.10.022.00", "<value xsi:type=\"BL\" value=\"false\"/>", "") WST_OBS(
+                    "DE02.10.023.00", "<value xsi:type=\"ST\">\u9752\u9709\u7d20</value>", "")));
     json_t *b = convert_ok(doc, NULL);
 
     ck_assert_uint_eq(count_type(b, "AllergyIntolerance"), 3);
-    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 0), "code.coding.0.code"), "716186003");
-    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 1), "code.coding.0.code"), "716186003");
-    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 2), "code.text"), "\u9752\u9709\u7d20");
+    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 0), "code.coding.0.code"),
+                     "716186003");
+    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 1), "code.coding.0.code"),
+                     "716186003");
+    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 2), "code.text"),
+                     "\u9752\u9709\u7d20");
     json_decref(b);
 }
 END_TEST
@@ -443,7 +469,8 @@ START_TEST(wst_encounter_from_body_dates_and_places)
         "<id root=\"2.16.156.10011.1.12\" extension=\"ZY001\"/>",
         "<componentOf><encompassingEncounter><effectiveTime/>"
         "<location><healthCareFacility><serviceProviderOrganization>"
-        "<asOrganizationPartOf><wholeOrganization><id root=\"2.16.156.10011.1.22\" extension=\"12\"/>"
+        "<asOrganizationPartOf><wholeOrganization><id root=\"2.16.156.10011.1.22\" "
+        "extension=\"12\"/>"
         "<name>12\u5e8a</name><asOrganizationPartOf><wholeOrganization>"
         "<id root=\"2.16.156.10011.1.26\" extension=\"NK\"/><name>\u5185\u79d1</name>"
         "<asOrganizationPartOf><wholeOrganization><id root=\"2.16.156.10011.1.5\" "
@@ -500,15 +527,16 @@ START_TEST(wst_lab_result_unit_from_its_own_entry)
 {
     static const char doc[] = WST_DOC(
         "<id root=\"2.16.156.10011.1.12\" extension=\"ZY001\"/>",
-        WST_SECTION("30954-2",
-                    "<entry><organizer classCode=\"CLUSTER\" moodCode=\"EVN\"><statusCode/><component>"
-                    "<observation classCode=\"OBS\" moodCode=\"EVN\"><code code=\"DE04.30.015.00\" "
-                    "codeSystem=\"2.16.156.10011.2.2.1\"/><value xsi:type=\"REAL\" value=\"12.5\"/>"
-                    "<entryRelationship typeCode=\"COMP\"><observation classCode=\"OBS\" "
-                    "moodCode=\"EVN\"><code code=\"DE04.30.016.00\" "
-                    "codeSystem=\"2.16.156.10011.2.2.1\"/><value xsi:type=\"ST\">10^9/L</value>"
-                    "</observation></entryRelationship></observation></component></organizer>"
-                    "</entry>"));
+        WST_SECTION(
+            "30954-2",
+            "<entry><organizer classCode=\"CLUSTER\" moodCode=\"EVN\"><statusCode/><component>"
+            "<observation classCode=\"OBS\" moodCode=\"EVN\"><code code=\"DE04.30.015.00\" "
+            "codeSystem=\"2.16.156.10011.2.2.1\"/><value xsi:type=\"REAL\" value=\"12.5\"/>"
+            "<entryRelationship typeCode=\"COMP\"><observation classCode=\"OBS\" "
+            "moodCode=\"EVN\"><code code=\"DE04.30.016.00\" "
+            "codeSystem=\"2.16.156.10011.2.2.1\"/><value xsi:type=\"ST\">10^9/L</value>"
+            "</observation></entryRelationship></observation></component></organizer>"
+            "</entry>"));
     json_t *b = convert_ok(doc, NULL);
     json_t *obs = nth(b, "Observation", 0);
 
@@ -521,18 +549,19 @@ END_TEST
 /* ------------------------------------------------ problems, allergies */
 
 static const char concern_doc[] = CCDA_DOC(
-    CCDA_SECTION("5.1", "11450-4",
-                 "<entry><act classCode=\"ACT\" moodCode=\"EVN\">"
-                 "<templateId root=\"2.16.840.1.113883.10.20.22.4.3\"/>"
-                 "<code code=\"CONC\" codeSystem=\"2.16.840.1.113883.5.6\"/>"
-                 "<statusCode code=\"completed\"/><effectiveTime><low value=\"2019\"/>"
-                 "<high nullFlavor=\"UNK\"/></effectiveTime>"
-                 "<entryRelationship typeCode=\"SUBJ\"><observation classCode=\"OBS\" moodCode=\"EVN\">"
-                 "<id root=\"1.2.3.93\" extension=\"PR9\"/>"
-                 "<code code=\"55607006\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
-                 "<effectiveTime><low value=\"2019\"/><high nullFlavor=\"UNK\"/></effectiveTime>"
-                 "<value xsi:type=\"CD\" code=\"195967001\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
-                 "</observation></entryRelationship></act></entry>")
+    CCDA_SECTION(
+        "5.1", "11450-4",
+        "<entry><act classCode=\"ACT\" moodCode=\"EVN\">"
+        "<templateId root=\"2.16.840.1.113883.10.20.22.4.3\"/>"
+        "<code code=\"CONC\" codeSystem=\"2.16.840.1.113883.5.6\"/>"
+        "<statusCode code=\"completed\"/><effectiveTime><low value=\"2019\"/>"
+        "<high nullFlavor=\"UNK\"/></effectiveTime>"
+        "<entryRelationship typeCode=\"SUBJ\"><observation classCode=\"OBS\" moodCode=\"EVN\">"
+        "<id root=\"1.2.3.93\" extension=\"PR9\"/>"
+        "<code code=\"55607006\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "<effectiveTime><low value=\"2019\"/><high nullFlavor=\"UNK\"/></effectiveTime>"
+        "<value xsi:type=\"CD\" code=\"195967001\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "</observation></entryRelationship></act></entry>")
         CCDA_SECTION("6.1", "48765-2",
                      "<entry><act classCode=\"ACT\" moodCode=\"EVN\">"
                      "<code code=\"CONC\" codeSystem=\"2.16.840.1.113883.5.6\"/>"
@@ -599,9 +628,8 @@ END_TEST
 
 START_TEST(warnings_are_capped)
 {
-    static const char head[] =
-        "<section xmlns=\"urn:hl7-org:v3\"><code code=\"30954-2\" "
-        "codeSystem=\"2.16.840.1.113883.6.1\"/>";
+    static const char head[] = "<section xmlns=\"urn:hl7-org:v3\"><code code=\"30954-2\" "
+                               "codeSystem=\"2.16.840.1.113883.6.1\"/>";
     static const char entry[] = "<entry><observation/></entry>";
     size_t n = 5000;
     size_t len = sizeof(head) + n * (sizeof(entry) - 1) + sizeof("</section>");
@@ -623,7 +651,8 @@ START_TEST(warnings_are_capped)
     b = convert_text(xml, &lim, NULL, &warnings, &err, &rc);
     ck_assert_int_eq(rc, BASE_OK);
     ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 11);
-    ck_assert_str_eq(tu_json_str(warnings, "issue.10.diagnostics"), "4990 further warnings omitted");
+    ck_assert_str_eq(tu_json_str(warnings, "issue.10.diagnostics"),
+                     "4990 further warnings omitted");
     ck_assert_str_eq(tu_json_str(warnings, "issue.10.code"), "too-costly");
     json_decref(warnings);
     json_decref(b);
@@ -814,7 +843,8 @@ START_TEST(nested_result_organizers)
         "<section xmlns=\"urn:hl7-org:v3\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
         "<code code=\"30954-2\" codeSystem=\"2.16.840.1.113883.6.1\"/><entry>"
         "<organizer classCode=\"BATTERY\" moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"P\"/>"
-        "<code code=\"630-4\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode code=\"completed\"/>"
+        "<code code=\"630-4\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode "
+        "code=\"completed\"/>"
         "<effectiveTime value=\"20230410\"/><component><organizer classCode=\"CLUSTER\" "
         "moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"S\"/>"
         "<code code=\"29576-6\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
@@ -859,7 +889,7 @@ START_TEST(immunization_with_the_hitsp_cvx_oid)
 END_TEST
 
 #define WST_COMPONENT(de, value, inner)                                                            \
-    "<component><observation classCode=\"OBS\" moodCode=\"EVN\"><code code=\"" de                 \
+    "<component><observation classCode=\"OBS\" moodCode=\"EVN\"><code code=\"" de                  \
     "\" codeSystem=\"2.16.156.10011.2.2.1\"/>" value inner "</observation></component>"
 
 START_TEST(wst_lab_item_is_one_observation)
@@ -869,32 +899,39 @@ START_TEST(wst_lab_item_is_one_observation)
         WST_SECTION(
             "30954-2",
             "<entry><organizer classCode=\"CLUSTER\" moodCode=\"EVN\"><statusCode/>" WST_COMPONENT(
-                "DE04.30.019.00", "<effectiveTime value=\"20240309073000+0800\"/>"
-                                  "<value xsi:type=\"ST\">6690-2</value>",
+                "DE04.30.019.00",
+                "<effectiveTime value=\"20240309073000+0800\"/>"
+                "<value xsi:type=\"ST\">6690-2</value>",
                 "<entryRelationship typeCode=\"COMP\"><observation classCode=\"OBS\" "
                 "moodCode=\"EVN\"><code code=\"DE04.50.134.00\" "
                 "codeSystem=\"2.16.156.10011.2.2.1\"/><value xsi:type=\"ST\">\u8840</value>"
                 "</observation></entryRelationship>")
                 WST_COMPONENT("DE04.30.020.00",
-                              "<value xsi:type=\"ST\">\u767d\u7ec6\u80de\u8ba1\u6570</value>", "")
-                    WST_COMPONENT("DE04.30.017.00",
-                                  "<value xsi:type=\"CD\" code=\"1\" "
-                                  "codeSystem=\"2.16.156.10011.2.3.2.38\" "
-                                  "displayName=\"\u5f02\u5e38\"/>",
-                                  "")
-                        WST_COMPONENT(
-                            "DE04.30.015.00", "<value xsi:type=\"REAL\" value=\"12.5\"/>",
-                            "<entryRelationship typeCode=\"COMP\"><observation classCode=\"OBS\" "
-                            "moodCode=\"EVN\"><code code=\"DE04.30.016.00\" "
-                            "codeSystem=\"2.16.156.10011.2.2.1\"/><value "
-                            "xsi:type=\"ST\">10^9/L</value></observation></entryRelationship>")
-                "</organizer></entry>"
-                "<entry><organizer classCode=\"CLUSTER\" moodCode=\"EVN\"><statusCode/>" WST_COMPONENT(
-                    "DE04.30.019.00", "<value xsi:type=\"ST\">HBsAg</value>", "")
-                    WST_COMPONENT("DE04.30.017.00",
-                                  "<value xsi:type=\"CD\" code=\"0\" "
-                                  "codeSystem=\"2.16.156.10011.2.3.2.38\"/>",
-                                  "") "</organizer></entry>"));
+                              "<value xsi:type=\"ST\">\u767d\u7ec6\u80de\u8ba1\u6570</value>",
+                              "") WST_COMPONENT("DE04.30.017.00",
+                                                "<value xsi:type=\"CD\" code=\"1\" "
+                                                "codeSystem=\"2.16.156.10011.2.3.2.38\" "
+                                                "displayName=\"\u5f02\u5e38\"/>",
+                                                "")
+                    WST_COMPONENT("DE04.30.015.00", "<value xsi:type=\"REAL\" value=\"12.5\"/>",
+                                  "<entryRelationship typeCode=\"COMP\"><observation "
+                                  "classCode=\"OBS\" "
+                                  "moodCode=\"EVN\"><code code=\"DE04.30.016.00\" "
+                                  "codeSystem=\"2.16.156.10011.2.2.1\"/><value "
+                                  "xsi:type=\"ST\">10^9/L</value></observation></"
+                                  "entryRelationship>") "</organizer></entry>"
+                                                        "<entry><organizer classCode=\"CLUSTER\" "
+                                                        "moodCode=\"EVN\"><statusCode/"
+                                                        ">" WST_COMPONENT(
+                                                            "DE04.30.019.00",
+                                                            "<value xsi:type=\"ST\">HBsAg</value>",
+                                                            "")
+                                                            WST_COMPONENT(
+                                                                "DE04.30.017.00",
+                                                                "<value xsi:type=\"CD\" code=\"0\" "
+                                                                "codeSystem=\"2.16.156.10011.2.3.2."
+                                                                "38\"/>",
+                                                                "") "</organizer></entry>"));
     json_t *b = convert_ok(doc, NULL);
     json_t *wbc = nth(b, "Observation", 0);
     json_t *hbs = nth(b, "Observation", 1);
@@ -915,7 +952,8 @@ START_TEST(wst_lab_item_is_one_observation)
 END_TEST
 
 /* clang-format off: the build finds suites by this one-line signature */
-Suite *cda_realworld_suite(void)
+Suite *
+cda_realworld_suite(void)
 /* clang-format on */
 {
     Suite *s = suite_create("cda_realworld");

@@ -72,18 +72,49 @@ cda_sdtc_child(const xmlNode *parent, const char *name)
     return NULL;
 }
 
+static bool
+is_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/* `s` without leading and trailing XML white space: CDA attributes are
+ * codes, OIDs, numbers and times, which the schema's token types collapse,
+ * and exports from fixed-width database columns pad ("I10  ").  Such a
+ * value is invalid as a FHIR code or id. */
+static const char *
+trimmed(struct cda_ctx *c, const char *s)
+{
+    size_t len = strlen(s);
+    const char *p = s;
+    char *copy;
+
+    while (is_space(*p))
+        p++;
+    while (len > (size_t)(p - s) && is_space(s[len - 1]))
+        len--;
+    if (p == s && s[len] == '\0')
+        return s;
+    copy = base_arena_strndup(c->arena, p, len - (size_t)(p - s));
+    if (copy == NULL)
+        (void)cda_nomem(c);
+    return copy;
+}
+
 static const char *
 attr_value(struct cda_ctx *c, const xmlAttr *a)
 {
     xmlChar *v;
-    char *copy;
+    const char *copy;
 
     if (a->children != NULL && a->children->next == NULL && a->children->type == XML_TEXT_NODE)
-        return (const char *)a->children->content;
+        return trimmed(c, (const char *)a->children->content);
     v = xmlNodeListGetString(a->doc, a->children, 1);
     if (v == NULL)
         return "";
-    copy = base_arena_strdup(c->arena, (const char *)v);
+    copy = trimmed(c, (const char *)v);
+    if (copy == (const char *)v)
+        copy = base_arena_strdup(c->arena, (const char *)v);
     xmlFree(v);
     if (copy == NULL)
         (void)cda_nomem(c);

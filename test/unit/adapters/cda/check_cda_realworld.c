@@ -913,21 +913,20 @@ START_TEST(wst_lab_item_is_one_observation)
                                                 "codeSystem=\"2.16.156.10011.2.3.2.38\" "
                                                 "displayName=\"\u5f02\u5e38\"/>",
                                                 "")
-                    WST_COMPONENT("DE04.30.015.00", "<value xsi:type=\"REAL\" value=\"12.5\"/>",
-                                  "<entryRelationship typeCode=\"COMP\"><observation "
-                                  "classCode=\"OBS\" "
-                                  "moodCode=\"EVN\"><code code=\"DE04.30.016.00\" "
-                                  "codeSystem=\"2.16.156.10011.2.2.1\"/><value "
-                                  "xsi:type=\"ST\">10^9/L</value></observation></"
-                                  "entryRelationship>") "</organizer></entry>"
-                                                        "<entry><organizer classCode=\"CLUSTER\" "
-                                                        "moodCode=\"EVN\"><statusCode/"
-                                                        ">" WST_COMPONENT(
-                                                            "DE04.30.019.00",
-                                                            "<value xsi:type=\"ST\">HBsAg</value>",
-                                                            "")
-                                                            WST_COMPONENT(
-                                                                "DE04.30.017.00",
+                    WST_COMPONENT(
+                        "DE04.30.015.00", "<value xsi:type=\"REAL\" value=\"12.5\"/>",
+                        "<entryRelationship typeCode=\"COMP\"><observation "
+                        "classCode=\"OBS\" "
+                        "moodCode=\"EVN\"><code code=\"DE04.30.016.00\" "
+                        "codeSystem=\"2.16.156.10011.2.2.1\"/><value "
+                        "xsi:type=\"ST\">10^9/L</value></observation></"
+                        "entryRelationship>") "</organizer></entry>"
+                                              "<entry><organizer classCode=\"CLUSTER\" "
+                                              "moodCode=\"EVN\"><statusCode/"
+                                              ">" WST_COMPONENT(
+                                                  "DE04.30.019.00",
+                                                  "<value xsi:type=\"ST\">HBsAg</value>", "")
+                                                  WST_COMPONENT("DE04.30.017.00",
                                                                 "<value xsi:type=\"CD\" code=\"0\" "
                                                                 "codeSystem=\"2.16.156.10011.2.3.2."
                                                                 "38\"/>",
@@ -947,6 +946,34 @@ START_TEST(wst_lab_item_is_one_observation)
     /* a laboratory's own item code has no system to name: text only */
     ck_assert_ptr_null(tu_json_at(hbs, "code.coding"));
     ck_assert_str_eq(tu_json_str(hbs, "code.text"), "HBsAg");
+    json_decref(b);
+}
+END_TEST
+
+START_TEST(padded_attribute_values)
+{
+    /* fixed-width database columns: "F ", " 38341003 ", an OID with spaces */
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "5.1", "11450-4",
+        "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+        "extension=\" P1 \"/><code code=\"55607006\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "<value xsi:type=\"CD\" code=\" 38341003 \" codeSystem=\" 2.16.840.1.113883.6.96 \" "
+        "displayName=\" Hypertension&#10;\"/></observation></entry>"
+        "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+        "extension=\"P2\"/><code code=\"55607006\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "<value xsi:type=\"CD\" code=\"   \" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "</observation></entry>"));
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(doc, &warnings);
+    json_t *cond = nth(b, "Condition", 0);
+
+    ck_assert_uint_eq(count_type(b, "Condition"), 1); /* a blank code is no code */
+    ck_assert_str_eq(tu_json_str(cond, "code.coding.0.code"), "38341003");
+    ck_assert_str_eq(tu_json_str(cond, "code.coding.0.system"), "http://snomed.info/sct");
+    ck_assert_str_eq(tu_json_str(cond, "code.coding.0.display"), "Hypertension");
+    ck_assert_str_eq(tu_json_str(cond, "identifier.0.value"), "P1");
+    ck_assert_str_eq(tu_json_str(warnings, "issue.0.code"), "required");
+    json_decref(warnings);
     json_decref(b);
 }
 END_TEST
@@ -982,6 +1009,7 @@ cda_realworld_suite(void)
     tcase_add_test(sections, completed_concern_is_not_an_active_problem);
     tcase_add_test(sections, no_known_drug_allergy_as_value);
     tcase_add_test(ids, patient_contacts);
+    tcase_add_test(ids, padded_attribute_values);
     tcase_add_test(ids, bare_phone_numbers_and_emails);
     tcase_add_test(ids, replaced_document_relates_to_its_parent);
     tcase_add_test(values, result_without_time_takes_the_organizers);

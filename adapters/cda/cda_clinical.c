@@ -125,10 +125,17 @@ condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concer
     if (onset == NULL)
         onset = cda_ts(c, cda_child(time, "low"), false);
     TRY(condition_status(c, res, obs, concern, abate != NULL));
-    TRY(adapter_jpush(
-        res, "category",
-        status_cc("http://terminology.hl7.org/CodeSystem/condition-category",
-                  kind == CDA_DIAGNOSIS ? "encounter-diagnosis" : "problem-list-item")));
+    if (kind == CDA_CONCERN)
+        /* C-CDA on FHIR / US Core: health concerns have their own category
+         * (FHIR R4's Condition.category binding is extensible) */
+        TRY(adapter_jpush(res, "category",
+                          status_cc("http://hl7.org/fhir/us/core/CodeSystem/condition-category",
+                                    "health-concern")));
+    else
+        TRY(adapter_jpush(
+            res, "category",
+            status_cc("http://terminology.hl7.org/CodeSystem/condition-category",
+                      kind == CDA_DIAGNOSIS ? "encounter-diagnosis" : "problem-list-item")));
     TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     if (kind == CDA_DIAGNOSIS && c->encounter != NULL)
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));

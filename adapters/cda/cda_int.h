@@ -149,7 +149,8 @@ enum cda_kind {
     CDA_VITAL,
     CDA_SOCIAL, /* social history: smoking status, tobacco and alcohol use */
     CDA_ENCOUNTER,
-    CDA_EXAM, /* physical examination: the WS/T 500 vital signs in it */
+    CDA_EXAM,    /* physical examination: the WS/T 500 vital signs in it */
+    CDA_CONCERN, /* health concerns: their Problem Observations */
     CDA_PROCEDURE,
     CDA_IMMUNIZATION
 };

@@ -71,6 +71,32 @@ add_communication(struct cda_ctx *c, json_t *res, const xmlNode *pat)
     return BASE_OK;
 }
 
+/* GB/T 2261.2 (marital status, the code set of WS/T 500 documents) -> HL7
+ * v3 MaritalStatus, which FHIR R4 binds Patient.maritalStatus to; the
+ * national code stays first. */
+#define GBT_2261_2 "2.16.156.10011.2.3.3.5"
+static const struct cda_pair gbt_marital[] = {
+    {"10", "S"}, /* 未婚 never married */
+    {"20", "M"}, /* 已婚 married */
+    {"21", "M"}, /* 初婚 */
+    {"22", "M"}, /* 再婚 */
+    {"23", "M"}, /* 复婚 */
+    {"30", "W"}, /* 丧偶 widowed */
+    {"40", "D"}, /* 离婚 divorced */
+};
+
+static int
+add_v3_marital(struct cda_ctx *c, json_t *cc, const xmlNode *code)
+{
+    const char *system = cda_attr(c, code, "codeSystem");
+    const char *v3 = CDA_LOOKUP(gbt_marital, cda_attr(c, code, "code"));
+
+    if (system == NULL || strcmp(system, GBT_2261_2) != 0 || v3 == NULL)
+        return BASE_OK;
+    return adapter_cc_add_coding(cc, "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", v3,
+                                 NULL, NULL);
+}
+
 static int
 patient_details(struct cda_ctx *c, json_t *res, const xmlNode *role)
 {
@@ -83,8 +109,10 @@ patient_details(struct cda_ctx *c, json_t *res, const xmlNode *role)
     TRY(adapter_jset_str(res, "birthDate", cda_ts(c, cda_child(pat, "birthTime"), true)));
     TRY(add_deceased(c, res, pat));
     marital = cda_concept(c, cda_child(pat, "maritalStatusCode"));
-    if (marital != NULL)
+    if (marital != NULL) {
         TRY(adapter_jset(res, "maritalStatus", marital));
+        TRY(add_v3_marital(c, marital, cda_child(pat, "maritalStatusCode")));
+    }
     TRY(add_communication(c, res, pat));
     TRY(cda_map_organization(c, cda_child(role, "providerOrganization"), &org));
     if (org != NULL)

@@ -41,6 +41,7 @@ static const struct section_rule section_rules[] = {
     {CCDA "17",       NULL,            "29762-2", CDA_SOCIAL},       /* Social history */
     {CCDA "22",       CCDA "22.1",     "46240-8", CDA_ENCOUNTER},    /* Encounters */
     {NULL,            NULL,            "29545-1", CDA_EXAM},         /* Physical findings */
+    {CCDA "58",       NULL,            "75310-3", CDA_CONCERN},      /* Health concerns */
 };
 
 /* The acts each kind maps, as XPath from the <entry>: the entry's own act
@@ -61,6 +62,10 @@ static const char *const entry_paths[] = {
     [CDA_SOCIAL] = "hl7:observation | hl7:organizer/hl7:component/hl7:observation",
     [CDA_ENCOUNTER] = "hl7:encounter",
     [CDA_EXAM] = "hl7:observation | hl7:organizer/hl7:component/hl7:observation",
+    /* a Health Concern Act (4.132) may point at results, allergies and more
+     * as evidence: only its Problem Observations (4.4) are conditions */
+    [CDA_CONCERN] = "hl7:act/hl7:entryRelationship/hl7:observation"
+                    "[hl7:templateId/@root='2.16.840.1.113883.10.20.22.4.4']",
 };
 /* clang-format on */
 
@@ -105,6 +110,7 @@ map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
     switch (kind) {
     case CDA_PROBLEM:
     case CDA_DIAGNOSIS:
+    case CDA_CONCERN:
         return cda_map_condition(c, act, wrapping_act(act), kind);
     case CDA_ALLERGY:
         return cda_map_allergy(c, act, wrapping_act(act));

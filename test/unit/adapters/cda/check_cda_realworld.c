@@ -28,6 +28,7 @@
     "<recordTarget><patientRole>" ids "<patient>"                                                  \
     "<id root=\"2.16.156.10011.1.3\" extension=\"110101199003077316\"/><name>王小明</name>"     \
     "<administrativeGenderCode code=\"1\" codeSystem=\"2.16.156.10011.2.3.3.4\"/>"                 \
+    "<maritalStatusCode code=\"20\" codeSystem=\"2.16.156.10011.2.3.3.5\"/>"                       \
     "</patient></patientRole></recordTarget>" tail "<component><structuredBody>" body              \
     "</structuredBody></component></ClinicalDocument>"
 
@@ -66,6 +67,9 @@ START_TEST(empty_extension_is_no_identifier)
     ck_assert_uint_eq(json_array_size(ids), 2);
     ck_assert_str_eq(tu_json_str(p, "identifier.0.system"), "urn:oid:2.16.156.10011.1.12");
     ck_assert_str_eq(tu_json_str(p, "identifier.1.system"), "urn:oid:2.16.156.10011.1.3");
+    /* GB/T 2261.2 marital status gains the HL7 v3 code next to it */
+    ck_assert_str_eq(tu_json_str(p, "maritalStatus.coding.0.code"), "20");
+    ck_assert_str_eq(tu_json_str(p, "maritalStatus.coding.1.code"), "M");
     json_decref(b);
 }
 END_TEST
@@ -978,6 +982,37 @@ START_TEST(padded_attribute_values)
 }
 END_TEST
 
+START_TEST(health_concerns_section)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "58", "75310-3",
+        "<entry><act classCode=\"ACT\" moodCode=\"EVN\">"
+        "<templateId root=\"2.16.840.1.113883.10.20.22.4.132\" extension=\"2015-08-01\"/>"
+        "<id root=\"1.2.3.91\" extension=\"HC1\"/><code code=\"75310-3\" "
+        "codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode code=\"active\"/>"
+        "<entryRelationship typeCode=\"REFR\"><observation classCode=\"OBS\" moodCode=\"EVN\">"
+        "<templateId root=\"2.16.840.1.113883.10.20.22.4.4\" extension=\"2015-08-01\"/>"
+        "<id root=\"1.2.3.91\" extension=\"HC1O\"/>"
+        "<code code=\"55607006\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "<value xsi:type=\"CD\" code=\"233604007\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "</observation></entryRelationship>"
+        "<entryRelationship typeCode=\"SPRT\"><observation classCode=\"OBS\" moodCode=\"EVN\">"
+        "<templateId root=\"2.16.840.1.113883.10.20.22.4.2\"/><id root=\"1.2.3.91\" "
+        "extension=\"R\"/>"
+        "<code code=\"6690-2\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+        "<value xsi:type=\"PQ\" value=\"12\" unit=\"10*3/uL\"/></observation></entryRelationship>"
+        "</act></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *cond = nth(b, "Condition", 0);
+
+    /* the supporting result is evidence, not a condition */
+    ck_assert_uint_eq(count_type(b, "Condition"), 1);
+    ck_assert_str_eq(tu_json_str(cond, "code.coding.0.code"), "233604007");
+    ck_assert_str_eq(tu_json_str(cond, "category.0.coding.0.code"), "health-concern");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_realworld_suite(void)
@@ -1008,6 +1043,7 @@ cda_realworld_suite(void)
     tcase_add_test(sections, medication_event_timing_and_dose_range);
     tcase_add_test(sections, completed_concern_is_not_an_active_problem);
     tcase_add_test(sections, no_known_drug_allergy_as_value);
+    tcase_add_test(sections, health_concerns_section);
     tcase_add_test(ids, patient_contacts);
     tcase_add_test(ids, padded_attribute_values);
     tcase_add_test(ids, bare_phone_numbers_and_emails);

@@ -205,6 +205,11 @@ cda_concept(struct cda_ctx *c, const xmlNode *cd)
             goto nomem;
     }
     text = cda_narrative(c, cda_child(cd, "originalText"));
+    /* No code at all but a displayName (WS/T 500 writes <code
+     * displayName="主治医师"/> for titles, panels and sections): the name is
+     * the concept's text rather than lost. */
+    if ((text == NULL || text[0] == '\0') && json_object_get(cc, "coding") == NULL)
+        text = cda_attr(c, cd, "displayName");
     if (text != NULL && text[0] != '\0' && adapter_jset_str(cc, "text", text) != BASE_OK)
         goto nomem;
     if (json_object_size(cc) == 0) {

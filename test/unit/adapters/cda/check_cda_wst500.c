@@ -278,6 +278,26 @@ START_TEST(wst_lab_item_is_one_observation)
 }
 END_TEST
 
+START_TEST(titles_named_without_a_code)
+{
+    /* WS/T 500 names titles and panels by displayName alone */
+    static const char doc[] = WST_DOC_WITH(
+        "<id root=\"2.16.156.10011.1.12\" extension=\"ZY001\"/>",
+        "<legalAuthenticator><time/><signatureCode/><assignedEntity>"
+        "<id root=\"2.16.156.10011.1.4\" extension=\"D0001\"/><code "
+        "displayName=\"\u79d1\u4e3b\u4efb\"/>"
+        "<assignedPerson><name>\u5f20\u4e3b\u4efb</name></assignedPerson></assignedEntity>"
+        "</legalAuthenticator>",
+        "");
+    json_t *b = convert_ok(doc, NULL);
+    json_t *pr = nth(b, "Practitioner", 0);
+
+    ck_assert_str_eq(tu_json_str(pr, "qualification.0.code.text"), "\u79d1\u4e3b\u4efb");
+    ck_assert_ptr_null(tu_json_at(pr, "qualification.0.code.coding"));
+    json_decref(b);
+}
+END_TEST
+
 START_TEST(patient_contacts)
 {
     static const char doc[] = WST_DOC_WITH(
@@ -401,6 +421,7 @@ cda_wst500_suite(void)
 
     tcase_add_test(header, empty_extension_is_no_identifier);
     tcase_add_test(header, patient_contacts);
+    tcase_add_test(header, titles_named_without_a_code);
     tcase_add_test(header, bare_phone_numbers_and_emails);
     tcase_add_test(header, replaced_document_relates_to_its_parent);
     tcase_add_test(header, wst_encounter_from_body_dates_and_places);

@@ -113,10 +113,12 @@ set_ratio(struct cda_ctx *c, json_t *res, const xmlNode *v)
 static int
 set_integer(struct cda_ctx *c, json_t *res, const xmlNode *v)
 {
+    const char *text = cda_attr(c, v, "value");
     int64_t n;
 
-    if (!base_str_to_i64(base_str_from_cstr(cda_attr(c, v, "value")), &n) || n < INT32_MIN ||
-        n > INT32_MAX)
+    if (text == NULL || cda_blank(text)) /* generators write value="" for no data */
+        return BASE_OK;
+    if (!base_str_to_i64(base_str_from_cstr(text), &n) || n < INT32_MIN || n > INT32_MAX)
         return cda_warn(c, v, "value", "integer value is not a 32-bit integer; skipped");
     return adapter_jset(res, "valueInteger", json_integer(n));
 }

@@ -278,6 +278,26 @@ START_TEST(wst_lab_item_is_one_observation)
 }
 END_TEST
 
+START_TEST(empty_values_are_no_data)
+{
+    /* generators fill every template slot, value="" where there is no data */
+    static const char doc[] = WST_DOC(
+        "<id root=\"2.16.156.10011.1.12\" extension=\"ZY001\"/>",
+        WST_SECTION("8716-3",
+                    WST_OBS("DE04.10.186.00", "<value xsi:type=\"PQ\" value=\"\" unit=\"\"/>", "")
+                        WST_OBS("DE04.10.081.00", "<value xsi:type=\"INT\" value=\"\"/>", "")
+                            WST_OBS("DE04.10.118.00", "<value xsi:type=\"TS\" value=\"\"/>", "")));
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(doc, &warnings);
+
+    ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 0);
+    ck_assert_ptr_null(tu_json_at(nth(b, "Observation", 0), "valueQuantity"));
+    ck_assert_ptr_null(tu_json_at(nth(b, "Observation", 1), "valueInteger"));
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
 START_TEST(titles_named_without_a_code)
 {
     /* WS/T 500 names titles and panels by displayName alone */
@@ -431,6 +451,7 @@ cda_wst500_suite(void)
     tcase_add_test(body, wst_medication_labeled_drug);
     tcase_add_test(body, wst_lab_result_unit_from_its_own_entry);
     tcase_add_test(body, wst_lab_item_is_one_observation);
+    tcase_add_test(body, empty_values_are_no_data);
     tcase_add_test(reading, undeclared_gbk_is_read_as_gb18030);
     tcase_add_test(reading, declared_encoding_is_not_second_guessed);
     suite_add_tcase(s, header);

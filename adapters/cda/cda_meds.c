@@ -349,6 +349,49 @@ cda_map_immunization(struct cda_ctx *c, xmlNodePtr sbadm)
 
 /* --------------------------------------------------------------- Procedure */
 
+/* WS/T 500 procedure sections list data elements next to the procedures:
+ * only 手术及操作编码 (DE06.00.093.00, a coded value) names a procedure;
+ * the name, times, room and staff elements describe one. */
+#define WST_PROCEDURE_CODE "DE06.00.093.00"
+#define WST_PROCEDURE_NAME "DE06.00.094.00"
+
+static bool
+wst_describes_procedure(struct cda_ctx *c, const xmlNode *act)
+{
+    const char *de = cda_wst_element(c, act);
+
+    return de != NULL && (strcmp(de, WST_PROCEDURE_CODE) != 0 ||
+                          cda_attr(c, cda_child(act, "value"), "code") == NULL);
+}
+
+/* The code (of a WS/T 500 procedure code element: its value), named by a
+ * 手术名称 COMP observation when the code itself has no text. */
+static json_t *
+procedure_code(struct cda_ctx *c, const xmlNode *act)
+{
+    bool wst = cda_wst_element(c, act) != NULL;
+    json_t *code = cda_concept(c, cda_child(act, wst ? "value" : "code"));
+    const char *name = NULL;
+
+    CDA_EACH(rel, act, "entryRelationship")
+    {
+        xmlNodePtr o = cda_child(rel, "observation");
+        const char *de = cda_wst_element(c, o);
+
+        if (name == NULL && de != NULL && strcmp(de, WST_PROCEDURE_NAME) == 0)
+            name = cda_text(c, cda_child(o, "value"));
+    }
+    if (name == NULL || name[0] == '\0' || json_object_get(code, "text") != NULL)
+        return code;
+    if (code == NULL)
+        return json_pack("{s:s}", "text", name);
+    if (adapter_jset_str(code, "text", name) != BASE_OK) {
+        json_decref(code);
+        return NULL;
+    }
+    return code;
+}
+
 static int
 procedure_body(struct cda_ctx *c, json_t *res, xmlNodePtr act)
 {
@@ -359,7 +402,7 @@ procedure_body(struct cda_ctx *c, json_t *res, xmlNodePtr act)
     if (cda_negated(c, act))
         st = "not-done";
     TRY(adapter_jset_str(res, "status", st != NULL ? st : "unknown"));
-    code = cda_concept(c, cda_child(act, "code"));
+    code = procedure_code(c, act);
     if (code != NULL)
         TRY(adapter_jset(res, "code", code));
     TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
@@ -389,7 +432,7 @@ cda_map_procedure(struct cda_ctx *c, xmlNodePtr act)
     json_t *res;
     bool have;
 
-    if (!mood_is(c, act, "EVN"))
+    if (!mood_is(c, act, "EVN") || wst_describes_procedure(c, act))
         return BASE_OK;
     TRY(cda_need_patient(c, act, &have));
     if (!have)

@@ -298,6 +298,34 @@ START_TEST(empty_values_are_no_data)
 }
 END_TEST
 
+START_TEST(wst_procedure_section_elements)
+{
+    static const char doc[] = WST_DOC(
+        "<id root=\"2.16.156.10011.1.12\" extension=\"ZY001\"/>",
+        WST_SECTION(
+            "47519-4",
+            "<entry><procedure classCode=\"PROC\" moodCode=\"EVN\"><code code=\"\" "
+            "codeSystem=\"2.16.156.10011.2.3.3.12\"/><entryRelationship typeCode=\"COMP\">"
+            "<observation classCode=\"OBS\" moodCode=\"EVN\"><code code=\"DE06.00.094.00\" "
+            "codeSystem=\"2.16.156.10011.2.2.1\"/><value "
+            "xsi:type=\"ST\">\u9611\u5c3e\u5207\u9664\u672f</value>"
+            "</observation></entryRelationship></procedure></entry>" WST_OBS(
+                "DE06.00.093.00",
+                "<value xsi:type=\"CD\" code=\"47.0900\" codeSystem=\"2.16.156.10011.2.3.3.12\"/>",
+                "") WST_OBS("DE06.00.094.00",
+                            "<value xsi:type=\"ST\">\u9611\u5c3e\u5207\u9664\u672f</value>", "")
+                WST_OBS("DE06.00.095.00", "<value xsi:type=\"TS\" value=\"20240312\"/>", "")));
+    json_t *b = convert_ok(doc, NULL);
+
+    /* the name and time elements describe the procedures, they are none */
+    ck_assert_uint_eq(count_type(b, "Procedure"), 2);
+    ck_assert_str_eq(tu_json_str(nth(b, "Procedure", 0), "code.text"),
+                     "\u9611\u5c3e\u5207\u9664\u672f");
+    ck_assert_str_eq(tu_json_str(nth(b, "Procedure", 1), "code.coding.0.code"), "47.0900");
+    json_decref(b);
+}
+END_TEST
+
 START_TEST(titles_named_without_a_code)
 {
     /* WS/T 500 names titles and panels by displayName alone */
@@ -452,6 +480,7 @@ cda_wst500_suite(void)
     tcase_add_test(body, wst_lab_result_unit_from_its_own_entry);
     tcase_add_test(body, wst_lab_item_is_one_observation);
     tcase_add_test(body, empty_values_are_no_data);
+    tcase_add_test(body, wst_procedure_section_elements);
     tcase_add_test(reading, undeclared_gbk_is_read_as_gb18030);
     tcase_add_test(reading, declared_encoding_is_not_second_guessed);
     suite_add_tcase(s, header);

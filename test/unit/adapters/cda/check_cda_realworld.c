@@ -569,8 +569,34 @@ START_TEST(health_concerns_section)
 }
 END_TEST
 
+START_TEST(comment_activities_become_notes)
+{
+    static const char frag[] =
+        "<section xmlns=\"urn:hl7-org:v3\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+        "<code code=\"30954-2\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+        "<text><paragraph ID=\"c1\">Specimen slightly hemolyzed.</paragraph></text><entry>"
+        "<observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"K\"/>"
+        "<code code=\"2823-3\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+        "<value xsi:type=\"PQ\" value=\"5.9\" unit=\"mmol/L\"/>"
+        "<entryRelationship typeCode=\"SUBJ\" inversionInd=\"true\"><act classCode=\"ACT\" "
+        "moodCode=\"EVN\"><templateId root=\"2.16.840.1.113883.10.20.22.4.64\"/>"
+        "<code code=\"48767-8\" codeSystem=\"2.16.840.1.113883.6.1\"/><text><reference "
+        "value=\"#c1\"/></text></act></entryRelationship></observation></entry></section>";
+    struct cda_options opt = {.patient_ref = "Patient/1"};
+    struct base_err err = {0};
+    int rc;
+    json_t *b = convert_text(frag, NULL, &opt, NULL, &err, &rc);
+
+    ck_assert_int_eq(rc, BASE_OK);
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "note.0.text"),
+                     "Specimen slightly hemolyzed.");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
-Suite *cda_realworld_suite(void)
+Suite *
+cda_realworld_suite(void)
 /* clang-format on */
 {
     Suite *s = suite_create("cda_realworld");
@@ -585,6 +611,7 @@ Suite *cda_realworld_suite(void)
     tcase_add_test(values, result_without_time_takes_the_organizers);
     tcase_add_test(values, nested_result_organizers);
     tcase_add_test(values, immunization_with_the_hitsp_cvx_oid);
+    tcase_add_test(values, comment_activities_become_notes);
     tcase_add_test(sections, encounters_section);
     tcase_add_test(sections, social_history_section);
     tcase_add_test(sections, encounter_fragment_with_undeclared_prefixes);

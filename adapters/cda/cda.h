@@ -47,10 +47,11 @@
 #include "fhir/base/err.h"
 
 struct cda_limits {
-    size_t max_doc;     /* bytes of one document */
-    size_t max_depth;   /* element nesting */
-    size_t max_nodes;   /* nodes (elements, text, attributes) in the tree */
-    size_t max_entries; /* resources in the resulting Bundle */
+    size_t max_doc;      /* bytes of one document */
+    size_t max_depth;    /* element nesting */
+    size_t max_nodes;    /* nodes (elements, text, attributes) in the tree */
+    size_t max_entries;  /* resources in the resulting Bundle */
+    size_t max_warnings; /* issues listed in the warnings; the rest counted */
 };
 
 /* Defaults from fhir/base/limits.h (BASE_LIMIT_CDA_*). */

@@ -5,6 +5,7 @@
  * value mappings from C-CDA on FHIR).
  */
 #include <string.h>
+#include <strings.h>
 
 #include "adapters/cda/cda_int.h"
 
@@ -73,12 +74,30 @@ value_concept(struct cda_ctx *c, const xmlNode *obs)
 static const struct cda_pair problem_status[] = {
     {"55561003", "active"}, {"73425007", "inactive"}, {"413322009", "resolved"}};
 
+/* Concern act (4.3, 4.30) statusCode, when the problem or allergy itself
+ * has no status: a concern that is completed is no longer current. */
+static const struct cda_pair concern_status[] = {{"active", "active"},
+                                                 {"completed", "resolved"},
+                                                 {"suspended", "inactive"},
+                                                 {"aborted", "inactive"}};
+
+static bool
+is_concern(struct cda_ctx *c, const xmlNode *act)
+{
+    const char *code = cda_attr(c, cda_child(act, "code"), "code");
+
+    return cda_has_template(c, act, TEMPLATE "3") || (code != NULL && strcmp(code, "CONC") == 0);
+}
+
 static int
-condition_status(struct cda_ctx *c, json_t *res, const xmlNode *obs, bool abated)
+condition_status(struct cda_ctx *c, json_t *res, const xmlNode *obs, const xmlNode *concern,
+                 bool abated)
 {
     xmlNodePtr st = related_obs(c, obs, TEMPLATE "6", STATUS_OBS);
     const char *s = CDA_LOOKUP(problem_status, value_code(c, st));
 
+    if (s == NULL && !abated && concern != NULL && is_concern(c, concern))
+        s = CDA_LOOKUP(concern_status, cda_attr(c, cda_child(concern, "statusCode"), "code"));
     if (s == NULL)
         s = abated ? "resolved" : "active";
     /* FHIR R4 con-4: an abated condition is inactive, resolved or in remission */
@@ -105,11 +124,18 @@ condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concer
     TRY(adapter_jset(res, "code", code));
     if (onset == NULL)
         onset = cda_ts(c, cda_child(time, "low"), false);
-    TRY(condition_status(c, res, obs, abate != NULL));
-    TRY(adapter_jpush(
-        res, "category",
-        status_cc("http://terminology.hl7.org/CodeSystem/condition-category",
-                  kind == CDA_DIAGNOSIS ? "encounter-diagnosis" : "problem-list-item")));
+    TRY(condition_status(c, res, obs, concern, abate != NULL));
+    if (kind == CDA_CONCERN)
+        /* C-CDA on FHIR / US Core: health concerns have their own category
+         * (FHIR R4's Condition.category binding is extensible) */
+        TRY(adapter_jpush(res, "category",
+                          status_cc("http://hl7.org/fhir/us/core/CodeSystem/condition-category",
+                                    "health-concern")));
+    else
+        TRY(adapter_jpush(
+            res, "category",
+            status_cc("http://terminology.hl7.org/CodeSystem/condition-category",
+                      kind == CDA_DIAGNOSIS ? "encounter-diagnosis" : "problem-list-item")));
     TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     if (kind == CDA_DIAGNOSIS && c->encounter != NULL)
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
@@ -118,19 +144,72 @@ condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concer
     return adapter_jset_str(res, "recordedDate", recorded(c, obs, concern));
 }
 
+/* WS/T 500 sections list data elements, one observation each: a diagnosis
+ * section also carries the admission state, dates and orders as text.
+ * Only these elements name a diagnosis: */
+static const char *const wst_diagnosis_elements[] = {
+    "DE05.01.024.00", /* 诊断代码 (ICD-10) */
+    "DE05.01.025.00", /* 诊断名称 */
+    "DE05.10.130.00", /* 中医病名 / 证候代码 (GB/T 15657) */
+    "DE05.10.172.00", /* 中医病名 / 证候名称 */
+};
+
+static bool
+is_wst_diagnosis(const char *element)
+{
+    for (size_t i = 0; element != NULL && i < BASE_ARRAY_LEN(wst_diagnosis_elements); i++) {
+        if (strcmp(element, wst_diagnosis_elements[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A WS/T 500 diagnosis: the name (ST) on the observation, its code (CD) on
+ * the observation itself or on a COMP entryRelationship observation. */
+static json_t *
+wst_diagnosis(struct cda_ctx *c, const xmlNode *obs)
+{
+    json_t *cc = cda_concept(c, cda_child(obs, "value"));
+    const char *name;
+
+    CDA_EACH(rel, obs, "entryRelationship")
+    {
+        xmlNodePtr inner = cda_child(rel, "observation");
+
+        if (cc != NULL)
+            break;
+        if (is_wst_diagnosis(cda_wst_element(c, inner)))
+            cc = cda_concept(c, cda_child(inner, "value"));
+    }
+    name = cda_text(c, cda_child(obs, "value"));
+    if (cc == NULL)
+        return name[0] != '\0' ? json_pack("{s:s}", "text", name) : NULL;
+    if (name[0] != '\0' && json_object_get(cc, "text") == NULL &&
+        adapter_jset_str(cc, "text", name) != BASE_OK) {
+        json_decref(cc);
+        return NULL;
+    }
+    return cc;
+}
+
 int
 cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cda_kind kind)
 {
+    const char *element = cda_wst_element(c, obs);
     json_t *code;
     json_t *res;
     bool have;
 
+    /* Other data elements (入院情况, 出院医嘱, dates) are not conditions;
+     * they stay in the attached original. */
+    if (element != NULL && !is_wst_diagnosis(element))
+        return BASE_OK;
     TRY(cda_need_patient(c, obs, &have));
     if (!have)
         return BASE_OK;
     /* The problem is the observation's value; its code says "Problem",
      * "Diagnosis" (C-CDA) or names the data element (WS/T 500). */
-    code = value_concept(c, obs);
+    code = element != NULL ? wst_diagnosis(c, obs) : value_concept(c, obs);
     if (code == NULL)
         return cda_warn(c, obs, "required", "problem observation has no coded value; skipped");
     res = cda_resource(c, "Condition");
@@ -169,10 +248,6 @@ static const struct allergy_type allergy_types[] = {
 
 static const struct cda_pair allergy_status[] = {
     {"55561003", "active"}, {"73425007", "inactive"}, {"413322009", "resolved"}};
-static const struct cda_pair concern_status[] = {{"active", "active"},
-                                                 {"completed", "resolved"},
-                                                 {"suspended", "inactive"},
-                                                 {"aborted", "inactive"}};
 static const struct cda_pair severity[] = {
     {"255604002", "mild"}, {"6736007", "moderate"}, {"24484000", "severe"}};
 static const struct cda_pair criticality[] = {
@@ -194,6 +269,43 @@ allergy_kind(struct cda_ctx *c, json_t *res, const xmlNode *obs)
     return BASE_OK;
 }
 
+/* SNOMED CT "no known ..." findings some exports put in the allergy
+ * observation's value instead of negating it. */
+static const struct cda_pair no_known_allergy[] = {
+    {"716186003", "allergy"},
+    {"409137002", "drug"},
+    {"429625007", "food"},
+    {"428607008", "environmental"},
+};
+
+/* A value that says there is no allergy: a false flag (WS/T 500 过敏史标志)
+ * or text such as 否认药物过敏史 / 无 / "No known allergies" -- which must
+ * not become an allergy to a substance named by that text. */
+static bool
+denies_allergy(struct cda_ctx *c, const xmlNode *obs)
+{
+    static const char *const denials[] = {
+        "\u5426\u8ba4", /* 否认 denies */
+        "\u65e0",       /* 无 none */
+        "no known",     "none", "nka", "nkda",
+    };
+    xmlNodePtr v = cda_child(obs, "value");
+    const char *type = cda_xsi_type(c, v);
+    const char *flag = cda_attr(c, v, "value");
+    const char *t;
+
+    if (type != NULL && strcmp(type, "BL") == 0)
+        return flag != NULL && strcmp(flag, "false") == 0;
+    if (cda_attr(c, v, "code") != NULL)
+        return false;
+    t = cda_text(c, v);
+    for (size_t i = 0; i < BASE_ARRAY_LEN(denials); i++) {
+        if (strncasecmp(t, denials[i], strlen(denials[i])) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Substance: participant/participantRole/playingEntity/code; for "no known
  * allergy" (negated, no substance) SNOMED 716186003 as C-CDA on FHIR does;
  * WS/T 500 documents may only have a text value. */
@@ -207,7 +319,11 @@ allergy_code(struct cda_ctx *c, const xmlNode *obs, bool *nka)
     *nka = false;
     if (cc != NULL)
         return cc;
-    if (cda_negated(c, obs)) {
+    if (CDA_LOOKUP(no_known_allergy, value_code(c, obs)) != NULL) {
+        *nka = true;
+        return value_concept(c, obs);
+    }
+    if (cda_negated(c, obs) || denies_allergy(c, obs)) {
         *nka = true;
         return adapter_cc(SCT, "716186003", "No known allergy");
     }

@@ -129,6 +129,32 @@ add_context(struct cda_ctx *c, json_t *res, xmlNodePtr root)
     return BASE_OK;
 }
 
+/* relatedDocument (CDA R2 section 4.2.3.1): the document this one
+ * replaces (RPLC), appends to (APND) or transforms (XFRM), named by its id
+ * -> relatesTo with a logical reference, since the parent need not be here.
+ * WS/T 500 headers carry an empty relatedDocument; it is skipped. */
+static const struct cda_pair relation[] = {
+    {"RPLC", "replaces"}, {"APND", "appends"}, {"XFRM", "transforms"}};
+
+static int
+add_relations(struct cda_ctx *c, json_t *res, xmlNodePtr root)
+{
+    CDA_EACH(rd, root, "relatedDocument")
+    {
+        const char *code = CDA_LOOKUP(relation, cda_attr(c, rd, "typeCode"));
+        json_t *id = cda_identifier(c, cda_child(cda_child(rd, "parentDocument"), "id"), NULL);
+
+        if (code == NULL || id == NULL) {
+            json_decref(id);
+            continue;
+        }
+        TRY(adapter_jpush(res, "relatesTo",
+                          json_pack("{s:s,s:{s:s,s:o}}", "code", code, "target", "type",
+                                    "DocumentReference", "identifier", id)));
+    }
+    return BASE_OK;
+}
+
 static int
 document_body(struct cda_ctx *c, json_t *res, xmlNodePtr root)
 {
@@ -154,6 +180,7 @@ document_body(struct cda_ctx *c, json_t *res, xmlNodePtr root)
     cc = cda_concept(c, cda_child(root, "confidentialityCode"));
     if (cc != NULL)
         TRY(adapter_jpush(res, "securityLabel", cc));
+    TRY(add_relations(c, res, root));
     TRY(add_content(c, res, root));
     return add_context(c, res, root);
 }

@@ -87,6 +87,37 @@ nomem:
     return cda_nomem(c);
 }
 
+/* Comment Activity (C-CDA 4.64, code 48767-8 "Annotation comment") under
+ * an entry -> note (C-CDA on FHIR), for the types that have one in R4. */
+static int
+add_notes(struct cda_ctx *c, json_t *res, const xmlNode *act)
+{
+    static const char *const with_note[] = {"Observation",        "Condition",
+                                            "AllergyIntolerance", "MedicationStatement",
+                                            "Procedure",          "Immunization"};
+    const char *type = json_string_value(json_object_get(res, "resourceType"));
+    bool has_note = false;
+
+    for (size_t i = 0; type != NULL && i < BASE_ARRAY_LEN(with_note); i++)
+        has_note = has_note || strcmp(type, with_note[i]) == 0;
+    if (!has_note)
+        return BASE_OK;
+    CDA_EACH(rel, act, "entryRelationship")
+    {
+        xmlNodePtr comment = cda_child(rel, "act");
+        const char *code = cda_attr(c, cda_child(comment, "code"), "code");
+        const char *text;
+
+        if (comment == NULL || !(cda_has_template(c, comment, "2.16.840.1.113883.10.20.22.4.64") ||
+                                 (code != NULL && strcmp(code, "48767-8") == 0)))
+            continue;
+        text = cda_narrative(c, cda_child(comment, "text"));
+        if (text != NULL && text[0] != '\0')
+            TRY(adapter_jpush(res, "note", json_pack("{s:s}", "text", text)));
+    }
+    return BASE_OK;
+}
+
 int
 cda_emit(struct cda_ctx *c, json_t *res, const xmlNode *act, const char *label, const char **ref)
 {
@@ -97,6 +128,10 @@ cda_emit(struct cda_ctx *c, json_t *res, const xmlNode *act, const char *label, 
     if (res == NULL || c->err->rc != 0) {
         json_decref(res);
         return c->err->rc != 0 ? c->err->rc : cda_nomem(c);
+    }
+    if (add_notes(c, res, act) != BASE_OK) {
+        json_decref(res);
+        return cda_nomem(c);
     }
     ids = cda_identifiers(c, act, &key);
     type = json_string_value(json_object_get(res, "resourceType"));

@@ -32,16 +32,19 @@ struct cda_ctx {
     size_t xml_len;
     xmlDocPtr doc;
     xmlXPathContextPtr xp;
-    xmlHashTablePtr ids;   /* narrative ID attribute -> element */
-    struct adapter_tx tx;  /* the Bundle */
-    json_t *warnings;      /* OperationOutcome of skipped values */
-    char doc_key[40];      /* "urn:uuid:" of the document id, base for derived ids */
-    size_t derived;        /* counter for derived identifiers */
-    const char *patient;   /* reference for subject/patient, or NULL */
-    const char *encounter; /* fullUrl of the Encounter, or NULL */
-    json_t *doc_authors;   /* references for DocumentReference.author */
-    const char *custodian; /* fullUrl of the custodian Organization */
+    xmlHashTablePtr ids;     /* narrative ID attribute -> element */
+    struct adapter_tx tx;    /* the Bundle */
+    json_t *warnings;        /* OperationOutcome of skipped values */
+    size_t warning_count;    /* issues in `warnings` */
+    size_t warnings_omitted; /* beyond lim->max_warnings: counted only */
+    char doc_key[40];        /* "urn:uuid:" of the document id, base for derived ids */
+    size_t derived;          /* counter for derived identifiers */
+    const char *patient;     /* reference for subject/patient, or NULL */
+    const char *encounter;   /* fullUrl of the Encounter, or NULL */
+    json_t *doc_authors;     /* references for DocumentReference.author */
+    const char *custodian;   /* fullUrl of the custodian Organization */
     const char *authenticator;
+    const xmlNode *result_time; /* organizer effectiveTime for its results */
 };
 
 /* ---- cda_xml.c: navigation ------------------------------------------- */
@@ -56,6 +59,8 @@ const char *cda_lookup(const struct cda_pair *t, size_t n, const char *key);
 bool cda_is(const xmlNode *n, const char *name);
 xmlNodePtr cda_child(const xmlNode *parent, const char *name);
 xmlNodePtr cda_next(const xmlNode *cur, const char *name);
+/* First child in the urn:hl7-org:sdtc extension namespace named `name`. */
+xmlNodePtr cda_sdtc_child(const xmlNode *parent, const char *name);
 #define CDA_EACH(var, parent, name)                                                                \
     for (xmlNodePtr var = cda_child((parent), (name)); var != NULL; var = cda_next(var, (name)))
 /* Attribute without namespace; NULL when absent.  Lives as long as the doc
@@ -65,6 +70,12 @@ const char *cda_attr(struct cda_ctx *c, const xmlNode *n, const char *name);
 const char *cda_xsi_type(struct cda_ctx *c, const xmlNode *n);
 bool cda_has_template(struct cda_ctx *c, const xmlNode *n, const char *root);
 bool cda_negated(struct cda_ctx *c, const xmlNode *act);
+/* WS/T 500 observations are coded by data element (WS 363 卫生信息数据元目录,
+ * "DE04.10.186.00"): that code when `obs` has one, else NULL. */
+#define CDA_WST_DATA_ELEMENTS "2.16.156.10011.2.2.1"
+const char *cda_wst_element(struct cda_ctx *c, const xmlNode *obs);
+/* True when `s` holds only XML white space (or nothing). */
+bool cda_blank(const char *s);
 /* Trimmed, whitespace-collapsed text content in the arena ("" if none). */
 const char *cda_text(struct cda_ctx *c, const xmlNode *n);
 /* Elements selected by an XPath (prefix hl7: for urn:hl7-org:v3) relative
@@ -99,6 +110,12 @@ json_t *cda_period(struct cda_ctx *c, const xmlNode *ivl);
 const char *cda_time_point(struct cda_ctx *c, const xmlNode *ivl);
 /* PQ -> Quantity (UCUM), NULL when the value is not a number. */
 json_t *cda_quantity(struct cda_ctx *c, const xmlNode *pq);
+/* The same with the number's text given (a comparator taken off); NULL
+ * without a warning when it is not a number. */
+json_t *cda_quantity_of(struct cda_ctx *c, const xmlNode *pq, const char *value);
+/* Quantity.unit, and the UCUM system and code when the unit is (or maps
+ * to) UCUM.  BASE_E_NOMEM. */
+BASE_MUST_CHECK int cda_set_unit(struct cda_ctx *c, json_t *q, const char *unit);
 json_t *cda_human_name(struct cda_ctx *c, const xmlNode *pn);
 json_t *cda_address(struct cda_ctx *c, const xmlNode *ad);
 json_t *cda_contact(struct cda_ctx *c, const xmlNode *tel);
@@ -130,6 +147,10 @@ enum cda_kind {
     CDA_ALLERGY,
     CDA_RESULT,
     CDA_VITAL,
+    CDA_SOCIAL, /* social history: smoking status, tobacco and alcohol use */
+    CDA_ENCOUNTER,
+    CDA_EXAM,    /* physical examination: the WS/T 500 vital signs in it */
+    CDA_CONCERN, /* health concerns: their Problem Observations */
     CDA_PROCEDURE,
     CDA_IMMUNIZATION
 };
@@ -143,6 +164,17 @@ BASE_MUST_CHECK int cda_map_procedure(struct cda_ctx *c, xmlNodePtr act);
 BASE_MUST_CHECK int cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind,
                                         const char **ref);
 BASE_MUST_CHECK int cda_map_report(struct cda_ctx *c, xmlNodePtr organizer);
+/* Observation.value[x] from a CDA value by its xsi:type (or its shape);
+ * effective[x] from an effectiveTime.  BASE_E_NOMEM. */
+BASE_MUST_CHECK int cda_set_value(struct cda_ctx *c, json_t *res, const xmlNode *v);
+BASE_MUST_CHECK int cda_observation_time(struct cda_ctx *c, json_t *res, const xmlNode *et);
+/* cda_wst.c: a WS/T 500 lab organizer (one test item as data elements)
+ * -> one Observation of that test. */
+bool cda_wst_lab_item(struct cda_ctx *c, const xmlNode *org);
+BASE_MUST_CHECK int cda_map_wst_lab_item(struct cda_ctx *c, xmlNodePtr org);
+/* Encounter Activity (C-CDA 4.49) -> Encounter, its Encounter Diagnosis
+ * acts -> Condition (encounter-diagnosis) referring to it. */
+BASE_MUST_CHECK int cda_map_encounter_activity(struct cda_ctx *c, xmlNodePtr enc);
 
 /* Shared by the entry mappers: new resource {"resourceType": type}. */
 json_t *cda_resource(struct cda_ctx *c, const char *type);

@@ -44,12 +44,16 @@ mood_is(struct cda_ctx *c, const xmlNode *act, const char *mood)
     return m == NULL ? strcmp(mood, "EVN") == 0 : strcmp(m, mood) == 0;
 }
 
-/* consumable/manufacturedProduct/manufacturedMaterial */
+/* consumable/manufacturedProduct/manufacturedMaterial, or the other
+ * choice of CDA R2 (POCD_MT000040.ManufacturedProduct): the
+ * manufacturedLabeledDrug that WS/T 500 and C32-era exports use. */
 static xmlNodePtr
 material(const xmlNode *sbadm)
 {
-    return cda_child(cda_child(cda_child(sbadm, "consumable"), "manufacturedProduct"),
-                     "manufacturedMaterial");
+    xmlNodePtr product = cda_child(cda_child(sbadm, "consumable"), "manufacturedProduct");
+    xmlNodePtr m = cda_child(product, "manufacturedMaterial");
+
+    return m != NULL ? m : cda_child(product, "manufacturedLabeledDrug");
 }
 
 static json_t *
@@ -86,6 +90,19 @@ pivl_timing(struct cda_ctx *c, const xmlNode *et)
                      unit);
 }
 
+/* EIVL_TS (HL7 V3 Data Types R1): an event such as HS (at bedtime) or ACM
+ * (before breakfast) from v3 TimingEvent, whose codes FHIR's event-timing
+ * value set includes as they are -> Timing.repeat.when. */
+static json_t *
+eivl_timing(struct cda_ctx *c, const xmlNode *et)
+{
+    const char *event = cda_attr(c, cda_child(et, "event"), "code");
+
+    if (event == NULL || cda_blank(event))
+        return NULL;
+    return json_pack("{s:{s:[s]}}", "repeat", "when", event);
+}
+
 static int
 medication_timing(struct cda_ctx *c, json_t *res, json_t *dosage, const xmlNode *sbadm)
 {
@@ -93,8 +110,8 @@ medication_timing(struct cda_ctx *c, json_t *res, json_t *dosage, const xmlNode 
     {
         const char *t = cda_xsi_type(c, et);
 
-        if (t != NULL && strcmp(t, "PIVL_TS") == 0) {
-            json_t *timing = pivl_timing(c, et);
+        if (t != NULL && (strcmp(t, "PIVL_TS") == 0 || strcmp(t, "EIVL_TS") == 0)) {
+            json_t *timing = t[0] == 'P' ? pivl_timing(c, et) : eivl_timing(c, et);
 
             if (timing != NULL && json_object_get(dosage, "timing") == NULL)
                 TRY(adapter_jset(dosage, "timing", timing));
@@ -118,19 +135,50 @@ medication_timing(struct cda_ctx *c, json_t *res, json_t *dosage, const xmlNode 
     return BASE_OK;
 }
 
+/* doseQuantity: a PQ, or an IVL_PQ ("1-2 tablets") -> doseRange. */
+static int
+dose_and_rate(struct cda_ctx *c, json_t *dosage, const xmlNode *dq)
+{
+    xmlNodePtr low = cda_child(dq, "low");
+    xmlNodePtr high = cda_child(dq, "high");
+    json_t *range;
+    json_t *q;
+
+    if (low == NULL && high == NULL) {
+        q = cda_quantity(c, dq);
+        return q != NULL
+                   ? adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "doseQuantity", q))
+                   : BASE_OK;
+    }
+    range = json_object();
+    if (range == NULL)
+        return BASE_E_NOMEM;
+    q = cda_quantity(c, low);
+    if (q != NULL && adapter_jset(range, "low", q) != BASE_OK)
+        goto nomem;
+    q = cda_quantity(c, high);
+    if (q != NULL && adapter_jset(range, "high", q) != BASE_OK)
+        goto nomem;
+    if (json_object_size(range) == 0) {
+        json_decref(range);
+        return BASE_OK;
+    }
+    return adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "doseRange", range));
+nomem:
+    json_decref(range);
+    return BASE_E_NOMEM;
+}
+
 /* Each part is built right where it is stored, so a failure leaks nothing
  * (adapter_jset consumes its value even when it fails). */
 static int
 dosage_parts(struct cda_ctx *c, json_t *dosage, json_t *res, const xmlNode *sbadm)
 {
     json_t *route = cda_concept(c, cda_child(sbadm, "routeCode"));
-    json_t *dose;
 
     if (route != NULL)
         TRY(adapter_jset(dosage, "route", route));
-    dose = cda_quantity(c, cda_child(sbadm, "doseQuantity"));
-    if (dose != NULL)
-        TRY(adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "doseQuantity", dose)));
+    TRY(dose_and_rate(c, dosage, cda_child(sbadm, "doseQuantity")));
     TRY(adapter_jset_str(dosage, "text", cda_narrative(c, cda_child(sbadm, "text"))));
     return medication_timing(c, res, dosage, sbadm);
 }
@@ -301,6 +349,49 @@ cda_map_immunization(struct cda_ctx *c, xmlNodePtr sbadm)
 
 /* --------------------------------------------------------------- Procedure */
 
+/* WS/T 500 procedure sections list data elements next to the procedures:
+ * only 手术及操作编码 (DE06.00.093.00, a coded value) names a procedure;
+ * the name, times, room and staff elements describe one. */
+#define WST_PROCEDURE_CODE "DE06.00.093.00"
+#define WST_PROCEDURE_NAME "DE06.00.094.00"
+
+static bool
+wst_describes_procedure(struct cda_ctx *c, const xmlNode *act)
+{
+    const char *de = cda_wst_element(c, act);
+
+    return de != NULL && (strcmp(de, WST_PROCEDURE_CODE) != 0 ||
+                          cda_attr(c, cda_child(act, "value"), "code") == NULL);
+}
+
+/* The code (of a WS/T 500 procedure code element: its value), named by a
+ * 手术名称 COMP observation when the code itself has no text. */
+static json_t *
+procedure_code(struct cda_ctx *c, const xmlNode *act)
+{
+    bool wst = cda_wst_element(c, act) != NULL;
+    json_t *code = cda_concept(c, cda_child(act, wst ? "value" : "code"));
+    const char *name = NULL;
+
+    CDA_EACH(rel, act, "entryRelationship")
+    {
+        xmlNodePtr o = cda_child(rel, "observation");
+        const char *de = cda_wst_element(c, o);
+
+        if (name == NULL && de != NULL && strcmp(de, WST_PROCEDURE_NAME) == 0)
+            name = cda_text(c, cda_child(o, "value"));
+    }
+    if (name == NULL || name[0] == '\0' || json_object_get(code, "text") != NULL)
+        return code;
+    if (code == NULL)
+        return json_pack("{s:s}", "text", name);
+    if (adapter_jset_str(code, "text", name) != BASE_OK) {
+        json_decref(code);
+        return NULL;
+    }
+    return code;
+}
+
 static int
 procedure_body(struct cda_ctx *c, json_t *res, xmlNodePtr act)
 {
@@ -311,7 +402,7 @@ procedure_body(struct cda_ctx *c, json_t *res, xmlNodePtr act)
     if (cda_negated(c, act))
         st = "not-done";
     TRY(adapter_jset_str(res, "status", st != NULL ? st : "unknown"));
-    code = cda_concept(c, cda_child(act, "code"));
+    code = procedure_code(c, act);
     if (code != NULL)
         TRY(adapter_jset(res, "code", code));
     TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
@@ -341,7 +432,7 @@ cda_map_procedure(struct cda_ctx *c, xmlNodePtr act)
     json_t *res;
     bool have;
 
-    if (!mood_is(c, act, "EVN"))
+    if (!mood_is(c, act, "EVN") || wst_describes_procedure(c, act))
         return BASE_OK;
     TRY(cda_need_patient(c, act, &have));
     if (!have)

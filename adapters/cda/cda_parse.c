@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -17,6 +18,7 @@
 
 #include "adapters/cda/cda_int.h"
 #include "fhir/base/limits.h"
+#include "fhir/base/str.h"
 #include "fhir/outcome/fhir_outcome.h"
 
 struct cda_limits
@@ -27,6 +29,7 @@ cda_limits_default(void)
         .max_depth = BASE_LIMIT_CDA_MAX_DEPTH,
         .max_nodes = BASE_LIMIT_CDA_MAX_NODES,
         .max_entries = BASE_LIMIT_CDA_MAX_ENTRIES,
+        .max_warnings = BASE_LIMIT_CDA_MAX_WARNINGS,
     };
     return l;
 }
@@ -99,37 +102,92 @@ parse_options(void)
     return o;
 }
 
+/* One parse of the bytes; `encoding` NULL follows the document.  *doc is
+ * NULL unless the document is well-formed; guard says what went wrong. */
 static int
-read_doc(struct cda_ctx *c)
+parse_bytes(struct cda_ctx *c, const char *encoding, struct parse_guard *guard, xmlDocPtr *doc)
 {
-    struct parse_guard guard = {0};
     xmlParserCtxtPtr p = xmlNewParserCtxt();
-    int rc = BASE_OK;
 
+    *doc = NULL;
     if (p == NULL)
         return cda_nomem(c);
-    p->_private = &guard;
+    p->_private = guard;
     p->sax->internalSubset = on_internal_subset;
     p->sax->entityDecl = on_entity_decl;
     p->sax->serror = on_error;
     /* The length was checked against max_doc (<= INT_MAX) by the caller. */
-    c->doc = xmlCtxtReadMemory(p, c->xml, (int)c->xml_len, NULL, NULL, parse_options());
-    if (guard.refused) {
-        rc = base_err_set(c->err, BASE_E_INVALID, "security", "ClinicalDocument",
-                          "document declares entities or an external DTD, which are refused");
-    } else if (c->doc == NULL || !p->wellFormed) {
+    *doc = xmlCtxtReadMemory(p, c->xml, (int)c->xml_len, NULL, encoding, parse_options());
+    if (*doc != NULL && (guard->refused || !p->wellFormed)) {
+        xmlFreeDoc(*doc);
+        *doc = NULL;
+    }
+    xmlFreeParserCtxt(p);
+    return BASE_OK;
+}
+
+/* True when the XML declaration names no encoding or UTF-8 (and no UTF-16
+ * byte order mark says otherwise): the document claims to be UTF-8. */
+static bool
+claims_utf8(const char *xml, size_t len)
+{
+    size_t n = len < 256 ? len : 256;
+    char head[257];
+    const char *enc;
+    const char *end;
+
+    if (n >= 2 && ((unsigned char)xml[0] == 0xFF || (unsigned char)xml[0] == 0xFE))
+        return false;
+    memcpy(head, xml, n);
+    head[n] = '\0';
+    end = strstr(head, "?>");
+    enc = strstr(head, "encoding");
+    if (strncmp(head, "<?xml", 5) != 0 || end == NULL || enc == NULL || enc > end)
+        return true;
+    enc += strcspn(enc, "\"'");
+    return *enc != '\0' &&
+           (strncasecmp(enc + 1, "utf-8", 5) == 0 || strncasecmp(enc + 1, "utf8", 4) == 0);
+}
+
+static int
+read_doc(struct cda_ctx *c)
+{
+    struct parse_guard guard = {0};
+
+    TRY(parse_bytes(c, NULL, &guard, &c->doc));
+    if (c->doc == NULL && !guard.refused && claims_utf8(c->xml, c->xml_len) &&
+        !base_utf8_valid(c->xml, c->xml_len, NULL)) {
+        /* Chinese systems write GBK without saying so (or while declaring
+         * UTF-8).  Bytes that are not UTF-8 cannot be read as declared;
+         * GB18030, a superset of GBK and GB2312, either reads them all or
+         * fails as well. */
+        struct parse_guard retry = {0};
+
+        TRY(parse_bytes(c, "GB18030", &retry, &c->doc));
+        if (c->doc != NULL &&
+            fhir_outcome_add(c->warnings, "warning", "value", "ClinicalDocument",
+                             "document is not UTF-8 as it declares; read as GB18030") != BASE_OK) {
+            xmlFreeDoc(c->doc);
+            c->doc = NULL;
+            return cda_nomem(c);
+        }
+    }
+    if (guard.refused)
+        return base_err_set(c->err, BASE_E_INVALID, "security", "ClinicalDocument",
+                            "document declares entities or an external DTD, which are refused");
+    if (c->doc == NULL) {
         char where[32];
 
         (void)snprintf(where, sizeof(where), "line %d",
                        guard.first_error_line > 0 ? guard.first_error_line : 1);
-        rc = base_err_set(c->err, BASE_E_PARSE, "structure", where, "not well-formed XML");
+        return base_err_set(c->err, BASE_E_PARSE, "structure", where, "not well-formed XML");
     }
-    xmlFreeParserCtxt(p);
-    if (c->doc != NULL && base_arena_on_free(c->arena, free_doc, c->doc) != BASE_OK) {
+    if (base_arena_on_free(c->arena, free_doc, c->doc) != BASE_OK) {
+        xmlFreeDoc(c->doc);
         c->doc = NULL;
         return cda_nomem(c);
     }
-    return rc;
+    return BASE_OK;
 }
 
 /* One visit of the limit walk: count, record narrative IDs, and move
@@ -243,6 +301,14 @@ convert(struct cda_ctx *c)
     TRY(cda_map_header(c, root));
     TRY(cda_map_sections(c, root));
     TRY(cda_map_document(c, root));
+    if (c->warnings_omitted > 0) {
+        char msg[96];
+
+        (void)snprintf(msg, sizeof(msg), "%zu further warnings omitted", c->warnings_omitted);
+        if (fhir_outcome_add(c->warnings, "warning", "too-costly", "ClinicalDocument", msg) !=
+            BASE_OK)
+            return cda_nomem(c);
+    }
     return c->err->rc != 0 ? c->err->rc : BASE_OK;
 }
 

@@ -1,6 +1,5 @@
 /*
- * recordTarget/patientRole -> Patient and
- * componentOf/encompassingEncounter -> Encounter.
+ * recordTarget/patientRole -> Patient.
  */
 #include <string.h>
 
@@ -34,23 +33,11 @@ gender(struct cda_ctx *c, const xmlNode *code)
     return "unknown";
 }
 
-static xmlNodePtr
-sdtc_child(const xmlNode *parent, const char *name)
-{
-    for (xmlNodePtr n = parent != NULL ? parent->children : NULL; n != NULL; n = n->next) {
-        if (n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-            strcmp((const char *)n->ns->href, SDTC_NS) == 0 &&
-            strcmp((const char *)n->name, name) == 0)
-            return n;
-    }
-    return NULL;
-}
-
 static int
 add_deceased(struct cda_ctx *c, json_t *res, const xmlNode *pat)
 {
-    const char *when = cda_ts(c, sdtc_child(pat, "deceasedTime"), false);
-    const char *ind = cda_attr(c, sdtc_child(pat, "deceasedInd"), "value");
+    const char *when = cda_ts(c, cda_sdtc_child(pat, "deceasedTime"), false);
+    const char *ind = cda_attr(c, cda_sdtc_child(pat, "deceasedInd"), "value");
 
     if (when != NULL)
         return adapter_jset_str(res, "deceasedDateTime", when);
@@ -84,6 +71,32 @@ add_communication(struct cda_ctx *c, json_t *res, const xmlNode *pat)
     return BASE_OK;
 }
 
+/* GB/T 2261.2 (marital status, the code set of WS/T 500 documents) -> HL7
+ * v3 MaritalStatus, which FHIR R4 binds Patient.maritalStatus to; the
+ * national code stays first. */
+#define GBT_2261_2 "2.16.156.10011.2.3.3.5"
+static const struct cda_pair gbt_marital[] = {
+    {"10", "S"}, /* 未婚 never married */
+    {"20", "M"}, /* 已婚 married */
+    {"21", "M"}, /* 初婚 */
+    {"22", "M"}, /* 再婚 */
+    {"23", "M"}, /* 复婚 */
+    {"30", "W"}, /* 丧偶 widowed */
+    {"40", "D"}, /* 离婚 divorced */
+};
+
+static int
+add_v3_marital(struct cda_ctx *c, json_t *cc, const xmlNode *code)
+{
+    const char *system = cda_attr(c, code, "codeSystem");
+    const char *v3 = CDA_LOOKUP(gbt_marital, cda_attr(c, code, "code"));
+
+    if (system == NULL || strcmp(system, GBT_2261_2) != 0 || v3 == NULL)
+        return BASE_OK;
+    return adapter_cc_add_coding(cc, "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", v3,
+                                 NULL, NULL);
+}
+
 static int
 patient_details(struct cda_ctx *c, json_t *res, const xmlNode *role)
 {
@@ -96,12 +109,95 @@ patient_details(struct cda_ctx *c, json_t *res, const xmlNode *role)
     TRY(adapter_jset_str(res, "birthDate", cda_ts(c, cda_child(pat, "birthTime"), true)));
     TRY(add_deceased(c, res, pat));
     marital = cda_concept(c, cda_child(pat, "maritalStatusCode"));
-    if (marital != NULL)
+    if (marital != NULL) {
         TRY(adapter_jset(res, "maritalStatus", marital));
+        TRY(add_v3_marital(c, marital, cda_child(pat, "maritalStatusCode")));
+    }
     TRY(add_communication(c, res, pat));
     TRY(cda_map_organization(c, cda_child(role, "providerOrganization"), &org));
     if (org != NULL)
         TRY(adapter_jset(res, "managingOrganization", adapter_reference(org, NULL)));
+    return BASE_OK;
+}
+
+/* ------------------------------------------------------------- contacts */
+
+/* associatedEntity/@classCode (v3 RoleClass) -> v2-0131 contact role, the
+ * table FHIR R4 binds Patient.contact.relationship to. */
+static const struct cda_pair contact_role[] = {
+    {"ECON", "C"}, /* emergency contact */
+    {"NOK", "N"},  /* next of kin */
+    {"GUARD", "N"}, {"CAREGIVER", "U"}, {"PRS", "U"},
+};
+
+/* One Patient.contact: relationship from `role` (v2-0131) and `code`, name
+ * from `person`, telecom and address from `entity`.  Nothing is added
+ * when the contact has no details (FHIR R4 pat-1). */
+static int
+add_contact(struct cda_ctx *c, json_t *res, const char *role, const xmlNode *code,
+            const xmlNode *person, const xmlNode *entity)
+{
+    json_t *ct = json_object();
+    json_t *holder = json_object();
+    json_t *rel;
+
+    if (ct == NULL || holder == NULL)
+        goto nomem;
+    if (role != NULL && adapter_jpush(ct, "relationship",
+                                      adapter_cc("http://terminology.hl7.org/CodeSystem/v2-0131",
+                                                 role, NULL)) != BASE_OK)
+        goto nomem;
+    rel = cda_concept(c, code);
+    if (rel != NULL && adapter_jpush(ct, "relationship", rel) != BASE_OK)
+        goto nomem;
+    /* HumanName is 0..1 in a contact: collect into a holder, keep the first */
+    if (cda_add_demographics(c, holder, person, entity) != BASE_OK)
+        goto nomem;
+    if (json_array_size(json_object_get(holder, "name")) > 0 &&
+        adapter_jset(ct, "name", json_incref(json_array_get(json_object_get(holder, "name"), 0))) !=
+            BASE_OK)
+        goto nomem;
+    if (json_object_get(holder, "telecom") != NULL &&
+        adapter_jset(ct, "telecom", json_incref(json_object_get(holder, "telecom"))) != BASE_OK)
+        goto nomem;
+    if (json_array_size(json_object_get(holder, "address")) > 0 &&
+        adapter_jset(ct, "address",
+                     json_incref(json_array_get(json_object_get(holder, "address"), 0))) != BASE_OK)
+        goto nomem;
+    json_decref(holder);
+    if (json_object_get(ct, "name") == NULL && json_object_get(ct, "telecom") == NULL &&
+        json_object_get(ct, "address") == NULL) {
+        json_decref(ct);
+        return BASE_OK;
+    }
+    return adapter_jpush(res, "contact", ct);
+nomem:
+    json_decref(holder);
+    json_decref(ct);
+    return BASE_E_NOMEM;
+}
+
+/* patient/guardian, and header participants (typeCode IND, or NOT as in
+ * WS/T 500's 联系人) whose associatedEntity is an emergency contact, next
+ * of kin, guardian or caregiver (C-CDA on FHIR: Patient.contact). */
+static int
+add_contacts(struct cda_ctx *c, json_t *res, const xmlNode *root, const xmlNode *pat)
+{
+    CDA_EACH(g, pat, "guardian")
+    {
+        TRY(add_contact(c, res, "N", cda_child(g, "code"), cda_child(g, "guardianPerson"), g));
+    }
+    CDA_EACH(part, root, "participant")
+    {
+        const char *type = cda_attr(c, part, "typeCode");
+        xmlNodePtr ae = cda_child(part, "associatedEntity");
+        const char *role = CDA_LOOKUP(contact_role, cda_attr(c, ae, "classCode"));
+
+        if (type == NULL || (strcmp(type, "IND") != 0 && strcmp(type, "NOT") != 0) || role == NULL)
+            continue;
+        TRY(add_contact(c, res, role, cda_child(ae, "code"), cda_child(ae, "associatedPerson"),
+                        ae));
+    }
     return BASE_OK;
 }
 
@@ -130,109 +226,10 @@ cda_map_patient(struct cda_ctx *c, xmlNodePtr root)
         return cda_warn(c, root, "required", "document has no recordTarget/patientRole");
     res = cda_resource(c, "Patient");
     if (res == NULL || patient_details(c, res, role) != BASE_OK ||
+        add_contacts(c, res, root, cda_child(role, "patient")) != BASE_OK ||
         add_patient_ids(c, res, cda_child(role, "patient")) != BASE_OK) {
         json_decref(res);
         return cda_nomem(c);
     }
     return cda_emit(c, res, role, "Patient", &c->patient);
-}
-
-/* encounterParticipant/@typeCode (ParticipationType: ADM, ATND, CON, DIS,
- * REF) -> participant.type, individual -> Practitioner. */
-static int
-encounter_participants(struct cda_ctx *c, json_t *enc, const xmlNode *ee)
-{
-    CDA_EACH(ep, ee, "encounterParticipant")
-    {
-        const char *ref = NULL;
-        const char *type = cda_attr(c, ep, "typeCode");
-        json_t *p;
-
-        TRY(cda_map_practitioner(c, cda_child(ep, "assignedEntity"), &ref));
-        if (ref == NULL)
-            continue;
-        p = json_object();
-        if (p == NULL || adapter_jset(p, "individual", adapter_reference(ref, NULL)) != BASE_OK ||
-            (type != NULL &&
-             adapter_jpush(p, "type",
-                           adapter_cc("http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
-                                      type, NULL)) != BASE_OK)) {
-            json_decref(p);
-            return BASE_E_NOMEM;
-        }
-        TRY(adapter_jpush(enc, "participant", p));
-    }
-    return BASE_OK;
-}
-
-static int
-encounter_class(struct cda_ctx *c, json_t *enc, const xmlNode *code)
-{
-    const char *system = cda_attr(c, code, "codeSystem");
-    json_t *cc = cda_concept(c, code);
-
-    /* Encounter.class (1..1) is a v3 ActCode (AMB, IMP, EMER...); any other
-     * code system describes the visit type instead. */
-    if (system != NULL && strcmp(system, "2.16.840.1.113883.5.4") == 0 && cc != NULL) {
-        json_t *coding = json_incref(json_array_get(json_object_get(cc, "coding"), 0));
-
-        json_decref(cc);
-        return adapter_jset(enc, "class", coding);
-    }
-    if (cc != NULL)
-        TRY(adapter_jpush(enc, "type", cc));
-    json_t *unk = json_pack("{s:s,s:s}", "system",
-                            "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", "code", "UNK");
-    return adapter_jset(enc, "class", unk);
-}
-
-static int
-encounter_details(struct cda_ctx *c, json_t *enc, const xmlNode *ee)
-{
-    json_t *period = cda_period(c, cda_child(ee, "effectiveTime"));
-    bool ended = json_object_get(period, "end") != NULL;
-    xmlNodePtr hcf = cda_child(cda_child(ee, "location"), "healthCareFacility");
-    const char *org = NULL;
-    json_t *dispo;
-
-    if (period != NULL)
-        TRY(adapter_jset(enc, "period", period));
-    TRY(adapter_jset_str(enc, "status", ended ? "finished" : "unknown"));
-    TRY(encounter_class(c, enc, cda_child(ee, "code")));
-    TRY(adapter_jset(enc, "subject", adapter_reference(c->patient, NULL)));
-    TRY(encounter_participants(c, enc, ee));
-    dispo = cda_concept(c, cda_child(ee, "dischargeDispositionCode"));
-    if (dispo != NULL)
-        TRY(adapter_jset(enc, "hospitalization",
-                         json_pack("{s:o}", "dischargeDisposition", dispo)));
-    TRY(cda_map_organization(c, cda_child(hcf, "serviceProviderOrganization"), &org));
-    if (org != NULL)
-        TRY(adapter_jset(enc, "serviceProvider", adapter_reference(org, NULL)));
-    const char *place = cda_text(c, cda_child(cda_child(hcf, "location"), "name"));
-    if (place[0] != '\0') {
-        json_t *loc = json_pack("{s:o}", "location", adapter_reference(NULL, place));
-
-        TRY(adapter_jpush(enc, "location", loc));
-    }
-    return BASE_OK;
-}
-
-int
-cda_map_encounter(struct cda_ctx *c, xmlNodePtr root)
-{
-    xmlNodePtr ee = cda_child(cda_child(root, "componentOf"), "encompassingEncounter");
-    json_t *enc;
-    bool have;
-
-    if (ee == NULL)
-        return BASE_OK;
-    TRY(cda_need_patient(c, ee, &have));
-    if (!have)
-        return BASE_OK;
-    enc = cda_resource(c, "Encounter");
-    if (enc == NULL || encounter_details(c, enc, ee) != BASE_OK) {
-        json_decref(enc);
-        return cda_nomem(c);
-    }
-    return cda_emit(c, enc, ee, "Encounter", &c->encounter);
 }

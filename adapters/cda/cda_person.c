@@ -186,6 +186,25 @@ nomem:
     return NULL;
 }
 
+/* A TEL value without a URL scheme (WS/T 500 exports write the bare
+ * number, "13900000000"): an address is email, digits and punctuation a
+ * phone, anything else "other". */
+static const char *
+schemeless_system(const char *v)
+{
+    size_t digits = 0;
+
+    if (strchr(v, '@') != NULL && strchr(v, ' ') == NULL)
+        return "email";
+    for (const char *p = v; *p != '\0'; p++) {
+        if (*p >= '0' && *p <= '9')
+            digits++;
+        else if (strchr("+-() .", *p) == NULL)
+            return "other";
+    }
+    return digits >= 3 ? "phone" : "other";
+}
+
 json_t *
 cda_contact(struct cda_ctx *c, const xmlNode *tel)
 {
@@ -208,6 +227,8 @@ cda_contact(struct cda_ctx *c, const xmlNode *tel)
     }
     while (*v == ' ')
         v++;
+    if (strcmp(system, "other") == 0)
+        system = schemeless_system(v);
     cp = json_object();
     if (cp == NULL || adapter_jset_str(cp, "system", system) != BASE_OK ||
         adapter_jset_str(cp, "value", v) != BASE_OK ||

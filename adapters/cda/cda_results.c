@@ -113,10 +113,12 @@ set_ratio(struct cda_ctx *c, json_t *res, const xmlNode *v)
 static int
 set_integer(struct cda_ctx *c, json_t *res, const xmlNode *v)
 {
+    const char *text = cda_attr(c, v, "value");
     int64_t n;
 
-    if (!base_str_to_i64(base_str_from_cstr(cda_attr(c, v, "value")), &n) || n < INT32_MIN ||
-        n > INT32_MAX)
+    if (text == NULL || cda_blank(text)) /* generators write value="" for no data */
+        return BASE_OK;
+    if (!base_str_to_i64(base_str_from_cstr(text), &n) || n < INT32_MIN || n > INT32_MAX)
         return cda_warn(c, v, "value", "integer value is not a 32-bit integer; skipped");
     return adapter_jset(res, "valueInteger", json_integer(n));
 }
@@ -129,11 +131,106 @@ set_text_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
     return adapter_jset_str(res, "valueString", t);
 }
 
+/* WS/T 500 lab results give the unit of a 检验定量结果 (REAL) as its own
+ * COMP observation, 检查定量结果计量单位 DE04.30.016.00 (ST). */
+static const char *
+wst_unit(struct cda_ctx *c, const xmlNode *obs)
+{
+    CDA_EACH(rel, obs, "entryRelationship")
+    {
+        xmlNodePtr inner = cda_child(rel, "observation");
+        const char *de = cda_wst_element(c, inner);
+
+        if (de != NULL && strcmp(de, "DE04.30.016.00") == 0)
+            return cda_text(c, cda_child(inner, "value"));
+    }
+    return NULL;
+}
+
+/* PQ / REAL: a number, "<0.5" or ">=60" (exports put the comparator in
+ * the value, which FHIR keeps as Quantity.comparator), else the text as
+ * written, so a result such as "trace" is not lost. */
 static int
-set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
+set_pq(struct cda_ctx *c, json_t *res, const xmlNode *v)
+{
+    static const char *const comparators[] = {"<=", ">=", "<", ">"};
+    const char *raw = cda_attr(c, v, "value");
+    const char *unit = cda_attr(c, v, "unit");
+    const char *cmp = NULL;
+    const char *num = raw;
+    json_t *q;
+
+    if (raw == NULL)
+        return BASE_OK;
+    while (*num == ' ')
+        num++;
+    for (size_t i = 0; cmp == NULL && i < BASE_ARRAY_LEN(comparators); i++) {
+        if (strncmp(num, comparators[i], strlen(comparators[i])) == 0) {
+            cmp = comparators[i];
+            num += strlen(cmp);
+        }
+    }
+    q = cda_quantity_of(c, v, num);
+    if (q == NULL) {
+        if (c->err->rc != 0 || cda_blank(raw))
+            return c->err->rc;
+        TRY(cda_warn(c, v, "value", "quantity value is not a number; kept as text"));
+        return adapter_jset_str(res, "valueString",
+                                unit != NULL && !cda_blank(unit) && strcmp(unit, "1") != 0
+                                    ? base_arena_sprintf(c->arena, "%s %s", raw, unit)
+                                    : raw);
+    }
+    TRY(adapter_jset(res, "valueQuantity", q));
+    if (json_object_get(q, "unit") == NULL)
+        TRY(cda_set_unit(c, q, wst_unit(c, v->parent)));
+    return cmp != NULL ? adapter_jset_str(q, "comparator", cmp) : BASE_OK;
+}
+
+/* A value without xsi:type (which the CDA schema requires, and exports
+ * omit): its shape says what it is. */
+static const char *
+infer_type(struct cda_ctx *c, const xmlNode *v)
+{
+    if (cda_attr(c, v, "code") != NULL || cda_child(v, "translation") != NULL ||
+        cda_child(v, "originalText") != NULL)
+        return "CD";
+    if (cda_attr(c, v, "value") != NULL)
+        return "PQ";
+    if (cda_child(v, "low") != NULL || cda_child(v, "high") != NULL)
+        return "IVL_PQ";
+    return "ST";
+}
+
+static bool
+type_in(const char *t, const char *const *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(t, set[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int
+set_coded_or_text(struct cda_ctx *c, json_t *res, const xmlNode *v, const char *t)
+{
+    static const char *const coded[] = {"CD", "CE", "CV", "CO", "CS"};
+    static const char *const text[] = {"ST", "ED", "SC"};
+    json_t *x;
+
+    if (type_in(t, coded, BASE_ARRAY_LEN(coded))) {
+        x = cda_concept(c, v);
+        return x != NULL ? adapter_jset(res, "valueCodeableConcept", x) : BASE_OK;
+    }
+    if (type_in(t, text, BASE_ARRAY_LEN(text)))
+        return set_text_value(c, res, v);
+    return BASE_OK;
+}
+
+int
+cda_set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
 {
     const char *t = cda_xsi_type(c, v);
-    json_t *x = NULL;
 
     if (v == NULL)
         return BASE_OK;
@@ -143,20 +240,11 @@ set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
             res, "dataAbsentReason",
             adapter_cc("http://terminology.hl7.org/CodeSystem/data-absent-reason", absent, NULL));
     if (t == NULL)
-        return BASE_OK;
+        t = infer_type(c, v);
     if (strcmp(t, "PQ") == 0 || strcmp(t, "REAL") == 0)
-        x = cda_quantity(c, v);
-    if (x != NULL)
-        return adapter_jset(res, "valueQuantity", x);
+        return set_pq(c, res, v);
     if (strcmp(t, "IVL_PQ") == 0)
         return set_interval(c, res, v);
-    if (strcmp(t, "CD") == 0 || strcmp(t, "CE") == 0 || strcmp(t, "CV") == 0 ||
-        strcmp(t, "CO") == 0) {
-        x = cda_concept(c, v);
-        return x != NULL ? adapter_jset(res, "valueCodeableConcept", x) : BASE_OK;
-    }
-    if (strcmp(t, "ST") == 0 || strcmp(t, "ED") == 0 || strcmp(t, "SC") == 0)
-        return set_text_value(c, res, v);
     if (strcmp(t, "INT") == 0)
         return set_integer(c, res, v);
     if (strcmp(t, "BL") == 0) {
@@ -168,9 +256,14 @@ set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
     }
     if (strcmp(t, "TS") == 0)
         return adapter_jset_str(res, "valueDateTime", cda_ts(c, v, false));
+    if (strcmp(t, "IVL_TS") == 0) {
+        json_t *p = cda_period(c, v);
+
+        return p != NULL ? adapter_jset(res, "valuePeriod", p) : BASE_OK;
+    }
     if (strcmp(t, "RTO") == 0 || strncmp(t, "RTO_", 4) == 0)
         return set_ratio(c, res, v);
-    return BASE_OK;
+    return set_coded_or_text(c, res, v, t);
 }
 
 static json_t *
@@ -236,8 +329,8 @@ observation_extras(struct cda_ctx *c, json_t *res, const xmlNode *obs)
     return BASE_OK;
 }
 
-static int
-observation_time(struct cda_ctx *c, json_t *res, const xmlNode *et)
+int
+cda_observation_time(struct cda_ctx *c, json_t *res, const xmlNode *et)
 {
     xmlNodePtr low = cda_child(et, "low");
     xmlNodePtr high = cda_child(et, "high");
@@ -256,21 +349,58 @@ static int
 observation_body(struct cda_ctx *c, json_t *res, const xmlNode *obs, enum cda_kind kind,
                  json_t *code)
 {
+    static const struct {
+        const char *code;
+        const char *display;
+    } categories[] = {{"laboratory", "Laboratory"},
+                      {"vital-signs", "Vital Signs"},
+                      {"social-history", "Social History"}};
+    size_t cat = kind == CDA_VITAL || kind == CDA_EXAM ? 1 : kind == CDA_SOCIAL ? 2 : 0;
     const char *st = CDA_LOOKUP(obs_status, cda_attr(c, cda_child(obs, "statusCode"), "code"));
 
     TRY(adapter_jset(res, "code", code)); /* first: consumed even on failure */
     TRY(adapter_jset_str(res, "status", st != NULL ? st : "final"));
     TRY(adapter_jpush(res, "category",
                       adapter_cc("http://terminology.hl7.org/CodeSystem/observation-category",
-                                 kind == CDA_VITAL ? "vital-signs" : "laboratory",
-                                 kind == CDA_VITAL ? "Vital Signs" : "Laboratory")));
+                                 categories[cat].code, categories[cat].display)));
     if (c->patient != NULL)
         TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     if (c->encounter != NULL)
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
-    TRY(observation_time(c, res, cda_child(obs, "effectiveTime")));
-    TRY(set_value(c, res, cda_child(obs, "value")));
+    TRY(cda_observation_time(c, res, cda_child(obs, "effectiveTime")));
+    if (c->result_time != NULL && json_object_get(res, "effectiveDateTime") == NULL &&
+        json_object_get(res, "effectivePeriod") == NULL)
+        TRY(cda_observation_time(c, res, c->result_time));
+    TRY(cda_set_value(c, res, cda_child(obs, "value")));
     return observation_extras(c, res, obs);
+}
+
+/* WS/T 500 vital-sign data elements (WS 363) -> the LOINC codes of FHIR
+ * R4's vital signs profiles, added next to the data element so that
+ * readings compare across hospitals. */
+static const struct cda_pair wst_vital_loinc[] = {
+    {"DE04.10.186.00", "8310-5"},  /* 体温 body temperature */
+    {"DE04.10.118.00", "8867-4"},  /* 脉率 pulse rate */
+    {"DE04.10.081.00", "9279-1"},  /* 呼吸频率 respiratory rate */
+    {"DE04.10.174.00", "8480-6"},  /* 收缩压 systolic */
+    {"DE04.10.176.00", "8462-4"},  /* 舒张压 diastolic */
+    {"DE04.10.167.00", "8302-2"},  /* 身高 body height */
+    {"DE04.10.188.00", "29463-7"}, /* 体重 body weight */
+};
+
+static json_t *
+observation_code(struct cda_ctx *c, const xmlNode *obs)
+{
+    json_t *code = cda_concept(c, cda_child(obs, "code"));
+    const char *loinc = CDA_LOOKUP(wst_vital_loinc, cda_wst_element(c, obs));
+
+    if (code != NULL && loinc != NULL &&
+        adapter_cc_add_coding(code, "http://loinc.org", loinc, NULL, NULL) != BASE_OK) {
+        json_decref(code);
+        (void)cda_nomem(c);
+        return NULL;
+    }
+    return code;
 }
 
 int
@@ -283,7 +413,11 @@ cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind, const
     *ref = NULL;
     if (mood != NULL && strcmp(mood, "EVN") != 0)
         return BASE_OK;
-    code = cda_concept(c, cda_child(obs, "code"));
+    /* A WS/T 500 physical examination lists findings as text; only its
+     * vital signs are observations of their own. */
+    if (kind == CDA_EXAM && CDA_LOOKUP(wst_vital_loinc, cda_wst_element(c, obs)) == NULL)
+        return BASE_OK;
+    code = observation_code(c, obs);
     if (code == NULL)
         return cda_warn(c, obs, "required", "observation has no code; skipped");
     res = cda_resource(c, "Observation");
@@ -317,7 +451,7 @@ report_body(struct cda_ctx *c, json_t *res, const xmlNode *org, json_t *results)
         TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     if (c->encounter != NULL)
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
-    TRY(observation_time(c, res, cda_child(org, "effectiveTime")));
+    TRY(cda_observation_time(c, res, cda_child(org, "effectiveTime")));
     return adapter_jset(res, "result", json_incref(results));
 }
 
@@ -330,6 +464,10 @@ cda_map_report(struct cda_ctx *c, xmlNodePtr org)
 
     if (results == NULL)
         return cda_nomem(c);
+    if (cda_wst_lab_item(c, org)) {
+        json_decref(results);
+        return cda_map_wst_lab_item(c, org);
+    }
     CDA_EACH(comp, org, "component")
     {
         const char *ref = NULL;
@@ -337,7 +475,11 @@ cda_map_report(struct cda_ctx *c, xmlNodePtr org)
 
         if (obs == NULL)
             continue;
+        /* a result without its own time takes the organizer's, which
+         * spans its results (C-CDA Result Organizer effectiveTime) */
+        c->result_time = cda_child(org, "effectiveTime");
         rc = cda_map_observation(c, obs, CDA_RESULT, &ref);
+        c->result_time = NULL;
         if (rc == BASE_OK && ref != NULL &&
             json_array_append_new(results, adapter_reference(ref, NULL)) != 0)
             rc = cda_nomem(c);

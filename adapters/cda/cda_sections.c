@@ -38,6 +38,10 @@ static const struct section_rule section_rules[] = {
     {CCDA "4",        CCDA "4.1",      "8716-3",  CDA_VITAL},        /* Vital signs */
     {CCDA "7",        CCDA "7.1",      "47519-4", CDA_PROCEDURE},    /* Procedures */
     {CCDA "2",        CCDA "2.1",      "11369-6", CDA_IMMUNIZATION}, /* Immunizations */
+    {CCDA "17",       NULL,            "29762-2", CDA_SOCIAL},       /* Social history */
+    {CCDA "22",       CCDA "22.1",     "46240-8", CDA_ENCOUNTER},    /* Encounters */
+    {NULL,            NULL,            "29545-1", CDA_EXAM},         /* Physical findings */
+    {CCDA "58",       NULL,            "75310-3", CDA_CONCERN},      /* Health concerns */
 };
 
 /* The acts each kind maps, as XPath from the <entry>: the entry's own act
@@ -50,10 +54,18 @@ static const char *const entry_paths[] = {
     [CDA_MEDICATION] = "hl7:substanceAdministration"
                        " | hl7:act/hl7:entryRelationship/hl7:substanceAdministration",
     [CDA_ALLERGY] = "hl7:observation | hl7:act/hl7:entryRelationship/hl7:observation",
-    [CDA_RESULT] = "hl7:organizer | hl7:observation",
+    [CDA_RESULT] = "hl7:organizer | hl7:observation"
+                   " | hl7:organizer/hl7:component/hl7:organizer", /* panels in a panel */
     [CDA_VITAL] = "hl7:organizer/hl7:component/hl7:observation | hl7:observation",
     [CDA_PROCEDURE] = "hl7:procedure | hl7:observation | hl7:act",
     [CDA_IMMUNIZATION] = "hl7:substanceAdministration",
+    [CDA_SOCIAL] = "hl7:observation | hl7:organizer/hl7:component/hl7:observation",
+    [CDA_ENCOUNTER] = "hl7:encounter",
+    [CDA_EXAM] = "hl7:observation | hl7:organizer/hl7:component/hl7:observation",
+    /* a Health Concern Act (4.132) may point at results, allergies and more
+     * as evidence: only its Problem Observations (4.4) are conditions */
+    [CDA_CONCERN] = "hl7:act/hl7:entryRelationship/hl7:observation"
+                    "[hl7:templateId/@root='2.16.840.1.113883.10.20.22.4.4']",
 };
 /* clang-format on */
 
@@ -98,6 +110,7 @@ map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
     switch (kind) {
     case CDA_PROBLEM:
     case CDA_DIAGNOSIS:
+    case CDA_CONCERN:
         return cda_map_condition(c, act, wrapping_act(act), kind);
     case CDA_ALLERGY:
         return cda_map_allergy(c, act, wrapping_act(act));
@@ -112,7 +125,11 @@ map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
             return cda_map_report(c, act);
         return cda_map_observation(c, act, kind, &ignored);
     case CDA_VITAL:
+    case CDA_SOCIAL:
+    case CDA_EXAM:
         return cda_map_observation(c, act, kind, &ignored);
+    case CDA_ENCOUNTER:
+        return cda_map_encounter_activity(c, act);
     default:
         BASE_ASSERT_UNREACHABLE();
     }

@@ -49,6 +49,14 @@ root_urn(struct cda_ctx *c, const char *root)
     return NULL;
 }
 
+/* OIDs CDA documents use besides the ones FHIR registers (mapkit's table):
+ * older C32/C-CDA R1.1 exports name CVX by the HITSP OID, and C-CDA R2.1
+ * discharge dispositions use NUBC UB-04 FL17 (HL7 THO URI). */
+static const struct cda_pair cda_only_systems[] = {
+    {"2.16.840.1.113883.6.59", "http://hl7.org/fhir/sid/cvx"},
+    {"2.16.840.1.113883.6.301.5", "https://www.nubc.org/CodeSystem/PatDischargeStatus"},
+};
+
 const char *
 cda_system(struct cda_ctx *c, const char *oid)
 {
@@ -56,7 +64,9 @@ cda_system(struct cda_ctx *c, const char *oid)
 
     if (oid == NULL || oid[0] == '\0')
         return NULL;
-    uri = adapter_oid_uri(base_str_from_cstr(oid));
+    uri = CDA_LOOKUP(cda_only_systems, oid);
+    if (uri == NULL)
+        uri = adapter_oid_uri(base_str_from_cstr(oid));
     if (uri != NULL)
         return base_arena_strdup(c->arena, uri);
     return root_urn(c, oid);
@@ -72,7 +82,13 @@ cda_identifier(struct cda_ctx *c, const xmlNode *ii, struct cda_key *key)
 
     if (root == NULL || cda_attr(c, ii, "nullFlavor") != NULL)
         return NULL;
-    if (ext != NULL && ext[0] != '\0') {
+    /* HL7 V3 Data Types R1 II: an extension, when present, is not empty.
+     * WS/T 500 exports write extension="" for a number they do not have
+     * (the health card number, the outpatient number); that is no
+     * identifier, not the namespace OID itself. */
+    if (ext != NULL && cda_blank(ext))
+        return NULL;
+    if (ext != NULL) {
         /* FHIR R4 datatypes.html#Identifier + C-CDA on FHIR: the root names
          * the namespace of the extension. */
         const char *known = adapter_oid_uri(base_str_from_cstr(root));
@@ -189,6 +205,11 @@ cda_concept(struct cda_ctx *c, const xmlNode *cd)
             goto nomem;
     }
     text = cda_narrative(c, cda_child(cd, "originalText"));
+    /* No code at all but a displayName (WS/T 500 writes <code
+     * displayName="主治医师"/> for titles, panels and sections): the name is
+     * the concept's text rather than lost. */
+    if ((text == NULL || text[0] == '\0') && json_object_get(cc, "coding") == NULL)
+        text = cda_attr(c, cd, "displayName");
     if (text != NULL && text[0] != '\0' && adapter_jset_str(cc, "text", text) != BASE_OK)
         goto nomem;
     if (json_object_size(cc) == 0) {
@@ -202,14 +223,87 @@ nomem:
     return NULL;
 }
 
+static bool
+is_digit(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+/* Copy digits of `*p` into out, skipping the separators `sep`. */
+static void
+copy_digits(const char **p, const char *sep, char *out, size_t *o, size_t cap)
+{
+    for (; **p != '\0' && (is_digit(**p) || strchr(sep, **p) != NULL); (*p)++) {
+        if (is_digit(**p) && *o + 1 < cap)
+            out[(*o)++] = **p;
+    }
+}
+
+/* "2024-03-20", "2024-03-20T09:30:00.5+08:00" or "2024-03-20 09:30:00"
+ * (XML Schema or SQL times that exports put into a TS) -> the HL7 form
+ * "20240320093000.5+0800"; anything else is returned as it is. */
+static const char *
+iso_to_ts(struct cda_ctx *c, const char *v)
+{
+    char out[48];
+    size_t o = 0;
+    const char *p = v;
+
+    if (strlen(v) < 5 || strlen(v) > 40 || !is_digit(v[0]) || v[4] != '-')
+        return v;
+    copy_digits(&p, "-", out, &o, sizeof(out));
+    if (*p == 'T' || *p == ' ')
+        p++;
+    copy_digits(&p, ":", out, &o, sizeof(out));
+    if (*p == '.') {
+        out[o++] = *p++;
+        copy_digits(&p, "", out, &o, sizeof(out));
+    }
+    if (*p == 'Z') {
+        memcpy(out + o, "+0000", 5);
+        o += 5;
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        out[o++] = *p++;
+        copy_digits(&p, ":", out, &o, sizeof(out));
+    }
+    if (*p != '\0')
+        return v;
+    out[o] = '\0';
+    return base_arena_strdup(c->arena, out);
+}
+
+/* A zone of hours only ("+08", which ISO 8601 allows and some exports
+ * write into a TS) gets its minutes, as HL7 V3 TS (+ZZzz) has them. */
+static const char *
+zone_minutes(struct cda_ctx *c, const char *v)
+{
+    const char *sign = strrchr(v, '+');
+    size_t len = strlen(v);
+
+    if (sign == NULL)
+        sign = strrchr(v, '-');
+    if (sign == NULL || sign - v < 8 || len - (size_t)(sign - v) != 3 || !is_digit(sign[1]) ||
+        !is_digit(sign[2]))
+        return v;
+    return base_arena_sprintf(c->arena, "%s00", v);
+}
+
 const char *
 cda_ts(struct cda_ctx *c, const xmlNode *ts, bool want_date)
 {
     const char *v = cda_attr(c, ts, "value");
     char buf[ADAPTER_TS_MAX];
 
-    if (v == NULL || v[0] == '\0')
+    if (v == NULL || cda_blank(v))
         return NULL;
+    v = iso_to_ts(c, v);
+    if (v != NULL)
+        v = zone_minutes(c, v);
+    if (v == NULL) {
+        (void)cda_nomem(c);
+        return NULL;
+    }
     if (adapter_ts_to_fhir(base_str_from_cstr(v), c->opt->default_tz, want_date, buf,
                            sizeof(buf)) == 0) {
         (void)cda_warn(c, ts, "value", "invalid timestamp; skipped");
@@ -262,33 +356,107 @@ cda_time_point(struct cda_ctx *c, const xmlNode *ivl)
     return t;
 }
 
-json_t *
-cda_quantity(struct cda_ctx *c, const xmlNode *pq)
+/* Units exports write that are not UCUM (Chinese vital signs, US vendor
+ * shorthand) -> the UCUM code; the unit as written stays Quantity.unit. */
+static const struct cda_pair ucum_units[] = {
+    {"\u2103", "Cel"},             /* ℃ */
+    {"\u00b0C", "Cel"},            /* °C */
+    {"\u00b0F", "[degF]"},         /* °F */
+    {"\u6444\u6c0f\u5ea6", "Cel"}, /* 摄氏度 */
+    {"mmHg", "mm[Hg]"},
+    {"mm Hg", "mm[Hg]"},
+    {"bpm", "/min"},
+    {"beats/min", "/min"},
+    {"breaths/min", "/min"},
+    {"\u6b21/\u5206", "/min"}, /* 次/分 */
+    {"\u6b21/min", "/min"},
+    {"\u6b21/\u5206\u949f", "/min"}, /* 次/分钟 */
+    {"\u5c81", "a"},                 /* 岁 */
+    {"lb", "[lb_av]"},
+    {"lbs", "[lb_av]"},
+    {"in", "[in_i]"},
+    {"inch", "[in_i]"},
+    {"kg/m\u00b2", "kg/m2"}, /* kg/m² */
+};
+
+/* The UCUM code for a PQ unit, or NULL when the unit cannot be UCUM (a
+ * space or a character outside printable ASCII): then only the text is
+ * kept, rather than claiming a UCUM code that is not one. */
+static const char *
+ucum_code(struct cda_ctx *c, const char *unit)
 {
-    const char *v = cda_attr(c, pq, "value");
+    const char *known = CDA_LOOKUP(ucum_units, unit);
+    char *code;
+
+    if (known != NULL)
+        return known;
+    for (const char *p = unit; *p != '\0'; p++) {
+        if (*p <= ' ' || *p > '~')
+            return NULL;
+    }
+    if (strchr(unit, '^') == NULL)
+        return unit;
+    /* "10^9/L" (lab exports) is written 10*9/L in UCUM */
+    code = base_arena_strdup(c->arena, unit);
+    for (char *p = code; p != NULL && *p != '\0'; p++) {
+        if (*p == '^')
+            *p = '*';
+    }
+    return code;
+}
+
+json_t *
+cda_quantity_of(struct cda_ctx *c, const xmlNode *pq, const char *value)
+{
     const char *unit = cda_attr(c, pq, "unit");
+    struct base_str v = base_str_trim(base_str_from_cstr(value));
     json_t *num;
     json_t *q;
 
-    if (v == NULL)
+    /* "5." is an XML Schema decimal; FHIR's is not */
+    if (v.len > 1 && v.ptr[v.len - 1] == '.' && v.ptr[v.len - 2] >= '0' && v.ptr[v.len - 2] <= '9')
+        v.len--;
+    num = adapter_decimal(v);
+    if (num == NULL)
         return NULL;
-    num = adapter_decimal(base_str_from_cstr(v));
-    if (num == NULL) {
-        (void)cda_warn(c, pq, "value", "quantity value is not a number; skipped");
-        return NULL;
-    }
     q = json_object();
     if (q == NULL || adapter_jset(q, "value", num) != BASE_OK) {
         json_decref(q);
         (void)cda_nomem(c);
         return NULL;
     }
-    if (unit != NULL && unit[0] != '\0' &&
-        /* CDA PQ units are UCUM (HL7 V3 Data Types R1, PQ.unit) */
-        (adapter_jset_str(q, "unit", unit) != BASE_OK ||
-         adapter_jset_str(q, "system", "http://unitsofmeasure.org") != BASE_OK ||
-         adapter_jset_str(q, "code", unit) != BASE_OK))
+    if (cda_set_unit(c, q, unit) != BASE_OK)
         (void)cda_nomem(c);
+    return q;
+}
+
+int
+cda_set_unit(struct cda_ctx *c, json_t *q, const char *unit)
+{
+    const char *code;
+
+    if (unit == NULL || cda_blank(unit) || strcmp(unit, "1") == 0)
+        return BASE_OK; /* "1" is the PQ default: a plain number */
+    code = ucum_code(c, unit);
+    /* CDA PQ units are UCUM (HL7 V3 Data Types R1, PQ.unit) */
+    TRY(adapter_jset_str(q, "unit", unit));
+    if (code == NULL)
+        return BASE_OK;
+    TRY(adapter_jset_str(q, "system", "http://unitsofmeasure.org"));
+    return adapter_jset_str(q, "code", code);
+}
+
+json_t *
+cda_quantity(struct cda_ctx *c, const xmlNode *pq)
+{
+    const char *v = cda_attr(c, pq, "value");
+    json_t *q;
+
+    if (v == NULL)
+        return NULL;
+    q = cda_quantity_of(c, pq, v);
+    if (q == NULL && c->err->rc == 0)
+        (void)cda_warn(c, pq, "value", "quantity value is not a number; skipped");
     return q;
 }
 
@@ -301,10 +469,11 @@ cda_narrative(struct cda_ctx *c, const xmlNode *text)
 
     if (text == NULL)
         return NULL;
-    if (v != NULL && v[0] == '#') {
+    if (v != NULL && v[0] != '\0') {
         /* CDA R2 section 4.3.5.1: <reference value="#id"/> points into the
-         * section narrative; its text is the original text. */
-        xmlNodePtr target = xmlHashLookup(c->ids, (const xmlChar *)(v + 1));
+         * section narrative; its text is the original text.  Some exports
+         * leave out the '#'. */
+        xmlNodePtr target = xmlHashLookup(c->ids, (const xmlChar *)(v[0] == '#' ? v + 1 : v));
 
         if (target != NULL)
             return cda_text(c, target);

@@ -52,18 +52,69 @@ cda_next(const xmlNode *cur, const char *name)
     return NULL;
 }
 
+xmlNodePtr
+cda_sdtc_child(const xmlNode *parent, const char *name)
+{
+    for (xmlNodePtr n = parent != NULL ? parent->children : NULL; n != NULL; n = n->next) {
+        const char *local = (const char *)n->name;
+
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        /* Declared: {urn:hl7-org:sdtc}name.  The C-CDA example fragments
+         * use the prefix without declaring it: libxml2 then keeps the
+         * literal name "sdtc:name" (as for an undeclared xsi:type). */
+        if (n->ns != NULL && strcmp((const char *)n->ns->href, SDTC_NS) == 0 &&
+            strcmp(local, name) == 0)
+            return n;
+        if (strncmp(local, "sdtc:", 5) == 0 && strcmp(local + 5, name) == 0)
+            return n;
+    }
+    return NULL;
+}
+
+static bool
+is_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/* `s` without leading and trailing XML white space: CDA attributes are
+ * codes, OIDs, numbers and times, which the schema's token types collapse,
+ * and exports from fixed-width database columns pad ("I10  ").  Such a
+ * value is invalid as a FHIR code or id. */
+static const char *
+trimmed(struct cda_ctx *c, const char *s)
+{
+    size_t len = strlen(s);
+    const char *p = s;
+    char *copy;
+
+    while (is_space(*p))
+        p++;
+    while (len > (size_t)(p - s) && is_space(s[len - 1]))
+        len--;
+    if (p == s && s[len] == '\0')
+        return s;
+    copy = base_arena_strndup(c->arena, p, len - (size_t)(p - s));
+    if (copy == NULL)
+        (void)cda_nomem(c);
+    return copy;
+}
+
 static const char *
 attr_value(struct cda_ctx *c, const xmlAttr *a)
 {
     xmlChar *v;
-    char *copy;
+    const char *copy;
 
     if (a->children != NULL && a->children->next == NULL && a->children->type == XML_TEXT_NODE)
-        return (const char *)a->children->content;
+        return trimmed(c, (const char *)a->children->content);
     v = xmlNodeListGetString(a->doc, a->children, 1);
     if (v == NULL)
         return "";
-    copy = base_arena_strdup(c->arena, (const char *)v);
+    copy = trimmed(c, (const char *)v);
+    if (copy == (const char *)v)
+        copy = base_arena_strdup(c->arena, (const char *)v);
     xmlFree(v);
     if (copy == NULL)
         (void)cda_nomem(c);
@@ -115,12 +166,33 @@ cda_has_template(struct cda_ctx *c, const xmlNode *n, const char *root)
     return false;
 }
 
+const char *
+cda_wst_element(struct cda_ctx *c, const xmlNode *obs)
+{
+    xmlNodePtr code = cda_child(obs, "code");
+    const char *system = cda_attr(c, code, "codeSystem");
+
+    if (system == NULL || strcmp(system, CDA_WST_DATA_ELEMENTS) != 0)
+        return NULL;
+    return cda_attr(c, code, "code");
+}
+
 bool
 cda_negated(struct cda_ctx *c, const xmlNode *act)
 {
     const char *v = cda_attr(c, act, "negationInd");
 
     return v != NULL && strcmp(v, "true") == 0;
+}
+
+bool
+cda_blank(const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++) {
+        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+            return false;
+    }
+    return true;
 }
 
 const char *
@@ -222,8 +294,15 @@ cda_where(struct cda_ctx *c, const xmlNode *n)
 int
 cda_warn(struct cda_ctx *c, const xmlNode *n, const char *code, const char *msg)
 {
+    /* Capped before the location is built: finding it walks siblings, so
+     * unbounded warnings would cost time quadratic in the entries. */
+    if (c->warning_count >= c->lim->max_warnings) {
+        c->warnings_omitted++;
+        return BASE_OK;
+    }
     if (fhir_outcome_add(c->warnings, "warning", code, cda_where(c, n), msg) != BASE_OK)
         return cda_nomem(c);
+    c->warning_count++;
     return BASE_OK;
 }
 

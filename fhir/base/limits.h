@@ -114,6 +114,9 @@
 #define BASE_LIMIT_CDA_MAX_DEPTH       64u
 #define BASE_LIMIT_CDA_MAX_NODES       500000u
 #define BASE_LIMIT_CDA_MAX_ENTRIES     10000u  /* resources from one document */
+/* Warnings listed for one document; further ones are only counted, so a
+ * document of 100,000 empty entries costs no more than one of 1,000. */
+#define BASE_LIMIT_CDA_MAX_WARNINGS    1000u
 
 /* --- CSV exports (adapters/csv) -------------------------------------------
  * Synthea's widest table (payers.csv) has 21 columns; HIS exports reach a

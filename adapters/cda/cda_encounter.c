@@ -1,0 +1,319 @@
+/*
+ * componentOf/encompassingEncounter (CDA R2 section 4.2.3.3) and the
+ * Encounter Activities of an Encounters section (C-CDA R2.1 4.49) ->
+ * Encounter; Encounter Diagnosis acts (4.80) -> Condition.
+ */
+#include <string.h>
+
+#include "adapters/cda/cda_int.h"
+
+#define ACT_CODE "2.16.840.1.113883.5.4" /* v3 ActCode: AMB, IMP, EMER... */
+
+/* encounterParticipant/@typeCode (ParticipationType: ADM, ATND, CON, DIS,
+ * REF) -> participant.type, individual -> Practitioner. */
+static int
+encounter_participants(struct cda_ctx *c, json_t *enc, const xmlNode *ee)
+{
+    CDA_EACH(ep, ee, "encounterParticipant")
+    {
+        const char *ref = NULL;
+        const char *type = cda_attr(c, ep, "typeCode");
+        json_t *p;
+
+        TRY(cda_map_practitioner(c, cda_child(ep, "assignedEntity"), &ref));
+        if (ref == NULL)
+            continue;
+        p = json_object();
+        if (p == NULL || adapter_jset(p, "individual", adapter_reference(ref, NULL)) != BASE_OK ||
+            (type != NULL &&
+             adapter_jpush(p, "type",
+                           adapter_cc("http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                                      type, NULL)) != BASE_OK)) {
+            json_decref(p);
+            return BASE_E_NOMEM;
+        }
+        TRY(adapter_jpush(enc, "participant", p));
+    }
+    return BASE_OK;
+}
+
+/* The first ActCode coding of the code or of its translations (exports
+ * send CPT with an ActCode translation), NULL if none. */
+static json_t *
+act_code_coding(struct cda_ctx *c, const xmlNode *code)
+{
+    const char *system = cda_attr(c, code, "codeSystem");
+
+    if (system != NULL && strcmp(system, ACT_CODE) == 0)
+        return cda_coding(c, code);
+    CDA_EACH(tr, code, "translation")
+    {
+        system = cda_attr(c, tr, "codeSystem");
+        if (system != NULL && strcmp(system, ACT_CODE) == 0)
+            return cda_coding(c, tr);
+    }
+    return NULL;
+}
+
+static int
+encounter_class(struct cda_ctx *c, json_t *enc, const xmlNode *code)
+{
+    const char *system = cda_attr(c, code, "codeSystem");
+    json_t *coding = act_code_coding(c, code);
+    json_t *cc;
+
+    /* Encounter.class (1..1) is a v3 ActCode (AMB, IMP, EMER...); any other
+     * code system describes the visit type instead. */
+    if (system == NULL || strcmp(system, ACT_CODE) != 0) {
+        cc = cda_concept(c, code);
+        if (cc != NULL && adapter_jpush(enc, "type", cc) != BASE_OK) {
+            json_decref(coding);
+            return BASE_E_NOMEM;
+        }
+    }
+    if (coding == NULL)
+        coding = json_pack("{s:s,s:s}", "system",
+                           "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", "code", "UNK");
+    return adapter_jset(enc, "class", coding);
+}
+
+/* The TS value of the first WS/T 500 observation of data element `de`
+ * anywhere in the document, as FHIR dateTime; NULL if none. */
+static const char *
+wst_time(struct cda_ctx *c, const char *de)
+{
+    xmlNodeSetPtr hits = NULL;
+    const char *expr = base_arena_sprintf(
+        c->arena,
+        "(//hl7:observation[hl7:code/@codeSystem='" CDA_WST_DATA_ELEMENTS "' and "
+        "hl7:code/@code='%s']/hl7:value)[1]",
+        de);
+
+    if (expr == NULL || cda_xpath(c, xmlDocGetRootElement(c->doc), expr, &hits) != BASE_OK ||
+        hits == NULL || hits->nodeNr == 0)
+        return NULL;
+    return cda_ts(c, hits->nodeTab[0], false);
+}
+
+/* WS/T 500 headers leave encompassingEncounter/effectiveTime empty and
+ * give the stay as body entries: 入院日期时间 DE06.00.092.00 and
+ * 出院日期时间 DE06.00.017.00. */
+static json_t *
+wst_stay(struct cda_ctx *c)
+{
+    const char *start = wst_time(c, "DE06.00.092.00");
+    const char *end = wst_time(c, "DE06.00.017.00");
+
+    if (start == NULL && end == NULL)
+        return NULL;
+    json_t *p = json_object();
+    if (p == NULL || adapter_jset_str(p, "start", start) != BASE_OK ||
+        adapter_jset_str(p, "end", end) != BASE_OK) {
+        json_decref(p);
+        (void)cda_nomem(c);
+        return NULL;
+    }
+    return p;
+}
+
+/* WS/T 500 nests the place of the stay under serviceProviderOrganization:
+ * asOrganizationPartOf/wholeOrganization for the bed, room, department,
+ * ward and last the hospital (its id rooted at 2.16.156.10011.1.5).  The
+ * hospital is the service provider; the others are locations, innermost
+ * first. */
+#define WST_HOSPITAL "2.16.156.10011.1.5"
+
+static int
+wst_places(struct cda_ctx *c, json_t *enc, const xmlNode *spo)
+{
+    const xmlNode *org = spo;
+    const char *hospital = NULL;
+
+    while ((org = cda_child(cda_child(org, "asOrganizationPartOf"), "wholeOrganization")) != NULL) {
+        const char *root = cda_attr(c, cda_child(org, "id"), "root");
+        const char *name = cda_text(c, cda_child(org, "name"));
+
+        if (root != NULL && strcmp(root, WST_HOSPITAL) == 0) {
+            TRY(cda_map_organization(c, org, &hospital));
+            continue;
+        }
+        if (name[0] != '\0')
+            TRY(adapter_jpush(enc, "location",
+                              json_pack("{s:o}", "location", adapter_reference(NULL, name))));
+    }
+    if (hospital != NULL && json_object_get(enc, "serviceProvider") == NULL)
+        TRY(adapter_jset(enc, "serviceProvider", adapter_reference(hospital, NULL)));
+    return BASE_OK;
+}
+
+static int
+encounter_details(struct cda_ctx *c, json_t *enc, const xmlNode *ee)
+{
+    json_t *period = cda_period(c, cda_child(ee, "effectiveTime"));
+    xmlNodePtr hcf = cda_child(cda_child(ee, "location"), "healthCareFacility");
+    const char *org = NULL;
+    json_t *dispo;
+
+    if (period == NULL)
+        period = wst_stay(c);
+    bool ended = json_object_get(period, "end") != NULL;
+    if (period != NULL)
+        TRY(adapter_jset(enc, "period", period));
+    TRY(adapter_jset_str(enc, "status", ended ? "finished" : "unknown"));
+    TRY(encounter_class(c, enc, cda_child(ee, "code")));
+    TRY(adapter_jset(enc, "subject", adapter_reference(c->patient, NULL)));
+    TRY(encounter_participants(c, enc, ee));
+    dispo = cda_concept(c, cda_child(ee, "dischargeDispositionCode"));
+    if (dispo != NULL)
+        TRY(adapter_jset(enc, "hospitalization",
+                         json_pack("{s:o}", "dischargeDisposition", dispo)));
+    TRY(cda_map_organization(c, cda_child(hcf, "serviceProviderOrganization"), &org));
+    if (org != NULL)
+        TRY(adapter_jset(enc, "serviceProvider", adapter_reference(org, NULL)));
+    const char *place = cda_text(c, cda_child(cda_child(hcf, "location"), "name"));
+    if (place[0] != '\0') {
+        json_t *loc = json_pack("{s:o}", "location", adapter_reference(NULL, place));
+
+        TRY(adapter_jpush(enc, "location", loc));
+    }
+    return wst_places(c, enc, cda_child(hcf, "serviceProviderOrganization"));
+}
+
+int
+cda_map_encounter(struct cda_ctx *c, xmlNodePtr root)
+{
+    xmlNodePtr ee = cda_child(cda_child(root, "componentOf"), "encompassingEncounter");
+    json_t *enc;
+    bool have;
+
+    if (ee == NULL)
+        return BASE_OK;
+    TRY(cda_need_patient(c, ee, &have));
+    if (!have)
+        return BASE_OK;
+    enc = cda_resource(c, "Encounter");
+    if (enc == NULL || encounter_details(c, enc, ee) != BASE_OK) {
+        json_decref(enc);
+        return cda_nomem(c);
+    }
+    return cda_emit(c, enc, ee, "Encounter", &c->encounter);
+}
+
+/* ------------------------------------------------ Encounter Activity (4.49) */
+
+static const struct cda_pair encounter_status[] = {
+    {"completed", "finished"},  {"active", "in-progress"},         {"aborted", "cancelled"},
+    {"cancelled", "cancelled"}, {"nullified", "entered-in-error"}, {"suspended", "onleave"},
+};
+
+/* performer/assignedEntity -> participant.individual; participant[@typeCode
+ * LOC]/participantRole (Service Delivery Location 4.32) -> location. */
+static int
+activity_people_and_places(struct cda_ctx *c, json_t *enc, const xmlNode *act)
+{
+    CDA_EACH(perf, act, "performer")
+    {
+        const char *ref = NULL;
+
+        TRY(cda_map_practitioner(c, cda_child(perf, "assignedEntity"), &ref));
+        if (ref != NULL)
+            TRY(adapter_jpush(enc, "participant",
+                              json_pack("{s:o}", "individual", adapter_reference(ref, NULL))));
+    }
+    CDA_EACH(part, act, "participant")
+    {
+        const char *type = cda_attr(c, part, "typeCode");
+        xmlNodePtr role = cda_child(part, "participantRole");
+        const char *place = cda_text(c, cda_child(cda_child(role, "playingEntity"), "name"));
+
+        if (type == NULL || strcmp(type, "LOC") != 0 || place[0] == '\0')
+            continue;
+        TRY(adapter_jpush(enc, "location",
+                          json_pack("{s:o}", "location", adapter_reference(NULL, place))));
+    }
+    return BASE_OK;
+}
+
+static int
+activity_details(struct cda_ctx *c, json_t *enc, const xmlNode *act)
+{
+    xmlNodePtr et = cda_child(act, "effectiveTime");
+    json_t *period = cda_period(c, et);
+    const char *st =
+        CDA_LOOKUP(encounter_status, cda_attr(c, cda_child(act, "statusCode"), "code"));
+
+    /* C-CDA on FHIR: an encounter that happened (moodCode EVN) with a time
+     * is finished unless its statusCode says otherwise. */
+    if (st == NULL)
+        st = period != NULL ? "finished" : "unknown";
+    if (period != NULL)
+        TRY(adapter_jset(enc, "period", period));
+    TRY(adapter_jset_str(enc, "status", st));
+    TRY(encounter_class(c, enc, cda_child(act, "code")));
+    TRY(adapter_jset(enc, "subject", adapter_reference(c->patient, NULL)));
+    TRY(activity_people_and_places(c, enc, act));
+    /* C-CDA R2.1 Encounter Activity carries it as an SDTC extension */
+    json_t *dispo = cda_concept(c, cda_sdtc_child(act, "dischargeDispositionCode"));
+    if (dispo != NULL)
+        TRY(adapter_jset(enc, "hospitalization",
+                         json_pack("{s:o}", "dischargeDisposition", dispo)));
+    CDA_EACH(rel, act, "entryRelationship")
+    {
+        const char *type = cda_attr(c, rel, "typeCode");
+        json_t *why;
+
+        if (type == NULL || strcmp(type, "RSON") != 0)
+            continue;
+        why = cda_concept(c, cda_child(cda_child(rel, "observation"), "value"));
+        if (why != NULL)
+            TRY(adapter_jpush(enc, "reasonCode", why));
+    }
+    return BASE_OK;
+}
+
+/* Encounter Diagnosis (4.80): act/entryRelationship/observation, each a
+ * Condition of category encounter-diagnosis pointing at this encounter. */
+static int
+activity_diagnoses(struct cda_ctx *c, const xmlNode *act, const char *ref)
+{
+    const char *outer = c->encounter;
+    int rc = BASE_OK;
+
+    c->encounter = ref;
+    CDA_EACH(rel, act, "entryRelationship")
+    {
+        xmlNodePtr dx = cda_child(rel, "act");
+
+        CDA_EACH(inner, dx, "entryRelationship")
+        {
+            xmlNodePtr obs = cda_child(inner, "observation");
+
+            if (obs != NULL && rc == BASE_OK)
+                rc = cda_map_condition(c, obs, dx, CDA_DIAGNOSIS);
+        }
+    }
+    c->encounter = outer;
+    return rc;
+}
+
+int
+cda_map_encounter_activity(struct cda_ctx *c, xmlNodePtr act)
+{
+    const char *mood = cda_attr(c, act, "moodCode");
+    const char *ref = NULL;
+    json_t *enc;
+    bool have;
+
+    if (mood != NULL && strcmp(mood, "EVN") != 0) /* planned, not held */
+        return BASE_OK;
+    TRY(cda_need_patient(c, act, &have));
+    if (!have)
+        return BASE_OK;
+    enc = cda_resource(c, "Encounter");
+    if (enc == NULL || activity_details(c, enc, act) != BASE_OK) {
+        json_decref(enc);
+        return cda_nomem(c);
+    }
+    TRY(cda_emit(c, enc, act, "Encounter", &ref));
+    return activity_diagnoses(c, act, ref);
+}

@@ -39,6 +39,9 @@ person_event(const struct mctx *c)
 static const char *
 encounter_status(struct mctx *c, const struct hl7v2_seg *pv1, struct base_str klass)
 {
+    /* A23 "delete a patient record" withdraws the visit: recorded in error */
+    if (ev(c, "A23"))
+        return "entered-in-error";
     if (ev(c, "A03") || map_field(c, pv1, 45).len > 0)
         return ev(c, "A13") ? "in-progress" : "finished";
     if (ev(c, "A11") || ev(c, "A27") || ev(c, "A38"))

@@ -122,6 +122,7 @@ START_TEST(adt_status_by_event_and_class)
         {MSH("ADT^A11"), "I", "cancelled", "IMP"},   {MSH("ADT^A05"), "P", "planned", "PRENC"},
         {MSH("ADT^A04"), "O", "in-progress", "AMB"}, {MSH("ADT^A04"), "E", "in-progress", "EMER"},
         {MSH("ADT^A08"), "R", "in-progress", "R"},   {MSH("ADT^A08"), "", "in-progress", "UNK"},
+        {MSH("ADT^A23"), "I", "entered-in-error", "IMP"}, {MSH("ADT^A38"), "P", "cancelled", "PRENC"},
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(cases); i++) {

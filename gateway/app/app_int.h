@@ -216,6 +216,7 @@ BASE_MUST_CHECK int gw_app_consents_load(struct gw_db_conn *c, struct base_arena
 
 /* Audit trail for regulators and patients (h_audit.c). */
 void gw_app_h_auditevent_search(struct gw_http_req *r, void *cls);
+void gw_app_h_auditevent_read(struct gw_http_req *r, void *cls);
 void gw_app_h_report(struct gw_http_req *r, void *cls);
 void gw_app_h_verify(struct gw_http_req *r, void *cls);
 void gw_app_h_btg_list(struct gw_http_req *r, void *cls);

@@ -182,6 +182,21 @@ search_param(struct base_arena *a, const struct gw_http_param *p, struct gw_audi
     return true;
 }
 
+/* A FHIR id ([A-Za-z0-9.-]) from an event's chain and seq: "gw-1.2-17"
+ * (the chain's '/' and '_' written '.'; GET AuditEvent/ID reads it back). */
+static char *
+event_id(struct base_arena *a, const json_t *ev)
+{
+    char *id = base_arena_sprintf(a, "%s-%lld", json_string_value(json_object_get(ev, "chain")),
+                                  (long long)json_integer_value(json_object_get(ev, "seq")));
+
+    for (char *p = id; p != NULL && *p != '\0'; p++) {
+        if (*p == '/' || *p == '_')
+            *p = '.';
+    }
+    return id;
+}
+
 /* The searchset of AuditEvents from gw_audit_search's JSON. */
 static json_t *
 events_bundle(struct gw_app *app, struct gw_http_req *r, json_t *res)
@@ -198,15 +213,8 @@ events_bundle(struct gw_app *app, struct gw_http_req *r, json_t *res)
         return NULL;
     json_array_foreach(events, i, ev) {
         json_t *resource = json_object_get(ev, "resource");
-        /* A FHIR id ([A-Za-z0-9.-]) from chain and seq: "gw-1.2-17". */
-        char *id = base_arena_sprintf(a, "%s-%lld",
-                                      json_string_value(json_object_get(ev, "chain")),
-                                      (long long)json_integer_value(json_object_get(ev, "seq")));
+        char *id = event_id(a, ev);
 
-        for (char *p = id; p != NULL && *p != '\0'; p++) {
-            if (*p == '/' || *p == '_')
-                *p = '.';
-        }
         if (id == NULL || !json_is_object(resource))
             continue;
         json_object_set_new(resource, "id", json_string(id));
@@ -324,6 +332,58 @@ gw_app_h_auditevent_search(struct gw_http_req *r, void *cls)
         return;
     au.patient_ref = q.patient != NO_PERSON ? q.patient : NULL; /* not a patient's ref */
     gw_app_answer(app, r, &c, &au, bundle);
+}
+
+/*
+ * GET /fhir/AuditEvent/ID (R4 read): one event, by the id its searchset
+ * entry carries, so that the entries' fullUrl resolve.  404 for an id that
+ * names no event (or is not of that form).
+ */
+void
+gw_app_h_auditevent_read(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+    struct base_arena *a = gw_http_req_arena(r);
+    struct gw_app_audit au = {.kind = FHIR_EVENT_READ, .subtype = "audit-read", .status = 200};
+    char *id = base_str_dup0(a, gw_http_req_param(r, "id"));
+    struct gw_audit_search q = {0};
+    struct gw_app_caller c;
+    struct base_err err = {0};
+    struct gw_db_conn *db;
+    json_t *res = NULL;
+    json_t *ev;
+    char *dash;
+    int rc;
+
+    if (id == NULL || !regulator(app, r, &c, FHIR_EVENT_READ, au.subtype))
+        return;
+    dash = strrchr(id, '-');
+    if (!gw_app_id_ok(id) || dash == NULL || dash == id || dash[1] == '\0' ||
+        strspn(dash + 1, "0123456789") != strlen(dash + 1) || strlen(dash + 1) > 18) {
+        (void)base_err_set(&err, BASE_E_NOTFOUND, "not-found", "AuditEvent.id", "no such event");
+        gw_app_deny(app, r, &c, au.kind, au.subtype, NULL, &err);
+        return;
+    }
+    *dash = '\0';
+    q.event_chain = id;
+    q.event_seq = dash + 1;
+    q.count = 1;
+    if ((db = gw_app_db(app, r)) == NULL)
+        return;
+    rc = gw_audit_search(db, &q, &res, &err);
+    gw_db_release(db);
+    if (rc == BASE_OK && fhir_json_tie(a, res) != BASE_OK)
+        return;
+    ev = json_array_get(json_object_get(res, "events"), 0);
+    if (rc == BASE_OK && !json_is_object(json_object_get(ev, "resource")))
+        rc = base_err_set(&err, BASE_E_NOTFOUND, "not-found", "AuditEvent.id", "no such event");
+    if (rc != BASE_OK) {
+        gw_app_deny(app, r, &c, au.kind, au.subtype, NULL, &err);
+        return;
+    }
+    *dash = '-';
+    json_object_set_new(json_object_get(ev, "resource"), "id", json_string(event_id(a, ev)));
+    gw_app_answer(app, r, &c, &au, json_object_get(ev, "resource"));
 }
 
 /* ------------------------------------------------------------ report -- */

@@ -166,7 +166,7 @@ patient_resource(void)
 static json_t *
 audit_resource(void)
 {
-    static const char *const ia[] = {"search-type", NULL};
+    static const char *const ia[] = {"read", "search-type", NULL};
     json_t *params = json_array();
 
     json_array_append_new(params, search_param("date", "date", NULL));

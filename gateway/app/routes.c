@@ -96,6 +96,7 @@ gw_app_routes(struct gw_app *app, struct base_err *err)
         {"GET", "/fhir/Patient", gw_app_h_patient_search, app},
         /* audit trail */
         {"GET", "/fhir/AuditEvent", gw_app_h_auditevent_search, app},
+        {"GET", "/fhir/AuditEvent/{id}", gw_app_h_auditevent_read, app},
         {"GET", "/audit/report", gw_app_h_report, app},
         {"GET", "/audit/verify", gw_app_h_verify, app},
         {"GET", "/audit/break-glass", gw_app_h_btg_list, app},

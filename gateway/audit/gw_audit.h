@@ -254,6 +254,10 @@ struct gw_audit_search {
     const char *subtype;
     unsigned count;   /* page size (1..BASE_LIMIT_AUDIT_MAX_PAGE; 0 = 50) */
     const char *page; /* "next" of a previous page, NULL for the first */
+    /* one event by its FHIR id ("<chain>-<seq>", the chain's '/' and '_'
+     * written '.'): event_chain the chain part, event_seq the number */
+    const char *event_chain;
+    const char *event_seq;
 };
 
 /*

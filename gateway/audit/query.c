@@ -178,7 +178,7 @@ exec_search(struct gw_db_conn *c, const struct gw_audit_search *q, const char *c
             struct base_err *err)
 {
     char limit[16];
-    const char *vals[14];
+    const char *vals[16];
 
     snprintf(limit, sizeof(limit), "%u", count + 1);
     vals[0] = q->from;
@@ -195,6 +195,8 @@ exec_search(struct gw_db_conn *c, const struct gw_audit_search *q, const char *c
     vals[11] = pk != NULL ? pk->chain : NULL;
     vals[12] = pk != NULL ? pk->seq : NULL;
     vals[13] = limit;
+    vals[14] = q->event_chain;
+    vals[15] = q->event_seq;
     return gw_db_exec(
         c, "audit.search",
         "SELECT chain_id, seq, " GW_AUDIT__TIME_SQL(
@@ -214,8 +216,12 @@ exec_search(struct gw_db_conn *c, const struct gw_audit_search *q, const char *c
                            "AND ($10::text[] IS NULL OR subtype = ANY($10::text[])) "
                            "AND ($11::timestamptz IS NULL OR (recorded_at, chain_id, seq) < "
                            "($11::timestamptz, $12::text, $13::bigint)) "
+                           /* a read: the chains are few, the key (chain, seq) is indexed */
+                           "AND ($15::text IS NULL OR (chain_id IN (SELECT chain_id FROM "
+                           "audit.chain WHERE translate(chain_id, '/_', '..') = $15::text) "
+                           "AND seq = $16::bigint)) "
                            "ORDER BY recorded_at DESC, chain_id DESC, seq DESC LIMIT $14::integer",
-        14, vals, out, err);
+        16, vals, out, err);
 }
 
 static int

@@ -1371,6 +1371,34 @@ START_TEST(regulator_searches_reports_and_verifies)
     r = git_get(&G, "/fhir/AuditEvent?outcome=4&member=hosp-a", T_REG);
     ck_assert_int_eq(r.status, 200);
     git_resp_free(&r);
+    /* an entry's fullUrl reads that event (R4 read) */
+    {
+        char full[512];
+        char bad[600];
+
+        r = git_get(&G, "/fhir/AuditEvent?_count=1", T_REG);
+        snprintf(full, sizeof(full), "%s", strstr(tu_json_str(r.json, "entry.0.fullUrl"), "/fhir/"));
+        snprintf(bad, sizeof(bad), "%s", tu_json_str(r.json, "entry.0.resource.id"));
+        git_resp_free(&r);
+        r = git_get(&G, full, T_REG);
+        ck_assert_msg(r.status == 200, "%s: %ld %s", full, r.status, r.body);
+        ck_assert_str_eq(tu_json_str(r.json, "resourceType"), "AuditEvent");
+        ck_assert_str_eq(tu_json_str(r.json, "id"), bad);
+        git_resp_free(&r);
+        r = git_get(&G, full, T_DR);
+        ck_assert_int_eq(r.status, 403);
+        git_resp_free(&r);
+        snprintf(bad, sizeof(bad), "%s999999999", full);
+        r = git_get(&G, bad, T_REG);
+        ck_assert_int_eq(r.status, 404);
+        git_resp_free(&r);
+        r = git_get(&G, "/fhir/AuditEvent/no-such-chain-1", T_REG);
+        ck_assert_int_eq(r.status, 404);
+        git_resp_free(&r);
+        r = git_get(&G, "/fhir/AuditEvent/nodash", T_REG);
+        ck_assert_int_eq(r.status, 404);
+        git_resp_free(&r);
+    }
     /* IHE ITI-81's patient.identifier: the same events as patient=<person> */
     {
         char resid[19];

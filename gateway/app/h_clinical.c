@@ -77,7 +77,7 @@ struct fed_req {
     const char *person;    /* regional person id */
     const char *chain_system;                /* patient.identifier=SYSTEM|VALUE: SYSTEM */
     struct fhir_search_clause *chain_clause; /* its stand-in patient clause */
-    const char *op_query;  /* $everything: "&_since=…&_type=…" as sent, for the links */
+    const char *op_query; /* $everything: "&_since=…&_type=…" as sent, for the links */
     const char *patient_ref;
     struct gw_policy_consent *consent;
     struct gw_policy_decision decision;
@@ -508,13 +508,12 @@ chained_query(struct fed_req *f, struct base_str *q)
     for (size_t i = 0; ok && i < gw_http_req_query_count(f->r); i++) {
         const struct gw_http_param *p = gw_http_req_query_at(f->r, i);
 
-        ok = p == chain ||
-             base_buf_appendf(&b, "%.*s=%.*s&", (int)p->raw_name.len, p->raw_name.ptr,
-                              (int)p->raw_value.len, p->raw_value.ptr) == BASE_OK;
+        ok = p == chain || base_buf_appendf(&b, "%.*s=%.*s&", (int)p->raw_name.len, p->raw_name.ptr,
+                                            (int)p->raw_value.len, p->raw_value.ptr) == BASE_OK;
     }
     ok = ok && base_buf_appendf(&b, "%s=%s",
                                 base_str_eq_cstr(chain->name, "patient.identifier") ? "patient"
-                                                                                     : "subject",
+                                                                                    : "subject",
                                 CHAIN_STAND_IN) == BASE_OK;
     out = ok ? base_buf_dup0(&b, a) : NULL;
     base_buf_fini(&b);
@@ -529,8 +528,7 @@ static void
 find_stand_in(struct fed_req *f, struct fhir_search *s)
 {
     for (size_t i = 0; f->chain_system != NULL && i < s->n_clauses; i++) {
-        if (s->clauses[i].raw_value != NULL &&
-            strcmp(s->clauses[i].raw_value, CHAIN_STAND_IN) == 0)
+        if (s->clauses[i].raw_value != NULL && strcmp(s->clauses[i].raw_value, CHAIN_STAND_IN) == 0)
             f->chain_clause = &s->clauses[i];
     }
 }
@@ -1448,8 +1446,8 @@ gw_app_h_everything_post(struct gw_http_req *r, void *cls)
         return;
     base_buf_init(&b, BASE_LIMIT_HTTP_MAX_URL);
     ok = params_to_form(r, params, &b);
-    if (ok && gw_http_req_adopt_query(r, b.len > 0 ? (const char *)b.data : "", b.len, &err) !=
-                  BASE_OK) {
+    if (ok &&
+        gw_http_req_adopt_query(r, b.len > 0 ? (const char *)b.data : "", b.len, &err) != BASE_OK) {
         ok = false;
         if (gw_http_respond_error(r, &err) != BASE_OK)
             ok = false;

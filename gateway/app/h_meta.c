@@ -146,8 +146,8 @@ patient_resource(void)
                                                "a phone number; narrows a search, never enough "
                                                "on its own"));
     json_array_append_new(params, search_param("phone", "token", "as telecom"));
-    json_array_append_new(params, search_param("active", "token",
-                                               "regional persons are all active"));
+    json_array_append_new(params,
+                          search_param("active", "token", "regional persons are all active"));
     json_array_append_new(params, search_param("address", "string",
                                                "any part of any address a member reported "
                                                "(contains); narrows a search"));

@@ -22,7 +22,7 @@
 #include "fhir/json/fhir_json.h"
 #include "gateway/mpi/gw_mpi.h"
 
-#define ADMIN GW_APP_ROLE(GW_AUTH_ROLE_ADMIN)
+#define ADMIN        GW_APP_ROLE(GW_AUTH_ROLE_ADMIN)
 #define MPI_NOTE_MAX 500 /* reasons and notes, bytes */
 
 static bool
@@ -102,8 +102,8 @@ gw_app_h_mpi_reviews(struct gw_http_req *r, void *cls)
 {
     struct gw_app *app = cls;
     struct base_arena *a = gw_http_req_arena(r);
-    struct gw_app_audit au = {.kind = FHIR_EVENT_SEARCH, .subtype = "admin-mpi-reviews",
-                              .status = 200};
+    struct gw_app_audit au = {
+        .kind = FHIR_EVENT_SEARCH, .subtype = "admin-mpi-reviews", .status = 200};
     const char *status = gw_app_query(r, "status");
     struct gw_app_caller c;
     struct base_err err = {0};
@@ -136,8 +136,8 @@ gw_app_h_mpi_review_decide(struct gw_http_req *r, void *cls)
 {
     struct gw_app *app = cls;
     struct base_arena *a = gw_http_req_arena(r);
-    struct gw_app_audit au = {.kind = FHIR_EVENT_UPDATE, .subtype = "admin-mpi-review",
-                              .status = 200};
+    struct gw_app_audit au = {
+        .kind = FHIR_EVENT_UPDATE, .subtype = "admin-mpi-review", .status = 200};
     enum gw_mpi_decision d = GW_MPI_NOT_SAME;
     struct gw_app_caller c;
     struct base_err err = {0};
@@ -179,8 +179,8 @@ gw_app_h_mpi_merge(struct gw_http_req *r, void *cls)
 {
     struct gw_app *app = cls;
     struct base_arena *a = gw_http_req_arena(r);
-    struct gw_app_audit au = {.kind = FHIR_EVENT_UPDATE, .subtype = "admin-mpi-merge",
-                              .status = 200};
+    struct gw_app_audit au = {
+        .kind = FHIR_EVENT_UPDATE, .subtype = "admin-mpi-merge", .status = 200};
     struct fhir_event_entity ents[2] = {{.type = "Patient"}, {.type = "Patient"}};
     struct gw_app_caller c;
     struct base_err err = {0};
@@ -221,8 +221,8 @@ gw_app_h_mpi_unmerge(struct gw_http_req *r, void *cls)
 {
     struct gw_app *app = cls;
     struct base_arena *a = gw_http_req_arena(r);
-    struct gw_app_audit au = {.kind = FHIR_EVENT_UPDATE, .subtype = "admin-mpi-unmerge",
-                              .status = 200};
+    struct gw_app_audit au = {
+        .kind = FHIR_EVENT_UPDATE, .subtype = "admin-mpi-unmerge", .status = 200};
     struct gw_app_caller c;
     struct base_err err = {0};
     struct gw_db_conn *db;
@@ -244,8 +244,7 @@ gw_app_h_mpi_unmerge(struct gw_http_req *r, void *cls)
     }
     au.reason = reason;
     finish(app, r, &c, &au, rc, &err,
-           rc == BASE_OK ? json_pack("{s:I, s:b}", "merge_id", (json_int_t)id, "undone", 1)
-                         : NULL);
+           rc == BASE_OK ? json_pack("{s:I, s:b}", "merge_id", (json_int_t)id, "undone", 1) : NULL);
 }
 
 void
@@ -253,8 +252,8 @@ gw_app_h_mpi_split(struct gw_http_req *r, void *cls)
 {
     struct gw_app *app = cls;
     struct base_arena *a = gw_http_req_arena(r);
-    struct gw_app_audit au = {.kind = FHIR_EVENT_UPDATE, .subtype = "admin-mpi-split",
-                              .status = 200};
+    struct gw_app_audit au = {
+        .kind = FHIR_EVENT_UPDATE, .subtype = "admin-mpi-split", .status = 200};
     struct fhir_event_entity ent = {.type = "Patient"};
     struct gw_app_caller c;
     struct base_err err = {0};
@@ -295,8 +294,8 @@ gw_app_h_mpi_history(struct gw_http_req *r, void *cls)
 {
     struct gw_app *app = cls;
     struct base_arena *a = gw_http_req_arena(r);
-    struct gw_app_audit au = {.kind = FHIR_EVENT_READ, .subtype = "admin-mpi-history",
-                              .status = 200};
+    struct gw_app_audit au = {
+        .kind = FHIR_EVENT_READ, .subtype = "admin-mpi-history", .status = 200};
     char *id = base_str_dup0(a, gw_http_req_param(r, "id"));
     struct gw_app_caller c;
     struct base_err err = {0};

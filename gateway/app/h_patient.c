@@ -323,14 +323,12 @@ gw_app_h_patient_pix(struct gw_http_req *r, void *cls)
  * for; the survivor's record is one more read away.
  */
 static json_t *
-replaced_stub(struct base_arena *a, const struct gw_app *app, const char *id,
-              const char *survivor)
+replaced_stub(struct base_arena *a, const struct gw_app *app, const char *id, const char *survivor)
 {
     json_t *p = json_pack("{s:s, s:s, s:[{s:s, s:s}], s:b, s:[{s:{s:s}, s:s}]}", "resourceType",
-                          "Patient", "id", id, "identifier", "system",
-                          app->mpi.person_system, "value", id, "active", 0, "link", "other",
-                          "reference", base_arena_sprintf(a, "Patient/%s", survivor), "type",
-                          "replaced-by");
+                          "Patient", "id", id, "identifier", "system", app->mpi.person_system,
+                          "value", id, "active", 0, "link", "other", "reference",
+                          base_arena_sprintf(a, "Patient/%s", survivor), "type", "replaced-by");
 
     if (p != NULL && fhir_json_tie(a, p) != BASE_OK)
         p = NULL;
@@ -378,8 +376,7 @@ gw_app_h_patient_read(struct gw_http_req *r, void *cls)
         return;
     }
     if (strcmp(json_string_value(json_object_get(out, "id")), id) != 0 &&
-        (out = replaced_stub(a, app, id, json_string_value(json_object_get(out, "id")))) ==
-            NULL)
+        (out = replaced_stub(a, app, id, json_string_value(json_object_get(out, "id")))) == NULL)
         return;
     ent.id = json_string_value(json_object_get(out, "id"));
     au.entities = &ent;

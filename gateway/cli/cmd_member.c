@@ -55,8 +55,8 @@ parse_args(int argc, char **argv, struct member_opts *o)
             o->allow_http = true;
             continue;
         }
-        taken = cli_take_opts("member", argc, argv, &i, names, slots,
-                              sizeof(names) / sizeof(names[0]));
+        taken =
+            cli_take_opts("member", argc, argv, &i, names, slots, sizeof(names) / sizeof(names[0]));
         if (taken < 0)
             return CLI_USAGE;
         if (taken)

@@ -35,21 +35,20 @@ struct mpi_opts {
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: fhirgate mpi reviews [--all]\n"
-            "       fhirgate mpi decide REVIEW_ID same|not-same [--reason NOTE]\n"
-            "       fhirgate mpi merge SURVIVOR_ID MERGED_ID --reason TEXT\n"
-            "       fhirgate mpi unmerge MERGE_ID --reason TEXT\n"
-            "       fhirgate mpi split MEMBER SYSTEM VALUE --reason TEXT\n"
-            "       fhirgate mpi history PERSON_ID\n"
-            "common options: [--database URL] [--state-dir DIR]\n\n"
-            "Works the regional patient index: `reviews` lists the possible matches waiting\n"
-            "for a decision (all of them with --all), `decide` settles one, `merge` joins two\n"
-            "regional persons (ids are the regional Patient ids), `unmerge` undoes a merge,\n"
-            "`split` moves one member record (member id, identifier system and value) to a\n"
-            "person of its own, `history` prints every link change of a person.  Output is\n"
-            "JSON.  The database is --database URL, FHIRGATE_DATABASE_URL, or the embedded\n"
-            "one of --state-dir.\n");
+    fprintf(f, "usage: fhirgate mpi reviews [--all]\n"
+               "       fhirgate mpi decide REVIEW_ID same|not-same [--reason NOTE]\n"
+               "       fhirgate mpi merge SURVIVOR_ID MERGED_ID --reason TEXT\n"
+               "       fhirgate mpi unmerge MERGE_ID --reason TEXT\n"
+               "       fhirgate mpi split MEMBER SYSTEM VALUE --reason TEXT\n"
+               "       fhirgate mpi history PERSON_ID\n"
+               "common options: [--database URL] [--state-dir DIR]\n\n"
+               "Works the regional patient index: `reviews` lists the possible matches waiting\n"
+               "for a decision (all of them with --all), `decide` settles one, `merge` joins two\n"
+               "regional persons (ids are the regional Patient ids), `unmerge` undoes a merge,\n"
+               "`split` moves one member record (member id, identifier system and value) to a\n"
+               "person of its own, `history` prints every link change of a person.  Output is\n"
+               "JSON.  The database is --database URL, FHIRGATE_DATABASE_URL, or the embedded\n"
+               "one of --state-dir.\n");
 }
 
 static int
@@ -66,8 +65,8 @@ parse_args(int argc, char **argv, struct mpi_opts *o)
             o->all = true;
             continue;
         }
-        taken = cli_take_opts("mpi", argc, argv, &i, names, slots,
-                              sizeof(names) / sizeof(names[0]));
+        taken =
+            cli_take_opts("mpi", argc, argv, &i, names, slots, sizeof(names) / sizeof(names[0]));
         if (taken < 0)
             return CLI_USAGE;
         if (taken)

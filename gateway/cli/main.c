@@ -15,7 +15,8 @@ static const struct cli_cmd commands[] = {
     {"member", "manage member hospitals (add, list, approve, disable, enable)", cli_cmd_member},
     {"mpi", "work the patient index (reviews, merge, unmerge, split, history)", cli_cmd_mpi},
     {"migrate", "apply the database schema migrations", cli_cmd_migrate},
-    {"user", "manage portal users (add, bootstrap the first admin, list, disable, …)", cli_cmd_user},
+    {"user", "manage portal users (add, bootstrap the first admin, list, disable, …)",
+     cli_cmd_user},
     {"validate", "validate FHIR R4 resources against the R4 definitions", cli_cmd_validate},
     {"version", "print the version", cli_cmd_version},
 };

@@ -173,8 +173,7 @@ gw_http_req_adopt_form(struct gw_http_req *r, struct base_err *err)
 }
 
 int
-gw_http_req_adopt_query(struct gw_http_req *r, const char *query, size_t len,
-                        struct base_err *err)
+gw_http_req_adopt_query(struct gw_http_req *r, const char *query, size_t len, struct base_err *err)
 {
     const struct gw_http_limits *lim = &r->srv->lim;
     struct base_str body = {query, len};

@@ -639,11 +639,11 @@ follow_member_merge(PGconn *db, struct base_arena *a, const char *member, const 
                                          "merged at the member (Patient.link replaced-by)",
                                          &merge_id, err)
                      : mpi_merge_persons(db, a, person_pk, other_pk, ACTOR,
-                                         "merged at the member (Patient.link replaces)",
-                                         &merge_id, err);
+                                         "merged at the member (Patient.link replaces)", &merge_id,
+                                         err);
         if (rc == BASE_E_CONFLICT) {
-            BASE_LOG(BASE_LOG_WARN, "mpi_member_merge",
-                     "member=%s merge not followed: %s", member, err->msg);
+            BASE_LOG(BASE_LOG_WARN, "mpi_member_merge", "member=%s merge not followed: %s", member,
+                     err->msg);
             base_err_clear(err);
             continue;
         }

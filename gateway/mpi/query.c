@@ -289,8 +289,8 @@ gw_mpi_domain_known(PGconn *db, struct base_arena *a, const struct gw_mpi_config
     const char *p[1] = {system};
     PGresult *r;
 
-    *known = system != NULL && (strcmp(system, cfg->person_system) == 0 ||
-                                strcmp(system, GW_MPI_RESID_SYSTEM) == 0);
+    *known = system != NULL &&
+             (strcmp(system, cfg->person_system) == 0 || strcmp(system, GW_MPI_RESID_SYSTEM) == 0);
     if (*known || system == NULL || strlen(system) > GW_MPI_LIMIT_SYSTEM)
         return BASE_OK;
     /* the identifier table's key starts with the system: one index probe */

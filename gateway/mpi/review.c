@@ -27,25 +27,29 @@ i64s(struct base_arena *a, int64_t v)
 /* A record's demographics for a reviewer, as JSON text: member, local
  * value, name (Han, else pinyin), birthDate (as precise as known), gender. */
 #define SQL_SUMMARY(t)                                                                             \
-    "json_build_object('member', " t ".member_id, 'value', " t ".local_value, 'name', "           \
-    "CASE WHEN " t ".name_han <> '' THEN " t ".name_han ELSE " t ".name_py END, 'birthDate', "    \
-    "CASE WHEN " t ".birth_year > 0 THEN " t ".birth_year::text || CASE WHEN " t ".birth_month " \
-    "> 0 THEN '-' || lpad(" t ".birth_month::text, 2, '0') || CASE WHEN " t ".birth_day > 0 "     \
-    "THEN '-' || lpad(" t ".birth_day::text, 2, '0') ELSE '' END ELSE '' END END, 'gender', "     \
-    "CASE " t ".sex WHEN 1 THEN 'male' WHEN 2 THEN 'female' WHEN 3 THEN 'other' ELSE "           \
+    "json_build_object('member', " t ".member_id, 'value', " t ".local_value, 'name', "            \
+    "CASE WHEN " t ".name_han <> '' THEN " t ".name_han ELSE " t ".name_py END, 'birthDate', "     \
+    "CASE WHEN " t ".birth_year > 0 THEN " t ".birth_year::text || CASE WHEN " t ".birth_month "   \
+    "> 0 THEN '-' || lpad(" t ".birth_month::text, 2, '0') || CASE WHEN " t ".birth_day > 0 "      \
+    "THEN '-' || lpad(" t ".birth_day::text, 2, '0') ELSE '' END ELSE '' END END, 'gender', "      \
+    "CASE " t ".sex WHEN 1 THEN 'male' WHEN 2 THEN 'female' WHEN 3 THEN 'other' ELSE "             \
     "'unknown' END)"
 
 static const char SQL_REVIEW_LIST[] =
     "SELECT v.id, v.status, v.score, v.reason, v.fields::text, r.member_id, r.local_system, "
     "r.local_value, pr.public_id, pc.public_id, "
     "to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-    "coalesce(v.decided_by, ''), coalesce(v.note, ''), " SQL_SUMMARY("r") "::text, "
-    "coalesce((SELECT json_agg(" SQL_SUMMARY("c") " ORDER BY c.id) FROM mpi.record c "
-    "WHERE c.person_id = v.candidate_person), '[]'::json)::text "
-    "FROM mpi.review v JOIN mpi.record r ON r.id = v.record_id JOIN "
-    "mpi.person pr ON pr.id = r.person_id JOIN mpi.person pc ON pc.id = v.candidate_person "
-    "WHERE ($1::bool = false OR v.status = 'open') ORDER BY v.id DESC LIMIT $2::int OFFSET "
-    "$3::int";
+    "coalesce(v.decided_by, ''), coalesce(v.note, ''), " SQL_SUMMARY(
+        "r") "::text, "
+             "coalesce((SELECT json_agg(" SQL_SUMMARY(
+                 "c") " ORDER BY c.id) FROM mpi.record c "
+                      "WHERE c.person_id = v.candidate_person), '[]'::json)::text "
+                      "FROM mpi.review v JOIN mpi.record r ON r.id = v.record_id JOIN "
+                      "mpi.person pr ON pr.id = r.person_id JOIN mpi.person pc ON pc.id = "
+                      "v.candidate_person "
+                      "WHERE ($1::bool = false OR v.status = 'open') ORDER BY v.id DESC LIMIT "
+                      "$2::int OFFSET "
+                      "$3::int";
 
 /* Column `col` parsed as JSON, or `fallback` (a new reference) when not. */
 static json_t *
@@ -328,7 +332,7 @@ decide_body(PGconn *db, struct base_arena *a, void *arg, struct base_err *err)
            "review item already decided");
     if (t->decision == GW_MPI_SAME_PERSON && mpi_i64(r, 0, 1) != mpi_i64(r, 0, 2))
         TRY(mpi_merge_persons(db, a, mpi_i64(r, 0, 2), mpi_i64(r, 0, 1), t->actor,
-                     t->note != NULL ? t->note : "review decision", &merge_id, err));
+                              t->note != NULL ? t->note : "review decision", &merge_id, err));
     p[1] = t->decision == GW_MPI_SAME_PERSON ? "same" : "not-same";
     p[2] = t->actor;
     p[3] = t->note;
@@ -415,7 +419,8 @@ gw_mpi_split(PGconn *db, const char *member, const char *system, const char *val
  */
 
 static const char SQL_HISTORY[] =
-    "SELECT to_char(h.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), h.action, r.member_id, r.local_system, r.local_value, "
+    "SELECT to_char(h.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), h.action, "
+    "r.member_id, r.local_system, r.local_value, "
     "coalesce(pf.public_id::text, ''), coalesce(pt.public_id::text, ''), "
     "coalesce(h.link_type, ''), coalesce(h.score, 0), h.actor, coalesce(h.reason, ''), "
     "coalesce(h.merge_id, 0) FROM mpi.link_history h JOIN mpi.record r ON r.id = h.record_id "

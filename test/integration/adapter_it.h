@@ -35,8 +35,8 @@
 #include "test/support/jsonpath.h"
 #include "test/support/pgtest.h"
 #include "test/support/testutil.h"
-#include "test/support/tu_http.h"
 #include "test/support/tu_fhircheck.h"
+#include "test/support/tu_http.h"
 
 #define AIT_UNUSED __attribute__((unused))
 

@@ -36,8 +36,8 @@
 
 #include "test/support/pgtest.h"
 #include "test/support/testutil.h"
-#include "test/support/tu_http.h"
 #include "test/support/tu_fhircheck.h"
+#include "test/support/tu_http.h"
 
 #define DEMO_PATH     768
 #define DEMO_MAX_OUT  (64u << 10)

@@ -598,8 +598,9 @@ chained_patient_identifier(size_t n)
     ck_assert_ptr_nonnull(strstr(self, P1));
     git_resp_free(&r);
     /* a member's own record number names the same person */
-    r = git_get(&G, "/fhir/Observation?subject:Patient.identifier=urn:fhirgate:test:hosp-a:mrn|"
-                    "MRN-p1-hosp-a",
+    r = git_get(&G,
+                "/fhir/Observation?subject:Patient.identifier=urn:fhirgate:test:hosp-a:mrn|"
+                "MRN-p1-hosp-a",
                 T_DR);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
     ck_assert_uint_eq(git_entries(r.json, "match"), n);
@@ -933,7 +934,8 @@ START_TEST(everything_gathers_every_member)
         size_t i;
         json_t *l;
 
-        json_array_foreach(json_object_get(r.json, "link"), i, l) {
+        json_array_foreach(json_object_get(r.json, "link"), i, l)
+        {
             if (strcmp(json_string_value(json_object_get(l, "relation")), "next") == 0)
                 next = json_string_value(json_object_get(l, "url"));
         }
@@ -1064,8 +1066,8 @@ START_TEST(pdqm_and_pixm)
                 ck_assert_msg(r.status == 400, "%s: %ld", q, r.status);
             } else {
                 ck_assert_msg(r.status == 200, "%s: %ld %s", q, r.status, r.body);
-                ck_assert_msg(git_entries(r.json, "match") == (size_t)pdq[i].matches,
-                              "%s: %zu", q, git_entries(r.json, "match"));
+                ck_assert_msg(git_entries(r.json, "match") == (size_t)pdq[i].matches, "%s: %zu", q,
+                              git_entries(r.json, "match"));
                 if (pdq[i].matches == 1)
                     ck_assert_ptr_nonnull(strstr(r.body, P1));
             }
@@ -1090,8 +1092,8 @@ START_TEST(pdqm_and_pixm)
         r = git_get(&G, q, T_DR);
         ck_assert_uint_eq(git_entries(r.json, "match"), 0);
         git_resp_free(&r);
-        snprintf(q, sizeof(q), "/fhir/Patient?identifier=urn:oid:2.16.156.10011.1.3|%s&gender=female",
-                 resid1);
+        snprintf(q, sizeof(q),
+                 "/fhir/Patient?identifier=urn:oid:2.16.156.10011.1.3|%s&gender=female", resid1);
         r = git_get(&G, q, T_DR);
         ck_assert_uint_eq(git_entries(r.json, "match"), 0);
         git_resp_free(&r);
@@ -1215,10 +1217,10 @@ mpi_ingest(const char *member, const char *mrn, const char *name, const char *bi
     struct gw_mpi_config cfg = gw_mpi_config_default();
     struct gw_mpi_ingest_result res;
     struct base_err err = {0};
-    json_t *p = json_pack("{s:s, s:s, s:[{s:s, s:s}], s:[{s:s}], s:s, s:s}", "resourceType",
-                          "Patient", "id", mrn, "identifier", "system", "urn:x:steward:mrn",
-                          "value", mrn, "name", "text", name, "birthDate", birth, "gender",
-                          "female");
+    json_t *p =
+        json_pack("{s:s, s:s, s:[{s:s, s:s}], s:[{s:s}], s:s, s:s}", "resourceType", "Patient",
+                  "id", mrn, "identifier", "system", "urn:x:steward:mrn", "value", mrn, "name",
+                  "text", name, "birthDate", birth, "gender", "female");
 
     if (phone != NULL)
         json_object_set_new(p, "telecom",
@@ -1247,8 +1249,8 @@ post_json(const char *path, const char *token, const char *body, json_t **out)
  * audited action; nobody else may. */
 START_TEST(mpi_stewardship_by_admins)
 {
-    struct gw_mpi_ingest_result a = mpi_ingest("hosp-a", "ST-1", "周八", "1975-06-07",
-                                               "13700000000");
+    struct gw_mpi_ingest_result a =
+        mpi_ingest("hosp-a", "ST-1", "周八", "1975-06-07", "13700000000");
     struct gw_mpi_ingest_result b = mpi_ingest("hosp-b", "ST-2", "周八", "1975-07-06", NULL);
     struct gw_mpi_ingest_result c = mpi_ingest("hosp-c", "ST-3", "韩九", "1966-01-01", NULL);
     struct git_resp r;
@@ -1264,13 +1266,14 @@ START_TEST(mpi_stewardship_by_admins)
     /* the queue */
     r = git_get(&G, "/admin/mpi/reviews", T_ADMIN);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
-    json_array_foreach(json_object_get(r.json, "reviews"), i, it) {
+    json_array_foreach(json_object_get(r.json, "reviews"), i, it)
+    {
         if (strcmp(json_string_value(json_object_get(json_object_get(it, "record"), "value")),
                    "ST-2") == 0) {
             review = json_integer_value(json_object_get(it, "id"));
             /* the match weights per field are numbers */
-            ck_assert(json_is_number(json_object_get(
-                json_array_get(json_object_get(it, "fields"), 0), "weight")));
+            ck_assert(json_is_number(
+                json_object_get(json_array_get(json_object_get(it, "fields"), 0), "weight")));
             /* both sides' demographics, for the person deciding */
             ck_assert_str_eq(tu_json_str(it, "record.name"), "周八");
             ck_assert_str_eq(tu_json_str(it, "record.birthDate"), "1975-07-06");
@@ -1290,19 +1293,19 @@ START_TEST(mpi_stewardship_by_admins)
     snprintf(path, sizeof(path), "/admin/mpi/reviews/%lld", (long long)review);
     ck_assert_int_eq(post_json(path, T_ADMIN, "{\"decision\":\"perhaps\"}", NULL), 400);
     ck_assert_int_eq(post_json(path, T_DR, "{\"decision\":\"same\"}", NULL), 403);
-    ck_assert_int_eq(post_json(path, T_ADMIN, "{\"decision\":\"same\",\"note\":\"ID seen\"}",
-                               NULL),
+    ck_assert_int_eq(post_json(path, T_ADMIN, "{\"decision\":\"same\",\"note\":\"ID seen\"}", NULL),
                      200);
     ck_assert_int_eq(post_json(path, T_ADMIN, "{\"decision\":\"same\"}", NULL), 409);
-    ck_assert_int_eq(post_json("/admin/mpi/reviews/999999999", T_ADMIN,
-                               "{\"decision\":\"same\"}", NULL),
-                     404);
+    ck_assert_int_eq(
+        post_json("/admin/mpi/reviews/999999999", T_ADMIN, "{\"decision\":\"same\"}", NULL), 404);
     ck_assert_int_eq(git_count(&G, "SELECT count(DISTINCT person_id) FROM mpi.record WHERE "
                                    "local_value IN ('ST-1', 'ST-2')"),
                      1);
     /* merge a third record's person in, then undo it */
-    snprintf(body, sizeof(body), "{\"survivor\":\"%s\",\"merged\":\"%s\",\"reason\":\"same "
-             "woman, paper chart\"}", a.person_id, c.person_id);
+    snprintf(body, sizeof(body),
+             "{\"survivor\":\"%s\",\"merged\":\"%s\",\"reason\":\"same "
+             "woman, paper chart\"}",
+             a.person_id, c.person_id);
     ck_assert_int_eq(post_json("/admin/mpi/merge", T_ADMIN, body, &v), 200);
     merge = json_integer_value(json_object_get(v, "merge_id"));
     json_decref(v);
@@ -1377,7 +1380,8 @@ START_TEST(regulator_searches_reports_and_verifies)
         char bad[600];
 
         r = git_get(&G, "/fhir/AuditEvent?_count=1", T_REG);
-        snprintf(full, sizeof(full), "%s", strstr(tu_json_str(r.json, "entry.0.fullUrl"), "/fhir/"));
+        snprintf(full, sizeof(full), "%s",
+                 strstr(tu_json_str(r.json, "entry.0.fullUrl"), "/fhir/"));
         snprintf(bad, sizeof(bad), "%s", tu_json_str(r.json, "entry.0.resource.id"));
         git_resp_free(&r);
         r = git_get(&G, full, T_REG);

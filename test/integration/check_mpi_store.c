@@ -410,8 +410,8 @@ with_id(json_t *p, const char *id, const char *link_type, const char *other)
         char ref[64];
 
         snprintf(ref, sizeof(ref), "Patient/%s", other);
-        json_object_set_new(p, "link", json_pack("[{s:{s:s}, s:s}]", "other", "reference", ref,
-                                                 "type", link_type));
+        json_object_set_new(
+            p, "link", json_pack("[{s:{s:s}, s:s}]", "other", "reference", ref, "type", link_type));
         if (strcmp(link_type, "replaced-by") == 0)
             json_object_set_new(p, "active", json_false());
     }
@@ -462,12 +462,12 @@ START_TEST(member_merges_are_followed)
     ck_assert_str_ne(ps.id, x.person_id);
 
     /* two valid resident ids: a person must decide, nothing is merged */
-    x = ingest(1, with_id(pt(1, "A-40", RESID_A, "陈一", "1949-12-31", "female", NULL, NULL),
-                          "x40", NULL, NULL));
-    y = ingest(1, with_id(pt(1, "A-41", RESID_B, "陈一", "1949-12-31", "female", NULL, NULL),
-                          "y41", NULL, NULL));
-    r = ingest(1, with_id(pt(1, "A-40", RESID_A, "陈一", "1949-12-31", "female", NULL, NULL),
-                          "x40", "replaced-by", "y41"));
+    x = ingest(1, with_id(pt(1, "A-40", RESID_A, "陈一", "1949-12-31", "female", NULL, NULL), "x40",
+                          NULL, NULL));
+    y = ingest(1, with_id(pt(1, "A-41", RESID_B, "陈一", "1949-12-31", "female", NULL, NULL), "y41",
+                          NULL, NULL));
+    r = ingest(1, with_id(pt(1, "A-40", RESID_A, "陈一", "1949-12-31", "female", NULL, NULL), "x40",
+                          "replaced-by", "y41"));
     ck_assert_uint_eq(r.member_merges, 0);
     ck_assert_str_eq(r.person_id, x.person_id);
 
@@ -524,7 +524,8 @@ START_TEST(mpi_command_line)
 
         if (strcmp(json_string_value(json_object_get(json_object_get(it, "record"), "value")),
                    "B-7") == 0)
-            snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(it, "id")));
+            snprintf(id, sizeof(id), "%lld",
+                     (long long)json_integer_value(json_object_get(it, "id")));
     }
     ck_assert_msg(id[0] != '\0', "%zu items, none for B-7", json_array_size(v));
     /* weights are numbers (not the library's internal decimal form) */

@@ -112,9 +112,9 @@ git_patient_addr(const struct git_member *m, const char *person)
 
     if (pt != NULL && strcmp(person, "p1") == 0)
         json_object_set_new(pt, "address",
-                            json_pack("[{s:[s], s:s, s:s, s:s, s:s}]", "line",
-                                      "历下区泉城路 1 号", "city", "济南市", "state", "山东省",
-                                      "postalCode", "250000", "country", "CN"));
+                            json_pack("[{s:[s], s:s, s:s, s:s, s:s}]", "line", "历下区泉城路 1 号",
+                                      "city", "济南市", "state", "山东省", "postalCode", "250000",
+                                      "country", "CN"));
     return pt;
 }
 
@@ -255,10 +255,9 @@ git_echo_revincludes(struct gw_http_req *r, const struct git_member *m, json_t *
         json_array_append_new(json_object_get(b, "entry"),
                               json_pack("{s:{s:s, s:s, s:s, s:[{s:s}], s:[{s:{s:s}}]}, s:{s:s}}",
                                         "resource", "resourceType", "Provenance", "id", id,
-                                        "recorded", "2024-01-01T00:00:00Z", "target",
-                                        "reference", "Observation/x", "agent", "who",
-                                        "reference", "Organization/x", "search", "mode",
-                                        "include"));
+                                        "recorded", "2024-01-01T00:00:00Z", "target", "reference",
+                                        "Observation/x", "agent", "who", "reference",
+                                        "Organization/x", "search", "mode", "include"));
     }
 }
 

@@ -34,8 +34,8 @@
 
 #include "test/support/pgtest.h"
 #include "test/support/testutil.h"
-#include "test/support/tu_http.h"
 #include "test/support/tu_fhircheck.h"
+#include "test/support/tu_http.h"
 
 #define SO_MAX_NODES 2
 #define SO_PATH      768

@@ -38,8 +38,8 @@ tu_fhir_body_problem(const char *headers, const char *body, size_t len)
     rc = fhir_validate_json(body, len, &vo, oo, &vr, &err);
     if (rc != BASE_OK || vr.errors > 0) {
         issue = json_dumps(json_array_get(json_object_get(oo, "issue"), 0), JSON_COMPACT);
-        if (asprintf(&out, "%zu error(s), first %s", vr.errors,
-                     issue != NULL ? issue : err.msg) < 0)
+        if (asprintf(&out, "%zu error(s), first %s", vr.errors, issue != NULL ? issue : err.msg) <
+            0)
             out = strdup("not valid");
         free(issue);
     }

@@ -11,11 +11,11 @@ import { banner, errorText, loadOrgs, memberBadge, tabs } from './common.js';
 import { state } from '../state.js';
 
 export function render(main) {
-    main.append(h('h1', null, t('admin.title')), tabs(t('admin.sections'), [
-                    {id : 'members', label : t('admin.members'), render : membersPanel},
-                    {id : 'users', label : t('admin.users'), render : usersPanel},
-                    {id : 'index', label : t('admin.index'), render : indexPanel},
-                ]));
+  main.append(h('h1', null, t('admin.title')), tabs(t('admin.sections'), [
+    { id: 'members', label: t('admin.members'), render: membersPanel },
+    { id: 'users', label: t('admin.users'), render: usersPanel },
+    { id: 'index', label: t('admin.index'), render: indexPanel },
+  ]));
 }
 
 // ------------------------------------------------------------ members --
@@ -201,104 +201,61 @@ function userForm(msg, refresh, orgs) {
 
 // ------------------------------------------------------- patient index --
 
-function indexPanel(panel)
-{
-    const list = h('div', {class : 'reviews-list', 'aria-live' : 'polite'});
-    const msg = h('div', {role : 'status'});
-    const refresh = async () => {
-        replace(list, h('p', {class : 'muted'}, t('common.loading')));
-        try {
-            const body = await getJson('/admin/mpi/reviews');
-            replace(list, reviewsTable((body && body.reviews) || [], decide));
-        } catch (e) {
-            replace(list, banner('error', t('admin.loadFailed'), errorText(e)));
-        }
-    };
-    const decide = async (item, decision) => {
-        try {
-            await postJson(`/admin/mpi/reviews/${encodeURIComponent(item.id)}`, {decision});
-            replace(msg,
-                    banner('success', t(`admin.reviewDone.${decision}`, {id : item.record.value})));
-            refresh();
-        } catch (e) {
-            replace(msg, banner('error', t('admin.actionFailed'), errorText(e)));
-        }
-    };
-    const again =
-        h('button', {type : 'button', class : 'secondary small refresh', onclick : () => refresh()},
-          t('admin.refresh'));
-    replace(panel, h('div', {class : 'panel-head'}, h('h2', null, t('admin.index')), again),
-            h('p', {class : 'muted'}, t('admin.indexIntro')), msg, list);
-    refresh();
+function indexPanel(panel) {
+  const list = h('div', { class: 'reviews-list', 'aria-live': 'polite' });
+  const msg = h('div', { role: 'status' });
+  const refresh = async () => {
+    replace(list, h('p', { class: 'muted' }, t('common.loading')));
+    try {
+      const body = await getJson('/admin/mpi/reviews');
+      replace(list, reviewsTable((body && body.reviews) || [], decide));
+    } catch (e) {
+      replace(list, banner('error', t('admin.loadFailed'), errorText(e)));
+    }
+  };
+  const decide = async (item, decision) => {
+    try {
+      await postJson(`/admin/mpi/reviews/${encodeURIComponent(item.id)}`, { decision });
+      replace(msg, banner('success', t(`admin.reviewDone.${decision}`, { id: item.record.value })));
+      refresh();
+    } catch (e) {
+      replace(msg, banner('error', t('admin.actionFailed'), errorText(e)));
+    }
+  };
+  const again = h('button', { type: 'button', class: 'secondary small refresh', onclick: () => refresh() }, t('admin.refresh'));
+  replace(panel, h('div', { class: 'panel-head' }, h('h2', null, t('admin.index')), again),
+    h('p', { class: 'muted' }, t('admin.indexIntro')), msg, list);
+  refresh();
 }
 
 // Each field's agreement as the matcher saw it: "name: exact (+9.6)".
-function evidence(fields)
-{
-    return h('ul', {class : 'evidence small'},
-             (fields || [])
-                 .map((f) => h('li', {class : `level-${f.level}`},
-                               `${tOr(`admin.field.${f.field}`, f.field)}: ${
-                                   tOr(`admin.level.${f.level}`, f.level)}`,
-                               typeof f.weight === 'number'
-                                   ? ` (${f.weight > 0 ? '+' : ''}${f.weight.toFixed(1)})`
-                                   : '')));
+function evidence(fields) {
+  return h('ul', { class: 'evidence small' }, (fields || []).map((f) => h('li', { class: `level-${f.level}` },
+    `${tOr(`admin.field.${f.field}`, f.field)}: ${tOr(`admin.level.${f.level}`, f.level)}`,
+    typeof f.weight === 'number' ? ` (${f.weight > 0 ? '+' : ''}${f.weight.toFixed(1)})` : '')));
 }
 
 // One member record as the reviewer compares it: hospital, record number,
 // name, birth date, sex.
-function recordCell(rec)
-{
-    const who =
-        [ rec.name, rec.birthDate, rec.gender ? tOr(`gender.${rec.gender}`, rec.gender) : '' ]
-            .filter(Boolean)
-            .join(' · ');
-    return h('div', {class : 'review-record'}, memberBadge({
-                 code : rec.member,
-                 display : (state.orgs && state.orgs.get(rec.member)) || rec.member
-             }),
-             h('span', {class : 'mono small'}, ` ${rec.value}`), h('div', {class : 'small'}, who));
+function recordCell(rec) {
+  const who = [rec.name, rec.birthDate, rec.gender ? tOr(`gender.${rec.gender}`, rec.gender) : ''].filter(Boolean).join(' · ');
+  return h('div', { class: 'review-record' },
+    memberBadge({ code: rec.member, display: (state.orgs && state.orgs.get(rec.member)) || rec.member }),
+    h('span', { class: 'mono small' }, ` ${rec.value}`), h('div', { class: 'small' }, who));
 }
 
-function reviewsTable(items, decide)
-{
-    if (!items.length)
-        return h('p', {class : 'muted no-reviews'}, t('admin.noReviews'));
-    return table(t('admin.reviewsCaption'),
-                 [
-                     {label : t('admin.record'), cell : (it) => recordCell(it.record)},
-                     {
-                         label : t('admin.candidate'),
-                         cell : (it) => (it.candidateRecords || []).map(recordCell)
-                     },
-                     {
-                         label : t('admin.score'),
-                         class : 'num',
-                         cell : (it) => [typeof it.score === 'number' ? it.score.toFixed(1) : '—',
-                                         h('div', {class : 'muted small'},
-                                           tOr(`admin.reason.${it.reason}`, it.reason || ''))]
-                     },
-                     {label : t('admin.evidence'), cell : (it) => evidence(it.fields)},
-                     {
-                         label : t('admin.created'),
-                         cell : (it) => (it.created ? fmtDateTime(it.created) : '—')
-                     },
-                     {
-                         label : t('common.action'),
-                         cell : (it) => h('div', {class : 'row-actions'},
-                                          h('button', {
-                                              type : 'button',
-                                              class : 'primary small',
-                                              onclick : () => decide(it, 'same')
-                                          },
-                                            t('admin.same')),
-                                          h('button', {
-                                              type : 'button',
-                                              class : 'secondary small',
-                                              onclick : () => decide(it, 'not-same')
-                                          },
-                                            t('admin.notSame'))),
-                     },
-                 ],
-                 items, {rowClass : (it) => `review-row review-${it.record.value}`});
+function reviewsTable(items, decide) {
+  if (!items.length) return h('p', { class: 'muted no-reviews' }, t('admin.noReviews'));
+  return table(t('admin.reviewsCaption'), [
+    { label: t('admin.record'), cell: (it) => recordCell(it.record) },
+    { label: t('admin.candidate'), cell: (it) => (it.candidateRecords || []).map(recordCell) },
+    { label: t('admin.score'), class: 'num', cell: (it) => [typeof it.score === 'number' ? it.score.toFixed(1) : '—', h('div', { class: 'muted small' }, tOr(`admin.reason.${it.reason}`, it.reason || ''))] },
+    { label: t('admin.evidence'), cell: (it) => evidence(it.fields) },
+    { label: t('admin.created'), cell: (it) => (it.created ? fmtDateTime(it.created) : '—') },
+    {
+      label: t('common.action'), cell: (it) => h('div', { class: 'row-actions' },
+        h('button', { type: 'button', class: 'primary small', onclick: () => decide(it, 'same') }, t('admin.same')),
+        h('button', { type: 'button', class: 'secondary small', onclick: () => decide(it, 'not-same') }, t('admin.notSame'))),
+    },
+  ], items, { rowClass: (it) => `review-row review-${it.record.value}` });
 }

@@ -35,21 +35,19 @@ i64s(struct base_arena *a, int64_t v)
     "CASE " t ".sex WHEN 1 THEN 'male' WHEN 2 THEN 'female' WHEN 3 THEN 'other' ELSE "             \
     "'unknown' END)"
 
+/* clang-format off: the SQL reads better in its own lines */
 static const char SQL_REVIEW_LIST[] =
     "SELECT v.id, v.status, v.score, v.reason, v.fields::text, r.member_id, r.local_system, "
     "r.local_value, pr.public_id, pc.public_id, "
     "to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-    "coalesce(v.decided_by, ''), coalesce(v.note, ''), " SQL_SUMMARY(
-        "r") "::text, "
-             "coalesce((SELECT json_agg(" SQL_SUMMARY(
-                 "c") " ORDER BY c.id) FROM mpi.record c "
-                      "WHERE c.person_id = v.candidate_person), '[]'::json)::text "
-                      "FROM mpi.review v JOIN mpi.record r ON r.id = v.record_id JOIN "
-                      "mpi.person pr ON pr.id = r.person_id JOIN mpi.person pc ON pc.id = "
-                      "v.candidate_person "
-                      "WHERE ($1::bool = false OR v.status = 'open') ORDER BY v.id DESC LIMIT "
-                      "$2::int OFFSET "
-                      "$3::int";
+    "coalesce(v.decided_by, ''), coalesce(v.note, ''), " SQL_SUMMARY("r") "::text, "
+    "coalesce((SELECT json_agg(" SQL_SUMMARY("c") " ORDER BY c.id) FROM mpi.record c "
+    "WHERE c.person_id = v.candidate_person), '[]'::json)::text "
+    "FROM mpi.review v JOIN mpi.record r ON r.id = v.record_id JOIN "
+    "mpi.person pr ON pr.id = r.person_id JOIN mpi.person pc ON pc.id = v.candidate_person "
+    "WHERE ($1::bool = false OR v.status = 'open') ORDER BY v.id DESC LIMIT $2::int OFFSET "
+    "$3::int";
+/* clang-format on */
 
 /* Column `col` parsed as JSON, or `fallback` (a new reference) when not. */
 static json_t *

@@ -322,4 +322,30 @@ fhir_model__hash(const char *s, size_t len)
     return fhir_model__mix(fhir_model__words(s, len), len);
 }
 
+/*
+ * Private: the key of `t` named by the JSON property `key` (len bytes), any
+ * form (value, "_name", choice base), or NULL.  Inline so that a scanner
+ * calling it once per member pays neither a call nor a copy into a
+ * struct fhir_model_match; fhir_model_match_key() is the public form.
+ */
+static inline const struct fhir_model_key *
+fhir_model__key_probe(const struct fhir_model_type *t, const char *key, size_t len)
+{
+    struct fhir_model__words w = fhir_model__words(key, len);
+    uint32_t mask = t->key_mask;
+
+    for (uint32_t i = fhir_model__mix(w, len) & mask;; i = (i + 1) & mask) {
+        uint16_t s = t->key_slots[i];
+        const struct fhir_model_key *k;
+
+        if (s == 0)
+            return NULL;
+        k = &t->keys[s - 1];
+        /* the words cover names up to 16 bytes; longer ones compare the middle */
+        if (k->len == len && k->a == w.a && k->b == w.b &&
+            (len <= 16 || memcmp(k->name + 8, key + 8, len - 16) == 0))
+            return k;
+    }
+}
+
 #endif /* FHIR_MODEL_FHIR_MODEL_H */

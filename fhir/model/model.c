@@ -51,22 +51,9 @@ fhir_model_is_resource_type(const char *name, size_t len)
 static const struct fhir_model_key *
 find_key(const struct fhir_model_type *t, const char *key, size_t len, bool want_base)
 {
-    struct fhir_model__words w = fhir_model__words(key, len);
-    uint32_t mask = t->key_mask;
+    const struct fhir_model_key *k = fhir_model__key_probe(t, key, len);
 
-    for (uint32_t i = fhir_model__mix(w, len) & mask;; i = (i + 1) & mask) {
-        uint16_t s = t->key_slots[i];
-        const struct fhir_model_key *k;
-
-        if (s == 0)
-            return NULL;
-        k = &t->keys[s - 1];
-        /* the words cover names up to 16 bytes; longer ones compare the middle */
-        if (k->len != len || k->a != w.a || k->b != w.b ||
-            (len > 16 && memcmp(k->name + 8, key + 8, len - 16) != 0))
-            continue;
-        return (k->is_ext == FHIR_MODEL__KEY_BASE) == want_base ? k : NULL;
-    }
+    return k != NULL && (k->is_ext == FHIR_MODEL__KEY_BASE) == want_base ? k : NULL;
 }
 
 bool

@@ -452,17 +452,15 @@ primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_mod
 
 /* -------------------------------------------------------------- objects -- */
 
+/* What an object has seen so far: bit sets, so that a new object costs no
+ * clearing and a member a few bit operations. */
 struct frame {
-    uint64_t seen_mask; /* bit i: element i seen in any form */
-    unsigned char seen[FHIR_MODEL_MAX_ELEMS];
-    unsigned char choice[FHIR_MODEL_MAX_ELEMS];
+    uint64_t val;                   /* bit i: element i seen as "name" */
+    uint64_t ext;                   /* bit i: element i seen as "_name" */
     uint64_t ext_without_extension; /* "_name" objects that need the value */
-    size_t members;
-    size_t non_id;
+    /* choice[i]: the choice of element i, written whenever bit i is set */
+    unsigned char choice[FHIR_MODEL_MAX_ELEMS];
 };
-
-#define SEEN_VAL 0x01u
-#define SEEN_EXT 0x02u
 
 static bool
 key_is(struct base_str k, const char *lit, size_t n)
@@ -506,12 +504,13 @@ capture_slot(const struct fhir_model_type *t, unsigned how, struct base_str key,
     return NULL;
 }
 
-/* The value side of member `m` (array or single). */
+/* The value side of element `e` of `owner`, of type `type` (choice
+ * resolved): array or single. */
 static int
-member_value(struct sctx *s, const struct fhir_model_type *owner, const struct fhir_model_match *m,
-             struct sobj *out, struct base_str *capture, bool *capture_flag)
+member_value(struct sctx *s, const struct fhir_model_type *owner, const struct fhir_model_elem *e,
+             const struct fhir_model_type *type, struct sobj *out, struct base_str *capture,
+             bool *capture_flag)
 {
-    const struct fhir_model_elem *e = m->elem;
     struct sobj *cc_acc = NULL;
     size_t n = 0;
 
@@ -525,13 +524,13 @@ member_value(struct sctx *s, const struct fhir_model_type *owner, const struct f
     if (!fhir_model_elem_is_multiple(e)) {
         if (*s->p == '[')
             return BAIL;
-        if (capture != NULL && m->type->kind == FHIR_MODEL_PRIMITIVE) {
-            TRY(primitive(s, m->type, e, capture));
+        if (capture != NULL && type->kind == FHIR_MODEL_PRIMITIVE) {
+            TRY(primitive(s, type, e, capture));
             if (capture_flag != NULL)
                 *capture_flag = true;
             return 0;
         }
-        return value(s, m->type, e, cc_acc);
+        return value(s, type, e, cc_acc);
     }
     if (*s->p != '[')
         return BAIL;
@@ -546,7 +545,7 @@ member_value(struct sctx *s, const struct fhir_model_type *owner, const struct f
         skip_ws(s);
         if (s->p >= s->end || *s->p == 'n')
             return BAIL;
-        TRY(value(s, m->type, e, cc_acc));
+        TRY(value(s, type, e, cc_acc));
         n++;
         skip_ws(s);
         if (s->p < s->end && *s->p == ',') {
@@ -591,27 +590,39 @@ object(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct sob
     return object_members(s, t, how, out, &fr, false);
 }
 
+/* Is `bits` exactly element "id" of `t` (ele-1: an element with only an id)? */
+static bool
+only_id(const struct fhir_model_type *t, uint64_t bits)
+{
+    const struct fhir_model_elem *e;
+
+    if (bits == 0 || (bits & (bits - 1)) != 0)
+        return false;
+    e = &t->elems[__builtin_ctzll(bits)];
+    return e->name_len == 2 && memcmp(e->name, "id", 2) == 0;
+}
+
 static int
 check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct sobj *out,
           const struct frame *fr, struct base_str ref, bool has_ref)
 {
-    if (fr->members == 0 && !(how & OBJ_RESOURCE))
+    uint64_t seen = fr->val | fr->ext;
+
+    if (seen == 0 && !(how & OBJ_RESOURCE))
         return BAIL; /* empty object */
-    if ((t->required_mask & ~fr->seen_mask) != 0)
+    if ((t->required_mask & ~seen) != 0)
         return BAIL; /* a required element is missing */
-    if (how == OBJ_PLAIN && fr->non_id == 0)
+    if (how == OBJ_PLAIN && fr->ext == 0 && only_id(t, fr->val))
         return BAIL; /* ele-1: only an id */
-    for (size_t i = 0; fr->ext_without_extension != 0 && i < t->elem_count; i++) {
-        if ((fr->ext_without_extension >> i & 1u) && !(fr->seen[i] & SEEN_VAL))
-            return BAIL; /* ele-1: "_name" with neither value nor extension */
-    }
+    if ((fr->ext_without_extension & ~fr->val) != 0)
+        return BAIL; /* ele-1: "_name" with neither value nor extension */
     switch (t->index) {
     case FHIR_T_EXTENSION:
-        if ((fr->seen[FHIR_E_EXTENSION_EXTENSION] != 0) == (fr->seen[FHIR_E_EXTENSION_VALUE] != 0))
+        if (((seen >> FHIR_E_EXTENSION_EXTENSION) & 1u) == ((seen >> FHIR_E_EXTENSION_VALUE) & 1u))
             return BAIL; /* ext-1 */
         break;
     case FHIR_T_SIMPLEQUANTITY:
-        if (fr->seen[FHIR_E_SIMPLEQUANTITY_COMPARATOR] != 0)
+        if ((seen >> FHIR_E_SIMPLEQUANTITY_COMPARATOR) & 1u)
             return BAIL; /* sqty-1 */
         break;
     case FHIR_T_REFERENCE:
@@ -641,7 +652,62 @@ check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct 
         break;
     }
     if (how == OBJ_PRIM_EXT)
-        out->has_extension = fr->seen[FHIR_E_PRIMITIVE_EXTENSION] != 0;
+        out->has_extension = (seen >> FHIR_E_PRIMITIVE_EXTENSION) & 1u;
+    return 0;
+}
+
+/*
+ * Does a member of this object need more than its value checked: a value
+ * kept for the holder (capture_slot), the rules on resources' members
+ * (dom-2, dom-4, dom-5, Bundle.type)?  Most objects (HumanName, Coding
+ * without a binding, backbone elements) do not, and their members skip
+ * those tests.
+ */
+static bool
+members_special(const struct fhir_model_type *t, unsigned how, const struct sobj *out)
+{
+    return (how & OBJ_RESOURCE) || t->index == FHIR_T_REFERENCE || t->index == FHIR_T_META ||
+           (out->want_code && fhir_validate__is_coded(t));
+}
+
+/* After the key of a member of a resource, Reference, Meta or coded type:
+ * the rules on the key, and where its value goes (NULL: nowhere). */
+static int
+special_key(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct base_str key,
+            struct sobj *out, struct base_str *ref, bool *has_ref, struct base_str **cap,
+            bool **cap_flag)
+{
+    /* dom-2: no nested contained */
+    if ((how & OBJ_CONTAINED) && key_is(key, "contained", 9))
+        return BAIL;
+    *cap_flag = NULL;
+    *cap = capture_slot(t, how, key, out, ref, cap_flag);
+    if (*cap == ref)
+        *cap_flag = has_ref;
+    if ((how & OBJ_RESOURCE) && (how & OBJ_CONTAINED) && key_is(key, "meta", 4))
+        s->meta_of_contained = true;
+    if (s->meta_of_contained && t->index == FHIR_T_META &&
+        (key_is(key, "versionId", 9) || key_is(key, "lastUpdated", 11) ||
+         key_is(key, "security", 8)))
+        return BAIL; /* dom-4, dom-5 */
+    return 0;
+}
+
+/* A "_name" member: an object with id and extension. */
+static int
+ext_member(struct sctx *s, const struct fhir_model_type *type, const struct fhir_model_elem *e,
+           struct base_str key, struct frame *fr, uint64_t bit)
+{
+    struct sobj sub = {0};
+
+    fhir_validate__push(s->c, key.ptr + 1, key.len - 1, -1);
+    skip_ws(s);
+    if (fhir_model_elem_is_multiple(e) || s->p >= s->end || *s->p != '{')
+        return BAIL;
+    TRY(object(s, type, OBJ_PRIM_EXT, &sub));
+    if (!sub.has_extension)
+        fr->ext_without_extension |= bit;
+    fhir_validate__pop(s->c);
     return 0;
 }
 
@@ -652,12 +718,11 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
     struct fhir_validate__ctx *c = s->c;
     struct base_str ref = {NULL, 0};
     bool has_ref = false;
+    bool special = members_special(t, how, out);
 
-    memset(fr->seen, 0, t->elem_count);
-    fr->seen_mask = 0;
+    fr->val = 0;
+    fr->ext = 0;
     fr->ext_without_extension = 0;
-    fr->members = first_done ? 1 : 0;
-    fr->non_id = first_done ? 1 : 0;
     c->depth++;
     skip_ws(s);
     if (!first_done && s->p < s->end && *s->p == '}') {
@@ -666,12 +731,12 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
     }
     for (;;) {
         struct base_str key;
-        struct fhir_model_match m;
+        const struct fhir_model_key *k;
+        const struct fhir_model_elem *e;
         unsigned flags;
-        unsigned bit;
-        unsigned char *seen;
+        uint64_t bit;
         bool *cap_flag = NULL;
-        struct base_str *cap;
+        struct base_str *cap = NULL;
 
         if (first_done) {
             skip_ws(s);
@@ -688,55 +753,39 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
         if (s->p >= s->end || *s->p != '"')
             return BAIL;
         TRY(scan_string(s, &key, &flags));
-        if (flags != 0 || !fhir_model_match_key(t, key.ptr, key.len, &m))
+        k = flags == 0 ? fhir_model__key_probe(t, key.ptr, key.len) : NULL;
+        if (k == NULL || k->is_ext == FHIR_MODEL__KEY_BASE)
             return BAIL; /* escaped or unknown names, resourceType again */
-        fr->members++;
-        if (!key_is(key, "id", 2))
-            fr->non_id++;
-        bit = m.is_ext ? SEEN_EXT : SEEN_VAL;
-        seen = &fr->seen[m.elem_index];
-        if ((*seen & bit) || (*seen != 0 && fhir_model_elem_is_choice(m.elem) &&
-                              fr->choice[m.elem_index] != m.choice_index))
+        e = &t->elems[k->elem];
+        bit = UINT64_C(1) << k->elem;
+        if (((k->is_ext ? fr->ext : fr->val) & bit) ||
+            (((fr->val | fr->ext) & bit) && fhir_model_elem_is_choice(e) &&
+             fr->choice[k->elem] != k->choice))
             return BAIL; /* duplicate name or a second choice */
-        *seen |= (unsigned char)bit;
-        fr->seen_mask |= UINT64_C(1) << m.elem_index;
-        fr->choice[m.elem_index] = (unsigned char)m.choice_index;
+        if (k->is_ext)
+            fr->ext |= bit;
+        else
+            fr->val |= bit;
+        fr->choice[k->elem] = k->choice;
         TRY(expect_char(s, ':'));
-        if (how & OBJ_CONTAINED) {
-            /* dom-2: no nested contained */
-            if (key_is(key, "contained", 9))
-                return BAIL;
-        }
-        if (m.is_ext) {
-            struct sobj sub = {0};
-
-            fhir_validate__push(c, key.ptr + 1, key.len - 1, -1);
-            skip_ws(s);
-            if (fhir_model_elem_is_multiple(m.elem) || s->p >= s->end || *s->p != '{')
-                return BAIL;
-            TRY(object(s, m.type, OBJ_PRIM_EXT, &sub));
-            if (!sub.has_extension)
-                fr->ext_without_extension |= UINT64_C(1) << m.elem_index;
-            fhir_validate__pop(c);
+        if (k->is_ext) {
+            TRY(ext_member(s, fhir_model_elem_is_choice(e) ? e->choices[k->choice].type : e->type,
+                           e, key, fr, bit));
             continue;
         }
+        if (special)
+            TRY(special_key(s, t, how, key, out, &ref, &has_ref, &cap, &cap_flag));
         fhir_validate__push(c, key.ptr, key.len, -1);
-        cap = capture_slot(t, how, key, out, &ref, &cap_flag);
-        if (cap == &ref)
-            cap_flag = &has_ref;
-        if ((how & OBJ_RESOURCE) && (how & OBJ_CONTAINED) && key_is(key, "meta", 4))
-            s->meta_of_contained = true;
-        if (s->meta_of_contained && t->index == FHIR_T_META &&
-            (key_is(key, "versionId", 9) || key_is(key, "lastUpdated", 11) ||
-             key_is(key, "security", 8)))
-            return BAIL; /* dom-4, dom-5 */
-        TRY(member_value(s, t, &m, out, cap, cap_flag));
-        if ((how & OBJ_RESOURCE) && key_is(key, "meta", 4))
-            s->meta_of_contained = false;
-        if (t->index == FHIR_T_BUNDLE && cap == &ref) {
-            /* entries that follow know whether this is a transaction */
-            s->tx = bundle_tx(ref);
-            has_ref = false;
+        TRY(member_value(s, t, e, fhir_model_elem_is_choice(e) ? e->choices[k->choice].type : e->type,
+                         out, cap, cap_flag));
+        if (special) {
+            if ((how & OBJ_RESOURCE) && key_is(key, "meta", 4))
+                s->meta_of_contained = false;
+            if (t->index == FHIR_T_BUNDLE && cap == &ref) {
+                /* entries that follow know whether this is a transaction */
+                s->tx = bundle_tx(ref);
+                has_ref = false;
+            }
         }
         fhir_validate__pop(c);
     }

@@ -140,6 +140,7 @@ struct fhir_model_type {
     uint16_t name_len;
     uint16_t elem_count;
     uint16_t key_mask;      /* private */
+    uint16_t key_seed;      /* private: fhir_model__mix_seeded() seed of the key table */
     uint16_t index;         /* position in the type table */
     uint8_t kind;           /* enum fhir_model_kind */
     uint8_t prim;           /* enum fhir_model_prim */
@@ -305,6 +306,19 @@ fhir_model__words(const char *s, size_t len)
     return w;
 }
 
+/* A type's key table is hashed with a seed the generator chose so that its
+ * keys do not collide: a lookup is one probe.  Seed 0 is fhir_model__mix. */
+static inline uint32_t
+fhir_model__mix_seeded(struct fhir_model__words w, size_t len, uint32_t seed)
+{
+    uint64_t x = w.a * UINT64_C(0x9E3779B97F4A7C15) + w.b * UINT64_C(0xC2B2AE3D27D4EB4F) +
+                 (uint64_t)len + (uint64_t)seed * UINT64_C(0xD6E8FEB86659FD93);
+
+    x ^= x >> 29;
+    x *= UINT64_C(0xBF58476D1CE4E5B9);
+    return (uint32_t)(x >> 32);
+}
+
 static inline uint32_t
 fhir_model__mix(struct fhir_model__words w, size_t len)
 {
@@ -334,7 +348,7 @@ fhir_model__key_probe(const struct fhir_model_type *t, const char *key, size_t l
     struct fhir_model__words w = fhir_model__words(key, len);
     uint32_t mask = t->key_mask;
 
-    for (uint32_t i = fhir_model__mix(w, len) & mask;; i = (i + 1) & mask) {
+    for (uint32_t i = fhir_model__mix_seeded(w, len, t->key_seed) & mask;; i = (i + 1) & mask) {
         uint16_t s = t->key_slots[i];
         const struct fhir_model_key *k;
 

@@ -12,9 +12,6 @@
 
 #include "fhir/validate/validate_int.h"
 
-/* Strings SHALL NOT exceed 1MB (1024*1024 characters) (datatypes.html#string). */
-#define STRING_MAX_CHARS (1024u * 1024u)
-
 /* Character classes, one table lookup per byte. */
 enum {
     C_DIGIT = 0x01, /* 0-9 */
@@ -611,11 +608,11 @@ check_string(const char *s, size_t len)
 {
     size_t chars = 0;
 
-    if (len <= STRING_MAX_CHARS)
+    if (len <= FHIR_VALIDATE__STRING_MAX_CHARS)
         return FHIR_PRIM_OK;
     for (size_t i = 0; i < len; i++)
         chars += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return chars > STRING_MAX_CHARS ? FHIR_PRIM_TOO_LONG : FHIR_PRIM_OK;
+    return chars > FHIR_VALIDATE__STRING_MAX_CHARS ? FHIR_PRIM_TOO_LONG : FHIR_PRIM_OK;
 }
 
 enum fhir_prim_fault

@@ -398,10 +398,37 @@ base64_plain(struct sctx *s)
     return true;
 }
 
+/* The primitives whose JSON form is not a string (json.html#primitive). */
+#define PRIM_BIT(p)     (1u << (p))
+#define PRIM_NOT_STRING                                                                            \
+    (PRIM_BIT(FHIR_PRIM_BOOLEAN) | PRIM_BIT(FHIR_PRIM_DECIMAL) | PRIM_BIT(FHIR_PRIM_INTEGER) |     \
+     PRIM_BIT(FHIR_PRIM_POSITIVEINT) | PRIM_BIT(FHIR_PRIM_UNSIGNEDINT))
+/* Free text: fhir_validate_primitive() only limits its length. */
+#define PRIM_TEXT (PRIM_BIT(FHIR_PRIM_STRING) | PRIM_BIT(FHIR_PRIM_MARKDOWN))
+_Static_assert(FHIR_PRIM_XHTML < 32, "primitive kinds fit a 32-bit set");
+
+/* A boolean or number primitive at s->p (not a string). */
+static int
+literal(struct sctx *s, enum fhir_model_prim prim)
+{
+    struct base_str raw;
+
+    if (!(PRIM_BIT(prim) & PRIM_NOT_STRING))
+        return BAIL;
+    if (prim == FHIR_PRIM_BOOLEAN)
+        return is_lit(s, "true", 4) || is_lit(s, "false", 5) ? 0 : BAIL;
+    TRY(scan_number(s, &raw));
+    /* for literals the tree's range check and this agree on validity */
+    return prim == FHIR_PRIM_DECIMAL || fhir_validate_primitive(prim, raw.ptr, raw.len) == FHIR_PRIM_OK
+               ? 0
+               : BAIL;
+}
+
 static int
 primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
           struct base_str *out_str)
 {
+    enum fhir_model_prim prim = (enum fhir_model_prim)t->prim;
     struct base_str raw;
     struct base_str v;
     unsigned flags;
@@ -409,21 +436,9 @@ primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_mod
     /* callers stand on the value (whitespace skipped) */
     if (s->p >= s->end)
         return BAIL;
-    switch (t->prim) {
-    case FHIR_PRIM_BOOLEAN:
-        return is_lit(s, "true", 4) || is_lit(s, "false", 5) ? 0 : BAIL;
-    case FHIR_PRIM_DECIMAL:
-        return scan_number(s, &raw);
-    case FHIR_PRIM_INTEGER:
-    case FHIR_PRIM_POSITIVEINT:
-    case FHIR_PRIM_UNSIGNEDINT:
-        /* for literals the tree's range check and this agree on validity */
-        TRY(scan_number(s, &raw));
-        return fhir_validate_primitive(t->prim, raw.ptr, raw.len) == FHIR_PRIM_OK ? 0 : BAIL;
-    default:
-        break;
-    }
     if (*s->p != '"')
+        return literal(s, prim);
+    if (PRIM_BIT(prim) & PRIM_NOT_STRING)
         return BAIL;
     if (t->prim == FHIR_PRIM_BASE64BINARY && out_str == NULL &&
         (e == NULL || e->valueset == NULL) && base64_plain(s))
@@ -434,7 +449,9 @@ primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_mod
     TRY(decode(s, raw, flags, &v));
     if (t->prim == FHIR_PRIM_XHTML)
         return fhir_validate__xhtml(v.ptr, v.len) == FHIR_XHTML_OK ? 0 : BAIL;
-    if (fhir_validate_primitive(t->prim, v.ptr, v.len) != FHIR_PRIM_OK)
+    /* free text within the length limit needs no call */
+    if (!((PRIM_BIT(prim) & PRIM_TEXT) && v.len <= FHIR_VALIDATE__STRING_MAX_CHARS) &&
+        fhir_validate_primitive(prim, v.ptr, v.len) != FHIR_PRIM_OK)
         return BAIL;
     if (e != NULL && e->valueset != NULL &&
         (t->prim == FHIR_PRIM_CODE || t->prim == FHIR_PRIM_STRING || t->prim == FHIR_PRIM_URI) &&
@@ -733,6 +750,7 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
         struct base_str key;
         const struct fhir_model_key *k;
         const struct fhir_model_elem *e;
+        const struct fhir_model_type *type;
         unsigned flags;
         uint64_t bit;
         bool *cap_flag = NULL;
@@ -767,17 +785,24 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
         else
             fr->val |= bit;
         fr->choice[k->elem] = k->choice;
+        type = fhir_model_elem_is_choice(e) ? e->choices[k->choice].type : e->type;
         TRY(expect_char(s, ':'));
         if (k->is_ext) {
-            TRY(ext_member(s, fhir_model_elem_is_choice(e) ? e->choices[k->choice].type : e->type,
-                           e, key, fr, bit));
+            TRY(ext_member(s, type, e, key, fr, bit));
             continue;
         }
         if (special)
             TRY(special_key(s, t, how, key, out, &ref, &has_ref, &cap, &cap_flag));
+        if (cap == NULL && type->kind == FHIR_MODEL_PRIMITIVE && !fhir_model_elem_is_multiple(e)) {
+            /* the commonest member: a single primitive, which proves itself
+             * clean or bails — it never reports, so it needs no path step
+             * (null and arrays bail in primitive()) */
+            skip_ws(s);
+            TRY(primitive(s, type, e, NULL));
+            continue;
+        }
         fhir_validate__push(c, key.ptr, key.len, -1);
-        TRY(member_value(s, t, e, fhir_model_elem_is_choice(e) ? e->choices[k->choice].type : e->type,
-                         out, cap, cap_flag));
+        TRY(member_value(s, t, e, type, out, cap, cap_flag));
         if (special) {
             if ((how & OBJ_RESOURCE) && key_is(key, "meta", 4))
                 s->meta_of_contained = false;

@@ -393,11 +393,11 @@ static inline __m128i
 b64_is_data(__m128i v)
 {
     __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26);
-    __m128i digit = in_range(v, '0', 10);
-    __m128i sym =
-        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')), _mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
+    /* '/' (0x2F) and the digits (0x30-0x39) are one range */
+    __m128i slash_digit = in_range(v, '/', 11);
+    __m128i plus = _mm_cmpeq_epi8(v, _mm_set1_epi8('+'));
 
-    return _mm_or_si128(_mm_or_si128(letter, digit), sym);
+    return _mm_or_si128(_mm_or_si128(letter, slash_digit), plus);
 }
 
 /* Set bits of a 16-bit mask (no POPCNT in baseline x86-64: the builtin

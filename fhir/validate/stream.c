@@ -128,8 +128,13 @@ static inline void
 skip_ws(struct sctx *s)
 {
     /* one compare for compact JSON and most tokens */
-    if (s->p < s->end && *s->p <= ' ')
-        skip_ws_run(s);
+    if (s->p < s->end && *s->p <= ' ') {
+        /* the one space after ':' in pretty-printed JSON */
+        if (*s->p == ' ' && s->end - s->p > 1 && s->p[1] > ' ')
+            s->p++;
+        else
+            skip_ws_run(s);
+    }
 }
 
 static int
@@ -275,50 +280,57 @@ scan_string(struct sctx *s, struct base_str *raw, unsigned *flags)
     return end_string(s, p, 0, raw, flags);
 }
 
-/* The decoded text of a scanned string (into scratch when escaped). */
+/* The decoded text of a scanned string (into scratch when escaped).  The
+ * text is never longer than the raw string, so scratch is sized once and
+ * written directly. */
 static int
 decode(struct sctx *s, struct base_str raw, unsigned flags, struct base_str *out)
 {
     const char *p = raw.ptr;
     const char *end = raw.ptr + raw.len;
+    char *o;
 
     if (!(flags & STR_ESCAPED)) {
         *out = raw;
         return 0;
     }
     base_buf_reset(&s->scratch);
+    if (base_buf_reserve(&s->scratch, raw.len) != BASE_OK)
+        return BAIL;
+    o = s->scratch.data;
     while (p < end) {
         const char *bs = memchr(p, '\\', (size_t)(end - p));
-        char ch;
+        size_t n = (size_t)((bs != NULL ? bs : end) - p);
 
-        if (bs == NULL) {
-            TRY(base_buf_append(&s->scratch, p, (size_t)(end - p)) == BASE_OK ? 0 : BAIL);
+        memcpy(o, p, n);
+        o += n;
+        if (bs == NULL)
             break;
-        }
-        TRY(base_buf_append(&s->scratch, p, (size_t)(bs - p)) == BASE_OK ? 0 : BAIL);
+        /* the scanner let only these escapes through */
         switch (bs[1]) {
         case 'b':
-            ch = '\b';
+            *o++ = '\b';
             break;
         case 'f':
-            ch = '\f';
+            *o++ = '\f';
             break;
         case 'n':
-            ch = '\n';
+            *o++ = '\n';
             break;
         case 'r':
-            ch = '\r';
+            *o++ = '\r';
             break;
         case 't':
-            ch = '\t';
+            *o++ = '\t';
             break;
         default:
-            ch = bs[1]; /* " \ / */
+            *o++ = bs[1]; /* " \ / */
             break;
         }
-        TRY(base_buf_putc(&s->scratch, ch) == BASE_OK ? 0 : BAIL);
         p = bs + 2;
     }
+    *o = '\0'; /* reserve() left room: the buffer stays a C string */
+    s->scratch.len = (size_t)(o - s->scratch.data);
     *out = base_buf_str(&s->scratch);
     return 0;
 }

@@ -21,19 +21,26 @@ fhir_model_type_at(size_t i)
     return i < fhir_model__type_total ? &fhir_model__types[i] : NULL;
 }
 
+/* Type names are compared by their words (every byte up to 16) rather than
+ * by a memcmp call: resourceType and every relative reference look one up. */
 const struct fhir_model_type *
 fhir_model_type_find(const char *name, size_t len)
 {
-    uint32_t h = fhir_model__hash(name, len);
+    struct fhir_model__words w = fhir_model__words(name, len);
 
-    for (uint32_t i = h & fhir_model__type_mask;; i = (i + 1) & fhir_model__type_mask) {
+    for (uint32_t i = fhir_model__mix(w, len) & fhir_model__type_mask;;
+         i = (i + 1) & fhir_model__type_mask) {
         uint16_t s = fhir_model__type_slots[i];
         const struct fhir_model_type *t;
+        struct fhir_model__words tw;
 
         if (s == 0)
             return NULL;
         t = &fhir_model__types[s - 1];
-        if (t->name_len == len && memcmp(t->name, name, len) == 0)
+        if (t->name_len != len)
+            continue;
+        tw = fhir_model__words(t->name, len);
+        if (tw.a == w.a && tw.b == w.b && (len <= 16 || memcmp(t->name + 8, name + 8, len - 16) == 0))
             return t;
     }
 }

@@ -436,22 +436,17 @@ literal(struct sctx *s, enum fhir_model_prim prim)
                : BAIL;
 }
 
+/* A string primitive at s->p ('"'), every case: base64 attachments,
+ * narratives, escapes, bound codes, values kept for the holder. */
 static int
-primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
-          struct base_str *out_str)
+string_general(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
+               struct base_str *out_str)
 {
     enum fhir_model_prim prim = (enum fhir_model_prim)t->prim;
     struct base_str raw;
     struct base_str v;
     unsigned flags;
 
-    /* callers stand on the value (whitespace skipped) */
-    if (s->p >= s->end)
-        return BAIL;
-    if (*s->p != '"')
-        return literal(s, prim);
-    if (PRIM_BIT(prim) & PRIM_NOT_STRING)
-        return BAIL;
     if (t->prim == FHIR_PRIM_BASE64BINARY && out_str == NULL &&
         (e == NULL || e->valueset == NULL) && base64_plain(s))
         return 0;
@@ -477,6 +472,40 @@ primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_mod
         *out_str = v;
     }
     return 0;
+}
+
+/* Primitives string_general() handles from the start. */
+#define PRIM_GENERAL (PRIM_BIT(FHIR_PRIM_BASE64BINARY) | PRIM_BIT(FHIR_PRIM_XHTML))
+
+static int
+primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
+          struct base_str *out_str)
+{
+    enum fhir_model_prim prim = (enum fhir_model_prim)t->prim;
+    const unsigned char *start = s->p;
+    struct base_str raw;
+    unsigned flags;
+
+    /* callers stand on the value (whitespace skipped) */
+    if (s->p >= s->end)
+        return BAIL;
+    if (*s->p != '"')
+        return literal(s, prim);
+    if (PRIM_BIT(prim) & PRIM_NOT_STRING)
+        return BAIL;
+    if ((PRIM_BIT(prim) & PRIM_GENERAL) || (e != NULL && e->valueset != NULL) || out_str != NULL)
+        return string_general(s, t, e, out_str);
+    /* the common case, kept small: an unescaped string checked by its type */
+    TRY(scan_string(s, &raw, &flags));
+    if (flags != 0) {
+        s->p = start;
+        return string_general(s, t, e, out_str);
+    }
+    if (raw.len == 0)
+        return BAIL;
+    if ((PRIM_BIT(prim) & PRIM_TEXT) && raw.len <= FHIR_VALIDATE__STRING_MAX_CHARS)
+        return 0;
+    return fhir_validate_primitive(prim, raw.ptr, raw.len) == FHIR_PRIM_OK ? 0 : BAIL;
 }
 
 /* -------------------------------------------------------------- objects -- */

@@ -24,6 +24,15 @@
 
 #define BAIL (-1)
 
+/* Every bail is the rare way out (the caller then runs the tree path):
+ * telling the compiler keeps the clean path straight. */
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define STEP(expr)                                                                                 \
+    do {                                                                                           \
+        if (UNLIKELY((expr) < 0))                                                                  \
+            return BAIL;                                                                           \
+    } while (0)
+
 _Static_assert(FHIR_MODEL_MAX_ELEMS <= 64, "element bit sets are one uint64_t");
 
 #define MAX_CONTAINED_IDS 64
@@ -141,7 +150,7 @@ static int
 expect_char(struct sctx *s, unsigned char ch)
 {
     skip_ws(s);
-    if (s->p >= s->end || *s->p != ch)
+    if (UNLIKELY(s->p >= s->end || *s->p != ch))
         return BAIL;
     s->p++;
     return 0;
@@ -150,7 +159,7 @@ expect_char(struct sctx *s, unsigned char ch)
 static int
 enter(struct sctx *s)
 {
-    if (++s->jdepth > s->lim.max_depth)
+    if (UNLIKELY(++s->jdepth > s->lim.max_depth))
         return BAIL;
     s->p++;
     return 0;
@@ -205,7 +214,7 @@ end_string(struct sctx *s, const unsigned char *p, unsigned f, struct base_str *
 {
     raw->ptr = (const char *)s->p + 1;
     raw->len = (size_t)(p - s->p - 1);
-    if (raw->len > s->lim.max_string)
+    if (UNLIKELY(raw->len > s->lim.max_string))
         return BAIL;
     s->p = p + 1;
     *flags = f;
@@ -223,7 +232,7 @@ scan_string_general(struct sctx *s, struct base_str *raw, unsigned *flags)
         unsigned ch;
 
         p = skip_plain(p, end);
-        if (p >= end)
+        if (UNLIKELY(p >= end))
             return BAIL;
         ch = *p;
         if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
@@ -232,17 +241,17 @@ scan_string_general(struct sctx *s, struct base_str *raw, unsigned *flags)
         }
         if (ch == '"')
             break;
-        if (ch < 0x20)
+        if (UNLIKELY(ch < 0x20))
             return BAIL;
         if (ch >= 0x80) {
             size_t n = utf8_seq(p, end);
 
-            if (n == 0)
+            if (UNLIKELY(n == 0))
                 return BAIL;
             p += n;
             continue;
         }
-        if (end - p < 2)
+        if (UNLIKELY(end - p < 2))
             return BAIL;
         switch (p[1]) {
         case 'b':
@@ -295,7 +304,7 @@ decode(struct sctx *s, struct base_str raw, unsigned flags, struct base_str *out
         return 0;
     }
     base_buf_reset(&s->scratch);
-    if (base_buf_reserve(&s->scratch, raw.len) != BASE_OK)
+    if (UNLIKELY(base_buf_reserve(&s->scratch, raw.len) != BASE_OK))
         return BAIL;
     o = s->scratch.data;
     while (p < end) {
@@ -348,7 +357,7 @@ scan_number(struct sctx *s, struct base_str *lit)
         q++;
     lit->ptr = (const char *)s->p;
     lit->len = (size_t)(q - s->p);
-    if (lit->len > s->lim.max_string || !fhir_json_number_syntax_ok(lit->ptr, lit->len))
+    if (UNLIKELY(lit->len > s->lim.max_string || !fhir_json_number_syntax_ok(lit->ptr, lit->len)))
         return BAIL;
     s->p = q;
     return 0;
@@ -425,11 +434,11 @@ literal(struct sctx *s, enum fhir_model_prim prim)
 {
     struct base_str raw;
 
-    if (!(PRIM_BIT(prim) & PRIM_NOT_STRING))
+    if (UNLIKELY(!(PRIM_BIT(prim) & PRIM_NOT_STRING)))
         return BAIL;
     if (prim == FHIR_PRIM_BOOLEAN)
         return is_lit(s, "true", 4) || is_lit(s, "false", 5) ? 0 : BAIL;
-    TRY(scan_number(s, &raw));
+    STEP(scan_number(s, &raw));
     /* for literals the tree's range check and this agree on validity */
     return prim == FHIR_PRIM_DECIMAL || fhir_validate_primitive(prim, raw.ptr, raw.len) == FHIR_PRIM_OK
                ? 0
@@ -450,10 +459,10 @@ string_general(struct sctx *s, const struct fhir_model_type *t, const struct fhi
     if (t->prim == FHIR_PRIM_BASE64BINARY && out_str == NULL &&
         (e == NULL || e->valueset == NULL) && base64_plain(s))
         return 0;
-    TRY(scan_string(s, &raw, &flags));
-    if ((flags & STR_CTRL) || raw.len == 0)
+    STEP(scan_string(s, &raw, &flags));
+    if (UNLIKELY((flags & STR_CTRL) || raw.len == 0))
         return BAIL;
-    TRY(decode(s, raw, flags, &v));
+    STEP(decode(s, raw, flags, &v));
     if (t->prim == FHIR_PRIM_XHTML)
         return fhir_validate__xhtml(v.ptr, v.len) == FHIR_XHTML_OK ? 0 : BAIL;
     /* free text within the length limit needs no call */
@@ -467,7 +476,7 @@ string_general(struct sctx *s, const struct fhir_model_type *t, const struct fhi
         return BAIL;
     if (out_str != NULL) {
         /* captured values point into the text: escaped ones are not kept */
-        if (flags & STR_ESCAPED)
+        if (UNLIKELY(flags & STR_ESCAPED))
             return BAIL;
         *out_str = v;
     }
@@ -487,21 +496,21 @@ primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_mod
     unsigned flags;
 
     /* callers stand on the value (whitespace skipped) */
-    if (s->p >= s->end)
+    if (UNLIKELY(s->p >= s->end))
         return BAIL;
     if (*s->p != '"')
         return literal(s, prim);
-    if (PRIM_BIT(prim) & PRIM_NOT_STRING)
+    if (UNLIKELY(PRIM_BIT(prim) & PRIM_NOT_STRING))
         return BAIL;
     if ((PRIM_BIT(prim) & PRIM_GENERAL) || (e != NULL && e->valueset != NULL) || out_str != NULL)
         return string_general(s, t, e, out_str);
     /* the common case, kept small: an unescaped string checked by its type */
-    TRY(scan_string(s, &raw, &flags));
+    STEP(scan_string(s, &raw, &flags));
     if (flags != 0) {
         s->p = start;
         return string_general(s, t, e, out_str);
     }
-    if (raw.len == 0)
+    if (UNLIKELY(raw.len == 0))
         return BAIL;
     if ((PRIM_BIT(prim) & PRIM_TEXT) && raw.len <= FHIR_VALIDATE__STRING_MAX_CHARS)
         return 0;
@@ -577,33 +586,33 @@ member_value(struct sctx *s, const struct fhir_model_type *owner, const struct f
         key_is((struct base_str){e->name, e->name_len}, "coding", 6))
         cc_acc = out;
     skip_ws(s);
-    if (s->p >= s->end || *s->p == 'n')
+    if (UNLIKELY(s->p >= s->end || *s->p == 'n'))
         return BAIL; /* null */
     if (!fhir_model_elem_is_multiple(e)) {
-        if (*s->p == '[')
+        if (UNLIKELY(*s->p == '['))
             return BAIL;
         if (capture != NULL && type->kind == FHIR_MODEL_PRIMITIVE) {
-            TRY(primitive(s, type, e, capture));
+            STEP(primitive(s, type, e, capture));
             if (capture_flag != NULL)
                 *capture_flag = true;
             return 0;
         }
         return value(s, type, e, cc_acc);
     }
-    if (*s->p != '[')
+    if (UNLIKELY(*s->p != '['))
         return BAIL;
-    TRY(enter(s));
+    STEP(enter(s));
     skip_ws(s);
-    if (s->p < s->end && *s->p == ']')
+    if (UNLIKELY(s->p < s->end && *s->p == ']'))
         return BAIL; /* empty array */
     for (;;) {
-        if (n >= s->lim.max_array)
+        if (UNLIKELY(n >= s->lim.max_array))
             return BAIL;
         fhir_validate__set_index(s->c, (long)n);
         skip_ws(s);
-        if (s->p >= s->end || *s->p == 'n')
+        if (UNLIKELY(s->p >= s->end || *s->p == 'n'))
             return BAIL;
-        TRY(value(s, type, e, cc_acc));
+        STEP(value(s, type, e, cc_acc));
         n++;
         skip_ws(s);
         if (s->p < s->end && *s->p == ',') {
@@ -618,7 +627,7 @@ member_value(struct sctx *s, const struct fhir_model_type *owner, const struct f
     }
     s->jdepth--;
     fhir_validate__set_index(s->c, -1);
-    if (e->max != FHIR_MODEL_MAX_UNBOUNDED && n > e->max)
+    if (UNLIKELY(e->max != FHIR_MODEL_MAX_UNBOUNDED && n > e->max))
         return BAIL;
     return 0;
 }
@@ -640,11 +649,11 @@ object(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct sob
 {
     struct frame fr;
 
-    if (s->p >= s->end || *s->p != '{')
+    if (UNLIKELY(s->p >= s->end || *s->p != '{'))
         return BAIL;
-    if (s->c->depth >= s->c->max_depth)
+    if (UNLIKELY(s->c->depth >= s->c->max_depth))
         return BAIL;
-    TRY(enter(s));
+    STEP(enter(s));
     return object_members(s, t, how, out, &fr, false);
 }
 
@@ -666,21 +675,21 @@ check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct 
 {
     uint64_t seen = fr->val | fr->ext;
 
-    if (seen == 0 && !(how & OBJ_RESOURCE))
+    if (UNLIKELY(seen == 0 && !(how & OBJ_RESOURCE)))
         return BAIL; /* empty object */
-    if ((t->required_mask & ~seen) != 0)
+    if (UNLIKELY((t->required_mask & ~seen) != 0))
         return BAIL; /* a required element is missing */
-    if (how == OBJ_PLAIN && fr->ext == 0 && only_id(t, fr->val))
+    if (UNLIKELY(how == OBJ_PLAIN && fr->ext == 0 && only_id(t, fr->val)))
         return BAIL; /* ele-1: only an id */
-    if ((fr->ext_without_extension & ~fr->val) != 0)
+    if (UNLIKELY((fr->ext_without_extension & ~fr->val) != 0))
         return BAIL; /* ele-1: "_name" with neither value nor extension */
     switch (t->index) {
     case FHIR_T_EXTENSION:
-        if (((seen >> FHIR_E_EXTENSION_EXTENSION) & 1u) == ((seen >> FHIR_E_EXTENSION_VALUE) & 1u))
+        if (UNLIKELY(((seen >> FHIR_E_EXTENSION_EXTENSION) & 1u) == ((seen >> FHIR_E_EXTENSION_VALUE) & 1u)))
             return BAIL; /* ext-1 */
         break;
     case FHIR_T_SIMPLEQUANTITY:
-        if ((seen >> FHIR_E_SIMPLEQUANTITY_COMPARATOR) & 1u)
+        if (UNLIKELY((seen >> FHIR_E_SIMPLEQUANTITY_COMPARATOR) & 1u))
             return BAIL; /* sqty-1 */
         break;
     case FHIR_T_REFERENCE:
@@ -690,14 +699,14 @@ check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct 
         case FHIR_VALIDATE__REF_OK:
             break;
         case FHIR_VALIDATE__REF_LOCAL:
-            if (s->scope == NULL || s->scope->n_refs >= MAX_LOCAL_REFS)
+            if (UNLIKELY(s->scope == NULL || s->scope->n_refs >= MAX_LOCAL_REFS))
                 return BAIL;
             s->scope->refs[s->scope->n_refs].ptr = ref.ptr + 1;
             s->scope->refs[s->scope->n_refs].len = ref.len - 1;
             s->scope->n_refs++;
             break;
         case FHIR_VALIDATE__REF_CONDITIONAL:
-            if (s->tx == TX_UNKNOWN)
+            if (UNLIKELY(s->tx == TX_UNKNOWN))
                 return BAIL;
             if (s->tx == TX_NO)
                 fhir_validate__warn_conditional(s->c);
@@ -736,7 +745,7 @@ special_key(struct sctx *s, const struct fhir_model_type *t, unsigned how, struc
             bool **cap_flag)
 {
     /* dom-2: no nested contained */
-    if ((how & OBJ_CONTAINED) && key_is(key, "contained", 9))
+    if (UNLIKELY((how & OBJ_CONTAINED) && key_is(key, "contained", 9)))
         return BAIL;
     *cap_flag = NULL;
     *cap = capture_slot(t, how, key, out, ref, cap_flag);
@@ -760,9 +769,9 @@ ext_member(struct sctx *s, const struct fhir_model_type *type, const struct fhir
 
     fhir_validate__push(s->c, key.ptr + 1, key.len - 1, -1);
     skip_ws(s);
-    if (fhir_model_elem_is_multiple(e) || s->p >= s->end || *s->p != '{')
+    if (UNLIKELY(fhir_model_elem_is_multiple(e) || s->p >= s->end || *s->p != '{'))
         return BAIL;
-    TRY(object(s, type, OBJ_PRIM_EXT, &sub));
+    STEP(object(s, type, OBJ_PRIM_EXT, &sub));
     if (!sub.has_extension)
         fr->ext_without_extension |= bit;
     fhir_validate__pop(s->c);
@@ -803,17 +812,17 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
                 s->p++;
                 break;
             }
-            if (s->p >= s->end || *s->p != ',')
+            if (UNLIKELY(s->p >= s->end || *s->p != ','))
                 return BAIL;
             s->p++;
         }
         first_done = true;
         skip_ws(s);
-        if (s->p >= s->end || *s->p != '"')
+        if (UNLIKELY(s->p >= s->end || *s->p != '"'))
             return BAIL;
-        TRY(scan_string(s, &key, &flags));
+        STEP(scan_string(s, &key, &flags));
         k = flags == 0 ? fhir_model__key_probe(t, key.ptr, key.len) : NULL;
-        if (k == NULL || k->is_ext == FHIR_MODEL__KEY_BASE)
+        if (UNLIKELY(k == NULL || k->is_ext == FHIR_MODEL__KEY_BASE))
             return BAIL; /* escaped or unknown names, resourceType again */
         e = &t->elems[k->elem];
         bit = UINT64_C(1) << k->elem;
@@ -827,23 +836,23 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
             fr->val |= bit;
         fr->choice[k->elem] = k->choice;
         type = fhir_model_elem_is_choice(e) ? e->choices[k->choice].type : e->type;
-        TRY(expect_char(s, ':'));
+        STEP(expect_char(s, ':'));
         if (k->is_ext) {
-            TRY(ext_member(s, type, e, key, fr, bit));
+            STEP(ext_member(s, type, e, key, fr, bit));
             continue;
         }
         if (special)
-            TRY(special_key(s, t, how, key, out, &ref, &has_ref, &cap, &cap_flag));
+            STEP(special_key(s, t, how, key, out, &ref, &has_ref, &cap, &cap_flag));
         if (cap == NULL && type->kind == FHIR_MODEL_PRIMITIVE && !fhir_model_elem_is_multiple(e)) {
             /* the commonest member: a single primitive, which proves itself
              * clean or bails — it never reports, so it needs no path step
              * (null and arrays bail in primitive()) */
             skip_ws(s);
-            TRY(primitive(s, type, e, NULL));
+            STEP(primitive(s, type, e, NULL));
             continue;
         }
         fhir_validate__push(c, key.ptr, key.len, -1);
-        TRY(member_value(s, t, e, type, out, cap, cap_flag));
+        STEP(member_value(s, t, e, type, out, cap, cap_flag));
         if (special) {
             if ((how & OBJ_RESOURCE) && key_is(key, "meta", 4))
                 s->meta_of_contained = false;
@@ -871,7 +880,7 @@ check_local_refs(const struct scope *sc)
 
         while (k < sc->n_ids && !base_str_eq(sc->ids[k], sc->refs[i]))
             k++;
-        if (k == sc->n_ids)
+        if (UNLIKELY(k == sc->n_ids))
             return BAIL; /* ref-1 */
     }
     return 0;
@@ -893,21 +902,21 @@ resource(struct sctx *s, unsigned how, const char *expect)
     int rc;
 
     skip_ws(s);
-    if (s->p >= s->end || *s->p != '{' || c->depth >= c->max_depth)
+    if (UNLIKELY(s->p >= s->end || *s->p != '{' || c->depth >= c->max_depth))
         return BAIL;
-    TRY(enter(s));
+    STEP(enter(s));
     skip_ws(s);
     /* resourceType first (it nearly always is; otherwise the tree decides) */
-    if (s->p >= s->end || *s->p != '"')
+    if (UNLIKELY(s->p >= s->end || *s->p != '"'))
         return BAIL;
-    TRY(scan_string(s, &key, &flags));
-    if (flags != 0 || !key_is(key, "resourceType", 12))
+    STEP(scan_string(s, &key, &flags));
+    if (UNLIKELY(flags != 0 || !key_is(key, "resourceType", 12)))
         return BAIL;
-    TRY(expect_char(s, ':'));
+    STEP(expect_char(s, ':'));
     skip_ws(s);
-    if (s->p >= s->end || *s->p != '"')
+    if (UNLIKELY(s->p >= s->end || *s->p != '"'))
         return BAIL;
-    TRY(scan_string(s, &name, &flags));
+    STEP(scan_string(s, &name, &flags));
     t = flags == 0 ? fhir_model_type_find(name.ptr, name.len) : NULL;
     if (t == NULL || t->kind != FHIR_MODEL_RESOURCE || (t->flags & FHIR_MODEL_TYPE_ABSTRACT) ||
         (expect != NULL && strcmp(expect, t->name) != 0))
@@ -925,7 +934,7 @@ resource(struct sctx *s, unsigned how, const char *expect)
     if (rc == 0 && !(how & OBJ_CONTAINED))
         rc = check_local_refs(&scope);
     if (rc == 0 && (how & OBJ_CONTAINED) && out.has_id) {
-        if (saved_scope == NULL || saved_scope->n_ids >= MAX_CONTAINED_IDS)
+        if (UNLIKELY(saved_scope == NULL || saved_scope->n_ids >= MAX_CONTAINED_IDS))
             return BAIL;
         saved_scope->ids[saved_scope->n_ids++] = out.id;
     }
@@ -956,7 +965,7 @@ value(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_e
     }
     out.vs = e != NULL ? e->valueset : NULL;
     out.want_code = out.vs != NULL || cc_acc != NULL;
-    TRY(object(s, t, OBJ_PLAIN, &out));
+    STEP(object(s, t, OBJ_PLAIN, &out));
     if (cc_acc != NULL) {
         member =
             fhir_validate__code_member(cc_acc->vs, out.system, out.has_system, out.code, &checked);
@@ -982,7 +991,7 @@ fhir_validate__stream(struct fhir_validate__ctx *c, const char *text, size_t len
 
     s.c = c;
     s.lim = fhir_json_limits_default();
-    if (len > s.lim.max_doc)
+    if (UNLIKELY(len > s.lim.max_doc))
         return BAIL;
     s.p = (const unsigned char *)text;
     s.end = s.p + len;

@@ -136,7 +136,7 @@ struct fhir_model_type {
     const char *name;                    /* "Patient", "string", "Patient.contact" */
     const struct fhir_model_elem *elems; /* elem_count elements, definition order */
     const struct fhir_model_key *keys;   /* private */
-    const uint16_t *key_slots;           /* private: hash slots, key index + 1 */
+    const uint32_t *key_slots;           /* private: hash slots, FHIR_MODEL__SLOT_* */
     uint16_t name_len;
     uint16_t elem_count;
     uint16_t key_mask;      /* private */
@@ -337,28 +337,38 @@ fhir_model__hash(const char *s, size_t len)
 }
 
 /*
- * Private: the key of `t` named by the JSON property `key` (len bytes), any
- * form (value, "_name", choice base), or NULL.  Inline so that a scanner
+ * Private: a key slot holds the key's index + 1 and, copied from the key,
+ * its element, choice and form (is_ext), so that a scanner can go on with
+ * them while the comparison with the key's name is still being loaded.
+ */
+#define FHIR_MODEL__SLOT_KEY(s)    ((s) & 0xFFFFu)
+#define FHIR_MODEL__SLOT_ELEM(s)   (((s) >> 16) & 0x3Fu)
+#define FHIR_MODEL__SLOT_CHOICE(s) (((s) >> 22) & 0x3Fu)
+#define FHIR_MODEL__SLOT_IS_EXT(s) (((s) >> 28) & 0x3u)
+
+/*
+ * Private: the slot of `t` for the JSON property `key` (len bytes), any
+ * form (value, "_name", choice base), or 0.  Inline so that a scanner
  * calling it once per member pays neither a call nor a copy into a
  * struct fhir_model_match; fhir_model_match_key() is the public form.
  */
-static inline const struct fhir_model_key *
-fhir_model__key_probe(const struct fhir_model_type *t, const char *key, size_t len)
+static inline uint32_t
+fhir_model__key_slot(const struct fhir_model_type *t, const char *key, size_t len)
 {
     struct fhir_model__words w = fhir_model__words(key, len);
     uint32_t mask = t->key_mask;
 
     for (uint32_t i = fhir_model__mix_seeded(w, len, t->key_seed) & mask;; i = (i + 1) & mask) {
-        uint16_t s = t->key_slots[i];
+        uint32_t s = t->key_slots[i];
         const struct fhir_model_key *k;
 
         if (s == 0)
-            return NULL;
-        k = &t->keys[s - 1];
+            return 0;
+        k = &t->keys[FHIR_MODEL__SLOT_KEY(s) - 1];
         /* the words cover names up to 16 bytes; longer ones compare the middle */
         if (k->len == len && k->a == w.a && k->b == w.b &&
             (len <= 16 || memcmp(k->name + 8, key + 8, len - 16) == 0))
-            return k;
+            return s;
     }
 }
 

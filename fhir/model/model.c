@@ -58,7 +58,8 @@ fhir_model_is_resource_type(const char *name, size_t len)
 static const struct fhir_model_key *
 find_key(const struct fhir_model_type *t, const char *key, size_t len, bool want_base)
 {
-    const struct fhir_model_key *k = fhir_model__key_probe(t, key, len);
+    uint32_t s = fhir_model__key_slot(t, key, len);
+    const struct fhir_model_key *k = s != 0 ? &t->keys[FHIR_MODEL__SLOT_KEY(s) - 1] : NULL;
 
     return k != NULL && (k->is_ext == FHIR_MODEL__KEY_BASE) == want_base ? k : NULL;
 }

@@ -798,7 +798,10 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
     }
     for (;;) {
         struct base_str key;
-        const struct fhir_model_key *k;
+        uint32_t k;
+        unsigned elem;
+        unsigned choice;
+        bool is_ext;
         const struct fhir_model_elem *e;
         const struct fhir_model_type *type;
         unsigned flags;
@@ -821,23 +824,26 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
         if (UNLIKELY(s->p >= s->end || *s->p != '"'))
             return BAIL;
         STEP(scan_string(s, &key, &flags));
-        k = flags == 0 ? fhir_model__key_probe(t, key.ptr, key.len) : NULL;
-        if (UNLIKELY(k == NULL || k->is_ext == FHIR_MODEL__KEY_BASE))
+        k = flags == 0 ? fhir_model__key_slot(t, key.ptr, key.len) : 0;
+        if (UNLIKELY(k == 0 || FHIR_MODEL__SLOT_IS_EXT(k) == FHIR_MODEL__KEY_BASE))
             return BAIL; /* escaped or unknown names, resourceType again */
-        e = &t->elems[k->elem];
-        bit = UINT64_C(1) << k->elem;
-        if (((k->is_ext ? fr->ext : fr->val) & bit) ||
+        elem = FHIR_MODEL__SLOT_ELEM(k);
+        choice = FHIR_MODEL__SLOT_CHOICE(k);
+        is_ext = FHIR_MODEL__SLOT_IS_EXT(k) != 0;
+        e = &t->elems[elem];
+        bit = UINT64_C(1) << elem;
+        if (((is_ext ? fr->ext : fr->val) & bit) ||
             (((fr->val | fr->ext) & bit) && fhir_model_elem_is_choice(e) &&
-             fr->choice[k->elem] != k->choice))
+             fr->choice[elem] != choice))
             return BAIL; /* duplicate name or a second choice */
-        if (k->is_ext)
+        if (is_ext)
             fr->ext |= bit;
         else
             fr->val |= bit;
-        fr->choice[k->elem] = k->choice;
-        type = fhir_model_elem_is_choice(e) ? e->choices[k->choice].type : e->type;
+        fr->choice[elem] = (unsigned char)choice;
+        type = fhir_model_elem_is_choice(e) ? e->choices[choice].type : e->type;
         STEP(expect_char(s, ':'));
-        if (k->is_ext) {
+        if (is_ext) {
             STEP(ext_member(s, type, e, key, fr, bit));
             continue;
         }

@@ -133,6 +133,18 @@ def key_slots(names):
     return slots, seed
 
 
+def pack_key_slot(v, tkeys):
+    """A key slot as fhir_model.h's FHIR_MODEL__SLOT_* read it: the key's
+    index + 1 in bits 0-15, its element (bits 16-21), choice (22-27) and
+    form (28-29), so that a lookup knows them without loading the key."""
+    if v == 0:
+        return 0
+    _, ei, ci, ext = tkeys[v - 1]
+    if v > 0xFFFF or ei > 63 or ci > 63 or ext > 3:
+        fail("a key does not fit its slot (index %d, element %d, choice %d)" % (v, ei, ci))
+    return v | ei << 16 | ci << 22 | ext << 28
+
+
 def cap(s):
     return s[0].upper() + s[1:]
 
@@ -243,6 +255,7 @@ class Tables:
             if len(set(names)) != len(names):
                 fail("%s: duplicate JSON property names" % t["name"])
             slots, seed = key_slots(names) if names else ([0], 0)
+            slots = [pack_key_slot(v, tkeys) for v in slots]
             keys.extend(tkeys)
             kslots.extend(slots)
             max_elems = max(max_elems, len(t["elements"]))
@@ -261,7 +274,7 @@ class Tables:
             lines.append("    {UINT64_C(0x%x), UINT64_C(0x%x), %s, %d, %d, %d, %d},\n"
                          % (a, z, cstr(name), len(name), ei, ci, ext))
         lines.append("};\n\n")
-        lines.append("static const uint16_t KS[%d] = {\n" % len(kslots))
+        lines.append("static const uint32_t KS[%d] = {\n" % len(kslots))
         lines.append(self.wrap(kslots))
         lines.append("};\n\n")
         lines.append("const struct fhir_model_type fhir_model__types[%d] = {\n" % len(self.types))

@@ -136,10 +136,11 @@ struct fhir_model_type {
     const char *name;                    /* "Patient", "string", "Patient.contact" */
     const struct fhir_model_elem *elems; /* elem_count elements, definition order */
     const struct fhir_model_key *keys;   /* private */
-    const uint16_t *key_slots;           /* private: hash slots, key index + 1 */
+    const uint32_t *key_slots;           /* private: hash slots, FHIR_MODEL__SLOT_* */
     uint16_t name_len;
     uint16_t elem_count;
     uint16_t key_mask;      /* private */
+    uint16_t key_seed;      /* private: fhir_model__mix_seeded() seed of the key table */
     uint16_t index;         /* position in the type table */
     uint8_t kind;           /* enum fhir_model_kind */
     uint8_t prim;           /* enum fhir_model_prim */
@@ -305,6 +306,19 @@ fhir_model__words(const char *s, size_t len)
     return w;
 }
 
+/* A type's key table is hashed with a seed the generator chose so that its
+ * keys do not collide: a lookup is one probe.  Seed 0 is fhir_model__mix. */
+static inline uint32_t
+fhir_model__mix_seeded(struct fhir_model__words w, size_t len, uint32_t seed)
+{
+    uint64_t x = w.a * UINT64_C(0x9E3779B97F4A7C15) + w.b * UINT64_C(0xC2B2AE3D27D4EB4F) +
+                 (uint64_t)len + (uint64_t)seed * UINT64_C(0xD6E8FEB86659FD93);
+
+    x ^= x >> 29;
+    x *= UINT64_C(0xBF58476D1CE4E5B9);
+    return (uint32_t)(x >> 32);
+}
+
 static inline uint32_t
 fhir_model__mix(struct fhir_model__words w, size_t len)
 {
@@ -320,6 +334,42 @@ static inline uint32_t
 fhir_model__hash(const char *s, size_t len)
 {
     return fhir_model__mix(fhir_model__words(s, len), len);
+}
+
+/*
+ * Private: a key slot holds the key's index + 1 and, copied from the key,
+ * its element, choice and form (is_ext), so that a scanner can go on with
+ * them while the comparison with the key's name is still being loaded.
+ */
+#define FHIR_MODEL__SLOT_KEY(s)    ((s) & 0xFFFFu)
+#define FHIR_MODEL__SLOT_ELEM(s)   (((s) >> 16) & 0x3Fu)
+#define FHIR_MODEL__SLOT_CHOICE(s) (((s) >> 22) & 0x3Fu)
+#define FHIR_MODEL__SLOT_IS_EXT(s) (((s) >> 28) & 0x3u)
+
+/*
+ * Private: the slot of `t` for the JSON property `key` (len bytes), any
+ * form (value, "_name", choice base), or 0.  Inline so that a scanner
+ * calling it once per member pays neither a call nor a copy into a
+ * struct fhir_model_match; fhir_model_match_key() is the public form.
+ */
+static inline uint32_t
+fhir_model__key_slot(const struct fhir_model_type *t, const char *key, size_t len)
+{
+    struct fhir_model__words w = fhir_model__words(key, len);
+    uint32_t mask = t->key_mask;
+
+    for (uint32_t i = fhir_model__mix_seeded(w, len, t->key_seed) & mask;; i = (i + 1) & mask) {
+        uint32_t s = t->key_slots[i];
+        const struct fhir_model_key *k;
+
+        if (s == 0)
+            return 0;
+        k = &t->keys[FHIR_MODEL__SLOT_KEY(s) - 1];
+        /* the words cover names up to 16 bytes; longer ones compare the middle */
+        if (k->len == len && k->a == w.a && k->b == w.b &&
+            (len <= 16 || memcmp(k->name + 8, key + 8, len - 16) == 0))
+            return s;
+    }
 }
 
 #endif /* FHIR_MODEL_FHIR_MODEL_H */

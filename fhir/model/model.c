@@ -21,19 +21,26 @@ fhir_model_type_at(size_t i)
     return i < fhir_model__type_total ? &fhir_model__types[i] : NULL;
 }
 
+/* Type names are compared by their words (every byte up to 16) rather than
+ * by a memcmp call: resourceType and every relative reference look one up. */
 const struct fhir_model_type *
 fhir_model_type_find(const char *name, size_t len)
 {
-    uint32_t h = fhir_model__hash(name, len);
+    struct fhir_model__words w = fhir_model__words(name, len);
 
-    for (uint32_t i = h & fhir_model__type_mask;; i = (i + 1) & fhir_model__type_mask) {
+    for (uint32_t i = fhir_model__mix(w, len) & fhir_model__type_mask;;
+         i = (i + 1) & fhir_model__type_mask) {
         uint16_t s = fhir_model__type_slots[i];
         const struct fhir_model_type *t;
+        struct fhir_model__words tw;
 
         if (s == 0)
             return NULL;
         t = &fhir_model__types[s - 1];
-        if (t->name_len == len && memcmp(t->name, name, len) == 0)
+        if (t->name_len != len)
+            continue;
+        tw = fhir_model__words(t->name, len);
+        if (tw.a == w.a && tw.b == w.b && (len <= 16 || memcmp(t->name + 8, name + 8, len - 16) == 0))
             return t;
     }
 }
@@ -51,22 +58,10 @@ fhir_model_is_resource_type(const char *name, size_t len)
 static const struct fhir_model_key *
 find_key(const struct fhir_model_type *t, const char *key, size_t len, bool want_base)
 {
-    struct fhir_model__words w = fhir_model__words(key, len);
-    uint32_t mask = t->key_mask;
+    uint32_t s = fhir_model__key_slot(t, key, len);
+    const struct fhir_model_key *k = s != 0 ? &t->keys[FHIR_MODEL__SLOT_KEY(s) - 1] : NULL;
 
-    for (uint32_t i = fhir_model__mix(w, len) & mask;; i = (i + 1) & mask) {
-        uint16_t s = t->key_slots[i];
-        const struct fhir_model_key *k;
-
-        if (s == 0)
-            return NULL;
-        k = &t->keys[s - 1];
-        /* the words cover names up to 16 bytes; longer ones compare the middle */
-        if (k->len != len || k->a != w.a || k->b != w.b ||
-            (len > 16 && memcmp(k->name + 8, key + 8, len - 16) != 0))
-            continue;
-        return (k->is_ext == FHIR_MODEL__KEY_BASE) == want_base ? k : NULL;
-    }
+    return k != NULL && (k->is_ext == FHIR_MODEL__KEY_BASE) == want_base ? k : NULL;
 }
 
 bool

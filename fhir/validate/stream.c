@@ -24,6 +24,15 @@
 
 #define BAIL (-1)
 
+/* Every bail is the rare way out (the caller then runs the tree path):
+ * telling the compiler keeps the clean path straight. */
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define STEP(expr)                                                                                 \
+    do {                                                                                           \
+        if (UNLIKELY((expr) < 0))                                                                  \
+            return BAIL;                                                                           \
+    } while (0)
+
 _Static_assert(FHIR_MODEL_MAX_ELEMS <= 64, "element bit sets are one uint64_t");
 
 #define MAX_CONTAINED_IDS 64
@@ -128,15 +137,20 @@ static inline void
 skip_ws(struct sctx *s)
 {
     /* one compare for compact JSON and most tokens */
-    if (s->p < s->end && *s->p <= ' ')
-        skip_ws_run(s);
+    if (s->p < s->end && *s->p <= ' ') {
+        /* the one space after ':' in pretty-printed JSON */
+        if (*s->p == ' ' && s->end - s->p > 1 && s->p[1] > ' ')
+            s->p++;
+        else
+            skip_ws_run(s);
+    }
 }
 
 static int
 expect_char(struct sctx *s, unsigned char ch)
 {
     skip_ws(s);
-    if (s->p >= s->end || *s->p != ch)
+    if (UNLIKELY(s->p >= s->end || *s->p != ch))
         return BAIL;
     s->p++;
     return 0;
@@ -145,7 +159,7 @@ expect_char(struct sctx *s, unsigned char ch)
 static int
 enter(struct sctx *s)
 {
-    if (++s->jdepth > s->lim.max_depth)
+    if (UNLIKELY(++s->jdepth > s->lim.max_depth))
         return BAIL;
     s->p++;
     return 0;
@@ -200,7 +214,7 @@ end_string(struct sctx *s, const unsigned char *p, unsigned f, struct base_str *
 {
     raw->ptr = (const char *)s->p + 1;
     raw->len = (size_t)(p - s->p - 1);
-    if (raw->len > s->lim.max_string)
+    if (UNLIKELY(raw->len > s->lim.max_string))
         return BAIL;
     s->p = p + 1;
     *flags = f;
@@ -218,7 +232,7 @@ scan_string_general(struct sctx *s, struct base_str *raw, unsigned *flags)
         unsigned ch;
 
         p = skip_plain(p, end);
-        if (p >= end)
+        if (UNLIKELY(p >= end))
             return BAIL;
         ch = *p;
         if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
@@ -227,17 +241,17 @@ scan_string_general(struct sctx *s, struct base_str *raw, unsigned *flags)
         }
         if (ch == '"')
             break;
-        if (ch < 0x20)
+        if (UNLIKELY(ch < 0x20))
             return BAIL;
         if (ch >= 0x80) {
             size_t n = utf8_seq(p, end);
 
-            if (n == 0)
+            if (UNLIKELY(n == 0))
                 return BAIL;
             p += n;
             continue;
         }
-        if (end - p < 2)
+        if (UNLIKELY(end - p < 2))
             return BAIL;
         switch (p[1]) {
         case 'b':
@@ -275,50 +289,57 @@ scan_string(struct sctx *s, struct base_str *raw, unsigned *flags)
     return end_string(s, p, 0, raw, flags);
 }
 
-/* The decoded text of a scanned string (into scratch when escaped). */
+/* The decoded text of a scanned string (into scratch when escaped).  The
+ * text is never longer than the raw string, so scratch is sized once and
+ * written directly. */
 static int
 decode(struct sctx *s, struct base_str raw, unsigned flags, struct base_str *out)
 {
     const char *p = raw.ptr;
     const char *end = raw.ptr + raw.len;
+    char *o;
 
     if (!(flags & STR_ESCAPED)) {
         *out = raw;
         return 0;
     }
     base_buf_reset(&s->scratch);
+    if (UNLIKELY(base_buf_reserve(&s->scratch, raw.len) != BASE_OK))
+        return BAIL;
+    o = s->scratch.data;
     while (p < end) {
         const char *bs = memchr(p, '\\', (size_t)(end - p));
-        char ch;
+        size_t n = (size_t)((bs != NULL ? bs : end) - p);
 
-        if (bs == NULL) {
-            TRY(base_buf_append(&s->scratch, p, (size_t)(end - p)) == BASE_OK ? 0 : BAIL);
+        memcpy(o, p, n);
+        o += n;
+        if (bs == NULL)
             break;
-        }
-        TRY(base_buf_append(&s->scratch, p, (size_t)(bs - p)) == BASE_OK ? 0 : BAIL);
+        /* the scanner let only these escapes through */
         switch (bs[1]) {
         case 'b':
-            ch = '\b';
+            *o++ = '\b';
             break;
         case 'f':
-            ch = '\f';
+            *o++ = '\f';
             break;
         case 'n':
-            ch = '\n';
+            *o++ = '\n';
             break;
         case 'r':
-            ch = '\r';
+            *o++ = '\r';
             break;
         case 't':
-            ch = '\t';
+            *o++ = '\t';
             break;
         default:
-            ch = bs[1]; /* " \ / */
+            *o++ = bs[1]; /* " \ / */
             break;
         }
-        TRY(base_buf_putc(&s->scratch, ch) == BASE_OK ? 0 : BAIL);
         p = bs + 2;
     }
+    *o = '\0'; /* reserve() left room: the buffer stays a C string */
+    s->scratch.len = (size_t)(o - s->scratch.data);
     *out = base_buf_str(&s->scratch);
     return 0;
 }
@@ -336,7 +357,7 @@ scan_number(struct sctx *s, struct base_str *lit)
         q++;
     lit->ptr = (const char *)s->p;
     lit->len = (size_t)(q - s->p);
-    if (lit->len > s->lim.max_string || !fhir_json_number_syntax_ok(lit->ptr, lit->len))
+    if (UNLIKELY(lit->len > s->lim.max_string || !fhir_json_number_syntax_ok(lit->ptr, lit->len)))
         return BAIL;
     s->p = q;
     return 0;
@@ -398,43 +419,55 @@ base64_plain(struct sctx *s)
     return true;
 }
 
+/* The primitives whose JSON form is not a string (json.html#primitive). */
+#define PRIM_BIT(p)     (1u << (p))
+#define PRIM_NOT_STRING                                                                            \
+    (PRIM_BIT(FHIR_PRIM_BOOLEAN) | PRIM_BIT(FHIR_PRIM_DECIMAL) | PRIM_BIT(FHIR_PRIM_INTEGER) |     \
+     PRIM_BIT(FHIR_PRIM_POSITIVEINT) | PRIM_BIT(FHIR_PRIM_UNSIGNEDINT))
+/* Free text: fhir_validate_primitive() only limits its length. */
+#define PRIM_TEXT (PRIM_BIT(FHIR_PRIM_STRING) | PRIM_BIT(FHIR_PRIM_MARKDOWN))
+_Static_assert(FHIR_PRIM_XHTML < 32, "primitive kinds fit a 32-bit set");
+
+/* A boolean or number primitive at s->p (not a string). */
 static int
-primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
-          struct base_str *out_str)
+literal(struct sctx *s, enum fhir_model_prim prim)
 {
+    struct base_str raw;
+
+    if (UNLIKELY(!(PRIM_BIT(prim) & PRIM_NOT_STRING)))
+        return BAIL;
+    if (prim == FHIR_PRIM_BOOLEAN)
+        return is_lit(s, "true", 4) || is_lit(s, "false", 5) ? 0 : BAIL;
+    STEP(scan_number(s, &raw));
+    /* for literals the tree's range check and this agree on validity */
+    return prim == FHIR_PRIM_DECIMAL || fhir_validate_primitive(prim, raw.ptr, raw.len) == FHIR_PRIM_OK
+               ? 0
+               : BAIL;
+}
+
+/* A string primitive at s->p ('"'), every case: base64 attachments,
+ * narratives, escapes, bound codes, values kept for the holder. */
+static int
+string_general(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
+               struct base_str *out_str)
+{
+    enum fhir_model_prim prim = (enum fhir_model_prim)t->prim;
     struct base_str raw;
     struct base_str v;
     unsigned flags;
 
-    /* callers stand on the value (whitespace skipped) */
-    if (s->p >= s->end)
-        return BAIL;
-    switch (t->prim) {
-    case FHIR_PRIM_BOOLEAN:
-        return is_lit(s, "true", 4) || is_lit(s, "false", 5) ? 0 : BAIL;
-    case FHIR_PRIM_DECIMAL:
-        return scan_number(s, &raw);
-    case FHIR_PRIM_INTEGER:
-    case FHIR_PRIM_POSITIVEINT:
-    case FHIR_PRIM_UNSIGNEDINT:
-        /* for literals the tree's range check and this agree on validity */
-        TRY(scan_number(s, &raw));
-        return fhir_validate_primitive(t->prim, raw.ptr, raw.len) == FHIR_PRIM_OK ? 0 : BAIL;
-    default:
-        break;
-    }
-    if (*s->p != '"')
-        return BAIL;
     if (t->prim == FHIR_PRIM_BASE64BINARY && out_str == NULL &&
         (e == NULL || e->valueset == NULL) && base64_plain(s))
         return 0;
-    TRY(scan_string(s, &raw, &flags));
-    if ((flags & STR_CTRL) || raw.len == 0)
+    STEP(scan_string(s, &raw, &flags));
+    if (UNLIKELY((flags & STR_CTRL) || raw.len == 0))
         return BAIL;
-    TRY(decode(s, raw, flags, &v));
+    STEP(decode(s, raw, flags, &v));
     if (t->prim == FHIR_PRIM_XHTML)
         return fhir_validate__xhtml(v.ptr, v.len) == FHIR_XHTML_OK ? 0 : BAIL;
-    if (fhir_validate_primitive(t->prim, v.ptr, v.len) != FHIR_PRIM_OK)
+    /* free text within the length limit needs no call */
+    if (!((PRIM_BIT(prim) & PRIM_TEXT) && v.len <= FHIR_VALIDATE__STRING_MAX_CHARS) &&
+        fhir_validate_primitive(prim, v.ptr, v.len) != FHIR_PRIM_OK)
         return BAIL;
     if (e != NULL && e->valueset != NULL &&
         (t->prim == FHIR_PRIM_CODE || t->prim == FHIR_PRIM_STRING || t->prim == FHIR_PRIM_URI) &&
@@ -443,26 +476,58 @@ primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_mod
         return BAIL;
     if (out_str != NULL) {
         /* captured values point into the text: escaped ones are not kept */
-        if (flags & STR_ESCAPED)
+        if (UNLIKELY(flags & STR_ESCAPED))
             return BAIL;
         *out_str = v;
     }
     return 0;
 }
 
+/* Primitives string_general() handles from the start. */
+#define PRIM_GENERAL (PRIM_BIT(FHIR_PRIM_BASE64BINARY) | PRIM_BIT(FHIR_PRIM_XHTML))
+
+static int
+primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
+          struct base_str *out_str)
+{
+    enum fhir_model_prim prim = (enum fhir_model_prim)t->prim;
+    const unsigned char *start = s->p;
+    struct base_str raw;
+    unsigned flags;
+
+    /* callers stand on the value (whitespace skipped) */
+    if (UNLIKELY(s->p >= s->end))
+        return BAIL;
+    if (*s->p != '"')
+        return literal(s, prim);
+    if (UNLIKELY(PRIM_BIT(prim) & PRIM_NOT_STRING))
+        return BAIL;
+    if ((PRIM_BIT(prim) & PRIM_GENERAL) || (e != NULL && e->valueset != NULL) || out_str != NULL)
+        return string_general(s, t, e, out_str);
+    /* the common case, kept small: an unescaped string checked by its type */
+    STEP(scan_string(s, &raw, &flags));
+    if (flags != 0) {
+        s->p = start;
+        return string_general(s, t, e, out_str);
+    }
+    if (UNLIKELY(raw.len == 0))
+        return BAIL;
+    if ((PRIM_BIT(prim) & PRIM_TEXT) && raw.len <= FHIR_VALIDATE__STRING_MAX_CHARS)
+        return 0;
+    return fhir_validate_primitive(prim, raw.ptr, raw.len) == FHIR_PRIM_OK ? 0 : BAIL;
+}
+
 /* -------------------------------------------------------------- objects -- */
 
+/* What an object has seen so far: bit sets, so that a new object costs no
+ * clearing and a member a few bit operations. */
 struct frame {
-    uint64_t seen_mask; /* bit i: element i seen in any form */
-    unsigned char seen[FHIR_MODEL_MAX_ELEMS];
-    unsigned char choice[FHIR_MODEL_MAX_ELEMS];
+    uint64_t val;                   /* bit i: element i seen as "name" */
+    uint64_t ext;                   /* bit i: element i seen as "_name" */
     uint64_t ext_without_extension; /* "_name" objects that need the value */
-    size_t members;
-    size_t non_id;
+    /* choice[i]: the choice of element i, written whenever bit i is set */
+    unsigned char choice[FHIR_MODEL_MAX_ELEMS];
 };
-
-#define SEEN_VAL 0x01u
-#define SEEN_EXT 0x02u
 
 static bool
 key_is(struct base_str k, const char *lit, size_t n)
@@ -506,12 +571,13 @@ capture_slot(const struct fhir_model_type *t, unsigned how, struct base_str key,
     return NULL;
 }
 
-/* The value side of member `m` (array or single). */
+/* The value side of element `e` of `owner`, of type `type` (choice
+ * resolved): array or single. */
 static int
-member_value(struct sctx *s, const struct fhir_model_type *owner, const struct fhir_model_match *m,
-             struct sobj *out, struct base_str *capture, bool *capture_flag)
+member_value(struct sctx *s, const struct fhir_model_type *owner, const struct fhir_model_elem *e,
+             const struct fhir_model_type *type, struct sobj *out, struct base_str *capture,
+             bool *capture_flag)
 {
-    const struct fhir_model_elem *e = m->elem;
     struct sobj *cc_acc = NULL;
     size_t n = 0;
 
@@ -520,33 +586,33 @@ member_value(struct sctx *s, const struct fhir_model_type *owner, const struct f
         key_is((struct base_str){e->name, e->name_len}, "coding", 6))
         cc_acc = out;
     skip_ws(s);
-    if (s->p >= s->end || *s->p == 'n')
+    if (UNLIKELY(s->p >= s->end || *s->p == 'n'))
         return BAIL; /* null */
     if (!fhir_model_elem_is_multiple(e)) {
-        if (*s->p == '[')
+        if (UNLIKELY(*s->p == '['))
             return BAIL;
-        if (capture != NULL && m->type->kind == FHIR_MODEL_PRIMITIVE) {
-            TRY(primitive(s, m->type, e, capture));
+        if (capture != NULL && type->kind == FHIR_MODEL_PRIMITIVE) {
+            STEP(primitive(s, type, e, capture));
             if (capture_flag != NULL)
                 *capture_flag = true;
             return 0;
         }
-        return value(s, m->type, e, cc_acc);
+        return value(s, type, e, cc_acc);
     }
-    if (*s->p != '[')
+    if (UNLIKELY(*s->p != '['))
         return BAIL;
-    TRY(enter(s));
+    STEP(enter(s));
     skip_ws(s);
-    if (s->p < s->end && *s->p == ']')
+    if (UNLIKELY(s->p < s->end && *s->p == ']'))
         return BAIL; /* empty array */
     for (;;) {
-        if (n >= s->lim.max_array)
+        if (UNLIKELY(n >= s->lim.max_array))
             return BAIL;
         fhir_validate__set_index(s->c, (long)n);
         skip_ws(s);
-        if (s->p >= s->end || *s->p == 'n')
+        if (UNLIKELY(s->p >= s->end || *s->p == 'n'))
             return BAIL;
-        TRY(value(s, m->type, e, cc_acc));
+        STEP(value(s, type, e, cc_acc));
         n++;
         skip_ws(s);
         if (s->p < s->end && *s->p == ',') {
@@ -561,7 +627,7 @@ member_value(struct sctx *s, const struct fhir_model_type *owner, const struct f
     }
     s->jdepth--;
     fhir_validate__set_index(s->c, -1);
-    if (e->max != FHIR_MODEL_MAX_UNBOUNDED && n > e->max)
+    if (UNLIKELY(e->max != FHIR_MODEL_MAX_UNBOUNDED && n > e->max))
         return BAIL;
     return 0;
 }
@@ -583,35 +649,47 @@ object(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct sob
 {
     struct frame fr;
 
-    if (s->p >= s->end || *s->p != '{')
+    if (UNLIKELY(s->p >= s->end || *s->p != '{'))
         return BAIL;
-    if (s->c->depth >= s->c->max_depth)
+    if (UNLIKELY(s->c->depth >= s->c->max_depth))
         return BAIL;
-    TRY(enter(s));
+    STEP(enter(s));
     return object_members(s, t, how, out, &fr, false);
+}
+
+/* Is `bits` exactly element "id" of `t` (ele-1: an element with only an id)? */
+static bool
+only_id(const struct fhir_model_type *t, uint64_t bits)
+{
+    const struct fhir_model_elem *e;
+
+    if (bits == 0 || (bits & (bits - 1)) != 0)
+        return false;
+    e = &t->elems[__builtin_ctzll(bits)];
+    return e->name_len == 2 && memcmp(e->name, "id", 2) == 0;
 }
 
 static int
 check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct sobj *out,
           const struct frame *fr, struct base_str ref, bool has_ref)
 {
-    if (fr->members == 0 && !(how & OBJ_RESOURCE))
+    uint64_t seen = fr->val | fr->ext;
+
+    if (UNLIKELY(seen == 0 && !(how & OBJ_RESOURCE)))
         return BAIL; /* empty object */
-    if ((t->required_mask & ~fr->seen_mask) != 0)
+    if (UNLIKELY((t->required_mask & ~seen) != 0))
         return BAIL; /* a required element is missing */
-    if (how == OBJ_PLAIN && fr->non_id == 0)
+    if (UNLIKELY(how == OBJ_PLAIN && fr->ext == 0 && only_id(t, fr->val)))
         return BAIL; /* ele-1: only an id */
-    for (size_t i = 0; fr->ext_without_extension != 0 && i < t->elem_count; i++) {
-        if ((fr->ext_without_extension >> i & 1u) && !(fr->seen[i] & SEEN_VAL))
-            return BAIL; /* ele-1: "_name" with neither value nor extension */
-    }
+    if (UNLIKELY((fr->ext_without_extension & ~fr->val) != 0))
+        return BAIL; /* ele-1: "_name" with neither value nor extension */
     switch (t->index) {
     case FHIR_T_EXTENSION:
-        if ((fr->seen[FHIR_E_EXTENSION_EXTENSION] != 0) == (fr->seen[FHIR_E_EXTENSION_VALUE] != 0))
+        if (UNLIKELY(((seen >> FHIR_E_EXTENSION_EXTENSION) & 1u) == ((seen >> FHIR_E_EXTENSION_VALUE) & 1u)))
             return BAIL; /* ext-1 */
         break;
     case FHIR_T_SIMPLEQUANTITY:
-        if (fr->seen[FHIR_E_SIMPLEQUANTITY_COMPARATOR] != 0)
+        if (UNLIKELY((seen >> FHIR_E_SIMPLEQUANTITY_COMPARATOR) & 1u))
             return BAIL; /* sqty-1 */
         break;
     case FHIR_T_REFERENCE:
@@ -621,14 +699,14 @@ check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct 
         case FHIR_VALIDATE__REF_OK:
             break;
         case FHIR_VALIDATE__REF_LOCAL:
-            if (s->scope == NULL || s->scope->n_refs >= MAX_LOCAL_REFS)
+            if (UNLIKELY(s->scope == NULL || s->scope->n_refs >= MAX_LOCAL_REFS))
                 return BAIL;
             s->scope->refs[s->scope->n_refs].ptr = ref.ptr + 1;
             s->scope->refs[s->scope->n_refs].len = ref.len - 1;
             s->scope->n_refs++;
             break;
         case FHIR_VALIDATE__REF_CONDITIONAL:
-            if (s->tx == TX_UNKNOWN)
+            if (UNLIKELY(s->tx == TX_UNKNOWN))
                 return BAIL;
             if (s->tx == TX_NO)
                 fhir_validate__warn_conditional(s->c);
@@ -641,7 +719,62 @@ check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct 
         break;
     }
     if (how == OBJ_PRIM_EXT)
-        out->has_extension = fr->seen[FHIR_E_PRIMITIVE_EXTENSION] != 0;
+        out->has_extension = (seen >> FHIR_E_PRIMITIVE_EXTENSION) & 1u;
+    return 0;
+}
+
+/*
+ * Does a member of this object need more than its value checked: a value
+ * kept for the holder (capture_slot), the rules on resources' members
+ * (dom-2, dom-4, dom-5, Bundle.type)?  Most objects (HumanName, Coding
+ * without a binding, backbone elements) do not, and their members skip
+ * those tests.
+ */
+static bool
+members_special(const struct fhir_model_type *t, unsigned how, const struct sobj *out)
+{
+    return (how & OBJ_RESOURCE) || t->index == FHIR_T_REFERENCE || t->index == FHIR_T_META ||
+           (out->want_code && fhir_validate__is_coded(t));
+}
+
+/* After the key of a member of a resource, Reference, Meta or coded type:
+ * the rules on the key, and where its value goes (NULL: nowhere). */
+static int
+special_key(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct base_str key,
+            struct sobj *out, struct base_str *ref, bool *has_ref, struct base_str **cap,
+            bool **cap_flag)
+{
+    /* dom-2: no nested contained */
+    if (UNLIKELY((how & OBJ_CONTAINED) && key_is(key, "contained", 9)))
+        return BAIL;
+    *cap_flag = NULL;
+    *cap = capture_slot(t, how, key, out, ref, cap_flag);
+    if (*cap == ref)
+        *cap_flag = has_ref;
+    if ((how & OBJ_RESOURCE) && (how & OBJ_CONTAINED) && key_is(key, "meta", 4))
+        s->meta_of_contained = true;
+    if (s->meta_of_contained && t->index == FHIR_T_META &&
+        (key_is(key, "versionId", 9) || key_is(key, "lastUpdated", 11) ||
+         key_is(key, "security", 8)))
+        return BAIL; /* dom-4, dom-5 */
+    return 0;
+}
+
+/* A "_name" member: an object with id and extension. */
+static int
+ext_member(struct sctx *s, const struct fhir_model_type *type, const struct fhir_model_elem *e,
+           struct base_str key, struct frame *fr, uint64_t bit)
+{
+    struct sobj sub = {0};
+
+    fhir_validate__push(s->c, key.ptr + 1, key.len - 1, -1);
+    skip_ws(s);
+    if (UNLIKELY(fhir_model_elem_is_multiple(e) || s->p >= s->end || *s->p != '{'))
+        return BAIL;
+    STEP(object(s, type, OBJ_PRIM_EXT, &sub));
+    if (!sub.has_extension)
+        fr->ext_without_extension |= bit;
+    fhir_validate__pop(s->c);
     return 0;
 }
 
@@ -652,12 +785,11 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
     struct fhir_validate__ctx *c = s->c;
     struct base_str ref = {NULL, 0};
     bool has_ref = false;
+    bool special = members_special(t, how, out);
 
-    memset(fr->seen, 0, t->elem_count);
-    fr->seen_mask = 0;
+    fr->val = 0;
+    fr->ext = 0;
     fr->ext_without_extension = 0;
-    fr->members = first_done ? 1 : 0;
-    fr->non_id = first_done ? 1 : 0;
     c->depth++;
     skip_ws(s);
     if (!first_done && s->p < s->end && *s->p == '}') {
@@ -666,12 +798,16 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
     }
     for (;;) {
         struct base_str key;
-        struct fhir_model_match m;
+        uint32_t k;
+        unsigned elem;
+        unsigned choice;
+        bool is_ext;
+        const struct fhir_model_elem *e;
+        const struct fhir_model_type *type;
         unsigned flags;
-        unsigned bit;
-        unsigned char *seen;
+        uint64_t bit;
         bool *cap_flag = NULL;
-        struct base_str *cap;
+        struct base_str *cap = NULL;
 
         if (first_done) {
             skip_ws(s);
@@ -679,64 +815,58 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
                 s->p++;
                 break;
             }
-            if (s->p >= s->end || *s->p != ',')
+            if (UNLIKELY(s->p >= s->end || *s->p != ','))
                 return BAIL;
             s->p++;
         }
         first_done = true;
         skip_ws(s);
-        if (s->p >= s->end || *s->p != '"')
+        if (UNLIKELY(s->p >= s->end || *s->p != '"'))
             return BAIL;
-        TRY(scan_string(s, &key, &flags));
-        if (flags != 0 || !fhir_model_match_key(t, key.ptr, key.len, &m))
+        STEP(scan_string(s, &key, &flags));
+        k = flags == 0 ? fhir_model__key_slot(t, key.ptr, key.len) : 0;
+        if (UNLIKELY(k == 0 || FHIR_MODEL__SLOT_IS_EXT(k) == FHIR_MODEL__KEY_BASE))
             return BAIL; /* escaped or unknown names, resourceType again */
-        fr->members++;
-        if (!key_is(key, "id", 2))
-            fr->non_id++;
-        bit = m.is_ext ? SEEN_EXT : SEEN_VAL;
-        seen = &fr->seen[m.elem_index];
-        if ((*seen & bit) || (*seen != 0 && fhir_model_elem_is_choice(m.elem) &&
-                              fr->choice[m.elem_index] != m.choice_index))
+        elem = FHIR_MODEL__SLOT_ELEM(k);
+        choice = FHIR_MODEL__SLOT_CHOICE(k);
+        is_ext = FHIR_MODEL__SLOT_IS_EXT(k) != 0;
+        e = &t->elems[elem];
+        bit = UINT64_C(1) << elem;
+        if (((is_ext ? fr->ext : fr->val) & bit) ||
+            (((fr->val | fr->ext) & bit) && fhir_model_elem_is_choice(e) &&
+             fr->choice[elem] != choice))
             return BAIL; /* duplicate name or a second choice */
-        *seen |= (unsigned char)bit;
-        fr->seen_mask |= UINT64_C(1) << m.elem_index;
-        fr->choice[m.elem_index] = (unsigned char)m.choice_index;
-        TRY(expect_char(s, ':'));
-        if (how & OBJ_CONTAINED) {
-            /* dom-2: no nested contained */
-            if (key_is(key, "contained", 9))
-                return BAIL;
+        if (is_ext)
+            fr->ext |= bit;
+        else
+            fr->val |= bit;
+        fr->choice[elem] = (unsigned char)choice;
+        type = fhir_model_elem_is_choice(e) ? e->choices[choice].type : e->type;
+        STEP(expect_char(s, ':'));
+        if (is_ext) {
+            STEP(ext_member(s, type, e, key, fr, bit));
+            continue;
         }
-        if (m.is_ext) {
-            struct sobj sub = {0};
-
-            fhir_validate__push(c, key.ptr + 1, key.len - 1, -1);
+        if (special)
+            STEP(special_key(s, t, how, key, out, &ref, &has_ref, &cap, &cap_flag));
+        if (cap == NULL && type->kind == FHIR_MODEL_PRIMITIVE && !fhir_model_elem_is_multiple(e)) {
+            /* the commonest member: a single primitive, which proves itself
+             * clean or bails — it never reports, so it needs no path step
+             * (null and arrays bail in primitive()) */
             skip_ws(s);
-            if (fhir_model_elem_is_multiple(m.elem) || s->p >= s->end || *s->p != '{')
-                return BAIL;
-            TRY(object(s, m.type, OBJ_PRIM_EXT, &sub));
-            if (!sub.has_extension)
-                fr->ext_without_extension |= UINT64_C(1) << m.elem_index;
-            fhir_validate__pop(c);
+            STEP(primitive(s, type, e, NULL));
             continue;
         }
         fhir_validate__push(c, key.ptr, key.len, -1);
-        cap = capture_slot(t, how, key, out, &ref, &cap_flag);
-        if (cap == &ref)
-            cap_flag = &has_ref;
-        if ((how & OBJ_RESOURCE) && (how & OBJ_CONTAINED) && key_is(key, "meta", 4))
-            s->meta_of_contained = true;
-        if (s->meta_of_contained && t->index == FHIR_T_META &&
-            (key_is(key, "versionId", 9) || key_is(key, "lastUpdated", 11) ||
-             key_is(key, "security", 8)))
-            return BAIL; /* dom-4, dom-5 */
-        TRY(member_value(s, t, &m, out, cap, cap_flag));
-        if ((how & OBJ_RESOURCE) && key_is(key, "meta", 4))
-            s->meta_of_contained = false;
-        if (t->index == FHIR_T_BUNDLE && cap == &ref) {
-            /* entries that follow know whether this is a transaction */
-            s->tx = bundle_tx(ref);
-            has_ref = false;
+        STEP(member_value(s, t, e, type, out, cap, cap_flag));
+        if (special) {
+            if ((how & OBJ_RESOURCE) && key_is(key, "meta", 4))
+                s->meta_of_contained = false;
+            if (t->index == FHIR_T_BUNDLE && cap == &ref) {
+                /* entries that follow know whether this is a transaction */
+                s->tx = bundle_tx(ref);
+                has_ref = false;
+            }
         }
         fhir_validate__pop(c);
     }
@@ -756,7 +886,7 @@ check_local_refs(const struct scope *sc)
 
         while (k < sc->n_ids && !base_str_eq(sc->ids[k], sc->refs[i]))
             k++;
-        if (k == sc->n_ids)
+        if (UNLIKELY(k == sc->n_ids))
             return BAIL; /* ref-1 */
     }
     return 0;
@@ -778,21 +908,21 @@ resource(struct sctx *s, unsigned how, const char *expect)
     int rc;
 
     skip_ws(s);
-    if (s->p >= s->end || *s->p != '{' || c->depth >= c->max_depth)
+    if (UNLIKELY(s->p >= s->end || *s->p != '{' || c->depth >= c->max_depth))
         return BAIL;
-    TRY(enter(s));
+    STEP(enter(s));
     skip_ws(s);
     /* resourceType first (it nearly always is; otherwise the tree decides) */
-    if (s->p >= s->end || *s->p != '"')
+    if (UNLIKELY(s->p >= s->end || *s->p != '"'))
         return BAIL;
-    TRY(scan_string(s, &key, &flags));
-    if (flags != 0 || !key_is(key, "resourceType", 12))
+    STEP(scan_string(s, &key, &flags));
+    if (UNLIKELY(flags != 0 || !key_is(key, "resourceType", 12)))
         return BAIL;
-    TRY(expect_char(s, ':'));
+    STEP(expect_char(s, ':'));
     skip_ws(s);
-    if (s->p >= s->end || *s->p != '"')
+    if (UNLIKELY(s->p >= s->end || *s->p != '"'))
         return BAIL;
-    TRY(scan_string(s, &name, &flags));
+    STEP(scan_string(s, &name, &flags));
     t = flags == 0 ? fhir_model_type_find(name.ptr, name.len) : NULL;
     if (t == NULL || t->kind != FHIR_MODEL_RESOURCE || (t->flags & FHIR_MODEL_TYPE_ABSTRACT) ||
         (expect != NULL && strcmp(expect, t->name) != 0))
@@ -810,7 +940,7 @@ resource(struct sctx *s, unsigned how, const char *expect)
     if (rc == 0 && !(how & OBJ_CONTAINED))
         rc = check_local_refs(&scope);
     if (rc == 0 && (how & OBJ_CONTAINED) && out.has_id) {
-        if (saved_scope == NULL || saved_scope->n_ids >= MAX_CONTAINED_IDS)
+        if (UNLIKELY(saved_scope == NULL || saved_scope->n_ids >= MAX_CONTAINED_IDS))
             return BAIL;
         saved_scope->ids[saved_scope->n_ids++] = out.id;
     }
@@ -841,7 +971,7 @@ value(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_e
     }
     out.vs = e != NULL ? e->valueset : NULL;
     out.want_code = out.vs != NULL || cc_acc != NULL;
-    TRY(object(s, t, OBJ_PLAIN, &out));
+    STEP(object(s, t, OBJ_PLAIN, &out));
     if (cc_acc != NULL) {
         member =
             fhir_validate__code_member(cc_acc->vs, out.system, out.has_system, out.code, &checked);
@@ -867,7 +997,7 @@ fhir_validate__stream(struct fhir_validate__ctx *c, const char *text, size_t len
 
     s.c = c;
     s.lim = fhir_json_limits_default();
-    if (len > s.lim.max_doc)
+    if (UNLIKELY(len > s.lim.max_doc))
         return BAIL;
     s.p = (const unsigned char *)text;
     s.end = s.p + len;

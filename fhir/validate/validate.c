@@ -202,7 +202,7 @@ int
 fhir_validate_json(const char *text, size_t len, const struct fhir_validate_opts *opts, json_t *oo,
                    struct fhir_validate_result *out, struct base_err *err)
 {
-    struct base_err perr = {0};
+    struct base_err perr; /* zeroed on the slow path only (it is 476 bytes) */
     struct fhir_validate__ctx c;
     size_t mark = oo != NULL ? json_array_size(json_object_get(oo, "issue")) : 0;
     json_t *res = NULL;
@@ -217,6 +217,7 @@ fhir_validate_json(const char *text, size_t len, const struct fhir_validate_opts
     if (oo != NULL)
         roll_back(oo, mark);
     /* reference path: parse, then walk the tree */
+    memset(&perr, 0, sizeof(perr));
     rc = fhir_json_parse(text, len, NULL, &res, &perr);
     if (rc == BASE_E_NOMEM)
         return rc;

@@ -19,6 +19,9 @@
 #include "fhir/model/gen/model_ids.h"
 #include "fhir/validate/fhir_validate.h"
 
+/* Strings SHALL NOT exceed 1MB (1024*1024 characters) (datatypes.html#string). */
+#define FHIR_VALIDATE__STRING_MAX_CHARS (1024u * 1024u)
+
 /* Path segments kept for locations; deeper paths are cut with "...". */
 #define FHIR_VALIDATE__MAX_SEGS 160u
 

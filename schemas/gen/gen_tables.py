@@ -6,9 +6,10 @@ Writes
                                  property hash tables, required value sets
   fhir/model/gen/model_ids.h     enum fhir_model_type_id (named types)
 
-The hash tables use fhir_model__hash (fhir/model/fhir_model.h; hash() below
-is the same function) with linear probing; they are laid out here so the C
-side needs no start-up work.
+The hash tables use fhir_model__hash (fhir/model/fhir_model.h; hash_name()
+below is the same function) with linear probing; they are laid out here so
+the C side needs no start-up work.  A type's property table also has a seed
+(fhir_model__mix_seeded), chosen so that its keys do not collide.
 
 Standard library only.  Usage: gen_tables.py SCHEMAS_FHIR_DIR OUT_DIR
 """
@@ -50,14 +51,24 @@ def name_words(s):
     return a, z
 
 
-def hash_name(s):
-    """fhir_model__hash: the words mixed with the length."""
+def hash_base(s):
+    """fhir_model__mix before its final step: the words and the length."""
     a, z = name_words(s)
     n = len(s.encode("utf-8"))
-    x = (a * 0x9E3779B97F4A7C15 + z * 0xC2B2AE3D27D4EB4F + n) & M64
+    return (a * 0x9E3779B97F4A7C15 + z * 0xC2B2AE3D27D4EB4F + n) & M64
+
+
+def hash_final(x, seed=0):
+    """fhir_model__mix_seeded: the seed is added before the final mix."""
+    x = (x + seed * 0xD6E8FEB86659FD93) & M64
     x ^= x >> 29
     x = (x * 0xBF58476D1CE4E5B9) & M64
     return x >> 32
+
+
+def hash_name(s):
+    """fhir_model__hash: the words mixed with the length."""
+    return hash_final(hash_base(s))
 
 
 def cstr(s):
@@ -86,6 +97,52 @@ def hash_slots(names, min_size=4):
             h = (h + 1) & (size - 1)
         slots[h] = i + 1
     return slots
+
+
+KEY_SEEDS = 64          # seeds tried per table size
+KEY_MAX_SLOTS = 16384   # largest table tried for one type's keys
+
+
+def key_slots(names):
+    """A type's JSON property table: the smallest size (from twice the key
+    count) and seed at which every key sits in its home slot, so that a
+    lookup is one probe and one comparison.  Linear probing stays the rule
+    (a type without such a seed gets the one that displaces fewest keys)."""
+    base = [hash_base(n) for n in names]
+    size = 4
+    while size < 2 * len(names):
+        size *= 2
+    best = None
+    while size <= KEY_MAX_SLOTS:
+        for seed in range(KEY_SEEDS):
+            displaced = len(names) - len({hash_final(x, seed) & (size - 1) for x in base})
+            if best is None or displaced < best[0]:
+                best = (displaced, size, seed)
+            if displaced == 0:
+                break
+        if best[0] == 0:
+            break
+        size *= 2
+    _, size, seed = best
+    slots = [0] * size
+    for i, x in enumerate(base):
+        h = hash_final(x, seed) & (size - 1)
+        while slots[h]:
+            h = (h + 1) & (size - 1)
+        slots[h] = i + 1
+    return slots, seed
+
+
+def pack_key_slot(v, tkeys):
+    """A key slot as fhir_model.h's FHIR_MODEL__SLOT_* read it: the key's
+    index + 1 in bits 0-15, its element (bits 16-21), choice (22-27) and
+    form (28-29), so that a lookup knows them without loading the key."""
+    if v == 0:
+        return 0
+    _, ei, ci, ext = tkeys[v - 1]
+    if v > 0xFFFF or ei > 63 or ci > 63 or ext > 3:
+        fail("a key does not fit its slot (index %d, element %d, choice %d)" % (v, ei, ci))
+    return v | ei << 16 | ci << 22 | ext << 28
 
 
 def cap(s):
@@ -197,11 +254,12 @@ class Tables:
             names = [k[0] for k in tkeys]
             if len(set(names)) != len(names):
                 fail("%s: duplicate JSON property names" % t["name"])
-            slots = hash_slots(names) if names else [0]
+            slots, seed = key_slots(names) if names else ([0], 0)
+            slots = [pack_key_slot(v, tkeys) for v in slots]
             keys.extend(tkeys)
             kslots.extend(slots)
             max_elems = max(max_elems, len(t["elements"]))
-            type_rows.append((t, e_first, k_first, s_first, len(slots) - 1, required,
+            type_rows.append((t, e_first, k_first, s_first, len(slots) - 1, seed, required,
                               required_mask))
         lines.append("static const struct fhir_model_choice C[%d] = {\n" % len(choices))
         for ty, jn in choices:
@@ -216,19 +274,19 @@ class Tables:
             lines.append("    {UINT64_C(0x%x), UINT64_C(0x%x), %s, %d, %d, %d, %d},\n"
                          % (a, z, cstr(name), len(name), ei, ci, ext))
         lines.append("};\n\n")
-        lines.append("static const uint16_t KS[%d] = {\n" % len(kslots))
+        lines.append("static const uint32_t KS[%d] = {\n" % len(kslots))
         lines.append(self.wrap(kslots))
         lines.append("};\n\n")
         lines.append("const struct fhir_model_type fhir_model__types[%d] = {\n" % len(self.types))
-        for t, e_first, k_first, s_first, mask, required, required_mask in type_rows:
+        for t, e_first, k_first, s_first, mask, seed, required, required_mask in type_rows:
             prim = ("FHIR_PRIM_" + t["name"].upper()) if t["kind"] == "primitive-type" \
                 else "FHIR_PRIM_NONE"
             flags = "FHIR_MODEL_TYPE_ABSTRACT" if t["abstract"] else "0"
-            lines.append("    {UINT64_C(0x%x), %s, &E[%d], &K[%d], &KS[%d], %d, %d, %d, %d, %s, %s, "
-                         "%s, %d},\n"
+            lines.append("    {UINT64_C(0x%x), %s, &E[%d], &K[%d], &KS[%d], %d, %d, %d, %d, %d, "
+                         "%s, %s, %s, %d},\n"
                          % (required_mask, cstr(t["name"]), e_first, k_first, s_first,
                             len(t["name"]),
-                            len(t["elements"]), mask, t["index"], KIND[t["kind"]], prim,
+                            len(t["elements"]), mask, seed, t["index"], KIND[t["kind"]], prim,
                             flags, required))
         lines.append("};\n\n")
         tslots = hash_slots([t["name"] for t in self.types])

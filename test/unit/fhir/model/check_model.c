@@ -321,6 +321,50 @@ START_TEST(key_tables_are_consistent)
 }
 END_TEST
 
+/* Lookups compare names by words (first and last 8 bytes, the middle of
+ * longer names): a name one byte off anywhere — start, middle, end, the
+ * bytes only the middle comparison sees — is not found. */
+START_TEST(near_miss_names_are_not_found)
+{
+    char buf[128];
+    size_t tried = 0;
+
+    for (size_t i = 0; i < fhir_model_type_count(); i++) {
+        const struct fhir_model_type *t = fhir_model_type_at(i);
+        struct fhir_model_match m;
+
+        ck_assert_uint_lt(t->name_len, sizeof(buf));
+        for (size_t pos = 0; pos < t->name_len; pos++) {
+            memcpy(buf, t->name, t->name_len);
+            buf[pos] = buf[pos] == '#' ? '$' : '#';
+            ck_assert_ptr_null(fhir_model_type_find(buf, t->name_len));
+            tried++;
+        }
+        /* a prefix or an extension is another name */
+        ck_assert_ptr_ne(fhir_model_type_find(t->name, t->name_len - 1), t);
+        for (size_t j = 0; j < t->elem_count; j++) {
+            const struct fhir_model_elem *e = &t->elems[j];
+            const char *jn = fhir_model_elem_is_choice(e) ? e->choices[0].json_name : e->name;
+            size_t jl = strlen(jn);
+
+            for (size_t pos = 0; pos < jl; pos++) {
+                memcpy(buf, jn, jl);
+                buf[pos] = buf[pos] == '#' ? '$' : '#';
+                ck_assert_msg(!fhir_model_match_key(t, buf, jl, &m), "%s.%s at %zu", t->name, jn,
+                              pos);
+            }
+            memcpy(buf, jn, jl);
+            buf[jl] = 'x';
+            ck_assert_msg(!fhir_model_match_key(t, buf, jl + 1, &m), "%s.%sx", t->name, jn);
+        }
+    }
+    ck_assert_ptr_null(fhir_model_type_find("MedicinalProductIngredienT", 26));
+    ck_assert_ptr_nonnull(fhir_model_type_find("MedicinalProductIngredient", 26));
+    ck_assert_ptr_null(fhir_model_type_find("MedicinalProductXngredient", 26));
+    ck_assert_uint_gt(tried, 5000);
+}
+END_TEST
+
 START_TEST(prim_names)
 {
     ck_assert_str_eq(fhir_model_prim_name(FHIR_PRIM_DATETIME), "dateTime");
@@ -346,6 +390,7 @@ Suite *fhir_model_suite(void)
     tcase_add_test(tc, same_code_in_two_systems);
     tcase_add_test(tc, syntax_only_value_sets);
     tcase_add_test(tc, key_tables_are_consistent);
+    tcase_add_test(tc, near_miss_names_are_not_found);
     tcase_add_test(tc, prim_names);
     suite_add_tcase(s, tc);
     return s;

@@ -544,6 +544,98 @@ START_TEST(base64_on_the_text_path)
 }
 END_TEST
 
+/*
+ * The text path's member loop: single primitives checked without a path
+ * step, escaped strings decoded into scratch, the one space after ':',
+ * bit sets for what an object has seen.  Valid documents must stay on the
+ * fast path (out.fast); invalid ones must leave it, and validate() checks
+ * that both paths report the same issues at the same locations.
+ */
+START_TEST(member_loop_on_the_text_path)
+{
+    static const struct {
+        const char *json;
+        size_t errors;
+        size_t warnings;
+        bool fast;
+    } cases[] = {
+        {P("\"active\":true,\"gender\":\"female\",\"birthDate\":\"1974-12-25\","
+           "\"multipleBirthInteger\":2"),
+         0, 0, true},
+        {"{\n  \"resourceType\": \"Patient\",\n  \"active\": true,\n  \"gender\" :\t\"male\" ,\n"
+         "  \"name\": [ { \"family\": \"a\",  \"given\":\r\n[\"b\"] } ]\n}\n",
+         0, 0, true},
+        {"{\"resourceType\": \"Patient\", \"active\": false}", 0, 0, true},
+        /* escapes decoded before a binding and a type check */
+        {"{\"resourceType\":\"Binary\",\"contentType\":\"text\\/plain\"}", 0, 0, true},
+        {P("\"name\":[{\"family\":\"a\\\"b\\\\c\\/d\\ne\\rf\\tg\"}]"), 0, 0, true},
+        {P("\"gender\":\"ma\\/le\""), 1, 0, false},
+        {P("\"gender\":\"m\\nale\""), 1, 0, false},
+        {"{\"resourceType\":\"Binary\",\"contentType\":\"text\\/ plain\"}", 1, 0, false},
+        {P("\"id\":\"a\\/b\""), 1, 0, false},
+        {P("\"id\":\"a\\\\b\""), 1, 0, false},
+        /* single primitives: wrong JSON types, null, arrays, empty */
+        {P("\"active\":null"), 1, 0, false},
+        {P("\"active\":[true]"), 1, 0, false},
+        {P("\"active\":\"true\""), 1, 0, false},
+        {P("\"active\":truex"), 0, 0, false}, /* not JSON: parsed below */
+        {P("\"gender\":[\"male\"]"), 1, 0, false},
+        {P("\"gender\":7"), 1, 0, false},
+        {P("\"birthDate\":\"\""), 1, 0, false},
+        {P("\"birthDate\":\"1974-02-30\""), 1, 0, false},
+        {P("\"multipleBirthInteger\":\"2\""), 1, 0, false},
+        {P("\"multipleBirthInteger\":2.5"), 1, 0, false},
+        {P("\"multipleBirthBoolean\":0"), 1, 0, false},
+        /* what an object has seen */
+        {P("\"gender\":\"male\",\"gender\":\"male\""), 0, 0, false}, /* not JSON: below */
+        {P("\"deceasedBoolean\":true,\"deceasedDateTime\":\"2015\""), 1, 0, false},
+        {P("\"birthDate\":\"1974\",\"_birthDate\":{\"id\":\"b\"}"), 0, 0, true},
+        {P("\"_birthDate\":{\"id\":\"b\"}"), 1, 0, false},
+        {P("\"name\":[{\"id\":\"a\"}]"), 1, 0, false},
+        {P("\"name\":[{\"id\":\"a\",\"text\":\"t\"}]"), 0, 0, true},
+        {P("\"name\":[{\"_text\":{\"extension\":[{\"url\":\"u\",\"valueCode\":\"x\"}]}}]"), 0, 0,
+         true},
+        {P("\"extension\":[{\"url\":\"u\"}]"), 1, 0, false},
+        {P("\"link\":[{\"type\":\"seealso\"}]"), 1, 0, false},
+        /* the path after single primitives still names the warning's place */
+        {"{\"resourceType\":\"Observation\",\"id\":\"o\",\"status\":\"final\",\"code\":"
+         "{\"text\":\"c\"},\"subject\":{\"display\":\"d\",\"reference\":\"Patient?x=1\"},"
+         "\"issued\":\"2015-02-07T13:28:17Z\"}",
+         0, 1, true},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *text = cases[i].json;
+        struct fhir_validate_result rt;
+        json_t *v = NULL;
+
+        if (fhir_json_parse(text, strlen(text), NULL, &v, NULL) != BASE_OK) {
+            /* not JSON (or a duplicate name): one parse error, never fast */
+            ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                             BASE_E_INVALID);
+            ck_assert_msg(rt.errors == 1 && !rt.fast, "case %zu", i);
+            continue;
+        }
+        json_decref(v);
+        {
+            struct fhir_validate_result r;
+            json_t *oo = validate(text, NULL, &r);
+
+            ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                             cases[i].errors > 0 ? BASE_E_INVALID : BASE_OK);
+            ck_assert_msg(rt.fast == cases[i].fast, "case %zu: fast %d", i, rt.fast);
+            ck_assert_msg(r.errors == cases[i].errors && r.warnings == cases[i].warnings,
+                          "case %zu: %zu errors, %zu warnings", i, r.errors, r.warnings);
+            if (cases[i].warnings > 0)
+                ck_assert_str_eq(
+                    issue_str(json_array_get(json_object_get(oo, "issue"), 0), "expression"),
+                    "Observation.subject.reference");
+            json_decref(oo);
+        }
+    }
+}
+END_TEST
+
 START_TEST(validate_json_reports_parse_errors)
 {
     json_t *oo = fhir_outcome_new();
@@ -627,6 +719,7 @@ Suite *fhir_validate_suite(void)
     tcase_add_test(tc, messages_never_quote_values);
     tcase_add_test(tc, validate_json_reports_parse_errors);
     tcase_add_test(tc, base64_on_the_text_path);
+    tcase_add_test(tc, member_loop_on_the_text_path);
     tcase_add_test(tc, depth_limit);
     tcase_add_test(tc, validate_a_fragment);
     suite_add_tcase(s, tc);

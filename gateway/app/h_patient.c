@@ -323,7 +323,7 @@ gw_app_h_patient_pix(struct gw_http_req *r, void *cls)
  * for; the survivor's record is one more read away.
  */
 static json_t *
-replaced_stub(struct base_arena *a, const struct gw_app *app, const char *id, const char *survivor)
+merged_person_patient(struct base_arena *a, const struct gw_app *app, const char *id, const char *survivor)
 {
     json_t *p = json_pack("{s:s, s:s, s:[{s:s, s:s}], s:b, s:[{s:{s:s}, s:s}]}", "resourceType",
                           "Patient", "id", id, "identifier", "system", app->mpi.person_system,
@@ -376,7 +376,7 @@ gw_app_h_patient_read(struct gw_http_req *r, void *cls)
         return;
     }
     if (strcmp(json_string_value(json_object_get(out, "id")), id) != 0 &&
-        (out = replaced_stub(a, app, id, json_string_value(json_object_get(out, "id")))) == NULL)
+        (out = merged_person_patient(a, app, id, json_string_value(json_object_get(out, "id")))) == NULL)
         return;
     ent.id = json_string_value(json_object_get(out, "id"));
     au.entities = &ent;

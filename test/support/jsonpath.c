@@ -75,3 +75,41 @@ tu_entry_keyed(const json_t *entry)
     }
     return false;
 }
+
+static bool
+entry_is(const json_t *e, const char *type, json_t **res)
+{
+    const char *t;
+
+    *res = json_object_get(e, "resource");
+    t = json_string_value(json_object_get(*res, "resourceType"));
+    return t != NULL && strcmp(t, type) == 0;
+}
+
+size_t
+tu_bundle_count(const json_t *bundle, const char *type)
+{
+    size_t n = 0;
+    size_t i;
+    json_t *e;
+    json_t *r;
+
+    json_array_foreach(json_object_get(bundle, "entry"), i, e)
+        n += entry_is(e, type, &r);
+    return n;
+}
+
+json_t *
+tu_bundle_nth(const json_t *bundle, const char *type, size_t k)
+{
+    size_t i;
+    json_t *e;
+    json_t *r;
+
+    json_array_foreach(json_object_get(bundle, "entry"), i, e)
+    {
+        if (entry_is(e, type, &r) && k-- == 0)
+            return r;
+    }
+    return NULL;
+}

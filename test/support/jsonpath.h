@@ -19,4 +19,9 @@ const char *tu_json_str(const json_t *v, const char *path);
  * the conditional update would never find it again. */
 bool tu_entry_keyed(const json_t *entry);
 
+/* The resources of `type` among a Bundle's entries: how many, and the k-th
+ * (0-based) or NULL. */
+size_t tu_bundle_count(const json_t *bundle, const char *type);
+json_t *tu_bundle_nth(const json_t *bundle, const char *type, size_t k);
+
 #endif /* TEST_SUPPORT_JSONPATH_H */

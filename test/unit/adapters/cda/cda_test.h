@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "adapters/cda/cda.h"
+#include "test/support/jsonpath.h"
 
 static inline json_t *
 convert_text(const char *xml, const struct cda_limits *lim, const struct cda_options *opt,
@@ -25,36 +26,14 @@ convert_text(const char *xml, const struct cda_limits *lim, const struct cda_opt
 static inline size_t
 count_type(const json_t *bundle, const char *type)
 {
-    size_t i;
-    size_t n = 0;
-    json_t *e;
-
-    json_array_foreach(json_object_get(bundle, "entry"), i, e)
-    {
-        const char *t =
-            json_string_value(json_object_get(json_object_get(e, "resource"), "resourceType"));
-
-        n += t != NULL && strcmp(t, type) == 0;
-    }
-    return n;
+    return tu_bundle_count(bundle, type);
 }
 
 /* The n-th resource (0-based) of `type`. */
 static inline json_t *
 nth(const json_t *bundle, const char *type, size_t want)
 {
-    size_t i;
-    json_t *e;
-
-    json_array_foreach(json_object_get(bundle, "entry"), i, e)
-    {
-        json_t *r = json_object_get(e, "resource");
-        const char *t = json_string_value(json_object_get(r, "resourceType"));
-
-        if (t != NULL && strcmp(t, type) == 0 && want-- == 0)
-            return r;
-    }
-    return NULL;
+    return tu_bundle_nth(bundle, type, want);
 }
 
 /* A document that must convert; fails the test otherwise. */

@@ -17,6 +17,7 @@
 #include "fhir/json/fhir_json.h"
 #include "fhir/outcome/fhir_outcome.h"
 #include "fhir/validate/fhir_validate.h"
+#include "test/support/jsonpath.h"
 
 /* "MSH|…\nPID|…\n" -> "MSH|…\rPID|…\r" (malloc'd). */
 static inline char *
@@ -106,36 +107,14 @@ th_convert(const char *text)
 static inline size_t
 th_count(const json_t *bundle, const char *type)
 {
-    size_t n = 0;
-    size_t i;
-    json_t *e;
-
-    json_array_foreach(json_object_get(bundle, "entry"), i, e)
-    {
-        const char *t =
-            json_string_value(json_object_get(json_object_get(e, "resource"), "resourceType"));
-
-        n += t != NULL && strcmp(t, type) == 0;
-    }
-    return n;
+    return tu_bundle_count(bundle, type);
 }
 
 /* The k-th (0-based) resource of a type, or NULL. */
 static inline json_t *
 th_res(const json_t *bundle, const char *type, size_t k)
 {
-    size_t i;
-    json_t *e;
-
-    json_array_foreach(json_object_get(bundle, "entry"), i, e)
-    {
-        json_t *r = json_object_get(e, "resource");
-        const char *t = json_string_value(json_object_get(r, "resourceType"));
-
-        if (t != NULL && strcmp(t, type) == 0 && k-- == 0)
-            return r;
-    }
-    return NULL;
+    return tu_bundle_nth(bundle, type, k);
 }
 
 /* The entry (fullUrl/request) of the k-th resource of a type. */

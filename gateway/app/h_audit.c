@@ -170,10 +170,10 @@ search_param(struct base_arena *a, const struct gw_http_param *p, struct gw_audi
         if (strcmp(v, "-date") != 0)
             *bad = "_sort";
     } else if (base_str_eq_cstr(p->name, "_count")) {
-        if (!base_str_to_u64(p->value, &n) || n < 1 || n > BASE_LIMIT_AUDIT_MAX_PAGE)
+        if (!base_str_to_u64(p->value, &n) || n < 1)
             *bad = "_count";
-        else
-            q->count = (unsigned)n;
+        else /* a larger page than allowed is the largest (search.html#count) */
+            q->count = n > BASE_LIMIT_AUDIT_MAX_PAGE ? BASE_LIMIT_AUDIT_MAX_PAGE : (unsigned)n;
     } else if (base_str_eq_cstr(p->name, "_cursor")) {
         q->page = v;
     } else if (!base_str_eq_cstr(p->name, "_format") && !base_str_eq_cstr(p->name, "_pretty")) {

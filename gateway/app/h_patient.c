@@ -146,9 +146,11 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
                "active", "active must be true or false");
         q->inactive_only = strcmp(v, "false") == 0;
     } else if (base_str_eq_cstr(p->name, "_count")) {
-        ENSURE(base_str_to_u64(p->value, &n) && n >= 1 && n <= 50, err, BASE_E_INVALID, "value",
-               "_count", "_count must be 1 to 50");
-        q->count = (size_t)n;
+        /* more than the page allows is that page (R4 search.html#count: a
+         * server "cannot return more" than asked, may return fewer) */
+        ENSURE(base_str_to_u64(p->value, &n) && n >= 1, err, BASE_E_INVALID, "value", "_count",
+               "_count must be a positive number");
+        q->count = n > GW_MPI_LIMIT_PDQ_COUNT ? GW_MPI_LIMIT_PDQ_COUNT : (size_t)n;
     } else if (!base_str_eq_cstr(p->name, "_format") && !base_str_eq_cstr(p->name, "_pretty")) {
         return base_err_set(err, BASE_E_INVALID, "invalid", "query",
                             "unknown search parameter or modifier for Patient");

@@ -1076,6 +1076,14 @@ START_TEST(pdqm_and_pixm)
         r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&active=true", T_DR);
         ck_assert_uint_ge(git_entries(r.json, "match"), 4);
         git_resp_free(&r);
+        /* a larger _count than the page allows is that page, not an error */
+        r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&_count=100000", T_DR);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_uint_ge(git_entries(r.json, "match"), 4);
+        git_resp_free(&r);
+        r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&_count=0", T_DR);
+        ck_assert_int_eq(r.status, 400);
+        git_resp_free(&r);
         git_resid("p1", resid1);
         /* with an identifier, the other parameters still apply (all of a
          * search's parameters do) */
@@ -1484,6 +1492,10 @@ START_TEST(regulator_searches_reports_and_verifies)
         git_resp_free(&r);
         r = git_get(&G, "/fhir/AuditEvent?_sort=date", T_REG);
         ck_assert_int_eq(r.status, 400);
+        git_resp_free(&r);
+        r = git_get(&G, "/fhir/AuditEvent?_count=5000", T_REG);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_uint_le(git_entries(r.json, "match"), 1000);
         git_resp_free(&r);
         r = git_get(&G, "/fhir/AuditEvent?outcome=0,", T_REG);
         ck_assert_int_eq(r.status, 400);

@@ -155,6 +155,9 @@ patient_resource(void)
     json_array_append_new(params, search_param("address-state", "string", NULL));
     json_array_append_new(params, search_param("address-postalcode", "string", NULL));
     json_array_append_new(params, search_param("address-country", "string", NULL));
+    json_array_append_new(params, search_param("mothersMaidenName", "string",
+                                               "IHE PDQm: the patient-mothersMaidenName "
+                                               "extension (HL7 v2 PID-6)"));
     return json_pack(
         "{s:s, s:[s], s:o, s:o, s:[{s:s, s:s}, {s:s, s:s}]}", "type", "Patient", "supportedProfile",
         "https://profiles.ihe.net/ITI/PDQm/StructureDefinition/IHE.PDQm.Patient", "interaction",

@@ -57,7 +57,8 @@ parse_birthdate(const char *s, struct gw_mpi_pdq_query *q)
     return gw_mpi_norm_birth_date(s, strlen(s), &q->birth_year, &q->birth_month, &q->birth_day);
 }
 
-/* The slot of an ITI-78 address parameter, or NULL. */
+/* The slot of an ITI-78 string parameter matched against the members'
+ * Patients (the address ones, mothersMaidenName), or NULL. */
 static const char **
 address_param(struct base_str name, struct gw_mpi_pdq_query *q)
 {
@@ -71,6 +72,8 @@ address_param(struct base_str name, struct gw_mpi_pdq_query *q)
         return &q->address_postalcode;
     if (base_str_eq_cstr(name, "address-country"))
         return &q->address_country;
+    if (base_str_eq_cstr(name, "mothersMaidenName"))
+        return &q->mothers_maiden_name;
     return NULL;
 }
 
@@ -136,8 +139,9 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
                "value", "gender", "gender must be male, female, other or unknown");
     } else if (address_param(p->name, q) != NULL) {
         /* string (R4 search.html#string); a part of an address, not a pattern */
-        ENSURE(v[0] != '\0' && strlen(v) <= 128, err, BASE_E_INVALID, "value", "address",
-               "an address parameter must be 1 to 128 characters");
+        ENSURE(v[0] != '\0' && strlen(v) <= 128, err, BASE_E_INVALID, "value",
+               p->name.ptr[0] == 'm' ? "mothersMaidenName" : "address",
+               "the value must be 1 to 128 characters");
         *address_param(p->name, q) = v;
     } else if (base_str_eq_cstr(p->name, "active")) {
         /* ITI-78: every regional person is active (merged ones resolve to

@@ -385,6 +385,9 @@ struct gw_mpi_pdq_query {
      * part (line, city, district, state, postalCode, country, text), the
      * others at the start of that part; case-insensitive. */
     const char *address, *address_city, *address_state, *address_postalcode, *address_country;
+    /* ITI-78 mothersMaidenName: the patient-mothersMaidenName extension's
+     * value starts with it (case-insensitive) */
+    const char *mothers_maiden_name;
     bool inactive_only;  /* active=false: regional persons are all active, so none */
     size_t count;        /* at most this many persons (0 = GW_MPI_LIMIT_PDQ_COUNT) */
 };

@@ -408,7 +408,12 @@ static const char SQL_PDQ[] =
     " AND ($18::text IS NULL OR starts_with(lower(ad->>'city'), lower($18))) "
     " AND ($19::text IS NULL OR starts_with(lower(ad->>'state'), lower($19))) "
     " AND ($20::text IS NULL OR starts_with(lower(ad->>'postalCode'), lower($20))) "
-    " AND ($21::text IS NULL OR starts_with(lower(ad->>'country'), lower($21))))) "
+    " AND ($21::text IS NULL OR starts_with(lower(ad->>'country'), lower($21))))) AND "
+    "($22::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN "
+    " jsonb_typeof(r.resource->'extension') = 'array' THEN r.resource->'extension' ELSE '[]' "
+    " END) ex WHERE ex->>'url' = "
+    " 'http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName' AND "
+    " starts_with(lower(ex->>'valueString'), lower($22)))) "
     "ORDER BY r.person_id LIMIT $10::int";
 
 /* `pk` > 0: only that person (found by identifier), the other parameters
@@ -418,7 +423,7 @@ static int
 pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, int64_t pk,
             size_t count, PGresult **out, struct base_err *err)
 {
-    const char *p[21];
+    const char *p[22];
     char phone[24];
     const char *fam_py;
     const char *given_han;
@@ -452,10 +457,11 @@ pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, 
     p[18] = q->address_state;
     p[19] = q->address_postalcode;
     p[20] = q->address_country;
+    p[21] = q->mothers_maiden_name;
     for (int i = 5; i < 10; i++)
         ENSURE(p[i] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     ENSURE(pk <= 0 || p[15] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    return mpi_q(db, a, SQL_PDQ, 21, p, PGRES_TUPLES_OK, out, err);
+    return mpi_q(db, a, SQL_PDQ, 22, p, PGRES_TUPLES_OK, out, err);
 }
 
 static int

@@ -1052,6 +1052,8 @@ START_TEST(pdqm_and_pixm)
             {"family=Zhang&birthdate=1980-01-01&address-state=%E5%B1%B1%E4%B8%9C", 1},
             {"family=Zhang&birthdate=1980-01-01&address-city=%25", 0},
             {"family=Zhang&birthdate=1980-01-01&address-city=", -1},
+            {"family=Zhang&birthdate=1980-01-01&mothersMaidenName=li", 1},
+            {"family=Zhang&birthdate=1980-01-01&mothersMaidenName=Wang", 0},
             {"family=Zhang&birthdate=1980-01-01&active=false", 0},
             {"family=Zhang&birthdate=1980-01-01&active=yes", -1},
         };

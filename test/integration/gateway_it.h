@@ -115,6 +115,12 @@ git_patient_addr(const struct git_member *m, const char *person)
                             json_pack("[{s:[s], s:s, s:s, s:s, s:s}]", "line", "历下区泉城路 1 号",
                                       "city", "济南市", "state", "山东省", "postalCode", "250000",
                                       "country", "CN"));
+    if (pt != NULL && strcmp(person, "p1") == 0)
+        json_object_set_new(
+            pt, "extension",
+            json_pack("[{s:s, s:s}]", "url",
+                      "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName",
+                      "valueString", "Li"));
     return pt;
 }
 

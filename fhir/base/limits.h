@@ -155,6 +155,7 @@
 #define GW_MPI_LIMIT_PATIENT_DOC    (256u << 10) /* bytes of one reported Patient */
 #define GW_MPI_LIMIT_CANDIDATES     256u  /* candidate records scored per ingest */
 #define GW_MPI_LIMIT_PDQ_COUNT      100u  /* persons in one PDQm answer */
+#define GW_MPI_LIMIT_PDQ_BIRTHDATES 4     /* birthdate parameters in one PDQm query */
 #define GW_MPI_LIMIT_REVIEW_PAGE    500u  /* review items in one list */
 
 /* --- Database and audit trail (gateway/db, gateway/audit) ----------------- */

@@ -49,14 +49,6 @@ split_token(struct base_arena *a, const char *s, const char **system, const char
     return *system != NULL;
 }
 
-static bool
-parse_birthdate(const char *s, struct gw_mpi_pdq_query *q)
-{
-    if (strncmp(s, "eq", 2) == 0)
-        s += 2;
-    return gw_mpi_norm_birth_date(s, strlen(s), &q->birth_year, &q->birth_month, &q->birth_day);
-}
-
 /* The slot of an ITI-78 string parameter matched against the members'
  * Patients (the address ones, mothersMaidenName), or NULL. */
 static const char **
@@ -131,8 +123,7 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
     } else if (base_str_eq_cstr(p->name, "given")) {
         q->given = v;
     } else if (base_str_eq_cstr(p->name, "birthdate")) {
-        ENSURE(parse_birthdate(v, q), err, BASE_E_INVALID, "value", "birthdate",
-               "birthdate must be a date (YYYY-MM-DD)");
+        TRY(gw_mpi_pdq_birthdate(q, v, err));
     } else if (base_str_eq_cstr(p->name, "gender")) {
         q->sex = gw_mpi_norm_gender(v);
         ENSURE(q->sex != GW_MPI_SEX_UNKNOWN || strcmp(v, "unknown") == 0, err, BASE_E_INVALID,
@@ -173,7 +164,7 @@ pdq_query(struct gw_http_req *r, struct gw_mpi_pdq_query *q, struct base_err *er
         TRY(pdq_param(gw_http_req_arena(r), gw_http_req_query_at(r, i), q, err));
     has_name = q->name != NULL || q->family != NULL || q->given != NULL;
     /* No browsing the index: an id or identifier, or a name with a birth date. */
-    ENSURE(q->id != NULL || q->identifier_value != NULL || (has_name && q->birth_year != 0), err,
+    ENSURE(q->id != NULL || q->identifier_value != NULL || (has_name && q->n_birth > 0), err,
            BASE_E_INVALID, "required", "query",
            "search needs _id, identifier, or a name with birthdate");
     return BASE_OK;

@@ -30,6 +30,7 @@
 
 #include "fhir/base/compat.h"
 #include "fhir/base/err.h"
+#include "fhir/base/limits.h"
 
 struct base_arena;
 
@@ -364,6 +365,14 @@ BASE_MUST_CHECK int gw_mpi_pix(PGconn *db, struct base_arena *a, const struct gw
                                const char *const *target_systems, json_t **out,
                                struct base_err *err);
 
+/* One `birthdate=[prefix]date` of a PDQm query: `op` is an R4 date prefix
+ * (eq ne gt lt ge le sa eb; search.html#prefix), [lo, hi] the days the date
+ * stands for as yyyymmdd ("1980" is 19800101-19801231). */
+struct gw_mpi_date_bound {
+    char op[3];
+    int lo, hi;
+};
+
 /* PDQm (IHE ITI-78) query; NULL / 0 fields are not constrained. */
 struct gw_mpi_pdq_query {
     const char *identifier_system;
@@ -376,9 +385,10 @@ struct gw_mpi_pdq_query {
     /* FHIR string search (R4 search.html#string): a name part matches when it
      * starts with the value; with :exact, the whole part must be equal */
     bool name_exact, family_exact, given_exact;
-    int birth_year;   /* birthdate=eq */
-    int birth_month;
-    int birth_day;
+    /* every birthdate parameter (all must hold, R4 search.html); a record
+     * without a birth date matches none */
+    struct gw_mpi_date_bound birth[GW_MPI_LIMIT_PDQ_BIRTHDATES];
+    size_t n_birth;
     enum gw_mpi_sex sex; /* UNKNOWN = any */
     /* IHE ITI-78 address parameters, matched against the Patient each
      * member reported (any of its addresses): `address` anywhere in any
@@ -391,6 +401,12 @@ struct gw_mpi_pdq_query {
     bool inactive_only;  /* active=false: regional persons are all active, so none */
     size_t count;        /* at most this many persons (0 = GW_MPI_LIMIT_PDQ_COUNT) */
 };
+
+/* Add `value` ("[prefix]YYYY[-MM[-DD]]") to q's birthdate constraints.
+ * BASE_E_INVALID naming the problem (unknown prefix, `ap`, a malformed date,
+ * more than GW_MPI_LIMIT_PDQ_BIRTHDATES) in `err`, location "birthdate". */
+BASE_MUST_CHECK int gw_mpi_pdq_birthdate(struct gw_mpi_pdq_query *q, const char *value,
+                                         struct base_err *err);
 
 /* A searchset Bundle of regional Patients.  `base_url` (may be NULL) builds
  * each entry's fullUrl ("<base_url>/Patient/<id>"). */

@@ -391,8 +391,18 @@ static const char SQL_PDQ[] =
     " r.name_py_family = $4 ELSE r.name_py_family LIKE $4 || '%' END)) AND "
     "($5::text IS NULL OR (CASE WHEN $13::bool THEN r.name_py_given = $5 "
     " ELSE r.name_py_given LIKE $5 || '%' END)) AND "
-    "($6::int = 0 OR r.birth_year = $6::int) AND ($7::int = 0 OR r.birth_month = $7::int) AND "
-    "($8::int = 0 OR r.birth_day = $8::int) AND ($9::int = 0 OR r.sex = $9::int) AND "
+    "($6::text[] IS NULL OR (r.birth_year > 0 AND NOT EXISTS (SELECT 1 FROM "
+    " unnest($6::text[], $7::int[], $8::int[]) c(op, lo, hi), LATERAL (SELECT "
+    "  r.birth_year * 10000 + greatest(r.birth_month, 1) * 100 + greatest(r.birth_day, 1) AS lo, "
+    "  r.birth_year * 10000 + (CASE WHEN r.birth_month = 0 THEN 12 ELSE r.birth_month END) * 100 "
+    "  + (CASE WHEN r.birth_day = 0 THEN 31 ELSE r.birth_day END) AS hi) rb WHERE NOT "
+    " (CASE c.op WHEN 'eq' THEN rb.lo >= c.lo AND rb.hi <= c.hi "
+    "  WHEN 'ne' THEN NOT (rb.lo >= c.lo AND rb.hi <= c.hi) "
+    "  WHEN 'gt' THEN rb.hi > c.hi WHEN 'lt' THEN rb.lo < c.lo "
+    "  WHEN 'ge' THEN rb.hi > c.hi OR (rb.lo >= c.lo AND rb.hi <= c.hi) "
+    "  WHEN 'le' THEN rb.lo < c.lo OR (rb.lo >= c.lo AND rb.hi <= c.hi) "
+    "  WHEN 'sa' THEN rb.lo > c.hi WHEN 'eb' THEN rb.hi < c.lo ELSE false END)))) AND "
+    "($9::int = 0 OR r.sex = $9::int) AND "
     "($14::text IS NULL OR r.person_id = (SELECT p.id FROM mpi.person p "
     " WHERE p.public_id::text = $14::text)) AND "
     "($15::text IS NULL OR $15::text = ANY(r.phones)) AND "
@@ -416,6 +426,66 @@ static const char SQL_PDQ[] =
     " starts_with(lower(ex->>'valueString'), lower($22)))) "
     "ORDER BY r.person_id LIMIT $10::int";
 
+/* The birthdate constraints as three array literals ($6 ops, $7 lo, $8 hi);
+ * all NULL when there are none. */
+static int
+birth_arrays(struct base_arena *a, const struct gw_mpi_pdq_query *q, const char *out[3],
+             struct base_err *err)
+{
+    char ops[GW_MPI_LIMIT_PDQ_BIRTHDATES * 4 + 3] = "{";
+    char lo[GW_MPI_LIMIT_PDQ_BIRTHDATES * 12 + 3] = "{";
+    char hi[GW_MPI_LIMIT_PDQ_BIRTHDATES * 12 + 3] = "{";
+
+    out[0] = out[1] = out[2] = NULL;
+    if (q->n_birth == 0)
+        return BASE_OK;
+    for (size_t i = 0; i < q->n_birth && i < GW_MPI_LIMIT_PDQ_BIRTHDATES; i++) {
+        const char *sep = i > 0 ? "," : "";
+
+        snprintf(ops + strlen(ops), sizeof(ops) - strlen(ops), "%s%s", sep, q->birth[i].op);
+        snprintf(lo + strlen(lo), sizeof(lo) - strlen(lo), "%s%d", sep, q->birth[i].lo);
+        snprintf(hi + strlen(hi), sizeof(hi) - strlen(hi), "%s%d", sep, q->birth[i].hi);
+    }
+    out[0] = base_arena_sprintf(a, "%s}", ops);
+    out[1] = base_arena_sprintf(a, "%s}", lo);
+    out[2] = base_arena_sprintf(a, "%s}", hi);
+    ENSURE(out[0] != NULL && out[1] != NULL && out[2] != NULL, err, BASE_E_NOMEM, "exception",
+           "mpi", "out of memory");
+    return BASE_OK;
+}
+
+int
+gw_mpi_pdq_birthdate(struct gw_mpi_pdq_query *q, const char *value, struct base_err *err)
+{
+    static const char *const prefixes[] = {"eq", "ne", "gt", "lt", "ge", "le", "sa", "eb"};
+    struct gw_mpi_date_bound b = {"eq", 0, 0};
+    const char *s = value;
+    int y, m, d;
+
+    ENSURE(q->n_birth < GW_MPI_LIMIT_PDQ_BIRTHDATES, err, BASE_E_INVALID, "too-costly",
+           "birthdate", "at most %d birthdate parameters", GW_MPI_LIMIT_PDQ_BIRTHDATES);
+    if (s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z') {
+        size_t k = 0;
+
+        while (k < sizeof(prefixes) / sizeof(prefixes[0]) && strncmp(s, prefixes[k], 2) != 0)
+            k++;
+        /* ap ("approximately") is for the server to define (R4
+         * search.html#prefix); a birth date search should say what it means */
+        ENSURE(k < sizeof(prefixes) / sizeof(prefixes[0]), err, BASE_E_INVALID, "value",
+               "birthdate", "birthdate prefixes are eq, ne, gt, lt, ge, le, sa and eb");
+        memcpy(b.op, s, 2);
+        s += 2;
+    }
+    /* a date, to the day at most: birthDate is a FHIR date */
+    ENSURE(strlen(s) <= 10 && gw_mpi_norm_birth_date(s, strlen(s), &y, &m, &d), err,
+           BASE_E_INVALID, "value", "birthdate", "birthdate must be a date (YYYY, YYYY-MM or "
+           "YYYY-MM-DD), with an optional prefix");
+    b.lo = y * 10000 + (m > 0 ? m : 1) * 100 + (d > 0 ? d : 1);
+    b.hi = y * 10000 + (m > 0 ? m : 12) * 100 + (d > 0 ? d : 31);
+    q->birth[q->n_birth++] = b;
+    return BASE_OK;
+}
+
 /* `pk` > 0: only that person (found by identifier), the other parameters
  * narrowing it as they narrow a search by name (the parameters of a search
  * all apply, R4 search.html). */
@@ -432,12 +502,10 @@ pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, 
     TRY(norm_query_name(a, q->family, &p[2], &fam_py, err));
     TRY(norm_query_name(a, q->given, &given_han, &p[4], err));
     p[3] = fam_py;
-    ENSURE(p[0] || p[1] || p[2] || p[3] || p[4] || q->birth_year > 0 || q->id != NULL || pk > 0,
+    ENSURE(p[0] || p[1] || p[2] || p[3] || p[4] || q->n_birth > 0 || q->id != NULL || pk > 0,
            err, BASE_E_INVALID, "too-costly", "Patient",
            "a name, birth date or identifier is required");
-    p[5] = base_arena_sprintf(a, "%d", q->birth_year);
-    p[6] = base_arena_sprintf(a, "%d", q->birth_month);
-    p[7] = base_arena_sprintf(a, "%d", q->birth_day);
+    TRY(birth_arrays(a, q, &p[5], err));
     p[8] = base_arena_sprintf(a, "%d", (int)q->sex);
     p[9] = base_arena_sprintf(a, "%zu", count);
     p[10] = q->name_exact ? "true" : "false";
@@ -458,7 +526,7 @@ pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, 
     p[19] = q->address_postalcode;
     p[20] = q->address_country;
     p[21] = q->mothers_maiden_name;
-    for (int i = 5; i < 10; i++)
+    for (int i = 8; i < 10; i++)
         ENSURE(p[i] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     ENSURE(pk <= 0 || p[15] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     return mpi_q(db, a, SQL_PDQ, 22, p, PGRES_TUPLES_OK, out, err);

@@ -1108,6 +1108,50 @@ START_TEST(pdqm_and_pixm)
         ck_assert_uint_eq(git_entries(r.json, "match"), 0);
         git_resp_free(&r);
     }
+    /* birthdate with the R4 date prefixes (search.html#prefix): every
+     * Zhang here was born on 1980-01-01, so each query finds all or none */
+    {
+        static const struct {
+            const char *birthdate;
+            int all; /* 1: every Zhang, 0: none, -1: 400 */
+        } bd[] = {
+            {"birthdate=ge1980-01-01", 1}, {"birthdate=le1980-01-01", 1},
+            {"birthdate=gt1980-01-01", 0}, {"birthdate=lt1980-01-01", 0},
+            {"birthdate=ne1980-01-01", 0}, {"birthdate=sa1979-12-31", 1},
+            {"birthdate=sa1980-01-01", 0}, {"birthdate=eb1980-01-02", 1},
+            {"birthdate=eb1980-01-01", 0}, {"birthdate=eq1980", 1},
+            {"birthdate=1980-01", 1},      {"birthdate=1980-02", 0},
+            {"birthdate=ne1980-02", 1},    {"birthdate=gt1979", 1},
+            {"birthdate=gt1980", 0},       {"birthdate=le1980", 1},
+            {"birthdate=lt1980", 0},       {"birthdate=ge1981", 0},
+            {"birthdate=ge1979&birthdate=lt1981", 1},
+            {"birthdate=ge1981&birthdate=lt1979", 0},
+            {"birthdate=ap1980-01-01", -1}, {"birthdate=xx1980-01-01", -1},
+            {"birthdate=ge1980-13-01", -1}, {"birthdate=ge", -1},
+            {"birthdate=1980-01-01T08:00:00Z", -1},
+            {"birthdate=1980&birthdate=1980&birthdate=1980&birthdate=1980&birthdate=1980", -1},
+        };
+        char q[256];
+        size_t all;
+
+        r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01", T_DR);
+        all = git_entries(r.json, "match");
+        ck_assert_uint_ge(all, 4);
+        git_resp_free(&r);
+        for (size_t i = 0; i < sizeof(bd) / sizeof(bd[0]); i++) {
+            snprintf(q, sizeof(q), "/fhir/Patient?family=Zhang&%s", bd[i].birthdate);
+            r = git_get(&G, q, T_DR);
+            if (bd[i].all < 0) {
+                ck_assert_msg(r.status == 400, "%s: %ld", q, r.status);
+                ck_assert_str_eq(tu_json_str(r.json, "issue.0.expression.0"), "birthdate");
+            } else {
+                ck_assert_msg(r.status == 200, "%s: %ld %s", q, r.status, r.body);
+                ck_assert_msg(git_entries(r.json, "match") == (bd[i].all ? all : 0), "%s: %zu",
+                              q, git_entries(r.json, "match"));
+            }
+            git_resp_free(&r);
+        }
+    }
     r = git_get(&G, "/fhir/Patient?family:contains=han&birthdate=1980-01-01", T_DR);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);

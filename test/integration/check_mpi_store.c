@@ -192,9 +192,7 @@ START_TEST(fhir_answers)
 
     /* PDQm by Han name + birth date, by pinyin, by identifier; empty on no match */
     q.name = "张三";
-    q.birth_year = 1949;
-    q.birth_month = 12;
-    q.birth_day = 31;
+    ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, "1949-12-31", &err), BASE_OK);
     ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, "https://gw.example/fhir", &out, &err),
                      BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
@@ -273,7 +271,7 @@ START_TEST(fhir_answers)
     for (size_t i = 0; i < sizeof(phones) / sizeof(phones[0]); i++) {
         memset(&q, 0, sizeof(q));
         q.name = "张三";
-        q.birth_year = 1949;
+        ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, "1949", &err), BASE_OK);
         q.phone = phones[i].phone;
         ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
         ck_assert_msg(json_integer_value(json_object_get(out, "total")) == phones[i].total,
@@ -313,6 +311,33 @@ START_TEST(fhir_answers)
     json_decref(out);
     memset(&q, 0, sizeof(q));
     ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_E_INVALID);
+    /* birthdate prefixes against a member that gave the year only: the
+     * record stands for all of 1950 (R4 search.html#prefix, ranges) */
+    (void)ingest(3, pt(3, "C-7", NULL, "李四", "1950", "male", NULL, NULL));
+    static const struct {
+        const char *birthdate[2];
+        int total;
+    } bds[] = {
+        {{"1950", NULL}, 1},          {{"eq1950-06-01", NULL}, 0}, {{"1950-06", NULL}, 0},
+        {{"ne1950-06-01", NULL}, 1},  {{"ge1950-06-01", NULL}, 1}, {{"le1950-06-01", NULL}, 1},
+        {{"gt1950-12-31", NULL}, 0},  {{"lt1950-01-01", NULL}, 0}, {{"gt1949", NULL}, 1},
+        {{"sa1949-12-31", NULL}, 1},  {{"sa1950-01-01", NULL}, 0}, {{"eb1951", NULL}, 1},
+        {{"ge1940", "le1960"}, 1},    {{"ge1951", "le1960"}, 0},
+    };
+    for (size_t i = 0; i < sizeof(bds) / sizeof(bds[0]); i++) {
+        memset(&q, 0, sizeof(q));
+        q.name = "李四";
+        for (size_t k = 0; k < 2 && bds[i].birthdate[k] != NULL; k++)
+            ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, bds[i].birthdate[k], &err), BASE_OK);
+        ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+        ck_assert_msg(json_integer_value(json_object_get(out, "total")) == bds[i].total,
+                      "birthdate case %zu", i);
+        json_decref(out);
+    }
+    memset(&q, 0, sizeof(q));
+    ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, "ap1950", &err), BASE_E_INVALID);
+    ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, "1950-02-30", &err), BASE_E_INVALID);
+    ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, "1950-01-01T00:00", &err), BASE_E_INVALID);
     /* the regional Patient */
     ck_assert_int_eq(gw_mpi_person_patient(DB, A, &CFG, a.person_id, &out, &err), BASE_OK);
     ck_assert_str_eq(json_string_value(json_object_get(out, "gender")), "female");

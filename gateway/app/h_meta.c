@@ -141,8 +141,8 @@ patient_resource(void)
     json_array_append_new(params, search_param("family", "string", NULL));
     json_array_append_new(params, search_param("given", "string", NULL));
     json_array_append_new(params, search_param("birthdate", "date",
-                                                            "prefixes eq ne gt lt ge le sa eb; "
-                                                            "a date to the day at most"));
+                                               "prefixes eq ne gt lt ge le sa eb; "
+                                               "a date to the day at most"));
     json_array_append_new(params, search_param("gender", "token", NULL));
     json_array_append_new(params, search_param("telecom", "token",
                                                "a phone number; narrows a search, never enough "

@@ -462,8 +462,8 @@ gw_mpi_pdq_birthdate(struct gw_mpi_pdq_query *q, const char *value, struct base_
     const char *s = value;
     int y, m, d;
 
-    ENSURE(q->n_birth < GW_MPI_LIMIT_PDQ_BIRTHDATES, err, BASE_E_INVALID, "too-costly",
-           "birthdate", "at most %d birthdate parameters", GW_MPI_LIMIT_PDQ_BIRTHDATES);
+    ENSURE(q->n_birth < GW_MPI_LIMIT_PDQ_BIRTHDATES, err, BASE_E_INVALID, "too-costly", "birthdate",
+           "at most %d birthdate parameters", GW_MPI_LIMIT_PDQ_BIRTHDATES);
     if (s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z') {
         size_t k = 0;
 
@@ -477,8 +477,9 @@ gw_mpi_pdq_birthdate(struct gw_mpi_pdq_query *q, const char *value, struct base_
         s += 2;
     }
     /* a date, to the day at most: birthDate is a FHIR date */
-    ENSURE(strlen(s) <= 10 && gw_mpi_norm_birth_date(s, strlen(s), &y, &m, &d), err,
-           BASE_E_INVALID, "value", "birthdate", "birthdate must be a date (YYYY, YYYY-MM or "
+    ENSURE(strlen(s) <= 10 && gw_mpi_norm_birth_date(s, strlen(s), &y, &m, &d), err, BASE_E_INVALID,
+           "value", "birthdate",
+           "birthdate must be a date (YYYY, YYYY-MM or "
            "YYYY-MM-DD), with an optional prefix");
     b.lo = y * 10000 + (m > 0 ? m : 1) * 100 + (d > 0 ? d : 1);
     b.hi = y * 10000 + (m > 0 ? m : 12) * 100 + (d > 0 ? d : 31);
@@ -502,9 +503,8 @@ pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, 
     TRY(norm_query_name(a, q->family, &p[2], &fam_py, err));
     TRY(norm_query_name(a, q->given, &given_han, &p[4], err));
     p[3] = fam_py;
-    ENSURE(p[0] || p[1] || p[2] || p[3] || p[4] || q->n_birth > 0 || q->id != NULL || pk > 0,
-           err, BASE_E_INVALID, "too-costly", "Patient",
-           "a name, birth date or identifier is required");
+    ENSURE(p[0] || p[1] || p[2] || p[3] || p[4] || q->n_birth > 0 || q->id != NULL || pk > 0, err,
+           BASE_E_INVALID, "too-costly", "Patient", "a name, birth date or identifier is required");
     TRY(birth_arrays(a, q, &p[5], err));
     p[8] = base_arena_sprintf(a, "%d", (int)q->sex);
     p[9] = base_arena_sprintf(a, "%zu", count);

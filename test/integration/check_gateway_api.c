@@ -1115,19 +1115,30 @@ START_TEST(pdqm_and_pixm)
             const char *birthdate;
             int all; /* 1: every Zhang, 0: none, -1: 400 */
         } bd[] = {
-            {"birthdate=ge1980-01-01", 1}, {"birthdate=le1980-01-01", 1},
-            {"birthdate=gt1980-01-01", 0}, {"birthdate=lt1980-01-01", 0},
-            {"birthdate=ne1980-01-01", 0}, {"birthdate=sa1979-12-31", 1},
-            {"birthdate=sa1980-01-01", 0}, {"birthdate=eb1980-01-02", 1},
-            {"birthdate=eb1980-01-01", 0}, {"birthdate=eq1980", 1},
-            {"birthdate=1980-01", 1},      {"birthdate=1980-02", 0},
-            {"birthdate=ne1980-02", 1},    {"birthdate=gt1979", 1},
-            {"birthdate=gt1980", 0},       {"birthdate=le1980", 1},
-            {"birthdate=lt1980", 0},       {"birthdate=ge1981", 0},
+            {"birthdate=ge1980-01-01", 1},
+            {"birthdate=le1980-01-01", 1},
+            {"birthdate=gt1980-01-01", 0},
+            {"birthdate=lt1980-01-01", 0},
+            {"birthdate=ne1980-01-01", 0},
+            {"birthdate=sa1979-12-31", 1},
+            {"birthdate=sa1980-01-01", 0},
+            {"birthdate=eb1980-01-02", 1},
+            {"birthdate=eb1980-01-01", 0},
+            {"birthdate=eq1980", 1},
+            {"birthdate=1980-01", 1},
+            {"birthdate=1980-02", 0},
+            {"birthdate=ne1980-02", 1},
+            {"birthdate=gt1979", 1},
+            {"birthdate=gt1980", 0},
+            {"birthdate=le1980", 1},
+            {"birthdate=lt1980", 0},
+            {"birthdate=ge1981", 0},
             {"birthdate=ge1979&birthdate=lt1981", 1},
             {"birthdate=ge1981&birthdate=lt1979", 0},
-            {"birthdate=ap1980-01-01", -1}, {"birthdate=xx1980-01-01", -1},
-            {"birthdate=ge1980-13-01", -1}, {"birthdate=ge", -1},
+            {"birthdate=ap1980-01-01", -1},
+            {"birthdate=xx1980-01-01", -1},
+            {"birthdate=ge1980-13-01", -1},
+            {"birthdate=ge", -1},
             {"birthdate=1980-01-01T08:00:00Z", -1},
             {"birthdate=1980&birthdate=1980&birthdate=1980&birthdate=1980&birthdate=1980", -1},
         };
@@ -1146,8 +1157,8 @@ START_TEST(pdqm_and_pixm)
                 ck_assert_str_eq(tu_json_str(r.json, "issue.0.expression.0"), "birthdate");
             } else {
                 ck_assert_msg(r.status == 200, "%s: %ld %s", q, r.status, r.body);
-                ck_assert_msg(git_entries(r.json, "match") == (bd[i].all ? all : 0), "%s: %zu",
-                              q, git_entries(r.json, "match"));
+                ck_assert_msg(git_entries(r.json, "match") == (bd[i].all ? all : 0), "%s: %zu", q,
+                              git_entries(r.json, "match"));
             }
             git_resp_free(&r);
         }

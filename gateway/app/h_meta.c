@@ -136,7 +136,7 @@ patient_resource(void)
     json_array_append_new(params, search_param("_id", "token", "the regional person id"));
     json_array_append_new(params, search_param("identifier", "token",
                                                "resident id, regional id or a member's record "
-                                               "number (SYSTEM|VALUE)"));
+                                               "number (SYSTEM|VALUE, or VALUE in any system)"));
     json_array_append_new(params, search_param("name", "string", "Han characters or pinyin"));
     json_array_append_new(params, search_param("family", "string", NULL));
     json_array_append_new(params, search_param("given", "string", NULL));

@@ -109,11 +109,24 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
     }
     if (base_str_eq_cstr(p->name, "identifier")) {
         struct gw_mpi_resid resid;
+        const char *bar = strchr(v, '|');
 
-        ENSURE(split_token(a, v, &q->identifier_system, &q->identifier_value), err,
-               BASE_E_INVALID, "value", "identifier", "identifier must be SYSTEM|VALUE");
+        /* R4 search.html#token: SYSTEM|VALUE, |VALUE (no system: none of
+         * the index's identifiers) or VALUE alone (any system) */
+        if (bar == NULL) {
+            q->identifier_system = NULL;
+            q->identifier_value = v;
+        } else if (bar == v) {
+            q->identifier_system = "";
+            q->identifier_value = v + 1;
+        } else {
+            ENSURE(split_token(a, v, &q->identifier_system, &q->identifier_value), err,
+                   BASE_E_INVALID, "value", "identifier", "identifier must be [SYSTEM|]VALUE");
+        }
+        ENSURE(q->identifier_value[0] != '\0', err, BASE_E_INVALID, "value", "identifier",
+               "identifier must be [SYSTEM|]VALUE");
         /* GB 11643: a resident identity number is checked before use. */
-        if (strcmp(q->identifier_system, GW_MPI_RESID_SYSTEM) == 0)
+        if (q->identifier_system != NULL && strcmp(q->identifier_system, GW_MPI_RESID_SYSTEM) == 0)
             TRY(gw_mpi_resid_parse(q->identifier_value, strlen(q->identifier_value), 0, &resid,
                                    err));
     } else if (base_str_eq_cstr(p->name, "name")) {

@@ -532,6 +532,77 @@ pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, 
     return mpi_q(db, a, SQL_PDQ, 22, p, PGRES_TUPLES_OK, out, err);
 }
 
+/*
+ * The persons (at most `max`, in `pks`) a PDQm identifier token names: with
+ * a system, those holding SYSTEM|VALUE (a search returns every one, where
+ * PIXm needs exactly one); without (R4 search.html#token: "[code]" matches
+ * any system), those holding VALUE in any member's system, as their
+ * resident id, or as their regional id.  An unknown or malformed value
+ * finds nobody: a search answers with an empty searchset.
+ */
+static int
+persons_by_token(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
+                 const char *system, const char *value, size_t max, int64_t *pks, size_t *n,
+                 struct base_err *err)
+{
+    struct gw_mpi_resid rid;
+    const char *p[4] = {value, NULL, NULL, NULL};
+    PGresult *r;
+    int64_t pk = 0;
+
+    *n = 0;
+    ENSURE(strlen(value) <= GW_MPI_LIMIT_VALUE &&
+               (system == NULL || strlen(system) <= GW_MPI_LIMIT_SYSTEM),
+           err, BASE_E_INVALID, "value", "identifier", "identifier too long");
+    if (system != NULL && strcmp(system, cfg->person_system) != 0 &&
+        strcmp(system, GW_MPI_RESID_SYSTEM) != 0) {
+        p[1] = system;
+        p[2] = base_arena_sprintf(a, "%zu", max);
+        ENSURE(p[2] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+        TRY(mpi_q(db, a,
+                  "SELECT DISTINCT r.person_id FROM mpi.identifier i JOIN mpi.record r ON r.id = "
+                  "i.record_id WHERE i.system = $2 AND i.value = $1 ORDER BY 1 LIMIT $3::int",
+                  3, p, PGRES_TUPLES_OK, &r, err));
+        for (int i = 0; i < PQntuples(r); i++)
+            pks[(*n)++] = mpi_i64(r, i, 0);
+        return BASE_OK;
+    }
+    if (system == NULL || strcmp(system, cfg->person_system) == 0) {
+        int rc = person_by_public(db, a, value, &pk, err);
+
+        if (rc != BASE_E_NOTFOUND)
+            TRY(rc);
+        base_err_clear(err);
+        if (system != NULL) {
+            if (pk > 0)
+                pks[(*n)++] = pk;
+            return BASE_OK;
+        }
+    }
+    /* GB 11643: a resident identity number is checked before use; a value
+     * that is none is looked up as the other kinds only */
+    if (gw_mpi_resid_parse(value, strlen(value), cfg->today, &rid, err) == BASE_OK)
+        p[1] = base_arena_strdup(a, rid.number);
+    else if (system != NULL)
+        return BASE_OK;
+    base_err_clear(err);
+    p[2] = system != NULL ? "t" : "f"; /* the resident id system alone */
+    p[3] = base_arena_sprintf(a, "%zu", max);
+    ENSURE(p[3] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
+    TRY(mpi_q(db, a,
+              "SELECT person_id FROM (SELECT r.person_id FROM mpi.identifier i JOIN mpi.record r "
+              "ON r.id = i.record_id WHERE NOT $3::bool AND i.value = $1 UNION "
+              "SELECT person_id FROM mpi.record WHERE resident_id = $2) x "
+              "ORDER BY 1 LIMIT $4::int",
+              4, p, PGRES_TUPLES_OK, &r, err));
+    for (int i = 0; i < PQntuples(r) && *n < max; i++)
+        if (mpi_i64(r, i, 0) != pk)
+            pks[(*n)++] = mpi_i64(r, i, 0);
+    if (pk > 0 && *n < max)
+        pks[(*n)++] = pk;
+    return BASE_OK;
+}
+
 static int
 bundle_add(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, int64_t pk,
            const char *base_url, json_t *entries, struct base_err *err)
@@ -571,20 +642,18 @@ gw_mpi_pdq_search(PGconn *db, struct base_arena *a, const struct gw_mpi_config *
     if (q->inactive_only) {
         /* active=false: every person the index returns is active */
     } else if (q->identifier_value != NULL) {
-        int64_t pk = 0;
+        int64_t pks[GW_MPI_LIMIT_PDQ_COUNT];
+        size_t n = 0;
 
-        rc = person_by_identifier(db, a, cfg, q->identifier_system, q->identifier_value, &pk, err);
-        if (rc == BASE_OK) {
+        rc = persons_by_token(db, a, cfg, q->identifier_system, q->identifier_value, count, pks, &n,
+                              err);
+        /* the other parameters (_id, name, gender, address…) narrow them */
+        for (size_t k = 0; rc == BASE_OK && k < n; k++) {
             PGresult *r;
 
-            /* the other parameters (_id, name, gender, address…) narrow it */
-            rc = pdq_persons(db, a, q, pk, 1, &r, err);
+            rc = pdq_persons(db, a, q, pks[k], 1, &r, err);
             for (int i = 0; rc == BASE_OK && i < PQntuples(r); i++)
                 rc = bundle_add(db, a, cfg, mpi_i64(r, i, 0), base_url, entries, err);
-        } else if (rc == BASE_E_NOTFOUND || rc == BASE_E_INVALID) {
-            /* no match is an empty searchset, not an error */
-            rc = BASE_OK;
-            base_err_clear(err);
         }
     } else {
         PGresult *r;

@@ -998,6 +998,37 @@ START_TEST(pdqm_and_pixm)
     ck_assert_ptr_nonnull(strstr(r.body, P1));
     ck_assert_ptr_nonnull(strstr(r.body, "MRN-p1-hosp-c"));
     git_resp_free(&r);
+    /* a token without a system matches any system (R4 search.html#token):
+     * a member's record number, the resident id, the regional id; "|VALUE"
+     * is an identifier with no system, which the index never holds */
+    {
+        const char *value_only[] = {"MRN-p1-hosp-a", resid, P1};
+
+        for (size_t i = 0; i < sizeof(value_only) / sizeof(value_only[0]); i++) {
+            snprintf(p, sizeof(p), "/fhir/Patient?identifier=%s", value_only[i]);
+            r = git_get(&G, p, T_DR);
+            ck_assert_msg(r.status == 200, "%s: %ld %s", p, r.status, r.body);
+            ck_assert_msg(git_entries(r.json, "match") == 1, "%s", p);
+            ck_assert_ptr_nonnull(strstr(r.body, P1));
+            git_resp_free(&r);
+        }
+        static const struct {
+            const char *query;
+            int status;
+        } none[] = {{"identifier=%7CMRN-p1-hosp-a", 200},
+                    {"identifier=MRN-p1-hosp-a&gender=female", 200},
+                    {"identifier=nobody-at-all", 200},
+                    {"identifier=urn:x%7C", 400},
+                    {"identifier=%7C", 400}};
+        for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+            snprintf(p, sizeof(p), "/fhir/Patient?%s", none[i].query);
+            r = git_get(&G, p, T_DR);
+            ck_assert_msg(r.status == none[i].status, "%s: %ld", p, r.status);
+            if (r.status == 200)
+                ck_assert_msg(git_entries(r.json, "match") == 0, "%s", p);
+            git_resp_free(&r);
+        }
+    }
     /* a wrong GB 11643 check character is refused */
     resid[17] = resid[17] == '0' ? '1' : '0';
     snprintf(p, sizeof(p), "/fhir/Patient?identifier=urn:oid:2.16.156.10011.1.3|%s", resid);

@@ -334,6 +334,28 @@ START_TEST(fhir_answers)
                       "birthdate case %zu", i);
         json_decref(out);
     }
+    /* a value without a system finds every person holding it in any
+     * system; with a system, every person holding that pair */
+    (void)ingest(4, pt(4, "C-7", NULL, "王五", "1960-02-02", "male", NULL, NULL));
+    memset(&q, 0, sizeof(q));
+    q.identifier_value = "C-7";
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 2);
+    json_decref(out);
+    q.identifier_system = "urn:oid:1.2.156.9.4";
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
+    char *text = json_dumps(out, 0);
+    ck_assert_ptr_nonnull(strstr(text, "\"C-7\""));
+    ck_assert_ptr_nonnull(strstr(text, "王五"));
+    ck_assert_ptr_null(strstr(text, "李四"));
+    free(text);
+    json_decref(out);
+    q.identifier_system = NULL;
+    q.identifier_value = RESID_A; /* the resident id, no system */
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
+    json_decref(out);
     memset(&q, 0, sizeof(q));
     ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, "ap1950", &err), BASE_E_INVALID);
     ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, "1950-02-30", &err), BASE_E_INVALID);

@@ -156,9 +156,15 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
     } else if (base_str_eq_cstr(p->name, "_count")) {
         /* more than the page allows is that page (R4 search.html#count: a
          * server "cannot return more" than asked, may return fewer) */
-        ENSURE(base_str_to_u64(p->value, &n) && n >= 1, err, BASE_E_INVALID, "value", "_count",
-               "_count must be a positive number");
+        ENSURE(base_str_to_u64(p->value, &n), err, BASE_E_INVALID, "value", "_count",
+               "_count must be a number");
         q->count = n > GW_MPI_LIMIT_PDQ_COUNT ? GW_MPI_LIMIT_PDQ_COUNT : (size_t)n;
+        /* _count=0 is _summary=count: the total alone (R4 search.html#count) */
+        q->count_only = q->count_only || n == 0;
+    } else if (base_str_eq_cstr(p->name, "_summary")) {
+        ENSURE(strcmp(v, "count") == 0 || strcmp(v, "false") == 0, err, BASE_E_INVALID, "value",
+               "_summary", "_summary must be count or false for Patient");
+        q->count_only = q->count_only || strcmp(v, "count") == 0;
     } else if (!base_str_eq_cstr(p->name, "_format") && !base_str_eq_cstr(p->name, "_pretty")) {
         return base_err_set(err, BASE_E_INVALID, "invalid", "query",
                             "unknown search parameter or modifier for Patient");
@@ -227,6 +233,7 @@ gw_app_h_patient_search(struct gw_http_req *r, void *cls)
     struct base_err err = {0};
     struct gw_db_conn *db;
     json_t *bundle = NULL;
+    bool summary_count;
     int rc;
 
     if (!admit(app, r, &c, GW_AUTH_SEARCH, FHIR_EVENT_SEARCH, "search-type"))
@@ -235,6 +242,11 @@ gw_app_h_patient_search(struct gw_http_req *r, void *cls)
         gw_app_deny(app, r, &c, FHIR_EVENT_SEARCH, "search-type", NULL, &err);
         return;
     }
+    /* a patient counts only themselves: their count is found as their
+     * search is, then the entry left out */
+    summary_count = q.count_only;
+    if (c.p->role == GW_AUTH_ROLE_PATIENT)
+        q.count_only = false;
     if ((db = gw_app_db(app, r)) == NULL)
         return;
     rc = gw_mpi_pdq_search(gw_db_conn_pg(db), a, &app->mpi, &q, app->cfg->fhir_base, &bundle,
@@ -251,6 +263,8 @@ gw_app_h_patient_search(struct gw_http_req *r, void *cls)
     au.entities = ents;
     if (au.n_entities == 1)
         au.patient_ref = base_arena_sprintf(a, "Patient/%s", ents[0].id);
+    if (summary_count)
+        json_object_del(bundle, "entry");
     gw_app_answer(app, r, &c, &au, bundle);
 }
 

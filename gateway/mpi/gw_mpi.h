@@ -400,6 +400,7 @@ struct gw_mpi_pdq_query {
     const char *mothers_maiden_name;
     bool inactive_only;  /* active=false: regional persons are all active, so none */
     size_t count;        /* at most this many persons (0 = GW_MPI_LIMIT_PDQ_COUNT) */
+    bool count_only;     /* _summary=count / _count=0: Bundle.total, no entries */
 };
 
 /* Add `value` ("[prefix]YYYY[-MM[-DD]]") to q's birthdate constraints.

@@ -1106,6 +1106,7 @@ START_TEST(pdqm_and_pixm)
             }
             git_resp_free(&r);
         }
+        git_resid("p1", resid1);
         r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&active=true", T_DR);
         ck_assert_uint_ge(git_entries(r.json, "match"), 4);
         git_resp_free(&r);
@@ -1114,9 +1115,39 @@ START_TEST(pdqm_and_pixm)
         ck_assert_int_eq(r.status, 200);
         ck_assert_uint_ge(git_entries(r.json, "match"), 4);
         git_resp_free(&r);
-        r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&_count=0", T_DR);
-        ck_assert_int_eq(r.status, 400);
-        git_resp_free(&r);
+        /* _count=0 and _summary=count: the total alone (R4 search.html#count) */
+        {
+            const char *counts[] = {"_count=0", "_summary=count", "_summary=count&_count=1"};
+
+            r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01", T_DR);
+            json_int_t all = json_integer_value(json_object_get(r.json, "total"));
+            git_resp_free(&r);
+            ck_assert_int_ge(all, 4);
+            for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+                snprintf(q, sizeof(q), "/fhir/Patient?family=Zhang&birthdate=1980-01-01&%s",
+                         counts[i]);
+                r = git_get(&G, q, T_DR);
+                ck_assert_msg(r.status == 200, "%s: %ld %s", q, r.status, r.body);
+                ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")), all);
+                ck_assert_ptr_null(json_object_get(r.json, "entry"));
+                git_resp_free(&r);
+            }
+            snprintf(q, sizeof(q), "/fhir/Patient?identifier=%s&_summary=count", resid1);
+            r = git_get(&G, q, T_DR);
+            ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")), 1);
+            ck_assert_ptr_null(json_object_get(r.json, "entry"));
+            git_resp_free(&r);
+            /* a patient counts themselves only */
+            r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&_summary=count",
+                        T_PAT);
+            ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+            ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")), 1);
+            ck_assert_ptr_null(json_object_get(r.json, "entry"));
+            git_resp_free(&r);
+            r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&_summary=true", T_DR);
+            ck_assert_int_eq(r.status, 400);
+            git_resp_free(&r);
+        }
         git_resid("p1", resid1);
         /* with an identifier, the other parameters still apply (all of a
          * search's parameters do) */

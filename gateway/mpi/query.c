@@ -377,58 +377,57 @@ norm_query_name(struct base_arena *a, const char *s, const char **han, const cha
  * `name=赵` or `name=zhao` finds 赵浩, by the family name), the whole name
  * with :exact ($11-$13).  The normalized values hold Han characters or
  * a-z only, so they are safe in a LIKE pattern. */
-#define PDQ_SELECT \
-    "SELECT DISTINCT r.person_id FROM mpi.record r WHERE " \
-    "($1::text IS NULL OR (CASE WHEN $11::bool THEN r.name_han = $1 " \
-    "  ELSE r.name_han LIKE $1 || '%' END) OR (r.name_han = '' AND " \
-    "  (r.name_py = $2 OR r.name_py_given || r.name_py_family = $2))) AND " \
-    "($2::text IS NULL OR $1::text IS NOT NULL OR r.name_py_given || r.name_py_family = $2 OR " \
-    " (CASE WHEN $11::bool THEN r.name_py = $2 ELSE r.name_py LIKE $2 || '%' OR " \
-    "  r.name_py_given LIKE $2 || '%' END)) AND " \
-    "($3::text IS NULL OR r.name_han LIKE $3 || '%' OR (r.name_han = '' AND " \
-    " r.name_py_family = $4)) AND " \
-    "($4::text IS NULL OR $3::text IS NOT NULL OR (CASE WHEN $12::bool THEN " \
-    " r.name_py_family = $4 ELSE r.name_py_family LIKE $4 || '%' END)) AND " \
-    "($5::text IS NULL OR (CASE WHEN $13::bool THEN r.name_py_given = $5 " \
-    " ELSE r.name_py_given LIKE $5 || '%' END)) AND " \
-    "($6::text[] IS NULL OR (r.birth_year > 0 AND NOT EXISTS (SELECT 1 FROM " \
-    " unnest($6::text[], $7::int[], $8::int[]) c(op, lo, hi), LATERAL (SELECT " \
+#define PDQ_SELECT                                                                                 \
+    "SELECT DISTINCT r.person_id FROM mpi.record r WHERE "                                         \
+    "($1::text IS NULL OR (CASE WHEN $11::bool THEN r.name_han = $1 "                              \
+    "  ELSE r.name_han LIKE $1 || '%' END) OR (r.name_han = '' AND "                               \
+    "  (r.name_py = $2 OR r.name_py_given || r.name_py_family = $2))) AND "                        \
+    "($2::text IS NULL OR $1::text IS NOT NULL OR r.name_py_given || r.name_py_family = $2 OR "    \
+    " (CASE WHEN $11::bool THEN r.name_py = $2 ELSE r.name_py LIKE $2 || '%' OR "                  \
+    "  r.name_py_given LIKE $2 || '%' END)) AND "                                                  \
+    "($3::text IS NULL OR r.name_han LIKE $3 || '%' OR (r.name_han = '' AND "                      \
+    " r.name_py_family = $4)) AND "                                                                \
+    "($4::text IS NULL OR $3::text IS NOT NULL OR (CASE WHEN $12::bool THEN "                      \
+    " r.name_py_family = $4 ELSE r.name_py_family LIKE $4 || '%' END)) AND "                       \
+    "($5::text IS NULL OR (CASE WHEN $13::bool THEN r.name_py_given = $5 "                         \
+    " ELSE r.name_py_given LIKE $5 || '%' END)) AND "                                              \
+    "($6::text[] IS NULL OR (r.birth_year > 0 AND NOT EXISTS (SELECT 1 FROM "                      \
+    " unnest($6::text[], $7::int[], $8::int[]) c(op, lo, hi), LATERAL (SELECT "                    \
     "  r.birth_year * 10000 + greatest(r.birth_month, 1) * 100 + greatest(r.birth_day, 1) AS lo, " \
     "  r.birth_year * 10000 + (CASE WHEN r.birth_month = 0 THEN 12 ELSE r.birth_month END) * 100 " \
-    "  + (CASE WHEN r.birth_day = 0 THEN 31 ELSE r.birth_day END) AS hi) rb WHERE NOT " \
-    " (CASE c.op WHEN 'eq' THEN rb.lo >= c.lo AND rb.hi <= c.hi " \
-    "  WHEN 'ne' THEN NOT (rb.lo >= c.lo AND rb.hi <= c.hi) " \
-    "  WHEN 'gt' THEN rb.hi > c.hi WHEN 'lt' THEN rb.lo < c.lo " \
-    "  WHEN 'ge' THEN rb.hi > c.hi OR (rb.lo >= c.lo AND rb.hi <= c.hi) " \
-    "  WHEN 'le' THEN rb.lo < c.lo OR (rb.lo >= c.lo AND rb.hi <= c.hi) " \
-    "  WHEN 'sa' THEN rb.lo > c.hi WHEN 'eb' THEN rb.hi < c.lo ELSE false END)))) AND " \
-    "($9::int = 0 OR r.sex = $9::int) AND " \
-    "($14::text IS NULL OR r.person_id = (SELECT p.id FROM mpi.person p " \
-    " WHERE p.public_id::text = $14::text)) AND " \
-    "($15::text IS NULL OR $15::text = ANY(r.phones)) AND " \
-    "($16::bigint IS NULL OR r.person_id = $16::bigint) AND " \
-    "($17::text IS NULL AND $18::text IS NULL AND $19::text IS NULL AND $20::text IS NULL AND " \
-    " $21::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN " \
+    "  + (CASE WHEN r.birth_day = 0 THEN 31 ELSE r.birth_day END) AS hi) rb WHERE NOT "            \
+    " (CASE c.op WHEN 'eq' THEN rb.lo >= c.lo AND rb.hi <= c.hi "                                  \
+    "  WHEN 'ne' THEN NOT (rb.lo >= c.lo AND rb.hi <= c.hi) "                                      \
+    "  WHEN 'gt' THEN rb.hi > c.hi WHEN 'lt' THEN rb.lo < c.lo "                                   \
+    "  WHEN 'ge' THEN rb.hi > c.hi OR (rb.lo >= c.lo AND rb.hi <= c.hi) "                          \
+    "  WHEN 'le' THEN rb.lo < c.lo OR (rb.lo >= c.lo AND rb.hi <= c.hi) "                          \
+    "  WHEN 'sa' THEN rb.lo > c.hi WHEN 'eb' THEN rb.hi < c.lo ELSE false END)))) AND "            \
+    "($9::int = 0 OR r.sex = $9::int) AND "                                                        \
+    "($14::text IS NULL OR r.person_id = (SELECT p.id FROM mpi.person p "                          \
+    " WHERE p.public_id::text = $14::text)) AND "                                                  \
+    "($15::text IS NULL OR $15::text = ANY(r.phones)) AND "                                        \
+    "($16::bigint IS NULL OR r.person_id = $16::bigint) AND "                                      \
+    "($17::text IS NULL AND $18::text IS NULL AND $19::text IS NULL AND $20::text IS NULL AND "    \
+    " $21::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN "                  \
     " jsonb_typeof(r.resource->'address') = 'array' THEN r.resource->'address' ELSE '[]' END) ad " \
-    " WHERE ($17::text IS NULL OR EXISTS (SELECT 1 FROM (SELECT ad->>'text' UNION ALL " \
-    "   SELECT ad->>'city' UNION ALL SELECT ad->>'district' UNION ALL SELECT ad->>'state' " \
-    "   UNION ALL SELECT ad->>'postalCode' UNION ALL SELECT ad->>'country' UNION ALL " \
-    "   SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(ad->'line') = 'array' " \
-    "   THEN ad->'line' ELSE '[]' END)) part(v) WHERE strpos(lower(part.v), lower($17)) > 0)) " \
-    " AND ($18::text IS NULL OR starts_with(lower(ad->>'city'), lower($18))) " \
-    " AND ($19::text IS NULL OR starts_with(lower(ad->>'state'), lower($19))) " \
-    " AND ($20::text IS NULL OR starts_with(lower(ad->>'postalCode'), lower($20))) " \
-    " AND ($21::text IS NULL OR starts_with(lower(ad->>'country'), lower($21))))) AND " \
-    "($22::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN " \
-    " jsonb_typeof(r.resource->'extension') = 'array' THEN r.resource->'extension' ELSE '[]' " \
-    " END) ex WHERE ex->>'url' = " \
-    " 'http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName' AND " \
+    " WHERE ($17::text IS NULL OR EXISTS (SELECT 1 FROM (SELECT ad->>'text' UNION ALL "            \
+    "   SELECT ad->>'city' UNION ALL SELECT ad->>'district' UNION ALL SELECT ad->>'state' "        \
+    "   UNION ALL SELECT ad->>'postalCode' UNION ALL SELECT ad->>'country' UNION ALL "             \
+    "   SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(ad->'line') = 'array' "            \
+    "   THEN ad->'line' ELSE '[]' END)) part(v) WHERE strpos(lower(part.v), lower($17)) > 0)) "    \
+    " AND ($18::text IS NULL OR starts_with(lower(ad->>'city'), lower($18))) "                     \
+    " AND ($19::text IS NULL OR starts_with(lower(ad->>'state'), lower($19))) "                    \
+    " AND ($20::text IS NULL OR starts_with(lower(ad->>'postalCode'), lower($20))) "               \
+    " AND ($21::text IS NULL OR starts_with(lower(ad->>'country'), lower($21))))) AND "            \
+    "($22::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN "                  \
+    " jsonb_typeof(r.resource->'extension') = 'array' THEN r.resource->'extension' ELSE '[]' "     \
+    " END) ex WHERE ex->>'url' = "                                                                 \
+    " 'http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName' AND "                    \
     " starts_with(lower(ex->>'valueString'), lower($22)))) "
 
 static const char SQL_PDQ[] = PDQ_SELECT "ORDER BY r.person_id LIMIT $10::int";
 /* _summary=count: every match counted ($10 is the page size, unused) */
-static const char SQL_PDQ_COUNT[] =
-    "SELECT count(*) FROM (" PDQ_SELECT ") x WHERE $10::int >= 0";
+static const char SQL_PDQ_COUNT[] = "SELECT count(*) FROM (" PDQ_SELECT ") x WHERE $10::int >= 0";
 
 /* The birthdate constraints as three array literals ($6 ops, $7 lo, $8 hi);
  * all NULL when there are none. */
@@ -533,8 +532,8 @@ pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, 
     for (int i = 8; i < 10; i++)
         ENSURE(p[i] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     ENSURE(pk <= 0 || p[15] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    return mpi_q(db, a, q->count_only && pk <= 0 ? SQL_PDQ_COUNT : SQL_PDQ, 22, p,
-                 PGRES_TUPLES_OK, out, err);
+    return mpi_q(db, a, q->count_only && pk <= 0 ? SQL_PDQ_COUNT : SQL_PDQ, 22, p, PGRES_TUPLES_OK,
+                 out, err);
 }
 
 /*

@@ -14,6 +14,13 @@
  * with messages per second of CPU time, median of RUNS runs (the project's
  * bench convention, docs/BENCHMARKS.md: the machine is shared, so wall time
  * would measure the neighbours).
+ *
+ * With BENCH_HL7V2_PASSES=N it instead runs exactly N passes (parse+map, or
+ * parse alone with BENCH_HL7V2_PARSE_ONLY=1) and exits: a fixed workload to
+ * count instructions with callgrind or `perf stat -e instructions`, which
+ * the shared machine does not disturb as it does time.  BENCH_HL7V2_OUT=FILE
+ * writes every message's Bundle to FILE (one per line), to check that a
+ * faster mapper still writes the very same bytes.
  */
 #include <dirent.h>
 #include <malloc.h>
@@ -124,6 +131,34 @@ pass(const struct set *s, int map)
     return ok;
 }
 
+static void
+write_bundles(const struct set *s, const char *path)
+{
+    FILE *f = fopen(path, "wb");
+
+    if (f == NULL) {
+        perror(path);
+        exit(2);
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        struct base_arena *a = base_arena_new(0);
+        struct hl7v2_msg *m = NULL;
+        struct hl7v2_bundle *b = NULL;
+
+        if (hl7v2_msg_parse(a, s->msg[i], s->len[i], NULL, NULL, &m, NULL) == BASE_OK &&
+            hl7v2_map(a, m, NULL, &b, NULL) == BASE_OK) {
+            fwrite(b->json.ptr, 1, b->json.len, f);
+            for (size_t k = 0; k < b->nentries; k++)
+                fprintf(f, "\n%s %s %.*s %zu", b->entries[k].type, b->entries[k].full_url,
+                        (int)b->entries[k].url.len, b->entries[k].url.ptr,
+                        (size_t)(b->entries[k].resource.ptr - b->json.ptr));
+        }
+        fputc('\n', f);
+        base_arena_free(a);
+    }
+    fclose(f);
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -185,11 +220,23 @@ main(int argc, char **argv)
         return 1;
     }
     dump(&s, argv[2]);
+    if (getenv("BENCH_HL7V2_OUT") != NULL)
+        write_bundles(&s, getenv("BENCH_HL7V2_OUT"));
+    if (getenv("BENCH_HL7V2_PASSES") != NULL) {
+        long n = strtol(getenv("BENCH_HL7V2_PASSES"), NULL, 10);
+        int map = getenv("BENCH_HL7V2_PARSE_ONLY") == NULL;
+
+        for (long i = 0; i < n; i++)
+            (void)pass(&s, map);
+        printf("{\"messages\":%zu,\"passes\":%ld,\"map\":%d}\n", s.n, n, map);
+        goto out;
+    }
     measure(&s, 0, secs, runs, &pm, &ps);
     measure(&s, 1, secs, runs, &mm, &ms);
     printf("{\"messages\":%zu,\"bytes\":%zu,\"parse\":{\"median\":%.0f,\"spread\":%.1f},"
            "\"map\":{\"median\":%.0f,\"spread\":%.1f}}\n",
            s.n, s.bytes, pm, ps, mm, ms);
+out:
     for (size_t i = 0; i < s.n; i++)
         free(s.msg[i]);
     return 0;

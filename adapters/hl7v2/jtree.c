@@ -27,15 +27,20 @@ hl7v2_jb_failed(const struct hl7v2_jb *jb)
 struct hl7v2_j *
 hl7v2_j_new(struct hl7v2_jb *jb, enum hl7v2_jkind kind)
 {
-    struct hl7v2_j *j = base_arena_alloc(jb->a, sizeof(*j));
+    struct hl7v2_j *j;
 
-    if (j == NULL) {
-        jb->failed = true;
-        memset(&jb->scratch, 0, sizeof(jb->scratch));
-        return &jb->scratch;
+    if (jb->nslab == 0) {
+        jb->slab = base_arena_alloc(jb->a, HL7V2_J_SLAB * sizeof(*j));
+        if (jb->slab == NULL) {
+            jb->failed = true;
+            memset(&jb->scratch, 0, sizeof(jb->scratch));
+            return &jb->scratch;
+        }
+        jb->nslab = HL7V2_J_SLAB;
     }
-    memset(j, 0, sizeof(*j));
-    j->kind = kind;
+    j = jb->slab++;
+    jb->nslab--;
+    *j = (struct hl7v2_j){.kind = kind};
     return j;
 }
 
@@ -205,6 +210,18 @@ put(struct base_buf *b, const void *p, size_t n)
     b->len += n;
 }
 
+/* base_buf_reserve with the common case inline: the Bundle's buffer is
+ * sized up front, so nearly every call fits, and the writer asks once per
+ * node (a call per node was a fifth of the writer's instructions).  Fitting
+ * within cap respects max: cap never exceeds max + 1 (fhir/base/buf.h). */
+static inline int
+room(struct base_buf *b, size_t n)
+{
+    if (b->data != NULL && n < b->cap - b->len)
+        return BASE_OK;
+    return base_buf_reserve(b, n);
+}
+
 /* Does any of the 8 bytes need escaping (< 0x20, '"' or '\\')?  SWAR tests
  * (Hacker's Delight 6-1): a byte is zero / below n when its high bit is
  * set in (x - 0x01..) & ~x. */
@@ -229,7 +246,7 @@ write_string(struct base_buf *b, struct base_str s)
 
     /* room for the plain case; escapes reserve their own (a multi-megabyte
      * base64 attachment must not ask for six times its size) */
-    TRY(base_buf_reserve(b, s.len + 2));
+    TRY(room(b, s.len + 2));
     b->data[b->len++] = '"';
     for (; i + 8 <= s.len; i += 8) {
         uint64_t w;
@@ -244,7 +261,7 @@ write_string(struct base_buf *b, struct base_str s)
 
         if (!needs_escape[c])
             continue;
-        TRY(base_buf_reserve(b, (i - run) + 6 + (s.len - i) + 1));
+        TRY(room(b, (i - run) + 6 + (s.len - i) + 1));
         put(b, s.ptr + run, i - run);
         run = i + 1;
         switch (c) {
@@ -270,10 +287,9 @@ write_string(struct base_buf *b, struct base_str s)
             break;
         }
     }
-    TRY(base_buf_reserve(b, (s.len - run) + 2));
+    TRY(room(b, (s.len - run) + 2));
     put(b, s.ptr + run, s.len - run);
     b->data[b->len++] = '"';
-    b->data[b->len] = '\0';
     return BASE_OK;
 }
 
@@ -281,26 +297,28 @@ static int write_node(const struct hl7v2_j *j, struct base_buf *b, bool *wrote);
 
 /* Children are written optimistically and rolled back when a container
  * turns out empty, so pruning costs one pass.  Punctuation is written
- * straight into room reserved with the key. */
+ * straight into room reserved with the key.  The buffer is NUL-terminated
+ * once, by hl7v2_j_write, not after every node. */
 static int
 write_children(const struct hl7v2_j *j, struct base_buf *b, char open, char close, bool *wrote)
 {
     size_t start = b->len;
+    bool obj = j->kind == HL7V2_J_OBJ;
     bool first = true;
 
-    TRY(base_buf_reserve(b, 2));
+    TRY(room(b, 2));
     b->data[b->len++] = open;
     for (const struct hl7v2_j *c = j->first; c != NULL; c = c->next) {
         size_t mark = b->len;
-        size_t klen = j->kind == HL7V2_J_OBJ ? strlen(c->key) : 0;
+        size_t klen = obj ? strlen(c->key) : 0;
         bool child = false;
 
         if ((c->kind == HL7V2_J_STR || c->kind == HL7V2_J_NUM) && c->s.len == 0)
             continue;
-        TRY(base_buf_reserve(b, klen + 5));
+        TRY(room(b, klen + 5));
         if (!first)
             b->data[b->len++] = ',';
-        if (j->kind == HL7V2_J_OBJ) {
+        if (obj) {
             b->data[b->len++] = '"';
             put(b, c->key, klen);
             put(b, "\":", 2);
@@ -308,21 +326,18 @@ write_children(const struct hl7v2_j *j, struct base_buf *b, char open, char clos
         TRY(write_node(c, b, &child));
         if (!child) {
             b->len = mark; /* an empty container: no member at all */
-            b->data[b->len] = '\0';
             continue;
         }
         first = false;
     }
     if (first) {
         b->len = start;
-        b->data[b->len] = '\0';
         *wrote = false;
         return BASE_OK;
     }
     *wrote = true;
-    TRY(base_buf_reserve(b, 1));
+    TRY(room(b, 1));
     b->data[b->len++] = close;
-    b->data[b->len] = '\0';
     return BASE_OK;
 }
 
@@ -338,11 +353,17 @@ write_node(const struct hl7v2_j *j, struct base_buf *b, bool *wrote)
     case HL7V2_J_STR:
         return write_string(b, j->s);
     case HL7V2_J_NUM:
-        return base_buf_append_str(b, j->s);
+        TRY(room(b, j->s.len));
+        put(b, j->s.ptr, j->s.len);
+        return BASE_OK;
     case HL7V2_J_TRUE:
-        return base_buf_append(b, "true", 4);
+        TRY(room(b, 4));
+        put(b, "true", 4);
+        return BASE_OK;
     case HL7V2_J_FALSE:
-        return base_buf_append(b, "false", 5);
+        TRY(room(b, 5));
+        put(b, "false", 5);
+        return BASE_OK;
     default:
         BASE_ASSERT_UNREACHABLE();
         return BASE_E_INTERNAL;
@@ -360,5 +381,7 @@ hl7v2_j_write(const struct hl7v2_j *j, struct base_buf *out)
         out->len = start; /* a top-level object is written even when empty */
         rc = base_buf_append(out, "{}", 2);
     }
+    if (out->data != NULL)
+        out->data[out->len] = '\0'; /* room() always leaves a byte for it */
     return rc;
 }

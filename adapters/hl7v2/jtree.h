@@ -41,9 +41,15 @@ struct hl7v2_j {
     struct hl7v2_j *next; /* next sibling */
 };
 
+/* Nodes are taken from the arena this many at a time: a mapped message
+ * makes ~600, and one arena call each was a tenth of building the tree. */
+#define HL7V2_J_SLAB 64
+
 struct hl7v2_jb {
     struct base_arena *a;
     bool failed;
+    struct hl7v2_j *slab; /* nodes carved HL7V2_J_SLAB at a time */
+    size_t nslab;         /* nodes left in slab */
     struct hl7v2_j scratch; /* returned after a failure */
 };
 

@@ -202,7 +202,7 @@ write_entry(struct mctx *c, const struct ent *e, struct base_buf *b, struct hl7v
     struct hl7v2_j url = {.kind = HL7V2_J_STR};
 
     out->type = e->type;
-    snprintf(out->full_url, sizeof(out->full_url), "urn:uuid:%s", e->uuid);
+    memcpy(out->full_url, e->urn, sizeof(out->full_url)); /* "urn:uuid:" + 36 + NUL */
     out->method = "PUT";
     {
         struct base_str parts[3] = {base_str_from_cstr(e->type),
@@ -212,7 +212,9 @@ write_entry(struct mctx *c, const struct ent *e, struct base_buf *b, struct hl7v
         out->url = map_concat(c, parts, 3);
     }
     url.s = out->url;
-    TRY(base_buf_appendf(b, "{\"fullUrl\":\"%s\",\"resource\":", out->full_url));
+    TRY(base_buf_append(b, "{\"fullUrl\":\"", 12));
+    TRY(base_buf_append(b, e->urn, 45));
+    TRY(base_buf_append(b, "\",\"resource\":", 13));
     *start = b->len;
     TRY(hl7v2_j_write(e->res, b));
     out->resource.len = b->len - *start;

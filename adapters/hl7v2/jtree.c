@@ -94,9 +94,15 @@ add_new(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, enum hl7v2
         return hl7v2_j_new(jb, kind); /* detached: never written */
     }
     j = hl7v2_j_new(jb, kind);
-
-    if (j != &jb->scratch && parent != &jb->scratch)
-        hl7v2_j_add(parent, key, j);
+    if (j == &jb->scratch || parent == NULL || parent == &jb->scratch)
+        return j;
+    /* the key is known to be new: link without a second scan */
+    j->key = key;
+    if (parent->last != NULL)
+        parent->last->next = j;
+    else
+        parent->first = j;
+    parent->last = j;
     return j;
 }
 

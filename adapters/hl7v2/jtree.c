@@ -243,25 +243,41 @@ chunk_needs_escape(uint64_t w)
     return (((q - ones) & ~q) | ((bs - ones) & ~bs) | ctl) & high;
 }
 
+/* Does the string need any escape?  Most values do not: test 8 bytes at a
+ * time, the last (overlapping) 8 for the tail, bytes only below 8. */
+static inline bool
+plain_string(struct base_str s)
+{
+    size_t i = 0;
+    uint64_t w;
+
+    if (s.len < 8) {
+        for (; i < s.len; i++) {
+            if (needs_escape[(unsigned char)s.ptr[i]])
+                return false;
+        }
+        return true;
+    }
+    for (; i + 8 <= s.len; i += 8) {
+        memcpy(&w, s.ptr + i, 8);
+        if (chunk_needs_escape(w))
+            return false;
+    }
+    memcpy(&w, s.ptr + s.len - 8, 8);
+    return !chunk_needs_escape(w);
+}
+
 static int
-write_string(struct base_buf *b, struct base_str s)
+write_escaped(struct base_buf *b, struct base_str s)
 {
     static const char hex[] = "0123456789abcdef";
     size_t run = 0;
-    size_t i = 0;
 
     /* room for the plain case; escapes reserve their own (a multi-megabyte
      * base64 attachment must not ask for six times its size) */
     TRY(room(b, s.len + 2));
     b->data[b->len++] = '"';
-    for (; i + 8 <= s.len; i += 8) {
-        uint64_t w;
-
-        memcpy(&w, s.ptr + i, 8);
-        if (chunk_needs_escape(w))
-            break;
-    }
-    for (; i < s.len; i++) {
+    for (size_t i = 0; i < s.len; i++) {
         unsigned char c = (unsigned char)s.ptr[i];
         char esc[6] = {'\\', 'u', '0', '0', 0, 0};
 
@@ -299,6 +315,18 @@ write_string(struct base_buf *b, struct base_str s)
     return BASE_OK;
 }
 
+static inline int
+write_string(struct base_buf *b, struct base_str s)
+{
+    if (!plain_string(s))
+        return write_escaped(b, s);
+    TRY(room(b, s.len + 2));
+    b->data[b->len++] = '"';
+    put(b, s.ptr, s.len);
+    b->data[b->len++] = '"';
+    return BASE_OK;
+}
+
 static int write_node(const struct hl7v2_j *j, struct base_buf *b, bool *wrote);
 
 /* Children are written optimistically and rolled back when a container
@@ -328,6 +356,11 @@ write_children(const struct hl7v2_j *j, struct base_buf *b, char open, char clos
             b->data[b->len++] = '"';
             put(b, c->key, klen);
             put(b, "\":", 2);
+        }
+        if (c->kind == HL7V2_J_STR) { /* the most common member: no call */
+            TRY(write_string(b, c->s));
+            first = false;
+            continue;
         }
         TRY(write_node(c, b, &child));
         if (!child) {

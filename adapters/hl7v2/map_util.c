@@ -50,30 +50,74 @@ map_warn(struct mctx *c, const struct at *at, const char *msg)
 
 /* ------------------------------------------------------------------ values -- */
 
+/* Split a repetition into its components once (the mapper reads several
+ * components of the same repetition in a row) and note which hold neither
+ * a subcomponent separator nor an escape: those are read as they are. */
+static bool
+split_components(struct mctx *c, struct base_str rep)
+{
+    struct compcache *cc = &c->cc;
+    const struct hl7v2_delims *d = &c->m->d;
+    char cd = d->comp;
+    /* an absent delimiter (0) never occurs in text: the tokenizer rejects
+     * control bytes; compare against the component separator instead */
+    char sd = d->sub != 0 ? d->sub : cd;
+    char ed = d->esc != 0 ? d->esc : cd;
+    size_t start = 0;
+    bool plain = true;
+
+    cc->ptr = rep.ptr;
+    cc->len = rep.len;
+    cc->n = 0;
+    cc->plain = 0;
+    for (size_t i = 0; i <= rep.len; i++) {
+        char ch = i < rep.len ? rep.ptr[i] : 0;
+
+        if (i < rep.len && ch != cd) {
+            if (ch == sd || ch == ed)
+                plain = false;
+            continue;
+        }
+        if (cc->n == MAP_MAX_COMPS) {
+            cc->ptr = NULL; /* too many to cache: the caller scans */
+            return false;
+        }
+        cc->comp[cc->n] = (struct base_str){rep.ptr + start, i - start};
+        cc->plain |= (uint32_t)plain << cc->n;
+        cc->n++;
+        start = i + 1;
+        plain = true;
+    }
+    return true;
+}
+
 static struct base_str
-component(struct mctx *c, struct base_str rep, uint32_t comp)
+component(struct mctx *c, struct base_str rep, uint32_t comp, bool *plain)
 {
     struct compcache *cc = &c->cc;
 
-    if (cc->ptr != rep.ptr || cc->len != rep.len) {
-        const char *p = rep.ptr;
-        const char *end = rep.ptr + rep.len;
+    *plain = false;
+    if ((cc->ptr != rep.ptr || cc->len != rep.len) && !split_components(c, rep))
+        return hl7v2_comp(c->m, rep, comp);
+    if (comp > cc->n)
+        return BASE_STR_NULL;
+    *plain = (cc->plain >> (comp - 1)) & 1u;
+    return cc->comp[comp - 1];
+}
 
-        cc->ptr = rep.ptr;
-        cc->len = rep.len;
-        cc->n = 0;
-        while (p != NULL && cc->n < MAP_MAX_COMPS) {
-            const char *d = p < end ? memchr(p, c->m->d.comp, (size_t)(end - p)) : NULL;
-
-            cc->comp[cc->n++] = base_str_make(p, (size_t)((d != NULL ? d : end) - p));
-            p = d != NULL ? d + 1 : NULL;
-        }
-        if (p != NULL) {
-            cc->ptr = NULL; /* too many to cache: fall back to scanning */
-            return hl7v2_comp(c->m, rep, comp);
-        }
+/* base_str_trim, inline: it runs for every value read. */
+static inline struct base_str
+trim(struct base_str s)
+{
+    while (s.len > 0 && (s.ptr[0] == ' ' || s.ptr[0] == '\t' || s.ptr[0] == '\r' ||
+                         s.ptr[0] == '\n')) {
+        s.ptr++;
+        s.len--;
     }
-    return comp <= cc->n ? cc->comp[comp - 1] : BASE_STR_NULL;
+    while (s.len > 0 && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t' ||
+                         s.ptr[s.len - 1] == '\r' || s.ptr[s.len - 1] == '\n'))
+        s.len--;
+    return s;
 }
 
 struct base_str
@@ -83,19 +127,25 @@ map_txt(struct mctx *c, const struct at *at, struct base_str rep, uint32_t comp,
     struct base_str out;
     struct base_err e;
 
-    e.rc = 0; /* filled only on failure: this runs for every value read */
     /* An unescaped subcomponent separator always separates (HL7 v2.5.1
      * 2.5.5): a component asked for as a whole is its first subcomponent. */
-    if (comp > 0 && rep.len > 0)
-        raw = hl7v2_sub(c->m, component(c, rep, comp), sub > 0 ? sub : 1);
+    if (comp > 0 && rep.len > 0) {
+        bool plain;
+
+        raw = component(c, rep, comp, &plain);
+        if (plain && sub <= 1) /* no subcomponents, nothing to unescape */
+            return raw.len == 0 || (raw.len == 2 && hl7v2_is_null(raw)) ? BASE_STR_NULL : trim(raw);
+        raw = hl7v2_sub(c->m, raw, sub > 0 ? sub : 1);
+    }
     if (raw.len == 0 || hl7v2_is_null(raw))
         return BASE_STR_NULL;
+    e.rc = 0; /* filled only on failure: this runs for every value read */
     if (hl7v2_unescape(c->a, c->m, raw, &out, &e) != BASE_OK) {
         map_fail(c, e.rc == BASE_E_NOMEM ? BASE_E_NOMEM : BASE_E_INVALID, e.issue_code, at, comp,
                  e.msg);
         return BASE_STR_NULL;
     }
-    return base_str_trim(out);
+    return trim(out);
 }
 
 struct base_str

@@ -4,6 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "adapters/codemap/codemap.h"
 #include "adapters/hl7v2/map_int.h"
 #include "fhir/base/arena.h"
@@ -50,6 +54,39 @@ map_warn(struct mctx *c, const struct at *at, const char *msg)
 
 /* ------------------------------------------------------------------ values -- */
 
+/* Bit masks, one bit per byte of a 16-byte block at p: which bytes are the
+ * component separator (*comp) and which a subcomponent separator or escape
+ * (*other).  SSE2 where there is one (as the tokenizer), bytes otherwise. */
+static inline void
+block_masks(const char *p, char cd, char sd, char ed, uint32_t *comp, uint32_t *other)
+{
+#ifdef __SSE2__
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+    *comp = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(cd)));
+    *other = (uint32_t)_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(sd)), _mm_cmpeq_epi8(v, _mm_set1_epi8(ed))));
+#else
+    *comp = *other = 0;
+    for (int i = 0; i < 16; i++) {
+        *comp |= (uint32_t)(p[i] == cd) << i;
+        *other |= (uint32_t)(p[i] == sd || p[i] == ed) << i;
+    }
+#endif
+}
+
+/* Record the component rep[start..end); false when there are too many. */
+static inline bool
+add_component(struct compcache *cc, const char *base, size_t start, size_t end, bool plain)
+{
+    if (cc->n == MAP_MAX_COMPS)
+        return false;
+    cc->comp[cc->n] = (struct base_str){base + start, end - start};
+    cc->plain |= (uint32_t)plain << cc->n;
+    cc->n++;
+    return true;
+}
+
 /* Split a repetition into its components once (the mapper reads several
  * components of the same repetition in a row) and note which hold neither
  * a subcomponent separator nor an escape: those are read as they are. */
@@ -64,30 +101,47 @@ split_components(struct mctx *c, struct base_str rep)
     char sd = d->sub != 0 ? d->sub : cd;
     char ed = d->esc != 0 ? d->esc : cd;
     size_t start = 0;
+    size_t i = 0;
     bool plain = true;
 
-    cc->ptr = rep.ptr;
-    cc->len = rep.len;
+    cc->ptr = NULL; /* valid once complete */
     cc->n = 0;
     cc->plain = 0;
-    for (size_t i = 0; i <= rep.len; i++) {
-        char ch = i < rep.len ? rep.ptr[i] : 0;
+    for (; i + 16 <= rep.len; i += 16) {
+        uint32_t mc;
+        uint32_t mo;
 
-        if (i < rep.len && ch != cd) {
-            if (ch == sd || ch == ed)
-                plain = false;
-            continue;
+        block_masks(rep.ptr + i, cd, sd, ed, &mc, &mo);
+        while (mc != 0) {
+            unsigned k = (unsigned)__builtin_ctz(mc);
+            /* other bytes of this block before the separator, in this component */
+            uint32_t before = mo & ((1u << k) - 1u);
+
+            if (!add_component(cc, rep.ptr, start, i + k, plain && before == 0))
+                return false;
+            start = i + k + 1;
+            plain = true;
+            mo &= ~((2u << k) - 1u); /* bytes up to the separator are done */
+            mc &= mc - 1;
         }
-        if (cc->n == MAP_MAX_COMPS) {
-            cc->ptr = NULL; /* too many to cache: the caller scans */
-            return false;
-        }
-        cc->comp[cc->n] = (struct base_str){rep.ptr + start, i - start};
-        cc->plain |= (uint32_t)plain << cc->n;
-        cc->n++;
-        start = i + 1;
-        plain = true;
+        plain = plain && mo == 0;
     }
+    for (; i < rep.len; i++) {
+        char ch = rep.ptr[i];
+
+        if (ch == cd) {
+            if (!add_component(cc, rep.ptr, start, i, plain))
+                return false;
+            start = i + 1;
+            plain = true;
+        } else if (ch == sd || ch == ed) {
+            plain = false;
+        }
+    }
+    if (!add_component(cc, rep.ptr, start, rep.len, plain))
+        return false;
+    cc->ptr = rep.ptr;
+    cc->len = rep.len;
     return true;
 }
 

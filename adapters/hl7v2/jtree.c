@@ -45,23 +45,37 @@ hl7v2_j_new(struct hl7v2_jb *jb, enum hl7v2_jkind kind)
 }
 
 static struct hl7v2_j *
-member(const struct hl7v2_j *obj, const char *key)
+member(const struct hl7v2_j *obj, const char *key, size_t klen)
 {
     for (struct hl7v2_j *c = obj->first; c != NULL; c = c->next) {
-        if (c->key != NULL && (c->key == key || (c->key[0] == key[0] && strcmp(c->key, key) == 0)))
+        if (c->key != NULL &&
+            (c->key == key || (c->klen == klen && memcmp(c->key, key, klen) == 0)))
             return c;
     }
     return NULL;
 }
 
+static void
+link_member(struct hl7v2_j *parent, const char *key, size_t klen, struct hl7v2_j *child)
+{
+    child->key = key;
+    child->klen = (uint32_t)klen;
+    child->next = NULL;
+    if (parent->last != NULL)
+        parent->last->next = child;
+    else
+        parent->first = child;
+    parent->last = child;
+}
+
 void
-hl7v2_j_add(struct hl7v2_j *parent, const char *key, struct hl7v2_j *child)
+hl7v2_j_add_k(struct hl7v2_j *parent, const char *key, size_t klen, struct hl7v2_j *child)
 {
     struct hl7v2_j *old;
 
     if (parent == NULL || child == NULL || child == parent)
         return;
-    if (key != NULL && (old = member(parent, key)) != NULL) {
+    if (key != NULL && (old = member(parent, key, klen)) != NULL) {
         /* JSON members are unique: arrays merge, anything else keeps the first */
         if (old->kind == HL7V2_J_ARR && child->kind == HL7V2_J_ARR && child->first != NULL) {
             if (old->last != NULL)
@@ -73,83 +87,67 @@ hl7v2_j_add(struct hl7v2_j *parent, const char *key, struct hl7v2_j *child)
         }
         return;
     }
-    child->key = key;
-    child->next = NULL;
-    if (parent->last != NULL)
-        parent->last->next = child;
-    else
-        parent->first = child;
-    parent->last = child;
+    link_member(parent, key, klen, child);
 }
 
 static struct hl7v2_j *
-add_new(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, enum hl7v2_jkind kind)
+add_new(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, size_t klen,
+        enum hl7v2_jkind kind)
 {
     struct hl7v2_j *j;
 
-    if (key != NULL && parent != NULL && (j = member(parent, key)) != NULL) {
+    if (key != NULL && parent != NULL && (j = member(parent, key, klen)) != NULL) {
         /* get-or-create for containers; a second scalar is dropped (first wins) */
         if (j->kind == kind && (kind == HL7V2_J_OBJ || kind == HL7V2_J_ARR))
             return j;
         return hl7v2_j_new(jb, kind); /* detached: never written */
     }
     j = hl7v2_j_new(jb, kind);
-    if (j == &jb->scratch || parent == NULL || parent == &jb->scratch)
-        return j;
-    /* the key is known to be new: link without a second scan */
-    j->key = key;
-    if (parent->last != NULL)
-        parent->last->next = j;
-    else
-        parent->first = j;
-    parent->last = j;
+    if (j != &jb->scratch && parent != NULL && parent != &jb->scratch)
+        link_member(parent, key, klen, j); /* the key is known to be new */
     return j;
 }
 
 struct hl7v2_j *
-hl7v2_j_obj(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key)
+hl7v2_j_obj_k(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, size_t klen)
 {
-    return add_new(jb, parent, key, HL7V2_J_OBJ);
+    return add_new(jb, parent, key, klen, HL7V2_J_OBJ);
 }
 
 struct hl7v2_j *
-hl7v2_j_arr(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key)
+hl7v2_j_arr_k(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, size_t klen)
 {
-    return add_new(jb, parent, key, HL7V2_J_ARR);
+    return add_new(jb, parent, key, klen, HL7V2_J_ARR);
 }
 
 void
-hl7v2_j_str(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, struct base_str s)
+hl7v2_j_str_k(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, size_t klen,
+              struct base_str s)
 {
     if (s.len == 0)
         return;
-    add_new(jb, parent, key, HL7V2_J_STR)->s = s;
+    add_new(jb, parent, key, klen, HL7V2_J_STR)->s = s;
 }
 
 void
-hl7v2_j_cstr(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, const char *s)
-{
-    hl7v2_j_str(jb, parent, key, base_str_from_cstr(s));
-}
-
-void
-hl7v2_j_num(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, struct base_str lit)
+hl7v2_j_num_k(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, size_t klen,
+              struct base_str lit)
 {
     if (lit.len == 0)
         return;
-    add_new(jb, parent, key, HL7V2_J_NUM)->s = lit;
+    add_new(jb, parent, key, klen, HL7V2_J_NUM)->s = lit;
 }
 
 void
-hl7v2_j_bool(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, bool v)
+hl7v2_j_bool_k(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, size_t klen, bool v)
 {
-    add_new(jb, parent, key, v ? HL7V2_J_TRUE : HL7V2_J_FALSE);
+    add_new(jb, parent, key, klen, v ? HL7V2_J_TRUE : HL7V2_J_FALSE);
 }
 
 struct hl7v2_j *
-hl7v2_j_get(const struct hl7v2_j *obj, const char *key)
+hl7v2_j_get_k(const struct hl7v2_j *obj, const char *key, size_t klen)
 {
-    return obj != NULL ? member(obj, key) : NULL;
+    return obj != NULL && key != NULL ? member(obj, key, klen) : NULL;
 }
 
 bool
@@ -344,7 +342,7 @@ write_children(const struct hl7v2_j *j, struct base_buf *b, char open, char clos
     b->data[b->len++] = open;
     for (const struct hl7v2_j *c = j->first; c != NULL; c = c->next) {
         size_t mark = b->len;
-        size_t klen = obj ? strlen(c->key) : 0;
+        size_t klen = obj ? c->klen : 0;
         bool child = false;
 
         if ((c->kind == HL7V2_J_STR || c->kind == HL7V2_J_NUM) && c->s.len == 0)

@@ -286,9 +286,7 @@ setup(struct mctx *c)
     struct at at = {msh, 9, 1};
 
     c->out = BASE_NEW(c->a, struct hl7v2_bundle);
-    if (c->out != NULL)
-        c->out->warnings = BASE_NEW_N(c->a, struct hl7v2_map_warning, MAP_MAX_WARNINGS);
-    if (c->out == NULL || c->out->warnings == NULL)
+    if (c->out == NULL)
         return base_err_set(c->err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     c->doc_text = BASE_NEW(c->a, struct base_buf);
     if (c->doc_text == NULL)

@@ -47,6 +47,16 @@ map_warn(struct mctx *c, const struct at *at, const char *msg)
         b->warnings_dropped++;
         return;
     }
+    if (b->warnings == NULL) {
+        /* made on the first warning: most messages have none, and zeroing
+         * the whole array per message was measurable */
+        b->warnings = BASE_NEW_N(c->a, struct hl7v2_map_warning, MAP_MAX_WARNINGS);
+        if (b->warnings == NULL) {
+            c->jb.failed = true;
+            b->warnings_dropped++;
+            return;
+        }
+    }
     loc_of(at, 0, &loc);
     hl7v2_loc_format(&loc, b->warnings[b->nwarnings].where, sizeof(b->warnings[0].where));
     b->warnings[b->nwarnings++].msg = msg;

@@ -48,9 +48,9 @@ map_warn(struct mctx *c, const struct at *at, const char *msg)
         return;
     }
     if (b->warnings == NULL) {
-        /* made on the first warning: most messages have none, and zeroing
-         * the whole array per message was measurable */
-        b->warnings = BASE_NEW_N(c->a, struct hl7v2_map_warning, MAP_MAX_WARNINGS);
+        /* made on the first warning (many messages have none) and not
+         * zeroed: entries are written before nwarnings counts them */
+        b->warnings = base_arena_alloc(c->a, MAP_MAX_WARNINGS * sizeof(*b->warnings));
         if (b->warnings == NULL) {
             c->jb.failed = true;
             b->warnings_dropped++;
@@ -184,12 +184,27 @@ trim(struct base_str s)
     return s;
 }
 
+/* The escapes of a value, out of line: the error it may report needs a
+ * large frame that the common path should not pay for. */
+static __attribute__((noinline)) struct base_str
+unescape(struct mctx *c, const struct at *at, struct base_str raw, uint32_t comp)
+{
+    struct base_str out;
+    struct base_err e;
+
+    e.rc = 0; /* filled only on failure */
+    if (hl7v2_unescape(c->a, c->m, raw, &out, &e) != BASE_OK) {
+        map_fail(c, e.rc == BASE_E_NOMEM ? BASE_E_NOMEM : BASE_E_INVALID, e.issue_code, at, comp,
+                 e.msg);
+        return BASE_STR_NULL;
+    }
+    return trim(out);
+}
+
 struct base_str
 map_txt(struct mctx *c, const struct at *at, struct base_str rep, uint32_t comp, uint32_t sub)
 {
     struct base_str raw = rep;
-    struct base_str out;
-    struct base_err e;
 
     /* An unescaped subcomponent separator always separates (HL7 v2.5.1
      * 2.5.5): a component asked for as a whole is its first subcomponent. */
@@ -203,13 +218,7 @@ map_txt(struct mctx *c, const struct at *at, struct base_str rep, uint32_t comp,
     }
     if (raw.len == 0 || hl7v2_is_null(raw))
         return BASE_STR_NULL;
-    e.rc = 0; /* filled only on failure: this runs for every value read */
-    if (hl7v2_unescape(c->a, c->m, raw, &out, &e) != BASE_OK) {
-        map_fail(c, e.rc == BASE_E_NOMEM ? BASE_E_NOMEM : BASE_E_INVALID, e.issue_code, at, comp,
-                 e.msg);
-        return BASE_STR_NULL;
-    }
-    return trim(out);
+    return unescape(c, at, raw, comp);
 }
 
 struct base_str

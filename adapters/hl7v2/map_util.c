@@ -169,19 +169,18 @@ component(struct mctx *c, struct base_str rep, uint32_t comp, bool *plain)
     return cc->comp[comp - 1];
 }
 
-/* base_str_trim, inline: it runs for every value read. */
+static inline bool
+blank(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/* base_str_trim, called only when there is something to trim: it runs for
+ * every value read, and few values have blanks around them. */
 static inline struct base_str
 trim(struct base_str s)
 {
-    while (s.len > 0 && (s.ptr[0] == ' ' || s.ptr[0] == '\t' || s.ptr[0] == '\r' ||
-                         s.ptr[0] == '\n')) {
-        s.ptr++;
-        s.len--;
-    }
-    while (s.len > 0 && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t' ||
-                         s.ptr[s.len - 1] == '\r' || s.ptr[s.len - 1] == '\n'))
-        s.len--;
-    return s;
+    return s.len > 0 && (blank(s.ptr[0]) || blank(s.ptr[s.len - 1])) ? base_str_trim(s) : s;
 }
 
 /* The escapes of a value, out of line: the error it may report needs a

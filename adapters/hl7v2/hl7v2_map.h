@@ -89,7 +89,7 @@ struct hl7v2_bundle {
     struct base_str json; /* the transaction Bundle, compact JSON */
     struct hl7v2_entry *entries;
     size_t nentries;
-    struct hl7v2_map_warning *warnings; /* things not mapped, kept to 64 */
+    struct hl7v2_map_warning *warnings; /* things not mapped, kept to 64 (NULL: none) */
     size_t nwarnings;
     size_t warnings_dropped;
 };

@@ -27,36 +27,55 @@ hl7v2_jb_failed(const struct hl7v2_jb *jb)
 struct hl7v2_j *
 hl7v2_j_new(struct hl7v2_jb *jb, enum hl7v2_jkind kind)
 {
-    struct hl7v2_j *j = base_arena_alloc(jb->a, sizeof(*j));
+    struct hl7v2_j *j;
 
-    if (j == NULL) {
-        jb->failed = true;
-        memset(&jb->scratch, 0, sizeof(jb->scratch));
-        return &jb->scratch;
+    if (jb->nslab == 0) {
+        jb->slab = base_arena_alloc(jb->a, HL7V2_J_SLAB * sizeof(*j));
+        if (jb->slab == NULL) {
+            jb->failed = true;
+            memset(&jb->scratch, 0, sizeof(jb->scratch));
+            return &jb->scratch;
+        }
+        jb->nslab = HL7V2_J_SLAB;
     }
-    memset(j, 0, sizeof(*j));
-    j->kind = kind;
+    j = jb->slab++;
+    jb->nslab--;
+    *j = (struct hl7v2_j){.kind = kind};
     return j;
 }
 
 static struct hl7v2_j *
-member(const struct hl7v2_j *obj, const char *key)
+member(const struct hl7v2_j *obj, const char *key, size_t klen)
 {
     for (struct hl7v2_j *c = obj->first; c != NULL; c = c->next) {
-        if (c->key != NULL && (c->key == key || (c->key[0] == key[0] && strcmp(c->key, key) == 0)))
+        if (c->key != NULL &&
+            (c->key == key || (c->klen == klen && memcmp(c->key, key, klen) == 0)))
             return c;
     }
     return NULL;
 }
 
+static void
+link_member(struct hl7v2_j *parent, const char *key, size_t klen, struct hl7v2_j *child)
+{
+    child->key = key;
+    child->klen = (uint32_t)klen;
+    child->next = NULL;
+    if (parent->last != NULL)
+        parent->last->next = child;
+    else
+        parent->first = child;
+    parent->last = child;
+}
+
 void
-hl7v2_j_add(struct hl7v2_j *parent, const char *key, struct hl7v2_j *child)
+hl7v2_j_add_k(struct hl7v2_j *parent, const char *key, size_t klen, struct hl7v2_j *child)
 {
     struct hl7v2_j *old;
 
     if (parent == NULL || child == NULL || child == parent)
         return;
-    if (key != NULL && (old = member(parent, key)) != NULL) {
+    if (key != NULL && (old = member(parent, key, klen)) != NULL) {
         /* JSON members are unique: arrays merge, anything else keeps the first */
         if (old->kind == HL7V2_J_ARR && child->kind == HL7V2_J_ARR && child->first != NULL) {
             if (old->last != NULL)
@@ -68,77 +87,67 @@ hl7v2_j_add(struct hl7v2_j *parent, const char *key, struct hl7v2_j *child)
         }
         return;
     }
-    child->key = key;
-    child->next = NULL;
-    if (parent->last != NULL)
-        parent->last->next = child;
-    else
-        parent->first = child;
-    parent->last = child;
+    link_member(parent, key, klen, child);
 }
 
 static struct hl7v2_j *
-add_new(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, enum hl7v2_jkind kind)
+add_new(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, size_t klen,
+        enum hl7v2_jkind kind)
 {
     struct hl7v2_j *j;
 
-    if (key != NULL && parent != NULL && (j = member(parent, key)) != NULL) {
+    if (key != NULL && parent != NULL && (j = member(parent, key, klen)) != NULL) {
         /* get-or-create for containers; a second scalar is dropped (first wins) */
         if (j->kind == kind && (kind == HL7V2_J_OBJ || kind == HL7V2_J_ARR))
             return j;
         return hl7v2_j_new(jb, kind); /* detached: never written */
     }
     j = hl7v2_j_new(jb, kind);
-
-    if (j != &jb->scratch && parent != &jb->scratch)
-        hl7v2_j_add(parent, key, j);
+    if (j != &jb->scratch && parent != NULL && parent != &jb->scratch)
+        link_member(parent, key, klen, j); /* the key is known to be new */
     return j;
 }
 
 struct hl7v2_j *
-hl7v2_j_obj(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key)
+hl7v2_j_obj_k(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, size_t klen)
 {
-    return add_new(jb, parent, key, HL7V2_J_OBJ);
+    return add_new(jb, parent, key, klen, HL7V2_J_OBJ);
 }
 
 struct hl7v2_j *
-hl7v2_j_arr(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key)
+hl7v2_j_arr_k(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, size_t klen)
 {
-    return add_new(jb, parent, key, HL7V2_J_ARR);
+    return add_new(jb, parent, key, klen, HL7V2_J_ARR);
 }
 
 void
-hl7v2_j_str(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, struct base_str s)
+hl7v2_j_str_k(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, size_t klen,
+              struct base_str s)
 {
     if (s.len == 0)
         return;
-    add_new(jb, parent, key, HL7V2_J_STR)->s = s;
+    add_new(jb, parent, key, klen, HL7V2_J_STR)->s = s;
 }
 
 void
-hl7v2_j_cstr(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, const char *s)
-{
-    hl7v2_j_str(jb, parent, key, base_str_from_cstr(s));
-}
-
-void
-hl7v2_j_num(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, struct base_str lit)
+hl7v2_j_num_k(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, size_t klen,
+              struct base_str lit)
 {
     if (lit.len == 0)
         return;
-    add_new(jb, parent, key, HL7V2_J_NUM)->s = lit;
+    add_new(jb, parent, key, klen, HL7V2_J_NUM)->s = lit;
 }
 
 void
-hl7v2_j_bool(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, bool v)
+hl7v2_j_bool_k(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, size_t klen, bool v)
 {
-    add_new(jb, parent, key, v ? HL7V2_J_TRUE : HL7V2_J_FALSE);
+    add_new(jb, parent, key, klen, v ? HL7V2_J_TRUE : HL7V2_J_FALSE);
 }
 
 struct hl7v2_j *
-hl7v2_j_get(const struct hl7v2_j *obj, const char *key)
+hl7v2_j_get_k(const struct hl7v2_j *obj, const char *key, size_t klen)
 {
-    return obj != NULL ? member(obj, key) : NULL;
+    return obj != NULL && key != NULL ? member(obj, key, klen) : NULL;
 }
 
 bool
@@ -205,6 +214,18 @@ put(struct base_buf *b, const void *p, size_t n)
     b->len += n;
 }
 
+/* base_buf_reserve with the common case inline: the Bundle's buffer is
+ * sized up front, so nearly every call fits, and the writer asks once per
+ * node (a call per node was a fifth of the writer's instructions).  Fitting
+ * within cap respects max: cap never exceeds max + 1 (fhir/base/buf.h). */
+static inline int
+room(struct base_buf *b, size_t n)
+{
+    if (b->data != NULL && n < b->cap - b->len)
+        return BASE_OK;
+    return base_buf_reserve(b, n);
+}
+
 /* Does any of the 8 bytes need escaping (< 0x20, '"' or '\\')?  SWAR tests
  * (Hacker's Delight 6-1): a byte is zero / below n when its high bit is
  * set in (x - 0x01..) & ~x. */
@@ -220,31 +241,47 @@ chunk_needs_escape(uint64_t w)
     return (((q - ones) & ~q) | ((bs - ones) & ~bs) | ctl) & high;
 }
 
+/* Does the string need any escape?  Most values do not: test 8 bytes at a
+ * time, the last (overlapping) 8 for the tail, bytes only below 8. */
+static inline bool
+plain_string(struct base_str s)
+{
+    size_t i = 0;
+    uint64_t w;
+
+    if (s.len < 8) {
+        for (; i < s.len; i++) {
+            if (needs_escape[(unsigned char)s.ptr[i]])
+                return false;
+        }
+        return true;
+    }
+    for (; i + 8 <= s.len; i += 8) {
+        memcpy(&w, s.ptr + i, 8);
+        if (chunk_needs_escape(w))
+            return false;
+    }
+    memcpy(&w, s.ptr + s.len - 8, 8);
+    return !chunk_needs_escape(w);
+}
+
 static int
-write_string(struct base_buf *b, struct base_str s)
+write_escaped(struct base_buf *b, struct base_str s)
 {
     static const char hex[] = "0123456789abcdef";
     size_t run = 0;
-    size_t i = 0;
 
     /* room for the plain case; escapes reserve their own (a multi-megabyte
      * base64 attachment must not ask for six times its size) */
-    TRY(base_buf_reserve(b, s.len + 2));
+    TRY(room(b, s.len + 2));
     b->data[b->len++] = '"';
-    for (; i + 8 <= s.len; i += 8) {
-        uint64_t w;
-
-        memcpy(&w, s.ptr + i, 8);
-        if (chunk_needs_escape(w))
-            break;
-    }
-    for (; i < s.len; i++) {
+    for (size_t i = 0; i < s.len; i++) {
         unsigned char c = (unsigned char)s.ptr[i];
         char esc[6] = {'\\', 'u', '0', '0', 0, 0};
 
         if (!needs_escape[c])
             continue;
-        TRY(base_buf_reserve(b, (i - run) + 6 + (s.len - i) + 1));
+        TRY(room(b, (i - run) + 6 + (s.len - i) + 1));
         put(b, s.ptr + run, i - run);
         run = i + 1;
         switch (c) {
@@ -270,10 +307,21 @@ write_string(struct base_buf *b, struct base_str s)
             break;
         }
     }
-    TRY(base_buf_reserve(b, (s.len - run) + 2));
+    TRY(room(b, (s.len - run) + 2));
     put(b, s.ptr + run, s.len - run);
     b->data[b->len++] = '"';
-    b->data[b->len] = '\0';
+    return BASE_OK;
+}
+
+static inline int
+write_string(struct base_buf *b, struct base_str s)
+{
+    if (!plain_string(s))
+        return write_escaped(b, s);
+    TRY(room(b, s.len + 2));
+    b->data[b->len++] = '"';
+    put(b, s.ptr, s.len);
+    b->data[b->len++] = '"';
     return BASE_OK;
 }
 
@@ -281,48 +329,52 @@ static int write_node(const struct hl7v2_j *j, struct base_buf *b, bool *wrote);
 
 /* Children are written optimistically and rolled back when a container
  * turns out empty, so pruning costs one pass.  Punctuation is written
- * straight into room reserved with the key. */
+ * straight into room reserved with the key.  The buffer is NUL-terminated
+ * once, by hl7v2_j_write, not after every node. */
 static int
 write_children(const struct hl7v2_j *j, struct base_buf *b, char open, char close, bool *wrote)
 {
     size_t start = b->len;
+    bool obj = j->kind == HL7V2_J_OBJ;
     bool first = true;
 
-    TRY(base_buf_reserve(b, 2));
+    TRY(room(b, 2));
     b->data[b->len++] = open;
     for (const struct hl7v2_j *c = j->first; c != NULL; c = c->next) {
         size_t mark = b->len;
-        size_t klen = j->kind == HL7V2_J_OBJ ? strlen(c->key) : 0;
+        size_t klen = obj ? c->klen : 0;
         bool child = false;
 
         if ((c->kind == HL7V2_J_STR || c->kind == HL7V2_J_NUM) && c->s.len == 0)
             continue;
-        TRY(base_buf_reserve(b, klen + 5));
+        TRY(room(b, klen + 5));
         if (!first)
             b->data[b->len++] = ',';
-        if (j->kind == HL7V2_J_OBJ) {
+        if (obj) {
             b->data[b->len++] = '"';
             put(b, c->key, klen);
             put(b, "\":", 2);
         }
+        if (c->kind == HL7V2_J_STR) { /* the most common member: no call */
+            TRY(write_string(b, c->s));
+            first = false;
+            continue;
+        }
         TRY(write_node(c, b, &child));
         if (!child) {
             b->len = mark; /* an empty container: no member at all */
-            b->data[b->len] = '\0';
             continue;
         }
         first = false;
     }
     if (first) {
         b->len = start;
-        b->data[b->len] = '\0';
         *wrote = false;
         return BASE_OK;
     }
     *wrote = true;
-    TRY(base_buf_reserve(b, 1));
+    TRY(room(b, 1));
     b->data[b->len++] = close;
-    b->data[b->len] = '\0';
     return BASE_OK;
 }
 
@@ -338,11 +390,17 @@ write_node(const struct hl7v2_j *j, struct base_buf *b, bool *wrote)
     case HL7V2_J_STR:
         return write_string(b, j->s);
     case HL7V2_J_NUM:
-        return base_buf_append_str(b, j->s);
+        TRY(room(b, j->s.len));
+        put(b, j->s.ptr, j->s.len);
+        return BASE_OK;
     case HL7V2_J_TRUE:
-        return base_buf_append(b, "true", 4);
+        TRY(room(b, 4));
+        put(b, "true", 4);
+        return BASE_OK;
     case HL7V2_J_FALSE:
-        return base_buf_append(b, "false", 5);
+        TRY(room(b, 5));
+        put(b, "false", 5);
+        return BASE_OK;
     default:
         BASE_ASSERT_UNREACHABLE();
         return BASE_E_INTERNAL;
@@ -360,5 +418,7 @@ hl7v2_j_write(const struct hl7v2_j *j, struct base_buf *out)
         out->len = start; /* a top-level object is written even when empty */
         rc = base_buf_append(out, "{}", 2);
     }
+    if (out->data != NULL)
+        out->data[out->len] = '\0'; /* room() always leaves a byte for it */
     return rc;
 }

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "fhir/base/buf.h"
 #include "fhir/base/str.h"
@@ -34,6 +35,7 @@ enum hl7v2_jkind {
 
 struct hl7v2_j {
     enum hl7v2_jkind kind;
+    uint32_t klen;         /* strlen(key) */
     const char *key;       /* member name (static string), NULL in arrays */
     struct base_str s;     /* string value or number literal */
     struct hl7v2_j *first; /* children */
@@ -41,9 +43,15 @@ struct hl7v2_j {
     struct hl7v2_j *next; /* next sibling */
 };
 
+/* Nodes are taken from the arena this many at a time: a mapped message
+ * makes ~600, and one arena call each was a tenth of building the tree. */
+#define HL7V2_J_SLAB 64
+
 struct hl7v2_jb {
     struct base_arena *a;
     bool failed;
+    struct hl7v2_j *slab; /* nodes carved HL7V2_J_SLAB at a time */
+    size_t nslab;         /* nodes left in slab */
     struct hl7v2_j scratch; /* returned after a failure */
 };
 
@@ -56,16 +64,81 @@ struct hl7v2_j *hl7v2_j_new(struct hl7v2_jb *jb, enum hl7v2_jkind kind);
  * object or array member that exists already is returned instead (get or
  * create), a second scalar under the same key is dropped, and adding an
  * array under an existing array key appends its elements. */
-struct hl7v2_j *hl7v2_j_obj(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key);
-struct hl7v2_j *hl7v2_j_arr(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key);
-void hl7v2_j_str(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, struct base_str s);
-void hl7v2_j_cstr(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, const char *s);
-void hl7v2_j_num(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, struct base_str lit);
-void hl7v2_j_bool(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, bool v);
+/* The builders with the key's length given (the member lookup and the
+ * writer need it).  Use the inline forms below: keys are string literals
+ * nearly everywhere, so there the length folds to a constant instead of a
+ * strlen per member. */
+struct hl7v2_j *hl7v2_j_obj_k(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key,
+                              size_t klen);
+struct hl7v2_j *hl7v2_j_arr_k(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key,
+                              size_t klen);
+void hl7v2_j_str_k(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, size_t klen,
+                   struct base_str s);
+void hl7v2_j_num_k(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, size_t klen,
+                   struct base_str lit);
+void hl7v2_j_bool_k(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, size_t klen,
+                    bool v);
+void hl7v2_j_add_k(struct hl7v2_j *parent, const char *key, size_t klen, struct hl7v2_j *child);
+struct hl7v2_j *hl7v2_j_get_k(const struct hl7v2_j *obj, const char *key, size_t klen);
+
+static inline size_t
+hl7v2_j_klen(const char *key)
+{
+    return key != NULL ? strlen(key) : 0;
+}
+
+static inline struct hl7v2_j *
+hl7v2_j_obj(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key)
+{
+    return hl7v2_j_obj_k(jb, parent, key, hl7v2_j_klen(key));
+}
+
+static inline struct hl7v2_j *
+hl7v2_j_arr(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key)
+{
+    return hl7v2_j_arr_k(jb, parent, key, hl7v2_j_klen(key));
+}
+
+static inline void
+hl7v2_j_str(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, struct base_str s)
+{
+    if (s.len > 0)
+        hl7v2_j_str_k(jb, parent, key, hl7v2_j_klen(key), s);
+}
+
+static inline void
+hl7v2_j_cstr(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, const char *s)
+{
+    hl7v2_j_str(jb, parent, key, (struct base_str){s, s != NULL ? strlen(s) : 0});
+}
+
+static inline void
+hl7v2_j_num(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, struct base_str lit)
+{
+    if (lit.len > 0)
+        hl7v2_j_num_k(jb, parent, key, hl7v2_j_klen(key), lit);
+}
+
+static inline void
+hl7v2_j_bool(struct hl7v2_jb *jb, struct hl7v2_j *parent, const char *key, bool v)
+{
+    hl7v2_j_bool_k(jb, parent, key, hl7v2_j_klen(key), v);
+}
+
 /* Attach an existing node (built detached with hl7v2_j_new) as a member. */
-void hl7v2_j_add(struct hl7v2_j *parent, const char *key, struct hl7v2_j *child);
+static inline void
+hl7v2_j_add(struct hl7v2_j *parent, const char *key, struct hl7v2_j *child)
+{
+    hl7v2_j_add_k(parent, key, hl7v2_j_klen(key), child);
+}
+
 /* Member by key (first match), NULL when absent. */
-struct hl7v2_j *hl7v2_j_get(const struct hl7v2_j *obj, const char *key);
+static inline struct hl7v2_j *
+hl7v2_j_get(const struct hl7v2_j *obj, const char *key)
+{
+    return hl7v2_j_get_k(obj, key, hl7v2_j_klen(key));
+}
+
 /* Would the node be written at all (not empty after pruning)? */
 bool hl7v2_j_present(const struct hl7v2_j *j);
 /* Array elements that would be written. */

@@ -202,7 +202,7 @@ write_entry(struct mctx *c, const struct ent *e, struct base_buf *b, struct hl7v
     struct hl7v2_j url = {.kind = HL7V2_J_STR};
 
     out->type = e->type;
-    snprintf(out->full_url, sizeof(out->full_url), "urn:uuid:%s", e->uuid);
+    memcpy(out->full_url, e->urn, sizeof(out->full_url)); /* "urn:uuid:" + 36 + NUL */
     out->method = "PUT";
     {
         struct base_str parts[3] = {base_str_from_cstr(e->type),
@@ -212,7 +212,9 @@ write_entry(struct mctx *c, const struct ent *e, struct base_buf *b, struct hl7v
         out->url = map_concat(c, parts, 3);
     }
     url.s = out->url;
-    TRY(base_buf_appendf(b, "{\"fullUrl\":\"%s\",\"resource\":", out->full_url));
+    TRY(base_buf_append(b, "{\"fullUrl\":\"", 12));
+    TRY(base_buf_append(b, e->urn, 45));
+    TRY(base_buf_append(b, "\",\"resource\":", 13));
     *start = b->len;
     TRY(hl7v2_j_write(e->res, b));
     out->resource.len = b->len - *start;
@@ -284,9 +286,7 @@ setup(struct mctx *c)
     struct at at = {msh, 9, 1};
 
     c->out = BASE_NEW(c->a, struct hl7v2_bundle);
-    if (c->out != NULL)
-        c->out->warnings = BASE_NEW_N(c->a, struct hl7v2_map_warning, MAP_MAX_WARNINGS);
-    if (c->out == NULL || c->out->warnings == NULL)
+    if (c->out == NULL)
         return base_err_set(c->err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     c->doc_text = BASE_NEW(c->a, struct base_buf);
     if (c->doc_text == NULL)

@@ -55,6 +55,7 @@ struct compcache {
     const char *ptr;
     size_t len;
     size_t n;
+    uint32_t plain; /* bit k-1: component k holds no subcomponent or escape */
     struct base_str comp[MAP_MAX_COMPS];
 };
 

@@ -4,6 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "adapters/codemap/codemap.h"
 #include "adapters/hl7v2/map_int.h"
 #include "fhir/base/arena.h"
@@ -43,6 +47,16 @@ map_warn(struct mctx *c, const struct at *at, const char *msg)
         b->warnings_dropped++;
         return;
     }
+    if (b->warnings == NULL) {
+        /* made on the first warning (many messages have none) and not
+         * zeroed: entries are written before nwarnings counts them */
+        b->warnings = base_arena_alloc(c->a, MAP_MAX_WARNINGS * sizeof(*b->warnings));
+        if (b->warnings == NULL) {
+            c->jb.failed = true;
+            b->warnings_dropped++;
+            return;
+        }
+    }
     loc_of(at, 0, &loc);
     hl7v2_loc_format(&loc, b->warnings[b->nwarnings].where, sizeof(b->warnings[0].where));
     b->warnings[b->nwarnings++].msg = msg;
@@ -50,52 +64,160 @@ map_warn(struct mctx *c, const struct at *at, const char *msg)
 
 /* ------------------------------------------------------------------ values -- */
 
+/* Bit masks, one bit per byte of a 16-byte block at p: which bytes are the
+ * component separator (*comp) and which a subcomponent separator or escape
+ * (*other).  SSE2 where there is one (as the tokenizer), bytes otherwise. */
+static inline void
+block_masks(const char *p, char cd, char sd, char ed, uint32_t *comp, uint32_t *other)
+{
+#ifdef __SSE2__
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+    *comp = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(cd)));
+    *other = (uint32_t)_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(sd)), _mm_cmpeq_epi8(v, _mm_set1_epi8(ed))));
+#else
+    *comp = *other = 0;
+    for (int i = 0; i < 16; i++) {
+        *comp |= (uint32_t)(p[i] == cd) << i;
+        *other |= (uint32_t)(p[i] == sd || p[i] == ed) << i;
+    }
+#endif
+}
+
+/* Record the component rep[start..end); false when there are too many. */
+static inline bool
+add_component(struct compcache *cc, const char *base, size_t start, size_t end, bool plain)
+{
+    if (cc->n == MAP_MAX_COMPS)
+        return false;
+    cc->comp[cc->n] = (struct base_str){base + start, end - start};
+    cc->plain |= (uint32_t)plain << cc->n;
+    cc->n++;
+    return true;
+}
+
+/* Split a repetition into its components once (the mapper reads several
+ * components of the same repetition in a row) and note which hold neither
+ * a subcomponent separator nor an escape: those are read as they are. */
+static bool
+split_components(struct mctx *c, struct base_str rep)
+{
+    struct compcache *cc = &c->cc;
+    const struct hl7v2_delims *d = &c->m->d;
+    char cd = d->comp;
+    /* an absent delimiter (0) never occurs in text: the tokenizer rejects
+     * control bytes; compare against the component separator instead */
+    char sd = d->sub != 0 ? d->sub : cd;
+    char ed = d->esc != 0 ? d->esc : cd;
+    size_t start = 0;
+    size_t i = 0;
+    bool plain = true;
+
+    cc->ptr = NULL; /* valid once complete */
+    cc->n = 0;
+    cc->plain = 0;
+    for (; i + 16 <= rep.len; i += 16) {
+        uint32_t mc;
+        uint32_t mo;
+
+        block_masks(rep.ptr + i, cd, sd, ed, &mc, &mo);
+        while (mc != 0) {
+            unsigned k = (unsigned)__builtin_ctz(mc);
+            /* other bytes of this block before the separator, in this component */
+            uint32_t before = mo & ((1u << k) - 1u);
+
+            if (!add_component(cc, rep.ptr, start, i + k, plain && before == 0))
+                return false;
+            start = i + k + 1;
+            plain = true;
+            mo &= ~((2u << k) - 1u); /* bytes up to the separator are done */
+            mc &= mc - 1;
+        }
+        plain = plain && mo == 0;
+    }
+    for (; i < rep.len; i++) {
+        char ch = rep.ptr[i];
+
+        if (ch == cd) {
+            if (!add_component(cc, rep.ptr, start, i, plain))
+                return false;
+            start = i + 1;
+            plain = true;
+        } else if (ch == sd || ch == ed) {
+            plain = false;
+        }
+    }
+    if (!add_component(cc, rep.ptr, start, rep.len, plain))
+        return false;
+    cc->ptr = rep.ptr;
+    cc->len = rep.len;
+    return true;
+}
+
 static struct base_str
-component(struct mctx *c, struct base_str rep, uint32_t comp)
+component(struct mctx *c, struct base_str rep, uint32_t comp, bool *plain)
 {
     struct compcache *cc = &c->cc;
 
-    if (cc->ptr != rep.ptr || cc->len != rep.len) {
-        const char *p = rep.ptr;
-        const char *end = rep.ptr + rep.len;
+    *plain = false;
+    if ((cc->ptr != rep.ptr || cc->len != rep.len) && !split_components(c, rep))
+        return hl7v2_comp(c->m, rep, comp);
+    if (comp > cc->n)
+        return BASE_STR_NULL;
+    *plain = (cc->plain >> (comp - 1)) & 1u;
+    return cc->comp[comp - 1];
+}
 
-        cc->ptr = rep.ptr;
-        cc->len = rep.len;
-        cc->n = 0;
-        while (p != NULL && cc->n < MAP_MAX_COMPS) {
-            const char *d = p < end ? memchr(p, c->m->d.comp, (size_t)(end - p)) : NULL;
+static inline bool
+blank(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
 
-            cc->comp[cc->n++] = base_str_make(p, (size_t)((d != NULL ? d : end) - p));
-            p = d != NULL ? d + 1 : NULL;
-        }
-        if (p != NULL) {
-            cc->ptr = NULL; /* too many to cache: fall back to scanning */
-            return hl7v2_comp(c->m, rep, comp);
-        }
+/* base_str_trim, called only when there is something to trim: it runs for
+ * every value read, and few values have blanks around them. */
+static inline struct base_str
+trim(struct base_str s)
+{
+    return s.len > 0 && (blank(s.ptr[0]) || blank(s.ptr[s.len - 1])) ? base_str_trim(s) : s;
+}
+
+/* The escapes of a value, out of line: the error it may report needs a
+ * large frame that the common path should not pay for. */
+static __attribute__((noinline)) struct base_str
+unescape(struct mctx *c, const struct at *at, struct base_str raw, uint32_t comp)
+{
+    struct base_str out;
+    struct base_err e;
+
+    e.rc = 0; /* filled only on failure */
+    if (hl7v2_unescape(c->a, c->m, raw, &out, &e) != BASE_OK) {
+        map_fail(c, e.rc == BASE_E_NOMEM ? BASE_E_NOMEM : BASE_E_INVALID, e.issue_code, at, comp,
+                 e.msg);
+        return BASE_STR_NULL;
     }
-    return comp <= cc->n ? cc->comp[comp - 1] : BASE_STR_NULL;
+    return trim(out);
 }
 
 struct base_str
 map_txt(struct mctx *c, const struct at *at, struct base_str rep, uint32_t comp, uint32_t sub)
 {
     struct base_str raw = rep;
-    struct base_str out;
-    struct base_err e;
 
-    e.rc = 0; /* filled only on failure: this runs for every value read */
     /* An unescaped subcomponent separator always separates (HL7 v2.5.1
      * 2.5.5): a component asked for as a whole is its first subcomponent. */
-    if (comp > 0 && rep.len > 0)
-        raw = hl7v2_sub(c->m, component(c, rep, comp), sub > 0 ? sub : 1);
+    if (comp > 0 && rep.len > 0) {
+        bool plain;
+
+        raw = component(c, rep, comp, &plain);
+        if (plain && sub <= 1) /* no subcomponents, nothing to unescape */
+            return raw.len == 0 || (raw.len == 2 && hl7v2_is_null(raw)) ? BASE_STR_NULL : trim(raw);
+        raw = hl7v2_sub(c->m, raw, sub > 0 ? sub : 1);
+    }
     if (raw.len == 0 || hl7v2_is_null(raw))
         return BASE_STR_NULL;
-    if (hl7v2_unescape(c->a, c->m, raw, &out, &e) != BASE_OK) {
-        map_fail(c, e.rc == BASE_E_NOMEM ? BASE_E_NOMEM : BASE_E_INVALID, e.issue_code, at, comp,
-                 e.msg);
-        return BASE_STR_NULL;
-    }
-    return base_str_trim(out);
+    return unescape(c, at, raw, comp);
 }
 
 struct base_str
@@ -122,6 +244,24 @@ map_field(struct mctx *c, const struct hl7v2_seg *seg, uint32_t field)
     return map_txt(c, &at, rep, 1, 0);
 }
 
+/* Bytes kept as they are in a URL value: RFC 3986 unreserved, and ':' and
+ * '/' (identifier systems are URIs).  Everything else is percent-encoded. */
+static const bool url_plain[256] = {
+    ['-'] = true, ['.'] = true, ['_'] = true, ['~'] = true, [':'] = true, ['/'] = true,
+    ['0'] = true, ['1'] = true, ['2'] = true, ['3'] = true, ['4'] = true, ['5'] = true,
+    ['6'] = true, ['7'] = true, ['8'] = true, ['9'] = true,
+    ['A'] = true, ['B'] = true, ['C'] = true, ['D'] = true, ['E'] = true, ['F'] = true,
+    ['G'] = true, ['H'] = true, ['I'] = true, ['J'] = true, ['K'] = true, ['L'] = true,
+    ['M'] = true, ['N'] = true, ['O'] = true, ['P'] = true, ['Q'] = true, ['R'] = true,
+    ['S'] = true, ['T'] = true, ['U'] = true, ['V'] = true, ['W'] = true, ['X'] = true,
+    ['Y'] = true, ['Z'] = true,
+    ['a'] = true, ['b'] = true, ['c'] = true, ['d'] = true, ['e'] = true, ['f'] = true,
+    ['g'] = true, ['h'] = true, ['i'] = true, ['j'] = true, ['k'] = true, ['l'] = true,
+    ['m'] = true, ['n'] = true, ['o'] = true, ['p'] = true, ['q'] = true, ['r'] = true,
+    ['s'] = true, ['t'] = true, ['u'] = true, ['v'] = true, ['w'] = true, ['x'] = true,
+    ['y'] = true, ['z'] = true,
+};
+
 struct base_str
 map_pct(struct mctx *c, struct base_str s)
 {
@@ -136,8 +276,7 @@ map_pct(struct mctx *c, struct base_str s)
     for (size_t i = 0; i < s.len; i++) {
         unsigned char ch = (unsigned char)s.ptr[i];
 
-        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-            ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == ':' || ch == '/') {
+        if (url_plain[ch]) {
             out[o++] = (char)ch;
         } else {
             out[o++] = '%';

@@ -14,6 +14,13 @@
  * with messages per second of CPU time, median of RUNS runs (the project's
  * bench convention, docs/BENCHMARKS.md: the machine is shared, so wall time
  * would measure the neighbours).
+ *
+ * With BENCH_HL7V2_PASSES=N it instead runs exactly N passes (parse+map, or
+ * parse alone with BENCH_HL7V2_PARSE_ONLY=1) and exits: a fixed workload to
+ * count instructions with callgrind or `perf stat -e instructions`, which
+ * the shared machine does not disturb as it does time.  BENCH_HL7V2_OUT=FILE
+ * writes every message's Bundle to FILE (one per line), to check that a
+ * faster mapper still writes the very same bytes.
  */
 #include <dirent.h>
 #include <malloc.h>
@@ -86,8 +93,8 @@ load_dir(struct set *s, const char *dir)
     tu_free_list(files);
 }
 
-static void
-dump(const struct set *s, const char *path)
+static FILE *
+create(const char *path)
 {
     FILE *f = fopen(path, "wb");
 
@@ -95,6 +102,14 @@ dump(const struct set *s, const char *path)
         perror(path);
         exit(2);
     }
+    return f;
+}
+
+static void
+dump(const struct set *s, const char *path)
+{
+    FILE *f = create(path);
+
     for (size_t i = 0; i < s->n; i++) {
         unsigned char h[4] = {(unsigned char)(s->len[i] >> 24), (unsigned char)(s->len[i] >> 16),
                               (unsigned char)(s->len[i] >> 8), (unsigned char)s->len[i]};
@@ -105,9 +120,21 @@ dump(const struct set *s, const char *path)
     fclose(f);
 }
 
-/* One pass over the set; returns how many messages succeeded. */
+/* A Bundle and its entry index, for comparing outputs byte for byte. */
+static void
+put_bundle(FILE *f, const struct hl7v2_bundle *b)
+{
+    fwrite(b->json.ptr, 1, b->json.len, f);
+    for (size_t k = 0; k < b->nentries; k++)
+        fprintf(f, "\n%s %s %.*s %zu", b->entries[k].type, b->entries[k].full_url,
+                (int)b->entries[k].url.len, b->entries[k].url.ptr,
+                (size_t)(b->entries[k].resource.ptr - b->json.ptr));
+}
+
+/* One pass over the set; returns how many messages succeeded.  With `out`
+ * (map only), every Bundle is written there, one message per line. */
 static size_t
-pass(const struct set *s, int map)
+pass(const struct set *s, int map, FILE *out)
 {
     size_t ok = 0;
 
@@ -117,11 +144,25 @@ pass(const struct set *s, int map)
         struct hl7v2_bundle *b = NULL;
 
         if (hl7v2_msg_parse(a, s->msg[i], s->len[i], NULL, NULL, &m, NULL) == BASE_OK &&
-            (!map || hl7v2_map(a, m, NULL, &b, NULL) == BASE_OK))
+            (!map || hl7v2_map(a, m, NULL, &b, NULL) == BASE_OK)) {
             ok++;
+            if (out != NULL && b != NULL)
+                put_bundle(out, b);
+        }
+        if (out != NULL)
+            fputc('\n', out);
         base_arena_free(a);
     }
     return ok;
+}
+
+static void
+write_bundles(const struct set *s, const char *path)
+{
+    FILE *f = create(path);
+
+    (void)pass(s, 1, f);
+    fclose(f);
 }
 
 static int
@@ -139,13 +180,13 @@ measure(const struct set *s, int map, double secs, int runs, double *median, dou
     double rates[32];
 
     for (double end = now_s() + 0.5; now_s() < end;)
-        (void)pass(s, map); /* warm-up */
+        (void)pass(s, map, NULL); /* warm-up */
     for (int r = 0; r < runs; r++) {
         double t0 = now_s();
         size_t msgs = 0;
 
         while (now_s() - t0 < secs)
-            msgs += pass(s, map);
+            msgs += pass(s, map, NULL);
         rates[r] = (double)msgs / (now_s() - t0);
     }
     qsort(rates, (size_t)runs, sizeof(double), cmp_double);
@@ -179,17 +220,29 @@ main(int argc, char **argv)
     load_dir(&s, dir);
     snprintf(dir, sizeof(dir), "%s/hl7v2/line-endings", argv[1]);
     load_dir(&s, dir);
-    ok = pass(&s, 1);
+    ok = pass(&s, 1, NULL);
     if (s.n == 0 || ok != s.n) {
         fprintf(stderr, "bench_hl7v2: %zu of %zu messages converted\n", ok, s.n);
         return 1;
     }
     dump(&s, argv[2]);
+    if (getenv("BENCH_HL7V2_OUT") != NULL)
+        write_bundles(&s, getenv("BENCH_HL7V2_OUT"));
+    if (getenv("BENCH_HL7V2_PASSES") != NULL) {
+        long n = strtol(getenv("BENCH_HL7V2_PASSES"), NULL, 10);
+        int map = getenv("BENCH_HL7V2_PARSE_ONLY") == NULL;
+
+        for (long i = 0; i < n; i++)
+            (void)pass(&s, map, NULL);
+        printf("{\"messages\":%zu,\"passes\":%ld,\"map\":%d}\n", s.n, n, map);
+        goto out;
+    }
     measure(&s, 0, secs, runs, &pm, &ps);
     measure(&s, 1, secs, runs, &mm, &ms);
     printf("{\"messages\":%zu,\"bytes\":%zu,\"parse\":{\"median\":%.0f,\"spread\":%.1f},"
            "\"map\":{\"median\":%.0f,\"spread\":%.1f}}\n",
            s.n, s.bytes, pm, ps, mm, ms);
+out:
     for (size_t i = 0; i < s.n; i++)
         free(s.msg[i]);
     return 0;

@@ -322,6 +322,58 @@ START_TEST(sha1_and_uuid5)
 }
 END_TEST
 
+/* RFC 9562 5.5 by hand: SHA-1 of the namespace (fhirgate's, fixed forever)
+ * and the name, the version and variant bits set, 8-4-4-4-12. */
+static void
+uuid5_by_hand(const char *name, size_t len, char out[37])
+{
+    static const unsigned char ns[16] = {0x6f, 0x1e, 0x2b, 0x4c, 0x9a, 0x57, 0x4d, 0x1b,
+                                         0x8e, 0x3a, 0x5c, 0x27, 0xd0, 0x41, 0x96, 0xf3};
+    char *buf = malloc(sizeof(ns) + len);
+    char hex[41];
+    size_t o = 0;
+
+    ck_assert_ptr_nonnull(buf);
+    memcpy(buf, ns, sizeof(ns));
+    memcpy(buf + sizeof(ns), name, len);
+    hl7v2_sha1_hex(buf, sizeof(ns) + len, hex);
+    free(buf);
+    hex[12] = '5';
+    hex[16] = "89ab"[(strchr("0123456789abcdef", hex[16]) - "0123456789abcdef") & 3];
+    for (int i = 0; i < 32; i++) {
+        if (i == 8 || i == 12 || i == 16 || i == 20)
+            out[o++] = '-';
+        out[o++] = hex[i];
+    }
+    out[o] = '\0';
+}
+
+/* The name is hashed in one piece when short and part by part when long:
+ * both must give the RFC's UUID of the parts joined by U+001F. */
+START_TEST(uuid5_short_and_long_names)
+{
+    static char big[700];
+    char got[37];
+    char want[37];
+    char *joined = malloc(sizeof(big) + 16);
+    struct base_str shortp[3] = {BASE_STR_LIT("urn:x"), BASE_STR_LIT("Patient"),
+                                 BASE_STR_LIT("MRN1")};
+    struct base_str longp[2] = {{big, sizeof(big)}, BASE_STR_LIT("y")};
+
+    ck_assert_ptr_nonnull(joined);
+    hl7v2_uuid5(shortp, 3, got);
+    uuid5_by_hand("urn:x\x1fPatient\x1fMRN1", 18, want);
+    ck_assert_str_eq(got, want);
+    memset(big, 'x', sizeof(big));
+    memcpy(joined, big, sizeof(big));
+    memcpy(joined + sizeof(big), "\x1fy", 2);
+    hl7v2_uuid5(longp, 2, got);
+    uuid5_by_hand(joined, sizeof(big) + 2, want);
+    ck_assert_str_eq(got, want);
+    free(joined);
+}
+END_TEST
+
 START_TEST(resident_identity_numbers)
 {
     char out[19];
@@ -364,6 +416,7 @@ hl7v2_batch_suite(void)
     tcase_add_test(tc, ack_needs_control_id_and_time);
     tcase_add_test(tc, err_codes);
     tcase_add_test(tc, sha1_and_uuid5);
+    tcase_add_test(tc, uuid5_short_and_long_names);
     tcase_add_test(tc, resident_identity_numbers);
     suite_add_tcase(s, tc);
     return s;

@@ -358,8 +358,12 @@ first_call(struct gw_http_req *r, const char *method)
         adopt_request_id(r);
     if (rc == BASE_OK)
         rc = check_client(r, &err);
-    if (rc == BASE_OK)
+    if (rc == BASE_OK && gw_http__cors_is_preflight(r)) {
+        rc = gw_http__cors_preflight(r, &err);
+        r->preflight = rc == BASE_OK;
+    } else if (rc == BASE_OK) {
         rc = route(r, &err);
+    }
     set_wait(r->cc, r->has_body ? GW_HTTP__WAIT_BODY : GW_HTTP__WAIT_NONE,
              r->has_body ? s->lim.body_timeout_ms : 0);
     if (rc == BASE_OK)
@@ -457,6 +461,8 @@ gw_http__access(void *cls, struct MHD_Connection *conn, const char *url, const c
             return body_chunk(r, upload, upload_len);
         if (r->has_err_resp)
             return gw_http__queue(r, &r->err_resp);
+        if (r->preflight)
+            return gw_http__queue(r, &r->resp);
         return run_handler(r);
     case GW_HTTP__PH_SUSPENDED:
         return gw_http__async_answer(r);

@@ -136,6 +136,10 @@ struct gw_http_config {
     const char *csp;             /* NULL = GW_HTTP_DEFAULT_CSP */
     unsigned hsts_max_age_s;     /* Strict-Transport-Security on HTTPS; 0 = not sent */
     bool trust_request_id;       /* adopt a well-formed incoming X-Request-Id (behind a proxy) */
+    /* origins whose browser pages may call us (CORS, gateway/http/cors.c):
+     * "https://host[:port]" items or "*"; none = no CORS headers at all */
+    const char *const *cors_origins;
+    size_t cors_origin_count;
 };
 
 /* Defaults: loopback, HTTPS, no client certificates, default limits. */
@@ -150,7 +154,7 @@ void gw_http_config_init(struct gw_http_config *c);
  *   max_body, max_url, max_header, max_params, max_param_len, max_segments,
  *   max_connections, max_connections_per_ip, connection_memory,
  *   idle_timeout, header_timeout, body_timeout, request_memory,
- *   hsts_max_age, content_security_policy, trust_request_id.
+ *   hsts_max_age, content_security_policy, trust_request_id, cors_origins.
  */
 extern const struct base_conf_key gw_http_conf_keys[];
 extern const size_t gw_http_conf_key_count;

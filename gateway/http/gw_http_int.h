@@ -121,6 +121,7 @@ struct gw_http_req {
     struct gw_http_target target;
     struct gw_http_match match;
     bool matched;
+    bool preflight; /* a CORS preflight, answered in r->resp (cors.c) */
     struct gw_http__reqhdr *headers;
     size_t header_count;
     struct base_buf body;
@@ -162,6 +163,9 @@ struct gw_http_server {
     bool tls;
     const char *csp;
     const char *hsts;           /* header value, or NULL */
+    const char **cors_origins;  /* lower case; see cors.c */
+    size_t cors_count;
+    bool cors_any;              /* "*" */
     pthread_mutex_t conn_lock;  /* protects conns */
     struct gw_http_conn *conns;
     pthread_t sweeper;
@@ -222,5 +226,12 @@ void gw_http__tls_identify(struct gw_http_server *s, struct MHD_Connection *conn
                            struct gw_http_conn *cc);
 /* Copy cc's identity into r's arena. */
 BASE_MUST_CHECK int gw_http__client_copy(struct gw_http_req *r, const struct gw_http_client *src);
+
+/* cors.c */
+BASE_MUST_CHECK int gw_http__cors_init(struct gw_http_server *s, struct base_err *err);
+const char *gw_http__cors_allow(const struct gw_http_req *r);
+bool gw_http__cors_add_headers(const struct gw_http_req *r, struct MHD_Response *mr);
+bool gw_http__cors_is_preflight(const struct gw_http_req *r);
+BASE_MUST_CHECK int gw_http__cors_preflight(struct gw_http_req *r, struct base_err *err);
 
 #endif /* GATEWAY_HTTP_GW_HTTP_INT_H */

@@ -404,6 +404,7 @@ add_standard_headers(struct gw_http_req *r, const struct gw_http__resp *resp,
         ok &= MHD_add_response_header(mr, "Strict-Transport-Security", s->hsts) == MHD_YES;
     if (atomic_load(&s->draining))
         ok &= MHD_add_response_header(mr, "Connection", "close") == MHD_YES;
+    ok &= gw_http__cors_add_headers(r, mr);
     return ok;
 }
 

@@ -406,6 +406,7 @@ init_server(struct gw_http_server *s, const struct gw_http_config *cfg, struct b
     TRY(add_metrics(s, err));
     TRY(gw_http__tls_load(s, err));
     s->csp = cfg->csp != NULL ? cfg->csp : GW_HTTP_DEFAULT_CSP;
+    TRY(gw_http__cors_init(s, err));
     if (s->tls && cfg->hsts_max_age_s > 0) {
         s->hsts = base_arena_sprintf(s->arena, "max-age=%u; includeSubDomains",
                                      cfg->hsts_max_age_s);

@@ -743,6 +743,119 @@ START_TEST(request_id_from_a_trusted_proxy)
 }
 END_TEST
 
+/* CORS: nothing unless origins are listed; then the listed ones only, the
+ * preflight answered before any handler, never with credentials. */
+START_TEST(cors_only_for_listed_origins)
+{
+    static const char *const origins[] = {"https://App.Example", "http://127.0.0.1:9000"};
+    static const char *const star[] = {"*"};
+    static const char *const bad[] = {"https://app.example/path"};
+    const char *from_app[] = {"Origin: https://app.example", NULL};
+    const char *from_evil[] = {"Origin: https://evil.example", NULL};
+    const char *preflight[] = {"Origin: https://app.example", "Access-Control-Request-Method: POST",
+                               "Access-Control-Request-Headers: Authorization, content-type", NULL};
+    const char *preflight_evil[] = {"Origin: https://evil.example",
+                                    "Access-Control-Request-Method: POST", NULL};
+    const char *preflight_hdr[] = {"Origin: https://app.example",
+                                   "Access-Control-Request-Method: POST",
+                                   "Access-Control-Request-Headers: x-evil", NULL};
+    const char *preflight_del[] = {"Origin: https://app.example",
+                                   "Access-Control-Request-Method: DELETE", NULL};
+    struct tu_http_opts o = {.headers = from_app};
+    struct tu_http_resp r;
+    struct base_err err = {0};
+    char h[256];
+
+    /* off by default: no CORS header, and OPTIONS is an unknown method here */
+    start_default();
+    tu_http_request(fx_url(&F, "/fhir/Patient/p1"), &o, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_null(tu_http_header(&r, "Access-Control-Allow-Origin", h, sizeof(h)));
+    ck_assert_ptr_null(tu_http_header(&r, "Vary", h, sizeof(h)));
+    tu_http_resp_free(&r);
+    o.method = "OPTIONS";
+    o.headers = preflight;
+    tu_http_request(fx_url(&F, "/echo/x"), &o, &r);
+    ck_assert_int_eq(r.status, 405);
+    ck_assert_ptr_null(tu_http_header(&r, "Access-Control-Allow-Origin", h, sizeof(h)));
+    tu_http_resp_free(&r);
+    fx_stop(&F);
+
+    fx_init_plain(&F, routes, BASE_ARRAY_LEN(routes));
+    F.cfg.cors_origins = origins;
+    F.cfg.cors_origin_count = BASE_ARRAY_LEN(origins);
+    fx_start(&F);
+    o = (struct tu_http_opts){.headers = from_app};
+    tu_http_request(fx_url(&F, "/fhir/Patient/p1"), &o, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(tu_http_header(&r, "Access-Control-Allow-Origin", h, sizeof(h)),
+                     "https://app.example");
+    ck_assert_str_eq(tu_http_header(&r, "Vary", h, sizeof(h)), "Origin");
+    ck_assert_ptr_nonnull(
+        strstr(tu_http_header(&r, "Access-Control-Expose-Headers", h, sizeof(h)), "Location"));
+    ck_assert_ptr_null(tu_http_header(&r, "Access-Control-Allow-Credentials", h, sizeof(h)));
+    tu_http_resp_free(&r);
+    o.headers = from_evil;
+    tu_http_request(fx_url(&F, "/fhir/Patient/p1"), &o, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_null(tu_http_header(&r, "Access-Control-Allow-Origin", h, sizeof(h)));
+    ck_assert_str_eq(tu_http_header(&r, "Vary", h, sizeof(h)), "Origin");
+    tu_http_resp_free(&r);
+    /* the preflight: 204, the path's methods, the requested headers */
+    o = (struct tu_http_opts){.method = "OPTIONS", .headers = preflight};
+    tu_http_request(fx_url(&F, "/echo/x"), &o, &r);
+    ck_assert_int_eq(r.status, 204);
+    ck_assert_str_eq(tu_http_header(&r, "Access-Control-Allow-Origin", h, sizeof(h)),
+                     "https://app.example");
+    ck_assert_str_eq(tu_http_header(&r, "Access-Control-Allow-Methods", h, sizeof(h)),
+                     "POST, GET, HEAD");
+    ck_assert_str_eq(tu_http_header(&r, "Access-Control-Allow-Headers", h, sizeof(h)),
+                     "Authorization, content-type");
+    ck_assert_str_eq(tu_http_header(&r, "Access-Control-Max-Age", h, sizeof(h)), "600");
+    ck_assert_uint_eq(r.body_len, 0);
+    tu_http_resp_free(&r);
+    const struct {
+        const char **headers;
+        const char *path;
+        long status;
+        bool acao;
+    } refused[] = {{preflight_evil, "/echo/x", 403, false},
+                   {preflight_hdr, "/echo/x", 403, true},
+                   {preflight_del, "/echo/x", 403, true},
+                   {preflight, "/nope", 404, true}};
+    for (size_t i = 0; i < BASE_ARRAY_LEN(refused); i++) {
+        o = (struct tu_http_opts){.method = "OPTIONS", .headers = refused[i].headers};
+        tu_http_request(fx_url(&F, refused[i].path), &o, &r);
+        ck_assert_msg(r.status == refused[i].status, "case %zu: %ld", i, r.status);
+        fx_assert_outcome(&r, NULL);
+        ck_assert_msg((tu_http_header(&r, "Access-Control-Allow-Origin", h, sizeof(h)) != NULL) ==
+                          refused[i].acao,
+                      "case %zu", i);
+        ck_assert_ptr_null(tu_http_header(&r, "Access-Control-Allow-Methods", h, sizeof(h)));
+        tu_http_resp_free(&r);
+    }
+    fx_stop(&F);
+
+    fx_init_plain(&F, routes, BASE_ARRAY_LEN(routes));
+    F.cfg.cors_origins = star;
+    F.cfg.cors_origin_count = 1;
+    fx_start(&F);
+    o = (struct tu_http_opts){.headers = from_evil};
+    tu_http_request(fx_url(&F, "/fhir/Patient/p1"), &o, &r);
+    ck_assert_str_eq(tu_http_header(&r, "Access-Control-Allow-Origin", h, sizeof(h)), "*");
+    tu_http_resp_free(&r);
+    fx_stop(&F);
+
+    /* an origin with a path is a configuration error naming the key */
+    fx_init_plain(&F, routes, BASE_ARRAY_LEN(routes));
+    F.cfg.cors_origins = bad;
+    F.cfg.cors_origin_count = 1;
+    ck_assert_int_eq(gw_http_server_start(&F.cfg, &F.srv, &err), BASE_E_INVALID);
+    ck_assert_str_eq(err.where, "cors_origins");
+    F.srv = NULL;
+}
+END_TEST
+
 START_TEST(access_log_names_route_not_path_or_query)
 {
     char path[256];
@@ -798,6 +911,7 @@ Suite *http_server_suite(void)
     tcase_add_test(tc, per_ip_connection_limit);
     tcase_add_test(tc, total_connection_limit);
     tcase_add_test(tc, request_id_from_a_trusted_proxy);
+    tcase_add_test(tc, cors_only_for_listed_origins);
     suite_add_tcase(s, tc);
     return s;
 }

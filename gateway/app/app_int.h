@@ -186,6 +186,7 @@ void gw_app_h_me(struct gw_http_req *r, void *cls);
 /* Patients (h_patient.c). */
 void gw_app_h_patient_search(struct gw_http_req *r, void *cls);
 void gw_app_h_patient_pix(struct gw_http_req *r, void *cls);
+void gw_app_h_patient_match(struct gw_http_req *r, void *cls);
 void gw_app_h_patient_read(struct gw_http_req *r, void *cls);
 
 /* Federated clinical data (h_clinical.c). */

@@ -161,11 +161,13 @@ patient_resource(void)
                                                "IHE PDQm: the patient-mothersMaidenName "
                                                "extension (HL7 v2 PID-6)"));
     return json_pack(
-        "{s:s, s:[s], s:o, s:o, s:[{s:s, s:s}, {s:s, s:s}]}", "type", "Patient", "supportedProfile",
+        "{s:s, s:[s], s:o, s:o, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}", "type", "Patient",
+        "supportedProfile",
         "https://profiles.ihe.net/ITI/PDQm/StructureDefinition/IHE.PDQm.Patient", "interaction",
         interactions(ia), "searchParam", params, "operation", "name", "everything", "definition",
         "http://hl7.org/fhir/OperationDefinition/Patient-everything", "name", "ihe-pix",
-        "definition", "https://profiles.ihe.net/ITI/PIXm/OperationDefinition/IHE.PIXm.pix");
+        "definition", "https://profiles.ihe.net/ITI/PIXm/OperationDefinition/IHE.PIXm.pix", "name",
+        "match", "definition", "http://hl7.org/fhir/OperationDefinition/Patient-match");
 }
 
 static json_t *
@@ -234,7 +236,7 @@ gw_app_capability_statement(const struct gw_config *cfg)
 {
     return json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:[s, s, s, s], "
-        "s:[{s:s, s:s, s:o, s:o, s:[{s:s, s:s}, {s:s, s:s}]}]}",
+        "s:[{s:s, s:s, s:o, s:o, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}]}",
         "resourceType", "CapabilityStatement", "status", "active", "date", "2026-11-28",
         "publisher", "fhirgate", "kind", "instance", "description",
         "fhirgate regional gateway: patient index (PDQm, PIXm), federated read-only access to "
@@ -248,7 +250,8 @@ gw_app_capability_statement(const struct gw_config *cfg)
         "security", security(cfg), "resource", resources(), "operation", "name", "everything",
         "definition", "http://hl7.org/fhir/OperationDefinition/Patient-everything", "name",
         "ihe-pix", "definition",
-        "https://profiles.ihe.net/ITI/PIXm/OperationDefinition/IHE.PIXm.pix");
+        "https://profiles.ihe.net/ITI/PIXm/OperationDefinition/IHE.PIXm.pix", "name", "match",
+        "definition", "http://hl7.org/fhir/OperationDefinition/Patient-match");
 }
 
 void

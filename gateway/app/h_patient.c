@@ -1,6 +1,6 @@
 /*
  * gateway/app/h_patient.c — the regional patient index over HTTP: PDQm
- * (IHE ITI-78) search, PIXm (ITI-83) $ihe-pix, and Patient read.
+ * (IHE ITI-78) search, PIXm (ITI-83) $ihe-pix, $match (ITI-119), and Patient read.
  */
 #include "gateway/app/app_int.h"
 
@@ -406,4 +406,105 @@ gw_app_h_patient_read(struct gw_http_req *r, void *cls)
     au.entities = &ent;
     au.n_entities = ent.id != NULL ? 1 : 0;
     gw_app_answer(app, r, &c, &au, out);
+}
+
+/*
+ * The Parameters of Patient/$match (R4 patient-match): `resource` (the
+ * Patient), `onlyCertainMatches`, `count`.  Anything else is refused, as an
+ * unknown search parameter is.
+ */
+static int
+match_params(const json_t *params, const json_t **patient, struct gw_mpi_match_opts *o,
+             struct base_err *err)
+{
+    const char *rt = json_string_value(json_object_get(params, "resourceType"));
+    const json_t *list = json_object_get(params, "parameter");
+    const json_t *p;
+    size_t i;
+
+    *patient = NULL;
+    memset(o, 0, sizeof(*o));
+    o->count = 10;
+    ENSURE(rt != NULL && strcmp(rt, "Parameters") == 0, err, BASE_E_INVALID, "structure",
+           "Parameters", "the body must be a Parameters resource");
+    json_array_foreach((json_t *)list, i, p)
+    {
+        const char *name = json_string_value(json_object_get(p, "name"));
+        const json_t *v;
+
+        ENSURE(name != NULL, err, BASE_E_INVALID, "required", "Parameters.parameter.name",
+               "every parameter needs a name");
+        if (strcmp(name, "resource") == 0) {
+            v = json_object_get(p, "resource");
+            ENSURE(*patient == NULL && json_is_object(v), err, BASE_E_INVALID, "structure",
+                   "Parameters.parameter.resource", "one Patient resource is expected");
+            *patient = v;
+        } else if (strcmp(name, "onlyCertainMatches") == 0) {
+            v = json_object_get(p, "valueBoolean");
+            ENSURE(json_is_boolean(v), err, BASE_E_INVALID, "value",
+                   "Parameters.parameter.valueBoolean", "onlyCertainMatches must be a boolean");
+            o->only_certain = json_is_true(v);
+        } else if (strcmp(name, "count") == 0) {
+            v = json_object_get(p, "valueInteger");
+            ENSURE(json_is_integer(v) && json_integer_value(v) >= 1, err, BASE_E_INVALID, "value",
+                   "Parameters.parameter.valueInteger", "count must be a positive integer");
+            o->count = (size_t)json_integer_value(v);
+        } else {
+            return base_err_set(err, BASE_E_INVALID, "value", "Parameters.parameter.name",
+                                "unknown $match parameter");
+        }
+    }
+    ENSURE(*patient != NULL, err, BASE_E_INVALID, "required", "Parameters.parameter.resource",
+           "$match needs the Patient to match");
+    return BASE_OK;
+}
+
+/* POST /fhir/Patient/$match: clinicians and member systems; a patient may
+ * not probe the index for others. */
+void
+gw_app_h_patient_match(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+    struct base_arena *a = gw_http_req_arena(r);
+    struct gw_app_caller c;
+    struct gw_app_audit au = {.kind = FHIR_EVENT_OPERATION, .subtype = "$match", .status = 200};
+    struct fhir_event_entity *ents = NULL;
+    struct gw_mpi_match_opts o;
+    const json_t *patient = NULL;
+    struct base_err err = {0};
+    struct gw_db_conn *db;
+    json_t *params;
+    json_t *bundle = NULL;
+    int rc;
+
+    if (!admit(app, r, &c, GW_AUTH_SEARCH, FHIR_EVENT_OPERATION, "$match"))
+        return;
+    if (c.p->role == GW_AUTH_ROLE_PATIENT) {
+        (void)base_err_set(&err, BASE_E_AUTH, "forbidden", "Patient/$match",
+                           "$match is for clinicians and member systems");
+        gw_app_deny(app, r, &c, FHIR_EVENT_OPERATION, "$match", NULL, &err);
+        return;
+    }
+    if ((params = gw_app_body_json(r)) == NULL)
+        return;
+    if (match_params(params, &patient, &o, &err) != BASE_OK) {
+        gw_app_deny(app, r, &c, FHIR_EVENT_OPERATION, "$match", NULL, &err);
+        return;
+    }
+    if ((db = gw_app_db(app, r)) == NULL)
+        return;
+    rc = gw_mpi_match(gw_db_conn_pg(db), a, &app->mpi, patient, &o, app->cfg->fhir_base, &bundle,
+                      &err);
+    gw_db_release(db);
+    if (rc == BASE_OK && fhir_json_tie(a, bundle) != BASE_OK)
+        rc = base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    if (rc != BASE_OK) {
+        gw_app_deny(app, r, &c, FHIR_EVENT_OPERATION, "$match", NULL, &err);
+        return;
+    }
+    au.n_entities = collect_patients(a, bundle, NULL, &ents);
+    au.entities = ents;
+    if (au.n_entities == 1)
+        au.patient_ref = base_arena_sprintf(a, "Patient/%s", ents[0].id);
+    gw_app_answer(app, r, &c, &au, bundle);
 }

@@ -247,6 +247,11 @@ BASE_MUST_CHECK int gw_mpi_identity_from_patient(struct base_arena *a, const cha
                                                  const json_t *patient, int today,
                                                  struct gw_mpi_identity *out, struct base_err *err);
 
+/* The same for a Patient a client describes ($match): identifiers optional. */
+BASE_MUST_CHECK int gw_mpi_identity_for_match(struct base_arena *a, const json_t *patient,
+                                              int today, struct gw_mpi_identity *out,
+                                              struct base_err *err);
+
 /* The same from JSON text (parsed with the FHIR JSON reader and MPI limits). */
 BASE_MUST_CHECK int gw_mpi_identity_from_json(struct base_arena *a, const char *member,
                                               const char *text, size_t len, int today,
@@ -408,6 +413,24 @@ struct gw_mpi_pdq_query {
  * more than GW_MPI_LIMIT_PDQ_BIRTHDATES) in `err`, location "birthdate". */
 BASE_MUST_CHECK int gw_mpi_pdq_birthdate(struct gw_mpi_pdq_query *q, const char *value,
                                          struct base_err *err);
+
+/* Patient/$match (R4 patient-match, IHE ITI-119). */
+struct gw_mpi_match_opts {
+    bool only_certain; /* onlyCertainMatches */
+    size_t count;      /* at most this many (0 = GW_MPI_LIMIT_PDQ_COUNT) */
+};
+
+/*
+ * The regional persons `patient` (a Patient a client describes) might be: a
+ * searchset Bundle, best first, each entry with search.score and the
+ * match-grade extension (certain: a resident id or record number it holds;
+ * probable / possible: the demographic score against the thresholds).
+ * BASE_E_INVALID (location named) for a Patient that cannot be read or says
+ * too little (no identifier, and no name with a birth date).
+ */
+BASE_MUST_CHECK int gw_mpi_match(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
+                                 const json_t *patient, const struct gw_mpi_match_opts *o,
+                                 const char *base_url, json_t **out, struct base_err *err);
 
 /* A searchset Bundle of regional Patients.  `base_url` (may be NULL) builds
  * each entry's fullUrl ("<base_url>/Patient/<id>"). */

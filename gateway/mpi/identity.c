@@ -135,7 +135,8 @@ take_local(struct ctx *c, const char *system, const char *value, bool mr,
 }
 
 static int
-read_identifiers(struct ctx *c, const json_t *patient, int today, struct gw_mpi_identity *out)
+read_identifiers(struct ctx *c, const json_t *patient, int today, bool need_local,
+                 struct gw_mpi_identity *out)
 {
     const json_t *arr;
     bool have_mr = false;
@@ -165,7 +166,7 @@ read_identifiers(struct ctx *c, const json_t *patient, int today, struct gw_mpi_
         }
     }
     snprintf(c->where, sizeof(c->where), "Patient.identifier");
-    ENSURE(out->n_local > 0, c->err, BASE_E_INVALID, "required", c->where,
+    ENSURE(out->n_local > 0 || !need_local, c->err, BASE_E_INVALID, "required", c->where,
            "no local identifier of the member");
     out->key = out->local[0];
     return BASE_OK;
@@ -421,9 +422,9 @@ read_birth_gender(struct ctx *c, const json_t *patient, struct gw_mpi_identity *
     return BASE_OK;
 }
 
-int
-gw_mpi_identity_from_patient(struct base_arena *a, const char *member, const json_t *patient,
-                             int today, struct gw_mpi_identity *out, struct base_err *err)
+static int
+identity_read(struct base_arena *a, const char *member, const json_t *patient, int today,
+              bool need_local, struct gw_mpi_identity *out, struct base_err *err)
 {
     struct ctx c = {a, err, "Patient"};
     const json_t *rt = json_object_get(patient, "resourceType");
@@ -435,12 +436,26 @@ gw_mpi_identity_from_patient(struct base_arena *a, const char *member, const jso
                strcmp(json_string_value(rt), "Patient") == 0,
            err, BASE_E_INVALID, "structure", "Patient.resourceType", "not a Patient resource");
     out->member = member;
-    TRY(read_identifiers(&c, patient, today, out));
+    TRY(read_identifiers(&c, patient, today, need_local, out));
     TRY(read_names(&c, patient, out));
     TRY(read_birth_gender(&c, patient, out));
     TRY(read_telecom(&c, patient, out));
     TRY(read_address(&c, patient, out));
     return BASE_OK;
+}
+
+int
+gw_mpi_identity_from_patient(struct base_arena *a, const char *member, const json_t *patient,
+                             int today, struct gw_mpi_identity *out, struct base_err *err)
+{
+    return identity_read(a, member, patient, today, true, out, err);
+}
+
+int
+gw_mpi_identity_for_match(struct base_arena *a, const json_t *patient, int today,
+                          struct gw_mpi_identity *out, struct base_err *err)
+{
+    return identity_read(a, "$match", patient, today, false, out, err);
 }
 
 int

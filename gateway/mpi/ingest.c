@@ -27,21 +27,13 @@
 #define MAX_REVIEWS 5
 #define ACTOR       "mpi"
 
-struct cand {
-    int64_t person_pk;
-    const char *person_id;
-    int64_t record_pk;         /* the candidate record of the best pair */
-    struct gw_mpi_score score; /* the best pair */
-    bool blocked;              /* a different valid resident identity number */
-};
-
 struct plan {
     enum gw_mpi_outcome outcome;
     int64_t person_pk; /* link target (0: create a person) */
     const char *person_id;
     enum gw_mpi_link_type link;
     double score;
-    struct cand *review[MAX_REVIEWS];
+    struct mpi_cand *review[MAX_REVIEWS];
     const char *review_reason[MAX_REVIEWS];
     size_t n_review;
     bool any_blocked; /* a candidate was set aside for a different resident id */
@@ -131,8 +123,8 @@ mpi_history(PGconn *db, int64_t record_pk, const char *action, int64_t from_pers
 
 /* ---- reading candidates --------------------------------------------------------- */
 
-static struct cand *
-find_cand(struct cand *c, size_t n, int64_t person_pk)
+static struct mpi_cand *
+find_cand(struct mpi_cand *c, size_t n, int64_t person_pk)
 {
     for (size_t i = 0; i < n; i++) {
         if (c[i].person_pk == person_pk)
@@ -155,10 +147,10 @@ static const char SQL_CANDIDATES[] =
     "FROM mpi.record r JOIN mpi.person p ON p.id = r.person_id WHERE r.id = b.record_id) x";
 
 static void
-keep_best(struct cand *c, size_t *n, const struct mpi_row *row, const struct gw_mpi_score *s,
+keep_best(struct mpi_cand *c, size_t *n, const struct mpi_row *row, const struct gw_mpi_score *s,
           bool blocked)
 {
-    struct cand *x = find_cand(c, *n, row->person_pk);
+    struct mpi_cand *x = find_cand(c, *n, row->person_pk);
 
     if (x == NULL) {
         x = &c[(*n)++];
@@ -177,8 +169,8 @@ keep_best(struct cand *c, size_t *n, const struct mpi_row *row, const struct gw_
 static int
 by_score_desc(const void *x, const void *y)
 {
-    double a = ((const struct cand *)x)->score.total;
-    double b = ((const struct cand *)y)->score.total;
+    double a = ((const struct mpi_cand *)x)->score.total;
+    double b = ((const struct mpi_cand *)y)->score.total;
 
     return a < b ? 1 : a > b ? -1 : 0;
 }
@@ -206,11 +198,11 @@ candidate_params(struct base_arena *a, const struct gw_mpi_config *cfg,
 /* Score every candidate record; keep the best pair per person, best first. */
 static int
 score_rows(struct base_arena *a, const struct gw_mpi_identity *id, const PGresult *r,
-           struct cand **out, size_t *n_out, struct base_err *err)
+           struct mpi_cand **out, size_t *n_out, struct base_err *err)
 {
     struct gw_mpi_name_freq freq;
     size_t n = 0;
-    struct cand *c = BASE_NEW_N(a, struct cand, (size_t)PQntuples(r) + 1);
+    struct mpi_cand *c = BASE_NEW_N(a, struct mpi_cand, (size_t)PQntuples(r) + 1);
 
     ENSURE(c != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     for (int i = 0; i < PQntuples(r); i++) {
@@ -231,10 +223,23 @@ score_rows(struct base_arena *a, const struct gw_mpi_identity *id, const PGresul
     return BASE_OK;
 }
 
+int
+mpi_scored_candidates(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
+                      const struct gw_mpi_identity *id, struct mpi_cand **out, size_t *n,
+                      struct base_err *err)
+{
+    const char *p[5];
+    PGresult *r;
+
+    TRY(candidate_params(a, cfg, id, p, err));
+    TRY(mpi_q(db, a, SQL_CANDIDATES, 5, p, PGRES_TUPLES_OK, &r, err));
+    return score_rows(a, id, r, out, n, err);
+}
+
 /* ---- deciding ------------------------------------------------------------------------ */
 
 static void
-add_review(struct plan *pl, struct cand *c, const char *reason)
+add_review(struct plan *pl, struct mpi_cand *c, const char *reason)
 {
     if (pl->n_review < MAX_REVIEWS) {
         pl->review[pl->n_review] = c;
@@ -251,9 +256,9 @@ add_review(struct plan *pl, struct cand *c, const char *reason)
 #define REVIEW_SPAN 8.0
 
 static void
-decide(const struct gw_mpi_config *cfg, struct cand *c, size_t n, struct plan *pl)
+decide(const struct gw_mpi_config *cfg, struct mpi_cand *c, size_t n, struct plan *pl)
 {
-    struct cand *best = NULL;
+    struct mpi_cand *best = NULL;
     double second = -1e9;
 
     for (size_t i = 0; i < n; i++) {
@@ -313,7 +318,7 @@ static const char SQL_BY_RESID[] =
  * matches above the upper threshold is probably the same human, reported
  * earlier without the number: propose joining them. */
 static void
-propose_bridges(const struct gw_mpi_config *cfg, struct cand *c, size_t n, struct plan *pl)
+propose_bridges(const struct gw_mpi_config *cfg, struct mpi_cand *c, size_t n, struct plan *pl)
 {
     for (size_t i = 0; i < n; i++) {
         if (c[i].person_pk != pl->person_pk && !c[i].blocked && !c[i].score.twin_guard &&
@@ -325,7 +330,7 @@ propose_bridges(const struct gw_mpi_config *cfg, struct cand *c, size_t n, struc
 /* `resid`: persons holding the record's resident id; `c`: scored candidates. */
 static int
 plan_link(struct base_arena *a, const struct gw_mpi_config *cfg, const PGresult *resid,
-          struct cand *c, size_t n, struct plan *pl, struct base_err *err)
+          struct mpi_cand *c, size_t n, struct plan *pl, struct base_err *err)
 {
     if (PQntuples(resid) == 1) {
         pl->outcome = GW_MPI_LINKED_DETERMINISTIC;
@@ -339,7 +344,7 @@ plan_link(struct base_arena *a, const struct gw_mpi_config *cfg, const PGresult 
     }
     if (PQntuples(resid) > 1) {
         /* Several persons share it (after an unmerge or a split): a human decides. */
-        struct cand *h = BASE_NEW_N(a, struct cand, (size_t)PQntuples(resid));
+        struct mpi_cand *h = BASE_NEW_N(a, struct mpi_cand, (size_t)PQntuples(resid));
 
         ENSURE(h != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
         for (int i = 0; i < PQntuples(resid); i++) {
@@ -378,7 +383,7 @@ open_reviews(PGconn *db, struct base_arena *a, int64_t record_pk, const struct p
              struct base_err *err)
 {
     for (size_t i = 0; i < pl->n_review; i++) {
-        const struct cand *c = pl->review[i];
+        const struct mpi_cand *c = pl->review[i];
         const char *p[5];
 
         p[0] = base_arena_sprintf(a, "%lld", (long long)record_pk);
@@ -542,7 +547,7 @@ update_record(PGconn *db, struct base_arena *a, const struct gw_mpi_identity *id
                     "demographics updated", 0, err));
     out->outcome = GW_MPI_UPDATED;
     for (int i = 0; i < PQntuples(resid); i++) {
-        struct cand *c = BASE_NEW(a, struct cand);
+        struct mpi_cand *c = BASE_NEW(a, struct mpi_cand);
 
         ENSURE(c != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
         c->person_pk = mpi_i64(resid, i, 0);
@@ -681,7 +686,7 @@ ingest_tx(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
 {
     struct mpi_stmt st[RD_COUNT];
     struct plan pl;
-    struct cand *c = NULL;
+    struct mpi_cand *c = NULL;
     size_t n = 0;
     int64_t record_pk = 0;
     const PGresult *found;

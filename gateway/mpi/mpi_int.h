@@ -106,4 +106,26 @@ BASE_MUST_CHECK int mpi_history(PGconn *db, int64_t record_pk, const char *actio
                                 double score, const char *actor, const char *reason,
                                 int64_t merge_id, struct base_err *err);
 
+/* ---- ingest.c: candidates ------------------------------------------------------ */
+/* A person found through the blocking keys, by its best-scoring record. */
+struct mpi_cand {
+    int64_t person_pk;
+    const char *person_id;
+    int64_t record_pk;         /* the candidate record of the best pair */
+    struct gw_mpi_score score; /* the best pair */
+    bool blocked;              /* a different valid resident identity number */
+};
+/* The persons `id` might be, scored (Fellegi-Sunter), best first. */
+BASE_MUST_CHECK int mpi_scored_candidates(PGconn *db, struct base_arena *a,
+                                          const struct gw_mpi_config *cfg,
+                                          const struct gw_mpi_identity *id, struct mpi_cand **out,
+                                          size_t *n, struct base_err *err);
+
+/* ---- query.c ------------------------------------------------------------------ */
+/* The regional Patient of person `pk` (its identifiers, and the demographics
+ * of its best record); `*out` is a new reference for the caller. */
+BASE_MUST_CHECK int mpi_patient_of(PGconn *db, struct base_arena *a,
+                                   const struct gw_mpi_config *cfg, int64_t pk, json_t **out,
+                                   struct base_err *err);
+
 #endif /* GATEWAY_MPI_MPI_INT_H */

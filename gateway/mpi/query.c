@@ -246,9 +246,9 @@ best_resource(PGconn *db, struct base_arena *a, int64_t pk, json_t **out, struct
     return BASE_OK;
 }
 
-static int
-patient_of(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, int64_t pk,
-           json_t **out, struct base_err *err)
+int
+mpi_patient_of(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, int64_t pk,
+               json_t **out, struct base_err *err)
 {
     struct gw_mpi_person ps;
     json_t *src = NULL;
@@ -279,7 +279,7 @@ gw_mpi_person_patient(PGconn *db, struct base_arena *a, const struct gw_mpi_conf
     int64_t pk = 0;
 
     TRY(person_by_public(db, a, person_id, &pk, err));
-    return patient_of(db, a, cfg, pk, out, err);
+    return mpi_patient_of(db, a, cfg, pk, out, err);
 }
 
 int
@@ -614,7 +614,7 @@ bundle_add(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, in
     json_t *pt = NULL;
     json_t *e;
 
-    TRY(patient_of(db, a, cfg, pk, &pt, err));
+    TRY(mpi_patient_of(db, a, cfg, pk, &pt, err));
     e = json_pack("{s:o, s:{s:s}}", "resource", pt, "search", "mode", "match");
     ENSURE(e != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     if (base_url != NULL) {

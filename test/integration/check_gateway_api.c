@@ -1267,6 +1267,69 @@ START_TEST(pdqm_and_pixm)
     r = git_get(&G, path("/fhir/Patient/%s", P1), T_DR);
     ck_assert_int_eq(r.status, 200);
     git_resp_free(&r);
+    /* Patient/$match (R4 patient-match, IHE ITI-119) */
+    {
+        char body[1024];
+        static const char demo[] =
+            "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"resource\","
+            "\"resource\":{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Zhang\","
+            "\"given\":[\"San\"]}],\"birthDate\":\"1980-01-01\",\"gender\":\"male\"}}%s]}";
+
+        char since[32];
+        time_t t0 = time(NULL) - 1;
+
+        strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t0));
+        git_resid("p1", resid);
+        snprintf(body, sizeof(body),
+                 "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"resource\","
+                 "\"resource\":{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":"
+                 "\"urn:oid:2.16.156.10011.1.3\",\"value\":\"%s\"}]}}]}",
+                 resid);
+        r = git_req(&G, "POST", "/fhir/Patient/$match", T_DR, NULL, body, "application/fhir+json");
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        ck_assert_uint_eq(git_entries(r.json, "match"), 1);
+        ck_assert_ptr_nonnull(strstr(r.body, P1));
+        ck_assert_str_eq(tu_json_str(r.json, "entry.0.search.extension.0.valueCode"), "certain");
+        ck_assert_ptr_nonnull(strstr(r.body, "\"score\":1.000"));
+        git_resp_free(&r);
+        /* demographics shared by several persons here: graded, none certain */
+        snprintf(body, sizeof(body), demo, "");
+        r = git_req(&G, "POST", "/fhir/Patient/$match", T_DR, NULL, body, "application/fhir+json");
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        ck_assert_uint_ge(git_entries(r.json, "match"), 4);
+        ck_assert_ptr_null(strstr(r.body, "\"certain\""));
+        git_resp_free(&r);
+        snprintf(body, sizeof(body), demo,
+                 ",{\"name\":\"onlyCertainMatches\",\"valueBoolean\":true}");
+        r = git_req(&G, "POST", "/fhir/Patient/$match", T_DR, NULL, body, "application/fhir+json");
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_uint_eq(git_entries(r.json, "match"), 0);
+        git_resp_free(&r);
+        snprintf(body, sizeof(body), demo, ",{\"name\":\"count\",\"valueInteger\":2}");
+        r = git_req(&G, "POST", "/fhir/Patient/$match", T_DR, NULL, body, "application/fhir+json");
+        ck_assert_uint_eq(git_entries(r.json, "match"), 2);
+        git_resp_free(&r);
+        /* refusals: a patient caller, unknown parameters, no Patient */
+        snprintf(body, sizeof(body), demo, "");
+        r = git_req(&G, "POST", "/fhir/Patient/$match", T_PAT, NULL, body, "application/fhir+json");
+        ck_assert_int_eq(r.status, 403);
+        git_resp_free(&r);
+        snprintf(body, sizeof(body), demo, ",{\"name\":\"foo\",\"valueString\":\"x\"}");
+        r = git_req(&G, "POST", "/fhir/Patient/$match", T_DR, NULL, body, "application/fhir+json");
+        ck_assert_int_eq(r.status, 400);
+        git_resp_free(&r);
+        r = git_req(&G, "POST", "/fhir/Patient/$match", T_DR, NULL,
+                    "{\"resourceType\":\"Parameters\"}", "application/fhir+json");
+        ck_assert_int_eq(r.status, 400);
+        git_resp_free(&r);
+        /* the match is in the audit trail, naming the person it returned */
+        snprintf(body, sizeof(body), "/fhir/AuditEvent?patient=%s&agent=dr.a&date=ge%s", P1, since);
+        r = git_get(&G, body, T_REG);
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        ck_assert_uint_ge(git_entries(r.json, "match"), 3); /* the three that named p1 */
+        ck_assert_ptr_nonnull(strstr(r.body, "\"code\":\"operation\""));
+        git_resp_free(&r);
+    }
     /* _id (IHE ITI-78) finds that person alone, and nothing when unknown */
     r = git_get(&G, path("/fhir/Patient?_id=%s", P1), T_DR);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);

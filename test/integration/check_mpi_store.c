@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fhir/base/arena.h"
+#include "fhir/json/fhir_json.h"
 #include "gateway/mpi/gw_mpi.h"
 #include "test/support/mpi_testdb.h"
 #include "test/support/runcli.h"
@@ -364,6 +365,114 @@ START_TEST(fhir_answers)
     ck_assert_int_eq(gw_mpi_person_patient(DB, A, &CFG, a.person_id, &out, &err), BASE_OK);
     ck_assert_str_eq(json_string_value(json_object_get(out, "gender")), "female");
     json_decref(out);
+}
+END_TEST
+
+/* The grade of the first entry of a $match answer ("" when none). */
+static const char *
+match_grade(const json_t *b, size_t i)
+{
+    const json_t *e = json_array_get(json_object_get(b, "entry"), i);
+    const json_t *x = json_array_get(json_object_get(json_object_get(e, "search"), "extension"), 0);
+
+    return e != NULL ? json_string_value(json_object_get(x, "valueCode")) : "";
+}
+
+static json_t *
+match(const json_t *patient, bool only_certain, size_t count, int want_rc)
+{
+    struct gw_mpi_match_opts o = {only_certain, count};
+    struct base_err err = {0};
+    json_t *out = NULL;
+
+    ck_assert_msg(gw_mpi_match(DB, A, &CFG, patient, &o, "https://gw.example/fhir", &out, &err) ==
+                      want_rc,
+                  "%s at %s", err.msg, err.where);
+    return out;
+}
+
+/* Patient/$match (R4 patient-match, IHE ITI-119): certain by resident id
+ * or record number, probable/possible by score, never a person with
+ * another resident id, onlyCertainMatches and count. */
+START_TEST(match_grades)
+{
+    struct gw_mpi_ingest_result a;
+    json_t *q;
+    json_t *b;
+    char *text;
+
+    a = ingest(1, pt(1, "A-1", RESID_A, "张三", "1949-12-31", "female", "13800138000", ADDR));
+    (void)ingest(2, pt(2, "B-1", NULL, "李雷", "1980-03-04", "male", "13911112222", NULL));
+
+    /* the resident id alone: certain, score 1 */
+    q = json_pack("{s:s, s:[{s:s, s:s}]}", "resourceType", "Patient", "identifier", "system",
+                  GW_MPI_RESID_SYSTEM, "value", RESID_A);
+    b = match(q, false, 0, BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(b, "total")), 1);
+    ck_assert_str_eq(match_grade(b, 0), "certain");
+    text = fhir_json_dump_arena(b, 0, A, NULL);
+    ck_assert_ptr_nonnull(strstr(text, "\"score\":1.000"));
+    ck_assert_ptr_nonnull(strstr(text, a.person_id));
+    ck_assert_ptr_nonnull(strstr(text, "\"mode\":\"match\""));
+    json_decref(b);
+    b = match(q, true, 0, BASE_OK); /* one certain person: returned */
+    ck_assert_int_eq(json_integer_value(json_object_get(b, "total")), 1);
+    json_decref(b);
+    json_decref(q);
+
+    /* a member's record number: certain */
+    q = json_pack("{s:s, s:[{s:s, s:s}]}", "resourceType", "Patient", "identifier", "system",
+                  "urn:oid:1.2.156.9.1", "value", "A-1");
+    b = match(q, false, 0, BASE_OK);
+    ck_assert_str_eq(match_grade(b, 0), "certain");
+    json_decref(b);
+    json_decref(q);
+
+    /* demographics only: probable, never certain; onlyCertainMatches: none */
+    q = pt(9, "X", NULL, "张三", "1949-12-31", "female", "13800138000", ADDR);
+    json_object_del(q, "identifier");
+    b = match(q, false, 0, BASE_OK);
+    ck_assert_int_ge(json_integer_value(json_object_get(b, "total")), 1);
+    ck_assert_str_eq(match_grade(b, 0), "probable");
+    text = fhir_json_dump_arena(b, 0, A, NULL);
+    ck_assert_ptr_nonnull(strstr(text, a.person_id));
+    ck_assert_ptr_null(strstr(text, "\"score\":1.000"));
+    json_decref(b);
+    b = match(q, true, 0, BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(b, "total")), 0);
+    ck_assert_ptr_null(json_object_get(b, "entry"));
+    json_decref(b);
+    /* fewer agreeing fields: lower, still the same person first */
+    json_object_del(q, "telecom");
+    json_object_del(q, "address");
+    json_object_set_new(q, "birthDate", json_string("1949-12-13"));
+    b = match(q, false, 1, BASE_OK);
+    ck_assert_int_le(json_integer_value(json_object_get(b, "total")), 1);
+    if (json_integer_value(json_object_get(b, "total")) == 1)
+        ck_assert_str_ne(match_grade(b, 0), "certain");
+    json_decref(b);
+    json_decref(q);
+
+    /* the same demographics with another valid resident id: certainly not */
+    q = pt(9, "X", RESID_B, "张三", "1949-12-31", "female", "13800138000", ADDR);
+    json_object_set_new(q, "identifier",
+                        json_pack("[{s:s, s:s}]", "system", GW_MPI_RESID_SYSTEM, "value", RESID_B));
+    b = match(q, false, 0, BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(b, "total")), 0);
+    json_decref(b);
+    json_decref(q);
+
+    /* too little to tell people apart, or not a Patient */
+    q = json_pack("{s:s, s:s}", "resourceType", "Patient", "gender", "male");
+    (void)match(q, false, 0, BASE_E_INVALID);
+    json_decref(q);
+    q = json_pack("{s:s, s:[{s:s}], s:s}", "resourceType", "Patient", "name", "text", "李雷",
+                  "gender", "male");
+    (void)match(q, false, 0, BASE_E_INVALID);
+    json_decref(q);
+    q = json_pack("{s:s}", "resourceType", "Observation");
+    (void)match(q, false, 0, BASE_E_INVALID);
+    json_decref(q);
 }
 END_TEST
 
@@ -804,6 +913,7 @@ Suite *mpi_store_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, three_members_link);
     tcase_add_test(tc, fhir_answers);
+    tcase_add_test(tc, match_grades);
     tcase_add_test(tc, conflicting_resident_ids_never_link);
     tcase_add_test(tc, review_queue_and_unmerge);
     tcase_add_test(tc, manual_merge_and_not_same);

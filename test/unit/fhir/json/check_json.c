@@ -279,6 +279,48 @@ START_TEST(malformed_input_is_rejected_with_a_location)
 }
 END_TEST
 
+/* A duplicate name is the error reported, whatever follows it (the reader
+ * finds duplicates when it inserts the member, after its value). */
+START_TEST(duplicate_names_are_reported_before_later_errors)
+{
+    static const struct bad_case cases[] = {
+        {"{\"a\":1,\"a\":2}", BASE_E_PARSE, "line 1, column 8"},
+        {"{\"a\":1,\"a\":[", BASE_E_PARSE, "line 1, column 8"},
+        {"{\"a\":1,\"a\":[1,}", BASE_E_PARSE, "line 1, column 8"},
+        {"{\"a\":1,\"a\" 2}", BASE_E_PARSE, "line 1, column 8"},
+        {"{\"a\":1,\"a\"", BASE_E_PARSE, "line 1, column 8"},
+        {"{\"x\":{\"b\":1,\"b\":{}},\"c\":3}", BASE_E_PARSE, "line 1, column 13"},
+        {"{\"a\\u0062\":1,\"ab\":2}", BASE_E_PARSE, "line 1, column 14"},
+        {"{\"ab\":1,\"a\\u0062\":nul}", BASE_E_PARSE, "line 1, column 9"},
+    };
+    struct fhir_json_limits lim = fhir_json_limits_default();
+    struct base_err err = {0};
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc;
+
+        base_err_clear(&err);
+        rc = parse_fail(cases[i].text, strlen(cases[i].text), NULL, &err);
+        ck_assert_msg(rc == cases[i].rc, "case %zu: rc %d", i, rc);
+        ck_assert_msg(strcmp(err.where, cases[i].where) == 0, "case %zu: where '%s'", i,
+                      err.where);
+        ck_assert_msg(strcmp(err.msg, "duplicate member name") == 0, "case %zu: '%s'", i,
+                      err.msg);
+    }
+    /* at the member limit, a duplicate is still a duplicate */
+    lim.max_members = 1;
+    base_err_clear(&err);
+    ck_assert_int_eq(parse_fail("{\"a\":1,\"a\":2}", 13, &lim, &err), BASE_E_PARSE);
+    ck_assert_str_eq(err.msg, "duplicate member name");
+    /* an error the caller's err already held stays the one it holds */
+    base_err_clear(&err);
+    (void)base_err_set(&err, BASE_E_INVALID, "value", "earlier", "earlier");
+    ck_assert_int_eq(parse_fail("{\"a\":1,\"a\":[", 12, NULL, &err), BASE_E_PARSE);
+    ck_assert_str_eq(err.where, "earlier");
+    ck_assert_int_eq(err.rc, BASE_E_INVALID);
+}
+END_TEST
+
 START_TEST(nul_bytes_and_invalid_utf8_are_rejected)
 {
     struct base_err err = {0};
@@ -397,6 +439,7 @@ Suite *fhir_json_suite(void)
     tcase_add_test(tc, plain_len_every_byte_at_every_position);
     tcase_add_test(tc, strings_with_a_special_byte_anywhere);
     tcase_add_test(tc, malformed_input_is_rejected_with_a_location);
+    tcase_add_test(tc, duplicate_names_are_reported_before_later_errors);
     tcase_add_test(tc, nul_bytes_and_invalid_utf8_are_rejected);
     tcase_add_test(tc, bom_is_accepted);
     tcase_add_test(tc, limits_are_enforced);

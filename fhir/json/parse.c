@@ -377,14 +377,13 @@ duplicate_or(struct pstate *ps, json_t *obj, const char *key, size_t key_len,
 }
 
 static int
-parse_object_member(struct pstate *ps, json_t *obj)
+parse_object_member(struct pstate *ps, json_t *obj, size_t size)
 {
     const char *key;
     size_t key_len;
     char *owned = NULL;
     json_t *val = NULL;
     const unsigned char *key_at;
-    size_t size;
     int rc = BASE_OK;
 
     skip_ws(ps);
@@ -414,7 +413,6 @@ parse_object_member(struct pstate *ps, json_t *obj)
         rc = duplicate_or(ps, obj, key, key_len, key_at, NULL, rc, NULL);
         goto out;
     }
-    size = json_object_size(obj);
     if (size >= ps->lim.max_members) {
         json_decref(val);
         rc = duplicate_or(ps, obj, key, key_len, key_at, key_at, BASE_E_LIMIT,
@@ -434,6 +432,7 @@ static int
 parse_object(struct pstate *ps, json_t **out)
 {
     json_t *obj;
+    size_t n = 0;
     int rc;
 
     TRY(enter(ps));
@@ -446,7 +445,8 @@ parse_object(struct pstate *ps, json_t **out)
         goto done;
     }
     for (;;) {
-        rc = parse_object_member(ps, obj);
+        /* members so far: every one was new, or the parse stopped */
+        rc = parse_object_member(ps, obj, n++);
         if (rc != BASE_OK)
             goto fail;
         skip_ws(ps);
@@ -475,6 +475,7 @@ static int
 parse_array(struct pstate *ps, json_t **out)
 {
     json_t *arr;
+    size_t n = 0;
     int rc;
 
     TRY(enter(ps));
@@ -489,7 +490,7 @@ parse_array(struct pstate *ps, json_t **out)
     for (;;) {
         json_t *val = NULL;
 
-        if (json_array_size(arr) >= ps->lim.max_array) {
+        if (n++ >= ps->lim.max_array) {
             rc = fail_at(ps, ps->p, BASE_E_LIMIT, "array exceeds element limit");
             goto fail;
         }

@@ -183,23 +183,54 @@ fhir_json_equal(const json_t *a, const json_t *b)
     }
 }
 
+#define DUMP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
 static int
+emit_fail(struct dstate *ds)
+{
+    return base_err_set(ds->err, BASE_E_LIMIT, "too-costly", NULL, "output exceeds size limit");
+}
+
+static inline int
 emit(struct dstate *ds, const char *p, size_t n)
 {
-    if (base_buf_append_fast(ds->out, p, n) != BASE_OK)
-        return base_err_set(ds->err, BASE_E_LIMIT, "too-costly", NULL,
-                            "output exceeds size limit");
+    if (DUMP_UNLIKELY(base_buf_append_fast(ds->out, p, n) != BASE_OK))
+        return emit_fail(ds);
     return BASE_OK;
 }
 
+/* Room for exactly n more bytes (and the buffer's NUL) at the end of the
+ * output, or NULL with the error set: the caller writes them and calls
+ * wrote().  Reserving only what is written keeps the size limit exact. */
+static inline char *
+room(struct dstate *ds, size_t n)
+{
+    struct base_buf *b = ds->out;
+
+    if (DUMP_UNLIKELY(b->data == NULL || n >= b->cap - b->len) &&
+        base_buf_reserve(b, n) != BASE_OK) {
+        (void)emit_fail(ds);
+        return NULL;
+    }
+    return b->data + b->len;
+}
+
+static inline void
+wrote(struct dstate *ds, size_t n)
+{
+    ds->out->len += n;
+    ds->out->data[ds->out->len] = '\0';
+}
+
+/* A string with escapes to write: the plain runs between them as they are. */
 static int
-emit_string(struct dstate *ds, const char *s, size_t len)
+emit_string_escaped(struct dstate *ds, const char *s, size_t len, size_t i)
 {
     static const char hex[] = "0123456789abcdef";
     size_t run = 0;
 
     TRY(emit(ds, "\"", 1));
-    for (size_t i = 0;; i++) {
+    for (;; i++) {
         unsigned char c;
         char esc[6];
         size_t n = 2;
@@ -241,6 +272,35 @@ emit_string(struct dstate *ds, const char *s, size_t len)
     }
     TRY(emit(ds, s + run, len - run));
     return emit(ds, "\"", 1);
+}
+
+/* The string and `tail` (":" after a key, "" after a value): nearly every
+ * FHIR string needs no escape, so it is copied with its quotes in one go. */
+static inline int
+emit_string_then(struct dstate *ds, const char *s, size_t len, const char *tail, size_t tail_len)
+{
+    size_t plain = fhir_json__plain_len(s, len, true);
+    char *w;
+
+    if (DUMP_UNLIKELY(plain < len)) {
+        TRY(emit_string_escaped(ds, s, len, plain));
+        return emit(ds, tail, tail_len);
+    }
+    w = room(ds, len + 2 + tail_len);
+    if (w == NULL)
+        return BASE_E_LIMIT;
+    w[0] = '"';
+    memcpy(w + 1, s, len);
+    w[len + 1] = '"';
+    memcpy(w + len + 2, tail, tail_len);
+    wrote(ds, len + 2 + tail_len);
+    return BASE_OK;
+}
+
+static int
+emit_string(struct dstate *ds, const char *s, size_t len)
+{
+    return emit_string_then(ds, s, len, "", 0);
 }
 
 static int
@@ -292,13 +352,15 @@ sort_members(struct member *m, size_t n)
 }
 
 static int
-dump_member(struct dstate *ds, const char *key, const json_t *val, size_t depth, bool first)
+dump_member(struct dstate *ds, const char *key, size_t key_len, const json_t *val, size_t depth,
+            bool first)
 {
+    bool pretty = ds->flags & FHIR_JSON_PRETTY;
+
     if (!first)
         TRY(emit(ds, ",", 1));
     TRY(newline_indent(ds, depth + 1));
-    TRY(emit_string(ds, key, strlen(key)));
-    TRY(emit(ds, (ds->flags & FHIR_JSON_PRETTY) ? ": " : ":", (ds->flags & FHIR_JSON_PRETTY) ? 2 : 1));
+    TRY(emit_string_then(ds, key, key_len, pretty ? ": " : ":", pretty ? 2 : 1));
     return dump_value(ds, val, depth + 1);
 }
 
@@ -323,7 +385,7 @@ dump_object_sorted(struct dstate *ds, const json_t *v, size_t depth)
     }
     sort_members(m, n);
     for (i = 0; i < n && rc == BASE_OK; i++)
-        rc = dump_member(ds, m[i].key, m[i].val, depth, i == 0);
+        rc = dump_member(ds, m[i].key, strlen(m[i].key), m[i].val, depth, i == 0);
     if (m != local)
         base_free(m);
     return rc;
@@ -332,8 +394,6 @@ dump_object_sorted(struct dstate *ds, const json_t *v, size_t depth)
 static int
 dump_object(struct dstate *ds, const json_t *v, size_t depth)
 {
-    const char *key;
-    json_t *val;
     bool first = true;
 
     TRY(emit(ds, "{", 1));
@@ -342,8 +402,11 @@ dump_object(struct dstate *ds, const json_t *v, size_t depth)
     if (ds->flags & FHIR_JSON_SORT_KEYS) {
         TRY(dump_object_sorted(ds, v, depth));
     } else {
-        json_object_foreach((json_t *)v, key, val) {
-            TRY(dump_member(ds, key, val, depth, first));
+        /* the iterator gives each key's length: no strlen per member */
+        for (void *it = json_object_iter((json_t *)v); it != NULL;
+             it = json_object_iter_next((json_t *)v, it)) {
+            TRY(dump_member(ds, json_object_iter_key(it), json_object_iter_key_len(it),
+                            json_object_iter_value(it), depth, first));
             first = false;
         }
     }
@@ -354,10 +417,12 @@ dump_object(struct dstate *ds, const json_t *v, size_t depth)
 static int
 dump_array(struct dstate *ds, const json_t *v, size_t depth)
 {
+    size_t n = json_array_size(v);
+
     TRY(emit(ds, "[", 1));
-    if (json_array_size(v) == 0)
+    if (n == 0)
         return emit(ds, "]", 1);
-    for (size_t i = 0; i < json_array_size(v); i++) {
+    for (size_t i = 0; i < n; i++) {
         if (i > 0)
             TRY(emit(ds, ",", 1));
         TRY(newline_indent(ds, depth + 1));
@@ -367,31 +432,60 @@ dump_array(struct dstate *ds, const json_t *v, size_t depth)
     return emit(ds, "]", 1);
 }
 
+/* "%lld" without the printf machinery (integers are common in FHIR). */
+static int
+emit_integer(struct dstate *ds, json_int_t iv)
+{
+    char digits[24];
+    size_t n = sizeof(digits);
+    /* the magnitude as unsigned, so INT64_MIN has one too */
+    unsigned long long m = iv < 0 ? 0ULL - (unsigned long long)iv : (unsigned long long)iv;
+
+    do {
+        digits[--n] = (char)('0' + m % 10);
+        m /= 10;
+    } while (m != 0);
+    if (iv < 0)
+        digits[--n] = '-';
+    return emit(ds, digits + n, sizeof(digits) - n);
+}
+
 static int
 dump_value(struct dstate *ds, const json_t *v, size_t depth)
 {
     char nb[40];
     struct base_str t;
 
-    if (depth > MAX_DUMP_DEPTH)
+    if (DUMP_UNLIKELY(depth > MAX_DUMP_DEPTH))
         return base_err_set(ds->err, BASE_E_INVALID, "too-costly", NULL,
                             "value nests deeper than %d levels", MAX_DUMP_DEPTH);
-    switch (fhir_json_kind(v)) {
-    case FHIR_JSON_OBJECT:
+    /* by jansson type first: a string is a decimal node only if it starts with NUL */
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
         return dump_object(ds, v, depth);
-    case FHIR_JSON_ARRAY:
+    case JSON_ARRAY:
         return dump_array(ds, v, depth);
-    case FHIR_JSON_STRING:
-        return emit_string(ds, json_string_value(v), json_string_length(v));
-    case FHIR_JSON_NUMBER:
+    case JSON_STRING: {
+        const char *s = json_string_value(v);
+        size_t len = json_string_length(v);
+
+        if (DUMP_UNLIKELY(len >= 2 && s[0] == '\0'))
+            return emit(ds, s + 1, len - 1);
+        return emit_string(ds, s, len);
+    }
+    case JSON_INTEGER:
+        return emit_integer(ds, json_integer_value(v));
+    case JSON_REAL:
         t = fhir_json_number_text(v, nb, sizeof(nb));
         if (t.len == 0)
             return base_err_set(ds->err, BASE_E_INVALID, "value", NULL,
                                 "number cannot be written as JSON");
         return emit(ds, t.ptr, t.len);
-    case FHIR_JSON_BOOL:
-        return json_is_true(v) ? emit(ds, "true", 4) : emit(ds, "false", 5);
-    case FHIR_JSON_NULL:
+    case JSON_TRUE:
+        return emit(ds, "true", 4);
+    case JSON_FALSE:
+        return emit(ds, "false", 5);
+    case JSON_NULL:
         return emit(ds, "null", 4);
     default:
         BASE_ASSERT_UNREACHABLE();

@@ -46,14 +46,28 @@ fhir_json__load_le64(const unsigned char *p)
     return v;
 }
 
+/* Per byte: bit 0 plain when UTF-8 is plain, bit 1 plain as ASCII (the
+ * rule of fhir_json__special8, for the last bytes of a string). */
+#define FHIR_JSON__PB(c)                                                                           \
+    (((c) >= 0x20 && (c) != '"' && (c) != '\\') ? ((c) < 0x80 ? 3 : 1) : 0)
+#define FHIR_JSON__PB4(c)                                                                          \
+    FHIR_JSON__PB(c), FHIR_JSON__PB((c) + 1), FHIR_JSON__PB((c) + 2), FHIR_JSON__PB((c) + 3)
+#define FHIR_JSON__PB16(c)                                                                         \
+    FHIR_JSON__PB4(c), FHIR_JSON__PB4((c) + 4), FHIR_JSON__PB4((c) + 8), FHIR_JSON__PB4((c) + 12)
+#define FHIR_JSON__PB64(c)                                                                         \
+    FHIR_JSON__PB16(c), FHIR_JSON__PB16((c) + 16), FHIR_JSON__PB16((c) + 32),                      \
+        FHIR_JSON__PB16((c) + 48)
+
+static const unsigned char fhir_json__plain_byte[256] = {
+    FHIR_JSON__PB64(0), FHIR_JSON__PB64(64), FHIR_JSON__PB64(128), FHIR_JSON__PB64(192)};
+
 static inline size_t
 fhir_json__plain_len(const char *text, size_t len, bool utf8_is_plain)
 {
     const unsigned char *p = (const unsigned char *)text;
     const unsigned char *end = p + len;
-    const unsigned char top = utf8_is_plain ? 0xFF : 0x7F;
-
 #if defined(__SSE2__)
+    const unsigned char top = utf8_is_plain ? 0xFF : 0x7F;
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i bslash = _mm_set1_epi8('\\');
     /* unsigned "v < 0x20": max(v, 0x1F) == 0x1F; "v > top": max(v, top) != top */
@@ -84,7 +98,8 @@ fhir_json__plain_len(const char *text, size_t len, bool utf8_is_plain)
         }
         p += 8;
     }
-    while (p < end && *p >= 0x20 && *p <= top && *p != '"' && *p != '\\')
+    /* short strings (most keys and values) end here: a table lookup per byte */
+    while (p < end && (fhir_json__plain_byte[*p] & (utf8_is_plain ? 1u : 2u)))
         p++;
     return (size_t)(p - (const unsigned char *)text);
 }

@@ -20,6 +20,7 @@ struct pstate {
     size_t depth;
     struct base_buf scratch; /* decoded strings with escapes, number text */
     struct base_err *err;
+    bool err_ours; /* err held no error when the parse began */
 };
 
 struct fhir_json_limits
@@ -182,7 +183,9 @@ fhir_json_plain_len(const char *text, size_t len, bool utf8_is_plain)
                          : fhir_json__plain_len(text, len, false);
 }
 
-static int
+/* Inline in its two callers (member names, string values): it runs for
+ * nearly every token of a FHIR document. */
+static inline __attribute__((always_inline)) int
 parse_string(struct pstate *ps, const char **s, size_t *len)
 {
     const unsigned char *p = ps->p + 1;
@@ -358,15 +361,32 @@ enter(struct pstate *ps)
     return BASE_OK;
 }
 
+/*
+ * An error after a member name: "duplicate member name" if the object has
+ * that name already (what the reader reported before looking further),
+ * else `rc` — set here with `why` at `at`, or already set when `why` is NULL.
+ */
 static int
-parse_object_member(struct pstate *ps, json_t *obj)
+duplicate_or(struct pstate *ps, json_t *obj, const char *key, size_t key_len,
+             const unsigned char *key_at, const unsigned char *at, int rc, const char *why)
 {
-    const char *key;
-    size_t key_len;
+    if (json_object_getn(obj, key, key_len) != NULL) {
+        if (ps->err_ours)
+            ps->err->rc = 0; /* the later error is not the first one */
+        return fail_at(ps, key_at, BASE_E_PARSE, "duplicate member name");
+    }
+    return why != NULL ? fail_at(ps, at, rc, why) : rc;
+}
+
+static int
+parse_object_member(struct pstate *ps, json_t *obj, size_t size)
+{
+    const char *key = NULL;
+    size_t key_len = 0;
     char *owned = NULL;
     json_t *val = NULL;
     const unsigned char *key_at;
-    int rc;
+    int rc = BASE_OK;
 
     skip_ws(ps);
     if (ps->p >= ps->end || *ps->p != '"')
@@ -381,26 +401,30 @@ parse_object_member(struct pstate *ps, json_t *obj)
         memcpy(owned, key, key_len);
         key = owned;
     }
-    if (json_object_getn(obj, key, key_len) != NULL) {
-        rc = fail_at(ps, key_at, BASE_E_PARSE, "duplicate member name");
-        goto out;
-    }
+    /* A duplicate is found by the insertion (the size does not grow), not by
+     * a lookup before it: one hash per member instead of two.  The error
+     * paths below look it up, so a duplicate is still what is reported first. */
     skip_ws(ps);
     if (ps->p >= ps->end || *ps->p != ':') {
-        rc = fail_at(ps, ps->p, BASE_E_PARSE, "expected ':'");
+        rc = duplicate_or(ps, obj, key, key_len, key_at, ps->p, BASE_E_PARSE, "expected ':'");
         goto out;
     }
     ps->p++;
     rc = parse_value(ps, &val);
-    if (rc != BASE_OK)
+    if (rc != BASE_OK) {
+        rc = duplicate_or(ps, obj, key, key_len, key_at, NULL, rc, NULL);
         goto out;
-    if (json_object_size(obj) >= ps->lim.max_members) {
+    }
+    if (size >= ps->lim.max_members) {
         json_decref(val);
-        rc = fail_at(ps, key_at, BASE_E_LIMIT, "object exceeds member limit");
+        rc = duplicate_or(ps, obj, key, key_len, key_at, key_at, BASE_E_LIMIT,
+                          "object exceeds member limit");
         goto out;
     }
     if (json_object_setn_new_nocheck(obj, key, key_len, val) != 0)
         rc = fail_at(ps, key_at, BASE_E_NOMEM, "out of memory");
+    else if (json_object_size(obj) == size) /* replaced: the key was there */
+        rc = fail_at(ps, key_at, BASE_E_PARSE, "duplicate member name");
 out:
     base_free(owned);
     return rc;
@@ -410,6 +434,7 @@ static int
 parse_object(struct pstate *ps, json_t **out)
 {
     json_t *obj;
+    size_t n = 0;
     int rc;
 
     TRY(enter(ps));
@@ -422,7 +447,8 @@ parse_object(struct pstate *ps, json_t **out)
         goto done;
     }
     for (;;) {
-        rc = parse_object_member(ps, obj);
+        /* members so far: every one was new, or the parse stopped */
+        rc = parse_object_member(ps, obj, n++);
         if (rc != BASE_OK)
             goto fail;
         skip_ws(ps);
@@ -451,6 +477,7 @@ static int
 parse_array(struct pstate *ps, json_t **out)
 {
     json_t *arr;
+    size_t n = 0;
     int rc;
 
     TRY(enter(ps));
@@ -465,7 +492,7 @@ parse_array(struct pstate *ps, json_t **out)
     for (;;) {
         json_t *val = NULL;
 
-        if (json_array_size(arr) >= ps->lim.max_array) {
+        if (n++ >= ps->lim.max_array) {
             rc = fail_at(ps, ps->p, BASE_E_LIMIT, "array exceeds element limit");
             goto fail;
         }
@@ -501,8 +528,8 @@ fail:
 static int
 parse_value(struct pstate *ps, json_t **out)
 {
-    const char *s;
-    size_t len;
+    const char *s = NULL;
+    size_t len = 0;
 
     skip_ws(ps);
     if (ps->p >= ps->end)
@@ -550,6 +577,7 @@ fhir_json_parse(const char *text, size_t len, const struct fhir_json_limits *lim
     ps.p = ps.start;
     ps.end = ps.start + (text == NULL ? 0 : len);
     ps.err = err;
+    ps.err_ours = err != NULL && err->rc == 0;
     if (len > ps.lim.max_doc)
         return base_err_set(err, BASE_E_LIMIT, "too-costly", "byte 0",
                             "document exceeds size limit of %zu bytes", ps.lim.max_doc);

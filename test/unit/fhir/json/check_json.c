@@ -182,6 +182,54 @@ END_TEST
 /* Reader and writer on strings with one special byte at every position
  * around the 16-byte blocks: the value decodes exactly, errors point at
  * the byte, and the writer escapes exactly that byte. */
+/* The writer checks strings of up to 16 bytes (most keys and values) with
+ * overlapping word loads: every length, a byte at every position, as a
+ * value and as a key. */
+START_TEST(short_strings_escape_at_every_position)
+{
+    static const struct {
+        char byte;
+        const char *out;
+    } bytes[] = {
+        {'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\x01', "\\u0001"},
+        {'\x1f', "\\u001f"}, {' ', " "}, {'\x7f', "\x7f"}, {'\xc3', "\xc3"},
+    };
+
+    for (size_t len = 1; len <= 20; len++) {
+        for (size_t at = 0; at < len; at++) {
+            for (size_t b = 0; b < sizeof(bytes) / sizeof(bytes[0]); b++) {
+                char in[32];
+                char esc[64];
+                char want[160];
+                json_t *v;
+                json_t *o;
+                char *got;
+
+                memset(in, 'a', len);
+                in[at] = bytes[b].byte;
+                snprintf(esc, sizeof(esc), "%.*s%s%.*s", (int)at, in, bytes[b].out,
+                         (int)(len - at - 1), in + at + 1);
+                v = json_stringn_nocheck(in, len); /* a lone 0xC3 too: written as it is */
+                ck_assert_ptr_nonnull(v);
+                o = json_object();
+                ck_assert_int_eq(json_object_setn_new_nocheck(o, in, len, json_integer(1)), 0);
+                got = dump(v, FHIR_JSON_COMPACT);
+                snprintf(want, sizeof(want), "\"%s\"", esc);
+                ck_assert_msg(strcmp(got, want) == 0, "len %zu at %zu byte %zu: %s", len, at, b, got);
+                free(got);
+                got = dump(o, FHIR_JSON_COMPACT);
+                snprintf(want, sizeof(want), "{\"%s\":1}", esc);
+                ck_assert_msg(strcmp(got, want) == 0, "key len %zu at %zu byte %zu: %s", len, at, b,
+                              got);
+                free(got);
+                json_decref(o);
+                json_decref(v);
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(strings_with_a_special_byte_anywhere)
 {
     /* Filler on either side, so that the special byte lands at every offset
@@ -276,6 +324,48 @@ START_TEST(malformed_input_is_rejected_with_a_location)
                       err.where);
         ck_assert(err.msg[0] != '\0');
     }
+}
+END_TEST
+
+/* A duplicate name is the error reported, whatever follows it (the reader
+ * finds duplicates when it inserts the member, after its value). */
+START_TEST(duplicate_names_are_reported_before_later_errors)
+{
+    static const struct bad_case cases[] = {
+        {"{\"a\":1,\"a\":2}", BASE_E_PARSE, "line 1, column 8"},
+        {"{\"a\":1,\"a\":[", BASE_E_PARSE, "line 1, column 8"},
+        {"{\"a\":1,\"a\":[1,}", BASE_E_PARSE, "line 1, column 8"},
+        {"{\"a\":1,\"a\" 2}", BASE_E_PARSE, "line 1, column 8"},
+        {"{\"a\":1,\"a\"", BASE_E_PARSE, "line 1, column 8"},
+        {"{\"x\":{\"b\":1,\"b\":{}},\"c\":3}", BASE_E_PARSE, "line 1, column 13"},
+        {"{\"a\\u0062\":1,\"ab\":2}", BASE_E_PARSE, "line 1, column 14"},
+        {"{\"ab\":1,\"a\\u0062\":nul}", BASE_E_PARSE, "line 1, column 9"},
+    };
+    struct fhir_json_limits lim = fhir_json_limits_default();
+    struct base_err err = {0};
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc;
+
+        base_err_clear(&err);
+        rc = parse_fail(cases[i].text, strlen(cases[i].text), NULL, &err);
+        ck_assert_msg(rc == cases[i].rc, "case %zu: rc %d", i, rc);
+        ck_assert_msg(strcmp(err.where, cases[i].where) == 0, "case %zu: where '%s'", i,
+                      err.where);
+        ck_assert_msg(strcmp(err.msg, "duplicate member name") == 0, "case %zu: '%s'", i,
+                      err.msg);
+    }
+    /* at the member limit, a duplicate is still a duplicate */
+    lim.max_members = 1;
+    base_err_clear(&err);
+    ck_assert_int_eq(parse_fail("{\"a\":1,\"a\":2}", 13, &lim, &err), BASE_E_PARSE);
+    ck_assert_str_eq(err.msg, "duplicate member name");
+    /* an error the caller's err already held stays the one it holds */
+    base_err_clear(&err);
+    (void)base_err_set(&err, BASE_E_INVALID, "value", "earlier", "earlier");
+    ck_assert_int_eq(parse_fail("{\"a\":1,\"a\":[", 12, NULL, &err), BASE_E_PARSE);
+    ck_assert_str_eq(err.where, "earlier");
+    ck_assert_int_eq(err.rc, BASE_E_INVALID);
 }
 END_TEST
 
@@ -395,8 +485,10 @@ Suite *fhir_json_suite(void)
     tcase_add_test(tc, sort_keys_orders_objects_of_every_size);
     tcase_add_test(tc, strings_unicode_escapes_and_utf8);
     tcase_add_test(tc, plain_len_every_byte_at_every_position);
+    tcase_add_test(tc, short_strings_escape_at_every_position);
     tcase_add_test(tc, strings_with_a_special_byte_anywhere);
     tcase_add_test(tc, malformed_input_is_rejected_with_a_location);
+    tcase_add_test(tc, duplicate_names_are_reported_before_later_errors);
     tcase_add_test(tc, nul_bytes_and_invalid_utf8_are_rejected);
     tcase_add_test(tc, bom_is_accepted);
     tcase_add_test(tc, limits_are_enforced);

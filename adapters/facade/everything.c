@@ -4,7 +4,8 @@
  * at, one page at a time (`_count`, default 50, at most 1000) with a keyset
  * cursor in the next link, so a record of any size is answered in bounded
  * memory and each page costs the same.  `_since` and `_type` as the spec
- * defines them; `start`/`end` are refused (not supported).
+ * defines them, and `start`/`end`: care dates, by each type's clinical date
+ * (adapters/store/everything.c).
  *
  * With a live PACS (mode live) the first page also carries the patient's
  * imaging studies from the PACS, or an OperationOutcome entry naming the
@@ -84,6 +85,22 @@ parse_params(struct gw_http_req *r, struct base_arena *a, struct ev_req *ev, str
             TRY(add_query(a, &ev->query, p));
         } else if (base_str_eq_cstr(p->name, "_type")) {
             TRY(read_types(a, ev, p->value, err));
+            TRY(add_query(a, &ev->query, p));
+        } else if (base_str_eq_cstr(p->name, "start") || base_str_eq_cstr(p->name, "end")) {
+            bool start = p->name.ptr[0] == 's';
+
+            /* type date: YYYY, YYYY-MM or YYYY-MM-DD, the whole of it */
+            ENSURE(p->value.len <= 10 &&
+                       fhir_search_date_range(p->value.ptr, p->value.len, &lo, &hi),
+                   err, BASE_E_INVALID, "value", start ? "start" : "end",
+                   "expected a date (YYYY, YYYY-MM or YYYY-MM-DD)");
+            if (start) {
+                ev->e.start_us = lo;
+                ev->e.has_start = true;
+            } else {
+                ev->e.end_us = hi;
+                ev->e.has_end = true;
+            }
             TRY(add_query(a, &ev->query, p));
         } else if (base_str_eq_cstr(p->name, "_cursor")) {
             ev->e.cursor = base_str_dup0(a, p->value);

@@ -99,7 +99,8 @@ resource(const struct adapter_config *cfg, const char *type, bool search)
             r, "operation",
             json_pack("[{s:s, s:s, s:s}]", "name", "everything", "definition",
                       "http://hl7.org/fhir/OperationDefinition/Patient-everything", "documentation",
-                      "paged by a keyset cursor (_count, _since, _type); start/end not supported"));
+                      "paged by a keyset cursor (_count, _since, _type); start/end select by "
+                      "care date (each type's clinical date)"));
     if (strcmp(type, "ImagingStudy") == 0 && cfg->pacs_enabled)
         json_object_set_new(
             r, "documentation",

@@ -230,6 +230,11 @@ struct adapter_store_everything {
     const char *const *types; /* _type: only these types (NULL: all) */
     size_t n_types;
     bool total; /* compute the total (one more query) */
+    /* start/end (R4 Patient-everything: care dates, not record dates):
+     * compartment resources whose care date meets [start_us, end_us) —
+     * types without a care date (Patient, Specimen…) always */
+    bool has_start, has_end;
+    int64_t start_us, end_us;
 };
 
 /*

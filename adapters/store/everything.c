@@ -46,6 +46,32 @@ static const struct {
     {"Specimen", "subject"},
 };
 
+/* The care dates of $everything's start/end (R4 Patient-everything: "the
+ * date range relates to care dates, not record currency dates"): per type,
+ * the date parameters that say when the care happened. */
+static const struct {
+    const char *type;
+    const char *param;
+} care_date[] = {
+    {"AllergyIntolerance", "date"},
+    {"Condition", "onset-date"},
+    {"Condition", "recorded-date"},
+    {"Consent", "date"},
+    {"DiagnosticReport", "date"},
+    {"DocumentReference", "date"},
+    {"Encounter", "date"},
+    {"ImagingStudy", "started"},
+    {"Immunization", "date"},
+    {"MedicationRequest", "authoredon"},
+    {"MedicationStatement", "effective"},
+    {"Observation", "date"},
+    {"Procedure", "date"},
+    {"Provenance", "recorded"},
+    {"ServiceRequest", "authored"},
+    {"ServiceRequest", "occurrence"},
+    {"AuditEvent", "date"},
+};
+
 size_t
 st_compartment(const char **types, const char **params, size_t cap)
 {
@@ -75,10 +101,39 @@ parse_cursor(const char *s, int *kind, int64_t *pk)
 }
 
 /* The rows of every page, before the cursor and the page limit. */
+/* start/end: a compartment resource x of a type with a care date is kept
+ * when one of its care dates meets the range (idx_date rows are [low, high)). */
+static void
+care_date_filter(struct st_sql *q, const struct adapter_store_everything *e, const char *dtypes,
+                 const char *dparams)
+{
+    if (!e->has_start && !e->has_end)
+        return;
+    st_sql_add(q, " AND (x.res_type <> ALL (");
+    st_sql_param(q, dtypes, "::text[]");
+    st_sql_add(q, ") OR EXISTS (SELECT 1 FROM store.idx_date d JOIN unnest(");
+    st_sql_param(q, dtypes, "::text[]");
+    st_sql_add(q, ", ");
+    st_sql_param(q, dparams, "::text[]");
+    st_sql_add(q, ") AS c(t, p) ON c.t = x.res_type AND c.p = d.param WHERE d.res_pk = x.res_pk");
+    if (e->has_start) {
+        st_sql_add(q, " AND d.high > ");
+        st_sql_param_i64(q, e->start_us, "::bigint");
+    }
+    if (e->has_end) {
+        st_sql_add(q, " AND d.low < ");
+        st_sql_param_i64(q, e->end_us, "::bigint");
+    }
+    st_sql_add(q, "))");
+}
+
 static void
 everything_rows(struct st_sql *q, const struct adapter_store_everything *e,
-                const struct st_compile *cc, const char *ctypes, const char *cparams)
+                const struct st_compile *cc, const char *const arr[5])
 {
+    const char *ctypes = arr[0];
+    const char *cparams = arr[1];
+
     st_sql_add(q, "WITH m AS (SELECT u.pk, min(u.kind) AS kind FROM ("
                   "SELECT r.pk, 0 AS kind FROM store.resource r WHERE r.res_type = 'Patient'"
                   " AND r.id = ");
@@ -94,7 +149,9 @@ everything_rows(struct st_sql *q, const struct adapter_store_everything *e,
     st_sql_param(q, ctypes, "::text[]");
     st_sql_add(q, ", ");
     st_sql_param(q, cparams, "::text[]");
-    st_sql_add(q, "))) u GROUP BY u.pk),"
+    st_sql_add(q, "))");
+    care_date_filter(q, e, arr[3], arr[4]);
+    st_sql_add(q, ") u GROUP BY u.pk),"
                   " inc AS (SELECT DISTINCT t.pk, 2 AS kind FROM m"
                   " JOIN store.idx_reference x ON x.res_pk = m.pk"
                   " JOIN store.resource t ON t.res_type = x.ref_type AND t.id = x.ref_id"
@@ -140,18 +197,27 @@ everything_row(void *vctx, const PGresult *r, const struct adapter_store_row *ro
 
 /* Compartment and _type parameters as array literals. */
 static int
-arrays(struct base_arena *a, const struct adapter_store_everything *e, const char **ctypes,
-       const char **cparams, const char **types, struct base_err *err)
+arrays(struct base_arena *a, const struct adapter_store_everything *e, const char *out[5],
+       struct base_err *err)
 {
-    struct st_arr x[3];
+    const char **ctypes = &out[0];
+    const char **cparams = &out[1];
+    const char **types = &out[2];
+    struct st_arr x[5];
     int rc = BASE_OK;
 
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < 5; i++)
         st_arr_init(&x[i]);
     for (size_t i = 0; i < BASE_ARRAY_LEN(compartment); i++) {
         st_arr_text(&x[0], compartment[i].type);
         st_arr_text(&x[1], compartment[i].param);
     }
+    for (size_t i = 0; i < BASE_ARRAY_LEN(care_date); i++) {
+        st_arr_text(&x[3], care_date[i].type);
+        st_arr_text(&x[4], care_date[i].param);
+    }
+    out[3] = base_arena_strdup(a, st_arr_get(&x[3]) != NULL ? st_arr_get(&x[3]) : "");
+    out[4] = base_arena_strdup(a, st_arr_get(&x[4]) != NULL ? st_arr_get(&x[4]) : "");
     for (size_t i = 0; i < e->n_types; i++) {
         if (!st_type_ok(e->types[i], strlen(e->types[i])))
             rc = base_err_set(err, BASE_E_INVALID, "value", "_type", "malformed resource type");
@@ -161,16 +227,17 @@ arrays(struct base_arena *a, const struct adapter_store_everything *e, const cha
     *cparams = base_arena_strdup(a, st_arr_get(&x[1]) != NULL ? st_arr_get(&x[1]) : "");
     *types = e->n_types > 0 && st_arr_get(&x[2]) != NULL ? base_arena_strdup(a, st_arr_get(&x[2]))
                                                          : NULL;
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < 5; i++)
         st_arr_fini(&x[i]);
-    if (rc == BASE_OK && (*ctypes == NULL || *cparams == NULL || (e->n_types > 0 && !*types)))
+    if (rc == BASE_OK && (*ctypes == NULL || *cparams == NULL || out[3] == NULL || out[4] == NULL ||
+                          (e->n_types > 0 && !*types)))
         rc = base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     return rc;
 }
 
 static int
 everything_total(PGconn *c, struct base_arena *a, const struct adapter_store_everything *e,
-                 const struct st_compile *cc, const char *const arr[3], uint64_t *total,
+                 const struct st_compile *cc, const char *const arr[5], uint64_t *total,
                  struct base_err *err)
 {
     struct st_sql q;
@@ -178,7 +245,7 @@ everything_total(PGconn *c, struct base_arena *a, const struct adapter_store_eve
     int64_t n = 0;
 
     st_sql_init(&q, a);
-    everything_rows(&q, e, cc, arr[0], arr[1]);
+    everything_rows(&q, e, cc, arr);
     st_sql_add(&q, " SELECT count(*)");
     everything_filter(&q, e, arr[2]);
     TRY(st_exec_sql(c, &q, PGRES_TUPLES_OK, "count $everything", &r, err));
@@ -201,7 +268,7 @@ adapter_store_everything(PGconn *c, struct base_arena *a, const struct adapter_s
     struct st_compile cc;
     struct adapter_store_row pat;
     struct st_sql q;
-    const char *arr[3];
+    const char *arr[5];
     int kind = -1;
     int64_t after = 0;
     uint32_t count = e->count == 0                            ? BASE_LIMIT_SEARCH_DEFAULT_COUNT
@@ -212,14 +279,14 @@ adapter_store_everything(PGconn *c, struct base_arena *a, const struct adapter_s
     ENSURE(e->cursor == NULL || parse_cursor(e->cursor, &kind, &after), err, BASE_E_INVALID,
            "value", "_cursor", "malformed paging cursor");
     TRY(adapter_store_read(c, a, "Patient", e->patient_id, &pat, err));
-    TRY(arrays(a, e, &arr[0], &arr[1], &arr[2], err));
+    TRY(arrays(a, e, arr, err));
     st_compile_init(&cc, a, o);
     if (e->total) {
         TRY(everything_total(c, a, e, &cc, arr, &page->total, err));
         page->has_total = true;
     }
     st_sql_init(&q, a);
-    everything_rows(&q, e, &cc, arr[0], arr[1]);
+    everything_rows(&q, e, &cc, arr);
     st_sql_add(&q, " SELECT r.pk, r.res_type, r.id, r.version, r.last_updated, r.deleted,"
                    " r.content::text, a.kind");
     everything_filter(&q, e, arr[2]);

@@ -175,8 +175,8 @@ patient_from_search(struct fed_req *f, const struct fhir_search *s)
     return true;
 }
 
-/* $everything (R4 Patient-everything) takes _since, _type, _count; the
- * first two go to the members as they are, after a check. */
+/* $everything (R4 Patient-everything) takes _since, _type, start, end and
+ * _count; all but _count go to the members as they are, after a check. */
 static bool
 everything_query(struct fed_req *f, struct base_str *out)
 {
@@ -192,7 +192,9 @@ everything_query(struct fed_req *f, struct base_str *out)
     for (size_t i = 0; i < gw_http_req_query_count(f->r); i++) {
         const struct gw_http_param *p = gw_http_req_query_at(f->r, i);
 
-        if ((base_str_eq_cstr(p->name, "_since") || base_str_eq_cstr(p->name, "_type")) &&
+        bool date = base_str_eq_cstr(p->name, "start") || base_str_eq_cstr(p->name, "end");
+
+        if ((base_str_eq_cstr(p->name, "_since") || base_str_eq_cstr(p->name, "_type") || date) &&
             base_buf_appendf(&ops, "&%.*s=%.*s", (int)p->raw_name.len, p->raw_name.ptr,
                              (int)p->raw_value.len, p->raw_value.ptr) != BASE_OK)
             break;
@@ -202,6 +204,16 @@ everything_query(struct fed_req *f, struct base_str *out)
                 base_buf_fini(&ops);
                 return deny(f, NULL, BASE_E_INVALID, "value", "_since",
                             "_since must be an instant");
+            }
+        } else if (date) {
+            /* care dates (R4 Patient-everything start/end: type date) */
+            if (p->value.len > 10 ||
+                !fhir_search_date_range(p->value.ptr, p->value.len, &lo, &hi)) {
+                base_buf_fini(&b);
+                base_buf_fini(&ops);
+                return deny(f, NULL, BASE_E_INVALID, "value",
+                            p->name.ptr[0] == 's' ? "start" : "end",
+                            "start and end must be dates (YYYY, YYYY-MM or YYYY-MM-DD)");
             }
         } else if (base_str_eq_cstr(p->name, "_type")) {
             struct base_str rest = p->value;
@@ -220,15 +232,14 @@ everything_query(struct fed_req *f, struct base_str *out)
                 }
             }
         } else if (!base_str_eq_cstr(p->name, "_count") && !base_str_eq_cstr(p->name, "_cursor") &&
-                   !base_str_eq_cstr(p->name, "_format") &&
-                   !base_str_eq_cstr(p->name, "_pretty")) {
+                   !base_str_eq_cstr(p->name, "_format") && !base_str_eq_cstr(p->name, "_pretty")) {
             base_buf_fini(&b);
             base_buf_fini(&ops);
             return deny(f, NULL, BASE_E_INVALID, "invalid", "query",
-                        "$everything takes _since, _type and _count only");
-        } else if (base_buf_appendf(&b, "%s%.*s=%.*s", b.len > 0 ? "&" : "",
-                                   (int)p->raw_name.len, p->raw_name.ptr, (int)p->raw_value.len,
-                                   p->raw_value.ptr) != BASE_OK) {
+                        "$everything takes _since, _type, start, end and _count only");
+        } else if (base_buf_appendf(&b, "%s%.*s=%.*s", b.len > 0 ? "&" : "", (int)p->raw_name.len,
+                                    p->raw_name.ptr, (int)p->raw_value.len,
+                                    p->raw_value.ptr) != BASE_OK) {
             break;
         }
     }

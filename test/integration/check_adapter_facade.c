@@ -945,6 +945,53 @@ START_TEST(everything_pages_agree)
     }
     free(small);
     free(big);
+    /* start/end (care dates): a range the record lies in keeps what has a
+     * care date; one far in the future keeps the Patient and what has none;
+     * small pages carry the range in their links */
+    {
+        char **in = NULL;
+        char **later = NULL;
+        char **in_small = NULL;
+        size_t n_in;
+        size_t n_later;
+        size_t n_in_small;
+        struct tu_http_resp r = {0};
+        static const char *const bad[] = {"start=2021-13", "end=2021-01-01T10:00:00Z",
+                                          "start=yesterday"};
+
+        snprintf(path, sizeof(path), "/fhir/Patient/%s/$everything?start=1900&end=2100&_count=1000",
+                 pid);
+        n_in = everything_ids(path, &in);
+        snprintf(path, sizeof(path), "/fhir/Patient/%s/$everything?start=1900&end=2100&_count=3",
+                 pid);
+        n_in_small = everything_ids(path, &in_small);
+        snprintf(path, sizeof(path), "/fhir/Patient/%s/$everything?start=2200-01-01", pid);
+        n_later = everything_ids(path, &later);
+        ck_assert_uint_gt(n_in, 5);
+        ck_assert_uint_le(n_in, n_big);
+        ck_assert_uint_eq(n_in_small, n_in);
+        ck_assert_uint_ge(n_later, 1);
+        ck_assert_uint_lt(n_later, n_in);
+        ck_assert_int_eq(strncmp(later[0], "Patient/", 8), 0);
+        for (size_t i = 0; i < n_later; i++)
+            ck_assert_msg(strncmp(later[i], "Observation/", 12) != 0 &&
+                              strncmp(later[i], "Encounter/", 10) != 0,
+                          "%s has a care date, none after 2200", later[i]);
+        for (size_t i = 0; i < BASE_ARRAY_LEN(bad); i++) {
+            snprintf(path, sizeof(path), "/fhir/Patient/%s/$everything?%s", pid, bad[i]);
+            ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", path, NULL, 0, &r), 400);
+            tu_http_resp_free(&r);
+        }
+        for (size_t i = 0; i < n_in; i++)
+            free(in[i]);
+        for (size_t i = 0; i < n_in_small; i++)
+            free(in_small[i]);
+        for (size_t i = 0; i < n_later; i++)
+            free(later[i]);
+        free(in);
+        free(in_small);
+        free(later);
+    }
     free(pid);
     /* _type narrows it */
     snprintf(path, sizeof(path), "/fhir/Patient/nobody-here/$everything");

@@ -875,6 +875,39 @@ START_TEST(everything_gathers_every_member)
     r = git_get(&G, path("/fhir/Patient/%s/$everything?_type=Observation,Bogus", P1), T_DR);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);
+    /* start/end (care dates): checked here, passed on to the members, kept
+     * in the links */
+    r = git_get(&G, path("/fhir/Patient/%s/$everything?start=3000&_count=1", P1), T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    {
+        const char *next = NULL;
+        struct git_resp r2;
+        size_t i;
+        json_t *l;
+
+        json_array_foreach(json_object_get(r.json, "link"), i, l)
+        {
+            if (strcmp(json_string_value(json_object_get(l, "relation")), "next") == 0)
+                next = json_string_value(json_object_get(l, "url"));
+        }
+        ck_assert_ptr_nonnull(next);
+        ck_assert_ptr_nonnull(strstr(next, "start=3000"));
+        r2 = git_get(&G, strstr(next, "/fhir/"), T_DR);
+        ck_assert_msg(r2.status == 200, "%ld %s", r2.status, r2.body);
+        ck_assert_ptr_null(strstr(r2.body, "\"Observation\""));
+        git_resp_free(&r2);
+    }
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Patient/%s/$everything?start=3000", P1), T_DR);
+    ck_assert_ptr_null(strstr(r.body, "\"Observation\""));
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Patient/%s/$everything?start=2000&end=2999-12", P1), T_DR);
+    ck_assert_uint_eq(git_tagged(r.json, "hosp-a"), 3);
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Patient/%s/$everything?end=2021-13", P1), T_DR);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(tu_json_str(r.json, "issue.0.expression.0"), "end");
+    git_resp_free(&r);
     /* by POST (HAPI's client does): nothing, a form, a Parameters resource */
     {
         static const char fhir[] = "application/fhir+json";

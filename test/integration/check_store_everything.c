@@ -169,7 +169,7 @@ START_TEST(compartment_matches_the_matcher)
     PGconn *c = sit_connect();
     struct base_arena *a = base_arena_new(0);
     struct adapter_store_everything e = {
-        "79a66c97-6131-3213-f3c9-4606946ab056", 1000, NULL, 0, NULL, 0, true};
+        .patient_id = "79a66c97-6131-3213-f3c9-4606946ab056", .count = 1000, .total = true};
     struct rows got = {0};
     struct rows want = {0};
     struct adapter_store_page page;
@@ -215,8 +215,8 @@ START_TEST(keyset_pages_visit_each_row_once)
 {
     PGconn *c = sit_connect();
     struct base_arena *a = base_arena_new(0);
-    struct adapter_store_everything e = {
-        "79a66c97-6131-3213-f3c9-4606946ab056", 1000, NULL, 0, NULL, 0, false};
+    struct adapter_store_everything e = {.patient_id = "79a66c97-6131-3213-f3c9-4606946ab056",
+                                         .count = 1000};
     struct rows all = {0};
     struct rows paged = {0};
     struct adapter_store_page page;
@@ -247,8 +247,10 @@ START_TEST(type_since_and_unknown_patient)
     PGconn *c = sit_connect();
     struct base_arena *a = base_arena_new(0);
     const char *types[] = {"Condition"};
-    struct adapter_store_everything e = {
-        "79a66c97-6131-3213-f3c9-4606946ab056", 1000, NULL, 0, types, 1, false};
+    struct adapter_store_everything e = {.patient_id = "79a66c97-6131-3213-f3c9-4606946ab056",
+                                         .count = 1000,
+                                         .types = types,
+                                         .n_types = 1};
     struct rows got = {0};
     struct adapter_store_page page;
     struct base_err err = {0};
@@ -292,6 +294,68 @@ struct counter {
     size_t bytes;
 };
 
+/* start/end select by care date (R4 Patient-everything): the big patient's
+ * Observations fall in month 1 + i % 12 of 2021; the Patient is always in. */
+START_TEST(start_and_end_are_care_dates)
+{
+    PGconn *c = sit_connect();
+    struct base_arena *a = base_arena_new(0);
+    static const struct {
+        const char *start, *end;
+        size_t observations;
+    } cases[] = {
+        {"2021-03", "2021-03", 417},     /* i % 12 == 2 */
+        {"2021-11", NULL, 832},          /* November and December */
+        {NULL, "2021-02", 834},          /* January and February */
+        {"2021-03-01", "2021-02-28", 0}, /* an empty range */
+        {"2022", NULL, 0},
+        {NULL, "2020", 0},
+        {"2021", "2021", BIG_N},
+    };
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(cases); i++) {
+        struct adapter_store_everything e = {
+            .patient_id = BIG_PATIENT, .count = 1000, .total = true};
+        struct rows got = {0};
+        struct adapter_store_page page;
+        struct base_err err = {0};
+        int64_t lo;
+        int64_t hi;
+        size_t obs = 0;
+
+        if (cases[i].start != NULL) {
+            ck_assert(fhir_search_date_range(cases[i].start, strlen(cases[i].start), &lo, &hi));
+            e.has_start = true;
+            e.start_us = lo;
+        }
+        if (cases[i].end != NULL) {
+            ck_assert(fhir_search_date_range(cases[i].end, strlen(cases[i].end), &lo, &hi));
+            e.has_end = true;
+            e.end_us = hi;
+        }
+        /* every page, counting Observations; the Patient comes first */
+        do {
+            got = (struct rows){0};
+            ck_assert_int_eq(adapter_store_everything(c, a, &e, &sopts, keep, &got, &page, &err),
+                             BASE_OK);
+            if (e.cursor == NULL)
+                ck_assert(has(&got, "Patient/" BIG_PATIENT, FHIR_BUNDLE_MODE_MATCH));
+            for (size_t r = 0; r < got.n; r++)
+                obs += strncmp(got.keys[r], "Observation/", 12) == 0;
+            /* the total: those, the Patient, and what they refer to */
+            if (e.cursor == NULL)
+                ck_assert(page.total >= cases[i].observations + 1 &&
+                          page.total <= cases[i].observations + 2);
+            rows_free(&got);
+            e.cursor = page.next_cursor;
+        } while (e.cursor != NULL);
+        ck_assert_msg(obs == cases[i].observations, "case %zu: %zu observations", i, obs);
+    }
+    PQfinish(c);
+    base_arena_free(a);
+}
+END_TEST
+
 static int
 count_row(void *ctx, const struct adapter_store_row *row, enum fhir_bundle_mode mode)
 {
@@ -318,7 +382,7 @@ START_TEST(large_record_streams_in_bounded_memory)
 {
     PGconn *c = sit_connect();
     struct base_arena *a = base_arena_new(0);
-    struct adapter_store_everything e = {BIG_PATIENT, 1000, NULL, 0, NULL, 0, true};
+    struct adapter_store_everything e = {.patient_id = BIG_PATIENT, .count = 1000, .total = true};
     struct counter k = {0, 0};
     char cursor[64];
     struct adapter_store_page page;
@@ -385,6 +449,7 @@ store_everything_suite(void)
     tcase_add_test(tc, compartment_matches_the_matcher);
     tcase_add_test(tc, keyset_pages_visit_each_row_once);
     tcase_add_test(tc, type_since_and_unknown_patient);
+    tcase_add_test(tc, start_and_end_are_care_dates);
     tcase_add_test(tc, large_record_streams_in_bounded_memory);
     suite_add_tcase(s, tc);
     return s;

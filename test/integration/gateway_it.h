@@ -314,10 +314,17 @@ git_h_everything(struct gw_http_req *r, void *cls)
         return;
     b = git_bundle();
     if (local != NULL && git_holds(m, local, &person)) {
-        /* _type, as passed on by the gateway, limits what comes back */
+        /* _type, as passed on by the gateway, limits what comes back; so
+         * does a start in the year 3000 or later (the Observations' care
+         * dates are all before it) */
         struct base_str types = {0};
+        struct base_str start = {0};
         bool obs = !gw_http_req_query(r, "_type", &types) ||
                    memmem(types.ptr, types.len, "Observation", 11) != NULL;
+
+        if (gw_http_req_query(r, "start", &start) && start.len >= 4 &&
+            memcmp(start.ptr, "3000", 4) >= 0)
+            obs = false;
 
         git_add(b, m->base, git_patient(m, person));
         if (obs) {

@@ -131,10 +131,27 @@ ev_url(struct base_arena *a, const char *base, const char *id, const char *query
                               query[0] ? "&" : "", cursor);
 }
 
+/* start/end for a live study: its care date is `started`; one without it
+ * is left out, as the store leaves out a resource without a care date. */
+static bool
+live_in_range(const json_t *study, const struct adapter_store_everything *e)
+{
+    const char *started = json_string_value(json_object_get(study, "started"));
+    int64_t lo;
+    int64_t hi;
+
+    if (!e->has_start && !e->has_end)
+        return true;
+    if (started == NULL || !fhir_search_date_range(started, strlen(started), &lo, &hi))
+        return false;
+    return (!e->has_start || hi > e->start_us) && (!e->has_end || lo < e->end_us);
+}
+
 /* Live imaging for the first page (mode live only: in mode both the
  * synced studies are already in the store). */
 static const json_t *
-add_live(struct gw_http_req *r, struct adapter_facade *f, const char *id, struct adapter_page *p)
+add_live(struct gw_http_req *r, struct adapter_facade *f, const char *id,
+         const struct adapter_store_everything *e, struct adapter_page *p)
 {
     struct base_arena *a = gw_http_req_arena(r);
     struct base_err err = {0};
@@ -147,7 +164,8 @@ add_live(struct gw_http_req *r, struct adapter_facade *f, const char *id, struct
     if (adapter_pacs_live(f->d, a, id, &studies, &err) == BASE_OK) {
         json_array_foreach(studies, i, st)
         {
-            if (adapter_facade__page_tree(p, st, FHIR_BUNDLE_MODE_MATCH) != BASE_OK)
+            if (live_in_range(st, e) &&
+                adapter_facade__page_tree(p, st, FHIR_BUNDLE_MODE_MATCH) != BASE_OK)
                 break;
         }
         return NULL;
@@ -206,7 +224,7 @@ adapter_facade__h_everything(struct gw_http_req *r, void *cls)
     if (ev.e.cursor == NULL && f->cfg->pacs_enabled && f->cfg->pacs_mode == ADAPTER_PACS_LIVE &&
         (ev.e.n_types == 0 ||
          adapter_facade__type_in(ev.e.types, ev.e.n_types, BASE_STR_LIT("ImagingStudy"))))
-        oo = add_live(r, f, id, &p);
+        oo = add_live(r, f, id, &ev.e, &p);
     links[n_links++] =
         (struct fhir_bundle_link){"self", ev_url(a, f->cfg->public_url, id, ev.query, ev.e.cursor)};
     if (pg.next_cursor != NULL)

@@ -452,6 +452,20 @@ START_TEST(live_search_then_pacs_down)
     ait_assert_valid(b, "$everything");
     ck_assert(ait_json_has(b, "\"ImagingStudy\""));
     json_decref(b);
+    /* start/end select live studies by their start, as the store does */
+    {
+        char dated[256];
+
+        snprintf(dated, sizeof(dated), "/fhir/Patient/%s/$everything?start=1900&end=2999", mr);
+        b = ait_get_json(&t, dated);
+        ck_assert(ait_json_has(b, "\"ImagingStudy\""));
+        json_decref(b);
+        snprintf(dated, sizeof(dated), "/fhir/Patient/%s/$everything?start=3000", mr);
+        b = ait_get_json(&t, dated);
+        ait_assert_valid(b, "$everything");
+        ck_assert(!ait_json_has(b, "\"ImagingStudy\""));
+        json_decref(b);
+    }
     /* The PACS goes down: an OperationOutcome naming it, not silence. */
     pacs_stop();
     b = studies_of(&t, mr);

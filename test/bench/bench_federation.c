@@ -756,6 +756,12 @@ mergefiles(const char *dir, int n, int reps)
         entries = info.n_entries;
         base_arena_free(ar);
     }
+    const char *dump = getenv("BENCH_FED_DUMP"); /* the last merged text, to compare builds */
+    FILE *df = dump != NULL ? fopen(dump, "w") : NULL;
+    if (df != NULL) {
+        fwrite(out.data, 1, out.len, df);
+        fclose(df);
+    }
     fprintf(stderr, "add %lld us, finish %lld us (medians)\n",
             (long long)pct(add, (size_t)reps, 0.5), (long long)pct(fin, (size_t)reps, 0.5));
     free(add);

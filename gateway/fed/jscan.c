@@ -226,20 +226,17 @@ text_is_utf8_from(struct sc *s, const unsigned char *p)
     return true;
 }
 
-/* A string at s->p ('"').  *span gets its contents, *esc whether it holds
- * escapes.  Validates UTF-8 and escapes on the way. */
-/* The hot loop of the whole merge: locals rather than s->p, since stores
- * through a char pointer would otherwise force the compiler to reload. */
-int
-sc_string(struct sc *s, struct gw_fed_span *span, bool *esc)
+/* The rest of a string from p (start: its contents), once something other
+ * than a closing quote needs a look: an escape, a control character, a
+ * non-ASCII byte, or the last bytes of the text.  Validates UTF-8 and
+ * escapes on the way.  Locals rather than s->p, since stores through a
+ * char pointer would otherwise force the compiler to reload. */
+static __attribute__((noinline)) int
+sc_string_rest(struct sc *s, const unsigned char *start, const unsigned char *p,
+               struct gw_fed_span *span, bool *esc)
 {
-    const unsigned char *p = s->p;
     const unsigned char *const end = s->end;
-    const unsigned char *start;
 
-    if (p >= end || *p != '"')
-        return sc_syntax(s);
-    start = ++p;
     *esc = false;
     bool u8 = s->u8_from != NULL && p >= s->u8_from;
     for (;;) {
@@ -298,6 +295,41 @@ sc_string(struct sc *s, struct gw_fed_span *span, bool *esc)
     }
     s->p = p;
     return sc_syntax(s);
+}
+
+/* A string at s->p ('"').  *span gets its contents, *esc whether it holds
+ * escapes.  The hot path of the whole merge (about 50,000 strings per
+ * 73-member query, most of them short names and codes): plain ASCII up to
+ * the closing quote, 16 bytes at a time, with nothing to save or restore;
+ * anything else goes on in sc_string_rest(). */
+int
+sc_string(struct sc *s, struct gw_fed_span *span, bool *esc)
+{
+    const unsigned char *p = s->p;
+    const unsigned char *start;
+
+    if (p >= s->end || *p != '"')
+        return sc_syntax(s);
+    start = ++p;
+#if defined(__SSE2__)
+    while (s->end - p >= 16) {
+        unsigned m = special_mask16(p);
+
+        if (m == 0) {
+            p += 16;
+            continue;
+        }
+        p += __builtin_ctz(m);
+        if (*p != '"')
+            break;
+        span->off = (uint32_t)(start - s->base);
+        span->len = (uint32_t)(p - start);
+        s->p = p + 1;
+        *esc = false;
+        return BASE_OK;
+    }
+#endif
+    return sc_string_rest(s, start, p, span, esc);
 }
 
 static bool

@@ -380,7 +380,7 @@ sc_literal(struct sc *s, const char *lit, size_t n)
 
 /* A cheap hash of a member name: its length and first and last 8 bytes.
  * Names that collide are compared in full, so quality only costs time. */
-static uint64_t
+static inline __attribute__((always_inline)) uint64_t
 name_hash(const char *p, size_t n, const unsigned char *end)
 {
     uint64_t a = 0;
@@ -401,18 +401,26 @@ name_hash(const char *p, size_t n, const unsigned char *end)
     return (h ^ b) * 0x94D049BB133111EBULL;
 }
 
-static int
+/* The key stack is full: double it (rare, out of the inlined path). */
+static __attribute__((noinline)) int
+grow_keys(struct sc *s)
+{
+    size_t cap = s->cap_keys == 0 ? 64 : s->cap_keys * 2;
+    struct sc_key *nk = base_arena_grow(s->a, s->keys, s->n_keys, cap, sizeof(*nk));
+
+    if (nk == NULL)
+        return sc_fail(s, BASE_E_NOMEM, "exception", "out of memory");
+    s->keys = nk;
+    s->cap_keys = cap;
+    return BASE_OK;
+}
+
+/* Once per member name of every object: kept inline. */
+static inline __attribute__((always_inline)) int
 push_key(struct sc *s, struct gw_fed_span k, bool esc, uint64_t hash)
 {
-    if (s->n_keys == s->cap_keys) {
-        size_t cap = s->cap_keys == 0 ? 64 : s->cap_keys * 2;
-        struct sc_key *nk = base_arena_grow(s->a, s->keys, s->n_keys, cap, sizeof(*nk));
-
-        if (nk == NULL)
-            return sc_fail(s, BASE_E_NOMEM, "exception", "out of memory");
-        s->keys = nk;
-        s->cap_keys = cap;
-    }
+    if (s->n_keys == s->cap_keys)
+        TRY(grow_keys(s));
     s->keys[s->n_keys++] = (struct sc_key){hash, k.off, k.len, esc};
     return BASE_OK;
 }

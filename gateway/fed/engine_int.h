@@ -152,6 +152,10 @@ void fed_loop_wake(struct fed_loop *L);
 
 /* ---- xfer.c ------------------------------------------------------------------------- */
 
+/* Options common to every request, once per new easy handle. */
+BASE_MUST_CHECK int fed_easy_setup(struct fed_loop *L, CURL *h);
+/* Clear a pooled handle's pointers into the transfer it served. */
+void fed_easy_forget(CURL *h);
 /* Configure x->easy for its request (and this attempt's timeout). */
 BASE_MUST_CHECK int fed_xfer_setup(struct fed_loop *L, struct fed_xfer *x, unsigned timeout_ms);
 /* Classify a finished transfer into its result. */

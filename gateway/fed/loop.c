@@ -174,7 +174,7 @@ easy_release(struct fed_loop *L, struct fed_xfer *x)
         curl_multi_remove_handle(L->multi, x->easy);
     x->running = false;
     if (L->n_pool < L->e->cfg.max_inflight) {
-        curl_easy_reset(x->easy);
+        fed_easy_forget(x->easy);
         L->pool[L->n_pool++] = x->easy;
     } else {
         curl_easy_cleanup(x->easy);
@@ -278,8 +278,14 @@ xfer_launch(struct fed_loop *L, struct fed_xfer *x, int64_t now)
         return BASE_E_LIMIT;
     if (timeout == 0 || timeout > left_ms)
         timeout = (unsigned)left_ms;
-    if (x->easy == NULL)
-        x->easy = L->n_pool > 0 ? L->pool[--L->n_pool] : curl_easy_init();
+    if (x->easy == NULL && L->n_pool > 0)
+        x->easy = L->pool[--L->n_pool];
+    if (x->easy == NULL && (x->easy = curl_easy_init()) != NULL &&
+        fed_easy_setup(L, x->easy) != BASE_OK) {
+        curl_easy_cleanup(x->easy);
+        x->easy = NULL;
+        return BASE_E_INTERNAL;
+    }
     if (x->easy == NULL || (x->headers == NULL && build_headers(x) != BASE_OK))
         return BASE_E_NOMEM;
     base_buf_reset(&x->body);

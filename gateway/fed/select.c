@@ -73,23 +73,51 @@ ent_cmp_qsort(const void *a, const void *b, void *ctx)
     return ent_cmp(*(struct m_entry *const *)a, *(struct m_entry *const *)b, ctx);
 }
 
-/* A binary heap of members ordered by their head entry. */
+/* A binary heap of members ordered by their head entry.  With ranks, each
+ * node carries its head's rank, so a comparison reads the node alone. */
+struct hnode {
+    uint64_t rank;
+    bool absent;
+    struct m_member *mb;
+};
+
 struct heap {
-    struct m_member **v;
+    struct hnode *v;
     size_t n;
     const struct gw_fed_merge *m;
 };
 
+/* The node's member has a new head (mb->pos < mb->n_ents). */
+static void
+hnode_set(struct hnode *x, struct m_member *mb)
+{
+    const struct m_entry *head = &mb->ents[mb->pos];
+
+    x->mb = mb;
+    x->rank = head->rank;
+    x->absent = head->rank_absent;
+}
+
 static bool
 heap_less(const struct heap *h, size_t i, size_t j)
 {
-    return ent_cmp(&h->v[i]->ents[h->v[i]->pos], &h->v[j]->ents[h->v[j]->pos], h->m) < 0;
+    const struct hnode *x = &h->v[i];
+    const struct hnode *y = &h->v[j];
+
+    if (!h->m->ranked)
+        return ent_cmp(&x->mb->ents[x->mb->pos], &y->mb->ents[y->mb->pos], h->m) < 0;
+    /* ent_cmp's order: heads of two members never tie past the member */
+    if (x->absent != y->absent)
+        return y->absent;
+    if (x->rank != y->rank)
+        return x->rank < y->rank;
+    return x->mb->idx < y->mb->idx;
 }
 
 static void
 heap_swap(struct heap *h, size_t i, size_t j)
 {
-    struct m_member *t = h->v[i];
+    struct hnode t = h->v[i];
 
     h->v[i] = h->v[j];
     h->v[j] = t;
@@ -323,7 +351,7 @@ page_includes(struct gw_fed_merge *m)
 int
 fed_select_page(struct gw_fed_merge *m)
 {
-    struct heap h = {BASE_NEW_N(m->a, struct m_member *, m->n_members + 1), 0, m};
+    struct heap h = {BASE_NEW_N(m->a, struct hnode, m->n_members + 1), 0, m};
     struct dedupe d = {NULL, 16, NULL, 0};
     size_t total = 0;
     size_t n_keys = 0;
@@ -347,11 +375,11 @@ fed_select_page(struct gw_fed_merge *m)
     m->ranked = m->n_keys == 1 && set_ranks(m);
     for (size_t i = 0; i < m->n_members; i++) {
         if (m->members[i].ok && m->members[i].pos < m->members[i].n_ents)
-            h.v[h.n++] = &m->members[i];
+            hnode_set(&h.v[h.n++], &m->members[i]);
     }
     heap_build(&h);
     while (h.n > 0 && m->n_page < limit) {
-        struct m_member *mb = h.v[0];
+        struct m_member *mb = h.v[0].mb;
         struct m_entry *ent = &mb->ents[mb->pos++];
         struct m_entry *dup = NULL;
 
@@ -366,6 +394,7 @@ fed_select_page(struct gw_fed_merge *m)
             }
         }
         if (mb->pos < mb->n_ents) {
+            hnode_set(&h.v[0], mb);
             heap_down(&h, 0);
             continue;
         }

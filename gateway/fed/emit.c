@@ -319,6 +319,32 @@ gw_fed_merge_read(struct gw_fed_merge *m, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+/* About the page's length: each entry's resource plus what the merge adds
+ * to it (fullUrl and meta.source from the member's base, the member's tag,
+ * search), failures and the Bundle's own members.  A generous guess costs
+ * a little memory for as long as the page lives; too small a guess costs
+ * one more doubling. */
+static size_t
+page_estimate(const struct gw_fed_merge *m)
+{
+    size_t n = 2048 + m->n_failures * 1024;
+
+    for (size_t i = 0; i < m->n_members; i++) {
+        const struct m_member *mb = &m->members[i];
+
+        for (size_t j = 0; mb->ok && j < mb->n_outcomes; j++)
+            n += mb->outcomes[j]->resource.len + 512;
+    }
+    for (size_t i = 0; i < m->n_page + m->n_incl; i++) {
+        const struct m_entry *ent = i < m->n_page ? m->page[i] : m->incl[i - m->n_page];
+        const struct gw_fed_result *r = ent->mb->r;
+
+        n += ent->e->resource.len + 2 * strlen(ent->mb->base) + strlen(r->member_id) +
+             (r->member_name != NULL ? strlen(r->member_name) : 0) + 192 + ent->n_also * 128;
+    }
+    return n;
+}
+
 int
 gw_fed_merge_write(struct gw_fed_merge *m, struct base_buf *out)
 {
@@ -330,7 +356,11 @@ gw_fed_merge_write(struct gw_fed_merge *m, struct base_buf *out)
             TRY(base_buf_append(out, chunk, (size_t)n));
         return n == 0 ? BASE_OK : m->rc;
     }
-    /* from the start: the writer writes straight into `out`, no copy */
+    /* from the start: the writer writes straight into `out`, no copy, and
+     * into room made once rather than by doubling through the page (past
+     * out's limit the writer itself fails, where it really is too long) */
+    if (m->ready && base_buf_reserve(out, page_estimate(m)) == BASE_E_NOMEM)
+        return BASE_E_NOMEM;
     m->target = out;
     while (fed_emit_next(m))
         ;

@@ -292,6 +292,7 @@ meta_member(struct sc *s, const char *key, size_t key_len, void *ctx)
     struct gw_fed_entry *e = ctx;
     bool esc = false;
 
+    e->meta_has |= GW_FED_META_ANY;
     if (KEY("versionId")) {
         TRY(sc_want_string(s, &e->version_id, &esc, "meta.versionId is not a string"));
         e->escaped |= esc ? GW_FED_ESC_VERSION : 0;
@@ -303,6 +304,8 @@ meta_member(struct sc *s, const char *key, size_t key_len, void *ctx)
             return sc_fail(s, BASE_E_INVALID, "structure", "meta.security is not an array");
         return sc_array(s, label_elem, e);
     } else {
+        /* names decoded: "\u0073ource" is a source too */
+        e->meta_has |= KEY("source") ? GW_FED_META_SOURCE : KEY("tag") ? GW_FED_META_TAG : 0u;
         return sc_value(s);
     }
     return BASE_OK;

@@ -172,6 +172,19 @@ fed_tag_resource_text(struct base_buf *out, const char *text, const struct gw_fe
     }
     const char *m = text + e->meta.off;
     const char *mend = m + e->meta.len;
+    if ((e->meta_has & (GW_FED_META_SOURCE | GW_FED_META_TAG)) == 0) {
+        /* Usual: nothing of ours to replace, so meta is copied whole up to
+         * its '}' and source and tag follow, as put_meta() would append
+         * them (only whitespace inside meta may differ). */
+        TRY(base_buf_append(out, res, (size_t)(mend - 1 - res)));
+        if ((e->meta_has & GW_FED_META_ANY) != 0)
+            TRY(base_buf_putc(out, ','));
+        TRY(base_buf_append(out, t->text, t->source_len));
+        TRY(base_buf_append_cstr(out, ",\"tag\":"));
+        TRY(put_tag_array(out, "", "", t));
+        TRY(base_buf_putc(out, '}'));
+        return base_buf_append(out, mend, (size_t)(rend - mend));
+    }
     TRY(base_buf_append(out, res, (size_t)(m - res)));
     TRY(put_meta(out, m, mend, t));
     return base_buf_append(out, mend, (size_t)(rend - mend));

@@ -12,13 +12,15 @@
  *   bench_federation latency CA CERT KEY PORTFILE N QUERIES
  *       one query at a time to N members, in pairs: the fan-out alone (the
  *       reference: it ends with the slowest member) and the fan-out with
- *       the merged Bundle written; prints the added latency (p50, p99)
+ *       the merged Bundle written; prints the added latency (p50, p99), and
+ *       on stderr where it went (breakdown_p50_us, see breakdown_add())
  *   bench_federation throughput CA CERT KEY PORTFILE N SECONDS JOBS [merge]
  *       JOBS federated queries in flight for SECONDS; prints member
- *       requests/s (one loop thread)
+ *       requests/s (one loop thread) and the process's CPU per request
  *   bench_federation mergefiles DIR N REPS
  *       the merge alone over DIR/m*.json (no network: for profiling, and
- *       the Chinese-text row of bench_federation.sh)
+ *       the Chinese-text row of bench_federation.sh); BENCH_FED_DUMP=FILE
+ *       writes the last merged text there (to compare two builds)
  *   bench_federation mergecpu CA CERT KEY PORTFILE N REPS
  *       fetches the N answers once, then merges them REPS times; prints the
  *       CPU time per merge, and of a jansson tree of the same answers

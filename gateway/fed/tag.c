@@ -16,6 +16,13 @@
 
 #include "gateway/fed/fed_int.h"
 
+/* Room for the member names tagging looks for ("source", "tag", "system")
+ * as written: every character may be a \uXXXX escape (six bytes), and an
+ * escaped name is still that name (a raw length past the buffer used to
+ * leave "\u0073ource" unrecognised: a second "source" member, or a
+ * spoofed member tag kept). */
+#define TAG_KEY_MAX (6 * 6 + 1)
+
 static int
 put_tags(struct base_buf *b, const struct gw_fed_tag *tags, size_t n)
 {
@@ -50,7 +57,7 @@ static bool
 is_member_tag(const char *elem, const char *end)
 {
     struct fed_obj_iter it;
-    char key[8];
+    char key[TAG_KEY_MAX];
     size_t klen;
     const char *ms;
     const char *v;
@@ -113,7 +120,7 @@ static int
 put_meta(struct base_buf *b, const char *m, const char *mend, const struct fed_tag_text *t)
 {
     struct fed_obj_iter it;
-    char key[8];
+    char key[TAG_KEY_MAX];
     size_t klen;
     const char *ms;
     const char *v;

@@ -101,6 +101,16 @@ member_name_of(const struct gw_fed_merge *m, const char *id)
     return NULL;
 }
 
+/* A span's text: straight from the answer, decoded only when escaped. */
+static int
+put_span(struct gw_fed_merge *m, const char *text, struct gw_fed_span sp, bool esc)
+{
+    if (!esc)
+        return base_buf_append(&m->url, text + sp.off, sp.len);
+    const char *d = gw_fed_span_str(m->a, text, sp, true);
+    return d != NULL ? base_buf_append_cstr(&m->url, d) : BASE_E_NOMEM;
+}
+
 /* entry.fullUrl: the member's absolute URL of the resource (region.md), made
  * from its base rather than trusted from the answer, so a member cannot
  * claim another's URLs.  A resource without id keeps a urn:uuid fullUrl. */
@@ -112,13 +122,11 @@ full_url(struct gw_fed_merge *m, const struct m_entry *ent)
 
     base_buf_reset(&m->url);
     if (e->id.len > 0) {
-        char *type = gw_fed_span_str(m->a, t, e->type, (e->escaped & GW_FED_ESC_TYPE) != 0);
-        char *id = gw_fed_span_str(m->a, t, e->id, (e->escaped & GW_FED_ESC_ID) != 0);
-
-        if (type == NULL || id == NULL || base_buf_append_cstr(&m->url, ent->mb->base) != BASE_OK ||
+        if (base_buf_append_cstr(&m->url, ent->mb->base) != BASE_OK ||
             base_buf_putc(&m->url, '/') != BASE_OK ||
-            base_buf_append_cstr(&m->url, type) != BASE_OK ||
-            base_buf_putc(&m->url, '/') != BASE_OK || base_buf_append_cstr(&m->url, id) != BASE_OK)
+            put_span(m, t, e->type, (e->escaped & GW_FED_ESC_TYPE) != 0) != BASE_OK ||
+            base_buf_putc(&m->url, '/') != BASE_OK ||
+            put_span(m, t, e->id, (e->escaped & GW_FED_ESC_ID) != 0) != BASE_OK)
             return NULL;
         return m->url.data;
     }
@@ -132,8 +140,7 @@ full_url(struct gw_fed_merge *m, const struct m_entry *ent)
 struct tagging {
     const struct m_member *mb;
     const struct gw_fed_entry *e;
-    const struct gw_fed_tag *tags;
-    size_t n_tags;
+    const struct fed_tag_text *tag;
 };
 
 /* The member's resource with our tags, straight into the page. */
@@ -142,32 +149,56 @@ write_tagged(struct base_buf *out, void *ctx)
 {
     const struct tagging *t = ctx;
 
-    return gw_fed_tag_resource(out, t->mb->scan.text, t->e, t->mb->base, t->tags, t->n_tags);
+    return fed_tag_resource_text(out, t->mb->scan.text, t->e, t->tag);
+}
+
+/* The tagging text of (mb, and the members `ent` folded in): the member's
+ * own, escaped once, when it is the only source. */
+static int
+tag_text(struct gw_fed_merge *m, struct m_member *mb, const struct m_entry *ent,
+         struct fed_tag_text *out)
+{
+    size_t n_also = ent != NULL ? ent->n_also : 0;
+    struct gw_fed_tag one = {mb->r->member_id, mb->r->member_name};
+    struct gw_fed_tag *tv = &one;
+    struct base_buf *b = n_also > 0 ? &m->tagbuf : &m->url;
+
+    if (n_also == 0 && mb->tag.text != NULL) {
+        *out = mb->tag;
+        return BASE_OK;
+    }
+    if (n_also > 0) {
+        tv = BASE_NEW_N(m->a, struct gw_fed_tag, n_also + 1);
+        if (tv == NULL)
+            return BASE_E_NOMEM;
+        tv[0] = one;
+        for (size_t i = 0; i < n_also; i++)
+            tv[i + 1] = (struct gw_fed_tag){ent->also[i], member_name_of(m, ent->also[i])};
+    }
+    base_buf_reset(b);
+    TRY(fed_tag_text_put(b, mb->base, tv, n_also + 1, &out->source_len));
+    out->codings_len = b->len - out->source_len;
+    out->text = b->data;
+    if (n_also > 0)
+        return BASE_OK;
+    out->text = base_buf_dup0(b, m->a);
+    if (out->text == NULL)
+        return BASE_E_NOMEM;
+    mb->tag = *out;
+    return BASE_OK;
 }
 
 static int
-emit_resource(struct gw_fed_merge *m, const struct m_member *mb, const struct gw_fed_entry *e,
+emit_resource(struct gw_fed_merge *m, struct m_member *mb, const struct gw_fed_entry *e,
               const struct m_entry *ent, enum fhir_bundle_mode mode)
 {
-    struct gw_fed_tag tags[1 + 8];
-    struct gw_fed_tag *tv = tags;
-    size_t n = 1;
+    struct fed_tag_text tt;
     const char *url = "";
 
-    tags[0] = (struct gw_fed_tag){mb->r->member_id, mb->r->member_name};
-    if (ent != NULL && ent->n_also > 0) {
-        if (ent->n_also + 1 > sizeof(tags) / sizeof(tags[0])) {
-            tv = BASE_NEW_N(m->a, struct gw_fed_tag, ent->n_also + 1);
-            if (tv == NULL)
-                return BASE_E_NOMEM;
-            tv[0] = tags[0];
-        }
-        for (size_t i = 0; i < ent->n_also; i++)
-            tv[n++] = (struct gw_fed_tag){ent->also[i], member_name_of(m, ent->also[i])};
-    }
+    TRY(tag_text(m, mb, ent, &tt));
     if (ent != NULL && (url = full_url(m, ent)) == NULL)
         return BASE_E_NOMEM;
-    struct tagging t = {mb, e, tv, n};
+    struct tagging t = {mb, e, &tt};
 
     return fhir_bundle_writer_entry_checked_fn(&m->w, url[0] != '\0' ? url : NULL, write_tagged,
                                                &t, mode, NULL);
@@ -185,11 +216,10 @@ emit_header(struct gw_fed_merge *m)
 
 /* The member outcome entries: the (i, j)-th of the usable members. */
 static bool
-next_member_outcome(struct gw_fed_merge *m, const struct m_member **mb,
-                    const struct gw_fed_entry **e)
+next_member_outcome(struct gw_fed_merge *m, struct m_member **mb, const struct gw_fed_entry **e)
 {
     while (m->cursor_i < m->n_members) {
-        const struct m_member *x = &m->members[m->cursor_i];
+        struct m_member *x = &m->members[m->cursor_i];
 
         if (x->ok && m->cursor_j < x->n_outcomes) {
             *mb = x;
@@ -205,7 +235,7 @@ next_member_outcome(struct gw_fed_merge *m, const struct m_member **mb,
 static int
 emit_step(struct gw_fed_merge *m)
 {
-    const struct m_member *mb;
+    struct m_member *mb;
     const struct gw_fed_entry *e;
 
     switch (m->stage) {
@@ -289,6 +319,32 @@ gw_fed_merge_read(struct gw_fed_merge *m, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+/* About the page's length: each entry's resource plus what the merge adds
+ * to it (fullUrl and meta.source from the member's base, the member's tag,
+ * search), failures and the Bundle's own members.  A generous guess costs
+ * a little memory for as long as the page lives; too small a guess costs
+ * one more doubling. */
+static size_t
+page_estimate(const struct gw_fed_merge *m)
+{
+    size_t n = 2048 + m->n_failures * 1024;
+
+    for (size_t i = 0; i < m->n_members; i++) {
+        const struct m_member *mb = &m->members[i];
+
+        for (size_t j = 0; mb->ok && j < mb->n_outcomes; j++)
+            n += mb->outcomes[j]->resource.len + 512;
+    }
+    for (size_t i = 0; i < m->n_page + m->n_incl; i++) {
+        const struct m_entry *ent = i < m->n_page ? m->page[i] : m->incl[i - m->n_page];
+        const struct gw_fed_result *r = ent->mb->r;
+
+        n += ent->e->resource.len + 2 * strlen(ent->mb->base) + strlen(r->member_id) +
+             (r->member_name != NULL ? strlen(r->member_name) : 0) + 192 + ent->n_also * 128;
+    }
+    return n;
+}
+
 int
 gw_fed_merge_write(struct gw_fed_merge *m, struct base_buf *out)
 {
@@ -300,7 +356,11 @@ gw_fed_merge_write(struct gw_fed_merge *m, struct base_buf *out)
             TRY(base_buf_append(out, chunk, (size_t)n));
         return n == 0 ? BASE_OK : m->rc;
     }
-    /* from the start: the writer writes straight into `out`, no copy */
+    /* from the start: the writer writes straight into `out`, no copy, and
+     * into room made once rather than by doubling through the page (past
+     * out's limit the writer itself fails, where it really is too long) */
+    if (m->ready && base_buf_reserve(out, page_estimate(m)) == BASE_E_NOMEM)
+        return BASE_E_NOMEM;
     m->target = out;
     while (fed_emit_next(m))
         ;

@@ -1,6 +1,7 @@
 /*
  * The fan-out engine: loop threads, each driving one libcurl multi handle
- * (curl_multi_poll + curl_multi_wakeup), fed by a mutex-guarded queue.
+ * (the multi_socket API over epoll, woken by an eventfd), fed by a
+ * mutex-guarded queue.
  * A request thread submits a job and returns at once; the loop starts the
  * job's transfers (subject to the circuit breaker and the concurrency
  * caps), finishes each as libcurl reports it or the job's deadline passes,
@@ -165,7 +166,7 @@ gw_fed_submit(struct gw_fed_engine *e, const struct gw_fed_job *job, gw_fed_done
         L->queue_head = j;
     L->queue_tail = j;
     pthread_mutex_unlock(&L->mu);
-    curl_multi_wakeup(L->multi);
+    fed_loop_wake(L);
     return BASE_OK;
 }
 
@@ -264,10 +265,11 @@ static int
 loop_init(struct gw_fed_engine *e, struct fed_loop *L)
 {
     L->e = e;
+    L->epfd = L->wakefd = -1;
     pthread_mutex_init(&L->mu, NULL);
     L->multi = curl_multi_init();
     L->pool = base_calloc(e->cfg.max_inflight, sizeof(CURL *));
-    if (L->multi == NULL || L->pool == NULL)
+    if (L->multi == NULL || L->pool == NULL || fed_loop_init_events(L) != BASE_OK)
         return BASE_E_INTERNAL;
     curl_multi_setopt(L->multi, CURLMOPT_MAXCONNECTS, (long)e->cfg.max_connections);
     curl_multi_setopt(L->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)e->cfg.max_per_member);
@@ -347,8 +349,7 @@ gw_fed_engine_stop(struct gw_fed_engine *e)
         pthread_mutex_lock(&L->mu);
         L->stop = true;
         pthread_mutex_unlock(&L->mu);
-        if (L->multi != NULL)
-            curl_multi_wakeup(L->multi);
+        fed_loop_wake(L);
     }
     for (unsigned i = 0; i < e->n_loops; i++) {
         if (e->loops[i].started)
@@ -372,6 +373,7 @@ gw_fed_engine_free(struct gw_fed_engine *e)
         base_free(L->pool);
         if (L->multi != NULL)
             curl_multi_cleanup(L->multi);
+        fed_loop_fini_events(L);
         pthread_mutex_destroy(&L->mu);
     }
     base_free(e->loops);

@@ -5,7 +5,7 @@
  *
  * Threads and what they touch:
  *   - any thread: gw_fed_submit() takes loop->mu to queue a job and wakes
- *     the loop with curl_multi_wakeup();
+ *     the loop through its eventfd (fed_loop_wake());
  *   - a loop thread owns its multi handle, its jobs, transfers and easy
  *     handle pool (nobody else touches them);
  *   - members (breaker state and statistics) are shared by all loops and by
@@ -90,6 +90,8 @@ struct fed_loop {
     pthread_t thread;
     bool started;
     CURLM *multi;
+    int epfd;   /* epoll over libcurl's sockets and wakefd (-1: none) */
+    int wakefd; /* eventfd: a job queued, a slot freed, stop (-1: none) */
     pthread_mutex_t mu; /* protects queue_head/queue_tail and stop */
     struct fed_job *queue_head;
     struct fed_job *queue_tail;
@@ -100,6 +102,7 @@ struct fed_loop {
     struct fed_xfer *pending_tail;
     CURL **pool; /* idle easy handles */
     size_t n_pool;
+    int64_t timer_us; /* when libcurl wants its timeout action (-1: never) */
 };
 
 struct gw_fed_engine {
@@ -140,9 +143,19 @@ void fed_members_free(struct gw_fed_engine *e);
 
 /* The loop thread's body (pthread start routine; arg: struct fed_loop *). */
 void *fed_loop_main(void *arg);
+/* Set up L's epoll set, eventfd and libcurl's socket and timer callbacks
+ * (L->multi exists); fed_loop_fini() closes them. */
+BASE_MUST_CHECK int fed_loop_init_events(struct fed_loop *L);
+void fed_loop_fini_events(struct fed_loop *L);
+/* Wake L's thread (any thread; async-signal-safe). */
+void fed_loop_wake(struct fed_loop *L);
 
 /* ---- xfer.c ------------------------------------------------------------------------- */
 
+/* Options common to every request, once per new easy handle. */
+BASE_MUST_CHECK int fed_easy_setup(struct fed_loop *L, CURL *h);
+/* Clear a pooled handle's pointers into the transfer it served. */
+void fed_easy_forget(CURL *h);
 /* Configure x->easy for its request (and this attempt's timeout). */
 BASE_MUST_CHECK int fed_xfer_setup(struct fed_loop *L, struct fed_xfer *x, unsigned timeout_ms);
 /* Classify a finished transfer into its result. */

@@ -24,6 +24,24 @@ const char *fed_json_skip_ws(const char *p, const char *end);
  * escapes (RFC 8259 §7). */
 BASE_MUST_CHECK int fed_put_json_str(struct base_buf *b, const char *s, size_t len);
 
+/* tag.c: a member's tagging as JSON text, escaped once per member rather
+ * than once per entry: text[0..source_len) is `"source":"…"`, then
+ * codings_len bytes of `{…},{…}` (the urn:fhirgate:member codings). */
+struct fed_tag_text {
+    const char *text;
+    size_t source_len;
+    size_t codings_len;
+};
+/* Append the tag text of (source, tags) to b (its data then backs a
+ * fed_tag_text whose text is b->data + the returned offset). */
+BASE_MUST_CHECK int fed_tag_text_put(struct base_buf *b, const char *source,
+                                     const struct gw_fed_tag *tags, size_t n_tags,
+                                     size_t *source_len);
+/* gw_fed_tag_resource() with the tagging already as text. */
+BASE_MUST_CHECK int fed_tag_resource_text(struct base_buf *out, const char *text,
+                                          const struct gw_fed_entry *e,
+                                          const struct fed_tag_text *t);
+
 /*
  * Iterate the members of a validated JSON object: `p` at '{'.  Each call
  * fills key (contents, decoded into keybuf when escaped; keys longer than

@@ -292,6 +292,13 @@ enum {
     GW_FED_ESC_OTHER = 1u << 5 /* a coding, identifier or date string */
 };
 
+/* gw_fed_entry.meta_has: meta has members at all, a source, a tag. */
+enum gw_fed_meta_has {
+    GW_FED_META_ANY = 1u << 0,
+    GW_FED_META_SOURCE = 1u << 1,
+    GW_FED_META_TAG = 1u << 2
+};
+
 struct gw_fed_entry {
     struct gw_fed_span resource;     /* the resource object, braces included */
     struct gw_fed_span meta;         /* the meta object (len 0: none) */
@@ -306,7 +313,9 @@ struct gw_fed_entry {
     uint8_t n_dates;
     uint8_t mode;        /* enum gw_fed_entry_mode (entry.search.mode) */
     uint8_t escaped;     /* GW_FED_ESC_* */
-    bool dates_overflow; /* more date elements than GW_FED_MAX_DATE_FIELDS */
+    /* one byte between them, so that an entry stays 128 bytes */
+    uint8_t dates_overflow : 1; /* more date elements than GW_FED_MAX_DATE_FIELDS */
+    uint8_t meta_has : 3;       /* GW_FED_META_*: what meta holds (tagging) */
     uint32_t date_seen;  /* bit per enum gw_fed_date_elem present */
 };
 

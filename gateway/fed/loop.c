@@ -5,10 +5,106 @@
  * each complete job to its callback.  Everything here runs on the loop's
  * own thread; only the queue (loop->mu), the member table (members_mu, in
  * breaker.c) and the atomics are shared (engine_int.h).
+ *
+ * libcurl is driven through its multi_socket API over epoll rather than
+ * curl_multi_perform + curl_multi_poll: one socket's readiness runs only
+ * the transfers on that socket, and a member's answer is handed to
+ * on_result as soon as its own socket has delivered it.  With perform,
+ * every call walked all of a job's transfers, so the answers of a 73-member
+ * job completed within one pass and reached the merge together, after the
+ * last of them (docs/design/federation.md "Where the added latency went").
  */
+#include <errno.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include "fhir/base/arena.h"
 #include "fhir/base/log.h"
 #include "gateway/fed/engine_int.h"
+
+/* ---- events: epoll, the wake eventfd, libcurl's socket and timer callbacks ---- */
+
+void
+fed_loop_wake(struct fed_loop *L)
+{
+    uint64_t one = 1;
+
+    /* EAGAIN: the counter is saturated, the loop is awake anyway */
+    if (L->wakefd >= 0 && write(L->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        BASE_LOG(BASE_LOG_WARN, "fed_wake", "errno=%d", errno);
+}
+
+/* libcurl tells which sockets to watch for what (CURLMOPT_SOCKETFUNCTION);
+ * curl_multi_assign marks a socket as already in the epoll set. */
+static int
+on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    struct fed_loop *L = userp;
+    struct epoll_event ev = {0};
+
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        /* the socket may be closed already: then epoll dropped it itself */
+        (void)epoll_ctl(L->epfd, EPOLL_CTL_DEL, s, NULL);
+        curl_multi_assign(L->multi, s, NULL);
+        return 0;
+    }
+    ev.events = ((what & CURL_POLL_IN) != 0 ? EPOLLIN : 0u) |
+                ((what & CURL_POLL_OUT) != 0 ? EPOLLOUT : 0u);
+    ev.data.fd = s;
+    int op = socketp != NULL ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(L->epfd, op, s, &ev) != 0 &&
+        epoll_ctl(L->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) != 0) {
+        /* the transfer then ends at its timeout, as a timeout */
+        BASE_LOG(BASE_LOG_WARN, "fed_epoll", "errno=%d", errno);
+        return 0;
+    }
+    if (socketp == NULL)
+        curl_multi_assign(L->multi, s, L);
+    return 0;
+}
+
+/* libcurl's single timer (CURLMOPT_TIMERFUNCTION): run the timeout action
+ * at that moment; 0 ms means at the next turn. */
+static int
+on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct fed_loop *L = userp;
+
+    (void)multi;
+    L->timer_us = timeout_ms < 0 ? -1 : fed_now_us() + (int64_t)timeout_ms * 1000;
+    return 0;
+}
+
+int
+fed_loop_init_events(struct fed_loop *L)
+{
+    struct epoll_event ev = {.events = EPOLLIN};
+
+    L->timer_us = -1;
+    L->epfd = epoll_create1(EPOLL_CLOEXEC);
+    L->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ev.data.fd = L->wakefd;
+    if (L->epfd < 0 || L->wakefd < 0 || epoll_ctl(L->epfd, EPOLL_CTL_ADD, L->wakefd, &ev) != 0 ||
+        curl_multi_setopt(L->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
+        curl_multi_setopt(L->multi, CURLMOPT_SOCKETDATA, L) != CURLM_OK ||
+        curl_multi_setopt(L->multi, CURLMOPT_TIMERFUNCTION, on_timer) != CURLM_OK ||
+        curl_multi_setopt(L->multi, CURLMOPT_TIMERDATA, L) != CURLM_OK)
+        return BASE_E_INTERNAL;
+    return BASE_OK;
+}
+
+void
+fed_loop_fini_events(struct fed_loop *L)
+{
+    if (L->epfd >= 0)
+        close(L->epfd);
+    if (L->wakefd >= 0)
+        close(L->wakefd);
+    L->epfd = L->wakefd = -1;
+}
 
 /* ---- jobs ---------------------------------------------------------------------------- */
 
@@ -78,7 +174,7 @@ easy_release(struct fed_loop *L, struct fed_xfer *x)
         curl_multi_remove_handle(L->multi, x->easy);
     x->running = false;
     if (L->n_pool < L->e->cfg.max_inflight) {
-        curl_easy_reset(x->easy);
+        fed_easy_forget(x->easy);
         L->pool[L->n_pool++] = x->easy;
     } else {
         curl_easy_cleanup(x->easy);
@@ -100,7 +196,7 @@ slot_release(struct fed_loop *L, struct fed_xfer *x)
     if (atomic_load(&e->waiting) > 0) {
         for (unsigned i = 0; i < e->n_loops; i++) {
             if (&e->loops[i] != L)
-                curl_multi_wakeup(e->loops[i].multi);
+                fed_loop_wake(&e->loops[i]);
         }
     }
 }
@@ -182,8 +278,14 @@ xfer_launch(struct fed_loop *L, struct fed_xfer *x, int64_t now)
         return BASE_E_LIMIT;
     if (timeout == 0 || timeout > left_ms)
         timeout = (unsigned)left_ms;
-    if (x->easy == NULL)
-        x->easy = L->n_pool > 0 ? L->pool[--L->n_pool] : curl_easy_init();
+    if (x->easy == NULL && L->n_pool > 0)
+        x->easy = L->pool[--L->n_pool];
+    if (x->easy == NULL && (x->easy = curl_easy_init()) != NULL &&
+        fed_easy_setup(L, x->easy) != BASE_OK) {
+        curl_easy_cleanup(x->easy);
+        x->easy = NULL;
+        return BASE_E_INTERNAL;
+    }
     if (x->easy == NULL || (x->headers == NULL && build_headers(x) != BASE_OK))
         return BASE_E_NOMEM;
     base_buf_reset(&x->body);
@@ -378,6 +480,65 @@ fail_all(struct fed_loop *L, struct fed_job *queued)
     L->pending_head = L->pending_tail = NULL;
 }
 
+/* libcurl's timeout action when its timer is due (new transfers ask for
+ * one at once), then what it finished. */
+static void
+run_timer(struct fed_loop *L)
+{
+    int running = 0;
+
+    if (L->timer_us < 0 || L->timer_us > fed_now_us())
+        return;
+    L->timer_us = -1; /* the action sets the next one */
+    curl_multi_socket_action(L->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    drain_messages(L, fed_now_us());
+}
+
+/* Milliseconds until `next` or libcurl's timer, rounded up (0: now). */
+static int
+wait_ms(const struct fed_loop *L, int64_t next)
+{
+    int64_t at = L->timer_us >= 0 && L->timer_us < next ? L->timer_us : next;
+    int64_t us = at - fed_now_us();
+
+    return us <= 0 ? 0 : us >= 1000000 ? 1000 : (int)((us + 999) / 1000);
+}
+
+#define FED_EVENTS 64
+
+/* Wait for sockets (or the timer, or a wake-up) and run the transfers of
+ * each ready socket, draining what finished after each one: an answer is
+ * final (and on_result runs) as soon as its own socket has delivered it. */
+static void
+wait_and_run(struct fed_loop *L, int64_t next)
+{
+    struct epoll_event ev[FED_EVENTS];
+    int n = epoll_wait(L->epfd, ev, FED_EVENTS, wait_ms(L, next));
+
+    for (int i = 0; i < n; i++) {
+        int fd = ev[i].data.fd;
+        int flags = 0;
+        int running = 0;
+
+        if (fd == L->wakefd) {
+            uint64_t v;
+
+            if (read(L->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+                BASE_LOG(BASE_LOG_WARN, "fed_wake", "errno=%d", errno);
+            continue;
+        }
+        if ((ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) != 0)
+            flags |= CURL_CSELECT_IN;
+        if ((ev[i].events & EPOLLOUT) != 0)
+            flags |= CURL_CSELECT_OUT;
+        if ((ev[i].events & EPOLLERR) != 0)
+            flags |= CURL_CSELECT_ERR;
+        curl_multi_socket_action(L->multi, fd, flags, &running);
+        drain_messages(L, fed_now_us());
+    }
+    run_timer(L);
+}
+
 void *
 fed_loop_main(void *arg)
 {
@@ -401,17 +562,13 @@ fed_loop_main(void *arg)
             q = nj;
         }
         start_pending(L);
-        int running = 0;
-        curl_multi_perform(L->multi, &running);
-        drain_messages(L, fed_now_us());
+        run_timer(L); /* transfers just added start now */
         int64_t next = expire(L, fed_now_us());
         if (L->pending_head != NULL) { /* slots freed above */
             start_pending(L);
-            curl_multi_perform(L->multi, &running);
-            drain_messages(L, fed_now_us()); /* never sleep on a finished transfer */
+            run_timer(L);
         }
-        int64_t wait = (next - fed_now_us()) / 1000 + 1;
-        curl_multi_poll(L->multi, NULL, 0, wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait, NULL);
+        wait_and_run(L, next);
     }
     return NULL;
 }

@@ -361,9 +361,12 @@ gw_fed_merge_start(struct base_arena *a, size_t n_members, const struct gw_fed_m
     base_buf_init(&m->out, 0);
     m->target = &m->out;
     base_buf_init(&m->url, 0);
+    base_buf_init(&m->tagbuf, 0);
     rc = m->desc == NULL || m->members == NULL ? BASE_E_NOMEM : base_buf_tie(&m->out, a);
     if (rc == BASE_OK)
         rc = base_buf_tie(&m->url, a);
+    if (rc == BASE_OK)
+        rc = base_buf_tie(&m->tagbuf, a);
     if (rc != BASE_OK)
         return base_err_set(err, rc, "exception", NULL, "out of memory");
     for (size_t k = 0; k < m->n_keys; k++)

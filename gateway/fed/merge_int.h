@@ -17,6 +17,8 @@ struct m_entry {
     const struct gw_fed_entry *e;
     size_t pos;                       /* index among the member's entries */
     struct fhir_search_sortval *keys; /* one per sort key */
+    uint64_t rank;                    /* one date key as an integer (select.c) */
+    bool rank_absent;
     bool filtered;                    /* the admit filter refused it */
     const char **also;                /* members whose duplicates were folded in */
     size_t n_also, cap_also;
@@ -43,6 +45,7 @@ struct m_member {
     bool more;            /* the member has a next page */
     bool link_mode;       /* paging by the member's next links */
     const char *next_rel; /* next link relative to base */
+    struct fed_tag_text tag; /* its own tagging as text (emit.c; text NULL: not yet) */
 };
 
 enum m_stage { ST_HEADER, ST_LEAD, ST_FAILURES, ST_OUTCOMES, ST_ENTRIES, ST_END, ST_DONE };
@@ -57,6 +60,7 @@ struct gw_fed_merge {
     bool ready;            /* … and succeeded: the text may be read */
     size_t n_keys;         /* sort keys per entry */
     bool *desc;            /* per key */
+    bool ranked;           /* entries compare by rank (select.c) */
     struct m_entry **page; /* the page, in output order */
     size_t n_page;
     struct m_entry **incl; /* includes of the members on the page, after it */
@@ -78,6 +82,7 @@ struct gw_fed_merge {
     struct base_buf out;     /* text produced, not yet read */
     size_t out_pos;
     struct base_buf url;    /* scratch: one fullUrl */
+    struct base_buf tagbuf; /* scratch: the tagging of an entry from several members */
     int rc;                 /* sticky stream error */
 };
 

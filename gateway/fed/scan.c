@@ -135,10 +135,22 @@ choice_form(const char *suffix, size_t n)
     return GW_FED_DF_OTHER;
 }
 
+/* The initials of date_elems' names (bit c - 'a'): most member names are
+ * refused by this one test.  A name added above with a new initial must be
+ * added here; check_fed_scan's span-versus-tree sort keys would catch it. */
+#define DE_BIT(c) (1u << ((c) - 'a'))
+#define DE_INITIALS                                                                                \
+    (DE_BIT('a') | DE_BIT('b') | DE_BIT('c') | DE_BIT('d') | DE_BIT('e') | DE_BIT('i') |           \
+     DE_BIT('l') | DE_BIT('o') | DE_BIT('p') | DE_BIT('r') | DE_BIT('s'))
+
 /* Which date element a top-level member name is, or -1. */
 static int
 date_elem_of(const char *key, size_t key_len, uint8_t *form)
 {
+    unsigned c = (unsigned)(unsigned char)key[0] - 'a';
+
+    if (key_len < 4 || c >= 26 || (DE_INITIALS & (1u << c)) == 0)
+        return -1;
     for (int i = 0; i < GW_FED_DE_COUNT; i++) {
         size_t n = date_elems[i].len;
 
@@ -280,6 +292,7 @@ meta_member(struct sc *s, const char *key, size_t key_len, void *ctx)
     struct gw_fed_entry *e = ctx;
     bool esc = false;
 
+    e->meta_has |= GW_FED_META_ANY;
     if (KEY("versionId")) {
         TRY(sc_want_string(s, &e->version_id, &esc, "meta.versionId is not a string"));
         e->escaped |= esc ? GW_FED_ESC_VERSION : 0;
@@ -291,6 +304,8 @@ meta_member(struct sc *s, const char *key, size_t key_len, void *ctx)
             return sc_fail(s, BASE_E_INVALID, "structure", "meta.security is not an array");
         return sc_array(s, label_elem, e);
     } else {
+        /* names decoded: "\u0073ource" is a source too */
+        e->meta_has |= KEY("source") ? GW_FED_META_SOURCE : KEY("tag") ? GW_FED_META_TAG : 0u;
         return sc_value(s);
     }
     return BASE_OK;

@@ -45,6 +45,9 @@ typedef int (*sc_elem_fn)(struct sc *s, size_t index, void *ctx);
 static inline void
 sc_ws(struct sc *s)
 {
+    /* members' answers are mostly compact: one compare for the usual case */
+    if (s->p < s->end && *s->p > ' ')
+        return;
     while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
         s->p++;
 }

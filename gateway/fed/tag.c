@@ -16,11 +16,18 @@
 
 #include "gateway/fed/fed_int.h"
 
+/* Room for the member names tagging looks for ("source", "tag", "system")
+ * as written: every character may be a \uXXXX escape (six bytes), and an
+ * escaped name is still that name (a raw length past the buffer used to
+ * leave "\u0073ource" unrecognised: a second "source" member, or a
+ * spoofed member tag kept). */
+#define TAG_KEY_MAX (6 * 6 + 1)
+
 static int
-put_tags(struct base_buf *b, const struct gw_fed_tag *tags, size_t n, bool comma)
+put_tags(struct base_buf *b, const struct gw_fed_tag *tags, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (comma || i > 0)
+        if (i > 0)
             TRY(base_buf_putc(b, ','));
         TRY(base_buf_append_cstr(b, "{\"system\":\"" GW_FED_TAG_SYSTEM "\",\"code\":"));
         TRY(fed_put_json_str(b, tags[i].member_id, strlen(tags[i].member_id)));
@@ -33,12 +40,24 @@ put_tags(struct base_buf *b, const struct gw_fed_tag *tags, size_t n, bool comma
     return BASE_OK;
 }
 
+int
+fed_tag_text_put(struct base_buf *b, const char *source, const struct gw_fed_tag *tags,
+                 size_t n_tags, size_t *source_len)
+{
+    size_t at = b->len;
+
+    TRY(base_buf_append_cstr(b, "\"source\":"));
+    TRY(fed_put_json_str(b, source, strlen(source)));
+    *source_len = b->len - at;
+    return put_tags(b, tags, n_tags);
+}
+
 /* Is this tag element a coding of our system? */
 static bool
 is_member_tag(const char *elem, const char *end)
 {
     struct fed_obj_iter it;
-    char key[8];
+    char key[TAG_KEY_MAX];
     size_t klen;
     const char *ms;
     const char *v;
@@ -65,8 +84,7 @@ is_member_tag(const char *elem, const char *end)
 
 /* The tag array: the member's codings of other systems, then ours. */
 static int
-put_tag_array(struct base_buf *b, const char *v, const char *ve, const struct gw_fed_tag *tags,
-              size_t n_tags)
+put_tag_array(struct base_buf *b, const char *v, const char *ve, const struct fed_tag_text *t)
 {
     bool any = false;
 
@@ -88,25 +106,21 @@ put_tag_array(struct base_buf *b, const char *v, const char *ve, const struct gw
                 p = fed_json_skip_ws(p + 1, ve);
         }
     }
-    TRY(put_tags(b, tags, n_tags, any));
+    if (t->codings_len > 0) {
+        if (any)
+            TRY(base_buf_putc(b, ','));
+        TRY(base_buf_append(b, t->text + t->source_len, t->codings_len));
+    }
     return base_buf_putc(b, ']');
-}
-
-static int
-put_source(struct base_buf *b, const char *source)
-{
-    TRY(base_buf_append_cstr(b, "\"source\":"));
-    return fed_put_json_str(b, source, strlen(source));
 }
 
 /* meta rewritten: its members in order with source and tag replaced, the
  * missing ones appended. */
 static int
-put_meta(struct base_buf *b, const char *m, const char *mend, const char *source,
-         const struct gw_fed_tag *tags, size_t n_tags)
+put_meta(struct base_buf *b, const char *m, const char *mend, const struct fed_tag_text *t)
 {
     struct fed_obj_iter it;
-    char key[8];
+    char key[TAG_KEY_MAX];
     size_t klen;
     const char *ms;
     const char *v;
@@ -123,11 +137,11 @@ put_meta(struct base_buf *b, const char *m, const char *mend, const char *source
                 TRY(base_buf_putc(b, ','));
             first = false;
             if (klen == 6 && memcmp(key, "source", 6) == 0) {
-                TRY(put_source(b, source));
+                TRY(base_buf_append(b, t->text, t->source_len));
                 source_done = true;
             } else if (klen == 3 && memcmp(key, "tag", 3) == 0) {
                 TRY(base_buf_append_cstr(b, "\"tag\":"));
-                TRY(put_tag_array(b, v, ve, tags, n_tags));
+                TRY(put_tag_array(b, v, ve, t));
                 tag_done = true;
             } else {
                 TRY(base_buf_append(b, ms, (size_t)(ve - ms)));
@@ -137,18 +151,18 @@ put_meta(struct base_buf *b, const char *m, const char *mend, const char *source
     if (!source_done) {
         if (!first)
             TRY(base_buf_putc(b, ','));
-        TRY(put_source(b, source));
+        TRY(base_buf_append(b, t->text, t->source_len));
     }
     if (!tag_done) {
         TRY(base_buf_append_cstr(b, ",\"tag\":"));
-        TRY(put_tag_array(b, "", "", tags, n_tags));
+        TRY(put_tag_array(b, "", "", t));
     }
     return base_buf_putc(b, '}');
 }
 
 int
-gw_fed_tag_resource(struct base_buf *out, const char *text, const struct gw_fed_entry *e,
-                    const char *source, const struct gw_fed_tag *tags, size_t n_tags)
+fed_tag_resource_text(struct base_buf *out, const char *text, const struct gw_fed_entry *e,
+                      const struct fed_tag_text *t)
 {
     const char *res = text + e->resource.off;
     const char *rend = res + e->resource.len;
@@ -160,12 +174,44 @@ gw_fed_tag_resource(struct base_buf *out, const char *text, const struct gw_fed_
          * (resourceType at least), so a comma is always right. */
         TRY(base_buf_append(out, res, (size_t)(rend - 1 - res)));
         TRY(base_buf_append_cstr(out, ",\"meta\":"));
-        TRY(put_meta(out, NULL, NULL, source, tags, n_tags));
+        TRY(put_meta(out, NULL, NULL, t));
         return base_buf_putc(out, '}');
     }
     const char *m = text + e->meta.off;
     const char *mend = m + e->meta.len;
+    if ((e->meta_has & (GW_FED_META_SOURCE | GW_FED_META_TAG)) == 0) {
+        /* Usual: nothing of ours to replace, so meta is copied whole up to
+         * its '}' and source and tag follow, as put_meta() would append
+         * them (only whitespace inside meta may differ). */
+        TRY(base_buf_append(out, res, (size_t)(mend - 1 - res)));
+        if ((e->meta_has & GW_FED_META_ANY) != 0)
+            TRY(base_buf_putc(out, ','));
+        TRY(base_buf_append(out, t->text, t->source_len));
+        TRY(base_buf_append_cstr(out, ",\"tag\":"));
+        TRY(put_tag_array(out, "", "", t));
+        TRY(base_buf_putc(out, '}'));
+        return base_buf_append(out, mend, (size_t)(rend - mend));
+    }
     TRY(base_buf_append(out, res, (size_t)(m - res)));
-    TRY(put_meta(out, m, mend, source, tags, n_tags));
+    TRY(put_meta(out, m, mend, t));
     return base_buf_append(out, mend, (size_t)(rend - mend));
+}
+
+int
+gw_fed_tag_resource(struct base_buf *out, const char *text, const struct gw_fed_entry *e,
+                    const char *source, const struct gw_fed_tag *tags, size_t n_tags)
+{
+    struct base_buf b;
+    struct fed_tag_text t = {NULL, 0, 0};
+    int rc;
+
+    base_buf_init(&b, 0);
+    rc = fed_tag_text_put(&b, source, tags, n_tags, &t.source_len);
+    if (rc == BASE_OK) {
+        t.text = b.data;
+        t.codings_len = b.len - t.source_len;
+        rc = fed_tag_resource_text(out, text, e, &t);
+    }
+    base_buf_fini(&b);
+    return rc;
 }

@@ -85,32 +85,27 @@ on_body(char *p, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-int
-fed_xfer_setup(struct fed_loop *L, struct fed_xfer *x, unsigned timeout_ms)
-{
-    const struct gw_fed_config *c = &L->e->cfg;
-    const struct gw_fed_result *r = &x->job->answer->results[x->idx];
-    CURL *h = x->easy;
-    unsigned connect = c->connect_ms < timeout_ms ? c->connect_ms : timeout_ms;
-    CURLcode cc = CURLE_OK;
-
 #define SET(opt, val)                                                                              \
     do {                                                                                           \
         if (cc == CURLE_OK)                                                                        \
             cc = curl_easy_setopt(h, opt, val);                                                    \
     } while (0)
-    x->timeout_ms = timeout_ms;
-    SET(CURLOPT_URL, r->url);
+
+/* What every request of the engine has in common, set once per easy handle
+ * (pooled handles keep it: curl_easy_reset() and setting these again cost
+ * a dozen string copies and frees per member request). */
+int
+fed_easy_setup(struct fed_loop *L, CURL *h)
+{
+    const struct gw_fed_config *c = &L->e->cfg;
+    CURLcode cc = CURLE_OK;
+
     SET(CURLOPT_PROTOCOLS_STR, c->allow_http ? "http,https" : "https");
     SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
     SET(CURLOPT_FOLLOWLOCATION, 0L); /* a member does not send the gateway elsewhere */
     SET(CURLOPT_HTTPGET, 1L);
     SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_PRIVATE, x);
     SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, x);
-    SET(CURLOPT_ERRORBUFFER, x->errbuf);
-    SET(CURLOPT_HTTPHEADER, x->headers);
     SET(CURLOPT_SHARE, L->e->share);
     /* Members are trusted through the region CA alone: no system store. */
     SET(CURLOPT_CAINFO, c->ca_file);
@@ -124,15 +119,47 @@ fed_xfer_setup(struct fed_loop *L, struct fed_xfer *x, unsigned timeout_ms)
         c->http1_only ? (long)CURL_HTTP_VERSION_1_1 : (long)CURL_HTTP_VERSION_2TLS);
     /* HTTP/2: wait for a connection that multiplexes rather than open more */
     SET(CURLOPT_PIPEWAIT, c->http1_only ? 0L : 1L);
+    SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    SET(CURLOPT_TCP_NODELAY, 1L);
+    return cc == CURLE_OK ? BASE_OK : BASE_E_INTERNAL;
+}
+
+/* A pooled handle forgets the transfer it served: nothing may point into
+ * the job's memory, which goes with the job. */
+void
+fed_easy_forget(CURL *h)
+{
+    CURLcode cc = CURLE_OK;
+
+    SET(CURLOPT_PRIVATE, NULL);
+    SET(CURLOPT_WRITEDATA, NULL);
+    SET(CURLOPT_ERRORBUFFER, NULL);
+    SET(CURLOPT_HTTPHEADER, NULL);
+    (void)cc;
+}
+
+int
+fed_xfer_setup(struct fed_loop *L, struct fed_xfer *x, unsigned timeout_ms)
+{
+    const struct gw_fed_config *c = &L->e->cfg;
+    const struct gw_fed_result *r = &x->job->answer->results[x->idx];
+    CURL *h = x->easy;
+    unsigned connect = c->connect_ms < timeout_ms ? c->connect_ms : timeout_ms;
+    CURLcode cc = CURLE_OK;
+
+    x->timeout_ms = timeout_ms;
+    SET(CURLOPT_URL, r->url);
+    SET(CURLOPT_PRIVATE, x);
+    SET(CURLOPT_WRITEDATA, x);
+    SET(CURLOPT_ERRORBUFFER, x->errbuf);
+    SET(CURLOPT_HTTPHEADER, x->headers);
     SET(CURLOPT_CONNECTTIMEOUT_MS, (long)(connect > 0 ? connect : 1));
     SET(CURLOPT_TIMEOUT_MS, (long)(timeout_ms > 0 ? timeout_ms : 1));
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->job->max_body);
-    SET(CURLOPT_TCP_KEEPALIVE, 1L);
-    SET(CURLOPT_TCP_NODELAY, 1L);
     SET(CURLOPT_FRESH_CONNECT, x->attempts > 0 ? 1L : 0L); /* a retry avoids the dead one */
-#undef SET
     return cc == CURLE_OK ? BASE_OK : BASE_E_INTERNAL;
 }
+#undef SET
 
 /* ---- how it ended ------------------------------------------------------------------ */
 

@@ -12,13 +12,15 @@
  *   bench_federation latency CA CERT KEY PORTFILE N QUERIES
  *       one query at a time to N members, in pairs: the fan-out alone (the
  *       reference: it ends with the slowest member) and the fan-out with
- *       the merged Bundle written; prints the added latency (p50, p99)
+ *       the merged Bundle written; prints the added latency (p50, p99), and
+ *       on stderr where it went (breakdown_p50_us, see breakdown_add())
  *   bench_federation throughput CA CERT KEY PORTFILE N SECONDS JOBS [merge]
  *       JOBS federated queries in flight for SECONDS; prints member
- *       requests/s (one loop thread)
+ *       requests/s (one loop thread) and the process's CPU per request
  *   bench_federation mergefiles DIR N REPS
  *       the merge alone over DIR/m*.json (no network: for profiling, and
- *       the Chinese-text row of bench_federation.sh)
+ *       the Chinese-text row of bench_federation.sh); BENCH_FED_DUMP=FILE
+ *       writes the last merged text there (to compare two builds)
  *   bench_federation mergecpu CA CERT KEY PORTFILE N REPS
  *       fetches the N answers once, then merges them REPS times; prints the
  *       CPU time per merge, and of a jansson tree of the same answers
@@ -57,6 +59,16 @@ cpu_us(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* CPU time of the whole process (every thread), user + system. */
+static int64_t
+process_cpu_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
@@ -274,8 +286,12 @@ struct handoff {
     pthread_cond_t cv;
     size_t idx[MAX_MEMBERS];
     const struct gw_fed_result *r[MAX_MEMBERS];
+    int64_t t_in[MAX_MEMBERS]; /* when the loop thread handed each over */
     size_t n_in, n_out;
     struct gw_fed_answer *done;
+    int64_t t_done;   /* when the job's callback ran */
+    int64_t t_merged; /* when this thread had added the last answer */
+    size_t backlog;   /* answers not yet added when the last one arrived */
 };
 
 static void
@@ -283,8 +299,11 @@ on_handoff(const struct gw_fed_result *r, size_t idx, void *ctx)
 {
     struct handoff *h = ctx;
 
+    int64_t t = now_us();
+
     pthread_mutex_lock(&h->mu);
     h->idx[h->n_in] = idx;
+    h->t_in[h->n_in] = t;
     h->r[h->n_in++] = r;
     pthread_cond_signal(&h->cv);
     pthread_mutex_unlock(&h->mu);
@@ -295,41 +314,49 @@ on_handoff_done(struct gw_fed_answer *a, void *ctx)
 {
     struct handoff *h = ctx;
 
+    int64_t t = now_us();
+
     pthread_mutex_lock(&h->mu);
     h->done = a;
+    h->t_done = t;
     pthread_cond_signal(&h->cv);
     pthread_mutex_unlock(&h->mu);
 }
 
-/* One query; this thread adds each answer to `m` as it arrives. */
+/* One query; this thread adds each answer to `m` as it arrives.  `h` (its
+ * timestamps) is the caller's, for the latency breakdown. */
 static struct gw_fed_answer *
-query_pipelined(struct setup *s, struct gw_fed_merge *m)
+query_pipelined(struct setup *s, struct gw_fed_merge *m, struct handoff *hp)
 {
-    struct handoff h = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, {0}, 0, 0, NULL};
+    struct handoff h0 = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    struct handoff *h = hp != NULL ? hp : &h0;
     struct gw_fed_job job = {.requests = s->rq,
                              .n_requests = (size_t)s->n,
                              .deadline_ms = 3000,
                              .on_result = on_handoff,
-                             .on_result_ctx = &h};
+                             .on_result_ctx = h};
 
-    if (gw_fed_submit(s->e, &job, on_handoff_done, &h, NULL) != BASE_OK)
+    if (gw_fed_submit(s->e, &job, on_handoff_done, h, NULL) != BASE_OK)
         exit(3);
-    pthread_mutex_lock(&h.mu);
+    pthread_mutex_lock(&h->mu);
     for (;;) {
-        while (h.n_out < h.n_in) {
-            size_t k = h.n_out++;
+        while (h->n_out < h->n_in) {
+            size_t k = h->n_out++;
 
-            pthread_mutex_unlock(&h.mu);
-            if (gw_fed_merge_add(m, h.idx[k], h.r[k], NULL) != BASE_OK)
+            if (h->n_in == (size_t)s->n && h->backlog == 0)
+                h->backlog = h->n_in - k;
+            pthread_mutex_unlock(&h->mu);
+            if (gw_fed_merge_add(m, h->idx[k], h->r[k], NULL) != BASE_OK)
                 exit(4);
-            pthread_mutex_lock(&h.mu);
+            pthread_mutex_lock(&h->mu);
         }
-        if (h.done != NULL && h.n_out == h.n_in)
+        h->t_merged = now_us();
+        if (h->done != NULL && h->n_out == h->n_in)
             break;
-        pthread_cond_wait(&h.cv, &h.mu);
+        pthread_cond_wait(&h->cv, &h->mu);
     }
-    pthread_mutex_unlock(&h.mu);
-    return h.done;
+    pthread_mutex_unlock(&h->mu);
+    return h->done;
 }
 
 /* One federated query; with `m`, each answer is added to the merge as it
@@ -411,6 +438,67 @@ require_ok(const struct gw_fed_answer *a)
     }
 }
 
+/* Where a query's added latency goes (informational, to stderr): added =
+ * (the slowest member's start - submission) + (query end - its end), the
+ * second part split at the last answer's handoff to this thread, the end of
+ * the merge of the answers still queued then, the end of finish() (select
+ * and sort, after the job's callback) and the end of the write. */
+enum { BD_START, BD_FIRST, BD_SLOW_TO_LAST, BD_TAIL_ADD, BD_FINISH, BD_WRITE, BD_BACKLOG, BD_N };
+static const char *const BD_NAMES[BD_N] = {"submit_to_start", "start_to_first_handoff",
+                                           "slowest_to_last_handoff",
+                                           "tail_merge_add",  "done_and_finish",
+                                           "write",           "answers_queued_at_last"};
+
+struct breakdown {
+    int64_t *v[BD_N];
+};
+
+static void
+breakdown_init(struct breakdown *bd, int queries)
+{
+    for (int k = 0; k < BD_N; k++)
+        bd->v[k] = calloc((size_t)queries, sizeof(int64_t));
+}
+
+static void
+breakdown_add(struct breakdown *bd, int q, const struct handoff *h, size_t slow, uint64_t lat,
+              int64_t t_submit, int64_t t_finished, int64_t t_written)
+{
+    int64_t t_slow = 0;
+    int64_t t_last = 0;
+    int64_t t_first = INT64_MAX;
+
+    for (size_t k = 0; k < h->n_in; k++) {
+        t_first = h->t_in[k] < t_first ? h->t_in[k] : t_first;
+        if (h->idx[k] == slow)
+            t_slow = h->t_in[k];
+        t_last = h->t_in[k] > t_last ? h->t_in[k] : t_last;
+    }
+    bd->v[BD_START][q] = t_slow - (int64_t)lat - t_submit;
+    bd->v[BD_FIRST][q] = t_first - (t_slow - (int64_t)lat);
+    bd->v[BD_SLOW_TO_LAST][q] = t_last - t_slow;
+    bd->v[BD_TAIL_ADD][q] = h->t_merged - t_last;
+    bd->v[BD_FINISH][q] = t_finished - h->t_merged;
+    bd->v[BD_WRITE][q] = t_written - t_finished;
+    bd->v[BD_BACKLOG][q] = (int64_t)h->backlog;
+}
+
+static void
+breakdown_print(struct breakdown *bd, int queries)
+{
+    fprintf(stderr, "{\"breakdown_p50_us\":{");
+    for (int k = 0; k < BD_N; k++) {
+        int64_t sum = 0;
+
+        for (int q = 0; q < queries; q++)
+            sum += bd->v[k][q];
+        fprintf(stderr, "%s\"%s\":[%lld,%lld]", k > 0 ? "," : "", BD_NAMES[k],
+                (long long)pct(bd->v[k], (size_t)queries, 0.5), (long long)(sum / queries));
+        free(bd->v[k]);
+    }
+    fprintf(stderr, "}} (p50, mean)\n");
+}
+
 /* Queries with the merge — each answer added as it arrives (on this
  * thread, while the loop receives the next), then the page selected and
  * written whole.  Added latency per query = its end minus its slowest
@@ -430,6 +518,9 @@ latency(struct setup *s, int queries)
     size_t entries = 0;
     struct gw_fed_merge_opts o = merge_opts();
 
+    struct breakdown bd;
+
+    breakdown_init(&bd, queries);
     base_buf_init(&out, 0);
     for (int q = -20; q < queries; q++) { /* 20 warm-up pairs */
         int64_t t0 = now_us();
@@ -444,8 +535,9 @@ latency(struct setup *s, int queries)
         if (ar == NULL || gw_fed_merge_start(ar, (size_t)s->n, &o, &m, NULL) != BASE_OK)
             exit(4);
         base_buf_reset(&out);
+        struct handoff h = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
         int64_t t2 = now_us();
-        a = query_pipelined(s, m);
+        a = query_pipelined(s, m, &h);
         if (gw_fed_merge_finish(m, NULL) != BASE_OK)
             exit(4);
         int64_t t3 = now_us();
@@ -456,8 +548,15 @@ latency(struct setup *s, int queries)
         gw_fed_merge_info(m, &info);
         entries = info.n_entries;
         uint64_t mx = 0;
-        for (size_t i = 0; i < a->n_results; i++)
-            mx = a->results[i].latency_us > mx ? a->results[i].latency_us : mx;
+        size_t slow = 0;
+        for (size_t i = 0; i < a->n_results; i++) {
+            if (a->results[i].latency_us > mx) {
+                mx = a->results[i].latency_us;
+                slow = i;
+            }
+        }
+        if (q >= 0)
+            breakdown_add(&bd, q, &h, slow, mx, t2, t3, t4);
         gw_fed_answer_free(a);
         base_arena_free(ar);
         if (q < 0)
@@ -484,6 +583,7 @@ latency(struct setup *s, int queries)
            (long long)pct(slowest, (size_t)queries, 0.99), (long long)(f50 - r50),
            (long long)(f99 - r99), (long long)(pct(first, (size_t)queries, 0.5) - r50),
            (long long)r50, (long long)r99, (long long)f50, (long long)f99);
+    breakdown_print(&bd, queries);
     free(paired);
     free(slowest);
     base_buf_fini(&out);
@@ -545,15 +645,18 @@ throughput(struct setup *s, int seconds, int jobs, bool with_merge)
     usleep(1000000); /* warm-up: connections, TLS sessions */
     long r0 = atomic_load(&t.requests);
     int64_t t0 = now_us();
+    int64_t c0 = process_cpu_us();
     usleep((useconds_t)seconds * 1000000u);
     long r1 = atomic_load(&t.requests);
     int64_t t1 = now_us();
+    int64_t c1 = process_cpu_us();
     atomic_store(&t.stop, true);
     while (atomic_load(&t.inflight) > 0)
         usleep(1000);
-    printf("{\"members\":%d,\"jobs\":%d,\"merge\":%s,\"req_per_s\":%.0f,\"failed\":%ld}\n", s->n,
-           jobs, with_merge ? "true" : "false", (double)(r1 - r0) * 1e6 / (double)(t1 - t0),
-           atomic_load(&t.failed));
+    printf("{\"members\":%d,\"jobs\":%d,\"merge\":%s,\"req_per_s\":%.0f,\"failed\":%ld,"
+           "\"cpu_us_per_req\":%.1f}\n",
+           s->n, jobs, with_merge ? "true" : "false", (double)(r1 - r0) * 1e6 / (double)(t1 - t0),
+           atomic_load(&t.failed), (double)(c1 - c0) / (double)(r1 - r0 > 0 ? r1 - r0 : 1));
     return 0;
 }
 
@@ -654,6 +757,12 @@ mergefiles(const char *dir, int n, int reps)
         gw_fed_merge_info(m, &info);
         entries = info.n_entries;
         base_arena_free(ar);
+    }
+    const char *dump = getenv("BENCH_FED_DUMP"); /* the last merged text, to compare builds */
+    FILE *df = dump != NULL ? fopen(dump, "w") : NULL;
+    if (df != NULL) {
+        fwrite(out.data, 1, out.len, df);
+        fclose(df);
     }
     fprintf(stderr, "add %lld us, finish %lld us (medians)\n",
             (long long)pct(add, (size_t)reps, 0.5), (long long)pct(fin, (size_t)reps, 0.5));

@@ -149,6 +149,15 @@ START_TEST(tagging_edge_cases)
         "{\"meta\":{\"lastUpdated\":\"2020\"},\"resourceType\":\"Observation\"}",
         "{\"resourceType\":\"Observation\",\n  \"meta\": {\n    \"tag\": [ {\"code\":\"b\"} ]\n  "
         "}\n}",
+        /* names with escapes are the same names: replaced, not doubled */
+        "{\"resourceType\":\"Observation\",\"meta\":{\"\\u0073ource\":\"urn:lab\","
+        "\"versionId\":\"1\"}}",
+        "{\"resourceType\":\"Observation\",\"meta\":{\"t\\u0061g\":[{\"code\":\"c\"}]}}",
+        "{\"resourceType\":\"Observation\",\"meta\":{\"\\u0073\\u006f\\u0075\\u0072\\u0063\\u0065\":"
+        "\"urn:lab\",\"\\u0074\\u0061\\u0067\":[{\"\\u0073\\u0079\\u0073\\u0074\\u0065\\u006d\":"
+        "\"urn:fhirgate:member\",\"code\":\"hosp-z\"}]}}",
+        /* neither source nor tag: meta copied whole, whitespace and all */
+        "{\"resourceType\":\"Observation\",\"meta\":{ \"versionId\" : \"1\" \n},\"id\":\"y\"}",
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -381,6 +390,34 @@ START_TEST(duplicates_fold_into_one_entry_naming_both)
     ck_assert_uint_eq(ents[0].n_also, 1);
     ck_assert_str_eq(ents[0].also_from[0], "b");
     ck_assert_uint_eq(ents[1].n_also, 0);
+}
+END_TEST
+
+/* The same identifier written with escapes by one member and plainly by
+ * another is the same identifier (the keys are compared decoded). */
+START_TEST(duplicates_fold_across_escaped_identifiers)
+{
+    const char *plain = "{\"system\":\"urn:oid:1.2.3\",\"value\":\"L-77\"}";
+    const char *escaped = "{\"system\":\"urn:\\u006fid:1.2.3\",\"value\":\"L-\\u0037\\u0037\"}";
+    const char *other = "{\"system\":\"urn:oid:1.2.3\",\"value\":\"L-78\"}";
+    const char *a[] = {obs("a1", "2024-03-01", plain, NULL), obs("a2", "2024-02-01", other, NULL)};
+    const char *b[] = {obs("b1", "2024-01-01", escaped, NULL)};
+    struct gw_fed_result r[2] = {ok("a", bundle(a, 2, NULL)), ok("b", bundle(b, 1, NULL))};
+    struct gw_fed_merge_opts o = opts();
+    json_t *out;
+    struct gw_fed_merge *m = merge(r, 2, &o, &out);
+    struct gw_fed_merge_info info;
+    const struct gw_fed_entity *ents;
+    size_t ne;
+
+    gw_fed_merge_info(m, &info);
+    ck_assert_uint_eq(n_entries(out), 2);
+    ck_assert_uint_eq(info.n_duplicates, 1);
+    ck_assert_str_eq(entry_id(out, 0), "a1");
+    ck_assert_str_eq(entry_id(out, 1), "a2");
+    gw_fed_merge_entities(m, &ents, &ne);
+    ck_assert_uint_eq(ents[0].n_also, 1);
+    ck_assert_str_eq(ents[0].also_from[0], "b");
 }
 END_TEST
 
@@ -1074,6 +1111,7 @@ Suite *fed_merge_suite(void)
     tcase_add_test(tc, default_order_most_recent_first);
     tcase_add_test(tc, explicit_sort_keys);
     tcase_add_test(tc, duplicates_fold_into_one_entry_naming_both);
+    tcase_add_test(tc, duplicates_fold_across_escaped_identifiers);
     tcase_add_test(tc, failures_become_outcome_entries);
     tcase_add_test(tc, member_outcomes_pass_through_tagged);
     tcase_add_test(tc, policy_filter_sees_labels_and_hides_the_total);

@@ -218,15 +218,19 @@ static json_t *
 security(const struct gw_config *cfg)
 {
     char token[600];
+    char authorize[600];
 
     snprintf(token, sizeof(token), "%s/auth/token", cfg->public_url);
+    snprintf(authorize, sizeof(authorize), "%s/auth/authorize", cfg->public_url);
     return json_pack(
-        "{s:[{s:s, s:[{s:s, s:s}]}], s:b, s:[{s:[{s:s, s:s}]}], s:s}", "extension", "url",
-        SMART_OAUTH_URIS, "extension", "url", "token", "valueUri", token, "cors", false, "service",
-        "coding", "system", "http://terminology.hl7.org/CodeSystem/restful-security-service",
-        "code", "SMART-on-FHIR", "description",
-        "OAuth2 bearer tokens (SMART Backend Services; password grant for portal users where "
-        "enabled); see /.well-known/smart-configuration");
+        "{s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}]}], s:b, s:[{s:[{s:s, s:s}]}], s:s}", "extension",
+        "url", SMART_OAUTH_URIS, "extension", "url", "token", "valueUri", token, "url",
+        "authorize", "valueUri", authorize, "cors", false, "service", "coding", "system",
+        "http://terminology.hl7.org/CodeSystem/restful-security-service", "code", "SMART-on-FHIR",
+        "description",
+        "OAuth2 bearer tokens (SMART App Launch standalone launch with PKCE for registered apps; "
+        "SMART Backend Services; password grant for portal users where enabled); see "
+        "/.well-known/smart-configuration");
 }
 
 json_t *

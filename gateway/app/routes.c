@@ -84,6 +84,8 @@ gw_app_routes(struct gw_app *app, struct base_err *err)
         {"GET", "/healthz", gw_app_h_healthz, app},
         {"GET", "/metrics", gw_app_h_metrics, app},
         {"POST", "/auth/token", gw_app_h_token, app},
+        {"GET", "/auth/authorize", gw_app_h_authorize, app},
+        {"POST", "/auth/authorize", gw_app_h_authorize, app},
         {"POST", "/members/register", gw_app_h_member_register, app},
         /* the caller */
         {"GET", "/me", gw_app_h_me, app},

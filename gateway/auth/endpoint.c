@@ -54,8 +54,8 @@ gw_auth__reply_store_error(struct base_arena *a, struct gw_auth_token_response *
 
 /* Narrow `requested` (or the role's defaults when NULL) to the role and,
  * for clients, to their registration. */
-static int
-grant_scopes(struct base_arena *a, const char *requested, const char *client_ceiling,
+int
+gw_auth__grant_scopes(struct base_arena *a, const char *requested, const char *client_ceiling,
              enum gw_auth_role role, struct gw_auth_scopes *out, struct base_err *err)
 {
     struct gw_auth_scopes req;
@@ -126,7 +126,7 @@ gw_auth__grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
 {
     struct base_err err = {0};
 
-    if (grant_scopes(a, requested, client_ceiling, p->role, &p->scopes, &err) != BASE_OK)
+    if (gw_auth__grant_scopes(a, requested, client_ceiling, p->role, &p->scopes, &err) != BASE_OK)
         return gw_auth__reply_error(a, out, 400, "invalid_scope", err.msg, "scope-denied");
     if (p->scopes.count == 0)
         return gw_auth__reply_error(a, out, 400, "invalid_scope",
@@ -156,9 +156,14 @@ gw_auth_token_endpoint(const struct gw_auth_endpoint_config *cfg, struct base_ar
         out->event.grant_type = "password";
         return gw_auth__password_grant(cfg, a, form, client_addr, now, out);
     }
+    if (strcmp(grant, "authorization_code") == 0) {
+        out->event.grant_type = "authorization_code";
+        return gw_auth__code_grant(cfg, a, form, now, out);
+    }
     out->event.grant_type = NULL; /* never echo an arbitrary value into the audit */
     return gw_auth__reply_error(a, out, 400, "unsupported_grant_type",
-                                "grant_type must be client_credentials or password",
+                                "grant_type must be client_credentials, authorization_code or "
+                                "password",
                                 "unsupported-grant");
 }
 
@@ -181,7 +186,7 @@ gw_auth_token_endpoint_body(const struct gw_auth_endpoint_config *cfg, struct ba
 /* ------------------------------------------------ smart-configuration -- */
 
 static json_t *
-scopes_supported(void)
+scopes_supported(const struct gw_auth_endpoint_config *cfg)
 {
     static const enum gw_auth_role roles[] = {GW_AUTH_ROLE_CLINICIAN, GW_AUTH_ROLE_PATIENT,
                                               GW_AUTH_ROLE_REGULATOR, GW_AUTH_ROLE_ADMIN,
@@ -198,6 +203,9 @@ scopes_supported(void)
             const json_t *v;
 
             (void)base_str_cut(rest, ' ', &tok, &rest);
+            /* No id_token is issued, so OpenID Connect is not offered. */
+            if (base_str_eq_cstr(tok, "openid") || base_str_eq_cstr(tok, "fhirUser"))
+                continue;
             json_array_foreach(arr, j, v)
             {
                 seen = seen || base_str_eq_cstr(tok, json_string_value(v));
@@ -206,7 +214,29 @@ scopes_supported(void)
                 json_array_append_new(arr, json_stringn(tok.ptr, tok.len));
         }
     }
+    /* Standalone launch: a patient user's token names their record. */
+    if (arr != NULL && cfg->authorize_url != NULL)
+        json_array_append_new(arr, json_string("launch/patient"));
     return arr;
+}
+
+/* SMART App Launch 2.x standalone launch, when the endpoint is configured. */
+static void
+add_app_launch(const struct gw_auth_endpoint_config *cfg, json_t *doc)
+{
+    json_t *caps = json_object_get(doc, "capabilities");
+
+    if (cfg->authorize_url == NULL)
+        return;
+    json_array_append_new(json_object_get(doc, "grant_types_supported"),
+                          json_string("authorization_code"));
+    json_object_set_new(doc, "authorization_endpoint", json_string(cfg->authorize_url));
+    json_object_set_new(doc, "response_types_supported", json_pack("[s]", "code"));
+    /* SMART 2.0: S256 required, "plain" must not be offered. */
+    json_object_set_new(doc, "code_challenge_methods_supported", json_pack("[s]", "S256"));
+    json_array_append_new(caps, json_string("launch-standalone"));
+    json_array_append_new(caps, json_string("client-public"));
+    json_array_append_new(caps, json_string("context-standalone-patient"));
 }
 
 json_t *
@@ -223,8 +253,10 @@ gw_auth_smart_configuration(const struct gw_auth_endpoint_config *cfg)
                     cfg->token_url, "jwks_uri", cfg->jwks_url, "grant_types_supported", grants,
                     "token_endpoint_auth_methods_supported", "private_key_jwt",
                     "token_endpoint_auth_signing_alg_values_supported", "RS384", "ES384", "RS256",
-                    "ES256", "scopes_supported", scopes_supported(), "capabilities",
+                    "ES256", "scopes_supported", scopes_supported(cfg), "capabilities",
                     "client-confidential-asymmetric", "permission-v1", "permission-v2",
                     "permission-user", "permission-patient");
+    if (doc != NULL)
+        add_app_launch(cfg, doc);
     return doc;
 }

@@ -24,7 +24,7 @@
 
 /* The page may only post to us, and the redirect after it goes to the
  * client (CSP form-action also governs redirects of a form submission). */
-#define CSP_FMT "default-src 'none'; form-action 'self' %s; frame-ancestors 'none'; base-uri 'none'"
+#define CSP_FMT   "default-src 'none'; form-action 'self' %s; frame-ancestors 'none'; base-uri 'none'"
 #define CSP_ERROR "default-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
 
 #define PAGE_HEAD                                                                                  \
@@ -147,9 +147,8 @@ page_body(struct base_buf *b, const struct authz *z, const char *message)
 {
     TRY(base_buf_append_cstr(b, PAGE_HEAD "<title>Sign in</title></head><body><main>"
                                           "<h1>Sign in to fhirgate</h1><p><strong>"));
-    TRY(gw_auth_html_escape(b, z->client_name != NULL && z->client_name[0] != '\0'
-                                   ? z->client_name
-                                   : z->client_id));
+    TRY(gw_auth_html_escape(b, z->client_name != NULL && z->client_name[0] != '\0' ? z->client_name
+                                                                                   : z->client_id));
     TRY(base_buf_append_cstr(b, "</strong> asks to access your data with these permissions:</p>"
                                 "<ul>"));
     TRY(scope_items(b, z->scope));
@@ -163,13 +162,14 @@ page_body(struct base_buf *b, const struct authz *z, const char *message)
                                 "<input type=\"hidden\" name=\"request\" value=\""));
     TRY(gw_auth_html_escape(b, z->signed_request));
     TRY(base_buf_append_cstr(
-        b, "\"><p><label>User name <input name=\"username\" autocomplete=\"username\" "
-           "autocapitalize=\"none\" maxlength=\"64\"></label></p>"
-           "<p><label>Password <input type=\"password\" name=\"password\" "
-           "autocomplete=\"current-password\" maxlength=\"1024\"></label></p>"
-           "<p><button type=\"submit\" name=\"action\" value=\"approve\">Sign in and allow</button> "
-           "<button type=\"submit\" name=\"action\" value=\"deny\">Deny</button></p>"
-           "</form></main></body></html>\n"));
+        b,
+        "\"><p><label>User name <input name=\"username\" autocomplete=\"username\" "
+        "autocapitalize=\"none\" maxlength=\"64\"></label></p>"
+        "<p><label>Password <input type=\"password\" name=\"password\" "
+        "autocomplete=\"current-password\" maxlength=\"1024\"></label></p>"
+        "<p><button type=\"submit\" name=\"action\" value=\"approve\">Sign in and allow</button> "
+        "<button type=\"submit\" name=\"action\" value=\"deny\">Deny</button></p>"
+        "</form></main></body></html>\n"));
     return BASE_OK;
 }
 
@@ -208,10 +208,10 @@ sign_request(const struct gw_auth_endpoint_config *cfg, struct base_arena *a, st
     if (jti == NULL)
         return BASE_E_NOMEM;
     claims = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s?}", "iss",
-                       cfg->tokens.issuer, "aud", cfg->authorize_url, "iat", (json_int_t)now,
-                       "exp", (json_int_t)(now + BASE_LIMIT_AUTH_LOGIN_PAGE_LIFE), "jti", jti,
-                       "client_id", z->client_id, "redirect_uri", z->redirect_uri, "scope",
-                       z->scope, "code_challenge", z->challenge, "state", z->state);
+                       cfg->tokens.issuer, "aud", cfg->authorize_url, "iat", (json_int_t)now, "exp",
+                       (json_int_t)(now + BASE_LIMIT_AUTH_LOGIN_PAGE_LIFE), "jti", jti, "client_id",
+                       z->client_id, "redirect_uri", z->redirect_uri, "scope", z->scope,
+                       "code_challenge", z->challenge, "state", z->state);
     if (claims == NULL)
         return BASE_E_NOMEM;
     rc = gw_auth_jwt_sign(a, cfg->keys, NULL, REQUEST_TYP, claims, &jwt, &len, &err);
@@ -286,8 +286,8 @@ find_client(const struct gw_auth_endpoint_config *cfg, struct base_arena *a, str
     if (rc != BASE_OK)
         return store_error_page(a, rc, out);
     for (size_t i = 0; i < cl->redirect_count; i++)
-        registered = registered || gw_auth_redirect_uri_matches(cl->redirect_uris[i],
-                                                                 z->redirect_uri);
+        registered =
+            registered || gw_auth_redirect_uri_matches(cl->redirect_uris[i], z->redirect_uri);
     if (!registered)
         return error_page(a, 400,
                           "The redirect URI is not registered for this application "
@@ -481,8 +481,8 @@ gw_auth_authorize_post(const struct gw_auth_endpoint_config *cfg, struct base_ar
                                       : error_page(a, 400, "The form is malformed.", out);
     req = gw_auth_form_get(&form, "request");
     if (req == NULL || verify_request(cfg, a, req, now, &z) != BASE_OK)
-        return error_page(a, 400,
-                          "The sign-in form has expired or was not issued by this server.", out);
+        return error_page(a, 400, "The sign-in form has expired or was not issued by this server.",
+                          out);
     /* The client may have been disabled since the page was shown. */
     rc = find_client(cfg, a, &z, out, &ok);
     if (!ok)

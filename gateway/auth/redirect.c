@@ -30,8 +30,8 @@ uri_char(char c)
 static bool
 host_char(char c, bool in_brackets)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || (in_brackets && c == ':');
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || (in_brackets && c == ':');
 }
 
 /* Split `uri`; false when it is not an absolute http(s) URI we accept. */

@@ -56,7 +56,8 @@ gw_auth_app_client_put(PGconn *c, const struct gw_auth_app_client *cl, struct ba
 
     TRY(gw_auth_app_client_check(cl, err));
     /* Checked URIs hold no spaces, so a space joins them for string_to_array. */
-    base_buf_init(&uris, BASE_LIMIT_AUTH_MAX_REDIRECT_URIS * (BASE_LIMIT_AUTH_MAX_REDIRECT_URI + 1));
+    base_buf_init(&uris,
+                  BASE_LIMIT_AUTH_MAX_REDIRECT_URIS * (BASE_LIMIT_AUTH_MAX_REDIRECT_URI + 1));
     rc = BASE_OK;
     for (size_t i = 0; i < cl->redirect_count && rc == BASE_OK; i++) {
         if (i > 0)
@@ -114,8 +115,9 @@ gw_auth_app_client_get(PGconn *c, struct base_arena *a, const char *client_id,
     const char *p[1] = {client_id};
     struct gw_auth_app_client *cl;
     int rc;
-    PGresult *res = gw_auth__exec(c, "SELECT " APP_COLS " FROM auth.app_clients WHERE client_id = $1",
-                                  1, p, PGRES_TUPLES_OK, "read app client", &rc, err);
+    PGresult *res =
+        gw_auth__exec(c, "SELECT " APP_COLS " FROM auth.app_clients WHERE client_id = $1", 1, p,
+                      PGRES_TUPLES_OK, "read app client", &rc, err);
 
     *out = NULL;
     if (res == NULL)
@@ -150,8 +152,9 @@ gw_auth_app_client_list(PGconn *c, struct base_arena *a, struct gw_auth_app_clie
         return rc;
     n = PQntuples(res);
     *out = BASE_NEW_N(a, struct gw_auth_app_client, (size_t)n + 1);
-    rc = *out != NULL ? BASE_OK
-                      : base_err_set(err, BASE_E_NOMEM, "exception", "app_clients", "out of memory");
+    rc = *out != NULL
+             ? BASE_OK
+             : base_err_set(err, BASE_E_NOMEM, "exception", "app_clients", "out of memory");
     for (int i = 0; i < n && rc == BASE_OK; i++)
         rc = row_to_app(a, res, i, &(*out)[i], err);
     if (rc == BASE_OK)
@@ -161,8 +164,7 @@ gw_auth_app_client_list(PGconn *c, struct base_arena *a, struct gw_auth_app_clie
 }
 
 int
-gw_auth_app_client_set_enabled(PGconn *c, const char *client_id, bool enabled,
-                               struct base_err *err)
+gw_auth_app_client_set_enabled(PGconn *c, const char *client_id, bool enabled, struct base_err *err)
 {
     const char *p[2] = {client_id, enabled ? "enabled" : "disabled"};
 
@@ -178,8 +180,12 @@ int
 gw_auth_code_put(PGconn *c, const struct gw_auth_code *code, struct base_err *err)
 {
     char exp[24];
-    const char *p[7] = {code->code_hash,      code->client_id, code->redirect_uri,
-                        code->code_challenge, code->username,  code->scope,
+    const char *p[7] = {code->code_hash,
+                        code->client_id,
+                        code->redirect_uri,
+                        code->code_challenge,
+                        code->username,
+                        code->scope,
                         gw_auth__i64(exp, code->expires_at)};
 
     return gw_auth__exec_cmd(c,
@@ -236,6 +242,7 @@ gw_auth_code_purge(PGconn *c, int64_t before, struct base_err *err)
     char t[24];
     const char *p[1] = {gw_auth__i64(t, before)};
 
-    return gw_auth__exec_cmd(c, "DELETE FROM auth.codes WHERE expires_at < to_timestamp($1::bigint)",
+    return gw_auth__exec_cmd(c,
+                             "DELETE FROM auth.codes WHERE expires_at < to_timestamp($1::bigint)",
                              1, p, "purge authorization codes", err);
 }

@@ -27,18 +27,17 @@ struct client_opts {
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: fhirgate client add-app ID --redirect-uri URI [--redirect-uri URI …]\n"
-            "                               --scope SCOPES [--name NAME] [--disabled]\n"
-            "       fhirgate client list\n"
-            "       fhirgate client disable-app|enable-app ID\n"
-            "common options: [--database URL] [--state-dir DIR]\n\n"
-            "Registers a SMART App Launch app: a public client (no secret; PKCE S256) that\n"
-            "signs users in through /auth/authorize.  Each redirect URI is matched exactly and\n"
-            "must be https://, or http:// to 127.0.0.1, [::1] or localhost for a native app\n"
-            "(any port then, RFC 8252).  SCOPES is the most the app may be granted, e.g.\n"
-            "\"patient/*.rs launch/patient\"; each user is further limited by their role.\n"
-            "Running add-app again for the same ID replaces the registration.\n");
+    fprintf(f, "usage: fhirgate client add-app ID --redirect-uri URI [--redirect-uri URI …]\n"
+               "                               --scope SCOPES [--name NAME] [--disabled]\n"
+               "       fhirgate client list\n"
+               "       fhirgate client disable-app|enable-app ID\n"
+               "common options: [--database URL] [--state-dir DIR]\n\n"
+               "Registers a SMART App Launch app: a public client (no secret; PKCE S256) that\n"
+               "signs users in through /auth/authorize.  Each redirect URI is matched exactly and\n"
+               "must be https://, or http:// to 127.0.0.1, [::1] or localhost for a native app\n"
+               "(any port then, RFC 8252).  SCOPES is the most the app may be granted, e.g.\n"
+               "\"patient/*.rs launch/patient\"; each user is further limited by their role.\n"
+               "Running add-app again for the same ID replaces the registration.\n");
 }
 
 static int
@@ -76,8 +75,8 @@ parse_args(int argc, char **argv, struct client_opts *o)
                 return CLI_USAGE;
             continue;
         }
-        taken = cli_take_opts("client", argc, argv, &i, names, slots,
-                              sizeof(names) / sizeof(names[0]));
+        taken =
+            cli_take_opts("client", argc, argv, &i, names, slots, sizeof(names) / sizeof(names[0]));
         if (taken < 0)
             return CLI_USAGE;
         if (taken)

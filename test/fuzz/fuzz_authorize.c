@@ -69,8 +69,8 @@ code_put(void *ctx, const struct gw_auth_code *c, struct base_err *err)
     __builtin_trap(); /* nobody exists, so no code can be issued */
 }
 
-static const struct gw_auth_backend stub = {
-    NULL, NULL, no_user, NULL, NULL, unlocked, fail_ok, NULL, app_get, code_put, NULL};
+static const struct gw_auth_backend stub = {NULL,    NULL, no_user, NULL,     NULL, unlocked,
+                                            fail_ok, NULL, app_get, code_put, NULL};
 
 static void
 init(void)
@@ -158,8 +158,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (gw_auth_authorize_post(&cfg, a, joined, pre + size, "127.0.0.1", 1700000100, &r) ==
             BASE_OK)
             check(&r);
-        if (gw_auth_redirect_uri_check(s, NULL) == BASE_OK &&
-            !gw_auth_redirect_uri_matches(s, s))
+        if (gw_auth_redirect_uri_check(s, NULL) == BASE_OK && !gw_auth_redirect_uri_matches(s, s))
             __builtin_trap();
         (void)gw_auth_redirect_uri_matches("http://127.0.0.1/cb", s);
     }

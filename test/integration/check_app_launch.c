@@ -21,16 +21,16 @@ static struct git_member M[] = {
 static pid_t MEMBERS;
 static char *P1;
 
-#define PW        "correct horse battery"
-#define AUD       "https%3A%2F%2F127.0.0.1%3A1%2Ffhir"
-#define CB        "https://app.example/cb"
-#define CB_ENC    "https%3A%2F%2Fapp.example%2Fcb"
+#define PW     "correct horse battery"
+#define AUD    "https%3A%2F%2F127.0.0.1%3A1%2Ffhir"
+#define CB     "https://app.example/cb"
+#define CB_ENC "https%3A%2F%2Fapp.example%2Fcb"
 /* RFC 7636 Appendix B */
 #define VERIFIER  "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 #define CHALLENGE "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 #define PKCE      "&code_challenge=" CHALLENGE "&code_challenge_method=S256"
 #define AUTHZ                                                                                      \
-    "/auth/authorize?response_type=code&client_id=growth-chart&redirect_uri=" CB_ENC             \
+    "/auth/authorize?response_type=code&client_id=growth-chart&redirect_uri=" CB_ENC               \
     "&scope=launch%2Fpatient+patient%2F*.rs&aud=" AUD
 
 static void
@@ -39,12 +39,12 @@ add_app(const char *id, const char *uri, const char *scope)
     struct tu_run run;
 
     setenv("FHIRGATE_DATABASE_URL", G.db_url, 1);
-    ck_assert_int_eq(tu_run((const char *[]){tu_bin("fhirgate"), "client", "add-app", id,
-                                             "--name", "Growth <Chart>", "--redirect-uri", uri,
-                                             "--redirect-uri", "http://127.0.0.1/native",
-                                             "--scope", scope, NULL},
-                            &run),
-                     0);
+    ck_assert_int_eq(
+        tu_run((const char *[]){tu_bin("fhirgate"), "client", "add-app", id, "--name",
+                                "Growth <Chart>", "--redirect-uri", uri, "--redirect-uri",
+                                "http://127.0.0.1/native", "--scope", scope, NULL},
+               &run),
+        0);
     ck_assert_msg(run.status == 0, "add-app: %s", run.err);
     tu_run_free(&run);
 }
@@ -324,8 +324,10 @@ START_TEST(code_redemption_errors)
     free(code);
     /* expired (60 s): aged in the database rather than waited for */
     code = sign_in("pat1");
-    ck_assert(pt_sql(G.db, "UPDATE auth.codes SET expires_at = now() - interval '1 second' "
-                           "WHERE used_at IS NULL", NULL) >= 0);
+    ck_assert(pt_sql(G.db,
+                     "UPDATE auth.codes SET expires_at = now() - interval '1 second' "
+                     "WHERE used_at IS NULL",
+                     NULL) >= 0);
     r = redeem(code, "growth-chart", CB_ENC, VERIFIER);
     expect_oauth_error(&r, 400, "invalid_grant");
     free(code);
@@ -403,11 +405,11 @@ START_TEST(client_cli_lists_and_refuses)
     ck_assert_ptr_nonnull(strstr(run.out, "growth-chart"));
     ck_assert_ptr_nonnull(strstr(run.out, "redirect https://app.example/cb"));
     tu_run_free(&run);
-    ck_assert_int_eq(tu_run((const char *[]){bin, "client", "add-app", "bad", "--redirect-uri",
-                                             "http://app.example/cb", "--scope", "patient/*.rs",
-                                             NULL},
-                            &run),
-                     0);
+    ck_assert_int_eq(
+        tu_run((const char *[]){bin, "client", "add-app", "bad", "--redirect-uri",
+                                "http://app.example/cb", "--scope", "patient/*.rs", NULL},
+               &run),
+        0);
     ck_assert_int_eq(run.status, 1);
     ck_assert_ptr_nonnull(strstr(run.err, "redirect_uri"));
     tu_run_free(&run);
@@ -415,9 +417,8 @@ START_TEST(client_cli_lists_and_refuses)
     ck_assert_int_eq(run.status, 2);
     tu_run_free(&run);
     /* a disabled app can no longer start a sign-in */
-    ck_assert_int_eq(tu_run((const char *[]){bin, "client", "disable-app", "other-app", NULL},
-                            &run),
-                     0);
+    ck_assert_int_eq(
+        tu_run((const char *[]){bin, "client", "disable-app", "other-app", NULL}, &run), 0);
     ck_assert_int_eq(run.status, 0);
     tu_run_free(&run);
     {

@@ -19,8 +19,8 @@ START_TEST(pkce_s256)
 
     ck_assert(gw_auth_pkce_s256_matches(VERIFIER, strlen(VERIFIER), CHALLENGE));
     ck_assert(!gw_auth_pkce_s256_matches(VERIFIER, strlen(VERIFIER) - 1, CHALLENGE));
-    ck_assert(!gw_auth_pkce_s256_matches("eBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", 43,
-                                         CHALLENGE));
+    ck_assert(
+        !gw_auth_pkce_s256_matches("eBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", 43, CHALLENGE));
     ck_assert(!gw_auth_pkce_s256_matches(VERIFIER, strlen(VERIFIER), VERIFIER));
     /* plain (challenge == verifier) never matches under S256 */
     ck_assert(!gw_auth_pkce_s256_matches(CHALLENGE, strlen(CHALLENGE), CHALLENGE));
@@ -34,7 +34,8 @@ START_TEST(pkce_s256)
     memset(v128, 'a', 128);
     v128[128] = '\0';
     ck_assert(gw_auth_pkce_verifier_ok(v128, 128));
-    ck_assert(!gw_auth_pkce_verifier_ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa+", 54));
+    ck_assert(
+        !gw_auth_pkce_verifier_ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa+", 54));
     ck_assert(gw_auth_pkce_verifier_ok("~.-_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 49));
     ck_assert(!gw_auth_pkce_verifier_ok(NULL, 0));
 }
@@ -43,8 +44,8 @@ END_TEST
 START_TEST(redirect_uri_rules)
 {
     static const char *ok[] = {"https://app.example/cb", "https://app.example:8443/a/b?x=1",
-                               "http://127.0.0.1/cb", "http://127.0.0.1:51004/cb",
-                               "http://[::1]:8080/", "http://localhost:3000/callback",
+                               "http://127.0.0.1/cb",    "http://127.0.0.1:51004/cb",
+                               "http://[::1]:8080/",     "http://localhost:3000/callback",
                                "https://app.example"};
     static const char *bad[] = {"",
                                 "http://app.example/cb",
@@ -65,8 +66,7 @@ START_TEST(redirect_uri_rules)
     char longer[BASE_LIMIT_AUTH_MAX_REDIRECT_URI + 2];
 
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-        ck_assert_msg(gw_auth_redirect_uri_check(ok[i], &err) == BASE_OK, "%s: %s", ok[i],
-                      err.msg);
+        ck_assert_msg(gw_auth_redirect_uri_check(ok[i], &err) == BASE_OK, "%s: %s", ok[i], err.msg);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         memset(&err, 0, sizeof(err));
         ck_assert_msg(gw_auth_redirect_uri_check(bad[i], &err) == BASE_E_INVALID, "%s", bad[i]);
@@ -88,8 +88,8 @@ START_TEST(redirect_uri_matching)
     ck_assert(!gw_auth_redirect_uri_matches("https://app.example/cb", "https://app.example/cb/"));
     ck_assert(!gw_auth_redirect_uri_matches("https://app.example/cb", "https://app.example/CB"));
     ck_assert(!gw_auth_redirect_uri_matches("https://app.example/cb", "https://app.example/cb?x"));
-    ck_assert(!gw_auth_redirect_uri_matches("https://app.example/cb",
-                                            "https://app.example:443/cb"));
+    ck_assert(
+        !gw_auth_redirect_uri_matches("https://app.example/cb", "https://app.example:443/cb"));
     ck_assert(!gw_auth_redirect_uri_matches("https://app.example:8443/cb",
                                             "https://app.example:9443/cb"));
     /* RFC 8252 §7.3: loopback http may change its port, nothing else */
@@ -130,8 +130,7 @@ START_TEST(html_escaping)
 
     base_buf_init(&b, 1024);
     ck_assert_int_eq(gw_auth_html_escape(&b, "<script>alert(\"x\" & 'y')</script>"), BASE_OK);
-    ck_assert_str_eq(b.data,
-                     "&lt;script&gt;alert(&quot;x&quot; &amp; &#39;y&#39;)&lt;/script&gt;");
+    ck_assert_str_eq(b.data, "&lt;script&gt;alert(&quot;x&quot; &amp; &#39;y&#39;)&lt;/script&gt;");
     base_buf_fini(&b);
     base_buf_init(&b, 1024);
     ck_assert_int_eq(gw_auth_html_escape(&b, "plain 文字"), BASE_OK);
@@ -203,7 +202,8 @@ START_TEST(authz_request_reading)
 }
 END_TEST
 
-Suite *gw_auth_app_launch_suite(void)
+Suite *
+gw_auth_app_launch_suite(void)
 {
     Suite *s = suite_create("gw_auth_app_launch");
     TCase *tc = tcase_create("pure");

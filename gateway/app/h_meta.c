@@ -224,8 +224,8 @@ security(const struct gw_config *cfg)
     snprintf(authorize, sizeof(authorize), "%s/auth/authorize", cfg->public_url);
     return json_pack(
         "{s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}]}], s:b, s:[{s:[{s:s, s:s}]}], s:s}", "extension",
-        "url", SMART_OAUTH_URIS, "extension", "url", "token", "valueUri", token, "url",
-        "authorize", "valueUri", authorize, "cors", false, "service", "coding", "system",
+        "url", SMART_OAUTH_URIS, "extension", "url", "token", "valueUri", token, "url", "authorize",
+        "valueUri", authorize, "cors", false, "service", "coding", "system",
         "http://terminology.hl7.org/CodeSystem/restful-security-service", "code", "SMART-on-FHIR",
         "description",
         "OAuth2 bearer tokens (SMART App Launch standalone launch with PKCE for registered apps; "

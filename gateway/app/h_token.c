@@ -48,8 +48,8 @@ audit_sign_in(struct gw_app *app, struct gw_http_req *r, const struct gw_auth_ev
     /* The name as presented (never the password); an absurdly long one
      * is recorded as such rather than overflowing the indexed column. */
     au.user_override = ev->subject == NULL || ev->subject[0] == '\0' ? "unknown"
-                       : strlen(ev->subject) > 256                ? "(name too long)"
-                                                                  : ev->subject;
+                       : strlen(ev->subject) > 256                   ? "(name too long)"
+                                                                     : ev->subject;
     au.role_override = ev->role != GW_AUTH_ROLE_NONE ? gw_auth_role_name(ev->role) : NULL;
     au.org_override = ev->organization;
     return gw_app_audit(app, r, NULL, &au, &err);
@@ -147,8 +147,8 @@ gw_app_h_authorize(struct gw_http_req *r, void *cls)
     ep.backend = &be;
     rc = is_post ? gw_auth_authorize_post(&ep, a, in.ptr != NULL ? in.ptr : "", in.len,
                                           gw_http_req_remote_addr(r), gw_app_now(), &resp)
-                 : gw_auth_authorize_get(&ep, a, in.ptr != NULL ? in.ptr : "", in.len,
-                                         gw_app_now(), &resp);
+                 : gw_auth_authorize_get(&ep, a, in.ptr != NULL ? in.ptr : "", in.len, gw_app_now(),
+                                         &resp);
     gw_db_release(c);
     if (rc != BASE_OK) {
         if (gw_http_respond_outcome(r, 500, "exception", NULL, "out of memory") != BASE_OK)

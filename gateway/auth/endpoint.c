@@ -56,7 +56,7 @@ gw_auth__reply_store_error(struct base_arena *a, struct gw_auth_token_response *
  * for clients, to their registration. */
 int
 gw_auth__grant_scopes(struct base_arena *a, const char *requested, const char *client_ceiling,
-             enum gw_auth_role role, struct gw_auth_scopes *out, struct base_err *err)
+                      enum gw_auth_role role, struct gw_auth_scopes *out, struct base_err *err)
 {
     struct gw_auth_scopes req;
     struct gw_auth_scopes mid;

@@ -38,7 +38,7 @@ struct gw_auth__login {
     const char *subject;       /* the normalized name, NULL when malformed */
     enum gw_auth_role role;    /* when the user is known */
     const char *organization;
-    int64_t retry_after;       /* "locked": seconds */
+    int64_t retry_after; /* "locked": seconds */
 };
 
 /*
@@ -49,10 +49,9 @@ struct gw_auth__login {
  * res->user; BASE_E_AUTH with res->reason; BASE_E_IO (store down),
  * BASE_E_NOMEM or another error otherwise.
  */
-BASE_MUST_CHECK int gw_auth__login(const struct gw_auth_endpoint_config *cfg,
-                                   struct base_arena *a, const char *name, const char *pw,
-                                   const char *client_addr, int64_t now,
-                                   struct gw_auth__login *res);
+BASE_MUST_CHECK int gw_auth__login(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
+                                   const char *name, const char *pw, const char *client_addr,
+                                   int64_t now, struct gw_auth__login *res);
 
 /* SHA-256 of an authorization code, base64url (what the store keeps). */
 char *gw_auth__code_hash(struct base_arena *a, const char *code);

@@ -532,12 +532,12 @@ struct gw_auth_app_client {
 /* One issued authorization code, as stored (RFC 6749 §4.1.2: bound to the
  * client, the redirect URI, the PKCE challenge, the user and the scopes). */
 struct gw_auth_code {
-    const char *code_hash;      /* base64url SHA-256 of the code (43 chars) */
+    const char *code_hash; /* base64url SHA-256 of the code (43 chars) */
     const char *client_id;
     const char *redirect_uri;
     const char *code_challenge; /* S256, base64url (43 chars) */
     const char *username;
-    const char *scope;          /* granted scope text */
+    const char *scope; /* granted scope text */
     int64_t expires_at;
 };
 
@@ -752,7 +752,7 @@ struct gw_auth_authz_request {
     const char *client_id;
     const char *redirect_uri;
     const char *scope;
-    const char *state;          /* NULL when absent */
+    const char *state; /* NULL when absent */
     const char *aud;
     const char *code_challenge;
     const char *code_challenge_method;
@@ -787,8 +787,8 @@ struct gw_auth_authorize_response {
     const char *location; /* 302: where to (the client's redirect URI) */
     char *body;           /* text/html; charset=utf-8 (NULL for a 302) */
     size_t body_len;
-    const char *csp;      /* the page's Content-Security-Policy */
-    bool is_sign_in;      /* a sign-in was attempted: audit `event` */
+    const char *csp; /* the page's Content-Security-Policy */
+    bool is_sign_in; /* a sign-in was attempted: audit `event` */
     struct gw_auth_event event;
 };
 

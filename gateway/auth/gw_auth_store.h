@@ -89,8 +89,7 @@ BASE_MUST_CHECK int gw_auth_code_put(PGconn *c, const struct gw_auth_code *code,
 /* Mark the code used, atomically, and return it; BASE_E_NOTFOUND when it is
  * unknown, was already used, or expired at `now`. */
 BASE_MUST_CHECK int gw_auth_code_take(PGconn *c, struct base_arena *a, const char *code_hash,
-                                      int64_t now, struct gw_auth_code **out,
-                                      struct base_err *err);
+                                      int64_t now, struct gw_auth_code **out, struct base_err *err);
 /* Drop codes that expired before `before`. */
 BASE_MUST_CHECK int gw_auth_code_purge(PGconn *c, int64_t before, struct base_err *err);
 

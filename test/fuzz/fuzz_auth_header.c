@@ -66,8 +66,8 @@ success_ok(void *ctx, const char *user, struct base_err *err)
     return BASE_OK;
 }
 
-static const struct gw_auth_backend stub = {
-    NULL, no_client, no_user, NULL, jti_ok, unlocked, fail_ok, success_ok, NULL, NULL, NULL};
+static const struct gw_auth_backend stub = {NULL,    no_client,  no_user, NULL, jti_ok, unlocked,
+                                            fail_ok, success_ok, NULL,    NULL, NULL};
 
 static void
 init(void)

@@ -197,17 +197,17 @@ static int
 m_code_put(void *ctx, const struct gw_auth_code *c, struct base_err *err)
 {
     struct mem *m = ctx;
-    const char *src[6] = {c->code_hash, c->client_id, c->redirect_uri,
-                          c->code_challenge, c->username, c->scope};
+    const char *src[6] = {c->code_hash,      c->client_id, c->redirect_uri,
+                          c->code_challenge, c->username,  c->scope};
     size_t n = m->ncodes++;
 
     (void)err;
     ck_assert_uint_lt(n, 8);
     for (int i = 0; i < 6; i++)
         snprintf(code_text[n][i], sizeof(code_text[n][i]), "%s", src[i]);
-    m->codes[n] = (struct gw_auth_code){code_text[n][0], code_text[n][1], code_text[n][2],
-                                        code_text[n][3], code_text[n][4], code_text[n][5],
-                                        c->expires_at};
+    m->codes[n] =
+        (struct gw_auth_code){code_text[n][0], code_text[n][1], code_text[n][2], code_text[n][3],
+                              code_text[n][4], code_text[n][5], c->expires_at};
     return BASE_OK;
 }
 
@@ -231,9 +231,9 @@ m_code_take(void *ctx, struct base_arena *a, const char *hash, int64_t now,
     return BASE_E_NOTFOUND;
 }
 
-static const struct gw_auth_backend backend = {
-    &M,        m_client_get, m_user_get, m_rehash,   m_jti,      m_check, m_fail,
-    m_success, m_app_get,    m_code_put, m_code_take};
+static const struct gw_auth_backend backend = {&M,        m_client_get, m_user_get, m_rehash,
+                                               m_jti,     m_check,      m_fail,     m_success,
+                                               m_app_get, m_code_put,   m_code_take};
 
 /* ---------------------------------------------------------------- setup -- */
 
@@ -325,8 +325,12 @@ test_setup(void)
     M.users[3] = (struct gw_auth_user){4,    "gone", "Gone",   GW_AUTH_ROLE_CLINICIAN, "hospital-a",
                                        NULL, false,  hashes[0]};
     M.nusers = 4;
-    M.apps[0] = (struct gw_auth_app_client){"growth-chart", "Growth <Chart> & Co", app_uris, 2,
-                                            "patient/*.rs user/*.rs openid fhirUser", true};
+    M.apps[0] = (struct gw_auth_app_client){"growth-chart",
+                                            "Growth <Chart> & Co",
+                                            app_uris,
+                                            2,
+                                            "patient/*.rs user/*.rs openid fhirUser",
+                                            true};
     M.apps[1] = (struct gw_auth_app_client){"old-app", "Old", app_uris, 1, "patient/*.rs", false};
     M.napps = 2;
     tk_endpoint_config(&cfg, gw_ks, &backend);
@@ -750,9 +754,9 @@ START_TEST(smart_configuration_document)
     ck_assert_str_eq(json_string_value(json_object_get(doc, "jwks_uri")),
                      "https://gw.test/.well-known/jwks.json");
     text = json_dumps(doc, JSON_COMPACT);
-    ck_assert_ptr_nonnull(
-        strstr(text, "\"grant_types_supported\":[\"client_credentials\",\"password\","
-                     "\"authorization_code\"]"));
+    ck_assert_ptr_nonnull(strstr(text,
+                                 "\"grant_types_supported\":[\"client_credentials\",\"password\","
+                                 "\"authorization_code\"]"));
     ck_assert_ptr_nonnull(
         strstr(text, "\"token_endpoint_auth_methods_supported\":[\"private_key_jwt\"]"));
     ck_assert_ptr_nonnull(strstr(text, "\"RS384\""));
@@ -765,8 +769,8 @@ START_TEST(smart_configuration_document)
     cfg.password_grant = false;
     doc = gw_auth_smart_configuration(&cfg);
     text = json_dumps(doc, JSON_COMPACT);
-    ck_assert_ptr_nonnull(strstr(
-        text, "\"grant_types_supported\":[\"client_credentials\",\"authorization_code\"]"));
+    ck_assert_ptr_nonnull(
+        strstr(text, "\"grant_types_supported\":[\"client_credentials\",\"authorization_code\"]"));
     free(text);
     json_decref(doc);
 }
@@ -775,8 +779,8 @@ END_TEST
 /* ----------------------------------------------------- SMART App Launch -- */
 
 #define GOOD_QUERY                                                                                 \
-    "response_type=code&client_id=growth-chart&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"      \
-    "&scope=launch%2Fpatient+patient%2F*.rs+openid&state=st%26%3C1&aud=https%3A%2F%2Fgw.test%2F" \
+    "response_type=code&client_id=growth-chart&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"        \
+    "&scope=launch%2Fpatient+patient%2F*.rs+openid&state=st%26%3C1&aud=https%3A%2F%2Fgw.test%2F"   \
     "fhir&code_challenge=" CHALLENGE "&code_challenge_method=S256"
 
 static struct gw_auth_authorize_response

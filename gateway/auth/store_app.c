@@ -19,15 +19,9 @@ gw_auth_app_client_check(const struct gw_auth_app_client *cl, struct base_err *e
 {
     struct base_arena *a;
     struct gw_auth_scopes s;
-    size_t len = cl->client_id != NULL ? strlen(cl->client_id) : 0;
     int rc;
 
-    ENSURE(len > 0 && len <= BASE_LIMIT_AUTH_MAX_CLAIM_TEXT, err, BASE_E_INVALID, "value",
-           "client_id", "client id must have 1-%u characters", BASE_LIMIT_AUTH_MAX_CLAIM_TEXT);
-    for (size_t i = 0; i < len; i++) {
-        ENSURE(cl->client_id[i] > 0x20 && cl->client_id[i] < 0x7f, err, BASE_E_INVALID, "value",
-               "client_id", "client id must be printable ASCII without spaces");
-    }
+    TRY(gw_auth__client_id_check(cl->client_id, err));
     ENSURE(cl->display_name == NULL || strlen(cl->display_name) <= 256, err, BASE_E_INVALID,
            "value", "display_name", "display name exceeds 256 bytes");
     ENSURE(cl->redirect_count >= 1 && cl->redirect_count <= BASE_LIMIT_AUTH_MAX_REDIRECT_URIS, err,

@@ -273,12 +273,9 @@ gw_app_h_metadata(struct gw_http_req *r, void *cls)
 
 /* ------------------------------------------------------ SMART, JWKS -- */
 
-void
-gw_app_h_smart(struct gw_http_req *r, void *cls)
+static void
+send_discovery(struct gw_http_req *r, json_t *doc)
 {
-    struct gw_app *app = cls;
-    json_t *doc = gw_auth_smart_configuration(&app->token_ep);
-
     if (doc == NULL || fhir_json_tie(gw_http_req_arena(r), doc) != BASE_OK) {
         if (gw_http_respond_outcome(r, 500, "exception", NULL, "out of memory") != BASE_OK)
             return;
@@ -287,6 +284,23 @@ gw_app_h_smart(struct gw_http_req *r, void *cls)
     if (gw_http_set_header(r, "Cache-Control", "no-cache") != BASE_OK ||
         gw_http_respond_json(r, 200, doc) != BASE_OK)
         return;
+}
+
+void
+gw_app_h_smart(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+
+    send_discovery(r, gw_auth_smart_configuration(&app->token_ep));
+}
+
+/* OpenID Connect Discovery (SMART "sso-openid-connect"): at the issuer. */
+void
+gw_app_h_openid(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+
+    send_discovery(r, gw_auth_openid_configuration(&app->token_ep));
 }
 
 void

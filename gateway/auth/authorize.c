@@ -41,6 +41,7 @@ struct authz {
     const char *scope;
     const char *state;
     const char *challenge;
+    const char *nonce;
     const char *signed_request; /* the JWT in the form */
 };
 
@@ -214,6 +215,8 @@ sign_request(const struct gw_auth_endpoint_config *cfg, struct base_arena *a, st
                        "code_challenge", z->challenge, "state", z->state);
     if (claims == NULL)
         return BASE_E_NOMEM;
+    if (z->nonce != NULL)
+        json_object_set_new(claims, "nonce", json_string(z->nonce));
     rc = gw_auth_jwt_sign(a, cfg->keys, NULL, REQUEST_TYP, claims, &jwt, &len, &err);
     json_decref(claims);
     if (rc != BASE_OK) {
@@ -263,6 +266,7 @@ verify_request(const struct gw_auth_endpoint_config *cfg, struct base_arena *a, 
     TRY(claim_copy(a, jwt, "scope", true, &z->scope));
     TRY(claim_copy(a, jwt, "code_challenge", true, &z->challenge));
     TRY(claim_copy(a, jwt, "state", false, &z->state));
+    TRY(claim_copy(a, jwt, "nonce", false, &z->nonce));
     z->signed_request = text;
     return BASE_OK;
 }
@@ -361,6 +365,7 @@ gw_auth_authorize_get(const struct gw_auth_endpoint_config *cfg, struct base_are
     z.scope = rq.scope;
     z.state = rq.state;
     z.challenge = rq.code_challenge;
+    z.nonce = rq.nonce;
     rc = sign_request(cfg, a, &z, now);
     if (rc != BASE_OK)
         return rc == BASE_E_NOMEM ? rc : error_page(a, 500, "Internal error.", out);
@@ -389,6 +394,7 @@ issue_code(const struct gw_auth_endpoint_config *cfg, struct base_arena *a, cons
     c.code_challenge = z->challenge;
     c.username = user;
     c.scope = scope;
+    c.nonce = z->nonce;
     c.expires_at = now + BASE_LIMIT_AUTH_CODE_LIFE;
     return be->code_put(be->ctx, &c, &err);
 }

@@ -48,6 +48,7 @@ gw_auth_authz_request_read(struct base_arena *a, const struct gw_auth_form *f,
     TRY(field(a, f, "aud", BASE_LIMIT_AUTH_MAX_REDIRECT_URI, &out->aud, err));
     TRY(field(a, f, "code_challenge", 128, &out->code_challenge, err));
     TRY(field(a, f, "code_challenge_method", 64, &out->code_challenge_method, err));
+    TRY(field(a, f, "nonce", BASE_LIMIT_AUTH_MAX_CLAIM_TEXT, &out->nonce, err));
     return BASE_OK;
 }
 

@@ -78,9 +78,46 @@ gw_auth__grant_scopes(struct base_arena *a, const char *requested, const char *c
     return BASE_OK;
 }
 
+/*
+ * OpenID Connect Core §2 ID Token for a SMART app: who signed in (sub),
+ * for which app (aud), and with fhirUser the FHIR resource of the user
+ * (SMART App Launch 2.x §fhirUser) — a patient's regional Patient.  Typed
+ * "JWT", so it can never pass as an access token (those need at+jwt).
+ */
+static char *
+id_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
+         const struct gw_auth_principal *p, const struct gw_auth__oidc *oidc, int64_t now)
+{
+    struct base_err err = {0};
+    char *tok = NULL;
+    size_t len = 0;
+    json_t *c = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", cfg->tokens.issuer, "sub",
+                          p->subject, "aud", oidc->client_id, "iat", (json_int_t)now, "exp",
+                          (json_int_t)(now + cfg->tokens.user_lifetime));
+
+    if (c == NULL)
+        return NULL;
+    if (oidc->nonce != NULL)
+        json_object_set_new(c, "nonce", json_string(oidc->nonce));
+    if ((p->scopes.flags & GW_AUTH_SCOPE_FHIRUSER) != 0 && p->patient != NULL)
+        json_object_set_new(c, "fhirUser",
+                            json_string(base_arena_sprintf(a, "%s/Patient/%s",
+                                                           cfg->tokens.audience, p->patient)));
+    if (p->display_name != NULL)
+        json_object_set_new(c, "name", json_string(p->display_name));
+    if (gw_auth_jwt_sign(a, cfg->keys, NULL, "JWT", c, &tok, &len, &err) != BASE_OK) {
+        BASE_LOG(BASE_LOG_ERROR, "auth.id_token.sign_failed", "where=%s msg=%s", err.where,
+                 err.msg);
+        tok = NULL;
+    }
+    json_decref(c);
+    return tok;
+}
+
 static int
 reply_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
-            const struct gw_auth_principal *p, int64_t now, struct gw_auth_token_response *out)
+            const struct gw_auth_principal *p, int64_t now, const struct gw_auth__oidc *oidc,
+            struct gw_auth_token_response *out)
 {
     struct base_err err = {0};
     struct gw_auth_principal q = *p;
@@ -111,6 +148,16 @@ reply_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
     /* SMART launch context: a patient-facing client learns whose record it is. */
     if (p->role == GW_AUTH_ROLE_PATIENT)
         json_object_set_new(body, "patient", json_string(p->patient));
+    if (oidc != NULL && (p->scopes.flags & GW_AUTH_SCOPE_OPENID) != 0) {
+        char *id = id_token(cfg, a, p, oidc, now);
+
+        if (id == NULL) {
+            json_decref(body);
+            return gw_auth__reply_error(a, out, 500, "server_error", "could not issue a token",
+                                        "internal");
+        }
+        json_object_set_new(body, "id_token", json_string(id));
+    }
     out->event.is_success = true;
     out->event.reason = "granted";
     out->event.role = p->role;
@@ -122,7 +169,7 @@ reply_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
 int
 gw_auth__grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
                struct gw_auth_principal *p, const char *requested, const char *client_ceiling,
-               int64_t now, struct gw_auth_token_response *out)
+               int64_t now, const struct gw_auth__oidc *oidc, struct gw_auth_token_response *out)
 {
     struct base_err err = {0};
 
@@ -133,7 +180,11 @@ gw_auth__grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
                                     "none of the requested scopes is allowed", "scope-denied");
     if (p->purpose == GW_AUTH_POU_NONE)
         p->purpose = gw_auth_role_default_pou(p->role);
-    return reply_token(cfg, a, p, now, out);
+    /* fhirUser names a FHIR resource; only a patient has one here (the
+     * gateway holds no Practitioner), so nobody else is granted it. */
+    if (oidc != NULL && p->patient == NULL)
+        p->scopes.flags &= ~(unsigned)GW_AUTH_SCOPE_FHIRUSER;
+    return reply_token(cfg, a, p, now, oidc, out);
 }
 
 int
@@ -203,8 +254,9 @@ scopes_supported(const struct gw_auth_endpoint_config *cfg)
             const json_t *v;
 
             (void)base_str_cut(rest, ' ', &tok, &rest);
-            /* No id_token is issued, so OpenID Connect is not offered. */
-            if (base_str_eq_cstr(tok, "openid") || base_str_eq_cstr(tok, "fhirUser"))
+            /* Only the authorization code flow issues an id_token. */
+            if (cfg->authorize_url == NULL &&
+                (base_str_eq_cstr(tok, "openid") || base_str_eq_cstr(tok, "fhirUser")))
                 continue;
             json_array_foreach(arr, j, v)
             {
@@ -237,6 +289,7 @@ add_app_launch(const struct gw_auth_endpoint_config *cfg, json_t *doc)
     json_array_append_new(caps, json_string("launch-standalone"));
     json_array_append_new(caps, json_string("client-public"));
     json_array_append_new(caps, json_string("context-standalone-patient"));
+    json_array_append_new(caps, json_string("sso-openid-connect"));
 }
 
 json_t *
@@ -259,4 +312,25 @@ gw_auth_smart_configuration(const struct gw_auth_endpoint_config *cfg)
     if (doc != NULL)
         add_app_launch(cfg, doc);
     return doc;
+}
+
+json_t *
+gw_auth_openid_configuration(const struct gw_auth_endpoint_config *cfg)
+{
+    const struct gw_auth__key *k = gw_auth__keyset_signing(cfg->keys);
+
+    if (cfg->authorize_url == NULL || k == NULL)
+        return NULL;
+    /* OpenID Connect Discovery 1.0 §3: the REQUIRED members, and what a
+     * SMART app needs to validate the id_token. */
+    return json_pack("{s:s, s:s, s:s, s:s, s:[s], s:[s], s:[s], s:[s,s,s], s:[s,s], s:[s], "
+                     "s:[s,s,s,s,s,s,s,s]}",
+                     "issuer", cfg->tokens.issuer, "authorization_endpoint", cfg->authorize_url,
+                     "token_endpoint", cfg->token_url, "jwks_uri", cfg->jwks_url,
+                     "response_types_supported", "code", "subject_types_supported", "public",
+                     "id_token_signing_alg_values_supported", gw_auth_alg_name(k->sign_alg),
+                     "scopes_supported", "openid", "fhirUser", "launch/patient",
+                     "grant_types_supported", "authorization_code", "client_credentials",
+                     "code_challenge_methods_supported", "S256", "claims_supported", "iss",
+                     "sub", "aud", "exp", "iat", "nonce", "fhirUser", "name");
 }

@@ -14,15 +14,24 @@ BASE_MUST_CHECK int gw_auth__reply_error(struct base_arena *a, struct gw_auth_to
 /* 503 for BASE_E_IO, else 500. */
 BASE_MUST_CHECK int gw_auth__reply_store_error(struct base_arena *a,
                                                struct gw_auth_token_response *out, int rc);
+/* OpenID Connect for a SMART app (authorization code flow only). */
+struct gw_auth__oidc {
+    const char *client_id; /* aud of the id_token */
+    const char *nonce;     /* from the authorization request, or NULL */
+};
+
 /*
  * Grant `p` (role, subject, … filled in; scopes and purpose are set here):
  * scopes = requested (or the role's defaults) ∩ client ceiling (if any) ∩
  * role ceiling, then issue the token and fill `out` (RFC 6749 §5.1), or
- * answer invalid_scope when nothing is left.
+ * answer invalid_scope when nothing is left.  With `oidc` and `openid`
+ * granted, the response also carries an id_token (OpenID Connect Core
+ * §2; SMART App Launch 2.x "scopes for requesting identity data").
  */
 BASE_MUST_CHECK int gw_auth__grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
                                    struct gw_auth_principal *p, const char *requested,
                                    const char *client_ceiling, int64_t now,
+                                   const struct gw_auth__oidc *oidc,
                                    struct gw_auth_token_response *out);
 
 /* Scopes `requested` (or the role's defaults when NULL) ∩ `client_ceiling`

@@ -74,6 +74,7 @@ gw_auth__code_grant(const struct gw_auth_endpoint_config *cfg, struct base_arena
     const char *verifier = gw_auth_form_get(form, "code_verifier");
     struct gw_auth_app_client *cl = NULL;
     struct gw_auth_principal p = {0};
+    struct gw_auth__oidc oidc = {0};
     struct gw_auth_code *c = NULL;
     struct gw_auth_user *u = NULL;
     struct base_err err = {0};
@@ -129,5 +130,7 @@ gw_auth__code_grant(const struct gw_auth_endpoint_config *cfg, struct base_arena
     p.organization = u->organization;
     p.patient = u->patient;
     p.display_name = u->display_name;
-    return gw_auth__grant(cfg, a, &p, c->scope, cl->allowed_scopes, now, out);
+    oidc.client_id = cl->client_id;
+    oidc.nonce = c->nonce;
+    return gw_auth__grant(cfg, a, &p, c->scope, cl->allowed_scopes, now, &oidc, out);
 }

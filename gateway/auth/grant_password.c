@@ -69,7 +69,7 @@ grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a, const str
     p.organization = u->organization;
     p.patient = u->patient;
     p.display_name = u->display_name;
-    return gw_auth__grant(cfg, a, &p, scope, NULL, now, out);
+    return gw_auth__grant(cfg, a, &p, scope, NULL, now, NULL, out);
 }
 
 /* Count a failed attempt; the caller answers the same way whatever the cause. */

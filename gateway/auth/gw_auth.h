@@ -538,6 +538,7 @@ struct gw_auth_code {
     const char *code_challenge; /* S256, base64url (43 chars) */
     const char *username;
     const char *scope; /* granted scope text */
+    const char *nonce; /* OpenID Connect nonce, or NULL */
     int64_t expires_at;
 };
 
@@ -703,6 +704,10 @@ BASE_MUST_CHECK int gw_auth_token_endpoint_body(const struct gw_auth_endpoint_co
 /* GET /.well-known/smart-configuration (SMART App Launch 2.x §Conformance):
  * a new JSON object (caller owns the reference), NULL when out of memory. */
 json_t *gw_auth_smart_configuration(const struct gw_auth_endpoint_config *cfg);
+/* GET /.well-known/openid-configuration (OpenID Connect Discovery 1.0 §3),
+ * when the authorization-code flow is configured; NULL otherwise or when
+ * out of memory. */
+json_t *gw_auth_openid_configuration(const struct gw_auth_endpoint_config *cfg);
 
 /* ======================================================================
  * SMART App Launch 2.0 standalone launch: authorization code + PKCE
@@ -756,6 +761,7 @@ struct gw_auth_authz_request {
     const char *aud;
     const char *code_challenge;
     const char *code_challenge_method;
+    const char *nonce;          /* OpenID Connect, echoed in the id_token; NULL when absent */
 };
 
 /*

@@ -174,19 +174,15 @@ int
 gw_auth_code_put(PGconn *c, const struct gw_auth_code *code, struct base_err *err)
 {
     char exp[24];
-    const char *p[7] = {code->code_hash,
-                        code->client_id,
-                        code->redirect_uri,
-                        code->code_challenge,
-                        code->username,
-                        code->scope,
-                        gw_auth__i64(exp, code->expires_at)};
+    const char *p[8] = {code->code_hash,      code->client_id, code->redirect_uri,
+                        code->code_challenge, code->username,  code->scope,
+                        gw_auth__i64(exp, code->expires_at), code->nonce};
 
     return gw_auth__exec_cmd(c,
                              "INSERT INTO auth.codes (code_hash, client_id, redirect_uri,"
-                             " code_challenge, username, scope, expires_at)"
-                             " VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::bigint))",
-                             7, p, "store authorization code", err);
+                             " code_challenge, username, scope, expires_at, nonce)"
+                             " VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::bigint), $8)",
+                             8, p, "store authorization code", err);
 }
 
 int
@@ -201,7 +197,7 @@ gw_auth_code_take(PGconn *c, struct base_arena *a, const char *code_hash, int64_
         c,
         "UPDATE auth.codes SET used_at = now() WHERE code_hash = $1 AND used_at IS NULL"
         " RETURNING client_id, redirect_uri, code_challenge, username, scope,"
-        " extract(epoch FROM expires_at)::bigint",
+        " extract(epoch FROM expires_at)::bigint, nonce",
         1, p, PGRES_TUPLES_OK, "redeem authorization code", &rc, err);
 
     *out = NULL;
@@ -220,6 +216,7 @@ gw_auth_code_take(PGconn *c, struct base_arena *a, const char *code_hash, int64_
         code->username = gw_auth__col(a, res, 0, 3);
         code->scope = gw_auth__col(a, res, 0, 4);
         code->expires_at = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+        code->nonce = gw_auth__col(a, res, 0, 6); /* NULL when none was sent */
     }
     if (code == NULL || code->client_id == NULL || code->redirect_uri == NULL ||
         code->code_challenge == NULL || code->username == NULL || code->scope == NULL)

@@ -10,6 +10,8 @@
  */
 #include <check.h>
 
+#include <openssl/evp.h>
+
 #include "test/integration/gateway_it.h"
 #include "test/support/runcli.h"
 
@@ -31,7 +33,7 @@ static char *P1;
 #define PKCE      "&code_challenge=" CHALLENGE "&code_challenge_method=S256"
 #define AUTHZ                                                                                      \
     "/auth/authorize?response_type=code&client_id=growth-chart&redirect_uri=" CB_ENC               \
-    "&scope=launch%2Fpatient+patient%2F*.rs&aud=" AUD
+    "&scope=launch%2Fpatient+patient%2F*.rs+openid+fhirUser&nonce=n1&aud=" AUD
 
 static void
 add_app(const char *id, const char *uri, const char *scope)
@@ -62,7 +64,7 @@ setup(void)
     git_user(&G, "pat1", PW, GW_AUTH_ROLE_PATIENT, NULL, P1);
     git_user(&G, "dr.a", PW, GW_AUTH_ROLE_CLINICIAN, "hosp-a", NULL);
     git_user(&G, "locky", PW, GW_AUTH_ROLE_PATIENT, NULL, P1);
-    add_app("growth-chart", CB, "patient/*.rs user/*.rs");
+    add_app("growth-chart", CB, "patient/*.rs user/*.rs openid fhirUser");
     add_app("other-app", "https://other.example/cb", "patient/*.rs");
 }
 
@@ -74,6 +76,27 @@ teardown(void)
 }
 
 /* ----------------------------------------------------------- helpers -- */
+
+/* A JWT segment decoded (base64url → base64 → bytes), NUL-terminated. */
+static bool
+jwt_segment(const char *in, size_t len, unsigned char *out, size_t cap, size_t *out_len)
+{
+    char b64[2048];
+    size_t n = 0;
+    int got;
+
+    if (len + 4 > sizeof(b64) || (len + 3) / 4 * 3 > cap)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        b64[n++] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : in[i];
+    while (n % 4 != 0)
+        b64[n++] = '=';
+    got = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
+    if (got < 0)
+        return false;
+    *out_len = (size_t)got - (len % 4 == 2 ? 2 : len % 4 == 3 ? 1 : 0);
+    return true;
+}
 
 static const char *
 header(const struct git_resp *r, const char *name, char *buf, size_t cap)
@@ -213,8 +236,27 @@ START_TEST(standalone_launch_end_to_end)
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "patient")), P1);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "token_type")), "Bearer");
-    ck_assert_str_eq(json_string_value(json_object_get(r.json, "scope")), "patient/*.rs");
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "scope")),
+                     "openid fhirUser patient/*.rs");
     token = strdup(json_string_value(json_object_get(r.json, "access_token")));
+    /* the id_token names the patient's FHIR resource (SMART fhirUser) */
+    {
+        const char *id = json_string_value(json_object_get(r.json, "id_token"));
+        const char *dot1 = id != NULL ? strchr(id, '.') : NULL;
+        const char *dot2 = dot1 != NULL ? strchr(dot1 + 1, '.') : NULL;
+        unsigned char claims[2048];
+        size_t n = 0;
+        char want[256];
+
+        ck_assert_ptr_nonnull(dot2);
+        ck_assert(jwt_segment(dot1 + 1, (size_t)(dot2 - dot1 - 1), claims, sizeof(claims) - 1,
+                                   &n));
+        claims[n] = '\0';
+        snprintf(want, sizeof(want), "\"fhirUser\":\"https://127.0.0.1:1/fhir/Patient/%s\"", P1);
+        ck_assert_msg(strstr((char *)claims, want) != NULL, "%s", claims);
+        ck_assert_ptr_nonnull(strstr((char *)claims, "\"aud\":\"growth-chart\""));
+        ck_assert_ptr_nonnull(strstr((char *)claims, "\"nonce\":\"n1\""));
+    }
     git_resp_free(&r);
     ck_assert_int_ge(git_count(&G, "SELECT count(*) FROM audit.event WHERE subtype = "
                                    "'authorization_code' AND agent_user = 'pat1' AND "
@@ -383,8 +425,14 @@ START_TEST(discovery_advertises_the_launch)
     ck_assert_ptr_nonnull(strstr(text, "\"launch-standalone\""));
     ck_assert_ptr_nonnull(strstr(text, "\"client-public\""));
     ck_assert_ptr_nonnull(strstr(text, "\"context-standalone-patient\""));
-    ck_assert_ptr_null(strstr(text, "\"openid\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"sso-openid-connect\""));
     free(text);
+    git_resp_free(&r);
+    r = git_get(&G, "/.well-known/openid-configuration", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "issuer")), "https://127.0.0.1:1");
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "jwks_uri")),
+                     "https://127.0.0.1:1/.well-known/jwks.json");
     git_resp_free(&r);
     r = git_get(&G, "/fhir/metadata", NULL);
     ck_assert_int_eq(r.status, 200);

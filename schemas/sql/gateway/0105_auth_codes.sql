@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS auth.codes (
     code_challenge text NOT NULL CHECK (code_challenge ~ '^[A-Za-z0-9_-]{43}$'),
     username       text NOT NULL,
     scope          text NOT NULL,
+    nonce          text CHECK (length(nonce) <= 256),
     expires_at     timestamptz NOT NULL,
     used_at        timestamptz
 );

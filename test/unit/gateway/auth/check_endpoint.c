@@ -191,23 +191,24 @@ m_app_get(void *ctx, struct base_arena *a, const char *id, struct gw_auth_app_cl
     return BASE_E_NOTFOUND;
 }
 
-static char code_text[8][6][1100]; /* copies of the stored strings */
+static char code_text[8][7][1100]; /* copies of the stored strings */
 
 static int
 m_code_put(void *ctx, const struct gw_auth_code *c, struct base_err *err)
 {
     struct mem *m = ctx;
-    const char *src[6] = {c->code_hash,      c->client_id, c->redirect_uri,
-                          c->code_challenge, c->username,  c->scope};
+    const char *src[7] = {c->code_hash, c->client_id, c->redirect_uri, c->code_challenge,
+                          c->username,  c->scope,     c->nonce != NULL ? c->nonce : ""};
     size_t n = m->ncodes++;
 
     (void)err;
     ck_assert_uint_lt(n, 8);
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 7; i++)
         snprintf(code_text[n][i], sizeof(code_text[n][i]), "%s", src[i]);
     m->codes[n] =
         (struct gw_auth_code){code_text[n][0], code_text[n][1], code_text[n][2], code_text[n][3],
-                              code_text[n][4], code_text[n][5], c->expires_at};
+                              code_text[n][4], code_text[n][5],
+                              c->nonce != NULL ? code_text[n][6] : NULL, c->expires_at};
     return BASE_OK;
 }
 
@@ -780,8 +781,8 @@ END_TEST
 
 #define GOOD_QUERY                                                                                 \
     "response_type=code&client_id=growth-chart&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"        \
-    "&scope=launch%2Fpatient+patient%2F*.rs+openid&state=st%26%3C1&aud=https%3A%2F%2Fgw.test%2F"   \
-    "fhir&code_challenge=" CHALLENGE "&code_challenge_method=S256"
+    "&scope=launch%2Fpatient+patient%2F*.rs+openid+fhirUser&state=st%26%3C1&aud=https%3A%2F%2F"    \
+    "gw.test%2Ffhir&code_challenge=" CHALLENGE "&code_challenge_method=S256&nonce=n-0S6"
 
 static struct gw_auth_authorize_response
 authz_get(struct base_arena *a, const char *q)
@@ -893,8 +894,35 @@ START_TEST(app_launch_flow)
     ck_assert_msg(t.status == 200, "%s", t.body);
     ck_assert_str_eq(t.event.grant_type, "authorization_code");
     ck_assert_str_eq(field(&t, "patient"), "person-42");
-    ck_assert_str_eq(field(&t, "scope"), "openid patient/*.rs");
+    ck_assert_str_eq(field(&t, "scope"), "openid fhirUser patient/*.rs");
     p = principal(a, &t);
+    /* OpenID Connect: an id_token for the app, signed by us, typed JWT */
+    {
+        const char *text = base_arena_strdup(a, field(&t, "id_token"));
+        struct gw_auth_jwt *jwt = NULL;
+        struct gw_auth_principal *as_access = NULL;
+        struct base_err err = {0};
+        struct gw_auth_jwt_expect ex = {.issuer = "https://gw.test",
+                                        .audience = "growth-chart",
+                                        .now = NOW,
+                                        .leeway = 60,
+                                        .required = GW_AUTH_CLAIM_ISS | GW_AUTH_CLAIM_SUB |
+                                                    GW_AUTH_CLAIM_AUD | GW_AUTH_CLAIM_EXP |
+                                                    GW_AUTH_CLAIM_IAT};
+
+        ck_assert_int_eq(gw_auth_jwt_parse(a, text, strlen(text), &jwt, &err), BASE_OK);
+        ck_assert_int_eq(gw_auth_jwt_verify(jwt, gw_ks, &err), BASE_OK);
+        ck_assert_int_eq(gw_auth_jwt_check_claims(jwt, &ex, &err), BASE_OK);
+        ck_assert_str_eq(jwt->typ, "JWT");
+        ck_assert_str_eq(gw_auth_jwt_claim_str(jwt, "sub"), "li.na");
+        ck_assert_str_eq(gw_auth_jwt_claim_str(jwt, "nonce"), "n-0S6");
+        ck_assert_str_eq(gw_auth_jwt_claim_str(jwt, "fhirUser"),
+                         "https://gw.test/fhir/Patient/person-42");
+        /* an id_token is no access token */
+        ck_assert_int_ne(gw_auth_token_verify(a, gw_ks, &cfg.tokens, text, strlen(text), NOW,
+                                              &as_access, &err),
+                         BASE_OK);
+    }
     ck_assert_str_eq(p->client_id, "growth-chart");
     ck_assert_str_eq(p->subject, "li.na");
     ck_assert_int_eq(p->role, GW_AUTH_ROLE_PATIENT);
@@ -1146,16 +1174,29 @@ START_TEST(smart_configuration_app_launch)
     ck_assert_ptr_nonnull(strstr(text, "\"client-public\""));
     ck_assert_ptr_nonnull(strstr(text, "\"context-standalone-patient\""));
     ck_assert_ptr_nonnull(strstr(text, "\"launch/patient\""));
-    /* no id_token, so no OpenID Connect */
+    ck_assert_ptr_nonnull(strstr(text, "\"openid\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"fhirUser\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"sso-openid-connect\""));
+    free(text);
+    json_decref(doc);
+    doc = gw_auth_openid_configuration(&cfg);
+    ck_assert_ptr_nonnull(doc);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "issuer")), "https://gw.test");
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "authorization_endpoint")), AUTHZ_URL);
+    ck_assert_str_eq(json_string_value(json_array_get(
+                         json_object_get(doc, "id_token_signing_alg_values_supported"), 0)),
+                     "ES256");
+    json_decref(doc);
+    /* without the authorization endpoint: no OpenID Connect at all */
+    cfg.authorize_url = NULL;
+    doc = gw_auth_smart_configuration(&cfg);
+    text = json_dumps(doc, JSON_COMPACT);
+    ck_assert_ptr_null(json_object_get(doc, "authorization_endpoint"));
     ck_assert_ptr_null(strstr(text, "\"openid\""));
-    ck_assert_ptr_null(strstr(text, "\"fhirUser\""));
     ck_assert_ptr_null(strstr(text, "sso-openid-connect"));
     free(text);
     json_decref(doc);
-    cfg.authorize_url = NULL;
-    doc = gw_auth_smart_configuration(&cfg);
-    ck_assert_ptr_null(json_object_get(doc, "authorization_endpoint"));
-    json_decref(doc);
+    ck_assert_ptr_null(gw_auth_openid_configuration(&cfg));
 }
 END_TEST
 

@@ -255,8 +255,8 @@ START_TEST(app_clients_and_codes)
     struct base_err err = {0};
     const char *uris[] = {"https://app.example/cb", "http://127.0.0.1/cb"};
     const char *bad_uris[] = {"http://app.example/cb"};
-    struct gw_auth_app_client app = {"chart", "Chart's \"app\"", uris, 2, "patient/*.rs openid",
-                                     true};
+    struct gw_auth_app_client app = {"chart", "Chart's \"app\"",     uris,
+                                     2,       "patient/*.rs openid", true};
     struct gw_auth_app_client bad = app;
     struct gw_auth_app_client *got = NULL;
     struct gw_auth_app_client *list = NULL;

@@ -9,12 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include "fhir/base/arena.h"
 #include "fhir/base/log.h"
 #include "gateway/auth/gw_auth.h"
+#include "test/fuzz/fuzz_auth_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -82,34 +81,11 @@ init(void)
     struct gw_auth_authorize_response r;
     struct base_arena *a;
     const char *p;
-    EVP_PKEY *k;
-    BIO *b;
-    char *pem;
-    long n;
 
     if (ks != NULL)
         return;
-    base_log_set_level(BASE_LOG_ERROR);
-    k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    b = BIO_new(BIO_s_mem());
-    if (k == NULL || b == NULL || PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) != 1 ||
-        gw_auth_keyset_new(&ks, NULL) != BASE_OK)
-        __builtin_trap();
-    n = BIO_get_mem_data(b, &pem);
-    if (gw_auth_keyset_add_pem(ks, pem, (size_t)n, "k", NULL, true, NULL) != BASE_OK)
-        __builtin_trap();
-    BIO_free(b);
-    EVP_PKEY_free(k);
-    cfg.keys = ks;
-    gw_auth_token_config_default(&cfg.tokens);
-    cfg.tokens.issuer = "https://gw.test";
-    cfg.tokens.audience = "https://gw.test/fhir";
-    cfg.token_url = "https://gw.test/auth/token";
+    ks = fuzz_auth_config(&cfg, &stub);
     cfg.authorize_url = "https://gw.test/auth/authorize";
-    gw_auth_lockout_policy_default(&cfg.lockout);
-    cfg.pw_params =
-        (struct gw_auth_pw_params){.alg = GW_AUTH_PW_SCRYPT, .log2_n = 10, .r = 1, .p = 1};
-    cfg.backend = &stub;
     a = base_arena_new(0);
     if (a == NULL || gw_auth_authorize_get(&cfg, a, q, sizeof(q) - 1, 1700000000, &r) != BASE_OK ||
         r.status != 200 || (p = strstr(r.body, "name=\"request\" value=\"")) == NULL)

@@ -105,6 +105,15 @@
 #define BASE_LIMIT_AUTH_MAX_USERNAME    64u    /* bytes of a user name */
 #define BASE_LIMIT_AUTH_CLOCK_SKEW      60     /* seconds tolerated on exp/nbf/iat */
 #define BASE_LIMIT_AUTH_ASSERTION_LIFE  300    /* SMART: client assertion exp <= 5 min */
+/* SMART App Launch (authorization code + PKCE).  The signed login-page
+ * request must fit BASE_LIMIT_AUTH_MAX_CLAIMS with all of these at their
+ * maximum; real clients send a ~60-byte redirect URI and a ~16-byte state. */
+#define BASE_LIMIT_AUTH_MAX_REDIRECT_URI 1024u /* bytes of one redirect_uri */
+#define BASE_LIMIT_AUTH_MAX_REDIRECT_URIS 16u  /* redirect URIs of one app client */
+#define BASE_LIMIT_AUTH_MAX_STATE       512u   /* bytes of the OAuth2 state */
+#define BASE_LIMIT_AUTH_MAX_REQ_SCOPE   2048u  /* bytes of an authorize request's scope */
+#define BASE_LIMIT_AUTH_CODE_LIFE       60     /* seconds an authorization code lives */
+#define BASE_LIMIT_AUTH_LOGIN_PAGE_LIFE 600    /* seconds to submit the sign-in page */
 
 /* --- CDA R2 documents (adapters/cda) -------------------------------------
  * The deepest corpus document nests 16 elements (C-CDA Discharge Summary);

@@ -172,6 +172,7 @@ int64_t gw_app_now_us(void);
 /* Discovery, health and metrics (h_meta.c). */
 void gw_app_h_metadata(struct gw_http_req *r, void *cls);
 void gw_app_h_smart(struct gw_http_req *r, void *cls);
+void gw_app_h_openid(struct gw_http_req *r, void *cls);
 void gw_app_h_jwks(struct gw_http_req *r, void *cls);
 void gw_app_h_healthz(struct gw_http_req *r, void *cls);
 void gw_app_h_metrics(struct gw_http_req *r, void *cls);
@@ -181,6 +182,7 @@ json_t *gw_app_capability_statement(const struct gw_config *cfg);
 
 /* Sign-in (h_token.c). */
 void gw_app_h_token(struct gw_http_req *r, void *cls);
+void gw_app_h_authorize(struct gw_http_req *r, void *cls); /* GET and POST /auth/authorize */
 void gw_app_h_me(struct gw_http_req *r, void *cls);
 
 /* Patients (h_patient.c). */

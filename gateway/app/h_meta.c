@@ -220,15 +220,19 @@ static json_t *
 security(const struct gw_config *cfg)
 {
     char token[600];
+    char authorize[600];
 
     snprintf(token, sizeof(token), "%s/auth/token", cfg->public_url);
+    snprintf(authorize, sizeof(authorize), "%s/auth/authorize", cfg->public_url);
     return json_pack(
-        "{s:[{s:s, s:[{s:s, s:s}]}], s:b, s:[{s:[{s:s, s:s}]}], s:s}", "extension", "url",
-        SMART_OAUTH_URIS, "extension", "url", "token", "valueUri", token, "cors", false, "service",
-        "coding", "system", "http://terminology.hl7.org/CodeSystem/restful-security-service",
-        "code", "SMART-on-FHIR", "description",
-        "OAuth2 bearer tokens (SMART Backend Services; password grant for portal users where "
-        "enabled); see /.well-known/smart-configuration");
+        "{s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}]}], s:b, s:[{s:[{s:s, s:s}]}], s:s}", "extension",
+        "url", SMART_OAUTH_URIS, "extension", "url", "token", "valueUri", token, "url", "authorize",
+        "valueUri", authorize, "cors", false, "service", "coding", "system",
+        "http://terminology.hl7.org/CodeSystem/restful-security-service", "code", "SMART-on-FHIR",
+        "description",
+        "OAuth2 bearer tokens (SMART App Launch standalone launch with PKCE for registered apps; "
+        "SMART Backend Services; password grant for portal users where enabled); see "
+        "/.well-known/smart-configuration");
 }
 
 json_t *
@@ -272,12 +276,9 @@ gw_app_h_metadata(struct gw_http_req *r, void *cls)
 
 /* ------------------------------------------------------ SMART, JWKS -- */
 
-void
-gw_app_h_smart(struct gw_http_req *r, void *cls)
+static void
+send_discovery(struct gw_http_req *r, json_t *doc)
 {
-    struct gw_app *app = cls;
-    json_t *doc = gw_auth_smart_configuration(&app->token_ep);
-
     if (doc == NULL || fhir_json_tie(gw_http_req_arena(r), doc) != BASE_OK) {
         if (gw_http_respond_outcome(r, 500, "exception", NULL, "out of memory") != BASE_OK)
             return;
@@ -286,6 +287,23 @@ gw_app_h_smart(struct gw_http_req *r, void *cls)
     if (gw_http_set_header(r, "Cache-Control", "no-cache") != BASE_OK ||
         gw_http_respond_json(r, 200, doc) != BASE_OK)
         return;
+}
+
+void
+gw_app_h_smart(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+
+    send_discovery(r, gw_auth_smart_configuration(&app->token_ep));
+}
+
+/* OpenID Connect Discovery (SMART "sso-openid-connect"): at the issuer. */
+void
+gw_app_h_openid(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+
+    send_discovery(r, gw_auth_openid_configuration(&app->token_ep));
 }
 
 void

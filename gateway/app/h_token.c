@@ -32,6 +32,29 @@ send_oauth(struct gw_http_req *r, const struct gw_auth_token_response *resp)
 static const char unavailable[] = "{\"error\":\"temporarily_unavailable\","
                                    "\"error_description\":\"the service is unavailable\"}";
 
+/* Every sign-in attempt is audited (DCM 110114 User Authentication), the
+ * failed ones with their stable reason code. */
+static int
+audit_sign_in(struct gw_app *app, struct gw_http_req *r, const struct gw_auth_event *ev,
+              unsigned status)
+{
+    struct gw_app_audit au = {0};
+    struct base_err err = {0};
+
+    au.kind = FHIR_EVENT_LOGIN;
+    au.subtype = ev->grant_type != NULL ? ev->grant_type : "login";
+    au.status = status;
+    au.reason = ev->is_success ? NULL : ev->reason;
+    /* The name as presented (never the password); an absurdly long one
+     * is recorded as such rather than overflowing the indexed column. */
+    au.user_override = ev->subject == NULL || ev->subject[0] == '\0' ? "unknown"
+                       : strlen(ev->subject) > 256                   ? "(name too long)"
+                                                                     : ev->subject;
+    au.role_override = ev->role != GW_AUTH_ROLE_NONE ? gw_auth_role_name(ev->role) : NULL;
+    au.org_override = ev->organization;
+    return gw_app_audit(app, r, NULL, &au, &err);
+}
+
 void
 gw_app_h_token(struct gw_http_req *r, void *cls)
 {
@@ -43,7 +66,6 @@ gw_app_h_token(struct gw_http_req *r, void *cls)
     struct gw_db_conn *c = NULL;
     struct base_err err = {0};
     struct base_str body = gw_http_req_body(r);
-    struct gw_app_audit au = {0};
     int rc;
 
     if (gw_db_borrow(app->pool, &c, &err) != BASE_OK) {
@@ -62,22 +84,7 @@ gw_app_h_token(struct gw_http_req *r, void *cls)
             return;
         return;
     }
-    /* Every sign-in attempt is audited (DCM 110114 User Authentication),
-     * the failed ones with their stable reason code. */
-    au.kind = FHIR_EVENT_LOGIN;
-    au.subtype = resp.event.grant_type != NULL ? resp.event.grant_type : "login";
-    au.status = resp.status;
-    au.reason = resp.event.is_success ? NULL : resp.event.reason;
-    /* The name as presented (never the password); an absurdly long one
-     * is recorded as such rather than overflowing the indexed column. */
-    au.user_override = resp.event.subject == NULL || resp.event.subject[0] == '\0'
-                           ? "unknown"
-                           : strlen(resp.event.subject) > 256 ? "(name too long)"
-                                                              : resp.event.subject;
-    au.role_override = resp.event.role != GW_AUTH_ROLE_NONE ? gw_auth_role_name(resp.event.role)
-                                                            : NULL;
-    au.org_override = resp.event.organization;
-    if (gw_app_audit(app, r, NULL, &au, &err) != BASE_OK) {
+    if (audit_sign_in(app, r, &resp.event, resp.status) != BASE_OK) {
         /* Fail closed: no token leaves without its audit row. */
         if (gw_http_respond_nocopy(r, 503, "application/json", unavailable,
                                    sizeof(unavailable) - 1) != BASE_OK)
@@ -85,6 +92,78 @@ gw_app_h_token(struct gw_http_req *r, void *cls)
         return;
     }
     send_oauth(r, &resp);
+}
+
+static void
+send_authorize(struct gw_http_req *r, const struct gw_auth_authorize_response *resp)
+{
+    /* The page and the redirect carry the request's secrets (code, state). */
+    if (gw_http_set_header(r, "Pragma", "no-cache") != BASE_OK ||
+        gw_http_set_header(r, "Content-Security-Policy", resp->csp) != BASE_OK)
+        return;
+    if (resp->status == 302) {
+        if (gw_http_set_header(r, "Location", resp->location) != BASE_OK ||
+            gw_http_respond_empty(r, 302) != BASE_OK)
+            return;
+        return;
+    }
+    if (gw_http_respond_nocopy(r, resp->status, "text/html; charset=utf-8", resp->body,
+                               resp->body_len) != BASE_OK)
+        return;
+}
+
+static const char unavailable_html[] =
+    "<!DOCTYPE html><title>Unavailable</title><p>The sign-in service is unavailable.</p>\n";
+
+/*
+ * GET /auth/authorize (the SMART app sends the browser here) and POST (the
+ * sign-in form).  A sign-in attempt is audited like the password grant's,
+ * and no code leaves without its audit row.
+ */
+void
+gw_app_h_authorize(struct gw_http_req *r, void *cls)
+{
+    struct gw_app *app = cls;
+    struct base_arena *a = gw_http_req_arena(r);
+    struct gw_auth_endpoint_config ep = app->token_ep;
+    struct gw_auth_authorize_response resp = {0};
+    struct gw_auth_backend be;
+    struct gw_db_conn *c = NULL;
+    struct base_err err = {0};
+    bool is_post = strcmp(gw_http_req_method(r), "POST") == 0;
+    struct base_str in = is_post ? gw_http_req_body(r) : gw_http_req_query_string(r);
+    int rc;
+
+    if (is_post && !gw_http_req_body_is_form(r)) {
+        if (gw_http_respond_outcome(r, 415, "not-supported", NULL,
+                                    "the sign-in form is application/x-www-form-urlencoded") !=
+            BASE_OK)
+            return;
+        return;
+    }
+    if (gw_db_borrow(app->pool, &c, &err) != BASE_OK)
+        goto unavailable;
+    gw_auth_backend_pg(&be, gw_db_conn_pg(c));
+    ep.backend = &be;
+    rc = is_post ? gw_auth_authorize_post(&ep, a, in.ptr != NULL ? in.ptr : "", in.len,
+                                          gw_http_req_remote_addr(r), gw_app_now(), &resp)
+                 : gw_auth_authorize_get(&ep, a, in.ptr != NULL ? in.ptr : "", in.len, gw_app_now(),
+                                         &resp);
+    gw_db_release(c);
+    if (rc != BASE_OK) {
+        if (gw_http_respond_outcome(r, 500, "exception", NULL, "out of memory") != BASE_OK)
+            return;
+        return;
+    }
+    if (resp.is_sign_in && audit_sign_in(app, r, &resp.event, resp.status) != BASE_OK)
+        goto unavailable;
+    send_authorize(r, &resp);
+    return;
+
+unavailable:
+    if (gw_http_respond_nocopy(r, 503, "text/html; charset=utf-8", unavailable_html,
+                               sizeof(unavailable_html) - 1) != BASE_OK)
+        return;
 }
 
 void

@@ -80,10 +80,13 @@ gw_app_routes(struct gw_app *app, struct base_err *err)
         {"GET", "/.well-known/smart-configuration", gw_app_h_smart, app},
         /* SMART App Launch 2.0 discovers it under the FHIR base URL */
         {"GET", "/fhir/.well-known/smart-configuration", gw_app_h_smart, app},
+        {"GET", "/.well-known/openid-configuration", gw_app_h_openid, app},
         {"GET", "/.well-known/jwks.json", gw_app_h_jwks, app},
         {"GET", "/healthz", gw_app_h_healthz, app},
         {"GET", "/metrics", gw_app_h_metrics, app},
         {"POST", "/auth/token", gw_app_h_token, app},
+        {"GET", "/auth/authorize", gw_app_h_authorize, app},
+        {"POST", "/auth/authorize", gw_app_h_authorize, app},
         {"POST", "/members/register", gw_app_h_member_register, app},
         /* the caller */
         {"GET", "/me", gw_app_h_me, app},

@@ -54,9 +54,9 @@ gw_auth__reply_store_error(struct base_arena *a, struct gw_auth_token_response *
 
 /* Narrow `requested` (or the role's defaults when NULL) to the role and,
  * for clients, to their registration. */
-static int
-grant_scopes(struct base_arena *a, const char *requested, const char *client_ceiling,
-             enum gw_auth_role role, struct gw_auth_scopes *out, struct base_err *err)
+int
+gw_auth__grant_scopes(struct base_arena *a, const char *requested, const char *client_ceiling,
+                      enum gw_auth_role role, struct gw_auth_scopes *out, struct base_err *err)
 {
     struct gw_auth_scopes req;
     struct gw_auth_scopes mid;
@@ -78,9 +78,46 @@ grant_scopes(struct base_arena *a, const char *requested, const char *client_cei
     return BASE_OK;
 }
 
+/*
+ * OpenID Connect Core §2 ID Token for a SMART app: who signed in (sub),
+ * for which app (aud), and with fhirUser the FHIR resource of the user
+ * (SMART App Launch 2.x §fhirUser) — a patient's regional Patient.  Typed
+ * "JWT", so it can never pass as an access token (those need at+jwt).
+ */
+static char *
+id_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
+         const struct gw_auth_principal *p, const struct gw_auth__oidc *oidc, int64_t now)
+{
+    struct base_err err = {0};
+    char *tok = NULL;
+    size_t len = 0;
+    json_t *c = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", cfg->tokens.issuer, "sub",
+                          p->subject, "aud", oidc->client_id, "iat", (json_int_t)now, "exp",
+                          (json_int_t)(now + cfg->tokens.user_lifetime));
+
+    if (c == NULL)
+        return NULL;
+    if (oidc->nonce != NULL)
+        json_object_set_new(c, "nonce", json_string(oidc->nonce));
+    if ((p->scopes.flags & GW_AUTH_SCOPE_FHIRUSER) != 0 && p->patient != NULL)
+        json_object_set_new(c, "fhirUser",
+                            json_string(base_arena_sprintf(a, "%s/Patient/%s",
+                                                           cfg->tokens.audience, p->patient)));
+    if (p->display_name != NULL)
+        json_object_set_new(c, "name", json_string(p->display_name));
+    if (gw_auth_jwt_sign(a, cfg->keys, NULL, "JWT", c, &tok, &len, &err) != BASE_OK) {
+        BASE_LOG(BASE_LOG_ERROR, "auth.id_token.sign_failed", "where=%s msg=%s", err.where,
+                 err.msg);
+        tok = NULL;
+    }
+    json_decref(c);
+    return tok;
+}
+
 static int
 reply_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
-            const struct gw_auth_principal *p, int64_t now, struct gw_auth_token_response *out)
+            const struct gw_auth_principal *p, int64_t now, const struct gw_auth__oidc *oidc,
+            struct gw_auth_token_response *out)
 {
     struct base_err err = {0};
     struct gw_auth_principal q = *p;
@@ -111,6 +148,16 @@ reply_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
     /* SMART launch context: a patient-facing client learns whose record it is. */
     if (p->role == GW_AUTH_ROLE_PATIENT)
         json_object_set_new(body, "patient", json_string(p->patient));
+    if (oidc != NULL && (p->scopes.flags & GW_AUTH_SCOPE_OPENID) != 0) {
+        char *id = id_token(cfg, a, p, oidc, now);
+
+        if (id == NULL) {
+            json_decref(body);
+            return gw_auth__reply_error(a, out, 500, "server_error", "could not issue a token",
+                                        "internal");
+        }
+        json_object_set_new(body, "id_token", json_string(id));
+    }
     out->event.is_success = true;
     out->event.reason = "granted";
     out->event.role = p->role;
@@ -122,18 +169,22 @@ reply_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
 int
 gw_auth__grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
                struct gw_auth_principal *p, const char *requested, const char *client_ceiling,
-               int64_t now, struct gw_auth_token_response *out)
+               int64_t now, const struct gw_auth__oidc *oidc, struct gw_auth_token_response *out)
 {
     struct base_err err = {0};
 
-    if (grant_scopes(a, requested, client_ceiling, p->role, &p->scopes, &err) != BASE_OK)
+    if (gw_auth__grant_scopes(a, requested, client_ceiling, p->role, &p->scopes, &err) != BASE_OK)
         return gw_auth__reply_error(a, out, 400, "invalid_scope", err.msg, "scope-denied");
     if (p->scopes.count == 0)
         return gw_auth__reply_error(a, out, 400, "invalid_scope",
                                     "none of the requested scopes is allowed", "scope-denied");
     if (p->purpose == GW_AUTH_POU_NONE)
         p->purpose = gw_auth_role_default_pou(p->role);
-    return reply_token(cfg, a, p, now, out);
+    /* fhirUser names a FHIR resource; only a patient has one here (the
+     * gateway holds no Practitioner), so nobody else is granted it. */
+    if (oidc != NULL && p->patient == NULL)
+        p->scopes.flags &= ~(unsigned)GW_AUTH_SCOPE_FHIRUSER;
+    return reply_token(cfg, a, p, now, oidc, out);
 }
 
 int
@@ -156,9 +207,14 @@ gw_auth_token_endpoint(const struct gw_auth_endpoint_config *cfg, struct base_ar
         out->event.grant_type = "password";
         return gw_auth__password_grant(cfg, a, form, client_addr, now, out);
     }
+    if (strcmp(grant, "authorization_code") == 0) {
+        out->event.grant_type = "authorization_code";
+        return gw_auth__code_grant(cfg, a, form, now, out);
+    }
     out->event.grant_type = NULL; /* never echo an arbitrary value into the audit */
     return gw_auth__reply_error(a, out, 400, "unsupported_grant_type",
-                                "grant_type must be client_credentials or password",
+                                "grant_type must be client_credentials, authorization_code or "
+                                "password",
                                 "unsupported-grant");
 }
 
@@ -181,7 +237,7 @@ gw_auth_token_endpoint_body(const struct gw_auth_endpoint_config *cfg, struct ba
 /* ------------------------------------------------ smart-configuration -- */
 
 static json_t *
-scopes_supported(void)
+scopes_supported(const struct gw_auth_endpoint_config *cfg)
 {
     static const enum gw_auth_role roles[] = {GW_AUTH_ROLE_CLINICIAN, GW_AUTH_ROLE_PATIENT,
                                               GW_AUTH_ROLE_REGULATOR, GW_AUTH_ROLE_ADMIN,
@@ -198,6 +254,10 @@ scopes_supported(void)
             const json_t *v;
 
             (void)base_str_cut(rest, ' ', &tok, &rest);
+            /* Only the authorization code flow issues an id_token. */
+            if (cfg->authorize_url == NULL &&
+                (base_str_eq_cstr(tok, "openid") || base_str_eq_cstr(tok, "fhirUser")))
+                continue;
             json_array_foreach(arr, j, v)
             {
                 seen = seen || base_str_eq_cstr(tok, json_string_value(v));
@@ -206,7 +266,30 @@ scopes_supported(void)
                 json_array_append_new(arr, json_stringn(tok.ptr, tok.len));
         }
     }
+    /* Standalone launch: a patient user's token names their record. */
+    if (arr != NULL && cfg->authorize_url != NULL)
+        json_array_append_new(arr, json_string("launch/patient"));
     return arr;
+}
+
+/* SMART App Launch 2.x standalone launch, when the endpoint is configured. */
+static void
+add_app_launch(const struct gw_auth_endpoint_config *cfg, json_t *doc)
+{
+    json_t *caps = json_object_get(doc, "capabilities");
+
+    if (cfg->authorize_url == NULL)
+        return;
+    json_array_append_new(json_object_get(doc, "grant_types_supported"),
+                          json_string("authorization_code"));
+    json_object_set_new(doc, "authorization_endpoint", json_string(cfg->authorize_url));
+    json_object_set_new(doc, "response_types_supported", json_pack("[s]", "code"));
+    /* SMART 2.0: S256 required, "plain" must not be offered. */
+    json_object_set_new(doc, "code_challenge_methods_supported", json_pack("[s]", "S256"));
+    json_array_append_new(caps, json_string("launch-standalone"));
+    json_array_append_new(caps, json_string("client-public"));
+    json_array_append_new(caps, json_string("context-standalone-patient"));
+    json_array_append_new(caps, json_string("sso-openid-connect"));
 }
 
 json_t *
@@ -223,8 +306,31 @@ gw_auth_smart_configuration(const struct gw_auth_endpoint_config *cfg)
                     cfg->token_url, "jwks_uri", cfg->jwks_url, "grant_types_supported", grants,
                     "token_endpoint_auth_methods_supported", "private_key_jwt",
                     "token_endpoint_auth_signing_alg_values_supported", "RS384", "ES384", "RS256",
-                    "ES256", "scopes_supported", scopes_supported(), "capabilities",
+                    "ES256", "scopes_supported", scopes_supported(cfg), "capabilities",
                     "client-confidential-asymmetric", "permission-v1", "permission-v2",
                     "permission-user", "permission-patient");
+    if (doc != NULL)
+        add_app_launch(cfg, doc);
     return doc;
+}
+
+json_t *
+gw_auth_openid_configuration(const struct gw_auth_endpoint_config *cfg)
+{
+    const struct gw_auth__key *k = gw_auth__keyset_signing(cfg->keys);
+
+    if (cfg->authorize_url == NULL || k == NULL)
+        return NULL;
+    /* OpenID Connect Discovery 1.0 §3: the REQUIRED members, and what a
+     * SMART app needs to validate the id_token. */
+    return json_pack("{s:s, s:s, s:s, s:s, s:[s], s:[s], s:[s], s:[s,s,s], s:[s,s], s:[s], "
+                     "s:[s,s,s,s,s,s,s,s]}",
+                     "issuer", cfg->tokens.issuer, "authorization_endpoint", cfg->authorize_url,
+                     "token_endpoint", cfg->token_url, "jwks_uri", cfg->jwks_url,
+                     "response_types_supported", "code", "subject_types_supported", "public",
+                     "id_token_signing_alg_values_supported", gw_auth_alg_name(k->sign_alg),
+                     "scopes_supported", "openid", "fhirUser", "launch/patient",
+                     "grant_types_supported", "authorization_code", "client_credentials",
+                     "code_challenge_methods_supported", "S256", "claims_supported", "iss",
+                     "sub", "aud", "exp", "iat", "nonce", "fhirUser", "name");
 }

@@ -108,7 +108,7 @@ grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
     p.client_id = client->client_id;
     p.organization = client->organization;
     p.display_name = client->display_name;
-    return gw_auth__grant(cfg, a, &p, scope, client->allowed_scopes, now, out);
+    return gw_auth__grant(cfg, a, &p, scope, client->allowed_scopes, now, NULL, out);
 }
 
 int

@@ -518,6 +518,30 @@ struct gw_auth_client {
     bool is_enabled;
 };
 
+/* A SMART App Launch app: a public client (RFC 6749 §2.1; no secret — PKCE
+ * S256 protects its codes) run by a user in a browser or as a native app. */
+struct gw_auth_app_client {
+    const char *client_id;
+    const char *display_name;
+    const char **redirect_uris; /* exact, as registered */
+    size_t redirect_count;      /* 1..BASE_LIMIT_AUTH_MAX_REDIRECT_URIS */
+    const char *allowed_scopes; /* ceiling for this app, scope text */
+    bool is_enabled;
+};
+
+/* One issued authorization code, as stored (RFC 6749 §4.1.2: bound to the
+ * client, the redirect URI, the PKCE challenge, the user and the scopes). */
+struct gw_auth_code {
+    const char *code_hash; /* base64url SHA-256 of the code (43 chars) */
+    const char *client_id;
+    const char *redirect_uri;
+    const char *code_challenge; /* S256, base64url (43 chars) */
+    const char *username;
+    const char *scope; /* granted scope text */
+    const char *nonce; /* OpenID Connect nonce, or NULL */
+    int64_t expires_at;
+};
+
 /* Normalize and check a user name: ASCII lower case, [a-z0-9._@-], starts
  * with a letter or digit, 1..BASE_LIMIT_AUTH_MAX_USERNAME bytes.  Writes the
  * normalized name into `out` (cap > BASE_LIMIT_AUTH_MAX_USERNAME).
@@ -594,6 +618,15 @@ typedef int (*gw_auth_throttle_fail_fn)(void *ctx, const char *username, const c
                                         const struct gw_auth_lockout_policy *policy, int64_t now,
                                         struct gw_auth_throttle *out, struct base_err *err);
 typedef int (*gw_auth_throttle_success_fn)(void *ctx, const char *username, struct base_err *err);
+/* BASE_E_NOTFOUND when unknown. */
+typedef int (*gw_auth_app_client_get_fn)(void *ctx, struct base_arena *a, const char *client_id,
+                                         struct gw_auth_app_client **out, struct base_err *err);
+typedef int (*gw_auth_code_put_fn)(void *ctx, const struct gw_auth_code *code,
+                                   struct base_err *err);
+/* Mark the code used and return it; BASE_E_NOTFOUND when unknown, already
+ * used, or expired at `now` (all the same to the caller: invalid_grant). */
+typedef int (*gw_auth_code_take_fn)(void *ctx, struct base_arena *a, const char *code_hash,
+                                    int64_t now, struct gw_auth_code **out, struct base_err *err);
 
 struct gw_auth_backend {
     void *ctx; /* passed to every function (a PGconn for the PostgreSQL stores) */
@@ -604,6 +637,10 @@ struct gw_auth_backend {
     gw_auth_throttle_check_fn throttle_check;
     gw_auth_throttle_fail_fn throttle_fail;
     gw_auth_throttle_success_fn throttle_success;
+    /* SMART App Launch (NULL: the authorization-code flow is refused) */
+    gw_auth_app_client_get_fn app_client_get;
+    gw_auth_code_put_fn code_put;
+    gw_auth_code_take_fn code_take;
 };
 
 struct gw_auth_endpoint_config {
@@ -611,6 +648,8 @@ struct gw_auth_endpoint_config {
     struct gw_auth_token_config tokens; /* issuer, audience, lifetimes */
     const char *token_url;              /* absolute URL of POST /auth/token */
     const char *jwks_url;               /* absolute URL of /.well-known/jwks.json */
+    const char *authorize_url;          /* absolute URL of /auth/authorize (NULL: no
+                                         * authorization-code flow advertised) */
     bool password_grant;                /* allow grant_type=password (portal users) */
     const char *portal_client_id;       /* client_id of password-grant tokens */
     struct gw_auth_lockout_policy lockout;
@@ -621,12 +660,14 @@ struct gw_auth_endpoint_config {
 /* What happened, for the audit trail (failed sign-ins included). */
 struct gw_auth_event {
     bool is_success;
-    const char *grant_type;   /* "password", "client_credentials", or NULL */
+    const char *grant_type;   /* "password", "client_credentials", "authorization_code",
+                               * "authorize" (the sign-in page), or NULL */
     const char *subject;      /* user name or client id as presented (never a password) */
     const char *reason;       /* stable code: "granted", "bad-password", "unknown-user",
                                * "user-disabled", "locked", "bad-assertion",
                                * "unknown-client", "client-disabled", "assertion-replayed",
                                * "scope-denied", "unsupported-grant", "invalid-request",
+                               * "bad-code", "bad-verifier", "access-denied",
                                * "store-unavailable", "internal" */
     enum gw_auth_role role;   /* when known */
     const char *organization; /* when known */
@@ -663,5 +704,122 @@ BASE_MUST_CHECK int gw_auth_token_endpoint_body(const struct gw_auth_endpoint_co
 /* GET /.well-known/smart-configuration (SMART App Launch 2.x §Conformance):
  * a new JSON object (caller owns the reference), NULL when out of memory. */
 json_t *gw_auth_smart_configuration(const struct gw_auth_endpoint_config *cfg);
+/* GET /.well-known/openid-configuration (OpenID Connect Discovery 1.0 §3),
+ * when the authorization-code flow is configured; NULL otherwise or when
+ * out of memory. */
+json_t *gw_auth_openid_configuration(const struct gw_auth_endpoint_config *cfg);
+
+/* ======================================================================
+ * SMART App Launch 2.0 standalone launch: authorization code + PKCE
+ * (RFC 6749 §4.1, RFC 7636, RFC 8252; SMART App Launch 2.x)
+ * ====================================================================== */
+
+/* RFC 7636 §4.1/§4.2: a verifier is 43-128 unreserved characters; an S256
+ * challenge is exactly 43 base64url characters (32 bytes). */
+bool gw_auth_pkce_verifier_ok(const char *verifier, size_t len);
+bool gw_auth_pkce_challenge_ok(const char *challenge, size_t len);
+/* BASE64URL(SHA256(ASCII(verifier))) == challenge (constant time). */
+bool gw_auth_pkce_s256_matches(const char *verifier, size_t len, const char *challenge);
+
+/*
+ * May `uri` be registered as a redirect URI?  An absolute URI without
+ * fragment or user info (RFC 6749 §3.1.2), no control characters or
+ * spaces, at most BASE_LIMIT_AUTH_MAX_REDIRECT_URI bytes, and either
+ * https:// with a host, or http:// to a loopback host (127.0.0.1, [::1],
+ * localhost) for native apps (RFC 8252 §7.3, §8.3).  BASE_E_INVALID with a
+ * message naming the rule (never quoting the URI).
+ */
+BASE_MUST_CHECK int gw_auth_redirect_uri_check(const char *uri, struct base_err *err);
+/* Does `presented` equal `registered`?  Exact string comparison
+ * (RFC 9700 §4.1.3), except that for a loopback http URI the port may
+ * differ (RFC 8252 §7.3: native apps get an ephemeral port). */
+bool gw_auth_redirect_uri_matches(const char *registered, const char *presented);
+/* The origin ("https://host:port") of a checked redirect URI, for the
+ * sign-in page's CSP form-action; NULL when out of memory or malformed. */
+char *gw_auth_redirect_origin(struct base_arena *a, const char *uri);
+
+/*
+ * `uri` with the (name, value) pairs appended to its query, each
+ * percent-encoded (RFC 3986 unreserved kept); `?` or `&` as the URI
+ * already has a query.  `pairs` ends with a NULL name; a NULL value skips
+ * the pair.  NULL when out of memory.
+ */
+char *gw_auth_redirect_build(struct base_arena *a, const char *uri, const char *const *pairs);
+
+/* Append `s` HTML-escaped (& < > " ' → entities) for text and quoted
+ * attribute values (HTML Living Standard §13.1.2.3 / OWASP rule #1, #2). */
+BASE_MUST_CHECK int gw_auth_html_escape(struct base_buf *out, const char *s);
+
+/* An authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, SMART 2.0
+ * "aud"), syntax-checked; strings in the arena. */
+struct gw_auth_authz_request {
+    const char *response_type;
+    const char *client_id;
+    const char *redirect_uri;
+    const char *scope;
+    const char *state; /* NULL when absent */
+    const char *aud;
+    const char *code_challenge;
+    const char *code_challenge_method;
+    const char *nonce;          /* OpenID Connect, echoed in the id_token; NULL when absent */
+};
+
+/*
+ * Read the authorize parameters from a decoded form (the GET query).
+ * Fails only on what must NOT be answered by a redirect: client_id or
+ * redirect_uri missing or malformed (BASE_E_INVALID, where = the
+ * parameter).  The other parameters are copied as given (length-capped:
+ * a longer value becomes BASE_E_LIMIT naming it) and judged by
+ * gw_auth_authz_request_check().
+ */
+BASE_MUST_CHECK int gw_auth_authz_request_read(struct base_arena *a, const struct gw_auth_form *f,
+                                               struct gw_auth_authz_request *out,
+                                               struct base_err *err);
+/*
+ * The checks answered by an error redirect (RFC 6749 §4.1.2.1):
+ * response_type=code, PKCE S256 with a well-formed challenge (plain
+ * refused), aud equal to `fhir_base` (one trailing '/' tolerated), a scope
+ * that parses.  Returns NULL when the request is acceptable, else the
+ * OAuth2 error code ("invalid_request", "unsupported_response_type",
+ * "invalid_scope") with *out_description set (static text).
+ */
+const char *gw_auth_authz_request_check(struct base_arena *a,
+                                        const struct gw_auth_authz_request *rq,
+                                        const char *fhir_base, const char **out_description);
+
+/* The answer of GET/POST /auth/authorize. */
+struct gw_auth_authorize_response {
+    unsigned status;      /* 200 page, 302 redirect, 400/429 page, 500, 503 */
+    const char *location; /* 302: where to (the client's redirect URI) */
+    char *body;           /* text/html; charset=utf-8 (NULL for a 302) */
+    size_t body_len;
+    const char *csp; /* the page's Content-Security-Policy */
+    bool is_sign_in; /* a sign-in was attempted: audit `event` */
+    struct gw_auth_event event;
+};
+
+/*
+ * GET /auth/authorize?… (`query`: the raw query string).  Unknown client
+ * or an unregistered redirect URI: a 400 page, never a redirect.  Other
+ * errors: 302 to the redirect URI with error, error_description, state.
+ * Otherwise the sign-in and approval page, carrying the request signed
+ * with the gateway's key (so the POST cannot alter it).  BASE_OK when
+ * `out` is filled; BASE_E_NOMEM otherwise.
+ */
+BASE_MUST_CHECK int gw_auth_authorize_get(const struct gw_auth_endpoint_config *cfg,
+                                          struct base_arena *a, const char *query, size_t len,
+                                          int64_t now, struct gw_auth_authorize_response *out);
+/*
+ * POST /auth/authorize (the page's form).  Verifies the signed request
+ * (and that it is recent), then: "deny" → 302 error=access_denied;
+ * otherwise the user name and password are checked exactly as the
+ * password grant checks them (lockout, throttling, hashing), a failure
+ * re-renders the page (400, or 429 when locked), and a success issues a
+ * code (BASE_LIMIT_AUTH_CODE_LIFE s, single use) → 302 with code and state.
+ */
+BASE_MUST_CHECK int gw_auth_authorize_post(const struct gw_auth_endpoint_config *cfg,
+                                           struct base_arena *a, const char *body, size_t len,
+                                           const char *client_addr, int64_t now,
+                                           struct gw_auth_authorize_response *out);
 
 #endif /* GATEWAY_AUTH_GW_AUTH_H */

@@ -64,6 +64,35 @@ BASE_MUST_CHECK int gw_auth_client_get(PGconn *c, struct base_arena *a, const ch
 BASE_MUST_CHECK int gw_auth_client_set_enabled(PGconn *c, const char *client_id, bool enabled,
                                                struct base_err *err);
 
+/* --- SMART App Launch app clients and codes ------------------------------ */
+
+/* The rules a registration must meet (client id, 1-16 redirect URIs each
+ * passing gw_auth_redirect_uri_check(), scopes that parse with at least one
+ * resource scope).  BASE_E_INVALID naming the field. */
+BASE_MUST_CHECK int gw_auth_app_client_check(const struct gw_auth_app_client *cl,
+                                             struct base_err *err);
+/* Insert or replace an app client (checked first). */
+BASE_MUST_CHECK int gw_auth_app_client_put(PGconn *c, const struct gw_auth_app_client *cl,
+                                           struct base_err *err);
+/* BASE_E_NOTFOUND when unknown. */
+BASE_MUST_CHECK int gw_auth_app_client_get(PGconn *c, struct base_arena *a, const char *client_id,
+                                           struct gw_auth_app_client **out, struct base_err *err);
+/* Every app client ordered by id (at most 100,000). */
+BASE_MUST_CHECK int gw_auth_app_client_list(PGconn *c, struct base_arena *a,
+                                            struct gw_auth_app_client **out, size_t *out_count,
+                                            struct base_err *err);
+BASE_MUST_CHECK int gw_auth_app_client_set_enabled(PGconn *c, const char *client_id, bool enabled,
+                                                   struct base_err *err);
+/* Store an issued code (by its hash).  BASE_E_CONFLICT on a hash collision. */
+BASE_MUST_CHECK int gw_auth_code_put(PGconn *c, const struct gw_auth_code *code,
+                                     struct base_err *err);
+/* Mark the code used, atomically, and return it; BASE_E_NOTFOUND when it is
+ * unknown, was already used, or expired at `now`. */
+BASE_MUST_CHECK int gw_auth_code_take(PGconn *c, struct base_arena *a, const char *code_hash,
+                                      int64_t now, struct gw_auth_code **out, struct base_err *err);
+/* Drop codes that expired before `before`. */
+BASE_MUST_CHECK int gw_auth_code_purge(PGconn *c, int64_t before, struct base_err *err);
+
 /* --- throttling ----------------------------------------------------------- */
 
 /* Is the user name or the address locked at `now`? */

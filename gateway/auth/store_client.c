@@ -9,6 +9,20 @@
 #include "fhir/base/arena.h"
 #include "gateway/auth/store_int.h"
 
+int
+gw_auth__client_id_check(const char *id, struct base_err *err)
+{
+    size_t len = id != NULL ? strlen(id) : 0;
+
+    ENSURE(len > 0 && len <= BASE_LIMIT_AUTH_MAX_CLAIM_TEXT, err, BASE_E_INVALID, "value",
+           "client_id", "client id must have 1-%u characters", BASE_LIMIT_AUTH_MAX_CLAIM_TEXT);
+    for (size_t i = 0; i < len; i++) {
+        ENSURE(id[i] > 0x20 && id[i] < 0x7f, err, BASE_E_INVALID, "value", "client_id",
+               "client id must be printable ASCII without spaces");
+    }
+    return BASE_OK;
+}
+
 /* Refuse a registration that could never authenticate or be granted. */
 static int
 check_client(const struct gw_auth_client *cl, struct base_err *err)
@@ -16,15 +30,9 @@ check_client(const struct gw_auth_client *cl, struct base_err *err)
     struct gw_auth_keyset *ks = NULL;
     struct base_arena *a;
     struct gw_auth_scopes s;
-    size_t len = cl->client_id != NULL ? strlen(cl->client_id) : 0;
     int rc;
 
-    ENSURE(len > 0 && len <= BASE_LIMIT_AUTH_MAX_CLAIM_TEXT, err, BASE_E_INVALID, "value",
-           "client_id", "client id must have 1-%u characters", BASE_LIMIT_AUTH_MAX_CLAIM_TEXT);
-    for (size_t i = 0; i < len; i++) {
-        ENSURE(cl->client_id[i] > 0x20 && cl->client_id[i] < 0x7f, err, BASE_E_INVALID, "value",
-               "client_id", "client id must be printable ASCII without spaces");
-    }
+    TRY(gw_auth__client_id_check(cl->client_id, err));
     ENSURE(cl->role == GW_AUTH_ROLE_MEMBER_SYSTEM || cl->role == GW_AUTH_ROLE_REGULATOR, err,
            BASE_E_INVALID, "value", "role", "client role must be member-system or regulator");
     ENSURE(cl->role != GW_AUTH_ROLE_MEMBER_SYSTEM ||

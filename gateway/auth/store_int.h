@@ -29,6 +29,9 @@ BASE_MUST_CHECK int gw_auth__update_one(PGconn *c, const char *sql, int n,
 long gw_auth__affected(PGresult *res);
 /* Copy a text column into the arena (NULL for SQL NULL, or on exhaustion). */
 const char *gw_auth__col(struct base_arena *a, PGresult *res, int row, int col);
+/* A client id: 1-256 printable ASCII characters without spaces (the
+ * CHECK of auth.clients and auth.app_clients).  BASE_E_INVALID. */
+BASE_MUST_CHECK int gw_auth__client_id_check(const char *id, struct base_err *err);
 /* Seconds as decimal text in buf. */
 const char *gw_auth__i64(char buf[24], int64_t v);
 

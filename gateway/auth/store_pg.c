@@ -135,6 +135,26 @@ be_throttle_success(void *ctx, const char *user, struct base_err *err)
     return gw_auth_throttle_success(ctx, user, err);
 }
 
+static int
+be_app_client_get(void *ctx, struct base_arena *a, const char *id, struct gw_auth_app_client **out,
+                  struct base_err *err)
+{
+    return gw_auth_app_client_get(ctx, a, id, out, err);
+}
+
+static int
+be_code_put(void *ctx, const struct gw_auth_code *code, struct base_err *err)
+{
+    return gw_auth_code_put(ctx, code, err);
+}
+
+static int
+be_code_take(void *ctx, struct base_arena *a, const char *hash, int64_t now,
+             struct gw_auth_code **out, struct base_err *err)
+{
+    return gw_auth_code_take(ctx, a, hash, now, out, err);
+}
+
 void
 gw_auth_backend_pg(struct gw_auth_backend *out, PGconn *conn)
 {
@@ -146,4 +166,7 @@ gw_auth_backend_pg(struct gw_auth_backend *out, PGconn *conn)
     out->throttle_check = be_throttle_check;
     out->throttle_fail = be_throttle_fail;
     out->throttle_success = be_throttle_success;
+    out->app_client_get = be_app_client_get;
+    out->code_put = be_code_put;
+    out->code_take = be_code_take;
 }

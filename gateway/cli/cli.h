@@ -45,6 +45,7 @@ char *cli_read_file(const char *path, size_t max, size_t *out_len);
 const char *cli_database_url(const char *flag_value);
 
 int cli_cmd_audit(int argc, char **argv);
+int cli_cmd_client(int argc, char **argv);
 int cli_cmd_convert(int argc, char **argv);
 int cli_cmd_demo_data(int argc, char **argv);
 int cli_cmd_demo_feed(int argc, char **argv);

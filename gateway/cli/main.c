@@ -9,6 +9,7 @@
 /* Keep sorted by name; one line per command. */
 static const struct cli_cmd commands[] = {
     {"audit", "verify, archive and report on the audit trail", cli_cmd_audit},
+    {"client", "register SMART apps (add-app, list, disable-app, enable-app)", cli_cmd_client},
     {"convert", "convert HL7 v2, CDA, CSV, DICOM JSON or FHIR files to FHIR", cli_cmd_convert},
     {"demo-data", "generate the demo region's data from a seed", cli_cmd_demo_data},
     {"demo-feed", "send HL7 v2 messages over MLLP, then live results", cli_cmd_demo_feed},

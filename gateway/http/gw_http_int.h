@@ -69,6 +69,7 @@ struct gw_http__resp {
     void (*stream_free)(void *cls);
     struct gw_http__hdr *headers;
     bool has_cache_control;
+    bool has_csp; /* the handler set its own Content-Security-Policy */
 };
 
 enum gw_http__async_state {

@@ -104,6 +104,10 @@ gw_http__resp_header(struct gw_http_req *r, struct gw_http__resp *resp, const ch
     resp->headers = h;
     if (strcasecmp(name, "Cache-Control") == 0)
         resp->has_cache_control = true;
+    /* A page that must post elsewhere (the OAuth2 sign-in page) states its
+     * own policy; a second header would only be intersected with ours. */
+    if (strcasecmp(name, "Content-Security-Policy") == 0)
+        resp->has_csp = true;
     return BASE_OK;
 }
 
@@ -399,7 +403,8 @@ add_standard_headers(struct gw_http_req *r, const struct gw_http__resp *resp,
     ok &= MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff") == MHD_YES;
     ok &= MHD_add_response_header(mr, "X-Frame-Options", "DENY") == MHD_YES;
     ok &= MHD_add_response_header(mr, "Referrer-Policy", "no-referrer") == MHD_YES;
-    ok &= MHD_add_response_header(mr, "Content-Security-Policy", s->csp) == MHD_YES;
+    if (!resp->has_csp)
+        ok &= MHD_add_response_header(mr, "Content-Security-Policy", s->csp) == MHD_YES;
     if (s->hsts != NULL)
         ok &= MHD_add_response_header(mr, "Strict-Transport-Security", s->hsts) == MHD_YES;
     if (atomic_load(&s->draining))

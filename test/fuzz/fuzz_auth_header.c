@@ -7,12 +7,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include "fhir/base/arena.h"
 #include "fhir/base/log.h"
 #include "gateway/auth/gw_auth.h"
+#include "test/fuzz/fuzz_auth_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -66,41 +65,16 @@ success_ok(void *ctx, const char *user, struct base_err *err)
     return BASE_OK;
 }
 
-static const struct gw_auth_backend stub = {NULL,   no_client, no_user, NULL,
-                                            jti_ok, unlocked,  fail_ok, success_ok};
+static const struct gw_auth_backend stub = {NULL,    no_client,  no_user, NULL, jti_ok, unlocked,
+                                            fail_ok, success_ok, NULL,    NULL, NULL};
 
 static void
 init(void)
 {
-    EVP_PKEY *k;
-    BIO *b;
-    char *pem;
-    long n;
-
     if (ks != NULL)
         return;
-    base_log_set_level(BASE_LOG_ERROR);
-    k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    b = BIO_new(BIO_s_mem());
-    if (k == NULL || b == NULL || PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) != 1 ||
-        gw_auth_keyset_new(&ks, NULL) != BASE_OK)
-        __builtin_trap();
-    n = BIO_get_mem_data(b, &pem);
-    if (gw_auth_keyset_add_pem(ks, pem, (size_t)n, "k", NULL, true, NULL) != BASE_OK)
-        __builtin_trap();
-    BIO_free(b);
-    EVP_PKEY_free(k);
-    cfg.keys = ks;
-    gw_auth_token_config_default(&cfg.tokens);
-    cfg.tokens.issuer = "https://gw.test";
-    cfg.tokens.audience = "https://gw.test/fhir";
-    cfg.token_url = "https://gw.test/auth/token";
+    ks = fuzz_auth_config(&cfg, &stub);
     cfg.password_grant = true;
-    gw_auth_lockout_policy_default(&cfg.lockout);
-    /* the cheapest parameters: the fuzzer exercises parsing, not scrypt */
-    cfg.pw_params =
-        (struct gw_auth_pw_params){.alg = GW_AUTH_PW_SCRYPT, .log2_n = 10, .r = 1, .p = 1};
-    cfg.backend = &stub;
 }
 
 int

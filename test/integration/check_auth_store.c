@@ -247,6 +247,80 @@ START_TEST(jti_replay_cache)
 }
 END_TEST
 
+START_TEST(app_clients_and_codes)
+{
+    PGconn *c = it_connect();
+    PGconn *c2 = it_connect();
+    struct base_arena *a = base_arena_new(0);
+    struct base_err err = {0};
+    const char *uris[] = {"https://app.example/cb", "http://127.0.0.1/cb"};
+    const char *bad_uris[] = {"http://app.example/cb"};
+    struct gw_auth_app_client app = {"chart", "Chart's \"app\"",     uris,
+                                     2,       "patient/*.rs openid", true};
+    struct gw_auth_app_client bad = app;
+    struct gw_auth_app_client *got = NULL;
+    struct gw_auth_app_client *list = NULL;
+    struct gw_auth_code code = {"Ab9CmBJ0gJt0ZMK6OSJ3tUPJ7KjQzgb5L4vJ0Eu1y2w",
+                                "chart",
+                                "https://app.example/cb",
+                                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                                "pat1",
+                                "patient/*.rs",
+                                "n-1",
+                                NOW + 60};
+    struct gw_auth_code *taken = NULL;
+    size_t n = 0;
+
+    ck_assert_msg(gw_auth_app_client_put(c, &app, &err) == BASE_OK, "%s", err.msg);
+    ck_assert_int_eq(gw_auth_app_client_get(c, a, "chart", &got, &err), BASE_OK);
+    ck_assert_str_eq(got->display_name, "Chart's \"app\"");
+    ck_assert_uint_eq(got->redirect_count, 2);
+    ck_assert_str_eq(got->redirect_uris[1], "http://127.0.0.1/cb");
+    ck_assert(got->is_enabled);
+    ck_assert_int_eq(gw_auth_app_client_get(c, a, "nobody", &got, &err), BASE_E_NOTFOUND);
+    ck_assert_int_eq(gw_auth_app_client_set_enabled(c, "chart", false, &err), BASE_OK);
+    ck_assert_int_eq(gw_auth_app_client_list(c, a, &list, &n, &err), BASE_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert(!list[0].is_enabled);
+    ck_assert_int_eq(gw_auth_app_client_set_enabled(c, "nobody", true, &err), BASE_E_NOTFOUND);
+    /* refusals before any SQL */
+    bad.redirect_uris = bad_uris;
+    bad.redirect_count = 1;
+    base_err_clear(&err);
+    ck_assert_int_eq(gw_auth_app_client_put(c, &bad, &err), BASE_E_INVALID);
+    ck_assert_str_eq(err.where, "redirect_uri");
+    bad = app;
+    bad.redirect_count = 0;
+    ck_assert_int_eq(gw_auth_app_client_put(c, &bad, &err), BASE_E_INVALID);
+    bad = app;
+    bad.allowed_scopes = "openid";
+    ck_assert_int_eq(gw_auth_app_client_put(c, &bad, &err), BASE_E_INVALID);
+    bad = app;
+    bad.client_id = "has space";
+    ck_assert_int_eq(gw_auth_app_client_put(c, &bad, &err), BASE_E_INVALID);
+    /* a code is taken once, whichever connection (gateway node) asks first */
+    ck_assert_msg(gw_auth_code_put(c, &code, &err) == BASE_OK, "%s", err.msg);
+    ck_assert_int_eq(gw_auth_code_put(c, &code, &err), BASE_E_CONFLICT);
+    ck_assert_int_eq(gw_auth_code_take(c2, a, code.code_hash, NOW, &taken, &err), BASE_OK);
+    ck_assert_str_eq(taken->username, "pat1");
+    ck_assert_str_eq(taken->nonce, "n-1");
+    ck_assert_str_eq(taken->code_challenge, code.code_challenge);
+    ck_assert_int_eq(taken->expires_at, NOW + 60);
+    ck_assert_int_eq(gw_auth_code_take(c, a, code.code_hash, NOW, &taken, &err), BASE_E_NOTFOUND);
+    /* expired: not handed out (and spent) */
+    code.code_hash = "Zz9CmBJ0gJt0ZMK6OSJ3tUPJ7KjQzgb5L4vJ0Eu1y2w";
+    code.nonce = NULL;
+    ck_assert_int_eq(gw_auth_code_put(c, &code, &err), BASE_OK);
+    ck_assert_int_eq(gw_auth_code_take(c, a, code.code_hash, NOW + 60, &taken, &err),
+                     BASE_E_NOTFOUND);
+    ck_assert_int_eq(gw_auth_code_take(c, a, "nope", NOW, &taken, &err), BASE_E_NOTFOUND);
+    ck_assert_int_eq(gw_auth_code_purge(c, NOW + 1000, &err), BASE_OK);
+    PQfinish(c);
+    PQfinish(c2);
+    base_arena_free(a);
+}
+END_TEST
+
 /* ------------------------------------------- endpoint with PG backend -- */
 
 static EVP_PKEY *gw_key, *client_key;
@@ -412,6 +486,7 @@ Suite *gw_auth_store_integ_suite(void)
     tcase_add_test(tc, lockout_per_user_and_address);
     tcase_add_test(tc, success_resets_user_counter);
     tcase_add_test(tc, jti_replay_cache);
+    tcase_add_test(tc, app_clients_and_codes);
     suite_add_tcase(s, tc);
     tcase_add_unchecked_fixture(te, keys_setup, keys_teardown);
     tcase_set_timeout(te, 120);

@@ -38,6 +38,11 @@ struct mem {
     size_t nrows;
     char rehashed[GW_AUTH_PW_HASH_MAX];
     bool is_down;
+    struct gw_auth_app_client apps[2];
+    size_t napps;
+    struct gw_auth_code codes[8];
+    bool code_used[8];
+    size_t ncodes;
 };
 
 static struct mem M;
@@ -168,10 +173,78 @@ m_success(void *ctx, const char *user, struct base_err *err)
     return BASE_OK;
 }
 
-static const struct gw_auth_backend backend = {&M,    m_client_get, m_user_get, m_rehash,
-                                               m_jti, m_check,      m_fail,     m_success};
+static int
+m_app_get(void *ctx, struct base_arena *a, const char *id, struct gw_auth_app_client **out,
+          struct base_err *err)
+{
+    struct mem *m = ctx;
+
+    (void)a;
+    if (m->is_down)
+        return base_err_set(err, BASE_E_IO, "exception", "db", "down");
+    for (size_t i = 0; i < m->napps; i++) {
+        if (strcmp(m->apps[i].client_id, id) == 0) {
+            *out = &m->apps[i];
+            return BASE_OK;
+        }
+    }
+    return BASE_E_NOTFOUND;
+}
+
+static char code_text[8][7][1100]; /* copies of the stored strings */
+
+static int
+m_code_put(void *ctx, const struct gw_auth_code *c, struct base_err *err)
+{
+    struct mem *m = ctx;
+    const char *src[7] = {c->code_hash, c->client_id, c->redirect_uri, c->code_challenge,
+                          c->username,  c->scope,     c->nonce != NULL ? c->nonce : ""};
+    size_t n = m->ncodes++;
+
+    (void)err;
+    ck_assert_uint_lt(n, 8);
+    for (int i = 0; i < 7; i++)
+        snprintf(code_text[n][i], sizeof(code_text[n][i]), "%s", src[i]);
+    m->codes[n] =
+        (struct gw_auth_code){code_text[n][0], code_text[n][1], code_text[n][2], code_text[n][3],
+                              code_text[n][4], code_text[n][5],
+                              c->nonce != NULL ? code_text[n][6] : NULL, c->expires_at};
+    return BASE_OK;
+}
+
+static int
+m_code_take(void *ctx, struct base_arena *a, const char *hash, int64_t now,
+            struct gw_auth_code **out, struct base_err *err)
+{
+    struct mem *m = ctx;
+
+    (void)a;
+    (void)err;
+    for (size_t i = 0; i < m->ncodes; i++) {
+        if (strcmp(m->codes[i].code_hash, hash) == 0 && !m->code_used[i]) {
+            m->code_used[i] = true;
+            if (m->codes[i].expires_at <= now)
+                return BASE_E_NOTFOUND;
+            *out = &m->codes[i];
+            return BASE_OK;
+        }
+    }
+    return BASE_E_NOTFOUND;
+}
+
+static const struct gw_auth_backend backend = {&M,        m_client_get, m_user_get, m_rehash,
+                                               m_jti,     m_check,      m_fail,     m_success,
+                                               m_app_get, m_code_put,   m_code_take};
 
 /* ---------------------------------------------------------------- setup -- */
+
+#define AUTHZ_URL "https://gw.test/auth/authorize"
+/* RFC 7636 Appendix B */
+#define VERIFIER  "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+#define CHALLENGE "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+#define APP_CB    "https://app.example/cb"
+
+static const char *app_uris[] = {APP_CB, "http://127.0.0.1/native"};
 
 static EVP_PKEY *gw_key, *c_es384, *c_rs384, *c_other;
 static struct gw_auth_keyset *gw_ks;
@@ -253,7 +326,16 @@ test_setup(void)
     M.users[3] = (struct gw_auth_user){4,    "gone", "Gone",   GW_AUTH_ROLE_CLINICIAN, "hospital-a",
                                        NULL, false,  hashes[0]};
     M.nusers = 4;
+    M.apps[0] = (struct gw_auth_app_client){"growth-chart",
+                                            "Growth <Chart> & Co",
+                                            app_uris,
+                                            2,
+                                            "patient/*.rs user/*.rs openid fhirUser",
+                                            true};
+    M.apps[1] = (struct gw_auth_app_client){"old-app", "Old", app_uris, 1, "patient/*.rs", false};
+    M.napps = 2;
     tk_endpoint_config(&cfg, gw_ks, &backend);
+    cfg.authorize_url = AUTHZ_URL;
 }
 
 /* ------------------------------------------------------------- helpers -- */
@@ -510,9 +592,11 @@ START_TEST(grant_type_errors)
 
     r = post(a, "scope=x");
     expect_error(&r, 400, "invalid_request", "invalid-request");
-    r = post(a, "grant_type=authorization_code&code=x");
+    r = post(a, "grant_type=implicit&code=x");
     expect_error(&r, 400, "unsupported_grant_type", "unsupported-grant");
     ck_assert_ptr_null(r.event.grant_type);
+    r = post(a, "grant_type=authorization_code&code=x");
+    expect_error(&r, 400, "invalid_request", "invalid-request");
     r = post(a, "grant_type=password&grant_type=password");
     expect_error(&r, 400, "invalid_request", "invalid-request");
     r = post(a, "grant_type=%zz");
@@ -671,8 +755,9 @@ START_TEST(smart_configuration_document)
     ck_assert_str_eq(json_string_value(json_object_get(doc, "jwks_uri")),
                      "https://gw.test/.well-known/jwks.json");
     text = json_dumps(doc, JSON_COMPACT);
-    ck_assert_ptr_nonnull(
-        strstr(text, "\"grant_types_supported\":[\"client_credentials\",\"password\"]"));
+    ck_assert_ptr_nonnull(strstr(text,
+                                 "\"grant_types_supported\":[\"client_credentials\",\"password\","
+                                 "\"authorization_code\"]"));
     ck_assert_ptr_nonnull(
         strstr(text, "\"token_endpoint_auth_methods_supported\":[\"private_key_jwt\"]"));
     ck_assert_ptr_nonnull(strstr(text, "\"RS384\""));
@@ -685,9 +770,433 @@ START_TEST(smart_configuration_document)
     cfg.password_grant = false;
     doc = gw_auth_smart_configuration(&cfg);
     text = json_dumps(doc, JSON_COMPACT);
-    ck_assert_ptr_nonnull(strstr(text, "\"grant_types_supported\":[\"client_credentials\"]"));
+    ck_assert_ptr_nonnull(
+        strstr(text, "\"grant_types_supported\":[\"client_credentials\",\"authorization_code\"]"));
     free(text);
     json_decref(doc);
+}
+END_TEST
+
+/* ----------------------------------------------------- SMART App Launch -- */
+
+#define GOOD_QUERY                                                                                 \
+    "response_type=code&client_id=growth-chart&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"        \
+    "&scope=launch%2Fpatient+patient%2F*.rs+openid+fhirUser&state=st%26%3C1&aud=https%3A%2F%2F"    \
+    "gw.test%2Ffhir&code_challenge=" CHALLENGE "&code_challenge_method=S256&nonce=n-0S6"
+
+static struct gw_auth_authorize_response
+authz_get(struct base_arena *a, const char *q)
+{
+    struct gw_auth_authorize_response r;
+
+    ck_assert_int_eq(gw_auth_authorize_get(&cfg, a, q, strlen(q), NOW, &r), BASE_OK);
+    return r;
+}
+
+/* The signed request the page carries (malloc). */
+static char *
+page_request(const struct gw_auth_authorize_response *r)
+{
+    const char *k = "name=\"request\" value=\"";
+    const char *p = r->body != NULL ? strstr(r->body, k) : NULL;
+
+    ck_assert_ptr_nonnull(p);
+    p += strlen(k);
+    return strndup(p, strcspn(p, "\""));
+}
+
+static struct gw_auth_authorize_response
+authz_post(struct base_arena *a, const char *req, const char *user, const char *pw,
+           const char *action, int64_t now)
+{
+    struct gw_auth_authorize_response r;
+    char body[8192];
+
+    snprintf(body, sizeof(body), "request=%s&username=%s&password=%s&action=%s", req, user, pw,
+             action);
+    ck_assert_int_eq(gw_auth_authorize_post(&cfg, a, body, strlen(body), "10.0.0.7", now, &r),
+                     BASE_OK);
+    return r;
+}
+
+/* The value of `name` in a redirect's query (static buffer; "" if absent). */
+static const char *
+loc_param(const struct gw_auth_authorize_response *r, const char *name)
+{
+    static char buf[512];
+    char key[64];
+    const char *p;
+
+    ck_assert_uint_eq(r->status, 302);
+    snprintf(key, sizeof(key), "%s=", name);
+    p = strstr(r->location, key);
+    buf[0] = '\0';
+    if (p != NULL && (p[-1] == '?' || p[-1] == '&'))
+        snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(p + strlen(key), "&"), p + strlen(key));
+    return buf;
+}
+
+/* Sign li.na in through the page; the code (malloc). */
+static char *
+get_code(struct base_arena *a, const char *user, const char *pw)
+{
+    struct gw_auth_authorize_response r = authz_get(a, GOOD_QUERY);
+    char *req = page_request(&r);
+    char *code;
+
+    r = authz_post(a, req, user, pw, "approve", NOW);
+    free(req);
+    ck_assert_msg(r.status == 302, "status %u", r.status);
+    ck_assert(strncmp(r.location, APP_CB "?code=", strlen(APP_CB "?code=")) == 0);
+    code = strdup(loc_param(&r, "code"));
+    ck_assert_uint_ge(strlen(code), 43); /* 256 bits */
+    return code;
+}
+
+static struct gw_auth_token_response
+redeem(struct base_arena *a, const char *code, const char *client, const char *verifier)
+{
+    char body[1024];
+
+    snprintf(body, sizeof(body),
+             "grant_type=authorization_code&code=%s&redirect_uri=https%%3A%%2F%%2Fapp.example"
+             "%%2Fcb&client_id=%s&code_verifier=%s",
+             code, client, verifier);
+    return post(a, body);
+}
+
+START_TEST(app_launch_flow)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_authorize_response g = authz_get(a, GOOD_QUERY);
+    struct gw_auth_token_response t;
+    struct gw_auth_principal *p;
+    char *req;
+    char *code;
+
+    ck_assert_uint_eq(g.status, 200);
+    ck_assert(!g.is_sign_in);
+    /* the app's name is escaped; the page posts only to us and the app */
+    ck_assert_ptr_nonnull(strstr(g.body, "Growth &lt;Chart&gt; &amp; Co"));
+    ck_assert_ptr_null(strstr(g.body, "<Chart>"));
+    ck_assert_ptr_nonnull(strstr(g.csp, "form-action 'self' https://app.example;"));
+    ck_assert_ptr_nonnull(strstr(g.csp, "frame-ancestors 'none'"));
+    req = page_request(&g);
+    g = authz_post(a, req, "li.na", "patient-password", "approve", NOW + 5);
+    free(req);
+    ck_assert_uint_eq(g.status, 302);
+    ck_assert(g.is_sign_in && g.event.is_success);
+    ck_assert_str_eq(g.event.reason, "granted");
+    ck_assert_str_eq(g.event.subject, "li.na");
+    ck_assert_str_eq(loc_param(&g, "state"), "st%26%3C1"); /* echoed, re-encoded */
+    code = strdup(loc_param(&g, "code"));
+    t = redeem(a, code, "growth-chart", VERIFIER);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert_str_eq(t.event.grant_type, "authorization_code");
+    ck_assert_str_eq(field(&t, "patient"), "person-42");
+    ck_assert_str_eq(field(&t, "scope"), "openid fhirUser patient/*.rs");
+    p = principal(a, &t);
+    /* OpenID Connect: an id_token for the app, signed by us, typed JWT */
+    {
+        const char *text = base_arena_strdup(a, field(&t, "id_token"));
+        struct gw_auth_jwt *jwt = NULL;
+        struct gw_auth_principal *as_access = NULL;
+        struct base_err err = {0};
+        struct gw_auth_jwt_expect ex = {.issuer = "https://gw.test",
+                                        .audience = "growth-chart",
+                                        .now = NOW,
+                                        .leeway = 60,
+                                        .required = GW_AUTH_CLAIM_ISS | GW_AUTH_CLAIM_SUB |
+                                                    GW_AUTH_CLAIM_AUD | GW_AUTH_CLAIM_EXP |
+                                                    GW_AUTH_CLAIM_IAT};
+
+        ck_assert_int_eq(gw_auth_jwt_parse(a, text, strlen(text), &jwt, &err), BASE_OK);
+        ck_assert_int_eq(gw_auth_jwt_verify(jwt, gw_ks, &err), BASE_OK);
+        ck_assert_int_eq(gw_auth_jwt_check_claims(jwt, &ex, &err), BASE_OK);
+        ck_assert_str_eq(jwt->typ, "JWT");
+        ck_assert_str_eq(gw_auth_jwt_claim_str(jwt, "sub"), "li.na");
+        ck_assert_str_eq(gw_auth_jwt_claim_str(jwt, "nonce"), "n-0S6");
+        ck_assert_str_eq(gw_auth_jwt_claim_str(jwt, "fhirUser"),
+                         "https://gw.test/fhir/Patient/person-42");
+        /* an id_token is no access token */
+        ck_assert_int_ne(gw_auth_token_verify(a, gw_ks, &cfg.tokens, text, strlen(text), NOW,
+                                              &as_access, &err),
+                         BASE_OK);
+    }
+    ck_assert_str_eq(p->client_id, "growth-chart");
+    ck_assert_str_eq(p->subject, "li.na");
+    ck_assert_int_eq(p->role, GW_AUTH_ROLE_PATIENT);
+    /* RFC 6749 §4.1.2: a code is used once */
+    t = redeem(a, code, "growth-chart", VERIFIER);
+    expect_error(&t, 400, "invalid_grant", "bad-code");
+    free(code);
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(app_launch_clinician_scopes_narrowed)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_authorize_response r = authz_get(a, GOOD_QUERY);
+    char *req = page_request(&r);
+
+    /* the app asks for patient scopes; a clinician's role holds none */
+    r = authz_post(a, req, "dr.wang", "clinician-password", "approve", NOW);
+    ck_assert_str_eq(loc_param(&r, "error"), "invalid_scope");
+    ck_assert_str_eq(loc_param(&r, "state"), "st%26%3C1");
+    ck_assert(r.is_sign_in && !r.event.is_success);
+    ck_assert_str_eq(r.event.reason, "scope-denied");
+    free(req);
+    base_arena_free(a);
+}
+END_TEST
+
+static void
+expect_page(const struct gw_auth_authorize_response *r, unsigned status)
+{
+    ck_assert_msg(r->status == status, "status %u", r->status);
+    ck_assert_ptr_null(r->location); /* never a redirect */
+    ck_assert_ptr_nonnull(r->body);
+    ck_assert_ptr_nonnull(strstr(r->body, "<!DOCTYPE html>"));
+}
+
+static void
+expect_redirect_error(struct base_arena *a, const char *q, const char *error)
+{
+    struct gw_auth_authorize_response r = authz_get(a, q);
+
+    ck_assert_msg(r.status == 302, "%s: status %u", q, r.status);
+    ck_assert_str_eq(loc_param(&r, "error"), error);
+    ck_assert_str_ne(loc_param(&r, "error_description"), "");
+    ck_assert_str_eq(loc_param(&r, "state"), "s1");
+}
+
+#define Q_CLIENT "client_id=growth-chart&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&state=s1"
+#define Q_AUD    "&aud=https%3A%2F%2Fgw.test%2Ffhir"
+#define Q_PKCE   "&code_challenge=" CHALLENGE "&code_challenge_method=S256"
+
+START_TEST(authorize_refusals)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_authorize_response r;
+
+    /* the client or the redirect URI in doubt: a page, never a redirect */
+    r = authz_get(a, "response_type=code&client_id=nobody&redirect_uri=https%3A%2F%2Fapp."
+                     "example%2Fcb" Q_AUD Q_PKCE "&scope=patient%2F*.rs");
+    expect_page(&r, 400);
+    r = authz_get(a, "response_type=code&client_id=old-app&redirect_uri=https%3A%2F%2Fapp."
+                     "example%2Fcb" Q_AUD Q_PKCE "&scope=patient%2F*.rs");
+    expect_page(&r, 400);
+    r = authz_get(a, "response_type=code&client_id=growth-chart&redirect_uri=https%3A%2F%2Fevil."
+                     "example%2Fcb" Q_AUD Q_PKCE "&scope=patient%2F*.rs");
+    expect_page(&r, 400);
+    ck_assert_ptr_null(strstr(r.body, "evil"));
+    r = authz_get(a, "response_type=code&client_id=growth-chart&redirect_uri=https%3A%2F%2Fapp."
+                     "example%2Fcb%2F" Q_AUD Q_PKCE "&scope=patient%2F*.rs");
+    expect_page(&r, 400); /* exact match: a trailing slash is another URI */
+    r = authz_get(a, "response_type=code&client_id=growth-chart" Q_AUD Q_PKCE);
+    expect_page(&r, 400);
+    r = authz_get(a, "response_type=code&redirect_uri=https%3A%2F%2Fapp.example%2Fcb");
+    expect_page(&r, 400);
+    r = authz_get(a, Q_CLIENT "&client_id=growth-chart");
+    expect_page(&r, 400); /* a repeated parameter (RFC 6749 §3.1) */
+    /* the rest: an error redirect with the state */
+    expect_redirect_error(a, Q_CLIENT Q_AUD Q_PKCE "&scope=patient%2F*.rs", "invalid_request");
+    expect_redirect_error(a, Q_CLIENT "&response_type=token" Q_AUD Q_PKCE "&scope=patient%2F*.rs",
+                          "unsupported_response_type");
+    expect_redirect_error(a, Q_CLIENT "&response_type=code" Q_AUD "&scope=patient%2F*.rs",
+                          "invalid_request");
+    expect_redirect_error(a,
+                          Q_CLIENT "&response_type=code" Q_AUD "&code_challenge=" VERIFIER
+                                   "&code_challenge_method=plain&scope=patient%2F*.rs",
+                          "invalid_request");
+    expect_redirect_error(a,
+                          Q_CLIENT "&response_type=code" Q_AUD
+                                   "&code_challenge=short&code_challenge_method=S256"
+                                   "&scope=patient%2F*.rs",
+                          "invalid_request");
+    expect_redirect_error(a,
+                          Q_CLIENT "&response_type=code&aud=https%3A%2F%2Fother.test%2Ffhir" Q_PKCE
+                                   "&scope=patient%2F*.rs",
+                          "invalid_request");
+    expect_redirect_error(a, Q_CLIENT "&response_type=code" Q_PKCE "&scope=patient%2F*.rs",
+                          "invalid_request");
+    expect_redirect_error(a, Q_CLIENT "&response_type=code" Q_AUD Q_PKCE, "invalid_scope");
+    expect_redirect_error(a, Q_CLIENT "&response_type=code" Q_AUD Q_PKCE "&scope=system%2F*.rs",
+                          "invalid_scope");
+    /* a trailing slash on aud names the same server */
+    r = authz_get(a, Q_CLIENT "&response_type=code&aud=https%3A%2F%2Fgw.test%2Ffhir%2F" Q_PKCE
+                              "&scope=patient%2F*.rs");
+    ck_assert_uint_eq(r.status, 200);
+    /* store down: a page */
+    M.is_down = true;
+    r = authz_get(a, GOOD_QUERY);
+    expect_page(&r, 503);
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(authorize_post_refusals)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_authorize_response r = authz_get(a, GOOD_QUERY);
+    char *req = page_request(&r);
+    char bad[8192];
+
+    /* denied by the user */
+    r = authz_post(a, req, "", "", "deny", NOW);
+    ck_assert_str_eq(loc_param(&r, "error"), "access_denied");
+    ck_assert_str_eq(loc_param(&r, "state"), "st%26%3C1");
+    /* wrong password: the page again, audited */
+    r = authz_post(a, req, "li.na", "wrong-password", "approve", NOW);
+    expect_page(&r, 400);
+    ck_assert(r.is_sign_in && !r.event.is_success);
+    ck_assert_str_eq(r.event.reason, "bad-password");
+    ck_assert_ptr_null(strstr(r.body, "wrong-password"));
+    ck_assert_ptr_nonnull(strstr(r.body, req)); /* the same request, to try again */
+    r = authz_post(a, req, "nobody", "whatever-pass", "approve", NOW);
+    ck_assert_str_eq(r.event.reason, "unknown-user");
+    r = authz_post(a, req, "gone", "clinician-password", "approve", NOW);
+    ck_assert_str_eq(r.event.reason, "user-disabled");
+    r = authz_post(a, req, "li.na", "", "approve", NOW);
+    expect_page(&r, 400);
+    ck_assert(!r.is_sign_in);
+    /* an altered or expired request */
+    snprintf(bad, sizeof(bad), "%s", req);
+    bad[strlen(bad) - 3] = bad[strlen(bad) - 3] == 'A' ? 'B' : 'A';
+    r = authz_post(a, bad, "li.na", "patient-password", "approve", NOW);
+    expect_page(&r, 400);
+    r = authz_post(a, req, "li.na", "patient-password", "approve",
+                   NOW + BASE_LIMIT_AUTH_LOGIN_PAGE_LIFE + BASE_LIMIT_AUTH_CLOCK_SKEW + 1);
+    expect_page(&r, 400);
+    ck_assert(!r.is_sign_in);
+    /* an access token is not a sign-in request */
+    {
+        struct gw_auth_token_response t =
+            post(a, "grant_type=password&username=li.na&password=patient-password");
+
+        r = authz_post(a, field(&t, "access_token"), "li.na", "patient-password", "approve", NOW);
+        expect_page(&r, 400);
+    }
+    free(req);
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(authorize_lockout_shared_with_password_grant)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_authorize_response r = authz_get(a, GOOD_QUERY);
+    struct gw_auth_token_response t;
+    char *req = page_request(&r);
+
+    for (int i = 0; i < 5; i++)
+        r = authz_post(a, req, "li.na", "wrong-password", "approve", NOW);
+    /* locked: even the right password is refused, on the page and the grant */
+    r = authz_post(a, req, "li.na", "patient-password", "approve", NOW + 1);
+    expect_page(&r, 429);
+    ck_assert_str_eq(r.event.reason, "locked");
+    t = post(a, "grant_type=password&username=li.na&password=patient-password");
+    ck_assert_uint_eq(t.status, 429);
+    free(req);
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(code_redemption_refusals)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_token_response t;
+    char *code;
+
+    /* PKCE mismatch: refused, and the code is spent */
+    code = get_code(a, "li.na", "patient-password");
+    t = redeem(a, code, "growth-chart", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    expect_error(&t, 400, "invalid_grant", "bad-verifier");
+    t = redeem(a, code, "growth-chart", VERIFIER);
+    expect_error(&t, 400, "invalid_grant", "bad-code");
+    free(code);
+    /* a malformed verifier */
+    code = get_code(a, "li.na", "patient-password");
+    t = redeem(a, code, "growth-chart", "short");
+    expect_error(&t, 400, "invalid_request", "invalid-request");
+    /* another client */
+    t = redeem(a, code, "nobody", VERIFIER);
+    expect_error(&t, 401, "invalid_client", "unknown-client");
+    t = redeem(a, code, "old-app", VERIFIER);
+    expect_error(&t, 401, "invalid_client", "client-disabled");
+    free(code);
+    /* expired */
+    code = get_code(a, "li.na", "patient-password");
+    {
+        char body[1024];
+
+        snprintf(body, sizeof(body),
+                 "grant_type=authorization_code&code=%s&redirect_uri=https%%3A%%2F%%2Fapp.example"
+                 "%%2Fcb&client_id=growth-chart&code_verifier=" VERIFIER,
+                 code);
+        ck_assert_int_eq(gw_auth_token_endpoint_body(&cfg, a, body, strlen(body), "10.0.0.9",
+                                                     NOW + BASE_LIMIT_AUTH_CODE_LIFE, &t),
+                         BASE_OK);
+        expect_error(&t, 400, "invalid_grant", "bad-code");
+    }
+    free(code);
+    /* another redirect URI than the request's */
+    code = get_code(a, "li.na", "patient-password");
+    {
+        char body[1024];
+
+        snprintf(body, sizeof(body),
+                 "grant_type=authorization_code&code=%s&redirect_uri=http%%3A%%2F%%2F127.0.0.1"
+                 "%%2Fnative&client_id=growth-chart&code_verifier=" VERIFIER,
+                 code);
+        t = post(a, body);
+        expect_error(&t, 400, "invalid_grant", "bad-code");
+    }
+    free(code);
+    /* unknown code */
+    t = redeem(a, "bm90LWEtY29kZQ", "growth-chart", VERIFIER);
+    expect_error(&t, 400, "invalid_grant", "bad-code");
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(smart_configuration_app_launch)
+{
+    json_t *doc = gw_auth_smart_configuration(&cfg);
+    char *text = json_dumps(doc, JSON_COMPACT);
+
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "authorization_endpoint")), AUTHZ_URL);
+    ck_assert_ptr_nonnull(strstr(text, "\"response_types_supported\":[\"code\"]"));
+    ck_assert_ptr_nonnull(strstr(text, "\"code_challenge_methods_supported\":[\"S256\"]"));
+    ck_assert_ptr_nonnull(strstr(text, "\"authorization_code\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"launch-standalone\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"client-public\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"context-standalone-patient\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"launch/patient\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"openid\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"fhirUser\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"sso-openid-connect\""));
+    free(text);
+    json_decref(doc);
+    doc = gw_auth_openid_configuration(&cfg);
+    ck_assert_ptr_nonnull(doc);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "issuer")), "https://gw.test");
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "authorization_endpoint")), AUTHZ_URL);
+    ck_assert_str_eq(json_string_value(json_array_get(
+                         json_object_get(doc, "id_token_signing_alg_values_supported"), 0)),
+                     "ES256");
+    json_decref(doc);
+    /* without the authorization endpoint: no OpenID Connect at all */
+    cfg.authorize_url = NULL;
+    doc = gw_auth_smart_configuration(&cfg);
+    text = json_dumps(doc, JSON_COMPACT);
+    ck_assert_ptr_null(json_object_get(doc, "authorization_endpoint"));
+    ck_assert_ptr_null(strstr(text, "\"openid\""));
+    ck_assert_ptr_null(strstr(text, "sso-openid-connect"));
+    free(text);
+    json_decref(doc);
+    ck_assert_ptr_null(gw_auth_openid_configuration(&cfg));
 }
 END_TEST
 
@@ -712,6 +1221,13 @@ Suite *gw_auth_endpoint_suite(void)
     tcase_add_test(tc, lockout_per_address);
     tcase_add_test(tc, password_hash_upgraded_on_sign_in);
     tcase_add_test(tc, smart_configuration_document);
+    tcase_add_test(tc, app_launch_flow);
+    tcase_add_test(tc, app_launch_clinician_scopes_narrowed);
+    tcase_add_test(tc, authorize_refusals);
+    tcase_add_test(tc, authorize_post_refusals);
+    tcase_add_test(tc, authorize_lockout_shared_with_password_grant);
+    tcase_add_test(tc, code_redemption_refusals);
+    tcase_add_test(tc, smart_configuration_app_launch);
     suite_add_tcase(s, tc);
     return s;
 }

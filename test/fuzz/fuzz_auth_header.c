@@ -1,7 +1,7 @@
 /* Authorization header framing (Bearer, Basic, garbage) through to token
  * verification and the WWW-Authenticate challenge; the same bytes as a
  * token request body (form decoding, the whole token endpoint against a
- * stub store) and as a SMART scope string.
+ * in-memory store) and as a SMART scope string.
  * No shared-corpus folder applies; own seeds in test/fuzz/corpus/auth_header.  seeds: */
 #include <stddef.h>
 #include <stdint.h>
@@ -65,15 +65,15 @@ success_ok(void *ctx, const char *user, struct base_err *err)
     return BASE_OK;
 }
 
-static const struct gw_auth_backend stub = {NULL,    no_client,  no_user, NULL, jti_ok, unlocked,
-                                            fail_ok, success_ok, NULL,    NULL, NULL};
+static const struct gw_auth_backend memory_backend = {
+    NULL, no_client, no_user, NULL, jti_ok, unlocked, fail_ok, success_ok, NULL, NULL, NULL};
 
 static void
 init(void)
 {
     if (ks != NULL)
         return;
-    ks = fuzz_auth_config(&cfg, &stub);
+    ks = fuzz_auth_config(&cfg, &memory_backend);
     cfg.password_grant = true;
 }
 

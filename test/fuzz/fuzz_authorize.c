@@ -68,8 +68,8 @@ code_put(void *ctx, const struct gw_auth_code *c, struct base_err *err)
     __builtin_trap(); /* nobody exists, so no code can be issued */
 }
 
-static const struct gw_auth_backend stub = {NULL,    NULL, no_user, NULL,     NULL, unlocked,
-                                            fail_ok, NULL, app_get, code_put, NULL};
+static const struct gw_auth_backend memory_backend = {
+    NULL, NULL, no_user, NULL, NULL, unlocked, fail_ok, NULL, app_get, code_put, NULL};
 
 static void
 init(void)
@@ -84,7 +84,7 @@ init(void)
 
     if (ks != NULL)
         return;
-    ks = fuzz_auth_config(&cfg, &stub);
+    ks = fuzz_auth_config(&cfg, &memory_backend);
     cfg.authorize_url = "https://gw.test/auth/authorize";
     a = base_arena_new(0);
     if (a == NULL || gw_auth_authorize_get(&cfg, a, q, sizeof(q) - 1, 1700000000, &r) != BASE_OK ||

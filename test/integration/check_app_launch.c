@@ -40,13 +40,14 @@ add_app(const char *id, const char *uri, const char *scope)
 {
     struct tu_run run;
 
-    setenv("FHIRGATE_DATABASE_URL", G.db_url, 1);
-    ck_assert_int_eq(
-        tu_run((const char *[]){tu_bin("fhirgate"), "client", "add-app", id, "--name",
-                                "Growth <Chart>", "--redirect-uri", uri, "--redirect-uri",
-                                "http://127.0.0.1/native", "--scope", scope, NULL},
-               &run),
-        0);
+    /* --database, not the environment: this runs in the suite's own process
+     * (an unchecked fixture), and the other suites must not inherit a URL */
+    ck_assert_int_eq(tu_run((const char *[]){tu_bin("fhirgate"), "client", "add-app", id, "--name",
+                                             "Growth <Chart>", "--redirect-uri", uri,
+                                             "--redirect-uri", "http://127.0.0.1/native", "--scope",
+                                             scope, "--database", G.db_url, NULL},
+                            &run),
+                     0);
     ck_assert_msg(run.status == 0, "add-app: %s", run.err);
     tu_run_free(&run);
 }
@@ -479,6 +480,7 @@ START_TEST(client_cli_lists_and_refuses)
         ck_assert_int_eq(r.status, 400);
         git_resp_free(&r);
     }
+    unsetenv("FHIRGATE_DATABASE_URL");
 }
 END_TEST
 

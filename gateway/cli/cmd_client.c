@@ -79,16 +79,8 @@ parse_args(int argc, char **argv, struct client_opts *o)
             cli_take_opts("client", argc, argv, &i, names, slots, sizeof(names) / sizeof(names[0]));
         if (taken < 0)
             return CLI_USAGE;
-        if (taken)
-            continue;
-        if (o->sub == NULL)
-            o->sub = argv[i];
-        else if (o->id == NULL)
-            o->id = argv[i];
-        else {
-            fprintf(stderr, "fhirgate client: unexpected argument\n");
+        if (!taken && !cli_take_sub_id("client", argv[i], &o->sub, &o->id))
             return CLI_USAGE;
-        }
     }
     if (o->sub == NULL) {
         usage(stderr);

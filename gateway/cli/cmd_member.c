@@ -59,16 +59,8 @@ parse_args(int argc, char **argv, struct member_opts *o)
             cli_take_opts("member", argc, argv, &i, names, slots, sizeof(names) / sizeof(names[0]));
         if (taken < 0)
             return CLI_USAGE;
-        if (taken)
-            continue;
-        if (o->sub == NULL)
-            o->sub = argv[i];
-        else if (o->id == NULL)
-            o->id = argv[i];
-        else {
-            fprintf(stderr, "fhirgate member: unexpected argument\n");
+        if (!taken && !cli_take_sub_id("member", argv[i], &o->sub, &o->id))
             return CLI_USAGE;
-        }
     }
     if (o->sub == NULL) {
         usage(stderr);

@@ -46,6 +46,20 @@ cli_take_opts(const char *cmd, int argc, char **argv, int *i, const char *const 
     return 0;
 }
 
+bool
+cli_take_sub_id(const char *cmd, const char *arg, const char **sub, const char **id)
+{
+    if (*sub == NULL)
+        *sub = arg;
+    else if (*id == NULL)
+        *id = arg;
+    else {
+        fprintf(stderr, "fhirgate %s: unexpected argument\n", cmd);
+        return false;
+    }
+    return true;
+}
+
 struct gw_db_conn *
 cli_db_connect(const char *cmd, const char *database, const char *state_dir)
 {

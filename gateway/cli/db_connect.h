@@ -28,6 +28,12 @@ int cli_take_opts(const char *cmd, int argc, char **argv, int *i, const char *co
                   const char **const *slots, size_t n);
 
 /*
+ * The positional words of `fhirgate CMD SUB [ID]`: the first `arg` is the
+ * subcommand, the second the id.  False (message printed) for a third.
+ */
+bool cli_take_sub_id(const char *cmd, const char *arg, const char **sub, const char **id);
+
+/*
  * Connect for an admin command: --database URL, else FHIRGATE_DATABASE_URL,
  * else the embedded cluster of --state-dir (started when needed; its
  * superuser URL).  Prints the problem on stderr (never the URL) and returns

@@ -19,6 +19,7 @@
 
 #include "fhir/base/arena.h"
 #include "gateway/http/gw_http_int.h"
+#include "gateway/http/gw_http_parse.h"
 
 /* What a FHIR client sends (R4 http.html: Prefer, If-Match, If-None-Exist,
  * If-None-Match, If-Modified-Since; SMART: Authorization) and our own. */
@@ -136,19 +137,22 @@ gw_http__cors_is_preflight(const struct gw_http_req *r)
            gw_http_req_header(r, "Access-Control-Request-Method") != NULL;
 }
 
-/* The requested headers that are allowed, as a list; BASE_E_AUTH naming the
- * first that is not (a browser would refuse the request anyway). */
-static int
-requested_headers(struct gw_http_req *r, char *out, size_t cap, struct base_err *err)
+/* Access-Control-Request-Headers (Fetch: a comma list of header names) ->
+ * the same names, trimmed, ", "-joined in `out`; every one must be one a
+ * FHIR client sends. */
+int
+gw_http_cors_request_headers(const char *want, char *out, size_t cap, struct base_err *err)
 {
-    const char *want = gw_http_req_header(r, "Access-Control-Request-Headers");
     struct base_str rest = base_str_from_cstr(want != NULL ? want : "");
+    size_t len = 0;
 
+    if (cap == 0)
+        return base_err_set(err, BASE_E_LIMIT, "too-long", "Access-Control-Request-Headers",
+                            "too many requested headers");
     out[0] = '\0';
     while (rest.len > 0) {
         struct base_str tok;
         bool known = false;
-        size_t len = strlen(out);
 
         (void)base_str_cut(rest, ',', &tok, &rest);
         tok = base_str_trim(tok);
@@ -163,10 +167,13 @@ requested_headers(struct gw_http_req *r, char *out, size_t cap, struct base_err 
         if (len + tok.len + 3 > cap)
             return base_err_set(err, BASE_E_LIMIT, "too-long", "Access-Control-Request-Headers",
                                 "too many requested headers");
-        memcpy(out + len, ", ", len > 0 ? 2 : 0);
-        len += len > 0 ? 2 : 0;
+        if (len > 0) {
+            memcpy(out + len, ", ", 2);
+            len += 2;
+        }
         memcpy(out + len, tok.ptr, tok.len);
-        out[len + tok.len] = '\0';
+        len += tok.len;
+        out[len] = '\0';
     }
     return BASE_OK;
 }
@@ -194,7 +201,8 @@ gw_http__cors_preflight(struct gw_http_req *r, struct base_err *err)
         return base_err_set(err, BASE_E_AUTH, "forbidden", "Access-Control-Request-Method",
                             "method not allowed for this resource");
     }
-    TRY(requested_headers(r, headers, sizeof(headers), err));
+    TRY(gw_http_cors_request_headers(gw_http_req_header(r, "Access-Control-Request-Headers"),
+                                     headers, sizeof(headers), err));
     (void)gw_http_router_match(r->srv->router, "OPTIONS", r->target.segments,
                                r->target.segment_count, &m); /* every method the path has */
     if (gw_http_respond_empty(r, 204) != BASE_OK ||

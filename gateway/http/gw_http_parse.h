@@ -168,4 +168,13 @@ BASE_MUST_CHECK int gw_http_authorization_parse(struct base_str s, size_t max_le
 BASE_MUST_CHECK int gw_http_bearer_token(const char *header, size_t max_len,
                                          struct base_str *out, struct base_err *err);
 
+/*
+ * CORS preflight: Access-Control-Request-Headers (`want`, may be NULL) as
+ * the ", "-joined list to allow, into `out` (cap bytes, NUL-terminated).
+ * BASE_E_AUTH when a name is not one a FHIR client sends (gateway/http/
+ * cors.c), BASE_E_LIMIT when the list does not fit.
+ */
+BASE_MUST_CHECK int gw_http_cors_request_headers(const char *want, char *out, size_t cap,
+                                                 struct base_err *err);
+
 #endif /* GATEWAY_HTTP_GW_HTTP_PARSE_H */

@@ -1,5 +1,5 @@
 /* The request headers the gateway reads: Accept/_format, Content-Type,
- * Prefer, X-Purpose-Of-Use, Authorization; own seeds in
+ * Prefer, X-Purpose-Of-Use, Authorization, Access-Control-Request-Headers; own seeds in
  * test/fuzz/corpus/http_headers.  seeds: */
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +66,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cstr[size] = '\0';
         if (gw_http_bearer_token(cstr, 8192, &tok, NULL) == BASE_OK && tok.len == 0)
             __builtin_trap();
+        /* CORS: what comes out fits, and is never longer than what went in
+         * plus the ", " separators */
+        {
+            char allow[64];
+
+            if (gw_http_cors_request_headers(cstr, allow, sizeof(allow), NULL) == BASE_OK &&
+                (strlen(allow) >= sizeof(allow) || strlen(allow) > 2 * size + 2))
+                __builtin_trap();
+        }
     }
     return 0;
 }

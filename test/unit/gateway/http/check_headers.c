@@ -248,6 +248,39 @@ START_TEST(error_status_table)
 }
 END_TEST
 
+/* CORS preflight: the requested header names a FHIR client sends, joined;
+ * any other is refused, and a list that does not fit is an error. */
+START_TEST(cors_request_headers)
+{
+    static const struct {
+        const char *in;
+        int rc;
+        const char *out;
+    } t[] = {
+        {NULL, BASE_OK, ""},
+        {"", BASE_OK, ""},
+        {" Authorization ,content-type,, PREFER", BASE_OK, "Authorization, content-type, PREFER"},
+        {"if-none-exist", BASE_OK, "if-none-exist"},
+        {"authorization, x-evil", BASE_E_AUTH, NULL},
+        {"authorizationx", BASE_E_AUTH, NULL},
+        {"accept,accept,accept,accept,accept,accept,accept,accept,accept,accept", BASE_E_LIMIT,
+         NULL},
+    };
+    char out[40];
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct base_err err = {0};
+        int rc = gw_http_cors_request_headers(t[i].in, out, sizeof(out), &err);
+
+        ck_assert_msg(rc == t[i].rc, "case %zu: %d", i, rc);
+        if (rc == BASE_OK)
+            ck_assert_str_eq(out, t[i].out);
+        else
+            ck_assert_str_eq(err.where, "Access-Control-Request-Headers");
+    }
+}
+END_TEST
+
 Suite *gw_http_headers_suite(void)
 {
     Suite *s = suite_create("gw_http_headers");
@@ -260,6 +293,7 @@ Suite *gw_http_headers_suite(void)
     tcase_add_test(tc, purpose_of_use);
     tcase_add_test(tc, authorization_framing);
     tcase_add_test(tc, error_status_table);
+    tcase_add_test(tc, cors_request_headers);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -158,6 +158,13 @@ json_t *gw_app_body_json(struct gw_http_req *r);
 
 /* A query parameter as a NUL-terminated string in the arena, or NULL. */
 const char *gw_app_query(struct gw_http_req *r, const char *name);
+/* A searchset link: `<fhir base>/<path>?` and the request's parameters as
+ * sent, but `_cursor`, then `_cursor=<cursor>` when cursor is not NULL.
+ * cursor NULL: the self link (R4 search.html: every search set carries
+ * one, the server's statement of what it searched on).  NULL when out of
+ * memory or too long for a URL. */
+char *gw_app_search_link(const struct gw_app *app, struct gw_http_req *r, const char *path,
+                         const char *cursor);
 
 /* A FHIR logical id ([A-Za-z0-9.-]{1,64}, R4 datatypes.html#id): only
  * such ids are looked up or written into the audit trail. */

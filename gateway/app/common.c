@@ -54,6 +54,34 @@ gw_app_query(struct gw_http_req *r, const char *name)
     return base_str_dup0(gw_http_req_arena(r), v);
 }
 
+char *
+gw_app_search_link(const struct gw_app *app, struct gw_http_req *r, const char *path,
+                   const char *cursor)
+{
+    struct base_buf u;
+    const char *sep = "?";
+    char *url = NULL;
+    int rc;
+
+    base_buf_init(&u, BASE_LIMIT_HTTP_MAX_URL * 2);
+    rc = base_buf_appendf(&u, "%s/%s", app->cfg->fhir_base, path);
+    for (size_t k = 0; rc == BASE_OK && k < gw_http_req_query_count(r); k++) {
+        const struct gw_http_param *p = gw_http_req_query_at(r, k);
+
+        if (base_str_eq_cstr(p->name, "_cursor"))
+            continue;
+        rc = base_buf_appendf(&u, "%s%.*s=%.*s", sep, (int)p->raw_name.len, p->raw_name.ptr,
+                              (int)p->raw_value.len, p->raw_value.ptr);
+        sep = "&";
+    }
+    if (rc == BASE_OK && cursor != NULL)
+        rc = base_buf_appendf(&u, "%s_cursor=%s", sep, cursor);
+    if (rc == BASE_OK)
+        url = base_buf_dup0(&u, gw_http_req_arena(r));
+    base_buf_fini(&u);
+    return url;
+}
+
 void
 gw_app_fail(struct gw_http_req *r, const struct base_err *err)
 {

@@ -205,7 +205,6 @@ events_bundle(struct gw_app *app, struct gw_http_req *r, json_t *res)
     json_t *b = fhir_bundle_new(FHIR_BUNDLE_SEARCHSET, NULL, NULL);
     json_t *events = json_object_get(res, "events");
     const char *next = json_string_value(json_object_get(res, "next"));
-    struct base_str q = gw_http_req_query_string(r);
     size_t i;
     json_t *ev;
 
@@ -223,29 +222,12 @@ events_bundle(struct gw_app *app, struct gw_http_req *r, json_t *res)
                                   NULL) != BASE_OK)
             return NULL;
     }
-    if (next != NULL) {
-        /* The same query with the next page's token. */
-        struct base_buf u;
-        char *url = NULL;
-
-        base_buf_init(&u, BASE_LIMIT_HTTP_MAX_URL * 2);
-        if (base_buf_appendf(&u, "%s/AuditEvent?", app->cfg->fhir_base) == BASE_OK) {
-            for (size_t k = 0; k < gw_http_req_query_count(r); k++) {
-                const struct gw_http_param *p = gw_http_req_query_at(r, k);
-
-                if (!base_str_eq_cstr(p->name, "_cursor") &&
-                    base_buf_appendf(&u, "%.*s=%.*s&", (int)p->raw_name.len, p->raw_name.ptr,
-                                     (int)p->raw_value.len, p->raw_value.ptr) != BASE_OK)
-                    break;
-            }
-            if (base_buf_appendf(&u, "_cursor=%s", next) == BASE_OK)
-                url = base_buf_dup0(&u, a);
-        }
-        base_buf_fini(&u);
-        (void)q;
-        if (url != NULL && fhir_bundle_add_link(b, "next", url) != BASE_OK)
-            return NULL;
-    }
+    /* the same query, and with the next page's token */
+    if (fhir_bundle_add_link(b, "self", gw_app_search_link(app, r, "AuditEvent", NULL)) !=
+            BASE_OK ||
+        (next != NULL && fhir_bundle_add_link(
+                             b, "next", gw_app_search_link(app, r, "AuditEvent", next)) != BASE_OK))
+        return NULL;
     return b;
 }
 

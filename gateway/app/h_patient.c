@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fhir/base/arena.h"
+#include "fhir/bundle/fhir_bundle.h"
 #include "fhir/json/fhir_json.h"
 
 #define PATIENT_ROLES                                                                              \
@@ -161,6 +162,11 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
         q->count = n > GW_MPI_LIMIT_PDQ_COUNT ? GW_MPI_LIMIT_PDQ_COUNT : (size_t)n;
         /* _count=0 is _summary=count: the total alone (R4 search.html#count) */
         q->count_only = q->count_only || n == 0;
+    } else if (base_str_eq_cstr(p->name, "_cursor")) {
+        /* the next page starts after this person (the next link's token) */
+        ENSURE(gw_app_id_ok(v), err, BASE_E_INVALID, "value", "_cursor",
+               "_cursor must be the token of a next link");
+        q->after = v;
     } else if (base_str_eq_cstr(p->name, "_summary")) {
         ENSURE(strcmp(v, "count") == 0 || strcmp(v, "false") == 0, err, BASE_E_INVALID, "value",
                "_summary", "_summary must be count or false for Patient");
@@ -221,6 +227,22 @@ collect_patients(struct base_arena *a, json_t *bundle, const char *only,
     return ents != NULL ? k : 0;
 }
 
+/* The self link, and the next one (after the page's last person) when
+ * more follow (R4 search.html#paging). */
+static int
+pdq_links(const struct gw_app *app, struct gw_http_req *r, json_t *bundle, bool more)
+{
+    json_t *entries = json_object_get(bundle, "entry");
+    json_t *last = json_array_get(entries, json_array_size(entries) - 1);
+    const char *last_id =
+        json_string_value(json_object_get(json_object_get(last, "resource"), "id"));
+
+    TRY(fhir_bundle_add_link(bundle, "self", gw_app_search_link(app, r, "Patient", NULL)));
+    if (more && last_id != NULL)
+        TRY(fhir_bundle_add_link(bundle, "next", gw_app_search_link(app, r, "Patient", last_id)));
+    return BASE_OK;
+}
+
 void
 gw_app_h_patient_search(struct gw_http_req *r, void *cls)
 {
@@ -234,6 +256,7 @@ gw_app_h_patient_search(struct gw_http_req *r, void *cls)
     struct gw_db_conn *db;
     json_t *bundle = NULL;
     bool summary_count;
+    bool more = false;
     int rc;
 
     if (!admit(app, r, &c, GW_AUTH_SEARCH, FHIR_EVENT_SEARCH, "search-type"))
@@ -249,10 +272,14 @@ gw_app_h_patient_search(struct gw_http_req *r, void *cls)
         q.count_only = false;
     if ((db = gw_app_db(app, r)) == NULL)
         return;
-    rc = gw_mpi_pdq_search(gw_db_conn_pg(db), a, &app->mpi, &q, app->cfg->fhir_base, &bundle,
+    rc = gw_mpi_pdq_search(gw_db_conn_pg(db), a, &app->mpi, &q, app->cfg->fhir_base, &bundle, &more,
                            &err);
     gw_db_release(db);
-    if (rc == BASE_OK && fhir_json_tie(a, bundle) != BASE_OK)
+    /* a patient's page keeps only themselves: no next page (its token
+     * would name another person) */
+    more = more && !summary_count && c.p->role != GW_AUTH_ROLE_PATIENT;
+    if (rc == BASE_OK &&
+        (fhir_json_tie(a, bundle) != BASE_OK || pdq_links(app, r, bundle, more) != BASE_OK))
         rc = base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     if (rc != BASE_OK) {
         gw_app_deny(app, r, &c, FHIR_EVENT_SEARCH, "search-type", NULL, &err);

@@ -406,6 +406,9 @@ struct gw_mpi_pdq_query {
     bool inactive_only;  /* active=false: regional persons are all active, so none */
     size_t count;        /* at most this many persons (0 = GW_MPI_LIMIT_PDQ_COUNT) */
     bool count_only;     /* _summary=count / _count=0: Bundle.total, no entries */
+    /* paging: the persons after this one (a regional person id, the last
+     * entry of the previous page); NULL from the first */
+    const char *after;
 };
 
 /* Add `value` ("[prefix]YYYY[-MM[-DD]]") to q's birthdate constraints.
@@ -432,12 +435,15 @@ BASE_MUST_CHECK int gw_mpi_match(PGconn *db, struct base_arena *a, const struct 
                                  const json_t *patient, const struct gw_mpi_match_opts *o,
                                  const char *base_url, json_t **out, struct base_err *err);
 
-/* A searchset Bundle of regional Patients.  `base_url` (may be NULL) builds
- * each entry's fullUrl ("<base_url>/Patient/<id>"). */
+/* A searchset Bundle of regional Patients, one page (q->count, after
+ * q->after, in a stable order).  `base_url` (may be NULL) builds each
+ * entry's fullUrl ("<base_url>/Patient/<id>").  Bundle.total counts every
+ * match, not only this page's; *more (may be NULL) says whether persons
+ * follow the page's last entry. */
 BASE_MUST_CHECK int gw_mpi_pdq_search(PGconn *db, struct base_arena *a,
                                       const struct gw_mpi_config *cfg,
                                       const struct gw_mpi_pdq_query *q, const char *base_url,
-                                      json_t **out, struct base_err *err);
+                                      json_t **out, bool *more, struct base_err *err);
 
 /* ---- review queue --------------------------------------------------------- */
 

@@ -425,9 +425,15 @@ norm_query_name(struct base_arena *a, const char *s, const char **han, const cha
     " 'http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName' AND "                    \
     " starts_with(lower(ex->>'valueString'), lower($22)))) "
 
-static const char SQL_PDQ[] = PDQ_SELECT "ORDER BY r.person_id LIMIT $10::int";
-/* _summary=count: every match counted ($10 is the page size, unused) */
-static const char SQL_PDQ_COUNT[] = "SELECT count(*) FROM (" PDQ_SELECT ") x WHERE $10::int >= 0";
+/* One page: the persons after $23 (a public id), in person order, so that
+ * a page's last entry is where the next one starts. */
+static const char SQL_PDQ[] =
+    PDQ_SELECT "AND ($23::text IS NULL OR r.person_id > (SELECT p.id FROM mpi.person p "
+               " WHERE p.public_id::text = $23::text)) ORDER BY r.person_id LIMIT $10::int";
+/* _summary=count and Bundle.total: every match counted ($10, the page
+ * size, and $23, where the page starts, unused) */
+static const char SQL_PDQ_COUNT[] =
+    "SELECT count(*) FROM (" PDQ_SELECT ") x WHERE $10::int >= 0 AND ($23::text IS NULL OR true)";
 
 /* The birthdate constraints as three array literals ($6 ops, $7 lo, $8 hi);
  * all NULL when there are none. */
@@ -495,9 +501,9 @@ gw_mpi_pdq_birthdate(struct gw_mpi_pdq_query *q, const char *value, struct base_
  * all apply, R4 search.html). */
 static int
 pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, int64_t pk,
-            size_t count, PGresult **out, struct base_err *err)
+            size_t count, bool count_only, PGresult **out, struct base_err *err)
 {
-    const char *p[22];
+    const char *p[23];
     char phone[24];
     const char *fam_py;
     const char *given_han;
@@ -529,10 +535,11 @@ pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, 
     p[19] = q->address_postalcode;
     p[20] = q->address_country;
     p[21] = q->mothers_maiden_name;
+    p[22] = pk > 0 ? NULL : q->after;
     for (int i = 8; i < 10; i++)
         ENSURE(p[i] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     ENSURE(pk <= 0 || p[15] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    return mpi_q(db, a, q->count_only && pk <= 0 ? SQL_PDQ_COUNT : SQL_PDQ, 22, p, PGRES_TUPLES_OK,
+    return mpi_q(db, a, count_only && pk <= 0 ? SQL_PDQ_COUNT : SQL_PDQ, 23, p, PGRES_TUPLES_OK,
                  out, err);
 }
 
@@ -628,9 +635,34 @@ bundle_add(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, in
     return BASE_OK;
 }
 
+/* A page of persons by the demographic parameters: `count` of them and
+ * whether more follow (one more is asked for); `total` every match (counted
+ * apart only when the page does not show them all). */
+static int
+pdq_page(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
+         const struct gw_mpi_pdq_query *q, size_t count, const char *base_url, json_t *entries,
+         size_t *total, bool *more, struct base_err *err)
+{
+    PGresult *r;
+    size_t n;
+
+    TRY(pdq_persons(db, a, q, 0, count + 1, false, &r, err));
+    n = (size_t)PQntuples(r);
+    *more = n > count;
+    for (size_t i = 0; i < n && i < count; i++)
+        TRY(bundle_add(db, a, cfg, mpi_i64(r, (int)i, 0), base_url, entries, err));
+    if (!*more && q->after == NULL) {
+        *total = n;
+        return BASE_OK;
+    }
+    TRY(pdq_persons(db, a, q, 0, count, true, &r, err));
+    *total = (size_t)mpi_i64(r, 0, 0);
+    return BASE_OK;
+}
+
 int
 gw_mpi_pdq_search(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
-                  const struct gw_mpi_pdq_query *q, const char *base_url, json_t **out,
+                  const struct gw_mpi_pdq_query *q, const char *base_url, json_t **out, bool *more,
                   struct base_err *err)
 {
     size_t count =
@@ -639,8 +671,12 @@ gw_mpi_pdq_search(PGconn *db, struct base_arena *a, const struct gw_mpi_config *
                                "searchset", "total", 0, "entry");
     json_t *entries;
     size_t total = 0;
+    bool more_local = false;
     int rc = BASE_OK;
 
+    if (more == NULL)
+        more = &more_local;
+    *more = false;
     ENSURE(bundle != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     TRY(fhir_json_tie(a, bundle));
     entries = json_object_get(bundle, "entry");
@@ -650,13 +686,14 @@ gw_mpi_pdq_search(PGconn *db, struct base_arena *a, const struct gw_mpi_config *
         int64_t pks[GW_MPI_LIMIT_PDQ_COUNT];
         size_t n = 0;
 
+        /* one page: an identifier names a handful of persons at most */
         rc = persons_by_token(db, a, cfg, q->identifier_system, q->identifier_value, count, pks, &n,
                               err);
         /* the other parameters (_id, name, gender, address…) narrow them */
         for (size_t k = 0; rc == BASE_OK && k < n; k++) {
             PGresult *r;
 
-            rc = pdq_persons(db, a, q, pks[k], 1, &r, err);
+            rc = pdq_persons(db, a, q, pks[k], 1, false, &r, err);
             for (int i = 0; rc == BASE_OK && i < PQntuples(r); i++) {
                 total++;
                 if (!q->count_only)
@@ -666,15 +703,10 @@ gw_mpi_pdq_search(PGconn *db, struct base_arena *a, const struct gw_mpi_config *
     } else if (q->count_only) {
         PGresult *r;
 
-        TRY(pdq_persons(db, a, q, 0, count, &r, err));
+        TRY(pdq_persons(db, a, q, 0, count, true, &r, err));
         total = (size_t)mpi_i64(r, 0, 0);
     } else {
-        PGresult *r;
-
-        TRY(pdq_persons(db, a, q, 0, count, &r, err));
-        for (int i = 0; i < PQntuples(r) && rc == BASE_OK; i++)
-            rc = bundle_add(db, a, cfg, mpi_i64(r, i, 0), base_url, entries, err);
-        total = json_array_size(entries);
+        rc = pdq_page(db, a, cfg, q, count, base_url, entries, &total, more, err);
     }
     TRY(rc);
     json_object_set_new(bundle, "total", json_integer((json_int_t)total));

@@ -194,8 +194,8 @@ START_TEST(fhir_answers)
     /* PDQm by Han name + birth date, by pinyin, by identifier; empty on no match */
     q.name = "张三";
     ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, "1949-12-31", &err), BASE_OK);
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, "https://gw.example/fhir", &out, &err),
-                     BASE_OK);
+    ck_assert_int_eq(
+        gw_mpi_pdq_search(DB, A, &CFG, &q, "https://gw.example/fhir", &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
     json_t *e = json_array_get(json_object_get(out, "entry"), 0);
     json_t *p = json_object_get(e, "resource");
@@ -208,22 +208,22 @@ START_TEST(fhir_answers)
     q.family = "Zhang";
     q.given = "San";
     q.sex = GW_MPI_SEX_FEMALE;
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
     json_decref(out);
     q.sex = GW_MPI_SEX_MALE;
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 0);
     json_decref(out);
     /* a homophone is not found by characters, but is by sound */
     (void)ingest(3, pt(3, "C-1", NULL, "章三", "1990-01-01", "male", NULL, NULL));
     memset(&q, 0, sizeof(q));
     q.name = "章三";
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
     json_decref(out);
     q.name = "zhang san";
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 2);
     json_decref(out);
     /* a name part that starts with the value matches (R4 string search):
@@ -247,7 +247,7 @@ START_TEST(fhir_answers)
         q.family = parts[i].family;
         q.given = parts[i].given;
         q.name_exact = q.family_exact = q.given_exact = parts[i].exact;
-        ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+        ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
         ck_assert_msg(json_integer_value(json_object_get(out, "total")) == parts[i].total,
                       "case %zu: total %lld", i,
                       (long long)json_integer_value(json_object_get(out, "total")));
@@ -255,13 +255,13 @@ START_TEST(fhir_answers)
     }
     memset(&q, 0, sizeof(q));
     q.family = "张";
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
     json_decref(out);
     memset(&q, 0, sizeof(q));
     q.identifier_system = GW_MPI_RESID_SYSTEM;
     q.identifier_value = RESID_A;
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
     json_decref(out);
     /* telecom narrows, in any of the forms a number is written in */
@@ -274,7 +274,7 @@ START_TEST(fhir_answers)
         q.name = "张三";
         ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, "1949", &err), BASE_OK);
         q.phone = phones[i].phone;
-        ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+        ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
         ck_assert_msg(json_integer_value(json_object_get(out, "total")) == phones[i].total,
                       "phone case %zu", i);
         json_decref(out);
@@ -284,16 +284,16 @@ START_TEST(fhir_answers)
     q.identifier_value = RESID_A;
     /* _id (ITI-78): that person, with other criteria ANDed */
     q.id = "00000000-0000-4000-8000-000000000000";
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 0);
     json_decref(out);
     q.id = a.person_id;
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
     json_decref(out);
     memset(&q, 0, sizeof(q));
     q.id = a.person_id;
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
     ck_assert_str_eq(json_string_value(json_object_get(
                          json_object_get(json_array_get(json_object_get(out, "entry"), 0),
@@ -302,16 +302,16 @@ START_TEST(fhir_answers)
                      a.person_id);
     json_decref(out);
     q.name = "章三"; /* another person's name */
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 0);
     json_decref(out);
     q.id = "not a uuid";
     q.name = NULL;
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 0);
     json_decref(out);
     memset(&q, 0, sizeof(q));
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_E_INVALID);
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_E_INVALID);
     /* birthdate prefixes against a member that gave the year only: the
      * record stands for all of 1950 (R4 search.html#prefix, ranges) */
     (void)ingest(3, pt(3, "C-7", NULL, "李四", "1950", "male", NULL, NULL));
@@ -330,7 +330,7 @@ START_TEST(fhir_answers)
         q.name = "李四";
         for (size_t k = 0; k < 2 && bds[i].birthdate[k] != NULL; k++)
             ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, bds[i].birthdate[k], &err), BASE_OK);
-        ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+        ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
         ck_assert_msg(json_integer_value(json_object_get(out, "total")) == bds[i].total,
                       "birthdate case %zu", i);
         json_decref(out);
@@ -340,11 +340,11 @@ START_TEST(fhir_answers)
     (void)ingest(4, pt(4, "C-7", NULL, "王五", "1960-02-02", "male", NULL, NULL));
     memset(&q, 0, sizeof(q));
     q.identifier_value = "C-7";
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 2);
     json_decref(out);
     q.identifier_system = "urn:oid:1.2.156.9.4";
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
     char *text = json_dumps(out, 0);
     ck_assert_ptr_nonnull(strstr(text, "\"C-7\""));
@@ -354,7 +354,7 @@ START_TEST(fhir_answers)
     json_decref(out);
     q.identifier_system = NULL;
     q.identifier_value = RESID_A; /* the resident id, no system */
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &err), BASE_OK);
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
     json_decref(out);
     memset(&q, 0, sizeof(q));

@@ -1,6 +1,7 @@
 /*
  * GET /fhir/TYPE/ID and /fhir/TYPE/ID/_history/V (FHIR R4 http.html#read,
- * #vread): the stored JSON as is, with ETag W/"version" and Last-Modified;
+ * #vread): the stored JSON as is, with ETag W/"version" and Last-Modified
+ * (304 to a conditional read that holds it, #cread);
  * 404 for nothing, 410 Gone for a deleted resource.  An ImagingStudy a
  * live search served (no row: [pacs] mode live) is read from the PACS.
  */
@@ -11,29 +12,28 @@
 #include "adapters/facade/facade_int.h"
 #include "fhir/base/arena.h"
 #include "fhir/base/log.h"
+#include "gateway/http/gw_http_parse.h"
 
-/* RFC 9110 5.6.7 IMF-fixdate. */
-static void
-http_date(int64_t us, char *out, size_t cap)
-{
-    time_t t = (time_t)(us / 1000000);
-    struct tm tm;
-
-    gmtime_r(&t, &tm);
-    strftime(out, cap, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-}
-
+/* The stored JSON with its version as ETag and its lastUpdated as
+ * Last-Modified; 304 without a body when the client's If-None-Match or
+ * If-Modified-Since says it holds this version (R4 http.html#cread). */
 static void
 answer_row(struct gw_http_req *r, const struct adapter_store_row *row)
 {
     char etag[32];
     char date[64];
+    time_t updated = (time_t)(row->last_updated_us / 1000000);
 
     snprintf(etag, sizeof(etag), "W/\"%u\"", row->version);
-    http_date(row->last_updated_us, date, sizeof(date));
+    gw_http_date_format(updated, date, sizeof(date));
     if (gw_http_set_header(r, "ETag", etag) != BASE_OK ||
         gw_http_set_header(r, "Last-Modified", date) != BASE_OK)
         return;
+    if (gw_http_not_modified(r, etag, updated)) {
+        if (gw_http_respond_empty(r, 304) != BASE_OK)
+            BASE_LOG(BASE_LOG_ERROR, "adapter.respond", "could not answer");
+        return;
+    }
     adapter_facade__send_text(r, 200, row->json, row->len);
 }
 

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -251,6 +252,10 @@ bool gw_http_req_query(const struct gw_http_req *r, const char *name, struct bas
 /* Request headers (names case-insensitive); NULL when absent.  For a
  * header sent several times, the first. */
 const char *gw_http_req_header(const struct gw_http_req *r, const char *name);
+/* Does a GET's If-None-Match (else If-Modified-Since) say the client holds
+ * this representation (`etag`, `last_modified`), so that 304 is the answer
+ * (RFC 9110 13.2.2)? */
+bool gw_http_not_modified(const struct gw_http_req *r, const char *etag, time_t last_modified);
 /* Complete request body (empty for none); at most limits.max_body bytes. */
 struct base_str gw_http_req_body(const struct gw_http_req *r);
 

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "fhir/base/compat.h"
 #include "fhir/base/err.h"
@@ -176,5 +177,16 @@ BASE_MUST_CHECK int gw_http_bearer_token(const char *header, size_t max_len,
  */
 BASE_MUST_CHECK int gw_http_cors_request_headers(const char *want, char *out, size_t cap,
                                                  struct base_err *err);
+
+/* ------------------------------------------------ conditional GET -- */
+
+/* IMF-fixdate (RFC 9110 5.6.7), independent of the locale; cap >= 30. */
+void gw_http_date_format(time_t t, char *out, size_t cap);
+/* Parse an IMF-fixdate; false for anything else (the header is then
+ * ignored, RFC 9110 13.1.3). */
+bool gw_http_date_parse(const char *s, time_t *out);
+/* If-None-Match `inm` ("*" or a list of entity tags) against our `etag`,
+ * by weak comparison (RFC 9110 13.1.2: a GET ignores W/). */
+bool gw_http_etag_matches(const char *inm, const char *etag);
 
 #endif /* GATEWAY_HTTP_GW_HTTP_PARSE_H */

@@ -277,10 +277,22 @@ static int
 negotiate_format_param(struct base_str f, bool xml_available, enum gw_http_format *out,
                        struct base_err *err)
 {
-    static const char *const json[] = {"json", "application/json", "application/fhir+json",
-                                       "application/fhir json"};
-    static const char *const xml[] = {"xml", "text/xml", "application/xml",
-                                      "application/fhir+xml", "application/fhir xml"};
+    /* R4 http.html#mime, and the DSTU2 types clients still send (as Accept
+     * takes them); a '+' left unencoded in a query arrives as a space */
+    static const char *const json[] = {"json",
+                                       "application/json",
+                                       "text/json",
+                                       "application/fhir+json",
+                                       "application/fhir json",
+                                       "application/json+fhir",
+                                       "application/json fhir"};
+    static const char *const xml[] = {"xml",
+                                      "text/xml",
+                                      "application/xml",
+                                      "application/fhir+xml",
+                                      "application/fhir xml",
+                                      "application/xml+fhir",
+                                      "application/xml fhir"};
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(json); i++) {
         if (base_str_case_eq_cstr(f, json[i])) {

@@ -14,6 +14,7 @@
 
 #include "fhir/base/arena.h"
 #include "fhir/base/log.h"
+#include "gateway/http/gw_http_parse.h"
 
 struct gw_http_static {
     int root_fd; /* O_PATH directory */
@@ -173,86 +174,6 @@ open_beneath(int dirfd, const char *rel)
     return (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
 }
 
-static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-/* IMF-fixdate (RFC 9110 5.6.7), independent of the locale. */
-static void
-http_date(time_t t, char *out, size_t cap)
-{
-    struct tm tm;
-
-    gmtime_r(&t, &tm);
-    snprintf(out, cap, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-/* Parse IMF-fixdate; false for anything else (then the header is ignored,
- * RFC 9110 13.1.3). */
-static bool
-parse_http_date(const char *s, time_t *out)
-{
-    char wd[4];
-    char mon[4];
-    struct tm tm;
-    int n = 0;
-
-    memset(&tm, 0, sizeof(tm));
-    if (sscanf(s, "%3s, %2d %3s %4d %2d:%2d:%2d GMT%n", wd, &tm.tm_mday, mon, &tm.tm_year,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 7 ||
-        s[n] != '\0')
-        return false;
-    tm.tm_mon = -1;
-    for (int i = 0; i < 12; i++) {
-        if (strcmp(mon, months[i]) == 0)
-            tm.tm_mon = i;
-    }
-    if (tm.tm_mon < 0 || tm.tm_year < 1970)
-        return false;
-    tm.tm_year -= 1900;
-    *out = timegm(&tm);
-    return *out != (time_t)-1;
-}
-
-/* If-None-Match: "*" or a list containing our tag (weak comparison,
- * RFC 9110 13.1.2: W/ prefixes are ignored for GET). */
-static bool
-etag_matches(const char *inm, const char *etag)
-{
-    struct base_str rest = base_str_from_cstr(inm);
-    struct base_str want = base_str_from_cstr(etag);
-
-    while (rest.len > 0) {
-        struct base_str item;
-
-        (void)base_str_cut(rest, ',', &item, &rest);
-        item = base_str_trim(item);
-        while (item.len > 0 && (item.ptr[0] == ' ' || item.ptr[0] == '\t'))
-            item = base_str_sub(item, 1, item.len - 1);
-        if (base_str_eq_cstr(item, "*"))
-            return true;
-        if (base_str_starts_with(item, "W/"))
-            item = base_str_sub(item, 2, item.len - 2);
-        if (base_str_eq(item, want))
-            return true;
-    }
-    return false;
-}
-
-static bool
-not_modified(struct gw_http_req *r, const struct stat *st, const char *etag)
-{
-    const char *inm = gw_http_req_header(r, "If-None-Match");
-    const char *ims;
-    time_t since;
-
-    if (inm != NULL)
-        return etag_matches(inm, etag); /* If-Modified-Since is then ignored */
-    ims = gw_http_req_header(r, "If-Modified-Since");
-    return ims != NULL && parse_http_date(ims, &since) && st->st_mtime <= since;
-}
-
 static bool
 set_cache_headers(struct gw_http_req *r, const struct gw_http_static *s, const char *mime,
                   const char *etag, const char *lastmod)
@@ -293,13 +214,13 @@ serve(const struct gw_http_static *s, struct gw_http_req *r, const char *name, i
     snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)st->st_size,
              (unsigned long long)st->st_mtim.tv_sec * 1000000000ull +
                  (unsigned long long)st->st_mtim.tv_nsec);
-    http_date(st->st_mtime, lastmod, sizeof(lastmod));
+    gw_http_date_format(st->st_mtime, lastmod, sizeof(lastmod));
     mime = gw_http_static_mime(name);
     if (!set_cache_headers(r, s, mime, etag, lastmod)) {
         close(fd);
         return;
     }
-    if (not_modified(r, st, etag)) {
+    if (gw_http_not_modified(r, etag, st->st_mtime)) {
         close(fd);
         if (gw_http_respond_empty(r, 304) != BASE_OK)
             return;

@@ -1,9 +1,11 @@
 /* The request headers the gateway reads: Accept/_format, Content-Type,
- * Prefer, X-Purpose-Of-Use, Authorization, Access-Control-Request-Headers; own seeds in
+ * Prefer, X-Purpose-Of-Use, Authorization, Access-Control-Request-Headers,
+ * If-None-Match and HTTP dates; own seeds in
  * test/fuzz/corpus/http_headers.  seeds: */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "gateway/http/gw_http_parse.h"
 
@@ -74,6 +76,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (gw_http_cors_request_headers(cstr, allow, sizeof(allow), NULL) == BASE_OK &&
                 (strlen(allow) >= sizeof(allow) || strlen(allow) > 2 * size + 2))
                 __builtin_trap();
+        }
+        /* conditional GET: a date that parses formats back to itself; a
+         * list naming "*" matches any tag */
+        {
+            time_t t;
+            char back[64];
+
+            if (gw_http_date_parse(cstr, &t)) {
+                gw_http_date_format(t, back, sizeof(back));
+                if (!gw_http_date_parse(back, &t))
+                    __builtin_trap();
+            }
+            if (strcmp(cstr, "*") == 0 && !gw_http_etag_matches(cstr, "W/\"1\""))
+                __builtin_trap();
+            (void)gw_http_etag_matches(cstr, cstr);
         }
     }
     return 0;

@@ -1011,6 +1011,7 @@ START_TEST(read_vread_xml)
     char *pid = busy_patient();
     char path[256];
     char etag[64];
+    char lastmod[64];
     struct tu_http_resp r = {0};
     json_t *p;
     json_t *xml_tree = NULL;
@@ -1021,7 +1022,38 @@ START_TEST(read_vread_xml)
     ck_assert_int_eq(strncmp(etag, "W/\"", 3), 0);
     ck_assert_int_eq(fhir_json_parse(r.body, r.body_len, NULL, &p, NULL), BASE_OK);
     ait_assert_valid(p, "Patient");
+    ck_assert_ptr_nonnull(tu_http_header(&r, "Last-Modified", lastmod, sizeof(lastmod)));
     tu_http_resp_free(&r);
+    /* conditional read (R4 http.html#cread, RFC 9110 13.1): the version the
+     * client holds is a 304 without a body; another version, or an older
+     * date, the resource */
+    {
+        static const struct {
+            const char *header;
+            const char *value; /* NULL: the ETag (If-None-Match) or Last-Modified */
+            long status;
+        } cr[] = {{"If-None-Match", NULL, 304},
+                  {"If-None-Match", "W/\"999\", *", 304},
+                  {"If-None-Match", "W/\"999\"", 200},
+                  {"If-Modified-Since", NULL, 304},
+                  {"If-Modified-Since", "Sat, 01 Jan 2000 00:00:00 GMT", 200},
+                  {"If-Modified-Since", "yesterday", 200}};
+
+        for (size_t i = 0; i < sizeof(cr) / sizeof(cr[0]); i++) {
+            const char *v = cr[i].value != NULL                     ? cr[i].value
+                            : strstr(cr[i].header, "Since") != NULL ? lastmod
+                                                                    : etag;
+            char h[160];
+
+            snprintf(h, sizeof(h), "%s: %s", cr[i].header, v);
+            memset(&r, 0, sizeof(r));
+            ck_assert_msg(as_gateway("GET", path, h, NULL, &r) == cr[i].status, "%s: %ld", h,
+                          r.status);
+            if (cr[i].status == 304)
+                ck_assert_uint_eq(r.body_len, 0);
+            tu_http_resp_free(&r);
+        }
+    }
     /* vread of version 1 */
     snprintf(path, sizeof(path), "/fhir/Patient/%s/_history/1", pid);
     memset(&r, 0, sizeof(r));

@@ -83,6 +83,12 @@ START_TEST(negotiation)
     ck_assert_int_eq(neg("text/xml", NULL, false, &f), BASE_E_INVALID);
     ck_assert_str_eq(E.where, "_format");
     ck_assert_int_eq(neg("ttl", NULL, true, &f), BASE_E_INVALID);
+    /* the DSTU2 types, as Accept takes them; unencoded '+' as a space */
+    ck_assert_int_eq(neg("application/json fhir", "application/fhir+xml", true, &f), BASE_OK);
+    ck_assert_int_eq(f, GW_HTTP_FORMAT_JSON);
+    ck_assert_int_eq(neg("application/xml+fhir", NULL, true, &f), BASE_OK);
+    ck_assert_int_eq(f, GW_HTTP_FORMAT_XML);
+    ck_assert_int_eq(neg("application/fhir+turtle", NULL, true, &f), BASE_E_INVALID);
 }
 END_TEST
 
@@ -281,6 +287,51 @@ START_TEST(cors_request_headers)
 }
 END_TEST
 
+/* Conditional GET (RFC 9110 13.1.2, 13.1.3): IMF-fixdate both ways, and
+ * If-None-Match by weak comparison. */
+START_TEST(conditional_get)
+{
+    static const struct {
+        const char *inm;
+        const char *etag;
+        bool match;
+    } tags[] = {
+        {"W/\"1\"", "W/\"1\"", true},
+        {"\"1\"", "W/\"1\"", true},
+        {"W/\"2\", W/\"1\"", "W/\"1\"", true},
+        {"W/\"2\"", "W/\"1\"", false},
+        {"*", "W/\"7\"", true},
+        {"\"1\"", "\"10\"", false},
+        {"", "\"1\"", false},
+        {" ,  ,", "\"1\"", false},
+        {"W/\"1", "W/\"1\"", false},
+    };
+    static const char *const bad_dates[] = {
+        "Sunday, 06-Nov-94 08:49:37 GMT", /* RFC 850: ignored, not guessed */
+        "Sun Nov  6 08:49:37 1994",       /* asctime */
+        "Sun, 06 Nov 1994 08:49:37 GMT x",
+        "Sun, 06 Foo 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1969 08:49:37 GMT",
+        "Sun, 06 Nov 1994 25:49:37 GMT",
+        "",
+    };
+    char out[40];
+    time_t t;
+
+    for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+        ck_assert_msg(gw_http_etag_matches(tags[i].inm, tags[i].etag) == tags[i].match, "case %zu",
+                      i);
+    ck_assert(gw_http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT", &t));
+    ck_assert_int_eq((long long)t, 784111777LL);
+    gw_http_date_format(t, out, sizeof(out));
+    ck_assert_str_eq(out, "Sun, 06 Nov 1994 08:49:37 GMT");
+    gw_http_date_format((time_t)1795910400, out, sizeof(out));
+    ck_assert_str_eq(out, "Sun, 29 Nov 2026 00:00:00 GMT");
+    for (size_t i = 0; i < sizeof(bad_dates) / sizeof(bad_dates[0]); i++)
+        ck_assert_msg(!gw_http_date_parse(bad_dates[i], &t), "%s", bad_dates[i]);
+}
+END_TEST
+
 Suite *gw_http_headers_suite(void)
 {
     Suite *s = suite_create("gw_http_headers");
@@ -294,6 +345,7 @@ Suite *gw_http_headers_suite(void)
     tcase_add_test(tc, authorization_framing);
     tcase_add_test(tc, error_status_table);
     tcase_add_test(tc, cors_request_headers);
+    tcase_add_test(tc, conditional_get);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -85,9 +85,10 @@ search_revincludes(const char *type)
 static json_t *
 resource(const struct adapter_config *cfg, const char *type, bool search)
 {
-    json_t *r =
-        json_pack("{s:s, s:o, s:s, s:b, s:b}", "type", type, "interaction", interactions(search),
-                  "versioning", "versioned", "readHistory", true, "updateCreate", false);
+    /* reads answer If-None-Match and If-Modified-Since (read.c) */
+    json_t *r = json_pack("{s:s, s:o, s:s, s:b, s:b, s:s}", "type", type, "interaction",
+                          interactions(search), "versioning", "versioned", "readHistory", true,
+                          "updateCreate", false, "conditionalRead", "full-support");
 
     if (r == NULL || !search)
         return r;

@@ -1104,6 +1104,8 @@ START_TEST(metadata_health_metrics_report)
     {
         const char *type = json_string_value(json_object_get(sys, "type"));
 
+        /* reads answer conditional requests (read_vread_xml) */
+        ck_assert_str_eq(tu_json_str(sys, "conditionalRead"), "full-support");
         if (strcmp(type, "Observation") == 0)
             ck_assert(
                 ait_json_has(json_object_get(sys, "searchInclude"), "\"Observation:patient\""));

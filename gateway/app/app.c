@@ -309,6 +309,7 @@ bg_main(void *arg)
     const struct gw_config *cfg = app->cfg;
     int64_t next_probe = 0;
     int64_t next_pull = 0;
+    int64_t next_purge = 0;
     int64_t next_refresh = mono_ms() + REFRESH_MS;
 
     do {
@@ -327,6 +328,10 @@ bg_main(void *arg)
         if (cfg->mpi_pull && now >= next_pull) {
             gw_app_pull_round(app);
             next_pull = mono_ms() + cfg->mpi_pull_interval_ms;
+        }
+        if (now >= next_purge) {
+            gw_app_purge_round(app);
+            next_purge = mono_ms() + cfg->purge_interval_s * 1000;
         }
     } while (!bg_wait(app, 100));
     return NULL;

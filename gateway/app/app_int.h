@@ -262,6 +262,9 @@ void gw_app_fed_stop(struct gw_app *app);
 void gw_app_probe_round(struct gw_app *app);
 /* One round of identity pulls from every active member (blocks). */
 void gw_app_pull_round(struct gw_app *app);
+/* Delete expired authorization codes, assertion ids and sign-in throttle
+ * rows (purge.c; blocks on one pooled connection). */
+void gw_app_purge_round(struct gw_app *app);
 /* Queue fn(ctx) on a worker thread (never blocks); false when stopping. */
 bool gw_app_work(struct gw_app *app, void (*fn)(void *ctx), void *ctx);
 /* Submit a job and wait for its answer (background thread only). */

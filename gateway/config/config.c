@@ -316,6 +316,7 @@ read_auth(const struct base_conf *conf, struct base_arena *a, struct gw_config *
     TRY(get_secs(s, "lockout_window", 1, 86400, 900, &c->lockout_window_s, err));
     TRY(get_secs(s, "lockout_duration", 1, 86400, 900, &v, err));
     c->lockout_duration_s = v;
+    TRY(get_secs(s, "purge_interval", 1, 86400, 600, &c->purge_interval_s, err));
     return BASE_OK;
 }
 

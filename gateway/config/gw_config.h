@@ -80,6 +80,7 @@ struct gw_config {
     unsigned lockout_addr_failures;
     int64_t lockout_window_s;
     int64_t lockout_duration_s;
+    int64_t purge_interval_s; /* expired codes, assertion ids, throttle rows */
 
     /* [federation] */
     const char *fed_ca;          /* region CA PEM (members' server certificates) */

@@ -50,6 +50,7 @@ static const struct base_conf_key auth_keys[] = {
     {"lockout_address_failures", BASE_CONF_INT, 0},
     {"lockout_window", BASE_CONF_DURATION, 0},
     {"lockout_duration", BASE_CONF_DURATION, 0},
+    {"purge_interval", BASE_CONF_DURATION, 0},
 };
 
 static const struct base_conf_key fed_keys[] = {

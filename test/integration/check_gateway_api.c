@@ -2008,6 +2008,53 @@ START_TEST(member_cli)
 }
 END_TEST
 
+/* The background thread deletes what no longer protects anything:
+ * expired authorization codes and assertion ids, throttle rows whose
+ * window and lock have ended (purge_interval = 1s here); live rows stay. */
+START_TEST(expired_sign_in_rows_are_purged)
+{
+    static const char *const seed[] = {
+        "INSERT INTO auth.codes (code_hash, client_id, redirect_uri, code_challenge, username, "
+        " scope, expires_at) VALUES "
+        "(repeat('a', 43), 'app', 'https://app.example/cb', repeat('c', 43), 'dr.a', 'openid', "
+        " now() - interval '1 minute'), "
+        "(repeat('b', 43), 'app', 'https://app.example/cb', repeat('c', 43), 'dr.a', 'openid', "
+        " now() + interval '1 hour')",
+        "INSERT INTO auth.jti_seen (issuer, jti, expires_at) VALUES "
+        "('purge-test', 'old', now() - interval '1 minute'), "
+        "('purge-test', 'live', now() + interval '1 hour')",
+        "INSERT INTO auth.login_throttle (kind, key, failures, window_start, locked_until) VALUES "
+        "('user', 'purge-test-old', 3, now() - interval '1 day', now() - interval '1 hour'), "
+        "('user', 'purge-test-locked', 9, now() - interval '1 day', now() + interval '1 hour'), "
+        "('user', 'purge-test-live', 1, now(), NULL)",
+        "DELETE FROM auth.codes WHERE code_hash = repeat('b', 43)",
+        "DELETE FROM auth.jti_seen WHERE issuer = 'purge-test'",
+        "DELETE FROM auth.login_throttle WHERE key LIKE 'purge-test-%'"};
+    static const char left[] =
+        "SELECT (SELECT count(*) FROM auth.codes WHERE code_hash IN (repeat('a', 43), "
+        " repeat('b', 43))) + (SELECT count(*) FROM auth.jti_seen WHERE issuer = 'purge-test') "
+        " + (SELECT count(*) FROM auth.login_throttle WHERE key LIKE 'purge-test-%')";
+    long long until = pt_now_ms() + 10000;
+    long n;
+
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(pt_sql(G.db, seed[i], NULL), 0);
+    ck_assert_int_eq(git_count(&G, left), 7);
+    while ((n = git_count(&G, left)) > 4 && pt_now_ms() < until)
+        usleep(100 * 1000);
+    ck_assert_int_eq(n, 4);
+    ck_assert_int_eq(git_count(&G, "SELECT count(*) FROM auth.codes WHERE code_hash = "
+                                   "repeat('b', 43)"),
+                     1);
+    ck_assert_int_eq(git_count(&G, "SELECT count(*) FROM auth.jti_seen WHERE jti = 'live'"), 1);
+    ck_assert_int_eq(git_count(&G, "SELECT count(*) FROM auth.login_throttle WHERE key IN "
+                                   "('purge-test-locked', 'purge-test-live')"),
+                     2);
+    for (int i = 3; i < 6; i++)
+        ck_assert_int_eq(pt_sql(G.db, seed[i], NULL), 0);
+}
+END_TEST
+
 /* -------------------------------------------------------- hostile -- */
 
 /* No database text in an answer.  A searchset's self link states the
@@ -2167,6 +2214,7 @@ gateway_api_suite(void)
     tcase_add_test(tc, everything_gathers_every_member);
     tcase_add_test(tc, paging_follows_the_next_link);
     tcase_add_test(tc, pdqm_pages_follow_next_links);
+    tcase_add_test(tc, expired_sign_in_rows_are_purged);
     tcase_add_test(tc, pdqm_and_pixm);
     tcase_add_test(tc, a_patient_sees_their_record_and_who_looked);
     tcase_add_test(tc, regulator_searches_reports_and_verifies);

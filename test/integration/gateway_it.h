@@ -549,7 +549,7 @@ git_write_conf(struct git_gw *g, const struct git_member *ms, size_t n, const ch
             "client_auth = optional\nmax_body = 64K\nthreads = 2\n"
             "[database]\nurl = env:GIT_DB_URL\npool_size = 8\nmigrate = auto\n"
             "[audit]\nsigning_key = %s\nwriters = 2\nappend_timeout = 3s\n"
-            "[auth]\nsigning_key = %s\npassword_grant = true\n"
+            "[auth]\nsigning_key = %s\npassword_grant = true\npurge_interval = 1s\n"
             "[registry]\nprobe_interval = 300ms\nprobe_timeout = 1s\nauto_approve = false\n"
             "[mpi]\npull_interval = 300ms\n"
             "[portal]\nroot = %s\n"

@@ -115,6 +115,7 @@ struct adapter_config {
     unsigned drop_poll_ms;   /* drop folders: scan interval */
     unsigned drop_settle_ms; /* a file must keep its size this long before it is taken */
     size_t max_document;     /* bytes of one CDA document / dropped file */
+    int64_t ledger_retention_s; /* ingest ledger rows older are deleted; 0: kept */
 
     /* [hl7v2] */
     struct hl7v2_parse_opts parse;

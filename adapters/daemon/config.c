@@ -53,7 +53,7 @@ static const struct base_conf_key mllp_keys[] = {
 static const struct base_conf_key ingest_keys[] = {
     {"queue_max", BASE_CONF_INT, 0},          {"clients", BASE_CONF_LIST, BASE_CONF_REPEAT},
     {"poll_interval", BASE_CONF_DURATION, 0}, {"settle_time", BASE_CONF_DURATION, 0},
-    {"max_document", BASE_CONF_SIZE, 0},
+    {"max_document", BASE_CONF_SIZE, 0},      {"ledger_retention", BASE_CONF_DURATION, 0},
 };
 
 static const struct base_conf_key hl7v2_keys[] = {

@@ -90,6 +90,7 @@ adapter__read_ingest(const struct base_conf *c, struct adapter_config *cfg, stru
 {
     const struct base_conf_section *s = base_conf_section(c, "ingest");
     uint64_t doc = 0;
+    uint64_t ret_ms = 0;
 
     TRY(read_count(s, "queue_max", 1, 1000000, BASE_LIMIT_ADAPTER_QUEUE_MAX, &cfg->queue_max, err));
     TRY(adapter__read_identities(s, "clients", a, &cfg->ingest_clients, &cfg->n_ingest_clients,
@@ -101,6 +102,13 @@ adapter__read_ingest(const struct base_conf *c, struct adapter_config *cfg, stru
     TRY(base_conf_size(s, "max_document", 1024, BASE_LIMIT_ADAPTER_MAX_FILE,
                        BASE_LIMIT_ADAPTER_MAX_DOCUMENT, &doc, err));
     cfg->max_document = (size_t)doc;
+    /* resends come within hours; a quarter keeps every one a sender makes
+     * and bounds the table (0: keep every row) */
+    TRY(base_conf_duration_ms(s, "ledger_retention", 0, UINT64_C(3650) * 86400 * 1000,
+                              UINT64_C(90) * 86400 * 1000, &ret_ms, err));
+    cfg->ledger_retention_s = (int64_t)(ret_ms / 1000);
+    if (ret_ms > 0 && cfg->ledger_retention_s == 0)
+        cfg->ledger_retention_s = 1;
     return BASE_OK;
 }
 

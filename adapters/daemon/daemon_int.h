@@ -156,6 +156,9 @@ int adapter__dropdir_start(struct adapter_daemon *d, struct base_err *err);
 void adapter__dropdir_stop(struct adapter_daemon *d);
 int adapter__pacs_start(struct adapter_daemon *d, struct base_err *err);
 void adapter__pacs_stop(struct adapter_daemon *d);
+/* [ingest] ledger_retention: trims the ingest ledger (retention.c). */
+int adapter__retention_start(struct adapter_daemon *d, struct base_err *err);
+void adapter__retention_stop(struct adapter_daemon *d);
 /* The table of studies served live (study id -> local Patient id), in the
  * daemon's arena; only when the PACS is asked live. */
 int adapter__pacs_seen_new(struct adapter_daemon *d, struct base_err *err);
@@ -202,6 +205,7 @@ struct adapter_daemon {
     struct adapter_worker pacs_sync;
     struct adapter_pacs_seen *pacs_seen; /* NULL unless [pacs] mode live or both */
     struct adapter_worker reg;
+    struct adapter_worker retention; /* ingest ledger trimming (retention.c) */
 };
 
 #endif /* ADAPTERS_DAEMON_DAEMON_INT_H */

@@ -139,6 +139,13 @@ struct adapter_store_row {
     size_t len;
 };
 
+/* Ingest ledger retention: delete at most `batch` rows received before
+ * `before` (Unix seconds); *deleted says how many (fewer than `batch`: none
+ * older is left).  A message resent after its row is gone is applied again,
+ * which changes nothing (every entry is a conditional update). */
+BASE_MUST_CHECK int adapter_store_ledger_purge(PGconn *c, int64_t before, size_t batch,
+                                               size_t *deleted, struct base_err *err);
+
 /* Current version.  BASE_E_NOTFOUND (issue "not-found") when there is no
  * such resource, and also when it is deleted, with err->issue_code
  * "deleted" (the facade answers 410 Gone) and out filled without json. */

@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ROW_COLUMNS "r.pk, r.res_type, r.id, r.version, r.last_updated, r.deleted, r.content::text"
@@ -142,5 +143,31 @@ adapter_store_changed_since(PGconn *c, struct base_arena *a, const char *type, i
     page->n_rows = st.n_rows;
     if (st.n_rows == limit)
         page->next_cursor = base_arena_sprintf(a, "%" PRId64, f.last);
+    return BASE_OK;
+}
+
+/* ---- ledger retention --------------------------------------------------------------------- */
+
+int
+adapter_store_ledger_purge(PGconn *c, int64_t before, size_t batch, size_t *deleted,
+                           struct base_err *err)
+{
+    char t[24];
+    char n[24];
+    const char *p[2] = {t, n};
+    PGresult *r;
+
+    *deleted = 0;
+    snprintf(t, sizeof(t), "%" PRId64, before);
+    snprintf(n, sizeof(n), "%zu", batch);
+    /* a bounded batch per statement: a long-idle ledger is trimmed in
+     * short transactions that never hold up the committer */
+    TRY(st_exec(c,
+                "DELETE FROM store.ingest_ledger WHERE ctid = ANY (ARRAY(SELECT ctid FROM "
+                "store.ingest_ledger WHERE received_at < to_timestamp($1::bigint) LIMIT "
+                "$2::integer))",
+                2, p, PGRES_COMMAND_OK, "trim the ingest ledger", &r, err));
+    *deleted = (size_t)strtoull(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
     return BASE_OK;
 }

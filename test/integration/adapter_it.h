@@ -105,10 +105,11 @@ ait_pki_make(struct ait_pki *k, const char *name)
 
 /*
  * A fresh test: certificates, a database, a config with [adapter], [http],
- * [database], [mllp], [ingest] and `extra` (more sections, or "").
+ * [database], [mllp], [ingest] (with `ingest_more` lines) and `extra` (more
+ * sections, or "").
  */
 static AIT_UNUSED void
-ait_init(struct ait *t, const char *name, const char *extra)
+ait_init_ingest(struct ait *t, const char *name, const char *ingest_more, const char *extra)
 {
     FILE *f;
     char *db;
@@ -138,11 +139,17 @@ ait_init(struct ait *t, const char *name, const char *extra)
             "[database]\nurl = env:AIT_DB_URL\n\n"
             "[mllp]\nlisten = 127.0.0.1:%u\nidle_timeout = 2s\nframe_timeout = 2s\n"
             "max_frame = 1M\n\n"
-            "[ingest]\nclients = his-a\npoll_interval = 200ms\nsettle_time = 300ms\n\n"
+            "[ingest]\nclients = his-a\npoll_interval = 200ms\nsettle_time = 300ms\n%s\n"
             "[hl7v2]\nsystem_base = https://hosp-a.example/sid\n\n%s",
             t->dir, t->base, t->https, t->pki.p.server_cert, t->pki.p.server_key, t->pki.p.ca,
-            t->mllp, extra);
+            t->mllp, ingest_more, extra);
     fclose(f);
+}
+
+static AIT_UNUSED void
+ait_init(struct ait *t, const char *name, const char *extra)
+{
+    ait_init_ingest(t, name, "", extra);
 }
 
 /* The end of the adapter's log on stderr (to explain a failure). */

@@ -431,6 +431,56 @@ START_TEST(big_csv_drop_in_bounded_memory)
 }
 END_TEST
 
+/* ------------------------------------------------------ ledger retention -- */
+
+static void
+setup_retention(void)
+{
+    ait_init_ingest(&T, "ait-retention", "ledger_retention = 2s\n", "");
+    ait_start(&T);
+}
+
+static long
+push(const char *msg, const char *want)
+{
+    struct tu_http_resp r = {0};
+    long st = ait_http(&T, AIT_HIS, "POST", "/ingest/hl7v2", msg, strlen(msg), &r);
+
+    ck_assert_msg(r.body != NULL && strstr(r.body, want) != NULL, "%ld %s", st, r.body);
+    tu_http_resp_free(&r);
+    return st;
+}
+
+/* Ledger rows older than [ingest] ledger_retention are deleted; a resend
+ * after its row is gone is applied again and changes nothing. */
+START_TEST(ledger_rows_expire)
+{
+    static const char msg[] =
+        "MSH|^~\\&|HIS|HOSP-A|FHIRGATE|HOSP-A|20261128101500||ADT^A04^ADT_A01|KEEP1|P|2.5.1\r"
+        "EVN|A04|20261128101500\rPID|1||KEEP-1^^^HOSP-A^MR||Keep^One||19800101|F\r";
+    long long until = pt_now_ms() + 15000;
+
+    ck_assert_int_eq(push(msg, "MSA|AA|KEEP1"), 200);
+    ck_assert_int_eq(pt_sql(T.db,
+                            "INSERT INTO store.ingest_ledger (source, message_id, received_at, "
+                            "status) VALUES ('OLD|SENDER', 'OLD1', now() - interval '1 day', 200)",
+                            NULL),
+                     0);
+    ck_assert_int_eq(ait_count(&T, "SELECT count(*) FROM store.ingest_ledger"), 2);
+    while (ait_count(&T, "SELECT count(*) FROM store.ingest_ledger") > 0 && pt_now_ms() < until)
+        usleep(200 * 1000);
+    ck_assert_int_eq(ait_count(&T, "SELECT count(*) FROM store.ingest_ledger"), 0);
+    ck_assert_int_eq(ait_count(&T, "SELECT count(*) FROM store.resource WHERE res_type = "
+                                   "'Patient'"),
+                     1);
+    /* the resend: AA again, the same one Patient in the same version */
+    ck_assert_int_eq(push(msg, "MSA|AA|KEEP1"), 200);
+    ck_assert_int_eq(ait_count(&T, "SELECT count(*) FROM store.resource WHERE res_type = "
+                                   "'Patient' AND version = 1"),
+                     1);
+}
+END_TEST
+
 Suite *
 adapter_ingest_suite(void)
 {
@@ -445,6 +495,11 @@ adapter_ingest_suite(void)
     tcase_add_test(tc, hl7v2_posted);
     tcase_add_test(tc, drop_folders);
     tcase_add_test(tc, big_csv_drop_in_bounded_memory);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("retention");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup_retention, teardown);
+    tcase_add_test(tc, ledger_rows_expire);
     suite_add_tcase(s, tc);
     return s;
 }

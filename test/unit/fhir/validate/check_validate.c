@@ -286,6 +286,13 @@ static const struct bad bad_cases[] = {
      "\"dosageInstruction\":[{\"doseAndRate\":[{\"doseQuantity\":{\"value\":1,"
      "\"comparator\":\"<\"}}]}]}",
      NULL, NULL}, /* R4 types the element Quantity (SimpleQuantity is a profile): valid */
+    /* header-level adjudication reuses ClaimResponse.item.adjudication (contentReference),
+     * whose category is required */
+    {"{\"resourceType\":\"ClaimResponse\",\"status\":\"active\",\"type\":{\"text\":\"t\"},"
+     "\"use\":\"claim\",\"patient\":{\"display\":\"p\"},\"created\":\"2014\","
+     "\"insurer\":{\"display\":\"i\"},\"outcome\":\"complete\","
+     "\"adjudication\":[{\"amount\":{\"value\":1,\"currency\":\"USD\"}}]}",
+     "required", "ClaimResponse.adjudication[0].category"},
 };
 
 START_TEST(bad_case)
@@ -354,6 +361,20 @@ static const char *const good_cases[] = {
     "{\"resourceType\":\"Binary\",\"contentType\":\"application/pdf\",\"data\":\"JVBERi0=\"}",
     "{\"resourceType\":\"Task\",\"status\":\"draft\",\"intent\":\"order\","
     "\"businessStatus\":{\"text\":\"x\"}}",
+    /* resource-level elements defined by contentReference (the flattened package lacks them) */
+    "{\"resourceType\":\"ClaimResponse\",\"status\":\"active\",\"type\":{\"text\":\"t\"},"
+    "\"use\":\"claim\",\"patient\":{\"display\":\"p\"},\"created\":\"2014-08-16\","
+    "\"insurer\":{\"display\":\"i\"},\"outcome\":\"complete\",\"adjudication\":[{"
+    "\"category\":{\"text\":\"eligible\"},\"amount\":{\"value\":100.47,\"currency\":\"USD\"}}]}",
+    "{\"resourceType\":\"ExplanationOfBenefit\",\"status\":\"active\",\"type\":{\"text\":\"t\"},"
+    "\"use\":\"claim\",\"patient\":{\"display\":\"p\"},\"created\":\"2014\","
+    "\"insurer\":{\"display\":\"i\"},\"provider\":{\"display\":\"v\"},\"outcome\":"
+    "\"complete\",\"insurance\":[{\"focal\":true,\"coverage\":{\"display\":\"c\"}}],"
+    "\"adjudication\":[{\"category\":{\"text\":\"a\"},\"value\":0.5}]}",
+    "{\"resourceType\":\"Invoice\",\"status\":\"issued\",\"totalPriceComponent\":[{\"type\":"
+    "\"base\",\"amount\":{\"value\":10,\"currency\":\"EUR\"}}]}",
+    "{\"resourceType\":\"SubstanceSpecification\",\"molecularWeight\":[{\"amount\":"
+    "{\"value\":180.16}}]}",
 };
 
 START_TEST(good_case)

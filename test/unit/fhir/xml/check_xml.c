@@ -367,6 +367,24 @@ START_TEST(cardinality_and_order)
     expect_invalid("<Patient " NS "><name/><telecom/><name/></Patient>", "Patient.name",
                    "must be adjacent",
                    "{\"resourceType\":\"Patient\",\"name\":[{},{}],\"telecom\":[{}]}");
+    /* ClaimResponse.adjudication (a contentReference to item.adjudication) sits between
+     * addItem and total (R4 fhir-single.xsd) */
+    expect_json("<ClaimResponse " NS "><outcome value=\"complete\"/><addItem>"
+                "<productOrService><text value=\"s\"/></productOrService></addItem>"
+                "<adjudication><category><text value=\"eligible\"/></category><amount>"
+                "<value value=\"100.47\"/><currency value=\"USD\"/></amount></adjudication>"
+                "<total><category><text value=\"submitted\"/></category><amount>"
+                "<value value=\"135.57\"/></amount></total></ClaimResponse>",
+                "{\"resourceType\":\"ClaimResponse\",\"outcome\":\"complete\",\"addItem\":[{"
+                "\"productOrService\":{\"text\":\"s\"}}],\"adjudication\":[{\"category\":{"
+                "\"text\":\"eligible\"},\"amount\":{\"value\":100.47,\"currency\":\"USD\"}}],"
+                "\"total\":[{\"category\":{\"text\":\"submitted\"},\"amount\":{\"value\":"
+                "135.57}}]}");
+    expect_invalid("<Invoice " NS "><totalNet><value value=\"1\"/></totalNet>"
+                   "<totalPriceComponent><type value=\"base\"/></totalPriceComponent></Invoice>",
+                   "Invoice.totalPriceComponent", "out of order",
+                   "{\"resourceType\":\"Invoice\",\"totalNet\":{\"value\":1},"
+                   "\"totalPriceComponent\":[{\"type\":\"base\"}]}");
 }
 END_TEST
 

@@ -235,6 +235,12 @@ static const struct bad bad_cases[] = {
      "Patient.managingOrganization.reference"},
     {P("\"managingOrganization\":{\"reference\":\"urn:uuid:123\"}"), "value",
      "Patient.managingOrganization.reference"},
+    {P("\"managingOrganization\":{\"reference\":\"urn:uuid:c757873d-ec9a-4326-a141-"
+       "556f4323952g\"}"),
+     "value", "Patient.managingOrganization.reference"},
+    {P("\"managingOrganization\":{\"reference\":\"urn:uuid:c757873d_ec9a-4326-a141-"
+       "556f43239520\"}"),
+     "value", "Patient.managingOrganization.reference"},
     {P("\"managingOrganization\":{\"reference\":\"urn:oid:1.2.x\"}"), "value",
      "Patient.managingOrganization.reference"},
     {P("\"managingOrganization\":{\"reference\":\"#org1\"}"), "invariant",
@@ -341,6 +347,8 @@ static const char *const good_cases[] = {
     P("\"managingOrganization\":{\"reference\":\"Organization/1/_history/2\"}"),
     P("\"managingOrganization\":{\"reference\":\"http://example.org/fhir/Organization/1\"}"),
     P("\"managingOrganization\":{\"reference\":\"urn:uuid:c757873d-ec9a-4326-a141-556f43239520\"}"),
+    /* RFC 4122: hex digits are case-insensitive on input (Reference.reference is a string) */
+    P("\"managingOrganization\":{\"reference\":\"urn:uuid:C757873D-EC9A-4326-A141-556F43239520\"}"),
     P("\"managingOrganization\":{\"reference\":\"urn:oid:1.2.3\"}"),
     P("\"managingOrganization\":{\"identifier\":{\"value\":\"x\"}}"),
     O("\"valueQuantity\":{\"value\":1.50,\"unit\":\"mmHg\",\"system\":\"http://"
@@ -726,7 +734,8 @@ START_TEST(validate_a_fragment)
 }
 END_TEST
 
-Suite *fhir_validate_suite(void)
+Suite *
+fhir_validate_suite(void)
 {
     Suite *s = suite_create("fhir_validate");
     TCase *tc = tcase_create("core");

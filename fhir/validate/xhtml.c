@@ -317,6 +317,23 @@ has_doctype(const char *s, size_t len)
     return false;
 }
 
+/* Feed libxml2 in pieces: without XML_PARSE_HUGE, libxml2 2.9 halts a push
+ * parser holding more than XML_MAX_LOOKUP_LIMIT (10,000,000) bytes ("Huge
+ * input lookup"), which a narrative fed whole over 10 MB does once parsed. */
+static void
+push_all(xmlParserCtxtPtr ctxt, const char *text, size_t len)
+{
+    enum { PIECE = 64 * 1024 };
+    size_t off = 0;
+
+    do {
+        size_t n = len - off < PIECE ? len - off : PIECE;
+
+        (void)xmlParseChunk(ctxt, text + off, (int)n, off + n == len);
+        off += n;
+    } while (off < len && ctxt->wellFormed && ctxt->instate != XML_PARSER_EOF);
+}
+
 /* The libxml2 checker: the reference, and the verdict on everything the
  * purpose-built checker (xhtml_fast.c) does not settle. */
 static enum fhir_xhtml_fault
@@ -349,7 +366,7 @@ libxml2_check(const char *text, size_t len)
     ctxt->_private = &st;
     ctxt->userData = ctxt;
     st.ctxt = ctxt;
-    (void)xmlParseChunk(ctxt, text, (int)len, 1);
+    push_all(ctxt, text, len);
     if (st.fault == FHIR_XHTML_OK && !ctxt->wellFormed)
         st.fault = FHIR_XHTML_NOT_WELL_FORMED;
     if (st.fault == FHIR_XHTML_OK && !st.has_content)

@@ -532,6 +532,56 @@ START_TEST(limits_depth_and_elements)
 }
 END_TEST
 
+/* A Bundle of `entries` one-line entries, each "<entry>...</entry>\n";
+ * `tail` ends the document. */
+static char *
+big_bundle(size_t entries, const char *tail, size_t *out_len)
+{
+    static const char entry[] = "<entry><resource><Basic><code><text value=\"a basic resource with "
+                                "some text to make the entry longer\"/></code></Basic></resource>"
+                                "</entry>\n";
+    size_t cap = entries * sizeof(entry) + 256;
+    char *s = malloc(cap);
+    size_t n = (size_t)snprintf(s, cap, "<Bundle " NS ">\n<type value=\"collection\"/>\n");
+
+    for (size_t i = 0; i < entries; i++) {
+        memcpy(s + n, entry, sizeof(entry) - 1);
+        n += sizeof(entry) - 1;
+    }
+    n += (size_t)snprintf(s + n, cap - n, "%s", tail);
+    *out_len = n;
+    return s;
+}
+
+START_TEST(documents_over_ten_megabytes)
+{
+    /* libxml2 (no XML_PARSE_HUGE) halts a push parser fed more than 10 MB
+     * at once ("Huge input lookup"): a 13 MB Bundle was "not well-formed" */
+    size_t entries = 100000, len;
+    char *doc = big_bundle(entries, "</Bundle>\n", &len);
+    json_t *got = NULL;
+    struct base_buf b;
+    struct base_err err = {0};
+
+    ck_assert_uint_gt(len, 12u * 1000 * 1000);
+    ck_assert_int_eq(fhir_xml_read(doc, len, NULL, NULL, &got, &err), BASE_OK);
+    ck_assert_uint_eq(json_array_size(json_object_get(got, "entry")), entries);
+    base_buf_init(&b, 0);
+    ck_assert_int_eq(fhir_xml_write(got, FHIR_XML_PRETTY, &b, &err), BASE_OK);
+    json_decref(got);
+    got = NULL;
+    ck_assert_int_eq(fhir_xml_read(b.data, b.len, NULL, NULL, &got, &err), BASE_OK);
+    ck_assert_uint_eq(json_array_size(json_object_get(got, "entry")), entries);
+    json_decref(got);
+    base_buf_fini(&b);
+    free(doc);
+    /* an error past the first pieces is still located by line */
+    doc = big_bundle(entries, "<entry></Bundle>\n", &len);
+    expect_fail_lim(doc, len, NULL, BASE_E_PARSE, "structure", "line 100003, column 17", NULL);
+    free(doc);
+}
+END_TEST
+
 START_TEST(limits_attributes)
 {
     size_t n = 60000;
@@ -870,6 +920,7 @@ fhir_xml_suite(void)
     tcase_add_test(tc, encoding_and_bytes);
     tcase_add_test(tc, limits_depth_and_elements);
     tcase_add_test(tc, limits_attributes);
+    tcase_add_test(tc, documents_over_ten_megabytes);
     tcase_add_test(tc, issues_are_capped);
     tcase_add_test(tc, sniff);
     tcase_add_test(tc, writer_form);

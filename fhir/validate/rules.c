@@ -35,36 +35,6 @@ scheme_len(const char *s, size_t len)
 }
 
 static bool
-is_hex(char ch)
-{
-    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
-}
-
-/* urn:uuid:8-4-4-4-12 hex digits.  Reference.reference is a string holding
- * a URI, not a `uuid` (whose R4 regex is lower case): RFC 4122 section 3
- * has the hex digits "case insensitive on input", so urn:uuid:A5F9... names
- * the same entry as urn:uuid:a5f9... (and Bundle.entry.fullUrl, a uri,
- * takes either). */
-static bool
-uuid_urn_ok(const char *s, size_t len)
-{
-    static const unsigned char groups[] = {8, 4, 4, 4, 12};
-    const char *p = s + 9;
-
-    if (len != 45)
-        return false;
-    for (size_t g = 0; g < sizeof(groups); g++) {
-        if (g > 0 && *p++ != '-')
-            return false;
-        for (const char *end = p + groups[g]; p < end; p++) {
-            if (!is_hex(*p))
-                return false;
-        }
-    }
-    return true;
-}
-
-static bool
 id_ok(const char *s, size_t len)
 {
     return fhir_validate_primitive(FHIR_PRIM_ID, s, len) == FHIR_PRIM_OK;
@@ -136,8 +106,14 @@ fhir_validate__reference_form(struct base_str s)
         return s.len > 1 ? FHIR_VALIDATE__REF_LOCAL
                          : FHIR_VALIDATE__REF_OK; /* "#": the container */
     if (scheme_len(s.ptr, s.len) > 0) {
+        /* Reference.reference is a string holding a URI, not a `uuid` (whose
+         * R4 regex is lower case): RFC 4122 section 3 has the hex digits
+         * "case insensitive on input", so urn:uuid:A5F9... names the same
+         * entry as urn:uuid:a5f9... (Bundle.entry.fullUrl, a uri, takes
+         * either). */
         if (base_str_starts_with(s, "urn:uuid:"))
-            return uuid_urn_ok(s.ptr, s.len) ? FHIR_VALIDATE__REF_OK : FHIR_VALIDATE__REF_BAD_UUID;
+            return fhir_validate__uuid_urn(s.ptr, s.len, true) ? FHIR_VALIDATE__REF_OK
+                                                               : FHIR_VALIDATE__REF_BAD_UUID;
         if (base_str_starts_with(s, "urn:oid:"))
             return fhir_validate_primitive(FHIR_PRIM_OID, s.ptr, s.len) == FHIR_PRIM_OK
                        ? FHIR_VALIDATE__REF_OK

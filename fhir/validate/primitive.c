@@ -343,29 +343,35 @@ check_oid(const char *s, size_t len)
 }
 
 static bool
-is_lower_hex(char c)
+is_hex(char c, bool any_case)
 {
-    return (cls[(unsigned char)c] & C_HEXL) != 0;
+    return (cls[(unsigned char)c] & C_HEXL) != 0 || (any_case && c >= 'A' && c <= 'F');
+}
+
+bool
+fhir_validate__uuid_urn(const char *s, size_t len, bool any_case)
+{
+    static const unsigned char groups[] = {8, 4, 4, 4, 12};
+    const char *p = s + 9;
+
+    if (len != 45 || memcmp(s, "urn:uuid:", 9) != 0)
+        return false;
+    for (size_t g = 0; g < sizeof(groups); g++) {
+        if (g > 0 && *p++ != '-')
+            return false;
+        for (const char *end = p + groups[g]; p < end; p++) {
+            if (!is_hex(*p, any_case))
+                return false;
+        }
+    }
+    return true;
 }
 
 /* urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12} */
 static enum fhir_prim_fault
 check_uuid(const char *s, size_t len)
 {
-    static const unsigned char groups[] = {8, 4, 4, 4, 12};
-    const char *p = s + 9;
-
-    if (len != 45 || memcmp(s, "urn:uuid:", 9) != 0)
-        return FHIR_PRIM_BAD_FORMAT;
-    for (size_t g = 0; g < sizeof(groups); g++) {
-        if (g > 0 && *p++ != '-')
-            return FHIR_PRIM_BAD_FORMAT;
-        for (const char *end = p + groups[g]; p < end; p++) {
-            if (!is_lower_hex(*p))
-                return FHIR_PRIM_BAD_FORMAT;
-        }
-    }
-    return FHIR_PRIM_OK;
+    return fhir_validate__uuid_urn(s, len, false) ? FHIR_PRIM_OK : FHIR_PRIM_BAD_FORMAT;
 }
 
 /* Byte classes for base64Binary, as bits so that the AND of eight classes

@@ -106,10 +106,14 @@ fhir_validate__reference_form(struct base_str s)
         return s.len > 1 ? FHIR_VALIDATE__REF_LOCAL
                          : FHIR_VALIDATE__REF_OK; /* "#": the container */
     if (scheme_len(s.ptr, s.len) > 0) {
+        /* Reference.reference is a string holding a URI, not a `uuid` (whose
+         * R4 regex is lower case): RFC 4122 section 3 has the hex digits
+         * "case insensitive on input", so urn:uuid:A5F9... names the same
+         * entry as urn:uuid:a5f9... (Bundle.entry.fullUrl, a uri, takes
+         * either). */
         if (base_str_starts_with(s, "urn:uuid:"))
-            return fhir_validate_primitive(FHIR_PRIM_UUID, s.ptr, s.len) == FHIR_PRIM_OK
-                       ? FHIR_VALIDATE__REF_OK
-                       : FHIR_VALIDATE__REF_BAD_UUID;
+            return fhir_validate__uuid_urn(s.ptr, s.len, true) ? FHIR_VALIDATE__REF_OK
+                                                               : FHIR_VALIDATE__REF_BAD_UUID;
         if (base_str_starts_with(s, "urn:oid:"))
             return fhir_validate_primitive(FHIR_PRIM_OID, s.ptr, s.len) == FHIR_PRIM_OK
                        ? FHIR_VALIDATE__REF_OK

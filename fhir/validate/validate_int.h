@@ -141,6 +141,10 @@ bool fhir_validate__xhtml_script_url(const char *value, size_t len);
  * may stop up to 15 bytes short of the first other byte, never past it. */
 size_t fhir_validate__b64_run(const unsigned char *p, size_t len, size_t *spaces);
 
+/* primitive.c: urn:uuid: and 8-4-4-4-12 hex digits, lower case only (the
+ * R4 uuid regex) unless any_case. */
+bool fhir_validate__uuid_urn(const char *s, size_t len, bool any_case);
+
 /* rules.c */
 enum fhir_validate__ref_form {
     FHIR_VALIDATE__REF_OK,          /* Type/id[/_history/v], absolute URL, urn:uuid, urn:oid, "#" */

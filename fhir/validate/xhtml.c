@@ -7,7 +7,8 @@
  * external entities nor entity expansion can be triggered.  Checks:
  *   - well-formed XML whose root is <div> in the XHTML namespace;
  *   - txt-1: only the basic HTML elements and attributes (HTML 4.0 chapters
- *     7-11 except 9.4, 12, images, style attributes) — so no script, head,
+ *     7-11 except 9.4, and 15 — font styles, font, center, rules —, <a>,
+ *     images, style attributes; narrative.html, txt-1) — so no script, head,
  *     body, form, base, link, frames, objects, event handler attributes
  *     (on*) or javascript: URLs;
  *   - txt-2: some non-whitespace content (text or an image).
@@ -26,25 +27,27 @@
 
 /* Sorted, for the reader (lookups go through name_index). */
 static const char *const allowed_elements[] = {
-    "a",  "abbr",    "acronym", "address", "area",   "b",        "bdo", "big",   "blockquote",
-    "br", "caption", "cite",    "code",    "col",    "colgroup", "dd",  "dfn",   "div",
-    "dl", "dt",      "em",      "h1",      "h2",     "h3",       "h4",  "h5",    "h6",
-    "hr", "i",       "img",     "kbd",     "li",     "map",      "ol",  "p",     "pre",
-    "q",  "samp",    "small",   "span",    "strong", "sub",      "sup", "table", "tbody",
-    "td", "tfoot",   "th",      "thead",   "tr",     "tt",       "ul",  "var",
+    "a",          "abbr",   "acronym", "address", "area", "b",     "basefont", "bdo",      "big",
+    "blockquote", "br",     "caption", "center",  "cite", "code",  "col",      "colgroup", "dd",
+    "dfn",        "dir",    "div",     "dl",      "dt",   "em",    "font",     "h1",       "h2",
+    "h3",         "h4",     "h5",      "h6",      "hr",   "i",     "img",      "kbd",      "li",
+    "map",        "menu",   "ol",      "p",       "pre",  "q",     "s",        "samp",     "small",
+    "span",       "strike", "strong",  "sub",     "sup",  "table", "tbody",    "td",       "tfoot",
+    "th",         "thead",  "tr",      "tt",      "u",    "ul",    "var",
 };
 
 /* HTML 4.0 attributes of those elements (core, i18n, tables, lists, links,
- * images, image maps), sorted. */
+ * images, image maps, chapter 15's color and face), sorted.  xhtml_fast.c
+ * keeps one bit per entry below its three bits for xmlns and xml:*. */
 static const char *const allowed_attributes[] = {
-    "abbr",        "accesskey",   "align",   "alt",      "axis",     "bgcolor", "border",
-    "cellpadding", "cellspacing", "char",    "charoff",  "charset",  "cite",    "class",
-    "clear",       "colspan",     "compact", "coords",   "datetime", "dir",     "frame",
-    "headers",     "height",      "href",    "hreflang", "hspace",   "id",      "ismap",
-    "lang",        "longdesc",    "name",    "nohref",   "noshade",  "nowrap",  "rel",
-    "rev",         "rowspan",     "rules",   "scope",    "shape",    "size",    "span",
-    "src",         "start",       "style",   "summary",  "tabindex", "title",   "type",
-    "usemap",      "valign",      "value",   "vspace",   "width",
+    "abbr",        "accesskey",   "align",   "alt",      "axis",    "bgcolor",  "border",
+    "cellpadding", "cellspacing", "char",    "charoff",  "charset", "cite",     "class",
+    "clear",       "color",       "colspan", "compact",  "coords",  "datetime", "dir",
+    "face",        "frame",       "headers", "height",   "href",    "hreflang", "hspace",
+    "id",          "ismap",       "lang",    "longdesc", "name",    "nohref",   "noshade",
+    "nowrap",      "rel",         "rev",     "rowspan",  "rules",   "scope",    "shape",
+    "size",        "span",        "src",     "start",    "style",   "summary",  "tabindex",
+    "title",       "type",        "usemap",  "valign",   "value",   "vspace",   "width",
 };
 
 struct xstate {
@@ -74,6 +77,7 @@ static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 _Static_assert(BASE_ARRAY_LEN(allowed_elements) < NAME_SLOTS / 2 &&
                    BASE_ARRAY_LEN(allowed_attributes) < NAME_SLOTS / 2,
                "name indexes stay at most half full");
+_Static_assert(BASE_ARRAY_LEN(allowed_attributes) <= 61, "xhtml_fast.c: attribute bits 0-60");
 
 static unsigned
 name_hash(const char *name, size_t len)
@@ -313,6 +317,23 @@ has_doctype(const char *s, size_t len)
     return false;
 }
 
+/* Feed libxml2 in pieces: without XML_PARSE_HUGE, libxml2 2.9 halts a push
+ * parser holding more than XML_MAX_LOOKUP_LIMIT (10,000,000) bytes ("Huge
+ * input lookup"), which a narrative fed whole over 10 MB does once parsed. */
+static void
+push_all(xmlParserCtxtPtr ctxt, const char *text, size_t len)
+{
+    enum { PIECE = 64 * 1024 };
+    size_t off = 0;
+
+    do {
+        size_t n = len - off < PIECE ? len - off : PIECE;
+
+        (void)xmlParseChunk(ctxt, text + off, (int)n, off + n == len);
+        off += n;
+    } while (off < len && ctxt->wellFormed && ctxt->instate != XML_PARSER_EOF);
+}
+
 /* The libxml2 checker: the reference, and the verdict on everything the
  * purpose-built checker (xhtml_fast.c) does not settle. */
 static enum fhir_xhtml_fault
@@ -345,7 +366,7 @@ libxml2_check(const char *text, size_t len)
     ctxt->_private = &st;
     ctxt->userData = ctxt;
     st.ctxt = ctxt;
-    (void)xmlParseChunk(ctxt, text, (int)len, 1);
+    push_all(ctxt, text, len);
     if (st.fault == FHIR_XHTML_OK && !ctxt->wellFormed)
         st.fault = FHIR_XHTML_NOT_WELL_FORMED;
     if (st.fault == FHIR_XHTML_OK && !st.has_content)

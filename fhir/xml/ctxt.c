@@ -108,11 +108,21 @@ bool
 fhir_xml__parse(xmlParserCtxtPtr ctxt, const char *text, size_t len, int *line, int *col)
 {
     xmlErrorPtr e;
+    size_t off = 0;
 
     *line = 0;
     *col = 0;
-    /* the pre-scan bounds len by max_doc, far below INT_MAX */
-    (void)xmlParseChunk(ctxt, text, (int)len, 1);
+    /* In pieces: without XML_PARSE_HUGE, libxml2 2.9 halts a push parser
+     * whose buffer holds more than XML_MAX_LOOKUP_LIMIT (10,000,000) bytes
+     * ("Huge input lookup"), which a document fed whole over 10 MB does
+     * once parsed; fed in pieces, what it has consumed is dropped as it
+     * goes.  The pre-scan has bounded len by max_doc. */
+    do {
+        size_t n = len - off < FHIR_XML__PUSH_CHUNK ? len - off : FHIR_XML__PUSH_CHUNK;
+
+        (void)xmlParseChunk(ctxt, text + off, (int)n, off + n == len);
+        off += n;
+    } while (off < len && ctxt->wellFormed && ctxt->instate != XML_PARSER_EOF);
     if (ctxt->wellFormed)
         return true;
     e = xmlCtxtGetLastError(ctxt);

@@ -75,8 +75,12 @@ struct fhir_xml__sax {
 /* fhir_xml__ctxt() with `sax` installed and `state` as ctxt->_private. */
 xmlParserCtxtPtr fhir_xml__ctxt_sax(const struct fhir_xml__sax *sax, void *state);
 
-/* Feed the whole input at once.  Returns false when libxml2 found the text
- * not well-formed; *line and *col locate the first error. */
+/* Bytes handed to libxml2's push parser per call (see fhir_xml__parse). */
+#define FHIR_XML__PUSH_CHUNK ((size_t)64 * 1024)
+
+/* Feed the whole input, in FHIR_XML__PUSH_CHUNK pieces.  Returns false when
+ * libxml2 found the text not well-formed; *line and *col locate the first
+ * error. */
 bool fhir_xml__parse(xmlParserCtxtPtr ctxt, const char *text, size_t len, int *line, int *col);
 
 /* Client-safe description of a libxml2 error code (never libxml2's own

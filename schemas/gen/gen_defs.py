@@ -19,6 +19,10 @@ the flattened package and the R4 specification / JSON schema):
   - Extension.url is `uri` (JSON schema) and an XML attribute (no `_url`).
   - The `_name` shadow entries are dropped; a `_name` form is derived for every
     element whose type is primitive.
+  - Four resource-level elements that reuse a backbone element defined deeper
+    in the same resource (contentReference) are missing from the package and
+    are put back (MISSING_CONTENT_REFS); every property the JSON schema gives a
+    resource must then exist in the model, or generation fails.
 
 Standard library only.  Usage: gen_defs.py CORPUS_DIR OUT_DIR
 """
@@ -49,6 +53,19 @@ NOT_EXPANDED = {
             "codes": ["U", "L", "M", "N", "R", "V"],
         }],
     },
+}
+
+
+# Resource-level contentReference elements the flattened package drops
+# (R4 definitions, e.g. ClaimResponse.adjudication: 0..*, "#ClaimResponse.
+# item.adjudication"; present in fhir.schema.json and fhir-single.xsd).
+# resource -> (element it follows in definition order, name, contentReference)
+MISSING_CONTENT_REFS = {
+    "ClaimResponse": ("addItem", "adjudication", "#ClaimResponse.item.adjudication"),
+    "ExplanationOfBenefit": ("addItem", "adjudication", "#ExplanationOfBenefit.item.adjudication"),
+    "Invoice": ("lineItem", "totalPriceComponent", "#Invoice.lineItem.priceComponent"),
+    "SubstanceSpecification": ("name", "molecularWeight",
+                               "#SubstanceSpecification.structure.isotope.molecularWeight"),
 }
 
 
@@ -137,6 +154,29 @@ class Gen:
             out.append(elem)
         return out
 
+    def add_content_ref(self, owner, elems, after, name, ref):
+        sp = self.schema["definitions"].get(owner, {}).get("properties", {}).get(name)
+        if sp is None or sp.get("type") != "array":
+            fail("%s.%s: not a repeating element of the JSON schema" % (owner, name))
+        names = [e["name"] for e in elems]
+        if name in names:
+            fail("%s.%s: already present, drop it from MISSING_CONTENT_REFS" % (owner, name))
+        if after not in names:
+            fail("%s.%s: no element %s to follow" % (owner, name, after))
+        elems.insert(names.index(after) + 1,
+                     {"name": name, "min": 0, "max": "*", "contentReference": ref})
+
+    def check_against_schema(self, owner, elems):
+        names = set()
+        for e in elems:
+            if e["name"].endswith("[x]"):
+                names.update(e["name"][:-3] + cap(t) for t in e["types"])
+            else:
+                names.add(e["name"])
+        for prop in self.schema["definitions"].get(owner, {}).get("properties", {}):
+            if not prop.startswith("_") and prop != "resourceType" and prop not in names:
+                fail("%s.%s: in the JSON schema but not in the model" % (owner, prop))
+
     def run(self):
         disc = self.schema["discriminator"]["mapping"]
         prim_regex = {}
@@ -158,6 +198,10 @@ class Gen:
                 props = d["_properties"]
             in_dt = kind != "resource"
             t["elements"] = self.elements(name, name, props, in_dt)
+            if name in MISSING_CONTENT_REFS:
+                self.add_content_ref(name, t["elements"], *MISSING_CONTENT_REFS[name])
+            if kind == "resource":
+                self.check_against_schema(name, t["elements"])
             out.append(t)
         for r in disc:
             if r not in self.types:

@@ -235,6 +235,12 @@ static const struct bad bad_cases[] = {
      "Patient.managingOrganization.reference"},
     {P("\"managingOrganization\":{\"reference\":\"urn:uuid:123\"}"), "value",
      "Patient.managingOrganization.reference"},
+    {P("\"managingOrganization\":{\"reference\":\"urn:uuid:c757873d-ec9a-4326-a141-"
+       "556f4323952g\"}"),
+     "value", "Patient.managingOrganization.reference"},
+    {P("\"managingOrganization\":{\"reference\":\"urn:uuid:c757873d_ec9a-4326-a141-"
+       "556f43239520\"}"),
+     "value", "Patient.managingOrganization.reference"},
     {P("\"managingOrganization\":{\"reference\":\"urn:oid:1.2.x\"}"), "value",
      "Patient.managingOrganization.reference"},
     {P("\"managingOrganization\":{\"reference\":\"#org1\"}"), "invariant",
@@ -286,6 +292,13 @@ static const struct bad bad_cases[] = {
      "\"dosageInstruction\":[{\"doseAndRate\":[{\"doseQuantity\":{\"value\":1,"
      "\"comparator\":\"<\"}}]}]}",
      NULL, NULL}, /* R4 types the element Quantity (SimpleQuantity is a profile): valid */
+    /* header-level adjudication reuses ClaimResponse.item.adjudication (contentReference),
+     * whose category is required */
+    {"{\"resourceType\":\"ClaimResponse\",\"status\":\"active\",\"type\":{\"text\":\"t\"},"
+     "\"use\":\"claim\",\"patient\":{\"display\":\"p\"},\"created\":\"2014\","
+     "\"insurer\":{\"display\":\"i\"},\"outcome\":\"complete\","
+     "\"adjudication\":[{\"amount\":{\"value\":1,\"currency\":\"USD\"}}]}",
+     "required", "ClaimResponse.adjudication[0].category"},
 };
 
 START_TEST(bad_case)
@@ -334,6 +347,8 @@ static const char *const good_cases[] = {
     P("\"managingOrganization\":{\"reference\":\"Organization/1/_history/2\"}"),
     P("\"managingOrganization\":{\"reference\":\"http://example.org/fhir/Organization/1\"}"),
     P("\"managingOrganization\":{\"reference\":\"urn:uuid:c757873d-ec9a-4326-a141-556f43239520\"}"),
+    /* RFC 4122: hex digits are case-insensitive on input (Reference.reference is a string) */
+    P("\"managingOrganization\":{\"reference\":\"urn:uuid:C757873D-EC9A-4326-A141-556F43239520\"}"),
     P("\"managingOrganization\":{\"reference\":\"urn:oid:1.2.3\"}"),
     P("\"managingOrganization\":{\"identifier\":{\"value\":\"x\"}}"),
     O("\"valueQuantity\":{\"value\":1.50,\"unit\":\"mmHg\",\"system\":\"http://"
@@ -354,6 +369,20 @@ static const char *const good_cases[] = {
     "{\"resourceType\":\"Binary\",\"contentType\":\"application/pdf\",\"data\":\"JVBERi0=\"}",
     "{\"resourceType\":\"Task\",\"status\":\"draft\",\"intent\":\"order\","
     "\"businessStatus\":{\"text\":\"x\"}}",
+    /* resource-level elements defined by contentReference (the flattened package lacks them) */
+    "{\"resourceType\":\"ClaimResponse\",\"status\":\"active\",\"type\":{\"text\":\"t\"},"
+    "\"use\":\"claim\",\"patient\":{\"display\":\"p\"},\"created\":\"2014-08-16\","
+    "\"insurer\":{\"display\":\"i\"},\"outcome\":\"complete\",\"adjudication\":[{"
+    "\"category\":{\"text\":\"eligible\"},\"amount\":{\"value\":100.47,\"currency\":\"USD\"}}]}",
+    "{\"resourceType\":\"ExplanationOfBenefit\",\"status\":\"active\",\"type\":{\"text\":\"t\"},"
+    "\"use\":\"claim\",\"patient\":{\"display\":\"p\"},\"created\":\"2014\","
+    "\"insurer\":{\"display\":\"i\"},\"provider\":{\"display\":\"v\"},\"outcome\":"
+    "\"complete\",\"insurance\":[{\"focal\":true,\"coverage\":{\"display\":\"c\"}}],"
+    "\"adjudication\":[{\"category\":{\"text\":\"a\"},\"value\":0.5}]}",
+    "{\"resourceType\":\"Invoice\",\"status\":\"issued\",\"totalPriceComponent\":[{\"type\":"
+    "\"base\",\"amount\":{\"value\":10,\"currency\":\"EUR\"}}]}",
+    "{\"resourceType\":\"SubstanceSpecification\",\"molecularWeight\":[{\"amount\":"
+    "{\"value\":180.16}}]}",
 };
 
 START_TEST(good_case)
@@ -705,7 +734,8 @@ START_TEST(validate_a_fragment)
 }
 END_TEST
 
-Suite *fhir_validate_suite(void)
+Suite *
+fhir_validate_suite(void)
 {
     Suite *s = suite_create("fhir_validate");
     TCase *tc = tcase_create("core");

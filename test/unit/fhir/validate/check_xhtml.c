@@ -194,6 +194,19 @@ START_TEST(xhtml_limits)
     ck_assert(!fhir_validate_xhtml_fast(big, big_len));
     ck_assert(!fhir_validate_xhtml_fast(big, 0));
     free(big);
+
+    /* over 10 MB (many paragraphs): libxml2 fed whole halted ("Huge input
+     * lookup") and the narrative was "not well-formed" */
+    big_len = 11u * 1000 * 1000;
+    big = malloc(big_len + 100);
+    ck_assert_ptr_nonnull(big);
+    n = (size_t)snprintf(big, big_len + 100, "%s", NS);
+    while (n < big_len)
+        n += (size_t)snprintf(big + n, big_len + 100 - n, "<p>paragraph</p>\n");
+    memcpy(big + n, END, strlen(END));
+    ck_assert_int_eq(fhir_validate_xhtml(big, n + strlen(END)), FHIR_XHTML_OK);
+    ck_assert_int_eq(fhir_validate_xhtml(big, n), FHIR_XHTML_NOT_WELL_FORMED); /* no </div> */
+    free(big);
 }
 END_TEST
 
@@ -334,7 +347,8 @@ START_TEST(corpus_narrative_mutations_agree)
         "<p>",
         "</p>",
         "<br/>",
-        "<font>x</font>",
+        "<ins>x</ins>",
+        "<font color=\"red\">x</font>",
         " onclick=\"x\"",
         " class=\"a\"",
         " href=\"javascript:x\"",

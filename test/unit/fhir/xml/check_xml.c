@@ -367,6 +367,24 @@ START_TEST(cardinality_and_order)
     expect_invalid("<Patient " NS "><name/><telecom/><name/></Patient>", "Patient.name",
                    "must be adjacent",
                    "{\"resourceType\":\"Patient\",\"name\":[{},{}],\"telecom\":[{}]}");
+    /* ClaimResponse.adjudication (a contentReference to item.adjudication) sits between
+     * addItem and total (R4 fhir-single.xsd) */
+    expect_json("<ClaimResponse " NS "><outcome value=\"complete\"/><addItem>"
+                "<productOrService><text value=\"s\"/></productOrService></addItem>"
+                "<adjudication><category><text value=\"eligible\"/></category><amount>"
+                "<value value=\"100.47\"/><currency value=\"USD\"/></amount></adjudication>"
+                "<total><category><text value=\"submitted\"/></category><amount>"
+                "<value value=\"135.57\"/></amount></total></ClaimResponse>",
+                "{\"resourceType\":\"ClaimResponse\",\"outcome\":\"complete\",\"addItem\":[{"
+                "\"productOrService\":{\"text\":\"s\"}}],\"adjudication\":[{\"category\":{"
+                "\"text\":\"eligible\"},\"amount\":{\"value\":100.47,\"currency\":\"USD\"}}],"
+                "\"total\":[{\"category\":{\"text\":\"submitted\"},\"amount\":{\"value\":"
+                "135.57}}]}");
+    expect_invalid("<Invoice " NS "><totalNet><value value=\"1\"/></totalNet>"
+                   "<totalPriceComponent><type value=\"base\"/></totalPriceComponent></Invoice>",
+                   "Invoice.totalPriceComponent", "out of order",
+                   "{\"resourceType\":\"Invoice\",\"totalNet\":{\"value\":1},"
+                   "\"totalPriceComponent\":[{\"type\":\"base\"}]}");
 }
 END_TEST
 
@@ -511,6 +529,61 @@ START_TEST(limits_depth_and_elements)
     free(deep);
     free(ok);
     free(very_deep);
+}
+END_TEST
+
+/* A Bundle of `entries` one-line entries of about 1 KB each (few nodes per
+ * byte, so the tree stays cheap under the sanitizers); `tail` ends it. */
+static char *
+big_bundle(size_t entries, const char *tail, size_t *out_len)
+{
+    static const char head[] = "<entry><resource><Binary><contentType value=\"text/plain\"/>"
+                               "<data value=\"";
+    static const char foot[] = "\"/></Binary></resource></entry>\n";
+    size_t data = 1000;
+    size_t cap = entries * (sizeof(head) + data + sizeof(foot)) + 256;
+    char *s = malloc(cap);
+    size_t n = (size_t)snprintf(s, cap, "<Bundle " NS ">\n<type value=\"collection\"/>\n");
+
+    for (size_t i = 0; i < entries; i++) {
+        memcpy(s + n, head, sizeof(head) - 1);
+        n += sizeof(head) - 1;
+        memset(s + n, 'A', data);
+        n += data;
+        memcpy(s + n, foot, sizeof(foot) - 1);
+        n += sizeof(foot) - 1;
+    }
+    n += (size_t)snprintf(s + n, cap - n, "%s", tail);
+    *out_len = n;
+    return s;
+}
+
+START_TEST(documents_over_ten_megabytes)
+{
+    /* libxml2 (no XML_PARSE_HUGE) halts a push parser fed more than 10 MB
+     * at once ("Huge input lookup"): a 13 MB Bundle was "not well-formed" */
+    size_t entries = 10000, len;
+    char *doc = big_bundle(entries, "</Bundle>\n", &len);
+    json_t *got = NULL;
+    struct base_buf b;
+    struct base_err err = {0};
+
+    ck_assert_uint_gt(len, 11u * 1000 * 1000);
+    ck_assert_int_eq(fhir_xml_read(doc, len, NULL, NULL, &got, &err), BASE_OK);
+    ck_assert_uint_eq(json_array_size(json_object_get(got, "entry")), entries);
+    base_buf_init(&b, 0);
+    ck_assert_int_eq(fhir_xml_write(got, FHIR_XML_PRETTY, &b, &err), BASE_OK);
+    json_decref(got);
+    got = NULL;
+    ck_assert_int_eq(fhir_xml_read(b.data, b.len, NULL, NULL, &got, &err), BASE_OK);
+    ck_assert_uint_eq(json_array_size(json_object_get(got, "entry")), entries);
+    json_decref(got);
+    base_buf_fini(&b);
+    free(doc);
+    /* an error past the first pieces is still located by line */
+    doc = big_bundle(entries, "<entry></Bundle>\n", &len);
+    expect_fail_lim(doc, len, NULL, BASE_E_PARSE, "structure", "line 10003, column 17", NULL);
+    free(doc);
 }
 END_TEST
 
@@ -852,6 +925,7 @@ fhir_xml_suite(void)
     tcase_add_test(tc, encoding_and_bytes);
     tcase_add_test(tc, limits_depth_and_elements);
     tcase_add_test(tc, limits_attributes);
+    tcase_add_test(tc, documents_over_ten_megabytes);
     tcase_add_test(tc, issues_are_capped);
     tcase_add_test(tc, sniff);
     tcase_add_test(tc, writer_form);

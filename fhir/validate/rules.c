@@ -237,15 +237,37 @@ not_in_vs(struct fhir_validate__ctx *c, const char *extra, size_t extra_len,
                          "code is not in the required value set %s", vs->url);
 }
 
+/* Is `e` one of the elements of the type named `type`? */
+static bool
+elem_of(const struct fhir_model_elem *e, const char *type)
+{
+    const struct fhir_model_type *t = fhir_model_type_find(type, strlen(type));
+
+    return t != NULL && e >= t->elems && e < t->elems + t->elem_count;
+}
+
 /* CapabilityStatement.format: "'xml', 'json' and 'ttl' are allowed, which
  * describe the simple encodings described in the specification"; otherwise
- * media types (R4 CapabilityStatement.format comments). */
+ * media types (R4 CapabilityStatement.format comments).  The TestScript
+ * operations' accept and contentType and the assertions' contentType name
+ * the same encodings the same way in R4's own TestScript examples (which
+ * the R4 publication validated: the media type set cannot be expanded);
+ * an Attachment's or a Binary's contentType must be a media type. */
 bool
 fhir_validate__shorthand_format(const struct fhir_model_elem *e, struct base_str s)
 {
-    return e->name_len == 6 && memcmp(e->name, "format", 6) == 0 &&
-           (base_str_eq_cstr(s, "xml") || base_str_eq_cstr(s, "json") ||
-            base_str_eq_cstr(s, "ttl"));
+    struct base_str name = base_str_make(e->name, e->name_len);
+
+    if (!base_str_eq_cstr(s, "xml") && !base_str_eq_cstr(s, "json") && !base_str_eq_cstr(s, "ttl"))
+        return false;
+    if (base_str_eq_cstr(name, "format"))
+        return elem_of(e, "CapabilityStatement");
+    if (base_str_eq_cstr(name, "accept"))
+        return elem_of(e, "TestScript.setup.action.operation");
+    if (base_str_eq_cstr(name, "contentType"))
+        return elem_of(e, "TestScript.setup.action.operation") ||
+               elem_of(e, "TestScript.setup.action.assert");
+    return false;
 }
 
 void

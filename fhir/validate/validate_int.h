@@ -165,7 +165,9 @@ bool fhir_validate__is_coded(const struct fhir_model_type *t);
  * when the value set cannot be checked or the code is empty. */
 bool fhir_validate__code_member(const struct fhir_model_valueset *vs, struct base_str system,
                                 bool has_system, struct base_str code, bool *checked);
-/* CapabilityStatement.format shorthand codes (xml, json, ttl). */
+/* The xml, json and ttl shorthands where R4 takes them for a media type:
+ * CapabilityStatement.format, the TestScript operations' accept and
+ * contentType, the assertions' contentType. */
 bool fhir_validate__shorthand_format(const struct fhir_model_elem *e, struct base_str s);
 void fhir_validate__binding(struct fhir_validate__ctx *c, const json_t *v,
                             const struct fhir_model_type *t, const struct fhir_model_elem *e);

@@ -216,6 +216,13 @@ static const struct bad bad_cases[] = {
     {"{\"resourceType\":\"Binary\",\"contentType\":\"not a mime type\"}", "code-invalid",
      "Binary.contentType"},
     {P("\"photo\":[{\"contentType\":\"image\"}]"), "code-invalid", "Patient.photo[0].contentType"},
+    /* the xml/json shorthands are TestScript's and CapabilityStatement.format's only */
+    {P("\"photo\":[{\"contentType\":\"json\"}]"), "code-invalid", "Patient.photo[0].contentType"},
+    {"{\"resourceType\":\"Binary\",\"contentType\":\"xml\"}", "code-invalid", "Binary.contentType"},
+    {"{\"resourceType\":\"CapabilityStatement\",\"status\":\"active\",\"date\":\"2015\","
+     "\"kind\":\"instance\",\"fhirVersion\":\"4.0.1\",\"format\":[\"json\"],\"patchFormat\":"
+     "[\"json\"]}",
+     "code-invalid", "CapabilityStatement.patchFormat[0]"},
     /* references */
     {P("\"managingOrganization\":{\"reference\":\"Organization/a b\"}"), "value",
      "Patient.managingOrganization.reference"},
@@ -367,6 +374,11 @@ static const char *const good_cases[] = {
     "\"kind\":\"instance\",\"fhirVersion\":\"4.0.1\",\"format\":[\"json\",\"application/"
     "fhir+xml\"]}",
     "{\"resourceType\":\"Binary\",\"contentType\":\"application/pdf\",\"data\":\"JVBERi0=\"}",
+    /* R4's TestScript examples name the FHIR formats by their shorthands */
+    "{\"resourceType\":\"TestScript\",\"url\":\"http://x.example/ts\",\"name\":\"t\","
+    "\"status\":\"draft\",\"setup\":{\"action\":[{\"operation\":{\"accept\":\"json\","
+    "\"contentType\":\"xml\",\"encodeRequestUrl\":true}},{\"assert\":{\"contentType\":"
+    "\"json\",\"warningOnly\":false}}]}}",
     "{\"resourceType\":\"Task\",\"status\":\"draft\",\"intent\":\"order\","
     "\"businessStatus\":{\"text\":\"x\"}}",
     /* resource-level elements defined by contentReference (the flattened package lacks them) */

@@ -156,6 +156,24 @@ cda_derived_key(struct cda_ctx *c, const char *label)
     return k;
 }
 
+/* displayName, unless it is only question marks: what an export's
+ * charset conversion leaves of a name it could not encode (a Cerner CCD
+ * sends displayName="????" for an RxNorm drug).  Such a display would be
+ * shown to doctors as the drug's name; none is better. */
+static const char *
+display_of(struct cda_ctx *c, const xmlNode *cd)
+{
+    const char *d = cda_attr(c, cd, "displayName");
+
+    if (d == NULL)
+        return NULL;
+    for (const char *p = d; *p != '\0'; p++) {
+        if (*p != '?' && *p != ' ')
+            return d;
+    }
+    return NULL;
+}
+
 json_t *
 cda_coding(struct cda_ctx *c, const xmlNode *cd)
 {
@@ -167,7 +185,7 @@ cda_coding(struct cda_ctx *c, const xmlNode *cd)
         return NULL;
     cc = json_object();
     if (cc == NULL || adapter_cc_add_coding(cc, cda_system(c, cda_attr(c, cd, "codeSystem")), code,
-                                            cda_attr(c, cd, "displayName"), NULL) != BASE_OK) {
+                                            display_of(c, cd), NULL) != BASE_OK) {
         json_decref(cc);
         (void)cda_nomem(c);
         return NULL;
@@ -185,7 +203,7 @@ add_coding(struct cda_ctx *c, json_t *cc, const xmlNode *cd)
     if (code == NULL || code[0] == '\0')
         return BASE_OK;
     return adapter_cc_add_coding(cc, cda_system(c, cda_attr(c, cd, "codeSystem")), code,
-                                 cda_attr(c, cd, "displayName"), &c->opt->codemap);
+                                 display_of(c, cd), &c->opt->codemap);
 }
 
 json_t *
@@ -209,7 +227,7 @@ cda_concept(struct cda_ctx *c, const xmlNode *cd)
      * displayName="主治医师"/> for titles, panels and sections): the name is
      * the concept's text rather than lost. */
     if ((text == NULL || text[0] == '\0') && json_object_get(cc, "coding") == NULL)
-        text = cda_attr(c, cd, "displayName");
+        text = display_of(c, cd);
     if (text != NULL && text[0] != '\0' && adapter_jset_str(cc, "text", text) != BASE_OK)
         goto nomem;
     if (json_object_size(cc) == 0) {
@@ -405,6 +423,43 @@ ucum_code(struct cda_ctx *c, const char *unit)
     return code;
 }
 
+static bool
+cda_unitless(const char *unit)
+{
+    return unit == NULL || cda_blank(unit) || strcmp(unit, "1") == 0;
+}
+
+/* A PQ without a unit (or the default "1") whose translation names the
+ * unit: `<doseQuantity value="0.1" unit="1"><translation value="0.1">
+ * <originalText>mg</originalText></translation>` (PQ.translation is a PQR,
+ * HL7 V3 Data Types R1 - an EHR's own unit code next to the UCUM one).
+ * Dropping it would turn "0.1 mg" into a bare 0.1.  The text is the unit;
+ * a UCUM code is claimed only when the translation is coded in UCUM. */
+static int
+translation_unit(struct cda_ctx *c, json_t *q, const xmlNode *pq)
+{
+    for (xmlNodePtr tr = cda_child(pq, "translation"); tr != NULL; tr = cda_next(tr, "translation")) {
+        const char *code = cda_attr(c, tr, "code");
+        const char *sys = cda_attr(c, tr, "codeSystem");
+        const char *text = cda_narrative(c, cda_child(tr, "originalText"));
+        bool ucum = code != NULL && !cda_blank(code) && sys != NULL &&
+                    strcmp(sys, "2.16.840.1.113883.6.8") == 0;
+
+        if (cda_blank(text))
+            text = display_of(c, tr);
+        if (cda_blank(text))
+            text = code;
+        if (cda_blank(text) || (strcmp(text, "1") == 0 && !ucum))
+            continue;
+        TRY(adapter_jset_str(q, "unit", text));
+        if (!ucum)
+            return BASE_OK;
+        TRY(adapter_jset_str(q, "system", "http://unitsofmeasure.org"));
+        return adapter_jset_str(q, "code", code);
+    }
+    return BASE_OK;
+}
+
 json_t *
 cda_quantity_of(struct cda_ctx *c, const xmlNode *pq, const char *value)
 {
@@ -425,7 +480,8 @@ cda_quantity_of(struct cda_ctx *c, const xmlNode *pq, const char *value)
         (void)cda_nomem(c);
         return NULL;
     }
-    if (cda_set_unit(c, q, unit) != BASE_OK)
+    if (cda_unitless(unit) ? translation_unit(c, q, pq) != BASE_OK
+                           : cda_set_unit(c, q, unit) != BASE_OK)
         (void)cda_nomem(c);
     return q;
 }

@@ -75,32 +75,99 @@ author_time(struct cda_ctx *c, const xmlNode *act)
 
 /* ------------------------------------------------------ MedicationStatement */
 
-static json_t *
-pivl_timing(struct cda_ctx *c, const xmlNode *et)
+/* The time of day of a PIVL_TS phase ("198701010800": at 08:00 every
+ * period) -> Timing.repeat.timeOfDay; NULL when the phase has no time. */
+static const char *
+phase_time(struct cda_ctx *c, const xmlNode *pivl)
+{
+    const char *v = cda_attr(c, cda_child(cda_child(pivl, "phase"), "low"), "value");
+    size_t n = 0;
+
+    if (v == NULL)
+        v = cda_attr(c, cda_child(pivl, "phase"), "value");
+    while (v != NULL && n < 14 && v[n] >= '0' && v[n] <= '9')
+        n++;
+    if (n < 12 || (n != 12 && n != 14))
+        return NULL;
+    if ((v[8] - '0') * 10 + (v[9] - '0') > 23 || (v[10] - '0') * 10 + (v[11] - '0') > 59 ||
+        (n == 14 && (v[12] - '0') * 10 + (v[13] - '0') > 59))
+        return NULL;
+    return base_arena_sprintf(c->arena, "%.2s:%.2s:%.2s", v + 8, v + 10, n == 14 ? v + 12 : "00");
+}
+
+/* PIVL_TS -> Timing.repeat.  institutionSpecified="true" means "n times a
+ * day at the times the institution sets", not "every 24/n hours" (HL7 V3
+ * Data Types R1 PIVL.institutionSpecified; C-CDA R2.1 Medication
+ * Activity): q8h so flagged is frequency 3 per 1 d. */
+static int
+pivl_repeat(struct cda_ctx *c, json_t *repeat, const xmlNode *et)
 {
     xmlNodePtr period = cda_child(et, "period");
     const char *unit = CDA_LOOKUP(period_units, cda_attr(c, period, "unit"));
-    json_t *value = adapter_decimal(base_str_from_cstr(cda_attr(c, period, "value")));
+    const char *raw = cda_attr(c, period, "value");
+    const char *inst = cda_attr(c, et, "institutionSpecified");
+    const char *tod = phase_time(c, et);
+    int64_t hours;
 
-    if (unit == NULL || value == NULL) {
-        json_decref(value);
-        return NULL;
+    if (tod != NULL)
+        TRY(adapter_jpush(repeat, "timeOfDay", json_string(tod)));
+    if (unit == NULL || raw == NULL || json_object_get(repeat, "period") != NULL)
+        return BASE_OK;
+    if (inst != NULL && strcmp(inst, "true") == 0 && strcmp(unit, "h") == 0 &&
+        base_str_to_i64(base_str_trim(base_str_from_cstr(raw)), &hours) && hours > 0 &&
+        hours <= 24 && 24 % hours == 0) {
+        TRY(adapter_jset(repeat, "frequency", json_integer(24 / hours)));
+        TRY(adapter_jset(repeat, "period", json_integer(1)));
+        return adapter_jset_str(repeat, "periodUnit", "d");
     }
-    return json_pack("{s:{s:i,s:o,s:s}}", "repeat", "frequency", 1, "period", value, "periodUnit",
-                     unit);
+    json_t *value = adapter_decimal(base_str_from_cstr(raw));
+    if (value == NULL)
+        return BASE_OK;
+    TRY(adapter_jset(repeat, "frequency", json_integer(1)));
+    TRY(adapter_jset(repeat, "period", value));
+    return adapter_jset_str(repeat, "periodUnit", unit);
 }
 
 /* EIVL_TS (HL7 V3 Data Types R1): an event such as HS (at bedtime) or ACM
  * (before breakfast) from v3 TimingEvent, whose codes FHIR's event-timing
  * value set includes as they are -> Timing.repeat.when. */
-static json_t *
-eivl_timing(struct cda_ctx *c, const xmlNode *et)
+static int
+eivl_repeat(struct cda_ctx *c, json_t *repeat, const xmlNode *et)
 {
     const char *event = cda_attr(c, cda_child(et, "event"), "code");
 
     if (event == NULL || cda_blank(event))
-        return NULL;
-    return json_pack("{s:{s:[s]}}", "repeat", "when", event);
+        return BASE_OK;
+    return adapter_jpush(repeat, "when", json_string(event));
+}
+
+/* One time expression into `repeat`: PIVL_TS, EIVL_TS, or an SXPR_TS
+ * whose comps are those ("at 08:00 and at 20:00 daily": Allscripts and
+ * C-CDA Medication Activity frequency examples). */
+static int
+timing_repeat(struct cda_ctx *c, json_t *repeat, const xmlNode *et, const char *t, int depth)
+{
+    if (strcmp(t, "PIVL_TS") == 0)
+        return pivl_repeat(c, repeat, et);
+    if (strcmp(t, "EIVL_TS") == 0)
+        return eivl_repeat(c, repeat, et);
+    if (strcmp(t, "SXPR_TS") != 0 || depth > 2)
+        return BASE_OK;
+    CDA_EACH(comp, et, "comp")
+    {
+        const char *ct = cda_xsi_type(c, comp);
+
+        if (ct != NULL)
+            TRY(timing_repeat(c, repeat, comp, ct, depth + 1));
+    }
+    return BASE_OK;
+}
+
+static bool
+is_timing_type(const char *t)
+{
+    return t != NULL &&
+           (strcmp(t, "PIVL_TS") == 0 || strcmp(t, "EIVL_TS") == 0 || strcmp(t, "SXPR_TS") == 0);
 }
 
 static int
@@ -110,13 +177,25 @@ medication_timing(struct cda_ctx *c, json_t *res, json_t *dosage, const xmlNode 
     {
         const char *t = cda_xsi_type(c, et);
 
-        if (t != NULL && (strcmp(t, "PIVL_TS") == 0 || strcmp(t, "EIVL_TS") == 0)) {
-            json_t *timing = t[0] == 'P' ? pivl_timing(c, et) : eivl_timing(c, et);
+        if (is_timing_type(t)) {
+            json_t *timing = json_object_get(dosage, "timing");
+            json_t *repeat = json_object();
 
-            if (timing != NULL && json_object_get(dosage, "timing") == NULL)
-                TRY(adapter_jset(dosage, "timing", timing));
-            else
-                json_decref(timing);
+            if (repeat == NULL || timing_repeat(c, repeat, et, t, 0) != BASE_OK) {
+                json_decref(repeat);
+                return cda_nomem(c);
+            }
+            if (json_object_size(repeat) == 0 || timing != NULL) {
+                json_decref(repeat);
+                continue;
+            }
+            size_t times = json_array_size(json_object_get(repeat, "timeOfDay"));
+            if (times > 1 && json_object_get(repeat, "frequency") != NULL &&
+                adapter_jset(repeat, "frequency", json_integer((json_int_t)times)) != BASE_OK) {
+                json_decref(repeat);
+                return cda_nomem(c);
+            }
+            TRY(adapter_jset(dosage, "timing", json_pack("{s:o}", "repeat", repeat)));
             continue;
         }
         if ((t != NULL && strcmp(t, "IVL_TS") != 0 && strcmp(t, "TS") != 0) ||
@@ -171,6 +250,59 @@ nomem:
 
 /* Each part is built right where it is stored, so a failure leaks nothing
  * (adapter_jset consumes its value even when it fails). */
+/* rateQuantity (an infusion's mL/h) -> doseAndRate.rateQuantity, next to
+ * the dose when there is one; maxDoseQuantity (RTO_PQ_PQ, "at most 4
+ * tablets per 1 d") -> maxDosePerPeriod. */
+static int
+rate_and_max(struct cda_ctx *c, json_t *dosage, const xmlNode *sbadm)
+{
+    xmlNodePtr max = cda_child(sbadm, "maxDoseQuantity");
+    json_t *rate = cda_quantity(c, cda_child(sbadm, "rateQuantity"));
+    json_t *dr = json_array_get(json_object_get(dosage, "doseAndRate"), 0);
+
+    if (rate != NULL) {
+        if (dr != NULL)
+            TRY(adapter_jset(dr, "rateQuantity", rate));
+        else
+            TRY(adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "rateQuantity", rate)));
+    }
+    if (max == NULL)
+        return BASE_OK;
+    json_t *num = cda_quantity(c, cda_child(max, "numerator"));
+    json_t *den = cda_quantity(c, cda_child(max, "denominator"));
+    if (num == NULL || den == NULL) {
+        json_decref(num);
+        json_decref(den);
+        return BASE_OK;
+    }
+    return adapter_jset(dosage, "maxDosePerPeriod",
+                        json_pack("{s:o,s:o}", "numerator", num, "denominator", den));
+}
+
+/* Instruction (C-CDA 4.20, SUBJ inversionInd) -> patientInstruction;
+ * precondition/criterion (C-CDA 4.25 "as needed for headache") ->
+ * asNeededCodeableConcept, or asNeededBoolean when it names nothing. */
+static int
+instructions_and_prn(struct cda_ctx *c, json_t *dosage, const xmlNode *sbadm)
+{
+    CDA_EACH(rel, sbadm, "entryRelationship")
+    {
+        xmlNodePtr act = cda_child(rel, "act");
+
+        if (act != NULL && cda_has_template(c, act, "2.16.840.1.113883.10.20.22.4.20") &&
+            json_object_get(dosage, "patientInstruction") == NULL)
+            TRY(adapter_jset_str(dosage, "patientInstruction",
+                                 cda_narrative(c, cda_child(act, "text"))));
+    }
+    xmlNodePtr pre = cda_child(sbadm, "precondition");
+    if (pre == NULL)
+        return BASE_OK;
+    json_t *why = cda_concept(c, cda_child(cda_child(pre, "criterion"), "value"));
+    if (why != NULL)
+        return adapter_jset(dosage, "asNeededCodeableConcept", why);
+    return adapter_jset(dosage, "asNeededBoolean", json_true());
+}
+
 static int
 dosage_parts(struct cda_ctx *c, json_t *dosage, json_t *res, const xmlNode *sbadm)
 {
@@ -179,8 +311,30 @@ dosage_parts(struct cda_ctx *c, json_t *dosage, json_t *res, const xmlNode *sbad
     if (route != NULL)
         TRY(adapter_jset(dosage, "route", route));
     TRY(dose_and_rate(c, dosage, cda_child(sbadm, "doseQuantity")));
+    TRY(rate_and_max(c, dosage, sbadm));
+    TRY(instructions_and_prn(c, dosage, sbadm));
     TRY(adapter_jset_str(dosage, "text", cda_narrative(c, cda_child(sbadm, "text"))));
     return medication_timing(c, res, dosage, sbadm);
+}
+
+/* Indication (C-CDA 4.19, RSON) -> reasonCode: the problem the drug is
+ * taken for. */
+static int
+medication_reasons(struct cda_ctx *c, json_t *res, const xmlNode *sbadm)
+{
+    CDA_EACH(rel, sbadm, "entryRelationship")
+    {
+        xmlNodePtr obs = cda_child(rel, "observation");
+        const char *type = cda_attr(c, rel, "typeCode");
+        json_t *why;
+
+        if (obs == NULL || type == NULL || strcmp(type, "RSON") != 0)
+            continue;
+        why = cda_concept(c, cda_child(obs, "value"));
+        if (why != NULL)
+            TRY(adapter_jpush(res, "reasonCode", why));
+    }
+    return BASE_OK;
 }
 
 static int
@@ -214,6 +368,7 @@ medication_body(struct cda_ctx *c, json_t *res, xmlNodePtr sbadm, json_t *med)
     TRY(adapter_jset_str(res, "status", st));
     TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     TRY(adapter_jset_str(res, "dateAsserted", author_time(c, sbadm)));
+    TRY(medication_reasons(c, res, sbadm));
     return medication_dosage(c, res, sbadm);
 }
 

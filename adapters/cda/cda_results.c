@@ -224,7 +224,35 @@ set_coded_or_text(struct cda_ctx *c, json_t *res, const xmlNode *v, const char *
     }
     if (type_in(t, text, BASE_ARRAY_LEN(text)))
         return set_text_value(c, res, v);
-    return BASE_OK;
+    /* A type Observation.value[x] has no slot for (GLIST, PIVL_TS, ANY...):
+     * say so rather than lose the value without a word; the original
+     * document keeps it. */
+    return cda_warn(c, v, "value", "value type is not mapped; kept in the attached document");
+}
+
+/* MO (money, HL7 V3 Data Types R1): a Quantity in ISO 4217 currency. */
+static int
+set_money(struct cda_ctx *c, json_t *res, const xmlNode *v)
+{
+    const char *cur = cda_attr(c, v, "currency");
+    const char *raw = cda_attr(c, v, "value");
+    json_t *num = raw != NULL ? adapter_decimal(base_str_from_cstr(raw)) : NULL;
+    json_t *q;
+
+    if (num == NULL)
+        return cda_blank(raw) ? BASE_OK
+                              : cda_warn(c, v, "value", "money value is not a number; skipped");
+    q = json_pack("{s:o}", "value", num);
+    if (q == NULL)
+        return cda_nomem(c);
+    if (cur != NULL && !cda_blank(cur) &&
+        (adapter_jset_str(q, "unit", cur) != BASE_OK ||
+         adapter_jset_str(q, "system", "urn:iso:std:iso:4217") != BASE_OK ||
+         adapter_jset_str(q, "code", cur) != BASE_OK)) {
+        json_decref(q);
+        return cda_nomem(c);
+    }
+    return adapter_jset(res, "valueQuantity", q);
 }
 
 int
@@ -243,8 +271,11 @@ cda_set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
         t = infer_type(c, v);
     if (strcmp(t, "PQ") == 0 || strcmp(t, "REAL") == 0)
         return set_pq(c, res, v);
-    if (strcmp(t, "IVL_PQ") == 0)
+    /* IVL_INT / IVL_REAL ("1-3" casts, a score range) are Ranges too */
+    if (strcmp(t, "IVL_PQ") == 0 || strcmp(t, "IVL_INT") == 0 || strcmp(t, "IVL_REAL") == 0)
         return set_interval(c, res, v);
+    if (strcmp(t, "MO") == 0)
+        return set_money(c, res, v);
     if (strcmp(t, "INT") == 0)
         return set_integer(c, res, v);
     if (strcmp(t, "BL") == 0) {

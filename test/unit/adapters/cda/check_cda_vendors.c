@@ -60,6 +60,91 @@ START_TEST(dose_unit_from_translation)
 }
 END_TEST
 
+/* SXPR_TS of two phased PIVL_TS (08:00 and 20:00 daily), institutionSpecified
+ * q8h (= three times a day), and the dosage parts next to the dose */
+START_TEST(timing_and_dosage_parts)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "1.1", "10160-0",
+        MED("A",
+            "<effectiveTime xsi:type=\"SXPR_TS\" operator=\"A\"><comp xsi:type=\"PIVL_TS\">"
+            "<phase><low value=\"198701010800\"/></phase><period value=\"1\" unit=\"d\"/></comp>"
+            "<comp xsi:type=\"PIVL_TS\" operator=\"I\"><phase><low value=\"198701012000\"/></phase>"
+            "<period value=\"1\" unit=\"d\"/></comp></effectiveTime>",
+            "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")
+            MED("B",
+                "<effectiveTime xsi:type=\"PIVL_TS\" institutionSpecified=\"true\" operator=\"A\">"
+                "<period value=\"8\" unit=\"h\"/></effectiveTime><doseQuantity value=\"1\"/>"
+                "<rateQuantity value=\"100\" unit=\"mL/h\"/><maxDoseQuantity><numerator value=\"4\""
+                " unit=\"{tbl}\"/><denominator value=\"1\" unit=\"d\"/></maxDoseQuantity>"
+                "<entryRelationship typeCode=\"RSON\"><observation classCode=\"OBS\" "
+                "moodCode=\"EVN\"><code code=\"404684003\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+                "<value xsi:type=\"CD\" code=\"25064002\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+                "</observation></entryRelationship><entryRelationship typeCode=\"SUBJ\" "
+                "inversionInd=\"true\"><act classCode=\"ACT\" moodCode=\"INT\"><templateId "
+                "root=\"2.16.840.1.113883.10.20.22.4.20\"/><code code=\"PINSTRUCT\" "
+                "codeSystem=\"2.16.840.1.113883.5.4\"/><text>Take with food</text></act>"
+                "</entryRelationship><precondition><criterion><value xsi:type=\"CD\" "
+                "code=\"25064002\" codeSystem=\"2.16.840.1.113883.6.96\"/></criterion>"
+                "</precondition>",
+                "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *a = nth(b, "MedicationStatement", 0);
+    json_t *m2 = nth(b, "MedicationStatement", 1);
+
+    ck_assert_str_eq(tu_json_str(a, "dosage.0.timing.repeat.timeOfDay.0"), "08:00:00");
+    ck_assert_str_eq(tu_json_str(a, "dosage.0.timing.repeat.timeOfDay.1"), "20:00:00");
+    ck_assert_int_eq(json_integer_value(tu_json_at(a, "dosage.0.timing.repeat.frequency")), 2);
+    ck_assert_str_eq(tu_json_str(a, "effectivePeriod.start"), "2007-08-14");
+    ck_assert_int_eq(json_integer_value(tu_json_at(m2, "dosage.0.timing.repeat.frequency")), 3);
+    ck_assert_str_eq(tu_json_str(m2, "dosage.0.timing.repeat.periodUnit"), "d");
+    ck_assert_str_eq(tu_json_str(m2, "dosage.0.doseAndRate.0.rateQuantity.code"), "mL/h");
+    ck_assert_ptr_nonnull(tu_json_at(m2, "dosage.0.doseAndRate.0.doseQuantity"));
+    ck_assert_str_eq(tu_json_str(m2, "dosage.0.maxDosePerPeriod.denominator.unit"), "d");
+    ck_assert_str_eq(tu_json_str(m2, "dosage.0.patientInstruction"), "Take with food");
+    ck_assert_str_eq(tu_json_str(m2, "dosage.0.asNeededCodeableConcept.coding.0.code"),
+                     "25064002");
+    ck_assert_str_eq(tu_json_str(m2, "reasonCode.0.coding.0.code"), "25064002");
+    json_decref(b);
+}
+END_TEST
+
+/* ----------------------------------------------------------------- values */
+
+#define RES(id, value)                                                                             \
+    "<component><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"" \
+    id "\"/><code code=\"" id "\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode "             \
+    "code=\"completed\"/><effectiveTime value=\"20120101\"/>" value "</observation></component>"
+
+/* IVL_INT is a Range, MO a currency Quantity; a type with no FHIR slot is
+ * a warning, not a silent loss */
+START_TEST(interval_money_and_unmapped_values)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "3.1", "30954-2",
+        "<entry><organizer classCode=\"BATTERY\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+        "extension=\"P\"/><code code=\"24323-8\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+        "<statusCode code=\"completed\"/>" RES(
+            "1-1", "<value xsi:type=\"IVL_INT\"><low value=\"1\"/><high value=\"3\"/></value>")
+            RES("2-2", "<value xsi:type=\"MO\" value=\"12.50\" currency=\"USD\"/>")
+                RES("3-3", "<value xsi:type=\"GLIST_PQ\"><head value=\"1\" unit=\"s\"/></value>")
+                    "</organizer></entry>"));
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(doc, &warnings);
+
+    ck_assert_uint_eq(count_type(b, "Observation"), 3);
+    ck_assert_ptr_nonnull(tu_json_at(nth(b, "Observation", 0), "valueRange.high.value"));
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 1), "valueQuantity.system"),
+                     "urn:iso:std:iso:4217");
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 1), "valueQuantity.code"), "USD");
+    ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 1);
+    ck_assert_ptr_nonnull(
+        strstr(tu_json_str(warnings, "issue.0.diagnostics"), "value type is not mapped"));
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -68,7 +153,12 @@ cda_vendors_suite(void)
     Suite *s = suite_create("cda_vendors");
     TCase *meds = tcase_create("medications");
 
+    TCase *values = tcase_create("values");
+
     tcase_add_test(meds, dose_unit_from_translation);
+    tcase_add_test(meds, timing_and_dosage_parts);
+    tcase_add_test(values, interval_money_and_unmapped_values);
     suite_add_tcase(s, meds);
+    suite_add_tcase(s, values);
     return s;
 }

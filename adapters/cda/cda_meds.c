@@ -67,6 +67,16 @@ material_concept(struct cda_ctx *c, const xmlNode *mat)
     return cc;
 }
 
+/* A planned act (moodCode INT, ARQ, PRMS...) in a section of things done:
+ * C-CDA allows INT for procedures and immunizations.  It is no Procedure
+ * or Immunization; it is said, not dropped without a word. */
+static int
+warn_planned(struct cda_ctx *c, const xmlNode *act)
+{
+    return cda_warn(c, act, "not-supported",
+                    "planned entry (moodCode not EVN) is not mapped; kept in the attached document");
+}
+
 static const char *
 author_time(struct cda_ctx *c, const xmlNode *act)
 {
@@ -491,8 +501,8 @@ cda_map_immunization(struct cda_ctx *c, xmlNodePtr sbadm)
     json_t *vaccine;
     bool have;
 
-    if (!mood_is(c, sbadm, "EVN")) /* planned, not given */
-        return BASE_OK;
+    if (!mood_is(c, sbadm, "EVN")) /* planned, not given: no Immunization */
+        return warn_planned(c, sbadm);
     TRY(cda_need_patient(c, sbadm, &have));
     if (!have)
         return BASE_OK;
@@ -587,8 +597,10 @@ cda_map_procedure(struct cda_ctx *c, xmlNodePtr act)
     json_t *res;
     bool have;
 
-    if (!mood_is(c, act, "EVN") || wst_describes_procedure(c, act))
+    if (wst_describes_procedure(c, act))
         return BASE_OK;
+    if (!mood_is(c, act, "EVN")) /* planned (C-CDA MoodCodeEvnInt): not done */
+        return warn_planned(c, act);
     TRY(cda_need_patient(c, act, &have));
     if (!have)
         return BASE_OK;

@@ -102,6 +102,25 @@ wrapping_act(xmlNodePtr obs)
     return NULL;
 }
 
+/* An observation of a Vital Signs Organizer (C-CDA 4.26) without its own
+ * time takes the organizer's: the vital signs were taken then, and FHIR's
+ * vital signs profile needs the time (vs-1).  Vendors put the time on the
+ * organizer only. */
+static int
+map_grouped_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind)
+{
+    const char *ignored = NULL;
+    xmlNodePtr up = obs->parent != NULL ? obs->parent->parent : NULL;
+    int rc;
+
+    if (up != NULL && up->type == XML_ELEMENT_NODE && cda_is(obs->parent, "component") &&
+        cda_is(up, "organizer"))
+        c->result_time = cda_child(up, "effectiveTime");
+    rc = cda_map_observation(c, obs, kind, &ignored);
+    c->result_time = NULL;
+    return rc;
+}
+
 static int
 map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
 {
@@ -127,7 +146,7 @@ map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
     case CDA_VITAL:
     case CDA_SOCIAL:
     case CDA_EXAM:
-        return cda_map_observation(c, act, kind, &ignored);
+        return map_grouped_observation(c, act, kind);
     case CDA_ENCOUNTER:
         return cda_map_encounter_activity(c, act);
     default:

@@ -145,6 +145,48 @@ START_TEST(interval_money_and_unmapped_values)
 }
 END_TEST
 
+/* -------------------------------------------- vital signs, planned acts */
+
+/* the time on the Vital Signs Organizer only (vendors leave it off the
+ * observations); planned procedures and immunizations are warned about */
+START_TEST(vital_time_from_organizer_and_planned_acts)
+{
+    static const char doc[] = CCDA_DOC(
+        CCDA_SECTION("4.1", "8716-3",
+                     "<entry><organizer classCode=\"CLUSTER\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+                     "extension=\"VS\"/><code code=\"46680005\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+                     "<statusCode code=\"completed\"/><effectiveTime value=\"20120101103000-0500\"/>"
+                     "<component><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+                     "extension=\"V1\"/><code code=\"8302-2\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+                     "<statusCode code=\"completed\"/><value xsi:type=\"PQ\" value=\"70\" "
+                     "unit=\"[in_i]\"/></observation></component></organizer></entry>")
+            CCDA_SECTION("7.1", "47519-4",
+                         "<entry><procedure classCode=\"PROC\" moodCode=\"INT\"><id root=\"1.2.3\" "
+                         "extension=\"PX\"/><code code=\"73761001\" "
+                         "codeSystem=\"2.16.840.1.113883.6.96\"/><statusCode code=\"new\"/>"
+                         "</procedure></entry>")
+                CCDA_SECTION("2.1", "11369-6",
+                             "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"INT\">"
+                             "<id root=\"1.2.3\" extension=\"IM\"/><statusCode code=\"active\"/>"
+                             "<consumable><manufacturedProduct><manufacturedMaterial><code "
+                             "code=\"33\" codeSystem=\"2.16.840.1.113883.12.292\"/>"
+                             "</manufacturedMaterial></manufacturedProduct></consumable>"
+                             "</substanceAdministration></entry>"));
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(doc, &warnings);
+
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "effectiveDateTime"),
+                     "2012-01-01T10:30:00-05:00");
+    ck_assert_uint_eq(count_type(b, "Procedure"), 0);
+    ck_assert_uint_eq(count_type(b, "Immunization"), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 2);
+    ck_assert_str_eq(tu_json_str(warnings, "issue.0.code"), "not-supported");
+    ck_assert_str_eq(tu_json_str(warnings, "issue.1.code"), "not-supported");
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -158,6 +200,7 @@ cda_vendors_suite(void)
     tcase_add_test(meds, dose_unit_from_translation);
     tcase_add_test(meds, timing_and_dosage_parts);
     tcase_add_test(values, interval_money_and_unmapped_values);
+    tcase_add_test(values, vital_time_from_organizer_and_planned_acts);
     suite_add_tcase(s, meds);
     suite_add_tcase(s, values);
     return s;

@@ -212,6 +212,10 @@ cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cd
     code = element != NULL ? wst_diagnosis(c, obs) : value_concept(c, obs);
     if (code == NULL)
         return cda_warn(c, obs, "required", "problem observation has no coded value; skipped");
+    if (cda_says_nothing(code)) {
+        json_decref(code);
+        return cda_warn_nothing(c, obs);
+    }
     res = cda_resource(c, "Condition");
     if (res == NULL) {
         json_decref(code);

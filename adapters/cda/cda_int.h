@@ -123,6 +123,18 @@ json_t *cda_contact(struct cda_ctx *c, const xmlNode *tel);
  * telecom[].  BASE_E_NOMEM. */
 BASE_MUST_CHECK int cda_add_demographics(struct cda_ctx *c, json_t *res, const xmlNode *names,
                                          const xmlNode *contacts);
+/* A concept with no coding whose text says there is nothing ("No
+ * medication data is applicable", "None", 无): what exports put in an
+ * entry to fill a section they have nothing for.  It names no drug,
+ * vaccine, procedure or problem and must not become one. */
+bool cda_says_nothing(const json_t *cc);
+/* The warning for an entry so skipped. */
+BASE_MUST_CHECK int cda_warn_nothing(struct cda_ctx *c, const xmlNode *n);
+/* A planned act (moodCode INT, ARQ, PRMS...) in a section of things done
+ * -- C-CDA allows INT for procedures, immunizations and results -- is no
+ * Procedure, Immunization or Observation; it is said, not dropped without
+ * a word. */
+BASE_MUST_CHECK int cda_warn_planned(struct cda_ctx *c, const xmlNode *act);
 /* Text behind <text><reference value="#id"/></text> or the text itself. */
 const char *cda_narrative(struct cda_ctx *c, const xmlNode *text);
 

@@ -67,16 +67,6 @@ material_concept(struct cda_ctx *c, const xmlNode *mat)
     return cc;
 }
 
-/* A planned act (moodCode INT, ARQ, PRMS...) in a section of things done:
- * C-CDA allows INT for procedures and immunizations.  It is no Procedure
- * or Immunization; it is said, not dropped without a word. */
-static int
-warn_planned(struct cda_ctx *c, const xmlNode *act)
-{
-    return cda_warn(c, act, "not-supported",
-                    "planned entry (moodCode not EVN) is not mapped; kept in the attached document");
-}
-
 static const char *
 author_time(struct cda_ctx *c, const xmlNode *act)
 {
@@ -414,6 +404,10 @@ cda_map_medication(struct cda_ctx *c, xmlNodePtr sbadm)
     med = material_concept(c, material(sbadm));
     if (med == NULL)
         return cda_warn(c, sbadm, "required", "medication names no drug; skipped");
+    if (cda_says_nothing(med)) {
+        json_decref(med);
+        return cda_warn_nothing(c, sbadm);
+    }
     return build(c, sbadm, "MedicationStatement", med, medication_body);
 }
 
@@ -502,13 +496,17 @@ cda_map_immunization(struct cda_ctx *c, xmlNodePtr sbadm)
     bool have;
 
     if (!mood_is(c, sbadm, "EVN")) /* planned, not given: no Immunization */
-        return warn_planned(c, sbadm);
+        return cda_warn_planned(c, sbadm);
     TRY(cda_need_patient(c, sbadm, &have));
     if (!have)
         return BASE_OK;
     vaccine = material_concept(c, material(sbadm));
     if (vaccine == NULL)
         return cda_warn(c, sbadm, "required", "immunization names no vaccine; skipped");
+    if (cda_says_nothing(vaccine)) {
+        json_decref(vaccine);
+        return cda_warn_nothing(c, sbadm);
+    }
     return build(c, sbadm, "Immunization", vaccine, immunization_body);
 }
 
@@ -557,19 +555,18 @@ procedure_code(struct cda_ctx *c, const xmlNode *act)
     return code;
 }
 
+/* `code` (may be NULL) is always consumed. */
 static int
-procedure_body(struct cda_ctx *c, json_t *res, xmlNodePtr act)
+procedure_body(struct cda_ctx *c, json_t *res, xmlNodePtr act, json_t *code)
 {
     const char *st = CDA_LOOKUP(proc_status, status_code(c, act));
     xmlNodePtr et = cda_child(act, "effectiveTime");
-    json_t *code;
 
+    if (code != NULL)
+        TRY(adapter_jset(res, "code", code));
     if (cda_negated(c, act))
         st = "not-done";
     TRY(adapter_jset_str(res, "status", st != NULL ? st : "unknown"));
-    code = procedure_code(c, act);
-    if (code != NULL)
-        TRY(adapter_jset(res, "code", code));
     TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     if (c->encounter != NULL)
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
@@ -595,17 +592,27 @@ int
 cda_map_procedure(struct cda_ctx *c, xmlNodePtr act)
 {
     json_t *res;
+    json_t *code;
     bool have;
 
     if (wst_describes_procedure(c, act))
         return BASE_OK;
     if (!mood_is(c, act, "EVN")) /* planned (C-CDA MoodCodeEvnInt): not done */
-        return warn_planned(c, act);
+        return cda_warn_planned(c, act);
     TRY(cda_need_patient(c, act, &have));
     if (!have)
         return BASE_OK;
+    code = procedure_code(c, act);
+    if (cda_says_nothing(code)) {
+        json_decref(code);
+        return cda_warn_nothing(c, act);
+    }
     res = cda_resource(c, "Procedure");
-    if (res == NULL || procedure_body(c, res, act) != BASE_OK) {
+    if (res == NULL) {
+        json_decref(code);
+        return cda_nomem(c);
+    }
+    if (procedure_body(c, res, act, code) != BASE_OK) {
         json_decref(res);
         return cda_nomem(c);
     }

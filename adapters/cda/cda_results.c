@@ -443,7 +443,7 @@ cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind, const
 
     *ref = NULL;
     if (mood != NULL && strcmp(mood, "EVN") != 0)
-        return BASE_OK;
+        return cda_warn_planned(c, obs);
     /* A WS/T 500 physical examination lists findings as text; only its
      * vital signs are observations of their own. */
     if (kind == CDA_EXAM && CDA_LOOKUP(wst_vital_loinc, cda_wst_element(c, obs)) == NULL)
@@ -451,6 +451,10 @@ cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind, const
     code = observation_code(c, obs);
     if (code == NULL)
         return cda_warn(c, obs, "required", "observation has no code; skipped");
+    if (cda_says_nothing(code) && cda_child(obs, "value") == NULL) {
+        json_decref(code);
+        return cda_warn_nothing(c, obs);
+    }
     res = cda_resource(c, "Observation");
     if (res == NULL) {
         json_decref(code);

@@ -537,3 +537,68 @@ cda_narrative(struct cda_ctx *c, const xmlNode *text)
     t = cda_text(c, text);
     return t[0] != '\0' ? t : NULL;
 }
+
+/* ---------------------------------------------------- "no information" */
+
+/* Words that, after "no"/"none"/"not", make a text a statement that there
+ * is nothing to record rather than a name. */
+static const char *const nothing_words[] = {
+    "data",  "information", "applicable", "available", "known", "documented",
+    "recorded", "reported", "on file",  "found",   "current", "active",
+};
+
+/* Whole texts that say the same. */
+static const char *const nothing_texts[] = {
+    "none", "n/a", "na", "nil", "unknown", "not applicable", "not available",
+    "\u65e0",       /* 无 none */
+    "\u4e0d\u8be6", /* 不详 unknown */
+    "\u672a\u77e5", /* 未知 unknown */
+};
+
+bool
+cda_says_nothing(const json_t *cc)
+{
+    const char *text = json_string_value(json_object_get(cc, "text"));
+    char low[160];
+    size_t n = 0;
+
+    if (json_object_get(cc, "coding") != NULL || text == NULL)
+        return false;
+    while (*text == ' ')
+        text++;
+    for (; text[n] != '\0'; n++) {
+        if (n + 1 >= sizeof(low))
+            return false; /* a long text names something */
+        low[n] = (char)((text[n] >= 'A' && text[n] <= 'Z') ? text[n] + ('a' - 'A') : text[n]);
+    }
+    while (n > 0 && (low[n - 1] == ' ' || low[n - 1] == '.'))
+        n--;
+    low[n] = '\0';
+    for (size_t i = 0; i < BASE_ARRAY_LEN(nothing_texts); i++) {
+        if (strcmp(low, nothing_texts[i]) == 0)
+            return true;
+    }
+    if (strncmp(low, "no ", 3) != 0 && strncmp(low, "none ", 5) != 0 &&
+        strncmp(low, "not ", 4) != 0)
+        return false;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(nothing_words); i++) {
+        if (strstr(low, nothing_words[i]) != NULL)
+            return true;
+    }
+    return false;
+}
+
+int
+cda_warn_nothing(struct cda_ctx *c, const xmlNode *n)
+{
+    return cda_warn(c, n, "informational",
+                    "entry says there is no information (no code, text such as \"no data\"); "
+                    "no resource");
+}
+
+int
+cda_warn_planned(struct cda_ctx *c, const xmlNode *act)
+{
+    return cda_warn(c, act, "not-supported",
+                    "planned entry (moodCode not EVN) is not mapped; kept in the attached document");
+}

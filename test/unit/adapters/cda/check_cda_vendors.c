@@ -5,6 +5,7 @@
  * one construct each; each test fails without its fix.
  */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "adapters/cda/cda.h"
@@ -187,6 +188,58 @@ START_TEST(vital_time_from_organizer_and_planned_acts)
 }
 END_TEST
 
+/* ------------------------------------------------------ "no data" entries */
+
+/* Partners-style filler entries: a nullFlavored code whose only text says
+ * there is nothing.  They name no drug, vaccine, procedure or problem; a
+ * real drug known by text only ("Grandma's tea") still maps. */
+START_TEST(entries_that_say_there_is_nothing)
+{
+    static const char doc[] = CCDA_DOC(
+        CCDA_SECTION("1.1", "10160-0",
+                     MED("A", "", "<code nullFlavor=\"UNK\"><originalText>No medication data is "
+                                  "applicable</originalText></code>")
+                         MED("B", "", "<code nullFlavor=\"UNK\"><originalText>Noni juice"
+                                      "</originalText></code>"))
+            CCDA_SECTION("7.1", "47519-4",
+                         "<entry><procedure classCode=\"PROC\" moodCode=\"EVN\"><id "
+                         "nullFlavor=\"NI\"/><code nullFlavor=\"UNK\"><originalText>None"
+                         "</originalText></code><statusCode code=\"completed\"/></procedure></entry>")
+                CCDA_SECTION(
+                    "2.1", "11369-6",
+                    "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"EVN\"><id "
+                    "nullFlavor=\"UNK\"/><statusCode code=\"completed\"/><consumable>"
+                    "<manufacturedProduct><manufacturedMaterial><code nullFlavor=\"UNK\">"
+                    "<originalText>No immunization data is applicable</originalText></code>"
+                    "</manufacturedMaterial></manufacturedProduct></consumable>"
+                    "</substanceAdministration></entry>")
+                    CCDA_SECTION("5.1", "11450-4",
+                                 "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><id "
+                                 "root=\"1.2.3\" extension=\"PR\"/><code code=\"55607006\" "
+                                 "codeSystem=\"2.16.840.1.113883.6.96\"/><value xsi:type=\"CD\" "
+                                 "nullFlavor=\"OTH\"><originalText>No known problems."
+                                 "</originalText></value></observation></entry>"));
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(doc, &warnings);
+
+    ck_assert_uint_eq(count_type(b, "MedicationStatement"), 1);
+    ck_assert_str_eq(tu_json_str(nth(b, "MedicationStatement", 0), "medicationCodeableConcept.text"),
+                     "Noni juice");
+    ck_assert_uint_eq(count_type(b, "Procedure"), 0);
+    ck_assert_uint_eq(count_type(b, "Immunization"), 0);
+    ck_assert_uint_eq(count_type(b, "Condition"), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 4);
+    for (size_t i = 0; i < 4; i++) {
+        char path[32];
+
+        snprintf(path, sizeof(path), "issue.%zu.code", i);
+        ck_assert_str_eq(tu_json_str(warnings, path), "informational");
+    }
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -201,6 +254,7 @@ cda_vendors_suite(void)
     tcase_add_test(meds, timing_and_dosage_parts);
     tcase_add_test(values, interval_money_and_unmapped_values);
     tcase_add_test(values, vital_time_from_organizer_and_planned_acts);
+    tcase_add_test(values, entries_that_say_there_is_nothing);
     suite_add_tcase(s, meds);
     suite_add_tcase(s, values);
     return s;

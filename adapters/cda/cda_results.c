@@ -469,6 +469,34 @@ cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind, const
     return cda_emit(c, res, obs, "Observation", ref);
 }
 
+/* The organizer's effectiveTime; when it has none (Partners and others
+ * send the time on the results only), the results' time if they all
+ * share one -- the report is of that specimen time (DiagnosticReport
+ * .effective, US Core requires it). */
+static const xmlNode *
+report_time(struct cda_ctx *c, const xmlNode *org)
+{
+    xmlNodePtr own = cda_child(org, "effectiveTime");
+    const xmlNode *first = NULL;
+    const char *value = NULL;
+
+    if (own != NULL && cda_attr(c, own, "nullFlavor") == NULL)
+        return own;
+    CDA_EACH(comp, org, "component")
+    {
+        xmlNodePtr et = cda_child(cda_child(comp, "observation"), "effectiveTime");
+        const char *v = cda_attr(c, et, "value");
+
+        if (v == NULL || (value != NULL && strcmp(v, value) != 0))
+            return own;
+        if (first == NULL) {
+            first = et;
+            value = v;
+        }
+    }
+    return first != NULL ? first : own;
+}
+
 static int
 report_body(struct cda_ctx *c, json_t *res, const xmlNode *org, json_t *results)
 {
@@ -486,7 +514,7 @@ report_body(struct cda_ctx *c, json_t *res, const xmlNode *org, json_t *results)
         TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     if (c->encounter != NULL)
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
-    TRY(cda_observation_time(c, res, cda_child(org, "effectiveTime")));
+    TRY(cda_observation_time(c, res, report_time(c, org)));
     return adapter_jset(res, "result", json_incref(results));
 }
 

@@ -240,6 +240,37 @@ START_TEST(entries_that_say_there_is_nothing)
 }
 END_TEST
 
+/* a Result Organizer without a time (the results carry it): the report
+ * takes the results' time when they share one */
+START_TEST(report_time_from_its_results)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "3.1", "30954-2",
+        "<entry><organizer classCode=\"CLUSTER\" moodCode=\"EVN\"><id root=\"1.3.6\" "
+        "extension=\"R1\"/><code code=\"2951-2\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+        "<statusCode code=\"completed\"/>" RES("2951-2", "<value xsi:type=\"PQ\" value=\"141\" "
+                                                         "unit=\"mmol/L\"/>")
+            RES("2823-3", "<value xsi:type=\"PQ\" value=\"4.4\" unit=\"mmol/L\"/>")
+                "</organizer></entry>"
+                "<entry><organizer classCode=\"CLUSTER\" moodCode=\"EVN\"><id root=\"1.3.6\" "
+                "extension=\"R2\"/><code code=\"2075-0\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+                "<statusCode code=\"completed\"/><component><observation classCode=\"OBS\" "
+                "moodCode=\"EVN\"><id root=\"1.3.6\" extension=\"X\"/><code code=\"2075-0\" "
+                "codeSystem=\"2.16.840.1.113883.6.1\"/><effectiveTime value=\"20140101\"/>"
+                "<value xsi:type=\"PQ\" value=\"1\" unit=\"mmol/L\"/></observation></component>" RES(
+                    "2028-9", "<value xsi:type=\"PQ\" value=\"22\" unit=\"mmol/L\"/>")
+                    "</organizer></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+
+    ck_assert_uint_eq(count_type(b, "DiagnosticReport"), 2);
+    ck_assert_str_eq(tu_json_str(nth(b, "DiagnosticReport", 0), "effectiveDateTime"),
+                     "2012-01-01");
+    /* results of different times: no one time for the report */
+    ck_assert_ptr_null(tu_json_at(nth(b, "DiagnosticReport", 1), "effectiveDateTime"));
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -255,6 +286,7 @@ cda_vendors_suite(void)
     tcase_add_test(values, interval_money_and_unmapped_values);
     tcase_add_test(values, vital_time_from_organizer_and_planned_acts);
     tcase_add_test(values, entries_that_say_there_is_nothing);
+    tcase_add_test(values, report_time_from_its_results);
     suite_add_tcase(s, meds);
     suite_add_tcase(s, values);
     return s;

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "adapters/cda/cda_int.h"
 
@@ -72,6 +73,23 @@ cda_system(struct cda_ctx *c, const char *oid)
     return root_urn(c, oid);
 }
 
+/* An extension that is a null flavor written as a value (extension="UNK"
+ * next to the NPI root, Greenway): no number, not the number "UNK" shared
+ * by everyone who has none. */
+static bool
+null_flavor_text(const char *ext)
+{
+    static const char *const flavors[] = {"UNK",  "NI",  "NA", "NAV",     "NASK", "ASKU",
+                                          "MSK",  "OTH", "NP", "UNKNOWN", "NULL", "N/A"};
+    struct base_str t = base_str_trim(base_str_from_cstr(ext));
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(flavors); i++) {
+        if (t.len == strlen(flavors[i]) && strncasecmp(t.ptr, flavors[i], t.len) == 0)
+            return true;
+    }
+    return false;
+}
+
 json_t *
 cda_identifier(struct cda_ctx *c, const xmlNode *ii, struct cda_key *key)
 {
@@ -86,7 +104,14 @@ cda_identifier(struct cda_ctx *c, const xmlNode *ii, struct cda_key *key)
      * WS/T 500 exports write extension="" for a number they do not have
      * (the health card number, the outpatient number); that is no
      * identifier, not the namespace OID itself. */
-    if (ext != NULL && cda_blank(ext))
+    if (ext != NULL && (cda_blank(ext) || null_flavor_text(ext)))
+        return NULL;
+    /* A root alone is an identifier only when it names one thing; a
+     * namespace FHIR knows (NPI 2.16.840.1.113883.4.6, SSN, a code system)
+     * names a set.  Greenway sends <id root="2.16.840.1.113883.4.6"/> for
+     * a legal authenticator without an NPI: as an identifier it would make
+     * every such person one Practitioner across documents. */
+    if (ext == NULL && adapter_oid_uri(base_str_from_cstr(root)) != NULL)
         return NULL;
     if (ext != NULL) {
         /* FHIR R4 datatypes.html#Identifier + C-CDA on FHIR: the root names

@@ -271,6 +271,37 @@ START_TEST(report_time_from_its_results)
 }
 END_TEST
 
+/* ------------------------------------------------------------ identifiers */
+
+/* <id root="NPI"/> (no extension) and extension="UNK": no identifier, so two
+ * people without an NPI are not made one Practitioner */
+START_TEST(namespace_only_and_unk_ids_identify_nobody)
+{
+    static const char hdr[] =
+        "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><id root=\"1.2.3\" extension=\"D\"/>"
+        "<code code=\"34133-9\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+        "<effectiveTime value=\"20130701\"/><recordTarget><patientRole><id root=\"1.2.3\" "
+        "extension=\"P\"/></patientRole></recordTarget>"
+        "<author><time value=\"20130701\"/><assignedAuthor><id root=\"2.16.840.1.113883.4.6\" "
+        "extension=\"UNK\"/><assignedPerson><name><family>One</family></name></assignedPerson>"
+        "</assignedAuthor></author>"
+        "<legalAuthenticator><time value=\"20130701\"/><signatureCode code=\"S\"/><assignedEntity>"
+        "<id root=\"2.16.840.1.113883.4.6\"/><assignedPerson><name><family>Two</family></name>"
+        "</assignedPerson></assignedEntity></legalAuthenticator>"
+        "<component><structuredBody/></component></ClinicalDocument>";
+    json_t *b = convert_ok(hdr, NULL);
+
+    ck_assert_uint_eq(count_type(b, "Practitioner"), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *p = nth(b, "Practitioner", i);
+
+        ck_assert_str_ne(tu_json_str(p, "identifier.0.system"), "http://hl7.org/fhir/sid/us-npi");
+        ck_assert_str_ne(tu_json_str(p, "identifier.0.value"), "urn:oid:2.16.840.1.113883.4.6");
+    }
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -287,6 +318,10 @@ cda_vendors_suite(void)
     tcase_add_test(values, vital_time_from_organizer_and_planned_acts);
     tcase_add_test(values, entries_that_say_there_is_nothing);
     tcase_add_test(values, report_time_from_its_results);
+    TCase *ids = tcase_create("identifiers");
+
+    tcase_add_test(ids, namespace_only_and_unk_ids_identify_nobody);
+    suite_add_tcase(s, ids);
     suite_add_tcase(s, meds);
     suite_add_tcase(s, values);
     return s;

@@ -69,6 +69,24 @@ value_concept(struct cda_ctx *c, const xmlNode *obs)
     return json_pack("{s:s}", "text", t);
 }
 
+/* The value, else the observation's own text: exports that have no code
+ * send <value xsi:type="CD" nullFlavor="OTH"/> and put the problem or the
+ * reaction in <text> ("rash" + a reference into the narrative, Greenway).
+ * C-CDA: the text references the narrative that names it. */
+static json_t *
+value_or_text(struct cda_ctx *c, const xmlNode *obs)
+{
+    json_t *cc = value_concept(c, obs);
+    const char *t;
+
+    if (cc != NULL)
+        return cc;
+    t = cda_narrative(c, cda_child(obs, "text"));
+    if (t == NULL || t[0] == '\0')
+        return NULL;
+    return json_pack("{s:s}", "text", t);
+}
+
 /* ---------------------------------------------------------------- Condition */
 
 static const struct cda_pair problem_status[] = {
@@ -209,7 +227,7 @@ cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cd
         return BASE_OK;
     /* The problem is the observation's value; its code says "Problem",
      * "Diagnosis" (C-CDA) or names the data element (WS/T 500). */
-    code = element != NULL ? wst_diagnosis(c, obs) : value_concept(c, obs);
+    code = element != NULL ? wst_diagnosis(c, obs) : value_or_text(c, obs);
     if (code == NULL)
         return cda_warn(c, obs, "required", "problem observation has no coded value; skipped");
     if (cda_says_nothing(code)) {
@@ -340,7 +358,7 @@ allergy_code(struct cda_ctx *c, const xmlNode *obs, bool *nka)
 static int
 add_reaction(struct cda_ctx *c, json_t *res, const xmlNode *rx, const char *default_sev)
 {
-    json_t *manif = value_concept(c, rx);
+    json_t *manif = value_or_text(c, rx);
     xmlNodePtr sev_obs = related_obs(c, rx, TEMPLATE "8", "SEV");
     const char *sev = CDA_LOOKUP(severity, value_code(c, sev_obs));
     json_t *r;

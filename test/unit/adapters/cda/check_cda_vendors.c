@@ -302,6 +302,46 @@ START_TEST(namespace_only_and_unk_ids_identify_nobody)
 }
 END_TEST
 
+/* ------------------------------------------------------ problems, allergies */
+
+/* value nullFlavor="OTH" and the name in the observation's <text> (with a
+ * reference into the narrative): the reaction and the problem are that
+ * text, not lost */
+START_TEST(reaction_and_problem_named_by_their_text)
+{
+    static const char doc[] = CCDA_DOC(
+        "<component><section><templateId root=\"2.16.840.1.113883.10.20.22.2.6.1\"/><code "
+        "code=\"48765-2\" codeSystem=\"2.16.840.1.113883.6.1\"/><text><table><tbody><tr>"
+        "<td ID=\"n3\">codeine sulfate</td><td ID=\"r3\">nausea</td></tr></tbody></table></text>"
+        "<entry><act classCode=\"ACT\" moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"AC\"/>"
+        "<code code=\"48765-2\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode code=\"active\"/>"
+        "<entryRelationship typeCode=\"SUBJ\" inversionInd=\"true\"><observation classCode=\"OBS\" "
+        "moodCode=\"EVN\"><templateId root=\"2.16.840.1.113883.10.20.22.4.7\"/><id root=\"1.2.3\" "
+        "extension=\"AL\"/><code code=\"ASSERTION\" codeSystem=\"2.16.840.1.113883.5.4\"/>"
+        "<value xsi:type=\"CD\" code=\"419199007\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "<participant typeCode=\"CSM\"><participantRole><playingEntity><code nullFlavor=\"NA\">"
+        "<originalText><reference value=\"#n3\"/></originalText></code></playingEntity>"
+        "</participantRole></participant><entryRelationship typeCode=\"MFST\" inversionInd=\"true\">"
+        "<observation classCode=\"OBS\" moodCode=\"EVN\"><templateId "
+        "root=\"2.16.840.1.113883.10.20.22.4.9\"/><code code=\"ASSERTION\" "
+        "codeSystem=\"2.16.840.1.113883.5.4\"/><text>nausea<reference value=\"#r3\"/></text>"
+        "<value xsi:type=\"CD\" nullFlavor=\"OTH\"/></observation></entryRelationship>"
+        "</observation></entryRelationship></act></entry></section></component>" CCDA_SECTION(
+            "5.1", "11450-4",
+            "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+            "extension=\"PR\"/><code code=\"55607006\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+            "<text>Chronic low back pain</text><value xsi:type=\"CD\" nullFlavor=\"OTH\"/>"
+            "</observation></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *al = nth(b, "AllergyIntolerance", 0);
+
+    ck_assert_str_eq(tu_json_str(al, "code.text"), "codeine sulfate");
+    ck_assert_str_eq(tu_json_str(al, "reaction.0.manifestation.0.text"), "nausea");
+    ck_assert_str_eq(tu_json_str(nth(b, "Condition", 0), "code.text"), "Chronic low back pain");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -318,6 +358,7 @@ cda_vendors_suite(void)
     tcase_add_test(values, vital_time_from_organizer_and_planned_acts);
     tcase_add_test(values, entries_that_say_there_is_nothing);
     tcase_add_test(values, report_time_from_its_results);
+    tcase_add_test(values, reaction_and_problem_named_by_their_text);
     TCase *ids = tcase_create("identifiers");
 
     tcase_add_test(ids, namespace_only_and_unk_ids_identify_nobody);

@@ -420,7 +420,33 @@ static const struct cda_pair ucum_units[] = {
     {"in", "[in_i]"},
     {"inch", "[in_i]"},
     {"kg/m\u00b2", "kg/m2"}, /* kg/m² */
+    /* US exports' spellings of UCUM units */
+    {"mcg", "ug"},
+    {"cc", "mL"},
+    {"gm", "g"},
+    {"gms", "g"},
 };
+
+/* Dose forms written as the unit (Greenway "tablet", "Container"; Cerner
+ * "puff"): words, not UCUM units.  Claiming them as UCUM codes would be a
+ * wrong claim; they keep their text only (C-CDA puts dose forms in
+ * administrationUnitCode, exports put them here). */
+static const char *const dose_form_units[] = {
+    "tab",   "tabs",    "tablet", "tablets",   "tablet(s)", "cap",   "caps",  "capsule",
+    "capsules", "puff", "puffs",  "drop",      "drops",     "gtt",   "each",  "ea",
+    "unit",  "units",   "dose",   "doses",     "spray",     "sprays", "patch", "application",
+    "applicator", "container", "vial", "ampule", "inhalation", "packet", "suppository",
+};
+
+static bool
+dose_form_unit(const char *unit)
+{
+    for (size_t i = 0; i < BASE_ARRAY_LEN(dose_form_units); i++) {
+        if (strcasecmp(unit, dose_form_units[i]) == 0)
+            return true;
+    }
+    return false;
+}
 
 /* The UCUM code for a PQ unit, or NULL when the unit cannot be UCUM (a
  * space or a character outside printable ASCII): then only the text is
@@ -433,6 +459,8 @@ ucum_code(struct cda_ctx *c, const char *unit)
 
     if (known != NULL)
         return known;
+    if (dose_form_unit(unit))
+        return NULL;
     for (const char *p = unit; *p != '\0'; p++) {
         if (*p <= ' ' || *p > '~')
             return NULL;

@@ -342,6 +342,28 @@ START_TEST(reaction_and_problem_named_by_their_text)
 }
 END_TEST
 
+/* dose forms written as units are no UCUM codes; US spellings map */
+START_TEST(dose_form_units_are_not_ucum)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "1.1", "10160-0",
+        MED("A", "<doseQuantity value=\"2\" unit=\"tablet\"/>",
+            "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")
+            MED("B", "<doseQuantity value=\"90\" unit=\"mcg\"/>",
+                "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *a = nth(b, "MedicationStatement", 0);
+    json_t *m2 = nth(b, "MedicationStatement", 1);
+
+    ck_assert_str_eq(tu_json_str(a, "dosage.0.doseAndRate.0.doseQuantity.unit"), "tablet");
+    ck_assert_ptr_null(tu_json_at(a, "dosage.0.doseAndRate.0.doseQuantity.system"));
+    ck_assert_ptr_null(tu_json_at(a, "dosage.0.doseAndRate.0.doseQuantity.code"));
+    ck_assert_str_eq(tu_json_str(m2, "dosage.0.doseAndRate.0.doseQuantity.unit"), "mcg");
+    ck_assert_str_eq(tu_json_str(m2, "dosage.0.doseAndRate.0.doseQuantity.code"), "ug");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -354,6 +376,7 @@ cda_vendors_suite(void)
 
     tcase_add_test(meds, dose_unit_from_translation);
     tcase_add_test(meds, timing_and_dosage_parts);
+    tcase_add_test(meds, dose_form_units_are_not_ucum);
     tcase_add_test(values, interval_money_and_unmapped_values);
     tcase_add_test(values, vital_time_from_organizer_and_planned_acts);
     tcase_add_test(values, entries_that_say_there_is_nothing);

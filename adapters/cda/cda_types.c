@@ -584,8 +584,11 @@ cda_narrative(struct cda_ctx *c, const xmlNode *text)
          * leave out the '#'. */
         xmlNodePtr target = xmlHashLookup(c->ids, (const xmlChar *)(v[0] == '#' ? v + 1 : v));
 
-        if (target != NULL)
-            return cda_text(c, target);
+        /* an empty target (<content ID="Allergy1"/>Eggs, EMERGE) says
+         * nothing: the element's own text, if any, does */
+        t = target != NULL ? cda_text(c, target) : "";
+        if (t[0] != '\0')
+            return t;
     }
     t = cda_text(c, text);
     return t[0] != '\0' ? t : NULL;

@@ -364,6 +364,25 @@ START_TEST(dose_form_units_are_not_ucum)
 }
 END_TEST
 
+/* <content ID="x"/> (empty) as the reference target, the name written in
+ * the originalText itself: the text is not lost */
+START_TEST(empty_reference_target_falls_back_to_own_text)
+{
+    static const char doc[] = CCDA_DOC(
+        "<component><section><code code=\"11450-4\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+        "<text><table><tbody><tr><td><content ID=\"P1\"/>Asthma</td></tr></tbody></table></text>"
+        "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+        "extension=\"PR\"/><code code=\"55607006\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "<value xsi:type=\"CD\" nullFlavor=\"OTH\"><originalText>Mild asthma"
+        "<reference value=\"#P1\"/></originalText></value></observation></entry>"
+        "</section></component>");
+    json_t *b = convert_ok(doc, NULL);
+
+    ck_assert_str_eq(tu_json_str(nth(b, "Condition", 0), "code.text"), "Mild asthma");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -382,6 +401,7 @@ cda_vendors_suite(void)
     tcase_add_test(values, entries_that_say_there_is_nothing);
     tcase_add_test(values, report_time_from_its_results);
     tcase_add_test(values, reaction_and_problem_named_by_their_text);
+    tcase_add_test(values, empty_reference_target_falls_back_to_own_text);
     TCase *ids = tcase_create("identifiers");
 
     tcase_add_test(ids, namespace_only_and_unk_ids_identify_nobody);

@@ -383,6 +383,29 @@ START_TEST(empty_reference_target_falls_back_to_own_text)
 }
 END_TEST
 
+/* ------------------------------------------------------------- encounters */
+
+/* CPT E/M codes (99213 office visit, 99223 hospital care, 99284 ED) give
+ * Encounter.class when no ActCode is sent; an unknown CPT stays UNK */
+START_TEST(encounter_class_from_cpt_em_codes)
+{
+#define ENC(id, cpt)                                                                               \
+    "<entry><encounter classCode=\"ENC\" moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"" id      \
+    "\"/><code code=\"" cpt "\" codeSystem=\"2.16.840.1.113883.6.12\"/><effectiveTime "            \
+    "value=\"20100701\"/></encounter></entry>"
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "22.1", "46240-8", ENC("E1", "99213") ENC("E2", "99223") ENC("E3", "99284") ENC("E4", "36415")));
+#undef ENC
+    static const char *const want[] = {"AMB", "IMP", "EMER", "UNK"};
+    json_t *b = convert_ok(doc, NULL);
+
+    ck_assert_uint_eq(count_type(b, "Encounter"), 4);
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_str_eq(tu_json_str(nth(b, "Encounter", i), "class.code"), want[i]);
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -402,6 +425,7 @@ cda_vendors_suite(void)
     tcase_add_test(values, report_time_from_its_results);
     tcase_add_test(values, reaction_and_problem_named_by_their_text);
     tcase_add_test(values, empty_reference_target_falls_back_to_own_text);
+    tcase_add_test(values, encounter_class_from_cpt_em_codes);
     TCase *ids = tcase_create("identifiers");
 
     tcase_add_test(ids, namespace_only_and_unk_ids_identify_nobody);

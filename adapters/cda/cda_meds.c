@@ -3,6 +3,7 @@
  * Activity (4.52) -> Immunization, Procedure Activity (4.12/4.13/4.14) ->
  * Procedure.  Status tables follow C-CDA on FHIR (ActStatus -> FHIR).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "adapters/cda/cda_int.h"
@@ -95,28 +96,48 @@ phase_time(struct cda_ctx *c, const xmlNode *pivl)
     return base_arena_sprintf(c->arena, "%.2s:%.2s:%.2s", v + 8, v + 10, n == 14 ? v + 12 : "00");
 }
 
-/* PIVL_TS -> Timing.repeat.  institutionSpecified="true" means "n times a
- * day at the times the institution sets", not "every 24/n hours" (HL7 V3
- * Data Types R1 PIVL.institutionSpecified; C-CDA R2.1 Medication
- * Activity): q8h so flagged is frequency 3 per 1 d. */
+/* institutionSpecified="true" means "n times a day at the times the
+ * institution sets", not "every 24/n hours" (HL7 V3 Data Types R1
+ * PIVL.institutionSpecified; C-CDA R2.1 Medication Activity): q8h or
+ * 0.5 d so flagged is n = 3 or 2 per 1 d.  0 when the period is no whole
+ * fraction of a day. */
+static int
+times_a_day(const char *unit, const char *raw)
+{
+    char *end = NULL;
+    double v = strtod(raw, &end);
+    double hours = v * (strcmp(unit, "d") == 0 ? 24.0 : 1.0);
+    int n;
+
+    if (end == raw || (strcmp(unit, "h") != 0 && strcmp(unit, "d") != 0) || !(hours > 0.0) ||
+        hours > 24.0)
+        return 0;
+    n = (int)(24.0 / hours + 0.5);
+    return n >= 1 && n <= 24 && (double)n * hours > 23.999 && (double)n * hours < 24.001 ? n : 0;
+}
+
+/* PIVL_TS -> Timing.repeat: period (an IVL_PQ period, "every 4-6 hours",
+ * gives period and periodMax), a phase's time of day. */
 static int
 pivl_repeat(struct cda_ctx *c, json_t *repeat, const xmlNode *et)
 {
     xmlNodePtr period = cda_child(et, "period");
-    const char *unit = CDA_LOOKUP(period_units, cda_attr(c, period, "unit"));
-    const char *raw = cda_attr(c, period, "value");
+    xmlNodePtr low = cda_child(period, "low");
+    xmlNodePtr high = cda_child(period, "high");
+    xmlNodePtr one = low != NULL ? low : period;
+    const char *unit = CDA_LOOKUP(period_units, cda_attr(c, one, "unit"));
+    const char *raw = cda_attr(c, one, "value");
     const char *inst = cda_attr(c, et, "institutionSpecified");
     const char *tod = phase_time(c, et);
-    int64_t hours;
+    int n;
 
     if (tod != NULL)
         TRY(adapter_jpush(repeat, "timeOfDay", json_string(tod)));
     if (unit == NULL || raw == NULL || json_object_get(repeat, "period") != NULL)
         return BASE_OK;
-    if (inst != NULL && strcmp(inst, "true") == 0 && strcmp(unit, "h") == 0 &&
-        base_str_to_i64(base_str_trim(base_str_from_cstr(raw)), &hours) && hours > 0 &&
-        hours <= 24 && 24 % hours == 0) {
-        TRY(adapter_jset(repeat, "frequency", json_integer(24 / hours)));
+    if (inst != NULL && strcmp(inst, "true") == 0 && low == NULL &&
+        (n = times_a_day(unit, raw)) > 0) {
+        TRY(adapter_jset(repeat, "frequency", json_integer(n)));
         TRY(adapter_jset(repeat, "period", json_integer(1)));
         return adapter_jset_str(repeat, "periodUnit", "d");
     }
@@ -125,7 +146,14 @@ pivl_repeat(struct cda_ctx *c, json_t *repeat, const xmlNode *et)
         return BASE_OK;
     TRY(adapter_jset(repeat, "frequency", json_integer(1)));
     TRY(adapter_jset(repeat, "period", value));
-    return adapter_jset_str(repeat, "periodUnit", unit);
+    TRY(adapter_jset_str(repeat, "periodUnit", unit));
+    const char *hunit = CDA_LOOKUP(period_units, cda_attr(c, high, "unit"));
+    json_t *max = adapter_decimal(base_str_from_cstr(cda_attr(c, high, "value")));
+    if (max == NULL || hunit == NULL || strcmp(hunit, unit) != 0) {
+        json_decref(max);
+        return BASE_OK;
+    }
+    return adapter_jset(repeat, "periodMax", max);
 }
 
 /* EIVL_TS (HL7 V3 Data Types R1): an event such as HS (at bedtime) or ACM

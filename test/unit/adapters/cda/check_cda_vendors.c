@@ -406,6 +406,33 @@ START_TEST(encounter_class_from_cpt_em_codes)
 }
 END_TEST
 
+/* "every 4-6 hours" (PIVL_TS period as IVL_PQ) -> period + periodMax;
+ * institutionSpecified period ".5" d -> twice a day (HL7 C-CDA examples) */
+START_TEST(period_ranges_and_institution_days)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "1.1", "10160-0",
+        MED("A",
+            "<effectiveTime xsi:type=\"PIVL_TS\" operator=\"A\"><period xsi:type=\"IVL_PQ\">"
+            "<low value=\"4\" unit=\"h\"/><high value=\"6\" unit=\"h\"/></period></effectiveTime>",
+            "<code code=\"1049529\" codeSystem=\"2.16.840.1.113883.6.88\"/>")
+            MED("B",
+                "<effectiveTime xsi:type=\"PIVL_TS\" institutionSpecified=\"true\" operator=\"A\">"
+                "<period unit=\"d\" value=\".5\"/></effectiveTime>",
+                "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *a = nth(b, "MedicationStatement", 0);
+    json_t *m2 = nth(b, "MedicationStatement", 1);
+
+    ck_assert_ptr_nonnull(tu_json_at(a, "dosage.0.timing.repeat.period"));
+    ck_assert_ptr_nonnull(tu_json_at(a, "dosage.0.timing.repeat.periodMax"));
+    ck_assert_str_eq(tu_json_str(a, "dosage.0.timing.repeat.periodUnit"), "h");
+    ck_assert_int_eq(json_integer_value(tu_json_at(m2, "dosage.0.timing.repeat.frequency")), 2);
+    ck_assert_str_eq(tu_json_str(m2, "dosage.0.timing.repeat.periodUnit"), "d");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -419,6 +446,7 @@ cda_vendors_suite(void)
     tcase_add_test(meds, dose_unit_from_translation);
     tcase_add_test(meds, timing_and_dosage_parts);
     tcase_add_test(meds, dose_form_units_are_not_ucum);
+    tcase_add_test(meds, period_ranges_and_institution_days);
     tcase_add_test(values, interval_money_and_unmapped_values);
     tcase_add_test(values, vital_time_from_organizer_and_planned_acts);
     tcase_add_test(values, entries_that_say_there_is_nothing);

@@ -433,6 +433,38 @@ START_TEST(period_ranges_and_institution_days)
 }
 END_TEST
 
+/* ---------------------------------------------------------- nonXMLBody */
+
+#define NXB_DOC(body)                                                                              \
+    "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><id root=\"1.2.3\" extension=\"NX\"/>"             \
+    "<code code=\"11506-3\" codeSystem=\"2.16.840.1.113883.6.1\"/><effectiveTime "                 \
+    "value=\"20140101\"/><recordTarget><patientRole><id root=\"1.2.3\" extension=\"P\"/>"          \
+    "</patientRole></recordTarget><component><nonXMLBody>" body "</nonXMLBody></component>"        \
+    "</ClinicalDocument>"
+
+/* a deflated body is not attached as its media type (it would be a broken
+ * PDF); an empty one is not attached at all; the document always is */
+START_TEST(compressed_and_empty_non_xml_bodies)
+{
+    static const char deflated[] = NXB_DOC(
+        "<text mediaType=\"application/pdf\" representation=\"B64\" compression=\"DF\">"
+        "eJwLycgsVgCi4vzcVAWH</text>");
+    static const char empty[] = NXB_DOC("<text/>");
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(deflated, &warnings);
+
+    ck_assert_uint_eq(json_array_size(tu_json_at(nth(b, "DocumentReference", 0), "content")), 1);
+    ck_assert_str_eq(tu_json_str(nth(b, "DocumentReference", 0), "content.0.attachment.contentType"),
+                     "application/hl7-cda+xml");
+    ck_assert_str_eq(tu_json_str(warnings, "issue.0.code"), "not-supported");
+    json_decref(warnings);
+    json_decref(b);
+    b = convert_ok(empty, NULL);
+    ck_assert_uint_eq(json_array_size(tu_json_at(nth(b, "DocumentReference", 0), "content")), 1);
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -457,7 +489,11 @@ cda_vendors_suite(void)
     TCase *ids = tcase_create("identifiers");
 
     tcase_add_test(ids, namespace_only_and_unk_ids_identify_nobody);
+    TCase *body = tcase_create("body");
+
+    tcase_add_test(body, compressed_and_empty_non_xml_bodies);
     suite_add_tcase(s, ids);
+    suite_add_tcase(s, body);
     suite_add_tcase(s, meds);
     suite_add_tcase(s, values);
     return s;

@@ -242,6 +242,29 @@ medication_timing(struct cda_ctx *c, json_t *res, json_t *dosage, const xmlNode 
     return BASE_OK;
 }
 
+/* A unitless dose of a pre-coordinated drug counts administrationUnitCode
+ * (C-CDA R2.1 Medication Activity: "1" with C48542 Tablet dosing unit):
+ * that is the dose's unit, coded in its own system (NCI), not UCUM. */
+static int
+administration_unit(struct cda_ctx *c, json_t *q, const xmlNode *sbadm)
+{
+    xmlNodePtr auc = cda_child(sbadm, "administrationUnitCode");
+    const char *code = cda_attr(c, auc, "code");
+    const char *name = cda_narrative(c, cda_child(auc, "originalText"));
+
+    if (auc == NULL || code == NULL || cda_blank(code))
+        return BASE_OK;
+    if (name == NULL || name[0] == '\0')
+        name = cda_attr(c, auc, "displayName");
+    const char *system = cda_system(c, cda_attr(c, auc, "codeSystem"));
+
+    TRY(adapter_jset_str(q, "unit", name != NULL && !cda_blank(name) ? name : code));
+    if (system == NULL) /* FHIR qty-3: no code without its system */
+        return BASE_OK;
+    TRY(adapter_jset_str(q, "system", system));
+    return adapter_jset_str(q, "code", code);
+}
+
 /* doseQuantity: a PQ, or an IVL_PQ ("1-2 tablets") -> doseRange. */
 static int
 dose_and_rate(struct cda_ctx *c, json_t *dosage, const xmlNode *dq)
@@ -253,9 +276,13 @@ dose_and_rate(struct cda_ctx *c, json_t *dosage, const xmlNode *dq)
 
     if (low == NULL && high == NULL) {
         q = cda_quantity(c, dq);
-        return q != NULL
-                   ? adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "doseQuantity", q))
-                   : BASE_OK;
+        if (q == NULL)
+            return BASE_OK;
+        if (json_object_get(q, "unit") == NULL && administration_unit(c, q, dq->parent) != BASE_OK) {
+            json_decref(q);
+            return BASE_E_NOMEM;
+        }
+        return adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "doseQuantity", q));
     }
     range = json_object();
     if (range == NULL)

@@ -465,6 +465,34 @@ START_TEST(compressed_and_empty_non_xml_bodies)
 }
 END_TEST
 
+/* a unitless dose counted in administrationUnitCode (C-CDA R2.1: "1" +
+ * C48542 Tablet) takes that unit, coded in NCI, not UCUM */
+START_TEST(dose_unit_from_administration_unit_code)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "1.1", "10160-0",
+        MED("A",
+            "<doseQuantity value=\"1\"/><administrationUnitCode code=\"C48542\" "
+            "displayName=\"Tablet\" codeSystem=\"2.16.840.1.113883.3.26.1.1\"/>",
+            "<code code=\"866924\" codeSystem=\"2.16.840.1.113883.6.88\"/>")
+            MED("B",
+                "<doseQuantity value=\"2\"/><administrationUnitCode code=\"PUFF\"/>",
+                "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *a = nth(b, "MedicationStatement", 0);
+    json_t *m2 = nth(b, "MedicationStatement", 1);
+
+    ck_assert_str_eq(tu_json_str(a, "dosage.0.doseAndRate.0.doseQuantity.unit"), "Tablet");
+    ck_assert_str_eq(tu_json_str(a, "dosage.0.doseAndRate.0.doseQuantity.code"), "C48542");
+    ck_assert_str_eq(tu_json_str(a, "dosage.0.doseAndRate.0.doseQuantity.system"),
+                     "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl");
+    /* no code system: the unit text only (qty-3) */
+    ck_assert_str_eq(tu_json_str(m2, "dosage.0.doseAndRate.0.doseQuantity.unit"), "PUFF");
+    ck_assert_ptr_null(tu_json_at(m2, "dosage.0.doseAndRate.0.doseQuantity.code"));
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -479,6 +507,7 @@ cda_vendors_suite(void)
     tcase_add_test(meds, timing_and_dosage_parts);
     tcase_add_test(meds, dose_form_units_are_not_ucum);
     tcase_add_test(meds, period_ranges_and_institution_days);
+    tcase_add_test(meds, dose_unit_from_administration_unit_code);
     tcase_add_test(values, interval_money_and_unmapped_values);
     tcase_add_test(values, vital_time_from_organizer_and_planned_acts);
     tcase_add_test(values, entries_that_say_there_is_nothing);

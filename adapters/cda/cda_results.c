@@ -340,6 +340,26 @@ fail:
     return NULL;
 }
 
+/* An observation whose value is missing or empty (value="", a WS/T 500
+ * element left blank, a vital sign not taken) says why no value: FHIR
+ * R4 vital signs vs-2 and US Core ask for a value or a dataAbsentReason,
+ * and "unknown" is all the document tells. */
+static int
+absent_unless_valued(json_t *res)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach(res, key, v)
+    {
+        if (strncmp(key, "value", 5) == 0 || strcmp(key, "dataAbsentReason") == 0)
+            return BASE_OK;
+    }
+    return adapter_jset(
+        res, "dataAbsentReason",
+        adapter_cc("http://terminology.hl7.org/CodeSystem/data-absent-reason", "unknown", "Unknown"));
+}
+
 static int
 observation_extras(struct cda_ctx *c, json_t *res, const xmlNode *obs)
 {
@@ -403,6 +423,7 @@ observation_body(struct cda_ctx *c, json_t *res, const xmlNode *obs, enum cda_ki
         json_object_get(res, "effectivePeriod") == NULL)
         TRY(cda_observation_time(c, res, c->result_time));
     TRY(cda_set_value(c, res, cda_child(obs, "value")));
+    TRY(absent_unless_valued(res));
     return observation_extras(c, res, obs);
 }
 

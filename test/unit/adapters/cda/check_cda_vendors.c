@@ -493,6 +493,25 @@ START_TEST(dose_unit_from_administration_unit_code)
 }
 END_TEST
 
+/* a vital sign left blank (value="", WS/T 500 generators and C-CDA
+ * exports alike) says "unknown" rather than carrying nothing (vs-2) */
+START_TEST(blank_vital_sign_is_data_absent)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "4.1", "8716-3",
+        "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"V\"/>"
+        "<code code=\"8867-4\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode "
+        "code=\"completed\"/><effectiveTime value=\"20121024\"/><value xsi:type=\"PQ\" value=\"\" "
+        "unit=\"/min\"/></observation></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *o = nth(b, "Observation", 0);
+
+    ck_assert_ptr_null(tu_json_at(o, "valueQuantity"));
+    ck_assert_str_eq(tu_json_str(o, "dataAbsentReason.coding.0.code"), "unknown");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -510,6 +529,7 @@ cda_vendors_suite(void)
     tcase_add_test(meds, dose_unit_from_administration_unit_code);
     tcase_add_test(values, interval_money_and_unmapped_values);
     tcase_add_test(values, vital_time_from_organizer_and_planned_acts);
+    tcase_add_test(values, blank_vital_sign_is_data_absent);
     tcase_add_test(values, entries_that_say_there_is_nothing);
     tcase_add_test(values, report_time_from_its_results);
     tcase_add_test(values, reaction_and_problem_named_by_their_text);

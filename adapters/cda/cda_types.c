@@ -355,6 +355,20 @@ cda_ts(struct cda_ctx *c, const xmlNode *ts, bool want_date)
     return base_arena_strdup(c->arena, buf);
 }
 
+/* end < start, compared on the calendar date both give (FHIR date and
+ * dateTime texts of any precision sort as text on their date part). */
+static bool
+ends_before_start(const char *start, const char *end)
+{
+    size_t n = strlen(start);
+
+    if (strlen(end) < n)
+        n = strlen(end);
+    if (n > 10)
+        n = 10; /* YYYY-MM-DD; times in different zones do not compare as text */
+    return strncmp(end, start, n) < 0;
+}
+
 json_t *
 cda_period(struct cda_ctx *c, const xmlNode *ivl)
 {
@@ -370,8 +384,17 @@ cda_period(struct cda_ctx *c, const xmlNode *ivl)
         start = cda_ts(c, cda_child(ivl, "low"), false);
         end = cda_ts(c, cda_child(ivl, "high"), false);
     }
+    /* <center value=.../> alone: a point, the interval around it unknown */
+    if (start == NULL && end == NULL)
+        start = end = cda_ts(c, cda_child(ivl, "center"), false);
     if (start == NULL && end == NULL)
         return NULL;
+    if (start != NULL && end != NULL && ends_before_start(start, end)) {
+        /* FHIR R4 per-1: start <= end.  Which end is wrong is unknown;
+         * the start (when it began) is kept. */
+        (void)cda_warn(c, ivl, "value", "interval ends before it starts; end skipped");
+        end = NULL;
+    }
     p = json_object();
     if (p == NULL || adapter_jset_str(p, "start", start) != BASE_OK ||
         adapter_jset_str(p, "end", end) != BASE_OK) {

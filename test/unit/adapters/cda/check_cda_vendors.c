@@ -512,6 +512,36 @@ START_TEST(blank_vital_sign_is_data_absent)
 }
 END_TEST
 
+/* an interval whose end precedes its start would break FHIR per-1: the end
+ * is dropped with a warning; <center/> alone is a point */
+START_TEST(inverted_and_centered_intervals)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "1.1", "10160-0",
+        "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+        "extension=\"M1\"/><effectiveTime xsi:type=\"IVL_TS\"><low value=\"20120301\"/>"
+        "<high value=\"20120201\"/></effectiveTime><consumable><manufacturedProduct>"
+        "<manufacturedMaterial><code code=\"1\" codeSystem=\"2.16.840.1.113883.6.88\"/>"
+        "</manufacturedMaterial></manufacturedProduct></consumable></substanceAdministration></entry>"
+        "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+        "extension=\"M2\"/><effectiveTime xsi:type=\"IVL_TS\"><center value=\"20120305\"/>"
+        "</effectiveTime><consumable><manufacturedProduct><manufacturedMaterial><code code=\"2\" "
+        "codeSystem=\"2.16.840.1.113883.6.88\"/></manufacturedMaterial></manufacturedProduct>"
+        "</consumable></substanceAdministration></entry>"));
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(doc, &warnings);
+    json_t *a = nth(b, "MedicationStatement", 0);
+    json_t *m2 = nth(b, "MedicationStatement", 1);
+
+    ck_assert_str_eq(tu_json_str(a, "effectivePeriod.start"), "2012-03-01");
+    ck_assert_ptr_null(tu_json_at(a, "effectivePeriod.end"));
+    ck_assert_ptr_nonnull(strstr(tu_json_str(warnings, "issue.0.diagnostics"), "ends before"));
+    ck_assert_str_eq(tu_json_str(m2, "effectivePeriod.start"), "2012-03-05");
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -530,6 +560,7 @@ cda_vendors_suite(void)
     tcase_add_test(values, interval_money_and_unmapped_values);
     tcase_add_test(values, vital_time_from_organizer_and_planned_acts);
     tcase_add_test(values, blank_vital_sign_is_data_absent);
+    tcase_add_test(values, inverted_and_centered_intervals);
     tcase_add_test(values, entries_that_say_there_is_nothing);
     tcase_add_test(values, report_time_from_its_results);
     tcase_add_test(values, reaction_and_problem_named_by_their_text);

@@ -113,6 +113,9 @@ json_t *cda_quantity(struct cda_ctx *c, const xmlNode *pq);
 /* The same with the number's text given (a comparator taken off); NULL
  * without a warning when it is not a number. */
 json_t *cda_quantity_of(struct cda_ctx *c, const xmlNode *pq, const char *value);
+/* Two Quantities whose low is above their high (FHIR R4 rng-2 forbids
+ * such a Range); false when their units differ or a value is missing. */
+bool cda_range_inverted(const json_t *low, const json_t *high);
 /* Quantity.unit, and the UCUM system and code when the unit is (or maps
  * to) UCUM.  BASE_E_NOMEM. */
 BASE_MUST_CHECK int cda_set_unit(struct cda_ctx *c, json_t *q, const char *unit);

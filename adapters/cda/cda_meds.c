@@ -297,6 +297,10 @@ dose_and_rate(struct cda_ctx *c, json_t *dosage, const xmlNode *dq)
         json_decref(range);
         return BASE_OK;
     }
+    if (cda_range_inverted(json_object_get(range, "low"), json_object_get(range, "high"))) {
+        json_decref(range); /* rng-2; the sig text keeps what was meant */
+        return cda_warn(c, dq, "value", "dose range low is above its high; skipped");
+    }
     return adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "doseRange", range));
 nomem:
     json_decref(range);

@@ -87,6 +87,17 @@ set_interval(struct cda_ctx *c, json_t *res, const xmlNode *v)
         json_t *hq = cda_quantity(c, high);
         if (hq != NULL)
             TRY(adapter_jset(range, "high", hq));
+        if (cda_range_inverted(lq, hq)) {
+            const char *unit = cda_attr(c, low, "unit");
+
+            TRY(cda_warn(c, v, "value", "range low is above its high; kept as text"));
+            (void)json_object_del(res, "valueRange");
+            return adapter_jset_str(
+                res, "valueString",
+                base_arena_sprintf(c->arena, "%s-%s%s%s", cda_attr(c, low, "value"),
+                                   cda_attr(c, high, "value"), unit != NULL ? " " : "",
+                                   unit != NULL ? unit : ""));
+        }
         return BASE_OK;
     }
     json_t *q = !open_bound(c, low)    ? bounded_quantity(c, low, true)
@@ -313,6 +324,12 @@ reference_range(struct cda_ctx *c, const xmlNode *range)
         json_t *high =
             open_bound(c, cda_child(v, "high")) ? NULL : cda_quantity(c, cda_child(v, "high"));
 
+        if (cda_range_inverted(low, high)) { /* rng-2: the bounds are not kept */
+            (void)cda_warn(c, v, "value", "reference range low is above its high; skipped");
+            json_decref(low);
+            json_decref(high);
+            low = high = NULL;
+        }
         if ((low != NULL && adapter_jset(rr, "low", low) != BASE_OK) ||
             (high != NULL && adapter_jset(rr, "high", high) != BASE_OK))
             goto fail;

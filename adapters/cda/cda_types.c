@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "adapters/cda/cda_int.h"
+#include "fhir/json/fhir_json.h"
 
 static bool
 is_uuid(const char *s)
@@ -680,4 +681,20 @@ cda_warn_planned(struct cda_ctx *c, const xmlNode *act)
 {
     return cda_warn(c, act, "not-supported",
                     "planned entry (moodCode not EVN) is not mapped; kept in the attached document");
+}
+
+/* Range low above high breaks FHIR R4 rng-2 (low <= high).  Units are
+ * not converted: bounds in different units are not compared. */
+bool
+cda_range_inverted(const json_t *low, const json_t *high)
+{
+    const char *lu = json_string_value(json_object_get(low, "unit"));
+    const char *hu = json_string_value(json_object_get(high, "unit"));
+    double l = fhir_json_number_double(json_object_get(low, "value"));
+    double h = fhir_json_number_double(json_object_get(high, "value"));
+
+    if (low == NULL || high == NULL || (lu == NULL) != (hu == NULL) ||
+        (lu != NULL && strcmp(lu, hu) != 0))
+        return false;
+    return l > h; /* false when either is NaN */
 }

@@ -542,6 +542,37 @@ START_TEST(inverted_and_centered_intervals)
 }
 END_TEST
 
+/* low above high (value, reference range, dose range) would break FHIR
+ * rng-2: the value is kept as text, the bounds are not kept */
+START_TEST(inverted_ranges)
+{
+    static const char doc[] = CCDA_DOC(
+        CCDA_SECTION("3.1", "30954-2",
+                     "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+                     "extension=\"R1\"/><code code=\"2345-7\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+                     "<effectiveTime value=\"20120101\"/><value xsi:type=\"IVL_PQ\"><low value=\"9\" "
+                     "unit=\"mg/dL\"/><high value=\"3\" unit=\"mg/dL\"/></value><referenceRange>"
+                     "<observationRange><text>70-110</text><value xsi:type=\"IVL_PQ\"><low "
+                     "value=\"110\" unit=\"mg/dL\"/><high value=\"70\" unit=\"mg/dL\"/></value>"
+                     "</observationRange></referenceRange></observation></entry>")
+            CCDA_SECTION("1.1", "10160-0",
+                         MED("A", "<doseQuantity><low value=\"2\"/><high value=\"1\"/></doseQuantity>",
+                             "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")));
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(doc, &warnings);
+    json_t *o = nth(b, "Observation", 0);
+
+    ck_assert_str_eq(tu_json_str(o, "valueString"), "9-3 mg/dL");
+    ck_assert_ptr_null(tu_json_at(o, "valueRange"));
+    ck_assert_ptr_null(tu_json_at(o, "referenceRange.0.low"));
+    ck_assert_str_eq(tu_json_str(o, "referenceRange.0.text"), "70-110");
+    ck_assert_ptr_null(tu_json_at(nth(b, "MedicationStatement", 0), "dosage.0.doseAndRate"));
+    ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 3);
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -561,6 +592,7 @@ cda_vendors_suite(void)
     tcase_add_test(values, vital_time_from_organizer_and_planned_acts);
     tcase_add_test(values, blank_vital_sign_is_data_absent);
     tcase_add_test(values, inverted_and_centered_intervals);
+    tcase_add_test(values, inverted_ranges);
     tcase_add_test(values, entries_that_say_there_is_nothing);
     tcase_add_test(values, report_time_from_its_results);
     tcase_add_test(values, reaction_and_problem_named_by_their_text);

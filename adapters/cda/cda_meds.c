@@ -376,22 +376,49 @@ dosage_parts(struct cda_ctx *c, json_t *dosage, json_t *res, const xmlNode *sbad
     return medication_timing(c, res, dosage, sbadm);
 }
 
-/* Indication (C-CDA 4.19, RSON) -> reasonCode: the problem the drug is
- * taken for. */
-static int
-medication_reasons(struct cda_ctx *c, json_t *res, const xmlNode *sbadm)
+/* A reason: an Indication (C-CDA 4.19, typeCode RSON) or the QRDA Reason
+ * template (2.16.840.1.113883.10.20.24.3.88, LOINC 77301-0 "reason care
+ * action performed or not"), which C-CDA examples put under a negated
+ * act without a typeCode. */
+static bool
+is_reason(struct cda_ctx *c, const xmlNode *rel, const xmlNode *obs)
 {
-    CDA_EACH(rel, sbadm, "entryRelationship")
+    const char *type = cda_attr(c, rel, "typeCode");
+    const char *code = cda_attr(c, cda_child(obs, "code"), "code");
+
+    return (type != NULL && strcmp(type, "RSON") == 0) ||
+           cda_has_template(c, obs, "2.16.840.1.113883.10.20.24.3.88") ||
+           (code != NULL && strcmp(code, "77301-0") == 0);
+}
+
+/* Reasons -> reasonCode (the problem the drug is taken for), or, for an
+ * act not done (negationInd), why not -> `not_done_field` (statusReason:
+ * "refusal of treatment by patient"). */
+static int
+act_reasons(struct cda_ctx *c, json_t *res, const xmlNode *act, const char *not_done_field,
+            bool one)
+{
+    const char *field = cda_negated(c, act) ? not_done_field : "reasonCode";
+
+    CDA_EACH(rel, act, "entryRelationship")
     {
         xmlNodePtr obs = cda_child(rel, "observation");
-        const char *type = cda_attr(c, rel, "typeCode");
         json_t *why;
 
-        if (obs == NULL || type == NULL || strcmp(type, "RSON") != 0)
+        if (obs == NULL || !is_reason(c, rel, obs))
             continue;
         why = cda_concept(c, cda_child(obs, "value"));
-        if (why != NULL)
-            TRY(adapter_jpush(res, "reasonCode", why));
+        if (why == NULL)
+            continue;
+        if (one && field == not_done_field) {
+            if (json_object_get(res, field) != NULL) {
+                json_decref(why);
+                continue;
+            }
+            TRY(adapter_jset(res, field, why));
+        } else {
+            TRY(adapter_jpush(res, field, why));
+        }
     }
     return BASE_OK;
 }
@@ -427,7 +454,7 @@ medication_body(struct cda_ctx *c, json_t *res, xmlNodePtr sbadm, json_t *med)
     TRY(adapter_jset_str(res, "status", st));
     TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     TRY(adapter_jset_str(res, "dateAsserted", author_time(c, sbadm)));
-    TRY(medication_reasons(c, res, sbadm));
+    TRY(act_reasons(c, res, sbadm, "statusReason", false));
     return medication_dosage(c, res, sbadm);
 }
 
@@ -637,6 +664,7 @@ procedure_body(struct cda_ctx *c, json_t *res, xmlNodePtr act, json_t *code)
     } else {
         TRY(adapter_jset_str(res, "performedDateTime", cda_time_point(c, et)));
     }
+    TRY(act_reasons(c, res, act, "statusReason", true));
     CDA_EACH(site, act, "targetSiteCode")
     {
         json_t *cc = cda_concept(c, site);

@@ -573,6 +573,50 @@ START_TEST(inverted_ranges)
 }
 END_TEST
 
+/* the QRDA Reason template under a negated act (no typeCode, as the HL7
+ * "Medication Refused" example sends it) is why it was not done;
+ * an RSON indication on a procedure is its reasonCode */
+START_TEST(reasons_for_acts_not_done)
+{
+#define REASON(type)                                                                               \
+    "<entryRelationship" type "><observation classCode=\"OBS\" moodCode=\"EVN\"><templateId "     \
+    "root=\"2.16.840.1.113883.10.20.24.3.88\" extension=\"2014-12-01\"/><code code=\"77301-0\" "   \
+    "codeSystem=\"2.16.840.1.113883.6.1\"/><value xsi:type=\"CD\" code=\"105480006\" "             \
+    "codeSystem=\"2.16.840.1.113883.6.96\"/></observation></entryRelationship>"
+    static const char doc[] = CCDA_DOC(
+        CCDA_SECTION("1.1", "10160-0",
+                     "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"EVN\" "
+                     "negationInd=\"true\"><id root=\"1.2.3\" extension=\"M\"/><statusCode "
+                     "code=\"completed\"/><effectiveTime value=\"20180315\"/><consumable>"
+                     "<manufacturedProduct><manufacturedMaterial><code code=\"314076\" "
+                     "codeSystem=\"2.16.840.1.113883.6.88\"/></manufacturedMaterial>"
+                     "</manufacturedProduct></consumable>" REASON("") "</substanceAdministration>"
+                     "</entry>")
+            CCDA_SECTION("7.1", "47519-4",
+                         "<entry><procedure classCode=\"PROC\" moodCode=\"EVN\" negationInd=\"true\">"
+                         "<id root=\"1.2.3\" extension=\"P1\"/><code code=\"73761001\" "
+                         "codeSystem=\"2.16.840.1.113883.6.96\"/><statusCode code=\"completed\"/>" REASON(
+                             "") "</procedure></entry>"
+                                 "<entry><procedure classCode=\"PROC\" moodCode=\"EVN\"><id "
+                                 "root=\"1.2.3\" extension=\"P2\"/><code code=\"80146002\" "
+                                 "codeSystem=\"2.16.840.1.113883.6.96\"/><statusCode "
+                                 "code=\"completed\"/>" REASON(" typeCode=\"RSON\"") "</procedure>"
+                                 "</entry>"));
+#undef REASON
+    json_t *b = convert_ok(doc, NULL);
+    json_t *ms = nth(b, "MedicationStatement", 0);
+
+    ck_assert_str_eq(tu_json_str(ms, "status"), "not-taken");
+    ck_assert_str_eq(tu_json_str(ms, "statusReason.0.coding.0.code"), "105480006");
+    ck_assert_str_eq(tu_json_str(nth(b, "Procedure", 0), "status"), "not-done");
+    ck_assert_str_eq(tu_json_str(nth(b, "Procedure", 0), "statusReason.coding.0.code"),
+                     "105480006");
+    ck_assert_str_eq(tu_json_str(nth(b, "Procedure", 1), "reasonCode.0.coding.0.code"),
+                     "105480006");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -588,6 +632,7 @@ cda_vendors_suite(void)
     tcase_add_test(meds, dose_form_units_are_not_ucum);
     tcase_add_test(meds, period_ranges_and_institution_days);
     tcase_add_test(meds, dose_unit_from_administration_unit_code);
+    tcase_add_test(meds, reasons_for_acts_not_done);
     tcase_add_test(values, interval_money_and_unmapped_values);
     tcase_add_test(values, vital_time_from_organizer_and_planned_acts);
     tcase_add_test(values, blank_vital_sign_is_data_absent);

@@ -28,6 +28,10 @@ static const struct section_rule section_rules[] = {
     {CCDA "43",       NULL,            "46241-6", CDA_DIAGNOSIS},    /* Admission diagnosis */
     {CCDA "24",       NULL,            "11535-2", CDA_DIAGNOSIS},    /* Discharge diagnosis */
     {NULL,            NULL,            "29548-5", CDA_DIAGNOSIS},    /* Diagnosis (WS/T 500) */
+    {CCDA "34",       NULL,            "10219-4", CDA_DIAGNOSIS},    /* Preoperative diagnosis */
+    {CCDA "35",       NULL,            "10218-6", CDA_DIAGNOSIS},    /* Postoperative diagnosis */
+    {CCDA "36",       NULL,            "59769-0", CDA_DIAGNOSIS},    /* Postprocedure diagnosis */
+    {CCDA "37",       NULL,            "55109-3", CDA_DIAGNOSIS},    /* Complications */
     {CCDA "1",        CCDA "1.1",      "10160-0", CDA_MEDICATION},   /* Medications */
     {CCDA "44",       NULL,            "42346-7", CDA_MEDICATION},   /* Admission medications */
     {CCDA "11",       CCDA "11.1",     "10183-2", CDA_MEDICATION},   /* Discharge medications */

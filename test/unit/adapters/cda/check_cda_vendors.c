@@ -617,6 +617,32 @@ START_TEST(reasons_for_acts_not_done)
 }
 END_TEST
 
+/* Operative / Procedure Note sections that carry Problem Observations:
+ * pre-, post-operative and post-procedure diagnoses, complications */
+START_TEST(procedure_note_diagnosis_sections)
+{
+#define DX(tmpl, loinc, id, sct)                                                                   \
+    "<component><section><templateId root=\"2.16.840.1.113883.10.20.22.2." tmpl "\"/><code code=\"" \
+    loinc "\" codeSystem=\"2.16.840.1.113883.6.1\"/><text/><entry><act classCode=\"ACT\" "         \
+    "moodCode=\"EVN\"><entryRelationship typeCode=\"SUBJ\"><observation classCode=\"OBS\" "        \
+    "moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"" id "\"/><code code=\"282291009\" "         \
+    "codeSystem=\"2.16.840.1.113883.6.96\"/><value xsi:type=\"CD\" code=\"" sct "\" "               \
+    "codeSystem=\"2.16.840.1.113883.6.96\"/></observation></entryRelationship></act></entry>"      \
+    "</section></component>"
+    static const char doc[] =
+        CCDA_DOC(DX("34", "10219-4", "D1", "74400008") DX("35", "10218-6", "D2", "74400008")
+                     DX("36", "59769-0", "D3", "74400008") DX("37", "55109-3", "D4", "131148009"));
+#undef DX
+    json_t *b = convert_ok(doc, NULL);
+
+    ck_assert_uint_eq(count_type(b, "Condition"), 4);
+    ck_assert_str_eq(tu_json_str(nth(b, "Condition", 3), "code.coding.0.code"), "131148009");
+    ck_assert_str_eq(tu_json_str(nth(b, "Condition", 0), "category.0.coding.0.code"),
+                     "encounter-diagnosis");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -643,6 +669,7 @@ cda_vendors_suite(void)
     tcase_add_test(values, reaction_and_problem_named_by_their_text);
     tcase_add_test(values, empty_reference_target_falls_back_to_own_text);
     tcase_add_test(values, encounter_class_from_cpt_em_codes);
+    tcase_add_test(values, procedure_note_diagnosis_sections);
     TCase *ids = tcase_create("identifiers");
 
     tcase_add_test(ids, namespace_only_and_unk_ids_identify_nobody);

@@ -130,6 +130,12 @@ map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
 {
     const char *ignored = NULL;
 
+    /* A clinical statement that is itself nullFlavored (<substanceAdministration
+     * nullFlavor="NI">: "no information whether the patient was vaccinated",
+     * HL7 "Unknown Immunization Status"; an allergy observation "NASK")
+     * asserts nothing, whatever its parts say. */
+    if (cda_attr(c, act, "nullFlavor") != NULL)
+        return cda_warn_nothing(c, act);
     switch (kind) {
     case CDA_PROBLEM:
     case CDA_DIAGNOSIS:

@@ -672,8 +672,8 @@ int
 cda_warn_nothing(struct cda_ctx *c, const xmlNode *n)
 {
     return cda_warn(c, n, "informational",
-                    "entry says there is no information (no code, text such as \"no data\"); "
-                    "no resource");
+                    "entry says there is no information (a null flavor, or only text such as "
+                    "\"no data\"); no resource");
 }
 
 int

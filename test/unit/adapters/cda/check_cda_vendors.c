@@ -643,6 +643,38 @@ START_TEST(procedure_note_diagnosis_sections)
 }
 END_TEST
 
+/* a clinical statement that is itself nullFlavored asserts nothing: HL7
+ * "Unknown Immunization Status" (substanceAdministration nullFlavor="NI",
+ * which still names a vaccine and a date) is no Immunization */
+START_TEST(null_flavored_statement_is_no_resource)
+{
+    static const char doc[] = CCDA_DOC(
+        CCDA_SECTION("2.1", "11369-6",
+                     "<entry><substanceAdministration moodCode=\"EVN\" classCode=\"SBADM\" "
+                     "negationInd=\"false\" nullFlavor=\"NI\"><id root=\"1.2.3\" extension=\"I\"/>"
+                     "<statusCode code=\"completed\"/><effectiveTime value=\"199911\"/><consumable>"
+                     "<manufacturedProduct><manufacturedMaterial><code nullFlavor=\"OTH\">"
+                     "<originalText>Vaccination</originalText><translation code=\"71181003\" "
+                     "codeSystem=\"2.16.840.1.113883.6.96\"/></code></manufacturedMaterial>"
+                     "</manufacturedProduct></consumable></substanceAdministration></entry>")
+            CCDA_SECTION("6.1", "48765-2",
+                         "<entry><act classCode=\"ACT\" moodCode=\"EVN\"><entryRelationship "
+                         "typeCode=\"SUBJ\"><observation nullFlavor=\"NASK\" classCode=\"OBS\" "
+                         "moodCode=\"EVN\"><value xsi:type=\"CD\" code=\"419199007\" "
+                         "codeSystem=\"2.16.840.1.113883.6.96\"/></observation></entryRelationship>"
+                         "</act></entry>"));
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(doc, &warnings);
+
+    ck_assert_uint_eq(count_type(b, "Immunization"), 0);
+    ck_assert_uint_eq(count_type(b, "AllergyIntolerance"), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 2);
+    ck_assert_str_eq(tu_json_str(warnings, "issue.0.code"), "informational");
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -665,6 +697,7 @@ cda_vendors_suite(void)
     tcase_add_test(values, inverted_and_centered_intervals);
     tcase_add_test(values, inverted_ranges);
     tcase_add_test(values, entries_that_say_there_is_nothing);
+    tcase_add_test(values, null_flavored_statement_is_no_resource);
     tcase_add_test(values, report_time_from_its_results);
     tcase_add_test(values, reaction_and_problem_named_by_their_text);
     tcase_add_test(values, empty_reference_target_falls_back_to_own_text);

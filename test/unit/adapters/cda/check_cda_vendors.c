@@ -7,6 +7,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "adapters/cda/cda.h"
 #include "test/support/jsonpath.h"
@@ -675,6 +676,46 @@ START_TEST(null_flavored_statement_is_no_resource)
 }
 END_TEST
 
+/* ---------------------------------------------------------- encodings */
+
+/* a US document in Windows-1252 that says nothing (or UTF-8): read as
+ * Windows-1252, not as GB18030 (which made "Renée Müller" Chinese) */
+START_TEST(undeclared_western_bytes_are_windows_1252)
+{
+    static const char doc[] =
+        "<?xml version=\"1.0\"?><ClinicalDocument xmlns=\"urn:hl7-org:v3\"><realmCode "
+        "code=\"US\"/><id root=\"1.2.3\" extension=\"L\"/><code code=\"34133-9\" "
+        "codeSystem=\"2.16.840.1.113883.6.1\"/><effectiveTime value=\"20140101\"/><recordTarget>"
+        "<patientRole><id root=\"1.2.3\" extension=\"P\"/><patient><name><given>Ren\xe9"
+        "e \x93Z\x94</given><family>M\xfcller</family></name></patient></patientRole>"
+        "</recordTarget><component><structuredBody/></component></ClinicalDocument>";
+    json_t *warnings = NULL;
+    FILE *sink = tmpfile();
+    int saved = dup(STDERR_FILENO);
+    json_t *b;
+    json_t *p;
+
+    /* libxml2 printed the bytes it could not convert -- document content --
+     * on stderr */
+    ck_assert_ptr_nonnull(sink);
+    ck_assert_int_ge(saved, 0);
+    fflush(stderr);
+    ck_assert_int_ge(dup2(fileno(sink), STDERR_FILENO), 0);
+    b = convert_ok(doc, &warnings);
+    fflush(stderr);
+    ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+    close(saved);
+    ck_assert_int_eq(ftell(sink), 0);
+    fclose(sink);
+    p = nth(b, "Patient", 0);
+    ck_assert_str_eq(tu_json_str(p, "name.0.family"), "M\xc3\xbcller");
+    ck_assert_str_eq(tu_json_str(p, "name.0.given.0"), "Ren\xc3\xa9" "e \xe2\x80\x9cZ\xe2\x80\x9d");
+    ck_assert_ptr_nonnull(strstr(tu_json_str(warnings, "issue.0.diagnostics"), "WINDOWS-1252"));
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -709,6 +750,7 @@ cda_vendors_suite(void)
     TCase *body = tcase_create("body");
 
     tcase_add_test(body, compressed_and_empty_non_xml_bodies);
+    tcase_add_test(body, undeclared_western_bytes_are_windows_1252);
     suite_add_tcase(s, ids);
     suite_add_tcase(s, body);
     suite_add_tcase(s, meds);

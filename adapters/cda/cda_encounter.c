@@ -64,9 +64,9 @@ static const struct {
     int lo, hi;
     const char *act, *display;
 } cpt_em_class[] = {
-    {99201, 99215, "AMB", "ambulatory"},  {99217, 99239, "IMP", "inpatient encounter"},
-    {99241, 99245, "AMB", "ambulatory"},  {99251, 99255, "IMP", "inpatient encounter"},
-    {99281, 99288, "EMER", "emergency"},  {99304, 99318, "IMP", "inpatient encounter"},
+    {99201, 99215, "AMB", "ambulatory"}, {99217, 99239, "IMP", "inpatient encounter"},
+    {99241, 99245, "AMB", "ambulatory"}, {99251, 99255, "IMP", "inpatient encounter"},
+    {99281, 99288, "EMER", "emergency"}, {99304, 99318, "IMP", "inpatient encounter"},
     {99341, 99350, "HH", "home health"},
 };
 

@@ -113,6 +113,8 @@ json_t *cda_quantity(struct cda_ctx *c, const xmlNode *pq);
 /* The same with the number's text given (a comparator taken off); NULL
  * without a warning when it is not a number. */
 json_t *cda_quantity_of(struct cda_ctx *c, const xmlNode *pq, const char *value);
+/* RTO (numerator/denominator PQs) -> Ratio, NULL unless both are numbers. */
+json_t *cda_ratio(struct cda_ctx *c, const xmlNode *rto);
 /* Two Quantities whose low is above their high (FHIR R4 rng-2 forbids
  * such a Range); false when their units differ or a value is missing. */
 bool cda_range_inverted(const json_t *low, const json_t *high);

@@ -278,7 +278,8 @@ dose_and_rate(struct cda_ctx *c, json_t *dosage, const xmlNode *dq)
         q = cda_quantity(c, dq);
         if (q == NULL)
             return BASE_OK;
-        if (json_object_get(q, "unit") == NULL && administration_unit(c, q, dq->parent) != BASE_OK) {
+        if (json_object_get(q, "unit") == NULL &&
+            administration_unit(c, q, dq->parent) != BASE_OK) {
             json_decref(q);
             return BASE_E_NOMEM;
         }
@@ -325,17 +326,8 @@ rate_and_max(struct cda_ctx *c, json_t *dosage, const xmlNode *sbadm)
         else
             TRY(adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "rateQuantity", rate)));
     }
-    if (max == NULL)
-        return BASE_OK;
-    json_t *num = cda_quantity(c, cda_child(max, "numerator"));
-    json_t *den = cda_quantity(c, cda_child(max, "denominator"));
-    if (num == NULL || den == NULL) {
-        json_decref(num);
-        json_decref(den);
-        return BASE_OK;
-    }
-    return adapter_jset(dosage, "maxDosePerPeriod",
-                        json_pack("{s:o,s:o}", "numerator", num, "denominator", den));
+    json_t *r = cda_ratio(c, max);
+    return r != NULL ? adapter_jset(dosage, "maxDosePerPeriod", r) : BASE_OK;
 }
 
 /* Instruction (C-CDA 4.20, SUBJ inversionInd) -> patientInstruction;

@@ -109,16 +109,9 @@ set_interval(struct cda_ctx *c, json_t *res, const xmlNode *v)
 static int
 set_ratio(struct cda_ctx *c, json_t *res, const xmlNode *v)
 {
-    json_t *num = cda_quantity(c, cda_child(v, "numerator"));
-    json_t *den = cda_quantity(c, cda_child(v, "denominator"));
+    json_t *r = cda_ratio(c, v);
 
-    if (num == NULL || den == NULL) {
-        json_decref(num);
-        json_decref(den);
-        return BASE_OK;
-    }
-    return adapter_jset(res, "valueRatio",
-                        json_pack("{s:o,s:o}", "numerator", num, "denominator", den));
+    return r != NULL ? adapter_jset(res, "valueRatio", r) : BASE_OK;
 }
 
 static int
@@ -372,9 +365,9 @@ absent_unless_valued(json_t *res)
         if (strncmp(key, "value", 5) == 0 || strcmp(key, "dataAbsentReason") == 0)
             return BASE_OK;
     }
-    return adapter_jset(
-        res, "dataAbsentReason",
-        adapter_cc("http://terminology.hl7.org/CodeSystem/data-absent-reason", "unknown", "Unknown"));
+    return adapter_jset(res, "dataAbsentReason",
+                        adapter_cc("http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                                   "unknown", "Unknown"));
 }
 
 static int

@@ -80,8 +80,8 @@ cda_system(struct cda_ctx *c, const char *oid)
 static bool
 null_flavor_text(const char *ext)
 {
-    static const char *const flavors[] = {"UNK",  "NI",  "NA", "NAV",     "NASK", "ASKU",
-                                          "MSK",  "OTH", "NP", "UNKNOWN", "NULL", "N/A"};
+    static const char *const flavors[] = {"UNK", "NI",  "NA", "NAV",     "NASK", "ASKU",
+                                          "MSK", "OTH", "NP", "UNKNOWN", "NULL", "N/A"};
     struct base_str t = base_str_trim(base_str_from_cstr(ext));
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(flavors); i++) {
@@ -456,10 +456,11 @@ static const struct cda_pair ucum_units[] = {
  * wrong claim; they keep their text only (C-CDA puts dose forms in
  * administrationUnitCode, exports put them here). */
 static const char *const dose_form_units[] = {
-    "tab",   "tabs",    "tablet", "tablets",   "tablet(s)", "cap",   "caps",  "capsule",
-    "capsules", "puff", "puffs",  "drop",      "drops",     "gtt",   "each",  "ea",
-    "unit",  "units",   "dose",   "doses",     "spray",     "sprays", "patch", "application",
-    "applicator", "container", "vial", "ampule", "inhalation", "packet", "suppository",
+    "tab",        "tabs",     "tablet",      "tablets",    "tablet(s)", "cap",   "caps",
+    "capsule",    "capsules", "puff",        "puffs",      "drop",      "drops", "gtt",
+    "each",       "ea",       "unit",        "units",      "dose",      "doses", "spray",
+    "sprays",     "patch",    "application", "applicator", "container", "vial",  "ampule",
+    "inhalation", "packet",   "suppository",
 };
 
 static bool
@@ -515,7 +516,8 @@ cda_unitless(const char *unit)
 static int
 translation_unit(struct cda_ctx *c, json_t *q, const xmlNode *pq)
 {
-    for (xmlNodePtr tr = cda_child(pq, "translation"); tr != NULL; tr = cda_next(tr, "translation")) {
+    for (xmlNodePtr tr = cda_child(pq, "translation"); tr != NULL;
+         tr = cda_next(tr, "translation")) {
         const char *code = cda_attr(c, tr, "code");
         const char *sys = cda_attr(c, tr, "codeSystem");
         const char *text = cda_narrative(c, cda_child(tr, "originalText"));
@@ -623,16 +625,16 @@ cda_narrative(struct cda_ctx *c, const xmlNode *text)
 /* Words that, after "no"/"none"/"not", make a text a statement that there
  * is nothing to record rather than a name. */
 static const char *const nothing_words[] = {
-    "data",  "information", "applicable", "available", "known", "documented",
-    "recorded", "reported", "on file",  "found",   "current", "active",
+    "data",     "information", "applicable", "available", "known",   "documented",
+    "recorded", "reported",    "on file",    "found",     "current", "active",
 };
 
 /* Whole texts that say the same. */
 static const char *const nothing_texts[] = {
-    "none", "n/a", "na", "nil", "unknown", "not applicable", "not available",
-    "\u65e0",       /* 无 none */
-    "\u4e0d\u8be6", /* 不详 unknown */
-    "\u672a\u77e5", /* 未知 unknown */
+    "none",           "n/a",           "na",     "nil", "unknown",
+    "not applicable", "not available", "\u65e0", /* 无 none */
+    "\u4e0d\u8be6",                              /* 不详 unknown */
+    "\u672a\u77e5",                              /* 未知 unknown */
 };
 
 bool
@@ -679,8 +681,9 @@ cda_warn_nothing(struct cda_ctx *c, const xmlNode *n)
 int
 cda_warn_planned(struct cda_ctx *c, const xmlNode *act)
 {
-    return cda_warn(c, act, "not-supported",
-                    "planned entry (moodCode not EVN) is not mapped; kept in the attached document");
+    return cda_warn(
+        c, act, "not-supported",
+        "planned entry (moodCode not EVN) is not mapped; kept in the attached document");
 }
 
 /* Range low above high breaks FHIR R4 rng-2 (low <= high).  Units are
@@ -697,4 +700,22 @@ cda_range_inverted(const json_t *low, const json_t *high)
         (lu != NULL && strcmp(lu, hu) != 0))
         return false;
     return l > h; /* false when either is NaN */
+}
+
+json_t *
+cda_ratio(struct cda_ctx *c, const xmlNode *rto)
+{
+    json_t *num;
+    json_t *den;
+
+    if (rto == NULL)
+        return NULL;
+    num = cda_quantity(c, cda_child(rto, "numerator"));
+    den = cda_quantity(c, cda_child(rto, "denominator"));
+    if (num == NULL || den == NULL) {
+        json_decref(num);
+        json_decref(den);
+        return NULL;
+    }
+    return json_pack("{s:o,s:o}", "numerator", num, "denominator", den);
 }

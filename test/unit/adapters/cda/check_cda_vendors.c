@@ -17,7 +17,8 @@
 #define MED(id, dose, code)                                                                        \
     "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"INT\">"                        \
     "<templateId root=\"2.16.840.1.113883.10.20.22.4.16\"/><id root=\"1.2.3\" extension=\"" id     \
-    "\"/><statusCode code=\"active\"/><effectiveTime xsi:type=\"IVL_TS\"><low value=\"20070814\"/>" \
+    "\"/><statusCode code=\"active\"/><effectiveTime xsi:type=\"IVL_TS\"><low "                    \
+    "value=\"20070814\"/>"                                                                         \
     "<high nullFlavor=\"UNK\"/></effectiveTime>" dose "<consumable><manufacturedProduct>"          \
     "<manufacturedMaterial>" code "</manufacturedMaterial></manufacturedProduct></consumable>"     \
     "</substanceAdministration></entry>"
@@ -29,13 +30,15 @@ START_TEST(dose_unit_from_translation)
 {
     static const char doc[] = CCDA_DOC(CCDA_SECTION(
         "1.1", "10160-0",
-        MED("A", "<doseQuantity value=\"0.1\" unit=\"1\"><translation value=\"0.1\">"
-                 "<originalText>mg</originalText></translation></doseQuantity>",
+        MED("A",
+            "<doseQuantity value=\"0.1\" unit=\"1\"><translation value=\"0.1\">"
+            "<originalText>mg</originalText></translation></doseQuantity>",
             "<code code=\"17326\" displayName=\"????\" codeSystem=\"2.16.840.1.113883.6.27\">"
             "<originalText>clonidine</originalText><translation nullFlavor=\"OTH\" "
             "codeSystem=\"2.16.840.1.113883.6.88\"/></code>")
-            MED("B", "<doseQuantity value=\"2\"><translation value=\"2\" code=\"{tbl}\" "
-                     "codeSystem=\"2.16.840.1.113883.6.8\"/></doseQuantity>",
+            MED("B",
+                "<doseQuantity value=\"2\"><translation value=\"2\" code=\"{tbl}\" "
+                "codeSystem=\"2.16.840.1.113883.6.8\"/></doseQuantity>",
                 "<code nullFlavor=\"OTH\"><originalText>aspirin</originalText>"
                 "<translation code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/></code>")
                 MED("C", "<doseQuantity value=\"5\" unit=\"1\"/>",
@@ -104,8 +107,7 @@ START_TEST(timing_and_dosage_parts)
     ck_assert_ptr_nonnull(tu_json_at(m2, "dosage.0.doseAndRate.0.doseQuantity"));
     ck_assert_str_eq(tu_json_str(m2, "dosage.0.maxDosePerPeriod.denominator.unit"), "d");
     ck_assert_str_eq(tu_json_str(m2, "dosage.0.patientInstruction"), "Take with food");
-    ck_assert_str_eq(tu_json_str(m2, "dosage.0.asNeededCodeableConcept.coding.0.code"),
-                     "25064002");
+    ck_assert_str_eq(tu_json_str(m2, "dosage.0.asNeededCodeableConcept.coding.0.code"), "25064002");
     ck_assert_str_eq(tu_json_str(m2, "reasonCode.0.coding.0.code"), "25064002");
     json_decref(b);
 }
@@ -114,23 +116,25 @@ END_TEST
 /* ----------------------------------------------------------------- values */
 
 #define RES(id, value)                                                                             \
-    "<component><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"" \
-    id "\"/><code code=\"" id "\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode "             \
+    "<component><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" "               \
+    "extension=\"" id "\"/><code code=\"" id                                                       \
+    "\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode "                                        \
     "code=\"completed\"/><effectiveTime value=\"20120101\"/>" value "</observation></component>"
 
 /* IVL_INT is a Range, MO a currency Quantity; a type with no FHIR slot is
  * a warning, not a silent loss */
 START_TEST(interval_money_and_unmapped_values)
 {
-    static const char doc[] = CCDA_DOC(CCDA_SECTION(
-        "3.1", "30954-2",
-        "<entry><organizer classCode=\"BATTERY\" moodCode=\"EVN\"><id root=\"1.2.3\" "
-        "extension=\"P\"/><code code=\"24323-8\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
-        "<statusCode code=\"completed\"/>" RES(
-            "1-1", "<value xsi:type=\"IVL_INT\"><low value=\"1\"/><high value=\"3\"/></value>")
-            RES("2-2", "<value xsi:type=\"MO\" value=\"12.50\" currency=\"USD\"/>")
-                RES("3-3", "<value xsi:type=\"GLIST_PQ\"><head value=\"1\" unit=\"s\"/></value>")
-                    "</organizer></entry>"));
+    static const char doc[] =
+        CCDA_DOC(CCDA_SECTION(
+            "3.1", "30954-2",
+            "<entry><organizer classCode=\"BATTERY\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+            "extension=\"P\"/><code code=\"24323-8\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+            "<statusCode code=\"completed\"/>" RES(
+                "1-1", "<value xsi:type=\"IVL_INT\"><low value=\"1\"/><high value=\"3\"/></value>")
+                RES("2-2", "<value xsi:type=\"MO\" value=\"12.50\" currency=\"USD\"/>")
+                    RES("3-3", "<value xsi:type=\"GLIST_PQ\"><head value=\"1\" "
+                               "unit=\"s\"/></value>") "</organizer></entry>"));
     json_t *warnings = NULL;
     json_t *b = convert_ok(doc, &warnings);
 
@@ -154,14 +158,15 @@ END_TEST
 START_TEST(vital_time_from_organizer_and_planned_acts)
 {
     static const char doc[] = CCDA_DOC(
-        CCDA_SECTION("4.1", "8716-3",
-                     "<entry><organizer classCode=\"CLUSTER\" moodCode=\"EVN\"><id root=\"1.2.3\" "
-                     "extension=\"VS\"/><code code=\"46680005\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
-                     "<statusCode code=\"completed\"/><effectiveTime value=\"20120101103000-0500\"/>"
-                     "<component><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" "
-                     "extension=\"V1\"/><code code=\"8302-2\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
-                     "<statusCode code=\"completed\"/><value xsi:type=\"PQ\" value=\"70\" "
-                     "unit=\"[in_i]\"/></observation></component></organizer></entry>")
+        CCDA_SECTION(
+            "4.1", "8716-3",
+            "<entry><organizer classCode=\"CLUSTER\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+            "extension=\"VS\"/><code code=\"46680005\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+            "<statusCode code=\"completed\"/><effectiveTime value=\"20120101103000-0500\"/>"
+            "<component><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+            "extension=\"V1\"/><code code=\"8302-2\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+            "<statusCode code=\"completed\"/><value xsi:type=\"PQ\" value=\"70\" "
+            "unit=\"[in_i]\"/></observation></component></organizer></entry>")
             CCDA_SECTION("7.1", "47519-4",
                          "<entry><procedure classCode=\"PROC\" moodCode=\"INT\"><id root=\"1.2.3\" "
                          "extension=\"PX\"/><code code=\"73761001\" "
@@ -198,14 +203,17 @@ START_TEST(entries_that_say_there_is_nothing)
 {
     static const char doc[] = CCDA_DOC(
         CCDA_SECTION("1.1", "10160-0",
-                     MED("A", "", "<code nullFlavor=\"UNK\"><originalText>No medication data is "
-                                  "applicable</originalText></code>")
-                         MED("B", "", "<code nullFlavor=\"UNK\"><originalText>Noni juice"
-                                      "</originalText></code>"))
-            CCDA_SECTION("7.1", "47519-4",
-                         "<entry><procedure classCode=\"PROC\" moodCode=\"EVN\"><id "
-                         "nullFlavor=\"NI\"/><code nullFlavor=\"UNK\"><originalText>None"
-                         "</originalText></code><statusCode code=\"completed\"/></procedure></entry>")
+                     MED("A", "",
+                         "<code nullFlavor=\"UNK\"><originalText>No medication data is "
+                         "applicable</originalText></code>")
+                         MED("B", "",
+                             "<code nullFlavor=\"UNK\"><originalText>Noni juice"
+                             "</originalText></code>"))
+            CCDA_SECTION(
+                "7.1", "47519-4",
+                "<entry><procedure classCode=\"PROC\" moodCode=\"EVN\"><id "
+                "nullFlavor=\"NI\"/><code nullFlavor=\"UNK\"><originalText>None"
+                "</originalText></code><statusCode code=\"completed\"/></procedure></entry>")
                 CCDA_SECTION(
                     "2.1", "11369-6",
                     "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"EVN\"><id "
@@ -224,8 +232,9 @@ START_TEST(entries_that_say_there_is_nothing)
     json_t *b = convert_ok(doc, &warnings);
 
     ck_assert_uint_eq(count_type(b, "MedicationStatement"), 1);
-    ck_assert_str_eq(tu_json_str(nth(b, "MedicationStatement", 0), "medicationCodeableConcept.text"),
-                     "Noni juice");
+    ck_assert_str_eq(
+        tu_json_str(nth(b, "MedicationStatement", 0), "medicationCodeableConcept.text"),
+        "Noni juice");
     ck_assert_uint_eq(count_type(b, "Procedure"), 0);
     ck_assert_uint_eq(count_type(b, "Immunization"), 0);
     ck_assert_uint_eq(count_type(b, "Condition"), 0);
@@ -249,23 +258,45 @@ START_TEST(report_time_from_its_results)
         "3.1", "30954-2",
         "<entry><organizer classCode=\"CLUSTER\" moodCode=\"EVN\"><id root=\"1.3.6\" "
         "extension=\"R1\"/><code code=\"2951-2\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
-        "<statusCode code=\"completed\"/>" RES("2951-2", "<value xsi:type=\"PQ\" value=\"141\" "
-                                                         "unit=\"mmol/L\"/>")
-            RES("2823-3", "<value xsi:type=\"PQ\" value=\"4.4\" unit=\"mmol/L\"/>")
-                "</organizer></entry>"
-                "<entry><organizer classCode=\"CLUSTER\" moodCode=\"EVN\"><id root=\"1.3.6\" "
-                "extension=\"R2\"/><code code=\"2075-0\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
-                "<statusCode code=\"completed\"/><component><observation classCode=\"OBS\" "
-                "moodCode=\"EVN\"><id root=\"1.3.6\" extension=\"X\"/><code code=\"2075-0\" "
-                "codeSystem=\"2.16.840.1.113883.6.1\"/><effectiveTime value=\"20140101\"/>"
-                "<value xsi:type=\"PQ\" value=\"1\" unit=\"mmol/L\"/></observation></component>" RES(
-                    "2028-9", "<value xsi:type=\"PQ\" value=\"22\" unit=\"mmol/L\"/>")
-                    "</organizer></entry>"));
+        "<statusCode code=\"completed\"/>" RES(
+            "2951-2",
+            "<value xsi:type=\"PQ\" value=\"141\" "
+            "unit=\"mmol/L\"/>") RES("2823-3", "<value xsi:type=\"PQ\" value=\"4.4\" "
+                                               "unit=\"mmol/L\"/>") "</organizer></entry>"
+                                                                    "<entry><organizer "
+                                                                    "classCode=\"CLUSTER\" "
+                                                                    "moodCode=\"EVN\"><id "
+                                                                    "root=\"1.3.6\" "
+                                                                    "extension=\"R2\"/><code "
+                                                                    "code=\"2075-0\" "
+                                                                    "codeSystem=\"2.16.840.1."
+                                                                    "113883.6.1\"/>"
+                                                                    "<statusCode "
+                                                                    "code=\"completed\"/"
+                                                                    "><component><observation "
+                                                                    "classCode=\"OBS\" "
+                                                                    "moodCode=\"EVN\"><id "
+                                                                    "root=\"1.3.6\" "
+                                                                    "extension=\"X\"/><code "
+                                                                    "code=\"2075-0\" "
+                                                                    "codeSystem=\"2.16.840.1."
+                                                                    "113883.6.1\"/><effectiveTime "
+                                                                    "value=\"20140101\"/>"
+                                                                    "<value xsi:type=\"PQ\" "
+                                                                    "value=\"1\" "
+                                                                    "unit=\"mmol/L\"/></"
+                                                                    "observation></component>" RES(
+                                                                        "2028-9", "<value "
+                                                                                  "xsi:type=\"PQ\" "
+                                                                                  "value=\"22\" "
+                                                                                  "unit=\"mmol/L\"/"
+                                                                                  ">") "</"
+                                                                                       "organizer><"
+                                                                                       "/entry>"));
     json_t *b = convert_ok(doc, NULL);
 
     ck_assert_uint_eq(count_type(b, "DiagnosticReport"), 2);
-    ck_assert_str_eq(tu_json_str(nth(b, "DiagnosticReport", 0), "effectiveDateTime"),
-                     "2012-01-01");
+    ck_assert_str_eq(tu_json_str(nth(b, "DiagnosticReport", 0), "effectiveDateTime"), "2012-01-01");
     /* results of different times: no one time for the report */
     ck_assert_ptr_null(tu_json_at(nth(b, "DiagnosticReport", 1), "effectiveDateTime"));
     json_decref(b);
@@ -322,7 +353,8 @@ START_TEST(reaction_and_problem_named_by_their_text)
         "<value xsi:type=\"CD\" code=\"419199007\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
         "<participant typeCode=\"CSM\"><participantRole><playingEntity><code nullFlavor=\"NA\">"
         "<originalText><reference value=\"#n3\"/></originalText></code></playingEntity>"
-        "</participantRole></participant><entryRelationship typeCode=\"MFST\" inversionInd=\"true\">"
+        "</participantRole></participant><entryRelationship typeCode=\"MFST\" "
+        "inversionInd=\"true\">"
         "<observation classCode=\"OBS\" moodCode=\"EVN\"><templateId "
         "root=\"2.16.840.1.113883.10.20.22.4.9\"/><code code=\"ASSERTION\" "
         "codeSystem=\"2.16.840.1.113883.5.4\"/><text>nausea<reference value=\"#r3\"/></text>"
@@ -346,12 +378,12 @@ END_TEST
 /* dose forms written as units are no UCUM codes; US spellings map */
 START_TEST(dose_form_units_are_not_ucum)
 {
-    static const char doc[] = CCDA_DOC(CCDA_SECTION(
-        "1.1", "10160-0",
-        MED("A", "<doseQuantity value=\"2\" unit=\"tablet\"/>",
-            "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")
-            MED("B", "<doseQuantity value=\"90\" unit=\"mcg\"/>",
-                "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")));
+    static const char doc[] = CCDA_DOC(
+        CCDA_SECTION("1.1", "10160-0",
+                     MED("A", "<doseQuantity value=\"2\" unit=\"tablet\"/>",
+                         "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")
+                         MED("B", "<doseQuantity value=\"90\" unit=\"mcg\"/>",
+                             "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")));
     json_t *b = convert_ok(doc, NULL);
     json_t *a = nth(b, "MedicationStatement", 0);
     json_t *m2 = nth(b, "MedicationStatement", 1);
@@ -394,8 +426,9 @@ START_TEST(encounter_class_from_cpt_em_codes)
     "<entry><encounter classCode=\"ENC\" moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"" id      \
     "\"/><code code=\"" cpt "\" codeSystem=\"2.16.840.1.113883.6.12\"/><effectiveTime "            \
     "value=\"20100701\"/></encounter></entry>"
-    static const char doc[] = CCDA_DOC(CCDA_SECTION(
-        "22.1", "46240-8", ENC("E1", "99213") ENC("E2", "99223") ENC("E3", "99284") ENC("E4", "36415")));
+    static const char doc[] = CCDA_DOC(CCDA_SECTION("22.1", "46240-8",
+                                                    ENC("E1", "99213") ENC("E2", "99223")
+                                                        ENC("E3", "99284") ENC("E4", "36415")));
 #undef ENC
     static const char *const want[] = {"AMB", "IMP", "EMER", "UNK"};
     json_t *b = convert_ok(doc, NULL);
@@ -447,16 +480,17 @@ END_TEST
  * PDF); an empty one is not attached at all; the document always is */
 START_TEST(compressed_and_empty_non_xml_bodies)
 {
-    static const char deflated[] = NXB_DOC(
-        "<text mediaType=\"application/pdf\" representation=\"B64\" compression=\"DF\">"
-        "eJwLycgsVgCi4vzcVAWH</text>");
+    static const char deflated[] =
+        NXB_DOC("<text mediaType=\"application/pdf\" representation=\"B64\" compression=\"DF\">"
+                "eJwLycgsVgCi4vzcVAWH</text>");
     static const char empty[] = NXB_DOC("<text/>");
     json_t *warnings = NULL;
     json_t *b = convert_ok(deflated, &warnings);
 
     ck_assert_uint_eq(json_array_size(tu_json_at(nth(b, "DocumentReference", 0), "content")), 1);
-    ck_assert_str_eq(tu_json_str(nth(b, "DocumentReference", 0), "content.0.attachment.contentType"),
-                     "application/hl7-cda+xml");
+    ck_assert_str_eq(
+        tu_json_str(nth(b, "DocumentReference", 0), "content.0.attachment.contentType"),
+        "application/hl7-cda+xml");
     ck_assert_str_eq(tu_json_str(warnings, "issue.0.code"), "not-supported");
     json_decref(warnings);
     json_decref(b);
@@ -476,8 +510,7 @@ START_TEST(dose_unit_from_administration_unit_code)
             "<doseQuantity value=\"1\"/><administrationUnitCode code=\"C48542\" "
             "displayName=\"Tablet\" codeSystem=\"2.16.840.1.113883.3.26.1.1\"/>",
             "<code code=\"866924\" codeSystem=\"2.16.840.1.113883.6.88\"/>")
-            MED("B",
-                "<doseQuantity value=\"2\"/><administrationUnitCode code=\"PUFF\"/>",
+            MED("B", "<doseQuantity value=\"2\"/><administrationUnitCode code=\"PUFF\"/>",
                 "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")));
     json_t *b = convert_ok(doc, NULL);
     json_t *a = nth(b, "MedicationStatement", 0);
@@ -500,7 +533,8 @@ START_TEST(blank_vital_sign_is_data_absent)
 {
     static const char doc[] = CCDA_DOC(CCDA_SECTION(
         "4.1", "8716-3",
-        "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"V\"/>"
+        "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+        "extension=\"V\"/>"
         "<code code=\"8867-4\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode "
         "code=\"completed\"/><effectiveTime value=\"20121024\"/><value xsi:type=\"PQ\" value=\"\" "
         "unit=\"/min\"/></observation></entry>"));
@@ -523,7 +557,8 @@ START_TEST(inverted_and_centered_intervals)
         "extension=\"M1\"/><effectiveTime xsi:type=\"IVL_TS\"><low value=\"20120301\"/>"
         "<high value=\"20120201\"/></effectiveTime><consumable><manufacturedProduct>"
         "<manufacturedMaterial><code code=\"1\" codeSystem=\"2.16.840.1.113883.6.88\"/>"
-        "</manufacturedMaterial></manufacturedProduct></consumable></substanceAdministration></entry>"
+        "</manufacturedMaterial></manufacturedProduct></consumable></substanceAdministration></"
+        "entry>"
         "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"EVN\"><id root=\"1.2.3\" "
         "extension=\"M2\"/><effectiveTime xsi:type=\"IVL_TS\"><center value=\"20120305\"/>"
         "</effectiveTime><consumable><manufacturedProduct><manufacturedMaterial><code code=\"2\" "
@@ -548,16 +583,18 @@ END_TEST
 START_TEST(inverted_ranges)
 {
     static const char doc[] = CCDA_DOC(
-        CCDA_SECTION("3.1", "30954-2",
-                     "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" "
-                     "extension=\"R1\"/><code code=\"2345-7\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
-                     "<effectiveTime value=\"20120101\"/><value xsi:type=\"IVL_PQ\"><low value=\"9\" "
-                     "unit=\"mg/dL\"/><high value=\"3\" unit=\"mg/dL\"/></value><referenceRange>"
-                     "<observationRange><text>70-110</text><value xsi:type=\"IVL_PQ\"><low "
-                     "value=\"110\" unit=\"mg/dL\"/><high value=\"70\" unit=\"mg/dL\"/></value>"
-                     "</observationRange></referenceRange></observation></entry>")
+        CCDA_SECTION(
+            "3.1", "30954-2",
+            "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+            "extension=\"R1\"/><code code=\"2345-7\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+            "<effectiveTime value=\"20120101\"/><value xsi:type=\"IVL_PQ\"><low value=\"9\" "
+            "unit=\"mg/dL\"/><high value=\"3\" unit=\"mg/dL\"/></value><referenceRange>"
+            "<observationRange><text>70-110</text><value xsi:type=\"IVL_PQ\"><low "
+            "value=\"110\" unit=\"mg/dL\"/><high value=\"70\" unit=\"mg/dL\"/></value>"
+            "</observationRange></referenceRange></observation></entry>")
             CCDA_SECTION("1.1", "10160-0",
-                         MED("A", "<doseQuantity><low value=\"2\"/><high value=\"1\"/></doseQuantity>",
+                         MED("A",
+                             "<doseQuantity><low value=\"2\"/><high value=\"1\"/></doseQuantity>",
                              "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")));
     json_t *warnings = NULL;
     json_t *b = convert_ok(doc, &warnings);
@@ -580,7 +617,7 @@ END_TEST
 START_TEST(reasons_for_acts_not_done)
 {
 #define REASON(type)                                                                               \
-    "<entryRelationship" type "><observation classCode=\"OBS\" moodCode=\"EVN\"><templateId "     \
+    "<entryRelationship" type "><observation classCode=\"OBS\" moodCode=\"EVN\"><templateId "      \
     "root=\"2.16.840.1.113883.10.20.24.3.88\" extension=\"2014-12-01\"/><code code=\"77301-0\" "   \
     "codeSystem=\"2.16.840.1.113883.6.1\"/><value xsi:type=\"CD\" code=\"105480006\" "             \
     "codeSystem=\"2.16.840.1.113883.6.96\"/></observation></entryRelationship>"
@@ -592,17 +629,18 @@ START_TEST(reasons_for_acts_not_done)
                      "<manufacturedProduct><manufacturedMaterial><code code=\"314076\" "
                      "codeSystem=\"2.16.840.1.113883.6.88\"/></manufacturedMaterial>"
                      "</manufacturedProduct></consumable>" REASON("") "</substanceAdministration>"
-                     "</entry>")
-            CCDA_SECTION("7.1", "47519-4",
-                         "<entry><procedure classCode=\"PROC\" moodCode=\"EVN\" negationInd=\"true\">"
-                         "<id root=\"1.2.3\" extension=\"P1\"/><code code=\"73761001\" "
-                         "codeSystem=\"2.16.840.1.113883.6.96\"/><statusCode code=\"completed\"/>" REASON(
-                             "") "</procedure></entry>"
-                                 "<entry><procedure classCode=\"PROC\" moodCode=\"EVN\"><id "
-                                 "root=\"1.2.3\" extension=\"P2\"/><code code=\"80146002\" "
-                                 "codeSystem=\"2.16.840.1.113883.6.96\"/><statusCode "
-                                 "code=\"completed\"/>" REASON(" typeCode=\"RSON\"") "</procedure>"
-                                 "</entry>"));
+                                                                      "</entry>")
+            CCDA_SECTION(
+                "7.1", "47519-4",
+                "<entry><procedure classCode=\"PROC\" moodCode=\"EVN\" negationInd=\"true\">"
+                "<id root=\"1.2.3\" extension=\"P1\"/><code code=\"73761001\" "
+                "codeSystem=\"2.16.840.1.113883.6.96\"/><statusCode code=\"completed\"/>" REASON(
+                    "") "</procedure></entry>"
+                        "<entry><procedure classCode=\"PROC\" moodCode=\"EVN\"><id "
+                        "root=\"1.2.3\" extension=\"P2\"/><code code=\"80146002\" "
+                        "codeSystem=\"2.16.840.1.113883.6.96\"/><statusCode "
+                        "code=\"completed\"/>" REASON(" typeCode=\"RSON\"") "</procedure>"
+                                                                            "</entry>"));
 #undef REASON
     json_t *b = convert_ok(doc, NULL);
     json_t *ms = nth(b, "MedicationStatement", 0);
@@ -623,11 +661,12 @@ END_TEST
 START_TEST(procedure_note_diagnosis_sections)
 {
 #define DX(tmpl, loinc, id, sct)                                                                   \
-    "<component><section><templateId root=\"2.16.840.1.113883.10.20.22.2." tmpl "\"/><code code=\"" \
-    loinc "\" codeSystem=\"2.16.840.1.113883.6.1\"/><text/><entry><act classCode=\"ACT\" "         \
+    "<component><section><templateId root=\"2.16.840.1.113883.10.20.22.2." tmpl                    \
+    "\"/><code code=\"" loinc                                                                      \
+    "\" codeSystem=\"2.16.840.1.113883.6.1\"/><text/><entry><act classCode=\"ACT\" "               \
     "moodCode=\"EVN\"><entryRelationship typeCode=\"SUBJ\"><observation classCode=\"OBS\" "        \
-    "moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"" id "\"/><code code=\"282291009\" "         \
-    "codeSystem=\"2.16.840.1.113883.6.96\"/><value xsi:type=\"CD\" code=\"" sct "\" "               \
+    "moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"" id "\"/><code code=\"282291009\" "          \
+    "codeSystem=\"2.16.840.1.113883.6.96\"/><value xsi:type=\"CD\" code=\"" sct "\" "              \
     "codeSystem=\"2.16.840.1.113883.6.96\"/></observation></entryRelationship></act></entry>"      \
     "</section></component>"
     static const char doc[] =
@@ -709,7 +748,8 @@ START_TEST(undeclared_western_bytes_are_windows_1252)
     fclose(sink);
     p = nth(b, "Patient", 0);
     ck_assert_str_eq(tu_json_str(p, "name.0.family"), "M\xc3\xbcller");
-    ck_assert_str_eq(tu_json_str(p, "name.0.given.0"), "Ren\xc3\xa9" "e \xe2\x80\x9cZ\xe2\x80\x9d");
+    ck_assert_str_eq(tu_json_str(p, "name.0.given.0"), "Ren\xc3\xa9"
+                                                       "e \xe2\x80\x9cZ\xe2\x80\x9d");
     ck_assert_ptr_nonnull(strstr(tu_json_str(warnings, "issue.0.diagnostics"), "WINDOWS-1252"));
     json_decref(warnings);
     json_decref(b);

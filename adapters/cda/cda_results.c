@@ -456,6 +456,11 @@ observation_code(struct cda_ctx *c, const xmlNode *obs)
     json_t *code = cda_concept(c, cda_child(obs, "code"));
     const char *loinc = CDA_LOOKUP(wst_vital_loinc, cda_wst_element(c, obs));
 
+    /* The Pregnancy Observation (2.16.840.1.113883.10.20.15.3.8) is coded
+     * ASSERTION, which names no question; LOINC 82810-3 "Pregnancy status"
+     * does (C-CDA on FHIR, US Core pregnancy status). */
+    if (loinc == NULL && cda_has_template(c, obs, "2.16.840.1.113883.10.20.15.3.8"))
+        loinc = "82810-3";
     if (code != NULL && loinc != NULL &&
         adapter_cc_add_coding(code, "http://loinc.org", loinc, NULL, NULL) != BASE_OK) {
         json_decref(code);

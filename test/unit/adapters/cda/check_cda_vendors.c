@@ -125,16 +125,15 @@ END_TEST
  * a warning, not a silent loss */
 START_TEST(interval_money_and_unmapped_values)
 {
-    static const char doc[] =
-        CCDA_DOC(CCDA_SECTION(
-            "3.1", "30954-2",
-            "<entry><organizer classCode=\"BATTERY\" moodCode=\"EVN\"><id root=\"1.2.3\" "
-            "extension=\"P\"/><code code=\"24323-8\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
-            "<statusCode code=\"completed\"/>" RES(
-                "1-1", "<value xsi:type=\"IVL_INT\"><low value=\"1\"/><high value=\"3\"/></value>")
-                RES("2-2", "<value xsi:type=\"MO\" value=\"12.50\" currency=\"USD\"/>")
-                    RES("3-3", "<value xsi:type=\"GLIST_PQ\"><head value=\"1\" "
-                               "unit=\"s\"/></value>") "</organizer></entry>"));
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "3.1", "30954-2",
+        "<entry><organizer classCode=\"BATTERY\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+        "extension=\"P\"/><code code=\"24323-8\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
+        "<statusCode code=\"completed\"/>" RES(
+            "1-1", "<value xsi:type=\"IVL_INT\"><low value=\"1\"/><high value=\"3\"/></value>")
+            RES("2-2", "<value xsi:type=\"MO\" value=\"12.50\" currency=\"USD\"/>")
+                RES("3-3", "<value xsi:type=\"GLIST_PQ\"><head value=\"1\" "
+                           "unit=\"s\"/></value>") "</organizer></entry>"));
     json_t *warnings = NULL;
     json_t *b = convert_ok(doc, &warnings);
 
@@ -258,41 +257,40 @@ START_TEST(report_time_from_its_results)
         "3.1", "30954-2",
         "<entry><organizer classCode=\"CLUSTER\" moodCode=\"EVN\"><id root=\"1.3.6\" "
         "extension=\"R1\"/><code code=\"2951-2\" codeSystem=\"2.16.840.1.113883.6.1\"/>"
-        "<statusCode code=\"completed\"/>" RES(
-            "2951-2",
-            "<value xsi:type=\"PQ\" value=\"141\" "
-            "unit=\"mmol/L\"/>") RES("2823-3", "<value xsi:type=\"PQ\" value=\"4.4\" "
-                                               "unit=\"mmol/L\"/>") "</organizer></entry>"
-                                                                    "<entry><organizer "
-                                                                    "classCode=\"CLUSTER\" "
-                                                                    "moodCode=\"EVN\"><id "
-                                                                    "root=\"1.3.6\" "
-                                                                    "extension=\"R2\"/><code "
-                                                                    "code=\"2075-0\" "
-                                                                    "codeSystem=\"2.16.840.1."
-                                                                    "113883.6.1\"/>"
-                                                                    "<statusCode "
-                                                                    "code=\"completed\"/"
-                                                                    "><component><observation "
-                                                                    "classCode=\"OBS\" "
-                                                                    "moodCode=\"EVN\"><id "
-                                                                    "root=\"1.3.6\" "
-                                                                    "extension=\"X\"/><code "
-                                                                    "code=\"2075-0\" "
-                                                                    "codeSystem=\"2.16.840.1."
-                                                                    "113883.6.1\"/><effectiveTime "
-                                                                    "value=\"20140101\"/>"
-                                                                    "<value xsi:type=\"PQ\" "
-                                                                    "value=\"1\" "
-                                                                    "unit=\"mmol/L\"/></"
-                                                                    "observation></component>" RES(
-                                                                        "2028-9", "<value "
-                                                                                  "xsi:type=\"PQ\" "
-                                                                                  "value=\"22\" "
-                                                                                  "unit=\"mmol/L\"/"
-                                                                                  ">") "</"
-                                                                                       "organizer><"
-                                                                                       "/entry>"));
+        "<statusCode code=\"completed\"/>" RES("2951-2", "<value xsi:type=\"PQ\" value=\"141\" "
+                                                         "unit=\"mmol/L\"/>")
+            RES("2823-3",
+                "<value xsi:type=\"PQ\" value=\"4.4\" "
+                "unit=\"mmol/L\"/>") "</organizer></entry>"
+                                     "<entry><organizer "
+                                     "classCode=\"CLUSTER\" "
+                                     "moodCode=\"EVN\"><id "
+                                     "root=\"1.3.6\" "
+                                     "extension=\"R2\"/><code "
+                                     "code=\"2075-0\" "
+                                     "codeSystem=\"2.16.840.1."
+                                     "113883.6.1\"/>"
+                                     "<statusCode "
+                                     "code=\"completed\"/"
+                                     "><component><observation "
+                                     "classCode=\"OBS\" "
+                                     "moodCode=\"EVN\"><id "
+                                     "root=\"1.3.6\" "
+                                     "extension=\"X\"/><code "
+                                     "code=\"2075-0\" "
+                                     "codeSystem=\"2.16.840.1."
+                                     "113883.6.1\"/><effectiveTime "
+                                     "value=\"20140101\"/>"
+                                     "<value xsi:type=\"PQ\" "
+                                     "value=\"1\" "
+                                     "unit=\"mmol/L\"/></"
+                                     "observation></component>" RES("2028-9", "<value "
+                                                                              "xsi:type=\"PQ\" "
+                                                                              "value=\"22\" "
+                                                                              "unit=\"mmol/L\"/"
+                                                                              ">") "</"
+                                                                                   "organizer><"
+                                                                                   "/entry>"));
     json_t *b = convert_ok(doc, NULL);
 
     ck_assert_uint_eq(count_type(b, "DiagnosticReport"), 2);
@@ -756,6 +754,25 @@ START_TEST(undeclared_western_bytes_are_windows_1252)
 }
 END_TEST
 
+/* the Pregnancy Observation is coded ASSERTION: it gains LOINC 82810-3 */
+START_TEST(pregnancy_observation_gets_a_question)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "17", "29762-2",
+        "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><templateId "
+        "root=\"2.16.840.1.113883.10.20.15.3.8\"/><id root=\"1.2.3\" extension=\"PG\"/><code "
+        "code=\"ASSERTION\" codeSystem=\"2.16.840.1.113883.5.4\"/><effectiveTime><low "
+        "value=\"20110410\"/></effectiveTime><value xsi:type=\"CD\" code=\"77386006\" "
+        "codeSystem=\"2.16.840.1.113883.6.96\"/></observation></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *o = nth(b, "Observation", 0);
+
+    ck_assert_str_eq(tu_json_str(o, "code.coding.1.code"), "82810-3");
+    ck_assert_str_eq(tu_json_str(o, "valueCodeableConcept.coding.0.code"), "77386006");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -784,6 +801,7 @@ cda_vendors_suite(void)
     tcase_add_test(values, empty_reference_target_falls_back_to_own_text);
     tcase_add_test(values, encounter_class_from_cpt_em_codes);
     tcase_add_test(values, procedure_note_diagnosis_sections);
+    tcase_add_test(values, pregnancy_observation_gets_a_question);
     TCase *ids = tcase_create("identifiers");
 
     tcase_add_test(ids, namespace_only_and_unk_ids_identify_nobody);

@@ -463,6 +463,26 @@ static const char *const dose_form_units[] = {
     "inhalation", "packet",   "suppository",
 };
 
+/* UCUM atoms outside [] and {} are short ("mmol", "mbar"): a run of five
+ * or more letters there ("milliGRAM(s)", Allscripts) is a word. */
+static bool
+has_word(const char *unit)
+{
+    int depth = 0;
+    int run = 0;
+
+    for (const char *p = unit; *p != '\0'; p++) {
+        if (*p == '[' || *p == '{')
+            depth++;
+        else if ((*p == ']' || *p == '}') && depth > 0)
+            depth--;
+        run = depth == 0 && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) ? run + 1 : 0;
+        if (run >= 5)
+            return true;
+    }
+    return false;
+}
+
 static bool
 dose_form_unit(const char *unit)
 {
@@ -484,7 +504,7 @@ ucum_code(struct cda_ctx *c, const char *unit)
 
     if (known != NULL)
         return known;
-    if (dose_form_unit(unit))
+    if (dose_form_unit(unit) || has_word(unit))
         return NULL;
     for (const char *p = unit; *p != '\0'; p++) {
         if (*p <= ' ' || *p > '~')

@@ -381,10 +381,22 @@ START_TEST(dose_form_units_are_not_ucum)
                      MED("A", "<doseQuantity value=\"2\" unit=\"tablet\"/>",
                          "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")
                          MED("B", "<doseQuantity value=\"90\" unit=\"mcg\"/>",
-                             "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")));
+                             "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")
+                             MED("C", "<doseQuantity value=\"81\" unit=\"milliGRAM(s)\"/>",
+                                 "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")
+                                 MED("D", "<doseQuantity value=\"1\" unit=\"{beats}/min\"/>",
+                                     "<code code=\"1191\" "
+                                     "codeSystem=\"2.16.840.1.113883.6.88\"/>")));
     json_t *b = convert_ok(doc, NULL);
     json_t *a = nth(b, "MedicationStatement", 0);
     json_t *m2 = nth(b, "MedicationStatement", 1);
+
+    /* a word is no UCUM unit; an annotation in braces may be one */
+    ck_assert_ptr_null(
+        tu_json_at(nth(b, "MedicationStatement", 2), "dosage.0.doseAndRate.0.doseQuantity.code"));
+    ck_assert_str_eq(
+        tu_json_str(nth(b, "MedicationStatement", 3), "dosage.0.doseAndRate.0.doseQuantity.code"),
+        "{beats}/min");
 
     ck_assert_str_eq(tu_json_str(a, "dosage.0.doseAndRate.0.doseQuantity.unit"), "tablet");
     ck_assert_ptr_null(tu_json_at(a, "dosage.0.doseAndRate.0.doseQuantity.system"));

@@ -615,6 +615,25 @@ cda_quantity(struct cda_ctx *c, const xmlNode *pq)
     return q;
 }
 
+/* Greenway and Kinsights put the text itself in the reference:
+ * <originalText><reference value="Topical Ointment"/></originalText>.  A
+ * value that points nowhere, has no '#', and reads as words (letters and
+ * spaces, no digits, no URI punctuation) is that text; an unresolved
+ * "#id" or "ID0EAB" stays unresolved. */
+static bool
+reference_is_text(const char *v)
+{
+    bool letter = false;
+
+    for (const char *p = v; *p != '\0'; p++) {
+        if ((*p >= '0' && *p <= '9') || *p == '#' || *p == ':' || *p == '/' || *p == '.' ||
+            *p == '_')
+            return false;
+        letter = letter || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z');
+    }
+    return letter;
+}
+
 const char *
 cda_narrative(struct cda_ctx *c, const xmlNode *text)
 {
@@ -635,6 +654,8 @@ cda_narrative(struct cda_ctx *c, const xmlNode *text)
         t = target != NULL ? cda_text(c, target) : "";
         if (t[0] != '\0')
             return t;
+        if (target == NULL && reference_is_text(v))
+            return v;
     }
     t = cda_text(c, text);
     return t[0] != '\0' ? t : NULL;

@@ -785,6 +785,30 @@ START_TEST(pregnancy_observation_gets_a_question)
 }
 END_TEST
 
+/* <originalText><reference value="Topical Ointment"/></originalText>: the
+ * words in the reference are the text (Greenway, Kinsights); an id that
+ * resolves nowhere is not */
+START_TEST(reference_holding_the_text_itself)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "1.1", "10160-0",
+        MED("A",
+            "<routeCode nullFlavor=\"UNC\"><originalText><reference value=\"Topical Ointment\"/>"
+            "</originalText></routeCode>",
+            "<code code=\"204135\" codeSystem=\"2.16.840.1.113883.6.88\"/>")
+            MED("B",
+                "<routeCode nullFlavor=\"UNC\"><originalText><reference value=\"ID0EAAB\"/>"
+                "</originalText></routeCode>",
+                "<code code=\"1191\" codeSystem=\"2.16.840.1.113883.6.88\"/>")));
+    json_t *b = convert_ok(doc, NULL);
+
+    ck_assert_str_eq(tu_json_str(nth(b, "MedicationStatement", 0), "dosage.0.route.text"),
+                     "Topical Ointment");
+    ck_assert_ptr_null(tu_json_at(nth(b, "MedicationStatement", 1), "dosage.0.route"));
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -811,6 +835,7 @@ cda_vendors_suite(void)
     tcase_add_test(values, report_time_from_its_results);
     tcase_add_test(values, reaction_and_problem_named_by_their_text);
     tcase_add_test(values, empty_reference_target_falls_back_to_own_text);
+    tcase_add_test(values, reference_holding_the_text_itself);
     tcase_add_test(values, encounter_class_from_cpt_em_codes);
     tcase_add_test(values, procedure_note_diagnosis_sections);
     tcase_add_test(values, pregnancy_observation_gets_a_question);

@@ -107,6 +107,29 @@ is_concern(struct cda_ctx *c, const xmlNode *act)
     return cda_has_template(c, act, TEMPLATE "3") || (code != NULL && strcmp(code, "CONC") == 0);
 }
 
+/* A negated Problem Observation whose value is the generic "Problem"
+ * (55607006), "Disease", "Clinical finding" or "Diagnosis": C-CDA's "no
+ * known problems" (HL7 example "No Known Problems").  It is not a refuted
+ * condition named "Problem" but SNOMED 160245001 "No current problems or
+ * disability", as C-CDA on FHIR maps it. */
+static bool
+no_known_problems(struct cda_ctx *c, const xmlNode *obs)
+{
+    static const char *const generic[] = {"55607006", "64572001", "404684003", "282291009"};
+    xmlNodePtr v = cda_child(obs, "value");
+    const char *code = cda_attr(c, v, "code");
+    const char *sys = cda_attr(c, v, "codeSystem");
+
+    if (!cda_negated(c, obs) || code == NULL || sys == NULL ||
+        strcmp(sys, "2.16.840.1.113883.6.96") != 0)
+        return false;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(generic); i++) {
+        if (strcmp(code, generic[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
 static int
 condition_status(struct cda_ctx *c, json_t *res, const xmlNode *obs, const xmlNode *concern,
                  bool abated)
@@ -123,7 +146,7 @@ condition_status(struct cda_ctx *c, json_t *res, const xmlNode *obs, const xmlNo
         s = "resolved";
     TRY(adapter_jset(res, "clinicalStatus",
                      status_cc("http://terminology.hl7.org/CodeSystem/condition-clinical", s)));
-    if (cda_negated(c, obs))
+    if (cda_negated(c, obs) && !no_known_problems(c, obs))
         TRY(adapter_jset(
             res, "verificationStatus",
             status_cc("http://terminology.hl7.org/CodeSystem/condition-ver-status", "refuted")));
@@ -233,6 +256,12 @@ cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cd
     if (cda_says_nothing(code)) {
         json_decref(code);
         return cda_warn_nothing(c, obs);
+    }
+    if (element == NULL && no_known_problems(c, obs)) {
+        json_decref(code);
+        code = adapter_cc(SCT, "160245001", "No current problems or disability");
+        if (code == NULL)
+            return cda_nomem(c);
     }
     res = cda_resource(c, "Condition");
     if (res == NULL) {

@@ -809,6 +809,31 @@ START_TEST(reference_holding_the_text_itself)
 }
 END_TEST
 
+/* "No known problems" (negated, value 55607006 Problem) is SNOMED 160245001
+ * No current problems, not a refuted condition named "Problem"; a negated
+ * specific problem stays refuted */
+START_TEST(no_known_problems)
+{
+#define NEG(id, sct)                                                                               \
+    "<entry><observation classCode=\"OBS\" moodCode=\"EVN\" negationInd=\"true\"><id "             \
+    "root=\"1.2.3\" extension=\"" id "\"/><code code=\"64572001\" "                                \
+    "codeSystem=\"2.16.840.1.113883.6.96\"/><value xsi:type=\"CD\" code=\"" sct "\" "              \
+    "codeSystem=\"2.16.840.1.113883.6.96\"/></observation></entry>"
+    static const char doc[] =
+        CCDA_DOC(CCDA_SECTION("5.1", "11450-4", NEG("N1", "55607006") NEG("N2", "44054006")));
+#undef NEG
+    json_t *b = convert_ok(doc, NULL);
+    json_t *none = nth(b, "Condition", 0);
+    json_t *dm = nth(b, "Condition", 1);
+
+    ck_assert_str_eq(tu_json_str(none, "code.coding.0.code"), "160245001");
+    ck_assert_ptr_null(tu_json_at(none, "verificationStatus"));
+    ck_assert_str_eq(tu_json_str(dm, "code.coding.0.code"), "44054006");
+    ck_assert_str_eq(tu_json_str(dm, "verificationStatus.coding.0.code"), "refuted");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -834,6 +859,7 @@ cda_vendors_suite(void)
     tcase_add_test(values, null_flavored_statement_is_no_resource);
     tcase_add_test(values, report_time_from_its_results);
     tcase_add_test(values, reaction_and_problem_named_by_their_text);
+    tcase_add_test(values, no_known_problems);
     tcase_add_test(values, empty_reference_target_falls_back_to_own_text);
     tcase_add_test(values, reference_holding_the_text_itself);
     tcase_add_test(values, encounter_class_from_cpt_em_codes);

@@ -182,6 +182,7 @@ condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concer
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
     TRY(adapter_jset_str(res, "onsetDateTime", onset));
     TRY(adapter_jset_str(res, "abatementDateTime", abate));
+    TRY(cda_body_sites(c, res, obs));
     return adapter_jset_str(res, "recordedDate", recorded(c, obs, concern));
 }
 

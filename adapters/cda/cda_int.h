@@ -113,6 +113,9 @@ json_t *cda_quantity(struct cda_ctx *c, const xmlNode *pq);
 /* The same with the number's text given (a comparator taken off); NULL
  * without a warning when it is not a number. */
 json_t *cda_quantity_of(struct cda_ctx *c, const xmlNode *pq, const char *value);
+/* targetSiteCode children of `act` -> res.bodySite[] (qualifiers such as
+ * laterality in the text).  BASE_E_NOMEM. */
+BASE_MUST_CHECK int cda_body_sites(struct cda_ctx *c, json_t *res, const xmlNode *act);
 /* RTO (numerator/denominator PQs) -> Ratio, NULL unless both are numbers. */
 json_t *cda_ratio(struct cda_ctx *c, const xmlNode *rto);
 /* Two Quantities whose low is above their high (FHIR R4 rng-2 forbids

@@ -657,13 +657,7 @@ procedure_body(struct cda_ctx *c, json_t *res, xmlNodePtr act, json_t *code)
         TRY(adapter_jset_str(res, "performedDateTime", cda_time_point(c, et)));
     }
     TRY(act_reasons(c, res, act, "statusReason", true));
-    CDA_EACH(site, act, "targetSiteCode")
-    {
-        json_t *cc = cda_concept(c, site);
-
-        if (cc != NULL)
-            TRY(adapter_jpush(res, "bodySite", cc));
-    }
+    TRY(cda_body_sites(c, res, act));
     return add_performers(c, res, act);
 }
 

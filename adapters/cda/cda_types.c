@@ -760,3 +760,34 @@ cda_ratio(struct cda_ctx *c, const xmlNode *rto)
     }
     return json_pack("{s:o,s:o}", "numerator", num, "denominator", den);
 }
+
+/* targetSiteCode -> bodySite.  A qualifier (laterality: "Left", the HL7
+ * example "Problem TargetSiteCode Qualifier") has no slot of its own in an
+ * R4 CodeableConcept; it goes into the text ("Left Lower leg structure")
+ * rather than being lost. */
+int
+cda_body_sites(struct cda_ctx *c, json_t *res, const xmlNode *act)
+{
+    CDA_EACH(site, act, "targetSiteCode")
+    {
+        json_t *cc = cda_concept(c, site);
+        xmlNodePtr q = cda_child(cda_child(site, "qualifier"), "value");
+        const char *qual = display_of(c, q);
+        const char *name = json_string_value(json_object_get(cc, "text"));
+
+        if (cc == NULL)
+            continue;
+        if (name == NULL)
+            name = json_string_value(
+                json_object_get(json_array_get(json_object_get(cc, "coding"), 0), "display"));
+        if (qual != NULL && !cda_blank(qual) &&
+            adapter_jset_str(cc, "text",
+                             name != NULL ? base_arena_sprintf(c->arena, "%s %s", qual, name)
+                                          : qual) != BASE_OK) {
+            json_decref(cc);
+            return cda_nomem(c);
+        }
+        TRY(adapter_jpush(res, "bodySite", cc));
+    }
+    return BASE_OK;
+}

@@ -834,6 +834,31 @@ START_TEST(no_known_problems)
 }
 END_TEST
 
+/* a problem's targetSiteCode is its bodySite; the laterality qualifier
+ * stays in the text (HL7 "Problem TargetSiteCode Qualifier") */
+START_TEST(problem_body_site_with_laterality)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "5.1", "11450-4",
+        "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+        "extension=\"P\"/>"
+        "<code code=\"55607006\" codeSystem=\"2.16.840.1.113883.6.96\"/><value xsi:type=\"CD\" "
+        "nullFlavor=\"OTH\"><originalText>Below Knee Amputation</originalText><translation "
+        "code=\"V49.75\" codeSystem=\"2.16.840.1.113883.6.103\"/></value><targetSiteCode "
+        "code=\"30021000\" codeSystem=\"2.16.840.1.113883.6.96\" displayName=\"Lower leg "
+        "structure\"><qualifier><name code=\"272741003\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "<value code=\"7771000\" codeSystem=\"2.16.840.1.113883.6.96\" displayName=\"Left\"/>"
+        "</qualifier></targetSiteCode></observation></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *cond = nth(b, "Condition", 0);
+
+    ck_assert_str_eq(tu_json_str(cond, "code.coding.0.code"), "V49.75");
+    ck_assert_str_eq(tu_json_str(cond, "bodySite.0.coding.0.code"), "30021000");
+    ck_assert_str_eq(tu_json_str(cond, "bodySite.0.text"), "Left Lower leg structure");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -860,6 +885,7 @@ cda_vendors_suite(void)
     tcase_add_test(values, report_time_from_its_results);
     tcase_add_test(values, reaction_and_problem_named_by_their_text);
     tcase_add_test(values, no_known_problems);
+    tcase_add_test(values, problem_body_site_with_laterality);
     tcase_add_test(values, empty_reference_target_falls_back_to_own_text);
     tcase_add_test(values, reference_holding_the_text_itself);
     tcase_add_test(values, encounter_class_from_cpt_em_codes);

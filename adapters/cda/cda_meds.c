@@ -633,6 +633,35 @@ procedure_code(struct cda_ctx *c, const xmlNode *act)
     return code;
 }
 
+/* "Failed attempted procedure" (SNOMED 103709008) in a SUBJ act under the
+ * procedure: the HL7 "Procedure Unsuccessful" example, the completed
+ * procedure that did not succeed -> Procedure.outcome, with the narrative
+ * reason as its text. */
+static int
+procedure_outcome(struct cda_ctx *c, json_t *res, const xmlNode *proc)
+{
+    CDA_EACH(rel, proc, "entryRelationship")
+    {
+        xmlNodePtr act = cda_child(rel, "act");
+        xmlNodePtr code = cda_child(act != NULL ? act : cda_child(rel, "observation"), "code");
+        const char *v = cda_attr(c, code, "code");
+        json_t *cc;
+
+        if (v == NULL || strcmp(v, "103709008") != 0)
+            continue;
+        cc = cda_concept(c, code);
+        if (cc == NULL)
+            continue;
+        const char *why = cda_narrative(c, cda_child(code->parent, "text"));
+        if (why != NULL && why[0] != '\0' && adapter_jset_str(cc, "text", why) != BASE_OK) {
+            json_decref(cc);
+            return cda_nomem(c);
+        }
+        return adapter_jset(res, "outcome", cc);
+    }
+    return BASE_OK;
+}
+
 /* `code` (may be NULL) is always consumed. */
 static int
 procedure_body(struct cda_ctx *c, json_t *res, xmlNodePtr act, json_t *code)
@@ -658,6 +687,7 @@ procedure_body(struct cda_ctx *c, json_t *res, xmlNodePtr act, json_t *code)
     }
     TRY(act_reasons(c, res, act, "statusReason", true));
     TRY(cda_body_sites(c, res, act));
+    TRY(procedure_outcome(c, res, act));
     return add_performers(c, res, act);
 }
 

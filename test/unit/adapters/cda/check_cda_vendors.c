@@ -859,6 +859,29 @@ START_TEST(problem_body_site_with_laterality)
 }
 END_TEST
 
+/* "Failed attempted procedure" under a completed procedure -> outcome,
+ * the narrative reason as its text (HL7 "Procedure Unsuccessful") */
+START_TEST(unsuccessful_procedure_outcome)
+{
+    static const char doc[] = CCDA_DOC(
+        "<component><section><code code=\"47519-4\" codeSystem=\"2.16.840.1.113883.6.1\"/><text>"
+        "<content ID=\"why\">Image unreadable</content></text><entry><procedure moodCode=\"EVN\" "
+        "classCode=\"PROC\"><id root=\"1.2.3\" extension=\"X\"/><code code=\"168731009\" "
+        "codeSystem=\"2.16.840.1.113883.6.96\"/><statusCode code=\"completed\"/><effectiveTime "
+        "value=\"20220331\"/><entryRelationship typeCode=\"SUBJ\" inversionInd=\"true\"><act "
+        "classCode=\"ACT\" moodCode=\"EVN\"><code code=\"103709008\" "
+        "codeSystem=\"2.16.840.1.113883.6.96\"/><text><reference value=\"#why\"/></text></act>"
+        "</entryRelationship></procedure></entry></section></component>");
+    json_t *b = convert_ok(doc, NULL);
+    json_t *p = nth(b, "Procedure", 0);
+
+    ck_assert_str_eq(tu_json_str(p, "status"), "completed");
+    ck_assert_str_eq(tu_json_str(p, "outcome.coding.0.code"), "103709008");
+    ck_assert_str_eq(tu_json_str(p, "outcome.text"), "Image unreadable");
+    json_decref(b);
+}
+END_TEST
+
 /* clang-format off: the build finds suites by this one-line signature */
 Suite *
 cda_vendors_suite(void)
@@ -875,6 +898,7 @@ cda_vendors_suite(void)
     tcase_add_test(meds, period_ranges_and_institution_days);
     tcase_add_test(meds, dose_unit_from_administration_unit_code);
     tcase_add_test(meds, reasons_for_acts_not_done);
+    tcase_add_test(meds, unsuccessful_procedure_outcome);
     tcase_add_test(values, interval_money_and_unmapped_values);
     tcase_add_test(values, vital_time_from_organizer_and_planned_acts);
     tcase_add_test(values, blank_vital_sign_is_data_absent);

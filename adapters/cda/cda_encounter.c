@@ -348,7 +348,7 @@ cda_map_encounter_activity(struct cda_ctx *c, xmlNodePtr act)
     bool have;
 
     if (mood != NULL && strcmp(mood, "EVN") != 0) /* planned, not held */
-        return BASE_OK;
+        return cda_warn_planned(c, act);
     TRY(cda_need_patient(c, act, &have));
     if (!have)
         return BASE_OK;

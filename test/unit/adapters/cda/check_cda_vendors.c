@@ -177,7 +177,11 @@ START_TEST(vital_time_from_organizer_and_planned_acts)
                              "<consumable><manufacturedProduct><manufacturedMaterial><code "
                              "code=\"33\" codeSystem=\"2.16.840.1.113883.12.292\"/>"
                              "</manufacturedMaterial></manufacturedProduct></consumable>"
-                             "</substanceAdministration></entry>"));
+                             "</substanceAdministration></entry>")
+                    CCDA_SECTION("22.1", "46240-8",
+                                 "<entry><encounter classCode=\"ENC\" moodCode=\"INT\"><id "
+                                 "root=\"1.2.3\" extension=\"EN\"/><code code=\"99213\" "
+                                 "codeSystem=\"2.16.840.1.113883.6.12\"/></encounter></entry>"));
     json_t *warnings = NULL;
     json_t *b = convert_ok(doc, &warnings);
 
@@ -185,7 +189,9 @@ START_TEST(vital_time_from_organizer_and_planned_acts)
                      "2012-01-01T10:30:00-05:00");
     ck_assert_uint_eq(count_type(b, "Procedure"), 0);
     ck_assert_uint_eq(count_type(b, "Immunization"), 0);
-    ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 2);
+    ck_assert_uint_eq(count_type(b, "Encounter"), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 3);
+    ck_assert_str_eq(tu_json_str(warnings, "issue.2.code"), "not-supported");
     ck_assert_str_eq(tu_json_str(warnings, "issue.0.code"), "not-supported");
     ck_assert_str_eq(tu_json_str(warnings, "issue.1.code"), "not-supported");
     json_decref(warnings);

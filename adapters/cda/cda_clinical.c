@@ -69,6 +69,24 @@ value_concept(struct cda_ctx *c, const xmlNode *obs)
     return json_pack("{s:s}", "text", t);
 }
 
+/* The value, else the observation's own text: exports that have no code
+ * send <value xsi:type="CD" nullFlavor="OTH"/> and put the problem or the
+ * reaction in <text> ("rash" + a reference into the narrative, Greenway).
+ * C-CDA: the text references the narrative that names it. */
+static json_t *
+value_or_text(struct cda_ctx *c, const xmlNode *obs)
+{
+    json_t *cc = value_concept(c, obs);
+    const char *t;
+
+    if (cc != NULL)
+        return cc;
+    t = cda_narrative(c, cda_child(obs, "text"));
+    if (t == NULL || t[0] == '\0')
+        return NULL;
+    return json_pack("{s:s}", "text", t);
+}
+
 /* ---------------------------------------------------------------- Condition */
 
 static const struct cda_pair problem_status[] = {
@@ -89,6 +107,29 @@ is_concern(struct cda_ctx *c, const xmlNode *act)
     return cda_has_template(c, act, TEMPLATE "3") || (code != NULL && strcmp(code, "CONC") == 0);
 }
 
+/* A negated Problem Observation whose value is the generic "Problem"
+ * (55607006), "Disease", "Clinical finding" or "Diagnosis": C-CDA's "no
+ * known problems" (HL7 example "No Known Problems").  It is not a refuted
+ * condition named "Problem" but SNOMED 160245001 "No current problems or
+ * disability", as C-CDA on FHIR maps it. */
+static bool
+no_known_problems(struct cda_ctx *c, const xmlNode *obs)
+{
+    static const char *const generic[] = {"55607006", "64572001", "404684003", "282291009"};
+    xmlNodePtr v = cda_child(obs, "value");
+    const char *code = cda_attr(c, v, "code");
+    const char *sys = cda_attr(c, v, "codeSystem");
+
+    if (!cda_negated(c, obs) || code == NULL || sys == NULL ||
+        strcmp(sys, "2.16.840.1.113883.6.96") != 0)
+        return false;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(generic); i++) {
+        if (strcmp(code, generic[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
 static int
 condition_status(struct cda_ctx *c, json_t *res, const xmlNode *obs, const xmlNode *concern,
                  bool abated)
@@ -105,7 +146,7 @@ condition_status(struct cda_ctx *c, json_t *res, const xmlNode *obs, const xmlNo
         s = "resolved";
     TRY(adapter_jset(res, "clinicalStatus",
                      status_cc("http://terminology.hl7.org/CodeSystem/condition-clinical", s)));
-    if (cda_negated(c, obs))
+    if (cda_negated(c, obs) && !no_known_problems(c, obs))
         TRY(adapter_jset(
             res, "verificationStatus",
             status_cc("http://terminology.hl7.org/CodeSystem/condition-ver-status", "refuted")));
@@ -141,6 +182,7 @@ condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concer
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
     TRY(adapter_jset_str(res, "onsetDateTime", onset));
     TRY(adapter_jset_str(res, "abatementDateTime", abate));
+    TRY(cda_body_sites(c, res, obs));
     return adapter_jset_str(res, "recordedDate", recorded(c, obs, concern));
 }
 
@@ -209,9 +251,19 @@ cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cd
         return BASE_OK;
     /* The problem is the observation's value; its code says "Problem",
      * "Diagnosis" (C-CDA) or names the data element (WS/T 500). */
-    code = element != NULL ? wst_diagnosis(c, obs) : value_concept(c, obs);
+    code = element != NULL ? wst_diagnosis(c, obs) : value_or_text(c, obs);
     if (code == NULL)
         return cda_warn(c, obs, "required", "problem observation has no coded value; skipped");
+    if (cda_says_nothing(code)) {
+        json_decref(code);
+        return cda_warn_nothing(c, obs);
+    }
+    if (element == NULL && no_known_problems(c, obs)) {
+        json_decref(code);
+        code = adapter_cc(SCT, "160245001", "No current problems or disability");
+        if (code == NULL)
+            return cda_nomem(c);
+    }
     res = cda_resource(c, "Condition");
     if (res == NULL) {
         json_decref(code);
@@ -336,7 +388,7 @@ allergy_code(struct cda_ctx *c, const xmlNode *obs, bool *nka)
 static int
 add_reaction(struct cda_ctx *c, json_t *res, const xmlNode *rx, const char *default_sev)
 {
-    json_t *manif = value_concept(c, rx);
+    json_t *manif = value_or_text(c, rx);
     xmlNodePtr sev_obs = related_obs(c, rx, TEMPLATE "8", "SEV");
     const char *sev = CDA_LOOKUP(severity, value_code(c, sev_obs));
     json_t *r;

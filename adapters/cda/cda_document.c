@@ -71,9 +71,22 @@ body_attachment(struct cda_ctx *c, const xmlNode *text)
         type = "text/plain"; /* CDA R2: the ED default media type */
     if (url != NULL && url[0] != '\0')
         return json_pack("{s:s,s:s}", "contentType", type, "url", url);
+    /* ED compression (DF deflate, GZ, ZL, Z): the bytes are not of
+     * mediaType; attached as such they would be a broken PDF.  The whole
+     * document, which holds them, is attached anyway. */
+    if (cda_attr(c, text, "compression") != NULL) {
+        (void)cda_warn(c, text, "not-supported",
+                       "compressed nonXMLBody is not attached on its own; it stays in the "
+                       "attached document");
+        return NULL;
+    }
     xmlChar *content = xmlNodeGetContent(text);
     if (content == NULL)
         return NULL;
+    if (cda_blank((const char *)content)) { /* an empty body: nothing to attach */
+        xmlFree(content);
+        return NULL;
+    }
     base_buf_init(&clean, c->lim->max_doc);
     base_buf_init(&raw, c->lim->max_doc);
     if (repr != NULL && strcmp(repr, "B64") == 0) {

@@ -55,6 +55,47 @@ act_code_coding(struct cda_ctx *c, const xmlNode *code)
     return NULL;
 }
 
+/* CPT evaluation and management codes say where the visit was (AMA CPT
+ * E/M categories): office/outpatient and office consultations are
+ * ambulatory, hospital care and inpatient consultations inpatient, the
+ * emergency department codes emergency, home visits home health.  US
+ * exports code encounters so (99213) with no ActCode at all. */
+static const struct {
+    int lo, hi;
+    const char *act, *display;
+} cpt_em_class[] = {
+    {99201, 99215, "AMB", "ambulatory"}, {99217, 99239, "IMP", "inpatient encounter"},
+    {99241, 99245, "AMB", "ambulatory"}, {99251, 99255, "IMP", "inpatient encounter"},
+    {99281, 99288, "EMER", "emergency"}, {99304, 99318, "IMP", "inpatient encounter"},
+    {99341, 99350, "HH", "home health"},
+};
+
+static json_t *
+cpt_class_coding(struct cda_ctx *c, const xmlNode *code)
+{
+    const xmlNode *cd = code;
+    const xmlNode *next = cda_child(code, "translation");
+
+    while (cd != NULL) {
+        const char *system = cda_attr(c, cd, "codeSystem");
+        const char *v = cda_attr(c, cd, "code");
+        int64_t n;
+
+        if (system != NULL && v != NULL && strcmp(system, "2.16.840.1.113883.6.12") == 0 &&
+            base_str_to_i64(base_str_trim(base_str_from_cstr(v)), &n)) {
+            for (size_t i = 0; i < BASE_ARRAY_LEN(cpt_em_class); i++) {
+                if (n >= cpt_em_class[i].lo && n <= cpt_em_class[i].hi)
+                    return json_pack("{s:s,s:s,s:s}", "system",
+                                     "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code",
+                                     cpt_em_class[i].act, "display", cpt_em_class[i].display);
+            }
+        }
+        cd = next;
+        next = next != NULL ? cda_next(next, "translation") : NULL;
+    }
+    return NULL;
+}
+
 static int
 encounter_class(struct cda_ctx *c, json_t *enc, const xmlNode *code)
 {
@@ -71,6 +112,8 @@ encounter_class(struct cda_ctx *c, json_t *enc, const xmlNode *code)
             return BASE_E_NOMEM;
         }
     }
+    if (coding == NULL)
+        coding = cpt_class_coding(c, code);
     if (coding == NULL)
         coding = json_pack("{s:s,s:s}", "system",
                            "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", "code", "UNK");
@@ -305,7 +348,7 @@ cda_map_encounter_activity(struct cda_ctx *c, xmlNodePtr act)
     bool have;
 
     if (mood != NULL && strcmp(mood, "EVN") != 0) /* planned, not held */
-        return BASE_OK;
+        return cda_warn_planned(c, act);
     TRY(cda_need_patient(c, act, &have));
     if (!have)
         return BASE_OK;

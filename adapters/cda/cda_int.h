@@ -113,6 +113,14 @@ json_t *cda_quantity(struct cda_ctx *c, const xmlNode *pq);
 /* The same with the number's text given (a comparator taken off); NULL
  * without a warning when it is not a number. */
 json_t *cda_quantity_of(struct cda_ctx *c, const xmlNode *pq, const char *value);
+/* targetSiteCode children of `act` -> res.bodySite[] (qualifiers such as
+ * laterality in the text).  BASE_E_NOMEM. */
+BASE_MUST_CHECK int cda_body_sites(struct cda_ctx *c, json_t *res, const xmlNode *act);
+/* RTO (numerator/denominator PQs) -> Ratio, NULL unless both are numbers. */
+json_t *cda_ratio(struct cda_ctx *c, const xmlNode *rto);
+/* Two Quantities whose low is above their high (FHIR R4 rng-2 forbids
+ * such a Range); false when their units differ or a value is missing. */
+bool cda_range_inverted(const json_t *low, const json_t *high);
 /* Quantity.unit, and the UCUM system and code when the unit is (or maps
  * to) UCUM.  BASE_E_NOMEM. */
 BASE_MUST_CHECK int cda_set_unit(struct cda_ctx *c, json_t *q, const char *unit);
@@ -123,6 +131,18 @@ json_t *cda_contact(struct cda_ctx *c, const xmlNode *tel);
  * telecom[].  BASE_E_NOMEM. */
 BASE_MUST_CHECK int cda_add_demographics(struct cda_ctx *c, json_t *res, const xmlNode *names,
                                          const xmlNode *contacts);
+/* A concept with no coding whose text says there is nothing ("No
+ * medication data is applicable", "None", 无): what exports put in an
+ * entry to fill a section they have nothing for.  It names no drug,
+ * vaccine, procedure or problem and must not become one. */
+bool cda_says_nothing(const json_t *cc);
+/* The warning for an entry so skipped. */
+BASE_MUST_CHECK int cda_warn_nothing(struct cda_ctx *c, const xmlNode *n);
+/* A planned act (moodCode INT, ARQ, PRMS...) in a section of things done
+ * -- C-CDA allows INT for procedures, immunizations and results -- is no
+ * Procedure, Immunization or Observation; it is said, not dropped without
+ * a word. */
+BASE_MUST_CHECK int cda_warn_planned(struct cda_ctx *c, const xmlNode *act);
 /* Text behind <text><reference value="#id"/></text> or the text itself. */
 const char *cda_narrative(struct cda_ctx *c, const xmlNode *text);
 

@@ -3,6 +3,7 @@
  * Activity (4.52) -> Immunization, Procedure Activity (4.12/4.13/4.14) ->
  * Procedure.  Status tables follow C-CDA on FHIR (ActStatus -> FHIR).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "adapters/cda/cda_int.h"
@@ -75,32 +76,126 @@ author_time(struct cda_ctx *c, const xmlNode *act)
 
 /* ------------------------------------------------------ MedicationStatement */
 
-static json_t *
-pivl_timing(struct cda_ctx *c, const xmlNode *et)
+/* The time of day of a PIVL_TS phase ("198701010800": at 08:00 every
+ * period) -> Timing.repeat.timeOfDay; NULL when the phase has no time. */
+static const char *
+phase_time(struct cda_ctx *c, const xmlNode *pivl)
+{
+    const char *v = cda_attr(c, cda_child(cda_child(pivl, "phase"), "low"), "value");
+    size_t n = 0;
+
+    if (v == NULL)
+        v = cda_attr(c, cda_child(pivl, "phase"), "value");
+    while (v != NULL && n < 14 && v[n] >= '0' && v[n] <= '9')
+        n++;
+    if (n < 12 || (n != 12 && n != 14))
+        return NULL;
+    if ((v[8] - '0') * 10 + (v[9] - '0') > 23 || (v[10] - '0') * 10 + (v[11] - '0') > 59 ||
+        (n == 14 && (v[12] - '0') * 10 + (v[13] - '0') > 59))
+        return NULL;
+    return base_arena_sprintf(c->arena, "%.2s:%.2s:%.2s", v + 8, v + 10, n == 14 ? v + 12 : "00");
+}
+
+/* institutionSpecified="true" means "n times a day at the times the
+ * institution sets", not "every 24/n hours" (HL7 V3 Data Types R1
+ * PIVL.institutionSpecified; C-CDA R2.1 Medication Activity): q8h or
+ * 0.5 d so flagged is n = 3 or 2 per 1 d.  0 when the period is no whole
+ * fraction of a day. */
+static int
+times_a_day(const char *unit, const char *raw)
+{
+    char *end = NULL;
+    double v = strtod(raw, &end);
+    double hours = v * (strcmp(unit, "d") == 0 ? 24.0 : 1.0);
+    int n;
+
+    if (end == raw || (strcmp(unit, "h") != 0 && strcmp(unit, "d") != 0) || !(hours > 0.0) ||
+        hours > 24.0)
+        return 0;
+    n = (int)(24.0 / hours + 0.5);
+    return n >= 1 && n <= 24 && (double)n * hours > 23.999 && (double)n * hours < 24.001 ? n : 0;
+}
+
+/* PIVL_TS -> Timing.repeat: period (an IVL_PQ period, "every 4-6 hours",
+ * gives period and periodMax), a phase's time of day. */
+static int
+pivl_repeat(struct cda_ctx *c, json_t *repeat, const xmlNode *et)
 {
     xmlNodePtr period = cda_child(et, "period");
-    const char *unit = CDA_LOOKUP(period_units, cda_attr(c, period, "unit"));
-    json_t *value = adapter_decimal(base_str_from_cstr(cda_attr(c, period, "value")));
+    xmlNodePtr low = cda_child(period, "low");
+    xmlNodePtr high = cda_child(period, "high");
+    xmlNodePtr one = low != NULL ? low : period;
+    const char *unit = CDA_LOOKUP(period_units, cda_attr(c, one, "unit"));
+    const char *raw = cda_attr(c, one, "value");
+    const char *inst = cda_attr(c, et, "institutionSpecified");
+    const char *tod = phase_time(c, et);
+    int n;
 
-    if (unit == NULL || value == NULL) {
-        json_decref(value);
-        return NULL;
+    if (tod != NULL)
+        TRY(adapter_jpush(repeat, "timeOfDay", json_string(tod)));
+    if (unit == NULL || raw == NULL || json_object_get(repeat, "period") != NULL)
+        return BASE_OK;
+    if (inst != NULL && strcmp(inst, "true") == 0 && low == NULL &&
+        (n = times_a_day(unit, raw)) > 0) {
+        TRY(adapter_jset(repeat, "frequency", json_integer(n)));
+        TRY(adapter_jset(repeat, "period", json_integer(1)));
+        return adapter_jset_str(repeat, "periodUnit", "d");
     }
-    return json_pack("{s:{s:i,s:o,s:s}}", "repeat", "frequency", 1, "period", value, "periodUnit",
-                     unit);
+    json_t *value = adapter_decimal(base_str_from_cstr(raw));
+    if (value == NULL)
+        return BASE_OK;
+    TRY(adapter_jset(repeat, "frequency", json_integer(1)));
+    TRY(adapter_jset(repeat, "period", value));
+    TRY(adapter_jset_str(repeat, "periodUnit", unit));
+    const char *hunit = CDA_LOOKUP(period_units, cda_attr(c, high, "unit"));
+    json_t *max = adapter_decimal(base_str_from_cstr(cda_attr(c, high, "value")));
+    if (max == NULL || hunit == NULL || strcmp(hunit, unit) != 0) {
+        json_decref(max);
+        return BASE_OK;
+    }
+    return adapter_jset(repeat, "periodMax", max);
 }
 
 /* EIVL_TS (HL7 V3 Data Types R1): an event such as HS (at bedtime) or ACM
  * (before breakfast) from v3 TimingEvent, whose codes FHIR's event-timing
  * value set includes as they are -> Timing.repeat.when. */
-static json_t *
-eivl_timing(struct cda_ctx *c, const xmlNode *et)
+static int
+eivl_repeat(struct cda_ctx *c, json_t *repeat, const xmlNode *et)
 {
     const char *event = cda_attr(c, cda_child(et, "event"), "code");
 
     if (event == NULL || cda_blank(event))
-        return NULL;
-    return json_pack("{s:{s:[s]}}", "repeat", "when", event);
+        return BASE_OK;
+    return adapter_jpush(repeat, "when", json_string(event));
+}
+
+/* One time expression into `repeat`: PIVL_TS, EIVL_TS, or an SXPR_TS
+ * whose comps are those ("at 08:00 and at 20:00 daily": Allscripts and
+ * C-CDA Medication Activity frequency examples). */
+static int
+timing_repeat(struct cda_ctx *c, json_t *repeat, const xmlNode *et, const char *t, int depth)
+{
+    if (strcmp(t, "PIVL_TS") == 0)
+        return pivl_repeat(c, repeat, et);
+    if (strcmp(t, "EIVL_TS") == 0)
+        return eivl_repeat(c, repeat, et);
+    if (strcmp(t, "SXPR_TS") != 0 || depth > 2)
+        return BASE_OK;
+    CDA_EACH(comp, et, "comp")
+    {
+        const char *ct = cda_xsi_type(c, comp);
+
+        if (ct != NULL)
+            TRY(timing_repeat(c, repeat, comp, ct, depth + 1));
+    }
+    return BASE_OK;
+}
+
+static bool
+is_timing_type(const char *t)
+{
+    return t != NULL &&
+           (strcmp(t, "PIVL_TS") == 0 || strcmp(t, "EIVL_TS") == 0 || strcmp(t, "SXPR_TS") == 0);
 }
 
 static int
@@ -110,13 +205,25 @@ medication_timing(struct cda_ctx *c, json_t *res, json_t *dosage, const xmlNode 
     {
         const char *t = cda_xsi_type(c, et);
 
-        if (t != NULL && (strcmp(t, "PIVL_TS") == 0 || strcmp(t, "EIVL_TS") == 0)) {
-            json_t *timing = t[0] == 'P' ? pivl_timing(c, et) : eivl_timing(c, et);
+        if (is_timing_type(t)) {
+            json_t *timing = json_object_get(dosage, "timing");
+            json_t *repeat = json_object();
 
-            if (timing != NULL && json_object_get(dosage, "timing") == NULL)
-                TRY(adapter_jset(dosage, "timing", timing));
-            else
-                json_decref(timing);
+            if (repeat == NULL || timing_repeat(c, repeat, et, t, 0) != BASE_OK) {
+                json_decref(repeat);
+                return cda_nomem(c);
+            }
+            if (json_object_size(repeat) == 0 || timing != NULL) {
+                json_decref(repeat);
+                continue;
+            }
+            size_t times = json_array_size(json_object_get(repeat, "timeOfDay"));
+            if (times > 1 && json_object_get(repeat, "frequency") != NULL &&
+                adapter_jset(repeat, "frequency", json_integer((json_int_t)times)) != BASE_OK) {
+                json_decref(repeat);
+                return cda_nomem(c);
+            }
+            TRY(adapter_jset(dosage, "timing", json_pack("{s:o}", "repeat", repeat)));
             continue;
         }
         if ((t != NULL && strcmp(t, "IVL_TS") != 0 && strcmp(t, "TS") != 0) ||
@@ -135,6 +242,29 @@ medication_timing(struct cda_ctx *c, json_t *res, json_t *dosage, const xmlNode 
     return BASE_OK;
 }
 
+/* A unitless dose of a pre-coordinated drug counts administrationUnitCode
+ * (C-CDA R2.1 Medication Activity: "1" with C48542 Tablet dosing unit):
+ * that is the dose's unit, coded in its own system (NCI), not UCUM. */
+static int
+administration_unit(struct cda_ctx *c, json_t *q, const xmlNode *sbadm)
+{
+    xmlNodePtr auc = cda_child(sbadm, "administrationUnitCode");
+    const char *code = cda_attr(c, auc, "code");
+    const char *name = cda_narrative(c, cda_child(auc, "originalText"));
+
+    if (auc == NULL || code == NULL || cda_blank(code))
+        return BASE_OK;
+    if (name == NULL || name[0] == '\0')
+        name = cda_attr(c, auc, "displayName");
+    const char *system = cda_system(c, cda_attr(c, auc, "codeSystem"));
+
+    TRY(adapter_jset_str(q, "unit", name != NULL && !cda_blank(name) ? name : code));
+    if (system == NULL) /* FHIR qty-3: no code without its system */
+        return BASE_OK;
+    TRY(adapter_jset_str(q, "system", system));
+    return adapter_jset_str(q, "code", code);
+}
+
 /* doseQuantity: a PQ, or an IVL_PQ ("1-2 tablets") -> doseRange. */
 static int
 dose_and_rate(struct cda_ctx *c, json_t *dosage, const xmlNode *dq)
@@ -146,9 +276,14 @@ dose_and_rate(struct cda_ctx *c, json_t *dosage, const xmlNode *dq)
 
     if (low == NULL && high == NULL) {
         q = cda_quantity(c, dq);
-        return q != NULL
-                   ? adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "doseQuantity", q))
-                   : BASE_OK;
+        if (q == NULL)
+            return BASE_OK;
+        if (json_object_get(q, "unit") == NULL &&
+            administration_unit(c, q, dq->parent) != BASE_OK) {
+            json_decref(q);
+            return BASE_E_NOMEM;
+        }
+        return adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "doseQuantity", q));
     }
     range = json_object();
     if (range == NULL)
@@ -163,6 +298,10 @@ dose_and_rate(struct cda_ctx *c, json_t *dosage, const xmlNode *dq)
         json_decref(range);
         return BASE_OK;
     }
+    if (cda_range_inverted(json_object_get(range, "low"), json_object_get(range, "high"))) {
+        json_decref(range); /* rng-2; the sig text keeps what was meant */
+        return cda_warn(c, dq, "value", "dose range low is above its high; skipped");
+    }
     return adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "doseRange", range));
 nomem:
     json_decref(range);
@@ -171,6 +310,50 @@ nomem:
 
 /* Each part is built right where it is stored, so a failure leaks nothing
  * (adapter_jset consumes its value even when it fails). */
+/* rateQuantity (an infusion's mL/h) -> doseAndRate.rateQuantity, next to
+ * the dose when there is one; maxDoseQuantity (RTO_PQ_PQ, "at most 4
+ * tablets per 1 d") -> maxDosePerPeriod. */
+static int
+rate_and_max(struct cda_ctx *c, json_t *dosage, const xmlNode *sbadm)
+{
+    xmlNodePtr max = cda_child(sbadm, "maxDoseQuantity");
+    json_t *rate = cda_quantity(c, cda_child(sbadm, "rateQuantity"));
+    json_t *dr = json_array_get(json_object_get(dosage, "doseAndRate"), 0);
+
+    if (rate != NULL) {
+        if (dr != NULL)
+            TRY(adapter_jset(dr, "rateQuantity", rate));
+        else
+            TRY(adapter_jpush(dosage, "doseAndRate", json_pack("{s:o}", "rateQuantity", rate)));
+    }
+    json_t *r = cda_ratio(c, max);
+    return r != NULL ? adapter_jset(dosage, "maxDosePerPeriod", r) : BASE_OK;
+}
+
+/* Instruction (C-CDA 4.20, SUBJ inversionInd) -> patientInstruction;
+ * precondition/criterion (C-CDA 4.25 "as needed for headache") ->
+ * asNeededCodeableConcept, or asNeededBoolean when it names nothing. */
+static int
+instructions_and_prn(struct cda_ctx *c, json_t *dosage, const xmlNode *sbadm)
+{
+    CDA_EACH(rel, sbadm, "entryRelationship")
+    {
+        xmlNodePtr act = cda_child(rel, "act");
+
+        if (act != NULL && cda_has_template(c, act, "2.16.840.1.113883.10.20.22.4.20") &&
+            json_object_get(dosage, "patientInstruction") == NULL)
+            TRY(adapter_jset_str(dosage, "patientInstruction",
+                                 cda_narrative(c, cda_child(act, "text"))));
+    }
+    xmlNodePtr pre = cda_child(sbadm, "precondition");
+    if (pre == NULL)
+        return BASE_OK;
+    json_t *why = cda_concept(c, cda_child(cda_child(pre, "criterion"), "value"));
+    if (why != NULL)
+        return adapter_jset(dosage, "asNeededCodeableConcept", why);
+    return adapter_jset(dosage, "asNeededBoolean", json_true());
+}
+
 static int
 dosage_parts(struct cda_ctx *c, json_t *dosage, json_t *res, const xmlNode *sbadm)
 {
@@ -179,8 +362,57 @@ dosage_parts(struct cda_ctx *c, json_t *dosage, json_t *res, const xmlNode *sbad
     if (route != NULL)
         TRY(adapter_jset(dosage, "route", route));
     TRY(dose_and_rate(c, dosage, cda_child(sbadm, "doseQuantity")));
+    TRY(rate_and_max(c, dosage, sbadm));
+    TRY(instructions_and_prn(c, dosage, sbadm));
     TRY(adapter_jset_str(dosage, "text", cda_narrative(c, cda_child(sbadm, "text"))));
     return medication_timing(c, res, dosage, sbadm);
+}
+
+/* A reason: an Indication (C-CDA 4.19, typeCode RSON) or the QRDA Reason
+ * template (2.16.840.1.113883.10.20.24.3.88, LOINC 77301-0 "reason care
+ * action performed or not"), which C-CDA examples put under a negated
+ * act without a typeCode. */
+static bool
+is_reason(struct cda_ctx *c, const xmlNode *rel, const xmlNode *obs)
+{
+    const char *type = cda_attr(c, rel, "typeCode");
+    const char *code = cda_attr(c, cda_child(obs, "code"), "code");
+
+    return (type != NULL && strcmp(type, "RSON") == 0) ||
+           cda_has_template(c, obs, "2.16.840.1.113883.10.20.24.3.88") ||
+           (code != NULL && strcmp(code, "77301-0") == 0);
+}
+
+/* Reasons -> reasonCode (the problem the drug is taken for), or, for an
+ * act not done (negationInd), why not -> `not_done_field` (statusReason:
+ * "refusal of treatment by patient"). */
+static int
+act_reasons(struct cda_ctx *c, json_t *res, const xmlNode *act, const char *not_done_field,
+            bool one)
+{
+    const char *field = cda_negated(c, act) ? not_done_field : "reasonCode";
+
+    CDA_EACH(rel, act, "entryRelationship")
+    {
+        xmlNodePtr obs = cda_child(rel, "observation");
+        json_t *why;
+
+        if (obs == NULL || !is_reason(c, rel, obs))
+            continue;
+        why = cda_concept(c, cda_child(obs, "value"));
+        if (why == NULL)
+            continue;
+        if (one && field == not_done_field) {
+            if (json_object_get(res, field) != NULL) {
+                json_decref(why);
+                continue;
+            }
+            TRY(adapter_jset(res, field, why));
+        } else {
+            TRY(adapter_jpush(res, field, why));
+        }
+    }
+    return BASE_OK;
 }
 
 static int
@@ -214,6 +446,7 @@ medication_body(struct cda_ctx *c, json_t *res, xmlNodePtr sbadm, json_t *med)
     TRY(adapter_jset_str(res, "status", st));
     TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     TRY(adapter_jset_str(res, "dateAsserted", author_time(c, sbadm)));
+    TRY(act_reasons(c, res, sbadm, "statusReason", false));
     return medication_dosage(c, res, sbadm);
 }
 
@@ -249,6 +482,10 @@ cda_map_medication(struct cda_ctx *c, xmlNodePtr sbadm)
     med = material_concept(c, material(sbadm));
     if (med == NULL)
         return cda_warn(c, sbadm, "required", "medication names no drug; skipped");
+    if (cda_says_nothing(med)) {
+        json_decref(med);
+        return cda_warn_nothing(c, sbadm);
+    }
     return build(c, sbadm, "MedicationStatement", med, medication_body);
 }
 
@@ -336,14 +573,18 @@ cda_map_immunization(struct cda_ctx *c, xmlNodePtr sbadm)
     json_t *vaccine;
     bool have;
 
-    if (!mood_is(c, sbadm, "EVN")) /* planned, not given */
-        return BASE_OK;
+    if (!mood_is(c, sbadm, "EVN")) /* planned, not given: no Immunization */
+        return cda_warn_planned(c, sbadm);
     TRY(cda_need_patient(c, sbadm, &have));
     if (!have)
         return BASE_OK;
     vaccine = material_concept(c, material(sbadm));
     if (vaccine == NULL)
         return cda_warn(c, sbadm, "required", "immunization names no vaccine; skipped");
+    if (cda_says_nothing(vaccine)) {
+        json_decref(vaccine);
+        return cda_warn_nothing(c, sbadm);
+    }
     return build(c, sbadm, "Immunization", vaccine, immunization_body);
 }
 
@@ -392,19 +633,47 @@ procedure_code(struct cda_ctx *c, const xmlNode *act)
     return code;
 }
 
+/* "Failed attempted procedure" (SNOMED 103709008) in a SUBJ act under the
+ * procedure: the HL7 "Procedure Unsuccessful" example, the completed
+ * procedure that did not succeed -> Procedure.outcome, with the narrative
+ * reason as its text. */
 static int
-procedure_body(struct cda_ctx *c, json_t *res, xmlNodePtr act)
+procedure_outcome(struct cda_ctx *c, json_t *res, const xmlNode *proc)
+{
+    CDA_EACH(rel, proc, "entryRelationship")
+    {
+        xmlNodePtr act = cda_child(rel, "act");
+        xmlNodePtr code = cda_child(act != NULL ? act : cda_child(rel, "observation"), "code");
+        const char *v = cda_attr(c, code, "code");
+        json_t *cc;
+
+        if (v == NULL || strcmp(v, "103709008") != 0)
+            continue;
+        cc = cda_concept(c, code);
+        if (cc == NULL)
+            continue;
+        const char *why = cda_narrative(c, cda_child(code->parent, "text"));
+        if (why != NULL && why[0] != '\0' && adapter_jset_str(cc, "text", why) != BASE_OK) {
+            json_decref(cc);
+            return cda_nomem(c);
+        }
+        return adapter_jset(res, "outcome", cc);
+    }
+    return BASE_OK;
+}
+
+/* `code` (may be NULL) is always consumed. */
+static int
+procedure_body(struct cda_ctx *c, json_t *res, xmlNodePtr act, json_t *code)
 {
     const char *st = CDA_LOOKUP(proc_status, status_code(c, act));
     xmlNodePtr et = cda_child(act, "effectiveTime");
-    json_t *code;
 
+    if (code != NULL)
+        TRY(adapter_jset(res, "code", code));
     if (cda_negated(c, act))
         st = "not-done";
     TRY(adapter_jset_str(res, "status", st != NULL ? st : "unknown"));
-    code = procedure_code(c, act);
-    if (code != NULL)
-        TRY(adapter_jset(res, "code", code));
     TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     if (c->encounter != NULL)
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
@@ -416,13 +685,9 @@ procedure_body(struct cda_ctx *c, json_t *res, xmlNodePtr act)
     } else {
         TRY(adapter_jset_str(res, "performedDateTime", cda_time_point(c, et)));
     }
-    CDA_EACH(site, act, "targetSiteCode")
-    {
-        json_t *cc = cda_concept(c, site);
-
-        if (cc != NULL)
-            TRY(adapter_jpush(res, "bodySite", cc));
-    }
+    TRY(act_reasons(c, res, act, "statusReason", true));
+    TRY(cda_body_sites(c, res, act));
+    TRY(procedure_outcome(c, res, act));
     return add_performers(c, res, act);
 }
 
@@ -430,15 +695,27 @@ int
 cda_map_procedure(struct cda_ctx *c, xmlNodePtr act)
 {
     json_t *res;
+    json_t *code;
     bool have;
 
-    if (!mood_is(c, act, "EVN") || wst_describes_procedure(c, act))
+    if (wst_describes_procedure(c, act))
         return BASE_OK;
+    if (!mood_is(c, act, "EVN")) /* planned (C-CDA MoodCodeEvnInt): not done */
+        return cda_warn_planned(c, act);
     TRY(cda_need_patient(c, act, &have));
     if (!have)
         return BASE_OK;
+    code = procedure_code(c, act);
+    if (cda_says_nothing(code)) {
+        json_decref(code);
+        return cda_warn_nothing(c, act);
+    }
     res = cda_resource(c, "Procedure");
-    if (res == NULL || procedure_body(c, res, act) != BASE_OK) {
+    if (res == NULL) {
+        json_decref(code);
+        return cda_nomem(c);
+    }
+    if (procedure_body(c, res, act, code) != BASE_OK) {
         json_decref(res);
         return cda_nomem(c);
     }

@@ -102,13 +102,26 @@ parse_options(void)
     return o;
 }
 
+/* libxml2's encoding layer reports conversion failures through the
+ * generic error function, not the parser's, and its default prints the
+ * offending bytes -- document content, possibly patient data -- on
+ * stderr.  The parse result already says where it failed. */
+static void
+quiet(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
 /* One parse of the bytes; `encoding` NULL follows the document.  *doc is
  * NULL unless the document is well-formed; guard says what went wrong. */
 static int
 parse_bytes(struct cda_ctx *c, const char *encoding, struct parse_guard *guard, xmlDocPtr *doc)
 {
-    xmlParserCtxtPtr p = xmlNewParserCtxt();
+    xmlParserCtxtPtr p;
 
+    xmlSetGenericErrorFunc(NULL, quiet); /* per thread in libxml2 */
+    p = xmlNewParserCtxt();
     *doc = NULL;
     if (p == NULL)
         return cda_nomem(c);
@@ -149,6 +162,42 @@ claims_utf8(const char *xml, size_t len)
            (strncasecmp(enc + 1, "utf-8", 5) == 0 || strncasecmp(enc + 1, "utf8", 4) == 0);
 }
 
+/* Whether the raw bytes look Chinese: the marks of a Chinese document (a
+ * WS/T 500 or other national OID 2.16.156, <realmCode code="CN"/>), or
+ * high bytes that come in pairs as GBK characters do (GB2312 hanzi are two
+ * bytes of 0xA1-0xFE) rather than alone between ASCII letters as
+ * Windows-1252 accents do ("Ren\xe9e"). */
+static bool
+looks_chinese(const char *xml, size_t len)
+{
+    static const char *const marks[] = {"2.16.156.", "code=\"CN\"", "code='CN'"};
+    const unsigned char *u = (const unsigned char *)xml;
+    size_t pairs = 0;
+    size_t singles = 0;
+
+    for (size_t at = 0; at < len; at++) {
+        if (u[at] < 0x80)
+            continue;
+        if (at + 1 < len && u[at] >= 0xA1 && u[at + 1] >= 0xA1) {
+            pairs++;
+            at++;
+        } else {
+            singles++;
+        }
+    }
+    if (pairs > singles)
+        return true;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(marks); i++) {
+        size_t m = strlen(marks[i]);
+
+        for (size_t at = 0; at + m <= len; at++) {
+            if (xml[at] == marks[i][0] && memcmp(xml + at, marks[i], m) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
 static int
 read_doc(struct cda_ctx *c)
 {
@@ -157,19 +206,29 @@ read_doc(struct cda_ctx *c)
     TRY(parse_bytes(c, NULL, &guard, &c->doc));
     if (c->doc == NULL && !guard.refused && claims_utf8(c->xml, c->xml_len) &&
         !base_utf8_valid(c->xml, c->xml_len, NULL)) {
-        /* Chinese systems write GBK without saying so (or while declaring
-         * UTF-8).  Bytes that are not UTF-8 cannot be read as declared;
-         * GB18030, a superset of GBK and GB2312, either reads them all or
-         * fails as well. */
-        struct parse_guard retry = {0};
+        /* Bytes that are not UTF-8 cannot be read as declared.  Chinese
+         * systems write GBK without saying so (or while declaring UTF-8):
+         * GB18030, a superset of GBK and GB2312.  US and European exports
+         * write Windows-1252 the same way ("Jos\xe9"), which GB18030 would
+         * turn into Chinese characters.  The document's own marks say
+         * which: the CN realm or a Chinese national OID. */
+        static const char *const chinese[] = {"GB18030", "WINDOWS-1252", "ISO-8859-1"};
+        static const char *const western[] = {"WINDOWS-1252", "ISO-8859-1", "GB18030"};
+        const char *const *order = looks_chinese(c->xml, c->xml_len) ? chinese : western;
 
-        TRY(parse_bytes(c, "GB18030", &retry, &c->doc));
-        if (c->doc != NULL &&
-            fhir_outcome_add(c->warnings, "warning", "value", "ClinicalDocument",
-                             "document is not UTF-8 as it declares; read as GB18030") != BASE_OK) {
-            xmlFreeDoc(c->doc);
-            c->doc = NULL;
-            return cda_nomem(c);
+        for (size_t i = 0; i < 3 && c->doc == NULL; i++) {
+            struct parse_guard retry = {0};
+
+            TRY(parse_bytes(c, order[i], &retry, &c->doc));
+            if (c->doc != NULL &&
+                fhir_outcome_add(
+                    c->warnings, "warning", "value", "ClinicalDocument",
+                    base_arena_sprintf(c->arena, "document is not UTF-8 as it declares; read as %s",
+                                       order[i])) != BASE_OK) {
+                xmlFreeDoc(c->doc);
+                c->doc = NULL;
+                return cda_nomem(c);
+            }
         }
     }
     if (guard.refused)

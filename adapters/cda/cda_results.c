@@ -87,6 +87,17 @@ set_interval(struct cda_ctx *c, json_t *res, const xmlNode *v)
         json_t *hq = cda_quantity(c, high);
         if (hq != NULL)
             TRY(adapter_jset(range, "high", hq));
+        if (cda_range_inverted(lq, hq)) {
+            const char *unit = cda_attr(c, low, "unit");
+
+            TRY(cda_warn(c, v, "value", "range low is above its high; kept as text"));
+            (void)json_object_del(res, "valueRange");
+            return adapter_jset_str(
+                res, "valueString",
+                base_arena_sprintf(c->arena, "%s-%s%s%s", cda_attr(c, low, "value"),
+                                   cda_attr(c, high, "value"), unit != NULL ? " " : "",
+                                   unit != NULL ? unit : ""));
+        }
         return BASE_OK;
     }
     json_t *q = !open_bound(c, low)    ? bounded_quantity(c, low, true)
@@ -98,16 +109,9 @@ set_interval(struct cda_ctx *c, json_t *res, const xmlNode *v)
 static int
 set_ratio(struct cda_ctx *c, json_t *res, const xmlNode *v)
 {
-    json_t *num = cda_quantity(c, cda_child(v, "numerator"));
-    json_t *den = cda_quantity(c, cda_child(v, "denominator"));
+    json_t *r = cda_ratio(c, v);
 
-    if (num == NULL || den == NULL) {
-        json_decref(num);
-        json_decref(den);
-        return BASE_OK;
-    }
-    return adapter_jset(res, "valueRatio",
-                        json_pack("{s:o,s:o}", "numerator", num, "denominator", den));
+    return r != NULL ? adapter_jset(res, "valueRatio", r) : BASE_OK;
 }
 
 static int
@@ -224,7 +228,35 @@ set_coded_or_text(struct cda_ctx *c, json_t *res, const xmlNode *v, const char *
     }
     if (type_in(t, text, BASE_ARRAY_LEN(text)))
         return set_text_value(c, res, v);
-    return BASE_OK;
+    /* A type Observation.value[x] has no slot for (GLIST, PIVL_TS, ANY...):
+     * say so rather than lose the value without a word; the original
+     * document keeps it. */
+    return cda_warn(c, v, "value", "value type is not mapped; kept in the attached document");
+}
+
+/* MO (money, HL7 V3 Data Types R1): a Quantity in ISO 4217 currency. */
+static int
+set_money(struct cda_ctx *c, json_t *res, const xmlNode *v)
+{
+    const char *cur = cda_attr(c, v, "currency");
+    const char *raw = cda_attr(c, v, "value");
+    json_t *num = raw != NULL ? adapter_decimal(base_str_from_cstr(raw)) : NULL;
+    json_t *q;
+
+    if (num == NULL)
+        return cda_blank(raw) ? BASE_OK
+                              : cda_warn(c, v, "value", "money value is not a number; skipped");
+    q = json_pack("{s:o}", "value", num);
+    if (q == NULL)
+        return cda_nomem(c);
+    if (cur != NULL && !cda_blank(cur) &&
+        (adapter_jset_str(q, "unit", cur) != BASE_OK ||
+         adapter_jset_str(q, "system", "urn:iso:std:iso:4217") != BASE_OK ||
+         adapter_jset_str(q, "code", cur) != BASE_OK)) {
+        json_decref(q);
+        return cda_nomem(c);
+    }
+    return adapter_jset(res, "valueQuantity", q);
 }
 
 int
@@ -243,8 +275,11 @@ cda_set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
         t = infer_type(c, v);
     if (strcmp(t, "PQ") == 0 || strcmp(t, "REAL") == 0)
         return set_pq(c, res, v);
-    if (strcmp(t, "IVL_PQ") == 0)
+    /* IVL_INT / IVL_REAL ("1-3" casts, a score range) are Ranges too */
+    if (strcmp(t, "IVL_PQ") == 0 || strcmp(t, "IVL_INT") == 0 || strcmp(t, "IVL_REAL") == 0)
         return set_interval(c, res, v);
+    if (strcmp(t, "MO") == 0)
+        return set_money(c, res, v);
     if (strcmp(t, "INT") == 0)
         return set_integer(c, res, v);
     if (strcmp(t, "BL") == 0) {
@@ -282,6 +317,12 @@ reference_range(struct cda_ctx *c, const xmlNode *range)
         json_t *high =
             open_bound(c, cda_child(v, "high")) ? NULL : cda_quantity(c, cda_child(v, "high"));
 
+        if (cda_range_inverted(low, high)) { /* rng-2: the bounds are not kept */
+            (void)cda_warn(c, v, "value", "reference range low is above its high; skipped");
+            json_decref(low);
+            json_decref(high);
+            low = high = NULL;
+        }
         if ((low != NULL && adapter_jset(rr, "low", low) != BASE_OK) ||
             (high != NULL && adapter_jset(rr, "high", high) != BASE_OK))
             goto fail;
@@ -307,6 +348,26 @@ reference_range(struct cda_ctx *c, const xmlNode *range)
 fail:
     json_decref(rr);
     return NULL;
+}
+
+/* An observation whose value is missing or empty (value="", a WS/T 500
+ * element left blank, a vital sign not taken) says why no value: FHIR
+ * R4 vital signs vs-2 and US Core ask for a value or a dataAbsentReason,
+ * and "unknown" is all the document tells. */
+static int
+absent_unless_valued(json_t *res)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach(res, key, v)
+    {
+        if (strncmp(key, "value", 5) == 0 || strcmp(key, "dataAbsentReason") == 0)
+            return BASE_OK;
+    }
+    return adapter_jset(res, "dataAbsentReason",
+                        adapter_cc("http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                                   "unknown", "Unknown"));
 }
 
 static int
@@ -372,6 +433,7 @@ observation_body(struct cda_ctx *c, json_t *res, const xmlNode *obs, enum cda_ki
         json_object_get(res, "effectivePeriod") == NULL)
         TRY(cda_observation_time(c, res, c->result_time));
     TRY(cda_set_value(c, res, cda_child(obs, "value")));
+    TRY(absent_unless_valued(res));
     return observation_extras(c, res, obs);
 }
 
@@ -394,6 +456,11 @@ observation_code(struct cda_ctx *c, const xmlNode *obs)
     json_t *code = cda_concept(c, cda_child(obs, "code"));
     const char *loinc = CDA_LOOKUP(wst_vital_loinc, cda_wst_element(c, obs));
 
+    /* The Pregnancy Observation (2.16.840.1.113883.10.20.15.3.8) is coded
+     * ASSERTION, which names no question; LOINC 82810-3 "Pregnancy status"
+     * does (C-CDA on FHIR, US Core pregnancy status). */
+    if (loinc == NULL && cda_has_template(c, obs, "2.16.840.1.113883.10.20.15.3.8"))
+        loinc = "82810-3";
     if (code != NULL && loinc != NULL &&
         adapter_cc_add_coding(code, "http://loinc.org", loinc, NULL, NULL) != BASE_OK) {
         json_decref(code);
@@ -412,7 +479,7 @@ cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind, const
 
     *ref = NULL;
     if (mood != NULL && strcmp(mood, "EVN") != 0)
-        return BASE_OK;
+        return cda_warn_planned(c, obs);
     /* A WS/T 500 physical examination lists findings as text; only its
      * vital signs are observations of their own. */
     if (kind == CDA_EXAM && CDA_LOOKUP(wst_vital_loinc, cda_wst_element(c, obs)) == NULL)
@@ -420,6 +487,10 @@ cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind, const
     code = observation_code(c, obs);
     if (code == NULL)
         return cda_warn(c, obs, "required", "observation has no code; skipped");
+    if (cda_says_nothing(code) && cda_child(obs, "value") == NULL) {
+        json_decref(code);
+        return cda_warn_nothing(c, obs);
+    }
     res = cda_resource(c, "Observation");
     if (res == NULL) {
         json_decref(code);
@@ -432,6 +503,34 @@ cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind, const
     /* Observation.subject is optional: section fragments without a
      * patient still give their results. */
     return cda_emit(c, res, obs, "Observation", ref);
+}
+
+/* The organizer's effectiveTime; when it has none (Partners and others
+ * send the time on the results only), the results' time if they all
+ * share one -- the report is of that specimen time (DiagnosticReport
+ * .effective, US Core requires it). */
+static const xmlNode *
+report_time(struct cda_ctx *c, const xmlNode *org)
+{
+    xmlNodePtr own = cda_child(org, "effectiveTime");
+    const xmlNode *first = NULL;
+    const char *value = NULL;
+
+    if (own != NULL && cda_attr(c, own, "nullFlavor") == NULL)
+        return own;
+    CDA_EACH(comp, org, "component")
+    {
+        xmlNodePtr et = cda_child(cda_child(comp, "observation"), "effectiveTime");
+        const char *v = cda_attr(c, et, "value");
+
+        if (v == NULL || (value != NULL && strcmp(v, value) != 0))
+            return own;
+        if (first == NULL) {
+            first = et;
+            value = v;
+        }
+    }
+    return first != NULL ? first : own;
 }
 
 static int
@@ -451,7 +550,7 @@ report_body(struct cda_ctx *c, json_t *res, const xmlNode *org, json_t *results)
         TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     if (c->encounter != NULL)
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
-    TRY(cda_observation_time(c, res, cda_child(org, "effectiveTime")));
+    TRY(cda_observation_time(c, res, report_time(c, org)));
     return adapter_jset(res, "result", json_incref(results));
 }
 

@@ -28,6 +28,10 @@ static const struct section_rule section_rules[] = {
     {CCDA "43",       NULL,            "46241-6", CDA_DIAGNOSIS},    /* Admission diagnosis */
     {CCDA "24",       NULL,            "11535-2", CDA_DIAGNOSIS},    /* Discharge diagnosis */
     {NULL,            NULL,            "29548-5", CDA_DIAGNOSIS},    /* Diagnosis (WS/T 500) */
+    {CCDA "34",       NULL,            "10219-4", CDA_DIAGNOSIS},    /* Preoperative diagnosis */
+    {CCDA "35",       NULL,            "10218-6", CDA_DIAGNOSIS},    /* Postoperative diagnosis */
+    {CCDA "36",       NULL,            "59769-0", CDA_DIAGNOSIS},    /* Postprocedure diagnosis */
+    {CCDA "37",       NULL,            "55109-3", CDA_DIAGNOSIS},    /* Complications */
     {CCDA "1",        CCDA "1.1",      "10160-0", CDA_MEDICATION},   /* Medications */
     {CCDA "44",       NULL,            "42346-7", CDA_MEDICATION},   /* Admission medications */
     {CCDA "11",       CCDA "11.1",     "10183-2", CDA_MEDICATION},   /* Discharge medications */
@@ -102,11 +106,36 @@ wrapping_act(xmlNodePtr obs)
     return NULL;
 }
 
+/* An observation of a Vital Signs Organizer (C-CDA 4.26) without its own
+ * time takes the organizer's: the vital signs were taken then, and FHIR's
+ * vital signs profile needs the time (vs-1).  Vendors put the time on the
+ * organizer only. */
+static int
+map_grouped_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind)
+{
+    const char *ignored = NULL;
+    xmlNodePtr up = obs->parent != NULL ? obs->parent->parent : NULL;
+    int rc;
+
+    if (up != NULL && up->type == XML_ELEMENT_NODE && cda_is(obs->parent, "component") &&
+        cda_is(up, "organizer"))
+        c->result_time = cda_child(up, "effectiveTime");
+    rc = cda_map_observation(c, obs, kind, &ignored);
+    c->result_time = NULL;
+    return rc;
+}
+
 static int
 map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
 {
     const char *ignored = NULL;
 
+    /* A clinical statement that is itself nullFlavored (<substanceAdministration
+     * nullFlavor="NI">: "no information whether the patient was vaccinated",
+     * HL7 "Unknown Immunization Status"; an allergy observation "NASK")
+     * asserts nothing, whatever its parts say. */
+    if (cda_attr(c, act, "nullFlavor") != NULL)
+        return cda_warn_nothing(c, act);
     switch (kind) {
     case CDA_PROBLEM:
     case CDA_DIAGNOSIS:
@@ -127,7 +156,7 @@ map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
     case CDA_VITAL:
     case CDA_SOCIAL:
     case CDA_EXAM:
-        return cda_map_observation(c, act, kind, &ignored);
+        return map_grouped_observation(c, act, kind);
     case CDA_ENCOUNTER:
         return cda_map_encounter_activity(c, act);
     default:

@@ -6,8 +6,10 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "adapters/cda/cda_int.h"
+#include "fhir/json/fhir_json.h"
 
 static bool
 is_uuid(const char *s)
@@ -72,6 +74,23 @@ cda_system(struct cda_ctx *c, const char *oid)
     return root_urn(c, oid);
 }
 
+/* An extension that is a null flavor written as a value (extension="UNK"
+ * next to the NPI root, Greenway): no number, not the number "UNK" shared
+ * by everyone who has none. */
+static bool
+null_flavor_text(const char *ext)
+{
+    static const char *const flavors[] = {"UNK", "NI",  "NA", "NAV",     "NASK", "ASKU",
+                                          "MSK", "OTH", "NP", "UNKNOWN", "NULL", "N/A"};
+    struct base_str t = base_str_trim(base_str_from_cstr(ext));
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(flavors); i++) {
+        if (t.len == strlen(flavors[i]) && strncasecmp(t.ptr, flavors[i], t.len) == 0)
+            return true;
+    }
+    return false;
+}
+
 json_t *
 cda_identifier(struct cda_ctx *c, const xmlNode *ii, struct cda_key *key)
 {
@@ -86,7 +105,14 @@ cda_identifier(struct cda_ctx *c, const xmlNode *ii, struct cda_key *key)
      * WS/T 500 exports write extension="" for a number they do not have
      * (the health card number, the outpatient number); that is no
      * identifier, not the namespace OID itself. */
-    if (ext != NULL && cda_blank(ext))
+    if (ext != NULL && (cda_blank(ext) || null_flavor_text(ext)))
+        return NULL;
+    /* A root alone is an identifier only when it names one thing; a
+     * namespace FHIR knows (NPI 2.16.840.1.113883.4.6, SSN, a code system)
+     * names a set.  Greenway sends <id root="2.16.840.1.113883.4.6"/> for
+     * a legal authenticator without an NPI: as an identifier it would make
+     * every such person one Practitioner across documents. */
+    if (ext == NULL && adapter_oid_uri(base_str_from_cstr(root)) != NULL)
         return NULL;
     if (ext != NULL) {
         /* FHIR R4 datatypes.html#Identifier + C-CDA on FHIR: the root names
@@ -156,6 +182,24 @@ cda_derived_key(struct cda_ctx *c, const char *label)
     return k;
 }
 
+/* displayName, unless it is only question marks: what an export's
+ * charset conversion leaves of a name it could not encode (a Cerner CCD
+ * sends displayName="????" for an RxNorm drug).  Such a display would be
+ * shown to doctors as the drug's name; none is better. */
+static const char *
+display_of(struct cda_ctx *c, const xmlNode *cd)
+{
+    const char *d = cda_attr(c, cd, "displayName");
+
+    if (d == NULL)
+        return NULL;
+    for (const char *p = d; *p != '\0'; p++) {
+        if (*p != '?' && *p != ' ')
+            return d;
+    }
+    return NULL;
+}
+
 json_t *
 cda_coding(struct cda_ctx *c, const xmlNode *cd)
 {
@@ -167,7 +211,7 @@ cda_coding(struct cda_ctx *c, const xmlNode *cd)
         return NULL;
     cc = json_object();
     if (cc == NULL || adapter_cc_add_coding(cc, cda_system(c, cda_attr(c, cd, "codeSystem")), code,
-                                            cda_attr(c, cd, "displayName"), NULL) != BASE_OK) {
+                                            display_of(c, cd), NULL) != BASE_OK) {
         json_decref(cc);
         (void)cda_nomem(c);
         return NULL;
@@ -185,7 +229,7 @@ add_coding(struct cda_ctx *c, json_t *cc, const xmlNode *cd)
     if (code == NULL || code[0] == '\0')
         return BASE_OK;
     return adapter_cc_add_coding(cc, cda_system(c, cda_attr(c, cd, "codeSystem")), code,
-                                 cda_attr(c, cd, "displayName"), &c->opt->codemap);
+                                 display_of(c, cd), &c->opt->codemap);
 }
 
 json_t *
@@ -209,7 +253,7 @@ cda_concept(struct cda_ctx *c, const xmlNode *cd)
      * displayName="主治医师"/> for titles, panels and sections): the name is
      * the concept's text rather than lost. */
     if ((text == NULL || text[0] == '\0') && json_object_get(cc, "coding") == NULL)
-        text = cda_attr(c, cd, "displayName");
+        text = display_of(c, cd);
     if (text != NULL && text[0] != '\0' && adapter_jset_str(cc, "text", text) != BASE_OK)
         goto nomem;
     if (json_object_size(cc) == 0) {
@@ -312,6 +356,20 @@ cda_ts(struct cda_ctx *c, const xmlNode *ts, bool want_date)
     return base_arena_strdup(c->arena, buf);
 }
 
+/* end < start, compared on the calendar date both give (FHIR date and
+ * dateTime texts of any precision sort as text on their date part). */
+static bool
+ends_before_start(const char *start, const char *end)
+{
+    size_t n = strlen(start);
+
+    if (strlen(end) < n)
+        n = strlen(end);
+    if (n > 10)
+        n = 10; /* YYYY-MM-DD; times in different zones do not compare as text */
+    return strncmp(end, start, n) < 0;
+}
+
 json_t *
 cda_period(struct cda_ctx *c, const xmlNode *ivl)
 {
@@ -327,8 +385,17 @@ cda_period(struct cda_ctx *c, const xmlNode *ivl)
         start = cda_ts(c, cda_child(ivl, "low"), false);
         end = cda_ts(c, cda_child(ivl, "high"), false);
     }
+    /* <center value=.../> alone: a point, the interval around it unknown */
+    if (start == NULL && end == NULL)
+        start = end = cda_ts(c, cda_child(ivl, "center"), false);
     if (start == NULL && end == NULL)
         return NULL;
+    if (start != NULL && end != NULL && ends_before_start(start, end)) {
+        /* FHIR R4 per-1: start <= end.  Which end is wrong is unknown;
+         * the start (when it began) is kept. */
+        (void)cda_warn(c, ivl, "value", "interval ends before it starts; end skipped");
+        end = NULL;
+    }
     p = json_object();
     if (p == NULL || adapter_jset_str(p, "start", start) != BASE_OK ||
         adapter_jset_str(p, "end", end) != BASE_OK) {
@@ -377,7 +444,54 @@ static const struct cda_pair ucum_units[] = {
     {"in", "[in_i]"},
     {"inch", "[in_i]"},
     {"kg/m\u00b2", "kg/m2"}, /* kg/m² */
+    /* US exports' spellings of UCUM units */
+    {"mcg", "ug"},
+    {"cc", "mL"},
+    {"gm", "g"},
+    {"gms", "g"},
 };
+
+/* Dose forms written as the unit (Greenway "tablet", "Container"; Cerner
+ * "puff"): words, not UCUM units.  Claiming them as UCUM codes would be a
+ * wrong claim; they keep their text only (C-CDA puts dose forms in
+ * administrationUnitCode, exports put them here). */
+static const char *const dose_form_units[] = {
+    "tab",        "tabs",     "tablet",      "tablets",    "tablet(s)", "cap",   "caps",
+    "capsule",    "capsules", "puff",        "puffs",      "drop",      "drops", "gtt",
+    "each",       "ea",       "unit",        "units",      "dose",      "doses", "spray",
+    "sprays",     "patch",    "application", "applicator", "container", "vial",  "ampule",
+    "inhalation", "packet",   "suppository",
+};
+
+/* UCUM atoms outside [] and {} are short ("mmol", "mbar"): a run of five
+ * or more letters there ("milliGRAM(s)", Allscripts) is a word. */
+static bool
+has_word(const char *unit)
+{
+    int depth = 0;
+    int run = 0;
+
+    for (const char *p = unit; *p != '\0'; p++) {
+        if (*p == '[' || *p == '{')
+            depth++;
+        else if ((*p == ']' || *p == '}') && depth > 0)
+            depth--;
+        run = depth == 0 && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) ? run + 1 : 0;
+        if (run >= 5)
+            return true;
+    }
+    return false;
+}
+
+static bool
+dose_form_unit(const char *unit)
+{
+    for (size_t i = 0; i < BASE_ARRAY_LEN(dose_form_units); i++) {
+        if (strcasecmp(unit, dose_form_units[i]) == 0)
+            return true;
+    }
+    return false;
+}
 
 /* The UCUM code for a PQ unit, or NULL when the unit cannot be UCUM (a
  * space or a character outside printable ASCII): then only the text is
@@ -390,6 +504,8 @@ ucum_code(struct cda_ctx *c, const char *unit)
 
     if (known != NULL)
         return known;
+    if (dose_form_unit(unit) || has_word(unit))
+        return NULL;
     for (const char *p = unit; *p != '\0'; p++) {
         if (*p <= ' ' || *p > '~')
             return NULL;
@@ -403,6 +519,44 @@ ucum_code(struct cda_ctx *c, const char *unit)
             *p = '*';
     }
     return code;
+}
+
+static bool
+cda_unitless(const char *unit)
+{
+    return unit == NULL || cda_blank(unit) || strcmp(unit, "1") == 0;
+}
+
+/* A PQ without a unit (or the default "1") whose translation names the
+ * unit: `<doseQuantity value="0.1" unit="1"><translation value="0.1">
+ * <originalText>mg</originalText></translation>` (PQ.translation is a PQR,
+ * HL7 V3 Data Types R1 - an EHR's own unit code next to the UCUM one).
+ * Dropping it would turn "0.1 mg" into a bare 0.1.  The text is the unit;
+ * a UCUM code is claimed only when the translation is coded in UCUM. */
+static int
+translation_unit(struct cda_ctx *c, json_t *q, const xmlNode *pq)
+{
+    for (xmlNodePtr tr = cda_child(pq, "translation"); tr != NULL;
+         tr = cda_next(tr, "translation")) {
+        const char *code = cda_attr(c, tr, "code");
+        const char *sys = cda_attr(c, tr, "codeSystem");
+        const char *text = cda_narrative(c, cda_child(tr, "originalText"));
+        bool ucum = code != NULL && !cda_blank(code) && sys != NULL &&
+                    strcmp(sys, "2.16.840.1.113883.6.8") == 0;
+
+        if (cda_blank(text))
+            text = display_of(c, tr);
+        if (cda_blank(text))
+            text = code;
+        if (cda_blank(text) || (strcmp(text, "1") == 0 && !ucum))
+            continue;
+        TRY(adapter_jset_str(q, "unit", text));
+        if (!ucum)
+            return BASE_OK;
+        TRY(adapter_jset_str(q, "system", "http://unitsofmeasure.org"));
+        return adapter_jset_str(q, "code", code);
+    }
+    return BASE_OK;
 }
 
 json_t *
@@ -425,7 +579,8 @@ cda_quantity_of(struct cda_ctx *c, const xmlNode *pq, const char *value)
         (void)cda_nomem(c);
         return NULL;
     }
-    if (cda_set_unit(c, q, unit) != BASE_OK)
+    if (cda_unitless(unit) ? translation_unit(c, q, pq) != BASE_OK
+                           : cda_set_unit(c, q, unit) != BASE_OK)
         (void)cda_nomem(c);
     return q;
 }
@@ -460,6 +615,25 @@ cda_quantity(struct cda_ctx *c, const xmlNode *pq)
     return q;
 }
 
+/* Greenway and Kinsights put the text itself in the reference:
+ * <originalText><reference value="Topical Ointment"/></originalText>.  A
+ * value that points nowhere, has no '#', and reads as words (letters and
+ * spaces, no digits, no URI punctuation) is that text; an unresolved
+ * "#id" or "ID0EAB" stays unresolved. */
+static bool
+reference_is_text(const char *v)
+{
+    bool letter = false;
+
+    for (const char *p = v; *p != '\0'; p++) {
+        if ((*p >= '0' && *p <= '9') || *p == '#' || *p == ':' || *p == '/' || *p == '.' ||
+            *p == '_')
+            return false;
+        letter = letter || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z');
+    }
+    return letter;
+}
+
 const char *
 cda_narrative(struct cda_ctx *c, const xmlNode *text)
 {
@@ -475,9 +649,145 @@ cda_narrative(struct cda_ctx *c, const xmlNode *text)
          * leave out the '#'. */
         xmlNodePtr target = xmlHashLookup(c->ids, (const xmlChar *)(v[0] == '#' ? v + 1 : v));
 
-        if (target != NULL)
-            return cda_text(c, target);
+        /* an empty target (<content ID="Allergy1"/>Eggs, EMERGE) says
+         * nothing: the element's own text, if any, does */
+        t = target != NULL ? cda_text(c, target) : "";
+        if (t[0] != '\0')
+            return t;
+        if (target == NULL && reference_is_text(v))
+            return v;
     }
     t = cda_text(c, text);
     return t[0] != '\0' ? t : NULL;
+}
+
+/* ---------------------------------------------------- "no information" */
+
+/* Words that, after "no"/"none"/"not", make a text a statement that there
+ * is nothing to record rather than a name. */
+static const char *const nothing_words[] = {
+    "data",     "information", "applicable", "available", "known",   "documented",
+    "recorded", "reported",    "on file",    "found",     "current", "active",
+};
+
+/* Whole texts that say the same. */
+static const char *const nothing_texts[] = {
+    "none",           "n/a",           "na",     "nil", "unknown",
+    "not applicable", "not available", "\u65e0", /* 无 none */
+    "\u4e0d\u8be6",                              /* 不详 unknown */
+    "\u672a\u77e5",                              /* 未知 unknown */
+};
+
+bool
+cda_says_nothing(const json_t *cc)
+{
+    const char *text = json_string_value(json_object_get(cc, "text"));
+    char low[160];
+    size_t n = 0;
+
+    if (json_object_get(cc, "coding") != NULL || text == NULL)
+        return false;
+    while (*text == ' ')
+        text++;
+    for (; text[n] != '\0'; n++) {
+        if (n + 1 >= sizeof(low))
+            return false; /* a long text names something */
+        low[n] = (char)((text[n] >= 'A' && text[n] <= 'Z') ? text[n] + ('a' - 'A') : text[n]);
+    }
+    while (n > 0 && (low[n - 1] == ' ' || low[n - 1] == '.'))
+        n--;
+    low[n] = '\0';
+    for (size_t i = 0; i < BASE_ARRAY_LEN(nothing_texts); i++) {
+        if (strcmp(low, nothing_texts[i]) == 0)
+            return true;
+    }
+    if (strncmp(low, "no ", 3) != 0 && strncmp(low, "none ", 5) != 0 &&
+        strncmp(low, "not ", 4) != 0)
+        return false;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(nothing_words); i++) {
+        if (strstr(low, nothing_words[i]) != NULL)
+            return true;
+    }
+    return false;
+}
+
+int
+cda_warn_nothing(struct cda_ctx *c, const xmlNode *n)
+{
+    return cda_warn(c, n, "informational",
+                    "entry says there is no information (a null flavor, or only text such as "
+                    "\"no data\"); no resource");
+}
+
+int
+cda_warn_planned(struct cda_ctx *c, const xmlNode *act)
+{
+    return cda_warn(
+        c, act, "not-supported",
+        "planned entry (moodCode not EVN) is not mapped; kept in the attached document");
+}
+
+/* Range low above high breaks FHIR R4 rng-2 (low <= high).  Units are
+ * not converted: bounds in different units are not compared. */
+bool
+cda_range_inverted(const json_t *low, const json_t *high)
+{
+    const char *lu = json_string_value(json_object_get(low, "unit"));
+    const char *hu = json_string_value(json_object_get(high, "unit"));
+    double l = fhir_json_number_double(json_object_get(low, "value"));
+    double h = fhir_json_number_double(json_object_get(high, "value"));
+
+    if (low == NULL || high == NULL || (lu == NULL) != (hu == NULL) ||
+        (lu != NULL && strcmp(lu, hu) != 0))
+        return false;
+    return l > h; /* false when either is NaN */
+}
+
+json_t *
+cda_ratio(struct cda_ctx *c, const xmlNode *rto)
+{
+    json_t *num;
+    json_t *den;
+
+    if (rto == NULL)
+        return NULL;
+    num = cda_quantity(c, cda_child(rto, "numerator"));
+    den = cda_quantity(c, cda_child(rto, "denominator"));
+    if (num == NULL || den == NULL) {
+        json_decref(num);
+        json_decref(den);
+        return NULL;
+    }
+    return json_pack("{s:o,s:o}", "numerator", num, "denominator", den);
+}
+
+/* targetSiteCode -> bodySite.  A qualifier (laterality: "Left", the HL7
+ * example "Problem TargetSiteCode Qualifier") has no slot of its own in an
+ * R4 CodeableConcept; it goes into the text ("Left Lower leg structure")
+ * rather than being lost. */
+int
+cda_body_sites(struct cda_ctx *c, json_t *res, const xmlNode *act)
+{
+    CDA_EACH(site, act, "targetSiteCode")
+    {
+        json_t *cc = cda_concept(c, site);
+        xmlNodePtr q = cda_child(cda_child(site, "qualifier"), "value");
+        const char *qual = display_of(c, q);
+        const char *name = json_string_value(json_object_get(cc, "text"));
+
+        if (cc == NULL)
+            continue;
+        if (name == NULL)
+            name = json_string_value(
+                json_object_get(json_array_get(json_object_get(cc, "coding"), 0), "display"));
+        if (qual != NULL && !cda_blank(qual) &&
+            adapter_jset_str(cc, "text",
+                             name != NULL ? base_arena_sprintf(c->arena, "%s %s", qual, name)
+                                          : qual) != BASE_OK) {
+            json_decref(cc);
+            return cda_nomem(c);
+        }
+        TRY(adapter_jpush(res, "bodySite", cc));
+    }
+    return BASE_OK;
 }

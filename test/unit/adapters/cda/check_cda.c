@@ -311,7 +311,10 @@ START_TEST(discharge_summary_entries)
     ck_assert_str_eq(tu_json_str(r, "clinicalStatus.coding.0.code"), "active");
     r = nth(b, "MedicationStatement", 0);
     ck_assert_str_eq(tu_json_str(r, "medicationCodeableConcept.coding.0.code"), "197806");
-    ck_assert_str_eq(tu_json_str(r, "dosage.0.timing.repeat.periodUnit"), "h");
+    /* QID: institutionSpecified q6h is 4 a day, not every 6 hours (the
+     * document's own comment says so) */
+    ck_assert_str_eq(tu_json_str(r, "dosage.0.timing.repeat.periodUnit"), "d");
+    ck_assert_int_eq(json_integer_value(tu_json_at(r, "dosage.0.timing.repeat.frequency")), 4);
     r = by_code(b, "Condition", "code", "74400008"); /* admission diagnosis: appendicitis */
     ck_assert_str_eq(tu_json_str(r, "category.0.coding.0.code"), "encounter-diagnosis");
     ck_assert_str_eq(tu_json_str(r, "encounter.reference"), url_of(b, "Encounter", 0));

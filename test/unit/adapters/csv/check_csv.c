@@ -404,6 +404,30 @@ START_TEST(synthea_spot_values)
 }
 END_TEST
 
+/* A numeric observation whose VALUE is empty (Synthea writes such rows) has
+ * no valueQuantity: a unit without a number is no quantity. */
+START_TEST(synthea_observation_without_value)
+{
+    static const char csv[] =
+        "DATE,PATIENT,ENCOUNTER,CATEGORY,CODE,DESCRIPTION,VALUE,UNITS,TYPE\n"
+        "2019-02-16T20:24:07Z,p1,e1,laboratory,2339-0,Glucose,,mg/dL,numeric\n"
+        "2019-02-16T20:24:07Z,p1,e1,vital-signs,8302-2,Body Height,178.3,cm,numeric\n";
+    struct csv_mapping *m = load_mapping("adapters/csv/mappings/synthea/observations.map");
+    struct csv_report rep = {0};
+    struct base_err err = {0};
+    struct errlog log = {0};
+    json_t *out = NULL;
+
+    ck_assert_int_eq(
+        csv_convert(m, csv, sizeof(csv) - 1, NULL, NULL, log_row, &log, &out, &rep, &err), BASE_OK);
+    ck_assert_uint_eq(rep.rows_ok, 2);
+    ck_assert_ptr_null(tu_json_at(res_at(out, 0), "valueQuantity"));
+    ck_assert_str_eq(tu_json_str(res_at(out, 1), "valueQuantity.code"), "cm");
+    json_decref(out);
+    csv_mapping_free(m);
+}
+END_TEST
+
 START_TEST(same_export_same_bundle)
 {
     struct csv_report rep;
@@ -539,9 +563,14 @@ END_TEST
 
 START_TEST(cli_reports_bad_rows_and_prints_good_ones)
 {
-    const char *argv[] = {tu_bin("fhirgate"), "convert", "--from", "csv", "--mapping",
-                    "test/golden/csv/bad_rows/mapping.map", "test/golden/csv/bad_rows/input.csv",
-                    NULL};
+    const char *argv[] = {tu_bin("fhirgate"),
+                          "convert",
+                          "--from",
+                          "csv",
+                          "--mapping",
+                          "test/golden/csv/bad_rows/mapping.map",
+                          "test/golden/csv/bad_rows/input.csv",
+                          NULL};
     struct tu_run r;
     json_t *b = NULL;
 
@@ -556,8 +585,8 @@ START_TEST(cli_reports_bad_rows_and_prints_good_ones)
     json_decref(b);
     tu_run_free(&r);
     /* no mapping: a usage problem, said plainly */
-    const char *nomap[] = {tu_bin("fhirgate"), "convert", "--from", "csv",
-                     "test/golden/csv/bad_rows/input.csv", NULL};
+    const char *nomap[] = {
+        tu_bin("fhirgate"), "convert", "--from", "csv", "test/golden/csv/bad_rows/input.csv", NULL};
     ck_assert_int_eq(tu_run(nomap, &r), 0);
     ck_assert_int_eq(r.status, 1);
     ck_assert_ptr_nonnull(strstr(r.err, "--mapping"));
@@ -625,7 +654,8 @@ START_TEST(golden_cases)
 END_TEST
 
 /* clang-format off: the build finds suites by this one-line signature */
-Suite *csv_suite(void)
+Suite *
+csv_suite(void)
 /* clang-format on */
 {
     Suite *s = suite_create("csv");
@@ -645,6 +675,7 @@ Suite *csv_suite(void)
     tcase_add_test(map, mapping_limits);
     tcase_add_loop_test(load, synthea_samples_convert, 0, (int)BASE_ARRAY_LEN(synthea_counts));
     tcase_add_test(load, synthea_spot_values);
+    tcase_add_test(load, synthea_observation_without_value);
     tcase_add_test(load, same_export_same_bundle);
     tcase_add_test(load, batches_and_chunks);
     tcase_add_test(load, bad_rows_skip_or_fail);

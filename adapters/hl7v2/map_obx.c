@@ -339,30 +339,63 @@ split_range(struct base_str s, struct base_str *lo, struct base_str *hi)
     return false;
 }
 
+/* The numeric ends of a range text; empty when it has none. */
+static void
+range_ends(struct mctx *c, struct base_str text, struct base_str *lo, struct base_str *hi)
+{
+    *lo = BASE_STR_NULL;
+    *hi = BASE_STR_NULL;
+    if (split_range(text, lo, hi)) {
+        *lo = map_decimal(c, *lo);
+        *hi = map_decimal(c, *hi);
+    } else if (base_str_starts_with(text, "<")) {
+        *hi = map_decimal(c,
+                          base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
+    } else if (base_str_starts_with(text, ">")) {
+        *lo = map_decimal(c,
+                          base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
+    }
+}
+
+/* OBX-7 is ST, but some LIS (Cerner among them) send the range and then its
+ * ends as components: "35-150^35^150", ">40^>40".  When the first component
+ * is a range, or components 2-3 are numbers, the first component is the text;
+ * otherwise a component separator is text the sender did not escape, and
+ * the whole field is the range. */
+static struct base_str
+range_text(struct mctx *c, const struct at *at, struct base_str rep, struct base_str *lo,
+           struct base_str *hi)
+{
+    if (memchr(rep.ptr, c->m->d.comp, rep.len) != NULL) {
+        struct base_str t1 = map_txt(c, at, rep, 1, 0);
+
+        range_ends(c, t1, lo, hi);
+        if (lo->len == 0 && hi->len == 0) {
+            *lo = map_decimal(c, map_txt(c, at, rep, 2, 0));
+            *hi = map_decimal(c, map_txt(c, at, rep, 3, 0));
+        }
+        if (lo->len > 0 || hi->len > 0)
+            return t1;
+    }
+    rep = map_txt(c, at, rep, 0, 0);
+    range_ends(c, rep, lo, hi);
+    return rep;
+}
+
 static void
 reference_range(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
 {
     struct at at;
     struct at uat;
-    struct base_str text = map_txt(c, &at, map_rep(c, obx, 7, 1, &at), 0, 0);
+    struct base_str lo;
+    struct base_str hi;
+    struct base_str text = range_text(c, &at, map_rep(c, obx, 7, 1, &at), &lo, &hi);
     struct base_str unit = map_rep(c, obx, 6, 1, &uat);
-    struct base_str lo = BASE_STR_NULL;
-    struct base_str hi = BASE_STR_NULL;
     struct hl7v2_j *rr;
 
-    if (text.len == 0)
+    if (text.len == 0 && lo.len == 0 && hi.len == 0)
         return;
     rr = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "referenceRange"), NULL);
-    if (split_range(text, &lo, &hi)) {
-        lo = map_decimal(c, lo);
-        hi = map_decimal(c, hi);
-    } else if (base_str_starts_with(text, "<")) {
-        hi = map_decimal(c,
-                         base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
-    } else if (base_str_starts_with(text, ">")) {
-        lo = map_decimal(c,
-                         base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
-    }
     if (lo.len > 0)
         hl7v2_j_add(rr, "low", map_quantity(c, lo, &uat, unit));
     if (hi.len > 0)

@@ -261,6 +261,34 @@ START_TEST(doubled_dash_ranges)
 }
 END_TEST
 
+/* Cerner-style OBX-7: the range, then its ends as components */
+START_TEST(range_with_its_ends_as_components)
+{
+    json_t *b = th_convert(ORU("2.3") "OBX|1|NM|TRIG^Triglyceride^L||72|mg/dL|35-150^35^150||||F\n"
+                                      "OBX|2|NM|HDL^HDL^L||62|mg/dL|>40^>40||||F\n"
+                                      "OBX|3|NM|X^X^L||1|mg/dL|^0.5^2||||F\n"
+                                      "OBX|4|NM|Y^Y^L||1|10^9/L|see^note||||F\n");
+    json_t *o;
+
+    o = th_res(b, "Observation", 0);
+    ck_assert_str_eq(th_num(o, "referenceRange[0].low.value"), "35");
+    ck_assert_str_eq(th_num(o, "referenceRange[0].high.value"), "150");
+    ck_assert_str_eq(th_str(o, "referenceRange[0].text"), "35-150");
+    o = th_res(b, "Observation", 1);
+    ck_assert_str_eq(th_num(o, "referenceRange[0].low.value"), "40");
+    ck_assert_ptr_null(th_at(o, "referenceRange[0].high"));
+    ck_assert_str_eq(th_str(o, "referenceRange[0].text"), ">40");
+    o = th_res(b, "Observation", 2);
+    ck_assert_str_eq(th_num(o, "referenceRange[0].low.value"), "0.5");
+    ck_assert_str_eq(th_num(o, "referenceRange[0].high.value"), "2");
+    /* no number in the components: an unescaped separator, the text is kept whole */
+    o = th_res(b, "Observation", 3);
+    ck_assert_ptr_null(th_at(o, "referenceRange[0].low"));
+    ck_assert_str_eq(th_str(o, "referenceRange[0].text"), "see^note");
+    json_decref(b);
+}
+END_TEST
+
 /* -------------------------------------------------------- demographics -- */
 
 static const struct feed_case pid_cases[] = {
@@ -441,6 +469,7 @@ hl7v2_feeds_suite(void)
     tcase_add_test(tc, rde_maps_one_request_per_order);
     tcase_add_loop_test(tc, observation_values_and_performers, 0, (int)BASE_ARRAY_LEN(obx_cases));
     tcase_add_test(tc, doubled_dash_ranges);
+    tcase_add_test(tc, range_with_its_ends_as_components);
     tcase_add_loop_test(tc, demographics_and_tables, 0, (int)BASE_ARRAY_LEN(pid_cases));
     tcase_add_test(tc, visit_without_number_is_keyed_by_admit_time);
     tcase_add_test(tc, oul_r22_specimen_heads_its_orders);

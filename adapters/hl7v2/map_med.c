@@ -49,23 +49,47 @@ static const struct med_fields rxo_fields = {.name = "RXO-1",
                                              .rx = 0,
                                              .tq = 0};
 
+/* A dose amount (RXE-3/4, RXO-2/3: NM).  Some order entry systems write
+ * the whole sig there ("500 MG PO BID x10D"): not a number, so it is kept
+ * in the dosage text instead of being dropped. */
+static struct base_str
+dose_amount(struct mctx *c, const struct hl7v2_seg *seg, uint32_t field, struct base_str *text)
+{
+    struct base_str raw = map_field(c, seg, field);
+    struct base_str v = map_decimal(c, raw);
+
+    if (raw.len > 0 && v.len == 0) {
+        struct at at = {seg, field, 1};
+
+        map_warn(c, &at, "dose amount is not a number; kept in the dosage text");
+        *text = raw;
+    }
+    return v;
+}
+
+/* dosageInstruction.text (the instructions, RXE-7 / RXO-7) and doseAndRate
+ * from the minimum and maximum amounts: a range when they differ, a
+ * quantity when only one is given (v2-to-FHIR RXE, RXO). */
 static void
 dose(struct mctx *c, struct hl7v2_j *dosage, const struct hl7v2_seg *seg,
-     const struct med_fields *f)
+     const struct med_fields *f, struct base_str instr)
 {
     struct at uat;
     struct base_str unit = map_rep(c, seg, f->units, 1, &uat);
-    struct base_str lo = map_decimal(c, map_field(c, seg, f->min));
-    struct base_str hi = map_decimal(c, map_field(c, seg, f->max));
+    struct base_str text[3] = {instr, BASE_STR_NULL, BASE_STR_NULL};
+    struct base_str lo = dose_amount(c, seg, f->min, &text[1]);
+    struct base_str hi = dose_amount(c, seg, f->max, &text[2]);
     struct hl7v2_j *dr = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, dosage, "doseAndRate"), NULL);
 
+    hl7v2_j_str(&c->jb, dosage, "text",
+                text[1].len + text[2].len > 0 ? map_join(c, text, 3, "; ") : instr);
     if (lo.len > 0 && hi.len > 0 && !base_str_eq(lo, hi)) {
         struct hl7v2_j *r = hl7v2_j_obj(&c->jb, dr, "doseRange");
 
         hl7v2_j_add(r, "low", map_quantity(c, lo, &uat, unit));
         hl7v2_j_add(r, "high", map_quantity(c, hi, &uat, unit));
-    } else if (lo.len > 0) {
-        hl7v2_j_add(dr, "doseQuantity", map_quantity(c, lo, &uat, unit));
+    } else if (lo.len > 0 || hi.len > 0) {
+        hl7v2_j_add(dr, "doseQuantity", map_quantity(c, lo.len > 0 ? lo : hi, &uat, unit));
     }
 }
 
@@ -209,11 +233,10 @@ med_order(struct mctx *c, const struct hl7v2_seg *seg, const struct med_fields *
         hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "reasonCode"), NULL,
                     map_cwe(c, &at, map_rep(c, seg, f->reason, r, &at), f->reason_name));
     dosage = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "dosageInstruction"), NULL);
-    hl7v2_j_str(&c->jb, dosage, "text",
-                map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 2, 0).len > 0
-                    ? map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 2, 0)
-                    : map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 1, 0));
-    dose(c, dosage, seg, f);
+    dose(c, dosage, seg, f,
+         map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 2, 0).len > 0
+             ? map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 2, 0)
+             : map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 1, 0));
     dispense(c, res, seg, f);
     c->dosage = dosage;
     /* TQ1 may come before the RXE/RXO (OMP_O09, RDE_O11 order group) */

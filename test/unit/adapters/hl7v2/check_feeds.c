@@ -142,6 +142,18 @@ static const struct feed_case med_cases[] = {
      MSH("RDE^O11", "2.4") PID "ORC|NW|RX400\n"
                                "RXE|^TID&Three times a day&99FREQ|A003^Drug^HOSP|1||g\n",
      {{"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].code", "TID"}}},
+    {"ORM_O01 v2.4: the whole sig in RXO-3 (not a number) is kept as the dosage text",
+     MSH("ORM^O01", "2.4") PID "ORC|NW|RX600\nRXO|^AMOXICILLIN 250MG||250 MG PO TID x7D\n",
+     {{"MedicationRequest", 0, "medicationCodeableConcept.text", "AMOXICILLIN 250MG"},
+      {"MedicationRequest", 0, "dosageInstruction[0].text", "250 MG PO TID x7D"}}},
+    {"RXE with instructions and a maximum only: a quantity, and the text stays",
+     MSH("RDE^O11", "2.5") PID "ORC|NW|RX700\nRXE||A7^Drug^HOSP||2|mg||^Take with food\n",
+     {{"MedicationRequest", 0, "dosageInstruction[0].text", "Take with food"},
+      {"MedicationRequest", 0, "dosageInstruction[0].doseAndRate[0].doseQuantity.code", "mg"}}},
+    {"RXE with instructions and a text minimum: both kept",
+     MSH("RDE^O11", "2.5") PID "ORC|NW|RX800\nRXE||A8^Drug^HOSP|1-2||TAB||^At night\n",
+     {{"MedicationRequest", 0, "dosageInstruction[0].text", "At night; 1-2"},
+      {"MedicationRequest", 0, "dosageInstruction[0].doseAndRate[0].doseQuantity.unit", ""}}},
 };
 
 static const struct feed_case order_cases[] = {

@@ -460,6 +460,24 @@ interpretation(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
 
 /* ------------------------------------------------------------- entry -- */
 
+/* The entry of an OBX, keyed by OBX-21 (its instance identifier) when
+ * given, else by the report, OBX-3 and OBX-4; the same code and sub-id
+ * twice in a group are numbered so each OBX keeps its own, repeatable
+ * identity. */
+static struct ent *
+observation_key(struct mctx *c, struct base_str *key, struct base_str sys, struct base_str val)
+{
+    for (uint32_t n = 1; n <= c->nents + 1; n++) {
+        struct ent *e;
+
+        key[3] = n == 1 ? BASE_STR_NULL : hl7v2_j_fmt(&c->jb, "#%u", (unsigned)n);
+        e = map_entry(c, "Observation", key, 4, sys, val);
+        if (e == NULL || hl7v2_j_get(e->res, "status") == NULL || val.len > 0)
+            return e;
+    }
+    return NULL;
+}
+
 static struct ent *
 observation_entry(struct mctx *c, const struct hl7v2_seg *obx, struct base_str group)
 {
@@ -471,27 +489,26 @@ observation_entry(struct mctx *c, const struct hl7v2_seg *obx, struct base_str g
     struct base_str rep = map_rep(c, obx, 3, 1, &at);
     struct base_str code = map_txt(c, &at, rep, 1, 0);
     struct base_str key[4];
+    struct ent *e;
 
     if (code.len == 0)
         code = map_txt(c, &at, rep, 2, 0);
-    key[0] = id != NULL ? sys : group;
-    key[1] = id != NULL ? val : code;
-    key[2] = id != NULL ? BASE_STR_NULL : map_field(c, obx, 4);
-    /* the same code and sub-id twice in a group: number the occurrences so
-     * each OBX keeps its own, repeatable identity */
-    for (uint32_t n = 1; n <= c->nents + 1; n++) {
-        struct ent *e;
-
-        key[3] = n == 1 ? BASE_STR_NULL : hl7v2_j_fmt(&c->jb, "#%u", (unsigned)n);
-        e = map_entry(c, "Observation", key, 4, sys, val);
+    if (id != NULL) {
+        key[0] = sys;
+        key[1] = val;
+        key[2] = BASE_STR_NULL;
+        e = observation_key(c, key, sys, val);
         if (e == NULL || hl7v2_j_get(e->res, "status") == NULL)
             return e;
-        if (id != NULL) {
-            map_warn(c, &at, "observation identifier (OBX-21) repeated; later OBX dropped");
-            return NULL;
-        }
+        /* Two results under one instance identifier are a sender error, but
+         * both are results: the later one is kept under its position. */
+        at = (struct at){obx, 21, 1};
+        map_warn(c, &at, "observation identifier (OBX-21) repeated; OBX keyed by its position");
     }
-    return NULL;
+    key[0] = group;
+    key[1] = code;
+    key[2] = map_field(c, obx, 4);
+    return observation_key(c, key, BASE_STR_NULL, BASE_STR_NULL);
 }
 
 /* OBX-15 producer's ID (CE: id^name^system), the performing lab of v2.3

@@ -196,6 +196,13 @@ END_TEST
     MSH("ORU^R01", ver) PID "OBR|1|P1|F1|CBC^Blood count^L|||20240301080000|||||||||||||||||F\n"
 
 static const struct feed_case obx_cases[] = {
+    {"two OBX under one OBX-21 instance identifier: both kept, the later by position",
+     ORU("2.8") "OBX|1|ST|A^A^L||first||||||F||||||||||OI7^LAB\n"
+                "OBX|2|ST|B^B^L||second||||||F||||||||||OI7^LAB\n",
+     {{"Observation", 0, "valueString", "first"},
+      {"Observation", 0, "identifier[0].value", "OI7"},
+      {"Observation", 1, "valueString", "second"},
+      {"Observation", 1, "identifier[0].system", "urn:ietf:rfc:3986"}}},
     {"v2.3 OBX without OBX-2: a number keeps its quantity",
      ORU("2.3") "OBX|1||RBC^Red cells^L||4.5|10*6/uL|4.2-5.4||||F\n",
      {{"Observation", 0, "valueQuantity.code", "10*6/uL"}, {"Observation", 0, "valueString", ""}}},

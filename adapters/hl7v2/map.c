@@ -65,9 +65,15 @@ on_pid(struct mctx *c, const struct hl7v2_seg *s)
 static void
 on_orc(struct mctx *c, const struct hl7v2_seg *s)
 {
-    /* OUL_R22-R24 put the ORC after the OBR of its order: it belongs to the
-     * group that OBR opened */
-    if (s->index < 2 || memcmp(c->m->segs[s->index - 2].id, "OBR", 3) != 0)
+    /* OUL_R22-R24 put the ORC after the OBR of its order, possibly after
+     * the OBR's participations (v2.8 PRT) and timing/container details
+     * (TCD): it belongs to the group that OBR opened */
+    size_t i = s->index;
+
+    while (i >= 2 && (memcmp(c->m->segs[i - 2].id, "PRT", 3) == 0 ||
+                      memcmp(c->m->segs[i - 2].id, "TCD", 3) == 0))
+        i--;
+    if (i < 2 || memcmp(c->m->segs[i - 2].id, "OBR", 3) != 0)
         reset_group(c);
     c->orc = s;
 }

@@ -105,7 +105,7 @@ static const struct {
     {"valid/ORU-R01-01.hl7",
      "DiagnosticReport=1,Encounter=1,Observation=2,Patient=1,Provenance=1,Specimen=2"},
     {"valid/ORU-R01-RMGEAD.hl7", "DiagnosticReport=1,Observation=1,Patient=1,Provenance=1"},
-    {"valid/OUL-R22-01.hl7", "DiagnosticReport=1,Observation=1,Patient=1,Provenance=1,Specimen=1"},
+    {"valid/OUL-R22-01.hl7", "DiagnosticReport=1,Observation=2,Patient=1,Provenance=1,Specimen=1"},
     {"valid/PC1-Problem-Add-v2.3.1.hl7", "Condition=1,Patient=1,Provenance=1"},
     {"valid/RDE-O11-01.hl7",
      "Encounter=1,MedicationRequest=1,Observation=1,Patient=1,Provenance=1"},

@@ -473,6 +473,26 @@ START_TEST(oul_r22_specimen_heads_its_orders)
 }
 END_TEST
 
+/* v2.8 OUL_R22: the OBR's participations (PRT) come between it and its
+ * ORC; the ORC still belongs to that OBR, so the OBX after it stay in the
+ * report */
+START_TEST(oul_r22_orc_after_the_obr_participations)
+{
+    json_t *b = th_convert(MSH("OUL^R22^OUL_R22", "2.8") PID
+                           "SPM|1|S9&LIS||119297000^Blood^SCT\n"
+                           "OBR|1|P9^HIS|F9^LIS|SCAN^Slide scan^L\n"
+                           "PRT||AD||AD||PPT||Lab\n"
+                           "ORC|SC|P9^HIS|F9^LIS||CM\n"
+                           "PRT||AD||AD||PPT||Lab\n"
+                           "OBX|1|ED|IMG^Image^L|1|^IM^JPEG^Base64^SGVsbG8=||||||F\n");
+
+    ck_assert_uint_eq(th_count(b, "DiagnosticReport"), 1);
+    ck_assert_str_eq(th_str(th_res(b, "DiagnosticReport", 0), "presentedForm[0].contentType"),
+                     "image/jpeg");
+    json_decref(b);
+}
+END_TEST
+
 Suite *hl7v2_feeds_suite(void);
 
 Suite *
@@ -492,6 +512,7 @@ hl7v2_feeds_suite(void)
     tcase_add_loop_test(tc, demographics_and_tables, 0, (int)BASE_ARRAY_LEN(pid_cases));
     tcase_add_test(tc, visit_without_number_is_keyed_by_admit_time);
     tcase_add_test(tc, oul_r22_specimen_heads_its_orders);
+    tcase_add_test(tc, oul_r22_orc_after_the_obr_participations);
     tcase_add_loop_test(tc, iso_8601_dates_from_his_exports, 0, (int)BASE_ARRAY_LEN(date_cases));
     suite_add_tcase(s, tc);
     return s;

@@ -211,6 +211,16 @@ gender(struct base_str g)
         return "other";
     if (map_is(g, "U") || map_is(g, "0") || map_is(g, "9"))
         return "unknown";
+    /* some senders (Cerner exports among them) write the words, which are
+     * the FHIR administrative-gender codes themselves */
+    if (g.len > 1) {
+        static const char *const words[] = {"male", "female", "other", "unknown"};
+
+        for (size_t i = 0; i < BASE_ARRAY_LEN(words); i++) {
+            if (base_str_case_eq_cstr(g, words[i]))
+                return words[i];
+        }
+    }
     return NULL;
 }
 
@@ -325,7 +335,17 @@ map_misc(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid)
     struct base_str death;
     int64_t order;
 
-    hl7v2_j_cstr(&c->jb, res, "gender", gender(map_field(c, pid, 8)));
+    {
+        struct base_str g = map_field(c, pid, 8);
+        const char *code = gender(g);
+
+        if (code == NULL && g.len > 0) {
+            struct at gat = {pid, 8, 1};
+
+            map_warn(c, &gat, "administrative sex not in table 0001; gender not mapped");
+        }
+        hl7v2_j_cstr(&c->jb, res, "gender", code);
+    }
     map_birth(c, res, pid);
     at = (struct at){pid, 29, 1};
     death = map_ts(c, &at, map_field(c, pid, 29), TS_DATETIME);

@@ -196,6 +196,9 @@ END_TEST
     MSH("ORU^R01", ver) PID "OBR|1|P1|F1|CBC^Blood count^L|||20240301080000|||||||||||||||||F\n"
 
 static const struct feed_case obx_cases[] = {
+    {"table 0396 ISO3166_1 is ISO 3166 in FHIR",
+     ORU("2.5.1") "OBX|1|CWE|78746-5^Country of Birth^LN||USA^United States^ISO3166_1||||||F\n",
+     {{"Observation", 0, "valueCodeableConcept.coding[0].system", "urn:iso:std:iso:3166"}}},
     {"two OBX under one OBX-21 instance identifier: both kept, the later by position",
      ORU("2.8") "OBX|1|ST|A^A^L||first||||||F||||||||||OI7^LAB\n"
                 "OBX|2|ST|B^B^L||second||||||F||||||||||OI7^LAB\n",
@@ -311,6 +314,10 @@ END_TEST
 /* -------------------------------------------------------- demographics -- */
 
 static const struct feed_case pid_cases[] = {
+    {"PID-8 written as a word (\"female\") is the FHIR code it names; an unknown value is none",
+     MSH("SIU^S12", "2.4") "PID|1||M8^^^H^MR||AL-ALI^FATIMA||19650117|female\n"
+                           "PID|2||M9^^^H^MR||AL-ALI^OMAR||19600101|XYZ\n",
+     {{"Patient", 0, "gender", "female"}, {"Patient", 1, "gender", ""}}},
     {"v2.2 feed: national number in PID-2, MRN (typed \"MRN\") in PID-3 is the key",
      MSH("ADT^A01", "2.2") "PID||4857773456|70012345^^^RXH^MRN||GREEN^ALICE||19650412|F\n",
      {{"Patient", 0, "@request.url",

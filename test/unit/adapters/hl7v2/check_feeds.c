@@ -314,6 +314,23 @@ END_TEST
 /* -------------------------------------------------------- demographics -- */
 
 static const struct feed_case pid_cases[] = {
+    {"WinningSoft-style PID: authority as HD universal id (&SFZH), PID-2 repeating PID-3",
+     MSH("ADT^A01", "2.4") "PID|1|55^^^&PATID|55^^^&PATID~110101199003070011^^^&SFZH||ZHANG^SAN"
+                           "||19900307000000|M\n",
+     {{"Patient", 0, "identifier[0].value", "55"},
+      {"Patient", 0, "identifier[1].system", "urn:oid:2.16.156.10011.1.3"},
+      {"Patient", 0, "identifier[1].value", "110101199003070011"},
+      {"Patient", 0, "identifier[2].value", ""}}},
+    {"SQL Server's 1900-01-01 in PV1-45 of an admission is no discharge",
+     MSH("ADT^A01", "2.4") PID "PV1|1|I|W1||||||||||||||||V7|||||||||||||||||||||||||"
+                               "20160615092300|19000101000000\n",
+     {{"Encounter", 0, "status", "in-progress"},
+      {"Encounter", 0, "period.start", "2016-06-15T09:23:00+08:00"},
+      {"Encounter", 0, "period.end", ""}}},
+    {"a discharge dated before the admission is omitted (FHIR per-1)",
+     MSH("ADT^A08", "2.4") PID "PV1|1|I|W1||||||||||||||||V8|||||||||||||||||||||||||"
+                               "20160615092300|20150101080000\n",
+     {{"Encounter", 0, "status", "in-progress"}, {"Encounter", 0, "period.end", ""}}},
     {"PID-8 written as a word (\"female\") is the FHIR code it names; an unknown value is none",
      MSH("SIU^S12", "2.4") "PID|1||M8^^^H^MR||AL-ALI^FATIMA||19650117|female\n"
                            "PID|2||M9^^^H^MR||AL-ALI^OMAR||19600101|XYZ\n",

@@ -313,6 +313,11 @@ setup(struct mctx *c)
         map_warn(c, &cs,
                  "bytes are not in the declared (or default) character set; read as GB 18030");
     }
+    if (c->m->warn & HL7V2_W_CHARSET_UTF8) {
+        struct at cs = {msh, 18, 1};
+
+        map_warn(c, &cs, "declared ISO 8859 but the bytes are UTF-8; read as UTF-8");
+    }
     c->spm_first = specimen_first(c->m);
     c->cls = classify(map_txt(c, &at, hl7v2_get(c->m, msh, 9, 1, 0, 0), 1, 0));
     c->event = map_txt(c, &at, hl7v2_get(c->m, msh, 9, 1, 0, 0), 2, 0);

@@ -96,28 +96,43 @@ on_txa(struct mctx *c, const struct hl7v2_seg *s)
         map_txa(c, s);
 }
 
+/* `data`: the segment carries patient data of its own (PV2, NTE, TQ1, RXR
+ * and ORC only add to another's) */
 static const struct {
     const char *id;
     void (*fn)(struct mctx *c, const struct hl7v2_seg *s);
+    bool data;
 } segment_map[] = {
-    {"PID", on_pid},  {"NK1", map_nk1}, {"MRG", map_mrg}, {"PV1", map_pv1}, {"PV2", map_pv2},
-    {"AL1", map_al1}, {"DG1", map_dg1}, {"PR1", map_pr1}, {"PRB", map_prb}, {"ORC", on_orc},
-    {"OBR", map_obr}, {"OBX", map_obx}, {"NTE", map_nte}, {"SPM", map_spm}, {"RXE", map_rxe},
-    {"RXR", map_rxr}, {"RXA", map_rxa}, {"TXA", on_txa},  {"IAM", map_iam}, {"RXO", map_rxo},
-    {"TQ1", map_tq1},
+    {"PID", on_pid, false},  {"NK1", map_nk1, false}, {"MRG", map_mrg, false},
+    {"PV1", map_pv1, true},  {"PV2", map_pv2, false}, {"AL1", map_al1, true},
+    {"DG1", map_dg1, true},  {"PR1", map_pr1, true},  {"PRB", map_prb, true},
+    {"ORC", on_orc, false},  {"OBR", map_obr, true},  {"OBX", map_obx, true},
+    {"NTE", map_nte, false}, {"SPM", map_spm, true},  {"RXE", map_rxe, true},
+    {"RXR", map_rxr, false}, {"RXA", map_rxa, true},  {"TXA", on_txa, true},
+    {"IAM", map_iam, true},  {"RXO", map_rxo, true},  {"TQ1", map_tq1, false},
 };
 
 static void
 walk(struct mctx *c)
 {
+    bool orphans_warned = false;
+
     for (size_t i = 1; i < c->m->nsegs && c->rc == BASE_OK; i++) {
         const struct hl7v2_seg *s = &c->m->segs[i];
 
         for (size_t k = 0; k < BASE_ARRAY_LEN(segment_map); k++) {
-            if (memcmp(s->id, segment_map[k].id, 3) == 0) {
-                segment_map[k].fn(c, s);
-                break;
+            if (memcmp(s->id, segment_map[k].id, 3) != 0)
+                continue;
+            /* PID is optional in some structures (ORU_R01 v2.5), but every
+             * resource here is about a patient: say what is not filed */
+            if (c->patient == NULL && segment_map[k].data && !orphans_warned) {
+                struct at at = {s, 0, 0};
+
+                map_warn(c, &at, "no patient (PID) before this segment; its data is not mapped");
+                orphans_warned = true;
             }
+            segment_map[k].fn(c, s);
+            break;
         }
     }
     map_doc_finish(c);

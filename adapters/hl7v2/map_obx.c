@@ -631,7 +631,9 @@ map_obx(struct mctx *c, const struct hl7v2_seg *obx)
     if (c->patient == NULL)
         return;
     if (map_is(type, "ED") || map_is(type, "RP")) {
-        map_report_attachment(c, obx);
+        e = map_report_attachment(c, obx);
+        if (e != NULL)
+            link_to_group(c, e); /* an order's attachment: its supportingInfo */
         return;
     }
     if (group.len == 0) {

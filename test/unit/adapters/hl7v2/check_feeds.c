@@ -157,6 +157,20 @@ static const struct feed_case med_cases[] = {
 };
 
 static const struct feed_case order_cases[] = {
+    {"VXU: an ED certificate has no report to carry it: its own DocumentReference",
+     MSH("VXU^V04^VXU_V04", "2.5.1") PID "ORC|RE|V1\n"
+     "RXA|0|1|20260509153000||94^MMRV^CVX|0.5|mL\n"
+     "OBX|1|ED|11369-6^Immunization certificate^LN||^application^pdf^Base64^JVBERi0xLjQK||||||F"
+     "|||20260509160000\n",
+     {{"DocumentReference", 0, "type.coding[0].code", "11369-6"},
+      {"DocumentReference", 0, "content[0].attachment.contentType", "application/pdf"},
+      {"DocumentReference", 0, "content[0].attachment.data", "JVBERi0xLjQK"},
+      {"DocumentReference", 0, "date", "2026-05-09T16:00:00+08:00"},
+      {"DocumentReference", 0, "status", "current"}}},
+    {"OML: an RP attached to the order is a DocumentReference it points to",
+     MSH("OML^O21^OML_O21", "2.5.1") PID "ORC|NW|P7\nOBR|1|P7||SCAN^Slide scan^L\n"
+     "OBX|1|RP|SLD^Digital slide^L||http://pacs.example/slide/7^^IM^MRXS||||||F\n",
+     {{"DocumentReference", 0, "content[0].attachment.url", "http://pacs.example/slide/7"}}},
     {"OML_O21 v2.5: priority from TQ1-9",
      MSH("OML^O21^OML_O21", "2.5.1") PID "ORC|NW|P1\nTQ1|1||||||||S^Stat^HL70485\n"
                                          "OBR|1|P1||CBC^CBC^L\n",
@@ -168,6 +182,16 @@ static const struct feed_case order_cases[] = {
      MSH("ORM^O01", "2.3") PID "ORC|NW|P3|||||^^^^^R\nOBR|1|P3||CBC^CBC^L\n",
      {{"ServiceRequest", 0, "priority", "routine"}}},
 };
+
+START_TEST(order_attachment_is_its_supporting_info)
+{
+    json_t *b = th_convert(order_cases[1].msg);
+
+    ck_assert_str_eq(th_str(th_res(b, "ServiceRequest", 0), "supportingInfo[0].reference"),
+                     th_str(th_entry(b, "DocumentReference", 0), "fullUrl"));
+    json_decref(b);
+}
+END_TEST
 
 START_TEST(order_priorities)
 {
@@ -536,6 +560,7 @@ hl7v2_feeds_suite(void)
     tcase_add_loop_test(tc, demographics_and_tables, 0, (int)BASE_ARRAY_LEN(pid_cases));
     tcase_add_test(tc, visit_without_number_is_keyed_by_admit_time);
     tcase_add_test(tc, oul_r22_specimen_heads_its_orders);
+    tcase_add_test(tc, order_attachment_is_its_supporting_info);
     tcase_add_test(tc, oul_r22_orc_after_the_obr_participations);
     tcase_add_loop_test(tc, iso_8601_dates_from_his_exports, 0, (int)BASE_ARRAY_LEN(date_cases));
     suite_add_tcase(s, tc);

@@ -28,6 +28,9 @@ classify(struct base_str code)
         {"OMI", MC_ORDER},    {"OMB", MC_ORDER},    {"OMS", MC_ORDER},   {"RDE", MC_PHARMACY},
         {"RDS", MC_PHARMACY}, {"OMP", MC_PHARMACY}, {"VXU", MC_VACCINE}, {"MDM", MC_DOCUMENT},
         {"PPR", MC_PROBLEM},  {"PPP", MC_PROBLEM},  {"PGL", MC_PROBLEM},
+        /* immunization histories: VXR_V03 (v2.3-2.4) and RSP_K11 (v2.5.1
+         * CDC IIS Z32/Z42) carry the vaccinations as RXA, like VXU */
+        {"VXR", MC_VACCINE},  {"RSP", MC_VACCINE},
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(map); i++) {

@@ -389,8 +389,22 @@ map_rxa(struct mctx *c, const struct hl7v2_seg *rxa)
     extra[0] = map_txt(c, &at, map_rep(c, rxa, 5, 1, &at), 1, 0);
     extra[1] = map_field(c, rxa, 3);
     e = map_order_entry(c, "Immunization", &o, map_join(c, extra, 2, "|"), true);
+    if (e != NULL && hl7v2_j_get(e->res, "status") != NULL) {
+        /* several RXA under one ORC (VXR/RSP histories, some VXU senders):
+         * each is a vaccination of its own, keyed by the patient, the
+         * order, the vaccine, the date and RXA-2 */
+        struct base_str key[5] = {c->patient_key, o.fval.len > 0 ? o.fval : o.pval, extra[0],
+                                  extra[1], map_field(c, rxa, 2)};
+
+        e = map_entry(c, "Immunization", key, 5, BASE_STR_NULL, BASE_STR_NULL);
+    }
     if (e == NULL || hl7v2_j_get(e->res, "status") != NULL)
         return;
     c->immunization = e;
-    fill_immunization(c, e->res, rxa, imm_status(map_field(c, rxa, 20), map_field(c, rxa, 21)));
+    /* CVX 998 "no vaccine administered" (CDC IIS guide: forecasts and
+     * refusals) is no vaccination even when RXA-20 does not say NA */
+    fill_immunization(c, e->res, rxa,
+                      map_is(extra[0], "998")
+                          ? "not-done"
+                          : imm_status(map_field(c, rxa, 20), map_field(c, rxa, 21)));
 }

@@ -156,6 +156,30 @@ static const struct feed_case med_cases[] = {
       {"MedicationRequest", 0, "dosageInstruction[0].doseAndRate[0].doseQuantity.unit", ""}}},
 };
 
+/* immunization histories: several RXA under one ORC, VXR and RSP */
+static const struct feed_case imm_cases[] = {
+    {"VXR_V03: each RXA of one ORC is its own Immunization",
+     MSH("VXR^V03^VXR_V03", "2.4") "MSA|AA|Q1\n" PID "ORC|RE|H1\n"
+     "RXA|0|1|20260115|20260115|08^Hep B^CVX|0.5|mL\n"
+     "RXA|0|2|20260315|20260315|20^DTaP^CVX|0.5|mL\n",
+     {{"Immunization", 0, "vaccineCode.coding[0].code", "08"},
+      {"Immunization", 0, "identifier[0].value", "H1"},
+      {"Immunization", 1, "vaccineCode.coding[0].code", "20"},
+      {"Immunization", 1, "occurrenceDateTime", "2026-03-15"},
+      {"Immunization", 1, "identifier[0].system", "urn:ietf:rfc:3986"}}},
+    {"RSP_K11 forecast: CVX 998 (no vaccine administered) is not done",
+     MSH("RSP^K11^RSP_K11", "2.5.1") "MSA|AA|Q2\nQAK|Q2|OK\n" PID "ORC|RE|F1\n"
+     "RXA|0|999|20260509|20260509|998^No vaccine administered^CVX|999\n",
+     {{"Immunization", 0, "status", "not-done"},
+      {"Immunization", 0, "doseQuantity.unit", ""}}},
+};
+
+START_TEST(immunization_histories)
+{
+    check_case(&imm_cases[_i]);
+}
+END_TEST
+
 static const struct feed_case order_cases[] = {
     {"VXU: an ED certificate has no report to carry it: its own DocumentReference",
      MSH("VXU^V04^VXU_V04", "2.5.1") PID "ORC|RE|V1\n"
@@ -560,6 +584,7 @@ hl7v2_feeds_suite(void)
     tcase_add_loop_test(tc, demographics_and_tables, 0, (int)BASE_ARRAY_LEN(pid_cases));
     tcase_add_test(tc, visit_without_number_is_keyed_by_admit_time);
     tcase_add_test(tc, oul_r22_specimen_heads_its_orders);
+    tcase_add_loop_test(tc, immunization_histories, 0, (int)BASE_ARRAY_LEN(imm_cases));
     tcase_add_test(tc, order_attachment_is_its_supporting_info);
     tcase_add_test(tc, oul_r22_orc_after_the_obr_participations);
     tcase_add_loop_test(tc, iso_8601_dates_from_his_exports, 0, (int)BASE_ARRAY_LEN(date_cases));

@@ -19,6 +19,7 @@ struct ent {
     struct hl7v2_j *res;  /* the resource object */
     struct base_str cond; /* "identifier=system|value" (escaped) or empty */
     const char *group;    /* report/order key of an Observation's group */
+    struct base_str test; /* OBR-4 of a report or order (to tell OBR apart) */
 };
 
 enum msg_class {

@@ -331,6 +331,34 @@ START_TEST(doubled_dash_ranges)
 }
 END_TEST
 
+/* One requisition (ORC-2/OBR-2) or accession number (OBR-3) shared by
+ * several OBR with different tests: each test keeps its own resource */
+START_TEST(tests_sharing_an_order_number_stay_apart)
+{
+    json_t *b = th_convert(MSH("OML^O21^OML_O21", "2.4") PID "ORC|NW|RQ1\n"
+                           "OBR|1|RQ1||24331-1^Lipid panel^LN\n"
+                           "OBR|2|RQ1||4548-4^HbA1c^LN\n"
+                           "OBR|3|RQ1||4548-4^HbA1c^LN\n");
+    json_t *r;
+
+    ck_assert_uint_eq(th_count(b, "ServiceRequest"), 2);
+    ck_assert_str_eq(th_str(th_res(b, "ServiceRequest", 0), "identifier[0].value"), "RQ1");
+    ck_assert_str_eq(th_str(th_res(b, "ServiceRequest", 1), "code.coding[0].code"), "4548-4");
+    ck_assert_str_eq(th_str(th_res(b, "ServiceRequest", 1), "requisition.value"), "RQ1");
+    ck_assert_str_eq(th_str(th_res(b, "ServiceRequest", 1), "identifier[0].system"),
+                     "urn:ietf:rfc:3986");
+    json_decref(b);
+    b = th_convert(ORU("2.4") "OBX|1|NM|2093-3^Chol^LN||5.1|mmol/L||||F\n"
+                              "OBR|2|P1|F1|4548-4^HbA1c^LN|||20240301080000|||||||||||||||||F\n"
+                              "OBX|1|NM|4548-4^HbA1c^LN||48|mmol/mol||||F\n");
+    ck_assert_uint_eq(th_count(b, "DiagnosticReport"), 2);
+    r = th_res(b, "DiagnosticReport", 1);
+    ck_assert_str_eq(th_str(r, "code.coding[0].code"), "4548-4");
+    ck_assert_str_eq(th_str(r, "result[0].reference"), th_str(th_entry(b, "Observation", 1), "fullUrl"));
+    json_decref(b);
+}
+END_TEST
+
 /* Cerner-style OBX-7: the range, then its ends as components */
 START_TEST(range_with_its_ends_as_components)
 {
@@ -586,6 +614,7 @@ hl7v2_feeds_suite(void)
     tcase_add_test(tc, oul_r22_specimen_heads_its_orders);
     tcase_add_loop_test(tc, immunization_histories, 0, (int)BASE_ARRAY_LEN(imm_cases));
     tcase_add_test(tc, order_attachment_is_its_supporting_info);
+    tcase_add_test(tc, tests_sharing_an_order_number_stay_apart);
     tcase_add_test(tc, oul_r22_orc_after_the_obr_participations);
     tcase_add_loop_test(tc, iso_8601_dates_from_his_exports, 0, (int)BASE_ARRAY_LEN(date_cases));
     suite_add_tcase(s, tc);

@@ -196,6 +196,8 @@ med_order(struct mctx *c, const struct hl7v2_seg *seg, const struct med_fields *
     struct hl7v2_j *dosage;
     struct ent *e;
     struct at at;
+    struct base_str give;
+    bool group = false;
 
     if (c->patient == NULL)
         return;
@@ -205,12 +207,28 @@ med_order(struct mctx *c, const struct hl7v2_seg *seg, const struct med_fields *
             map_authority_system(c, BASE_STR_NULL, BASE_STR_NULL, BASE_STR_NULL, "prescription");
         o.pval = map_field(c, seg, f->rx);
     }
-    e = map_order_entry(c, "MedicationRequest", &o,
-                        map_txt(c, &at, map_rep(c, seg, f->give, 1, &at), 1, 0), false);
+    give = map_txt(c, &at, map_rep(c, seg, f->give, 1, &at), 1, 0);
+    e = map_order_entry(c, "MedicationRequest", &o, give, false);
+    if (e != NULL && hl7v2_j_get(e->res, "status") != NULL && give.len > 0 &&
+        e->test.len > 0 && !base_str_eq(e->test, give)) {
+        /* another drug under the same order number (several RXE/RXO after
+         * one ORC): its own request, the number as its group identifier */
+        struct base_str key[3] = {o.pval, o.fval, give};
+
+        e = map_entry(c, "MedicationRequest", key, 3, BASE_STR_NULL, BASE_STR_NULL);
+        group = true;
+    }
     if (e == NULL || hl7v2_j_get(e->res, "status") != NULL)
         return; /* the same order twice in one message: the first one counts */
+    e->test = give;
     c->order = e;
     res = e->res;
+    if (group) {
+        struct order_ids again;
+
+        map_order_ids(c, c->orc, 2, 3, &again);
+        hl7v2_j_add(res, "groupIdentifier", again.placer != NULL ? again.placer : again.filler);
+    }
     hl7v2_j_cstr(&c->jb, res, "status",
                  map_order_status(map_field(c, c->orc, 1), map_field(c, c->orc, 5)));
     hl7v2_j_cstr(&c->jb, res, "intent", "order");

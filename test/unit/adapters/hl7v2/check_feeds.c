@@ -142,6 +142,12 @@ static const struct feed_case med_cases[] = {
      MSH("RDE^O11", "2.4") PID "ORC|NW|RX400\n"
                                "RXE|^TID&Three times a day&99FREQ|A003^Drug^HOSP|1||g\n",
      {{"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].code", "TID"}}},
+    {"RDE: two RXE after one ORC are two requests, the order number their group",
+     MSH("RDE^O11", "2.5") PID "ORC|NW|RX900\nRXE||A1^Drug A^L|1||mg\nRXE||B2^Drug B^L|2||mg\n",
+     {{"MedicationRequest", 0, "identifier[0].value", "RX900"},
+      {"MedicationRequest", 1, "medicationCodeableConcept.coding[0].code", "B2"},
+      {"MedicationRequest", 1, "groupIdentifier.value", "RX900"},
+      {"MedicationRequest", 1, "identifier[0].system", "urn:ietf:rfc:3986"}}},
     {"ORM_O01 v2.4: the whole sig in RXO-3 (not a number) is kept as the dosage text",
      MSH("ORM^O01", "2.4") PID "ORC|NW|RX600\nRXO|^AMOXICILLIN 250MG||250 MG PO TID x7D\n",
      {{"MedicationRequest", 0, "medicationCodeableConcept.text", "AMOXICILLIN 250MG"},

@@ -366,7 +366,7 @@ static struct base_str
 range_text(struct mctx *c, const struct at *at, struct base_str rep, struct base_str *lo,
            struct base_str *hi)
 {
-    if (memchr(rep.ptr, c->m->d.comp, rep.len) != NULL) {
+    if (rep.len > 0 && memchr(rep.ptr, c->m->d.comp, rep.len) != NULL) {
         struct base_str t1 = map_txt(c, at, rep, 1, 0);
 
         range_ends(c, t1, lo, hi);

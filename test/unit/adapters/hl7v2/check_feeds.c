@@ -396,6 +396,12 @@ END_TEST
 /* -------------------------------------------------------- demographics -- */
 
 static const struct feed_case pid_cases[] = {
+    {"XAD-1 SAD: the whole line with its parts is kept; a bare house number gets its street",
+     MSH("ADT^A04", "2.5") "PID|1||M5^^^H^MR||A^B||19800101|F|||Lindenweg 12&Lindenweg&12^^Kiel"
+                           "~1000&Hospital Lane^Ste. 123^Ann Arbor\n",
+     {{"Patient", 0, "address[0].line[0]", "Lindenweg 12"},
+      {"Patient", 0, "address[1].line[0]", "1000 Hospital Lane"},
+      {"Patient", 0, "address[1].line[1]", "Ste. 123"}}},
     {"WinningSoft-style PID: authority as HD universal id (&SFZH), PID-2 repeating PID-3",
      MSH("ADT^A01", "2.4") "PID|1|55^^^&PATID|55^^^&PATID~110101199003070011^^^&SFZH||ZHANG^SAN"
                            "||19900307000000|M\n",

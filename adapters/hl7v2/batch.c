@@ -110,6 +110,7 @@ struct split {
     size_t cur;     /* index of the open message + 1, 0 = none */
     size_t cur_end; /* end offset of its last segment line */
     char fs;        /* field separator of the open message */
+    uint32_t cut;   /* line that was no segment and ended a message, 0 = none */
 };
 
 static void
@@ -136,9 +137,11 @@ on_line(struct split *s, const struct line *l, uint32_t lineno, size_t cap)
         s->f->msgs[s->f->nmsgs].line = lineno;
         s->cur = ++s->f->nmsgs;
         s->fs = l->p[3];
+        s->cut = 0;
     } else if (starts(l, "FHS") || starts(l, "BHS") || starts(l, "FTS") || starts(l, "BTS")) {
         close_msg(s);
         s->f->has_batch = true;
+        s->cut = 0;
         if (memcmp(l->p, "BTS", 3) == 0 && bts_count(l) >= 0)
             s->f->declared_count =
                 (s->f->declared_count < 0 ? 0 : s->f->declared_count) + bts_count(l);
@@ -148,9 +151,19 @@ on_line(struct split *s, const struct line *l, uint32_t lineno, size_t cap)
     } else if (s->cur > 0 && is_segment(l, s->fs)) {
         /* part of the open message */
     } else if (s->cur == 0 && is_segment(l, 0)) {
+        /* A message whose segments go on after a line that is no segment was
+         * cut by a line break inside a field (a text wrapped by an editor or
+         * a mail client): name that line, not the orphans after it. */
+        if (s->cut != 0)
+            return base_err_set(s->err, BASE_E_PARSE, "structure", NULL,
+                                "line %u: not a segment, inside a message (a line break "
+                                "within a field?)",
+                                s->cut);
         return base_err_set(s->err, BASE_E_PARSE, "structure", NULL,
                             "line %u: segment outside a message (no MSH before it)", lineno);
     } else {
+        if (s->cur > 0)
+            s->cut = lineno;
         close_msg(s);
         s->f->skipped_lines++;
         return BASE_OK;

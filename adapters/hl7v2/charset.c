@@ -228,3 +228,21 @@ hl7v2_charset_guess_gb18030(struct base_arena *a, struct base_str *in, size_t ma
     *in = conv;
     return true;
 }
+
+/* MSH-18 says an ISO 8859 set but every byte above 0x7F is part of a
+ * well-formed multi-byte UTF-8 sequence (at least one): an interface that
+ * moved to UTF-8 and kept its MSH-18.  Read as 8859, "Müller" would come
+ * out "MÃ¼ller".  Real 8859 text is almost never valid UTF-8: a letter
+ * such as ü (0xFC) or é (0xE9) is followed by ASCII, not by the 0x80-0xBF
+ * continuation bytes UTF-8 needs. */
+bool
+hl7v2_charset_is_utf8_text(struct base_str in)
+{
+    size_t bad = 0;
+
+    for (size_t i = 0; i < in.len; i++) {
+        if ((unsigned char)in.ptr[i] >= 0x80)
+            return base_utf8_valid(in.ptr, in.len, &bad);
+    }
+    return false;
+}

@@ -95,6 +95,8 @@ enum hl7v2_warning {
     HL7V2_W_LOCAL_ESCAPE = 1u << 6,    /* \Zxx\ escapes dropped (locally defined) */
     HL7V2_W_CHARSET_GB18030 = 1u << 7, /* MSH-18 empty, ASCII or UTF-8 and bytes not
                                         * UTF-8: read as GB 18030 */
+    HL7V2_W_CHARSET_UTF8 = 1u << 8,    /* MSH-18 said ISO 8859 but the bytes were
+                                        * multi-byte UTF-8: read as UTF-8 */
 };
 
 struct hl7v2_delims {

@@ -43,6 +43,8 @@ int hl7v2_charset_convert(struct base_arena *a, const char *iconv_name, struct b
  * in the result): *in becomes the UTF-8 conversion and true is returned.
  * For a message whose MSH-18 is empty, ASCII or UTF-8. */
 bool hl7v2_charset_guess_gb18030(struct base_arena *a, struct base_str *in, size_t max);
+/* Bytes with multi-byte UTF-8 and nothing else above 0x7F (see charset.c). */
+bool hl7v2_charset_is_utf8_text(struct base_str in);
 
 /* MSH-1/MSH-2 from the first line `p` (HL7V2_ACCEPT_TEXT_TERMINATORS in
  * `flags` allows a doubled escape character).  *msh2_len is how many input

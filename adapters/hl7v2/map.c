@@ -28,6 +28,9 @@ classify(struct base_str code)
         {"OMI", MC_ORDER},    {"OMB", MC_ORDER},    {"OMS", MC_ORDER},   {"RDE", MC_PHARMACY},
         {"RDS", MC_PHARMACY}, {"OMP", MC_PHARMACY}, {"VXU", MC_VACCINE}, {"MDM", MC_DOCUMENT},
         {"PPR", MC_PROBLEM},  {"PPP", MC_PROBLEM},  {"PGL", MC_PROBLEM},
+        /* immunization histories: VXR_V03 (v2.3-2.4) and RSP_K11 (v2.5.1
+         * CDC IIS Z32/Z42) carry the vaccinations as RXA, like VXU */
+        {"VXR", MC_VACCINE},  {"RSP", MC_VACCINE},
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(map); i++) {
@@ -65,9 +68,15 @@ on_pid(struct mctx *c, const struct hl7v2_seg *s)
 static void
 on_orc(struct mctx *c, const struct hl7v2_seg *s)
 {
-    /* OUL_R22-R24 put the ORC after the OBR of its order: it belongs to the
-     * group that OBR opened */
-    if (s->index < 2 || memcmp(c->m->segs[s->index - 2].id, "OBR", 3) != 0)
+    /* OUL_R22-R24 put the ORC after the OBR of its order, possibly after
+     * the OBR's participations (v2.8 PRT) and timing/container details
+     * (TCD): it belongs to the group that OBR opened */
+    size_t i = s->index;
+
+    while (i >= 2 && (memcmp(c->m->segs[i - 2].id, "PRT", 3) == 0 ||
+                      memcmp(c->m->segs[i - 2].id, "TCD", 3) == 0))
+        i--;
+    if (i < 2 || memcmp(c->m->segs[i - 2].id, "OBR", 3) != 0)
         reset_group(c);
     c->orc = s;
 }
@@ -90,28 +99,43 @@ on_txa(struct mctx *c, const struct hl7v2_seg *s)
         map_txa(c, s);
 }
 
+/* `data`: the segment carries patient data of its own (PV2, NTE, TQ1, RXR
+ * and ORC only add to another's) */
 static const struct {
     const char *id;
     void (*fn)(struct mctx *c, const struct hl7v2_seg *s);
+    bool data;
 } segment_map[] = {
-    {"PID", on_pid},  {"NK1", map_nk1}, {"MRG", map_mrg}, {"PV1", map_pv1}, {"PV2", map_pv2},
-    {"AL1", map_al1}, {"DG1", map_dg1}, {"PR1", map_pr1}, {"PRB", map_prb}, {"ORC", on_orc},
-    {"OBR", map_obr}, {"OBX", map_obx}, {"NTE", map_nte}, {"SPM", map_spm}, {"RXE", map_rxe},
-    {"RXR", map_rxr}, {"RXA", map_rxa}, {"TXA", on_txa},  {"IAM", map_iam}, {"RXO", map_rxo},
-    {"TQ1", map_tq1},
+    {"PID", on_pid, false},  {"NK1", map_nk1, false}, {"MRG", map_mrg, false},
+    {"PV1", map_pv1, true},  {"PV2", map_pv2, false}, {"AL1", map_al1, true},
+    {"DG1", map_dg1, true},  {"PR1", map_pr1, true},  {"PRB", map_prb, true},
+    {"ORC", on_orc, false},  {"OBR", map_obr, true},  {"OBX", map_obx, true},
+    {"NTE", map_nte, false}, {"SPM", map_spm, true},  {"RXE", map_rxe, true},
+    {"RXR", map_rxr, false}, {"RXA", map_rxa, true},  {"TXA", on_txa, true},
+    {"IAM", map_iam, true},  {"RXO", map_rxo, true},  {"TQ1", map_tq1, false},
 };
 
 static void
 walk(struct mctx *c)
 {
+    bool orphans_warned = false;
+
     for (size_t i = 1; i < c->m->nsegs && c->rc == BASE_OK; i++) {
         const struct hl7v2_seg *s = &c->m->segs[i];
 
         for (size_t k = 0; k < BASE_ARRAY_LEN(segment_map); k++) {
-            if (memcmp(s->id, segment_map[k].id, 3) == 0) {
-                segment_map[k].fn(c, s);
-                break;
+            if (memcmp(s->id, segment_map[k].id, 3) != 0)
+                continue;
+            /* PID is optional in some structures (ORU_R01 v2.5), but every
+             * resource here is about a patient: say what is not filed */
+            if (c->patient == NULL && segment_map[k].data && !orphans_warned) {
+                struct at at = {s, 0, 0};
+
+                map_warn(c, &at, "no patient (PID) before this segment; its data is not mapped");
+                orphans_warned = true;
             }
+            segment_map[k].fn(c, s);
+            break;
         }
     }
     map_doc_finish(c);
@@ -306,6 +330,11 @@ setup(struct mctx *c)
 
         map_warn(c, &cs,
                  "bytes are not in the declared (or default) character set; read as GB 18030");
+    }
+    if (c->m->warn & HL7V2_W_CHARSET_UTF8) {
+        struct at cs = {msh, 18, 1};
+
+        map_warn(c, &cs, "declared ISO 8859 but the bytes are UTF-8; read as UTF-8");
     }
     c->spm_first = specimen_first(c->m);
     c->cls = classify(map_txt(c, &at, hl7v2_get(c->m, msh, 9, 1, 0, 0), 1, 0));

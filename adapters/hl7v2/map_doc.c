@@ -238,7 +238,50 @@ attachment(struct mctx *c, const struct at *at, struct base_str rep, bool rp)
     return att;
 }
 
-void
+/* An ED/RP OBX with no report to carry it (VXU immunization certificates,
+ * ADT and order attachments): R4 Observation has no Attachment value, so it
+ * becomes a DocumentReference about the patient, typed by OBX-3 and keyed
+ * by the patient, OBX-3, OBX-4 and the observation time. */
+static struct ent *
+standalone_document(struct mctx *c, const struct hl7v2_seg *obx)
+{
+    struct at at;
+    struct hl7v2_j *att = attachment(c, &at, map_rep(c, obx, 5, 1, &at),
+                                     map_is(map_field(c, obx, 2), "RP"));
+    struct hl7v2_j *code;
+    struct base_str key[4];
+    struct base_str date;
+    struct ent *e;
+
+    if (!hl7v2_j_present(att))
+        return NULL;
+    code = map_cwe(c, &at, map_rep(c, obx, 3, 1, &at), "OBX-3");
+    at = (struct at){obx, 14, 1};
+    date = map_ts(c, &at, map_field(c, obx, 14), TS_INSTANT);
+    if (date.len == 0) {
+        at = (struct at){&c->m->segs[0], 7, 1};
+        date = map_ts(c, &at, map_field(c, &c->m->segs[0], 7), TS_INSTANT);
+    }
+    key[0] = c->patient_key;
+    key[1] = map_field(c, obx, 3);
+    key[2] = map_field(c, obx, 4);
+    key[3] = date;
+    e = map_entry(c, "DocumentReference", key, 4, BASE_STR_NULL, BASE_STR_NULL);
+    if (e == NULL || hl7v2_j_get(e->res, "status") != NULL)
+        return NULL;
+    hl7v2_j_cstr(&c->jb, e->res, "status", "current");
+    hl7v2_j_add(e->res, "type", code);
+    map_ref_to(c, e->res, "subject", c->patient);
+    hl7v2_j_str(&c->jb, e->res, "date", date);
+    hl7v2_j_add(hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, e->res, "content"), NULL), "attachment",
+                att);
+    if (c->encounter != NULL)
+        hl7v2_j_add(hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, e->res, "context"), "encounter"), NULL,
+                    map_ref(c, c->encounter));
+    return e;
+}
+
+struct ent *
 map_report_attachment(struct mctx *c, const struct hl7v2_seg *obx)
 {
     struct at at;
@@ -246,17 +289,16 @@ map_report_attachment(struct mctx *c, const struct hl7v2_seg *obx)
     struct hl7v2_j *att;
     struct hl7v2_j *list;
 
-    if (c->report == NULL) {
-        map_warn(c, &at, "encapsulated data outside a report; not mapped");
-        return;
-    }
+    if (c->report == NULL)
+        return standalone_document(c, obx);
     att = attachment(c, &at, rep, map_is(map_field(c, obx, 2), "RP"));
     if (!hl7v2_j_present(att))
-        return;
+        return NULL;
     list = hl7v2_j_get(c->report->res, "presentedForm");
     if (list == NULL)
         list = hl7v2_j_arr(&c->jb, c->report->res, "presentedForm");
     hl7v2_j_add(list, NULL, att);
+    return NULL;
 }
 
 /* ------------------------------------------------------------------ MDM -- */

@@ -19,6 +19,7 @@ struct ent {
     struct hl7v2_j *res;  /* the resource object */
     struct base_str cond; /* "identifier=system|value" (escaped) or empty */
     const char *group;    /* report/order key of an Observation's group */
+    struct base_str test; /* OBR-4 of a report or order (to tell OBR apart) */
 };
 
 enum msg_class {
@@ -218,7 +219,9 @@ void map_order_ids(struct mctx *c, const struct hl7v2_seg *seg, uint32_t pf, uin
 struct ent *map_order_entry(struct mctx *c, const char *type, const struct order_ids *o,
                             struct base_str extra, bool filler_first);
 const char *map_order_status(struct base_str control, struct base_str status);
-void map_report_attachment(struct mctx *c, const struct hl7v2_seg *obx);
+/* ED/RP OBX: the report's presentedForm, or without a report its own
+ * DocumentReference (returned, for the caller to link to an order). */
+struct ent *map_report_attachment(struct mctx *c, const struct hl7v2_seg *obx);
 
 /* ---- segments ----------------------------------------------------------- */
 

@@ -49,23 +49,47 @@ static const struct med_fields rxo_fields = {.name = "RXO-1",
                                              .rx = 0,
                                              .tq = 0};
 
+/* A dose amount (RXE-3/4, RXO-2/3: NM).  Some order entry systems write
+ * the whole sig there ("500 MG PO BID x10D"): not a number, so it is kept
+ * in the dosage text instead of being dropped. */
+static struct base_str
+dose_amount(struct mctx *c, const struct hl7v2_seg *seg, uint32_t field, struct base_str *text)
+{
+    struct base_str raw = map_field(c, seg, field);
+    struct base_str v = map_decimal(c, raw);
+
+    if (raw.len > 0 && v.len == 0) {
+        struct at at = {seg, field, 1};
+
+        map_warn(c, &at, "dose amount is not a number; kept in the dosage text");
+        *text = raw;
+    }
+    return v;
+}
+
+/* dosageInstruction.text (the instructions, RXE-7 / RXO-7) and doseAndRate
+ * from the minimum and maximum amounts: a range when they differ, a
+ * quantity when only one is given (v2-to-FHIR RXE, RXO). */
 static void
 dose(struct mctx *c, struct hl7v2_j *dosage, const struct hl7v2_seg *seg,
-     const struct med_fields *f)
+     const struct med_fields *f, struct base_str instr)
 {
     struct at uat;
     struct base_str unit = map_rep(c, seg, f->units, 1, &uat);
-    struct base_str lo = map_decimal(c, map_field(c, seg, f->min));
-    struct base_str hi = map_decimal(c, map_field(c, seg, f->max));
+    struct base_str text[3] = {instr, BASE_STR_NULL, BASE_STR_NULL};
+    struct base_str lo = dose_amount(c, seg, f->min, &text[1]);
+    struct base_str hi = dose_amount(c, seg, f->max, &text[2]);
     struct hl7v2_j *dr = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, dosage, "doseAndRate"), NULL);
 
+    hl7v2_j_str(&c->jb, dosage, "text",
+                text[1].len + text[2].len > 0 ? map_join(c, text, 3, "; ") : instr);
     if (lo.len > 0 && hi.len > 0 && !base_str_eq(lo, hi)) {
         struct hl7v2_j *r = hl7v2_j_obj(&c->jb, dr, "doseRange");
 
         hl7v2_j_add(r, "low", map_quantity(c, lo, &uat, unit));
         hl7v2_j_add(r, "high", map_quantity(c, hi, &uat, unit));
-    } else if (lo.len > 0) {
-        hl7v2_j_add(dr, "doseQuantity", map_quantity(c, lo, &uat, unit));
+    } else if (lo.len > 0 || hi.len > 0) {
+        hl7v2_j_add(dr, "doseQuantity", map_quantity(c, lo.len > 0 ? lo : hi, &uat, unit));
     }
 }
 
@@ -172,6 +196,8 @@ med_order(struct mctx *c, const struct hl7v2_seg *seg, const struct med_fields *
     struct hl7v2_j *dosage;
     struct ent *e;
     struct at at;
+    struct base_str give;
+    bool group = false;
 
     if (c->patient == NULL)
         return;
@@ -181,12 +207,28 @@ med_order(struct mctx *c, const struct hl7v2_seg *seg, const struct med_fields *
             map_authority_system(c, BASE_STR_NULL, BASE_STR_NULL, BASE_STR_NULL, "prescription");
         o.pval = map_field(c, seg, f->rx);
     }
-    e = map_order_entry(c, "MedicationRequest", &o,
-                        map_txt(c, &at, map_rep(c, seg, f->give, 1, &at), 1, 0), false);
+    give = map_txt(c, &at, map_rep(c, seg, f->give, 1, &at), 1, 0);
+    e = map_order_entry(c, "MedicationRequest", &o, give, false);
+    if (e != NULL && hl7v2_j_get(e->res, "status") != NULL && give.len > 0 &&
+        e->test.len > 0 && !base_str_eq(e->test, give)) {
+        /* another drug under the same order number (several RXE/RXO after
+         * one ORC): its own request, the number as its group identifier */
+        struct base_str key[3] = {o.pval, o.fval, give};
+
+        e = map_entry(c, "MedicationRequest", key, 3, BASE_STR_NULL, BASE_STR_NULL);
+        group = true;
+    }
     if (e == NULL || hl7v2_j_get(e->res, "status") != NULL)
         return; /* the same order twice in one message: the first one counts */
+    e->test = give;
     c->order = e;
     res = e->res;
+    if (group) {
+        struct order_ids again;
+
+        map_order_ids(c, c->orc, 2, 3, &again);
+        hl7v2_j_add(res, "groupIdentifier", again.placer != NULL ? again.placer : again.filler);
+    }
     hl7v2_j_cstr(&c->jb, res, "status",
                  map_order_status(map_field(c, c->orc, 1), map_field(c, c->orc, 5)));
     hl7v2_j_cstr(&c->jb, res, "intent", "order");
@@ -209,11 +251,10 @@ med_order(struct mctx *c, const struct hl7v2_seg *seg, const struct med_fields *
         hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "reasonCode"), NULL,
                     map_cwe(c, &at, map_rep(c, seg, f->reason, r, &at), f->reason_name));
     dosage = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "dosageInstruction"), NULL);
-    hl7v2_j_str(&c->jb, dosage, "text",
-                map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 2, 0).len > 0
-                    ? map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 2, 0)
-                    : map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 1, 0));
-    dose(c, dosage, seg, f);
+    dose(c, dosage, seg, f,
+         map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 2, 0).len > 0
+             ? map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 2, 0)
+             : map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 1, 0));
     dispense(c, res, seg, f);
     c->dosage = dosage;
     /* TQ1 may come before the RXE/RXO (OMP_O09, RDE_O11 order group) */
@@ -366,8 +407,22 @@ map_rxa(struct mctx *c, const struct hl7v2_seg *rxa)
     extra[0] = map_txt(c, &at, map_rep(c, rxa, 5, 1, &at), 1, 0);
     extra[1] = map_field(c, rxa, 3);
     e = map_order_entry(c, "Immunization", &o, map_join(c, extra, 2, "|"), true);
+    if (e != NULL && hl7v2_j_get(e->res, "status") != NULL) {
+        /* several RXA under one ORC (VXR/RSP histories, some VXU senders):
+         * each is a vaccination of its own, keyed by the patient, the
+         * order, the vaccine, the date and RXA-2 */
+        struct base_str key[5] = {c->patient_key, o.fval.len > 0 ? o.fval : o.pval, extra[0],
+                                  extra[1], map_field(c, rxa, 2)};
+
+        e = map_entry(c, "Immunization", key, 5, BASE_STR_NULL, BASE_STR_NULL);
+    }
     if (e == NULL || hl7v2_j_get(e->res, "status") != NULL)
         return;
     c->immunization = e;
-    fill_immunization(c, e->res, rxa, imm_status(map_field(c, rxa, 20), map_field(c, rxa, 21)));
+    /* CVX 998 "no vaccine administered" (CDC IIS guide: forecasts and
+     * refusals) is no vaccination even when RXA-20 does not say NA */
+    fill_immunization(c, e->res, rxa,
+                      map_is(extra[0], "998")
+                          ? "not-done"
+                          : imm_status(map_field(c, rxa, 20), map_field(c, rxa, 21)));
 }

@@ -339,30 +339,63 @@ split_range(struct base_str s, struct base_str *lo, struct base_str *hi)
     return false;
 }
 
+/* The numeric ends of a range text; empty when it has none. */
+static void
+range_ends(struct mctx *c, struct base_str text, struct base_str *lo, struct base_str *hi)
+{
+    *lo = BASE_STR_NULL;
+    *hi = BASE_STR_NULL;
+    if (split_range(text, lo, hi)) {
+        *lo = map_decimal(c, *lo);
+        *hi = map_decimal(c, *hi);
+    } else if (base_str_starts_with(text, "<")) {
+        *hi = map_decimal(c,
+                          base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
+    } else if (base_str_starts_with(text, ">")) {
+        *lo = map_decimal(c,
+                          base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
+    }
+}
+
+/* OBX-7 is ST, but some LIS (Cerner among them) send the range and then its
+ * ends as components: "35-150^35^150", ">40^>40".  When the first component
+ * is a range, or components 2-3 are numbers, the first component is the text;
+ * otherwise a component separator is text the sender did not escape, and
+ * the whole field is the range. */
+static struct base_str
+range_text(struct mctx *c, const struct at *at, struct base_str rep, struct base_str *lo,
+           struct base_str *hi)
+{
+    if (rep.len > 0 && memchr(rep.ptr, c->m->d.comp, rep.len) != NULL) {
+        struct base_str t1 = map_txt(c, at, rep, 1, 0);
+
+        range_ends(c, t1, lo, hi);
+        if (lo->len == 0 && hi->len == 0) {
+            *lo = map_decimal(c, map_txt(c, at, rep, 2, 0));
+            *hi = map_decimal(c, map_txt(c, at, rep, 3, 0));
+        }
+        if (lo->len > 0 || hi->len > 0)
+            return t1;
+    }
+    rep = map_txt(c, at, rep, 0, 0);
+    range_ends(c, rep, lo, hi);
+    return rep;
+}
+
 static void
 reference_range(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
 {
     struct at at;
     struct at uat;
-    struct base_str text = map_txt(c, &at, map_rep(c, obx, 7, 1, &at), 0, 0);
+    struct base_str lo;
+    struct base_str hi;
+    struct base_str text = range_text(c, &at, map_rep(c, obx, 7, 1, &at), &lo, &hi);
     struct base_str unit = map_rep(c, obx, 6, 1, &uat);
-    struct base_str lo = BASE_STR_NULL;
-    struct base_str hi = BASE_STR_NULL;
     struct hl7v2_j *rr;
 
-    if (text.len == 0)
+    if (text.len == 0 && lo.len == 0 && hi.len == 0)
         return;
     rr = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "referenceRange"), NULL);
-    if (split_range(text, &lo, &hi)) {
-        lo = map_decimal(c, lo);
-        hi = map_decimal(c, hi);
-    } else if (base_str_starts_with(text, "<")) {
-        hi = map_decimal(c,
-                         base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
-    } else if (base_str_starts_with(text, ">")) {
-        lo = map_decimal(c,
-                         base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
-    }
     if (lo.len > 0)
         hl7v2_j_add(rr, "low", map_quantity(c, lo, &uat, unit));
     if (hi.len > 0)
@@ -427,6 +460,24 @@ interpretation(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
 
 /* ------------------------------------------------------------- entry -- */
 
+/* The entry of an OBX, keyed by OBX-21 (its instance identifier) when
+ * given, else by the report, OBX-3 and OBX-4; the same code and sub-id
+ * twice in a group are numbered so each OBX keeps its own, repeatable
+ * identity. */
+static struct ent *
+observation_key(struct mctx *c, struct base_str *key, struct base_str sys, struct base_str val)
+{
+    for (uint32_t n = 1; n <= c->nents + 1; n++) {
+        struct ent *e;
+
+        key[3] = n == 1 ? BASE_STR_NULL : hl7v2_j_fmt(&c->jb, "#%u", (unsigned)n);
+        e = map_entry(c, "Observation", key, 4, sys, val);
+        if (e == NULL || hl7v2_j_get(e->res, "status") == NULL || val.len > 0)
+            return e;
+    }
+    return NULL;
+}
+
 static struct ent *
 observation_entry(struct mctx *c, const struct hl7v2_seg *obx, struct base_str group)
 {
@@ -438,27 +489,26 @@ observation_entry(struct mctx *c, const struct hl7v2_seg *obx, struct base_str g
     struct base_str rep = map_rep(c, obx, 3, 1, &at);
     struct base_str code = map_txt(c, &at, rep, 1, 0);
     struct base_str key[4];
+    struct ent *e;
 
     if (code.len == 0)
         code = map_txt(c, &at, rep, 2, 0);
-    key[0] = id != NULL ? sys : group;
-    key[1] = id != NULL ? val : code;
-    key[2] = id != NULL ? BASE_STR_NULL : map_field(c, obx, 4);
-    /* the same code and sub-id twice in a group: number the occurrences so
-     * each OBX keeps its own, repeatable identity */
-    for (uint32_t n = 1; n <= c->nents + 1; n++) {
-        struct ent *e;
-
-        key[3] = n == 1 ? BASE_STR_NULL : hl7v2_j_fmt(&c->jb, "#%u", (unsigned)n);
-        e = map_entry(c, "Observation", key, 4, sys, val);
+    if (id != NULL) {
+        key[0] = sys;
+        key[1] = val;
+        key[2] = BASE_STR_NULL;
+        e = observation_key(c, key, sys, val);
         if (e == NULL || hl7v2_j_get(e->res, "status") == NULL)
             return e;
-        if (id != NULL) {
-            map_warn(c, &at, "observation identifier (OBX-21) repeated; later OBX dropped");
-            return NULL;
-        }
+        /* Two results under one instance identifier are a sender error, but
+         * both are results: the later one is kept under its position. */
+        at = (struct at){obx, 21, 1};
+        map_warn(c, &at, "observation identifier (OBX-21) repeated; OBX keyed by its position");
     }
-    return NULL;
+    key[0] = group;
+    key[1] = code;
+    key[2] = map_field(c, obx, 4);
+    return observation_key(c, key, BASE_STR_NULL, BASE_STR_NULL);
 }
 
 /* OBX-15 producer's ID (CE: id^name^system), the performing lab of v2.3
@@ -581,7 +631,9 @@ map_obx(struct mctx *c, const struct hl7v2_seg *obx)
     if (c->patient == NULL)
         return;
     if (map_is(type, "ED") || map_is(type, "RP")) {
-        map_report_attachment(c, obx);
+        e = map_report_attachment(c, obx);
+        if (e != NULL)
+            link_to_group(c, e); /* an order's attachment: its supportingInfo */
         return;
     }
     if (group.len == 0) {

@@ -5,8 +5,8 @@
  * The Chinese resident identity number (居民身份证号码) gets its own
  * identifier under HL7V2_SYSTEM_CN_RESIDENT_ID when it is recognised — by
  * identifier type (NNCHN, NI, CZ and the local spellings ID, IDCARD, SFZ,
- * 身份证), by assigning authority (its OID or the names 身份证, 居民身份证,
- * SFZ, IDCARD), or in PID-19 where many Chinese HIS put it — and only when
+ * SFZH, SFZHM, 身份证), by assigning authority (its OID or the names 身份证,
+ * 居民身份证, SFZ, SFZH, SFZHM, IDCARD), or in PID-19 where many Chinese HIS put it — and only when
  * it passes the GB 11643 check; otherwise it stays a local identifier and
  * the mapping warns.
  */
@@ -18,11 +18,15 @@
 
 /* ------------------------------------------------------ resident identity -- */
 
+/* SFZ, SFZH, SFZHM: pinyin initials of 身份证(号码), as HIS such as
+ * WinningSoft write them ("…^^^&SFZH") */
 static const char *const resid_types[] = {
-    "NNCHN",  "NI",  "CZ",    "ID",
-    "IDCARD", "SFZ", "RESID", "\xE8\xBA\xAB\xE4\xBB\xBD\xE8\xAF\x81"}; /* 身份证 */
+    "NNCHN", "NI",    "CZ",    "ID", "IDCARD", "SFZ", "SFZH", "SFZHM",
+    "RESID", "\xE8\xBA\xAB\xE4\xBB\xBD\xE8\xAF\x81"}; /* 身份证 */
 static const char *const resid_names[] = {
     "SFZ",
+    "SFZH",
+    "SFZHM",
     "IDCARD",
     "NNCHN",
     "\xE8\xBA\xAB\xE4\xBB\xBD\xE8\xAF\x81",                         /* 身份证 */
@@ -72,7 +76,26 @@ struct pid_ids {
     struct base_str val;
     int rank;       /* how good the key is (key_rank); 1 resident id */
     char resid[19]; /* resident id already added */
+    /* identifiers added from PID-3/2/4: the same one in two fields (a v2.2
+     * style PID-2 that repeats PID-3) is listed once */
+    struct base_str seen_sys[16];
+    struct base_str seen_val[16];
+    size_t nseen;
 };
+
+static bool
+seen_before(struct pid_ids *ids, struct base_str sys, struct base_str val)
+{
+    for (size_t i = 0; i < ids->nseen; i++) {
+        if (base_str_eq(ids->seen_sys[i], sys) && base_str_eq(ids->seen_val[i], val))
+            return true;
+    }
+    if (ids->nseen < BASE_ARRAY_LEN(ids->seen_sys)) {
+        ids->seen_sys[ids->nseen] = sys;
+        ids->seen_val[ids->nseen++] = val;
+    }
+    return false;
+}
 
 static void
 consider_key(struct pid_ids *ids, struct base_str sys, struct base_str val, int rank)
@@ -147,7 +170,8 @@ add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct 
         id = map_cx(c, &at, rep, "id", &sys, &val);
         if (id == NULL)
             continue;
-        hl7v2_j_add(ids->arr, NULL, id);
+        if (!seen_before(ids, sys, val))
+            hl7v2_j_add(ids->arr, NULL, id);
         type = map_txt(c, &at, rep, 5, 0);
         consider_key(ids, sys, val, key_rank(type, field));
     }
@@ -211,6 +235,16 @@ gender(struct base_str g)
         return "other";
     if (map_is(g, "U") || map_is(g, "0") || map_is(g, "9"))
         return "unknown";
+    /* some senders (Cerner exports among them) write the words, which are
+     * the FHIR administrative-gender codes themselves */
+    if (g.len > 1) {
+        static const char *const words[] = {"male", "female", "other", "unknown"};
+
+        for (size_t i = 0; i < BASE_ARRAY_LEN(words); i++) {
+            if (base_str_case_eq_cstr(g, words[i]))
+                return words[i];
+        }
+    }
     return NULL;
 }
 
@@ -325,7 +359,17 @@ map_misc(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid)
     struct base_str death;
     int64_t order;
 
-    hl7v2_j_cstr(&c->jb, res, "gender", gender(map_field(c, pid, 8)));
+    {
+        struct base_str g = map_field(c, pid, 8);
+        const char *code = gender(g);
+
+        if (code == NULL && g.len > 0) {
+            struct at gat = {pid, 8, 1};
+
+            map_warn(c, &gat, "administrative sex not in table 0001; gender not mapped");
+        }
+        hl7v2_j_cstr(&c->jb, res, "gender", code);
+    }
     map_birth(c, res, pid);
     at = (struct at){pid, 29, 1};
     death = map_ts(c, &at, map_field(c, pid, 29), TS_DATETIME);

@@ -194,10 +194,49 @@ order_extra(struct mctx *c, const struct hl7v2_seg *obr)
     return map_join(c, parts, 4, "|");
 }
 
+static struct base_str
+obr_test(struct mctx *c, const struct hl7v2_seg *obr)
+{
+    struct at at;
+    struct base_str rep = map_rep(c, obr, 4, 1, &at);
+    struct base_str code = map_txt(c, &at, rep, 1, 0);
+
+    return code.len > 0 ? code : map_txt(c, &at, rep, 2, 0);
+}
+
+/* The report or order of an OBR.  One placer/filler number on several OBR
+ * with different tests (a requisition or accession number shared by its
+ * tests, as many LIS send) would make them one resource and drop the
+ * others: the first keeps the number as its identifier, each other test
+ * gets its own resource keyed by the number and OBR-4 (the number is not
+ * its identifier, or the conditional update by it would match two). The
+ * same OBR twice is still one. */
+static struct ent *
+obr_entry(struct mctx *c, const char *type, const struct order_ids *o,
+          const struct hl7v2_seg *obr, bool *sibling)
+{
+    bool filler_first = strcmp(type, "DiagnosticReport") == 0;
+    struct ent *e = map_order_entry(c, type, o, order_extra(c, obr), filler_first);
+    struct base_str test = obr_test(c, obr);
+
+    *sibling = false;
+    if (e != NULL && hl7v2_j_get(e->res, "status") != NULL && test.len > 0 &&
+        e->test.len > 0 && !base_str_eq(e->test, test)) {
+        struct base_str key[4] = {filler_first ? o->fval : o->pval, o->pval, o->fval, test};
+
+        e = map_entry(c, type, key, 4, BASE_STR_NULL, BASE_STR_NULL);
+        *sibling = true;
+    }
+    if (e != NULL && hl7v2_j_get(e->res, "status") == NULL)
+        e->test = test;
+    return e;
+}
+
 static void
 map_report(struct mctx *c, const struct hl7v2_seg *obr, const struct order_ids *o)
 {
-    struct ent *e = map_order_entry(c, "DiagnosticReport", o, order_extra(c, obr), true);
+    bool sibling;
+    struct ent *e = obr_entry(c, "DiagnosticReport", o, obr, &sibling);
     struct hl7v2_j *res;
     struct at at;
 
@@ -252,7 +291,8 @@ order_priority(struct mctx *c, const struct hl7v2_seg *obr)
 static void
 map_service_request(struct mctx *c, const struct hl7v2_seg *obr, const struct order_ids *o)
 {
-    struct ent *e = map_order_entry(c, "ServiceRequest", o, order_extra(c, obr), false);
+    bool sibling;
+    struct ent *e = obr_entry(c, "ServiceRequest", o, obr, &sibling);
     struct hl7v2_j *res;
     struct hl7v2_j *req;
     struct at at;
@@ -264,6 +304,13 @@ map_service_request(struct mctx *c, const struct hl7v2_seg *obr, const struct or
     res = e->res;
     if (hl7v2_j_get(res, "status") != NULL)
         return;
+    if (sibling) {
+        /* the shared placer number: the requisition all its tests belong to */
+        struct order_ids again;
+
+        map_order_ids(c, obr, 2, 3, &again);
+        hl7v2_j_add(res, "requisition", again.placer);
+    }
     hl7v2_j_cstr(&c->jb, res, "status",
                  map_order_status(map_field(c, c->orc, 1), map_field(c, c->orc, 5)));
     hl7v2_j_cstr(&c->jb, res, "intent", "order");

@@ -298,6 +298,19 @@ map_xad(struct mctx *c, const struct at *at, struct base_str rep)
         parts[0] = map_txt(c, at, rep, 1, 3); /* dwelling number */
         parts[1] = map_txt(c, at, rep, 1, 2); /* street name */
         street = map_join(c, parts, 2, " ");
+    } else {
+        /* SAD.1 is the whole line ("Büchenweg 12&Büchenweg&12"), but some
+         * senders put only the house number there ("1000&Hospital Lane"):
+         * the street name and dwelling number it lacks are added */
+        parts[0] = street;
+        parts[1] = map_txt(c, at, rep, 1, 2);
+        parts[2] = map_txt(c, at, rep, 1, 3);
+        for (size_t i = 1; i < 3; i++) {
+            if (parts[i].len > 0 && memmem(street.ptr, street.len, parts[i].ptr, parts[i].len))
+                parts[i] = BASE_STR_NULL;
+        }
+        if (parts[1].len + parts[2].len > 0)
+            street = map_join(c, parts, 3, " ");
     }
     parts[0] = map_txt(c, at, rep, 6, 0); /* country */
     parts[1] = map_txt(c, at, rep, 4, 0); /* state / province */

@@ -500,6 +500,8 @@ static const struct codesys code_systems[] = {
     {"CPT4", "http://www.ama-assn.org/go/cpt"},
     {"ATC", "http://www.whocc.no/atc"},
     {"ISO3166", "urn:iso:std:iso:3166"},
+    {"ISO3166_1", "urn:iso:std:iso:3166"},     /* table 0396 name for part 1 */
+    {"ISO3166_2", "urn:iso:std:iso:3166:-2"}, /* subdivisions */
     {"ISO+", "urn:iso:std:iso:11073:10101"},
     {"CDCREC", "urn:oid:2.16.840.1.113883.6.238"},
     {"SNOMED", "http://snomed.info/sct"},

@@ -201,6 +201,22 @@ iso_to_dtm(struct mctx *c, struct base_str s)
     }
 }
 
+/* HIS exports built from SQL Server columns write the type's default,
+ * 1900-01-01 00:00 (or its minimum, 1753-01-01), where the column is empty
+ * ("PV1-45 19000101000000" on an admission).  Taken as a date it would
+ * close the visit a century before it began. */
+static bool
+null_date(struct base_str dtm)
+{
+    if (dtm.len < 8 || (memcmp(dtm.ptr, "19000101", 8) != 0 && memcmp(dtm.ptr, "17530101", 8) != 0))
+        return false;
+    for (size_t i = 8; i < dtm.len && dtm.ptr[i] != '+' && dtm.ptr[i] != '-'; i++) {
+        if (dtm.ptr[i] != '0' && dtm.ptr[i] != '.')
+            return false;
+    }
+    return true;
+}
+
 struct base_str
 map_ts(struct mctx *c, const struct at *at, struct base_str text, enum ts_kind kind)
 {
@@ -209,6 +225,10 @@ map_ts(struct mctx *c, const struct at *at, struct base_str text, enum ts_kind k
     if (text.len == 0)
         return BASE_STR_NULL;
     text = iso_to_dtm(c, text);
+    if (null_date(text)) {
+        map_warn(c, at, "date/time is a database placeholder for none; omitted");
+        return BASE_STR_NULL;
+    }
     if (!parse_dtm(text, &t)) {
         map_warn(c, at, "not a valid HL7 date/time; omitted");
         return BASE_STR_NULL;

@@ -37,12 +37,12 @@ person_event(const struct mctx *c)
 /* ------------------------------------------------------------------ PV1 -- */
 
 static const char *
-encounter_status(struct mctx *c, const struct hl7v2_seg *pv1, struct base_str klass)
+encounter_status(struct mctx *c, struct base_str end, struct base_str klass)
 {
     /* A23 "delete a patient record" withdraws the visit: recorded in error */
     if (ev(c, "A23"))
         return "entered-in-error";
-    if (ev(c, "A03") || map_field(c, pv1, 45).len > 0)
+    if (ev(c, "A03") || end.len > 0)
         return ev(c, "A13") ? "in-progress" : "finished";
     if (ev(c, "A11") || ev(c, "A27") || ev(c, "A38"))
         return "cancelled";
@@ -123,13 +123,24 @@ static void
 fill_encounter(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pv1, struct hl7v2_j *id)
 {
     struct base_str klass = map_field(c, pv1, 2);
-    const char *status = encounter_status(c, pv1, klass);
+    struct at at = {pv1, 44, 1};
+    struct at eat = {pv1, 45, 1};
+    struct base_str start = map_ts(c, &at, map_field(c, pv1, 44), TS_DATETIME);
+    struct base_str end = map_ts(c, &eat, map_field(c, pv1, 45), TS_DATETIME);
+    const char *status;
     struct hl7v2_j *parts = hl7v2_j_arr(&c->jb, res, "participant");
     struct hl7v2_j *hosp;
     struct hl7v2_j *locs;
     struct hl7v2_j *period;
-    struct at at;
     struct base_str rep;
+
+    /* Period.start must not be after end (FHIR per-1); a discharge dated
+     * before the admission is a sender error, not a finished visit */
+    if (start.len >= 10 && end.len >= 10 && memcmp(end.ptr, start.ptr, 10) < 0) {
+        map_warn(c, &eat, "discharge before admission; discharge time omitted");
+        end = BASE_STR_NULL;
+    }
+    status = encounter_status(c, end, klass);
 
     if (id != NULL) {
         if (hl7v2_j_get(id, "type") == NULL)
@@ -148,10 +159,8 @@ fill_encounter(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pv1,
     participants(c, parts, pv1, 9, "CON");
     participants(c, parts, pv1, 17, "ADM");
     period = hl7v2_j_obj(&c->jb, res, "period");
-    at = (struct at){pv1, 44, 1};
-    hl7v2_j_str(&c->jb, period, "start", map_ts(c, &at, map_field(c, pv1, 44), TS_DATETIME));
-    at.field = 45;
-    hl7v2_j_str(&c->jb, period, "end", map_ts(c, &at, map_field(c, pv1, 45), TS_DATETIME));
+    hl7v2_j_str(&c->jb, period, "start", start);
+    hl7v2_j_str(&c->jb, period, "end", end);
     hosp = hl7v2_j_obj(&c->jb, res, "hospitalization");
     rep = map_rep(c, pv1, 5, 1, &at);
     hl7v2_j_add(hosp, "preAdmissionIdentifier", map_cx(c, &at, rep, "visit", NULL, NULL));

@@ -215,10 +215,14 @@ charset_name(struct base_str msh18, const struct hl7v2_delims *d)
     return msh18;
 }
 
+/* How far a declared charset may be second-guessed (only what the message
+ * itself says, or its silence, never a configured charset). */
+enum guess { GUESS_NONE, GUESS_GB18030, GUESS_UTF8 };
+
 static int
 pick_charset(const char *p, size_t len, const struct hl7v2_delims *d,
              const struct hl7v2_parse_opts *o, const char **canonical, const char **iconv_name,
-             bool *guessable, struct base_err *err)
+             enum guess *guessable, struct base_err *err)
 {
     struct base_str name = charset_name(msh_field(p, len, d->field, 18, false), d);
     const char *deflt = o->default_charset;
@@ -245,12 +249,16 @@ pick_charset(const char *p, size_t len, const struct hl7v2_delims *d,
     if (name.len == 0) {
         *canonical = "UTF-8";
         *iconv_name = NULL;
-        *guessable = true;
+        *guessable = GUESS_GB18030;
         return BASE_OK;
     }
     if (hl7v2_charset_lookup(name, canonical, iconv_name)) {
-        /* Chinese HIS that say ASCII or UTF-8 and send GBK are common */
-        *guessable = from_message && *iconv_name == NULL;
+        /* Chinese HIS that say ASCII or UTF-8 and send GBK are common; so
+         * are interfaces moved to UTF-8 that still say 8859/1 */
+        if (from_message && *iconv_name == NULL)
+            *guessable = GUESS_GB18030;
+        else if (from_message && strncmp(*iconv_name, "ISO-8859-", 9) == 0)
+            *guessable = GUESS_UTF8;
         return BASE_OK;
     }
     seg_loc(&loc, "MSH", 1);
@@ -783,7 +791,7 @@ hl7v2_msg_parse(struct base_arena *a, const char *data, size_t len, const struct
     struct tok t = {.a = a, .err = err};
     struct base_str in = base_str_make(data, len);
     const char *iconv_name = NULL;
-    bool guessable = false;
+    enum guess guessable = GUESS_NONE;
     size_t msh2_len = 0;
 
     t.lim = lim != NULL ? lim : &deflim;
@@ -799,9 +807,14 @@ hl7v2_msg_parse(struct base_arena *a, const char *data, size_t len, const struct
     TRY(hl7v2_read_delims(in.ptr, in.len, t.flags, &t.m->d, &msh2_len, &t.m->warn, err));
     TRY(pick_charset(in.ptr, in.len, &t.m->d, opts != NULL ? opts : &defopts, &t.m->charset,
                      &iconv_name, &guessable, err));
-    if (guessable && hl7v2_charset_guess_gb18030(a, &in, t.lim->max_message)) {
+    if (guessable == GUESS_GB18030 && hl7v2_charset_guess_gb18030(a, &in, t.lim->max_message)) {
         t.m->charset = "GB18030";
         t.m->warn |= HL7V2_W_CHARSET_GB18030;
+    }
+    if (guessable == GUESS_UTF8 && hl7v2_charset_is_utf8_text(in)) {
+        t.m->charset = "UTF-8";
+        t.m->warn |= HL7V2_W_CHARSET_UTF8;
+        iconv_name = NULL;
     }
     if (iconv_name != NULL) {
         struct base_str conv;

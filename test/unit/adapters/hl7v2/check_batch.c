@@ -99,6 +99,33 @@ START_TEST(orphan_segment_is_an_error)
 }
 END_TEST
 
+/* A field broken over two lines: the error names the line that is no
+ * segment, not the segments after it that lost their message. */
+START_TEST(line_break_inside_a_field_is_named)
+{
+    struct hl7v2_file f;
+    struct base_err err = {0};
+
+    ck_assert_int_eq(split("MSH|^~\\&|A|B|C|D|2024||ORU^R01|1|P|2.3\n"
+                           "OBR|1|P1||X^UPPER RESPIRATORY\n"
+                           "CULTURE^L|||2024\n"
+                           "OBX|1|ST|X^X^L||text||||||F\n",
+                           &f, NULL, &err),
+                     BASE_E_PARSE);
+    ck_assert_msg(strstr(err.msg, "line 3: not a segment, inside a message") != NULL, "%s",
+                  err.msg);
+    /* a banner between two messages is still skipped */
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(split("MSH|^~\\&|A|B|C|D|2024||ADT^A01|1|P|2.5\nPID|1\n"
+                           "-- next --\n"
+                           "MSH|^~\\&|A|B|C|D|2024||ADT^A01|2|P|2.5\nPID|2\n",
+                           &f, NULL, &err),
+                     BASE_OK);
+    ck_assert_uint_eq(f.nmsgs, 2);
+    ck_assert_uint_eq(f.skipped_lines, 1);
+}
+END_TEST
+
 START_TEST(message_count_limit)
 {
     struct hl7v2_limits lim = HL7V2_LIMITS_DEFAULT;
@@ -405,6 +432,7 @@ hl7v2_batch_suite(void)
     tcase_add_test(tc, comment_lines_between_messages_are_skipped);
     tcase_add_test(tc, mllp_framed_capture_is_split_without_the_block_characters);
     tcase_add_test(tc, orphan_segment_is_an_error);
+    tcase_add_test(tc, line_break_inside_a_field_is_named);
     tcase_add_test(tc, message_count_limit);
     tcase_add_test(tc, corpus_multi_message_files);
     tcase_add_test(tc, locations_round_trip);

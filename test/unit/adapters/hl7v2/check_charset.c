@@ -256,6 +256,34 @@ START_TEST(latin1_message)
 }
 END_TEST
 
+/* An interface moved to UTF-8 that still says 8859/1: the names must not
+ * come out as "MÃ¼ller"; a real Latin-1 message (above) stays Latin-1, and
+ * a configured charset is not second-guessed. */
+START_TEST(utf8_declared_8859_is_read_as_utf8_with_a_warning)
+{
+    const char *text = "MSH|^~\\&|A|B|C|D|20240301||ADT^A08|U1|P|2.5|||||DEU|8859/1\n"
+                       "PID|1||7^^^B^MR||Müller^Jürgen\n";
+    char *raw = th_cr(text);
+    struct hl7v2_parse_opts opts = HL7V2_PARSE_OPTS_DEFAULT;
+    struct hl7v2_bundle *b = NULL;
+    struct hl7v2_msg *m = NULL;
+    struct base_err err = {0};
+    json_t *tree = NULL;
+
+    ck_assert_int_eq(hl7v2_convert(arena, raw, strlen(raw), NULL, NULL, NULL, &b, &err), BASE_OK);
+    ck_assert_int_eq(hl7v2_bundle_tree(b, &tree, &err), BASE_OK);
+    ck_assert_str_eq(th_str(th_res(tree, "Patient", 0), "name[0].family"), "Müller");
+    ck_assert_uint_ge(b->nwarnings, 1);
+    ck_assert_ptr_nonnull(strstr(b->warnings[0].where, "MSH-18"));
+    json_decref(tree);
+    opts.force_charset = "8859/1";
+    ck_assert_int_eq(hl7v2_msg_parse(arena, raw, strlen(raw), NULL, &opts, &m, &err), BASE_OK);
+    ck_assert(base_str_eq_cstr(hl7v2_get(m, &m->segs[1], 5, 1, 1, 0), "MÃ¼ller"));
+    ck_assert(!(m->warn & HL7V2_W_CHARSET_UTF8));
+    free(raw);
+}
+END_TEST
+
 START_TEST(ascii_declared_utf8_sent_is_accepted_with_a_warning)
 {
     struct hl7v2_msg *m = th_parse(arena, "MSH|^~\\&|A|B|C|D|2024||ADT^A01|X|P|2.5|||||USA|ASCII\n"
@@ -339,6 +367,7 @@ hl7v2_charset_suite(void)
     tcase_add_test(tc, invalid_gb18030_bytes_are_located);
     tcase_add_test(tc, latin1_message);
     tcase_add_test(tc, ascii_declared_utf8_sent_is_accepted_with_a_warning);
+    tcase_add_test(tc, utf8_declared_8859_is_read_as_utf8_with_a_warning);
     tcase_add_test(tc, charset_names);
     tcase_add_test(tc, unsupported_charsets_are_rejected);
     tcase_add_test(tc, invalid_utf8_is_located);

@@ -96,16 +96,18 @@ static const struct {
     {"valid/MDM-T02-01.hl7", "DocumentReference=1,Encounter=1,Patient=1,Provenance=1"},
     {"valid/MDM-T02-03.hl7", "DocumentReference=1,Patient=1,Provenance=1"},
     {"valid/MDM_01.hl7", "Encounter=1,Patient=1,Provenance=1"},
-    {"valid/OMG-O19-01.hl7", "AllergyIntolerance=1,Condition=1,Encounter=2,Observation=4,Patient=1,"
-                             "Provenance=1,ServiceRequest=2,Specimen=1"},
-    {"valid/OML-O21-01.hl7", "AllergyIntolerance=1,Condition=1,Encounter=1,Observation=2,Patient=1,"
+    {"valid/OMG-O19-01.hl7", "AllergyIntolerance=1,Condition=1,DocumentReference=6,Encounter=2,"
+                             "Observation=4,Patient=1,Provenance=1,ServiceRequest=2,Specimen=1"},
+    {"valid/OML-O21-01.hl7", "AllergyIntolerance=1,Condition=1,DocumentReference=2,Encounter=1,"
+                             "Observation=2,Patient=1,"
                              "Provenance=1,ServiceRequest=1,Specimen=1"},
     {"valid/ORM-O01-01.hl7", "AllergyIntolerance=1,Condition=1,Encounter=1,Observation=1,Patient=1,"
                              "Provenance=1,ServiceRequest=1"},
     {"valid/ORU-R01-01.hl7",
-     "DiagnosticReport=1,Encounter=1,Observation=2,Patient=1,Provenance=1,Specimen=2"},
+     "DiagnosticReport=1,DocumentReference=1,Encounter=1,Observation=2,Patient=1,Provenance=1,"
+     "Specimen=2"},
     {"valid/ORU-R01-RMGEAD.hl7", "DiagnosticReport=1,Observation=1,Patient=1,Provenance=1"},
-    {"valid/OUL-R22-01.hl7", "DiagnosticReport=1,Observation=1,Patient=1,Provenance=1,Specimen=1"},
+    {"valid/OUL-R22-01.hl7", "DiagnosticReport=1,Observation=2,Patient=1,Provenance=1,Specimen=1"},
     {"valid/PC1-Problem-Add-v2.3.1.hl7", "Condition=1,Patient=1,Provenance=1"},
     {"valid/RDE-O11-01.hl7",
      "Encounter=1,MedicationRequest=1,Observation=1,Patient=1,Provenance=1"},

@@ -142,9 +142,65 @@ static const struct feed_case med_cases[] = {
      MSH("RDE^O11", "2.4") PID "ORC|NW|RX400\n"
                                "RXE|^TID&Three times a day&99FREQ|A003^Drug^HOSP|1||g\n",
      {{"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].code", "TID"}}},
+    {"RDE: two RXE after one ORC are two requests, the order number their group",
+     MSH("RDE^O11", "2.5") PID "ORC|NW|RX900\nRXE||A1^Drug A^L|1||mg\nRXE||B2^Drug B^L|2||mg\n",
+     {{"MedicationRequest", 0, "identifier[0].value", "RX900"},
+      {"MedicationRequest", 1, "medicationCodeableConcept.coding[0].code", "B2"},
+      {"MedicationRequest", 1, "groupIdentifier.value", "RX900"},
+      {"MedicationRequest", 1, "identifier[0].system", "urn:ietf:rfc:3986"}}},
+    {"ORM_O01 v2.4: the whole sig in RXO-3 (not a number) is kept as the dosage text",
+     MSH("ORM^O01", "2.4") PID "ORC|NW|RX600\nRXO|^AMOXICILLIN 250MG||250 MG PO TID x7D\n",
+     {{"MedicationRequest", 0, "medicationCodeableConcept.text", "AMOXICILLIN 250MG"},
+      {"MedicationRequest", 0, "dosageInstruction[0].text", "250 MG PO TID x7D"}}},
+    {"RXE with instructions and a maximum only: a quantity, and the text stays",
+     MSH("RDE^O11", "2.5") PID "ORC|NW|RX700\nRXE||A7^Drug^HOSP||2|mg||^Take with food\n",
+     {{"MedicationRequest", 0, "dosageInstruction[0].text", "Take with food"},
+      {"MedicationRequest", 0, "dosageInstruction[0].doseAndRate[0].doseQuantity.code", "mg"}}},
+    {"RXE with instructions and a text minimum: both kept",
+     MSH("RDE^O11", "2.5") PID "ORC|NW|RX800\nRXE||A8^Drug^HOSP|1-2||TAB||^At night\n",
+     {{"MedicationRequest", 0, "dosageInstruction[0].text", "At night; 1-2"},
+      {"MedicationRequest", 0, "dosageInstruction[0].doseAndRate[0].doseQuantity.unit", ""}}},
 };
 
+/* immunization histories: several RXA under one ORC, VXR and RSP */
+static const struct feed_case imm_cases[] = {
+    {"VXR_V03: each RXA of one ORC is its own Immunization",
+     MSH("VXR^V03^VXR_V03", "2.4") "MSA|AA|Q1\n" PID "ORC|RE|H1\n"
+     "RXA|0|1|20260115|20260115|08^Hep B^CVX|0.5|mL\n"
+     "RXA|0|2|20260315|20260315|20^DTaP^CVX|0.5|mL\n",
+     {{"Immunization", 0, "vaccineCode.coding[0].code", "08"},
+      {"Immunization", 0, "identifier[0].value", "H1"},
+      {"Immunization", 1, "vaccineCode.coding[0].code", "20"},
+      {"Immunization", 1, "occurrenceDateTime", "2026-03-15"},
+      {"Immunization", 1, "identifier[0].system", "urn:ietf:rfc:3986"}}},
+    {"RSP_K11 forecast: CVX 998 (no vaccine administered) is not done",
+     MSH("RSP^K11^RSP_K11", "2.5.1") "MSA|AA|Q2\nQAK|Q2|OK\n" PID "ORC|RE|F1\n"
+     "RXA|0|999|20260509|20260509|998^No vaccine administered^CVX|999\n",
+     {{"Immunization", 0, "status", "not-done"},
+      {"Immunization", 0, "doseQuantity.unit", ""}}},
+};
+
+START_TEST(immunization_histories)
+{
+    check_case(&imm_cases[_i]);
+}
+END_TEST
+
 static const struct feed_case order_cases[] = {
+    {"VXU: an ED certificate has no report to carry it: its own DocumentReference",
+     MSH("VXU^V04^VXU_V04", "2.5.1") PID "ORC|RE|V1\n"
+     "RXA|0|1|20260509153000||94^MMRV^CVX|0.5|mL\n"
+     "OBX|1|ED|11369-6^Immunization certificate^LN||^application^pdf^Base64^JVBERi0xLjQK||||||F"
+     "|||20260509160000\n",
+     {{"DocumentReference", 0, "type.coding[0].code", "11369-6"},
+      {"DocumentReference", 0, "content[0].attachment.contentType", "application/pdf"},
+      {"DocumentReference", 0, "content[0].attachment.data", "JVBERi0xLjQK"},
+      {"DocumentReference", 0, "date", "2026-05-09T16:00:00+08:00"},
+      {"DocumentReference", 0, "status", "current"}}},
+    {"OML: an RP attached to the order is a DocumentReference it points to",
+     MSH("OML^O21^OML_O21", "2.5.1") PID "ORC|NW|P7\nOBR|1|P7||SCAN^Slide scan^L\n"
+     "OBX|1|RP|SLD^Digital slide^L||http://pacs.example/slide/7^^IM^MRXS||||||F\n",
+     {{"DocumentReference", 0, "content[0].attachment.url", "http://pacs.example/slide/7"}}},
     {"OML_O21 v2.5: priority from TQ1-9",
      MSH("OML^O21^OML_O21", "2.5.1") PID "ORC|NW|P1\nTQ1|1||||||||S^Stat^HL70485\n"
                                          "OBR|1|P1||CBC^CBC^L\n",
@@ -156,6 +212,16 @@ static const struct feed_case order_cases[] = {
      MSH("ORM^O01", "2.3") PID "ORC|NW|P3|||||^^^^^R\nOBR|1|P3||CBC^CBC^L\n",
      {{"ServiceRequest", 0, "priority", "routine"}}},
 };
+
+START_TEST(order_attachment_is_its_supporting_info)
+{
+    json_t *b = th_convert(order_cases[1].msg);
+
+    ck_assert_str_eq(th_str(th_res(b, "ServiceRequest", 0), "supportingInfo[0].reference"),
+                     th_str(th_entry(b, "DocumentReference", 0), "fullUrl"));
+    json_decref(b);
+}
+END_TEST
 
 START_TEST(order_priorities)
 {
@@ -184,6 +250,16 @@ END_TEST
     MSH("ORU^R01", ver) PID "OBR|1|P1|F1|CBC^Blood count^L|||20240301080000|||||||||||||||||F\n"
 
 static const struct feed_case obx_cases[] = {
+    {"table 0396 ISO3166_1 is ISO 3166 in FHIR",
+     ORU("2.5.1") "OBX|1|CWE|78746-5^Country of Birth^LN||USA^United States^ISO3166_1||||||F\n",
+     {{"Observation", 0, "valueCodeableConcept.coding[0].system", "urn:iso:std:iso:3166"}}},
+    {"two OBX under one OBX-21 instance identifier: both kept, the later by position",
+     ORU("2.8") "OBX|1|ST|A^A^L||first||||||F||||||||||OI7^LAB\n"
+                "OBX|2|ST|B^B^L||second||||||F||||||||||OI7^LAB\n",
+     {{"Observation", 0, "valueString", "first"},
+      {"Observation", 0, "identifier[0].value", "OI7"},
+      {"Observation", 1, "valueString", "second"},
+      {"Observation", 1, "identifier[0].system", "urn:ietf:rfc:3986"}}},
     {"v2.3 OBX without OBX-2: a number keeps its quantity",
      ORU("2.3") "OBX|1||RBC^Red cells^L||4.5|10*6/uL|4.2-5.4||||F\n",
      {{"Observation", 0, "valueQuantity.code", "10*6/uL"}, {"Observation", 0, "valueString", ""}}},
@@ -261,9 +337,92 @@ START_TEST(doubled_dash_ranges)
 }
 END_TEST
 
+/* One requisition (ORC-2/OBR-2) or accession number (OBR-3) shared by
+ * several OBR with different tests: each test keeps its own resource */
+START_TEST(tests_sharing_an_order_number_stay_apart)
+{
+    json_t *b = th_convert(MSH("OML^O21^OML_O21", "2.4") PID "ORC|NW|RQ1\n"
+                           "OBR|1|RQ1||24331-1^Lipid panel^LN\n"
+                           "OBR|2|RQ1||4548-4^HbA1c^LN\n"
+                           "OBR|3|RQ1||4548-4^HbA1c^LN\n");
+    json_t *r;
+
+    ck_assert_uint_eq(th_count(b, "ServiceRequest"), 2);
+    ck_assert_str_eq(th_str(th_res(b, "ServiceRequest", 0), "identifier[0].value"), "RQ1");
+    ck_assert_str_eq(th_str(th_res(b, "ServiceRequest", 1), "code.coding[0].code"), "4548-4");
+    ck_assert_str_eq(th_str(th_res(b, "ServiceRequest", 1), "requisition.value"), "RQ1");
+    ck_assert_str_eq(th_str(th_res(b, "ServiceRequest", 1), "identifier[0].system"),
+                     "urn:ietf:rfc:3986");
+    json_decref(b);
+    b = th_convert(ORU("2.4") "OBX|1|NM|2093-3^Chol^LN||5.1|mmol/L||||F\n"
+                              "OBR|2|P1|F1|4548-4^HbA1c^LN|||20240301080000|||||||||||||||||F\n"
+                              "OBX|1|NM|4548-4^HbA1c^LN||48|mmol/mol||||F\n");
+    ck_assert_uint_eq(th_count(b, "DiagnosticReport"), 2);
+    r = th_res(b, "DiagnosticReport", 1);
+    ck_assert_str_eq(th_str(r, "code.coding[0].code"), "4548-4");
+    ck_assert_str_eq(th_str(r, "result[0].reference"), th_str(th_entry(b, "Observation", 1), "fullUrl"));
+    json_decref(b);
+}
+END_TEST
+
+/* Cerner-style OBX-7: the range, then its ends as components */
+START_TEST(range_with_its_ends_as_components)
+{
+    json_t *b = th_convert(ORU("2.3") "OBX|1|NM|TRIG^Triglyceride^L||72|mg/dL|35-150^35^150||||F\n"
+                                      "OBX|2|NM|HDL^HDL^L||62|mg/dL|>40^>40||||F\n"
+                                      "OBX|3|NM|X^X^L||1|mg/dL|^0.5^2||||F\n"
+                                      "OBX|4|NM|Y^Y^L||1|10^9/L|see^note||||F\n");
+    json_t *o;
+
+    o = th_res(b, "Observation", 0);
+    ck_assert_str_eq(th_num(o, "referenceRange[0].low.value"), "35");
+    ck_assert_str_eq(th_num(o, "referenceRange[0].high.value"), "150");
+    ck_assert_str_eq(th_str(o, "referenceRange[0].text"), "35-150");
+    o = th_res(b, "Observation", 1);
+    ck_assert_str_eq(th_num(o, "referenceRange[0].low.value"), "40");
+    ck_assert_ptr_null(th_at(o, "referenceRange[0].high"));
+    ck_assert_str_eq(th_str(o, "referenceRange[0].text"), ">40");
+    o = th_res(b, "Observation", 2);
+    ck_assert_str_eq(th_num(o, "referenceRange[0].low.value"), "0.5");
+    ck_assert_str_eq(th_num(o, "referenceRange[0].high.value"), "2");
+    /* no number in the components: an unescaped separator, the text is kept whole */
+    o = th_res(b, "Observation", 3);
+    ck_assert_ptr_null(th_at(o, "referenceRange[0].low"));
+    ck_assert_str_eq(th_str(o, "referenceRange[0].text"), "see^note");
+    json_decref(b);
+}
+END_TEST
+
 /* -------------------------------------------------------- demographics -- */
 
 static const struct feed_case pid_cases[] = {
+    {"XAD-1 SAD: the whole line with its parts is kept; a bare house number gets its street",
+     MSH("ADT^A04", "2.5") "PID|1||M5^^^H^MR||A^B||19800101|F|||Lindenweg 12&Lindenweg&12^^Kiel"
+                           "~1000&Hospital Lane^Ste. 123^Ann Arbor\n",
+     {{"Patient", 0, "address[0].line[0]", "Lindenweg 12"},
+      {"Patient", 0, "address[1].line[0]", "1000 Hospital Lane"},
+      {"Patient", 0, "address[1].line[1]", "Ste. 123"}}},
+    {"WinningSoft-style PID: authority as HD universal id (&SFZH), PID-2 repeating PID-3",
+     MSH("ADT^A01", "2.4") "PID|1|55^^^&PATID|55^^^&PATID~110101199003070011^^^&SFZH||ZHANG^SAN"
+                           "||19900307000000|M\n",
+     {{"Patient", 0, "identifier[0].value", "55"},
+      {"Patient", 0, "identifier[1].system", "urn:oid:2.16.156.10011.1.3"},
+      {"Patient", 0, "identifier[1].value", "110101199003070011"},
+      {"Patient", 0, "identifier[2].value", ""}}},
+    {"SQL Server's 1900-01-01 in PV1-45 of an admission is no discharge",
+     MSH("ADT^A01", "2.4") PID "PV1|1|I|W1||||||||||||||||V7|||||||||||||||||||||||||"
+                               "20160615092300|19000101000000\n",
+     {{"Encounter", 0, "status", "in-progress"},
+      {"Encounter", 0, "period.start", "2016-06-15T09:23:00+08:00"},
+      {"Encounter", 0, "period.end", ""}}},
+    {"a discharge dated before the admission is omitted (FHIR per-1)",
+     MSH("ADT^A08", "2.4") PID "PV1|1|I|W1||||||||||||||||V8|||||||||||||||||||||||||"
+                               "20160615092300|20150101080000\n",
+     {{"Encounter", 0, "status", "in-progress"}, {"Encounter", 0, "period.end", ""}}},
+    {"PID-8 written as a word (\"female\") is the FHIR code it names; an unknown value is none",
+     MSH("SIU^S12", "2.4") "PID|1||M8^^^H^MR||AL-ALI^FATIMA||19650117|female\n"
+                           "PID|2||M9^^^H^MR||AL-ALI^OMAR||19600101|XYZ\n",
+     {{"Patient", 0, "gender", "female"}, {"Patient", 1, "gender", ""}}},
     {"v2.2 feed: national number in PID-2, MRN (typed \"MRN\") in PID-3 is the key",
      MSH("ADT^A01", "2.2") "PID||4857773456|70012345^^^RXH^MRN||GREEN^ALICE||19650412|F\n",
      {{"Patient", 0, "@request.url",
@@ -426,6 +585,26 @@ START_TEST(oul_r22_specimen_heads_its_orders)
 }
 END_TEST
 
+/* v2.8 OUL_R22: the OBR's participations (PRT) come between it and its
+ * ORC; the ORC still belongs to that OBR, so the OBX after it stay in the
+ * report */
+START_TEST(oul_r22_orc_after_the_obr_participations)
+{
+    json_t *b = th_convert(MSH("OUL^R22^OUL_R22", "2.8") PID
+                           "SPM|1|S9&LIS||119297000^Blood^SCT\n"
+                           "OBR|1|P9^HIS|F9^LIS|SCAN^Slide scan^L\n"
+                           "PRT||AD||AD||PPT||Lab\n"
+                           "ORC|SC|P9^HIS|F9^LIS||CM\n"
+                           "PRT||AD||AD||PPT||Lab\n"
+                           "OBX|1|ED|IMG^Image^L|1|^IM^JPEG^Base64^SGVsbG8=||||||F\n");
+
+    ck_assert_uint_eq(th_count(b, "DiagnosticReport"), 1);
+    ck_assert_str_eq(th_str(th_res(b, "DiagnosticReport", 0), "presentedForm[0].contentType"),
+                     "image/jpeg");
+    json_decref(b);
+}
+END_TEST
+
 Suite *hl7v2_feeds_suite(void);
 
 Suite *
@@ -441,9 +620,14 @@ hl7v2_feeds_suite(void)
     tcase_add_test(tc, rde_maps_one_request_per_order);
     tcase_add_loop_test(tc, observation_values_and_performers, 0, (int)BASE_ARRAY_LEN(obx_cases));
     tcase_add_test(tc, doubled_dash_ranges);
+    tcase_add_test(tc, range_with_its_ends_as_components);
     tcase_add_loop_test(tc, demographics_and_tables, 0, (int)BASE_ARRAY_LEN(pid_cases));
     tcase_add_test(tc, visit_without_number_is_keyed_by_admit_time);
     tcase_add_test(tc, oul_r22_specimen_heads_its_orders);
+    tcase_add_loop_test(tc, immunization_histories, 0, (int)BASE_ARRAY_LEN(imm_cases));
+    tcase_add_test(tc, order_attachment_is_its_supporting_info);
+    tcase_add_test(tc, tests_sharing_an_order_number_stay_apart);
+    tcase_add_test(tc, oul_r22_orc_after_the_obr_participations);
     tcase_add_loop_test(tc, iso_8601_dates_from_his_exports, 0, (int)BASE_ARRAY_LEN(date_cases));
     suite_add_tcase(s, tc);
     return s;

@@ -360,6 +360,26 @@ START_TEST(bad_resident_identity_number_stays_local)
 }
 END_TEST
 
+/* ORU_R01 allows no PID; results without a patient are not filed, and the
+ * conversion says so once instead of returning an empty Bundle silently */
+START_TEST(results_without_a_patient_are_warned)
+{
+    struct base_arena *a = base_arena_new(0);
+    char *s = th_cr(MSH("ORU^R01") "OBX|1|NM|HC^Head circumference^L|1|175|mm||||||F\n"
+                                   "OBX|2|NM|AC^Abdominal circumference^L|1|212|mm||||||F\n");
+    struct hl7v2_bundle *b = NULL;
+    struct base_err err = {0};
+
+    ck_assert_int_eq(hl7v2_convert(a, s, strlen(s), NULL, NULL, NULL, &b, &err), BASE_OK);
+    ck_assert_uint_eq(b->nentries, 0);
+    ck_assert_uint_eq(b->nwarnings, 1);
+    ck_assert_str_eq(b->warnings[0].where, "OBX (segment 2)");
+    ck_assert_ptr_nonnull(strstr(b->warnings[0].msg, "no patient"));
+    free(s);
+    base_arena_free(a);
+}
+END_TEST
+
 START_TEST(only_a_resident_id_makes_it_the_key)
 {
     json_t *b = th_convert(MSH("ADT^A04") "PID|1||110101199003071735^^^^NNCHN\n");
@@ -826,6 +846,7 @@ hl7v2_map_suite(void)
     tcase_add_test(tc, options_system_base_authorities_tz_category);
     tcase_add_test(tc, msh7_offset_is_the_zone_of_times_without_one);
     tcase_add_test(tc, conditional_urls_are_percent_encoded);
+    tcase_add_test(tc, results_without_a_patient_are_warned);
     suite_add_tcase(s, tc);
     return s;
 }

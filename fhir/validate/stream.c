@@ -428,6 +428,88 @@ base64_plain(struct sctx *s)
 #define PRIM_TEXT (PRIM_BIT(FHIR_PRIM_STRING) | PRIM_BIT(FHIR_PRIM_MARKDOWN))
 _Static_assert(FHIR_PRIM_XHTML < 32, "primitive kinds fit a 32-bit set");
 
+/*
+ * Fast accepts for the commonest checks.  Each says true only where the
+ * general checker (primitive.c, rules.c) accepts the same text; false
+ * decides nothing — the caller then asks the general checker.
+ */
+
+/* Two ASCII digits as a number, 100 when either is not a digit. */
+static inline unsigned
+dig2(const unsigned char *p)
+{
+    unsigned a = (unsigned)p[0] - '0';
+    unsigned b = (unsigned)p[1] - '0';
+
+    return (a < 10 && b < 10) ? a * 10 + b : 100;
+}
+
+/* YYYY-MM-DD at s (10 bytes there): a real calendar date, year 0001-9999
+ * (scan_date in primitive.c). */
+static bool
+fast_full_date(const unsigned char *s)
+{
+    static const unsigned char dim[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    unsigned hi = dig2(s);
+    unsigned lo = dig2(s + 2);
+    unsigned m = dig2(s + 5);
+    unsigned d = dig2(s + 8);
+    unsigned y;
+
+    if (hi > 99 || lo > 99 || s[4] != '-' || s[7] != '-' || m < 1 || m > 12 || d < 1)
+        return false;
+    y = hi * 100 + lo;
+    if (y == 0)
+        return false;
+    if (d <= dim[m])
+        return true;
+    return m == 2 && d == 29 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0);
+}
+
+/* date YYYY-MM-DD; dateTime and instant YYYY-MM-DDThh:mm:ss(.f+)?(Z|+hh:mm)
+ * with the ranges of scan_time and scan_zone (primitive.c).  Partial dates
+ * and times without a zone are left to the general checker. */
+static bool
+fast_datetime(enum fhir_model_prim prim, const unsigned char *s, size_t len)
+{
+    size_t i = 19;
+    unsigned zh;
+    unsigned zm;
+
+    if (len < 10 || !fast_full_date(s))
+        return false;
+    if (len == 10)
+        return prim != FHIR_PRIM_INSTANT;
+    if (prim == FHIR_PRIM_DATE || len < 20 || s[10] != 'T' || dig2(s + 11) > 23 || s[13] != ':' ||
+        dig2(s + 14) > 59 || s[16] != ':' || dig2(s + 17) > 60)
+        return false;
+    if (s[i] == '.') {
+        while (++i < len && (unsigned)s[i] - '0' < 10)
+            ;
+        if (i == 20)
+            return false;
+    }
+    if (i < len && s[i] == 'Z')
+        return i + 1 == len;
+    if (len - i != 6 || (s[i] != '+' && s[i] != '-') || s[i + 3] != ':')
+        return false;
+    zh = dig2(s + i + 1);
+    zm = dig2(s + i + 4);
+    return (zh <= 13 && zm <= 59) || (zh == 14 && zm == 0);
+}
+
+#define PRIM_DATES                                                                                 \
+    (PRIM_BIT(FHIR_PRIM_DATE) | PRIM_BIT(FHIR_PRIM_DATETIME) | PRIM_BIT(FHIR_PRIM_INSTANT))
+
+/* fhir_validate_primitive(prim, s, len) == FHIR_PRIM_OK, dates first. */
+static inline bool
+prim_ok(enum fhir_model_prim prim, const char *s, size_t len)
+{
+    if ((PRIM_BIT(prim) & PRIM_DATES) && fast_datetime(prim, (const unsigned char *)s, len))
+        return true;
+    return fhir_validate_primitive(prim, s, len) == FHIR_PRIM_OK;
+}
+
 /* A boolean or number primitive at s->p (not a string). */
 static int
 literal(struct sctx *s, enum fhir_model_prim prim)
@@ -467,7 +549,7 @@ string_general(struct sctx *s, const struct fhir_model_type *t, const struct fhi
         return fhir_validate__xhtml(v.ptr, v.len) == FHIR_XHTML_OK ? 0 : BAIL;
     /* free text within the length limit needs no call */
     if (!((PRIM_BIT(prim) & PRIM_TEXT) && v.len <= FHIR_VALIDATE__STRING_MAX_CHARS) &&
-        fhir_validate_primitive(prim, v.ptr, v.len) != FHIR_PRIM_OK)
+        !prim_ok(prim, v.ptr, v.len))
         return BAIL;
     if (e != NULL && e->valueset != NULL &&
         (t->prim == FHIR_PRIM_CODE || t->prim == FHIR_PRIM_STRING || t->prim == FHIR_PRIM_URI) &&
@@ -514,7 +596,7 @@ primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_mod
         return BAIL;
     if ((PRIM_BIT(prim) & PRIM_TEXT) && raw.len <= FHIR_VALIDATE__STRING_MAX_CHARS)
         return 0;
-    return fhir_validate_primitive(prim, raw.ptr, raw.len) == FHIR_PRIM_OK ? 0 : BAIL;
+    return prim_ok(prim, raw.ptr, raw.len) ? 0 : BAIL;
 }
 
 /* -------------------------------------------------------------- objects -- */

@@ -510,6 +510,78 @@ prim_ok(enum fhir_model_prim prim, const char *s, size_t len)
     return fhir_validate_primitive(prim, s, len) == FHIR_PRIM_OK;
 }
 
+static inline bool
+is_alnum(unsigned char c)
+{
+    return (unsigned)c - '0' < 10 || (unsigned)(c | 0x20) - 'a' < 26;
+}
+
+/* The 36 characters of a lower-case uuid (8-4-4-4-12 hex digits). */
+static bool
+fast_uuid_body(const unsigned char *u)
+{
+#if defined(__SSE2__)
+    /* three loads cover bytes 0-15, 16-31 and 20-35; each lane is a hex
+     * digit or a '-', and the '-' are exactly at 8, 13, 18 and 23 */
+    __m128i v[3] = {_mm_loadu_si128((const __m128i *)(const void *)u),
+                    _mm_loadu_si128((const __m128i *)(const void *)(u + 16)),
+                    _mm_loadu_si128((const __m128i *)(const void *)(u + 20))};
+    static const unsigned dashes[3] = {1u << 8 | 1u << 13, 1u << 2 | 1u << 7, 1u << 3};
+    bool ok = true;
+
+    for (unsigned k = 0; k < 3; k++) {
+        __m128i hex = _mm_or_si128(fhir_validate__in_range(v[k], '0', 10),
+                                   fhir_validate__in_range(v[k], 'a', 6));
+        unsigned dash = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[k], _mm_set1_epi8('-')));
+
+        ok &= dash == dashes[k] && ((unsigned)_mm_movemask_epi8(hex) | dash) == 0xFFFFu;
+    }
+    return ok;
+#else
+    for (unsigned k = 0; k < 36; k++) {
+        unsigned c = u[k];
+
+        if (k == 8 || k == 13 || k == 18 || k == 23) {
+            if (c != '-')
+                return false;
+        } else if (!(c - '0' < 10 || c - 'a' < 6)) {
+            return false;
+        }
+    }
+    return true;
+#endif
+}
+
+/*
+ * fhir_validate__reference_form() for the forms bulk data is made of —
+ * urn:uuid, Type/id and Type?query — or -1 to ask it.  Type is letters and
+ * digits only: a ':' (a scheme), '+', '-' or '.' before the '/' or '?' is
+ * left to the general function, and so is every form it would refuse.
+ */
+static int
+fast_reference(struct base_str r)
+{
+    const unsigned char *u = (const unsigned char *)r.ptr;
+    size_t i = 0;
+    const struct fhir_model_type *t;
+
+    if (r.len == 45 && memcmp(u, "urn:uuid:", 9) == 0)
+        return fast_uuid_body(u + 9) ? FHIR_VALIDATE__REF_OK : -1;
+    while (i < r.len && is_alnum(u[i]))
+        i++;
+    if (i == 0 || i >= r.len || (u[i] != '/' && u[i] != '?'))
+        return -1;
+    t = fhir_model_type_find(r.ptr, i);
+    if (t == NULL || t->kind != FHIR_MODEL_RESOURCE || (t->flags & FHIR_MODEL_TYPE_ABSTRACT))
+        return -1;
+    if (u[i] == '?')
+        return FHIR_VALIDATE__REF_CONDITIONAL;
+    /* Type/id without a version */
+    if (fhir_validate_primitive(FHIR_PRIM_ID, r.ptr + i + 1, r.len - i - 1) != FHIR_PRIM_OK)
+        return -1; /* "/_history/" and every refusal */
+    return FHIR_VALIDATE__REF_OK;
+}
+
 /* A boolean or number primitive at s->p (not a string). */
 static int
 literal(struct sctx *s, enum fhir_model_prim prim)
@@ -756,6 +828,7 @@ check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct 
           const struct frame *fr, struct base_str ref, bool has_ref)
 {
     uint64_t seen = fr->val | fr->ext;
+    int form;
 
     if (UNLIKELY(seen == 0 && !(how & OBJ_RESOURCE)))
         return BAIL; /* empty object */
@@ -777,7 +850,10 @@ check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct 
     case FHIR_T_REFERENCE:
         if (!has_ref)
             break;
-        switch (fhir_validate__reference_form(ref)) {
+        form = fast_reference(ref);
+        if (form < 0)
+            form = (int)fhir_validate__reference_form(ref);
+        switch (form) {
         case FHIR_VALIDATE__REF_OK:
             break;
         case FHIR_VALIDATE__REF_LOCAL:

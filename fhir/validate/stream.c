@@ -381,6 +381,85 @@ is_b64_data(unsigned char c)
            c == '/';
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_B64_AVX2 1
+
+/* 0xFF in the lanes of v that are lo .. lo + n - 1. */
+__attribute__((target("avx2"))) static inline __m256i
+in_range32(__m256i v, unsigned char lo, unsigned char n)
+{
+    return _mm256_cmpgt_epi8(_mm256_set1_epi8((char)(-128 + n)),
+                             _mm256_add_epi8(v, _mm256_set1_epi8((char)(0x80 - lo))));
+}
+
+/* 0xFF in the lanes of v that are base64 data or a space. */
+__attribute__((target("avx2"))) static inline __m256i
+b64_or_space32(__m256i v, __m256i is_space)
+{
+    __m256i letter = in_range32(_mm256_or_si256(v, _mm256_set1_epi8(0x20)), 'a', 26);
+    /* '/' (0x2F) and the digits (0x30-0x39) are one range */
+    __m256i slash_digit = in_range32(v, '/', 11);
+    __m256i plus = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('+'));
+
+    return _mm256_or_si256(_mm256_or_si256(letter, slash_digit), _mm256_or_si256(plus, is_space));
+}
+
+__attribute__((target("avx2"))) static inline size_t
+lane_sum32(__m256i counts)
+{
+    __m256i sad = _mm256_sad_epu8(counts, _mm256_setzero_si256());
+
+    return (size_t)_mm256_extract_epi64(sad, 0) + (size_t)_mm256_extract_epi64(sad, 1) +
+           (size_t)_mm256_extract_epi64(sad, 2) + (size_t)_mm256_extract_epi64(sad, 3);
+}
+
+/* fhir_validate__b64_run() 64 bytes a step with AVX2 (half the
+ * instructions of SSE2 on an attachment); the last bytes, and the block
+ * with another byte, are left to it. */
+__attribute__((target("avx2"))) static size_t
+b64_run_avx2(const unsigned char *p, size_t len, size_t *spaces)
+{
+    const __m256i sp = _mm256_set1_epi8(' ');
+    __m256i counts = _mm256_setzero_si256();
+    unsigned blocks = 0;
+    size_t i = 0;
+    size_t n_sp = 0;
+
+    while (len - i >= 64) {
+        __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+        __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32));
+        __m256i s0 = _mm256_cmpeq_epi8(v0, sp);
+        __m256i s1 = _mm256_cmpeq_epi8(v1, sp);
+
+        if (_mm256_movemask_epi8(_mm256_and_si256(b64_or_space32(v0, s0), b64_or_space32(v1, s1))) !=
+            -1)
+            break;
+        /* each lane counts at most 2 a step: summed before it passes 255 */
+        counts = _mm256_sub_epi8(counts, _mm256_add_epi8(s0, s1));
+        if (++blocks == 127) {
+            n_sp += lane_sum32(counts);
+            counts = _mm256_setzero_si256();
+            blocks = 0;
+        }
+        i += 64;
+    }
+    *spaces += n_sp + lane_sum32(counts);
+    return i + fhir_validate__b64_run(p + i, len - i, spaces);
+}
+#endif
+
+/* Base64 data and spaces from p on (fhir_validate__b64_run's contract). */
+static size_t
+b64_run(const unsigned char *p, size_t len, size_t *spaces)
+{
+#if defined(HAVE_B64_AVX2)
+    if (__builtin_cpu_supports("avx2"))
+        return b64_run_avx2(p, len, spaces);
+#endif
+    return fhir_validate__b64_run(p, len, spaces);
+}
+
 /*
  * A base64Binary string at s->p ('"') made of alphabet, '=' and spaces
  * only — the form attachments take in JSON — checked with check_base64's
@@ -400,7 +479,7 @@ base64_plain(struct sctx *s)
 
     for (;; r++) {
         if (pad == 0)
-            r += fhir_validate__b64_run(r, (size_t)(s->end - r), &spaces);
+            r += b64_run(r, (size_t)(s->end - r), &spaces);
         if (r >= s->end)
             return false;
         if (*r == '"')

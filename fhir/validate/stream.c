@@ -719,9 +719,9 @@ string_general(struct sctx *s, const struct fhir_model_type *t, const struct fhi
 /* Primitives string_general() handles from the start. */
 #define PRIM_GENERAL (PRIM_BIT(FHIR_PRIM_BASE64BINARY) | PRIM_BIT(FHIR_PRIM_XHTML))
 
-static int
-primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
-          struct base_str *out_str)
+static inline __attribute__((always_inline)) int
+primitive_inline(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
+                 struct base_str *out_str)
 {
     enum fhir_model_prim prim = (enum fhir_model_prim)t->prim;
     const unsigned char *start = s->p;
@@ -748,6 +748,15 @@ primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_mod
     if ((PRIM_BIT(prim) & PRIM_TEXT) && raw.len <= FHIR_VALIDATE__STRING_MAX_CHARS)
         return 0;
     return prim_ok(prim, raw.ptr, raw.len) ? 0 : BAIL;
+}
+
+/* A primitive value at s->p; the member loop's single primitives (the
+ * commonest member) get the body inline, the other callers this call. */
+static int
+primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
+          struct base_str *out_str)
+{
+    return primitive_inline(s, t, e, out_str);
 }
 
 /* -------------------------------------------------------------- objects -- */
@@ -1091,7 +1100,7 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
              * clean or bails — it never reports, so it needs no path step
              * (null and arrays bail in primitive()) */
             skip_ws(s);
-            STEP(primitive(s, type, e, NULL));
+            STEP(primitive_inline(s, type, e, NULL));
             continue;
         }
         fhir_validate__push(c, key.ptr, key.len, -1);

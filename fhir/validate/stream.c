@@ -580,12 +580,81 @@ fast_datetime(enum fhir_model_prim prim, const unsigned char *s, size_t len)
 #define PRIM_DATES                                                                                 \
     (PRIM_BIT(FHIR_PRIM_DATE) | PRIM_BIT(FHIR_PRIM_DATETIME) | PRIM_BIT(FHIR_PRIM_INSTANT))
 
-/* fhir_validate_primitive(prim, s, len) == FHIR_PRIM_OK, dates first. */
-static inline bool
-prim_ok(enum fhir_model_prim prim, const char *s, size_t len)
+#if defined(__SSE2__)
+/* Lanes that are not id characters [A-Za-z0-9\-\.] ('-' '.' '/' and the
+ * digits are 0x2D-0x39; '/' is not one). */
+static inline __m128i
+not_id_byte(__m128i v)
 {
-    if ((PRIM_BIT(prim) & PRIM_DATES) && fast_datetime(prim, (const unsigned char *)s, len))
+    __m128i ok = _mm_or_si128(fhir_validate__in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26),
+                              fhir_validate__in_range(v, '-', 13));
+
+    return _mm_or_si128(_mm_cmpeq_epi8(ok, _mm_setzero_si128()),
+                        _mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
+}
+
+static inline __m128i
+is_space_byte(__m128i v)
+{
+    return _mm_cmpeq_epi8(v, _mm_set1_epi8(' '));
+}
+
+/* True when no byte of p[0..len) is one that `bad` marks, sixteen at a
+ * time; a string shorter than 16 bytes is read as the 16 from p on, when
+ * the text has them (`limit`), its own lanes masked.  False when it has
+ * such a byte or the text is too short to tell. */
+static inline bool
+none_of(const unsigned char *p, size_t len, const unsigned char *limit, __m128i (*bad)(__m128i))
+{
+    size_t i = 0;
+
+    if (len < 16) {
+        if (limit - p < 16)
+            return false;
+        return ((unsigned)_mm_movemask_epi8(bad(_mm_loadu_si128((const __m128i *)(const void *)p))) &
+                ((1u << len) - 1u)) == 0;
+    }
+    for (; len - i >= 16; i += 16) {
+        if (_mm_movemask_epi8(bad(_mm_loadu_si128((const __m128i *)(const void *)(p + i)))) != 0)
+            return false;
+    }
+    return i == len ||
+           _mm_movemask_epi8(bad(_mm_loadu_si128((const __m128i *)(const void *)(p + len - 16)))) ==
+               0;
+}
+#endif
+
+/* Types whose every unescaped JSON string without a space is valid: \S*
+ * for uri, url and canonical, [^\s]+(\s[^\s]+)* for code (datatypes.html;
+ * an unescaped JSON string has no tab, LF or CR). */
+#define PRIM_NO_SPACE                                                                              \
+    (PRIM_BIT(FHIR_PRIM_URI) | PRIM_BIT(FHIR_PRIM_URL) | PRIM_BIT(FHIR_PRIM_CANONICAL) |           \
+     PRIM_BIT(FHIR_PRIM_CODE))
+
+/*
+ * fhir_validate_primitive(prim, s, len) == FHIR_PRIM_OK for a string
+ * without escapes (raw text or decoded), the commonest forms first:
+ * full dates, codes and URIs without a space, ids.  `limit` is the end of
+ * the buffer s lies in (a short string is read 16 bytes at once when the
+ * buffer has them).
+ */
+static inline bool
+prim_ok(enum fhir_model_prim prim, const char *s, size_t len, const unsigned char *limit)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    if (UNLIKELY(len == 0))
+        return false; /* every primitive's text is non-empty */
+    if ((PRIM_BIT(prim) & PRIM_DATES) && fast_datetime(prim, u, len))
         return true;
+#if defined(__SSE2__)
+    if ((PRIM_BIT(prim) & PRIM_NO_SPACE) && none_of(u, len, limit, is_space_byte))
+        return true;
+    if (prim == FHIR_PRIM_ID && len <= 64 && none_of(u, len, limit, not_id_byte))
+        return true;
+#else
+    (void)limit;
+#endif
     return fhir_validate_primitive(prim, s, len) == FHIR_PRIM_OK;
 }
 
@@ -638,7 +707,7 @@ fast_uuid_body(const unsigned char *u)
  * left to the general function, and so is every form it would refuse.
  */
 static int
-fast_reference(struct base_str r)
+fast_reference(struct base_str r, const unsigned char *limit)
 {
     const unsigned char *u = (const unsigned char *)r.ptr;
     size_t i = 0;
@@ -656,7 +725,7 @@ fast_reference(struct base_str r)
     if (u[i] == '?')
         return FHIR_VALIDATE__REF_CONDITIONAL;
     /* Type/id without a version */
-    if (fhir_validate_primitive(FHIR_PRIM_ID, r.ptr + i + 1, r.len - i - 1) != FHIR_PRIM_OK)
+    if (!prim_ok(FHIR_PRIM_ID, r.ptr + i + 1, r.len - i - 1, limit))
         return -1; /* "/_history/" and every refusal */
     return FHIR_VALIDATE__REF_OK;
 }
@@ -700,7 +769,8 @@ string_general(struct sctx *s, const struct fhir_model_type *t, const struct fhi
         return fhir_validate__xhtml(v.ptr, v.len) == FHIR_XHTML_OK ? 0 : BAIL;
     /* free text within the length limit needs no call */
     if (!((PRIM_BIT(prim) & PRIM_TEXT) && v.len <= FHIR_VALIDATE__STRING_MAX_CHARS) &&
-        !prim_ok(prim, v.ptr, v.len))
+        !prim_ok(prim, v.ptr, v.len,
+                 (flags & STR_ESCAPED) ? (const unsigned char *)v.ptr + v.len : s->end))
         return BAIL;
     if (e != NULL && e->valueset != NULL &&
         (t->prim == FHIR_PRIM_CODE || t->prim == FHIR_PRIM_STRING || t->prim == FHIR_PRIM_URI) &&
@@ -747,7 +817,7 @@ primitive_inline(struct sctx *s, const struct fhir_model_type *t, const struct f
         return BAIL;
     if ((PRIM_BIT(prim) & PRIM_TEXT) && raw.len <= FHIR_VALIDATE__STRING_MAX_CHARS)
         return 0;
-    return prim_ok(prim, raw.ptr, raw.len) ? 0 : BAIL;
+    return prim_ok(prim, raw.ptr, raw.len, s->end) ? 0 : BAIL;
 }
 
 /* A primitive value at s->p; the member loop's single primitives (the
@@ -938,7 +1008,7 @@ check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct 
     case FHIR_T_REFERENCE:
         if (!has_ref)
             break;
-        form = fast_reference(ref);
+        form = fast_reference(ref, s->end);
         if (form < 0)
             form = (int)fhir_validate__reference_form(ref);
         switch (form) {

@@ -385,24 +385,29 @@ is_b64_data(unsigned char c)
 #include <immintrin.h>
 #define HAVE_B64_AVX2 1
 
-/* 0xFF in the lanes of v that are lo .. lo + n - 1. */
+/*
+ * 0xFF in the lanes of v that are neither base64 data nor a space, by the
+ * two nibbles of each byte: a byte is allowed when the groups its high
+ * nibble allows (hi_groups) and those its low nibble is in (lo_groups)
+ * share a bit.  Groups: 1 = 0x20 ' ', 0x2B '+', 0x2F '/'; 2 = 0x30-0x39;
+ * 4 = 0x41-0x4F, 0x61-0x6F; 8 = 0x50-0x5A, 0x70-0x7A.  Bytes from 0x80
+ * look up 0 (pshufb's rule for an index with the high bit set).
+ */
 __attribute__((target("avx2"))) static inline __m256i
-in_range32(__m256i v, unsigned char lo, unsigned char n)
+not_b64_or_space32(__m256i v)
 {
-    return _mm256_cmpgt_epi8(_mm256_set1_epi8((char)(-128 + n)),
-                             _mm256_add_epi8(v, _mm256_set1_epi8((char)(0x80 - lo))));
-}
+    const __m256i hi_groups = _mm256_setr_epi8(0, 0, 1, 2, 4, 8, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                               1, 2, 4, 8, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m256i lo_groups = _mm256_setr_epi8(
+        1 | 2 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8,
+        2 | 4 | 8, 2 | 4 | 8, 4 | 8, 1 | 4, 4, 4, 4, 1 | 4, 1 | 2 | 8, 2 | 4 | 8, 2 | 4 | 8,
+        2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 4 | 8, 1 | 4,
+        4, 4, 4, 1 | 4);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F));
+    __m256i groups =
+        _mm256_and_si256(_mm256_shuffle_epi8(hi_groups, hi), _mm256_shuffle_epi8(lo_groups, v));
 
-/* 0xFF in the lanes of v that are base64 data or a space. */
-__attribute__((target("avx2"))) static inline __m256i
-b64_or_space32(__m256i v, __m256i is_space)
-{
-    __m256i letter = in_range32(_mm256_or_si256(v, _mm256_set1_epi8(0x20)), 'a', 26);
-    /* '/' (0x2F) and the digits (0x30-0x39) are one range */
-    __m256i slash_digit = in_range32(v, '/', 11);
-    __m256i plus = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('+'));
-
-    return _mm256_or_si256(_mm256_or_si256(letter, slash_digit), _mm256_or_si256(plus, is_space));
+    return _mm256_cmpeq_epi8(groups, _mm256_setzero_si256());
 }
 
 __attribute__((target("avx2"))) static inline size_t
@@ -432,8 +437,8 @@ b64_run_avx2(const unsigned char *p, size_t len, size_t *spaces)
         __m256i s0 = _mm256_cmpeq_epi8(v0, sp);
         __m256i s1 = _mm256_cmpeq_epi8(v1, sp);
 
-        if (_mm256_movemask_epi8(_mm256_and_si256(b64_or_space32(v0, s0), b64_or_space32(v1, s1))) !=
-            -1)
+        if (!_mm256_testz_si256(_mm256_or_si256(not_b64_or_space32(v0), not_b64_or_space32(v1)),
+                                _mm256_set1_epi8(-1)))
             break;
         /* each lane counts at most 2 a step: summed before it passes 255 */
         counts = _mm256_sub_epi8(counts, _mm256_add_epi8(s0, s1));

@@ -813,6 +813,47 @@ START_TEST(long_base64_on_the_text_path)
 }
 END_TEST
 
+/* Every printable ASCII byte (and a UTF-8 letter) inside the vector blocks
+ * of an attachment: the nibble tables of the AVX2 check allow exactly the
+ * alphabet and the space. */
+START_TEST(base64_bytes_on_the_text_path)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    for (unsigned b = 0x20; b <= 0x80; b++) {
+        char *text;
+        char *data;
+        struct fhir_validate_result r;
+        struct fhir_validate_result rt;
+        json_t *oo;
+
+        if (b == '"' || b == '\\')
+            continue;
+        text = binary_with_data("", 256, "");
+        data = strstr(text, "\"data\":\"") + 8;
+        for (size_t k = 0; k < 256; k++)
+            data[k] = alphabet[(k * 7) % 64];
+        if (b == 0x80) {
+            data[100] = '\xc3'; /* U+00E9 */
+            data[101] = '\xa9';
+        } else {
+            data[100] = (char)b;
+            data[101] = (char)b;
+        }
+        oo = validate(text, NULL, &r);
+        ck_assert_msg(r.errors == (strchr(alphabet, (int)b) != NULL && b != 0 ? 0u : 1u) ||
+                          (b == ' ' && r.errors == 1),
+                      "byte %#x: %zu errors", b, r.errors);
+        ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                         r.errors == 0 ? BASE_OK : BASE_E_INVALID);
+        ck_assert_msg(rt.fast == (r.errors == 0), "byte %#x: fast %d", b, rt.fast);
+        json_decref(oo);
+        free(text);
+    }
+}
+END_TEST
+
 START_TEST(validate_json_reports_parse_errors)
 {
     json_t *oo = fhir_outcome_new();
@@ -899,6 +940,7 @@ Suite *fhir_validate_suite(void)
     tcase_add_test(tc, member_loop_on_the_text_path);
     tcase_add_test(tc, inline_checks_on_the_text_path);
     tcase_add_test(tc, long_base64_on_the_text_path);
+    tcase_add_test(tc, base64_bytes_on_the_text_path);
     tcase_add_test(tc, depth_limit);
     tcase_add_test(tc, validate_a_fragment);
     suite_add_tcase(s, tc);

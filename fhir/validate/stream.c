@@ -1145,7 +1145,7 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
         if (UNLIKELY(s->p >= s->end || *s->p != '"'))
             return BAIL;
         STEP(scan_string(s, &key, &flags));
-        k = flags == 0 ? fhir_model__key_slot(t, key.ptr, key.len) : 0;
+        k = flags == 0 ? fhir_model__key_fns[t->index](key.ptr, key.len) : 0;
         if (UNLIKELY(k == 0 || FHIR_MODEL__SLOT_IS_EXT(k) == FHIR_MODEL__KEY_BASE))
             return BAIL; /* escaped or unknown names, resourceType again */
         elem = FHIR_MODEL__SLOT_ELEM(k);

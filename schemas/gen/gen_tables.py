@@ -5,11 +5,16 @@ Writes
   fhir/model/gen/model_tables.c  types, elements, choice alternatives, JSON
                                  property hash tables, required value sets
   fhir/model/gen/model_ids.h     enum fhir_model_type_id (named types)
+  fhir/model/gen/model_keys.c    fhir_model__key_fns: each type's JSON property
+                                 lookup as code (a switch on the name's length,
+                                 then its words against constants)
 
 The hash tables use fhir_model__hash (fhir/model/fhir_model.h; hash_name()
 below is the same function) with linear probing; they are laid out here so
 the C side needs no start-up work.  A type's property table also has a seed
-(fhir_model__mix_seeded), chosen so that its keys do not collide.
+(fhir_model__mix_seeded), chosen so that its keys do not collide.  The
+property lookups in model_keys.c return the same slots as those tables
+(test/unit/fhir/model/check_model.c compares them on every key).
 
 Standard library only.  Usage: gen_tables.py SCHEMAS_FHIR_DIR OUT_DIR
 """
@@ -145,6 +150,35 @@ def pack_key_slot(v, tkeys):
     return v | ei << 16 | ci << 22 | ext << 28
 
 
+def key_fn(index, tkeys):
+    """C source of type `index`'s property lookup and its name ("k_none"
+    for a type without properties).  Names of one length are told apart by
+    fhir_model__words() (every byte up to 16) and, beyond 16 bytes, their
+    middle; the slot returned is pack_key_slot()'s, as in the hash table."""
+    if not tkeys:
+        return "", "k_none"
+    by_len = {}
+    for i, (name, _, _, _) in enumerate(tkeys):
+        by_len.setdefault(len(name.encode("utf-8")), []).append((name, pack_key_slot(i + 1, tkeys)))
+    fn = "k%d" % index
+    out = ["static uint32_t\n%s(const char *key, size_t len)\n{\n" % fn,
+           "    struct fhir_model__words w;\n\n    switch (len) {\n"]
+    for n in sorted(by_len):
+        out.append("    case %d:\n        w = fhir_model__words(key, %d);\n" % (n, n))
+        for name, slot in by_len[n]:
+            a, z = name_words(name)
+            cond = "w.a == UINT64_C(0x%x)" % a
+            if n >= 8:
+                cond += " && w.b == UINT64_C(0x%x)" % z
+            if n > 16:
+                mid = name.encode("utf-8")[8:n - 8].decode("utf-8")
+                cond += " &&\n            memcmp(key + 8, %s, %d) == 0" % (cstr(mid), n - 16)
+            out.append("        if (%s)\n            return 0x%xu;\n" % (cond, slot))
+        out.append("        return 0;\n")
+    out.append("    default:\n        return 0;\n    }\n}\n\n")
+    return "".join(out), fn
+
+
 def cap(s):
     return s[0].upper() + s[1:]
 
@@ -188,7 +222,7 @@ class Tables:
             fail("unknown type %s" % name)
         return "&T[%d]" % self.by_name[name]["index"]
 
-    def emit(self, out_c, out_h):
+    def emit(self, out_c, out_h, out_keys):
         prim_names = [t["name"] for t in self.types if t["kind"] == "primitive-type"]
         lines = [HEADER, '#include "fhir/model/fhir_model.h"\n',
                  '#include "fhir/model/model_int.h"\n\n',
@@ -237,6 +271,7 @@ class Tables:
         lines.append("};\n\n")
         # elements, choices, keys ----------------------------------------
         elems, choices, keys, kslots = [], [], [], []
+        self.key_fns = []
         type_rows = []
         max_elems = 0
         for t in self.types:
@@ -256,6 +291,7 @@ class Tables:
                 fail("%s: duplicate JSON property names" % t["name"])
             slots, seed = key_slots(names) if names else ([0], 0)
             slots = [pack_key_slot(v, tkeys) for v in slots]
+            self.key_fns.append(key_fn(t["index"], tkeys))
             keys.extend(tkeys)
             kslots.extend(slots)
             max_elems = max(max_elems, len(t["elements"]))
@@ -329,7 +365,35 @@ class Tables:
         h.append("    FHIR_E_PRIMITIVE_EXTENSION = 1 /* id, extension */\n};\n\n")
         h.append("#endif /* FHIR_MODEL_GEN_MODEL_IDS_H */\n")
         self.write(out_h, "".join(h))
+        self.emit_keys(out_keys)
         return prim_names
+
+    def emit_keys(self, out_keys):
+        """model_keys.c: one lookup function per type, and their table."""
+        k = [HEADER, "/*\n * fhir/model/gen/model_keys.c — each type's JSON property lookup as\n"
+             " * code: fhir_model__key_fns[type index](name, len) is the slot\n"
+             " * fhir_model__key_slot() finds in the type's hash table (0: no such\n"
+             " * property), without hashing the name or loading a key.\n */\n",
+             "#include <string.h>\n\n", '#include "fhir/model/fhir_model.h"\n\n']
+        if any(name == "k_none" for _, name in self.key_fns):
+            k.append("static uint32_t\nk_none(const char *key, size_t len)\n{\n"
+                     "    (void)key;\n    (void)len;\n    return 0;\n}\n\n")
+        names = []
+        seen = {}  # types with the same properties share one function
+        for src, name in self.key_fns:
+            body = src.replace(name + "(", "@(", 1)
+            if body in seen:
+                name = seen[body]
+            else:
+                seen[body] = name
+                k.append(src)
+            names.append(name)
+        k.append("uint32_t (*const fhir_model__key_fns[%d])(const char *, size_t) = {\n"
+                 % len(names))
+        for i in range(0, len(names), 8):
+            k.append("    " + ", ".join(names[i:i + 8]) + ",\n")
+        k.append("};\n")
+        self.write(out_keys, "".join(k))
 
     def elem_row(self, t, e, ei, choices):
         flags = []
@@ -407,7 +471,8 @@ def main():
         valuesets = json.load(f)["valueSets"]
     os.makedirs(out, exist_ok=True)
     Tables(types, valuesets).emit(os.path.join(out, "model_tables.c"),
-                                  os.path.join(out, "model_ids.h"))
+                                  os.path.join(out, "model_ids.h"),
+                                  os.path.join(out, "model_keys.c"))
 
 
 if __name__ == "__main__":

@@ -598,6 +598,16 @@ not_id_byte(__m128i v)
                         _mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
 }
 
+/* Lanes that are not ASCII letters or digits. */
+static inline __m128i
+not_alnum(__m128i v)
+{
+    return _mm_cmpeq_epi8(
+        _mm_or_si128(fhir_validate__in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26),
+                     fhir_validate__in_range(v, '0', 10)),
+        _mm_setzero_si128());
+}
+
 static inline __m128i
 is_space_byte(__m128i v)
 {
@@ -720,8 +730,26 @@ fast_reference(struct base_str r, const unsigned char *limit)
 
     if (r.len == 45 && memcmp(u, "urn:uuid:", 9) == 0)
         return fast_uuid_body(u + 9) ? FHIR_VALIDATE__REF_OK : -1;
-    while (i < r.len && is_alnum(u[i]))
-        i++;
+#if defined(__SSE2__)
+    if (limit - u >= 32) {
+        /* the type name, up to 31 letters and digits, in two loads */
+        uint32_t m = (uint32_t)_mm_movemask_epi8(
+                         not_alnum(_mm_loadu_si128((const __m128i *)(const void *)u))) |
+                     (uint32_t)_mm_movemask_epi8(
+                         not_alnum(_mm_loadu_si128((const __m128i *)(const void *)(u + 16))))
+                         << 16;
+
+        if (m == 0)
+            return -1;
+        i = (size_t)__builtin_ctz(m);
+        if (i > r.len)
+            i = r.len;
+    } else
+#endif
+    {
+        while (i < r.len && is_alnum(u[i]))
+            i++;
+    }
     if (i == 0 || i >= r.len || (u[i] != '/' && u[i] != '?'))
         return -1;
     t = fhir_model_type_find(r.ptr, i);

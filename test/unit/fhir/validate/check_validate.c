@@ -726,6 +726,26 @@ START_TEST(inline_checks_on_the_text_path)
         {P("\"managingOrganization\":{\"reference\":\"Organization\"}"), 1, 0},
         {P("\"managingOrganization\":{\"reference\":\"a1:Organization/1\"}"), 0, 0},
         {P("\"managingOrganization\":{\"reference\":\"Organization:1/x\"}"), 0, 0},
+        /* the same with the text going on (the type name read in two loads) */
+#define MORE ",\"active\":true,\"gender\":\"male\",\"birthDate\":\"1974-12-25\""
+        {P("\"managingOrganization\":{\"reference\":\"Organization/1\"}" MORE), 0, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization?a=b\"}" MORE), 0, 1},
+        {P("\"managingOrganization\":{\"reference\":\"Organisation/1\"}" MORE), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization\"}" MORE), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization/\"}" MORE), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"O/1\"}" MORE), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"/1\"}" MORE), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Org-anization/1\"}" MORE), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"SubstanceReferenceInformation/1\"}" MORE),
+         0, 0},
+        {P("\"managingOrganization\":{\"reference\":\"SubstanceReferenceInformationX/1\"}" MORE),
+         1, 0},
+        {P("\"managingOrganization\":{\"reference\":"
+           "\"SubstanceReferenceInformationXYZ0123456789/1\"}" MORE),
+         1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"MedicinalProductAuthorization?x\"}" MORE),
+         0, 1},
+#undef MORE
         /* codes, URIs and ids: no space (sixteen bytes at a time, short ones
          * read past their end when the text has the bytes) */
         {P("\"gender\":\"male\",\"language\":\"en-US\""), 0, 0},

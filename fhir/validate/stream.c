@@ -146,12 +146,14 @@ skip_ws(struct sctx *s)
     }
 }
 
-static int
+static inline int
 expect_char(struct sctx *s, unsigned char ch)
 {
-    skip_ws(s);
-    if (UNLIKELY(s->p >= s->end || *s->p != ch))
-        return BAIL;
+    if (!(s->p < s->end && *s->p == ch)) { /* compact JSON: no space before it */
+        skip_ws(s);
+        if (UNLIKELY(s->p >= s->end || *s->p != ch))
+            return BAIL;
+    }
     s->p++;
     return 0;
 }
@@ -1159,19 +1161,24 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
         struct base_str *cap = NULL;
 
         if (first_done) {
-            skip_ws(s);
-            if (s->p < s->end && *s->p == '}') {
-                s->p++;
-                break;
+            /* compact JSON: the ',' between members follows the value */
+            if (!(s->p < s->end && *s->p == ',')) {
+                skip_ws(s);
+                if (s->p < s->end && *s->p == '}') {
+                    s->p++;
+                    break;
+                }
+                if (UNLIKELY(s->p >= s->end || *s->p != ','))
+                    return BAIL;
             }
-            if (UNLIKELY(s->p >= s->end || *s->p != ','))
-                return BAIL;
             s->p++;
         }
         first_done = true;
-        skip_ws(s);
-        if (UNLIKELY(s->p >= s->end || *s->p != '"'))
-            return BAIL;
+        if (!(s->p < s->end && *s->p == '"')) { /* compact JSON: the name follows */
+            skip_ws(s);
+            if (UNLIKELY(s->p >= s->end || *s->p != '"'))
+                return BAIL;
+        }
         STEP(scan_string(s, &key, &flags));
         k = flags == 0 ? fhir_model__key_fns[t->index](key.ptr, key.len) : 0;
         if (UNLIKELY(k == 0 || FHIR_MODEL__SLOT_IS_EXT(k) == FHIR_MODEL__KEY_BASE))

@@ -113,6 +113,16 @@ skip_ws_run(struct sctx *s)
     const unsigned char *p = s->p;
 
 #if defined(__SSE2__)
+    /* the common run: a newline and the next line's indentation */
+    if (*p == '\n' && s->end - p >= 17) {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+            _mm_loadu_si128((const __m128i *)(const void *)(p + 1)), _mm_set1_epi8(' ')));
+
+        if (m != 0xFFFFu && p[1 + __builtin_ctz(~m)] > ' ') {
+            s->p = p + 1 + __builtin_ctz(~m);
+            return;
+        }
+    }
     while (s->end - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
         __m128i w = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),

@@ -540,27 +540,53 @@ dig2(const unsigned char *p)
     return (a < 10 && b < 10) ? a * 10 + b : 100;
 }
 
-/* YYYY-MM-DD at s (10 bytes there): a real calendar date, year 0001-9999
- * (scan_date in primitive.c). */
-static bool
-fast_full_date(const unsigned char *s)
+/* Year 0001-9999, month 1-12, a day of that month (scan_date). */
+static inline bool
+calendar_ok(unsigned y, unsigned m, unsigned d)
 {
     static const unsigned char dim[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    unsigned hi = dig2(s);
-    unsigned lo = dig2(s + 2);
-    unsigned m = dig2(s + 5);
-    unsigned d = dig2(s + 8);
-    unsigned y;
 
-    if (hi > 99 || lo > 99 || s[4] != '-' || s[7] != '-' || m < 1 || m > 12 || d < 1)
-        return false;
-    y = hi * 100 + lo;
-    if (y == 0)
+    if (y == 0 || m < 1 || m > 12 || d < 1)
         return false;
     if (d <= dim[m])
         return true;
     return m == 2 && d == 29 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0);
 }
+
+/* YYYY-MM-DD at s (10 bytes there): a real calendar date, year 0001-9999
+ * (scan_date in primitive.c). */
+static bool
+fast_full_date(const unsigned char *s)
+{
+    unsigned hi = dig2(s);
+    unsigned lo = dig2(s + 2);
+    unsigned m = dig2(s + 5);
+    unsigned d = dig2(s + 8);
+
+    if (hi > 99 || lo > 99 || s[4] != '-' || s[7] != '-')
+        return false;
+    return calendar_ok(hi * 100 + lo, m, d);
+}
+
+#if defined(__SSE2__)
+/* YYYY-MM-DDThh:mm (16 bytes at s): digits and separators in one compare,
+ * then the ranges of scan_date and scan_time. */
+static inline bool
+fast_date_hour_minute(const unsigned char *s)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    unsigned digit = (unsigned)_mm_movemask_epi8(fhir_validate__in_range(v, '0', 10));
+    unsigned sep = (unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(v, _mm_setr_epi8(0, 0, 0, 0, '-', 0, 0, '-', 0, 0, 'T', 0, 0, ':', 0, 0)));
+#define N2(i) ((unsigned)(s[i] - '0') * 10u + (unsigned)(s[(i) + 1] - '0'))
+
+    /* digits at 0-3, 5-6, 8-9, 11-12, 14-15; '-' '-' 'T' ':' at 4, 7, 10, 13 */
+    if ((digit & 0xDB6Fu) != 0xDB6Fu || (sep & 0x2490u) != 0x2490u)
+        return false;
+    return calendar_ok(N2(0) * 100u + N2(2), N2(5), N2(8)) && N2(11) <= 23 && N2(14) <= 59;
+#undef N2
+}
+#endif
 
 /* date YYYY-MM-DD; dateTime and instant YYYY-MM-DDThh:mm:ss(.f+)?(Z|+hh:mm)
  * with the ranges of scan_time and scan_zone (primitive.c).  Partial dates
@@ -572,12 +598,19 @@ fast_datetime(enum fhir_model_prim prim, const unsigned char *s, size_t len)
     unsigned zh;
     unsigned zm;
 
-    if (len < 10 || !fast_full_date(s))
-        return false;
     if (len == 10)
-        return prim != FHIR_PRIM_INSTANT;
-    if (prim == FHIR_PRIM_DATE || len < 20 || s[10] != 'T' || dig2(s + 11) > 23 || s[13] != ':' ||
-        dig2(s + 14) > 59 || s[16] != ':' || dig2(s + 17) > 60)
+        return prim != FHIR_PRIM_INSTANT && fast_full_date(s);
+    if (prim == FHIR_PRIM_DATE || len < 20)
+        return false;
+#if defined(__SSE2__)
+    if (!fast_date_hour_minute(s))
+        return false;
+#else
+    if (!fast_full_date(s) || s[10] != 'T' || dig2(s + 11) > 23 || s[13] != ':' ||
+        dig2(s + 14) > 59)
+        return false;
+#endif
+    if (s[16] != ':' || dig2(s + 17) > 60)
         return false;
     if (s[i] == '.') {
         while (++i < len && (unsigned)s[i] - '0' < 10)

@@ -301,6 +301,39 @@ scan_string(struct sctx *s, struct base_str *raw, unsigned *flags)
     return end_string(s, p, 0, raw, flags);
 }
 
+#if defined(__SSE2__)
+static inline __m128i
+is_quote(__m128i v)
+{
+    return _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+}
+#endif
+
+/*
+ * A member name at s->p ('"'): the bytes up to the next '"'.  Only the
+ * model's property names are accepted after it, and those are ASCII
+ * letters, digits and '_' (check_model.c), so a name with an escape, a
+ * control or a non-ASCII byte fails that lookup and bails whatever its end
+ * (an escaped quote leaves its backslash in the name): one compare a byte.
+ */
+static inline int
+scan_key(struct sctx *s, struct base_str *key)
+{
+    const unsigned char *p = s->p + 1;
+
+#if defined(__SSE2__)
+    p = fhir_validate__skip16(p, s->end, is_quote);
+#endif
+    while (p < s->end && *p != '"')
+        p++;
+    if (UNLIKELY(p >= s->end))
+        return BAIL;
+    key->ptr = (const char *)s->p + 1;
+    key->len = (size_t)(p - s->p - 1);
+    s->p = p + 1;
+    return 0;
+}
+
 /* The decoded text of a scanned string (into scratch when escaped).  The
  * text is never longer than the raw string, so scratch is sized once and
  * written directly. */
@@ -1198,7 +1231,6 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
         bool is_ext;
         const struct fhir_model_elem *e;
         const struct fhir_model_type *type;
-        unsigned flags;
         uint64_t bit;
         bool *cap_flag = NULL;
         struct base_str *cap = NULL;
@@ -1222,8 +1254,8 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
             if (UNLIKELY(s->p >= s->end || *s->p != '"'))
                 return BAIL;
         }
-        STEP(scan_string(s, &key, &flags));
-        k = flags == 0 ? fhir_model__key_fns[t->index](key.ptr, key.len) : 0;
+        STEP(scan_key(s, &key));
+        k = fhir_model__key_fns[t->index](key.ptr, key.len);
         if (UNLIKELY(k == 0 || FHIR_MODEL__SLOT_IS_EXT(k) == FHIR_MODEL__KEY_BASE))
             return BAIL; /* escaped or unknown names, resourceType again */
         elem = FHIR_MODEL__SLOT_ELEM(k);

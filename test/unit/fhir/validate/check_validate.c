@@ -586,6 +586,12 @@ START_TEST(member_loop_on_the_text_path)
         {P("\"multipleBirthInteger\":\"2\""), 1, 0, false},
         {P("\"multipleBirthInteger\":2.5"), 1, 0, false},
         {P("\"multipleBirthBoolean\":0"), 1, 0, false},
+        /* member names end at the first quote; escaped ones leave the fast path */
+        {P("\"\\u0067ender\":\"male\""), 0, 0, false},
+        {P("\"gen\\\"der\":\"male\""), 1, 0, false},
+        {P("\"gender\\\\\":\"male\""), 1, 0, false},
+        {P("\"g\xc3\xa9nder\":\"male\""), 1, 0, false},
+        {P("\"gender\":\"male\",\"gender \":\"male\""), 1, 0, false},
         /* what an object has seen */
         {P("\"gender\":\"male\",\"gender\":\"male\""), 0, 0, false}, /* not JSON: below */
         {P("\"deceasedBoolean\":true,\"deceasedDateTime\":\"2015\""), 1, 0, false},

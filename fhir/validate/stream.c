@@ -804,7 +804,6 @@ fast_reference(struct base_str r, const unsigned char *limit)
 {
     const unsigned char *u = (const unsigned char *)r.ptr;
     size_t i = 0;
-    const struct fhir_model_type *t;
 
     if (r.len == 45 && memcmp(u, "urn:uuid:", 9) == 0)
         return fast_uuid_body(u + 9) ? FHIR_VALIDATE__REF_OK : -1;
@@ -830,8 +829,7 @@ fast_reference(struct base_str r, const unsigned char *limit)
     }
     if (i == 0 || i >= r.len || (u[i] != '/' && u[i] != '?'))
         return -1;
-    t = fhir_model_type_find(r.ptr, i);
-    if (t == NULL || t->kind != FHIR_MODEL_RESOURCE || (t->flags & FHIR_MODEL_TYPE_ABSTRACT))
+    if (fhir_model__resource_type(r.ptr, i) == 0)
         return -1;
     if (u[i] == '?')
         return FHIR_VALIDATE__REF_CONDITIONAL;
@@ -1336,6 +1334,7 @@ resource(struct sctx *s, unsigned how, const char *expect)
     enum tx_state saved_tx = s->tx;
     struct sobj out = {0};
     struct frame fr;
+    uint32_t idx;
     int rc;
 
     skip_ws(s);
@@ -1354,7 +1353,8 @@ resource(struct sctx *s, unsigned how, const char *expect)
     if (UNLIKELY(s->p >= s->end || *s->p != '"'))
         return BAIL;
     STEP(scan_string(s, &name, &flags));
-    t = flags == 0 ? fhir_model_type_find(name.ptr, name.len) : NULL;
+    idx = flags == 0 ? fhir_model__resource_type(name.ptr, name.len) : 0;
+    t = idx != 0 ? fhir_model_type_at(idx - 1) : NULL;
     if (t == NULL || t->kind != FHIR_MODEL_RESOURCE || (t->flags & FHIR_MODEL_TYPE_ABSTRACT) ||
         (expect != NULL && strcmp(expect, t->name) != 0))
         return BAIL;

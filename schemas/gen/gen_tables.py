@@ -7,7 +7,8 @@ Writes
   fhir/model/gen/model_ids.h     enum fhir_model_type_id (named types)
   fhir/model/gen/model_keys.c    fhir_model__key_fns: each type's JSON property
                                  lookup as code (a switch on the name's length,
-                                 then its words against constants)
+                                 then its words against constants), and
+                                 fhir_model__resource_type (the same by name)
 
 The hash tables use fhir_model__hash (fhir/model/fhir_model.h; hash_name()
 below is the same function) with linear probing; they are laid out here so
@@ -150,33 +151,59 @@ def pack_key_slot(v, tkeys):
     return v | ei << 16 | ci << 22 | ext << 28
 
 
-def key_fn(index, tkeys):
-    """C source of type `index`'s property lookup and its name ("k_none"
-    for a type without properties).  Names of one length are told apart by
-    fhir_model__words() (every byte up to 16) and, beyond 16 bytes, their
-    middle; the slot returned is pack_key_slot()'s, as in the hash table."""
-    if not tkeys:
-        return "", "k_none"
+def match_fn(fn, entries, arg="key"):
+    """C source of `fn`(arg, len): the value of the entry named arg[0..len),
+    0 for any other name.  entries: (name, value).  A switch on the length,
+    then on the first word (a search tree) where the names of that length
+    differ in it, else compares one by one; fhir_model__words() covers every
+    byte up to 16, the middle of longer names is compared with memcmp."""
     by_len = {}
-    for i, (name, _, _, _) in enumerate(tkeys):
-        by_len.setdefault(len(name.encode("utf-8")), []).append((name, pack_key_slot(i + 1, tkeys)))
-    fn = "k%d" % index
-    out = ["static uint32_t\n%s(const char *key, size_t len)\n{\n" % fn,
+    for name, value in entries:
+        by_len.setdefault(len(name.encode("utf-8")), []).append((name, value))
+    out = ["static uint32_t\n%s(const char *%s, size_t len)\n{\n" % (fn, arg),
            "    struct fhir_model__words w;\n\n    switch (len) {\n"]
     for n in sorted(by_len):
-        out.append("    case %d:\n        w = fhir_model__words(key, %d);\n" % (n, n))
-        for name, slot in by_len[n]:
+        group = by_len[n]
+        out.append("    case %d:\n        w = fhir_model__words(%s, %d);\n" % (n, arg, n))
+        firsts = [name_words(name)[0] for name, _ in group]
+        tree = len(group) >= 3 and len(set(firsts)) == len(firsts)
+        if tree:
+            out.append("        switch (w.a) {\n")
+        for name, value in group:
             a, z = name_words(name)
-            cond = "w.a == UINT64_C(0x%x)" % a
+            conds = [] if tree else ["w.a == UINT64_C(0x%x)" % a]
             if n >= 8:
-                cond += " && w.b == UINT64_C(0x%x)" % z
+                conds.append("w.b == UINT64_C(0x%x)" % z)
             if n > 16:
                 mid = name.encode("utf-8")[8:n - 8].decode("utf-8")
-                cond += " &&\n            memcmp(key + 8, %s, %d) == 0" % (cstr(mid), n - 16)
-            out.append("        if (%s)\n            return 0x%xu;\n" % (cond, slot))
-        out.append("        return 0;\n")
+                conds.append("memcmp(%s + 8, %s, %d) == 0" % (arg, cstr(mid), n - 16))
+            if tree:
+                out.append("        case UINT64_C(0x%x):\n" % a)
+                if conds:
+                    out.append("            return (%s) ? 0x%xu : 0;\n"
+                               % (" &&\n                    ".join(conds), value))
+                else:
+                    out.append("            return 0x%xu;\n" % value)
+            else:
+                out.append("        if (%s)\n            return 0x%xu;\n"
+                           % (" &&\n            ".join(conds), value))
+        if tree:
+            out.append("        default:\n            return 0;\n        }\n")
+        else:
+            out.append("        return 0;\n")
     out.append("    default:\n        return 0;\n    }\n}\n\n")
-    return "".join(out), fn
+    return "".join(out)
+
+
+def key_fn(index, tkeys):
+    """C source of type `index`'s property lookup and its name ("k_none"
+    for a type without properties); the slot returned is pack_key_slot()'s,
+    as in the hash table."""
+    if not tkeys:
+        return "", "k_none"
+    fn = "k%d" % index
+    return match_fn(fn, [(name, pack_key_slot(i + 1, tkeys))
+                         for i, (name, _, _, _) in enumerate(tkeys)]), fn
 
 
 def cap(s):
@@ -392,7 +419,13 @@ class Tables:
                  % len(names))
         for i in range(0, len(names), 8):
             k.append("    " + ", ".join(names[i:i + 8]) + ",\n")
-        k.append("};\n")
+        k.append("};\n\n")
+        # concrete resource types by name: their index + 1
+        res = [(t["name"], t["index"] + 1) for t in self.types
+               if t["kind"] == "resource" and not t["abstract"]]
+        k.append(match_fn("resource_type", res, "name"))
+        k.append("uint32_t\nfhir_model__resource_type(const char *name, size_t len)\n{\n"
+                 "    return resource_type(name, len);\n}\n")
         self.write(out_keys, "".join(k))
 
     def elem_row(self, t, e, ei, choices):

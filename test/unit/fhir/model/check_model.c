@@ -426,6 +426,42 @@ START_TEST(generated_key_lookups_match_the_tables)
 }
 END_TEST
 
+/* fhir_model__resource_type (generated): exactly the concrete resource
+ * types, by name, and nothing one byte off. */
+START_TEST(generated_resource_type_lookup)
+{
+    char buf[128];
+    size_t resources = 0;
+
+    for (size_t i = 0; i < fhir_model_type_count(); i++) {
+        const struct fhir_model_type *t = fhir_model_type_at(i);
+        bool concrete =
+            t->kind == FHIR_MODEL_RESOURCE && !(t->flags & FHIR_MODEL_TYPE_ABSTRACT);
+
+        ck_assert_uint_eq(fhir_model__resource_type(t->name, t->name_len), concrete ? i + 1 : 0);
+        resources += concrete;
+        ck_assert_uint_lt(t->name_len + 1u, sizeof(buf));
+        for (size_t pos = 0; pos < t->name_len; pos++) {
+            memcpy(buf, t->name, t->name_len);
+            buf[pos] = buf[pos] == '#' ? '$' : '#';
+            ck_assert_uint_eq(fhir_model__resource_type(buf, t->name_len), 0);
+        }
+        ck_assert_uint_eq(fhir_model__resource_type(t->name, t->name_len - 1u),
+                          fhir_model_is_resource_type(t->name, t->name_len - 1u)
+                              ? (uint32_t)(fhir_model_type_find(t->name, t->name_len - 1u)->index + 1u)
+                              : 0u);
+        memcpy(buf, t->name, t->name_len);
+        buf[t->name_len] = 's';
+        ck_assert_uint_eq(fhir_model__resource_type(buf, t->name_len + 1u),
+                          fhir_model_is_resource_type(buf, t->name_len + 1u)
+                              ? (uint32_t)(fhir_model_type_find(buf, t->name_len + 1u)->index + 1u)
+                              : 0u);
+    }
+    ck_assert_uint_gt(resources, 140);
+    ck_assert_uint_eq(fhir_model__resource_type("", 0), 0);
+}
+END_TEST
+
 START_TEST(prim_names)
 {
     ck_assert_str_eq(fhir_model_prim_name(FHIR_PRIM_DATETIME), "dateTime");
@@ -453,6 +489,7 @@ Suite *fhir_model_suite(void)
     tcase_add_test(tc, key_tables_are_consistent);
     tcase_add_test(tc, near_miss_names_are_not_found);
     tcase_add_test(tc, generated_key_lookups_match_the_tables);
+    tcase_add_test(tc, generated_resource_type_lookup);
     tcase_add_test(tc, prim_names);
     suite_add_tcase(s, tc);
     return s;

@@ -36,6 +36,8 @@
 _Static_assert(FHIR_MODEL_MAX_ELEMS <= 64, "element bit sets are one uint64_t");
 
 #define MAX_CONTAINED_IDS 64
+/* Decoded strings up to this size (with the NUL) need no allocation. */
+#define SMALL_SCRATCH 4096
 #define MAX_LOCAL_REFS    64
 
 /* Transaction state of the enclosing Bundle (conditional references). */
@@ -63,6 +65,7 @@ struct sctx {
     enum tx_state tx;
     bool meta_of_contained;  /* walking the meta of a contained resource */
     struct base_buf scratch; /* decoded strings */
+    char *small;             /* SMALL_SCRATCH bytes on the stack: most decoded strings */
 };
 
 /* What an object tells the element that holds it. */
@@ -348,10 +351,15 @@ decode(struct sctx *s, struct base_str raw, unsigned flags, struct base_str *out
         *out = raw;
         return 0;
     }
-    base_buf_reset(&s->scratch);
-    if (UNLIKELY(base_buf_reserve(&s->scratch, raw.len) != BASE_OK))
-        return BAIL;
-    o = s->scratch.data;
+    if (raw.len < SMALL_SCRATCH) {
+        o = s->small;
+    } else {
+        base_buf_reset(&s->scratch);
+        if (UNLIKELY(base_buf_reserve(&s->scratch, raw.len) != BASE_OK))
+            return BAIL;
+        o = s->scratch.data;
+    }
+    out->ptr = o;
     while (p < end) {
         const char *bs = memchr(p, '\\', (size_t)(end - p));
         size_t n = (size_t)((bs != NULL ? bs : end) - p);
@@ -383,9 +391,8 @@ decode(struct sctx *s, struct base_str raw, unsigned flags, struct base_str *out
         }
         p = bs + 2;
     }
-    *o = '\0'; /* reserve() left room: the buffer stays a C string */
-    s->scratch.len = (size_t)(o - s->scratch.data);
-    *out = base_buf_str(&s->scratch);
+    *o = '\0'; /* there is room: the text stays a C string */
+    out->len = (size_t)(o - out->ptr);
     return 0;
 }
 
@@ -1426,9 +1433,11 @@ fhir_validate__stream(struct fhir_validate__ctx *c, const char *text, size_t len
                       const char *expect)
 {
     struct sctx s = {0};
+    char small[SMALL_SCRATCH];
     int rc;
 
     s.c = c;
+    s.small = small;
     s.lim = fhir_json_limits_default();
     if (UNLIKELY(len > s.lim.max_doc))
         return BAIL;

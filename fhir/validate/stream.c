@@ -27,6 +27,7 @@
 /* Every bail is the rare way out (the caller then runs the tree path):
  * telling the compiler keeps the clean path straight. */
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define LIKELY(x)   __builtin_expect(!!(x), 1)
 #define STEP(expr)                                                                                 \
     do {                                                                                           \
         if (UNLIKELY((expr) < 0))                                                                  \
@@ -1268,14 +1269,19 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
         is_ext = FHIR_MODEL__SLOT_IS_EXT(k) != 0;
         e = &t->elems[elem];
         bit = UINT64_C(1) << elem;
-        if (((is_ext ? fr->ext : fr->val) & bit) ||
-            (((fr->val | fr->ext) & bit) && fhir_model_elem_is_choice(e) &&
-             fr->choice[elem] != choice))
-            return BAIL; /* duplicate name or a second choice */
-        if (is_ext)
-            fr->ext |= bit;
-        else
+        if (LIKELY(!is_ext && !((fr->val | fr->ext) & bit))) {
+            /* the commonest: the element's value, first seen */
             fr->val |= bit;
+        } else {
+            if (((is_ext ? fr->ext : fr->val) & bit) ||
+                (((fr->val | fr->ext) & bit) && fhir_model_elem_is_choice(e) &&
+                 fr->choice[elem] != choice))
+                return BAIL; /* duplicate name or a second choice */
+            if (is_ext)
+                fr->ext |= bit;
+            else
+                fr->val |= bit;
+        }
         fr->choice[elem] = (unsigned char)choice;
         type = fhir_model_elem_is_choice(e) ? e->choices[choice].type : e->type;
         STEP(expect_char(s, ':'));

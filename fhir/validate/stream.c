@@ -954,7 +954,7 @@ struct frame {
     uint64_t val;                   /* bit i: element i seen as "name" */
     uint64_t ext;                   /* bit i: element i seen as "_name" */
     uint64_t ext_without_extension; /* "_name" objects that need the value */
-    /* choice[i]: the choice of element i, written whenever bit i is set */
+    /* choice[i]: the choice of choice element i, written whenever bit i is set */
     unsigned char choice[FHIR_MODEL_MAX_ELEMS];
 };
 
@@ -1282,8 +1282,12 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
             else
                 fr->val |= bit;
         }
-        fr->choice[elem] = (unsigned char)choice;
-        type = fhir_model_elem_is_choice(e) ? e->choices[choice].type : e->type;
+        if (fhir_model_elem_is_choice(e)) {
+            fr->choice[elem] = (unsigned char)choice; /* only choices compare it */
+            type = e->choices[choice].type;
+        } else {
+            type = e->type;
+        }
         STEP(expect_char(s, ':'));
         if (is_ext) {
             STEP(ext_member(s, type, e, key, fr, bit));

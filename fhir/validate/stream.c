@@ -922,9 +922,10 @@ primitive_inline(struct sctx *s, const struct fhir_model_type *t, const struct f
         return literal(s, prim);
     if (UNLIKELY(PRIM_BIT(prim) & PRIM_NOT_STRING))
         return BAIL;
-    if ((PRIM_BIT(prim) & PRIM_GENERAL) || (e != NULL && e->valueset != NULL) || out_str != NULL)
+    if ((PRIM_BIT(prim) & PRIM_GENERAL) || (e != NULL && e->valueset != NULL))
         return string_general(s, t, e, out_str);
-    /* the common case, kept small: an unescaped string checked by its type */
+    /* the common case, kept small: an unescaped string checked by its type
+     * (and kept for the holder: a Reference's reference, a resource's id) */
     STEP(scan_string(s, &raw, &flags));
     if (flags != 0) {
         s->p = start;
@@ -932,9 +933,12 @@ primitive_inline(struct sctx *s, const struct fhir_model_type *t, const struct f
     }
     if (UNLIKELY(raw.len == 0))
         return BAIL;
-    if ((PRIM_BIT(prim) & PRIM_TEXT) && raw.len <= FHIR_VALIDATE__STRING_MAX_CHARS)
-        return 0;
-    return prim_ok(prim, raw.ptr, raw.len, s->end) ? 0 : BAIL;
+    if (!((PRIM_BIT(prim) & PRIM_TEXT) && raw.len <= FHIR_VALIDATE__STRING_MAX_CHARS) &&
+        !prim_ok(prim, raw.ptr, raw.len, s->end))
+        return BAIL;
+    if (out_str != NULL)
+        *out_str = raw;
+    return 0;
 }
 
 /* A primitive value at s->p; the member loop's single primitives (the

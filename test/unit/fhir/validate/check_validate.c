@@ -752,6 +752,29 @@ START_TEST(inline_checks_on_the_text_path)
         {P("\"managingOrganization\":{\"reference\":\"MedicinalProductAuthorization?x\"}" MORE),
          0, 1},
 #undef MORE
+        /* values kept for the holder on the small string path: codings of a
+         * required-bound CodeableConcept, contained ids and local references */
+#define AI(cs) "{\"resourceType\":\"AllergyIntolerance\",\"patient\":{\"reference\":" \
+               "\"Patient/p\"},\"clinicalStatus\":{\"coding\":[" cs "]}}"
+        {AI("{\"system\":\"http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical\","
+            "\"code\":\"active\"}"),
+         0, 0},
+        {AI("{\"system\":\"http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical\","
+            "\"code\":\"activ\"}"),
+         1, 0},
+        {AI("{\"system\":\"http://example.org/other\",\"code\":\"active\"}"), 1, 0},
+        {AI("{\"system\":\"http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical\","
+            "\"code\":\"active\"},{\"system\":\"http://x\",\"code\":\"y\"}"),
+         0, 0},
+#undef AI
+        {P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o1\"}],"
+           "\"managingOrganization\":{\"reference\":\"#o1\"}"),
+         0, 0},
+        {P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o1\"}],"
+           "\"managingOrganization\":{\"reference\":\"#o2\"}"),
+         1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"\"}"), 1, 0},
+        {P("\"id\":\"a b\",\"active\":true,\"gender\":\"male\""), 1, 0},
         /* codes, URIs and ids: no space (sixteen bytes at a time, short ones
          * read past their end when the text has the bytes) */
         {P("\"gender\":\"male\",\"language\":\"en-US\""), 0, 0},

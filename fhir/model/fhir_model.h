@@ -372,4 +372,19 @@ fhir_model__key_slot(const struct fhir_model_type *t, const char *key, size_t le
     }
 }
 
+/*
+ * Private: each type's JSON property lookup as generated code
+ * (fhir/model/gen/model_keys.c), indexed by the type's index:
+ * fhir_model__key_fns[t->index](key, len) == fhir_model__key_slot(t, key,
+ * len) for every name, found by a switch on the length and compares of the
+ * name's words with constants — no hash, no load of the key — for the
+ * one-pass validator's member loop.
+ */
+extern uint32_t (*const fhir_model__key_fns[])(const char *key, size_t len);
+
+/* Private: the index + 1 of the concrete resource type named name[0..len),
+ * 0 for any other name (generated like fhir_model__key_fns); the one-pass
+ * validator's resourceType and relative references. */
+uint32_t fhir_model__resource_type(const char *name, size_t len);
+
 #endif /* FHIR_MODEL_FHIR_MODEL_H */

@@ -27,6 +27,7 @@
 /* Every bail is the rare way out (the caller then runs the tree path):
  * telling the compiler keeps the clean path straight. */
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define LIKELY(x)   __builtin_expect(!!(x), 1)
 #define STEP(expr)                                                                                 \
     do {                                                                                           \
         if (UNLIKELY((expr) < 0))                                                                  \
@@ -36,6 +37,8 @@
 _Static_assert(FHIR_MODEL_MAX_ELEMS <= 64, "element bit sets are one uint64_t");
 
 #define MAX_CONTAINED_IDS 64
+/* Decoded strings up to this size (with the NUL) need no allocation. */
+#define SMALL_SCRATCH 4096
 #define MAX_LOCAL_REFS    64
 
 /* Transaction state of the enclosing Bundle (conditional references). */
@@ -63,6 +66,7 @@ struct sctx {
     enum tx_state tx;
     bool meta_of_contained;  /* walking the meta of a contained resource */
     struct base_buf scratch; /* decoded strings */
+    char *small;             /* SMALL_SCRATCH bytes on the stack: most decoded strings */
 };
 
 /* What an object tells the element that holds it. */
@@ -113,6 +117,16 @@ skip_ws_run(struct sctx *s)
     const unsigned char *p = s->p;
 
 #if defined(__SSE2__)
+    /* the common run: a newline and the next line's indentation */
+    if (*p == '\n' && s->end - p >= 17) {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+            _mm_loadu_si128((const __m128i *)(const void *)(p + 1)), _mm_set1_epi8(' ')));
+
+        if (m != 0xFFFFu && p[1 + __builtin_ctz(~m)] > ' ') {
+            s->p = p + 1 + __builtin_ctz(~m);
+            return;
+        }
+    }
     while (s->end - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
         __m128i w = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
@@ -146,12 +160,14 @@ skip_ws(struct sctx *s)
     }
 }
 
-static int
+static inline int
 expect_char(struct sctx *s, unsigned char ch)
 {
-    skip_ws(s);
-    if (UNLIKELY(s->p >= s->end || *s->p != ch))
-        return BAIL;
+    if (!(s->p < s->end && *s->p == ch)) { /* compact JSON: no space before it */
+        skip_ws(s);
+        if (UNLIKELY(s->p >= s->end || *s->p != ch))
+            return BAIL;
+    }
     s->p++;
     return 0;
 }
@@ -289,6 +305,39 @@ scan_string(struct sctx *s, struct base_str *raw, unsigned *flags)
     return end_string(s, p, 0, raw, flags);
 }
 
+#if defined(__SSE2__)
+static inline __m128i
+is_quote(__m128i v)
+{
+    return _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+}
+#endif
+
+/*
+ * A member name at s->p ('"'): the bytes up to the next '"'.  Only the
+ * model's property names are accepted after it, and those are ASCII
+ * letters, digits and '_' (check_model.c), so a name with an escape, a
+ * control or a non-ASCII byte fails that lookup and bails whatever its end
+ * (an escaped quote leaves its backslash in the name): one compare a byte.
+ */
+static inline int
+scan_key(struct sctx *s, struct base_str *key)
+{
+    const unsigned char *p = s->p + 1;
+
+#if defined(__SSE2__)
+    p = fhir_validate__skip16(p, s->end, is_quote);
+#endif
+    while (p < s->end && *p != '"')
+        p++;
+    if (UNLIKELY(p >= s->end))
+        return BAIL;
+    key->ptr = (const char *)s->p + 1;
+    key->len = (size_t)(p - s->p - 1);
+    s->p = p + 1;
+    return 0;
+}
+
 /* The decoded text of a scanned string (into scratch when escaped).  The
  * text is never longer than the raw string, so scratch is sized once and
  * written directly. */
@@ -303,10 +352,15 @@ decode(struct sctx *s, struct base_str raw, unsigned flags, struct base_str *out
         *out = raw;
         return 0;
     }
-    base_buf_reset(&s->scratch);
-    if (UNLIKELY(base_buf_reserve(&s->scratch, raw.len) != BASE_OK))
-        return BAIL;
-    o = s->scratch.data;
+    if (raw.len < SMALL_SCRATCH) {
+        o = s->small;
+    } else {
+        base_buf_reset(&s->scratch);
+        if (UNLIKELY(base_buf_reserve(&s->scratch, raw.len) != BASE_OK))
+            return BAIL;
+        o = s->scratch.data;
+    }
+    out->ptr = o;
     while (p < end) {
         const char *bs = memchr(p, '\\', (size_t)(end - p));
         size_t n = (size_t)((bs != NULL ? bs : end) - p);
@@ -338,9 +392,8 @@ decode(struct sctx *s, struct base_str raw, unsigned flags, struct base_str *out
         }
         p = bs + 2;
     }
-    *o = '\0'; /* reserve() left room: the buffer stays a C string */
-    s->scratch.len = (size_t)(o - s->scratch.data);
-    *out = base_buf_str(&s->scratch);
+    *o = '\0'; /* there is room: the text stays a C string */
+    out->len = (size_t)(o - out->ptr);
     return 0;
 }
 
@@ -381,6 +434,90 @@ is_b64_data(unsigned char c)
            c == '/';
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_B64_AVX2 1
+
+/*
+ * 0xFF in the lanes of v that are neither base64 data nor a space, by the
+ * two nibbles of each byte: a byte is allowed when the groups its high
+ * nibble allows (hi_groups) and those its low nibble is in (lo_groups)
+ * share a bit.  Groups: 1 = 0x20 ' ', 0x2B '+', 0x2F '/'; 2 = 0x30-0x39;
+ * 4 = 0x41-0x4F, 0x61-0x6F; 8 = 0x50-0x5A, 0x70-0x7A.  Bytes from 0x80
+ * look up 0 (pshufb's rule for an index with the high bit set).
+ */
+__attribute__((target("avx2"))) static inline __m256i
+not_b64_or_space32(__m256i v)
+{
+    const __m256i hi_groups = _mm256_setr_epi8(0, 0, 1, 2, 4, 8, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                               1, 2, 4, 8, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m256i lo_groups = _mm256_setr_epi8(
+        1 | 2 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8,
+        2 | 4 | 8, 2 | 4 | 8, 4 | 8, 1 | 4, 4, 4, 4, 1 | 4, 1 | 2 | 8, 2 | 4 | 8, 2 | 4 | 8,
+        2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 4 | 8, 1 | 4,
+        4, 4, 4, 1 | 4);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F));
+    __m256i groups =
+        _mm256_and_si256(_mm256_shuffle_epi8(hi_groups, hi), _mm256_shuffle_epi8(lo_groups, v));
+
+    return _mm256_cmpeq_epi8(groups, _mm256_setzero_si256());
+}
+
+__attribute__((target("avx2"))) static inline size_t
+lane_sum32(__m256i counts)
+{
+    __m256i sad = _mm256_sad_epu8(counts, _mm256_setzero_si256());
+
+    return (size_t)_mm256_extract_epi64(sad, 0) + (size_t)_mm256_extract_epi64(sad, 1) +
+           (size_t)_mm256_extract_epi64(sad, 2) + (size_t)_mm256_extract_epi64(sad, 3);
+}
+
+/* fhir_validate__b64_run() 64 bytes a step with AVX2 (half the
+ * instructions of SSE2 on an attachment); the last bytes, and the block
+ * with another byte, are left to it. */
+__attribute__((target("avx2"))) static size_t
+b64_run_avx2(const unsigned char *p, size_t len, size_t *spaces)
+{
+    const __m256i sp = _mm256_set1_epi8(' ');
+    __m256i counts = _mm256_setzero_si256();
+    unsigned blocks = 0;
+    size_t i = 0;
+    size_t n_sp = 0;
+
+    while (len - i >= 64) {
+        __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+        __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32));
+        __m256i s0 = _mm256_cmpeq_epi8(v0, sp);
+        __m256i s1 = _mm256_cmpeq_epi8(v1, sp);
+
+        if (!_mm256_testz_si256(_mm256_or_si256(not_b64_or_space32(v0), not_b64_or_space32(v1)),
+                                _mm256_set1_epi8(-1)))
+            break;
+        /* each lane counts at most 2 a step: summed before it passes 255 */
+        counts = _mm256_sub_epi8(counts, _mm256_add_epi8(s0, s1));
+        if (++blocks == 127) {
+            n_sp += lane_sum32(counts);
+            counts = _mm256_setzero_si256();
+            blocks = 0;
+        }
+        i += 64;
+    }
+    *spaces += n_sp + lane_sum32(counts);
+    return i + fhir_validate__b64_run(p + i, len - i, spaces);
+}
+#endif
+
+/* Base64 data and spaces from p on (fhir_validate__b64_run's contract). */
+static size_t
+b64_run(const unsigned char *p, size_t len, size_t *spaces)
+{
+#if defined(HAVE_B64_AVX2)
+    if (__builtin_cpu_supports("avx2"))
+        return b64_run_avx2(p, len, spaces);
+#endif
+    return fhir_validate__b64_run(p, len, spaces);
+}
+
 /*
  * A base64Binary string at s->p ('"') made of alphabet, '=' and spaces
  * only — the form attachments take in JSON — checked with check_base64's
@@ -400,7 +537,7 @@ base64_plain(struct sctx *s)
 
     for (;; r++) {
         if (pad == 0)
-            r += fhir_validate__b64_run(r, (size_t)(s->end - r), &spaces);
+            r += b64_run(r, (size_t)(s->end - r), &spaces);
         if (r >= s->end)
             return false;
         if (*r == '"')
@@ -427,6 +564,288 @@ base64_plain(struct sctx *s)
 /* Free text: fhir_validate_primitive() only limits its length. */
 #define PRIM_TEXT (PRIM_BIT(FHIR_PRIM_STRING) | PRIM_BIT(FHIR_PRIM_MARKDOWN))
 _Static_assert(FHIR_PRIM_XHTML < 32, "primitive kinds fit a 32-bit set");
+
+/*
+ * Fast accepts for the commonest checks.  Each says true only where the
+ * general checker (primitive.c, rules.c) accepts the same text; false
+ * decides nothing — the caller then asks the general checker.
+ */
+
+/* Two ASCII digits as a number, 100 when either is not a digit. */
+static inline unsigned
+dig2(const unsigned char *p)
+{
+    unsigned a = (unsigned)p[0] - '0';
+    unsigned b = (unsigned)p[1] - '0';
+
+    return (a < 10 && b < 10) ? a * 10 + b : 100;
+}
+
+/* Year 0001-9999, month 1-12, a day of that month (scan_date). */
+static inline bool
+calendar_ok(unsigned y, unsigned m, unsigned d)
+{
+    static const unsigned char dim[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+    if (y == 0 || m < 1 || m > 12 || d < 1)
+        return false;
+    if (d <= dim[m])
+        return true;
+    return m == 2 && d == 29 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0);
+}
+
+/* YYYY-MM-DD at s (10 bytes there): a real calendar date, year 0001-9999
+ * (scan_date in primitive.c). */
+static bool
+fast_full_date(const unsigned char *s)
+{
+    unsigned hi = dig2(s);
+    unsigned lo = dig2(s + 2);
+    unsigned m = dig2(s + 5);
+    unsigned d = dig2(s + 8);
+
+    if (hi > 99 || lo > 99 || s[4] != '-' || s[7] != '-')
+        return false;
+    return calendar_ok(hi * 100 + lo, m, d);
+}
+
+#if defined(__SSE2__)
+/* YYYY-MM-DDThh:mm (16 bytes at s): digits and separators in one compare,
+ * then the ranges of scan_date and scan_time. */
+static inline bool
+fast_date_hour_minute(const unsigned char *s)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    unsigned digit = (unsigned)_mm_movemask_epi8(fhir_validate__in_range(v, '0', 10));
+    unsigned sep = (unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(v, _mm_setr_epi8(0, 0, 0, 0, '-', 0, 0, '-', 0, 0, 'T', 0, 0, ':', 0, 0)));
+#define N2(i) ((unsigned)(s[i] - '0') * 10u + (unsigned)(s[(i) + 1] - '0'))
+
+    /* digits at 0-3, 5-6, 8-9, 11-12, 14-15; '-' '-' 'T' ':' at 4, 7, 10, 13 */
+    if ((digit & 0xDB6Fu) != 0xDB6Fu || (sep & 0x2490u) != 0x2490u)
+        return false;
+    return calendar_ok(N2(0) * 100u + N2(2), N2(5), N2(8)) && N2(11) <= 23 && N2(14) <= 59;
+#undef N2
+}
+#endif
+
+/* date YYYY-MM-DD; dateTime and instant YYYY-MM-DDThh:mm:ss(.f+)?(Z|+hh:mm)
+ * with the ranges of scan_time and scan_zone (primitive.c).  Partial dates
+ * and times without a zone are left to the general checker. */
+static bool
+fast_datetime(enum fhir_model_prim prim, const unsigned char *s, size_t len)
+{
+    size_t i = 19;
+    unsigned zh;
+    unsigned zm;
+
+    if (len == 10)
+        return prim != FHIR_PRIM_INSTANT && fast_full_date(s);
+    if (prim == FHIR_PRIM_DATE || len < 20)
+        return false;
+#if defined(__SSE2__)
+    if (!fast_date_hour_minute(s))
+        return false;
+#else
+    if (!fast_full_date(s) || s[10] != 'T' || dig2(s + 11) > 23 || s[13] != ':' ||
+        dig2(s + 14) > 59)
+        return false;
+#endif
+    if (s[16] != ':' || dig2(s + 17) > 60)
+        return false;
+    if (s[i] == '.') {
+        while (++i < len && (unsigned)s[i] - '0' < 10)
+            ;
+        if (i == 20)
+            return false;
+    }
+    if (i < len && s[i] == 'Z')
+        return i + 1 == len;
+    if (len - i != 6 || (s[i] != '+' && s[i] != '-') || s[i + 3] != ':')
+        return false;
+    zh = dig2(s + i + 1);
+    zm = dig2(s + i + 4);
+    return (zh <= 13 && zm <= 59) || (zh == 14 && zm == 0);
+}
+
+#define PRIM_DATES                                                                                 \
+    (PRIM_BIT(FHIR_PRIM_DATE) | PRIM_BIT(FHIR_PRIM_DATETIME) | PRIM_BIT(FHIR_PRIM_INSTANT))
+
+#if defined(__SSE2__)
+/* Lanes that are not id characters [A-Za-z0-9\-\.] ('-' '.' '/' and the
+ * digits are 0x2D-0x39; '/' is not one). */
+static inline __m128i
+not_id_byte(__m128i v)
+{
+    __m128i ok = _mm_or_si128(fhir_validate__in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26),
+                              fhir_validate__in_range(v, '-', 13));
+
+    return _mm_or_si128(_mm_cmpeq_epi8(ok, _mm_setzero_si128()),
+                        _mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
+}
+
+/* Lanes that are not ASCII letters or digits. */
+static inline __m128i
+not_alnum(__m128i v)
+{
+    return _mm_cmpeq_epi8(
+        _mm_or_si128(fhir_validate__in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26),
+                     fhir_validate__in_range(v, '0', 10)),
+        _mm_setzero_si128());
+}
+
+static inline __m128i
+is_space_byte(__m128i v)
+{
+    return _mm_cmpeq_epi8(v, _mm_set1_epi8(' '));
+}
+
+/* True when no byte of p[0..len) is one that `bad` marks, sixteen at a
+ * time; a string shorter than 16 bytes is read as the 16 from p on, when
+ * the text has them (`limit`), its own lanes masked.  False when it has
+ * such a byte or the text is too short to tell. */
+static inline bool
+none_of(const unsigned char *p, size_t len, const unsigned char *limit, __m128i (*bad)(__m128i))
+{
+    size_t i = 0;
+
+    if (len < 16) {
+        if (limit - p < 16)
+            return false;
+        return ((unsigned)_mm_movemask_epi8(bad(_mm_loadu_si128((const __m128i *)(const void *)p))) &
+                ((1u << len) - 1u)) == 0;
+    }
+    for (; len - i >= 16; i += 16) {
+        if (_mm_movemask_epi8(bad(_mm_loadu_si128((const __m128i *)(const void *)(p + i)))) != 0)
+            return false;
+    }
+    return i == len ||
+           _mm_movemask_epi8(bad(_mm_loadu_si128((const __m128i *)(const void *)(p + len - 16)))) ==
+               0;
+}
+#endif
+
+/* Types whose every unescaped JSON string without a space is valid: \S*
+ * for uri, url and canonical, [^\s]+(\s[^\s]+)* for code (datatypes.html;
+ * an unescaped JSON string has no tab, LF or CR). */
+#define PRIM_NO_SPACE                                                                              \
+    (PRIM_BIT(FHIR_PRIM_URI) | PRIM_BIT(FHIR_PRIM_URL) | PRIM_BIT(FHIR_PRIM_CANONICAL) |           \
+     PRIM_BIT(FHIR_PRIM_CODE))
+
+/*
+ * fhir_validate_primitive(prim, s, len) == FHIR_PRIM_OK for a string
+ * without escapes (raw text or decoded), the commonest forms first:
+ * full dates, codes and URIs without a space, ids.  `limit` is the end of
+ * the buffer s lies in (a short string is read 16 bytes at once when the
+ * buffer has them).
+ */
+static inline bool
+prim_ok(enum fhir_model_prim prim, const char *s, size_t len, const unsigned char *limit)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    if (UNLIKELY(len == 0))
+        return false; /* every primitive's text is non-empty */
+    if ((PRIM_BIT(prim) & PRIM_DATES) && fast_datetime(prim, u, len))
+        return true;
+#if defined(__SSE2__)
+    if ((PRIM_BIT(prim) & PRIM_NO_SPACE) && none_of(u, len, limit, is_space_byte))
+        return true;
+    if (prim == FHIR_PRIM_ID && len <= 64 && none_of(u, len, limit, not_id_byte))
+        return true;
+#else
+    (void)limit;
+#endif
+    return fhir_validate_primitive(prim, s, len) == FHIR_PRIM_OK;
+}
+
+static inline bool
+is_alnum(unsigned char c)
+{
+    return (unsigned)c - '0' < 10 || (unsigned)(c | 0x20) - 'a' < 26;
+}
+
+/* The 36 characters of a lower-case uuid (8-4-4-4-12 hex digits). */
+static bool
+fast_uuid_body(const unsigned char *u)
+{
+#if defined(__SSE2__)
+    /* three loads cover bytes 0-15, 16-31 and 20-35; each lane is a hex
+     * digit or a '-', and the '-' are exactly at 8, 13, 18 and 23 */
+    __m128i v[3] = {_mm_loadu_si128((const __m128i *)(const void *)u),
+                    _mm_loadu_si128((const __m128i *)(const void *)(u + 16)),
+                    _mm_loadu_si128((const __m128i *)(const void *)(u + 20))};
+    static const unsigned dashes[3] = {1u << 8 | 1u << 13, 1u << 2 | 1u << 7, 1u << 3};
+    bool ok = true;
+
+    for (unsigned k = 0; k < 3; k++) {
+        __m128i hex = _mm_or_si128(fhir_validate__in_range(v[k], '0', 10),
+                                   fhir_validate__in_range(v[k], 'a', 6));
+        unsigned dash = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[k], _mm_set1_epi8('-')));
+
+        ok &= dash == dashes[k] && ((unsigned)_mm_movemask_epi8(hex) | dash) == 0xFFFFu;
+    }
+    return ok;
+#else
+    for (unsigned k = 0; k < 36; k++) {
+        unsigned c = u[k];
+
+        if (k == 8 || k == 13 || k == 18 || k == 23) {
+            if (c != '-')
+                return false;
+        } else if (!(c - '0' < 10 || c - 'a' < 6)) {
+            return false;
+        }
+    }
+    return true;
+#endif
+}
+
+/*
+ * fhir_validate__reference_form() for the forms bulk data is made of —
+ * urn:uuid, Type/id and Type?query — or -1 to ask it.  Type is letters and
+ * digits only: a ':' (a scheme), '+', '-' or '.' before the '/' or '?' is
+ * left to the general function, and so is every form it would refuse.
+ */
+static int
+fast_reference(struct base_str r, const unsigned char *limit)
+{
+    const unsigned char *u = (const unsigned char *)r.ptr;
+    size_t i = 0;
+
+    if (r.len == 45 && memcmp(u, "urn:uuid:", 9) == 0)
+        return fast_uuid_body(u + 9) ? FHIR_VALIDATE__REF_OK : -1;
+#if defined(__SSE2__)
+    if (limit - u >= 32) {
+        /* the type name, up to 31 letters and digits, in two loads */
+        uint32_t m = (uint32_t)_mm_movemask_epi8(
+                         not_alnum(_mm_loadu_si128((const __m128i *)(const void *)u))) |
+                     (uint32_t)_mm_movemask_epi8(
+                         not_alnum(_mm_loadu_si128((const __m128i *)(const void *)(u + 16))))
+                         << 16;
+
+        if (m == 0)
+            return -1;
+        i = (size_t)__builtin_ctz(m);
+        if (i > r.len)
+            i = r.len;
+    } else
+#endif
+    {
+        while (i < r.len && is_alnum(u[i]))
+            i++;
+    }
+    if (i == 0 || i >= r.len || (u[i] != '/' && u[i] != '?'))
+        return -1;
+    if (fhir_model__resource_type(r.ptr, i) == 0)
+        return -1;
+    if (u[i] == '?')
+        return FHIR_VALIDATE__REF_CONDITIONAL;
+    /* Type/id without a version */
+    if (!prim_ok(FHIR_PRIM_ID, r.ptr + i + 1, r.len - i - 1, limit))
+        return -1; /* "/_history/" and every refusal */
+    return FHIR_VALIDATE__REF_OK;
+}
 
 /* A boolean or number primitive at s->p (not a string). */
 static int
@@ -467,7 +886,8 @@ string_general(struct sctx *s, const struct fhir_model_type *t, const struct fhi
         return fhir_validate__xhtml(v.ptr, v.len) == FHIR_XHTML_OK ? 0 : BAIL;
     /* free text within the length limit needs no call */
     if (!((PRIM_BIT(prim) & PRIM_TEXT) && v.len <= FHIR_VALIDATE__STRING_MAX_CHARS) &&
-        fhir_validate_primitive(prim, v.ptr, v.len) != FHIR_PRIM_OK)
+        !prim_ok(prim, v.ptr, v.len,
+                 (flags & STR_ESCAPED) ? (const unsigned char *)v.ptr + v.len : s->end))
         return BAIL;
     if (e != NULL && e->valueset != NULL &&
         (t->prim == FHIR_PRIM_CODE || t->prim == FHIR_PRIM_STRING || t->prim == FHIR_PRIM_URI) &&
@@ -486,9 +906,9 @@ string_general(struct sctx *s, const struct fhir_model_type *t, const struct fhi
 /* Primitives string_general() handles from the start. */
 #define PRIM_GENERAL (PRIM_BIT(FHIR_PRIM_BASE64BINARY) | PRIM_BIT(FHIR_PRIM_XHTML))
 
-static int
-primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
-          struct base_str *out_str)
+static inline __attribute__((always_inline)) int
+primitive_inline(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
+                 struct base_str *out_str)
 {
     enum fhir_model_prim prim = (enum fhir_model_prim)t->prim;
     const unsigned char *start = s->p;
@@ -502,9 +922,10 @@ primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_mod
         return literal(s, prim);
     if (UNLIKELY(PRIM_BIT(prim) & PRIM_NOT_STRING))
         return BAIL;
-    if ((PRIM_BIT(prim) & PRIM_GENERAL) || (e != NULL && e->valueset != NULL) || out_str != NULL)
+    if ((PRIM_BIT(prim) & PRIM_GENERAL) || (e != NULL && e->valueset != NULL))
         return string_general(s, t, e, out_str);
-    /* the common case, kept small: an unescaped string checked by its type */
+    /* the common case, kept small: an unescaped string checked by its type
+     * (and kept for the holder: a Reference's reference, a resource's id) */
     STEP(scan_string(s, &raw, &flags));
     if (flags != 0) {
         s->p = start;
@@ -512,9 +933,21 @@ primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_mod
     }
     if (UNLIKELY(raw.len == 0))
         return BAIL;
-    if ((PRIM_BIT(prim) & PRIM_TEXT) && raw.len <= FHIR_VALIDATE__STRING_MAX_CHARS)
-        return 0;
-    return fhir_validate_primitive(prim, raw.ptr, raw.len) == FHIR_PRIM_OK ? 0 : BAIL;
+    if (!((PRIM_BIT(prim) & PRIM_TEXT) && raw.len <= FHIR_VALIDATE__STRING_MAX_CHARS) &&
+        !prim_ok(prim, raw.ptr, raw.len, s->end))
+        return BAIL;
+    if (out_str != NULL)
+        *out_str = raw;
+    return 0;
+}
+
+/* A primitive value at s->p; the member loop's single primitives (the
+ * commonest member) get the body inline, the other callers this call. */
+static int
+primitive(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
+          struct base_str *out_str)
+{
+    return primitive_inline(s, t, e, out_str);
 }
 
 /* -------------------------------------------------------------- objects -- */
@@ -525,7 +958,7 @@ struct frame {
     uint64_t val;                   /* bit i: element i seen as "name" */
     uint64_t ext;                   /* bit i: element i seen as "_name" */
     uint64_t ext_without_extension; /* "_name" objects that need the value */
-    /* choice[i]: the choice of element i, written whenever bit i is set */
+    /* choice[i]: the choice of choice element i, written whenever bit i is set */
     unsigned char choice[FHIR_MODEL_MAX_ELEMS];
 };
 
@@ -643,8 +1076,8 @@ bundle_tx(struct base_str type)
 static int object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how,
                           struct sobj *out, struct frame *fr, bool first_done);
 
-/* An object of complex type `t` at s->p ('{'). */
-static int
+/* An object of complex type `t` at s->p ('{'); inline in value(). */
+static inline __attribute__((always_inline)) int
 object(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct sobj *out)
 {
     struct frame fr;
@@ -674,6 +1107,7 @@ check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct 
           const struct frame *fr, struct base_str ref, bool has_ref)
 {
     uint64_t seen = fr->val | fr->ext;
+    int form;
 
     if (UNLIKELY(seen == 0 && !(how & OBJ_RESOURCE)))
         return BAIL; /* empty object */
@@ -695,7 +1129,10 @@ check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct 
     case FHIR_T_REFERENCE:
         if (!has_ref)
             break;
-        switch (fhir_validate__reference_form(ref)) {
+        form = fast_reference(ref, s->end);
+        if (form < 0)
+            form = (int)fhir_validate__reference_form(ref);
+        switch (form) {
         case FHIR_VALIDATE__REF_OK:
             break;
         case FHIR_VALIDATE__REF_LOCAL:
@@ -804,27 +1241,31 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
         bool is_ext;
         const struct fhir_model_elem *e;
         const struct fhir_model_type *type;
-        unsigned flags;
         uint64_t bit;
         bool *cap_flag = NULL;
         struct base_str *cap = NULL;
 
         if (first_done) {
-            skip_ws(s);
-            if (s->p < s->end && *s->p == '}') {
-                s->p++;
-                break;
+            /* compact JSON: the ',' between members follows the value */
+            if (!(s->p < s->end && *s->p == ',')) {
+                skip_ws(s);
+                if (s->p < s->end && *s->p == '}') {
+                    s->p++;
+                    break;
+                }
+                if (UNLIKELY(s->p >= s->end || *s->p != ','))
+                    return BAIL;
             }
-            if (UNLIKELY(s->p >= s->end || *s->p != ','))
-                return BAIL;
             s->p++;
         }
         first_done = true;
-        skip_ws(s);
-        if (UNLIKELY(s->p >= s->end || *s->p != '"'))
-            return BAIL;
-        STEP(scan_string(s, &key, &flags));
-        k = flags == 0 ? fhir_model__key_slot(t, key.ptr, key.len) : 0;
+        if (!(s->p < s->end && *s->p == '"')) { /* compact JSON: the name follows */
+            skip_ws(s);
+            if (UNLIKELY(s->p >= s->end || *s->p != '"'))
+                return BAIL;
+        }
+        STEP(scan_key(s, &key));
+        k = fhir_model__key_fns[t->index](key.ptr, key.len);
         if (UNLIKELY(k == 0 || FHIR_MODEL__SLOT_IS_EXT(k) == FHIR_MODEL__KEY_BASE))
             return BAIL; /* escaped or unknown names, resourceType again */
         elem = FHIR_MODEL__SLOT_ELEM(k);
@@ -832,16 +1273,25 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
         is_ext = FHIR_MODEL__SLOT_IS_EXT(k) != 0;
         e = &t->elems[elem];
         bit = UINT64_C(1) << elem;
-        if (((is_ext ? fr->ext : fr->val) & bit) ||
-            (((fr->val | fr->ext) & bit) && fhir_model_elem_is_choice(e) &&
-             fr->choice[elem] != choice))
-            return BAIL; /* duplicate name or a second choice */
-        if (is_ext)
-            fr->ext |= bit;
-        else
+        if (LIKELY(!is_ext && !((fr->val | fr->ext) & bit))) {
+            /* the commonest: the element's value, first seen */
             fr->val |= bit;
-        fr->choice[elem] = (unsigned char)choice;
-        type = fhir_model_elem_is_choice(e) ? e->choices[choice].type : e->type;
+        } else {
+            if (((is_ext ? fr->ext : fr->val) & bit) ||
+                (((fr->val | fr->ext) & bit) && fhir_model_elem_is_choice(e) &&
+                 fr->choice[elem] != choice))
+                return BAIL; /* duplicate name or a second choice */
+            if (is_ext)
+                fr->ext |= bit;
+            else
+                fr->val |= bit;
+        }
+        if (fhir_model_elem_is_choice(e)) {
+            fr->choice[elem] = (unsigned char)choice; /* only choices compare it */
+            type = e->choices[choice].type;
+        } else {
+            type = e->type;
+        }
         STEP(expect_char(s, ':'));
         if (is_ext) {
             STEP(ext_member(s, type, e, key, fr, bit));
@@ -854,7 +1304,7 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
              * clean or bails — it never reports, so it needs no path step
              * (null and arrays bail in primitive()) */
             skip_ws(s);
-            STEP(primitive(s, type, e, NULL));
+            STEP(primitive_inline(s, type, e, NULL));
             continue;
         }
         fhir_validate__push(c, key.ptr, key.len, -1);
@@ -905,6 +1355,7 @@ resource(struct sctx *s, unsigned how, const char *expect)
     enum tx_state saved_tx = s->tx;
     struct sobj out = {0};
     struct frame fr;
+    uint32_t idx;
     int rc;
 
     skip_ws(s);
@@ -923,7 +1374,8 @@ resource(struct sctx *s, unsigned how, const char *expect)
     if (UNLIKELY(s->p >= s->end || *s->p != '"'))
         return BAIL;
     STEP(scan_string(s, &name, &flags));
-    t = flags == 0 ? fhir_model_type_find(name.ptr, name.len) : NULL;
+    idx = flags == 0 ? fhir_model__resource_type(name.ptr, name.len) : 0;
+    t = idx != 0 ? fhir_model_type_at(idx - 1) : NULL;
     if (t == NULL || t->kind != FHIR_MODEL_RESOURCE || (t->flags & FHIR_MODEL_TYPE_ABSTRACT) ||
         (expect != NULL && strcmp(expect, t->name) != 0))
         return BAIL;
@@ -949,7 +1401,9 @@ resource(struct sctx *s, unsigned how, const char *expect)
     return rc;
 }
 
-static int
+/* A value of type `t` at s->p.  Inline in member_value(), its one caller
+ * (twice: single and array): an object then costs no call on the way in. */
+static inline __attribute__((always_inline)) int
 value(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
       struct sobj *cc_acc)
 {
@@ -993,9 +1447,11 @@ fhir_validate__stream(struct fhir_validate__ctx *c, const char *text, size_t len
                       const char *expect)
 {
     struct sctx s = {0};
+    char small[SMALL_SCRATCH];
     int rc;
 
     s.c = c;
+    s.small = small;
     s.lim = fhir_json_limits_default();
     if (UNLIKELY(len > s.lim.max_doc))
         return BAIL;

@@ -85,6 +85,14 @@ fhir_validate__pop(struct fhir_validate__ctx *c)
 #if defined(__SSE2__)
 #include <emmintrin.h>
 
+/* 0xFF in the lanes of v that are lo .. lo + n - 1 (one signed compare). */
+static inline __m128i
+fhir_validate__in_range(__m128i v, unsigned char lo, unsigned char n)
+{
+    return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - lo))),
+                          _mm_set1_epi8((char)(-128 + n)));
+}
+
 /* The first byte from p on that `special` marks (0xFF lanes), sixteen at a
  * time; stops there or where fewer than 16 bytes remain.  `special` is a
  * static inline classifier, so each caller gets its own inlined loop. */

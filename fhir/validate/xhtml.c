@@ -16,6 +16,7 @@
 #include "fhir/validate/validate_int.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <libxml/parser.h>
@@ -73,6 +74,9 @@ struct name_index {
 static struct name_index element_index = {.list = allowed_elements};
 static struct name_index attribute_index = {.list = allowed_attributes};
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+/* Set once the indexes are built: every name lookup reads this flag (one
+ * load) instead of calling pthread_once. */
+static atomic_bool index_built;
 
 _Static_assert(BASE_ARRAY_LEN(allowed_elements) < NAME_SLOTS / 2 &&
                    BASE_ARRAY_LEN(allowed_attributes) < NAME_SLOTS / 2,
@@ -107,6 +111,7 @@ indexes_build(void)
 {
     index_build(&element_index, BASE_ARRAY_LEN(allowed_elements));
     index_build(&attribute_index, BASE_ARRAY_LEN(allowed_attributes));
+    atomic_store_explicit(&index_built, true, memory_order_release);
 }
 
 /* memcmp(a, b, len) == 0 for names of a few bytes, without the call. */
@@ -124,7 +129,8 @@ same_bytes(const char *a, const char *b, size_t len)
 static int
 index_find(struct name_index *ix, const char *name, size_t len)
 {
-    (void)pthread_once(&index_once, indexes_build);
+    if (!atomic_load_explicit(&index_built, memory_order_acquire))
+        (void)pthread_once(&index_once, indexes_build);
     if (len == 0 || len > 16)
         return -1;
     for (unsigned h = name_hash(name, len);; h = (h + 1) & (NAME_SLOTS - 1)) {

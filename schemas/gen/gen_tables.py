@@ -5,11 +5,17 @@ Writes
   fhir/model/gen/model_tables.c  types, elements, choice alternatives, JSON
                                  property hash tables, required value sets
   fhir/model/gen/model_ids.h     enum fhir_model_type_id (named types)
+  fhir/model/gen/model_keys.c    fhir_model__key_fns: each type's JSON property
+                                 lookup as code (a switch on the name's length,
+                                 then its words against constants), and
+                                 fhir_model__resource_type (the same by name)
 
 The hash tables use fhir_model__hash (fhir/model/fhir_model.h; hash_name()
 below is the same function) with linear probing; they are laid out here so
 the C side needs no start-up work.  A type's property table also has a seed
-(fhir_model__mix_seeded), chosen so that its keys do not collide.
+(fhir_model__mix_seeded), chosen so that its keys do not collide.  The
+property lookups in model_keys.c return the same slots as those tables
+(test/unit/fhir/model/check_model.c compares them on every key).
 
 Standard library only.  Usage: gen_tables.py SCHEMAS_FHIR_DIR OUT_DIR
 """
@@ -145,6 +151,61 @@ def pack_key_slot(v, tkeys):
     return v | ei << 16 | ci << 22 | ext << 28
 
 
+def match_fn(fn, entries, arg="key"):
+    """C source of `fn`(arg, len): the value of the entry named arg[0..len),
+    0 for any other name.  entries: (name, value).  A switch on the length,
+    then on the first word (a search tree) where the names of that length
+    differ in it, else compares one by one; fhir_model__words() covers every
+    byte up to 16, the middle of longer names is compared with memcmp."""
+    by_len = {}
+    for name, value in entries:
+        by_len.setdefault(len(name.encode("utf-8")), []).append((name, value))
+    out = ["static uint32_t\n%s(const char *%s, size_t len)\n{\n" % (fn, arg),
+           "    struct fhir_model__words w;\n\n    switch (len) {\n"]
+    for n in sorted(by_len):
+        group = by_len[n]
+        out.append("    case %d:\n        w = fhir_model__words(%s, %d);\n" % (n, arg, n))
+        firsts = [name_words(name)[0] for name, _ in group]
+        tree = len(group) >= 3 and len(set(firsts)) == len(firsts)
+        if tree:
+            out.append("        switch (w.a) {\n")
+        for name, value in group:
+            a, z = name_words(name)
+            conds = [] if tree else ["w.a == UINT64_C(0x%x)" % a]
+            if n >= 8:
+                conds.append("w.b == UINT64_C(0x%x)" % z)
+            if n > 16:
+                mid = name.encode("utf-8")[8:n - 8].decode("utf-8")
+                conds.append("memcmp(%s + 8, %s, %d) == 0" % (arg, cstr(mid), n - 16))
+            if tree:
+                out.append("        case UINT64_C(0x%x):\n" % a)
+                if conds:
+                    out.append("            return (%s) ? 0x%xu : 0;\n"
+                               % (" &&\n                    ".join(conds), value))
+                else:
+                    out.append("            return 0x%xu;\n" % value)
+            else:
+                out.append("        if (%s)\n            return 0x%xu;\n"
+                           % (" &&\n            ".join(conds), value))
+        if tree:
+            out.append("        default:\n            return 0;\n        }\n")
+        else:
+            out.append("        return 0;\n")
+    out.append("    default:\n        return 0;\n    }\n}\n\n")
+    return "".join(out)
+
+
+def key_fn(index, tkeys):
+    """C source of type `index`'s property lookup and its name ("k_none"
+    for a type without properties); the slot returned is pack_key_slot()'s,
+    as in the hash table."""
+    if not tkeys:
+        return "", "k_none"
+    fn = "k%d" % index
+    return match_fn(fn, [(name, pack_key_slot(i + 1, tkeys))
+                         for i, (name, _, _, _) in enumerate(tkeys)]), fn
+
+
 def cap(s):
     return s[0].upper() + s[1:]
 
@@ -188,7 +249,7 @@ class Tables:
             fail("unknown type %s" % name)
         return "&T[%d]" % self.by_name[name]["index"]
 
-    def emit(self, out_c, out_h):
+    def emit(self, out_c, out_h, out_keys):
         prim_names = [t["name"] for t in self.types if t["kind"] == "primitive-type"]
         lines = [HEADER, '#include "fhir/model/fhir_model.h"\n',
                  '#include "fhir/model/model_int.h"\n\n',
@@ -237,6 +298,7 @@ class Tables:
         lines.append("};\n\n")
         # elements, choices, keys ----------------------------------------
         elems, choices, keys, kslots = [], [], [], []
+        self.key_fns = []
         type_rows = []
         max_elems = 0
         for t in self.types:
@@ -256,6 +318,7 @@ class Tables:
                 fail("%s: duplicate JSON property names" % t["name"])
             slots, seed = key_slots(names) if names else ([0], 0)
             slots = [pack_key_slot(v, tkeys) for v in slots]
+            self.key_fns.append(key_fn(t["index"], tkeys))
             keys.extend(tkeys)
             kslots.extend(slots)
             max_elems = max(max_elems, len(t["elements"]))
@@ -329,7 +392,41 @@ class Tables:
         h.append("    FHIR_E_PRIMITIVE_EXTENSION = 1 /* id, extension */\n};\n\n")
         h.append("#endif /* FHIR_MODEL_GEN_MODEL_IDS_H */\n")
         self.write(out_h, "".join(h))
+        self.emit_keys(out_keys)
         return prim_names
+
+    def emit_keys(self, out_keys):
+        """model_keys.c: one lookup function per type, and their table."""
+        k = [HEADER, "/*\n * fhir/model/gen/model_keys.c — each type's JSON property lookup as\n"
+             " * code: fhir_model__key_fns[type index](name, len) is the slot\n"
+             " * fhir_model__key_slot() finds in the type's hash table (0: no such\n"
+             " * property), without hashing the name or loading a key.\n */\n",
+             "#include <string.h>\n\n", '#include "fhir/model/fhir_model.h"\n\n']
+        if any(name == "k_none" for _, name in self.key_fns):
+            k.append("static uint32_t\nk_none(const char *key, size_t len)\n{\n"
+                     "    (void)key;\n    (void)len;\n    return 0;\n}\n\n")
+        names = []
+        seen = {}  # types with the same properties share one function
+        for src, name in self.key_fns:
+            body = src.replace(name + "(", "@(", 1)
+            if body in seen:
+                name = seen[body]
+            else:
+                seen[body] = name
+                k.append(src)
+            names.append(name)
+        k.append("uint32_t (*const fhir_model__key_fns[%d])(const char *, size_t) = {\n"
+                 % len(names))
+        for i in range(0, len(names), 8):
+            k.append("    " + ", ".join(names[i:i + 8]) + ",\n")
+        k.append("};\n\n")
+        # concrete resource types by name: their index + 1
+        res = [(t["name"], t["index"] + 1) for t in self.types
+               if t["kind"] == "resource" and not t["abstract"]]
+        k.append(match_fn("resource_type", res, "name"))
+        k.append("uint32_t\nfhir_model__resource_type(const char *name, size_t len)\n{\n"
+                 "    return resource_type(name, len);\n}\n")
+        self.write(out_keys, "".join(k))
 
     def elem_row(self, t, e, ei, choices):
         flags = []
@@ -407,7 +504,8 @@ def main():
         valuesets = json.load(f)["valueSets"]
     os.makedirs(out, exist_ok=True)
     Tables(types, valuesets).emit(os.path.join(out, "model_tables.c"),
-                                  os.path.join(out, "model_ids.h"))
+                                  os.path.join(out, "model_ids.h"),
+                                  os.path.join(out, "model_keys.c"))
 
 
 if __name__ == "__main__":

@@ -365,6 +365,103 @@ START_TEST(near_miss_names_are_not_found)
 }
 END_TEST
 
+/* The generated lookups (fhir_model__key_fns, model_keys.c) return what the
+ * hash tables do: for every property of every type, for names one byte
+ * off, one byte shorter or longer, "_" in front, and for the properties of
+ * the neighbouring types. */
+static void
+same_slot(const struct fhir_model_type *t, const char *name, size_t len, size_t *tried)
+{
+    ck_assert_msg(fhir_model__key_fns[t->index](name, len) == fhir_model__key_slot(t, name, len),
+                  "%s: %.*s", t->name, (int)len, name);
+    (*tried)++;
+}
+
+START_TEST(generated_key_lookups_match_the_tables)
+{
+    char buf[128];
+    size_t tried = 0;
+    size_t found = 0;
+    size_t n = fhir_model_type_count();
+
+    for (size_t i = 0; i < n; i++) {
+        const struct fhir_model_type *t = fhir_model_type_at(i);
+
+        for (size_t si = 0; si <= t->key_mask; si++) {
+            uint32_t slot = t->key_slots[si];
+            const struct fhir_model_key *k;
+
+            if (slot == 0)
+                continue;
+            k = &t->keys[FHIR_MODEL__SLOT_KEY(slot) - 1];
+            ck_assert_uint_lt(k->len + 2u, sizeof(buf));
+            /* the one-pass validator ends a member name at the first '"'
+             * (stream.c scan_key): property names need no escape */
+            for (size_t c = 0; c < k->len; c++)
+                ck_assert_msg(k->name[c] == '_' || (k->name[c] >= '0' && k->name[c] <= '9') ||
+                                  ((k->name[c] | 0x20) >= 'a' && (k->name[c] | 0x20) <= 'z'),
+                              "%s: %s", t->name, k->name);
+            ck_assert_uint_eq(fhir_model__key_fns[t->index](k->name, k->len), slot);
+            found++;
+            for (size_t pos = 0; pos < k->len; pos++) {
+                memcpy(buf, k->name, k->len);
+                buf[pos] = buf[pos] == '#' ? '$' : '#';
+                same_slot(t, buf, k->len, &tried);
+            }
+            same_slot(t, k->name, k->len - 1, &tried);
+            memcpy(buf, k->name, k->len);
+            buf[k->len] = 'x';
+            same_slot(t, buf, k->len + 1, &tried);
+            buf[0] = '_';
+            memcpy(buf + 1, k->name, k->len);
+            same_slot(t, buf, k->len + 1, &tried);
+            /* the neighbours' properties */
+            same_slot(fhir_model_type_at((i + 1) % n), k->name, k->len, &tried);
+            same_slot(fhir_model_type_at((i + n - 1) % n), k->name, k->len, &tried);
+        }
+        same_slot(t, "", 0, &tried);
+    }
+    ck_assert_uint_gt(found, 10000);
+    ck_assert_uint_gt(tried, 100000);
+}
+END_TEST
+
+/* fhir_model__resource_type (generated): exactly the concrete resource
+ * types, by name, and nothing one byte off. */
+START_TEST(generated_resource_type_lookup)
+{
+    char buf[128];
+    size_t resources = 0;
+
+    for (size_t i = 0; i < fhir_model_type_count(); i++) {
+        const struct fhir_model_type *t = fhir_model_type_at(i);
+        bool concrete =
+            t->kind == FHIR_MODEL_RESOURCE && !(t->flags & FHIR_MODEL_TYPE_ABSTRACT);
+
+        ck_assert_uint_eq(fhir_model__resource_type(t->name, t->name_len), concrete ? i + 1 : 0);
+        resources += concrete;
+        ck_assert_uint_lt(t->name_len + 1u, sizeof(buf));
+        for (size_t pos = 0; pos < t->name_len; pos++) {
+            memcpy(buf, t->name, t->name_len);
+            buf[pos] = buf[pos] == '#' ? '$' : '#';
+            ck_assert_uint_eq(fhir_model__resource_type(buf, t->name_len), 0);
+        }
+        ck_assert_uint_eq(fhir_model__resource_type(t->name, t->name_len - 1u),
+                          fhir_model_is_resource_type(t->name, t->name_len - 1u)
+                              ? (uint32_t)(fhir_model_type_find(t->name, t->name_len - 1u)->index + 1u)
+                              : 0u);
+        memcpy(buf, t->name, t->name_len);
+        buf[t->name_len] = 's';
+        ck_assert_uint_eq(fhir_model__resource_type(buf, t->name_len + 1u),
+                          fhir_model_is_resource_type(buf, t->name_len + 1u)
+                              ? (uint32_t)(fhir_model_type_find(buf, t->name_len + 1u)->index + 1u)
+                              : 0u);
+    }
+    ck_assert_uint_gt(resources, 140);
+    ck_assert_uint_eq(fhir_model__resource_type("", 0), 0);
+}
+END_TEST
+
 START_TEST(prim_names)
 {
     ck_assert_str_eq(fhir_model_prim_name(FHIR_PRIM_DATETIME), "dateTime");
@@ -391,6 +488,8 @@ Suite *fhir_model_suite(void)
     tcase_add_test(tc, syntax_only_value_sets);
     tcase_add_test(tc, key_tables_are_consistent);
     tcase_add_test(tc, near_miss_names_are_not_found);
+    tcase_add_test(tc, generated_key_lookups_match_the_tables);
+    tcase_add_test(tc, generated_resource_type_lookup);
     tcase_add_test(tc, prim_names);
     suite_add_tcase(s, tc);
     return s;

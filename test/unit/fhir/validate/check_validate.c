@@ -627,6 +627,12 @@ START_TEST(member_loop_on_the_text_path)
         {P("\"multipleBirthInteger\":\"2\""), 1, 0, false},
         {P("\"multipleBirthInteger\":2.5"), 1, 0, false},
         {P("\"multipleBirthBoolean\":0"), 1, 0, false},
+        /* member names end at the first quote; escaped ones leave the fast path */
+        {P("\"\\u0067ender\":\"male\""), 0, 0, false},
+        {P("\"gen\\\"der\":\"male\""), 1, 0, false},
+        {P("\"gender\\\\\":\"male\""), 1, 0, false},
+        {P("\"g\xc3\xa9nder\":\"male\""), 1, 0, false},
+        {P("\"gender\":\"male\",\"gender \":\"male\""), 1, 0, false},
         /* what an object has seen */
         {P("\"gender\":\"male\",\"gender\":\"male\""), 0, 0, false}, /* not JSON: below */
         {P("\"deceasedBoolean\":true,\"deceasedDateTime\":\"2015\""), 1, 0, false},
@@ -673,6 +679,264 @@ START_TEST(member_loop_on_the_text_path)
                     "Observation.subject.reference");
             json_decref(oo);
         }
+    }
+}
+END_TEST
+
+/*
+ * The text path's inline accepts (stream.c fast_datetime, fast_reference,
+ * b64_run_avx2) may only say "valid" where the general checkers do: each
+ * value near their edges goes through validate() (tree and text agree) and
+ * stays on the fast path exactly when it is valid.
+ */
+START_TEST(inline_checks_on_the_text_path)
+{
+    static const struct {
+        const char *json;
+        size_t errors;
+        size_t warnings;
+    } cases[] = {
+        /* date, dateTime, instant */
+        {P("\"birthDate\":\"2000-02-29\""), 0, 0},
+        {P("\"birthDate\":\"1900-02-29\""), 1, 0},
+        {P("\"birthDate\":\"2001-02-29\""), 1, 0},
+        {P("\"birthDate\":\"2004-02-29\""), 0, 0},
+        {P("\"birthDate\":\"2001-04-31\""), 1, 0},
+        {P("\"birthDate\":\"2001-12-31\""), 0, 0},
+        {P("\"birthDate\":\"2001-13-01\""), 1, 0},
+        {P("\"birthDate\":\"2001-00-01\""), 1, 0},
+        {P("\"birthDate\":\"2001-01-00\""), 1, 0},
+        {P("\"birthDate\":\"0000-01-01\""), 1, 0},
+        {P("\"birthDate\":\"0001-01-01\""), 0, 0},
+        {P("\"birthDate\":\"2001-1-01\""), 1, 0},
+        {P("\"birthDate\":\"2001/01/01\""), 1, 0},
+        {P("\"birthDate\":\"2001-01-01T00:00:00Z\""), 1, 0},
+        {P("\"birthDate\":\"2001-01\""), 0, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01\""), 0, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T23:59:60Z\""), 0, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T23:59:61Z\""), 1, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T24:00:00Z\""), 1, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T23:60:00Z\""), 1, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T10:00:00\""), 1, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T10:00Z\""), 1, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01 10:00:00Z\""), 1, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T10:00:00ZZ\""), 1, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T10:00:00.Z\""), 1, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T10:00:00.1234567Z\""), 0, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T10:00:00.5+01:00\""), 0, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T10:00:00+14:00\""), 0, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T10:00:00-14:00\""), 0, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T10:00:00+14:01\""), 1, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T10:00:00+13:59\""), 0, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T10:00:00+13:60\""), 1, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T10:00:00+1300\""), 1, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T10:00:00+13:00:00\""), 1, 0},
+        {P("\"deceasedDateTime\":\"2001-01-01T10:00:00*13:00\""), 1, 0},
+        {P("\"deceasedDateTime\":\"2001-02-30T10:00:00Z\""), 1, 0},
+        {O("\"issued\":\"2015-02-07T13:28:17.239+02:00\""), 0, 0},
+        {O("\"issued\":\"2015-02-07\""), 1, 0},
+        {O("\"issued\":\"2015-02-07T13:28:17\""), 1, 0},
+        /* references */
+        {P("\"managingOrganization\":{\"reference\":\"urn:uuid:c757873d-ec9a-4326-a141-"
+           "556f43239520\"}"),
+         0, 0},
+        {P("\"managingOrganization\":{\"reference\":\"urn:uuid:c757873d-ec9a-4326-a141-"
+           "556f4323952g\"}"),
+         1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"urn:uuid:c757873d0ec9a-4326-a141-"
+           "556f4323952\"}"),
+         1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"urn:uuid:c757873d-ec9a-4326-a141-"
+           "556f43239520a\"}"),
+         1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization/1\"}"), 0, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization/a-b.C\"}"), 0, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization/\"}"), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization/a_b\"}"), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization/a/b\"}"), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization/1/_history/2\"}"), 0, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization/"
+           "0123456789012345678901234567890123456789012345678901234567890123\"}"),
+         0, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization/"
+           "01234567890123456789012345678901234567890123456789012345678901234\"}"),
+         1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organisation/1\"}"), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Resource/1\"}"), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"HumanName/1\"}"), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization?identifier=a|b\"}"), 0, 1},
+        {P("\"managingOrganization\":{\"reference\":\"Organization?\"}"), 0, 1},
+        {P("\"managingOrganization\":{\"reference\":\"DomainResource?x=1\"}"), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization\"}"), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"a1:Organization/1\"}"), 0, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization:1/x\"}"), 0, 0},
+        /* the same with the text going on (the type name read in two loads) */
+#define MORE ",\"active\":true,\"gender\":\"male\",\"birthDate\":\"1974-12-25\""
+        {P("\"managingOrganization\":{\"reference\":\"Organization/1\"}" MORE), 0, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization?a=b\"}" MORE), 0, 1},
+        {P("\"managingOrganization\":{\"reference\":\"Organisation/1\"}" MORE), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization\"}" MORE), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Organization/\"}" MORE), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"O/1\"}" MORE), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"/1\"}" MORE), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"Org-anization/1\"}" MORE), 1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"SubstanceReferenceInformation/1\"}" MORE),
+         0, 0},
+        {P("\"managingOrganization\":{\"reference\":\"SubstanceReferenceInformationX/1\"}" MORE),
+         1, 0},
+        {P("\"managingOrganization\":{\"reference\":"
+           "\"SubstanceReferenceInformationXYZ0123456789/1\"}" MORE),
+         1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"MedicinalProductAuthorization?x\"}" MORE),
+         0, 1},
+#undef MORE
+        /* values kept for the holder on the small string path: codings of a
+         * required-bound CodeableConcept, contained ids and local references */
+#define AI(cs) "{\"resourceType\":\"AllergyIntolerance\",\"patient\":{\"reference\":" \
+               "\"Patient/p\"},\"clinicalStatus\":{\"coding\":[" cs "]}}"
+        {AI("{\"system\":\"http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical\","
+            "\"code\":\"active\"}"),
+         0, 0},
+        {AI("{\"system\":\"http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical\","
+            "\"code\":\"activ\"}"),
+         1, 0},
+        {AI("{\"system\":\"http://example.org/other\",\"code\":\"active\"}"), 1, 0},
+        {AI("{\"system\":\"http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical\","
+            "\"code\":\"active\"},{\"system\":\"http://x\",\"code\":\"y\"}"),
+         0, 0},
+#undef AI
+        {P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o1\"}],"
+           "\"managingOrganization\":{\"reference\":\"#o1\"}"),
+         0, 0},
+        {P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o1\"}],"
+           "\"managingOrganization\":{\"reference\":\"#o2\"}"),
+         1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"\"}"), 1, 0},
+        {P("\"id\":\"a b\",\"active\":true,\"gender\":\"male\""), 1, 0},
+        /* codes, URIs and ids: no space (sixteen bytes at a time, short ones
+         * read past their end when the text has the bytes) */
+        {P("\"gender\":\"male\",\"language\":\"en-US\""), 0, 0},
+        {P("\"language\":\"en US\""), 0, 0},
+        {P("\"language\":\"en  US\""), 1, 0},
+        {P("\"language\":\" en\""), 1, 0},
+        {P("\"language\":\"en \""), 1, 0},
+        {P("\"language\":\"0123456789abcdef\""), 0, 0},
+        {P("\"language\":\"0123456789abcdef 0123456789abcdef\""), 0, 0},
+        {P("\"language\":\"0123456789abcdef  0123456789abcdef\""), 1, 0},
+        {P("\"implicitRules\":\"http://example.org/rules\""), 0, 0},
+        {P("\"implicitRules\":\"http://example.org/ rules\""), 1, 0},
+        {P("\"implicitRules\":\"http://example.org/0123456789abcdef/0123456789 \""), 1, 0},
+        {P("\"implicitRules\":\"h\u00e9\""), 0, 0},
+        {P("\"implicitRules\":\"http://\u00e9xample.org/r\u00e9gles\""), 0, 0},
+        {P("\"id\":\"a.b-C9\""), 0, 0},
+        {P("\"id\":\"a_b\""), 1, 0},
+        {P("\"id\":\"_ab\",\"active\":true,\"gender\":\"male\""), 1, 0},
+        {P("\"id\":\"ab_\",\"active\":true,\"gender\":\"male\""), 1, 0},
+        {P("\"id\":\"ab\",\"active\":true,\"gender\":\"male\""), 0, 0},
+        {P("\"id\":\"0123456789abcdef_0123\""), 1, 0},
+        {P("\"implicitRules\":\" x\",\"active\":true,\"gender\":\"male\""), 1, 0},
+        {P("\"implicitRules\":\"x \",\"active\":true,\"gender\":\"male\""), 1, 0},
+        {P("\"implicitRules\":\"x\",\"active\":true,\"gender\":\"male\""), 0, 0},
+        {P("\"name\":[{\"use\":\" usual\",\"text\":\"0123456789abcdef\"}]"), 2, 0},
+        {P("\"implicitRules\":\"0123456789abcdef 0123456789abcdef\""), 1, 0},
+        {P("\"implicitRules\":\"0123456789abcde \""), 1, 0},
+        {P("\"id\":\"a/b\""), 1, 0},
+        {P("\"id\":\"a b\""), 1, 0},
+        {P("\"id\":\"\u00e9\""), 1, 0},
+        {P("\"id\":\"0123456789012345678901234567890123456789012345678901234567890123\""), 0, 0},
+        {P("\"id\":\"01234567890123456789012345678901234567890123456789012345678901234\""), 1, 0},
+        {P("\"id\":\"0123456789012345/\""), 1, 0},
+        {"{\"resourceType\":\"Patient\",\"id\":\"a\"}", 0, 0},
+        {"{\"resourceType\":\"Patient\",\"id\":\"a_\"}", 1, 0},
+        {"{\"resourceType\":\"Patient\",\"language\":\"a  b\"}", 1, 0},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *text = cases[i].json;
+        struct fhir_validate_result r;
+        struct fhir_validate_result rt;
+        json_t *oo = validate(text, NULL, &r);
+
+        ck_assert_msg(r.errors == cases[i].errors && r.warnings == cases[i].warnings,
+                      "case %zu: %zu errors, %zu warnings", i, r.errors, r.warnings);
+        ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                         cases[i].errors > 0 ? BASE_E_INVALID : BASE_OK);
+        ck_assert_msg(rt.fast == (cases[i].errors == 0), "case %zu: fast %d", i, rt.fast);
+        json_decref(oo);
+    }
+}
+END_TEST
+
+/* Long attachments with spaces in every lane: the space count decides
+ * validity ((data characters) % 4), past the vector loop's count flush. */
+START_TEST(long_base64_on_the_text_path)
+{
+    for (size_t n = 8180; n < 8220; n++) {
+        char *text = binary_with_data("", n, "");
+        char *data = strstr(text, "\"data\":\"") + 8;
+        size_t spaces = 0;
+        struct fhir_validate_result r;
+        struct fhir_validate_result rt;
+        json_t *oo;
+        bool valid;
+
+        for (size_t k = 0; k < n; k++) {
+            if (k % 7 == 3) {
+                data[k] = ' ';
+                spaces++;
+            }
+        }
+        if (n % 9 == 0)
+            data[n - 2 * (n % 200) - 1] = '-'; /* a byte outside the alphabet */
+        valid = (n - spaces) % 4 == 0 && n % 9 != 0;
+        oo = validate(text, NULL, &r);
+        ck_assert_msg(r.errors == (valid ? 0u : 1u), "n %zu: %zu errors", n, r.errors);
+        ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                         valid ? BASE_OK : BASE_E_INVALID);
+        ck_assert_msg(rt.fast == valid, "n %zu: fast %d", n, rt.fast);
+        json_decref(oo);
+        free(text);
+    }
+}
+END_TEST
+
+/* Every printable ASCII byte (and a UTF-8 letter) inside the vector blocks
+ * of an attachment: the nibble tables of the AVX2 check allow exactly the
+ * alphabet and the space. */
+START_TEST(base64_bytes_on_the_text_path)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    for (unsigned b = 0x20; b <= 0x80; b++) {
+        char *text;
+        char *data;
+        struct fhir_validate_result r;
+        struct fhir_validate_result rt;
+        json_t *oo;
+
+        if (b == '"' || b == '\\')
+            continue;
+        text = binary_with_data("", 256, "");
+        data = strstr(text, "\"data\":\"") + 8;
+        for (size_t k = 0; k < 256; k++)
+            data[k] = alphabet[(k * 7) % 64];
+        if (b == 0x80) {
+            data[100] = '\xc3'; /* U+00E9 */
+            data[101] = '\xa9';
+        } else {
+            data[100] = (char)b;
+            data[101] = (char)b;
+        }
+        oo = validate(text, NULL, &r);
+        ck_assert_msg(r.errors == (strchr(alphabet, (int)b) != NULL && b != 0 ? 0u : 1u) ||
+                          (b == ' ' && r.errors == 1),
+                      "byte %#x: %zu errors", b, r.errors);
+        ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                         r.errors == 0 ? BASE_OK : BASE_E_INVALID);
+        ck_assert_msg(rt.fast == (r.errors == 0), "byte %#x: fast %d", b, rt.fast);
+        json_decref(oo);
+        free(text);
     }
 }
 END_TEST
@@ -762,6 +1026,9 @@ fhir_validate_suite(void)
     tcase_add_test(tc, validate_json_reports_parse_errors);
     tcase_add_test(tc, base64_on_the_text_path);
     tcase_add_test(tc, member_loop_on_the_text_path);
+    tcase_add_test(tc, inline_checks_on_the_text_path);
+    tcase_add_test(tc, long_base64_on_the_text_path);
+    tcase_add_test(tc, base64_bytes_on_the_text_path);
     tcase_add_test(tc, depth_limit);
     tcase_add_test(tc, validate_a_fragment);
     suite_add_tcase(s, tc);

@@ -162,6 +162,48 @@ START_TEST(xhtml_verdicts_do_not_depend_on_history)
 }
 END_TEST
 
+/*
+ * Element names of one to six letters — the fast path's common names (no
+ * list lookup), every other allowed name, and near misses — inside a root
+ * div: the fast path accepts exactly what libxml2 and txt-1 accept.
+ */
+START_TEST(xhtml_element_names)
+{
+    static const char letters[] = "abdhilpqrstuvx";
+    char name[8];
+    char text[128];
+    size_t tried = 0;
+
+    for (size_t len = 1; len <= 5; len++) {
+        size_t combos = 1;
+
+        for (size_t k = 0; k < len; k++)
+            combos *= sizeof(letters) - 1;
+        for (size_t c = 0; c < combos && c < 40000; c++) {
+            size_t x = c;
+            bool fast;
+            enum fhir_xhtml_fault ref;
+
+            for (size_t k = 0; k < len; k++) {
+                name[k] = letters[x % (sizeof(letters) - 1)];
+                x /= sizeof(letters) - 1;
+            }
+            name[len] = '\0';
+            (void)snprintf(text, sizeof(text),
+                           "<div xmlns=\"http://www.w3.org/1999/xhtml\"><%s>x</%s></div>", name,
+                           name);
+            fast = fhir_validate_xhtml_fast(text, strlen(text));
+            ref = fhir_validate_xhtml_libxml2(text, strlen(text));
+            ck_assert_msg(!fast || ref == FHIR_XHTML_OK, "%s", name);
+            ck_assert_msg(fast == (ref == FHIR_XHTML_OK), "%s: fast %d, libxml2 %s", name, fast,
+                          fhir_xhtml_fault_text(ref));
+            tried++;
+        }
+    }
+    ck_assert_uint_gt(tried, 40000);
+}
+END_TEST
+
 /* The fast path's limits: deeper or longer narratives go to libxml2. */
 START_TEST(xhtml_limits)
 {
@@ -400,6 +442,7 @@ fhir_validate_xhtml_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, xhtml_case, 0, (int)(sizeof(cases) / sizeof(cases[0])));
     tcase_add_test(tc, xhtml_limits);
+    tcase_add_test(tc, xhtml_element_names);
     tcase_add_test(tc, xhtml_verdicts_do_not_depend_on_history);
     tcase_add_test(tc, corpus_narratives_take_the_fast_path);
     tcase_add_test(tc, corpus_narrative_mutations_agree);

@@ -6436,16 +6436,16 @@ k83(const char *key, size_t len)
         case UINT64_C(0x6d6574696d657469):
             return 0x170021u;
         case UINT64_C(0x6d726f666d726f66):
-            return 0x1d0027u;
+            return 0x1e0028u;
         default:
             return 0;
         }
     case 5:
         w = fhir_model__words(key, 5);
         if (w.a == UINT64_C(0x6c61746f61746f74))
-            return 0x190023u;
+            return 0x1a0024u;
         if (w.a == UINT64_C(0x726f72726f727265))
-            return 0x21002bu;
+            return 0x22002cu;
         return 0;
     case 6:
         w = fhir_model__words(key, 6);
@@ -6472,7 +6472,7 @@ k83(const char *key, size_t len)
         case UINT64_C(0x6d65744949646461):
             return 0x180022u;
         case UINT64_C(0x746e656d6d796170):
-            return 0x1a0024u;
+            return 0x1b0025u;
         default:
             return 0;
         }
@@ -6486,7 +6486,7 @@ k83(const char *key, size_t len)
         case UINT64_C(0x656d6f6374756f5f):
             return (w.b == UINT64_C(0x656d6f6374756f5f)) ? 0x1012001au : 0;
         case UINT64_C(0x65646f436d726f66):
-            return (w.b == UINT64_C(0x65646f436d726f66)) ? 0x1c0026u : 0;
+            return (w.b == UINT64_C(0x65646f436d726f66)) ? 0x1d0027u : 0;
         default:
             return 0;
         }
@@ -6504,7 +6504,7 @@ k83(const char *key, size_t len)
         case UINT64_C(0x7079546565796170):
             return (w.b == UINT64_C(0x6570795465657961)) ? 0x160020u : 0;
         case UINT64_C(0x636e617275736e69):
-            return (w.b == UINT64_C(0x65636e617275736e)) ? 0x20002au : 0;
+            return (w.b == UINT64_C(0x65636e617275736e)) ? 0x21002bu : 0;
         default:
             return 0;
         }
@@ -6525,19 +6525,22 @@ k83(const char *key, size_t len)
         case UINT64_C(0x687475416572705f):
             return (w.b == UINT64_C(0x6665526874754165)) ? 0x1014001eu : 0;
         case UINT64_C(0x4e737365636f7270):
-            return (w.b == UINT64_C(0x65746f4e73736563)) ? 0x1e0028u : 0;
+            return (w.b == UINT64_C(0x65746f4e73736563)) ? 0x1f0029u : 0;
         default:
             return 0;
         }
     case 12:
         w = fhir_model__words(key, 12);
-        if (w.a == UINT64_C(0x69736f707369645f) &&
-            w.b == UINT64_C(0x6e6f697469736f70))
-            return 0x1013001cu;
-        if (w.a == UINT64_C(0x73655273646e7566) &&
-            w.b == UINT64_C(0x6576726573655273))
-            return 0x1b0025u;
-        return 0;
+        switch (w.a) {
+        case UINT64_C(0x69736f707369645f):
+            return (w.b == UINT64_C(0x6e6f697469736f70)) ? 0x1013001cu : 0;
+        case UINT64_C(0x61636964756a6461):
+            return (w.b == UINT64_C(0x6e6f697461636964)) ? 0x190023u : 0;
+        case UINT64_C(0x73655273646e7566):
+            return (w.b == UINT64_C(0x6576726573655273)) ? 0x1c0026u : 0;
+        default:
+            return 0;
+        }
     case 13:
         w = fhir_model__words(key, 13);
         if (w.a == UINT64_C(0x746963696c706d69) &&
@@ -6565,7 +6568,7 @@ k83(const char *key, size_t len)
         if (w.a == UINT64_C(0x63696e756d6d6f63) &&
             w.b == UINT64_C(0x747365757165526e) &&
             memcmp(key + 8, "atio", 4) == 0)
-            return 0x1f0029u;
+            return 0x20002au;
         return 0;
     default:
         return 0;
@@ -11846,7 +11849,7 @@ k117(const char *key, size_t len)
         case UINT64_C(0x6d6574696d657469):
             return 0x290034u;
         case UINT64_C(0x6d726f666d726f66):
-            return 0x2e0039u;
+            return 0x2f003au;
         default:
             return 0;
         }
@@ -11858,7 +11861,7 @@ k117(const char *key, size_t len)
         case UINT64_C(0x6d69616c69616c63):
             return 0x1c0023u;
         case UINT64_C(0x6c61746f61746f74):
-            return 0x2b0036u;
+            return 0x2c0037u;
         default:
             return 0;
         }
@@ -11889,7 +11892,7 @@ k117(const char *key, size_t len)
         case UINT64_C(0x6d65744949646461):
             return 0x2a0035u;
         case UINT64_C(0x746e656d6d796170):
-            return 0x2c0037u;
+            return 0x2d0038u;
         default:
             return 0;
         }
@@ -11915,7 +11918,7 @@ k117(const char *key, size_t len)
         case UINT64_C(0x746e656469636361):
             return (w.b == UINT64_C(0x746e656469636361)) ? 0x280033u : 0;
         case UINT64_C(0x65646f436d726f66):
-            return (w.b == UINT64_C(0x65646f436d726f66)) ? 0x2d0038u : 0;
+            return (w.b == UINT64_C(0x65646f436d726f66)) ? 0x2e0039u : 0;
         default:
             return 0;
         }
@@ -11959,7 +11962,7 @@ k117(const char *key, size_t len)
         case UINT64_C(0x656465636572705f):
             return (w.b == UINT64_C(0x65636e6564656365)) ? 0x10260031u : 0;
         case UINT64_C(0x4e737365636f7270):
-            return (w.b == UINT64_C(0x65746f4e73736563)) ? 0x2f003au : 0;
+            return (w.b == UINT64_C(0x65746f4e73736563)) ? 0x30003bu : 0;
         default:
             return 0;
         }
@@ -11972,6 +11975,8 @@ k117(const char *key, size_t len)
             return (w.b == UINT64_C(0x6e6f697470697263)) ? 0x17001eu : 0;
         case UINT64_C(0x69736f707369645f):
             return (w.b == UINT64_C(0x6e6f697469736f70)) ? 0x101f0028u : 0;
+        case UINT64_C(0x61636964756a6461):
+            return (w.b == UINT64_C(0x6e6f697461636964)) ? 0x2b0036u : 0;
         default:
             return 0;
         }
@@ -11983,7 +11988,7 @@ k117(const char *key, size_t len)
         case UINT64_C(0x7365526d69616c63):
             return (w.b == UINT64_C(0x65736e6f70736552)) ? 0x1d0024u : 0;
         case UINT64_C(0x50746966656e6562):
-            return (w.b == UINT64_C(0x646f697265507469)) ? 0x30003bu : 0;
+            return (w.b == UINT64_C(0x646f697265507469)) ? 0x31003cu : 0;
         default:
             return 0;
         }
@@ -11997,7 +12002,7 @@ k117(const char *key, size_t len)
         case UINT64_C(0x6974726f70707573):
             return (w.b == UINT64_C(0x6f666e49676e6974)) ? 0x23002du : 0;
         case UINT64_C(0x42746966656e6562):
-            return (w.b == UINT64_C(0x65636e616c614274)) ? 0x31003cu : 0;
+            return (w.b == UINT64_C(0x65636e616c614274)) ? 0x32003du : 0;
         default:
             return 0;
         }
@@ -14061,7 +14066,7 @@ k131(const char *key, size_t len)
         case UINT64_C(0x6574616465746164):
             return 0xe0014u;
         case UINT64_C(0x65746f6e65746f6e):
-            return 0x16001eu;
+            return 0x17001fu;
         default:
             return 0;
         }
@@ -14097,7 +14102,7 @@ k131(const char *key, size_t len)
         case UINT64_C(0x6d657449656e696c):
             return (w.b == UINT64_C(0x6d657449656e696c)) ? 0x120019u : 0;
         case UINT64_C(0x74654e6c61746f74):
-            return (w.b == UINT64_C(0x74654e6c61746f74)) ? 0x13001au : 0;
+            return (w.b == UINT64_C(0x74654e6c61746f74)) ? 0x14001bu : 0;
         default:
             return 0;
         }
@@ -14122,7 +14127,7 @@ k131(const char *key, size_t len)
             return 0x8000cu;
         if (w.a == UINT64_C(0x6f72476c61746f74) &&
             w.b == UINT64_C(0x73736f72476c6174))
-            return 0x14001bu;
+            return 0x15001cu;
         return 0;
     case 11:
         w = fhir_model__words(key, 11);
@@ -14134,7 +14139,7 @@ k131(const char *key, size_t len)
         w = fhir_model__words(key, 12);
         if (w.a == UINT64_C(0x54746e656d796170) &&
             w.b == UINT64_C(0x736d726554746e65))
-            return 0x15001cu;
+            return 0x16001du;
         return 0;
     case 13:
         w = fhir_model__words(key, 13);
@@ -14143,7 +14148,7 @@ k131(const char *key, size_t len)
             return 0x20004u;
         if (w.a == UINT64_C(0x746e656d7961705f) &&
             w.b == UINT64_C(0x736d726554746e65))
-            return 0x1015001du;
+            return 0x1016001eu;
         return 0;
     case 14:
         w = fhir_model__words(key, 14);
@@ -14169,6 +14174,13 @@ k131(const char *key, size_t len)
             w.b == UINT64_C(0x6e6f69736e657478) &&
             memcmp(key + 8, "E", 1) == 0)
             return 0x7000bu;
+        return 0;
+    case 19:
+        w = fhir_model__words(key, 19);
+        if (w.a == UINT64_C(0x6972506c61746f74) &&
+            w.b == UINT64_C(0x746e656e6f706d6f) &&
+            memcmp(key + 8, "ceC", 3) == 0)
+            return 0x13001au;
         return 0;
     default:
         return 0;
@@ -24351,9 +24363,9 @@ k201(const char *key, size_t len)
         case UINT64_C(0x746e656d6d6d6f63):
             return 0xe0013u;
         case UINT64_C(0x72656d79796c6f70):
-            return 0x17001du;
-        case UINT64_C(0x6e696574746f7270):
             return 0x18001eu;
+        case UINT64_C(0x6e696574746f7270):
+            return 0x19001fu;
         default:
             return 0;
         }
@@ -24396,7 +24408,7 @@ k201(const char *key, size_t len)
             return 0xc0010u;
         if (w.a == UINT64_C(0x416369656c63756e) &&
             w.b == UINT64_C(0x646963416369656c))
-            return 0x16001cu;
+            return 0x17001du;
         return 0;
     case 12:
         w = fhir_model__words(key, 12);
@@ -24405,7 +24417,7 @@ k201(const char *key, size_t len)
             return 0x100c0011u;
         if (w.a == UINT64_C(0x6e6f6974616c6572) &&
             w.b == UINT64_C(0x706968736e6f6974))
-            return 0x15001bu;
+            return 0x16001cu;
         return 0;
     case 13:
         w = fhir_model__words(key, 13);
@@ -24420,7 +24432,13 @@ k201(const char *key, size_t len)
             return 0x10020005u;
         if (w.a == UINT64_C(0x614d656372756f73) &&
             w.b == UINT64_C(0x6c6169726574614d))
-            return 0x19001fu;
+            return 0x1a0020u;
+        return 0;
+    case 15:
+        w = fhir_model__words(key, 15);
+        if (w.a == UINT64_C(0x616c7563656c6f6d) &&
+            w.b == UINT64_C(0x7468676965577261))
+            return 0x15001bu;
         return 0;
     case 17:
         w = fhir_model__words(key, 17);

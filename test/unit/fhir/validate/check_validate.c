@@ -395,6 +395,50 @@ static const char *const good_cases[] = {
     "\"base\",\"amount\":{\"value\":10,\"currency\":\"EUR\"}}]}",
     "{\"resourceType\":\"SubstanceSpecification\",\"molecularWeight\":[{\"amount\":"
     "{\"value\":180.16}}]}",
+    /* constructs met in the 2026-11-29 sweep of IG examples (AU Core, IHE BALP, SDC, MHD) */
+    /* a required choice given only by its _name (data-absent-reason, json.html) */
+    "{\"resourceType\":\"Immunization\",\"status\":\"not-done\",\"vaccineCode\":{\"text\":\"v\"},"
+    "\"patient\":{\"reference\":\"Patient/p\"},\"_occurrenceDateTime\":{\"extension\":[{\"url\":"
+    "\"http://hl7.org/fhir/StructureDefinition/data-absent-reason\",\"valueCode\":\"unknown\"}]}}",
+    /* a required Reference that carries only an extension satisfies min 1 and ele-1 */
+    "{\"resourceType\":\"Condition\",\"code\":{\"text\":\"c\"},\"subject\":{\"extension\":[{"
+    "\"url\":\"http://hl7.org/fhir/StructureDefinition/data-absent-reason\",\"valueCode\":"
+    "\"masked\"}]}}",
+    /* BALP-style audit record: outcome and network.type are codes, query is base64 */
+    "{\"resourceType\":\"AuditEvent\",\"type\":{\"system\":\"http://terminology.hl7.org/"
+    "CodeSystem/audit-event-type\",\"code\":\"rest\"},\"subtype\":[{\"system\":\"http://hl7.org/"
+    "fhir/restful-interaction\",\"code\":\"search\"}],\"action\":\"E\",\"recorded\":"
+    "\"2020-04-29T09:49:00.000Z\",\"outcome\":\"0\",\"agent\":[{\"type\":{\"coding\":[{\"system\":"
+    "\"http://dicom.nema.org/resources/ontology/DCM\",\"code\":\"110153\"}]},\"who\":{\"display\":"
+    "\"host\"},\"requestor\":false,\"network\":{\"address\":\"2001:0db8::7334\",\"type\":\"2\"}},"
+    "{\"who\":{\"identifier\":{\"value\":\"u\"}},\"requestor\":true,\"policy\":[\"C187CC48\"]}],"
+    "\"source\":{\"site\":\"s\",\"observer\":{\"reference\":\"Device/d\"}},\"entity\":[{\"what\":"
+    "{\"reference\":\"Patient/p\"}},{\"type\":{\"code\":\"2\"},\"description\":\"GET x\\nAccept: "
+    "y\",\"query\":\"R0VUIHgK\"}]}",
+    /* Parameters.parameter.part nests by contentReference, any depth */
+    "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"property\",\"part\":[{\"name\":"
+    "\"code\",\"valueCode\":\"c\"},{\"name\":\"subproperty\",\"part\":[{\"name\":\"value\","
+    "\"valueString\":\"v\"}]}]},{\"name\":\"r\",\"resource\":{\"resourceType\":"
+    "\"QuestionnaireResponse\",\"status\":\"in-progress\",\"questionnaire\":\"#q\",\"contained\":"
+    "[{\"resourceType\":\"Questionnaire\",\"id\":\"q\",\"status\":\"draft\"}]}}]}",
+    /* Questionnaire.item.item and QuestionnaireResponse.item.answer.item recurse */
+    "{\"resourceType\":\"Questionnaire\",\"status\":\"draft\",\"item\":[{\"linkId\":\"1\",\"type\":"
+    "\"choice\",\"answerOption\":[{\"valueCoding\":{\"code\":\"a\"}}],\"item\":[{\"linkId\":"
+    "\"1.1\",\"type\":\"string\",\"enableWhen\":[{\"question\":\"1\",\"operator\":\"=\","
+    "\"answerCoding\":{\"code\":\"a\"}}]}]}]}",
+    "{\"resourceType\":\"QuestionnaireResponse\",\"status\":\"completed\",\"item\":[{\"linkId\":"
+    "\"1\",\"answer\":[{\"valueDate\":\"2015-02-23\",\"item\":[{\"linkId\":\"1.1\",\"answer\":[{"
+    "\"valueString\":\"x\",\"extension\":[{\"url\":\"u\",\"extension\":[{\"url\":\"source\","
+    "\"valueCode\":\"auto\"}]}]}]}]}]}]}",
+    /* a document Bundle carried inside a transaction Bundle (IHE MHD ITI-65) */
+    "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"fullUrl\":\"urn:uuid:"
+    "aaaaaaaa-bbbb-cccc-dddd-e00333300003\",\"resource\":{\"resourceType\":\"Bundle\",\"type\":"
+    "\"document\",\"timestamp\":\"2013-05-28T22:12:21Z\",\"entry\":[{\"fullUrl\":\"http://x/"
+    "Composition/c\",\"resource\":{\"resourceType\":\"Composition\",\"status\":\"final\",\"type\":"
+    "{\"text\":\"t\"},\"date\":\"2013-02-01T12:30:02Z\",\"author\":[{\"display\":\"a\"}],"
+    "\"title\":\"t\",\"confidentiality\":\"N\",\"section\":[{\"title\":\"s\",\"mode\":"
+    "\"working\",\"section\":[{\"title\":\"s2\",\"entry\":[{\"reference\":"
+    "\"Patient/p\"}]}]}]}}]},\"request\":{\"method\":\"POST\",\"url\":\"Bundle\"}}]}",
 };
 
 START_TEST(good_case)

@@ -218,6 +218,15 @@ START_TEST(resources_inside_elements)
                 "{\"resourceType\":\"Patient\",\"id\":\"a\"},\"response\":{\"status\":\"200\","
                 "\"outcome\":{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
                 "\"information\",\"code\":\"informational\"}]}}}]}");
+    /* IHE MHD / CH Core style: the inner resource re-declares the FHIR namespace and comments
+     * stand around it inside <resource> */
+    expect_json("<Bundle " NS "><type value=\"transaction\"/><entry><resource>\n<!-- c -->\n"
+                "<List " NS "><!-- <id value=\"x\"/> --><status value=\"current\"/>"
+                "<mode value=\"working\"/></List><!-- d --></resource><request>"
+                "<method value=\"POST\"/><url value=\"List\"/></request></entry></Bundle>",
+                "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+                "{\"resourceType\":\"List\",\"status\":\"current\",\"mode\":\"working\"},"
+                "\"request\":{\"method\":\"POST\",\"url\":\"List\"}}]}");
     expect_json("<Parameters " NS "><parameter><name value=\"p\"/><resource><Basic>"
                 "<code><text value=\"t\"/></code></Basic></resource></parameter></Parameters>",
                 "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"p\",\"resource\":"

@@ -9,6 +9,7 @@
 #include <iconv.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "adapters/csv/csv_int.h"
 #include "adapters/mapkit/mapkit.h"
@@ -26,6 +27,8 @@ struct csv_load {
     enum csv_on_error policy;
     struct base_arena *arena; /* header names, column positions */
     bool have_header;
+    unsigned char head[2]; /* the export's first bytes, for the UTF-16 check */
+    size_t nhead;
     size_t nheader;
     const char **names;
     size_t *colidx;
@@ -193,11 +196,17 @@ resolve_columns(struct csv_load *l, size_t line)
         const struct csv_colref *ref = &m->colrefs[r];
 
         l->colidx[r] = SIZE_MAX;
-        for (size_t k = 0; k < ref->nnames && l->colidx[r] == SIZE_MAX; k++) {
-            for (size_t i = 0; i < l->nheader; i++) {
-                if (strcmp(l->names[i], ref->names[k]) == 0) {
-                    l->colidx[r] = i;
-                    break;
+        /* exact names first; then ignoring ASCII case, because exporters
+         * change it between versions (Synthea 1.x/2.0 "ID", later "Id")
+         * and a column's name is not its meaning's case */
+        for (int ci = 0; ci < 2 && l->colidx[r] == SIZE_MAX; ci++) {
+            for (size_t k = 0; k < ref->nnames && l->colidx[r] == SIZE_MAX; k++) {
+                for (size_t i = 0; i < l->nheader; i++) {
+                    if ((ci ? strcasecmp(l->names[i], ref->names[k])
+                            : strcmp(l->names[i], ref->names[k])) == 0) {
+                        l->colidx[r] = i;
+                        break;
+                    }
                 }
             }
         }
@@ -257,6 +266,10 @@ take_header(struct csv_load *l, const struct csv_record *rec)
         if (l->names[i] == NULL)
             return nomem(l);
     }
+    /* unnamed columns at the end ("A,B,," - spreadsheets save the empty
+     * cells right of a table) are not columns; rows may then end early */
+    while (l->nheader > 0 && l->names[l->nheader - 1][0] == '\0')
+        l->nheader--;
     l->have_header = true;
     return resolve_columns(l, rec->line);
 }
@@ -330,6 +343,21 @@ next_group(struct csv_load *l, const struct csv_row *row, struct csv_blame *b, s
     return start_resource(l, row, b, e);
 }
 
+/* Whether the fields past the header's `n` columns - spreadsheets write
+ * empty cells right of a table, "a,b,," - are all empty.  A row with fewer
+ * fields is never read as one: an unquoted line break splits rows that way. */
+static bool
+only_empty_beyond(const struct csv_record *rec, size_t n)
+{
+    if (rec->nfields < n)
+        return false;
+    for (size_t i = n; i < rec->nfields; i++) {
+        if (base_str_trim(rec->field[i]).len > 0)
+            return false;
+    }
+    return true;
+}
+
 static int
 take_row(struct csv_load *l, const struct csv_record *rec)
 {
@@ -340,7 +368,7 @@ take_row(struct csv_load *l, const struct csv_record *rec)
     int rc;
 
     l->report.rows++;
-    if (rec->nfields != l->nheader) {
+    if (rec->nfields != l->nheader && !only_empty_beyond(rec, l->nheader)) {
         size_t col = rec->nfields > l->nheader ? rec->field_col[l->nheader] : 0;
 
         (void)base_err_set(&e, BASE_E_INVALID, "structure", NULL,
@@ -467,7 +495,17 @@ csv_load_new(const struct csv_mapping *m, const struct csv_limits *lim,
 int
 csv_load_feed(struct csv_load *l, const char *data, size_t len, struct base_err *err)
 {
-    int rc = l->fatal.rc != 0 ? l->fatal.rc : csv_reader_feed(l->reader, data, len);
+    int rc;
+
+    for (size_t i = 0; l->nhead < 2 && i < len; i++)
+        l->head[l->nhead++] = (unsigned char)data[i];
+    /* A UTF-16 byte order mark (Excel's "Unicode text"): every other byte
+     * is NUL, so no column would match - say what the file is instead. */
+    if (l->fatal.rc == 0 && l->nhead == 2 &&
+        ((l->head[0] == 0xFF && l->head[1] == 0xFE) || (l->head[0] == 0xFE && l->head[1] == 0xFF)))
+        (void)base_err_set(&l->fatal, BASE_E_INVALID, "not-supported", "line 1",
+                           "the export is UTF-16 (byte order mark); save it as UTF-8 CSV");
+    rc = l->fatal.rc != 0 ? l->fatal.rc : csv_reader_feed(l->reader, data, len);
 
     if (rc != BASE_OK && err != NULL)
         *err = l->fatal.rc != 0 ? l->fatal : (struct base_err){0};

@@ -40,6 +40,7 @@ struct csv_load {
     json_t **values;         /* per rule, for one row */
     json_t *res;             /* resource being built */
     size_t group_rows;
+    size_t res_line; /* line of the row that started `res` */
     struct adapter_tx tx;
     bool tx_open;
     struct csv_report report;
@@ -154,6 +155,25 @@ dedupe_arrays(json_t *v)
     }
 }
 
+/* Whether `res` is new to the batch or equal to the entry it would share
+ * an identity with (an export that repeats a row). */
+static bool
+same_as_earlier(const struct csv_load *l, const json_t *res)
+{
+    const char *url = adapter_tx_find(&l->tx, l->m->resource, l->m->id_system, l->idval.data);
+    size_t i;
+    json_t *e;
+
+    if (url == NULL)
+        return true;
+    json_array_foreach(l->tx.entries, i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "fullUrl")), url) == 0)
+            return fhir_json_equal(json_object_get(e, "resource"), res);
+    }
+    return true;
+}
+
 /* The resource being built is complete: into the batch. */
 static int
 flush_resource(struct csv_load *l)
@@ -175,11 +195,24 @@ flush_resource(struct csv_load *l)
         TRY(adapter_tx_init(&l->tx, 0, &l->fatal));
         l->tx_open = true;
     }
+    bool clash = !same_as_earlier(l, res);
     before = adapter_tx_count(&l->tx);
     rc = adapter_tx_put(&l->tx, res, l->m->id_system, l->idval.data, NULL, &l->fatal);
     if (rc != BASE_OK)
         return rc;
     l->report.resources += adapter_tx_count(&l->tx) - before;
+    if (clash) {
+        /* the Bundle keeps one entry per identity (the first): a later
+         * row with the same identity and other values is not lost quietly */
+        struct base_err e = {0};
+
+        (void)base_err_set(&e, BASE_E_INVALID, "duplicate", NULL,
+                           "an earlier row has the same identity and other values; "
+                           "this row was not loaded");
+        if (l->report.rows_ok > 0)
+            l->report.rows_ok--;
+        TRY(row_error(l, l->res_line, 0, NULL, &e));
+    }
     if (adapter_tx_count(&l->tx) >= l->opt.batch_rows)
         return emit_batch(l);
     return BASE_OK;
@@ -307,6 +340,7 @@ start_resource(struct csv_load *l, const struct csv_row *row, struct csv_blame *
 {
     json_t *id = NULL;
 
+    l->res_line = row->rec->line;
     TRY(csv_eval_rule(l->m, &l->m->identity, row, &id, b, e));
     if (id == NULL || !fhir_json_is_string(id)) {
         json_decref(id);

@@ -581,6 +581,32 @@ START_TEST(header_case_and_number_conditions)
 }
 END_TEST
 
+/* Two rows with one identity: an exact repeat is the same resource; other
+ * values under the same identity are a row error, not a quiet loss. */
+START_TEST(same_identity_other_values_is_reported)
+{
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    struct errlog log = {0};
+    struct csv_report rep = {0};
+    const char *csv = "ID,NAME,V\n1,Glucose,5.5\n1,Glucose,5.5\n2,Sodium,140\n1,Glucose,6.1\n";
+    json_t *out = NULL;
+
+    ck_assert_int_eq(csv_mapping_parse(lab_map, strlen(lab_map), NULL, &m, &err), BASE_OK);
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, NULL, log_row, &log, &out, &rep, &err),
+                     BASE_OK);
+    ck_assert_str_eq(log.text, "line 5: an earlier row has the same identity and other values; "
+                               "this row was not loaded\n");
+    ck_assert_uint_eq(rep.rows, 4);
+    ck_assert_uint_eq(rep.rows_ok, 3);
+    ck_assert_uint_eq(rep.rows_bad, 1);
+    ck_assert_uint_eq(json_array_size(json_object_get(out, "entry")), 2);
+    ck_assert_str_eq(num_text(res_at(out, 0), "valueQuantity.value"), "5.5");
+    json_decref(out);
+    csv_mapping_free(m);
+}
+END_TEST
+
 /* A UTF-16 export (Excel "Unicode text") is named as such, not as a header
  * without the mapped columns. */
 START_TEST(utf16_export_is_named)
@@ -848,6 +874,7 @@ csv_suite(void)
     tcase_add_test(load, trailing_empty_columns);
     tcase_add_test(load, header_case_and_number_conditions);
     tcase_add_test(load, utf16_export_is_named);
+    tcase_add_test(load, same_identity_other_values_is_reported);
     tcase_add_test(load, same_export_same_bundle);
     tcase_add_test(load, batches_and_chunks);
     tcase_add_test(load, bad_rows_skip_or_fail);

@@ -120,6 +120,15 @@ cond_holds(const struct csv_cond *c, const struct csv_row *row, bool *holds, str
     case COND_NE:
         *holds = !base_str_eq_cstr(v, c->value);
         break;
+    case COND_NUM:
+    case COND_TEXT: {
+        /* what the `decimal` transform would accept */
+        json_t *d = v.len > 0 ? adapter_decimal(v) : NULL;
+
+        *holds = c->op == COND_NUM ? d != NULL : (v.len > 0 && d == NULL);
+        json_decref(d);
+        break;
+    }
     default:
         BASE_ASSERT_UNREACHABLE();
     }

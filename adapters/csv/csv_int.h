@@ -69,7 +69,9 @@ struct csv_transform {
 enum csv_cond_op {
     COND_SET, /* when COL     : not empty */
     COND_EQ,  /* when COL=x   */
-    COND_NE   /* when COL!=x  */
+    COND_NE,  /* when COL!=x  */
+    COND_NUM, /* when COL~number  : a decimal number */
+    COND_TEXT /* when COL!~number : not empty, not a number */
 };
 
 struct csv_cond {

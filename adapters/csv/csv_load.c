@@ -9,6 +9,7 @@
 #include <iconv.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "adapters/csv/csv_int.h"
 #include "adapters/mapkit/mapkit.h"
@@ -26,6 +27,8 @@ struct csv_load {
     enum csv_on_error policy;
     struct base_arena *arena; /* header names, column positions */
     bool have_header;
+    unsigned char head[2]; /* the export's first bytes, for the UTF-16 check */
+    size_t nhead;
     size_t nheader;
     const char **names;
     size_t *colidx;
@@ -37,6 +40,7 @@ struct csv_load {
     json_t **values;         /* per rule, for one row */
     json_t *res;             /* resource being built */
     size_t group_rows;
+    size_t res_line; /* line of the row that started `res` */
     struct adapter_tx tx;
     bool tx_open;
     struct csv_report report;
@@ -151,6 +155,25 @@ dedupe_arrays(json_t *v)
     }
 }
 
+/* Whether `res` is new to the batch or equal to the entry it would share
+ * an identity with (an export that repeats a row). */
+static bool
+same_as_earlier(const struct csv_load *l, const json_t *res)
+{
+    const char *url = adapter_tx_find(&l->tx, l->m->resource, l->m->id_system, l->idval.data);
+    size_t i;
+    json_t *e;
+
+    if (url == NULL)
+        return true;
+    json_array_foreach(l->tx.entries, i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "fullUrl")), url) == 0)
+            return fhir_json_equal(json_object_get(e, "resource"), res);
+    }
+    return true;
+}
+
 /* The resource being built is complete: into the batch. */
 static int
 flush_resource(struct csv_load *l)
@@ -172,11 +195,24 @@ flush_resource(struct csv_load *l)
         TRY(adapter_tx_init(&l->tx, 0, &l->fatal));
         l->tx_open = true;
     }
+    bool clash = !same_as_earlier(l, res);
     before = adapter_tx_count(&l->tx);
     rc = adapter_tx_put(&l->tx, res, l->m->id_system, l->idval.data, NULL, &l->fatal);
     if (rc != BASE_OK)
         return rc;
     l->report.resources += adapter_tx_count(&l->tx) - before;
+    if (clash) {
+        /* the Bundle keeps one entry per identity (the first): a later
+         * row with the same identity and other values is not lost quietly */
+        struct base_err e = {0};
+
+        (void)base_err_set(&e, BASE_E_INVALID, "duplicate", NULL,
+                           "an earlier row has the same identity and other values; "
+                           "this row was not loaded");
+        if (l->report.rows_ok > 0)
+            l->report.rows_ok--;
+        TRY(row_error(l, l->res_line, 0, NULL, &e));
+    }
     if (adapter_tx_count(&l->tx) >= l->opt.batch_rows)
         return emit_batch(l);
     return BASE_OK;
@@ -193,11 +229,17 @@ resolve_columns(struct csv_load *l, size_t line)
         const struct csv_colref *ref = &m->colrefs[r];
 
         l->colidx[r] = SIZE_MAX;
-        for (size_t k = 0; k < ref->nnames && l->colidx[r] == SIZE_MAX; k++) {
-            for (size_t i = 0; i < l->nheader; i++) {
-                if (strcmp(l->names[i], ref->names[k]) == 0) {
-                    l->colidx[r] = i;
-                    break;
+        /* exact names first; then ignoring ASCII case, because exporters
+         * change it between versions (Synthea 1.x/2.0 "ID", later "Id")
+         * and a column's name is not its meaning's case */
+        for (int ci = 0; ci < 2 && l->colidx[r] == SIZE_MAX; ci++) {
+            for (size_t k = 0; k < ref->nnames && l->colidx[r] == SIZE_MAX; k++) {
+                for (size_t i = 0; i < l->nheader; i++) {
+                    if ((ci ? strcasecmp(l->names[i], ref->names[k])
+                            : strcmp(l->names[i], ref->names[k])) == 0) {
+                        l->colidx[r] = i;
+                        break;
+                    }
                 }
             }
         }
@@ -257,6 +299,10 @@ take_header(struct csv_load *l, const struct csv_record *rec)
         if (l->names[i] == NULL)
             return nomem(l);
     }
+    /* unnamed columns at the end ("A,B,," - spreadsheets save the empty
+     * cells right of a table) are not columns; rows may then end early */
+    while (l->nheader > 0 && l->names[l->nheader - 1][0] == '\0')
+        l->nheader--;
     l->have_header = true;
     return resolve_columns(l, rec->line);
 }
@@ -294,6 +340,7 @@ start_resource(struct csv_load *l, const struct csv_row *row, struct csv_blame *
 {
     json_t *id = NULL;
 
+    l->res_line = row->rec->line;
     TRY(csv_eval_rule(l->m, &l->m->identity, row, &id, b, e));
     if (id == NULL || !fhir_json_is_string(id)) {
         json_decref(id);
@@ -330,6 +377,21 @@ next_group(struct csv_load *l, const struct csv_row *row, struct csv_blame *b, s
     return start_resource(l, row, b, e);
 }
 
+/* Whether the fields past the header's `n` columns - spreadsheets write
+ * empty cells right of a table, "a,b,," - are all empty.  A row with fewer
+ * fields is never read as one: an unquoted line break splits rows that way. */
+static bool
+only_empty_beyond(const struct csv_record *rec, size_t n)
+{
+    if (rec->nfields < n)
+        return false;
+    for (size_t i = n; i < rec->nfields; i++) {
+        if (base_str_trim(rec->field[i]).len > 0)
+            return false;
+    }
+    return true;
+}
+
 static int
 take_row(struct csv_load *l, const struct csv_record *rec)
 {
@@ -340,7 +402,7 @@ take_row(struct csv_load *l, const struct csv_record *rec)
     int rc;
 
     l->report.rows++;
-    if (rec->nfields != l->nheader) {
+    if (rec->nfields != l->nheader && !only_empty_beyond(rec, l->nheader)) {
         size_t col = rec->nfields > l->nheader ? rec->field_col[l->nheader] : 0;
 
         (void)base_err_set(&e, BASE_E_INVALID, "structure", NULL,
@@ -467,7 +529,17 @@ csv_load_new(const struct csv_mapping *m, const struct csv_limits *lim,
 int
 csv_load_feed(struct csv_load *l, const char *data, size_t len, struct base_err *err)
 {
-    int rc = l->fatal.rc != 0 ? l->fatal.rc : csv_reader_feed(l->reader, data, len);
+    int rc;
+
+    for (size_t i = 0; l->nhead < 2 && i < len; i++)
+        l->head[l->nhead++] = (unsigned char)data[i];
+    /* A UTF-16 byte order mark (Excel's "Unicode text"): every other byte
+     * is NUL, so no column would match - say what the file is instead. */
+    if (l->fatal.rc == 0 && l->nhead == 2 &&
+        ((l->head[0] == 0xFF && l->head[1] == 0xFE) || (l->head[0] == 0xFE && l->head[1] == 0xFF)))
+        (void)base_err_set(&l->fatal, BASE_E_INVALID, "not-supported", "line 1",
+                           "the export is UTF-16 (byte order mark); save it as UTF-8 CSV");
+    rc = l->fatal.rc != 0 ? l->fatal.rc : csv_reader_feed(l->reader, data, len);
 
     if (rc != BASE_OK && err != NULL)
         *err = l->fatal.rc != 0 ? l->fatal : (struct base_err){0};

@@ -10,7 +10,8 @@
  *   identity   SYSTEM TEMPLATE [| transform ...]
  *   group      TEMPLATE
  *   columns    A,B,C            (names when the file has no header)
- *   PATH = TEMPLATE [| transform args...]... [when COL[=v|!=v]]... [required]
+ *   PATH = TEMPLATE [| transform args...]... [when COL[=v|!=v|~number|!~number]]...
+ *          [required]
  *
  * A TEMPLATE is text with {COLUMN} placeholders; {A,B} takes the first of
  * A, B that the header has; {A?} may be missing from the header.
@@ -266,7 +267,7 @@ parse_transform(struct mparse *p, struct base_str s, struct csv_transform *xf, b
     return BASE_OK;
 }
 
-/* Trailing "when COL[=v|!=v]" and "required", right to left. */
+/* Trailing "when COL[=v|!=v|~number|!~number]" and "required", right to left. */
 static int
 parse_modifiers(struct mparse *p, struct base_str *last, struct csv_rule *r)
 {
@@ -292,7 +293,14 @@ parse_modifiers(struct mparse *p, struct base_str *last, struct csv_rule *r)
         struct base_str col = tok;
         struct base_str val = BASE_STR_NULL;
         long eq = base_str_find_chr(tok, '=', 0);
-        if (eq > 0) {
+        long tilde = base_str_find_chr(tok, '~', 0);
+        if (tilde > 0 && (eq < 0 || tilde < eq)) {
+            bool ne = tok.ptr[tilde - 1] == '!';
+            if (!base_str_eq_cstr(base_str_sub(tok, (size_t)tilde + 1, tok.len), "number"))
+                return fail(p, BASE_E_PARSE, "'~' in 'when' only tests 'number'");
+            col = base_str_sub(tok, 0, (size_t)tilde - ne);
+            c.op = ne ? COND_TEXT : COND_NUM;
+        } else if (eq > 0) {
             bool ne = tok.ptr[eq - 1] == '!';
             col = base_str_sub(tok, 0, (size_t)eq - ne);
             val = base_str_sub(tok, (size_t)eq + 1, tok.len);

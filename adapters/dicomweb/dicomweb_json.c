@@ -5,7 +5,16 @@
  * each attribute is {"vr": .., "Value": [..]} or {"vr": .., "BulkDataURI":
  * ..} or {"vr": .., "InlineBinary": ..}.  F.2.3: the JSON type of each value
  * follows the VR (strings, numbers, PN objects, SQ datasets); null stands
- * for an empty value.  Lengths are checked against PS3.5 table 6.2-1.
+ * for an empty value.
+ *
+ * Real PACS bend annex F in ways that still say what they mean, and one
+ * such attribute must not cost a patient every study of the answer: numbers
+ * of any numeric VR as numeric strings (dicomweb-client's recorded answers
+ * carry US as "3"), a PN as its PS3.5 6.2.1 string form ("A=I=P"), and
+ * values longer than PS3.5 table 6.2-1 allows (vendors' LO/SH, DS with 17+
+ * digits, DA/TM ranges echoed from the query) are read; only UI and AT keep
+ * their fixed bounds - a UID longer than 64 cannot be one, and FHIR's id
+ * type holds 64 - and max_text caps everything.
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,8 +38,8 @@ dicomweb_limits_default(void)
 
 enum vr_kind {
     K_STR,    /* string values */
-    K_NUM,    /* JSON numbers */
-    K_NUMSTR, /* IS, DS: numbers (some servers send numeric strings) */
+    K_NUM,    /* binary numbers: JSON numbers (or numeric strings) */
+    K_NUMSTR, /* IS, DS: numbers or numeric strings (annex F allows both) */
     K_PN,     /* person name objects */
     K_SQ,     /* datasets */
     K_AT,     /* tag strings "gggg eeee" */
@@ -43,6 +52,13 @@ struct vr_info {
     size_t max; /* per value; characters for text VRs, 0 = max_text */
     bool chars; /* max counts characters (code points), not bytes */
 };
+
+/* Whether `vi->max` is a hard bound (see the top of this file). */
+static bool
+fixed_length(const struct vr_info *vi)
+{
+    return strcmp(vi->vr, "UI") == 0 || strcmp(vi->vr, "AT") == 0;
+}
 
 /* PS3.5 table 6.2-1.  DA and TM allow the ACR-NEMA forms "yyyy.mm.dd" and
  * "hh:mm:ss.frac" (10 and 16 bytes) that old images still carry. */
@@ -141,21 +157,50 @@ static int
 check_text(struct vctx *v, const struct vr_info *vi, const json_t *s)
 {
     struct base_str t = fhir_json_str(s);
-    size_t max = vi->max != 0 ? vi->max : v->lim->max_text;
     size_t n = vi->chars ? code_points(t.ptr, t.len) : t.len;
 
     if (!fhir_json_is_string(s))
         return bad(v, BASE_E_INVALID, "value is not a string as its VR requires");
-    if (n > max)
-        return bad(v, vi->max != 0 ? BASE_E_INVALID : BASE_E_LIMIT,
-                   "value is longer than its VR allows");
+    if (fixed_length(vi) && n > vi->max)
+        return bad(v, BASE_E_INVALID, "value is longer than its VR allows");
+    if (t.len > v->lim->max_text)
+        return bad(v, BASE_E_LIMIT, "value is longer than the configured limit");
     return BASE_OK;
+}
+
+static const char *const pn_groups[] = {"Alphabetic", "Ideographic", "Phonetic"};
+
+/* A PN sent as its PS3.5 6.2.1 string "alphabetic=ideographic=phonetic"
+ * instead of an F.2.2 object: the object it stands for. */
+static int
+pn_from_string(struct vctx *v, const json_t *s, json_t **out)
+{
+    struct base_str rest = fhir_json_str(s);
+    json_t *pn = json_object();
+
+    *out = NULL;
+    if (pn == NULL)
+        return BASE_E_NOMEM;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(pn_groups); i++) {
+        struct base_str g;
+        bool more = base_str_cut(rest, '=', &g, &rest);
+
+        if (g.len > 0 && json_object_set_new(pn, pn_groups[i], json_stringn(g.ptr, g.len)) != 0) {
+            json_decref(pn);
+            return BASE_E_NOMEM;
+        }
+        if (!more) {
+            *out = pn;
+            return BASE_OK;
+        }
+    }
+    json_decref(pn);
+    return bad(v, BASE_E_INVALID, "person name has more than three component groups");
 }
 
 static int
 check_pn(struct vctx *v, const struct vr_info *vi, const json_t *pn)
 {
-    static const char *const groups[] = {"Alphabetic", "Ideographic", "Phonetic"};
     const char *key;
     json_t *g;
 
@@ -165,8 +210,8 @@ check_pn(struct vctx *v, const struct vr_info *vi, const json_t *pn)
     {
         bool known = false;
 
-        for (size_t i = 0; i < BASE_ARRAY_LEN(groups); i++)
-            known = known || strcmp(key, groups[i]) == 0;
+        for (size_t i = 0; i < BASE_ARRAY_LEN(pn_groups); i++)
+            known = known || strcmp(key, pn_groups[i]) == 0;
         if (!known)
             return bad(v, BASE_E_INVALID, "person name has an unknown component group");
         TRY(check_text(v, vi, g));
@@ -193,7 +238,7 @@ check_number(struct vctx *v, const struct vr_info *vi, const json_t *x)
 {
     if (fhir_json_is_number(x))
         return BASE_OK;
-    if (vi->kind == K_NUMSTR && fhir_json_is_string(x)) {
+    if (fhir_json_is_string(x)) {
         struct base_str t = base_str_trim(fhir_json_str(x));
 
         TRY(check_text(v, vi, x));
@@ -225,6 +270,16 @@ check_value(struct vctx *v, const struct vr_info *vi, json_t *x, size_t depth, j
         TRY(check_number(v, vi, x));
         break;
     case K_PN:
+        if (fhir_json_is_string(x)) {
+            TRY(check_text(v, vi, x));
+            TRY(pn_from_string(v, x, out));
+            int rc = check_pn(v, vi, *out);
+            if (rc != BASE_OK) {
+                json_decref(*out);
+                *out = NULL;
+            }
+            return rc;
+        }
         TRY(check_pn(v, vi, x));
         break;
     case K_SQ:

@@ -8,6 +8,7 @@
  * sends them, else from what was seen.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "adapters/dicomweb/dicomweb_int.h"
@@ -39,6 +40,31 @@ dw_count(const json_t *ds, const char *tag)
     return json_array_size(json_object_get(json_object_get(ds, tag), "Value"));
 }
 
+/* An IS written as a real ("1.0", 1.0, 1e2 - exporters that keep counts as
+ * floating point): the integer when the value is integral and small. */
+static bool
+integral_real(const json_t *v, long long *out)
+{
+    char buf[40];
+    struct base_str s = fhir_json_is_string(v) ? base_str_trim(fhir_json_str(v)) : BASE_STR_NULL;
+    double d;
+
+    if (s.len > 0 && s.ptr[0] == '+')
+        s = base_str_sub(s, 1, s.len - 1);
+    if (fhir_json_is_number(v))
+        d = fhir_json_number_double(v);
+    else if (s.len > 0 && s.len < sizeof(buf) && fhir_json_number_syntax_ok(s.ptr, s.len)) {
+        memcpy(buf, s.ptr, s.len);
+        buf[s.len] = '\0';
+        d = strtod(buf, NULL);
+    } else
+        return false;
+    if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) || (double)(long long)d != d)
+        return false; /* NaN, beyond 2^53, or a fraction */
+    *out = (long long)d;
+    return true;
+}
+
 bool
 dw_int(const json_t *ds, const char *tag, long long *out)
 {
@@ -53,7 +79,7 @@ dw_int(const json_t *ds, const char *tag, long long *out)
     if (s.len > 0 && s.ptr[0] == '+')
         s = base_str_sub(s, 1, s.len - 1);
     if (!base_str_to_i64(s, &n))
-        return false;
+        return integral_real(v, out);
     *out = n;
     return true;
 }
@@ -337,11 +363,20 @@ body_site(struct base_str part)
     static const struct {
         const char *term, *code, *display;
     } sites[] = {
-        {"ABDOMEN", "818981001", "Abdomen"}, {"BRAIN", "12738006", "Brain"},
-        {"BREAST", "76752008", "Breast"},    {"CSPINE", "122494005", "Cervical spine"},
-        {"HEAD", "69536005", "Head"},        {"HEART", "80891009", "Heart"},
-        {"KNEE", "72696002", "Knee"},        {"LSPINE", "122496007", "Lumbar spine"},
-        {"PELVIS", "12921003", "Pelvis"},    {"TSPINE", "122495006", "Thoracic spine"},
+        {"ABDOMEN", "818981001", "Abdomen"},
+        {"ABDOMENPELVIS", "818982008", "Abdomen and Pelvis"},
+        {"ANKLE", "70258002", "Ankle joint"},
+        {"BRAIN", "12738006", "Brain"},
+        {"BREAST", "76752008", "Breast"},
+        {"CHEST", "43799004", "Chest"},
+        {"CSPINE", "122494005", "Cervical spine"},
+        {"HEAD", "69536005", "Head"},
+        {"HEART", "80891009", "Heart"},
+        {"KNEE", "72696002", "Knee"},
+        {"LSPINE", "122496007", "Lumbar spine"},
+        {"NECK", "45048000", "Neck"},
+        {"PELVIS", "12921003", "Pelvis"},
+        {"TSPINE", "122495006", "Thoracic spine"},
     };
 
     if (part.len == 0)
@@ -386,16 +421,71 @@ set_count(json_t *res, const char *key, const json_t *ds, const char *tag, size_
     return BASE_OK;
 }
 
+/* started from DA + TM + Timezone Offset From UTC.  A malformed offset
+ * ("0800" without its sign, PS3.3 C.12.1.1.8) or time costs only that part:
+ * without them the configured zone applies, or the value is the date. */
 static int
 set_started(json_t *res, const json_t *ds, const char *date_tag, const char *time_tag,
             const json_t *study_ds, const char *default_tz)
 {
     char out[ADAPTER_TS_MAX];
-    size_t n =
-        adapter_da_tm_to_fhir(dw_str(ds, date_tag, 0), dw_str(ds, time_tag, 0),
-                              dw_str(study_ds, DW_TZ_OFFSET, 0), default_tz, out, sizeof(out));
+    struct base_str da = dw_str(ds, date_tag, 0);
+    struct base_str tm = dw_str(ds, time_tag, 0);
+    size_t n = adapter_da_tm_to_fhir(da, tm, dw_str(study_ds, DW_TZ_OFFSET, 0), default_tz, out,
+                                     sizeof(out));
 
+    if (n == 0)
+        n = adapter_da_tm_to_fhir(da, tm, BASE_STR_NULL, default_tz, out, sizeof(out));
+    if (n == 0)
+        n = adapter_da_tm_to_fhir(da, BASE_STR_NULL, BASE_STR_NULL, NULL, out, sizeof(out));
     return n > 0 ? adapter_jset(res, "started", json_stringn(out, n)) : BASE_OK;
+}
+
+/* The DCM codes in one Modality / Modalities in Study value.  CS values are
+ * upper case (PS3.5 6.2) and backslash separates values (6.4): some PACS
+ * send "CT\\PT" as one JSON string, or lower case.  Anything else that is
+ * not a defined-term shape (1-16 of A-Z 0-9 _) is left out. */
+static size_t
+modality_codes(struct base_str v, char codes[][17], size_t max)
+{
+    size_t n = 0;
+    bool more = true;
+
+    while (more && n < max) {
+        struct base_str one;
+        size_t len = 0;
+        bool ok;
+
+        more = base_str_cut(v, '\\', &one, &v);
+        one = base_str_trim(one);
+        ok = one.len > 0 && one.len < 17;
+        for (size_t i = 0; ok && i < one.len; i++) {
+            char c = one.ptr[i];
+
+            c = (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+            ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+            codes[n][len++] = c;
+        }
+        if (ok) {
+            codes[n][len] = '\0';
+            n++;
+        }
+    }
+    return n;
+}
+
+static int
+note_modalities(json_t *seen, struct base_str v)
+{
+    char codes[8][17];
+    size_t n = modality_codes(v, codes, BASE_ARRAY_LEN(codes));
+
+    for (size_t i = 0; i < n; i++) {
+        if (json_object_get(seen, codes[i]) == NULL &&
+            json_object_set_new(seen, codes[i], json_true()) != 0)
+            return BASE_E_NOMEM;
+    }
+    return BASE_OK;
 }
 
 static int
@@ -428,7 +518,8 @@ series_body(json_t *s, const json_t *sr, const json_t *study_ds, const struct bu
 {
     const json_t *ds = json_object_get(sr, "ds");
     const json_t *instances = json_object_get(sr, "instances");
-    struct base_str mod = dw_str(ds, DW_MODALITY, 0);
+    char mod[1][17];
+    size_t nmod = modality_codes(dw_str(ds, DW_MODALITY, 0), mod, 1);
     long long num;
     const char *key;
     json_t *in;
@@ -438,7 +529,8 @@ series_body(json_t *s, const json_t *sr, const json_t *study_ds, const struct bu
         TRY(adapter_jset(s, "number", json_integer(num)));
     /* series.modality is 1..1: "OT" (other) when the PACS did not say */
     TRY(adapter_jset(s, "modality",
-                     coding(DCM_URI, mod.len > 0 ? mod : BASE_STR_LIT("OT"), BASE_STR_NULL)));
+                     coding(DCM_URI, base_str_from_cstr(nmod > 0 ? mod[0] : "OT"),
+                            BASE_STR_NULL)));
     TRY(adapter_jset_strn(s, "description", dw_str(ds, DW_SERIES_DESC, 0)));
     TRY(set_count(s, "numberOfInstances", ds, DW_N_SERIES_INSTANCES, json_object_size(instances)));
     if (b->endpoint_ref != NULL)
@@ -465,22 +557,12 @@ add_modalities(json_t *res, const json_t *st)
 
     if (seen == NULL)
         return BASE_E_NOMEM;
-    for (size_t i = 0; i < dw_count(ds, DW_MODALITIES) && rc == BASE_OK; i++) {
-        struct base_str m = dw_str(ds, DW_MODALITIES, i);
-        char k[17];
-
-        (void)snprintf(k, sizeof(k), "%.*s", (int)m.len, m.ptr);
-        if (m.len > 0 && json_object_get(seen, k) == NULL)
-            rc = json_object_set_new(seen, k, json_true()) == 0 ? BASE_OK : BASE_E_NOMEM;
-    }
+    for (size_t i = 0; i < dw_count(ds, DW_MODALITIES) && rc == BASE_OK; i++)
+        rc = note_modalities(seen, dw_str(ds, DW_MODALITIES, i));
     json_object_foreach(json_object_get(st, "series"), key, sr)
     {
-        struct base_str m = dw_str(json_object_get(sr, "ds"), DW_MODALITY, 0);
-        char k[17];
-
-        (void)snprintf(k, sizeof(k), "%.*s", (int)m.len, m.ptr);
-        if (rc == BASE_OK && m.len > 0 && json_object_get(seen, k) == NULL)
-            rc = json_object_set_new(seen, k, json_true()) == 0 ? BASE_OK : BASE_E_NOMEM;
+        if (rc == BASE_OK)
+            rc = note_modalities(seen, dw_str(json_object_get(sr, "ds"), DW_MODALITY, 0));
     }
     json_object_foreach(seen, key, sr)
     {

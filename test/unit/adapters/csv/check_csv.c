@@ -10,6 +10,7 @@
 
 #include "adapters/csv/csv.h"
 #include "fhir/json/fhir_json.h"
+#include "fhir/validate/fhir_validate.h"
 #include "test/support/golden.h"
 #include "test/support/jsonpath.h"
 #include "test/support/runcli.h"
@@ -428,6 +429,204 @@ START_TEST(synthea_observation_without_value)
 }
 END_TEST
 
+static const char lab_map[] = "resource Observation\n"
+                              "identity urn:oid:1.2.3 {ID}\n"
+                              "status = final\n"
+                              "code.text = {NAME} required\n"
+                              "valueQuantity.value = {V} | decimal\n";
+
+/* The text of the number at `path` (decimals keep their text). */
+static const char *
+num_text(const json_t *res, const char *path)
+{
+    static char out[64];
+    char buf[64];
+    struct base_str t = fhir_json_number_text(tu_json_at(res, path), buf, sizeof(buf));
+
+    snprintf(out, sizeof(out), "%.*s", (int)t.len, t.ptr);
+    return out;
+}
+
+/* Converts `csv` with a Synthea mapping; every row must load. */
+static json_t *
+convert_text(const char *table, const char *csv, size_t len)
+{
+    char mpath[256];
+    struct csv_mapping *m;
+    struct csv_report rep = {0};
+    struct base_err err = {0};
+    struct errlog log = {0};
+    json_t *out = NULL;
+
+    snprintf(mpath, sizeof(mpath), "adapters/csv/mappings/synthea/%s.map", table);
+    m = load_mapping(mpath);
+    ck_assert_msg(csv_convert(m, csv, len, NULL, NULL, log_row, &log, &out, &rep, &err) == BASE_OK,
+                  "%s: %s", err.where, err.msg);
+    ck_assert_msg(log.len == 0, "%s: rows rejected:\n%s", table, log.text);
+    for (size_t i = 0; i < json_array_size(json_object_get(out, "entry")); i++)
+        ck_assert_int_eq(fhir_validate(res_at(out, i), NULL, NULL, NULL, NULL), BASE_OK);
+    csv_mapping_free(m);
+    return out;
+}
+
+/* Synthea 1.x wrote observations without TYPE: the value itself says
+ * whether it is a quantity.  A text row with UNITS (2.x "{score}") never
+ * gets half a Quantity next to its valueString (it did: two value[x]). */
+START_TEST(synthea_observations_with_and_without_type)
+{
+    static const char v1[] = "DATE,PATIENT,ENCOUNTER,CODE,DESCRIPTION,VALUE,UNITS\n"
+                             "2010-07-31,p1,e1,8302-2,Body Height,164.69,cm\n"
+                             "2010-07-31,p1,e1,72166-2,Tobacco smoking status,Never smoker,\n";
+    static const char v3[] =
+        "DATE,PATIENT,ENCOUNTER,CATEGORY,CODE,DESCRIPTION,VALUE,UNITS,TYPE\n"
+        "2019-02-16T01:44:59Z,p1,e1,survey,72166-2,Tobacco smoking status,Never smoked,{score},"
+        "text\n";
+    json_t *out = convert_text("observations", v1, sizeof(v1) - 1);
+
+    ck_assert_str_eq(num_text(res_at(out, 0), "valueQuantity.value"), "164.69");
+    ck_assert_str_eq(tu_json_str(res_at(out, 0), "valueQuantity.code"), "cm");
+    ck_assert_ptr_null(tu_json_at(res_at(out, 0), "valueString"));
+    ck_assert_str_eq(tu_json_str(res_at(out, 1), "valueString"), "Never smoker");
+    ck_assert_ptr_null(tu_json_at(res_at(out, 1), "valueQuantity"));
+    json_decref(out);
+    out = convert_text("observations", v3, sizeof(v3) - 1);
+    ck_assert_str_eq(tu_json_str(res_at(out, 0), "valueString"), "Never smoked");
+    ck_assert_ptr_null(tu_json_at(res_at(out, 0), "valueQuantity"));
+    json_decref(out);
+}
+END_TEST
+
+/* Patients of Synthea 1.x ("ID", one ADDRESS, "false" for no passport),
+ * 2.0 (no COUNTY) and synthea-international (POSTCODE) load. */
+START_TEST(synthea_patient_layouts_of_other_versions)
+{
+    static const char v1[] =
+        "ID,BIRTHDATE,DEATHDATE,SSN,DRIVERS,PASSPORT,PREFIX,FIRST,LAST,SUFFIX,MAIDEN,MARITAL,RACE,"
+        "ETHNICITY,GENDER,BIRTHPLACE,ADDRESS\n"
+        "a1,1946-12-14,2015-10-03,999-12-2377,S99962866,false,Mrs.,Ann,Lee,,,M,white,irish,F,"
+        "Millbury MA,2502 Fisher Manor Boston MA 02132\n";
+    static const char uk[] =
+        "Id,BIRTHDATE,DEATHDATE,SSN,DRIVERS,PASSPORT,PREFIX,FIRST,MIDDLE,LAST,SUFFIX,MAIDEN,"
+        "MARITAL,RACE,ETHNICITY,GENDER,BIRTHPLACE,ADDRESS,CITY,STATE,COUNTY,FIPS,POSTCODE,LAT,LON,"
+        "INCOME\n"
+        "u1,1997-05-22,,999-14-4831,,,Ms.,Eve,,Port,,,,white,nonmixed,F,Taunton,602 Reed Way,"
+        "Exeter,South West,Devon,,EX4,50.68,-3.48,914974\n";
+    json_t *out = convert_text("patients", v1, sizeof(v1) - 1);
+    json_t *p = res_at(out, 0);
+
+    ck_assert_str_eq(tu_json_str(p, "identifier.0.value"), "a1");
+    ck_assert_str_eq(tu_json_str(p, "address.0.line.0"), "2502 Fisher Manor Boston MA 02132");
+    ck_assert_ptr_null(tu_json_at(p, "address.0.city"));
+    /* SSN and driver's licence; the "false" passport is no identifier */
+    ck_assert_uint_eq(json_array_size(json_object_get(p, "identifier")), 3);
+    ck_assert_str_eq(tu_json_str(p, "identifier.2.type.coding.0.code"), "DL");
+    json_decref(out);
+    out = convert_text("patients", uk, sizeof(uk) - 1);
+    ck_assert_str_eq(tu_json_str(res_at(out, 0), "address.0.postalCode"), "EX4");
+    ck_assert_str_eq(tu_json_str(res_at(out, 0), "address.0.district"), "Devon");
+    json_decref(out);
+}
+END_TEST
+
+/* Spreadsheet exports: empty cells right of the table (in the header or
+ * in rows) are no columns; a row with a non-empty extra field or a missing
+ * one is still an error naming its line. */
+START_TEST(trailing_empty_columns)
+{
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    struct errlog log = {0};
+    struct csv_report rep = {0};
+    const char *csv = "ID,NAME,V,,\r\n1,Glucose,5.5,,\r\n2,Sodium,140\r\n3,Potassium,4.1,,x\r\n"
+                      "4,Chloride\r\n";
+    json_t *out = NULL;
+
+    ck_assert_int_eq(csv_mapping_parse(lab_map, strlen(lab_map), NULL, &m, &err), BASE_OK);
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, NULL, log_row, &log, &out, &rep, &err),
+                     BASE_OK);
+    ck_assert_uint_eq(rep.rows_ok, 2);
+    ck_assert_str_eq(log.text, "line 4, column 17: record has 5 fields; the header has 3\n"
+                               "line 5: record has 2 fields; the header has 3\n");
+    json_decref(out);
+    csv_mapping_free(m);
+}
+END_TEST
+
+/* Header names match ignoring case (Synthea "ID" then "Id"); `~number`. */
+START_TEST(header_case_and_number_conditions)
+{
+    static const char map[] = "resource Observation\n"
+                              "identity urn:oid:1.2.3 {Id}\n"
+                              "status = final\n"
+                              "code.text = {name} required\n"
+                              "valueQuantity.value = {V} | decimal when V~number\n"
+                              "valueString = {V} when V!~number\n";
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    const char *csv = "ID,NAME,v\n1,Glucose,5.5\n2,Smoker,never\n3,Blank,\n";
+    json_t *out = NULL;
+
+    ck_assert_int_eq(csv_mapping_parse(map, strlen(map), NULL, &m, &err), BASE_OK);
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, NULL, NULL, NULL, &out, NULL, &err),
+                     BASE_OK);
+    ck_assert_str_eq(num_text(res_at(out, 0), "valueQuantity.value"), "5.5");
+    ck_assert_ptr_null(tu_json_at(res_at(out, 0), "valueString"));
+    ck_assert_str_eq(tu_json_str(res_at(out, 1), "valueString"), "never");
+    ck_assert_ptr_null(tu_json_at(res_at(out, 2), "valueString"));
+    ck_assert_ptr_null(tu_json_at(res_at(out, 2), "valueQuantity"));
+    json_decref(out);
+    csv_mapping_free(m);
+    static const char bad[] = "resource Patient\nidentity urn:oid:1 {A}\ngender = {G} when G~text\n";
+    ck_assert_int_eq(csv_mapping_parse(bad, sizeof(bad) - 1, NULL, &m, &err), BASE_E_PARSE);
+}
+END_TEST
+
+/* Two rows with one identity: an exact repeat is the same resource; other
+ * values under the same identity are a row error, not a quiet loss. */
+START_TEST(same_identity_other_values_is_reported)
+{
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    struct errlog log = {0};
+    struct csv_report rep = {0};
+    const char *csv = "ID,NAME,V\n1,Glucose,5.5\n1,Glucose,5.5\n2,Sodium,140\n1,Glucose,6.1\n";
+    json_t *out = NULL;
+
+    ck_assert_int_eq(csv_mapping_parse(lab_map, strlen(lab_map), NULL, &m, &err), BASE_OK);
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, NULL, log_row, &log, &out, &rep, &err),
+                     BASE_OK);
+    ck_assert_str_eq(log.text, "line 5: an earlier row has the same identity and other values; "
+                               "this row was not loaded\n");
+    ck_assert_uint_eq(rep.rows, 4);
+    ck_assert_uint_eq(rep.rows_ok, 3);
+    ck_assert_uint_eq(rep.rows_bad, 1);
+    ck_assert_uint_eq(json_array_size(json_object_get(out, "entry")), 2);
+    ck_assert_str_eq(num_text(res_at(out, 0), "valueQuantity.value"), "5.5");
+    json_decref(out);
+    csv_mapping_free(m);
+}
+END_TEST
+
+/* A UTF-16 export (Excel "Unicode text") is named as such, not as a header
+ * without the mapped columns. */
+START_TEST(utf16_export_is_named)
+{
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    static const char csv[] = "\xff\xfeI\0D\0,\0N\0A\0M\0E\0\n\0";
+    json_t *out = NULL;
+
+    ck_assert_int_eq(csv_mapping_parse(lab_map, strlen(lab_map), NULL, &m, &err), BASE_OK);
+    ck_assert_int_eq(
+        csv_convert(m, csv, sizeof(csv) - 1, NULL, NULL, NULL, NULL, &out, NULL, &err),
+        BASE_E_INVALID);
+    ck_assert_str_eq(err.where, "line 1");
+    ck_assert_ptr_nonnull(strstr(err.msg, "UTF-16"));
+    ck_assert_ptr_null(out);
+    csv_mapping_free(m);
+}
+END_TEST
+
 START_TEST(same_export_same_bundle)
 {
     struct csv_report rep;
@@ -484,12 +683,6 @@ START_TEST(batches_and_chunks)
     free(data);
 }
 END_TEST
-
-static const char lab_map[] = "resource Observation\n"
-                              "identity urn:oid:1.2.3 {ID}\n"
-                              "status = final\n"
-                              "code.text = {NAME} required\n"
-                              "valueQuantity.value = {V} | decimal\n";
 
 START_TEST(bad_rows_skip_or_fail)
 {
@@ -676,6 +869,12 @@ csv_suite(void)
     tcase_add_loop_test(load, synthea_samples_convert, 0, (int)BASE_ARRAY_LEN(synthea_counts));
     tcase_add_test(load, synthea_spot_values);
     tcase_add_test(load, synthea_observation_without_value);
+    tcase_add_test(load, synthea_observations_with_and_without_type);
+    tcase_add_test(load, synthea_patient_layouts_of_other_versions);
+    tcase_add_test(load, trailing_empty_columns);
+    tcase_add_test(load, header_case_and_number_conditions);
+    tcase_add_test(load, utf16_export_is_named);
+    tcase_add_test(load, same_identity_other_values_is_reported);
     tcase_add_test(load, same_export_same_bundle);
     tcase_add_test(load, batches_and_chunks);
     tcase_add_test(load, bad_rows_skip_or_fail);

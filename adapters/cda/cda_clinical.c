@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "adapters/cda/cda_int.h"
+#include "fhir/json/fhir_json.h"
 
 #define SCT        "http://snomed.info/sct"
 #define TEMPLATE   "2.16.840.1.113883.10.20.22.4."
@@ -153,6 +154,30 @@ condition_status(struct cda_ctx *c, json_t *res, const xmlNode *obs, const xmlNo
     return BASE_OK;
 }
 
+/* Age Observation (C-CDA 4.31, SNOMED 445518008 "Age at onset") -> onsetAge
+ * when the problem has no onset date (NIST samples send both).  FHIR age-1:
+ * a positive value in a UCUM unit of time, else nothing. */
+static json_t *
+onset_age(struct cda_ctx *c, const xmlNode *obs)
+{
+    static const char *const units[] = {"a", "mo", "wk", "d", "h", "min"};
+    xmlNodePtr age = related_obs(c, obs, TEMPLATE "31", "445518008");
+    json_t *q = cda_quantity(c, cda_child(age, "value"));
+    const char *code = q != NULL ? json_string_value(json_object_get(q, "code")) : NULL;
+    json_t *v = q != NULL ? json_object_get(q, "value") : NULL;
+
+    for (size_t i = 0; code != NULL && i < BASE_ARRAY_LEN(units); i++) {
+        if (strcmp(code, units[i]) == 0 && fhir_json_number_double(v) > 0)
+            return q;
+    }
+    if (q != NULL)
+        (void)cda_warn(c, age, "value",
+                       "age at onset is not a positive age in years, months, "
+                       "weeks, days, hours or minutes; skipped");
+    json_decref(q);
+    return NULL;
+}
+
 static int
 condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concern,
                enum cda_kind kind, json_t *code)
@@ -181,6 +206,9 @@ condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concer
     if (kind == CDA_DIAGNOSIS && c->encounter != NULL)
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
     TRY(adapter_jset_str(res, "onsetDateTime", onset));
+    json_t *age = onset == NULL ? onset_age(c, obs) : NULL;
+    if (age != NULL)
+        TRY(adapter_jset(res, "onsetAge", age));
     TRY(adapter_jset_str(res, "abatementDateTime", abate));
     TRY(cda_body_sites(c, res, obs));
     return adapter_jset_str(res, "recordedDate", recorded(c, obs, concern));
@@ -300,8 +328,12 @@ static const struct allergy_type allergy_types[] = {
 
 static const struct cda_pair allergy_status[] = {
     {"55561003", "active"}, {"73425007", "inactive"}, {"413322009", "resolved"}};
-static const struct cda_pair severity[] = {
-    {"255604002", "mild"}, {"6736007", "moderate"}, {"24484000", "severe"}};
+/* C-CDA Problem Severity value set (2.16.840.1.113883.3.88.12.3221.6.8) onto
+ * FHIR's three grades; a range counts as its worse end (NIST samples send
+ * 371924009 "Moderate to severe" and 371923003 "Mild to moderate"). */
+static const struct cda_pair severity[] = {{"255604002", "mild"},   {"371923003", "moderate"},
+                                           {"6736007", "moderate"}, {"371924009", "severe"},
+                                           {"24484000", "severe"},  {"399166001", "severe"}};
 static const struct cda_pair criticality[] = {
     {"CRITH", "high"}, {"CRITL", "low"}, {"CRITU", "unable-to-assess"}};
 
@@ -385,12 +417,37 @@ allergy_code(struct cda_ctx *c, const xmlNode *obs, bool *nka)
     return cda_attr(c, v, "code") == NULL ? value_concept(c, obs) : NULL;
 }
 
+/* The grade of a Severity Observation (4.8): its code, else the words of
+ * its display name or text -- exports with a local or null-flavored code
+ * still write "Moderate" -- read as the code table does. */
+static const char *
+severity_of(struct cda_ctx *c, const xmlNode *sev_obs)
+{
+    static const struct cda_pair words[] = {
+        {"fatal", "severe"}, {"severe", "severe"}, {"moderate", "moderate"}, {"mild", "mild"}};
+    xmlNodePtr v = cda_child(sev_obs, "value");
+    const char *sev = CDA_LOOKUP(severity, cda_attr(c, v, "code"));
+    const char *t = cda_attr(c, v, "displayName");
+
+    if (sev != NULL || sev_obs == NULL)
+        return sev;
+    if (t == NULL || t[0] == '\0')
+        t = cda_text(c, cda_child(v, "originalText"));
+    if (t == NULL || t[0] == '\0')
+        t = cda_narrative(c, cda_child(sev_obs, "text"));
+    for (size_t i = 0; t != NULL && i < BASE_ARRAY_LEN(words); i++) {
+        if (strcasestr(t, words[i].from) != NULL)
+            return words[i].to;
+    }
+    return NULL;
+}
+
 static int
 add_reaction(struct cda_ctx *c, json_t *res, const xmlNode *rx, const char *default_sev)
 {
     json_t *manif = value_or_text(c, rx);
     xmlNodePtr sev_obs = related_obs(c, rx, TEMPLATE "8", "SEV");
-    const char *sev = CDA_LOOKUP(severity, value_code(c, sev_obs));
+    const char *sev = severity_of(c, sev_obs);
     json_t *r;
 
     if (manif == NULL) /* reaction.manifestation is 1..* */
@@ -410,7 +467,7 @@ allergy_reactions(struct cda_ctx *c, json_t *res, const xmlNode *obs)
 {
     /* Older C-CDA put Severity (4.8) on the allergy itself. */
     xmlNodePtr sev_obs = related_obs(c, obs, TEMPLATE "8", NULL);
-    const char *sev = CDA_LOOKUP(severity, value_code(c, sev_obs));
+    const char *sev = severity_of(c, sev_obs);
     xmlNodePtr crit = related_obs(c, obs, TEMPLATE "145", NULL);
 
     CDA_EACH(rel, obs, "entryRelationship")

@@ -432,7 +432,11 @@ observation_body(struct cda_ctx *c, json_t *res, const xmlNode *obs, enum cda_ki
     if (c->result_time != NULL && json_object_get(res, "effectiveDateTime") == NULL &&
         json_object_get(res, "effectivePeriod") == NULL)
         TRY(cda_observation_time(c, res, c->result_time));
-    TRY(cda_set_value(c, res, cda_child(obs, "value")));
+    if (cda_unknown_pregnancy(c, obs))
+        TRY(adapter_jset(res, "valueCodeableConcept",
+                         adapter_cc("http://snomed.info/sct", "261665006", "Unknown")));
+    else
+        TRY(cda_set_value(c, res, cda_child(obs, "value")));
     TRY(absent_unless_valued(res));
     return observation_extras(c, res, obs);
 }
@@ -450,6 +454,20 @@ static const struct cda_pair wst_vital_loinc[] = {
     {"DE04.10.188.00", "29463-7"}, /* 体重 body weight */
 };
 
+#define PREGNANCY_OBS "2.16.840.1.113883.10.20.15.3.8"
+
+/* HL7 C-CDA example "Unknown if Pregnant": the observation's nullFlavor UNK
+ * says the status is not known, its value still names Pregnancy.  FHIR has
+ * a value for that: SNOMED 261665006 Unknown (US Core pregnancy status). */
+bool
+cda_unknown_pregnancy(struct cda_ctx *c, const xmlNode *obs)
+{
+    const char *nf = cda_attr(c, obs, "nullFlavor");
+
+    return nf != NULL && (strcmp(nf, "UNK") == 0 || strcmp(nf, "ASKU") == 0) &&
+           cda_has_template(c, obs, PREGNANCY_OBS);
+}
+
 static json_t *
 observation_code(struct cda_ctx *c, const xmlNode *obs)
 {
@@ -459,7 +477,7 @@ observation_code(struct cda_ctx *c, const xmlNode *obs)
     /* The Pregnancy Observation (2.16.840.1.113883.10.20.15.3.8) is coded
      * ASSERTION, which names no question; LOINC 82810-3 "Pregnancy status"
      * does (C-CDA on FHIR, US Core pregnancy status). */
-    if (loinc == NULL && cda_has_template(c, obs, "2.16.840.1.113883.10.20.15.3.8"))
+    if (loinc == NULL && cda_has_template(c, obs, PREGNANCY_OBS))
         loinc = "82810-3";
     if (code != NULL && loinc != NULL &&
         adapter_cc_add_coding(code, "http://loinc.org", loinc, NULL, NULL) != BASE_OK) {

@@ -134,7 +134,7 @@ map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
      * nullFlavor="NI">: "no information whether the patient was vaccinated",
      * HL7 "Unknown Immunization Status"; an allergy observation "NASK")
      * asserts nothing, whatever its parts say. */
-    if (cda_attr(c, act, "nullFlavor") != NULL)
+    if (cda_attr(c, act, "nullFlavor") != NULL && !cda_unknown_pregnancy(c, act))
         return cda_warn_nothing(c, act);
     switch (kind) {
     case CDA_PROBLEM:

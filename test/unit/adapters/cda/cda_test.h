@@ -96,4 +96,7 @@ convert_ok(const char *xml, json_t **warnings)
     "\" extension=\"2015-08-01\"/><code code=\"" loinc                                             \
     "\" codeSystem=\"2.16.840.1.113883.6.1\"/><text/>" entries "</section></component>"
 
+/* The second sweep's cases (check_cda_vendors_round2.c), in cda_vendors. */
+void cda_vendors_round2_tcases(Suite *s);
+
 #endif /* TEST_UNIT_ADAPTERS_CDA_CDA_TEST_H */

@@ -1,0 +1,163 @@
+/*
+ * Second sweep of vendors' documents (NIST certification samples, HL7
+ * C-CDA-Examples social history, Allscripts, athenahealth, VA and others
+ * from jmandel/sample_ccdas).  Part of the cda_vendors suite; the documents
+ * here are minimal ones written for these tests, one construct each, and
+ * each test fails without its fix.
+ */
+#include <check.h>
+#include <string.h>
+
+#include "adapters/cda/cda.h"
+#include "fhir/json/fhir_json.h"
+#include "test/support/jsonpath.h"
+#include "test/unit/adapters/cda/cda_test.h"
+
+/* An Allergy Concern Act around an allergy observation whose substance is
+ * RxNorm `rx` and whose inner entryRelationships are `rels`. */
+#define ALLERGY(id, rx, rels)                                                                      \
+    "<entry><act classCode=\"ACT\" moodCode=\"EVN\">"                                              \
+    "<templateId root=\"2.16.840.1.113883.10.20.22.4.30\"/><code code=\"CONC\" "                   \
+    "codeSystem=\"2.16.840.1.113883.5.6\"/><statusCode code=\"active\"/>"                          \
+    "<entryRelationship typeCode=\"SUBJ\"><observation classCode=\"OBS\" moodCode=\"EVN\">"        \
+    "<templateId root=\"2.16.840.1.113883.10.20.22.4.7\"/><id root=\"1.2.3\" extension=\"" id      \
+    "\"/><code code=\"ASSERTION\" codeSystem=\"2.16.840.1.113883.5.4\"/>"                          \
+    "<statusCode code=\"completed\"/><value xsi:type=\"CD\" code=\"419511003\" "                   \
+    "codeSystem=\"2.16.840.1.113883.6.96\"/><participant typeCode=\"CSM\"><participantRole "       \
+    "classCode=\"MANU\"><playingEntity classCode=\"MMAT\"><code code=\"" rx                        \
+    "\" "                                                                                          \
+    "codeSystem=\"2.16.840.1.113883.6.88\"/></playingEntity></participantRole></participant>" rels \
+    "</observation></entryRelationship></act></entry>"
+
+/* A Severity Observation (4.8) with `value`, as an entryRelationship. */
+#define SEVERITY(value)                                                                            \
+    "<entryRelationship typeCode=\"SUBJ\" inversionInd=\"true\"><observation classCode=\"OBS\" "   \
+    "moodCode=\"EVN\"><templateId root=\"2.16.840.1.113883.10.20.22.4.8\"/><code code=\"SEV\" "    \
+    "codeSystem=\"2.16.840.1.113883.5.4\"/><statusCode code=\"completed\"/>" value                 \
+    "</observation></entryRelationship>"
+
+/* A Reaction Observation (4.9) of hives, with `inner` inside it. */
+#define HIVES(inner)                                                                               \
+    "<entryRelationship typeCode=\"MFST\" inversionInd=\"true\"><observation classCode=\"OBS\" "   \
+    "moodCode=\"EVN\"><templateId root=\"2.16.840.1.113883.10.20.22.4.9\"/><code "                 \
+    "nullFlavor=\"NA\"/><statusCode code=\"completed\"/><value xsi:type=\"CD\" "                   \
+    "code=\"247472004\" codeSystem=\"2.16.840.1.113883.6.96\"/>" inner                             \
+    "</observation></entryRelationship>"
+
+/* NIST samples grade with the whole Problem Severity value set ("Moderate
+ * to severe", "Mild to moderate"), others with a local code and words. */
+START_TEST(severity_ranges_and_words)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "6.1", "48765-2",
+        ALLERGY("A", "7982",
+                HIVES("") SEVERITY("<value xsi:type=\"CD\" code=\"371924009\" "
+                                   "codeSystem=\"2.16.840.1.113883.6.96\"/>"))
+            ALLERGY("B", "1191",
+                    HIVES(SEVERITY("<value xsi:type=\"CD\" code=\"371923003\" "
+                                   "codeSystem=\"2.16.840.1.113883.6.96\"/>")))
+                ALLERGY("C", "2670",
+                        HIVES(SEVERITY("<value xsi:type=\"CD\" code=\"S3\" codeSystem=\"1.2.3.9\" "
+                                       "displayName=\"MILD\"/>")))
+                    ALLERGY("D", "733",
+                            HIVES(SEVERITY("<value xsi:type=\"CD\" nullFlavor=\"OTH\">"
+                                           "<originalText>Severe</originalText></value>")))
+                        ALLERGY("E", "4053",
+                                HIVES(SEVERITY("<value xsi:type=\"CD\" "
+                                               "nullFlavor=\"UNK\"/>")))));
+    json_t *b = convert_ok(doc, NULL);
+
+    ck_assert_uint_eq(count_type(b, "AllergyIntolerance"), 5);
+    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 0), "reaction.0.severity"), "severe");
+    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 1), "reaction.0.severity"),
+                     "moderate");
+    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 2), "reaction.0.severity"), "mild");
+    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 3), "reaction.0.severity"), "severe");
+    ck_assert_ptr_null(tu_json_at(nth(b, "AllergyIntolerance", 4), "reaction.0.severity"));
+    json_decref(b);
+}
+END_TEST
+
+/* A Problem Observation with `time` and an Age Observation of `age`. */
+#define AGED_PROBLEM(id, time, age)                                                                \
+    "<entry><act classCode=\"ACT\" moodCode=\"EVN\"><templateId "                                  \
+    "root=\"2.16.840.1.113883.10.20.22.4.3\"/><code code=\"CONC\" "                                \
+    "codeSystem=\"2.16.840.1.113883.5.6\"/><statusCode code=\"active\"/>"                          \
+    "<entryRelationship typeCode=\"SUBJ\"><observation classCode=\"OBS\" moodCode=\"EVN\">"        \
+    "<templateId root=\"2.16.840.1.113883.10.20.22.4.4\"/><id root=\"1.2.3\" extension=\"" id      \
+    "\"/><code code=\"55607006\" codeSystem=\"2.16.840.1.113883.6.96\"/>"                          \
+    "<statusCode code=\"completed\"/>" time "<value xsi:type=\"CD\" code=\"195967001\" "           \
+    "codeSystem=\"2.16.840.1.113883.6.96\"/><entryRelationship typeCode=\"SUBJ\" "                 \
+    "inversionInd=\"true\"><observation classCode=\"OBS\" moodCode=\"EVN\"><templateId "           \
+    "root=\"2.16.840.1.113883.10.20.22.4.31\"/><code code=\"445518008\" "                          \
+    "codeSystem=\"2.16.840.1.113883.6.96\"/><statusCode code=\"completed\"/>" age                  \
+    "</observation></entryRelationship></observation></entryRelationship></act></entry>"
+
+/* Age at onset (C-CDA 4.31) when the onset date is unknown -> onsetAge;
+ * FHIR age-1 wants a positive time in UCUM, so other values give nothing. */
+START_TEST(problem_age_at_onset)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "5.1", "11450-4",
+        AGED_PROBLEM("A", "<effectiveTime><low nullFlavor=\"UNK\"/></effectiveTime>",
+                     "<value xsi:type=\"PQ\" value=\"65\" unit=\"a\"/>")
+            AGED_PROBLEM("B", "<effectiveTime><low value=\"20120806\"/></effectiveTime>",
+                         "<value xsi:type=\"PQ\" value=\"65\" unit=\"a\"/>")
+                AGED_PROBLEM("C", "", "<value xsi:type=\"PQ\" value=\"3\" unit=\"kg\"/>")
+                    AGED_PROBLEM("D", "", "<value xsi:type=\"PQ\" value=\"0\" unit=\"mo\"/>")));
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(doc, &warnings);
+    json_t *a = nth(b, "Condition", 0);
+
+    ck_assert_uint_eq(count_type(b, "Condition"), 4);
+    ck_assert_str_eq(tu_json_str(a, "onsetAge.code"), "a");
+    ck_assert_str_eq(tu_json_str(a, "onsetAge.system"), "http://unitsofmeasure.org");
+    ck_assert_double_eq(fhir_json_number_double(tu_json_at(a, "onsetAge.value")), 65);
+    /* a date wins: onset[x] is one choice */
+    ck_assert_str_eq(tu_json_str(nth(b, "Condition", 1), "onsetDateTime"), "2012-08-06");
+    ck_assert_ptr_null(tu_json_at(nth(b, "Condition", 1), "onsetAge"));
+    ck_assert_ptr_null(tu_json_at(nth(b, "Condition", 2), "onsetAge"));
+    ck_assert_ptr_null(tu_json_at(nth(b, "Condition", 3), "onsetAge"));
+    ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 2);
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
+/* HL7 "Unknown if Pregnant": the Pregnancy Observation nullFlavored UNK is
+ * a status (unknown), not an entry that says nothing. */
+START_TEST(unknown_if_pregnant)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "17", "29762-2",
+        "<entry><observation classCode=\"OBS\" moodCode=\"EVN\" nullFlavor=\"UNK\">"
+        "<templateId root=\"2.16.840.1.113883.10.20.15.3.8\"/><id root=\"1.2.3\" extension=\"P\"/>"
+        "<code code=\"ASSERTION\" codeSystem=\"2.16.840.1.113883.5.4\"/>"
+        "<statusCode code=\"completed\"/><effectiveTime value=\"20110410\"/>"
+        "<value xsi:type=\"CD\" code=\"77386006\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "</observation></entry>"
+        "<entry><observation classCode=\"OBS\" moodCode=\"EVN\" nullFlavor=\"NI\">"
+        "<templateId root=\"2.16.840.1.113883.10.20.22.4.38\"/>"
+        "<code code=\"229819007\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "<statusCode code=\"completed\"/></observation></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *o = nth(b, "Observation", 0);
+
+    ck_assert_uint_eq(count_type(b, "Observation"), 1);
+    ck_assert_str_eq(tu_json_str(o, "code.coding.1.code"), "82810-3");
+    ck_assert_str_eq(tu_json_str(o, "valueCodeableConcept.coding.0.code"), "261665006");
+    ck_assert_str_eq(tu_json_str(o, "effectiveDateTime"), "2011-04-10");
+    json_decref(b);
+}
+END_TEST
+
+void
+cda_vendors_round2_tcases(Suite *s)
+{
+    TCase *t = tcase_create("round2");
+
+    tcase_add_test(t, severity_ranges_and_words);
+    tcase_add_test(t, problem_age_at_onset);
+    tcase_add_test(t, unknown_if_pregnant);
+    suite_add_tcase(s, t);
+}

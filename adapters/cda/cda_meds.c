@@ -433,12 +433,36 @@ medication_dosage(struct cda_ctx *c, json_t *res, const xmlNode *sbadm)
     return adapter_jpush(res, "dosage", dosage);
 }
 
+/* A Medication Status observation (LOINC 33999-4; CCD 2.16.840.1.113883.10.20.1.47)
+ * under the activity: Allscripts marks every activity statusCode
+ * "completed" -- the record is complete -- and says Active here, as its
+ * narrative does.  Whether the patient still takes the drug is this. */
+static const struct cda_pair med_status_obs[] = {
+    {"55561003", "active"}, {"73425007", "completed"}, {"413322009", "completed"}};
+
+static const char *
+status_observation(struct cda_ctx *c, const xmlNode *sbadm)
+{
+    CDA_EACH(rel, sbadm, "entryRelationship")
+    {
+        xmlNodePtr o = cda_child(rel, "observation");
+        const char *code = cda_attr(c, cda_child(o, "code"), "code");
+
+        if (code != NULL && strcmp(code, "33999-4") == 0)
+            return CDA_LOOKUP(med_status_obs, cda_attr(c, cda_child(o, "value"), "code"));
+    }
+    return NULL;
+}
+
 static int
 medication_body(struct cda_ctx *c, json_t *res, xmlNodePtr sbadm, json_t *med)
 {
     const char *st = CDA_LOOKUP(med_status, status_code(c, sbadm));
+    const char *said = status_observation(c, sbadm);
 
     TRY(adapter_jset(res, "medicationCodeableConcept", med));
+    if (said != NULL && (st == NULL || strcmp(st, "completed") == 0 || strcmp(st, "active") == 0))
+        st = said;
     if (cda_negated(c, sbadm))
         st = "not-taken";
     if (st == NULL)

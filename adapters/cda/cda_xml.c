@@ -195,40 +195,102 @@ cda_blank(const char *s)
     return true;
 }
 
+/* Narrative elements (CDA R2 NarrativeBlock) whose edges separate words:
+ * the cells of a table row, paragraphs, list items, line breaks.  A
+ * reference to a <tr> (Allscripts) read "TabletMedication taken" when
+ * the cells' texts were joined as they are. */
+static bool
+separates_words(const xmlNode *n)
+{
+    static const char *const names[] = {"td",    "th",      "tr",      "thead", "tbody",
+                                        "tfoot", "table",   "list",    "item",  "paragraph",
+                                        "br",    "caption", "footnote"};
+
+    if (n->type != XML_ELEMENT_NODE)
+        return false;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(names); i++) {
+        if (cda_is(n, names[i]))
+            return true;
+    }
+    return false;
+}
+
+struct text_out {
+    char *out; /* NULL: count only */
+    size_t len;
+    bool space;
+};
+
+/* Runs of XML white space (XML 1.0 section 2.3 S) become one space; none
+ * leads. */
+static void
+put_text(struct text_out *t, const xmlChar *p)
+{
+    for (; p != NULL && *p != '\0'; p++) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            t->space = t->len > 0;
+            continue;
+        }
+        if (t->space) {
+            if (t->out != NULL)
+                t->out[t->len] = ' ';
+            t->len++;
+        }
+        t->space = false;
+        if (t->out != NULL)
+            t->out[t->len] = (char)*p;
+        t->len++;
+    }
+}
+
+/* The text under `top` in document order, without recursion (the tree is
+ * as deep as the parser's limit allows).  Entity declarations are refused
+ * by the parser and CDATA is merged, so text nodes hold all the text. */
+static void
+walk_text(const xmlNode *top, struct text_out *t)
+{
+    const xmlNode *n = top;
+
+    for (;;) {
+        if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE)
+            put_text(t, n->content);
+        else if (n != top && separates_words(n))
+            t->space = t->len > 0;
+        if ((n->type == XML_ELEMENT_NODE || n == top) && n->children != NULL) {
+            n = n->children;
+            continue;
+        }
+        while (n != top && n->next == NULL) {
+            n = n->parent;
+            if (n != top && separates_words(n))
+                t->space = t->len > 0;
+        }
+        if (n == top)
+            return;
+        n = n->next;
+    }
+}
+
 const char *
 cda_text(struct cda_ctx *c, const xmlNode *n)
 {
-    xmlChar *raw;
-    char *out;
-    size_t o = 0;
-    bool space = false;
+    struct text_out t = {0};
 
     if (n == NULL)
         return "";
-    raw = xmlNodeGetContent(n);
-    if (raw == NULL)
+    walk_text(n, &t);
+    if (t.len == 0)
         return "";
-    out = base_arena_alloc(c->arena, strlen((const char *)raw) + 1);
-    if (out == NULL) {
-        xmlFree(raw);
+    t.out = base_arena_alloc(c->arena, t.len + 1);
+    if (t.out == NULL) {
         (void)cda_nomem(c);
         return "";
     }
-    /* Narrative markup spreads text over lines and tags; collapse runs of
-     * XML white space (XML 1.0 section 2.3 S) to one space. */
-    for (const xmlChar *p = raw; *p != '\0'; p++) {
-        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
-            space = o > 0;
-            continue;
-        }
-        if (space)
-            out[o++] = ' ';
-        space = false;
-        out[o++] = (char)*p;
-    }
-    out[o] = '\0';
-    xmlFree(raw);
-    return out;
+    t.len = 0;
+    t.space = false;
+    walk_text(n, &t);
+    t.out[t.len] = '\0';
+    return t.out;
 }
 
 static void

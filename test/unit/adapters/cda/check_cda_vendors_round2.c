@@ -24,8 +24,7 @@
     "\"/><code code=\"ASSERTION\" codeSystem=\"2.16.840.1.113883.5.4\"/>"                          \
     "<statusCode code=\"completed\"/><value xsi:type=\"CD\" code=\"419511003\" "                   \
     "codeSystem=\"2.16.840.1.113883.6.96\"/><participant typeCode=\"CSM\"><participantRole "       \
-    "classCode=\"MANU\"><playingEntity classCode=\"MMAT\"><code code=\"" rx                        \
-    "\" "                                                                                          \
+    "classCode=\"MANU\"><playingEntity classCode=\"MMAT\"><code code=\"" rx "\" "                  \
     "codeSystem=\"2.16.840.1.113883.6.88\"/></playingEntity></participantRole></participant>" rels \
     "</observation></entryRelationship></act></entry>"
 
@@ -151,6 +150,49 @@ START_TEST(unknown_if_pregnant)
 }
 END_TEST
 
+/* A medication whose narrative is a table row and whose Medication Status
+ * observation says Active while statusCode says completed (Allscripts). */
+#define ROW_MED(id, status, value)                                                                 \
+    "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"INT\">"                        \
+    "<templateId root=\"2.16.840.1.113883.10.20.22.4.16\"/><id root=\"1.2.3\" extension=\"" id     \
+    "\"/><text><reference value=\"#row" id "\"/></text><statusCode code=\"" status "\"/>"          \
+    "<consumable><manufacturedProduct><manufacturedMaterial><code code=\"749780\" "                \
+    "codeSystem=\"2.16.840.1.113883.6.88\"/></manufacturedMaterial></manufacturedProduct>"         \
+    "</consumable><entryRelationship typeCode=\"REFR\"><observation classCode=\"OBS\" "            \
+    "moodCode=\"EVN\"><templateId root=\"2.16.840.1.113883.10.20.1.47\"/><code "                   \
+    "code=\"33999-4\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode code=\"completed\"/>"      \
+    "<value xsi:type=\"CE\" code=\"" value "\" codeSystem=\"2.16.840.1.113883.6.96\"/>"            \
+    "</observation></entryRelationship></substanceAdministration></entry>"
+
+START_TEST(table_row_text_and_medication_status_observation)
+{
+    static const char doc[] = CCDA_DOC(
+        "<component><section><templateId root=\"2.16.840.1.113883.10.20.22.2.1.1\"/>"
+        "<code code=\"10160-0\" codeSystem=\"2.16.840.1.113883.6.1\"/><text><table><tbody>"
+        "<tr ID=\"rowA\"><td>Azithromycin 500 MG Oral Tablet</td><td><content>Take as "
+        "needed.</content></td></tr><tr ID=\"rowB\"><td><paragraph>one</paragraph>"
+        "<paragraph>two</paragraph>three<br/>four</td></tr><tr ID=\"rowC\"><td>"
+        "<content>x</content><content>y</content></td></tr></tbody></table></text>" ROW_MED(
+            "A", "completed", "55561003") ROW_MED("B", "active", "73425007")
+            ROW_MED("C", "aborted", "55561003") "</section></component>");
+    json_t *b = convert_ok(doc, NULL);
+    json_t *a = nth(b, "MedicationStatement", 0);
+
+    ck_assert_uint_eq(count_type(b, "MedicationStatement"), 3);
+    /* cells, paragraphs and line breaks separate words; inline content does not */
+    ck_assert_str_eq(tu_json_str(a, "dosage.0.text"),
+                     "Azithromycin 500 MG Oral Tablet Take as needed.");
+    ck_assert_str_eq(tu_json_str(nth(b, "MedicationStatement", 1), "dosage.0.text"),
+                     "one two three four");
+    ck_assert_str_eq(tu_json_str(nth(b, "MedicationStatement", 2), "dosage.0.text"), "xy");
+    ck_assert_str_eq(tu_json_str(a, "status"), "active");
+    ck_assert_str_eq(tu_json_str(nth(b, "MedicationStatement", 1), "status"), "completed");
+    /* a stopped activity stays stopped whatever the status observation says */
+    ck_assert_str_eq(tu_json_str(nth(b, "MedicationStatement", 2), "status"), "stopped");
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round2_tcases(Suite *s)
 {
@@ -159,5 +201,6 @@ cda_vendors_round2_tcases(Suite *s)
     tcase_add_test(t, severity_ranges_and_words);
     tcase_add_test(t, problem_age_at_onset);
     tcase_add_test(t, unknown_if_pregnant);
+    tcase_add_test(t, table_row_text_and_medication_status_observation);
     suite_add_tcase(s, t);
 }

@@ -110,6 +110,8 @@ json_t *cda_period(struct cda_ctx *c, const xmlNode *ivl);
 const char *cda_time_point(struct cda_ctx *c, const xmlNode *ivl);
 /* PQ -> Quantity (UCUM), NULL when the value is not a number. */
 json_t *cda_quantity(struct cda_ctx *c, const xmlNode *pq);
+/* PQ value, or the value of its translation when the PQ is nullFlavor OTH. */
+const char *cda_pq_value(struct cda_ctx *c, const xmlNode *pq);
 /* The same with the number's text given (a comparator taken off); NULL
  * without a warning when it is not a number. */
 json_t *cda_quantity_of(struct cda_ctx *c, const xmlNode *pq, const char *value);

@@ -44,8 +44,9 @@ static const struct cda_pair absent_reason[] = {
 static bool
 open_bound(struct cda_ctx *c, const xmlNode *b)
 {
-    /* absent, or nullFlavor PINF/NINF/UNK: no number on that side */
-    return b == NULL || cda_attr(c, b, "value") == NULL;
+    /* absent, or nullFlavor PINF/NINF/UNK: no number on that side (OTH
+     * with a valued translation has one, cda_pq_value) */
+    return b == NULL || cda_pq_value(c, b) == NULL;
 }
 
 /* One open side: a Quantity with comparator.  "inclusive" defaults to
@@ -158,7 +159,7 @@ static int
 set_pq(struct cda_ctx *c, json_t *res, const xmlNode *v)
 {
     static const char *const comparators[] = {"<=", ">=", "<", ">"};
-    const char *raw = cda_attr(c, v, "value");
+    const char *raw = cda_pq_value(c, v);
     const char *unit = cda_attr(c, v, "unit");
     const char *cmp = NULL;
     const char *num = raw;
@@ -267,7 +268,7 @@ cda_set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
     if (v == NULL)
         return BASE_OK;
     const char *absent = CDA_LOOKUP(absent_reason, cda_attr(c, v, "nullFlavor"));
-    if (absent != NULL)
+    if (absent != NULL && cda_pq_value(c, v) == NULL)
         return adapter_jset(
             res, "dataAbsentReason",
             adapter_cc("http://terminology.hl7.org/CodeSystem/data-absent-reason", absent, NULL));
@@ -523,32 +524,47 @@ cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind, const
     return cda_emit(c, res, obs, "Observation", ref);
 }
 
-/* The organizer's effectiveTime; when it has none (Partners and others
- * send the time on the results only), the results' time if they all
- * share one -- the report is of that specimen time (DiagnosticReport
- * .effective, US Core requires it). */
+/* The time all of an organizer's results share, if they share one. */
 static const xmlNode *
-report_time(struct cda_ctx *c, const xmlNode *org)
+shared_result_time(struct cda_ctx *c, const xmlNode *org)
 {
-    xmlNodePtr own = cda_child(org, "effectiveTime");
     const xmlNode *first = NULL;
     const char *value = NULL;
 
-    if (own != NULL && cda_attr(c, own, "nullFlavor") == NULL)
-        return own;
     CDA_EACH(comp, org, "component")
     {
         xmlNodePtr et = cda_child(cda_child(comp, "observation"), "effectiveTime");
         const char *v = cda_attr(c, et, "value");
 
         if (v == NULL || (value != NULL && strcmp(v, value) != 0))
-            return own;
+            return NULL;
         if (first == NULL) {
             first = et;
             value = v;
         }
     }
-    return first != NULL ? first : own;
+    return first;
+}
+
+/* DiagnosticReport.effective (US Core requires it): the organizer's
+ * effectiveTime; when it has none (Partners and others send the time on
+ * the results only) or it cannot be read (the HL7 example "Result with
+ * greater than a specified value" has a 13-digit low), the results' time
+ * if they all share one -- the report is of that specimen time. */
+static int
+report_time(struct cda_ctx *c, json_t *res, const xmlNode *org)
+{
+    xmlNodePtr own = cda_child(org, "effectiveTime");
+    const xmlNode *shared;
+
+    if (own != NULL && cda_attr(c, own, "nullFlavor") == NULL) {
+        TRY(cda_observation_time(c, res, own));
+        if (json_object_get(res, "effectiveDateTime") != NULL ||
+            json_object_get(res, "effectivePeriod") != NULL)
+            return BASE_OK;
+    }
+    shared = shared_result_time(c, org);
+    return shared != NULL ? cda_observation_time(c, res, shared) : BASE_OK;
 }
 
 static int
@@ -568,7 +584,7 @@ report_body(struct cda_ctx *c, json_t *res, const xmlNode *org, json_t *results)
         TRY(adapter_jset(res, "subject", adapter_reference(c->patient, NULL)));
     if (c->encounter != NULL)
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
-    TRY(cda_observation_time(c, res, report_time(c, org)));
+    TRY(report_time(c, res, org));
     return adapter_jset(res, "result", json_incref(results));
 }
 

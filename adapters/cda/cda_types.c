@@ -601,10 +601,32 @@ cda_set_unit(struct cda_ctx *c, json_t *q, const char *unit)
     return adapter_jset_str(q, "code", code);
 }
 
+/* A unit UCUM cannot express makes the PQ nullFlavor="OTH" and moves the
+ * number and the lab's unit into a translation (HL7 C-CDA example "Results
+ * Unit Non-UCUM": <value xsi:type="PQ" nullFlavor="OTH"><translation
+ * value="152" nullFlavor="OTH"><originalText>THOUS/MCL</originalText>).
+ * The quantity is that number, its unit the text (translation_unit). */
+const char *
+cda_pq_value(struct cda_ctx *c, const xmlNode *pq)
+{
+    const char *v = cda_attr(c, pq, "value");
+    const char *nf = cda_attr(c, pq, "nullFlavor");
+
+    if (v != NULL || nf == NULL || strcmp(nf, "OTH") != 0)
+        return v;
+    for (xmlNodePtr tr = cda_child(pq, "translation"); tr != NULL;
+         tr = cda_next(tr, "translation")) {
+        v = cda_attr(c, tr, "value");
+        if (v != NULL && !cda_blank(v))
+            return v;
+    }
+    return NULL;
+}
+
 json_t *
 cda_quantity(struct cda_ctx *c, const xmlNode *pq)
 {
-    const char *v = cda_attr(c, pq, "value");
+    const char *v = cda_pq_value(c, pq);
     json_t *q;
 
     if (v == NULL)

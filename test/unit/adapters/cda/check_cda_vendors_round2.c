@@ -193,6 +193,53 @@ START_TEST(table_row_text_and_medication_status_observation)
 }
 END_TEST
 
+/* A Result Organizer of time `time` around one result of `inner`. */
+#define PANEL(id, time, inner)                                                                     \
+    "<entry><organizer classCode=\"BATTERY\" moodCode=\"EVN\"><templateId "                        \
+    "root=\"2.16.840.1.113883.10.20.22.4.1\"/><id root=\"1.2.3\" extension=\"" id "\"/>"           \
+    "<code code=\"57021-8\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode "                    \
+    "code=\"completed\"/>" time "<component><observation classCode=\"OBS\" moodCode=\"EVN\">"      \
+    "<templateId root=\"2.16.840.1.113883.10.20.22.4.2\"/><id root=\"1.2.3\" extension=\"r" id     \
+    "\"/><code code=\"26515-7\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode "                \
+    "code=\"completed\"/><effectiveTime value=\"20140213103700-0600\"/>" inner                     \
+    "</observation></component></organizer></entry>"
+
+/* HL7 "Results Unit Non-UCUM": PQ nullFlavor OTH, the number and the lab's
+ * unit in the translation, reference range bounds alike; HL7 "Result with
+ * greater than": an organizer time that cannot be read (13 digits). */
+START_TEST(non_ucum_quantities_and_unreadable_report_time)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "3.1", "30954-2",
+        PANEL("A", "<effectiveTime><low value=\"2014021301037-0600\"/></effectiveTime>",
+              "<value xsi:type=\"PQ\" nullFlavor=\"OTH\"><translation value=\"152\" "
+              "nullFlavor=\"OTH\"><originalText>THOUS/MCL</originalText></translation></value>"
+              "<referenceRange><observationRange><value xsi:type=\"IVL_PQ\"><low "
+              "nullFlavor=\"OTH\"><translation value=\"150\" nullFlavor=\"OTH\"><originalText>"
+              "THOUS/MCL</originalText></translation></low><high nullFlavor=\"OTH\">"
+              "<translation value=\"400\" nullFlavor=\"OTH\"><originalText>THOUS/MCL"
+              "</originalText></translation></high></value></observationRange></referenceRange>")
+            PANEL("B", "", "<value xsi:type=\"PQ\" nullFlavor=\"OTH\"/>")));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *a = nth(b, "Observation", 0);
+
+    ck_assert_uint_eq(count_type(b, "Observation"), 2);
+    ck_assert_double_eq(fhir_json_number_double(tu_json_at(a, "valueQuantity.value")), 152);
+    ck_assert_str_eq(tu_json_str(a, "valueQuantity.unit"), "THOUS/MCL");
+    ck_assert_ptr_null(tu_json_at(a, "valueQuantity.code")); /* not UCUM */
+    ck_assert_ptr_null(tu_json_at(a, "dataAbsentReason"));
+    ck_assert_double_eq(fhir_json_number_double(tu_json_at(a, "referenceRange.0.low.value")), 150);
+    ck_assert_double_eq(fhir_json_number_double(tu_json_at(a, "referenceRange.0.high.value")), 400);
+    /* a PQ OTH with nothing in it still says why there is no value */
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 1), "dataAbsentReason.coding.0.code"),
+                     "unsupported");
+    /* the organizer's unreadable time gives way to its results' */
+    ck_assert_str_eq(tu_json_str(nth(b, "DiagnosticReport", 0), "effectiveDateTime"),
+                     "2014-02-13T10:37:00-06:00");
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round2_tcases(Suite *s)
 {
@@ -202,5 +249,6 @@ cda_vendors_round2_tcases(Suite *s)
     tcase_add_test(t, problem_age_at_onset);
     tcase_add_test(t, unknown_if_pregnant);
     tcase_add_test(t, table_row_text_and_medication_status_observation);
+    tcase_add_test(t, non_ucum_quantities_and_unreadable_report_time);
     suite_add_tcase(s, t);
 }

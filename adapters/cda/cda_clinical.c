@@ -262,6 +262,20 @@ wst_diagnosis(struct cda_ctx *c, const xmlNode *obs)
     return cc;
 }
 
+/* A Risk Concern Act (C-CDA 4.136) holds what the patient is at risk of
+ * (HL7 Care Plan example: "Finding of at risk" with the value Malignant
+ * neoplastic disease).  A Condition of that value would say the patient
+ * has the disease; FHIR R4 has no "at risk of" Condition, so it stays in
+ * the attached document, with a warning. */
+static bool
+is_risk(struct cda_ctx *c, const xmlNode *obs, const xmlNode *concern)
+{
+    const char *code = cda_attr(c, cda_child(obs, "code"), "code");
+
+    return cda_has_template(c, concern, TEMPLATE "136") ||
+           (code != NULL && strcmp(code, "281694009") == 0);
+}
+
 int
 cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cda_kind kind)
 {
@@ -274,6 +288,10 @@ cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cd
      * they stay in the attached original. */
     if (element != NULL && !is_wst_diagnosis(element))
         return BASE_OK;
+    if (is_risk(c, obs, concern))
+        return cda_warn(c, obs, "not-supported",
+                        "a risk (Risk Concern Act, 'Finding of at risk') is not a condition the "
+                        "patient has; kept in the attached document");
     TRY(cda_need_patient(c, obs, &have));
     if (!have)
         return BASE_OK;

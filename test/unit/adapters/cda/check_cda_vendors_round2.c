@@ -240,6 +240,38 @@ START_TEST(non_ucum_quantities_and_unreadable_report_time)
 }
 END_TEST
 
+/* A concern act of template `tmpl` around a Problem Observation coded `code`
+ * whose value is `value`. */
+#define CONCERN(tmpl, id, code, value)                                                             \
+    "<entry><act classCode=\"ACT\" moodCode=\"EVN\"><templateId "                                  \
+    "root=\"2.16.840.1.113883.10.20.22.4." tmpl "\"/><code code=\"75310-3\" "                      \
+    "codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode code=\"active\"/><entryRelationship "       \
+    "typeCode=\"REFR\"><observation classCode=\"OBS\" moodCode=\"EVN\"><templateId "               \
+    "root=\"2.16.840.1.113883.10.20.22.4.4\"/><id root=\"1.2.3\" extension=\"" id "\"/><code "     \
+    "code=\"" code "\" codeSystem=\"2.16.840.1.113883.6.96\"/><statusCode code=\"completed\"/>"    \
+    "<value xsi:type=\"CD\" code=\"" value "\" codeSystem=\"2.16.840.1.113883.6.96\"/>"            \
+    "</observation></entryRelationship></act></entry>"
+
+/* HL7 Care Plan: a Risk Concern Act (4.136) of "Malignant neoplastic
+ * disease" must not become a Condition saying the patient has it. */
+START_TEST(risk_concern_is_not_a_condition)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "58", "75310-3",
+        CONCERN("132", "A", "75326-9", "409623005") CONCERN("136", "B", "55607006", "363346000")
+            CONCERN("132", "C", "281694009", "363346000")));
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(doc, &warnings);
+
+    ck_assert_uint_eq(count_type(b, "Condition"), 1);
+    ck_assert_str_eq(tu_json_str(nth(b, "Condition", 0), "code.coding.0.code"), "409623005");
+    ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 2);
+    ck_assert_str_eq(tu_json_str(warnings, "issue.0.code"), "not-supported");
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round2_tcases(Suite *s)
 {
@@ -250,5 +282,6 @@ cda_vendors_round2_tcases(Suite *s)
     tcase_add_test(t, unknown_if_pregnant);
     tcase_add_test(t, table_row_text_and_medication_status_observation);
     tcase_add_test(t, non_ucum_quantities_and_unreadable_report_time);
+    tcase_add_test(t, risk_concern_is_not_a_condition);
     suite_add_tcase(s, t);
 }

@@ -180,7 +180,7 @@ wst_places(struct cda_ctx *c, json_t *enc, const xmlNode *spo)
             TRY(cda_map_organization(c, org, &hospital));
             continue;
         }
-        if (name[0] != '\0')
+        if (name[0] != '\0' && !cda_filler_text(name))
             TRY(adapter_jpush(enc, "location",
                               json_pack("{s:o}", "location", adapter_reference(NULL, name))));
     }
@@ -214,7 +214,7 @@ encounter_details(struct cda_ctx *c, json_t *enc, const xmlNode *ee)
     if (org != NULL)
         TRY(adapter_jset(enc, "serviceProvider", adapter_reference(org, NULL)));
     const char *place = cda_text(c, cda_child(cda_child(hcf, "location"), "name"));
-    if (place[0] != '\0') {
+    if (place[0] != '\0' && !cda_filler_text(place)) {
         json_t *loc = json_pack("{s:o}", "location", adapter_reference(NULL, place));
 
         TRY(adapter_jpush(enc, "location", loc));
@@ -269,7 +269,7 @@ activity_people_and_places(struct cda_ctx *c, json_t *enc, const xmlNode *act)
         xmlNodePtr role = cda_child(part, "participantRole");
         const char *place = cda_text(c, cda_child(cda_child(role, "playingEntity"), "name"));
 
-        if (type == NULL || strcmp(type, "LOC") != 0 || place[0] == '\0')
+        if (type == NULL || strcmp(type, "LOC") != 0 || place[0] == '\0' || cda_filler_text(place))
             continue;
         TRY(adapter_jpush(enc, "location",
                           json_pack("{s:o}", "location", adapter_reference(NULL, place))));

@@ -185,6 +185,8 @@ cda_map_organization(struct cda_ctx *c, const xmlNode *org, const char **ref)
     json_t *res;
     json_t *ids;
 
+    if (cda_filler_text(name))
+        name = "";
     *ref = NULL;
     if (org == NULL || cda_attr(c, org, "nullFlavor") != NULL)
         return BASE_OK;
@@ -244,7 +246,7 @@ cda_map_practitioner(struct cda_ctx *c, const xmlNode *assigned, const char **re
     if (key.value == NULL) {
         const char *name = cda_text(c, cda_child(person, "name"));
 
-        if (name[0] == '\0') {
+        if (name[0] == '\0' || cda_filler_text(name)) {
             json_decref(ids);
             json_decref(res);
             return BASE_OK;

@@ -109,6 +109,8 @@ json_t *cda_period(struct cda_ctx *c, const xmlNode *ivl);
 /* The point in time of an effectiveTime (value, else low, else high). */
 const char *cda_time_point(struct cda_ctx *c, const xmlNode *ivl);
 /* PQ -> Quantity (UCUM), NULL when the value is not a number. */
+/* NA, N/A, 无... written where a generator had nothing (exact case). */
+bool cda_filler_text(const char *s);
 json_t *cda_quantity(struct cda_ctx *c, const xmlNode *pq);
 /* PQ value, or the value of its translation when the PQ is nullFlavor OTH. */
 const char *cda_pq_value(struct cda_ctx *c, const xmlNode *pq);

@@ -87,7 +87,7 @@ cda_human_name(struct cda_ctx *c, const xmlNode *pn)
     bool any = false;
     const char *use;
 
-    if (pn == NULL || cda_attr(c, pn, "nullFlavor") != NULL)
+    if (pn == NULL || cda_attr(c, pn, "nullFlavor") != NULL || cda_filler_text(cda_text(c, pn)))
         return NULL;
     hn = json_object();
     if (hn == NULL)
@@ -227,6 +227,8 @@ cda_contact(struct cda_ctx *c, const xmlNode *tel)
     }
     while (*v == ' ')
         v++;
+    if (cda_filler_text(v))
+        return NULL;
     if (strcmp(system, "other") == 0)
         system = schemeless_system(v);
     cp = json_object();

@@ -91,6 +91,26 @@ null_flavor_text(const char *ext)
     return false;
 }
 
+/* Report generators fill every slot of a template, writing NA, N/A or 无
+ * where the HIS had nothing (a WS/T 500 检查报告 generator: <name>NA</name>,
+ * telecom value="NA", an ICD-10 code="NA" displayName="NA").  Such a text
+ * is no name, no number and no code.  Exact case: "Na" is a name (and
+ * sodium). */
+bool
+cda_filler_text(const char *s)
+{
+    static const char *const fillers[] = {
+        "NA", "N/A", "UNK", "NI", "NULL", "null", "\u65e0" /* 无 */, "\u4e0d\u8be6" /* 不详 */,
+        "-",  "--"};
+    struct base_str t = base_str_trim(base_str_from_cstr(s));
+
+    for (size_t i = 0; s != NULL && i < BASE_ARRAY_LEN(fillers); i++) {
+        if (t.len == strlen(fillers[i]) && memcmp(t.ptr, fillers[i], t.len) == 0)
+            return true;
+    }
+    return false;
+}
+
 json_t *
 cda_identifier(struct cda_ctx *c, const xmlNode *ii, struct cda_key *key)
 {
@@ -191,13 +211,37 @@ display_of(struct cda_ctx *c, const xmlNode *cd)
 {
     const char *d = cda_attr(c, cd, "displayName");
 
-    if (d == NULL)
+    if (d == NULL || cda_filler_text(d))
         return NULL;
     for (const char *p = d; *p != '\0'; p++) {
         if (*p != '?' && *p != ' ')
             return d;
     }
     return NULL;
+}
+
+/* A filler (cda_filler_text) written as the code of a system whose codes
+ * all have digits -- SNOMED CT, LOINC, RxNorm, ICD-9/10 (also the Chinese
+ * editions), CPT, CVX, NDC -- is no code.  Local systems are left alone:
+ * "NA" is sodium in many lab catalogues. */
+static bool
+filler_code(struct cda_ctx *c, const xmlNode *cd, const char *code)
+{
+    static const char *const numeric[] = {
+        "2.16.840.1.113883.6.96",   "2.16.840.1.113883.6.1",  "2.16.840.1.113883.6.88",
+        "2.16.840.1.113883.6.3",    "2.16.840.1.113883.6.90", "2.16.840.1.113883.6.103",
+        "2.16.840.1.113883.6.104",  "2.16.840.1.113883.6.4",  "2.16.840.1.113883.6.12",
+        "2.16.840.1.113883.12.292", "2.16.840.1.113883.6.69", "2.16.156.10011.2.3.3.11",
+        "2.16.156.10011.2.3.3.12"};
+    const char *sys = cda_attr(c, cd, "codeSystem");
+
+    if (!cda_filler_text(code) || sys == NULL)
+        return false;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(numeric); i++) {
+        if (strcmp(sys, numeric[i]) == 0)
+            return true;
+    }
+    return false;
 }
 
 json_t *
@@ -207,7 +251,7 @@ cda_coding(struct cda_ctx *c, const xmlNode *cd)
     json_t *cc;
     json_t *coding;
 
-    if (code == NULL || code[0] == '\0')
+    if (code == NULL || code[0] == '\0' || filler_code(c, cd, code))
         return NULL;
     cc = json_object();
     if (cc == NULL || adapter_cc_add_coding(cc, cda_system(c, cda_attr(c, cd, "codeSystem")), code,
@@ -226,7 +270,7 @@ add_coding(struct cda_ctx *c, json_t *cc, const xmlNode *cd)
 {
     const char *code = cda_attr(c, cd, "code");
 
-    if (code == NULL || code[0] == '\0')
+    if (code == NULL || code[0] == '\0' || filler_code(c, cd, code))
         return BASE_OK;
     return adapter_cc_add_coding(cc, cda_system(c, cda_attr(c, cd, "codeSystem")), code,
                                  display_of(c, cd), &c->opt->codemap);
@@ -339,7 +383,7 @@ cda_ts(struct cda_ctx *c, const xmlNode *ts, bool want_date)
     const char *v = cda_attr(c, ts, "value");
     char buf[ADAPTER_TS_MAX];
 
-    if (v == NULL || cda_blank(v))
+    if (v == NULL || cda_blank(v) || cda_filler_text(v)) /* value="NA": no time */
         return NULL;
     v = iso_to_ts(c, v);
     if (v != NULL)

@@ -272,6 +272,50 @@ START_TEST(risk_concern_is_not_a_condition)
 }
 END_TEST
 
+/* A WS/T 500 检查报告 generator writes NA into every slot the HIS left
+ * empty: no telephone, doctor, ward, diagnosis or time of that text. */
+START_TEST(generator_na_fillers)
+{
+    static const char doc[] = WST_DOC_WITH(
+        "<id root=\"2.16.156.10011.1.11\" extension=\"MZ1\"/><id root=\"2.16.156.10011.1.12\" "
+        "extension=\"NA\"/><telecom value=\"NA\"/>",
+        "<legalAuthenticator><time/><signatureCode/><assignedEntity><id extension=\"NA\" "
+        "root=\"2.16.156.10011.1.4\"/><code displayName=\"审核医师\"/><assignedPerson>"
+        "<name>NA</name></assignedPerson></assignedEntity></legalAuthenticator>"
+        "<componentOf><encompassingEncounter><effectiveTime/><location><healthCareFacility>"
+        "<serviceProviderOrganization><asOrganizationPartOf><wholeOrganization><id "
+        "extension=\"NA\" root=\"2.16.156.10011.1.22\"/><name>NA</name><asOrganizationPartOf>"
+        "<wholeOrganization><id extension=\"C1\" root=\"2.16.156.10011.1.26\"/><name>心内科</name>"
+        "</wholeOrganization></asOrganizationPartOf></wholeOrganization></asOrganizationPartOf>"
+        "</serviceProviderOrganization></healthCareFacility></location></encompassingEncounter>"
+        "</componentOf>",
+        WST_SECTION("29548-5", WST_OBS("DE05.01.024.00",
+                                       "<effectiveTime value=\"NA\"/><value xsi:type=\"CD\" "
+                                       "code=\"NA\" displayName=\"NA\" "
+                                       "codeSystem=\"2.16.156.10011.2.3.3.11\"/>",
+                                       "")) /* a local lab code NA is sodium: kept */
+        WST_SECTION("30954-2", WST_OBS("DE04.30.009.00",
+                                       "<effectiveTime value=\"20240311\"/><value xsi:type=\"CD\" "
+                                       "code=\"NA\" displayName=\"Na\" codeSystem=\"1.2.3.4\"/>",
+                                       "")));
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(doc, &warnings);
+    json_t *p = nth(b, "Patient", 0);
+
+    ck_assert_ptr_null(tu_json_at(p, "telecom"));
+    ck_assert_uint_eq(json_array_size(json_object_get(p, "identifier")), 2);
+    ck_assert_uint_eq(count_type(b, "Practitioner"), 0);
+    ck_assert_uint_eq(count_type(b, "Condition"), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(nth(b, "Encounter", 0), "location")), 1);
+    ck_assert_str_eq(tu_json_str(nth(b, "Encounter", 0), "location.0.location.display"), "心内科");
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "valueCodeableConcept.coding.0.code"),
+                     "NA");
+    ck_assert_str_eq(tu_json_str(warnings, "issue.0.code"), "informational");
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round2_tcases(Suite *s)
 {
@@ -283,5 +327,6 @@ cda_vendors_round2_tcases(Suite *s)
     tcase_add_test(t, table_row_text_and_medication_status_observation);
     tcase_add_test(t, non_ucum_quantities_and_unreadable_report_time);
     tcase_add_test(t, risk_concern_is_not_a_condition);
+    tcase_add_test(t, generator_na_fillers);
     suite_add_tcase(s, t);
 }

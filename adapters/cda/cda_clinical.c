@@ -279,11 +279,22 @@ is_risk(struct cda_ctx *c, const xmlNode *obs, const xmlNode *concern)
 int
 cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cda_kind kind)
 {
-    const char *element = cda_wst_element(c, obs);
+    const char *element;
     json_t *code;
     json_t *res;
     bool have;
 
+    /* mTuitive op notes nest the Problem Observation directly in an empty
+     * one (observation/observation, no entryRelationship: not CDA R2).  The
+     * inner one is read, with a warning naming the outer. */
+    if (cda_child(obs, "value") == NULL && cda_child(obs, "observation") != NULL) {
+        TRY(cda_warn(c, obs, "structure",
+                     "observation directly inside an observation (no entryRelationship, not CDA "
+                     "R2); the inner one is mapped"));
+        while (cda_child(obs, "value") == NULL && cda_child(obs, "observation") != NULL)
+            obs = cda_child(obs, "observation");
+    }
+    element = cda_wst_element(c, obs);
     /* Other data elements (入院情况, 出院医嘱, dates) are not conditions;
      * they stay in the attached original. */
     if (element != NULL && !is_wst_diagnosis(element))

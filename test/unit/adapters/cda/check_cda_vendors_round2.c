@@ -316,6 +316,33 @@ START_TEST(generator_na_fillers)
 }
 END_TEST
 
+/* mTuitive op notes: a Problem Observation nested directly in an empty one
+ * (no entryRelationship), its value nullFlavor OTH with an ICD-9
+ * translation.  The diagnosis is mapped, with a structure warning. */
+START_TEST(observation_directly_in_observation)
+{
+    static const char doc[] = CCDA_DOC(
+        "<component><section><templateId root=\"2.16.840.1.113883.10.20.22.2.34\"/>"
+        "<code code=\"10219-4\" codeSystem=\"2.16.840.1.113883.6.1\"/><text/><entry><act "
+        "classCode=\"ACT\" moodCode=\"EVN\"><templateId root=\"2.16.840.1.113883.10.20.22.4.65\"/>"
+        "<entryRelationship typeCode=\"SUBJ\"><observation classCode=\"OBS\" moodCode=\"EVN\">"
+        "<templateId root=\"2.16.840.1.113883.10.20.22.4.4\"/><observation classCode=\"OBS\" "
+        "moodCode=\"EVN\"><templateId root=\"2.16.840.1.113883.10.20.22.4.4\"/><code "
+        "code=\"282291009\" codeSystem=\"2.16.840.1.113883.6.96\"/><value xsi:type=\"CD\" "
+        "nullFlavor=\"OTH\"><translation code=\"366.16\" codeSystem=\"2.16.840.1.113883.6.103\"/>"
+        "</value></observation></observation></entryRelationship></act></entry></section>"
+        "</component>");
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(doc, &warnings);
+
+    ck_assert_uint_eq(count_type(b, "Condition"), 1);
+    ck_assert_str_eq(tu_json_str(nth(b, "Condition", 0), "code.coding.0.code"), "366.16");
+    ck_assert_str_eq(tu_json_str(warnings, "issue.0.code"), "structure");
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round2_tcases(Suite *s)
 {
@@ -328,5 +355,6 @@ cda_vendors_round2_tcases(Suite *s)
     tcase_add_test(t, non_ucum_quantities_and_unreadable_report_time);
     tcase_add_test(t, risk_concern_is_not_a_condition);
     tcase_add_test(t, generator_na_fillers);
+    tcase_add_test(t, observation_directly_in_observation);
     suite_add_tcase(s, t);
 }

@@ -730,6 +730,10 @@ cda_map_procedure(struct cda_ctx *c, xmlNodePtr act)
     if (!have)
         return BASE_OK;
     code = procedure_code(c, act);
+    /* Allscripts closes its list with <procedure><code nullFlavor="UNK"/>
+     * and nothing else: a Procedure of no kind (US Core requires the code). */
+    if (code == NULL)
+        return cda_warn(c, act, "required", "procedure names nothing (no code, no text); skipped");
     if (cda_says_nothing(code)) {
         json_decref(code);
         return cda_warn_nothing(c, act);

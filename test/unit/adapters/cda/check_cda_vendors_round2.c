@@ -343,6 +343,40 @@ START_TEST(observation_directly_in_observation)
 }
 END_TEST
 
+/* Allscripts Enterprise: procedures of nothing (<code nullFlavor="UNK"/>,
+ * no text) close the list; a panel is coded CPT "UNK" with its name. */
+START_TEST(procedures_of_nothing_and_unk_codes)
+{
+    static const char doc[] = CCDA_DOC(
+        CCDA_SECTION(
+            "7.1", "47519-4",
+            "<entry><procedure classCode=\"PROC\" moodCode=\"EVN\"><templateId "
+            "root=\"2.16.840.1.113883.10.20.22.4.14\"/><id root=\"1.2.3\" extension=\"0\"/>"
+            "<code nullFlavor=\"UNK\"/><statusCode code=\"active\"/><effectiveTime><low "
+            "nullFlavor=\"UNK\"/></effectiveTime></procedure></entry>")
+            CCDA_SECTION("3.1", "30954-2",
+                         "<entry><organizer classCode=\"BATTERY\" moodCode=\"EVN\"><templateId "
+                         "root=\"2.16.840.1.113883.10.20.22.4.1\"/><code code=\"UNK\" "
+                         "codeSystem=\"2.16.840.1.113883.6.12\" displayName=\"CO2\"/><statusCode "
+                         "code=\"active\"/><effectiveTime value=\"20130711002700\"/><component>"
+                         "<observation classCode=\"OBS\" moodCode=\"EVN\"><code code=\"2028-9\" "
+                         "codeSystem=\"2.16.840.1.113883.6.1\"/><value xsi:type=\"PQ\" "
+                         "value=\"25.2\" unit=\"mmol/L\"/></observation></component></organizer>"
+                         "</entry>"));
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(doc, &warnings);
+    json_t *r = nth(b, "DiagnosticReport", 0);
+
+    ck_assert_uint_eq(count_type(b, "Procedure"), 0);
+    ck_assert_str_eq(tu_json_str(warnings, "issue.0.code"), "required");
+    /* no CPT code "UNK"; the name stays as text */
+    ck_assert_ptr_null(tu_json_at(r, "code.coding"));
+    ck_assert_str_eq(tu_json_str(r, "code.text"), "CO2");
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round2_tcases(Suite *s)
 {
@@ -356,5 +390,6 @@ cda_vendors_round2_tcases(Suite *s)
     tcase_add_test(t, risk_concern_is_not_a_condition);
     tcase_add_test(t, generator_na_fillers);
     tcase_add_test(t, observation_directly_in_observation);
+    tcase_add_test(t, procedures_of_nothing_and_unk_codes);
     suite_add_tcase(s, t);
 }

@@ -308,6 +308,48 @@ nomem:
     return BASE_E_NOMEM;
 }
 
+/* WS/T 500 prescriptions put 用药频率 (DE06.00.133.00) in rateQuantity:
+ * <rateQuantity value="3" unit="次/日"/> is three times a day, not a rate
+ * of flow.  A unit of a count (次, or none: UCUM "/d") per time unit is
+ * that period's unit of time (FHIR units-of-time), else NULL. */
+static const char *
+frequency_unit(const char *unit)
+{
+    static const struct cda_pair per[] = {
+        {"\u65e5", "d"},       {"\u5929", "d"}, {"d", "d"}, /* 日 天 */
+        {"\u5468", "wk"},      {"wk", "wk"},                /* 周 */
+        {"\u5c0f\u65f6", "h"}, {"\u65f6", "h"}, {"h", "h"}, /* 小时 时 */
+        {"\u6708", "mo"},      {"mo", "mo"},                /* 月 */
+    };
+    const char *slash = unit != NULL ? strchr(unit, '/') : NULL;
+
+    if (slash == NULL)
+        return NULL;
+    if (slash != unit && !(slash - unit == 3 && strncmp(unit, "\u6b21", 3) == 0)) /* 次 */
+        return NULL;
+    return CDA_LOOKUP(per, slash + 1);
+}
+
+/* The rateQuantity as Timing when it is a frequency (frequency_unit) of a
+ * whole number, and no PIVL_TS gave the timing already. */
+static int
+rate_as_frequency(struct cda_ctx *c, json_t *dosage, const xmlNode *sbadm)
+{
+    xmlNodePtr rq = cda_child(sbadm, "rateQuantity");
+    const char *per = frequency_unit(cda_attr(c, rq, "unit"));
+    const char *v = cda_attr(c, rq, "value");
+    char *end = NULL;
+    long n = v != NULL ? strtol(v, &end, 10) : 0;
+
+    if (per == NULL || json_object_get(dosage, "timing") != NULL)
+        return BASE_OK;
+    if (end == v || *end != '\0' || n <= 0 || n > 1000)
+        return cda_warn(c, rq, "value", "frequency is not a whole number; skipped");
+    return adapter_jset(dosage, "timing",
+                        json_pack("{s:{s:I,s:i,s:s}}", "repeat", "frequency", (json_int_t)n,
+                                  "period", 1, "periodUnit", per));
+}
+
 /* Each part is built right where it is stored, so a failure leaks nothing
  * (adapter_jset consumes its value even when it fails). */
 /* rateQuantity (an infusion's mL/h) -> doseAndRate.rateQuantity, next to
@@ -317,7 +359,8 @@ static int
 rate_and_max(struct cda_ctx *c, json_t *dosage, const xmlNode *sbadm)
 {
     xmlNodePtr max = cda_child(sbadm, "maxDoseQuantity");
-    json_t *rate = cda_quantity(c, cda_child(sbadm, "rateQuantity"));
+    xmlNodePtr rq = cda_child(sbadm, "rateQuantity");
+    json_t *rate = frequency_unit(cda_attr(c, rq, "unit")) == NULL ? cda_quantity(c, rq) : NULL;
     json_t *dr = json_array_get(json_object_get(dosage, "doseAndRate"), 0);
 
     if (rate != NULL) {
@@ -365,7 +408,8 @@ dosage_parts(struct cda_ctx *c, json_t *dosage, json_t *res, const xmlNode *sbad
     TRY(rate_and_max(c, dosage, sbadm));
     TRY(instructions_and_prn(c, dosage, sbadm));
     TRY(adapter_jset_str(dosage, "text", cda_narrative(c, cda_child(sbadm, "text"))));
-    return medication_timing(c, res, dosage, sbadm);
+    TRY(medication_timing(c, res, dosage, sbadm));
+    return rate_as_frequency(c, dosage, sbadm);
 }
 
 /* A reason: an Indication (C-CDA 4.19, typeCode RSON) or the QRDA Reason

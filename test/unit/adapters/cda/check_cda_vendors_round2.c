@@ -377,6 +377,47 @@ START_TEST(procedures_of_nothing_and_unk_codes)
 }
 END_TEST
 
+/* A WS/T 500 prescription item (manufacturedLabeledDrug named only) whose
+ * rateQuantity `rate` is its frequency (用药频率). */
+#define WST_RX(rate)                                                                               \
+    "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"EVN \"><doseQuantity "         \
+    "value=\"250\" unit=\"mg\"/>" rate                                                             \
+    "<consumable><manufacturedProduct><manufacturedLabeledDrug>"                                   \
+    "<code/><name>阿莫西林胶囊</name></manufacturedLabeledDrug></manufacturedProduct></"     \
+    "consumable>"                                                                                  \
+    "</substanceAdministration></entry>"
+
+/* 3 次/日 is three times a day (Timing), not a rate of 3 "次/日"; an
+ * infusion rate stays a rate; a fractional frequency is a warning. */
+START_TEST(wst_frequency_in_rate_quantity)
+{
+    static const char doc[] = WST_DOC(
+        "<id root=\"2.16.156.10011.1.11\" extension=\"MZ1\"/>",
+        WST_SECTION("10160-0", WST_RX("<rateQuantity value=\"3\" unit=\"次/日\"/>")
+                                   WST_RX("<rateQuantity value=\"2\" unit=\"/wk\"/>")
+                                       WST_RX("<rateQuantity value=\"90\" unit=\"mL/h\"/>")
+                                           WST_RX("<rateQuantity value=\"1.5\" unit=\"次/日\"/>")));
+    json_t *warnings = NULL;
+    json_t *b = convert_ok(doc, &warnings);
+    json_t *m = nth(b, "MedicationStatement", 0);
+
+    ck_assert_uint_eq(count_type(b, "MedicationStatement"), 4);
+    ck_assert_str_eq(tu_json_str(m, "medicationCodeableConcept.text"), "阿莫西林胶囊");
+    ck_assert_int_eq(json_integer_value(tu_json_at(m, "dosage.0.timing.repeat.frequency")), 3);
+    ck_assert_str_eq(tu_json_str(m, "dosage.0.timing.repeat.periodUnit"), "d");
+    ck_assert_ptr_null(tu_json_at(m, "dosage.0.doseAndRate.0.rateQuantity"));
+    ck_assert_str_eq(
+        tu_json_str(nth(b, "MedicationStatement", 1), "dosage.0.timing.repeat.periodUnit"), "wk");
+    ck_assert_str_eq(
+        tu_json_str(nth(b, "MedicationStatement", 2), "dosage.0.doseAndRate.0.rateQuantity.code"),
+        "mL/h");
+    ck_assert_ptr_null(tu_json_at(nth(b, "MedicationStatement", 3), "dosage.0.timing"));
+    ck_assert_uint_eq(json_array_size(json_object_get(warnings, "issue")), 1);
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round2_tcases(Suite *s)
 {
@@ -391,5 +432,6 @@ cda_vendors_round2_tcases(Suite *s)
     tcase_add_test(t, generator_na_fillers);
     tcase_add_test(t, observation_directly_in_observation);
     tcase_add_test(t, procedures_of_nothing_and_unk_codes);
+    tcase_add_test(t, wst_frequency_in_rate_quantity);
     suite_add_tcase(s, t);
 }

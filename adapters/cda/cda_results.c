@@ -235,11 +235,30 @@ set_coded_or_text(struct cda_ctx *c, json_t *res, const xmlNode *v, const char *
     return cda_warn(c, v, "value", "value type is not mapped; kept in the attached document");
 }
 
-/* MO (money, HL7 V3 Data Types R1): a Quantity in ISO 4217 currency. */
+/* MO.currency is an ISO 4217 code; WS/T 500 templates write 元 (yuan). */
+static const char *
+iso_currency(const char *cur)
+{
+    static const struct cda_pair names[] = {
+        {"\u5143", "CNY"}, {"\u4eba\u6c11\u5e01", "CNY"}, {"RMB", "CNY"}}; /* 元 人民币 */
+    const char *iso = CDA_LOOKUP(names, cur);
+
+    if (iso != NULL)
+        return iso;
+    for (size_t i = 0; cur != NULL && i < 3; i++) {
+        if (cur[i] < 'A' || cur[i] > 'Z')
+            return NULL;
+    }
+    return cur != NULL && cur[3] == '\0' ? cur : NULL;
+}
+
+/* MO (money, HL7 V3 Data Types R1): a Quantity in ISO 4217 currency; a
+ * currency that is no ISO code stays the unit's text only. */
 static int
 set_money(struct cda_ctx *c, json_t *res, const xmlNode *v)
 {
     const char *cur = cda_attr(c, v, "currency");
+    const char *iso = iso_currency(cur);
     const char *raw = cda_attr(c, v, "value");
     json_t *num = raw != NULL ? adapter_decimal(base_str_from_cstr(raw)) : NULL;
     json_t *q;
@@ -252,8 +271,8 @@ set_money(struct cda_ctx *c, json_t *res, const xmlNode *v)
         return cda_nomem(c);
     if (cur != NULL && !cda_blank(cur) &&
         (adapter_jset_str(q, "unit", cur) != BASE_OK ||
-         adapter_jset_str(q, "system", "urn:iso:std:iso:4217") != BASE_OK ||
-         adapter_jset_str(q, "code", cur) != BASE_OK)) {
+         (iso != NULL && (adapter_jset_str(q, "system", "urn:iso:std:iso:4217") != BASE_OK ||
+                          adapter_jset_str(q, "code", iso) != BASE_OK)))) {
         json_decref(q);
         return cda_nomem(c);
     }

@@ -418,6 +418,32 @@ START_TEST(wst_frequency_in_rate_quantity)
 }
 END_TEST
 
+/* A result observation of value `value`. */
+#define MONEY(id, value)                                                                           \
+    "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><id root=\"1.2.3\" extension=\"" id    \
+    "\"/><code code=\"DE07.00.004.00\" codeSystem=\"2.16.156.10011.2.2.1\"/>" value                \
+    "</observation></entry>"
+
+/* WS/T 500 writes MO currency="元": CNY in ISO 4217; a currency that is no
+ * ISO code is only the unit's text. */
+START_TEST(money_currency_names)
+{
+    static const char doc[] = CCDA_DOC(
+        CCDA_SECTION("3.1", "30954-2",
+                     MONEY("A", "<value xsi:type=\"MO\" value=\"35.5\" currency=\"元\"/>")
+                         MONEY("B", "<value xsi:type=\"MO\" value=\"2\" currency=\"dollars\"/>")
+                             MONEY("C", "<value xsi:type=\"MO\" value=\"2\" currency=\"EUR\"/>")));
+    json_t *b = convert_ok(doc, NULL);
+
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "valueQuantity.code"), "CNY");
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "valueQuantity.unit"), "元");
+    ck_assert_ptr_null(tu_json_at(nth(b, "Observation", 1), "valueQuantity.code"));
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 1), "valueQuantity.unit"), "dollars");
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 2), "valueQuantity.code"), "EUR");
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round2_tcases(Suite *s)
 {
@@ -433,5 +459,6 @@ cda_vendors_round2_tcases(Suite *s)
     tcase_add_test(t, observation_directly_in_observation);
     tcase_add_test(t, procedures_of_nothing_and_unk_codes);
     tcase_add_test(t, wst_frequency_in_rate_quantity);
+    tcase_add_test(t, money_currency_names);
     suite_add_tcase(s, t);
 }

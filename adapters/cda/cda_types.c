@@ -700,6 +700,23 @@ reference_is_text(const char *v)
     return letter;
 }
 
+/* The referenced narrative and the element's own words next to the
+ * reference (HL7 samples: <text><reference value="#Med1"/> 2 puffs QID PRN
+ * wheezing</text> -- the drug's name is the target, the directions are
+ * not).  Either alone when one holds the other (originalText "Hives" next
+ * to a reference to "Hives"). */
+static const char *
+with_own_text(struct cda_ctx *c, const char *target, const char *own)
+{
+    if (own[0] == '\0' || strstr(target, own) != NULL)
+        return target;
+    if (strstr(own, target) != NULL)
+        return own;
+    const char *both = base_arena_sprintf(c->arena, "%s %s", target, own);
+
+    return both != NULL ? both : target;
+}
+
 const char *
 cda_narrative(struct cda_ctx *c, const xmlNode *text)
 {
@@ -719,7 +736,7 @@ cda_narrative(struct cda_ctx *c, const xmlNode *text)
          * nothing: the element's own text, if any, does */
         t = target != NULL ? cda_text(c, target) : "";
         if (t[0] != '\0')
-            return t;
+            return with_own_text(c, t, cda_text(c, text));
         if (target == NULL && reference_is_text(v))
             return v;
     }

@@ -444,6 +444,31 @@ START_TEST(money_currency_names)
 }
 END_TEST
 
+/* HL7 samples: <text><reference value="#Med1"/> 2 puffs QID PRN
+ * wheezing</text> -- the directions next to the reference are kept; the
+ * same words twice are not. */
+START_TEST(reference_and_own_words)
+{
+    static const char doc[] = CCDA_DOC(
+        "<component><section><templateId root=\"2.16.840.1.113883.10.20.22.2.1.1\"/>"
+        "<code code=\"10160-0\" codeSystem=\"2.16.840.1.113883.6.1\"/><text><content "
+        "ID=\"Med1\">Proventil inhalant</content></text>"
+        "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"EVN\"><text><reference "
+        "value=\"#Med1\"/> 2 puffs QID PRN wheezing</text><consumable><manufacturedProduct>"
+        "<manufacturedMaterial><code code=\"573621\" codeSystem=\"2.16.840.1.113883.6.88\">"
+        "<originalText>Proventil inhalant<reference value=\"#Med1\"/></originalText></code>"
+        "</manufacturedMaterial></manufacturedProduct></consumable></substanceAdministration>"
+        "</entry></section></component>");
+    json_t *b = convert_ok(doc, NULL);
+    json_t *m = nth(b, "MedicationStatement", 0);
+
+    ck_assert_str_eq(tu_json_str(m, "dosage.0.text"),
+                     "Proventil inhalant 2 puffs QID PRN wheezing");
+    ck_assert_str_eq(tu_json_str(m, "medicationCodeableConcept.text"), "Proventil inhalant");
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round2_tcases(Suite *s)
 {
@@ -460,5 +485,6 @@ cda_vendors_round2_tcases(Suite *s)
     tcase_add_test(t, procedures_of_nothing_and_unk_codes);
     tcase_add_test(t, wst_frequency_in_rate_quantity);
     tcase_add_test(t, money_currency_names);
+    tcase_add_test(t, reference_and_own_words);
     suite_add_tcase(s, t);
 }

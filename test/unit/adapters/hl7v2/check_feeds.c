@@ -95,6 +95,25 @@ START_TEST(iam_without_allergen_is_skipped)
 }
 END_TEST
 
+/* Allergens sent as text alone under one local system (an allergy list
+ * exported without codes): each is its own AllergyIntolerance. */
+START_TEST(iam_allergens_given_as_text_stay_apart)
+{
+    json_t *b = th_convert(MSH("ADT^A60^ADT_A60", "2.5") PID
+                           "IAM|1||^Aspirin^L||Hives\n"
+                           "IAM|2||^Latex^L||Hives\n"
+                           "IAM|3||^Latex^L||Hives\n"
+                           "DG1|1||^Asthma^L\n"
+                           "DG1|2||^Eczema^L\n");
+
+    ck_assert_uint_eq(th_count(b, "AllergyIntolerance"), 2);
+    ck_assert_str_eq(th_str(th_res(b, "AllergyIntolerance", 0), "code.text"), "Aspirin");
+    ck_assert_str_eq(th_str(th_res(b, "AllergyIntolerance", 1), "code.text"), "Latex");
+    ck_assert_uint_eq(th_count(b, "Condition"), 2);
+    json_decref(b);
+}
+END_TEST
+
 /* ------------------------------------------------------------ RXO, TQ1 -- */
 
 static const struct feed_case med_cases[] = {
@@ -615,6 +634,7 @@ hl7v2_feeds_suite(void)
 
     tcase_add_loop_test(tc, iam_allergies, 0, (int)BASE_ARRAY_LEN(iam_cases));
     tcase_add_test(tc, iam_without_allergen_is_skipped);
+    tcase_add_test(tc, iam_allergens_given_as_text_stay_apart);
     tcase_add_loop_test(tc, pharmacy_orders, 0, (int)BASE_ARRAY_LEN(med_cases));
     tcase_add_loop_test(tc, order_priorities, 0, (int)BASE_ARRAY_LEN(order_cases));
     tcase_add_test(tc, rde_maps_one_request_per_order);

@@ -340,6 +340,22 @@ map_xad(struct mctx *c, const struct at *at, struct base_str rep)
 
 /* ------------------------------------------------------------------ XTN -- */
 
+/* XTN-5 country code is NM; a sender that shifted its components by one
+ * puts the equipment type there ('^PRN^^^PH^555^5555555'). */
+static bool
+xtn_country_ok(struct base_str cc)
+{
+    size_t i = cc.len > 0 && cc.ptr[0] == '+';
+
+    if (i == cc.len)
+        return false;
+    for (; i < cc.len; i++) {
+        if (cc.ptr[i] < '0' || cc.ptr[i] > '9')
+            return false;
+    }
+    return true;
+}
+
 static struct base_str
 xtn_number(struct mctx *c, const struct at *at, struct base_str rep)
 {
@@ -351,7 +367,9 @@ xtn_number(struct mctx *c, const struct at *at, struct base_str rep)
     if (v.len > 0)
         return v;
     parts[0] = map_txt(c, at, rep, 5, 0);
-    if (parts[0].len > 0)
+    if (!xtn_country_ok(parts[0]))
+        parts[0] = BASE_STR_NULL;
+    else if (parts[0].ptr[0] != '+')
         parts[0] = hl7v2_j_fmt(&c->jb, "+%.*s", (int)parts[0].len, parts[0].ptr);
     parts[1] = map_txt(c, at, rep, 6, 0);
     if (parts[1].len > 0)
@@ -391,9 +409,15 @@ map_xtn(struct mctx *c, const struct at *at, struct base_str rep, const char *de
     struct base_str equip = map_txt(c, at, rep, 3, 0);
     struct base_str email = map_txt(c, at, rep, 4, 0);
     struct hl7v2_j *cp = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+    struct base_str country = map_txt(c, at, rep, 5, 0);
     const char *system = "phone";
     struct base_str value;
 
+    if (country.len > 0 && !xtn_country_ok(country)) {
+        map_warn(c, at, "country code (XTN-5) is not a number; not part of the number");
+        if (equip.len == 0)
+            equip = country; /* components shifted by one: XTN-5 holds XTN-3 */
+    }
     if (map_is(equip, "Internet") || map_is(equip, "X.400") || map_is(use, "NET") ||
         (email.len > 0 && xtn_number(c, at, rep).len == 0)) {
         system = "email";

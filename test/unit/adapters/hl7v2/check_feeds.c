@@ -421,6 +421,14 @@ static const struct feed_case pid_cases[] = {
      {{"Patient", 0, "address[0].line[0]", "Lindenweg 12"},
       {"Patient", 0, "address[1].line[0]", "1000 Hospital Lane"},
       {"Patient", 0, "address[1].line[1]", "Ste. 123"}}},
+    {"XTN shifted by one component: the equipment type in XTN-5 is no country code",
+     MSH("VXU^V04", "2.5.1") "PID|1||M6^^^H^MR||A^B||19800101|F|||||^PRN^^^PH^555^5550100"
+                             "~^PRN^^^CP^555^5550101~^WPN^PH^^49^30^1234567~^PRN^PH^^+44^20^7946\n",
+     {{"Patient", 0, "telecom[0].value", "(555) 5550100"},
+      {"Patient", 0, "telecom[0].system", "phone"},
+      {"Patient", 0, "telecom[1].use", "mobile"},
+      {"Patient", 0, "telecom[2].value", "+49 (30) 1234567"},
+      {"Patient", 0, "telecom[3].value", "+44 (20) 7946"}}},
     {"WinningSoft-style PID: authority as HD universal id (&SFZH), PID-2 repeating PID-3",
      MSH("ADT^A01", "2.4") "PID|1|55^^^&PATID|55^^^&PATID~110101199003070011^^^&SFZH||ZHANG^SAN"
                            "||19900307000000|M\n",

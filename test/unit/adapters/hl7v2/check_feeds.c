@@ -279,6 +279,17 @@ static const struct feed_case obx_cases[] = {
       {"Observation", 0, "identifier[0].value", "OI7"},
       {"Observation", 1, "valueString", "second"},
       {"Observation", 1, "identifier[0].system", "urn:ietf:rfc:3986"}}},
+    {"a number sent as ST with its unit is a quantity; text, and a number without a unit, stay text",
+     ORU("2.3") "OBX|1|ST|WEIGHT^Weight^L||65.5|kg|||||F\n"
+                "OBX|2|TX|VL^Viral load^L||< 20|^Copies/mL|||||F\n"
+                "OBX|3|ST|NOTE^Note^L||see report|kg|||||F\n"
+                "OBX|4|ST|CNT^Count^L||12||||||F\n",
+     {{"Observation", 0, "valueString", ""},
+      {"Observation", 0, "valueQuantity.code", "kg"},
+      {"Observation", 1, "valueQuantity.comparator", "<"},
+      {"Observation", 1, "valueQuantity.unit", "Copies/mL"},
+      {"Observation", 2, "valueString", "see report"},
+      {"Observation", 3, "valueString", "12"}}},
     {"v2.3 OBX without OBX-2: a number keeps its quantity",
      ORU("2.3") "OBX|1||RBC^Red cells^L||4.5|10*6/uL|4.2-5.4||||F\n",
      {{"Observation", 0, "valueQuantity.code", "10*6/uL"}, {"Observation", 0, "valueString", ""}}},

@@ -254,6 +254,7 @@ map_xpn(struct mctx *c, const struct at *at, struct base_str rep)
     g = hl7v2_j_arr(&c->jb, name, "suffix");
     hl7v2_j_str(&c->jb, g, NULL, map_txt(c, at, rep, 4, 0));
     hl7v2_j_str(&c->jb, g, NULL, map_txt(c, at, rep, 6, 0));
+    hl7v2_j_str(&c->jb, g, NULL, map_txt(c, at, rep, 14, 0)); /* professional suffix */
     if (hl7v2_j_present(name)) {
         hl7v2_j_cstr(&c->jb, name, "use", name_use(map_txt(c, at, rep, 7, 0)));
         name_representation(c, name, map_txt(c, at, rep, 8, 0));

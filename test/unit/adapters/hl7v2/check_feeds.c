@@ -432,6 +432,19 @@ static const struct feed_case pid_cases[] = {
      {{"Patient", 0, "address[0].line[0]", "Lindenweg 12"},
       {"Patient", 0, "address[1].line[0]", "1000 Hospital Lane"},
       {"Patient", 0, "address[1].line[1]", "Ste. 123"}}},
+    {"PD1-3 primary facility and PD1-4 primary care provider are the general practitioners; "
+     "XPN-14 professional suffix",
+     MSH("ADT^A01", "2.8") "PID|1||M7^^^H^MR||Mulder^Geert^^III^DR^^L^^^^^^^PhD||19610615|M\n"
+                           "PD1|||Praktijk Centrum^L^^^^NPIAA^XX^^^123457|998874^van Dongen^Johanna"
+                           "^^^DR^^^NPIAA^L\n",
+     {{"Patient", 0, "name[0].suffix[0]", "III"},
+      {"Patient", 0, "name[0].suffix[1]", "PhD"},
+      {"Patient", 0, "generalPractitioner[0].type", "Organization"},
+      {"Patient", 0, "generalPractitioner[0].identifier.value", "123457"},
+      {"Patient", 0, "generalPractitioner[0].display", "Praktijk Centrum"},
+      {"Patient", 0, "generalPractitioner[1].type", "Practitioner"},
+      {"Patient", 0, "generalPractitioner[1].identifier.value", "998874"},
+      {"Patient", 0, "generalPractitioner[1].display", "DR Johanna van Dongen"}}},
     {"XTN shifted by one component: the equipment type in XTN-5 is no country code",
      MSH("VXU^V04", "2.5.1") "PID|1||M6^^^H^MR||A^B||19800101|F|||||^PRN^^^PH^555^5550100"
                              "~^PRN^^^CP^555^5550101~^WPN^PH^^49^30^1234567~^PRN^PH^^+44^20^7946\n",

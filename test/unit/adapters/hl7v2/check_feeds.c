@@ -636,6 +636,30 @@ START_TEST(oul_r22_specimen_heads_its_orders)
 }
 END_TEST
 
+/* SPM-2 written as an EI ('S1^GASTRO', the namespace of the order numbers)
+ * where EIP is due: each specimen is its own, not all one "filler id"
+ * GASTRO; a real EIP (placer^filler) keeps the filler as its identity. */
+START_TEST(specimen_id_written_as_ei)
+{
+    json_t *b = th_convert(
+        "MSH|^~\\&|OP|WARD|LIS|LAB|20240101101010||OML^O21^OML_O21|C1|P|2.5.1\n" PID
+        "ORC|NW|O1^GASTRO\n"
+        "OBR|1|O1^GASTRO||GTT^Glucose tolerance^L\n"
+        "SPM|1|S1^GASTRO||SER\n"
+        "SPM|2|S2^GASTRO||SER\n"
+        "SPM|3|P3^F3||SER\n");
+
+    ck_assert_uint_eq(th_count(b, "Specimen"), 3);
+    ck_assert_str_eq(th_str(th_res(b, "Specimen", 0), "identifier[0].value"), "S1");
+    ck_assert_str_eq(th_str(th_res(b, "Specimen", 1), "identifier[0].value"), "S2");
+    ck_assert(strstr(th_str(th_res(b, "Specimen", 1), "identifier[0].system"), "GASTRO") != NULL);
+    ck_assert_str_eq(th_str(th_res(b, "Specimen", 2), "identifier[0].type.coding[0].code"),
+                     "FILL");
+    ck_assert_str_eq(th_str(th_res(b, "Specimen", 2), "identifier[0].value"), "F3");
+    json_decref(b);
+}
+END_TEST
+
 /* v2.8 OUL_R22: the OBR's participations (PRT) come between it and its
  * ORC; the ORC still belongs to that OBR, so the OBX after it stay in the
  * report */
@@ -680,6 +704,7 @@ hl7v2_feeds_suite(void)
     tcase_add_test(tc, order_attachment_is_its_supporting_info);
     tcase_add_test(tc, tests_sharing_an_order_number_stay_apart);
     tcase_add_test(tc, oul_r22_orc_after_the_obr_participations);
+    tcase_add_test(tc, specimen_id_written_as_ei);
     tcase_add_loop_test(tc, iso_8601_dates_from_his_exports, 0, (int)BASE_ARRAY_LEN(date_cases));
     suite_add_tcase(s, tc);
     return s;

@@ -343,7 +343,8 @@ split_range(struct base_str s, struct base_str *lo, struct base_str *hi)
                 s, i,
                 i + 1 < s.len && s.ptr[i + 1] == '-' && base_str_trim(s).ptr[0] != '-' ? 2 : 1, lo,
                 hi);
-        if (s.ptr[i] == '~')
+        /* '&': ends as subcomponents ("4.50&5.90", Spanish LIS) */
+        if (s.ptr[i] == '~' || s.ptr[i] == '&')
             return split_at(s, i, 1, lo, hi);
         if (i + 3 <= s.len && memcmp(s.ptr + i, "\xEF\xBD\x9E", 3) == 0)
             return split_at(s, i, 3, lo, hi);

@@ -127,15 +127,38 @@ period_from(struct mctx *c, const struct at *at, struct hl7v2_j *parent, struct 
     hl7v2_j_str(&c->jb, p, "end", map_ts(c, at, end, TS_DATETIME));
 }
 
+/* Table 0203 codes are ASCII letters with an occasional digit ("MR",
+ * "NNCHN", "L&I"); a number ("21", as Chinese LIS number their id types)
+ * or text is the sender's own code, not the table's. */
+static bool
+table_0203_like(struct base_str code)
+{
+    bool letter = false;
+
+    for (size_t i = 0; i < code.len; i++) {
+        char ch = code.ptr[i];
+
+        if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z')
+            letter = true;
+        else if (!(ch >= '0' && ch <= '9') && ch != '&')
+            return false;
+    }
+    return letter;
+}
+
 static void
 id_type(struct mctx *c, struct hl7v2_j *id, struct base_str code)
 {
     struct hl7v2_j *cd;
+    bool standard;
 
     if (code.len == 0)
         return;
     cd = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, id, "type"), "coding"), NULL);
-    hl7v2_j_cstr(&c->jb, cd, "system", SYS_V2_0203);
+    if (table_0203_like(code))
+        hl7v2_j_cstr(&c->jb, cd, "system", SYS_V2_0203);
+    else
+        hl7v2_j_str(&c->jb, cd, "system", map_code_system(c, BASE_STR_NULL, "CX-5", &standard));
     hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
 }
 

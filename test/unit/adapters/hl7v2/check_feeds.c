@@ -450,6 +450,12 @@ static const struct feed_case pid_cases[] = {
       {"Patient", 0, "generalPractitioner[1].type", "Practitioner"},
       {"Patient", 0, "generalPractitioner[1].identifier.value", "998874"},
       {"Patient", 0, "generalPractitioner[1].display", "DR Johanna van Dongen"}}},
+    {"Chinese LIS numbering its id types (CX-5 '21'): the sender's code, not table 0203's",
+     MSH("OUL^R24^OUL_R24", "2.5.1") "PID|||000825544200^^^^21~^^^^51~M9^^^H^MR||YANG^NANA\n",
+     {{"Patient", 0, "identifier[0].type.coding[0].system", "urn:fhirgate:member:HOSP/code/CX-5"},
+      {"Patient", 0, "identifier[0].type.coding[0].code", "21"},
+      {"Patient", 0, "identifier[1].type.coding[0].system",
+       "http://terminology.hl7.org/CodeSystem/v2-0203"}}},
     {"XTN shifted by one component: the equipment type in XTN-5 is no country code",
      MSH("VXU^V04", "2.5.1") "PID|1||M6^^^H^MR||A^B||19800101|F|||||^PRN^^^PH^555^5550100"
                              "~^PRN^^^CP^555^5550101~^WPN^PH^^49^30^1234567~^PRN^PH^^+44^20^7946\n",

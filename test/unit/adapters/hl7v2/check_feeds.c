@@ -557,6 +557,11 @@ static const struct {
     {"2024-11-05 8:30", ""},
     {"2024/11-05", ""},
     {"2024-11-05x", ""},
+    /* 16 digits: hundredths without the point; 18 ending in an offset that
+     * lost its sign ("0700") is invalid, not ten-thousandths */
+    {"2024110508301512", "2024-11-05T08:30:15.12+08:00"},
+    {"202411050830150700", ""},
+    {"202411050830151234", "2024-11-05T08:30:15.1234+08:00"},
 };
 
 START_TEST(iso_8601_dates_from_his_exports)

@@ -442,12 +442,19 @@ map_xtn(struct mctx *c, const struct at *at, struct base_str rep, const char *de
         if (equip.len == 0)
             equip = country; /* components shifted by one: XTN-5 holds XTN-3 */
     }
+    /* XTN-4 alone is an e-mail address, unless the equipment type says
+     * it is a phone ('^^PH^+4583363014', Danish feeds put numbers there) */
     if (map_is(equip, "Internet") || map_is(equip, "X.400") || map_is(use, "NET") ||
-        (email.len > 0 && xtn_number(c, at, rep).len == 0)) {
+        (email.len > 0 && xtn_number(c, at, rep).len == 0 &&
+         (equip.len == 0 || memchr(email.ptr, '@', email.len) != NULL))) {
         system = "email";
         value = email.len > 0 ? email : map_txt(c, at, rep, 1, 0);
     } else {
         value = xtn_number(c, at, rep);
+        if (value.len == 0 && email.len > 0) {
+            map_warn(c, at, "a number in XTN-4 (e-mail) with a phone equipment type; read as one");
+            value = email;
+        }
         if (map_is(equip, "FX"))
             system = "fax";
         else if (map_is(equip, "BP") || map_is(use, "BPN"))

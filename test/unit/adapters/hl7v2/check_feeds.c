@@ -464,6 +464,14 @@ static const struct feed_case pid_cases[] = {
       {"Patient", 0, "telecom[1].use", "mobile"},
       {"Patient", 0, "telecom[2].value", "+49 (30) 1234567"},
       {"Patient", 0, "telecom[3].value", "+44 (20) 7946"}}},
+    {"a phone number in XTN-4 with equipment type PH (Danish feeds) is a phone, not an e-mail",
+     MSH("ORM^O01", "2.4") "PID|||0502908365^^^CPR^NNDN||F^O||19900205|M|||||^^PH^+4583363014"
+                           "~^NET^X.400^a@b.dk~^^^c@d.dk~^^FX^e@f.dk\n",
+     {{"Patient", 0, "telecom[0].system", "phone"},
+      {"Patient", 0, "telecom[0].value", "+4583363014"},
+      {"Patient", 0, "telecom[1].system", "email"},
+      {"Patient", 0, "telecom[2].system", "email"},
+      {"Patient", 0, "telecom[3].system", "email"}}},
     {"WinningSoft-style PID: authority as HD universal id (&SFZH), PID-2 repeating PID-3",
      MSH("ADT^A01", "2.4") "PID|1|55^^^&PATID|55^^^&PATID~110101199003070011^^^&SFZH||ZHANG^SAN"
                            "||19900307000000|M\n",

@@ -113,6 +113,7 @@ static const struct {
     {"NTE", map_nte, false}, {"SPM", map_spm, true},  {"RXE", map_rxe, true},
     {"RXR", map_rxr, false}, {"RXA", map_rxa, true},  {"TXA", on_txa, true},
     {"IAM", map_iam, true},  {"RXO", map_rxo, true},  {"TQ1", map_tq1, false},
+    {"PD1", map_pd1, false},
 };
 
 static void

@@ -227,6 +227,7 @@ struct ent *map_report_attachment(struct mctx *c, const struct hl7v2_seg *obx);
 
 void map_pid(struct mctx *c, const struct hl7v2_seg *pid);
 void map_nk1(struct mctx *c, const struct hl7v2_seg *nk1);
+void map_pd1(struct mctx *c, const struct hl7v2_seg *pd1);
 void map_mrg(struct mctx *c, const struct hl7v2_seg *mrg);
 void map_pv1(struct mctx *c, const struct hl7v2_seg *pv1);
 void map_pv2(struct mctx *c, const struct hl7v2_seg *pv2);

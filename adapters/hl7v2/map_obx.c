@@ -255,6 +255,20 @@ untyped_number(const struct val *v)
     return map_decimal(v->c, base_str_sub(text, skip, text.len)).len > 0;
 }
 
+/* A number sent as ST or TX with its unit in OBX-6 (vital-sign devices,
+ * Thai and Chinese HIS exports): as a string the unit was lost, so it is
+ * read as NM, warned. */
+static bool
+text_quantity(const struct val *v, struct base_str type)
+{
+    if (!map_is(type, "ST") && !map_is(type, "TX"))
+        return false;
+    if (map_txt(v->c, &v->unit_at, v->unit, 0, 0).len == 0 || !untyped_number(v))
+        return false;
+    map_warn(v->c, &v->at, "number sent as text with a unit (OBX-6); read as a quantity");
+    return true;
+}
+
 static void
 map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, struct base_str type)
 {
@@ -279,7 +293,7 @@ map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, stru
     if (valued > 1 && !map_is(type, "TX") && !map_is(type, "FT") && !map_is(type, "ST") &&
         type.len > 0)
         map_warn(c, &v.at, "repeated value: only the first repetition is mapped");
-    if (map_is(type, "NM") || (type.len == 0 && untyped_number(&v)))
+    if (map_is(type, "NM") || (type.len == 0 && untyped_number(&v)) || text_quantity(&v, type))
         value_nm(&v);
     else if (map_is(type, "SN"))
         value_sn(&v);
@@ -329,7 +343,8 @@ split_range(struct base_str s, struct base_str *lo, struct base_str *hi)
                 s, i,
                 i + 1 < s.len && s.ptr[i + 1] == '-' && base_str_trim(s).ptr[0] != '-' ? 2 : 1, lo,
                 hi);
-        if (s.ptr[i] == '~')
+        /* '&': ends as subcomponents ("4.50&5.90", Spanish LIS) */
+        if (s.ptr[i] == '~' || s.ptr[i] == '&')
             return split_at(s, i, 1, lo, hi);
         if (i + 3 <= s.len && memcmp(s.ptr + i, "\xEF\xBD\x9E", 3) == 0)
             return split_at(s, i, 3, lo, hi);

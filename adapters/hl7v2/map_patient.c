@@ -542,6 +542,44 @@ map_nk1(struct mctx *c, const struct hl7v2_seg *nk1)
                 NULL, contact);
 }
 
+/* ------------------------------------------------------------------- PD1 -- */
+
+static void
+general_practitioner(struct mctx *c, struct hl7v2_j *list, struct hl7v2_j *ref, const char *type)
+{
+    if (!hl7v2_j_present(ref))
+        return;
+    hl7v2_j_cstr(&c->jb, ref, "type", type);
+    hl7v2_j_add(list, NULL, ref);
+}
+
+/* PD1-3 patient primary facility (XON) and PD1-4 primary care provider
+ * (XCN) -> Patient.generalPractitioner (v2-to-FHIR PD1 map); logical
+ * references, as elsewhere here. */
+void
+map_pd1(struct mctx *c, const struct hl7v2_seg *pd1)
+{
+    struct hl7v2_j *list;
+
+    if (c->patient == NULL)
+        return;
+    list = hl7v2_j_get(c->patient->res, "generalPractitioner");
+    if (list == NULL)
+        list = hl7v2_j_arr(&c->jb, c->patient->res, "generalPractitioner");
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, pd1, 3); r <= nr_; r++) {
+        struct at at;
+        struct base_str rep = map_rep(c, pd1, 3, r, &at);
+
+        general_practitioner(c, list, map_xon_ref(c, &at, rep), "Organization");
+    }
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, pd1, 4); r <= nr_; r++) {
+        struct at at;
+        struct base_str rep = map_rep(c, pd1, 4, r, &at);
+
+        general_practitioner(c, list, map_xcn_ref(c, &at, rep), "Practitioner");
+    }
+}
+
 /* ------------------------------------------------------------------- MRG -- */
 
 static struct hl7v2_j *

@@ -439,6 +439,61 @@ map_nte(struct mctx *c, const struct hl7v2_seg *nte)
 
 /* ------------------------------------------------------------------ SPM -- */
 
+/* Whether `ns` is a namespace the message names elsewhere: MSH-3 or MSH-4
+ * (HD.1), or the namespace (EI.2) of an ORC/OBR order or group number. */
+static bool
+message_namespace(struct mctx *c, struct base_str ns)
+{
+    for (size_t i = 0; i < c->m->nsegs; i++) {
+        const struct hl7v2_seg *s = &c->m->segs[i];
+        bool msh = i == 0;
+
+        if (!msh && memcmp(s->id, "ORC", 3) != 0 && memcmp(s->id, "OBR", 3) != 0)
+            continue;
+        /* MSH-3..4; ORC-2..4 (placer, filler, placer group); OBR-2..3 */
+        uint32_t last = msh ? 4 : s->id[1] == 'R' ? 4 : 3;
+
+        for (uint32_t f = msh ? 3 : 2; f <= last; f++) {
+            struct at at;
+            struct base_str rep = map_rep(c, s, f, 1, &at);
+
+            if (base_str_eq(map_txt(c, &at, rep, msh ? 1 : 2, 0), ns))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* SPM-2 is EIP, but senders (the IHE LTW examples, Sunquest exports) write
+ * an EI there: 'S123^LAB', the second component the namespace of the
+ * first, not a filler id.  Read as EIP, every specimen of the message had
+ * the "filler id" LAB and all but the first were dropped.  It is an EI
+ * when neither component has subcomponents and the second is a namespace
+ * the message uses (MSH-3/4, ORC/OBR order and group numbers). */
+static bool
+specimen_ei(struct mctx *c, const struct at *at, struct base_str rep, struct base_str *sys,
+            struct base_str *val, struct hl7v2_j *ids)
+{
+    struct base_str c1 = hl7v2_comp(c->m, rep, 1);
+    struct base_str c2 = hl7v2_comp(c->m, rep, 2);
+    struct base_str ns;
+    struct hl7v2_j *id;
+
+    if (c1.len == 0 || c2.len == 0 || memchr(c1.ptr, c->m->d.sub, c1.len) != NULL ||
+        memchr(c2.ptr, c->m->d.sub, c2.len) != NULL)
+        return false;
+    ns = map_txt(c, at, rep, 2, 0);
+    if (ns.len == 0 || !message_namespace(c, ns))
+        return false;
+    map_warn(c, at, "an EI (id^namespace) where EIP (placer^filler) is due; one identifier");
+    *sys = map_authority_system(c, ns, BASE_STR_NULL, BASE_STR_NULL, "specimen");
+    *val = map_txt(c, at, rep, 1, 0);
+    id = hl7v2_j_obj(&c->jb, ids, NULL);
+    hl7v2_j_str(&c->jb, id, "system", *sys);
+    hl7v2_j_str(&c->jb, id, "value", *val);
+    return true;
+}
+
 static void
 specimen_ids(struct mctx *c, const struct hl7v2_seg *spm, struct base_str *sys,
              struct base_str *val, struct hl7v2_j **ids)
@@ -447,6 +502,8 @@ specimen_ids(struct mctx *c, const struct hl7v2_seg *spm, struct base_str *sys,
     struct base_str rep = map_rep(c, spm, 2, 1, &at);
 
     *ids = hl7v2_j_new(&c->jb, HL7V2_J_ARR);
+    if (specimen_ei(c, &at, rep, sys, val, *ids))
+        return;
     /* SPM-2 is EIP: placer EI ^ filler EI, each in subcomponents */
     for (uint32_t part = 2; part >= 1; part--) {
         struct base_str comp = hl7v2_comp(c->m, rep, part);

@@ -127,15 +127,38 @@ period_from(struct mctx *c, const struct at *at, struct hl7v2_j *parent, struct 
     hl7v2_j_str(&c->jb, p, "end", map_ts(c, at, end, TS_DATETIME));
 }
 
+/* Table 0203 codes are ASCII letters with an occasional digit ("MR",
+ * "NNCHN", "L&I"); a number ("21", as Chinese LIS number their id types)
+ * or text is the sender's own code, not the table's. */
+static bool
+table_0203_like(struct base_str code)
+{
+    bool letter = false;
+
+    for (size_t i = 0; i < code.len; i++) {
+        char ch = code.ptr[i];
+
+        if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z')
+            letter = true;
+        else if (!(ch >= '0' && ch <= '9') && ch != '&')
+            return false;
+    }
+    return letter;
+}
+
 static void
 id_type(struct mctx *c, struct hl7v2_j *id, struct base_str code)
 {
     struct hl7v2_j *cd;
+    bool standard;
 
     if (code.len == 0)
         return;
     cd = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, id, "type"), "coding"), NULL);
-    hl7v2_j_cstr(&c->jb, cd, "system", SYS_V2_0203);
+    if (table_0203_like(code))
+        hl7v2_j_cstr(&c->jb, cd, "system", SYS_V2_0203);
+    else
+        hl7v2_j_str(&c->jb, cd, "system", map_code_system(c, BASE_STR_NULL, "CX-5", &standard));
     hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
 }
 
@@ -254,6 +277,7 @@ map_xpn(struct mctx *c, const struct at *at, struct base_str rep)
     g = hl7v2_j_arr(&c->jb, name, "suffix");
     hl7v2_j_str(&c->jb, g, NULL, map_txt(c, at, rep, 4, 0));
     hl7v2_j_str(&c->jb, g, NULL, map_txt(c, at, rep, 6, 0));
+    hl7v2_j_str(&c->jb, g, NULL, map_txt(c, at, rep, 14, 0)); /* professional suffix */
     if (hl7v2_j_present(name)) {
         hl7v2_j_cstr(&c->jb, name, "use", name_use(map_txt(c, at, rep, 7, 0)));
         name_representation(c, name, map_txt(c, at, rep, 8, 0));
@@ -340,6 +364,22 @@ map_xad(struct mctx *c, const struct at *at, struct base_str rep)
 
 /* ------------------------------------------------------------------ XTN -- */
 
+/* XTN-5 country code is NM; a sender that shifted its components by one
+ * puts the equipment type there ('^PRN^^^PH^555^5555555'). */
+static bool
+xtn_country_ok(struct base_str cc)
+{
+    size_t i = cc.len > 0 && cc.ptr[0] == '+';
+
+    if (i == cc.len)
+        return false;
+    for (; i < cc.len; i++) {
+        if (cc.ptr[i] < '0' || cc.ptr[i] > '9')
+            return false;
+    }
+    return true;
+}
+
 static struct base_str
 xtn_number(struct mctx *c, const struct at *at, struct base_str rep)
 {
@@ -351,7 +391,9 @@ xtn_number(struct mctx *c, const struct at *at, struct base_str rep)
     if (v.len > 0)
         return v;
     parts[0] = map_txt(c, at, rep, 5, 0);
-    if (parts[0].len > 0)
+    if (!xtn_country_ok(parts[0]))
+        parts[0] = BASE_STR_NULL;
+    else if (parts[0].ptr[0] != '+')
         parts[0] = hl7v2_j_fmt(&c->jb, "+%.*s", (int)parts[0].len, parts[0].ptr);
     parts[1] = map_txt(c, at, rep, 6, 0);
     if (parts[1].len > 0)
@@ -391,15 +433,28 @@ map_xtn(struct mctx *c, const struct at *at, struct base_str rep, const char *de
     struct base_str equip = map_txt(c, at, rep, 3, 0);
     struct base_str email = map_txt(c, at, rep, 4, 0);
     struct hl7v2_j *cp = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+    struct base_str country = map_txt(c, at, rep, 5, 0);
     const char *system = "phone";
     struct base_str value;
 
+    if (country.len > 0 && !xtn_country_ok(country)) {
+        map_warn(c, at, "country code (XTN-5) is not a number; not part of the number");
+        if (equip.len == 0)
+            equip = country; /* components shifted by one: XTN-5 holds XTN-3 */
+    }
+    /* XTN-4 alone is an e-mail address, unless the equipment type says
+     * it is a phone ('^^PH^+4583363014', Danish feeds put numbers there) */
     if (map_is(equip, "Internet") || map_is(equip, "X.400") || map_is(use, "NET") ||
-        (email.len > 0 && xtn_number(c, at, rep).len == 0)) {
+        (email.len > 0 && xtn_number(c, at, rep).len == 0 &&
+         (equip.len == 0 || memchr(email.ptr, '@', email.len) != NULL))) {
         system = "email";
         value = email.len > 0 ? email : map_txt(c, at, rep, 1, 0);
     } else {
         value = xtn_number(c, at, rep);
+        if (value.len == 0 && email.len > 0) {
+            map_warn(c, at, "a number in XTN-4 (e-mail) with a phone equipment type; read as one");
+            value = email;
+        }
         if (map_is(equip, "FX"))
             system = "fax";
         else if (map_is(equip, "BP") || map_is(use, "BPN"))

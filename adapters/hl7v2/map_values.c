@@ -55,7 +55,8 @@ parse_tz(struct base_str s, struct dtm *t)
 }
 
 /* YYYY[MM[DD[HH[MM[SS[.S{1,4}]]]]]][+/-ZZZZ].  Old senders append
- * hundredths without the point (16 digits): read as a fraction. */
+ * hundredths without the point (16 digits): read as a fraction; so are 18
+ * digits, unless their last four are an offset without its sign. */
 static bool
 parse_dtm(struct base_str s, struct dtm *t)
 {
@@ -71,6 +72,11 @@ parse_dtm(struct base_str s, struct dtm *t)
         return false;
     for (size_t i = 0, off = 0; i < 6 && off < n && off < 14; off += width[i], i++)
         *fields[i] = digits(s.ptr + off, width[i]);
+    /* "…SS0700" (a California IIS writes MSH-7 so): an offset that lost its
+     * sign, not ten-thousandths; read as a fraction the time was off by the
+     * offset and the default zone.  Which sign is unknowable: invalid. */
+    if (n == 18 && digits(s.ptr + 14, 2) <= 14 && digits(s.ptr + 16, 2) % 15 == 0)
+        return false;
     if (n > 14)
         t->frac = base_str_make(s.ptr + 14, n - 14);
     if (n == 14 && n < s.len && s.ptr[n] == '.') {

@@ -495,8 +495,18 @@ clinical_entry(struct mctx *c, const char *type, const struct hl7v2_seg *seg, ui
     if (c->patient == NULL || !hl7v2_j_present(code))
         return NULL;
     key[0] = c->patient_key;
-    key[1] = id != NULL ? val : map_txt(c, &at, map_rep(c, seg, code_field, 1, &at), 1, 0);
-    key[2] = id != NULL ? sys : extra;
+    key[1] = val;
+    key[2] = sys;
+    if (id == NULL) {
+        struct base_str rep = map_rep(c, seg, code_field, 1, &at);
+
+        /* a code given as text alone ('^LATEX^local') is keyed by its text:
+         * several such allergies were one entry, the later ones dropped */
+        key[1] = map_txt(c, &at, rep, 1, 0);
+        if (key[1].len == 0)
+            key[1] = map_txt(c, &at, rep, 2, 0);
+        key[2] = extra;
+    }
     e = map_entry(c, type, key, 3, sys, val);
     if (e == NULL || hl7v2_j_get(e->res, "subject") != NULL ||
         hl7v2_j_get(e->res, "patient") != NULL)

@@ -95,6 +95,25 @@ START_TEST(iam_without_allergen_is_skipped)
 }
 END_TEST
 
+/* Allergens sent as text alone under one local system (an allergy list
+ * exported without codes): each is its own AllergyIntolerance. */
+START_TEST(iam_allergens_given_as_text_stay_apart)
+{
+    json_t *b = th_convert(MSH("ADT^A60^ADT_A60", "2.5") PID
+                           "IAM|1||^Aspirin^L||Hives\n"
+                           "IAM|2||^Latex^L||Hives\n"
+                           "IAM|3||^Latex^L||Hives\n"
+                           "DG1|1||^Asthma^L\n"
+                           "DG1|2||^Eczema^L\n");
+
+    ck_assert_uint_eq(th_count(b, "AllergyIntolerance"), 2);
+    ck_assert_str_eq(th_str(th_res(b, "AllergyIntolerance", 0), "code.text"), "Aspirin");
+    ck_assert_str_eq(th_str(th_res(b, "AllergyIntolerance", 1), "code.text"), "Latex");
+    ck_assert_uint_eq(th_count(b, "Condition"), 2);
+    json_decref(b);
+}
+END_TEST
+
 /* ------------------------------------------------------------ RXO, TQ1 -- */
 
 static const struct feed_case med_cases[] = {
@@ -260,6 +279,22 @@ static const struct feed_case obx_cases[] = {
       {"Observation", 0, "identifier[0].value", "OI7"},
       {"Observation", 1, "valueString", "second"},
       {"Observation", 1, "identifier[0].system", "urn:ietf:rfc:3986"}}},
+    {"a number sent as ST with its unit is a quantity; text, and a number without a unit, stay text",
+     ORU("2.3") "OBX|1|ST|WEIGHT^Weight^L||65.5|kg|||||F\n"
+                "OBX|2|TX|VL^Viral load^L||< 20|^Copies/mL|||||F\n"
+                "OBX|3|ST|NOTE^Note^L||see report|kg|||||F\n"
+                "OBX|4|ST|CNT^Count^L||12||||||F\n",
+     {{"Observation", 0, "valueString", ""},
+      {"Observation", 0, "valueQuantity.code", "kg"},
+      {"Observation", 1, "valueQuantity.comparator", "<"},
+      {"Observation", 1, "valueQuantity.unit", "Copies/mL"},
+      {"Observation", 2, "valueString", "see report"},
+      {"Observation", 3, "valueString", "12"}}},
+    {"OBX-7 with its ends as subcomponents (Spanish LIS '4.50&5.90')",
+     ORU("2.5.1") "OBX|1|NM|RBC^Hematies^L||4.46|mill/mm3|4.50&5.90|||A|F\n",
+     {{"Observation", 0, "referenceRange[0].text", "4.50&5.90"},
+      {"Observation", 0, "referenceRange[0].low.unit", "mill/mm3"},
+      {"Observation", 0, "referenceRange[0].high.unit", "mill/mm3"}}},
     {"v2.3 OBX without OBX-2: a number keeps its quantity",
      ORU("2.3") "OBX|1||RBC^Red cells^L||4.5|10*6/uL|4.2-5.4||||F\n",
      {{"Observation", 0, "valueQuantity.code", "10*6/uL"}, {"Observation", 0, "valueString", ""}}},
@@ -402,6 +437,41 @@ static const struct feed_case pid_cases[] = {
      {{"Patient", 0, "address[0].line[0]", "Lindenweg 12"},
       {"Patient", 0, "address[1].line[0]", "1000 Hospital Lane"},
       {"Patient", 0, "address[1].line[1]", "Ste. 123"}}},
+    {"PD1-3 primary facility and PD1-4 primary care provider are the general practitioners; "
+     "XPN-14 professional suffix",
+     MSH("ADT^A01", "2.8") "PID|1||M7^^^H^MR||Mulder^Geert^^III^DR^^L^^^^^^^PhD||19610615|M\n"
+                           "PD1|||Praktijk Centrum^L^^^^NPIAA^XX^^^123457|998874^van Dongen^Johanna"
+                           "^^^DR^^^NPIAA^L\n",
+     {{"Patient", 0, "name[0].suffix[0]", "III"},
+      {"Patient", 0, "name[0].suffix[1]", "PhD"},
+      {"Patient", 0, "generalPractitioner[0].type", "Organization"},
+      {"Patient", 0, "generalPractitioner[0].identifier.value", "123457"},
+      {"Patient", 0, "generalPractitioner[0].display", "Praktijk Centrum"},
+      {"Patient", 0, "generalPractitioner[1].type", "Practitioner"},
+      {"Patient", 0, "generalPractitioner[1].identifier.value", "998874"},
+      {"Patient", 0, "generalPractitioner[1].display", "DR Johanna van Dongen"}}},
+    {"Chinese LIS numbering its id types (CX-5 '21'): the sender's code, not table 0203's",
+     MSH("OUL^R24^OUL_R24", "2.5.1") "PID|||000825544200^^^^21~^^^^51~M9^^^H^MR||YANG^NANA\n",
+     {{"Patient", 0, "identifier[0].type.coding[0].system", "urn:fhirgate:member:HOSP/code/CX-5"},
+      {"Patient", 0, "identifier[0].type.coding[0].code", "21"},
+      {"Patient", 0, "identifier[1].type.coding[0].system",
+       "http://terminology.hl7.org/CodeSystem/v2-0203"}}},
+    {"XTN shifted by one component: the equipment type in XTN-5 is no country code",
+     MSH("VXU^V04", "2.5.1") "PID|1||M6^^^H^MR||A^B||19800101|F|||||^PRN^^^PH^555^5550100"
+                             "~^PRN^^^CP^555^5550101~^WPN^PH^^49^30^1234567~^PRN^PH^^+44^20^7946\n",
+     {{"Patient", 0, "telecom[0].value", "(555) 5550100"},
+      {"Patient", 0, "telecom[0].system", "phone"},
+      {"Patient", 0, "telecom[1].use", "mobile"},
+      {"Patient", 0, "telecom[2].value", "+49 (30) 1234567"},
+      {"Patient", 0, "telecom[3].value", "+44 (20) 7946"}}},
+    {"a phone number in XTN-4 with equipment type PH (Danish feeds) is a phone, not an e-mail",
+     MSH("ORM^O01", "2.4") "PID|||0502908365^^^CPR^NNDN||F^O||19900205|M|||||^^PH^+4583363014"
+                           "~^NET^X.400^a@b.dk~^^^c@d.dk~^^FX^e@f.dk\n",
+     {{"Patient", 0, "telecom[0].system", "phone"},
+      {"Patient", 0, "telecom[0].value", "+4583363014"},
+      {"Patient", 0, "telecom[1].system", "email"},
+      {"Patient", 0, "telecom[2].system", "email"},
+      {"Patient", 0, "telecom[3].system", "email"}}},
     {"WinningSoft-style PID: authority as HD universal id (&SFZH), PID-2 repeating PID-3",
      MSH("ADT^A01", "2.4") "PID|1|55^^^&PATID|55^^^&PATID~110101199003070011^^^&SFZH||ZHANG^SAN"
                            "||19900307000000|M\n",
@@ -495,6 +565,11 @@ static const struct {
     {"2024-11-05 8:30", ""},
     {"2024/11-05", ""},
     {"2024-11-05x", ""},
+    /* 16 digits: hundredths without the point; 18 ending in an offset that
+     * lost its sign ("0700") is invalid, not ten-thousandths */
+    {"2024110508301512", "2024-11-05T08:30:15.12+08:00"},
+    {"202411050830150700", ""},
+    {"202411050830151234", "2024-11-05T08:30:15.1234+08:00"},
 };
 
 START_TEST(iso_8601_dates_from_his_exports)
@@ -585,6 +660,30 @@ START_TEST(oul_r22_specimen_heads_its_orders)
 }
 END_TEST
 
+/* SPM-2 written as an EI ('S1^GASTRO', the namespace of the order numbers)
+ * where EIP is due: each specimen is its own, not all one "filler id"
+ * GASTRO; a real EIP (placer^filler) keeps the filler as its identity. */
+START_TEST(specimen_id_written_as_ei)
+{
+    json_t *b = th_convert(
+        "MSH|^~\\&|OP|WARD|LIS|LAB|20240101101010||OML^O21^OML_O21|C1|P|2.5.1\n" PID
+        "ORC|NW|O1^GASTRO\n"
+        "OBR|1|O1^GASTRO||GTT^Glucose tolerance^L\n"
+        "SPM|1|S1^GASTRO||SER\n"
+        "SPM|2|S2^GASTRO||SER\n"
+        "SPM|3|P3^F3||SER\n");
+
+    ck_assert_uint_eq(th_count(b, "Specimen"), 3);
+    ck_assert_str_eq(th_str(th_res(b, "Specimen", 0), "identifier[0].value"), "S1");
+    ck_assert_str_eq(th_str(th_res(b, "Specimen", 1), "identifier[0].value"), "S2");
+    ck_assert(strstr(th_str(th_res(b, "Specimen", 1), "identifier[0].system"), "GASTRO") != NULL);
+    ck_assert_str_eq(th_str(th_res(b, "Specimen", 2), "identifier[0].type.coding[0].code"),
+                     "FILL");
+    ck_assert_str_eq(th_str(th_res(b, "Specimen", 2), "identifier[0].value"), "F3");
+    json_decref(b);
+}
+END_TEST
+
 /* v2.8 OUL_R22: the OBR's participations (PRT) come between it and its
  * ORC; the ORC still belongs to that OBR, so the OBX after it stay in the
  * report */
@@ -615,6 +714,7 @@ hl7v2_feeds_suite(void)
 
     tcase_add_loop_test(tc, iam_allergies, 0, (int)BASE_ARRAY_LEN(iam_cases));
     tcase_add_test(tc, iam_without_allergen_is_skipped);
+    tcase_add_test(tc, iam_allergens_given_as_text_stay_apart);
     tcase_add_loop_test(tc, pharmacy_orders, 0, (int)BASE_ARRAY_LEN(med_cases));
     tcase_add_loop_test(tc, order_priorities, 0, (int)BASE_ARRAY_LEN(order_cases));
     tcase_add_test(tc, rde_maps_one_request_per_order);
@@ -628,6 +728,7 @@ hl7v2_feeds_suite(void)
     tcase_add_test(tc, order_attachment_is_its_supporting_info);
     tcase_add_test(tc, tests_sharing_an_order_number_stay_apart);
     tcase_add_test(tc, oul_r22_orc_after_the_obr_participations);
+    tcase_add_test(tc, specimen_id_written_as_ei);
     tcase_add_loop_test(tc, iso_8601_dates_from_his_exports, 0, (int)BASE_ARRAY_LEN(date_cases));
     suite_add_tcase(s, tc);
     return s;

@@ -144,16 +144,7 @@ add_entry(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, con
     e = json_pack("{s:o, s:{s:s, s:o, s:[{s:s, s:s}]}}", "resource", pt, "search", "mode", "match",
                   "score", fhir_json_decimal(score, (size_t)len), "extension", "url",
                   MATCH_GRADE_URL, "valueCode", h->grade);
-    ENSURE(e != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    if (base_url != NULL) {
-        char *url = base_arena_sprintf(a, "%s/Patient/%s", base_url,
-                                       json_string_value(json_object_get(pt, "id")));
-
-        if (url != NULL)
-            json_object_set_new(e, "fullUrl", json_string(url));
-    }
-    json_array_append_new(entries, e);
-    return BASE_OK;
+    return mpi_entry_append(a, base_url, entries, e, err);
 }
 
 int

@@ -128,4 +128,10 @@ BASE_MUST_CHECK int mpi_patient_of(PGconn *db, struct base_arena *a,
                                    const struct gw_mpi_config *cfg, int64_t pk, json_t **out,
                                    struct base_err *err);
 
+/* Append searchset entry `e` (NULL: out of memory; a reference the entries
+ * take) with its fullUrl "<base_url>/Patient/<resource id>" when base_url is
+ * set. */
+BASE_MUST_CHECK int mpi_entry_append(struct base_arena *a, const char *base_url, json_t *entries,
+                                     json_t *e, struct base_err *err);
+
 #endif /* GATEWAY_MPI_MPI_INT_H */

@@ -614,17 +614,13 @@ persons_by_token(PGconn *db, struct base_arena *a, const struct gw_mpi_config *c
     return BASE_OK;
 }
 
-static int
-bundle_add(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, int64_t pk,
-           const char *base_url, json_t *entries, struct base_err *err)
+int
+mpi_entry_append(struct base_arena *a, const char *base_url, json_t *entries, json_t *e,
+                 struct base_err *err)
 {
-    json_t *pt = NULL;
-    json_t *e;
-
-    TRY(mpi_patient_of(db, a, cfg, pk, &pt, err));
-    e = json_pack("{s:o, s:{s:s}}", "resource", pt, "search", "mode", "match");
     ENSURE(e != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     if (base_url != NULL) {
+        const json_t *pt = json_object_get(e, "resource");
         char *url = base_arena_sprintf(a, "%s/Patient/%s", base_url,
                                        json_string_value(json_object_get(pt, "id")));
 
@@ -633,6 +629,18 @@ bundle_add(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, in
     }
     json_array_append_new(entries, e);
     return BASE_OK;
+}
+
+static int
+bundle_add(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, int64_t pk,
+           const char *base_url, json_t *entries, struct base_err *err)
+{
+    json_t *pt = NULL;
+
+    TRY(mpi_patient_of(db, a, cfg, pk, &pt, err));
+    return mpi_entry_append(a, base_url, entries,
+                            json_pack("{s:o, s:{s:s}}", "resource", pt, "search", "mode", "match"),
+                            err);
 }
 
 /* A page of persons by the demographic parameters: `count` of them and

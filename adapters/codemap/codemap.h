@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -118,5 +119,16 @@ void codemap_report_note(struct codemap_report *r, struct base_str system, struc
  * sorted by system.  *out is a new reference; NULL on out of memory.
  */
 json_t *codemap_report_json(struct codemap_report *r);
+
+/*
+ * Every count of the report, for a caller that keeps them elsewhere (the
+ * adapter adds one message's counts to its store when the message
+ * commits): per system, the uses of mapped codes (code NULL, mapped true),
+ * the uses of each listed unmapped code, and the uses of unmapped codes
+ * past the list's bound (code NULL, mapped false).  Counts are > 0.
+ */
+typedef void codemap_use_fn(void *ctx, const char *system, const char *code, bool mapped,
+                            uint64_t count);
+void codemap_report_foreach(struct codemap_report *r, codemap_use_fn *fn, void *ctx);
 
 #endif /* ADAPTERS_CODEMAP_CODEMAP_H */

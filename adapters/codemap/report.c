@@ -14,7 +14,8 @@ struct sysrep {
     char *system;
     uint64_t mapped;
     uint64_t unmapped;
-    char **codes; /* distinct unmapped codes: open addressing set */
+    char **codes;     /* distinct unmapped codes: open addressing set */
+    uint64_t *counts; /* uses of codes[i] */
     size_t ncodes;
     size_t cap; /* slots in codes (power of two, 2 * max) */
     uint64_t dropped;
@@ -52,6 +53,7 @@ codemap_report_free(struct codemap_report *r)
         for (size_t k = 0; k < r->sys[i].cap; k++)
             base_free(r->sys[i].codes[k]);
         base_free(r->sys[i].codes);
+        base_free(r->sys[i].counts);
         base_free(r->sys[i].system);
     }
     base_free(r->sys);
@@ -94,34 +96,81 @@ find_sys(struct codemap_report *r, struct base_str system)
     return &r->sys[r->nsys++];
 }
 
+static uint64_t
+code_hash(const char *p, size_t len)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+
+    for (size_t k = 0; k < len; k++)
+        h = (h ^ (unsigned char)p[k]) * 1099511628211u;
+    return h;
+}
+
+/*
+ * The code set starts small and doubles when half full, up to twice the
+ * listing bound: a report per message (the adapter counts each message on
+ * its own until it commits) costs a few hundred bytes, not the bound's
+ * worth.  False when out of memory (the set is unchanged).
+ */
+static bool
+grow_codes(struct sysrep *s)
+{
+    size_t cap = s->cap == 0 ? 16 : s->cap * 2;
+    char **codes = base_calloc(cap, sizeof(*codes));
+    uint64_t *counts = base_calloc(cap, sizeof(*counts));
+
+    if (codes == NULL || counts == NULL) {
+        base_free(codes);
+        base_free(counts);
+        return false;
+    }
+    for (size_t k = 0; k < s->cap; k++) {
+        size_t i;
+
+        if (s->codes[k] == NULL)
+            continue;
+        i = (size_t)code_hash(s->codes[k], strlen(s->codes[k])) & (cap - 1);
+        while (codes[i] != NULL)
+            i = (i + 1) & (cap - 1);
+        codes[i] = s->codes[k];
+        counts[i] = s->counts[k];
+    }
+    base_free(s->codes);
+    base_free(s->counts);
+    s->codes = codes;
+    s->counts = counts;
+    s->cap = cap;
+    return true;
+}
+
 static void
 add_code(struct codemap_report *r, struct sysrep *s, struct base_str code)
 {
     size_t i;
-    uint64_t h = 1469598103934665603u;
 
-    if (s->codes == NULL) {
-        size_t cap = 2;
-
-        while (cap < r->max_unmapped * 2)
-            cap *= 2;
-        s->codes = base_calloc(cap, sizeof(*s->codes));
-        if (s->codes == NULL)
-            return;
-        s->cap = cap;
+    if ((s->ncodes + 1) * 2 > s->cap && s->ncodes < r->max_unmapped && !grow_codes(s) &&
+        s->cap == 0) {
+        s->dropped++;
+        return;
     }
-    for (size_t k = 0; k < code.len; k++)
-        h = (h ^ (unsigned char)code.ptr[k]) * 1099511628211u;
-    for (i = (size_t)h & (s->cap - 1); s->codes[i] != NULL; i = (i + 1) & (s->cap - 1)) {
-        if (base_str_eq_cstr(code, s->codes[i]))
+    for (i = (size_t)code_hash(code.ptr, code.len) & (s->cap - 1); s->codes[i] != NULL;
+         i = (i + 1) & (s->cap - 1)) {
+        if (base_str_eq_cstr(code, s->codes[i])) {
+            s->counts[i]++;
             return;
+        }
     }
-    if (s->ncodes >= r->max_unmapped) {
+    if (s->ncodes >= r->max_unmapped || (s->ncodes + 1) * 2 > s->cap) {
         s->dropped++;
         return;
     }
     s->codes[i] = dup_str(code);
-    s->ncodes += s->codes[i] != NULL;
+    if (s->codes[i] == NULL) {
+        s->dropped++;
+        return;
+    }
+    s->counts[i] = 1;
+    s->ncodes++;
 }
 
 void
@@ -213,4 +262,25 @@ codemap_report_json(struct codemap_report *r)
     pthread_mutex_unlock(&r->mu);
     json_object_set_new(root, "systems", arr);
     return root;
+}
+
+void
+codemap_report_foreach(struct codemap_report *r, codemap_use_fn *fn, void *ctx)
+{
+    if (r == NULL)
+        return;
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->nsys; i++) {
+        const struct sysrep *s = &r->sys[i];
+
+        if (s->mapped > 0)
+            fn(ctx, s->system, NULL, true, s->mapped);
+        for (size_t k = 0; k < s->cap; k++) {
+            if (s->codes[k] != NULL)
+                fn(ctx, s->system, s->codes[k], false, s->counts[k]);
+        }
+        if (s->dropped > 0)
+            fn(ctx, s->system, NULL, false, s->dropped);
+    }
+    pthread_mutex_unlock(&r->mu);
 }

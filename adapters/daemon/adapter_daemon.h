@@ -203,13 +203,17 @@ const struct adapter_config *adapter_daemon_config(const struct adapter_daemon *
 struct gw_db_pool *adapter_daemon_pool(struct adapter_daemon *d);
 struct gw_http_metrics *adapter_daemon_metrics(struct adapter_daemon *d);
 
-/* Bring gauges computed from state (code-map coverage) up to date; the
- * facade calls it before rendering /metrics. */
+/* Bring gauges computed from the store (code-map coverage) up to date; the
+ * facade calls it before rendering /metrics.  With the store unavailable
+ * the gauges keep their last values (the scrape still answers). */
 void adapter_daemon_refresh_metrics(struct adapter_daemon *d);
 
-/* The code-mapping report (mapped/unmapped per local code system, unmapped
- * codes): a new reference, NULL when out of memory. */
-json_t *adapter_daemon_codemap_report(struct adapter_daemon *d);
+/* The code-mapping report from the store (adapter_store_code_report: uses
+ * of mapped and unmapped codes per local code system, each unmapped code
+ * with its uses), over a pooled connection; it also refreshes the gauges.
+ * *out is a new reference. */
+BASE_MUST_CHECK int adapter_daemon_codemap_report(struct adapter_daemon *d, json_t **out,
+                                                  struct base_err *err);
 
 /* ------------------------------------------------------------ ingest -- */
 

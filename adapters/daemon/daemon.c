@@ -105,12 +105,6 @@ start_db(struct adapter_daemon *d, struct base_err *err)
 
 /* ------------------------------------------------------------ life -- */
 
-static void
-free_report(void *r)
-{
-    codemap_report_free(r);
-}
-
 int
 adapter_daemon_start(const struct adapter_config *cfg, struct adapter_daemon **out,
                      struct base_err *err)
@@ -131,13 +125,8 @@ adapter_daemon_start(const struct adapter_config *cfg, struct adapter_daemon **o
     atomic_init(&d->mllp_completed, 0);
     d->map = cfg->map;
     d->map.codemap = cfg->codemap;
-    d->codemap_report = codemap_report_new(BASE_LIMIT_CODEMAP_MAX_UNMAPPED);
-    rc = d->codemap_report != NULL
-             ? base_arena_on_free(a, free_report, d->codemap_report)
-             : base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
-    d->map.codemap_report = d->codemap_report;
-    if (rc == BASE_OK)
-        rc = adapter__metrics_init(d, err);
+    d->map.codemap_report = NULL; /* each message counts into its own */
+    rc = adapter__metrics_init(d, err);
     if (rc == BASE_OK)
         rc = adapter__pacs_seen_new(d, err);
     if (rc == BASE_OK)
@@ -236,8 +225,17 @@ adapter_daemon_metrics(struct adapter_daemon *d)
     return d->m.reg;
 }
 
-json_t *
-adapter_daemon_codemap_report(struct adapter_daemon *d)
+int
+adapter_daemon_codemap_report(struct adapter_daemon *d, json_t **out, struct base_err *err)
 {
-    return codemap_report_json(d->codemap_report);
+    struct gw_db_conn *c = NULL;
+    int rc;
+
+    *out = NULL;
+    TRY(gw_db_borrow(d->pool, &c, err));
+    rc = adapter_store_code_report(gw_db_conn_pg(c), out, err);
+    gw_db_release(c);
+    if (rc == BASE_OK)
+        adapter__metrics_codemap(d, *out);
+    return rc;
 }

@@ -178,6 +178,15 @@ struct adapter_metrics {
     struct gw_http_metric *codemap;     /* fhirgate_adapter_codemap_codes{system,result} */
 };
 int adapter__metrics_init(struct adapter_daemon *d, struct base_err *err);
+/* The code-map report as gauges (the report from adapter_store_code_report). */
+void adapter__metrics_codemap(struct adapter_daemon *d, const json_t *report);
+
+/* One message's code-map counts (pipeline.c): a report to note into while
+ * it converts (NULL when out of memory; free it with codemap_report_free),
+ * then its counts copied into the store item (in `a`). */
+struct codemap_report *adapter__code_uses_begin(void);
+int adapter__code_uses_end(struct codemap_report *r, struct base_arena *a,
+                           struct adapter_store_item *it);
 void adapter__metrics_job(struct adapter_daemon *d, const struct adapter_job *j, int batch_rc);
 
 /* ---- the daemon ---------------------------------------------------------- */
@@ -189,8 +198,7 @@ struct adapter_daemon {
     char *db_url;            /* the service URL actually used */
     struct adapter_committer *committer;
     struct adapter_converter *converter;
-    struct codemap_report *codemap_report;
-    struct hl7v2_map_opts map; /* cfg->map + the code map and report */
+    struct hl7v2_map_opts map; /* cfg->map + the code map (each message has its own report) */
     struct adapter_metrics m;
     pthread_mutex_t frame_mu; /* orders MLLP frames against the converter's end */
     atomic_bool quiescing;

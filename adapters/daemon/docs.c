@@ -19,26 +19,35 @@
 
 #define MAX_REPORT_ISSUES 1000u /* issues listed in a CSV load report */
 
-/* A job for one Bundle in the caller's arena, committed synchronously. */
+/* A job for one Bundle in the caller's arena, committed synchronously;
+ * `counts` (may be NULL) are its code-map counts. */
 static int
 commit_bundle(struct adapter_daemon *d, struct base_arena *a, const char *kind, json_t *bundle,
-              struct adapter_job *j, struct base_err *err)
+              struct codemap_report *counts, struct adapter_job *j, struct base_err *err)
 {
     memset(j, 0, sizeof(*j));
     j->a = a;
     j->kind = kind;
     j->item.bundle = bundle;
+    if (adapter__code_uses_end(counts, a, &j->item) != BASE_OK)
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     return adapter__submit_wait(d, j, err);
 }
 
 /* -------------------------------------------------------------- CDA -- */
+
+static void
+free_counts(void *r)
+{
+    codemap_report_free(r);
+}
 
 static int
 ingest_cda(struct adapter_daemon *d, struct base_arena *a, const char *xml, size_t len,
            json_t **response, unsigned *status, struct base_err *err)
 {
     const struct adapter_config *cfg = d->cfg;
-    struct codemap_hook hook = {cfg->codemap, d->codemap_report};
+    struct codemap_hook hook = {cfg->codemap, NULL};
     struct cda_options opt = {cfg->tz, NULL, {NULL, NULL}};
     struct cda_limits lim = cda_limits_default();
     struct adapter_job *j = BASE_NEW(a, struct adapter_job);
@@ -50,8 +59,13 @@ ingest_cda(struct adapter_daemon *d, struct base_arena *a, const char *xml, size
     *response = NULL;
     if (j == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
-    if (cfg->codemap != NULL)
+    if (cfg->codemap != NULL) {
+        /* the document's own counts, freed with the request's arena */
+        hook.report = adapter__code_uses_begin();
+        if (hook.report == NULL || base_arena_on_free(a, free_counts, hook.report) != BASE_OK)
+            return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
         opt.codemap = (struct adapter_codemap){codemap_adapter_fn, &hook};
+    }
     if (len > cfg->max_document)
         return base_err_set(err, BASE_E_LIMIT, "too-costly", NULL, "the document is too large");
     TRY(cda_to_bundle(xml, len, &lim, &opt, &bundle, &warnings, err));
@@ -66,7 +80,7 @@ ingest_cda(struct adapter_daemon *d, struct base_arena *a, const char *xml, size
             snprintf(err->issue_code, sizeof(err->issue_code), "%s", "processing");
         return rc;
     }
-    TRY(commit_bundle(d, a, "cda", bundle, j, err));
+    TRY(commit_bundle(d, a, "cda", bundle, hook.report, j, err));
     *response = adapter_store_response(a, &j->result);
     if (*response == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
@@ -235,7 +249,7 @@ store_singly(struct adapter_csv_job *j, struct base_arena *a, json_t *bundle, st
 
         if (one == NULL || fhir_json_tie(a, one) != BASE_OK)
             return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
-        TRY(commit_bundle(j->d, a, "csv", one, &jobs[i], err));
+        TRY(commit_bundle(j->d, a, "csv", one, NULL, &jobs[i], err));
         account(j, &jobs[i], 1, (long)i);
     }
     return BASE_OK;
@@ -258,7 +272,7 @@ on_bundle(void *ctx, json_t *bundle)
     rc = drop_invalid(j, bundle);
     n = json_array_size(json_object_get(bundle, "entry"));
     if (rc == BASE_OK && n > 0)
-        rc = commit_bundle(j->d, a, "csv", bundle, &job, &j->fatal);
+        rc = commit_bundle(j->d, a, "csv", bundle, NULL, &job, &j->fatal);
     if (rc == BASE_OK && n > 0) {
         if (job.result.rc != BASE_OK && job.result.status < 500 && n > 1)
             rc = store_singly(j, a, bundle, &j->fatal);

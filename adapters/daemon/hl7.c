@@ -23,6 +23,7 @@
 
 #include <openssl/sha.h>
 
+#include "adapters/codemap/codemap.h"
 #include "adapters/daemon/daemon_int.h"
 #include "fhir/base/arena.h"
 #include "fhir/base/limits.h"
@@ -243,7 +244,7 @@ parse_refusal(const struct base_err *e)
 }
 
 static void
-convert(struct hl7_msg *h)
+convert(struct hl7_msg *h, const struct hl7v2_map_opts *mo)
 {
     const struct adapter_config *cfg = h->d->cfg;
     struct hl7v2_limits lim = HL7V2_LIMITS_DEFAULT;
@@ -259,7 +260,7 @@ convert(struct hl7_msg *h)
         return;
     }
     ledger_key(h);
-    if (hl7v2_map(h->job.a, h->msg, &h->d->map, &hb, &h->why) != BASE_OK) {
+    if (hl7v2_map(h->job.a, h->msg, mo, &hb, &h->why) != BASE_OK) {
         refuse(h, h->why.rc == BASE_E_NOMEM || h->why.rc == BASE_E_LIMIT ? HL7V2_ACK_AR
                                                                          : HL7V2_ACK_AE);
         return;
@@ -275,6 +276,28 @@ convert(struct hl7_msg *h)
         return;
     }
     h->job.item.bundle = tree;
+}
+
+/* Parse, map with this message's own code-map report, build and check the
+ * Bundle; the report's counts go with the Bundle to the store. */
+static void
+convert_counted(struct hl7_msg *h)
+{
+    struct hl7v2_map_opts mo = h->d->map;
+
+    mo.codemap_report = adapter__code_uses_begin();
+    if (mo.codemap_report == NULL) {
+        (void)base_err_set(&h->why, BASE_E_NOMEM, "exception", NULL, "out of memory");
+        refuse(h, HL7V2_ACK_AR);
+        return;
+    }
+    convert(h, &mo);
+    if (adapter__code_uses_end(mo.codemap_report, h->job.a, &h->job.item) != BASE_OK &&
+        h->job.item.bundle != NULL) {
+        (void)base_err_set(&h->why, BASE_E_NOMEM, "exception", NULL, "out of memory");
+        refuse(h, HL7V2_ACK_AR);
+    }
+    codemap_report_free(mo.codemap_report);
 }
 
 static void
@@ -299,7 +322,7 @@ adapter__hl7_submit(struct adapter_daemon *d, const char *data, size_t len, adap
 
     if (h == NULL)
         return BASE_E_NOMEM;
-    convert(h);
+    convert_counted(h);
     submit(h);
     return BASE_OK;
 }
@@ -336,7 +359,7 @@ converter_main(void *arg)
         pthread_mutex_unlock(&c->mu);
         if (h == NULL)
             return NULL; /* stopping with nothing queued */
-        convert(h);
+        convert_counted(h);
         submit(h);
     }
 }

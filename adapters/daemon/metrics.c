@@ -87,13 +87,12 @@ adapter__metrics_job(struct adapter_daemon *d, const struct adapter_job *j, int 
 
 /* The code-map report as gauges, for the scoreboard (DESIGN.md §6). */
 void
-adapter_daemon_refresh_metrics(struct adapter_daemon *d)
+adapter__metrics_codemap(struct adapter_daemon *d, const json_t *report)
 {
-    json_t *rep = adapter_daemon_codemap_report(d);
-    json_t *sys;
+    const json_t *sys;
     size_t i;
 
-    json_array_foreach(json_object_get(rep, "systems"), i, sys)
+    json_array_foreach(json_object_get(report, "systems"), i, sys)
     {
         const char *s = json_string_value(json_object_get(sys, "system"));
 
@@ -104,5 +103,15 @@ adapter_daemon_refresh_metrics(struct adapter_daemon *d)
         gw_http_metric_set(d->m.codemap, (const char *[]){s, "unmapped"},
                            (double)json_integer_value(json_object_get(sys, "unmapped")));
     }
+}
+
+void
+adapter_daemon_refresh_metrics(struct adapter_daemon *d)
+{
+    struct base_err err = {0};
+    json_t *rep = NULL;
+
+    if (adapter_daemon_codemap_report(d, &rep, &err) != BASE_OK)
+        BASE_LOG(BASE_LOG_WARN, "adapter.metrics_codemap", "detail=%s", err.log_detail);
     json_decref(rep);
 }

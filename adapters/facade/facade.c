@@ -164,12 +164,20 @@ void
 adapter_facade__h_codemap(struct gw_http_req *r, void *cls)
 {
     struct adapter_facade *f = cls;
-    json_t *rep;
+    struct base_err err = {0};
+    json_t *rep = NULL;
 
     if (!adapter_facade__allow_admin(r, f))
         return;
-    rep = adapter_daemon_codemap_report(f->d);
-    if (rep == NULL || fhir_json_tie(gw_http_req_arena(r), rep) != BASE_OK ||
+    if (adapter_daemon_codemap_report(f->d, &rep, &err) != BASE_OK) {
+        BASE_LOG_REQ(BASE_LOG_ERROR, gw_http_req_id(r), "adapter.codemap_report", "detail=%s",
+                     err.log_detail);
+        if (gw_http_respond_outcome(r, 503, "transient", NULL,
+                                    "the adapter's store is unavailable") != BASE_OK)
+            BASE_LOG(BASE_LOG_ERROR, "adapter.respond", "could not answer 503");
+        return;
+    }
+    if (fhir_json_tie(gw_http_req_arena(r), rep) != BASE_OK ||
         gw_http_respond_json(r, 200, rep) != BASE_OK)
         BASE_LOG(BASE_LOG_ERROR, "adapter.respond", "could not answer the report");
 }

@@ -79,6 +79,18 @@ struct adapter_store_result {
 typedef int (*adapter_store_ack_fn)(void *ctx, const struct adapter_store_result *r,
                                     struct base_arena *a, const char **ack);
 
+/*
+ * Uses of local codes a converter saw in one message (the code-map report,
+ * issue #3): code NULL with mapped = true counts the system's mapped codes,
+ * code NULL with mapped = false unmapped codes the converter did not list.
+ */
+struct adapter_store_code_use {
+    const char *system;
+    const char *code;
+    bool mapped;
+    uint64_t uses;
+};
+
 /* One message of a batch. */
 struct adapter_store_item {
     const json_t *bundle;                /* a transaction Bundle; NULL when the message
@@ -89,6 +101,10 @@ struct adapter_store_item {
     const unsigned char *message_sha256; /* of the raw message, may be NULL */
     adapter_store_ack_fn ack;            /* may be NULL */
     void *ack_ctx;
+    /* Added to the code-map report when the message commits and changes the
+     * store (a repeat changes nothing, counts included). */
+    const struct adapter_store_code_use *code_uses;
+    size_t n_code_uses;
 };
 
 struct adapter_store_opts {
@@ -138,6 +154,18 @@ struct adapter_store_row {
     const char *json;
     size_t len;
 };
+
+/*
+ * The code-map report from the store (store.code_use_*), sorted by system:
+ *   {"systems":[{"system":"…","mapped":12,"unmapped":3,
+ *                "unmapped_codes":["X1","X2"],        (sorted)
+ *                "unmapped_codes_dropped":0,          (uses of codes past the list)
+ *                "unmapped_code_uses":[{"code":"X2","uses":2,"first_seen":"…",
+ *                                       "last_seen":"…"}, …],  (most used first)
+ *                "first_seen":"…","last_seen":"…"}, …]}
+ * *out is a new reference.
+ */
+BASE_MUST_CHECK int adapter_store_code_report(PGconn *c, json_t **out, struct base_err *err);
 
 /* Ingest ledger retention: delete at most `batch` rows received before
  * `before` (Unix seconds); *deleted says how many (fewer than `batch`: none

@@ -168,6 +168,8 @@ adapter_store_apply_batch(PGconn *c, struct base_arena *a, const struct adapter_
     for (size_t i = 0; rc == BASE_OK && i < n; i++)
         rc = apply_item(c, a, o, &items[i], &ts, &results[i], err);
     if (rc == BASE_OK)
+        rc = st_code_uses_add(c, items, results, n, err);
+    if (rc == BASE_OK)
         rc = st_command(c, "COMMIT", "commit", err);
     else if (st_conn_ok(c) && PQtransactionStatus(c) != PQTRANS_IDLE)
         rollback(c, "ROLLBACK");

@@ -371,6 +371,12 @@ void st_result_fail(struct adapter_store_result *r, int rc, int status, const st
 /* HTTP status for an error value. */
 int st_status_of(int rc, const struct base_err *err);
 
+/* Add the code-map counts of a batch's items that committed and were not
+ * replays (codes.c), in the batch's transaction. */
+BASE_MUST_CHECK int st_code_uses_add(PGconn *c, const struct adapter_store_item *items,
+                                     const struct adapter_store_result *results, size_t n,
+                                     struct base_err *err);
+
 /* ---- bundles of rows (search.c) ------------------------------------------ */
 
 /* Writes rows as searchset entries (fullUrl under base_url). */

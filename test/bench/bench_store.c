@@ -283,8 +283,10 @@ run_apply(PGconn *c, const char *kind, const char *mode, long n, long batch)
             json_t *b = is_adt ? adt(base + i + j) : oru(base + i + j);
 
             snprintf(ids[j], 32, "%ld", base + i + j);
-            items[j] = (struct adapter_store_item){
-                b, NULL, is_adt ? "HIS^HOSP" : "LIS^HOSP", ids[j], NULL, ack, NULL};
+            items[j] = (struct adapter_store_item){.bundle = b,
+                                                   .source = is_adt ? "HIS^HOSP" : "LIS^HOSP",
+                                                   .message_id = ids[j],
+                                                   .ack = ack};
             entries += (long)json_array_size(json_object_get(b, "entry"));
         }
         gen += client_cpu_s() - g0; /* making the Bundles is the converter's cost */
@@ -397,8 +399,7 @@ run_load(PGconn *c, long patients, long per)
                 load_entry(&b, p, k, k0 < 0 ? false : k == k0);
             must(base_buf_append_cstr(&b, "]}"));
             bundles[nb] = parse_or_die(b.data);
-            items[nb] =
-                (struct adapter_store_item){bundles[nb], NULL, NULL, NULL, NULL, NULL, NULL};
+            items[nb] = (struct adapter_store_item){.bundle = bundles[nb]};
             nb++;
             base_buf_fini(&b);
         }

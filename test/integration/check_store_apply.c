@@ -9,8 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fhir/base/limits.h"
 #include "fhir/base/log.h"
 #include "test/integration/store_it.h"
+#include "test/support/jsonpath.h"
 
 static const struct adapter_store_opts opts = {"https://hosp-a.example/fhir", 0};
 
@@ -355,8 +357,11 @@ START_TEST(batch_isolates_a_bad_bundle_and_replays)
     const char *ids[3] = {"msg-1", "msg-2", "msg-3"};
 
     for (size_t i = 0; i < 3; i++)
-        items[i] =
-            (struct adapter_store_item){b[i], NULL, "LAB^HOSP-A", ids[i], NULL, ack_text, &calls};
+        items[i] = (struct adapter_store_item){.bundle = b[i],
+                                               .source = "LAB^HOSP-A",
+                                               .message_id = ids[i],
+                                               .ack = ack_text,
+                                               .ack_ctx = &calls};
     ck_assert_int_eq(adapter_store_apply_batch(c, a, &opts, items, 3, res, &err), BASE_OK);
     ck_assert_int_eq(res[0].rc, BASE_OK);
     ck_assert_int_ne(res[1].rc, BASE_OK);
@@ -389,6 +394,133 @@ START_TEST(batch_isolates_a_bad_bundle_and_replays)
 }
 END_TEST
 
+/* The code-map report's counts go with the data: added when a message
+ * commits and changes the store, never for a repeat or a refused Bundle. */
+START_TEST(code_uses_count_once_with_the_data)
+{
+    PGconn *c = sit_connect();
+    struct base_arena *a = base_arena_new(0);
+    struct adapter_store_result res[3];
+    struct adapter_store_item items[3];
+    struct base_err err = {0};
+    char *long_code = base_arena_alloc(a, 5000);
+    const struct adapter_store_code_use u0[] = {{"urn:local:lab", "GLU9", false, 2},
+                                                {"urn:local:lab", NULL, true, 3},
+                                                {"urn:local:lab", "K+", false, 1}};
+    const struct adapter_store_code_use u1[] = {{"urn:local:lab", "BAD", false, 5}};
+    const struct adapter_store_code_use u2[] = {{"urn:local:lab", "GLU9", false, 1},
+                                                {"", "X", false, 1}, /* no system: left out */
+                                                {"urn:local:lab", long_code, false, 4}};
+    json_t *b[3] = {adt("M3001", "Qian", "V7001"), put_patient("bad!id", "M3002"),
+                    adt("M3003", "Sun", "V7003")};
+    const char *ids[3] = {"cu-1", "cu-2", "cu-3"};
+    const char *fresh[3] = {"cu-4", "cu-5", "cu-6"};
+    json_t *rep = NULL;
+    char *first = NULL;
+
+    memset(long_code, 'Z', 4999);
+    long_code[4999] = '\0';
+    items[0] = (struct adapter_store_item){.bundle = b[0],
+                                           .source = "LAB^HOSP-A",
+                                           .message_id = ids[0],
+                                           .code_uses = u0,
+                                           .n_code_uses = 3};
+    items[1] = (struct adapter_store_item){.bundle = b[1],
+                                           .source = "LAB^HOSP-A",
+                                           .message_id = ids[1],
+                                           .code_uses = u1,
+                                           .n_code_uses = 1};
+    items[2] = (struct adapter_store_item){.bundle = b[2],
+                                           .source = "LAB^HOSP-A",
+                                           .message_id = ids[2],
+                                           .code_uses = u2,
+                                           .n_code_uses = 3};
+    ck_assert_int_eq(adapter_store_apply_batch(c, a, &opts, items, 3, res, &err), BASE_OK);
+    ck_assert_int_ne(res[1].rc, BASE_OK);
+    ck_assert_int_eq(adapter_store_code_report(c, &rep, &err), BASE_OK);
+    ck_assert_uint_eq(json_array_size(json_object_get(rep, "systems")), 1);
+    ck_assert_str_eq(tu_json_str(rep, "systems.0.system"), "urn:local:lab");
+    ck_assert_int_eq(json_integer_value(tu_json_at(rep, "systems.0.mapped")), 3);
+    ck_assert_int_eq(json_integer_value(tu_json_at(rep, "systems.0.unmapped")), 8);
+    ck_assert_uint_eq(json_array_size(tu_json_at(rep, "systems.0.unmapped_codes")), 2);
+    ck_assert_str_eq(tu_json_str(rep, "systems.0.unmapped_codes.0"), "GLU9");
+    ck_assert_str_eq(tu_json_str(rep, "systems.0.unmapped_codes.1"), "K+");
+    /* the over-long code is counted, not listed */
+    ck_assert_int_eq(json_integer_value(tu_json_at(rep, "systems.0.unmapped_codes_dropped")), 4);
+    ck_assert_str_eq(tu_json_str(rep, "systems.0.unmapped_code_uses.0.code"), "GLU9");
+    ck_assert_int_eq(json_integer_value(tu_json_at(rep, "systems.0.unmapped_code_uses.0.uses")), 3);
+    ck_assert_int_eq(json_integer_value(tu_json_at(rep, "systems.0.unmapped_code_uses.1.uses")), 1);
+    ck_assert_int_eq(strlen(tu_json_str(rep, "systems.0.last_seen")), 20);
+    first = json_dumps(rep, JSON_SORT_KEYS);
+    json_decref(rep);
+
+    /* The same messages again (the ledger answers), then the same content
+     * under new control ids (nothing changes): the report stays. */
+    ck_assert_int_eq(adapter_store_apply_batch(c, a, &opts, items, 3, res, &err), BASE_OK);
+    ck_assert(res[0].replayed);
+    for (size_t i = 0; i < 3; i++)
+        items[i].message_id = fresh[i];
+    ck_assert_int_eq(adapter_store_apply_batch(c, a, &opts, items, 3, res, &err), BASE_OK);
+    ck_assert(!res[0].replayed);
+    ck_assert_int_eq(res[0].entries[0].action, ADAPTER_STORE_UNCHANGED);
+    ck_assert_int_eq(adapter_store_code_report(c, &rep, &err), BASE_OK);
+    json_object_del(json_array_get(json_object_get(rep, "systems"), 0), "last_seen");
+    {
+        json_t *was = json_loads(first, 0, NULL);
+
+        json_object_del(json_array_get(json_object_get(was, "systems"), 0), "last_seen");
+        ck_assert_msg(json_equal(was, rep), "the report changed on a repeat");
+        json_decref(was);
+    }
+    free(first);
+    json_decref(rep);
+    for (size_t i = 0; i < 3; i++)
+        json_decref(b[i]);
+    PQfinish(c);
+    base_arena_free(a);
+}
+END_TEST
+
+/* A feed sending free text as codes cannot grow the list without bound:
+ * past the limit per system, a new code's uses are counted as unlisted. */
+START_TEST(code_uses_list_is_bounded_per_system)
+{
+    PGconn *c = sit_connect();
+    struct base_arena *a = base_arena_new(0);
+    size_t n = BASE_LIMIT_CODEMAP_MAX_UNMAPPED + 2;
+    struct adapter_store_code_use *u = BASE_NEW_N(a, struct adapter_store_code_use, n);
+    struct adapter_store_result res[1];
+    struct adapter_store_item it;
+    struct base_err err = {0};
+    json_t *b = adt("M3101", "Li", "V7101");
+    json_t *rep = NULL;
+    const json_t *sys;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        u[i] = (struct adapter_store_code_use){"urn:local:free-text",
+                                               base_arena_sprintf(a, "T%05zu", i), false, 1};
+    it = (struct adapter_store_item){.bundle = b, .code_uses = u, .n_code_uses = n};
+    ck_assert_int_eq(adapter_store_apply_batch(c, a, &opts, &it, 1, res, &err), BASE_OK);
+    ck_assert_int_eq(adapter_store_code_report(c, &rep, &err), BASE_OK);
+    json_array_foreach(json_object_get(rep, "systems"), i, sys)
+    {
+        if (strcmp(tu_json_str(sys, "system"), "urn:local:free-text") != 0)
+            continue;
+        ck_assert_int_eq(json_integer_value(json_object_get(sys, "unmapped")), (json_int_t)n);
+        ck_assert_uint_eq(json_array_size(json_object_get(sys, "unmapped_codes")),
+                          BASE_LIMIT_CODEMAP_MAX_UNMAPPED);
+        ck_assert_int_eq(json_integer_value(json_object_get(sys, "unmapped_codes_dropped")), 2);
+        break;
+    }
+    ck_assert_msg(sys != NULL, "the system is not in the report");
+    json_decref(rep);
+    json_decref(b);
+    PQfinish(c);
+    base_arena_free(a);
+}
+END_TEST
+
 START_TEST(refused_message_is_recorded)
 {
     PGconn *c = sit_connect();
@@ -400,7 +532,11 @@ START_TEST(refused_message_is_recorded)
     struct adapter_store_item it;
 
     (void)base_err_set(&why, BASE_E_PARSE, "structure", "MSH-9", "message type missing");
-    it = (struct adapter_store_item){NULL, &why, "ADT^HOSP-A", "bad-1", NULL, ack_text, &calls};
+    it = (struct adapter_store_item){.refused = &why,
+                                     .source = "ADT^HOSP-A",
+                                     .message_id = "bad-1",
+                                     .ack = ack_text,
+                                     .ack_ctx = &calls};
     ck_assert_int_eq(adapter_store_apply_batch(c, a, &opts, &it, 1, res, &err), BASE_OK);
     ck_assert_int_ne(res[0].rc, BASE_OK);
     ck_assert_str_eq(res[0].err.where, "MSH-9");
@@ -741,6 +877,8 @@ store_apply_suite(void)
     tcase_add_test(tc, bad_entry_fails_the_whole_bundle);
     tcase_add_test(tc, batch_isolates_a_bad_bundle_and_replays);
     tcase_add_test(tc, refused_message_is_recorded);
+    tcase_add_test(tc, code_uses_count_once_with_the_data);
+    tcase_add_test(tc, code_uses_list_is_bounded_per_system);
     tcase_add_test(tc, concurrent_writers_make_no_duplicates);
     tcase_add_test(tc, delete_and_recreate);
     tcase_add_test(tc, if_none_exist_and_conditional_reference);

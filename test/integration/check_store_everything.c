@@ -64,7 +64,7 @@ load_big(PGconn *c, struct base_arena *a)
             bundles[b] = sc_put_bundle(obs, 100);
             for (int k = 0; k < 100; k++)
                 json_decref(obs[k]);
-            items[b] = (struct adapter_store_item){bundles[b], NULL, NULL, NULL, NULL, NULL, NULL};
+            items[b] = (struct adapter_store_item){.bundle = bundles[b]};
         }
         ck_assert_int_eq(adapter_store_apply_batch(c, a, &o, items, 10, res, &err), BASE_OK);
         for (int b = 0; b < 10; b++) {

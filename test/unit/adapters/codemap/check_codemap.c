@@ -216,6 +216,51 @@ START_TEST(report_counts_and_lists)
 }
 END_TEST
 
+struct uses {
+    char text[4096];
+    size_t len;
+};
+
+static void
+collect_use(void *ctx, const char *system, const char *code, bool mapped, uint64_t count)
+{
+    struct uses *u = ctx;
+
+    u->len +=
+        (size_t)snprintf(u->text + u->len, sizeof(u->text) - u->len, "%s|%s|%c|%llu;", system,
+                         code != NULL ? code : "-", mapped ? 'm' : 'u', (unsigned long long)count);
+}
+
+/* What the adapter hands its store for one message: every count, with the
+ * uses of each listed code, past the table's first growth. */
+START_TEST(report_foreach_gives_uses_per_code)
+{
+    struct codemap_report *r = codemap_report_new(40);
+    struct uses u = {{0}, 0};
+    char code[16];
+    char want[64];
+
+    for (int i = 0; i < 45; i++) { /* 40 listed, 5 past the bound */
+        snprintf(code, sizeof(code), "C%02d", i);
+        for (int k = 0; k <= i % 3; k++)
+            codemap_report_note(r, base_str_from_cstr("sysB"), base_str_from_cstr(code), false);
+    }
+    codemap_report_note(r, base_str_from_cstr("sysA"), base_str_from_cstr("1"), true);
+    codemap_report_note(r, base_str_from_cstr("sysA"), base_str_from_cstr("2"), true);
+    codemap_report_foreach(r, collect_use, &u);
+    ck_assert_ptr_nonnull(strstr(u.text, "sysA|-|m|2;"));
+    for (int i = 0; i < 40; i++) {
+        snprintf(want, sizeof(want), "sysB|C%02d|u|%d;", i, i % 3 + 1);
+        ck_assert_msg(strstr(u.text, want) != NULL, "%s missing", want);
+    }
+    ck_assert_ptr_null(strstr(u.text, "sysB|C40|"));
+    /* C40..C44 were seen 2+3+1+2+3 times: uses past the list */
+    ck_assert_ptr_nonnull(strstr(u.text, "sysB|-|u|11;"));
+    ck_assert_ptr_null(strstr(u.text, "sysA|-|u|"));
+    codemap_report_free(r);
+}
+END_TEST
+
 START_TEST(plugs_into_the_mapkit_hook)
 {
     /* the CDA and CSV converters take a struct adapter_codemap (mapkit.h) */
@@ -316,6 +361,7 @@ codemap_suite(void)
     tcase_add_test(tc, limits);
     tcase_add_test(tc, loads_a_directory);
     tcase_add_test(tc, report_counts_and_lists);
+    tcase_add_test(tc, report_foreach_gives_uses_per_code);
     tcase_add_test(tc, mapper_adds_standard_codes_and_counts);
     tcase_add_test(tc, plugs_into_the_mapkit_hook);
     suite_add_tcase(s, tc);

@@ -224,6 +224,18 @@ BASE_MUST_CHECK int gw_app_consents_load(struct gw_db_conn *c, struct base_arena
                                          const char *person, json_t ***out, size_t *n,
                                          struct base_err *err);
 
+/* AuditEvent search parameters answered from the events' content
+ * (audit_filter.c): JSON for gw_audit_search's `contains` and `strings`,
+ * built up over the query's parameters (arrays tied to the arena). */
+struct gw_app_audit_filter {
+    json_t *contains;
+    json_t *strings;
+};
+enum { GW_APP_AUDIT_FILTER_NONE, GW_APP_AUDIT_FILTER_OK, GW_APP_AUDIT_FILTER_BAD };
+/* NONE: not such a parameter; BAD: malformed (or an unsupported modifier). */
+int gw_app_audit_filter(struct base_arena *a, const struct gw_http_param *p,
+                        struct gw_app_audit_filter *f);
+
 /* Audit trail for regulators and patients (h_audit.c). */
 void gw_app_h_auditevent_search(struct gw_http_req *r, void *cls);
 void gw_app_h_auditevent_read(struct gw_http_req *r, void *cls);

@@ -127,14 +127,21 @@ token_param(struct base_arena *a, const char *name, const char *v,
 
 static bool
 search_param(struct base_arena *a, const struct gw_http_param *p, struct gw_audit_search *q,
-             const char **bad)
+             struct gw_app_audit_filter *content, const char **bad)
 {
     char *v = base_str_dup0(a, p->value);
     uint64_t n;
+    int rc;
 
     *bad = NULL;
     if (v == NULL)
         return false;
+    rc = gw_app_audit_filter(a, p, content);
+    if (rc != GW_APP_AUDIT_FILTER_NONE) {
+        if (rc == GW_APP_AUDIT_FILTER_BAD)
+            *bad = base_str_dup0(a, p->name);
+        return true;
+    }
     if (base_str_eq_cstr(p->name, "date")) {
         if (!date_bound(a, v, q))
             *bad = "date";
@@ -270,6 +277,20 @@ resolve_patient_identifier(struct gw_app *app, struct gw_db_conn *db, struct bas
                               : base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
 }
 
+/* Compact JSON text in the arena; NULL when out of memory. */
+static const char *
+json_text(struct base_arena *a, const json_t *v)
+{
+    struct base_buf b;
+    const char *out = NULL;
+
+    base_buf_init(&b, BASE_LIMIT_HTTP_MAX_URL * 8);
+    if (fhir_json_dump(v, FHIR_JSON_COMPACT, &b, NULL) == BASE_OK)
+        out = base_buf_dup0(&b, a);
+    base_buf_fini(&b);
+    return out;
+}
+
 void
 gw_app_h_auditevent_search(struct gw_http_req *r, void *cls)
 {
@@ -277,6 +298,7 @@ gw_app_h_auditevent_search(struct gw_http_req *r, void *cls)
     struct base_arena *a = gw_http_req_arena(r);
     struct gw_app_audit au = {.kind = FHIR_EVENT_SEARCH, .subtype = "audit-search", .status = 200};
     struct gw_audit_search q = {0};
+    struct gw_app_audit_filter content = {NULL, NULL};
     struct gw_app_caller c;
     struct base_err err = {0};
     struct gw_db_conn *db;
@@ -289,7 +311,7 @@ gw_app_h_auditevent_search(struct gw_http_req *r, void *cls)
     for (size_t i = 0; i < gw_http_req_query_count(r); i++) {
         const char *bad = NULL;
 
-        if (!search_param(a, gw_http_req_query_at(r, i), &q, &bad))
+        if (!search_param(a, gw_http_req_query_at(r, i), &q, &content, &bad))
             return;
         if (bad != NULL) {
             bad_param(app, r, &c, FHIR_EVENT_SEARCH, "audit-search", bad,
@@ -297,6 +319,9 @@ gw_app_h_auditevent_search(struct gw_http_req *r, void *cls)
             return;
         }
     }
+    if ((content.contains != NULL && (q.contains = json_text(a, content.contains)) == NULL) ||
+        (content.strings != NULL && (q.strings = json_text(a, content.strings)) == NULL))
+        return;
     if ((db = gw_app_db(app, r)) == NULL)
         return;
     rc = resolve_patient_identifier(app, db, a, &q, &err);

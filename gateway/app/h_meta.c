@@ -174,19 +174,36 @@ static json_t *
 audit_resource(void)
 {
     static const char *const ia[] = {"read", "search-type", NULL};
-    json_t *params = json_array();
+    /* the columns' parameters, then those from the events' content
+     * (audit_filter.c) */
+    static const char *const params[][3] = {
+        {"date", "date", NULL},
+        {"agent", "token", "user id"},
+        {"patient", "reference", NULL},
+        {"entity", "reference", NULL},
+        {"outcome", "token", NULL},
+        {"purpose", "token", "purpose of use"},
+        {"member", "token", "the agent's organization"},
+        {"action", "token", NULL},
+        {"subtype", "token", NULL},
+        {"type", "token", NULL},
+        {"agent-role", "token", NULL},
+        {"altid", "token", NULL},
+        {"policy", "uri", NULL},
+        {"entity-type", "token", NULL},
+        {"entity-role", "token", NULL},
+        {"site", "token", NULL},
+        {"source", "reference", NULL},
+        {"address", "string", NULL},
+        {"agent-name", "string", NULL},
+        {"entity-name", "string", NULL},
+    };
+    json_t *list = json_array();
 
-    json_array_append_new(params, search_param("date", "date", NULL));
-    json_array_append_new(params, search_param("agent", "token", "user id"));
-    json_array_append_new(params, search_param("patient", "reference", NULL));
-    json_array_append_new(params, search_param("entity", "reference", NULL));
-    json_array_append_new(params, search_param("outcome", "token", NULL));
-    json_array_append_new(params, search_param("purpose", "token", "purpose of use"));
-    json_array_append_new(params, search_param("member", "token", "the agent's organization"));
-    json_array_append_new(params, search_param("action", "token", NULL));
-    json_array_append_new(params, search_param("subtype", "token", NULL));
+    for (size_t i = 0; i < BASE_ARRAY_LEN(params); i++)
+        json_array_append_new(list, search_param(params[i][0], params[i][1], params[i][2]));
     return json_pack("{s:s, s:o, s:o}", "type", "AuditEvent", "interaction", interactions(ia),
-                     "searchParam", params);
+                     "searchParam", list);
 }
 
 static json_t *

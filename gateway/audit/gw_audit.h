@@ -252,6 +252,14 @@ struct gw_audit_search {
     const char *member; /* agent_org */
     const char *action;
     const char *subtype;
+    /* filters on the event's content (JSON text, NULL for none): `contains`
+     * [[obj, …], …]: for every inner list the event contains one of its
+     * objects (jsonb @>); `strings` [{"on":"agent"|"entity","path":"a.b",
+     * "mode":"prefix"|"exact"|"contains","any":["v", …]}, …]: for every
+     * filter some agent/entity's value at path matches one of `any` (prefix
+     * and contains ignore case) */
+    const char *contains;
+    const char *strings;
     unsigned count;   /* page size (1..BASE_LIMIT_AUDIT_MAX_PAGE; 0 = 50) */
     const char *page; /* "next" of a previous page, NULL for the first */
     /* one event by its FHIR id ("<chain>-<seq>", the chain's '/' and '_'

@@ -178,7 +178,7 @@ exec_search(struct gw_db_conn *c, const struct gw_audit_search *q, const char *c
             struct base_err *err)
 {
     char limit[16];
-    const char *vals[16];
+    const char *vals[18];
 
     snprintf(limit, sizeof(limit), "%u", count + 1);
     vals[0] = q->from;
@@ -197,13 +197,19 @@ exec_search(struct gw_db_conn *c, const struct gw_audit_search *q, const char *c
     vals[13] = limit;
     vals[14] = q->event_chain;
     vals[15] = q->event_seq;
+    vals[16] = q->contains;
+    vals[17] = q->strings;
     return gw_db_exec(
         c, "audit.search",
         "SELECT chain_id, seq, " GW_AUDIT__TIME_SQL(
             "recorded_at") ", event_text, agent_user, "
                            "agent_role, agent_org, purpose, break_glass, outcome, http_status, "
                            "subtype, reason "
-                           "FROM audit.event WHERE ($1::timestamptz IS NULL OR recorded_at >= "
+                           /* the event as jsonb only when a content filter asks */
+                           "FROM audit.event CROSS JOIN LATERAL (SELECT CASE WHEN $17::jsonb IS "
+                           "NULL AND $18::jsonb IS NULL THEN NULL ELSE event_text::jsonb END AS "
+                           "ev) j "
+                           "WHERE ($1::timestamptz IS NULL OR recorded_at >= "
                            "$1::timestamptz) "
                            "AND ($2::timestamptz IS NULL OR recorded_at < $2::timestamptz) "
                            "AND ($3::text[] IS NULL OR agent_user = ANY($3::text[])) "
@@ -220,8 +226,19 @@ exec_search(struct gw_db_conn *c, const struct gw_audit_search *q, const char *c
                            "AND ($15::text IS NULL OR (chain_id IN (SELECT chain_id FROM "
                            "audit.chain WHERE translate(chain_id, '/_', '..') = $15::text) "
                            "AND seq = $16::bigint)) "
+                           "AND ($17::jsonb IS NULL OR NOT EXISTS (SELECT 1 FROM "
+                           "jsonb_array_elements($17::jsonb) g WHERE NOT EXISTS (SELECT 1 FROM "
+                           "jsonb_array_elements(g) alt WHERE j.ev @> alt))) "
+                           "AND ($18::jsonb IS NULL OR NOT EXISTS (SELECT 1 FROM "
+                           "jsonb_array_elements($18::jsonb) f WHERE NOT EXISTS (SELECT 1 FROM "
+                           "jsonb_array_elements(CASE jsonb_typeof(j.ev -> (f ->> 'on')) WHEN "
+                           "'array' THEN j.ev -> (f ->> 'on') ELSE '[]'::jsonb END) x, "
+                           "jsonb_array_elements_text(f -> 'any') want, LATERAL (SELECT x #>> "
+                           "string_to_array(f ->> 'path', '.') AS v) xv WHERE CASE f ->> 'mode' "
+                           "WHEN 'exact' THEN xv.v = want WHEN 'contains' THEN strpos(lower(xv.v), "
+                           "lower(want)) > 0 ELSE starts_with(lower(xv.v), lower(want)) END))) "
                            "ORDER BY recorded_at DESC, chain_id DESC, seq DESC LIMIT $14::integer",
-        16, vals, out, err);
+        18, vals, out, err);
 }
 
 static int

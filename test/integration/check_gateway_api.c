@@ -12,6 +12,7 @@
  * process); each test runs in its own child and only talks HTTP and SQL.
  */
 #include <check.h>
+#include <ctype.h>
 
 #include "fhir/validate/fhir_validate.h"
 #include "test/integration/gateway_it.h"
@@ -1652,6 +1653,137 @@ START_TEST(mpi_stewardship_by_admins)
 }
 END_TEST
 
+/* The first `chars` UTF-8 characters of s (at most all of it), ASCII
+ * letters in the other case, percent-encoded for a query. */
+static void
+query_text(const char *s, size_t skip, size_t chars, bool flip, char *out, size_t cap)
+{
+    size_t o = 0;
+    size_t seen = 0;
+
+    for (size_t i = 0; s[i] != '\0' && o + 4 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if ((c & 0xC0) != 0x80 && seen++ == skip + chars)
+            break;
+        if (seen <= skip)
+            continue;
+        if (flip && isalpha(c))
+            c = (unsigned char)(islower(c) ? toupper(c) : tolower(c));
+        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
+            out[o++] = (char)c;
+        else
+            o += (size_t)snprintf(out + o, cap - o, "%%%02X", c);
+    }
+    out[o] = '\0';
+}
+
+static size_t
+audit_matches(const char *query)
+{
+    char p[512];
+    struct git_resp r;
+    size_t n;
+
+    snprintf(p, sizeof(p), "/fhir/AuditEvent?%s&_count=1000", query);
+    r = git_get(&G, p, T_REG);
+    ck_assert_msg(r.status == 200, "%s: %ld %s", p, r.status, r.body);
+    n = git_entries(r.json, "match");
+    ck_assert_msg(n < 1000, "%s: a full page", p);
+    git_resp_free(&r);
+    return n;
+}
+
+/*
+ * R4 AuditEvent search parameters answered from the events' content (the
+ * ones an IHE ITI-81 Audit Consumer uses): each is checked against a query
+ * known to select the same events, on dr.a's events (dr.a does nothing
+ * while this runs; the regulator's own searches are audited as hers).
+ */
+static void
+audit_content_params(void)
+{
+    struct git_resp r;
+    char name[256];
+    char head[64];
+    char tail[256];
+    char role[96];
+    char q[512];
+    size_t all = audit_matches("agent=dr.a");
+    const char *full;
+    const char *code;
+
+    ck_assert_uint_gt(all, 0);
+    r = git_get(&G, "/fhir/AuditEvent?agent=dr.a&_count=1", T_REG);
+    full = tu_json_str(r.json, "entry.0.resource.agent.0.name");
+    code = tu_json_str(r.json, "entry.0.resource.agent.0.role.0.coding.0.code");
+    ck_assert_msg(full != NULL && strlen(full) >= 2 && code != NULL, "%s", r.body);
+    query_text(full, 0, 1000, false, name, sizeof(name));
+    query_text(full, 0, 2, true, head, sizeof(head)); /* a prefix, in the other case */
+    query_text(full, 1, 1000, true, tail, sizeof(tail));
+    query_text(code, 0, 1000, false, role, sizeof(role));
+    git_resp_free(&r);
+
+    ck_assert_uint_eq(audit_matches("agent=dr.a&type=http://terminology.hl7.org/CodeSystem/"
+                                    "audit-event-type|rest,http://dicom.nema.org/resources/"
+                                    "ontology/DCM|110114"),
+                      all);
+    ck_assert_uint_eq(audit_matches("agent=dr.a&type=rest&type=http://elsewhere.example|rest"), 0);
+    /* string: "starts with", ignoring case (some events, such as sign-ins,
+     * name no agent); :exact is the whole value, case and all */
+    snprintf(q, sizeof(q), "agent=dr.a&agent-name:exact=%s", name);
+    size_t named = audit_matches(q);
+    ck_assert_uint_gt(named, 0);
+    ck_assert_uint_le(named, all);
+    snprintf(q, sizeof(q), "agent=dr.a&agent-name=%s", head);
+    ck_assert_uint_eq(audit_matches(q), named);
+    snprintf(q, sizeof(q), "agent=dr.a&agent-name:contains=%s", tail);
+    ck_assert_uint_eq(audit_matches(q), named);
+    snprintf(q, sizeof(q), "agent=dr.a&agent-name:exact=%s", head);
+    ck_assert_uint_eq(audit_matches(q), 0);
+    snprintf(q, sizeof(q), "agent=dr.a&agent-role=%s", role);
+    ck_assert_uint_eq(audit_matches(q), all);
+    snprintf(q, sizeof(q), "agent=dr.a&agent-role=not-%s", role);
+    ck_assert_uint_eq(audit_matches(q), 0);
+    /* the tests' client is on the loopback */
+    ck_assert_uint_eq(audit_matches("agent=dr.a&address=127.0"), all);
+    ck_assert_uint_eq(audit_matches("agent=dr.a&address:contains=0.0.1"), all);
+    ck_assert_uint_eq(audit_matches("agent=dr.a&address:exact=127.0"), 0);
+    ck_assert_uint_eq(audit_matches("agent=dr.a&address=10.,192.168."), 0);
+    /* BALP: the patient is an entity of type 1 (person), role 1 (patient) */
+    snprintf(q, sizeof(q), "agent=dr.a&patient=%s", P1);
+    size_t mine = audit_matches(q);
+    snprintf(q, sizeof(q),
+             "agent=dr.a&patient=%s&entity-type=http://terminology.hl7.org/CodeSystem/"
+             "audit-entity-type|1&entity-role=1",
+             P1);
+    ck_assert_uint_gt(mine, 0);
+    ck_assert_uint_eq(audit_matches(q), mine);
+    snprintf(q, sizeof(q), "agent=dr.a&patient=%s&entity-role=http://elsewhere.example|1", P1);
+    ck_assert_uint_eq(audit_matches(q), 0);
+    ck_assert_uint_eq(audit_matches("agent=dr.a&site=no-such-site"), 0);
+    ck_assert_uint_eq(audit_matches("agent=dr.a&altid=nobody"), 0);
+    ck_assert_uint_eq(audit_matches("agent=dr.a&source=Device/none"), 0);
+    ck_assert_uint_eq(audit_matches("agent=dr.a&policy=urn:none"), 0);
+    ck_assert_uint_eq(audit_matches("agent=dr.a&entity-name=nothing"), 0);
+    /* malformed or unsupported: 400 naming the parameter */
+    {
+        static const char *const bad[] = {"type=",           "type=a|b|c",
+                                          "address:below=1", "agent-role:not=x",
+                                          "entity-type=,1",  "agent-name="};
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            snprintf(q, sizeof(q), "/fhir/AuditEvent?%s", bad[i]);
+            r = git_get(&G, q, T_REG);
+            ck_assert_msg(r.status == 400, "%s: %ld", q, r.status);
+            git_resp_free(&r);
+        }
+    }
+    r = git_get(&G, "/fhir/metadata", NULL);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"entity-role\""));
+    git_resp_free(&r);
+}
+
 START_TEST(regulator_searches_reports_and_verifies)
 {
     struct git_resp r;
@@ -1791,6 +1923,7 @@ START_TEST(regulator_searches_reports_and_verifies)
         ck_assert_int_eq(r.status, 400);
         git_resp_free(&r);
     }
+    audit_content_params();
     r = git_get(&G, "/fhir/AuditEvent?date=garbage", T_REG);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);

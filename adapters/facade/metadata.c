@@ -143,7 +143,8 @@ adapter_facade_capability(const struct adapter_config *cfg)
         "version", "1.0", "implementation", "description", desc, "url", cfg->public_url,
         "fhirVersion", "4.0.1", "format", "json", "xml", "rest", "mode", "server", "documentation",
         "Search results are paged with _count (default 50, at most 1000) and _offset; "
-        "_sort, _total=accurate, _summary=count, _elements are supported; _include and "
+        "_sort, _total=accurate, _summary (count, data, true, text), _elements are "
+        "supported; _include and "
         "_revinclude (not :iterate) add at most 1000 resources to a page, returned whole.  "
         "A search sorted by _lastUpdated alone pages by key "
         "(_lastUpdated=gt the last row's time), so no row is ever skipped.",

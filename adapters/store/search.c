@@ -12,6 +12,7 @@
 
 #include "fhir/json/fhir_json.h"
 #include "fhir/model/fhir_model.h"
+#include "fhir/summary/fhir_summary.h"
 
 #define ROW_COLUMNS "r.pk, r.res_type, r.id, r.version, r.last_updated, r.deleted, r.content::text"
 
@@ -22,8 +23,6 @@ check_supported(const struct fhir_search *s, struct base_err *err)
 {
     for (size_t i = 0; i < s->n_includes; i++)
         TRY(adapter_store_include_check(s, &s->includes[i], err));
-    ENSURE(s->summary != FHIR_SEARCH_SUMMARY_TRUE && s->summary != FHIR_SEARCH_SUMMARY_TEXT, err,
-           BASE_E_INVALID, "not-supported", "_summary", "_summary supports count, data and false");
     return BASE_OK;
 }
 
@@ -77,32 +76,6 @@ count_rows(PGconn *c, struct base_arena *a, const struct fhir_search *s,
 
 /* ---- _elements and _summary --------------------------------------------------------------- */
 
-/* R4 §3.1.1.5.9: subsetted resources carry this tag. */
-static int
-tag_subsetted(json_t *res)
-{
-    json_t *meta = json_object_get(res, "meta");
-    json_t *tags;
-
-    if (!json_is_object(meta)) {
-        meta = json_object();
-        if (meta == NULL || json_object_set_new(res, "meta", meta) != 0)
-            return BASE_E_NOMEM;
-    }
-    tags = json_object_get(meta, "tag");
-    if (!json_is_array(tags)) {
-        tags = json_array();
-        if (tags == NULL || json_object_set_new(meta, "tag", tags) != 0)
-            return BASE_E_NOMEM;
-    }
-    return json_array_append_new(
-               tags, json_pack("{s:s, s:s}", "system",
-                               "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code",
-                               "SUBSETTED")) == 0
-               ? BASE_OK
-               : BASE_E_NOMEM;
-}
-
 /*
  * Does the subset keep member `key` of a resource of type `t`?  Always id,
  * meta and resourceType; with _elements the elements named (a choice by its
@@ -144,13 +117,19 @@ adapter_store_subset(const struct fhir_search *s, const json_t *res, json_t **ou
     int rc = kept != NULL ? BASE_OK : BASE_E_NOMEM;
 
     *out = NULL;
+    if (s->summary == FHIR_SEARCH_SUMMARY_TRUE || s->summary == FHIR_SEARCH_SUMMARY_TEXT) {
+        json_decref(kept);
+        return fhir_summary_subset(
+            res, s->summary == FHIR_SEARCH_SUMMARY_TRUE ? FHIR_SUMMARY_TRUE : FHIR_SUMMARY_TEXT,
+            out);
+    }
     json_object_foreach((json_t *)res, key, v)
     {
         if (rc == BASE_OK && keep_member(s, t, key) && json_object_set(kept, key, v) != 0)
             rc = BASE_E_NOMEM;
     }
     if (rc == BASE_OK)
-        rc = tag_subsetted(kept);
+        rc = fhir_summary_tag_subsetted(kept);
     if (rc != BASE_OK) {
         json_decref(kept);
         return rc;
@@ -182,7 +161,8 @@ trim(struct base_arena *a, const struct fhir_search *s, const struct adapter_sto
 bool
 adapter_store_search_trims(const struct fhir_search *s)
 {
-    return s->n_elements > 0 || s->summary == FHIR_SEARCH_SUMMARY_DATA;
+    return s->n_elements > 0 || s->summary == FHIR_SEARCH_SUMMARY_DATA ||
+           s->summary == FHIR_SEARCH_SUMMARY_TRUE || s->summary == FHIR_SEARCH_SUMMARY_TEXT;
 }
 
 int

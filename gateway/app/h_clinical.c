@@ -85,7 +85,6 @@ struct fed_req {
     bool lenient;          /* Prefer: handling=lenient: unsupported parameters ignored */
     const char *inc_query; /* "&_include=…" passed on to the members; "" none */
     size_t n_ignored_inc;  /* :iterate includes lenient handling ignored */
-    bool ignored_summary;  /* _summary=true|text lenient handling ignored */
     size_t n_asked;
     struct gw_fed_merge *merge;
     struct gw_fed_answer *answer;
@@ -574,17 +573,6 @@ parse_search(struct fed_req *f, struct fhir_search **out)
     f->lenient = opt.handling == FHIR_SEARCH_LENIENT;
     if (f->type == NULL)
         return true;
-    /* The members serve _summary=count, data and false (no summary element
-     * lists); asking them anyway would fail every member and look like an
-     * outage (503), so it is a 400 here — or ignored, leniently. */
-    if ((*out)->summary == FHIR_SEARCH_SUMMARY_TRUE ||
-        (*out)->summary == FHIR_SEARCH_SUMMARY_TEXT) {
-        if (!f->lenient)
-            return deny(f, NULL, BASE_E_INVALID, "invalid", "_summary",
-                        "_summary supports count, data and false");
-        f->ignored_summary = true;
-        (*out)->summary = FHIR_SEARCH_SUMMARY_ABSENT;
-    }
     if (!plan_includes(f, *out) || !patient_from_search(f, *out))
         return false;
     find_stand_in(f, *out);
@@ -628,8 +616,7 @@ member_query(struct fed_req *f, const struct fhir_search *s)
             base_str_eq_cstr(base, "_cursor") || base_str_eq_cstr(base, "_format") ||
             base_str_eq_cstr(base, "_pretty") || base_str_eq_cstr(base, "_count") ||
             base_str_eq_cstr(base, "_offset") || base_str_eq_cstr(base, "_include") ||
-            base_str_eq_cstr(base, "_revinclude") || ignored_here(s, p->name) ||
-            (f->ignored_summary && base_str_eq_cstr(base, "_summary")))
+            base_str_eq_cstr(base, "_revinclude") || ignored_here(s, p->name))
             continue; /* includes: from f->inc_query, below */
         if (base_buf_appendf(&b, "&%.*s=%.*s", (int)p->raw_name.len, p->raw_name.ptr,
                             (int)p->raw_value.len, p->raw_value.ptr) != BASE_OK)
@@ -920,8 +907,7 @@ respond_stream(struct fed_req *f)
 static bool
 ignored_any(const struct fed_req *f)
 {
-    return f->mopts.search != NULL &&
-           (f->mopts.search->n_warnings > 0 || f->n_ignored_inc > 0 || f->ignored_summary);
+    return f->mopts.search != NULL && (f->mopts.search->n_warnings > 0 || f->n_ignored_inc > 0);
 }
 
 /* The page's first entry: the consent notice and what lenient handling
@@ -944,9 +930,6 @@ lead_outcome(struct fed_req *f, bool consent)
          fhir_outcome_add(oo, "warning", "not-supported", "_include",
                           "_include/_revinclude with :iterate, or naming no reference "
                           "parameter, is not supported; ignored") == BASE_OK) &&
-        (!f->ignored_summary ||
-         fhir_outcome_add(oo, "warning", "not-supported", "_summary",
-                          "_summary supports count, data and false; ignored") == BASE_OK) &&
         (!consent || fhir_outcome_add(oo, "information", "suppressed", NULL,
                                       "some data withheld by patient consent") == BASE_OK) &&
         fhir_json_dump(oo, FHIR_JSON_COMPACT, &b, NULL) == BASE_OK)

@@ -595,6 +595,44 @@ START_TEST(elements_and_summary_data_subset)
 }
 END_TEST
 
+/* _summary=true / text (R4 search.html#summary, fhir/summary): the
+ * summary elements (or text, id, meta and the mandatory ones), tagged. */
+START_TEST(summary_true_and_text_subset)
+{
+    PGconn *c = sit_connect();
+    struct base_arena *a = base_arena_new(0);
+    struct texts t = {{NULL}, 0};
+    struct adapter_store_page page;
+    struct base_err err = {0};
+
+    ck_assert_int_eq(adapter_store_search(c, a, parse(a, "Observation", "_id=syn-1&_summary=true"),
+                                          &sopts, keep_json, &t, &page, &err),
+                     BASE_OK);
+    ck_assert_uint_eq(t.n, 1);
+    ck_assert_ptr_nonnull(json_object_get(t.res[0], "status"));
+    ck_assert_ptr_nonnull(json_object_get(t.res[0], "valueQuantity"));
+    ck_assert_ptr_nonnull(json_object_get(t.res[0], "subject"));
+    ck_assert_ptr_null(json_object_get(t.res[0], "text"));
+    ck_assert_uint_eq(fhir_validate_error_count(t.res[0]), 0);
+    ck_assert(has_subsetted(t.res[0]));
+    json_decref(t.res[0]);
+    t.n = 0;
+    ck_assert_int_eq(adapter_store_search(c, a, parse(a, "Observation", "_id=syn-1&_summary=text"),
+                                          &sopts, keep_json, &t, &page, &err),
+                     BASE_OK);
+    ck_assert_uint_eq(t.n, 1);
+    ck_assert_ptr_nonnull(json_object_get(t.res[0], "status")); /* 1..1 */
+    ck_assert_ptr_nonnull(json_object_get(t.res[0], "code"));   /* 1..1 */
+    ck_assert_ptr_null(json_object_get(t.res[0], "valueQuantity"));
+    ck_assert_ptr_null(json_object_get(t.res[0], "subject"));
+    ck_assert_uint_eq(fhir_validate_error_count(t.res[0]), 0);
+    ck_assert(has_subsetted(t.res[0]));
+    json_decref(t.res[0]);
+    PQfinish(c);
+    base_arena_free(a);
+}
+END_TEST
+
 START_TEST(unsupported_requests_are_refused_by_name)
 {
     PGconn *c = sit_connect();
@@ -604,8 +642,6 @@ START_TEST(unsupported_requests_are_refused_by_name)
     static const char *const bad[][2] = {
         {"_include:iterate=Observation:patient", "_include"},
         {"_revinclude=Provenance:nosuch", "_revinclude"},
-        {"_summary=true", "_summary"},
-        {"_summary=text", "_summary"},
         {"_cursor=abc", "_cursor"},
         {"_offset=100000000", "_offset"},
     };
@@ -1200,6 +1236,7 @@ store_search_suite(void)
     tcase_add_test(tc, paging_walks_every_row_once);
     tcase_add_test(tc, totals_and_summary_count);
     tcase_add_test(tc, elements_and_summary_data_subset);
+    tcase_add_test(tc, summary_true_and_text_subset);
     tcase_add_test(tc, unsupported_requests_are_refused_by_name);
     tcase_add_test(tc, searchset_bundle_has_links_and_entries);
     suite_add_tcase(s, tc);

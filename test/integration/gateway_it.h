@@ -38,6 +38,7 @@
 #include "fhir/base/arena.h"
 #include "fhir/base/log.h"
 #include "fhir/json/fhir_json.h"
+#include "fhir/summary/fhir_summary.h"
 #include "gateway/audit/gw_audit.h"
 #include "gateway/auth/gw_auth.h"
 #include "gateway/auth/gw_auth_store.h"
@@ -267,6 +268,31 @@ git_echo_revincludes(struct gw_http_req *r, const struct git_member *m, json_t *
     }
 }
 
+/* _summary=true|text, as a member does it (fhir/summary): proof that the
+ * gateway passed it on. */
+static inline void
+git_summary(struct gw_http_req *r, json_t *b)
+{
+    struct base_str v;
+    size_t i;
+    json_t *e;
+
+    if (!gw_http_req_query(r, "_summary", &v) ||
+        (!base_str_eq_cstr(v, "true") && !base_str_eq_cstr(v, "text")))
+        return;
+    json_array_foreach(json_object_get(b, "entry"), i, e)
+    {
+        json_t *sub = NULL;
+
+        ck_assert_int_eq(
+            fhir_summary_subset(json_object_get(e, "resource"),
+                                base_str_eq_cstr(v, "true") ? FHIR_SUMMARY_TRUE : FHIR_SUMMARY_TEXT,
+                                &sub),
+            BASE_OK);
+        json_object_set_new(e, "resource", sub);
+    }
+}
+
 /* GET /fhir/Observation?patient=Patient/<local>[,…]: the member's own ids
  * only — proof that the gateway substituted them. */
 static inline void
@@ -299,6 +325,7 @@ git_h_search(struct gw_http_req *r, void *cls)
     json_object_set_new(b, "total",
                         json_integer((json_int_t)json_array_size(json_object_get(b, "entry"))));
     git_echo_revincludes(r, m, b);
+    git_summary(r, b);
     git_send(r, b);
 }
 

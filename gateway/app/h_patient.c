@@ -10,6 +10,7 @@
 #include "fhir/base/arena.h"
 #include "fhir/bundle/fhir_bundle.h"
 #include "fhir/json/fhir_json.h"
+#include "fhir/summary/fhir_summary.h"
 
 #define PATIENT_ROLES                                                                              \
     (GW_APP_ROLE(GW_AUTH_ROLE_CLINICIAN) | GW_APP_ROLE(GW_AUTH_ROLE_MEMBER_SYSTEM) |              \
@@ -168,8 +169,11 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
                "_cursor must be the token of a next link");
         q->after = v;
     } else if (base_str_eq_cstr(p->name, "_summary")) {
-        ENSURE(strcmp(v, "count") == 0 || strcmp(v, "false") == 0, err, BASE_E_INVALID, "value",
-               "_summary", "_summary must be count or false for Patient");
+        /* true, text and data subset the page (subset_entries) */
+        ENSURE(strcmp(v, "count") == 0 || strcmp(v, "false") == 0 || strcmp(v, "true") == 0 ||
+                   strcmp(v, "text") == 0 || strcmp(v, "data") == 0,
+               err, BASE_E_INVALID, "value", "_summary",
+               "_summary must be true, text, data, count or false");
         q->count_only = q->count_only || strcmp(v, "count") == 0;
     } else if (!base_str_eq_cstr(p->name, "_format") && !base_str_eq_cstr(p->name, "_pretty")) {
         return base_err_set(err, BASE_E_INVALID, "invalid", "query",
@@ -243,6 +247,39 @@ pdq_links(const struct gw_app *app, struct gw_http_req *r, json_t *bundle, bool 
     return BASE_OK;
 }
 
+/* _summary=true|text|data (R4 search.html#summary): each Patient of the
+ * page subset (fhir/summary; data: all but the narrative), tagged. */
+static int
+subset_entries(struct gw_http_req *r, json_t *bundle)
+{
+    struct base_str v;
+    size_t i;
+    json_t *e;
+
+    if (!gw_http_req_query(r, "_summary", &v) || base_str_eq_cstr(v, "false") ||
+        base_str_eq_cstr(v, "count"))
+        return BASE_OK;
+    json_array_foreach(json_object_get(bundle, "entry"), i, e)
+    {
+        json_t *res = json_object_get(e, "resource");
+        json_t *sub = NULL;
+        int rc;
+
+        if (base_str_eq_cstr(v, "data")) {
+            json_object_del(res, "text");
+            rc = fhir_summary_tag_subsetted(res);
+        } else {
+            rc = fhir_summary_subset(
+                res, base_str_eq_cstr(v, "true") ? FHIR_SUMMARY_TRUE : FHIR_SUMMARY_TEXT, &sub);
+            if (rc == BASE_OK && json_object_set_new(e, "resource", sub) != 0)
+                rc = BASE_E_NOMEM;
+        }
+        if (rc != BASE_OK)
+            return rc;
+    }
+    return BASE_OK;
+}
+
 void
 gw_app_h_patient_search(struct gw_http_req *r, void *cls)
 {
@@ -292,6 +329,11 @@ gw_app_h_patient_search(struct gw_http_req *r, void *cls)
         au.patient_ref = base_arena_sprintf(a, "Patient/%s", ents[0].id);
     if (summary_count)
         json_object_del(bundle, "entry");
+    else if (subset_entries(r, bundle) != BASE_OK) {
+        (void)base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+        gw_app_deny(app, r, &c, FHIR_EVENT_SEARCH, "search-type", NULL, &err);
+        return;
+    }
     gw_app_answer(app, r, &c, &au, bundle);
 }
 

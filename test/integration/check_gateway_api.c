@@ -1260,7 +1260,18 @@ START_TEST(pdqm_and_pixm)
             ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")), 1);
             ck_assert_ptr_null(json_object_get(r.json, "entry"));
             git_resp_free(&r);
+            /* _summary=true: R4's summary elements of each Patient, tagged */
             r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&_summary=true", T_DR);
+            ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+            ck_assert_ptr_nonnull(tu_json_at(r.json, "entry.0.resource.name"));
+            ck_assert_str_eq(tu_json_str(r.json, "entry.0.resource.meta.tag.0.code"), "SUBSETTED");
+            git_resp_free(&r);
+            r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&_summary=text", T_DR);
+            ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+            ck_assert_ptr_null(tu_json_at(r.json, "entry.0.resource.name"));
+            ck_assert_ptr_nonnull(tu_json_at(r.json, "entry.0.resource.id"));
+            git_resp_free(&r);
+            r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&_summary=maybe", T_DR);
             ck_assert_int_eq(r.status, 400);
             git_resp_free(&r);
         }

@@ -230,6 +230,7 @@ struct qf {
     int i;
     int rc;
     char msg[160];
+    atomic_int *done; /* appends that have returned */
 };
 
 static void *
@@ -242,6 +243,7 @@ qf_main(void *arg)
     at_rec_make(&x, q->i, NULL, NULL, NULL);
     q->rc = gw_audit_append(q->a, &x.r, NULL, &err);
     snprintf(q->msg, sizeof(q->msg), "%s", err.msg);
+    atomic_fetch_add(q->done, 1);
     return NULL;
 }
 
@@ -255,6 +257,7 @@ START_TEST(full_queue_is_refused_at_once)
     struct base_err err = {0};
     struct qf q[12];
     pthread_t t[12];
+    atomic_int done = 0;
     int full = 0;
     int ok = 0;
 
@@ -274,10 +277,17 @@ START_TEST(full_queue_is_refused_at_once)
         gw_db_exec(holder, "t.lock", "SELECT * FROM audit.chain FOR UPDATE", 0, NULL, NULL, &err),
         BASE_OK);
     for (int i = 0; i < 12; i++) {
-        q[i] = (struct qf){a, i, 99, ""};
+        q[i] = (struct qf){a, i, 99, "", &done};
         pthread_create(&t[i], NULL, qf_main, &q[i]);
         usleep(10000);
     }
+    /* Release the lock only once the appends that cannot wait have
+     * returned: at most 1 in flight and 4 queued wait for it, so at least
+     * 7 are refused at once.  (A fixed sleep let a late-scheduled thread
+     * on a loaded machine append after the lock was gone.) */
+    for (long long until = pt_now_ms() + 20000; atomic_load(&done) < 12 - 5 && pt_now_ms() < until;)
+        usleep(10000);
+    ck_assert_int_ge(atomic_load(&done), 12 - 5);
     usleep(200000);
     gw_db_rollback(holder);
     for (int i = 0; i < 12; i++) {

@@ -627,7 +627,7 @@ START_TEST(close_listen_refuses_new_clients_serves_open_ones)
      * was in the backlog when the socket closed is reset (ECONNRESET): that
      * races with the close, so try again until the port itself refuses.
      */
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0; i < 500; i++) {
         b = socket(AF_INET, SOCK_STREAM, 0);
         ck_assert_int_ge(b, 0);
         rc = connect(b, (struct sockaddr *)&sa, sizeof(sa));

@@ -63,7 +63,9 @@ struct rstate {
     xmlParserCtxtPtr ctxt;
     const struct fhir_xml_limits *lim;
     json_t *oo;
+    size_t oo_base; /* issues oo held before this document */
     struct base_err *err;
+    bool err_was_clear; /* err held no error before this document */
     json_t *root; /* the resource being built */
     int rc;       /* BASE_E_LIMIT or BASE_E_NOMEM once parsing was stopped */
     struct fhir_xml__stats stats;
@@ -747,6 +749,22 @@ whole_doc_issue(struct rstate *st, int rc, const struct base_err *e)
     return rc;
 }
 
+/* A document that is not well-formed has no content to report on: what the
+ * SAX walk said about the part before the error (elements "unknown" only
+ * because an end tag is missing, say) would mislead, so it is withdrawn and
+ * the syntax error is the one issue. */
+static void
+withdraw_issues(struct rstate *st)
+{
+    json_t *issues = st->oo != NULL ? json_object_get(st->oo, "issue") : NULL;
+
+    while (issues != NULL && json_array_size(issues) > st->oo_base)
+        (void)json_array_remove(issues, json_array_size(issues) - 1);
+    if (st->err_was_clear)
+        base_err_clear(st->err);
+    st->stats = (struct fhir_xml__stats){0};
+}
+
 static int
 parse_error(struct rstate *st, int line, int col)
 {
@@ -754,6 +772,7 @@ parse_error(struct rstate *st, int line, int col)
     char where[64];
     xmlErrorPtr le = xmlCtxtGetLastError(st->ctxt);
 
+    withdraw_issues(st);
     snprintf(where, sizeof(where), "line %d, column %d", line, col);
     (void)base_err_set(&e, BASE_E_PARSE, "structure", where, "%s",
                        fhir_xml__error_text(le != NULL ? le->code : 0));
@@ -824,7 +843,9 @@ fhir_xml__read(const char *text, size_t len, const struct fhir_xml_limits *lim, 
     memset(st, 0, offsetof(struct rstate, segs));
     st->lim = &l;
     st->oo = oo;
+    st->oo_base = oo != NULL ? json_array_size(json_object_get(oo, "issue")) : 0;
     st->err = err;
+    st->err_was_clear = err != NULL && err->rc == 0;
     base_buf_init(&st->div, 0);
     base_buf_init(&st->scratch, 0);
     rc = run(st, text, len);

@@ -11,8 +11,8 @@
 
 #include "fhir/xml/xml_int.h"
 
-bool
-fhir_xml__chars_ok(const char *s, size_t len)
+size_t
+fhir_xml__bad_char(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
 
@@ -23,11 +23,17 @@ fhir_xml__chars_ok(const char *s, size_t len)
          * [#xE000-#xFFFD] | [#x10000-#x10FFFF]; valid UTF-8 already
          * excludes surrogates */
         if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-            return false;
+            return i;
         if (c == 0xEF && i + 2 < len && p[i + 1] == 0xBF && (p[i + 2] == 0xBE || p[i + 2] == 0xBF))
-            return false;
+            return i;
     }
-    return true;
+    return len;
+}
+
+bool
+fhir_xml__chars_ok(const char *s, size_t len)
+{
+    return fhir_xml__bad_char(s, len) == len;
 }
 
 int
@@ -301,10 +307,10 @@ fhir_xml__xhtml_canon(const char *text, size_t len, size_t max, struct base_buf 
     bool ok;
 
     lim.max_doc = max;
+    if (!fhir_xml__chars_ok(text, len)) /* before the pre-scan, which refuses them too */
+        return FHIR_XML__XH_CHAR;
     if (fhir_xml__prescan(text, len, &lim, &body, NULL) != BASE_OK)
         return FHIR_XML__XH_SYNTAX;
-    if (!fhir_xml__chars_ok(text, len))
-        return FHIR_XML__XH_CHAR;
     fhir_xml__xh_init(&x, out, max);
     ctxt = fhir_xml__ctxt_sax(&handlers, &x);
     if (ctxt == NULL)

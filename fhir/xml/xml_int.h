@@ -167,6 +167,9 @@ json_t *fhir_xml__prim_json(const struct fhir_model_type *t, struct base_str s, 
  * other than tab, LF, CR; U+FFFE; U+FFFF)?  Input must be valid UTF-8. */
 bool fhir_xml__chars_ok(const char *s, size_t len);
 
+/* Offset of the first such character in valid UTF-8 text, or len. */
+size_t fhir_xml__bad_char(const char *s, size_t len);
+
 /* Append `s` escaped for an attribute value in double quotes (& < > " and
  * tab, LF, CR as character references) or for text (& < > ").  The caller
  * has checked fhir_xml__chars_ok.  BASE_E_LIMIT / BASE_E_NOMEM. */

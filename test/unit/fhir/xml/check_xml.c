@@ -483,8 +483,22 @@ START_TEST(encoding_and_bytes)
     expect_fail_lim(bad_utf8, sizeof(bad_utf8) - 1, NULL, BASE_E_PARSE, "structure",
                     "line 1, column 49", "invalid UTF-8");
     expect_fail_lim(nul, sizeof(nul) - 1, NULL, BASE_E_PARSE, "structure", NULL, "NUL");
+    static const char utf16be[] = "\xFE\xFF\0<\0P\0/\0>";
+    static const char utf16_nobom[] = "<\0P\0/\0>\0";
+    /* the declaration is reported, not the first byte the UTF-8 check trips on */
+    static const char latin1[] = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<Patient " NS
+                                 "><name><family value=\"M\xFCller\"/></name></Patient>";
+
     expect_fail_lim(utf16, sizeof(utf16) - 1, NULL, BASE_E_PARSE, "structure", "line 1, column 1",
-                    "invalid UTF-8");
+                    "the document is UTF-16; FHIR XML must be UTF-8");
+    expect_fail_lim(utf16be, sizeof(utf16be) - 1, NULL, BASE_E_PARSE, "structure",
+                    "line 1, column 1", "UTF-16");
+    expect_fail_lim(utf16_nobom, sizeof(utf16_nobom) - 1, NULL, BASE_E_PARSE, "structure",
+                    "line 1, column 1", "UTF-16");
+    expect_fail_lim(latin1, sizeof(latin1) - 1, NULL, BASE_E_PARSE, "structure",
+                    "line 1, column 1", "the document encoding must be UTF-8");
+    expect_fail("\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"windows-1252\"?><Patient " NS "/>",
+                BASE_E_PARSE, "structure", "line 1, column 4", "must be UTF-8");
     expect_fail("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Patient " NS "/>", BASE_E_PARSE,
                 "structure", NULL, "must be UTF-8");
     expect_fail("<?xml version=\"1.0\" encoding=\"UTF-16\"?><Patient " NS "/>", BASE_E_PARSE,
@@ -492,6 +506,78 @@ START_TEST(encoding_and_bytes)
     /* a character reference to a character XML cannot carry */
     expect_fail("<Patient " NS "><id value=\"&#1;\"/></Patient>", BASE_E_PARSE, "structure", NULL,
                 "character not allowed");
+}
+END_TEST
+
+/* XML 1.0 section 2.2: C0 controls other than tab, LF and CR, and U+FFFE and
+ * U+FFFF, are not characters of any XML document — in values, text, comments
+ * or CDATA alike.  The error names the character's place; libxml2 alone
+ * called an attribute holding U+000B an "unterminated tag" (a Japanese
+ * Bundle in the HL7 validator's test cases, japanese-utf8.xml). */
+START_TEST(characters_outside_xml)
+{
+    expect_fail("<Patient " NS ">\n<name><family value=\"a\x0B\"/></name></Patient>",
+                BASE_E_PARSE, "structure", "line 2, column 23",
+                "character not allowed in XML (XML 1.0 section 2.2)");
+    expect_fail("<Patient " NS "><!-- \x1F --></Patient>", BASE_E_PARSE, "structure",
+                "line 1, column 43", "character not allowed in XML");
+    expect_fail("<Patient " NS "><text><status value=\"generated\"/><div " XHTML
+                "><![CDATA[\x08]]></div></text></Patient>",
+                BASE_E_PARSE, "structure", NULL, "character not allowed in XML");
+    expect_fail("<Patient " NS "><id value=\"a\xEF\xBF\xBE\"/></Patient>", BASE_E_PARSE,
+                "structure", "line 1, column 50", "character not allowed in XML");
+    expect_fail("<Patient " NS "><id value=\"a\xEF\xBF\xBF\"/></Patient>", BASE_E_PARSE,
+                "structure", NULL, "character not allowed in XML");
+    expect_fail("<Patient " NS ">\x7F\x0C</Patient>", BASE_E_PARSE, "structure",
+                "line 1, column 39", "character not allowed in XML");
+    /* their neighbours are characters: tab, CR, LF, DEL, C1, U+FFFD */
+    expect_json("<Patient " NS "\t\r\n><name><family value=\"a\x7F\xC2\x85\xEF\xBF\xBD\"/></name>"
+                "</Patient>",
+                "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"a\x7F\xC2\x85\xEF\xBF\xBD\"}]}");
+}
+END_TEST
+
+/* A document that is not well-formed gets one issue, its syntax error: the
+ * elements its broken tag swallowed are not reported as unknown (an
+ * unclosed <id> made <status> and <mode> children of id), and issues the
+ * caller's OperationOutcome held before stay. */
+START_TEST(syntax_error_is_the_only_issue)
+{
+    static const char xml[] = "<List " NS ">\n<id value=\"x\">\n<status value=\"current\"/>"
+                              "<mode value=\"working\"/></List>";
+    json_t *got = NULL;
+    json_t *oo = fhir_outcome_new();
+    json_t *issues;
+    struct base_err err = {0};
+
+    ck_assert_int_eq(fhir_outcome_add(oo, "error", "structure", "earlier", "kept"), BASE_OK);
+    ck_assert_int_eq(fhir_xml_read(xml, sizeof(xml) - 1, NULL, oo, &got, &err), BASE_E_PARSE);
+    ck_assert_ptr_null(got);
+    issues = json_object_get(oo, "issue");
+    ck_assert_uint_eq(json_array_size(issues), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(issues, 0), "diagnostics")),
+                     "kept");
+    ck_assert_str_eq(json_string_value(json_array_get(
+                         json_object_get(json_array_get(issues, 1), "expression"), 0)),
+                     "line 3, column 56");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(issues, 1), "diagnostics")),
+        "end tag does not match start tag");
+    ck_assert_str_eq(err.msg, "end tag does not match start tag");
+    json_decref(oo);
+    /* the same through fhir_xml_validate: one error, the syntax */
+    {
+        struct fhir_validate_result res = {0};
+
+        oo = fhir_outcome_new();
+        base_err_clear(&err);
+        ck_assert_int_eq(fhir_xml_validate(xml, sizeof(xml) - 1, NULL, oo, &res, &err),
+                         BASE_E_INVALID);
+        ck_assert_uint_eq(res.errors, 1);
+        ck_assert_uint_eq(json_array_size(json_object_get(oo, "issue")), 1);
+        ck_assert_str_eq(err.msg, "end tag does not match start tag");
+        json_decref(oo);
+    }
 }
 END_TEST
 
@@ -932,6 +1018,8 @@ fhir_xml_suite(void)
     tcase_add_test(tc, narrative_problems);
     tcase_add_test(tc, doctype_and_entities_refused);
     tcase_add_test(tc, encoding_and_bytes);
+    tcase_add_test(tc, characters_outside_xml);
+    tcase_add_test(tc, syntax_error_is_the_only_issue);
     tcase_add_test(tc, limits_depth_and_elements);
     tcase_add_test(tc, limits_attributes);
     tcase_add_test(tc, documents_over_ten_megabytes);

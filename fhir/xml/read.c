@@ -66,7 +66,8 @@ struct rstate {
     size_t oo_base; /* issues oo held before this document */
     struct base_err *err;
     bool err_was_clear; /* err held no error before this document */
-    json_t *root; /* the resource being built */
+    json_t *root;    /* the resource being built */
+    json_t *dropped; /* fhir_xml__stats.dropped, while reading */
     int rc;       /* BASE_E_LIMIT or BASE_E_NOMEM once parsing was stopped */
     struct fhir_xml__stats stats;
     size_t elements;                                /* start tags seen */
@@ -79,6 +80,33 @@ struct rstate {
 };
 
 /* --- problems ------------------------------------------------------------ */
+
+/* Record that the element `e` of the object whose frames are segs[0..n) was
+ * reported and left out (see fhir_xml__stats.dropped).  Bounded like the
+ * issues: a drop always comes with one. */
+static void
+dropped(struct rstate *st, size_t n, const struct fhir_model_elem *e)
+{
+    char where[512];
+    size_t used;
+
+    if (st->dropped == NULL || json_object_size(st->dropped) >= st->lim->max_issues)
+        return;
+    fhir_xml__render_path(st->segs, n, NULL, 0, where, sizeof(where));
+    used = strlen(where);
+    if (used + e->name_len + 5 >= sizeof(where))
+        return;
+    where[used++] = '.';
+    memcpy(where + used, e->name, e->name_len);
+    used += e->name_len;
+    if (fhir_model_elem_is_choice(e)) {
+        memcpy(where + used, "[x]", 3);
+        used += 3;
+    }
+    where[used] = '\0';
+    if (json_object_set_new(st->dropped, where, json_true()) != 0)
+        st->rc = BASE_E_NOMEM;
+}
 
 static void BASE_PRINTF(5, 6) issue(struct rstate *st, const char *code, const char *extra,
                                     size_t extra_len, const char *fmt, ...)
@@ -469,11 +497,12 @@ start_prim(struct rstate *st, struct rframe *top, const struct fhir_model_match 
 }
 
 static void
-start_div(struct rstate *st, struct rframe *top, const xmlChar *localname, const xmlChar *uri,
-          int nb, const xmlChar **attrs)
+start_div(struct rstate *st, struct rframe *top, const struct fhir_model_elem *elem,
+          const xmlChar *localname, const xmlChar *uri, int nb, const xmlChar **attrs)
 {
     struct rframe *f = push(st, RF_DIV, "div", 3, -1);
 
+    f->elem = elem;
     f->parent = frame_obj(st, top);
     f->nest = 1;
     base_buf_reset(&st->div);
@@ -503,6 +532,7 @@ start_child(struct rstate *st, struct rframe *top, const xmlChar *localname, con
         issue(st, "structure", name, len, "%s",
               is_div ? "narrative div is not in the XHTML namespace"
                      : "element is not in the FHIR namespace");
+        dropped(st, st->n, m.elem);
         skip(st);
         return;
     }
@@ -524,7 +554,7 @@ start_child(struct rstate *st, struct rframe *top, const xmlChar *localname, con
     key = fhir_model_elem_is_choice(m.elem) ? m.elem->choices[m.choice_index].json_name
                                             : m.elem->name;
     if (is_div)
-        start_div(st, top, localname, uri, nb, attrs);
+        start_div(st, top, m.elem, localname, uri, nb, attrs);
     else if (m.type->kind == FHIR_MODEL_PRIMITIVE)
         start_prim(st, top, &m, key, nb, attrs);
     else if (m.type->kind == FHIR_MODEL_RESOURCE)
@@ -616,6 +646,8 @@ end_prim(struct rstate *st, struct rframe *f)
         if (!f->bad_value)
             issue(st, "structure", NULL, 0, "%s",
                   "primitive element has no value attribute, id or extension");
+        else
+            dropped(st, st->n - 1, f->elem);
         if (multiple) {
             (void)json_array_remove(json_object_get(f->parent, f->key), f->slot);
             (void)json_array_remove(json_object_get(f->parent, xk), f->slot);
@@ -638,9 +670,10 @@ end_div(struct rstate *st, struct rframe *f)
 
     if (fault == FHIR_XML__XH_NOMEM)
         stop(st, BASE_E_NOMEM);
-    else if (fault != FHIR_XML__XH_OK)
+    else if (fault != FHIR_XML__XH_OK) {
         issue(st, "value", NULL, 0, "%s", fhir_xml__xh_fault_text(fault));
-    else
+        dropped(st, st->n - 1, f->elem);
+    } else
         (void)set_member(st, f->parent, "div", json_stringn_nocheck(st->div.data, st->div.len));
 }
 
@@ -763,6 +796,8 @@ withdraw_issues(struct rstate *st)
     if (st->err_was_clear)
         base_err_clear(st->err);
     st->stats = (struct fhir_xml__stats){0};
+    if (st->dropped != NULL)
+        (void)json_object_clear(st->dropped);
 }
 
 static int
@@ -795,6 +830,7 @@ release(struct rstate *st)
         if (st->frames[i].kind == RF_PRIM)
             json_decref(st->frames[i].obj); /* not yet attached */
     }
+    json_decref(st->dropped);
     base_buf_fini(&st->div);
     base_buf_fini(&st->scratch);
     base_free(st);
@@ -848,6 +884,10 @@ fhir_xml__read(const char *text, size_t len, const struct fhir_xml_limits *lim, 
     st->err_was_clear = err != NULL && err->rc == 0;
     base_buf_init(&st->div, 0);
     base_buf_init(&st->scratch, 0);
+    if (stats != NULL && (st->dropped = json_object()) == NULL) {
+        release(st);
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    }
     rc = run(st, text, len);
     if (rc == BASE_E_NOMEM)
         (void)base_err_set(err, rc, "exception", NULL, "out of memory");
@@ -855,8 +895,11 @@ fhir_xml__read(const char *text, size_t len, const struct fhir_xml_limits *lim, 
         *out = st->root;
     else
         json_decref(st->root);
-    if (stats != NULL)
+    if (stats != NULL) {
         *stats = st->stats;
+        stats->dropped = st->dropped; /* the caller's now */
+        st->dropped = NULL;
+    }
     release(st);
     return rc;
 }

@@ -130,6 +130,13 @@ struct fhir_xml__stats {
     size_t errors;  /* problems found (all of them) */
     size_t issues;  /* issues appended to the OperationOutcome */
     bool truncated; /* more problems than lim->max_issues */
+    /* Locations ("Group.characteristic[0].value[x]", the validator's form of
+     * a missing element) of elements the reader reported and left out of the
+     * tree (an unusable value, a narrative it refused, an element in a
+     * foreign namespace), as the keys of an object; the caller owns it.
+     * fhir_xml_validate drops the validator's "missing required element"
+     * at these places: the element is there, its problem is already said. */
+    json_t *dropped;
 };
 
 /* fhir_xml_read() that also returns the counts (for fhir_xml_validate). */

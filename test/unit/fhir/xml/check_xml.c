@@ -993,6 +993,72 @@ START_TEST(validate_reports_reader_and_validator_issues)
 }
 END_TEST
 
+/* Validate `xml`: `errors` errors, the first at `where` with `code`; the
+ * same count without an OperationOutcome. */
+static void
+expect_validate(const char *xml, size_t errors, const char *where, const char *code)
+{
+    json_t *oo = fhir_outcome_new();
+    json_t *is;
+    struct fhir_validate_result r = {0};
+
+    ck_assert_int_eq(fhir_xml_validate(xml, strlen(xml), NULL, oo, &r, NULL),
+                     errors > 0 ? BASE_E_INVALID : BASE_OK);
+    ck_assert_uint_eq(r.errors, errors);
+    ck_assert_uint_eq(json_array_size(json_object_get(oo, "issue")), errors);
+    ck_assert_uint_eq(r.issues, errors);
+    is = json_array_get(json_object_get(oo, "issue"), 0);
+    if (errors > 0) {
+        ck_assert_str_eq(json_string_value(json_array_get(json_object_get(is, "expression"), 0)),
+                         where);
+        ck_assert_str_eq(json_string_value(json_object_get(is, "code")), code);
+    }
+    json_decref(oo);
+    r = (struct fhir_validate_result){0};
+    ck_assert_int_eq(fhir_xml_validate(xml, strlen(xml), NULL, NULL, &r, NULL),
+                     errors > 0 ? BASE_E_INVALID : BASE_OK);
+    ck_assert_uint_eq(r.errors, errors);
+    ck_assert_uint_eq(r.issues, 0);
+}
+
+/* An element the reader reports and leaves out of the tree (a value its
+ * type cannot read, a narrative it refuses, an element in a foreign
+ * namespace) is still in the document: its one issue is said where it is,
+ * and the validator's "missing required element" for the same place is
+ * withdrawn, as a JSON document with the same mistake (which keeps the
+ * element) gets one issue.  An unknown element is no such element: the
+ * required one is missing. */
+START_TEST(validate_one_issue_for_a_refused_element)
+{
+    expect_validate("<Group " NS "><type value=\"person\"/><actual value=\"true\"/><characteristic>"
+                    "<code><text value=\"t\"/></code><valueBoolean value=\"1\"/>"
+                    "<exclude value=\"false\"/></characteristic></Group>",
+                    1, "Group.characteristic[0].valueBoolean", "value");
+    expect_validate("<Group " NS "><type value=\"person\"/><actual value=\"yes\"/></Group>", 1,
+                    "Group.actual", "value");
+    expect_validate("<Group " NS "><type xmlns=\"urn:x\" value=\"person\"/>"
+                    "<actual value=\"true\"/></Group>",
+                    1, "Group.type", "structure");
+    expect_validate("<Patient " NS "><text><status value=\"generated\"/><div xmlns=\"urn:x\">x</div>"
+                    "</text></Patient>",
+                    1, "Patient.text.div", "structure");
+    expect_validate("<Patient " NS "><text><status value=\"generated\"/><div " XHTML
+                    "><svg xmlns=\"http://www.w3.org/2000/svg\"/>x</div></text></Patient>",
+                    1, "Patient.text.div", "value");
+    /* a bad value with an extension keeps the element */
+    expect_validate("<Group " NS "><type value=\"person\"/><actual value=\"1\"><extension "
+                    "url=\"http://e\"><valueString value=\"s\"/></extension></actual></Group>",
+                    1, "Group.actual", "value");
+    /* the same place missing for another reason is still reported */
+    expect_validate("<Group " NS "><type value=\"person\"/><actual value=\"true\"/><characteristic>"
+                    "<code><text value=\"t\"/></code><value value=\"true\"/>"
+                    "<exclude value=\"false\"/></characteristic></Group>",
+                    2, "Group.characteristic[0].value", "structure");
+    expect_validate("<Group " NS "><type value=\"person\"/></Group>", 1, "Group.actual",
+                    "required");
+}
+END_TEST
+
 Suite *
 fhir_xml_suite(void)
 {
@@ -1031,6 +1097,7 @@ fhir_xml_suite(void)
     tcase_add_test(tc, writer_narrative);
     tcase_add_test(tc, writer_depth_limit);
     tcase_add_test(tc, validate_reports_reader_and_validator_issues);
+    tcase_add_test(tc, validate_one_issue_for_a_refused_element);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -160,6 +160,25 @@ looks_utf16(const char *t, size_t len)
                         (t[0] == '<' && t[1] == '\0') || (t[0] == '\0' && t[1] == '<'));
 }
 
+/* A document is markup from its first character on (XML 1.0 section 2.1:
+ * prolog, then the root element); only the whitespace libxml2 tolerates may
+ * come first.  Plain text or JSON sent as XML is said to be that, where
+ * libxml2 would call it "empty". */
+static int
+check_start(const char *text, size_t len, size_t body, struct base_err *err)
+{
+    size_t i = body;
+
+    while (i < len && is_space(text[i]))
+        i++;
+    if (i == len)
+        return fail_at(err, BASE_E_PARSE, "structure", text, i, "the document is empty");
+    if (text[i] != '<')
+        return fail_at(err, BASE_E_PARSE, "structure", text, i,
+                       "the document does not start with XML markup");
+    return BASE_OK;
+}
+
 /* The XML declaration at p, if any, names UTF-8 or no encoding. */
 static int
 check_declaration(const char *text, const char *p, const char *end, struct base_err *err)
@@ -190,6 +209,7 @@ fhir_xml__prescan(const char *text, size_t len, const struct fhir_xml_limits *li
         return fail_at(err, BASE_E_PARSE, "structure", text, 0,
                        "the document is UTF-16; FHIR XML must be UTF-8");
     *body = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    TRY(check_start(text, len, *body, err));
     TRY(check_declaration(text, text + *body, s.end, err));
     if (!base_utf8_valid(text, len, &bad))
         return fail_at(err, BASE_E_PARSE, "structure", text, bad, "invalid UTF-8");

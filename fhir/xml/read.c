@@ -801,16 +801,20 @@ withdraw_issues(struct rstate *st)
 }
 
 static int
-parse_error(struct rstate *st, int line, int col)
+parse_error(struct rstate *st, int line, int col, int code)
 {
     struct base_err e = {0};
     char where[64];
-    xmlErrorPtr le = xmlCtxtGetLastError(st->ctxt);
 
     withdraw_issues(st);
     snprintf(where, sizeof(where), "line %d, column %d", line, col);
+    /* libxml2 says "end of document" both for content after the root and
+     * for a document cut off inside it (push mode); an element still open
+     * tells the second, the commoner (a transfer cut short) */
     (void)base_err_set(&e, BASE_E_PARSE, "structure", where, "%s",
-                       fhir_xml__error_text(le != NULL ? le->code : 0));
+                       code == XML_ERR_DOCUMENT_END && st->n > 0
+                           ? "the document ends before its root element is closed"
+                           : fhir_xml__error_text(code));
     return whole_doc_issue(st, BASE_E_PARSE, &e);
 }
 
@@ -846,6 +850,7 @@ run(struct rstate *st, const char *text, size_t len)
     xmlParserCtxtPtr ctxt;
     int line;
     int col;
+    int code;
     bool ok;
     int rc = fhir_xml__prescan(text, len, st->lim, &body, &e);
 
@@ -855,12 +860,12 @@ run(struct rstate *st, const char *text, size_t len)
     if (ctxt == NULL)
         return BASE_E_NOMEM;
     st->ctxt = ctxt;
-    ok = fhir_xml__parse(ctxt, text + body, len - body, &line, &col);
+    ok = fhir_xml__parse(ctxt, text + body, len - body, &line, &col, &code);
     ctxt->_private = NULL;
     if (st->rc != BASE_OK)
         return st->rc;
     if (!ok)
-        return parse_error(st, line, col);
+        return parse_error(st, line, col, code);
     return st->stats.errors > 0 ? BASE_E_INVALID : BASE_OK;
 }
 

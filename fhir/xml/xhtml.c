@@ -304,6 +304,7 @@ fhir_xml__xhtml_canon(const char *text, size_t len, size_t max, struct base_buf 
     size_t body = 0;
     int line;
     int col;
+    int code;
     bool ok;
 
     lim.max_doc = max;
@@ -315,7 +316,7 @@ fhir_xml__xhtml_canon(const char *text, size_t len, size_t max, struct base_buf 
     ctxt = fhir_xml__ctxt_sax(&handlers, &x);
     if (ctxt == NULL)
         return FHIR_XML__XH_NOMEM;
-    ok = fhir_xml__parse(ctxt, text + body, len - body, &line, &col);
+    ok = fhir_xml__parse(ctxt, text + body, len - body, &line, &col, &code);
     ctxt->_private = NULL;
     if (x.fault == FHIR_XML__XH_OK && !ok)
         return FHIR_XML__XH_SYNTAX;

@@ -79,9 +79,10 @@ xmlParserCtxtPtr fhir_xml__ctxt_sax(const struct fhir_xml__sax *sax, void *state
 #define FHIR_XML__PUSH_CHUNK ((size_t)64 * 1024)
 
 /* Feed the whole input, in FHIR_XML__PUSH_CHUNK pieces.  Returns false when
- * libxml2 found the text not well-formed; *line and *col locate the first
- * error. */
-bool fhir_xml__parse(xmlParserCtxtPtr ctxt, const char *text, size_t len, int *line, int *col);
+ * libxml2 found the text not well-formed; *line, *col and *code (a libxml2
+ * xmlParserErrors value, for fhir_xml__error_text) are its first error. */
+bool fhir_xml__parse(xmlParserCtxtPtr ctxt, const char *text, size_t len, int *line, int *col,
+                     int *code);
 
 /* Client-safe description of a libxml2 error code (never libxml2's own
  * message, which quotes names and text from the document). */

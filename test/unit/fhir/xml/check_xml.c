@@ -301,6 +301,21 @@ START_TEST(malformed_xml)
                 NULL, "entity");
     expect_fail("<Patient " NS "><active value=\"a\" value=\"b\"/></Patient>", BASE_E_PARSE,
                 "structure", NULL, "attribute given twice");
+    /* the first error libxml2 meets names the cause; the last ("unterminated
+     * tag") named its consequence */
+    expect_fail("<Patient " NS ">\n<name><family value=\"A < B\"/></name></Patient>",
+                BASE_E_PARSE, "structure", "line 2, column 24", "malformed attribute");
+    expect_fail("<Patient " NS ">\n<active value=true/></Patient>", BASE_E_PARSE, "structure",
+                "line 2, column 15", "malformed attribute");
+    expect_fail("<Patient " NS ">\n<name><family value=\"A & B\"/></name></Patient>",
+                BASE_E_PARSE, "structure", "line 2, column 25", "name expected after '<' or '&'");
+    expect_fail("< Patient/>", BASE_E_PARSE, "structure", "line 1, column 2", "name expected");
+    /* cut off inside the root (a transfer cut short) is not "content after
+     * the root", which libxml2's push mode calls both */
+    expect_fail("<Patient " NS ">\n<active value=\"true\"/>\n", BASE_E_PARSE, "structure",
+                "line 2, column 23", "the document ends before its root element is closed");
+    expect_fail("<Patient " NS "><name><family value=\"x\"/>", BASE_E_PARSE, "structure", NULL,
+                "the document ends before its root element is closed");
 }
 END_TEST
 

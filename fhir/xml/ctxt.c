@@ -120,8 +120,7 @@ fhir_xml__ctxt_sax(const struct fhir_xml__sax *sax, void *state)
 }
 
 bool
-fhir_xml__parse(xmlParserCtxtPtr ctxt, const char *text, size_t len, int *line, int *col,
-                int *code)
+fhir_xml__parse(xmlParserCtxtPtr ctxt, const char *text, size_t len, int *line, int *col, int *code)
 {
     xmlErrorPtr e;
     size_t off = 0;

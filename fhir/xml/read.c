@@ -66,9 +66,9 @@ struct rstate {
     size_t oo_base; /* issues oo held before this document */
     struct base_err *err;
     bool err_was_clear; /* err held no error before this document */
-    json_t *root;    /* the resource being built */
-    json_t *dropped; /* fhir_xml__stats.dropped, while reading */
-    int rc;       /* BASE_E_LIMIT or BASE_E_NOMEM once parsing was stopped */
+    json_t *root;       /* the resource being built */
+    json_t *dropped;    /* fhir_xml__stats.dropped, while reading */
+    int rc;             /* BASE_E_LIMIT or BASE_E_NOMEM once parsing was stopped */
     struct fhir_xml__stats stats;
     size_t elements;                                /* start tags seen */
     size_t n;                                       /* frames in use */
@@ -668,13 +668,14 @@ end_div(struct rstate *st, struct rframe *f)
 {
     int fault = fhir_xml__xh_finish(&st->xh);
 
-    if (fault == FHIR_XML__XH_NOMEM)
+    if (fault == FHIR_XML__XH_NOMEM) {
         stop(st, BASE_E_NOMEM);
-    else if (fault != FHIR_XML__XH_OK) {
+    } else if (fault != FHIR_XML__XH_OK) {
         issue(st, "value", NULL, 0, "%s", fhir_xml__xh_fault_text(fault));
         dropped(st, st->n - 1, f->elem);
-    } else
+    } else {
         (void)set_member(st, f->parent, "div", json_stringn_nocheck(st->div.data, st->div.len));
+    }
 }
 
 static void

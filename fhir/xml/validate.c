@@ -23,8 +23,7 @@ withdraw_missing(json_t *oo, size_t from, const json_t *dropped)
     for (size_t i = from; i < json_array_size(issues);) {
         const json_t *is = json_array_get(issues, i);
         const char *code = json_string_value(json_object_get(is, "code"));
-        const char *where =
-            json_string_value(json_array_get(json_object_get(is, "expression"), 0));
+        const char *where = json_string_value(json_array_get(json_object_get(is, "expression"), 0));
 
         if (code != NULL && strcmp(code, "required") == 0 && where != NULL &&
             json_object_get(dropped, where) != NULL && json_array_remove(issues, i) == 0) {

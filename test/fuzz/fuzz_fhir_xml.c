@@ -48,7 +48,8 @@ same_counts(const char *text, size_t size)
     ra = fhir_xml_validate(text, size, NULL, oo, &a, NULL);
     rb = fhir_xml_validate(text, size, NULL, NULL, &b, NULL);
     if (ra != BASE_E_NOMEM && rb != BASE_E_NOMEM && !a.truncated && a.errors < 500 &&
-        (ra != rb || a.errors != b.errors || a.issues != json_array_size(json_object_get(oo, "issue"))))
+        (ra != rb || a.errors != b.errors ||
+         a.issues != json_array_size(json_object_get(oo, "issue"))))
         __builtin_trap();
     json_decref(oo);
 }

@@ -303,12 +303,12 @@ START_TEST(malformed_xml)
                 "structure", NULL, "attribute given twice");
     /* the first error libxml2 meets names the cause; the last ("unterminated
      * tag") named its consequence */
-    expect_fail("<Patient " NS ">\n<name><family value=\"A < B\"/></name></Patient>",
-                BASE_E_PARSE, "structure", "line 2, column 24", "malformed attribute");
+    expect_fail("<Patient " NS ">\n<name><family value=\"A < B\"/></name></Patient>", BASE_E_PARSE,
+                "structure", "line 2, column 24", "malformed attribute");
     expect_fail("<Patient " NS ">\n<active value=true/></Patient>", BASE_E_PARSE, "structure",
                 "line 2, column 15", "malformed attribute");
-    expect_fail("<Patient " NS ">\n<name><family value=\"A & B\"/></name></Patient>",
-                BASE_E_PARSE, "structure", "line 2, column 25", "name expected after '<' or '&'");
+    expect_fail("<Patient " NS ">\n<name><family value=\"A & B\"/></name></Patient>", BASE_E_PARSE,
+                "structure", "line 2, column 25", "name expected after '<' or '&'");
     expect_fail("< Patient/>", BASE_E_PARSE, "structure", "line 1, column 2", "name expected");
     /* cut off inside the root (a transfer cut short) is not "content after
      * the root", which libxml2's push mode calls both */
@@ -514,8 +514,8 @@ START_TEST(encoding_and_bytes)
                     "line 1, column 1", "UTF-16");
     expect_fail_lim(utf16_nobom, sizeof(utf16_nobom) - 1, NULL, BASE_E_PARSE, "structure",
                     "line 1, column 1", "UTF-16");
-    expect_fail_lim(latin1, sizeof(latin1) - 1, NULL, BASE_E_PARSE, "structure",
-                    "line 1, column 1", "the document encoding must be UTF-8");
+    expect_fail_lim(latin1, sizeof(latin1) - 1, NULL, BASE_E_PARSE, "structure", "line 1, column 1",
+                    "the document encoding must be UTF-8");
     expect_fail("\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"windows-1252\"?><Patient " NS "/>",
                 BASE_E_PARSE, "structure", "line 1, column 4", "must be UTF-8");
     expect_fail("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Patient " NS "/>", BASE_E_PARSE,
@@ -535,8 +535,8 @@ END_TEST
  * Bundle in the HL7 validator's test cases, japanese-utf8.xml). */
 START_TEST(characters_outside_xml)
 {
-    expect_fail("<Patient " NS ">\n<name><family value=\"a\x0B\"/></name></Patient>",
-                BASE_E_PARSE, "structure", "line 2, column 23",
+    expect_fail("<Patient " NS ">\n<name><family value=\"a\x0B\"/></name></Patient>", BASE_E_PARSE,
+                "structure", "line 2, column 23",
                 "character not allowed in XML (XML 1.0 section 2.2)");
     expect_fail("<Patient " NS "><!-- \x1F --></Patient>", BASE_E_PARSE, "structure",
                 "line 1, column 43", "character not allowed in XML");
@@ -550,9 +550,10 @@ START_TEST(characters_outside_xml)
     expect_fail("<Patient " NS ">\x7F\x0C</Patient>", BASE_E_PARSE, "structure",
                 "line 1, column 39", "character not allowed in XML");
     /* their neighbours are characters: tab, CR, LF, DEL, C1, U+FFFD */
-    expect_json("<Patient " NS "\t\r\n><name><family value=\"a\x7F\xC2\x85\xEF\xBF\xBD\"/></name>"
-                "</Patient>",
-                "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"a\x7F\xC2\x85\xEF\xBF\xBD\"}]}");
+    expect_json(
+        "<Patient " NS "\t\r\n><name><family value=\"a\x7F\xC2\x85\xEF\xBF\xBD\"/></name>"
+        "</Patient>",
+        "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"a\x7F\xC2\x85\xEF\xBF\xBD\"}]}");
 }
 END_TEST
 
@@ -579,9 +580,8 @@ START_TEST(syntax_error_is_the_only_issue)
     ck_assert_str_eq(json_string_value(json_array_get(
                          json_object_get(json_array_get(issues, 1), "expression"), 0)),
                      "line 3, column 56");
-    ck_assert_str_eq(
-        json_string_value(json_object_get(json_array_get(issues, 1), "diagnostics")),
-        "end tag does not match start tag");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(issues, 1), "diagnostics")),
+                     "end tag does not match start tag");
     ck_assert_str_eq(err.msg, "end tag does not match start tag");
     json_decref(oo);
     /* the same through fhir_xml_validate: one error, the syntax */
@@ -1058,7 +1058,8 @@ START_TEST(validate_one_issue_for_a_refused_element)
     expect_validate("<Group " NS "><type xmlns=\"urn:x\" value=\"person\"/>"
                     "<actual value=\"true\"/></Group>",
                     1, "Group.type", "structure");
-    expect_validate("<Patient " NS "><text><status value=\"generated\"/><div xmlns=\"urn:x\">x</div>"
+    expect_validate("<Patient " NS
+                    "><text><status value=\"generated\"/><div xmlns=\"urn:x\">x</div>"
                     "</text></Patient>",
                     1, "Patient.text.div", "structure");
     expect_validate("<Patient " NS "><text><status value=\"generated\"/><div " XHTML

@@ -549,6 +549,27 @@ START_TEST(characters_outside_xml)
                 "structure", NULL, "character not allowed in XML");
     expect_fail("<Patient " NS ">\x7F\x0C</Patient>", BASE_E_PARSE, "structure",
                 "line 1, column 39", "character not allowed in XML");
+    /* at every offset within the 8-byte words the pre-scan reads at once,
+     * and across their edges */
+    for (size_t k = 0; k < 20; k++) {
+        static const char *const bad[] = {"\x0B", "\x01", "\xEF\xBF\xBE", "\xEF\xBF\xBF"};
+        char xml[160];
+        char where[32];
+        json_t *got = NULL;
+        struct base_err err = {0};
+
+        for (size_t b = 0; b < 4; b++) {
+            snprintf(xml, sizeof(xml), "<Patient " NS "><id value=\"%.*s%s\"/></Patient>", (int)k,
+                     "aaaaaaaaaaaaaaaaaaaa", bad[b]);
+            snprintf(where, sizeof(where), "line 1, column %zu", 49 + k);
+            json_decref(expect_fail_lim(xml, SIZE_MAX, NULL, BASE_E_PARSE, "structure", where,
+                                        "character not allowed in XML"));
+        }
+        snprintf(xml, sizeof(xml), "<Patient " NS "><id value=\"%.*s\xEF\xBF\xBD\t\"/></Patient>",
+                 (int)k, "aaaaaaaaaaaaaaaaaaaa");
+        ck_assert_int_eq(fhir_xml_read(xml, strlen(xml), NULL, NULL, &got, &err), BASE_OK);
+        json_decref(got);
+    }
     /* their neighbours are characters: tab, CR, LF, DEL, C1, U+FFFD */
     expect_json(
         "<Patient " NS "\t\r\n><name><family value=\"a\x7F\xC2\x85\xEF\xBF\xBD\"/></name>"

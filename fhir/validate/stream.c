@@ -884,10 +884,15 @@ string_general(struct sctx *s, const struct fhir_model_type *t, const struct fhi
     STEP(decode(s, raw, flags, &v));
     if (t->prim == FHIR_PRIM_XHTML)
         return fhir_validate__xhtml(v.ptr, v.len) == FHIR_XHTML_OK ? 0 : BAIL;
-    /* free text within the length limit needs no call */
+    /* free text within the length limit needs no call.  prim_ok's no-space
+     * shortcut for URIs and codes holds for raw JSON text only: a decoded
+     * escape can be a tab, LF or CR ("http://x/a\tb"), so escaped ones go
+     * to the general checker */
     if (!((PRIM_BIT(prim) & PRIM_TEXT) && v.len <= FHIR_VALIDATE__STRING_MAX_CHARS) &&
-        !prim_ok(prim, v.ptr, v.len,
-                 (flags & STR_ESCAPED) ? (const unsigned char *)v.ptr + v.len : s->end))
+        !((flags & STR_ESCAPED) && (PRIM_BIT(prim) & PRIM_NO_SPACE)
+              ? fhir_validate_primitive(prim, v.ptr, v.len) == FHIR_PRIM_OK
+              : prim_ok(prim, v.ptr, v.len,
+                        (flags & STR_ESCAPED) ? (const unsigned char *)v.ptr + v.len : s->end)))
         return BAIL;
     if (e != NULL && e->valueset != NULL &&
         (t->prim == FHIR_PRIM_CODE || t->prim == FHIR_PRIM_STRING || t->prim == FHIR_PRIM_URI) &&

@@ -36,11 +36,25 @@ init_once(void)
         BASE_ASSERT(!"pthread_key_create failed");
 }
 
+/* The first error libxml2 met in the document being parsed: it names the
+ * cause, where the last names a consequence (a '<' inside an attribute
+ * value is reported, then the "unterminated tag" it leaves). */
+static _Thread_local struct {
+    int code;
+    int line;
+    int col;
+} first;
+
 static void
 quiet(void *ctx, xmlErrorPtr e)
 {
     (void)ctx;
-    (void)e; /* never printed: the message quotes the document */
+    /* never printed: the message quotes the document */
+    if (e != NULL && e->level >= XML_ERR_ERROR && first.code == 0) {
+        first.code = e->code;
+        first.line = e->line;
+        first.col = e->int2;
+    }
 }
 
 static int
@@ -78,6 +92,7 @@ fhir_xml__ctxt(void)
             return NULL;
         }
     }
+    first.code = 0;
     (void)xmlCtxtUseOptions(ctxt, safe_options());
     memset(ctxt->sax, 0, sizeof(*ctxt->sax));
     ctxt->sax->initialized = XML_SAX2_MAGIC;
@@ -105,13 +120,14 @@ fhir_xml__ctxt_sax(const struct fhir_xml__sax *sax, void *state)
 }
 
 bool
-fhir_xml__parse(xmlParserCtxtPtr ctxt, const char *text, size_t len, int *line, int *col)
+fhir_xml__parse(xmlParserCtxtPtr ctxt, const char *text, size_t len, int *line, int *col, int *code)
 {
     xmlErrorPtr e;
     size_t off = 0;
 
     *line = 0;
     *col = 0;
+    *code = 0;
     /* In pieces: without XML_PARSE_HUGE, libxml2 2.9 halts a push parser
      * whose buffer holds more than XML_MAX_LOOKUP_LIMIT (10,000,000) bytes
      * ("Huge input lookup"), which a document fed whole over 10 MB does
@@ -126,9 +142,14 @@ fhir_xml__parse(xmlParserCtxtPtr ctxt, const char *text, size_t len, int *line, 
     if (ctxt->wellFormed)
         return true;
     e = xmlCtxtGetLastError(ctxt);
-    if (e != NULL) {
+    if (first.code != 0) {
+        *line = first.line;
+        *col = first.col;
+        *code = first.code;
+    } else if (e != NULL) {
         *line = e->line;
         *col = e->int2;
+        *code = e->code;
     }
     return false;
 }
@@ -179,7 +200,8 @@ fhir_xml__error_text(int code)
     case XML_ERR_XMLDECL_NOT_FINISHED:
     case XML_ERR_XMLDECL_NOT_STARTED:
         return "malformed or misplaced XML declaration";
-    case XML_ERR_NAME_REQUIRED:
+    case XML_ERR_NAME_REQUIRED: /* "<" or "&" with no name after it */
+        return "name expected after '<' or '&' (as text they are written &lt; and &amp;)";
     case XML_ERR_NAME_TOO_LONG:
         return "malformed name";
     case XML_ERR_NO_MEMORY:

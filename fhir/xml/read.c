@@ -63,9 +63,12 @@ struct rstate {
     xmlParserCtxtPtr ctxt;
     const struct fhir_xml_limits *lim;
     json_t *oo;
+    size_t oo_base; /* issues oo held before this document */
     struct base_err *err;
-    json_t *root; /* the resource being built */
-    int rc;       /* BASE_E_LIMIT or BASE_E_NOMEM once parsing was stopped */
+    bool err_was_clear; /* err held no error before this document */
+    json_t *root;       /* the resource being built */
+    json_t *dropped;    /* fhir_xml__stats.dropped, while reading */
+    int rc;             /* BASE_E_LIMIT or BASE_E_NOMEM once parsing was stopped */
     struct fhir_xml__stats stats;
     size_t elements;                                /* start tags seen */
     size_t n;                                       /* frames in use */
@@ -77,6 +80,33 @@ struct rstate {
 };
 
 /* --- problems ------------------------------------------------------------ */
+
+/* Record that the element `e` of the object whose frames are segs[0..n) was
+ * reported and left out (see fhir_xml__stats.dropped).  Bounded like the
+ * issues: a drop always comes with one. */
+static void
+dropped(struct rstate *st, size_t n, const struct fhir_model_elem *e)
+{
+    char where[512];
+    size_t used;
+
+    if (st->dropped == NULL || json_object_size(st->dropped) >= st->lim->max_issues)
+        return;
+    fhir_xml__render_path(st->segs, n, NULL, 0, where, sizeof(where));
+    used = strlen(where);
+    if (used + e->name_len + 5 >= sizeof(where))
+        return;
+    where[used++] = '.';
+    memcpy(where + used, e->name, e->name_len);
+    used += e->name_len;
+    if (fhir_model_elem_is_choice(e)) {
+        memcpy(where + used, "[x]", 3);
+        used += 3;
+    }
+    where[used] = '\0';
+    if (json_object_set_new(st->dropped, where, json_true()) != 0)
+        st->rc = BASE_E_NOMEM;
+}
 
 static void BASE_PRINTF(5, 6) issue(struct rstate *st, const char *code, const char *extra,
                                     size_t extra_len, const char *fmt, ...)
@@ -467,11 +497,12 @@ start_prim(struct rstate *st, struct rframe *top, const struct fhir_model_match 
 }
 
 static void
-start_div(struct rstate *st, struct rframe *top, const xmlChar *localname, const xmlChar *uri,
-          int nb, const xmlChar **attrs)
+start_div(struct rstate *st, struct rframe *top, const struct fhir_model_elem *elem,
+          const xmlChar *localname, const xmlChar *uri, int nb, const xmlChar **attrs)
 {
     struct rframe *f = push(st, RF_DIV, "div", 3, -1);
 
+    f->elem = elem;
     f->parent = frame_obj(st, top);
     f->nest = 1;
     base_buf_reset(&st->div);
@@ -501,6 +532,7 @@ start_child(struct rstate *st, struct rframe *top, const xmlChar *localname, con
         issue(st, "structure", name, len, "%s",
               is_div ? "narrative div is not in the XHTML namespace"
                      : "element is not in the FHIR namespace");
+        dropped(st, st->n, m.elem);
         skip(st);
         return;
     }
@@ -522,7 +554,7 @@ start_child(struct rstate *st, struct rframe *top, const xmlChar *localname, con
     key = fhir_model_elem_is_choice(m.elem) ? m.elem->choices[m.choice_index].json_name
                                             : m.elem->name;
     if (is_div)
-        start_div(st, top, localname, uri, nb, attrs);
+        start_div(st, top, m.elem, localname, uri, nb, attrs);
     else if (m.type->kind == FHIR_MODEL_PRIMITIVE)
         start_prim(st, top, &m, key, nb, attrs);
     else if (m.type->kind == FHIR_MODEL_RESOURCE)
@@ -614,6 +646,8 @@ end_prim(struct rstate *st, struct rframe *f)
         if (!f->bad_value)
             issue(st, "structure", NULL, 0, "%s",
                   "primitive element has no value attribute, id or extension");
+        else
+            dropped(st, st->n - 1, f->elem);
         if (multiple) {
             (void)json_array_remove(json_object_get(f->parent, f->key), f->slot);
             (void)json_array_remove(json_object_get(f->parent, xk), f->slot);
@@ -634,12 +668,14 @@ end_div(struct rstate *st, struct rframe *f)
 {
     int fault = fhir_xml__xh_finish(&st->xh);
 
-    if (fault == FHIR_XML__XH_NOMEM)
+    if (fault == FHIR_XML__XH_NOMEM) {
         stop(st, BASE_E_NOMEM);
-    else if (fault != FHIR_XML__XH_OK)
+    } else if (fault != FHIR_XML__XH_OK) {
         issue(st, "value", NULL, 0, "%s", fhir_xml__xh_fault_text(fault));
-    else
+        dropped(st, st->n - 1, f->elem);
+    } else {
         (void)set_member(st, f->parent, "div", json_stringn_nocheck(st->div.data, st->div.len));
+    }
 }
 
 static void
@@ -747,16 +783,39 @@ whole_doc_issue(struct rstate *st, int rc, const struct base_err *e)
     return rc;
 }
 
+/* A document that is not well-formed has no content to report on: what the
+ * SAX walk said about the part before the error (elements "unknown" only
+ * because an end tag is missing, say) would mislead, so it is withdrawn and
+ * the syntax error is the one issue. */
+static void
+withdraw_issues(struct rstate *st)
+{
+    json_t *issues = st->oo != NULL ? json_object_get(st->oo, "issue") : NULL;
+
+    while (issues != NULL && json_array_size(issues) > st->oo_base)
+        (void)json_array_remove(issues, json_array_size(issues) - 1);
+    if (st->err_was_clear)
+        base_err_clear(st->err);
+    st->stats = (struct fhir_xml__stats){0};
+    if (st->dropped != NULL)
+        (void)json_object_clear(st->dropped);
+}
+
 static int
-parse_error(struct rstate *st, int line, int col)
+parse_error(struct rstate *st, int line, int col, int code)
 {
     struct base_err e = {0};
     char where[64];
-    xmlErrorPtr le = xmlCtxtGetLastError(st->ctxt);
 
+    withdraw_issues(st);
     snprintf(where, sizeof(where), "line %d, column %d", line, col);
+    /* libxml2 says "end of document" both for content after the root and
+     * for a document cut off inside it (push mode); an element still open
+     * tells the second, the commoner (a transfer cut short) */
     (void)base_err_set(&e, BASE_E_PARSE, "structure", where, "%s",
-                       fhir_xml__error_text(le != NULL ? le->code : 0));
+                       code == XML_ERR_DOCUMENT_END && st->n > 0
+                           ? "the document ends before its root element is closed"
+                           : fhir_xml__error_text(code));
     return whole_doc_issue(st, BASE_E_PARSE, &e);
 }
 
@@ -776,6 +835,7 @@ release(struct rstate *st)
         if (st->frames[i].kind == RF_PRIM)
             json_decref(st->frames[i].obj); /* not yet attached */
     }
+    json_decref(st->dropped);
     base_buf_fini(&st->div);
     base_buf_fini(&st->scratch);
     base_free(st);
@@ -791,6 +851,7 @@ run(struct rstate *st, const char *text, size_t len)
     xmlParserCtxtPtr ctxt;
     int line;
     int col;
+    int code;
     bool ok;
     int rc = fhir_xml__prescan(text, len, st->lim, &body, &e);
 
@@ -800,12 +861,12 @@ run(struct rstate *st, const char *text, size_t len)
     if (ctxt == NULL)
         return BASE_E_NOMEM;
     st->ctxt = ctxt;
-    ok = fhir_xml__parse(ctxt, text + body, len - body, &line, &col);
+    ok = fhir_xml__parse(ctxt, text + body, len - body, &line, &col, &code);
     ctxt->_private = NULL;
     if (st->rc != BASE_OK)
         return st->rc;
     if (!ok)
-        return parse_error(st, line, col);
+        return parse_error(st, line, col, code);
     return st->stats.errors > 0 ? BASE_E_INVALID : BASE_OK;
 }
 
@@ -824,9 +885,15 @@ fhir_xml__read(const char *text, size_t len, const struct fhir_xml_limits *lim, 
     memset(st, 0, offsetof(struct rstate, segs));
     st->lim = &l;
     st->oo = oo;
+    st->oo_base = oo != NULL ? json_array_size(json_object_get(oo, "issue")) : 0;
     st->err = err;
+    st->err_was_clear = err != NULL && err->rc == 0;
     base_buf_init(&st->div, 0);
     base_buf_init(&st->scratch, 0);
+    if (stats != NULL && (st->dropped = json_object()) == NULL) {
+        release(st);
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    }
     rc = run(st, text, len);
     if (rc == BASE_E_NOMEM)
         (void)base_err_set(err, rc, "exception", NULL, "out of memory");
@@ -834,8 +901,11 @@ fhir_xml__read(const char *text, size_t len, const struct fhir_xml_limits *lim, 
         *out = st->root;
     else
         json_decref(st->root);
-    if (stats != NULL)
+    if (stats != NULL) {
         *stats = st->stats;
+        stats->dropped = st->dropped; /* the caller's now */
+        st->dropped = NULL;
+    }
     release(st);
     return rc;
 }

@@ -7,27 +7,58 @@
  * fhir_xml.h), so converting twice changes nothing and the official JSON
  * examples, all already in this form, come back byte for byte.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "fhir/xml/xml_int.h"
 
-bool
-fhir_xml__chars_ok(const char *s, size_t len)
+/* Does the 8-byte word hold a byte below 0x20 or a 0xEF (the lead byte of
+ * U+FFFE and U+FFFF)?  Exact for "no"; a "yes" is checked byte by byte
+ * (the borrow of the subtraction can flag a byte after a flagged one). */
+static bool
+word_suspect(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u;
+    const uint64_t high = 0x8080808080808080u;
+    uint64_t ef = w ^ (ones * 0xEF);
+
+    return (((w - ones * 0x20) & ~w) | ((ef - ones) & ~ef)) & high;
+}
+
+size_t
+fhir_xml__bad_char(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
 
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = p[i];
+    while (i < len) {
+        unsigned char c;
+        uint64_t w;
 
+        if (len - i >= 8) {
+            memcpy(&w, p + i, 8);
+            if (!word_suspect(w)) {
+                i += 8;
+                continue;
+            }
+        }
+        c = p[i];
         /* XML 1.0 section 2.2 Char: #x9 | #xA | #xD | [#x20-#xD7FF] |
          * [#xE000-#xFFFD] | [#x10000-#x10FFFF]; valid UTF-8 already
          * excludes surrogates */
         if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-            return false;
+            return i;
         if (c == 0xEF && i + 2 < len && p[i + 1] == 0xBF && (p[i + 2] == 0xBE || p[i + 2] == 0xBF))
-            return false;
+            return i;
+        i++;
     }
-    return true;
+    return len;
+}
+
+bool
+fhir_xml__chars_ok(const char *s, size_t len)
+{
+    return fhir_xml__bad_char(s, len) == len;
 }
 
 int
@@ -298,18 +329,19 @@ fhir_xml__xhtml_canon(const char *text, size_t len, size_t max, struct base_buf 
     size_t body = 0;
     int line;
     int col;
+    int code;
     bool ok;
 
     lim.max_doc = max;
+    if (!fhir_xml__chars_ok(text, len)) /* before the pre-scan, which refuses them too */
+        return FHIR_XML__XH_CHAR;
     if (fhir_xml__prescan(text, len, &lim, &body, NULL) != BASE_OK)
         return FHIR_XML__XH_SYNTAX;
-    if (!fhir_xml__chars_ok(text, len))
-        return FHIR_XML__XH_CHAR;
     fhir_xml__xh_init(&x, out, max);
     ctxt = fhir_xml__ctxt_sax(&handlers, &x);
     if (ctxt == NULL)
         return FHIR_XML__XH_NOMEM;
-    ok = fhir_xml__parse(ctxt, text + body, len - body, &line, &col);
+    ok = fhir_xml__parse(ctxt, text + body, len - body, &line, &col, &code);
     ctxt->_private = NULL;
     if (x.fault == FHIR_XML__XH_OK && !ok)
         return FHIR_XML__XH_SYNTAX;

@@ -79,9 +79,10 @@ xmlParserCtxtPtr fhir_xml__ctxt_sax(const struct fhir_xml__sax *sax, void *state
 #define FHIR_XML__PUSH_CHUNK ((size_t)64 * 1024)
 
 /* Feed the whole input, in FHIR_XML__PUSH_CHUNK pieces.  Returns false when
- * libxml2 found the text not well-formed; *line and *col locate the first
- * error. */
-bool fhir_xml__parse(xmlParserCtxtPtr ctxt, const char *text, size_t len, int *line, int *col);
+ * libxml2 found the text not well-formed; *line, *col and *code (a libxml2
+ * xmlParserErrors value, for fhir_xml__error_text) are its first error. */
+bool fhir_xml__parse(xmlParserCtxtPtr ctxt, const char *text, size_t len, int *line, int *col,
+                     int *code);
 
 /* Client-safe description of a libxml2 error code (never libxml2's own
  * message, which quotes names and text from the document). */
@@ -130,6 +131,13 @@ struct fhir_xml__stats {
     size_t errors;  /* problems found (all of them) */
     size_t issues;  /* issues appended to the OperationOutcome */
     bool truncated; /* more problems than lim->max_issues */
+    /* Locations ("Group.characteristic[0].value[x]", the validator's form of
+     * a missing element) of elements the reader reported and left out of the
+     * tree (an unusable value, a narrative it refused, an element in a
+     * foreign namespace), as the keys of an object; the caller owns it.
+     * fhir_xml_validate drops the validator's "missing required element"
+     * at these places: the element is there, its problem is already said. */
+    json_t *dropped;
 };
 
 /* fhir_xml_read() that also returns the counts (for fhir_xml_validate). */
@@ -166,6 +174,9 @@ json_t *fhir_xml__prim_json(const struct fhir_model_type *t, struct base_str s, 
 /* Is this UTF-8 text free of characters XML 1.0 cannot carry (C0 controls
  * other than tab, LF, CR; U+FFFE; U+FFFF)?  Input must be valid UTF-8. */
 bool fhir_xml__chars_ok(const char *s, size_t len);
+
+/* Offset of the first such character in valid UTF-8 text, or len. */
+size_t fhir_xml__bad_char(const char *s, size_t len);
 
 /* Append `s` escaped for an attribute value in double quotes (& < > " and
  * tab, LF, CR as character references) or for text (& < > ").  The caller

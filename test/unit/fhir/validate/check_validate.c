@@ -138,6 +138,23 @@ static const struct bad bad_cases[] = {
     {P("\"name\":[null]"), "structure", "Patient.name[0]"},
     {P("\"name\":[{}]"), "structure", "Patient.name[0]"},
     {P("\"name\":[{\"id\":\"a\"}]"), "invariant", "Patient.name[0]"},
+    /* escapes that decode to whitespace in URIs and codes (the text path's
+     * shortcut for them, 16 bytes at a time, assumed raw JSON text, which
+     * has none; short strings never took it) */
+    {P("\"identifier\":[{\"system\":\"http://x/a\\tb\"}]"), "value",
+     "Patient.identifier[0].system"},
+    {P("\"identifier\":[{\"system\":\"http://terminology.example.org/a\\tb\"}]"), "value",
+     "Patient.identifier[0].system"},
+    {P("\"identifier\":[{\"system\":\"http://terminology.example.org/a\\nb\"}]"), "value",
+     "Patient.identifier[0].system"},
+    {P("\"meta\":{\"profile\":[\"http://example.org/fhir/p\\r\"]}"), "value",
+     "Patient.meta.profile[0]"},
+    {P("\"photo\":[{\"url\":\"\\thttp://example.org/fhir/p\"}]"), "value",
+     "Patient.photo[0].url"},
+    {P("\"maritalStatus\":{\"coding\":[{\"code\":\"abcdefghijklmnop\\t\\tb\"}]}"), "value",
+     "Patient.maritalStatus.coding[0].code"},
+    {P("\"maritalStatus\":{\"coding\":[{\"code\":\"abcdefghijklmnopq\\n\"}]}"), "value",
+     "Patient.maritalStatus.coding[0].code"},
     /* primitive formats */
     {P("\"id\":\"a b\""), "value", "Patient.id"},
     {P("\"birthDate\":\"2015-02-29\""), "value", "Patient.birthDate"},
@@ -333,6 +350,10 @@ END_TEST
 
 static const char *const good_cases[] = {
     "{\"resourceType\":\"Patient\"}",
+    /* escaped solidus (PHP's json_encode writes it) and a code's single
+     * inner whitespace, escaped */
+    P("\"identifier\":[{\"system\":\"http:\\/\\/example.org\\/fhir\\/ids\"}],"
+      "\"maritalStatus\":{\"coding\":[{\"code\":\"abcdefghijklmnop\\tb\"}]}"),
     P("\"id\":\"example\",\"active\":true,\"gender\":\"female\",\"birthDate\":\"1974-12\""),
     P("\"_birthDate\":{\"extension\":[{\"url\":\"http://x\",\"valueDateTime\":"
       "\"1974-12-25T14:35:45-05:00\"}]}"),

@@ -287,16 +287,35 @@ START_TEST(malformed_xml)
     expect_fail("<Patient " NS "><id value=\"x\"></Patient>", BASE_E_PARSE, "structure", NULL,
                 "end tag does not match start tag");
     expect_fail("<Patient " NS "><id value=\"x/></Patient>", BASE_E_PARSE, "structure", NULL, NULL);
-    expect_fail("", BASE_E_PARSE, "structure", NULL, NULL);
-    expect_fail("   ", BASE_E_PARSE, "structure", NULL, NULL);
+    expect_fail("", BASE_E_PARSE, "structure", "line 1, column 1", "the document is empty");
+    expect_fail("  \n ", BASE_E_PARSE, "structure", "line 2, column 2", "the document is empty");
+    expect_fail("\xEF\xBB\xBF", BASE_E_PARSE, "structure", NULL, "the document is empty");
+    /* text or JSON posted as XML is said to be that (libxml2: "empty") */
     expect_fail("{\"resourceType\":\"Patient\"}", BASE_E_PARSE, "structure", "line 1, column 1",
-                NULL);
+                "the document does not start with XML markup");
+    expect_fail("\n  Hello validator\n", BASE_E_PARSE, "structure", "line 2, column 3",
+                "does not start with XML markup");
     expect_fail("<Patient " NS "/><Patient " NS "/>", BASE_E_PARSE, "structure", NULL,
                 "content after the root element");
     expect_fail("<Patient " NS "><active value=\"&bogus;\"/></Patient>", BASE_E_PARSE, "structure",
                 NULL, "entity");
     expect_fail("<Patient " NS "><active value=\"a\" value=\"b\"/></Patient>", BASE_E_PARSE,
                 "structure", NULL, "attribute given twice");
+    /* the first error libxml2 meets names the cause; the last ("unterminated
+     * tag") named its consequence */
+    expect_fail("<Patient " NS ">\n<name><family value=\"A < B\"/></name></Patient>", BASE_E_PARSE,
+                "structure", "line 2, column 24", "malformed attribute");
+    expect_fail("<Patient " NS ">\n<active value=true/></Patient>", BASE_E_PARSE, "structure",
+                "line 2, column 15", "malformed attribute");
+    expect_fail("<Patient " NS ">\n<name><family value=\"A & B\"/></name></Patient>", BASE_E_PARSE,
+                "structure", "line 2, column 25", "name expected after '<' or '&'");
+    expect_fail("< Patient/>", BASE_E_PARSE, "structure", "line 1, column 2", "name expected");
+    /* cut off inside the root (a transfer cut short) is not "content after
+     * the root", which libxml2's push mode calls both */
+    expect_fail("<Patient " NS ">\n<active value=\"true\"/>\n", BASE_E_PARSE, "structure",
+                "line 2, column 23", "the document ends before its root element is closed");
+    expect_fail("<Patient " NS "><name><family value=\"x\"/>", BASE_E_PARSE, "structure", NULL,
+                "the document ends before its root element is closed");
 }
 END_TEST
 
@@ -483,8 +502,22 @@ START_TEST(encoding_and_bytes)
     expect_fail_lim(bad_utf8, sizeof(bad_utf8) - 1, NULL, BASE_E_PARSE, "structure",
                     "line 1, column 49", "invalid UTF-8");
     expect_fail_lim(nul, sizeof(nul) - 1, NULL, BASE_E_PARSE, "structure", NULL, "NUL");
+    static const char utf16be[] = "\xFE\xFF\0<\0P\0/\0>";
+    static const char utf16_nobom[] = "<\0P\0/\0>\0";
+    /* the declaration is reported, not the first byte the UTF-8 check trips on */
+    static const char latin1[] = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<Patient " NS
+                                 "><name><family value=\"M\xFCller\"/></name></Patient>";
+
     expect_fail_lim(utf16, sizeof(utf16) - 1, NULL, BASE_E_PARSE, "structure", "line 1, column 1",
-                    "invalid UTF-8");
+                    "the document is UTF-16; FHIR XML must be UTF-8");
+    expect_fail_lim(utf16be, sizeof(utf16be) - 1, NULL, BASE_E_PARSE, "structure",
+                    "line 1, column 1", "UTF-16");
+    expect_fail_lim(utf16_nobom, sizeof(utf16_nobom) - 1, NULL, BASE_E_PARSE, "structure",
+                    "line 1, column 1", "UTF-16");
+    expect_fail_lim(latin1, sizeof(latin1) - 1, NULL, BASE_E_PARSE, "structure", "line 1, column 1",
+                    "the document encoding must be UTF-8");
+    expect_fail("\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"windows-1252\"?><Patient " NS "/>",
+                BASE_E_PARSE, "structure", "line 1, column 4", "must be UTF-8");
     expect_fail("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Patient " NS "/>", BASE_E_PARSE,
                 "structure", NULL, "must be UTF-8");
     expect_fail("<?xml version=\"1.0\" encoding=\"UTF-16\"?><Patient " NS "/>", BASE_E_PARSE,
@@ -492,6 +525,99 @@ START_TEST(encoding_and_bytes)
     /* a character reference to a character XML cannot carry */
     expect_fail("<Patient " NS "><id value=\"&#1;\"/></Patient>", BASE_E_PARSE, "structure", NULL,
                 "character not allowed");
+}
+END_TEST
+
+/* XML 1.0 section 2.2: C0 controls other than tab, LF and CR, and U+FFFE and
+ * U+FFFF, are not characters of any XML document — in values, text, comments
+ * or CDATA alike.  The error names the character's place; libxml2 alone
+ * called an attribute holding U+000B an "unterminated tag" (a Japanese
+ * Bundle in the HL7 validator's test cases, japanese-utf8.xml). */
+START_TEST(characters_outside_xml)
+{
+    expect_fail("<Patient " NS ">\n<name><family value=\"a\x0B\"/></name></Patient>", BASE_E_PARSE,
+                "structure", "line 2, column 23",
+                "character not allowed in XML (XML 1.0 section 2.2)");
+    expect_fail("<Patient " NS "><!-- \x1F --></Patient>", BASE_E_PARSE, "structure",
+                "line 1, column 43", "character not allowed in XML");
+    expect_fail("<Patient " NS "><text><status value=\"generated\"/><div " XHTML
+                "><![CDATA[\x08]]></div></text></Patient>",
+                BASE_E_PARSE, "structure", NULL, "character not allowed in XML");
+    expect_fail("<Patient " NS "><id value=\"a\xEF\xBF\xBE\"/></Patient>", BASE_E_PARSE,
+                "structure", "line 1, column 50", "character not allowed in XML");
+    expect_fail("<Patient " NS "><id value=\"a\xEF\xBF\xBF\"/></Patient>", BASE_E_PARSE,
+                "structure", NULL, "character not allowed in XML");
+    expect_fail("<Patient " NS ">\x7F\x0C</Patient>", BASE_E_PARSE, "structure",
+                "line 1, column 39", "character not allowed in XML");
+    /* at every offset within the 8-byte words the pre-scan reads at once,
+     * and across their edges */
+    for (size_t k = 0; k < 20; k++) {
+        static const char *const bad[] = {"\x0B", "\x01", "\xEF\xBF\xBE", "\xEF\xBF\xBF"};
+        char xml[160];
+        char where[32];
+        json_t *got = NULL;
+        struct base_err err = {0};
+
+        for (size_t b = 0; b < 4; b++) {
+            snprintf(xml, sizeof(xml), "<Patient " NS "><id value=\"%.*s%s\"/></Patient>", (int)k,
+                     "aaaaaaaaaaaaaaaaaaaa", bad[b]);
+            snprintf(where, sizeof(where), "line 1, column %zu", 49 + k);
+            json_decref(expect_fail_lim(xml, SIZE_MAX, NULL, BASE_E_PARSE, "structure", where,
+                                        "character not allowed in XML"));
+        }
+        snprintf(xml, sizeof(xml), "<Patient " NS "><id value=\"%.*s\xEF\xBF\xBD\t\"/></Patient>",
+                 (int)k, "aaaaaaaaaaaaaaaaaaaa");
+        ck_assert_int_eq(fhir_xml_read(xml, strlen(xml), NULL, NULL, &got, &err), BASE_OK);
+        json_decref(got);
+    }
+    /* their neighbours are characters: tab, CR, LF, DEL, C1, U+FFFD */
+    expect_json(
+        "<Patient " NS "\t\r\n><name><family value=\"a\x7F\xC2\x85\xEF\xBF\xBD\"/></name>"
+        "</Patient>",
+        "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"a\x7F\xC2\x85\xEF\xBF\xBD\"}]}");
+}
+END_TEST
+
+/* A document that is not well-formed gets one issue, its syntax error: the
+ * elements its broken tag swallowed are not reported as unknown (an
+ * unclosed <id> made <status> and <mode> children of id), and issues the
+ * caller's OperationOutcome held before stay. */
+START_TEST(syntax_error_is_the_only_issue)
+{
+    static const char xml[] = "<List " NS ">\n<id value=\"x\">\n<status value=\"current\"/>"
+                              "<mode value=\"working\"/></List>";
+    json_t *got = NULL;
+    json_t *oo = fhir_outcome_new();
+    json_t *issues;
+    struct base_err err = {0};
+
+    ck_assert_int_eq(fhir_outcome_add(oo, "error", "structure", "earlier", "kept"), BASE_OK);
+    ck_assert_int_eq(fhir_xml_read(xml, sizeof(xml) - 1, NULL, oo, &got, &err), BASE_E_PARSE);
+    ck_assert_ptr_null(got);
+    issues = json_object_get(oo, "issue");
+    ck_assert_uint_eq(json_array_size(issues), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(issues, 0), "diagnostics")),
+                     "kept");
+    ck_assert_str_eq(json_string_value(json_array_get(
+                         json_object_get(json_array_get(issues, 1), "expression"), 0)),
+                     "line 3, column 56");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(issues, 1), "diagnostics")),
+                     "end tag does not match start tag");
+    ck_assert_str_eq(err.msg, "end tag does not match start tag");
+    json_decref(oo);
+    /* the same through fhir_xml_validate: one error, the syntax */
+    {
+        struct fhir_validate_result res = {0};
+
+        oo = fhir_outcome_new();
+        base_err_clear(&err);
+        ck_assert_int_eq(fhir_xml_validate(xml, sizeof(xml) - 1, NULL, oo, &res, &err),
+                         BASE_E_INVALID);
+        ck_assert_uint_eq(res.errors, 1);
+        ck_assert_uint_eq(json_array_size(json_object_get(oo, "issue")), 1);
+        ck_assert_str_eq(err.msg, "end tag does not match start tag");
+        json_decref(oo);
+    }
 }
 END_TEST
 
@@ -907,6 +1033,73 @@ START_TEST(validate_reports_reader_and_validator_issues)
 }
 END_TEST
 
+/* Validate `xml`: `errors` errors, the first at `where` with `code`; the
+ * same count without an OperationOutcome. */
+static void
+expect_validate(const char *xml, size_t errors, const char *where, const char *code)
+{
+    json_t *oo = fhir_outcome_new();
+    json_t *is;
+    struct fhir_validate_result r = {0};
+
+    ck_assert_int_eq(fhir_xml_validate(xml, strlen(xml), NULL, oo, &r, NULL),
+                     errors > 0 ? BASE_E_INVALID : BASE_OK);
+    ck_assert_uint_eq(r.errors, errors);
+    ck_assert_uint_eq(json_array_size(json_object_get(oo, "issue")), errors);
+    ck_assert_uint_eq(r.issues, errors);
+    is = json_array_get(json_object_get(oo, "issue"), 0);
+    if (errors > 0) {
+        ck_assert_str_eq(json_string_value(json_array_get(json_object_get(is, "expression"), 0)),
+                         where);
+        ck_assert_str_eq(json_string_value(json_object_get(is, "code")), code);
+    }
+    json_decref(oo);
+    r = (struct fhir_validate_result){0};
+    ck_assert_int_eq(fhir_xml_validate(xml, strlen(xml), NULL, NULL, &r, NULL),
+                     errors > 0 ? BASE_E_INVALID : BASE_OK);
+    ck_assert_uint_eq(r.errors, errors);
+    ck_assert_uint_eq(r.issues, 0);
+}
+
+/* An element the reader reports and leaves out of the tree (a value its
+ * type cannot read, a narrative it refuses, an element in a foreign
+ * namespace) is still in the document: its one issue is said where it is,
+ * and the validator's "missing required element" for the same place is
+ * withdrawn, as a JSON document with the same mistake (which keeps the
+ * element) gets one issue.  An unknown element is no such element: the
+ * required one is missing. */
+START_TEST(validate_one_issue_for_a_refused_element)
+{
+    expect_validate("<Group " NS "><type value=\"person\"/><actual value=\"true\"/><characteristic>"
+                    "<code><text value=\"t\"/></code><valueBoolean value=\"1\"/>"
+                    "<exclude value=\"false\"/></characteristic></Group>",
+                    1, "Group.characteristic[0].valueBoolean", "value");
+    expect_validate("<Group " NS "><type value=\"person\"/><actual value=\"yes\"/></Group>", 1,
+                    "Group.actual", "value");
+    expect_validate("<Group " NS "><type xmlns=\"urn:x\" value=\"person\"/>"
+                    "<actual value=\"true\"/></Group>",
+                    1, "Group.type", "structure");
+    expect_validate("<Patient " NS
+                    "><text><status value=\"generated\"/><div xmlns=\"urn:x\">x</div>"
+                    "</text></Patient>",
+                    1, "Patient.text.div", "structure");
+    expect_validate("<Patient " NS "><text><status value=\"generated\"/><div " XHTML
+                    "><svg xmlns=\"http://www.w3.org/2000/svg\"/>x</div></text></Patient>",
+                    1, "Patient.text.div", "value");
+    /* a bad value with an extension keeps the element */
+    expect_validate("<Group " NS "><type value=\"person\"/><actual value=\"1\"><extension "
+                    "url=\"http://e\"><valueString value=\"s\"/></extension></actual></Group>",
+                    1, "Group.actual", "value");
+    /* the same place missing for another reason is still reported */
+    expect_validate("<Group " NS "><type value=\"person\"/><actual value=\"true\"/><characteristic>"
+                    "<code><text value=\"t\"/></code><value value=\"true\"/>"
+                    "<exclude value=\"false\"/></characteristic></Group>",
+                    2, "Group.characteristic[0].value", "structure");
+    expect_validate("<Group " NS "><type value=\"person\"/></Group>", 1, "Group.actual",
+                    "required");
+}
+END_TEST
+
 Suite *
 fhir_xml_suite(void)
 {
@@ -932,6 +1125,8 @@ fhir_xml_suite(void)
     tcase_add_test(tc, narrative_problems);
     tcase_add_test(tc, doctype_and_entities_refused);
     tcase_add_test(tc, encoding_and_bytes);
+    tcase_add_test(tc, characters_outside_xml);
+    tcase_add_test(tc, syntax_error_is_the_only_issue);
     tcase_add_test(tc, limits_depth_and_elements);
     tcase_add_test(tc, limits_attributes);
     tcase_add_test(tc, documents_over_ten_megabytes);
@@ -943,6 +1138,7 @@ fhir_xml_suite(void)
     tcase_add_test(tc, writer_narrative);
     tcase_add_test(tc, writer_depth_limit);
     tcase_add_test(tc, validate_reports_reader_and_validator_issues);
+    tcase_add_test(tc, validate_one_issue_for_a_refused_element);
     suite_add_tcase(s, tc);
     return s;
 }

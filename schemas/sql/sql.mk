@@ -8,8 +8,10 @@ SQL_GEN_O      := $(BUILD)/obj/gen/sql_migrations.o
 
 $(SQL_GEN_C): schemas/sql/embed.sh FORCE
 	@mkdir -p $(@D)
-	@schemas/sql/embed.sh $(SQL_MIGRATIONS) > $@.tmp
-	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+	@# a temporary of its own: `make fuzz -j2` runs one sub-make per target,
+	@# and two of them may regenerate this at once
+	@schemas/sql/embed.sh $(SQL_MIGRATIONS) > $@.tmp.$$$$ && \
+	if cmp -s $@.tmp.$$$$ $@; then rm -f $@.tmp.$$$$; else mv -f $@.tmp.$$$$ $@; fi
 
 $(SQL_GEN_O): $(SQL_GEN_C) $(CONFIG_MK)
 	@mkdir -p $(@D)

@@ -67,7 +67,43 @@ struct fx {
     /* names of the open elements, pointing into the text */
     const unsigned char *open[BASE_LIMIT_FHIR_XHTML_FAST_MAX_DEPTH];
     unsigned char open_len[BASE_LIMIT_FHIR_XHTML_FAST_MAX_DEPTH];
+    /* "name>" of the open elements as one little-endian word for the
+     * quick end tag (names of up to 7 bytes), 0 for the byte-wise one */
+    uint64_t close[BASE_LIMIT_FHIR_XHTML_FAST_MAX_DEPTH];
 };
+
+#if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define QUICK_TAGS 1
+#else
+#define QUICK_TAGS 0
+#endif
+
+/* The low n + 1 bytes of a word: "name>" of an n-byte name (n <= 7). */
+static inline uint64_t
+close_mask(size_t n)
+{
+    return ~UINT64_C(0) >> (8 * (7 - n));
+}
+
+/* Opens element n (nlen bytes, already checked); false beyond the depth
+ * limit. */
+static bool
+push(struct fx *x, const unsigned char *n, size_t nlen)
+{
+    uint64_t w = 0;
+
+    if (x->depth >= BASE_LIMIT_FHIR_XHTML_FAST_MAX_DEPTH)
+        return false;
+    if (QUICK_TAGS && nlen <= 7 && x->end - n >= 8) {
+        memcpy(&w, n, 8);
+        w = (w & (close_mask(nlen) >> 8)) | ((uint64_t)'>' << (8 * nlen));
+    }
+    x->open[x->depth] = n;
+    x->open_len[x->depth] = (unsigned char)nlen;
+    x->close[x->depth] = w;
+    x->depth++;
+    return true;
+}
 
 static bool
 is_space(unsigned char c)
@@ -153,7 +189,7 @@ reference(struct fx *x, bool *is_space_out)
 
 #if defined(__SSE2__)
 /* Text bytes that need a look once the text has content: '<', '&', ']',
- * 0xEF and C0 controls (tab, LF, CR included). */
+ * 0xEF and C0 controls but LF and tab (narratives' indentation is text). */
 static inline __m128i
 text_special(__m128i v)
 {
@@ -161,10 +197,13 @@ text_special(__m128i v)
         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')), _mm_cmpeq_epi8(v, _mm_set1_epi8('&'))),
         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(']')),
                      _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF))));
-
     /* unsigned v <= 0x1F */
-    return _mm_or_si128(m,
-                        _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F)));
+    __m128i ctrl = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F));
+
+    __m128i lf_tab = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')));
+
+    return _mm_or_si128(m, _mm_andnot_si128(lf_tab, ctrl));
 }
 
 static const unsigned char *
@@ -190,15 +229,17 @@ char_data(struct fx *x)
     const unsigned char *end = x->end;
     bool content = x->has_content;
 
+    if (p < end && *p == '<')
+        return true; /* no text between two tags */
     for (;;) {
         if (content)
             p = skip_text(p, end);
-        /* indentation between tags: no content, nothing to check */
-        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
-            p++;
         if (p >= end)
             break;
         switch (xclass[*p]) {
+        case X_SPACE: /* indentation between tags: no content */
+            p++;
+            break;
         case X_PLAIN:
         case X_QUOTE:
         case X_DASH:
@@ -423,12 +464,7 @@ start_tag(struct fx *x)
     }
     if (x->depth == 0 && !has_ns)
         return false; /* the root must be in the XHTML namespace */
-    if (x->depth >= BASE_LIMIT_FHIR_XHTML_FAST_MAX_DEPTH)
-        return false;
-    x->open[x->depth] = n;
-    x->open_len[x->depth] = (unsigned char)nlen;
-    x->depth++;
-    return true;
+    return push(x, n, nlen);
 }
 
 /* An end tag at x->p ("</"), matching the innermost open element. */
@@ -487,6 +523,136 @@ comment(struct fx *x)
     return false;
 }
 
+#if QUICK_TAGS
+/* Name bytes (name_byte's set: letters, digits, ':') of 16 bytes. */
+static inline unsigned
+name_lanes(__m128i v)
+{
+    __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(fhir_validate__in_range(lower, 'a', 26),
+                                                    fhir_validate__in_range(v, '0', 11)));
+}
+#endif
+
+#if QUICK_TAGS
+/* A name of up to 7 bytes as the little-endian word start_tag_quick()
+ * loads (names hold no NUL, so the length is part of the word). */
+#define K1(a)                      ((uint64_t)(unsigned char)(a))
+#define K2(a, b)                   (K1(a) | K1(b) << 8)
+#define K3(a, b, c)                (K2(a, b) | K1(c) << 16)
+#define K4(a, b, c, d)             (K3(a, b, c) | K1(d) << 24)
+#define K5(a, b, c, d, e)          (K4(a, b, c, d) | K1(e) << 32)
+#define K6(a, b, c, d, e, f)       (K5(a, b, c, d, e) | K1(f) << 40)
+#define K7(a, b, c, d, e, f, g)    (K6(a, b, c, d, e, f) | K1(g) << 48)
+
+/* txt-1's elements of up to 7 bytes but img, one compare tree instead of
+ * the list lookup; false sends the name to the list (xhtml.c), which
+ * decides. */
+/* clang-format off: one name a label */
+static inline bool
+listed_element(uint64_t key)
+{
+    switch (key) {
+    case K1('a'): case K4('a', 'b', 'b', 'r'): case K7('a', 'c', 'r', 'o', 'n', 'y', 'm'):
+    case K7('a', 'd', 'd', 'r', 'e', 's', 's'): case K4('a', 'r', 'e', 'a'): case K1('b'):
+    case K3('b', 'd', 'o'): case K3('b', 'i', 'g'): case K2('b', 'r'):
+    case K7('c', 'a', 'p', 't', 'i', 'o', 'n'): case K6('c', 'e', 'n', 't', 'e', 'r'):
+    case K4('c', 'i', 't', 'e'): case K4('c', 'o', 'd', 'e'): case K3('c', 'o', 'l'):
+    case K2('d', 'd'): case K3('d', 'f', 'n'): case K3('d', 'i', 'r'): case K3('d', 'i', 'v'):
+    case K2('d', 'l'): case K2('d', 't'): case K2('e', 'm'): case K4('f', 'o', 'n', 't'):
+    case K2('h', '1'): case K2('h', '2'): case K2('h', '3'): case K2('h', '4'): case K2('h', '5'):
+    case K2('h', '6'): case K2('h', 'r'): case K1('i'): case K3('k', 'b', 'd'): case K2('l', 'i'):
+    case K3('m', 'a', 'p'): case K4('m', 'e', 'n', 'u'): case K2('o', 'l'): case K1('p'):
+    case K3('p', 'r', 'e'): case K1('q'): case K1('s'): case K4('s', 'a', 'm', 'p'):
+    case K5('s', 'm', 'a', 'l', 'l'): case K4('s', 'p', 'a', 'n'):
+    case K6('s', 't', 'r', 'i', 'k', 'e'): case K6('s', 't', 'r', 'o', 'n', 'g'):
+    case K3('s', 'u', 'b'): case K3('s', 'u', 'p'): case K5('t', 'a', 'b', 'l', 'e'):
+    case K5('t', 'b', 'o', 'd', 'y'): case K2('t', 'd'): case K5('t', 'f', 'o', 'o', 't'):
+    case K2('t', 'h'): case K5('t', 'h', 'e', 'a', 'd'): case K2('t', 'r'): case K2('t', 't'):
+    case K1('u'): case K2('u', 'l'): case K3('v', 'a', 'r'):
+        return true;
+    default:
+        return false;
+    }
+}
+/* clang-format on */
+#endif
+
+/*
+ * The start tag every narrative is made of, "<name>" with a name of up to
+ * 15 bytes and 16 bytes of text after the '<': the name found in one load,
+ * one of up to 7 bytes checked as one word.  Returns 1 when done, 0 when
+ * the element is not allowed or too deep (start_tag() would refuse it
+ * too), -1 for start_tag() to read the tag (attributes, "/>", space, a
+ * longer name, the last bytes of the text).
+ */
+static int
+start_tag_quick(struct fx *x)
+{
+#if QUICK_TAGS
+    const unsigned char *n = x->p + 1;
+    __m128i v;
+    unsigned bits;
+    size_t nlen;
+    uint64_t key = 0;
+
+    if (x->end - n < 16)
+        return -1;
+    v = _mm_loadu_si128((const __m128i *)(const void *)n);
+    bits = ~name_lanes(v) & 0xFFFFu;
+    if (bits == 0)
+        return -1;
+    nlen = (size_t)__builtin_ctz(bits);
+    if (n[nlen] != '>')
+        return -1;
+    if (nlen <= 7) {
+        key = (uint64_t)_mm_cvtsi128_si64(v) & (close_mask(nlen) >> 8);
+        if (key == K3('i', 'm', 'g'))
+            x->has_content = true; /* txt-2: an image is content */
+        else if (!listed_element(key) &&
+                 !fhir_validate__xhtml_element_allowed((const char *)n, nlen))
+            return 0;
+        key |= (uint64_t)'>' << (8 * nlen);
+    } else if (!fhir_validate__xhtml_element_allowed((const char *)n, nlen)) {
+        return 0;
+    }
+    if (x->depth >= BASE_LIMIT_FHIR_XHTML_FAST_MAX_DEPTH)
+        return 0;
+    x->open[x->depth] = n;
+    x->open_len[x->depth] = (unsigned char)nlen;
+    x->close[x->depth] = key;
+    x->depth++;
+    x->p = n + nlen + 1;
+    return 1;
+#else
+    (void)x;
+    return -1;
+#endif
+}
+
+/*
+ * The end tag "</name>" of the innermost element when its name has up to
+ * 7 bytes and 8 bytes of text follow the "</": one compare.  False leaves
+ * the tag to end_tag() (which also decides every mismatch).
+ */
+static bool
+end_tag_quick(struct fx *x)
+{
+    uint64_t w;
+    size_t nlen;
+
+    if (!QUICK_TAGS || x->depth == 0 || x->close[x->depth - 1] == 0 || x->end - x->p < 10)
+        return false;
+    nlen = x->open_len[x->depth - 1];
+    memcpy(&w, x->p + 2, 8);
+    if ((w & close_mask(nlen)) != x->close[x->depth - 1])
+        return false;
+    x->p += 3 + nlen;
+    x->depth--;
+    return true;
+}
+
 /* Markup at x->p ('<') inside the root element. */
 static bool
 markup(struct fx *x)
@@ -495,14 +661,32 @@ markup(struct fx *x)
         return false;
     switch (x->p[1]) {
     case '/':
-        return end_tag(x);
+        return end_tag_quick(x) || end_tag(x);
     case '!':
         return comment(x);
     case '?':
         return false; /* processing instruction */
-    default:
-        return start_tag(x);
+    default: {
+        int r = start_tag_quick(x);
+
+        return r < 0 ? start_tag(x) : r == 1;
     }
+    }
+}
+
+/* The root start tag, "<div xmlns=...>" exactly as narratives write it
+ * without a look at its parts; any other spelling goes to start_tag(). */
+static bool
+root_tag(struct fx *x)
+{
+    static const char root[] = "<div xmlns=\"http://www.w3.org/1999/xhtml\">";
+    size_t n = sizeof(root) - 1;
+
+    if ((size_t)(x->end - x->p) >= n && memcmp(x->p, root, n) == 0) {
+        x->p += n;
+        return push(x, x->p - n + 1, 3);
+    }
+    return start_tag(x);
 }
 
 bool
@@ -517,7 +701,7 @@ fhir_validate__xhtml_fast(const char *text, size_t len)
     x.has_content = false;
     x.depth = 0;
     skip_space(&x);
-    if (x.p >= x.end || *x.p != '<' || !start_tag(&x))
+    if (x.p >= x.end || *x.p != '<' || !root_tag(&x))
         return false;
     while (x.depth > 0) {
         if (!char_data(&x) || x.p >= x.end || !markup(&x))

@@ -944,6 +944,50 @@ START_TEST(long_base64_on_the_text_path)
 }
 END_TEST
 
+/* Spaces at the same lanes of every 128-byte step (a period of 4, 32, 128
+ * or 7 bytes) until the AVX2 loop's byte counters wrap several times (they
+ * count modulo 256; only the count modulo 4 matters), with and without a
+ * byte outside the alphabet in the second to fourth 32-byte vector of a
+ * step: the text path accepts exactly the valid ones, and the tree agrees. */
+START_TEST(base64_space_counts_on_the_text_path)
+{
+    static const size_t periods[] = {4, 32, 128, 7};
+
+    for (size_t pi = 0; pi < BASE_ARRAY_LEN(periods); pi++) {
+        for (size_t n = 20000; n < 20012; n++) {
+            for (size_t bad_at = 0; bad_at <= 3; bad_at++) {
+                char *text = binary_with_data("", n, "");
+                char *data = strstr(text, "\"data\":\"") + 8;
+                size_t spaces = 0;
+                struct fhir_validate_result r;
+                struct fhir_validate_result rt;
+                json_t *oo;
+                bool valid;
+
+                for (size_t k = 0; k < n; k++) {
+                    if (k % periods[pi] == periods[pi] - 1) {
+                        data[k] = ' ';
+                        spaces++;
+                    }
+                }
+                if (bad_at > 0)
+                    data[128 * 100 + 32 * bad_at + 5] = '*';
+                valid = (n - spaces) % 4 == 0 && bad_at == 0;
+                oo = validate(text, NULL, &r);
+                ck_assert_msg(r.errors == (valid ? 0u : 1u), "period %zu, n %zu, bad %zu: %zu errors",
+                              periods[pi], n, bad_at, r.errors);
+                ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                                 valid ? BASE_OK : BASE_E_INVALID);
+                ck_assert_msg(rt.fast == valid, "period %zu, n %zu, bad %zu: fast %d", periods[pi],
+                              n, bad_at, rt.fast);
+                json_decref(oo);
+                free(text);
+            }
+        }
+    }
+}
+END_TEST
+
 /* Every printable ASCII byte (and a UTF-8 letter) inside the vector blocks
  * of an attachment: the nibble tables of the AVX2 check allow exactly the
  * alphabet and the space. */
@@ -1073,6 +1117,7 @@ fhir_validate_suite(void)
     tcase_add_test(tc, inline_checks_on_the_text_path);
     tcase_add_test(tc, long_base64_on_the_text_path);
     tcase_add_test(tc, base64_bytes_on_the_text_path);
+    tcase_add_test(tc, base64_space_counts_on_the_text_path);
     tcase_add_test(tc, depth_limit);
     tcase_add_test(tc, validate_a_fragment);
     suite_add_tcase(s, tc);

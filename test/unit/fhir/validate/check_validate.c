@@ -944,6 +944,45 @@ START_TEST(long_base64_on_the_text_path)
 }
 END_TEST
 
+/* The line break between members (stream.c skip_ws_line: a newline and up
+ * to 15 spaces in one load when 17 bytes remain): indentation of 0 to 20
+ * spaces, other whitespace after it, the break near the end of the text,
+ * valid and unknown names after it.  Tree and text agree, and the text
+ * path settles the document exactly when it is valid. */
+START_TEST(line_breaks_on_the_text_path)
+{
+    static const char *const after[] = {"", "\t", "\r", "\n", " \n  ", "\r\n", "\n\n"};
+    static const char *const members[] = {"\"gender\":\"male\"", "\"gendr\":\"male\"",
+                                          "\"id\":\"a\"", "\"i\":1"};
+    char text[256];
+    size_t tried = 0;
+
+    for (size_t k = 0; k <= 20; k++) {
+        for (size_t a = 0; a < BASE_ARRAY_LEN(after); a++) {
+            for (size_t m = 0; m < BASE_ARRAY_LEN(members); m++) {
+                struct fhir_validate_result r;
+                struct fhir_validate_result rt;
+                json_t *oo;
+                int n = snprintf(text, sizeof(text),
+                                 "{\"resourceType\":\"Patient\",\"active\":true,\n%*s%s%s}", (int)k,
+                                 "", after[a], members[m]);
+
+                ck_assert(n > 0 && (size_t)n < sizeof(text));
+                oo = validate(text, NULL, &r);
+                ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                                 r.errors == 0 ? BASE_OK : BASE_E_INVALID);
+                ck_assert_msg(rt.fast == (r.errors == 0), "%zu spaces, after %zu, member %zu", k,
+                              a, m);
+                ck_assert_uint_eq(r.errors, m == 1 || m == 3 ? 1u : 0u);
+                json_decref(oo);
+                tried++;
+            }
+        }
+    }
+    ck_assert_uint_eq(tried, 21 * 7 * 4);
+}
+END_TEST
+
 /* Spaces at the same lanes of every 128-byte step (a period of 4, 32, 128
  * or 7 bytes) until the AVX2 loop's byte counters wrap several times (they
  * count modulo 256; only the count modulo 4 matters), with and without a
@@ -1118,6 +1157,7 @@ fhir_validate_suite(void)
     tcase_add_test(tc, long_base64_on_the_text_path);
     tcase_add_test(tc, base64_bytes_on_the_text_path);
     tcase_add_test(tc, base64_space_counts_on_the_text_path);
+    tcase_add_test(tc, line_breaks_on_the_text_path);
     tcase_add_test(tc, depth_limit);
     tcase_add_test(tc, validate_a_fragment);
     suite_add_tcase(s, tc);

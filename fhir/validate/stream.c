@@ -361,6 +361,13 @@ scan_key(struct sctx *s, struct base_str *key)
     return 0;
 }
 
+/* What the escapes the scanner lets through stand for (\b \f \n \r \t
+ * \" \\ \/; \u bails there). */
+static const char unescaped[256] = {
+    ['b'] = '\b', ['f'] = '\f', ['n'] = '\n', ['r'] = '\r',
+    ['t'] = '\t', ['"'] = '"',  ['\\'] = '\\', ['/'] = '/',
+};
+
 /* The decoded text of a scanned string (into scratch when escaped).  The
  * text is never longer than the raw string, so scratch is sized once and
  * written directly. */
@@ -384,6 +391,28 @@ decode(struct sctx *s, struct base_str raw, unsigned flags, struct base_str *out
         o = s->scratch.data;
     }
     out->ptr = o;
+#if defined(__SSE2__)
+    /* sixteen bytes copied a step up to the next backslash (narratives
+     * escape every attribute's quotes and line break: a memchr and a
+     * memcpy call each cost more).  A store never passes o + 16 <= the
+     * output's start + raw.len, since o - start <= p - raw.ptr. */
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned bits =
+            (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+
+        _mm_storeu_si128((__m128i *)(void *)o, v);
+        if (bits == 0) {
+            p += 16;
+            o += 16;
+            continue;
+        }
+        p += __builtin_ctz(bits);
+        o += __builtin_ctz(bits);
+        *o++ = unescaped[(unsigned char)p[1]]; /* the scanner saw p[1] */
+        p += 2;
+    }
+#endif
     while (p < end) {
         const char *bs = memchr(p, '\\', (size_t)(end - p));
         size_t n = (size_t)((bs != NULL ? bs : end) - p);
@@ -392,27 +421,7 @@ decode(struct sctx *s, struct base_str raw, unsigned flags, struct base_str *out
         o += n;
         if (bs == NULL)
             break;
-        /* the scanner let only these escapes through */
-        switch (bs[1]) {
-        case 'b':
-            *o++ = '\b';
-            break;
-        case 'f':
-            *o++ = '\f';
-            break;
-        case 'n':
-            *o++ = '\n';
-            break;
-        case 'r':
-            *o++ = '\r';
-            break;
-        case 't':
-            *o++ = '\t';
-            break;
-        default:
-            *o++ = bs[1]; /* " \ / */
-            break;
-        }
+        *o++ = unescaped[(unsigned char)bs[1]];
         p = bs + 2;
     }
     *o = '\0'; /* there is room: the text stays a C string */

@@ -983,6 +983,52 @@ START_TEST(line_breaks_on_the_text_path)
 }
 END_TEST
 
+/* Escapes in a narrative at every offset of the 16-byte copy steps of
+ * stream.c's decode(), in strings under and over its 4 KiB stack buffer:
+ * the narrative is checked on the decoded text, so a wrong byte there
+ * changes the verdict ("<\/p>" closes an element, "<\\/p>" is no tag). */
+START_TEST(escapes_on_the_text_path)
+{
+    static const struct {
+        const char *esc;
+        bool valid;
+    } forms[] = {
+        {"<p>a<\\/p>", true}, {"y\\n", true},         {"\\\\", true},
+        {"\\\"", true},        {"\\t\\/\\r", true},   {"<p>a<\\\\/p>", false},
+        {"<\\/p>", false},
+    };
+    static const size_t fills[] = {0, 1, 2, 7, 13, 14, 15, 16, 17, 30, 31, 32, 33, 4030, 4040, 4060, 5000};
+    const char *head = "{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":\"<div "
+                       "xmlns=\\\"http://www.w3.org/1999/xhtml\\\">";
+    size_t cap = strlen(head) + 5000 + 64;
+    char *text = malloc(cap);
+
+    ck_assert_ptr_nonnull(text);
+    for (size_t f = 0; f < BASE_ARRAY_LEN(fills); f++) {
+        for (size_t k = 0; k < BASE_ARRAY_LEN(forms); k++) {
+            struct fhir_validate_result r;
+            struct fhir_validate_result rt;
+            json_t *oo;
+            size_t n = strlen(head);
+
+            memcpy(text, head, n);
+            memset(text + n, 'x', fills[f]);
+            n += fills[f];
+            (void)snprintf(text + n, cap - n, "%s<\\/div>\"}}", forms[k].esc);
+            oo = validate(text, NULL, &r);
+            ck_assert_msg(r.errors == (forms[k].valid ? 0u : 1u), "fill %zu, form %zu: %zu errors",
+                          fills[f], k, r.errors);
+            ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                             forms[k].valid ? BASE_OK : BASE_E_INVALID);
+            ck_assert_msg(rt.fast == forms[k].valid, "fill %zu, form %zu: fast %d", fills[f], k,
+                          rt.fast);
+            json_decref(oo);
+        }
+    }
+    free(text);
+}
+END_TEST
+
 /* Spaces at the same lanes of every 128-byte step (a period of 4, 32, 128
  * or 7 bytes) until the AVX2 loop's byte counters wrap several times (they
  * count modulo 256; only the count modulo 4 matters), with and without a
@@ -1158,6 +1204,7 @@ fhir_validate_suite(void)
     tcase_add_test(tc, base64_bytes_on_the_text_path);
     tcase_add_test(tc, base64_space_counts_on_the_text_path);
     tcase_add_test(tc, line_breaks_on_the_text_path);
+    tcase_add_test(tc, escapes_on_the_text_path);
     tcase_add_test(tc, depth_limit);
     tcase_add_test(tc, validate_a_fragment);
     suite_add_tcase(s, tc);

@@ -229,8 +229,6 @@ char_data(struct fx *x)
     const unsigned char *end = x->end;
     bool content = x->has_content;
 
-    if (p < end && *p == '<')
-        return true; /* no text between two tags */
     for (;;) {
         if (content)
             p = skip_text(p, end);
@@ -581,26 +579,22 @@ listed_element(uint64_t key)
 
 /*
  * The start tag every narrative is made of, "<name>" with a name of up to
- * 15 bytes and 16 bytes of text after the '<': the name found in one load,
- * one of up to 7 bytes checked as one word.  Returns 1 when done, 0 when
- * the element is not allowed or too deep (start_tag() would refuse it
- * too), -1 for start_tag() to read the tag (attributes, "/>", space, a
- * longer name, the last bytes of the text).
+ * 15 bytes, at *pp ('<') with 17 bytes of text from there: the name found
+ * in one load, one of up to 7 bytes checked as one word.  Returns 1 when
+ * done (*pp past the tag), 0 when the element is not allowed or too deep
+ * (start_tag() would refuse it too), -1 for markup() to read the tag
+ * (attributes, "/>", space, a longer name, comments, PIs).
  */
-static int
-start_tag_quick(struct fx *x)
+static inline int
+start_tag_quick(struct fx *x, const unsigned char **pp)
 {
 #if QUICK_TAGS
-    const unsigned char *n = x->p + 1;
-    __m128i v;
-    unsigned bits;
+    const unsigned char *n = *pp + 1;
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)n);
+    unsigned bits = ~name_lanes(v) & 0xFFFFu;
     size_t nlen;
     uint64_t key = 0;
 
-    if (x->end - n < 16)
-        return -1;
-    v = _mm_loadu_si128((const __m128i *)(const void *)n);
-    bits = ~name_lanes(v) & 0xFFFFu;
     if (bits == 0)
         return -1;
     nlen = (size_t)__builtin_ctz(bits);
@@ -623,33 +617,34 @@ start_tag_quick(struct fx *x)
     x->open_len[x->depth] = (unsigned char)nlen;
     x->close[x->depth] = key;
     x->depth++;
-    x->p = n + nlen + 1;
+    *pp = n + nlen + 1;
     return 1;
 #else
     (void)x;
+    (void)pp;
     return -1;
 #endif
 }
 
 /*
- * The end tag "</name>" of the innermost element when its name has up to
- * 7 bytes and 8 bytes of text follow the "</": one compare.  False leaves
- * the tag to end_tag() (which also decides every mismatch).
+ * The end tag "</name>" of the innermost element (x->depth > 0) at *pp,
+ * when its name has up to 7 bytes and 10 bytes of text are there: one
+ * compare.  False leaves the tag to end_tag() (which also decides every
+ * mismatch).
  */
-static bool
-end_tag_quick(struct fx *x)
+static inline bool
+end_tag_quick(struct fx *x, const unsigned char **pp)
 {
+    unsigned d = x->depth - 1;
     uint64_t w;
-    size_t nlen;
 
-    if (!QUICK_TAGS || x->depth == 0 || x->close[x->depth - 1] == 0 || x->end - x->p < 10)
+    if (!QUICK_TAGS || x->close[d] == 0)
         return false;
-    nlen = x->open_len[x->depth - 1];
-    memcpy(&w, x->p + 2, 8);
-    if ((w & close_mask(nlen)) != x->close[x->depth - 1])
+    memcpy(&w, *pp + 2, 8);
+    if ((w & close_mask(x->open_len[d])) != x->close[d])
         return false;
-    x->p += 3 + nlen;
-    x->depth--;
+    *pp += 3 + x->open_len[d];
+    x->depth = d;
     return true;
 }
 
@@ -661,16 +656,13 @@ markup(struct fx *x)
         return false;
     switch (x->p[1]) {
     case '/':
-        return end_tag_quick(x) || end_tag(x);
+        return end_tag(x);
     case '!':
         return comment(x);
     case '?':
         return false; /* processing instruction */
-    default: {
-        int r = start_tag_quick(x);
-
-        return r < 0 ? start_tag(x) : r == 1;
-    }
+    default:
+        return start_tag(x);
     }
 }
 
@@ -693,6 +685,7 @@ bool
 fhir_validate__xhtml_fast(const char *text, size_t len)
 {
     struct fx x;
+    const unsigned char *p;
 
     if (len == 0 || len > BASE_LIMIT_FHIR_XHTML_FAST_MAX_LEN)
         return false;
@@ -703,10 +696,36 @@ fhir_validate__xhtml_fast(const char *text, size_t len)
     skip_space(&x);
     if (x.p >= x.end || *x.p != '<' || !root_tag(&x))
         return false;
+    p = x.p;
     while (x.depth > 0) {
-        if (!char_data(&x) || x.p >= x.end || !markup(&x))
+        if (p >= x.end)
             return false;
+        if (*p != '<') {
+            x.p = p;
+            if (!char_data(&x) || x.p >= x.end)
+                return false;
+            p = x.p;
+        }
+        /* the quick tags with the position in a register */
+        if (x.end - p >= 17) {
+            if (p[1] == '/') {
+                if (end_tag_quick(&x, &p))
+                    continue;
+            } else {
+                int r = start_tag_quick(&x, &p);
+
+                if (r == 1)
+                    continue;
+                if (r == 0)
+                    return false;
+            }
+        }
+        x.p = p;
+        if (!markup(&x))
+            return false;
+        p = x.p;
     }
+    x.p = p;
     /* after the root: whitespace and comments (XML 1.0 [27] Misc) */
     for (;;) {
         skip_space(&x);

@@ -161,7 +161,7 @@ skip_ws(struct sctx *s)
 }
 
 /* skip_ws() where pretty-printed JSON breaks the line — after the ','
- * between members — with the newline and up to 15 spaces of indentation
+ * between members and before an object's '}' — with the newline and up to 15 spaces of indentation
  * inline (only there: inlined at every site it cost compact JSON more than
  * it saved). */
 static inline void
@@ -1290,7 +1290,9 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
         if (first_done) {
             /* compact JSON: the ',' between members follows the value */
             if (!(s->p < s->end && *s->p == ',')) {
-                skip_ws(s);
+                /* compact JSON: the '}' follows; pretty: a line break */
+                if (!(s->p < s->end && *s->p == '}'))
+                    skip_ws_line(s);
                 if (s->p < s->end && *s->p == '}') {
                     s->p++;
                     break;

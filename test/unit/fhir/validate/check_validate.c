@@ -944,10 +944,10 @@ START_TEST(long_base64_on_the_text_path)
 }
 END_TEST
 
-/* The line break between members (stream.c skip_ws_line: a newline and up
- * to 15 spaces in one load when 17 bytes remain): indentation of 0 to 20
- * spaces, other whitespace after it, the break near the end of the text,
- * valid and unknown names after it.  Tree and text agree, and the text
+/* The line break between members and before the '}' (stream.c
+ * skip_ws_line: a newline and up to 15 spaces in one load when 17 bytes
+ * remain): indentation of 0 to 20 spaces, other whitespace after it, the
+ * break near the end of the text, valid and unknown names after it.  Tree and text agree, and the text
  * path settles the document exactly when it is valid. */
 START_TEST(line_breaks_on_the_text_path)
 {
@@ -955,31 +955,40 @@ START_TEST(line_breaks_on_the_text_path)
     static const char *const members[] = {"\"gender\":\"male\"", "\"gendr\":\"male\"",
                                           "\"id\":\"a\"", "\"i\":1"};
     char text[256];
+    char closing[64];
     size_t tried = 0;
 
     for (size_t k = 0; k <= 20; k++) {
         for (size_t a = 0; a < BASE_ARRAY_LEN(after); a++) {
-            for (size_t m = 0; m < BASE_ARRAY_LEN(members); m++) {
+            for (size_t m = 0; m < 2 * BASE_ARRAY_LEN(members); m++) {
                 struct fhir_validate_result r;
                 struct fhir_validate_result rt;
                 json_t *oo;
-                int n = snprintf(text, sizeof(text),
-                                 "{\"resourceType\":\"Patient\",\"active\":true,\n%*s%s%s}", (int)k,
-                                 "", after[a], members[m]);
+                size_t mi = m % BASE_ARRAY_LEN(members);
+                int n;
 
+                /* the second round breaks the line before the '}' too */
+                if (m < BASE_ARRAY_LEN(members))
+                    (void)snprintf(closing, sizeof(closing), "}");
+                else
+                    (void)snprintf(closing, sizeof(closing), "\n%*s%s}", (int)(20 - k), "",
+                                   after[a]);
+                n = snprintf(text, sizeof(text),
+                             "{\"resourceType\":\"Patient\",\"active\":true,\n%*s%s%s%s", (int)k, "",
+                             after[a], members[mi], closing);
                 ck_assert(n > 0 && (size_t)n < sizeof(text));
                 oo = validate(text, NULL, &r);
                 ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
                                  r.errors == 0 ? BASE_OK : BASE_E_INVALID);
                 ck_assert_msg(rt.fast == (r.errors == 0), "%zu spaces, after %zu, member %zu", k,
                               a, m);
-                ck_assert_uint_eq(r.errors, m == 1 || m == 3 ? 1u : 0u);
+                ck_assert_uint_eq(r.errors, mi == 1 || mi == 3 ? 1u : 0u);
                 json_decref(oo);
                 tried++;
             }
         }
     }
-    ck_assert_uint_eq(tried, 21 * 7 * 4);
+    ck_assert_uint_eq(tried, 21 * 7 * 8);
 }
 END_TEST
 

@@ -161,9 +161,9 @@ skip_ws(struct sctx *s)
 }
 
 /* skip_ws() where pretty-printed JSON breaks the line — after the ','
- * between members and before an object's '}' — with the newline and up to 15 spaces of indentation
- * inline (only there: inlined at every site it cost compact JSON more than
- * it saved). */
+ * between members and before an object's '}' — with the newline and up to
+ * 15 spaces of indentation inline (only there: inlined at every skip_ws()
+ * it cost compact JSON more than it saved). */
 static inline void
 skip_ws_line(struct sctx *s)
 {

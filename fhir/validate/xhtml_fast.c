@@ -70,6 +70,7 @@ struct fx {
     /* "name>" of the open elements as one little-endian word for the
      * quick end tag (names of up to 7 bytes), 0 for the byte-wise one */
     uint64_t close[BASE_LIMIT_FHIR_XHTML_FAST_MAX_DEPTH];
+    const uint64_t *words; /* fhir_validate__xhtml_element_words() */
 };
 
 #if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -534,53 +535,14 @@ name_lanes(__m128i v)
 #endif
 
 #if QUICK_TAGS
-/* A name of up to 7 bytes as the little-endian word start_tag_quick()
- * loads (names hold no NUL, so the length is part of the word). */
-#define K1(a)                      ((uint64_t)(unsigned char)(a))
-#define K2(a, b)                   (K1(a) | K1(b) << 8)
-#define K3(a, b, c)                (K2(a, b) | K1(c) << 16)
-#define K4(a, b, c, d)             (K3(a, b, c) | K1(d) << 24)
-#define K5(a, b, c, d, e)          (K4(a, b, c, d) | K1(e) << 32)
-#define K6(a, b, c, d, e, f)       (K5(a, b, c, d, e) | K1(f) << 40)
-#define K7(a, b, c, d, e, f, g)    (K6(a, b, c, d, e, f) | K1(g) << 48)
-
-/* txt-1's elements of up to 7 bytes but img, one compare tree instead of
- * the list lookup; false sends the name to the list (xhtml.c), which
- * decides. */
-/* clang-format off: one name a label */
-static inline bool
-listed_element(uint64_t key)
-{
-    switch (key) {
-    case K1('a'): case K4('a', 'b', 'b', 'r'): case K7('a', 'c', 'r', 'o', 'n', 'y', 'm'):
-    case K7('a', 'd', 'd', 'r', 'e', 's', 's'): case K4('a', 'r', 'e', 'a'): case K1('b'):
-    case K3('b', 'd', 'o'): case K3('b', 'i', 'g'): case K2('b', 'r'):
-    case K7('c', 'a', 'p', 't', 'i', 'o', 'n'): case K6('c', 'e', 'n', 't', 'e', 'r'):
-    case K4('c', 'i', 't', 'e'): case K4('c', 'o', 'd', 'e'): case K3('c', 'o', 'l'):
-    case K2('d', 'd'): case K3('d', 'f', 'n'): case K3('d', 'i', 'r'): case K3('d', 'i', 'v'):
-    case K2('d', 'l'): case K2('d', 't'): case K2('e', 'm'): case K4('f', 'o', 'n', 't'):
-    case K2('h', '1'): case K2('h', '2'): case K2('h', '3'): case K2('h', '4'): case K2('h', '5'):
-    case K2('h', '6'): case K2('h', 'r'): case K1('i'): case K3('k', 'b', 'd'): case K2('l', 'i'):
-    case K3('m', 'a', 'p'): case K4('m', 'e', 'n', 'u'): case K2('o', 'l'): case K1('p'):
-    case K3('p', 'r', 'e'): case K1('q'): case K1('s'): case K4('s', 'a', 'm', 'p'):
-    case K5('s', 'm', 'a', 'l', 'l'): case K4('s', 'p', 'a', 'n'):
-    case K6('s', 't', 'r', 'i', 'k', 'e'): case K6('s', 't', 'r', 'o', 'n', 'g'):
-    case K3('s', 'u', 'b'): case K3('s', 'u', 'p'): case K5('t', 'a', 'b', 'l', 'e'):
-    case K5('t', 'b', 'o', 'd', 'y'): case K2('t', 'd'): case K5('t', 'f', 'o', 'o', 't'):
-    case K2('t', 'h'): case K5('t', 'h', 'e', 'a', 'd'): case K2('t', 'r'): case K2('t', 't'):
-    case K1('u'): case K2('u', 'l'): case K3('v', 'a', 'r'):
-        return true;
-    default:
-        return false;
-    }
-}
-/* clang-format on */
+/* "img" as the little-endian word start_tag_quick() loads */
+#define IMG_WORD ((uint64_t)'i' | (uint64_t)'m' << 8 | (uint64_t)'g' << 16)
 #endif
 
 /*
  * The start tag every narrative is made of, "<name>" with a name of up to
  * 15 bytes, at *pp ('<') with 17 bytes of text from there: the name found
- * in one load, one of up to 7 bytes checked as one word.  Returns 1 when
+ * in one load, one of up to 7 bytes looked up as one word.  Returns 1 when
  * done (*pp past the tag), 0 when the element is not allowed or too deep
  * (start_tag() would refuse it too), -1 for markup() to read the tag
  * (attributes, "/>", space, a longer name, comments, PIs).
@@ -598,14 +560,15 @@ start_tag_quick(struct fx *x, const unsigned char **pp)
     if (bits == 0)
         return -1;
     nlen = (size_t)__builtin_ctz(bits);
-    if (n[nlen] != '>')
+    if (nlen == 0 || n[nlen] != '>')
         return -1;
     if (nlen <= 7) {
+        /* txt-1's names by one multiply and compare (xhtml.c's table) */
         key = (uint64_t)_mm_cvtsi128_si64(v) & (close_mask(nlen) >> 8);
-        if (key == K3('i', 'm', 'g'))
+        if (key == IMG_WORD)
             x->has_content = true; /* txt-2: an image is content */
-        else if (!listed_element(key) &&
-                 !fhir_validate__xhtml_element_allowed((const char *)n, nlen))
+        if (x->words[FHIR_VALIDATE__XHTML_WORD_SLOT(key)] != key &&
+            !fhir_validate__xhtml_element_allowed((const char *)n, nlen))
             return 0;
         key |= (uint64_t)'>' << (8 * nlen);
     } else if (!fhir_validate__xhtml_element_allowed((const char *)n, nlen)) {
@@ -693,6 +656,7 @@ fhir_validate__xhtml_fast(const char *text, size_t len)
     x.end = x.p + len;
     x.has_content = false;
     x.depth = 0;
+    x.words = fhir_validate__xhtml_element_words();
     skip_space(&x);
     if (x.p >= x.end || *x.p != '<' || !root_tag(&x))
         return false;

@@ -316,6 +316,10 @@ START_TEST(xhtml_quick_tags)
         "<font>x</font>",
         "<p>x</p\xc3\xa9>",
         "<p\xc3\xa9>x</p>",
+        "<>x</>",
+        "x<>",
+        "x< p>y</p>",
+        "<img>x</img><imgx>y</imgx><im>z</im>",
     };
     char text[256];
 

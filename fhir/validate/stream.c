@@ -471,15 +471,16 @@ is_b64_data(unsigned char c)
 #define HAVE_B64_AVX2 1
 
 /*
- * 0xFF in the lanes of v that are neither base64 data nor a space, by the
- * two nibbles of each byte: a byte is allowed when the groups its high
- * nibble allows (hi_groups) and those its low nibble is in (lo_groups)
- * share a bit.  Groups: 1 = 0x20 ' ', 0x2B '+', 0x2F '/'; 2 = 0x30-0x39;
+ * The groups of the bytes of v, 0 in the lanes that are neither base64
+ * data nor a space (not_b64_or_space32 makes those 0xFF), by the two
+ * nibbles of each byte: a byte is allowed when the groups its high nibble
+ * allows (hi_groups) and those its low nibble is in (lo_groups) share a
+ * bit.  Groups: 1 = 0x20 ' ', 0x2B '+', 0x2F '/'; 2 = 0x30-0x39;
  * 4 = 0x41-0x4F, 0x61-0x6F; 8 = 0x50-0x5A, 0x70-0x7A.  Bytes from 0x80
  * look up 0 (pshufb's rule for an index with the high bit set).
  */
 __attribute__((target("avx2"))) static inline __m256i
-not_b64_or_space32(__m256i v)
+b64_groups32(__m256i v)
 {
     const __m256i hi_groups = _mm256_setr_epi8(0, 0, 1, 2, 4, 8, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                                                1, 2, 4, 8, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -492,7 +493,13 @@ not_b64_or_space32(__m256i v)
     __m256i groups =
         _mm256_and_si256(_mm256_shuffle_epi8(hi_groups, hi), _mm256_shuffle_epi8(lo_groups, v));
 
-    return _mm256_cmpeq_epi8(groups, _mm256_setzero_si256());
+    return groups;
+}
+
+__attribute__((target("avx2"))) static inline __m256i
+not_b64_or_space32(__m256i v)
+{
+    return _mm256_cmpeq_epi8(b64_groups32(v), _mm256_setzero_si256());
 }
 
 __attribute__((target("avx2"))) static inline size_t
@@ -521,9 +528,11 @@ b64_run_avx2(const unsigned char *p, size_t len, size_t *spaces)
         __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32));
         __m256i v2 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 64));
         __m256i v3 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 96));
-        __m256i bad = _mm256_or_si256(
-            _mm256_or_si256(not_b64_or_space32(v0), not_b64_or_space32(v1)),
-            _mm256_or_si256(not_b64_or_space32(v2), not_b64_or_space32(v3)));
+        /* a lane of one of the four without a group is a 0 in their minimum */
+        __m256i bad = _mm256_cmpeq_epi8(
+            _mm256_min_epu8(_mm256_min_epu8(b64_groups32(v0), b64_groups32(v1)),
+                            _mm256_min_epu8(b64_groups32(v2), b64_groups32(v3))),
+            _mm256_setzero_si256());
 
         if (!_mm256_testz_si256(bad, _mm256_set1_epi8(-1)))
             break;

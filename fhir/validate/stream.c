@@ -260,6 +260,14 @@ end_string(struct sctx *s, const unsigned char *p, unsigned f, struct base_str *
     return 0;
 }
 
+/* The flags an escape's second byte gives the string, 0 for the escapes
+ * that bail (\u, which is rare in FHIR, and invalid ones). */
+static const unsigned char escape_flags[256] = {
+    ['"'] = STR_ESCAPED, ['\\'] = STR_ESCAPED, ['/'] = STR_ESCAPED,
+    ['n'] = STR_ESCAPED, ['r'] = STR_ESCAPED,    ['t'] = STR_ESCAPED,
+    ['b'] = STR_ESCAPED | STR_CTRL,              ['f'] = STR_ESCAPED | STR_CTRL,
+};
+
 static int
 scan_string_general(struct sctx *s, struct base_str *raw, unsigned *flags)
 {
@@ -274,7 +282,20 @@ scan_string_general(struct sctx *s, struct base_str *raw, unsigned *flags)
         if (UNLIKELY(p >= end))
             return BAIL;
         ch = *p;
-        if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
+        /* escapes first: narratives have one every few dozen bytes */
+        if (ch == '\\') {
+            unsigned ef;
+
+            if (UNLIKELY(end - p < 2))
+                return BAIL;
+            ef = escape_flags[p[1]];
+            if (UNLIKELY(ef == 0))
+                return BAIL; /* \u escapes and invalid escapes */
+            f |= ef;
+            p += 2;
+            continue;
+        }
+        if (ch >= 0x20 && ch < 0x80 && ch != '"') {
             p++;
             continue;
         }
@@ -282,33 +303,13 @@ scan_string_general(struct sctx *s, struct base_str *raw, unsigned *flags)
             break;
         if (UNLIKELY(ch < 0x20))
             return BAIL;
-        if (ch >= 0x80) {
+        {
             size_t n = utf8_seq(p, end);
 
             if (UNLIKELY(n == 0))
                 return BAIL;
             p += n;
-            continue;
         }
-        if (UNLIKELY(end - p < 2))
-            return BAIL;
-        switch (p[1]) {
-        case 'b':
-        case 'f':
-            f |= STR_CTRL;
-            break;
-        case '"':
-        case '\\':
-        case '/':
-        case 'n':
-        case 'r':
-        case 't':
-            break;
-        default:
-            return BAIL; /* \u escapes and invalid escapes */
-        }
-        f |= STR_ESCAPED;
-        p += 2;
     }
     return end_string(s, p, f, raw, flags);
 }

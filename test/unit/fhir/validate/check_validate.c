@@ -4,6 +4,7 @@
  * input none.
  */
 #include <check.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -911,36 +912,48 @@ START_TEST(inline_checks_on_the_text_path)
 }
 END_TEST
 
+/*
+ * An attachment of n bytes with a space where k % period == phase and
+ * bad_byte at bad (SIZE_MAX: none): the text path settles it exactly when
+ * it is valid (no bad byte, (data characters) % 4 == 0), and the tree
+ * agrees.
+ */
+static void
+attachment_on_the_text_path(size_t n, size_t period, size_t phase, size_t bad, char bad_byte)
+{
+    char *text = binary_with_data("", n, "");
+    char *data = strstr(text, "\"data\":\"") + 8;
+    size_t spaces = 0;
+    struct fhir_validate_result r;
+    struct fhir_validate_result rt;
+    json_t *oo;
+    bool valid;
+
+    for (size_t k = 0; k < n; k++) {
+        if (k % period == phase) {
+            data[k] = ' ';
+            spaces++;
+        }
+    }
+    if (bad != SIZE_MAX)
+        data[bad] = bad_byte;
+    valid = (n - spaces) % 4 == 0 && bad == SIZE_MAX;
+    oo = validate(text, NULL, &r);
+    ck_assert_msg(r.errors == (valid ? 0u : 1u), "n %zu, period %zu, bad %zu: %zu errors", n,
+                  period, bad, r.errors);
+    ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                     valid ? BASE_OK : BASE_E_INVALID);
+    ck_assert_msg(rt.fast == valid, "n %zu, period %zu, bad %zu: fast %d", n, period, bad, rt.fast);
+    json_decref(oo);
+    free(text);
+}
+
 /* Long attachments with spaces in every lane: the space count decides
  * validity ((data characters) % 4), past the vector loop's count flush. */
 START_TEST(long_base64_on_the_text_path)
 {
-    for (size_t n = 8180; n < 8220; n++) {
-        char *text = binary_with_data("", n, "");
-        char *data = strstr(text, "\"data\":\"") + 8;
-        size_t spaces = 0;
-        struct fhir_validate_result r;
-        struct fhir_validate_result rt;
-        json_t *oo;
-        bool valid;
-
-        for (size_t k = 0; k < n; k++) {
-            if (k % 7 == 3) {
-                data[k] = ' ';
-                spaces++;
-            }
-        }
-        if (n % 9 == 0)
-            data[n - 2 * (n % 200) - 1] = '-'; /* a byte outside the alphabet */
-        valid = (n - spaces) % 4 == 0 && n % 9 != 0;
-        oo = validate(text, NULL, &r);
-        ck_assert_msg(r.errors == (valid ? 0u : 1u), "n %zu: %zu errors", n, r.errors);
-        ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
-                         valid ? BASE_OK : BASE_E_INVALID);
-        ck_assert_msg(rt.fast == valid, "n %zu: fast %d", n, rt.fast);
-        json_decref(oo);
-        free(text);
-    }
+    for (size_t n = 8180; n < 8220; n++)
+        attachment_on_the_text_path(n, 7, 3, n % 9 == 0 ? n - 2 * (n % 200) - 1 : SIZE_MAX, '-');
 }
 END_TEST
 
@@ -1090,34 +1103,10 @@ START_TEST(base64_space_counts_on_the_text_path)
 
     for (size_t pi = 0; pi < BASE_ARRAY_LEN(periods); pi++) {
         for (size_t n = 20000; n < 20012; n++) {
-            for (size_t bad_at = 0; bad_at <= 3; bad_at++) {
-                char *text = binary_with_data("", n, "");
-                char *data = strstr(text, "\"data\":\"") + 8;
-                size_t spaces = 0;
-                struct fhir_validate_result r;
-                struct fhir_validate_result rt;
-                json_t *oo;
-                bool valid;
-
-                for (size_t k = 0; k < n; k++) {
-                    if (k % periods[pi] == periods[pi] - 1) {
-                        data[k] = ' ';
-                        spaces++;
-                    }
-                }
-                if (bad_at > 0)
-                    data[128 * 100 + 32 * bad_at + 5] = '*';
-                valid = (n - spaces) % 4 == 0 && bad_at == 0;
-                oo = validate(text, NULL, &r);
-                ck_assert_msg(r.errors == (valid ? 0u : 1u), "period %zu, n %zu, bad %zu: %zu errors",
-                              periods[pi], n, bad_at, r.errors);
-                ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
-                                 valid ? BASE_OK : BASE_E_INVALID);
-                ck_assert_msg(rt.fast == valid, "period %zu, n %zu, bad %zu: fast %d", periods[pi],
-                              n, bad_at, rt.fast);
-                json_decref(oo);
-                free(text);
-            }
+            for (size_t bad_at = 0; bad_at <= 3; bad_at++)
+                attachment_on_the_text_path(n, periods[pi], periods[pi] - 1,
+                                            bad_at > 0 ? 128 * 100 + 32 * bad_at + 5 : SIZE_MAX,
+                                            '*');
         }
     }
 }

@@ -263,9 +263,14 @@ end_string(struct sctx *s, const unsigned char *p, unsigned f, struct base_str *
 /* The flags an escape's second byte gives the string, 0 for the escapes
  * that bail (\u, which is rare in FHIR, and invalid ones). */
 static const unsigned char escape_flags[256] = {
-    ['"'] = STR_ESCAPED, ['\\'] = STR_ESCAPED, ['/'] = STR_ESCAPED,
-    ['n'] = STR_ESCAPED, ['r'] = STR_ESCAPED,    ['t'] = STR_ESCAPED,
-    ['b'] = STR_ESCAPED | STR_CTRL,              ['f'] = STR_ESCAPED | STR_CTRL,
+    ['"'] = STR_ESCAPED,
+    ['\\'] = STR_ESCAPED,
+    ['/'] = STR_ESCAPED,
+    ['n'] = STR_ESCAPED,
+    ['r'] = STR_ESCAPED,
+    ['t'] = STR_ESCAPED,
+    ['b'] = STR_ESCAPED | STR_CTRL,
+    ['f'] = STR_ESCAPED | STR_CTRL,
 };
 
 static int
@@ -365,7 +370,7 @@ scan_key(struct sctx *s, struct base_str *key)
 /* What the escapes the scanner lets through stand for (\b \f \n \r \t
  * \" \\ \/; \u bails there). */
 static const char unescaped[256] = {
-    ['b'] = '\b', ['f'] = '\f', ['n'] = '\n', ['r'] = '\r',
+    ['b'] = '\b', ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r',
     ['t'] = '\t', ['"'] = '"',  ['\\'] = '\\', ['/'] = '/',
 };
 
@@ -399,8 +404,7 @@ decode(struct sctx *s, struct base_str raw, unsigned flags, struct base_str *out
      * output's start + raw.len, since o - start <= p - raw.ptr. */
     while (end - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        unsigned bits =
-            (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+        unsigned bits = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
 
         _mm_storeu_si128((__m128i *)(void *)o, v);
         if (bits == 0) {
@@ -530,16 +534,17 @@ b64_run_avx2(const unsigned char *p, size_t len, size_t *spaces)
         __m256i v2 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 64));
         __m256i v3 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 96));
         /* a lane of one of the four without a group is a 0 in their minimum */
-        __m256i bad = _mm256_cmpeq_epi8(
-            _mm256_min_epu8(_mm256_min_epu8(b64_groups32(v0), b64_groups32(v1)),
-                            _mm256_min_epu8(b64_groups32(v2), b64_groups32(v3))),
-            _mm256_setzero_si256());
+        __m256i bad =
+            _mm256_cmpeq_epi8(_mm256_min_epu8(_mm256_min_epu8(b64_groups32(v0), b64_groups32(v1)),
+                                              _mm256_min_epu8(b64_groups32(v2), b64_groups32(v3))),
+                              _mm256_setzero_si256());
 
         if (!_mm256_testz_si256(bad, _mm256_set1_epi8(-1)))
             break;
         counts = _mm256_sub_epi8(
-            counts, _mm256_add_epi8(_mm256_add_epi8(_mm256_cmpeq_epi8(v0, sp), _mm256_cmpeq_epi8(v1, sp)),
-                                    _mm256_add_epi8(_mm256_cmpeq_epi8(v2, sp), _mm256_cmpeq_epi8(v3, sp))));
+            counts,
+            _mm256_add_epi8(_mm256_add_epi8(_mm256_cmpeq_epi8(v0, sp), _mm256_cmpeq_epi8(v1, sp)),
+                            _mm256_add_epi8(_mm256_cmpeq_epi8(v2, sp), _mm256_cmpeq_epi8(v3, sp))));
         i += 128;
     }
     while (len - i >= 64) {
@@ -549,8 +554,8 @@ b64_run_avx2(const unsigned char *p, size_t len, size_t *spaces)
         if (!_mm256_testz_si256(_mm256_or_si256(not_b64_or_space32(v0), not_b64_or_space32(v1)),
                                 _mm256_set1_epi8(-1)))
             break;
-        counts = _mm256_sub_epi8(counts, _mm256_add_epi8(_mm256_cmpeq_epi8(v0, sp),
-                                                         _mm256_cmpeq_epi8(v1, sp)));
+        counts = _mm256_sub_epi8(
+            counts, _mm256_add_epi8(_mm256_cmpeq_epi8(v0, sp), _mm256_cmpeq_epi8(v1, sp)));
         i += 64;
     }
     *spaces += lane_sum32(counts);

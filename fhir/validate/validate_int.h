@@ -146,8 +146,8 @@ bool fhir_validate__xhtml_element_allowed(const char *name, size_t len);
  * (0xFF is no name byte, so no word of a name equals it).  The
  * multiplier spreads the 58 names over 256 slots without a collision; a
  * name that collided would stay out (the list lookup decides it). */
-#define FHIR_VALIDATE__XHTML_WORD_MULT UINT64_C(0x23c49caea2cf62bb)
-#define FHIR_VALIDATE__XHTML_WORD_SLOT(w) ((unsigned)(((w) * FHIR_VALIDATE__XHTML_WORD_MULT) >> 56))
+#define FHIR_VALIDATE__XHTML_WORD_MULT    UINT64_C(0x23c49caea2cf62bb)
+#define FHIR_VALIDATE__XHTML_WORD_SLOT(w) ((unsigned)(((w)*FHIR_VALIDATE__XHTML_WORD_MULT) >> 56))
 const uint64_t *fhir_validate__xhtml_element_words(void);
 int fhir_validate__xhtml_attribute_index(const char *name, size_t len); /* -1: not allowed */
 bool fhir_validate__xhtml_url_attribute(const char *name, size_t len);

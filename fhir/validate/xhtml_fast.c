@@ -529,8 +529,8 @@ name_lanes(__m128i v)
 {
     __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
 
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(fhir_validate__in_range(lower, 'a', 26),
-                                                    fhir_validate__in_range(v, '0', 11)));
+    return (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(fhir_validate__in_range(lower, 'a', 26), fhir_validate__in_range(v, '0', 11)));
 }
 #endif
 

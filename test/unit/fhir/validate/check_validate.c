@@ -960,8 +960,9 @@ END_TEST
 /* The line break between members and before the '}' (stream.c
  * skip_ws_line: a newline and up to 15 spaces in one load when 17 bytes
  * remain): indentation of 0 to 20 spaces, other whitespace after it, the
- * break near the end of the text, valid and unknown names after it.  Tree and text agree, and the text
- * path settles the document exactly when it is valid. */
+ * break near the end of the text, valid and unknown names after it.  Tree
+ * and text agree, and the text path settles the document exactly when it
+ * is valid. */
 START_TEST(line_breaks_on_the_text_path)
 {
     static const char *const after[] = {"", "\t", "\r", "\n", " \n  ", "\r\n", "\n\n"};
@@ -987,14 +988,14 @@ START_TEST(line_breaks_on_the_text_path)
                     (void)snprintf(closing, sizeof(closing), "\n%*s%s}", (int)(20 - k), "",
                                    after[a]);
                 n = snprintf(text, sizeof(text),
-                             "{\"resourceType\":\"Patient\",\"active\":true,\n%*s%s%s%s", (int)k, "",
-                             after[a], members[mi], closing);
+                             "{\"resourceType\":\"Patient\",\"active\":true,\n%*s%s%s%s", (int)k,
+                             "", after[a], members[mi], closing);
                 ck_assert(n > 0 && (size_t)n < sizeof(text));
                 oo = validate(text, NULL, &r);
                 ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
                                  r.errors == 0 ? BASE_OK : BASE_E_INVALID);
-                ck_assert_msg(rt.fast == (r.errors == 0), "%zu spaces, after %zu, member %zu", k,
-                              a, m);
+                ck_assert_msg(rt.fast == (r.errors == 0), "%zu spaces, after %zu, member %zu", k, a,
+                              m);
                 ck_assert_uint_eq(r.errors, mi == 1 || mi == 3 ? 1u : 0u);
                 json_decref(oo);
                 tried++;
@@ -1016,14 +1017,15 @@ START_TEST(escapes_on_the_text_path)
         const char *esc;
         bool valid;
     } forms[] = {
-        {"<p>a<\\/p>", true}, {"y\\n", true},         {"\\\\", true},
-        {"\\\"", true},        {"\\t\\/\\r", true},   {"<p>a<\\\\/p>", false},
-        {"<\\/p>", false},   {"y\\b", false},       {"y\\f", false},
-        {"y\\u0041", true},
+        {"<p>a<\\/p>", true}, {"y\\n", true},          {"\\\\", true},    {"\\\"", true},
+        {"\\t\\/\\r", true},  {"<p>a<\\\\/p>", false}, {"<\\/p>", false}, {"y\\b", false},
+        {"y\\f", false},      {"y\\u0041", true},
     };
-    static const size_t fills[] = {0, 1, 2, 7, 13, 14, 15, 16, 17, 30, 31, 32, 33, 4030, 4040, 4060, 5000};
-    const char *head = "{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":\"<div "
-                       "xmlns=\\\"http://www.w3.org/1999/xhtml\\\">";
+    static const size_t fills[] = {0,  1,  2,  7,  13,   14,   15,   16,  17,
+                                   30, 31, 32, 33, 4030, 4040, 4060, 5000};
+    const char *head =
+        "{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":\"<div "
+        "xmlns=\\\"http://www.w3.org/1999/xhtml\\\">";
     size_t cap = strlen(head) + 5000 + 64;
     char *text = malloc(cap);
 
@@ -1064,9 +1066,9 @@ START_TEST(string_escapes_on_the_text_path)
         bool fast;
         unsigned warnings;
     } forms[] = {
-        {"\\b", false, 1}, {"\\f", false, 1},  {"\\n", true, 0},    {"\\r", true, 0},
-        {"\\t", true, 0},  {"\\\"", true, 0}, {"\\\\", true, 0}, {"\\/", true, 0},
-        {"\\u0041", false, 0},
+        {"\\b", false, 1}, {"\\f", false, 1}, {"\\n", true, 0},
+        {"\\r", true, 0},  {"\\t", true, 0},  {"\\\"", true, 0},
+        {"\\\\", true, 0}, {"\\/", true, 0},  {"\\u0041", false, 0},
     };
     char text[256];
 
@@ -1084,8 +1086,10 @@ START_TEST(string_escapes_on_the_text_path)
             ck_assert_uint_eq(r.errors, 0);
             ck_assert_msg(r.warnings == forms[k].warnings, "fill %zu, form %zu: %zu warnings", fill,
                           k, r.warnings);
-            ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL), BASE_OK);
-            ck_assert_msg(rt.fast == forms[k].fast, "fill %zu, form %zu: fast %d", fill, k, rt.fast);
+            ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                             BASE_OK);
+            ck_assert_msg(rt.fast == forms[k].fast, "fill %zu, form %zu: fast %d", fill, k,
+                          rt.fast);
             json_decref(oo);
         }
     }

@@ -346,14 +346,14 @@ END_TEST
 START_TEST(xhtml_listed_element_names)
 {
     static const char *const names[] = {
-        "a",    "abbr",  "acronym", "address",  "area",   "b",          "basefont", "bdo",
-        "big",  "blockquote", "br", "caption",  "center", "cite",       "code",     "col",
-        "colgroup", "dd", "dfn",    "dir",      "div",    "dl",         "dt",       "em",
-        "font", "h1",    "h2",      "h3",       "h4",     "h5",         "h6",       "hr",
-        "i",    "img",   "kbd",     "li",       "map",    "menu",       "ol",       "p",
-        "pre",  "q",     "s",       "samp",     "small",  "span",       "strike",   "strong",
-        "sub",  "sup",   "table",   "tbody",    "td",     "tfoot",      "th",       "thead",
-        "tr",   "tt",    "u",       "ul",       "var",
+        "a",        "abbr",       "acronym", "address", "area",   "b",     "basefont", "bdo",
+        "big",      "blockquote", "br",      "caption", "center", "cite",  "code",     "col",
+        "colgroup", "dd",         "dfn",     "dir",     "div",    "dl",    "dt",       "em",
+        "font",     "h1",         "h2",      "h3",      "h4",     "h5",    "h6",       "hr",
+        "i",        "img",        "kbd",     "li",      "map",    "menu",  "ol",       "p",
+        "pre",      "q",          "s",       "samp",    "small",  "span",  "strike",   "strong",
+        "sub",      "sup",        "table",   "tbody",   "td",     "tfoot", "th",       "thead",
+        "tr",       "tt",         "u",       "ul",      "var",
     };
     char name[32];
     char text[256];

@@ -160,6 +160,29 @@ skip_ws(struct sctx *s)
     }
 }
 
+/* skip_ws() where pretty-printed JSON breaks the line — after the ','
+ * between members and before an object's '}' — with the newline and up to
+ * 15 spaces of indentation inline (only there: inlined at every skip_ws()
+ * it cost compact JSON more than it saved). */
+static inline void
+skip_ws_line(struct sctx *s)
+{
+#if defined(__SSE2__)
+    const unsigned char *p = s->p;
+
+    if (p < s->end && *p == '\n' && s->end - p >= 17) {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+            _mm_loadu_si128((const __m128i *)(const void *)(p + 1)), _mm_set1_epi8(' ')));
+
+        if (m != 0xFFFFu && p[1 + __builtin_ctz(~m)] > ' ') {
+            s->p = p + 1 + __builtin_ctz(~m);
+            return;
+        }
+    }
+#endif
+    skip_ws(s);
+}
+
 static inline int
 expect_char(struct sctx *s, unsigned char ch)
 {
@@ -237,6 +260,19 @@ end_string(struct sctx *s, const unsigned char *p, unsigned f, struct base_str *
     return 0;
 }
 
+/* The flags an escape's second byte gives the string, 0 for the escapes
+ * that bail (\u, which is rare in FHIR, and invalid ones). */
+static const unsigned char escape_flags[256] = {
+    ['"'] = STR_ESCAPED,
+    ['\\'] = STR_ESCAPED,
+    ['/'] = STR_ESCAPED,
+    ['n'] = STR_ESCAPED,
+    ['r'] = STR_ESCAPED,
+    ['t'] = STR_ESCAPED,
+    ['b'] = STR_ESCAPED | STR_CTRL,
+    ['f'] = STR_ESCAPED | STR_CTRL,
+};
+
 static int
 scan_string_general(struct sctx *s, struct base_str *raw, unsigned *flags)
 {
@@ -251,7 +287,20 @@ scan_string_general(struct sctx *s, struct base_str *raw, unsigned *flags)
         if (UNLIKELY(p >= end))
             return BAIL;
         ch = *p;
-        if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
+        /* escapes first: narratives have one every few dozen bytes */
+        if (ch == '\\') {
+            unsigned ef;
+
+            if (UNLIKELY(end - p < 2))
+                return BAIL;
+            ef = escape_flags[p[1]];
+            if (UNLIKELY(ef == 0))
+                return BAIL; /* \u escapes and invalid escapes */
+            f |= ef;
+            p += 2;
+            continue;
+        }
+        if (ch >= 0x20 && ch < 0x80 && ch != '"') {
             p++;
             continue;
         }
@@ -259,33 +308,13 @@ scan_string_general(struct sctx *s, struct base_str *raw, unsigned *flags)
             break;
         if (UNLIKELY(ch < 0x20))
             return BAIL;
-        if (ch >= 0x80) {
+        {
             size_t n = utf8_seq(p, end);
 
             if (UNLIKELY(n == 0))
                 return BAIL;
             p += n;
-            continue;
         }
-        if (UNLIKELY(end - p < 2))
-            return BAIL;
-        switch (p[1]) {
-        case 'b':
-        case 'f':
-            f |= STR_CTRL;
-            break;
-        case '"':
-        case '\\':
-        case '/':
-        case 'n':
-        case 'r':
-        case 't':
-            break;
-        default:
-            return BAIL; /* \u escapes and invalid escapes */
-        }
-        f |= STR_ESCAPED;
-        p += 2;
     }
     return end_string(s, p, f, raw, flags);
 }
@@ -338,6 +367,13 @@ scan_key(struct sctx *s, struct base_str *key)
     return 0;
 }
 
+/* What the escapes the scanner lets through stand for (\b \f \n \r \t
+ * \" \\ \/; \u bails there). */
+static const char unescaped[256] = {
+    ['b'] = '\b', ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r',
+    ['t'] = '\t', ['"'] = '"',  ['\\'] = '\\', ['/'] = '/',
+};
+
 /* The decoded text of a scanned string (into scratch when escaped).  The
  * text is never longer than the raw string, so scratch is sized once and
  * written directly. */
@@ -361,6 +397,27 @@ decode(struct sctx *s, struct base_str raw, unsigned flags, struct base_str *out
         o = s->scratch.data;
     }
     out->ptr = o;
+#if defined(__SSE2__)
+    /* sixteen bytes copied a step up to the next backslash (narratives
+     * escape every attribute's quotes and line break: a memchr and a
+     * memcpy call each cost more).  A store never passes o + 16 <= the
+     * output's start + raw.len, since o - start <= p - raw.ptr. */
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned bits = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+
+        _mm_storeu_si128((__m128i *)(void *)o, v);
+        if (bits == 0) {
+            p += 16;
+            o += 16;
+            continue;
+        }
+        p += __builtin_ctz(bits);
+        o += __builtin_ctz(bits);
+        *o++ = unescaped[(unsigned char)p[1]]; /* the scanner saw p[1] */
+        p += 2;
+    }
+#endif
     while (p < end) {
         const char *bs = memchr(p, '\\', (size_t)(end - p));
         size_t n = (size_t)((bs != NULL ? bs : end) - p);
@@ -369,27 +426,7 @@ decode(struct sctx *s, struct base_str raw, unsigned flags, struct base_str *out
         o += n;
         if (bs == NULL)
             break;
-        /* the scanner let only these escapes through */
-        switch (bs[1]) {
-        case 'b':
-            *o++ = '\b';
-            break;
-        case 'f':
-            *o++ = '\f';
-            break;
-        case 'n':
-            *o++ = '\n';
-            break;
-        case 'r':
-            *o++ = '\r';
-            break;
-        case 't':
-            *o++ = '\t';
-            break;
-        default:
-            *o++ = bs[1]; /* " \ / */
-            break;
-        }
+        *o++ = unescaped[(unsigned char)bs[1]];
         p = bs + 2;
     }
     *o = '\0'; /* there is room: the text stays a C string */
@@ -439,15 +476,16 @@ is_b64_data(unsigned char c)
 #define HAVE_B64_AVX2 1
 
 /*
- * 0xFF in the lanes of v that are neither base64 data nor a space, by the
- * two nibbles of each byte: a byte is allowed when the groups its high
- * nibble allows (hi_groups) and those its low nibble is in (lo_groups)
- * share a bit.  Groups: 1 = 0x20 ' ', 0x2B '+', 0x2F '/'; 2 = 0x30-0x39;
+ * The groups of the bytes of v, 0 in the lanes that are neither base64
+ * data nor a space (not_b64_or_space32 makes those 0xFF), by the two
+ * nibbles of each byte: a byte is allowed when the groups its high nibble
+ * allows (hi_groups) and those its low nibble is in (lo_groups) share a
+ * bit.  Groups: 1 = 0x20 ' ', 0x2B '+', 0x2F '/'; 2 = 0x30-0x39;
  * 4 = 0x41-0x4F, 0x61-0x6F; 8 = 0x50-0x5A, 0x70-0x7A.  Bytes from 0x80
  * look up 0 (pshufb's rule for an index with the high bit set).
  */
 __attribute__((target("avx2"))) static inline __m256i
-not_b64_or_space32(__m256i v)
+b64_groups32(__m256i v)
 {
     const __m256i hi_groups = _mm256_setr_epi8(0, 0, 1, 2, 4, 8, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                                                1, 2, 4, 8, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -460,7 +498,13 @@ not_b64_or_space32(__m256i v)
     __m256i groups =
         _mm256_and_si256(_mm256_shuffle_epi8(hi_groups, hi), _mm256_shuffle_epi8(lo_groups, v));
 
-    return _mm256_cmpeq_epi8(groups, _mm256_setzero_si256());
+    return groups;
+}
+
+__attribute__((target("avx2"))) static inline __m256i
+not_b64_or_space32(__m256i v)
+{
+    return _mm256_cmpeq_epi8(b64_groups32(v), _mm256_setzero_si256());
 }
 
 __attribute__((target("avx2"))) static inline size_t
@@ -472,42 +516,55 @@ lane_sum32(__m256i counts)
            (size_t)_mm256_extract_epi64(sad, 2) + (size_t)_mm256_extract_epi64(sad, 3);
 }
 
-/* fhir_validate__b64_run() 64 bytes a step with AVX2 (half the
- * instructions of SSE2 on an attachment); the last bytes, and the block
- * with another byte, are left to it. */
+/* fhir_validate__b64_run() 128 and then 64 bytes a step with AVX2 (half
+ * the instructions of SSE2 on an attachment); the last bytes, and the
+ * block with another byte, are left to it. */
 __attribute__((target("avx2"))) static size_t
 b64_run_avx2(const unsigned char *p, size_t len, size_t *spaces)
 {
     const __m256i sp = _mm256_set1_epi8(' ');
     __m256i counts = _mm256_setzero_si256();
-    unsigned blocks = 0;
     size_t i = 0;
-    size_t n_sp = 0;
 
+    /* the lanes count spaces modulo 256, so *spaces gains them modulo 4
+     * exactly (256 is a multiple of 4): all base64_plain's rule needs */
+    while (len - i >= 128) {
+        __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+        __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32));
+        __m256i v2 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 64));
+        __m256i v3 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 96));
+        /* a lane of one of the four without a group is a 0 in their minimum */
+        __m256i bad =
+            _mm256_cmpeq_epi8(_mm256_min_epu8(_mm256_min_epu8(b64_groups32(v0), b64_groups32(v1)),
+                                              _mm256_min_epu8(b64_groups32(v2), b64_groups32(v3))),
+                              _mm256_setzero_si256());
+
+        if (!_mm256_testz_si256(bad, _mm256_set1_epi8(-1)))
+            break;
+        counts = _mm256_sub_epi8(
+            counts,
+            _mm256_add_epi8(_mm256_add_epi8(_mm256_cmpeq_epi8(v0, sp), _mm256_cmpeq_epi8(v1, sp)),
+                            _mm256_add_epi8(_mm256_cmpeq_epi8(v2, sp), _mm256_cmpeq_epi8(v3, sp))));
+        i += 128;
+    }
     while (len - i >= 64) {
         __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
         __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32));
-        __m256i s0 = _mm256_cmpeq_epi8(v0, sp);
-        __m256i s1 = _mm256_cmpeq_epi8(v1, sp);
 
         if (!_mm256_testz_si256(_mm256_or_si256(not_b64_or_space32(v0), not_b64_or_space32(v1)),
                                 _mm256_set1_epi8(-1)))
             break;
-        /* each lane counts at most 2 a step: summed before it passes 255 */
-        counts = _mm256_sub_epi8(counts, _mm256_add_epi8(s0, s1));
-        if (++blocks == 127) {
-            n_sp += lane_sum32(counts);
-            counts = _mm256_setzero_si256();
-            blocks = 0;
-        }
+        counts = _mm256_sub_epi8(
+            counts, _mm256_add_epi8(_mm256_cmpeq_epi8(v0, sp), _mm256_cmpeq_epi8(v1, sp)));
         i += 64;
     }
-    *spaces += n_sp + lane_sum32(counts);
+    *spaces += lane_sum32(counts);
     return i + fhir_validate__b64_run(p + i, len - i, spaces);
 }
 #endif
 
-/* Base64 data and spaces from p on (fhir_validate__b64_run's contract). */
+/* Base64 data and spaces from p on (fhir_validate__b64_run's contract,
+ * but the spaces are added modulo 4 only). */
 static size_t
 b64_run(const unsigned char *p, size_t len, size_t *spaces)
 {
@@ -1253,7 +1310,9 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
         if (first_done) {
             /* compact JSON: the ',' between members follows the value */
             if (!(s->p < s->end && *s->p == ',')) {
-                skip_ws(s);
+                /* compact JSON: the '}' follows; pretty: a line break */
+                if (!(s->p < s->end && *s->p == '}'))
+                    skip_ws_line(s);
                 if (s->p < s->end && *s->p == '}') {
                     s->p++;
                     break;
@@ -1265,7 +1324,7 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
         }
         first_done = true;
         if (!(s->p < s->end && *s->p == '"')) { /* compact JSON: the name follows */
-            skip_ws(s);
+            skip_ws_line(s);
             if (UNLIKELY(s->p >= s->end || *s->p != '"'))
                 return BAIL;
         }

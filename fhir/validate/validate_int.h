@@ -140,6 +140,15 @@ enum fhir_xhtml_fault fhir_validate__xhtml(const char *text, size_t len);
 bool fhir_validate__xhtml_fast(const char *text, size_t len);
 /* xhtml.c: txt-1's lists and URL rule, shared by both checkers. */
 bool fhir_validate__xhtml_element_allowed(const char *name, size_t len);
+/* xhtml.c: txt-1's element names of up to 7 bytes as words (byte i of the
+ * name in bits 8i..8i+7, the rest 0), each in the slot
+ * FHIR_VALIDATE__XHTML_WORD_SLOT gives it; other slots hold all ones
+ * (0xFF is no name byte, so no word of a name equals it).  The
+ * multiplier spreads the 58 names over 256 slots without a collision; a
+ * name that collided would stay out (the list lookup decides it). */
+#define FHIR_VALIDATE__XHTML_WORD_MULT    UINT64_C(0x23c49caea2cf62bb)
+#define FHIR_VALIDATE__XHTML_WORD_SLOT(w) ((unsigned)(((w)*FHIR_VALIDATE__XHTML_WORD_MULT) >> 56))
+const uint64_t *fhir_validate__xhtml_element_words(void);
 int fhir_validate__xhtml_attribute_index(const char *name, size_t len); /* -1: not allowed */
 bool fhir_validate__xhtml_url_attribute(const char *name, size_t len);
 bool fhir_validate__xhtml_script_url(const char *value, size_t len);

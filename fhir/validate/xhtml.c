@@ -106,11 +106,36 @@ index_build(struct name_index *ix, size_t n)
     }
 }
 
+/* fhir_validate__xhtml_element_words()'s table */
+static uint64_t element_words[256];
+
+static void
+words_build(void)
+{
+    for (size_t i = 0; i < BASE_ARRAY_LEN(element_words); i++)
+        element_words[i] = ~UINT64_C(0);
+    for (size_t i = 0; i < BASE_ARRAY_LEN(allowed_elements); i++) {
+        const char *n = allowed_elements[i];
+        size_t len = strlen(n);
+        uint64_t w = 0;
+        unsigned slot;
+
+        if (len > 7)
+            continue;
+        for (size_t k = 0; k < len; k++)
+            w |= (uint64_t)(unsigned char)n[k] << (8 * k);
+        slot = FHIR_VALIDATE__XHTML_WORD_SLOT(w);
+        if (element_words[slot] == ~UINT64_C(0))
+            element_words[slot] = w;
+    }
+}
+
 static void
 indexes_build(void)
 {
     index_build(&element_index, BASE_ARRAY_LEN(allowed_elements));
     index_build(&attribute_index, BASE_ARRAY_LEN(allowed_attributes));
+    words_build();
     atomic_store_explicit(&index_built, true, memory_order_release);
 }
 
@@ -147,6 +172,14 @@ bool
 fhir_validate__xhtml_element_allowed(const char *name, size_t len)
 {
     return index_find(&element_index, name, len) >= 0;
+}
+
+const uint64_t *
+fhir_validate__xhtml_element_words(void)
+{
+    if (!atomic_load_explicit(&index_built, memory_order_acquire))
+        (void)pthread_once(&index_once, indexes_build);
+    return element_words;
 }
 
 int

@@ -67,7 +67,44 @@ struct fx {
     /* names of the open elements, pointing into the text */
     const unsigned char *open[BASE_LIMIT_FHIR_XHTML_FAST_MAX_DEPTH];
     unsigned char open_len[BASE_LIMIT_FHIR_XHTML_FAST_MAX_DEPTH];
+    /* "name>" of the open elements as one little-endian word for the
+     * quick end tag (names of up to 7 bytes), 0 for the byte-wise one */
+    uint64_t close[BASE_LIMIT_FHIR_XHTML_FAST_MAX_DEPTH];
+    const uint64_t *words; /* fhir_validate__xhtml_element_words() */
 };
+
+#if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define QUICK_TAGS 1
+#else
+#define QUICK_TAGS 0
+#endif
+
+/* The low n + 1 bytes of a word: "name>" of an n-byte name (n <= 7). */
+static inline uint64_t
+close_mask(size_t n)
+{
+    return ~UINT64_C(0) >> (8 * (7 - n));
+}
+
+/* Opens element n (nlen bytes, already checked); false beyond the depth
+ * limit. */
+static bool
+push(struct fx *x, const unsigned char *n, size_t nlen)
+{
+    uint64_t w = 0;
+
+    if (x->depth >= BASE_LIMIT_FHIR_XHTML_FAST_MAX_DEPTH)
+        return false;
+    if (QUICK_TAGS && nlen <= 7 && x->end - n >= 8) {
+        memcpy(&w, n, 8);
+        w = (w & (close_mask(nlen) >> 8)) | ((uint64_t)'>' << (8 * nlen));
+    }
+    x->open[x->depth] = n;
+    x->open_len[x->depth] = (unsigned char)nlen;
+    x->close[x->depth] = w;
+    x->depth++;
+    return true;
+}
 
 static bool
 is_space(unsigned char c)
@@ -153,7 +190,7 @@ reference(struct fx *x, bool *is_space_out)
 
 #if defined(__SSE2__)
 /* Text bytes that need a look once the text has content: '<', '&', ']',
- * 0xEF and C0 controls (tab, LF, CR included). */
+ * 0xEF and C0 controls but LF and tab (narratives' indentation is text). */
 static inline __m128i
 text_special(__m128i v)
 {
@@ -161,10 +198,13 @@ text_special(__m128i v)
         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')), _mm_cmpeq_epi8(v, _mm_set1_epi8('&'))),
         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(']')),
                      _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF))));
-
     /* unsigned v <= 0x1F */
-    return _mm_or_si128(m,
-                        _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F)));
+    __m128i ctrl = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F));
+
+    __m128i lf_tab = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')));
+
+    return _mm_or_si128(m, _mm_andnot_si128(lf_tab, ctrl));
 }
 
 static const unsigned char *
@@ -193,12 +233,12 @@ char_data(struct fx *x)
     for (;;) {
         if (content)
             p = skip_text(p, end);
-        /* indentation between tags: no content, nothing to check */
-        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
-            p++;
         if (p >= end)
             break;
         switch (xclass[*p]) {
+        case X_SPACE: /* indentation between tags: no content */
+            p++;
+            break;
         case X_PLAIN:
         case X_QUOTE:
         case X_DASH:
@@ -423,12 +463,7 @@ start_tag(struct fx *x)
     }
     if (x->depth == 0 && !has_ns)
         return false; /* the root must be in the XHTML namespace */
-    if (x->depth >= BASE_LIMIT_FHIR_XHTML_FAST_MAX_DEPTH)
-        return false;
-    x->open[x->depth] = n;
-    x->open_len[x->depth] = (unsigned char)nlen;
-    x->depth++;
-    return true;
+    return push(x, n, nlen);
 }
 
 /* An end tag at x->p ("</"), matching the innermost open element. */
@@ -487,6 +522,95 @@ comment(struct fx *x)
     return false;
 }
 
+#if QUICK_TAGS
+/* Name bytes (name_byte's set: letters, digits, ':') of 16 bytes. */
+static inline unsigned
+name_lanes(__m128i v)
+{
+    __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+
+    return (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(fhir_validate__in_range(lower, 'a', 26), fhir_validate__in_range(v, '0', 11)));
+}
+#endif
+
+#if QUICK_TAGS
+/* "img" as the little-endian word start_tag_quick() loads */
+#define IMG_WORD ((uint64_t)'i' | (uint64_t)'m' << 8 | (uint64_t)'g' << 16)
+#endif
+
+/*
+ * The start tag every narrative is made of, "<name>" with a name of up to
+ * 15 bytes, at *pp ('<') with 17 bytes of text from there: the name found
+ * in one load, one of up to 7 bytes looked up as one word.  Returns 1 when
+ * done (*pp past the tag), 0 when the element is not allowed or too deep
+ * (start_tag() would refuse it too), -1 for markup() to read the tag
+ * (attributes, "/>", space, a longer name, comments, PIs).
+ */
+static inline int
+start_tag_quick(struct fx *x, const unsigned char **pp)
+{
+#if QUICK_TAGS
+    const unsigned char *n = *pp + 1;
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)n);
+    unsigned bits = ~name_lanes(v) & 0xFFFFu;
+    size_t nlen;
+    uint64_t key = 0;
+
+    if (bits == 0)
+        return -1;
+    nlen = (size_t)__builtin_ctz(bits);
+    if (nlen == 0 || n[nlen] != '>')
+        return -1;
+    if (nlen <= 7) {
+        /* txt-1's names by one multiply and compare (xhtml.c's table) */
+        key = (uint64_t)_mm_cvtsi128_si64(v) & (close_mask(nlen) >> 8);
+        if (key == IMG_WORD)
+            x->has_content = true; /* txt-2: an image is content */
+        if (x->words[FHIR_VALIDATE__XHTML_WORD_SLOT(key)] != key &&
+            !fhir_validate__xhtml_element_allowed((const char *)n, nlen))
+            return 0;
+        key |= (uint64_t)'>' << (8 * nlen);
+    } else if (!fhir_validate__xhtml_element_allowed((const char *)n, nlen)) {
+        return 0;
+    }
+    if (x->depth >= BASE_LIMIT_FHIR_XHTML_FAST_MAX_DEPTH)
+        return 0;
+    x->open[x->depth] = n;
+    x->open_len[x->depth] = (unsigned char)nlen;
+    x->close[x->depth] = key;
+    x->depth++;
+    *pp = n + nlen + 1;
+    return 1;
+#else
+    (void)x;
+    (void)pp;
+    return -1;
+#endif
+}
+
+/*
+ * The end tag "</name>" of the innermost element (x->depth > 0) at *pp,
+ * when its name has up to 7 bytes and 10 bytes of text are there: one
+ * compare.  False leaves the tag to end_tag() (which also decides every
+ * mismatch).
+ */
+static inline bool
+end_tag_quick(struct fx *x, const unsigned char **pp)
+{
+    unsigned d = x->depth - 1;
+    uint64_t w;
+
+    if (!QUICK_TAGS || x->close[d] == 0)
+        return false;
+    memcpy(&w, *pp + 2, 8);
+    if ((w & close_mask(x->open_len[d])) != x->close[d])
+        return false;
+    *pp += 3 + x->open_len[d];
+    x->depth = d;
+    return true;
+}
+
 /* Markup at x->p ('<') inside the root element. */
 static bool
 markup(struct fx *x)
@@ -505,10 +629,26 @@ markup(struct fx *x)
     }
 }
 
+/* The root start tag, "<div xmlns=...>" exactly as narratives write it
+ * without a look at its parts; any other spelling goes to start_tag(). */
+static bool
+root_tag(struct fx *x)
+{
+    static const char root[] = "<div xmlns=\"http://www.w3.org/1999/xhtml\">";
+    size_t n = sizeof(root) - 1;
+
+    if ((size_t)(x->end - x->p) >= n && memcmp(x->p, root, n) == 0) {
+        x->p += n;
+        return push(x, x->p - n + 1, 3);
+    }
+    return start_tag(x);
+}
+
 bool
 fhir_validate__xhtml_fast(const char *text, size_t len)
 {
     struct fx x;
+    const unsigned char *p;
 
     if (len == 0 || len > BASE_LIMIT_FHIR_XHTML_FAST_MAX_LEN)
         return false;
@@ -516,13 +656,40 @@ fhir_validate__xhtml_fast(const char *text, size_t len)
     x.end = x.p + len;
     x.has_content = false;
     x.depth = 0;
+    x.words = fhir_validate__xhtml_element_words();
     skip_space(&x);
-    if (x.p >= x.end || *x.p != '<' || !start_tag(&x))
+    if (x.p >= x.end || *x.p != '<' || !root_tag(&x))
         return false;
+    p = x.p;
     while (x.depth > 0) {
-        if (!char_data(&x) || x.p >= x.end || !markup(&x))
+        if (p >= x.end)
             return false;
+        if (*p != '<') {
+            x.p = p;
+            if (!char_data(&x) || x.p >= x.end)
+                return false;
+            p = x.p;
+        }
+        /* the quick tags with the position in a register */
+        if (x.end - p >= 17) {
+            if (p[1] == '/') {
+                if (end_tag_quick(&x, &p))
+                    continue;
+            } else {
+                int r = start_tag_quick(&x, &p);
+
+                if (r == 1)
+                    continue;
+                if (r == 0)
+                    return false;
+            }
+        }
+        x.p = p;
+        if (!markup(&x))
+            return false;
+        p = x.p;
     }
+    x.p = p;
     /* after the root: whitespace and comments (XML 1.0 [27] Misc) */
     for (;;) {
         skip_space(&x);

@@ -4,6 +4,7 @@
  * input none.
  */
 #include <check.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -932,35 +933,206 @@ START_TEST(inline_checks_on_the_text_path)
 }
 END_TEST
 
+/*
+ * An attachment of n bytes with a space where k % period == phase and
+ * bad_byte at bad (SIZE_MAX: none): the text path settles it exactly when
+ * it is valid (no bad byte, (data characters) % 4 == 0), and the tree
+ * agrees.
+ */
+static void
+attachment_on_the_text_path(size_t n, size_t period, size_t phase, size_t bad, char bad_byte)
+{
+    char *text = binary_with_data("", n, "");
+    char *data = strstr(text, "\"data\":\"") + 8;
+    size_t spaces = 0;
+    struct fhir_validate_result r;
+    struct fhir_validate_result rt;
+    json_t *oo;
+    bool valid;
+
+    for (size_t k = 0; k < n; k++) {
+        if (k % period == phase) {
+            data[k] = ' ';
+            spaces++;
+        }
+    }
+    if (bad != SIZE_MAX)
+        data[bad] = bad_byte;
+    valid = (n - spaces) % 4 == 0 && bad == SIZE_MAX;
+    oo = validate(text, NULL, &r);
+    ck_assert_msg(r.errors == (valid ? 0u : 1u), "n %zu, period %zu, bad %zu: %zu errors", n,
+                  period, bad, r.errors);
+    ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                     valid ? BASE_OK : BASE_E_INVALID);
+    ck_assert_msg(rt.fast == valid, "n %zu, period %zu, bad %zu: fast %d", n, period, bad, rt.fast);
+    json_decref(oo);
+    free(text);
+}
+
 /* Long attachments with spaces in every lane: the space count decides
  * validity ((data characters) % 4), past the vector loop's count flush. */
 START_TEST(long_base64_on_the_text_path)
 {
-    for (size_t n = 8180; n < 8220; n++) {
-        char *text = binary_with_data("", n, "");
-        char *data = strstr(text, "\"data\":\"") + 8;
-        size_t spaces = 0;
-        struct fhir_validate_result r;
-        struct fhir_validate_result rt;
-        json_t *oo;
-        bool valid;
+    for (size_t n = 8180; n < 8220; n++)
+        attachment_on_the_text_path(n, 7, 3, n % 9 == 0 ? n - 2 * (n % 200) - 1 : SIZE_MAX, '-');
+}
+END_TEST
 
-        for (size_t k = 0; k < n; k++) {
-            if (k % 7 == 3) {
-                data[k] = ' ';
-                spaces++;
+/* The line break between members and before the '}' (stream.c
+ * skip_ws_line: a newline and up to 15 spaces in one load when 17 bytes
+ * remain): indentation of 0 to 20 spaces, other whitespace after it, the
+ * break near the end of the text, valid and unknown names after it.  Tree
+ * and text agree, and the text path settles the document exactly when it
+ * is valid. */
+START_TEST(line_breaks_on_the_text_path)
+{
+    static const char *const after[] = {"", "\t", "\r", "\n", " \n  ", "\r\n", "\n\n"};
+    static const char *const members[] = {"\"gender\":\"male\"", "\"gendr\":\"male\"",
+                                          "\"id\":\"a\"", "\"i\":1"};
+    char text[256];
+    char closing[64];
+    size_t tried = 0;
+
+    for (size_t k = 0; k <= 20; k++) {
+        for (size_t a = 0; a < BASE_ARRAY_LEN(after); a++) {
+            for (size_t m = 0; m < 2 * BASE_ARRAY_LEN(members); m++) {
+                struct fhir_validate_result r;
+                struct fhir_validate_result rt;
+                json_t *oo;
+                size_t mi = m % BASE_ARRAY_LEN(members);
+                int n;
+
+                /* the second round breaks the line before the '}' too */
+                if (m < BASE_ARRAY_LEN(members))
+                    (void)snprintf(closing, sizeof(closing), "}");
+                else
+                    (void)snprintf(closing, sizeof(closing), "\n%*s%s}", (int)(20 - k), "",
+                                   after[a]);
+                n = snprintf(text, sizeof(text),
+                             "{\"resourceType\":\"Patient\",\"active\":true,\n%*s%s%s%s", (int)k,
+                             "", after[a], members[mi], closing);
+                ck_assert(n > 0 && (size_t)n < sizeof(text));
+                oo = validate(text, NULL, &r);
+                ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                                 r.errors == 0 ? BASE_OK : BASE_E_INVALID);
+                ck_assert_msg(rt.fast == (r.errors == 0), "%zu spaces, after %zu, member %zu", k, a,
+                              m);
+                ck_assert_uint_eq(r.errors, mi == 1 || mi == 3 ? 1u : 0u);
+                json_decref(oo);
+                tried++;
             }
         }
-        if (n % 9 == 0)
-            data[n - 2 * (n % 200) - 1] = '-'; /* a byte outside the alphabet */
-        valid = (n - spaces) % 4 == 0 && n % 9 != 0;
-        oo = validate(text, NULL, &r);
-        ck_assert_msg(r.errors == (valid ? 0u : 1u), "n %zu: %zu errors", n, r.errors);
-        ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
-                         valid ? BASE_OK : BASE_E_INVALID);
-        ck_assert_msg(rt.fast == valid, "n %zu: fast %d", n, rt.fast);
-        json_decref(oo);
-        free(text);
+    }
+    ck_assert_uint_eq(tried, 21 * 7 * 8);
+}
+END_TEST
+
+/* Escapes in a narrative at every offset of the 16-byte copy steps of
+ * stream.c's decode(), in strings under and over its 4 KiB stack buffer:
+ * the narrative is checked on the decoded text, so a wrong byte there
+ * changes the verdict ("<\/p>" closes an element, "<\\/p>" is no tag).
+ * \b and \f (controls) and \u escapes go to the tree, which decides. */
+START_TEST(escapes_on_the_text_path)
+{
+    static const struct {
+        const char *esc;
+        bool valid;
+    } forms[] = {
+        {"<p>a<\\/p>", true}, {"y\\n", true},          {"\\\\", true},    {"\\\"", true},
+        {"\\t\\/\\r", true},  {"<p>a<\\\\/p>", false}, {"<\\/p>", false}, {"y\\b", false},
+        {"y\\f", false},      {"y\\u0041", true},
+    };
+    static const size_t fills[] = {0,  1,  2,  7,  13,   14,   15,   16,  17,
+                                   30, 31, 32, 33, 4030, 4040, 4060, 5000};
+    const char *head =
+        "{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":\"<div "
+        "xmlns=\\\"http://www.w3.org/1999/xhtml\\\">";
+    size_t cap = strlen(head) + 5000 + 64;
+    char *text = malloc(cap);
+
+    ck_assert_ptr_nonnull(text);
+    for (size_t f = 0; f < BASE_ARRAY_LEN(fills); f++) {
+        for (size_t k = 0; k < BASE_ARRAY_LEN(forms); k++) {
+            struct fhir_validate_result r;
+            struct fhir_validate_result rt;
+            json_t *oo;
+            size_t n = strlen(head);
+
+            memcpy(text, head, n);
+            memset(text + n, 'x', fills[f]);
+            n += fills[f];
+            (void)snprintf(text + n, cap - n, "%s<\\/div>\"}}", forms[k].esc);
+            oo = validate(text, NULL, &r);
+            ck_assert_msg(r.errors == (forms[k].valid ? 0u : 1u), "fill %zu, form %zu: %zu errors",
+                          fills[f], k, r.errors);
+            ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                             forms[k].valid ? BASE_OK : BASE_E_INVALID);
+            /* \u escapes are left to the tree */
+            ck_assert_msg(rt.fast == (forms[k].valid && strstr(forms[k].esc, "\\u") == NULL),
+                          "fill %zu, form %zu: fast %d", fills[f], k, rt.fast);
+            json_decref(oo);
+        }
+    }
+    free(text);
+}
+END_TEST
+
+/* Every escape in a free-text string, at offsets on both sides of the
+ * scanner's 16-byte steps: \b and \f decode to controls (a warning, left to
+ * the tree), \u goes to the tree, the others stay on the text path. */
+START_TEST(string_escapes_on_the_text_path)
+{
+    static const struct {
+        const char *esc;
+        bool fast;
+        unsigned warnings;
+    } forms[] = {
+        {"\\b", false, 1}, {"\\f", false, 1}, {"\\n", true, 0},
+        {"\\r", true, 0},  {"\\t", true, 0},  {"\\\"", true, 0},
+        {"\\\\", true, 0}, {"\\/", true, 0},  {"\\u0041", false, 0},
+    };
+    char text[256];
+
+    for (size_t fill = 0; fill < 40; fill++) {
+        for (size_t k = 0; k < BASE_ARRAY_LEN(forms); k++) {
+            struct fhir_validate_result r;
+            struct fhir_validate_result rt;
+            json_t *oo;
+
+            (void)snprintf(text, sizeof(text),
+                           "{\"resourceType\":\"Patient\",\"name\":[{\"text\":\"%.*s%sz\"}]}",
+                           (int)fill, "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+                           forms[k].esc);
+            oo = validate(text, NULL, &r);
+            ck_assert_uint_eq(r.errors, 0);
+            ck_assert_msg(r.warnings == forms[k].warnings, "fill %zu, form %zu: %zu warnings", fill,
+                          k, r.warnings);
+            ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                             BASE_OK);
+            ck_assert_msg(rt.fast == forms[k].fast, "fill %zu, form %zu: fast %d", fill, k,
+                          rt.fast);
+            json_decref(oo);
+        }
+    }
+}
+END_TEST
+
+/* Spaces at the same lanes of every 128-byte step (a period of 4, 32, 128
+ * or 7 bytes) until the AVX2 loop's byte counters wrap several times (they
+ * count modulo 256; only the count modulo 4 matters), with and without a
+ * byte outside the alphabet in the second to fourth 32-byte vector of a
+ * step: the text path accepts exactly the valid ones, and the tree agrees. */
+START_TEST(base64_space_counts_on_the_text_path)
+{
+    static const size_t periods[] = {4, 32, 128, 7};
+
+    for (size_t pi = 0; pi < BASE_ARRAY_LEN(periods); pi++) {
+        for (size_t n = 20000; n < 20012; n++) {
+            for (size_t bad_at = 0; bad_at <= 3; bad_at++)
+                attachment_on_the_text_path(n, periods[pi], periods[pi] - 1,
+                                            bad_at > 0 ? 128 * 100 + 32 * bad_at + 5 : SIZE_MAX,
+                                            '*');
+        }
     }
 }
 END_TEST
@@ -1094,6 +1266,10 @@ fhir_validate_suite(void)
     tcase_add_test(tc, inline_checks_on_the_text_path);
     tcase_add_test(tc, long_base64_on_the_text_path);
     tcase_add_test(tc, base64_bytes_on_the_text_path);
+    tcase_add_test(tc, base64_space_counts_on_the_text_path);
+    tcase_add_test(tc, line_breaks_on_the_text_path);
+    tcase_add_test(tc, escapes_on_the_text_path);
+    tcase_add_test(tc, string_escapes_on_the_text_path);
     tcase_add_test(tc, depth_limit);
     tcase_add_test(tc, validate_a_fragment);
     suite_add_tcase(s, tc);

@@ -204,6 +204,189 @@ START_TEST(xhtml_element_names)
 }
 END_TEST
 
+/*
+ * The quick tag paths of xhtml_fast.c read a start tag's name in one
+ * 16-byte load and an end tag in one 8-byte compare, so they run only with
+ * that much text after the '<'.  Whitespace after the root (XML 1.0 [27]
+ * Misc) gives them room without changing a verdict.
+ */
+#define PAD "                                "
+
+static char *
+padded(const char *text, size_t *len)
+{
+    size_t n = strlen(text);
+    char *p = malloc(n + sizeof(PAD));
+
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, text, n);
+    memcpy(p + n, PAD, sizeof(PAD));
+    *len = n + sizeof(PAD) - 1;
+    return p;
+}
+
+/* Every table case with room after it: the same verdicts, the same cases
+ * settled by the fast path. */
+START_TEST(xhtml_case_padded)
+{
+    const struct xcase *xc = &cases[_i];
+    size_t len;
+    char *text = padded(xc->text, &len);
+    enum fhir_xhtml_fault ref = fhir_validate_xhtml_libxml2(text, len);
+    bool fast = fhir_validate_xhtml_fast(text, len);
+
+    ck_assert_msg(!fast || ref == FHIR_XHTML_OK, "case %d: fast path accepts, libxml2: %s", _i,
+                  fhir_xhtml_fault_text(ref));
+    ck_assert_msg(fast == xc->fast, "case %d: fast path %s", _i,
+                  xc->fast ? "gave up" : "settled it");
+    ck_assert_int_eq(fhir_validate_xhtml(text, len), ref);
+    free(text);
+}
+END_TEST
+
+/* Checks text with and without room for the quick paths: the fast path
+ * settles it exactly when libxml2 finds it valid. */
+static void
+fast_exactly_when_valid(const char *text)
+{
+    for (int pad = 0; pad <= 1; pad++) {
+        size_t len = strlen(text);
+        char *t = pad ? padded(text, &len) : strdup(text);
+        enum fhir_xhtml_fault ref = fhir_validate_xhtml_libxml2(t, len);
+        bool fast = fhir_validate_xhtml_fast(t, len);
+
+        ck_assert_msg(fast == (ref == FHIR_XHTML_OK), "%s%s: fast %d, libxml2 %s", text,
+                      pad ? " (padded)" : "", fast, fhir_xhtml_fault_text(ref));
+        ck_assert_int_eq(fhir_validate_xhtml(t, len), ref);
+        free(t);
+    }
+}
+
+/* The quick start and end tags at their edges: name lengths 7, 8, 15 and
+ * 16, end tags one byte off, space or attributes after the name, text of
+ * tabs and newlines (which the text scan skips once there is content). */
+START_TEST(xhtml_quick_tags)
+{
+    static const char *const bodies[] = {
+        "<p>x</p>",
+        "<p>x</pre>",
+        "<pre>x</p>",
+        "<p>x</p >",
+        "<p>x</P>",
+        "<p>x</p",
+        "<b>x</b<i>y</i>",
+        "<p>x</pp>",
+        "<p>x</>",
+        "<p>x</p/>",
+        "<acronym>x</acronym>",
+        "<acronym>x</acronyn>",
+        "<acronym>x</acronymm>",
+        "<basefont>x</basefont>",
+        "<basefont>x</basefonx>",
+        "<colgroup>x</colgroup>",
+        "<blockquote>x</blockquote>",
+        "<blockquote>x</blockquota>",
+        "<blockquotes>x</blockquotes>",
+        "<abcdefghijklmno>x</abcdefghijklmno>",
+        "<abcdefghijklmnop>x</abcdefghijklmnop>",
+        "<strong>x</stron>",
+        "<strong>x</strongx>",
+        "<strong>x</strong>",
+        "<h1>x</h1><h6>y</h6>",
+        "<h7>x</h7>",
+        "<img>x</img>",
+        "<img></img>",
+        "<p>\t\n</p>",
+        "x<p>\t\n\t</p>",
+        "x\n\t\x01",
+        "x\t\x0b",
+        "x\n\r\n",
+        "<p\t>x</p>",
+        "<p/>x",
+        "<p/ >x",
+        "<p >x</p>",
+        "<x:p>x</x:p>",
+        "<p:>x</p:>",
+        "<p1>x</p1>",
+        "<table><tbody><tr><td>x</td></tr></tbody></table>",
+        "<p><b>x</b></p></p>",
+        "<p><b>x</p></b>",
+        "<span>x</span>",
+        "<span>x</spa>",
+        "<font>x</font>",
+        "<p>x</p\xc3\xa9>",
+        "<p\xc3\xa9>x</p>",
+        "<>x</>",
+        "x<>",
+        "x< p>y</p>",
+        "<img>x</img><imgx>y</imgx><im>z</im>",
+    };
+    char text[256];
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(bodies); i++) {
+        (void)snprintf(text, sizeof(text), "%s%s%s", NS, bodies[i], END);
+        fast_exactly_when_valid(text);
+        (void)snprintf(text, sizeof(text), "%s%s%s", NS, bodies[i], "</div");
+        fast_exactly_when_valid(text);
+    }
+    /* the root as narratives write it, and near misses */
+    fast_exactly_when_valid("<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>");
+    fast_exactly_when_valid("<div xmlns=\"http://www.w3.org/1999/xhtml\" >x</div>");
+    fast_exactly_when_valid("<div xmlns=\"http://www.w3.org/1999/xhtm\">x</div>");
+    fast_exactly_when_valid("<div xmlns='http://www.w3.org/1999/xhtml'>x</div>");
+    fast_exactly_when_valid("<div  xmlns=\"http://www.w3.org/1999/xhtml\">x</div>");
+    fast_exactly_when_valid("<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div >");
+    fast_exactly_when_valid("<div xmlns=\"http://www.w3.org/1999/xhtml\">x</dive>");
+    fast_exactly_when_valid("<div xmlns=\"http://www.w3.org/1999/xhtml\">");
+}
+END_TEST
+
+/* Every txt-1 element name and near misses of each (one byte more, less or
+ * off, upper case), with room for the quick start tag and without. */
+START_TEST(xhtml_listed_element_names)
+{
+    static const char *const names[] = {
+        "a",        "abbr",       "acronym", "address", "area",   "b",     "basefont", "bdo",
+        "big",      "blockquote", "br",      "caption", "center", "cite",  "code",     "col",
+        "colgroup", "dd",         "dfn",     "dir",     "div",    "dl",    "dt",       "em",
+        "font",     "h1",         "h2",      "h3",      "h4",     "h5",    "h6",       "hr",
+        "i",        "img",        "kbd",     "li",      "map",    "menu",  "ol",       "p",
+        "pre",      "q",          "s",       "samp",    "small",  "span",  "strike",   "strong",
+        "sub",      "sup",        "table",   "tbody",   "td",     "tfoot", "th",       "thead",
+        "tr",       "tt",         "u",       "ul",      "var",
+    };
+    char name[32];
+    char text[256];
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(names); i++) {
+        size_t n = strlen(names[i]);
+
+        for (int variant = 0; variant < 5; variant++) {
+            memcpy(name, names[i], n + 1);
+            switch (variant) {
+            case 1:
+                name[n] = 'x';
+                name[n + 1] = '\0';
+                break;
+            case 2:
+                name[n - 1] = n > 1 ? '\0' : 'z';
+                break;
+            case 3:
+                name[n - 1] = name[n - 1] == 'z' ? 'y' : 'z';
+                break;
+            case 4:
+                name[0] = (char)(name[0] - 'a' + 'A');
+                break;
+            default:
+                break;
+            }
+            (void)snprintf(text, sizeof(text), "%s<%s>x</%s>%s", NS, name, name, END);
+            fast_exactly_when_valid(text);
+        }
+    }
+}
+END_TEST
+
 /* The fast path's limits: deeper or longer narratives go to libxml2. */
 START_TEST(xhtml_limits)
 {
@@ -441,6 +624,9 @@ fhir_validate_xhtml_suite(void)
 
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, xhtml_case, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+    tcase_add_loop_test(tc, xhtml_case_padded, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+    tcase_add_test(tc, xhtml_quick_tags);
+    tcase_add_test(tc, xhtml_listed_element_names);
     tcase_add_test(tc, xhtml_limits);
     tcase_add_test(tc, xhtml_element_names);
     tcase_add_test(tc, xhtml_verdicts_do_not_depend_on_history);

@@ -602,7 +602,6 @@ START_TEST(visit_without_number_is_keyed_by_admit_time)
     json_t *a03 = th_convert(MSH("ADT^A03", "2.3") PID
                              "PV1|1|I|W1^1^2||||D1^DOC^A|||||||||||||||||||||||||||||||||||||"
                              "202411050800|202411080930\n");
-    json_t *none = th_convert(MSH("ADT^A01", "2.3") PID "PV1|1|I|W1^1^2\n");
     json_t *e = th_res(a01, "Encounter", 0);
 
     ck_assert_ptr_nonnull(e);
@@ -615,11 +614,78 @@ START_TEST(visit_without_number_is_keyed_by_admit_time)
     ck_assert_str_eq(th_str(th_entry(a03, "Encounter", 0), "request.url"),
                      th_str(th_entry(a01, "Encounter", 0), "request.url"));
     ck_assert_str_eq(th_str(th_res(a03, "Encounter", 0), "status"), "finished");
-    /* neither a visit number nor an admit time: nothing stable to key it by */
-    ck_assert_uint_eq(th_count(none, "Encounter"), 0);
     json_decref(a01);
     json_decref(a03);
-    json_decref(none);
+}
+END_TEST
+
+/* The classic v2 example visit (`PV1|1|I|2000^2012^01||||004777^ATTEND^…`):
+ * no visit number, no admit time.  Admission, update, transfer and
+ * discharge are one Encounter, keyed by the patient and the class; the
+ * event times and the location, which change, are not in the key. */
+#define PV1_NO_NUMBER(loc) "PV1|1|I|" loc "||||004777^ATTEND^AARON^A|||SUR||||ADM|A0\n"
+
+START_TEST(visit_without_number_or_admit_time_is_the_current_visit)
+{
+    static const char *const later[] = {
+        MSH("ADT^A08", "2.3") "EVN|A08|202411061000\n" PID PV1_NO_NUMBER("2000^2012^01"),
+        MSH("ADT^A02", "2.3") "EVN|A02|202411070900\n" PID PV1_NO_NUMBER("3000^3001^02"),
+        MSH("ADT^A03", "2.3") "EVN|A03|202411080930\n" PID PV1_NO_NUMBER("3000^3001^02"),
+    };
+    json_t *a01 = th_convert(MSH("ADT^A01", "2.3") "EVN|A01|202411050800\n" PID
+                                 PV1_NO_NUMBER("2000^2012^01") "DG1|1||I10^HTN^I10\n");
+    json_t *outpatient = th_convert(MSH("ADT^A04", "2.3") "EVN|A04|202411050800\n" PID
+                                        "PV1|1|O|CLINIC\n");
+    json_t *e = th_entry(a01, "Encounter", 0);
+
+    ck_assert_ptr_nonnull(e);
+    ck_assert_str_eq(th_str(e, "resource.class.code"), "IMP");
+    ck_assert_str_eq(th_str(e, "resource.status"), "in-progress");
+    ck_assert_str_eq(th_str(e, "resource.identifier[0].system"), "urn:ietf:rfc:3986");
+    ck_assert_str_eq(th_str(th_res(a01, "Condition", 0), "encounter.reference"),
+                     th_str(e, "fullUrl"));
+    for (size_t i = 0; i < BASE_ARRAY_LEN(later); i++) {
+        json_t *b = th_convert(later[i]);
+        json_t *l = th_entry(b, "Encounter", 0);
+
+        ck_assert_msg(l != NULL, "message %zu: no Encounter", i);
+        ck_assert_str_eq(th_str(l, "fullUrl"), th_str(e, "fullUrl"));
+        ck_assert_str_eq(th_str(l, "request.url"), th_str(e, "request.url"));
+        if (i == 2)
+            ck_assert_str_eq(th_str(l, "resource.status"), "finished");
+        json_decref(b);
+    }
+    /* an outpatient visit of the same patient is another Encounter */
+    ck_assert_str_ne(th_str(th_entry(outpatient, "Encounter", 0), "request.url"),
+                     th_str(e, "request.url"));
+    ck_assert_str_eq(th_str(th_res(outpatient, "Encounter", 0), "class.code"), "AMB");
+    json_decref(a01);
+    json_decref(outpatient);
+}
+END_TEST
+
+/* A PV1 that says nothing about a visit gives no Encounter: empty, class
+ * N (not applicable, table 0004), or class U / none without a location. */
+static const char *const no_visit_pv1[] = {
+    "PV1|1\n", "PV1|1|N\n", "PV1|1|NA|W1\n", "PV1|1|U\n", "PV1|1||||||D1^DOC\n", "PV1|\n",
+};
+
+START_TEST(pv1_without_visit_gives_no_encounter)
+{
+    char msg[512];
+    json_t *b;
+
+    snprintf(msg, sizeof(msg), "%s%s", MSH("ORU^R01", "2.5.1") PID, no_visit_pv1[_i]);
+    b = th_convert(msg);
+    ck_assert_uint_eq(th_count(b, "Encounter"), 0);
+    ck_assert_uint_eq(th_count(b, "Patient"), 1);
+    json_decref(b);
+    /* with a location, an unknown class is a visit (class UNK) */
+    b = th_convert(MSH("ORU^R01", "2.5.1") PID "PV1|1|U|W1^1^2\n");
+    ck_assert_uint_eq(th_count(b, "Encounter"), 1);
+    ck_assert_str_eq(th_str(th_res(b, "Encounter", 0), "location[0].location.display"),
+                     "W1 1 2");
+    json_decref(b);
 }
 END_TEST
 
@@ -723,6 +789,8 @@ hl7v2_feeds_suite(void)
     tcase_add_test(tc, range_with_its_ends_as_components);
     tcase_add_loop_test(tc, demographics_and_tables, 0, (int)BASE_ARRAY_LEN(pid_cases));
     tcase_add_test(tc, visit_without_number_is_keyed_by_admit_time);
+    tcase_add_test(tc, visit_without_number_or_admit_time_is_the_current_visit);
+    tcase_add_loop_test(tc, pv1_without_visit_gives_no_encounter, 0, BASE_ARRAY_LEN(no_visit_pv1));
     tcase_add_test(tc, oul_r22_specimen_heads_its_orders);
     tcase_add_loop_test(tc, immunization_histories, 0, (int)BASE_ARRAY_LEN(imm_cases));
     tcase_add_test(tc, order_attachment_is_its_supporting_info);

@@ -148,7 +148,7 @@ START_TEST(person_events_and_missing_visit_number_make_no_encounter)
     ck_assert_uint_eq(th_count(b, "Encounter"), 0);
     ck_assert_uint_eq(th_count(b, "Patient"), 1);
     json_decref(b);
-    b = th_convert(MSH("ADT^A01") PID "PV1|1|I|W1\n");
+    b = th_convert(MSH("ADT^A01") PID "PV1|1|N\n");
     ck_assert_uint_eq(th_count(b, "Encounter"), 0);
     json_decref(b);
 }

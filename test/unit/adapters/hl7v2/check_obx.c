@@ -24,6 +24,41 @@ obs(json_t **bundle, const char *type, const char *value, const char *unit, cons
     return th_res(*bundle, "Observation", 0);
 }
 
+/* An analyser's OBX for a parameter it did not measure (Mindray BC-5380:
+ * 'OBX|7|NM|704-7^BAS#^LN|||10*9/L|0.00-0.10||||F') has no value: the
+ * Observation says why (dataAbsentReason), from OBX-11 where it can. */
+START_TEST(observation_without_value_says_why)
+{
+    static const struct {
+        const char *type;
+        const char *value;
+        const char *status;
+        const char *reason;
+    } cases[] = {
+        {"NM", "", "F", "unknown"},     {"NM", "", "X", "error"},
+        {"ST", "", "N", "not-performed"}, {"CWE", "", "I", "unknown"},
+        {"DT", "2024139", "F", "unknown"}, /* an invalid date is no value */
+        {"NM", "4.5", "F", NULL},       {"ST", "seen", "F", NULL},
+        {"CWE", "POS^Positive^L", "F", NULL},
+    };
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(cases); i++) {
+        json_t *b;
+        json_t *o = obs(&b, cases[i].type, cases[i].value, "", "", "", cases[i].status);
+
+        ck_assert_ptr_nonnull(o);
+        if (cases[i].reason == NULL) {
+            ck_assert_ptr_null(json_object_get(o, "dataAbsentReason"));
+        } else {
+            ck_assert_str_eq(th_str(o, "dataAbsentReason.coding[0].code"), cases[i].reason);
+            ck_assert_str_eq(th_str(o, "dataAbsentReason.coding[0].system"),
+                             "http://terminology.hl7.org/CodeSystem/data-absent-reason");
+        }
+        json_decref(b);
+    }
+}
+END_TEST
+
 START_TEST(nm_keeps_the_decimal_text)
 {
     struct {
@@ -369,6 +404,7 @@ hl7v2_obx_suite(void)
     TCase *tc = tcase_create("core");
 
     tcase_add_test(tc, nm_keeps_the_decimal_text);
+    tcase_add_test(tc, observation_without_value_says_why);
     tcase_add_test(tc, nm_with_comparator_or_text);
     tcase_add_test(tc, units_map_to_ucum);
     tcase_add_test(tc, structured_numeric);

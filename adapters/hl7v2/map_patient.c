@@ -177,6 +177,27 @@ add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct 
     }
 }
 
+/* A US social security number as the SSA issues them: nine digits (dashes
+ * and blanks aside), area not 000, 666 or 9xx, group not 00, serial not
+ * 0000.  Feeds put placeholders in PID-19 ('SSN# HERE', '999-99-9999',
+ * '000000000'); as identifiers those would link unrelated patients. */
+static bool
+us_ssn_ok(struct base_str v)
+{
+    char d[9];
+    size_t n = 0;
+
+    for (size_t i = 0; i < v.len; i++) {
+        if (v.ptr[i] == '-' || v.ptr[i] == ' ')
+            continue;
+        if (v.ptr[i] < '0' || v.ptr[i] > '9' || n == sizeof(d))
+            return false;
+        d[n++] = v.ptr[i];
+    }
+    return n == 9 && memcmp(d, "000", 3) != 0 && memcmp(d, "666", 3) != 0 && d[0] != '9' &&
+           memcmp(d + 3, "00", 2) != 0 && memcmp(d + 5, "0000", 4) != 0;
+}
+
 static void
 add_ssn(struct mctx *c, const struct hl7v2_seg *pid, struct pid_ids *ids)
 {
@@ -190,6 +211,12 @@ add_ssn(struct mctx *c, const struct hl7v2_seg *pid, struct pid_ids *ids)
         return;
     if (hl7v2_cn_resident_id(v, norm)) {
         add_resident(c, ids, norm);
+        return;
+    }
+    if (c->o->ssn_system == NULL && !us_ssn_ok(v)) {
+        struct at at = {pid, 19, 1};
+
+        map_warn(c, &at, "not a valid US social security number; not mapped");
         return;
     }
     id = hl7v2_j_obj(&c->jb, ids->arr, NULL);

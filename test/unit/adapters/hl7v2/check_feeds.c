@@ -592,6 +592,47 @@ START_TEST(iso_8601_dates_from_his_exports)
 }
 END_TEST
 
+/* ------------------------------------------------------------ PID-19 -- */
+
+/* PID-19 as feeds fill it: real numbers become the SS identifier;
+ * placeholders (LabCorp's 'SSN# HERE', ELR test data's 999-99-9999) and
+ * numbers the SSA never issues are warned and left out, since an
+ * identifier shared by unrelated patients would link them. */
+static const struct {
+    const char *pid19;
+    const char *want; /* "" = no SS identifier */
+} ssn_cases[] = {
+    {"123-45-6789", "123-45-6789"}, {"123456789", "123456789"}, {"123 45 6789", "123 45 6789"},
+    {"SSN# HERE", ""},              {"999-99-9999", ""},        {"000-12-3456", ""},
+    {"666-12-3456", ""},            {"123-00-4567", ""},        {"123-45-0000", ""},
+    {"12345678", ""},               {"1234567890", ""},
+};
+
+START_TEST(pid19_social_security_number)
+{
+    char msg[512];
+    json_t *b;
+    json_t *ids;
+    json_t *id;
+    size_t i;
+    const char *got = "";
+
+    snprintf(msg, sizeof(msg), "%sPID|1||MRN1^^^HIS^MR||LI^WEI||19800102|M|||||||||||%s\n",
+             MSH("ADT^A08", "2.5"), ssn_cases[_i].pid19);
+    b = th_convert(msg);
+    ids = th_at(th_res(b, "Patient", 0), "identifier");
+    json_array_foreach(ids, i, id)
+    {
+        if (strcmp(th_str(id, "type.coding[0].code"), "SS") == 0)
+            got = th_str(id, "value");
+    }
+    ck_assert_msg(strcmp(got, ssn_cases[_i].want) == 0, "%s -> '%s'", ssn_cases[_i].pid19, got);
+    /* the record number stays the key either way */
+    ck_assert_str_eq(th_str(th_res(b, "Patient", 0), "identifier[0].value"), "MRN1");
+    json_decref(b);
+}
+END_TEST
+
 /* ---------------------------------------------------- no visit number -- */
 
 START_TEST(visit_without_number_is_keyed_by_admit_time)
@@ -788,6 +829,7 @@ hl7v2_feeds_suite(void)
     tcase_add_test(tc, doubled_dash_ranges);
     tcase_add_test(tc, range_with_its_ends_as_components);
     tcase_add_loop_test(tc, demographics_and_tables, 0, (int)BASE_ARRAY_LEN(pid_cases));
+    tcase_add_loop_test(tc, pid19_social_security_number, 0, BASE_ARRAY_LEN(ssn_cases));
     tcase_add_test(tc, visit_without_number_is_keyed_by_admit_time);
     tcase_add_test(tc, visit_without_number_or_admit_time_is_the_current_visit);
     tcase_add_loop_test(tc, pv1_without_visit_gives_no_encounter, 0, BASE_ARRAY_LEN(no_visit_pv1));

@@ -51,6 +51,25 @@ resident_hint(struct mctx *c, const struct at *at, struct base_str rep)
            in_list(map_txt(c, at, rep, 4, 2), resid_names, BASE_ARRAY_LEN(resid_names));
 }
 
+/* Worth a warning when it fails the check?  NI, ID and CZ are generic
+ * types (an Australian IHI is '8003…^^^AUSHIC^NI', 16 digits): under them
+ * only a value of the Chinese number's length (15 or 18) was meant as
+ * one. */
+static bool
+looks_resident(struct mctx *c, const struct at *at, struct base_str rep)
+{
+    static const char *const generic[] = {"NI", "ID", "CZ"};
+    struct base_str v = base_str_trim(map_txt(c, at, rep, 1, 0));
+
+    if (v.len == 0)
+        return false;
+    if (in_list(map_txt(c, at, rep, 5, 0), generic, BASE_ARRAY_LEN(generic)) &&
+        !in_list(map_txt(c, at, rep, 4, 1), resid_names, BASE_ARRAY_LEN(resid_names)) &&
+        !in_list(map_txt(c, at, rep, 4, 2), resid_names, BASE_ARRAY_LEN(resid_names)))
+        return v.len == 15 || v.len == 18;
+    return true;
+}
+
 static struct hl7v2_j *
 resident_identifier(struct mctx *c, const char *norm)
 {
@@ -162,7 +181,7 @@ add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct 
                 add_resident(c, ids, norm);
                 continue;
             }
-            if (map_txt(c, &at, rep, 1, 0).len > 0)
+            if (looks_resident(c, &at, rep))
                 map_warn(c, &at,
                          "resident identity number fails the GB 11643 check; "
                          "kept as a local identifier");

@@ -592,6 +592,53 @@ START_TEST(iso_8601_dates_from_his_exports)
 }
 END_TEST
 
+/* ------------------------------------------------- national numbers -- */
+
+/* Does converting `text` warn with a message containing `what`? */
+static bool
+warned(const char *text, const char *what)
+{
+    struct base_arena *a = base_arena_new(0);
+    char *s = th_cr(text);
+    struct hl7v2_bundle *b = NULL;
+    struct base_err err = {0};
+    bool found = false;
+
+    ck_assert_int_eq(hl7v2_convert(a, s, strlen(s), NULL, NULL, NULL, &b, &err), BASE_OK);
+    for (size_t i = 0; i < b->nwarnings; i++)
+        found = found || strstr(b->warnings[i].msg, what) != NULL;
+    free(s);
+    base_arena_free(a);
+    return found;
+}
+
+/* NI is the generic "national unique individual identifier": an
+ * Australian IHI ('8003609962001101^^^AUSHIC^NI', 16 digits) is no Chinese
+ * resident number that failed its check; one of that number's length
+ * under NI, or any value under a Chinese type, still is. */
+START_TEST(foreign_national_identifier_is_not_a_failed_resident_number)
+{
+    static const char ihi[] = MSH("ORU^R01", "2.3.1")
+        "PID|1||34800963752^^^AUSHIC^MC~8003609962001101^^^AUSHIC^NI~99999999^^^unknown^MR||"
+        "GILMOURST^LOURDESPQ\n";
+    json_t *b = th_convert(ihi);
+    json_t *ids = th_at(th_res(b, "Patient", 0), "identifier");
+
+    ck_assert(!warned(ihi, "GB 11643"));
+    ck_assert_uint_eq(json_array_size(ids), 3);
+    ck_assert_str_eq(th_str(ids, "[1].value"), "8003609962001101");
+    ck_assert_str_eq(th_str(ids, "[1].type.coding[0].code"), "NI");
+    json_decref(b);
+    /* an 18-character number under NI that fails GB 11643, and a short
+     * one under the Chinese type SFZ, are warned */
+    ck_assert(warned(MSH("ADT^A01", "2.4") "PID|1||MRN1^^^HIS^MR~110101199003071731^^^HIS^NI||"
+                                           "LI^WEI\n",
+                     "GB 11643"));
+    ck_assert(warned(MSH("ADT^A01", "2.4") "PID|1||MRN1^^^HIS^MR~1234^^^HIS^SFZ||LI^WEI\n",
+                     "GB 11643"));
+}
+END_TEST
+
 /* ------------------------------------------------------------ PID-19 -- */
 
 /* PID-19 as feeds fill it: real numbers become the SS identifier;
@@ -829,6 +876,7 @@ hl7v2_feeds_suite(void)
     tcase_add_test(tc, doubled_dash_ranges);
     tcase_add_test(tc, range_with_its_ends_as_components);
     tcase_add_loop_test(tc, demographics_and_tables, 0, (int)BASE_ARRAY_LEN(pid_cases));
+    tcase_add_test(tc, foreign_national_identifier_is_not_a_failed_resident_number);
     tcase_add_loop_test(tc, pid19_social_security_number, 0, BASE_ARRAY_LEN(ssn_cases));
     tcase_add_test(tc, visit_without_number_is_keyed_by_admit_time);
     tcase_add_test(tc, visit_without_number_or_admit_time_is_the_current_visit);

@@ -114,6 +114,13 @@ START_TEST(units_map_to_ucum)
         {"K/uL", "10*3/uL", "K/uL"},          {"μmol/L", "umol/L", "μmol/L"},
         {"IU/L", "[IU]/L", "IU/L"},           {"mmHg", "mm[Hg]", "mmHg"},
         {"g/L^克每升", "g/L", "克每升"},
+        /* Australian pathology ('^' escaped), ELR newborn screening */
+        {"x10\\S\\9/L", "10*9/L", "x10^9/L"},
+        {"x10\\S\\12/L", "10*12/L", "x10^12/L"},
+        {"mL/min/1.73m\\S\\2", "mL/min/{1.73_m2}", "mL/min/1.73m^2"},
+        {"seconds", "s", "seconds"},
+        {"grams", "g", "grams"},
+        {"{Ratio}", "{Ratio}", "{Ratio}"},
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(cases); i++) {
@@ -132,6 +139,15 @@ START_TEST(units_map_to_ucum)
 
         ck_assert_str_eq(th_str(o, "valueQuantity.unit"), "tera.l-1");
         ck_assert_ptr_null(th_at(o, "valueQuantity.system")); /* qty-3: no code, no system */
+        json_decref(b);
+    }
+    /* not annotations: a brace inside, a blank, an empty pair */
+    for (size_t i = 0; i < 3; i++) {
+        static const char *const bad[] = {"{a{b}", "{a b}", "{}"};
+        json_t *b;
+        json_t *o = obs(&b, "NM", "1", bad[i], "", "", "F");
+
+        ck_assert_msg(th_at(o, "valueQuantity.system") == NULL, "%s", bad[i]);
         json_decref(b);
     }
 }

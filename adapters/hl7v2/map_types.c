@@ -2,6 +2,7 @@
  * HL7 v2 data types -> FHIR data types, following the v2-to-FHIR guide's
  * datatype maps (CWE, CX, EI, XPN, XAD, XTN, XCN, XON, DTM).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "adapters/codemap/codemap.h"
@@ -127,23 +128,47 @@ period_from(struct mctx *c, const struct at *at, struct hl7v2_j *parent, struct 
     hl7v2_j_str(&c->jb, p, "end", map_ts(c, at, end, TS_DATETIME));
 }
 
-/* Table 0203 codes are ASCII letters with an occasional digit ("MR",
- * "NNCHN", "L&I"); a number ("21", as Chinese LIS number their id types)
- * or text is the sender's own code, not the table's. */
-static bool
-table_0203_like(struct base_str code)
+/* HL7 table 0203 (identifier type, v2.9 / THO v2-0203), sorted (strcmp).
+ * Only these, and NNxxx (national person identifier of country xxx), are
+ * codes of that system; a number ("21", as Chinese LIS number their id
+ * types), a local word ("MRN", "SFZH", "EPI") or a shifted component
+ * ("ISO" where CX-4 was split with '^') is the sender's own code. */
+static const char *const table_0203[] = {
+    "AC", "ACSN", "AIN", "AM", "AMA", "AN", "ANC", "AND", "ANON", "ANT", "APRN", "ASID", "BA",
+    "BC", "BCFN", "BCT", "BR", "BRN", "BSNR", "CAII", "CC", "CONM", "CY", "CZ", "DC", "DCFN",
+    "DDS", "DEA", "DFN", "DI", "DL", "DN", "DO", "DP", "DPM", "DR", "DS", "DSG", "EI", "EN", "ESN",
+    "FDR", "FDRFN", "FGN", "FI", "FILL", "GI", "GIN", "GL", "GN", "HC", "IND", "IRISTEM", "JHN",
+    "L&I", "LACSN", "LANR", "LI", "LN", "LR", "MA", "MB", "MC", "MCD", "MCN", "MCR", "MCT", "MD",
+    "MI", "MR", "MRT", "MS", "NBSNR", "NCT", "NE", "NH", "NI", "NII", "NIIP", "NP", "NPI", "OBI",
+    "OD", "PA", "PC", "PCN", "PE", "PEN", "PGN", "PHC", "PHE", "PHO", "PI", "PIN", "PLAC", "PN",
+    "PNT", "PPIN", "PPN", "PRC", "PRN", "PT", "QA", "RI", "RN", "RPH", "RRI", "RRP", "SAMN", "SB",
+    "SID", "SL", "SN", "SNBSN", "SNO", "SP", "SR", "SRX", "SS", "STN", "TAX", "TN", "TPR", "TRL",
+    "U", "UDI", "UPIN", "USID", "VN", "VP", "VS", "WC", "WCN", "WP", "XV", "XX",
+};
+
+static int
+cmp_code(const void *key, const void *elem)
 {
-    bool letter = false;
+    const struct base_str *k = key;
+    const char *e = *(const char *const *)elem;
+    size_t n = strlen(e);
+    int r = memcmp(k->ptr, e, k->len < n ? k->len : n);
 
-    for (size_t i = 0; i < code.len; i++) {
-        char ch = code.ptr[i];
+    return r != 0 ? r : (k->len > n) - (k->len < n);
+}
 
-        if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z')
-            letter = true;
-        else if (!(ch >= '0' && ch <= '9') && ch != '&')
-            return false;
+static bool
+table_0203_code(struct base_str code)
+{
+    if (code.len == 5 && memcmp(code.ptr, "NN", 2) == 0) {
+        for (size_t i = 2; i < 5; i++) {
+            if (code.ptr[i] < 'A' || code.ptr[i] > 'Z')
+                return false;
+        }
+        return true;
     }
-    return letter;
+    return bsearch(&code, table_0203, BASE_ARRAY_LEN(table_0203), sizeof(table_0203[0]),
+                   cmp_code) != NULL;
 }
 
 static void
@@ -155,7 +180,7 @@ id_type(struct mctx *c, struct hl7v2_j *id, struct base_str code)
     if (code.len == 0)
         return;
     cd = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, id, "type"), "coding"), NULL);
-    if (table_0203_like(code))
+    if (table_0203_code(code))
         hl7v2_j_cstr(&c->jb, cd, "system", SYS_V2_0203);
     else
         hl7v2_j_str(&c->jb, cd, "system", map_code_system(c, BASE_STR_NULL, "CX-5", &standard));

@@ -456,6 +456,19 @@ static const struct feed_case pid_cases[] = {
       {"Patient", 0, "identifier[0].type.coding[0].code", "21"},
       {"Patient", 0, "identifier[1].type.coding[0].system",
        "http://terminology.hl7.org/CodeSystem/v2-0203"}}},
+    {"CX-5 outside table 0203 (a CX-4 split with '^' shifts 'ISO' into it, as in PHLIP ELR "
+     "samples; local words such as MRN) is the sender's code; table codes and NNxxx are not",
+     MSH("ORU^R01", "2.5.1") "PID|1||36363636^^^MPI&2.16.840.1.113883.19.3.2.1&ISO^MR~"
+                             "444333333^^^&2.16.840.1.113883.4.1^ISO^SS~P77^^^H^MRN~"
+                             "0502908365^^^CPR^NNDNK||Everyman^Adam\n",
+     {{"Patient", 0, "identifier[0].type.coding[0].system",
+       "http://terminology.hl7.org/CodeSystem/v2-0203"},
+      {"Patient", 0, "identifier[1].type.coding[0].system", "urn:fhirgate:member:HOSP/code/CX-5"},
+      {"Patient", 0, "identifier[1].type.coding[0].code", "ISO"},
+      {"Patient", 0, "identifier[2].type.coding[0].system", "urn:fhirgate:member:HOSP/code/CX-5"},
+      {"Patient", 0, "identifier[3].type.coding[0].system",
+       "http://terminology.hl7.org/CodeSystem/v2-0203"},
+      {"Patient", 0, "identifier[3].type.coding[0].code", "NNDNK"}}},
     {"XTN shifted by one component: the equipment type in XTN-5 is no country code",
      MSH("VXU^V04", "2.5.1") "PID|1||M6^^^H^MR||A^B||19800101|F|||||^PRN^^^PH^555^5550100"
                              "~^PRN^^^CP^555^5550101~^WPN^PH^^49^30^1234567~^PRN^PH^^+44^20^7946\n",

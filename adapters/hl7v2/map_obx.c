@@ -129,6 +129,13 @@ value_sn(struct val *v)
     struct base_str n2 = map_decimal(c, map_txt(c, &v->at, v->rep, 4, 0));
     struct hl7v2_j *q;
 
+    /* SN written as a bare number ('OBX|1|SN|CREATININE||103.4'): the
+     * comparator component is missing, the number is in SN.1 */
+    if (n1.len == 0 && sep.len == 0 && n2.len == 0 && map_decimal(c, cmp).len > 0) {
+        n1 = map_decimal(c, cmp);
+        cmp = BASE_STR_NULL;
+        map_warn(c, &v->at, "SN value without its comparator component; read as the number");
+    }
     if (n1.len > 0 && n2.len > 0 && (map_is(sep, ":") || map_is(sep, "/"))) {
         struct hl7v2_j *r = hl7v2_j_obj(&c->jb, v->res, "valueRatio");
 

@@ -61,6 +61,19 @@ encounter_class(struct mctx *c, struct base_str k)
                                          {"P", "PRENC", "pre-admission"}};
     struct hl7v2_j *cd = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
 
+    /* Chinese HIS write the class as a word or its pinyin (GB/T visit
+     * types 门诊 outpatient, 急诊 emergency, 住院 inpatient) */
+    static const char *const cn[][2] = {
+        {"\xE9\x97\xA8\xE8\xAF\x8A", "O"}, {"Menzhen", "O"}, /* 门诊 */
+        {"\xE6\x80\xA5\xE8\xAF\x8A", "E"}, {"Jizhen", "E"},  /* 急诊 */
+        {"\xE4\xBD\x8F\xE9\x99\xA2", "I"}, {"Zhuyuan", "I"}, /* 住院 */
+    };
+    bool standard;
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(cn); i++) {
+        if (base_str_case_eq_cstr(k, cn[i][0]))
+            k = base_str_from_cstr(cn[i][1]);
+    }
     for (size_t i = 0; i < BASE_ARRAY_LEN(act); i++) {
         if (map_is(k, act[i][0])) {
             hl7v2_j_cstr(&c->jb, cd, "system", SYS_ACTCODE);
@@ -69,9 +82,17 @@ encounter_class(struct mctx *c, struct base_str k)
             return cd;
         }
     }
-    if (k.len > 0) {
+    /* the rest of table 0004 (B obstetrics, C commercial account, N not
+     * applicable, R recurring, U unknown) has no v3 ActCode equivalent */
+    if (k.len == 1 && memchr("BCNRU", k.ptr[0], 5) != NULL) {
         hl7v2_j_cstr(&c->jb, cd, "system", "http://terminology.hl7.org/CodeSystem/v2-0004");
         hl7v2_j_str(&c->jb, cd, "code", k);
+        return cd;
+    }
+    if (k.len > 0) {
+        /* a class outside table 0004 is the sender's own code */
+        hl7v2_j_str(&c->jb, cd, "system", map_code_system(c, BASE_STR_NULL, "PV1-2", &standard));
+        hl7v2_j_str(&c->jb, cd, "code", map_code(c, k));
         return cd;
     }
     /* class is 1..1: an unknown class is said so */

@@ -720,6 +720,36 @@ START_TEST(visit_without_number_is_keyed_by_admit_time)
 }
 END_TEST
 
+/* PV1-2 outside table 0004: Chinese HIS words and their pinyin (Mindray
+ * analysers' 'PV1|1|Zhuyuan|ICU^^chuanghao') map to the v3 class; another
+ * code stays the sender's, not table 0004's. */
+static const struct {
+    const char *pv1_2;
+    const char *system;
+    const char *code;
+} class_cases[] = {
+    {"Zhuyuan", "http://terminology.hl7.org/CodeSystem/v3-ActCode", "IMP"},
+    {"住院", "http://terminology.hl7.org/CodeSystem/v3-ActCode", "IMP"},
+    {"menzhen", "http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB"},
+    {"急诊", "http://terminology.hl7.org/CodeSystem/v3-ActCode", "EMER"},
+    {"R", "http://terminology.hl7.org/CodeSystem/v2-0004", "R"},
+    {"DAYCASE", "urn:fhirgate:member:HOSP/code/PV1-2", "DAYCASE"},
+};
+
+START_TEST(patient_class_outside_table_0004)
+{
+    char msg[512];
+    json_t *b;
+
+    snprintf(msg, sizeof(msg), "%s" PID "PV1|1|%s|W1|||||||||||||||||V1^^^HIS^VN\n",
+             MSH("ADT^A01", "2.4"), class_cases[_i].pv1_2);
+    b = th_convert(msg);
+    ck_assert_str_eq(th_str(th_res(b, "Encounter", 0), "class.system"), class_cases[_i].system);
+    ck_assert_str_eq(th_str(th_res(b, "Encounter", 0), "class.code"), class_cases[_i].code);
+    json_decref(b);
+}
+END_TEST
+
 /* The classic v2 example visit (`PV1|1|I|2000^2012^01||||004777^ATTEND^…`):
  * no visit number, no admit time.  Admission, update, transfer and
  * discharge are one Encounter, keyed by the patient and the class; the
@@ -893,6 +923,7 @@ hl7v2_feeds_suite(void)
     tcase_add_loop_test(tc, pid19_social_security_number, 0, BASE_ARRAY_LEN(ssn_cases));
     tcase_add_test(tc, visit_without_number_is_keyed_by_admit_time);
     tcase_add_test(tc, visit_without_number_or_admit_time_is_the_current_visit);
+    tcase_add_loop_test(tc, patient_class_outside_table_0004, 0, BASE_ARRAY_LEN(class_cases));
     tcase_add_loop_test(tc, pv1_without_visit_gives_no_encounter, 0, BASE_ARRAY_LEN(no_visit_pv1));
     tcase_add_test(tc, oul_r22_specimen_heads_its_orders);
     tcase_add_loop_test(tc, immunization_histories, 0, (int)BASE_ARRAY_LEN(imm_cases));

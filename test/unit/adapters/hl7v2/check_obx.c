@@ -177,6 +177,15 @@ START_TEST(structured_numeric)
     ck_assert_ptr_null(th_at(o, "valueQuantity.comparator"));
     ck_assert_str_eq(th_num(o, "valueQuantity.value"), "7");
     json_decref(b);
+    /* a bare number, its comparator component missing (LIMS simulators) */
+    o = obs(&b, "SN", "103.4", "umol/L", "", "", "F");
+    ck_assert_ptr_null(th_at(o, "valueQuantity.comparator"));
+    ck_assert_str_eq(th_num(o, "valueQuantity.value"), "103.4");
+    ck_assert_str_eq(th_str(o, "valueQuantity.code"), "umol/L");
+    json_decref(b);
+    o = obs(&b, "SN", "1+", "", "", "", "F");
+    ck_assert_str_eq(th_str(o, "valueString"), "1+");
+    json_decref(b);
 }
 END_TEST
 

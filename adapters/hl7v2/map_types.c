@@ -35,6 +35,39 @@ apply_codemap(struct mctx *c, struct hl7v2_j *codings, struct base_str name, str
         codemap_report_note(c->o->codemap_report, uri, code, t != NULL);
 }
 
+/* Is `code` shaped as a LOINC code?  Terms are 1-7 digits, '-' and a
+ * mod-10 (Luhn) check digit (LOINC Users' Guide, "Check digit"); answers,
+ * parts and groups carry a letter prefix (LA, LP, LG, LL). */
+static bool
+loinc_code(struct base_str code)
+{
+    size_t i = 0;
+    size_t dash;
+    unsigned sum = 0;
+    bool prefixed = code.len > 2 && code.ptr[0] == 'L' && code.ptr[1] >= 'A' && code.ptr[1] <= 'Z';
+
+    if (prefixed)
+        i = 2;
+    for (dash = i; dash < code.len && code.ptr[dash] >= '0' && code.ptr[dash] <= '9'; dash++)
+        ;
+    if (dash == i || dash - i > 8 || dash + 2 != code.len || code.ptr[dash] != '-' ||
+        code.ptr[dash + 1] < '0' || code.ptr[dash + 1] > '9')
+        return false;
+    if (prefixed)
+        return true;
+    /* Luhn over the digits and the check digit: the check digit is not
+     * doubled, every second digit left of it is */
+    sum = (unsigned)(code.ptr[dash + 1] - '0');
+    for (size_t k = 0; k < dash - i; k++) {
+        unsigned d = (unsigned)(code.ptr[dash - 1 - k] - '0');
+
+        if (k % 2 == 0)
+            d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+        sum += d;
+    }
+    return sum % 10 == 0;
+}
+
 /* One coding triplet (code, display, system name) of a CWE. */
 static void
 cwe_coding(struct mctx *c, const struct at *at, struct base_str rep, uint32_t first,
@@ -52,6 +85,13 @@ cwe_coding(struct mctx *c, const struct at *at, struct base_str rep, uint32_t fi
     display = map_txt(c, at, rep, first + 1, 0);
     name = map_txt(c, at, rep, first + 2, 0);
     uri = map_code_system(c, name, field_name, &standard);
+    if (standard && base_str_eq_cstr(uri, "http://loinc.org") && !loinc_code(code)) {
+        /* 'WBC^White Blood Cell Count^LN': the sender's own code under the
+         * LOINC name; as a LOINC coding it would be a wrong one */
+        map_warn(c, at, "code is not a LOINC code; kept in the sender's code system");
+        uri = map_code_system(c, BASE_STR_NULL, field_name, &standard);
+        name = BASE_STR_NULL;
+    }
     cd = hl7v2_j_obj(&c->jb, codings, NULL);
     hl7v2_j_str(&c->jb, cd, "system", uri);
     hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));

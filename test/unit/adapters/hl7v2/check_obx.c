@@ -59,6 +59,41 @@ START_TEST(observation_without_value_says_why)
 }
 END_TEST
 
+/* A code sent under LN that is no LOINC code ('WBC^White Blood Cell
+ * Count^LN', 'tortor^tellus^LN' in de-identified pathology) is the
+ * sender's own code: only LOINC-shaped codes with a valid check digit, and
+ * LA/LP answer and part codes, keep http://loinc.org. */
+START_TEST(loinc_codes_are_checked)
+{
+    static const struct {
+        const char *obx3;
+        const char *system;
+    } cases[] = {
+        {"6690-2^WBC^LN", "http://loinc.org"},
+        {"718-7^Hgb^LN", "http://loinc.org"},
+        {"94500-6^SARS-CoV-2^2.16.840.1.113883.6.1", "http://loinc.org"},
+        {"LA18592-8^In range^LN", "http://loinc.org"},
+        {"WBC^White Blood Cell Count^LN", "urn:fhirgate:member:LAB/code/OBX-3"},
+        {"6690-3^WBC^LN", "urn:fhirgate:member:LAB/code/OBX-3"},
+        {"6690^WBC^LN", "urn:fhirgate:member:LAB/code/OBX-3"},
+        {"-2^WBC^LN", "urn:fhirgate:member:LAB/code/OBX-3"},
+    };
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(cases); i++) {
+        char text[512];
+        json_t *b;
+
+        snprintf(text, sizeof(text), HEAD "OBX|1|NM|%s||5|||||F\n", cases[i].obx3);
+        b = th_convert(text);
+        ck_assert_msg(strcmp(th_str(th_res(b, "Observation", 0), "code.coding[0].system"),
+                             cases[i].system) == 0,
+                      "%s -> %s", cases[i].obx3,
+                      th_str(th_res(b, "Observation", 0), "code.coding[0].system"));
+        json_decref(b);
+    }
+}
+END_TEST
+
 START_TEST(nm_keeps_the_decimal_text)
 {
     struct {
@@ -429,6 +464,7 @@ hl7v2_obx_suite(void)
     TCase *tc = tcase_create("core");
 
     tcase_add_test(tc, nm_keeps_the_decimal_text);
+    tcase_add_test(tc, loinc_codes_are_checked);
     tcase_add_test(tc, observation_without_value_says_why);
     tcase_add_test(tc, nm_with_comparator_or_text);
     tcase_add_test(tc, units_map_to_ucum);

@@ -172,6 +172,13 @@ iso_to_dtm(struct mctx *c, struct base_str s)
     size_t i = 10;
     char sep;
 
+    /* ISO 8601 basic format, "19500131T143414" (DICOM gateways such as
+     * dcm4che's test data): the DTM with a 'T' between date and time */
+    if (s.len >= 13 && s.len <= 32 && s.ptr[8] == 'T' && is_digits(s, 0, 8) && is_digits(s, 9, 4)) {
+        struct base_str parts[2] = {base_str_make(s.ptr, 8), base_str_sub(s, 9, s.len - 9)};
+
+        return map_concat(c, parts, 2);
+    }
     if (s.len < 10 || s.len > 32 || (s.ptr[4] != '-' && s.ptr[4] != '/') || s.ptr[7] != s.ptr[4] ||
         !is_digits(s, 0, 4) || !is_digits(s, 5, 2) || !is_digits(s, 8, 2))
         return s;

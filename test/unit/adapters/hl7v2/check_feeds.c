@@ -581,6 +581,11 @@ static const struct {
     /* 16 digits: hundredths without the point; 18 ending in an offset that
      * lost its sign ("0700") is invalid, not ten-thousandths */
     {"2024110508301512", "2024-11-05T08:30:15.12+08:00"},
+    /* ISO 8601 basic format (DICOM gateways) */
+    {"20241105T083015", "2024-11-05T08:30:15+08:00"},
+    {"20241105T0830-0500", "2024-11-05T08:30:00-05:00"},
+    {"20241105T08", ""},
+    {"20241105X083015", ""},
     {"202411050830150700", ""},
     {"202411050830151234", "2024-11-05T08:30:15.1234+08:00"},
 };

@@ -369,6 +369,7 @@ static const struct unit units[] = {
     {"kg", "kg"},
     {"mL", "mL"},
     {"ml", "mL"},
+    {"ML", "mL"}, /* UCUM case-insensitive form, IIS dose units 'ML^ML^ISO+' */
     {"L", "L"},
     {"cm", "cm"},
     {"mm", "mm"},

@@ -155,6 +155,7 @@ START_TEST(units_map_to_ucum)
         {"mL/min/1.73m\\S\\2", "mL/min/{1.73_m2}", "mL/min/1.73m^2"},
         {"seconds", "s", "seconds"},
         {"grams", "g", "grams"},
+        {"ML^ML^ISO+", "mL", "ML"},
         {"{Ratio}", "{Ratio}", "{Ratio}"},
     };
 

@@ -265,6 +265,21 @@ START_TEST(coded_values)
     o = obs(&b, "ID", "Y", "", "", "", "F");
     ck_assert_str_eq(th_str(o, "valueCodeableConcept.coding[0].code"), "Y");
     json_decref(b);
+    /* UNII (FDA substances) and MDC (ISO/IEEE 11073-10101) have FHIR
+     * systems; ISO+ (ISO 2955 units) has none and stays the sender's (it
+     * was labelled as 11073-10101) */
+    o = obs(&b, "CWE", "226971^Shellfish^UNII", "", "", "", "F");
+    ck_assert_str_eq(th_str(o, "valueCodeableConcept.coding[0].system"),
+                     "http://fdasis.nlm.nih.gov");
+    json_decref(b);
+    o = obs(&b, "CWE", "150456^MDC_PULS_OXIM_SAT_O2^MDC", "", "", "", "F");
+    ck_assert_str_eq(th_str(o, "valueCodeableConcept.coding[0].system"),
+                     "urn:iso:std:iso:11073:10101");
+    json_decref(b);
+    o = obs(&b, "CWE", "ML^milliliter^ISO+", "", "", "", "F");
+    ck_assert_str_eq(th_str(o, "valueCodeableConcept.coding[0].system"),
+                     "urn:fhirgate:member:LAB/code/ISO%2B");
+    json_decref(b);
 }
 END_TEST
 

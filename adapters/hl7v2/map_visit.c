@@ -219,7 +219,9 @@ describes_visit(struct mctx *c, const struct hl7v2_seg *pv1, struct base_str kla
  * left in progress for ever (FHIR-Converter hashes the whole PV1: the
  * same).  Such a sender has one current visit per patient and class;
  * a later visit of that class updates the same Encounter (the store keeps
- * the earlier as a version).  `key` gets three parts. */
+ * the earlier as a version).  Only messages about the visit itself (ADT,
+ * results, orders, pharmacy, immunization, documents) use that key.
+ * `key` gets three parts. */
 static bool
 unnumbered_visit_key(struct mctx *c, const struct hl7v2_seg *pv1, struct base_str *key)
 {
@@ -235,7 +237,10 @@ unnumbered_visit_key(struct mctx *c, const struct hl7v2_seg *pv1, struct base_st
         key[2] = BASE_STR_NULL;
         return true;
     }
-    if (!describes_visit(c, pv1, klass)) {
+    /* a scheduling (SIU) or financial message is about a visit to come or
+     * an account, not the patient's current visit: without a number it
+     * is not keyed as one (it would reopen or overwrite that visit) */
+    if (c->cls == MC_OTHER || !describes_visit(c, pv1, klass)) {
         map_warn(c, &at, "no visit number (PV1-19, PV1-50), admit time or patient class; "
                          "encounter not mapped");
         return false;

@@ -791,6 +791,15 @@ START_TEST(visit_without_number_or_admit_time_is_the_current_visit)
             ck_assert_str_eq(th_str(l, "resource.status"), "finished");
         json_decref(b);
     }
+    /* an appointment (SIU) is about a visit to come: no current-visit
+     * Encounter from it */
+    {
+        json_t *siu = th_convert(MSH("SIU^S12", "2.5") "SCH|A1|A1\n" PID "PV1|1|O|CLINIC\n");
+
+        ck_assert_uint_eq(th_count(siu, "Encounter"), 0);
+        ck_assert_uint_eq(th_count(siu, "Patient"), 1);
+        json_decref(siu);
+    }
     /* an outpatient visit of the same patient is another Encounter */
     ck_assert_str_ne(th_str(th_entry(outpatient, "Encounter", 0), "request.url"),
                      th_str(e, "request.url"));

@@ -491,6 +491,16 @@ cn_mobile(struct base_str v)
     return true;
 }
 
+static bool
+has_digit(struct base_str s)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.ptr[i] >= '0' && s.ptr[i] <= '9')
+            return true;
+    }
+    return false;
+}
+
 struct hl7v2_j *
 map_xtn(struct mctx *c, const struct at *at, struct base_str rep, const char *default_use)
 {
@@ -527,6 +537,12 @@ map_xtn(struct mctx *c, const struct at *at, struct base_str rep, const char *de
     }
     if (value.len == 0)
         return cp;
+    if (strcmp(system, "email") != 0 && !has_digit(value)) {
+        /* 'UNKNOWN', 'NONE', or a code shifted into the phone field
+         * ('NK1|1|JONES^SARAH||555-4321||SPO'): no number to call */
+        map_warn(c, at, "telephone number without a digit; not mapped");
+        return cp;
+    }
     hl7v2_j_cstr(&c->jb, cp, "system", system);
     hl7v2_j_str(&c->jb, cp, "value", value);
     if (map_is(equip, "CP"))

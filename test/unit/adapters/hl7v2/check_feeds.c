@@ -477,6 +477,13 @@ static const struct feed_case pid_cases[] = {
       {"Patient", 0, "telecom[1].use", "mobile"},
       {"Patient", 0, "telecom[2].value", "+49 (30) 1234567"},
       {"Patient", 0, "telecom[3].value", "+44 (20) 7946"}}},
+    {"a phone field without a digit ('UNKNOWN', a code shifted into NK1-6) is no number",
+     MSH("ORU^R01", "2.5.1") "PID|1||M8^^^H^MR||A^B||||||||UNKNOWN~^PRN^PH^^^555^5550100\n"
+                             "NK1|1|JONES^SARAH||555-4321||SPO\n",
+     {{"Patient", 0, "telecom[0].value", "(555) 5550100"},
+      {"Patient", 0, "telecom[1].value", ""},
+      {"Patient", 0, "contact[0].telecom[0].value", ""},
+      {"Patient", 0, "contact[0].name.family", "JONES"}}},
     {"a phone number in XTN-4 with equipment type PH (Danish feeds) is a phone, not an e-mail",
      MSH("ORM^O01", "2.4") "PID|||0502908365^^^CPR^NNDN||F^O||19900205|M|||||^^PH^+4583363014"
                            "~^NET^X.400^a@b.dk~^^^c@d.dk~^^FX^e@f.dk\n",

@@ -160,8 +160,15 @@ provenance(struct mctx *c)
     struct hl7v2_j *what;
     struct ent *e;
 
-    if (ntargets == 0)
+    if (ntargets == 0) {
+        /* an empty Bundle is not silent: a master-file or query message,
+         * or a patient message whose segments arrived joined into the MSH
+         * (terminators turned into blanks by an export) */
+        at.field = 9;
+        if (c->out->nwarnings == 0)
+            map_warn(c, &at, "nothing mapped: no patient (PID) or no segment this converter maps");
         return;
+    }
     if (recorded.len == 0) {
         map_warn(c, &at, "no valid message date/time (MSH-7); no Provenance");
         return;

@@ -129,6 +129,13 @@ value_sn(struct val *v)
     struct base_str n2 = map_decimal(c, map_txt(c, &v->at, v->rep, 4, 0));
     struct hl7v2_j *q;
 
+    /* SN written as a bare number ('OBX|1|SN|CREATININE||103.4'): the
+     * comparator component is missing, the number is in SN.1 */
+    if (n1.len == 0 && sep.len == 0 && n2.len == 0 && map_decimal(c, cmp).len > 0) {
+        n1 = map_decimal(c, cmp);
+        cmp = BASE_STR_NULL;
+        map_warn(c, &v->at, "SN value without its comparator component; read as the number");
+    }
     if (n1.len > 0 && n2.len > 0 && (map_is(sep, ":") || map_is(sep, "/"))) {
         struct hl7v2_j *r = hl7v2_j_obj(&c->jb, v->res, "valueRatio");
 
@@ -561,6 +568,27 @@ observation_device(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *
         hl7v2_j_add(hl7v2_j_obj(&c->jb, res, "device"), "identifier", id);
 }
 
+/* An OBX without a value (an analyser's parameter it did not measure, a
+ * result not yet known) says why in dataAbsentReason (FHIR R4
+ * Observation.dataAbsentReason, obs-6): OBX-11 N "not asked" -> not
+ * performed, X "results cannot be obtained" -> error, else unknown. */
+static void
+absent_reason(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
+{
+    struct base_str st = map_field(c, obx, 11);
+
+    for (const struct hl7v2_j *m = res->first; m != NULL; m = m->next) {
+        if (m->klen > 5 && memcmp(m->key, "value", 5) == 0 && hl7v2_j_present(m))
+            return;
+    }
+    hl7v2_j_add(res, "dataAbsentReason",
+                map_concept1(c, "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                             map_is(st, "N")   ? "not-performed"
+                             : map_is(st, "X") ? "error"
+                                               : "unknown",
+                             NULL));
+}
+
 static void
 observation_body(struct mctx *c, struct ent *e, const struct hl7v2_seg *obx)
 {
@@ -608,6 +636,7 @@ observation_body(struct mctx *c, struct ent *e, const struct hl7v2_seg *obx)
     hl7v2_j_add(perf, NULL, map_xcn_ref(c, &at, map_rep(c, obx, 25, 1, &at)));
     observation_device(c, res, obx);
     map_value(c, res, obx, type);
+    absent_reason(c, res, obx);
     interpretation(c, res, obx);
     hl7v2_j_add(res, "method", map_cwe(c, &at, map_rep(c, obx, 17, 1, &at), "OBX-17"));
     map_ref_to(c, res, "specimen", c->specimen);

@@ -51,6 +51,25 @@ resident_hint(struct mctx *c, const struct at *at, struct base_str rep)
            in_list(map_txt(c, at, rep, 4, 2), resid_names, BASE_ARRAY_LEN(resid_names));
 }
 
+/* Worth a warning when it fails the check?  NI, ID and CZ are generic
+ * types (an Australian IHI is '8003…^^^AUSHIC^NI', 16 digits): under them
+ * only a value of the Chinese number's length (15 or 18) was meant as
+ * one. */
+static bool
+looks_resident(struct mctx *c, const struct at *at, struct base_str rep)
+{
+    static const char *const generic[] = {"NI", "ID", "CZ"};
+    struct base_str v = base_str_trim(map_txt(c, at, rep, 1, 0));
+
+    if (v.len == 0)
+        return false;
+    if (in_list(map_txt(c, at, rep, 5, 0), generic, BASE_ARRAY_LEN(generic)) &&
+        !in_list(map_txt(c, at, rep, 4, 1), resid_names, BASE_ARRAY_LEN(resid_names)) &&
+        !in_list(map_txt(c, at, rep, 4, 2), resid_names, BASE_ARRAY_LEN(resid_names)))
+        return v.len == 15 || v.len == 18;
+    return true;
+}
+
 static struct hl7v2_j *
 resident_identifier(struct mctx *c, const char *norm)
 {
@@ -162,7 +181,7 @@ add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct 
                 add_resident(c, ids, norm);
                 continue;
             }
-            if (map_txt(c, &at, rep, 1, 0).len > 0)
+            if (looks_resident(c, &at, rep))
                 map_warn(c, &at,
                          "resident identity number fails the GB 11643 check; "
                          "kept as a local identifier");
@@ -175,6 +194,27 @@ add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct 
         type = map_txt(c, &at, rep, 5, 0);
         consider_key(ids, sys, val, key_rank(type, field));
     }
+}
+
+/* A US social security number as the SSA issues them: nine digits (dashes
+ * and blanks aside), area not 000, 666 or 9xx, group not 00, serial not
+ * 0000.  Feeds put placeholders in PID-19 ('SSN# HERE', '999-99-9999',
+ * '000000000'); as identifiers those would link unrelated patients. */
+static bool
+us_ssn_ok(struct base_str v)
+{
+    char d[9];
+    size_t n = 0;
+
+    for (size_t i = 0; i < v.len; i++) {
+        if (v.ptr[i] == '-' || v.ptr[i] == ' ')
+            continue;
+        if (v.ptr[i] < '0' || v.ptr[i] > '9' || n == sizeof(d))
+            return false;
+        d[n++] = v.ptr[i];
+    }
+    return n == 9 && memcmp(d, "000", 3) != 0 && memcmp(d, "666", 3) != 0 && d[0] != '9' &&
+           memcmp(d + 3, "00", 2) != 0 && memcmp(d + 5, "0000", 4) != 0;
 }
 
 static void
@@ -190,6 +230,12 @@ add_ssn(struct mctx *c, const struct hl7v2_seg *pid, struct pid_ids *ids)
         return;
     if (hl7v2_cn_resident_id(v, norm)) {
         add_resident(c, ids, norm);
+        return;
+    }
+    if (c->o->ssn_system == NULL && !us_ssn_ok(v)) {
+        struct at at = {pid, 19, 1};
+
+        map_warn(c, &at, "not a valid US social security number; not mapped");
         return;
     }
     id = hl7v2_j_obj(&c->jb, ids->arr, NULL);

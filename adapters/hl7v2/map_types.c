@@ -2,6 +2,7 @@
  * HL7 v2 data types -> FHIR data types, following the v2-to-FHIR guide's
  * datatype maps (CWE, CX, EI, XPN, XAD, XTN, XCN, XON, DTM).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "adapters/codemap/codemap.h"
@@ -34,6 +35,39 @@ apply_codemap(struct mctx *c, struct hl7v2_j *codings, struct base_str name, str
         codemap_report_note(c->o->codemap_report, uri, code, t != NULL);
 }
 
+/* Is `code` shaped as a LOINC code?  Terms are 1-7 digits, '-' and a
+ * mod-10 (Luhn) check digit (LOINC Users' Guide, "Check digit"); answers,
+ * parts and groups carry a letter prefix (LA, LP, LG, LL). */
+static bool
+loinc_code(struct base_str code)
+{
+    size_t i = 0;
+    size_t dash;
+    unsigned sum = 0;
+    bool prefixed = code.len > 2 && code.ptr[0] == 'L' && code.ptr[1] >= 'A' && code.ptr[1] <= 'Z';
+
+    if (prefixed)
+        i = 2;
+    for (dash = i; dash < code.len && code.ptr[dash] >= '0' && code.ptr[dash] <= '9'; dash++)
+        ;
+    if (dash == i || dash - i > 8 || dash + 2 != code.len || code.ptr[dash] != '-' ||
+        code.ptr[dash + 1] < '0' || code.ptr[dash + 1] > '9')
+        return false;
+    if (prefixed)
+        return true;
+    /* Luhn over the digits and the check digit: the check digit is not
+     * doubled, every second digit left of it is */
+    sum = (unsigned)(code.ptr[dash + 1] - '0');
+    for (size_t k = 0; k < dash - i; k++) {
+        unsigned d = (unsigned)(code.ptr[dash - 1 - k] - '0');
+
+        if (k % 2 == 0)
+            d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+        sum += d;
+    }
+    return sum % 10 == 0;
+}
+
 /* One coding triplet (code, display, system name) of a CWE. */
 static void
 cwe_coding(struct mctx *c, const struct at *at, struct base_str rep, uint32_t first,
@@ -51,6 +85,13 @@ cwe_coding(struct mctx *c, const struct at *at, struct base_str rep, uint32_t fi
     display = map_txt(c, at, rep, first + 1, 0);
     name = map_txt(c, at, rep, first + 2, 0);
     uri = map_code_system(c, name, field_name, &standard);
+    if (standard && base_str_eq_cstr(uri, "http://loinc.org") && !loinc_code(code)) {
+        /* 'WBC^White Blood Cell Count^LN': the sender's own code under the
+         * LOINC name; as a LOINC coding it would be a wrong one */
+        map_warn(c, at, "code is not a LOINC code; kept in the sender's code system");
+        uri = map_code_system(c, BASE_STR_NULL, field_name, &standard);
+        name = BASE_STR_NULL;
+    }
     cd = hl7v2_j_obj(&c->jb, codings, NULL);
     hl7v2_j_str(&c->jb, cd, "system", uri);
     hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
@@ -127,23 +168,47 @@ period_from(struct mctx *c, const struct at *at, struct hl7v2_j *parent, struct 
     hl7v2_j_str(&c->jb, p, "end", map_ts(c, at, end, TS_DATETIME));
 }
 
-/* Table 0203 codes are ASCII letters with an occasional digit ("MR",
- * "NNCHN", "L&I"); a number ("21", as Chinese LIS number their id types)
- * or text is the sender's own code, not the table's. */
-static bool
-table_0203_like(struct base_str code)
+/* HL7 table 0203 (identifier type, v2.9 / THO v2-0203), sorted (strcmp).
+ * Only these, and NNxxx (national person identifier of country xxx), are
+ * codes of that system; a number ("21", as Chinese LIS number their id
+ * types), a local word ("MRN", "SFZH", "EPI") or a shifted component
+ * ("ISO" where CX-4 was split with '^') is the sender's own code. */
+static const char *const table_0203[] = {
+    "AC", "ACSN", "AIN", "AM", "AMA", "AN", "ANC", "AND", "ANON", "ANT", "APRN", "ASID", "BA",
+    "BC", "BCFN", "BCT", "BR", "BRN", "BSNR", "CAII", "CC", "CONM", "CY", "CZ", "DC", "DCFN",
+    "DDS", "DEA", "DFN", "DI", "DL", "DN", "DO", "DP", "DPM", "DR", "DS", "DSG", "EI", "EN", "ESN",
+    "FDR", "FDRFN", "FGN", "FI", "FILL", "GI", "GIN", "GL", "GN", "HC", "IND", "IRISTEM", "JHN",
+    "L&I", "LACSN", "LANR", "LI", "LN", "LR", "MA", "MB", "MC", "MCD", "MCN", "MCR", "MCT", "MD",
+    "MI", "MR", "MRT", "MS", "NBSNR", "NCT", "NE", "NH", "NI", "NII", "NIIP", "NP", "NPI", "OBI",
+    "OD", "PA", "PC", "PCN", "PE", "PEN", "PGN", "PHC", "PHE", "PHO", "PI", "PIN", "PLAC", "PN",
+    "PNT", "PPIN", "PPN", "PRC", "PRN", "PT", "QA", "RI", "RN", "RPH", "RRI", "RRP", "SAMN", "SB",
+    "SID", "SL", "SN", "SNBSN", "SNO", "SP", "SR", "SRX", "SS", "STN", "TAX", "TN", "TPR", "TRL",
+    "U", "UDI", "UPIN", "USID", "VN", "VP", "VS", "WC", "WCN", "WP", "XV", "XX",
+};
+
+static int
+cmp_code(const void *key, const void *elem)
 {
-    bool letter = false;
+    const struct base_str *k = key;
+    const char *e = *(const char *const *)elem;
+    size_t n = strlen(e);
+    int r = memcmp(k->ptr, e, k->len < n ? k->len : n);
 
-    for (size_t i = 0; i < code.len; i++) {
-        char ch = code.ptr[i];
+    return r != 0 ? r : (k->len > n) - (k->len < n);
+}
 
-        if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z')
-            letter = true;
-        else if (!(ch >= '0' && ch <= '9') && ch != '&')
-            return false;
+static bool
+table_0203_code(struct base_str code)
+{
+    if (code.len == 5 && memcmp(code.ptr, "NN", 2) == 0) {
+        for (size_t i = 2; i < 5; i++) {
+            if (code.ptr[i] < 'A' || code.ptr[i] > 'Z')
+                return false;
+        }
+        return true;
     }
-    return letter;
+    return bsearch(&code, table_0203, BASE_ARRAY_LEN(table_0203), sizeof(table_0203[0]),
+                   cmp_code) != NULL;
 }
 
 static void
@@ -155,7 +220,7 @@ id_type(struct mctx *c, struct hl7v2_j *id, struct base_str code)
     if (code.len == 0)
         return;
     cd = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, id, "type"), "coding"), NULL);
-    if (table_0203_like(code))
+    if (table_0203_code(code))
         hl7v2_j_cstr(&c->jb, cd, "system", SYS_V2_0203);
     else
         hl7v2_j_str(&c->jb, cd, "system", map_code_system(c, BASE_STR_NULL, "CX-5", &standard));
@@ -426,6 +491,16 @@ cn_mobile(struct base_str v)
     return true;
 }
 
+static bool
+has_digit(struct base_str s)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.ptr[i] >= '0' && s.ptr[i] <= '9')
+            return true;
+    }
+    return false;
+}
+
 struct hl7v2_j *
 map_xtn(struct mctx *c, const struct at *at, struct base_str rep, const char *default_use)
 {
@@ -462,6 +537,12 @@ map_xtn(struct mctx *c, const struct at *at, struct base_str rep, const char *de
     }
     if (value.len == 0)
         return cp;
+    if (strcmp(system, "email") != 0 && !has_digit(value)) {
+        /* 'UNKNOWN', 'NONE', or a code shifted into the phone field
+         * ('NK1|1|JONES^SARAH||555-4321||SPO'): no number to call */
+        map_warn(c, at, "telephone number without a digit; not mapped");
+        return cp;
+    }
     hl7v2_j_cstr(&c->jb, cp, "system", system);
     hl7v2_j_str(&c->jb, cp, "value", value);
     if (map_is(equip, "CP"))

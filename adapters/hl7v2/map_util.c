@@ -502,7 +502,10 @@ static const struct codesys code_systems[] = {
     {"ISO3166", "urn:iso:std:iso:3166"},
     {"ISO3166_1", "urn:iso:std:iso:3166"},     /* table 0396 name for part 1 */
     {"ISO3166_2", "urn:iso:std:iso:3166:-2"}, /* subdivisions */
-    {"ISO+", "urn:iso:std:iso:11073:10101"},
+    /* ISO+ (ISO 2955 units with HL7 extensions) has no FHIR system: it
+     * stays the sender's; MDC is ISO/IEEE 11073-10101 */
+    {"MDC", "urn:iso:std:iso:11073:10101"},
+    {"UNII", "http://fdasis.nlm.nih.gov"},
     {"CDCREC", "urn:oid:2.16.840.1.113883.6.238"},
     {"SNOMED", "http://snomed.info/sct"},
     {"ICD-10-CM", "http://hl7.org/fhir/sid/icd-10-cm"},

@@ -172,6 +172,13 @@ iso_to_dtm(struct mctx *c, struct base_str s)
     size_t i = 10;
     char sep;
 
+    /* ISO 8601 basic format, "19500131T143414" (DICOM gateways such as
+     * dcm4che's test data): the DTM with a 'T' between date and time */
+    if (s.len >= 13 && s.len <= 32 && s.ptr[8] == 'T' && is_digits(s, 0, 8) && is_digits(s, 9, 4)) {
+        struct base_str parts[2] = {base_str_make(s.ptr, 8), base_str_sub(s, 9, s.len - 9)};
+
+        return map_concat(c, parts, 2);
+    }
     if (s.len < 10 || s.len > 32 || (s.ptr[4] != '-' && s.ptr[4] != '/') || s.ptr[7] != s.ptr[4] ||
         !is_digits(s, 0, 4) || !is_digits(s, 5, 2) || !is_digits(s, 8, 2))
         return s;
@@ -358,9 +365,11 @@ static const struct unit units[] = {
     {"mg", "mg"},
     {"ug", "ug"},
     {"g", "g"},
+    {"grams", "g"},
     {"kg", "kg"},
     {"mL", "mL"},
     {"ml", "mL"},
+    {"ML", "mL"}, /* UCUM case-insensitive form, IIS dose units 'ML^ML^ISO+' */
     {"L", "L"},
     {"cm", "cm"},
     {"mm", "mm"},
@@ -368,6 +377,8 @@ static const struct unit units[] = {
     {"kg/m2", "kg/m2"},
     {"mL/min", "mL/min"},
     {"mL/min/1.73m2", "mL/min/{1.73_m2}"},
+    {"mL/min/1.73m^2", "mL/min/{1.73_m2}"}, /* Australian pathology, '^' sent as \S\ */
+    {"mL/min/1.73 m2", "mL/min/{1.73_m2}"},
     {"mm[Hg]", "mm[Hg]"},
     {"mmHg", "mm[Hg]"},
     {"mm Hg", "mm[Hg]"},
@@ -398,12 +409,14 @@ static const struct unit units[] = {
     {"10*9/L", "10*9/L"},
     {"10^9/L", "10*9/L"},
     {"x10E9/L", "10*9/L"},
+    {"x10^9/L", "10*9/L"}, /* Australian and British pathology */
     {"\xC3\x97"
      "10^9/L",
      "10*9/L"},
     {"10*12/L", "10*12/L"},
     {"10^12/L", "10*12/L"},
     {"x10E12/L", "10*12/L"},
+    {"x10^12/L", "10*12/L"},
     {"\xC3\x97"
      "10^12/L",
      "10*12/L"},
@@ -415,6 +428,7 @@ static const struct unit units[] = {
     {"mm/hr", "mm/h"},
     {"s", "s"},
     {"sec", "s"},
+    {"seconds", "s"},
     {"min", "min"},
     {"h", "h"},
     {"hr", "h"},
@@ -429,6 +443,23 @@ static const struct unit units[] = {
     {"ratio", "{ratio}"},
 };
 
+/* A unit that is only a UCUM annotation ("{Ratio}", "{cells}": newborn
+ * screening and ELR feeds) is a valid UCUM code as written: curly braces
+ * around ASCII 33-126 other than braces (UCUM 2.1 section 12). */
+static bool
+ucum_annotation(struct base_str u)
+{
+    if (u.len < 3 || u.ptr[0] != '{' || u.ptr[u.len - 1] != '}')
+        return false;
+    for (size_t i = 1; i + 1 < u.len; i++) {
+        unsigned char ch = (unsigned char)u.ptr[i];
+
+        if (ch < 33 || ch > 126 || ch == '{' || ch == '}')
+            return false;
+    }
+    return true;
+}
+
 struct base_str
 map_ucum(struct base_str unit)
 {
@@ -437,7 +468,7 @@ map_ucum(struct base_str unit)
         if (map_is(unit, units[i].v2))
             return base_str_from_cstr(units[i].ucum);
     }
-    return BASE_STR_NULL;
+    return ucum_annotation(unit) ? unit : BASE_STR_NULL;
 }
 
 /* Chinese LIS write cell counts as "10^9/L" without escaping the '^'

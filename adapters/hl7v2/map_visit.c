@@ -61,6 +61,19 @@ encounter_class(struct mctx *c, struct base_str k)
                                          {"P", "PRENC", "pre-admission"}};
     struct hl7v2_j *cd = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
 
+    /* Chinese HIS write the class as a word or its pinyin (GB/T visit
+     * types 门诊 outpatient, 急诊 emergency, 住院 inpatient) */
+    static const char *const cn[][2] = {
+        {"\xE9\x97\xA8\xE8\xAF\x8A", "O"}, {"Menzhen", "O"}, /* 门诊 */
+        {"\xE6\x80\xA5\xE8\xAF\x8A", "E"}, {"Jizhen", "E"},  /* 急诊 */
+        {"\xE4\xBD\x8F\xE9\x99\xA2", "I"}, {"Zhuyuan", "I"}, /* 住院 */
+    };
+    bool standard;
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(cn); i++) {
+        if (base_str_case_eq_cstr(k, cn[i][0]))
+            k = base_str_from_cstr(cn[i][1]);
+    }
     for (size_t i = 0; i < BASE_ARRAY_LEN(act); i++) {
         if (map_is(k, act[i][0])) {
             hl7v2_j_cstr(&c->jb, cd, "system", SYS_ACTCODE);
@@ -69,9 +82,17 @@ encounter_class(struct mctx *c, struct base_str k)
             return cd;
         }
     }
-    if (k.len > 0) {
+    /* the rest of table 0004 (B obstetrics, C commercial account, N not
+     * applicable, R recurring, U unknown) has no v3 ActCode equivalent */
+    if (k.len == 1 && memchr("BCNRU", k.ptr[0], 5) != NULL) {
         hl7v2_j_cstr(&c->jb, cd, "system", "http://terminology.hl7.org/CodeSystem/v2-0004");
         hl7v2_j_str(&c->jb, cd, "code", k);
+        return cd;
+    }
+    if (k.len > 0) {
+        /* a class outside table 0004 is the sender's own code */
+        hl7v2_j_str(&c->jb, cd, "system", map_code_system(c, BASE_STR_NULL, "PV1-2", &standard));
+        hl7v2_j_str(&c->jb, cd, "code", map_code(c, k));
         return cd;
     }
     /* class is 1..1: an unknown class is said so */
@@ -173,6 +194,64 @@ fill_encounter(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pv1,
     location(c, locs, pv1, 6, "completed");
 }
 
+/* Does a PV1 without visit number and admit time still describe a visit?
+ * Not when it is empty or its class is N "not applicable" (table 0004) —
+ * ORU and ORM feeds send `PV1|1|N` or a bare `PV1|1` for results without a
+ * visit; a class U (unknown) or no class counts only with a location. */
+static bool
+describes_visit(struct mctx *c, const struct hl7v2_seg *pv1, struct base_str klass)
+{
+    if (map_is(klass, "N") || base_str_case_eq_cstr(klass, "NA"))
+        return false;
+    if (klass.len > 0 && !map_is(klass, "U"))
+        return true;
+    return map_field(c, pv1, 3).len > 0;
+}
+
+/* The visit's identity when the sender gives no visit number (PV1-19,
+ * PV1-50).  Small HIS and v2.3 feeds often send none.  The admit time
+ * (PV1-44) does not change over the visit's messages (A01, A08, A02, A03),
+ * so with the patient it keys the visit.  Without it, what the messages
+ * of one visit have in common is the patient and the patient class: the
+ * event times (EVN-2, EVN-6, MSH-7) and the location change from the
+ * admission to the transfer and the discharge, so a key made with them
+ * would split one visit into an Encounter per message, the admission
+ * left in progress for ever (FHIR-Converter hashes the whole PV1: the
+ * same).  Such a sender has one current visit per patient and class;
+ * a later visit of that class updates the same Encounter (the store keeps
+ * the earlier as a version).  Only messages about the visit itself (ADT,
+ * results, orders, pharmacy, immunization, documents) use that key.
+ * `key` gets three parts. */
+static bool
+unnumbered_visit_key(struct mctx *c, const struct hl7v2_seg *pv1, struct base_str *key)
+{
+    struct at adm = {pv1, 44, 1};
+    struct at at = {pv1, 19, 0};
+    struct base_str admit = map_ts(c, &adm, map_field(c, pv1, 44), TS_DATETIME);
+    struct base_str klass = map_field(c, pv1, 2);
+
+    key[0] = c->patient_key;
+    if (admit.len > 0) {
+        map_warn(c, &at, "no visit number (PV1-19, PV1-50); encounter keyed by admit time");
+        key[1] = admit;
+        key[2] = BASE_STR_NULL;
+        return true;
+    }
+    /* a scheduling (SIU) or financial message is about a visit to come or
+     * an account, not the patient's current visit: without a number it
+     * is not keyed as one (it would reopen or overwrite that visit) */
+    if (c->cls == MC_OTHER || !describes_visit(c, pv1, klass)) {
+        map_warn(c, &at, "no visit number (PV1-19, PV1-50), admit time or patient class; "
+                         "encounter not mapped");
+        return false;
+    }
+    map_warn(c, &at, "no visit number (PV1-19, PV1-50) or admit time (PV1-44); encounter "
+                     "keyed by patient and class (the patient's current visit)");
+    key[1] = BASE_STR_LIT("current-visit");
+    key[2] = klass;
+    return true;
+}
+
 void
 map_pv1(struct mctx *c, const struct hl7v2_seg *pv1)
 {
@@ -180,7 +259,7 @@ map_pv1(struct mctx *c, const struct hl7v2_seg *pv1)
     struct base_str rep = map_rep(c, pv1, 19, 1, &at);
     struct base_str sys;
     struct base_str val;
-    struct base_str key[2];
+    struct base_str key[3];
     struct hl7v2_j *id;
     struct ent *e;
 
@@ -191,28 +270,16 @@ map_pv1(struct mctx *c, const struct hl7v2_seg *pv1)
         rep = map_rep(c, pv1, 50, 1, &at);
         id = map_cx(c, &at, rep, "visit", &sys, &val);
     }
-    if (id == NULL) {
-        /* Small HIS and v2.3 feeds often send no visit number.  The admit
-         * time does not change over the visit's messages (A01, A08, A03),
-         * so with the patient it keys the visit; without it there is
-         * nothing stable to key it by. */
-        struct at adm = {pv1, 44, 1};
-        struct base_str admit = map_ts(c, &adm, map_field(c, pv1, 44), TS_DATETIME);
-
-        at = (struct at){pv1, 19, 0};
-        if (admit.len == 0) {
-            map_warn(c, &at,
-                     "no visit number (PV1-19, PV1-50) or admit time; encounter not mapped");
+    if (id != NULL) {
+        key[0] = sys;
+        key[1] = val;
+        e = map_entry(c, "Encounter", key, 2, sys, val);
+    } else {
+        if (!unnumbered_visit_key(c, pv1, key))
             return;
-        }
-        map_warn(c, &at, "no visit number (PV1-19, PV1-50); encounter keyed by admit time");
-        sys = c->patient_key;
-        val = admit;
+        e = map_entry(c, "Encounter", key, key[2].len > 0 ? 3 : 2, BASE_STR_NULL,
+                      BASE_STR_NULL);
     }
-    key[0] = sys;
-    key[1] = val;
-    e = id != NULL ? map_entry(c, "Encounter", key, 2, sys, val)
-                   : map_entry(c, "Encounter", key, 2, BASE_STR_NULL, BASE_STR_NULL);
     if (e == NULL)
         return;
     c->encounter = e;

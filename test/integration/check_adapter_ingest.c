@@ -282,6 +282,41 @@ START_TEST(hl7v2_posted)
 }
 END_TEST
 
+/* A visit the HIS never numbers (no PV1-19) nor dates (no PV1-44):
+ * admission, update and discharge land on one Encounter, finished. */
+START_TEST(hl7v2_unnumbered_visit_is_one_encounter)
+{
+#define VISIT_MSG(ev, id, ts)                                                                      \
+    "MSH|^~\\&|HIS|HOSP-A|FHIRGATE|HOSP-A|" ts "||ADT^" ev "^ADT_A01|" id "|P|2.3\r"               \
+    "EVN|" ev "|" ts "\rPID|1||VISIT-1^^^HOSP-A^MR||Visit^One||19800101|F\r"                       \
+    "PV1|1|I|2000^2012^01||||004777^ATTEND^AARON^A|||SUR||||ADM|A0\r"
+    static const char seq[] = VISIT_MSG("A01", "VIS1", "20261128080000")
+        VISIT_MSG("A08", "VIS2", "20261128100000") VISIT_MSG("A03", "VIS3", "20261129093000");
+#undef VISIT_MSG
+    struct tu_http_resp r = {0};
+    char hdr[128];
+    char *v = NULL;
+
+    ck_assert_int_eq(ait_http(&T, AIT_HIS, "POST", "/ingest/hl7v2", seq, sizeof(seq) - 1, &r),
+                     200);
+    ck_assert_ptr_nonnull(tu_http_header(&r, "X-Ingest-Result", hdr, sizeof(hdr)));
+    ck_assert_str_eq(hdr, "3 accepted, 0 rejected");
+    tu_http_resp_free(&r);
+    ck_assert_int_ge(
+        pt_sql(T.db,
+               "SELECT count(*) || ' ' || string_agg(e.content->>'status', ',') "
+               "FROM store.resource e JOIN store.resource p ON p.res_type = 'Patient' "
+               "AND NOT p.deleted AND p.content->'identifier' @> '[{\"value\":\"VISIT-1\"}]' "
+               "WHERE e.res_type = 'Encounter' AND NOT e.deleted "
+               "AND e.content->'subject'->>'reference' = 'Patient/' || p.id",
+               &v),
+        0);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_str_eq(v, "1 finished");
+    free(v);
+}
+END_TEST
+
 /* --------------------------------------------------------- drop folders -- */
 
 static bool
@@ -493,6 +528,7 @@ adapter_ingest_suite(void)
     tcase_add_test(tc, cda_refusals);
     tcase_add_test(tc, csv_posted_with_bad_rows);
     tcase_add_test(tc, hl7v2_posted);
+    tcase_add_test(tc, hl7v2_unnumbered_visit_is_one_encounter);
     tcase_add_test(tc, drop_folders);
     tcase_add_test(tc, big_csv_drop_in_bounded_memory);
     suite_add_tcase(s, tc);

@@ -84,7 +84,9 @@ static const struct {
     {"valid/ADT-A40-01.hl7", "Patient=2,Provenance=1"},
     {"valid/ADT-A40-02.hl7", "Patient=4,Provenance=1"},
     {"valid/ADT01-23.hl7", "Condition=1,Encounter=1,Patient=1,Provenance=1"},
-    /* no visit number, but an admit time: the visit is keyed by it */
+    /* no visit number, but an admit time: the visit is keyed by it (the
+     * PV1 without either in MDM-T02-03, OUL-R22-01, hapi-messages-multi
+     * and the OML batches: by the patient and the class) */
     {"valid/ADT04-251.hl7", "Encounter=1,Patient=1,Provenance=1"},
     {"valid/DFT-P03-01.hl7",
      "Condition=2,Encounter=1,Observation=1,Patient=1,Procedure=1,Provenance=1"},
@@ -94,7 +96,7 @@ static const struct {
     {"valid/LRI_2.0-NG_CBC_Typ_Message.hl7",
      "DiagnosticReport=1,Observation=28,Patient=1,Provenance=1,Specimen=1"},
     {"valid/MDM-T02-01.hl7", "DocumentReference=1,Encounter=1,Patient=1,Provenance=1"},
-    {"valid/MDM-T02-03.hl7", "DocumentReference=1,Patient=1,Provenance=1"},
+    {"valid/MDM-T02-03.hl7", "DocumentReference=1,Encounter=1,Patient=1,Provenance=1"},
     {"valid/MDM_01.hl7", "Encounter=1,Patient=1,Provenance=1"},
     {"valid/OMG-O19-01.hl7", "AllergyIntolerance=1,Condition=1,DocumentReference=6,Encounter=2,"
                              "Observation=4,Patient=1,Provenance=1,ServiceRequest=2,Specimen=1"},
@@ -107,7 +109,8 @@ static const struct {
      "DiagnosticReport=1,DocumentReference=1,Encounter=1,Observation=2,Patient=1,Provenance=1,"
      "Specimen=2"},
     {"valid/ORU-R01-RMGEAD.hl7", "DiagnosticReport=1,Observation=1,Patient=1,Provenance=1"},
-    {"valid/OUL-R22-01.hl7", "DiagnosticReport=1,Observation=2,Patient=1,Provenance=1,Specimen=1"},
+    {"valid/OUL-R22-01.hl7",
+     "DiagnosticReport=1,Encounter=1,Observation=2,Patient=1,Provenance=1,Specimen=1"},
     {"valid/PC1-Problem-Add-v2.3.1.hl7", "Condition=1,Patient=1,Provenance=1"},
     {"valid/RDE-O11-01.hl7",
      "Encounter=1,MedicationRequest=1,Observation=1,Patient=1,Provenance=1"},
@@ -120,13 +123,14 @@ static const struct {
     {"valid/hapi-adt-a03.txt", "Encounter=1,Patient=1,Procedure=1,Provenance=1"},
     {"valid/hapi-cv04-chem-zseg.hl7", "Patient=1,Provenance=1"},
     {"valid/hapi-messages-multi.txt",
-     "DiagnosticReport=3,Encounter=6,Patient=15,Provenance=15,ServiceRequest=3"},
+     "DiagnosticReport=3,Encounter=15,Patient=15,Provenance=15,ServiceRequest=3"},
     {"valid/hapi-omd-o03-rep.txt", "Encounter=1,Patient=1,Provenance=1"},
     {"valid/hapi-oml-o21-batch.hl7",
-     "DiagnosticReport=5,Observation=23,Patient=13,Provenance=11,ServiceRequest=13,Specimen=36"},
+     "DiagnosticReport=5,Encounter=9,Observation=23,Patient=13,Provenance=11,ServiceRequest=13,"
+     "Specimen=36"},
     {"valid/hapi-segmentfinder-a24-custom-enc.hl7", "Patient=2,Provenance=1"},
     {"valid/nhapi-OML_O21_messages.txt",
-     "Observation=2,Patient=7,Provenance=5,ServiceRequest=13,Specimen=19"},
+     "Encounter=5,Observation=2,Patient=7,Provenance=5,ServiceRequest=13,Specimen=19"},
     {"line-endings/ORU-multiline-short-mixed.hl7",
      "DiagnosticReport=1,Encounter=1,Observation=4,Patient=1,Provenance=1"},
     {"line-endings/sample_unix.hl7",

@@ -456,6 +456,19 @@ static const struct feed_case pid_cases[] = {
       {"Patient", 0, "identifier[0].type.coding[0].code", "21"},
       {"Patient", 0, "identifier[1].type.coding[0].system",
        "http://terminology.hl7.org/CodeSystem/v2-0203"}}},
+    {"CX-5 outside table 0203 (a CX-4 split with '^' shifts 'ISO' into it, as in PHLIP ELR "
+     "samples; local words such as MRN) is the sender's code; table codes and NNxxx are not",
+     MSH("ORU^R01", "2.5.1") "PID|1||36363636^^^MPI&2.16.840.1.113883.19.3.2.1&ISO^MR~"
+                             "444333333^^^&2.16.840.1.113883.4.1^ISO^SS~P77^^^H^MRN~"
+                             "0502908365^^^CPR^NNDNK||Everyman^Adam\n",
+     {{"Patient", 0, "identifier[0].type.coding[0].system",
+       "http://terminology.hl7.org/CodeSystem/v2-0203"},
+      {"Patient", 0, "identifier[1].type.coding[0].system", "urn:fhirgate:member:HOSP/code/CX-5"},
+      {"Patient", 0, "identifier[1].type.coding[0].code", "ISO"},
+      {"Patient", 0, "identifier[2].type.coding[0].system", "urn:fhirgate:member:HOSP/code/CX-5"},
+      {"Patient", 0, "identifier[3].type.coding[0].system",
+       "http://terminology.hl7.org/CodeSystem/v2-0203"},
+      {"Patient", 0, "identifier[3].type.coding[0].code", "NNDNK"}}},
     {"XTN shifted by one component: the equipment type in XTN-5 is no country code",
      MSH("VXU^V04", "2.5.1") "PID|1||M6^^^H^MR||A^B||19800101|F|||||^PRN^^^PH^555^5550100"
                              "~^PRN^^^CP^555^5550101~^WPN^PH^^49^30^1234567~^PRN^PH^^+44^20^7946\n",
@@ -464,6 +477,13 @@ static const struct feed_case pid_cases[] = {
       {"Patient", 0, "telecom[1].use", "mobile"},
       {"Patient", 0, "telecom[2].value", "+49 (30) 1234567"},
       {"Patient", 0, "telecom[3].value", "+44 (20) 7946"}}},
+    {"a phone field without a digit ('UNKNOWN', a code shifted into NK1-6) is no number",
+     MSH("ORU^R01", "2.5.1") "PID|1||M8^^^H^MR||A^B||||||||UNKNOWN~^PRN^PH^^^555^5550100\n"
+                             "NK1|1|JONES^SARAH||555-4321||SPO\n",
+     {{"Patient", 0, "telecom[0].value", "(555) 5550100"},
+      {"Patient", 0, "telecom[1].value", ""},
+      {"Patient", 0, "contact[0].telecom[0].value", ""},
+      {"Patient", 0, "contact[0].name.family", "JONES"}}},
     {"a phone number in XTN-4 with equipment type PH (Danish feeds) is a phone, not an e-mail",
      MSH("ORM^O01", "2.4") "PID|||0502908365^^^CPR^NNDN||F^O||19900205|M|||||^^PH^+4583363014"
                            "~^NET^X.400^a@b.dk~^^^c@d.dk~^^FX^e@f.dk\n",
@@ -568,6 +588,11 @@ static const struct {
     /* 16 digits: hundredths without the point; 18 ending in an offset that
      * lost its sign ("0700") is invalid, not ten-thousandths */
     {"2024110508301512", "2024-11-05T08:30:15.12+08:00"},
+    /* ISO 8601 basic format (DICOM gateways) */
+    {"20241105T083015", "2024-11-05T08:30:15+08:00"},
+    {"20241105T0830-0500", "2024-11-05T08:30:00-05:00"},
+    {"20241105T08", ""},
+    {"20241105X083015", ""},
     {"202411050830150700", ""},
     {"202411050830151234", "2024-11-05T08:30:15.1234+08:00"},
 };
@@ -592,6 +617,94 @@ START_TEST(iso_8601_dates_from_his_exports)
 }
 END_TEST
 
+/* ------------------------------------------------- national numbers -- */
+
+/* Does converting `text` warn with a message containing `what`? */
+static bool
+warned(const char *text, const char *what)
+{
+    struct base_arena *a = base_arena_new(0);
+    char *s = th_cr(text);
+    struct hl7v2_bundle *b = NULL;
+    struct base_err err = {0};
+    bool found = false;
+
+    ck_assert_int_eq(hl7v2_convert(a, s, strlen(s), NULL, NULL, NULL, &b, &err), BASE_OK);
+    for (size_t i = 0; i < b->nwarnings; i++)
+        found = found || strstr(b->warnings[i].msg, what) != NULL;
+    free(s);
+    base_arena_free(a);
+    return found;
+}
+
+/* NI is the generic "national unique individual identifier": an
+ * Australian IHI ('8003609962001101^^^AUSHIC^NI', 16 digits) is no Chinese
+ * resident number that failed its check; one of that number's length
+ * under NI, or any value under a Chinese type, still is. */
+START_TEST(foreign_national_identifier_is_not_a_failed_resident_number)
+{
+    static const char ihi[] = MSH("ORU^R01", "2.3.1")
+        "PID|1||34800963752^^^AUSHIC^MC~8003609962001101^^^AUSHIC^NI~99999999^^^unknown^MR||"
+        "GILMOURST^LOURDESPQ\n";
+    json_t *b = th_convert(ihi);
+    json_t *ids = th_at(th_res(b, "Patient", 0), "identifier");
+
+    ck_assert(!warned(ihi, "GB 11643"));
+    ck_assert_uint_eq(json_array_size(ids), 3);
+    ck_assert_str_eq(th_str(ids, "[1].value"), "8003609962001101");
+    ck_assert_str_eq(th_str(ids, "[1].type.coding[0].code"), "NI");
+    json_decref(b);
+    /* an 18-character number under NI that fails GB 11643, and a short
+     * one under the Chinese type SFZ, are warned */
+    ck_assert(warned(MSH("ADT^A01", "2.4") "PID|1||MRN1^^^HIS^MR~110101199003071731^^^HIS^NI||"
+                                           "LI^WEI\n",
+                     "GB 11643"));
+    ck_assert(warned(MSH("ADT^A01", "2.4") "PID|1||MRN1^^^HIS^MR~1234^^^HIS^SFZ||LI^WEI\n",
+                     "GB 11643"));
+}
+END_TEST
+
+/* ------------------------------------------------------------ PID-19 -- */
+
+/* PID-19 as feeds fill it: real numbers become the SS identifier;
+ * placeholders (LabCorp's 'SSN# HERE', ELR test data's 999-99-9999) and
+ * numbers the SSA never issues are warned and left out, since an
+ * identifier shared by unrelated patients would link them. */
+static const struct {
+    const char *pid19;
+    const char *want; /* "" = no SS identifier */
+} ssn_cases[] = {
+    {"123-45-6789", "123-45-6789"}, {"123456789", "123456789"}, {"123 45 6789", "123 45 6789"},
+    {"SSN# HERE", ""},              {"999-99-9999", ""},        {"000-12-3456", ""},
+    {"666-12-3456", ""},            {"123-00-4567", ""},        {"123-45-0000", ""},
+    {"12345678", ""},               {"1234567890", ""},
+};
+
+START_TEST(pid19_social_security_number)
+{
+    char msg[512];
+    json_t *b;
+    json_t *ids;
+    json_t *id;
+    size_t i;
+    const char *got = "";
+
+    snprintf(msg, sizeof(msg), "%sPID|1||MRN1^^^HIS^MR||LI^WEI||19800102|M|||||||||||%s\n",
+             MSH("ADT^A08", "2.5"), ssn_cases[_i].pid19);
+    b = th_convert(msg);
+    ids = th_at(th_res(b, "Patient", 0), "identifier");
+    json_array_foreach(ids, i, id)
+    {
+        if (strcmp(th_str(id, "type.coding[0].code"), "SS") == 0)
+            got = th_str(id, "value");
+    }
+    ck_assert_msg(strcmp(got, ssn_cases[_i].want) == 0, "%s -> '%s'", ssn_cases[_i].pid19, got);
+    /* the record number stays the key either way */
+    ck_assert_str_eq(th_str(th_res(b, "Patient", 0), "identifier[0].value"), "MRN1");
+    json_decref(b);
+}
+END_TEST
+
 /* ---------------------------------------------------- no visit number -- */
 
 START_TEST(visit_without_number_is_keyed_by_admit_time)
@@ -602,7 +715,6 @@ START_TEST(visit_without_number_is_keyed_by_admit_time)
     json_t *a03 = th_convert(MSH("ADT^A03", "2.3") PID
                              "PV1|1|I|W1^1^2||||D1^DOC^A|||||||||||||||||||||||||||||||||||||"
                              "202411050800|202411080930\n");
-    json_t *none = th_convert(MSH("ADT^A01", "2.3") PID "PV1|1|I|W1^1^2\n");
     json_t *e = th_res(a01, "Encounter", 0);
 
     ck_assert_ptr_nonnull(e);
@@ -615,11 +727,117 @@ START_TEST(visit_without_number_is_keyed_by_admit_time)
     ck_assert_str_eq(th_str(th_entry(a03, "Encounter", 0), "request.url"),
                      th_str(th_entry(a01, "Encounter", 0), "request.url"));
     ck_assert_str_eq(th_str(th_res(a03, "Encounter", 0), "status"), "finished");
-    /* neither a visit number nor an admit time: nothing stable to key it by */
-    ck_assert_uint_eq(th_count(none, "Encounter"), 0);
     json_decref(a01);
     json_decref(a03);
-    json_decref(none);
+}
+END_TEST
+
+/* PV1-2 outside table 0004: Chinese HIS words and their pinyin (Mindray
+ * analysers' 'PV1|1|Zhuyuan|ICU^^chuanghao') map to the v3 class; another
+ * code stays the sender's, not table 0004's. */
+static const struct {
+    const char *pv1_2;
+    const char *system;
+    const char *code;
+} class_cases[] = {
+    {"Zhuyuan", "http://terminology.hl7.org/CodeSystem/v3-ActCode", "IMP"},
+    {"住院", "http://terminology.hl7.org/CodeSystem/v3-ActCode", "IMP"},
+    {"menzhen", "http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB"},
+    {"急诊", "http://terminology.hl7.org/CodeSystem/v3-ActCode", "EMER"},
+    {"R", "http://terminology.hl7.org/CodeSystem/v2-0004", "R"},
+    {"DAYCASE", "urn:fhirgate:member:HOSP/code/PV1-2", "DAYCASE"},
+};
+
+START_TEST(patient_class_outside_table_0004)
+{
+    char msg[512];
+    json_t *b;
+
+    snprintf(msg, sizeof(msg), "%s" PID "PV1|1|%s|W1|||||||||||||||||V1^^^HIS^VN\n",
+             MSH("ADT^A01", "2.4"), class_cases[_i].pv1_2);
+    b = th_convert(msg);
+    ck_assert_str_eq(th_str(th_res(b, "Encounter", 0), "class.system"), class_cases[_i].system);
+    ck_assert_str_eq(th_str(th_res(b, "Encounter", 0), "class.code"), class_cases[_i].code);
+    json_decref(b);
+}
+END_TEST
+
+/* The classic v2 example visit (`PV1|1|I|2000^2012^01||||004777^ATTEND^…`):
+ * no visit number, no admit time.  Admission, update, transfer and
+ * discharge are one Encounter, keyed by the patient and the class; the
+ * event times and the location, which change, are not in the key. */
+#define PV1_NO_NUMBER(loc) "PV1|1|I|" loc "||||004777^ATTEND^AARON^A|||SUR||||ADM|A0\n"
+
+START_TEST(visit_without_number_or_admit_time_is_the_current_visit)
+{
+    static const char *const later[] = {
+        MSH("ADT^A08", "2.3") "EVN|A08|202411061000\n" PID PV1_NO_NUMBER("2000^2012^01"),
+        MSH("ADT^A02", "2.3") "EVN|A02|202411070900\n" PID PV1_NO_NUMBER("3000^3001^02"),
+        MSH("ADT^A03", "2.3") "EVN|A03|202411080930\n" PID PV1_NO_NUMBER("3000^3001^02"),
+    };
+    json_t *a01 = th_convert(MSH("ADT^A01", "2.3") "EVN|A01|202411050800\n" PID
+                                 PV1_NO_NUMBER("2000^2012^01") "DG1|1||I10^HTN^I10\n");
+    json_t *outpatient = th_convert(MSH("ADT^A04", "2.3") "EVN|A04|202411050800\n" PID
+                                        "PV1|1|O|CLINIC\n");
+    json_t *e = th_entry(a01, "Encounter", 0);
+
+    ck_assert_ptr_nonnull(e);
+    ck_assert_str_eq(th_str(e, "resource.class.code"), "IMP");
+    ck_assert_str_eq(th_str(e, "resource.status"), "in-progress");
+    ck_assert_str_eq(th_str(e, "resource.identifier[0].system"), "urn:ietf:rfc:3986");
+    ck_assert_str_eq(th_str(th_res(a01, "Condition", 0), "encounter.reference"),
+                     th_str(e, "fullUrl"));
+    for (size_t i = 0; i < BASE_ARRAY_LEN(later); i++) {
+        json_t *b = th_convert(later[i]);
+        json_t *l = th_entry(b, "Encounter", 0);
+
+        ck_assert_msg(l != NULL, "message %zu: no Encounter", i);
+        ck_assert_str_eq(th_str(l, "fullUrl"), th_str(e, "fullUrl"));
+        ck_assert_str_eq(th_str(l, "request.url"), th_str(e, "request.url"));
+        if (i == 2)
+            ck_assert_str_eq(th_str(l, "resource.status"), "finished");
+        json_decref(b);
+    }
+    /* an appointment (SIU) is about a visit to come: no current-visit
+     * Encounter from it */
+    {
+        json_t *siu = th_convert(MSH("SIU^S12", "2.5") "SCH|A1|A1\n" PID "PV1|1|O|CLINIC\n");
+
+        ck_assert_uint_eq(th_count(siu, "Encounter"), 0);
+        ck_assert_uint_eq(th_count(siu, "Patient"), 1);
+        json_decref(siu);
+    }
+    /* an outpatient visit of the same patient is another Encounter */
+    ck_assert_str_ne(th_str(th_entry(outpatient, "Encounter", 0), "request.url"),
+                     th_str(e, "request.url"));
+    ck_assert_str_eq(th_str(th_res(outpatient, "Encounter", 0), "class.code"), "AMB");
+    json_decref(a01);
+    json_decref(outpatient);
+}
+END_TEST
+
+/* A PV1 that says nothing about a visit gives no Encounter: empty, class
+ * N (not applicable, table 0004), or class U / none without a location. */
+static const char *const no_visit_pv1[] = {
+    "PV1|1\n", "PV1|1|N\n", "PV1|1|NA|W1\n", "PV1|1|U\n", "PV1|1||||||D1^DOC\n", "PV1|\n",
+};
+
+START_TEST(pv1_without_visit_gives_no_encounter)
+{
+    char msg[512];
+    json_t *b;
+
+    snprintf(msg, sizeof(msg), "%s%s", MSH("ORU^R01", "2.5.1") PID, no_visit_pv1[_i]);
+    b = th_convert(msg);
+    ck_assert_uint_eq(th_count(b, "Encounter"), 0);
+    ck_assert_uint_eq(th_count(b, "Patient"), 1);
+    json_decref(b);
+    /* with a location, an unknown class is a visit (class UNK) */
+    b = th_convert(MSH("ORU^R01", "2.5.1") PID "PV1|1|U|W1^1^2\n");
+    ck_assert_uint_eq(th_count(b, "Encounter"), 1);
+    ck_assert_str_eq(th_str(th_res(b, "Encounter", 0), "location[0].location.display"),
+                     "W1 1 2");
+    json_decref(b);
 }
 END_TEST
 
@@ -722,7 +940,12 @@ hl7v2_feeds_suite(void)
     tcase_add_test(tc, doubled_dash_ranges);
     tcase_add_test(tc, range_with_its_ends_as_components);
     tcase_add_loop_test(tc, demographics_and_tables, 0, (int)BASE_ARRAY_LEN(pid_cases));
+    tcase_add_test(tc, foreign_national_identifier_is_not_a_failed_resident_number);
+    tcase_add_loop_test(tc, pid19_social_security_number, 0, BASE_ARRAY_LEN(ssn_cases));
     tcase_add_test(tc, visit_without_number_is_keyed_by_admit_time);
+    tcase_add_test(tc, visit_without_number_or_admit_time_is_the_current_visit);
+    tcase_add_loop_test(tc, patient_class_outside_table_0004, 0, BASE_ARRAY_LEN(class_cases));
+    tcase_add_loop_test(tc, pv1_without_visit_gives_no_encounter, 0, BASE_ARRAY_LEN(no_visit_pv1));
     tcase_add_test(tc, oul_r22_specimen_heads_its_orders);
     tcase_add_loop_test(tc, immunization_histories, 0, (int)BASE_ARRAY_LEN(imm_cases));
     tcase_add_test(tc, order_attachment_is_its_supporting_info);

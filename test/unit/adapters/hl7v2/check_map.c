@@ -148,7 +148,7 @@ START_TEST(person_events_and_missing_visit_number_make_no_encounter)
     ck_assert_uint_eq(th_count(b, "Encounter"), 0);
     ck_assert_uint_eq(th_count(b, "Patient"), 1);
     json_decref(b);
-    b = th_convert(MSH("ADT^A01") PID "PV1|1|I|W1\n");
+    b = th_convert(MSH("ADT^A01") PID "PV1|1|N\n");
     ck_assert_uint_eq(th_count(b, "Encounter"), 0);
     json_decref(b);
 }
@@ -377,6 +377,35 @@ START_TEST(results_without_a_patient_are_warned)
     ck_assert_ptr_nonnull(strstr(b->warnings[0].msg, "no patient"));
     free(s);
     base_arena_free(a);
+}
+END_TEST
+
+/* A message that maps to nothing says so: a master file (MFN), and an ADT
+ * whose segment terminators an export turned into blanks (every segment
+ * became fields of the MSH) */
+START_TEST(empty_bundle_is_warned)
+{
+    static const char *const msgs[] = {
+        "MSH|^~\\&|SENDMED|BOUGE|EQUAFILE|BOUGE|20050918000000||MFN^M02|0|T|2.3.1\n"
+        "MFI|PRA||UPD\nMFE|MUP|||15101\nSTF|15101^^^15101||DU JARDIN^ETIENNE\n",
+        "MSH|^~\\&|AccMgr|1|||20050110045504||ADT^A01|599102|P|2.3||| EVN|A01|20050110045502|| "
+        "PID|1||10006579^^^1^MRN^1||DUCK^DONALD^D||19241010|M| PV1|1|I|PREOP^101^1\n",
+    };
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(msgs); i++) {
+        struct base_arena *a = base_arena_new(0);
+        char *s = th_cr(msgs[i]);
+        struct hl7v2_bundle *b = NULL;
+        struct base_err err = {0};
+
+        ck_assert_int_eq(hl7v2_convert(a, s, strlen(s), NULL, NULL, NULL, &b, &err), BASE_OK);
+        ck_assert_uint_eq(b->nentries, 0);
+        ck_assert_uint_eq(b->nwarnings, 1);
+        ck_assert_str_eq(b->warnings[0].where, "MSH-9[1] (segment 1)");
+        ck_assert_ptr_nonnull(strstr(b->warnings[0].msg, "nothing mapped"));
+        free(s);
+        base_arena_free(a);
+    }
 }
 END_TEST
 
@@ -847,6 +876,7 @@ hl7v2_map_suite(void)
     tcase_add_test(tc, msh7_offset_is_the_zone_of_times_without_one);
     tcase_add_test(tc, conditional_urls_are_percent_encoded);
     tcase_add_test(tc, results_without_a_patient_are_warned);
+    tcase_add_test(tc, empty_bundle_is_warned);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -24,6 +24,76 @@ obs(json_t **bundle, const char *type, const char *value, const char *unit, cons
     return th_res(*bundle, "Observation", 0);
 }
 
+/* An analyser's OBX for a parameter it did not measure (Mindray BC-5380:
+ * 'OBX|7|NM|704-7^BAS#^LN|||10*9/L|0.00-0.10||||F') has no value: the
+ * Observation says why (dataAbsentReason), from OBX-11 where it can. */
+START_TEST(observation_without_value_says_why)
+{
+    static const struct {
+        const char *type;
+        const char *value;
+        const char *status;
+        const char *reason;
+    } cases[] = {
+        {"NM", "", "F", "unknown"},     {"NM", "", "X", "error"},
+        {"ST", "", "N", "not-performed"}, {"CWE", "", "I", "unknown"},
+        {"DT", "2024139", "F", "unknown"}, /* an invalid date is no value */
+        {"NM", "4.5", "F", NULL},       {"ST", "seen", "F", NULL},
+        {"CWE", "POS^Positive^L", "F", NULL},
+    };
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(cases); i++) {
+        json_t *b;
+        json_t *o = obs(&b, cases[i].type, cases[i].value, "", "", "", cases[i].status);
+
+        ck_assert_ptr_nonnull(o);
+        if (cases[i].reason == NULL) {
+            ck_assert_ptr_null(json_object_get(o, "dataAbsentReason"));
+        } else {
+            ck_assert_str_eq(th_str(o, "dataAbsentReason.coding[0].code"), cases[i].reason);
+            ck_assert_str_eq(th_str(o, "dataAbsentReason.coding[0].system"),
+                             "http://terminology.hl7.org/CodeSystem/data-absent-reason");
+        }
+        json_decref(b);
+    }
+}
+END_TEST
+
+/* A code sent under LN that is no LOINC code ('WBC^White Blood Cell
+ * Count^LN', 'tortor^tellus^LN' in de-identified pathology) is the
+ * sender's own code: only LOINC-shaped codes with a valid check digit, and
+ * LA/LP answer and part codes, keep http://loinc.org. */
+START_TEST(loinc_codes_are_checked)
+{
+    static const struct {
+        const char *obx3;
+        const char *system;
+    } cases[] = {
+        {"6690-2^WBC^LN", "http://loinc.org"},
+        {"718-7^Hgb^LN", "http://loinc.org"},
+        {"94500-6^SARS-CoV-2^2.16.840.1.113883.6.1", "http://loinc.org"},
+        {"LA18592-8^In range^LN", "http://loinc.org"},
+        {"WBC^White Blood Cell Count^LN", "urn:fhirgate:member:LAB/code/OBX-3"},
+        {"6690-3^WBC^LN", "urn:fhirgate:member:LAB/code/OBX-3"},
+        {"6690^WBC^LN", "urn:fhirgate:member:LAB/code/OBX-3"},
+        {"-2^WBC^LN", "urn:fhirgate:member:LAB/code/OBX-3"},
+    };
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(cases); i++) {
+        char text[512];
+        json_t *b;
+
+        snprintf(text, sizeof(text), HEAD "OBX|1|NM|%s||5|||||F\n", cases[i].obx3);
+        b = th_convert(text);
+        ck_assert_msg(strcmp(th_str(th_res(b, "Observation", 0), "code.coding[0].system"),
+                             cases[i].system) == 0,
+                      "%s -> %s", cases[i].obx3,
+                      th_str(th_res(b, "Observation", 0), "code.coding[0].system"));
+        json_decref(b);
+    }
+}
+END_TEST
+
 START_TEST(nm_keeps_the_decimal_text)
 {
     struct {
@@ -79,6 +149,14 @@ START_TEST(units_map_to_ucum)
         {"K/uL", "10*3/uL", "K/uL"},          {"μmol/L", "umol/L", "μmol/L"},
         {"IU/L", "[IU]/L", "IU/L"},           {"mmHg", "mm[Hg]", "mmHg"},
         {"g/L^克每升", "g/L", "克每升"},
+        /* Australian pathology ('^' escaped), ELR newborn screening */
+        {"x10\\S\\9/L", "10*9/L", "x10^9/L"},
+        {"x10\\S\\12/L", "10*12/L", "x10^12/L"},
+        {"mL/min/1.73m\\S\\2", "mL/min/{1.73_m2}", "mL/min/1.73m^2"},
+        {"seconds", "s", "seconds"},
+        {"grams", "g", "grams"},
+        {"ML^ML^ISO+", "mL", "ML"},
+        {"{Ratio}", "{Ratio}", "{Ratio}"},
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(cases); i++) {
@@ -97,6 +175,15 @@ START_TEST(units_map_to_ucum)
 
         ck_assert_str_eq(th_str(o, "valueQuantity.unit"), "tera.l-1");
         ck_assert_ptr_null(th_at(o, "valueQuantity.system")); /* qty-3: no code, no system */
+        json_decref(b);
+    }
+    /* not annotations: a brace inside, a blank, an empty pair */
+    for (size_t i = 0; i < 3; i++) {
+        static const char *const bad[] = {"{a{b}", "{a b}", "{}"};
+        json_t *b;
+        json_t *o = obs(&b, "NM", "1", bad[i], "", "", "F");
+
+        ck_assert_msg(th_at(o, "valueQuantity.system") == NULL, "%s", bad[i]);
         json_decref(b);
     }
 }
@@ -125,6 +212,15 @@ START_TEST(structured_numeric)
     o = obs(&b, "SN", "=^7", "", "", "", "F");
     ck_assert_ptr_null(th_at(o, "valueQuantity.comparator"));
     ck_assert_str_eq(th_num(o, "valueQuantity.value"), "7");
+    json_decref(b);
+    /* a bare number, its comparator component missing (LIMS simulators) */
+    o = obs(&b, "SN", "103.4", "umol/L", "", "", "F");
+    ck_assert_ptr_null(th_at(o, "valueQuantity.comparator"));
+    ck_assert_str_eq(th_num(o, "valueQuantity.value"), "103.4");
+    ck_assert_str_eq(th_str(o, "valueQuantity.code"), "umol/L");
+    json_decref(b);
+    o = obs(&b, "SN", "1+", "", "", "", "F");
+    ck_assert_str_eq(th_str(o, "valueString"), "1+");
     json_decref(b);
 }
 END_TEST
@@ -168,6 +264,21 @@ START_TEST(coded_values)
     json_decref(b);
     o = obs(&b, "ID", "Y", "", "", "", "F");
     ck_assert_str_eq(th_str(o, "valueCodeableConcept.coding[0].code"), "Y");
+    json_decref(b);
+    /* UNII (FDA substances) and MDC (ISO/IEEE 11073-10101) have FHIR
+     * systems; ISO+ (ISO 2955 units) has none and stays the sender's (it
+     * was labelled as 11073-10101) */
+    o = obs(&b, "CWE", "226971^Shellfish^UNII", "", "", "", "F");
+    ck_assert_str_eq(th_str(o, "valueCodeableConcept.coding[0].system"),
+                     "http://fdasis.nlm.nih.gov");
+    json_decref(b);
+    o = obs(&b, "CWE", "150456^MDC_PULS_OXIM_SAT_O2^MDC", "", "", "", "F");
+    ck_assert_str_eq(th_str(o, "valueCodeableConcept.coding[0].system"),
+                     "urn:iso:std:iso:11073:10101");
+    json_decref(b);
+    o = obs(&b, "CWE", "ML^milliliter^ISO+", "", "", "", "F");
+    ck_assert_str_eq(th_str(o, "valueCodeableConcept.coding[0].system"),
+                     "urn:fhirgate:member:LAB/code/ISO%2B");
     json_decref(b);
 }
 END_TEST
@@ -369,6 +480,8 @@ hl7v2_obx_suite(void)
     TCase *tc = tcase_create("core");
 
     tcase_add_test(tc, nm_keeps_the_decimal_text);
+    tcase_add_test(tc, loinc_codes_are_checked);
+    tcase_add_test(tc, observation_without_value_says_why);
     tcase_add_test(tc, nm_with_comparator_or_text);
     tcase_add_test(tc, units_map_to_ucum);
     tcase_add_test(tc, structured_numeric);

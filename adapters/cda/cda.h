@@ -52,6 +52,7 @@ struct cda_limits {
     size_t max_nodes;    /* nodes (elements, text, attributes) in the tree */
     size_t max_entries;  /* resources in the resulting Bundle */
     size_t max_warnings; /* issues listed in the warnings; the rest counted */
+    size_t max_inflated; /* bytes a compressed nonXMLBody may inflate to */
 };
 
 /* Defaults from fhir/base/limits.h (BASE_LIMIT_CDA_*). */

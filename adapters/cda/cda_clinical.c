@@ -157,8 +157,8 @@ condition_status(struct cda_ctx *c, json_t *res, const xmlNode *obs, const xmlNo
 /* Age Observation (C-CDA 4.31, SNOMED 445518008 "Age at onset") -> onsetAge
  * when the problem has no onset date (NIST samples send both).  FHIR age-1:
  * a positive value in a UCUM unit of time, else nothing. */
-static json_t *
-onset_age(struct cda_ctx *c, const xmlNode *obs)
+json_t *
+cda_onset_age(struct cda_ctx *c, const xmlNode *obs)
 {
     static const char *const units[] = {"a", "mo", "wk", "d", "h", "min"};
     xmlNodePtr age = related_obs(c, obs, TEMPLATE "31", "445518008");
@@ -206,7 +206,7 @@ condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concer
     if (kind == CDA_DIAGNOSIS && c->encounter != NULL)
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
     TRY(adapter_jset_str(res, "onsetDateTime", onset));
-    json_t *age = onset == NULL ? onset_age(c, obs) : NULL;
+    json_t *age = onset == NULL ? cda_onset_age(c, obs) : NULL;
     if (age != NULL)
         TRY(adapter_jset(res, "onsetAge", age));
     TRY(adapter_jset_str(res, "abatementDateTime", abate));

@@ -94,7 +94,8 @@ add_notes(struct cda_ctx *c, json_t *res, const xmlNode *act)
 {
     static const char *const with_note[] = {"Observation",        "Condition",
                                             "AllergyIntolerance", "MedicationStatement",
-                                            "Procedure",          "Immunization"};
+                                            "Procedure",          "Immunization",
+                                            "Goal",               "FamilyMemberHistory"};
     const char *type = json_string_value(json_object_get(res, "resourceType"));
     bool has_note = false;
 

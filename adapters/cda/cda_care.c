@@ -234,6 +234,7 @@ add_member(struct cda_ctx *c, json_t *team, const xmlNode *performer, const xmlN
     xmlNodePtr ae = cda_child(performer, "assignedEntity");
     xmlNodePtr fn = cda_child(performer, "functionCode");
     const char *ref = NULL;
+    const char *org = NULL;
     json_t *p;
     json_t *role;
     json_t *period;
@@ -241,8 +242,11 @@ add_member(struct cda_ctx *c, json_t *team, const xmlNode *performer, const xmlN
     if (ae == NULL || cda_attr(c, ae, "nullFlavor") != NULL)
         return BASE_OK;
     TRY(cda_map_practitioner(c, ae, &ref));
-    if (ref == NULL)
-        TRY(cda_map_organization(c, cda_child(ae, "representedOrganization"), &ref));
+    TRY(cda_map_organization(c, cda_child(ae, "representedOrganization"), &org));
+    if (ref == NULL) { /* an organization is the member */
+        ref = org;
+        org = NULL;
+    }
     if (ref == NULL)
         return BASE_OK; /* no one to name */
     if (fn == NULL)
@@ -251,7 +255,16 @@ add_member(struct cda_ctx *c, json_t *team, const xmlNode *performer, const xmlN
     if (role == NULL)
         role = cda_concept(c, cda_child(ae, "code"));
     p = json_pack("{s:o}", "member", adapter_reference(ref, NULL));
-    if (p == NULL || (role != NULL && adapter_jpush(p, "role", role) != BASE_OK)) {
+    if (p == NULL) {
+        json_decref(role);
+        return BASE_E_NOMEM;
+    }
+    if (role != NULL && adapter_jpush(p, "role", role) != BASE_OK) {
+        json_decref(p);
+        return BASE_E_NOMEM;
+    }
+    /* whom the clinician acts for (ctm-1: only a Practitioner member has one) */
+    if (org != NULL && adapter_jset(p, "onBehalfOf", adapter_reference(org, NULL)) != BASE_OK) {
         json_decref(p);
         return BASE_E_NOMEM;
     }

@@ -113,8 +113,8 @@ is_concern(struct cda_ctx *c, const xmlNode *act)
  * known problems" (HL7 example "No Known Problems").  It is not a refuted
  * condition named "Problem" but SNOMED 160245001 "No current problems or
  * disability", as C-CDA on FHIR maps it. */
-static bool
-no_known_problems(struct cda_ctx *c, const xmlNode *obs)
+bool
+cda_no_known_problems(struct cda_ctx *c, const xmlNode *obs)
 {
     static const char *const generic[] = {"55607006", "64572001", "404684003", "282291009"};
     xmlNodePtr v = cda_child(obs, "value");
@@ -147,7 +147,7 @@ condition_status(struct cda_ctx *c, json_t *res, const xmlNode *obs, const xmlNo
         s = "resolved";
     TRY(adapter_jset(res, "clinicalStatus",
                      status_cc("http://terminology.hl7.org/CodeSystem/condition-clinical", s)));
-    if (cda_negated(c, obs) && !no_known_problems(c, obs))
+    if (cda_negated(c, obs) && !cda_no_known_problems(c, obs))
         TRY(adapter_jset(
             res, "verificationStatus",
             status_cc("http://terminology.hl7.org/CodeSystem/condition-ver-status", "refuted")));
@@ -317,7 +317,7 @@ cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cd
         json_decref(code);
         return cda_warn_nothing(c, obs);
     }
-    if (element == NULL && no_known_problems(c, obs)) {
+    if (element == NULL && cda_no_known_problems(c, obs)) {
         json_decref(code);
         code = adapter_cc(SCT, "160245001", "No current problems or disability");
         if (code == NULL)

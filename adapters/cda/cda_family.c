@@ -93,7 +93,15 @@ add_condition(struct cda_ctx *c, json_t *res, const xmlNode *obs, bool *added)
                         "family history observation names no condition; "
                         "skipped");
     }
-    if (cda_negated(c, obs)) {
+    /* "no known problems" of the relative (HL7 example: mother alive, a
+     * negated generic Problem) is a finding of its own, as for the patient */
+    if (cda_no_known_problems(c, obs)) {
+        json_decref(code);
+        code =
+            adapter_cc("http://snomed.info/sct", "160245001", "No current problems or disability");
+        if (code == NULL)
+            return BASE_E_NOMEM;
+    } else if (cda_negated(c, obs)) {
         json_decref(code);
         return cda_warn(c, obs, "not-supported",
                         "negated family history observation (no history of a condition): FHIR "

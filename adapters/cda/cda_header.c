@@ -92,10 +92,9 @@ nomem:
 static int
 add_notes(struct cda_ctx *c, json_t *res, const xmlNode *act)
 {
-    static const char *const with_note[] = {"Observation",        "Condition",
-                                            "AllergyIntolerance", "MedicationStatement",
-                                            "Procedure",          "Immunization",
-                                            "Goal",               "FamilyMemberHistory"};
+    static const char *const with_note[] = {
+        "Observation",  "Condition", "AllergyIntolerance", "MedicationStatement", "Procedure",
+        "Immunization", "Goal",      "FamilyMemberHistory"};
     const char *type = json_string_value(json_object_get(res, "resourceType"));
     bool has_note = false;
 

@@ -218,6 +218,9 @@ BASE_MUST_CHECK int cda_map_family_history(struct cda_ctx *c, xmlNodePtr act);
 BASE_MUST_CHECK int cda_map_goal(struct cda_ctx *c, xmlNodePtr obs);
 BASE_MUST_CHECK int cda_map_care_team(struct cda_ctx *c, xmlNodePtr organizer);
 BASE_MUST_CHECK int cda_map_service_event_team(struct cda_ctx *c, xmlNodePtr root);
+/* A negated observation of the generic "Problem" (55607006 and kin):
+ * C-CDA's "no known problems", SNOMED 160245001 in FHIR. */
+bool cda_no_known_problems(struct cda_ctx *c, const xmlNode *obs);
 /* Age Observation (4.31) under `obs` -> an Age (FHIR age-1), else NULL. */
 json_t *cda_onset_age(struct cda_ctx *c, const xmlNode *obs);
 /* administrativeGenderCode (HL7 v3 or GB/T 2261.1) -> FHIR gender code. */

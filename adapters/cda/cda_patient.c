@@ -193,7 +193,13 @@ add_contacts(struct cda_ctx *c, json_t *res, const xmlNode *root, const xmlNode 
         xmlNodePtr ae = cda_child(part, "associatedEntity");
         const char *role = CDA_LOOKUP(contact_role, cda_attr(c, ae, "classCode"));
 
+        const char *rel = cda_attr(c, cda_child(ae, "code"), "code");
+
         if (type == NULL || (strcmp(type, "IND") != 0 && strcmp(type, "NOT") != 0) || role == NULL)
+            continue;
+        /* v3 RoleCode ONESELF: the participant is the patient (athenahealth
+         * lists the patient as her own "self" participant) -- no contact */
+        if (rel != NULL && strcmp(rel, "ONESELF") == 0)
             continue;
         TRY(add_contact(c, res, role, cda_child(ae, "code"), cda_child(ae, "associatedPerson"),
                         ae));

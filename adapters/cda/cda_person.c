@@ -179,6 +179,12 @@ cda_address(struct cda_ctx *c, const xmlNode *ad)
     use = CDA_LOOKUP(addr_use, cda_attr(c, ad, "use"));
     if (adapter_jset_str(addr, "use", use) != BASE_OK)
         goto nomem;
+    /* AD.useablePeriod: when the address held (athenahealth lists every
+     * former address with its end); without it an old address reads as
+     * the current one */
+    json_t *period = cda_period(c, cda_child(ad, "useablePeriod"));
+    if (period != NULL && adapter_jset(addr, "period", period) != BASE_OK)
+        goto nomem;
     return addr;
 nomem:
     json_decref(addr);

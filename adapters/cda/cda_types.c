@@ -57,6 +57,17 @@ root_urn(struct cda_ctx *c, const char *root)
 static const struct cda_pair cda_only_systems[] = {
     {"2.16.840.1.113883.6.59", "http://hl7.org/fhir/sid/cvx"},
     {"2.16.840.1.113883.6.301.5", "https://www.nubc.org/CodeSystem/PatDischargeStatus"},
+    /* Value sets named where their code system belongs (the ONC
+     * certification samples write codeSystem="2.16.840.1.113883.1.11.19563",
+     * the Personal Relationship Role Type value set, for RoleCode FTH).
+     * Each draws from one code system, which is the codes' system. */
+    {"2.16.840.1.113883.1.11.19563", "http://terminology.hl7.org/CodeSystem/v3-RoleCode"},
+    {"2.16.840.1.113883.1.11.1", "http://terminology.hl7.org/CodeSystem/v3-AdministrativeGender"},
+    {"2.16.840.1.113883.1.11.12249", "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus"},
+    {"2.16.840.1.113883.1.11.78",
+     "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"},
+    {"2.16.840.1.113883.3.88.12.3221.6.8", "http://snomed.info/sct"}, /* Problem Severity */
+    {"2.16.840.1.113883.3.88.12.3221.7.4", "http://snomed.info/sct"}, /* Problem Type */
 };
 
 const char *
@@ -235,7 +246,12 @@ filler_code(struct cda_ctx *c, const xmlNode *cd, const char *code)
         "2.16.156.10011.2.3.3.12"};
     const char *sys = cda_attr(c, cd, "codeSystem");
 
-    if (!cda_filler_text(code) || sys == NULL)
+    /* a null flavor written as the code of no system (athenahealth's
+     * <functionCode code="UNK" displayName="Primary Care Provider"/>): no
+     * code; the display name becomes the concept's text */
+    if (sys == NULL)
+        return null_flavor_text(code);
+    if (!cda_filler_text(code))
         return false;
     for (size_t i = 0; i < BASE_ARRAY_LEN(numeric); i++) {
         if (strcmp(sys, numeric[i]) == 0)

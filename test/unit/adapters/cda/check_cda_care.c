@@ -157,13 +157,24 @@ START_TEST(family_history_organizer)
                      RELATIVE("MTH", "Mother",
                               "<subject><name>Mary</name><sdtc:deceasedInd value=\"true\"/>"
                               "<sdtc:deceasedTime value=\"19800301\"/></subject>"),
-                     "<component>" FH_OBS("", DM, "") "</component>")));
+                     "<component>" FH_OBS("", DM, "") "</component>")
+        /* HL7 "Mother alive, no known problems": a negated generic Problem */
+        FH_ORGANIZER("F3",
+                     RELATIVE("GRMTH", "Grandmother",
+                              "<subject><sdtc:deceasedInd value=\"false\"/></subject>"),
+                     "<component>" FH_OBS(" negationInd=\"true\"",
+                                          "<value xsi:type=\"CD\" code=\"55607006\" "
+                                          "codeSystem=\"" SCT "\"/>",
+                                          "") "</component>")));
     json_t *w = NULL;
     json_t *b = convert_ok(doc, &w);
     json_t *f = nth(b, "FamilyMemberHistory", 0);
     json_t *m = nth(b, "FamilyMemberHistory", 1);
+    json_t *g = nth(b, "FamilyMemberHistory", 2);
 
-    ck_assert_uint_eq(count_type(b, "FamilyMemberHistory"), 2);
+    ck_assert_uint_eq(count_type(b, "FamilyMemberHistory"), 3);
+    ck_assert_str_eq(tu_json_str(g, "condition.0.code.coding.0.code"), "160245001");
+    ck_assert(json_is_false(tu_json_at(g, "deceasedBoolean")));
     ck_assert_str_eq(tu_json_str(f, "status"), "completed");
     ck_assert_str_eq(tu_json_str(f, "relationship.coding.0.system"),
                      "http://terminology.hl7.org/CodeSystem/v3-RoleCode");
@@ -259,6 +270,9 @@ END_TEST
     "<performer typeCode=\"PRF\">" fn "<assignedEntity><id root=\"2.16.840.1.113883.4.6\" "        \
     "extension=\"" ext "\"/><code code=\"207Q00000X\" codeSystem=\"2.16.840.1.113883.6.101\" "     \
     "displayName=\"Family Medicine\"/>" person "</assignedEntity></performer>"
+#define ORG_HOPE                                                                                   \
+    "<representedOrganization><id root=\"1.9.9\" extension=\"ORG1\"/><name>Hope Woods</name>"      \
+    "</representedOrganization>"
 #define PERSON(name) "<assignedPerson><name><family>" name "</family></name></assignedPerson>"
 #define PCP                                                                                        \
     "<sdtc:functionCode code=\"PCP\" codeSystem=\"2.16.840.1.113883.5.88\" displayName=\"primary " \
@@ -283,15 +297,16 @@ START_TEST(care_team_organizer)
         "code=\"86744-0\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode code=\"active\"/>"
         "<effectiveTime><low value=\"20220301\"/></effectiveTime>" MEMBER(
             PCP, "1234567893",
-            PERSON("Careful")) "</act></component>"
-                               /* a member that is an organization, and one that is nobody */
-                               "<component><act classCode=\"PCPR\" moodCode=\"EVN\"><templateId "
-                               "root=\"2.16.840.1.113883.10.20.22.4.500.1\"/>" MEMBER(
-                                   "", "9999999991",
-                                   "<representedOrganization><name>Community Dialysis</name>"
-                                   "</representedOrganization>")
-                                   MEMBER("", "9999999992", "") "</act></component>"
-                                                                "</organizer></entry>"));
+            PERSON("Careful")
+                ORG_HOPE) "</act></component>"
+                          /* a member that is an organization, and one that is nobody */
+                          "<component><act classCode=\"PCPR\" moodCode=\"EVN\"><templateId "
+                          "root=\"2.16.840.1.113883.10.20.22.4.500.1\"/>" MEMBER(
+                              "", "9999999991",
+                              "<representedOrganization><name>Community Dialysis</name>"
+                              "</representedOrganization>")
+                              MEMBER("", "9999999992", "") "</act></component>"
+                                                           "</organizer></entry>"));
     json_t *b = convert_ok(doc, NULL);
     json_t *t = nth(b, "CareTeam", 0);
 
@@ -305,9 +320,13 @@ START_TEST(care_team_organizer)
     ck_assert_str_eq(tu_json_str(t, "participant.0.period.start"), "2022-03-01");
     ck_assert_str_eq(tu_json_str(nth(b, "Practitioner", 0), "identifier.0.value"), "1234567893");
     ck_assert_ptr_nonnull(strstr(tu_json_str(t, "participant.0.member.reference"), "urn:uuid:"));
+    /* the clinician acts for Hope Woods; an organization member for no one */
+    ck_assert_ptr_nonnull(
+        strstr(tu_json_str(t, "participant.0.onBehalfOf.reference"), "urn:uuid:"));
+    ck_assert_ptr_null(tu_json_at(t, "participant.1.onBehalfOf"));
     /* the organization's role falls back to the entity's own code */
     ck_assert_str_eq(tu_json_str(t, "participant.1.role.0.coding.0.code"), "207Q00000X");
-    ck_assert_uint_eq(count_type(b, "Organization"), 1);
+    ck_assert_uint_eq(count_type(b, "Organization"), 2);
     ck_assert_str_eq(tu_json_str(t, "identifier.0.value"), "CT1");
     assert_bundle_valid(b);
     json_decref(b);

@@ -1,0 +1,163 @@
+/*
+ * Third sweep of other systems' documents (ONC 2015 Edition Cures Update
+ * test data, athenahealth exports, HL7 C-CDA-Examples families not opened
+ * before).  Part of the cda_vendors suite; the documents are minimal ones
+ * written for these tests, one construct each, and each test fails
+ * without its fix.
+ */
+#include <check.h>
+#include <string.h>
+
+#include "adapters/cda/cda.h"
+#include "fhir/json/fhir_json.h"
+#include "test/support/jsonpath.h"
+#include "test/unit/adapters/cda/cda_test.h"
+
+/* A US Realm header with `tail` after recordTarget/patientRole's `role`. */
+#define DOC_WITH(role, tail, body)                                                                 \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"                                                   \
+    "<ClinicalDocument xmlns=\"urn:hl7-org:v3\" xmlns:sdtc=\"urn:hl7-org:sdtc\" "                  \
+    "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"                                     \
+    "<typeId root=\"2.16.840.1.113883.1.3\" extension=\"POCD_HD000040\"/>"                         \
+    "<id root=\"1.2.3.4\" extension=\"R3\"/><code code=\"34133-9\" "                               \
+    "codeSystem=\"2.16.840.1.113883.6.1\"/><effectiveTime value=\"20260226165619-0500\"/>"         \
+    "<recordTarget><patientRole><id root=\"2.16.840.1.113883.3.564\" extension=\"P-1\"/>" role     \
+    "<patient><name><given>Margaret</given><family>Thompson</family></name></patient>"             \
+    "</patientRole></recordTarget>" tail "<component><structuredBody>" body                        \
+    "</structuredBody></component></ClinicalDocument>"
+
+/* athenahealth lists the patient as her own participant (RoleCode
+ * ONESELF): she is not her own contact.  The ONC samples code relatives
+ * in the Personal Relationship Role Type value set's OID: that is RoleCode. */
+START_TEST(self_participant_and_value_set_as_code_system)
+{
+    static const char doc[] = DOC_WITH(
+        "",
+        "<participant typeCode=\"IND\"><associatedEntity classCode=\"PRS\"><code "
+        "code=\"ONESELF\" codeSystem=\"2.16.840.1.113883.5.111\" displayName=\"self\"/>"
+        "<telecom use=\"HP\" value=\"tel:+1-(555) 867-5309\"/><associatedPerson><name><given>"
+        "MARGARET</given><family>THOMPSON</family></name></associatedPerson>"
+        "</associatedEntity></participant><participant typeCode=\"IND\"><associatedEntity "
+        "classCode=\"PRS\"><code code=\"GRPRN\" displayName=\"grandparent\" "
+        "codeSystem=\"2.16.840.1.113883.1.11.19563\"/><associatedPerson><name><given>Robert"
+        "</given><family>Garner</family></name></associatedPerson></associatedEntity>"
+        "</participant>",
+        "");
+    json_t *b = convert_ok(doc, NULL);
+    json_t *p = nth(b, "Patient", 0);
+
+    ck_assert_uint_eq(json_array_size(json_object_get(p, "contact")), 1);
+    ck_assert_str_eq(tu_json_str(p, "contact.0.name.family"), "Garner");
+    ck_assert_str_eq(tu_json_str(p, "contact.0.relationship.1.coding.0.system"),
+                     "http://terminology.hl7.org/CodeSystem/v3-RoleCode");
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
+/* athenahealth's serviceEvent performers: <functionCode code="UNK"
+ * displayName="Primary Care Provider"/> -- a null flavor as the code of no
+ * system -- is a role named by its words, not a coding "UNK".  Former
+ * addresses carry their useablePeriod: the period is kept. */
+START_TEST(null_flavor_code_without_system_and_address_period)
+{
+    static const char doc[] = DOC_WITH(
+        "<addr use=\"HP\"><streetAddressLine>1234 SUNSET VLY DR</streetAddressLine><city>PALM "
+        "DESERT</city><useablePeriod xsi:type=\"IVL_TS\"><low value=\"20250224\"/><high "
+        "value=\"20250510\"/></useablePeriod></addr>",
+        "<documentationOf><serviceEvent classCode=\"PCPR\"><performer typeCode=\"PRF\">"
+        "<functionCode code=\"UNK\" displayName=\"Primary Care Provider\"/><assignedEntity><id "
+        "extension=\"1234567890\" root=\"2.16.840.1.113883.4.6\"/><assignedPerson><name><given>"
+        "Maria</given><family>Santos</family></name></assignedPerson></assignedEntity>"
+        "</performer></serviceEvent></documentationOf>",
+        "");
+    json_t *b = convert_ok(doc, NULL);
+    json_t *t = nth(b, "CareTeam", 0);
+    json_t *p = nth(b, "Patient", 0);
+
+    ck_assert_ptr_null(tu_json_at(t, "participant.0.role.0.coding"));
+    ck_assert_str_eq(tu_json_str(t, "participant.0.role.0.text"), "Primary Care Provider");
+    ck_assert_str_eq(tu_json_str(p, "address.0.period.start"), "2025-02-24");
+    ck_assert_str_eq(tu_json_str(p, "address.0.period.end"), "2025-05-10");
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
+#define PROBLEM(neg, code)                                                                         \
+    "<entry><observation classCode=\"OBS\" moodCode=\"EVN\" " neg "><templateId "                  \
+    "root=\"2.16.840.1.113883.10.20.22.4.4\"/><code code=\"55607006\" "                            \
+    "codeSystem=\"2.16.840.1.113883.6.96\"/><statusCode code=\"completed\"/><value "               \
+    "xsi:type=\"CD\" code=\"" code "\" codeSystem=\"2.16.840.1.113883.6.96\"/></observation>"      \
+    "</entry>"
+
+/* negationInd is an xs:boolean underneath: "1", "TRUE" and padded values
+ * negate as "true" does, and CDA R2.1's valueNegationInd too -- read as
+ * not negated, "no asthma" became asthma. */
+START_TEST(negation_spellings)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "5.1", "11450-4",
+        PROBLEM("negationInd=\"1\"", "195967001") PROBLEM("negationInd=\" TRUE \"", "38341003")
+            PROBLEM("valueNegationInd=\"true\"", "73211009") PROBLEM(
+                "negationInd=\"false\"", "44054006") PROBLEM("negationInd=\"0\"", "22298006")));
+    json_t *b = convert_ok(doc, NULL);
+
+    ck_assert_uint_eq(count_type(b, "Condition"), 5);
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_str_eq(tu_json_str(nth(b, "Condition", i), "verificationStatus.coding.0.code"),
+                         "refuted");
+    ck_assert_ptr_null(tu_json_at(nth(b, "Condition", 3), "verificationStatus"));
+    ck_assert_ptr_null(tu_json_at(nth(b, "Condition", 4), "verificationStatus"));
+    json_decref(b);
+}
+END_TEST
+
+#define MED(times)                                                                                 \
+    "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"EVN\"><templateId "            \
+    "root=\"2.16.840.1.113883.10.20.22.4.16\"/><statusCode code=\"active\"/><effectiveTime "       \
+    "xsi:type=\"IVL_TS\"><low value=\"20230801\"/></effectiveTime>" times                          \
+    "<consumable><manufacturedProduct><manufacturedMaterial><code code=\"308191\" "                \
+    "codeSystem=\"2.16.840.1.113883.6.88\"/></manufacturedMaterial></manufacturedProduct>"         \
+    "</consumable></substanceAdministration></entry>"
+#define Q12H                                                                                       \
+    "<effectiveTime xsi:type=\"PIVL_TS\" operator=\"A\"><period value=\"12\" unit=\"h\"/>"         \
+    "</effectiveTime>"
+
+/* athenahealth: "every 12 hours" (PIVL_TS) and "with meals" (EIVL_TS C) as
+ * two effectiveTimes are one Timing; the event was dropped.  Two periods
+ * that differ cannot be one repeat: the first stays, with a warning. */
+START_TEST(pivl_and_eivl_are_one_timing)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "1.1", "10160-0",
+        MED(Q12H "<effectiveTime xsi:type=\"EIVL_TS\" operator=\"A\"><event code=\"C\"/>"
+                 "</effectiveTime>") MED(Q12H "<effectiveTime xsi:type=\"PIVL_TS\" "
+                                              "operator=\"A\"><period value=\"8\" unit=\"h\"/>"
+                                              "</effectiveTime>")));
+    json_t *w = NULL;
+    json_t *b = convert_ok(doc, &w);
+    json_t *r1 = tu_json_at(nth(b, "MedicationStatement", 0), "dosage.0.timing.repeat");
+    json_t *r2 = tu_json_at(nth(b, "MedicationStatement", 1), "dosage.0.timing.repeat");
+
+    ck_assert(fhir_json_number_double(json_object_get(r1, "period")) == 12.0);
+    ck_assert_str_eq(tu_json_str(r1, "when.0"), "C");
+    ck_assert(fhir_json_number_double(json_object_get(r2, "period")) == 12.0);
+    ck_assert(has_issue(w, "not-supported", "further dosing frequency"));
+    assert_bundle_valid(b);
+    json_decref(w);
+    json_decref(b);
+}
+END_TEST
+
+void
+cda_vendors_round3_tcases(Suite *s)
+{
+    TCase *t = tcase_create("round3");
+
+    tcase_add_test(t, self_participant_and_value_set_as_code_system);
+    tcase_add_test(t, null_flavor_code_without_system_and_address_period);
+    tcase_add_test(t, negation_spellings);
+    tcase_add_test(t, pivl_and_eivl_are_one_timing);
+    suite_add_tcase(s, t);
+}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "adapters/cda/cda_int.h"
+#include "fhir/base/str.h"
 
 static const struct cda_pair obs_status[] = {
     {"completed", "final"},     {"active", "preliminary"},         {"aborted", "cancelled"},
@@ -279,6 +280,29 @@ set_money(struct cda_ctx *c, json_t *res, const xmlNode *v)
     return adapter_jset(res, "valueQuantity", q);
 }
 
+/* Chinese code tables give "unknown" and "not tested" codes of their own
+ * (ABO 血型代码表 5 不详, Rh(D) 4 未查; WS 364): a coded value whose name
+ * says so is no result but its absence (data-absent-reason). */
+static const struct cda_pair absent_words[] = {
+    {"\u4e0d\u8be6", "unknown"},       /* 不详 */
+    {"\u672a\u77e5", "unknown"},       /* 未知 */
+    {"\u672a\u67e5", "not-performed"}, /* 未查 */
+    {"\u672a\u6d4b", "not-performed"}, /* 未测 */
+    {"\u672a\u68c0", "not-performed"}, /* 未检 */
+    {"\u672a\u505a", "not-performed"}, /* 未做 */
+};
+
+static const char *
+absent_by_name(struct cda_ctx *c, const xmlNode *v)
+{
+    const char *name = cda_attr(c, v, "displayName");
+
+    if (cda_attr(c, v, "code") == NULL || name == NULL)
+        return NULL;
+    return CDA_LOOKUP(absent_words,
+                      base_str_dup0(c->arena, base_str_trim(base_str_from_cstr(name))));
+}
+
 int
 cda_set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
 {
@@ -287,6 +311,8 @@ cda_set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
     if (v == NULL)
         return BASE_OK;
     const char *absent = CDA_LOOKUP(absent_reason, cda_attr(c, v, "nullFlavor"));
+    if (absent == NULL)
+        absent = absent_by_name(c, v);
     if (absent != NULL && cda_pq_value(c, v) == NULL)
         return adapter_jset(
             res, "dataAbsentReason",

@@ -92,13 +92,25 @@ rule_matches(struct cda_ctx *c, const struct section_rule *r, const xmlNode *sec
     return code != NULL && strcmp(code, r->loinc) == 0;
 }
 
+/* WS/T 500 病历概要 (C0001) has a 卫生事件 ("health event") section that
+ * carries no LOINC code -- only <code displayName="卫生事件"/> -- and holds
+ * the event's diagnoses (DE05.01.024.00) among its department, dates and
+ * costs.  Read as a diagnosis section, only those diagnoses map. */
+static const struct section_rule health_event = {NULL, NULL, NULL, CDA_DIAGNOSIS};
+
 static const struct section_rule *
 find_rule(struct cda_ctx *c, const xmlNode *section)
 {
+    xmlNodePtr code = cda_child(section, "code");
+    const char *name = cda_attr(c, code, "displayName");
+
     for (size_t i = 0; i < BASE_ARRAY_LEN(section_rules); i++) {
         if (rule_matches(c, &section_rules[i], section))
             return &section_rules[i];
     }
+    if (cda_attr(c, code, "code") == NULL && name != NULL &&
+        strcmp(name, "\u536b\u751f\u4e8b\u4ef6") == 0) /* 卫生事件 */
+        return &health_event;
     return NULL;
 }
 

@@ -138,6 +138,12 @@ cda_identifier(struct cda_ctx *c, const xmlNode *ii, struct cda_key *key)
      * identifier, not the namespace OID itself. */
     if (ext != NULL && (cda_blank(ext) || null_flavor_text(ext)))
         return NULL;
+    /* ...or a filler: <id root="2.16.156.10011.1.19" extension="-"/> (a
+     * WS/T 500 generator's health card number) would make every patient
+     * without a card share the identifier "-" -- and the gateway links
+     * patients by identifier */
+    if (ext != NULL && cda_filler_text(ext))
+        return NULL;
     /* A root alone is an identifier only when it names one thing; a
      * namespace FHIR knows (NPI 2.16.840.1.113883.4.6, SSN, a code system)
      * names a set.  Greenway sends <id root="2.16.840.1.113883.4.6"/> for

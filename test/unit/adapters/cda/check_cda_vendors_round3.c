@@ -150,6 +150,88 @@ START_TEST(pivl_and_eivl_are_one_timing)
 }
 END_TEST
 
+/* A WS/T 500 病历概要 generator writes "-" and 无 into every slot it has
+ * nothing for: a health card number "-" would be one identifier shared by
+ * every patient without a card (and the gateway links patients by
+ * identifier); postal code "-" is none. */
+START_TEST(wst_filler_identifier_and_address_parts)
+{
+    static const char doc[] = WST_DOC("<id root=\"2.16.156.10011.1.19\" extension=\"-\"/>"
+                                      "<id root=\"2.16.156.10011.1.2\" extension=\"无\"/>"
+                                      "<addr use=\"H\"><houseNumber>黄埔大道西421号</houseNumber>"
+                                      "<streetName>-</streetName><city>广州市</city>"
+                                      "<postalCode>-</postalCode></addr>",
+                                      "");
+    json_t *b = convert_ok(doc, NULL);
+    json_t *p = nth(b, "Patient", 0);
+
+    /* only the resident identity number is left */
+    ck_assert_uint_eq(json_array_size(json_object_get(p, "identifier")), 1);
+    ck_assert_str_eq(tu_json_str(p, "identifier.0.system"), "urn:oid:2.16.156.10011.1.3");
+    ck_assert_str_eq(tu_json_str(p, "address.0.line.0"), "黄埔大道西421号");
+    ck_assert_ptr_null(tu_json_at(p, "address.0.postalCode"));
+    json_decref(b);
+}
+END_TEST
+
+/* ABO 血型 code 5 不详 and Rh(D) code 4 未查 (GB code tables) are the
+ * absence of a result, not results; the 卫生事件 section (no LOINC code)
+ * holds the event's diagnosis. */
+START_TEST(wst_unknown_results_and_health_event_diagnosis)
+{
+    static const char doc[] =
+        WST_DOC("", WST_SECTION("30954-2",
+                                "<entry><organizer classCode=\"BATTERY\" "
+                                "moodCode=\"EVN\"><statusCode/>"
+                                "<component><observation classCode=\"OBS\" moodCode=\"EVN\"><code "
+                                "code=\"DE04.50.001.00\" "
+                                "codeSystem=\"2.16.156.10011.2.2.1\"/><value "
+                                "xsi:type=\"CD\" code=\"5\" codeSystem=\"2.16.156.10011.2.3.1.85\" "
+                                "displayName=\"不详\"/></observation></"
+                                "component><component><observation "
+                                "classCode=\"OBS\" moodCode=\"EVN\"><code code=\"DE04.50.010.00\" "
+                                "codeSystem=\"2.16.156.10011.2.2.1\"/><value xsi:type=\"CD\" "
+                                "code=\"4\" "
+                                "codeSystem=\"2.16.156.10011.2.3.1.250\" "
+                                "displayName=\"未查\"/></observation>"
+                                "</component><component><observation classCode=\"OBS\" "
+                                "moodCode=\"EVN\"><code "
+                                "code=\"DE04.50.001.00\" "
+                                "codeSystem=\"2.16.156.10011.2.2.1\"/><value "
+                                "xsi:type=\"CD\" code=\"1\" codeSystem=\"2.16.156.10011.2.3.1.85\" "
+                                "displayName=\"A型\"/></observation></component></organizer></"
+                                "entry>") "<component><section><code "
+                                          "displayName=\"卫生事件\"/><text/>" WST_OBS("DE08.10.026."
+                                                                                      "00",
+                                                                                      "<value "
+                                                                                      "xsi:type="
+                                                                                      "\"ST\">"
+                                                                                      "神经内科病房"
+                                                                                      "</value>",
+                                                                                      "")
+                                              WST_OBS("DE05.01.024.00",
+                                                      "<value xsi:type=\"CD\" code=\"D18.000\" "
+                                                      "codeSystem=\"2.16.156.10011.2.3.3.11\" "
+                                                      "displayName=\"血管瘤\"/>",
+                                                      "") "</section></component>");
+    json_t *b = convert_ok(doc, NULL);
+
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "dataAbsentReason.coding.0.code"),
+                     "unknown");
+    ck_assert_ptr_null(tu_json_at(nth(b, "Observation", 0), "valueCodeableConcept"));
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 1), "dataAbsentReason.coding.0.code"),
+                     "not-performed");
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 2), "valueCodeableConcept.coding.0.code"),
+                     "1");
+    ck_assert_uint_eq(count_type(b, "Condition"), 1);
+    ck_assert_str_eq(tu_json_str(nth(b, "Condition", 0), "code.coding.0.code"), "D18.000");
+    ck_assert_str_eq(tu_json_str(nth(b, "Condition", 0), "category.0.coding.0.code"),
+                     "encounter-diagnosis");
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round3_tcases(Suite *s)
 {
@@ -159,5 +241,7 @@ cda_vendors_round3_tcases(Suite *s)
     tcase_add_test(t, null_flavor_code_without_system_and_address_period);
     tcase_add_test(t, negation_spellings);
     tcase_add_test(t, pivl_and_eivl_are_one_timing);
+    tcase_add_test(t, wst_filler_identifier_and_address_parts);
+    tcase_add_test(t, wst_unknown_results_and_health_event_diagnosis);
     suite_add_tcase(s, t);
 }

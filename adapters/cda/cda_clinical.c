@@ -207,6 +207,9 @@ condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concer
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
     TRY(adapter_jset_str(res, "onsetDateTime", onset));
     json_t *age = onset == NULL ? cda_onset_age(c, obs) : NULL;
+    /* ...or on the act around it, next to the problem (Practice Fusion) */
+    if (age == NULL && onset == NULL && concern != NULL)
+        age = cda_onset_age(c, concern);
     if (age != NULL)
         TRY(adapter_jset(res, "onsetAge", age));
     TRY(adapter_jset_str(res, "abatementDateTime", abate));
@@ -276,6 +279,29 @@ is_risk(struct cda_ctx *c, const xmlNode *obs, const xmlNode *concern)
            (code != NULL && strcmp(code, "281694009") == 0);
 }
 
+/* Observations a concern or diagnosis act carries next to its Problem
+ * Observations that say something about them, not a problem of their own:
+ * Age Observation (4.31, Practice Fusion puts the age at onset on the
+ * Encounter Diagnosis act), Problem Status (4.6), Priority Preference
+ * (4.143).  As Conditions they were "no coded value" warnings, or worse. */
+static bool
+problem_attribute(struct cda_ctx *c, const xmlNode *obs)
+{
+    static const char *const templates[] = {TEMPLATE "31", TEMPLATE "6", TEMPLATE "143"};
+    static const char *const codes[] = {"445518008", STATUS_OBS, "225773000"};
+    const char *code = cda_attr(c, cda_child(obs, "code"), "code");
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(templates); i++) {
+        if (cda_has_template(c, obs, templates[i]))
+            return true;
+    }
+    for (size_t i = 0; code != NULL && i < BASE_ARRAY_LEN(codes); i++) {
+        if (strcmp(code, codes[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
 int
 cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cda_kind kind)
 {
@@ -294,6 +320,8 @@ cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cd
         while (cda_child(obs, "value") == NULL && cda_child(obs, "observation") != NULL)
             obs = cda_child(obs, "observation");
     }
+    if (concern != NULL && problem_attribute(c, obs))
+        return BASE_OK; /* read with the problem it describes */
     element = cda_wst_element(c, obs);
     /* Other data elements (入院情况, 出院医嘱, dates) are not conditions;
      * they stay in the attached original. */

@@ -232,6 +232,48 @@ START_TEST(wst_unknown_results_and_health_event_diagnosis)
 }
 END_TEST
 
+/* Practice Fusion: the Age Observation sits on the Encounter Diagnosis act
+ * next to the Problem Observation -- it is the problem's onset age, not a
+ * problem "with no coded value"; a Service Delivery Location with only an
+ * address is named by it. */
+START_TEST(age_on_diagnosis_act_and_location_by_address)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "22.1", "46240-8",
+        "<entry><encounter classCode=\"ENC\" moodCode=\"EVN\"><templateId "
+        "root=\"2.16.840.1.113883.10.20.22.4.49\"/><id root=\"1.9\" extension=\"E1\"/><code "
+        "code=\"99213\" codeSystem=\"2.16.840.1.113883.6.12\"/><effectiveTime value=\"20150622\"/>"
+        "<participant typeCode=\"LOC\"><participantRole classCode=\"SDLOC\"><code "
+        "nullFlavor=\"NI\"/>"
+        "<addr><streetAddressLine>Neighborhood Physicians Practice</streetAddressLine><city>"
+        "Beaverton</city></addr></participantRole></participant><entryRelationship "
+        "typeCode=\"REFR\"><act classCode=\"ACT\" moodCode=\"EVN\"><templateId "
+        "root=\"2.16.840.1.113883.10.20.22.4.80\"/><code code=\"29308-4\" "
+        "codeSystem=\"2.16.840.1.113883.6.1\"/><entryRelationship typeCode=\"SUBJ\"><observation "
+        "classCode=\"OBS\" moodCode=\"EVN\"><templateId root=\"2.16.840.1.113883.10.20.22.4.4\"/>"
+        "<code code=\"282291009\" codeSystem=\"2.16.840.1.113883.6.96\"/><statusCode "
+        "code=\"completed\"/><value xsi:type=\"CD\" code=\"238131007\" "
+        "codeSystem=\"2.16.840.1.113883.6.96\"/></observation></entryRelationship>"
+        "<entryRelationship typeCode=\"SUBJ\" inversionInd=\"true\"><observation classCode=\"OBS\" "
+        "moodCode=\"EVN\"><templateId root=\"2.16.840.1.113883.10.20.22.4.31\"/><code "
+        "code=\"445518008\" codeSystem=\"2.16.840.1.113883.6.96\"/><statusCode code=\"completed\"/>"
+        "<value xsi:type=\"PQ\" value=\"36\" unit=\"a\"/></observation></entryRelationship></act>"
+        "</entryRelationship></encounter></entry>"));
+    json_t *w = NULL;
+    json_t *b = convert_ok(doc, &w);
+    json_t *cond = nth(b, "Condition", 0);
+
+    ck_assert_uint_eq(count_type(b, "Condition"), 1);
+    ck_assert_str_eq(tu_json_str(cond, "onsetAge.code"), "a");
+    ck_assert_uint_eq(json_array_size(json_object_get(w, "issue")), 0);
+    ck_assert_str_eq(tu_json_str(nth(b, "Encounter", 0), "location.0.location.display"),
+                     "Neighborhood Physicians Practice, Beaverton");
+    assert_bundle_valid(b);
+    json_decref(w);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round3_tcases(Suite *s)
 {
@@ -243,5 +285,6 @@ cda_vendors_round3_tcases(Suite *s)
     tcase_add_test(t, pivl_and_eivl_are_one_timing);
     tcase_add_test(t, wst_filler_identifier_and_address_parts);
     tcase_add_test(t, wst_unknown_results_and_health_event_diagnosis);
+    tcase_add_test(t, age_on_diagnosis_act_and_location_by_address);
     suite_add_tcase(s, t);
 }

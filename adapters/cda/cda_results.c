@@ -416,12 +416,42 @@ absent_unless_valued(json_t *res)
                                    "unknown", "Unknown"));
 }
 
+/* interpretationCode is drawn from HL7 v3 ObservationInterpretation
+ * (C-CDA Result Observation; CDA R2 binds it there), but exports often
+ * leave out the codeSystem (<interpretationCode code="H"/>): a code of
+ * that table is then coded in it, rather than a coding of no system. */
+static const char *const v3_interpretation[] = {
+    "<", ">",  "A",  "AA", "B", "D",   "DET", "H",   "HH", "HU",  "HX", "I", "IE", "IND",
+    "L", "LL", "LU", "LX", "N", "NCL", "ND",  "NEG", "NR", "POS", "R",  "S", "U",  "W"};
+
+static json_t *
+interpretation(struct cda_ctx *c, const xmlNode *ic)
+{
+    json_t *cc = cda_concept(c, ic);
+    json_t *coding = json_array_get(json_object_get(cc, "coding"), 0);
+    const char *code = json_string_value(json_object_get(coding, "code"));
+
+    if (code == NULL || json_object_get(coding, "system") != NULL)
+        return cc;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(v3_interpretation); i++) {
+        if (strcmp(code, v3_interpretation[i]) == 0 &&
+            json_object_set_new(
+                coding, "system",
+                json_string(
+                    "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation")) != 0) {
+            json_decref(cc);
+            return NULL;
+        }
+    }
+    return cc;
+}
+
 static int
 observation_extras(struct cda_ctx *c, json_t *res, const xmlNode *obs)
 {
     CDA_EACH(ic, obs, "interpretationCode")
     {
-        json_t *cc = cda_concept(c, ic);
+        json_t *cc = interpretation(c, ic);
 
         if (cc != NULL)
             TRY(adapter_jpush(res, "interpretation", cc));

@@ -559,6 +559,97 @@ dose_form_unit(const char *unit)
     return false;
 }
 
+/* Lab shorthand for UCUM units, token by token between the '/'s: the
+ * spellings US lab systems export (LIS result units, athenahealth,
+ * Practice Fusion, NIST samples).  Left as they were, "K/uL" claims kelvin
+ * per microlitre, "x10E3/uL" and "IU/L" are no UCUM at all -- a receiver
+ * converting units would compute nonsense. */
+static const struct cda_pair unit_tokens[] = {
+    {"mcg", "ug"},     {"\u00b5g", "ug"},     {"\u03bcg", "ug"}, {"mcL", "uL"},
+    {"\u00b5L", "uL"}, {"\u03bcL", "uL"},     {"IU", "[IU]"},    {"mIU", "m[IU]"},
+    {"uIU", "u[IU]"},  {"\u00b5IU", "u[IU]"}, {"hr", "h"},       {"hrs", "h"},
+    {"sec", "s"},      {"gm", "g"},           {"cc", "mL"},      {"cumm", "mm3"},
+    {"hpf", "[HPF]"},  {"HPF", "[HPF]"},      {"lpf", "[LPF]"},  {"LPF", "[LPF]"},
+};
+/* Count units written before a volume: K/uL (thousands), M/uL (millions). */
+static const struct cda_pair count_prefixes[] = {
+    {"K", "10*3"}, {"k", "10*3"},   {"THOU", "10*3"}, {"Thou", "10*3"}, {"thou", "10*3"},
+    {"M", "10*6"}, {"MIL", "10*6"}, {"Mil", "10*6"},  {"mil", "10*6"},
+};
+static const char *const volumes[] = {"uL", "UL", "ul", "mcL", "\u00b5L", "\u03bcL", "mm3", "cumm"};
+
+static bool
+is_volume(const char *tok)
+{
+    for (size_t i = 0; i < BASE_ARRAY_LEN(volumes); i++) {
+        if (strcmp(tok, volumes[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* "x10E3", "10e9", "10^6", "X10*3" -> "10*N" in `out` (cap bytes). */
+static bool
+power_of_ten(const char *tok, char *out, size_t cap)
+{
+    const char *p = tok + ((tok[0] == 'x' || tok[0] == 'X') ? 1 : 0);
+    size_t digits = 0;
+
+    if (p[0] != '1' || p[1] != '0' || strchr("Ee^*", p[2]) == NULL || p[2] == '\0')
+        return false;
+    for (const char *d = p + 3; *d != '\0'; d++, digits++) {
+        if (*d < '0' || *d > '9')
+            return false;
+    }
+    return digits > 0 && digits < 3 && snprintf(out, cap, "10*%s", p + 3) < (int)cap;
+}
+
+/* The rewritten unit, or NULL when nothing in it is shorthand. */
+static const char *
+lab_unit(struct cda_ctx *c, const char *unit)
+{
+    char buf[128];
+    char *toks[8];
+    size_t n = 0;
+    char out[160];
+    size_t len = 0;
+    bool changed = false;
+
+    if (strlen(unit) >= sizeof(buf))
+        return NULL;
+    memcpy(buf, unit, strlen(unit) + 1);
+    for (char *p = buf; n < BASE_ARRAY_LEN(toks);) {
+        toks[n++] = p;
+        p = strchr(p, '/');
+        if (p == NULL)
+            break;
+        *p++ = '\0';
+    }
+    for (size_t i = 0; i < n; i++) {
+        char pow[16];
+        const char *t = toks[i];
+        const char *r = CDA_LOOKUP(unit_tokens, t);
+
+        if (i == 0 && n > 1 && is_volume(toks[1]) && CDA_LOOKUP(count_prefixes, t) != NULL)
+            r = CDA_LOOKUP(count_prefixes, t);
+        else if (i == 0 && power_of_ten(t, pow, sizeof(pow)))
+            r = pow;
+        else if (i > 0 && is_volume(t) && strcmp(t, "mm3") != 0)
+            r = strcmp(t, "uL") == 0 ? NULL : "uL";
+        const char *part = r != NULL ? r : t;
+        size_t plen = strlen(part);
+
+        changed = changed || r != NULL;
+        if (len + plen + 2 >= sizeof(out))
+            return NULL;
+        if (i > 0)
+            out[len++] = '/';
+        memcpy(out + len, part, plen);
+        len += plen;
+    }
+    return changed ? base_arena_strndup(c->arena, out, len) : NULL;
+}
+
 /* The UCUM code for a PQ unit, or NULL when the unit cannot be UCUM (a
  * space or a character outside printable ASCII): then only the text is
  * kept, rather than claiming a UCUM code that is not one. */
@@ -568,6 +659,9 @@ ucum_code(struct cda_ctx *c, const char *unit)
     const char *known = CDA_LOOKUP(ucum_units, unit);
     char *code;
 
+    if (known != NULL)
+        return known;
+    known = lab_unit(c, unit);
     if (known != NULL)
         return known;
     if (dose_form_unit(unit) || has_word(unit))

@@ -274,6 +274,50 @@ START_TEST(age_on_diagnosis_act_and_location_by_address)
 }
 END_TEST
 
+#define LAB(id, unit, interp)                                                                      \
+    "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><templateId "                          \
+    "root=\"2.16.840.1.113883.10.20.22.4.2\"/><id root=\"1.9\" extension=\"" id "\"/><code "       \
+    "code=\"6690-2\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode code=\"completed\"/>"       \
+    "<effectiveTime value=\"20170824\"/><value xsi:type=\"PQ\" value=\"5.5\" unit=\"" unit         \
+    "\"/>" interp "</observation></entry>"
+
+/* US lab shorthand in PQ units: K/uL claimed kelvin per microlitre as its
+ * UCUM code, x10E3/uL and IU/L were no UCUM at all.  The unit text stays;
+ * the code is the UCUM one.  interpretationCode without its codeSystem
+ * (<interpretationCode code="H"/>) is HL7 ObservationInterpretation. */
+START_TEST(lab_unit_shorthand_and_bare_interpretation)
+{
+    static const struct {
+        const char *unit;
+        const char *ucum;
+    } want[] = {
+        {"K/uL", "10*3/uL"}, {"x10E3/uL", "10*3/uL"}, {"10^9/L", "10*9/L"}, {"M/uL", "10*6/uL"},
+        {"IU/L", "[IU]/L"},  {"mIU/mL", "m[IU]/mL"},  {"mcg/dL", "ug/dL"},  {"mm/hr", "mm/h"},
+        {"/hpf", "/[HPF]"},  {"mg/dL", "mg/dL"},      {"mEq/L", "mEq/L"},
+    };
+    static const char doc[] = CCDA_DOC(
+        CCDA_SECTION("3.1", "30954-2",
+                     LAB("1", "K/uL", "<interpretationCode code=\"H\"/>") LAB("2", "x10E3/uL", "")
+                         LAB("3", "10^9/L", "") LAB("4", "M/uL", "") LAB("5", "IU/L", "")
+                             LAB("6", "mIU/mL", "") LAB("7", "mcg/dL", "") LAB("8", "mm/hr", "")
+                                 LAB("9", "/hpf", "") LAB("10", "mg/dL", "")
+                                     LAB("11", "mEq/L", "<interpretationCode code=\"HIGH\"/>")));
+    json_t *b = convert_ok(doc, NULL);
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(want); i++) {
+        json_t *o = nth(b, "Observation", i);
+
+        ck_assert_str_eq(tu_json_str(o, "valueQuantity.unit"), want[i].unit);
+        ck_assert_str_eq(tu_json_str(o, "valueQuantity.code"), want[i].ucum);
+    }
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "interpretation.0.coding.0.system"),
+                     "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation");
+    /* a local code that is not in the table is not claimed */
+    ck_assert_ptr_null(tu_json_at(nth(b, "Observation", 10), "interpretation.0.coding.0.system"));
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round3_tcases(Suite *s)
 {
@@ -286,5 +330,6 @@ cda_vendors_round3_tcases(Suite *s)
     tcase_add_test(t, wst_filler_identifier_and_address_parts);
     tcase_add_test(t, wst_unknown_results_and_health_event_diagnosis);
     tcase_add_test(t, age_on_diagnosis_act_and_location_by_address);
+    tcase_add_test(t, lab_unit_shorthand_and_bare_interpretation);
     suite_add_tcase(s, t);
 }

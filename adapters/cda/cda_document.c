@@ -236,6 +236,9 @@ document_body(struct cda_ctx *c, json_t *res, xmlNodePtr root)
     cc = cda_concept(c, cda_child(root, "confidentialityCode"));
     if (cc != NULL)
         TRY(adapter_jpush(res, "securityLabel", cc));
+    /* the gateway's consent and access checks read meta.security: a
+     * restricted (R) or very restricted (V) document must say so there */
+    TRY(cda_add_security_label(c, res, cda_child(root, "confidentialityCode")));
     TRY(add_relations(c, res, root));
     TRY(add_content(c, res, root));
     return add_context(c, res, root);

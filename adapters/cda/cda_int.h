@@ -221,6 +221,13 @@ BASE_MUST_CHECK int cda_map_service_event_team(struct cda_ctx *c, xmlNodePtr roo
 /* A negated observation of the generic "Problem" (55607006 and kin):
  * C-CDA's "no known problems", SNOMED 160245001 in FHIR. */
 bool cda_no_known_problems(struct cda_ctx *c, const xmlNode *obs);
+/* cda_security.c: section confidentialityCode and DS4P Privacy Annotations
+ * around `act` -> res.meta.security.  BASE_E_NOMEM. */
+BASE_MUST_CHECK int cda_security_labels(struct cda_ctx *c, json_t *res, const xmlNode *act);
+/* The coded label `cd` (a confidentialityCode) -> res.meta.security. */
+BASE_MUST_CHECK int cda_add_security_label(struct cda_ctx *c, json_t *res, const xmlNode *cd);
+/* A DS4P Privacy Annotation / Marking: no clinical entry. */
+bool cda_privacy_marking(struct cda_ctx *c, const xmlNode *n);
 /* Age Observation (4.31) under `obs` -> an Age (FHIR age-1), else NULL. */
 json_t *cda_onset_age(struct cda_ctx *c, const xmlNode *obs);
 /* administrativeGenderCode (HL7 v3 or GB/T 2261.1) -> FHIR gender code. */

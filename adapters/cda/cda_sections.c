@@ -155,6 +155,9 @@ map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
      * asserts nothing, whatever its parts say. */
     if (cda_attr(c, act, "nullFlavor") != NULL && !cda_unknown_pregnancy(c, act))
         return cda_warn_nothing(c, act);
+    /* DS4P Privacy Annotations label the entries, they are none */
+    if (cda_privacy_marking(c, act) || cda_privacy_marking(c, act->parent))
+        return BASE_OK;
     switch (kind) {
     case CDA_PROBLEM:
     case CDA_DIAGNOSIS:

@@ -318,6 +318,80 @@ START_TEST(lab_unit_shorthand_and_bare_interpretation)
 }
 END_TEST
 
+/* A DS4P Privacy Annotation (organizer 2.16.840.1.113883.3.3251.1.4) of
+ * Security Observations with `values`. */
+#define ANNOTATION(values)                                                                         \
+    "<organizer classCode=\"CLUSTER\" moodCode=\"EVN\"><templateId "                               \
+    "root=\"2.16.840.1.113883.3.3251.1.4\"/><statusCode code=\"active\"/>" values "</organizer>"
+#define SECOBS(obs, code, sys)                                                                     \
+    "<component><observation classCode=\"OBS\" moodCode=\"EVN\"><templateId "                      \
+    "root=\"2.16.840.1.113883.3.445.21\"/><code code=\"" obs "\" "                                 \
+    "codeSystem=\"2.16.840.1.113883.5.4\"/><value xsi:type=\"CE\" code=\"" code "\" "              \
+    "codeSystem=\"" sys "\"/></observation></component>"
+#define MEDX(id, rx, marks)                                                                        \
+    "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"EVN\"><templateId "            \
+    "root=\"2.16.840.1.113883.10.20.22.4.16\"/><id root=\"1.9\" extension=\"" id "\"/>"            \
+    "<statusCode code=\"active\"/><consumable><manufacturedProduct><manufacturedMaterial><code "   \
+    "code=\"" rx "\" codeSystem=\"2.16.840.1.113883.6.88\"/></manufacturedMaterial>"               \
+    "</manufacturedProduct></consumable>" marks "</substanceAdministration></entry>"
+
+/* ONC "security tags" samples (DS4P): a restricted document, a section of
+ * its own confidentiality, an entry marked R + ETH (substance use, 42 CFR
+ * Part 2).  The gateway decides access on meta.security: the markings
+ * reach the resources; the annotations themselves are no entries. */
+START_TEST(ds4p_security_labels)
+{
+    static const char doc[] = CCDA_DOC(
+        "<component><section><templateId root=\"2.16.840.1.113883.10.20.22.2.1.1\"/><code "
+        "code=\"10160-0\" codeSystem=\"2.16.840.1.113883.6.1\"/><confidentialityCode code=\"N\" "
+        "codeSystem=\"2.16.840.1.113883.5.25\"/><text/>" MEDX(
+            "M1", "1010600",
+            "<entryRelationship typeCode=\"COMP\">" ANNOTATION(
+                SECOBS("SECCLASSOBS", "R", "2.16.840.1.113883.5.25")
+                    SECOBS("SECSENSOBS", "ETH", "2.16.840.1.113883.5.4")) "</entryRelationship>")
+            MEDX("M2", "209459",
+                 "") "</section></component>"
+                     "<component><section><templateId "
+                     "root=\"2.16.840.1.113883.10.20.22.2.3.1\"/><code "
+                     "code=\"30954-2\" codeSystem=\"2.16.840.1.113883.6.1\"/><text/>"
+                     "<entry typeCode=\"COMP\"><templateId "
+                     "root=\"2.16.840.1.113883.3.3251.1.9\"/>" ANNOTATION(SECOBS(
+                         "SECSENSOBS", "HIV",
+                         "2.16.840.1.113883.5.4")) "</entry>"
+                                                   "<entry><observation classCode=\"OBS\" "
+                                                   "moodCode=\"EVN\">"
+                                                   "<templateId "
+                                                   "root=\"2.16.840.1.113883.10.20.22.4.2\"/>"
+                                                   "<code code=\"2345-7\" "
+                                                   "codeSystem=\"2.16.840.1.113883.6.1\"/"
+                                                   "><statusCode "
+                                                   "code=\"completed\"/><effectiveTime "
+                                                   "value=\"20150622\"/>"
+                                                   "<value xsi:type=\"PQ\" value=\"90\" "
+                                                   "unit=\"mg/dL\"/>"
+                                                   "</observation></entry></section></component>");
+    json_t *b = convert_ok(doc, NULL);
+    json_t *m1 = nth(b, "MedicationStatement", 0);
+    json_t *m2 = nth(b, "MedicationStatement", 1);
+    json_t *o = nth(b, "Observation", 0);
+
+    ck_assert_uint_eq(count_type(b, "DiagnosticReport"), 0); /* the annotation is none */
+    ck_assert_uint_eq(count_type(b, "Observation"), 1);
+    ck_assert_uint_eq(json_array_size(tu_json_at(m1, "meta.security")), 3);
+    ck_assert_str_eq(tu_json_str(m1, "meta.security.0.code"), "R");
+    ck_assert_str_eq(tu_json_str(m1, "meta.security.0.system"),
+                     "http://terminology.hl7.org/CodeSystem/v3-Confidentiality");
+    ck_assert_str_eq(tu_json_str(m1, "meta.security.1.code"), "ETH");
+    ck_assert_str_eq(tu_json_str(m1, "meta.security.1.system"),
+                     "http://terminology.hl7.org/CodeSystem/v3-ActCode");
+    ck_assert_str_eq(tu_json_str(m1, "meta.security.2.code"), "N"); /* the section's */
+    ck_assert_uint_eq(json_array_size(tu_json_at(m2, "meta.security")), 1);
+    ck_assert_str_eq(tu_json_str(o, "meta.security.0.code"), "HIV"); /* section marking */
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round3_tcases(Suite *s)
 {
@@ -331,5 +405,6 @@ cda_vendors_round3_tcases(Suite *s)
     tcase_add_test(t, wst_unknown_results_and_health_event_diagnosis);
     tcase_add_test(t, age_on_diagnosis_act_and_location_by_address);
     tcase_add_test(t, lab_unit_shorthand_and_bare_interpretation);
+    tcase_add_test(t, ds4p_security_labels);
     suite_add_tcase(s, t);
 }

@@ -107,6 +107,30 @@ null_flavor_text(const char *ext)
  * telecom value="NA", an ICD-10 code="NA" displayName="NA").  Such a text
  * is no name, no number and no code.  Exact case: "Na" is a name (and
  * sodium). */
+/* A template placeholder the generator never filled: FreeMarker/JSP EL
+ * "${patient.patientName!}" (a WS/T 500 检验报告 template sent as is),
+ * "#{...}", Mustache "{{...}}", ASP/JSP "<%= ... %>".  As data it became a
+ * patient named "${patient.patientName!}" whose resident ID was
+ * "${patient.patientId!}" -- one identifier for every such patient. */
+static bool
+placeholder(struct base_str t)
+{
+    static const struct {
+        const char *open;
+        const char *close;
+    } forms[] = {{"${", "}"}, {"#{", "}"}, {"{{", "}}"}, {"<%", "%>"}};
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(forms); i++) {
+        size_t o = strlen(forms[i].open);
+        size_t c = strlen(forms[i].close);
+
+        if (t.len > o + c && memcmp(t.ptr, forms[i].open, o) == 0 &&
+            memcmp(t.ptr + t.len - c, forms[i].close, c) == 0)
+            return true;
+    }
+    return false;
+}
+
 bool
 cda_filler_text(const char *s)
 {
@@ -114,6 +138,9 @@ cda_filler_text(const char *s)
         "NA", "N/A", "UNK", "NI", "NULL", "null", "\u65e0" /* 无 */, "\u4e0d\u8be6" /* 不详 */,
         "-",  "--"};
     struct base_str t = base_str_trim(base_str_from_cstr(s));
+
+    if (s != NULL && placeholder(t))
+        return true;
 
     for (size_t i = 0; s != NULL && i < BASE_ARRAY_LEN(fillers); i++) {
         if (t.len == strlen(fillers[i]) && memcmp(t.ptr, fillers[i], t.len) == 0)

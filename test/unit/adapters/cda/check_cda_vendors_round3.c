@@ -392,6 +392,32 @@ START_TEST(ds4p_security_labels)
 }
 END_TEST
 
+/* A WS/T 500 检验报告 FreeMarker template sent unfilled: "${...}" is no
+ * name and no identifier -- as data every such patient shared the
+ * resident ID "${patient.patientId!}". */
+START_TEST(unfilled_template_placeholders)
+{
+    static const char doc[] =
+        "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><realmCode code=\"CN\"/>"
+        "<id root=\"2.16.156.10011.1.1\" extension=\"T-1\"/><recordTarget>"
+        "<patientRole><id root=\"2.16.156.10011.1.11\" "
+        "extension=\"{{mzh}}\"/><patient><id root=\"2.16.156.10011.1.3\" "
+        "extension=\"${patient.patientId!}\"/><name>${patient.patientName!}"
+        "</name></patient></patientRole></recordTarget><author><assignedAuthor>"
+        "<id root=\"2.16.156.10011.1.7\" extension=\"#{doctorId}\"/>"
+        "<assignedPerson><name>&lt;%= doctor %&gt;</name></assignedPerson>"
+        "</assignedAuthor></author></ClinicalDocument>";
+    json_t *b = convert_ok(doc, NULL);
+    json_t *p = nth(b, "Patient", 0);
+
+    ck_assert_ptr_null(tu_json_at(p, "name"));
+    ck_assert_str_eq(tu_json_str(p, "identifier.0.system"), "urn:ietf:rfc:3986"); /* derived */
+    ck_assert_uint_eq(json_array_size(json_object_get(p, "identifier")), 1);
+    ck_assert_uint_eq(count_type(b, "Practitioner"), 0);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round3_tcases(Suite *s)
 {
@@ -406,5 +432,6 @@ cda_vendors_round3_tcases(Suite *s)
     tcase_add_test(t, age_on_diagnosis_act_and_location_by_address);
     tcase_add_test(t, lab_unit_shorthand_and_bare_interpretation);
     tcase_add_test(t, ds4p_security_labels);
+    tcase_add_test(t, unfilled_template_placeholders);
     suite_add_tcase(s, t);
 }

@@ -88,6 +88,26 @@ value_or_text(struct cda_ctx *c, const xmlNode *obs)
     return json_pack("{s:s}", "text", t);
 }
 
+/* statusCode "nullified" (HL7 ActStatus: entered in error) on the statement
+ * or on its concern act.  FHIR says so with verificationStatus
+ * entered-in-error, and then no clinicalStatus (R4 con-5, ait-2): an
+ * allergy recorded by mistake was an active allergy before. */
+static bool
+nullified(struct cda_ctx *c, const xmlNode *obs, const xmlNode *concern)
+{
+    const char *s = cda_attr(c, cda_child(obs, "statusCode"), "code");
+    const char *w = cda_attr(c, cda_child(concern, "statusCode"), "code");
+
+    return (s != NULL && strcmp(s, "nullified") == 0) || (w != NULL && strcmp(w, "nullified") == 0);
+}
+
+static int
+entered_in_error(json_t *res, const char *system)
+{
+    (void)json_object_del(res, "clinicalStatus");
+    return adapter_jset(res, "verificationStatus", status_cc(system, "entered-in-error"));
+}
+
 /* ---------------------------------------------------------------- Condition */
 
 static const struct cda_pair problem_status[] = {
@@ -151,6 +171,8 @@ condition_status(struct cda_ctx *c, json_t *res, const xmlNode *obs, const xmlNo
         TRY(adapter_jset(
             res, "verificationStatus",
             status_cc("http://terminology.hl7.org/CodeSystem/condition-ver-status", "refuted")));
+    if (nullified(c, obs, concern))
+        return entered_in_error(res, "http://terminology.hl7.org/CodeSystem/condition-ver-status");
     return BASE_OK;
 }
 
@@ -562,6 +584,9 @@ allergy_status_of(struct cda_ctx *c, json_t *res, const xmlNode *obs, const xmlN
             res, "verificationStatus",
             status_cc("http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
                       "refuted")));
+    if (nullified(c, obs, concern))
+        return entered_in_error(
+            res, "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification");
     return BASE_OK;
 }
 

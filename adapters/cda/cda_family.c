@@ -132,7 +132,13 @@ add_condition(struct cda_ctx *c, json_t *res, const xmlNode *obs, bool *added)
 static int
 family_body(struct cda_ctx *c, json_t *res, xmlNodePtr act, bool *any)
 {
-    TRY(adapter_jset_str(res, "status", "completed"));
+    const char *st = cda_attr(c, cda_child(act, "statusCode"), "code");
+
+    /* FamilyMemberHistory.status: completed, or entered-in-error for a
+     * nullified organizer (HL7 ActStatus) */
+    TRY(adapter_jset_str(res, "status",
+                         st != NULL && strcmp(st, "nullified") == 0 ? "entered-in-error"
+                                                                    : "completed"));
     TRY(adapter_jset(res, "patient", adapter_reference(c->patient, NULL)));
     TRY(relative(c, res, related_subject(act)));
     if (cda_is(act, "observation"))

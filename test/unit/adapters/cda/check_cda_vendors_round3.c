@@ -84,6 +84,11 @@ START_TEST(null_flavor_code_without_system_and_address_period)
 }
 END_TEST
 
+#define PROBLEM_OBS(code)                                                                          \
+    "<observation classCode=\"OBS\" moodCode=\"EVN\"><templateId "                                 \
+    "root=\"2.16.840.1.113883.10.20.22.4.4\"/><code code=\"55607006\" "                            \
+    "codeSystem=\"2.16.840.1.113883.6.96\"/><statusCode code=\"completed\"/><value "               \
+    "xsi:type=\"CD\" code=\"" code "\" codeSystem=\"2.16.840.1.113883.6.96\"/></observation>"
 #define PROBLEM(neg, code)                                                                         \
     "<entry><observation classCode=\"OBS\" moodCode=\"EVN\" " neg "><templateId "                  \
     "root=\"2.16.840.1.113883.10.20.22.4.4\"/><code code=\"55607006\" "                            \
@@ -418,6 +423,43 @@ START_TEST(unfilled_template_placeholders)
 }
 END_TEST
 
+/* statusCode "nullified" (entered in error) on a problem, an allergy or
+ * their concern act: medications, results, procedures and immunizations
+ * said entered-in-error already; a Condition and an AllergyIntolerance
+ * became active ones. */
+START_TEST(nullified_problem_and_allergy)
+{
+    static const char doc[] = CCDA_DOC(
+        CCDA_SECTION("5.1", "11450-4",
+                     "<entry><act classCode=\"ACT\" moodCode=\"EVN\"><templateId "
+                     "root=\"2.16.840.1.113883.10.20.22.4.3\"/><code code=\"CONC\" "
+                     "codeSystem=\"2.16.840.1.113883.5.6\"/><statusCode code=\"nullified\"/>"
+                     "<entryRelationship typeCode=\"SUBJ\">" PROBLEM_OBS(
+                         "44054006") "</entryRelationship></act></entry>"
+                                     "<entry>" PROBLEM_OBS("38341003") "</entry>")
+            CCDA_SECTION("6.1", "48765-2",
+                         "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><templateId "
+                         "root=\"2.16.840.1.113883.10.20.22.4.7\"/><code code=\"ASSERTION\" "
+                         "codeSystem=\"2.16.840.1.113883.5.4\"/><statusCode code=\"nullified\"/>"
+                         "<value xsi:type=\"CD\" code=\"419511003\" "
+                         "codeSystem=\"2.16.840.1.113883.6.96\"/><participant typeCode=\"CSM\">"
+                         "<participantRole><playingEntity><code code=\"7980\" "
+                         "codeSystem=\"2.16.840.1.113883.6.88\"/></playingEntity></participantRole>"
+                         "</participant></observation></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *c0 = nth(b, "Condition", 0);
+    json_t *a0 = nth(b, "AllergyIntolerance", 0);
+
+    ck_assert_str_eq(tu_json_str(c0, "verificationStatus.coding.0.code"), "entered-in-error");
+    ck_assert_ptr_null(tu_json_at(c0, "clinicalStatus")); /* con-5 */
+    ck_assert_str_eq(tu_json_str(nth(b, "Condition", 1), "clinicalStatus.coding.0.code"), "active");
+    ck_assert_str_eq(tu_json_str(a0, "verificationStatus.coding.0.code"), "entered-in-error");
+    ck_assert_ptr_null(tu_json_at(a0, "clinicalStatus")); /* ait-2 */
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round3_tcases(Suite *s)
 {
@@ -433,5 +475,6 @@ cda_vendors_round3_tcases(Suite *s)
     tcase_add_test(t, lab_unit_shorthand_and_bare_interpretation);
     tcase_add_test(t, ds4p_security_labels);
     tcase_add_test(t, unfilled_template_placeholders);
+    tcase_add_test(t, nullified_problem_and_allergy);
     suite_add_tcase(s, t);
 }

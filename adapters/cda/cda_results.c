@@ -12,6 +12,8 @@
 #include "adapters/cda/cda_int.h"
 #include "fhir/base/str.h"
 
+#define PREGNANCY_OBS "2.16.840.1.113883.10.20.15.3.8"
+
 static const struct cda_pair obs_status[] = {
     {"completed", "final"},     {"active", "preliminary"},         {"aborted", "cancelled"},
     {"cancelled", "cancelled"}, {"nullified", "entered-in-error"}, {"held", "registered"},
@@ -511,6 +513,9 @@ observation_body(struct cda_ctx *c, json_t *res, const xmlNode *obs, enum cda_ki
     if (cda_unknown_pregnancy(c, obs))
         TRY(adapter_jset(res, "valueCodeableConcept",
                          adapter_cc("http://snomed.info/sct", "261665006", "Unknown")));
+    else if (cda_negated(c, obs)) /* only a Pregnancy Observation gets here */
+        TRY(adapter_jset(res, "valueCodeableConcept",
+                         adapter_cc("http://snomed.info/sct", "60001007", "Not pregnant")));
     else
         TRY(cda_set_value(c, res, cda_child(obs, "value")));
     TRY(absent_unless_valued(res));
@@ -529,8 +534,6 @@ static const struct cda_pair wst_vital_loinc[] = {
     {"DE04.10.167.00", "8302-2"},  /* 身高 body height */
     {"DE04.10.188.00", "29463-7"}, /* 体重 body weight */
 };
-
-#define PREGNANCY_OBS "2.16.840.1.113883.10.20.15.3.8"
 
 /* HL7 C-CDA example "Unknown if Pregnant": the observation's nullFlavor UNK
  * says the status is not known, its value still names Pregnancy.  FHIR has
@@ -574,6 +577,15 @@ cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind, const
     *ref = NULL;
     if (mood != NULL && strcmp(mood, "EVN") != 0)
         return cda_warn_planned(c, obs);
+    /* negationInd: the value was NOT found ("HBsAg: not positive", "not a
+     * current smoker").  FHIR R4 Observation cannot negate its value, and
+     * mapped as it stands the finding would read as present.  The one
+     * negation FHIR has a value for: not pregnant (US Core pregnancy
+     * status 60001007).  The rest stays in the attached document. */
+    if (cda_negated(c, obs) && !cda_has_template(c, obs, PREGNANCY_OBS))
+        return cda_warn(c, obs, "not-supported",
+                        "negated observation (its value was not found): FHIR R4 Observation "
+                        "cannot negate a value; kept in the attached document");
     /* A WS/T 500 physical examination lists findings as text; only its
      * vital signs are observations of their own. */
     if (kind == CDA_EXAM && CDA_LOOKUP(wst_vital_loinc, cda_wst_element(c, obs)) == NULL)

@@ -460,6 +460,45 @@ START_TEST(nullified_problem_and_allergy)
 }
 END_TEST
 
+/* A negated observation says its value was NOT found.  Results, social
+ * history and vital signs mapped it as found: HBsAg "Positive", "current
+ * every day smoker".  No Observation now (a warning); a negated Pregnancy
+ * Observation is "Not pregnant". */
+START_TEST(negated_observations_are_not_findings)
+{
+    static const char doc[] = CCDA_DOC(
+        CCDA_SECTION("3.1", "30954-2",
+                     "<entry><observation classCode=\"OBS\" moodCode=\"EVN\" negationInd=\"true\">"
+                     "<code code=\"7905-3\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode "
+                     "code=\"completed\"/><effectiveTime value=\"20200101\"/><value "
+                     "xsi:type=\"CD\" code=\"10828004\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+                     "</observation></entry>")
+            CCDA_SECTION("17", "29762-2",
+                         "<entry><observation classCode=\"OBS\" moodCode=\"EVN\" "
+                         "negationInd=\"true\"><code code=\"72166-2\" "
+                         "codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode code=\"completed\"/>"
+                         "<effectiveTime value=\"20200101\"/><value xsi:type=\"CD\" "
+                         "code=\"449868002\" codeSystem=\"2.16.840.1.113883.6.96\"/></observation>"
+                         "</entry><entry><observation classCode=\"OBS\" moodCode=\"EVN\" "
+                         "negationInd=\"true\"><templateId "
+                         "root=\"2.16.840.1.113883.10.20.15.3.8\"/><code code=\"ASSERTION\" "
+                         "codeSystem=\"2.16.840.1.113883.5.4\"/><statusCode code=\"completed\"/>"
+                         "<effectiveTime value=\"20200101\"/><value xsi:type=\"CD\" "
+                         "code=\"77386006\" codeSystem=\"2.16.840.1.113883.6.96\"/></observation>"
+                         "</entry>"));
+    json_t *w = NULL;
+    json_t *b = convert_ok(doc, &w);
+
+    ck_assert_uint_eq(count_type(b, "Observation"), 1);
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "code.coding.1.code"), "82810-3");
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "valueCodeableConcept.coding.0.code"),
+                     "60001007");
+    ck_assert(has_issue(w, "not-supported", "negated observation"));
+    json_decref(w);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round3_tcases(Suite *s)
 {
@@ -476,5 +515,6 @@ cda_vendors_round3_tcases(Suite *s)
     tcase_add_test(t, ds4p_security_labels);
     tcase_add_test(t, unfilled_template_placeholders);
     tcase_add_test(t, nullified_problem_and_allergy);
+    tcase_add_test(t, negated_observations_are_not_findings);
     suite_add_tcase(s, t);
 }

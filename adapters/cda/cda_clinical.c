@@ -556,7 +556,8 @@ allergy_reactions(struct cda_ctx *c, json_t *res, const xmlNode *obs)
         xmlNodePtr rx = cda_child(rel, "observation");
         const char *type = cda_attr(c, rel, "typeCode");
 
-        if (rx != NULL &&
+        /* a negated Reaction Observation ("no hives") is no manifestation */
+        if (rx != NULL && !cda_negated(c, rx) &&
             ((type != NULL && strcmp(type, "MFST") == 0) || cda_has_template(c, rx, TEMPLATE "9")))
             TRY(add_reaction(c, res, rx, sev));
     }

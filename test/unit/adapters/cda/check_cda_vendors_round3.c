@@ -499,6 +499,37 @@ START_TEST(negated_observations_are_not_findings)
 }
 END_TEST
 
+/* A negated Reaction Observation ("no hives") became a manifestation. */
+START_TEST(negated_reaction_is_no_manifestation)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "6.1", "48765-2",
+        "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><templateId "
+        "root=\"2.16.840.1.113883.10.20.22.4.7\"/><code code=\"ASSERTION\" "
+        "codeSystem=\"2.16.840.1.113883.5.4\"/><statusCode code=\"completed\"/><value "
+        "xsi:type=\"CD\" code=\"419511003\" codeSystem=\"2.16.840.1.113883.6.96\"/><participant "
+        "typeCode=\"CSM\"><participantRole><playingEntity><code code=\"7980\" "
+        "codeSystem=\"2.16.840.1.113883.6.88\"/></playingEntity></participantRole></participant>"
+        "<entryRelationship typeCode=\"MFST\" inversionInd=\"true\"><observation classCode=\"OBS\" "
+        "moodCode=\"EVN\" negationInd=\"true\"><templateId "
+        "root=\"2.16.840.1.113883.10.20.22.4.9\"/>"
+        "<code code=\"ASSERTION\" codeSystem=\"2.16.840.1.113883.5.4\"/><value xsi:type=\"CD\" "
+        "code=\"247472004\" codeSystem=\"2.16.840.1.113883.6.96\"/></observation>"
+        "</entryRelationship><entryRelationship typeCode=\"MFST\" inversionInd=\"true\">"
+        "<observation classCode=\"OBS\" moodCode=\"EVN\"><templateId "
+        "root=\"2.16.840.1.113883.10.20.22.4.9\"/><code code=\"ASSERTION\" "
+        "codeSystem=\"2.16.840.1.113883.5.4\"/><value xsi:type=\"CD\" code=\"422587007\" "
+        "codeSystem=\"2.16.840.1.113883.6.96\"/></observation></entryRelationship></observation>"
+        "</entry>"));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *a = nth(b, "AllergyIntolerance", 0);
+
+    ck_assert_uint_eq(json_array_size(json_object_get(a, "reaction")), 1);
+    ck_assert_str_eq(tu_json_str(a, "reaction.0.manifestation.0.coding.0.code"), "422587007");
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round3_tcases(Suite *s)
 {
@@ -516,5 +547,6 @@ cda_vendors_round3_tcases(Suite *s)
     tcase_add_test(t, unfilled_template_placeholders);
     tcase_add_test(t, nullified_problem_and_allergy);
     tcase_add_test(t, negated_observations_are_not_findings);
+    tcase_add_test(t, negated_reaction_is_no_manifestation);
     suite_add_tcase(s, t);
 }

@@ -108,7 +108,11 @@ add_condition(struct cda_ctx *c, json_t *res, const xmlNode *obs, bool *added)
                         "R4 cannot say that on a condition; kept in the attached document");
     }
     cond = json_object();
-    if (cond == NULL || adapter_jset(cond, "code", code) != BASE_OK) {
+    if (cond == NULL) {
+        json_decref(code);
+        return BASE_E_NOMEM;
+    }
+    if (adapter_jset(cond, "code", code) != BASE_OK) { /* consumes code */
         json_decref(cond);
         return BASE_E_NOMEM;
     }

@@ -359,8 +359,12 @@ cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cd
     /* The problem is the observation's value; its code says "Problem",
      * "Diagnosis" (C-CDA) or names the data element (WS/T 500). */
     code = element != NULL ? wst_diagnosis(c, obs) : value_or_text(c, obs);
-    if (code == NULL && cda_filler_text(cda_attr(c, cda_child(obs, "value"), "code")))
-        return cda_warn_nothing(c, obs); /* code="NA": the generator had none */
+    /* code="NA", or a WS/T 500 template's blank diagnosis slot (code=""
+     * displayName=""): the generator had none -- nothing said, nothing
+     * missing */
+    if (code == NULL &&
+        (element != NULL || cda_filler_text(cda_attr(c, cda_child(obs, "value"), "code"))))
+        return cda_warn_nothing(c, obs);
     if (code == NULL)
         return cda_warn(c, obs, "required", "problem observation has no coded value; skipped");
     if (cda_says_nothing(code)) {

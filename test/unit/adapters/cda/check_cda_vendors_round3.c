@@ -530,6 +530,26 @@ START_TEST(negated_reaction_is_no_manifestation)
 }
 END_TEST
 
+/* The unfilled 检验报告 template's diagnosis slot (code="" displayName="")
+ * says nothing: an informational issue, not "required". */
+START_TEST(wst_blank_diagnosis_slot)
+{
+    static const char doc[] =
+        WST_DOC("", WST_SECTION("29548-5", WST_OBS("DE05.01.024.00",
+                                                   "<value xsi:type=\"CD\" code=\"\" "
+                                                   "codeSystem=\"2.16.156.10011.2.3.3.11.3\" "
+                                                   "displayName=\"\"/>",
+                                                   "")));
+    json_t *w = NULL;
+    json_t *b = convert_ok(doc, &w);
+
+    ck_assert_uint_eq(count_type(b, "Condition"), 0);
+    ck_assert_str_eq(tu_json_str(w, "issue.0.code"), "informational");
+    json_decref(w);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round3_tcases(Suite *s)
 {
@@ -548,5 +568,6 @@ cda_vendors_round3_tcases(Suite *s)
     tcase_add_test(t, nullified_problem_and_allergy);
     tcase_add_test(t, negated_observations_are_not_findings);
     tcase_add_test(t, negated_reaction_is_no_manifestation);
+    tcase_add_test(t, wst_blank_diagnosis_slot);
     suite_add_tcase(s, t);
 }

@@ -147,6 +147,8 @@ BASE_MUST_CHECK int cda_warn_nothing(struct cda_ctx *c, const xmlNode *n);
  * Procedure, Immunization or Observation; it is said, not dropped without
  * a word. */
 BASE_MUST_CHECK int cda_warn_planned(struct cda_ctx *c, const xmlNode *act);
+/* displayName of a CD, unless a filler (NA, 无...) or only '?'; NULL if none. */
+const char *cda_display_of(struct cda_ctx *c, const xmlNode *cd);
 /* Text behind <text><reference value="#id"/></text> or the text itself. */
 const char *cda_narrative(struct cda_ctx *c, const xmlNode *text);
 
@@ -186,9 +188,9 @@ enum cda_kind {
     CDA_CONCERN, /* health concerns: their Problem Observations */
     CDA_PROCEDURE,
     CDA_IMMUNIZATION,
-    CDA_GOAL,     /* Goals (C-CDA 2.60): Goal Observations */
-    CDA_FAMILY,   /* Family History (C-CDA 2.15): Family History Organizers */
-    CDA_CARETEAM  /* Care Teams (C-CDA 2.500): Care Team Organizers */
+    CDA_GOAL,    /* Goals (C-CDA 2.60): Goal Observations */
+    CDA_FAMILY,  /* Family History (C-CDA 2.15): Family History Organizers */
+    CDA_CARETEAM /* Care Teams (C-CDA 2.500): Care Team Organizers */
 };
 
 BASE_MUST_CHECK int cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern,

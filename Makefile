@@ -22,7 +22,7 @@ ifeq ($(VARIANT),fuzz)
 CC      := clang
 endif
 
-PKGS       := libmicrohttpd gnutls libcurl openssl jansson libxml-2.0 libpq icu-uc icu-i18n
+PKGS       := libmicrohttpd gnutls libcurl openssl jansson libxml-2.0 libpq icu-uc icu-i18n zlib
 CONFIG_MK  := build/config.mk
 
 # Where the shared test corpus lives (tests only; the product never needs it).

@@ -10,7 +10,7 @@ set -eu
 
 PKGS_CORE="build-essential pkg-config libmicrohttpd-dev libgnutls28-dev \
 libcurl4-openssl-dev libssl-dev libjansson-dev libxml2-dev libpq-dev check \
-libsubunit-dev postgresql postgresql-client openssl ca-certificates curl jq libicu-dev"
+libsubunit-dev postgresql postgresql-client openssl ca-certificates curl jq libicu-dev zlib1g-dev"
 PKGS_TOOLS="clang libclang-rt-14-dev afl++ orthanc orthanc-dicomweb dcmtk nginx \
 haproxy wrk chromium chromium-l10n fonts-noto-cjk nodejs npm valgrind iproute2 procps psmisc"
 

@@ -16,9 +16,15 @@
  *     vital signs                            -> Observation
  *     procedures                             -> Procedure
  *     immunizations                          -> Immunization
+ *     goals                                  -> Goal
+ *     family history                         -> FamilyMemberHistory
+ *     care teams, documentationOf/serviceEvent performers -> CareTeam
+ *   section confidentialityCode and DS4P privacy annotations -> the
+ *     mapped resources' meta.security
  *   the whole document -> DocumentReference with the original XML as an
  *     attachment (application/hl7-cda+xml, base64, SHA-1, size), so nothing
- *     that is not mapped is lost; a nonXMLBody (PDF, text, or a reference)
+ *     that is not mapped is lost; a nonXMLBody (PDF, text, or a reference;
+ *     deflate/gzip/zlib-compressed ones inflated, up to max_inflated)
  *     becomes a second attachment.
  *
  * Every resource carries a business identifier (the CDA id, or one derived
@@ -52,6 +58,7 @@ struct cda_limits {
     size_t max_nodes;    /* nodes (elements, text, attributes) in the tree */
     size_t max_entries;  /* resources in the resulting Bundle */
     size_t max_warnings; /* issues listed in the warnings; the rest counted */
+    size_t max_inflated; /* bytes a compressed nonXMLBody may inflate to */
 };
 
 /* Defaults from fhir/base/limits.h (BASE_LIMIT_CDA_*). */

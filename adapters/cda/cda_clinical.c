@@ -88,6 +88,26 @@ value_or_text(struct cda_ctx *c, const xmlNode *obs)
     return json_pack("{s:s}", "text", t);
 }
 
+/* statusCode "nullified" (HL7 ActStatus: entered in error) on the statement
+ * or on its concern act.  FHIR says so with verificationStatus
+ * entered-in-error, and then no clinicalStatus (R4 con-5, ait-2): an
+ * allergy recorded by mistake was an active allergy before. */
+static bool
+nullified(struct cda_ctx *c, const xmlNode *obs, const xmlNode *concern)
+{
+    const char *s = cda_attr(c, cda_child(obs, "statusCode"), "code");
+    const char *w = cda_attr(c, cda_child(concern, "statusCode"), "code");
+
+    return (s != NULL && strcmp(s, "nullified") == 0) || (w != NULL && strcmp(w, "nullified") == 0);
+}
+
+static int
+entered_in_error(json_t *res, const char *system)
+{
+    (void)json_object_del(res, "clinicalStatus");
+    return adapter_jset(res, "verificationStatus", status_cc(system, "entered-in-error"));
+}
+
 /* ---------------------------------------------------------------- Condition */
 
 static const struct cda_pair problem_status[] = {
@@ -113,8 +133,8 @@ is_concern(struct cda_ctx *c, const xmlNode *act)
  * known problems" (HL7 example "No Known Problems").  It is not a refuted
  * condition named "Problem" but SNOMED 160245001 "No current problems or
  * disability", as C-CDA on FHIR maps it. */
-static bool
-no_known_problems(struct cda_ctx *c, const xmlNode *obs)
+bool
+cda_no_known_problems(struct cda_ctx *c, const xmlNode *obs)
 {
     static const char *const generic[] = {"55607006", "64572001", "404684003", "282291009"};
     xmlNodePtr v = cda_child(obs, "value");
@@ -147,18 +167,20 @@ condition_status(struct cda_ctx *c, json_t *res, const xmlNode *obs, const xmlNo
         s = "resolved";
     TRY(adapter_jset(res, "clinicalStatus",
                      status_cc("http://terminology.hl7.org/CodeSystem/condition-clinical", s)));
-    if (cda_negated(c, obs) && !no_known_problems(c, obs))
+    if (cda_negated(c, obs) && !cda_no_known_problems(c, obs))
         TRY(adapter_jset(
             res, "verificationStatus",
             status_cc("http://terminology.hl7.org/CodeSystem/condition-ver-status", "refuted")));
+    if (nullified(c, obs, concern))
+        return entered_in_error(res, "http://terminology.hl7.org/CodeSystem/condition-ver-status");
     return BASE_OK;
 }
 
 /* Age Observation (C-CDA 4.31, SNOMED 445518008 "Age at onset") -> onsetAge
  * when the problem has no onset date (NIST samples send both).  FHIR age-1:
  * a positive value in a UCUM unit of time, else nothing. */
-static json_t *
-onset_age(struct cda_ctx *c, const xmlNode *obs)
+json_t *
+cda_onset_age(struct cda_ctx *c, const xmlNode *obs)
 {
     static const char *const units[] = {"a", "mo", "wk", "d", "h", "min"};
     xmlNodePtr age = related_obs(c, obs, TEMPLATE "31", "445518008");
@@ -206,7 +228,10 @@ condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concer
     if (kind == CDA_DIAGNOSIS && c->encounter != NULL)
         TRY(adapter_jset(res, "encounter", adapter_reference(c->encounter, NULL)));
     TRY(adapter_jset_str(res, "onsetDateTime", onset));
-    json_t *age = onset == NULL ? onset_age(c, obs) : NULL;
+    json_t *age = onset == NULL ? cda_onset_age(c, obs) : NULL;
+    /* ...or on the act around it, next to the problem (Practice Fusion) */
+    if (age == NULL && onset == NULL && concern != NULL)
+        age = cda_onset_age(c, concern);
     if (age != NULL)
         TRY(adapter_jset(res, "onsetAge", age));
     TRY(adapter_jset_str(res, "abatementDateTime", abate));
@@ -276,6 +301,29 @@ is_risk(struct cda_ctx *c, const xmlNode *obs, const xmlNode *concern)
            (code != NULL && strcmp(code, "281694009") == 0);
 }
 
+/* Observations a concern or diagnosis act carries next to its Problem
+ * Observations that say something about them, not a problem of their own:
+ * Age Observation (4.31, Practice Fusion puts the age at onset on the
+ * Encounter Diagnosis act), Problem Status (4.6), Priority Preference
+ * (4.143).  As Conditions they were "no coded value" warnings, or worse. */
+static bool
+problem_attribute(struct cda_ctx *c, const xmlNode *obs)
+{
+    static const char *const templates[] = {TEMPLATE "31", TEMPLATE "6", TEMPLATE "143"};
+    static const char *const codes[] = {"445518008", STATUS_OBS, "225773000"};
+    const char *code = cda_attr(c, cda_child(obs, "code"), "code");
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(templates); i++) {
+        if (cda_has_template(c, obs, templates[i]))
+            return true;
+    }
+    for (size_t i = 0; code != NULL && i < BASE_ARRAY_LEN(codes); i++) {
+        if (strcmp(code, codes[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
 int
 cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cda_kind kind)
 {
@@ -294,6 +342,8 @@ cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cd
         while (cda_child(obs, "value") == NULL && cda_child(obs, "observation") != NULL)
             obs = cda_child(obs, "observation");
     }
+    if (concern != NULL && problem_attribute(c, obs))
+        return BASE_OK; /* read with the problem it describes */
     element = cda_wst_element(c, obs);
     /* Other data elements (入院情况, 出院医嘱, dates) are not conditions;
      * they stay in the attached original. */
@@ -309,15 +359,19 @@ cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cd
     /* The problem is the observation's value; its code says "Problem",
      * "Diagnosis" (C-CDA) or names the data element (WS/T 500). */
     code = element != NULL ? wst_diagnosis(c, obs) : value_or_text(c, obs);
-    if (code == NULL && cda_filler_text(cda_attr(c, cda_child(obs, "value"), "code")))
-        return cda_warn_nothing(c, obs); /* code="NA": the generator had none */
+    /* code="NA", or a WS/T 500 template's blank diagnosis slot (code=""
+     * displayName=""): the generator had none -- nothing said, nothing
+     * missing */
+    if (code == NULL &&
+        (element != NULL || cda_filler_text(cda_attr(c, cda_child(obs, "value"), "code"))))
+        return cda_warn_nothing(c, obs);
     if (code == NULL)
         return cda_warn(c, obs, "required", "problem observation has no coded value; skipped");
     if (cda_says_nothing(code)) {
         json_decref(code);
         return cda_warn_nothing(c, obs);
     }
-    if (element == NULL && no_known_problems(c, obs)) {
+    if (element == NULL && cda_no_known_problems(c, obs)) {
         json_decref(code);
         code = adapter_cc(SCT, "160245001", "No current problems or disability");
         if (code == NULL)
@@ -506,7 +560,8 @@ allergy_reactions(struct cda_ctx *c, json_t *res, const xmlNode *obs)
         xmlNodePtr rx = cda_child(rel, "observation");
         const char *type = cda_attr(c, rel, "typeCode");
 
-        if (rx != NULL &&
+        /* a negated Reaction Observation ("no hives") is no manifestation */
+        if (rx != NULL && !cda_negated(c, rx) &&
             ((type != NULL && strcmp(type, "MFST") == 0) || cda_has_template(c, rx, TEMPLATE "9")))
             TRY(add_reaction(c, res, rx, sev));
     }
@@ -534,6 +589,9 @@ allergy_status_of(struct cda_ctx *c, json_t *res, const xmlNode *obs, const xmlN
             res, "verificationStatus",
             status_cc("http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
                       "refuted")));
+    if (nullified(c, obs, concern))
+        return entered_in_error(
+            res, "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification");
     return BASE_OK;
 }
 

@@ -12,16 +12,16 @@
 #include "adapters/cda/cda_int.h"
 #include "fhir/base/buf.h"
 
-/* The Attachment for `data` (already raw bytes). */
+/* The Attachment for `data` (already raw bytes, at most `max`). */
 static json_t *
-attachment(struct cda_ctx *c, const char *type, const void *data, size_t len)
+attachment(const char *type, const void *data, size_t len, size_t max)
 {
     char hash[29];
     json_t *a = json_object();
 
     adapter_sha1_b64(data, len, hash);
     if (a == NULL || adapter_jset_str(a, "contentType", type) != BASE_OK ||
-        adapter_jset(a, "data", adapter_base64_json(data, len, c->lim->max_doc)) != BASE_OK ||
+        adapter_jset(a, "data", adapter_base64_json(data, len, max)) != BASE_OK ||
         adapter_jset(a, "size", json_integer((json_int_t)len)) != BASE_OK ||
         adapter_jset_str(a, "hash", hash) != BASE_OK) {
         json_decref(a);
@@ -57,11 +57,56 @@ decode_b64(const char *text, struct base_buf *clean, struct base_buf *raw)
     return true;
 }
 
+/* A compressed body (ED compression, B64 by necessity): inflated into an
+ * attachment of its media type.  What cannot be inflated -- an algorithm
+ * zlib does not speak (Z), a broken or truncated stream, more than
+ * max_inflated bytes -- is a warning naming the body; the whole document,
+ * which holds the bytes, is attached anyway. */
+static json_t *
+inflated_attachment(struct cda_ctx *c, const xmlNode *text, const char *type, const char *alg,
+                    const struct base_buf *raw)
+{
+    struct base_buf out;
+    json_t *a = NULL;
+    int rc;
+
+    base_buf_init(&out, c->lim->max_inflated);
+    rc = cda_inflate(alg, raw->data, raw->len, &out);
+    switch (rc) {
+    case BASE_OK:
+        a = attachment(type, out.len > 0 ? out.data : "", out.len, c->lim->max_inflated);
+        if (a == NULL)
+            (void)cda_nomem(c);
+        break;
+    case BASE_E_INVALID:
+        (void)cda_warn(c, text, "not-supported",
+                       "nonXMLBody compression is not DF, GZ or ZL; not attached on its own (it "
+                       "stays in the attached document)");
+        break;
+    case BASE_E_LIMIT:
+        (void)cda_warn(c, text, "too-costly",
+                       "compressed nonXMLBody inflates beyond the configured limit; not "
+                       "attached on its own (it stays in the attached document)");
+        break;
+    case BASE_E_NOMEM:
+        (void)cda_nomem(c);
+        break;
+    default:
+        (void)cda_warn(c, text, "invalid",
+                       "compressed nonXMLBody is not a valid stream of its compression; not "
+                       "attached on its own (it stays in the attached document)");
+        break;
+    }
+    base_buf_fini(&out);
+    return a;
+}
+
 static json_t *
 body_attachment(struct cda_ctx *c, const xmlNode *text)
 {
     const char *type = cda_attr(c, text, "mediaType");
     const char *repr = cda_attr(c, text, "representation");
+    const char *alg = cda_attr(c, text, "compression");
     const char *url = cda_attr(c, cda_child(text, "reference"), "value");
     struct base_buf clean;
     struct base_buf raw;
@@ -71,15 +116,6 @@ body_attachment(struct cda_ctx *c, const xmlNode *text)
         type = "text/plain"; /* CDA R2: the ED default media type */
     if (url != NULL && url[0] != '\0')
         return json_pack("{s:s,s:s}", "contentType", type, "url", url);
-    /* ED compression (DF deflate, GZ, ZL, Z): the bytes are not of
-     * mediaType; attached as such they would be a broken PDF.  The whole
-     * document, which holds them, is attached anyway. */
-    if (cda_attr(c, text, "compression") != NULL) {
-        (void)cda_warn(c, text, "not-supported",
-                       "compressed nonXMLBody is not attached on its own; it stays in the "
-                       "attached document");
-        return NULL;
-    }
     xmlChar *content = xmlNodeGetContent(text);
     if (content == NULL)
         return NULL;
@@ -89,13 +125,20 @@ body_attachment(struct cda_ctx *c, const xmlNode *text)
     }
     base_buf_init(&clean, c->lim->max_doc);
     base_buf_init(&raw, c->lim->max_doc);
-    if (repr != NULL && strcmp(repr, "B64") == 0) {
-        if (decode_b64((const char *)content, &clean, &raw))
-            a = attachment(c, type, raw.data, raw.len);
-        else
+    if (alg != NULL && (repr == NULL || strcmp(repr, "B64") != 0)) {
+        /* compressed bytes cannot be XML text: ED requires B64 with them */
+        (void)cda_warn(c, text, "invalid",
+                       "compressed nonXMLBody is not base64 (representation B64); not attached "
+                       "on its own (it stays in the attached document)");
+    } else if (repr != NULL && strcmp(repr, "B64") == 0) {
+        if (!decode_b64((const char *)content, &clean, &raw))
             (void)cda_warn(c, text, "value", "nonXMLBody is not valid base64; not attached");
+        else if (alg != NULL)
+            a = inflated_attachment(c, text, type, alg, &raw);
+        else
+            a = attachment(type, raw.data, raw.len, c->lim->max_doc);
     } else {
-        a = attachment(c, type, content, strlen((const char *)content));
+        a = attachment(type, content, strlen((const char *)content), c->lim->max_doc);
     }
     base_buf_fini(&clean);
     base_buf_fini(&raw);
@@ -106,7 +149,7 @@ body_attachment(struct cda_ctx *c, const xmlNode *text)
 static int
 add_content(struct cda_ctx *c, json_t *res, xmlNodePtr root)
 {
-    json_t *a = attachment(c, "application/hl7-cda+xml", c->xml, c->xml_len);
+    json_t *a = attachment("application/hl7-cda+xml", c->xml, c->xml_len, c->lim->max_doc);
     xmlNodePtr nxb = cda_child(cda_child(root, "component"), "nonXMLBody");
 
     if (a == NULL)
@@ -193,6 +236,9 @@ document_body(struct cda_ctx *c, json_t *res, xmlNodePtr root)
     cc = cda_concept(c, cda_child(root, "confidentialityCode"));
     if (cc != NULL)
         TRY(adapter_jpush(res, "securityLabel", cc));
+    /* the gateway's consent and access checks read meta.security: a
+     * restricted (R) or very restricted (V) document must say so there */
+    TRY(cda_add_security_label(c, res, cda_child(root, "confidentialityCode")));
     TRY(add_relations(c, res, root));
     TRY(add_content(c, res, root));
     return add_context(c, res, root);

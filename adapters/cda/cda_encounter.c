@@ -249,6 +249,28 @@ static const struct cda_pair encounter_status[] = {
     {"cancelled", "cancelled"}, {"nullified", "entered-in-error"}, {"suspended", "onleave"},
 };
 
+/* A Service Delivery Location without a name (Practice Fusion sends only
+ * the address, its first line the practice): named by its address lines
+ * and city, rather than dropped. */
+static const char *
+place_by_address(struct cda_ctx *c, const xmlNode *role)
+{
+    xmlNodePtr ad = cda_child(role, "addr");
+    const char *place = "";
+
+    for (xmlNodePtr k = ad != NULL ? ad->children : NULL; k != NULL; k = k->next) {
+        const char *t = cda_text(c, k);
+
+        if (!(cda_is(k, "streetAddressLine") || cda_is(k, "city")) || t[0] == '\0' ||
+            cda_filler_text(t))
+            continue;
+        place = place[0] == '\0' ? t : base_arena_sprintf(c->arena, "%s, %s", place, t);
+        if (place == NULL)
+            return "";
+    }
+    return place;
+}
+
 /* performer/assignedEntity -> participant.individual; participant[@typeCode
  * LOC]/participantRole (Service Delivery Location 4.32) -> location. */
 static int
@@ -269,7 +291,9 @@ activity_people_and_places(struct cda_ctx *c, json_t *enc, const xmlNode *act)
         xmlNodePtr role = cda_child(part, "participantRole");
         const char *place = cda_text(c, cda_child(cda_child(role, "playingEntity"), "name"));
 
-        if (type == NULL || strcmp(type, "LOC") != 0 || place[0] == '\0' || cda_filler_text(place))
+        if (place[0] == '\0' || cda_filler_text(place))
+            place = place_by_address(c, role);
+        if (type == NULL || strcmp(type, "LOC") != 0 || place[0] == '\0')
             continue;
         TRY(adapter_jpush(enc, "location",
                           json_pack("{s:o}", "location", adapter_reference(NULL, place))));

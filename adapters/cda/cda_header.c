@@ -92,9 +92,9 @@ nomem:
 static int
 add_notes(struct cda_ctx *c, json_t *res, const xmlNode *act)
 {
-    static const char *const with_note[] = {"Observation",        "Condition",
-                                            "AllergyIntolerance", "MedicationStatement",
-                                            "Procedure",          "Immunization"};
+    static const char *const with_note[] = {
+        "Observation",  "Condition", "AllergyIntolerance", "MedicationStatement", "Procedure",
+        "Immunization", "Goal",      "FamilyMemberHistory"};
     const char *type = json_string_value(json_object_get(res, "resourceType"));
     bool has_note = false;
 
@@ -129,7 +129,7 @@ cda_emit(struct cda_ctx *c, json_t *res, const xmlNode *act, const char *label, 
         json_decref(res);
         return c->err->rc != 0 ? c->err->rc : cda_nomem(c);
     }
-    if (add_notes(c, res, act) != BASE_OK) {
+    if (add_notes(c, res, act) != BASE_OK || cda_security_labels(c, res, act) != BASE_OK) {
         json_decref(res);
         return cda_nomem(c);
     }

@@ -147,8 +147,19 @@ BASE_MUST_CHECK int cda_warn_nothing(struct cda_ctx *c, const xmlNode *n);
  * Procedure, Immunization or Observation; it is said, not dropped without
  * a word. */
 BASE_MUST_CHECK int cda_warn_planned(struct cda_ctx *c, const xmlNode *act);
+/* displayName of a CD, unless a filler (NA, 无...) or only '?'; NULL if none. */
+const char *cda_display_of(struct cda_ctx *c, const xmlNode *cd);
 /* Text behind <text><reference value="#id"/></text> or the text itself. */
 const char *cda_narrative(struct cda_ctx *c, const xmlNode *text);
+
+/* ---- cda_inflate.c ---------------------------------------------------- */
+struct base_buf;
+/* Inflate `in` compressed as ED compression `alg` (DF, GZ, ZL) into `out`,
+ * whose max bounds the result.  BASE_E_INVALID (an algorithm not
+ * supported), BASE_E_PARSE (not a valid stream, cut short, or bytes after
+ * its end), BASE_E_LIMIT (larger than out->max), BASE_E_NOMEM. */
+BASE_MUST_CHECK int cda_inflate(const char *alg, const void *in, size_t in_len,
+                                struct base_buf *out);
 
 /* ---- cda_header.c ----------------------------------------------------- */
 BASE_MUST_CHECK int cda_map_header(struct cda_ctx *c, xmlNodePtr root);
@@ -176,7 +187,10 @@ enum cda_kind {
     CDA_EXAM,    /* physical examination: the WS/T 500 vital signs in it */
     CDA_CONCERN, /* health concerns: their Problem Observations */
     CDA_PROCEDURE,
-    CDA_IMMUNIZATION
+    CDA_IMMUNIZATION,
+    CDA_GOAL,    /* Goals (C-CDA 2.60): Goal Observations */
+    CDA_FAMILY,  /* Family History (C-CDA 2.15): Family History Organizers */
+    CDA_CARETEAM /* Care Teams (C-CDA 2.500): Care Team Organizers */
 };
 
 BASE_MUST_CHECK int cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern,
@@ -198,6 +212,28 @@ BASE_MUST_CHECK int cda_observation_time(struct cda_ctx *c, json_t *res, const x
  * -> one Observation of that test. */
 bool cda_wst_lab_item(struct cda_ctx *c, const xmlNode *org);
 BASE_MUST_CHECK int cda_map_wst_lab_item(struct cda_ctx *c, xmlNodePtr org);
+/* cda_family.c: Family History Organizer (4.45), or a Family History
+ * Observation (4.46) on its own -> FamilyMemberHistory. */
+BASE_MUST_CHECK int cda_map_family_history(struct cda_ctx *c, xmlNodePtr act);
+/* cda_care.c: Goal Observation (4.121) -> Goal; Care Team Organizer
+ * (4.500) -> CareTeam; documentationOf/serviceEvent/performer -> CareTeam. */
+BASE_MUST_CHECK int cda_map_goal(struct cda_ctx *c, xmlNodePtr obs);
+BASE_MUST_CHECK int cda_map_care_team(struct cda_ctx *c, xmlNodePtr organizer);
+BASE_MUST_CHECK int cda_map_service_event_team(struct cda_ctx *c, xmlNodePtr root);
+/* A negated observation of the generic "Problem" (55607006 and kin):
+ * C-CDA's "no known problems", SNOMED 160245001 in FHIR. */
+bool cda_no_known_problems(struct cda_ctx *c, const xmlNode *obs);
+/* cda_security.c: section confidentialityCode and DS4P Privacy Annotations
+ * around `act` -> res.meta.security.  BASE_E_NOMEM. */
+BASE_MUST_CHECK int cda_security_labels(struct cda_ctx *c, json_t *res, const xmlNode *act);
+/* The coded label `cd` (a confidentialityCode) -> res.meta.security. */
+BASE_MUST_CHECK int cda_add_security_label(struct cda_ctx *c, json_t *res, const xmlNode *cd);
+/* A DS4P Privacy Annotation / Marking: no clinical entry. */
+bool cda_privacy_marking(struct cda_ctx *c, const xmlNode *n);
+/* Age Observation (4.31) under `obs` -> an Age (FHIR age-1), else NULL. */
+json_t *cda_onset_age(struct cda_ctx *c, const xmlNode *obs);
+/* administrativeGenderCode (HL7 v3 or GB/T 2261.1) -> FHIR gender code. */
+const char *cda_gender(struct cda_ctx *c, const xmlNode *code);
 /* Encounter Activity (C-CDA 4.49) -> Encounter, its Encounter Diagnosis
  * acts -> Condition (encounter-diagnosis) referring to it. */
 BASE_MUST_CHECK int cda_map_encounter_activity(struct cda_ctx *c, xmlNodePtr enc);

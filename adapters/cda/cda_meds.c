@@ -198,6 +198,68 @@ is_timing_type(const char *t)
            (strcmp(t, "PIVL_TS") == 0 || strcmp(t, "EIVL_TS") == 0 || strcmp(t, "SXPR_TS") == 0);
 }
 
+/* A second time expression joins the first: C-CDA writes each further
+ * effectiveTime with operator="A" (intersect), so "every 12 hours" and
+ * "with meals" (PIVL_TS + EIVL_TS, athenahealth) are one Timing.repeat.
+ * Events add up; a part both give differently (two periods) cannot be
+ * one repeat: the first stays, with a warning. */
+static int
+merge_repeat(struct cda_ctx *c, json_t *into, json_t *more, const xmlNode *et)
+{
+    const char *key;
+    json_t *v;
+    bool clash = false;
+
+    json_object_foreach(more, key, v)
+    {
+        json_t *had = json_object_get(into, key);
+
+        if (had == NULL) {
+            if (json_object_set(into, key, v) != 0)
+                return cda_nomem(c);
+        } else if (strcmp(key, "when") == 0 || strcmp(key, "timeOfDay") == 0) {
+            if (json_array_extend(had, v) != 0)
+                return cda_nomem(c);
+        } else if (!json_equal(had, v)) {
+            clash = true;
+        }
+    }
+    if (clash)
+        return cda_warn(c, et, "not-supported",
+                        "a further dosing frequency differs from the first; only the first is "
+                        "mapped (the document keeps both)");
+    return BASE_OK;
+}
+
+static int
+add_timing(struct cda_ctx *c, json_t *dosage, const xmlNode *et, const char *t)
+{
+    json_t *timing = json_object_get(dosage, "timing");
+    json_t *repeat = json_object();
+    int rc;
+
+    if (repeat == NULL || timing_repeat(c, repeat, et, t, 0) != BASE_OK) {
+        json_decref(repeat);
+        return cda_nomem(c);
+    }
+    if (json_object_size(repeat) == 0) {
+        json_decref(repeat);
+        return BASE_OK;
+    }
+    if (timing != NULL) {
+        rc = merge_repeat(c, json_object_get(timing, "repeat"), repeat, et);
+        json_decref(repeat);
+        return rc;
+    }
+    size_t times = json_array_size(json_object_get(repeat, "timeOfDay"));
+    if (times > 1 && json_object_get(repeat, "frequency") != NULL &&
+        adapter_jset(repeat, "frequency", json_integer((json_int_t)times)) != BASE_OK) {
+        json_decref(repeat);
+        return cda_nomem(c);
+    }
+    return adapter_jset(dosage, "timing", json_pack("{s:o}", "repeat", repeat));
+}
+
 static int
 medication_timing(struct cda_ctx *c, json_t *res, json_t *dosage, const xmlNode *sbadm)
 {
@@ -206,24 +268,7 @@ medication_timing(struct cda_ctx *c, json_t *res, json_t *dosage, const xmlNode 
         const char *t = cda_xsi_type(c, et);
 
         if (is_timing_type(t)) {
-            json_t *timing = json_object_get(dosage, "timing");
-            json_t *repeat = json_object();
-
-            if (repeat == NULL || timing_repeat(c, repeat, et, t, 0) != BASE_OK) {
-                json_decref(repeat);
-                return cda_nomem(c);
-            }
-            if (json_object_size(repeat) == 0 || timing != NULL) {
-                json_decref(repeat);
-                continue;
-            }
-            size_t times = json_array_size(json_object_get(repeat, "timeOfDay"));
-            if (times > 1 && json_object_get(repeat, "frequency") != NULL &&
-                adapter_jset(repeat, "frequency", json_integer((json_int_t)times)) != BASE_OK) {
-                json_decref(repeat);
-                return cda_nomem(c);
-            }
-            TRY(adapter_jset(dosage, "timing", json_pack("{s:o}", "repeat", repeat)));
+            TRY(add_timing(c, dosage, et, t));
             continue;
         }
         if ((t != NULL && strcmp(t, "IVL_TS") != 0 && strcmp(t, "TS") != 0) ||

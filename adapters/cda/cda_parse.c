@@ -30,6 +30,7 @@ cda_limits_default(void)
         .max_nodes = BASE_LIMIT_CDA_MAX_NODES,
         .max_entries = BASE_LIMIT_CDA_MAX_ENTRIES,
         .max_warnings = BASE_LIMIT_CDA_MAX_WARNINGS,
+        .max_inflated = BASE_LIMIT_CDA_MAX_INFLATED,
     };
     return l;
 }
@@ -358,6 +359,7 @@ convert(struct cda_ctx *c)
         base_arena_on_free(c->arena, (base_cleanup_fn)json_decref, c->doc_authors) != BASE_OK)
         return cda_nomem(c);
     TRY(cda_map_header(c, root));
+    TRY(cda_map_service_event_team(c, root));
     TRY(cda_map_sections(c, root));
     TRY(cda_map_document(c, root));
     if (c->warnings_omitted > 0) {

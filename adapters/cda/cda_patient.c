@@ -8,8 +8,8 @@
 /* GB/T 2261.1 (human sexes), the gender code set of WS/T 500 documents. */
 #define GBT_2261_1 "2.16.156.10011.2.3.3.4"
 
-static const char *
-gender(struct cda_ctx *c, const xmlNode *code)
+const char *
+cda_gender(struct cda_ctx *c, const xmlNode *code)
 {
     const char *v = cda_attr(c, code, "code");
     const char *system = cda_attr(c, code, "codeSystem");
@@ -105,7 +105,7 @@ patient_details(struct cda_ctx *c, json_t *res, const xmlNode *role)
     json_t *marital;
 
     TRY(cda_add_demographics(c, res, pat, role));
-    TRY(adapter_jset_str(res, "gender", gender(c, cda_child(pat, "administrativeGenderCode"))));
+    TRY(adapter_jset_str(res, "gender", cda_gender(c, cda_child(pat, "administrativeGenderCode"))));
     TRY(adapter_jset_str(res, "birthDate", cda_ts(c, cda_child(pat, "birthTime"), true)));
     TRY(add_deceased(c, res, pat));
     marital = cda_concept(c, cda_child(pat, "maritalStatusCode"));
@@ -193,7 +193,13 @@ add_contacts(struct cda_ctx *c, json_t *res, const xmlNode *root, const xmlNode 
         xmlNodePtr ae = cda_child(part, "associatedEntity");
         const char *role = CDA_LOOKUP(contact_role, cda_attr(c, ae, "classCode"));
 
+        const char *rel = cda_attr(c, cda_child(ae, "code"), "code");
+
         if (type == NULL || (strcmp(type, "IND") != 0 && strcmp(type, "NOT") != 0) || role == NULL)
+            continue;
+        /* v3 RoleCode ONESELF: the participant is the patient (athenahealth
+         * lists the patient as her own "self" participant) -- no contact */
+        if (rel != NULL && strcmp(rel, "ONESELF") == 0)
             continue;
         TRY(add_contact(c, res, role, cda_child(ae, "code"), cda_child(ae, "associatedPerson"),
                         ae));

@@ -124,7 +124,7 @@ street_line(struct cda_ctx *c, json_t *addr, const xmlNode *ad)
 
         for (size_t i = 0; i < BASE_ARRAY_LEN(parts); i++)
             want = want || cda_is(k, parts[i]);
-        if (!want || cda_text(c, k)[0] == '\0')
+        if (!want || cda_text(c, k)[0] == '\0' || cda_filler_text(cda_text(c, k)))
             continue;
         line = line == NULL ? base_arena_strdup(c->arena, cda_text(c, k))
                             : base_arena_sprintf(c->arena, "%s %s", line, cda_text(c, k));
@@ -146,14 +146,16 @@ address_parts(struct cda_ctx *c, json_t *addr, const xmlNode *ad)
     {
         const char *t = cda_text(c, l);
 
-        if (t[0] != '\0')
+        if (t[0] != '\0' && !cda_filler_text(t))
             TRY(adapter_jpush(addr, "line", json_string(t)));
     }
     TRY(street_line(c, addr, ad));
     for (size_t i = 0; i < BASE_ARRAY_LEN(simple); i++) {
         xmlNodePtr k = cda_child(ad, simple[i].from);
 
-        if (k != NULL && json_object_get(addr, simple[i].to) == NULL)
+        /* postalCode "-" or 无 (WS/T 500 generators): no postal code */
+        if (k != NULL && json_object_get(addr, simple[i].to) == NULL &&
+            !cda_filler_text(cda_text(c, k)))
             TRY(adapter_jset_str(addr, simple[i].to, cda_text(c, k)));
     }
     if (has_own_text(ad))
@@ -178,6 +180,12 @@ cda_address(struct cda_ctx *c, const xmlNode *ad)
     }
     use = CDA_LOOKUP(addr_use, cda_attr(c, ad, "use"));
     if (adapter_jset_str(addr, "use", use) != BASE_OK)
+        goto nomem;
+    /* AD.useablePeriod: when the address held (athenahealth lists every
+     * former address with its end); without it an old address reads as
+     * the current one */
+    json_t *period = cda_period(c, cda_child(ad, "useablePeriod"));
+    if (period != NULL && adapter_jset(addr, "period", period) != BASE_OK)
         goto nomem;
     return addr;
 nomem:

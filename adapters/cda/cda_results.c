@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "adapters/cda/cda_int.h"
+#include "fhir/base/str.h"
+
+#define PREGNANCY_OBS "2.16.840.1.113883.10.20.15.3.8"
 
 static const struct cda_pair obs_status[] = {
     {"completed", "final"},     {"active", "preliminary"},         {"aborted", "cancelled"},
@@ -279,6 +282,29 @@ set_money(struct cda_ctx *c, json_t *res, const xmlNode *v)
     return adapter_jset(res, "valueQuantity", q);
 }
 
+/* Chinese code tables give "unknown" and "not tested" codes of their own
+ * (ABO 血型代码表 5 不详, Rh(D) 4 未查; WS 364): a coded value whose name
+ * says so is no result but its absence (data-absent-reason). */
+static const struct cda_pair absent_words[] = {
+    {"\u4e0d\u8be6", "unknown"},       /* 不详 */
+    {"\u672a\u77e5", "unknown"},       /* 未知 */
+    {"\u672a\u67e5", "not-performed"}, /* 未查 */
+    {"\u672a\u6d4b", "not-performed"}, /* 未测 */
+    {"\u672a\u68c0", "not-performed"}, /* 未检 */
+    {"\u672a\u505a", "not-performed"}, /* 未做 */
+};
+
+static const char *
+absent_by_name(struct cda_ctx *c, const xmlNode *v)
+{
+    const char *name = cda_attr(c, v, "displayName");
+
+    if (cda_attr(c, v, "code") == NULL || name == NULL)
+        return NULL;
+    return CDA_LOOKUP(absent_words,
+                      base_str_dup0(c->arena, base_str_trim(base_str_from_cstr(name))));
+}
+
 int
 cda_set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
 {
@@ -287,6 +313,8 @@ cda_set_value(struct cda_ctx *c, json_t *res, const xmlNode *v)
     if (v == NULL)
         return BASE_OK;
     const char *absent = CDA_LOOKUP(absent_reason, cda_attr(c, v, "nullFlavor"));
+    if (absent == NULL)
+        absent = absent_by_name(c, v);
     if (absent != NULL && cda_pq_value(c, v) == NULL)
         return adapter_jset(
             res, "dataAbsentReason",
@@ -390,12 +418,42 @@ absent_unless_valued(json_t *res)
                                    "unknown", "Unknown"));
 }
 
+/* interpretationCode is drawn from HL7 v3 ObservationInterpretation
+ * (C-CDA Result Observation; CDA R2 binds it there), but exports often
+ * leave out the codeSystem (<interpretationCode code="H"/>): a code of
+ * that table is then coded in it, rather than a coding of no system. */
+static const char *const v3_interpretation[] = {
+    "<", ">",  "A",  "AA", "B", "D",   "DET", "H",   "HH", "HU",  "HX", "I", "IE", "IND",
+    "L", "LL", "LU", "LX", "N", "NCL", "ND",  "NEG", "NR", "POS", "R",  "S", "U",  "W"};
+
+static json_t *
+interpretation(struct cda_ctx *c, const xmlNode *ic)
+{
+    json_t *cc = cda_concept(c, ic);
+    json_t *coding = json_array_get(json_object_get(cc, "coding"), 0);
+    const char *code = json_string_value(json_object_get(coding, "code"));
+
+    if (code == NULL || json_object_get(coding, "system") != NULL)
+        return cc;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(v3_interpretation); i++) {
+        if (strcmp(code, v3_interpretation[i]) == 0 &&
+            json_object_set_new(
+                coding, "system",
+                json_string(
+                    "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation")) != 0) {
+            json_decref(cc);
+            return NULL;
+        }
+    }
+    return cc;
+}
+
 static int
 observation_extras(struct cda_ctx *c, json_t *res, const xmlNode *obs)
 {
     CDA_EACH(ic, obs, "interpretationCode")
     {
-        json_t *cc = cda_concept(c, ic);
+        json_t *cc = interpretation(c, ic);
 
         if (cc != NULL)
             TRY(adapter_jpush(res, "interpretation", cc));
@@ -455,6 +513,9 @@ observation_body(struct cda_ctx *c, json_t *res, const xmlNode *obs, enum cda_ki
     if (cda_unknown_pregnancy(c, obs))
         TRY(adapter_jset(res, "valueCodeableConcept",
                          adapter_cc("http://snomed.info/sct", "261665006", "Unknown")));
+    else if (cda_negated(c, obs)) /* only a Pregnancy Observation gets here */
+        TRY(adapter_jset(res, "valueCodeableConcept",
+                         adapter_cc("http://snomed.info/sct", "60001007", "Not pregnant")));
     else
         TRY(cda_set_value(c, res, cda_child(obs, "value")));
     TRY(absent_unless_valued(res));
@@ -473,8 +534,6 @@ static const struct cda_pair wst_vital_loinc[] = {
     {"DE04.10.167.00", "8302-2"},  /* 身高 body height */
     {"DE04.10.188.00", "29463-7"}, /* 体重 body weight */
 };
-
-#define PREGNANCY_OBS "2.16.840.1.113883.10.20.15.3.8"
 
 /* HL7 C-CDA example "Unknown if Pregnant": the observation's nullFlavor UNK
  * says the status is not known, its value still names Pregnancy.  FHIR has
@@ -518,6 +577,15 @@ cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind, const
     *ref = NULL;
     if (mood != NULL && strcmp(mood, "EVN") != 0)
         return cda_warn_planned(c, obs);
+    /* negationInd: the value was NOT found ("HBsAg: not positive", "not a
+     * current smoker").  FHIR R4 Observation cannot negate its value, and
+     * mapped as it stands the finding would read as present.  The one
+     * negation FHIR has a value for: not pregnant (US Core pregnancy
+     * status 60001007).  The rest stays in the attached document. */
+    if (cda_negated(c, obs) && !cda_has_template(c, obs, PREGNANCY_OBS))
+        return cda_warn(c, obs, "not-supported",
+                        "negated observation (its value was not found): FHIR R4 Observation "
+                        "cannot negate a value; kept in the attached document");
     /* A WS/T 500 physical examination lists findings as text; only its
      * vital signs are observations of their own. */
     if (kind == CDA_EXAM && CDA_LOOKUP(wst_vital_loinc, cda_wst_element(c, obs)) == NULL)

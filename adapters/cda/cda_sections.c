@@ -46,6 +46,9 @@ static const struct section_rule section_rules[] = {
     {CCDA "22",       CCDA "22.1",     "46240-8", CDA_ENCOUNTER},    /* Encounters */
     {NULL,            NULL,            "29545-1", CDA_EXAM},         /* Physical findings */
     {CCDA "58",       NULL,            "75310-3", CDA_CONCERN},      /* Health concerns */
+    {CCDA "60",       NULL,            "61146-7", CDA_GOAL},         /* Goals */
+    {CCDA "15",       NULL,            "10157-6", CDA_FAMILY},       /* Family history */
+    {CCDA "500",      NULL,            "85847-2", CDA_CARETEAM},     /* Care teams */
 };
 
 /* The acts each kind maps, as XPath from the <entry>: the entry's own act
@@ -70,6 +73,10 @@ static const char *const entry_paths[] = {
      * as evidence: only its Problem Observations (4.4) are conditions */
     [CDA_CONCERN] = "hl7:act/hl7:entryRelationship/hl7:observation"
                     "[hl7:templateId/@root='2.16.840.1.113883.10.20.22.4.4']",
+    [CDA_GOAL] = "hl7:observation",
+    /* the organizer (4.45), or a Family History Observation standing alone */
+    [CDA_FAMILY] = "hl7:organizer | hl7:observation",
+    [CDA_CARETEAM] = "hl7:organizer",
 };
 /* clang-format on */
 
@@ -85,13 +92,25 @@ rule_matches(struct cda_ctx *c, const struct section_rule *r, const xmlNode *sec
     return code != NULL && strcmp(code, r->loinc) == 0;
 }
 
+/* WS/T 500 病历概要 (C0001) has a 卫生事件 ("health event") section that
+ * carries no LOINC code -- only <code displayName="卫生事件"/> -- and holds
+ * the event's diagnoses (DE05.01.024.00) among its department, dates and
+ * costs.  Read as a diagnosis section, only those diagnoses map. */
+static const struct section_rule health_event = {NULL, NULL, NULL, CDA_DIAGNOSIS};
+
 static const struct section_rule *
 find_rule(struct cda_ctx *c, const xmlNode *section)
 {
+    xmlNodePtr code = cda_child(section, "code");
+    const char *name = cda_attr(c, code, "displayName");
+
     for (size_t i = 0; i < BASE_ARRAY_LEN(section_rules); i++) {
         if (rule_matches(c, &section_rules[i], section))
             return &section_rules[i];
     }
+    if (cda_attr(c, code, "code") == NULL && name != NULL &&
+        strcmp(name, "\u536b\u751f\u4e8b\u4ef6") == 0) /* 卫生事件 */
+        return &health_event;
     return NULL;
 }
 
@@ -136,6 +155,9 @@ map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
      * asserts nothing, whatever its parts say. */
     if (cda_attr(c, act, "nullFlavor") != NULL && !cda_unknown_pregnancy(c, act))
         return cda_warn_nothing(c, act);
+    /* DS4P Privacy Annotations label the entries, they are none */
+    if (cda_privacy_marking(c, act) || cda_privacy_marking(c, act->parent))
+        return BASE_OK;
     switch (kind) {
     case CDA_PROBLEM:
     case CDA_DIAGNOSIS:
@@ -159,6 +181,12 @@ map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
         return map_grouped_observation(c, act, kind);
     case CDA_ENCOUNTER:
         return cda_map_encounter_activity(c, act);
+    case CDA_GOAL:
+        return cda_map_goal(c, act);
+    case CDA_FAMILY:
+        return cda_map_family_history(c, act);
+    case CDA_CARETEAM:
+        return cda_map_care_team(c, act);
     default:
         BASE_ASSERT_UNREACHABLE();
     }

@@ -57,6 +57,17 @@ root_urn(struct cda_ctx *c, const char *root)
 static const struct cda_pair cda_only_systems[] = {
     {"2.16.840.1.113883.6.59", "http://hl7.org/fhir/sid/cvx"},
     {"2.16.840.1.113883.6.301.5", "https://www.nubc.org/CodeSystem/PatDischargeStatus"},
+    /* Value sets named where their code system belongs (the ONC
+     * certification samples write codeSystem="2.16.840.1.113883.1.11.19563",
+     * the Personal Relationship Role Type value set, for RoleCode FTH).
+     * Each draws from one code system, which is the codes' system. */
+    {"2.16.840.1.113883.1.11.19563", "http://terminology.hl7.org/CodeSystem/v3-RoleCode"},
+    {"2.16.840.1.113883.1.11.1", "http://terminology.hl7.org/CodeSystem/v3-AdministrativeGender"},
+    {"2.16.840.1.113883.1.11.12249", "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus"},
+    {"2.16.840.1.113883.1.11.78",
+     "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"},
+    {"2.16.840.1.113883.3.88.12.3221.6.8", "http://snomed.info/sct"}, /* Problem Severity */
+    {"2.16.840.1.113883.3.88.12.3221.7.4", "http://snomed.info/sct"}, /* Problem Type */
 };
 
 const char *
@@ -96,6 +107,30 @@ null_flavor_text(const char *ext)
  * telecom value="NA", an ICD-10 code="NA" displayName="NA").  Such a text
  * is no name, no number and no code.  Exact case: "Na" is a name (and
  * sodium). */
+/* A template placeholder the generator never filled: FreeMarker/JSP EL
+ * "${patient.patientName!}" (a WS/T 500 检验报告 template sent as is),
+ * "#{...}", Mustache "{{...}}", ASP/JSP "<%= ... %>".  As data it became a
+ * patient named "${patient.patientName!}" whose resident ID was
+ * "${patient.patientId!}" -- one identifier for every such patient. */
+static bool
+placeholder(struct base_str t)
+{
+    static const struct {
+        const char *open;
+        const char *close;
+    } forms[] = {{"${", "}"}, {"#{", "}"}, {"{{", "}}"}, {"<%", "%>"}};
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(forms); i++) {
+        size_t o = strlen(forms[i].open);
+        size_t c = strlen(forms[i].close);
+
+        if (t.len > o + c && memcmp(t.ptr, forms[i].open, o) == 0 &&
+            memcmp(t.ptr + t.len - c, forms[i].close, c) == 0)
+            return true;
+    }
+    return false;
+}
+
 bool
 cda_filler_text(const char *s)
 {
@@ -103,6 +138,9 @@ cda_filler_text(const char *s)
         "NA", "N/A", "UNK", "NI", "NULL", "null", "\u65e0" /* 无 */, "\u4e0d\u8be6" /* 不详 */,
         "-",  "--"};
     struct base_str t = base_str_trim(base_str_from_cstr(s));
+
+    if (s != NULL && placeholder(t))
+        return true;
 
     for (size_t i = 0; s != NULL && i < BASE_ARRAY_LEN(fillers); i++) {
         if (t.len == strlen(fillers[i]) && memcmp(t.ptr, fillers[i], t.len) == 0)
@@ -126,6 +164,12 @@ cda_identifier(struct cda_ctx *c, const xmlNode *ii, struct cda_key *key)
      * (the health card number, the outpatient number); that is no
      * identifier, not the namespace OID itself. */
     if (ext != NULL && (cda_blank(ext) || null_flavor_text(ext)))
+        return NULL;
+    /* ...or a filler: <id root="2.16.156.10011.1.19" extension="-"/> (a
+     * WS/T 500 generator's health card number) would make every patient
+     * without a card share the identifier "-" -- and the gateway links
+     * patients by identifier */
+    if (ext != NULL && cda_filler_text(ext))
         return NULL;
     /* A root alone is an identifier only when it names one thing; a
      * namespace FHIR knows (NPI 2.16.840.1.113883.4.6, SSN, a code system)
@@ -206,8 +250,8 @@ cda_derived_key(struct cda_ctx *c, const char *label)
  * charset conversion leaves of a name it could not encode (a Cerner CCD
  * sends displayName="????" for an RxNorm drug).  Such a display would be
  * shown to doctors as the drug's name; none is better. */
-static const char *
-display_of(struct cda_ctx *c, const xmlNode *cd)
+const char *
+cda_display_of(struct cda_ctx *c, const xmlNode *cd)
 {
     const char *d = cda_attr(c, cd, "displayName");
 
@@ -235,7 +279,12 @@ filler_code(struct cda_ctx *c, const xmlNode *cd, const char *code)
         "2.16.156.10011.2.3.3.12"};
     const char *sys = cda_attr(c, cd, "codeSystem");
 
-    if (!cda_filler_text(code) || sys == NULL)
+    /* a null flavor written as the code of no system (athenahealth's
+     * <functionCode code="UNK" displayName="Primary Care Provider"/>): no
+     * code; the display name becomes the concept's text */
+    if (sys == NULL)
+        return null_flavor_text(code);
+    if (!cda_filler_text(code))
         return false;
     for (size_t i = 0; i < BASE_ARRAY_LEN(numeric); i++) {
         if (strcmp(sys, numeric[i]) == 0)
@@ -255,7 +304,7 @@ cda_coding(struct cda_ctx *c, const xmlNode *cd)
         return NULL;
     cc = json_object();
     if (cc == NULL || adapter_cc_add_coding(cc, cda_system(c, cda_attr(c, cd, "codeSystem")), code,
-                                            display_of(c, cd), NULL) != BASE_OK) {
+                                            cda_display_of(c, cd), NULL) != BASE_OK) {
         json_decref(cc);
         (void)cda_nomem(c);
         return NULL;
@@ -273,7 +322,7 @@ add_coding(struct cda_ctx *c, json_t *cc, const xmlNode *cd)
     if (code == NULL || code[0] == '\0' || filler_code(c, cd, code))
         return BASE_OK;
     return adapter_cc_add_coding(cc, cda_system(c, cda_attr(c, cd, "codeSystem")), code,
-                                 display_of(c, cd), &c->opt->codemap);
+                                 cda_display_of(c, cd), &c->opt->codemap);
 }
 
 json_t *
@@ -297,7 +346,7 @@ cda_concept(struct cda_ctx *c, const xmlNode *cd)
      * displayName="主治医师"/> for titles, panels and sections): the name is
      * the concept's text rather than lost. */
     if ((text == NULL || text[0] == '\0') && json_object_get(cc, "coding") == NULL)
-        text = display_of(c, cd);
+        text = cda_display_of(c, cd);
     if (text != NULL && text[0] != '\0' && adapter_jset_str(cc, "text", text) != BASE_OK)
         goto nomem;
     if (json_object_size(cc) == 0) {
@@ -465,220 +514,6 @@ cda_time_point(struct cda_ctx *c, const xmlNode *ivl)
     if (t == NULL)
         t = cda_ts(c, cda_child(ivl, "high"), false);
     return t;
-}
-
-/* Units exports write that are not UCUM (Chinese vital signs, US vendor
- * shorthand) -> the UCUM code; the unit as written stays Quantity.unit. */
-static const struct cda_pair ucum_units[] = {
-    {"\u2103", "Cel"},             /* ℃ */
-    {"\u00b0C", "Cel"},            /* °C */
-    {"\u00b0F", "[degF]"},         /* °F */
-    {"\u6444\u6c0f\u5ea6", "Cel"}, /* 摄氏度 */
-    {"mmHg", "mm[Hg]"},
-    {"mm Hg", "mm[Hg]"},
-    {"bpm", "/min"},
-    {"beats/min", "/min"},
-    {"breaths/min", "/min"},
-    {"\u6b21/\u5206", "/min"}, /* 次/分 */
-    {"\u6b21/min", "/min"},
-    {"\u6b21/\u5206\u949f", "/min"}, /* 次/分钟 */
-    {"\u5c81", "a"},                 /* 岁 */
-    {"lb", "[lb_av]"},
-    {"lbs", "[lb_av]"},
-    {"in", "[in_i]"},
-    {"inch", "[in_i]"},
-    {"kg/m\u00b2", "kg/m2"}, /* kg/m² */
-    /* US exports' spellings of UCUM units */
-    {"mcg", "ug"},
-    {"cc", "mL"},
-    {"gm", "g"},
-    {"gms", "g"},
-};
-
-/* Dose forms written as the unit (Greenway "tablet", "Container"; Cerner
- * "puff"): words, not UCUM units.  Claiming them as UCUM codes would be a
- * wrong claim; they keep their text only (C-CDA puts dose forms in
- * administrationUnitCode, exports put them here). */
-static const char *const dose_form_units[] = {
-    "tab",        "tabs",     "tablet",      "tablets",    "tablet(s)", "cap",   "caps",
-    "capsule",    "capsules", "puff",        "puffs",      "drop",      "drops", "gtt",
-    "each",       "ea",       "unit",        "units",      "dose",      "doses", "spray",
-    "sprays",     "patch",    "application", "applicator", "container", "vial",  "ampule",
-    "inhalation", "packet",   "suppository",
-};
-
-/* UCUM atoms outside [] and {} are short ("mmol", "mbar"): a run of five
- * or more letters there ("milliGRAM(s)", Allscripts) is a word. */
-static bool
-has_word(const char *unit)
-{
-    int depth = 0;
-    int run = 0;
-
-    for (const char *p = unit; *p != '\0'; p++) {
-        if (*p == '[' || *p == '{')
-            depth++;
-        else if ((*p == ']' || *p == '}') && depth > 0)
-            depth--;
-        run = depth == 0 && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) ? run + 1 : 0;
-        if (run >= 5)
-            return true;
-    }
-    return false;
-}
-
-static bool
-dose_form_unit(const char *unit)
-{
-    for (size_t i = 0; i < BASE_ARRAY_LEN(dose_form_units); i++) {
-        if (strcasecmp(unit, dose_form_units[i]) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* The UCUM code for a PQ unit, or NULL when the unit cannot be UCUM (a
- * space or a character outside printable ASCII): then only the text is
- * kept, rather than claiming a UCUM code that is not one. */
-static const char *
-ucum_code(struct cda_ctx *c, const char *unit)
-{
-    const char *known = CDA_LOOKUP(ucum_units, unit);
-    char *code;
-
-    if (known != NULL)
-        return known;
-    if (dose_form_unit(unit) || has_word(unit))
-        return NULL;
-    for (const char *p = unit; *p != '\0'; p++) {
-        if (*p <= ' ' || *p > '~')
-            return NULL;
-    }
-    if (strchr(unit, '^') == NULL)
-        return unit;
-    /* "10^9/L" (lab exports) is written 10*9/L in UCUM */
-    code = base_arena_strdup(c->arena, unit);
-    for (char *p = code; p != NULL && *p != '\0'; p++) {
-        if (*p == '^')
-            *p = '*';
-    }
-    return code;
-}
-
-static bool
-cda_unitless(const char *unit)
-{
-    return unit == NULL || cda_blank(unit) || strcmp(unit, "1") == 0;
-}
-
-/* A PQ without a unit (or the default "1") whose translation names the
- * unit: `<doseQuantity value="0.1" unit="1"><translation value="0.1">
- * <originalText>mg</originalText></translation>` (PQ.translation is a PQR,
- * HL7 V3 Data Types R1 - an EHR's own unit code next to the UCUM one).
- * Dropping it would turn "0.1 mg" into a bare 0.1.  The text is the unit;
- * a UCUM code is claimed only when the translation is coded in UCUM. */
-static int
-translation_unit(struct cda_ctx *c, json_t *q, const xmlNode *pq)
-{
-    for (xmlNodePtr tr = cda_child(pq, "translation"); tr != NULL;
-         tr = cda_next(tr, "translation")) {
-        const char *code = cda_attr(c, tr, "code");
-        const char *sys = cda_attr(c, tr, "codeSystem");
-        const char *text = cda_narrative(c, cda_child(tr, "originalText"));
-        bool ucum = code != NULL && !cda_blank(code) && sys != NULL &&
-                    strcmp(sys, "2.16.840.1.113883.6.8") == 0;
-
-        if (cda_blank(text))
-            text = display_of(c, tr);
-        if (cda_blank(text))
-            text = code;
-        if (cda_blank(text) || (strcmp(text, "1") == 0 && !ucum))
-            continue;
-        TRY(adapter_jset_str(q, "unit", text));
-        if (!ucum)
-            return BASE_OK;
-        TRY(adapter_jset_str(q, "system", "http://unitsofmeasure.org"));
-        return adapter_jset_str(q, "code", code);
-    }
-    return BASE_OK;
-}
-
-json_t *
-cda_quantity_of(struct cda_ctx *c, const xmlNode *pq, const char *value)
-{
-    const char *unit = cda_attr(c, pq, "unit");
-    struct base_str v = base_str_trim(base_str_from_cstr(value));
-    json_t *num;
-    json_t *q;
-
-    /* "5." is an XML Schema decimal; FHIR's is not */
-    if (v.len > 1 && v.ptr[v.len - 1] == '.' && v.ptr[v.len - 2] >= '0' && v.ptr[v.len - 2] <= '9')
-        v.len--;
-    num = adapter_decimal(v);
-    if (num == NULL)
-        return NULL;
-    q = json_object();
-    if (q == NULL || adapter_jset(q, "value", num) != BASE_OK) {
-        json_decref(q);
-        (void)cda_nomem(c);
-        return NULL;
-    }
-    if (cda_unitless(unit) ? translation_unit(c, q, pq) != BASE_OK
-                           : cda_set_unit(c, q, unit) != BASE_OK)
-        (void)cda_nomem(c);
-    return q;
-}
-
-int
-cda_set_unit(struct cda_ctx *c, json_t *q, const char *unit)
-{
-    const char *code;
-
-    if (unit == NULL || cda_blank(unit) || strcmp(unit, "1") == 0)
-        return BASE_OK; /* "1" is the PQ default: a plain number */
-    code = ucum_code(c, unit);
-    /* CDA PQ units are UCUM (HL7 V3 Data Types R1, PQ.unit) */
-    TRY(adapter_jset_str(q, "unit", unit));
-    if (code == NULL)
-        return BASE_OK;
-    TRY(adapter_jset_str(q, "system", "http://unitsofmeasure.org"));
-    return adapter_jset_str(q, "code", code);
-}
-
-/* A unit UCUM cannot express makes the PQ nullFlavor="OTH" and moves the
- * number and the lab's unit into a translation (HL7 C-CDA example "Results
- * Unit Non-UCUM": <value xsi:type="PQ" nullFlavor="OTH"><translation
- * value="152" nullFlavor="OTH"><originalText>THOUS/MCL</originalText>).
- * The quantity is that number, its unit the text (translation_unit). */
-const char *
-cda_pq_value(struct cda_ctx *c, const xmlNode *pq)
-{
-    const char *v = cda_attr(c, pq, "value");
-    const char *nf = cda_attr(c, pq, "nullFlavor");
-
-    if (v != NULL || nf == NULL || strcmp(nf, "OTH") != 0)
-        return v;
-    for (xmlNodePtr tr = cda_child(pq, "translation"); tr != NULL;
-         tr = cda_next(tr, "translation")) {
-        v = cda_attr(c, tr, "value");
-        if (v != NULL && !cda_blank(v))
-            return v;
-    }
-    return NULL;
-}
-
-json_t *
-cda_quantity(struct cda_ctx *c, const xmlNode *pq)
-{
-    const char *v = cda_pq_value(c, pq);
-    json_t *q;
-
-    if (v == NULL)
-        return NULL;
-    q = cda_quantity_of(c, pq, v);
-    if (q == NULL && c->err->rc == 0)
-        (void)cda_warn(c, pq, "value", "quantity value is not a number; skipped");
-    return q;
 }
 
 /* Greenway and Kinsights put the text itself in the reference:
@@ -855,7 +690,7 @@ cda_body_sites(struct cda_ctx *c, json_t *res, const xmlNode *act)
     {
         json_t *cc = cda_concept(c, site);
         xmlNodePtr q = cda_child(cda_child(site, "qualifier"), "value");
-        const char *qual = display_of(c, q);
+        const char *qual = cda_display_of(c, q);
         const char *name = json_string_value(json_object_get(cc, "text"));
 
         if (cc == NULL)

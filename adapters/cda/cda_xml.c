@@ -3,11 +3,13 @@
  * text, XPath, and warnings that say where.
  */
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/xpathInternals.h>
 
 #include "adapters/cda/cda_int.h"
 #include "fhir/base/limits.h"
+#include "fhir/base/str.h"
 #include "fhir/outcome/fhir_outcome.h"
 
 const char *
@@ -182,7 +184,17 @@ cda_negated(struct cda_ctx *c, const xmlNode *act)
 {
     const char *v = cda_attr(c, act, "negationInd");
 
-    return v != NULL && strcmp(v, "true") == 0;
+    /* CDA's bl is "true"|"false", but it is an xs:boolean underneath, and
+     * generators write "1", "TRUE" or pad it.  Reading any of those as not
+     * negated would turn "no history of X" into X, so they all negate.
+     * CDA R2.1's valueNegationInd (the value is what is negated: "not
+     * tender") negates the finding the same way. */
+    if (v == NULL)
+        v = cda_attr(c, act, "valueNegationInd");
+    if (v == NULL)
+        return false;
+    struct base_str t = base_str_trim(base_str_from_cstr(v));
+    return (t.len == 4 && strncasecmp(t.ptr, "true", 4) == 0) || (t.len == 1 && t.ptr[0] == '1');
 }
 
 bool

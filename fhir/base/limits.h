@@ -126,6 +126,10 @@
 /* Warnings listed for one document; further ones are only counted, so a
  * document of 100,000 empty entries costs no more than one of 1,000. */
 #define BASE_LIMIT_CDA_MAX_WARNINGS    1000u
+/* Bytes a compressed nonXMLBody (ED compression DF/GZ/ZL) may inflate to:
+ * as large as a whole document, so its base64 fits a FHIR string too;
+ * deflate reaches ~1000:1, so a 16 KiB body can claim this much. */
+#define BASE_LIMIT_CDA_MAX_INFLATED    (16u << 20)
 
 /* --- CSV exports (adapters/csv) -------------------------------------------
  * Synthea's widest table (payers.csv) has 21 columns; HIS exports reach a

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "adapters/cda/cda.h"
+#include "fhir/validate/fhir_validate.h"
 #include "test/support/jsonpath.h"
 
 static inline json_t *
@@ -46,6 +47,34 @@ convert_ok(const char *xml, json_t **warnings)
 
     ck_assert_msg(rc == BASE_OK, "%s: %s", err.where, err.msg);
     return b;
+}
+
+/* The whole Bundle is valid FHIR R4 (cardinality, types, bindings). */
+static inline void
+assert_bundle_valid(const json_t *b)
+{
+    struct base_err err = {0};
+
+    ck_assert_msg(fhir_validate(b, NULL, NULL, NULL, &err) == BASE_OK, "%s: %s", err.where,
+                  err.msg);
+}
+
+/* Whether `warnings` has an issue of `code` whose text holds `words`. */
+static inline bool
+has_issue(const json_t *warnings, const char *code, const char *words)
+{
+    size_t i;
+    json_t *is;
+
+    json_array_foreach(json_object_get(warnings, "issue"), i, is)
+    {
+        const char *c = json_string_value(json_object_get(is, "code"));
+        const char *d = json_string_value(json_object_get(is, "diagnostics"));
+
+        if (c != NULL && d != NULL && strcmp(c, code) == 0 && strstr(d, words) != NULL)
+            return true;
+    }
+    return false;
 }
 
 /* A WS/T 500 header (GB/T 2261.1 gender, national OIDs) with patientRole
@@ -98,5 +127,7 @@ convert_ok(const char *xml, json_t **warnings)
 
 /* The second sweep's cases (check_cda_vendors_round2.c), in cda_vendors. */
 void cda_vendors_round2_tcases(Suite *s);
+/* The third sweep's cases (check_cda_vendors_round3.c), in cda_vendors. */
+void cda_vendors_round3_tcases(Suite *s);
 
 #endif /* TEST_UNIT_ADAPTERS_CDA_CDA_TEST_H */

@@ -19,6 +19,7 @@ const char *const adapter_facade_search_types[] = {
     "Observation",       "DiagnosticReport",    "ImagingStudy",
     "MedicationRequest", "MedicationStatement", "AllergyIntolerance",
     "Procedure",         "Immunization",        "DocumentReference",
+    "CareTeam",          "FamilyMemberHistory", "Goal",
 };
 const size_t adapter_facade_search_type_count = BASE_ARRAY_LEN(adapter_facade_search_types);
 
@@ -37,6 +38,9 @@ const char *const adapter_facade_read_types[] = {
     "Procedure",
     "Immunization",
     "DocumentReference",
+    "CareTeam",
+    "FamilyMemberHistory",
+    "Goal",
     "ServiceRequest",
     "Specimen",
     "Provenance",

@@ -93,6 +93,19 @@ static const struct fhir_search_param_def resource_params[] = {
     SP("AuditEvent", "subtype", TOKEN, "AuditEvent.subtype", NULL, NULL),
     SP("AuditEvent", "type", TOKEN, "AuditEvent.type", NULL, NULL),
 
+    /* --- CareTeam --- */
+    SP("CareTeam", "category", TOKEN, "CareTeam.category", NULL, NULL),
+    SP("CareTeam", "date", DATE, "CareTeam.period", NULL, NULL),
+    SP("CareTeam", "encounter", REFERENCE, "CareTeam.encounter", "Encounter", NULL),
+    SP("CareTeam", "identifier", TOKEN, "CareTeam.identifier", NULL, NULL),
+    SP("CareTeam", "participant", REFERENCE, "CareTeam.participant.member",
+       "Practitioner Organization CareTeam Patient PractitionerRole RelatedPerson", NULL),
+    SP("CareTeam", "patient", REFERENCE, "CareTeam.subject.where(resolve() is Patient)", "Patient",
+       NULL),
+    SP("CareTeam", "status", TOKEN, "CareTeam.status", NULL,
+       "http://hl7.org/fhir/care-team-status"),
+    SP("CareTeam", "subject", REFERENCE, "CareTeam.subject", "Group Patient", NULL),
+
     /* --- Condition --- */
     SP("Condition", "abatement-age", QUANTITY,
        "Condition.abatement.ofType(Age) | Condition.abatement.ofType(Range)", NULL, NULL),
@@ -251,6 +264,33 @@ static const struct fhir_search_param_def resource_params[] = {
        NULL),
     SP("Endpoint", "payload-type", TOKEN, "Endpoint.payloadType", NULL, NULL),
     SP("Endpoint", "status", TOKEN, "Endpoint.status", NULL, "http://hl7.org/fhir/endpoint-status"),
+
+    /* --- FamilyMemberHistory --- */
+    SP("FamilyMemberHistory", "code", TOKEN, "FamilyMemberHistory.condition.code", NULL, NULL),
+    SP("FamilyMemberHistory", "date", DATE, "FamilyMemberHistory.date", NULL, NULL),
+    SP("FamilyMemberHistory", "identifier", TOKEN, "FamilyMemberHistory.identifier", NULL, NULL),
+    SP("FamilyMemberHistory", "instantiates-canonical", REFERENCE,
+       "FamilyMemberHistory.instantiatesCanonical",
+       "Questionnaire Measure PlanDefinition OperationDefinition ActivityDefinition", NULL),
+    SP("FamilyMemberHistory", "instantiates-uri", URI, "FamilyMemberHistory.instantiatesUri", NULL,
+       NULL),
+    SP("FamilyMemberHistory", "patient", REFERENCE, "FamilyMemberHistory.patient", "Patient", NULL),
+    SP("FamilyMemberHistory", "relationship", TOKEN, "FamilyMemberHistory.relationship", NULL,
+       NULL),
+    SP("FamilyMemberHistory", "sex", TOKEN, "FamilyMemberHistory.sex", NULL, NULL),
+    SP("FamilyMemberHistory", "status", TOKEN, "FamilyMemberHistory.status", NULL,
+       "http://hl7.org/fhir/history-status"),
+
+    /* --- Goal --- */
+    SP("Goal", "achievement-status", TOKEN, "Goal.achievementStatus", NULL, NULL),
+    SP("Goal", "category", TOKEN, "Goal.category", NULL, NULL),
+    SP("Goal", "identifier", TOKEN, "Goal.identifier", NULL, NULL),
+    SP("Goal", "lifecycle-status", TOKEN, "Goal.lifecycleStatus", NULL,
+       "http://hl7.org/fhir/goal-status"),
+    SP("Goal", "patient", REFERENCE, "Goal.subject.where(resolve() is Patient)", "Patient", NULL),
+    SP("Goal", "start-date", DATE, "Goal.start.ofType(date)", NULL, NULL),
+    SP("Goal", "subject", REFERENCE, "Goal.subject", "Group Organization Patient", NULL),
+    SP("Goal", "target-date", DATE, "Goal.target.due.ofType(date)", NULL, NULL),
 
     /* --- ImagingStudy --- */
     SP("ImagingStudy", "basedon", REFERENCE, "ImagingStudy.basedOn",

@@ -29,9 +29,13 @@
 #include "gateway/http/gw_http_metrics.h"
 
 const char *const gw_app_clinical_types[] = {
-    "Encounter",           "Condition", "Observation",  "DiagnosticReport",
-    "ImagingStudy",        "MedicationRequest", "MedicationStatement", "AllergyIntolerance",
-    "Procedure",           "Immunization",      "DocumentReference",
+    "Encounter",           "Condition",
+    "Observation",         "DiagnosticReport",
+    "ImagingStudy",        "MedicationRequest",
+    "MedicationStatement", "AllergyIntolerance",
+    "Procedure",           "Immunization",
+    "DocumentReference",   "CareTeam",
+    "FamilyMemberHistory", "Goal",
 };
 const size_t gw_app_clinical_type_count = BASE_ARRAY_LEN(gw_app_clinical_types);
 

@@ -257,6 +257,7 @@ enum gw_fed_date_elem {
     GW_FED_DE_BIRTH_DATE,
     GW_FED_DE_ABATEMENT,
     GW_FED_DE_LAST_OCCURRENCE,
+    GW_FED_DE_START,
     GW_FED_DE_COUNT
 };
 

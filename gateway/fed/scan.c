@@ -121,6 +121,7 @@ static const struct {
     [GW_FED_DE_BIRTH_DATE] = {"birthDate", 9, false, GW_FED_DF_DATETIME},
     [GW_FED_DE_ABATEMENT] = {"abatement", 9, true, 0},
     [GW_FED_DE_LAST_OCCURRENCE] = {"lastOccurrence", 14, false, GW_FED_DF_DATETIME},
+    [GW_FED_DE_START] = {"start", 5, true, 0},
 };
 
 /* Form of a choice element from its type suffix (R4 §2.24.0.1 choice[x]). */

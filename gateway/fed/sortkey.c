@@ -109,12 +109,15 @@ static const struct {
     {"AllergyIntolerance", {GW_FED_DE_RECORDED_DATE, GW_FED_DE_ONSET}},
     {"AuditEvent", {GW_FED_DE_RECORDED, -1}},
     {"CarePlan", {GW_FED_DE_CREATED, GW_FED_DE_PERIOD}},
+    {"CareTeam", {GW_FED_DE_PERIOD, -1}},
     {"Composition", {GW_FED_DE_DATE, -1}},
     {"Condition", {GW_FED_DE_RECORDED_DATE, GW_FED_DE_ONSET}},
     {"Consent", {GW_FED_DE_DATE_TIME, -1}},
     {"DiagnosticReport", {GW_FED_DE_EFFECTIVE, GW_FED_DE_ISSUED}},
     {"DocumentReference", {GW_FED_DE_DATE, -1}},
     {"Encounter", {GW_FED_DE_PERIOD, -1}},
+    {"FamilyMemberHistory", {GW_FED_DE_DATE, -1}},
+    {"Goal", {GW_FED_DE_START, -1}},
     {"ImagingStudy", {GW_FED_DE_STARTED, -1}},
     {"Immunization", {GW_FED_DE_OCCURRENCE, GW_FED_DE_RECORDED}},
     {"MedicationRequest", {GW_FED_DE_AUTHORED_ON, -1}},
@@ -208,6 +211,7 @@ simple_date_path(const char *expr, const char *type)
         [GW_FED_DE_BIRTH_DATE] = "birthDate",
         [GW_FED_DE_ABATEMENT] = "abatement",
         [GW_FED_DE_LAST_OCCURRENCE] = "lastOccurrence",
+        [GW_FED_DE_START] = "start",
     };
     for (int i = 0; i < GW_FED_DE_COUNT; i++) {
         if (strcmp(elem, names[i]) == 0)

@@ -180,6 +180,24 @@ class Builder {
     });
   }
 
+  // As the CDA converter writes a C-CDA Family History Organizer.
+  familyHistory(date, relCode, relText, condText) {
+    return this.add({
+      resourceType: 'FamilyMemberHistory', id: this.id('fmh'), status: 'completed',
+      patient: { reference: `Patient/${this.local}` }, date,
+      relationship: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: relCode }], text: relText },
+      condition: [{ code: { text: condText }, onsetAge: { value: 52, unit: '岁', system: UCUM, code: 'a' } }],
+      subject: null,
+    });
+  }
+
+  goal(date, text, due) {
+    return this.add({
+      resourceType: 'Goal', id: this.id('goal'), lifecycleStatus: 'active',
+      description: { text }, startDate: date, target: [{ dueDate: due }],
+    });
+  }
+
   document(date, title, typeText, contentType, data) {
     return this.add({
       resourceType: 'DocumentReference', id: this.id('doc'), status: 'current',
@@ -295,6 +313,8 @@ export function buildData(wadoBase) {
   b.medication('2019-04-02', '氨氯地平片', '5 mg 口服 每日一次');
   b.allergy('2019-04-02', '青霉素', '皮疹、呼吸困难');
   b.procedure('2022-06-14', '眼底检查', '双眼');
+  b.familyHistory('2019-04-02', 'FTH', '父亲', '2型糖尿病');
+  b.goal('2025-02-18', '糖化血红蛋白低于7%', '2025-08-18');
   data['hosp-a'].push(...tidy(b.out));
 
   // Shared patient, second hospital: an admission in 2024 documented in CDA.

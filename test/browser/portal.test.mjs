@@ -178,7 +178,11 @@ step('the patient page shows one timeline across three hospitals', async () => {
   const members = await page.locator('ol.timeline li.entry').evaluateAll((els) => [...new Set(els.map((e) => e.dataset.member))].sort());
   assert.deepEqual(members, ['hosp-a', 'hosp-b', 'hosp-c']);
   const kinds = await page.locator('ol.timeline li.entry').evaluateAll((els) => [...new Set(els.map((e) => e.dataset.kind))].sort());
-  for (const k of ['allergy', 'condition', 'document', 'encounter', 'imaging', 'lab', 'medication']) assert.ok(kinds.includes(k), `timeline has ${k}`);
+  for (const k of ['allergy', 'condition', 'document', 'encounter', 'imaging', 'lab', 'medication', 'family', 'goal']) assert.ok(kinds.includes(k), `timeline has ${k}`);
+  // Family history and goals (from CDA sections) read as sentences.
+  const timeline = await page.locator('ol.timeline').textContent();
+  assert.match(timeline, /父亲: 2型糖尿病 （发病 52 岁）/);
+  assert.match(timeline, /糖化血红蛋白低于7%.*有效.*目标日期 2025-08-18/);
   // Allergies from every hospital, above the tabs.
   assert.match(await page.locator('.allergies').textContent(), /青霉素.*鞍山市中心医院/);
   // Every linked identifier with its hospital.
@@ -210,7 +214,7 @@ step('timeline filters by hospital, type and date', async () => {
   let members = await entries.evaluateAll((els) => [...new Set(els.map((e) => e.dataset.member))].sort());
   assert.deepEqual(members, ['hosp-b', 'hosp-c']);
   await page.locator('.filters fieldset').nth(0).locator('input[value="hosp-a"]').check();
-  for (const k of ['encounter', 'condition', 'imaging', 'medication', 'allergy', 'procedure', 'immunization', 'document']) {
+  for (const k of ['encounter', 'condition', 'imaging', 'medication', 'allergy', 'procedure', 'immunization', 'family', 'goal', 'careteam', 'document']) {
     const box = page.locator(`.filters input[value="${k}"]`);
     if (await box.count()) await box.uncheck();
   }
@@ -362,7 +366,7 @@ step('progress is shown while the hospitals answer', async () => {
     await openPatient(PEOPLE.shared.residentId);
     const progress = page.locator('.progress');
     await progress.waitFor();
-    assert.match(await progress.textContent(), /正在向各医院查询…已收到 \d+\/11 类数据/);
+    assert.match(await progress.textContent(), /正在向各医院查询…已收到 \d+\/14 类数据/);
     assert.match(await page.locator('.chips').textContent(), /等待中/);
     await shot('13-progress');
     // Switching the language while loading redraws the page; the load goes on.
@@ -446,7 +450,7 @@ step('a regulator finds the accesses and the break-the-glass in the report', asy
   // (its per-type requests counted), and the consent denial one request:
   // the portal asks one type first and stops at a denial.
   assert.equal(await btg.count(), 1, 'one emergency access to review');
-  assert.equal(await btg.first().locator('td.num').textContent(), '11');
+  assert.equal(await btg.first().locator('td.num').textContent(), '14'); // one per record type (RECORD_TYPES)
   const denials = page.locator('.audit-denials tbody tr', { hasText: '患者授权限制' });
   assert.equal(await denials.count(), 1, 'one attempt denied by consent');
   assert.equal(await denials.first().locator('td.num').textContent(), '1');

@@ -147,6 +147,100 @@ START_TEST(cda_corpus_posted)
 }
 END_TEST
 
+/* A C-CDA with a goal, a family history and a care team (the sections the
+ * third CDA sweep mapped): each is searchable at the facade by the R4
+ * parameters and comes back in the patient's $everything. */
+START_TEST(cda_care_sections_are_served)
+{
+    static const char doc[] =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+        "<ClinicalDocument xmlns=\"urn:hl7-org:v3\" "
+        "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+        "<typeId root=\"2.16.840.1.113883.1.3\" extension=\"POCD_HD000040\"/>"
+        "<templateId root=\"2.16.840.1.113883.10.20.22.1.2\" extension=\"2015-08-01\"/>"
+        "<id root=\"1.2.3.4\" extension=\"CARE-DOC-1\"/>"
+        "<code code=\"34133-9\" codeSystem=\"2.16.840.1.113883.6.1\"/><title>CCD</title>"
+        "<effectiveTime value=\"20230415103012-0500\"/>"
+        "<confidentialityCode code=\"N\" codeSystem=\"2.16.840.1.113883.5.25\"/>"
+        "<recordTarget><patientRole><id root=\"1.2.3.5\" extension=\"CARE-P1\"/><patient><name>"
+        "<given>Jane</given><family>Care</family></name><administrativeGenderCode code=\"F\" "
+        "codeSystem=\"2.16.840.1.113883.5.1\"/><birthTime value=\"19700502\"/></patient>"
+        "</patientRole></recordTarget>"
+        "<documentationOf><serviceEvent classCode=\"PCPR\"><effectiveTime><low "
+        "value=\"20230101\"/><high value=\"20230415\"/></effectiveTime><performer "
+        "typeCode=\"PRF\"><functionCode code=\"PCP\" codeSystem=\"2.16.840.1.113883.5.88\"/>"
+        "<assignedEntity><id root=\"2.16.840.1.113883.4.6\" extension=\"1234567893\"/>"
+        "<assignedPerson><name><given>Carl</given><family>Careful</family></name>"
+        "</assignedPerson></assignedEntity></performer></serviceEvent></documentationOf>"
+        "<component><structuredBody>"
+        "<component><section><templateId root=\"2.16.840.1.113883.10.20.22.2.60\"/><code "
+        "code=\"61146-7\" codeSystem=\"2.16.840.1.113883.6.1\"/><title>Goals</title><text>Lose "
+        "weight</text><entry><observation classCode=\"OBS\" moodCode=\"GOL\"><templateId "
+        "root=\"2.16.840.1.113883.10.20.22.4.121\"/><id root=\"1.9\" extension=\"G1\"/><code "
+        "code=\"29463-7\" codeSystem=\"2.16.840.1.113883.6.1\" displayName=\"Body weight\"/>"
+        "<statusCode code=\"active\"/><effectiveTime><low value=\"20230101\"/></effectiveTime>"
+        "<value xsi:type=\"PQ\" value=\"68\" unit=\"kg\"/></observation></entry></section>"
+        "</component>"
+        "<component><section><templateId root=\"2.16.840.1.113883.10.20.22.2.15\"/><code "
+        "code=\"10157-6\" codeSystem=\"2.16.840.1.113883.6.1\"/><title>Family history</title>"
+        "<text>Father: diabetes</text><entry><organizer classCode=\"CLUSTER\" moodCode=\"EVN\">"
+        "<templateId root=\"2.16.840.1.113883.10.20.22.4.45\"/><id root=\"1.9\" "
+        "extension=\"F1\"/><statusCode code=\"completed\"/><subject><relatedSubject "
+        "classCode=\"PRS\"><code code=\"FTH\" codeSystem=\"2.16.840.1.113883.5.111\" "
+        "displayName=\"Father\"/></relatedSubject></subject><component><observation "
+        "classCode=\"OBS\" moodCode=\"EVN\"><templateId root=\"2.16.840.1.113883.10.20.22.4.46\"/>"
+        "<id root=\"1.9\" extension=\"F1-1\"/><code code=\"64572001\" "
+        "codeSystem=\"2.16.840.1.113883.6.96\"/><statusCode code=\"completed\"/><value "
+        "xsi:type=\"CD\" code=\"44054006\" codeSystem=\"2.16.840.1.113883.6.96\" "
+        "displayName=\"Diabetes mellitus type 2\"/></observation></component></organizer>"
+        "</entry></section></component>"
+        "</structuredBody></component></ClinicalDocument>";
+    static const char *const types[] = {"Goal", "FamilyMemberHistory", "CareTeam"};
+    char path[256];
+    char *pid = NULL;
+    json_t *b;
+
+    empty_store();
+    ck_assert_int_eq(post(AIT_HIS, "/ingest/cda", doc, sizeof(doc) - 1, NULL), 200);
+    ck_assert_int_ge(pt_sql(T.db,
+                            "SELECT id FROM store.resource WHERE res_type = 'Patient' AND "
+                            "content->'identifier' @> '[{\"value\":\"CARE-P1\"}]'",
+                            &pid),
+                     0);
+    ck_assert_ptr_nonnull(pid);
+    for (size_t i = 0; i < BASE_ARRAY_LEN(types); i++) {
+        snprintf(path, sizeof(path), "/fhir/%s?patient=%s", types[i], pid);
+        b = ait_get_json(&T, path);
+        ck_assert_ptr_nonnull(b);
+        ait_assert_valid(b, path);
+        ck_assert_msg(json_integer_value(json_object_get(b, "total")) == 1, "%s", path);
+        ck_assert_str_eq(tu_json_str(b, "entry.0.resource.resourceType"), types[i]);
+        json_decref(b);
+    }
+    b = ait_get_json(&T, "/fhir/Goal?lifecycle-status=active&start-date=2023-01-01");
+    ck_assert_int_eq(json_integer_value(json_object_get(b, "total")), 1);
+    json_decref(b);
+    b = ait_get_json(&T, "/fhir/FamilyMemberHistory?relationship=FTH&code=44054006");
+    ck_assert_int_eq(json_integer_value(json_object_get(b, "total")), 1);
+    json_decref(b);
+    b = ait_get_json(&T, "/fhir/FamilyMemberHistory?relationship=MTH");
+    ck_assert_int_eq(json_integer_value(json_object_get(b, "total")), 0);
+    json_decref(b);
+    snprintf(path, sizeof(path), "/fhir/Patient/%s/$everything", pid);
+    b = ait_get_json(&T, path);
+    ck_assert_ptr_nonnull(b);
+    ait_assert_valid(b, path);
+    for (size_t i = 0; i < BASE_ARRAY_LEN(types); i++) {
+        char needle[64];
+
+        snprintf(needle, sizeof(needle), "\"resourceType\":\"%s\"", types[i]);
+        ck_assert_msg(ait_json_has(b, needle), "$everything lacks %s", types[i]);
+    }
+    json_decref(b);
+    free(pid);
+}
+END_TEST
+
 START_TEST(cda_refusals)
 {
     static const char xxe[] = "<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY x SYSTEM "
@@ -525,6 +619,7 @@ adapter_ingest_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, cda_corpus_posted);
+    tcase_add_test(tc, cda_care_sections_are_served);
     tcase_add_test(tc, cda_refusals);
     tcase_add_test(tc, csv_posted_with_bad_rows);
     tcase_add_test(tc, hl7v2_posted);

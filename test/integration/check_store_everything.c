@@ -200,6 +200,13 @@ START_TEST(compartment_matches_the_matcher)
         }
     }
     ck_assert_uint_eq(members, want.n);
+    /* the CDA converter's goals, family history and care teams: the
+     * patient's own, and a team the patient is a member of */
+    ck_assert(has(&got, "Goal/care-g-4", FHIR_BUNDLE_MODE_MATCH));
+    ck_assert(has(&got, "FamilyMemberHistory/care-f-14", FHIR_BUNDLE_MODE_MATCH));
+    ck_assert(has(&got, "CareTeam/care-t-4", FHIR_BUNDLE_MODE_MATCH));
+    ck_assert(has(&got, "CareTeam/care-t-3", FHIR_BUNDLE_MODE_MATCH));
+    ck_assert(!has(&got, "Goal/care-g-3", -1));
     ck_assert_uint_gt(got.n, members); /* practitioners, organizations, encounters… */
     ck_assert(page.has_total);
     ck_assert_uint_eq(page.total, got.n);

@@ -293,6 +293,52 @@ sc_condition(int i)
     return sit_json(text);
 }
 
+/* Goals, family history and care teams, as the CDA converter writes them
+ * (C-CDA Goals, Family History and Care Team sections): three per index,
+ * with the forms their search parameters meet — a Goal started by date or
+ * by a concept, a relative with a sex or none, a team with an open or a
+ * closed period and a patient among its members. */
+static SIT_UNUSED void
+sc_care_record(int i, json_t **out)
+{
+    char text[2048];
+    const char *p = sc_patients[i % 10];
+    static const char *const rel[] = {"FTH", "MTH", "BRO", "SIS"};
+
+    snprintf(text, sizeof(text),
+             "{\"resourceType\":\"Goal\",\"id\":\"care-g-%d\",\"lifecycleStatus\":\"%s\","
+             "\"achievementStatus\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/"
+             "CodeSystem/goal-achievement\",\"code\":\"%s\"}]},\"description\":{\"text\":"
+             "\"体重 goal %d\"},\"subject\":{\"reference\":\"Patient/%s\"}%s,\"target\":[{"
+             "\"measure\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"29463-7\"}]},"
+             "\"dueDate\":\"2024-%02d-15\"}]}",
+             i, i % 3 == 0 ? "completed" : "active", i % 2 == 0 ? "achieved" : "in-progress", i, p,
+             i % 4 == 3   ? ",\"startCodeableConcept\":{\"text\":\"after discharge\"}"
+             : i % 4 == 2 ? ",\"startDate\":\"2023\""
+                          : ",\"startDate\":\"2023-03-01\"",
+             1 + i % 12);
+    out[0] = sit_json(text);
+    snprintf(text, sizeof(text),
+             "{\"resourceType\":\"FamilyMemberHistory\",\"id\":\"care-f-%d\",\"status\":\"%s\","
+             "\"patient\":{\"reference\":\"Patient/%s\"},\"date\":\"2023-%02d-02\","
+             "\"relationship\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/"
+             "v3-RoleCode\",\"code\":\"%s\"}]}%s,\"condition\":[{\"code\":{\"coding\":[{"
+             "\"system\":\"http://snomed.info/sct\",\"code\":\"%s\"}]}}]}",
+             i, i % 5 == 4 ? "partial" : "completed", p, 1 + i % 12, rel[i % 4],
+             i % 2 == 0 ? ",\"sex\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/"
+                          "administrative-gender\",\"code\":\"male\"}]}"
+                        : "",
+             i % 3 == 0 ? "22298006" : "44054006");
+    out[1] = sit_json(text);
+    snprintf(text, sizeof(text),
+             "{\"resourceType\":\"CareTeam\",\"id\":\"care-t-%d\",\"status\":\"%s\","
+             "\"subject\":{\"reference\":\"Patient/%s\"},\"period\":{\"start\":\"2022-%02d-01\"%s},"
+             "\"participant\":[{\"member\":{\"reference\":\"Patient/%s\"}}]}",
+             i, i % 2 == 0 ? "active" : "inactive", p, 1 + i % 12,
+             i % 2 == 0 ? "" : ",\"end\":\"2023-01-31\"", sc_patients[(i + 1) % 10]);
+    out[2] = sit_json(text);
+}
+
 /* Load everything: reference targets first, so Synthea's conditional
  * references (Practitioner?identifier=…) resolve. */
 static SIT_UNUSED void
@@ -326,6 +372,11 @@ sc_load_all(PGconn *c, struct base_arena *a, int n_obs, int n_cond)
         for (size_t j = 0; j < k; j++)
             json_decref(res[j]);
     }
+    for (int i = 0; i < 20; i++)
+        sc_care_record(i, res + 3 * i);
+    sc_apply(c, a, sc_put_bundle(res, 60));
+    for (int i = 0; i < 60; i++)
+        json_decref(res[i]);
     for (int i = 0; i < n_cond; i++)
         res[i % 100] = sc_condition(i);
     sc_apply(c, a, sc_put_bundle(res, (size_t)(n_cond < 100 ? n_cond : 100)));

@@ -178,7 +178,7 @@ export function abnormalFlag(o) {
 
 // Kinds of timeline entries (filter "type"), in display order.
 export const KINDS = ['encounter', 'condition', 'lab', 'imaging', 'medication', 'allergy',
-  'procedure', 'immunization', 'document'];
+  'procedure', 'immunization', 'family', 'goal', 'careteam', 'document'];
 
 export function kindOf(r) {
   switch (r.resourceType) {
@@ -194,6 +194,9 @@ export function kindOf(r) {
     case 'AllergyIntolerance': return 'allergy';
     case 'Procedure': return 'procedure';
     case 'Immunization': return 'immunization';
+    case 'FamilyMemberHistory': return 'family';
+    case 'Goal': return 'goal';
+    case 'CareTeam': return 'careteam';
     case 'DocumentReference':
     case 'Composition': return 'document';
     default: return null;
@@ -217,6 +220,9 @@ export function dateOf(r) {
     case 'AllergyIntolerance': return r.recordedDate || r.onsetDateTime || '';
     case 'Procedure': return r.performedDateTime || periodStart(r.performedPeriod) || '';
     case 'Immunization': return r.occurrenceDateTime || r.recorded || '';
+    case 'FamilyMemberHistory': return r.date || '';
+    case 'Goal': return r.startDate || r.statusDate || ((r.target || []).find((x) => x.dueDate) || {}).dueDate || '';
+    case 'CareTeam': return periodStart(r.period);
     case 'DocumentReference': return r.date || (r.context && periodStart(r.context.period)) || '';
     case 'Composition': return r.date || '';
     default: return (r.meta && r.meta.lastUpdated) || '';
@@ -279,6 +285,24 @@ export function summaryOf(r) {
       return { title: ccText(r.code), detail: [ccText(r.bodySite), r.status && tOr(`status.${r.status}`, r.status)].filter(Boolean).join(' · ') };
     case 'Immunization':
       return { title: ccText(r.vaccineCode), detail: r.status ? tOr(`status.${r.status}`, r.status) : '' };
+    case 'FamilyMemberHistory': {
+      // "Father: Diabetes mellitus type 2 (onset 57 y)"; a relative's own
+      // death is a fact of the history, not a condition.
+      const conds = (r.condition || []).map((c) => {
+        const age = c.onsetAge && typeof c.onsetAge.value === 'number' ? `${c.onsetAge.value} ${c.onsetAge.unit || ''}`.trim() : '';
+        return [ccText(c.code), age && t('family.onset', { age })].filter(Boolean).join(' ');
+      }).filter(Boolean).join('; ');
+      const rel = ccText(r.relationship) || r.name || t('kind.family');
+      return { title: conds ? `${rel}: ${conds}` : rel, detail: [r.name && r.name !== rel ? r.name : '', r.deceasedBoolean || r.deceasedDate ? t('family.deceased') : ''].filter(Boolean).join(' · ') };
+    }
+    case 'Goal': {
+      const due = ((r.target || []).find((x) => x.dueDate) || {}).dueDate;
+      return { title: ccText(r.description) || t('kind.goal'), detail: [r.lifecycleStatus && tOr(`status.${r.lifecycleStatus}`, r.lifecycleStatus), ccText(r.achievementStatus), due ? t('goal.due', { date: due }) : ''].filter(Boolean).join(' · ') };
+    }
+    case 'CareTeam': {
+      const who = (r.participant || []).map((p) => [p.member && p.member.display, ccText(p.role)].filter(Boolean).join(' ')).filter(Boolean).join(', ');
+      return { title: r.name || ccText(r.category) || t('kind.careteam'), detail: [who, r.status && tOr(`status.${r.status}`, r.status)].filter(Boolean).join(' · ') };
+    }
     case 'DocumentReference':
     case 'Composition':
       return { title: r.description || r.title || docTypeText(r.type) || t('kind.document'), detail: docTypeText(r.type) };

@@ -55,6 +55,8 @@ const en = {
   'timeline.more': 'Show more ({n} left)', 'timeline.results': '{n} results',
   'kind.encounter': 'Encounter', 'kind.condition': 'Diagnosis', 'kind.lab': 'Lab result', 'kind.imaging': 'Imaging', 'kind.medication': 'Medication',
   'kind.allergy': 'Allergy', 'kind.procedure': 'Procedure', 'kind.immunization': 'Immunization', 'kind.document': 'Document',
+  'kind.family': 'Family history', 'kind.goal': 'Goal', 'kind.careteam': 'Care team',
+  'family.onset': '(onset {age})', 'family.deceased': 'deceased', 'goal.due': 'due {date}',
   'encClass.AMB': 'Outpatient', 'encClass.IMP': 'Inpatient', 'encClass.EMER': 'Emergency', 'encClass.HH': 'Home care', 'encClass.VR': 'Virtual',
   'encClass.OBSENC': 'Observation stay', 'encClass.SS': 'Day surgery', 'encClass.ACUTE': 'Inpatient (acute)', 'encClass.NONAC': 'Inpatient (non-acute)', 'encClass.PRENC': 'Pre-admission',
   // LOINC document types (their LOINC displays are English).
@@ -198,6 +200,8 @@ const zh = {
   'timeline.more': '显示更多（还有 {n} 条）', 'timeline.results': '{n} 项结果',
   'kind.encounter': '就诊', 'kind.condition': '诊断', 'kind.lab': '检验', 'kind.imaging': '影像', 'kind.medication': '用药',
   'kind.allergy': '过敏', 'kind.procedure': '手术操作', 'kind.immunization': '预防接种', 'kind.document': '文书',
+  'kind.family': '家族史', 'kind.goal': '目标', 'kind.careteam': '医疗团队',
+  'family.onset': '（发病 {age}）', 'family.deceased': '已故', 'goal.due': '目标日期 {date}',
   'encClass.AMB': '门诊', 'encClass.IMP': '住院', 'encClass.EMER': '急诊', 'encClass.HH': '家庭医疗', 'encClass.VR': '远程',
   'encClass.OBSENC': '留观', 'encClass.SS': '日间手术', 'encClass.ACUTE': '住院（急性）', 'encClass.NONAC': '住院（非急性）', 'encClass.PRENC': '入院前',
   'docType.11506-3': '病程记录', 'docType.18842-5': '出院小结', 'docType.34133-9': '诊疗摘要',

@@ -25,7 +25,7 @@ import { renderDocuments } from './documents.js';
 
 export const RECORD_TYPES = ['Encounter', 'Condition', 'Observation', 'DiagnosticReport', 'ImagingStudy',
   'MedicationRequest', 'MedicationStatement', 'AllergyIntolerance', 'Procedure', 'Immunization',
-  'DocumentReference'];
+  'DocumentReference', 'FamilyMemberHistory', 'Goal', 'CareTeam'];
 
 export function render(main) {
   const p = state.patient;

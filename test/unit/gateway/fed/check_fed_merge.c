@@ -316,6 +316,45 @@ START_TEST(default_order_most_recent_first)
 }
 END_TEST
 
+/* Goals by their start (Goal.start[x]: a date, or a concept that dates
+ * nothing), family history by its date, care teams by their period: the
+ * CDA converter's types in the default order, as the tree would put them. */
+START_TEST(default_order_of_goals_family_history_care_teams)
+{
+    static const char *const types[] = {"Goal", "FamilyMemberHistory", "CareTeam"};
+    const char *a[] = {
+        "{\"resourceType\":\"Goal\",\"id\":\"g1\",\"lifecycleStatus\":\"active\","
+        "\"description\":{\"text\":\"x\"},\"subject\":{\"reference\":\"Patient/1\"},"
+        "\"startDate\":\"2024-01-01\"}",
+        "{\"resourceType\":\"Goal\",\"id\":\"g2\",\"lifecycleStatus\":\"active\","
+        "\"description\":{\"text\":\"x\"},\"subject\":{\"reference\":\"Patient/1\"},"
+        "\"startCodeableConcept\":{\"text\":\"after discharge\"}}",
+        "{\"resourceType\":\"FamilyMemberHistory\",\"id\":\"f1\",\"status\":\"completed\","
+        "\"patient\":{\"reference\":\"Patient/1\"},\"date\":\"2024-03-05\",\"relationship\":{"
+        "\"text\":\"father\"}}",
+    };
+    const char *b[] = {
+        "{\"resourceType\":\"Goal\",\"id\":\"g3\",\"lifecycleStatus\":\"active\","
+        "\"description\":{\"text\":\"x\"},\"subject\":{\"reference\":\"Patient/1\"},"
+        "\"startDate\":\"2024-06-01\"}",
+        "{\"resourceType\":\"CareTeam\",\"id\":\"t1\",\"subject\":{\"reference\":\"Patient/1\"},"
+        "\"period\":{\"start\":\"2024-02-01\",\"end\":\"2024-12-31\"}}",
+    };
+    struct gw_fed_result r[2] = {ok("a", bundle(a, 3, NULL)), ok("b", bundle(b, 2, NULL))};
+    struct gw_fed_merge_opts o = opts();
+    json_t *out;
+    static const char *const want[] = {"g3", "f1", "t1", "g1", "g2"};
+
+    o.path = "Goal";
+    o.types = types;
+    o.n_types = 3;
+    (void)merge(r, 2, &o, &out);
+    ck_assert_uint_eq(n_entries(out), 5);
+    for (size_t i = 0; i < 5; i++)
+        ck_assert_str_eq(entry_id(out, i), want[i]);
+}
+END_TEST
+
 static struct fhir_search *
 search(const char *q)
 {
@@ -1109,6 +1148,7 @@ Suite *fed_merge_suite(void)
     tcase_add_test(tc, tagging_equals_the_tree_edit_on_every_example);
     tcase_add_test(tc, tagging_edge_cases);
     tcase_add_test(tc, default_order_most_recent_first);
+    tcase_add_test(tc, default_order_of_goals_family_history_care_teams);
     tcase_add_test(tc, explicit_sort_keys);
     tcase_add_test(tc, duplicates_fold_into_one_entry_naming_both);
     tcase_add_test(tc, duplicates_fold_across_escaped_identifiers);

@@ -152,6 +152,7 @@ adapter_daemon_run(struct adapter_daemon *d, struct base_err *err)
     TRY(adapter__dropdir_start(d, err));
     TRY(adapter__pacs_start(d, err));
     TRY(adapter__retention_start(d, err));
+    TRY(adapter__reindex_start(d, err));
     return adapter__register_start(d, err);
 }
 
@@ -175,6 +176,7 @@ adapter_daemon_quiesce(struct adapter_daemon *d)
     adapter__dropdir_stop(d);
     adapter__pacs_stop(d);
     adapter__retention_stop(d);
+    adapter__reindex_stop(d);
 }
 
 void
@@ -187,6 +189,7 @@ adapter_daemon_stop(struct adapter_daemon *d)
     adapter__dropdir_stop(d);
     adapter__pacs_stop(d);
     adapter__retention_stop(d);
+    adapter__reindex_stop(d);
     /* Drain: frames already received are converted, committed and
      * acknowledged; then the ACKs must leave before the sockets close. */
     pthread_mutex_lock(&d->frame_mu);

@@ -159,6 +159,10 @@ void adapter__pacs_stop(struct adapter_daemon *d);
 /* [ingest] ledger_retention: trims the ingest ledger (retention.c). */
 int adapter__retention_start(struct adapter_daemon *d, struct base_err *err);
 void adapter__retention_stop(struct adapter_daemon *d);
+
+/* Rewrites stale search index rows in the background (reindex.c). */
+int adapter__reindex_start(struct adapter_daemon *d, struct base_err *err);
+void adapter__reindex_stop(struct adapter_daemon *d);
 /* The table of studies served live (study id -> local Patient id), in the
  * daemon's arena; only when the PACS is asked live. */
 int adapter__pacs_seen_new(struct adapter_daemon *d, struct base_err *err);
@@ -214,6 +218,7 @@ struct adapter_daemon {
     struct adapter_pacs_seen *pacs_seen; /* NULL unless [pacs] mode live or both */
     struct adapter_worker reg;
     struct adapter_worker retention; /* ingest ledger trimming (retention.c) */
+    struct adapter_worker reindex;   /* stale search index rows (reindex.c) */
 };
 
 #endif /* ADAPTERS_DAEMON_DAEMON_INT_H */

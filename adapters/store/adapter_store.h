@@ -174,6 +174,28 @@ BASE_MUST_CHECK int adapter_store_code_report(PGconn *c, json_t **out, struct ba
 BASE_MUST_CHECK int adapter_store_ledger_purge(PGconn *c, int64_t before, size_t batch,
                                                size_t *deleted, struct base_err *err);
 
+/* ---- reindexing (reindex.c) ---------------------------------------------------------- */
+
+/* What the index rows of this build follow: the search parameter table and
+ * the extraction's format, as lower-case hex SHA-256. */
+BASE_MUST_CHECK int adapter_store_index_fingerprint(char out[65], struct base_err *err);
+
+/* Compare `fp` with what the stored index rows follow (schema 0016).
+ * *needed: a pass must rewrite every resource's index rows (the table
+ * changed, or the store held resources before it recorded a fingerprint);
+ * it resumes where an interrupted pass towards the same fingerprint
+ * stopped. */
+BASE_MUST_CHECK int adapter_store_reindex_begin(PGconn *c, const char *fp, bool *needed,
+                                                struct base_err *err);
+
+/* One step of the pass: the index rows of at most `batch` resources are
+ * rewritten in one transaction holding the writers' lock, so a concurrent
+ * write never meets half-rewritten rows.  *done: resources rewritten;
+ * *finished: the pass is over (the fingerprint is recorded) or another
+ * pass superseded it. */
+BASE_MUST_CHECK int adapter_store_reindex_step(PGconn *c, const char *fp, size_t batch,
+                                               size_t *done, bool *finished, struct base_err *err);
+
 /* Current version.  BASE_E_NOTFOUND (issue "not-found") when there is no
  * such resource, and also when it is deleted, with err->issue_code
  * "deleted" (the facade answers 410 Gone) and out filled without json. */

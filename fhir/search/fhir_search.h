@@ -60,6 +60,12 @@ const struct fhir_search_param_def *fhir_search_param_find(const char *resource_
 size_t fhir_search_params_for(const char *resource_type, const struct fhir_search_param_def **out,
                               size_t cap);
 
+/* The whole table: the resource types' own parameters (sorted by type,
+ * then name) in *res, the common ones in *common.  What a store indexes
+ * follows it, so its fingerprint says when stored index rows are stale. */
+void fhir_search_params_table(const struct fhir_search_param_def **res, size_t *n_res,
+                              const struct fhir_search_param_def **common, size_t *n_common);
+
 /* Is `type` one of the resource types whose parameters the table holds? */
 bool fhir_search_resource_known(const char *type);
 

@@ -75,6 +75,14 @@ first_of(const struct fhir_search_param_def *t, size_t n, const char *type)
     return lo;
 }
 
+void
+fhir_search_params_table(const struct fhir_search_param_def **res, size_t *n_res,
+                         const struct fhir_search_param_def **common, size_t *n_common)
+{
+    *res = sp_table_resources(n_res);
+    *common = sp_table_common(n_common);
+}
+
 bool
 fhir_search_resource_known(const char *type)
 {

@@ -237,6 +237,33 @@ START_TEST(cda_care_sections_are_served)
         ck_assert_msg(ait_json_has(b, needle), "$everything lacks %s", types[i]);
     }
     json_decref(b);
+
+    /* A store whose index an earlier build wrote (before these types had
+     * parameters): the restarted adapter rebuilds it in the background. */
+    ck_assert_int_ge(pt_sql(T.db, "UPDATE store.index_state SET fingerprint = 'older build'", NULL),
+                     0);
+    ck_assert_int_ge(pt_sql(T.db,
+                            "DELETE FROM store.idx_reference WHERE res_type IN ('Goal', "
+                            "'FamilyMemberHistory', 'CareTeam')",
+                            NULL),
+                     0);
+    ck_assert_int_eq(ait_stop(&T, SIGTERM), 0);
+    ait_start(&T);
+    snprintf(path, sizeof(path), "/fhir/Goal?patient=%s", pid);
+    for (int i = 0; i < 100; i++) {
+        json_int_t total;
+
+        b = ait_get_json(&T, path);
+        total = json_integer_value(json_object_get(b, "total"));
+        json_decref(b);
+        if (total == 1)
+            break;
+        ck_assert_msg(i < 99, "Goal not found again after the reindex");
+        usleep(100000);
+    }
+    ck_assert_int_eq(ait_count(&T, "SELECT count(*) FROM store.index_state WHERE pending IS NULL "
+                                   "AND fingerprint <> 'older build'"),
+                     1);
     free(pid);
 }
 END_TEST

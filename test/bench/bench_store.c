@@ -327,6 +327,55 @@ run_apply(PGconn *c, const char *kind, const char *mode, long n, long batch)
     return 0;
 }
 
+/* ---- reindexing ------------------------------------------------------------------------------ */
+
+/* A full reindex pass over what the apply runs wrote, as the adapter runs
+ * it after an upgrade (batches of 200 under the writers' lock). */
+static int
+run_reindex(PGconn *c)
+{
+    char fp[65];
+    bool needed = false;
+    bool finished = false;
+    size_t total = 0;
+    struct base_err err = {0};
+    PGresult *r;
+    double t0;
+    double c0;
+    double s0;
+
+    if (adapter_store_index_fingerprint(fp, &err) != BASE_OK ||
+        adapter_store_reindex_begin(c, fp, &needed, &err) != BASE_OK)
+        return 1;
+    /* as if an older build had written the rows */
+    r = PQexec(c, "UPDATE store.index_state SET fingerprint = 'older build', pending = NULL");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return 1;
+    PQclear(r);
+    t0 = now_s();
+    c0 = client_cpu_s();
+    s0 = server_cpu_s(c);
+    if (adapter_store_reindex_begin(c, fp, &needed, &err) != BASE_OK || !needed)
+        return 1;
+    while (!finished) {
+        size_t n = 0;
+
+        if (adapter_store_reindex_step(c, fp, 200, &n, &finished, &err) != BASE_OK) {
+            fprintf(stderr, "bench_store: reindex failed: %s (%s)\n", err.msg, err.log_detail);
+            return 1;
+        }
+        total += n;
+    }
+    {
+        double wall = now_s() - t0;
+        double cpu = client_cpu_s() - c0 + server_cpu_s(c) - s0;
+
+        printf("resources_per_s %.1f\nresources_per_cpu_s %.1f\nresources %zu\n",
+               (double)total / wall, (double)total / cpu, total);
+    }
+    return 0;
+}
+
 /* ---- the search data set ------------------------------------------------------------------ */
 
 static void
@@ -507,6 +556,8 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[1], "apply") == 0 && argc == 7)
         rc = run_apply(c, argv[3], argv[4], arg(argv[5]), arg(argv[6]));
+    else if (strcmp(argv[1], "reindex") == 0 && argc == 3)
+        rc = run_reindex(c);
     else if (strcmp(argv[1], "load") == 0 && argc == 5)
         rc = run_load(c, arg(argv[3]), arg(argv[4]));
     else if (strcmp(argv[1], "search") == 0 && argc == 5)

@@ -180,6 +180,8 @@ struct adapter_metrics {
     struct gw_http_metric *pacs;        /* fhirgate_adapter_pacs_requests_total{mode,outcome} */
     struct gw_http_metric *files;       /* fhirgate_adapter_drop_files_total{kind,outcome} */
     struct gw_http_metric *codemap;     /* fhirgate_adapter_codemap_codes{system,result} */
+    struct gw_http_metric *reindexing;  /* fhirgate_adapter_reindex_running */
+    struct gw_http_metric *reindexed;   /* fhirgate_adapter_reindexed_resources_total */
 };
 int adapter__metrics_init(struct adapter_daemon *d, struct base_err *err);
 /* The code-map report as gauges (the report from adapter_store_code_report). */

@@ -55,9 +55,17 @@ adapter__metrics_init(struct adapter_daemon *d, struct base_err *err)
     m->codemap = gw_http_metrics_add(m->reg, GW_HTTP_METRIC_GAUGE, "fhirgate_adapter_codemap_codes",
                                      "Local codes seen by the converters, by system and result",
                                      "system,result", NULL, 0);
+    m->reindexing = gw_http_metrics_add(
+        m->reg, GW_HTTP_METRIC_GAUGE, "fhirgate_adapter_reindex_running",
+        "1 while the search index is rebuilt after an upgrade (searches on new parameters "
+        "are incomplete)",
+        NULL, NULL, 0);
+    m->reindexed = gw_http_metrics_add(
+        m->reg, GW_HTTP_METRIC_COUNTER, "fhirgate_adapter_reindexed_resources_total",
+        "Resources whose search index rows were rebuilt", NULL, NULL, 0);
     if (m->messages == NULL || m->latency == NULL || m->batch_size == NULL ||
         m->commit_time == NULL || m->acks == NULL || m->resources == NULL || m->pacs == NULL ||
-        m->files == NULL || m->codemap == NULL)
+        m->files == NULL || m->codemap == NULL || m->reindexing == NULL || m->reindexed == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     return gw_http_metrics_add_gauge_fn(m->reg, "fhirgate_adapter_queue_depth",
                                         "Messages waiting for the committer", queue_depth, d);

@@ -46,12 +46,19 @@ run_pass(struct adapter_daemon *d, struct adapter_worker *w, const char *fp, siz
     if (!needed)
         return BASE_OK;
     BASE_LOG(BASE_LOG_INFO, "adapter.reindex_start", "fingerprint=%.12s", fp);
+    gw_http_metric_set(d->m.reindexing, NULL, 1);
     while (!finished && !adapter__worker_stopping(w)) {
         size_t n = 0;
+        int rc = with_conn(d, fp, false, &finished, &n, err);
 
-        TRY(with_conn(d, fp, false, &finished, &n, err));
+        if (rc != BASE_OK) {
+            gw_http_metric_set(d->m.reindexing, NULL, 0);
+            return rc;
+        }
         *total += n;
+        gw_http_metric_add(d->m.reindexed, NULL, (double)n);
     }
+    gw_http_metric_set(d->m.reindexing, NULL, 0);
     if (finished)
         BASE_LOG(BASE_LOG_INFO, "adapter.reindex_done", "resources=%zu", *total);
     return BASE_OK;

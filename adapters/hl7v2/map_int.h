@@ -165,6 +165,9 @@ struct hl7v2_j *map_cx(struct mctx *c, const struct at *at, struct base_str rep,
 struct hl7v2_j *map_ei(struct mctx *c, const struct at *at, struct base_str rep, const char *kind,
                        const char *type_code, struct base_str *sys_out, struct base_str *val_out);
 struct hl7v2_j *map_xpn(struct mctx *c, const struct at *at, struct base_str rep);
+/* "pinyin^汉字" (Chinese HIS): two names added to arr; false when rep is
+ * not of that shape (then map_xpn applies). */
+bool map_xpn_pinyin(struct mctx *c, const struct at *at, struct base_str rep, struct hl7v2_j *arr);
 struct hl7v2_j *map_xad(struct mctx *c, const struct at *at, struct base_str rep);
 struct hl7v2_j *map_xtn(struct mctx *c, const struct at *at, struct base_str rep,
                         const char *default_use);

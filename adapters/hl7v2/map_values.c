@@ -441,6 +441,32 @@ static const struct unit units[] = {
     {"[pH]", "[pH]"},
     {"pH", "[pH]"},
     {"ratio", "{ratio}"},
+    {"L/L", "L/L"},
+    {"mmol/mol", "mmol/mol"},
+    {"U/mL", "U/mL"},
+    {"U/ml", "U/mL"},
+    {"kU/L", "kU/L"},
+    {"KU/L", "kU/L"},
+    {"IU/ml", "[IU]/mL"},
+    {"mIU/ml", "m[IU]/mL"},
+    {"uIU/ml", "u[IU]/mL"},
+    {"\xCE\xBCIU/mL", "u[IU]/mL"}, /* Greek mu */
+    {"ng/L", "ng/L"},
+    {"\xCE\xBCg/L", "ug/L"}, /* Greek mu, as Chinese LIS print it */
+    {"\xC2\xB5g/L", "ug/L"}, /* micro sign */
+    {"\xCE\xBCg/mL", "ug/mL"},
+    {"\xCE\xBCmol/l", "umol/L"},
+    {"\xCE\xBCL", "uL"},
+    {"uL", "uL"},
+    {"/\xCE\xBCL", "/uL"},
+    {"/\xC2\xB5L", "/uL"},
+    {"/ul", "/uL"},
+    {"mL/min/1.73 sq.m.", "mL/min/{1.73_m2}"},
+    {"mL/min/1.73m\xC2\xB2", "mL/min/{1.73_m2}"}, /* superscript two */
+    {"mg/24h", "mg/(24.h)"},
+    {"g/24h", "g/(24.h)"},
+    {"\xE7\xA7\x92", "s"},                 /* 秒 (seconds, coagulation times) */
+    {"\xE6\xAC\xA1/\xE5\x88\x86", "/min"}, /* 次/分 (per minute) */
 };
 
 /* A unit that is only a UCUM annotation ("{Ratio}", "{cells}": newborn
@@ -468,7 +494,19 @@ map_ucum(struct base_str unit)
         if (map_is(unit, units[i].v2))
             return base_str_from_cstr(units[i].ucum);
     }
-    return ucum_annotation(unit) ? unit : BASE_STR_NULL;
+    if (ucum_annotation(unit))
+        return unit;
+    /* upper-case lab systems ('MG', 'MMOL/L', 'G/DL'): UCUM's case-insensitive
+     * forms of the same units.  Not for one-letter units and 'mo', whose
+     * upper case is another unit (A ampere, not a year) */
+    if (unit.len >= 2) {
+        for (size_t i = 0; i < BASE_ARRAY_LEN(units); i++) {
+            if (units[i].v2[1] != '\0' && strcmp(units[i].v2, "mo") != 0 &&
+                base_str_case_eq_cstr(unit, units[i].v2))
+                return base_str_from_cstr(units[i].ucum);
+        }
+    }
+    return BASE_STR_NULL;
 }
 
 /* Chinese LIS write cell counts as "10^9/L" without escaping the '^'

@@ -416,7 +416,12 @@ split_range(struct base_str s, struct base_str *lo, struct base_str *hi)
         /* '&': ends as subcomponents ("4.50&5.90", Spanish LIS) */
         if (s.ptr[i] == '~' || s.ptr[i] == '&')
             return split_at(s, i, 1, lo, hi);
-        if (i + 3 <= s.len && memcmp(s.ptr + i, "\xEF\xBD\x9E", 3) == 0)
+        /* full-width tilde and hyphen (～ －) and the en and em dashes
+         * (– —) Chinese LIS print between the ends */
+        if (i + 3 <= s.len && (memcmp(s.ptr + i, "\xEF\xBD\x9E", 3) == 0 ||
+                               memcmp(s.ptr + i, "\xEF\xBC\x8D", 3) == 0 ||
+                               memcmp(s.ptr + i, "\xE2\x80\x93", 3) == 0 ||
+                               memcmp(s.ptr + i, "\xE2\x80\x94", 3) == 0))
             return split_at(s, i, 3, lo, hi);
         if (i + 4 <= s.len && memcmp(s.ptr + i, " to ", 4) == 0)
             return split_at(s, i, 4, lo, hi);
@@ -439,6 +444,10 @@ range_ends(struct mctx *c, struct base_str text, struct base_str *lo, struct bas
     } else if (base_str_starts_with(text, ">")) {
         *lo = map_decimal(c,
                           base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
+    } else if (base_str_starts_with(text, "\xE2\x89\xA4")) { /* ≤ */
+        *hi = map_decimal(c, base_str_trim(base_str_sub(text, 3, text.len)));
+    } else if (base_str_starts_with(text, "\xE2\x89\xA5")) { /* ≥ */
+        *lo = map_decimal(c, base_str_trim(base_str_sub(text, 3, text.len)));
     }
 }
 

@@ -351,15 +351,20 @@ map_birth(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid)
     struct base_str rep = map_rep(c, pid, 7, 1, &at);
     struct base_str ts = map_txt(c, &at, rep, 1, 0);
     struct hl7v2_j *ext;
+    struct base_str time;
 
     hl7v2_j_str(&c->jb, res, "birthDate", map_ts(c, &at, ts, TS_DATE));
     if (ts.len <= 8 || !hl7v2_j_present(hl7v2_j_get(res, "birthDate")))
         return;
-    /* a birth time rides on the date (core extension patient-birthTime) */
+    /* a birth time rides on the date (core extension patient-birthTime);
+     * "1990-03-07" (a HIS export's ISO date) is longer than 8 and has none */
+    time = map_ts(c, &at, ts, TS_DATETIME);
+    if (time.len == 0 || memchr(time.ptr, 'T', time.len) == NULL)
+        return;
     ext = hl7v2_j_obj(
         &c->jb, hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, res, "_birthDate"), "extension"), NULL);
     hl7v2_j_cstr(&c->jb, ext, "url", "http://hl7.org/fhir/StructureDefinition/patient-birthTime");
-    hl7v2_j_str(&c->jb, ext, "valueDateTime", map_ts(c, &at, ts, TS_DATETIME));
+    hl7v2_j_str(&c->jb, ext, "valueDateTime", time);
 }
 
 /* The same number in PID-13 and PID-14 (Chinese HIS fill both with the
@@ -600,6 +605,9 @@ map_pid(struct mctx *c, const struct hl7v2_seg *pid)
 /* ------------------------------------------------------------------- NK1 -- */
 
 /* HL7 table 0063 (relationship), v2.5.1-v2.9 */
+/* table 0131 contact role (v2.9) */
+static const char *const contact_roles[] = {"BP", "C", "CP", "E", "EP", "F", "I",
+                                            "N",  "O", "PR", "S", "U",  NULL};
 static const char *const relationship_codes[] = {
     "ASC", "BRO", "CGV", "CHD", "DEP", "DOM", "EMC", "EME", "EMR", "EXF", "FCH",
     "FND", "FTH", "GCH", "GRD", "GRP", "MGR", "MTH", "NCH", "NON", "OAD", "OTH",
@@ -629,7 +637,7 @@ map_nk1(struct mctx *c, const struct hl7v2_seg *nk1)
         return;
     rel = hl7v2_j_arr(&c->jb, contact, "relationship");
     rep = map_rep(c, nk1, 7, 1, &at);
-    hl7v2_j_add(rel, NULL, map_table_code(c, &at, rep, "0131"));
+    hl7v2_j_add(rel, NULL, map_cwe_table(c, &at, rep, "NK1-7", "0131", contact_roles));
     rep = map_rep(c, nk1, 3, 1, &at);
     hl7v2_j_add(rel, NULL, map_cwe_table(c, &at, rep, "NK1-3", "0063", relationship_codes));
     hl7v2_j_add(hl7v2_j_get(c->patient->res, "contact") != NULL

@@ -465,7 +465,12 @@ static const struct unit units[] = {
     {"mL/min/1.73m\xC2\xB2", "mL/min/{1.73_m2}"}, /* superscript two */
     {"mg/24h", "mg/(24.h)"},
     {"g/24h", "g/(24.h)"},
-    {"\xE7\xA7\x92", "s"},                 /* 秒 (seconds, coagulation times) */
+    {"\xE7\xA7\x92", "s"},             /* 秒 (seconds, coagulation times) */
+    {"\xE4\xB8\xAA/\xCE\xBCL", "/uL"}, /* 个/μL (cells per microlitre, urine) */
+    {"\xE4\xB8\xAA/uL", "/uL"},
+    {"\xE4\xB8\xAA/ul", "/uL"},
+    {"\xE4\xB8\xAA/HP", "/[HPF]"}, /* 个/HP (per high-power field) */
+    {"/HP", "/[HPF]"},
     {"\xE6\xAC\xA1/\xE5\x88\x86", "/min"}, /* 次/分 (per minute) */
 };
 
@@ -517,8 +522,13 @@ static bool
 power_of_ten_unit(struct mctx *c, const struct at *at, struct base_str rep, struct base_str id,
                   struct base_str text, struct base_str sys)
 {
-    if (!map_is(id, "10") || sys.len > 0 || text.len < 2 || text.ptr[0] < '1' ||
-        text.ptr[0] > '9' || map_txt(c, at, rep, 4, 0).len > 0)
+    /* also behind the multiplication sign: "×10^9/L", "x10^12/L" (the unit
+     * came out as "9/L", a wrong unit, before) */
+    if (!(map_is(id, "10") || map_is(id, "x10") || map_is(id, "X10") || map_is(id, "*10") ||
+          map_is(id, "\xC3\x97"
+                     "10")) ||
+        sys.len > 0 || text.len < 2 || text.ptr[0] < '1' || text.ptr[0] > '9' ||
+        map_txt(c, at, rep, 4, 0).len > 0)
         return false;
     for (size_t i = 0; i < text.len; i++) {
         if (text.ptr[i] == '/')

@@ -170,6 +170,31 @@ static const struct sweep_case patient_cases[] = {
      NULL,
      {{"Patient", 0, "maritalStatus.coding[0].code", "UNK"}}},
     /* a person's name where the XCN ID belongs */
+    /* a HIS export's ISO date is longer than 8 characters and has no time */
+    {"an ISO birth date gets no birth time",
+     MSH("ADT^A04", "2.4") "PID|1||MRN4^^^HIS^MR||李^四||1990-03-07|F\n",
+     NULL,
+     {{"Patient", 0, "birthDate", "1990-03-07"},
+      {"Patient", 0, "_birthDate.extension[0].url", ""}}},
+    {"a birth time still is one",
+     MSH("ADT^A04", "2.4") "PID|1||MRN4^^^HIS^MR||李^四||199003070830|F\n",
+     NULL,
+     {{"Patient", 0, "_birthDate.extension[0].valueDateTime", "1990-03-07T08:30:00+08:00"}}},
+    /* PV1-10 holds the department in Chinese HIS; user-defined tables'
+     * suggested values only are the table's codes */
+    {"table-bound visit fields outside their tables",
+     MSH("ADT^A01", "2.4") PID "PV1|1|I|W1^1^A|R||||||心内科||||7|||||V9|||||||||||||||||09\n"
+                               "NK1|1|李^大|FTH^父亲||13900000000||NOK\n",
+     NULL,
+     {{"Encounter", 0, "serviceType.coding[0].system", "urn:fhirgate:member:HOSP/code/PV1-10"},
+      {"Encounter", 0, "serviceType.coding[0].code", "心内科"},
+      {"Encounter", 0, "type[0].coding[0].system", "http://terminology.hl7.org/CodeSystem/v2-0007"},
+      {"Encounter", 0, "hospitalization.admitSource.coding[0].system",
+       "http://terminology.hl7.org/CodeSystem/v2-0023"},
+      {"Encounter", 0, "hospitalization.dischargeDisposition.coding[0].system",
+       "http://terminology.hl7.org/CodeSystem/v2-0112"},
+      {"Patient", 0, "contact[0].relationship[0].coding[0].system",
+       "urn:fhirgate:member:HOSP/code/NK1-7"}}},
     {"a name in the ID of an ordering provider",
      MSH("ORM^O01", "2.5") PID "ORC|NW|P2||||||||||李医生\n"
                                "OBR|1|P2||CBC^血常规^L\n",
@@ -266,6 +291,19 @@ static const struct sweep_case result_cases[] = {
       {"Observation", 3, "valueQuantity.code", "s"},
       {"Observation", 4, "valueQuantity.code", "m[IU]/mL"},
       {"Observation", 5, "valueQuantity.code", "a"}}},
+    /* "×10^9/L" with its '^' unescaped: the unit came out as "9/L" */
+    {"cell counts behind a multiplication sign",
+     ORU("2.3.1") "OBX|1|NM|WBC^白细胞^L||11.5|×10^9/L|3.5～9.5|↑|||F\n"
+                  "OBX|2|NM|RBC^红细胞^L||4.5|x10^12/L|4.3-5.8||||F\n"
+                  "OBX|3|NM|PLT^血小板^L||90|10^9/L|125－350|偏低|||F\n"
+                  "OBX|4|NM|RBCU^尿红细胞^L||3|个/μL|≤25||||F\n",
+     NULL,
+     {{"Observation", 0, "valueQuantity.unit", "×10^9/L"},
+      {"Observation", 0, "valueQuantity.code", "10*9/L"},
+      {"Observation", 1, "valueQuantity.code", "10*12/L"},
+      {"Observation", 2, "referenceRange[0].high.code", "10*9/L"},
+      {"Observation", 3, "valueQuantity.code", "/uL"},
+      {"Observation", 3, "referenceRange[0].high.code", "/uL"}}},
     {"upper case of a one-letter unit is not that unit",
      ORU("2.5") "OBX|1|NM|Y^Y^L||3|A|||||F\n",
      NULL,
@@ -280,6 +318,37 @@ static const struct sweep_case result_cases[] = {
 START_TEST(results)
 {
     check_case(&result_cases[_i]);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- orders -- */
+
+static const struct sweep_case order_cases[] = {
+    /* RDE_O11 with the TQ1 after the RXE: RXE-1 (only a start time) took
+     * the timing first and the TQ1's repeat pattern and end were lost */
+    {"a TQ1 after the RXE is its timing",
+     MSH("RDE^O11^RDE_O11", "2.5") PID "ORC|NW|CF1|||||^^^20240301090000^^R||20240301090000\n"
+                                       "RXE|^^^20240301090000^^R|869^阿莫西林胶囊^L|0.5||g\n"
+                                       "RXR|PO^口服^HL70162\n"
+                                       "TQ1|1||TID^一日三次^HL70335||||20240301090000|"
+                                       "20240308090000\n",
+     NULL,
+     {{"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].code", "TID"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.repeat.boundsPeriod.end",
+       "2024-03-08T09:00:00+08:00"}}},
+    {"without a TQ1 the RXE-1 timing stays",
+     MSH("RDE^O11^RDE_O11", "2.3") PID
+     "ORC|NW|CF2\n"
+     "RXE|1^TID^^20240301090000^20240308090000|869^Amox^L|0.5||g\n",
+     NULL,
+     {{"MedicationRequest", 0, "dosageInstruction[0].timing.code.coding[0].code", "TID"},
+      {"MedicationRequest", 0, "dosageInstruction[0].timing.repeat.boundsPeriod.end",
+       "2024-03-08T09:00:00+08:00"}}},
+};
+
+START_TEST(orders)
+{
+    check_case(&order_cases[_i]);
 }
 END_TEST
 
@@ -356,6 +425,7 @@ hl7v2_sweep4_suite(void)
     tcase_add_loop_test(tc, identities, 0, (int)BASE_ARRAY_LEN(identity_cases));
     tcase_add_loop_test(tc, demographics, 0, (int)BASE_ARRAY_LEN(patient_cases));
     tcase_add_loop_test(tc, results, 0, (int)BASE_ARRAY_LEN(result_cases));
+    tcase_add_loop_test(tc, orders, 0, (int)BASE_ARRAY_LEN(order_cases));
     tcase_add_test(tc, windows_1252);
     tcase_add_test(tc, dicom_utf8_term);
     tcase_add_test(tc, single_byte_to_three_utf8_bytes);

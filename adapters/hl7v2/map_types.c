@@ -362,10 +362,14 @@ latin_name(struct base_str s)
 bool
 map_xpn_pinyin(struct mctx *c, const struct at *at, struct base_str rep, struct hl7v2_j *arr)
 {
-    struct base_str romanised = map_txt(c, at, rep, 1, 0);
-    struct base_str hanzi = map_txt(c, at, rep, 2, 0);
+    struct base_str romanised;
+    struct base_str hanzi;
     const char *use;
 
+    if (!map_has_cjk(rep)) /* the common case, decided on the raw bytes */
+        return false;
+    romanised = map_txt(c, at, rep, 1, 0);
+    hanzi = map_txt(c, at, rep, 2, 0);
     if (!map_has_cjk(hanzi) || !latin_name(romanised) || map_txt(c, at, rep, 3, 0).len > 0 ||
         map_txt(c, at, rep, 4, 0).len > 0 || map_txt(c, at, rep, 5, 0).len > 0 ||
         map_txt(c, at, rep, 6, 0).len > 0)

@@ -491,6 +491,21 @@ ucum_annotation(struct base_str u)
     return true;
 }
 
+/* Letters, all of them upper case ("MG", "MMOL/L"): how upper-case lab
+ * systems print units. */
+static bool
+upper_case_unit(struct base_str u)
+{
+    bool upper = false;
+
+    for (size_t i = 0; i < u.len; i++) {
+        if (u.ptr[i] >= 'a' && u.ptr[i] <= 'z')
+            return false;
+        upper |= u.ptr[i] >= 'A' && u.ptr[i] <= 'Z';
+    }
+    return upper;
+}
+
 struct base_str
 map_ucum(struct base_str unit)
 {
@@ -504,10 +519,12 @@ map_ucum(struct base_str unit)
     /* upper-case lab systems ('MG', 'MMOL/L', 'G/DL'): UCUM's case-insensitive
      * forms of the same units.  Not for one-letter units and 'mo', whose
      * upper case is another unit (A ampere, not a year) */
-    if (unit.len >= 2) {
+    if (unit.len >= 2 && upper_case_unit(unit)) {
+        char first = (char)(unit.ptr[0] | 0x20);
+
         for (size_t i = 0; i < BASE_ARRAY_LEN(units); i++) {
-            if (units[i].v2[1] != '\0' && strcmp(units[i].v2, "mo") != 0 &&
-                base_str_case_eq_cstr(unit, units[i].v2))
+            if ((units[i].v2[0] | 0x20) == first && units[i].v2[1] != '\0' &&
+                strcmp(units[i].v2, "mo") != 0 && base_str_case_eq_cstr(unit, units[i].v2))
                 return base_str_from_cstr(units[i].ucum);
         }
     }

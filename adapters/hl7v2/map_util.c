@@ -459,10 +459,24 @@ map_authority_system(struct mctx *c, struct base_str ns, struct base_str uid,
             return uid;
     }
     if (ns.len > 0) {
+        size_t dots = 0;
+
         for (size_t i = 0; i < c->o->nauthorities; i++) {
             if (map_is(ns, c->o->authorities[i].namespace_id))
                 return base_str_from_cstr(c->o->authorities[i].system);
         }
+        /* the universal id written in the namespace component
+         * ('…^^^2.16.840.1.113883.19.5^MR', '…^^^http://hospital.example/mrn'):
+         * it names the authority for every receiver; as a local name under
+         * the member's base the same MPI number got a different system at
+         * each hospital.  An OID of at least four arcs (no short local
+         * name such as '2.5' is taken for one) */
+        for (size_t i = 0; i < ns.len; i++)
+            dots += ns.ptr[i] == '.';
+        if (dots >= 3 && is_oid(ns))
+            return prefixed(c, "urn:oid:", ns);
+        if (codemap_is_uri(ns))
+            return ns;
         return base_path(c, kind, ns);
     }
     return base_path(c, kind, uid);

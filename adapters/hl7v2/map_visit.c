@@ -73,12 +73,13 @@ encounter_class(struct mctx *c, struct base_str k)
                                          {"P", "PRENC", "pre-admission"}};
     struct hl7v2_j *cd = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
 
-    /* Chinese HIS write the class as a word or its pinyin (GB/T visit
-     * types 门诊 outpatient, 急诊 emergency, 住院 inpatient) */
+    /* Chinese HIS write the class as a word, its pinyin or the pinyin's
+     * initials, as their visit numbers are prefixed (GB/T visit types 门诊
+     * outpatient MZ, 急诊 emergency JZ, 住院 inpatient ZY) */
     static const char *const cn[][2] = {
-        {"\xE9\x97\xA8\xE8\xAF\x8A", "O"}, {"Menzhen", "O"}, /* 门诊 */
-        {"\xE6\x80\xA5\xE8\xAF\x8A", "E"}, {"Jizhen", "E"},  /* 急诊 */
-        {"\xE4\xBD\x8F\xE9\x99\xA2", "I"}, {"Zhuyuan", "I"}, /* 住院 */
+        {"\xE9\x97\xA8\xE8\xAF\x8A", "O"}, {"Menzhen", "O"}, {"MZ", "O"}, /* 门诊 */
+        {"\xE6\x80\xA5\xE8\xAF\x8A", "E"}, {"Jizhen", "E"},  {"JZ", "E"}, /* 急诊 */
+        {"\xE4\xBD\x8F\xE9\x99\xA2", "I"}, {"Zhuyuan", "I"}, {"ZY", "I"}, /* 住院 */
     };
     bool standard;
 

@@ -93,6 +93,14 @@ static const struct sweep_case identity_cases[] = {
      "placeholder (only zeros)",
      {{"ServiceRequest", 0, "identifier[0].value", "475208"},
       {"ServiceRequest", 0, "identifier[1].value", ""}}},
+    /* the MPI's OID or URI written in CX-4.1: one system at every member */
+    {"an OID or URI in the assigning authority's namespace is the system",
+     MSH("ADT^A08", "2.5") "PID|1||12345^^^2.16.840.1.113883.19.5^MR~"
+                           "ABC^^^http://mpi.example.org/id^PI~X1^^^2.5^MR||DOE^J||19800101|M\n",
+     NULL,
+     {{"Patient", 0, "identifier[0].system", "urn:oid:2.16.840.1.113883.19.5"},
+      {"Patient", 0, "identifier[1].system", "http://mpi.example.org/id"},
+      {"Patient", 0, "identifier[2].system", "urn:fhirgate:member:HOSP/id/2.5"}}},
     {"a failed resident number in PID-19 is named as one",
      MSH("ADT^A04",
          "2.4") "PID|1||MRN4^^^HIS^MR||LI^WEI||19800102|M|||||||||||110105194912310021\n",
@@ -195,6 +203,15 @@ static const struct sweep_case patient_cases[] = {
        "http://terminology.hl7.org/CodeSystem/v2-0112"},
       {"Patient", 0, "contact[0].relationship[0].coding[0].system",
        "urn:fhirgate:member:HOSP/code/NK1-7"}}},
+    /* 门诊 MZ, 急诊 JZ, 住院 ZY: the pinyin initials HIS prefix visit numbers with */
+    {"visit class as pinyin initials",
+     MSH("ADT^A04", "2.4") PID "PV1|1|MZ|内科门诊||||||||||||||||MZ0001\n",
+     NULL,
+     {{"Encounter", 0, "class.code", "AMB"}}},
+    {"visit class ZY",
+     MSH("ADT^A01", "2.4") PID "PV1|1|zy|W1||||||||||||||||ZY0001\n",
+     NULL,
+     {{"Encounter", 0, "class.code", "IMP"}}},
     {"a name in the ID of an ordering provider",
      MSH("ORM^O01", "2.5") PID "ORC|NW|P2||||||||||李医生\n"
                                "OBR|1|P2||CBC^血常规^L\n",

@@ -471,12 +471,14 @@ map_authority_system(struct mctx *c, struct base_str ns, struct base_str uid,
          * the member's base the same MPI number got a different system at
          * each hospital.  An OID of at least four arcs (no short local
          * name such as '2.5' is taken for one) */
-        for (size_t i = 0; i < ns.len; i++)
-            dots += ns.ptr[i] == '.';
-        if (dots >= 3 && is_oid(ns))
-            return prefixed(c, "urn:oid:", ns);
-        if (codemap_is_uri(ns))
+        if (ns.ptr[0] >= '0' && ns.ptr[0] <= '2') {
+            for (size_t i = 0; i < ns.len; i++)
+                dots += ns.ptr[i] == '.';
+            if (dots >= 3 && is_oid(ns))
+                return prefixed(c, "urn:oid:", ns);
+        } else if (memchr(ns.ptr, ':', ns.len) != NULL && codemap_is_uri(ns)) {
             return ns;
+        }
         return base_path(c, kind, ns);
     }
     return base_path(c, kind, uid);

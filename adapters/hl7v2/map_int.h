@@ -138,6 +138,9 @@ struct base_str map_concat(struct mctx *c, const struct base_str *parts, size_t 
 struct base_str map_join(struct mctx *c, const struct base_str *parts, size_t n, const char *sep);
 bool map_has_cjk(struct base_str s);
 
+/* Does a `want` segment ("TQ1", "SPM") follow seg in its order group? */
+bool map_group_has(struct mctx *c, const struct hl7v2_seg *seg, const char *want);
+
 /* ---- systems and codes -------------------------------------------------- */
 
 /* Identifier system for an assigning authority (HD: namespace, universal

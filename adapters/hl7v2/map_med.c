@@ -188,22 +188,6 @@ map_tq1(struct mctx *c, const struct hl7v2_seg *tq1)
         timing_tq1(c, c->dosage, tq1);
 }
 
-/* Is there a TQ1 after this RXE/RXO in its order group? */
-static bool
-tq1_follows(struct mctx *c, const struct hl7v2_seg *seg)
-{
-    for (size_t i = seg->index; i < c->m->nsegs; i++) {
-        const char *id = c->m->segs[i].id;
-
-        if (memcmp(id, "TQ1", 3) == 0)
-            return true;
-        if (memcmp(id, "ORC", 3) == 0 || memcmp(id, "RXE", 3) == 0 || memcmp(id, "RXO", 3) == 0 ||
-            memcmp(id, "OBR", 3) == 0 || memcmp(id, "PID", 3) == 0)
-            return false;
-    }
-    return false;
-}
-
 static void
 med_order(struct mctx *c, const struct hl7v2_seg *seg, const struct med_fields *f)
 {
@@ -279,7 +263,7 @@ med_order(struct mctx *c, const struct hl7v2_seg *seg, const struct med_fields *
     /* or after it (RDE_O11 TIMING_ENCODED): then it is the timing, and the
      * TQ of RXE-1 / ORC-7 (kept for v2.3-2.4 receivers, often only a start
      * time) must not take its place first */
-    if (tq1_follows(c, seg))
+    if (map_group_has(c, seg, "TQ1"))
         return;
     if (f->tq > 0)
         timing_tq(c, dosage, seg, f->tq);

@@ -364,24 +364,6 @@ map_service_request(struct mctx *c, const struct hl7v2_seg *obr, const struct or
                     map_cwe(c, &at, map_rep(c, obr, 31, r, &at), "OBR-31"));
 }
 
-/* Does the order group this OBR opens hold an SPM (v2.5+ ORU_R01 puts the
- * SPECIMEN group after the OBX)?  Then SPM describes the specimen and the
- * deprecated OBR-15 would make a second Specimen of the same sample. */
-static bool
-group_has_spm(struct mctx *c, const struct hl7v2_seg *obr)
-{
-    for (size_t i = obr->index; i < c->m->nsegs; i++) {
-        const char *id = c->m->segs[i].id;
-
-        if (memcmp(id, "SPM", 3) == 0)
-            return true;
-        if (memcmp(id, "OBR", 3) == 0 || memcmp(id, "ORC", 3) == 0 || memcmp(id, "PID", 3) == 0 ||
-            memcmp(id, "RXO", 3) == 0 || memcmp(id, "RXE", 3) == 0)
-            return false;
-    }
-    return false;
-}
-
 /* v2.3-2.6 OBR-15 specimen source, when the sender has no SPM. */
 static void
 obr_specimen(struct mctx *c, const struct hl7v2_seg *obr)
@@ -451,7 +433,9 @@ map_obr(struct mctx *c, const struct hl7v2_seg *obr)
         map_report(c, obr, &o);
     else
         map_service_request(c, obr, &o);
-    if (head == NULL && !group_has_spm(c, obr))
+    /* v2.5+ ORU_R01 puts the SPECIMEN group after the OBX: its SPM
+     * describes the sample, and OBR-15 would make a second Specimen */
+    if (head == NULL && !map_group_has(c, obr, "SPM"))
         obr_specimen(c, obr);
     link_specimen(c, c->specimen);
 }

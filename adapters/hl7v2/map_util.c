@@ -389,6 +389,27 @@ map_has_cjk(struct base_str s)
     return false;
 }
 
+/* Does a `want` segment follow `seg` in its order group (before the next
+ * ORC, OBR, RXE, RXO or PID)?  TQ1 after an RXE (RDE_O11), SPM after the
+ * OBX of an OBR (ORU_R01 v2.5+). */
+bool
+map_group_has(struct mctx *c, const struct hl7v2_seg *seg, const char *want)
+{
+    static const char stops[][4] = {"ORC", "OBR", "RXE", "RXO", "PID"};
+
+    for (size_t i = seg->index; i < c->m->nsegs; i++) {
+        const char *id = c->m->segs[i].id;
+
+        if (memcmp(id, want, 3) == 0)
+            return true;
+        for (size_t k = 0; k < BASE_ARRAY_LEN(stops); k++) {
+            if (memcmp(id, stops[k], 3) == 0)
+                return false;
+        }
+    }
+    return false;
+}
+
 /* ----------------------------------------------------------------- systems -- */
 
 static bool

@@ -26,7 +26,8 @@ static const struct charset charsets[] = {
     {"ISOIR6", "ASCII", NULL},
     {"UNICODEUTF8", "UTF-8", NULL},
     {"UTF8", "UTF-8", NULL},
-    {"UNICODE", "UTF-8", NULL}, /* v2.3-2.4 "UNICODE": in practice UTF-8 on the wire */
+    {"UNICODE", "UTF-8", NULL},  /* v2.3-2.4 "UNICODE": in practice UTF-8 on the wire */
+    {"ISOIR192", "UTF-8", NULL}, /* DICOM's term (0008,0005), sent by PACS and RIS gateways */
     {"8859/1", "ISO-8859-1", "ISO-8859-1"},
     {"ISO88591", "ISO-8859-1", "ISO-8859-1"},
     {"ISOIR100", "ISO-8859-1", "ISO-8859-1"},
@@ -48,6 +49,10 @@ static const struct charset charsets[] = {
     {"GB2312", "GB18030", "GB18030"},
     {"GB231280", "GB18030", "GB18030"},
     {"EUCCN", "GB18030", "GB18030"},
+    /* not in table 0211, but what Windows-built HIS in Europe and America
+     * write (and send): Latin-1 plus the 0x80-0x9F letters and quotes */
+    {"CP1252", "WINDOWS-1252", "WINDOWS-1252"},
+    {"WINDOWS1252", "WINDOWS-1252", "WINDOWS-1252"},
     {"BIG5", "BIG5", "BIG5"},
     {"KSX1001", "EUC-KR", "EUC-KR"},
 };
@@ -111,9 +116,11 @@ hl7v2_charset_convert(struct base_arena *a, const char *iconv_name, struct base_
         return base_err_set(err, BASE_E_INVALID, "not-supported", "MSH-18",
                             "character set conversion is not available on this system");
     TRY(base_arena_on_free(a, close_iconv, cd));
-    /* Every supported source charset needs at most 2 UTF-8 bytes per input
-     * byte (a 2-byte GB 18030 character becomes 3, a Latin-1 byte at most 2). */
-    if (!base_mul_ok(in.len, 2, &cap) || !base_add_ok(cap, 4, &cap))
+    /* Every supported source charset needs at most 3 UTF-8 bytes per input
+     * byte: a single byte can be a BMP character beyond U+07FF (the euro
+     * sign of 8859/15 and windows-1252, the LRM mark of 8859/8); a 2-byte
+     * GB 18030, Big5 or KS X 1001 character becomes 3, a 4-byte one 4. */
+    if (!base_mul_ok(in.len, 3, &cap) || !base_add_ok(cap, 4, &cap))
         return base_err_set(err, BASE_E_LIMIT, "too-costly", NULL, "message too large");
     if (cap > max_out + 4)
         cap = max_out + 4;

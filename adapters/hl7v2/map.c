@@ -342,7 +342,8 @@ setup(struct mctx *c)
     if (c->m->warn & HL7V2_W_CHARSET_UTF8) {
         struct at cs = {msh, 18, 1};
 
-        map_warn(c, &cs, "declared ISO 8859 but the bytes are UTF-8; read as UTF-8");
+        map_warn(c, &cs,
+                 "declared ISO 8859 or windows-1252 but the bytes are UTF-8; read as UTF-8");
     }
     c->spm_first = specimen_first(c->m);
     c->cls = classify(map_txt(c, &at, hl7v2_get(c->m, msh, 9, 1, 0, 0), 1, 0));

@@ -138,6 +138,9 @@ struct base_str map_concat(struct mctx *c, const struct base_str *parts, size_t 
 struct base_str map_join(struct mctx *c, const struct base_str *parts, size_t n, const char *sep);
 bool map_has_cjk(struct base_str s);
 
+/* Does a `want` segment ("TQ1", "SPM") follow seg in its order group? */
+bool map_group_has(struct mctx *c, const struct hl7v2_seg *seg, const char *want);
+
 /* ---- systems and codes -------------------------------------------------- */
 
 /* Identifier system for an assigning authority (HD: namespace, universal
@@ -165,6 +168,9 @@ struct hl7v2_j *map_cx(struct mctx *c, const struct at *at, struct base_str rep,
 struct hl7v2_j *map_ei(struct mctx *c, const struct at *at, struct base_str rep, const char *kind,
                        const char *type_code, struct base_str *sys_out, struct base_str *val_out);
 struct hl7v2_j *map_xpn(struct mctx *c, const struct at *at, struct base_str rep);
+/* "pinyin^汉字" (Chinese HIS): two names added to arr; false when rep is
+ * not of that shape (then map_xpn applies). */
+bool map_xpn_pinyin(struct mctx *c, const struct at *at, struct base_str rep, struct hl7v2_j *arr);
 struct hl7v2_j *map_xad(struct mctx *c, const struct at *at, struct base_str rep);
 struct hl7v2_j *map_xtn(struct mctx *c, const struct at *at, struct base_str rep,
                         const char *default_use);

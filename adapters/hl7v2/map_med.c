@@ -260,6 +260,11 @@ med_order(struct mctx *c, const struct hl7v2_seg *seg, const struct med_fields *
     /* TQ1 may come before the RXE/RXO (OMP_O09, RDE_O11 order group) */
     if (c->tq1 != NULL)
         timing_tq1(c, dosage, c->tq1);
+    /* or after it (RDE_O11 TIMING_ENCODED): then it is the timing, and the
+     * TQ of RXE-1 / ORC-7 (kept for v2.3-2.4 receivers, often only a start
+     * time) must not take its place first */
+    if (map_group_has(c, seg, "TQ1"))
+        return;
     if (f->tq > 0)
         timing_tq(c, dosage, seg, f->tq);
     timing_tq(c, dosage, c->orc, 7);

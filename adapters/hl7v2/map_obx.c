@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "adapters/hl7v2/map_int.h"
+#include "fhir/base/arena.h"
 
 #define SYS_INTERP_V3 "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 #define SYS_OBS_CAT   "http://terminology.hl7.org/CodeSystem/observation-category"
@@ -106,12 +107,51 @@ comparator_quantity(struct val *v, struct base_str text)
     hl7v2_j_add(v->res, "valueQuantity", q);
 }
 
+/* "12,5": a decimal comma (European LIS).  Only one comma, digits around
+ * it and one or two after it: "1,500" may be a thousands separator. */
+static struct base_str
+comma_decimal(struct mctx *c, struct base_str text)
+{
+    const char *comma;
+    size_t at;
+    size_t after;
+    char *copy;
+
+    text = base_str_trim(text);
+    comma = text.len > 0 ? memchr(text.ptr, ',', text.len) : NULL;
+    if (comma == NULL)
+        return BASE_STR_NULL;
+    at = (size_t)(comma - text.ptr);
+    after = text.len - at - 1;
+    if (at == 0 || after == 0 || after > 2 || memchr(comma + 1, ',', after) != NULL ||
+        memchr(text.ptr, '.', text.len) != NULL)
+        return BASE_STR_NULL;
+    copy = base_arena_alloc(c->a, text.len);
+    if (copy == NULL)
+        return BASE_STR_NULL;
+    memcpy(copy, text.ptr, text.len);
+    copy[at] = '.';
+    return map_decimal(c, base_str_make(copy, text.len));
+}
+
 static void
 value_nm(struct val *v)
 {
     struct base_str text = map_txt(v->c, &v->at, v->rep, 0, 0);
     struct base_str num = map_decimal(v->c, text);
 
+    if (num.len == 0 && text.len > 0 && (num = comma_decimal(v->c, text)).len > 0)
+        map_warn(v->c, &v->at, "number written with a decimal comma; read as a decimal point");
+    if (num.len == 0 && text.len > 0 && memchr(v->rep.ptr, v->c->m->d.comp, v->rep.len) != NULL &&
+        map_decimal(v->c, map_txt(v->c, &v->at, v->rep, 1, 0)).len == 0 &&
+        (map_txt(v->c, &v->at, v->rep, 2, 0).len > 0 ||
+         map_txt(v->c, &v->at, v->rep, 3, 0).len > 0)) {
+        /* a coded result under NM ('POS^Positive^L'): a CWE, not text with
+         * its component separators in it */
+        map_warn(v->c, &v->at, "coded value (CWE) under value type NM; read as a code");
+        hl7v2_j_add(v->res, "valueCodeableConcept", map_cwe(v->c, &v->at, v->rep, "OBX-5"));
+        return;
+    }
     if (num.len == 0 && text.len > 0) {
         comparator_quantity(v, text);
         return;
@@ -276,6 +316,29 @@ text_quantity(const struct val *v, struct base_str type)
     return true;
 }
 
+/* Value types no table 0125 has, as LIS write them ('NUM', 'TXT'): the
+ * standard type they name, warned. */
+static struct base_str
+value_type_alias(struct mctx *c, const struct hl7v2_seg *obx, struct base_str type)
+{
+    static const char *const alias[][2] = {
+        {"NUM", "NM"},  {"NUMERIC", "NM"}, {"TXT", "TX"},
+        {"TEXT", "TX"}, {"STR", "ST"},     {"STRING", "ST"},
+    };
+
+    if (type.len == 0 || type.len == 2 || (type.len == 3 && type.ptr[2] == 'E'))
+        return type; /* the usual NM ST TX FT SN CE CWE CNE … */
+    for (size_t i = 0; i < BASE_ARRAY_LEN(alias); i++) {
+        if (base_str_case_eq_cstr(type, alias[i][0])) {
+            struct at at = {obx, 2, 1};
+
+            map_warn(c, &at, "value type not in table 0125; read as the type it names");
+            return base_str_from_cstr(alias[i][1]);
+        }
+    }
+    return type;
+}
+
 static void
 map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, struct base_str type)
 {
@@ -353,7 +416,12 @@ split_range(struct base_str s, struct base_str *lo, struct base_str *hi)
         /* '&': ends as subcomponents ("4.50&5.90", Spanish LIS) */
         if (s.ptr[i] == '~' || s.ptr[i] == '&')
             return split_at(s, i, 1, lo, hi);
-        if (i + 3 <= s.len && memcmp(s.ptr + i, "\xEF\xBD\x9E", 3) == 0)
+        /* full-width tilde and hyphen (～ －) and the en and em dashes
+         * (– —) Chinese LIS print between the ends */
+        if (i + 3 <= s.len && (memcmp(s.ptr + i, "\xEF\xBD\x9E", 3) == 0 ||
+                               memcmp(s.ptr + i, "\xEF\xBC\x8D", 3) == 0 ||
+                               memcmp(s.ptr + i, "\xE2\x80\x93", 3) == 0 ||
+                               memcmp(s.ptr + i, "\xE2\x80\x94", 3) == 0))
             return split_at(s, i, 3, lo, hi);
         if (i + 4 <= s.len && memcmp(s.ptr + i, " to ", 4) == 0)
             return split_at(s, i, 4, lo, hi);
@@ -376,6 +444,10 @@ range_ends(struct mctx *c, struct base_str text, struct base_str *lo, struct bas
     } else if (base_str_starts_with(text, ">")) {
         *lo = map_decimal(c,
                           base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
+    } else if (base_str_starts_with(text, "\xE2\x89\xA4")) { /* ≤ */
+        *hi = map_decimal(c, base_str_trim(base_str_sub(text, 3, text.len)));
+    } else if (base_str_starts_with(text, "\xE2\x89\xA5")) { /* ≥ */
+        *lo = map_decimal(c, base_str_trim(base_str_sub(text, 3, text.len)));
     }
 }
 
@@ -456,6 +528,40 @@ arrow_flag(struct base_str code)
     return base_str_from_cstr(downs == 2 ? "LL" : "L");
 }
 
+/* The words Chinese LIS flag results with (高 high, 偏低 low, 阳性
+ * positive, …) and lower-case letters ('h', 'n'): the table 0078 code
+ * they stand for, the sender's flag kept as text. */
+static struct base_str
+flag_word(struct base_str code)
+{
+    static const char *const words[][2] = {
+        {"\xE9\xAB\x98", "H"},                          /* 高 */
+        {"\xE5\x81\x8F\xE9\xAB\x98", "H"},              /* 偏高 */
+        {"\xE4\xBD\x8E", "L"},                          /* 低 */
+        {"\xE5\x81\x8F\xE4\xBD\x8E", "L"},              /* 偏低 */
+        {"\xE9\x98\xB3\xE6\x80\xA7", "POS"},            /* 阳性 */
+        {"\xE9\x98\xB4\xE6\x80\xA7", "NEG"},            /* 阴性 */
+        {"\xE6\xAD\xA3\xE5\xB8\xB8", "N"},              /* 正常 */
+        {"\xE5\xBC\x82\xE5\xB8\xB8", "A"},              /* 异常 */
+        {"\xE5\x8D\xB1\xE6\x80\xA5", "AA"},             /* 危急 */
+        {"\xE5\x8D\xB1\xE6\x80\xA5\xE5\x80\xBC", "AA"}, /* 危急值 */
+    };
+    static const char *const lower[][2] = {{"h", "H"}, {"l", "L"}, {"hh", "HH"}, {"ll", "LL"},
+                                           {"n", "N"}, {"a", "A"}, {"aa", "AA"}};
+
+    if (code.len == 0 || v3_interpretation(code))
+        return code;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(lower); i++) {
+        if (base_str_eq_cstr(code, lower[i][0]))
+            return base_str_from_cstr(lower[i][1]);
+    }
+    for (size_t i = 0; i < BASE_ARRAY_LEN(words); i++) {
+        if (base_str_eq_cstr(code, words[i][0]))
+            return base_str_from_cstr(words[i][1]);
+    }
+    return code;
+}
+
 static void
 interpretation(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
 {
@@ -470,12 +576,19 @@ interpretation(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
 
         if (code.len == 0)
             continue;
+        code = flag_word(code);
         cc = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "interpretation"), NULL);
-        cd = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, cc, "coding"), NULL);
-        hl7v2_j_cstr(&c->jb, cd, "system",
-                     v3_interpretation(code) ? SYS_INTERP_V3
-                                             : "http://terminology.hl7.org/CodeSystem/v2-0078");
-        hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
+        if (v3_interpretation(code) || map_is(code, "HM") || map_is(code, "UU")) {
+            cd = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, cc, "coding"), NULL);
+            hl7v2_j_cstr(&c->jb, cd, "system",
+                         v3_interpretation(code) ? SYS_INTERP_V3
+                                                 : "http://terminology.hl7.org/CodeSystem/v2-0078");
+            hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
+        } else {
+            /* 'N/A', '*', '+': no table 0078 code; the sender's flag as text */
+            map_warn(c, &at, "abnormal flag not in table 0078; kept as text");
+            text = text.len > 0 ? text : flag;
+        }
         hl7v2_j_str(&c->jb, cc, "text", text.len > 0 || base_str_eq(code, flag) ? text : flag);
     }
 }
@@ -635,7 +748,7 @@ observation_body(struct mctx *c, struct ent *e, const struct hl7v2_seg *obx)
     /* v2.5+ OBX-25 performing organization medical director (CLIA, ELR) */
     hl7v2_j_add(perf, NULL, map_xcn_ref(c, &at, map_rep(c, obx, 25, 1, &at)));
     observation_device(c, res, obx);
-    map_value(c, res, obx, type);
+    map_value(c, res, obx, value_type_alias(c, obx, type));
     absent_reason(c, res, obx);
     interpretation(c, res, obx);
     hl7v2_j_add(res, "method", map_cwe(c, &at, map_rep(c, obx, 17, 1, &at), "OBX-17"));

@@ -235,7 +235,13 @@ add_ssn(struct mctx *c, const struct hl7v2_seg *pid, struct pid_ids *ids)
     if (c->o->ssn_system == NULL && !us_ssn_ok(v)) {
         struct at at = {pid, 19, 1};
 
-        map_warn(c, &at, "not a valid US social security number; not mapped");
+        /* 15 or 18 characters: a resident identity number (where Chinese
+         * HIS put it) that failed its check, not a social security number */
+        map_warn(c, &at,
+                 v.len == 15 || v.len == 18
+                     ? "resident identity number fails the GB 11643 check (and is no US "
+                       "social security number); not mapped"
+                     : "not a valid US social security number; not mapped");
         return;
     }
     id = hl7v2_j_obj(&c->jb, ids->arr, NULL);
@@ -298,11 +304,13 @@ static const char *
 marital(struct base_str m)
 {
     /* v2-to-FHIR ConceptMap table-hl70002-to-v3-maritalstatus, plus the
-     * GB/T 2261.2 codes (10 unmarried, 2x married, 30 widowed, 40 divorced) */
+     * GB/T 2261.2 codes (10 unmarried, 2x married, 30 widowed, 40 divorced,
+     * 90 unspecified); O (other) and U (unknown) are v3 NullFlavor codes */
     static const char *const map[][2] = {
-        {"A", "L"},  {"B", "U"},  {"C", "T"},  {"D", "D"},  {"E", "L"},  {"G", "T"},  {"I", "I"},
-        {"M", "M"},  {"N", "A"},  {"P", "T"},  {"R", "T"},  {"S", "S"},  {"W", "W"},  {"10", "S"},
-        {"20", "M"}, {"21", "M"}, {"22", "M"}, {"23", "M"}, {"30", "W"}, {"40", "D"},
+        {"A", "L"},  {"B", "U"},  {"C", "T"},   {"D", "D"},   {"E", "L"},    {"G", "T"},
+        {"I", "I"},  {"M", "M"},  {"N", "A"},   {"P", "T"},   {"R", "T"},    {"S", "S"},
+        {"W", "W"},  {"10", "S"}, {"20", "M"},  {"21", "M"},  {"22", "M"},   {"23", "M"},
+        {"30", "W"}, {"40", "D"}, {"O", "OTH"}, {"U", "UNK"}, {"90", "UNK"},
     };
 
     for (size_t i = 0; i < BASE_ARRAY_LEN(map); i++) {
@@ -327,7 +335,11 @@ map_marital(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid)
         hl7v2_j_add(res, "maritalStatus", map_cwe(c, &at, rep, "PID-16"));
         return;
     }
-    cc = map_concept1(c, "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", v3, NULL);
+    cc = map_concept1(c,
+                      strcmp(v3, "OTH") == 0 || strcmp(v3, "UNK") == 0
+                          ? "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
+                          : "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus",
+                      v3, NULL);
     hl7v2_j_str(&c->jb, cc, "text", map_txt(c, &at, rep, 2, 0));
     hl7v2_j_add(res, "maritalStatus", cc);
 }
@@ -339,15 +351,40 @@ map_birth(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pid)
     struct base_str rep = map_rep(c, pid, 7, 1, &at);
     struct base_str ts = map_txt(c, &at, rep, 1, 0);
     struct hl7v2_j *ext;
+    struct base_str time;
 
     hl7v2_j_str(&c->jb, res, "birthDate", map_ts(c, &at, ts, TS_DATE));
     if (ts.len <= 8 || !hl7v2_j_present(hl7v2_j_get(res, "birthDate")))
         return;
-    /* a birth time rides on the date (core extension patient-birthTime) */
+    /* a birth time rides on the date (core extension patient-birthTime);
+     * "1990-03-07" (a HIS export's ISO date) is longer than 8 and has none */
+    time = map_ts(c, &at, ts, TS_DATETIME);
+    if (time.len == 0 || memchr(time.ptr, 'T', time.len) == NULL)
+        return;
     ext = hl7v2_j_obj(
         &c->jb, hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, res, "_birthDate"), "extension"), NULL);
     hl7v2_j_cstr(&c->jb, ext, "url", "http://hl7.org/fhir/StructureDefinition/patient-birthTime");
-    hl7v2_j_str(&c->jb, ext, "valueDateTime", map_ts(c, &at, ts, TS_DATETIME));
+    hl7v2_j_str(&c->jb, ext, "valueDateTime", time);
+}
+
+/* The same number in PID-13 and PID-14 (Chinese HIS fill both with the
+ * mobile number) is one ContactPoint, not two. */
+static bool
+contact_listed(const struct hl7v2_j *arr, const struct hl7v2_j *cp)
+{
+    const struct hl7v2_j *v = hl7v2_j_get(cp, "value");
+    const struct hl7v2_j *s = hl7v2_j_get(cp, "system");
+
+    if (v == NULL || s == NULL)
+        return false;
+    for (const struct hl7v2_j *e = arr->first; e != NULL; e = e->next) {
+        const struct hl7v2_j *ev = hl7v2_j_get(e, "value");
+        const struct hl7v2_j *es = hl7v2_j_get(e, "system");
+
+        if (ev != NULL && es != NULL && base_str_eq(ev->s, v->s) && base_str_eq(es->s, s->s))
+            return true;
+    }
+    return false;
 }
 
 static void
@@ -358,12 +395,30 @@ map_repeated(struct mctx *c, struct hl7v2_j *arr, const struct hl7v2_seg *seg, u
         struct at at;
         struct base_str rep = map_rep(c, seg, field, r, &at);
 
-        if (kind == 'n')
-            hl7v2_j_add(arr, NULL, map_xpn(c, &at, rep));
-        else if (kind == 'a')
+        if (kind == 'n') {
+            if (!map_xpn_pinyin(c, &at, rep, arr))
+                hl7v2_j_add(arr, NULL, map_xpn(c, &at, rep));
+        } else if (kind == 'a')
             hl7v2_j_add(arr, NULL, map_xad(c, &at, rep));
-        else
-            hl7v2_j_add(arr, NULL, map_xtn(c, &at, rep, use));
+        else {
+            struct hl7v2_j *cp = map_xtn(c, &at, rep, use);
+            struct base_str email = map_txt(c, &at, rep, 4, 0);
+            const struct hl7v2_j *sys = hl7v2_j_get(cp, "system");
+
+            if (!contact_listed(arr, cp))
+                hl7v2_j_add(arr, NULL, cp);
+            /* a number and an e-mail address in one XTN
+             * ('2024561000^^^someone@example.org'): both are contacts */
+            if (sys != NULL && email.len > 0 && !base_str_eq_cstr(sys->s, "email") &&
+                memchr(email.ptr, '@', email.len) != NULL) {
+                struct hl7v2_j *em = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
+
+                hl7v2_j_cstr(&c->jb, em, "system", "email");
+                hl7v2_j_str(&c->jb, em, "value", email);
+                if (!contact_listed(arr, em))
+                    hl7v2_j_add(arr, NULL, em);
+            }
+        }
     }
 }
 
@@ -550,6 +605,9 @@ map_pid(struct mctx *c, const struct hl7v2_seg *pid)
 /* ------------------------------------------------------------------- NK1 -- */
 
 /* HL7 table 0063 (relationship), v2.5.1-v2.9 */
+/* table 0131 contact role (v2.9) */
+static const char *const contact_roles[] = {"BP", "C", "CP", "E", "EP", "F", "I",
+                                            "N",  "O", "PR", "S", "U",  NULL};
 static const char *const relationship_codes[] = {
     "ASC", "BRO", "CGV", "CHD", "DEP", "DOM", "EMC", "EME", "EMR", "EXF", "FCH",
     "FND", "FTH", "GCH", "GRD", "GRP", "MGR", "MTH", "NCH", "NON", "OAD", "OTH",
@@ -579,7 +637,7 @@ map_nk1(struct mctx *c, const struct hl7v2_seg *nk1)
         return;
     rel = hl7v2_j_arr(&c->jb, contact, "relationship");
     rep = map_rep(c, nk1, 7, 1, &at);
-    hl7v2_j_add(rel, NULL, map_table_code(c, &at, rep, "0131"));
+    hl7v2_j_add(rel, NULL, map_cwe_table(c, &at, rep, "NK1-7", "0131", contact_roles));
     rep = map_rep(c, nk1, 3, 1, &at);
     hl7v2_j_add(rel, NULL, map_cwe_table(c, &at, rep, "NK1-3", "0063", relationship_codes));
     hl7v2_j_add(hl7v2_j_get(c->patient->res, "contact") != NULL

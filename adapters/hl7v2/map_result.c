@@ -114,12 +114,44 @@ group_key(const struct ent *e)
     return e->cond.len > 0 ? e->cond : base_str_from_cstr(e->uuid);
 }
 
+/* HL7 table 0074 (diagnostic service section ID, v2.9 / THO v2-0074). */
+static const char *const table_0074[] = {
+    "AU",  "BG",  "BLB", "CG",  "CH",  "CP",  "CT",  "CTH", "CUS", "EC", "EN",  "GE",  "HM", "ICU",
+    "IMM", "LAB", "MB",  "MCB", "MYC", "NMR", "NMS", "NRS", "OSL", "OT", "OUS", "PAR", "PF", "PHR",
+    "PHY", "RAD", "RC",  "RT",  "RUS", "RX",  "SP",  "SR",  "TX",  "VR", "VUS", "XRC",
+};
+
+/* OBR-24 -> category.  Only a table 0074 code is a v2-0074 coding (also
+ * when written in lower case, 'Lab'); senders put words there too
+ * ('Microbiology', '病理', a shifted '1234'), which are their own codes
+ * (local system, looked up in the code maps) with the word as text. */
 static struct hl7v2_j *
-report_category(struct mctx *c, struct base_str section)
+report_category(struct mctx *c, const struct hl7v2_seg *obr)
 {
-    if (section.len > 0)
-        return map_concept1(c, "http://terminology.hl7.org/CodeSystem/v2-0074",
-                            hl7v2_j_fmt(&c->jb, "%.*s", (int)section.len, section.ptr).ptr, NULL);
+    struct at at;
+    struct base_str rep = map_rep(c, obr, 24, 1, &at);
+    struct base_str section = map_txt(c, &at, rep, 1, 0);
+
+    if (section.len > 0) {
+        char up[4];
+        struct hl7v2_j *cc;
+
+        if (section.len <= 3) {
+            for (size_t i = 0; i < section.len; i++)
+                up[i] = (char)(section.ptr[i] >= 'a' && section.ptr[i] <= 'z' ? section.ptr[i] - 32
+                                                                              : section.ptr[i]);
+            up[section.len] = '\0';
+            for (size_t i = 0; i < BASE_ARRAY_LEN(table_0074); i++) {
+                if (strcmp(up, table_0074[i]) == 0)
+                    return map_concept1(c, "http://terminology.hl7.org/CodeSystem/v2-0074",
+                                        table_0074[i], NULL);
+            }
+        }
+        cc = map_cwe(c, &at, hl7v2_comp(c->m, rep, 1), "OBR-24"); /* ID: one component */
+        if (hl7v2_j_get(cc, "text") == NULL)
+            hl7v2_j_str(&c->jb, cc, "text", section);
+        return cc;
+    }
     if (c->o->obs_category != NULL)
         return map_concept1(c, "http://terminology.hl7.org/CodeSystem/observation-category",
                             c->o->obs_category, NULL);
@@ -248,8 +280,7 @@ map_report(struct mctx *c, const struct hl7v2_seg *obr, const struct order_ids *
     if (hl7v2_j_get(res, "status") != NULL)
         return;
     hl7v2_j_cstr(&c->jb, res, "status", report_status(map_field(c, obr, 25)));
-    hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "category"), NULL,
-                report_category(c, map_field(c, obr, 24)));
+    hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "category"), NULL, report_category(c, obr));
     hl7v2_j_add(res, "code", obr_code(c, obr));
     map_ref_to(c, res, "subject", c->patient);
     map_ref_to(c, res, "encounter", c->encounter);
@@ -314,8 +345,7 @@ map_service_request(struct mctx *c, const struct hl7v2_seg *obr, const struct or
     hl7v2_j_cstr(&c->jb, res, "status",
                  map_order_status(map_field(c, c->orc, 1), map_field(c, c->orc, 5)));
     hl7v2_j_cstr(&c->jb, res, "intent", "order");
-    hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "category"), NULL,
-                report_category(c, map_field(c, obr, 24)));
+    hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "category"), NULL, report_category(c, obr));
     hl7v2_j_cstr(&c->jb, res, "priority", priority(order_priority(c, obr)));
     hl7v2_j_add(res, "code", obr_code(c, obr));
     map_ref_to(c, res, "subject", c->patient);
@@ -403,7 +433,9 @@ map_obr(struct mctx *c, const struct hl7v2_seg *obr)
         map_report(c, obr, &o);
     else
         map_service_request(c, obr, &o);
-    if (head == NULL)
+    /* v2.5+ ORU_R01 puts the SPECIMEN group after the OBX: its SPM
+     * describes the sample, and OBR-15 would make a second Specimen */
+    if (head == NULL && !map_group_has(c, obr, "SPM"))
         obr_specimen(c, obr);
     link_specimen(c, c->specimen);
 }

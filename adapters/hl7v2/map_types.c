@@ -84,6 +84,12 @@ cwe_coding(struct mctx *c, const struct at *at, struct base_str rep, uint32_t fi
         return;
     display = map_txt(c, at, rep, first + 1, 0);
     name = map_txt(c, at, rep, first + 2, 0);
+    if (map_is(name, "L") || base_str_case_eq_cstr(name, "LOCAL"))
+        /* table 0396 'L': "local general code", no system of its own.
+         * Senders mark every local table so; as one system 'RA' of TXA-2
+         * (a document type) and 'RA' of OBX-3 (a test) would be one code.
+         * The field names the local system, as when CWE-3 is empty. */
+        name = BASE_STR_NULL;
     uri = map_code_system(c, name, field_name, &standard);
     if (standard && base_str_eq_cstr(uri, "http://loinc.org") && !loinc_code(code)) {
         /* 'WBC^White Blood Cell Count^LN': the sender's own code under the
@@ -227,6 +233,21 @@ id_type(struct mctx *c, struct hl7v2_j *id, struct base_str code)
     hl7v2_j_str(&c->jb, cd, "code", map_code(c, code));
 }
 
+/* "0", "000000000": what HIS write where they have no number (PV1-50
+ * '000000000', PID-4 '0', PV1-5 '0').  As an identifier it is shared by
+ * every record that lacks one: a conditional update by it would put one
+ * patient's visit or order on top of another's. */
+static bool
+placeholder_id(struct mctx *c, const struct at *at, struct base_str value)
+{
+    for (size_t i = 0; i < value.len; i++) {
+        if (value.ptr[i] != '0')
+            return false;
+    }
+    map_warn(c, at, "identifier is a placeholder (only zeros); not mapped");
+    return true;
+}
+
 struct hl7v2_j *
 map_cx(struct mctx *c, const struct at *at, struct base_str rep, const char *kind,
        struct base_str *sys_out, struct base_str *val_out)
@@ -238,7 +259,7 @@ map_cx(struct mctx *c, const struct at *at, struct base_str rep, const char *kin
     struct hl7v2_j *id;
     struct base_str sys;
 
-    if (value.len == 0)
+    if (value.len == 0 || placeholder_id(c, at, value))
         return NULL;
     sys = map_authority_system(c, ns, uid, uid_type, kind);
     id = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
@@ -261,7 +282,7 @@ map_ei(struct mctx *c, const struct at *at, struct base_str rep, const char *kin
     struct hl7v2_j *id;
     struct base_str sys;
 
-    if (value.len == 0)
+    if (value.len == 0 || placeholder_id(c, at, value))
         return NULL;
     sys = map_authority_system(c, map_txt(c, at, rep, 2, 0), map_txt(c, at, rep, 3, 0),
                                map_txt(c, at, rep, 4, 0), kind);
@@ -311,6 +332,65 @@ name_representation(struct mctx *c, struct hl7v2_j *name, struct base_str code)
     ext = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, name, "extension"), NULL);
     hl7v2_j_cstr(&c->jb, ext, "url", EXT_REPRESENTATION);
     hl7v2_j_cstr(&c->jb, ext, "valueCode", v);
+}
+
+/* Latin letters (digits, blanks, apostrophes, hyphens, dots) and nothing
+ * else: how pinyin (and test names) are written. */
+static bool
+latin_name(struct base_str s)
+{
+    bool letter = false;
+
+    for (size_t i = 0; i < s.len; i++) {
+        char ch = s.ptr[i];
+
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z'))
+            letter = true;
+        else if (!((ch >= '0' && ch <= '9') || ch == ' ' || ch == '\'' || ch == '-' || ch == '.'))
+            return false;
+    }
+    return letter;
+}
+
+/* Chinese HIS write the patient's name as "pinyin^汉字" ('ZHANG SAN^张三',
+ * 'CESHI1^测试1111'): the first component the romanised whole name, the
+ * second the name in characters — not family^given (as "张^三" is).  Read
+ * as family and given it became family 'ZHANG SAN', given '张三'.  Made
+ * into two names: the characters (text, ideographic) and the pinyin
+ * (text, syllabic).  Only in that exact shape: components 1 and 2, the
+ * first Latin, the second with Chinese characters and no Latin letter. */
+bool
+map_xpn_pinyin(struct mctx *c, const struct at *at, struct base_str rep, struct hl7v2_j *arr)
+{
+    struct base_str romanised;
+    struct base_str hanzi;
+    const char *use;
+
+    if (!map_has_cjk(rep)) /* the common case, decided on the raw bytes */
+        return false;
+    romanised = map_txt(c, at, rep, 1, 0);
+    hanzi = map_txt(c, at, rep, 2, 0);
+    if (!map_has_cjk(hanzi) || !latin_name(romanised) || map_txt(c, at, rep, 3, 0).len > 0 ||
+        map_txt(c, at, rep, 4, 0).len > 0 || map_txt(c, at, rep, 5, 0).len > 0 ||
+        map_txt(c, at, rep, 6, 0).len > 0)
+        return false;
+    for (size_t i = 0; i < hanzi.len; i++) {
+        if ((hanzi.ptr[i] | 0x20) >= 'a' && (hanzi.ptr[i] | 0x20) <= 'z')
+            return false;
+    }
+    use = name_use(map_txt(c, at, rep, 7, 0));
+    for (int k = 0; k < 2; k++) {
+        struct hl7v2_j *name = hl7v2_j_obj(&c->jb, arr, NULL);
+        struct hl7v2_j *ext;
+
+        hl7v2_j_str(&c->jb, name, "text", k == 0 ? hanzi : romanised);
+        hl7v2_j_cstr(&c->jb, name, "use", use);
+        ext = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, name, "extension"), NULL);
+        hl7v2_j_cstr(&c->jb, ext, "url", EXT_REPRESENTATION);
+        hl7v2_j_cstr(&c->jb, ext, "valueCode", k == 0 ? "IDE" : "SYL");
+        period_from(c, at, name, map_txt(c, at, rep, 12, 0), map_txt(c, at, rep, 13, 0));
+    }
+    return true;
 }
 
 struct hl7v2_j *
@@ -375,6 +455,48 @@ address_use(struct mctx *c, struct hl7v2_j *addr, struct base_str t)
     hl7v2_j_cstr(&c->jb, addr, "type", type);
 }
 
+static bool
+ascii_alnum(char ch)
+{
+    return (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z');
+}
+
+/* A Chinese address reads from the largest unit down, unspaced: province,
+ * city, district, street.  HIS often write the whole address in the street
+ * line and fill province and city as well ('浙江省杭州市余杭区^^杭州^浙江'):
+ * a unit the later parts already hold is not repeated.  Two Latin parts
+ * ('Sesamstreet 17', '76137') keep a blank between them. */
+static struct base_str
+cn_address_text(struct mctx *c, const struct base_str *parts, size_t n)
+{
+    struct base_str keep[10];
+    struct base_str sep = BASE_STR_LIT(" ");
+    size_t k = 0;
+
+    for (size_t i = 0; i < n && i < 4; i++) { /* n <= 5: at most 9 slices */
+        bool inside = parts[i].len == 0;
+
+        for (size_t j = i + 1; j < n && !inside; j++)
+            inside = parts[j].len >= parts[i].len &&
+                     memmem(parts[j].ptr, parts[j].len, parts[i].ptr, parts[i].len) != NULL;
+        if (inside)
+            continue;
+        if (k > 0 && ascii_alnum(keep[k - 1].ptr[keep[k - 1].len - 1]) &&
+            ascii_alnum(parts[i].ptr[0]))
+            keep[k++] = sep;
+        keep[k++] = parts[i];
+    }
+    for (size_t i = 4; i < n; i++) {
+        if (parts[i].len == 0)
+            continue;
+        if (k > 0 && ascii_alnum(keep[k - 1].ptr[keep[k - 1].len - 1]) &&
+            ascii_alnum(parts[i].ptr[0]))
+            keep[k++] = sep;
+        keep[k++] = parts[i];
+    }
+    return map_concat(c, keep, k);
+}
+
 struct hl7v2_j *
 map_xad(struct mctx *c, const struct at *at, struct base_str rep)
 {
@@ -411,8 +533,7 @@ map_xad(struct mctx *c, const struct at *at, struct base_str rep)
     parts[5] = map_txt(c, at, rep, 2, 0); /* other designation */
     parts[6] = map_txt(c, at, rep, 5, 0); /* postal code */
     if (map_has_cjk(map_join(c, parts, 6, "")))
-        /* Chinese addresses read from the largest unit down, unspaced */
-        hl7v2_j_str(&c->jb, addr, "text", map_join(c, parts + 1, 5, ""));
+        hl7v2_j_str(&c->jb, addr, "text", cn_address_text(c, parts + 1, 5));
     lines = hl7v2_j_arr(&c->jb, addr, "line");
     hl7v2_j_str(&c->jb, lines, NULL, parts[4]);
     hl7v2_j_str(&c->jb, lines, NULL, parts[5]);
@@ -501,6 +622,17 @@ has_digit(struct base_str s)
     return false;
 }
 
+/* '(000)000-0000', '0000000': no number, written where the form wanted one */
+static bool
+zero_number(struct base_str s)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.ptr[i] >= '1' && s.ptr[i] <= '9')
+            return false;
+    }
+    return true;
+}
+
 struct hl7v2_j *
 map_xtn(struct mctx *c, const struct at *at, struct base_str rep, const char *default_use)
 {
@@ -543,6 +675,10 @@ map_xtn(struct mctx *c, const struct at *at, struct base_str rep, const char *de
         map_warn(c, at, "telephone number without a digit; not mapped");
         return cp;
     }
+    if (strcmp(system, "email") != 0 && zero_number(value)) {
+        map_warn(c, at, "telephone number is a placeholder (only zeros); not mapped");
+        return cp;
+    }
     hl7v2_j_cstr(&c->jb, cp, "system", system);
     hl7v2_j_str(&c->jb, cp, "value", value);
     if (map_is(equip, "CP"))
@@ -581,6 +717,14 @@ map_xcn_ref(struct mctx *c, const struct at *at, struct base_str rep)
         display = map_join(c, cn, 2, "");
     } else {
         display = map_join(c, parts, 5, " ");
+    }
+    if (display.len == 0 && id.len > 0 &&
+        (map_has_cjk(id) || memchr(id.ptr, ' ', id.len) != NULL ||
+         memchr(id.ptr, ',', id.len) != NULL)) {
+        /* a name where the ID belongs ('张检验师', 'SMITH, JOHN'): the
+         * person's name, not an identifier other messages would share */
+        display = id;
+        id = BASE_STR_NULL;
     }
     if (id.len > 0) {
         struct hl7v2_j *ident = hl7v2_j_obj(&c->jb, ref, "identifier");

@@ -389,6 +389,27 @@ map_has_cjk(struct base_str s)
     return false;
 }
 
+/* Does a `want` segment follow `seg` in its order group (before the next
+ * ORC, OBR, RXE, RXO or PID)?  TQ1 after an RXE (RDE_O11), SPM after the
+ * OBX of an OBR (ORU_R01 v2.5+). */
+bool
+map_group_has(struct mctx *c, const struct hl7v2_seg *seg, const char *want)
+{
+    static const char stops[][4] = {"ORC", "OBR", "RXE", "RXO", "PID"};
+
+    for (size_t i = seg->index; i < c->m->nsegs; i++) {
+        const char *id = c->m->segs[i].id;
+
+        if (memcmp(id, want, 3) == 0)
+            return true;
+        for (size_t k = 0; k < BASE_ARRAY_LEN(stops); k++) {
+            if (memcmp(id, stops[k], 3) == 0)
+                return false;
+        }
+    }
+    return false;
+}
+
 /* ----------------------------------------------------------------- systems -- */
 
 static bool
@@ -459,9 +480,25 @@ map_authority_system(struct mctx *c, struct base_str ns, struct base_str uid,
             return uid;
     }
     if (ns.len > 0) {
+        size_t dots = 0;
+
         for (size_t i = 0; i < c->o->nauthorities; i++) {
             if (map_is(ns, c->o->authorities[i].namespace_id))
                 return base_str_from_cstr(c->o->authorities[i].system);
+        }
+        /* the universal id written in the namespace component
+         * ('…^^^2.16.840.1.113883.19.5^MR', '…^^^http://hospital.example/mrn'):
+         * it names the authority for every receiver; as a local name under
+         * the member's base the same MPI number got a different system at
+         * each hospital.  An OID of at least four arcs (no short local
+         * name such as '2.5' is taken for one) */
+        if (ns.ptr[0] >= '0' && ns.ptr[0] <= '2') {
+            for (size_t i = 0; i < ns.len; i++)
+                dots += ns.ptr[i] == '.';
+            if (dots >= 3 && is_oid(ns))
+                return prefixed(c, "urn:oid:", ns);
+        } else if (memchr(ns.ptr, ':', ns.len) != NULL && codemap_is_uri(ns)) {
+            return ns;
         }
         return base_path(c, kind, ns);
     }

@@ -441,6 +441,37 @@ static const struct unit units[] = {
     {"[pH]", "[pH]"},
     {"pH", "[pH]"},
     {"ratio", "{ratio}"},
+    {"L/L", "L/L"},
+    {"mmol/mol", "mmol/mol"},
+    {"U/mL", "U/mL"},
+    {"U/ml", "U/mL"},
+    {"kU/L", "kU/L"},
+    {"KU/L", "kU/L"},
+    {"IU/ml", "[IU]/mL"},
+    {"mIU/ml", "m[IU]/mL"},
+    {"uIU/ml", "u[IU]/mL"},
+    {"\xCE\xBCIU/mL", "u[IU]/mL"}, /* Greek mu */
+    {"ng/L", "ng/L"},
+    {"\xCE\xBCg/L", "ug/L"}, /* Greek mu, as Chinese LIS print it */
+    {"\xC2\xB5g/L", "ug/L"}, /* micro sign */
+    {"\xCE\xBCg/mL", "ug/mL"},
+    {"\xCE\xBCmol/l", "umol/L"},
+    {"\xCE\xBCL", "uL"},
+    {"uL", "uL"},
+    {"/\xCE\xBCL", "/uL"},
+    {"/\xC2\xB5L", "/uL"},
+    {"/ul", "/uL"},
+    {"mL/min/1.73 sq.m.", "mL/min/{1.73_m2}"},
+    {"mL/min/1.73m\xC2\xB2", "mL/min/{1.73_m2}"}, /* superscript two */
+    {"mg/24h", "mg/(24.h)"},
+    {"g/24h", "g/(24.h)"},
+    {"\xE7\xA7\x92", "s"},             /* 秒 (seconds, coagulation times) */
+    {"\xE4\xB8\xAA/\xCE\xBCL", "/uL"}, /* 个/μL (cells per microlitre, urine) */
+    {"\xE4\xB8\xAA/uL", "/uL"},
+    {"\xE4\xB8\xAA/ul", "/uL"},
+    {"\xE4\xB8\xAA/HP", "/[HPF]"}, /* 个/HP (per high-power field) */
+    {"/HP", "/[HPF]"},
+    {"\xE6\xAC\xA1/\xE5\x88\x86", "/min"}, /* 次/分 (per minute) */
 };
 
 /* A unit that is only a UCUM annotation ("{Ratio}", "{cells}": newborn
@@ -460,6 +491,21 @@ ucum_annotation(struct base_str u)
     return true;
 }
 
+/* Letters, all of them upper case ("MG", "MMOL/L"): how upper-case lab
+ * systems print units. */
+static bool
+upper_case_unit(struct base_str u)
+{
+    bool upper = false;
+
+    for (size_t i = 0; i < u.len; i++) {
+        if (u.ptr[i] >= 'a' && u.ptr[i] <= 'z')
+            return false;
+        upper |= u.ptr[i] >= 'A' && u.ptr[i] <= 'Z';
+    }
+    return upper;
+}
+
 struct base_str
 map_ucum(struct base_str unit)
 {
@@ -468,7 +514,21 @@ map_ucum(struct base_str unit)
         if (map_is(unit, units[i].v2))
             return base_str_from_cstr(units[i].ucum);
     }
-    return ucum_annotation(unit) ? unit : BASE_STR_NULL;
+    if (ucum_annotation(unit))
+        return unit;
+    /* upper-case lab systems ('MG', 'MMOL/L', 'G/DL'): UCUM's case-insensitive
+     * forms of the same units.  Not for one-letter units and 'mo', whose
+     * upper case is another unit (A ampere, not a year) */
+    if (unit.len >= 2 && upper_case_unit(unit)) {
+        char first = (char)(unit.ptr[0] | 0x20);
+
+        for (size_t i = 0; i < BASE_ARRAY_LEN(units); i++) {
+            if ((units[i].v2[0] | 0x20) == first && units[i].v2[1] != '\0' &&
+                strcmp(units[i].v2, "mo") != 0 && base_str_case_eq_cstr(unit, units[i].v2))
+                return base_str_from_cstr(units[i].ucum);
+        }
+    }
+    return BASE_STR_NULL;
 }
 
 /* Chinese LIS write cell counts as "10^9/L" without escaping the '^'
@@ -479,8 +539,13 @@ static bool
 power_of_ten_unit(struct mctx *c, const struct at *at, struct base_str rep, struct base_str id,
                   struct base_str text, struct base_str sys)
 {
-    if (!map_is(id, "10") || sys.len > 0 || text.len < 2 || text.ptr[0] < '1' ||
-        text.ptr[0] > '9' || map_txt(c, at, rep, 4, 0).len > 0)
+    /* also behind the multiplication sign: "×10^9/L", "x10^12/L" (the unit
+     * came out as "9/L", a wrong unit, before) */
+    if (!(map_is(id, "10") || map_is(id, "x10") || map_is(id, "X10") || map_is(id, "*10") ||
+          map_is(id, "\xC3\x97"
+                     "10")) ||
+        sys.len > 0 || text.len < 2 || text.ptr[0] < '1' || text.ptr[0] > '9' ||
+        map_txt(c, at, rep, 4, 0).len > 0)
         return false;
     for (size_t i = 0; i < text.len; i++) {
         if (text.ptr[i] == '/')

@@ -7,6 +7,18 @@
 
 #include "adapters/hl7v2/map_int.h"
 
+/* The codes of the HL7 tables PV1 and PR1 fields are bound to (v2.9, as
+ * THO publishes them: 0069, 0023 and 0112 are user-defined tables whose
+ * suggested values THO lists).  A value outside them ('心内科' in PV1-10,
+ * the department a Chinese HIS writes there) is the sender's own code, not
+ * one of the table's. */
+static const char *const admission_types[] = {"A", "C", "E", "L", "N", "R", "U", NULL};
+static const char *const services[] = {"CAR", "MED", "PUL", "SUR", "URO", NULL};
+static const char *const admit_sources[] = {"1", "2", "3", "4", "5", "6", "7", "8", "9", NULL};
+static const char *const dispositions[] = {"01", "02", "03", "04", "05", "06", "07", "08",
+                                           "09", "20", "30", "40", "41", "42", NULL};
+static const char *const procedure_types[] = {"A", "D", "I", "P", NULL};
+
 #define SYS_V2_0203  "http://terminology.hl7.org/CodeSystem/v2-0203"
 #define SYS_ACTCODE  "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 #define SYS_PARTTYPE "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
@@ -61,12 +73,13 @@ encounter_class(struct mctx *c, struct base_str k)
                                          {"P", "PRENC", "pre-admission"}};
     struct hl7v2_j *cd = hl7v2_j_new(&c->jb, HL7V2_J_OBJ);
 
-    /* Chinese HIS write the class as a word or its pinyin (GB/T visit
-     * types 门诊 outpatient, 急诊 emergency, 住院 inpatient) */
+    /* Chinese HIS write the class as a word, its pinyin or the pinyin's
+     * initials, as their visit numbers are prefixed (GB/T visit types 门诊
+     * outpatient MZ, 急诊 emergency JZ, 住院 inpatient ZY) */
     static const char *const cn[][2] = {
-        {"\xE9\x97\xA8\xE8\xAF\x8A", "O"}, {"Menzhen", "O"}, /* 门诊 */
-        {"\xE6\x80\xA5\xE8\xAF\x8A", "E"}, {"Jizhen", "E"},  /* 急诊 */
-        {"\xE4\xBD\x8F\xE9\x99\xA2", "I"}, {"Zhuyuan", "I"}, /* 住院 */
+        {"\xE9\x97\xA8\xE8\xAF\x8A", "O"}, {"Menzhen", "O"}, {"MZ", "O"}, /* 门诊 */
+        {"\xE6\x80\xA5\xE8\xAF\x8A", "E"}, {"Jizhen", "E"},  {"JZ", "E"}, /* 急诊 */
+        {"\xE4\xBD\x8F\xE9\x99\xA2", "I"}, {"Zhuyuan", "I"}, {"ZY", "I"}, /* 住院 */
     };
     bool standard;
 
@@ -171,9 +184,10 @@ fill_encounter(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pv1,
     hl7v2_j_cstr(&c->jb, res, "status", status);
     hl7v2_j_add(res, "class", encounter_class(c, klass));
     rep = map_rep(c, pv1, 4, 1, &at);
-    hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "type"), NULL, map_table_code(c, &at, rep, "0007"));
+    hl7v2_j_add(hl7v2_j_arr(&c->jb, res, "type"), NULL,
+                map_cwe_table(c, &at, rep, "PV1-4", "0007", admission_types));
     rep = map_rep(c, pv1, 10, 1, &at);
-    hl7v2_j_add(res, "serviceType", map_table_code(c, &at, rep, "0069"));
+    hl7v2_j_add(res, "serviceType", map_cwe_table(c, &at, rep, "PV1-10", "0069", services));
     map_ref_to(c, res, "subject", c->patient);
     participants(c, parts, pv1, 7, "ATND");
     participants(c, parts, pv1, 8, "REF");
@@ -186,9 +200,10 @@ fill_encounter(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pv1,
     rep = map_rep(c, pv1, 5, 1, &at);
     hl7v2_j_add(hosp, "preAdmissionIdentifier", map_cx(c, &at, rep, "visit", NULL, NULL));
     rep = map_rep(c, pv1, 14, 1, &at);
-    hl7v2_j_add(hosp, "admitSource", map_table_code(c, &at, rep, "0023"));
+    hl7v2_j_add(hosp, "admitSource", map_cwe_table(c, &at, rep, "PV1-14", "0023", admit_sources));
     rep = map_rep(c, pv1, 36, 1, &at);
-    hl7v2_j_add(hosp, "dischargeDisposition", map_table_code(c, &at, rep, "0112"));
+    hl7v2_j_add(hosp, "dischargeDisposition",
+                map_cwe_table(c, &at, rep, "PV1-36", "0112", dispositions));
     locs = hl7v2_j_arr(&c->jb, res, "location");
     location(c, locs, pv1, 3, strcmp(status, "finished") == 0 ? "completed" : "active");
     location(c, locs, pv1, 6, "completed");
@@ -689,7 +704,9 @@ map_pr1(struct mctx *c, const struct hl7v2_seg *pr1)
     if (e == NULL)
         return;
     hl7v2_j_cstr(&c->jb, e->res, "status", "completed");
-    hl7v2_j_add(e->res, "category", map_table_code(c, &at, map_rep(c, pr1, 6, 1, &at), "0230"));
+    hl7v2_j_add(
+        e->res, "category",
+        map_cwe_table(c, &at, map_rep(c, pr1, 6, 1, &at), "PR1-6", "0230", procedure_types));
     hl7v2_j_add(e->res, "code", code);
     map_ref_to(c, e->res, "subject", c->patient);
     map_ref_to(c, e->res, "encounter", c->encounter);

@@ -257,7 +257,8 @@ pick_charset(const char *p, size_t len, const struct hl7v2_delims *d,
          * are interfaces moved to UTF-8 that still say 8859/1 */
         if (from_message && *iconv_name == NULL)
             *guessable = GUESS_GB18030;
-        else if (from_message && strncmp(*iconv_name, "ISO-8859-", 9) == 0)
+        else if (from_message && (strncmp(*iconv_name, "ISO-8859-", 9) == 0 ||
+                                  strcmp(*iconv_name, "WINDOWS-1252") == 0))
             *guessable = GUESS_UTF8;
         return BASE_OK;
     }

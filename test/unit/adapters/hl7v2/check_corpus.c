@@ -105,9 +105,10 @@ static const struct {
                              "Provenance=1,ServiceRequest=1,Specimen=1"},
     {"valid/ORM-O01-01.hl7", "AllergyIntolerance=1,Condition=1,Encounter=1,Observation=1,Patient=1,"
                              "Provenance=1,ServiceRequest=1"},
+    /* one Specimen: the SPM; OBR-15 of the same order is not a second one */
     {"valid/ORU-R01-01.hl7",
      "DiagnosticReport=1,DocumentReference=1,Encounter=1,Observation=2,Patient=1,Provenance=1,"
-     "Specimen=2"},
+     "Specimen=1"},
     {"valid/ORU-R01-RMGEAD.hl7", "DiagnosticReport=1,Observation=1,Patient=1,Provenance=1"},
     {"valid/OUL-R22-01.hl7",
      "DiagnosticReport=1,Encounter=1,Observation=2,Patient=1,Provenance=1,Specimen=1"},

@@ -279,7 +279,8 @@ static const struct feed_case obx_cases[] = {
       {"Observation", 0, "identifier[0].value", "OI7"},
       {"Observation", 1, "valueString", "second"},
       {"Observation", 1, "identifier[0].system", "urn:ietf:rfc:3986"}}},
-    {"a number sent as ST with its unit is a quantity; text, and a number without a unit, stay text",
+    {"a number sent as ST with its unit is a quantity; text, and a number without a unit, stay "
+     "text",
      ORU("2.3") "OBX|1|ST|WEIGHT^Weight^L||65.5|kg|||||F\n"
                 "OBX|2|TX|VL^Viral load^L||< 20|^Copies/mL|||||F\n"
                 "OBX|3|ST|NOTE^Note^L||see report|kg|||||F\n"
@@ -350,8 +351,8 @@ static const struct feed_case obx_cases[] = {
       {"Observation", 2, "interpretation[0].coding[0].code", "H"},
       {"Observation", 2, "interpretation[0].text", "H\xE2\x86\x91"},
       {"Observation", 3, "valueQuantity.code", ""},
-      {"Observation", 3, "interpretation[0].coding[0].system",
-       "http://terminology.hl7.org/CodeSystem/v2-0078"}}},
+      {"Observation", 3, "interpretation[0].coding[0].system", ""},
+      {"Observation", 3, "interpretation[0].text", "\xE2\x86\x91\xE2\x86\x93"}}},
 };
 
 START_TEST(observation_values_and_performers)

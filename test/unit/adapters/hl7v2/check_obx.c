@@ -252,8 +252,9 @@ START_TEST(coded_values)
     ck_assert_str_eq(th_str(o, "valueCodeableConcept.coding[0].system"), "http://snomed.info/sct");
     ck_assert_str_eq(th_str(o, "valueCodeableConcept.coding[0].code"), "260373001");
     ck_assert_str_eq(th_str(o, "valueCodeableConcept.coding[0].display"), "Detected");
+    /* CWE-6 'L' (table 0396: local general code) names no system: the field does */
     ck_assert_str_eq(th_str(o, "valueCodeableConcept.coding[1].system"),
-                     "urn:fhirgate:member:LAB/code/L");
+                     "urn:fhirgate:member:LAB/code/OBX-5");
     ck_assert_str_eq(th_str(o, "valueCodeableConcept.text"), "Positive");
     json_decref(b);
     o = obs(&b, "CWE", "A  B\\X09\\C^x^L", "", "", "", "F"); /* FHIR code: single inner spaces */
@@ -423,9 +424,10 @@ START_TEST(abnormal_flags)
     ck_assert_str_eq(th_str(o, "interpretation[0].coding[0].code"), "HH");
     ck_assert_str_eq(th_str(o, "interpretation[1].coding[0].code"), "A");
     json_decref(b);
+    /* not a table 0078 code: no coding in v2-0078, the flag as text */
     o = obs(&b, "NM", "9", "", "", "HIGH", "F");
-    ck_assert_str_eq(th_str(o, "interpretation[0].coding[0].system"),
-                     "http://terminology.hl7.org/CodeSystem/v2-0078");
+    ck_assert_str_eq(th_str(o, "interpretation[0].coding[0].system"), "");
+    ck_assert_str_eq(th_str(o, "interpretation[0].text"), "HIGH");
     json_decref(b);
 }
 END_TEST

@@ -111,6 +111,8 @@ const char *cda_time_point(struct cda_ctx *c, const xmlNode *ivl);
 /* PQ -> Quantity (UCUM), NULL when the value is not a number. */
 /* NA, N/A, 无... written where a generator had nothing (exact case). */
 bool cda_filler_text(const char *s);
+/* The same without the WS/T 500 data element names ("药物名称"). */
+bool cda_fixed_filler(const char *s);
 json_t *cda_quantity(struct cda_ctx *c, const xmlNode *pq);
 /* PQ value, or the value of its translation when the PQ is nullFlavor OTH. */
 const char *cda_pq_value(struct cda_ctx *c, const xmlNode *pq);
@@ -195,6 +197,9 @@ enum cda_kind {
 
 BASE_MUST_CHECK int cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern,
                                       enum cda_kind kind);
+/* A WS/T 500 diagnosis organizer (名称 + 编码 data elements) -> Condition. */
+BASE_MUST_CHECK int cda_map_condition_organizer(struct cda_ctx *c, xmlNodePtr org,
+                                                enum cda_kind kind);
 BASE_MUST_CHECK int cda_map_allergy(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern);
 BASE_MUST_CHECK int cda_map_medication(struct cda_ctx *c, xmlNodePtr sbadm);
 BASE_MUST_CHECK int cda_map_immunization(struct cda_ctx *c, xmlNodePtr sbadm);

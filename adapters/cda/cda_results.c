@@ -180,7 +180,9 @@ set_pq(struct cda_ctx *c, json_t *res, const xmlNode *v)
     }
     q = cda_quantity_of(c, v, num);
     if (q == NULL) {
-        if (c->err->rc != 0 || cda_blank(raw))
+        /* value="null" (Java concatenation of a missing number), "NA",
+         * "无": no value, not the text "null kg" */
+        if (c->err->rc != 0 || cda_blank(raw) || cda_filler_text(raw))
             return c->err->rc;
         TRY(cda_warn(c, v, "value", "quantity value is not a number; kept as text"));
         return adapter_jset_str(res, "valueString",
@@ -567,6 +569,43 @@ observation_code(struct cda_ctx *c, const xmlNode *obs)
     return code;
 }
 
+/* WS/T 500 辅助检查 (门急诊病历, 入院记录): the observation of 辅助检查项目
+ * DE04.30.010.00 holds the examination's name ("胸部X线") and its COMP
+ * observation 辅助检查结果 DE04.30.009.00 the finding.  Mapped as it
+ * stands the finding was lost and the name became the value of a
+ * "laboratory" result.  The examination names the observation, the
+ * finding is its value; no category (it is imaging, ECG... not a lab). */
+#define DE_EXAM_ITEM   "DE04.30.010.00"
+#define DE_EXAM_RESULT "DE04.30.009.00"
+
+static int
+wst_exam_item(struct cda_ctx *c, json_t *res, const xmlNode *obs)
+{
+    const char *item = cda_text(c, cda_child(obs, "value"));
+    const char *finding = "";
+
+    CDA_EACH(rel, obs, "entryRelationship")
+    {
+        xmlNodePtr inner = cda_child(rel, "observation");
+        const char *e = cda_wst_element(c, inner);
+
+        if (e != NULL && strcmp(e, DE_EXAM_RESULT) == 0)
+            finding = cda_text(c, cda_child(inner, "value"));
+    }
+    if (item[0] == '\0' || cda_filler_text(item))
+        return BASE_OK;
+    TRY(adapter_jset_str(json_object_get(res, "code"), "text", item));
+    (void)json_object_del(res, "category");
+    (void)json_object_del(res, "valueString");
+    if (finding[0] != '\0' && !cda_filler_text(finding)) {
+        (void)json_object_del(res, "dataAbsentReason");
+        return adapter_jset_str(res, "valueString", finding);
+    }
+    return adapter_jset(res, "dataAbsentReason",
+                        adapter_cc("http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                                   "unknown", "Unknown"));
+}
+
 int
 cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind, const char **ref)
 {
@@ -603,6 +642,12 @@ cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind, const
         return cda_nomem(c);
     }
     if (observation_body(c, res, obs, kind, code) != BASE_OK) {
+        json_decref(res);
+        return cda_nomem(c);
+    }
+    const char *element = cda_wst_element(c, obs);
+    if (element != NULL && strcmp(element, DE_EXAM_ITEM) == 0 &&
+        wst_exam_item(c, res, obs) != BASE_OK) {
         json_decref(res);
         return cda_nomem(c);
     }

@@ -591,6 +591,11 @@ allergy_kind(struct cda_ctx *c, json_t *res, const xmlNode *obs)
 {
     const char *v = value_code(c, obs);
 
+    /* HITSP C83 (C32) codes the adverse event type on the observation's
+     * code, with no value ("drug allergy" 416098002) */
+    if (v == NULL)
+        v = cda_attr(c, cda_child(obs, "code"), "code");
+
     for (size_t i = 0; v != NULL && i < BASE_ARRAY_LEN(allergy_types); i++) {
         if (strcmp(allergy_types[i].sct, v) != 0)
             continue;
@@ -759,8 +764,10 @@ add_reaction(struct cda_ctx *c, json_t *res, const xmlNode *rx, const char *defa
 static int
 allergy_reactions(struct cda_ctx *c, json_t *res, const xmlNode *obs)
 {
-    /* Older C-CDA put Severity (4.8) on the allergy itself. */
-    xmlNodePtr sev_obs = related_obs(c, obs, TEMPLATE "8", NULL);
+    /* Older C-CDA put Severity (4.8) on the allergy itself; CCD 1.0 / HITSP
+     * C32 too, under its own template (2.16.840.1.113883.10.20.1.55), coded
+     * SEV: found by the code. */
+    xmlNodePtr sev_obs = related_obs(c, obs, TEMPLATE "8", "SEV");
     const char *sev = severity_of(c, sev_obs);
     xmlNodePtr crit = related_obs(c, obs, TEMPLATE "145", NULL);
 

@@ -549,11 +549,31 @@ cda_unknown_pregnancy(struct cda_ctx *c, const xmlNode *obs)
            cda_has_template(c, obs, PREGNANCY_OBS);
 }
 
+/* CCD 1.0 / HITSP C32 vital signs are coded in SNOMED CT (the HL7 CCD
+ * sample: 50373000 "Body height"); FHIR R4's vital signs profiles need the
+ * LOINC code, added next to it. */
+static const struct cda_pair snomed_vital_loinc[] = {
+    {"50373000", "8302-2"},  /* body height */
+    {"27113001", "29463-7"}, /* body weight */
+    {"271649006", "8480-6"}, /* systolic */
+    {"271650006", "8462-4"}, /* diastolic */
+    {"386725007", "8310-5"}, /* body temperature */
+    {"78564009", "8867-4"},  /* pulse rate */
+    {"364075005", "8867-4"}, /* heart rate */
+    {"86290005", "9279-1"},  /* respiratory rate */
+    {"60621009", "39156-5"}, /* body mass index */
+};
+
 static json_t *
 observation_code(struct cda_ctx *c, const xmlNode *obs)
 {
-    json_t *code = cda_concept(c, cda_child(obs, "code"));
+    xmlNodePtr cd = cda_child(obs, "code");
+    json_t *code = cda_concept(c, cd);
     const char *loinc = CDA_LOOKUP(wst_vital_loinc, cda_wst_element(c, obs));
+    const char *sys = cda_attr(c, cd, "codeSystem");
+
+    if (loinc == NULL && sys != NULL && strcmp(sys, "2.16.840.1.113883.6.96") == 0)
+        loinc = CDA_LOOKUP(snomed_vital_loinc, cda_attr(c, cd, "code"));
 
     /* The Pregnancy Observation (2.16.840.1.113883.10.20.15.3.8) is coded
      * ASSERTION, which names no question; LOINC 82810-3 "Pregnancy status"

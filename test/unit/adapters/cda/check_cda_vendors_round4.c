@@ -2,7 +2,8 @@
  * Fourth sweep of other systems' documents: WS/T 500 generators seen in
  * Chinese EMR integration projects (门(急)诊病历 C0002, 西药处方 C0004,
  * 住院病案首页 C0032, 入院记录 C0034, 病历概要 C0001 filled in by a
- * hospital) and their FreeMarker / Java string templates.  Part of the
+ * hospital) and their FreeMarker / Java string templates, and HITSP C32 /
+ * CCD 1.0 shapes.  Part of the
  * cda_vendors suite; each document is a minimal one written for the test,
  * one construct each, and each test fails without its fix.
  */
@@ -365,6 +366,47 @@ START_TEST(wst_java_null_slots)
 }
 END_TEST
 
+/* HITSP C32 / CCD 1.0 (the HL7 CCD sample's shapes): the adverse event type
+ * on the allergy observation's code, no value; Severity under CCD's own
+ * template (2.16.840.1.113883.10.20.1.55, code SEV) -- type, category and
+ * severity were lost.  Vital signs coded in SNOMED CT get their LOINC. */
+START_TEST(ccd1_allergy_type_severity_and_snomed_vitals)
+{
+    static const char doc[] = CCDA_DOC(
+        CCDA_SECTION(
+            "6.1", "48765-2",
+            "<entry><act classCode=\"ACT\" moodCode=\"EVN\"><templateId "
+            "root=\"2.16.840.1.113883.10.20.1.27\"/><code nullFlavor=\"NA\"/><entryRelationship "
+            "typeCode=\"SUBJ\"><observation classCode=\"OBS\" moodCode=\"EVN\"><templateId "
+            "root=\"2.16.840.1.113883.10.20.1.18\"/><code code=\"416098002\" "
+            "codeSystem=\"2.16.840.1.113883.6.96\"/><participant typeCode=\"CSM\"><participantRole>"
+            "<playingEntity><code code=\"70618\" codeSystem=\"2.16.840.1.113883.6.88\"/>"
+            "</playingEntity></participantRole></participant><entryRelationship typeCode=\"SUBJ\" "
+            "inversionInd=\"true\"><observation classCode=\"OBS\" moodCode=\"EVN\"><templateId "
+            "root=\"2.16.840.1.113883.10.20.1.55\"/><code code=\"SEV\" "
+            "codeSystem=\"2.16.840.1.113883.5.4\"/><value xsi:type=\"CD\" code=\"24484000\" "
+            "codeSystem=\"2.16.840.1.113883.6.96\"/></observation></entryRelationship>"
+            "<entryRelationship typeCode=\"MFST\" inversionInd=\"true\"><observation "
+            "classCode=\"OBS\" moodCode=\"EVN\"><templateId root=\"2.16.840.1.113883.10.20.1.54\"/>"
+            "<value xsi:type=\"CD\" code=\"247472004\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+            "</observation></entryRelationship></observation></entryRelationship></act></entry>")
+            CCDA_SECTION("4.1", "8716-3",
+                         "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><code "
+                         "code=\"50373000\" codeSystem=\"2.16.840.1.113883.6.96\"/><effectiveTime "
+                         "value=\"19991114\"/><value xsi:type=\"PQ\" value=\"177\" "
+                         "unit=\"cm\"/></observation></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *a = nth(b, "AllergyIntolerance", 0);
+
+    ck_assert_str_eq(tu_json_str(a, "type"), "allergy");
+    ck_assert_str_eq(tu_json_str(a, "category.0"), "medication");
+    ck_assert_str_eq(tu_json_str(a, "reaction.0.severity"), "severe");
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "code.coding.1.code"), "8302-2");
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round4_tcases(Suite *s)
 {
@@ -381,5 +423,6 @@ cda_vendors_round4_tcases(Suite *s)
     tcase_add_test(t, wst_ancillary_exam_and_its_finding);
     tcase_add_test(t, wst_tcm_disease_and_syndrome);
     tcase_add_test(t, wst_java_null_slots);
+    tcase_add_test(t, ccd1_allergy_type_severity_and_snomed_vitals);
     suite_add_tcase(s, t);
 }

@@ -616,6 +616,34 @@ static const struct cda_pair no_known_allergy[] = {
     {"428607008", "environmental"},
 };
 
+/* A negated allergy of a type and no substance ("no drug allergy": the
+ * ONC/HL7 "No Known Drug Allergies" examples negate 416098002 with a
+ * null-flavored playingEntity) is the SNOMED CT "no known ..." of that
+ * type (C-CDA on FHIR), not the bare "no known allergy". */
+static json_t *
+no_known_of_type(struct cda_ctx *c, const xmlNode *obs)
+{
+    static const struct {
+        const char *type, *code, *display;
+    } kinds[] = {
+        {"416098002", "409137002", "No known drug allergy"},
+        {"419511003", "409137002", "No known drug allergy"},
+        {"59037007", "409137002", "No known drug allergy"},
+        {"414285001", "429625007", "No known food allergy"},
+        {"235719002", "429625007", "No known food allergy"},
+        {"418471000", "429625007", "No known food allergy"},
+        {"426232007", "428607008", "No known environmental allergy"},
+        {"418545001", "428607008", "No known environmental allergy"},
+    };
+    const char *v = value_code(c, obs);
+
+    for (size_t i = 0; v != NULL && cda_negated(c, obs) && i < BASE_ARRAY_LEN(kinds); i++) {
+        if (strcmp(v, kinds[i].type) == 0)
+            return adapter_cc(SCT, kinds[i].code, kinds[i].display);
+    }
+    return adapter_cc(SCT, "716186003", "No known allergy");
+}
+
 /* A value that says there is no allergy: a false flag (WS/T 500 过敏史标志)
  * or text such as 否认药物过敏史 / 无 / "No known allergies" -- which must
  * not become an allergy to a substance named by that text. */
@@ -708,7 +736,7 @@ allergy_code(struct cda_ctx *c, const xmlNode *obs, bool *nka)
     }
     if (cda_negated(c, obs) || denies_allergy(c, obs)) {
         *nka = true;
-        return adapter_cc(SCT, "716186003", "No known allergy");
+        return no_known_of_type(c, obs);
     }
     if (cda_text(c, cda_child(pe, "name"))[0] != '\0')
         return json_pack("{s:s}", "text", cda_text(c, cda_child(pe, "name")));

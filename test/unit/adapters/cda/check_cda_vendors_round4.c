@@ -407,6 +407,33 @@ START_TEST(ccd1_allergy_type_severity_and_snomed_vitals)
 }
 END_TEST
 
+/* The ONC "empty" C-CDA R2.1 test data say "No Known Drug Allergies" by
+ * negating the drug allergy type with a null-flavored substance: that is
+ * SNOMED 409137002, not the unqualified "no known allergy". */
+START_TEST(negated_allergy_type_is_no_known_of_that_type)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "6.1", "48765-2",
+        "<entry><act classCode=\"ACT\" moodCode=\"EVN\"><templateId "
+        "root=\"2.16.840.1.113883.10.20.22.4.30\"/><code code=\"CONC\" "
+        "codeSystem=\"2.16.840.1.113883.5.6\"/><statusCode code=\"active\"/><entryRelationship "
+        "typeCode=\"SUBJ\"><observation classCode=\"OBS\" moodCode=\"EVN\" "
+        "negationInd=\"true\"><templateId root=\"2.16.840.1.113883.10.20.22.4.7\"/><code "
+        "code=\"ASSERTION\" codeSystem=\"2.16.840.1.113883.5.4\"/><value xsi:type=\"CD\" "
+        "code=\"416098002\" codeSystem=\"2.16.840.1.113883.6.96\"/><participant "
+        "typeCode=\"CSM\"><participantRole><playingEntity><code nullFlavor=\"NA\"/>"
+        "</playingEntity></participantRole></participant></observation></entryRelationship>"
+        "</act></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *a = nth(b, "AllergyIntolerance", 0);
+
+    ck_assert_str_eq(tu_json_str(a, "code.coding.0.code"), "409137002");
+    ck_assert_ptr_null(tu_json_at(a, "verificationStatus"));
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round4_tcases(Suite *s)
 {
@@ -424,5 +451,6 @@ cda_vendors_round4_tcases(Suite *s)
     tcase_add_test(t, wst_tcm_disease_and_syndrome);
     tcase_add_test(t, wst_java_null_slots);
     tcase_add_test(t, ccd1_allergy_type_severity_and_snomed_vitals);
+    tcase_add_test(t, negated_allergy_type_is_no_known_of_that_type);
     suite_add_tcase(s, t);
 }

@@ -523,6 +523,85 @@ iso_to_ts(struct cda_ctx *c, const char *v)
     return base_arena_strdup(c->arena, out);
 }
 
+/* Digits with at most a fraction and a zone: HL7 TS itself. */
+static bool
+is_ts_shaped(const char *v)
+{
+    size_t d = strspn(v, "0123456789");
+
+    return v[d] == '\0' || v[d] == '.' || v[d] == '+' || (v[d] == '-' && d >= 8);
+}
+
+/* The length of a date/time separator at p: / - . : space T, or 年 月 日
+ * 时 分 秒 点 (UTF-8, three bytes each); 0 if none. */
+static size_t
+local_separator(const char *p)
+{
+    static const char *const han[] = {"\u5e74", "\u6708", "\u65e5", "\u65f6",
+                                      "\u5206", "\u79d2", "\u70b9"};
+
+    if (*p != '\0' && strchr("/-.: T", *p) != NULL)
+        return 1;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(han); i++) {
+        if (strncmp(p, han[i], 3) == 0)
+            return 3;
+    }
+    return 0;
+}
+
+/* Dates as Chinese HIS exports and Java date formats write them into a TS:
+ * "2019年5月10日", "2019/05/10 13:44:03", "2019-5-10", "2019年5月10日 13时44分",
+ * "20190510 134403" -> "20190510134403".  Fields are numbers between
+ * separators: a 4-digit year, then month, day, hour (1-2 digits), minute
+ * and second (2); or an 8-digit date and a 4/6-digit time.  No zone is
+ * read here (the configured one applies, as for any TS without one);
+ * anything else is returned as it is, for adapter_ts_to_fhir to refuse. */
+static const char *
+local_to_ts(struct cda_ctx *c, const char *v)
+{
+    static const size_t min_len[] = {4, 1, 1, 1, 2, 2};
+    static const size_t max_len[] = {4, 2, 2, 2, 2, 2};
+    unsigned field[6];
+    size_t len[6];
+    size_t n = 0;
+    const char *p = v;
+    bool separated = false;
+
+    while (*p != '\0' && n < 6) {
+        size_t k = 0;
+        unsigned x = 0;
+
+        while (is_digit(p[k]) && k < 9)
+            x = x * 10 + (unsigned)(p[k++] - '0');
+        if (k == 0)
+            return v;
+        field[n] = x;
+        len[n++] = k;
+        p += k;
+        for (size_t sep; (sep = local_separator(p)) > 0; p += sep)
+            separated = true;
+    }
+    if (*p != '\0' || !separated || n == 0)
+        return v;
+    /* "20190510 134403" */
+    if (n <= 2 && len[0] == 8 && (n == 1 || len[1] == 4 || len[1] == 6)) {
+        return n == 1 ? base_arena_sprintf(c->arena, "%08u", field[0])
+                      : base_arena_sprintf(c->arena, "%08u%0*u", field[0], (int)len[1], field[1]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (len[i] < min_len[i] || len[i] > max_len[i])
+            return v;
+    }
+    if (n < 3)
+        return v; /* "2019-05" is ISO's own, handled before */
+    char out[16];
+    int w = snprintf(out, sizeof(out), "%04u%02u%02u", field[0], field[1], field[2]);
+
+    for (size_t i = 3; i < n && w > 0 && (size_t)w + 2 < sizeof(out); i++)
+        w += snprintf(out + w, sizeof(out) - (size_t)w, "%02u", field[i]);
+    return base_arena_strdup(c->arena, out);
+}
+
 /* A zone of hours only ("+08", which ISO 8601 allows and some exports
  * write into a TS) gets its minutes, as HL7 V3 TS (+ZZzz) has them. */
 static const char *
@@ -547,6 +626,8 @@ cda_ts(struct cda_ctx *c, const xmlNode *ts, bool want_date)
 
     if (v == NULL || cda_blank(v) || cda_filler_text(v)) /* value="NA": no time */
         return NULL;
+    const char *as_is = v;
+
     v = iso_to_ts(c, v);
     if (v != NULL)
         v = zone_minutes(c, v);
@@ -556,8 +637,14 @@ cda_ts(struct cda_ctx *c, const xmlNode *ts, bool want_date)
     }
     if (adapter_ts_to_fhir(base_str_from_cstr(v), c->opt->default_tz, want_date, buf,
                            sizeof(buf)) == 0) {
-        (void)cda_warn(c, ts, "value", "invalid timestamp; skipped");
-        return NULL;
+        /* not HL7 TS nor ISO: perhaps a local form ("2019年5月10日") */
+        v = is_ts_shaped(as_is) ? as_is : local_to_ts(c, as_is);
+        if (v == as_is || v == NULL ||
+            adapter_ts_to_fhir(base_str_from_cstr(v), c->opt->default_tz, want_date, buf,
+                               sizeof(buf)) == 0) {
+            (void)cda_warn(c, ts, "value", "invalid timestamp; skipped");
+            return NULL;
+        }
     }
     return base_arena_strdup(c->arena, buf);
 }

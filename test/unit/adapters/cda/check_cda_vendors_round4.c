@@ -8,6 +8,7 @@
  * one construct each, and each test fails without its fix.
  */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "adapters/cda/cda.h"
@@ -434,6 +435,47 @@ START_TEST(negated_allergy_type_is_no_known_of_that_type)
 }
 END_TEST
 
+/* Chinese HIS exports and Java date formats write dates as 2019年5月10日,
+ * 2019/05/10 13:44:03, 2019-5-10 or 20190510 134403: all were "invalid
+ * timestamp", and the patient lost the birth date the patient index
+ * matches on.  Impossible dates are still refused. */
+START_TEST(local_date_forms)
+{
+    static const char *const forms[] = {"2019年5月10日", "2019年05月10日 13时44分",
+                                        "2019/05/10 13:44:03", "2019-5-10", "20190510 134403"};
+    char doc[1024];
+
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        (void)snprintf(doc, sizeof(doc),
+                       "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><id root=\"1.2.3\" "
+                       "extension=\"D1\"/><recordTarget><patientRole><id root=\"1.2.4\" "
+                       "extension=\"P1\"/><patient><birthTime value=\"%s\"/></patient>"
+                       "</patientRole></recordTarget><component><structuredBody/></component>"
+                       "</ClinicalDocument>",
+                       forms[i]);
+        json_t *b = convert_ok(doc, NULL);
+
+        ck_assert_msg(tu_json_str(nth(b, "Patient", 0), "birthDate") != NULL &&
+                          strcmp(tu_json_str(nth(b, "Patient", 0), "birthDate"), "2019-05-10") == 0,
+                      "%s", forms[i]);
+        json_decref(b);
+    }
+    (void)snprintf(
+        doc, sizeof(doc),
+        "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><id root=\"1.2.3\" extension=\"D1\"/>"
+        "<recordTarget><patientRole><id root=\"1.2.4\" extension=\"P1\"/><patient>"
+        "<birthTime value=\"2019/13/40\"/></patient></patientRole></recordTarget>"
+        "<component><structuredBody/></component></ClinicalDocument>");
+    json_t *w = NULL;
+    json_t *b = convert_ok(doc, &w);
+
+    ck_assert_ptr_null(tu_json_at(nth(b, "Patient", 0), "birthDate"));
+    ck_assert(has_issue(w, "value", "invalid timestamp"));
+    json_decref(w);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round4_tcases(Suite *s)
 {
@@ -452,5 +494,6 @@ cda_vendors_round4_tcases(Suite *s)
     tcase_add_test(t, wst_java_null_slots);
     tcase_add_test(t, ccd1_allergy_type_severity_and_snomed_vitals);
     tcase_add_test(t, negated_allergy_type_is_no_known_of_that_type);
+    tcase_add_test(t, local_date_forms);
     suite_add_tcase(s, t);
 }

@@ -224,6 +224,20 @@ wst_namespace(const char *root)
     return strncmp(root, arc, sizeof(arc) - 1) == 0;
 }
 
+/* HIS exports fill the resident identity numbers (GB 11643) they do not
+ * have with one digit repeated -- "000000000000000000", "111111111111111"
+ * -- and as WS/T 500's 2.16.156.10011.1.3 identifier such a value was the
+ * key of one Patient for every such patient of the hospital.  Numbers that
+ * merely fail the check character are kept: the gateway's patient index
+ * validates them (gateway/mpi/resid.c), and test data is full of them. */
+static bool
+resident_id_placeholder(const char *v)
+{
+    size_t n = strlen(v);
+
+    return n >= 6 && strspn(v, (char[]){v[0], '\0'}) == n;
+}
+
 json_t *
 cda_identifier(struct cda_ctx *c, const xmlNode *ii, struct cda_key *key)
 {
@@ -246,6 +260,11 @@ cda_identifier(struct cda_ctx *c, const xmlNode *ii, struct cda_key *key)
      * patients by identifier */
     if (ext != NULL && cda_filler_text(ext))
         return NULL;
+    if (ext != NULL && strcmp(root, "2.16.156.10011.1.3") == 0 && resident_id_placeholder(ext)) {
+        (void)cda_warn(c, ii, "value",
+                       "resident identity number is one digit repeated (a placeholder); skipped");
+        return NULL;
+    }
     if (ext != NULL && element_name_as_value(ext)) {
         (void)cda_warn(c, ii, "value",
                        "identifier extension is a name in Chinese characters without digits (a "

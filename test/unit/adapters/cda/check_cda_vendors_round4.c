@@ -476,6 +476,26 @@ START_TEST(local_date_forms)
 }
 END_TEST
 
+/* A HIS without the resident identity number writes zeros: as the only
+ * id of patient after patient it keyed one Patient for all of them. */
+START_TEST(placeholder_resident_id_keys_no_patient)
+{
+    static const char doc[] =
+        "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><realmCode code=\"CN\"/><id "
+        "root=\"2.16.156.10011.1.1\" extension=\"RN9\"/><recordTarget><patientRole><patient><id "
+        "root=\"2.16.156.10011.1.3\" extension=\"000000000000000000\"/><name>赵六</name>"
+        "</patient></patientRole></recordTarget><component><structuredBody/></component>"
+        "</ClinicalDocument>";
+    json_t *w = NULL;
+    json_t *b = convert_ok(doc, &w);
+
+    ck_assert_ptr_null(strstr(url_of(b, "Patient"), "000000"));
+    ck_assert(has_issue(w, "value", "one digit repeated"));
+    json_decref(w);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round4_tcases(Suite *s)
 {
@@ -495,5 +515,6 @@ cda_vendors_round4_tcases(Suite *s)
     tcase_add_test(t, ccd1_allergy_type_severity_and_snomed_vitals);
     tcase_add_test(t, negated_allergy_type_is_no_known_of_that_type);
     tcase_add_test(t, local_date_forms);
+    tcase_add_test(t, placeholder_resident_id_keys_no_patient);
     suite_add_tcase(s, t);
 }

@@ -496,6 +496,33 @@ START_TEST(placeholder_resident_id_keys_no_patient)
 }
 END_TEST
 
+/* 生命体征测量记录 templates write 体温 unit="C"; US exports "F" and "deg C":
+ * as UCUM, C is the coulomb and F the farad -- a temperature of 36.8
+ * coulombs. */
+START_TEST(bare_temperature_units)
+{
+    static const char doc[] = WST_DOC(
+        "",
+        WST_SECTION("8716-3", "<entry>" OBS("DE04.10.186.00",
+                                            "<effectiveTime value=\"20240101\"/><value "
+                                            "xsi:type=\"PQ\" value=\"36.8\" unit=\"C\"/>",
+                                            "") "</entry><entry>" OBS("DE04.10.186.00",
+                                                                      "<effectiveTime "
+                                                                      "value=\"20240101\"/><value "
+                                                                      "xsi:type=\"PQ\" "
+                                                                      "value=\"98.6\" "
+                                                                      "unit=\"F\"/>",
+                                                                      "") "</entry>"));
+    json_t *b = convert_ok(doc, NULL);
+
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "valueQuantity.code"), "Cel");
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "valueQuantity.unit"), "C");
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 1), "valueQuantity.code"), "[degF]");
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round4_tcases(Suite *s)
 {
@@ -516,5 +543,6 @@ cda_vendors_round4_tcases(Suite *s)
     tcase_add_test(t, negated_allergy_type_is_no_known_of_that_type);
     tcase_add_test(t, local_date_forms);
     tcase_add_test(t, placeholder_resident_id_keys_no_patient);
+    tcase_add_test(t, bare_temperature_units);
     suite_add_tcase(s, t);
 }

@@ -523,6 +523,39 @@ START_TEST(bare_temperature_units)
 }
 END_TEST
 
+/* Chinese exports drop the GB/T 2261.1 system (code="2"), or write the word
+ * (code="男", code="" displayName="女性"): all were "unknown".  The code
+ * still wins over a template's fixed display. */
+START_TEST(gender_without_system_or_as_words)
+{
+    static const struct {
+        const char *attrs, *want;
+    } cases[] = {
+        {"code=\"2\"", "female"},
+        {"code=\"男\"", "male"},
+        {"code=\"\" displayName=\"女性\"", "female"},
+        {"code=\"2\" displayName=\"男性\" codeSystem=\"2.16.156.10011.2.3.3.4\"", "female"},
+        {"code=\"UN\" codeSystem=\"2.16.840.1.113883.5.1\"", "other"},
+    };
+    char doc[768];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        (void)snprintf(doc, sizeof(doc),
+                       "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><id root=\"1.2.3\" "
+                       "extension=\"D1\"/><recordTarget><patientRole><id root=\"1.2.4\" "
+                       "extension=\"P1\"/><patient><administrativeGenderCode %s/></patient>"
+                       "</patientRole></recordTarget><component><structuredBody/></component>"
+                       "</ClinicalDocument>",
+                       cases[i].attrs);
+        json_t *b = convert_ok(doc, NULL);
+        const char *g = tu_json_str(nth(b, "Patient", 0), "gender");
+
+        ck_assert_msg(g != NULL && strcmp(g, cases[i].want) == 0, "%s", cases[i].attrs);
+        json_decref(b);
+    }
+}
+END_TEST
+
 void
 cda_vendors_round4_tcases(Suite *s)
 {
@@ -544,5 +577,6 @@ cda_vendors_round4_tcases(Suite *s)
     tcase_add_test(t, local_date_forms);
     tcase_add_test(t, placeholder_resident_id_keys_no_patient);
     tcase_add_test(t, bare_temperature_units);
+    tcase_add_test(t, gender_without_system_or_as_words);
     suite_add_tcase(s, t);
 }

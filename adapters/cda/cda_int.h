@@ -209,6 +209,8 @@ BASE_MUST_CHECK int cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum 
 BASE_MUST_CHECK int cda_map_report(struct cda_ctx *c, xmlNodePtr organizer);
 /* A Pregnancy Observation that is itself nullFlavored: "unknown if pregnant". */
 bool cda_unknown_pregnancy(struct cda_ctx *c, const xmlNode *obs);
+/* An organizer around `obs` (its panel, or the panel of that) is nullified. */
+bool cda_in_nullified_organizer(struct cda_ctx *c, const xmlNode *obs);
 /* Observation.value[x] from a CDA value by its xsi:type (or its shape);
  * effective[x] from an effectiveTime.  BASE_E_NOMEM. */
 BASE_MUST_CHECK int cda_set_value(struct cda_ctx *c, json_t *res, const xmlNode *v);

@@ -486,6 +486,27 @@ cda_observation_time(struct cda_ctx *c, json_t *res, const xmlNode *et)
     return adapter_jset_str(res, "effectiveDateTime", cda_time_point(c, et));
 }
 
+/* An organizer (Result or Vital Signs Organizer, a panel in a panel)
+ * around `obs` whose statusCode is nullified: the whole panel was
+ * recorded in error, its results with it.  The DiagnosticReport said
+ * entered-in-error while its glucose stayed a final result. */
+bool
+cda_in_nullified_organizer(struct cda_ctx *c, const xmlNode *obs)
+{
+    for (const xmlNode *n = obs != NULL ? obs->parent : NULL; n != NULL && cda_is(n, "component");
+         n = n->parent != NULL ? n->parent->parent : NULL) {
+        const xmlNode *org = n->parent;
+        const char *st;
+
+        if (org == NULL || org->type != XML_ELEMENT_NODE || !cda_is(org, "organizer"))
+            return false;
+        st = cda_attr(c, cda_child(org, "statusCode"), "code");
+        if (st != NULL && strcmp(st, "nullified") == 0)
+            return true;
+    }
+    return false;
+}
+
 static int
 observation_body(struct cda_ctx *c, json_t *res, const xmlNode *obs, enum cda_kind kind,
                  json_t *code)
@@ -499,6 +520,8 @@ observation_body(struct cda_ctx *c, json_t *res, const xmlNode *obs, enum cda_ki
     size_t cat = kind == CDA_VITAL || kind == CDA_EXAM ? 1 : kind == CDA_SOCIAL ? 2 : 0;
     const char *st = CDA_LOOKUP(obs_status, cda_attr(c, cda_child(obs, "statusCode"), "code"));
 
+    if (cda_in_nullified_organizer(c, obs))
+        st = "entered-in-error";
     TRY(adapter_jset(res, "code", code)); /* first: consumed even on failure */
     TRY(adapter_jset_str(res, "status", st != NULL ? st : "final"));
     TRY(adapter_jpush(res, "category",

@@ -556,6 +556,27 @@ START_TEST(gender_without_system_or_as_words)
 }
 END_TEST
 
+/* A Result Organizer nullified (recorded in error): the DiagnosticReport
+ * said entered-in-error while its result stayed a final glucose. */
+START_TEST(results_of_a_nullified_panel)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "3.1", "30954-2",
+        "<entry><organizer classCode=\"BATTERY\" moodCode=\"EVN\"><code code=\"24323-8\" "
+        "codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode code=\"nullified\"/><effectiveTime "
+        "value=\"20200101\"/><component><observation classCode=\"OBS\" moodCode=\"EVN\"><code "
+        "code=\"2345-7\" codeSystem=\"2.16.840.1.113883.6.1\"/><statusCode "
+        "code=\"completed\"/><value xsi:type=\"PQ\" value=\"95\" unit=\"mg/dL\"/>"
+        "</observation></component></organizer></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+
+    ck_assert_str_eq(tu_json_str(nth(b, "DiagnosticReport", 0), "status"), "entered-in-error");
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "status"), "entered-in-error");
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round4_tcases(Suite *s)
 {
@@ -578,5 +599,6 @@ cda_vendors_round4_tcases(Suite *s)
     tcase_add_test(t, placeholder_resident_id_keys_no_patient);
     tcase_add_test(t, bare_temperature_units);
     tcase_add_test(t, gender_without_system_or_as_words);
+    tcase_add_test(t, results_of_a_nullified_panel);
     suite_add_tcase(s, t);
 }

@@ -98,7 +98,9 @@ nullified(struct cda_ctx *c, const xmlNode *obs, const xmlNode *concern)
     const char *s = cda_attr(c, cda_child(obs, "statusCode"), "code");
     const char *w = cda_attr(c, cda_child(concern, "statusCode"), "code");
 
-    return (s != NULL && strcmp(s, "nullified") == 0) || (w != NULL && strcmp(w, "nullified") == 0);
+    /* ...or on the act it belongs to (an Encounter Activity's diagnoses) */
+    return c->within_nullified || (s != NULL && strcmp(s, "nullified") == 0) ||
+           (w != NULL && strcmp(w, "nullified") == 0);
 }
 
 static int

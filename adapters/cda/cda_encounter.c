@@ -393,8 +393,12 @@ static int
 activity_diagnoses(struct cda_ctx *c, const xmlNode *act, const char *ref)
 {
     const char *outer = c->encounter;
+    const char *st = cda_attr(c, cda_child(act, "statusCode"), "code");
     int rc = BASE_OK;
 
+    /* an encounter recorded in error takes its diagnoses with it: they
+     * stayed active Conditions of an encounter that was entered-in-error */
+    c->within_nullified = st != NULL && strcmp(st, "nullified") == 0;
     c->encounter = ref;
     CDA_EACH(rel, act, "entryRelationship")
     {
@@ -409,6 +413,7 @@ activity_diagnoses(struct cda_ctx *c, const xmlNode *act, const char *ref)
         }
     }
     c->encounter = outer;
+    c->within_nullified = false;
     return rc;
 }
 

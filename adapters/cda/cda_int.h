@@ -45,6 +45,7 @@ struct cda_ctx {
     const char *custodian;   /* fullUrl of the custodian Organization */
     const char *authenticator;
     const xmlNode *result_time; /* organizer effectiveTime for its results */
+    bool within_nullified;      /* mapping the parts of an act recorded in error */
 };
 
 /* ---- cda_xml.c: navigation ------------------------------------------- */

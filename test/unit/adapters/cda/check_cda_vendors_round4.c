@@ -577,6 +577,31 @@ START_TEST(results_of_a_nullified_panel)
 }
 END_TEST
 
+/* An Encounter Activity nullified (recorded in error) kept its Encounter
+ * Diagnosis as an active Condition of an encounter entered-in-error. */
+START_TEST(diagnoses_of_a_nullified_encounter)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "22.1", "46240-8",
+        "<entry><encounter classCode=\"ENC\" moodCode=\"EVN\"><code code=\"99213\" "
+        "codeSystem=\"2.16.840.1.113883.6.12\"/><statusCode code=\"nullified\"/><effectiveTime "
+        "value=\"20200101\"/><entryRelationship typeCode=\"REFR\"><act classCode=\"ACT\" "
+        "moodCode=\"EVN\"><templateId root=\"2.16.840.1.113883.10.20.22.4.80\"/><statusCode "
+        "code=\"active\"/><entryRelationship typeCode=\"SUBJ\"><observation classCode=\"OBS\" "
+        "moodCode=\"EVN\"><templateId root=\"2.16.840.1.113883.10.20.22.4.4\"/><value "
+        "xsi:type=\"CD\" code=\"44054006\" codeSystem=\"2.16.840.1.113883.6.96\"/>"
+        "</observation></entryRelationship></act></entryRelationship></encounter></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *dx = nth(b, "Condition", 0);
+
+    ck_assert_str_eq(tu_json_str(nth(b, "Encounter", 0), "status"), "entered-in-error");
+    ck_assert_str_eq(tu_json_str(dx, "verificationStatus.coding.0.code"), "entered-in-error");
+    ck_assert_ptr_null(tu_json_at(dx, "clinicalStatus"));
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round4_tcases(Suite *s)
 {
@@ -600,5 +625,6 @@ cda_vendors_round4_tcases(Suite *s)
     tcase_add_test(t, bare_temperature_units);
     tcase_add_test(t, gender_without_system_or_as_words);
     tcase_add_test(t, results_of_a_nullified_panel);
+    tcase_add_test(t, diagnoses_of_a_nullified_encounter);
     suite_add_tcase(s, t);
 }

@@ -250,6 +250,24 @@ condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concer
     return adapter_jset_str(res, "recordedDate", rec != NULL ? rec : diagnosed);
 }
 
+/* A Condition of `code` (consumed) for `obs`, keyed by the ids of `key_at`. */
+static int
+emit_condition(struct cda_ctx *c, json_t *code, xmlNodePtr obs, xmlNodePtr concern,
+               enum cda_kind kind, const xmlNode *key_at)
+{
+    json_t *res = cda_resource(c, "Condition");
+
+    if (res == NULL) {
+        json_decref(code);
+        return cda_nomem(c);
+    }
+    if (condition_body(c, res, obs, concern, kind, code) != BASE_OK) {
+        json_decref(res);
+        return cda_nomem(c);
+    }
+    return cda_emit(c, res, key_at, "Condition", NULL);
+}
+
 /* WS/T 500 sections list data elements, one observation each: a diagnosis
  * section also carries the admission state, dates and orders as text.
  * Only these elements name a diagnosis: */
@@ -347,20 +365,10 @@ map_syndrome(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cda_kin
 {
     const xmlNode *at = NULL;
     json_t *code = wst_syndrome(c, obs, &at);
-    json_t *res;
 
     if (code == NULL)
         return BASE_OK;
-    res = cda_resource(c, "Condition");
-    if (res == NULL) {
-        json_decref(code);
-        return cda_nomem(c);
-    }
-    if (condition_body(c, res, obs, concern, kind, code) != BASE_OK) {
-        json_decref(res);
-        return cda_nomem(c);
-    }
-    return cda_emit(c, res, at, "Condition", NULL);
+    return emit_condition(c, code, obs, concern, kind, at);
 }
 
 /* A Risk Concern Act (C-CDA 4.136) holds what the patient is at risk of
@@ -405,7 +413,6 @@ cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cd
 {
     const char *element;
     json_t *code;
-    json_t *res;
     bool have;
 
     /* mTuitive op notes nest the Problem Observation directly in an empty
@@ -459,16 +466,7 @@ cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cd
         if (code == NULL)
             return cda_nomem(c);
     }
-    res = cda_resource(c, "Condition");
-    if (res == NULL) {
-        json_decref(code);
-        return cda_nomem(c);
-    }
-    if (condition_body(c, res, obs, concern, kind, code) != BASE_OK) {
-        json_decref(res);
-        return cda_nomem(c);
-    }
-    TRY(cda_emit(c, res, obs, "Condition", NULL));
+    TRY(emit_condition(c, code, obs, concern, kind, obs));
     if (element != NULL && strcmp(element, "DE05.10.172.00") == 0)
         return map_syndrome(c, obs, concern, kind);
     return BASE_OK;
@@ -490,7 +488,6 @@ cda_map_condition_organizer(struct cda_ctx *c, xmlNodePtr org, enum cda_kind kin
     size_t codes = 0;
     size_t names = 0;
     json_t *code;
-    json_t *res;
     bool have;
 
     CDA_EACH(comp, org, "component")
@@ -542,17 +539,7 @@ cda_map_condition_organizer(struct cda_ctx *c, xmlNodePtr org, enum cda_kind kin
         json_decref(code);
         return cda_warn_nothing(c, org);
     }
-    res = cda_resource(c, "Condition");
-    if (res == NULL) {
-        json_decref(code);
-        return cda_nomem(c);
-    }
-    if (condition_body(c, res, code_obs != NULL ? code_obs : name_obs, NULL, kind, code) !=
-        BASE_OK) {
-        json_decref(res);
-        return cda_nomem(c);
-    }
-    return cda_emit(c, res, org, "Condition", NULL);
+    return emit_condition(c, code, code_obs != NULL ? code_obs : name_obs, NULL, kind, org);
 }
 
 /* ------------------------------------------------------- AllergyIntolerance */

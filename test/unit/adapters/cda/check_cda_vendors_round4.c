@@ -602,6 +602,35 @@ START_TEST(diagnoses_of_a_nullified_encounter)
 }
 END_TEST
 
+/* Two recordTargets (a mother and her newborn): every entry became the
+ * mother's without a word.  Different patients are refused, naming where;
+ * the same patient twice is read once. */
+START_TEST(several_record_targets)
+{
+#define TWO_TARGETS(second)                                                                        \
+    "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><id root=\"1.2.3\" extension=\"D2\"/>"             \
+    "<recordTarget><patientRole><id root=\"1.2.4\" extension=\"MOTHER\"/></patientRole>"           \
+    "</recordTarget><recordTarget><patientRole><id root=\"1.2.4\" extension=\"" second "\"/>"      \
+    "</patientRole></recordTarget><component><structuredBody/></component></ClinicalDocument>"
+    static const char two[] = TWO_TARGETS("BABY");
+    static const char same[] = TWO_TARGETS("MOTHER");
+    struct base_err err = {0};
+    json_t *w = NULL;
+    int rc;
+    json_t *b = convert_text(two, NULL, NULL, NULL, &err, &rc);
+
+    ck_assert_int_eq(rc, BASE_E_INVALID);
+    ck_assert_ptr_null(b);
+    ck_assert_str_eq(err.where, "/ClinicalDocument/recordTarget[2]");
+    b = convert_ok(same, &w);
+    ck_assert_uint_eq(count_type(b, "Patient"), 1);
+    ck_assert(has_issue(w, "duplicate", "recordTarget repeated"));
+    json_decref(w);
+    json_decref(b);
+#undef TWO_TARGETS
+}
+END_TEST
+
 void
 cda_vendors_round4_tcases(Suite *s)
 {
@@ -626,5 +655,6 @@ cda_vendors_round4_tcases(Suite *s)
     tcase_add_test(t, gender_without_system_or_as_words);
     tcase_add_test(t, results_of_a_nullified_panel);
     tcase_add_test(t, diagnoses_of_a_nullified_encounter);
+    tcase_add_test(t, several_record_targets);
     suite_add_tcase(s, t);
 }

@@ -98,7 +98,9 @@ nullified(struct cda_ctx *c, const xmlNode *obs, const xmlNode *concern)
     const char *s = cda_attr(c, cda_child(obs, "statusCode"), "code");
     const char *w = cda_attr(c, cda_child(concern, "statusCode"), "code");
 
-    return (s != NULL && strcmp(s, "nullified") == 0) || (w != NULL && strcmp(w, "nullified") == 0);
+    /* ...or on the act it belongs to (an Encounter Activity's diagnoses) */
+    return c->within_nullified || (s != NULL && strcmp(s, "nullified") == 0) ||
+           (w != NULL && strcmp(w, "nullified") == 0);
 }
 
 static int
@@ -207,11 +209,19 @@ condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concer
     xmlNodePtr time = cda_child(obs, "effectiveTime");
     const char *onset = cda_ts(c, time, false);
     const char *abate = cda_ts(c, cda_child(time, "high"), false);
+    const char *diagnosed = NULL;
 
     /* code first: it is consumed even when a later step fails */
     TRY(adapter_jset(res, "code", code));
     if (onset == NULL)
         onset = cda_ts(c, cda_child(time, "low"), false);
+    /* WS/T 500's effectiveTime on a diagnosis element is the date of the
+     * diagnosis (初步诊断日期, 修正诊断日期, DE05.01.058.00), not when the
+     * disease began: the Condition was recorded then */
+    if (cda_wst_element(c, obs) != NULL) {
+        diagnosed = onset;
+        onset = NULL;
+    }
     TRY(condition_status(c, res, obs, concern, abate != NULL));
     if (kind == CDA_CONCERN)
         /* C-CDA on FHIR / US Core: health concerns have their own category
@@ -236,7 +246,26 @@ condition_body(struct cda_ctx *c, json_t *res, xmlNodePtr obs, xmlNodePtr concer
         TRY(adapter_jset(res, "onsetAge", age));
     TRY(adapter_jset_str(res, "abatementDateTime", abate));
     TRY(cda_body_sites(c, res, obs));
-    return adapter_jset_str(res, "recordedDate", recorded(c, obs, concern));
+    const char *rec = recorded(c, obs, concern);
+    return adapter_jset_str(res, "recordedDate", rec != NULL ? rec : diagnosed);
+}
+
+/* A Condition of `code` (consumed) for `obs`, keyed by the ids of `key_at`. */
+static int
+emit_condition(struct cda_ctx *c, json_t *code, xmlNodePtr obs, xmlNodePtr concern,
+               enum cda_kind kind, const xmlNode *key_at)
+{
+    json_t *res = cda_resource(c, "Condition");
+
+    if (res == NULL) {
+        json_decref(code);
+        return cda_nomem(c);
+    }
+    if (condition_body(c, res, obs, concern, kind, code) != BASE_OK) {
+        json_decref(res);
+        return cda_nomem(c);
+    }
+    return cda_emit(c, res, key_at, "Condition", NULL);
 }
 
 /* WS/T 500 sections list data elements, one observation each: a diagnosis
@@ -277,6 +306,8 @@ wst_diagnosis(struct cda_ctx *c, const xmlNode *obs)
             cc = cda_concept(c, cda_child(inner, "value"));
     }
     name = cda_text(c, cda_child(obs, "value"));
+    if (cda_filler_text(name)) /* "null", 无, a generator's "诊断名称" */
+        name = "";
     if (cc == NULL)
         return name[0] != '\0' ? json_pack("{s:s}", "text", name) : NULL;
     if (name[0] != '\0' && json_object_get(cc, "text") == NULL &&
@@ -285,6 +316,59 @@ wst_diagnosis(struct cda_ctx *c, const xmlNode *obs)
         return NULL;
     }
     return cc;
+}
+
+/* A WS/T 500 TCM diagnosis (入院记录, 出院记录: 中医病名名称 DE05.10.172.00
+ * with COMP 病名代码, 证候名称, 证候代码) is two: the disease (病) and the
+ * syndrome (证) are diagnosed together, each with its GB/T 15657 code.
+ * The syndrome is the second name/code pair of the COMP observations; it
+ * was dropped.  *code gets it (NULL when there is none), *at the
+ * observation that carries it. */
+static json_t *
+wst_syndrome(struct cda_ctx *c, const xmlNode *obs, const xmlNode **at)
+{
+    size_t codes = 0;
+    size_t names = 0;
+    const char *name = "";
+    json_t *cc = NULL;
+
+    *at = NULL;
+    CDA_EACH(rel, obs, "entryRelationship")
+    {
+        xmlNodePtr inner = cda_child(rel, "observation");
+        const char *e = cda_wst_element(c, inner);
+
+        if (e == NULL)
+            continue;
+        if (strcmp(e, "DE05.10.130.00") == 0 && ++codes == 2 && cc == NULL) {
+            cc = cda_concept(c, cda_child(inner, "value"));
+            *at = *at != NULL ? *at : inner;
+        } else if (strcmp(e, "DE05.10.172.00") == 0 && ++names == 1) {
+            name = cda_text(c, cda_child(inner, "value"));
+            *at = inner;
+        }
+    }
+    if (cda_filler_text(name))
+        name = "";
+    if (cc == NULL)
+        return name[0] != '\0' ? json_pack("{s:s}", "text", name) : NULL;
+    if (name[0] != '\0' && json_object_get(cc, "text") == NULL &&
+        adapter_jset_str(cc, "text", name) != BASE_OK) {
+        json_decref(cc);
+        return NULL;
+    }
+    return cc;
+}
+
+static int
+map_syndrome(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cda_kind kind)
+{
+    const xmlNode *at = NULL;
+    json_t *code = wst_syndrome(c, obs, &at);
+
+    if (code == NULL)
+        return BASE_OK;
+    return emit_condition(c, code, obs, concern, kind, at);
 }
 
 /* A Risk Concern Act (C-CDA 4.136) holds what the patient is at risk of
@@ -329,7 +413,6 @@ cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cd
 {
     const char *element;
     json_t *code;
-    json_t *res;
     bool have;
 
     /* mTuitive op notes nest the Problem Observation directly in an empty
@@ -345,6 +428,12 @@ cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cd
     if (concern != NULL && problem_attribute(c, obs))
         return BASE_OK; /* read with the problem it describes */
     element = cda_wst_element(c, obs);
+    /* WS/T 500 入院记录 (C0034) and its kin put 过敏史 (DE02.10.022.00) and
+     * 过敏史标志 (DE02.10.023.00) in the past history section: an allergy
+     * there was dropped with the other history elements. */
+    if (element != NULL &&
+        (strcmp(element, "DE02.10.022.00") == 0 || strcmp(element, "DE02.10.023.00") == 0))
+        return cda_map_allergy(c, obs, NULL);
     /* Other data elements (入院情况, 出院医嘱, dates) are not conditions;
      * they stay in the attached original. */
     if (element != NULL && !is_wst_diagnosis(element))
@@ -377,16 +466,80 @@ cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cd
         if (code == NULL)
             return cda_nomem(c);
     }
-    res = cda_resource(c, "Condition");
-    if (res == NULL) {
+    TRY(emit_condition(c, code, obs, concern, kind, obs));
+    if (element != NULL && strcmp(element, "DE05.10.172.00") == 0)
+        return map_syndrome(c, obs, concern, kind);
+    return BASE_OK;
+}
+
+/* WS/T 500 住院病案首页 (C0032) and its kin group one diagnosis as an
+ * organizer (CLUSTER) of data elements: 诊断名称 DE05.01.025.00 (ST),
+ * 诊断编码 DE05.01.024.00 (CD), 入院病情 DE09.00.104.00...  The section
+ * paths took observations only, so every admission, discharge, outpatient
+ * and pathology diagnosis of the front page was lost without a word.  One
+ * organizer of one code and one name is one Condition (the code, the name
+ * as its text); an organizer listing several diagnoses maps each; one
+ * with no diagnosis element (颅脑损伤昏迷时间) is none. */
+int
+cda_map_condition_organizer(struct cda_ctx *c, xmlNodePtr org, enum cda_kind kind)
+{
+    xmlNodePtr code_obs = NULL;
+    xmlNodePtr name_obs = NULL;
+    size_t codes = 0;
+    size_t names = 0;
+    json_t *code;
+    bool have;
+
+    CDA_EACH(comp, org, "component")
+    {
+        xmlNodePtr obs = cda_child(comp, "observation");
+        const char *e = cda_wst_element(c, obs);
+
+        if (e == NULL || !is_wst_diagnosis(e))
+            continue;
+        if (strcmp(e, "DE05.01.024.00") == 0 || strcmp(e, "DE05.10.130.00") == 0) {
+            codes++;
+            code_obs = code_obs != NULL ? code_obs : obs;
+        } else {
+            names++;
+            name_obs = name_obs != NULL ? name_obs : obs;
+        }
+    }
+    if (codes + names == 0)
+        return BASE_OK;
+    if (codes > 1 || names > 1) {
+        CDA_EACH(comp, org, "component")
+        {
+            xmlNodePtr obs = cda_child(comp, "observation");
+            const char *e = cda_wst_element(c, obs);
+
+            if (e != NULL && (strcmp(e, "DE05.01.024.00") == 0 ||
+                              strcmp(e, "DE05.10.130.00") == 0 || codes == 0))
+                TRY(cda_map_condition(c, obs, NULL, kind));
+        }
+        return BASE_OK;
+    }
+    TRY(cda_need_patient(c, org, &have));
+    if (!have)
+        return BASE_OK;
+    code = code_obs != NULL ? cda_concept(c, cda_child(code_obs, "value")) : NULL;
+    const char *name = name_obs != NULL ? cda_text(c, cda_child(name_obs, "value")) : "";
+    if (name[0] != '\0' && cda_filler_text(name))
+        name = "";
+    if (code == NULL && code_obs != NULL) /* a name written inside the CD */
+        name = name[0] != '\0' ? name : cda_text(c, cda_child(code_obs, "value"));
+    if (code == NULL && name[0] != '\0')
+        code = json_pack("{s:s}", "text", name);
+    else if (code != NULL && name[0] != '\0' && json_object_get(code, "text") == NULL &&
+             adapter_jset_str(code, "text", name) != BASE_OK) {
         json_decref(code);
         return cda_nomem(c);
     }
-    if (condition_body(c, res, obs, concern, kind, code) != BASE_OK) {
-        json_decref(res);
-        return cda_nomem(c);
+    if (code == NULL || cda_says_nothing(code)) {
+        json_decref(code);
+        return cda_warn_nothing(c, org);
     }
-    return cda_emit(c, res, obs, "Condition", NULL);
+    return emit_condition(c, code, code_obs != NULL ? code_obs : name_obs, NULL, kind, org);
 }
 
 /* ------------------------------------------------------- AllergyIntolerance */
@@ -427,6 +580,11 @@ allergy_kind(struct cda_ctx *c, json_t *res, const xmlNode *obs)
 {
     const char *v = value_code(c, obs);
 
+    /* HITSP C83 (C32) codes the adverse event type on the observation's
+     * code, with no value ("drug allergy" 416098002) */
+    if (v == NULL)
+        v = cda_attr(c, cda_child(obs, "code"), "code");
+
     for (size_t i = 0; v != NULL && i < BASE_ARRAY_LEN(allergy_types); i++) {
         if (strcmp(allergy_types[i].sct, v) != 0)
             continue;
@@ -446,6 +604,34 @@ static const struct cda_pair no_known_allergy[] = {
     {"429625007", "food"},
     {"428607008", "environmental"},
 };
+
+/* A negated allergy of a type and no substance ("no drug allergy": the
+ * ONC/HL7 "No Known Drug Allergies" examples negate 416098002 with a
+ * null-flavored playingEntity) is the SNOMED CT "no known ..." of that
+ * type (C-CDA on FHIR), not the bare "no known allergy". */
+static json_t *
+no_known_of_type(struct cda_ctx *c, const xmlNode *obs)
+{
+    static const struct {
+        const char *type, *code, *display;
+    } kinds[] = {
+        {"416098002", "409137002", "No known drug allergy"},
+        {"419511003", "409137002", "No known drug allergy"},
+        {"59037007", "409137002", "No known drug allergy"},
+        {"414285001", "429625007", "No known food allergy"},
+        {"235719002", "429625007", "No known food allergy"},
+        {"418471000", "429625007", "No known food allergy"},
+        {"426232007", "428607008", "No known environmental allergy"},
+        {"418545001", "428607008", "No known environmental allergy"},
+    };
+    const char *v = value_code(c, obs);
+
+    for (size_t i = 0; v != NULL && cda_negated(c, obs) && i < BASE_ARRAY_LEN(kinds); i++) {
+        if (strcmp(v, kinds[i].type) == 0)
+            return adapter_cc(SCT, kinds[i].code, kinds[i].display);
+    }
+    return adapter_cc(SCT, "716186003", "No known allergy");
+}
 
 /* A value that says there is no allergy: a false flag (WS/T 500 过敏史标志)
  * or text such as 否认药物过敏史 / 无 / "No known allergies" -- which must
@@ -478,14 +664,59 @@ denies_allergy(struct cda_ctx *c, const xmlNode *obs)
 /* Substance: participant/participantRole/playingEntity/code; for "no known
  * allergy" (negated, no substance) SNOMED 716186003 as C-CDA on FHIR does;
  * WS/T 500 documents may only have a text value. */
+/* WS/T 500: a data element (过敏史 DE02.10.022.00, 过敏源...) whose text
+ * names what the patient is allergic to -- the playingEntity's desc, or
+ * a COMP observation under the 过敏史标志 flag ("青霉素过敏，皮疹"). */
+static json_t *
+wst_allergen(struct cda_ctx *c, const xmlNode *obs, const xmlNode *pe)
+{
+    const char *t = cda_text(c, cda_child(pe, "desc"));
+
+    if (t[0] == '\0')
+        t = cda_text(c, cda_child(pe, "name"));
+    CDA_EACH(rel, obs, "entryRelationship")
+    {
+        xmlNodePtr inner = cda_child(rel, "observation");
+
+        if (t[0] != '\0')
+            break;
+        if (cda_wst_element(c, inner) != NULL &&
+            cda_attr(c, cda_child(inner, "value"), "code") == NULL)
+            t = cda_text(c, cda_child(inner, "value"));
+    }
+    if (t[0] == '\0' || cda_filler_text(t))
+        return NULL;
+    return json_pack("{s:s}", "text", t);
+}
+
 static json_t *
 allergy_code(struct cda_ctx *c, const xmlNode *obs, bool *nka)
 {
+    xmlNodePtr part = cda_child(cda_child(obs, "participant"), "participantRole");
+    /* one WS/T 500 住院病案首页 generator spells it partivipantRole */
     xmlNodePtr pe =
-        cda_child(cda_child(cda_child(obs, "participant"), "participantRole"), "playingEntity");
-    json_t *cc = cda_concept(c, cda_child(pe, "code"));
+        cda_child(part != NULL ? part : cda_child(cda_child(obs, "participant"), "partivipantRole"),
+                  "playingEntity");
+    xmlNodePtr pcode = cda_child(pe, "code");
+    const char *psys = cda_attr(c, pcode, "codeSystem");
+    json_t *cc;
 
     *nka = false;
+    /* WS/T 500 codes the entity by data element (过敏药物 DE02.10.022.00)
+     * and names the drug in its desc: the element is no allergen.  Its
+     * 过敏史标志 (BL) says whether there is an allergy at all -- read
+     * first: "false" was an active allergy to "过敏药物" before. */
+    if (psys != NULL && strcmp(psys, CDA_WST_DATA_ELEMENTS) == 0)
+        pcode = NULL;
+    if (cda_wst_element(c, obs) != NULL) {
+        if (denies_allergy(c, obs)) {
+            *nka = true;
+            return adapter_cc(SCT, "716186003", "No known allergy");
+        }
+        if (pcode == NULL && (cc = wst_allergen(c, obs, pe)) != NULL)
+            return cc;
+    }
+    cc = cda_concept(c, pcode);
     if (cc != NULL)
         return cc;
     if (CDA_LOOKUP(no_known_allergy, value_code(c, obs)) != NULL) {
@@ -494,7 +725,7 @@ allergy_code(struct cda_ctx *c, const xmlNode *obs, bool *nka)
     }
     if (cda_negated(c, obs) || denies_allergy(c, obs)) {
         *nka = true;
-        return adapter_cc(SCT, "716186003", "No known allergy");
+        return no_known_of_type(c, obs);
     }
     if (cda_text(c, cda_child(pe, "name"))[0] != '\0')
         return json_pack("{s:s}", "text", cda_text(c, cda_child(pe, "name")));
@@ -550,8 +781,10 @@ add_reaction(struct cda_ctx *c, json_t *res, const xmlNode *rx, const char *defa
 static int
 allergy_reactions(struct cda_ctx *c, json_t *res, const xmlNode *obs)
 {
-    /* Older C-CDA put Severity (4.8) on the allergy itself. */
-    xmlNodePtr sev_obs = related_obs(c, obs, TEMPLATE "8", NULL);
+    /* Older C-CDA put Severity (4.8) on the allergy itself; CCD 1.0 / HITSP
+     * C32 too, under its own template (2.16.840.1.113883.10.20.1.55), coded
+     * SEV: found by the code. */
+    xmlNodePtr sev_obs = related_obs(c, obs, TEMPLATE "8", "SEV");
     const char *sev = severity_of(c, sev_obs);
     xmlNodePtr crit = related_obs(c, obs, TEMPLATE "145", NULL);
 

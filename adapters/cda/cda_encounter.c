@@ -96,6 +96,36 @@ cpt_class_coding(struct cda_ctx *c, const xmlNode *code)
     return NULL;
 }
 
+/* WS/T 500 codes the visit in its own words: 患者类型 门诊 / 急诊 / 住院
+ * (2.16.156.10011.2.3.1.271) or a hospital's table with those display
+ * names.  They are v3 ActCode AMB, EMER and IMP. */
+static json_t *
+wst_class_coding(struct cda_ctx *c, const xmlNode *code)
+{
+    static const struct {
+        const char *name, *act, *display;
+    } words[] = {
+        {"\u95e8\u8bca", "AMB", "ambulatory"},          /* 门诊 */
+        {"\u6025\u8bca", "EMER", "emergency"},          /* 急诊 */
+        {"\u4f4f\u9662", "IMP", "inpatient encounter"}, /* 住院 */
+    };
+    const char *name = cda_attr(c, code, "displayName");
+
+    for (size_t i = 0; name != NULL && i < BASE_ARRAY_LEN(words); i++) {
+        if (strcmp(name, words[i].name) == 0)
+            return json_pack("{s:s,s:s,s:s}", "system",
+                             "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code",
+                             words[i].act, "display", words[i].display);
+    }
+    return NULL;
+}
+
+/* 入院途径 (WS 364 CV09.00.403, 2.16.156.10011.2.3.1.270: 急诊, 门诊, 其他
+ *医疗机构转入) is how the patient came to be admitted: the stay is
+ * inpatient, and the route is its admitSource -- not the visit type.  As a
+ * type "门诊" (outpatient) described a hospital stay. */
+#define WST_ADMISSION_ROUTE "2.16.156.10011.2.3.1.270"
+
 static int
 encounter_class(struct cda_ctx *c, json_t *enc, const xmlNode *code)
 {
@@ -103,6 +133,17 @@ encounter_class(struct cda_ctx *c, json_t *enc, const xmlNode *code)
     json_t *coding = act_code_coding(c, code);
     json_t *cc;
 
+    if (system != NULL && strcmp(system, WST_ADMISSION_ROUTE) == 0) {
+        cc = cda_concept(c, code);
+        if (cc != NULL &&
+            adapter_jset(enc, "hospitalization", json_pack("{s:o}", "admitSource", cc)) != BASE_OK)
+            return BASE_E_NOMEM;
+        json_decref(coding);
+        return adapter_jset(enc, "class",
+                            json_pack("{s:s,s:s,s:s}", "system",
+                                      "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code",
+                                      "IMP", "display", "inpatient encounter"));
+    }
     /* Encounter.class (1..1) is a v3 ActCode (AMB, IMP, EMER...); any other
      * code system describes the visit type instead. */
     if (system == NULL || strcmp(system, ACT_CODE) != 0) {
@@ -114,6 +155,8 @@ encounter_class(struct cda_ctx *c, json_t *enc, const xmlNode *code)
     }
     if (coding == NULL)
         coding = cpt_class_coding(c, code);
+    if (coding == NULL)
+        coding = wst_class_coding(c, code);
     if (coding == NULL)
         coding = json_pack("{s:s,s:s}", "system",
                            "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", "code", "UNK");
@@ -207,9 +250,15 @@ encounter_details(struct cda_ctx *c, json_t *enc, const xmlNode *ee)
     TRY(adapter_jset(enc, "subject", adapter_reference(c->patient, NULL)));
     TRY(encounter_participants(c, enc, ee));
     dispo = cda_concept(c, cda_child(ee, "dischargeDispositionCode"));
-    if (dispo != NULL)
-        TRY(adapter_jset(enc, "hospitalization",
-                         json_pack("{s:o}", "dischargeDisposition", dispo)));
+    if (dispo != NULL) {
+        json_t *h = json_object_get(enc, "hospitalization");
+
+        if (h != NULL)
+            TRY(adapter_jset(h, "dischargeDisposition", dispo));
+        else
+            TRY(adapter_jset(enc, "hospitalization",
+                             json_pack("{s:o}", "dischargeDisposition", dispo)));
+    }
     TRY(cda_map_organization(c, cda_child(hcf, "serviceProviderOrganization"), &org));
     if (org != NULL)
         TRY(adapter_jset(enc, "serviceProvider", adapter_reference(org, NULL)));
@@ -344,8 +393,12 @@ static int
 activity_diagnoses(struct cda_ctx *c, const xmlNode *act, const char *ref)
 {
     const char *outer = c->encounter;
+    const char *st = cda_attr(c, cda_child(act, "statusCode"), "code");
     int rc = BASE_OK;
 
+    /* an encounter recorded in error takes its diagnoses with it: they
+     * stayed active Conditions of an encounter that was entered-in-error */
+    c->within_nullified = st != NULL && strcmp(st, "nullified") == 0;
     c->encounter = ref;
     CDA_EACH(rel, act, "entryRelationship")
     {
@@ -360,6 +413,7 @@ activity_diagnoses(struct cda_ctx *c, const xmlNode *act, const char *ref)
         }
     }
     c->encounter = outer;
+    c->within_nullified = false;
     return rc;
 }
 

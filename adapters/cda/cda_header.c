@@ -313,6 +313,43 @@ set_doc_key(struct cda_ctx *c, xmlNodePtr root)
     memcpy(c->doc_key + 9, uuid, ADAPTER_UUID_LEN + 1);
 }
 
+/* CDA R2 allows several recordTargets (a mother and her newborn).  Every
+ * entry would be the first one's: the baby's findings filed under the
+ * mother.  Several recordTargets naming one patient (the same first id)
+ * are read as one, with a warning; different patients are refused -- the
+ * document cannot be split entry by entry. */
+static int
+check_record_targets(struct cda_ctx *c, xmlNodePtr root)
+{
+    struct cda_key first = {0};
+    size_t n = 0;
+
+    CDA_EACH(rt, root, "recordTarget")
+    {
+        n++;
+    }
+    if (n < 2)
+        return BASE_OK;
+    n = 0;
+    CDA_EACH(rt, root, "recordTarget")
+    {
+        struct cda_key k = {0};
+        json_t *ids = cda_identifiers(c, cda_child(rt, "patientRole"), &k);
+
+        json_decref(ids);
+        if (n++ == 0) {
+            first = k;
+            continue;
+        }
+        ENSURE(first.value != NULL && k.value != NULL && strcmp(first.system, k.system) == 0 &&
+                   strcmp(first.value, k.value) == 0,
+               c->err, BASE_E_INVALID, "structure", cda_where(c, rt),
+               "document names more than one patient (recordTarget); its entries cannot be "
+               "attributed to one -- refused");
+    }
+    return cda_warn(c, root, "duplicate", "recordTarget repeated for the same patient; read once");
+}
+
 int
 cda_map_header(struct cda_ctx *c, xmlNodePtr root)
 {
@@ -321,6 +358,7 @@ cda_map_header(struct cda_ctx *c, xmlNodePtr root)
         c->patient = c->opt->patient_ref; /* a section fragment */
         return BASE_OK;
     }
+    TRY(check_record_targets(c, root));
     TRY(cda_map_patient(c, root));
     if (c->patient == NULL)
         c->patient = c->opt->patient_ref;

@@ -45,6 +45,7 @@ struct cda_ctx {
     const char *custodian;   /* fullUrl of the custodian Organization */
     const char *authenticator;
     const xmlNode *result_time; /* organizer effectiveTime for its results */
+    bool within_nullified;      /* mapping the parts of an act recorded in error */
 };
 
 /* ---- cda_xml.c: navigation ------------------------------------------- */
@@ -111,6 +112,8 @@ const char *cda_time_point(struct cda_ctx *c, const xmlNode *ivl);
 /* PQ -> Quantity (UCUM), NULL when the value is not a number. */
 /* NA, N/A, 无... written where a generator had nothing (exact case). */
 bool cda_filler_text(const char *s);
+/* The same without the WS/T 500 data element names ("药物名称"). */
+bool cda_fixed_filler(const char *s);
 json_t *cda_quantity(struct cda_ctx *c, const xmlNode *pq);
 /* PQ value, or the value of its translation when the PQ is nullFlavor OTH. */
 const char *cda_pq_value(struct cda_ctx *c, const xmlNode *pq);
@@ -195,6 +198,9 @@ enum cda_kind {
 
 BASE_MUST_CHECK int cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern,
                                       enum cda_kind kind);
+/* A WS/T 500 diagnosis organizer (名称 + 编码 data elements) -> Condition. */
+BASE_MUST_CHECK int cda_map_condition_organizer(struct cda_ctx *c, xmlNodePtr org,
+                                                enum cda_kind kind);
 BASE_MUST_CHECK int cda_map_allergy(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern);
 BASE_MUST_CHECK int cda_map_medication(struct cda_ctx *c, xmlNodePtr sbadm);
 BASE_MUST_CHECK int cda_map_immunization(struct cda_ctx *c, xmlNodePtr sbadm);
@@ -204,6 +210,8 @@ BASE_MUST_CHECK int cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum 
 BASE_MUST_CHECK int cda_map_report(struct cda_ctx *c, xmlNodePtr organizer);
 /* A Pregnancy Observation that is itself nullFlavored: "unknown if pregnant". */
 bool cda_unknown_pregnancy(struct cda_ctx *c, const xmlNode *obs);
+/* An organizer around `obs` (its panel, or the panel of that) is nullified. */
+bool cda_in_nullified_organizer(struct cda_ctx *c, const xmlNode *obs);
 /* Observation.value[x] from a CDA value by its xsi:type (or its shape);
  * effective[x] from an effectiveTime.  BASE_E_NOMEM. */
 BASE_MUST_CHECK int cda_set_value(struct cda_ctx *c, json_t *res, const xmlNode *v);

@@ -405,8 +405,19 @@ rate_and_max(struct cda_ctx *c, json_t *dosage, const xmlNode *sbadm)
 {
     xmlNodePtr max = cda_child(sbadm, "maxDoseQuantity");
     xmlNodePtr rq = cda_child(sbadm, "rateQuantity");
-    json_t *rate = frequency_unit(cda_attr(c, rq, "unit")) == NULL ? cda_quantity(c, rq) : NULL;
+    const char *unit = cda_attr(c, rq, "unit");
     json_t *dr = json_array_get(json_object_get(dosage, "doseAndRate"), 0);
+    json_t *rate = NULL;
+
+    /* A rate has a unit (mL/h).  <rateQuantity value="3" unit=""/> (a WS/T
+     * 500 西药处方 generator's 药物使用频次 without its unit) is three of
+     * something per something: as a rate it read as "3" of nothing. */
+    if (rq != NULL && cda_attr(c, rq, "value") != NULL && cda_blank(unit) &&
+        cda_attr(c, rq, "nullFlavor") == NULL)
+        TRY(cda_warn(c, rq, "value",
+                     "rateQuantity without a unit is neither a rate nor a frequency; skipped"));
+    else if (frequency_unit(unit) == NULL)
+        rate = cda_quantity(c, rq);
 
     if (rate != NULL) {
         if (dr != NULL)

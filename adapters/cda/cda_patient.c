@@ -14,11 +14,27 @@ cda_gender(struct cda_ctx *c, const xmlNode *code)
     const char *v = cda_attr(c, code, "code");
     const char *system = cda_attr(c, code, "codeSystem");
 
+    const char *shown = cda_attr(c, code, "displayName");
+
     if (code == NULL)
         return NULL;
-    if (v == NULL)
-        return cda_attr(c, code, "nullFlavor") != NULL ? "unknown" : NULL;
-    if (system != NULL && strcmp(system, GBT_2261_1) == 0) {
+    /* Chinese exports drop the code system (<administrativeGenderCode
+     * code="2"/>) or write the word (code="男", or code="" displayName="女性"):
+     * digits are GB/T 2261.1's alone -- v3 AdministrativeGender has none --
+     * and the words say it.  Read as "unknown" before, the patient index
+     * lost the sex it matches on.  The display only when there is no code:
+     * templates write a fixed displayName="男性" next to the real code. */
+    for (size_t i = 0; i < 2; i++) {
+        const char *w = i == 0 ? v : (v == NULL || v[0] == '\0') ? shown : NULL;
+
+        if (w != NULL && (strcmp(w, "\u7537") == 0 || strcmp(w, "\u7537\u6027") == 0)) /* 男 */
+            return "male";
+        if (w != NULL && (strcmp(w, "\u5973") == 0 || strcmp(w, "\u5973\u6027") == 0)) /* 女 */
+            return "female";
+    }
+    if (v == NULL || v[0] == '\0')
+        return cda_attr(c, code, "nullFlavor") != NULL || v != NULL ? "unknown" : NULL;
+    if ((system != NULL && strcmp(system, GBT_2261_1) == 0) || (v[0] >= '0' && v[0] <= '9')) {
         /* 0 unknown, 1 male, 2 female, 9 not stated */
         return strcmp(v, "1") == 0 ? "male" : strcmp(v, "2") == 0 ? "female" : "unknown";
     }

@@ -180,7 +180,9 @@ set_pq(struct cda_ctx *c, json_t *res, const xmlNode *v)
     }
     q = cda_quantity_of(c, v, num);
     if (q == NULL) {
-        if (c->err->rc != 0 || cda_blank(raw))
+        /* value="null" (Java concatenation of a missing number), "NA",
+         * "无": no value, not the text "null kg" */
+        if (c->err->rc != 0 || cda_blank(raw) || cda_filler_text(raw))
             return c->err->rc;
         TRY(cda_warn(c, v, "value", "quantity value is not a number; kept as text"));
         return adapter_jset_str(res, "valueString",
@@ -484,6 +486,27 @@ cda_observation_time(struct cda_ctx *c, json_t *res, const xmlNode *et)
     return adapter_jset_str(res, "effectiveDateTime", cda_time_point(c, et));
 }
 
+/* An organizer (Result or Vital Signs Organizer, a panel in a panel)
+ * around `obs` whose statusCode is nullified: the whole panel was
+ * recorded in error, its results with it.  The DiagnosticReport said
+ * entered-in-error while its glucose stayed a final result. */
+bool
+cda_in_nullified_organizer(struct cda_ctx *c, const xmlNode *obs)
+{
+    for (const xmlNode *n = obs != NULL ? obs->parent : NULL; n != NULL && cda_is(n, "component");
+         n = n->parent != NULL ? n->parent->parent : NULL) {
+        const xmlNode *org = n->parent;
+        const char *st;
+
+        if (org == NULL || org->type != XML_ELEMENT_NODE || !cda_is(org, "organizer"))
+            return false;
+        st = cda_attr(c, cda_child(org, "statusCode"), "code");
+        if (st != NULL && strcmp(st, "nullified") == 0)
+            return true;
+    }
+    return false;
+}
+
 static int
 observation_body(struct cda_ctx *c, json_t *res, const xmlNode *obs, enum cda_kind kind,
                  json_t *code)
@@ -497,6 +520,8 @@ observation_body(struct cda_ctx *c, json_t *res, const xmlNode *obs, enum cda_ki
     size_t cat = kind == CDA_VITAL || kind == CDA_EXAM ? 1 : kind == CDA_SOCIAL ? 2 : 0;
     const char *st = CDA_LOOKUP(obs_status, cda_attr(c, cda_child(obs, "statusCode"), "code"));
 
+    if (cda_in_nullified_organizer(c, obs))
+        st = "entered-in-error";
     TRY(adapter_jset(res, "code", code)); /* first: consumed even on failure */
     TRY(adapter_jset_str(res, "status", st != NULL ? st : "final"));
     TRY(adapter_jpush(res, "category",
@@ -547,11 +572,31 @@ cda_unknown_pregnancy(struct cda_ctx *c, const xmlNode *obs)
            cda_has_template(c, obs, PREGNANCY_OBS);
 }
 
+/* CCD 1.0 / HITSP C32 vital signs are coded in SNOMED CT (the HL7 CCD
+ * sample: 50373000 "Body height"); FHIR R4's vital signs profiles need the
+ * LOINC code, added next to it. */
+static const struct cda_pair snomed_vital_loinc[] = {
+    {"50373000", "8302-2"},  /* body height */
+    {"27113001", "29463-7"}, /* body weight */
+    {"271649006", "8480-6"}, /* systolic */
+    {"271650006", "8462-4"}, /* diastolic */
+    {"386725007", "8310-5"}, /* body temperature */
+    {"78564009", "8867-4"},  /* pulse rate */
+    {"364075005", "8867-4"}, /* heart rate */
+    {"86290005", "9279-1"},  /* respiratory rate */
+    {"60621009", "39156-5"}, /* body mass index */
+};
+
 static json_t *
 observation_code(struct cda_ctx *c, const xmlNode *obs)
 {
-    json_t *code = cda_concept(c, cda_child(obs, "code"));
+    xmlNodePtr cd = cda_child(obs, "code");
+    json_t *code = cda_concept(c, cd);
     const char *loinc = CDA_LOOKUP(wst_vital_loinc, cda_wst_element(c, obs));
+    const char *sys = cda_attr(c, cd, "codeSystem");
+
+    if (loinc == NULL && sys != NULL && strcmp(sys, "2.16.840.1.113883.6.96") == 0)
+        loinc = CDA_LOOKUP(snomed_vital_loinc, cda_attr(c, cd, "code"));
 
     /* The Pregnancy Observation (2.16.840.1.113883.10.20.15.3.8) is coded
      * ASSERTION, which names no question; LOINC 82810-3 "Pregnancy status"
@@ -565,6 +610,43 @@ observation_code(struct cda_ctx *c, const xmlNode *obs)
         return NULL;
     }
     return code;
+}
+
+/* WS/T 500 辅助检查 (门急诊病历, 入院记录): the observation of 辅助检查项目
+ * DE04.30.010.00 holds the examination's name ("胸部X线") and its COMP
+ * observation 辅助检查结果 DE04.30.009.00 the finding.  Mapped as it
+ * stands the finding was lost and the name became the value of a
+ * "laboratory" result.  The examination names the observation, the
+ * finding is its value; no category (it is imaging, ECG... not a lab). */
+#define DE_EXAM_ITEM   "DE04.30.010.00"
+#define DE_EXAM_RESULT "DE04.30.009.00"
+
+static int
+wst_exam_item(struct cda_ctx *c, json_t *res, const xmlNode *obs)
+{
+    const char *item = cda_text(c, cda_child(obs, "value"));
+    const char *finding = "";
+
+    CDA_EACH(rel, obs, "entryRelationship")
+    {
+        xmlNodePtr inner = cda_child(rel, "observation");
+        const char *e = cda_wst_element(c, inner);
+
+        if (e != NULL && strcmp(e, DE_EXAM_RESULT) == 0)
+            finding = cda_text(c, cda_child(inner, "value"));
+    }
+    if (item[0] == '\0' || cda_filler_text(item))
+        return BASE_OK;
+    TRY(adapter_jset_str(json_object_get(res, "code"), "text", item));
+    (void)json_object_del(res, "category");
+    (void)json_object_del(res, "valueString");
+    if (finding[0] != '\0' && !cda_filler_text(finding)) {
+        (void)json_object_del(res, "dataAbsentReason");
+        return adapter_jset_str(res, "valueString", finding);
+    }
+    return adapter_jset(res, "dataAbsentReason",
+                        adapter_cc("http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                                   "unknown", "Unknown"));
 }
 
 int
@@ -603,6 +685,12 @@ cda_map_observation(struct cda_ctx *c, xmlNodePtr obs, enum cda_kind kind, const
         return cda_nomem(c);
     }
     if (observation_body(c, res, obs, kind, code) != BASE_OK) {
+        json_decref(res);
+        return cda_nomem(c);
+    }
+    const char *element = cda_wst_element(c, obs);
+    if (element != NULL && strcmp(element, DE_EXAM_ITEM) == 0 &&
+        wst_exam_item(c, res, obs) != BASE_OK) {
         json_decref(res);
         return cda_nomem(c);
     }

@@ -55,9 +55,11 @@ static const struct section_rule section_rules[] = {
  * and acts wrapped by concern / diagnosis / discharge-medication acts. */
 static const char *const entry_paths[] = {
     [CDA_PROBLEM] = "hl7:observation | hl7:act/hl7:entryRelationship/hl7:observation"
-                    " | hl7:act/hl7:entryRelationship/hl7:act/hl7:entryRelationship/hl7:observation",
+                    " | hl7:act/hl7:entryRelationship/hl7:act/hl7:entryRelationship/hl7:observation"
+                    " | hl7:organizer", /* WS/T 500 diagnosis organizers */
     [CDA_DIAGNOSIS] = "hl7:observation | hl7:act/hl7:entryRelationship/hl7:observation"
-                      " | hl7:act/hl7:entryRelationship/hl7:act/hl7:entryRelationship/hl7:observation",
+                      " | hl7:act/hl7:entryRelationship/hl7:act/hl7:entryRelationship/hl7:observation"
+                      " | hl7:organizer",
     [CDA_MEDICATION] = "hl7:substanceAdministration"
                        " | hl7:act/hl7:entryRelationship/hl7:substanceAdministration",
     [CDA_ALLERGY] = "hl7:observation | hl7:act/hl7:entryRelationship/hl7:observation",
@@ -162,6 +164,8 @@ map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
     case CDA_PROBLEM:
     case CDA_DIAGNOSIS:
     case CDA_CONCERN:
+        if (cda_is(act, "organizer"))
+            return cda_map_condition_organizer(c, act, kind);
         return cda_map_condition(c, act, wrapping_act(act), kind);
     case CDA_ALLERGY:
         return cda_map_allergy(c, act, wrapping_act(act));
@@ -213,9 +217,18 @@ cda_map_sections(struct cda_ctx *c, xmlNodePtr root)
     xmlNodeSetPtr sections = NULL;
 
     /* Every section, nested ones included, of a structuredBody -- or the
-     * root itself when the input is a section fragment. */
-    TRY(cda_xpath(c, root, "self::hl7:section | hl7:component/hl7:structuredBody//hl7:section",
+     * root itself when the input is a section fragment.  A WS/T 500
+     * generator (西药处方 C0004) writes component/section straight under
+     * ClinicalDocument, without structuredBody (not CDA R2): read too, with
+     * a warning -- every entry of the document was lost before. */
+    TRY(cda_xpath(c, root,
+                  "self::hl7:section | hl7:component/hl7:structuredBody//hl7:section"
+                  " | hl7:component/hl7:section/descendant-or-self::hl7:section",
                   &sections));
+    if (cda_is(root, "ClinicalDocument") && cda_child(cda_child(root, "component"), "section"))
+        TRY(cda_warn(c, cda_child(root, "component"), "structure",
+                     "sections directly in ClinicalDocument/component (no structuredBody, not "
+                     "CDA R2); read as the body"));
     for (int i = 0; sections != NULL && i < sections->nodeNr; i++) {
         const struct section_rule *r = find_rule(c, sections->nodeTab[i]);
 

@@ -131,8 +131,39 @@ placeholder(struct base_str t)
     return false;
 }
 
+/* A name in Han characters ending as a data element's name does
+ * (名称 name, 代码/编码 code, 签名 signature, 姓名 person's name, 号码
+ * number): FreeMarker defaults write the element's own name where the HIS
+ * had no value -- <name>药物名称</name>, <name>处方审核药剂师签名</name>.
+ * No drug, diagnosis or person is called so. */
+static bool
+element_name_text(struct base_str t)
+{
+    static const char *const suffixes[] = {"\u540d\u79f0", "\u4ee3\u7801", "\u7f16\u7801",
+                                           "\u7b7e\u540d", "\u59d3\u540d", "\u53f7\u7801"};
+
+    for (size_t i = 0; i < t.len; i++) {
+        if ((unsigned char)t.ptr[i] < 0x80) /* all Han: no digits, letters, spaces */
+            return false;
+    }
+    for (size_t i = 0; i < BASE_ARRAY_LEN(suffixes); i++) {
+        size_t n = strlen(suffixes[i]);
+
+        if (t.len > n && memcmp(t.ptr + t.len - n, suffixes[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
 bool
 cda_filler_text(const char *s)
+{
+    return cda_fixed_filler(s) ||
+           (s != NULL && element_name_text(base_str_trim(base_str_from_cstr(s))));
+}
+
+bool
+cda_fixed_filler(const char *s)
 {
     static const char *const fillers[] = {
         "NA", "N/A", "UNK", "NI", "NULL", "null", "\u65e0" /* 无 */, "\u4e0d\u8be6" /* 不详 */,
@@ -147,6 +178,64 @@ cda_filler_text(const char *s)
             return true;
     }
     return false;
+}
+
+/* A value in Chinese characters without a single digit: the name of the
+ * data element a generator writes where it has no value -- FreeMarker
+ * defaults such as ${xyPrescription.门急诊号!'门急诊号'} put "门急诊号",
+ * "患者身份证件号码", "医疗机构组织机构代码", "患者ID" into the id.  Every
+ * patient such a generator sends without a number would share it, and the
+ * gateway links patients by identifier.  Identifiers of people, visits and
+ * organisations have digits (GB 11643, GB 32100, HIS numbers); a name in
+ * Han characters does not identify. */
+static bool
+element_name_as_value(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    bool han = false;
+
+    for (; *p != '\0'; p++) {
+        if (*p >= '0' && *p <= '9')
+            return false;
+        if ((p[0] & 0xF0) == 0xE0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+            unsigned cp = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+
+            if (cp >= 0xFF10 && cp <= 0xFF19) /* fullwidth digits */
+                return false;
+            han = han || (cp >= 0x3400 && cp <= 0x9FFF) || (cp >= 0xF900 && cp <= 0xFAFF);
+            p += 2;
+        }
+    }
+    return han;
+}
+
+/* WS/T 500's identifier types are OIDs under 2.16.156.10011.1 (1.3
+ * resident ID, 1.4 staff, 1.5 institution, 1.11 outpatient number, 1.26
+ * department...), its code systems under 2.16.156.10011.2: namespaces.  A
+ * template's <id root="2.16.156.10011.1.26"/> without an extension names
+ * no one; as an identifier it made every department of every hospital one
+ * Organization, and every patient of <id root="2.16.156.10011.1.11"/> one
+ * Patient. */
+static bool
+wst_namespace(const char *root)
+{
+    static const char arc[] = "2.16.156.10011.";
+
+    return strncmp(root, arc, sizeof(arc) - 1) == 0;
+}
+
+/* HIS exports fill the resident identity numbers (GB 11643) they do not
+ * have with one digit repeated -- "000000000000000000", "111111111111111"
+ * -- and as WS/T 500's 2.16.156.10011.1.3 identifier such a value was the
+ * key of one Patient for every such patient of the hospital.  Numbers that
+ * merely fail the check character are kept: the gateway's patient index
+ * validates them (gateway/mpi/resid.c), and test data is full of them. */
+static bool
+resident_id_placeholder(const char *v)
+{
+    size_t n = strlen(v);
+
+    return n >= 6 && strspn(v, (char[]){v[0], '\0'}) == n;
 }
 
 json_t *
@@ -171,12 +260,23 @@ cda_identifier(struct cda_ctx *c, const xmlNode *ii, struct cda_key *key)
      * patients by identifier */
     if (ext != NULL && cda_filler_text(ext))
         return NULL;
+    if (ext != NULL && strcmp(root, "2.16.156.10011.1.3") == 0 && resident_id_placeholder(ext)) {
+        (void)cda_warn(c, ii, "value",
+                       "resident identity number is one digit repeated (a placeholder); skipped");
+        return NULL;
+    }
+    if (ext != NULL && element_name_as_value(ext)) {
+        (void)cda_warn(c, ii, "value",
+                       "identifier extension is a name in Chinese characters without digits (a "
+                       "generator's data element name, not a number); skipped");
+        return NULL;
+    }
     /* A root alone is an identifier only when it names one thing; a
      * namespace FHIR knows (NPI 2.16.840.1.113883.4.6, SSN, a code system)
      * names a set.  Greenway sends <id root="2.16.840.1.113883.4.6"/> for
      * a legal authenticator without an NPI: as an identifier it would make
      * every such person one Practitioner across documents. */
-    if (ext == NULL && adapter_oid_uri(base_str_from_cstr(root)) != NULL)
+    if (ext == NULL && (adapter_oid_uri(base_str_from_cstr(root)) != NULL || wst_namespace(root)))
         return NULL;
     if (ext != NULL) {
         /* FHIR R4 datatypes.html#Identifier + C-CDA on FHIR: the root names
@@ -254,8 +354,15 @@ const char *
 cda_display_of(struct cda_ctx *c, const xmlNode *cd)
 {
     const char *d = cda_attr(c, cd, "displayName");
+    const char *sys = cda_attr(c, cd, "codeSystem");
 
-    if (d == NULL || cda_filler_text(d))
+    if (d == NULL)
+        return NULL;
+    /* a data element's own display is its name ("诊断代码"): that is right
+     * there, only the fixed fillers are none */
+    if (sys != NULL && strncmp(sys, CDA_WST_DATA_ELEMENTS, strlen(CDA_WST_DATA_ELEMENTS)) == 0
+            ? cda_fixed_filler(d)
+            : cda_filler_text(d))
         return NULL;
     for (const char *p = d; *p != '\0'; p++) {
         if (*p != '?' && *p != ' ')
@@ -284,13 +391,35 @@ filler_code(struct cda_ctx *c, const xmlNode *cd, const char *code)
      * code; the display name becomes the concept's text */
     if (sys == NULL)
         return null_flavor_text(code);
+    /* the codes of China's national tables (2.16.156.10011.2.3: GB/T 2261,
+     * 用药途径, ICD-10 and GB/T 15657 editions) have digits; a name in Han
+     * characters there is a generator's default, code="用药途径代码" */
+    if (strncmp(sys, "2.16.156.10011.2.3.", 19) == 0 && element_name_as_value(code))
+        return true;
     if (!cda_filler_text(code))
         return false;
+    /* ...and every national table: their codes have digits too (a
+     * sub-table such as 2.16.156.10011.2.3.3.11.3, the main-diagnosis
+     * ICD-10 edition, let code="null" through before) */
+    if (strncmp(sys, "2.16.156.10011.2.3.", 19) == 0)
+        return true;
     for (size_t i = 0; i < BASE_ARRAY_LEN(numeric); i++) {
         if (strcmp(sys, numeric[i]) == 0)
             return true;
     }
     return false;
+}
+
+/* A filler code in a Chinese national table: the display next to it is
+ * the template's, not the HIS's. */
+static bool
+wst_filler_code(struct cda_ctx *c, const xmlNode *cd)
+{
+    const char *sys = cda_attr(c, cd, "codeSystem");
+    const char *code = cda_attr(c, cd, "code");
+
+    return sys != NULL && code != NULL && strncmp(sys, "2.16.156.10011.2.3.", 19) == 0 &&
+           filler_code(c, cd, code);
 }
 
 json_t *
@@ -345,7 +474,10 @@ cda_concept(struct cda_ctx *c, const xmlNode *cd)
     /* No code at all but a displayName (WS/T 500 writes <code
      * displayName="主治医师"/> for titles, panels and sections): the name is
      * the concept's text rather than lost. */
-    if ((text == NULL || text[0] == '\0') && json_object_get(cc, "coding") == NULL)
+    /* ...unless the code is a filler (code="null" displayName="创伤性脑损伤":
+     * a template's fixed display next to the value the HIS did not have) */
+    if ((text == NULL || text[0] == '\0') && json_object_get(cc, "coding") == NULL &&
+        !wst_filler_code(c, cd))
         text = cda_display_of(c, cd);
     if (text != NULL && text[0] != '\0' && adapter_jset_str(cc, "text", text) != BASE_OK)
         goto nomem;
@@ -410,6 +542,85 @@ iso_to_ts(struct cda_ctx *c, const char *v)
     return base_arena_strdup(c->arena, out);
 }
 
+/* Digits with at most a fraction and a zone: HL7 TS itself. */
+static bool
+is_ts_shaped(const char *v)
+{
+    size_t d = strspn(v, "0123456789");
+
+    return v[d] == '\0' || v[d] == '.' || v[d] == '+' || (v[d] == '-' && d >= 8);
+}
+
+/* The length of a date/time separator at p: / - . : space T, or 年 月 日
+ * 时 分 秒 点 (UTF-8, three bytes each); 0 if none. */
+static size_t
+local_separator(const char *p)
+{
+    static const char *const han[] = {"\u5e74", "\u6708", "\u65e5", "\u65f6",
+                                      "\u5206", "\u79d2", "\u70b9"};
+
+    if (*p != '\0' && strchr("/-.: T", *p) != NULL)
+        return 1;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(han); i++) {
+        if (strncmp(p, han[i], 3) == 0)
+            return 3;
+    }
+    return 0;
+}
+
+/* Dates as Chinese HIS exports and Java date formats write them into a TS:
+ * "2019年5月10日", "2019/05/10 13:44:03", "2019-5-10", "2019年5月10日 13时44分",
+ * "20190510 134403" -> "20190510134403".  Fields are numbers between
+ * separators: a 4-digit year, then month, day, hour (1-2 digits), minute
+ * and second (2); or an 8-digit date and a 4/6-digit time.  No zone is
+ * read here (the configured one applies, as for any TS without one);
+ * anything else is returned as it is, for adapter_ts_to_fhir to refuse. */
+static const char *
+local_to_ts(struct cda_ctx *c, const char *v)
+{
+    static const size_t min_len[] = {4, 1, 1, 1, 2, 2};
+    static const size_t max_len[] = {4, 2, 2, 2, 2, 2};
+    unsigned field[6];
+    size_t len[6];
+    size_t n = 0;
+    const char *p = v;
+    bool separated = false;
+
+    while (*p != '\0' && n < 6) {
+        size_t k = 0;
+        unsigned x = 0;
+
+        while (is_digit(p[k]) && k < 9)
+            x = x * 10 + (unsigned)(p[k++] - '0');
+        if (k == 0)
+            return v;
+        field[n] = x;
+        len[n++] = k;
+        p += k;
+        for (size_t sep; (sep = local_separator(p)) > 0; p += sep)
+            separated = true;
+    }
+    if (*p != '\0' || !separated || n == 0)
+        return v;
+    /* "20190510 134403" */
+    if (n <= 2 && len[0] == 8 && (n == 1 || len[1] == 4 || len[1] == 6)) {
+        return n == 1 ? base_arena_sprintf(c->arena, "%08u", field[0])
+                      : base_arena_sprintf(c->arena, "%08u%0*u", field[0], (int)len[1], field[1]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (len[i] < min_len[i] || len[i] > max_len[i])
+            return v;
+    }
+    if (n < 3)
+        return v; /* "2019-05" is ISO's own, handled before */
+    char out[16];
+    int w = snprintf(out, sizeof(out), "%04u%02u%02u", field[0], field[1], field[2]);
+
+    for (size_t i = 3; i < n && w > 0 && (size_t)w + 2 < sizeof(out); i++)
+        w += snprintf(out + w, sizeof(out) - (size_t)w, "%02u", field[i]);
+    return base_arena_strdup(c->arena, out);
+}
+
 /* A zone of hours only ("+08", which ISO 8601 allows and some exports
  * write into a TS) gets its minutes, as HL7 V3 TS (+ZZzz) has them. */
 static const char *
@@ -434,6 +645,8 @@ cda_ts(struct cda_ctx *c, const xmlNode *ts, bool want_date)
 
     if (v == NULL || cda_blank(v) || cda_filler_text(v)) /* value="NA": no time */
         return NULL;
+    const char *as_is = v;
+
     v = iso_to_ts(c, v);
     if (v != NULL)
         v = zone_minutes(c, v);
@@ -443,8 +656,14 @@ cda_ts(struct cda_ctx *c, const xmlNode *ts, bool want_date)
     }
     if (adapter_ts_to_fhir(base_str_from_cstr(v), c->opt->default_tz, want_date, buf,
                            sizeof(buf)) == 0) {
-        (void)cda_warn(c, ts, "value", "invalid timestamp; skipped");
-        return NULL;
+        /* not HL7 TS nor ISO: perhaps a local form ("2019年5月10日") */
+        v = is_ts_shaped(as_is) ? as_is : local_to_ts(c, as_is);
+        if (v == as_is || v == NULL ||
+            adapter_ts_to_fhir(base_str_from_cstr(v), c->opt->default_tz, want_date, buf,
+                               sizeof(buf)) == 0) {
+            (void)cda_warn(c, ts, "value", "invalid timestamp; skipped");
+            return NULL;
+        }
     }
     return base_arena_strdup(c->arena, buf);
 }
@@ -605,6 +824,8 @@ cda_says_nothing(const json_t *cc)
 
     if (json_object_get(cc, "coding") != NULL || text == NULL)
         return false;
+    if (cda_filler_text(text)) /* NA, 无, a generator's "药物名称" */
+        return true;
     while (*text == ' ')
         text++;
     for (; text[n] != '\0'; n++) {

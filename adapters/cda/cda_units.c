@@ -19,6 +19,14 @@ static const struct cda_pair ucum_units[] = {
     {"\u00b0C", "Cel"},            /* °C */
     {"\u00b0F", "[degF]"},         /* °F */
     {"\u6444\u6c0f\u5ea6", "Cel"}, /* 摄氏度 */
+    /* a bare C or F: a body temperature (WS/T 500 生命体征测量记录 writes
+     * 体温(C) unit="C"), not the UCUM coulomb or farad it would claim */
+    {"C", "Cel"},
+    {"F", "[degF]"},
+    {"deg C", "Cel"},
+    {"degC", "Cel"},
+    {"deg F", "[degF]"},
+    {"degF", "[degF]"},
     {"mmHg", "mm[Hg]"},
     {"mm Hg", "mm[Hg]"},
     {"bpm", "/min"},

@@ -91,7 +91,13 @@ item_body(struct cda_ctx *c, json_t *res, const xmlNode *org, json_t *code)
     TRY(adapter_jset(res, "code", code)); /* first: consumed even on failure */
     if (interp != NULL)
         TRY(adapter_jpush(res, "interpretation", interp));
-    TRY(adapter_jset_str(res, "status", "final"));
+    const char *st = cda_attr(c, cda_child(org, "statusCode"), "code");
+
+    TRY(adapter_jset_str(res, "status",
+                         (st != NULL && strcmp(st, "nullified") == 0) ||
+                                 cda_in_nullified_organizer(c, org)
+                             ? "entered-in-error"
+                             : "final"));
     TRY(adapter_jpush(res, "category",
                       adapter_cc("http://terminology.hl7.org/CodeSystem/observation-category",
                                  "laboratory", "Laboratory")));

@@ -129,5 +129,7 @@ has_issue(const json_t *warnings, const char *code, const char *words)
 void cda_vendors_round2_tcases(Suite *s);
 /* The third sweep's cases (check_cda_vendors_round3.c), in cda_vendors. */
 void cda_vendors_round3_tcases(Suite *s);
+/* The fourth sweep's cases (check_cda_vendors_round4.c), in cda_vendors. */
+void cda_vendors_round4_tcases(Suite *s);
 
 #endif /* TEST_UNIT_ADAPTERS_CDA_CDA_TEST_H */

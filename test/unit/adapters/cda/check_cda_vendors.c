@@ -935,5 +935,6 @@ cda_vendors_suite(void)
     suite_add_tcase(s, values);
     cda_vendors_round2_tcases(s);
     cda_vendors_round3_tcases(s);
+    cda_vendors_round4_tcases(s);
     return s;
 }

@@ -1,5 +1,15 @@
 /*
- * Original-mode acknowledgements (HL7 v2.5.1 ch. 2.9.2, 2.14: MSA, ERR).
+ * Acknowledgements (HL7 v2.5.1 ch. 2.9.2, 2.9.3, 2.14: MSA, ERR).
+ *
+ * Original mode (MSH-15 and MSH-16 empty) answers AA/AE/AR.  A sender in
+ * enhanced mode that asks for accept acknowledgements (MSH-15 AL, ER or SU;
+ * AL/NE is common in lab feeds) gets the commit codes CA/CE/CR instead: the
+ * answer is sent only once the message is committed, so "commit accept"
+ * is what it means.  MSH-15 NE (or empty) with an application
+ * acknowledgement asked for in MSH-16 gets AA/AE/AR, final here since the
+ * commit applies the message.  Every message gets exactly one answer on its
+ * connection, also where ER/SU/NE would let a receiver stay silent: an
+ * answer the sender did not ask for is ignored, a missing one stalls it.
  *
  * The ACK reuses the message's delimiters, version and processing id, swaps
  * sender and receiver, and is encoded in the message's character set (a
@@ -297,11 +307,25 @@ encode_out(struct base_arena *a, const struct hdr *h, struct base_buf *b, struct
     return BASE_OK;
 }
 
+/* MSH-15 (table 0155) asks for accept acknowledgements. */
+static bool
+accept_ack_requested(struct base_str msh15)
+{
+    while (msh15.len > 0 && msh15.ptr[msh15.len - 1] == ' ')
+        msh15.len--;
+    while (msh15.len > 0 && msh15.ptr[0] == ' ')
+        msh15 = base_str_sub(msh15, 1, msh15.len - 1);
+    return base_str_eq_cstr(msh15, "AL") || base_str_eq_cstr(msh15, "ER") ||
+           base_str_eq_cstr(msh15, "SU");
+}
+
 static int
 build(struct base_buf *b, const struct hdr *h, const struct hl7v2_msg *msg, struct base_str raw,
       enum hl7v2_ack_code code, const struct base_err *why, const struct hl7v2_ack_opts *o)
 {
-    static const char *const codes[] = {"AA", "AE", "AR"};
+    static const char *const original[] = {"AA", "AE", "AR"};
+    static const char *const commit[] = {"CA", "CE", "CR"};
+    const char *const *codes = accept_ack_requested(h->f[15]) ? commit : original;
     struct base_str trigger = BASE_STR_NULL;
     struct base_str control = h->f[10];
 

@@ -241,7 +241,8 @@ struct hl7v2_ack_opts {
 };
 
 /*
- * Build the original-mode ACK for a message: MSH (sender and receiver
+ * Build the ACK for a message (original-mode codes AA/AE/AR; CA/CE/CR when
+ * MSH-15 asks for enhanced-mode accept acknowledgements): MSH (sender and receiver
  * swapped, same delimiters, version and processing id), MSA (code and the
  * message's MSH-10) and, for AE/AR, an ERR segment whose location comes from
  * `why->where` and whose text is `why->msg` (PHI-free by construction).

@@ -336,6 +336,36 @@ ait_msa(const char *ack)
     return code;
 }
 
+/* Does the message ask for enhanced-mode accept acknowledgements (MSH-15
+ * AL, ER or SU)?  Then its answers are CA/CE/CR, not AA/AE/AR. */
+static AIT_UNUSED bool
+ait_enhanced(const char *msg)
+{
+    const char *p = strstr(msg, "MSH");
+    char fs;
+    int field = 1;
+    size_t n = 0;
+
+    if (p == NULL || p[3] == '\0')
+        return false;
+    fs = p[3];
+    for (p += 4; *p != '\0' && *p != '\r' && *p != '\n' && field < 14; p++)
+        field += *p == fs;
+    if (field != 14)
+        return false;
+    while (p[n] != '\0' && p[n] != fs && p[n] != '\r' && p[n] != '\n')
+        n++;
+    return n == 2 &&
+           (strncmp(p, "AL", 2) == 0 || strncmp(p, "ER", 2) == 0 || strncmp(p, "SU", 2) == 0);
+}
+
+/* The MSA-1 a message committed gets. */
+static AIT_UNUSED const char *
+ait_accepted(const char *msg)
+{
+    return ait_enhanced(msg) ? "CA" : "AA";
+}
+
 /* --------------------------------------------------------------- HTTPS -- */
 
 enum ait_who { AIT_GATEWAY, AIT_HIS, AIT_OTHER, AIT_ALIEN, AIT_NONE };

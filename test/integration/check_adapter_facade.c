@@ -38,7 +38,8 @@ load_corpus(const struct ait *t)
 
             ait_mllp_send(fd, msgs[k], strlen(msgs[k]));
             ack = ait_mllp_ack(fd, 20000);
-            ck_assert_msg(ack != NULL && strcmp(ait_msa(ack), "AA") == 0, "%s", files[i]);
+            ck_assert_msg(ack != NULL && strcmp(ait_msa(ack), ait_accepted(msgs[k])) == 0, "%s",
+                          files[i]);
             free(ack);
         }
         ait_free_msgs(msgs);

@@ -163,10 +163,15 @@ send_file(const struct ait *t, int fd, const char *path, bool want_accept)
         ack = ait_mllp_ack(fd, 20000);
         ck_assert_msg(ack != NULL, "%s message %zu: no ACK", path, i + 1);
         if (want_accept) {
-            ck_assert_msg(strcmp(ait_msa(ack), "AA") == 0, "%s message %zu: %s", path, i + 1, ack);
+            ck_assert_msg(strcmp(ait_msa(ack), ait_accepted(msgs[i])) == 0, "%s message %zu: %s",
+                          path, i + 1, ack);
         } else {
-            /* Refused, with an ERR segment naming where and why. */
-            ck_assert_msg(strcmp(ait_msa(ack), "AE") == 0 || strcmp(ait_msa(ack), "AR") == 0,
+            /* Refused, with an ERR segment naming where and why (CE/CR
+             * when the sender asked for enhanced-mode accept ACKs). */
+            bool enh = ait_enhanced(msgs[i]);
+
+            ck_assert_msg(strcmp(ait_msa(ack), enh ? "CE" : "AE") == 0 ||
+                              strcmp(ait_msa(ack), enh ? "CR" : "AR") == 0,
                           "%s: %s", path, ack);
             ck_assert_msg(strstr(ack, "\rERR|") != NULL, "%s: no ERR segment", path);
         }

@@ -286,6 +286,64 @@ START_TEST(ack_escapes_our_text_and_keeps_custom_delimiters)
 }
 END_TEST
 
+/* Enhanced mode (v2.5.1 §2.9.3): MSH-15 AL/ER/SU asks for accept
+ * acknowledgements — CA/CE/CR; NE or empty with MSH-16 valued keeps the
+ * original codes. */
+START_TEST(ack_enhanced_mode_uses_commit_codes)
+{
+    static const struct {
+        const char *msh15_16;
+        enum hl7v2_ack_code code;
+        const char *msa;
+    } cases[] = {
+        {"|AL|NE", HL7V2_ACK_AA, "\rMSA|CA|C45\r"},   {"|AL|AL", HL7V2_ACK_AA, "\rMSA|CA|C45\r"},
+        {"|ER|NE", HL7V2_ACK_AA, "\rMSA|CA|C45\r"},   {"|SU|", HL7V2_ACK_AA, "\rMSA|CA|C45\r"},
+        {"| AL |NE", HL7V2_ACK_AA, "\rMSA|CA|C45\r"}, {"|AL|NE", HL7V2_ACK_AE, "\rMSA|CE|C45\r"},
+        {"|AL|NE", HL7V2_ACK_AR, "\rMSA|CR|C45\r"},   {"|NE|AL", HL7V2_ACK_AA, "\rMSA|AA|C45\r"},
+        {"|NE|NE", HL7V2_ACK_AE, "\rMSA|AE|C45\r"},   {"||", HL7V2_ACK_AA, "\rMSA|AA|C45\r"},
+        {"|al|", HL7V2_ACK_AA, "\rMSA|AA|C45\r"}, /* table 0155 codes are upper case */
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[256];
+        struct hl7v2_msg *m;
+        struct base_err why = {0};
+        struct base_err err = {0};
+        struct base_str ack;
+
+        snprintf(text, sizeof(text),
+                 "MSH|^~\\&|LIS|H|HIS|L|20240301||ORU^R01^ORU_R01|C45|P|2.5.1||%s\nPID|1\n",
+                 cases[i].msh15_16);
+        m = th_parse(arena, text);
+        base_err_set(&why, BASE_E_INVALID, "required", "PID-3 (segment 2)",
+                     "patient has no identifier");
+        ck_assert_int_eq(hl7v2_ack_build(arena, m, BASE_STR_NULL, cases[i].code,
+                                         cases[i].code == HL7V2_ACK_AA ? NULL : &why, &ack_opts,
+                                         &ack, &err),
+                         BASE_OK);
+        ck_assert_msg(memmem(ack.ptr, ack.len, cases[i].msa, strlen(cases[i].msa)) != NULL,
+                      "MSH-15/16 %s: %.*s", cases[i].msh15_16, (int)ack.len, ack.ptr);
+        /* an error answer names where, in either mode */
+        ck_assert((memmem(ack.ptr, ack.len, "\rERR|", 5) != NULL) ==
+                  (cases[i].code != HL7V2_ACK_AA));
+    }
+    {
+        /* a message that did not parse: MSH-15 salvaged from the bytes */
+        struct base_err why = {0};
+        struct base_err err = {0};
+        struct base_str ack;
+        static const char raw[] =
+            "MSH|^~\\&|LIS|H|HIS|L|20240301||ORU^R01|C46|P|2.5.1|||AL|NE\rPID|1||\x01\r";
+
+        base_err_set(&why, BASE_E_PARSE, "structure", "segment 2", "control character");
+        ck_assert_int_eq(hl7v2_ack_build(arena, NULL, base_str_make(raw, sizeof(raw) - 1),
+                                         HL7V2_ACK_AR, &why, &ack_opts, &ack, &err),
+                         BASE_OK);
+        ck_assert_ptr_nonnull(memmem(ack.ptr, ack.len, "\rMSA|CR|C46\r", 12));
+    }
+}
+END_TEST
+
 START_TEST(ack_needs_control_id_and_time)
 {
     struct hl7v2_ack_opts o = {NULL, NULL, NULL, NULL};
@@ -437,6 +495,7 @@ hl7v2_batch_suite(void)
     tcase_add_test(tc, corpus_multi_message_files);
     tcase_add_test(tc, locations_round_trip);
     tcase_add_test(tc, ack_accept);
+    tcase_add_test(tc, ack_enhanced_mode_uses_commit_codes);
     tcase_add_test(tc, ack_error_v25_has_err_location_without_values);
     tcase_add_test(tc, ack_error_v23_uses_err1);
     tcase_add_test(tc, ack_reject_for_garbage_uses_defaults);

@@ -102,12 +102,13 @@ BASE_MUST_CHECK int gw_http_media_type_parse(struct base_str s, struct gw_http_m
 /*
  * Choose the response format.  `format` is the `_format` parameter (NULL
  * when absent), which wins over `accept` (the Accept header, NULL when
- * absent).  JSON is the default, also when Accept names nothing we know
- * (RFC 9110 12.5.1 lets a server ignore Accept).  BASE_E_INVALID (issue
+ * absent).  JSON is the default (no Accept, an Accept that does not
+ * parse, or one whose best match is a wildcard).  BASE_E_INVALID (issue
  * "not-supported", answered with 406) when `_format` is unknown, when only
- * XML is acceptable and `xml_available` is false, or when every acceptable
- * type demands another fhirVersion than 4.0.  An Accept that does not
- * parse is ignored (JSON), as are media ranges past the 32nd.
+ * XML is acceptable and `xml_available` is false, when every acceptable
+ * type demands another fhirVersion than 4.0, or when Accept names only
+ * types we cannot produce (text/html, application/pdf) or refuses ours
+ * with q=0.  Media ranges past the 32nd are ignored.
  */
 BASE_MUST_CHECK int gw_http_negotiate(const struct base_str *format, const struct base_str *accept,
                                       bool xml_available, enum gw_http_format *out,

@@ -65,7 +65,20 @@ START_TEST(negotiation)
                      BASE_OK);
     ck_assert_int_eq(f, GW_HTTP_FORMAT_XML);
     ck_assert_int_eq(neg(NULL, "application/fhir+json;q=0", false, &f), BASE_E_INVALID);
-    ck_assert_int_eq(neg(NULL, "text/html,application/xhtml+xml", false, &f), BASE_OK);
+    /* only types we cannot produce: 406 (RFC 9110 15.5.7) */
+    ck_assert_int_eq(neg(NULL, "text/html,application/xhtml+xml", false, &f), BASE_E_INVALID);
+    ck_assert_str_eq(E.issue_code, "not-supported");
+    ck_assert_str_eq(E.where, "Accept");
+    ck_assert_int_eq(neg(NULL, "application/pdf", true, &f), BASE_E_INVALID);
+    /* a browser's Accept: XML wins over the wildcard when XML is available */
+    ck_assert_int_eq(
+        neg(NULL, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", true, &f),
+        BASE_OK);
+    ck_assert_int_eq(f, GW_HTTP_FORMAT_XML);
+    ck_assert_int_eq(neg(NULL, "text/html, */*;q=0.1", false, &f), BASE_OK);
+    ck_assert_int_eq(f, GW_HTTP_FORMAT_JSON);
+    ck_assert_int_eq(neg(NULL, "application/fhir+xml;q=0.5, application/fhir+json;q=0.9", true, &f),
+                     BASE_OK);
     ck_assert_int_eq(f, GW_HTTP_FORMAT_JSON);
     ck_assert_int_eq(neg(NULL, "application/*;q=0.5", true, &f), BASE_OK);
     ck_assert_int_eq(f, GW_HTTP_FORMAT_JSON);

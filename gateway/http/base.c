@@ -141,32 +141,26 @@ configured_path(const char *configured)
 }
 
 const char *
-gw_http_req_base_url(struct gw_http_req *r, const char *configured)
+gw_http_base_url(struct base_arena *a, const struct gw_http_base_in *in, const char *configured)
 {
-    struct base_str host = base_str_from_cstr(gw_http_req_header(r, "Host"));
-    struct base_str proto = base_str_from_cstr(r->srv->tls ? "https" : "http");
+    struct base_str host = base_str_from_cstr(in->host);
+    struct base_str proto = base_str_from_cstr(in->tls ? "https" : "http");
     struct base_str prefix = BASE_STR_NULL;
-    const char *path;
     const char *url;
 
     if (configured == NULL)
         return NULL;
-    if (r->srv->cfg->trust_forwarded) {
-        const char *fw = gw_http_req_header(r, "Forwarded");
-        const char *xh = gw_http_req_header(r, "X-Forwarded-Host");
-        const char *xp = gw_http_req_header(r, "X-Forwarded-Proto");
-        const char *xpre = gw_http_req_header(r, "X-Forwarded-Prefix");
-
-        if (fw != NULL) {
-            forwarded(fw, &host, &proto);
+    if (in->trust_forwarded) {
+        if (in->forwarded != NULL) {
+            forwarded(in->forwarded, &host, &proto);
         } else {
-            if (xh != NULL)
-                host = first_item(xh);
-            if (xp != NULL)
-                proto = first_item(xp);
+            if (in->x_host != NULL)
+                host = first_item(in->x_host);
+            if (in->x_proto != NULL)
+                proto = first_item(in->x_proto);
         }
-        if (xpre != NULL) {
-            prefix = first_item(xpre);
+        if (in->x_prefix != NULL) {
+            prefix = first_item(in->x_prefix);
             while (prefix.len > 0 && prefix.ptr[prefix.len - 1] == '/')
                 prefix.len--;
         }
@@ -174,9 +168,24 @@ gw_http_req_base_url(struct gw_http_req *r, const char *configured)
     if (!authority_ok(host) || !prefix_ok(prefix) ||
         !(base_str_case_eq_cstr(proto, "https") || base_str_case_eq_cstr(proto, "http")))
         return configured;
-    path = configured_path(configured);
-    url = base_arena_sprintf(r->arena, "%s://%.*s%.*s%s",
-                             base_str_case_eq_cstr(proto, "https") ? "https" : "http",
-                             (int)host.len, host.ptr, (int)prefix.len, prefix.ptr, path);
+    url = base_arena_sprintf(
+        a, "%s://%.*s%.*s%s", base_str_case_eq_cstr(proto, "https") ? "https" : "http",
+        (int)host.len, host.ptr, (int)prefix.len, prefix.ptr, configured_path(configured));
     return url != NULL ? url : configured;
+}
+
+const char *
+gw_http_req_base_url(struct gw_http_req *r, const char *configured)
+{
+    struct gw_http_base_in in = {
+        .tls = r->srv->tls,
+        .trust_forwarded = r->srv->cfg->trust_forwarded,
+        .host = gw_http_req_header(r, "Host"),
+        .forwarded = gw_http_req_header(r, "Forwarded"),
+        .x_host = gw_http_req_header(r, "X-Forwarded-Host"),
+        .x_proto = gw_http_req_header(r, "X-Forwarded-Proto"),
+        .x_prefix = gw_http_req_header(r, "X-Forwarded-Prefix"),
+    };
+
+    return gw_http_base_url(r->arena, &in, configured);
 }

@@ -179,6 +179,32 @@ BASE_MUST_CHECK int gw_http_bearer_token(const char *header, size_t max_len,
 BASE_MUST_CHECK int gw_http_cors_request_headers(const char *want, char *out, size_t cap,
                                                  struct base_err *err);
 
+/* ------------------------------------------------------- base URL -- */
+
+/* What gw_http_req_base_url() reads from a request (header values, NULL
+ * when absent). */
+struct gw_http_base_in {
+    bool tls;              /* the connection's scheme: https, else http */
+    bool trust_forwarded;  /* [http] trust_forwarded */
+    const char *host;      /* Host */
+    const char *forwarded; /* Forwarded (RFC 7239) */
+    const char *x_host;    /* X-Forwarded-Host */
+    const char *x_proto;   /* X-Forwarded-Proto */
+    const char *x_prefix;  /* X-Forwarded-Prefix */
+};
+
+/*
+ * The base URL for links: scheme "://" authority [prefix] and the path of
+ * `configured` ("https://gw.example/fhir" -> "/fhir"); the forwarded
+ * headers count only with trust_forwarded.  `configured` itself when the
+ * authority (a reg-name or IPv4 of unreserved characters, or a bracketed
+ * IPv6 literal; an optional port of 1-5 digits; at most 255 bytes), the
+ * proto (http or https) or the prefix ('/' and unreserved characters, no
+ * "//", at most 256 bytes) is malformed, or the arena is exhausted.
+ */
+const char *gw_http_base_url(struct base_arena *a, const struct gw_http_base_in *in,
+                             const char *configured);
+
 /* ------------------------------------------------ conditional GET -- */
 
 /* IMF-fixdate (RFC 9110 5.6.7), independent of the locale; cap >= 30. */

@@ -106,7 +106,9 @@ parse_params(struct gw_http_req *r, struct base_arena *a, struct ev_req *ev, str
             ev->e.cursor = base_str_dup0(a, p->value);
         } else if (base_str_eq_cstr(p->name, "_total")) {
             ev->e.total = base_str_eq_cstr(p->value, "accurate");
-        } else if (!base_str_eq_cstr(p->name, "_format") && !base_str_eq_cstr(p->name, "_pretty")) {
+        } else if (base_str_eq_cstr(p->name, "_format") || base_str_eq_cstr(p->name, "_pretty")) {
+            TRY(add_query(a, &ev->query, p)); /* the next page in the format asked for */
+        } else {
             char where[64];
 
             snprintf(where, sizeof(where), "%.*s", (int)(p->name.len < 40 ? p->name.len : 40),
@@ -195,6 +197,7 @@ adapter_facade__h_everything(struct gw_http_req *r, void *cls)
     const json_t *oo = NULL;
     struct gw_db_conn *c;
     char *id = base_str_dup0(a, gw_http_req_param(r, "id"));
+    const char *base = gw_http_req_base_url(r, f->cfg->public_url); /* for the links */
     size_t n_links = 0;
     int rc;
 
@@ -226,10 +229,10 @@ adapter_facade__h_everything(struct gw_http_req *r, void *cls)
          adapter_facade__type_in(ev.e.types, ev.e.n_types, BASE_STR_LIT("ImagingStudy"))))
         oo = add_live(r, f, id, &ev.e, &p);
     links[n_links++] =
-        (struct fhir_bundle_link){"self", ev_url(a, f->cfg->public_url, id, ev.query, ev.e.cursor)};
+        (struct fhir_bundle_link){"self", ev_url(a, base, id, ev.query, ev.e.cursor)};
     if (pg.next_cursor != NULL)
-        links[n_links++] = (struct fhir_bundle_link){
-            "next", ev_url(a, f->cfg->public_url, id, ev.query, pg.next_cursor)};
+        links[n_links++] =
+            (struct fhir_bundle_link){"next", ev_url(a, base, id, ev.query, pg.next_cursor)};
     base_buf_init(out, BASE_LIMIT_HTTP_MAX_RESPONSE);
     if (links[0].url == NULL || (n_links > 1 && links[1].url == NULL) ||
         base_buf_tie(out, a) != BASE_OK ||

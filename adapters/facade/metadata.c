@@ -36,9 +36,12 @@ search_params(const char *type)
 
     for (size_t i = 0; a != NULL && i < n && i < MAX_PARAMS; i++) {
         /* _text, _content, _query, _list, _has … are not search parameters
-         * this store evaluates: only typed ones are listed. */
+         * this store evaluates; the meta ones (_id, _lastUpdated, _tag,
+         * _profile, _security, _source) it does, and they are listed. */
         if (defs[i]->name[0] == '_' && strcmp(defs[i]->name, "_id") != 0 &&
-            strcmp(defs[i]->name, "_lastUpdated") != 0)
+            strcmp(defs[i]->name, "_lastUpdated") != 0 && strcmp(defs[i]->name, "_tag") != 0 &&
+            strcmp(defs[i]->name, "_profile") != 0 && strcmp(defs[i]->name, "_security") != 0 &&
+            strcmp(defs[i]->name, "_source") != 0)
             continue;
         json_array_append_new(a, json_pack("{s:s, s:s}", "name", defs[i]->name, "type",
                                            fhir_search_type_name(defs[i]->type)));
@@ -136,12 +139,13 @@ adapter_facade_capability(const struct adapter_config *cfg)
     snprintf(desc, sizeof(desc), "FHIR facade of %s (fhirgate member %s)", cfg->name,
              cfg->member_id);
     return json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:[s, s], "
+        "{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:[s, s, s, s], "
         "s:[{s:s, s:s, s:{s:s}, s:o}]}",
         "resourceType", "CapabilityStatement", "status", "active", "date", "2026-11-28",
         "publisher", cfg->name, "kind", "instance", "software", "name", "fhirgate-adapter",
         "version", "1.0", "implementation", "description", desc, "url", cfg->public_url,
-        "fhirVersion", "4.0.1", "format", "json", "xml", "rest", "mode", "server", "documentation",
+        "fhirVersion", "4.0.1", "format", "application/fhir+json", "json", "application/fhir+xml",
+        "xml", "rest", "mode", "server", "documentation",
         "Search results are paged with _count (default 50, at most 1000) and _offset; "
         "_sort, _total=accurate, _summary (count, data, true, text), _elements are "
         "supported; _include and "

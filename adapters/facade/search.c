@@ -34,6 +34,7 @@ struct search_ctx {
     struct fhir_search *s;
     const char *type;
     bool lenient; /* Prefer: handling=lenient */
+    const char *link_base; /* the base the client used (gw_http_req_base_url) */
 };
 
 /* ------------------------------------------------------------------ links -- */
@@ -56,8 +57,31 @@ lower_bound(const struct gw_http_param *p)
 static bool
 paging_param(const struct gw_http_param *p)
 {
-    return base_str_eq_cstr(p->name, "_offset") || base_str_eq_cstr(p->name, "_cursor") ||
-           base_str_eq_cstr(p->name, "_format") || base_str_eq_cstr(p->name, "_pretty");
+    return base_str_eq_cstr(p->name, "_offset") || base_str_eq_cstr(p->name, "_cursor");
+}
+
+/* _format and _pretty are not search parameters (the canonical query has
+ * none), yet a client that asked for XML must get XML from the next link
+ * too (HAPI keeps them in paging links): "&_format=…&_pretty=…" as sent. */
+static const char *
+presentation(struct search_ctx *x)
+{
+    struct base_buf b;
+    char *out = NULL;
+    int rc = BASE_OK;
+
+    base_buf_init(&b, BASE_LIMIT_HTTP_MAX_URL);
+    for (size_t i = 0; rc == BASE_OK && i < gw_http_req_query_count(x->r); i++) {
+        const struct gw_http_param *p = gw_http_req_query_at(x->r, i);
+
+        if (base_str_eq_cstr(p->name, "_format") || base_str_eq_cstr(p->name, "_pretty"))
+            rc = base_buf_appendf(&b, "&%.*s=%.*s", (int)p->raw_name.len, p->raw_name.ptr,
+                                  (int)p->raw_value.len, p->raw_value.ptr);
+    }
+    if (rc == BASE_OK)
+        out = b.len > 0 ? base_buf_dup0(&b, x->a) : base_arena_strdup(x->a, "");
+    base_buf_fini(&b);
+    return out;
 }
 
 /* The next page of a keyset search: the query as received, without its
@@ -71,7 +95,7 @@ keyset_next(struct search_ctx *x, int64_t last_us)
     int rc;
 
     base_buf_init(&b, BASE_LIMIT_HTTP_MAX_URL * 4);
-    rc = base_buf_appendf(&b, "%s/%s?", x->f->cfg->public_url, x->type);
+    rc = base_buf_appendf(&b, "%s/%s?", x->link_base, x->type);
     for (size_t i = 0; rc == BASE_OK && i < gw_http_req_query_count(x->r); i++) {
         const struct gw_http_param *p = gw_http_req_query_at(x->r, i);
 
@@ -93,12 +117,19 @@ static char *
 offset_url(struct search_ctx *x, const char *query, const char *offset)
 {
     const char *q = query != NULL ? query : "";
+    const char *pres = presentation(x);
+    char *all;
 
+    if (pres == NULL)
+        return NULL;
+    /* the canonical query, then _format/_pretty (their '&' dropped when first) */
+    all = base_arena_sprintf(x->a, "%s%s", q, q[0] ? pres : pres + (pres[0] == '&'));
+    if (all == NULL)
+        return NULL;
     if (offset == NULL || offset[0] == '\0')
-        return base_arena_sprintf(x->a, "%s/%s%s%s", x->f->cfg->public_url, x->type,
-                                  q[0] ? "?" : "", q);
-    return base_arena_sprintf(x->a, "%s/%s?%s%s_offset=%s", x->f->cfg->public_url, x->type, q,
-                              q[0] ? "&" : "", offset);
+        return base_arena_sprintf(x->a, "%s/%s%s%s", x->link_base, x->type, all[0] ? "?" : "", all);
+    return base_arena_sprintf(x->a, "%s/%s?%s%s_offset=%s", x->link_base, x->type, all,
+                              all[0] ? "&" : "", offset);
 }
 
 static size_t
@@ -487,7 +518,7 @@ ignored_outcome(struct search_ctx *x)
 void
 adapter_facade__h_search(struct gw_http_req *r, void *cls)
 {
-    struct search_ctx x = {r, cls, gw_http_req_arena(r), NULL, NULL, false};
+    struct search_ctx x = {r, cls, gw_http_req_arena(r), NULL, NULL, false, NULL};
     struct base_str t = gw_http_req_param(r, "type");
     struct base_err err = {0};
     const char *patients[BASE_LIMIT_SEARCH_MAX_OR_VALUES];
@@ -503,6 +534,7 @@ adapter_facade__h_search(struct gw_http_req *r, void *cls)
         return;
     }
     x.type = base_str_dup0(x.a, t);
+    x.link_base = gw_http_req_base_url(r, x.f->cfg->public_url);
     if (x.type == NULL || !parse(&x))
         return;
     if (strcmp(x.type, "ImagingStudy") == 0 && x.f->cfg->pacs_enabled &&

@@ -64,7 +64,8 @@ gw_app_search_link(const struct gw_app *app, struct gw_http_req *r, const char *
     int rc;
 
     base_buf_init(&u, BASE_LIMIT_HTTP_MAX_URL * 2);
-    rc = base_buf_appendf(&u, "%s/%s", app->cfg->fhir_base, path);
+    /* under the base the client used, so it can follow the link as is */
+    rc = base_buf_appendf(&u, "%s/%s", gw_http_req_base_url(r, app->cfg->fhir_base), path);
     for (size_t k = 0; rc == BASE_OK && k < gw_http_req_query_count(r); k++) {
         const struct gw_http_param *p = gw_http_req_query_at(r, k);
 

@@ -127,14 +127,10 @@ admit(struct fed_req *f)
     return gw_app_purpose(f->app, f->r, &f->c, f->kind, f->subtype);
 }
 
-/* The regional id from patient= ("ID" or "Patient/ID", one value). */
-/* "https://gw.example/fhir/Patient/ID" names a Patient of this server as
- * "Patient/ID" does (R4 search.html#reference: a reference by absolute URL
- * under the server's own base is a local one); NULL for any other URL. */
+/* The id of base + "/Patient/ID", or NULL. */
 static const char *
-own_patient_id(const struct fed_req *f, const char *url)
+under_base(const char *base, const char *url)
 {
-    const char *base = f->app->cfg->fhir_base;
     size_t n = base != NULL ? strlen(base) : 0;
 
     while (n > 0 && base[n - 1] == '/')
@@ -145,6 +141,20 @@ own_patient_id(const struct fed_req *f, const char *url)
     return url + n + 9;
 }
 
+/* "https://gw.example/fhir/Patient/ID" names a Patient of this server as
+ * "Patient/ID" does (R4 search.html#reference: a reference by absolute URL
+ * under the server's own base is a local one) — under the configured base
+ * or the one the client used (which our links carry); NULL for any other
+ * URL. */
+static const char *
+own_patient_id(const struct fed_req *f, const char *url)
+{
+    const char *id = under_base(f->app->cfg->fhir_base, url);
+
+    return id != NULL ? id : under_base(gw_http_req_base_url(f->r, f->app->cfg->fhir_base), url);
+}
+
+/* The regional id from patient= ("ID" or "Patient/ID", one value). */
 static bool
 patient_from_search(struct fed_req *f, const struct fhir_search *s)
 {
@@ -265,6 +275,26 @@ link_query(struct fed_req *f, const struct fhir_search *s)
     if (q == NULL || f->op_query == NULL || f->op_query[0] == '\0')
         return q;
     return base_arena_sprintf(a, "%s%s", q, f->op_query);
+}
+
+/* The links' query: link_query and then _format / _pretty as sent, which
+ * are no search parameters (the cursor is not bound to them) yet say how
+ * the client wants the next page too. */
+static const char *
+links_query(struct fed_req *f, const char *q)
+{
+    struct base_arena *a = gw_http_req_arena(f->r);
+    const char *out = q;
+
+    for (size_t i = 0; out != NULL && i < gw_http_req_query_count(f->r); i++) {
+        const struct gw_http_param *p = gw_http_req_query_at(f->r, i);
+
+        if (base_str_eq_cstr(p->name, "_format") || base_str_eq_cstr(p->name, "_pretty"))
+            out = base_arena_sprintf(a, "%s%s%.*s=%.*s", out, out[0] != '\0' ? "&" : "",
+                                     (int)p->raw_name.len, p->raw_name.ptr, (int)p->raw_value.len,
+                                     p->raw_value.ptr);
+    }
+    return out;
 }
 
 /* ---------------------------------------------------- _include -- */
@@ -1089,14 +1119,16 @@ setup_merge(struct fed_req *f, const struct fhir_search *s, const struct gw_fed_
     struct gw_fed_merge_opts *o = &f->mopts;
     struct gw_fed_cursor_keys *keys = BASE_NEW(a, struct gw_fed_cursor_keys);
     struct base_err err = {0};
+    const char *bound;
 
     if (keys == NULL)
         return false;
     cursor_keys(f->app->cfg, keys);
-    o->base_url = f->app->cfg->fhir_base;
+    o->base_url = gw_http_req_base_url(f->r, f->app->cfg->fhir_base); /* the client's */
     o->path = f->type != NULL ? f->type
                               : base_arena_sprintf(a, "Patient/%s/$everything", f->person);
-    o->query = link_query(f, s);
+    bound = link_query(f, s);
+    o->query = bound != NULL ? links_query(f, bound) : NULL;
     o->search = s;
     o->count = s->count;
     if (f->type != NULL) {
@@ -1128,7 +1160,7 @@ setup_merge(struct fed_req *f, const struct fhir_search *s, const struct gw_fed_
     o->self_cursor = s->cursor;
     o->keys = keys;
     o->binding = base_arena_sprintf(a, "%s|%s|%s|%s", f->c.p->subject, f->person, o->path,
-                                    o->query != NULL ? o->query : "");
+                                    bound != NULL ? bound : "");
     o->admit = admit_entry;
     o->admit_ctx = f;
     return gw_fed_merge_start(a, n, o, &f->merge, &err) == BASE_OK;

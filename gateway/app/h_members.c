@@ -14,6 +14,7 @@
 #include "fhir/bundle/fhir_bundle.h"
 #include "fhir/json/fhir_json.h"
 #include "fhir/outcome/fhir_outcome.h"
+#include "fhir/search/fhir_search.h"
 #include "fhir/validate/fhir_validate.h"
 #include "gateway/fed/gw_fed.h"
 
@@ -24,6 +25,15 @@
 #define ADMIN GW_APP_ROLE(GW_AUTH_ROLE_ADMIN)
 
 typedef json_t *(*as_fhir_fn)(const struct gw_registry_member *m);
+
+/* Prefer: handling=lenient (R4 search.html#errors): unknown parameters are
+ * ignored rather than refused. */
+static bool
+lenient(const struct gw_http_req *r)
+{
+    return fhir_search_handling_from_prefer(gw_http_req_header(r, "Prefer"), FHIR_SEARCH_STRICT) ==
+           FHIR_SEARCH_LENIENT;
+}
 
 static bool
 matches(struct gw_http_req *r, const struct gw_registry_member *m, const char **bad)
@@ -45,8 +55,8 @@ matches(struct gw_http_req *r, const struct gw_registry_member *m, const char **
 
             if (want != (m->status == GW_REGISTRY_ACTIVE))
                 return false;
-        } else if (!base_str_eq_cstr(p->name, "_format") &&
-                   !base_str_eq_cstr(p->name, "_pretty")) {
+        } else if (!base_str_eq_cstr(p->name, "_format") && !base_str_eq_cstr(p->name, "_pretty") &&
+                   !lenient(r)) {
             *bad = "query";
             return false;
         }

@@ -216,6 +216,19 @@ simple_resource(const char *type, const char *const *ia, const char *param, cons
     return r;
 }
 
+/* Organization and Endpoint: the registry's members, searched by _id, name
+ * (starts with) and active (h_members.c). */
+static json_t *
+registry_resource(const char *type, const char *const *ia)
+{
+    json_t *r = simple_resource(type, ia, "_id", "token");
+    json_t *params = json_object_get(r, "searchParam");
+
+    json_array_append_new(params, search_param("name", "string", "the member's name"));
+    json_array_append_new(params, search_param("active", "token", "the member is active"));
+    return r;
+}
+
 static json_t *
 resources(void)
 {
@@ -228,8 +241,8 @@ resources(void)
         json_array_append_new(list, clinical_resource(gw_app_clinical_types[i]));
     json_array_append_new(list, audit_resource());
     json_array_append_new(list, simple_resource("Consent", consent_ia, "patient", "reference"));
-    json_array_append_new(list, simple_resource("Organization", read_search, "_id", "token"));
-    json_array_append_new(list, simple_resource("Endpoint", read_search, "_id", "token"));
+    json_array_append_new(list, registry_resource("Organization", read_search));
+    json_array_append_new(list, registry_resource("Endpoint", read_search));
     return list;
 }
 
@@ -244,9 +257,9 @@ security(const struct gw_config *cfg)
     return json_pack(
         "{s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}]}], s:b, s:[{s:[{s:s, s:s}]}], s:s}", "extension",
         "url", SMART_OAUTH_URIS, "extension", "url", "token", "valueUri", token, "url", "authorize",
-        "valueUri", authorize, "cors", false, "service", "coding", "system",
-        "http://terminology.hl7.org/CodeSystem/restful-security-service", "code", "SMART-on-FHIR",
-        "description",
+        "valueUri", authorize, "cors", cfg->http.cors_origin_count > 0, "service", "coding",
+        "system", "http://terminology.hl7.org/CodeSystem/restful-security-service", "code",
+        "SMART-on-FHIR", "description",
         "OAuth2 bearer tokens (SMART App Launch standalone launch with PKCE for registered apps; "
         "SMART Backend Services; password grant for portal users where enabled); see "
         "/.well-known/smart-configuration");
@@ -257,7 +270,9 @@ gw_app_capability_statement(const struct gw_config *cfg)
 {
     return json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:[s, s, s, s], "
-        "s:[{s:s, s:s, s:o, s:o, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}]}",
+        /* no rest.operation: $everything, $ihe-pix and $match are operations
+         * on Patient (rest.resource.operation), none is system-level */
+        "s:[{s:s, s:s, s:o, s:o}]}",
         "resourceType", "CapabilityStatement", "status", "active", "date", "2026-11-28",
         "publisher", "fhirgate", "kind", "instance", "description",
         "fhirgate regional gateway: patient index (PDQm, PIXm), federated read-only access to "
@@ -268,11 +283,7 @@ gw_app_capability_statement(const struct gw_config *cfg)
         "documentation",
         "errors are OperationOutcomes; federated answers report each failed member as an "
         "OperationOutcome entry (search.mode = outcome)",
-        "security", security(cfg), "resource", resources(), "operation", "name", "everything",
-        "definition", "http://hl7.org/fhir/OperationDefinition/Patient-everything", "name",
-        "ihe-pix", "definition",
-        "https://profiles.ihe.net/ITI/PIXm/OperationDefinition/IHE.PIXm.pix", "name", "match",
-        "definition", "http://hl7.org/fhir/OperationDefinition/Patient-match");
+        "security", security(cfg), "resource", resources());
 }
 
 void

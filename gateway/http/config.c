@@ -33,6 +33,7 @@ const struct base_conf_key gw_http_conf_keys[] = {
     {"hsts_max_age", BASE_CONF_DURATION, 0},
     {"content_security_policy", BASE_CONF_STRING, 0},
     {"trust_request_id", BASE_CONF_BOOL, 0},
+    {"trust_forwarded", BASE_CONF_BOOL, 0},
     {"cors_origins", BASE_CONF_LIST, 0},
 };
 const size_t gw_http_conf_key_count = BASE_ARRAY_LEN(gw_http_conf_keys);
@@ -191,6 +192,9 @@ gw_http_config_from_conf(struct gw_http_config *c, const struct base_conf_sectio
     TRY(base_conf_str(s, "content_security_policy", c->csp, &c->csp, err));
     TRY(base_conf_bool(s, "trust_request_id", trust, &trust, err));
     c->trust_request_id = trust;
+    trust = c->trust_forwarded;
+    TRY(base_conf_bool(s, "trust_forwarded", trust, &trust, err));
+    c->trust_forwarded = trust;
     if (base_conf_has(s, "cors_origins"))
         TRY(base_conf_list(s, "cors_origins", &c->cors_origins, &c->cors_origin_count, err));
     return BASE_OK;

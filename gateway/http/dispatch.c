@@ -269,6 +269,32 @@ check_client(struct gw_http_req *r, struct base_err *err)
     return BASE_OK;
 }
 
+/* Allow: the methods of the routes that match the path, and OPTIONS,
+ * which the framework answers for each of them (RFC 9110 10.2.1). */
+static const char *
+allow_value(struct gw_http_req *r)
+{
+    const char *v = base_arena_sprintf(r->arena, "%s, OPTIONS", r->match.allow);
+
+    return v != NULL ? v : r->match.allow;
+}
+
+/*
+ * OPTIONS on a path we serve (RFC 9110 9.3.7), that is not a CORS preflight
+ * (cors.c answers those): 204 with Allow, the methods a client may use
+ * there.  FHIR R4 discovers capabilities with GET [base]/metadata; this is
+ * what generic HTTP tooling asks.
+ */
+static int
+answer_options(struct gw_http_req *r, struct base_err *err)
+{
+    if (gw_http_respond_empty(r, 204) != BASE_OK ||
+        gw_http_set_header(r, "Allow", allow_value(r)) != BASE_OK)
+        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    r->preflight = true; /* answered: r->resp is queued on the last call */
+    return BASE_OK;
+}
+
 static int
 route(struct gw_http_req *r, struct base_err *err)
 {
@@ -283,6 +309,8 @@ route(struct gw_http_req *r, struct base_err *err)
                                       r->target.segment_count, &r->match);
     if (r->matched)
         return BASE_OK;
+    if (r->match.allow[0] != '\0' && strcmp(r->method, "OPTIONS") == 0)
+        return answer_options(r, err);
     if (r->match.allow[0] != '\0')
         return base_err_set(err, BASE_E_INVALID, "not-supported", "method",
                             "method not allowed for this resource");
@@ -310,7 +338,7 @@ set_framework_error(struct gw_http_req *r, const struct base_err *err)
     unsigned status = framework_status(r, err);
 
     gw_http__outcome_resp(r, status, err->issue_code, err->where, err->msg, &r->err_resp);
-    if (status == 405 && gw_http__resp_header(r, &r->err_resp, "Allow", r->match.allow) != BASE_OK)
+    if (status == 405 && gw_http__resp_header(r, &r->err_resp, "Allow", allow_value(r)) != BASE_OK)
         r->err_resp.status = 500;
     r->has_err_resp = true;
 }

@@ -137,6 +137,7 @@ struct gw_http_config {
     const char *csp;             /* NULL = GW_HTTP_DEFAULT_CSP */
     unsigned hsts_max_age_s;     /* Strict-Transport-Security on HTTPS; 0 = not sent */
     bool trust_request_id;       /* adopt a well-formed incoming X-Request-Id (behind a proxy) */
+    bool trust_forwarded;        /* links follow Forwarded / X-Forwarded-* (behind a proxy) */
     /* origins whose browser pages may call us (CORS, gateway/http/cors.c):
      * "https://host[:port]" items or "*"; none = no CORS headers at all */
     const char *const *cors_origins;
@@ -155,7 +156,8 @@ void gw_http_config_init(struct gw_http_config *c);
  *   max_body, max_url, max_header, max_params, max_param_len, max_segments,
  *   max_connections, max_connections_per_ip, connection_memory,
  *   idle_timeout, header_timeout, body_timeout, request_memory,
- *   hsts_max_age, content_security_policy, trust_request_id, cors_origins.
+ *   hsts_max_age, content_security_policy, trust_request_id, trust_forwarded,
+ *   cors_origins.
  */
 extern const struct base_conf_key gw_http_conf_keys[];
 extern const size_t gw_http_conf_key_count;
@@ -248,6 +250,15 @@ struct base_str gw_http_req_query_string(const struct gw_http_req *r);
 size_t gw_http_req_query_count(const struct gw_http_req *r);
 const struct gw_http_param *gw_http_req_query_at(const struct gw_http_req *r, size_t i);
 bool gw_http_req_query(const struct gw_http_req *r, const char *name, struct base_str *out);
+
+/*
+ * The base URL the client used, for links it follows as they are (Bundle
+ * self/next): scheme of the connection + Host + the path of `configured`
+ * ("https://gw.example/fhir" -> "/fhir").  With cfg.trust_forwarded, a
+ * proxy's Forwarded (RFC 7239) or X-Forwarded-Host/-Proto/-Prefix decide.
+ * A missing or malformed authority gives `configured` itself.
+ */
+const char *gw_http_req_base_url(struct gw_http_req *r, const char *configured);
 
 /* Request headers (names case-insensitive); NULL when absent.  For a
  * header sent several times, the first. */

@@ -122,7 +122,8 @@ struct gw_http_req {
     struct gw_http_target target;
     struct gw_http_match match;
     bool matched;
-    bool preflight; /* a CORS preflight, answered in r->resp (cors.c) */
+    bool preflight; /* answered by the framework in r->resp: a CORS preflight (cors.c) or
+                     * a plain OPTIONS (dispatch.c) */
     struct gw_http__reqhdr *headers;
     size_t header_count;
     struct base_buf body;

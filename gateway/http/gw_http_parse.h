@@ -102,12 +102,13 @@ BASE_MUST_CHECK int gw_http_media_type_parse(struct base_str s, struct gw_http_m
 /*
  * Choose the response format.  `format` is the `_format` parameter (NULL
  * when absent), which wins over `accept` (the Accept header, NULL when
- * absent).  JSON is the default, also when Accept names nothing we know
- * (RFC 9110 12.5.1 lets a server ignore Accept).  BASE_E_INVALID (issue
+ * absent).  JSON is the default (no Accept, an Accept that does not
+ * parse, or one whose best match is a wildcard).  BASE_E_INVALID (issue
  * "not-supported", answered with 406) when `_format` is unknown, when only
- * XML is acceptable and `xml_available` is false, or when every acceptable
- * type demands another fhirVersion than 4.0.  An Accept that does not
- * parse is ignored (JSON), as are media ranges past the 32nd.
+ * XML is acceptable and `xml_available` is false, when every acceptable
+ * type demands another fhirVersion than 4.0, or when Accept names only
+ * types we cannot produce (text/html, application/pdf) or refuses ours
+ * with q=0.  Media ranges past the 32nd are ignored.
  */
 BASE_MUST_CHECK int gw_http_negotiate(const struct base_str *format, const struct base_str *accept,
                                       bool xml_available, enum gw_http_format *out,
@@ -177,6 +178,32 @@ BASE_MUST_CHECK int gw_http_bearer_token(const char *header, size_t max_len,
  */
 BASE_MUST_CHECK int gw_http_cors_request_headers(const char *want, char *out, size_t cap,
                                                  struct base_err *err);
+
+/* ------------------------------------------------------- base URL -- */
+
+/* What gw_http_req_base_url() reads from a request (header values, NULL
+ * when absent). */
+struct gw_http_base_in {
+    bool tls;              /* the connection's scheme: https, else http */
+    bool trust_forwarded;  /* [http] trust_forwarded */
+    const char *host;      /* Host */
+    const char *forwarded; /* Forwarded (RFC 7239) */
+    const char *x_host;    /* X-Forwarded-Host */
+    const char *x_proto;   /* X-Forwarded-Proto */
+    const char *x_prefix;  /* X-Forwarded-Prefix */
+};
+
+/*
+ * The base URL for links: scheme "://" authority [prefix] and the path of
+ * `configured` ("https://gw.example/fhir" -> "/fhir"); the forwarded
+ * headers count only with trust_forwarded.  `configured` itself when the
+ * authority (a reg-name or IPv4 of unreserved characters, or a bracketed
+ * IPv6 literal; an optional port of 1-5 digits; at most 255 bytes), the
+ * proto (http or https) or the prefix ('/' and unreserved characters, no
+ * "//", at most 256 bytes) is malformed, or the arena is exhausted.
+ */
+const char *gw_http_base_url(struct base_arena *a, const struct gw_http_base_in *in,
+                             const char *configured);
 
 /* ------------------------------------------------ conditional GET -- */
 

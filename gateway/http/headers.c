@@ -338,9 +338,11 @@ gw_http_negotiate(const struct base_str *format, const struct base_str *accept,
         return BASE_OK;
     if (res.version_refused)
         return not_acceptable(err, "Accept", "only FHIR version 4.0 is available");
-    if (res.q[GW_HTTP_FORMAT_JSON] == 0 || res.q[GW_HTTP_FORMAT_XML] == 0)
-        return not_acceptable(err, "Accept", "no acceptable representation");
-    return BASE_OK; /* Accept named nothing we know: JSON (RFC 9110 12.5.1) */
+    /* Every range refused (q=0) or named only types we cannot produce
+     * (text/html, application/pdf): 406 (RFC 9110 15.5.7), which FHIR
+     * clients and test kits expect rather than a representation they did
+     * not ask for.  A browser's Accept ends with * / * and gets JSON. */
+    return not_acceptable(err, "Accept", "no acceptable representation");
 }
 
 int

@@ -1,12 +1,14 @@
 /* The request headers the gateway reads: Accept/_format, Content-Type,
  * Prefer, X-Purpose-Of-Use, Authorization, Access-Control-Request-Headers,
- * If-None-Match and HTTP dates; own seeds in
+ * If-None-Match, HTTP dates and the links' base URL (Host, Forwarded,
+ * X-Forwarded-*); own seeds in
  * test/fuzz/corpus/http_headers.  seeds: */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
 
+#include "fhir/base/arena.h"
 #include "gateway/http/gw_http_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -68,6 +70,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cstr[size] = '\0';
         if (gw_http_bearer_token(cstr, 8192, &tok, NULL) == BASE_OK && tok.len == 0)
             __builtin_trap();
+        /* links' base URL: the input as every header it reads; the answer
+         * is the configured base or an absolute URL ending in its path */
+        {
+            static const char conf[] = "https://gw.example/fhir";
+            struct base_arena *a = base_arena_new(1u << 16);
+            struct gw_http_base_in bi = {size % 2 == 0, true, cstr, NULL, cstr, cstr, cstr};
+            const char *u;
+
+            for (int fw = 0; a != NULL && fw < 2; fw++) {
+                bi.forwarded = fw ? cstr : NULL;
+                u = gw_http_base_url(a, &bi, conf);
+                if (u == NULL ||
+                    (u != conf &&
+                     (strncmp(u, "http", 4) != 0 || strstr(u, "://") == NULL ||
+                      strcmp(u + strlen(u) - 5, "/fhir") != 0 || strpbrk(u, " \"<>?#") != NULL)))
+                    __builtin_trap();
+            }
+            base_arena_free(a);
+        }
         /* CORS: what comes out fits, and is never longer than what went in
          * plus the ", " separators */
         {

@@ -1086,6 +1086,156 @@ START_TEST(read_vread_xml)
 }
 END_TEST
 
+/* ------------------------------------------ what other FHIR clients expect -- */
+
+/* A Bundle's link `rel` from an answer in either format, malloc'd. */
+static char *
+link_of(const struct tu_http_resp *r, const char *rel)
+{
+    json_t *b = NULL;
+    const char *u;
+    char *out;
+
+    if (strstr(r->body, "<Bundle") != NULL)
+        ck_assert_int_eq(fhir_xml_read(r->body, r->body_len, NULL, NULL, &b, NULL), BASE_OK);
+    else
+        ck_assert_int_eq(fhir_json_parse(r->body, r->body_len, NULL, &b, NULL), BASE_OK);
+    u = ait_link(b, rel);
+    out = u != NULL ? strdup(u) : NULL;
+    json_decref(b);
+    return out;
+}
+
+/*
+ * What HAPI's client, fhir.js and test kits do that our gateway does not:
+ * reach the server under another name (localhost) and follow next links as
+ * they are, ask for XML by _format and expect it on every page, send an
+ * Accept the server cannot satisfy (406, R4 http.html#mime-type), ask
+ * OPTIONS, and read the CapabilityStatement's formats and parameters.
+ */
+START_TEST(links_negotiation_and_methods_as_clients_use_them)
+{
+    struct tu_http_resp r = {0};
+    char url[512];
+    char h[128];
+    char *next;
+    json_t *cs;
+    const json_t *res;
+    size_t i;
+    bool tag = false;
+
+    /* links under the base the client used, _format kept: page 2 is XML */
+    snprintf(url, sizeof(url), "https://localhost:%u/fhir/Observation?_count=2&_format=xml",
+             T.https);
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", url, NULL, 0, &r), 200);
+    ck_assert_str_eq(tu_http_header(&r, "Content-Type", h, sizeof(h)),
+                     "application/fhir+xml; charset=utf-8");
+    next = link_of(&r, "next");
+    ck_assert_ptr_nonnull(next);
+    snprintf(url, sizeof(url), "https://localhost:%u/fhir/Observation?", T.https);
+    ck_assert_msg(strncmp(next, url, strlen(url)) == 0, "next link %s", next);
+    ck_assert_msg(strstr(next, "_format=xml") != NULL, "next link %s", next);
+    tu_http_resp_free(&r);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", next, NULL, 0, &r), 200);
+    ck_assert_str_eq(tu_http_header(&r, "Content-Type", h, sizeof(h)),
+                     "application/fhir+xml; charset=utf-8");
+    free(next);
+    next = link_of(&r, "self");
+    ck_assert_msg(strncmp(next, url, strlen(url)) == 0, "self link %s", next);
+    free(next);
+    tu_http_resp_free(&r);
+    /* the identity pull's key-set links and POST _search too */
+    snprintf(url, sizeof(url),
+             "https://localhost:%u/fhir/Patient?_sort=_lastUpdated&_count=2&_pretty=true", T.https);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "GET", url, NULL, 0, &r), 200);
+    next = link_of(&r, "next");
+    ck_assert_ptr_nonnull(next);
+    ck_assert_msg(strncmp(next, "https://localhost:", 18) == 0 && strstr(next, "_pretty=true"),
+                  "next link %s", next);
+    free(next);
+    tu_http_resp_free(&r);
+    snprintf(url, sizeof(url), "https://localhost:%u/fhir/Observation/_search?_format=json",
+             T.https);
+    {
+        const char *form[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+        struct tu_http_opts o = {.method = "POST",
+                                 .body = "_count=2",
+                                 .body_len = 8,
+                                 .headers = form,
+                                 .ca_file = T.pki.p.ca,
+                                 .cert_file = T.pki.gw_cert,
+                                 .key_file = T.pki.gw_key,
+                                 .timeout_ms = 60000};
+
+        memset(&r, 0, sizeof(r));
+        tu_http_request(url, &o, &r);
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    }
+    next = link_of(&r, "next");
+    ck_assert_msg(next != NULL && strncmp(next, "https://localhost:", 18) == 0 &&
+                      strstr(next, "_format=json") != NULL && strstr(next, "_count=2") != NULL,
+                  "next link %s", next != NULL ? next : "(none)");
+    free(next);
+    tu_http_resp_free(&r);
+    /* an Accept naming only what the server cannot produce: 406 */
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(
+        as_gateway("GET", "/fhir/Observation?_count=1", "Accept: application/pdf", NULL, &r), 406);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"not-supported\""));
+    tu_http_resp_free(&r);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(as_gateway("GET", "/fhir/metadata", "Accept: text/html", NULL, &r), 406);
+    tu_http_resp_free(&r);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(as_gateway("GET", "/fhir/metadata", "Accept: text/html, */*;q=0.1", NULL, &r),
+                     200);
+    tu_http_resp_free(&r);
+    /* OPTIONS: 204 and the methods; a wrong method: 405 naming them */
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "OPTIONS", "/fhir/Observation", NULL, 0, &r), 204);
+    ck_assert_str_eq(tu_http_header(&r, "Allow", h, sizeof(h)), "GET, HEAD, OPTIONS");
+    ck_assert_uint_eq(r.body_len, 0);
+    tu_http_resp_free(&r);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "OPTIONS", "/fhir/Observation/_search", NULL, 0, &r),
+                     204);
+    ck_assert_ptr_nonnull(strstr(tu_http_header(&r, "Allow", h, sizeof(h)), "POST"));
+    tu_http_resp_free(&r);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "DELETE", "/fhir/Observation/x", NULL, 0, &r), 405);
+    ck_assert_str_eq(tu_http_header(&r, "Allow", h, sizeof(h)), "GET, HEAD, OPTIONS");
+    ck_assert_ptr_nonnull(strstr(r.body, "OperationOutcome"));
+    tu_http_resp_free(&r);
+    /* HEAD where GET works: the headers, no body */
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(ait_http(&T, AIT_GATEWAY, "HEAD", "/fhir/Observation?_count=1", NULL, 0, &r),
+                     200);
+    ck_assert_str_eq(tu_http_header(&r, "Content-Type", h, sizeof(h)),
+                     "application/fhir+json; charset=utf-8");
+    ck_assert_uint_eq(r.body_len, 0);
+    tu_http_resp_free(&r);
+    /* the CapabilityStatement lists the MIME types and the meta parameters
+     * the store evaluates (_tag answered above as any other) */
+    cs = ait_get_json(&T, "/fhir/metadata");
+    ck_assert(ait_json_has(json_object_get(cs, "format"), "\"application/fhir+json\""));
+    ck_assert(ait_json_has(json_object_get(cs, "format"), "\"application/fhir+xml\""));
+    json_array_foreach(json_object_get(json_array_get(json_object_get(cs, "rest"), 0), "resource"),
+                       i, res)
+    {
+        if (strcmp(tu_json_str(res, "type"), "Observation") == 0)
+            tag = ait_json_has(json_object_get(res, "searchParam"), "\"_tag\"");
+    }
+    ck_assert(tag);
+    json_decref(cs);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(
+        ait_http(&T, AIT_GATEWAY, "GET", "/fhir/Observation?_tag=urn:x|y", NULL, 0, &r), 200);
+    tu_http_resp_free(&r);
+}
+END_TEST
+
 /* ------------------------------------------- metadata, health, metrics -- */
 
 START_TEST(metadata_health_metrics_report)
@@ -1200,6 +1350,7 @@ adapter_facade_suite(void)
     tcase_add_test(tc, everything_pages_agree);
     tcase_add_test(tc, read_vread_xml);
     tcase_add_test(tc, metadata_health_metrics_report);
+    tcase_add_test(tc, links_negotiation_and_methods_as_clients_use_them);
     suite_add_tcase(s, tc);
     return s;
 }

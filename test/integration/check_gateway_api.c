@@ -15,6 +15,7 @@
 #include <ctype.h>
 
 #include "fhir/validate/fhir_validate.h"
+#include "fhir/xml/fhir_xml.h"
 #include "test/integration/gateway_it.h"
 #include "test/support/jsonpath.h"
 #include "test/support/runcli.h"
@@ -1014,6 +1015,136 @@ START_TEST(paging_follows_the_next_link)
         ck_assert_int_eq(r2.status, 400);
         git_resp_free(&r2);
     }
+    git_resp_free(&r);
+}
+END_TEST
+
+/* The url of `relation` in an XML searchset, malloc'd (NULL: none). */
+static char *
+xml_link(const struct git_resp *r, const char *relation)
+{
+    json_t *b = NULL;
+    size_t i;
+    json_t *l;
+    char *out = NULL;
+
+    ck_assert_int_eq(fhir_xml_read(r->body, strlen(r->body), NULL, NULL, &b, NULL), BASE_OK);
+    json_array_foreach(json_object_get(b, "link"), i, l)
+    {
+        if (strcmp(json_string_value(json_object_get(l, "relation")), relation) == 0)
+            out = strdup(json_string_value(json_object_get(l, "url")));
+    }
+    json_decref(b);
+    return out;
+}
+
+/*
+ * What FHIR clients other than the portal do (HAPI's client, fhir.js, test
+ * kits): reach the gateway under another name and follow the next link as
+ * it is, keep _format across pages, send an Accept we cannot satisfy,
+ * OPTIONS, and rely on the CapabilityStatement and on lenient handling.
+ */
+START_TEST(clients_follow_links_under_their_own_base)
+{
+    struct git_gw lg = G; /* the same gateway, reached as localhost */
+    const char *lenient[] = {"Prefer: handling=lenient", NULL};
+    const char *pdf[] = {"Accept: application/pdf", NULL};
+    const char *forwarded[] = {"X-Forwarded-Host: evil.example", NULL};
+    struct git_resp r;
+    char h[128];
+    char want[128];
+    char *next;
+    const json_t *res;
+    size_t i;
+    bool org_name = false;
+
+    snprintf(lg.base, sizeof(lg.base), "https://localhost:%u", G.port);
+    snprintf(want, sizeof(want), "https://localhost:%u/fhir/Observation?", G.port);
+    r = git_get(&lg, path("/fhir/Observation?patient=%s&_count=2&_format=xml", P1), T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(header(&r, "Content-Type", h, sizeof(h)),
+                     "application/fhir+xml; charset=utf-8");
+    next = xml_link(&r, "next");
+    ck_assert_ptr_nonnull(next);
+    ck_assert_msg(strncmp(next, want, strlen(want)) == 0, "next link %s", next);
+    ck_assert_msg(strstr(next, "_format=xml") != NULL, "next link %s", next);
+    git_resp_free(&r);
+    /* followed as it is: the next page, in XML */
+    r = git_get(&lg, next + strlen(lg.base), T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(header(&r, "Content-Type", h, sizeof(h)),
+                     "application/fhir+xml; charset=utf-8");
+    free(next);
+    next = xml_link(&r, "self");
+    ck_assert_msg(strncmp(next, want, strlen(want)) == 0, "self link %s", next);
+    free(next);
+    git_resp_free(&r);
+    /* X-Forwarded-* from a client is not trusted without trust_forwarded */
+    r = git_req(&lg, "GET", path("/fhir/Observation?patient=%s&_count=2", P1), T_DR, forwarded,
+                NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_null(strstr(r.body, "evil.example"));
+    ck_assert_ptr_nonnull(strstr(r.body, want));
+    git_resp_free(&r);
+    /* a patient named by its absolute URL under the base the client used */
+    {
+        char q[512];
+
+        snprintf(q, sizeof(q), "/fhir/Observation?patient=https://localhost:%u/fhir/Patient/%s",
+                 G.port, P1);
+        r = git_get(&lg, q, T_DR);
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        ck_assert_uint_gt(git_entries(r.json, "match"), 0);
+        git_resp_free(&r);
+    }
+    /* PDQm pages under the client's base too */
+    r = git_get(&lg, path("/fhir/Patient?_id=%s", P1), T_DR);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
+                                     json_array_get(json_object_get(r.json, "link"), 0), "url")),
+                                 "https://localhost:"));
+    git_resp_free(&r);
+    /* 406 for an Accept naming only what the gateway cannot produce */
+    r = git_req(&G, "GET", "/fhir/metadata", NULL, pdf, NULL, NULL);
+    ck_assert_int_eq(r.status, 406);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"not-supported\""));
+    git_resp_free(&r);
+    r = git_req(&G, "GET", path("/fhir/Observation?patient=%s", P1), T_DR, pdf, NULL, NULL);
+    ck_assert_int_eq(r.status, 406);
+    git_resp_free(&r);
+    /* OPTIONS: 204 with the methods; DELETE: 405 naming them */
+    r = git_req(&G, "OPTIONS", "/fhir/Observation/_search", NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 204);
+    ck_assert_ptr_nonnull(strstr(header(&r, "Allow", h, sizeof(h)), "POST"));
+    ck_assert_ptr_nonnull(strstr(h, "OPTIONS"));
+    git_resp_free(&r);
+    r = git_req(&G, "DELETE", "/fhir/metadata", NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 405);
+    ck_assert_str_eq(header(&r, "Allow", h, sizeof(h)), "GET, HEAD, OPTIONS");
+    git_resp_free(&r);
+    /* the CapabilityStatement: registry parameters listed, no system-level
+     * operation (Patient's are on Patient) */
+    r = git_get(&G, "/fhir/metadata", NULL);
+    ck_assert_ptr_null(
+        json_object_get(json_array_get(json_object_get(r.json, "rest"), 0), "operation"));
+    json_array_foreach(
+        json_object_get(json_array_get(json_object_get(r.json, "rest"), 0), "resource"), i, res)
+    {
+        if (strcmp(json_string_value(json_object_get(res, "type")), "Organization") == 0) {
+            char *t = json_dumps(json_object_get(res, "searchParam"), JSON_COMPACT);
+
+            org_name = strstr(t, "\"name\"") != NULL && strstr(t, "\"active\"") != NULL;
+            free(t);
+        }
+    }
+    ck_assert(org_name);
+    git_resp_free(&r);
+    /* the registry searches honour Prefer: handling */
+    r = git_get(&G, "/fhir/Organization?foo=bar", T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    r = git_req(&G, "GET", "/fhir/Organization?foo=bar", T_DR, lenient, NULL, NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
     git_resp_free(&r);
 }
 END_TEST
@@ -2375,6 +2506,7 @@ gateway_api_suite(void)
     tcase_add_test(tc, everything_gathers_every_member);
     tcase_add_test(tc, paging_follows_the_next_link);
     tcase_add_test(tc, pdqm_pages_follow_next_links);
+    tcase_add_test(tc, clients_follow_links_under_their_own_base);
     tcase_add_test(tc, expired_sign_in_rows_are_purged);
     tcase_add_test(tc, pdqm_and_pixm);
     tcase_add_test(tc, a_patient_sees_their_record_and_who_looked);

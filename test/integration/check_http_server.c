@@ -80,7 +80,19 @@ h_stream(struct gw_http_req *r, void *cls)
         abort();
 }
 
+/* The base URL links would carry, for a server configured as gw.example. */
+static void
+h_base(struct gw_http_req *r, void *cls)
+{
+    const char *b = gw_http_req_base_url(r, "https://gw.example/fhir");
+
+    (void)cls;
+    if (gw_http_respond(r, 200, "text/plain", b, strlen(b)) != BASE_OK)
+        abort();
+}
+
 static const struct gw_http_route routes[] = {
+    {"GET", "/base", h_base, NULL},
     {"GET", "/stream", h_stream, NULL},
     {"GET", "/fhir/Patient/{id}", h_hello, NULL},
     {"POST", "/echo/{id}", h_echo, NULL},
@@ -138,6 +150,64 @@ START_TEST(unknown_path_is_404_outcome)
 }
 END_TEST
 
+/* GET /base with `hdr` (may be NULL); the body, in a static buffer. */
+static const char *
+base_with(const char *hdr, const char *hdr2)
+{
+    static char out[256];
+    const char *h[3] = {hdr, hdr2, NULL};
+    struct tu_http_opts o = {.headers = h};
+    struct tu_http_resp r;
+
+    tu_http_request(fx_url(&F, "/base"), &o, &r);
+    ck_assert_int_eq(r.status, 200);
+    snprintf(out, sizeof(out), "%s", r.body);
+    tu_http_resp_free(&r);
+    return out;
+}
+
+/* Links follow the base the client used (Host), and a proxy's Forwarded /
+ * X-Forwarded-* only when trust_forwarded says so; anything malformed
+ * gives the configured base. */
+START_TEST(base_url_follows_host_and_trusted_proxies)
+{
+    char want[128];
+
+    start_default();
+    snprintf(want, sizeof(want), "http://127.0.0.1:%u/fhir", gw_http_server_port(F.srv));
+    ck_assert_str_eq(base_with(NULL, NULL), want);
+    ck_assert_str_eq(base_with("Host: localhost:9443", NULL), "http://localhost:9443/fhir");
+    ck_assert_str_eq(base_with("Host: [::1]:9443", NULL), "http://[::1]:9443/fhir");
+    ck_assert_str_eq(base_with("Host: a/b", NULL), "https://gw.example/fhir");
+    ck_assert_str_eq(base_with("Host: a:99999x", NULL), "https://gw.example/fhir");
+    ck_assert_str_eq(base_with("Host: a\"b", NULL), "https://gw.example/fhir");
+    /* not trusted: ignored */
+    ck_assert_str_eq(base_with("Host: localhost", "X-Forwarded-Host: evil.example"),
+                     "http://localhost/fhir");
+    ck_assert_str_eq(base_with("Host: localhost", "Forwarded: host=evil.example;proto=https"),
+                     "http://localhost/fhir");
+    fx_stop(&F);
+
+    fx_init_plain(&F, routes, BASE_ARRAY_LEN(routes));
+    F.cfg.trust_forwarded = true;
+    fx_start(&F);
+    ck_assert_str_eq(
+        base_with("X-Forwarded-Host: gw.example:8443, proxy.local", "X-Forwarded-Proto: https"),
+        "https://gw.example:8443/fhir");
+    ck_assert_str_eq(base_with("Forwarded: for=192.0.2.1;proto=https;host=\"gw.example\", "
+                               "for=10.0.0.1;host=inner",
+                               NULL),
+                     "https://gw.example/fhir");
+    ck_assert_str_eq(base_with("X-Forwarded-Prefix: /region/", "X-Forwarded-Host: gw.example"),
+                     "http://gw.example/region/fhir");
+    /* malformed: the configured base */
+    ck_assert_str_eq(base_with("X-Forwarded-Proto: gopher", NULL), "https://gw.example/fhir");
+    ck_assert_str_eq(base_with("X-Forwarded-Prefix: /a/../b?", NULL), "https://gw.example/fhir");
+    ck_assert_str_eq(base_with("Forwarded: host=\"a b\"", NULL), "https://gw.example/fhir");
+    fx_stop(&F);
+}
+END_TEST
+
 START_TEST(wrong_method_is_405_with_allow)
 {
     struct tu_http_opts o = {.method = "DELETE"};
@@ -147,7 +217,7 @@ START_TEST(wrong_method_is_405_with_allow)
     start_default();
     tu_http_request(fx_url(&F, "/echo/x"), &o, &r);
     ck_assert_int_eq(r.status, 405);
-    ck_assert_str_eq(tu_http_header(&r, "Allow", h, sizeof(h)), "POST, GET, HEAD");
+    ck_assert_str_eq(tu_http_header(&r, "Allow", h, sizeof(h)), "POST, GET, HEAD, OPTIONS");
     fx_assert_outcome(&r, "not-supported");
     tu_http_resp_free(&r);
     fx_stop(&F);
@@ -432,7 +502,14 @@ START_TEST(negotiation_without_xml)
                                 sizeof(ct), NULL),
                      200);
     ck_assert_str_eq(ct, "application/fhir+json; charset=utf-8");
-    ck_assert_int_eq(get_status("/fhir/Patient/p1", "Accept: text/html", NULL, 0, NULL), 200);
+    /* only types the server cannot produce: 406, an OperationOutcome (JSON) */
+    ck_assert_int_eq(get_status("/fhir/Patient/p1", "Accept: text/html", ct, sizeof(ct), &body),
+                     406);
+    ck_assert_str_eq(ct, "application/fhir+json; charset=utf-8");
+    ck_assert_ptr_nonnull(strstr(body, "\"not-supported\""));
+    free(body);
+    ck_assert_int_eq(get_status("/fhir/Patient/p1", "Accept: text/html, */*;q=0.1", NULL, 0, NULL),
+                     200);
     ck_assert_int_eq(get_status("/fhir/Patient/p1",
                                 "Accept: application/fhir+json; fhirVersion=3.0", NULL, 0, NULL),
                      406);
@@ -766,7 +843,8 @@ START_TEST(cors_only_for_listed_origins)
     struct base_err err = {0};
     char h[256];
 
-    /* off by default: no CORS header, and OPTIONS is an unknown method here */
+    /* off by default: no CORS header; OPTIONS is a plain one (204 with Allow),
+     * which grants a browser nothing */
     start_default();
     tu_http_request(fx_url(&F, "/fhir/Patient/p1"), &o, &r);
     ck_assert_int_eq(r.status, 200);
@@ -776,8 +854,10 @@ START_TEST(cors_only_for_listed_origins)
     o.method = "OPTIONS";
     o.headers = preflight;
     tu_http_request(fx_url(&F, "/echo/x"), &o, &r);
-    ck_assert_int_eq(r.status, 405);
+    ck_assert_int_eq(r.status, 204);
+    ck_assert_str_eq(tu_http_header(&r, "Allow", h, sizeof(h)), "POST, GET, HEAD, OPTIONS");
     ck_assert_ptr_null(tu_http_header(&r, "Access-Control-Allow-Origin", h, sizeof(h)));
+    ck_assert_ptr_null(tu_http_header(&r, "Access-Control-Allow-Methods", h, sizeof(h)));
     tu_http_resp_free(&r);
     fx_stop(&F);
 
@@ -891,6 +971,7 @@ Suite *http_server_suite(void)
     tcase_add_test(tc, get_route_answers_fhir_json);
     tcase_add_test(tc, unknown_path_is_404_outcome);
     tcase_add_test(tc, wrong_method_is_405_with_allow);
+    tcase_add_test(tc, base_url_follows_host_and_trusted_proxies);
     tcase_add_test(tc, path_and_query_are_decoded);
     tcase_add_test(tc, bad_targets_are_400_outcomes);
     tcase_add_test(tc, head_has_no_body);

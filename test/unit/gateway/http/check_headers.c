@@ -2,6 +2,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "fhir/base/arena.h"
 #include "gateway/http/gw_http_parse.h"
 
 static struct base_err E;
@@ -65,7 +66,20 @@ START_TEST(negotiation)
                      BASE_OK);
     ck_assert_int_eq(f, GW_HTTP_FORMAT_XML);
     ck_assert_int_eq(neg(NULL, "application/fhir+json;q=0", false, &f), BASE_E_INVALID);
-    ck_assert_int_eq(neg(NULL, "text/html,application/xhtml+xml", false, &f), BASE_OK);
+    /* only types we cannot produce: 406 (RFC 9110 15.5.7) */
+    ck_assert_int_eq(neg(NULL, "text/html,application/xhtml+xml", false, &f), BASE_E_INVALID);
+    ck_assert_str_eq(E.issue_code, "not-supported");
+    ck_assert_str_eq(E.where, "Accept");
+    ck_assert_int_eq(neg(NULL, "application/pdf", true, &f), BASE_E_INVALID);
+    /* a browser's Accept: XML wins over the wildcard when XML is available */
+    ck_assert_int_eq(
+        neg(NULL, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", true, &f),
+        BASE_OK);
+    ck_assert_int_eq(f, GW_HTTP_FORMAT_XML);
+    ck_assert_int_eq(neg(NULL, "text/html, */*;q=0.1", false, &f), BASE_OK);
+    ck_assert_int_eq(f, GW_HTTP_FORMAT_JSON);
+    ck_assert_int_eq(neg(NULL, "application/fhir+xml;q=0.5, application/fhir+json;q=0.9", true, &f),
+                     BASE_OK);
     ck_assert_int_eq(f, GW_HTTP_FORMAT_JSON);
     ck_assert_int_eq(neg(NULL, "application/*;q=0.5", true, &f), BASE_OK);
     ck_assert_int_eq(f, GW_HTTP_FORMAT_JSON);
@@ -89,6 +103,52 @@ START_TEST(negotiation)
     ck_assert_int_eq(neg("application/xml+fhir", NULL, true, &f), BASE_OK);
     ck_assert_int_eq(f, GW_HTTP_FORMAT_XML);
     ck_assert_int_eq(neg("application/fhir+turtle", NULL, true, &f), BASE_E_INVALID);
+}
+END_TEST
+
+static const char *
+base_of(struct base_arena *a, bool trust, const char *host, const char *fw, const char *xh,
+        const char *xp, const char *xpre)
+{
+    struct gw_http_base_in in = {true, trust, host, fw, xh, xp, xpre};
+
+    return gw_http_base_url(a, &in, "https://gw.example/fhir");
+}
+
+START_TEST(base_url)
+{
+    struct base_arena *a = base_arena_new(1 << 16);
+
+    ck_assert_str_eq(base_of(a, false, "localhost:8443", NULL, NULL, NULL, NULL),
+                     "https://localhost:8443/fhir");
+    ck_assert_str_eq(base_of(a, false, "[2001:db8::1]", NULL, NULL, NULL, NULL),
+                     "https://[2001:db8::1]/fhir");
+    /* untrusted forwarding headers change nothing */
+    ck_assert_str_eq(base_of(a, false, "h", "host=x;proto=http", "y", "http", "/p"),
+                     "https://h/fhir");
+    /* trusted: Forwarded first, else X-Forwarded-*; the prefix either way */
+    ck_assert_str_eq(base_of(a, true, "h", "proto=http;host=\"x:81\", host=z", "y", "https", "/p/"),
+                     "http://x:81/p/fhir");
+    ck_assert_str_eq(base_of(a, true, "h", NULL, "y, z", "HTTP", NULL), "http://y/fhir");
+    ck_assert_str_eq(base_of(a, true, "h", "for=192.0.2.1", NULL, NULL, NULL), "https://h/fhir");
+    /* every malformed part gives the configured base */
+    {
+        static const char *const bad_hosts[] = {"",     "a/b", "a b", "a:",      "a:123456",
+                                                "a:8x", "[",   "[]",  "[::1",    "[g::1]",
+                                                "a\"b", ":80", "a@b", "[::1]x80"};
+
+        for (size_t i = 0; i < BASE_ARRAY_LEN(bad_hosts); i++)
+            ck_assert_msg(strcmp(base_of(a, false, bad_hosts[i], NULL, NULL, NULL, NULL),
+                                 "https://gw.example/fhir") == 0,
+                          "%s", bad_hosts[i]);
+    }
+    ck_assert_str_eq(base_of(a, false, NULL, NULL, NULL, NULL, NULL), "https://gw.example/fhir");
+    ck_assert_str_eq(base_of(a, true, "h", NULL, NULL, "gopher", NULL), "https://gw.example/fhir");
+    ck_assert_str_eq(base_of(a, true, "h", NULL, NULL, NULL, "p"), "https://gw.example/fhir");
+    ck_assert_str_eq(base_of(a, true, "h", NULL, NULL, NULL, "/a//b"), "https://gw.example/fhir");
+    ck_assert_str_eq(base_of(a, true, "h", NULL, NULL, NULL, "/a?b"), "https://gw.example/fhir");
+    ck_assert_ptr_null(gw_http_base_url(a, &(struct gw_http_base_in){0}, NULL));
+    base_arena_free(a);
 }
 END_TEST
 
@@ -339,6 +399,7 @@ Suite *gw_http_headers_suite(void)
 
     tcase_add_test(tc, media_types);
     tcase_add_test(tc, negotiation);
+    tcase_add_test(tc, base_url);
     tcase_add_test(tc, body_formats);
     tcase_add_test(tc, prefer_header);
     tcase_add_test(tc, purpose_of_use);

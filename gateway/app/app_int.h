@@ -209,10 +209,16 @@ void gw_app_h_mpi_unmerge(struct gw_http_req *r, void *cls);
 void gw_app_h_mpi_split(struct gw_http_req *r, void *cls);
 void gw_app_h_mpi_history(struct gw_http_req *r, void *cls);
 void gw_app_h_clinical(struct gw_http_req *r, void *cls);
-/* The federated types DESIGN.md §3 names. */
+/* The federated types: DESIGN.md §3's, and those the CDA converter adds. */
 extern const char *const gw_app_clinical_types[];
 extern const size_t gw_app_clinical_type_count;
 bool gw_app_is_clinical_type(const char *type);
+/* Index of `type` in gw_app_clinical_types, or -1. */
+int gw_app_clinical_type_index(const char *type);
+/* The federated types a member's CapabilityStatement (JSON text) lists as
+ * searchable, as bits of gw_app_clinical_type_index; false when it lists
+ * no resources (a minimal statement says nothing: ask for every type). */
+bool gw_app_capability_search_types(const char *text, size_t len, uint64_t *mask);
 
 /* Consents (h_consent.c). */
 void gw_app_h_consent_create(struct gw_http_req *r, void *cls);

@@ -284,6 +284,14 @@ note_probes(struct gw_app *app, const struct gw_fed_answer *ans)
         gw_registry_note_probe(app->registry, res->member_id, ok, res->latency_us,
                                res->error == GW_FED_OK ? "invalid" : gw_fed_error_name(res->error),
                                now_ms());
+        if (ok) {
+            /* a member is not asked for a type its statement leaves out
+             * (an older or a third-party member): no failure to report */
+            uint64_t mask = 0;
+            bool known = gw_app_capability_search_types(res->body, res->body_len, &mask);
+
+            gw_registry_note_types(app->registry, res->member_id, known, mask);
+        }
         if (up != NULL)
             gw_http_metric_set(up, labels, ok ? 1 : 0);
         if (lat != NULL)

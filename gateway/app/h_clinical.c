@@ -59,6 +59,69 @@ static const char *const everything_extra_types[] = {
     "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"information\","            \
     "\"code\":\"suppressed\",\"diagnostics\":\"some data withheld by patient consent\"}]}"
 
+int
+gw_app_clinical_type_index(const char *type)
+{
+    for (size_t i = 0; type != NULL && i < gw_app_clinical_type_count; i++) {
+        if (strcmp(type, gw_app_clinical_types[i]) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* An entry without any interaction counts as searchable: some servers
+ * list their types alone. */
+static bool
+searchable(const json_t *res)
+{
+    const json_t *ia = json_object_get(res, "interaction");
+    const json_t *one;
+    size_t i;
+
+    if (!json_is_array(ia) || json_array_size(ia) == 0)
+        return true;
+    json_array_foreach(ia, i, one)
+    {
+        const char *code = json_string_value(json_object_get(one, "code"));
+
+        if (code != NULL && strcmp(code, "search-type") == 0)
+            return true;
+    }
+    return false;
+}
+
+bool
+gw_app_capability_search_types(const char *text, size_t len, uint64_t *mask)
+{
+    json_t *cs = NULL;
+    const json_t *rest;
+    size_t i;
+    bool listed = false;
+
+    *mask = 0;
+    if (text == NULL || fhir_json_parse(text, len, NULL, &cs, NULL) != BASE_OK)
+        return false;
+    json_array_foreach(json_object_get(cs, "rest"), i, rest)
+    {
+        const char *mode = json_string_value(json_object_get(rest, "mode"));
+        const json_t *res;
+        size_t k;
+
+        if (mode != NULL && strcmp(mode, "server") != 0)
+            continue;
+        json_array_foreach(json_object_get(rest, "resource"), k, res)
+        {
+            int bit = gw_app_clinical_type_index(json_string_value(json_object_get(res, "type")));
+
+            listed = true;
+            if (bit >= 0 && searchable(res))
+                *mask |= UINT64_C(1) << bit;
+        }
+    }
+    json_decref(cs);
+    return listed;
+}
+
 bool
 gw_app_is_clinical_type(const char *type)
 {
@@ -791,6 +854,9 @@ build_requests(struct fed_req *f, PGresult *locals, const char *query, const cha
         }
         if (cursor != NULL && ((st = gw_fed_cursor_find(cursor, ms[i].id)) == NULL || st->done))
             continue;
+        if (f->type != NULL && !gw_registry_health_searches(
+                                   &ms[i].health, (unsigned)gw_app_clinical_type_index(f->type)))
+            continue; /* its CapabilityStatement does not search that type */
         first = f->type != NULL
                     ? base_arena_sprintf(a, "%s/%s?patient=%s%s", ms[i].base, f->type, idlist,
                                          query)

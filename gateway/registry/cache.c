@@ -185,6 +185,26 @@ gw_registry_note_probe(struct gw_registry *r, const char *id, bool ok, uint64_t 
 }
 
 void
+gw_registry_note_types(struct gw_registry *r, const char *id, bool known, uint64_t mask)
+{
+    struct gw_registry_member *m;
+
+    pthread_mutex_lock(&r->mu);
+    m = (struct gw_registry_member *)find_locked(r, id);
+    if (m != NULL) {
+        m->health.types_known = known;
+        m->health.search_types = known ? mask : 0;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+bool
+gw_registry_health_searches(const struct gw_registry_health *h, unsigned bit)
+{
+    return !h->types_known || bit >= 64 || (h->search_types & (UINT64_C(1) << bit)) != 0;
+}
+
+void
 gw_registry_counts(struct gw_registry *r, size_t *active, size_t *up)
 {
     *active = 0;

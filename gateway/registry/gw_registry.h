@@ -51,6 +51,12 @@ struct gw_registry_health {
     uint64_t probes;
     uint64_t probe_failures;
     char last_error[32];  /* "timeout", "tls", … of the last failed probe */
+    /* What the member's CapabilityStatement says it searches: a bit per
+     * entry of the caller's type list (gw_registry_note_types); while
+     * !types_known (no statement read, or one without a resource list)
+     * the member is asked for every type. */
+    bool types_known;
+    uint64_t search_types;
 };
 
 struct gw_registry_member {
@@ -133,6 +139,13 @@ bool gw_registry_find(struct gw_registry *r, struct base_arena *a, const char *i
 /* Record the outcome of one health probe. */
 void gw_registry_note_probe(struct gw_registry *r, const char *id, bool ok, uint64_t latency_us,
                             const char *error, int64_t now_ms);
+
+/* Record the types a member's CapabilityStatement lists as searchable
+ * (bit i: the caller's type i); known = false forgets them. */
+void gw_registry_note_types(struct gw_registry *r, const char *id, bool known, uint64_t mask);
+/* Does the member search type bit `bit`, as far as its statement says
+ * (true while unknown)? */
+bool gw_registry_health_searches(const struct gw_registry_health *h, unsigned bit);
 
 /* Counts for /healthz and /metrics. */
 void gw_registry_counts(struct gw_registry *r, size_t *active, size_t *up);

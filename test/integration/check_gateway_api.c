@@ -26,7 +26,11 @@ static struct git_member M[] = {
     {.id = "hosp-b", .name = "Hospital B", .mode = GIT_OK, .patients = {"p1", "p3", "p4"}},
     {.id = "hosp-c", .name = "Hospital C", .mode = GIT_OK, .patients = {"p1"}},
     {.id = "hosp-d", .name = "Hospital D", .mode = GIT_SLOW, .patients = {"p2"}},
-    {.id = "hosp-e", .name = "Hospital E", .mode = GIT_500, .patients = {"p2"}},
+    {.id = "hosp-e",
+     .name = "Hospital E",
+     .mode = GIT_500,
+     .patients = {"p2"},
+     .serves = "Patient Observation"},
     {.id = "hosp-f", .name = "Hospital F", .mode = GIT_BADJSON, .patients = {"p2"}},
     {.id = "hosp-g", .name = "Hospital G", .mode = GIT_FOREIGN, .patients = {"p2"}},
     {.id = "hosp-h", .name = "Hospital H", .mode = GIT_DOWN, .patients = {"p2"}},
@@ -839,6 +843,35 @@ START_TEST(failing_members_give_partial_results_within_the_deadline)
     ck_assert(git_outcome_mentions(r.json, "hosp-g"));
     ck_assert(git_outcome_mentions(r.json, "hosp-h"));
     ck_assert_ptr_nonnull(strstr(r.body, "urn:fhirgate:fed:latency-ms"));
+    git_resp_free(&r);
+}
+END_TEST
+
+/* A member whose CapabilityStatement does not list a type is not asked for
+ * it (an older or third-party member: no failure to report), once a probe
+ * has read the statement; one that lists it is asked. */
+START_TEST(members_are_asked_only_for_types_they_serve)
+{
+    struct git_resp r = {0};
+    bool skipped = false;
+
+    for (int i = 0; i < 50 && !skipped; i++) {
+        r = git_get(&G, path("/fhir/Condition?patient=%s", P2), T_DR);
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        skipped = !git_outcome_mentions(r.json, "hosp-e");
+        if (!skipped) {
+            git_resp_free(&r);
+            usleep(100000);
+        }
+    }
+    ck_assert_msg(skipped, "hosp-e was asked for Condition, which it does not serve");
+    /* the others, which publish no resource list, are still asked */
+    ck_assert(git_outcome_mentions(r.json, "hosp-f"));
+    ck_assert(git_outcome_mentions(r.json, "hosp-h"));
+    git_resp_free(&r);
+    r = git_get(&G, path("/fhir/Observation?patient=%s", P2), T_DR);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(git_outcome_mentions(r.json, "hosp-e"));
     git_resp_free(&r);
 }
 END_TEST
@@ -2502,6 +2535,7 @@ gateway_api_suite(void)
     tcase_add_test(tc, lenient_handling_ignores_and_says_so);
     tcase_add_test(tc, includes_are_checked_at_the_gateway);
     tcase_add_test(tc, failing_members_give_partial_results_within_the_deadline);
+    tcase_add_test(tc, members_are_asked_only_for_types_they_serve);
     tcase_add_test(tc, consent_withholds_a_member_and_says_so);
     tcase_add_test(tc, everything_gathers_every_member);
     tcase_add_test(tc, paging_follows_the_next_link);

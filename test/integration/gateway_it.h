@@ -67,6 +67,7 @@ struct git_member {
     const char *name;
     enum git_mode mode;
     const char *patients[GIT_MAX_PATIENTS]; /* persons held: "p1", "p2", … */
+    const char *serves; /* types its CapabilityStatement lists (space separated); NULL: none */
     struct gw_http_server *srv;
     struct gw_http_route routes[4];
     struct gw_http_config cfg;
@@ -201,9 +202,23 @@ git_holds(const struct git_member *m, const char *local, const char **person)
 static inline void
 git_h_metadata(struct gw_http_req *r, void *cls)
 {
-    (void)cls;
-    git_send(r, json_pack("{s:s, s:s, s:s, s:s}", "resourceType", "CapabilityStatement", "status",
-                          "active", "kind", "instance", "fhirVersion", "4.0.1"));
+    const struct git_member *m = cls;
+    json_t *cs = json_pack("{s:s, s:s, s:s, s:s}", "resourceType", "CapabilityStatement", "status",
+                           "active", "kind", "instance", "fhirVersion", "4.0.1");
+
+    if (m != NULL && m->serves != NULL) {
+        json_t *list = json_array();
+        char types[256];
+
+        snprintf(types, sizeof(types), "%s", m->serves);
+        for (char *save = NULL, *t = strtok_r(types, " ", &save); t != NULL;
+             t = strtok_r(NULL, " ", &save))
+            json_array_append_new(list, json_pack("{s:s, s:[{s:s}]}", "type", t, "interaction",
+                                                  "code", "search-type"));
+        json_object_set_new(cs, "rest",
+                            json_pack("[{s:s, s:o}]", "mode", "server", "resource", list));
+    }
+    git_send(r, cs);
 }
 
 static inline void

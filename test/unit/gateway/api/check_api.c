@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/facade/adapter_facade.h"
 #include "fhir/base/arena.h"
 #include "fhir/base/buf.h"
 #include "fhir/validate/fhir_validate.h"
@@ -48,6 +49,61 @@ START_TEST(capability_statement_is_valid_and_complete)
      * history, care team) */
     ck_assert_uint_eq(gw_app_clinical_type_count, 14);
     json_decref(cs);
+}
+END_TEST
+
+/* What a member's CapabilityStatement says it searches (the gateway asks a
+ * member only for those types once a probe has read it). */
+START_TEST(capability_search_types)
+{
+    static const char minimal[] = "{\"resourceType\":\"CapabilityStatement\",\"status\":"
+                                  "\"active\",\"kind\":\"instance\",\"fhirVersion\":\"4.0.1\"}";
+    static const char listed[] =
+        "{\"resourceType\":\"CapabilityStatement\",\"rest\":["
+        "{\"mode\":\"client\",\"resource\":[{\"type\":\"Encounter\"}]},"
+        "{\"mode\":\"server\",\"resource\":["
+        "{\"type\":\"Patient\",\"interaction\":[{\"code\":\"read\"},{\"code\":\"search-type\"}]},"
+        "{\"type\":\"Observation\",\"interaction\":[{\"code\":\"search-type\"}]},"
+        "{\"type\":\"Condition\",\"interaction\":[{\"code\":\"read\"}]},"
+        "{\"type\":\"Goal\"},"
+        "{\"type\":\"Unknown\",\"interaction\":[{\"code\":\"search-type\"}]}]}]}";
+    uint64_t mask = 1;
+
+    ck_assert(!gw_app_capability_search_types(minimal, sizeof(minimal) - 1, &mask));
+    ck_assert_uint_eq(mask, 0);
+    ck_assert(!gw_app_capability_search_types("{\"rest\":", 8, &mask));
+    ck_assert(!gw_app_capability_search_types(NULL, 0, &mask));
+    ck_assert(gw_app_capability_search_types(listed, sizeof(listed) - 1, &mask));
+    ck_assert_uint_eq(mask, (UINT64_C(1) << gw_app_clinical_type_index("Observation")) |
+                                (UINT64_C(1) << gw_app_clinical_type_index("Goal")));
+    ck_assert_int_eq(gw_app_clinical_type_index("Patient"), -1);
+    ck_assert_int_eq(gw_app_clinical_type_index("Encounter"), 0);
+    {
+        /* our own adapter's statement: every federated type is searched */
+        struct adapter_config cfg = {0};
+        json_t *cs;
+        char *text;
+
+        cfg.name = "Hospital A";
+        cfg.member_id = "hosp-a";
+        cfg.public_url = "https://hosp-a.example/fhir";
+        cs = adapter_facade_capability(&cfg);
+        text = json_dumps(cs, 0);
+        ck_assert(gw_app_capability_search_types(text, strlen(text), &mask));
+        ck_assert_uint_eq(mask, (UINT64_C(1) << gw_app_clinical_type_count) - 1);
+        free(text);
+        json_decref(cs);
+    }
+    {
+        struct gw_registry_health h = {0};
+
+        ck_assert(gw_registry_health_searches(&h, 3)); /* not known: asked */
+        h.types_known = true;
+        h.search_types = UINT64_C(1) << 2;
+        ck_assert(gw_registry_health_searches(&h, 2));
+        ck_assert(!gw_registry_health_searches(&h, 3));
+        ck_assert(gw_registry_health_searches(&h, (unsigned)-1)); /* not a federated type */
+    }
 }
 END_TEST
 
@@ -152,6 +208,7 @@ gw_api_suite(void)
 
     tcase_add_test(tc, capability_statement_is_valid_and_complete);
     tcase_add_test(tc, clinical_types_and_ids);
+    tcase_add_test(tc, capability_search_types);
     tcase_add_test(tc, report_csv_escapes_and_defuses_formulas);
     tcase_add_test(tc, report_html_escapes_everything);
     tcase_add_test(tc, report_rendering_respects_the_buffer_limit);

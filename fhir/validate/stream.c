@@ -1512,11 +1512,14 @@ same_entry_url(const struct url_vid *a, const struct url_vid *b)
 static bool
 urls_repeat(struct sctx *s, const struct bstate *b)
 {
-    const struct url_vid *u = (const struct url_vid *)(void *)s->urls.data + b->urls_start;
     size_t n = s->urls.len / sizeof(struct url_vid) - b->urls_start;
+    const struct url_vid *u;
     size_t size = 16;
     uint32_t *slots;
 
+    if (n < 2)
+        return false; /* (and urls may be unset: no entry had a fullUrl) */
+    u = (const struct url_vid *)(void *)s->urls.data + b->urls_start;
     if (n <= 8) {
         for (size_t i = 1; i < n; i++) {
             for (size_t k = 0; k < i; k++) {
@@ -1622,6 +1625,9 @@ codings_meet(const struct sctx *s)
     const struct coding_key *k = (const struct coding_key *)(void *)s->codings.data;
     size_t n = s->codings.len / sizeof(*k);
     size_t from = s->obs_codings_start;
+
+    if (n <= from)
+        return false; /* (and codings may be unset) */
 
     for (size_t i = from; i < n; i++) {
         if (k[i].group != 1)
@@ -1919,6 +1925,8 @@ members_loop(struct sctx *s, const struct fhir_model_type *t, unsigned how, stru
         slow |= fr->capmask;
         memset(fr->cap_has, 0, sizeof(fr->cap_has));
         fr->entry_rt = 0;
+    } else if (rules) {
+        fr->capmask = 0; /* read for every member of a special object */
     }
     if (rules)
         fr->kidmask = (tf & FHIR_VALIDATE__TF_KIDS) || out->kid != NULL ? kid_mask(t, how, out) : 0;

@@ -17,8 +17,12 @@
  *   - required elements (min 1), also satisfied by "_name" alone;
  *   - codes of required bindings (code, Coding, CodeableConcept, Quantity);
  *   - invariants ele-1 (content), ext-1 (extension or value), dom-2 (no
- *     nested contained), dom-4 (no meta.versionId/lastUpdated in contained),
- *     ref-1 (local references resolve to a contained resource), sqty-1;
+ *     nested contained), dom-3 (contained resources are referred to),
+ *     dom-4/dom-5 (no meta.versionId/lastUpdated/security in contained),
+ *     ref-1 (local references resolve to a contained resource), sqty-1,
+ *     per-1, rng-2, the Quantity profiles', Timing's, the Bundle's bdl-*,
+ *     obs-6/obs-7, and every R4 error invariant that only asks which child
+ *     elements are present (docs/design/validate.md "Invariants");
  *   - Reference.reference forms: "Type/id[/_history/vid]", "#id", absolute
  *     URL, "urn:uuid:", "urn:oid:", and conditional "Type?query" inside
  *     transaction and batch Bundles;

@@ -17,8 +17,12 @@
  *   - required elements (min 1), also satisfied by "_name" alone;
  *   - codes of required bindings (code, Coding, CodeableConcept, Quantity);
  *   - invariants ele-1 (content), ext-1 (extension or value), dom-2 (no
- *     nested contained), dom-4 (no meta.versionId/lastUpdated in contained),
- *     ref-1 (local references resolve to a contained resource), sqty-1;
+ *     nested contained), dom-3 (contained resources are referred to),
+ *     dom-4/dom-5 (no meta.versionId/lastUpdated/security in contained),
+ *     ref-1 (local references resolve to a contained resource), sqty-1,
+ *     per-1, rng-2, the Quantity profiles', Timing's, the Bundle's bdl-*,
+ *     obs-6/obs-7, and every R4 error invariant that only asks which child
+ *     elements are present (docs/design/validate.md "Invariants");
  *   - Reference.reference forms: "Type/id[/_history/vid]", "#id", absolute
  *     URL, "urn:uuid:", "urn:oid:", and conditional "Type?query" inside
  *     transaction and batch Bundles;
@@ -114,7 +118,9 @@ enum fhir_prim_fault {
     FHIR_PRIM_NO_TIMEZONE,  /* a time of day without a time zone */
     FHIR_PRIM_OUT_OF_RANGE, /* integer outside the type's range */
     FHIR_PRIM_EMPTY,        /* "" (https://hl7.org/fhir/R4/json.html: no empty values) */
-    FHIR_PRIM_TOO_LONG      /* string over 1 MiB characters (datatypes.html#string) */
+    FHIR_PRIM_TOO_LONG,     /* string over 1 MiB characters (datatypes.html#string) */
+    FHIR_PRIM_BAD_UUID,     /* a uri/url/canonical naming a malformed urn:uuid */
+    FHIR_PRIM_BAD_OID       /* a uri/url/canonical naming a malformed urn:oid */
 };
 
 /*
@@ -125,7 +131,11 @@ enum fhir_prim_fault {
  * Formats (R4 datatypes.html regexes, with calendar checks):
  *   id          [A-Za-z0-9\-\.]{1,64}
  *   code        [^\s]+(\s[^\s]+)*
- *   uri/url/canonical  \S*   (no whitespace)
+ *   uri/url/canonical  \S*   (no whitespace); a value that starts with
+ *               urn:uuid: names a uuid (8-4-4-4-12 hex digits, either case —
+ *               upper case draws a warning from the validator — and an
+ *               optional #fragment), one that starts with urn:oid: an oid
+ *               (the oid regex below), as the HL7 validator checks them
  *   oid         urn:oid:[0-2](\.(0|[1-9][0-9]*))+
  *   uuid        urn:uuid: + lower-case 8-4-4-4-12 hex
  *   date        YYYY, YYYY-MM, YYYY-MM-DD (real dates, leap years)

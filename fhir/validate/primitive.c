@@ -306,7 +306,9 @@ check_code(const char *s, size_t len)
     return FHIR_PRIM_OK;
 }
 
-/* \S* */
+static enum fhir_prim_fault check_oid(const char *s, size_t len);
+
+/* \S*, and the urn:uuid or urn:oid a value names (fhir_validate__uri_urn) */
 static enum fhir_prim_fault
 check_uri(const char *s, size_t len)
 {
@@ -314,7 +316,14 @@ check_uri(const char *s, size_t len)
         if (is_xs_space(s[i]))
             return FHIR_PRIM_BAD_FORMAT;
     }
-    return FHIR_PRIM_OK;
+    switch (fhir_validate__uri_urn(s, len)) {
+    case FHIR_VALIDATE__URN_BAD_UUID:
+        return FHIR_PRIM_BAD_UUID;
+    case FHIR_VALIDATE__URN_BAD_OID:
+        return FHIR_PRIM_BAD_OID;
+    default:
+        return FHIR_PRIM_OK;
+    }
 }
 
 /* urn:oid:[0-2](\.(0|[1-9][0-9]*))+ */
@@ -365,6 +374,36 @@ fhir_validate__uuid_urn(const char *s, size_t len, bool any_case)
         }
     }
     return true;
+}
+
+/*
+ * A uri, url or canonical that starts with urn:uuid: or urn:oid: names a
+ * uuid or an oid, which the HL7 validator checks ("UUIDs must be valid and
+ * lowercase", a valid OID): the 36 characters of a uuid, 8-4-4-4-12 hex
+ * digits, then the end or a #fragment (the HL7 validator strips one);
+ * an oid by the R4 oid regex.  Upper-case hex digits are a uuid all the
+ * same (RFC 4122 section 3: case-insensitive on input; the official R4
+ * example CapabilityStatement-example has one), but datatypes.html says
+ * "For UUID (urn:uuid:53fefa32-...) use all lowercase", so the validator
+ * warns.  Other URNs and URIs are not looked at.
+ */
+enum fhir_validate__urn
+fhir_validate__uri_urn(const char *s, size_t len)
+{
+    if (len < 8 || memcmp(s, "urn:", 4) != 0)
+        return FHIR_VALIDATE__URN_NONE;
+    if (len >= 9 && memcmp(s, "urn:uuid:", 9) == 0) {
+        size_t n = len > 45 && s[45] == '#' ? 45 : len;
+
+        if (fhir_validate__uuid_urn(s, n, false))
+            return FHIR_VALIDATE__URN_OK;
+        return fhir_validate__uuid_urn(s, n, true) ? FHIR_VALIDATE__URN_UPPER
+                                                   : FHIR_VALIDATE__URN_BAD_UUID;
+    }
+    if (memcmp(s, "urn:oid:", 8) == 0)
+        return check_oid(s, len) == FHIR_PRIM_OK ? FHIR_VALIDATE__URN_OK
+                                                 : FHIR_VALIDATE__URN_BAD_OID;
+    return FHIR_VALIDATE__URN_NONE;
 }
 
 /* urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12} */
@@ -691,6 +730,10 @@ fhir_prim_fault_text(enum fhir_prim_fault f)
         return "is empty";
     case FHIR_PRIM_TOO_LONG:
         return "exceeds 1048576 characters";
+    case FHIR_PRIM_BAD_UUID:
+        return "names a urn:uuid that is not a valid uuid (8-4-4-4-12 hex digits)";
+    case FHIR_PRIM_BAD_OID:
+        return "names a urn:oid that is not a valid oid";
     default:
         return "is invalid";
     }

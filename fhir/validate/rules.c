@@ -154,6 +154,8 @@ fhir_validate__reference(struct fhir_validate__ctx *c, const json_t *ref_obj)
     if (!fhir_json_is_string(r))
         return; /* type errors were reported by the walk */
     s = fhir_json_str(r);
+    if (s.len > 0 && s.ptr[0] == '#')
+        fhir_validate__dom3_note(c, s);
     switch (fhir_validate__reference_form(s)) {
     case FHIR_VALIDATE__REF_OK:
         return;

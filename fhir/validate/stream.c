@@ -17,6 +17,7 @@
 #include "fhir/validate/validate_int.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fhir/base/buf.h"
@@ -48,12 +49,25 @@ enum tx_state {
     TX_UNKNOWN /* a Bundle whose type was not seen yet */
 };
 
+/* A Bundle being read: what its entries showed so far (bdl-2..bdl-4,
+ * bdl-7, bdl-11, bdl-12 are decided at its end, when its type is known
+ * wherever it stood). */
+struct bstate {
+    size_t urls_start; /* its entries' fullUrls: sctx.urls from here on */
+    size_t entries;
+    unsigned first_rt; /* type index + 1 of the first entry's resource, 0: none */
+    bool any_req, any_noreq, any_resp, any_noresp, any_search;
+};
+
 /* One root resource: its contained ids and the local references to check. */
 struct scope {
     struct base_str ids[MAX_CONTAINED_IDS];
+    bool back[MAX_CONTAINED_IDS]; /* contained resource k refers to the root ("#") */
     size_t n_ids;
-    struct base_str refs[MAX_LOCAL_REFS];
+    struct base_str refs[MAX_LOCAL_REFS]; /* Reference.reference "#id" */
     size_t n_refs;
+    struct base_str urirefs[MAX_LOCAL_REFS]; /* uri, url, canonical "#id" (dom-3) */
+    size_t n_urirefs;
 };
 
 struct sctx {
@@ -67,22 +81,86 @@ struct sctx {
     bool meta_of_contained;  /* walking the meta of a contained resource */
     struct base_buf scratch; /* decoded strings */
     char *small;             /* SMALL_SCRATCH bytes on the stack: most decoded strings */
+    bool in_contained;       /* reading a contained resource */
+    bool back;               /* and it has referred to its container ("#": dom-3) */
+    struct bstate *bundle;   /* the innermost Bundle */
+    struct base_buf urls;    /* struct url_vid: the open Bundles' entries (bdl-7) */
+    unsigned last_rt;        /* type index + 1 of the last resource read */
+    struct base_str last_vid; /* and its meta.versionId (when last_vid_has) */
+    bool last_vid_has;
+    struct base_str meta_vid; /* the last Meta's versionId (when meta_vid_has) */
+    bool meta_vid_has;
+    bool bufs_ready;          /* urls and codings initialised (first use) */
+    struct base_buf codings;  /* struct coding_key: the open Observations' codings (obs-7) */
+    unsigned collect;         /* the codings being read go to `codings`, in this group */
+    size_t obs_codings_start; /* the innermost Observation's first in `codings` */
+};
+
+/* A Coding's system and code (obs-7): group 1 for Observation.code, 2 for
+ * a component's code.  Codings that are equal (FHIRPath: every property)
+ * have equal keys, so where no keys are equal, no codings are. */
+struct coding_key {
+    struct base_str system;
+    struct base_str code;
+    bool has_system;
+    bool has_code;
+    unsigned group;
+};
+
+/* An entry's fullUrl and its resource's meta.versionId (bdl-7). */
+struct url_vid {
+    struct base_str url;
+    struct base_str vid;
+    bool has_vid;
+};
+
+/* What a child object tells its holder for the holder's invariants (the
+ * bounds of a Range, a Bundle's identifier). */
+struct kid {
+    uint64_t seen; /* its child elements present */
+    struct fhir_validate__qty q;
+    unsigned collect; /* in: a CodeableConcept whose codings go to sctx.codings */
 };
 
 /* What an object tells the element that holds it. */
 struct sobj {
     const struct fhir_model_valueset *vs; /* in: required binding of the element */
-    bool want_code;                       /* in: keep code and system */
-    struct base_str code;                 /* out: Coding/Quantity code, system */
+    struct kid *kid;      /* in: where to leave what the holder needs (NULL: nothing) */
+    struct base_str code; /* out: Coding/Quantity code, system (when has_*) */
     struct base_str system;
+    struct base_str id; /* out: a resource's id (when has_id) */
+    /* set by sobj_init(), together */
+    bool want_code; /* in: keep code and system */
     bool has_code;
     bool has_system;
     bool any_member; /* out: CodeableConcept codings vs `vs` */
     bool any_checked;
     bool has_extension; /* out: "extension" present */
-    struct base_str id; /* out: a resource's id */
     bool has_id;
 };
+
+/* An sobj without zeroing the values it may never keep (most objects keep
+ * none): the flags say which are set. */
+static inline void
+sobj_init(struct sobj *o, const struct fhir_model_valueset *vs, bool want_code, struct kid *kid)
+{
+    o->vs = vs;
+    o->kid = kid;
+    o->want_code = want_code;
+    o->has_code = false;
+    o->has_system = false;
+    o->any_member = false;
+    o->any_checked = false;
+    o->has_extension = false;
+    o->has_id = false;
+}
+
+/* A kept value, or the empty string when it was not kept. */
+static inline struct base_str
+kept(struct base_str v, bool has)
+{
+    return has ? v : (struct base_str){NULL, 0};
+}
 
 enum {
     OBJ_PLAIN = 0,
@@ -96,7 +174,7 @@ enum {
 #define STR_CTRL    0x2u /* an escape decodes to a control character (\b, \f) */
 
 static int value(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
-                 struct sobj *cc_acc);
+                 struct sobj *cc_acc, struct kid *kid);
 static int resource(struct sctx *s, unsigned how, const char *expect);
 
 #if defined(__SSE2__)
@@ -782,9 +860,10 @@ none_of(const unsigned char *p, size_t len, const unsigned char *limit, __m128i 
 }
 #endif
 
-/* Types whose every unescaped JSON string without a space is valid: \S*
- * for uri, url and canonical, [^\s]+(\s[^\s]+)* for code (datatypes.html;
- * an unescaped JSON string has no tab, LF or CR). */
+/* Types whose unescaped JSON strings without a space are valid, apart
+ * from what a URN names: \S* for uri, url and canonical (uri_check() then
+ * looks at urn:uuid and urn:oid), [^\s]+(\s[^\s]+)* for code
+ * (datatypes.html; an unescaped JSON string has no tab, LF or CR). */
 #define PRIM_NO_SPACE                                                                              \
     (PRIM_BIT(FHIR_PRIM_URI) | PRIM_BIT(FHIR_PRIM_URL) | PRIM_BIT(FHIR_PRIM_CANONICAL) |           \
      PRIM_BIT(FHIR_PRIM_CODE))
@@ -792,7 +871,8 @@ none_of(const unsigned char *p, size_t len, const unsigned char *limit, __m128i 
 /*
  * fhir_validate_primitive(prim, s, len) == FHIR_PRIM_OK for a string
  * without escapes (raw text or decoded), the commonest forms first:
- * full dates, codes and URIs without a space, ids.  `limit` is the end of
+ * full dates, codes without a space, ids (not for uri, url and canonical:
+ * uri_check() decides those, warning included).  `limit` is the end of
  * the buffer s lies in (a short string is read 16 bytes at once when the
  * buffer has them).
  */
@@ -806,7 +886,7 @@ prim_ok(enum fhir_model_prim prim, const char *s, size_t len, const unsigned cha
     if ((PRIM_BIT(prim) & PRIM_DATES) && fast_datetime(prim, u, len))
         return true;
 #if defined(__SSE2__)
-    if ((PRIM_BIT(prim) & PRIM_NO_SPACE) && none_of(u, len, limit, is_space_byte))
+    if (prim == FHIR_PRIM_CODE && none_of(u, len, limit, is_space_byte))
         return true;
     if (prim == FHIR_PRIM_ID && len <= 64 && none_of(u, len, limit, not_id_byte))
         return true;
@@ -864,7 +944,7 @@ fast_uuid_body(const unsigned char *u)
  * digits only: a ':' (a scheme), '+', '-' or '.' before the '/' or '?' is
  * left to the general function, and so is every form it would refuse.
  */
-static int
+static inline __attribute__((always_inline)) int
 fast_reference(struct base_str r, const unsigned char *limit)
 {
     const unsigned char *u = (const unsigned char *)r.ptr;
@@ -904,9 +984,10 @@ fast_reference(struct base_str r, const unsigned char *limit)
     return FHIR_VALIDATE__REF_OK;
 }
 
-/* A boolean or number primitive at s->p (not a string). */
+/* A boolean or number primitive at s->p (not a string); a number's text
+ * in *out_str when it is not NULL. */
 static int
-literal(struct sctx *s, enum fhir_model_prim prim)
+literal(struct sctx *s, enum fhir_model_prim prim, struct base_str *out_str)
 {
     struct base_str raw;
 
@@ -915,10 +996,99 @@ literal(struct sctx *s, enum fhir_model_prim prim)
     if (prim == FHIR_PRIM_BOOLEAN)
         return is_lit(s, "true", 4) || is_lit(s, "false", 5) ? 0 : BAIL;
     STEP(scan_number(s, &raw));
+    if (out_str != NULL)
+        *out_str = raw;
     /* for literals the tree's range check and this agree on validity */
     return prim == FHIR_PRIM_DECIMAL || fhir_validate_primitive(prim, raw.ptr, raw.len) == FHIR_PRIM_OK
                ? 0
                : BAIL;
+}
+
+/* What primitive() and string_general() return besides 0 and BAIL: the
+ * value is valid, with the upper-case urn:uuid warning walk.c gives it
+ * (its caller reports it where the value is). */
+#define WARN_UUID_CASE 1
+
+#define PRIM_URIS                                                                                  \
+    (PRIM_BIT(FHIR_PRIM_URI) | PRIM_BIT(FHIR_PRIM_URL) | PRIM_BIT(FHIR_PRIM_CANONICAL))
+
+/* The part of an oid after "urn:oid:": [0-2](\.(0|[1-9][0-9]*))+ (the
+ * oid regex, primitive.c's check_oid). */
+static bool
+fast_oid(const unsigned char *p, size_t n)
+{
+    size_t i = 1;
+
+    if (n < 3 || p[0] < '0' || p[0] > '2')
+        return false;
+    while (i < n) {
+        size_t start;
+
+        if (p[i] != '.')
+            return false;
+        start = ++i;
+        while (i < n && (unsigned)p[i] - '0' < 10)
+            i++;
+        if (i == start || (p[start] == '0' && i - start > 1))
+            return false;
+    }
+    return true;
+}
+
+/* A uri, url or canonical (any text): fhir_validate_primitive() and the
+ * urn:uuid case (walk.c). */
+static int
+uri_general(enum fhir_model_prim prim, const char *s, size_t len)
+{
+    if (fhir_validate_primitive(prim, s, len) != FHIR_PRIM_OK)
+        return BAIL;
+    return fhir_validate__uri_urn(s, len) == FHIR_VALIDATE__URN_UPPER ? WARN_UUID_CASE : 0;
+}
+
+/* The same for an unescaped string (raw JSON text holds no tab, LF or
+ * CR): without a space and not a URN — nearly every one — it is valid;
+ * urn:uuid with a lower-case uuid is checked inline. */
+static inline int
+uri_check(enum fhir_model_prim prim, const char *s, size_t len, const unsigned char *limit)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+#if defined(__SSE2__)
+    if (LIKELY(len > 0) && none_of(u, len, limit, is_space_byte)) {
+        if (len < 8 || memcmp(u, "urn:", 4) != 0)
+            return 0;
+        if (len == 45 && memcmp(u + 4, "uuid:", 5) == 0 && fast_uuid_body(u + 9))
+            return 0;
+        if (memcmp(u + 4, "oid:", 4) == 0 && fast_oid(u + 8, len - 8))
+            return 0;
+    }
+#else
+    (void)u;
+    (void)limit;
+#endif
+    return uri_general(prim, s, len);
+}
+
+/* A uri, url or canonical "#..." (raw text): "#" in a contained resource
+ * refers to its container, "#id" to a contained resource (dom-3). */
+static int
+note_local_uri(struct sctx *s, struct base_str v)
+{
+    if (v.len == 1) {
+        s->back |= s->in_contained;
+        return 0;
+    }
+    if (UNLIKELY(s->scope == NULL || s->scope->n_urirefs >= MAX_LOCAL_REFS))
+        return BAIL;
+    s->scope->urirefs[s->scope->n_urirefs++] = (struct base_str){v.ptr + 1, v.len - 1};
+    return 0;
+}
+
+/* Report the warning WARN_UUID_CASE stands for, at the current location. */
+static void
+warn_uuid_case(struct sctx *s)
+{
+    fhir_validate__warn_uuid_case(s->c);
 }
 
 /* A string primitive at s->p ('"'), every case: base64 attachments,
@@ -931,6 +1101,7 @@ string_general(struct sctx *s, const struct fhir_model_type *t, const struct fhi
     struct base_str raw;
     struct base_str v;
     unsigned flags;
+    int rc = 0;
 
     if (t->prim == FHIR_PRIM_BASE64BINARY && out_str == NULL &&
         (e == NULL || e->valueset == NULL) && base64_plain(s))
@@ -945,12 +1116,22 @@ string_general(struct sctx *s, const struct fhir_model_type *t, const struct fhi
      * shortcut for URIs and codes holds for raw JSON text only: a decoded
      * escape can be a tab, LF or CR ("http://x/a\tb"), so escaped ones go
      * to the general checker */
-    if (!((PRIM_BIT(prim) & PRIM_TEXT) && v.len <= FHIR_VALIDATE__STRING_MAX_CHARS) &&
-        !((flags & STR_ESCAPED) && (PRIM_BIT(prim) & PRIM_NO_SPACE)
-              ? fhir_validate_primitive(prim, v.ptr, v.len) == FHIR_PRIM_OK
-              : prim_ok(prim, v.ptr, v.len,
-                        (flags & STR_ESCAPED) ? (const unsigned char *)v.ptr + v.len : s->end)))
+    if (PRIM_BIT(prim) & PRIM_URIS) {
+        rc = (flags & STR_ESCAPED) ? uri_general(prim, v.ptr, v.len)
+                                   : uri_check(prim, v.ptr, v.len, s->end);
+        if (UNLIKELY(rc < 0))
+            return BAIL;
+        /* a "#id" kept must point into the text: escaped ones bail */
+        if (UNLIKELY(v.ptr[0] == '#') && ((flags & STR_ESCAPED) || note_local_uri(s, v) < 0))
+            return BAIL;
+    } else if (!((PRIM_BIT(prim) & PRIM_TEXT) && v.len <= FHIR_VALIDATE__STRING_MAX_CHARS) &&
+               !((flags & STR_ESCAPED) && (PRIM_BIT(prim) & PRIM_NO_SPACE)
+                     ? fhir_validate_primitive(prim, v.ptr, v.len) == FHIR_PRIM_OK
+                     : prim_ok(prim, v.ptr, v.len,
+                               (flags & STR_ESCAPED) ? (const unsigned char *)v.ptr + v.len
+                                                     : s->end))) {
         return BAIL;
+    }
     if (e != NULL && e->valueset != NULL &&
         (t->prim == FHIR_PRIM_CODE || t->prim == FHIR_PRIM_STRING || t->prim == FHIR_PRIM_URI) &&
         !(e->valueset->kind == FHIR_VS_MIME_TYPE && fhir_validate__shorthand_format(e, v)) &&
@@ -962,7 +1143,7 @@ string_general(struct sctx *s, const struct fhir_model_type *t, const struct fhi
             return BAIL;
         *out_str = v;
     }
-    return 0;
+    return rc;
 }
 
 /* Primitives string_general() handles from the start. */
@@ -981,7 +1162,7 @@ primitive_inline(struct sctx *s, const struct fhir_model_type *t, const struct f
     if (UNLIKELY(s->p >= s->end))
         return BAIL;
     if (*s->p != '"')
-        return literal(s, prim);
+        return literal(s, prim, out_str);
     if (UNLIKELY(PRIM_BIT(prim) & PRIM_NOT_STRING))
         return BAIL;
     if ((PRIM_BIT(prim) & PRIM_GENERAL) || (e != NULL && e->valueset != NULL))
@@ -995,12 +1176,16 @@ primitive_inline(struct sctx *s, const struct fhir_model_type *t, const struct f
     }
     if (UNLIKELY(raw.len == 0))
         return BAIL;
-    if (!((PRIM_BIT(prim) & PRIM_TEXT) && raw.len <= FHIR_VALIDATE__STRING_MAX_CHARS) &&
-        !prim_ok(prim, raw.ptr, raw.len, s->end))
-        return BAIL;
     if (out_str != NULL)
         *out_str = raw;
-    return 0;
+    if ((PRIM_BIT(prim) & PRIM_TEXT) && raw.len <= FHIR_VALIDATE__STRING_MAX_CHARS)
+        return 0;
+    if (PRIM_BIT(prim) & PRIM_URIS) {
+        if (UNLIKELY(raw.ptr[0] == '#'))
+            STEP(note_local_uri(s, raw));
+        return uri_check(prim, raw.ptr, raw.len, s->end);
+    }
+    return prim_ok(prim, raw.ptr, raw.len, s->end) ? 0 : BAIL;
 }
 
 /* A primitive value at s->p; the member loop's single primitives (the
@@ -1022,7 +1207,117 @@ struct frame {
     uint64_t ext_without_extension; /* "_name" objects that need the value */
     /* choice[i]: the choice of choice element i, written whenever bit i is set */
     unsigned char choice[FHIR_MODEL_MAX_ELEMS];
+    /* values the object's own invariants compare (cap_slot()) */
+    struct base_str cap[4];
+    bool cap_has[4];
+    unsigned entry_rt;  /* Bundle.entry: type index + 1 of its resource */
+    uint64_t capmask;   /* the elements kept in cap[] (cap_mask), when it keeps any */
+    uint64_t kidmask;   /* the elements whose objects report to it (kid_mask) */
+    struct kid kids[2]; /* what children tell it: a Range's low and high, a
+                         * Bundle's identifier, an Observation's code */
 };
+
+/* The Quantity family (Quantity and its R4 profiles, which share its
+ * elements). */
+static bool
+is_quantity(const struct fhir_model_type *t)
+{
+    return fhir_validate__is_coded(t) && t->index != FHIR_T_CODING;
+}
+
+/* The Quantity profiles with invariants on values (age-1, cnt-3, dis-1,
+ * mqty-1). */
+static bool
+is_qty_profile(const struct fhir_model_type *t)
+{
+    return t->index == FHIR_T_AGE || t->index == FHIR_T_COUNT || t->index == FHIR_T_DISTANCE ||
+           t->index == FHIR_T_MONEYQUANTITY;
+}
+
+/* Which of the frame's cap[] keeps single primitive element `elem` of t
+ * for the object's own invariants, -1 for none. */
+static int
+cap_slot(const struct fhir_model_type *t, unsigned how, unsigned elem, const struct sobj *out)
+{
+    switch (t->index) {
+    case FHIR_T_PERIOD:
+        return elem == FHIR_VE_PERIOD_START ? 0 : elem == FHIR_VE_PERIOD_END ? 1 : -1;
+    case FHIR_VT_TIMING_REPEAT:
+        return elem == FHIR_VE_TIMING_REPEAT_DURATION ? 0
+               : elem == FHIR_VE_TIMING_REPEAT_PERIOD ? 1
+                                                      : -1;
+    case FHIR_T_TRIGGERDEFINITION:
+        return elem == FHIR_VE_TRIGGERDEFINITION_TYPE ? 0 : -1;
+    case FHIR_VT_BUNDLE_ENTRY:
+        return elem == FHIR_VE_BUNDLE_ENTRY_FULLURL ? 0 : -1;
+    case FHIR_T_BUNDLE:
+        return (how & OBJ_RESOURCE) && elem == FHIR_VE_BUNDLE_TYPE ? 0 : -1;
+    default:
+        break;
+    }
+    if (!(is_qty_profile(t) || (out->kid != NULL && is_quantity(t))))
+        return -1;
+    switch (elem) {
+    case FHIR_VE_QUANTITY_VALUE:
+        return 0;
+    case FHIR_VE_QUANTITY_UNIT:
+        return 1;
+    case FHIR_VE_QUANTITY_SYSTEM:
+        return out->want_code ? -1 : 2; /* else kept in out->system */
+    case FHIR_VE_QUANTITY_CODE:
+        return out->want_code ? -1 : 3;
+    default:
+        return -1;
+    }
+}
+
+#define BIT(e) (UINT64_C(1) << (e))
+
+/* The elements cap_slot() keeps: bit i for element i. */
+static uint64_t
+cap_mask(const struct fhir_model_type *t, unsigned how, const struct sobj *out)
+{
+    switch (t->index) {
+    case FHIR_T_PERIOD:
+        return BIT(FHIR_VE_PERIOD_START) | BIT(FHIR_VE_PERIOD_END);
+    case FHIR_VT_TIMING_REPEAT:
+        return BIT(FHIR_VE_TIMING_REPEAT_DURATION) | BIT(FHIR_VE_TIMING_REPEAT_PERIOD);
+    case FHIR_T_TRIGGERDEFINITION:
+        return BIT(FHIR_VE_TRIGGERDEFINITION_TYPE);
+    case FHIR_VT_BUNDLE_ENTRY:
+        return BIT(FHIR_VE_BUNDLE_ENTRY_FULLURL);
+    case FHIR_T_BUNDLE:
+        return (how & OBJ_RESOURCE) ? BIT(FHIR_VE_BUNDLE_TYPE) : 0;
+    default:
+        break;
+    }
+    if (!(is_qty_profile(t) || (out->kid != NULL && is_quantity(t))))
+        return 0;
+    return BIT(FHIR_VE_QUANTITY_VALUE) | BIT(FHIR_VE_QUANTITY_UNIT) |
+           (out->want_code ? 0 : BIT(FHIR_VE_QUANTITY_SYSTEM) | BIT(FHIR_VE_QUANTITY_CODE));
+}
+
+#undef BIT
+
+/* A Quantity's parts from what its object kept. */
+static void
+qty_parts(const struct frame *fr, const struct sobj *out, uint64_t seen,
+          struct fhir_validate__qty *q)
+{
+    q->value = fr->cap[0];
+    q->has_value = fr->cap_has[0];
+    q->unit = fr->cap[1];
+    q->has_unit = fr->cap_has[1];
+    q->has_system = fr->cap_has[2] || out->has_system;
+    q->system = fr->cap_has[2] ? fr->cap[2] : kept(out->system, out->has_system);
+    q->has_code = fr->cap_has[3] || out->has_code;
+    q->code = fr->cap_has[3] ? fr->cap[3] : kept(out->code, out->has_code);
+    q->value_el = (seen >> FHIR_VE_QUANTITY_VALUE) & 1u;
+    q->comparator_el = (seen >> FHIR_VE_QUANTITY_COMPARATOR) & 1u;
+    q->unit_el = (seen >> FHIR_VE_QUANTITY_UNIT) & 1u;
+    q->system_el = (seen >> FHIR_VE_QUANTITY_SYSTEM) & 1u;
+    q->code_el = (seen >> FHIR_VE_QUANTITY_CODE) & 1u;
+}
 
 static bool
 key_is(struct base_str k, const char *lit, size_t n)
@@ -1031,7 +1326,7 @@ key_is(struct base_str k, const char *lit, size_t n)
 }
 
 /* Which member values the object keeps for its holder. */
-static struct base_str *
+static inline __attribute__((always_inline)) struct base_str *
 capture_slot(const struct fhir_model_type *t, unsigned how, struct base_str key, struct sobj *out,
              struct base_str *ref, bool **flag)
 {
@@ -1040,11 +1335,6 @@ capture_slot(const struct fhir_model_type *t, unsigned how, struct base_str key,
             *flag = &out->has_id;
             return &out->id;
         }
-        /* a contained Bundle inherits, like walk.c's (never a root) */
-        if (t->index == FHIR_T_BUNDLE && !(how & OBJ_CONTAINED) && key_is(key, "type", 4)) {
-            *flag = NULL;
-            return ref; /* Bundle.type, read back below */
-        }
         return NULL;
     }
     if (t->index == FHIR_T_REFERENCE) {
@@ -1052,6 +1342,13 @@ capture_slot(const struct fhir_model_type *t, unsigned how, struct base_str key,
             return NULL;
         *flag = NULL;
         return ref;
+    }
+    if (t->index == FHIR_T_META) {
+        /* meta.versionId, for the entry that holds the resource (bdl-7) */
+        if (!key_is(key, "versionId", 9))
+            return NULL;
+        *flag = &out->has_id;
+        return &out->id;
     }
     if (out->want_code && fhir_validate__is_coded(t)) {
         if (key_is(key, "code", 4)) {
@@ -1068,10 +1365,10 @@ capture_slot(const struct fhir_model_type *t, unsigned how, struct base_str key,
 
 /* The value side of element `e` of `owner`, of type `type` (choice
  * resolved): array or single. */
-static int
+static inline __attribute__((always_inline)) int
 member_value(struct sctx *s, const struct fhir_model_type *owner, const struct fhir_model_elem *e,
              const struct fhir_model_type *type, struct sobj *out, struct base_str *capture,
-             bool *capture_flag)
+             bool *capture_flag, struct kid *kid)
 {
     struct sobj *cc_acc = NULL;
     size_t n = 0;
@@ -1087,12 +1384,18 @@ member_value(struct sctx *s, const struct fhir_model_type *owner, const struct f
         if (UNLIKELY(*s->p == '['))
             return BAIL;
         if (capture != NULL && type->kind == FHIR_MODEL_PRIMITIVE) {
-            STEP(primitive(s, type, e, capture));
+            int rc = primitive(s, type, e, capture);
+
+            if (UNLIKELY(rc != 0)) {
+                if (rc < 0)
+                    return BAIL;
+                warn_uuid_case(s);
+            }
             if (capture_flag != NULL)
                 *capture_flag = true;
             return 0;
         }
-        return value(s, type, e, cc_acc);
+        return value(s, type, e, cc_acc, kid);
     }
     if (UNLIKELY(*s->p != '['))
         return BAIL;
@@ -1107,7 +1410,7 @@ member_value(struct sctx *s, const struct fhir_model_type *owner, const struct f
         skip_ws(s);
         if (UNLIKELY(s->p >= s->end || *s->p == 'n'))
             return BAIL;
-        STEP(value(s, type, e, cc_acc));
+        STEP(value(s, type, e, cc_acc, NULL));
         n++;
         skip_ws(s);
         if (s->p < s->end && *s->p == ',') {
@@ -1135,8 +1438,28 @@ bundle_tx(struct base_str type)
                                                                                       : TX_NO;
 }
 
-static int object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how,
-                          struct sobj *out, struct frame *fr, bool first_done);
+static int object_members_plain(struct sctx *s, const struct fhir_model_type *t, unsigned how,
+                                struct sobj *out, struct frame *fr, bool first_done);
+static int object_members_rules(struct sctx *s, const struct fhir_model_type *t, unsigned how,
+                                struct sobj *out, struct frame *fr, bool first_done);
+
+/* The types whose objects take object_members_rules(): invariants on
+ * values or presence, values kept, children that report. */
+#define TF_RULES_LOOP                                                                              \
+    (FHIR_VALIDATE__TF_RULES | FHIR_VALIDATE__TF_VALUES | FHIR_VALIDATE__TF_CAPTURE |              \
+     FHIR_VALIDATE__TF_KIDS)
+
+/* The member loop for an object of type t: most objects have no
+ * invariants beyond structure and take the plain loop, which does nothing
+ * for them (the same code, instantiated twice). */
+static inline __attribute__((always_inline)) int
+object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct sobj *out,
+               struct frame *fr, bool first_done)
+{
+    if (UNLIKELY((fhir_validate__type_flags[t->index] & TF_RULES_LOOP) || out->kid != NULL))
+        return object_members_rules(s, t, how, out, fr, first_done);
+    return object_members_plain(s, t, how, out, fr, first_done);
+}
 
 /* An object of complex type `t` at s->p ('{'); inline in value(). */
 static inline __attribute__((always_inline)) int
@@ -1153,7 +1476,7 @@ object(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct sob
 }
 
 /* Is `bits` exactly element "id" of `t` (ele-1: an element with only an id)? */
-static bool
+static inline __attribute__((always_inline)) bool
 only_id(const struct fhir_model_type *t, uint64_t bits)
 {
     const struct fhir_model_elem *e;
@@ -1164,11 +1487,223 @@ only_id(const struct fhir_model_type *t, uint64_t bits)
     return e->name_len == 2 && memcmp(e->name, "id", 2) == 0;
 }
 
+/* Append to urls or codings, which are set up on first use (most
+ * documents need neither). */
 static int
+keep_append(struct sctx *s, struct base_buf *b, const void *p, size_t n)
+{
+    if (!s->bufs_ready) {
+        base_buf_init(&s->urls, 0);
+        base_buf_init(&s->codings, 0);
+        s->bufs_ready = true;
+    }
+    return base_buf_append(b, p, n) == BASE_OK ? 0 : BAIL;
+}
+
+/* Does a fullUrl repeat among this Bundle's entries (bdl-7; the tree
+ * path then decides with meta.versionId)? */
+static bool
+same_entry_url(const struct url_vid *a, const struct url_vid *b)
+{
+    return base_str_eq(a->url, b->url) && a->has_vid == b->has_vid &&
+           (!a->has_vid || base_str_eq(a->vid, b->vid));
+}
+
+static bool
+urls_repeat(struct sctx *s, const struct bstate *b)
+{
+    size_t n = s->urls.len / sizeof(struct url_vid) - b->urls_start;
+    const struct url_vid *u;
+    size_t size = 16;
+    uint32_t *slots;
+
+    if (n < 2)
+        return false; /* (and urls may be unset: no entry had a fullUrl) */
+    u = (const struct url_vid *)(void *)s->urls.data + b->urls_start;
+    if (n <= 8) {
+        for (size_t i = 1; i < n; i++) {
+            for (size_t k = 0; k < i; k++) {
+                if (same_entry_url(&u[i], &u[k]))
+                    return true;
+            }
+        }
+        return false;
+    }
+    while (size < 2 * n)
+        size *= 2;
+    slots = calloc(size, sizeof(*slots));
+    if (slots == NULL)
+        return true; /* the tree path decides */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = 14695981039346656037ull;
+        size_t at;
+
+        for (size_t k = 0; k < u[i].url.len; k++)
+            h = (h ^ (unsigned char)u[i].url.ptr[k]) * 1099511628211ull;
+        for (at = (size_t)h & (size - 1); slots[at] != 0; at = (at + 1) & (size - 1)) {
+            if (same_entry_url(&u[slots[at] - 1], &u[i])) {
+                free(slots);
+                return true;
+            }
+        }
+        slots[at] = (uint32_t)i + 1;
+    }
+    free(slots);
+    return false;
+}
+
+/* The end of a Bundle.entry: what bdl-2..bdl-4, bdl-7, bdl-11 and bdl-12
+ * need, kept for the Bundle; bdl-8. */
+static int
+entry_end(struct sctx *s, const struct frame *fr, uint64_t seen)
+{
+    struct bstate *b = s->bundle;
+    bool req = (seen >> FHIR_VE_BUNDLE_ENTRY_REQUEST) & 1u;
+    bool resp = (seen >> FHIR_VE_BUNDLE_ENTRY_RESPONSE) & 1u;
+
+    if (UNLIKELY(b == NULL))
+        return BAIL;
+    if (b->entries++ == 0)
+        b->first_rt = fr->entry_rt;
+    b->any_req |= req;
+    b->any_noreq |= !req;
+    b->any_resp |= resp;
+    b->any_noresp |= !resp;
+    b->any_search |= (seen >> FHIR_VE_BUNDLE_ENTRY_SEARCH) & 1u;
+    if (fr->cap_has[0]) {
+        struct url_vid uv = {fr->cap[0], fr->cap[1], fr->cap_has[1]};
+
+        if (UNLIKELY(memchr(fr->cap[0].ptr, '_', fr->cap[0].len) != NULL &&
+                     memmem(fr->cap[0].ptr, fr->cap[0].len, "/_history/", 10) != NULL))
+            return BAIL; /* bdl-8 */
+        STEP(keep_append(s, &s->urls, &uv, sizeof(uv)));
+    }
+    return 0;
+}
+
+/* The end of a Bundle: bdl-1..bdl-4, bdl-7, bdl-9..bdl-12 (invariants.c's
+ * bundle() reports them). */
+static int
+bundle_end(struct sctx *s, const struct frame *fr, const struct kid *ident)
+{
+    const struct bstate *b = s->bundle;
+    uint64_t seen = fr->val | fr->ext;
+    enum fhir_validate__btype bt =
+        fr->cap_has[0] ? fhir_validate__bundle_type(fr->cap[0]) : FHIR_VALIDATE__BT_UNKNOWN;
+
+    if (UNLIKELY(bt == FHIR_VALIDATE__BT_UNKNOWN || b == NULL))
+        return BAIL;
+    if (UNLIKELY(((seen >> FHIR_VE_BUNDLE_TOTAL) & 1u) && bt != FHIR_VALIDATE__BT_SEARCHSET &&
+                 bt != FHIR_VALIDATE__BT_HISTORY))
+        return BAIL; /* bdl-1 */
+    if (UNLIKELY(b->any_search && bt != FHIR_VALIDATE__BT_SEARCHSET))
+        return BAIL; /* bdl-2 */
+    if (UNLIKELY(fhir_validate__bt_request(bt) ? b->any_noreq : b->any_req))
+        return BAIL; /* bdl-3 */
+    if (UNLIKELY(fhir_validate__bt_response(bt) ? b->any_noresp : b->any_resp))
+        return BAIL; /* bdl-4 */
+    if (bt == FHIR_VALIDATE__BT_DOCUMENT &&
+        (!((seen >> FHIR_VE_BUNDLE_IDENTIFIER) & 1u) ||
+         !((ident->seen >> FHIR_VE_IDENTIFIER_SYSTEM) & 1u) ||
+         !((ident->seen >> FHIR_VE_IDENTIFIER_VALUE) & 1u) ||
+         !((fr->val >> FHIR_VE_BUNDLE_TIMESTAMP) & 1u) ||
+         (b->first_rt != 0 && b->first_rt != FHIR_T_COMPOSITION + 1u)))
+        return BAIL; /* bdl-9, bdl-10, bdl-11 (no first resource: unknown) */
+    if (UNLIKELY(bt == FHIR_VALIDATE__BT_MESSAGE && b->first_rt != 0 &&
+                 b->first_rt != FHIR_T_MESSAGEHEADER + 1u))
+        return BAIL; /* bdl-12 */
+    if (bt != FHIR_VALIDATE__BT_HISTORY && urls_repeat(s, b))
+        return BAIL; /* bdl-7 */
+    return 0;
+}
+
+/* obs-7: does a component's coding have the system and code of one of
+ * the Observation's own (the codings of the innermost open Observation)? */
+static bool
+codings_meet(const struct sctx *s)
+{
+    const struct coding_key *k = (const struct coding_key *)(void *)s->codings.data;
+    size_t n = s->codings.len / sizeof(*k);
+    size_t from = s->obs_codings_start;
+
+    if (n <= from)
+        return false; /* (and codings may be unset) */
+
+    for (size_t i = from; i < n; i++) {
+        if (k[i].group != 1)
+            continue;
+        for (size_t j = from; j < n; j++) {
+            if (k[j].group == 2 && k[j].has_system == k[i].has_system &&
+                k[j].has_code == k[i].has_code &&
+                (!k[i].has_system || base_str_eq(k[j].system, k[i].system)) &&
+                (!k[i].has_code || base_str_eq(k[j].code, k[i].code)))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* The invariants on values (invariants.c) of the types that have them. */
+static int
+value_rules(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct sobj *out,
+            const struct frame *fr, uint64_t seen, const struct kid *kids)
+{
+    struct fhir_validate__qty q;
+
+    switch (t->index) {
+    case FHIR_T_PERIOD:
+        if (fr->cap_has[0] && fr->cap_has[1] &&
+            fhir_validate__dt_after(fr->cap[0].ptr, fr->cap[0].len, fr->cap[1].ptr, fr->cap[1].len))
+            return BAIL; /* per-1 */
+        return 0;
+    case FHIR_T_RANGE:
+        if (((fr->val >> FHIR_VE_RANGE_LOW) & 1u) && ((fr->val >> FHIR_VE_RANGE_HIGH) & 1u) &&
+            fhir_validate__qty_above(&kids[0].q, &kids[1].q))
+            return BAIL; /* rng-2 */
+        return 0;
+    case FHIR_T_AGE:
+    case FHIR_T_COUNT:
+    case FHIR_T_DISTANCE:
+    case FHIR_T_MONEYQUANTITY:
+        qty_parts(fr, out, seen, &q);
+        return fhir_validate__qty_profile(t, &q) != NULL ? BAIL : 0;
+    case FHIR_VT_TIMING_REPEAT:
+        if ((seen >> FHIR_VE_TIMING_REPEAT_OFFSET) & 1u)
+            return BAIL; /* tim-9: the tree path looks at the when codes */
+        if ((fr->cap_has[0] && fhir_validate__dec_sign(fr->cap[0].ptr, fr->cap[0].len) < 0) ||
+            (fr->cap_has[1] && fhir_validate__dec_sign(fr->cap[1].ptr, fr->cap[1].len) < 0))
+            return BAIL; /* tim-4, tim-5 */
+        return 0;
+    case FHIR_T_TRIGGERDEFINITION:
+        if (fr->cap_has[0] &&
+            fhir_validate__trd3_fails(fr->cap[0], (seen >> FHIR_VE_TRIGGERDEFINITION_NAME) & 1u,
+                                      (seen >> FHIR_VE_TRIGGERDEFINITION_TIMING) & 1u,
+                                      (seen >> FHIR_VE_TRIGGERDEFINITION_DATA) & 1u))
+            return BAIL; /* trd-3 */
+        return 0;
+    case FHIR_T_OBSERVATION:
+        /* obs-7: with a value and components, a component coded like the
+         * Observation (same system and code: the tree path compares the
+         * whole codings) */
+        if (((seen >> FHIR_VE_OBSERVATION_VALUE) & 1u) &&
+            ((seen >> FHIR_VE_OBSERVATION_COMPONENT) & 1u) && codings_meet(s))
+            return BAIL;
+        return 0;
+    case FHIR_T_BUNDLE:
+        return (how & OBJ_RESOURCE) ? bundle_end(s, fr, &kids[0]) : 0;
+    case FHIR_VT_BUNDLE_ENTRY:
+        return entry_end(s, fr, seen);
+    default:
+        return 0;
+    }
+}
+
+static inline __attribute__((always_inline)) int
 check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct sobj *out,
-          const struct frame *fr, struct base_str ref, bool has_ref)
+          const struct frame *fr, struct base_str ref, bool has_ref, const bool rules)
 {
     uint64_t seen = fr->val | fr->ext;
+    unsigned tf = rules ? fhir_validate__type_flags[t->index] : 0;
     int form;
 
     if (UNLIKELY(seen == 0 && !(how & OBJ_RESOURCE)))
@@ -1188,12 +1723,20 @@ check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct 
         if (UNLIKELY((seen >> FHIR_E_SIMPLEQUANTITY_COMPARATOR) & 1u))
             return BAIL; /* sqty-1 */
         break;
+    case FHIR_T_META:
+        /* the resource it belongs to keeps its versionId (bdl-7) */
+        s->meta_vid = out->id;
+        s->meta_vid_has = out->has_id;
+        break;
     case FHIR_T_REFERENCE:
         if (!has_ref)
             break;
         form = fast_reference(ref, s->end);
-        if (form < 0)
+        if (form < 0) {
             form = (int)fhir_validate__reference_form(ref);
+            if (ref.len == 1 && ref.ptr[0] == '#')
+                s->back |= s->in_contained; /* dom-3: refers to its container */
+        }
         switch (form) {
         case FHIR_VALIDATE__REF_OK:
             break;
@@ -1217,8 +1760,20 @@ check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct 
     default:
         break;
     }
+    if (UNLIKELY(tf & (FHIR_VALIDATE__TF_VALUES | FHIR_VALIDATE__TF_RULES))) {
+        if (tf & FHIR_VALIDATE__TF_VALUES)
+            STEP(value_rules(s, t, how, out, fr, seen, fr->kids));
+        /* the invariants that only ask which children are present */
+        if ((tf & FHIR_VALIDATE__TF_RULES) && fhir_validate__rules_fail(t, seen))
+            return BAIL;
+    }
     if (how == OBJ_PRIM_EXT)
         out->has_extension = (seen >> FHIR_E_PRIMITIVE_EXTENSION) & 1u;
+    if (rules && out->kid != NULL) {
+        out->kid->seen = seen;
+        if (is_quantity(t))
+            qty_parts(fr, out, seen, &out->kid->q);
+    }
     return 0;
 }
 
@@ -1230,15 +1785,15 @@ check_end(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct 
  * those tests.
  */
 static bool
-members_special(const struct fhir_model_type *t, unsigned how, const struct sobj *out)
+members_special(const struct fhir_model_type *t, unsigned how, const struct sobj *out, unsigned tf)
 {
-    return (how & OBJ_RESOURCE) || t->index == FHIR_T_REFERENCE || t->index == FHIR_T_META ||
+    return (how & OBJ_RESOURCE) || (tf & FHIR_VALIDATE__TF_WALK) || out->kid != NULL ||
            (out->want_code && fhir_validate__is_coded(t));
 }
 
 /* After the key of a member of a resource, Reference, Meta or coded type:
  * the rules on the key, and where its value goes (NULL: nowhere). */
-static int
+static inline __attribute__((always_inline)) int
 special_key(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct base_str key,
             struct sobj *out, struct base_str *ref, bool *has_ref, struct base_str **cap,
             bool **cap_flag)
@@ -1259,13 +1814,79 @@ special_key(struct sctx *s, const struct fhir_model_type *t, unsigned how, struc
     return 0;
 }
 
+/* The elements kid_for() gives a kid (or, for a CodeableConcept, the
+ * codings it collects for obs-7). */
+static uint64_t
+kid_mask(const struct fhir_model_type *t, unsigned how, const struct sobj *out)
+{
+    switch (t->index) {
+    case FHIR_T_RANGE:
+        return (UINT64_C(1) << FHIR_VE_RANGE_LOW) | (UINT64_C(1) << FHIR_VE_RANGE_HIGH);
+    case FHIR_T_BUNDLE:
+        return UINT64_C(1) << FHIR_VE_BUNDLE_IDENTIFIER;
+    case FHIR_T_OBSERVATION:
+        return (how & OBJ_RESOURCE) ? UINT64_C(1) << FHIR_VE_OBSERVATION_CODE : 0;
+    case FHIR_VT_OBSERVATION_COMPONENT:
+        return UINT64_C(1) << FHIR_VE_OBSERVATION_COMPONENT_CODE;
+    case FHIR_T_CODEABLECONCEPT:
+        return out->kid != NULL && out->kid->collect != 0
+                   ? UINT64_C(1) << FHIR_VE_CODEABLECONCEPT_CODING
+                   : 0;
+    default:
+        return 0;
+    }
+}
+
+/* Where the child object of member `elem` tells this object what its
+ * invariants need (objects of TF_KIDS types, and a CodeableConcept whose
+ * codings count for obs-7), NULL for nowhere. */
+static struct kid *
+kid_for(struct sctx *s, const struct fhir_model_type *t, unsigned how, unsigned elem,
+        const struct sobj *out, struct frame *fr)
+{
+    struct kid *kid = NULL;
+
+    switch (t->index) {
+    case FHIR_T_RANGE:
+        if (elem == FHIR_VE_RANGE_LOW || elem == FHIR_VE_RANGE_HIGH)
+            kid = &fr->kids[elem == FHIR_VE_RANGE_HIGH];
+        break;
+    case FHIR_T_BUNDLE:
+        if (elem == FHIR_VE_BUNDLE_IDENTIFIER)
+            kid = &fr->kids[0];
+        break;
+    case FHIR_T_OBSERVATION:
+    case FHIR_VT_OBSERVATION_COMPONENT:
+        /* obs-7: the codings of the Observation's and its components' codes */
+        if ((t->index == FHIR_T_OBSERVATION && (how & OBJ_RESOURCE) &&
+             elem == FHIR_VE_OBSERVATION_CODE) ||
+            (t->index == FHIR_VT_OBSERVATION_COMPONENT &&
+             elem == FHIR_VE_OBSERVATION_COMPONENT_CODE)) {
+            kid = &fr->kids[0];
+            kid->collect = t->index == FHIR_T_OBSERVATION ? 1u : 2u;
+            return kid;
+        }
+        break;
+    case FHIR_T_CODEABLECONCEPT:
+        if (elem == FHIR_VE_CODEABLECONCEPT_CODING)
+            s->collect = out->kid->collect; /* its codings (value()) */
+        break;
+    default:
+        break;
+    }
+    if (kid != NULL)
+        kid->collect = 0;
+    return kid;
+}
+
 /* A "_name" member: an object with id and extension. */
 static int
 ext_member(struct sctx *s, const struct fhir_model_type *type, const struct fhir_model_elem *e,
            struct base_str key, struct frame *fr, uint64_t bit)
 {
-    struct sobj sub = {0};
+    struct sobj sub;
 
+    sobj_init(&sub, NULL, false, NULL);
     fhir_validate__push(s->c, key.ptr + 1, key.len - 1, -1);
     skip_ws(s);
     if (UNLIKELY(fhir_model_elem_is_multiple(e) || s->p >= s->end || *s->p != '{'))
@@ -1277,18 +1898,38 @@ ext_member(struct sctx *s, const struct fhir_model_type *type, const struct fhir
     return 0;
 }
 
-static int
-object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct sobj *out,
-               struct frame *fr, bool first_done)
+/* The member loop; `rules` (a constant: object_members_plain() and
+ * object_members_rules()) adds what invariants need: values kept, children
+ * that report, the checks at the end. */
+static inline __attribute__((always_inline)) int
+members_loop(struct sctx *s, const struct fhir_model_type *t, unsigned how, struct sobj *out,
+             struct frame *fr, bool first_done, const bool rules)
 {
     struct fhir_validate__ctx *c = s->c;
     struct base_str ref = {NULL, 0};
     bool has_ref = false;
-    bool special = members_special(t, how, out);
+    unsigned tf = rules ? fhir_validate__type_flags[t->index] : 0;
+    bool special = rules ? members_special(t, how, out, tf)
+                         : (how & OBJ_RESOURCE) || t->index == FHIR_T_REFERENCE ||
+                               t->index == FHIR_T_META ||
+                               (out->want_code && fhir_validate__is_coded(t));
+    /* the members that leave the plain path: all of a special object's,
+     * and those kept for the object's invariants (fr->capmask) */
+    uint64_t slow = special ? ~UINT64_C(0) : 0;
 
     fr->val = 0;
     fr->ext = 0;
     fr->ext_without_extension = 0;
+    if (rules && ((tf & FHIR_VALIDATE__TF_CAPTURE) || out->kid != NULL)) {
+        fr->capmask = cap_mask(t, how, out);
+        slow |= fr->capmask;
+        memset(fr->cap_has, 0, sizeof(fr->cap_has));
+        fr->entry_rt = 0;
+    } else if (rules) {
+        fr->capmask = 0; /* read for every member of a special object */
+    }
+    if (rules)
+        fr->kidmask = (tf & FHIR_VALIDATE__TF_KIDS) || out->kid != NULL ? kid_mask(t, how, out) : 0;
     c->depth++;
     skip_ws(s);
     if (!first_done && s->p < s->end && *s->p == '}') {
@@ -1306,6 +1947,8 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
         uint64_t bit;
         bool *cap_flag = NULL;
         struct base_str *cap = NULL;
+        struct kid *kid = NULL;
+        int rc;
 
         if (first_done) {
             /* compact JSON: the ',' between members follows the value */
@@ -1361,25 +2004,57 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
             STEP(ext_member(s, type, e, key, fr, bit));
             continue;
         }
-        if (special)
-            STEP(special_key(s, t, how, key, out, &ref, &has_ref, &cap, &cap_flag));
+        if (UNLIKELY(slow & bit)) {
+            if (special) {
+                STEP(special_key(s, t, how, key, out, &ref, &has_ref, &cap, &cap_flag));
+                /* children that report to it */
+                if (rules && UNLIKELY(fr->kidmask & bit))
+                    kid = kid_for(s, t, how, elem, out, fr);
+            }
+            if (rules && UNLIKELY(cap == NULL && (fr->capmask & bit))) {
+                /* kept for the object's invariants (cap_slot) */
+                int slot = cap_slot(t, how, elem, out);
+
+                cap = &fr->cap[slot];
+                cap_flag = &fr->cap_has[slot];
+            }
+        }
         if (cap == NULL && type->kind == FHIR_MODEL_PRIMITIVE && !fhir_model_elem_is_multiple(e)) {
             /* the commonest member: a single primitive, which proves itself
-             * clean or bails — it never reports, so it needs no path step
-             * (null and arrays bail in primitive()) */
+             * clean or bails — it reports nothing but the rare upper-case
+             * urn:uuid warning, so it needs no path step otherwise (null and
+             * arrays bail in primitive()) */
             skip_ws(s);
-            STEP(primitive_inline(s, type, e, NULL));
+            rc = primitive_inline(s, type, e, NULL);
+            if (UNLIKELY(rc != 0)) {
+                if (rc < 0)
+                    return BAIL;
+                fhir_validate__push(c, key.ptr, key.len, -1);
+                warn_uuid_case(s);
+                fhir_validate__pop(c);
+            }
             continue;
         }
         fhir_validate__push(c, key.ptr, key.len, -1);
-        STEP(member_value(s, t, e, type, out, cap, cap_flag));
+        STEP(member_value(s, t, e, type, out, cap, cap_flag, kid));
         if (special) {
-            if ((how & OBJ_RESOURCE) && key_is(key, "meta", 4))
+            if ((how & OBJ_RESOURCE) && key_is(key, "meta", 4)) {
                 s->meta_of_contained = false;
-            if (t->index == FHIR_T_BUNDLE && cap == &ref) {
-                /* entries that follow know whether this is a transaction */
-                s->tx = bundle_tx(ref);
-                has_ref = false;
+                fr->cap[2] = s->meta_vid; /* read back by resource() (bdl-7) */
+                fr->cap_has[2] = s->meta_vid_has;
+            }
+            if (rules) {
+                s->collect = 0;
+                /* entries that follow know whether this is a transaction (a
+                 * contained Bundle inherits, like walk.c's: never a root) */
+                if (t->index == FHIR_T_BUNDLE && elem == FHIR_VE_BUNDLE_TYPE &&
+                    !(how & OBJ_CONTAINED))
+                    s->tx = bundle_tx(fr->cap_has[0] ? fr->cap[0] : (struct base_str){NULL, 0});
+                if (t->index == FHIR_VT_BUNDLE_ENTRY && elem == FHIR_VE_BUNDLE_ENTRY_RESOURCE) {
+                    fr->entry_rt = s->last_rt;
+                    fr->cap[1] = s->last_vid; /* bdl-7 */
+                    fr->cap_has[1] = s->last_vid_has;
+                }
             }
         }
         fhir_validate__pop(c);
@@ -1387,21 +2062,47 @@ object_members(struct sctx *s, const struct fhir_model_type *t, unsigned how, st
 done:
     c->depth--;
     s->jdepth--;
-    return check_end(s, t, how, out, fr, ref, has_ref);
+    return check_end(s, t, how, out, fr, ref, has_ref, rules);
+}
+
+static int
+object_members_plain(struct sctx *s, const struct fhir_model_type *t, unsigned how,
+                     struct sobj *out, struct frame *fr, bool first_done)
+{
+    return members_loop(s, t, how, out, fr, first_done, false);
+}
+
+static int
+object_members_rules(struct sctx *s, const struct fhir_model_type *t, unsigned how,
+                     struct sobj *out, struct frame *fr, bool first_done)
+{
+    return members_loop(s, t, how, out, fr, first_done, true);
 }
 
 /* ------------------------------------------------------------ resources -- */
+
+static bool
+among(const struct base_str *v, size_t n, struct base_str x)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (base_str_eq(v[i], x))
+            return true;
+    }
+    return false;
+}
 
 static int
 check_local_refs(const struct scope *sc)
 {
     for (size_t i = 0; i < sc->n_refs; i++) {
-        size_t k = 0;
-
-        while (k < sc->n_ids && !base_str_eq(sc->ids[k], sc->refs[i]))
-            k++;
-        if (UNLIKELY(k == sc->n_ids))
+        if (UNLIKELY(!among(sc->ids, sc->n_ids, sc->refs[i])))
             return BAIL; /* ref-1 */
+    }
+    /* dom-3: every contained resource is referred to, or refers to the root */
+    for (size_t k = 0; k < sc->n_ids; k++) {
+        if (!sc->back[k] && !among(sc->refs, sc->n_refs, sc->ids[k]) &&
+            UNLIKELY(!among(sc->urirefs, sc->n_urirefs, sc->ids[k])))
+            return BAIL;
     }
     return 0;
 }
@@ -1417,7 +2118,11 @@ resource(struct sctx *s, unsigned how, const char *expect)
     struct scope scope;
     struct scope *saved_scope = s->scope;
     enum tx_state saved_tx = s->tx;
-    struct sobj out = {0};
+    struct bstate *saved_bundle = s->bundle;
+    struct bstate bs;
+    size_t saved_codings = s->codings.len / sizeof(struct coding_key);
+    size_t saved_obs = s->obs_codings_start;
+    struct sobj out;
     struct frame fr;
     uint32_t idx;
     int rc;
@@ -1445,21 +2150,48 @@ resource(struct sctx *s, unsigned how, const char *expect)
         return BAIL;
     if (c->nsegs == 0)
         fhir_validate__push(c, t->name, t->name_len, -1);
-    if (!(how & OBJ_CONTAINED)) {
+    if (how & OBJ_CONTAINED) {
+        s->in_contained = true;
+        s->back = false;
+    } else {
         scope.n_ids = 0;
         scope.n_refs = 0;
+        scope.n_urirefs = 0;
         s->scope = &scope;
         if (t->index == FHIR_T_BUNDLE)
             s->tx = TX_UNKNOWN;
     }
+    if (t->index == FHIR_T_OBSERVATION)
+        s->obs_codings_start = s->codings.len / sizeof(struct coding_key);
+    if (t->index == FHIR_T_BUNDLE) {
+        /* its entries report to it (entry_end, bundle_end) */
+        bs = (struct bstate){.urls_start = s->urls.len / sizeof(struct url_vid)};
+        s->bundle = &bs;
+    }
+    sobj_init(&out, NULL, false, NULL);
+    fr.cap_has[2] = false; /* its meta.versionId, when it has one (object_members) */
     rc = object_members(s, t, OBJ_RESOURCE | (how & OBJ_CONTAINED), &out, &fr, true);
+    if (t->index == FHIR_T_BUNDLE) {
+        s->bundle = saved_bundle;
+        s->urls.len = bs.urls_start * sizeof(struct url_vid);
+    }
+    if (t->index == FHIR_T_OBSERVATION) {
+        s->codings.len = saved_codings * sizeof(struct coding_key);
+        s->obs_codings_start = saved_obs;
+    }
+    s->last_rt = t->index + 1u;
+    s->last_vid = fr.cap[2];
+    s->last_vid_has = fr.cap_has[2];
     if (rc == 0 && !(how & OBJ_CONTAINED))
         rc = check_local_refs(&scope);
     if (rc == 0 && (how & OBJ_CONTAINED) && out.has_id) {
         if (UNLIKELY(saved_scope == NULL || saved_scope->n_ids >= MAX_CONTAINED_IDS))
             return BAIL;
+        saved_scope->back[saved_scope->n_ids] = s->back;
         saved_scope->ids[saved_scope->n_ids++] = out.id;
     }
+    if (how & OBJ_CONTAINED)
+        s->in_contained = false; /* contained resources do not nest (dom-2) */
     s->scope = saved_scope;
     s->tx = saved_tx;
     return rc;
@@ -1469,15 +2201,21 @@ resource(struct sctx *s, unsigned how, const char *expect)
  * (twice: single and array): an object then costs no call on the way in. */
 static inline __attribute__((always_inline)) int
 value(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_elem *e,
-      struct sobj *cc_acc)
+      struct sobj *cc_acc, struct kid *kid)
 {
-    struct sobj out = {0};
+    struct sobj out;
     bool checked;
     bool member;
+    int rc;
 
     switch (t->kind) {
     case FHIR_MODEL_PRIMITIVE:
-        return primitive(s, t, e, NULL);
+        rc = primitive(s, t, e, NULL);
+        if (UNLIKELY(rc > 0)) {
+            warn_uuid_case(s);
+            rc = 0;
+        }
+        return rc;
     case FHIR_MODEL_RESOURCE:
         return resource(s,
                         (e != NULL && e->name_len == 9 && memcmp(e->name, "contained", 9) == 0)
@@ -1487,12 +2225,28 @@ value(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_e
     default:
         break;
     }
-    out.vs = e != NULL ? e->valueset : NULL;
-    out.want_code = out.vs != NULL || cc_acc != NULL;
-    STEP(object(s, t, OBJ_PLAIN, &out));
+    sobj_init(&out, e != NULL ? e->valueset : NULL,
+              (e != NULL && e->valueset != NULL) || cc_acc != NULL, kid);
+    if (UNLIKELY(s->collect != 0)) {
+        /* a coding of an Observation's or a component's code (obs-7) */
+        unsigned group = s->collect;
+        struct coding_key ck;
+
+        if (UNLIKELY(t->index != FHIR_T_CODING))
+            return BAIL;
+        s->collect = 0;
+        out.want_code = true;
+        STEP(object(s, t, OBJ_PLAIN, &out));
+        s->collect = group;
+        ck = (struct coding_key){kept(out.system, out.has_system), kept(out.code, out.has_code),
+                                 out.has_system, out.has_code, group};
+        STEP(keep_append(s, &s->codings, &ck, sizeof(ck)));
+    } else {
+        STEP(object(s, t, OBJ_PLAIN, &out));
+    }
     if (cc_acc != NULL) {
-        member =
-            fhir_validate__code_member(cc_acc->vs, out.system, out.has_system, out.code, &checked);
+        member = fhir_validate__code_member(cc_acc->vs, kept(out.system, out.has_system),
+                                            out.has_system, kept(out.code, out.has_code), &checked);
         cc_acc->any_member |= member;
         cc_acc->any_checked |= checked;
     }
@@ -1502,7 +2256,8 @@ value(struct sctx *s, const struct fhir_model_type *t, const struct fhir_model_e
         return (!out.any_member && out.any_checked) ? BAIL : 0;
     if (!fhir_validate__is_coded(t))
         return 0;
-    member = fhir_validate__code_member(out.vs, out.system, out.has_system, out.code, &checked);
+    member = fhir_validate__code_member(out.vs, kept(out.system, out.has_system), out.has_system,
+                                        kept(out.code, out.has_code), &checked);
     return (!member && checked) ? BAIL : 0;
 }
 
@@ -1525,11 +2280,16 @@ fhir_validate__stream(struct fhir_validate__ctx *c, const char *text, size_t len
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
         s.p += 3;
     base_buf_init(&s.scratch, s.lim.max_string + 8);
+
     rc = resource(&s, 0, expect);
     if (rc == 0) {
         skip_ws(&s);
         if (s.p != s.end)
             rc = BAIL;
+    }
+    if (s.bufs_ready) {
+        base_buf_fini(&s.urls);
+        base_buf_fini(&s.codings);
     }
     base_buf_fini(&s.scratch);
     return rc;

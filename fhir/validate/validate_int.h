@@ -18,6 +18,7 @@
 #include "fhir/model/fhir_model.h"
 #include "fhir/model/gen/model_ids.h"
 #include "fhir/validate/fhir_validate.h"
+#include "fhir/validate/gen/invariant_ids.h"
 
 /* Strings SHALL NOT exceed 1MB (1024*1024 characters) (datatypes.html#string). */
 #define FHIR_VALIDATE__STRING_MAX_CHARS (1024u * 1024u)
@@ -50,10 +51,23 @@ struct fhir_validate__ctx {
     const json_t *root;  /* the resource whose contained[] local refs use */
     bool in_contained;   /* walking a contained resource */
     bool in_transaction; /* inside a transaction or batch Bundle */
+    struct fhir_validate__dom3 *dom3; /* the root's contained resources (NULL: none) */
 
     size_t nsegs; /* segments in use (may exceed FHIR_VALIDATE__MAX_SEGS) */
     struct fhir_validate__seg segs[FHIR_VALIDATE__MAX_SEGS]; /* last: not cleared by ctx_init */
 };
+
+/* dom-3: which of the root's contained resources something refers to
+ * ("#id" in a Reference or a uri, url or canonical anywhere in the root),
+ * or which refer to the root ("#"). */
+struct fhir_validate__dom3 {
+    const json_t *contained; /* the root's contained array */
+    size_t n;
+    size_t current;   /* the contained resource being walked (when in_contained) */
+    bool *referenced; /* n flags */
+};
+/* walk.c: a "#..." value (Reference.reference or a uri) at the current place. */
+void fhir_validate__dom3_note(struct fhir_validate__ctx *c, struct base_str s);
 
 /* Report a problem at the current location, with `extra` (NULL or a
  * property name of len bytes) appended as one more step. */
@@ -162,6 +176,16 @@ size_t fhir_validate__b64_run(const unsigned char *p, size_t len, size_t *spaces
  * R4 uuid regex) unless any_case. */
 bool fhir_validate__uuid_urn(const char *s, size_t len, bool any_case);
 
+/* primitive.c: what a uri/url/canonical value names (check_uri). */
+enum fhir_validate__urn {
+    FHIR_VALIDATE__URN_NONE,     /* neither urn:uuid: nor urn:oid: */
+    FHIR_VALIDATE__URN_OK,       /* a valid lower-case uuid, or a valid oid */
+    FHIR_VALIDATE__URN_UPPER,    /* a valid uuid with upper-case hex digits (warning) */
+    FHIR_VALIDATE__URN_BAD_UUID, /* FHIR_PRIM_BAD_UUID */
+    FHIR_VALIDATE__URN_BAD_OID   /* FHIR_PRIM_BAD_OID */
+};
+enum fhir_validate__urn fhir_validate__uri_urn(const char *s, size_t len);
+
 /* rules.c */
 enum fhir_validate__ref_form {
     FHIR_VALIDATE__REF_OK,          /* Type/id[/_history/v], absolute URL, urn:uuid, urn:oid, "#" */
@@ -175,6 +199,8 @@ enum fhir_validate__ref_form {
 };
 enum fhir_validate__ref_form fhir_validate__reference_form(struct base_str s);
 void fhir_validate__warn_conditional(struct fhir_validate__ctx *c);
+/* walk.c: the upper-case urn:uuid warning, at the current location. */
+void fhir_validate__warn_uuid_case(struct fhir_validate__ctx *c);
 void fhir_validate__reference(struct fhir_validate__ctx *c, const json_t *ref_obj);
 /* Coding and the Quantity family: types whose code/system a binding checks. */
 bool fhir_validate__is_coded(const struct fhir_model_type *t);
@@ -188,6 +214,126 @@ bool fhir_validate__code_member(const struct fhir_model_valueset *vs, struct bas
 bool fhir_validate__shorthand_format(const struct fhir_model_elem *e, struct base_str s);
 void fhir_validate__binding(struct fhir_validate__ctx *c, const json_t *v,
                             const struct fhir_model_type *t, const struct fhir_model_elem *e);
+
+/* ----------------------------------------------------------- invariants --
+ * gen/invariants.c: the R4 invariants that only ask which child elements
+ * are present, as truth tables (schemas/gen/gen_invariants.py).  Rule r of
+ * type t is one of fhir_validate__rules[at[t->index] .. at[t->index + 1]);
+ * it holds when bit `index` of r.table is set, bit i of index being "child
+ * element r.elems[i] is present" (with a value or only extensions).
+ * invariants.c: the invariants that look at values, for both paths. */
+struct fhir_validate__rule {
+    uint64_t table;
+    const char *key;   /* "obs-6" */
+    const char *human; /* the definition's human text */
+    unsigned char elems[6];
+    unsigned char n;
+};
+extern const struct fhir_validate__rule fhir_validate__rules[];
+extern const uint16_t fhir_validate__rule_at[];
+/* Per type (index): */
+#define FHIR_VALIDATE__TF_RULES   0x1u  /* presence rules in fhir_validate__rules */
+#define FHIR_VALIDATE__TF_VALUES  0x2u  /* invariants on values (invariants.c) */
+#define FHIR_VALIDATE__TF_WALK    0x4u  /* stream.c: its members need the special walk */
+#define FHIR_VALIDATE__TF_CAPTURE 0x8u  /* stream.c: keeps single primitive members */
+#define FHIR_VALIDATE__TF_KIDS    0x10u /* stream.c: children report to it (struct kid) */
+extern const uint8_t fhir_validate__type_flags[];
+
+/* Does rule r fail for the child elements in `present` (bit i: element i)? */
+static inline bool
+fhir_validate__rule_fails(const struct fhir_validate__rule *r, uint64_t present)
+{
+    unsigned idx = 0;
+
+    for (unsigned i = 0; i < r->n; i++)
+        idx |= (unsigned)((present >> r->elems[i]) & 1u) << i;
+    return ((r->table >> idx) & 1u) == 0;
+}
+
+/* Does any presence rule of type t fail? */
+static inline bool
+fhir_validate__rules_fail(const struct fhir_model_type *t, uint64_t present)
+{
+    for (unsigned i = fhir_validate__rule_at[t->index]; i < fhir_validate__rule_at[t->index + 1];
+         i++) {
+        if (fhir_validate__rule_fails(&fhir_validate__rules[i], present))
+            return true;
+    }
+    return false;
+}
+
+/* per-1: is dateTime a certainly after dateTime b?  Both valid dateTimes.
+ * Compared as FHIRPath compares them (precision by precision; seconds
+ * with their fraction as one decimal; times with their zones): true only
+ * when the order is decided and wrong.  A date without a time against a
+ * time is decided only when it holds for every zone (-14:00 .. +14:00) the
+ * date could be in, since a date has none. */
+bool fhir_validate__dt_after(const char *a, size_t alen, const char *b, size_t blen);
+
+/* Exact order of two JSON number literals (valid JSON numbers): -1, 0, 1. */
+int fhir_validate__dec_cmp(const char *a, size_t alen, const char *b, size_t blen);
+/* Sign of a number literal: -1, 0, 1; is it a whole number? */
+int fhir_validate__dec_sign(const char *s, size_t len);
+bool fhir_validate__dec_whole(const char *s, size_t len);
+
+/* A Quantity's parts, as both paths see them: *_el the element is present
+ * (value or extensions), has_* it has a value (string; value a number
+ * literal). */
+struct fhir_validate__qty {
+    struct base_str value, unit, system, code;
+    bool has_value, has_unit, has_system, has_code;
+    bool value_el, comparator_el, unit_el, system_el, code_el;
+};
+/* rng-2: is low certainly above high?  Only bounds in the same unit (same
+ * system and code, or neither and the same unit text) without comparators
+ * are compared; units are not converted. */
+bool fhir_validate__qty_above(const struct fhir_validate__qty *low,
+                              const struct fhir_validate__qty *high);
+/* age-1, cnt-3, dis-1, mqty-1 on a value of type t: the key of the rule
+ * that fails, or NULL (also for other types). */
+const char *fhir_validate__qty_profile(const struct fhir_model_type *t,
+                                       const struct fhir_validate__qty *q);
+/* The human text of the hand-written invariant `key`. */
+const char *fhir_validate__invariant_text(const char *key);
+
+/* The Bundle.type codes (bundle-type, required), 0 for none of them. */
+enum fhir_validate__btype {
+    FHIR_VALIDATE__BT_UNKNOWN = 0,
+    FHIR_VALIDATE__BT_DOCUMENT,
+    FHIR_VALIDATE__BT_MESSAGE,
+    FHIR_VALIDATE__BT_TRANSACTION,
+    FHIR_VALIDATE__BT_TRANSACTION_RESPONSE,
+    FHIR_VALIDATE__BT_BATCH,
+    FHIR_VALIDATE__BT_BATCH_RESPONSE,
+    FHIR_VALIDATE__BT_HISTORY,
+    FHIR_VALIDATE__BT_SEARCHSET,
+    FHIR_VALIDATE__BT_COLLECTION
+};
+enum fhir_validate__btype fhir_validate__bundle_type(struct base_str s);
+/* bdl-3 / bdl-4: must (true) or must not (false) an entry of a Bundle of
+ * this type have request / response? */
+static inline bool
+fhir_validate__bt_request(enum fhir_validate__btype b)
+{
+    return b == FHIR_VALIDATE__BT_BATCH || b == FHIR_VALIDATE__BT_TRANSACTION ||
+           b == FHIR_VALIDATE__BT_HISTORY;
+}
+static inline bool
+fhir_validate__bt_response(enum fhir_validate__btype b)
+{
+    return b == FHIR_VALIDATE__BT_BATCH_RESPONSE || b == FHIR_VALIDATE__BT_TRANSACTION_RESPONSE ||
+           b == FHIR_VALIDATE__BT_HISTORY;
+}
+/* tim-9's event codes an offset cannot go with. */
+bool fhir_validate__tim9_code(struct base_str s);
+/* trd-3: does TriggerDefinition.type `type` need name, timing or data
+ * that is absent? */
+bool fhir_validate__trd3_fails(struct base_str type, bool has_name, bool has_timing, bool has_data);
+
+/* invariants.c, tree path: the invariants of the object `obj` of type t
+ * whose children's presence is `present`. */
+void fhir_validate__invariants(struct fhir_validate__ctx *c, const json_t *obj,
+                               const struct fhir_model_type *t, uint64_t present);
 
 /* jansson's iteration API takes non-const pointers although it does not
  * modify the object; this is the one place that casts. */

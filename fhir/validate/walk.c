@@ -9,6 +9,7 @@
  */
 #include "fhir/validate/validate_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "fhir/json/fhir_json.h"
@@ -74,6 +75,17 @@ has_control_chars(const char *s, size_t len)
             return true;
     }
     return false;
+}
+
+/* A uri naming urn:uuid with upper-case hex digits: a uuid (RFC 4122 reads
+ * either case), but datatypes.html: "For UUID (urn:uuid:53fefa32-...) use
+ * all lowercase". */
+void
+fhir_validate__warn_uuid_case(struct fhir_validate__ctx *c)
+{
+    fhir_validate__issue(c, FHIR_VALIDATE__WARNING, "value", NULL, 0,
+                         "urn:uuid with upper-case hex digits (datatypes.html: use all "
+                         "lowercase)");
 }
 
 static void
@@ -162,6 +174,13 @@ walk_primitive(struct fhir_validate__ctx *c, const json_t *v, const struct fhir_
     f = fhir_validate_primitive(t->prim, s.ptr, s.len);
     if (f != FHIR_PRIM_OK) {
         prim_fault(c, f, t);
+        return;
+    }
+    if (t->prim == FHIR_PRIM_URI || t->prim == FHIR_PRIM_URL || t->prim == FHIR_PRIM_CANONICAL) {
+        if (s.ptr[0] == '#')
+            fhir_validate__dom3_note(c, s);
+        if (fhir_validate__uri_urn(s.ptr, s.len) == FHIR_VALIDATE__URN_UPPER)
+            fhir_validate__warn_uuid_case(c);
         return;
     }
     if ((t->prim == FHIR_PRIM_STRING || t->prim == FHIR_PRIM_MARKDOWN) &&
@@ -441,6 +460,14 @@ static void
 check_type_rules(struct fhir_validate__ctx *c, const json_t *obj, const struct fhir_model_type *t,
                  const struct frame *fr)
 {
+    if (fhir_validate__type_flags[t->index] &
+        (FHIR_VALIDATE__TF_RULES | FHIR_VALIDATE__TF_VALUES)) {
+        uint64_t present = 0;
+
+        for (size_t i = 0; i < t->elem_count; i++)
+            present |= (uint64_t)(fr->seen[i] != 0) << i;
+        fhir_validate__invariants(c, obj, t, present);
+    }
     switch (t->index) {
     case FHIR_T_EXTENSION: {
         /* ext-1: "Must have either extensions or value[x], not both" */
@@ -498,6 +525,50 @@ walk_object(struct fhir_validate__ctx *c, const json_t *obj, const struct fhir_m
     check_type_rules(c, obj, t, fr);
 }
 
+void
+fhir_validate__dom3_note(struct fhir_validate__ctx *c, struct base_str s)
+{
+    struct fhir_validate__dom3 *d = c->dom3;
+
+    if (d == NULL)
+        return;
+    if (s.len == 1) { /* "#": the container, from inside a contained resource */
+        if (c->in_contained && d->current < d->n)
+            d->referenced[d->current] = true;
+        return;
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        struct base_str id = fhir_json_str(json_object_get(json_array_get(d->contained, i), "id"));
+
+        if (id.len == s.len - 1 && memcmp(id.ptr, s.ptr + 1, id.len) == 0)
+            d->referenced[i] = true;
+    }
+}
+
+/* dom-3: "If the resource is contained in another resource, it SHALL be
+ * referred to from elsewhere in the resource or SHALL refer to the
+ * containing resource" — '#'+id among the root's references and uri,
+ * url and canonical values, or a "#" inside it.  A contained resource
+ * without an id is not reported ('#'+id is empty). */
+static void
+check_dom3(struct fhir_validate__ctx *c, const struct fhir_validate__dom3 *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        const json_t *res = json_array_get(d->contained, i);
+
+        /* not a resource (reported as such), or no id */
+        if (d->referenced[i] || !json_is_object(res) ||
+            !fhir_json_is_string(json_object_get(res, "resourceType")) ||
+            !fhir_json_is_string(json_object_get(res, "id")))
+            continue;
+        fhir_validate__push(c, "contained", 9, (long)i);
+        fhir_validate__issue(c, FHIR_VALIDATE__ERROR, "invariant", NULL, 0,
+                             "a contained resource must be referred to from elsewhere in the "
+                             "resource, or refer to it (dom-3)");
+        fhir_validate__pop(c);
+    }
+}
+
 /* dom-2, dom-4, dom-5: what a contained resource may not carry. */
 static void
 check_contained(struct fhir_validate__ctx *c, const json_t *res)
@@ -537,6 +608,9 @@ fhir_validate__resource(struct fhir_validate__ctx *c, const json_t *v, unsigned 
     const json_t *saved_root = c->root;
     bool saved_contained = c->in_contained;
     bool saved_tx = c->in_transaction;
+    struct fhir_validate__dom3 *saved_dom3 = c->dom3;
+    struct fhir_validate__dom3 dom3 = {NULL, 0, 0, NULL};
+    bool flags[16];
     struct frame fr;
 
     if (!json_is_object(v)) {
@@ -572,14 +646,41 @@ fhir_validate__resource(struct fhir_validate__ctx *c, const json_t *v, unsigned 
     if (how == FHIR_VALIDATE__RES_CONTAINED) {
         c->in_contained = true;
         check_contained(c, v);
+        if (c->dom3 != NULL) {
+            /* which one: dom3_note() marks "#" for it */
+            c->dom3->current = c->dom3->n;
+            for (size_t i = 0; i < c->dom3->n; i++) {
+                if (json_array_get(c->dom3->contained, i) == v)
+                    c->dom3->current = i;
+            }
+        }
     } else {
+        const json_t *contained = json_object_get(v, "contained");
+
         c->root = v;
         c->in_contained = false;
+        c->dom3 = NULL;
+        if (json_is_array(contained) && json_array_size(contained) > 0) {
+            dom3.contained = contained;
+            dom3.n = json_array_size(contained);
+            dom3.referenced = dom3.n <= 16 ? flags : calloc(dom3.n, sizeof(bool));
+            if (dom3.referenced == NULL)
+                c->rc = BASE_E_NOMEM;
+            else {
+                memset(dom3.referenced, 0, dom3.n * sizeof(bool));
+                c->dom3 = &dom3;
+            }
+        }
         /* entries of a transaction inherit it; a Bundle decides for itself */
         if (t->index == FHIR_T_BUNDLE)
             c->in_transaction = bundle_is_transaction(v);
     }
     walk_object(c, v, t, OBJ_RESOURCE, &fr);
+    if (how != FHIR_VALIDATE__RES_CONTAINED && c->dom3 != NULL)
+        check_dom3(c, c->dom3);
+    if (dom3.referenced != NULL && dom3.referenced != flags)
+        free(dom3.referenced);
+    c->dom3 = saved_dom3;
     c->root = saved_root;
     c->in_contained = saved_contained;
     c->in_transaction = saved_tx;

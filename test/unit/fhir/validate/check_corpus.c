@@ -128,7 +128,14 @@ run(json_t *res, struct outcome *o)
 
     ck_assert_int_ne(fhir_validate(res, NULL, oo, &r, NULL), BASE_E_NOMEM);
     o->errors = r.errors;
-    first = json_array_get(json_object_get(oo, "issue"), 0);
+    /* the first error (CapabilityStatement-example keeps its warning) */
+    first = NULL;
+    for (size_t i = 0; first == NULL && i < json_array_size(json_object_get(oo, "issue")); i++) {
+        const json_t *is = json_array_get(json_object_get(oo, "issue"), i);
+
+        if (strcmp(json_string_value(json_object_get(is, "severity")), "error") == 0)
+            first = is;
+    }
     snprintf(o->code, sizeof(o->code), "%s",
              first ? json_string_value(json_object_get(first, "code")) : "");
     snprintf(o->where, sizeof(o->where), "%s",
@@ -285,6 +292,31 @@ wrong_json(const struct fhir_model_type *t)
     }
 }
 
+/* Does the value hold a local reference ("#id")?  Dropping it or changing
+ * its JSON type would also leave a contained resource that nothing refers
+ * to (dom-3): a second error. */
+static bool
+holds_local_ref(const json_t *v)
+{
+    const char *key;
+    const json_t *x;
+    size_t i;
+
+    if (fhir_json_is_string(v))
+        return json_string_value(v)[0] == '#';
+    json_array_foreach((json_t *)v, i, x)
+    {
+        if (holds_local_ref(x))
+            return true;
+    }
+    json_object_foreach((json_t *)v, key, x)
+    {
+        if (holds_local_ref(x))
+            return true;
+    }
+    return false;
+}
+
 /* Sites of one category, in order. */
 static size_t
 pick(const struct sites *all, enum cat c, const struct site **out, size_t max)
@@ -300,7 +332,7 @@ pick(const struct sites *all, enum cat c, const struct site **out, size_t max)
         case CAT_DROP:
             /* a required element in value form, not alone in its object */
             ok = s->key && !s->match.is_ext && s->match.elem->min > 0 &&
-                 json_object_size(s->obj) > 1;
+                 json_object_size(s->obj) > 1 && !holds_local_ref(v);
             if (ok) {
                 char u[128];
 
@@ -311,7 +343,7 @@ pick(const struct sites *all, enum cat c, const struct site **out, size_t max)
         case CAT_JSON_TYPE:
             /* not ids: a contained id also anchors local references */
             ok = s->key && !s->match.is_ext && !json_is_array(v) && strcmp(s->key, "id") != 0 &&
-                 s->match.type->kind == FHIR_MODEL_PRIMITIVE;
+                 s->match.type->kind == FHIR_MODEL_PRIMITIVE && !holds_local_ref(v);
             break;
         case CAT_DATE:
             ok = (is_prim(s, FHIR_PRIM_DATE) || is_prim(s, FHIR_PRIM_DATETIME) ||
@@ -603,8 +635,18 @@ START_TEST(official_examples_are_valid)
         char *text = tu_read_file(files[i], &len);
 
         run(v, &o);
-        /* no warnings either: nothing in the examples is questionable */
-        ck_assert_msg(o.all[0] == '\0', "%s:\n%s", files[i], o.all);
+        /* no warnings either: nothing in the examples is questionable, but
+         * CapabilityStatement-example's url, urn:uuid:68D043B5-..., spells
+         * its hex digits in upper case (datatypes.html: "use all
+         * lowercase"), which is a warning */
+        if (strstr(files[i], "/CapabilityStatement-example.json") != NULL)
+            ck_assert_msg(o.errors == 0 &&
+                              strcmp(o.all, ": CapabilityStatement.url: warning: value: urn:uuid "
+                                            "with upper-case hex digits (datatypes.html: use all "
+                                            "lowercase)\n") == 0,
+                          "%s:\n%s", files[i], o.all);
+        else
+            ck_assert_msg(o.all[0] == '\0', "%s:\n%s", files[i], o.all);
         free(o.all);
         json_decref(v);
         /* and the one-pass path settles each of them by itself */

@@ -150,8 +150,7 @@ static const struct bad bad_cases[] = {
      "Patient.identifier[0].system"},
     {P("\"meta\":{\"profile\":[\"http://example.org/fhir/p\\r\"]}"), "value",
      "Patient.meta.profile[0]"},
-    {P("\"photo\":[{\"url\":\"\\thttp://example.org/fhir/p\"}]"), "value",
-     "Patient.photo[0].url"},
+    {P("\"photo\":[{\"url\":\"\\thttp://example.org/fhir/p\"}]"), "value", "Patient.photo[0].url"},
     {P("\"maritalStatus\":{\"coding\":[{\"code\":\"abcdefghijklmnop\\t\\tb\"}]}"), "value",
      "Patient.maritalStatus.coding[0].code"},
     {P("\"maritalStatus\":{\"coding\":[{\"code\":\"abcdefghijklmnopq\\n\"}]}"), "value",
@@ -165,11 +164,12 @@ static const struct bad bad_cases[] = {
     {P("\"multipleBirthInteger\":1.0"), "value", "Patient.multipleBirthInteger"},
     {P("\"multipleBirthInteger\":-0.0"), "value", "Patient.multipleBirthInteger"},
     {P("\"photo\":[{\"size\":-1}]"), "value", "Patient.photo[0].size"},
-    {P("\"photo\":[{\"data\":\"abc\"}]"), "value", "Patient.photo[0].data"},
+    {P("\"photo\":[{\"contentType\":\"image/png\",\"data\":\"abc\"}]"), "value",
+     "Patient.photo[0].data"},
     {P("\"photo\":[{\"url\":\"http://a b\"}]"), "value", "Patient.photo[0].url"},
     {P("\"name\":[{\"given\":[\"a\",\"\"]}]"), "value", "Patient.name[0].given[1]"},
     {P("\"meta\":{\"lastUpdated\":\"2015-02-07\"}"), "value", "Patient.meta.lastUpdated"},
-    {P("\"identifier\":[{\"system\":\"urn:oid:1.2.x\"}]"), NULL, NULL}, /* uri: fine */
+    {P("\"identifier\":[{\"system\":\"urn:oid:1.2.x\"}]"), "value", "Patient.identifier[0].system"},
     {O("\"valueTime\":\"24:00:00\""), "value", "Observation.valueTime"},
     {O("\"component\":[{\"code\":{\"text\":\"c\"},\"valueInteger\":3000000000}]"), "value",
      "Observation.component[0].valueInteger"},
@@ -225,7 +225,8 @@ static const struct bad bad_cases[] = {
      "Observation.valueQuantity.comparator"},
     {"{\"resourceType\":\"Observation\",\"status\":\"done\",\"code\":{\"text\":\"t\"}}",
      "code-invalid", "Observation.status"},
-    {P("\"communication\":[{\"language\":{\"text\":\"en\"}}],\"contact\":[{\"gender\":\"x\"}]"),
+    {P("\"communication\":[{\"language\":{\"text\":\"en\"}}],\"contact\":[{\"name\":{\"text\":"
+       "\"n\"},\"gender\":\"x\"}]"),
      "code-invalid", "Patient.contact[0].gender"},
     {"{\"resourceType\":\"Composition\",\"status\":\"final\",\"type\":{\"text\":\"t\"},"
      "\"date\":\"2015\",\"author\":[{\"display\":\"a\"}],\"title\":\"t\","
@@ -239,7 +240,7 @@ static const struct bad bad_cases[] = {
     {"{\"resourceType\":\"Binary\",\"contentType\":\"xml\"}", "code-invalid", "Binary.contentType"},
     {"{\"resourceType\":\"CapabilityStatement\",\"status\":\"active\",\"date\":\"2015\","
      "\"kind\":\"instance\",\"fhirVersion\":\"4.0.1\",\"format\":[\"json\"],\"patchFormat\":"
-     "[\"json\"]}",
+     "[\"json\"],\"rest\":[{\"mode\":\"server\"}]}",
      "code-invalid", "CapabilityStatement.patchFormat[0]"},
     /* references */
     {P("\"managingOrganization\":{\"reference\":\"Organization/a b\"}"), "value",
@@ -304,7 +305,8 @@ static const struct bad bad_cases[] = {
     /* a contained Bundle does not make its entries part of a transaction */
     {P("\"contained\":[{\"resourceType\":\"Bundle\",\"id\":\"b\",\"type\":\"transaction\","
        "\"entry\":[{\"resource\":{\"resourceType\":\"Observation\",\"status\":\"final\","
-       "\"code\":{\"text\":\"c\"},\"subject\":{\"reference\":\"Patient?x=1\"}}}]}],"
+       "\"code\":{\"text\":\"c\"},\"subject\":{\"reference\":\"Patient?x=1\"}},"
+       "\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}],"
        "\"link\":[{\"type\":\"seealso\",\"other\":{\"reference\":\"#b\"}}]"),
      NULL, NULL},
     /* other invariants */
@@ -394,7 +396,7 @@ static const char *const good_cases[] = {
     "x|1\"}},\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}",
     "{\"resourceType\":\"CapabilityStatement\",\"status\":\"active\",\"date\":\"2015\","
     "\"kind\":\"instance\",\"fhirVersion\":\"4.0.1\",\"format\":[\"json\",\"application/"
-    "fhir+xml\"]}",
+    "fhir+xml\"],\"rest\":[{\"mode\":\"server\"}]}",
     "{\"resourceType\":\"Binary\",\"contentType\":\"application/pdf\",\"data\":\"JVBERi0=\"}",
     /* R4's TestScript examples name the FHIR formats by their shorthands */
     "{\"resourceType\":\"TestScript\",\"url\":\"http://x.example/ts\",\"name\":\"t\","
@@ -455,7 +457,8 @@ static const char *const good_cases[] = {
     /* a document Bundle carried inside a transaction Bundle (IHE MHD ITI-65) */
     "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"fullUrl\":\"urn:uuid:"
     "aaaaaaaa-bbbb-cccc-dddd-e00333300003\",\"resource\":{\"resourceType\":\"Bundle\",\"type\":"
-    "\"document\",\"timestamp\":\"2013-05-28T22:12:21Z\",\"entry\":[{\"fullUrl\":\"http://x/"
+    "\"document\",\"identifier\":{\"system\":\"urn:ietf:rfc:3986\",\"value\":"
+    "\"urn:oid:1.2.3\"},\"timestamp\":\"2013-05-28T22:12:21Z\",\"entry\":[{\"fullUrl\":\"http://x/"
     "Composition/c\",\"resource\":{\"resourceType\":\"Composition\",\"status\":\"final\",\"type\":"
     "{\"text\":\"t\"},\"date\":\"2013-02-01T12:30:02Z\",\"author\":[{\"display\":\"a\"}],"
     "\"title\":\"t\",\"confidentiality\":\"N\",\"section\":[{\"title\":\"s\",\"mode\":"
@@ -553,11 +556,13 @@ END_TEST
 START_TEST(messages_never_quote_values)
 {
     struct fhir_validate_result r;
-    json_t *oo = validate(P("\"id\":\"SECRET1 x\",\"gender\":\"SECRET2\",\"birthDate\":\"SECRET3\","
-                            "\"name\":[{\"given\":[\"SECRET4\",\"\"]}],\"photo\":[{\"url\":"
-                            "\"SECRET5 y\",\"data\":\"SECRET6!\"}],\"managingOrganization\":{"
-                            "\"reference\":\"SECRET7 z\"}," DIV "SECRET8</p></div>\"}"),
-                          NULL, &r);
+    json_t *oo = validate(
+        P("\"id\":\"SECRET1 x\",\"gender\":\"SECRET2\",\"birthDate\":\"SECRET3\","
+          "\"name\":[{\"given\":[\"SECRET4\",\"\"]}],\"photo\":[{\"url\":"
+          "\"SECRET5 "
+          "y\",\"contentType\":\"image/png\",\"data\":\"SECRET6!\"}],\"managingOrganization\":{"
+          "\"reference\":\"SECRET7 z\"}," DIV "SECRET8</p></div>\"}"),
+        NULL, &r);
     char *all = describe(oo);
 
     ck_assert_uint_eq(r.errors, 8);
@@ -846,15 +851,15 @@ START_TEST(inline_checks_on_the_text_path)
         {P("\"managingOrganization\":{\"reference\":\"O/1\"}" MORE), 1, 0},
         {P("\"managingOrganization\":{\"reference\":\"/1\"}" MORE), 1, 0},
         {P("\"managingOrganization\":{\"reference\":\"Org-anization/1\"}" MORE), 1, 0},
-        {P("\"managingOrganization\":{\"reference\":\"SubstanceReferenceInformation/1\"}" MORE),
-         0, 0},
-        {P("\"managingOrganization\":{\"reference\":\"SubstanceReferenceInformationX/1\"}" MORE),
-         1, 0},
+        {P("\"managingOrganization\":{\"reference\":\"SubstanceReferenceInformation/1\"}" MORE), 0,
+         0},
+        {P("\"managingOrganization\":{\"reference\":\"SubstanceReferenceInformationX/1\"}" MORE), 1,
+         0},
         {P("\"managingOrganization\":{\"reference\":"
            "\"SubstanceReferenceInformationXYZ0123456789/1\"}" MORE),
          1, 0},
-        {P("\"managingOrganization\":{\"reference\":\"MedicinalProductAuthorization?x\"}" MORE),
-         0, 1},
+        {P("\"managingOrganization\":{\"reference\":\"MedicinalProductAuthorization?x\"}" MORE), 0,
+         1},
 #undef MORE
         /* values kept for the holder on the small string path: codings of a
          * required-bound CodeableConcept, contained ids and local references */
@@ -874,9 +879,10 @@ START_TEST(inline_checks_on_the_text_path)
         {P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o1\"}],"
            "\"managingOrganization\":{\"reference\":\"#o1\"}"),
          0, 0},
+        /* ref-1, and dom-3 for o1, which nothing refers to */
         {P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o1\"}],"
            "\"managingOrganization\":{\"reference\":\"#o2\"}"),
-         1, 0},
+         2, 0},
         {P("\"managingOrganization\":{\"reference\":\"\"}"), 1, 0},
         {P("\"id\":\"a b\",\"active\":true,\"gender\":\"male\""), 1, 0},
         /* codes, URIs and ids: no space (sixteen bytes at a time, short ones
@@ -932,6 +938,473 @@ START_TEST(inline_checks_on_the_text_path)
     }
 }
 END_TEST
+
+/*
+ * The invariants and URN checks of this round, each valid and broken, on
+ * both paths (validate() compares them issue by issue): the error count,
+ * the first error's code, location and invariant key, and whether the text
+ * path settles the document (by default: exactly when there is no error;
+ * FAST_NO where it hands a valid document to the tree path on purpose).
+ */
+#define FAST_DEFAULT 0
+#define FAST_NO      1
+#define BUNDLE(type, entries)                                                                      \
+    "{\"resourceType\":\"Bundle\",\"type\":\"" type "\",\"entry\":[" entries "]}"
+#define PAT_ENTRY(url) "{\"fullUrl\":\"" url "\",\"resource\":{\"resourceType\":\"Patient\"}}"
+#define PAT_ENTRY_V(url, v)                                                                        \
+    "{\"fullUrl\":\"" url "\",\"resource\":{\"resourceType\":\"Patient\",\"meta\":{"               \
+    "\"versionId\":\"" v "\"}}}"
+#define PERIOD(body)  P("\"name\":[{\"text\":\"n\",\"period\":{" body "}}]")
+#define RANGE(lo, hi) O("\"valueRange\":{\"low\":{" lo "},\"high\":{" hi "}}")
+#define UCUM          "\"system\":\"http://unitsofmeasure.org\""
+#define REPEAT(body)                                                                               \
+    "{\"resourceType\":\"MedicationRequest\",\"status\":\"active\",\"intent\":\"order\","          \
+    "\"medicationCodeableConcept\":{\"text\":\"m\"},\"subject\":{\"display\":\"p\"},"              \
+    "\"dosageInstruction\":[{\"timing\":{\"repeat\":{" body "}}}]}"
+#define TIMING "MedicationRequest.dosageInstruction[0].timing.repeat"
+#define OBS_CODED(body)                                                                            \
+    "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":"    \
+    "\"http://loinc.org\",\"code\":\"9272-6\",\"display\":\"Apgar\"}]}," body "}"
+#define UUID "c757873d-ec9a-4326-a141-556f43239520"
+
+static const struct {
+    const char *json;
+    size_t errors;
+    size_t warnings;
+    const char *code;  /* of the first error */
+    const char *where; /* of the first error */
+    const char *key;   /* in its message */
+    int fast;
+} invariant_cases[] = {
+    /* urn:uuid and urn:oid in uri, url and canonical */
+    {BUNDLE("collection", PAT_ENTRY("urn:uuid:" UUID)), 0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {BUNDLE("collection", PAT_ENTRY("urn:uuid:c757873d-ec9a-4326-a141-c5e300945f0g")), 1, 0,
+     "value", "Bundle.entry[0].fullUrl", "urn:uuid", FAST_DEFAULT},
+    {BUNDLE("collection", PAT_ENTRY("urn:uuid:c757873d-ec9a-4326-a141-556f4323952")), 1, 0, "value",
+     "Bundle.entry[0].fullUrl", "urn:uuid", FAST_DEFAULT},
+    {BUNDLE("collection", PAT_ENTRY("urn:uuid:" UUID "0")), 1, 0, "value",
+     "Bundle.entry[0].fullUrl", "urn:uuid", FAST_DEFAULT},
+    {BUNDLE("collection", PAT_ENTRY("urn:uuid:" UUID "#frag")), 0, 0, NULL, NULL, NULL,
+     FAST_DEFAULT},
+    {BUNDLE("collection", PAT_ENTRY("urn:uuid:C757873D-EC9A-4326-A141-556F43239520")), 0, 1, NULL,
+     NULL, NULL, FAST_DEFAULT},
+    {BUNDLE("collection", PAT_ENTRY("urn:uuid:c757873d-ec9a-4326-a141-556f4323952A")), 0, 1, NULL,
+     NULL, NULL, FAST_DEFAULT},
+    {BUNDLE("collection", PAT_ENTRY("urn:uuid:")), 1, 0, "value", "Bundle.entry[0].fullUrl",
+     "urn:uuid", FAST_DEFAULT},
+    {BUNDLE("collection", PAT_ENTRY("urn:uuidx:" UUID)), 0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {BUNDLE("collection", PAT_ENTRY("urn:isbn:0451450523")), 0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {P("\"identifier\":[{\"system\":\"urn:oid:2.16.840.1.113883.4.3.25\",\"value\":\"1\"}]"), 0, 0,
+     NULL, NULL, NULL, FAST_DEFAULT},
+    {P("\"identifier\":[{\"system\":\"urn:oid:1.2.x\"}]"), 1, 0, "value",
+     "Patient.identifier[0].system", "urn:oid", FAST_DEFAULT},
+    {P("\"identifier\":[{\"system\":\"urn:oid:3.1\"}]"), 1, 0, "value",
+     "Patient.identifier[0].system", "urn:oid", FAST_DEFAULT},
+    {P("\"identifier\":[{\"system\":\"urn:oid:1.02\"}]"), 1, 0, "value",
+     "Patient.identifier[0].system", "urn:oid", FAST_DEFAULT},
+    {P("\"identifier\":[{\"system\":\"urn:oid:1\"}]"), 1, 0, "value",
+     "Patient.identifier[0].system", "urn:oid", FAST_DEFAULT},
+    {P("\"identifier\":[{\"system\":\"urn:oid:1.2\\/3\"}]"), 1, 0, "value",
+     "Patient.identifier[0].system", "urn:oid", FAST_DEFAULT}, /* escaped: the general check */
+    {P("\"meta\":{\"profile\":[\"http://x/p\",\"urn:uuid:" UUID "\"]}"), 0, 0, NULL, NULL, NULL,
+     FAST_DEFAULT},
+    {P("\"meta\":{\"profile\":[\"http://x/p\",\"urn:uuid:C757873D-EC9A-4326-A141-556F43239520\"]}"),
+     0, 1, NULL, NULL, NULL, FAST_DEFAULT},
+    {P("\"meta\":{\"profile\":[\"urn:uuid:x\"]}"), 1, 0, "value", "Patient.meta.profile[0]",
+     "urn:uuid", FAST_DEFAULT},
+    {P("\"photo\":[{\"url\":\"urn:oid:1.2.x\"}]"), 1, 0, "value", "Patient.photo[0].url", "urn:oid",
+     FAST_DEFAULT},
+    {P("\"extension\":[{\"url\":\"urn:uuid:C757873D-EC9A-4326-A141-556F43239520\","
+       "\"valueString\":\"x\"}]"),
+     0, 1, NULL, NULL, NULL, FAST_DEFAULT},
+    /* a Reference.reference is a string: its checks are rules.c's, unchanged */
+    {P("\"managingOrganization\":{\"reference\":\"urn:uuid:C757873D-EC9A-4326-A141-"
+       "556F43239520\"}"),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    /* per-1 */
+    {PERIOD("\"start\":\"2015-01-01\",\"end\":\"2015-01-02\""), 0, 0, NULL, NULL, NULL,
+     FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-01-02\",\"end\":\"2015-01-02\""), 0, 0, NULL, NULL, NULL,
+     FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-01-03\",\"end\":\"2015-01-02\""), 1, 0, "invariant",
+     "Patient.name[0].period", "per-1", FAST_DEFAULT},
+    {PERIOD("\"end\":\"2015-01-02\",\"start\":\"2015-01-03\""), 1, 0, "invariant",
+     "Patient.name[0].period", "per-1", FAST_DEFAULT},
+    {PERIOD("\"start\":\"2016\",\"end\":\"2015\""), 1, 0, "invariant", "Patient.name[0].period",
+     "per-1", FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015\",\"end\":\"2015-06\""), 0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-06\",\"end\":\"2015\""), 0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-07\",\"end\":\"2015-06-30\""), 1, 0, "invariant",
+     "Patient.name[0].period", "per-1", FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-06-30\",\"end\":\"2015-06\""), 0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {PERIOD("\"start\":\"2016-01-01\",\"end\":\"2015-12\""), 1, 0, "invariant",
+     "Patient.name[0].period", "per-1", FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-06-01T10:00:00Z\",\"end\":\"2015-06-01T10:00:01Z\""), 0, 0, NULL,
+     NULL, NULL, FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-06-01T10:00:01Z\",\"end\":\"2015-06-01T10:00:00Z\""), 1, 0,
+     "invariant", "Patient.name[0].period", "per-1", FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-06-01T10:00:00+02:00\",\"end\":\"2015-06-01T09:00:00Z\""), 0, 0, NULL,
+     NULL, NULL, FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-06-01T10:00:00-02:00\",\"end\":\"2015-06-01T09:00:00Z\""), 1, 0,
+     "invariant", "Patient.name[0].period", "per-1", FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-06-01T00:30:00+01:00\",\"end\":\"2015-05-31T23:45:00Z\""), 0, 0, NULL,
+     NULL, NULL, FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-06-01T10:00:00.5Z\",\"end\":\"2015-06-01T10:00:00Z\""), 1, 0,
+     "invariant", "Patient.name[0].period", "per-1", FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-06-01T10:00:00Z\",\"end\":\"2015-06-01T10:00:00.000Z\""), 0, 0, NULL,
+     NULL, NULL, FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-06-01T10:00:00.25Z\",\"end\":\"2015-06-01T10:00:00.3Z\""), 0, 0, NULL,
+     NULL, NULL, FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-06-01T10:00:00.35Z\",\"end\":\"2015-06-01T10:00:00.3Z\""), 1, 0,
+     "invariant", "Patient.name[0].period", "per-1", FAST_DEFAULT},
+    /* a date against a time: decided only when it holds in every zone */
+    {PERIOD("\"start\":\"2015-06-02\",\"end\":\"2015-06-01T23:00:00-05:00\""), 0, 0, NULL, NULL,
+     NULL, FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-06-01T10:00:00Z\",\"end\":\"2015-06-01\""), 0, 0, NULL, NULL, NULL,
+     FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-06-01T23:00:00-05:00\",\"end\":\"2015-06-01\""), 0, 0, NULL, NULL,
+     NULL, FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-06-03\",\"end\":\"2015-06-01T10:00:00Z\""), 1, 0, "invariant",
+     "Patient.name[0].period", "per-1", FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-06-02T14:00:00Z\",\"end\":\"2015-06-01\""), 1, 0, "invariant",
+     "Patient.name[0].period", "per-1", FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-06-02T13:59:59Z\",\"end\":\"2015-06-01\""), 0, 0, NULL, NULL, NULL,
+     FAST_DEFAULT},
+    {PERIOD("\"start\":\"2016\",\"end\":\"2015-06-01T10:00:00Z\""), 1, 0, "invariant",
+     "Patient.name[0].period", "per-1", FAST_DEFAULT},
+    /* no value, no comparison; a bad value is its own error only */
+    {PERIOD("\"_start\":{\"extension\":[{\"url\":\"u\",\"valueCode\":\"x\"}]},\"end\":\"2015\""), 0,
+     0, NULL, NULL, NULL, FAST_DEFAULT},
+    {PERIOD("\"start\":\"2015-13\",\"end\":\"2015\""), 1, 0, "value",
+     "Patient.name[0].period.start", NULL, FAST_DEFAULT},
+    /* rng-2 */
+    {RANGE("\"value\":3,\"unit\":\"mg\"", "\"value\":5,\"unit\":\"mg\""), 0, 0, NULL, NULL, NULL,
+     FAST_DEFAULT},
+    {RANGE("\"value\":5,\"unit\":\"mg\"", "\"value\":3,\"unit\":\"mg\""), 1, 0, "invariant",
+     "Observation.valueRange", "rng-2", FAST_DEFAULT},
+    {RANGE("\"value\":5,\"unit\":\"g\"", "\"value\":3,\"unit\":\"mg\""), 0, 0, NULL, NULL, NULL,
+     FAST_DEFAULT},
+    {RANGE("\"value\":5," UCUM ",\"code\":\"mg\"", "\"value\":3," UCUM ",\"code\":\"mg\""), 1, 0,
+     "invariant", "Observation.valueRange", "rng-2", FAST_DEFAULT},
+    {RANGE("\"value\":5," UCUM ",\"code\":\"g\"", "\"value\":3," UCUM ",\"code\":\"mg\""), 0, 0,
+     NULL, NULL, NULL, FAST_DEFAULT},
+    {RANGE("\"value\":5," UCUM ",\"code\":\"mg\"", "\"value\":3,\"unit\":\"mg\""), 0, 0, NULL, NULL,
+     NULL, FAST_DEFAULT},
+    {RANGE("\"value\":1.50", "\"value\":1.5"), 0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {RANGE("\"value\":1.51", "\"value\":1.5"), 1, 0, "invariant", "Observation.valueRange", "rng-2",
+     FAST_DEFAULT},
+    {RANGE("\"value\":1e1", "\"value\":9.99"), 1, 0, "invariant", "Observation.valueRange", "rng-2",
+     FAST_DEFAULT},
+    {RANGE("\"value\":0.00001", "\"value\":1E-4"), 0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {RANGE("\"value\":-0.5", "\"value\":-0.25"), 0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {RANGE("\"value\":-0.25", "\"value\":-0.5"), 1, 0, "invariant", "Observation.valueRange",
+     "rng-2", FAST_DEFAULT},
+    {RANGE("\"value\":0", "\"value\":-0.0"), 0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {RANGE("\"value\":123456789012345678901234567890", "\"value\":123456789012345678901234567891"),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {RANGE("\"value\":123456789012345678901234567891", "\"value\":123456789012345678901234567890"),
+     1, 0, "invariant", "Observation.valueRange", "rng-2", FAST_DEFAULT},
+    {O("\"valueRange\":{\"low\":{\"value\":5}}"), 0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {RANGE("\"unit\":\"mg\"", "\"value\":3,\"unit\":\"mg\""), 0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    /* the Quantity profiles (qty-3 too, a table rule) */
+    {O("\"valueQuantity\":{\"value\":1,\"code\":\"mg\"}"), 1, 0, "invariant",
+     "Observation.valueQuantity", "qty-3", FAST_DEFAULT},
+    {"{\"resourceType\":\"Condition\",\"subject\":{\"display\":\"p\"},\"onsetAge\":{\"value\":"
+     "5," UCUM ",\"code\":\"a\"}}",
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {"{\"resourceType\":\"Condition\",\"subject\":{\"display\":\"p\"},\"onsetAge\":{\"value\":5,"
+     "\"unit\":\"years\"}}",
+     1, 0, "invariant", "Condition.onsetAge", "age-1", FAST_DEFAULT},
+    {"{\"resourceType\":\"Condition\",\"subject\":{\"display\":\"p\"},\"onsetAge\":{\"value\":"
+     "0," UCUM ",\"code\":\"a\"}}",
+     1, 0, "invariant", "Condition.onsetAge", "age-1", FAST_DEFAULT},
+    {"{\"resourceType\":\"Condition\",\"subject\":{\"display\":\"p\"},\"onsetAge\":{\"value\":5,"
+     "\"system\":\"http://x\",\"code\":\"a\"}}",
+     1, 0, "invariant", "Condition.onsetAge", "age-1", FAST_DEFAULT},
+    {P("\"extension\":[{\"url\":\"u\",\"valueCount\":{\"value\":2.0," UCUM ",\"code\":\"1\"}}]"), 0,
+     0, NULL, NULL, NULL, FAST_DEFAULT},
+    {P("\"extension\":[{\"url\":\"u\",\"valueCount\":{\"value\":2.5," UCUM ",\"code\":\"1\"}}]"), 1,
+     0, "invariant", "Patient.extension[0].valueCount", "cnt-3", FAST_DEFAULT},
+    {P("\"extension\":[{\"url\":\"u\",\"valueCount\":{\"value\":2," UCUM ",\"code\":\"a\"}}]"), 1,
+     0, "invariant", "Patient.extension[0].valueCount", "cnt-3", FAST_DEFAULT},
+    {P("\"extension\":[{\"url\":\"u\",\"valueDistance\":{\"value\":2}}]"), 1, 0, "invariant",
+     "Patient.extension[0].valueDistance", "dis-1", FAST_DEFAULT},
+    {P("\"extension\":[{\"url\":\"u\",\"valueDistance\":{\"value\":2," UCUM ",\"code\":\"m\"}}]"),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    /* presence rules (generated tables) */
+    {P("\"photo\":[{\"data\":\"QQ==\"}]"), 1, 0, "invariant", "Patient.photo[0]", "att-1",
+     FAST_DEFAULT},
+    {P("\"telecom\":[{\"value\":\"555\"}]"), 1, 0, "invariant", "Patient.telecom[0]", "cpt-2",
+     FAST_DEFAULT},
+    {P("\"telecom\":[{\"system\":\"phone\",\"value\":\"555\"}]"), 0, 0, NULL, NULL, NULL,
+     FAST_DEFAULT},
+    {O("\"valueRatio\":{\"numerator\":{\"value\":1}}"), 1, 0, "invariant", "Observation.valueRatio",
+     "rat-1", FAST_DEFAULT},
+    {O("\"valueRatio\":{\"numerator\":{\"value\":1},\"denominator\":{\"value\":2}}"), 0, 0, NULL,
+     NULL, NULL, FAST_DEFAULT},
+    {P("\"contact\":[{\"gender\":\"male\"}]"), 1, 0, "invariant", "Patient.contact[0]", "pat-1",
+     FAST_DEFAULT},
+    {O("\"valueString\":\"x\",\"dataAbsentReason\":{\"text\":\"gone\"}"), 1, 0, "invariant",
+     "Observation", "obs-6", FAST_DEFAULT},
+    {O("\"_valueString\":{\"extension\":[{\"url\":\"u\",\"valueCode\":\"x\"}]},"
+       "\"dataAbsentReason\":{\"text\":\"gone\"}"),
+     1, 0, "invariant", "Observation", "obs-6", FAST_DEFAULT},
+    {O("\"referenceRange\":[{\"appliesTo\":[{\"text\":\"x\"}]}]"), 1, 0, "invariant",
+     "Observation.referenceRange[0]", "obs-3", FAST_DEFAULT},
+    {O("\"referenceRange\":[{\"text\":\"normal\"}]"), 0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    /* obs-7: a component coded like the Observation, and a value */
+    {OBS_CODED("\"valueQuantity\":{\"value\":8},\"component\":[{\"code\":{\"coding\":[{\"system\":"
+               "\"http://loinc.org\",\"code\":\"32401-8\"}]},\"valueQuantity\":{\"value\":2}}]"),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {OBS_CODED("\"valueQuantity\":{\"value\":8},\"component\":[{\"code\":{\"coding\":[{\"system\":"
+               "\"http://loinc.org\",\"code\":\"9272-6\",\"display\":\"Apgar\"}]}}]"),
+     1, 0, "invariant", "Observation", "obs-7", FAST_DEFAULT},
+    {OBS_CODED("\"component\":[{\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":"
+               "\"9272-6\",\"display\":\"Apgar\"}]},\"valueQuantity\":{\"value\":2}}]"),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    /* the same system and code with another display: not the same Coding
+     * (the text path leaves it to the tree) */
+    {OBS_CODED("\"valueQuantity\":{\"value\":8},\"component\":[{\"code\":{\"coding\":[{\"system\":"
+               "\"http://loinc.org\",\"code\":\"9272-6\",\"display\":\"other\"}]}}]"),
+     0, 0, NULL, NULL, NULL, FAST_NO},
+    /* a contained Observation has its own codings */
+    {OBS_CODED("\"valueQuantity\":{\"value\":8},\"contained\":[{\"resourceType\":\"Observation\","
+               "\"id\":\"c\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"http://"
+               "loinc.org\",\"code\":\"1-1\"}]}}],\"hasMember\":[{\"reference\":\"#c\"}],"
+               "\"component\":[{\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":"
+               "\"1-1\"}]},\"valueQuantity\":{\"value\":2}}]"),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    /* Timing.repeat */
+    {REPEAT("\"duration\":1,\"durationUnit\":\"h\",\"period\":8,\"periodUnit\":\"h\""), 0, 0, NULL,
+     NULL, NULL, FAST_DEFAULT},
+    {REPEAT("\"duration\":1"), 1, 0, "invariant", TIMING, "tim-1", FAST_DEFAULT},
+    {REPEAT("\"duration\":-1,\"durationUnit\":\"h\""), 1, 0, "invariant", TIMING ".duration",
+     "tim-4", FAST_DEFAULT},
+    {REPEAT("\"period\":-0.5,\"periodUnit\":\"h\""), 1, 0, "invariant", TIMING ".period", "tim-5",
+     FAST_DEFAULT},
+    {REPEAT("\"period\":-0,\"periodUnit\":\"h\""), 0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {REPEAT("\"offset\":30"), 1, 0, "invariant", TIMING ".offset", "tim-9", FAST_DEFAULT},
+    {REPEAT("\"offset\":30,\"when\":[\"ACM\"]"), 0, 0, NULL, NULL, NULL, FAST_NO},
+    {REPEAT("\"offset\":30,\"when\":[\"ACM\",\"CV\"]"), 1, 0, "invariant", TIMING ".offset",
+     "tim-9", FAST_DEFAULT},
+    {REPEAT("\"timeOfDay\":[\"10:00:00\"],\"when\":[\"MORN\"]"), 1, 0, "invariant", TIMING,
+     "tim-10", FAST_DEFAULT},
+    {REPEAT("\"countMax\":3"), 1, 0, "invariant", TIMING, "tim-8", FAST_DEFAULT},
+    /* trd-3 */
+    {"{\"resourceType\":\"EventDefinition\",\"status\":\"draft\",\"trigger\":[{\"type\":"
+     "\"named-event\",\"name\":\"admit\"}]}",
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {"{\"resourceType\":\"EventDefinition\",\"status\":\"draft\",\"trigger\":[{\"type\":"
+     "\"named-event\"}]}",
+     1, 0, "invariant", "EventDefinition.trigger[0]", "trd-3", FAST_DEFAULT},
+    {"{\"resourceType\":\"EventDefinition\",\"status\":\"draft\",\"trigger\":[{\"type\":"
+     "\"data-added\"}]}",
+     1, 0, "invariant", "EventDefinition.trigger[0]", "trd-3", FAST_DEFAULT},
+    {"{\"resourceType\":\"EventDefinition\",\"status\":\"draft\",\"trigger\":[{\"type\":"
+     "\"periodic\",\"timingDate\":\"2015\"}]}",
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    /* Bundles */
+    {"{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"total\":0}", 0, 0, NULL, NULL, NULL,
+     FAST_DEFAULT},
+    {"{\"resourceType\":\"Bundle\",\"total\":0,\"type\":\"collection\"}", 1, 0, "invariant",
+     "Bundle.total", "bdl-1", FAST_DEFAULT},
+    {BUNDLE("collection", "{\"resource\":{\"resourceType\":\"Patient\"},\"search\":{\"mode\":"
+                          "\"match\"}}"),
+     1, 0, "invariant", "Bundle.entry[0].search", "bdl-2", FAST_DEFAULT},
+    {BUNDLE("searchset", "{\"resource\":{\"resourceType\":\"Patient\"},\"search\":{\"mode\":"
+                         "\"match\"}}"),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {BUNDLE("transaction", "{\"resource\":{\"resourceType\":\"Patient\"}}"), 1, 0, "invariant",
+     "Bundle.entry[0]", "bdl-3", FAST_DEFAULT},
+    {BUNDLE("collection", "{\"resource\":{\"resourceType\":\"Patient\"},\"request\":{\"method\":"
+                          "\"GET\",\"url\":\"Patient/1\"}}"),
+     1, 0, "invariant", "Bundle.entry[0].request", "bdl-3", FAST_DEFAULT},
+    {BUNDLE("batch-response", "{\"resource\":{\"resourceType\":\"Patient\"}}"), 1, 0, "invariant",
+     "Bundle.entry[0]", "bdl-4", FAST_DEFAULT},
+    {BUNDLE("batch-response", "{\"response\":{\"status\":\"200\"}}"), 0, 0, NULL, NULL, NULL,
+     FAST_DEFAULT},
+    {BUNDLE("history", "{\"request\":{\"method\":\"DELETE\",\"url\":\"Patient/1\"},\"response\":{"
+                       "\"status\":\"204\"}}"),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {BUNDLE("collection", "{\"fullUrl\":\"http://x/Patient/1\"}"), 1, 0, "invariant",
+     "Bundle.entry[0]", "bdl-5", FAST_DEFAULT},
+    {BUNDLE("collection", PAT_ENTRY("http://x/Patient/1") "," PAT_ENTRY("http://x/Patient/1")), 1,
+     0, "invariant", "Bundle.entry[1].fullUrl", "bdl-7", FAST_DEFAULT},
+    {BUNDLE("collection",
+            PAT_ENTRY_V("http://x/Patient/1", "1") "," PAT_ENTRY_V("http://x/Patient/1", "2")),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {BUNDLE("collection",
+            PAT_ENTRY_V("http://x/Patient/1", "1") "," PAT_ENTRY_V("http://x/Patient/1", "1")),
+     1, 0, "invariant", "Bundle.entry[1].fullUrl", "bdl-7", FAST_DEFAULT},
+    {BUNDLE("collection",
+            PAT_ENTRY_V("http://x/Patient/1", "1") "," PAT_ENTRY("http://x/Patient/1")),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    /* more than eight entries: the text path's hash table */
+    {BUNDLE(
+         "collection",
+         PAT_ENTRY("http://x/1") "," PAT_ENTRY("http://x/2") "," PAT_ENTRY("http://x/3") "," PAT_ENTRY("http://x/4") "," PAT_ENTRY("http://x/5") "," PAT_ENTRY(
+             "http://x/6") "," PAT_ENTRY("http://x/7") "," PAT_ENTRY("http://x/8") "," PAT_ENTRY("h"
+                                                                                                 "t"
+                                                                                                 "t"
+                                                                                                 "p"
+                                                                                                 ":"
+                                                                                                 "/"
+                                                                                                 "/"
+                                                                                                 "x"
+                                                                                                 "/"
+                                                                                                 "9") "," PAT_ENTRY("http://x/10")),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {BUNDLE(
+         "collection",
+         PAT_ENTRY("http://x/1") "," PAT_ENTRY("http://x/2") "," PAT_ENTRY("http://x/3") "," PAT_ENTRY("http://x/4") "," PAT_ENTRY("http://x/5") "," PAT_ENTRY(
+             "http://x/6") "," PAT_ENTRY("http://x/7") "," PAT_ENTRY("http://x/8") "," PAT_ENTRY("h"
+                                                                                                 "t"
+                                                                                                 "t"
+                                                                                                 "p"
+                                                                                                 ":"
+                                                                                                 "/"
+                                                                                                 "/"
+                                                                                                 "x"
+                                                                                                 "/"
+                                                                                                 "9") "," PAT_ENTRY("http://x/3")),
+     1, 0, "invariant", "Bundle.entry[9].fullUrl", "bdl-7", FAST_DEFAULT},
+    {BUNDLE("history",
+            "{\"fullUrl\":\"http://x/1\",\"request\":{\"method\":\"DELETE\",\"url\":\"Patient/1\"},"
+            "\"response\":{\"status\":\"204\"}},{\"fullUrl\":\"http://x/1\",\"request\":{"
+            "\"method\":\"DELETE\",\"url\":\"Patient/1\"},\"response\":{\"status\":\"204\"}}"),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {BUNDLE("collection", PAT_ENTRY("http://x/Patient/1/_history/2")), 1, 0, "invariant",
+     "Bundle.entry[0].fullUrl", "bdl-8", FAST_DEFAULT},
+    /* a nested Bundle keeps its own entries */
+    {BUNDLE("collection",
+            PAT_ENTRY("http://x/1") ",{\"fullUrl\":\"http://x/b\",\"resource\":" BUNDLE(
+                "collection", PAT_ENTRY("http://x/1")) "}"),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    /* dom-3: a contained resource is referred to, or refers to the root */
+    {P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o\"}]"), 1, 0, "invariant",
+     "Patient.contained[0]", "dom-3", FAST_DEFAULT},
+    {P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o\"},{\"resourceType\":"
+       "\"Organization\",\"id\":\"p\"}],\"managingOrganization\":{\"reference\":\"#p\"}"),
+     1, 0, "invariant", "Patient.contained[0]", "dom-3", FAST_DEFAULT},
+    {P("\"contained\":[{\"resourceType\":\"Organization\",\"name\":\"no id\"}]"), 0, 0, NULL, NULL,
+     NULL, FAST_DEFAULT},
+    {P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o\",\"extension\":[{"
+       "\"url\":\"u\",\"valueUri\":\"#\"}]}]"),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o\",\"partOf\":{"
+       "\"reference\":\"#\"}}]"),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {P("\"extension\":[{\"url\":\"u\",\"valueUri\":\"#o\"}],\"contained\":[{\"resourceType\":"
+       "\"Organization\",\"id\":\"o\"}]"),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    /* one contained resource referring to the other counts; o itself is
+     * referred to by nothing and does not refer to the root */
+    {P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o\",\"partOf\":{"
+       "\"reference\":\"#p\"}},{\"resourceType\":\"Organization\",\"id\":\"p\",\"partOf\":{"
+       "\"reference\":\"#\"}}]"),
+     1, 0, "invariant", "Patient.contained[0]", "dom-3", FAST_DEFAULT},
+    {P("\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o\",\"partOf\":{"
+       "\"reference\":\"#p\"},\"extension\":[{\"url\":\"u\",\"valueReference\":{\"reference\":"
+       "\"#\"}}]},{\"resourceType\":\"Organization\",\"id\":\"p\"}]"),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {"{\"resourceType\":\"Questionnaire\",\"status\":\"draft\",\"contained\":[{\"resourceType\":"
+     "\"ValueSet\",\"id\":\"vs\",\"status\":\"draft\"}],\"item\":[{\"linkId\":\"1\",\"type\":"
+     "\"choice\",\"answerValueSet\":\"#vs\"}]}",
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    /* an escaped "#vs" decides on the tree path */
+    {"{\"resourceType\":\"Questionnaire\",\"status\":\"draft\",\"contained\":[{\"resourceType\":"
+     "\"ValueSet\",\"id\":\"vs\",\"status\":\"draft\"}],\"item\":[{\"linkId\":\"1\",\"type\":"
+     "\"choice\",\"answerValueSet\":\"#v\\u0073\"}]}",
+     0, 0, NULL, NULL, NULL, FAST_NO},
+    /* a Bundle entry's resource is a root of its own */
+    {BUNDLE("collection", "{\"fullUrl\":\"http://x/1\",\"resource\":{\"resourceType\":\"Patient\","
+                          "\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o\"}]}},"
+                          "{\"fullUrl\":\"http://x/2\",\"resource\":{\"resourceType\":\"Patient\","
+                          "\"managingOrganization\":{\"reference\":\"#o\"},\"contained\":[{"
+                          "\"resourceType\":\"Organization\",\"id\":\"o\"}]}}"),
+     1, 0, "invariant", "Bundle.entry[0].resource.contained[0]", "dom-3", FAST_DEFAULT},
+#define DOC(head, entries)                                                                         \
+    "{\"resourceType\":\"Bundle\",\"type\":\"document\"," head ",\"entry\":[" entries "]}"
+#define DOC_ID "\"identifier\":{\"system\":\"urn:ietf:rfc:3986\",\"value\":\"urn:oid:1.2.3\"}"
+#define DOC_TS "\"timestamp\":\"2015-02-07T13:28:17Z\""
+#define COMP_ENTRY                                                                                 \
+    "{\"fullUrl\":\"http://x/Composition/c\",\"resource\":{\"resourceType\":\"Composition\","      \
+    "\"status\":\"final\",\"type\":{\"text\":\"t\"},\"date\":\"2015\",\"author\":[{\"display\":"   \
+    "\"a\"}],\"title\":\"t\"}}"
+    {DOC(DOC_ID "," DOC_TS, COMP_ENTRY), 0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+    {DOC(DOC_TS, COMP_ENTRY), 1, 0, "invariant", "Bundle.identifier", "bdl-9", FAST_DEFAULT},
+    {DOC("\"identifier\":{\"value\":\"1\"}," DOC_TS, COMP_ENTRY), 1, 0, "invariant",
+     "Bundle.identifier", "bdl-9", FAST_DEFAULT},
+    {DOC(DOC_ID, COMP_ENTRY), 1, 0, "invariant", "Bundle.timestamp", "bdl-10", FAST_DEFAULT},
+    {DOC(DOC_ID "," DOC_TS, PAT_ENTRY("http://x/Patient/1") "," COMP_ENTRY), 1, 0, "invariant",
+     "Bundle.entry[0].resource", "bdl-11", FAST_DEFAULT},
+    {DOC(DOC_ID "," DOC_TS, "{\"fullUrl\":\"http://x/1\",\"resource\":{\"resourceType\":"
+                            "\"Patient\"}}"),
+     1, 0, "invariant", "Bundle.entry[0].resource", "bdl-11", FAST_DEFAULT},
+    /* no first resource: entry.first().resource.is(Composition) is empty */
+    {"{\"resourceType\":\"Bundle\",\"type\":\"document\"," DOC_ID "," DOC_TS "}", 0, 0, NULL, NULL,
+     NULL, FAST_DEFAULT},
+    {BUNDLE("message", PAT_ENTRY("http://x/Patient/1")), 1, 0, "invariant",
+     "Bundle.entry[0].resource", "bdl-12", FAST_DEFAULT},
+    {BUNDLE("message", "{\"fullUrl\":\"http://x/m\",\"resource\":{\"resourceType\":"
+                       "\"MessageHeader\",\"eventCoding\":{\"code\":\"e\"},\"source\":{"
+                       "\"endpoint\":\"http://x\"}}}"),
+     0, 0, NULL, NULL, NULL, FAST_DEFAULT},
+#undef DOC
+#undef DOC_ID
+#undef DOC_TS
+#undef COMP_ENTRY
+};
+
+START_TEST(invariants_on_both_paths)
+{
+    for (size_t i = 0; i < sizeof(invariant_cases) / sizeof(invariant_cases[0]); i++) {
+        const char *text = invariant_cases[i].json;
+        struct fhir_validate_result r;
+        struct fhir_validate_result rt;
+        json_t *oo = validate(text, NULL, &r);
+        const json_t *issues = json_object_get(oo, "issue");
+        const json_t *first = NULL;
+        char *all = describe(oo);
+        bool fast;
+
+        ck_assert_msg(
+            r.errors == invariant_cases[i].errors && r.warnings == invariant_cases[i].warnings,
+            "case %zu %s: %zu errors, %zu warnings:\n%s", i, text, r.errors, r.warnings, all);
+        for (size_t k = 0; first == NULL && k < json_array_size(issues); k++) {
+            if (strcmp(issue_str(json_array_get(issues, k), "severity"), "error") == 0)
+                first = json_array_get(issues, k);
+        }
+        if (invariant_cases[i].code != NULL) {
+            ck_assert_ptr_nonnull(first);
+            ck_assert_msg(
+                strcmp(issue_str(first, "code"), invariant_cases[i].code) == 0 &&
+                    strcmp(issue_str(first, "expression"), invariant_cases[i].where) == 0 &&
+                    (invariant_cases[i].key == NULL ||
+                     strstr(issue_str(first, "diagnostics"), invariant_cases[i].key) != NULL),
+                "case %zu: want %s at %s (%s), got:\n%s", i, invariant_cases[i].code,
+                invariant_cases[i].where, invariant_cases[i].key ? invariant_cases[i].key : "",
+                all);
+        }
+        ck_assert_int_eq(fhir_validate_json(text, strlen(text), NULL, NULL, &rt, NULL),
+                         invariant_cases[i].errors > 0 ? BASE_E_INVALID : BASE_OK);
+        fast = invariant_cases[i].errors == 0 && invariant_cases[i].fast != FAST_NO;
+        ck_assert_msg(rt.fast == fast, "case %zu %s: fast %d", i, text, rt.fast);
+        free(all);
+        json_decref(oo);
+    }
+}
+END_TEST
+#undef BUNDLE
+#undef PAT_ENTRY
+#undef PAT_ENTRY_V
+#undef PERIOD
+#undef RANGE
+#undef UCUM
+#undef REPEAT
+#undef TIMING
+#undef OBS_CODED
+#undef UUID
 
 /*
  * An attachment of n bytes with a space where k % period == phase and
@@ -1264,6 +1737,7 @@ fhir_validate_suite(void)
     tcase_add_test(tc, base64_on_the_text_path);
     tcase_add_test(tc, member_loop_on_the_text_path);
     tcase_add_test(tc, inline_checks_on_the_text_path);
+    tcase_add_test(tc, invariants_on_both_paths);
     tcase_add_test(tc, long_base64_on_the_text_path);
     tcase_add_test(tc, base64_bytes_on_the_text_path);
     tcase_add_test(tc, base64_space_counts_on_the_text_path);

@@ -119,7 +119,9 @@ read_acks(struct conn *c, char *buf, size_t *len)
     for (size_t i = 0; i + 1 < *len; i++) {
         if (buf[i] != 0x1c || buf[i + 1] != 0x0d)
             continue;
-        if (memmem(buf + start, i - start, "MSA|AA|", 7) != NULL)
+        /* committed: AA, or CA for a sender in enhanced mode (MSH-15 AL) */
+        if (memmem(buf + start, i - start, "MSA|AA|", 7) != NULL ||
+            memmem(buf + start, i - start, "MSA|CA|", 7) != NULL)
             c->aa++;
         else
             c->other++;

@@ -99,7 +99,7 @@ run() {
     "$bin" send "$mport" 4 128 "$1" "$2" >"$tmp/send.out"
     a1=$(ticks "$apid"); p1=$(pg_ticks)
     aa=$(awk '$1 == "acks_aa" { print $2 }' "$tmp/send.out")
-    [ "$aa" = "$1" ] || { echo "bench_ingest: $aa of $1 acknowledged AA" >&2; cat "$tmp/send.out" >&2; exit 1; }
+    [ "$aa" = "$1" ] || { echo "bench_ingest: $aa of $1 acknowledged AA/CA" >&2; cat "$tmp/send.out" >&2; exit 1; }
     rate=$(awk '$1 == "msgs_per_s" { print $2 }' "$tmp/send.out")
     awk -v r="$rate" -v a=$((a1 - a0)) -v p=$((p1 - p0)) -v n="$1" \
         'BEGIN { printf "%s %.3f %.3f\n", r, (a + p) * 10 / n, a * 10 / n }'

@@ -24,8 +24,8 @@
 
 /* What each level asks for beyond the PS3.18 defaults. */
 static const char study_fields[] =
-    "00080020,00080030,00080050,00080061,00080090,00080201,00081030,00081032,00081060,"
-    "00100010,00100020,00100021,00100030,00100040,00101002,00201206,00201208";
+    "00080020,00080030,00080050,00080051,00080061,00080090,00080201,00081030,00081032,00081060,"
+    "00100010,00100020,00100021,00100024,00100030,00100040,00101002,00201206,00201208";
 static const char series_fields[] =
     "0020000D,0020000E,00080060,0008103E,00180015,00200011,00200060,00080021,00080031,00201209";
 static const char instance_fields[] = "0020000D,0020000E,00080016,00080018,00200013";
@@ -323,6 +323,8 @@ first_instance(struct qido *q, struct base_str study, char *series, char *sop, s
 static void
 fill_other_ids(struct qido *q, json_t *studies)
 {
+    /* with the Issuer of Patient ID Qualifiers (0010,0024), also left out */
+    static const char *const patient_seqs[] = {DW_OTHER_IDS, DW_ISSUER_QUAL};
     struct base_err *saved = q->err;
     struct base_err ignored = {0};
     json_t *meta = NULL;
@@ -342,9 +344,20 @@ fill_other_ids(struct qido *q, json_t *studies)
                          q->pacs->base_url, (int)uid.len, uid.ptr, series, sop) != BASE_OK ||
         get(q, &meta) != BASE_OK)
         goto out;
-    seq = json_object_get(json_array_get(meta, 0), DW_OTHER_IDS);
-    for (size_t i = 0; seq != NULL && i < json_array_size(studies); i++)
-        (void)json_object_set(json_array_get(studies, i), DW_OTHER_IDS, (json_t *)seq);
+    /* Only onto the studies of the same issuer as the first: the same
+     * PatientID under another issuer is another patient (PS3.3 C.7.1.1),
+     * whose studies must not get this one's resident identity number. */
+    struct base_str issuer = dw_str(json_array_get(studies, 0), DW_ISSUER, 0);
+    for (size_t k = 0; k < BASE_ARRAY_LEN(patient_seqs); k++) {
+        seq = json_object_get(json_array_get(meta, 0), patient_seqs[k]);
+        for (size_t i = 0; seq != NULL && i < json_array_size(studies); i++) {
+            json_t *st = json_array_get(studies, i);
+
+            if (base_str_eq(dw_str(st, DW_ISSUER, 0), issuer) &&
+                json_object_get(st, patient_seqs[k]) == NULL)
+                (void)json_object_set(st, patient_seqs[k], (json_t *)seq);
+        }
+    }
 out:
     json_decref(meta);
     q->err = saved;

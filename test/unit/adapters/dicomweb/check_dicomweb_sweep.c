@@ -8,9 +8,14 @@
  * Orthanc 1.10 / DICOMweb 1.7 answered for files made with dcmtk.
  */
 #include <check.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "adapters/dicomweb/dicomweb.h"
 #include "fhir/json/fhir_json.h"
@@ -283,9 +288,109 @@ START_TEST(sweep_answers_map_to_valid_fhir)
 }
 END_TEST
 
-/* clang-format off: the build finds suites by this one-line signature */
-Suite *
-dicomweb_sweep_suite(void)
+/* A PACS whose own maximum (2 results) is below the client's limit (3),
+ * as PS3.18 8.3.4.4 lets an origin server: each capped page says "Warning:
+ * 299" that more can be requested; 5 studies in all.  It answers one
+ * request a connection, records the offsets asked, and stops when its
+ * listening socket is shut down. */
+struct capped_pacs {
+    int fd;
+    int offsets[8];
+    int seen;
+};
+
+static void *
+capped_pacs_run(void *arg)
+{
+    struct capped_pacs *c = arg;
+
+    for (;;) {
+        char req[2048];
+        char body[1024];
+        char resp[1536];
+        size_t blen = 0;
+        int fd = accept(c->fd, NULL, NULL);
+        ssize_t got = fd >= 0 ? read(fd, req, sizeof(req) - 1) : -1;
+        const char *off;
+        int offset;
+        int count;
+
+        if (fd < 0)
+            return NULL; /* shut down */
+        if (got <= 0) {
+            close(fd);
+            continue;
+        }
+        req[got] = '\0';
+        off = strstr(req, "offset=");
+        offset = off != NULL ? atoi(off + 7) : 0;
+        if (c->seen < 8)
+            c->offsets[c->seen++] = offset;
+        count = offset >= 5 ? 0 : (5 - offset < 2 ? 5 - offset : 2);
+        blen += (size_t)snprintf(body + blen, sizeof(body) - blen, "[");
+        for (int i = 0; i < count; i++)
+            blen += (size_t)snprintf(body + blen, sizeof(body) - blen,
+                                     "%s{\"0020000D\":{\"vr\":\"UI\",\"Value\":[\"" UID ".%d\"]},"
+                                     "\"00100020\":{\"vr\":\"LO\",\"Value\":[\"SW-PAGE\"]}}",
+                                     i > 0 ? "," : "", 100 + offset + i);
+        blen += (size_t)snprintf(body + blen, sizeof(body) - blen, "]");
+        int n = snprintf(resp, sizeof(resp),
+                         "HTTP/1.1 200 OK\r\nContent-Type: application/dicom+json\r\n"
+                         "%sContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                         offset + count < 5 ? "Warning: 299 capped-pacs: There are additional "
+                                              "results that can be requested\r\n"
+                                            : "",
+                         blen, body);
+        if (write(fd, resp, (size_t)n) != n)
+            c->seen = 99; /* the test fails on the count */
+        close(fd);
+    }
+    return NULL;
+}
+
+/* Regression: the client stopped at the first short page (2 < 3) and, had
+ * it gone on, would have asked offset 3 and skipped a study. */
+START_TEST(paging_follows_a_pacs_with_a_lower_maximum)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof(a);
+    struct capped_pacs c = {.fd = socket(AF_INET, SOCK_STREAM, 0)};
+    struct base_err err = {0};
+    json_t *studies = NULL;
+    pthread_t t;
+    char url[96];
+
+    ck_assert_int_eq(bind(c.fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(c.fd, 4), 0);
+    ck_assert_int_eq(getsockname(c.fd, (struct sockaddr *)&a, &alen), 0);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/dicom-web", ntohs(a.sin_port));
+    ck_assert_int_eq(pthread_create(&t, NULL, capped_pacs_run, &c), 0);
+    struct dicomweb_pacs p = {.name = "capped-pacs",
+                              .base_url = url,
+                              .allow_http = true,
+                              .page_size = 3,
+                              .timeout_ms = 5000};
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = dicomweb_qido_patient(&p, "SW-PAGE", DICOMWEB_STUDIES, NULL, NULL, &studies, &err);
+    shutdown(c.fd, SHUT_RDWR); /* wakes accept() */
+    pthread_join(t, NULL);
+    close(c.fd);
+    ck_assert_msg(rc == BASE_OK, "%s", err.msg);
+    ck_assert_uint_eq(json_array_size(studies), 5);
+    /* three pages (then the Other Patient IDs lookup, PS3.18 10.4) */
+    ck_assert_int_ge(c.seen, 3);
+    ck_assert_int_eq(c.offsets[0], 0);
+    ck_assert_int_eq(c.offsets[1], 2);
+    ck_assert_int_eq(c.offsets[2], 4);
+    ck_assert_str_eq(tu_json_str(studies, "4.identifier.0.value"), "urn:oid:" UID ".104");
+    json_decref(studies);
+    curl_global_cleanup();
+}
+END_TEST
+
+/* The build finds suites by their one-line signature. */
+// clang-format off
+Suite *dicomweb_sweep_suite(void)
 // clang-format on
 {
     Suite *s = suite_create("dicomweb_sweep");
@@ -296,6 +401,7 @@ dicomweb_sweep_suite(void)
     tcase_add_test(tc, issuer_qualifiers_name_the_system);
     tcase_add_test(tc, acr_nema_dates_and_lower_case_codes);
     tcase_add_test(tc, sweep_answers_map_to_valid_fhir);
+    tcase_add_test(tc, paging_follows_a_pacs_with_a_lower_maximum);
     suite_add_tcase(s, tc);
     return s;
 }

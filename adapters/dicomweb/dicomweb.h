@@ -69,7 +69,8 @@ struct dicomweb_options {
     const char *default_tz; /* zone for DA/TM without (0008,0201); NULL: date only */
     /* The Issuer of Patient ID (0010,0021) value, or the OID of its
      * Universal Entity ID (0010,0024), that this member's PatientIDs carry.
-     * NULL: the OID of a patient_id_system "urn:oid:..", else unknown.
+     * NULL: the OID of a patient_id_system "urn:oid:..", compared with
+     * issuer OIDs only (a local issuer name cannot be matched to it).
      * When known, a dataset naming another issuer belongs to another
      * assigner's patient who happens to share the PatientID (a regional
      * PACS holding several hospitals' studies): it is never given

@@ -267,29 +267,26 @@ issuer_oid(const json_t *ds, const char *issuer_tag, const char *qual_tag)
     return adapter_oid_valid(issuer) ? issuer : BASE_STR_NULL;
 }
 
-static struct base_str
-own_issuer(const struct dicomweb_options *opt)
-{
-    if (opt->patient_issuer != NULL)
-        return base_str_from_cstr(opt->patient_issuer);
-    if (opt->patient_id_system != NULL && strncmp(opt->patient_id_system, "urn:oid:", 8) == 0)
-        return base_str_from_cstr(opt->patient_id_system + 8);
-    return BASE_STR_NULL;
-}
-
 /* A PatientID is unique only within its issuer (PS3.3 C.7.1.1): when the
  * member's issuer is known and `ds` names a different one, the PatientID
- * matched another assigner's patient. */
+ * matched another assigner's patient.  The configured patient_issuer is
+ * compared with the issuer's name and OID; the OID of a "urn:oid:"
+ * patient_id_system only with an OID (a PACS that names the member's own
+ * issuer by a local name must not lose the member's studies). */
 static bool
 foreign_patient(const json_t *ds, const struct dicomweb_options *opt)
 {
-    struct base_str own = own_issuer(opt);
     struct base_str name = dw_str(ds, DW_ISSUER, 0);
     struct base_str oid = issuer_oid(ds, DW_ISSUER, DW_ISSUER_QUAL);
 
-    if (own.len == 0 || (name.len == 0 && oid.len == 0))
-        return false;
-    return !base_str_eq(name, own) && !base_str_eq(oid, own);
+    if (opt->patient_issuer != NULL && opt->patient_issuer[0] != '\0') {
+        struct base_str own = base_str_from_cstr(opt->patient_issuer);
+
+        return (name.len > 0 || oid.len > 0) && !base_str_eq(name, own) && !base_str_eq(oid, own);
+    }
+    if (opt->patient_id_system != NULL && strncmp(opt->patient_id_system, "urn:oid:", 8) == 0)
+        return oid.len > 0 && !base_str_eq_cstr(oid, opt->patient_id_system + 8);
+    return false;
 }
 
 /* ---------------------------------------------------------- grouping */

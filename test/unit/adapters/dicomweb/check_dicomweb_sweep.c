@@ -199,6 +199,18 @@ START_TEST(issuer_qualifiers_name_the_system)
     ck_assert_str_eq(tu_json_str(patients, "1.identifier.0.system"), "urn:oid:2.16.156.99.2");
     json_decref(patients);
     json_decref(b);
+
+    /* the member's OID system and a PACS that names the issuer only by a
+     * local name: the member's study stays (it cannot be told foreign) */
+    struct base_err err = {0};
+    json_t *ds = NULL;
+    json_t *live = NULL;
+    opt.patient_ref = "Patient/7";
+    ck_assert_int_eq(dicomweb_parse(two_issuers, strlen(two_issuers), NULL, &ds, &err), BASE_OK);
+    ck_assert_int_eq(dicomweb_studies(ds, &opt, &live, &err), BASE_OK);
+    ck_assert_uint_eq(json_array_size(live), 2);
+    json_decref(live);
+    json_decref(ds);
 }
 END_TEST
 
@@ -224,7 +236,8 @@ START_TEST(acr_nema_dates_and_lower_case_codes)
         ATTR_S("00200060", "CS", "l") "}]";
     // clang-format on
     json_t *b = convert(text, NULL, NULL);
-    json_t *p = json_array_get(of_type(b, "Patient"), 0);
+    json_t *patients = of_type(b, "Patient");
+    json_t *p = json_array_get(patients, 0);
     json_t *studies = of_type(b, "ImagingStudy");
 
     ck_assert_str_eq(tu_json_str(studies, "0.started"), "2024-03-15T09:30:15.123+08:00");
@@ -233,6 +246,7 @@ START_TEST(acr_nema_dates_and_lower_case_codes)
     ck_assert_str_eq(tu_json_str(studies, "0.series.0.laterality.code"), "7771000");
     ck_assert_str_eq(tu_json_str(p, "birthDate"), "1990-02-03");
     ck_assert_str_eq(tu_json_str(p, "gender"), "female");
+    json_decref(patients);
     json_decref(studies);
     json_decref(b);
 }
@@ -273,7 +287,8 @@ START_TEST(sweep_answers_map_to_valid_fhir)
         ATTR_S("0020000E", "UI", UID ".6.4") "}]";
     // clang-format on
     json_t *b = convert(text, NULL, NULL);
-    json_t *st = json_array_get(of_type(b, "ImagingStudy"), 0);
+    json_t *studies = of_type(b, "ImagingStudy");
+    json_t *st = json_array_get(studies, 0);
 
     ck_assert_ptr_null(json_object_get(st, "started"));
     ck_assert_int_eq(json_integer_value(json_object_get(st, "numberOfSeries")), 3);
@@ -284,6 +299,7 @@ START_TEST(sweep_answers_map_to_valid_fhir)
     ck_assert_str_eq(tu_json_str(st, "series.2.instance.0.uid"), UID ".6.3.1");
     ck_assert_int_eq(json_integer_value(tu_json_at(st, "series.2.instance.0.number")), 5);
     ck_assert_uint_eq(strlen(tu_json_str(st, "description")), 100);
+    json_decref(studies);
     json_decref(b);
 }
 END_TEST

@@ -150,8 +150,8 @@ ask_pacs(struct adapter_daemon *d, const char *pid, const char *patient_ref, jso
          struct base_err *err)
 {
     const struct adapter_config *cfg = d->cfg;
-    struct dicomweb_options opt = {patient_ref, cfg->pacs_patient_system, cfg->pacs_wado_base,
-                                   cfg->pacs.name, cfg->tz};
+    struct dicomweb_options opt = {
+        patient_ref, cfg->pacs_patient_system, cfg->pacs_wado_base, cfg->pacs.name, cfg->tz, NULL};
     int rc = dicomweb_qido_patient(&cfg->pacs, pid, cfg->pacs_level, NULL, &opt, studies, err);
 
     if (rc == BASE_OK)
@@ -414,8 +414,8 @@ static int
 discover_patient(struct adapter_daemon *d, const char *pid, size_t *stored, struct base_err *err)
 {
     const struct adapter_config *cfg = d->cfg;
-    struct dicomweb_options opt = {NULL, cfg->pacs_patient_system, cfg->pacs_wado_base,
-                                   cfg->pacs.name, cfg->tz};
+    struct dicomweb_options opt = {
+        NULL, cfg->pacs_patient_system, cfg->pacs_wado_base, cfg->pacs.name, cfg->tz, NULL};
     struct base_arena *a = base_arena_new(0);
     struct base_err why = {0};
     json_t *bundle = NULL;

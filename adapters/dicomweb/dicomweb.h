@@ -67,13 +67,23 @@ struct dicomweb_options {
     const char *wado_base;
     const char *pacs_name;  /* Endpoint.name */
     const char *default_tz; /* zone for DA/TM without (0008,0201); NULL: date only */
+    /* The Issuer of Patient ID (0010,0021) value, or the OID of its
+     * Universal Entity ID (0010,0024), that this member's PatientIDs carry.
+     * NULL: the OID of a patient_id_system "urn:oid:..", compared with
+     * issuer OIDs only (a local issuer name cannot be matched to it).
+     * When known, a dataset naming another issuer belongs to another
+     * assigner's patient who happens to share the PatientID (a regional
+     * PACS holding several hospitals' studies): it is never given
+     * patient_ref nor patient_id_system (see dicomweb_studies()). */
+    const char *patient_issuer;
 };
 
 /*
  * Checked datasets (from dicomweb_parse) -> a new array of ImagingStudy,
  * one per Study Instance UID, in order of appearance.  The WADO-RS
  * Endpoint is contained in each study (#wado).  Datasets without a Study
- * Instance UID are an error (BASE_E_INVALID).
+ * Instance UID are an error (BASE_E_INVALID).  With a patient_ref, the
+ * studies of another issuer's patient (see patient_issuer) are left out.
  */
 BASE_MUST_CHECK int dicomweb_studies(const json_t *datasets, const struct dicomweb_options *opt,
                                      json_t **studies, struct base_err *err);
@@ -82,7 +92,9 @@ BASE_MUST_CHECK int dicomweb_studies(const json_t *datasets, const struct dicomw
  * data names one, Endpoint), conditional updates keyed by Study Instance
  * UID, PatientID and Endpoint address (adapters/mapkit).  Datasets without
  * a Study Instance UID are skipped and listed in *warnings (an
- * OperationOutcome; `warnings` may be NULL). */
+ * OperationOutcome; `warnings` may be NULL); so are the studies of another
+ * issuer's patient (see patient_issuer) unless that issuer is an OID, which
+ * then is their Patient's identifier system. */
 BASE_MUST_CHECK int dicomweb_to_bundle(const char *text, size_t len,
                                        const struct dicomweb_limits *lim,
                                        const struct dicomweb_options *opt, json_t **out,

@@ -247,12 +247,55 @@ pn_display(const json_t *pn)
     return pick;
 }
 
+/* ---------------------------------------------------------- issuers */
+
+/* The OID an issuer names: PS3.3 10.14 (HL7v2 Hierarchic Designator
+ * Macro) puts it in Universal Entity ID (0040,0032) with type (0040,0033)
+ * ISO, inside `qual_tag` (Issuer of Patient ID Qualifiers, Issuer of
+ * Accession Number); many PACS write the OID as the plain Issuer of
+ * Patient ID instead.  Empty when the issuer is only a local name. */
+static struct base_str
+issuer_oid(const json_t *ds, const char *issuer_tag, const char *qual_tag)
+{
+    const json_t *q = json_array_get(dw_items(ds, qual_tag), 0);
+    struct base_str ueid = dw_str(q, DW_UEID, 0);
+    struct base_str type = dw_str(q, DW_UEID_TYPE, 0);
+    struct base_str issuer = issuer_tag != NULL ? dw_str(ds, issuer_tag, 0) : BASE_STR_NULL;
+
+    if ((type.len == 0 || base_str_eq_cstr(type, "ISO")) && adapter_oid_valid(ueid))
+        return ueid;
+    return adapter_oid_valid(issuer) ? issuer : BASE_STR_NULL;
+}
+
+/* A PatientID is unique only within its issuer (PS3.3 C.7.1.1): when the
+ * member's issuer is known and `ds` names a different one, the PatientID
+ * matched another assigner's patient.  The configured patient_issuer is
+ * compared with the issuer's name and OID; the OID of a "urn:oid:"
+ * patient_id_system only with an OID (a PACS that names the member's own
+ * issuer by a local name must not lose the member's studies). */
+static bool
+foreign_patient(const json_t *ds, const struct dicomweb_options *opt)
+{
+    struct base_str name = dw_str(ds, DW_ISSUER, 0);
+    struct base_str oid = issuer_oid(ds, DW_ISSUER, DW_ISSUER_QUAL);
+
+    if (opt->patient_issuer != NULL && opt->patient_issuer[0] != '\0') {
+        struct base_str own = base_str_from_cstr(opt->patient_issuer);
+
+        return (name.len > 0 || oid.len > 0) && !base_str_eq(name, own) && !base_str_eq(oid, own);
+    }
+    if (opt->patient_id_system != NULL && strncmp(opt->patient_id_system, "urn:oid:", 8) == 0)
+        return oid.len > 0 && !base_str_eq_cstr(oid, opt->patient_id_system + 8);
+    return false;
+}
+
 /* ---------------------------------------------------------- grouping */
 
 /* A dataset without a Study Instance UID is an error, or -- when
  * `warnings` is given -- skipped with a warning. */
 static int
-add_dataset(json_t *studies, const json_t *ds, size_t index, json_t *warnings, struct base_err *err)
+add_dataset(json_t *studies, const json_t *ds, size_t index, const json_t *skip, json_t *warnings,
+            struct base_err *err)
 {
     struct base_str st = dw_str(ds, DW_STUDY_UID, 0);
     struct base_str se = dw_str(ds, DW_SERIES_UID, 0);
@@ -271,6 +314,8 @@ add_dataset(json_t *studies, const json_t *ds, size_t index, json_t *warnings, s
                             "dataset has no Study Instance UID");
     }
     (void)snprintf(key, sizeof(key), "%.*s", (int)st.len, st.ptr);
+    if (json_object_get(skip, key) != NULL)
+        return BASE_OK; /* its series and instances go with it */
     study = json_object_get(studies, key);
     if (study == NULL) {
         study = json_pack("{s:O,s:{}}", "ds", ds, "series");
@@ -382,7 +427,7 @@ body_site(struct base_str part)
     if (part.len == 0)
         return NULL;
     for (size_t i = 0; i < BASE_ARRAY_LEN(sites); i++) {
-        if (base_str_eq_cstr(part, sites[i].term))
+        if (base_str_case_eq_cstr(part, sites[i].term)) /* CS is upper case; not all write it so */
             return coding(SCT_URI, base_str_from_cstr(sites[i].code),
                           base_str_from_cstr(sites[i].display));
     }
@@ -393,9 +438,9 @@ static json_t *
 laterality(struct base_str lat)
 {
     /* Laterality (0020,0060) L / R -> SNOMED CT (PS3.16 CID 244) */
-    if (base_str_eq_cstr(lat, "L"))
+    if (base_str_case_eq_cstr(lat, "L"))
         return coding(SCT_URI, BASE_STR_LIT("7771000"), BASE_STR_LIT("Left"));
-    if (base_str_eq_cstr(lat, "R"))
+    if (base_str_case_eq_cstr(lat, "R"))
         return coding(SCT_URI, BASE_STR_LIT("24028007"), BASE_STR_LIT("Right"));
     return NULL;
 }
@@ -421,6 +466,27 @@ set_count(json_t *res, const char *key, const json_t *ds, const char *tag, size_
     return BASE_OK;
 }
 
+/* PS3.5 6.2 (DA, TM): for compatibility with ACR-NEMA, readers should
+ * also accept "yyyy.mm.dd" and "hh:mm:ss.frac" - old modalities still
+ * write them, and PACS pass them on unchanged (Orthanc does; some write
+ * "yyyy-mm-dd").  The value without those separators, in `buf`. */
+static struct base_str
+acr_nema(struct base_str v, bool date, char *buf, size_t cap)
+{
+    size_t o = 0;
+
+    if (v.len >= cap)
+        return v;
+    for (size_t i = 0; i < v.len; i++) {
+        char c = v.ptr[i];
+        bool sep = date ? (c == '.' || c == '-') && (i == 4 || i == 7) : c == ':' && o % 2 == 0;
+
+        if (!sep)
+            buf[o++] = c;
+    }
+    return (struct base_str){buf, o};
+}
+
 /* started from DA + TM + Timezone Offset From UTC.  A malformed offset
  * ("0800" without its sign, PS3.3 C.12.1.1.8) or time costs only that part:
  * without them the configured zone applies, or the value is the date. */
@@ -429,8 +495,10 @@ set_started(json_t *res, const json_t *ds, const char *date_tag, const char *tim
             const json_t *study_ds, const char *default_tz)
 {
     char out[ADAPTER_TS_MAX];
-    struct base_str da = dw_str(ds, date_tag, 0);
-    struct base_str tm = dw_str(ds, time_tag, 0);
+    char dbuf[16];
+    char tbuf[32];
+    struct base_str da = acr_nema(dw_str(ds, date_tag, 0), true, dbuf, sizeof(dbuf));
+    struct base_str tm = acr_nema(dw_str(ds, time_tag, 0), false, tbuf, sizeof(tbuf));
     size_t n = adapter_da_tm_to_fhir(da, tm, dw_str(study_ds, DW_TZ_OFFSET, 0), default_tz, out,
                                      sizeof(out));
 
@@ -611,10 +679,22 @@ study_identifiers(json_t *res, const json_t *ds)
                       json_pack("{s:s,s:s}", "system", "urn:dicom:uid", "value", urn)));
     if (acc.len == 0)
         return BASE_OK;
-    return adapter_jpush(res, "identifier",
-                         json_pack("{s:{s:[{s:s,s:s}]},s:s%}", "type", "coding", "system",
-                                   "http://terminology.hl7.org/CodeSystem/v2-0203", "code", "ACSN",
-                                   "value", acc.ptr, acc.len));
+    json_t *id = json_pack("{s:{s:[{s:s,s:s}]},s:s%}", "type", "coding", "system",
+                           "http://terminology.hl7.org/CodeSystem/v2-0203", "code", "ACSN", "value",
+                           acc.ptr, acc.len);
+    /* Issuer of Accession Number Sequence (0008,0051): the RIS that
+     * assigned it - accession numbers repeat across RIS of a region. */
+    struct base_str oid = issuer_oid(ds, NULL, DW_ACC_ISSUER);
+    struct base_str ns = dw_str(json_array_get(dw_items(ds, DW_ACC_ISSUER), 0), DW_LOCAL_NS, 0);
+    if (oid.len > 0)
+        (void)snprintf(urn, sizeof(urn), "urn:oid:%.*s", (int)oid.len, oid.ptr);
+    if (id == NULL || (oid.len > 0 && adapter_jset_str(id, "system", urn) != BASE_OK) ||
+        (ns.len > 0 &&
+         adapter_jset(id, "assigner", json_pack("{s:s%}", "display", ns.ptr, ns.len)) != BASE_OK)) {
+        json_decref(id);
+        return BASE_E_NOMEM;
+    }
+    return adapter_jpush(res, "identifier", id);
 }
 
 static int
@@ -718,26 +798,67 @@ endpoint(const char *address, const char *name, bool contained)
     return e;
 }
 
+/*
+ * The studies to leave out: another issuer's patient's (foreign_patient())
+ * when they would get the member's subject (patient_ref) or when their
+ * issuer has no OID to name their own Patient by.  Warned about once each
+ * when `warnings` is given.
+ */
 static int
-group(const json_t *datasets, json_t **studies, json_t *warnings, struct base_err *err)
+foreign_studies(const json_t *datasets, const struct dicomweb_options *opt, json_t *skip,
+                json_t *warnings)
 {
     size_t i;
     json_t *ds;
 
-    *studies = json_object();
-    if (*studies == NULL)
-        return base_err_set(err, BASE_E_NOMEM, "exception", "dataset", "out of memory");
     json_array_foreach(datasets, i, ds)
     {
-        int rc = add_dataset(*studies, ds, i, warnings, err);
+        struct base_str st = dw_str(ds, DW_STUDY_UID, 0);
+        char key[80];
+        char where[32];
 
-        if (rc != BASE_OK) {
-            json_decref(*studies);
-            *studies = NULL;
-            return rc == BASE_E_NOMEM
-                       ? base_err_set(err, rc, "exception", "dataset", "out of memory")
-                       : rc;
-        }
+        if (st.len == 0 || st.len >= sizeof(key) || !foreign_patient(ds, opt) ||
+            (opt->patient_ref == NULL && issuer_oid(ds, DW_ISSUER, DW_ISSUER_QUAL).len > 0))
+            continue;
+        (void)snprintf(key, sizeof(key), "%.*s", (int)st.len, st.ptr);
+        if (json_object_get(skip, key) != NULL)
+            continue;
+        if (json_object_set_new(skip, key, json_true()) != 0)
+            return BASE_E_NOMEM;
+        (void)snprintf(where, sizeof(where), "dataset[%zu]", i);
+        if (warnings != NULL &&
+            fhir_outcome_add(warnings, "warning", "business-rule", where,
+                             "study of a PatientID from another issuer; skipped") != BASE_OK)
+            return BASE_E_NOMEM;
+    }
+    return BASE_OK;
+}
+
+static int
+group(const json_t *datasets, const struct dicomweb_options *opt, json_t **studies,
+      json_t *warnings, struct base_err *err)
+{
+    json_t *skip = json_object();
+    int rc = skip != NULL ? foreign_studies(datasets, opt, skip, warnings) : BASE_E_NOMEM;
+    size_t i;
+    json_t *ds;
+
+    *studies = rc == BASE_OK ? json_object() : NULL;
+    if (*studies == NULL) {
+        json_decref(skip);
+        return base_err_set(err, BASE_E_NOMEM, "exception", "dataset", "out of memory");
+    }
+    json_array_foreach(datasets, i, ds)
+    {
+        if (rc == BASE_OK)
+            rc = add_dataset(*studies, ds, i, skip, warnings, err);
+    }
+    json_decref(skip);
+    if (rc != BASE_OK) {
+        json_decref(*studies);
+        *studies = NULL;
+        return rc == BASE_E_NOMEM ? base_err_set(err, rc, "exception", "dataset", "out of memory")
+                                  : rc;
     }
     return BASE_OK;
 }
@@ -754,7 +875,7 @@ dicomweb_studies(const json_t *datasets, const struct dicomweb_options *opt, jso
 
     *out = NULL;
     opt = opt != NULL ? opt : &none;
-    TRY(group(datasets, &studies, NULL, err));
+    TRY(group(datasets, opt, &studies, NULL, err));
     arr = json_array();
     json_object_foreach(studies, key, st)
     {
@@ -781,17 +902,33 @@ dicomweb_studies(const json_t *datasets, const struct dicomweb_options *opt, jso
 static const char *
 patient_system(const struct dicomweb_options *opt, const json_t *ds, char *buf, size_t cap)
 {
-    struct base_str issuer = dw_str(ds, DW_ISSUER, 0);
+    struct base_str issuer = issuer_oid(ds, DW_ISSUER, DW_ISSUER_QUAL);
 
-    if (opt->patient_id_system != NULL)
+    if (opt->patient_id_system != NULL && !foreign_patient(ds, opt))
         return opt->patient_id_system;
-    if (adapter_oid_valid(issuer)) {
+    if (issuer.len > 0) {
         (void)snprintf(buf, cap, "urn:oid:%.*s", (int)issuer.len, issuer.ptr);
         return buf;
     }
     /* No namespace known: a fixed placeholder that adapter configuration
-     * replaces (patient_id_system) with the hospital's record-number URI. */
-    return "urn:fhirgate:dicom:patient-id";
+     * replaces (patient_id_system) with the hospital's record-number URI.
+     * An issuer known only by its local name still tells two patients
+     * apart (PS3.3 C.7.1.1): the name, percent-encoded, follows. */
+    struct base_str name = dw_str(ds, DW_ISSUER, 0);
+    size_t o = (size_t)snprintf(buf, cap, "urn:fhirgate:dicom:patient-id");
+    if (name.len > 0 && o + 1 < cap)
+        buf[o++] = ':';
+    for (size_t i = 0; i < name.len && o + 4 < cap; i++) {
+        unsigned char c = (unsigned char)name.ptr[i];
+
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_')
+            buf[o++] = (char)c;
+        else
+            o += (size_t)snprintf(buf + o, cap - o, "%%%02X", c);
+    }
+    buf[o] = '\0';
+    return buf;
 }
 
 /*
@@ -809,12 +946,11 @@ other_patient_ids(json_t *p, const json_t *ds)
     for (size_t i = 0; i < json_array_size(items); i++) {
         const json_t *item = json_array_get(items, i);
         struct base_str id = dw_str(item, DW_PATIENT_ID, 0);
-        struct base_str issuer = dw_str(item, DW_ISSUER, 0);
+        struct base_str issuer = issuer_oid(item, DW_ISSUER, DW_ISSUER_QUAL);
         char sys[96];
         char val[80];
 
-        if (id.len == 0 || id.len >= sizeof(val) || !adapter_oid_valid(issuer) ||
-            issuer.len + 9 > sizeof(sys))
+        if (id.len == 0 || id.len >= sizeof(val) || issuer.len == 0 || issuer.len + 9 > sizeof(sys))
             continue;
         (void)snprintf(sys, sizeof(sys), "urn:oid:%.*s", (int)issuer.len, issuer.ptr);
         (void)snprintf(val, sizeof(val), "%.*s", (int)id.len, id.ptr);
@@ -829,7 +965,7 @@ put_patient(struct adapter_tx *tx, const json_t *ds, const struct dicomweb_optio
 {
     struct base_str pid = dw_str(ds, DW_PATIENT_ID, 0);
     struct base_str sex = dw_str(ds, DW_SEX, 0);
-    char sysbuf[96];
+    char sysbuf[640]; /* a 64-character issuer name, percent-encoded */
     char idbuf[80];
     char date[ADAPTER_TS_MAX];
     const char *system = patient_system(opt, ds, sysbuf, sizeof(sysbuf));
@@ -848,16 +984,18 @@ put_patient(struct adapter_tx *tx, const json_t *ds, const struct dicomweb_optio
         json_decref(p);
         return base_err_set(err, BASE_E_NOMEM, "exception", "Patient", "out of memory");
     }
-    if (adapter_ts_to_fhir(dw_str(ds, DW_BIRTH_DATE, 0), NULL, true, date, sizeof(date)) > 0 &&
+    char dbuf[16];
+    struct base_str birth = acr_nema(dw_str(ds, DW_BIRTH_DATE, 0), true, dbuf, sizeof(dbuf));
+    if (adapter_ts_to_fhir(birth, NULL, true, date, sizeof(date)) > 0 &&
         adapter_jset_str(p, "birthDate", date) != BASE_OK) {
         json_decref(p);
         return base_err_set(err, BASE_E_NOMEM, "exception", "Patient", "out of memory");
     }
     /* PS3.3 C.7.1.1: Patient's Sex M, F, O */
-    const char *g = base_str_eq_cstr(sex, "M")   ? "male"
-                    : base_str_eq_cstr(sex, "F") ? "female"
-                    : base_str_eq_cstr(sex, "O") ? "other"
-                                                 : NULL;
+    const char *g = base_str_case_eq_cstr(sex, "M")   ? "male"
+                    : base_str_case_eq_cstr(sex, "F") ? "female"
+                    : base_str_case_eq_cstr(sex, "O") ? "other"
+                                                      : NULL;
     if (adapter_jset_str(p, "gender", g) != BASE_OK) {
         json_decref(p);
         return base_err_set(err, BASE_E_NOMEM, "exception", "Patient", "out of memory");
@@ -916,7 +1054,7 @@ dicomweb_datasets_to_bundle(const json_t *datasets, const struct dicomweb_option
     json_t *oo = fhir_outcome_new();
     if (oo == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", "dataset", "out of memory");
-    rc = group(datasets, &studies, oo, err);
+    rc = group(datasets, opt, &studies, oo, err);
     if (rc == BASE_OK)
         rc = adapter_tx_init(&tx, 0, err);
     json_object_foreach(studies, key, st)

@@ -7,7 +7,8 @@
  *   Accept: application/dicom+json
  *
  * Each answer is read into a capped buffer, checked as DICOM JSON and
- * paged until a page comes back shorter than `limit`.  Every failure names
+ * paged until a page comes back empty, or shorter than `limit` without a
+ * 299 Warning that more can be requested.  Every failure names
  * the PACS (its configured name, never the URL, which holds a patient id).
  * TLS peer and host verification are never turned off; plain http is only
  * possible when the configuration says so (a PACS on loopback).
@@ -24,8 +25,8 @@
 
 /* What each level asks for beyond the PS3.18 defaults. */
 static const char study_fields[] =
-    "00080020,00080030,00080050,00080061,00080090,00080201,00081030,00081032,00081060,"
-    "00100010,00100020,00100021,00100030,00100040,00101002,00201206,00201208";
+    "00080020,00080030,00080050,00080051,00080061,00080090,00080201,00081030,00081032,00081060,"
+    "00100010,00100020,00100021,00100024,00100030,00100040,00101002,00201206,00201208";
 static const char series_fields[] =
     "0020000D,0020000E,00080060,0008103E,00180015,00200011,00200060,00080021,00080031,00201209";
 static const char instance_fields[] = "0020000D,0020000E,00080016,00080018,00200013";
@@ -40,6 +41,7 @@ struct qido {
     struct base_buf url;
     size_t max_response;
     bool too_big;
+    bool more; /* the answer said more results can be requested */
     char errbuf[CURL_ERROR_SIZE];
     struct base_err *err;
 };
@@ -53,6 +55,27 @@ on_data(char *p, size_t size, size_t n, void *ctx)
     if (q->body.len + len > q->max_response || base_buf_append(&q->body, p, len) != BASE_OK) {
         q->too_big = true;
         return 0; /* stops the transfer with CURLE_WRITE_ERROR */
+    }
+    return len;
+}
+
+/* PS3.18 8.3.4.4 (query result paging): an origin server that returns
+ * fewer results than exist - fewer than `limit` too, when its own maximum
+ * is lower - says so with "Warning: 299 <service>: ... additional results
+ * can be requested".  A short page with it is not the last. */
+static size_t
+on_header(char *p, size_t size, size_t n, void *ctx)
+{
+    struct qido *q = ctx;
+    size_t len = size * n;
+    struct base_str h = {p, len};
+    struct base_str name;
+    struct base_str value;
+
+    if (base_str_cut(h, ':', &name, &value) &&
+        base_str_case_eq_cstr(base_str_trim(name), "warning")) {
+        value = base_str_trim(value);
+        q->more = q->more || (value.len >= 4 && memcmp(value.ptr, "299 ", 4) == 0);
     }
     return len;
 }
@@ -120,6 +143,8 @@ setup(struct qido *q)
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, q->headers) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_WRITEDATA, q) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, q) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, q->errbuf) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, p->allow_http ? "http,https" : "https") !=
             CURLE_OK ||
@@ -161,6 +186,7 @@ get(struct qido *q, json_t **page)
     *page = NULL;
     base_buf_reset(&q->body);
     q->too_big = false;
+    q->more = false;
     if (curl_easy_setopt(q->curl, CURLOPT_URL, q->url.data) != CURLE_OK)
         return fail(q, BASE_E_INTERNAL, "could not build the request to PACS ", "");
     cc = curl_easy_perform(q->curl);
@@ -199,9 +225,10 @@ get_all(struct qido *q, const char *path, const char *patient_id, const char *fi
 {
     size_t limit = q->pacs->page_size > 0 ? q->pacs->page_size : BASE_LIMIT_DICOMWEB_PAGE;
 
-    for (size_t offset = 0;; offset += limit) {
+    /* the next offset follows what came, not what was asked: a PACS whose
+     * maximum is below `limit` sends shorter pages (and a 299 Warning) */
+    for (size_t offset = 0, n = 0;; offset += n) {
         json_t *page = NULL;
-        size_t n;
 
         base_buf_reset(&q->url);
         if (base_buf_append_cstr(&q->url, q->pacs->base_url) != BASE_OK ||
@@ -224,7 +251,7 @@ get_all(struct qido *q, const char *path, const char *patient_id, const char *fi
             return base_err_set(q->err, BASE_E_NOMEM, "exception", "qido", "out of memory");
         }
         json_decref(page);
-        if (n < limit)
+        if (n == 0 || (n < limit && !q->more))
             return BASE_OK;
     }
 }
@@ -323,6 +350,8 @@ first_instance(struct qido *q, struct base_str study, char *series, char *sop, s
 static void
 fill_other_ids(struct qido *q, json_t *studies)
 {
+    /* with the Issuer of Patient ID Qualifiers (0010,0024), also left out */
+    static const char *const patient_seqs[] = {DW_OTHER_IDS, DW_ISSUER_QUAL};
     struct base_err *saved = q->err;
     struct base_err ignored = {0};
     json_t *meta = NULL;
@@ -342,9 +371,20 @@ fill_other_ids(struct qido *q, json_t *studies)
                          q->pacs->base_url, (int)uid.len, uid.ptr, series, sop) != BASE_OK ||
         get(q, &meta) != BASE_OK)
         goto out;
-    seq = json_object_get(json_array_get(meta, 0), DW_OTHER_IDS);
-    for (size_t i = 0; seq != NULL && i < json_array_size(studies); i++)
-        (void)json_object_set(json_array_get(studies, i), DW_OTHER_IDS, (json_t *)seq);
+    /* Only onto the studies of the same issuer as the first: the same
+     * PatientID under another issuer is another patient (PS3.3 C.7.1.1),
+     * whose studies must not get this one's resident identity number. */
+    struct base_str issuer = dw_str(json_array_get(studies, 0), DW_ISSUER, 0);
+    for (size_t k = 0; k < BASE_ARRAY_LEN(patient_seqs); k++) {
+        seq = json_object_get(json_array_get(meta, 0), patient_seqs[k]);
+        for (size_t i = 0; seq != NULL && i < json_array_size(studies); i++) {
+            json_t *st = json_array_get(studies, i);
+
+            if (base_str_eq(dw_str(st, DW_ISSUER, 0), issuer) &&
+                json_object_get(st, patient_seqs[k]) == NULL)
+                (void)json_object_set(st, patient_seqs[k], (json_t *)seq);
+        }
+    }
 out:
     json_decref(meta);
     q->err = saved;
@@ -503,9 +543,8 @@ list_ids(struct qido *q, size_t max, json_t *ids)
     json_t *seen = json_object();
     int rc = seen != NULL ? setup(q) : BASE_E_NOMEM;
 
-    for (size_t offset = 0; rc == BASE_OK; offset += limit) {
+    for (size_t offset = 0, n = 0; rc == BASE_OK; offset += n) {
         json_t *page = NULL;
-        size_t n;
 
         base_buf_reset(&q->url);
         if (base_buf_appendf(&q->url, "%s/studies?includefield=%s&limit=%zu&offset=%zu",
@@ -521,7 +560,7 @@ list_ids(struct qido *q, size_t max, json_t *ids)
         json_decref(page);
         if (rc == BASE_E_NOMEM)
             rc = base_err_set(q->err, BASE_E_NOMEM, "exception", "qido", "out of memory");
-        if (rc != BASE_OK || n < limit)
+        if (rc != BASE_OK || n == 0 || (n < limit && !q->more))
             break;
         if (offset + n >= max)
             rc = fail(q, BASE_E_LIMIT, "PACS ", " holds more studies than allowed");

@@ -1,4 +1,7 @@
-/* DICOM JSON reader and the ImagingStudy mapping.  seeds: dicom/dicomweb-json */
+/* DICOM JSON reader and the ImagingStudy mapping, with and without the
+ * member's patient issuer.  seeds: dicom/dicomweb-json,
+ * test/fuzz/corpus/dicomweb (shared_pacs_issuers.json: one PatientID under
+ * two issuers, qualifiers, Issuer of Accession Number, ACR-NEMA dates) */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +16,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct dicomweb_limits lim = dicomweb_limits_default();
     struct dicomweb_options opt = {.default_tz = "Z", .pacs_name = "fuzz"};
+    struct dicomweb_options own = {.patient_ref = "Patient/1",
+                                   .patient_issuer = "HOSP_A",
+                                   .patient_id_system = "urn:oid:2.16.156.99.1"};
     json_t *datasets = NULL;
     json_t *studies = NULL;
     json_t *bundle = NULL;
@@ -23,7 +29,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (dicomweb_parse((const char *)data, size, &lim, &datasets, NULL) != BASE_OK)
         return 0;
     /* strict path (QIDO answers) and lenient path (convert) */
-    if (dicomweb_studies(datasets, &opt, &studies, NULL) == BASE_OK) {
+    int strict = dicomweb_studies(datasets, &opt, &studies, NULL);
+    if (strict == BASE_OK) {
         base_buf_init(&out, 64u << 20);
         if (fhir_json_dump(studies, 0, &out, NULL) != BASE_OK)
             __builtin_trap();
@@ -32,6 +39,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (dicomweb_to_bundle((const char *)data, size, &lim, &opt, &bundle, &warnings, NULL) !=
         BASE_OK)
         __builtin_trap(); /* it parsed above, so it must convert */
+    json_decref(bundle);
+    json_decref(warnings);
+    json_decref(studies);
+    /* the member's issuer leaves studies out, never fails what passed */
+    if (dicomweb_studies(datasets, &own, &studies, NULL) != strict ||
+        dicomweb_datasets_to_bundle(datasets, &own, &bundle, &warnings, NULL) != BASE_OK)
+        __builtin_trap();
     json_decref(bundle);
     json_decref(warnings);
     json_decref(studies);

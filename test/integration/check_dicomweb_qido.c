@@ -214,6 +214,36 @@ derive_paging_studies(void)
     }
 }
 
+/* A regional PACS holding two hospitals' patients under one PatientID:
+ * copies of 4MR1's study as SHARED-1 of issuer HOSP_A, and of 1CT1's as
+ * SHARED-1 of HOSP_B (Orthanc keys patients by PatientID alone). */
+static void
+derive_shared_patient_id(void)
+{
+    static const char *const ids[][2] = {{"4MR1", "HOSP_A"}, {"1CT1", "HOSP_B"}};
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(ids); i++) {
+        char body[256];
+        char out[4096];
+        char path[128];
+        json_t *arr = NULL;
+
+        snprintf(body, sizeof(body), "{\"Level\":\"Patient\",\"Query\":{\"PatientID\":\"%s\"}}",
+                 ids[i][0]);
+        ck_assert_int_eq(rest("POST", "/tools/find", body, strlen(body), out, sizeof(out)), 200);
+        ck_assert_int_eq(fhir_json_parse(out, strlen(out), NULL, &arr, NULL), BASE_OK);
+        ck_assert_uint_eq(json_array_size(arr), 1);
+        snprintf(path, sizeof(path), "/patients/%s/modify",
+                 json_string_value(json_array_get(arr, 0)));
+        snprintf(body, sizeof(body),
+                 "{\"Replace\":{\"PatientID\":\"SHARED-1\",\"IssuerOfPatientID\":\"%s\"},"
+                 "\"Force\":true}",
+                 ids[i][1]);
+        ck_assert_int_eq(rest("POST", path, body, strlen(body), NULL, 0), 200);
+        json_decref(arr);
+    }
+}
+
 static void
 orthanc_start(void)
 {
@@ -237,6 +267,7 @@ orthanc_start(void)
     ck_assert_msg(wait_ready(), "Orthanc did not start (log in %s)", orthanc.dir);
     upload_corpus();
     derive_paging_studies();
+    derive_shared_patient_id();
 }
 
 static void
@@ -409,6 +440,31 @@ START_TEST(pages_through_many_studies)
 }
 END_TEST
 
+/* The same PatientID from two issuers is two patients: the live answer for
+ * HOSP_A's patient leaves HOSP_B's study out, and a Bundle keeps them
+ * apart (regression: one Patient with both studies). */
+START_TEST(shared_patient_id_of_two_issuers)
+{
+    struct dicomweb_pacs p = pacs();
+    struct dicomweb_options opt = {.patient_ref = "Patient/p1", .patient_issuer = "HOSP_A"};
+    struct base_err err = {0};
+    json_t *s = NULL;
+    json_t *b = NULL;
+
+    ck_assert_int_eq(dicomweb_qido_patient(&p, "SHARED-1", DICOMWEB_SERIES, NULL, &opt, &s, &err),
+                     BASE_OK);
+    ck_assert_uint_eq(json_array_size(s), 1);
+    ck_assert_str_eq(tu_json_str(s, "0.series.0.modality.code"), "MR"); /* 4MR1's */
+    json_decref(s);
+    ck_assert_int_eq(
+        dicomweb_qido_patient_bundle(&p, "SHARED-1", DICOMWEB_STUDIES, NULL, NULL, &b, NULL, &err),
+        BASE_OK);
+    ck_assert_uint_eq(tu_bundle_count(b, "Patient"), 2);
+    ck_assert_uint_eq(tu_bundle_count(b, "ImagingStudy"), 2);
+    json_decref(b);
+}
+END_TEST
+
 START_TEST(no_match_is_empty)
 {
     struct dicomweb_pacs p = pacs();
@@ -510,6 +566,7 @@ Suite *dicomweb_qido_suite(void)
     tcase_add_test(tc, chinese_names);
     tcase_add_test(tc, series_and_instances);
     tcase_add_test(tc, pages_through_many_studies);
+    tcase_add_test(tc, shared_patient_id_of_two_issuers);
     tcase_add_test(tc, no_match_is_empty);
     tcase_add_test(tc, refused_credentials_and_bad_input);
     tcase_add_test(tc, silent_pacs_times_out);

@@ -141,6 +141,7 @@ struct adapter_config {
     unsigned pacs_sync_ms;
     const char *pacs_wado_base;
     const char *pacs_patient_system; /* identifier system whose value is the PACS PatientID */
+    const char *pacs_patient_issuer; /* our Issuer of Patient ID on a shared PACS, or NULL */
     bool pacs_discover; /* sync takes its patients from the PACS itself (imaging centre) */
 
     /* [gateway]: self-registration */

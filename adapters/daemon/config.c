@@ -91,6 +91,7 @@ static const struct base_conf_key pacs_keys[] = {
     {"connect_timeout", BASE_CONF_DURATION, 0},
     {"timeout", BASE_CONF_DURATION, 0},
     {"patient_id_system", BASE_CONF_STRING, 0},
+    {"patient_issuer", BASE_CONF_STRING, 0},
     {"discover", BASE_CONF_BOOL, 0},
 };
 

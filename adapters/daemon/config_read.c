@@ -352,6 +352,12 @@ adapter__read_pacs(const struct base_conf *c, struct adapter_config *cfg, struct
     if (!uri_or_null(cfg->pacs_patient_system))
         return base_conf_fail(s, "patient_id_system", err, BASE_E_INVALID,
                               "expected an absolute URI");
+    TRY(base_conf_str(s, "patient_issuer", NULL, &cfg->pacs_patient_issuer, err));
+    if (cfg->pacs_patient_issuer != NULL &&
+        (cfg->pacs_patient_issuer[0] == '\0' || strlen(cfg->pacs_patient_issuer) > 64))
+        /* LO (0010,0021) or the UID of (0010,0024): at most 64 characters */
+        return base_conf_fail(s, "patient_issuer", err, BASE_E_INVALID,
+                              "expected 1 to 64 characters (an issuer name or an OID)");
     TRY(base_conf_bool(s, "discover", false, &cfg->pacs_discover, err));
     if (cfg->pacs_discover && cfg->pacs_mode == ADAPTER_PACS_LIVE)
         return base_conf_fail(s, "discover", err, BASE_E_INVALID,

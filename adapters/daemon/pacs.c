@@ -151,7 +151,8 @@ ask_pacs(struct adapter_daemon *d, const char *pid, const char *patient_ref, jso
 {
     const struct adapter_config *cfg = d->cfg;
     struct dicomweb_options opt = {
-        patient_ref, cfg->pacs_patient_system, cfg->pacs_wado_base, cfg->pacs.name, cfg->tz, NULL};
+        patient_ref, cfg->pacs_patient_system, cfg->pacs_wado_base, cfg->pacs.name,
+        cfg->tz,     cfg->pacs_patient_issuer};
     int rc = dicomweb_qido_patient(&cfg->pacs, pid, cfg->pacs_level, NULL, &opt, studies, err);
 
     if (rc == BASE_OK)
@@ -415,7 +416,8 @@ discover_patient(struct adapter_daemon *d, const char *pid, size_t *stored, stru
 {
     const struct adapter_config *cfg = d->cfg;
     struct dicomweb_options opt = {
-        NULL, cfg->pacs_patient_system, cfg->pacs_wado_base, cfg->pacs.name, cfg->tz, NULL};
+        NULL,    cfg->pacs_patient_system, cfg->pacs_wado_base, cfg->pacs.name,
+        cfg->tz, cfg->pacs_patient_issuer};
     struct base_arena *a = base_arena_new(0);
     struct base_err why = {0};
     json_t *bundle = NULL;

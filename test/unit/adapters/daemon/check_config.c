@@ -112,7 +112,7 @@ START_TEST(every_section)
         "[csv \"patients\"]\nmapping = p.map\non_error = fail\nbatch_rows = 10\n"
         "[pacs]\nqido_url = http://127.0.0.1:8042/dicom-web\nallow_http = true\n"
         "auth = basic\nuser = u\npassword = file:pw\nmode = both\nlevel = studies\n"
-        "discover = true\n"
+        "discover = true\npatient_issuer = 1.2.156.112605.9\n"
         "[gateway]\nurl = https://gw.example\nca = ca.crt\nclient_cert = s.crt\n"
         "client_key = s.key\n";
     struct adapter_config *c = NULL;
@@ -147,6 +147,7 @@ START_TEST(every_section)
     ck_assert(c->pacs.auth == DICOMWEB_AUTH_BASIC);
     ck_assert_str_eq(c->pacs.password, "secret");
     ck_assert(c->pacs_discover);
+    ck_assert_str_eq(c->pacs_patient_issuer, "1.2.156.112605.9");
     ck_assert(c->register_enabled);
     base_arena_free(a);
 }
@@ -187,6 +188,10 @@ START_TEST(refusals)
         {"[pacs]\nqido_url = https://pacs\nlevel = frames\n", "level"},
         {"[pacs]\nqido_url = https://pacs\npatient_id_system = x\n", "patient_id_system"},
         {"[pacs]\nqido_url = https://pacs\ndiscover = true\n", "discover"}, /* mode live */
+        {"[pacs]\nqido_url = https://pacs\npatient_issuer = \"\"\n", "patient_issuer"},
+        {"[pacs]\nqido_url = https://pacs\npatient_issuer = "
+         "0123456789012345678901234567890123456789012345678901234567890123X\n",
+         "patient_issuer"},
         {"[gateway]\nurl = https://gw\nca = ca.crt\nclient_cert = s.crt\n", "client_key"},
         {"[gateway]\nurl = http://gw\nca = ca.crt\nclient_cert = s.crt\nclient_key = s.key\n",
          "url"},

@@ -28,10 +28,10 @@ gw_auth__code_hash(struct base_arena *a, const char *code)
     return gw_auth__b64url_arena(a, d, sizeof(d));
 }
 
-/* The app client named by the request: BASE_OK, or `out` answered. */
-static int
-find_client(const struct gw_auth_endpoint_config *cfg, struct base_arena *a, const char *cid,
-            struct gw_auth_app_client **cl, struct gw_auth_token_response *out, bool *answered)
+int
+gw_auth__app_client_find(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
+                         const char *cid, struct gw_auth_app_client **cl,
+                         struct gw_auth_token_response *out, bool *answered)
 {
     const struct gw_auth_backend *be = cfg->backend;
     struct base_err err = {0};
@@ -96,7 +96,7 @@ gw_auth__code_grant(const struct gw_auth_endpoint_config *cfg, struct base_arena
                                     "code_verifier must be 43-128 unreserved characters "
                                     "(RFC 7636 section 4.1)",
                                     "invalid-request");
-    rc = find_client(cfg, a, cid, &cl, out, &answered);
+    rc = gw_auth__app_client_find(cfg, a, cid, &cl, out, &answered);
     if (answered)
         return rc;
     out->event.subject = cl->client_id;

@@ -119,8 +119,8 @@ enum gw_auth_perm {
 enum gw_auth_scope_flag {
     GW_AUTH_SCOPE_OPENID = 1u << 0,
     GW_AUTH_SCOPE_FHIRUSER = 1u << 1,
-    GW_AUTH_SCOPE_OFFLINE = 1u << 2, /* offline_access (never granted: no refresh tokens) */
-    GW_AUTH_SCOPE_ONLINE = 1u << 3   /* online_access (never granted) */
+    GW_AUTH_SCOPE_OFFLINE = 1u << 2, /* offline_access: a refresh token (app launch only) */
+    GW_AUTH_SCOPE_ONLINE = 1u << 3   /* online_access: a short-lived refresh token */
 };
 
 /* FHIR RESTful interactions (FHIR R4 http.html) a scope must cover. */
@@ -172,6 +172,12 @@ bool gw_auth_scope_allows(const struct gw_auth_scopes *s, const char *resource_t
 BASE_MUST_CHECK int gw_auth_scopes_intersect(struct base_arena *a, const struct gw_auth_scopes *x,
                                              const struct gw_auth_scopes *y,
                                              struct gw_auth_scopes *out, struct base_err *err);
+
+/* Does `s` ask for nothing beyond `ceiling` (every scope within one of
+ * its scopes, no flag it lacks)?  A refresh may narrow, never widen
+ * (RFC 6749 §6).  A restricted scope (`?param=value`) of `ceiling` covers
+ * nothing, since its restriction is not kept (and it is never granted). */
+bool gw_auth_scopes_within(const struct gw_auth_scopes *s, const struct gw_auth_scopes *ceiling);
 
 /* Space-separated text: flags first, then each scope in the syntax it was
  * requested in (v1 when it was v1 and still expressible in v1). */
@@ -542,6 +548,18 @@ struct gw_auth_code {
     int64_t expires_at;
 };
 
+/* One refresh token, as stored (RFC 6749 §6; rotated as OAuth 2.1 §4.3.1
+ * and RFC 9700 §4.14.2 require: each use spends it and issues the next of
+ * the same family; presenting a spent one revokes the family). */
+struct gw_auth_refresh {
+    const char *token_hash; /* base64url SHA-256 of the token (43 chars) */
+    const char *family_id;  /* shared by every rotation of one sign-in */
+    const char *client_id;  /* the app it was issued to */
+    const char *username;
+    const char *scope;  /* the sign-in's granted scope: a refresh may only narrow it */
+    int64_t expires_at; /* the family's absolute end */
+};
+
 /* Normalize and check a user name: ASCII lower case, [a-z0-9._@-], starts
  * with a letter or digit, 1..BASE_LIMIT_AUTH_MAX_USERNAME bytes.  Writes the
  * normalized name into `out` (cap > BASE_LIMIT_AUTH_MAX_USERNAME).
@@ -627,6 +645,15 @@ typedef int (*gw_auth_code_put_fn)(void *ctx, const struct gw_auth_code *code,
  * used, or expired at `now` (all the same to the caller: invalid_grant). */
 typedef int (*gw_auth_code_take_fn)(void *ctx, struct base_arena *a, const char *code_hash,
                                     int64_t now, struct gw_auth_code **out, struct base_err *err);
+typedef int (*gw_auth_refresh_put_fn)(void *ctx, const struct gw_auth_refresh *r, int64_t now,
+                                      struct base_err *err);
+/* Mark the refresh token used and return it.  BASE_E_NOTFOUND when unknown,
+ * expired or revoked; BASE_E_CONFLICT when it was already used — the store
+ * has then revoked its whole family (RFC 9700 §4.14.2: one of the two
+ * holders is an attacker, and we cannot tell which). */
+typedef int (*gw_auth_refresh_take_fn)(void *ctx, struct base_arena *a, const char *token_hash,
+                                       int64_t now, struct gw_auth_refresh **out,
+                                       struct base_err *err);
 
 struct gw_auth_backend {
     void *ctx; /* passed to every function (a PGconn for the PostgreSQL stores) */
@@ -641,6 +668,9 @@ struct gw_auth_backend {
     gw_auth_app_client_get_fn app_client_get;
     gw_auth_code_put_fn code_put;
     gw_auth_code_take_fn code_take;
+    /* Refresh tokens (NULL: offline_access / online_access never granted) */
+    gw_auth_refresh_put_fn refresh_put;
+    gw_auth_refresh_take_fn refresh_take;
 };
 
 struct gw_auth_endpoint_config {
@@ -661,6 +691,7 @@ struct gw_auth_endpoint_config {
 struct gw_auth_event {
     bool is_success;
     const char *grant_type;   /* "password", "client_credentials", "authorization_code",
+                               * "refresh_token",
                                * "authorize" (the sign-in page), or NULL */
     const char *subject;      /* user name or client id as presented (never a password) */
     const char *reason;       /* stable code: "granted", "bad-password", "unknown-user",
@@ -668,6 +699,7 @@ struct gw_auth_event {
                                * "unknown-client", "client-disabled", "assertion-replayed",
                                * "scope-denied", "unsupported-grant", "invalid-request",
                                * "bad-code", "bad-verifier", "access-denied",
+                               * "bad-refresh-token", "refresh-token-reused",
                                * "store-unavailable", "internal" */
     enum gw_auth_role role;   /* when known */
     const char *organization; /* when known */

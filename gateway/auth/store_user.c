@@ -108,8 +108,12 @@ gw_auth_user_set_enabled(PGconn *c, const char *username, bool enabled, struct b
 {
     const char *p[2] = {username, enabled ? "enabled" : "disabled"};
 
+    /* Disabling revokes the user's refresh tokens: enabling again later
+     * must not bring old grants back. */
     return gw_auth__update_one(c,
-                               "UPDATE auth.users SET status = $2, updated_at = now()"
+                               "WITH r AS (UPDATE auth.refresh_tokens SET revoked_at = now()"
+                               " WHERE username = $1 AND $2 = 'disabled' AND revoked_at IS NULL)"
+                               " UPDATE auth.users SET status = $2, updated_at = now()"
                                " WHERE username = $1",
                                2, p, "update user", "no such user", err);
 }

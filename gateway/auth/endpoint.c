@@ -362,6 +362,8 @@ add_app_launch(const struct gw_auth_endpoint_config *cfg, json_t *doc)
     json_array_append_new(json_object_get(doc, "grant_types_supported"),
                           json_string("refresh_token"));
     json_object_set_new(doc, "authorization_endpoint", json_string(cfg->authorize_url));
+    if (cfg->revocation_url != NULL)
+        json_object_set_new(doc, "revocation_endpoint", json_string(cfg->revocation_url));
     json_object_set_new(doc, "response_types_supported", json_pack("[s]", "code"));
     /* SMART 2.0: S256 required, "plain" must not be offered. */
     json_object_set_new(doc, "code_challenge_methods_supported", json_pack("[s]", "S256"));

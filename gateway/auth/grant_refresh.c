@@ -129,3 +129,60 @@ gw_auth__refresh_grant(const struct gw_auth_endpoint_config *cfg, struct base_ar
     return gw_auth__grant(cfg, a, &p, scope != NULL ? scope : r->scope, cl->allowed_scopes, now,
                           &oidc, out);
 }
+
+/* ------------------------------------------------------- RFC 7009 -- */
+
+int
+gw_auth_revoke_endpoint_body(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
+                             const char *body, size_t len, int64_t now,
+                             struct gw_auth_token_response *out)
+{
+    const struct gw_auth_backend *be = cfg->backend;
+    struct gw_auth_app_client *cl = NULL;
+    struct gw_auth_form form;
+    struct base_err err = {0};
+    const char *token;
+    const char *cid;
+    char *hash;
+    bool answered;
+    int rc;
+
+    (void)now;
+    memset(out, 0, sizeof(*out));
+    out->event.grant_type = "revoke";
+    if (be->refresh_revoke == NULL || be->app_client_get == NULL)
+        return gw_auth__reply_error(a, out, 400, "unsupported_token_type",
+                                    "token revocation is not enabled", "unsupported-grant");
+    if (gw_auth_form_parse(a, body, len, &form, &err) != BASE_OK)
+        return gw_auth__reply_error(a, out, err.rc == BASE_E_NOMEM ? 500 : 400, "invalid_request",
+                                    err.msg, "invalid-request");
+    token = gw_auth_form_get(&form, "token");
+    cid = gw_auth_form_get(&form, "client_id");
+    if (token == NULL || cid == NULL)
+        return gw_auth__reply_error(a, out, 400, "invalid_request",
+                                    "token and client_id are required", "invalid-request");
+    rc = gw_auth__app_client_find(cfg, a, cid, &cl, out, &answered);
+    if (answered)
+        return rc;
+    out->event.subject = cl->client_id;
+    /* Our access tokens are JWS (three dot-separated segments); refresh
+     * tokens are base64url and never hold a dot. */
+    if (strchr(token, '.') != NULL)
+        return gw_auth__reply_error(a, out, 400, "unsupported_token_type",
+                                    "access tokens cannot be revoked; they expire within minutes",
+                                    "unsupported-grant");
+    if (token[0] != '\0' && strlen(token) <= BASE_LIMIT_AUTH_MAX_REFRESH_TOKEN) {
+        hash = gw_auth__code_hash(a, token);
+        if (hash == NULL)
+            return gw_auth__reply_store_error(a, out, BASE_E_NOMEM);
+        rc = be->refresh_revoke(be->ctx, hash, cl->client_id, &err);
+        if (rc != BASE_OK)
+            return gw_auth__reply_store_error(a, out, rc);
+    }
+    out->status = 200;
+    out->body = base_arena_strdup(a, "");
+    out->body_len = 0;
+    out->event.is_success = true;
+    out->event.reason = "revoked";
+    return out->body != NULL ? BASE_OK : BASE_E_NOMEM;
+}

@@ -671,6 +671,10 @@ struct gw_auth_backend {
     /* Refresh tokens (NULL: offline_access / online_access never granted) */
     gw_auth_refresh_put_fn refresh_put;
     gw_auth_refresh_take_fn refresh_take;
+    /* RFC 7009: revoke the family of the refresh token with this hash, if it
+     * was issued to `client_id` (otherwise nothing happens). */
+    int (*refresh_revoke)(void *ctx, const char *token_hash, const char *client_id,
+                          struct base_err *err);
 };
 
 struct gw_auth_endpoint_config {
@@ -680,6 +684,7 @@ struct gw_auth_endpoint_config {
     const char *jwks_url;               /* absolute URL of /.well-known/jwks.json */
     const char *authorize_url;          /* absolute URL of /auth/authorize (NULL: no
                                          * authorization-code flow advertised) */
+    const char *revocation_url;         /* absolute URL of POST /auth/revoke, or NULL */
     bool password_grant;                /* allow grant_type=password (portal users) */
     const char *portal_client_id;       /* client_id of password-grant tokens */
     struct gw_auth_lockout_policy lockout;
@@ -732,6 +737,21 @@ BASE_MUST_CHECK int gw_auth_token_endpoint_body(const struct gw_auth_endpoint_co
                                                 struct base_arena *a, const char *body, size_t len,
                                                 const char *client_addr, int64_t now,
                                                 struct gw_auth_token_response *out);
+
+/*
+ * POST /auth/revoke (RFC 7009 §2): an app (public client: `client_id`)
+ * revokes one of its refresh tokens, which ends the token's family.  200
+ * with an empty body whether or not the token was known (§2.2: an invalid
+ * token is no error); 401 invalid_client for an unknown or disabled app;
+ * 400 invalid_request without `token` or `client_id`; 400
+ * unsupported_token_type for an access token (a JWT: self-contained, it
+ * cannot be revoked before its at most 15 minutes end); 503 when the
+ * store is down.  Sent and audited like the token endpoint's answers
+ * (event grant type "revoke").
+ */
+BASE_MUST_CHECK int gw_auth_revoke_endpoint_body(const struct gw_auth_endpoint_config *cfg,
+                                                 struct base_arena *a, const char *body, size_t len,
+                                                 int64_t now, struct gw_auth_token_response *out);
 
 /* GET /.well-known/smart-configuration (SMART App Launch 2.x §Conformance):
  * a new JSON object (caller owns the reference), NULL when out of memory. */

@@ -103,6 +103,10 @@ BASE_MUST_CHECK int gw_auth_refresh_put(PGconn *c, const struct gw_auth_refresh 
 BASE_MUST_CHECK int gw_auth_refresh_take(PGconn *c, struct base_arena *a, const char *token_hash,
                                          int64_t now, struct gw_auth_refresh **out,
                                          struct base_err *err);
+/* RFC 7009: revoke the family of the token with this hash when it was
+ * issued to `client_id`; nothing (and BASE_OK) otherwise. */
+BASE_MUST_CHECK int gw_auth_refresh_revoke(PGconn *c, const char *token_hash, const char *client_id,
+                                           struct base_err *err);
 /* Drop refresh tokens whose family ended before `before`. */
 BASE_MUST_CHECK int gw_auth_refresh_purge(PGconn *c, int64_t before, struct base_err *err);
 

@@ -168,6 +168,12 @@ be_refresh_take(void *ctx, struct base_arena *a, const char *hash, int64_t now,
     return gw_auth_refresh_take(ctx, a, hash, now, out, err);
 }
 
+static int
+be_refresh_revoke(void *ctx, const char *hash, const char *client_id, struct base_err *err)
+{
+    return gw_auth_refresh_revoke(ctx, hash, client_id, err);
+}
+
 void
 gw_auth_backend_pg(struct gw_auth_backend *out, PGconn *conn)
 {
@@ -184,4 +190,5 @@ gw_auth_backend_pg(struct gw_auth_backend *out, PGconn *conn)
     out->code_take = be_code_take;
     out->refresh_put = be_refresh_put;
     out->refresh_take = be_refresh_take;
+    out->refresh_revoke = be_refresh_revoke;
 }

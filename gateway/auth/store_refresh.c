@@ -94,6 +94,19 @@ gw_auth_refresh_take(PGconn *c, struct base_arena *a, const char *token_hash, in
 }
 
 int
+gw_auth_refresh_revoke(PGconn *c, const char *token_hash, const char *client_id,
+                       struct base_err *err)
+{
+    const char *p[2] = {token_hash, client_id};
+
+    return gw_auth__exec_cmd(c,
+                             "UPDATE auth.refresh_tokens SET revoked_at = coalesce(revoked_at,"
+                             " now()) WHERE family_id = (SELECT family_id FROM"
+                             " auth.refresh_tokens WHERE token_hash = $1 AND client_id = $2)",
+                             2, p, "revoke refresh token", err);
+}
+
+int
 gw_auth_refresh_purge(PGconn *c, int64_t before, struct base_err *err)
 {
     char t[24];

@@ -509,6 +509,32 @@ START_TEST(refresh_tokens_rotate_and_revoke)
     r = refresh(rt1, "offline-app");
     expect_oauth_error(&r, 400, "invalid_grant");
     free(rt1);
+    /* RFC 7009: the app revokes it; errors are OAuth JSON, never cached */
+    rt1 = offline_grant("pat1");
+    {
+        char body[256];
+
+        snprintf(body, sizeof(body), "token=%s&client_id=offline-app", rt1);
+        r = git_req(&G, "POST", "/auth/revoke", NULL, NULL, body,
+                    "application/x-www-form-urlencoded");
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        git_resp_free(&r);
+    }
+    r = refresh(rt1, "offline-app");
+    ck_assert_ptr_nonnull(header(&r, "Content-Type", buf, sizeof(buf)));
+    ck_assert_ptr_nonnull(strstr(buf, "application/json"));
+    ck_assert_ptr_nonnull(header(&r, "Cache-Control", buf, sizeof(buf)));
+    ck_assert_str_eq(buf, "no-store");
+    ck_assert_ptr_nonnull(header(&r, "Pragma", buf, sizeof(buf)));
+    ck_assert_str_eq(buf, "no-cache");
+    expect_oauth_error(&r, 400, "invalid_grant");
+    r = git_req(&G, "POST", "/auth/revoke", NULL, NULL, "token=x&client_id=nobody",
+                "application/x-www-form-urlencoded");
+    expect_oauth_error(&r, 401, "invalid_client");
+    ck_assert_int_ge(git_count(&G, "SELECT count(*) FROM audit.event WHERE subtype = 'revoke' "
+                                   "AND http_status = 200"),
+                     1);
+    free(rt1);
     /* an app registered without offline_access gets no refresh token */
     code = sign_in("pat1");
     r = redeem(code, "growth-chart", CB_ENC, VERIFIER);
@@ -567,6 +593,8 @@ START_TEST(discovery_advertises_the_launch)
     ck_assert_ptr_nonnull(strstr(text, "\"sso-openid-connect\""));
     ck_assert_ptr_nonnull(strstr(text, "\"permission-offline\""));
     ck_assert_ptr_nonnull(strstr(text, "\"refresh_token\""));
+    ck_assert_ptr_nonnull(
+        strstr(text, "\"revocation_endpoint\":\"https://127.0.0.1:1/auth/revoke\""));
     free(text);
     git_resp_free(&r);
     r = git_get(&G, "/.well-known/openid-configuration", NULL);

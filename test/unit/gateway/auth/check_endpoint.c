@@ -286,6 +286,23 @@ m_refresh_take(void *ctx, struct base_arena *a, const char *hash, int64_t now,
 }
 
 static int
+m_refresh_revoke(void *ctx, const char *hash, const char *client_id, struct base_err *err)
+{
+    struct mem *m = ctx;
+
+    (void)err;
+    for (size_t i = 0; i < m->nrefresh; i++) {
+        if (strcmp(m->refresh[i].token_hash, hash) != 0 ||
+            strcmp(m->refresh[i].client_id, client_id) != 0)
+            continue;
+        for (size_t j = 0; j < m->nrefresh; j++)
+            if (strcmp(m->refresh[j].family_id, m->refresh[i].family_id) == 0)
+                m->refresh_revoked[j] = true;
+    }
+    return BASE_OK;
+}
+
+static int
 m_refresh_put_down(void *ctx, const struct gw_auth_refresh *r, int64_t now, struct base_err *err)
 {
     (void)ctx;
@@ -295,8 +312,9 @@ m_refresh_put_down(void *ctx, const struct gw_auth_refresh *r, int64_t now, stru
 }
 
 static const struct gw_auth_backend backend = {
-    &M,        m_client_get, m_user_get, m_rehash,    m_jti,         m_check,       m_fail,
-    m_success, m_app_get,    m_code_put, m_code_take, m_refresh_put, m_refresh_take};
+    &M,          m_client_get,  m_user_get,     m_rehash,        m_jti,
+    m_check,     m_fail,        m_success,      m_app_get,       m_code_put,
+    m_code_take, m_refresh_put, m_refresh_take, m_refresh_revoke};
 
 /* ---------------------------------------------------------------- setup -- */
 
@@ -1481,6 +1499,68 @@ START_TEST(refresh_token_store_absent_or_down)
 }
 END_TEST
 
+static struct gw_auth_token_response
+revoke(struct base_arena *a, const char *body)
+{
+    struct gw_auth_token_response r;
+
+    ck_assert_int_eq(gw_auth_revoke_endpoint_body(&cfg, a, body, strlen(body), NOW + 10, &r),
+                     BASE_OK);
+    ck_assert_ptr_nonnull(r.body);
+    return r;
+}
+
+/* RFC 7009: an app revokes its refresh token, and the family ends. */
+START_TEST(revoke_refresh_token)
+{
+    struct base_arena *a = base_arena_new(0);
+    char *rt = offline_grant(a, LAUNCH_QUERY(OFFLINE_SCOPE));
+    struct gw_auth_token_response t;
+    char body[256];
+
+    /* another app's revocation does nothing, and says nothing */
+    snprintf(body, sizeof(body), "token=%s&client_id=other-app", rt);
+    t = revoke(a, body);
+    ck_assert_uint_eq(t.status, 200);
+    ck_assert_uint_eq(t.body_len, 0);
+    t = refresh_at(a, rt, "growth-chart", NULL, NOW + 11);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    free(rt);
+    rt = strdup(field(&t, "refresh_token"));
+    snprintf(body, sizeof(body), "token=%s&token_type_hint=refresh_token&client_id=growth-chart",
+             rt);
+    t = revoke(a, body);
+    ck_assert_uint_eq(t.status, 200);
+    ck_assert(t.event.is_success);
+    ck_assert_str_eq(t.event.grant_type, "revoke");
+    ck_assert_str_eq(t.event.subject, "growth-chart");
+    t = refresh_at(a, rt, "growth-chart", NULL, NOW + 12);
+    expect_error(&t, 400, "invalid_grant", "bad-refresh-token");
+    /* unknown tokens are no error (§2.2) */
+    t = revoke(a, "token=bm90LWEtdG9rZW4&client_id=growth-chart");
+    ck_assert_uint_eq(t.status, 200);
+    /* refusals */
+    t = revoke(a, "token=abc");
+    expect_error(&t, 400, "invalid_request", "invalid-request");
+    t = revoke(a, "client_id=growth-chart");
+    expect_error(&t, 400, "invalid_request", "invalid-request");
+    t = revoke(a, "token=abc&token=def&client_id=growth-chart");
+    expect_error(&t, 400, "invalid_request", "invalid-request");
+    t = revoke(a, "token=abc&client_id=nobody");
+    expect_error(&t, 401, "invalid_client", "unknown-client");
+    t = revoke(a, "token=abc&client_id=old-app");
+    expect_error(&t, 401, "invalid_client", "client-disabled");
+    t = revoke(a, "token=aaa.bbb.ccc&client_id=growth-chart");
+    expect_error(&t, 400, "unsupported_token_type", "unsupported-grant");
+    M.is_down = true; /* the app lookup fails: 503 */
+    t = revoke(a, "token=abc&client_id=growth-chart");
+    ck_assert_uint_eq(t.status, 503);
+    M.is_down = false;
+    free(rt);
+    base_arena_free(a);
+}
+END_TEST
+
 START_TEST(smart_configuration_app_launch)
 {
     json_t *doc = gw_auth_smart_configuration(&cfg);
@@ -1503,6 +1583,14 @@ START_TEST(smart_configuration_app_launch)
     ck_assert_ptr_nonnull(strstr(text, "\"refresh_token\""));
     ck_assert_ptr_nonnull(strstr(text, "\"offline_access\""));
     ck_assert_ptr_nonnull(strstr(text, "\"online_access\""));
+    ck_assert_ptr_null(json_object_get(doc, "revocation_endpoint"));
+    free(text);
+    json_decref(doc);
+    cfg.revocation_url = "https://gw.test/auth/revoke";
+    doc = gw_auth_smart_configuration(&cfg);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "revocation_endpoint")),
+                     "https://gw.test/auth/revoke");
+    text = json_dumps(doc, JSON_COMPACT);
     free(text);
     json_decref(doc);
     doc = gw_auth_openid_configuration(&cfg);
@@ -1560,6 +1648,7 @@ Suite *gw_auth_endpoint_suite(void)
     tcase_add_test(tc, refresh_token_scope_and_lifetime);
     tcase_add_test(tc, refresh_token_refusals);
     tcase_add_test(tc, refresh_token_store_absent_or_down);
+    tcase_add_test(tc, revoke_refresh_token);
     tcase_add_test(tc, smart_configuration_app_launch);
     suite_add_tcase(s, tc);
     return s;

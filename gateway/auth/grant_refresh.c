@@ -86,24 +86,33 @@ gw_auth__refresh_grant(const struct gw_auth_endpoint_config *cfg, struct base_ar
     if (be->refresh_take == NULL || be->refresh_put == NULL || be->app_client_get == NULL)
         return gw_auth__reply_error(a, out, 400, "unsupported_grant_type",
                                     "the refresh token grant is not enabled", "unsupported-grant");
-    /* RFC 6749 §3.2.1: a public client identifies itself by client_id. */
-    if (token == NULL || cid == NULL)
-        return gw_auth__reply_error(a, out, 400, "invalid_request",
-                                    "refresh_token and client_id are required", "invalid-request");
+    if (token == NULL)
+        return gw_auth__reply_error(a, out, 400, "invalid_request", "refresh_token is required",
+                                    "invalid-request");
     if (token[0] == '\0' || strlen(token) > BASE_LIMIT_AUTH_MAX_REFRESH_TOKEN)
         return gw_auth__reply_error(a, out, 400, "invalid_grant", BAD_REFRESH, "bad-refresh-token");
     /* Malformed scope text is refused before the token is spent. */
     if (scope != NULL && !narrows(a, scope, scope))
         return gw_auth__reply_error(a, out, 400, "invalid_scope", "scope is malformed",
                                     "scope-denied");
-    rc = gw_auth__app_client_find(cfg, a, cid, &cl, out, &answered);
-    if (answered)
-        return rc;
-    out->event.subject = cl->client_id;
+    /* RFC 6749 §6 and §3.2.1: a public client need not send client_id
+     * with a refresh (fhirclient.js does not); when it does, it must be an
+     * enabled app and the token's. */
+    if (cid != NULL) {
+        rc = gw_auth__app_client_find(cfg, a, cid, &cl, out, &answered);
+        if (answered)
+            return rc;
+        out->event.subject = cl->client_id;
+    }
     rc = take(cfg, a, token, now, &r, out, &answered);
     if (answered)
         return rc;
     out->event.subject = r->username;
+    if (cl == NULL) {
+        rc = gw_auth__app_client_find(cfg, a, r->client_id, &cl, out, &answered);
+        if (answered)
+            return rc;
+    }
     /* RFC 6749 §6: the token is bound to the client it was issued to. */
     if (strcmp(r->client_id, cl->client_id) != 0)
         return gw_auth__reply_error(a, out, 400, "invalid_grant", BAD_REFRESH, "bad-refresh-token");

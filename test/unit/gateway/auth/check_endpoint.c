@@ -1421,8 +1421,12 @@ START_TEST(refresh_token_refusals)
     ck_assert_uint_eq(M.nrefresh, 0);
     /* request errors */
     rt = offline_grant(a, LAUNCH_QUERY(OFFLINE_SCOPE));
+    /* a public client need not name itself (RFC 6749 §6): the token does */
     t = refresh_at(a, rt, NULL, NULL, NOW + 1);
-    expect_error(&t, 400, "invalid_request", "invalid-request");
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert_str_eq(principal(a, &t)->client_id, "growth-chart");
+    free(rt);
+    rt = strdup(field(&t, "refresh_token"));
     t = post(a, "grant_type=refresh_token&client_id=growth-chart");
     expect_error(&t, 400, "invalid_request", "invalid-request");
     t = refresh_at(a, "bm90LWEtdG9rZW4", "growth-chart", NULL, NOW + 1);
@@ -1441,6 +1445,13 @@ START_TEST(refresh_token_refusals)
     expect_error(&t, 400, "invalid_grant", "bad-refresh-token");
     t = refresh_at(a, rt, "growth-chart", NULL, NOW + 2);
     expect_error(&t, 400, "invalid_grant", "refresh-token-reused");
+    free(rt);
+    /* without client_id, the token's app must still be enabled */
+    rt = offline_grant(a, LAUNCH_QUERY(OFFLINE_SCOPE));
+    M.apps[0].is_enabled = false;
+    t = refresh_at(a, rt, NULL, NULL, NOW + 2);
+    expect_error(&t, 401, "invalid_client", "client-disabled");
+    M.apps[0].is_enabled = true;
     free(rt);
     /* the user disabled since */
     rt = offline_grant(a, LAUNCH_QUERY(OFFLINE_SCOPE));

@@ -23,6 +23,9 @@ send_oauth(struct gw_http_req *r, const struct gw_auth_token_response *resp)
         if (gw_http_set_header(r, "Retry-After", retry) != BASE_OK)
             return;
     }
+    if (resp->www_authenticate != NULL &&
+        gw_http_set_header(r, "WWW-Authenticate", resp->www_authenticate) != BASE_OK)
+        return;
     /* RFC 6749 §5.1: tokens must not be cached. */
     if (gw_http_set_header(r, "Pragma", "no-cache") != BASE_OK ||
         gw_http_respond_nocopy(r, resp->status, "application/json", resp->body, resp->body_len) !=
@@ -99,8 +102,12 @@ serve_oauth(struct gw_http_req *r, struct gw_app *app, oauth_endpoint_fn endpoin
     }
     gw_auth_backend_pg(&be, gw_db_conn_pg(c));
     ep.backend = &be;
-    rc = endpoint(&ep, a, body.ptr != NULL ? body.ptr : "", body.len, gw_http_req_remote_addr(r),
-                  gw_app_now(), &resp);
+    /* RFC 6749 §5.2: HTTP client authentication was tried; none is used. */
+    if (gw_http_req_header(r, "Authorization") != NULL)
+        rc = gw_auth_token_refuse_http_auth(a, gw_http_req_header(r, "Authorization"), &resp);
+    else
+        rc = endpoint(&ep, a, body.ptr != NULL ? body.ptr : "", body.len,
+                      gw_http_req_remote_addr(r), gw_app_now(), &resp);
     gw_db_release(c);
     if (rc != BASE_OK) {
         if (gw_http_respond_outcome(r, 500, "exception", NULL, "out of memory") != BASE_OK)

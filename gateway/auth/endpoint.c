@@ -309,6 +309,32 @@ gw_auth_token_endpoint_body(const struct gw_auth_endpoint_config *cfg, struct ba
     return gw_auth_token_endpoint(cfg, a, &form, client_addr, now, out);
 }
 
+int
+gw_auth_token_refuse_http_auth(struct base_arena *a, const char *authorization,
+                               struct gw_auth_token_response *out)
+{
+    size_t n = strcspn(authorization, " ");
+    bool is_token = n > 0 && n <= 32;
+
+    memset(out, 0, sizeof(*out));
+    /* RFC 9110 §5.6.2 token characters only: the scheme goes back out. */
+    for (size_t i = 0; i < n && is_token; i++)
+        is_token = strchr("!#$%&'*+-.^_`|~", authorization[i]) != NULL ||
+                   (authorization[i] >= '0' && authorization[i] <= '9') ||
+                   (authorization[i] >= 'A' && authorization[i] <= 'Z') ||
+                   (authorization[i] >= 'a' && authorization[i] <= 'z');
+    out->www_authenticate =
+        is_token ? base_arena_sprintf(a, "%.*s realm=\"fhirgate\"", (int)n, authorization)
+                 : "Basic realm=\"fhirgate\"";
+    if (out->www_authenticate == NULL)
+        return BASE_E_NOMEM;
+    return gw_auth__reply_error(a, out, 401, "invalid_client",
+                                "client authentication by the Authorization header is not "
+                                "supported: apps send client_id, systems a JWT client assertion "
+                                "(RFC 7523)",
+                                "client-auth-unsupported");
+}
+
 /* ------------------------------------------------ smart-configuration -- */
 
 static json_t *

@@ -705,6 +705,7 @@ struct gw_auth_event {
                                * "scope-denied", "unsupported-grant", "invalid-request",
                                * "bad-code", "bad-verifier", "access-denied",
                                * "bad-refresh-token", "refresh-token-reused",
+                               * "client-auth-unsupported", "revoked",
                                * "store-unavailable", "internal" */
     enum gw_auth_role role;   /* when known */
     const char *organization; /* when known */
@@ -716,6 +717,7 @@ struct gw_auth_token_response {
     char *body;      /* JSON, NUL-terminated, in the arena */
     size_t body_len;
     int64_t retry_after; /* seconds (Retry-After) when status is 429 */
+    const char *www_authenticate; /* WWW-Authenticate value to send, or NULL */
     struct gw_auth_event event;
 };
 
@@ -732,6 +734,17 @@ BASE_MUST_CHECK int gw_auth_token_endpoint(const struct gw_auth_endpoint_config 
                                            struct base_arena *a, const struct gw_auth_form *form,
                                            const char *client_addr, int64_t now,
                                            struct gw_auth_token_response *out);
+/*
+ * A token or revocation request that carries an Authorization header tried
+ * HTTP client authentication (client_secret_basic, RFC 6749 §2.3.1), which
+ * no client here uses (apps are public, systems sign JWT assertions).
+ * RFC 6749 §5.2 then requires 401 invalid_client with a WWW-Authenticate
+ * naming the scheme the client used: fills `out` so (out->www_authenticate
+ * = `Basic realm="fhirgate"`; an unusable scheme name becomes Basic).
+ * The header's value is never echoed beyond its scheme name.
+ */
+BASE_MUST_CHECK int gw_auth_token_refuse_http_auth(struct base_arena *a, const char *authorization,
+                                                   struct gw_auth_token_response *out);
 /* Same, from the raw body (a malformed body becomes invalid_request). */
 BASE_MUST_CHECK int gw_auth_token_endpoint_body(const struct gw_auth_endpoint_config *cfg,
                                                 struct base_arena *a, const char *body, size_t len,

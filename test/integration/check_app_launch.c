@@ -531,6 +531,17 @@ START_TEST(refresh_tokens_rotate_and_revoke)
     r = git_req(&G, "POST", "/auth/revoke", NULL, NULL, "token=x&client_id=nobody",
                 "application/x-www-form-urlencoded");
     expect_oauth_error(&r, 401, "invalid_client");
+    /* RFC 6749 §5.2: HTTP client authentication (client_secret_basic) is
+     * not used here: 401 with a challenge naming the scheme tried */
+    {
+        const char *hdr[] = {"Authorization: Basic b2ZmbGluZS1hcHA6c2VjcmV0", NULL};
+
+        r = git_req(&G, "POST", "/auth/token", NULL, hdr, "grant_type=client_credentials",
+                    "application/x-www-form-urlencoded");
+        ck_assert_ptr_nonnull(header(&r, "WWW-Authenticate", buf, sizeof(buf)));
+        ck_assert_str_eq(buf, "Basic realm=\"fhirgate\"");
+        expect_oauth_error(&r, 401, "invalid_client");
+    }
     ck_assert_int_ge(git_count(&G, "SELECT count(*) FROM audit.event WHERE subtype = 'revoke' "
                                    "AND http_status = 200"),
                      1);

@@ -1572,6 +1572,32 @@ START_TEST(revoke_refresh_token)
 }
 END_TEST
 
+/* RFC 6749 §5.2: HTTP client authentication tried → 401 naming its scheme. */
+START_TEST(http_client_auth_refused)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_token_response t;
+
+    ck_assert_int_eq(gw_auth_token_refuse_http_auth(a, "Basic Z3Jvd3RoLWNoYXJ0Og==", &t), BASE_OK);
+    expect_error(&t, 401, "invalid_client", "client-auth-unsupported");
+    ck_assert_str_eq(t.www_authenticate, "Basic realm=\"fhirgate\"");
+    ck_assert_ptr_null(strstr(t.body, "Z3Jvd3Ro")); /* never echoed */
+    ck_assert_int_eq(gw_auth_token_refuse_http_auth(a, "DPoP eyJ", &t), BASE_OK);
+    ck_assert_str_eq(t.www_authenticate, "DPoP realm=\"fhirgate\"");
+    /* a scheme that is no token (quote, CR) is never sent back */
+    ck_assert_int_eq(gw_auth_token_refuse_http_auth(a, "Ba\"sic x", &t), BASE_OK);
+    ck_assert_str_eq(t.www_authenticate, "Basic realm=\"fhirgate\"");
+    ck_assert_int_eq(gw_auth_token_refuse_http_auth(a, "X\r\nSet-Cookie: a", &t), BASE_OK);
+    ck_assert_str_eq(t.www_authenticate, "Basic realm=\"fhirgate\"");
+    ck_assert_int_eq(gw_auth_token_refuse_http_auth(a, "", &t), BASE_OK);
+    ck_assert_str_eq(t.www_authenticate, "Basic realm=\"fhirgate\"");
+    /* other refusals carry no challenge */
+    t = post(a, "grant_type=nope");
+    ck_assert_ptr_null(t.www_authenticate);
+    base_arena_free(a);
+}
+END_TEST
+
 START_TEST(smart_configuration_app_launch)
 {
     json_t *doc = gw_auth_smart_configuration(&cfg);
@@ -1660,6 +1686,7 @@ Suite *gw_auth_endpoint_suite(void)
     tcase_add_test(tc, refresh_token_refusals);
     tcase_add_test(tc, refresh_token_store_absent_or_down);
     tcase_add_test(tc, revoke_refresh_token);
+    tcase_add_test(tc, http_client_auth_refused);
     tcase_add_test(tc, smart_configuration_app_launch);
     suite_add_tcase(s, tc);
     return s;

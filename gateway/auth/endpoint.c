@@ -394,6 +394,7 @@ add_app_launch(const struct gw_auth_endpoint_config *cfg, json_t *doc)
     /* SMART 2.0: S256 required, "plain" must not be offered. */
     json_object_set_new(doc, "code_challenge_methods_supported", json_pack("[s]", "S256"));
     json_array_append_new(caps, json_string("launch-standalone"));
+    json_array_append_new(caps, json_string("authorize-post"));
     json_array_append_new(caps, json_string("client-public"));
     json_array_append_new(caps, json_string("context-standalone-patient"));
     json_array_append_new(caps, json_string("sso-openid-connect"));

@@ -603,10 +603,17 @@ START_TEST(discovery_advertises_the_launch)
     ck_assert_ptr_nonnull(strstr(text, "\"context-standalone-patient\""));
     ck_assert_ptr_nonnull(strstr(text, "\"sso-openid-connect\""));
     ck_assert_ptr_nonnull(strstr(text, "\"permission-offline\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"authorize-post\""));
     ck_assert_ptr_nonnull(strstr(text, "\"refresh_token\""));
     ck_assert_ptr_nonnull(
         strstr(text, "\"revocation_endpoint\":\"https://127.0.0.1:1/auth/revoke\""));
     free(text);
+    git_resp_free(&r);
+    /* authorize-post: the request POSTed shows the same sign-in page */
+    r = git_req(&G, "POST", "/auth/authorize", NULL, NULL, strchr(AUTHZ PKCE "&state=p1", '?') + 1,
+                "application/x-www-form-urlencoded");
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_ptr_nonnull(strstr(r.body, "name=\"request\""));
     git_resp_free(&r);
     r = git_get(&G, "/.well-known/openid-configuration", NULL);
     ck_assert_int_eq(r.status, 200);

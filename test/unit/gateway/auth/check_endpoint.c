@@ -1598,6 +1598,38 @@ START_TEST(http_client_auth_refused)
 }
 END_TEST
 
+/* SMART 2.x authorize-post: the request POSTed, answered as the GET. */
+START_TEST(authorize_post_of_the_request)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_authorize_response r;
+    char *req;
+
+    ck_assert_int_eq(
+        gw_auth_authorize_post(&cfg, a, GOOD_QUERY, strlen(GOOD_QUERY), "10.0.0.7", NOW, &r),
+        BASE_OK);
+    ck_assert_uint_eq(r.status, 200);
+    ck_assert(!r.is_sign_in);
+    req = page_request(&r);
+    r = authz_post(a, req, "li.na", "patient-password", "approve", NOW + 5);
+    free(req);
+    ck_assert_uint_eq(r.status, 302);
+    ck_assert_str_ne(loc_param(&r, "code"), "");
+    /* and its refusals are the GET's: a bad PKCE method redirects */
+    {
+        const char *q = "response_type=code&client_id=growth-chart&redirect_uri=https%3A%2F%2Fapp"
+                        ".example%2Fcb&scope=patient%2F*.rs&state=s9&aud=https%3A%2F%2Fgw.test%2F"
+                        "fhir&code_challenge=" CHALLENGE "&code_challenge_method=plain";
+
+        ck_assert_int_eq(gw_auth_authorize_post(&cfg, a, q, strlen(q), "10.0.0.7", NOW, &r),
+                         BASE_OK);
+        ck_assert_str_eq(loc_param(&r, "error"), "invalid_request");
+        ck_assert_str_eq(loc_param(&r, "state"), "s9");
+    }
+    base_arena_free(a);
+}
+END_TEST
+
 START_TEST(smart_configuration_app_launch)
 {
     json_t *doc = gw_auth_smart_configuration(&cfg);
@@ -1617,6 +1649,7 @@ START_TEST(smart_configuration_app_launch)
     /* refresh tokens (RFC 6749 §6) for offline_access / online_access */
     ck_assert_ptr_nonnull(strstr(text, "\"permission-offline\""));
     ck_assert_ptr_nonnull(strstr(text, "\"permission-online\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"authorize-post\""));
     ck_assert_ptr_nonnull(strstr(text, "\"refresh_token\""));
     ck_assert_ptr_nonnull(strstr(text, "\"offline_access\""));
     ck_assert_ptr_nonnull(strstr(text, "\"online_access\""));
@@ -1687,6 +1720,7 @@ Suite *gw_auth_endpoint_suite(void)
     tcase_add_test(tc, refresh_token_store_absent_or_down);
     tcase_add_test(tc, revoke_refresh_token);
     tcase_add_test(tc, http_client_auth_refused);
+    tcase_add_test(tc, authorize_post_of_the_request);
     tcase_add_test(tc, smart_configuration_app_launch);
     suite_add_tcase(s, tc);
     return s;

@@ -35,6 +35,8 @@ send_oauth(struct gw_http_req *r, const struct gw_auth_token_response *resp)
 
 static const char unavailable[] = "{\"error\":\"temporarily_unavailable\","
                                    "\"error_description\":\"the service is unavailable\"}";
+static const char server_error[] = "{\"error\":\"server_error\","
+                                   "\"error_description\":\"internal error\"}";
 
 /* Every sign-in attempt is audited (DCM 110114 User Authentication), the
  * failed ones with their stable reason code. */
@@ -110,7 +112,10 @@ serve_oauth(struct gw_http_req *r, struct gw_app *app, oauth_endpoint_fn endpoin
                       gw_http_req_remote_addr(r), gw_app_now(), &resp);
     gw_db_release(c);
     if (rc != BASE_OK) {
-        if (gw_http_respond_outcome(r, 500, "exception", NULL, "out of memory") != BASE_OK)
+        /* An OAuth client reads OAuth errors (RFC 6749 §5.2), not FHIR ones. */
+        if (gw_http_set_header(r, "Pragma", "no-cache") != BASE_OK ||
+            gw_http_respond_nocopy(r, 500, "application/json", server_error,
+                                   sizeof(server_error) - 1) != BASE_OK)
             return;
         return;
     }

@@ -387,6 +387,9 @@ add_app_launch(const struct gw_auth_endpoint_config *cfg, json_t *doc)
                           json_string("authorization_code"));
     json_array_append_new(json_object_get(doc, "grant_types_supported"),
                           json_string("refresh_token"));
+    /* SMART 2.x: issuer is required with sso-openid-connect (the id_token's
+     * iss, what an app checks against OpenID Connect discovery). */
+    json_object_set_new(doc, "issuer", json_string(cfg->tokens.issuer));
     json_object_set_new(doc, "authorization_endpoint", json_string(cfg->authorize_url));
     if (cfg->revocation_url != NULL)
         json_object_set_new(doc, "revocation_endpoint", json_string(cfg->revocation_url));

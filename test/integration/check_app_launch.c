@@ -596,6 +596,7 @@ START_TEST(discovery_advertises_the_launch)
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "authorization_endpoint")),
                      "https://127.0.0.1:1/auth/authorize");
     ck_assert_ptr_nonnull(strstr(text, "\"response_types_supported\":[\"code\"]"));
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "issuer")), "https://127.0.0.1:1");
     ck_assert_ptr_nonnull(strstr(text, "\"code_challenge_methods_supported\":[\"S256\"]"));
     ck_assert_ptr_nonnull(strstr(text, "\"authorization_code\""));
     ck_assert_ptr_nonnull(strstr(text, "\"launch-standalone\""));

@@ -1637,6 +1637,7 @@ START_TEST(smart_configuration_app_launch)
 
     ck_assert_str_eq(json_string_value(json_object_get(doc, "authorization_endpoint")), AUTHZ_URL);
     ck_assert_ptr_nonnull(strstr(text, "\"response_types_supported\":[\"code\"]"));
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "issuer")), "https://gw.test");
     ck_assert_ptr_nonnull(strstr(text, "\"code_challenge_methods_supported\":[\"S256\"]"));
     ck_assert_ptr_nonnull(strstr(text, "\"authorization_code\""));
     ck_assert_ptr_nonnull(strstr(text, "\"launch-standalone\""));
@@ -1676,6 +1677,7 @@ START_TEST(smart_configuration_app_launch)
     doc = gw_auth_smart_configuration(&cfg);
     text = json_dumps(doc, JSON_COMPACT);
     ck_assert_ptr_null(json_object_get(doc, "authorization_endpoint"));
+    ck_assert_ptr_null(json_object_get(doc, "issuer"));
     ck_assert_ptr_null(strstr(text, "\"openid\""));
     ck_assert_ptr_null(strstr(text, "sso-openid-connect"));
     ck_assert_ptr_null(strstr(text, "permission-offline"));

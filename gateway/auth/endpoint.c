@@ -154,7 +154,7 @@ refresh_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
         r.scope = oidc->family->scope;
         r.expires_at = oidc->family->expires_at;
     } else {
-        r.family_id = gw_auth__jti_new(a);
+        r.family_id = oidc->new_family_id != NULL ? oidc->new_family_id : gw_auth__jti_new(a);
         r.scope = scope;
         r.expires_at = now + ((p->scopes.flags & GW_AUTH_SCOPE_OFFLINE) != 0
                                   ? BASE_LIMIT_AUTH_REFRESH_OFFLINE_LIFE

@@ -22,6 +22,8 @@ struct gw_auth__oidc {
     /* The refresh token presented (its family continues), or NULL: a new
      * family starts when offline_access or online_access is granted. */
     const struct gw_auth_refresh *family;
+    /* The id of a new family (the code's hash), or NULL for a random one. */
+    const char *new_family_id;
 };
 
 /* The app client `cid`: BASE_OK with *answered false, or `out` answered

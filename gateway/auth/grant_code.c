@@ -47,6 +47,24 @@ gw_auth__app_client_find(const struct gw_auth_endpoint_config *cfg, struct base_
     return BASE_OK;
 }
 
+/*
+ * RFC 6749 §4.1.2: a code presented again "SHOULD" revoke the tokens issued
+ * from it.  Access tokens are self-contained (≤ 15 min), but the refresh
+ * family a code started is named by the code's hash and ends here, so a
+ * thief who redeemed a stolen code first keeps at most one access token.
+ * An unknown code matches no family; a store error is logged, and the
+ * answer is invalid_grant either way.
+ */
+static void
+revoke_code_family(const struct gw_auth_backend *be, const char *hash)
+{
+    struct base_err err = {0};
+
+    if (be->refresh_revoke_family != NULL &&
+        be->refresh_revoke_family(be->ctx, hash, &err) != BASE_OK)
+        BASE_LOG(BASE_LOG_WARN, "auth.code.revoke_failed", "where=%s", err.where);
+}
+
 /* Does the spent code belong to this exchange?  The reason, or NULL. */
 static const char *
 code_mismatch(const struct gw_auth_code *c, const char *cid, const char *redirect,
@@ -104,8 +122,10 @@ gw_auth__code_grant(const struct gw_auth_endpoint_config *cfg, struct base_arena
     if (hash == NULL)
         return gw_auth__reply_store_error(a, out, BASE_E_NOMEM);
     rc = be->code_take(be->ctx, a, hash, now, &c, &err);
-    if (rc == BASE_E_NOTFOUND)
+    if (rc == BASE_E_NOTFOUND) {
+        revoke_code_family(be, hash);
         return gw_auth__reply_error(a, out, 400, "invalid_grant", BAD_CODE, "bad-code");
+    }
     if (rc != BASE_OK)
         return gw_auth__reply_store_error(a, out, rc);
     out->event.subject = c->username;
@@ -132,5 +152,6 @@ gw_auth__code_grant(const struct gw_auth_endpoint_config *cfg, struct base_arena
     p.display_name = u->display_name;
     oidc.client_id = cl->client_id;
     oidc.nonce = c->nonce;
+    oidc.new_family_id = hash;
     return gw_auth__grant(cfg, a, &p, c->scope, cl->allowed_scopes, now, &oidc, out);
 }

@@ -675,6 +675,9 @@ struct gw_auth_backend {
      * was issued to `client_id` (otherwise nothing happens). */
     int (*refresh_revoke)(void *ctx, const char *token_hash, const char *client_id,
                           struct base_err *err);
+    /* Revoke a whole family by its id (a family started by a code is named
+     * by the code's hash, so a replayed code ends it: RFC 6749 §4.1.2). */
+    int (*refresh_revoke_family)(void *ctx, const char *family_id, struct base_err *err);
 };
 
 struct gw_auth_endpoint_config {

@@ -107,6 +107,9 @@ BASE_MUST_CHECK int gw_auth_refresh_take(PGconn *c, struct base_arena *a, const 
  * issued to `client_id`; nothing (and BASE_OK) otherwise. */
 BASE_MUST_CHECK int gw_auth_refresh_revoke(PGconn *c, const char *token_hash, const char *client_id,
                                            struct base_err *err);
+/* Revoke every token of a family (the family of a replayed code). */
+BASE_MUST_CHECK int gw_auth_refresh_revoke_family(PGconn *c, const char *family_id,
+                                                  struct base_err *err);
 /* Drop refresh tokens whose family ended before `before`. */
 BASE_MUST_CHECK int gw_auth_refresh_purge(PGconn *c, int64_t before, struct base_err *err);
 

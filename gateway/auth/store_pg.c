@@ -174,6 +174,12 @@ be_refresh_revoke(void *ctx, const char *hash, const char *client_id, struct bas
     return gw_auth_refresh_revoke(ctx, hash, client_id, err);
 }
 
+static int
+be_refresh_revoke_family(void *ctx, const char *family_id, struct base_err *err)
+{
+    return gw_auth_refresh_revoke_family(ctx, family_id, err);
+}
+
 void
 gw_auth_backend_pg(struct gw_auth_backend *out, PGconn *conn)
 {
@@ -191,4 +197,5 @@ gw_auth_backend_pg(struct gw_auth_backend *out, PGconn *conn)
     out->refresh_put = be_refresh_put;
     out->refresh_take = be_refresh_take;
     out->refresh_revoke = be_refresh_revoke;
+    out->refresh_revoke_family = be_refresh_revoke_family;
 }

@@ -107,6 +107,17 @@ gw_auth_refresh_revoke(PGconn *c, const char *token_hash, const char *client_id,
 }
 
 int
+gw_auth_refresh_revoke_family(PGconn *c, const char *family_id, struct base_err *err)
+{
+    const char *p[1] = {family_id};
+
+    return gw_auth__exec_cmd(c,
+                             "UPDATE auth.refresh_tokens SET revoked_at = now()"
+                             " WHERE family_id = $1 AND revoked_at IS NULL",
+                             1, p, "revoke refresh token family", err);
+}
+
+int
 gw_auth_refresh_purge(PGconn *c, int64_t before, struct base_err *err)
 {
     char t[24];

@@ -101,8 +101,8 @@ refresh_known(void *ctx, struct base_arena *a, const char *hash, int64_t now,
 }
 
 static const struct gw_auth_backend memory_backend = {
-    NULL,       no_client, no_user, NULL, jti_ok,         unlocked,      fail_ok,
-    success_ok, one_app,   NULL,    NULL, refresh_put_ok, refresh_known, NULL};
+    NULL,    no_client, no_user, NULL,           jti_ok,        unlocked, fail_ok, success_ok,
+    one_app, NULL,      NULL,    refresh_put_ok, refresh_known, NULL,     NULL};
 
 static void
 init(void)

@@ -70,7 +70,7 @@ code_put(void *ctx, const struct gw_auth_code *c, struct base_err *err)
 
 static const struct gw_auth_backend memory_backend = {NULL,     NULL,    no_user, NULL,    NULL,
                                                       unlocked, fail_ok, NULL,    app_get, code_put,
-                                                      NULL,     NULL,    NULL,    NULL};
+                                                      NULL,     NULL,    NULL,    NULL,    NULL};
 
 static void
 init(void)

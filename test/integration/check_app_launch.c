@@ -546,6 +546,18 @@ START_TEST(refresh_tokens_rotate_and_revoke)
                                    "AND http_status = 200"),
                      1);
     free(rt1);
+    /* RFC 6749 §4.1.2: the code replayed ends the grant made from it */
+    code = sign_in_at(OFFLINE_AUTHZ, "pat1");
+    r = redeem(code, "offline-app", CB_ENC, VERIFIER);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    rt1 = strdup(json_string_value(json_object_get(r.json, "refresh_token")));
+    git_resp_free(&r);
+    r = redeem(code, "offline-app", CB_ENC, VERIFIER);
+    expect_oauth_error(&r, 400, "invalid_grant");
+    r = refresh(rt1, "offline-app");
+    expect_oauth_error(&r, 400, "invalid_grant");
+    free(rt1);
+    free(code);
     /* an app registered without offline_access gets no refresh token */
     code = sign_in("pat1");
     r = redeem(code, "growth-chart", CB_ENC, VERIFIER);

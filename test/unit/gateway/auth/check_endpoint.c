@@ -303,6 +303,18 @@ m_refresh_revoke(void *ctx, const char *hash, const char *client_id, struct base
 }
 
 static int
+m_refresh_revoke_family(void *ctx, const char *family_id, struct base_err *err)
+{
+    struct mem *m = ctx;
+
+    (void)err;
+    for (size_t j = 0; j < m->nrefresh; j++)
+        if (strcmp(m->refresh[j].family_id, family_id) == 0)
+            m->refresh_revoked[j] = true;
+    return BASE_OK;
+}
+
+static int
 m_refresh_put_down(void *ctx, const struct gw_auth_refresh *r, int64_t now, struct base_err *err)
 {
     (void)ctx;
@@ -312,9 +324,9 @@ m_refresh_put_down(void *ctx, const struct gw_auth_refresh *r, int64_t now, stru
 }
 
 static const struct gw_auth_backend backend = {
-    &M,          m_client_get,  m_user_get,     m_rehash,        m_jti,
-    m_check,     m_fail,        m_success,      m_app_get,       m_code_put,
-    m_code_take, m_refresh_put, m_refresh_take, m_refresh_revoke};
+    &M,          m_client_get,  m_user_get,     m_rehash,         m_jti,
+    m_check,     m_fail,        m_success,      m_app_get,        m_code_put,
+    m_code_take, m_refresh_put, m_refresh_take, m_refresh_revoke, m_refresh_revoke_family};
 
 /* ---------------------------------------------------------------- setup -- */
 
@@ -1345,6 +1357,37 @@ START_TEST(refresh_token_rotation)
 }
 END_TEST
 
+/* RFC 6749 §4.1.2: a code presented again ends the grant made from it. */
+START_TEST(replayed_code_revokes_its_refresh_tokens)
+{
+    struct base_arena *a = base_arena_new(0);
+    char *code = code_for(a, LAUNCH_QUERY(OFFLINE_SCOPE), "li.na", "patient-password");
+    struct gw_auth_token_response t = redeem(a, code, "growth-chart", VERIFIER);
+    char *rt = strdup(field(&t, "refresh_token"));
+    char *rt2;
+
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    /* rotated once: the whole family goes, not only the first token */
+    t = refresh_at(a, rt, "growth-chart", NULL, NOW + 1);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    rt2 = strdup(field(&t, "refresh_token"));
+    t = redeem(a, code, "growth-chart", VERIFIER);
+    expect_error(&t, 400, "invalid_grant", "bad-code");
+    t = refresh_at(a, rt2, "growth-chart", NULL, NOW + 2);
+    expect_error(&t, 400, "invalid_grant", "bad-refresh-token");
+    /* an unknown code ends nobody's grant */
+    rt = (free(rt), offline_grant(a, LAUNCH_QUERY(OFFLINE_SCOPE)));
+    t = redeem(a, "bm90LWEtY29kZQ", "growth-chart", VERIFIER);
+    expect_error(&t, 400, "invalid_grant", "bad-code");
+    t = refresh_at(a, rt, "growth-chart", NULL, NOW + 3);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    free(code);
+    free(rt);
+    free(rt2);
+    base_arena_free(a);
+}
+END_TEST
+
 START_TEST(refresh_token_scope_and_lifetime)
 {
     struct base_arena *a = base_arena_new(0);
@@ -1717,6 +1760,7 @@ Suite *gw_auth_endpoint_suite(void)
     tcase_add_test(tc, authorize_lockout_shared_with_password_grant);
     tcase_add_test(tc, code_redemption_refusals);
     tcase_add_test(tc, refresh_token_rotation);
+    tcase_add_test(tc, replayed_code_revokes_its_refresh_tokens);
     tcase_add_test(tc, refresh_token_scope_and_lifetime);
     tcase_add_test(tc, refresh_token_refusals);
     tcase_add_test(tc, refresh_token_store_absent_or_down);

@@ -498,6 +498,29 @@ START_TEST(refresh_tokens_rotate_and_revoke)
     r = refresh(rt1, "offline-app");
     expect_oauth_error(&r, 400, "invalid_grant");
     free(rt1);
+    /* and so does a new password */
+    rt1 = offline_grant("pat2");
+    {
+        char pwfile[512];
+        FILE *f;
+
+        snprintf(pwfile, sizeof(pwfile), "%s/applaunch-pw", getenv("FHIRGATE_TEST_TMP"));
+        f = fopen(pwfile, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(PW "!\n", f);
+        fclose(f);
+        run_cli((const char *[]){bin, "user", "passwd", "pat2", "--password-file", pwfile,
+                                 "--database", G.db_url, NULL});
+        f = fopen(pwfile, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(PW "\n", f);
+        fclose(f);
+        run_cli((const char *[]){bin, "user", "passwd", "pat2", "--password-file", pwfile,
+                                 "--database", G.db_url, NULL});
+    }
+    r = refresh(rt1, "offline-app");
+    expect_oauth_error(&r, 400, "invalid_grant");
+    free(rt1);
     /* so does disabling the app */
     rt1 = offline_grant("pat2");
     run_cli((const char *[]){bin, "client", "disable-app", "offline-app", "--database", G.db_url,

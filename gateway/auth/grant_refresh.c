@@ -53,7 +53,8 @@ take(const struct gw_auth_endpoint_config *cfg, struct base_arena *a, const char
         return gw_auth__reply_store_error(a, out, BASE_E_NOMEM);
     rc = be->refresh_take(be->ctx, a, hash, now, r, &err);
     if (rc == BASE_E_CONFLICT) {
-        BASE_LOG(BASE_LOG_WARN, "auth.refresh.reused", "client=%s", out->event.subject);
+        BASE_LOG(BASE_LOG_WARN, "auth.refresh.reused", "client=%s",
+                 out->event.subject != NULL ? out->event.subject : "-");
         return gw_auth__reply_error(a, out, 400, "invalid_grant", BAD_REFRESH,
                                     "refresh-token-reused");
     }

@@ -1346,7 +1346,7 @@ START_TEST(refresh_token_rotation)
     ck_assert_msg(t.status == 200, "%s", t.body);
     rt3 = strdup(field(&t, "refresh_token"));
     /* RFC 9700 §4.14.2: a spent token again revokes the whole family */
-    t = refresh_at(a, rt1, "growth-chart", NULL, NOW + 90);
+    t = refresh_at(a, rt1, NULL, NULL, NOW + 90);
     expect_error(&t, 400, "invalid_grant", "refresh-token-reused");
     t = refresh_at(a, rt3, "growth-chart", NULL, NOW + 91);
     expect_error(&t, 400, "invalid_grant", "bad-refresh-token");

@@ -114,6 +114,11 @@
 #define BASE_LIMIT_AUTH_MAX_REQ_SCOPE   2048u  /* bytes of an authorize request's scope */
 #define BASE_LIMIT_AUTH_CODE_LIFE       60     /* seconds an authorization code lives */
 #define BASE_LIMIT_AUTH_LOGIN_PAGE_LIFE 600    /* seconds to submit the sign-in page */
+/* Refresh tokens (RFC 9700 §4.14.2: bounded): a family of rotated tokens ends
+ * this long after the sign-in that started it, however often it is used. */
+#define BASE_LIMIT_AUTH_REFRESH_OFFLINE_LIFE (30 * 86400) /* offline_access */
+#define BASE_LIMIT_AUTH_REFRESH_ONLINE_LIFE  (12 * 3600)  /* online_access */
+#define BASE_LIMIT_AUTH_MAX_REFRESH_TOKEN    256u         /* bytes of a presented refresh_token */
 
 /* --- CDA R2 documents (adapters/cda) -------------------------------------
  * The deepest corpus document nests 16 elements (C-CDA Discharge Summary);

@@ -139,6 +139,7 @@ start_auth(struct gw_app *app, struct base_err *err)
     ep->token_url = base_arena_sprintf(app->arena, "%s/auth/token", cfg->public_url);
     ep->jwks_url = base_arena_sprintf(app->arena, "%s/.well-known/jwks.json", cfg->public_url);
     ep->authorize_url = base_arena_sprintf(app->arena, "%s/auth/authorize", cfg->public_url);
+    ep->revocation_url = base_arena_sprintf(app->arena, "%s/auth/revoke", cfg->public_url);
     ep->password_grant = cfg->password_grant;
     ep->portal_client_id = cfg->portal_client_id;
     gw_auth_lockout_policy_default(&ep->lockout);
@@ -147,7 +148,8 @@ start_auth(struct gw_app *app, struct base_err *err)
     ep->lockout.window = cfg->lockout_window_s;
     ep->lockout.lock_duration = cfg->lockout_duration_s;
     gw_auth_pw_params_default(&ep->pw_params);
-    if (ep->token_url == NULL || ep->jwks_url == NULL || ep->authorize_url == NULL)
+    if (ep->token_url == NULL || ep->jwks_url == NULL || ep->authorize_url == NULL ||
+        ep->revocation_url == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", "auth", "out of memory");
     return BASE_OK;
 }

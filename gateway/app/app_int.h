@@ -189,6 +189,7 @@ json_t *gw_app_capability_statement(const struct gw_config *cfg);
 
 /* Sign-in (h_token.c). */
 void gw_app_h_token(struct gw_http_req *r, void *cls);
+void gw_app_h_revoke(struct gw_http_req *r, void *cls);    /* POST /auth/revoke (RFC 7009) */
 void gw_app_h_authorize(struct gw_http_req *r, void *cls); /* GET and POST /auth/authorize */
 void gw_app_h_me(struct gw_http_req *r, void *cls);
 

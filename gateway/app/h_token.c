@@ -1,6 +1,7 @@
 /*
- * gateway/app/h_token.c — POST /auth/token (OAuth2, gateway/auth) with
- * every attempt audited, and GET /me for the portal.
+ * gateway/app/h_token.c — POST /auth/token (OAuth2, gateway/auth) and
+ * POST /auth/revoke (RFC 7009) with every attempt audited, and GET /me for
+ * the portal.
  */
 #include "gateway/app/app_int.h"
 
@@ -22,6 +23,9 @@ send_oauth(struct gw_http_req *r, const struct gw_auth_token_response *resp)
         if (gw_http_set_header(r, "Retry-After", retry) != BASE_OK)
             return;
     }
+    if (resp->www_authenticate != NULL &&
+        gw_http_set_header(r, "WWW-Authenticate", resp->www_authenticate) != BASE_OK)
+        return;
     /* RFC 6749 §5.1: tokens must not be cached. */
     if (gw_http_set_header(r, "Pragma", "no-cache") != BASE_OK ||
         gw_http_respond_nocopy(r, resp->status, "application/json", resp->body, resp->body_len) !=
@@ -31,6 +35,8 @@ send_oauth(struct gw_http_req *r, const struct gw_auth_token_response *resp)
 
 static const char unavailable[] = "{\"error\":\"temporarily_unavailable\","
                                    "\"error_description\":\"the service is unavailable\"}";
+static const char server_error[] = "{\"error\":\"server_error\","
+                                   "\"error_description\":\"internal error\"}";
 
 /* Every sign-in attempt is audited (DCM 110114 User Authentication), the
  * failed ones with their stable reason code. */
@@ -55,10 +61,31 @@ audit_sign_in(struct gw_app *app, struct gw_http_req *r, const struct gw_auth_ev
     return gw_app_audit(app, r, NULL, &au, &err);
 }
 
-void
-gw_app_h_token(struct gw_http_req *r, void *cls)
+/* The token endpoint's answers and the revocation endpoint's: one
+ * leased connection, the endpoint, its audit row, then the answer. */
+typedef int (*oauth_endpoint_fn)(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
+                                 const char *body, size_t len, const char *client_addr, int64_t now,
+                                 struct gw_auth_token_response *out);
+
+static int
+token_endpoint(const struct gw_auth_endpoint_config *cfg, struct base_arena *a, const char *body,
+               size_t len, const char *client_addr, int64_t now, struct gw_auth_token_response *out)
 {
-    struct gw_app *app = cls;
+    return gw_auth_token_endpoint_body(cfg, a, body, len, client_addr, now, out);
+}
+
+static int
+revoke_endpoint(const struct gw_auth_endpoint_config *cfg, struct base_arena *a, const char *body,
+                size_t len, const char *client_addr, int64_t now,
+                struct gw_auth_token_response *out)
+{
+    (void)client_addr;
+    return gw_auth_revoke_endpoint_body(cfg, a, body, len, now, out);
+}
+
+static void
+serve_oauth(struct gw_http_req *r, struct gw_app *app, oauth_endpoint_fn endpoint)
+{
     struct base_arena *a = gw_http_req_arena(r);
     struct gw_auth_endpoint_config ep = app->token_ep;
     struct gw_auth_backend be;
@@ -69,29 +96,50 @@ gw_app_h_token(struct gw_http_req *r, void *cls)
     int rc;
 
     if (gw_db_borrow(app->pool, &c, &err) != BASE_OK) {
-        if (gw_http_respond_nocopy(r, 503, "application/json", unavailable,
+        if (gw_http_set_header(r, "Pragma", "no-cache") != BASE_OK ||
+            gw_http_respond_nocopy(r, 503, "application/json", unavailable,
                                    sizeof(unavailable) - 1) != BASE_OK)
             return;
         return;
     }
     gw_auth_backend_pg(&be, gw_db_conn_pg(c));
     ep.backend = &be;
-    rc = gw_auth_token_endpoint_body(&ep, a, body.ptr != NULL ? body.ptr : "", body.len,
-                                     gw_http_req_remote_addr(r), gw_app_now(), &resp);
+    /* RFC 6749 §5.2: HTTP client authentication was tried; none is used. */
+    if (gw_http_req_header(r, "Authorization") != NULL)
+        rc = gw_auth_token_refuse_http_auth(a, gw_http_req_header(r, "Authorization"), &resp);
+    else
+        rc = endpoint(&ep, a, body.ptr != NULL ? body.ptr : "", body.len,
+                      gw_http_req_remote_addr(r), gw_app_now(), &resp);
     gw_db_release(c);
     if (rc != BASE_OK) {
-        if (gw_http_respond_outcome(r, 500, "exception", NULL, "out of memory") != BASE_OK)
+        /* An OAuth client reads OAuth errors (RFC 6749 §5.2), not FHIR ones. */
+        if (gw_http_set_header(r, "Pragma", "no-cache") != BASE_OK ||
+            gw_http_respond_nocopy(r, 500, "application/json", server_error,
+                                   sizeof(server_error) - 1) != BASE_OK)
             return;
         return;
     }
     if (audit_sign_in(app, r, &resp.event, resp.status) != BASE_OK) {
         /* Fail closed: no token leaves without its audit row. */
-        if (gw_http_respond_nocopy(r, 503, "application/json", unavailable,
+        if (gw_http_set_header(r, "Pragma", "no-cache") != BASE_OK ||
+            gw_http_respond_nocopy(r, 503, "application/json", unavailable,
                                    sizeof(unavailable) - 1) != BASE_OK)
             return;
         return;
     }
     send_oauth(r, &resp);
+}
+
+void
+gw_app_h_token(struct gw_http_req *r, void *cls)
+{
+    serve_oauth(r, cls, token_endpoint);
+}
+
+void
+gw_app_h_revoke(struct gw_http_req *r, void *cls)
+{
+    serve_oauth(r, cls, revoke_endpoint);
 }
 
 static void

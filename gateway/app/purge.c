@@ -7,6 +7,7 @@
  *   auth.jti_seen        client assertion ids past their expiry (a replay
  *                        of an expired assertion fails on its exp anyway)
  *   auth.login_throttle  counters whose window and lock have both ended
+ *   auth.refresh_tokens  refresh token families past their absolute end
  */
 #include <time.h>
 
@@ -30,6 +31,7 @@ gw_app_purge_round(struct gw_app *app)
     pg = gw_db_conn_pg(c);
     if (gw_auth_code_purge(pg, now, &err) != BASE_OK ||
         gw_auth_jti_purge(pg, now, &err) != BASE_OK ||
+        gw_auth_refresh_purge(pg, now, &err) != BASE_OK ||
         gw_auth_throttle_purge(pg, now - cfg->lockout_window_s, &err) != BASE_OK)
         BASE_LOG(BASE_LOG_WARN, "auth.purge", "where=%s", err.where);
     gw_db_release(c);

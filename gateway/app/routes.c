@@ -85,6 +85,7 @@ gw_app_routes(struct gw_app *app, struct base_err *err)
         {"GET", "/healthz", gw_app_h_healthz, app},
         {"GET", "/metrics", gw_app_h_metrics, app},
         {"POST", "/auth/token", gw_app_h_token, app},
+        {"POST", "/auth/revoke", gw_app_h_revoke, app},
         {"GET", "/auth/authorize", gw_app_h_authorize, app},
         {"POST", "/auth/authorize", gw_app_h_authorize, app},
         {"POST", "/members/register", gw_app_h_member_register, app},

@@ -486,6 +486,11 @@ gw_auth_authorize_post(const struct gw_auth_endpoint_config *cfg, struct base_ar
         return err.rc == BASE_E_NOMEM ? BASE_E_NOMEM
                                       : error_page(a, 400, "The form is malformed.", out);
     req = gw_auth_form_get(&form, "request");
+    /* SMART App Launch 2.x "authorize-post": the app may POST the
+     * authorization request itself (form-encoded) instead of a GET; it is
+     * read and answered exactly as the GET (nothing changes state). */
+    if (req == NULL && gw_auth_form_get(&form, "response_type") != NULL)
+        return gw_auth_authorize_get(cfg, a, body, len, now, out);
     if (req == NULL || verify_request(cfg, a, req, now, &z) != BASE_OK)
         return error_page(a, 400, "The sign-in form has expired or was not issued by this server.",
                           out);

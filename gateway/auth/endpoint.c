@@ -12,6 +12,9 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
 #include "fhir/base/arena.h"
 #include "fhir/base/log.h"
 #include "fhir/json/fhir_json.h"
@@ -72,10 +75,7 @@ gw_auth__grant_scopes(struct base_arena *a, const char *requested, const char *c
     } else {
         mid = req;
     }
-    TRY(gw_auth_scopes_restrict_to_role(a, &mid, role, out, err));
-    /* No refresh tokens, so offline/online access is never granted. */
-    out->flags &= ~(unsigned)(GW_AUTH_SCOPE_OFFLINE | GW_AUTH_SCOPE_ONLINE);
-    return BASE_OK;
+    return gw_auth_scopes_restrict_to_role(a, &mid, role, out, err);
 }
 
 /*
@@ -114,6 +114,58 @@ id_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
     return tok;
 }
 
+static bool
+can_refresh(const struct gw_auth_endpoint_config *cfg, const struct gw_auth__oidc *oidc)
+{
+    return oidc != NULL && cfg->backend->refresh_put != NULL && cfg->backend->refresh_take != NULL;
+}
+
+/*
+ * A refresh token for the app's grant (SMART App Launch 2.x permission-
+ * offline/-online; RFC 6749 §6): 256 random bits, stored as their SHA-256
+ * with the family it continues (or a new one, whose end is fixed now:
+ * rotation never extends it).  `scope` is the grant's own text; a refresh
+ * that narrows keeps the family's, as OAuth 2.1 §4.3.1 requires.  The
+ * token itself, or NULL with *rc set.
+ */
+static char *
+refresh_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
+              const struct gw_auth_principal *p, const struct gw_auth__oidc *oidc,
+              const char *scope, int64_t now, int *rc)
+{
+    const struct gw_auth_backend *be = cfg->backend;
+    struct gw_auth_refresh r = {0};
+    struct base_err err = {0};
+    unsigned char rnd[32];
+    char *tok;
+
+    *rc = BASE_E_INTERNAL;
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+        return NULL;
+    *rc = BASE_E_NOMEM;
+    tok = gw_auth__b64url_arena(a, rnd, sizeof(rnd));
+    OPENSSL_cleanse(rnd, sizeof(rnd));
+    if (tok == NULL || (r.token_hash = gw_auth__code_hash(a, tok)) == NULL)
+        return NULL;
+    r.client_id = oidc->client_id;
+    r.username = p->subject;
+    if (oidc->family != NULL) {
+        r.family_id = oidc->family->family_id;
+        r.scope = oidc->family->scope;
+        r.expires_at = oidc->family->expires_at;
+    } else {
+        r.family_id = oidc->new_family_id != NULL ? oidc->new_family_id : gw_auth__jti_new(a);
+        r.scope = scope;
+        r.expires_at = now + ((p->scopes.flags & GW_AUTH_SCOPE_OFFLINE) != 0
+                                  ? BASE_LIMIT_AUTH_REFRESH_OFFLINE_LIFE
+                                  : BASE_LIMIT_AUTH_REFRESH_ONLINE_LIFE);
+    }
+    if (r.family_id == NULL)
+        return NULL;
+    *rc = be->refresh_put(be->ctx, &r, now, &err);
+    return *rc == BASE_OK ? tok : NULL;
+}
+
 static int
 reply_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
             const struct gw_auth_principal *p, int64_t now, const struct gw_auth__oidc *oidc,
@@ -123,6 +175,7 @@ reply_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
     struct gw_auth_principal q = *p;
     struct base_buf scope;
     char *token = NULL;
+    char *scope_text;
     int64_t expires_in = 0;
     json_t *body;
     int rc;
@@ -136,11 +189,13 @@ reply_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
     }
     base_buf_init(&scope, BASE_LIMIT_AUTH_MAX_JSON_STRING);
     rc = gw_auth_scopes_format(&p->scopes, &scope, &err);
-    body = json_pack("{s:s, s:s, s:I, s:s}", "access_token", token, "token_type", "Bearer",
-                     "expires_in", (json_int_t)expires_in, "scope",
-                     scope.data != NULL ? scope.data : "");
+    scope_text = rc == BASE_OK ? base_buf_dup0(&scope, a) : NULL;
     base_buf_fini(&scope);
-    if (rc != BASE_OK || body == NULL) {
+    body = scope_text == NULL
+               ? NULL
+               : json_pack("{s:s, s:s, s:I, s:s}", "access_token", token, "token_type", "Bearer",
+                           "expires_in", (json_int_t)expires_in, "scope", scope_text);
+    if (body == NULL) {
         json_decref(body);
         return gw_auth__reply_error(a, out, 500, "server_error", "could not issue a token",
                                     "internal");
@@ -157,6 +212,18 @@ reply_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
                                         "internal");
         }
         json_object_set_new(body, "id_token", json_string(id));
+    }
+    if (can_refresh(cfg, oidc) &&
+        (p->scopes.flags & (GW_AUTH_SCOPE_OFFLINE | GW_AUTH_SCOPE_ONLINE)) != 0) {
+        char *rt = refresh_token(cfg, a, p, oidc, scope_text, now, &rc);
+
+        /* Fail closed: the app was promised offline access, so no answer
+         * without a stored refresh token. */
+        if (rt == NULL) {
+            json_decref(body);
+            return gw_auth__reply_store_error(a, out, rc);
+        }
+        json_object_set_new(body, "refresh_token", json_string(rt));
     }
     out->event.is_success = true;
     out->event.reason = "granted";
@@ -184,6 +251,10 @@ gw_auth__grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
      * gateway holds no Practitioner), so nobody else is granted it. */
     if (oidc != NULL && p->patient == NULL)
         p->scopes.flags &= ~(unsigned)GW_AUTH_SCOPE_FHIRUSER;
+    /* Refresh tokens go only to apps, through the code flow a user
+     * approved; the portal's password grant and systems never get one. */
+    if (!can_refresh(cfg, oidc))
+        p->scopes.flags &= ~(unsigned)(GW_AUTH_SCOPE_OFFLINE | GW_AUTH_SCOPE_ONLINE);
     return reply_token(cfg, a, p, now, oidc, out);
 }
 
@@ -211,10 +282,14 @@ gw_auth_token_endpoint(const struct gw_auth_endpoint_config *cfg, struct base_ar
         out->event.grant_type = "authorization_code";
         return gw_auth__code_grant(cfg, a, form, now, out);
     }
+    if (strcmp(grant, "refresh_token") == 0) {
+        out->event.grant_type = "refresh_token";
+        return gw_auth__refresh_grant(cfg, a, form, now, out);
+    }
     out->event.grant_type = NULL; /* never echo an arbitrary value into the audit */
     return gw_auth__reply_error(a, out, 400, "unsupported_grant_type",
-                                "grant_type must be client_credentials, authorization_code or "
-                                "password",
+                                "grant_type must be client_credentials, authorization_code, "
+                                "refresh_token or password",
                                 "unsupported-grant");
 }
 
@@ -232,6 +307,32 @@ gw_auth_token_endpoint_body(const struct gw_auth_endpoint_config *cfg, struct ba
                                     err.msg, "invalid-request");
     }
     return gw_auth_token_endpoint(cfg, a, &form, client_addr, now, out);
+}
+
+int
+gw_auth_token_refuse_http_auth(struct base_arena *a, const char *authorization,
+                               struct gw_auth_token_response *out)
+{
+    size_t n = strcspn(authorization, " ");
+    bool is_token = n > 0 && n <= 32;
+
+    memset(out, 0, sizeof(*out));
+    /* RFC 9110 §5.6.2 token characters only: the scheme goes back out. */
+    for (size_t i = 0; i < n && is_token; i++)
+        is_token = strchr("!#$%&'*+-.^_`|~", authorization[i]) != NULL ||
+                   (authorization[i] >= '0' && authorization[i] <= '9') ||
+                   (authorization[i] >= 'A' && authorization[i] <= 'Z') ||
+                   (authorization[i] >= 'a' && authorization[i] <= 'z');
+    out->www_authenticate =
+        is_token ? base_arena_sprintf(a, "%.*s realm=\"fhirgate\"", (int)n, authorization)
+                 : "Basic realm=\"fhirgate\"";
+    if (out->www_authenticate == NULL)
+        return BASE_E_NOMEM;
+    return gw_auth__reply_error(a, out, 401, "invalid_client",
+                                "client authentication by the Authorization header is not "
+                                "supported: apps send client_id, systems a JWT client assertion "
+                                "(RFC 7523)",
+                                "client-auth-unsupported");
 }
 
 /* ------------------------------------------------ smart-configuration -- */
@@ -254,9 +355,11 @@ scopes_supported(const struct gw_auth_endpoint_config *cfg)
             const json_t *v;
 
             (void)base_str_cut(rest, ' ', &tok, &rest);
-            /* Only the authorization code flow issues an id_token. */
+            /* Only the authorization code flow issues an id_token or a
+             * refresh token. */
             if (cfg->authorize_url == NULL &&
-                (base_str_eq_cstr(tok, "openid") || base_str_eq_cstr(tok, "fhirUser")))
+                (base_str_eq_cstr(tok, "openid") || base_str_eq_cstr(tok, "fhirUser") ||
+                 base_str_eq_cstr(tok, "offline_access") || base_str_eq_cstr(tok, "online_access")))
                 continue;
             json_array_foreach(arr, j, v)
             {
@@ -282,14 +385,25 @@ add_app_launch(const struct gw_auth_endpoint_config *cfg, json_t *doc)
         return;
     json_array_append_new(json_object_get(doc, "grant_types_supported"),
                           json_string("authorization_code"));
+    json_array_append_new(json_object_get(doc, "grant_types_supported"),
+                          json_string("refresh_token"));
+    /* SMART 2.x: issuer is required with sso-openid-connect (the id_token's
+     * iss, what an app checks against OpenID Connect discovery). */
+    json_object_set_new(doc, "issuer", json_string(cfg->tokens.issuer));
     json_object_set_new(doc, "authorization_endpoint", json_string(cfg->authorize_url));
+    if (cfg->revocation_url != NULL)
+        json_object_set_new(doc, "revocation_endpoint", json_string(cfg->revocation_url));
     json_object_set_new(doc, "response_types_supported", json_pack("[s]", "code"));
     /* SMART 2.0: S256 required, "plain" must not be offered. */
     json_object_set_new(doc, "code_challenge_methods_supported", json_pack("[s]", "S256"));
     json_array_append_new(caps, json_string("launch-standalone"));
+    json_array_append_new(caps, json_string("authorize-post"));
     json_array_append_new(caps, json_string("client-public"));
     json_array_append_new(caps, json_string("context-standalone-patient"));
     json_array_append_new(caps, json_string("sso-openid-connect"));
+    /* Refresh tokens for offline_access / online_access (RFC 6749 §6). */
+    json_array_append_new(caps, json_string("permission-offline"));
+    json_array_append_new(caps, json_string("permission-online"));
 }
 
 json_t *
@@ -323,14 +437,14 @@ gw_auth_openid_configuration(const struct gw_auth_endpoint_config *cfg)
         return NULL;
     /* OpenID Connect Discovery 1.0 §3: the REQUIRED members, and what a
      * SMART app needs to validate the id_token. */
-    return json_pack("{s:s, s:s, s:s, s:s, s:[s], s:[s], s:[s], s:[s,s,s], s:[s,s], s:[s], "
-                     "s:[s,s,s,s,s,s,s,s]}",
-                     "issuer", cfg->tokens.issuer, "authorization_endpoint", cfg->authorize_url,
-                     "token_endpoint", cfg->token_url, "jwks_uri", cfg->jwks_url,
-                     "response_types_supported", "code", "subject_types_supported", "public",
-                     "id_token_signing_alg_values_supported", gw_auth_alg_name(k->sign_alg),
-                     "scopes_supported", "openid", "fhirUser", "launch/patient",
-                     "grant_types_supported", "authorization_code", "client_credentials",
-                     "code_challenge_methods_supported", "S256", "claims_supported", "iss",
-                     "sub", "aud", "exp", "iat", "nonce", "fhirUser", "name");
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:[s], s:[s], s:[s], s:[s,s,s,s], s:[s,s,s], s:[s], "
+        "s:[s,s,s,s,s,s,s,s]}",
+        "issuer", cfg->tokens.issuer, "authorization_endpoint", cfg->authorize_url,
+        "token_endpoint", cfg->token_url, "jwks_uri", cfg->jwks_url, "response_types_supported",
+        "code", "subject_types_supported", "public", "id_token_signing_alg_values_supported",
+        gw_auth_alg_name(k->sign_alg), "scopes_supported", "openid", "fhirUser", "launch/patient",
+        "offline_access", "grant_types_supported", "authorization_code", "refresh_token",
+        "client_credentials", "code_challenge_methods_supported", "S256", "claims_supported", "iss",
+        "sub", "aud", "exp", "iat", "nonce", "fhirUser", "name");
 }

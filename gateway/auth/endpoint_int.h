@@ -14,11 +14,24 @@ BASE_MUST_CHECK int gw_auth__reply_error(struct base_arena *a, struct gw_auth_to
 /* 503 for BASE_E_IO, else 500. */
 BASE_MUST_CHECK int gw_auth__reply_store_error(struct base_arena *a,
                                                struct gw_auth_token_response *out, int rc);
-/* OpenID Connect for a SMART app (authorization code flow only). */
+/* A SMART app's grant (authorization code and refresh): OpenID Connect
+ * and refresh tokens. */
 struct gw_auth__oidc {
     const char *client_id; /* aud of the id_token */
     const char *nonce;     /* from the authorization request, or NULL */
+    /* The refresh token presented (its family continues), or NULL: a new
+     * family starts when offline_access or online_access is granted. */
+    const struct gw_auth_refresh *family;
+    /* The id of a new family (the code's hash), or NULL for a random one. */
+    const char *new_family_id;
 };
+
+/* The app client `cid`: BASE_OK with *answered false, or `out` answered
+ * (401 invalid_client for an unknown or disabled app, 503/500). */
+BASE_MUST_CHECK int gw_auth__app_client_find(const struct gw_auth_endpoint_config *cfg,
+                                             struct base_arena *a, const char *cid,
+                                             struct gw_auth_app_client **cl,
+                                             struct gw_auth_token_response *out, bool *answered);
 
 /*
  * Grant `p` (role, subject, … filled in; scopes and purpose are set here):
@@ -26,7 +39,10 @@ struct gw_auth__oidc {
  * role ceiling, then issue the token and fill `out` (RFC 6749 §5.1), or
  * answer invalid_scope when nothing is left.  With `oidc` and `openid`
  * granted, the response also carries an id_token (OpenID Connect Core
- * §2; SMART App Launch 2.x "scopes for requesting identity data").
+ * §2; SMART App Launch 2.x "scopes for requesting identity data"); with
+ * `oidc` and offline_access or online_access granted, a refresh token
+ * (stored hashed before the answer leaves).  Without `oidc` those two
+ * scopes are dropped.
  */
 BASE_MUST_CHECK int gw_auth__grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
                                    struct gw_auth_principal *p, const char *requested,
@@ -35,7 +51,7 @@ BASE_MUST_CHECK int gw_auth__grant(const struct gw_auth_endpoint_config *cfg, st
                                    struct gw_auth_token_response *out);
 
 /* Scopes `requested` (or the role's defaults when NULL) ∩ `client_ceiling`
- * (when not NULL) ∩ the role's ceiling; offline/online access dropped. */
+ * (when not NULL) ∩ the role's ceiling. */
 BASE_MUST_CHECK int gw_auth__grant_scopes(struct base_arena *a, const char *requested,
                                           const char *client_ceiling, enum gw_auth_role role,
                                           struct gw_auth_scopes *out, struct base_err *err);
@@ -68,6 +84,9 @@ char *gw_auth__code_hash(struct base_arena *a, const char *code);
 BASE_MUST_CHECK int gw_auth__code_grant(const struct gw_auth_endpoint_config *cfg,
                                         struct base_arena *a, const struct gw_auth_form *form,
                                         int64_t now, struct gw_auth_token_response *out);
+BASE_MUST_CHECK int gw_auth__refresh_grant(const struct gw_auth_endpoint_config *cfg,
+                                           struct base_arena *a, const struct gw_auth_form *form,
+                                           int64_t now, struct gw_auth_token_response *out);
 BASE_MUST_CHECK int gw_auth__client_credentials(const struct gw_auth_endpoint_config *cfg,
                                                 struct base_arena *a,
                                                 const struct gw_auth_form *form, int64_t now,

@@ -28,10 +28,10 @@ gw_auth__code_hash(struct base_arena *a, const char *code)
     return gw_auth__b64url_arena(a, d, sizeof(d));
 }
 
-/* The app client named by the request: BASE_OK, or `out` answered. */
-static int
-find_client(const struct gw_auth_endpoint_config *cfg, struct base_arena *a, const char *cid,
-            struct gw_auth_app_client **cl, struct gw_auth_token_response *out, bool *answered)
+int
+gw_auth__app_client_find(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
+                         const char *cid, struct gw_auth_app_client **cl,
+                         struct gw_auth_token_response *out, bool *answered)
 {
     const struct gw_auth_backend *be = cfg->backend;
     struct base_err err = {0};
@@ -45,6 +45,24 @@ find_client(const struct gw_auth_endpoint_config *cfg, struct base_arena *a, con
         return gw_auth__reply_store_error(a, out, rc);
     *answered = false;
     return BASE_OK;
+}
+
+/*
+ * RFC 6749 §4.1.2: a code presented again "SHOULD" revoke the tokens issued
+ * from it.  Access tokens are self-contained (≤ 15 min), but the refresh
+ * family a code started is named by the code's hash and ends here, so a
+ * thief who redeemed a stolen code first keeps at most one access token.
+ * An unknown code matches no family; a store error is logged, and the
+ * answer is invalid_grant either way.
+ */
+static void
+revoke_code_family(const struct gw_auth_backend *be, const char *hash)
+{
+    struct base_err err = {0};
+
+    if (be->refresh_revoke_family != NULL &&
+        be->refresh_revoke_family(be->ctx, hash, &err) != BASE_OK)
+        BASE_LOG(BASE_LOG_WARN, "auth.code.revoke_failed", "where=%s", err.where);
 }
 
 /* Does the spent code belong to this exchange?  The reason, or NULL. */
@@ -96,7 +114,7 @@ gw_auth__code_grant(const struct gw_auth_endpoint_config *cfg, struct base_arena
                                     "code_verifier must be 43-128 unreserved characters "
                                     "(RFC 7636 section 4.1)",
                                     "invalid-request");
-    rc = find_client(cfg, a, cid, &cl, out, &answered);
+    rc = gw_auth__app_client_find(cfg, a, cid, &cl, out, &answered);
     if (answered)
         return rc;
     out->event.subject = cl->client_id;
@@ -104,8 +122,10 @@ gw_auth__code_grant(const struct gw_auth_endpoint_config *cfg, struct base_arena
     if (hash == NULL)
         return gw_auth__reply_store_error(a, out, BASE_E_NOMEM);
     rc = be->code_take(be->ctx, a, hash, now, &c, &err);
-    if (rc == BASE_E_NOTFOUND)
+    if (rc == BASE_E_NOTFOUND) {
+        revoke_code_family(be, hash);
         return gw_auth__reply_error(a, out, 400, "invalid_grant", BAD_CODE, "bad-code");
+    }
     if (rc != BASE_OK)
         return gw_auth__reply_store_error(a, out, rc);
     out->event.subject = c->username;
@@ -132,5 +152,6 @@ gw_auth__code_grant(const struct gw_auth_endpoint_config *cfg, struct base_arena
     p.display_name = u->display_name;
     oidc.client_id = cl->client_id;
     oidc.nonce = c->nonce;
+    oidc.new_family_id = hash;
     return gw_auth__grant(cfg, a, &p, c->scope, cl->allowed_scopes, now, &oidc, out);
 }

@@ -119,8 +119,8 @@ enum gw_auth_perm {
 enum gw_auth_scope_flag {
     GW_AUTH_SCOPE_OPENID = 1u << 0,
     GW_AUTH_SCOPE_FHIRUSER = 1u << 1,
-    GW_AUTH_SCOPE_OFFLINE = 1u << 2, /* offline_access (never granted: no refresh tokens) */
-    GW_AUTH_SCOPE_ONLINE = 1u << 3   /* online_access (never granted) */
+    GW_AUTH_SCOPE_OFFLINE = 1u << 2, /* offline_access: a refresh token (app launch only) */
+    GW_AUTH_SCOPE_ONLINE = 1u << 3   /* online_access: a short-lived refresh token */
 };
 
 /* FHIR RESTful interactions (FHIR R4 http.html) a scope must cover. */
@@ -172,6 +172,12 @@ bool gw_auth_scope_allows(const struct gw_auth_scopes *s, const char *resource_t
 BASE_MUST_CHECK int gw_auth_scopes_intersect(struct base_arena *a, const struct gw_auth_scopes *x,
                                              const struct gw_auth_scopes *y,
                                              struct gw_auth_scopes *out, struct base_err *err);
+
+/* Does `s` ask for nothing beyond `ceiling` (every scope within one of
+ * its scopes, no flag it lacks)?  A refresh may narrow, never widen
+ * (RFC 6749 §6).  A restricted scope (`?param=value`) of `ceiling` covers
+ * nothing, since its restriction is not kept (and it is never granted). */
+bool gw_auth_scopes_within(const struct gw_auth_scopes *s, const struct gw_auth_scopes *ceiling);
 
 /* Space-separated text: flags first, then each scope in the syntax it was
  * requested in (v1 when it was v1 and still expressible in v1). */
@@ -542,6 +548,18 @@ struct gw_auth_code {
     int64_t expires_at;
 };
 
+/* One refresh token, as stored (RFC 6749 §6; rotated as OAuth 2.1 §4.3.1
+ * and RFC 9700 §4.14.2 require: each use spends it and issues the next of
+ * the same family; presenting a spent one revokes the family). */
+struct gw_auth_refresh {
+    const char *token_hash; /* base64url SHA-256 of the token (43 chars) */
+    const char *family_id;  /* shared by every rotation of one sign-in */
+    const char *client_id;  /* the app it was issued to */
+    const char *username;
+    const char *scope;  /* the sign-in's granted scope: a refresh may only narrow it */
+    int64_t expires_at; /* the family's absolute end */
+};
+
 /* Normalize and check a user name: ASCII lower case, [a-z0-9._@-], starts
  * with a letter or digit, 1..BASE_LIMIT_AUTH_MAX_USERNAME bytes.  Writes the
  * normalized name into `out` (cap > BASE_LIMIT_AUTH_MAX_USERNAME).
@@ -627,6 +645,15 @@ typedef int (*gw_auth_code_put_fn)(void *ctx, const struct gw_auth_code *code,
  * used, or expired at `now` (all the same to the caller: invalid_grant). */
 typedef int (*gw_auth_code_take_fn)(void *ctx, struct base_arena *a, const char *code_hash,
                                     int64_t now, struct gw_auth_code **out, struct base_err *err);
+typedef int (*gw_auth_refresh_put_fn)(void *ctx, const struct gw_auth_refresh *r, int64_t now,
+                                      struct base_err *err);
+/* Mark the refresh token used and return it.  BASE_E_NOTFOUND when unknown,
+ * expired or revoked; BASE_E_CONFLICT when it was already used — the store
+ * has then revoked its whole family (RFC 9700 §4.14.2: one of the two
+ * holders is an attacker, and we cannot tell which). */
+typedef int (*gw_auth_refresh_take_fn)(void *ctx, struct base_arena *a, const char *token_hash,
+                                       int64_t now, struct gw_auth_refresh **out,
+                                       struct base_err *err);
 
 struct gw_auth_backend {
     void *ctx; /* passed to every function (a PGconn for the PostgreSQL stores) */
@@ -641,6 +668,16 @@ struct gw_auth_backend {
     gw_auth_app_client_get_fn app_client_get;
     gw_auth_code_put_fn code_put;
     gw_auth_code_take_fn code_take;
+    /* Refresh tokens (NULL: offline_access / online_access never granted) */
+    gw_auth_refresh_put_fn refresh_put;
+    gw_auth_refresh_take_fn refresh_take;
+    /* RFC 7009: revoke the family of the refresh token with this hash, if it
+     * was issued to `client_id` (otherwise nothing happens). */
+    int (*refresh_revoke)(void *ctx, const char *token_hash, const char *client_id,
+                          struct base_err *err);
+    /* Revoke a whole family by its id (a family started by a code is named
+     * by the code's hash, so a replayed code ends it: RFC 6749 §4.1.2). */
+    int (*refresh_revoke_family)(void *ctx, const char *family_id, struct base_err *err);
 };
 
 struct gw_auth_endpoint_config {
@@ -650,6 +687,7 @@ struct gw_auth_endpoint_config {
     const char *jwks_url;               /* absolute URL of /.well-known/jwks.json */
     const char *authorize_url;          /* absolute URL of /auth/authorize (NULL: no
                                          * authorization-code flow advertised) */
+    const char *revocation_url;         /* absolute URL of POST /auth/revoke, or NULL */
     bool password_grant;                /* allow grant_type=password (portal users) */
     const char *portal_client_id;       /* client_id of password-grant tokens */
     struct gw_auth_lockout_policy lockout;
@@ -661,6 +699,7 @@ struct gw_auth_endpoint_config {
 struct gw_auth_event {
     bool is_success;
     const char *grant_type;   /* "password", "client_credentials", "authorization_code",
+                               * "refresh_token",
                                * "authorize" (the sign-in page), or NULL */
     const char *subject;      /* user name or client id as presented (never a password) */
     const char *reason;       /* stable code: "granted", "bad-password", "unknown-user",
@@ -668,6 +707,8 @@ struct gw_auth_event {
                                * "unknown-client", "client-disabled", "assertion-replayed",
                                * "scope-denied", "unsupported-grant", "invalid-request",
                                * "bad-code", "bad-verifier", "access-denied",
+                               * "bad-refresh-token", "refresh-token-reused",
+                               * "client-auth-unsupported", "revoked",
                                * "store-unavailable", "internal" */
     enum gw_auth_role role;   /* when known */
     const char *organization; /* when known */
@@ -679,6 +720,7 @@ struct gw_auth_token_response {
     char *body;      /* JSON, NUL-terminated, in the arena */
     size_t body_len;
     int64_t retry_after; /* seconds (Retry-After) when status is 429 */
+    const char *www_authenticate; /* WWW-Authenticate value to send, or NULL */
     struct gw_auth_event event;
 };
 
@@ -695,11 +737,37 @@ BASE_MUST_CHECK int gw_auth_token_endpoint(const struct gw_auth_endpoint_config 
                                            struct base_arena *a, const struct gw_auth_form *form,
                                            const char *client_addr, int64_t now,
                                            struct gw_auth_token_response *out);
+/*
+ * A token or revocation request that carries an Authorization header tried
+ * HTTP client authentication (client_secret_basic, RFC 6749 §2.3.1), which
+ * no client here uses (apps are public, systems sign JWT assertions).
+ * RFC 6749 §5.2 then requires 401 invalid_client with a WWW-Authenticate
+ * naming the scheme the client used: fills `out` so (out->www_authenticate
+ * = `Basic realm="fhirgate"`; an unusable scheme name becomes Basic).
+ * The header's value is never echoed beyond its scheme name.
+ */
+BASE_MUST_CHECK int gw_auth_token_refuse_http_auth(struct base_arena *a, const char *authorization,
+                                                   struct gw_auth_token_response *out);
 /* Same, from the raw body (a malformed body becomes invalid_request). */
 BASE_MUST_CHECK int gw_auth_token_endpoint_body(const struct gw_auth_endpoint_config *cfg,
                                                 struct base_arena *a, const char *body, size_t len,
                                                 const char *client_addr, int64_t now,
                                                 struct gw_auth_token_response *out);
+
+/*
+ * POST /auth/revoke (RFC 7009 §2): an app (public client: `client_id`)
+ * revokes one of its refresh tokens, which ends the token's family.  200
+ * with an empty body whether or not the token was known (§2.2: an invalid
+ * token is no error); 401 invalid_client for an unknown or disabled app;
+ * 400 invalid_request without `token` or `client_id`; 400
+ * unsupported_token_type for an access token (a JWT: self-contained, it
+ * cannot be revoked before its at most 15 minutes end); 503 when the
+ * store is down.  Sent and audited like the token endpoint's answers
+ * (event grant type "revoke").
+ */
+BASE_MUST_CHECK int gw_auth_revoke_endpoint_body(const struct gw_auth_endpoint_config *cfg,
+                                                 struct base_arena *a, const char *body, size_t len,
+                                                 int64_t now, struct gw_auth_token_response *out);
 
 /* GET /.well-known/smart-configuration (SMART App Launch 2.x §Conformance):
  * a new JSON object (caller owns the reference), NULL when out of memory. */

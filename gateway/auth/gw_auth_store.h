@@ -93,6 +93,26 @@ BASE_MUST_CHECK int gw_auth_code_take(PGconn *c, struct base_arena *a, const cha
 /* Drop codes that expired before `before`. */
 BASE_MUST_CHECK int gw_auth_code_purge(PGconn *c, int64_t before, struct base_err *err);
 
+/* auth.refresh_tokens (0106).  Store a refresh token (its hash) issued at
+ * `now`. */
+BASE_MUST_CHECK int gw_auth_refresh_put(PGconn *c, const struct gw_auth_refresh *r, int64_t now,
+                                        struct base_err *err);
+/* Mark the token used, atomically, and return it; BASE_E_NOTFOUND when
+ * unknown, expired or revoked; BASE_E_CONFLICT when it was already used —
+ * its whole family is then revoked (RFC 9700 §4.14.2). */
+BASE_MUST_CHECK int gw_auth_refresh_take(PGconn *c, struct base_arena *a, const char *token_hash,
+                                         int64_t now, struct gw_auth_refresh **out,
+                                         struct base_err *err);
+/* RFC 7009: revoke the family of the token with this hash when it was
+ * issued to `client_id`; nothing (and BASE_OK) otherwise. */
+BASE_MUST_CHECK int gw_auth_refresh_revoke(PGconn *c, const char *token_hash, const char *client_id,
+                                           struct base_err *err);
+/* Revoke every token of a family (the family of a replayed code). */
+BASE_MUST_CHECK int gw_auth_refresh_revoke_family(PGconn *c, const char *family_id,
+                                                  struct base_err *err);
+/* Drop refresh tokens whose family ended before `before`. */
+BASE_MUST_CHECK int gw_auth_refresh_purge(PGconn *c, int64_t before, struct base_err *err);
+
 /* --- throttling ----------------------------------------------------------- */
 
 /* Is the user name or the address locked at `now`? */

@@ -7,6 +7,11 @@
 
 #include <string.h>
 
+/* Any user may let an app keep access (SMART permission-offline/-online);
+ * only the authorization code flow grants it, and only to an app whose
+ * registration lists it. */
+#define REFRESH "offline_access online_access"
+
 static const struct {
     enum gw_auth_role role;
     const char *name;
@@ -16,19 +21,20 @@ static const struct {
 } roles[] = {
     /* Clinicians read and search across members; writes go to the member
      * hospitals' own systems, never through the gateway. */
-    {GW_AUTH_ROLE_CLINICIAN, "clinician", "openid fhirUser user/*.rs", "openid fhirUser user/*.rs",
-     GW_AUTH_POU_TREAT},
+    {GW_AUTH_ROLE_CLINICIAN, "clinician", "openid fhirUser " REFRESH " user/*.rs",
+     "openid fhirUser user/*.rs", GW_AUTH_POU_TREAT},
     /* Regulators see the audit trail and the member registry, no clinical data. */
     {GW_AUTH_ROLE_REGULATOR, "regulator",
-     "openid fhirUser user/AuditEvent.rs user/Organization.rs user/Endpoint.rs "
+     "openid fhirUser " REFRESH " user/AuditEvent.rs user/Organization.rs user/Endpoint.rs "
      "system/AuditEvent.rs system/Organization.rs system/Endpoint.rs",
      "openid fhirUser user/AuditEvent.rs user/Organization.rs user/Endpoint.rs",
      GW_AUTH_POU_HCOMPL},
     /* Administrators manage members; they have no access to clinical data. */
-    {GW_AUTH_ROLE_ADMIN, "admin", "openid fhirUser user/Organization.cruds user/Endpoint.cruds",
+    {GW_AUTH_ROLE_ADMIN, "admin",
+     "openid fhirUser " REFRESH " user/Organization.cruds user/Endpoint.cruds",
      "openid fhirUser user/Organization.cruds user/Endpoint.cruds", GW_AUTH_POU_HSYSADMIN},
     /* A patient only ever holds patient/ scopes: their own compartment. */
-    {GW_AUTH_ROLE_PATIENT, "patient", "openid fhirUser patient/*.rs",
+    {GW_AUTH_ROLE_PATIENT, "patient", "openid fhirUser " REFRESH " patient/*.rs",
      "openid fhirUser patient/*.rs", GW_AUTH_POU_PATRQT},
     {GW_AUTH_ROLE_MEMBER_SYSTEM, "member-system", "system/*.rs", "system/*.rs", GW_AUTH_POU_TREAT},
 };

@@ -350,11 +350,23 @@ within(const struct gw_auth_scope *sc, const struct gw_auth_scopes *ceiling)
     for (size_t i = 0; i < ceiling->count; i++) {
         const struct gw_auth_scope *c = &ceiling->items[i];
 
-        if (c->ctx == sc->ctx && (sc->perms & ~c->perms) == 0 &&
+        if (!c->has_query && c->ctx == sc->ctx && (sc->perms & ~c->perms) == 0 &&
             (strcmp(c->type, "*") == 0 || strcmp(c->type, sc->type) == 0))
             return true;
     }
     return false;
+}
+
+bool
+gw_auth_scopes_within(const struct gw_auth_scopes *s, const struct gw_auth_scopes *ceiling)
+{
+    if ((s->flags & ~ceiling->flags) != 0)
+        return false;
+    for (size_t i = 0; i < s->count; i++) {
+        if (!within(&s->items[i], ceiling))
+            return false;
+    }
+    return true;
 }
 
 int

@@ -162,8 +162,11 @@ gw_auth_app_client_set_enabled(PGconn *c, const char *client_id, bool enabled, s
 {
     const char *p[2] = {client_id, enabled ? "enabled" : "disabled"};
 
+    /* Disabling revokes the app's refresh tokens (see store_user.c). */
     return gw_auth__update_one(c,
-                               "UPDATE auth.app_clients SET status = $2, updated_at = now()"
+                               "WITH r AS (UPDATE auth.refresh_tokens SET revoked_at = now()"
+                               " WHERE client_id = $1 AND $2 = 'disabled' AND revoked_at IS NULL)"
+                               " UPDATE auth.app_clients SET status = $2, updated_at = now()"
                                " WHERE client_id = $1",
                                2, p, "update app client", "no such app client", err);
 }

@@ -155,6 +155,31 @@ be_code_take(void *ctx, struct base_arena *a, const char *hash, int64_t now,
     return gw_auth_code_take(ctx, a, hash, now, out, err);
 }
 
+static int
+be_refresh_put(void *ctx, const struct gw_auth_refresh *r, int64_t now, struct base_err *err)
+{
+    return gw_auth_refresh_put(ctx, r, now, err);
+}
+
+static int
+be_refresh_take(void *ctx, struct base_arena *a, const char *hash, int64_t now,
+                struct gw_auth_refresh **out, struct base_err *err)
+{
+    return gw_auth_refresh_take(ctx, a, hash, now, out, err);
+}
+
+static int
+be_refresh_revoke(void *ctx, const char *hash, const char *client_id, struct base_err *err)
+{
+    return gw_auth_refresh_revoke(ctx, hash, client_id, err);
+}
+
+static int
+be_refresh_revoke_family(void *ctx, const char *family_id, struct base_err *err)
+{
+    return gw_auth_refresh_revoke_family(ctx, family_id, err);
+}
+
 void
 gw_auth_backend_pg(struct gw_auth_backend *out, PGconn *conn)
 {
@@ -169,4 +194,8 @@ gw_auth_backend_pg(struct gw_auth_backend *out, PGconn *conn)
     out->app_client_get = be_app_client_get;
     out->code_put = be_code_put;
     out->code_take = be_code_take;
+    out->refresh_put = be_refresh_put;
+    out->refresh_take = be_refresh_take;
+    out->refresh_revoke = be_refresh_revoke;
+    out->refresh_revoke_family = be_refresh_revoke_family;
 }

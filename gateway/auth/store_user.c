@@ -108,8 +108,12 @@ gw_auth_user_set_enabled(PGconn *c, const char *username, bool enabled, struct b
 {
     const char *p[2] = {username, enabled ? "enabled" : "disabled"};
 
+    /* Disabling revokes the user's refresh tokens: enabling again later
+     * must not bring old grants back. */
     return gw_auth__update_one(c,
-                               "UPDATE auth.users SET status = $2, updated_at = now()"
+                               "WITH r AS (UPDATE auth.refresh_tokens SET revoked_at = now()"
+                               " WHERE username = $1 AND $2 = 'disabled' AND revoked_at IS NULL)"
+                               " UPDATE auth.users SET status = $2, updated_at = now()"
                                " WHERE username = $1",
                                2, p, "update user", "no such user", err);
 }
@@ -119,8 +123,12 @@ gw_auth_user_set_password(PGconn *c, const char *username, const char *hash, str
 {
     const char *p[2] = {username, hash};
 
+    /* A new password (often because the old one leaked) ends the apps'
+     * refresh tokens granted under the old one. */
     return gw_auth__update_one(c,
-                               "UPDATE auth.users SET password_hash = $2,"
+                               "WITH r AS (UPDATE auth.refresh_tokens SET revoked_at = now()"
+                               " WHERE username = $1 AND revoked_at IS NULL)"
+                               " UPDATE auth.users SET password_hash = $2,"
                                " password_changed_at = now(), updated_at = now()"
                                " WHERE username = $1",
                                2, p, "update password", "no such user", err);

@@ -65,8 +65,44 @@ success_ok(void *ctx, const char *user, struct base_err *err)
     return BASE_OK;
 }
 
+/* The refresh grant reaches its scope checks and the store: one app, and
+ * every token known (to a user who does not exist, so nothing is issued). */
+static int
+one_app(void *ctx, struct base_arena *a, const char *id, struct gw_auth_app_client **out,
+        struct base_err *err)
+{
+    static const char *uris[] = {"https://app.example/cb"};
+    static struct gw_auth_app_client app = {"app", "App", uris, 1, "patient/*.rs offline_access",
+                                            true};
+
+    (void)ctx, (void)a, (void)err;
+    if (strcmp(id, app.client_id) != 0)
+        return BASE_E_NOTFOUND;
+    *out = &app;
+    return BASE_OK;
+}
+
+static int
+refresh_put_ok(void *ctx, const struct gw_auth_refresh *r, int64_t now, struct base_err *err)
+{
+    (void)ctx, (void)r, (void)now, (void)err;
+    return BASE_OK;
+}
+
+static int
+refresh_known(void *ctx, struct base_arena *a, const char *hash, int64_t now,
+              struct gw_auth_refresh **out, struct base_err *err)
+{
+    static struct gw_auth_refresh r = {"h", "family", "app", "nobody", "patient/*.rs", 1LL << 40};
+
+    (void)ctx, (void)a, (void)hash, (void)now, (void)err;
+    *out = &r;
+    return BASE_OK;
+}
+
 static const struct gw_auth_backend memory_backend = {
-    NULL, no_client, no_user, NULL, jti_ok, unlocked, fail_ok, success_ok, NULL, NULL, NULL};
+    NULL,    no_client, no_user, NULL,           jti_ok,        unlocked, fail_ok, success_ok,
+    one_app, NULL,      NULL,    refresh_put_ok, refresh_known, NULL,     NULL};
 
 static void
 init(void)

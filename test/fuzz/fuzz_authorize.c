@@ -68,8 +68,9 @@ code_put(void *ctx, const struct gw_auth_code *c, struct base_err *err)
     __builtin_trap(); /* nobody exists, so no code can be issued */
 }
 
-static const struct gw_auth_backend memory_backend = {
-    NULL, NULL, no_user, NULL, NULL, unlocked, fail_ok, NULL, app_get, code_put, NULL};
+static const struct gw_auth_backend memory_backend = {NULL,     NULL,    no_user, NULL,    NULL,
+                                                      unlocked, fail_ok, NULL,    app_get, code_put,
+                                                      NULL,     NULL,    NULL,    NULL,    NULL};
 
 static void
 init(void)

@@ -65,7 +65,9 @@ setup(void)
     git_user(&G, "pat1", PW, GW_AUTH_ROLE_PATIENT, NULL, P1);
     git_user(&G, "dr.a", PW, GW_AUTH_ROLE_CLINICIAN, "hosp-a", NULL);
     git_user(&G, "locky", PW, GW_AUTH_ROLE_PATIENT, NULL, P1);
+    git_user(&G, "pat2", PW, GW_AUTH_ROLE_PATIENT, NULL, P1);
     add_app("growth-chart", CB, "patient/*.rs user/*.rs openid fhirUser");
+    add_app("offline-app", CB, "patient/*.rs openid fhirUser offline_access");
     add_app("other-app", "https://other.example/cb", "patient/*.rs");
 }
 
@@ -155,11 +157,11 @@ loc_param(const struct git_resp *r, const char *name)
     return val;
 }
 
-/* Sign `user` in through the page for growth-chart; the code (malloc). */
+/* Sign `user` in through the page at `url`; the code (malloc). */
 static char *
-sign_in(const char *user)
+sign_in_at(const char *url, const char *user)
 {
-    char *req = open_page(AUTHZ PKCE "&state=s1");
+    char *req = open_page(url);
     struct git_resp r = submit(req, user, PW, "approve");
     char loc[4096];
     char *code;
@@ -171,6 +173,13 @@ sign_in(const char *user)
     code = strdup(loc_param(&r, "code"));
     git_resp_free(&r);
     return code;
+}
+
+/* Sign `user` in through the page for growth-chart; the code (malloc). */
+static char *
+sign_in(const char *user)
+{
+    return sign_in_at(AUTHZ PKCE "&state=s1", user);
 }
 
 static struct git_resp
@@ -381,6 +390,207 @@ START_TEST(code_redemption_errors)
 }
 END_TEST
 
+/* --------------------------------------------------- refresh tokens -- */
+
+#define OFFLINE_AUTHZ                                                                              \
+    "/auth/authorize?response_type=code&client_id=offline-app&redirect_uri=" CB_ENC                \
+    "&scope=launch%2Fpatient+patient%2F*.rs+openid+fhirUser+offline_access&state=o1&aud=" AUD PKCE
+
+/* `user` signs in for offline-app; the refresh token (malloc). */
+static char *
+offline_grant(const char *user)
+{
+    char *code = sign_in_at(OFFLINE_AUTHZ, user);
+    struct git_resp r = redeem(code, "offline-app", CB_ENC, VERIFIER);
+    char *rt;
+
+    free(code);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    rt = strdup(json_string_value(json_object_get(r.json, "refresh_token")));
+    git_resp_free(&r);
+    return rt;
+}
+
+static struct git_resp
+refresh(const char *rt, const char *client)
+{
+    char body[1024];
+
+    snprintf(body, sizeof(body), "grant_type=refresh_token&refresh_token=%s&client_id=%s", rt,
+             client);
+    return git_req(&G, "POST", "/auth/token", NULL, NULL, body,
+                   "application/x-www-form-urlencoded");
+}
+
+static void
+run_cli(const char *const *argv)
+{
+    struct tu_run run;
+
+    ck_assert_int_eq(tu_run(argv, &run), 0);
+    ck_assert_msg(run.status == 0, "%s", run.err);
+    tu_run_free(&run);
+}
+
+START_TEST(refresh_tokens_rotate_and_revoke)
+{
+    const char *bin = tu_bin("fhirgate");
+    struct git_resp r;
+    char where[256];
+    char buf[256];
+    char url[512];
+    char *code;
+    char *rt1, *rt2;
+
+    /* the code grant with offline_access: a refresh token, stored hashed */
+    code = sign_in_at(OFFLINE_AUTHZ, "pat1");
+    r = redeem(code, "offline-app", CB_ENC, VERIFIER);
+    free(code);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "scope")),
+                     "openid fhirUser offline_access patient/*.rs");
+    rt1 = strdup(json_string_value(json_object_get(r.json, "refresh_token")));
+    ck_assert_uint_eq(strlen(rt1), 43);
+    ck_assert_ptr_nonnull(header(&r, "Cache-Control", buf, sizeof(buf)));
+    ck_assert_str_eq(buf, "no-store");
+    ck_assert_ptr_nonnull(header(&r, "Pragma", buf, sizeof(buf)));
+    ck_assert_str_eq(buf, "no-cache");
+    git_resp_free(&r);
+    snprintf(where, sizeof(where),
+             "SELECT count(*) FROM auth.refresh_tokens WHERE token_hash = '%s'", rt1);
+    ck_assert_int_eq(git_count(&G, where), 0);
+    ck_assert_int_eq(git_count(&G, "SELECT count(*) FROM auth.refresh_tokens WHERE username = "
+                                   "'pat1' AND expires_at > now() + interval '29 days'"),
+                     1);
+    /* refreshed: a working access token and the next refresh token */
+    r = refresh(rt1, "offline-app");
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "patient")), P1);
+    rt2 = strdup(json_string_value(json_object_get(r.json, "refresh_token")));
+    ck_assert_str_ne(rt2, rt1);
+    snprintf(url, sizeof(url), "/fhir/Patient/%s", P1);
+    {
+        char *token = strdup(json_string_value(json_object_get(r.json, "access_token")));
+
+        git_resp_free(&r);
+        r = git_get(&G, url, token);
+        free(token);
+    }
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    git_resp_free(&r);
+    /* the spent one again: refused, and the family with it */
+    r = refresh(rt1, "offline-app");
+    expect_oauth_error(&r, 400, "invalid_grant");
+    r = refresh(rt2, "offline-app");
+    expect_oauth_error(&r, 400, "invalid_grant");
+    ck_assert_int_ge(git_count(&G, "SELECT count(*) FROM audit.event WHERE subtype = "
+                                   "'refresh_token' AND agent_user = 'pat1' AND http_status = 200"),
+                     1);
+    ck_assert_int_ge(git_count(&G, "SELECT count(*) FROM audit.event WHERE subtype = "
+                                   "'refresh_token' AND reason = 'refresh-token-reused'"),
+                     1);
+    free(rt1);
+    free(rt2);
+    /* disabling the user revokes: enabling again does not bring it back */
+    rt1 = offline_grant("pat2");
+    run_cli((const char *[]){bin, "user", "disable", "pat2", "--database", G.db_url, NULL});
+    run_cli((const char *[]){bin, "user", "enable", "pat2", "--database", G.db_url, NULL});
+    r = refresh(rt1, "offline-app");
+    expect_oauth_error(&r, 400, "invalid_grant");
+    free(rt1);
+    /* and so does a new password */
+    rt1 = offline_grant("pat2");
+    {
+        char pwfile[512];
+        FILE *f;
+
+        snprintf(pwfile, sizeof(pwfile), "%s/applaunch-pw", getenv("FHIRGATE_TEST_TMP"));
+        f = fopen(pwfile, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(PW "!\n", f);
+        fclose(f);
+        run_cli((const char *[]){bin, "user", "passwd", "pat2", "--password-file", pwfile,
+                                 "--database", G.db_url, NULL});
+        f = fopen(pwfile, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(PW "\n", f);
+        fclose(f);
+        run_cli((const char *[]){bin, "user", "passwd", "pat2", "--password-file", pwfile,
+                                 "--database", G.db_url, NULL});
+    }
+    r = refresh(rt1, "offline-app");
+    expect_oauth_error(&r, 400, "invalid_grant");
+    free(rt1);
+    /* so does disabling the app */
+    rt1 = offline_grant("pat2");
+    run_cli((const char *[]){bin, "client", "disable-app", "offline-app", "--database", G.db_url,
+                             NULL});
+    r = refresh(rt1, "offline-app");
+    expect_oauth_error(&r, 401, "invalid_client");
+    run_cli(
+        (const char *[]){bin, "client", "enable-app", "offline-app", "--database", G.db_url, NULL});
+    r = refresh(rt1, "offline-app");
+    expect_oauth_error(&r, 400, "invalid_grant");
+    free(rt1);
+    /* RFC 7009: the app revokes it; errors are OAuth JSON, never cached */
+    rt1 = offline_grant("pat1");
+    {
+        char body[256];
+
+        snprintf(body, sizeof(body), "token=%s&client_id=offline-app", rt1);
+        r = git_req(&G, "POST", "/auth/revoke", NULL, NULL, body,
+                    "application/x-www-form-urlencoded");
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        git_resp_free(&r);
+    }
+    r = refresh(rt1, "offline-app");
+    ck_assert_ptr_nonnull(header(&r, "Content-Type", buf, sizeof(buf)));
+    ck_assert_ptr_nonnull(strstr(buf, "application/json"));
+    ck_assert_ptr_nonnull(header(&r, "Cache-Control", buf, sizeof(buf)));
+    ck_assert_str_eq(buf, "no-store");
+    ck_assert_ptr_nonnull(header(&r, "Pragma", buf, sizeof(buf)));
+    ck_assert_str_eq(buf, "no-cache");
+    expect_oauth_error(&r, 400, "invalid_grant");
+    r = git_req(&G, "POST", "/auth/revoke", NULL, NULL, "token=x&client_id=nobody",
+                "application/x-www-form-urlencoded");
+    expect_oauth_error(&r, 401, "invalid_client");
+    /* RFC 6749 §5.2: HTTP client authentication (client_secret_basic) is
+     * not used here: 401 with a challenge naming the scheme tried */
+    {
+        const char *hdr[] = {"Authorization: Basic b2ZmbGluZS1hcHA6c2VjcmV0", NULL};
+
+        r = git_req(&G, "POST", "/auth/token", NULL, hdr, "grant_type=client_credentials",
+                    "application/x-www-form-urlencoded");
+        ck_assert_ptr_nonnull(header(&r, "WWW-Authenticate", buf, sizeof(buf)));
+        ck_assert_str_eq(buf, "Basic realm=\"fhirgate\"");
+        expect_oauth_error(&r, 401, "invalid_client");
+    }
+    ck_assert_int_ge(git_count(&G, "SELECT count(*) FROM audit.event WHERE subtype = 'revoke' "
+                                   "AND http_status = 200"),
+                     1);
+    free(rt1);
+    /* RFC 6749 §4.1.2: the code replayed ends the grant made from it */
+    code = sign_in_at(OFFLINE_AUTHZ, "pat1");
+    r = redeem(code, "offline-app", CB_ENC, VERIFIER);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    rt1 = strdup(json_string_value(json_object_get(r.json, "refresh_token")));
+    git_resp_free(&r);
+    r = redeem(code, "offline-app", CB_ENC, VERIFIER);
+    expect_oauth_error(&r, 400, "invalid_grant");
+    r = refresh(rt1, "offline-app");
+    expect_oauth_error(&r, 400, "invalid_grant");
+    free(rt1);
+    free(code);
+    /* an app registered without offline_access gets no refresh token */
+    code = sign_in("pat1");
+    r = redeem(code, "growth-chart", CB_ENC, VERIFIER);
+    free(code);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_ptr_null(json_object_get(r.json, "refresh_token"));
+    git_resp_free(&r);
+}
+END_TEST
+
 START_TEST(lockout_applies_to_the_sign_in_page)
 {
     char *req = open_page(AUTHZ PKCE "&state=s3");
@@ -421,13 +631,25 @@ START_TEST(discovery_advertises_the_launch)
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "authorization_endpoint")),
                      "https://127.0.0.1:1/auth/authorize");
     ck_assert_ptr_nonnull(strstr(text, "\"response_types_supported\":[\"code\"]"));
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "issuer")), "https://127.0.0.1:1");
     ck_assert_ptr_nonnull(strstr(text, "\"code_challenge_methods_supported\":[\"S256\"]"));
     ck_assert_ptr_nonnull(strstr(text, "\"authorization_code\""));
     ck_assert_ptr_nonnull(strstr(text, "\"launch-standalone\""));
     ck_assert_ptr_nonnull(strstr(text, "\"client-public\""));
     ck_assert_ptr_nonnull(strstr(text, "\"context-standalone-patient\""));
     ck_assert_ptr_nonnull(strstr(text, "\"sso-openid-connect\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"permission-offline\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"authorize-post\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"refresh_token\""));
+    ck_assert_ptr_nonnull(
+        strstr(text, "\"revocation_endpoint\":\"https://127.0.0.1:1/auth/revoke\""));
     free(text);
+    git_resp_free(&r);
+    /* authorize-post: the request POSTed shows the same sign-in page */
+    r = git_req(&G, "POST", "/auth/authorize", NULL, NULL, strchr(AUTHZ PKCE "&state=p1", '?') + 1,
+                "application/x-www-form-urlencoded");
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_ptr_nonnull(strstr(r.body, "name=\"request\""));
     git_resp_free(&r);
     r = git_get(&G, "/.well-known/openid-configuration", NULL);
     ck_assert_int_eq(r.status, 200);
@@ -495,6 +717,7 @@ app_launch_suite(void)
     tcase_add_test(tc, standalone_launch_end_to_end);
     tcase_add_test(tc, authorize_request_errors);
     tcase_add_test(tc, code_redemption_errors);
+    tcase_add_test(tc, refresh_tokens_rotate_and_revoke);
     tcase_add_test(tc, lockout_applies_to_the_sign_in_page);
     tcase_add_test(tc, discovery_advertises_the_launch);
     tcase_add_test(tc, client_cli_lists_and_refuses);

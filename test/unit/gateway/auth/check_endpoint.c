@@ -38,11 +38,15 @@ struct mem {
     size_t nrows;
     char rehashed[GW_AUTH_PW_HASH_MAX];
     bool is_down;
-    struct gw_auth_app_client apps[2];
+    struct gw_auth_app_client apps[3];
     size_t napps;
     struct gw_auth_code codes[8];
     bool code_used[8];
     size_t ncodes;
+    struct gw_auth_refresh refresh[8];
+    bool refresh_used[8];
+    bool refresh_revoked[8];
+    size_t nrefresh;
 };
 
 static struct mem M;
@@ -232,9 +236,97 @@ m_code_take(void *ctx, struct base_arena *a, const char *hash, int64_t now,
     return BASE_E_NOTFOUND;
 }
 
-static const struct gw_auth_backend backend = {&M,        m_client_get, m_user_get, m_rehash,
-                                               m_jti,     m_check,      m_fail,     m_success,
-                                               m_app_get, m_code_put,   m_code_take};
+static char refresh_text[8][5][1100]; /* copies of the stored strings */
+
+static int
+m_refresh_put(void *ctx, const struct gw_auth_refresh *r, int64_t now, struct base_err *err)
+{
+    struct mem *m = ctx;
+    const char *src[5] = {r->token_hash, r->family_id, r->client_id, r->username, r->scope};
+    size_t n = m->nrefresh++;
+
+    (void)now;
+    if (m->is_down)
+        return base_err_set(err, BASE_E_IO, "exception", "db", "down");
+    ck_assert_uint_lt(n, 8);
+    ck_assert_uint_eq(strlen(r->token_hash), 43); /* a hash, never the token */
+    for (int i = 0; i < 5; i++)
+        snprintf(refresh_text[n][i], sizeof(refresh_text[n][i]), "%s", src[i]);
+    m->refresh[n] =
+        (struct gw_auth_refresh){refresh_text[n][0], refresh_text[n][1], refresh_text[n][2],
+                                 refresh_text[n][3], refresh_text[n][4], r->expires_at};
+    return BASE_OK;
+}
+
+/* As the PostgreSQL store: a used token revokes its family. */
+static int
+m_refresh_take(void *ctx, struct base_arena *a, const char *hash, int64_t now,
+               struct gw_auth_refresh **out, struct base_err *err)
+{
+    struct mem *m = ctx;
+
+    (void)a;
+    (void)err;
+    for (size_t i = 0; i < m->nrefresh; i++) {
+        if (strcmp(m->refresh[i].token_hash, hash) != 0 || m->refresh[i].expires_at <= now)
+            continue;
+        if (m->refresh_used[i] && !m->refresh_revoked[i]) {
+            for (size_t j = 0; j < m->nrefresh; j++)
+                if (strcmp(m->refresh[j].family_id, m->refresh[i].family_id) == 0)
+                    m->refresh_revoked[j] = true;
+            return BASE_E_CONFLICT;
+        }
+        if (m->refresh_revoked[i])
+            return BASE_E_NOTFOUND;
+        m->refresh_used[i] = true;
+        *out = &m->refresh[i];
+        return BASE_OK;
+    }
+    return BASE_E_NOTFOUND;
+}
+
+static int
+m_refresh_revoke(void *ctx, const char *hash, const char *client_id, struct base_err *err)
+{
+    struct mem *m = ctx;
+
+    (void)err;
+    for (size_t i = 0; i < m->nrefresh; i++) {
+        if (strcmp(m->refresh[i].token_hash, hash) != 0 ||
+            strcmp(m->refresh[i].client_id, client_id) != 0)
+            continue;
+        for (size_t j = 0; j < m->nrefresh; j++)
+            if (strcmp(m->refresh[j].family_id, m->refresh[i].family_id) == 0)
+                m->refresh_revoked[j] = true;
+    }
+    return BASE_OK;
+}
+
+static int
+m_refresh_revoke_family(void *ctx, const char *family_id, struct base_err *err)
+{
+    struct mem *m = ctx;
+
+    (void)err;
+    for (size_t j = 0; j < m->nrefresh; j++)
+        if (strcmp(m->refresh[j].family_id, family_id) == 0)
+            m->refresh_revoked[j] = true;
+    return BASE_OK;
+}
+
+static int
+m_refresh_put_down(void *ctx, const struct gw_auth_refresh *r, int64_t now, struct base_err *err)
+{
+    (void)ctx;
+    (void)r;
+    (void)now;
+    return base_err_set(err, BASE_E_IO, "exception", "db", "down");
+}
+
+static const struct gw_auth_backend backend = {
+    &M,          m_client_get,  m_user_get,     m_rehash,         m_jti,
+    m_check,     m_fail,        m_success,      m_app_get,        m_code_put,
+    m_code_take, m_refresh_put, m_refresh_take, m_refresh_revoke, m_refresh_revoke_family};
 
 /* ---------------------------------------------------------------- setup -- */
 
@@ -330,10 +422,13 @@ test_setup(void)
                                             "Growth <Chart> & Co",
                                             app_uris,
                                             2,
-                                            "patient/*.rs user/*.rs openid fhirUser",
+                                            "patient/*.rs user/*.rs openid fhirUser "
+                                            "offline_access online_access",
                                             true};
     M.apps[1] = (struct gw_auth_app_client){"old-app", "Old", app_uris, 1, "patient/*.rs", false};
-    M.napps = 2;
+    M.apps[2] = (struct gw_auth_app_client){
+        "other-app", "Other", app_uris, 1, "patient/*.rs offline_access", true};
+    M.napps = 3;
     tk_endpoint_config(&cfg, gw_ks, &backend);
     cfg.authorize_url = AUTHZ_URL;
 }
@@ -757,7 +852,7 @@ START_TEST(smart_configuration_document)
     text = json_dumps(doc, JSON_COMPACT);
     ck_assert_ptr_nonnull(strstr(text,
                                  "\"grant_types_supported\":[\"client_credentials\",\"password\","
-                                 "\"authorization_code\"]"));
+                                 "\"authorization_code\",\"refresh_token\"]"));
     ck_assert_ptr_nonnull(
         strstr(text, "\"token_endpoint_auth_methods_supported\":[\"private_key_jwt\"]"));
     ck_assert_ptr_nonnull(strstr(text, "\"RS384\""));
@@ -771,7 +866,8 @@ START_TEST(smart_configuration_document)
     doc = gw_auth_smart_configuration(&cfg);
     text = json_dumps(doc, JSON_COMPACT);
     ck_assert_ptr_nonnull(
-        strstr(text, "\"grant_types_supported\":[\"client_credentials\",\"authorization_code\"]"));
+        strstr(text, "\"grant_types_supported\":[\"client_credentials\",\"authorization_code\","
+                     "\"refresh_token\"]"));
     free(text);
     json_decref(doc);
 }
@@ -836,11 +932,11 @@ loc_param(const struct gw_auth_authorize_response *r, const char *name)
     return buf;
 }
 
-/* Sign li.na in through the page; the code (malloc). */
+/* Sign `user` in through the page for `query`; the code (malloc). */
 static char *
-get_code(struct base_arena *a, const char *user, const char *pw)
+code_for(struct base_arena *a, const char *query, const char *user, const char *pw)
 {
-    struct gw_auth_authorize_response r = authz_get(a, GOOD_QUERY);
+    struct gw_auth_authorize_response r = authz_get(a, query);
     char *req = page_request(&r);
     char *code;
 
@@ -851,6 +947,13 @@ get_code(struct base_arena *a, const char *user, const char *pw)
     code = strdup(loc_param(&r, "code"));
     ck_assert_uint_ge(strlen(code), 43); /* 256 bits */
     return code;
+}
+
+/* Sign li.na in through the page; the code (malloc). */
+static char *
+get_code(struct base_arena *a, const char *user, const char *pw)
+{
+    return code_for(a, GOOD_QUERY, user, pw);
 }
 
 static struct gw_auth_token_response
@@ -1161,6 +1264,415 @@ START_TEST(code_redemption_refusals)
 }
 END_TEST
 
+/* ------------------------------------------------------- refresh tokens -- */
+
+#define LAUNCH_QUERY(scope)                                                                        \
+    "response_type=code&client_id=growth-chart&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"        \
+    "&scope=" scope "&state=s1&aud=https%3A%2F%2Fgw.test%2Ffhir&code_challenge=" CHALLENGE         \
+    "&code_challenge_method=S256"
+#define OFFLINE_SCOPE "launch%2Fpatient+patient%2F*.rs+openid+fhirUser+offline_access"
+
+static struct gw_auth_token_response
+refresh_at(struct base_arena *a, const char *rt, const char *client, const char *scope, int64_t now)
+{
+    struct gw_auth_token_response r;
+    char body[2048];
+
+    snprintf(body, sizeof(body), "grant_type=refresh_token&refresh_token=%s%s%s%s%s", rt,
+             client != NULL ? "&client_id=" : "", client != NULL ? client : "",
+             scope != NULL ? "&scope=" : "", scope != NULL ? scope : "");
+    ck_assert_int_eq(gw_auth_token_endpoint_body(&cfg, a, body, strlen(body), "10.0.0.9", now, &r),
+                     BASE_OK);
+    ck_assert_ptr_nonnull(r.body);
+    return r;
+}
+
+/* Sign li.na in for `query` and redeem the code; the refresh token (malloc). */
+static char *
+offline_grant(struct base_arena *a, const char *query)
+{
+    char *code = code_for(a, query, "li.na", "patient-password");
+    struct gw_auth_token_response t = redeem(a, code, "growth-chart", VERIFIER);
+    char *rt;
+
+    free(code);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    rt = strdup(field(&t, "refresh_token"));
+    ck_assert_uint_eq(strlen(rt), 43); /* 256 random bits */
+    return rt;
+}
+
+START_TEST(refresh_token_rotation)
+{
+    struct base_arena *a = base_arena_new(0);
+    char *code = code_for(a, LAUNCH_QUERY(OFFLINE_SCOPE), "li.na", "patient-password");
+    struct gw_auth_token_response t = redeem(a, code, "growth-chart", VERIFIER);
+    struct gw_auth_principal *p;
+    char *rt1, *rt2, *rt3;
+
+    free(code);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert_str_eq(field(&t, "scope"), "openid fhirUser offline_access patient/*.rs");
+    rt1 = strdup(field(&t, "refresh_token"));
+    ck_assert_uint_eq(strlen(rt1), 43);
+    /* stored as its hash, for 30 days from the sign-in */
+    ck_assert_uint_eq(M.nrefresh, 1);
+    ck_assert_str_ne(M.refresh[0].token_hash, rt1);
+    ck_assert_str_eq(M.refresh[0].client_id, "growth-chart");
+    ck_assert_str_eq(M.refresh[0].username, "li.na");
+    ck_assert_int_eq(M.refresh[0].expires_at, NOW + BASE_LIMIT_AUTH_REFRESH_OFFLINE_LIFE);
+    /* RFC 6749 §6: a new access token, and (rotation) a new refresh token */
+    t = refresh_at(a, rt1, "growth-chart", NULL, NOW + 30);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert(t.event.is_success);
+    ck_assert_str_eq(t.event.grant_type, "refresh_token");
+    ck_assert_str_eq(t.event.subject, "li.na");
+    ck_assert_ptr_nonnull(t.event.token_id);
+    ck_assert_str_eq(field(&t, "token_type"), "Bearer");
+    ck_assert_str_eq(field(&t, "patient"), "person-42");
+    ck_assert_str_eq(field(&t, "scope"), "openid fhirUser offline_access patient/*.rs");
+    ck_assert_str_ne(field(&t, "id_token"), "");
+    p = principal(a, &t);
+    ck_assert_str_eq(p->subject, "li.na");
+    ck_assert_str_eq(p->client_id, "growth-chart");
+    rt2 = strdup(field(&t, "refresh_token"));
+    ck_assert_uint_eq(strlen(rt2), 43);
+    ck_assert_str_ne(rt2, rt1);
+    ck_assert_uint_eq(M.nrefresh, 2);
+    /* the same family, whose end rotation never moves */
+    ck_assert_str_eq(M.refresh[1].family_id, M.refresh[0].family_id);
+    ck_assert_int_eq(M.refresh[1].expires_at, M.refresh[0].expires_at);
+    t = refresh_at(a, rt2, "growth-chart", NULL, NOW + 60);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    rt3 = strdup(field(&t, "refresh_token"));
+    /* RFC 9700 §4.14.2: a spent token again revokes the whole family */
+    t = refresh_at(a, rt1, NULL, NULL, NOW + 90);
+    expect_error(&t, 400, "invalid_grant", "refresh-token-reused");
+    t = refresh_at(a, rt3, "growth-chart", NULL, NOW + 91);
+    expect_error(&t, 400, "invalid_grant", "bad-refresh-token");
+    free(rt1);
+    free(rt2);
+    free(rt3);
+    base_arena_free(a);
+}
+END_TEST
+
+/* RFC 6749 §4.1.2: a code presented again ends the grant made from it. */
+START_TEST(replayed_code_revokes_its_refresh_tokens)
+{
+    struct base_arena *a = base_arena_new(0);
+    char *code = code_for(a, LAUNCH_QUERY(OFFLINE_SCOPE), "li.na", "patient-password");
+    struct gw_auth_token_response t = redeem(a, code, "growth-chart", VERIFIER);
+    char *rt = strdup(field(&t, "refresh_token"));
+    char *rt2;
+
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    /* rotated once: the whole family goes, not only the first token */
+    t = refresh_at(a, rt, "growth-chart", NULL, NOW + 1);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    rt2 = strdup(field(&t, "refresh_token"));
+    t = redeem(a, code, "growth-chart", VERIFIER);
+    expect_error(&t, 400, "invalid_grant", "bad-code");
+    t = refresh_at(a, rt2, "growth-chart", NULL, NOW + 2);
+    expect_error(&t, 400, "invalid_grant", "bad-refresh-token");
+    /* an unknown code ends nobody's grant */
+    rt = (free(rt), offline_grant(a, LAUNCH_QUERY(OFFLINE_SCOPE)));
+    t = redeem(a, "bm90LWEtY29kZQ", "growth-chart", VERIFIER);
+    expect_error(&t, 400, "invalid_grant", "bad-code");
+    t = refresh_at(a, rt, "growth-chart", NULL, NOW + 3);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    free(code);
+    free(rt);
+    free(rt2);
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(refresh_token_scope_and_lifetime)
+{
+    struct base_arena *a = base_arena_new(0);
+    char *rt = offline_grant(a, LAUNCH_QUERY(OFFLINE_SCOPE));
+    struct gw_auth_token_response t;
+    char *rt2;
+
+    /* narrowing is allowed; the family keeps the sign-in's scope */
+    t = refresh_at(a, rt, "growth-chart", "patient%2FObservation.rs+offline_access", NOW + 5);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert_str_eq(field(&t, "scope"), "offline_access patient/Observation.rs");
+    ck_assert_str_eq(M.refresh[1].scope, M.refresh[0].scope);
+    rt2 = strdup(field(&t, "refresh_token"));
+    /* so the next refresh may ask for the whole grant again */
+    t = refresh_at(a, rt2, "growth-chart", "patient%2F*.rs+offline_access", NOW + 6);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    free(rt2);
+    rt2 = strdup(field(&t, "refresh_token"));
+    /* widening is refused: more permissions, another context, a flag */
+    t = refresh_at(a, rt2, "growth-chart", "patient%2F*.cruds", NOW + 7);
+    expect_error(&t, 400, "invalid_scope", "scope-denied");
+    free(rt);
+    free(rt2);
+    rt = offline_grant(a, LAUNCH_QUERY(OFFLINE_SCOPE));
+    t = refresh_at(a, rt, "growth-chart", "user%2F*.rs", NOW + 7);
+    expect_error(&t, 400, "invalid_scope", "scope-denied");
+    free(rt);
+    rt = offline_grant(a, LAUNCH_QUERY("patient%2F*.rs+offline_access"));
+    t = refresh_at(a, rt, "growth-chart", "patient%2F*.rs+openid", NOW + 7);
+    expect_error(&t, 400, "invalid_scope", "scope-denied");
+    free(rt);
+    /* malformed scope text is refused before the token is spent */
+    rt = offline_grant(a, LAUNCH_QUERY(OFFLINE_SCOPE));
+    t = refresh_at(a, rt, "growth-chart", "patient%2FObservation.xyz", NOW + 7);
+    expect_error(&t, 400, "invalid_scope", "scope-denied");
+    /* narrowing offline_access away ends the family: no new refresh token */
+    t = refresh_at(a, rt, "growth-chart", "patient%2F*.rs", NOW + 8);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert_ptr_null(strstr(t.body, "refresh_token"));
+    free(rt);
+    /* online_access: a family of 12 hours; offline_access: 30 days */
+    rt = offline_grant(a, LAUNCH_QUERY("patient%2F*.rs+online_access"));
+    t = refresh_at(a, rt, "growth-chart", NULL, NOW + BASE_LIMIT_AUTH_REFRESH_ONLINE_LIFE);
+    expect_error(&t, 400, "invalid_grant", "bad-refresh-token");
+    free(rt);
+    rt = offline_grant(a, LAUNCH_QUERY(OFFLINE_SCOPE));
+    t = refresh_at(a, rt, "growth-chart", NULL, NOW + BASE_LIMIT_AUTH_REFRESH_OFFLINE_LIFE);
+    expect_error(&t, 400, "invalid_grant", "bad-refresh-token");
+    free(rt);
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(refresh_token_refusals)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_token_response t;
+    char *code;
+    char *rt;
+    char big[400];
+
+    /* not asked for, not granted */
+    code = get_code(a, "li.na", "patient-password");
+    t = redeem(a, code, "growth-chart", VERIFIER);
+    free(code);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert_ptr_null(strstr(t.body, "refresh_token"));
+    /* the portal's password grant never gets one */
+    t = post(a, "grant_type=password&username=li.na&password=patient-password&scope=patient%2F*.rs"
+                "+offline_access");
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert_str_eq(field(&t, "scope"), "patient/*.rs");
+    ck_assert_ptr_null(strstr(t.body, "refresh_token"));
+    ck_assert_uint_eq(M.nrefresh, 0);
+    /* request errors */
+    rt = offline_grant(a, LAUNCH_QUERY(OFFLINE_SCOPE));
+    /* a public client need not name itself (RFC 6749 §6): the token does */
+    t = refresh_at(a, rt, NULL, NULL, NOW + 1);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert_str_eq(principal(a, &t)->client_id, "growth-chart");
+    free(rt);
+    rt = strdup(field(&t, "refresh_token"));
+    t = post(a, "grant_type=refresh_token&client_id=growth-chart");
+    expect_error(&t, 400, "invalid_request", "invalid-request");
+    t = refresh_at(a, "bm90LWEtdG9rZW4", "growth-chart", NULL, NOW + 1);
+    expect_error(&t, 400, "invalid_grant", "bad-refresh-token");
+    memset(big, 'A', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    t = refresh_at(a, big, "growth-chart", NULL, NOW + 1);
+    expect_error(&t, 400, "invalid_grant", "bad-refresh-token");
+    t = refresh_at(a, rt, "nobody", NULL, NOW + 1);
+    expect_error(&t, 401, "invalid_client", "unknown-client");
+    t = refresh_at(a, rt, "old-app", NULL, NOW + 1);
+    expect_error(&t, 401, "invalid_client", "client-disabled");
+    /* another app presenting it spends it, and the rightful app's next use
+     * ends the family */
+    t = refresh_at(a, rt, "other-app", NULL, NOW + 1);
+    expect_error(&t, 400, "invalid_grant", "bad-refresh-token");
+    t = refresh_at(a, rt, "growth-chart", NULL, NOW + 2);
+    expect_error(&t, 400, "invalid_grant", "refresh-token-reused");
+    free(rt);
+    /* without client_id, the token's app must still be enabled */
+    rt = offline_grant(a, LAUNCH_QUERY(OFFLINE_SCOPE));
+    M.apps[0].is_enabled = false;
+    t = refresh_at(a, rt, NULL, NULL, NOW + 2);
+    expect_error(&t, 401, "invalid_client", "client-disabled");
+    M.apps[0].is_enabled = true;
+    free(rt);
+    /* the user disabled since */
+    rt = offline_grant(a, LAUNCH_QUERY(OFFLINE_SCOPE));
+    M.users[1].is_enabled = false;
+    t = refresh_at(a, rt, "growth-chart", NULL, NOW + 3);
+    expect_error(&t, 400, "invalid_grant", "user-disabled");
+    ck_assert_str_eq(t.event.subject, "li.na");
+    M.users[1].is_enabled = true;
+    free(rt);
+    /* the app's registration no longer lists offline_access: the grant
+     * goes on narrowed, without a new refresh token */
+    rt = offline_grant(a, LAUNCH_QUERY(OFFLINE_SCOPE));
+    M.apps[0].allowed_scopes = "patient/*.rs";
+    t = refresh_at(a, rt, "growth-chart", NULL, NOW + 4);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert_str_eq(field(&t, "scope"), "patient/*.rs");
+    ck_assert_ptr_null(strstr(t.body, "refresh_token"));
+    free(rt);
+    base_arena_free(a);
+}
+END_TEST
+
+START_TEST(refresh_token_store_absent_or_down)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_backend be = backend;
+    struct gw_auth_token_response t;
+    char *code;
+    char *rt;
+
+    /* a store that cannot keep refresh tokens grants no offline access */
+    be.refresh_put = NULL;
+    be.refresh_take = NULL;
+    cfg.backend = &be;
+    code = code_for(a, LAUNCH_QUERY(OFFLINE_SCOPE), "li.na", "patient-password");
+    t = redeem(a, code, "growth-chart", VERIFIER);
+    free(code);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert_str_eq(field(&t, "scope"), "openid fhirUser patient/*.rs");
+    ck_assert_ptr_null(strstr(t.body, "refresh_token"));
+    t = refresh_at(a, "bm90LWEtdG9rZW4", "growth-chart", NULL, NOW + 1);
+    expect_error(&t, 400, "unsupported_grant_type", "unsupported-grant");
+    cfg.backend = &backend;
+    /* fail closed: no answer when the refresh token cannot be stored */
+    rt = offline_grant(a, LAUNCH_QUERY(OFFLINE_SCOPE));
+    be = backend;
+    be.refresh_put = m_refresh_put_down;
+    cfg.backend = &be;
+    t = refresh_at(a, rt, "growth-chart", NULL, NOW + 1);
+    ck_assert_uint_eq(t.status, 503);
+    ck_assert_str_eq(field(&t, "error"), "temporarily_unavailable");
+    ck_assert_ptr_null(strstr(t.body, "access_token"));
+    cfg.backend = &backend;
+    free(rt);
+    base_arena_free(a);
+}
+END_TEST
+
+static struct gw_auth_token_response
+revoke(struct base_arena *a, const char *body)
+{
+    struct gw_auth_token_response r;
+
+    ck_assert_int_eq(gw_auth_revoke_endpoint_body(&cfg, a, body, strlen(body), NOW + 10, &r),
+                     BASE_OK);
+    ck_assert_ptr_nonnull(r.body);
+    return r;
+}
+
+/* RFC 7009: an app revokes its refresh token, and the family ends. */
+START_TEST(revoke_refresh_token)
+{
+    struct base_arena *a = base_arena_new(0);
+    char *rt = offline_grant(a, LAUNCH_QUERY(OFFLINE_SCOPE));
+    struct gw_auth_token_response t;
+    char body[256];
+
+    /* another app's revocation does nothing, and says nothing */
+    snprintf(body, sizeof(body), "token=%s&client_id=other-app", rt);
+    t = revoke(a, body);
+    ck_assert_uint_eq(t.status, 200);
+    ck_assert_uint_eq(t.body_len, 0);
+    t = refresh_at(a, rt, "growth-chart", NULL, NOW + 11);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    free(rt);
+    rt = strdup(field(&t, "refresh_token"));
+    snprintf(body, sizeof(body), "token=%s&token_type_hint=refresh_token&client_id=growth-chart",
+             rt);
+    t = revoke(a, body);
+    ck_assert_uint_eq(t.status, 200);
+    ck_assert(t.event.is_success);
+    ck_assert_str_eq(t.event.grant_type, "revoke");
+    ck_assert_str_eq(t.event.subject, "growth-chart");
+    t = refresh_at(a, rt, "growth-chart", NULL, NOW + 12);
+    expect_error(&t, 400, "invalid_grant", "bad-refresh-token");
+    /* unknown tokens are no error (§2.2) */
+    t = revoke(a, "token=bm90LWEtdG9rZW4&client_id=growth-chart");
+    ck_assert_uint_eq(t.status, 200);
+    /* refusals */
+    t = revoke(a, "token=abc");
+    expect_error(&t, 400, "invalid_request", "invalid-request");
+    t = revoke(a, "client_id=growth-chart");
+    expect_error(&t, 400, "invalid_request", "invalid-request");
+    t = revoke(a, "token=abc&token=def&client_id=growth-chart");
+    expect_error(&t, 400, "invalid_request", "invalid-request");
+    t = revoke(a, "token=abc&client_id=nobody");
+    expect_error(&t, 401, "invalid_client", "unknown-client");
+    t = revoke(a, "token=abc&client_id=old-app");
+    expect_error(&t, 401, "invalid_client", "client-disabled");
+    t = revoke(a, "token=aaa.bbb.ccc&client_id=growth-chart");
+    expect_error(&t, 400, "unsupported_token_type", "unsupported-grant");
+    M.is_down = true; /* the app lookup fails: 503 */
+    t = revoke(a, "token=abc&client_id=growth-chart");
+    ck_assert_uint_eq(t.status, 503);
+    M.is_down = false;
+    free(rt);
+    base_arena_free(a);
+}
+END_TEST
+
+/* RFC 6749 §5.2: HTTP client authentication tried → 401 naming its scheme. */
+START_TEST(http_client_auth_refused)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_token_response t;
+
+    ck_assert_int_eq(gw_auth_token_refuse_http_auth(a, "Basic Z3Jvd3RoLWNoYXJ0Og==", &t), BASE_OK);
+    expect_error(&t, 401, "invalid_client", "client-auth-unsupported");
+    ck_assert_str_eq(t.www_authenticate, "Basic realm=\"fhirgate\"");
+    ck_assert_ptr_null(strstr(t.body, "Z3Jvd3Ro")); /* never echoed */
+    ck_assert_int_eq(gw_auth_token_refuse_http_auth(a, "DPoP eyJ", &t), BASE_OK);
+    ck_assert_str_eq(t.www_authenticate, "DPoP realm=\"fhirgate\"");
+    /* a scheme that is no token (quote, CR) is never sent back */
+    ck_assert_int_eq(gw_auth_token_refuse_http_auth(a, "Ba\"sic x", &t), BASE_OK);
+    ck_assert_str_eq(t.www_authenticate, "Basic realm=\"fhirgate\"");
+    ck_assert_int_eq(gw_auth_token_refuse_http_auth(a, "X\r\nSet-Cookie: a", &t), BASE_OK);
+    ck_assert_str_eq(t.www_authenticate, "Basic realm=\"fhirgate\"");
+    ck_assert_int_eq(gw_auth_token_refuse_http_auth(a, "", &t), BASE_OK);
+    ck_assert_str_eq(t.www_authenticate, "Basic realm=\"fhirgate\"");
+    /* other refusals carry no challenge */
+    t = post(a, "grant_type=nope");
+    ck_assert_ptr_null(t.www_authenticate);
+    base_arena_free(a);
+}
+END_TEST
+
+/* SMART 2.x authorize-post: the request POSTed, answered as the GET. */
+START_TEST(authorize_post_of_the_request)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_authorize_response r;
+    char *req;
+
+    ck_assert_int_eq(
+        gw_auth_authorize_post(&cfg, a, GOOD_QUERY, strlen(GOOD_QUERY), "10.0.0.7", NOW, &r),
+        BASE_OK);
+    ck_assert_uint_eq(r.status, 200);
+    ck_assert(!r.is_sign_in);
+    req = page_request(&r);
+    r = authz_post(a, req, "li.na", "patient-password", "approve", NOW + 5);
+    free(req);
+    ck_assert_uint_eq(r.status, 302);
+    ck_assert_str_ne(loc_param(&r, "code"), "");
+    /* and its refusals are the GET's: a bad PKCE method redirects */
+    {
+        const char *q = "response_type=code&client_id=growth-chart&redirect_uri=https%3A%2F%2Fapp"
+                        ".example%2Fcb&scope=patient%2F*.rs&state=s9&aud=https%3A%2F%2Fgw.test%2F"
+                        "fhir&code_challenge=" CHALLENGE "&code_challenge_method=plain";
+
+        ck_assert_int_eq(gw_auth_authorize_post(&cfg, a, q, strlen(q), "10.0.0.7", NOW, &r),
+                         BASE_OK);
+        ck_assert_str_eq(loc_param(&r, "error"), "invalid_request");
+        ck_assert_str_eq(loc_param(&r, "state"), "s9");
+    }
+    base_arena_free(a);
+}
+END_TEST
+
 START_TEST(smart_configuration_app_launch)
 {
     json_t *doc = gw_auth_smart_configuration(&cfg);
@@ -1168,6 +1680,7 @@ START_TEST(smart_configuration_app_launch)
 
     ck_assert_str_eq(json_string_value(json_object_get(doc, "authorization_endpoint")), AUTHZ_URL);
     ck_assert_ptr_nonnull(strstr(text, "\"response_types_supported\":[\"code\"]"));
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "issuer")), "https://gw.test");
     ck_assert_ptr_nonnull(strstr(text, "\"code_challenge_methods_supported\":[\"S256\"]"));
     ck_assert_ptr_nonnull(strstr(text, "\"authorization_code\""));
     ck_assert_ptr_nonnull(strstr(text, "\"launch-standalone\""));
@@ -1177,6 +1690,21 @@ START_TEST(smart_configuration_app_launch)
     ck_assert_ptr_nonnull(strstr(text, "\"openid\""));
     ck_assert_ptr_nonnull(strstr(text, "\"fhirUser\""));
     ck_assert_ptr_nonnull(strstr(text, "\"sso-openid-connect\""));
+    /* refresh tokens (RFC 6749 §6) for offline_access / online_access */
+    ck_assert_ptr_nonnull(strstr(text, "\"permission-offline\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"permission-online\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"authorize-post\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"refresh_token\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"offline_access\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"online_access\""));
+    ck_assert_ptr_null(json_object_get(doc, "revocation_endpoint"));
+    free(text);
+    json_decref(doc);
+    cfg.revocation_url = "https://gw.test/auth/revoke";
+    doc = gw_auth_smart_configuration(&cfg);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "revocation_endpoint")),
+                     "https://gw.test/auth/revoke");
+    text = json_dumps(doc, JSON_COMPACT);
     free(text);
     json_decref(doc);
     doc = gw_auth_openid_configuration(&cfg);
@@ -1192,8 +1720,12 @@ START_TEST(smart_configuration_app_launch)
     doc = gw_auth_smart_configuration(&cfg);
     text = json_dumps(doc, JSON_COMPACT);
     ck_assert_ptr_null(json_object_get(doc, "authorization_endpoint"));
+    ck_assert_ptr_null(json_object_get(doc, "issuer"));
     ck_assert_ptr_null(strstr(text, "\"openid\""));
     ck_assert_ptr_null(strstr(text, "sso-openid-connect"));
+    ck_assert_ptr_null(strstr(text, "permission-offline"));
+    ck_assert_ptr_null(strstr(text, "refresh_token"));
+    ck_assert_ptr_null(strstr(text, "offline_access"));
     free(text);
     json_decref(doc);
     ck_assert_ptr_null(gw_auth_openid_configuration(&cfg));
@@ -1227,6 +1759,14 @@ Suite *gw_auth_endpoint_suite(void)
     tcase_add_test(tc, authorize_post_refusals);
     tcase_add_test(tc, authorize_lockout_shared_with_password_grant);
     tcase_add_test(tc, code_redemption_refusals);
+    tcase_add_test(tc, refresh_token_rotation);
+    tcase_add_test(tc, replayed_code_revokes_its_refresh_tokens);
+    tcase_add_test(tc, refresh_token_scope_and_lifetime);
+    tcase_add_test(tc, refresh_token_refusals);
+    tcase_add_test(tc, refresh_token_store_absent_or_down);
+    tcase_add_test(tc, revoke_refresh_token);
+    tcase_add_test(tc, http_client_auth_refused);
+    tcase_add_test(tc, authorize_post_of_the_request);
     tcase_add_test(tc, smart_configuration_app_launch);
     suite_add_tcase(s, tc);
     return s;

@@ -197,8 +197,43 @@ START_TEST(role_rules)
     ck_assert_int_eq(check_role("user/Patient.r", GW_AUTH_ROLE_ADMIN, NULL), BASE_E_AUTH);
     ck_assert_int_eq(check_role("system/*.rs", GW_AUTH_ROLE_MEMBER_SYSTEM, NULL), BASE_OK);
     ck_assert_int_eq(check_role("system/*.c", GW_AUTH_ROLE_MEMBER_SYSTEM, NULL), BASE_E_AUTH);
-    ck_assert_int_eq(check_role("offline_access", GW_AUTH_ROLE_CLINICIAN, NULL), BASE_E_AUTH);
+    /* users may let an app keep access (refresh tokens); systems never */
+    ck_assert_int_eq(check_role("offline_access", GW_AUTH_ROLE_CLINICIAN, NULL), BASE_OK);
+    ck_assert_int_eq(check_role("online_access", GW_AUTH_ROLE_PATIENT, NULL), BASE_OK);
+    ck_assert_int_eq(check_role("offline_access", GW_AUTH_ROLE_MEMBER_SYSTEM, NULL), BASE_E_AUTH);
     ck_assert_int_eq(check_role("user/*.rs", GW_AUTH_ROLE_NONE, NULL), BASE_E_AUTH);
+}
+END_TEST
+
+static bool
+within(const char *s, const char *ceiling)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_scopes x;
+    struct gw_auth_scopes y;
+    bool ok;
+
+    ck_assert_int_eq(gw_auth_scopes_parse(a, base_str_from_cstr(s), &x, NULL), BASE_OK);
+    ck_assert_int_eq(gw_auth_scopes_parse(a, base_str_from_cstr(ceiling), &y, NULL), BASE_OK);
+    ok = gw_auth_scopes_within(&x, &y);
+    base_arena_free(a);
+    return ok;
+}
+
+/* RFC 6749 §6: a refresh may narrow the grant, never widen it. */
+START_TEST(within_allows_narrowing_only)
+{
+    ck_assert(within("patient/*.rs offline_access", "patient/*.rs offline_access openid"));
+    ck_assert(within("patient/Observation.r", "patient/*.rs"));
+    ck_assert(within("patient/Observation.read", "patient/*.rs"));
+    ck_assert(within("", "patient/*.rs"));
+    ck_assert(!within("patient/*.rs", "patient/Observation.rs"));
+    ck_assert(!within("patient/*.cruds", "patient/*.rs"));
+    ck_assert(!within("user/*.rs", "patient/*.rs"));
+    ck_assert(!within("patient/*.rs openid", "patient/*.rs"));
+    ck_assert(!within("patient/*.rs online_access", "patient/*.rs offline_access"));
+    /* a restricted ceiling scope covers nothing (its restriction is not kept) */
+    ck_assert(!within("patient/Observation.rs", "patient/Observation.rs?category=laboratory"));
 }
 END_TEST
 
@@ -263,6 +298,7 @@ Suite *gw_auth_scope_suite(void)
     tcase_add_test(tc, allows_per_interaction);
     tcase_add_test(tc, intersection);
     tcase_add_test(tc, role_rules);
+    tcase_add_test(tc, within_allows_narrowing_only);
     tcase_add_test(tc, restrict_to_role_narrows);
     tcase_add_test(tc, roles_and_purposes);
     suite_add_tcase(s, tc);

@@ -25,6 +25,9 @@
  * written by earlier builds are reindexed. */
 #define ST_INDEX_FORMAT "fhirgate-index-1"
 
+/* Stored (compressed) content read per reindex step, at most about. */
+#define REINDEX_BATCH_BYTES "8388608"
+
 static int
 digest_def(EVP_MD_CTX *md, const struct fhir_search_param_def *d)
 {
@@ -238,9 +241,15 @@ step_in_txn(PGconn *c, const char *fp, size_t batch, size_t *done, bool *finishe
     }
     (void)st_i64(p0, sizeof(p0), from);
     (void)st_i64(p1, sizeof(p1), (int64_t)batch);
+    /* At most `batch` resources and about REINDEX_BATCH_BYTES of stored
+     * content (always one): a store of documents with attachments must not
+     * come back as one result of hundreds of megabytes. */
     TRY(st_exec(c,
-                "SELECT pk, res_type, content::text FROM store.resource "
-                "WHERE pk >= $1::bigint AND NOT deleted ORDER BY pk LIMIT $2::integer",
+                "SELECT pk, res_type, content::text FROM ("
+                " SELECT pk, res_type, content, sum(pg_column_size(content)) OVER (ORDER BY pk)"
+                " - pg_column_size(content) AS before FROM store.resource"
+                " WHERE pk >= $1::bigint AND NOT deleted ORDER BY pk LIMIT $2::integer) s"
+                " WHERE before < " REINDEX_BATCH_BYTES " ORDER BY pk",
                 2, p, PGRES_TUPLES_OK, "read resources to reindex", &r, err));
     if (PQntuples(r) == 0) {
         PQclear(r);

@@ -1003,6 +1003,82 @@ START_TEST(stale_index_is_rebuilt)
 }
 END_TEST
 
+/* A step reads about 8 MB of stored content at most (always one
+ * resource), whatever the batch: documents with attachments must not
+ * come back as one result of hundreds of megabytes. */
+START_TEST(reindex_step_is_bounded_by_bytes)
+{
+    PGconn *c = sit_connect();
+    struct base_arena *a = base_arena_new(0);
+    char fp[65];
+    char sql[200];
+    bool needed = false;
+    bool finished = false;
+    struct base_err err = {0};
+    size_t n = 0;
+    long long first = -1;
+
+    ck_assert_int_eq(adapter_store_index_fingerprint(fp, &err), BASE_OK);
+    /* three documents of ~6 MB of random base64 each (pglz cannot shrink
+     * them much) */
+    for (int d = 0; d < 3; d++) {
+        size_t len = 6u << 20;
+        char *data = malloc(len + 1);
+        json_t *b;
+        struct adapter_store_result r;
+        static const char b64[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        uint32_t x = 2463534242u + (uint32_t)d;
+
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            data[i] = b64[x & 63];
+        }
+        data[len] = '\0';
+        b = json_pack("{s:s, s:s, s:[{s:{s:s, s:s, s:s, s:[{s:{s:s, s:s}}]}, s:{s:s, s:s}}]}",
+                      "resourceType", "Bundle", "type", "transaction", "entry", "resource",
+                      "resourceType", "DocumentReference", "id",
+                      d == 0   ? "big-0"
+                      : d == 1 ? "big-1"
+                               : "big-2",
+                      "status", "current", "content", "attachment", "contentType",
+                      "application/pdf", "data", data, "request", "method", "PUT", "url",
+                      d == 0   ? "DocumentReference/big-0"
+                      : d == 1 ? "DocumentReference/big-1"
+                               : "DocumentReference/big-2");
+        free(data);
+        ck_assert_ptr_nonnull(b);
+        must_apply(c, a, b, &r);
+        if (first < 0) {
+            const char *p[1] = {"big-0"};
+
+            first = sit_count(c,
+                              "SELECT pk FROM store.resource WHERE res_type = "
+                              "'DocumentReference' AND id = $1",
+                              1, p);
+        }
+    }
+    ck_assert_int_gt(first, 0);
+    ck_assert_int_eq(adapter_store_reindex_begin(c, fp, &needed, &err), BASE_OK);
+    snprintf(sql, sizeof(sql),
+             "UPDATE store.index_state SET fingerprint = 'older build', pending = '%s', "
+             "next_pk = %lld",
+             fp, first);
+    exec_ok(c, sql);
+    ck_assert_int_eq(adapter_store_reindex_step(c, fp, 1000, &n, &finished, &err), BASE_OK);
+    ck_assert_uint_eq(n, 2); /* 0 + ~6 MB < 8 MB: two; the third waits */
+    ck_assert(!finished);
+    ck_assert_int_eq(adapter_store_reindex_step(c, fp, 1000, &n, &finished, &err), BASE_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(adapter_store_reindex_step(c, fp, 1000, &n, &finished, &err), BASE_OK);
+    ck_assert(finished);
+    base_arena_free(a);
+    PQfinish(c);
+}
+END_TEST
+
 Suite *store_apply_suite(void);
 
 Suite *
@@ -1030,7 +1106,8 @@ store_apply_suite(void)
     tcase_add_test(tc, changed_since_pages_without_gaps);
     tcase_add_test(tc, rewrites_links_but_not_identifiers);
     tcase_add_test(tc, writes_probe_keys_never_scan);
-    tcase_add_test(tc, stale_index_is_rebuilt); /* last: it rewrites the whole index */
+    tcase_add_test(tc, stale_index_is_rebuilt); /* last two: they rewrite the index */
+    tcase_add_test(tc, reindex_step_is_bounded_by_bytes);
     suite_add_tcase(s, tc);
     return s;
 }

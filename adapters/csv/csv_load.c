@@ -278,9 +278,50 @@ header_utf8(struct csv_load *l, struct base_str *name)
     return BASE_OK;
 }
 
+/*
+ * A mapping without `encoding` reads UTF-8.  Excel's plain "CSV" on a
+ * Chinese Windows saves in code page 936 (GBK) without a BOM, and WPS does
+ * the same: then the header is not UTF-8 and would match no column.  Such a
+ * header is read as GB18030 (a superset of GBK, GB 18030-2005) when it is
+ * valid there, and the rows with it; anything else is refused naming the
+ * first bad byte.
+ */
+static int
+detect_encoding(struct csv_load *l, const struct csv_record *rec)
+{
+    char where[64];
+    size_t bad = 0;
+    size_t i = 0;
+
+    if (l->cd != (iconv_t)-1 || l->m->encoding != NULL)
+        return BASE_OK;
+    while (i < rec->nfields && base_utf8_valid(rec->field[i].ptr, rec->field[i].len, &bad))
+        i++;
+    if (i == rec->nfields)
+        return BASE_OK;
+    l->cd = iconv_open("UTF-8", "GB18030");
+    for (size_t j = 0; l->cd != (iconv_t)-1 && j < rec->nfields; j++) {
+        struct base_str name = rec->field[j];
+
+        if (header_utf8(l, &name) != BASE_OK) {
+            (void)iconv_close(l->cd);
+            l->cd = (iconv_t)-1;
+        }
+    }
+    if (l->cd != (iconv_t)-1)
+        return BASE_OK;
+    (void)snprintf(where, sizeof(where), "line %zu, column %zu", rec->field_line[i],
+                   rec->field_col[i] + bad);
+    return base_err_set(&l->fatal, BASE_E_INVALID, "value", where,
+                        "header is neither UTF-8 nor GB18030; give the export's encoding in the "
+                        "mapping");
+}
+
 static int
 take_header(struct csv_load *l, const struct csv_record *rec)
 {
+    if (detect_encoding(l, rec) != BASE_OK)
+        return l->fatal.rc;
     l->nheader = rec->nfields;
     l->names = BASE_NEW_N(l->arena, const char *, rec->nfields + 1);
     if (l->names == NULL)

@@ -627,6 +627,39 @@ START_TEST(utf16_export_is_named)
 }
 END_TEST
 
+/* Excel "CSV" on a Chinese Windows and WPS save in GBK without a BOM; a
+ * mapping without `encoding` read the header as UTF-8 and matched no column.
+ * 项目,结果 in GBK: CF EE C4 BF / BD E1 B9 FB; 血糖 B5 AA CC C7. */
+START_TEST(gbk_export_without_encoding_line)
+{
+    static const char map[] = "resource Observation\n"
+                              "identity urn:oid:1.2.3 {ID}\n"
+                              "status = final\n"
+                              "code.text = {\xe9\xa1\xb9\xe7\x9b\xae} required\n"
+                              "valueQuantity.value = {\xe7\xbb\x93\xe6\x9e\x9c} | decimal\n";
+    static const char csv[] = "ID,\xcf\xee\xc4\xbf,\xbd\xe1\xb9\xfb\r\n1,\xd1\xaa\xcc\xc7,5.5\r\n";
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    struct csv_report rep = {0};
+    json_t *out = NULL;
+
+    ck_assert_int_eq(csv_mapping_parse(map, strlen(map), NULL, &m, &err), BASE_OK);
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, NULL, NULL, NULL, &out, &rep, &err),
+                     BASE_OK);
+    ck_assert_uint_eq(rep.rows_ok, 1);
+    ck_assert_str_eq(tu_json_str(res_at(out, 0), "code.text"), "\xe8\xa1\x80\xe7\xb3\x96");
+    ck_assert_str_eq(num_text(res_at(out, 0), "valueQuantity.value"), "5.5");
+    json_decref(out);
+    out = NULL;
+    /* neither UTF-8 nor GB18030 (a lone 0x80): refused naming the byte */
+    ck_assert_int_eq(csv_convert(m, "ID,N\x80\n1,2\n", 9, NULL, NULL, NULL, NULL, &out, NULL, &err),
+                     BASE_E_INVALID);
+    ck_assert_str_eq(err.where, "line 1, column 5");
+    ck_assert_ptr_null(out);
+    csv_mapping_free(m);
+}
+END_TEST
+
 START_TEST(same_export_same_bundle)
 {
     struct csv_report rep;
@@ -874,6 +907,7 @@ csv_suite(void)
     tcase_add_test(load, trailing_empty_columns);
     tcase_add_test(load, header_case_and_number_conditions);
     tcase_add_test(load, utf16_export_is_named);
+    tcase_add_test(load, gbk_export_without_encoding_line);
     tcase_add_test(load, same_identity_other_values_is_reported);
     tcase_add_test(load, same_export_same_bundle);
     tcase_add_test(load, batches_and_chunks);

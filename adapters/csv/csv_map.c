@@ -229,7 +229,7 @@ struct xf_spec {
 
 static const struct xf_spec xf_specs[] = {
     {"date", XF_DATE, 0, 8, false},      {"datetime", XF_DATETIME, 0, 8, false},
-    {"decimal", XF_DECIMAL, 0, 0, true}, {"integer", XF_INTEGER, 0, 0, true},
+    {"decimal", XF_DECIMAL, 0, 1, true}, {"integer", XF_INTEGER, 0, 0, true},
     {"boolean", XF_BOOLEAN, 0, 0, true}, {"map", XF_MAP, 1, 256, false},
     {"ref", XF_REF, 2, 2, true},         {"uuid", XF_UUID, 0, 0, false},
     {"upper", XF_UPPER, 0, 0, false},    {"lower", XF_LOWER, 0, 0, false},
@@ -259,6 +259,9 @@ parse_transform(struct mparse *p, struct base_str s, struct csv_transform *xf, b
     }
     if (xf->nargs < spec->min_args)
         return fail(p, BASE_E_PARSE, "too few arguments for transform");
+    if (spec->kind == XF_DECIMAL && xf->nargs == 1 && strcmp(xf->args[0], ",") != 0 &&
+        strcmp(xf->args[0], ".") != 0)
+        return fail(p, BASE_E_PARSE, "the decimal mark is ',' or '.'");
     for (size_t i = 0; spec->kind == XF_MAP && i < xf->nargs; i++) {
         if (strchr(xf->args[i], '=') == NULL)
             return fail(p, BASE_E_PARSE, "map arguments are FROM=TO");

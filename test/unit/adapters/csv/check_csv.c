@@ -434,6 +434,12 @@ static const char lab_map[] = "resource Observation\n"
                               "status = final\n"
                               "code.text = {NAME} required\n"
                               "valueQuantity.value = {V} | decimal\n";
+/* lab_map without its transform, for other decimal marks */
+static const char lab_map_nodec[] = "resource Observation\n"
+                                    "identity urn:oid:1.2.3 {ID}\n"
+                                    "status = final\n"
+                                    "code.text = {NAME} required\n"
+                                    "valueQuantity.value = {V}";
 
 /* The text of the number at `path` (decimals keep their text). */
 static const char *
@@ -657,6 +663,72 @@ START_TEST(gbk_export_without_encoding_line)
     ck_assert_str_eq(err.where, "line 1, column 5");
     ck_assert_ptr_null(out);
     csv_mapping_free(m);
+}
+END_TEST
+
+/* Numbers as spreadsheets write them: decimal commas (European ';' files),
+ * thousands separators, exponents, full-width digits (Chinese IMEs).  Before,
+ * all but the plain and exponent forms were row errors. */
+START_TEST(spreadsheet_numbers)
+{
+    static const struct {
+        const char *map_arg, *cell, *want; /* want NULL: row error */
+    } cases[] = {
+        {"", "5,5", "5.5"},
+        {"", "1,234.5", "1234.5"},
+        {"", "1.234,5", "1234.5"},
+        {"", "1,234,567", "1234567"},
+        {"", "5.0E-3", "5.0E-3"},
+        {"", "\xef\xbc\x95\xef\xbc\x8e\xef\xbc\x95", "5.5"}, /* ５．５ */
+        {"", "-\xef\xbc\x91\xef\xbc\x90", "-10"},            /* -１０ */
+        {"", "1,234", NULL},                                 /* ambiguous */
+        {"", "12,34.5", NULL},
+        {"", "<0.5", NULL},
+        {" ,", "1,234", "1.234"},
+        {" ,", "1 234,5", "1234.5"},
+        {" ,",
+         "1\xc2\xa0"
+         "234,5",
+         "1234.5"},
+        {" ,", "1.5", NULL},
+        {" .", "1,234", "1234"},
+        {" .", "1,23", NULL},
+    };
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(cases); i++) {
+        char map[256];
+        char csv[128];
+        struct csv_mapping *m = NULL;
+        struct base_err err = {0};
+        struct errlog log = {0};
+        struct csv_report rep = {0};
+        json_t *out = NULL;
+
+        (void)snprintf(map, sizeof(map), "%s | decimal%s\n", lab_map_nodec, cases[i].map_arg);
+        (void)snprintf(csv, sizeof(csv), "ID;NAME;V\n1;Glucose;%s\n", cases[i].cell);
+        ck_assert_int_eq(csv_mapping_parse(map, strlen(map), NULL, &m, &err), BASE_OK);
+        ck_assert_int_eq(
+            csv_convert(m, csv, strlen(csv), NULL, NULL, log_row, &log, &out, &rep, &err), BASE_OK);
+        if (cases[i].want != NULL)
+            ck_assert_msg(
+                rep.rows_ok == 1 &&
+                    strcmp(num_text(res_at(out, 0), "valueQuantity.value"), cases[i].want) == 0,
+                "case %zu", i);
+        else
+            ck_assert_msg(rep.rows_bad == 1 && strstr(log.text, "line 2, column 11") != NULL,
+                          "case %zu: %s", i, log.text);
+        json_decref(out);
+        csv_mapping_free(m);
+    }
+    {
+        char map[256];
+        struct csv_mapping *m = NULL;
+        struct base_err err = {0};
+
+        (void)snprintf(map, sizeof(map), "%s | decimal x\n", lab_map_nodec);
+        ck_assert_int_eq(csv_mapping_parse(map, strlen(map), NULL, &m, &err), BASE_E_PARSE);
+        ck_assert_ptr_null(m);
+    }
 }
 END_TEST
 
@@ -908,6 +980,7 @@ csv_suite(void)
     tcase_add_test(load, header_case_and_number_conditions);
     tcase_add_test(load, utf16_export_is_named);
     tcase_add_test(load, gbk_export_without_encoding_line);
+    tcase_add_test(load, spreadsheet_numbers);
     tcase_add_test(load, same_identity_other_values_is_reported);
     tcase_add_test(load, same_export_same_bundle);
     tcase_add_test(load, batches_and_chunks);

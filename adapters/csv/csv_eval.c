@@ -11,6 +11,16 @@
 #include "adapters/mapkit/mapkit.h"
 #include "fhir/json/fhir_json.h"
 
+static bool
+is_null(const struct csv_row *row, struct base_str v)
+{
+    for (size_t i = 0; i < row->nnulls; i++) {
+        if (base_str_eq_cstr(v, row->nulls[i]))
+            return true;
+    }
+    return false;
+}
+
 static int
 blame_field(const struct csv_row *row, size_t colref, struct csv_blame *blame)
 {
@@ -36,6 +46,8 @@ field(const struct csv_row *row, size_t colref, struct base_str *out, struct csv
     if (idx == SIZE_MAX || idx >= row->rec->nfields)
         return BASE_OK;
     v = base_str_trim(row->rec->field[idx]);
+    if (is_null(row, v))
+        return BASE_OK;
     if (row->iconv != NULL && v.len > 0) {
         char *in = (char *)v.ptr; /* iconv's prototype is not const-correct */
         size_t inleft = v.len;
@@ -98,7 +110,8 @@ has_value(const struct csv_template *t, const struct csv_row *row)
         any_col = true;
         idx = row->colidx[t->parts[i].colref];
         if (idx != SIZE_MAX && idx < row->rec->nfields &&
-            base_str_trim(row->rec->field[idx]).len > 0)
+            base_str_trim(row->rec->field[idx]).len > 0 &&
+            !is_null(row, base_str_trim(row->rec->field[idx])))
             return true;
     }
     return !any_col;

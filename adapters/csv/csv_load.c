@@ -358,6 +358,7 @@ row_view(struct csv_load *l, const struct csv_record *rec, struct csv_row *row)
     row->names = l->names;
     row->default_tz = l->opt.default_tz;
     row->iconv = l->cd == (iconv_t)-1 ? NULL : (void *)l->cd;
+    row->nulls = csv_mapping_nulls(l->m, &row->nnulls);
     row->scratch = &l->scratch;
     row->conv = &l->conv;
 }

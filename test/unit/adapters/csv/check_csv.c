@@ -732,6 +732,48 @@ START_TEST(spreadsheet_numbers)
 }
 END_TEST
 
+/* SQL Server / HIS report exports write a missing value as NULL, Excel
+ * lookups leave #N/A: read as empty by default (a NULL date was a row
+ * error, a NULL text became the text "NULL"); `null` lists an export's own. */
+START_TEST(null_cells_read_as_empty)
+{
+    static const char csv[] = "ID,NAME,V\n1,Glucose,NULL\n2,NULL,5\n3,Sodium,#N/A\n4,Urea,-\n";
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    struct errlog log = {0};
+    struct csv_report rep = {0};
+    json_t *out = NULL;
+    char map[512];
+
+    ck_assert_int_eq(csv_mapping_parse(lab_map, strlen(lab_map), NULL, &m, &err), BASE_OK);
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, NULL, log_row, &log, &out, &rep, &err),
+                     BASE_OK);
+    /* row 2: NAME is required, so NULL there is "missing", not a name */
+    ck_assert_uint_eq(rep.rows_ok, 2);
+    ck_assert_uint_eq(rep.rows_bad, 2);
+    ck_assert_ptr_nonnull(strstr(log.text, "line 3, column 3"));
+    ck_assert_ptr_nonnull(strstr(log.text, "line 5, column 8"));
+    ck_assert_ptr_null(tu_json_at(res_at(out, 0), "valueQuantity"));
+    ck_assert_str_eq(tu_json_str(res_at(out, 1), "code.text"), "Sodium");
+    ck_assert_ptr_null(tu_json_at(res_at(out, 1), "valueQuantity"));
+    json_decref(out);
+    out = NULL;
+    csv_mapping_free(m);
+
+    (void)snprintf(map, sizeof(map), "%snull NULL -\n", lab_map);
+    ck_assert_int_eq(csv_mapping_parse(map, strlen(map), NULL, &m, &err), BASE_OK);
+    memset(&log, 0, sizeof(log));
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, NULL, log_row, &log, &out, &rep, &err),
+                     BASE_OK);
+    /* now '-' is empty and #N/A is a value (not a number) */
+    ck_assert_uint_eq(rep.rows_ok, 2);
+    ck_assert_ptr_nonnull(strstr(log.text, "line 4, column 10"));
+    ck_assert_str_eq(tu_json_str(res_at(out, 1), "code.text"), "Urea");
+    json_decref(out);
+    csv_mapping_free(m);
+}
+END_TEST
+
 START_TEST(same_export_same_bundle)
 {
     struct csv_report rep;
@@ -981,6 +1023,7 @@ csv_suite(void)
     tcase_add_test(load, utf16_export_is_named);
     tcase_add_test(load, gbk_export_without_encoding_line);
     tcase_add_test(load, spreadsheet_numbers);
+    tcase_add_test(load, null_cells_read_as_empty);
     tcase_add_test(load, same_identity_other_values_is_reported);
     tcase_add_test(load, same_export_same_bundle);
     tcase_add_test(load, batches_and_chunks);

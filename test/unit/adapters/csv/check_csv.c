@@ -774,6 +774,70 @@ START_TEST(null_cells_read_as_empty)
 }
 END_TEST
 
+/* Dates as hospital exports write them.  Before: a date format could not
+ * take a time after a space, full-width digits, month names, two-digit years
+ * or Excel serial numbers - each a row error. */
+START_TEST(spreadsheet_dates)
+{
+    static const char map[] = "resource Observation\n"
+                              "identity urn:oid:1.2.3 {ID}\n"
+                              "status = final\n"
+                              "code.text = {NAME} required\n"
+                              "effectiveDateTime = {T} | datetime iso YYYY/M/D "
+                              "YYYY\xe5\xb9\xb4M\xe6\x9c\x88"
+                              "D\xe6\x97\xa5 DD-MMM-YY excel\n";
+    static const struct {
+        const char *cell, *want; /* want NULL: row error */
+    } cases[] = {
+        {"2024/3/5", "2024-03-05"},
+        {"2024/3/5 8:30", "2024-03-05T08:30:00+08:00"},
+        {"2024/3/5 08:30:15", "2024-03-05T08:30:15+08:00"},
+        {"2024-03-05 08:30", "2024-03-05T08:30:00+08:00"},
+        {"2024\xe5\xb9\xb4"
+         "3\xe6\x9c\x88"
+         "5\xe6\x97\xa5",
+         "2024-03-05"}, /* 2024年3月5日 */
+        {"\xef\xbc\x92\xef\xbc\x90\xef\xbc\x92\xef\xbc\x94\xef\xbc\x8f\xef\xbc\x93\xef\xbc\x8f"
+         "\xef\xbc\x95",
+         "2024-03-05"}, /* ２０２４／３／５ */
+        {"05-Mar-24", "2024-03-05"},
+        {"05-MAR-99", "1999-03-05"},
+        {"45356", "2024-03-05"},
+        {"45356.5", "2024-03-05T12:00:00+08:00"},
+        {"61", "1900-03-01"},
+        {"60", NULL}, /* Excel's 1900-02-29, which never was */
+        {"05-Mrz-24", NULL},
+        {"2024/3/5 25:00", NULL},
+        {"2024/2/30", NULL},
+    };
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    struct csv_load_options opt = {.default_tz = "+08:00"};
+
+    ck_assert_int_eq(csv_mapping_parse(map, strlen(map), NULL, &m, &err), BASE_OK);
+    for (size_t i = 0; i < BASE_ARRAY_LEN(cases); i++) {
+        char csv[128];
+        struct errlog log = {0};
+        struct csv_report rep = {0};
+        json_t *out = NULL;
+
+        (void)snprintf(csv, sizeof(csv), "ID,NAME,T\n1,Glucose,%s\n", cases[i].cell);
+        ck_assert_int_eq(
+            csv_convert(m, csv, strlen(csv), NULL, &opt, log_row, &log, &out, &rep, &err), BASE_OK);
+        if (cases[i].want != NULL)
+            ck_assert_msg(
+                rep.rows_ok == 1 &&
+                    strcmp(tu_json_str(res_at(out, 0), "effectiveDateTime"), cases[i].want) == 0,
+                "case %zu: %s", i, log.text);
+        else
+            ck_assert_msg(rep.rows_bad == 1 && strstr(log.text, "line 2, column 11") != NULL,
+                          "case %zu: %s", i, log.text);
+        json_decref(out);
+    }
+    csv_mapping_free(m);
+}
+END_TEST
+
 START_TEST(same_export_same_bundle)
 {
     struct csv_report rep;
@@ -1024,6 +1088,7 @@ csv_suite(void)
     tcase_add_test(load, gbk_export_without_encoding_line);
     tcase_add_test(load, spreadsheet_numbers);
     tcase_add_test(load, null_cells_read_as_empty);
+    tcase_add_test(load, spreadsheet_dates);
     tcase_add_test(load, same_identity_other_values_is_reported);
     tcase_add_test(load, same_export_same_bundle);
     tcase_add_test(load, batches_and_chunks);

@@ -220,6 +220,17 @@ flush_resource(struct csv_load *l)
 
 /* ---------------------------------------------------------------- header */
 
+/* Header field `from`+1.. that has the name of field `i` too, or SIZE_MAX. */
+static size_t
+same_name_after(const struct csv_load *l, size_t i, bool ci)
+{
+    for (size_t j = i + 1; j < l->nheader; j++) {
+        if ((ci ? strcasecmp(l->names[i], l->names[j]) : strcmp(l->names[i], l->names[j])) == 0)
+            return j;
+    }
+    return SIZE_MAX;
+}
+
 static int
 resolve_columns(struct csv_load *l, size_t line)
 {
@@ -240,6 +251,19 @@ resolve_columns(struct csv_load *l, size_t line)
                         l->colidx[r] = i;
                         break;
                     }
+                }
+                /* a join in the HIS report ("姓名" of the patient and of the
+                 * doctor): picking one would be a guess at whose value */
+                size_t dup =
+                    l->colidx[r] != SIZE_MAX ? same_name_after(l, l->colidx[r], ci != 0) : SIZE_MAX;
+                if (dup != SIZE_MAX) {
+                    char where[32];
+
+                    (void)snprintf(where, sizeof(where), "line %zu", line);
+                    return base_err_set(&l->fatal, BASE_E_INVALID, "duplicate", where,
+                                        "header names column %.60s twice (fields %zu and %zu); "
+                                        "rename one in the export or the mapping",
+                                        ref->names[k], l->colidx[r] + 1, dup + 1);
                 }
             }
         }

@@ -838,6 +838,31 @@ START_TEST(spreadsheet_dates)
 }
 END_TEST
 
+/* A header with one name twice (a join in the HIS report): the first was
+ * taken silently, which may be the other person's value. */
+START_TEST(duplicate_header_is_refused)
+{
+    static const char csv[] = "ID,NAME,V,NAME\n1,Glucose,5.5,x\n";
+    static const char unused_twice[] = "ID,NAME,V,NOTE,NOTE\n1,Glucose,5.5,a,b\n";
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    json_t *out = NULL;
+
+    ck_assert_int_eq(csv_mapping_parse(lab_map, strlen(lab_map), NULL, &m, &err), BASE_OK);
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, NULL, NULL, NULL, &out, NULL, &err),
+                     BASE_E_INVALID);
+    ck_assert_str_eq(err.where, "line 1");
+    ck_assert_ptr_nonnull(strstr(err.msg, "NAME twice (fields 2 and 4)"));
+    ck_assert_ptr_null(out);
+    /* a repeated column the mapping does not use is no problem */
+    ck_assert_int_eq(csv_convert(m, unused_twice, strlen(unused_twice), NULL, NULL, NULL, NULL,
+                                 &out, NULL, &err),
+                     BASE_OK);
+    json_decref(out);
+    csv_mapping_free(m);
+}
+END_TEST
+
 START_TEST(same_export_same_bundle)
 {
     struct csv_report rep;
@@ -1089,6 +1114,7 @@ csv_suite(void)
     tcase_add_test(load, spreadsheet_numbers);
     tcase_add_test(load, null_cells_read_as_empty);
     tcase_add_test(load, spreadsheet_dates);
+    tcase_add_test(load, duplicate_header_is_refused);
     tcase_add_test(load, same_identity_other_values_is_reported);
     tcase_add_test(load, same_export_same_bundle);
     tcase_add_test(load, batches_and_chunks);

@@ -613,22 +613,85 @@ START_TEST(same_identity_other_values_is_reported)
 }
 END_TEST
 
-/* A UTF-16 export (Excel "Unicode text") is named as such, not as a header
- * without the mapped columns. */
-START_TEST(utf16_export_is_named)
+/* Collects the Bundles of a chunked load. */
+static int
+keep_bundles(void *ctx, json_t *bundle)
 {
+    json_t *all = ctx;
+    json_t *entries = json_object_get(bundle, "entry");
+
+    (void)json_array_extend(all, entries);
+    json_decref(bundle);
+    return BASE_OK;
+}
+
+/* `len` bytes fed `chunk` at a time; the entries, or NULL with *err. */
+static json_t *
+load_chunked(const struct csv_mapping *m, const char *data, size_t len, size_t chunk,
+             struct base_err *err)
+{
+    struct csv_load *l = NULL;
+    json_t *all = json_array();
+    int rc = csv_load_new(m, NULL, NULL, keep_bundles, NULL, all, &l, err);
+
+    for (size_t off = 0; rc == BASE_OK && off < len; off += chunk)
+        rc = csv_load_feed(l, data + off, len - off < chunk ? len - off : chunk, err);
+    if (rc == BASE_OK)
+        rc = csv_load_finish(l, NULL, err);
+    csv_load_free(l);
+    if (rc != BASE_OK) {
+        json_decref(all);
+        return NULL;
+    }
+    return all;
+}
+
+/* Excel "Unicode text" and "UTF-16 CSV": UTF-16 with a BOM, tab-separated.
+ * It was refused ("save it as UTF-8"); now it is decoded, in any chunking,
+ * surrogate pairs (U+1F600) included. */
+START_TEST(utf16_export_is_decoded)
+{
+    /* ID\tNAME\tV\r\n1\t<U+8840 U+1F600>\t5.5\r\n, little endian */
+    static const char le[] = "\xff\xfe"
+                             "I\0D\0\t\0N\0A\0M\0E\0\t\0V\0\r\0\n\0"
+                             "1\0\t\0\x40\x88\x3d\xd8\x00\xde\t\0"
+                             "5\0.\0"
+                             "5\0\r\0\n\0";
     struct csv_mapping *m = NULL;
     struct base_err err = {0};
-    static const char csv[] = "\xff\xfeI\0D\0,\0N\0A\0M\0E\0\n\0";
-    json_t *out = NULL;
+    char be[sizeof(le)];
 
+    for (size_t i = 0; i + 1 < sizeof(le) - 1; i += 2) {
+        be[i] = le[i + 1];
+        be[i + 1] = le[i];
+    }
     ck_assert_int_eq(csv_mapping_parse(lab_map, strlen(lab_map), NULL, &m, &err), BASE_OK);
-    ck_assert_int_eq(
-        csv_convert(m, csv, sizeof(csv) - 1, NULL, NULL, NULL, NULL, &out, NULL, &err),
-        BASE_E_INVALID);
-    ck_assert_str_eq(err.where, "line 1");
+    for (size_t chunk = 1; chunk <= 7; chunk++) {
+        for (int big = 0; big < 2; big++) {
+            json_t *all = load_chunked(m, big ? be : le, sizeof(le) - 1, chunk, &err);
+
+            ck_assert_msg(all != NULL, "chunk %zu: %s %s", chunk, err.where, err.msg);
+            ck_assert_uint_eq(json_array_size(all), 1);
+            ck_assert_str_eq(tu_json_str(json_array_get(all, 0), "resource.code.text"),
+                             "\xe8\xa1\x80\xf0\x9f\x98\x80");
+            ck_assert_str_eq(num_text(json_object_get(json_array_get(all, 0), "resource"),
+                                      "valueQuantity.value"),
+                             "5.5");
+            json_decref(all);
+        }
+    }
+    /* a file cut inside a character, and a lone low surrogate on line 2 */
+    ck_assert_ptr_null(load_chunked(m, le, sizeof(le) - 2, 4, &err));
     ck_assert_ptr_nonnull(strstr(err.msg, "UTF-16"));
-    ck_assert_ptr_null(out);
+    {
+        char bad[sizeof(le)];
+
+        memcpy(bad, le, sizeof(le));
+        bad[30] = 'x'; /* the high surrogate gone: U+DE00 alone */
+        bad[31] = '\0';
+        ck_assert_ptr_null(load_chunked(m, bad, sizeof(le) - 1, 3, &err));
+        ck_assert_str_eq(err.where, "line 2");
+    }
     csv_mapping_free(m);
 }
 END_TEST
@@ -1109,7 +1172,7 @@ csv_suite(void)
     tcase_add_test(load, synthea_patient_layouts_of_other_versions);
     tcase_add_test(load, trailing_empty_columns);
     tcase_add_test(load, header_case_and_number_conditions);
-    tcase_add_test(load, utf16_export_is_named);
+    tcase_add_test(load, utf16_export_is_decoded);
     tcase_add_test(load, gbk_export_without_encoding_line);
     tcase_add_test(load, spreadsheet_numbers);
     tcase_add_test(load, null_cells_read_as_empty);

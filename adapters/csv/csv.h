@@ -20,6 +20,8 @@
  *     identifier, and hands out transaction Bundles of up to `batch_rows`
  *     resources through a callback.  Bad rows are reported (file, line,
  *     column, column name) and skipped or fail the load, as configured.
+ *     A UTF-16 export (BOM) is decoded; a header that is not UTF-8 under a
+ *     mapping without `encoding` is read as GB18030 when valid there.
  *
  * Pure: no file or network I/O; callers feed bytes.
  */

@@ -8,8 +8,10 @@
  * a FHIR date or dateTime, so ranges, leap years and the time-zone rule
  * are checked in one place.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "adapters/csv/csv_int.h"
 #include "adapters/mapkit/mapkit.h"
@@ -48,9 +50,27 @@ token(const char *f, size_t *flen, size_t *min, size_t *max)
     while (f[n] == *f)
         n++;
     *flen = n;
-    *min = *f == 'Y' ? 4 : n;
-    *max = *f == 'Y' ? 4 : 2;
+    *min = *f == 'Y' && n != 2 ? 4 : n;
+    *max = *f == 'Y' && n != 2 ? 4 : 2;
     return (int)(k - keys);
+}
+
+/* "MMM": an English month abbreviation (Oracle and Excel "05-Mar-24"). */
+static bool
+month_name(const char **p, const char *end, int *out)
+{
+    static const char names[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+
+    if (end - *p < 3)
+        return false;
+    for (int m = 0; m < 12; m++) {
+        if (strncasecmp(*p, names + 3 * m, 3) == 0) {
+            *out = m + 1;
+            *p += 3;
+            return true;
+        }
+    }
+    return false;
 }
 
 static bool
@@ -71,8 +91,12 @@ match_format(const char *s, const char *end, const char *fmt, struct dparts *d)
             fmt++;
             continue;
         }
-        if (!digits(&s, end, min, max, &d->v[part]))
+        if (part == 1 && flen == 3 ? !month_name(&s, end, &d->v[part])
+                                   : !digits(&s, end, min, max, &d->v[part]))
             return false;
+        /* "YY": Excel's window, 00-29 -> 20xx, 30-99 -> 19xx */
+        if (part == 0 && flen == 2)
+            d->v[0] += d->v[0] < 30 ? 2000 : 1900;
         fmt += flen;
     }
     return s == end;
@@ -134,12 +158,116 @@ parse_iso(struct base_str t, bool want_date, const char *default_tz, char *out, 
     return adapter_ts_to_fhir(base_str_make(ts, o), default_tz, want_date, out, cap);
 }
 
+/*
+ * "excel": a serial day number as Excel stores dates (1900 date system),
+ * written out when a date cell was formatted as a number.  Day 1 is
+ * 1900-01-01 and Excel counts a 1900-02-29 that never was (serial 60), so
+ * from 61 on the date is 1899-12-30 + serial.  A fraction is the time of day.
+ */
+static size_t
+parse_excel(struct base_str t, bool want_date, const char *default_tz, char *out, size_t cap)
+{
+    struct dparts d = {{-1, -1, -1, -1, -1, -1}};
+    const char *p = t.ptr;
+    const char *end = t.ptr + t.len;
+    int serial;
+    long secs = -1;
+    int64_t days;
+
+    if (!digits(&p, end, 1, 6, &serial) || serial < 61 || serial > 2958465)
+        return 0;
+    if (p < end && *p == '.') {
+        double frac = 0;
+        double scale = 0.1;
+
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++, scale /= 10)
+            frac += (*p - '0') * scale;
+        secs = (long)(frac * 86400.0 + 0.5);
+        if (secs >= 86400)
+            secs = 86399;
+    }
+    if (p != end)
+        return 0;
+    /* days since 1970-01-01 -> civil date (H. Hinnant's algorithm) */
+    days = (int64_t)serial - 25569 + 719468;
+    {
+        int64_t era = days / 146097;
+        int64_t doe = days - era * 146097;
+        int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        int64_t mp = (5 * doy + 2) / 153;
+
+        d.v[2] = (int)(doy - (153 * mp + 2) / 5 + 1);
+        d.v[1] = (int)(mp < 10 ? mp + 3 : mp - 9);
+        d.v[0] = (int)(yoe + era * 400 + (d.v[1] <= 2));
+    }
+    if (secs >= 0) {
+        d.v[3] = (int)(secs / 3600);
+        d.v[4] = (int)(secs / 60 % 60);
+        d.v[5] = (int)(secs % 60);
+    }
+    return render(&d, "", 0, want_date, default_tz, out, cap);
+}
+
+/* Full-width digits and separators (U+FF0D -, U+FF0F /, U+FF10-19, U+FF1A :,
+ * U+3000 space: Chinese IMEs) as ASCII, so one format reads both. */
+static struct base_str
+halfwidth(struct base_str t, char *buf, size_t cap)
+{
+    const unsigned char *p = (const unsigned char *)t.ptr;
+    size_t n = 0;
+
+    for (size_t i = 0; i < t.len; n++) {
+        if (n == cap)
+            return t;
+        if (i + 2 < t.len && p[i] == 0xEF && p[i + 1] == 0xBC &&
+            (p[i + 2] == 0x8D || (p[i + 2] >= 0x8F && p[i + 2] <= 0x9A))) {
+            buf[n] = (char)(p[i + 2] - 0x8D + '-');
+            i += 3;
+        } else if (i + 2 < t.len && p[i] == 0xE3 && p[i + 1] == 0x80 && p[i + 2] == 0x80) {
+            buf[n] = ' ';
+            i += 3;
+        } else {
+            buf[n] = (char)p[i++];
+        }
+    }
+    return base_str_make(buf, n);
+}
+
+/*
+ * A mapping's format is one word (arguments split at spaces), but exports
+ * append a time to a date after a space ("2024/3/5 8:30", Excel's m/d/yyyy
+ * h:mm): a value the format does not match whole is tried as the format
+ * followed by " h:mm" or " h:mm:ss".
+ */
+static bool
+match_with_time(struct base_str t, const char *fmt, struct dparts *d)
+{
+    static const char *const times[] = {"h:mm:ss", "h:mm"};
+    const char *sp = memrchr(t.ptr, ' ', t.len);
+    struct dparts tm;
+
+    if (match_format(t.ptr, t.ptr + t.len, fmt, d))
+        return true;
+    if (sp == NULL || strchr(fmt, 'h') != NULL || !match_format(t.ptr, sp, fmt, d))
+        return false;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(times); i++) {
+        if (match_format(sp + 1, t.ptr + t.len, times[i], &tm)) {
+            for (int k = 3; k < 6; k++)
+                d->v[k] = tm.v[k];
+            return true;
+        }
+    }
+    return false;
+}
+
 size_t
 csv_date_parse(struct base_str text, const char *const *formats, size_t nformats, bool want_date,
                const char *default_tz, char *out, size_t cap)
 {
     static const char *const iso[] = {"iso"};
-    struct base_str t = base_str_trim(text);
+    char buf[128];
+    struct base_str t = halfwidth(base_str_trim(text), buf, sizeof(buf));
 
     if (nformats == 0) {
         formats = iso;
@@ -151,8 +279,10 @@ csv_date_parse(struct base_str text, const char *const *formats, size_t nformats
 
         if (strcmp(formats[i], "iso") == 0)
             n = parse_iso(t, want_date, default_tz, out, cap);
+        else if (strcmp(formats[i], "excel") == 0)
+            n = parse_excel(t, want_date, default_tz, out, cap);
         else
-            n = match_format(t.ptr, t.ptr + t.len, formats[i], &d)
+            n = match_with_time(t, formats[i], &d)
                     ? render(&d, "", 0, want_date, default_tz, out, cap)
                     : 0;
         if (n > 0)

@@ -11,6 +11,16 @@
 #include "adapters/mapkit/mapkit.h"
 #include "fhir/json/fhir_json.h"
 
+static bool
+is_null(const struct csv_row *row, struct base_str v)
+{
+    for (size_t i = 0; i < row->nnulls; i++) {
+        if (base_str_eq_cstr(v, row->nulls[i]))
+            return true;
+    }
+    return false;
+}
+
 static int
 blame_field(const struct csv_row *row, size_t colref, struct csv_blame *blame)
 {
@@ -36,6 +46,8 @@ field(const struct csv_row *row, size_t colref, struct base_str *out, struct csv
     if (idx == SIZE_MAX || idx >= row->rec->nfields)
         return BASE_OK;
     v = base_str_trim(row->rec->field[idx]);
+    if (is_null(row, v))
+        return BASE_OK;
     if (row->iconv != NULL && v.len > 0) {
         char *in = (char *)v.ptr; /* iconv's prototype is not const-correct */
         size_t inleft = v.len;
@@ -98,10 +110,139 @@ has_value(const struct csv_template *t, const struct csv_row *row)
         any_col = true;
         idx = row->colidx[t->parts[i].colref];
         if (idx != SIZE_MAX && idx < row->rec->nfields &&
-            base_str_trim(row->rec->field[idx]).len > 0)
+            base_str_trim(row->rec->field[idx]).len > 0 &&
+            !is_null(row, base_str_trim(row->rec->field[idx])))
             return true;
     }
     return !any_col;
+}
+
+/* ------------------------------------------------------------- numbers */
+
+/*
+ * Numbers as spreadsheets write them, made the ASCII text FHIR's decimal
+ * takes.  Full-width digits and signs (U+FF10-FF19, ＋－．，: Chinese IMEs)
+ * become ASCII.  `mark` is the decimal mark the mapping gives (',' or '.'),
+ * or 0: then the last of ',' and '.' is the mark when both occur
+ * ("1,234.5", "1.234,5"), and a lone ',' is the mark unless three digits
+ * follow it ("5,5" but "1,234" is ambiguous: refused).  The other separator,
+ * spaces and no-break spaces group thousands and go, only between groups of
+ * three digits.
+ */
+enum { NUM_OK, NUM_BAD, NUM_AMBIGUOUS };
+
+static size_t
+num_char(const unsigned char *p, size_t left, char *c)
+{
+    if (left >= 3 && p[0] == 0xEF && p[1] == 0xBC && p[2] >= 0x8B && p[2] <= 0x99 && p[2] != 0x8F) {
+        *c = (char)(p[2] - 0x8B + '+'); /* U+FF0B..FF19 mirror '+'..'9' */
+        return 3;
+    }
+    if (left >= 2 && p[0] == 0xC2 && p[1] == 0xA0) {
+        *c = ' ';
+        return 2;
+    }
+    if (left >= 3 && p[0] == 0xE2 && p[1] == 0x80 && p[2] == 0xAF) {
+        *c = ' '; /* U+202F narrow no-break space (French locales) */
+        return 3;
+    }
+    *c = (char)p[0];
+    return 1;
+}
+
+/* The ASCII form in out (at most v.len bytes), grouping not yet checked. */
+static size_t
+num_ascii(struct base_str v, char *out)
+{
+    const unsigned char *p = (const unsigned char *)v.ptr;
+    size_t n = 0;
+
+    for (size_t i = 0; i < v.len;) {
+        i += num_char(p + i, v.len - i, &out[n]);
+        n++;
+    }
+    return n;
+}
+
+static char
+num_mark(const char *t, size_t n, char mark, int *state)
+{
+    const char *comma = memrchr(t, ',', n);
+    const char *dot = memrchr(t, '.', n);
+    size_t after = 0;
+
+    if (mark != 0 || comma == NULL)
+        return mark != 0 ? mark : '.';
+    if (dot != NULL)
+        return comma > dot ? ',' : '.';
+    if (memchr(t, ',', (size_t)(comma - t)) != NULL)
+        return '.'; /* "1,234,567": grouping */
+    while (comma + 1 + after < t + n && comma[1 + after] >= '0' && comma[1 + after] <= '9')
+        after++;
+    if (after == 3 && comma + 4 == t + n)
+        *state = NUM_AMBIGUOUS;
+    return ',';
+}
+
+/* Drop grouping separators between groups of three digits; the mark -> '.'. */
+static int
+num_ungroup(char *t, size_t *n, char mark)
+{
+    size_t end = *n;
+    size_t o = 0;
+    size_t run = 0;
+    bool grouped = false;
+    bool frac = false;
+
+    for (size_t i = 0; i < end; i++) {
+        char c = t[i];
+
+        if (c == mark && !frac) {
+            if (grouped && run != 3)
+                return NUM_BAD;
+            t[o++] = '.';
+            frac = true;
+        } else if (!frac && (c == ',' || c == '.' || c == ' ' || c == '\'')) {
+            if (run == 0 || run > 3 || (grouped && run != 3) || i + 1 == end)
+                return NUM_BAD;
+            grouped = true;
+            run = 0;
+        } else {
+            run = c >= '0' && c <= '9' ? run + 1 : 0;
+            t[o++] = c;
+        }
+    }
+    if (grouped && !frac && run != 3)
+        return NUM_BAD;
+    *n = o;
+    return NUM_OK;
+}
+
+/* Longer text is no number a spreadsheet cell holds (FHIR keeps 18 digits). */
+#define CSV_NUMBER_MAX 128
+
+static json_t *
+csv_decimal(struct base_str v, char mark, int *state)
+{
+    char t[CSV_NUMBER_MAX];
+    size_t n;
+    json_t *j;
+
+    *state = NUM_BAD;
+    if (v.len == 0 || v.len > sizeof(t))
+        return NULL;
+    n = num_ascii(v, t);
+    *state = NUM_OK;
+    mark = num_mark(t, n, mark, state);
+    if (*state == NUM_AMBIGUOUS)
+        return NULL;
+    *state = num_ungroup(t, &n, mark);
+    if (*state != NUM_OK)
+        return NULL;
+    j = adapter_decimal(base_str_make(t, n));
+    if (j == NULL)
+        *state = NUM_BAD;
+    return j;
 }
 
 static int
@@ -123,7 +264,8 @@ cond_holds(const struct csv_cond *c, const struct csv_row *row, bool *holds, str
     case COND_NUM:
     case COND_TEXT: {
         /* what the `decimal` transform would accept */
-        json_t *d = v.len > 0 ? adapter_decimal(v) : NULL;
+        int state;
+        json_t *d = csv_decimal(v, 0, &state);
 
         *holds = c->op == COND_NUM ? d != NULL : (v.len > 0 && d == NULL);
         json_decref(d);
@@ -207,11 +349,18 @@ xf_json(const struct csv_transform *xf, const struct csv_row *row, struct base_e
     json_t *j = NULL;
 
     switch (xf->kind) {
-    case XF_DECIMAL:
-        j = adapter_decimal(v);
-        if (j == NULL)
+    case XF_DECIMAL: {
+        int state;
+
+        j = csv_decimal(v, xf->nargs > 0 ? xf->args[0][0] : 0, &state);
+        if (state == NUM_AMBIGUOUS)
+            (void)base_err_set(err, BASE_E_INVALID, "value", NULL,
+                               "number with one ',' and three digits after it is ambiguous; "
+                               "write 'decimal ,' or 'decimal .' in the mapping");
+        else if (j == NULL)
             (void)base_err_set(err, BASE_E_INVALID, "value", NULL, "value is not a number");
         return j;
+    }
     case XF_INTEGER:
         if (!base_str_to_i64(base_str_trim(v), &n) || n < INT32_MIN || n > INT32_MAX) {
             (void)base_err_set(err, BASE_E_INVALID, "value", NULL, "value is not an integer");

@@ -102,6 +102,8 @@ struct csv_mapping {
     struct csv_rule identity;
     bool grouped;
     struct csv_template group;
+    const char **nulls; /* `null` directive: cells read as empty (NULL: the default) */
+    size_t nnulls;
     const char **columns; /* `columns` directive: names when there is no header */
     size_t ncolumns;
     struct csv_rule *rules;
@@ -112,6 +114,9 @@ struct csv_mapping {
 
 /* ---- csv_eval.c ------------------------------------------------------ */
 
+/* The cells a mapping reads as empty (its `null` directive, or the default). */
+const char *const *csv_mapping_nulls(const struct csv_mapping *m, size_t *n);
+
 /* One data row as the evaluator sees it. */
 struct csv_row {
     const struct csv_record *rec;
@@ -119,6 +124,8 @@ struct csv_row {
     const char *const *names; /* header names */
     const char *default_tz;
     void *iconv; /* iconv_t for non-UTF-8 files, or NULL */
+    const char *const *nulls; /* cells read as empty */
+    size_t nnulls;
     struct base_buf *scratch;
     struct base_buf *conv;
 };

@@ -6,6 +6,7 @@
  * Memory stays bounded: one record, one resource (or group), one Bundle
  * batch at a time, whatever the file size.
  */
+#include <errno.h>
 #include <iconv.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,10 @@ struct csv_load {
     bool have_header;
     unsigned char head[2]; /* the export's first bytes, for the UTF-16 check */
     size_t nhead;
+    iconv_t u16;   /* UTF-16 export (BOM) -> UTF-8, else (iconv_t)-1 */
+    char carry[4]; /* a UTF-16 character split between feeds */
+    size_t ncarry;
+    size_t u16_lines; /* line feeds decoded so far, for errors */
     size_t nheader;
     const char **names;
     size_t *colidx;
@@ -220,6 +225,17 @@ flush_resource(struct csv_load *l)
 
 /* ---------------------------------------------------------------- header */
 
+/* Header field `from`+1.. that has the name of field `i` too, or SIZE_MAX. */
+static size_t
+same_name_after(const struct csv_load *l, size_t i, bool ci)
+{
+    for (size_t j = i + 1; j < l->nheader; j++) {
+        if ((ci ? strcasecmp(l->names[i], l->names[j]) : strcmp(l->names[i], l->names[j])) == 0)
+            return j;
+    }
+    return SIZE_MAX;
+}
+
 static int
 resolve_columns(struct csv_load *l, size_t line)
 {
@@ -240,6 +256,19 @@ resolve_columns(struct csv_load *l, size_t line)
                         l->colidx[r] = i;
                         break;
                     }
+                }
+                /* a join in the HIS report ("姓名" of the patient and of the
+                 * doctor): picking one would be a guess at whose value */
+                size_t dup =
+                    l->colidx[r] != SIZE_MAX ? same_name_after(l, l->colidx[r], ci != 0) : SIZE_MAX;
+                if (dup != SIZE_MAX) {
+                    char where[32];
+
+                    (void)snprintf(where, sizeof(where), "line %zu", line);
+                    return base_err_set(&l->fatal, BASE_E_INVALID, "duplicate", where,
+                                        "header names column %.60s twice (fields %zu and %zu); "
+                                        "rename one in the export or the mapping",
+                                        ref->names[k], l->colidx[r] + 1, dup + 1);
                 }
             }
         }
@@ -278,9 +307,50 @@ header_utf8(struct csv_load *l, struct base_str *name)
     return BASE_OK;
 }
 
+/*
+ * A mapping without `encoding` reads UTF-8.  Excel's plain "CSV" on a
+ * Chinese Windows saves in code page 936 (GBK) without a BOM, and WPS does
+ * the same: then the header is not UTF-8 and would match no column.  Such a
+ * header is read as GB18030 (a superset of GBK, GB 18030-2005) when it is
+ * valid there, and the rows with it; anything else is refused naming the
+ * first bad byte.
+ */
+static int
+detect_encoding(struct csv_load *l, const struct csv_record *rec)
+{
+    char where[64];
+    size_t bad = 0;
+    size_t i = 0;
+
+    if (l->cd != (iconv_t)-1 || l->m->encoding != NULL)
+        return BASE_OK;
+    while (i < rec->nfields && base_utf8_valid(rec->field[i].ptr, rec->field[i].len, &bad))
+        i++;
+    if (i == rec->nfields)
+        return BASE_OK;
+    l->cd = iconv_open("UTF-8", "GB18030");
+    for (size_t j = 0; l->cd != (iconv_t)-1 && j < rec->nfields; j++) {
+        struct base_str name = rec->field[j];
+
+        if (header_utf8(l, &name) != BASE_OK) {
+            (void)iconv_close(l->cd);
+            l->cd = (iconv_t)-1;
+        }
+    }
+    if (l->cd != (iconv_t)-1)
+        return BASE_OK;
+    (void)snprintf(where, sizeof(where), "line %zu, column %zu", rec->field_line[i],
+                   rec->field_col[i] + bad);
+    return base_err_set(&l->fatal, BASE_E_INVALID, "value", where,
+                        "header is neither UTF-8 nor GB18030; give the export's encoding in the "
+                        "mapping");
+}
+
 static int
 take_header(struct csv_load *l, const struct csv_record *rec)
 {
+    if (detect_encoding(l, rec) != BASE_OK)
+        return l->fatal.rc;
     l->nheader = rec->nfields;
     l->names = BASE_NEW_N(l->arena, const char *, rec->nfields + 1);
     if (l->names == NULL)
@@ -317,6 +387,7 @@ row_view(struct csv_load *l, const struct csv_record *rec, struct csv_row *row)
     row->names = l->names;
     row->default_tz = l->opt.default_tz;
     row->iconv = l->cd == (iconv_t)-1 ? NULL : (void *)l->cd;
+    row->nulls = csv_mapping_nulls(l->m, &row->nnulls);
     row->scratch = &l->scratch;
     row->conv = &l->conv;
 }
@@ -513,6 +584,7 @@ csv_load_new(const struct csv_mapping *m, const struct csv_limits *lim,
     l->on_row_error = on_row_error;
     l->ctx = ctx;
     l->cd = (iconv_t)-1;
+    l->u16 = (iconv_t)-1;
     base_buf_init(&l->scratch, l->lim.max_record + 1);
     base_buf_init(&l->conv, 4 * l->lim.max_field + 8);
     base_buf_init(&l->group, l->lim.max_record + 1);
@@ -526,20 +598,124 @@ csv_load_new(const struct csv_mapping *m, const struct csv_limits *lim,
     return BASE_OK;
 }
 
-int
-csv_load_feed(struct csv_load *l, const char *data, size_t len, struct base_err *err)
+/* ------------------------------------------------------------- UTF-16 */
+
+static int
+u16_bad(struct csv_load *l, const char *what)
+{
+    char where[32];
+
+    (void)snprintf(where, sizeof(where), "line %zu", l->u16_lines + 1);
+    return base_err_set(&l->fatal, BASE_E_INVALID, "value", where, "%s", what);
+}
+
+/* Convert and hand to the reader; in and inleft advance.  EINVAL (a character
+ * cut at the end of the input) is not an error: the rest is left. */
+static int
+u16_convert(struct csv_load *l, char **in, size_t *inleft)
+{
+    char out[8192];
+
+    while (*inleft > 0) {
+        char *o = out;
+        size_t oleft = sizeof(out);
+        size_t r = iconv(l->u16, in, inleft, &o, &oleft);
+        int e = r == (size_t)-1 ? errno : 0;
+        size_t n = (size_t)(o - out);
+        int rc;
+
+        for (size_t i = 0; i < n; i++)
+            l->u16_lines += out[i] == '\n';
+        rc = n > 0 ? csv_reader_feed(l->reader, out, n) : BASE_OK;
+        if (rc != BASE_OK)
+            return rc;
+        if (e == EILSEQ)
+            return u16_bad(l, "the export is not valid UTF-16");
+        if (e == EINVAL || (e != E2BIG && e != 0))
+            break;
+    }
+    return BASE_OK;
+}
+
+/*
+ * Excel's "Unicode text" (and Save As "UTF-16 CSV"): UTF-16 with a byte
+ * order mark, tab-separated.  It is decoded to UTF-8 before the reader, so
+ * line numbers are the file's and byte columns those of the UTF-8 text.
+ * At most 3 bytes of a character split between feeds wait in `carry`.
+ */
+static int
+feed_utf16(struct csv_load *l, const char *data, size_t len)
 {
     int rc;
 
-    for (size_t i = 0; l->nhead < 2 && i < len; i++)
-        l->head[l->nhead++] = (unsigned char)data[i];
-    /* A UTF-16 byte order mark (Excel's "Unicode text"): every other byte
-     * is NUL, so no column would match - say what the file is instead. */
-    if (l->fatal.rc == 0 && l->nhead == 2 &&
-        ((l->head[0] == 0xFF && l->head[1] == 0xFE) || (l->head[0] == 0xFE && l->head[1] == 0xFF)))
-        (void)base_err_set(&l->fatal, BASE_E_INVALID, "not-supported", "line 1",
-                           "the export is UTF-16 (byte order mark); save it as UTF-8 CSV");
-    rc = l->fatal.rc != 0 ? l->fatal.rc : csv_reader_feed(l->reader, data, len);
+    if (l->ncarry > 0) {
+        size_t old = l->ncarry;
+        size_t take = len < sizeof(l->carry) - old ? len : sizeof(l->carry) - old;
+        char *in = l->carry;
+        size_t inleft = old + take;
+
+        memcpy(l->carry + old, data, take);
+        rc = u16_convert(l, &in, &inleft);
+        if (rc != BASE_OK)
+            return rc;
+        if (inleft == old + take) { /* still not a whole character */
+            l->ncarry = inleft;
+            return BASE_OK;
+        }
+        data += old + take - inleft - old;
+        len -= old + take - inleft - old;
+        l->ncarry = 0;
+    }
+    char *in = (char *)data; /* iconv's prototype is not const-correct */
+    size_t inleft = len;
+
+    rc = u16_convert(l, &in, &inleft);
+    if (rc == BASE_OK && inleft > 0) {
+        memcpy(l->carry, in, inleft); /* < 4: EINVAL */
+        l->ncarry = inleft;
+    }
+    return rc;
+}
+
+/* The first two bytes decide: a UTF-16 byte order mark switches to decoding. */
+static int
+sniff_utf16(struct csv_load *l, const char **data, size_t *len)
+{
+    bool le;
+
+    while (l->nhead < 2 && *len > 0) {
+        l->head[l->nhead++] = (unsigned char)**data;
+        (*data)++;
+        (*len)--;
+    }
+    if (l->nhead < 2 || l->u16 != (iconv_t)-1)
+        return BASE_OK;
+    le = l->head[0] == 0xFF && l->head[1] == 0xFE;
+    if (!le && !(l->head[0] == 0xFE && l->head[1] == 0xFF)) {
+        l->nhead = 3; /* not UTF-16: the two bytes go to the reader once */
+        return csv_reader_feed(l->reader, (const char *)l->head, 2);
+    }
+    l->u16 = iconv_open("UTF-8", le ? "UTF-16LE" : "UTF-16BE");
+    if (l->u16 == (iconv_t)-1)
+        return base_err_set(&l->fatal, BASE_E_NOMEM, "exception", "csv", "no UTF-16 decoder");
+    /* the BOM says what the file is, whatever the mapping's `encoding` */
+    if (l->cd != (iconv_t)-1)
+        (void)iconv_close(l->cd);
+    l->cd = (iconv_t)-1;
+    l->nhead = 4;
+    return BASE_OK;
+}
+
+int
+csv_load_feed(struct csv_load *l, const char *data, size_t len, struct base_err *err)
+{
+    int rc = l->fatal.rc;
+
+    if (rc == 0 && l->nhead < 3)
+        rc = sniff_utf16(l, &data, &len);
+    if (rc == 0 && l->nhead >= 3)
+        rc = l->u16 != (iconv_t)-1 ? feed_utf16(l, data, len)
+                                   : csv_reader_feed(l->reader, data, len);
 
     if (rc != BASE_OK && err != NULL)
         *err = l->fatal.rc != 0 ? l->fatal : (struct base_err){0};
@@ -551,7 +727,15 @@ csv_load_feed(struct csv_load *l, const char *data, size_t len, struct base_err 
 int
 csv_load_finish(struct csv_load *l, struct csv_report *report, struct base_err *err)
 {
-    int rc = l->fatal.rc != 0 ? l->fatal.rc : csv_reader_finish(l->reader);
+    int rc = l->fatal.rc;
+
+    /* fewer than 2 bytes: not sniffed yet */
+    if (rc == 0 && l->nhead > 0 && l->nhead < 3)
+        rc = csv_reader_feed(l->reader, (const char *)l->head, l->nhead);
+    if (rc == 0 && l->ncarry > 0)
+        rc = u16_bad(l, "the export ends inside a UTF-16 character");
+    if (rc == 0)
+        rc = csv_reader_finish(l->reader);
 
     if (rc == BASE_OK && !l->have_header)
         rc = base_err_set(&l->fatal, BASE_E_INVALID, "required", "line 1", "file has no header");
@@ -572,6 +756,8 @@ csv_load_free(struct csv_load *l)
     if (l == NULL)
         return;
     csv_reader_free(l->reader);
+    if (l->u16 != (iconv_t)-1)
+        (void)iconv_close(l->u16);
     if (l->cd != (iconv_t)-1)
         (void)iconv_close(l->cd);
     for (size_t i = 0; l->values != NULL && i < l->m->nrules; i++)

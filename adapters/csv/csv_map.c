@@ -229,7 +229,7 @@ struct xf_spec {
 
 static const struct xf_spec xf_specs[] = {
     {"date", XF_DATE, 0, 8, false},      {"datetime", XF_DATETIME, 0, 8, false},
-    {"decimal", XF_DECIMAL, 0, 0, true}, {"integer", XF_INTEGER, 0, 0, true},
+    {"decimal", XF_DECIMAL, 0, 1, true}, {"integer", XF_INTEGER, 0, 0, true},
     {"boolean", XF_BOOLEAN, 0, 0, true}, {"map", XF_MAP, 1, 256, false},
     {"ref", XF_REF, 2, 2, true},         {"uuid", XF_UUID, 0, 0, false},
     {"upper", XF_UPPER, 0, 0, false},    {"lower", XF_LOWER, 0, 0, false},
@@ -259,6 +259,9 @@ parse_transform(struct mparse *p, struct base_str s, struct csv_transform *xf, b
     }
     if (xf->nargs < spec->min_args)
         return fail(p, BASE_E_PARSE, "too few arguments for transform");
+    if (spec->kind == XF_DECIMAL && xf->nargs == 1 && strcmp(xf->args[0], ",") != 0 &&
+        strcmp(xf->args[0], ".") != 0)
+        return fail(p, BASE_E_PARSE, "the decimal mark is ',' or '.'");
     for (size_t i = 0; spec->kind == XF_MAP && i < xf->nargs; i++) {
         if (strchr(xf->args[i], '=') == NULL)
             return fail(p, BASE_E_PARSE, "map arguments are FROM=TO");
@@ -424,6 +427,37 @@ set_columns(struct mparse *p, struct base_str v)
     return BASE_OK;
 }
 
+/* `null NULL N/A -`: cells that mean "no value" in this export. */
+static int
+set_nulls(struct mparse *p, struct base_str v)
+{
+    p->m->nulls = BASE_NEW_N(p->m->arena, const char *, v.len + 1);
+    if (p->m->nulls == NULL)
+        return fail(p, BASE_E_NOMEM, "out of memory");
+    p->m->nnulls = 0;
+    for (struct base_str w = word(&v); w.len > 0; w = word(&v))
+        p->m->nulls[p->m->nnulls++] = dup(p, w);
+    return BASE_OK;
+}
+
+/*
+ * SQL Server and most HIS report tools write a missing value as NULL, and
+ * Excel's lookups leave #N/A: neither is ever data, so by default they read
+ * as empty.  Others (N/A, -) can be data in some column; a mapping lists them.
+ */
+const char *const *
+csv_mapping_nulls(const struct csv_mapping *m, size_t *n)
+{
+    static const char *const defaults[] = {"NULL", "#N/A"};
+
+    if (m->nulls != NULL) {
+        *n = m->nnulls;
+        return m->nulls;
+    }
+    *n = BASE_ARRAY_LEN(defaults);
+    return defaults;
+}
+
 static int
 set_identity(struct mparse *p, struct base_str v)
 {
@@ -466,6 +500,8 @@ directive(struct mparse *p, struct base_str line)
         TRY(parse_template(p, v, &m->group));
     } else if (base_str_eq_cstr(key, "columns")) {
         TRY(set_columns(p, v));
+    } else if (base_str_eq_cstr(key, "null")) {
+        TRY(set_nulls(p, v));
     } else {
         return 0;
     }

@@ -434,6 +434,12 @@ static const char lab_map[] = "resource Observation\n"
                               "status = final\n"
                               "code.text = {NAME} required\n"
                               "valueQuantity.value = {V} | decimal\n";
+/* lab_map without its transform, for other decimal marks */
+static const char lab_map_nodec[] = "resource Observation\n"
+                                    "identity urn:oid:1.2.3 {ID}\n"
+                                    "status = final\n"
+                                    "code.text = {NAME} required\n"
+                                    "valueQuantity.value = {V}";
 
 /* The text of the number at `path` (decimals keep their text). */
 static const char *
@@ -607,22 +613,315 @@ START_TEST(same_identity_other_values_is_reported)
 }
 END_TEST
 
-/* A UTF-16 export (Excel "Unicode text") is named as such, not as a header
- * without the mapped columns. */
-START_TEST(utf16_export_is_named)
+/* Collects the Bundles of a chunked load. */
+static int
+keep_bundles(void *ctx, json_t *bundle)
 {
+    json_t *all = ctx;
+    json_t *entries = json_object_get(bundle, "entry");
+
+    (void)json_array_extend(all, entries);
+    json_decref(bundle);
+    return BASE_OK;
+}
+
+/* `len` bytes fed `chunk` at a time; the entries, or NULL with *err. */
+static json_t *
+load_chunked(const struct csv_mapping *m, const char *data, size_t len, size_t chunk,
+             struct base_err *err)
+{
+    struct csv_load *l = NULL;
+    json_t *all = json_array();
+    int rc = csv_load_new(m, NULL, NULL, keep_bundles, NULL, all, &l, err);
+
+    for (size_t off = 0; rc == BASE_OK && off < len; off += chunk)
+        rc = csv_load_feed(l, data + off, len - off < chunk ? len - off : chunk, err);
+    if (rc == BASE_OK)
+        rc = csv_load_finish(l, NULL, err);
+    csv_load_free(l);
+    if (rc != BASE_OK) {
+        json_decref(all);
+        return NULL;
+    }
+    return all;
+}
+
+/* Excel "Unicode text" and "UTF-16 CSV": UTF-16 with a BOM, tab-separated.
+ * It was refused ("save it as UTF-8"); now it is decoded, in any chunking,
+ * surrogate pairs (U+1F600) included. */
+START_TEST(utf16_export_is_decoded)
+{
+    /* ID\tNAME\tV\r\n1\t<U+8840 U+1F600>\t5.5\r\n, little endian */
+    static const char le[] = "\xff\xfe"
+                             "I\0D\0\t\0N\0A\0M\0E\0\t\0V\0\r\0\n\0"
+                             "1\0\t\0\x40\x88\x3d\xd8\x00\xde\t\0"
+                             "5\0.\0"
+                             "5\0\r\0\n\0";
     struct csv_mapping *m = NULL;
     struct base_err err = {0};
-    static const char csv[] = "\xff\xfeI\0D\0,\0N\0A\0M\0E\0\n\0";
+    char be[sizeof(le)];
+
+    for (size_t i = 0; i + 1 < sizeof(le) - 1; i += 2) {
+        be[i] = le[i + 1];
+        be[i + 1] = le[i];
+    }
+    ck_assert_int_eq(csv_mapping_parse(lab_map, strlen(lab_map), NULL, &m, &err), BASE_OK);
+    for (size_t chunk = 1; chunk <= 7; chunk++) {
+        for (int big = 0; big < 2; big++) {
+            json_t *all = load_chunked(m, big ? be : le, sizeof(le) - 1, chunk, &err);
+
+            ck_assert_msg(all != NULL, "chunk %zu: %s %s", chunk, err.where, err.msg);
+            ck_assert_uint_eq(json_array_size(all), 1);
+            ck_assert_str_eq(tu_json_str(json_array_get(all, 0), "resource.code.text"),
+                             "\xe8\xa1\x80\xf0\x9f\x98\x80");
+            ck_assert_str_eq(num_text(json_object_get(json_array_get(all, 0), "resource"),
+                                      "valueQuantity.value"),
+                             "5.5");
+            json_decref(all);
+        }
+    }
+    /* a file cut inside a character, and a lone low surrogate on line 2 */
+    ck_assert_ptr_null(load_chunked(m, le, sizeof(le) - 2, 4, &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "UTF-16"));
+    {
+        char bad[sizeof(le)];
+
+        memcpy(bad, le, sizeof(le));
+        bad[30] = 'x'; /* the high surrogate gone: U+DE00 alone */
+        bad[31] = '\0';
+        ck_assert_ptr_null(load_chunked(m, bad, sizeof(le) - 1, 3, &err));
+        ck_assert_str_eq(err.where, "line 2");
+    }
+    csv_mapping_free(m);
+}
+END_TEST
+
+/* Excel "CSV" on a Chinese Windows and WPS save in GBK without a BOM; a
+ * mapping without `encoding` read the header as UTF-8 and matched no column.
+ * 项目,结果 in GBK: CF EE C4 BF / BD E1 B9 FB; 血糖 B5 AA CC C7. */
+START_TEST(gbk_export_without_encoding_line)
+{
+    static const char map[] = "resource Observation\n"
+                              "identity urn:oid:1.2.3 {ID}\n"
+                              "status = final\n"
+                              "code.text = {\xe9\xa1\xb9\xe7\x9b\xae} required\n"
+                              "valueQuantity.value = {\xe7\xbb\x93\xe6\x9e\x9c} | decimal\n";
+    static const char csv[] = "ID,\xcf\xee\xc4\xbf,\xbd\xe1\xb9\xfb\r\n1,\xd1\xaa\xcc\xc7,5.5\r\n";
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    struct csv_report rep = {0};
+    json_t *out = NULL;
+
+    ck_assert_int_eq(csv_mapping_parse(map, strlen(map), NULL, &m, &err), BASE_OK);
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, NULL, NULL, NULL, &out, &rep, &err),
+                     BASE_OK);
+    ck_assert_uint_eq(rep.rows_ok, 1);
+    ck_assert_str_eq(tu_json_str(res_at(out, 0), "code.text"), "\xe8\xa1\x80\xe7\xb3\x96");
+    ck_assert_str_eq(num_text(res_at(out, 0), "valueQuantity.value"), "5.5");
+    json_decref(out);
+    out = NULL;
+    /* neither UTF-8 nor GB18030 (a lone 0x80): refused naming the byte */
+    ck_assert_int_eq(csv_convert(m, "ID,N\x80\n1,2\n", 9, NULL, NULL, NULL, NULL, &out, NULL, &err),
+                     BASE_E_INVALID);
+    ck_assert_str_eq(err.where, "line 1, column 5");
+    ck_assert_ptr_null(out);
+    csv_mapping_free(m);
+}
+END_TEST
+
+/* Numbers as spreadsheets write them: decimal commas (European ';' files),
+ * thousands separators, exponents, full-width digits (Chinese IMEs).  Before,
+ * all but the plain and exponent forms were row errors. */
+START_TEST(spreadsheet_numbers)
+{
+    static const struct {
+        const char *map_arg, *cell, *want; /* want NULL: row error */
+    } cases[] = {
+        {"", "5,5", "5.5"},
+        {"", "1,234.5", "1234.5"},
+        {"", "1.234,5", "1234.5"},
+        {"", "1,234,567", "1234567"},
+        {"", "5.0E-3", "5.0E-3"},
+        {"", "\xef\xbc\x95\xef\xbc\x8e\xef\xbc\x95", "5.5"}, /* ５．５ */
+        {"", "-\xef\xbc\x91\xef\xbc\x90", "-10"},            /* -１０ */
+        {"", "1,234", NULL},                                 /* ambiguous */
+        {"", "12,34.5", NULL},
+        {"", "<0.5", NULL},
+        {" ,", "1,234", "1.234"},
+        {" ,", "1 234,5", "1234.5"},
+        {" ,",
+         "1\xc2\xa0"
+         "234,5",
+         "1234.5"},
+        {" ,", "1.5", NULL},
+        {" .", "1,234", "1234"},
+        {" .", "1,23", NULL},
+    };
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(cases); i++) {
+        char map[256];
+        char csv[128];
+        struct csv_mapping *m = NULL;
+        struct base_err err = {0};
+        struct errlog log = {0};
+        struct csv_report rep = {0};
+        json_t *out = NULL;
+
+        (void)snprintf(map, sizeof(map), "%s | decimal%s\n", lab_map_nodec, cases[i].map_arg);
+        (void)snprintf(csv, sizeof(csv), "ID;NAME;V\n1;Glucose;%s\n", cases[i].cell);
+        ck_assert_int_eq(csv_mapping_parse(map, strlen(map), NULL, &m, &err), BASE_OK);
+        ck_assert_int_eq(
+            csv_convert(m, csv, strlen(csv), NULL, NULL, log_row, &log, &out, &rep, &err), BASE_OK);
+        if (cases[i].want != NULL)
+            ck_assert_msg(
+                rep.rows_ok == 1 &&
+                    strcmp(num_text(res_at(out, 0), "valueQuantity.value"), cases[i].want) == 0,
+                "case %zu", i);
+        else
+            ck_assert_msg(rep.rows_bad == 1 && strstr(log.text, "line 2, column 11") != NULL,
+                          "case %zu: %s", i, log.text);
+        json_decref(out);
+        csv_mapping_free(m);
+    }
+    {
+        char map[256];
+        struct csv_mapping *m = NULL;
+        struct base_err err = {0};
+
+        (void)snprintf(map, sizeof(map), "%s | decimal x\n", lab_map_nodec);
+        ck_assert_int_eq(csv_mapping_parse(map, strlen(map), NULL, &m, &err), BASE_E_PARSE);
+        ck_assert_ptr_null(m);
+    }
+}
+END_TEST
+
+/* SQL Server / HIS report exports write a missing value as NULL, Excel
+ * lookups leave #N/A: read as empty by default (a NULL date was a row
+ * error, a NULL text became the text "NULL"); `null` lists an export's own. */
+START_TEST(null_cells_read_as_empty)
+{
+    static const char csv[] = "ID,NAME,V\n1,Glucose,NULL\n2,NULL,5\n3,Sodium,#N/A\n4,Urea,-\n";
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    struct errlog log = {0};
+    struct csv_report rep = {0};
+    json_t *out = NULL;
+    char map[512];
+
+    ck_assert_int_eq(csv_mapping_parse(lab_map, strlen(lab_map), NULL, &m, &err), BASE_OK);
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, NULL, log_row, &log, &out, &rep, &err),
+                     BASE_OK);
+    /* row 2: NAME is required, so NULL there is "missing", not a name */
+    ck_assert_uint_eq(rep.rows_ok, 2);
+    ck_assert_uint_eq(rep.rows_bad, 2);
+    ck_assert_ptr_nonnull(strstr(log.text, "line 3, column 3"));
+    ck_assert_ptr_nonnull(strstr(log.text, "line 5, column 8"));
+    ck_assert_ptr_null(tu_json_at(res_at(out, 0), "valueQuantity"));
+    ck_assert_str_eq(tu_json_str(res_at(out, 1), "code.text"), "Sodium");
+    ck_assert_ptr_null(tu_json_at(res_at(out, 1), "valueQuantity"));
+    json_decref(out);
+    out = NULL;
+    csv_mapping_free(m);
+
+    (void)snprintf(map, sizeof(map), "%snull NULL -\n", lab_map);
+    ck_assert_int_eq(csv_mapping_parse(map, strlen(map), NULL, &m, &err), BASE_OK);
+    memset(&log, 0, sizeof(log));
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, NULL, log_row, &log, &out, &rep, &err),
+                     BASE_OK);
+    /* now '-' is empty and #N/A is a value (not a number) */
+    ck_assert_uint_eq(rep.rows_ok, 2);
+    ck_assert_ptr_nonnull(strstr(log.text, "line 4, column 10"));
+    ck_assert_str_eq(tu_json_str(res_at(out, 1), "code.text"), "Urea");
+    json_decref(out);
+    csv_mapping_free(m);
+}
+END_TEST
+
+/* Dates as hospital exports write them.  Before: a date format could not
+ * take a time after a space, full-width digits, month names, two-digit years
+ * or Excel serial numbers - each a row error. */
+START_TEST(spreadsheet_dates)
+{
+    static const char map[] = "resource Observation\n"
+                              "identity urn:oid:1.2.3 {ID}\n"
+                              "status = final\n"
+                              "code.text = {NAME} required\n"
+                              "effectiveDateTime = {T} | datetime iso YYYY/M/D "
+                              "YYYY\xe5\xb9\xb4M\xe6\x9c\x88"
+                              "D\xe6\x97\xa5 DD-MMM-YY excel\n";
+    static const struct {
+        const char *cell, *want; /* want NULL: row error */
+    } cases[] = {
+        {"2024/3/5", "2024-03-05"},
+        {"2024/3/5 8:30", "2024-03-05T08:30:00+08:00"},
+        {"2024/3/5 08:30:15", "2024-03-05T08:30:15+08:00"},
+        {"2024-03-05 08:30", "2024-03-05T08:30:00+08:00"},
+        {"2024\xe5\xb9\xb4"
+         "3\xe6\x9c\x88"
+         "5\xe6\x97\xa5",
+         "2024-03-05"}, /* 2024年3月5日 */
+        {"\xef\xbc\x92\xef\xbc\x90\xef\xbc\x92\xef\xbc\x94\xef\xbc\x8f\xef\xbc\x93\xef\xbc\x8f"
+         "\xef\xbc\x95",
+         "2024-03-05"}, /* ２０２４／３／５ */
+        {"05-Mar-24", "2024-03-05"},
+        {"05-MAR-99", "1999-03-05"},
+        {"45356", "2024-03-05"},
+        {"45356.5", "2024-03-05T12:00:00+08:00"},
+        {"61", "1900-03-01"},
+        {"60", NULL}, /* Excel's 1900-02-29, which never was */
+        {"05-Mrz-24", NULL},
+        {"2024/3/5 25:00", NULL},
+        {"2024/2/30", NULL},
+    };
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    struct csv_load_options opt = {.default_tz = "+08:00"};
+
+    ck_assert_int_eq(csv_mapping_parse(map, strlen(map), NULL, &m, &err), BASE_OK);
+    for (size_t i = 0; i < BASE_ARRAY_LEN(cases); i++) {
+        char csv[128];
+        struct errlog log = {0};
+        struct csv_report rep = {0};
+        json_t *out = NULL;
+
+        (void)snprintf(csv, sizeof(csv), "ID,NAME,T\n1,Glucose,%s\n", cases[i].cell);
+        ck_assert_int_eq(
+            csv_convert(m, csv, strlen(csv), NULL, &opt, log_row, &log, &out, &rep, &err), BASE_OK);
+        if (cases[i].want != NULL)
+            ck_assert_msg(
+                rep.rows_ok == 1 &&
+                    strcmp(tu_json_str(res_at(out, 0), "effectiveDateTime"), cases[i].want) == 0,
+                "case %zu: %s", i, log.text);
+        else
+            ck_assert_msg(rep.rows_bad == 1 && strstr(log.text, "line 2, column 11") != NULL,
+                          "case %zu: %s", i, log.text);
+        json_decref(out);
+    }
+    csv_mapping_free(m);
+}
+END_TEST
+
+/* A header with one name twice (a join in the HIS report): the first was
+ * taken silently, which may be the other person's value. */
+START_TEST(duplicate_header_is_refused)
+{
+    static const char csv[] = "ID,NAME,V,NAME\n1,Glucose,5.5,x\n";
+    static const char unused_twice[] = "ID,NAME,V,NOTE,NOTE\n1,Glucose,5.5,a,b\n";
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
     json_t *out = NULL;
 
     ck_assert_int_eq(csv_mapping_parse(lab_map, strlen(lab_map), NULL, &m, &err), BASE_OK);
-    ck_assert_int_eq(
-        csv_convert(m, csv, sizeof(csv) - 1, NULL, NULL, NULL, NULL, &out, NULL, &err),
-        BASE_E_INVALID);
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, NULL, NULL, NULL, &out, NULL, &err),
+                     BASE_E_INVALID);
     ck_assert_str_eq(err.where, "line 1");
-    ck_assert_ptr_nonnull(strstr(err.msg, "UTF-16"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "NAME twice (fields 2 and 4)"));
     ck_assert_ptr_null(out);
+    /* a repeated column the mapping does not use is no problem */
+    ck_assert_int_eq(csv_convert(m, unused_twice, strlen(unused_twice), NULL, NULL, NULL, NULL,
+                                 &out, NULL, &err),
+                     BASE_OK);
+    json_decref(out);
     csv_mapping_free(m);
 }
 END_TEST
@@ -873,7 +1172,12 @@ csv_suite(void)
     tcase_add_test(load, synthea_patient_layouts_of_other_versions);
     tcase_add_test(load, trailing_empty_columns);
     tcase_add_test(load, header_case_and_number_conditions);
-    tcase_add_test(load, utf16_export_is_named);
+    tcase_add_test(load, utf16_export_is_decoded);
+    tcase_add_test(load, gbk_export_without_encoding_line);
+    tcase_add_test(load, spreadsheet_numbers);
+    tcase_add_test(load, null_cells_read_as_empty);
+    tcase_add_test(load, spreadsheet_dates);
+    tcase_add_test(load, duplicate_header_is_refused);
     tcase_add_test(load, same_identity_other_values_is_reported);
     tcase_add_test(load, same_export_same_bundle);
     tcase_add_test(load, batches_and_chunks);

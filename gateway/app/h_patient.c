@@ -6,10 +6,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fhir/base/arena.h"
 #include "fhir/bundle/fhir_bundle.h"
 #include "fhir/json/fhir_json.h"
+#include "fhir/search/fhir_search.h"
 #include "fhir/summary/fhir_summary.h"
 
 #define PATIENT_ROLES                                                                              \
@@ -71,9 +73,55 @@ address_param(struct base_str name, struct gw_mpi_pdq_query *q)
     return NULL;
 }
 
+static bool
+ascii_only(const char *s)
+{
+    while (*s != '\0' && (unsigned char)*s < 0x80)
+        s++;
+    return *s == '\0';
+}
+
+/*
+ * A name part asked for again (R4 search.html#combining: repeated
+ * parameters are ANDed) against the person's one such part: both hold only
+ * when one value starts the other (case-insensitively), and then the longer
+ * says it all; an :exact value must be that longer one.  Anything else
+ * matches nobody.  A Han value and a pinyin one may both hold (the index
+ * keeps both spellings), so the second is not applied: a wider answer, never
+ * a missed person.
+ */
+static void
+and_name(struct gw_mpi_pdq_query *q, const char **slot, bool *exact, const char *v, bool v_exact)
+{
+    const char *cur = *slot;
+    size_t lc;
+    size_t lv;
+
+    if (cur == NULL) {
+        *slot = v;
+        *exact = v_exact;
+        return;
+    }
+    if (ascii_only(cur) != ascii_only(v))
+        return;
+    lc = strlen(cur);
+    lv = strlen(v);
+    if (strncasecmp(cur, v, lc < lv ? lc : lv) != 0 || (lc < lv && *exact) ||
+        (lv < lc && v_exact)) {
+        q->matches_none = true;
+        return;
+    }
+    if (lv > lc) {
+        *slot = v;
+        *exact = v_exact;
+    } else if (lv == lc) {
+        *exact = *exact || v_exact;
+    }
+}
+
 static int
-pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq_query *q,
-          struct base_err *err)
+pdq_param(struct base_arena *a, const struct gw_http_param *p, bool lenient,
+          struct gw_mpi_pdq_query *q, struct base_err *err)
 {
     const char *v = base_str_dup0(a, p->value);
     uint64_t n;
@@ -90,13 +138,13 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
                             : p->name.ptr[0] == 'f' ? &q->family
                                                     : &q->given;
 
-        *exact = true;
-        *slot = v;
+        and_name(q, slot, exact, v, true);
         return BASE_OK;
     }
     if (base_str_eq_cstr(p->name, "_id")) {
         /* IHE ITI-78 (PDQm): the regional person id, as Patient/ID reads it */
         ENSURE(gw_app_id_ok(v), err, BASE_E_INVALID, "value", "_id", "_id must be a FHIR id");
+        q->matches_none = q->matches_none || (q->id != NULL && strcmp(q->id, v) != 0);
         q->id = v;
         return BASE_OK;
     }
@@ -132,17 +180,21 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
             TRY(gw_mpi_resid_parse(q->identifier_value, strlen(q->identifier_value), 0, &resid,
                                    err));
     } else if (base_str_eq_cstr(p->name, "name")) {
-        q->name = v;
+        and_name(q, &q->name, &q->name_exact, v, false);
     } else if (base_str_eq_cstr(p->name, "family")) {
-        q->family = v;
+        and_name(q, &q->family, &q->family_exact, v, false);
     } else if (base_str_eq_cstr(p->name, "given")) {
-        q->given = v;
+        and_name(q, &q->given, &q->given_exact, v, false);
     } else if (base_str_eq_cstr(p->name, "birthdate")) {
         TRY(gw_mpi_pdq_birthdate(q, v, err));
     } else if (base_str_eq_cstr(p->name, "gender")) {
-        q->sex = gw_mpi_norm_gender(v);
-        ENSURE(q->sex != GW_MPI_SEX_UNKNOWN || strcmp(v, "unknown") == 0, err, BASE_E_INVALID,
-               "value", "gender", "gender must be male, female, other or unknown");
+        enum gw_mpi_sex sex = gw_mpi_norm_gender(v);
+
+        ENSURE(sex != GW_MPI_SEX_UNKNOWN || strcmp(v, "unknown") == 0, err, BASE_E_INVALID, "value",
+               "gender", "gender must be male, female, other or unknown");
+        /* a person has one gender: two different ones match nobody */
+        q->matches_none = q->matches_none || (q->sex != GW_MPI_SEX_UNKNOWN && sex != q->sex);
+        q->sex = sex;
     } else if (address_param(p->name, q) != NULL) {
         /* string (R4 search.html#string); a part of an address, not a pattern */
         ENSURE(v[0] != '\0' && strlen(v) <= 128, err, BASE_E_INVALID, "value",
@@ -175,7 +227,10 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
                err, BASE_E_INVALID, "value", "_summary",
                "_summary must be true, text, data, count or false");
         q->count_only = q->count_only || strcmp(v, "count") == 0;
-    } else if (!base_str_eq_cstr(p->name, "_format") && !base_str_eq_cstr(p->name, "_pretty")) {
+    } else if (!base_str_eq_cstr(p->name, "_format") && !base_str_eq_cstr(p->name, "_pretty") &&
+               !lenient) {
+        /* Prefer: handling=lenient (R4 search.html#errors): ignored, as the
+         * member registry and the clinical searches do */
         return base_err_set(err, BASE_E_INVALID, "invalid", "query",
                             "unknown search parameter or modifier for Patient");
     }
@@ -187,10 +242,13 @@ pdq_query(struct gw_http_req *r, struct gw_mpi_pdq_query *q, struct base_err *er
 {
     bool has_name;
 
+    bool lenient = fhir_search_handling_from_prefer(gw_http_req_header(r, "Prefer"),
+                                                    FHIR_SEARCH_STRICT) == FHIR_SEARCH_LENIENT;
+
     memset(q, 0, sizeof(*q));
     q->count = 20;
     for (size_t i = 0; i < gw_http_req_query_count(r); i++)
-        TRY(pdq_param(gw_http_req_arena(r), gw_http_req_query_at(r, i), q, err));
+        TRY(pdq_param(gw_http_req_arena(r), gw_http_req_query_at(r, i), lenient, q, err));
     has_name = q->name != NULL || q->family != NULL || q->given != NULL;
     /* No browsing the index: an id or identifier, or a name with a birth date. */
     ENSURE(q->id != NULL || q->identifier_value != NULL || (has_name && q->n_birth > 0), err,

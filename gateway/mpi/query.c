@@ -688,7 +688,7 @@ gw_mpi_pdq_search(PGconn *db, struct base_arena *a, const struct gw_mpi_config *
     ENSURE(bundle != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     TRY(fhir_json_tie(a, bundle));
     entries = json_object_get(bundle, "entry");
-    if (q->inactive_only) {
+    if (q->inactive_only || q->matches_none) {
         /* active=false: every person the index returns is active */
     } else if (q->identifier_value != NULL) {
         int64_t pks[GW_MPI_LIMIT_PDQ_COUNT];

@@ -1264,6 +1264,69 @@ END_TEST
 
 /* ------------------------------------------------------------ MPI -- */
 
+/* Repeated PDQm parameters are ANDed (R4 search.html#combining), whatever
+ * their order; Prefer: handling=lenient ignores an unsupported one. */
+START_TEST(pdqm_repeated_parameters_and_lenient_handling)
+{
+    static const char base[] = "/fhir/Patient?birthdate=1980-01-01&";
+    static const struct {
+        const char *query;
+        bool all; /* every Zhang born that day, else nobody */
+    } cases[] = {{"family=Zhang&family=Zha", true},        {"family=Zha&family=zhang", true},
+                 {"family=Zhang&family=Wang", false},      {"family=Wang&family=Zhang", false},
+                 {"family:exact=Zha&family=Zhang", false}, {"family=Zhang&name=Zhang", true},
+                 {"family=Zhang&_id=a1&_id=b2", false}};
+    const char *lenient[] = {"Prefer: handling=lenient", NULL};
+    struct git_resp r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01", T_DR);
+    size_t all = git_entries(r.json, "match");
+    size_t male;
+    char q[256];
+
+    ck_assert_uint_ge(all, 4);
+    git_resp_free(&r);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(q, sizeof(q), "%s%s", base, cases[i].query);
+        r = git_get(&G, q, T_DR);
+        ck_assert_msg(r.status == 200, "%s: %ld %s", q, r.status, r.body);
+        ck_assert_msg(git_entries(r.json, "match") == (cases[i].all ? all : 0), "%s: %zu", q,
+                      git_entries(r.json, "match"));
+        git_resp_free(&r);
+    }
+    /* one person, one gender */
+    r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&gender=male", T_DR);
+    male = git_entries(r.json, "match");
+    ck_assert_uint_gt(male, 0);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&gender=female&gender=male",
+                T_DR);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 0);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&gender=male&gender=male",
+                T_DR);
+    ck_assert_uint_eq(git_entries(r.json, "match"), male);
+    git_resp_free(&r);
+    /* strict by default; lenient ignores what it does not support, never a
+     * bad value of what it does */
+    r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&_sort=family", T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    r = git_req(&G, "GET",
+                "/fhir/Patient?family=Zhang&birthdate=1980-01-01&_sort=family&_total=accurate",
+                T_DR, lenient, NULL, NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), all);
+    git_resp_free(&r);
+    r = git_req(&G, "GET", "/fhir/Patient?family=Zhang&birthdate=1980-01-01&gender=yes", T_DR,
+                lenient, NULL, NULL);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    r = git_req(&G, "GET", "/fhir/Patient?gender=male&_sort=family", T_DR, lenient, NULL, NULL);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+}
+END_TEST
+
 START_TEST(pdqm_and_pixm)
 {
     char resid[19];
@@ -2543,6 +2606,7 @@ gateway_api_suite(void)
     tcase_add_test(tc, clients_follow_links_under_their_own_base);
     tcase_add_test(tc, expired_sign_in_rows_are_purged);
     tcase_add_test(tc, pdqm_and_pixm);
+    tcase_add_test(tc, pdqm_repeated_parameters_and_lenient_handling);
     tcase_add_test(tc, a_patient_sees_their_record_and_who_looked);
     tcase_add_test(tc, regulator_searches_reports_and_verifies);
     tcase_add_test(tc, mpi_stewardship_by_admins);

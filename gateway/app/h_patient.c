@@ -14,6 +14,8 @@
 #include "fhir/search/fhir_search.h"
 #include "fhir/summary/fhir_summary.h"
 
+#define PIX_MAX_TARGETS 16 /* targetSystem parameters of one ITI-83 query */
+
 #define PATIENT_ROLES                                                                              \
     (GW_APP_ROLE(GW_AUTH_ROLE_CLINICIAN) | GW_APP_ROLE(GW_AUTH_ROLE_MEMBER_SYSTEM) |              \
      GW_APP_ROLE(GW_AUTH_ROLE_PATIENT))
@@ -426,7 +428,7 @@ gw_app_h_patient_pix(struct gw_http_req *r, void *cls)
     struct base_arena *a = gw_http_req_arena(r);
     struct gw_app_caller c;
     struct gw_app_audit au = {.kind = FHIR_EVENT_OPERATION, .subtype = "$ihe-pix", .status = 200};
-    const char *targets[17] = {0};
+    const char *targets[PIX_MAX_TARGETS + 2] = {0};
     const char *system = NULL;
     const char *value = NULL;
     const char *src = gw_app_query(r, "sourceIdentifier");
@@ -438,12 +440,21 @@ gw_app_h_patient_pix(struct gw_http_req *r, void *cls)
 
     if (!admit(app, r, &c, GW_AUTH_SEARCH, FHIR_EVENT_OPERATION, "$ihe-pix"))
         return;
-    for (size_t i = 0; i < gw_http_req_query_count(r) && nt < 16; i++) {
+    for (size_t i = 0; i < gw_http_req_query_count(r) && nt <= PIX_MAX_TARGETS; i++) {
         const struct gw_http_param *p = gw_http_req_query_at(r, i);
 
         if (base_str_eq_cstr(p->name, "targetSystem"))
             targets[nt++] = base_str_dup0(a, p->value);
     }
+    /* more domains than we look at is refused, never silently cut short
+     * (the answer would carry domains the caller left out) */
+    if (nt > PIX_MAX_TARGETS) {
+        (void)base_err_set(&err, BASE_E_INVALID, "too-costly", "targetSystem",
+                           "at most %d targetSystem parameters", PIX_MAX_TARGETS);
+        gw_app_deny(app, r, &c, FHIR_EVENT_OPERATION, "$ihe-pix", NULL, &err);
+        return;
+    }
+    targets[nt] = NULL;
     if (src == NULL || !split_token(a, src, &system, &value)) {
         (void)base_err_set(&err, BASE_E_INVALID, "required", "sourceIdentifier",
                            "sourceIdentifier must be SYSTEM|VALUE");

@@ -1327,6 +1327,62 @@ START_TEST(pdqm_repeated_parameters_and_lenient_handling)
 }
 END_TEST
 
+/* ITI-83 by POST (a Parameters body or a form, as HAPI's client and
+ * consumers keeping identifiers out of URLs send it) answers as the GET;
+ * more targetSystems than the gateway reads are refused, not cut short. */
+START_TEST(pixm_by_post_and_bounded_targets)
+{
+    static const char src[] = "urn:fhirgate:test:hosp-a:mrn|MRN-p1-hosp-a";
+    char body[4096];
+    struct git_resp r;
+    size_t n;
+
+    snprintf(body, sizeof(body),
+             "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"sourceIdentifier\","
+             "\"valueString\":\"%s\"},{\"name\":\"targetSystem\",\"valueUri\":"
+             "\"urn:fhirgate:test:hosp-b:mrn\"}]}",
+             src);
+    r = git_req(&G, "POST", "/fhir/Patient/$ihe-pix", T_DR, NULL, body, "application/fhir+json");
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(tu_json_str(r.json, "resourceType"), "Parameters");
+    ck_assert_ptr_nonnull(strstr(r.body, "MRN-p1-hosp-b"));
+    ck_assert_ptr_null(strstr(r.body, "MRN-p1-hosp-c"));
+    git_resp_free(&r);
+    r = git_req(&G, "POST", "/fhir/Patient/$ihe-pix", T_DR, NULL,
+                "sourceIdentifier=urn%3Afhirgate%3Atest%3Ahosp-a%3Amrn%7CMRN-p1-hosp-a",
+                "application/x-www-form-urlencoded");
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_ptr_nonnull(strstr(r.body, "MRN-p1-hosp-c"));
+    git_resp_free(&r);
+    /* the same refusals as the GET */
+    r = git_req(&G, "POST", "/fhir/Patient/$ihe-pix", T_DR, NULL,
+                "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":"
+                "\"sourceIdentifier\",\"valueString\":\"urn:x|nobody\"}]}",
+                "application/fhir+json");
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(tu_json_str(r.json, "issue.0.code"), "code-invalid");
+    git_resp_free(&r);
+    r = git_req(&G, "POST", "/fhir/Patient/$ihe-pix", T_DR, NULL, "{\"resourceType\":\"Patient\"}",
+                "application/fhir+json");
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    /* 17 targetSystems: the 17th would have been dropped, and its domain's
+     * identifiers left out of the answer without a word */
+    n = (size_t)snprintf(body, sizeof(body), "/fhir/Patient/$ihe-pix?sourceIdentifier=%s", src);
+    for (int i = 0; i < 16; i++)
+        n += (size_t)snprintf(body + n, sizeof(body) - n,
+                              "&targetSystem=urn:fhirgate:test:hosp-b:mrn");
+    r = git_get(&G, body, T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    git_resp_free(&r);
+    snprintf(body + n, sizeof(body) - n, "&targetSystem=urn:fhirgate:test:hosp-c:mrn");
+    r = git_get(&G, body, T_DR);
+    ck_assert_msg(r.status == 400, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(tu_json_str(r.json, "issue.0.expression.0"), "targetSystem");
+    git_resp_free(&r);
+}
+END_TEST
+
 START_TEST(pdqm_and_pixm)
 {
     char resid[19];
@@ -2607,6 +2663,7 @@ gateway_api_suite(void)
     tcase_add_test(tc, expired_sign_in_rows_are_purged);
     tcase_add_test(tc, pdqm_and_pixm);
     tcase_add_test(tc, pdqm_repeated_parameters_and_lenient_handling);
+    tcase_add_test(tc, pixm_by_post_and_bounded_targets);
     tcase_add_test(tc, a_patient_sees_their_record_and_who_looked);
     tcase_add_test(tc, regulator_searches_reports_and_verifies);
     tcase_add_test(tc, mpi_stewardship_by_admins);

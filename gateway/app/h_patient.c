@@ -121,15 +121,53 @@ and_name(struct gw_mpi_pdq_query *q, const char **slot, bool *exact, const char 
     }
 }
 
+/*
+ * R4 search.html#combining: a bare comma separates alternatives (OR),
+ * which the index does not search; "\," is a comma in the value.  For the
+ * name, token and date parameters an OR list is refused, never searched as
+ * one literal value (that answered "no match" for family=Li,Wang).  The
+ * address ones and mothersMaidenName take the value as written: real
+ * addresses hold commas and clients rarely escape them.
+ */
+static int
+or_list(struct base_str name, char *v, struct base_err *err)
+{
+    static const char *const listed[] = {"_id",    "identifier", "name",    "family", "given",
+                                         "gender", "birthdate",  "telecom", "phone",  "active"};
+    size_t len = name.len;
+    char *w = v;
+    bool found = false;
+
+    for (size_t i = 0; i < name.len; i++)
+        if (name.ptr[i] == ':')
+            len = i;
+    for (size_t i = 0; !found && i < BASE_ARRAY_LEN(listed); i++)
+        found = strlen(listed[i]) == len && memcmp(listed[i], name.ptr, len) == 0;
+    if (!found)
+        return BASE_OK;
+    for (const char *r = v; *r != '\0'; r++) {
+        if (r[0] == '\\' && r[1] == ',')
+            r++;
+        else if (r[0] == ',')
+            return base_err_set(err, BASE_E_INVALID, "invalid", "query",
+                                "a comma-separated list (OR) is not supported for Patient search; "
+                                "send one search per value");
+        *w++ = *r;
+    }
+    *w = '\0';
+    return BASE_OK;
+}
+
 static int
 pdq_param(struct base_arena *a, const struct gw_http_param *p, bool lenient,
           struct gw_mpi_pdq_query *q, struct base_err *err)
 {
-    const char *v = base_str_dup0(a, p->value);
+    char *v = base_str_dup0(a, p->value);
     uint64_t n;
 
     if (v == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    TRY(or_list(p->name, v, err));
     /* name, family and given take :exact (R4 search.html#string) */
     if (base_str_eq_cstr(p->name, "name:exact") || base_str_eq_cstr(p->name, "family:exact") ||
         base_str_eq_cstr(p->name, "given:exact")) {

@@ -13,6 +13,7 @@
  */
 #include <check.h>
 #include <ctype.h>
+#include <strings.h>
 
 #include "fhir/validate/fhir_validate.h"
 #include "fhir/xml/fhir_xml.h"
@@ -1408,6 +1409,26 @@ START_TEST(pixm_by_post_and_bounded_targets)
 }
 END_TEST
 
+/* ITI-78 searches mothersMaidenName: the Patient found shows it (R4
+ * patient-mothersMaidenName), and no other member extension. */
+START_TEST(pdqm_patient_shows_mothers_maiden_name)
+{
+    struct git_resp r =
+        git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&mothersMaidenName=li", T_DR);
+    const char *v;
+
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 1);
+    ck_assert_str_eq(tu_json_str(r.json, "entry.0.resource.extension.0.url"),
+                     "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName");
+    v = tu_json_str(r.json, "entry.0.resource.extension.0.valueString");
+    ck_assert_ptr_nonnull(v);
+    ck_assert_int_eq(strncasecmp(v, "li", 2), 0);
+    ck_assert_ptr_null(tu_json_str(r.json, "entry.0.resource.extension.1.url"));
+    git_resp_free(&r);
+}
+END_TEST
+
 START_TEST(pdqm_and_pixm)
 {
     char resid[19];
@@ -2689,6 +2710,7 @@ gateway_api_suite(void)
     tcase_add_test(tc, pdqm_and_pixm);
     tcase_add_test(tc, pdqm_repeated_parameters_and_lenient_handling);
     tcase_add_test(tc, pixm_by_post_and_bounded_targets);
+    tcase_add_test(tc, pdqm_patient_shows_mothers_maiden_name);
     tcase_add_test(tc, a_patient_sees_their_record_and_who_looked);
     tcase_add_test(tc, regulator_searches_reports_and_verifies);
     tcase_add_test(tc, mpi_stewardship_by_admins);

@@ -196,6 +196,7 @@ void gw_app_h_me(struct gw_http_req *r, void *cls);
 /* Patients (h_patient.c). */
 void gw_app_h_patient_search(struct gw_http_req *r, void *cls);
 void gw_app_h_patient_pix(struct gw_http_req *r, void *cls);
+void gw_app_h_patient_pix_post(struct gw_http_req *r, void *cls);
 void gw_app_h_patient_match(struct gw_http_req *r, void *cls);
 void gw_app_h_patient_read(struct gw_http_req *r, void *cls);
 

@@ -1,5 +1,6 @@
 /*
- * gateway/app/h_operation_post.c — POST Patient/ID/$everything: an
+ * gateway/app/h_operation_post.c — POST Patient/ID/$everything and
+ * Patient/$ihe-pix: an
  * operation that changes nothing may be invoked by POST as well (R4
  * operations.html#request), and HAPI's generic client does so by default,
  * with a Parameters resource (JSON or XML), a form, or nothing.  Each
@@ -94,8 +95,10 @@ params_to_form(struct gw_http_req *r, const json_t *params, struct base_buf *b)
     return false;
 }
 
-void
-gw_app_h_everything_post(struct gw_http_req *r, void *cls)
+/* The POSTed operation as its GET: the form or the Parameters become the
+ * query, then the GET's handler `get` runs. */
+static void
+operation_post(struct gw_http_req *r, void *cls, void (*get)(struct gw_http_req *, void *))
 {
     struct base_err err = {0};
     struct base_buf b;
@@ -104,7 +107,7 @@ gw_app_h_everything_post(struct gw_http_req *r, void *cls)
 
     if (gw_http_req_body_is_form(r)) {
         if (gw_http_take_search_form(r))
-            gw_app_h_everything(r, cls);
+            get(r, cls);
         return;
     }
     if ((params = gw_app_body_json(r)) == NULL)
@@ -119,5 +122,20 @@ gw_app_h_everything_post(struct gw_http_req *r, void *cls)
     }
     base_buf_fini(&b);
     if (ok)
-        gw_app_h_everything(r, cls);
+        get(r, cls);
+}
+
+void
+gw_app_h_everything_post(struct gw_http_req *r, void *cls)
+{
+    operation_post(r, cls, gw_app_h_everything);
+}
+
+/* PIXm (ITI-83) names GET; a consumer that keeps the patient's identifier
+ * out of URLs (and server logs) POSTs the same Parameters
+ * (IHE.PIXm.pix: affectsState false, so R4 operations.html allows it). */
+void
+gw_app_h_patient_pix_post(struct gw_http_req *r, void *cls)
+{
+    operation_post(r, cls, gw_app_h_patient_pix);
 }

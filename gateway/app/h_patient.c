@@ -6,11 +6,15 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fhir/base/arena.h"
 #include "fhir/bundle/fhir_bundle.h"
 #include "fhir/json/fhir_json.h"
+#include "fhir/search/fhir_search.h"
 #include "fhir/summary/fhir_summary.h"
+
+#define PIX_MAX_TARGETS 16 /* targetSystem parameters of one ITI-83 query */
 
 #define PATIENT_ROLES                                                                              \
     (GW_APP_ROLE(GW_AUTH_ROLE_CLINICIAN) | GW_APP_ROLE(GW_AUTH_ROLE_MEMBER_SYSTEM) |              \
@@ -71,15 +75,99 @@ address_param(struct base_str name, struct gw_mpi_pdq_query *q)
     return NULL;
 }
 
-static int
-pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq_query *q,
-          struct base_err *err)
+static bool
+ascii_only(const char *s)
 {
-    const char *v = base_str_dup0(a, p->value);
+    while (*s != '\0' && (unsigned char)*s < 0x80)
+        s++;
+    return *s == '\0';
+}
+
+/*
+ * A name part asked for again (R4 search.html#combining: repeated
+ * parameters are ANDed) against the person's one such part: both hold only
+ * when one value starts the other (case-insensitively), and then the longer
+ * says it all; an :exact value must be that longer one.  Anything else
+ * matches nobody.  A Han value and a pinyin one may both hold (the index
+ * keeps both spellings), so the second is not applied: a wider answer, never
+ * a missed person.
+ */
+static void
+and_name(struct gw_mpi_pdq_query *q, const char **slot, bool *exact, const char *v, bool v_exact)
+{
+    const char *cur = *slot;
+    size_t lc;
+    size_t lv;
+
+    if (cur == NULL) {
+        *slot = v;
+        *exact = v_exact;
+        return;
+    }
+    if (ascii_only(cur) != ascii_only(v))
+        return;
+    lc = strlen(cur);
+    lv = strlen(v);
+    if (strncasecmp(cur, v, lc < lv ? lc : lv) != 0 || (lc < lv && *exact) ||
+        (lv < lc && v_exact)) {
+        q->matches_none = true;
+        return;
+    }
+    if (lv > lc) {
+        *slot = v;
+        *exact = v_exact;
+    } else if (lv == lc) {
+        *exact = *exact || v_exact;
+    }
+}
+
+/*
+ * R4 search.html#combining: a bare comma separates alternatives (OR),
+ * which the index does not search; "\," is a comma in the value.  For the
+ * name, token and date parameters an OR list is refused, never searched as
+ * one literal value (that answered "no match" for family=Li,Wang).  The
+ * address ones and mothersMaidenName take the value as written: real
+ * addresses hold commas and clients rarely escape them.
+ */
+static int
+or_list(struct base_str name, char *v, struct base_err *err)
+{
+    static const char *const listed[] = {"_id",    "identifier", "name",    "family", "given",
+                                         "gender", "birthdate",  "telecom", "phone",  "active"};
+    size_t len = name.len;
+    char *w = v;
+    bool found = false;
+
+    for (size_t i = 0; i < name.len; i++)
+        if (name.ptr[i] == ':')
+            len = i;
+    for (size_t i = 0; !found && i < BASE_ARRAY_LEN(listed); i++)
+        found = strlen(listed[i]) == len && memcmp(listed[i], name.ptr, len) == 0;
+    if (!found)
+        return BASE_OK;
+    for (const char *r = v; *r != '\0'; r++) {
+        if (r[0] == '\\' && r[1] == ',')
+            r++;
+        else if (r[0] == ',')
+            return base_err_set(err, BASE_E_INVALID, "invalid", "query",
+                                "a comma-separated list (OR) is not supported for Patient search; "
+                                "send one search per value");
+        *w++ = *r;
+    }
+    *w = '\0';
+    return BASE_OK;
+}
+
+static int
+pdq_param(struct base_arena *a, const struct gw_http_param *p, bool lenient,
+          struct gw_mpi_pdq_query *q, struct base_err *err)
+{
+    char *v = base_str_dup0(a, p->value);
     uint64_t n;
 
     if (v == NULL)
         return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+    TRY(or_list(p->name, v, err));
     /* name, family and given take :exact (R4 search.html#string) */
     if (base_str_eq_cstr(p->name, "name:exact") || base_str_eq_cstr(p->name, "family:exact") ||
         base_str_eq_cstr(p->name, "given:exact")) {
@@ -90,13 +178,13 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
                             : p->name.ptr[0] == 'f' ? &q->family
                                                     : &q->given;
 
-        *exact = true;
-        *slot = v;
+        and_name(q, slot, exact, v, true);
         return BASE_OK;
     }
     if (base_str_eq_cstr(p->name, "_id")) {
         /* IHE ITI-78 (PDQm): the regional person id, as Patient/ID reads it */
         ENSURE(gw_app_id_ok(v), err, BASE_E_INVALID, "value", "_id", "_id must be a FHIR id");
+        q->matches_none = q->matches_none || (q->id != NULL && strcmp(q->id, v) != 0);
         q->id = v;
         return BASE_OK;
     }
@@ -132,17 +220,21 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
             TRY(gw_mpi_resid_parse(q->identifier_value, strlen(q->identifier_value), 0, &resid,
                                    err));
     } else if (base_str_eq_cstr(p->name, "name")) {
-        q->name = v;
+        and_name(q, &q->name, &q->name_exact, v, false);
     } else if (base_str_eq_cstr(p->name, "family")) {
-        q->family = v;
+        and_name(q, &q->family, &q->family_exact, v, false);
     } else if (base_str_eq_cstr(p->name, "given")) {
-        q->given = v;
+        and_name(q, &q->given, &q->given_exact, v, false);
     } else if (base_str_eq_cstr(p->name, "birthdate")) {
         TRY(gw_mpi_pdq_birthdate(q, v, err));
     } else if (base_str_eq_cstr(p->name, "gender")) {
-        q->sex = gw_mpi_norm_gender(v);
-        ENSURE(q->sex != GW_MPI_SEX_UNKNOWN || strcmp(v, "unknown") == 0, err, BASE_E_INVALID,
-               "value", "gender", "gender must be male, female, other or unknown");
+        enum gw_mpi_sex sex = gw_mpi_norm_gender(v);
+
+        ENSURE(sex != GW_MPI_SEX_UNKNOWN || strcmp(v, "unknown") == 0, err, BASE_E_INVALID, "value",
+               "gender", "gender must be male, female, other or unknown");
+        /* a person has one gender: two different ones match nobody */
+        q->matches_none = q->matches_none || (q->sex != GW_MPI_SEX_UNKNOWN && sex != q->sex);
+        q->sex = sex;
     } else if (address_param(p->name, q) != NULL) {
         /* string (R4 search.html#string); a part of an address, not a pattern */
         ENSURE(v[0] != '\0' && strlen(v) <= 128, err, BASE_E_INVALID, "value",
@@ -175,7 +267,10 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq
                err, BASE_E_INVALID, "value", "_summary",
                "_summary must be true, text, data, count or false");
         q->count_only = q->count_only || strcmp(v, "count") == 0;
-    } else if (!base_str_eq_cstr(p->name, "_format") && !base_str_eq_cstr(p->name, "_pretty")) {
+    } else if (!base_str_eq_cstr(p->name, "_format") && !base_str_eq_cstr(p->name, "_pretty") &&
+               !lenient) {
+        /* Prefer: handling=lenient (R4 search.html#errors): ignored, as the
+         * member registry and the clinical searches do */
         return base_err_set(err, BASE_E_INVALID, "invalid", "query",
                             "unknown search parameter or modifier for Patient");
     }
@@ -187,10 +282,13 @@ pdq_query(struct gw_http_req *r, struct gw_mpi_pdq_query *q, struct base_err *er
 {
     bool has_name;
 
+    bool lenient = fhir_search_handling_from_prefer(gw_http_req_header(r, "Prefer"),
+                                                    FHIR_SEARCH_STRICT) == FHIR_SEARCH_LENIENT;
+
     memset(q, 0, sizeof(*q));
     q->count = 20;
     for (size_t i = 0; i < gw_http_req_query_count(r); i++)
-        TRY(pdq_param(gw_http_req_arena(r), gw_http_req_query_at(r, i), q, err));
+        TRY(pdq_param(gw_http_req_arena(r), gw_http_req_query_at(r, i), lenient, q, err));
     has_name = q->name != NULL || q->family != NULL || q->given != NULL;
     /* No browsing the index: an id or identifier, or a name with a birth date. */
     ENSURE(q->id != NULL || q->identifier_value != NULL || (has_name && q->n_birth > 0), err,
@@ -368,7 +466,7 @@ gw_app_h_patient_pix(struct gw_http_req *r, void *cls)
     struct base_arena *a = gw_http_req_arena(r);
     struct gw_app_caller c;
     struct gw_app_audit au = {.kind = FHIR_EVENT_OPERATION, .subtype = "$ihe-pix", .status = 200};
-    const char *targets[17] = {0};
+    const char *targets[PIX_MAX_TARGETS + 2] = {0};
     const char *system = NULL;
     const char *value = NULL;
     const char *src = gw_app_query(r, "sourceIdentifier");
@@ -380,12 +478,21 @@ gw_app_h_patient_pix(struct gw_http_req *r, void *cls)
 
     if (!admit(app, r, &c, GW_AUTH_SEARCH, FHIR_EVENT_OPERATION, "$ihe-pix"))
         return;
-    for (size_t i = 0; i < gw_http_req_query_count(r) && nt < 16; i++) {
+    for (size_t i = 0; i < gw_http_req_query_count(r) && nt <= PIX_MAX_TARGETS; i++) {
         const struct gw_http_param *p = gw_http_req_query_at(r, i);
 
         if (base_str_eq_cstr(p->name, "targetSystem"))
             targets[nt++] = base_str_dup0(a, p->value);
     }
+    /* more domains than we look at is refused, never silently cut short
+     * (the answer would carry domains the caller left out) */
+    if (nt > PIX_MAX_TARGETS) {
+        (void)base_err_set(&err, BASE_E_INVALID, "too-costly", "targetSystem",
+                           "at most %d targetSystem parameters", PIX_MAX_TARGETS);
+        gw_app_deny(app, r, &c, FHIR_EVENT_OPERATION, "$ihe-pix", NULL, &err);
+        return;
+    }
+    targets[nt] = NULL;
     if (src == NULL || !split_token(a, src, &system, &value)) {
         (void)base_err_set(&err, BASE_E_INVALID, "required", "sourceIdentifier",
                            "sourceIdentifier must be SYSTEM|VALUE");

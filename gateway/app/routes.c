@@ -94,6 +94,7 @@ gw_app_routes(struct gw_app *app, struct base_err *err)
         {"GET", "/me/accesses", gw_app_h_my_accesses, app},
         /* patients (MPI) */
         {"GET", "/fhir/Patient/$ihe-pix", gw_app_h_patient_pix, app},
+        {"POST", "/fhir/Patient/$ihe-pix", gw_app_h_patient_pix_post, app},
         {"POST", "/fhir/Patient/$match", gw_app_h_patient_match, app},
         {"GET", "/fhir/Patient/{id}/$everything", gw_app_h_everything, app},
         {"POST", "/fhir/Patient/{id}/$everything", gw_app_h_everything_post, app},

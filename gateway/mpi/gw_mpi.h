@@ -404,6 +404,9 @@ struct gw_mpi_pdq_query {
      * value starts with it (case-insensitive) */
     const char *mothers_maiden_name;
     bool inactive_only;  /* active=false: regional persons are all active, so none */
+    /* repeated parameters that cannot both hold (R4 search.html: repeats are
+     * ANDed), e.g. given=Li&given=Wang against one given name: nobody */
+    bool matches_none;
     size_t count;        /* at most this many persons (0 = GW_MPI_LIMIT_PDQ_COUNT) */
     bool count_only;     /* _summary=count / _count=0: Bundle.total, no entries */
     /* paging: the persons after this one (a regional person id, the last

@@ -16,6 +16,9 @@
 #include "fhir/json/fhir_json.h"
 #include "gateway/mpi/mpi_int.h"
 
+#define MPI_MOTHERS_MAIDEN_NAME_URL                                                                \
+    "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName"
+
 static bool
 uuid_syntax(const char *s)
 {
@@ -246,6 +249,31 @@ best_resource(PGconn *db, struct base_arena *a, int64_t pk, json_t **out, struct
     return BASE_OK;
 }
 
+/* The one extension ITI-78 searches (mothersMaidenName), so that a
+ * consumer sees why a person matched; the members' other extensions are
+ * theirs and stay out of the regional Patient. */
+static void
+copy_mothers_maiden_name(const json_t *src, json_t *pt)
+{
+    json_t *exts = NULL;
+    json_t *ex;
+    size_t i;
+
+    json_array_foreach(json_object_get(src, "extension"), i, ex)
+    {
+        const char *url = json_string_value(json_object_get(ex, "url"));
+
+        if (url == NULL || strcmp(url, MPI_MOTHERS_MAIDEN_NAME_URL) != 0 ||
+            !json_is_string(json_object_get(ex, "valueString")))
+            continue;
+        if (exts == NULL && (exts = json_array()) == NULL)
+            return;
+        json_array_append(exts, ex);
+    }
+    if (exts != NULL)
+        json_object_set_new(pt, "extension", exts);
+}
+
 int
 mpi_patient_of(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, int64_t pk,
                json_t **out, struct base_err *err)
@@ -268,6 +296,7 @@ mpi_patient_of(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg
         if (v != NULL)
             json_object_set(pt, copy[i], v);
     }
+    copy_mothers_maiden_name(src, pt);
     *out = pt;
     return BASE_OK;
 }
@@ -422,7 +451,7 @@ norm_query_name(struct base_arena *a, const char *s, const char **han, const cha
     "($22::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN "                  \
     " jsonb_typeof(r.resource->'extension') = 'array' THEN r.resource->'extension' ELSE '[]' "     \
     " END) ex WHERE ex->>'url' = "                                                                 \
-    " 'http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName' AND "                    \
+    " '" MPI_MOTHERS_MAIDEN_NAME_URL "' AND "                                                      \
     " starts_with(lower(ex->>'valueString'), lower($22)))) "
 
 /* One page: the persons after $23 (a public id), in person order, so that
@@ -688,7 +717,7 @@ gw_mpi_pdq_search(PGconn *db, struct base_arena *a, const struct gw_mpi_config *
     ENSURE(bundle != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
     TRY(fhir_json_tie(a, bundle));
     entries = json_object_get(bundle, "entry");
-    if (q->inactive_only) {
+    if (q->inactive_only || q->matches_none) {
         /* active=false: every person the index returns is active */
     } else if (q->identifier_value != NULL) {
         int64_t pks[GW_MPI_LIMIT_PDQ_COUNT];

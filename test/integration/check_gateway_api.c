@@ -13,6 +13,7 @@
  */
 #include <check.h>
 #include <ctype.h>
+#include <strings.h>
 
 #include "fhir/validate/fhir_validate.h"
 #include "fhir/xml/fhir_xml.h"
@@ -1263,6 +1264,170 @@ START_TEST(pdqm_pages_follow_next_links)
 END_TEST
 
 /* ------------------------------------------------------------ MPI -- */
+
+/* Repeated PDQm parameters are ANDed (R4 search.html#combining), whatever
+ * their order; Prefer: handling=lenient ignores an unsupported one. */
+START_TEST(pdqm_repeated_parameters_and_lenient_handling)
+{
+    static const char base[] = "/fhir/Patient?birthdate=1980-01-01&";
+    static const struct {
+        const char *query;
+        bool all; /* every Zhang born that day, else nobody */
+    } cases[] = {{"family=Zhang&family=Zha", true},        {"family=Zha&family=zhang", true},
+                 {"family=Zhang&family=Wang", false},      {"family=Wang&family=Zhang", false},
+                 {"family:exact=Zha&family=Zhang", false}, {"family=Zhang&name=Zhang", true},
+                 {"family=Zhang&_id=a1&_id=b2", false}};
+    const char *lenient[] = {"Prefer: handling=lenient", NULL};
+    struct git_resp r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01", T_DR);
+    size_t all = git_entries(r.json, "match");
+    size_t male;
+    char q[256];
+
+    ck_assert_uint_ge(all, 4);
+    git_resp_free(&r);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(q, sizeof(q), "%s%s", base, cases[i].query);
+        r = git_get(&G, q, T_DR);
+        ck_assert_msg(r.status == 200, "%s: %ld %s", q, r.status, r.body);
+        ck_assert_msg(git_entries(r.json, "match") == (cases[i].all ? all : 0), "%s: %zu", q,
+                      git_entries(r.json, "match"));
+        git_resp_free(&r);
+    }
+    /* one person, one gender */
+    r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&gender=male", T_DR);
+    male = git_entries(r.json, "match");
+    ck_assert_uint_gt(male, 0);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&gender=female&gender=male",
+                T_DR);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 0);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&gender=male&gender=male",
+                T_DR);
+    ck_assert_uint_eq(git_entries(r.json, "match"), male);
+    git_resp_free(&r);
+    /* strict by default; lenient ignores what it does not support, never a
+     * bad value of what it does */
+    r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&_sort=family", T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    r = git_req(&G, "GET",
+                "/fhir/Patient?family=Zhang&birthdate=1980-01-01&_sort=family&_total=accurate",
+                T_DR, lenient, NULL, NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), all);
+    git_resp_free(&r);
+    r = git_req(&G, "GET", "/fhir/Patient?family=Zhang&birthdate=1980-01-01&gender=yes", T_DR,
+                lenient, NULL, NULL);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    r = git_req(&G, "GET", "/fhir/Patient?gender=male&_sort=family", T_DR, lenient, NULL, NULL);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    /* an OR list (R4 search.html#combining) is refused, never searched as
+     * one value that matches nobody; "\," is a comma in the value, and an
+     * address takes its commas as written */
+    {
+        static const struct {
+            const char *query;
+            int status;
+        } ors[] = {{"family=Wang,Zhang&birthdate=1980-01-01", 400},
+                   {"family=Zhang&birthdate=1980-01-01&gender=male,female", 400},
+                   {"identifier=urn:x%7Ca,urn:y%7Cb", 400},
+                   {"identifier=urn:x%7Ca%2Curn:y%7Cb", 400},
+                   {"family=Zhang%5C,Wang&birthdate=1980-01-01", 200},
+                   {"family=Zhang&birthdate=1980-01-01&address=Room%203,%20Building%205", 200}};
+
+        for (size_t i = 0; i < sizeof(ors) / sizeof(ors[0]); i++) {
+            snprintf(q, sizeof(q), "/fhir/Patient?%s", ors[i].query);
+            r = git_get(&G, q, T_DR);
+            ck_assert_msg(r.status == ors[i].status, "%s: %ld %s", q, r.status, r.body);
+            if (r.status == 200)
+                ck_assert_uint_eq(git_entries(r.json, "match"), 0);
+            else
+                ck_assert_str_eq(tu_json_str(r.json, "issue.0.code"), "invalid");
+            git_resp_free(&r);
+        }
+    }
+}
+END_TEST
+
+/* ITI-83 by POST (a Parameters body or a form, as HAPI's client and
+ * consumers keeping identifiers out of URLs send it) answers as the GET;
+ * more targetSystems than the gateway reads are refused, not cut short. */
+START_TEST(pixm_by_post_and_bounded_targets)
+{
+    static const char src[] = "urn:fhirgate:test:hosp-a:mrn|MRN-p1-hosp-a";
+    char body[4096];
+    struct git_resp r;
+    size_t n;
+
+    snprintf(body, sizeof(body),
+             "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"sourceIdentifier\","
+             "\"valueString\":\"%s\"},{\"name\":\"targetSystem\",\"valueUri\":"
+             "\"urn:fhirgate:test:hosp-b:mrn\"}]}",
+             src);
+    r = git_req(&G, "POST", "/fhir/Patient/$ihe-pix", T_DR, NULL, body, "application/fhir+json");
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(tu_json_str(r.json, "resourceType"), "Parameters");
+    ck_assert_ptr_nonnull(strstr(r.body, "MRN-p1-hosp-b"));
+    ck_assert_ptr_null(strstr(r.body, "MRN-p1-hosp-c"));
+    git_resp_free(&r);
+    r = git_req(&G, "POST", "/fhir/Patient/$ihe-pix", T_DR, NULL,
+                "sourceIdentifier=urn%3Afhirgate%3Atest%3Ahosp-a%3Amrn%7CMRN-p1-hosp-a",
+                "application/x-www-form-urlencoded");
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_ptr_nonnull(strstr(r.body, "MRN-p1-hosp-c"));
+    git_resp_free(&r);
+    /* the same refusals as the GET */
+    r = git_req(&G, "POST", "/fhir/Patient/$ihe-pix", T_DR, NULL,
+                "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":"
+                "\"sourceIdentifier\",\"valueString\":\"urn:x|nobody\"}]}",
+                "application/fhir+json");
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(tu_json_str(r.json, "issue.0.code"), "code-invalid");
+    git_resp_free(&r);
+    r = git_req(&G, "POST", "/fhir/Patient/$ihe-pix", T_DR, NULL, "{\"resourceType\":\"Patient\"}",
+                "application/fhir+json");
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    /* 17 targetSystems: the 17th would have been dropped, and its domain's
+     * identifiers left out of the answer without a word */
+    n = (size_t)snprintf(body, sizeof(body), "/fhir/Patient/$ihe-pix?sourceIdentifier=%s", src);
+    for (int i = 0; i < 16; i++)
+        n += (size_t)snprintf(body + n, sizeof(body) - n,
+                              "&targetSystem=urn:fhirgate:test:hosp-b:mrn");
+    r = git_get(&G, body, T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    git_resp_free(&r);
+    snprintf(body + n, sizeof(body) - n, "&targetSystem=urn:fhirgate:test:hosp-c:mrn");
+    r = git_get(&G, body, T_DR);
+    ck_assert_msg(r.status == 400, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(tu_json_str(r.json, "issue.0.expression.0"), "targetSystem");
+    git_resp_free(&r);
+}
+END_TEST
+
+/* ITI-78 searches mothersMaidenName: the Patient found shows it (R4
+ * patient-mothersMaidenName), and no other member extension. */
+START_TEST(pdqm_patient_shows_mothers_maiden_name)
+{
+    struct git_resp r =
+        git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&mothersMaidenName=li", T_DR);
+    const char *v;
+
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 1);
+    ck_assert_str_eq(tu_json_str(r.json, "entry.0.resource.extension.0.url"),
+                     "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName");
+    v = tu_json_str(r.json, "entry.0.resource.extension.0.valueString");
+    ck_assert_ptr_nonnull(v);
+    ck_assert_int_eq(strncasecmp(v, "li", 2), 0);
+    ck_assert_ptr_null(tu_json_str(r.json, "entry.0.resource.extension.1.url"));
+    git_resp_free(&r);
+}
+END_TEST
 
 START_TEST(pdqm_and_pixm)
 {
@@ -2543,6 +2708,9 @@ gateway_api_suite(void)
     tcase_add_test(tc, clients_follow_links_under_their_own_base);
     tcase_add_test(tc, expired_sign_in_rows_are_purged);
     tcase_add_test(tc, pdqm_and_pixm);
+    tcase_add_test(tc, pdqm_repeated_parameters_and_lenient_handling);
+    tcase_add_test(tc, pixm_by_post_and_bounded_targets);
+    tcase_add_test(tc, pdqm_patient_shows_mothers_maiden_name);
     tcase_add_test(tc, a_patient_sees_their_record_and_who_looked);
     tcase_add_test(tc, regulator_searches_reports_and_verifies);
     tcase_add_test(tc, mpi_stewardship_by_admins);

@@ -63,6 +63,8 @@ START_TEST(cda_documents)
     size_t resources = 0;
     size_t labelled = 0;
     size_t with_resid = 0;
+    size_t family = 0;
+    size_t goals = 0;
 
     snprintf(cdadir, sizeof(cdadir), "%s/hosp-b/cda", dir);
     files = tu_list_dir(cdadir, ".xml", &n);
@@ -84,6 +86,9 @@ START_TEST(cda_documents)
         ck_assert(has_type(bundle, "Patient", &k) && k == 1);
         ck_assert(has_type(bundle, "Encounter", &k) && k == 1);
         with_resid += strstr(xml, "root=\"2.16.156.10011.1.3\"") != NULL;
+        /* the portal's family history and goals come from these sections */
+        family += has_type(bundle, "FamilyMemberHistory", &k) ? k : 0;
+        goals += has_type(bundle, "Goal", &k) ? k : 0;
         json_decref(bundle);
         json_decref(warnings);
         free(xml);
@@ -91,6 +96,8 @@ START_TEST(cda_documents)
     ck_assert_uint_gt(resources, n * 10);
     ck_assert_uint_gt(labelled, 0); /* sensitive diagnoses reach the data */
     ck_assert_uint_gt(with_resid, n / 2);
+    ck_assert_uint_gt(family, n / 4);
+    ck_assert_uint_gt(goals, n / 8);
     tu_free_list(files);
 }
 END_TEST

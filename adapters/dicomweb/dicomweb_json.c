@@ -17,6 +17,7 @@
  * type holds 64 - and max_text caps everything.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "adapters/dicomweb/dicomweb_int.h"
@@ -450,6 +451,62 @@ normalize_all(struct vctx *v, json_t *doc, json_t **datasets)
     return BASE_OK;
 }
 
+/* Is the backslash at text[i] the start of an escape (an even number of
+ * backslashes before it)? */
+static bool
+starts_escape(const char *text, size_t i)
+{
+    size_t n = 0;
+
+    while (n < i && text[i - 1 - n] == '\\')
+        n++;
+    return n % 2 == 0;
+}
+
+/*
+ * PS3.5 6.2 pads a UI value (and, against the rules, some writers pad
+ * other text) with a trailing NUL to an even length.  Padding is not part
+ * of a value, yet PACS that copy binary values into DICOM JSON send it as
+ * "\u0000" before the closing quote, which a JSON string cannot carry here
+ * (fhir_json_parse refuses U+0000).  Such trailing escapes are dropped
+ * into a copy (*copy, NULL when there were none); a NUL anywhere else in a
+ * string is still refused.
+ */
+static int
+strip_nul_padding(const char *text, size_t len, char **copy, size_t *copy_len)
+{
+    static const char esc[] = "\\u0000";
+    const size_t el = sizeof(esc) - 1;
+    size_t o = 0;
+    char *out = NULL;
+
+    *copy = NULL;
+    for (size_t i = 0; i < len; i++) {
+        size_t j = i;
+
+        if (text[i] == '\\' && starts_escape(text, i)) {
+            while (j + el <= len && memcmp(text + j, esc, el) == 0)
+                j += el;
+        }
+        if (j > i && j < len && text[j] == '"') {
+            if (out == NULL) {
+                out = malloc(len);
+                if (out == NULL)
+                    return BASE_E_NOMEM;
+                memcpy(out, text, i);
+                o = i;
+            }
+            i = j - 1; /* the quote is copied next */
+            continue;
+        }
+        if (out != NULL)
+            out[o++] = text[i];
+    }
+    *copy = out;
+    *copy_len = o;
+    return BASE_OK;
+}
+
 int
 dicomweb_parse(const char *text, size_t len, const struct dicomweb_limits *lim, json_t **datasets,
                struct base_err *err)
@@ -466,7 +523,18 @@ dicomweb_parse(const char *text, size_t len, const struct dicomweb_limits *lim, 
     jl.max_depth = 3 * v.lim->max_depth + 4;
     jl.max_array =
         v.lim->max_datasets > v.lim->max_values ? v.lim->max_datasets : v.lim->max_values;
-    TRY(fhir_json_parse(text, len, &jl, &doc, err));
+    if (len > jl.max_doc) /* before copying it */
+        return base_err_set(err, BASE_E_LIMIT, "too-costly", "byte 0",
+                            "document exceeds size limit of %zu bytes", jl.max_doc);
+    char *unpadded = NULL;
+    size_t unpadded_len = 0;
+    if (strip_nul_padding(text, len, &unpadded, &unpadded_len) != BASE_OK)
+        return base_err_set(err, BASE_E_NOMEM, "exception", "dataset", "out of memory");
+    rc = unpadded != NULL ? fhir_json_parse(unpadded, unpadded_len, &jl, &doc, err)
+                          : fhir_json_parse(text, len, &jl, &doc, err);
+    free(unpadded);
+    if (rc != BASE_OK)
+        return rc;
     rc = normalize_all(&v, doc, datasets);
     json_decref(doc);
     if (rc == BASE_E_NOMEM && (err == NULL || err->rc == 0))

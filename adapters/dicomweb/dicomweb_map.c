@@ -959,9 +959,23 @@ other_patient_ids(json_t *p, const json_t *ds)
     return BASE_OK;
 }
 
+/* A PatientID of zeros only ("0", "00000000") is what anonymisers and
+ * modalities write when nobody entered one: a key made of it would file
+ * every such study under one Patient (the HL7 v2 and CDA mappings refuse
+ * such identifiers for the same reason). */
+static bool
+placeholder_patient_id(struct base_str pid)
+{
+    for (size_t i = 0; i < pid.len; i++) {
+        if (pid.ptr[i] != '0')
+            return false;
+    }
+    return pid.len > 0;
+}
+
 static int
 put_patient(struct adapter_tx *tx, const json_t *ds, const struct dicomweb_options *opt,
-            const char **ref, struct base_err *err)
+            json_t *warnings, const char **ref, struct base_err *err)
 {
     struct base_str pid = dw_str(ds, DW_PATIENT_ID, 0);
     struct base_str sex = dw_str(ds, DW_SEX, 0);
@@ -972,6 +986,10 @@ put_patient(struct adapter_tx *tx, const json_t *ds, const struct dicomweb_optio
     json_t *p;
 
     *ref = NULL;
+    if (placeholder_patient_id(pid))
+        return fhir_outcome_add(warnings, "warning", "business-rule", "PatientID (0010,0020)",
+                                "PatientID is a placeholder (only zeros); the study names its "
+                                "patient by name only");
     if (pid.len == 0 || pid.len >= sizeof(idbuf))
         return BASE_OK;
     (void)snprintf(idbuf, sizeof(idbuf), "%.*s", (int)pid.len, pid.ptr);
@@ -1009,7 +1027,7 @@ put_patient(struct adapter_tx *tx, const json_t *ds, const struct dicomweb_optio
 
 static int
 put_study(struct adapter_tx *tx, const json_t *st, const struct dicomweb_options *opt,
-          struct base_err *err)
+          json_t *warnings, struct base_err *err)
 {
     const json_t *ds = json_object_get(st, "ds");
     struct base_str uid = dw_str(ds, DW_STUDY_UID, 0);
@@ -1019,7 +1037,7 @@ put_study(struct adapter_tx *tx, const json_t *st, const struct dicomweb_options
     const char *addr = wado_root(opt, ds, root, sizeof(root));
 
     if (patient == NULL)
-        TRY(put_patient(tx, ds, opt, &patient, err));
+        TRY(put_patient(tx, ds, opt, warnings, &patient, err));
     /* The WADO-RS Endpoint is contained, as in the live form: a study that
      * travels through the gateway must carry its address itself — a
      * reference to the member's own Endpoint/ID cannot be resolved by the
@@ -1060,7 +1078,7 @@ dicomweb_datasets_to_bundle(const json_t *datasets, const struct dicomweb_option
     json_object_foreach(studies, key, st)
     {
         if (rc == BASE_OK)
-            rc = put_study(&tx, st, opt, err);
+            rc = put_study(&tx, st, opt, oo, err);
     }
     if (rc == BASE_OK) {
         *out = adapter_tx_take(&tx);

@@ -404,6 +404,77 @@ START_TEST(paging_follows_a_pacs_with_a_lower_maximum)
 }
 END_TEST
 
+/* Binary values copied into DICOM JSON keep their PS3.5 6.2 padding: a
+ * trailing NUL (UI, and wrongly LO/SH) arrives as "\u0000" before the
+ * closing quote.  It is padding, not content: read without it.  A NUL
+ * inside a value is still refused, and an escaped backslash before
+ * "u0000" is text, not an escape. */
+START_TEST(nul_padding_is_not_part_of_a_value)
+{
+    // clang-format off
+    static const char padded[] =
+        "[{\"0020000D\":{\"vr\":\"UI\",\"Value\":[\"" UID ".9\\u0000\"]},"
+        ATTR_S("00100020", "LO", "SW-NUL") ","
+        "\"00081030\":{\"vr\":\"LO\",\"Value\":[\"CT1 abdomen\\u0000\\u0000\"]},"
+        "\"00081032\":{\"vr\":\"SQ\",\"Value\":[{"
+            "\"00080100\":{\"vr\":\"SH\",\"Value\":[\"CTABDOM\\u0000\"]},"
+            "\"00080104\":{\"vr\":\"LO\",\"Value\":[\"CT1 abdomen\"]}}]},"
+        "\"00081060\":{\"vr\":\"PN\",\"Value\":[{\"Alphabetic\":\"Wang^Wei\"}]},"
+        "\"0008103E\":{\"vr\":\"LO\",\"Value\":[\"C:\\\\u0000\"]}}]";
+    static const char inner[] =
+        "[{" ATTR_S("0020000D", "UI", UID ".9") ","
+        "\"00081030\":{\"vr\":\"LO\",\"Value\":[\"CT1\\u0000abdomen\"]}}]";
+    // clang-format on
+    json_t *b = convert(padded, NULL, NULL);
+    json_t *studies = of_type(b, "ImagingStudy");
+    struct base_err err = {0};
+    json_t *none = NULL;
+
+    ck_assert_str_eq(tu_json_str(studies, "0.identifier.0.value"), "urn:oid:" UID ".9");
+    ck_assert_str_eq(tu_json_str(studies, "0.description"), "CT1 abdomen");
+    ck_assert_str_eq(tu_json_str(studies, "0.procedureCode.0.coding.0.code"), "CTABDOM");
+    json_decref(studies);
+    json_decref(b);
+    ck_assert_int_eq(dicomweb_to_bundle(inner, strlen(inner), NULL, NULL, &none, NULL, &err),
+                     BASE_E_PARSE);
+    ck_assert_ptr_null(none);
+    ck_assert_ptr_nonnull(strstr(err.msg, "U+0000"));
+}
+END_TEST
+
+/* An anonymiser's or a modality's PatientID "0" / "00000000" names nobody:
+ * keyed on it, every such study of the PACS would belong to one Patient.
+ * The study keeps the name as the subject's display, with a warning. */
+START_TEST(zero_patient_id_makes_no_patient)
+{
+    // clang-format off
+    static const char text[] =
+        "[{" ATTR_S("0020000D", "UI", UID ".10") ","
+        ATTR_S("00100020", "LO", "00000000") ","
+        "\"00100010\":{\"vr\":\"PN\",\"Value\":[{\"Alphabetic\":\"Anonymized\"}]}},"
+        "{" ATTR_S("0020000D", "UI", UID ".11") ","
+        ATTR_S("00100020", "LO", "0") "}]";
+    // clang-format on
+    json_t *warnings = NULL;
+    json_t *b = convert(text, NULL, &warnings);
+    json_t *patients = of_type(b, "Patient");
+    json_t *studies = of_type(b, "ImagingStudy");
+
+    ck_assert_uint_eq(json_array_size(patients), 0);
+    ck_assert_uint_eq(json_array_size(studies), 2);
+    ck_assert_ptr_null(
+        json_object_get(json_object_get(json_array_get(studies, 0), "subject"), "reference"));
+    ck_assert_ptr_null(
+        json_object_get(json_object_get(json_array_get(studies, 1), "subject"), "reference"));
+    ck_assert_ptr_nonnull(strstr(tu_json_str(warnings, "issue.0.diagnostics"), "placeholder"));
+    ck_assert_str_eq(tu_json_str(warnings, "issue.0.expression.0"), "PatientID (0010,0020)");
+    json_decref(patients);
+    json_decref(studies);
+    json_decref(warnings);
+    json_decref(b);
+}
+END_TEST
+
 /* The build finds suites by their one-line signature. */
 // clang-format off
 Suite *dicomweb_sweep_suite(void)
@@ -418,6 +489,8 @@ Suite *dicomweb_sweep_suite(void)
     tcase_add_test(tc, acr_nema_dates_and_lower_case_codes);
     tcase_add_test(tc, sweep_answers_map_to_valid_fhir);
     tcase_add_test(tc, paging_follows_a_pacs_with_a_lower_maximum);
+    tcase_add_test(tc, nul_padding_is_not_part_of_a_value);
+    tcase_add_test(tc, zero_patient_id_makes_no_patient);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -662,6 +662,24 @@ START_TEST(discovery_advertises_the_launch)
     ck_assert_ptr_nonnull(strstr(r.body, "\"url\":\"authorize\""));
     ck_assert_ptr_nonnull(strstr(r.body, "https://127.0.0.1:1/auth/authorize"));
     git_resp_free(&r);
+    /* R4 http.html#capabilities: the terse form keeps the OAuth endpoints
+     * a SMART client falls back to, drops the search parameters; an
+     * unknown mode is an error, not the full statement */
+    r = git_get(&G, "/fhir/metadata?mode=terse", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "https://127.0.0.1:1/auth/authorize"));
+    ck_assert_ptr_nonnull(strstr(r.body, "\"SUBSETTED\""));
+    ck_assert_ptr_null(strstr(r.body, "searchParam"));
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/metadata?mode=normative", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "searchParam"));
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/metadata?mode=brief", NULL);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "resourceType")),
+                     "OperationOutcome");
+    git_resp_free(&r);
 }
 END_TEST
 

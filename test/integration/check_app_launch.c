@@ -247,7 +247,7 @@ START_TEST(standalone_launch_end_to_end)
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "patient")), P1);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "token_type")), "Bearer");
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "scope")),
-                     "openid fhirUser patient/*.rs");
+                     "openid fhirUser launch/patient patient/*.rs");
     token = strdup(json_string_value(json_object_get(r.json, "access_token")));
     /* the id_token names the patient's FHIR resource (SMART fhirUser) */
     {
@@ -448,7 +448,7 @@ START_TEST(refresh_tokens_rotate_and_revoke)
     free(code);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "scope")),
-                     "openid fhirUser offline_access patient/*.rs");
+                     "openid fhirUser launch/patient offline_access patient/*.rs");
     rt1 = strdup(json_string_value(json_object_get(r.json, "refresh_token")));
     ck_assert_uint_eq(strlen(rt1), 43);
     ck_assert_ptr_nonnull(header(&r, "Cache-Control", buf, sizeof(buf)));

@@ -307,7 +307,7 @@ gw_app_capability_terse(const json_t *full)
      * whole (resource.html#tag, v3-ObservationValue). */
     json_t *cs = json_pack("{s:{s:[{s:s, s:s, s:s}]}}", "meta", "tag", "system",
                            "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code",
-                           "SUBSETTED", "display", "Resource encoded in summary mode");
+                           "SUBSETTED", "display", "subsetted");
     const json_t *rest = json_array_get(json_object_get(full, "rest"), 0);
     json_t *trest = json_pack("{s:O, s:O, s:[]}", "mode", json_object_get(rest, "mode"), "security",
                               json_object_get(rest, "security"), "resource");
@@ -329,8 +329,10 @@ gw_app_capability_terse(const json_t *full)
         ok =
             ok && json_array_append_new(json_object_get(trest, "resource"), terse_resource(r)) == 0;
     }
-    ok = ok && json_object_set_new(cs, "rest", json_pack("[o]", trest)) == 0;
-    trest = NULL;
+    if (ok) {
+        ok = json_object_set_new(cs, "rest", json_pack("[o]", trest)) == 0; /* "o" steals */
+        trest = NULL;
+    }
     if (!ok) {
         json_decref(trest);
         json_decref(cs);

@@ -38,7 +38,7 @@ function run(cmd, args, opts = {}) {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...opts });
 }
 
-function freePort() {
+export function freePort() {
   return Number(run(path.join(SRC, 'test/support/freeport.sh'), []).trim());
 }
 

@@ -18,7 +18,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { startRegion, stopRegion, regionLogs, api, USERS, PASSWORD } from './region.mjs';
+import { startRegion, stopRegion, regionLogs, api, freePort, USERS, PASSWORD } from './region.mjs';
 import { buildData, PEOPLE, RESIDENT_ID_SYSTEM } from './fixtures.mjs';
 
 const require = createRequire(path.join(process.env.FHIRGATE_BROWSER_NPM || '.', 'package.json'));
@@ -38,10 +38,6 @@ let app; // { server, port, origin }
 let home; // Chromium's HOME (NSS database trusting the test CA)
 let browser;
 let failed = false;
-
-function freePort() {
-  return Number(execFileSync(path.join(SRC, 'test/support/freeport.sh'), { encoding: 'utf8' }).trim());
-}
 
 // The app's static files; fhir-client.js is the library's own browser build.
 function appFiles() {
@@ -212,6 +208,8 @@ async function checkCommon(out, authorize) {
   assert.equal(out.refresh.changed, true);
   assert.equal(out.refresh.hasRefresh, true, 'the refresh token rotates');
   assert.equal(out.refresh.readAfter, true);
+  assert.deepEqual(out.autoRefresh, { readAfter: true, refreshed: true });
+  assert.deepEqual(out.refused, { status: 401, outcome: true });
 }
 
 step('patient: standalone launch with launch/patient through fhirclient', async () => {

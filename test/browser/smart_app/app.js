@@ -141,6 +141,23 @@
         changed: after.access_token !== before, scope: after.scope, patient: after.patient,
         hasRefresh: Boolean(after.refresh_token), readAfter: again.id === pid,
       });
+      // An expired session: the library refreshes before the request by
+      // itself (its expiresAt comes from expires_in).
+      const stale = client.state.tokenResponse.access_token;
+      client.state.expiresAt = Math.floor(Date.now() / 1000) - 10;
+      const auto = await client.request(`Patient/${pid}`);
+      step('autoRefresh', { readAfter: auto.id === pid, refreshed: client.state.tokenResponse.access_token !== stale });
+
+      // A token the gateway refuses: a 401 the page can read, body and all
+      // (CORS headers on errors too).  The library then ends the session,
+      // so this comes last.
+      client.state.tokenResponse.access_token = 'not-a-token';
+      try {
+        await client.request(`Patient/${pid}`);
+        step('refused', { status: 200 });
+      } catch (e) {
+        step('refused', { status: e.status, outcome: /OperationOutcome/.test(e.message) });
+      }
       out.done = true;
     } catch (e) {
       out.error = `${e.name}: ${e.message}`;

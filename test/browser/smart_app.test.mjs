@@ -222,6 +222,7 @@ step('patient: standalone launch with launch/patient through fhirclient', async 
   assert.deepEqual(out.token.scope.split(' ').sort(), scope.split(' ').sort());
   assert.equal(out.token.fhirUser, `Patient/${region.persons.shared.id}`);
   assert.equal(out.idClaims.fhirUser, `${region.url}/fhir/Patient/${region.persons.shared.id}`);
+  assert.deepEqual(out.user, { type: 'Patient', id: region.persons.shared.id }, 'client.user.read()');
   assert.equal(out.refresh.patient, region.persons.shared.id, 'a refresh keeps the patient context');
   assert.equal(out.refresh.scope, out.token.scope);
 });

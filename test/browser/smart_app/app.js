@@ -92,6 +92,11 @@
       }
       const patient = await client.request(`Patient/${pid}`);
       step('patient', { type: patient.resourceType, id: patient.id });
+      // The signed-in user's own resource, through the id_token's fhirUser
+      if (client.user.fhirUser) {
+        const me = await client.user.read();
+        step('user', { type: me.resourceType, id: me.id });
+      }
 
       // Federated search, every page: fhirclient follows the `next` links.
       const obs = await client.request(`Observation?patient=${pid}&_count=5`, { pageLimit: 0, flat: true });

@@ -40,4 +40,11 @@ void gw_app_stop(struct gw_app *app);
 /* The CapabilityStatement GET /fhir/metadata answers (new reference). */
 json_t *gw_app_capability_statement(const struct gw_config *cfg);
 
+/* Its terse form, GET /fhir/metadata?mode=terse (R4 http.html#capabilities):
+ * the statement's identity, kind, software, fhirVersion and formats, and one
+ * rest entry with its mode, security (how to get a token) and, for each
+ * resource, only type and interaction; tagged SUBSETTED.  `full` is
+ * borrowed; new reference, NULL when out of memory. */
+json_t *gw_app_capability_terse(const json_t *full);
+
 #endif /* GATEWAY_APP_GW_APP_H */

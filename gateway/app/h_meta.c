@@ -286,12 +286,88 @@ gw_app_capability_statement(const struct gw_config *cfg)
         "security", security(cfg), "resource", resources());
 }
 
+/* What a terse rest.resource keeps: the type and what can be done with it. */
+static json_t *
+terse_resource(const json_t *full)
+{
+    json_t *r = json_object();
+
+    if (r == NULL || json_object_set(r, "type", json_object_get(full, "type")) != 0 ||
+        json_object_set(r, "interaction", json_object_get(full, "interaction")) != 0) {
+        json_decref(r);
+        return NULL;
+    }
+    return r;
+}
+
+json_t *
+gw_app_capability_terse(const json_t *full)
+{
+    /* R4 meta.tag SUBSETTED: a client must not take the subset for the
+     * whole (resource.html#tag, v3-ObservationValue). */
+    json_t *cs = json_pack("{s:{s:[{s:s, s:s, s:s}]}}", "meta", "tag", "system",
+                           "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code",
+                           "SUBSETTED", "display", "subsetted");
+    const json_t *rest = json_array_get(json_object_get(full, "rest"), 0);
+    json_t *trest = json_pack("{s:O, s:O, s:[]}", "mode", json_object_get(rest, "mode"), "security",
+                              json_object_get(rest, "security"), "resource");
+    static const char *const keep[] = {"resourceType",   "status",      "date",
+                                       "publisher",      "kind",        "software",
+                                       "implementation", "fhirVersion", "format"};
+    const json_t *res = json_object_get(rest, "resource");
+    const json_t *r;
+    size_t i;
+    bool ok = cs != NULL && trest != NULL && json_is_object(rest);
+
+    for (i = 0; ok && i < BASE_ARRAY_LEN(keep); i++) {
+        const json_t *v = json_object_get(full, keep[i]);
+
+        ok = v == NULL || json_object_set(cs, keep[i], (json_t *)v) == 0;
+    }
+    json_array_foreach(res, i, r)
+    {
+        ok =
+            ok && json_array_append_new(json_object_get(trest, "resource"), terse_resource(r)) == 0;
+    }
+    if (ok) {
+        ok = json_object_set_new(cs, "rest", json_pack("[o]", trest)) == 0; /* "o" steals */
+        trest = NULL;
+    }
+    if (!ok) {
+        json_decref(trest);
+        json_decref(cs);
+        return NULL;
+    }
+    return cs;
+}
+
+/* R4 http.html#capabilities: GET [base]/metadata{?mode=[mode]}, where mode
+ * is full (the default), normative (all of ours is: CapabilityStatement is
+ * normative in R4) or terse. */
 void
 gw_app_h_metadata(struct gw_http_req *r, void *cls)
 {
     struct gw_app *app = cls;
-    json_t *cs = gw_app_capability_statement(app->cfg);
+    json_t *cs;
+    struct base_str mode = {0};
+    bool terse = false;
 
+    if (gw_http_req_query(r, "mode", &mode)) {
+        terse = base_str_eq_cstr(mode, "terse");
+        if (!terse && !base_str_eq_cstr(mode, "full") && !base_str_eq_cstr(mode, "normative")) {
+            if (gw_http_respond_outcome(r, 400, "value", "mode",
+                                        "mode must be full, normative or terse") != BASE_OK)
+                return;
+            return;
+        }
+    }
+    cs = gw_app_capability_statement(app->cfg);
+    if (terse && cs != NULL) {
+        json_t *full = cs;
+
+        cs = gw_app_capability_terse(full);
+        json_decref(full);
+    }
     if (cs == NULL || fhir_json_tie(gw_http_req_arena(r), cs) != BASE_OK) {
         if (gw_http_respond_outcome(r, 500, "exception", NULL, "out of memory") != BASE_OK)
             return;

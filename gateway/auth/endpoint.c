@@ -72,6 +72,9 @@ gw_auth__grant_scopes(struct base_arena *a, const char *requested, const char *c
 
         TRY(gw_auth_scopes_parse(a, base_str_from_cstr(client_ceiling), &ceil, err));
         TRY(gw_auth_scopes_intersect(a, &req, &ceil, &mid, err));
+        /* Launch context is no permission to data: a patient's own record
+         * needs no line in the app's registration (the role decides). */
+        mid.flags |= req.flags & (unsigned)GW_AUTH_SCOPE_LAUNCH_PATIENT;
     } else {
         mid = req;
     }
@@ -251,6 +254,9 @@ gw_auth__grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
      * gateway holds no Practitioner), so nobody else is granted it. */
     if (oidc != NULL && p->patient == NULL)
         p->scopes.flags &= ~(unsigned)GW_AUTH_SCOPE_FHIRUSER;
+    /* No linked record, no patient context to name. */
+    if (p->patient == NULL)
+        p->scopes.flags &= ~(unsigned)GW_AUTH_SCOPE_LAUNCH_PATIENT;
     /* Refresh tokens go only to apps, through the code flow a user
      * approved; the portal's password grant and systems never get one. */
     if (!can_refresh(cfg, oidc))
@@ -355,10 +361,11 @@ scopes_supported(const struct gw_auth_endpoint_config *cfg)
             const json_t *v;
 
             (void)base_str_cut(rest, ' ', &tok, &rest);
-            /* Only the authorization code flow issues an id_token or a
-             * refresh token. */
+            /* Only the authorization code flow issues an id_token, a
+             * refresh token or a patient context. */
             if (cfg->authorize_url == NULL &&
                 (base_str_eq_cstr(tok, "openid") || base_str_eq_cstr(tok, "fhirUser") ||
+                 base_str_eq_cstr(tok, "launch/patient") ||
                  base_str_eq_cstr(tok, "offline_access") || base_str_eq_cstr(tok, "online_access")))
                 continue;
             json_array_foreach(arr, j, v)
@@ -369,9 +376,6 @@ scopes_supported(const struct gw_auth_endpoint_config *cfg)
                 json_array_append_new(arr, json_stringn(tok.ptr, tok.len));
         }
     }
-    /* Standalone launch: a patient user's token names their record. */
-    if (arr != NULL && cfg->authorize_url != NULL)
-        json_array_append_new(arr, json_string("launch/patient"));
     return arr;
 }
 

@@ -120,7 +120,12 @@ enum gw_auth_scope_flag {
     GW_AUTH_SCOPE_OPENID = 1u << 0,
     GW_AUTH_SCOPE_FHIRUSER = 1u << 1,
     GW_AUTH_SCOPE_OFFLINE = 1u << 2, /* offline_access: a refresh token (app launch only) */
-    GW_AUTH_SCOPE_ONLINE = 1u << 3   /* online_access: a short-lived refresh token */
+    GW_AUTH_SCOPE_ONLINE = 1u << 3,  /* online_access: a short-lived refresh token */
+    /* launch/patient: the token response names the patient in context
+     * (SMART App Launch 2.x standalone launch); granted to patient users
+     * with a linked record, and listed in the granted scope so an app can
+     * tell the context was given (RFC 6749 §5.1: scope is what was granted). */
+    GW_AUTH_SCOPE_LAUNCH_PATIENT = 1u << 4
 };
 
 /* FHIR RESTful interactions (FHIR R4 http.html) a scope must cover. */

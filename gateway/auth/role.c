@@ -34,7 +34,7 @@ static const struct {
      "openid fhirUser " REFRESH " user/Organization.cruds user/Endpoint.cruds",
      "openid fhirUser user/Organization.cruds user/Endpoint.cruds", GW_AUTH_POU_HSYSADMIN},
     /* A patient only ever holds patient/ scopes: their own compartment. */
-    {GW_AUTH_ROLE_PATIENT, "patient", "openid fhirUser " REFRESH " patient/*.rs",
+    {GW_AUTH_ROLE_PATIENT, "patient", "openid fhirUser launch/patient " REFRESH " patient/*.rs",
      "openid fhirUser patient/*.rs", GW_AUTH_POU_PATRQT},
     {GW_AUTH_ROLE_MEMBER_SYSTEM, "member-system", "system/*.rs", "system/*.rs", GW_AUTH_POU_TREAT},
 };

@@ -115,6 +115,7 @@ static const struct {
 } flag_scopes[] = {
     {"openid", GW_AUTH_SCOPE_OPENID},
     {"fhirUser", GW_AUTH_SCOPE_FHIRUSER},
+    {"launch/patient", GW_AUTH_SCOPE_LAUNCH_PATIENT},
     {"offline_access", GW_AUTH_SCOPE_OFFLINE},
     {"online_access", GW_AUTH_SCOPE_ONLINE},
 };

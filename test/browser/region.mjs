@@ -38,7 +38,7 @@ function run(cmd, args, opts = {}) {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...opts });
 }
 
-function freePort() {
+export function freePort() {
   return Number(run(path.join(SRC, 'test/support/freeport.sh'), []).trim());
 }
 
@@ -173,12 +173,13 @@ function startPostgres(dir) {
   throw new Error(`PostgreSQL did not start; see ${dir}/server.log`);
 }
 
-function gatewayConfig(r, port) {
+function gatewayConfig(r, port, opts) {
   const gwCert = r.ca.server('gateway');
   const gwClient = r.ca.client('gateway', 'fhirgate region');
   const lines = [
     '[node]', 'id = gw-test', `public_url = https://127.0.0.1:${port}`, `state_dir = ${r.dir}/gw-state`, 'log_level = info', 'tz_offset = +08:00', 'shutdown_grace = 2s',
     '[http]', `listen = 127.0.0.1:${port}`, `cert = ${gwCert.crt}`, `key = ${gwCert.key}`, `client_ca = ${r.ca.caCrt}`, 'client_auth = optional', 'threads = 2',
+    ...(opts.corsOrigins ? [`cors_origins = ${opts.corsOrigins.join(' ')}`] : []),
     '[database]', 'url = env:FHIRGATE_DATABASE_URL', 'pool_size = 8', 'migrate = auto',
     '[audit]', `signing_key = ${r.auditKey}`, 'writers = 2', 'checkpoint_rows = 50', 'checkpoint_interval = 5s',
     '[auth]', `signing_key = ${r.tokenKey}`, 'password_grant = true', 'portal_client_id = portal', 'token_lifetime = 15m',
@@ -205,7 +206,9 @@ function ecKey(file) {
   return file;
 }
 
-export async function startRegion() {
+// `opts.corsOrigins`: origins whose pages may call the API (a SMART app
+// served from another loopback port).
+export async function startRegion(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhirgate-browser.'));
   fs.chmodSync(dir, 0o755);
   const r = { dir, logs: path.join(dir, 'logs'), members: [], procs: [] };
@@ -231,7 +234,7 @@ export async function startRegion() {
     }
     r.port = freePort();
     r.url = `https://127.0.0.1:${r.port}`;
-    const conf = gatewayConfig(r, r.port);
+    const conf = gatewayConfig(r, r.port, opts);
     r.gateway = await startProcess('gateway', path.join(BIN, 'fhirgate-gateway'), ['--config', conf], r.logs, null, env);
     await waitFor(async () => (await api(r, 'GET', '/healthz')).status === 200, 30000, 'gateway /healthz');
     await setUp(r);

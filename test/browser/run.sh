@@ -1,5 +1,6 @@
 #!/bin/sh
-# test/browser/run.sh — the portal's browser tests (make check-browser).
+# test/browser/run.sh — the browser tests (make check-browser): the portal,
+# and a third-party SMART app built on SMART's client library (fhirclient).
 #
 # playwright-core comes from the npm registry through the committed lock file
 # (npm ci into build/npm/browser, never into the source tree) and drives
@@ -13,12 +14,15 @@ npm_dir="$here/build/npm/browser"
 
 command -v node >/dev/null 2>&1 || { echo "browser tests: node is missing (deploy/install-deps.sh)" >&2; exit 1; }
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || { echo "browser tests: chromium is missing (deploy/install-deps.sh)" >&2; exit 1; }
+command -v certutil >/dev/null 2>&1 || { echo "browser tests: certutil is missing (libnss3-tools, deploy/install-deps.sh)" >&2; exit 1; }
 
 if ! cmp -s "$here/test/browser/package-lock.json" "$npm_dir/package-lock.json" ||
    [ ! -d "$npm_dir/node_modules/playwright-core" ]; then
     mkdir -p "$npm_dir"
     cp "$here/test/browser/package.json" "$here/test/browser/package-lock.json" "$npm_dir/"
-    (cd "$npm_dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null)
+    # --legacy-peer-deps: fhirclient's isomorphic-webcrypto names React
+    # Native and Expo as peers; the browser build we serve needs neither.
+    (cd "$npm_dir" && npm ci --no-audit --no-fund --ignore-scripts --legacy-peer-deps --loglevel=error >/dev/null)
 fi
 
 export FHIRGATE_BROWSER_NPM="$npm_dir"
@@ -32,4 +36,6 @@ mkdir -p "$FHIRGATE_SCREENSHOTS"
 
 # The pure readers first, then the browser tests in order (they share one
 # region and build on each other).
-node --test --test-concurrency=1 "$here/test/browser/portal_unit.test.mjs" "$here/test/browser/portal.test.mjs"
+# The SMART app test starts a region of its own.
+node --test --test-concurrency=1 "$here/test/browser/portal_unit.test.mjs" "$here/test/browser/portal.test.mjs" \
+    "$here/test/browser/smart_app.test.mjs"

@@ -247,7 +247,7 @@ START_TEST(standalone_launch_end_to_end)
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "patient")), P1);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "token_type")), "Bearer");
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "scope")),
-                     "openid fhirUser patient/*.rs");
+                     "openid fhirUser launch/patient patient/*.rs");
     token = strdup(json_string_value(json_object_get(r.json, "access_token")));
     /* the id_token names the patient's FHIR resource (SMART fhirUser) */
     {
@@ -448,7 +448,7 @@ START_TEST(refresh_tokens_rotate_and_revoke)
     free(code);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "scope")),
-                     "openid fhirUser offline_access patient/*.rs");
+                     "openid fhirUser launch/patient offline_access patient/*.rs");
     rt1 = strdup(json_string_value(json_object_get(r.json, "refresh_token")));
     ck_assert_uint_eq(strlen(rt1), 43);
     ck_assert_ptr_nonnull(header(&r, "Cache-Control", buf, sizeof(buf)));
@@ -661,6 +661,24 @@ START_TEST(discovery_advertises_the_launch)
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(r.body, "\"url\":\"authorize\""));
     ck_assert_ptr_nonnull(strstr(r.body, "https://127.0.0.1:1/auth/authorize"));
+    git_resp_free(&r);
+    /* R4 http.html#capabilities: the terse form keeps the OAuth endpoints
+     * a SMART client falls back to, drops the search parameters; an
+     * unknown mode is an error, not the full statement */
+    r = git_get(&G, "/fhir/metadata?mode=terse", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "https://127.0.0.1:1/auth/authorize"));
+    ck_assert_ptr_nonnull(strstr(r.body, "\"SUBSETTED\""));
+    ck_assert_ptr_null(strstr(r.body, "searchParam"));
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/metadata?mode=normative", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "searchParam"));
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/metadata?mode=brief", NULL);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "resourceType")),
+                     "OperationOutcome");
     git_resp_free(&r);
 }
 END_TEST

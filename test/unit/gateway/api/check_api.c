@@ -52,6 +52,64 @@ START_TEST(capability_statement_is_valid_and_complete)
 }
 END_TEST
 
+/* GET /fhir/metadata?mode=terse (R4 http.html#capabilities): still a valid
+ * CapabilityStatement, tagged SUBSETTED, every resource type with its
+ * interactions and nothing else, and the security a SMART client reads to
+ * find the OAuth endpoints. */
+START_TEST(capability_statement_terse)
+{
+    struct gw_config cfg = {.node_id = "gw-1",
+                            .public_url = "https://gw.example.org",
+                            .fhir_base = "https://gw.example.org/fhir"};
+    json_t *full = gw_app_capability_statement(&cfg);
+    json_t *cs = gw_app_capability_terse(full);
+    struct fhir_validate_result vr = {0};
+    struct base_err err = {0};
+    json_t *rest;
+    json_t *r;
+    size_t i;
+    char *text;
+    char *full_text;
+
+    ck_assert_ptr_nonnull(cs);
+    ck_assert_msg(fhir_validate(cs, NULL, NULL, &vr, &err) == BASE_OK, "%s: %s", err.where,
+                  err.msg);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(json_object_get(cs, "meta"), "tag"), 0), "code")),
+        "SUBSETTED");
+    ck_assert_str_eq(json_string_value(json_object_get(cs, "fhirVersion")), "4.0.1");
+    ck_assert_str_eq(json_string_value(json_object_get(cs, "kind")), "instance");
+    ck_assert(json_equal(json_object_get(cs, "format"), json_object_get(full, "format")));
+    rest = json_array_get(json_object_get(cs, "rest"), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(cs, "rest")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(rest, "mode")), "server");
+    ck_assert(
+        json_equal(json_object_get(rest, "security"),
+                   json_object_get(json_array_get(json_object_get(full, "rest"), 0), "security")));
+    ck_assert_uint_eq(json_array_size(json_object_get(rest, "resource")),
+                      json_array_size(json_object_get(
+                          json_array_get(json_object_get(full, "rest"), 0), "resource")));
+    json_array_foreach(json_object_get(rest, "resource"), i, r)
+    {
+        ck_assert_uint_eq(json_object_size(r), 2);
+        ck_assert_ptr_nonnull(json_string_value(json_object_get(r, "type")));
+        ck_assert_uint_gt(json_array_size(json_object_get(r, "interaction")), 0);
+    }
+    text = json_dumps(cs, JSON_COMPACT);
+    ck_assert_ptr_null(strstr(text, "searchParam"));
+    ck_assert_ptr_null(strstr(text, "operation"));
+    ck_assert_ptr_null(json_object_get(cs, "description"));
+    ck_assert_ptr_nonnull(strstr(text, "https://gw.example.org/auth/authorize"));
+    full_text = json_dumps(full, JSON_COMPACT);
+    ck_assert_uint_lt(strlen(text) * 2, strlen(full_text));
+    free(full_text);
+    free(text);
+    json_decref(cs);
+    json_decref(full);
+}
+END_TEST
+
 /* What a member's CapabilityStatement says it searches (the gateway asks a
  * member only for those types once a probe has read it). */
 START_TEST(capability_search_types)
@@ -208,6 +266,7 @@ gw_api_suite(void)
 
     tcase_add_test(tc, capability_statement_is_valid_and_complete);
     tcase_add_test(tc, clinical_types_and_ids);
+    tcase_add_test(tc, capability_statement_terse);
     tcase_add_test(tc, capability_search_types);
     tcase_add_test(tc, report_csv_escapes_and_defuses_formulas);
     tcase_add_test(tc, report_html_escapes_everything);

@@ -997,7 +997,7 @@ START_TEST(app_launch_flow)
     ck_assert_msg(t.status == 200, "%s", t.body);
     ck_assert_str_eq(t.event.grant_type, "authorization_code");
     ck_assert_str_eq(field(&t, "patient"), "person-42");
-    ck_assert_str_eq(field(&t, "scope"), "openid fhirUser patient/*.rs");
+    ck_assert_str_eq(field(&t, "scope"), "openid fhirUser launch/patient patient/*.rs");
     p = principal(a, &t);
     /* OpenID Connect: an id_token for the app, signed by us, typed JWT */
     {
@@ -1312,7 +1312,8 @@ START_TEST(refresh_token_rotation)
 
     free(code);
     ck_assert_msg(t.status == 200, "%s", t.body);
-    ck_assert_str_eq(field(&t, "scope"), "openid fhirUser offline_access patient/*.rs");
+    ck_assert_str_eq(field(&t, "scope"),
+                     "openid fhirUser launch/patient offline_access patient/*.rs");
     rt1 = strdup(field(&t, "refresh_token"));
     ck_assert_uint_eq(strlen(rt1), 43);
     /* stored as its hash, for 30 days from the sign-in */
@@ -1330,7 +1331,8 @@ START_TEST(refresh_token_rotation)
     ck_assert_ptr_nonnull(t.event.token_id);
     ck_assert_str_eq(field(&t, "token_type"), "Bearer");
     ck_assert_str_eq(field(&t, "patient"), "person-42");
-    ck_assert_str_eq(field(&t, "scope"), "openid fhirUser offline_access patient/*.rs");
+    ck_assert_str_eq(field(&t, "scope"),
+                     "openid fhirUser launch/patient offline_access patient/*.rs");
     ck_assert_str_ne(field(&t, "id_token"), "");
     p = principal(a, &t);
     ck_assert_str_eq(p->subject, "li.na");
@@ -1510,9 +1512,44 @@ START_TEST(refresh_token_refusals)
     M.apps[0].allowed_scopes = "patient/*.rs";
     t = refresh_at(a, rt, "growth-chart", NULL, NOW + 4);
     ck_assert_msg(t.status == 200, "%s", t.body);
-    ck_assert_str_eq(field(&t, "scope"), "patient/*.rs");
+    ck_assert_str_eq(field(&t, "scope"), "launch/patient patient/*.rs");
     ck_assert_ptr_null(strstr(t.body, "refresh_token"));
     free(rt);
+    base_arena_free(a);
+}
+END_TEST
+
+/* launch/patient is echoed in the granted scope exactly when the token
+ * response names a patient (RFC 6749 §5.1, SMART App Launch 2.x
+ * standalone launch): a patient user asking for it gets it even though the
+ * app's registration does not list it; a clinician (no patient picker) and
+ * a patient who did not ask do not. */
+START_TEST(launch_patient_granted_with_the_context)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_token_response t;
+    char *code;
+
+    code =
+        code_for(a, LAUNCH_QUERY("launch%2Fpatient+patient%2F*.rs"), "li.na", "patient-password");
+    t = redeem(a, code, "growth-chart", VERIFIER);
+    free(code);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert_str_eq(field(&t, "scope"), "launch/patient patient/*.rs");
+    ck_assert_str_eq(field(&t, "patient"), "person-42");
+    ck_assert_ptr_nonnull(principal(a, &t)); /* the access token verifies */
+    code =
+        code_for(a, LAUNCH_QUERY("launch%2Fpatient+user%2F*.rs"), "dr.wang", "clinician-password");
+    t = redeem(a, code, "growth-chart", VERIFIER);
+    free(code);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert_str_eq(field(&t, "scope"), "user/*.rs");
+    ck_assert_ptr_null(strstr(t.body, "\"patient\""));
+    code = code_for(a, LAUNCH_QUERY("patient%2F*.rs"), "li.na", "patient-password");
+    t = redeem(a, code, "growth-chart", VERIFIER);
+    free(code);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert_str_eq(field(&t, "scope"), "patient/*.rs");
     base_arena_free(a);
 }
 END_TEST
@@ -1533,7 +1570,7 @@ START_TEST(refresh_token_store_absent_or_down)
     t = redeem(a, code, "growth-chart", VERIFIER);
     free(code);
     ck_assert_msg(t.status == 200, "%s", t.body);
-    ck_assert_str_eq(field(&t, "scope"), "openid fhirUser patient/*.rs");
+    ck_assert_str_eq(field(&t, "scope"), "openid fhirUser launch/patient patient/*.rs");
     ck_assert_ptr_null(strstr(t.body, "refresh_token"));
     t = refresh_at(a, "bm90LWEtdG9rZW4", "growth-chart", NULL, NOW + 1);
     expect_error(&t, 400, "unsupported_grant_type", "unsupported-grant");
@@ -1754,6 +1791,7 @@ Suite *gw_auth_endpoint_suite(void)
     tcase_add_test(tc, password_hash_upgraded_on_sign_in);
     tcase_add_test(tc, smart_configuration_document);
     tcase_add_test(tc, app_launch_flow);
+    tcase_add_test(tc, launch_patient_granted_with_the_context);
     tcase_add_test(tc, app_launch_clinician_scopes_narrowed);
     tcase_add_test(tc, authorize_refusals);
     tcase_add_test(tc, authorize_post_refusals);

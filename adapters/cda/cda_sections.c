@@ -37,10 +37,13 @@ static const struct section_rule section_rules[] = {
     {CCDA "11",       CCDA "11.1",     "10183-2", CDA_MEDICATION},   /* Discharge medications */
     {NULL,            NULL,            "75311-1", CDA_MEDICATION},   /* Discharge medications */
     {CCDA "38",       NULL,            "29549-3", CDA_MEDICATION},   /* Medications administered */
+    {NULL,            NULL,            "18610-6", CDA_MEDICATION},   /* Medication administered (WS/T 500 麻醉记录) */
     {CCDA "6",        CCDA "6.1",      "48765-2", CDA_ALLERGY},      /* Allergies */
     {CCDA "3",        CCDA "3.1",      "30954-2", CDA_RESULT},       /* Results */
     {CCDA "4",        CCDA "4.1",      "8716-3",  CDA_VITAL},        /* Vital signs */
     {CCDA "7",        CCDA "7.1",      "47519-4", CDA_PROCEDURE},    /* Procedures */
+    {CCDA "25",       NULL,            "59774-0", CDA_PROCEDURE},    /* Anesthesia */
+    {NULL,            NULL,            "56836-0", CDA_PROCEDURE},    /* Blood transfusion (WS/T 500) */
     {CCDA "2",        CCDA "2.1",      "11369-6", CDA_IMMUNIZATION}, /* Immunizations */
     {CCDA "17",       NULL,            "29762-2", CDA_SOCIAL},       /* Social history */
     {CCDA "22",       CCDA "22.1",     "46240-8", CDA_ENCOUNTER},    /* Encounters */

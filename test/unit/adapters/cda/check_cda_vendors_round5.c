@@ -51,11 +51,131 @@ START_TEST(wst_diagnosis_name_and_code_as_two_entries)
 }
 END_TEST
 
+#define COMP(obs) "<entryRelationship typeCode=\"COMP\">" obs "</entryRelationship>"
+#define OBS(code, value)                                                                           \
+    "<observation classCode=\"OBS\" moodCode=\"EVN\">" DE(code) value "</observation>"
+
+/* 麻醉记录 (C0011): the drugs given go to a section coded 18610-6
+ * (Medication administered), the anesthesia itself to 59774-0 (C-CDA's
+ * Anesthesia Section, 2.16.840.1.113883.10.20.22.2.25): neither section
+ * was read, so the anesthetic and its method were lost without a word. */
+START_TEST(wst_anesthesia_and_drugs_administered)
+{
+    static const char doc[] = WST_DOC(
+        "",
+        WST_SECTION(
+            "18610-6",
+            "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"EVN\"><consumable>"
+            "<manufacturedProduct><manufacturedLabeledDrug><code/><name>丙泊酚注射液</name>"
+            "</manufacturedLabeledDrug></manufacturedProduct></consumable>"
+            "</substanceAdministration></entry>")
+            WST_SECTION("59774-0",
+                        "<entry><procedure classCode=\"PROC\" moodCode=\"EVN\"><code code=\"01\" "
+                        "codeSystem=\"2.16.156.10011.2.3.1.159\" displayName=\"全身麻醉\"/>"
+                        "<effectiveTime><low value=\"20240315\"/></effectiveTime>"
+                        "</procedure></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+
+    ck_assert_uint_eq(count_type(b, "MedicationStatement"), 1);
+    ck_assert_str_eq(
+        tu_json_str(nth(b, "MedicationStatement", 0), "medicationCodeableConcept.text"),
+        "丙泊酚注射液");
+    ck_assert_uint_eq(count_type(b, "Procedure"), 1);
+    ck_assert_str_eq(tu_json_str(nth(b, "Procedure", 0), "code.coding.0.code"), "01");
+    ck_assert_str_eq(tu_json_str(nth(b, "Procedure", 0), "code.coding.0.system"),
+                     "urn:oid:2.16.156.10011.2.3.1.159");
+    ck_assert_str_eq(tu_json_str(nth(b, "Procedure", 0), "performedDateTime"), "2024-03-15");
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
+/* 输血记录 (C0013): a transfusion is a procedure without a code in the
+ * blood transfusion section (56836-0), the product as its COMP 输血品种代码:
+ * it was lost.  Now a Procedure "Transfusion of blood product" (SNOMED CT
+ * 116859006) that used that product. */
+START_TEST(wst_transfusion_is_a_procedure)
+{
+    static const char doc[] = WST_DOC(
+        "",
+        WST_SECTION(
+            "56836-0",
+            "<entry><procedure classCode=\"PROC\" moodCode=\"EVN\"><effectiveTime>"
+            "<high value=\"20240314\"/></effectiveTime>" COMP(
+                OBS("DE08.50.040.00", "<value xsi:type=\"CD\" code=\"2\" "
+                                      "codeSystem=\"2.16.156.10011.2.3.1.251\" "
+                                      "displayName=\"悬浮红细胞\"/>"))
+                COMP(OBS(
+                    "DE06.00.267.00",
+                    "<value xsi:type=\"PQ\" value=\"400\" unit=\"mL\"/>")) "</procedure></entry>"
+                                                                           /* a procedure naming
+                                                                              nothing stays skipped
+                                                                            */
+                                                                           "<entry><procedure "
+                                                                           "classCode=\"PROC\" "
+                                                                           "moodCode=\"EVN\">"
+                                                                           "<effectiveTime "
+                                                                           "value=\"20240314\"/></"
+                                                                           "procedure></entry>"));
+    json_t *w = NULL;
+    json_t *b = convert_ok(doc, &w);
+    json_t *p = nth(b, "Procedure", 0);
+
+    ck_assert_uint_eq(count_type(b, "Procedure"), 1);
+    ck_assert_str_eq(tu_json_str(p, "code.coding.0.system"), "http://snomed.info/sct");
+    ck_assert_str_eq(tu_json_str(p, "code.coding.0.code"), "116859006");
+    ck_assert_str_eq(tu_json_str(p, "code.text"), "输血: 悬浮红细胞");
+    ck_assert_str_eq(tu_json_str(p, "usedCode.0.coding.0.code"), "2");
+    ck_assert_str_eq(tu_json_str(p, "performedPeriod.end"), "2024-03-14");
+    ck_assert(has_issue(w, "required", "procedure names nothing"));
+    assert_bundle_valid(b);
+    json_decref(w);
+    json_decref(b);
+}
+END_TEST
+
+/* 麻醉记录 fills the dose's unit with the route's code (unit="4") and
+ * names the unit in COMP 药物使用剂量单位 (DE08.50.024.00): the dose was
+ * "2 4" with the UCUM code "4".  A unit that is none (absent, digits only)
+ * gives way to the element's; a real unit stays. */
+START_TEST(wst_dose_unit_element)
+{
+#define DOSE_DOC(unit)                                                                             \
+    WST_DOC("",                                                                                    \
+            WST_SECTION("10160-0",                                                                 \
+                        "<entry><substanceAdministration classCode=\"SBADM\" "                     \
+                        "moodCode=\"EVN\"><doseQuantity value=\"2\" " unit                         \
+                        "/><consumable><manufacturedProduct><manufacturedLabeledDrug><code/>"      \
+                        "<name>丙泊酚注射液</name></manufacturedLabeledDrug>"                \
+                        "</manufacturedProduct></consumable>" COMP(OBS(                            \
+                            "DE08.50.024.00", ST("mg"))) "</substanceAdministration></entry>"))
+    static const char route_code[] = DOSE_DOC("unit=\"4\"");
+    static const char no_unit[] = DOSE_DOC("");
+    static const char real_unit[] = DOSE_DOC("unit=\"mL\"");
+#undef DOSE_DOC
+    static const char *const docs[] = {route_code, no_unit, real_unit};
+    static const char *const want[] = {"mg", "mg", "mL"};
+
+    for (size_t i = 0; i < 3; i++) {
+        json_t *b = convert_ok(docs[i], NULL);
+        json_t *m = nth(b, "MedicationStatement", 0);
+
+        ck_assert_str_eq(tu_json_str(m, "dosage.0.doseAndRate.0.doseQuantity.unit"), want[i]);
+        ck_assert_str_eq(tu_json_str(m, "dosage.0.doseAndRate.0.doseQuantity.code"), want[i]);
+        assert_bundle_valid(b);
+        json_decref(b);
+    }
+}
+END_TEST
+
 void
 cda_vendors_round5_tcases(Suite *s)
 {
     TCase *t = tcase_create("round5");
 
     tcase_add_test(t, wst_diagnosis_name_and_code_as_two_entries);
+    tcase_add_test(t, wst_anesthesia_and_drugs_administered);
+    tcase_add_test(t, wst_transfusion_is_a_procedure);
+    tcase_add_test(t, wst_dose_unit_element);
     suite_add_tcase(s, t);
 }

@@ -168,6 +168,38 @@ START_TEST(wst_dose_unit_element)
 }
 END_TEST
 
+/* WS/T 500 headers seldom code the visit: a 出院小结's stay was of class
+ * UNK.  The document type says it: inpatient records and nursing records
+ * are IMP, 急诊留观病历 (C0003) EMER; 门(急)诊病历 (C0002) may be either. */
+START_TEST(wst_document_type_gives_encounter_class)
+{
+    static const char doc[] = WST_DOC_WITH(
+        "",
+        "<componentOf><encompassingEncounter><effectiveTime><low value=\"20240310\"/>"
+        "<high value=\"20240320\"/></effectiveTime></encompassingEncounter></componentOf>",
+        "");
+    static const struct {
+        const char *type, *klass;
+    } cases[] = {{"C0049", "IMP"}, {"C0053", "IMP"}, {"C0020", "IMP"}, {"C0003", "EMER"},
+                 {"C0002", "UNK"}, {"C0010", "UNK"}, {"C00491", "UNK"}};
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(cases); i++) {
+        char text[sizeof(doc) + 8];
+        const char *at = strstr(doc, "C0049");
+        json_t *b;
+
+        ck_assert_ptr_nonnull(at);
+        (void)snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - doc), doc, cases[i].type, at + 5);
+        b = convert_ok(text, NULL);
+        ck_assert_msg(strcmp(tu_json_str(nth(b, "Encounter", 0), "class.code"), cases[i].klass) ==
+                          0,
+                      "%s", cases[i].type);
+        assert_bundle_valid(b);
+        json_decref(b);
+    }
+}
+END_TEST
+
 void
 cda_vendors_round5_tcases(Suite *s)
 {
@@ -177,5 +209,6 @@ cda_vendors_round5_tcases(Suite *s)
     tcase_add_test(t, wst_anesthesia_and_drugs_administered);
     tcase_add_test(t, wst_transfusion_is_a_procedure);
     tcase_add_test(t, wst_dose_unit_element);
+    tcase_add_test(t, wst_document_type_gives_encounter_class);
     suite_add_tcase(s, t);
 }

@@ -200,10 +200,8 @@ encounter_class(struct cda_ctx *c, json_t *enc, const xmlNode *code)
     return adapter_jset(enc, "class", coding);
 }
 
-/* The TS value of the first WS/T 500 observation of data element `de`
- * anywhere in the document, as FHIR dateTime; NULL if none. */
-static const char *
-wst_time(struct cda_ctx *c, const char *de)
+const char *
+cda_wst_time(struct cda_ctx *c, const char *de)
 {
     xmlNodeSetPtr hits = NULL;
     const char *expr = base_arena_sprintf(
@@ -224,8 +222,8 @@ wst_time(struct cda_ctx *c, const char *de)
 static json_t *
 wst_stay(struct cda_ctx *c)
 {
-    const char *start = wst_time(c, "DE06.00.092.00");
-    const char *end = wst_time(c, "DE06.00.017.00");
+    const char *start = cda_wst_time(c, "DE06.00.092.00");
+    const char *end = cda_wst_time(c, "DE06.00.017.00");
 
     if (start == NULL && end == NULL)
         return NULL;

@@ -49,11 +49,17 @@ cda_gender(struct cda_ctx *c, const xmlNode *code)
     return "unknown";
 }
 
+/* WS/T 500 死亡记录 (C0050) and 24小时内入院死亡记录 (C0036) give the time
+ * of death as a body entry, 死亡日期时间 DE02.01.036.00 (the header has no
+ * sdtc:deceasedTime): the Patient stayed alive for every reader. */
 static int
 add_deceased(struct cda_ctx *c, json_t *res, const xmlNode *pat)
 {
     const char *when = cda_ts(c, cda_sdtc_child(pat, "deceasedTime"), false);
     const char *ind = cda_attr(c, cda_sdtc_child(pat, "deceasedInd"), "value");
+
+    if (when == NULL)
+        when = cda_wst_time(c, "DE02.01.036.00");
 
     if (when != NULL)
         return adapter_jset_str(res, "deceasedDateTime", when);

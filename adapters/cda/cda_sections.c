@@ -100,7 +100,8 @@ rule_matches(struct cda_ctx *c, const struct section_rule *r, const xmlNode *sec
 /* WS/T 500 病历概要 (C0001) has a 卫生事件 ("health event") section that
  * carries no LOINC code -- only <code displayName="卫生事件"/> -- and holds
  * the event's diagnoses (DE05.01.024.00) among its department, dates and
- * costs.  Read as a diagnosis section, only those diagnoses map. */
+ * costs.  Read as a diagnosis section, only those diagnoses map (so do the
+ * other sections named, not coded, that hold diagnoses). */
 static const struct section_rule health_event = {NULL, NULL, NULL, CDA_DIAGNOSIS};
 
 static const struct section_rule *
@@ -113,9 +114,17 @@ find_rule(struct cda_ctx *c, const xmlNode *section)
         if (rule_matches(c, &section_rules[i], section))
             return &section_rules[i];
     }
-    if (cda_attr(c, code, "code") == NULL && name != NULL &&
-        strcmp(name, "\u536b\u751f\u4e8b\u4ef6") == 0) /* 卫生事件 */
-        return &health_event;
+    /* 死亡记录 (C0050) and 24小时内入院死亡记录 (C0036) put the direct cause
+     * of death (直接死亡原因名称 DE05.01.025.00 with its ICD-10 code) in a
+     * 死亡原因章节 without a code either: it was lost. */
+    static const char *const named[] = {"\u536b\u751f\u4e8b\u4ef6",             /* 卫生事件 */
+                                        "\u6b7b\u4ea1\u539f\u56e0\u7ae0\u8282", /* 死亡原因章节 */
+                                        "\u6b7b\u4ea1\u539f\u56e0"};            /* 死亡原因 */
+    for (size_t i = 0;
+         cda_attr(c, code, "code") == NULL && name != NULL && i < BASE_ARRAY_LEN(named); i++) {
+        if (strcmp(name, named[i]) == 0)
+            return &health_event;
+    }
     return NULL;
 }
 

@@ -200,6 +200,66 @@ START_TEST(wst_document_type_gives_encounter_class)
 }
 END_TEST
 
+/* 死亡记录 (C0050): the time of death is a body entry (死亡日期时间
+ * DE02.01.036.00), and the direct cause of death sits in a section named
+ * 死亡原因章节 without a code.  The Patient stayed alive and the cause was
+ * lost. */
+START_TEST(wst_death_record)
+{
+    static const char named_section[] =
+        "<component><section><code displayName=\"死亡原因章节\"/><text/>" WST_OBS(
+            "DE02.01.036.00", "<value xsi:type=\"TS\" value=\"20240302\"/>",
+            "") "<entry><observation classCode=\"OBS\" moodCode=\"EVN\">" DE("DE05.01.025.00")
+            ST("心源性休克")
+                COMP(OBS("DE05.01.024.00",
+                         "<value xsi:type=\"CD\" code=\"R57.000\" "
+                         "codeSystem=\"2.16.156.10011.2.3.3.11\"/>")) "</observation>"
+                                                                      "</entry></section>"
+                                                                      "</component>";
+    static const char doc[] = WST_DOC("", "%s");
+    static const char other[] =
+        "<component><section><code displayName=\"尸检意见章节\"/><text/>" WST_OBS(
+            "DE05.01.024.00",
+            "<value xsi:type=\"CD\" code=\"R57.000\" codeSystem=\"2.16.156.10011.2.3.3.11\"/>",
+            "") "</section></component>";
+    char text[sizeof(doc) + sizeof(named_section) + sizeof(other)];
+    json_t *b;
+
+    (void)snprintf(text, sizeof(text), doc, named_section);
+    b = convert_ok(text, NULL);
+    ck_assert_str_eq(tu_json_str(nth(b, "Patient", 0), "deceasedDateTime"), "2024-03-02");
+    ck_assert_uint_eq(count_type(b, "Condition"), 1);
+    ck_assert_str_eq(tu_json_str(nth(b, "Condition", 0), "code.coding.0.code"), "R57.000");
+    ck_assert_str_eq(tu_json_str(nth(b, "Condition", 0), "code.text"), "心源性休克");
+    assert_bundle_valid(b);
+    json_decref(b);
+    /* other sections without a code are still not read as diagnoses */
+    (void)snprintf(text, sizeof(text), doc, other);
+    b = convert_ok(text, NULL);
+    ck_assert_uint_eq(count_type(b, "Condition"), 0);
+    ck_assert_ptr_null(tu_json_at(nth(b, "Patient", 0), "deceasedDateTime"));
+    json_decref(b);
+}
+END_TEST
+
+/* 一般护理记录 (C0017) lists 血氧饱和度 (DE04.50.149.00) among the vital
+ * signs: it had no LOINC code, so no reader found the oxygen saturation. */
+START_TEST(wst_oxygen_saturation_loinc)
+{
+    static const char doc[] = WST_DOC(
+        "", WST_SECTION("8716-3", WST_OBS("DE04.50.149.00",
+                                          "<value xsi:type=\"PQ\" value=\"97\" unit=\"%\"/>", "")));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *o = nth(b, "Observation", 0);
+
+    ck_assert_str_eq(tu_json_str(o, "code.coding.1.system"), "http://loinc.org");
+    ck_assert_str_eq(tu_json_str(o, "code.coding.1.code"), "2708-6");
+    ck_assert_str_eq(tu_json_str(o, "category.0.coding.0.code"), "vital-signs");
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round5_tcases(Suite *s)
 {
@@ -210,5 +270,7 @@ cda_vendors_round5_tcases(Suite *s)
     tcase_add_test(t, wst_transfusion_is_a_procedure);
     tcase_add_test(t, wst_dose_unit_element);
     tcase_add_test(t, wst_document_type_gives_encounter_class);
+    tcase_add_test(t, wst_death_record);
+    tcase_add_test(t, wst_oxygen_saturation_loinc);
     suite_add_tcase(s, t);
 }

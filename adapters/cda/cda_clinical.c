@@ -929,6 +929,12 @@ cda_map_allergy(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern)
     code = allergy_code(c, obs, &nka);
     if (code == NULL)
         return cda_warn(c, obs, "required", "allergy names no substance; skipped");
+    /* a WS/T 500 护理记录 generator writes 过敏史 "NA" when the HIS has none:
+     * an active allergy to "NA" (fillers as for problems and procedures) */
+    if (!nka && cda_says_nothing(code)) {
+        json_decref(code);
+        return cda_warn_nothing(c, obs);
+    }
     res = cda_resource(c, "AllergyIntolerance");
     if (res == NULL) {
         json_decref(code);

@@ -260,6 +260,34 @@ START_TEST(wst_oxygen_saturation_loinc)
 }
 END_TEST
 
+/* 一般护理记录 (C0017) fills 过敏史 with "NA" when the HIS has no entry: it
+ * was an active AllergyIntolerance to "NA".  A real description still maps,
+ * and a denial is still "no known allergy". */
+START_TEST(wst_allergy_filler_is_no_allergy)
+{
+    static const char doc[] =
+        WST_DOC("", WST_SECTION("48765-2",
+                                WST_OBS("DE02.10.022.00", ST("NA"), "")
+                                    WST_OBS("DE02.10.022.00", ST("None"), "")
+                                        WST_OBS("DE02.10.022.00", ST("青霉素"), "")
+                                            WST_OBS("DE02.10.022.00", ST("否认药物过敏史"), "")));
+    json_t *w = NULL;
+    json_t *b = convert_ok(doc, &w);
+
+    /* "None" and the denial: no known allergy; NA: nothing */
+    ck_assert_uint_eq(count_type(b, "AllergyIntolerance"), 3);
+    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 0), "code.coding.0.code"),
+                     "716186003");
+    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 1), "code.text"), "青霉素");
+    ck_assert_str_eq(tu_json_str(nth(b, "AllergyIntolerance", 2), "code.coding.0.code"),
+                     "716186003");
+    ck_assert(has_issue(w, "informational", "no information"));
+    assert_bundle_valid(b);
+    json_decref(w);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round5_tcases(Suite *s)
 {
@@ -272,5 +300,6 @@ cda_vendors_round5_tcases(Suite *s)
     tcase_add_test(t, wst_document_type_gives_encounter_class);
     tcase_add_test(t, wst_death_record);
     tcase_add_test(t, wst_oxygen_saturation_loinc);
+    tcase_add_test(t, wst_allergy_filler_is_no_allergy);
     suite_add_tcase(s, t);
 }

@@ -57,14 +57,26 @@ material(const xmlNode *sbadm)
     return m != NULL ? m : cda_child(product, "manufacturedLabeledDrug");
 }
 
+/* The drug: its code, named by <name> when the code carries no name of its
+ * own -- a 健康档案 generator codes every drug "DE9999999999999" (a
+ * placeholder) and names it only there: the drug's name was dropped. */
 static json_t *
 material_concept(struct cda_ctx *c, const xmlNode *mat)
 {
     json_t *cc = cda_concept(c, cda_child(mat, "code"));
     const char *name = cda_text(c, cda_child(mat, "name"));
 
-    if (cc == NULL && name[0] != '\0')
-        cc = json_pack("{s:s}", "text", name);
+    if (name[0] == '\0' || cda_filler_text(name))
+        return cc;
+    if (cc == NULL)
+        return json_pack("{s:s}", "text", name);
+    if (json_object_get(cc, "text") != NULL ||
+        json_object_get(json_array_get(json_object_get(cc, "coding"), 0), "display") != NULL)
+        return cc; /* the code names the drug */
+    if (adapter_jset_str(cc, "text", name) != BASE_OK) {
+        json_decref(cc);
+        return NULL;
+    }
     return cc;
 }
 

@@ -288,6 +288,44 @@ START_TEST(wst_allergy_filler_is_no_allergy)
 }
 END_TEST
 
+/* 健康档案 follow-up records (WS/T 483 era, 高血压患者随访服务) write the
+ * data element without its code system and code every drug with a
+ * placeholder, naming it only in <name>: the blood pressure had no LOINC
+ * code and the drug no name.  A code that only looks like a data element
+ * ("DE04.10.174", "XDE04.10.174.00") is none. */
+START_TEST(ehr_followup_without_code_systems)
+{
+    static const char doc[] = WST_DOC(
+        "", WST_SECTION("8716-3",
+                        "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><code "
+                        "code=\"DE04.10.174.00\" displayName=\"收缩压\"/><value xsi:type=\"PQ\" "
+                        "value=\"120\" unit=\"mmHg\"/></observation></entry>"
+                        "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><code "
+                        "code=\"DE04.10.206.00\" displayName=\"心率\"/><value xsi:type=\"PQ\" "
+                        "value=\"78\" unit=\"次/min\"/></observation></entry>"
+                        "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><code "
+                        "code=\"DE04.10.174\" displayName=\"收缩压\"/><value xsi:type=\"PQ\" "
+                        "value=\"121\" unit=\"mmHg\"/></observation></entry>")
+                WST_SECTION(
+                    "10160-0",
+                    "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"EVN\">"
+                    "<consumable><manufacturedProduct><manufacturedLabeledDrug><code "
+                    "code=\"DE9999999999999\" displayName=\"药品名称代码\"/><name>氢氯噻嗪</name>"
+                    "</manufacturedLabeledDrug></manufacturedProduct></consumable>"
+                    "</substanceAdministration></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 0), "code.coding.1.code"), "8480-6");
+    ck_assert_str_eq(tu_json_str(nth(b, "Observation", 1), "code.coding.1.code"), "8867-4");
+    ck_assert_ptr_null(tu_json_at(nth(b, "Observation", 2), "code.coding.1"));
+    ck_assert_str_eq(
+        tu_json_str(nth(b, "MedicationStatement", 0), "medicationCodeableConcept.text"),
+        "氢氯噻嗪");
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round5_tcases(Suite *s)
 {
@@ -301,5 +339,6 @@ cda_vendors_round5_tcases(Suite *s)
     tcase_add_test(t, wst_death_record);
     tcase_add_test(t, wst_oxygen_saturation_loinc);
     tcase_add_test(t, wst_allergy_filler_is_no_allergy);
+    tcase_add_test(t, ehr_followup_without_code_systems);
     suite_add_tcase(s, t);
 }

@@ -326,6 +326,36 @@ START_TEST(ehr_followup_without_code_systems)
 }
 END_TEST
 
+/* 检验记录 (C0007) writes 检验项目代码 as a CD (code="718-7" with the test's
+ * name as displayName), not as text: the organizer was not read as one
+ * test but as three Observations coded by data element. */
+START_TEST(wst_lab_item_code_as_cd)
+{
+    static const char doc[] = WST_DOC(
+        "",
+        WST_SECTION("30954-2",
+                    "<entry><organizer classCode=\"BATTERY\" moodCode=\"EVN\"><component>" OBS(
+                        "DE04.30.019.00",
+                        "<value xsi:type=\"CD\" code=\"718-7\" "
+                        "codeSystem=\"2.16.840.1.113883.6.1\" "
+                        "displayName=\"血红蛋白\"/>") "</component>"
+                                                      "<component>" OBS(
+                                                          "DE04.30.015.00",
+                                                          "<value xsi:type=\"PQ\" value=\"65\" "
+                                                          "unit=\"g/L\"/>") "</component></"
+                                                                            "organizer></entry>"));
+    json_t *b = convert_ok(doc, NULL);
+    json_t *o = nth(b, "Observation", 0);
+
+    ck_assert_uint_eq(count_type(b, "Observation"), 1);
+    ck_assert_str_eq(tu_json_str(o, "code.coding.0.code"), "718-7");
+    ck_assert_str_eq(tu_json_str(o, "code.text"), "血红蛋白");
+    ck_assert_str_eq(tu_json_str(o, "valueQuantity.unit"), "g/L");
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round5_tcases(Suite *s)
 {
@@ -340,5 +370,6 @@ cda_vendors_round5_tcases(Suite *s)
     tcase_add_test(t, wst_oxygen_saturation_loinc);
     tcase_add_test(t, wst_allergy_filler_is_no_allergy);
     tcase_add_test(t, ehr_followup_without_code_systems);
+    tcase_add_test(t, wst_lab_item_code_as_cd);
     suite_add_tcase(s, t);
 }

@@ -356,6 +356,31 @@ START_TEST(wst_lab_item_code_as_cd)
 }
 END_TEST
 
+/* Identifier values typed through a CJK IME come in full-width digits and
+ * letters (a JAHIS check-up CDA's insurance numbers "１３１", a HIS form's
+ * 身份证号 ending in "Ｘ"): the same number in ASCII in another document was
+ * another identifier, and the patient was not linked. */
+START_TEST(fullwidth_identifier_values)
+{
+    static const char doc[] =
+        WST_DOC("<id root=\"2.16.156.10011.1.12\" extension=\"ＺＹ２０２４１\"/>", "");
+    json_t *b = convert_ok(doc, NULL);
+    json_t *p = nth(b, "Patient", 0);
+
+    ck_assert_str_eq(tu_json_str(p, "identifier.0.value"), "ZY20241");
+    /* the conditional update keys on the ASCII value too */
+    for (size_t i = 0; i < json_array_size(json_object_get(b, "entry")); i++) {
+        const json_t *e = json_array_get(json_object_get(b, "entry"), i);
+        const char *url = tu_json_str(e, "request.url");
+
+        if (url != NULL && strncmp(url, "Patient?", 8) == 0)
+            ck_assert_ptr_nonnull(strstr(url, "|ZY20241"));
+    }
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round5_tcases(Suite *s)
 {
@@ -371,5 +396,6 @@ cda_vendors_round5_tcases(Suite *s)
     tcase_add_test(t, wst_allergy_filler_is_no_allergy);
     tcase_add_test(t, ehr_followup_without_code_systems);
     tcase_add_test(t, wst_lab_item_code_as_cd);
+    tcase_add_test(t, fullwidth_identifier_values);
     suite_add_tcase(s, t);
 }

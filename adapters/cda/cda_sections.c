@@ -69,7 +69,9 @@ static const char *const entry_paths[] = {
     [CDA_RESULT] = "hl7:organizer | hl7:observation"
                    " | hl7:organizer/hl7:component/hl7:organizer", /* panels in a panel */
     [CDA_VITAL] = "hl7:organizer/hl7:component/hl7:observation | hl7:observation",
-    [CDA_PROCEDURE] = "hl7:procedure | hl7:observation | hl7:act",
+    /* C-CDA's Anesthesia Section (2.25) holds the anesthetics given as
+     * Medication Activities next to the anesthesia procedure */
+    [CDA_PROCEDURE] = "hl7:procedure | hl7:observation | hl7:act | hl7:substanceAdministration",
     [CDA_IMMUNIZATION] = "hl7:substanceAdministration",
     [CDA_SOCIAL] = "hl7:observation | hl7:organizer/hl7:component/hl7:observation",
     [CDA_ENCOUNTER] = "hl7:encounter",
@@ -186,6 +188,8 @@ map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
     case CDA_IMMUNIZATION:
         return cda_map_immunization(c, act);
     case CDA_PROCEDURE:
+        if (cda_is(act, "substanceAdministration"))
+            return cda_map_medication(c, act);
         return cda_map_procedure(c, act);
     case CDA_RESULT:
         if (cda_is(act, "organizer"))

@@ -381,6 +381,34 @@ START_TEST(fullwidth_identifier_values)
 }
 END_TEST
 
+/* C-CDA's Anesthesia Section (59774-0, 2.16.840.1.113883.10.20.22.2.25)
+ * lists the anesthetics as Medication Activities beside the anesthesia
+ * procedure: once the section was read, the drugs were still dropped. */
+START_TEST(ccda_anesthesia_section_drugs)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "25", "59774-0",
+        "<entry><procedure classCode=\"PROC\" moodCode=\"EVN\"><code code=\"50697003\" "
+        "codeSystem=\"2.16.840.1.113883.6.96\" displayName=\"General anesthesia\"/>"
+        "<statusCode code=\"completed\"/><effectiveTime value=\"20230415\"/></procedure></entry>"
+        "<entry><substanceAdministration classCode=\"SBADM\" moodCode=\"EVN\"><statusCode "
+        "code=\"completed\"/><effectiveTime xsi:type=\"IVL_TS\"><low value=\"20230415\"/>"
+        "</effectiveTime><consumable><manufacturedProduct><manufacturedMaterial><code "
+        "code=\"8782\" codeSystem=\"2.16.840.1.113883.6.88\" displayName=\"propofol\"/>"
+        "</manufacturedMaterial></manufacturedProduct></consumable></substanceAdministration>"
+        "</entry>"));
+    json_t *b = convert_ok(doc, NULL);
+
+    ck_assert_uint_eq(count_type(b, "Procedure"), 1);
+    ck_assert_uint_eq(count_type(b, "MedicationStatement"), 1);
+    ck_assert_str_eq(
+        tu_json_str(nth(b, "MedicationStatement", 0), "medicationCodeableConcept.coding.0.code"),
+        "8782");
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round5_tcases(Suite *s)
 {
@@ -397,5 +425,6 @@ cda_vendors_round5_tcases(Suite *s)
     tcase_add_test(t, ehr_followup_without_code_systems);
     tcase_add_test(t, wst_lab_item_code_as_cd);
     tcase_add_test(t, fullwidth_identifier_values);
+    tcase_add_test(t, ccda_anesthesia_section_drugs);
     suite_add_tcase(s, t);
 }

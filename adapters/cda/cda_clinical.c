@@ -276,6 +276,9 @@ static const char *const wst_diagnosis_elements[] = {
     "DE05.01.025.00", /* 诊断名称 */
     "DE05.10.130.00", /* 中医病名 / 证候代码 (GB/T 15657) */
     "DE05.10.172.00", /* 中医病名 / 证候名称 */
+    /* 既往常见疾病种类代码 (健康档案, 转诊记录: a past disease from a code
+     * table, 1 高血压, 2 糖尿病...): dropped as "not a diagnosis" */
+    "DE02.10.021.00",
 };
 
 static bool

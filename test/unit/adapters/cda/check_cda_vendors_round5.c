@@ -409,6 +409,28 @@ START_TEST(ccda_anesthesia_section_drugs)
 }
 END_TEST
 
+/* 健康档案 转诊记录 / 个人基本信息 list past diseases as 既往常见疾病种类代码
+ * (DE02.10.021.00) with a coded value (1 高血压): as a data element that
+ * names no diagnosis it was dropped with the other history elements. */
+START_TEST(ehr_past_disease_element)
+{
+    static const char doc[] = WST_DOC(
+        "", WST_SECTION("11348-0",
+                        WST_OBS("DE02.10.021.00",
+                                "<value xsi:type=\"CD\" code=\"2\" "
+                                "codeSystem=\"2.16.156.10011.2.3.2.41\" displayName=\"糖尿病\"/>",
+                                "") WST_OBS("DE02.10.026.00", ST("10年前阑尾切除"), "")));
+    json_t *b = convert_ok(doc, NULL);
+
+    ck_assert_uint_eq(count_type(b, "Condition"), 1);
+    ck_assert_str_eq(tu_json_str(nth(b, "Condition", 0), "code.coding.0.display"), "糖尿病");
+    ck_assert_str_eq(tu_json_str(nth(b, "Condition", 0), "category.0.coding.0.code"),
+                     "problem-list-item");
+    assert_bundle_valid(b);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round5_tcases(Suite *s)
 {
@@ -426,5 +448,6 @@ cda_vendors_round5_tcases(Suite *s)
     tcase_add_test(t, wst_lab_item_code_as_cd);
     tcase_add_test(t, fullwidth_identifier_values);
     tcase_add_test(t, ccda_anesthesia_section_drugs);
+    tcase_add_test(t, ehr_past_disease_element);
     suite_add_tcase(s, t);
 }

@@ -276,6 +276,9 @@ static const char *const wst_diagnosis_elements[] = {
     "DE05.01.025.00", /* 诊断名称 */
     "DE05.10.130.00", /* 中医病名 / 证候代码 (GB/T 15657) */
     "DE05.10.172.00", /* 中医病名 / 证候名称 */
+    /* 既往常见疾病种类代码 (健康档案, 转诊记录: a past disease from a code
+     * table, 1 高血压, 2 糖尿病...): dropped as "not a diagnosis" */
+    "DE02.10.021.00",
 };
 
 static bool
@@ -288,13 +291,84 @@ is_wst_diagnosis(const char *element)
     return false;
 }
 
+/* Whether a WS/T 500 diagnosis observation names its code itself: a coded
+ * value, or a diagnosis element among its COMP observations. */
+static bool
+wst_has_code(struct cda_ctx *c, const xmlNode *obs)
+{
+    const char *code = cda_attr(c, cda_child(obs, "value"), "code");
+
+    if (code != NULL && !cda_blank(code))
+        return true;
+    CDA_EACH(rel, obs, "entryRelationship")
+    {
+        if (is_wst_diagnosis(cda_wst_element(c, cda_child(rel, "observation"))))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * WS/T 500 generators (会诊记录 C0045, 转科记录, 病程记录 templates) also
+ * write a diagnosis as two entries side by side: its name (诊断名称
+ * DE05.01.025.00, 中医病名/证候名称 DE05.10.172.00, an ST) and next its code
+ * (DE05.01.024.00, DE05.10.130.00, a CD), each a data element of its own
+ * instead of the code as the name's COMP observation.  Each became a
+ * Condition: one diagnosis twice, once without its code.  The code entry
+ * that follows a name entry without a code is that name's code: the
+ * observation carrying it, or NULL.
+ */
+static xmlNodePtr
+wst_split_code(struct cda_ctx *c, const xmlNode *name_obs)
+{
+    const char *e = cda_wst_element(c, name_obs);
+    const char *want;
+    xmlNodePtr next;
+    xmlNodePtr code_obs;
+
+    if (e == NULL || name_obs->parent == NULL || !cda_is(name_obs->parent, "entry"))
+        return NULL;
+    if (strcmp(e, "DE05.01.025.00") == 0)
+        want = "DE05.01.024.00";
+    else if (strcmp(e, "DE05.10.172.00") == 0)
+        want = "DE05.10.130.00";
+    else
+        return NULL;
+    if (wst_has_code(c, name_obs))
+        return NULL;
+    next = cda_next(name_obs->parent, "entry");
+    code_obs = next != NULL ? cda_child(next, "observation") : NULL;
+    e = cda_wst_element(c, code_obs);
+    if (e == NULL || strcmp(e, want) != 0 || cda_child(code_obs, "entryRelationship") != NULL)
+        return NULL;
+    return code_obs;
+}
+
+/* The code entry `obs` when the name entry before it took it. */
+static bool
+wst_split_taken(struct cda_ctx *c, const xmlNode *obs)
+{
+    const xmlNode *prev;
+
+    if (obs->parent == NULL || !cda_is(obs->parent, "entry"))
+        return false;
+    for (prev = obs->parent->prev; prev != NULL && !cda_is(prev, "entry"); prev = prev->prev)
+        ;
+    return prev != NULL && wst_split_code(c, cda_child(prev, "observation")) == obs;
+}
+
 /* A WS/T 500 diagnosis: the name (ST) on the observation, its code (CD) on
- * the observation itself or on a COMP entryRelationship observation. */
+ * the observation itself, on a COMP entryRelationship observation, or on
+ * the code entry next to it (wst_split_code). */
 static json_t *
 wst_diagnosis(struct cda_ctx *c, const xmlNode *obs)
 {
     json_t *cc = cda_concept(c, cda_child(obs, "value"));
+    const xmlNode *split = cc == NULL ? wst_split_code(c, obs) : NULL;
     const char *name;
+
+    if (split != NULL)
+        cc = cda_concept(c, cda_child(split, "value"));
 
     CDA_EACH(rel, obs, "entryRelationship")
     {
@@ -438,6 +512,8 @@ cda_map_condition(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern, enum cd
      * they stay in the attached original. */
     if (element != NULL && !is_wst_diagnosis(element))
         return BASE_OK;
+    if (element != NULL && wst_split_taken(c, obs))
+        return BASE_OK; /* mapped with the name entry before it */
     if (is_risk(c, obs, concern))
         return cda_warn(c, obs, "not-supported",
                         "a risk (Risk Concern Act, 'Finding of at risk') is not a condition the "
@@ -856,6 +932,12 @@ cda_map_allergy(struct cda_ctx *c, xmlNodePtr obs, xmlNodePtr concern)
     code = allergy_code(c, obs, &nka);
     if (code == NULL)
         return cda_warn(c, obs, "required", "allergy names no substance; skipped");
+    /* a WS/T 500 护理记录 generator writes 过敏史 "NA" when the HIS has none:
+     * an active allergy to "NA" (fillers as for problems and procedures) */
+    if (!nka && cda_says_nothing(code)) {
+        json_decref(code);
+        return cda_warn_nothing(c, obs);
+    }
     res = cda_resource(c, "AllergyIntolerance");
     if (res == NULL) {
         json_decref(code);

@@ -3,6 +3,7 @@
  * Encounter Activities of an Encounters section (C-CDA R2.1 4.49) ->
  * Encounter; Encounter Diagnosis acts (4.80) -> Condition.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "adapters/cda/cda_int.h"
@@ -120,6 +121,40 @@ wst_class_coding(struct cda_ctx *c, const xmlNode *code)
     return NULL;
 }
 
+/*
+ * A WS/T 500 document's type says where it was written: 急诊留观病历 (C0003)
+ * in the emergency department; the nursing records (C0017-C0025: 护理记录,
+ * 生命体征测量记录, 入院评估, 出院评估与指导) and the inpatient record
+ * (C0032-C0053: 住院病案首页, 入院记录, 病程记录, 术前小结, 出院记录,
+ * 死亡记录, 住院医嘱, 出院小结) during a hospital stay.  Their headers
+ * seldom code the visit, whose class was then UNK (the gateway searches
+ * encounters by class).  Other types (门(急)诊病历, 手术记录, 知情告知书)
+ * may be either and say nothing here.  Code system 2.16.156.10011.2.4 is
+ * 卫生信息共享文档规范编码体系.
+ */
+static json_t *
+wst_document_class(struct cda_ctx *c)
+{
+    const xmlNode *code = cda_child(xmlDocGetRootElement(c->doc), "code");
+    const char *system = cda_attr(c, code, "codeSystem");
+    const char *v = cda_attr(c, code, "code");
+    int n = 0;
+    int len = 0;
+
+    if (system == NULL || strcmp(system, "2.16.156.10011.2.4") != 0 || v == NULL ||
+        sscanf(v, "C%4d%n", &n, &len) != 1 || len != 5 || v[len] != '\0')
+        return NULL;
+    if (n == 3)
+        return json_pack("{s:s,s:s,s:s}", "system",
+                         "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code", "EMER",
+                         "display", "emergency");
+    if ((n >= 17 && n <= 25) || (n >= 32 && n <= 53))
+        return json_pack("{s:s,s:s,s:s}", "system",
+                         "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code", "IMP",
+                         "display", "inpatient encounter");
+    return NULL;
+}
+
 /* 入院途径 (WS 364 CV09.00.403, 2.16.156.10011.2.3.1.270: 急诊, 门诊, 其他
  *医疗机构转入) is how the patient came to be admitted: the stay is
  * inpatient, and the route is its admitSource -- not the visit type.  As a
@@ -158,15 +193,15 @@ encounter_class(struct cda_ctx *c, json_t *enc, const xmlNode *code)
     if (coding == NULL)
         coding = wst_class_coding(c, code);
     if (coding == NULL)
+        coding = wst_document_class(c);
+    if (coding == NULL)
         coding = json_pack("{s:s,s:s}", "system",
                            "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", "code", "UNK");
     return adapter_jset(enc, "class", coding);
 }
 
-/* The TS value of the first WS/T 500 observation of data element `de`
- * anywhere in the document, as FHIR dateTime; NULL if none. */
-static const char *
-wst_time(struct cda_ctx *c, const char *de)
+const char *
+cda_wst_time(struct cda_ctx *c, const char *de)
 {
     xmlNodeSetPtr hits = NULL;
     const char *expr = base_arena_sprintf(
@@ -187,8 +222,8 @@ wst_time(struct cda_ctx *c, const char *de)
 static json_t *
 wst_stay(struct cda_ctx *c)
 {
-    const char *start = wst_time(c, "DE06.00.092.00");
-    const char *end = wst_time(c, "DE06.00.017.00");
+    const char *start = cda_wst_time(c, "DE06.00.092.00");
+    const char *end = cda_wst_time(c, "DE06.00.017.00");
 
     if (start == NULL && end == NULL)
         return NULL;

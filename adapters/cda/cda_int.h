@@ -75,6 +75,9 @@ bool cda_negated(struct cda_ctx *c, const xmlNode *act);
  * "DE04.10.186.00"): that code when `obs` has one, else NULL. */
 #define CDA_WST_DATA_ELEMENTS "2.16.156.10011.2.2.1"
 const char *cda_wst_element(struct cda_ctx *c, const xmlNode *obs);
+/* The TS value of the first WS/T 500 observation of data element `de`
+ * anywhere in the document, as FHIR dateTime; NULL if none. */
+const char *cda_wst_time(struct cda_ctx *c, const char *de);
 /* True when `s` holds only XML white space (or nothing). */
 bool cda_blank(const char *s);
 /* Trimmed, whitespace-collapsed text content in the arena ("" if none). */

@@ -57,14 +57,26 @@ material(const xmlNode *sbadm)
     return m != NULL ? m : cda_child(product, "manufacturedLabeledDrug");
 }
 
+/* The drug: its code, named by <name> when the code carries no name of its
+ * own -- a 健康档案 generator codes every drug "DE9999999999999" (a
+ * placeholder) and names it only there: the drug's name was dropped. */
 static json_t *
 material_concept(struct cda_ctx *c, const xmlNode *mat)
 {
     json_t *cc = cda_concept(c, cda_child(mat, "code"));
     const char *name = cda_text(c, cda_child(mat, "name"));
 
-    if (cc == NULL && name[0] != '\0')
-        cc = json_pack("{s:s}", "text", name);
+    if (name[0] == '\0' || cda_filler_text(name))
+        return cc;
+    if (cc == NULL)
+        return json_pack("{s:s}", "text", name);
+    if (json_object_get(cc, "text") != NULL ||
+        json_object_get(json_array_get(json_object_get(cc, "coding"), 0), "display") != NULL)
+        return cc; /* the code names the drug */
+    if (adapter_jset_str(cc, "text", name) != BASE_OK) {
+        json_decref(cc);
+        return NULL;
+    }
     return cc;
 }
 
@@ -310,6 +322,37 @@ administration_unit(struct cda_ctx *c, json_t *q, const xmlNode *sbadm)
     return adapter_jset_str(q, "code", code);
 }
 
+/*
+ * WS/T 500 generators give the dose's unit as its own data element, COMP
+ * 药物使用剂量单位 (DE08.50.024.00), and fill the PQ's unit with anything:
+ * the 麻醉记录 (C0011) template writes the route's code there
+ * (unit="4"), which was the dose "2 4".  When the PQ has no unit or only
+ * digits for one, the element's unit is the dose's.
+ */
+static int
+wst_dose_unit(struct cda_ctx *c, json_t *q, const xmlNode *dq)
+{
+    const char *u = cda_attr(c, dq, "unit");
+    const char *unit = NULL;
+
+    if (u != NULL && u[strspn(u, " 0123456789")] != '\0')
+        return BASE_OK;
+    CDA_EACH(rel, dq->parent, "entryRelationship")
+    {
+        xmlNodePtr o = cda_child(rel, "observation");
+        const char *de = cda_wst_element(c, o);
+
+        if (unit == NULL && de != NULL && strcmp(de, "DE08.50.024.00") == 0)
+            unit = cda_text(c, cda_child(o, "value"));
+    }
+    if (unit == NULL || unit[0] == '\0' || cda_filler_text(unit))
+        return BASE_OK;
+    json_object_del(q, "unit");
+    json_object_del(q, "system");
+    json_object_del(q, "code");
+    return cda_set_unit(c, q, unit);
+}
+
 /* doseQuantity: a PQ, or an IVL_PQ ("1-2 tablets") -> doseRange. */
 static int
 dose_and_rate(struct cda_ctx *c, json_t *dosage, const xmlNode *dq)
@@ -323,8 +366,9 @@ dose_and_rate(struct cda_ctx *c, json_t *dosage, const xmlNode *dq)
         q = cda_quantity(c, dq);
         if (q == NULL)
             return BASE_OK;
-        if (json_object_get(q, "unit") == NULL &&
-            administration_unit(c, q, dq->parent) != BASE_OK) {
+        if (wst_dose_unit(c, q, dq) != BASE_OK ||
+            (json_object_get(q, "unit") == NULL &&
+             administration_unit(c, q, dq->parent) != BASE_OK)) {
             json_decref(q);
             return BASE_E_NOMEM;
         }
@@ -729,6 +773,53 @@ wst_describes_procedure(struct cda_ctx *c, const xmlNode *act)
                           cda_attr(c, cda_child(act, "value"), "code") == NULL);
 }
 
+/* WS/T 500 输血记录 (C0013) and 麻醉记录 (C0011) write a transfusion as a
+ * procedure without a code in the blood transfusion section (LOINC
+ * 56836-0), the blood product it gave as its COMP 输血品种代码
+ * (DE08.50.040.00, table 2.16.156.10011.2.3.1.251).  It was dropped ("names
+ * nothing").  The product: its concept, or NULL. */
+#define WST_TRANSFUSION_PRODUCT "DE08.50.040.00"
+
+static json_t *
+wst_transfusion_product(struct cda_ctx *c, const xmlNode *act)
+{
+    CDA_EACH(rel, act, "entryRelationship")
+    {
+        xmlNodePtr o = cda_child(rel, "observation");
+        const char *de = cda_wst_element(c, o);
+
+        if (de != NULL && strcmp(de, WST_TRANSFUSION_PRODUCT) == 0)
+            return cda_concept(c, cda_child(o, "value"));
+    }
+    return NULL;
+}
+
+/* A code-less procedure with a blood product is a transfusion: SNOMED CT
+ * 116859006 "Transfusion of blood product", the product named in the text
+ * (it also goes to Procedure.usedCode). */
+static json_t *
+transfusion_code(struct cda_ctx *c, const xmlNode *act)
+{
+    json_t *product = wst_transfusion_product(c, act);
+    json_t *code;
+    const char *what;
+
+    if (product == NULL)
+        return NULL;
+    what = json_string_value(json_object_get(product, "text"));
+    if (what == NULL)
+        what = json_string_value(
+            json_object_get(json_array_get(json_object_get(product, "coding"), 0), "display"));
+    code = adapter_cc("http://snomed.info/sct", "116859006", "Transfusion of blood product");
+    if (code != NULL && what != NULL &&
+        adapter_jset_str(code, "text", base_arena_sprintf(c->arena, "输血: %s", what)) != BASE_OK) {
+        json_decref(code);
+        code = NULL;
+    }
+    json_decref(product);
+    return code;
+}
+
 /* The code (of a WS/T 500 procedure code element: its value), named by a
  * 手术名称 COMP observation when the code itself has no text. */
 static json_t *
@@ -737,6 +828,9 @@ procedure_code(struct cda_ctx *c, const xmlNode *act)
     bool wst = cda_wst_element(c, act) != NULL;
     json_t *code = cda_concept(c, cda_child(act, wst ? "value" : "code"));
     const char *name = NULL;
+
+    if (code == NULL && !wst)
+        code = transfusion_code(c, act);
 
     CDA_EACH(rel, act, "entryRelationship")
     {
@@ -812,6 +906,9 @@ procedure_body(struct cda_ctx *c, json_t *res, xmlNodePtr act, json_t *code)
     TRY(act_reasons(c, res, act, "statusReason", true));
     TRY(cda_body_sites(c, res, act));
     TRY(procedure_outcome(c, res, act));
+    json_t *product = wst_transfusion_product(c, act);
+    if (product != NULL)
+        TRY(adapter_jset(res, "usedCode", json_pack("[o]", product)));
     return add_performers(c, res, act);
 }
 

@@ -49,11 +49,31 @@ cda_gender(struct cda_ctx *c, const xmlNode *code)
     return "unknown";
 }
 
+/* A Chinese document (<realmCode code="CN"/>, or a document type of a
+ * national code system 2.16.156.*): only those carry WS 363 data
+ * elements, and the search for one walks the whole document. */
+static bool
+chinese_document(struct cda_ctx *c)
+{
+    const xmlNode *root = xmlDocGetRootElement(c->doc);
+    const char *realm = cda_attr(c, cda_child(root, "realmCode"), "code");
+    const char *system = cda_attr(c, cda_child(root, "code"), "codeSystem");
+
+    return (realm != NULL && strcmp(realm, "CN") == 0) ||
+           (system != NULL && strncmp(system, "2.16.156.", 9) == 0);
+}
+
+/* WS/T 500 死亡记录 (C0050) and 24小时内入院死亡记录 (C0036) give the time
+ * of death as a body entry, 死亡日期时间 DE02.01.036.00 (the header has no
+ * sdtc:deceasedTime): the Patient stayed alive for every reader. */
 static int
 add_deceased(struct cda_ctx *c, json_t *res, const xmlNode *pat)
 {
     const char *when = cda_ts(c, cda_sdtc_child(pat, "deceasedTime"), false);
     const char *ind = cda_attr(c, cda_sdtc_child(pat, "deceasedInd"), "value");
+
+    if (when == NULL && ind == NULL && chinese_document(c))
+        when = cda_wst_time(c, "DE02.01.036.00");
 
     if (when != NULL)
         return adapter_jset_str(res, "deceasedDateTime", when);

@@ -558,6 +558,9 @@ static const struct cda_pair wst_vital_loinc[] = {
     {"DE04.10.176.00", "8462-4"},  /* 舒张压 diastolic */
     {"DE04.10.167.00", "8302-2"},  /* 身高 body height */
     {"DE04.10.188.00", "29463-7"}, /* 体重 body weight */
+    {"DE04.50.149.00", "2708-6"},  /* 血氧饱和度 oxygen saturation (护理记录) */
+    {"DE04.10.206.00", "8867-4"},  /* 心率 heart rate (健康档案 随访) */
+    {"DE05.10.075.00", "39156-5"}, /* 体质指数 body mass index (健康档案 随访) */
 };
 
 /* HL7 C-CDA example "Unknown if Pregnant": the observation's nullFlavor UNK

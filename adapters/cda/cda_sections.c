@@ -37,10 +37,13 @@ static const struct section_rule section_rules[] = {
     {CCDA "11",       CCDA "11.1",     "10183-2", CDA_MEDICATION},   /* Discharge medications */
     {NULL,            NULL,            "75311-1", CDA_MEDICATION},   /* Discharge medications */
     {CCDA "38",       NULL,            "29549-3", CDA_MEDICATION},   /* Medications administered */
+    {NULL,            NULL,            "18610-6", CDA_MEDICATION},   /* Medication administered (WS/T 500 麻醉记录) */
     {CCDA "6",        CCDA "6.1",      "48765-2", CDA_ALLERGY},      /* Allergies */
     {CCDA "3",        CCDA "3.1",      "30954-2", CDA_RESULT},       /* Results */
     {CCDA "4",        CCDA "4.1",      "8716-3",  CDA_VITAL},        /* Vital signs */
     {CCDA "7",        CCDA "7.1",      "47519-4", CDA_PROCEDURE},    /* Procedures */
+    {CCDA "25",       NULL,            "59774-0", CDA_PROCEDURE},    /* Anesthesia */
+    {NULL,            NULL,            "56836-0", CDA_PROCEDURE},    /* Blood transfusion (WS/T 500) */
     {CCDA "2",        CCDA "2.1",      "11369-6", CDA_IMMUNIZATION}, /* Immunizations */
     {CCDA "17",       NULL,            "29762-2", CDA_SOCIAL},       /* Social history */
     {CCDA "22",       CCDA "22.1",     "46240-8", CDA_ENCOUNTER},    /* Encounters */
@@ -66,7 +69,9 @@ static const char *const entry_paths[] = {
     [CDA_RESULT] = "hl7:organizer | hl7:observation"
                    " | hl7:organizer/hl7:component/hl7:organizer", /* panels in a panel */
     [CDA_VITAL] = "hl7:organizer/hl7:component/hl7:observation | hl7:observation",
-    [CDA_PROCEDURE] = "hl7:procedure | hl7:observation | hl7:act",
+    /* C-CDA's Anesthesia Section (2.25) holds the anesthetics given as
+     * Medication Activities next to the anesthesia procedure */
+    [CDA_PROCEDURE] = "hl7:procedure | hl7:observation | hl7:act | hl7:substanceAdministration",
     [CDA_IMMUNIZATION] = "hl7:substanceAdministration",
     [CDA_SOCIAL] = "hl7:observation | hl7:organizer/hl7:component/hl7:observation",
     [CDA_ENCOUNTER] = "hl7:encounter",
@@ -97,7 +102,8 @@ rule_matches(struct cda_ctx *c, const struct section_rule *r, const xmlNode *sec
 /* WS/T 500 病历概要 (C0001) has a 卫生事件 ("health event") section that
  * carries no LOINC code -- only <code displayName="卫生事件"/> -- and holds
  * the event's diagnoses (DE05.01.024.00) among its department, dates and
- * costs.  Read as a diagnosis section, only those diagnoses map. */
+ * costs.  Read as a diagnosis section, only those diagnoses map (so do the
+ * other sections named, not coded, that hold diagnoses). */
 static const struct section_rule health_event = {NULL, NULL, NULL, CDA_DIAGNOSIS};
 
 static const struct section_rule *
@@ -110,9 +116,17 @@ find_rule(struct cda_ctx *c, const xmlNode *section)
         if (rule_matches(c, &section_rules[i], section))
             return &section_rules[i];
     }
-    if (cda_attr(c, code, "code") == NULL && name != NULL &&
-        strcmp(name, "\u536b\u751f\u4e8b\u4ef6") == 0) /* 卫生事件 */
-        return &health_event;
+    /* 死亡记录 (C0050) and 24小时内入院死亡记录 (C0036) put the direct cause
+     * of death (直接死亡原因名称 DE05.01.025.00 with its ICD-10 code) in a
+     * 死亡原因章节 without a code either: it was lost. */
+    static const char *const named[] = {"\u536b\u751f\u4e8b\u4ef6",             /* 卫生事件 */
+                                        "\u6b7b\u4ea1\u539f\u56e0\u7ae0\u8282", /* 死亡原因章节 */
+                                        "\u6b7b\u4ea1\u539f\u56e0"};            /* 死亡原因 */
+    for (size_t i = 0;
+         cda_attr(c, code, "code") == NULL && name != NULL && i < BASE_ARRAY_LEN(named); i++) {
+        if (strcmp(name, named[i]) == 0)
+            return &health_event;
+    }
     return NULL;
 }
 
@@ -174,6 +188,8 @@ map_act(struct cda_ctx *c, xmlNodePtr act, enum cda_kind kind)
     case CDA_IMMUNIZATION:
         return cda_map_immunization(c, act);
     case CDA_PROCEDURE:
+        if (cda_is(act, "substanceAdministration"))
+            return cda_map_medication(c, act);
         return cda_map_procedure(c, act);
     case CDA_RESULT:
         if (cda_is(act, "organizer"))

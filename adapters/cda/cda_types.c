@@ -238,6 +238,41 @@ resident_id_placeholder(const char *v)
     return n >= 6 && strspn(v, (char[]){v[0], '\0'}) == n;
 }
 
+/* Identifier schemes are ASCII (GB 11643 resident numbers, insurer and
+ * record numbers), but values typed through a CJK IME come in full-width
+ * forms (U+FF01-FF5E: "１３１", "Ｘ" -- a JAHIS health check-up CDA, HIS
+ * forms): the same number in another document, written in ASCII, was
+ * another identifier, so the patient was not linked.  The ASCII form, in
+ * the arena when it differs; `s` itself otherwise (or when out of memory). */
+static const char *
+narrow_ascii(struct cda_ctx *c, const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    char *out;
+    size_t n = 0;
+
+    if (strstr(s, "\xef\xbc") == NULL && strstr(s, "\xef\xbd") == NULL)
+        return s;
+    out = BASE_NEW_N(c->arena, char, strlen(s) + 1);
+    if (out == NULL)
+        return s;
+    for (size_t i = 0; u[i] != '\0';) {
+        unsigned cp = 0;
+
+        if (u[i] == 0xEF && (u[i + 1] == 0xBC || u[i + 1] == 0xBD) && u[i + 2] >= 0x80 &&
+            u[i + 2] <= 0xBF)
+            cp = 0xFF00u + (u[i + 1] == 0xBD ? 0x40u : 0u) + (u[i + 2] - 0x80u);
+        if (cp >= 0xFF01 && cp <= 0xFF5E) {
+            out[n++] = (char)(cp - 0xFF01 + '!');
+            i += 3;
+        } else {
+            out[n++] = (char)u[i++];
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
 json_t *
 cda_identifier(struct cda_ctx *c, const xmlNode *ii, struct cda_key *key)
 {
@@ -248,6 +283,8 @@ cda_identifier(struct cda_ctx *c, const xmlNode *ii, struct cda_key *key)
 
     if (root == NULL || cda_attr(c, ii, "nullFlavor") != NULL)
         return NULL;
+    if (ext != NULL)
+        ext = narrow_ascii(c, ext);
     /* HL7 V3 Data Types R1 II: an extension, when present, is not empty.
      * WS/T 500 exports write extension="" for a number they do not have
      * (the health card number, the outpatient number); that is no

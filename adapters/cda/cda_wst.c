@@ -33,10 +33,35 @@ element(struct cda_ctx *c, const xmlNode *org, const char *de)
     return NULL;
 }
 
+/* The element's value as text: an ST's content, or a CD's code (the WS/T
+ * 500 检验记录 template writes 检验项目代码 as <value xsi:type="CD"
+ * code="718-7" displayName="血红蛋白"/>, which has no content: the
+ * organizer was then not read as one test, but as three Observations
+ * coded by data element, and the test's name was lost). */
 static const char *
 element_text(struct cda_ctx *c, const xmlNode *org, const char *de)
 {
-    return cda_text(c, cda_child(element(c, org, de), "value"));
+    xmlNodePtr v = cda_child(element(c, org, de), "value");
+    const char *t = cda_text(c, v);
+    const char *code = cda_attr(c, v, "code");
+
+    if (t[0] == '\0' && code != NULL && !cda_blank(code))
+        return code;
+    return t;
+}
+
+/* The test's name: the 检验项目名称 element, else the item code's
+ * displayName. */
+static const char *
+item_name(struct cda_ctx *c, const xmlNode *org)
+{
+    const char *name = element_text(c, org, DE_ITEM_NAME);
+    const char *display;
+
+    if (name[0] != '\0')
+        return name;
+    display = cda_attr(c, cda_child(element(c, org, DE_ITEM_CODE), "value"), "displayName");
+    return display != NULL && !cda_blank(display) && !cda_filler_text(display) ? display : "";
 }
 
 bool
@@ -65,7 +90,7 @@ static json_t *
 item_code(struct cda_ctx *c, const xmlNode *org)
 {
     const char *code = element_text(c, org, DE_ITEM_CODE);
-    const char *name = element_text(c, org, DE_ITEM_NAME);
+    const char *name = item_name(c, org);
     json_t *cc = json_object();
 
     if (cc == NULL)

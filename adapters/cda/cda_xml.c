@@ -168,15 +168,35 @@ cda_has_template(struct cda_ctx *c, const xmlNode *n, const char *root)
     return false;
 }
 
+/* A WS 363 data element identifier: "DE" dd.dd.ddd.dd ("DE04.10.174.00"). */
+static bool
+data_element_shaped(const char *v)
+{
+    static const char shape[] = "DE99.99.999.99";
+
+    for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+        if (v[i] == '\0' || (shape[i] == '9' ? (v[i] < '0' || v[i] > '9') : v[i] != shape[i]))
+            return false;
+    }
+    return v[sizeof(shape) - 1] == '\0';
+}
+
 const char *
 cda_wst_element(struct cda_ctx *c, const xmlNode *obs)
 {
     xmlNodePtr code = cda_child(obs, "code");
     const char *system = cda_attr(c, code, "codeSystem");
+    const char *v = cda_attr(c, code, "code");
 
+    /* 健康档案 (WS/T 483-era) generators write the data element without
+     * its code system: <code code="DE04.10.174.00" displayName="收缩压"/>.
+     * The identifier's shape is WS 363's own; such vital signs lost their
+     * LOINC codes, diagnoses their reading as data elements. */
+    if (system == NULL && v != NULL && data_element_shaped(v))
+        return v;
     if (system == NULL || strcmp(system, CDA_WST_DATA_ELEMENTS) != 0)
         return NULL;
-    return cda_attr(c, code, "code");
+    return v;
 }
 
 bool

@@ -340,6 +340,76 @@ xf_uuid(const struct csv_row *row)
     return base_buf_append_cstr(row->scratch, uuid);
 }
 
+/*
+ * A comparator in front of a number, as LIS exports write results below or
+ * above what the analyser measures ("<0.5", ">=60", "≤5", full-width
+ * "＜0.5"): its FHIR code (R4 Quantity.comparator, value set
+ * quantity-comparator) and its length in bytes (blanks around it
+ * included), or NULL.  Read as a plain number, "<0.5" would claim 0.5 was measured.
+ */
+static const char *
+num_comparator(struct base_str v, size_t *len)
+{
+    static const struct {
+        const char *text, *code;
+    } forms[] = {
+        {"<=", "<="},
+        {">=", ">="},
+        {"\xe2\x89\xa4", "<="},
+        {"\xe2\x89\xa5", ">="},
+        {"\xef\xbc\x9c\xef\xbc\x9d", "<="},
+        {"\xef\xbc\x9e\xef\xbc\x9d", ">="},
+        {"<", "<"},
+        {">", ">"},
+        {"\xef\xbc\x9c", "<"},
+        {"\xef\xbc\x9e", ">"},
+    };
+    size_t lead = 0;
+
+    while (lead < v.len && (v.ptr[lead] == ' ' || v.ptr[lead] == '\t'))
+        lead++;
+    for (size_t i = 0; i < BASE_ARRAY_LEN(forms); i++) {
+        size_t n = strlen(forms[i].text);
+
+        if (v.len - lead >= n && memcmp(v.ptr + lead, forms[i].text, n) == 0) {
+            n += lead;
+            while (n < v.len && (v.ptr[n] == ' ' || v.ptr[n] == '\t'))
+                n++; /* "> 100" */
+            *len = n;
+            return forms[i].code;
+        }
+    }
+    *len = 0;
+    return NULL;
+}
+
+/* `decimal [,|.] [comparator]`: the mark, and whether a comparator may
+ * lead (the mapping then maps it with the `comparator` transform). */
+static char
+decimal_args(const struct csv_transform *xf, bool *comparator)
+{
+    char mark = 0;
+
+    *comparator = false;
+    for (size_t i = 0; i < xf->nargs; i++) {
+        if (strcmp(xf->args[i], "comparator") == 0)
+            *comparator = true;
+        else
+            mark = xf->args[i][0];
+    }
+    return mark;
+}
+
+static int
+xf_comparator(const struct csv_row *row)
+{
+    size_t n;
+    const char *code = num_comparator(base_buf_str(row->scratch), &n);
+
+    base_buf_reset(row->scratch);
+    return code != NULL ? base_buf_append_cstr(row->scratch, code) : BASE_OK;
+}
+
 /* The transforms that end in a JSON value other than a string. */
 static json_t *
 xf_json(const struct csv_transform *xf, const struct csv_row *row, struct base_err *err)
@@ -351,8 +421,13 @@ xf_json(const struct csv_transform *xf, const struct csv_row *row, struct base_e
     switch (xf->kind) {
     case XF_DECIMAL: {
         int state;
+        bool comparator;
+        char mark = decimal_args(xf, &comparator);
+        size_t skip = 0;
 
-        j = csv_decimal(v, xf->nargs > 0 ? xf->args[0][0] : 0, &state);
+        if (comparator)
+            (void)num_comparator(v, &skip);
+        j = csv_decimal(base_str_make(v.ptr + skip, v.len - skip), mark, &state);
         if (state == NUM_AMBIGUOUS)
             (void)base_err_set(err, BASE_E_INVALID, "value", NULL,
                                "number with one ',' and three digits after it is ambiguous; "
@@ -412,6 +487,9 @@ apply_transforms(const struct csv_rule *r, const struct csv_row *row, json_t **o
             break;
         case XF_UUID:
             TRY(xf_uuid(row));
+            break;
+        case XF_COMPARATOR:
+            TRY(xf_comparator(row));
             break;
         case XF_UPPER:
         case XF_LOWER:

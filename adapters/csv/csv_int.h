@@ -48,14 +48,15 @@ struct csv_template {
 };
 
 enum csv_xf_kind {
-    XF_DATE,     /* date FORMAT... -> FHIR date */
-    XF_DATETIME, /* datetime FORMAT... -> FHIR dateTime */
-    XF_DECIMAL,  /* -> JSON number, text kept */
-    XF_INTEGER,  /* -> JSON integer (32-bit) */
-    XF_BOOLEAN,  /* true/false/yes/no/y/n/1/0 -> JSON boolean */
-    XF_MAP,      /* map A=x B=y *=z -> code */
-    XF_REF,      /* ref Type System -> {"reference": "Type?identifier=System|v"} */
-    XF_UUID,     /* -> "urn:uuid:<v5 uuid of the value>" */
+    XF_DATE,       /* date FORMAT... -> FHIR date */
+    XF_DATETIME,   /* datetime FORMAT... -> FHIR dateTime */
+    XF_DECIMAL,    /* -> JSON number, text kept; `comparator`: after one */
+    XF_COMPARATOR, /* "<0.5" -> "<" (Quantity.comparator), no comparator -> nothing */
+    XF_INTEGER,    /* -> JSON integer (32-bit) */
+    XF_BOOLEAN,    /* true/false/yes/no/y/n/1/0 -> JSON boolean */
+    XF_MAP,        /* map A=x B=y *=z -> code */
+    XF_REF,        /* ref Type System -> {"reference": "Type?identifier=System|v"} */
+    XF_UUID,       /* -> "urn:uuid:<v5 uuid of the value>" */
     XF_UPPER,
     XF_LOWER
 };

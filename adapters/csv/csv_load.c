@@ -225,12 +225,61 @@ flush_resource(struct csv_load *l)
 
 /* ---------------------------------------------------------------- header */
 
+/* One character of a header name, folded: ASCII letters to lower case, and
+ * the full-width forms a Chinese IME types (U+FF01-FF5E "ＩＤ", U+3000 the
+ * ideographic space) to their ASCII twins -- a WPS or HIS report header
+ * "ＰＡＴＩＥＮＴ＿ＩＤ" names the column the mapping calls PATIENT_ID.
+ * Returns the bytes read. */
+static size_t
+name_char(const unsigned char *p, unsigned *c)
+{
+    size_t n = 1;
+
+    *c = p[0];
+    if (p[0] == 0xEF && (p[1] == 0xBC || p[1] == 0xBD) && p[2] >= 0x80 && p[2] <= 0xBF) {
+        unsigned cp = 0xFF00 + (p[1] == 0xBD ? 0x40u : 0u) + (p[2] - 0x80u);
+
+        if (cp >= 0xFF01 && cp <= 0xFF5E) {
+            *c = cp - 0xFF01 + '!';
+            n = 3;
+        }
+    } else if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) {
+        *c = ' ';
+        n = 3;
+    }
+    if (*c >= 'A' && *c <= 'Z')
+        *c = *c - 'A' + 'a';
+    return n;
+}
+
+/* Header names equal exactly, or (`folded`) ignoring ASCII case and the
+ * full-width forms of ASCII. */
+static bool
+name_eq(const char *a, const char *b, bool folded)
+{
+    const unsigned char *x = (const unsigned char *)a;
+    const unsigned char *y = (const unsigned char *)b;
+
+    if (!folded)
+        return strcmp(a, b) == 0;
+    while (*x != '\0' && *y != '\0') {
+        unsigned cx;
+        unsigned cy;
+
+        x += name_char(x, &cx);
+        y += name_char(y, &cy);
+        if (cx != cy)
+            return false;
+    }
+    return *x == *y;
+}
+
 /* Header field `from`+1.. that has the name of field `i` too, or SIZE_MAX. */
 static size_t
-same_name_after(const struct csv_load *l, size_t i, bool ci)
+same_name_after(const struct csv_load *l, size_t i, bool folded)
 {
     for (size_t j = i + 1; j < l->nheader; j++) {
-        if ((ci ? strcasecmp(l->names[i], l->names[j]) : strcmp(l->names[i], l->names[j])) == 0)
+        if (name_eq(l->names[i], l->names[j], folded))
             return j;
     }
     return SIZE_MAX;
@@ -247,12 +296,11 @@ resolve_columns(struct csv_load *l, size_t line)
         l->colidx[r] = SIZE_MAX;
         /* exact names first; then ignoring ASCII case, because exporters
          * change it between versions (Synthea 1.x/2.0 "ID", later "Id")
-         * and a column's name is not its meaning's case */
+         * and a column's name is not its meaning's case, nor its width */
         for (int ci = 0; ci < 2 && l->colidx[r] == SIZE_MAX; ci++) {
             for (size_t k = 0; k < ref->nnames && l->colidx[r] == SIZE_MAX; k++) {
                 for (size_t i = 0; i < l->nheader; i++) {
-                    if ((ci ? strcasecmp(l->names[i], ref->names[k])
-                            : strcmp(l->names[i], ref->names[k])) == 0) {
+                    if (name_eq(l->names[i], ref->names[k], ci != 0)) {
                         l->colidx[r] = i;
                         break;
                     }
@@ -307,17 +355,90 @@ header_utf8(struct csv_load *l, struct base_str *name)
     return BASE_OK;
 }
 
+/* Whether a header's high bytes come in pairs as GBK characters do (GB2312
+ * hanzi are two bytes of 0xA1-0xFE: "病案号") rather than alone between
+ * ASCII letters as Latin-1 / Windows-1252 accents do ("Pr\xe9nom"). */
+static bool
+header_looks_gbk(const struct csv_record *rec)
+{
+    size_t pairs = 0;
+    size_t singles = 0;
+
+    for (size_t i = 0; i < rec->nfields; i++) {
+        const unsigned char *u = (const unsigned char *)rec->field[i].ptr;
+        size_t len = rec->field[i].len;
+
+        for (size_t at = 0; at < len; at++) {
+            if (u[at] < 0x80)
+                continue;
+            if (at + 1 < len && u[at] >= 0xA1 && u[at + 1] >= 0xA1) {
+                pairs++;
+                at++;
+            } else {
+                singles++;
+            }
+        }
+    }
+    return pairs > singles;
+}
+
+/* Latin-1 header names hold letters and signs of 0xA0-0xFF ("Pr\xe9nom",
+ * "Gr\xf6\xdfe", "Temp \xb0C"); 0x80-0x9F are control characters there (and
+ * Windows-1252's quotes and dashes, which no column name needs): a header
+ * with them is no Latin-1 text -- a lone 0x80 is refused, not read as "EUR". */
+static bool
+header_latin1(const struct csv_record *rec)
+{
+    for (size_t i = 0; i < rec->nfields; i++) {
+        for (size_t at = 0; at < rec->field[i].len; at++) {
+            unsigned char b = (unsigned char)rec->field[i].ptr[at];
+
+            if (b >= 0x80 && b < 0xA0)
+                return false;
+        }
+    }
+    return true;
+}
+
+/* The header converted by a fresh iconv from `enc`; false (no descriptor
+ * kept) when a name is not valid there. */
+static bool
+header_reads_as(struct csv_load *l, const struct csv_record *rec, const char *enc)
+{
+    if (strcmp(enc, "WINDOWS-1252") == 0 && !header_latin1(rec))
+        return false;
+    l->cd = iconv_open("UTF-8", enc);
+    for (size_t j = 0; l->cd != (iconv_t)-1 && j < rec->nfields; j++) {
+        struct base_str name = rec->field[j];
+
+        if (header_utf8(l, &name) != BASE_OK) {
+            (void)iconv_close(l->cd);
+            l->cd = (iconv_t)-1;
+        }
+    }
+    return l->cd != (iconv_t)-1;
+}
+
 /*
  * A mapping without `encoding` reads UTF-8.  Excel's plain "CSV" on a
  * Chinese Windows saves in code page 936 (GBK) without a BOM, and WPS does
  * the same: then the header is not UTF-8 and would match no column.  Such a
- * header is read as GB18030 (a superset of GBK, GB 18030-2005) when it is
- * valid there, and the rows with it; anything else is refused naming the
- * first bad byte.
+ * header is read as GB18030 (a superset of GBK, GB 18030-2005) when its high
+ * bytes pair as GBK's do, and the rows with it.  Excel on a Western Windows
+ * writes code page 1252 the same way; GB18030 takes nearly any byte pair, so
+ * "Pr\xe9nom" read that way became "Pr" and a hanzi and matched nothing (or,
+ * worse, the rows' names turned Chinese): a header whose high bytes stand
+ * alone is Windows-1252 first.  A header valid in neither is
+ * refused naming the first bad byte.
  */
 static int
 detect_encoding(struct csv_load *l, const struct csv_record *rec)
 {
+    /* Windows-1252 is ISO-8859-1 in 0xA0-0xFF, and reads the rows' curly
+     * quotes and euro signs (0x80-0x9F) that Excel writes */
+    static const char *const chinese[] = {"GB18030", "WINDOWS-1252"};
+    static const char *const western[] = {"WINDOWS-1252", "GB18030"};
+    const char *const *order;
     char where[64];
     size_t bad = 0;
     size_t i = 0;
@@ -328,22 +449,16 @@ detect_encoding(struct csv_load *l, const struct csv_record *rec)
         i++;
     if (i == rec->nfields)
         return BASE_OK;
-    l->cd = iconv_open("UTF-8", "GB18030");
-    for (size_t j = 0; l->cd != (iconv_t)-1 && j < rec->nfields; j++) {
-        struct base_str name = rec->field[j];
-
-        if (header_utf8(l, &name) != BASE_OK) {
-            (void)iconv_close(l->cd);
-            l->cd = (iconv_t)-1;
-        }
+    order = header_looks_gbk(rec) ? chinese : western;
+    for (size_t k = 0; k < 2; k++) {
+        if (header_reads_as(l, rec, order[k]))
+            return BASE_OK;
     }
-    if (l->cd != (iconv_t)-1)
-        return BASE_OK;
     (void)snprintf(where, sizeof(where), "line %zu, column %zu", rec->field_line[i],
                    rec->field_col[i] + bad);
     return base_err_set(&l->fatal, BASE_E_INVALID, "value", where,
-                        "header is neither UTF-8 nor GB18030; give the export's encoding in the "
-                        "mapping");
+                        "header is neither UTF-8, GB18030 nor Latin-1; give the export's "
+                        "encoding in the mapping");
 }
 
 static int

@@ -228,11 +228,17 @@ struct xf_spec {
 };
 
 static const struct xf_spec xf_specs[] = {
-    {"date", XF_DATE, 0, 8, false},      {"datetime", XF_DATETIME, 0, 8, false},
-    {"decimal", XF_DECIMAL, 0, 1, true}, {"integer", XF_INTEGER, 0, 0, true},
-    {"boolean", XF_BOOLEAN, 0, 0, true}, {"map", XF_MAP, 1, 256, false},
-    {"ref", XF_REF, 2, 2, true},         {"uuid", XF_UUID, 0, 0, false},
-    {"upper", XF_UPPER, 0, 0, false},    {"lower", XF_LOWER, 0, 0, false},
+    {"date", XF_DATE, 0, 8, false},
+    {"datetime", XF_DATETIME, 0, 8, false},
+    {"decimal", XF_DECIMAL, 0, 2, true},
+    {"integer", XF_INTEGER, 0, 0, true},
+    {"comparator", XF_COMPARATOR, 0, 0, false},
+    {"boolean", XF_BOOLEAN, 0, 0, true},
+    {"map", XF_MAP, 1, 256, false},
+    {"ref", XF_REF, 2, 2, true},
+    {"uuid", XF_UUID, 0, 0, false},
+    {"upper", XF_UPPER, 0, 0, false},
+    {"lower", XF_LOWER, 0, 0, false},
 };
 
 static int
@@ -259,9 +265,13 @@ parse_transform(struct mparse *p, struct base_str s, struct csv_transform *xf, b
     }
     if (xf->nargs < spec->min_args)
         return fail(p, BASE_E_PARSE, "too few arguments for transform");
-    if (spec->kind == XF_DECIMAL && xf->nargs == 1 && strcmp(xf->args[0], ",") != 0 &&
-        strcmp(xf->args[0], ".") != 0)
-        return fail(p, BASE_E_PARSE, "the decimal mark is ',' or '.'");
+    for (size_t i = 0, marks = 0; spec->kind == XF_DECIMAL && i < xf->nargs; i++) {
+        if (strcmp(xf->args[i], "comparator") == 0 &&
+            (i == 0 || strcmp(xf->args[0], "comparator") != 0))
+            continue;
+        if ((strcmp(xf->args[i], ",") != 0 && strcmp(xf->args[i], ".") != 0) || ++marks > 1)
+            return fail(p, BASE_E_PARSE, "decimal takes a mark (',' or '.') and 'comparator'");
+    }
     for (size_t i = 0; spec->kind == XF_MAP && i < xf->nargs; i++) {
         if (strchr(xf->args[i], '=') == NULL)
             return fail(p, BASE_E_PARSE, "map arguments are FROM=TO");

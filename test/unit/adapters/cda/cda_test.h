@@ -131,5 +131,7 @@ void cda_vendors_round2_tcases(Suite *s);
 void cda_vendors_round3_tcases(Suite *s);
 /* The fourth sweep's cases (check_cda_vendors_round4.c), in cda_vendors. */
 void cda_vendors_round4_tcases(Suite *s);
+/* The fifth sweep's cases (check_cda_vendors_round5.c), in cda_vendors. */
+void cda_vendors_round5_tcases(Suite *s);
 
 #endif /* TEST_UNIT_ADAPTERS_CDA_CDA_TEST_H */

@@ -936,5 +936,6 @@ cda_vendors_suite(void)
     cda_vendors_round2_tcases(s);
     cda_vendors_round3_tcases(s);
     cda_vendors_round4_tcases(s);
+    cda_vendors_round5_tcases(s);
     return s;
 }

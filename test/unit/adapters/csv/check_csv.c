@@ -795,6 +795,138 @@ START_TEST(spreadsheet_numbers)
 }
 END_TEST
 
+/* Excel "CSV" on a Western Windows writes code page 1252 without a BOM.
+ * Without an `encoding` line its header was read as GB18030, which takes
+ * nearly any byte pair: "Pr\xe9nom" became "Pr" and a hanzi, matching no
+ * column (and the rows' accents turned Chinese).  Lone high bytes now read
+ * as Windows-1252; GBK pairs still read as GB18030. */
+START_TEST(latin1_export_without_encoding_line)
+{
+    static const char map[] = "resource Patient\n"
+                              "identity urn:oid:1.2.3 {ID}\n"
+                              "name[0].given[0] = {Pr\xc3\xa9nom}\n"
+                              "name[0].family = {Nom}\n";
+    /* Prénom / Renée / Müller in Latin-1 */
+    static const char csv[] = "ID;Pr\xe9nom;Nom\r\n7;Ren\xe9"
+                              "e;M\xfcller\r\n";
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    struct csv_report rep = {0};
+    json_t *out = NULL;
+
+    ck_assert_int_eq(csv_mapping_parse(map, strlen(map), NULL, &m, &err), BASE_OK);
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, NULL, NULL, NULL, &out, &rep, &err),
+                     BASE_OK);
+    ck_assert_uint_eq(rep.rows_ok, 1);
+    ck_assert_str_eq(tu_json_str(res_at(out, 0), "name.0.given.0"), "Ren\xc3\xa9"
+                                                                    "e");
+    ck_assert_str_eq(tu_json_str(res_at(out, 0), "name.0.family"), "M\xc3\xbcller");
+    json_decref(out);
+    csv_mapping_free(m);
+}
+END_TEST
+
+/* A WPS / HIS report typed with a Chinese IME writes header names in
+ * full-width letters ("ＩＤ", "Ｎａｍｅ", U+3000 spaces): they name the
+ * mapping's ASCII columns, as a difference of case does. */
+START_TEST(fullwidth_header_names_match)
+{
+    static const char map[] = "resource Observation\n"
+                              "identity urn:oid:1.2.3 {ID}\n"
+                              "status = final\n"
+                              "code.text = {NAME} required\n"
+                              "valueQuantity.value = {LAB V} | decimal\n";
+    /* ＩＤ,Ｎａｍｅ,ＬＡＢ　Ｖ */
+    static const char csv[] = "\xef\xbc\xa9\xef\xbc\xa4,\xef\xbc\xae\xef\xbd\x81\xef\xbd\x8d"
+                              "\xef\xbd\x85,\xef\xbc\xac\xef\xbc\xa1\xef\xbc\xa2\xe3\x80\x80"
+                              "\xef\xbc\xb6\n1,Glucose,5.5\n";
+    struct csv_mapping *m = NULL;
+    struct base_err err = {0};
+    struct csv_report rep = {0};
+    json_t *out = NULL;
+
+    ck_assert_int_eq(csv_mapping_parse(map, strlen(map), NULL, &m, &err), BASE_OK);
+    ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, NULL, NULL, NULL, &out, &rep, &err),
+                     BASE_OK);
+    ck_assert_uint_eq(rep.rows_ok, 1);
+    ck_assert_str_eq(tu_json_str(res_at(out, 0), "code.text"), "Glucose");
+    ck_assert_str_eq(num_text(res_at(out, 0), "valueQuantity.value"), "5.5");
+    json_decref(out);
+    /* a full-width letter is no wildcard: "ＩＸ" is not ID */
+    ck_assert_int_eq(csv_convert(m, "\xef\xbc\xa9\xef\xbc\xb8,NAME,LAB V\n1,a,2\n", 24, NULL, NULL,
+                                 NULL, NULL, &out, NULL, &err),
+                     BASE_E_INVALID);
+    ck_assert_ptr_null(out);
+    csv_mapping_free(m);
+}
+END_TEST
+
+/* LIS exports write results outside the analyser's range as "<0.5" or
+ * ">=60".  `decimal comparator` reads the number after one, and the
+ * `comparator` transform gives Quantity.comparator (FHIR R4 quantity-
+ * comparator); plain `decimal` still refuses them -- 0.5 was not measured. */
+START_TEST(lab_values_with_comparator)
+{
+    static const struct {
+        const char *cell, *value, *comparator; /* comparator NULL: none */
+    } cases[] = {
+        {"<0.5", "0.5", "<"},
+        {">=60", "60", ">="},
+        {" > 100", "100", ">"},
+        {"\xe2\x89\xa4"
+         "5",
+         "5", "<="}, /* ≤5 */
+        {"\xef\xbc\x9c"
+         "0,5",
+         "0.5", "<"}, /* ＜0,5 */
+        {"7.2", "7.2", NULL},
+    };
+
+    for (size_t i = 0; i < BASE_ARRAY_LEN(cases); i++) {
+        char map[320];
+        char csv[128];
+        struct csv_mapping *m = NULL;
+        struct base_err err = {0};
+        struct csv_report rep = {0};
+        json_t *out = NULL;
+        const json_t *res;
+
+        (void)snprintf(map, sizeof(map),
+                       "%s | decimal comparator\nvalueQuantity.comparator = {V} | comparator\n",
+                       lab_map_nodec);
+        (void)snprintf(csv, sizeof(csv), "ID;NAME;V\n1;Glucose;%s\n", cases[i].cell);
+        ck_assert_int_eq(csv_mapping_parse(map, strlen(map), NULL, &m, &err), BASE_OK);
+        ck_assert_int_eq(csv_convert(m, csv, strlen(csv), NULL, NULL, NULL, NULL, &out, &rep, &err),
+                         BASE_OK);
+        ck_assert_msg(rep.rows_ok == 1, "case %zu", i);
+        res = res_at(out, 0);
+        ck_assert_msg(strcmp(num_text(res, "valueQuantity.value"), cases[i].value) == 0, "case %zu",
+                      i);
+        if (cases[i].comparator != NULL)
+            ck_assert_str_eq(tu_json_str(res, "valueQuantity.comparator"), cases[i].comparator);
+        else
+            ck_assert_ptr_null(tu_json_at(res, "valueQuantity.comparator"));
+        ck_assert_int_eq(fhir_validate(res, NULL, NULL, NULL, NULL), BASE_OK);
+        json_decref(out);
+        csv_mapping_free(m);
+    }
+    {
+        static const char *const bad[] = {" | decimal comparator comparator\n", " | decimal , .\n",
+                                          " | comparator x\n"};
+
+        for (size_t i = 0; i < BASE_ARRAY_LEN(bad); i++) {
+            char map[256];
+            struct csv_mapping *m = NULL;
+            struct base_err err = {0};
+
+            (void)snprintf(map, sizeof(map), "%s%s", lab_map_nodec, bad[i]);
+            ck_assert_int_eq(csv_mapping_parse(map, strlen(map), NULL, &m, &err), BASE_E_PARSE);
+            ck_assert_ptr_null(m);
+        }
+    }
+}
+END_TEST
+
 /* SQL Server / HIS report exports write a missing value as NULL, Excel
  * lookups leave #N/A: read as empty by default (a NULL date was a row
  * error, a NULL text became the text "NULL"); `null` lists an export's own. */
@@ -1175,6 +1307,9 @@ csv_suite(void)
     tcase_add_test(load, utf16_export_is_decoded);
     tcase_add_test(load, gbk_export_without_encoding_line);
     tcase_add_test(load, spreadsheet_numbers);
+    tcase_add_test(load, latin1_export_without_encoding_line);
+    tcase_add_test(load, fullwidth_header_names_match);
+    tcase_add_test(load, lab_values_with_comparator);
     tcase_add_test(load, null_cells_read_as_empty);
     tcase_add_test(load, spreadsheet_dates);
     tcase_add_test(load, duplicate_header_is_refused);

@@ -29,8 +29,12 @@ static const char *const allowed_request_headers[] = {
     "x-purpose-of-use",
 };
 
+/* WWW-Authenticate: a browser app must read RFC 6750's error=invalid_token
+ * to know a refresh will help; Retry-After for 429/503; the members counts
+ * of a federated answer. */
 #define EXPOSED_HEADERS                                                                            \
-    "Location, Content-Location, ETag, Last-Modified, X-Request-Id, X-Ingest-Result"
+    "Location, Content-Location, ETag, Last-Modified, X-Request-Id, X-Ingest-Result, "             \
+    "WWW-Authenticate, Retry-After, X-Members-Asked, X-Members-Answered"
 
 /* "https://host[:port]" or "http://…": scheme, host and port only (RFC 6454
  * 6.2, as browsers serialize an origin), stored lower case. */

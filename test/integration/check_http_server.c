@@ -873,6 +873,9 @@ START_TEST(cors_only_for_listed_origins)
     ck_assert_str_eq(tu_http_header(&r, "Vary", h, sizeof(h)), "Origin");
     ck_assert_ptr_nonnull(
         strstr(tu_http_header(&r, "Access-Control-Expose-Headers", h, sizeof(h)), "Location"));
+    /* a browser app reads error=invalid_token (RFC 6750 3.1) to refresh */
+    ck_assert_ptr_nonnull(strstr(tu_http_header(&r, "Access-Control-Expose-Headers", h, sizeof(h)),
+                                 "WWW-Authenticate"));
     ck_assert_ptr_null(tu_http_header(&r, "Access-Control-Allow-Credentials", h, sizeof(h)));
     tu_http_resp_free(&r);
     o.headers = from_evil;

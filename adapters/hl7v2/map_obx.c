@@ -339,6 +339,46 @@ value_type_alias(struct mctx *c, const struct hl7v2_seg *obx, struct base_str ty
     return type;
 }
 
+static bool
+coded(struct base_str type)
+{
+    return map_is(type, "CE") || map_is(type, "CWE") || map_is(type, "CNE") || map_is(type, "CF") ||
+           map_is(type, "CV");
+}
+
+/* A coded value.  OBX-5 repeats when one finding has several answers (the
+ * organisms a culture grew, v2.5.1 7.4.2.5); value[x] holds one, so the
+ * first is the value and each further one a component with the same code
+ * (OBX-3) and no value[x] (invariant obs-7: a component with the
+ * Observation's own code excludes value[x]).  Before, all but the first
+ * were dropped. */
+static void
+value_coded(struct val *v, size_t valued)
+{
+    struct mctx *c = v->c;
+
+    if (valued < 2) {
+        hl7v2_j_add(v->res, "valueCodeableConcept", map_cwe(c, &v->at, v->rep, "OBX-5"));
+        return;
+    }
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, v->obx, 5); r <= nr_; r++) {
+        struct at at;
+        struct at cat;
+        struct base_str rep = map_rep(c, v->obx, 5, r, &at);
+        struct hl7v2_j *comp;
+        struct hl7v2_j *code;
+
+        if (map_txt(c, &at, rep, 0, 0).len == 0)
+            continue;
+        comp = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, v->res, "component"), NULL);
+        code = map_cwe(c, &cat, map_rep(c, v->obx, 3, 1, &cat), "OBX-3");
+        if (!hl7v2_j_present(code))
+            hl7v2_j_cstr(&c->jb, code, "text", "unspecified");
+        hl7v2_j_add(comp, "code", code);
+        hl7v2_j_add(comp, "valueCodeableConcept", map_cwe(c, &at, rep, "OBX-5"));
+    }
+}
+
 static void
 map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, struct base_str type)
 {
@@ -361,7 +401,7 @@ map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, stru
     if (valued == 0)
         return;
     if (valued > 1 && !map_is(type, "TX") && !map_is(type, "FT") && !map_is(type, "ST") &&
-        type.len > 0)
+        !coded(type) && type.len > 0)
         map_warn(c, &v.at, "repeated value: only the first repetition is mapped");
     if (map_is(type, "NM") || (type.len == 0 && untyped_number(&v)) || text_quantity(&v, type))
         value_nm(&v);
@@ -370,9 +410,8 @@ map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, stru
     else if (type.len == 0 || map_is(type, "ST") || map_is(type, "TX") || map_is(type, "FT") ||
              map_is(type, "TN"))
         value_text(&v);
-    else if (map_is(type, "CE") || map_is(type, "CWE") || map_is(type, "CNE") ||
-             map_is(type, "CF") || map_is(type, "CV"))
-        hl7v2_j_add(res, "valueCodeableConcept", map_cwe(c, &v.at, v.rep, "OBX-5"));
+    else if (coded(type))
+        value_coded(&v, valued);
     else if (map_is(type, "DT") || map_is(type, "TS") || map_is(type, "DTM"))
         hl7v2_j_str(&c->jb, res, "valueDateTime",
                     map_ts(c, &v.at, map_txt(c, &v.at, v.rep, 1, 0),
@@ -437,7 +476,9 @@ range_ends(struct mctx *c, struct base_str text, struct base_str *lo, struct bas
     *hi = BASE_STR_NULL;
     if (split_range(text, lo, hi)) {
         *lo = map_decimal(c, *lo);
-        *hi = map_decimal(c, *hi);
+        /* a low end that is no number means the dash split something else
+         * ("儿童<500;成人45-125"): neither end is known */
+        *hi = lo->len > 0 ? map_decimal(c, *hi) : BASE_STR_NULL;
     } else if (base_str_starts_with(text, "<")) {
         *hi = map_decimal(c,
                           base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
@@ -476,6 +517,133 @@ range_text(struct mctx *c, const struct at *at, struct base_str rep, struct base
     return rep;
 }
 
+/* Sex labels before the ends of a sex-specific range ("男4.3-5.8 女3.8-5.1",
+ * "M:130-175;F:115-150"); a Latin one must stand alone ("fL" is no F). */
+static const struct {
+    const char *label;
+    bool male;
+    bool latin;
+} sex_labels[] = {{"\xE7\x94\xB7\xE6\x80\xA7", true, false},  /* 男性 */
+                  {"\xE5\xA5\xB3\xE6\x80\xA7", false, false}, /* 女性 */
+                  {"\xE7\x94\xB7", true, false},              /* 男 */
+                  {"\xE5\xA5\xB3", false, false},             /* 女 */
+                  {"Female", false, true},
+                  {"Male", true, true},
+                  {"F", false, true},
+                  {"M", true, true}};
+
+static bool
+latin_letter(char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
+}
+
+/* The length of the sex label at s[i] (0: none), its sex in *male. */
+static size_t
+sex_label(struct base_str s, size_t i, bool *male)
+{
+    for (size_t k = 0; k < BASE_ARRAY_LEN(sex_labels); k++) {
+        size_t n = strlen(sex_labels[k].label);
+
+        if (i + n > s.len || memcmp(s.ptr + i, sex_labels[k].label, n) != 0)
+            continue;
+        if (sex_labels[k].latin && ((i > 0 && latin_letter(s.ptr[i - 1])) ||
+                                    (i + n < s.len && latin_letter(s.ptr[i + n]))))
+            continue;
+        *male = sex_labels[k].male;
+        return n;
+    }
+    return 0;
+}
+
+/* s without the separators around a part of a sex-specific range: ':' after
+ * the label, ';' ',' '&' '/' between the parts (ASCII or full-width). */
+static struct base_str
+range_part(struct base_str s)
+{
+    static const char *const seps[] = {
+        ":", ";", ",", "&", "/", "\xEF\xBC\x9A", "\xEF\xBC\x9B", "\xEF\xBC\x8C"};
+    bool cut = true;
+
+    while (cut) {
+        s = base_str_trim(s);
+        cut = false;
+        for (size_t k = 0; k < BASE_ARRAY_LEN(seps); k++) {
+            size_t n = strlen(seps[k]);
+
+            if (s.len >= n && memcmp(s.ptr, seps[k], n) == 0) {
+                s = base_str_sub(s, n, s.len);
+                cut = true;
+            } else if (s.len >= n && memcmp(s.ptr + s.len - n, seps[k], n) == 0) {
+                s.len -= n;
+                cut = true;
+            }
+        }
+    }
+    return s;
+}
+
+/* A range for men and one for women in one OBX-7 -> two referenceRange
+ * with appliesTo (FHIR R4 Observation.referenceRange.appliesTo; SNOMED CT
+ * 248153007 |Male|, 248152002 |Female|, as in the R4 examples).  Only when
+ * the text is exactly: label, range, label of the other sex, range. */
+static bool
+sex_ranges(struct mctx *c, struct hl7v2_j *res, struct base_str text, const struct at *uat,
+           struct base_str unit)
+{
+    size_t start[2];
+    size_t len[2];
+    bool male[2];
+    size_t n = 0;
+    struct base_str lo[2];
+    struct base_str hi[2];
+    struct base_str part[2];
+
+    text = base_str_trim(text);
+    if (text.len < 4)
+        return false;
+    for (size_t i = 0; i < text.len;) {
+        size_t l = sex_label(text, i, &male[n < 2 ? n : 1]);
+
+        if (l == 0) {
+            i++;
+            continue;
+        }
+        if (n == 2 || (n == 0 && i != 0))
+            return false;
+        start[n] = i;
+        len[n++] = l;
+        i += l;
+    }
+    if (n != 2 || male[0] == male[1])
+        return false;
+    for (int k = 0; k < 2; k++) {
+        size_t end = k == 0 ? start[1] : text.len;
+
+        part[k] = range_part(base_str_sub(text, start[k] + len[k], end - start[k] - len[k]));
+        range_ends(c, part[k], &lo[k], &hi[k]);
+        if (lo[k].len == 0 && hi[k].len == 0)
+            return false;
+    }
+    for (int k = 0; k < 2; k++) {
+        struct hl7v2_j *rr = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "referenceRange"), NULL);
+        struct hl7v2_j *cc = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, rr, "appliesTo"), NULL);
+
+        if (lo[k].len > 0)
+            hl7v2_j_add(rr, "low", map_quantity(c, lo[k], uat, unit));
+        if (hi[k].len > 0)
+            hl7v2_j_add(rr, "high", map_quantity(c, hi[k], uat, unit));
+        map_coding(c, hl7v2_j_arr(&c->jb, cc, "coding"), "http://snomed.info/sct",
+                   base_str_from_cstr(male[k] ? "248153007" : "248152002"),
+                   male[k] ? "Male" : "Female");
+        hl7v2_j_str(&c->jb, cc, "text", base_str_sub(text, start[k], len[k]));
+        hl7v2_j_str(&c->jb, rr, "text",
+                    base_str_make(text.ptr + start[k],
+                                  (size_t)(part[k].ptr + part[k].len - (text.ptr + start[k]))));
+    }
+    return true;
+}
+
 static void
 reference_range(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
 {
@@ -488,6 +656,8 @@ reference_range(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx
     struct hl7v2_j *rr;
 
     if (text.len == 0 && lo.len == 0 && hi.len == 0)
+        return;
+    if (lo.len == 0 && hi.len == 0 && sex_ranges(c, res, text, &uat, unit))
         return;
     rr = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "referenceRange"), NULL);
     if (lo.len > 0)

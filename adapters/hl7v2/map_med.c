@@ -470,8 +470,16 @@ map_rxa(struct mctx *c, const struct hl7v2_seg *rxa)
     struct ent *e;
 
     c->immunization = NULL;
-    if (c->patient == NULL || c->cls != MC_VACCINE)
+    if (c->patient == NULL)
         return;
+    if (c->cls != MC_VACCINE) {
+        /* RAS_O17 (and RXA in other pharmacy messages) records a drug
+         * given: a MedicationAdministration, which the store does not
+         * serve; said, not silently dropped */
+        at = (struct at){rxa, 5, 1};
+        map_warn(c, &at, "drug administration (RXA outside an immunization message) not mapped");
+        return;
+    }
     map_order_ids(c, c->orc, 2, 3, &o);
     extra[0] = map_txt(c, &at, map_rep(c, rxa, 5, 1, &at), 1, 0);
     extra[1] = map_field(c, rxa, 3);

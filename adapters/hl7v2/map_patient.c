@@ -4,11 +4,11 @@
  *
  * The Chinese resident identity number (居民身份证号码) gets its own
  * identifier under HL7V2_SYSTEM_CN_RESIDENT_ID when it is recognised — by
- * identifier type (NNCHN, NI, CZ and the local spellings ID, IDCARD, SFZ,
- * SFZH, SFZHM, 身份证), by assigning authority (its OID or the names 身份证,
- * 居民身份证, SFZ, SFZH, SFZHM, IDCARD), or in PID-19 where many Chinese HIS put it — and only when
- * it passes the GB 11643 check; otherwise it stays a local identifier and
- * the mapping warns.
+ * identifier type (NNCHN, NI, CZ, the WS 364.3 document type 01 and the
+ * local spellings ID, IDCARD, SFZ, SFZH, SFZHM, 身份证), by assigning authority (its OID or the
+ * names 身份证, 居民身份证, SFZ, SFZH, SFZHM, IDCARD), or in PID-19 where many Chinese HIS put it —
+ * and only when it passes the GB 11643 check; otherwise it stays a local identifier and the mapping
+ * warns.
  */
 #include <string.h>
 
@@ -19,10 +19,20 @@
 /* ------------------------------------------------------ resident identity -- */
 
 /* SFZ, SFZH, SFZHM: pinyin initials of 身份证(号码), as HIS such as
- * WinningSoft write them ("…^^^&SFZH") */
-static const char *const resid_types[] = {
-    "NNCHN", "NI",    "CZ",    "ID", "IDCARD", "SFZ", "SFZH", "SFZHM",
-    "RESID", "\xE8\xBA\xAB\xE4\xBB\xBD\xE8\xAF\x81"}; /* 身份证 */
+ * WinningSoft write them ("…^^^&SFZH"); "01": 居民身份证 in the Chinese
+ * identity-document type code (WS 364.3 CV02.01.101, 身份证件类别代码)
+ * that platform feeds put in CX-5 ('1402…^^^^01') */
+static const char *const resid_types[] = {"NNCHN",
+                                          "NI",
+                                          "CZ",
+                                          "ID",
+                                          "IDCARD",
+                                          "SFZ",
+                                          "SFZH",
+                                          "SFZHM",
+                                          "RESID",
+                                          "01",
+                                          "\xE8\xBA\xAB\xE4\xBB\xBD\xE8\xAF\x81"}; /* 身份证 */
 static const char *const resid_names[] = {
     "SFZ",
     "SFZH",
@@ -51,14 +61,14 @@ resident_hint(struct mctx *c, const struct at *at, struct base_str rep)
            in_list(map_txt(c, at, rep, 4, 2), resid_names, BASE_ARRAY_LEN(resid_names));
 }
 
-/* Worth a warning when it fails the check?  NI, ID and CZ are generic
+/* Worth a warning when it fails the check?  NI, ID, CZ and 01 are generic
  * types (an Australian IHI is '8003…^^^AUSHIC^NI', 16 digits): under them
  * only a value of the Chinese number's length (15 or 18) was meant as
  * one. */
 static bool
 looks_resident(struct mctx *c, const struct at *at, struct base_str rep)
 {
-    static const char *const generic[] = {"NI", "ID", "CZ"};
+    static const char *const generic[] = {"NI", "ID", "CZ", "01"};
     struct base_str v = base_str_trim(map_txt(c, at, rep, 1, 0));
 
     if (v.len == 0)

@@ -90,6 +90,26 @@ static const struct sweep_case result_cases[] = {
 };
 
 static const struct sweep_case other_cases[] = {
+    /* CX-5 '01' (WS 364.3 identity-document type: 居民身份证) on a valid
+     * number: it stayed a member-local identifier, so the same person
+     * could not be linked across members by it */
+    {"identity document type 01",
+     MSH("ADT^A02", "2.6") "PID|||140202199201305536^^^^01~^^^^110119120||^X\n",
+     NULL,
+     {{"Patient", 0, "identifier[0].system", "urn:oid:2.16.156.10011.1.3"},
+      {"Patient", 0, "identifier[0].value", "140202199201305536"}}},
+    /* '01' on a number that is no resident id: a local identifier */
+    {"type 01 on another number",
+     MSH("ADT^A02", "2.6") "PID|||P0001^^^^01||^X\n",
+     NULL,
+     {{"Patient", 0, "identifier[0].value", "P0001"},
+      {"Patient", 0, "identifier[0].type.coding[0].code", "01"}}},
+    /* RAS_O17 (drug given): its RXA was dropped without a word */
+    {"administration outside immunization",
+     MSH("RAS^O17", "2.6") PID "ORC|RE|YZ1^HIS\nRXA|0|1|20240315100000|20240315100500|"
+                               "86001^Ceftriaxone^YP|1|g\n",
+     "drug administration (RXA outside an immunization message) not mapped",
+     {{"Patient", 0, "identifier[0].value", "MRN5"}}},
     /* RIS/PACS interfaces write 'characters^pinyin': it became given name
      * 'zhangsanfeng' of family '张三丰' */
     {"characters then pinyin",

@@ -339,6 +339,36 @@ value_type_alias(struct mctx *c, const struct hl7v2_seg *obx, struct base_str ty
     return type;
 }
 
+static bool split_range(struct base_str s, struct base_str *lo, struct base_str *hi);
+
+/* A count given as a range under ST with a unit ('0-2' '/HP', the
+ * microscopy of a Chinese urinalysis): valueRange keeps the unit the
+ * text lost. */
+static bool
+text_range(struct val *v, struct base_str type)
+{
+    struct mctx *c = v->c;
+    struct base_str text;
+    struct base_str lo;
+    struct base_str hi;
+    struct hl7v2_j *r;
+
+    if ((!map_is(type, "ST") && !map_is(type, "TX") && type.len > 0) ||
+        map_txt(c, &v->unit_at, v->unit, 0, 0).len == 0)
+        return false;
+    text = map_txt(c, &v->at, v->rep, 0, 0);
+    if (!split_range(text, &lo, &hi))
+        return false;
+    lo = map_decimal(c, lo);
+    hi = map_decimal(c, hi);
+    if (lo.len == 0 || hi.len == 0 || lo.ptr[0] == '-')
+        return false;
+    r = hl7v2_j_obj(&c->jb, v->res, "valueRange");
+    hl7v2_j_add(r, "low", map_quantity(c, lo, &v->unit_at, v->unit));
+    hl7v2_j_add(r, "high", map_quantity(c, hi, &v->unit_at, v->unit));
+    return true;
+}
+
 static bool
 coded(struct base_str type)
 {
@@ -407,6 +437,8 @@ map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, stru
         value_nm(&v);
     else if (map_is(type, "SN"))
         value_sn(&v);
+    else if (text_range(&v, type))
+        return;
     else if (type.len == 0 || map_is(type, "ST") || map_is(type, "TX") || map_is(type, "FT") ||
              map_is(type, "TN"))
         value_text(&v);

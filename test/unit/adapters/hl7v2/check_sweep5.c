@@ -79,6 +79,17 @@ static const struct sweep_case result_cases[] = {
       {"Observation", 0, "component[0].valueCodeableConcept.coding[0].code", "112283007"},
       {"Observation", 0, "component[1].code.coding[0].code", "600-7"},
       {"Observation", 0, "component[1].valueCodeableConcept.coding[0].code", "56415008"}}},
+    /* a microscopy count sent as a range with its unit ('0-2' '/HP'):
+     * valueString lost the unit */
+    {"range value under ST",
+     MSH("OUL^R21", "2.5") PID OBR "OBX|1|ST|WBCU^WBC urine^L||0-2|/HP|0-5||||F\n"
+                                   "OBX|2|ST|PRO^Protein^L||-1-2|mg|||||F\n",
+     NULL,
+     {{"Observation", 0, "=valueRange.low.value", "0"},
+      {"Observation", 0, "=valueRange.high.value", "2"},
+      {"Observation", 0, "valueRange.high.code", "/[HPF]"},
+      {"Observation", 0, "valueString", ""},
+      {"Observation", 1, "valueString", "-1-2"}}},
     /* analyser histograms (ED) in one report were told apart by nothing */
     {"encapsulated data titled by OBX-3",
      MSH("ORU^R01", "2.3.1") PID OBR
@@ -104,6 +115,15 @@ static const struct sweep_case other_cases[] = {
      NULL,
      {{"Patient", 0, "identifier[0].value", "P0001"},
       {"Patient", 0, "identifier[0].type.coding[0].code", "01"}}},
+    /* OBR-13 (relevant clinical information) was dropped; TQ1-7, the
+     * booked start of an imaging request without OBR-7, too */
+    {"clinical information and booked start",
+     MSH("OMG^O19", "2.5") PID "ORC|NW|JC1^HIS|||SC\nTQ1|1||||||20240316100000||R\n"
+                               "OBR|1|JC1^HIS||US001^Abdominal US^L|||||||||History^3 days "
+                               "pain\n",
+     NULL,
+     {{"ServiceRequest", 0, "occurrenceDateTime", "2024-03-16T10:00:00+08:00"},
+      {"ServiceRequest", 0, "note[0].text", "History; 3 days pain"}}},
     /* RAS_O17 (drug given): its RXA was dropped without a word */
     {"administration outside immunization",
      MSH("RAS^O17", "2.6") PID "ORC|RE|YZ1^HIS\nRXA|0|1|20240315100000|20240315100500|"

@@ -185,12 +185,14 @@ add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct 
         struct base_str type;
         struct hl7v2_j *id;
         char norm[19];
+        bool failed = false;
 
         if (resident_hint(c, &at, rep)) {
             if (hl7v2_cn_resident_id(map_txt(c, &at, rep, 1, 0), norm)) {
                 add_resident(c, ids, norm);
                 continue;
             }
+            failed = true;
             if (looks_resident(c, &at, rep))
                 map_warn(c, &at,
                          "resident identity number fails the GB 11643 check; "
@@ -199,6 +201,16 @@ add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct 
         id = map_cx(c, &at, rep, "id", &sys, &val);
         if (id == NULL)
             continue;
+        if (failed && base_str_eq_cstr(sys, HL7V2_SYSTEM_CN_RESIDENT_ID)) {
+            /* the sender named the national system ('…^^^&2.16.156.10011.1.3&ISO')
+             * for a number that is none: under it, it would link whoever
+             * else carries the same wrong number across members */
+            struct hl7v2_j *s = hl7v2_j_get(id, "system");
+
+            sys = map_authority_system(c, BASE_STR_NULL, BASE_STR_NULL, BASE_STR_NULL, "id");
+            if (s != NULL)
+                s->s = sys;
+        }
         if (!seen_before(ids, sys, val))
             hl7v2_j_add(ids->arr, NULL, id);
         type = map_txt(c, &at, rep, 5, 0);

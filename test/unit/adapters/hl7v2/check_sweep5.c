@@ -109,6 +109,14 @@ static const struct sweep_case other_cases[] = {
      NULL,
      {{"Patient", 0, "identifier[0].system", "urn:oid:2.16.156.10011.1.3"},
       {"Patient", 0, "identifier[0].value", "140202199201305536"}}},
+    /* a number failing GB 11643 under the national OID was published
+     * under the national system (and the warning said "local") */
+    {"failed resident id under the national OID",
+     MSH("ADT^A04", "2.5") "PID|1||330102197001017777^^^&2.16.156.10011.1.3&ISO^NNCHN~"
+                           "M1^^^HIS^MR||^X\n",
+     "kept as a local identifier",
+     {{"Patient", 0, "identifier[0].system", "urn:fhirgate:member:HOSP/id"},
+      {"Patient", 0, "identifier[0].value", "330102197001017777"}}},
     /* '01' on a number that is no resident id: a local identifier */
     {"type 01 on another number",
      MSH("ADT^A02", "2.6") "PID|||P0001^^^^01||^X\n",

@@ -174,6 +174,32 @@ key_rank(struct base_str type, uint32_t field)
     return field == 3 ? 4 : 2;
 }
 
+static bool us_ssn_ok(struct base_str v);
+
+static const char *
+ssn_system(const struct mctx *c)
+{
+    return c->o->ssn_system != NULL ? c->o->ssn_system : "http://hl7.org/fhir/sid/us-ssn";
+}
+
+/* CX-4 'USSSA' is the US Social Security Administration (HL7 table 0363):
+ * the number is the SSN, the same one PID-19 carries ('123456789^^^USSSA^SS'
+ * became a member-local identifier beside the SSN of PID-19).  Only a
+ * number the SSA could have issued: placeholders would link strangers. */
+static void
+ssn_authority(struct mctx *c, const struct at *at, struct base_str rep, struct hl7v2_j *id,
+              struct base_str *sys)
+{
+    struct hl7v2_j *s;
+
+    if (!map_is(map_txt(c, at, rep, 4, 1), "USSSA") || !us_ssn_ok(map_txt(c, at, rep, 1, 0)))
+        return;
+    *sys = base_str_from_cstr(ssn_system(c));
+    s = hl7v2_j_get(id, "system");
+    if (s != NULL)
+        s->s = *sys;
+}
+
 static void
 add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct pid_ids *ids)
 {
@@ -211,6 +237,7 @@ add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct 
             if (s != NULL)
                 s->s = sys;
         }
+        ssn_authority(c, &at, rep, id, &sys);
         if (!seen_before(ids, sys, val))
             hl7v2_j_add(ids->arr, NULL, id);
         type = map_txt(c, &at, rep, 5, 0);
@@ -243,8 +270,7 @@ static void
 add_ssn(struct mctx *c, const struct hl7v2_seg *pid, struct pid_ids *ids)
 {
     struct base_str v = map_field(c, pid, 19);
-    const char *sys =
-        c->o->ssn_system != NULL ? c->o->ssn_system : "http://hl7.org/fhir/sid/us-ssn";
+    const char *sys = ssn_system(c);
     struct hl7v2_j *id;
     char norm[19];
 
@@ -266,6 +292,8 @@ add_ssn(struct mctx *c, const struct hl7v2_seg *pid, struct pid_ids *ids)
                      : "not a valid US social security number; not mapped");
         return;
     }
+    if (seen_before(ids, base_str_from_cstr(sys), v))
+        return; /* already in PID-3 under USSSA */
     id = hl7v2_j_obj(&c->jb, ids->arr, NULL);
     map_coding(c, hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, id, "type"), "coding"), SYS_V2_0203,
                base_str_from_cstr("SS"), NULL);

@@ -117,6 +117,17 @@ static const struct sweep_case other_cases[] = {
      "kept as a local identifier",
      {{"Patient", 0, "identifier[0].system", "urn:fhirgate:member:HOSP/id"},
       {"Patient", 0, "identifier[0].value", "330102197001017777"}}},
+    /* CX-4 USSSA (table 0363: the Social Security Administration): the
+     * SSN became a member-local identifier beside PID-19's; a placeholder
+     * stays local (it would link strangers) */
+    {"SSN under the USSSA authority",
+     MSH("ADT^A01", "2.3.1") "PID|1||P1^^^ADT1^MR~123456789^^^USSSA^SS~999999999^^^USSSA^SS||"
+                             "SMITH^W||19610615|M|||||||||||123456789\n",
+     NULL,
+     {{"Patient", 0, "identifier[1].system", "http://hl7.org/fhir/sid/us-ssn"},
+      {"Patient", 0, "identifier[1].value", "123456789"},
+      {"Patient", 0, "identifier[2].system", "urn:fhirgate:member:HOSP/id/USSSA"},
+      {"Patient", 0, "identifier[3].value", ""}}},
     /* '01' on a number that is no resident id: a local identifier */
     {"type 01 on another number",
      MSH("ADT^A02", "2.6") "PID|||P0001^^^^01||^X\n",

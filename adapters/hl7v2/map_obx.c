@@ -507,10 +507,19 @@ range_ends(struct mctx *c, struct base_str text, struct base_str *lo, struct bas
     *lo = BASE_STR_NULL;
     *hi = BASE_STR_NULL;
     if (split_range(text, lo, hi)) {
+        struct base_str rest = *hi;
+
         *lo = map_decimal(c, *lo);
         /* a low end that is no number means the dash split something else
          * ("儿童<500;成人45-125"): neither end is known */
-        *hi = lo->len > 0 ? map_decimal(c, *hi) : BASE_STR_NULL;
+        *hi = lo->len > 0 ? map_decimal(c, rest) : BASE_STR_NULL;
+        /* nor when the rest holds further parts ("0-14岁:15-20;>14岁:…"):
+         * only a unit after the high end ("3.5-5.0 mmol/L") keeps the low */
+        if (hi->len == 0 &&
+            (base_str_find_chr(rest, ';', 0) >= 0 || base_str_find_chr(rest, ':', 0) >= 0 ||
+             memmem(rest.ptr, rest.len, "\xEF\xBC", 2) != NULL ||
+             memmem(rest.ptr, rest.len, "\xE5\xB2\x81", 3) != NULL))
+            *lo = BASE_STR_NULL;
     } else if (base_str_starts_with(text, "<")) {
         *hi = map_decimal(c,
                           base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
@@ -676,6 +685,106 @@ sex_ranges(struct mctx *c, struct hl7v2_j *res, struct base_str text, const stru
     return true;
 }
 
+#define SUI "\xE5\xB2\x81" /* 岁, years of age */
+
+/* An age label in years ("0-14岁", "<1岁", ">=14岁", "≥60岁") -> its ends. */
+static bool
+age_label(struct mctx *c, struct base_str l, struct base_str *lo, struct base_str *hi)
+{
+    l = base_str_trim(l);
+    *lo = BASE_STR_NULL;
+    *hi = BASE_STR_NULL;
+    if (l.len == 0)
+        return false;
+    if (l.ptr[0] == '<' || l.ptr[0] == '>' || base_str_starts_with(l, "\xE2\x89\xA4") ||
+        base_str_starts_with(l, "\xE2\x89\xA5")) {
+        bool below = l.ptr[0] == '<' || base_str_starts_with(l, "\xE2\x89\xA4");
+        size_t skip = (unsigned char)l.ptr[0] == 0xE2 ? 3 : 1 + (l.len > 1 && l.ptr[1] == '=');
+        struct base_str n = map_decimal(c, base_str_sub(l, skip, l.len));
+
+        *(below ? hi : lo) = n;
+        return n.len > 0;
+    }
+    range_ends(c, l, lo, hi);
+    return lo->len > 0 && hi->len > 0;
+}
+
+/* One range per age group in one OBX-7, the groups given in years
+ * ("0-14岁:15-20;>14岁:3.5-9.5") -> one referenceRange each with age
+ * (years, UCUM 'a').  Only when every part has an age label and a range;
+ * groups named without ages (儿童, 成人, 新生儿) stay text. */
+static bool
+age_ranges(struct mctx *c, struct hl7v2_j *res, struct base_str text, const struct at *uat,
+           struct base_str unit)
+{
+    struct base_str part[4];
+    size_t n = 0;
+    size_t from = 0;
+
+    text = base_str_trim(text);
+    if (text.len < 8 || memmem(text.ptr, text.len, SUI, 3) == NULL)
+        return false;
+    for (size_t i = 0; i <= text.len; i++) {
+        bool end = i == text.len || text.ptr[i] == ';' || text.ptr[i] == ',';
+        size_t w = 1;
+
+        if (!end && i + 3 <= text.len &&
+            (memcmp(text.ptr + i, "\xEF\xBC\x9B", 3) == 0 ||
+             memcmp(text.ptr + i, "\xEF\xBC\x8C", 3) == 0)) {
+            end = true;
+            w = 3;
+        }
+        if (!end)
+            continue;
+        if (n == BASE_ARRAY_LEN(part))
+            return false;
+        part[n++] = base_str_trim(base_str_sub(text, from, i - from));
+        from = i + w;
+        i += w - 1;
+    }
+    if (n < 2)
+        return false;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t k = 0; k < n; k++) {
+            const char *sui = memmem(part[k].ptr, part[k].len, SUI, 3);
+            struct base_str alo, ahi, lo, hi;
+            struct hl7v2_j *rr;
+            struct hl7v2_j *age;
+
+            if (sui == NULL ||
+                !age_label(c, base_str_make(part[k].ptr, (size_t)(sui - part[k].ptr)), &alo, &ahi))
+                return false;
+            range_ends(
+                c, range_part(base_str_sub(part[k], (size_t)(sui - part[k].ptr) + 3, part[k].len)),
+                &lo, &hi);
+            if (lo.len == 0 && hi.len == 0)
+                return false;
+            if (pass == 0)
+                continue; /* all parts read before anything is written */
+            rr = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "referenceRange"), NULL);
+            if (lo.len > 0)
+                hl7v2_j_add(rr, "low", map_quantity(c, lo, uat, unit));
+            if (hi.len > 0)
+                hl7v2_j_add(rr, "high", map_quantity(c, hi, uat, unit));
+            age = hl7v2_j_obj(&c->jb, rr, "age");
+            for (int e = 0; e < 2; e++) {
+                struct base_str v = e == 0 ? alo : ahi;
+                struct hl7v2_j *q;
+
+                if (v.len == 0)
+                    continue;
+                q = hl7v2_j_obj(&c->jb, age, e == 0 ? "low" : "high");
+                hl7v2_j_num(&c->jb, q, "value", v);
+                hl7v2_j_cstr(&c->jb, q, "unit", "a");
+                hl7v2_j_cstr(&c->jb, q, "system", "http://unitsofmeasure.org");
+                hl7v2_j_cstr(&c->jb, q, "code", "a");
+            }
+            hl7v2_j_str(&c->jb, rr, "text", part[k]);
+        }
+    }
+    return true;
+}
+
 static void
 reference_range(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
 {
@@ -689,7 +798,8 @@ reference_range(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx
 
     if (text.len == 0 && lo.len == 0 && hi.len == 0)
         return;
-    if (lo.len == 0 && hi.len == 0 && sex_ranges(c, res, text, &uat, unit))
+    if (lo.len == 0 && hi.len == 0 &&
+        (sex_ranges(c, res, text, &uat, unit) || age_ranges(c, res, text, &uat, unit)))
         return;
     rr = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "referenceRange"), NULL);
     if (lo.len > 0)

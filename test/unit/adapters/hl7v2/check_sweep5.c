@@ -68,6 +68,25 @@ static const struct sweep_case result_cases[] = {
       {"Observation", 0, "referenceRange[0].text",
        "\xE5\x84\xBF\xE7\xAB\xA5<500;\xE6\x88\x90\xE4\xBA\xBA"
        "45-125"}}},
+    /* one range per age group, the ages given in years: the first dash
+     * ('0-14') made low 0 for every patient */
+    {"age-specific ranges in years",
+     MSH("ORU^R01", "2.4") PID OBR
+     "OBX|1|NM|WBC^WBC^L||9.1|10*9/L|0-14\xE5\xB2\x81:5-12;>14\xE5\xB2\x81:3.5-9.5||||F\n"
+     "OBX|2|NM|ALP^ALP^L||100|U/L|<1\xE5\xB2\x81\xEF\xBC\x9A"
+     "80-400\xEF\xBC\x9B\xE2\x89\xA5"
+     "1\xE5\xB2\x81\xEF\xBC\x9A"
+     "45-125||||F\n",
+     NULL,
+     {{"Observation", 0, "=referenceRange[0].low.value", "5"},
+      {"Observation", 0, "=referenceRange[0].high.value", "12"},
+      {"Observation", 0, "=referenceRange[0].age.high.value", "14"},
+      {"Observation", 0, "referenceRange[0].age.high.code", "a"},
+      {"Observation", 0, "=referenceRange[1].age.low.value", "14"},
+      {"Observation", 0, "=referenceRange[1].low.value", "3.5"},
+      {"Observation", 1, "=referenceRange[0].age.high.value", "1"},
+      {"Observation", 1, "=referenceRange[1].age.low.value", "1"},
+      {"Observation", 1, "=referenceRange[1].high.value", "125"}}},
     /* several organisms in one OBX-5: all but the first were dropped */
     {"repeated coded value",
      MSH("ORU^R01", "2.5") PID OBR

@@ -294,6 +294,15 @@ map_report_attachment(struct mctx *c, const struct hl7v2_seg *obx)
     att = attachment(c, &at, rep, map_is(map_field(c, obx, 2), "RP"));
     if (!hl7v2_j_present(att))
         return NULL;
+    {
+        /* what it is (OBX-3): analysers send several ED in one report
+         * (WBC, RBC, PLT histograms), told apart only by it */
+        struct at cat;
+        struct base_str code = map_rep(c, obx, 3, 1, &cat);
+        struct base_str title = map_txt(c, &cat, code, 2, 0);
+
+        hl7v2_j_str(&c->jb, att, "title", title.len > 0 ? title : map_txt(c, &cat, code, 1, 0));
+    }
     list = hl7v2_j_get(c->report->res, "presentedForm");
     if (list == NULL)
         list = hl7v2_j_arr(&c->jb, c->report->res, "presentedForm");

@@ -16,6 +16,7 @@ struct med_fields {
     uint32_t give;           /* give / requested give code */
     uint32_t min, max, units;
     uint32_t instr; /* provider's administration instructions */
+    uint32_t pharm; /* pharmacy/treatment instructions (CE, repeating) */
     uint32_t disp, disp_units, refills;
     uint32_t reason; /* give indication */
     uint32_t rx;     /* prescription number (RXE-15), 0 when none */
@@ -29,6 +30,7 @@ static const struct med_fields rxe_fields = {.name = "RXE-2",
                                              .max = 4,
                                              .units = 5,
                                              .instr = 7,
+                                             .pharm = 21,
                                              .disp = 10,
                                              .disp_units = 11,
                                              .refills = 12,
@@ -42,6 +44,7 @@ static const struct med_fields rxo_fields = {.name = "RXO-1",
                                              .max = 3,
                                              .units = 4,
                                              .instr = 7,
+                                             .pharm = 6,
                                              .disp = 11,
                                              .disp_units = 12,
                                              .refills = 13,
@@ -146,6 +149,45 @@ timing(struct mctx *c, struct hl7v2_j *dosage, struct hl7v2_j *code, struct base
     hl7v2_j_str(&c->jb, bounds, "end", end);
 }
 
+/* TQ-3 duration (v2.5.1 4.4.3): "D10" ten days, S M H D W L seconds to
+ * months, "X3" three times -> Timing.repeat.boundsDuration (when no start
+ * or end bounds it already) or repeat.count.  "INDEF" and others: nothing. */
+static void
+timing_duration(struct mctx *c, struct hl7v2_j *dosage, struct base_str d)
+{
+    static const char *const ucum[][2] = {{"S", "s"}, {"M", "min"}, {"H", "h"},
+                                          {"D", "d"}, {"W", "wk"},  {"L", "mo"}};
+    struct hl7v2_j *repeat;
+    struct base_str n;
+    int64_t v;
+
+    if (dosage == NULL || d.len < 2)
+        return;
+    n = base_str_sub(d, 1, d.len);
+    if (!base_str_to_i64(n, &v) || v <= 0 || v > 100000)
+        return;
+    repeat = hl7v2_j_get(hl7v2_j_get(dosage, "timing"), "repeat");
+    if (repeat == NULL)
+        repeat = hl7v2_j_obj(&c->jb, hl7v2_j_obj(&c->jb, dosage, "timing"), "repeat");
+    if (d.ptr[0] == 'X') {
+        hl7v2_j_num(&c->jb, repeat, "count", hl7v2_j_fmt(&c->jb, "%d", (int)v));
+        return;
+    }
+    if (hl7v2_j_present(hl7v2_j_get(repeat, "boundsPeriod")))
+        return;
+    for (size_t k = 0; k < BASE_ARRAY_LEN(ucum); k++) {
+        if (d.ptr[0] == ucum[k][0][0]) {
+            struct hl7v2_j *q = hl7v2_j_obj(&c->jb, repeat, "boundsDuration");
+
+            hl7v2_j_num(&c->jb, q, "value", hl7v2_j_fmt(&c->jb, "%d", (int)v));
+            hl7v2_j_cstr(&c->jb, q, "unit", ucum[k][1]);
+            hl7v2_j_cstr(&c->jb, q, "system", "http://unitsofmeasure.org");
+            hl7v2_j_cstr(&c->jb, q, "code", ucum[k][1]);
+            return;
+        }
+    }
+}
+
 /* The TQ data type of RXE-1 / ORC-7 (v2.3-2.4; kept for compatibility
  * since): component 2 is the interval (its first subcomponent the repeat
  * pattern), 4 the start and 5 the end. */
@@ -163,6 +205,7 @@ timing_tq(struct mctx *c, struct hl7v2_j *dosage, const struct hl7v2_seg *seg, u
     timing(c, dosage, repeat_code(c, &at, rep, 2),
            map_ts(c, &at, map_txt(c, &at, rep, 4, 0), TS_DATETIME),
            map_ts(c, &at, map_txt(c, &at, rep, 5, 0), TS_DATETIME));
+    timing_duration(c, dosage, map_txt(c, &at, rep, 3, 0));
 }
 
 static void
@@ -186,6 +229,26 @@ map_tq1(struct mctx *c, const struct hl7v2_seg *tq1)
     c->tq1 = tq1;
     if (c->dosage != NULL)
         timing_tq1(c, c->dosage, tq1);
+}
+
+/* RXO-6 (provider's pharmacy/treatment instructions) and RXE-21 (special
+ * dispensing instructions): CE, often free text alone in component 1 (the
+ * "e-mail only" order of v2.5.1 4A.5.1: the whole sig is there) ->
+ * MedicationRequest.note, the text of each repetition. */
+static void
+pharmacy_notes(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *seg, uint32_t field)
+{
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, seg, field); r <= nr_; r++) {
+        struct at at;
+        struct base_str rep = map_rep(c, seg, field, r, &at);
+        struct base_str text = map_txt(c, &at, rep, 2, 0);
+
+        if (text.len == 0)
+            text = map_txt(c, &at, rep, 1, 0);
+        if (text.len > 0)
+            hl7v2_j_str(&c->jb, hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "note"), NULL), "text",
+                        text);
+    }
 }
 
 static void
@@ -256,6 +319,7 @@ med_order(struct mctx *c, const struct hl7v2_seg *seg, const struct med_fields *
              ? map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 2, 0)
              : map_txt(c, &at, map_rep(c, seg, f->instr, 1, &at), 1, 0));
     dispense(c, res, seg, f);
+    pharmacy_notes(c, res, seg, f->pharm);
     c->dosage = dosage;
     /* TQ1 may come before the RXE/RXO (OMP_O09, RDE_O11 order group) */
     if (c->tq1 != NULL)
@@ -406,8 +470,16 @@ map_rxa(struct mctx *c, const struct hl7v2_seg *rxa)
     struct ent *e;
 
     c->immunization = NULL;
-    if (c->patient == NULL || c->cls != MC_VACCINE)
+    if (c->patient == NULL)
         return;
+    if (c->cls != MC_VACCINE) {
+        /* RAS_O17 (and RXA in other pharmacy messages) records a drug
+         * given: a MedicationAdministration, which the store does not
+         * serve; said, not silently dropped */
+        at = (struct at){rxa, 5, 1};
+        map_warn(c, &at, "drug administration (RXA outside an immunization message) not mapped");
+        return;
+    }
     map_order_ids(c, c->orc, 2, 3, &o);
     extra[0] = map_txt(c, &at, map_rep(c, rxa, 5, 1, &at), 1, 0);
     extra[1] = map_field(c, rxa, 3);

@@ -339,6 +339,76 @@ value_type_alias(struct mctx *c, const struct hl7v2_seg *obx, struct base_str ty
     return type;
 }
 
+static bool split_range(struct base_str s, struct base_str *lo, struct base_str *hi);
+
+/* A count given as a range under ST with a unit ('0-2' '/HP', the
+ * microscopy of a Chinese urinalysis): valueRange keeps the unit the
+ * text lost. */
+static bool
+text_range(struct val *v, struct base_str type)
+{
+    struct mctx *c = v->c;
+    struct base_str text;
+    struct base_str lo;
+    struct base_str hi;
+    struct hl7v2_j *r;
+
+    if ((!map_is(type, "ST") && !map_is(type, "TX") && type.len > 0) ||
+        map_txt(c, &v->unit_at, v->unit, 0, 0).len == 0)
+        return false;
+    text = map_txt(c, &v->at, v->rep, 0, 0);
+    if (!split_range(text, &lo, &hi))
+        return false;
+    lo = map_decimal(c, lo);
+    hi = map_decimal(c, hi);
+    if (lo.len == 0 || hi.len == 0 || lo.ptr[0] == '-')
+        return false;
+    r = hl7v2_j_obj(&c->jb, v->res, "valueRange");
+    hl7v2_j_add(r, "low", map_quantity(c, lo, &v->unit_at, v->unit));
+    hl7v2_j_add(r, "high", map_quantity(c, hi, &v->unit_at, v->unit));
+    return true;
+}
+
+static bool
+coded(struct base_str type)
+{
+    return map_is(type, "CE") || map_is(type, "CWE") || map_is(type, "CNE") || map_is(type, "CF") ||
+           map_is(type, "CV");
+}
+
+/* A coded value.  OBX-5 repeats when one finding has several answers (the
+ * organisms a culture grew, v2.5.1 7.4.2.5); value[x] holds one, so the
+ * first is the value and each further one a component with the same code
+ * (OBX-3) and no value[x] (invariant obs-7: a component with the
+ * Observation's own code excludes value[x]).  Before, all but the first
+ * were dropped. */
+static void
+value_coded(struct val *v, size_t valued)
+{
+    struct mctx *c = v->c;
+
+    if (valued < 2) {
+        hl7v2_j_add(v->res, "valueCodeableConcept", map_cwe(c, &v->at, v->rep, "OBX-5"));
+        return;
+    }
+    for (uint32_t r = 1, nr_ = (uint32_t)map_nreps(c, v->obx, 5); r <= nr_; r++) {
+        struct at at;
+        struct at cat;
+        struct base_str rep = map_rep(c, v->obx, 5, r, &at);
+        struct hl7v2_j *comp;
+        struct hl7v2_j *code;
+
+        if (map_txt(c, &at, rep, 0, 0).len == 0)
+            continue;
+        comp = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, v->res, "component"), NULL);
+        code = map_cwe(c, &cat, map_rep(c, v->obx, 3, 1, &cat), "OBX-3");
+        if (!hl7v2_j_present(code))
+            hl7v2_j_cstr(&c->jb, code, "text", "unspecified");
+        hl7v2_j_add(comp, "code", code);
+        hl7v2_j_add(comp, "valueCodeableConcept", map_cwe(c, &at, rep, "OBX-5"));
+    }
+}
+
 static void
 map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, struct base_str type)
 {
@@ -361,18 +431,19 @@ map_value(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx, stru
     if (valued == 0)
         return;
     if (valued > 1 && !map_is(type, "TX") && !map_is(type, "FT") && !map_is(type, "ST") &&
-        type.len > 0)
+        !coded(type) && type.len > 0)
         map_warn(c, &v.at, "repeated value: only the first repetition is mapped");
     if (map_is(type, "NM") || (type.len == 0 && untyped_number(&v)) || text_quantity(&v, type))
         value_nm(&v);
     else if (map_is(type, "SN"))
         value_sn(&v);
+    else if (text_range(&v, type))
+        return;
     else if (type.len == 0 || map_is(type, "ST") || map_is(type, "TX") || map_is(type, "FT") ||
              map_is(type, "TN"))
         value_text(&v);
-    else if (map_is(type, "CE") || map_is(type, "CWE") || map_is(type, "CNE") ||
-             map_is(type, "CF") || map_is(type, "CV"))
-        hl7v2_j_add(res, "valueCodeableConcept", map_cwe(c, &v.at, v.rep, "OBX-5"));
+    else if (coded(type))
+        value_coded(&v, valued);
     else if (map_is(type, "DT") || map_is(type, "TS") || map_is(type, "DTM"))
         hl7v2_j_str(&c->jb, res, "valueDateTime",
                     map_ts(c, &v.at, map_txt(c, &v.at, v.rep, 1, 0),
@@ -436,8 +507,19 @@ range_ends(struct mctx *c, struct base_str text, struct base_str *lo, struct bas
     *lo = BASE_STR_NULL;
     *hi = BASE_STR_NULL;
     if (split_range(text, lo, hi)) {
+        struct base_str rest = *hi;
+
         *lo = map_decimal(c, *lo);
-        *hi = map_decimal(c, *hi);
+        /* a low end that is no number means the dash split something else
+         * ("儿童<500;成人45-125"): neither end is known */
+        *hi = lo->len > 0 ? map_decimal(c, rest) : BASE_STR_NULL;
+        /* nor when the rest holds further parts ("0-14岁:15-20;>14岁:…"):
+         * only a unit after the high end ("3.5-5.0 mmol/L") keeps the low */
+        if (hi->len == 0 &&
+            (base_str_find_chr(rest, ';', 0) >= 0 || base_str_find_chr(rest, ':', 0) >= 0 ||
+             memmem(rest.ptr, rest.len, "\xEF\xBC", 2) != NULL ||
+             memmem(rest.ptr, rest.len, "\xE5\xB2\x81", 3) != NULL))
+            *lo = BASE_STR_NULL;
     } else if (base_str_starts_with(text, "<")) {
         *hi = map_decimal(c,
                           base_str_sub(text, text.len > 1 && text.ptr[1] == '=' ? 2 : 1, text.len));
@@ -476,6 +558,233 @@ range_text(struct mctx *c, const struct at *at, struct base_str rep, struct base
     return rep;
 }
 
+/* Sex labels before the ends of a sex-specific range ("男4.3-5.8 女3.8-5.1",
+ * "M:130-175;F:115-150"); a Latin one must stand alone ("fL" is no F). */
+static const struct {
+    const char *label;
+    bool male;
+    bool latin;
+} sex_labels[] = {{"\xE7\x94\xB7\xE6\x80\xA7", true, false},  /* 男性 */
+                  {"\xE5\xA5\xB3\xE6\x80\xA7", false, false}, /* 女性 */
+                  {"\xE7\x94\xB7", true, false},              /* 男 */
+                  {"\xE5\xA5\xB3", false, false},             /* 女 */
+                  {"Female", false, true},
+                  {"Male", true, true},
+                  {"F", false, true},
+                  {"M", true, true}};
+
+static bool
+latin_letter(char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
+}
+
+/* The length of the sex label at s[i] (0: none), its sex in *male. */
+static size_t
+sex_label(struct base_str s, size_t i, bool *male)
+{
+    for (size_t k = 0; k < BASE_ARRAY_LEN(sex_labels); k++) {
+        size_t n = strlen(sex_labels[k].label);
+
+        if (i + n > s.len || memcmp(s.ptr + i, sex_labels[k].label, n) != 0)
+            continue;
+        if (sex_labels[k].latin && ((i > 0 && latin_letter(s.ptr[i - 1])) ||
+                                    (i + n < s.len && latin_letter(s.ptr[i + n]))))
+            continue;
+        *male = sex_labels[k].male;
+        return n;
+    }
+    return 0;
+}
+
+/* s without the separators around a part of a sex-specific range: ':' after
+ * the label, ';' ',' '&' '/' between the parts (ASCII or full-width). */
+static struct base_str
+range_part(struct base_str s)
+{
+    static const char *const seps[] = {
+        ":", ";", ",", "&", "/", "\xEF\xBC\x9A", "\xEF\xBC\x9B", "\xEF\xBC\x8C"};
+    bool cut = true;
+
+    while (cut) {
+        s = base_str_trim(s);
+        cut = false;
+        for (size_t k = 0; k < BASE_ARRAY_LEN(seps); k++) {
+            size_t n = strlen(seps[k]);
+
+            if (s.len >= n && memcmp(s.ptr, seps[k], n) == 0) {
+                s = base_str_sub(s, n, s.len);
+                cut = true;
+            } else if (s.len >= n && memcmp(s.ptr + s.len - n, seps[k], n) == 0) {
+                s.len -= n;
+                cut = true;
+            }
+        }
+    }
+    return s;
+}
+
+/* A range for men and one for women in one OBX-7 -> two referenceRange
+ * with appliesTo (FHIR R4 Observation.referenceRange.appliesTo; SNOMED CT
+ * 248153007 |Male|, 248152002 |Female|, as in the R4 examples).  Only when
+ * the text is exactly: label, range, label of the other sex, range. */
+static bool
+sex_ranges(struct mctx *c, struct hl7v2_j *res, struct base_str text, const struct at *uat,
+           struct base_str unit)
+{
+    size_t start[2];
+    size_t len[2];
+    bool male[2];
+    size_t n = 0;
+    struct base_str lo[2];
+    struct base_str hi[2];
+    struct base_str part[2];
+
+    text = base_str_trim(text);
+    if (text.len < 4)
+        return false;
+    for (size_t i = 0; i < text.len;) {
+        size_t l = sex_label(text, i, &male[n < 2 ? n : 1]);
+
+        if (l == 0) {
+            i++;
+            continue;
+        }
+        if (n == 2 || (n == 0 && i != 0))
+            return false;
+        start[n] = i;
+        len[n++] = l;
+        i += l;
+    }
+    if (n != 2 || male[0] == male[1])
+        return false;
+    for (int k = 0; k < 2; k++) {
+        size_t end = k == 0 ? start[1] : text.len;
+
+        part[k] = range_part(base_str_sub(text, start[k] + len[k], end - start[k] - len[k]));
+        range_ends(c, part[k], &lo[k], &hi[k]);
+        if (lo[k].len == 0 && hi[k].len == 0)
+            return false;
+    }
+    for (int k = 0; k < 2; k++) {
+        struct hl7v2_j *rr = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "referenceRange"), NULL);
+        struct hl7v2_j *cc = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, rr, "appliesTo"), NULL);
+
+        if (lo[k].len > 0)
+            hl7v2_j_add(rr, "low", map_quantity(c, lo[k], uat, unit));
+        if (hi[k].len > 0)
+            hl7v2_j_add(rr, "high", map_quantity(c, hi[k], uat, unit));
+        map_coding(c, hl7v2_j_arr(&c->jb, cc, "coding"), "http://snomed.info/sct",
+                   base_str_from_cstr(male[k] ? "248153007" : "248152002"),
+                   male[k] ? "Male" : "Female");
+        hl7v2_j_str(&c->jb, cc, "text", base_str_sub(text, start[k], len[k]));
+        hl7v2_j_str(&c->jb, rr, "text",
+                    base_str_make(text.ptr + start[k],
+                                  (size_t)(part[k].ptr + part[k].len - (text.ptr + start[k]))));
+    }
+    return true;
+}
+
+#define SUI "\xE5\xB2\x81" /* 岁, years of age */
+
+/* An age label in years ("0-14岁", "<1岁", ">=14岁", "≥60岁") -> its ends. */
+static bool
+age_label(struct mctx *c, struct base_str l, struct base_str *lo, struct base_str *hi)
+{
+    l = base_str_trim(l);
+    *lo = BASE_STR_NULL;
+    *hi = BASE_STR_NULL;
+    if (l.len == 0)
+        return false;
+    if (l.ptr[0] == '<' || l.ptr[0] == '>' || base_str_starts_with(l, "\xE2\x89\xA4") ||
+        base_str_starts_with(l, "\xE2\x89\xA5")) {
+        bool below = l.ptr[0] == '<' || base_str_starts_with(l, "\xE2\x89\xA4");
+        size_t skip = (unsigned char)l.ptr[0] == 0xE2 ? 3 : 1 + (l.len > 1 && l.ptr[1] == '=');
+        struct base_str n = map_decimal(c, base_str_sub(l, skip, l.len));
+
+        *(below ? hi : lo) = n;
+        return n.len > 0;
+    }
+    range_ends(c, l, lo, hi);
+    return lo->len > 0 && hi->len > 0;
+}
+
+/* One range per age group in one OBX-7, the groups given in years
+ * ("0-14岁:15-20;>14岁:3.5-9.5") -> one referenceRange each with age
+ * (years, UCUM 'a').  Only when every part has an age label and a range;
+ * groups named without ages (儿童, 成人, 新生儿) stay text. */
+static bool
+age_ranges(struct mctx *c, struct hl7v2_j *res, struct base_str text, const struct at *uat,
+           struct base_str unit)
+{
+    struct base_str part[4];
+    size_t n = 0;
+    size_t from = 0;
+
+    text = base_str_trim(text);
+    if (text.len < 8 || memmem(text.ptr, text.len, SUI, 3) == NULL)
+        return false;
+    for (size_t i = 0; i <= text.len; i++) {
+        bool end = i == text.len || text.ptr[i] == ';' || text.ptr[i] == ',';
+        size_t w = 1;
+
+        if (!end && i + 3 <= text.len &&
+            (memcmp(text.ptr + i, "\xEF\xBC\x9B", 3) == 0 ||
+             memcmp(text.ptr + i, "\xEF\xBC\x8C", 3) == 0)) {
+            end = true;
+            w = 3;
+        }
+        if (!end)
+            continue;
+        if (n == BASE_ARRAY_LEN(part))
+            return false;
+        part[n++] = base_str_trim(base_str_sub(text, from, i - from));
+        from = i + w;
+        i += w - 1;
+    }
+    if (n < 2)
+        return false;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t k = 0; k < n; k++) {
+            const char *sui = memmem(part[k].ptr, part[k].len, SUI, 3);
+            struct base_str alo, ahi, lo, hi;
+            struct hl7v2_j *rr;
+            struct hl7v2_j *age;
+
+            if (sui == NULL ||
+                !age_label(c, base_str_make(part[k].ptr, (size_t)(sui - part[k].ptr)), &alo, &ahi))
+                return false;
+            range_ends(
+                c, range_part(base_str_sub(part[k], (size_t)(sui - part[k].ptr) + 3, part[k].len)),
+                &lo, &hi);
+            if (lo.len == 0 && hi.len == 0)
+                return false;
+            if (pass == 0)
+                continue; /* all parts read before anything is written */
+            rr = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "referenceRange"), NULL);
+            if (lo.len > 0)
+                hl7v2_j_add(rr, "low", map_quantity(c, lo, uat, unit));
+            if (hi.len > 0)
+                hl7v2_j_add(rr, "high", map_quantity(c, hi, uat, unit));
+            age = hl7v2_j_obj(&c->jb, rr, "age");
+            for (int e = 0; e < 2; e++) {
+                struct base_str v = e == 0 ? alo : ahi;
+                struct hl7v2_j *q;
+
+                if (v.len == 0)
+                    continue;
+                q = hl7v2_j_obj(&c->jb, age, e == 0 ? "low" : "high");
+                hl7v2_j_num(&c->jb, q, "value", v);
+                hl7v2_j_cstr(&c->jb, q, "unit", "a");
+                hl7v2_j_cstr(&c->jb, q, "system", "http://unitsofmeasure.org");
+                hl7v2_j_cstr(&c->jb, q, "code", "a");
+            }
+            hl7v2_j_str(&c->jb, rr, "text", part[k]);
+        }
+    }
+    return true;
+}
+
 static void
 reference_range(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx)
 {
@@ -488,6 +797,9 @@ reference_range(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obx
     struct hl7v2_j *rr;
 
     if (text.len == 0 && lo.len == 0 && hi.len == 0)
+        return;
+    if (lo.len == 0 && hi.len == 0 &&
+        (sex_ranges(c, res, text, &uat, unit) || age_ranges(c, res, text, &uat, unit)))
         return;
     rr = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "referenceRange"), NULL);
     if (lo.len > 0)

@@ -4,11 +4,11 @@
  *
  * The Chinese resident identity number (居民身份证号码) gets its own
  * identifier under HL7V2_SYSTEM_CN_RESIDENT_ID when it is recognised — by
- * identifier type (NNCHN, NI, CZ and the local spellings ID, IDCARD, SFZ,
- * SFZH, SFZHM, 身份证), by assigning authority (its OID or the names 身份证,
- * 居民身份证, SFZ, SFZH, SFZHM, IDCARD), or in PID-19 where many Chinese HIS put it — and only when
- * it passes the GB 11643 check; otherwise it stays a local identifier and
- * the mapping warns.
+ * identifier type (NNCHN, NI, CZ, the WS 364.3 document type 01 and the
+ * local spellings ID, IDCARD, SFZ, SFZH, SFZHM, 身份证), by assigning authority (its OID or the
+ * names 身份证, 居民身份证, SFZ, SFZH, SFZHM, IDCARD), or in PID-19 where many Chinese HIS put it —
+ * and only when it passes the GB 11643 check; otherwise it stays a local identifier and the mapping
+ * warns.
  */
 #include <string.h>
 
@@ -19,10 +19,20 @@
 /* ------------------------------------------------------ resident identity -- */
 
 /* SFZ, SFZH, SFZHM: pinyin initials of 身份证(号码), as HIS such as
- * WinningSoft write them ("…^^^&SFZH") */
-static const char *const resid_types[] = {
-    "NNCHN", "NI",    "CZ",    "ID", "IDCARD", "SFZ", "SFZH", "SFZHM",
-    "RESID", "\xE8\xBA\xAB\xE4\xBB\xBD\xE8\xAF\x81"}; /* 身份证 */
+ * WinningSoft write them ("…^^^&SFZH"); "01": 居民身份证 in the Chinese
+ * identity-document type code (WS 364.3 CV02.01.101, 身份证件类别代码)
+ * that platform feeds put in CX-5 ('1402…^^^^01') */
+static const char *const resid_types[] = {"NNCHN",
+                                          "NI",
+                                          "CZ",
+                                          "ID",
+                                          "IDCARD",
+                                          "SFZ",
+                                          "SFZH",
+                                          "SFZHM",
+                                          "RESID",
+                                          "01",
+                                          "\xE8\xBA\xAB\xE4\xBB\xBD\xE8\xAF\x81"}; /* 身份证 */
 static const char *const resid_names[] = {
     "SFZ",
     "SFZH",
@@ -51,14 +61,14 @@ resident_hint(struct mctx *c, const struct at *at, struct base_str rep)
            in_list(map_txt(c, at, rep, 4, 2), resid_names, BASE_ARRAY_LEN(resid_names));
 }
 
-/* Worth a warning when it fails the check?  NI, ID and CZ are generic
+/* Worth a warning when it fails the check?  NI, ID, CZ and 01 are generic
  * types (an Australian IHI is '8003…^^^AUSHIC^NI', 16 digits): under them
  * only a value of the Chinese number's length (15 or 18) was meant as
  * one. */
 static bool
 looks_resident(struct mctx *c, const struct at *at, struct base_str rep)
 {
-    static const char *const generic[] = {"NI", "ID", "CZ"};
+    static const char *const generic[] = {"NI", "ID", "CZ", "01"};
     struct base_str v = base_str_trim(map_txt(c, at, rep, 1, 0));
 
     if (v.len == 0)
@@ -164,6 +174,32 @@ key_rank(struct base_str type, uint32_t field)
     return field == 3 ? 4 : 2;
 }
 
+static bool us_ssn_ok(struct base_str v);
+
+static const char *
+ssn_system(const struct mctx *c)
+{
+    return c->o->ssn_system != NULL ? c->o->ssn_system : "http://hl7.org/fhir/sid/us-ssn";
+}
+
+/* CX-4 'USSSA' is the US Social Security Administration (HL7 table 0363):
+ * the number is the SSN, the same one PID-19 carries ('123456789^^^USSSA^SS'
+ * became a member-local identifier beside the SSN of PID-19).  Only a
+ * number the SSA could have issued: placeholders would link strangers. */
+static void
+ssn_authority(struct mctx *c, const struct at *at, struct base_str rep, struct hl7v2_j *id,
+              struct base_str *sys)
+{
+    struct hl7v2_j *s;
+
+    if (!map_is(map_txt(c, at, rep, 4, 1), "USSSA") || !us_ssn_ok(map_txt(c, at, rep, 1, 0)))
+        return;
+    *sys = base_str_from_cstr(ssn_system(c));
+    s = hl7v2_j_get(id, "system");
+    if (s != NULL)
+        s->s = *sys;
+}
+
 static void
 add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct pid_ids *ids)
 {
@@ -175,12 +211,14 @@ add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct 
         struct base_str type;
         struct hl7v2_j *id;
         char norm[19];
+        bool failed = false;
 
         if (resident_hint(c, &at, rep)) {
             if (hl7v2_cn_resident_id(map_txt(c, &at, rep, 1, 0), norm)) {
                 add_resident(c, ids, norm);
                 continue;
             }
+            failed = true;
             if (looks_resident(c, &at, rep))
                 map_warn(c, &at,
                          "resident identity number fails the GB 11643 check; "
@@ -189,6 +227,17 @@ add_cx_list(struct mctx *c, const struct hl7v2_seg *pid, uint32_t field, struct 
         id = map_cx(c, &at, rep, "id", &sys, &val);
         if (id == NULL)
             continue;
+        if (failed && base_str_eq_cstr(sys, HL7V2_SYSTEM_CN_RESIDENT_ID)) {
+            /* the sender named the national system ('…^^^&2.16.156.10011.1.3&ISO')
+             * for a number that is none: under it, it would link whoever
+             * else carries the same wrong number across members */
+            struct hl7v2_j *s = hl7v2_j_get(id, "system");
+
+            sys = map_authority_system(c, BASE_STR_NULL, BASE_STR_NULL, BASE_STR_NULL, "id");
+            if (s != NULL)
+                s->s = sys;
+        }
+        ssn_authority(c, &at, rep, id, &sys);
         if (!seen_before(ids, sys, val))
             hl7v2_j_add(ids->arr, NULL, id);
         type = map_txt(c, &at, rep, 5, 0);
@@ -221,8 +270,7 @@ static void
 add_ssn(struct mctx *c, const struct hl7v2_seg *pid, struct pid_ids *ids)
 {
     struct base_str v = map_field(c, pid, 19);
-    const char *sys =
-        c->o->ssn_system != NULL ? c->o->ssn_system : "http://hl7.org/fhir/sid/us-ssn";
+    const char *sys = ssn_system(c);
     struct hl7v2_j *id;
     char norm[19];
 
@@ -244,6 +292,8 @@ add_ssn(struct mctx *c, const struct hl7v2_seg *pid, struct pid_ids *ids)
                      : "not a valid US social security number; not mapped");
         return;
     }
+    if (seen_before(ids, base_str_from_cstr(sys), v))
+        return; /* already in PID-3 under USSSA */
     id = hl7v2_j_obj(&c->jb, ids->arr, NULL);
     map_coding(c, hl7v2_j_arr(&c->jb, hl7v2_j_obj(&c->jb, id, "type"), "coding"), SYS_V2_0203,
                base_str_from_cstr("SS"), NULL);

@@ -319,6 +319,24 @@ order_priority(struct mctx *c, const struct hl7v2_seg *obr)
     return p;
 }
 
+/* When the service is to be done: OBR-7, else the start of the order's
+ * timing (TQ1-7 in v2.5+ OMG/OML, ORC-7.4 before) — an imaging request
+ * usually has no observation time yet, only the booked start. */
+static struct base_str
+order_when(struct mctx *c, const struct hl7v2_seg *obr)
+{
+    struct at at = {obr, 7, 1};
+    struct base_str when = map_ts(c, &at, map_field(c, obr, 7), TS_DATETIME);
+
+    if (when.len == 0 && c->tq1 != NULL) {
+        at = (struct at){c->tq1, 7, 1};
+        when = map_ts(c, &at, map_field(c, c->tq1, 7), TS_DATETIME);
+    }
+    if (when.len == 0 && c->orc != NULL)
+        when = map_ts(c, &at, map_txt(c, &at, map_rep(c, c->orc, 7, 1, &at), 4, 0), TS_DATETIME);
+    return when;
+}
+
 static void
 map_service_request(struct mctx *c, const struct hl7v2_seg *obr, const struct order_ids *o)
 {
@@ -350,9 +368,26 @@ map_service_request(struct mctx *c, const struct hl7v2_seg *obr, const struct or
     hl7v2_j_add(res, "code", obr_code(c, obr));
     map_ref_to(c, res, "subject", c->patient);
     map_ref_to(c, res, "encounter", c->encounter);
-    at = (struct at){obr, 7, 1};
-    hl7v2_j_str(&c->jb, res, "occurrenceDateTime",
-                map_ts(c, &at, map_field(c, obr, 7), TS_DATETIME));
+    hl7v2_j_str(&c->jb, res, "occurrenceDateTime", order_when(c, obr));
+    {
+        /* OBR-13 relevant clinical information: Chinese RIS and HIS send
+         * the history and clinical diagnosis the examination is asked for
+         * ('反复腹痛3天'); it was dropped */
+        struct base_str rep = map_rep(c, obr, 13, 1, &at);
+        struct base_str parts[8];
+        size_t n = 0;
+        struct base_str info;
+
+        /* ST, but DRAGONRIS-style interfaces split it into parts (history,
+         * clinical diagnosis, …): joined, not sent with raw carets */
+        for (uint32_t k = 1; k <= BASE_ARRAY_LEN(parts); k++) {
+            parts[n] = map_txt(c, &at, rep, k, 0);
+            n += parts[n].len > 0;
+        }
+        info = map_join(c, parts, n, "; ");
+        hl7v2_j_str(&c->jb, hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, res, "note"), NULL), "text",
+                    info);
+    }
     at = (struct at){c->orc, 9, 1};
     hl7v2_j_str(&c->jb, res, "authoredOn", map_ts(c, &at, map_field(c, c->orc, 9), TS_DATETIME));
     req = map_xcn_ref(c, &at, map_rep(c, c->orc, 12, 1, &at));

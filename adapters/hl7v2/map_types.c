@@ -357,8 +357,10 @@ latin_name(struct base_str s)
  * second the name in characters — not family^given (as "张^三" is).  Read
  * as family and given it became family 'ZHANG SAN', given '张三'.  Made
  * into two names: the characters (text, ideographic) and the pinyin
- * (text, syllabic).  Only in that exact shape: components 1 and 2, the
- * first Latin, the second with Chinese characters and no Latin letter. */
+ * (text, syllabic).  Only in that exact shape: components 1 and 2, one
+ * Latin, the other with Chinese characters and no Latin letter.  Others
+ * (RIS and PACS interfaces: '张三丰^zhangsanfeng') put the characters
+ * first; read as family and given that became given name 'zhangsanfeng'. */
 bool
 map_xpn_pinyin(struct mctx *c, const struct at *at, struct base_str rep, struct hl7v2_j *arr)
 {
@@ -370,6 +372,16 @@ map_xpn_pinyin(struct mctx *c, const struct at *at, struct base_str rep, struct 
         return false;
     romanised = map_txt(c, at, rep, 1, 0);
     hanzi = map_txt(c, at, rep, 2, 0);
+    if (map_has_cjk(romanised)) {
+        struct base_str t = romanised;
+
+        /* a whole name has two characters or more (6 bytes of UTF-8);
+         * one is a family name alone: '张^San' stays family and given */
+        if (romanised.len < 6)
+            return false;
+        romanised = hanzi;
+        hanzi = t;
+    }
     if (!map_has_cjk(hanzi) || !latin_name(romanised) || map_txt(c, at, rep, 3, 0).len > 0 ||
         map_txt(c, at, rep, 4, 0).len > 0 || map_txt(c, at, rep, 5, 0).len > 0 ||
         map_txt(c, at, rep, 6, 0).len > 0)

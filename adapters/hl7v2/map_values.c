@@ -286,8 +286,10 @@ map_decimal(struct mctx *c, struct base_str s)
 {
     size_t i = 0;
     size_t a, b, d, e;
+    size_t x = 0; /* where the exponent's digits start; 0 = no exponent */
     bool neg = false;
     bool point = false;
+    bool xneg = false;
 
     s = base_str_trim(s);
     if (s.len > 0 && (s.ptr[0] == '+' || s.ptr[0] == '-')) {
@@ -304,11 +306,31 @@ map_decimal(struct mctx *c, struct base_str s)
     for (d = i; i < s.len && s.ptr[i] >= '0' && s.ptr[i] <= '9'; i++)
         ;
     e = i;
+    if (i + 1 < s.len && (s.ptr[i] == 'E' || s.ptr[i] == 'e') && e > a + point) {
+        /* analysers print "1.2E3" under NM (v2 NM has no exponent, FHIR
+         * decimal and JSON numbers do): the same value, not text */
+        i++;
+        if (s.ptr[i] == '+' || s.ptr[i] == '-')
+            xneg = s.ptr[i++] == '-';
+        for (x = i; i < s.len && s.ptr[i] >= '0' && s.ptr[i] <= '9'; i++)
+            ;
+        if (x == i || i - x > 3)
+            return BASE_STR_NULL;
+    }
     if (i != s.len || (a == b && d == e))
         return BASE_STR_NULL;
     /* already a JSON number: keep the text exactly (1.50 stays 1.50) */
-    if (s.ptr[0] != '+' && b > a && !(s.ptr[a] == '0' && b - a > 1) && (!point || e > d))
+    if (x == 0 && s.ptr[0] != '+' && b > a && !(s.ptr[a] == '0' && b - a > 1) && (!point || e > d))
         return s;
+    if (x > 0) {
+        while (x + 1 < s.len && s.ptr[x] == '0')
+            x++;
+        while (a + 1 < b && s.ptr[a] == '0')
+            a++;
+        return hl7v2_j_fmt(&c->jb, "%s%.*s%s%.*sE%s%.*s", neg ? "-" : "", a < b ? (int)(b - a) : 1,
+                           a < b ? s.ptr + a : "0", e > d ? "." : "", (int)(e - d), s.ptr + d,
+                           xneg ? "-" : "", (int)(s.len - x), s.ptr + x);
+    }
     /* v2 NM also allows "+5", "007", ".5" and "5.": same value, JSON spelling */
     while (a + 1 < b && s.ptr[a] == '0')
         a++;

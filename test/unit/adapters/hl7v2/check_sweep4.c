@@ -9,63 +9,10 @@
 #include <string.h>
 
 #include "test/unit/adapters/hl7v2/hl7_test.h"
+#include "test/unit/adapters/hl7v2/sweep_case.h"
 
 #define MSH(type, ver) "MSH|^~\\&|HIS|HOSP|FG|REG|20240301083000+0800||" type "|S4|P|" ver "\n"
 #define PID            "PID|1||MRN4^^^HIS^MR||LI^WEI||19800102|M\n"
-
-struct expect {
-    const char *type;
-    size_t k;
-    const char *path;
-    const char *want; /* "" = absent */
-};
-
-struct sweep_case {
-    const char *name;
-    const char *msg;
-    const char *warning; /* a warning that must be given (substring), or NULL */
-    struct expect ex[10];
-};
-
-/* Convert; check every expectation and that `warning` is among the warnings. */
-static void
-check_case(const struct sweep_case *t)
-{
-    struct base_arena *a = base_arena_new(0);
-    char *s = th_cr(t->msg);
-    struct hl7v2_bundle *bundle = NULL;
-    struct base_err err = {0};
-    json_t *b = NULL;
-    bool warned = t->warning == NULL;
-
-    ck_assert_msg(hl7v2_convert(a, s, strlen(s), NULL, NULL, NULL, &bundle, &err) == BASE_OK,
-                  "%s: convert failed: %s: %s", t->name, err.where, err.msg);
-    ck_assert_int_eq(hl7v2_bundle_tree(bundle, &b, &err), BASE_OK);
-    th_assert_valid(b);
-    for (size_t i = 0; i < bundle->nwarnings && !warned; i++)
-        warned = strstr(bundle->warnings[i].msg, t->warning) != NULL;
-    ck_assert_msg(warned, "%s: no warning '%s'", t->name, t->warning);
-    for (size_t i = 0; i < BASE_ARRAY_LEN(t->ex) && t->ex[i].type != NULL; i++) {
-        const struct expect *x = &t->ex[i];
-        json_t *r = x->path[0] == '@' ? th_entry(b, x->type, x->k) : th_res(b, x->type, x->k);
-        const char *path = x->path + (x->path[0] == '@');
-
-        if (x->path[0] == '#') { /* "#": how many resources of the type */
-            char n[16];
-
-            snprintf(n, sizeof(n), "%zu", th_count(b, x->type));
-            ck_assert_msg(strcmp(n, x->want) == 0, "%s: %zu %s, want %s", t->name,
-                          th_count(b, x->type), x->type, x->want);
-            continue;
-        }
-        ck_assert_msg(r != NULL, "%s: no %s #%zu", t->name, x->type, x->k);
-        ck_assert_msg(strcmp(th_str(r, path), x->want) == 0, "%s: %s.%s is '%s', want '%s'",
-                      t->name, x->type, x->path, th_str(r, path), x->want);
-    }
-    json_decref(b);
-    free(s);
-    base_arena_free(a);
-}
 
 /* ------------------------------------------------------------ identities -- */
 

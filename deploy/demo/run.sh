@@ -219,7 +219,9 @@ make_pki() {
     install -m 0644 "$CA/client/demo-client.crt" "$S/demo-client.crt"
     install -m 0600 "$CA/client/demo-client.key" "$S/demo-client.key"
     if [ ! -f "$S/keys/token.pem" ]; then
-        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$S/keys/token.pem" 2>/dev/null
+        # RSA, so tokens and id_tokens are RS256: OpenID Connect Discovery
+        # 1.0 §3 makes RS256 the one algorithm every app may rely on.
+        openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$S/keys/token.pem" 2>/dev/null
         chmod 600 "$S/keys/token.pem"
     fi
     [ -f "$S/keys/audit.pem" ] ||

@@ -624,6 +624,15 @@ START_TEST(demo_starts_answers_for_all_members_stops_and_restarts)
     FMT(url, "%s/", origin);
     ck_assert_str_eq(l.ready, url);
 
+    /* OpenID Connect Discovery 1.0 §3: RS256 MUST be among the id_token
+     * algorithms; apps built on OIDC libraries verify nothing else. */
+    FMT(url, "%s/.well-known/openid-configuration", origin);
+    ck_assert_int_eq(https(url, NULL, NULL, &b, NULL, 0), 200);
+    ck_assert_str_eq(json_string_value(json_array_get(
+                         json_object_get(b, "id_token_signing_alg_values_supported"), 0)),
+                     "RS256");
+    json_decref(b);
+
     /* A clinician's view of the shared patient: all three members. */
     tok = sign_in(origin, l.clin_name, l.clin_pw);
     person = shared_person(&l, tok);

@@ -122,7 +122,11 @@ identifier_term(struct base_arena *a, struct gw_mpi_pdq_query *q, char *v,
     }
     /* GB 11643: a resident identity number is checked before use */
     if (t->system != NULL && strcmp(t->system, GW_MPI_RESID_SYSTEM) == 0) {
-        TRY(gw_mpi_resid_parse(t->value, strlen(t->value), 0, &rid, err));
+        struct base_err why = {0};
+
+        /* the parameter is where the client can look; the reason stays */
+        if (gw_mpi_resid_parse(t->value, strlen(t->value), 0, &rid, &why) != BASE_OK)
+            return base_err_set(err, BASE_E_INVALID, "value", "identifier", "%s", why.msg);
         t->value = base_arena_strdup(a, rid.number);
         ENSURE(t->value != NULL, err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     }
@@ -578,8 +582,13 @@ term_sql(struct pdq_sql *s, PGconn *db, struct base_arena *a, const struct gw_mp
 
     switch (c->field) {
     case GW_MPI_PDQ_ID:
-        put(s, "r.person_id = (SELECT p.id FROM mpi.person p WHERE p.public_id::text = $%d::text)",
-            arg(s, t->value));
+        /* the person with that id (not its survivor: _id is the resource's
+         * own id); an id that is no UUID names nobody here */
+        if (mpi_uuid_syntax(t->value))
+            put(s, "r.person_id = (SELECT p.id FROM mpi.person p WHERE p.public_id = $%d::uuid)",
+                arg(s, t->value));
+        else
+            put(s, "false");
         return BASE_OK;
     case GW_MPI_PDQ_IDENTIFIER:
         return identifier_sql(s, db, a, cfg, t, err);
@@ -641,11 +650,13 @@ pdq_run(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
         count_only ? "SELECT count(DISTINCT r.person_id)" : "SELECT DISTINCT r.person_id", err);
     if (rc == BASE_OK && !count_only) {
         /* a page's last entry is where the next one starts */
-        if (q->after != NULL)
+        if (q->after != NULL && mpi_uuid_syntax(q->after))
             put(&s,
-                " AND r.person_id > (SELECT p.id FROM mpi.person p WHERE "
-                "p.public_id::text = $%d::text)",
+                " AND r.person_id > (SELECT p.id FROM mpi.person p WHERE p.public_id = "
+                "$%d::uuid)",
                 arg(&s, q->after));
+        else if (q->after != NULL)
+            put(&s, " AND false");
         put(&s, " ORDER BY r.person_id LIMIT $%d::int",
             arg(&s, base_arena_sprintf(a, "%zu", count)));
     }

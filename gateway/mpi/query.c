@@ -16,8 +16,8 @@
 #include "fhir/json/fhir_json.h"
 #include "gateway/mpi/mpi_int.h"
 
-static bool
-uuid_syntax(const char *s)
+bool
+mpi_uuid_syntax(const char *s)
 {
     if (strlen(s) != 36)
         return false;
@@ -39,7 +39,7 @@ mpi_person_by_public(PGconn *db, struct base_arena *a, const char *public_id, in
     const char *p[1] = {public_id};
     PGresult *r;
 
-    ENSURE(uuid_syntax(public_id), err, BASE_E_NOTFOUND, "not-found", "Patient.id",
+    ENSURE(mpi_uuid_syntax(public_id), err, BASE_E_NOTFOUND, "not-found", "Patient.id",
            "no such person");
     TRY(mpi_q(db, a,
               "WITH RECURSIVE chain(id, merged_into, depth) AS (SELECT id, merged_into, 0 FROM "

@@ -14,6 +14,7 @@
 #include "fhir/base/arena.h"
 #include "fhir/json/fhir_json.h"
 #include "gateway/mpi/gw_mpi.h"
+#include "test/support/jsonpath.h"
 #include "test/support/mpi_testdb.h"
 #include "test/support/runcli.h"
 #include "test/support/testutil.h"
@@ -417,6 +418,61 @@ match(const json_t *patient, bool only_certain, size_t count, int want_rc)
 /* Patient/$match (R4 patient-match, IHE ITI-119): certain by resident id
  * or record number, probable/possible by score, never a person with
  * another resident id, onlyCertainMatches and count. */
+/* A search matching more persons than GW_MPI_LIMIT_PDQ_MATCHES (a common
+ * family name alone, as ITI-78 allows) answers its first page with a
+ * warning and no next page; a later page is refused, not served. */
+START_TEST(broad_searches_are_capped)
+{
+    struct gw_mpi_pdq_query q;
+    struct base_err err = {0};
+    json_t *out = NULL;
+    PGresult *r;
+    bool more = true;
+    char n[16];
+    const char *p[1] = {n};
+
+    snprintf(n, sizeof(n), "%u", GW_MPI_LIMIT_PDQ_MATCHES + 1);
+    r = PQexecParams(DB,
+                     "WITH p AS (INSERT INTO mpi.person SELECT FROM generate_series(1, $1::int) "
+                     "RETURNING id) INSERT INTO mpi.record (member_id, local_system, local_value, "
+                     "person_id, link_type, name_han, name_py, name_py_family, name_py_given, sex) "
+                     "SELECT 'hosp-1', 'urn:oid:1.2.156.9.1', 'W-' || id, id, 'sole', '王伟', "
+                     "'wangwei', 'wang', 'wei', 1 FROM p",
+                     1, NULL, p, NULL, NULL, 0);
+    ck_assert_int_eq(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    r = PQexec(DB, "INSERT INTO mpi.identifier SELECT local_system, local_value, id FROM "
+                   "mpi.record WHERE local_value LIKE 'W-%'");
+    ck_assert_int_eq(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    memset(&q, 0, sizeof(q));
+    q.count = 10;
+    pdq(&q, "family", "wang");
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &more, &err), BASE_OK);
+    ck_assert(!more);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")),
+                     GW_MPI_LIMIT_PDQ_MATCHES + 1);
+    ck_assert_uint_eq(json_array_size(json_object_get(out, "entry")), 11);
+    ck_assert_str_eq(tu_json_str(out, "entry.10.search.mode"), "outcome");
+    ck_assert_str_eq(tu_json_str(out, "entry.10.resource.issue.0.code"), "too-costly");
+    q.after = tu_json_str(out, "entry.9.resource.id");
+    json_t *first = out;
+    out = NULL;
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &more, &err), BASE_E_INVALID);
+    ck_assert_str_eq(err.issue_code, "too-costly");
+    json_decref(first);
+    /* narrowed under the cap, no warning */
+    base_err_clear(&err);
+    memset(&q, 0, sizeof(q));
+    pdq(&q, "family", "wang");
+    pdq(&q, "gender", "female");
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &more, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(out, "entry")), 0);
+    json_decref(out);
+}
+END_TEST
+
 START_TEST(match_grades)
 {
     struct gw_mpi_ingest_result a;
@@ -936,6 +992,7 @@ Suite *mpi_store_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, three_members_link);
     tcase_add_test(tc, fhir_answers);
+    tcase_add_test(tc, broad_searches_are_capped);
     tcase_add_test(tc, match_grades);
     tcase_add_test(tc, conflicting_resident_ids_never_link);
     tcase_add_test(tc, review_queue_and_unmerge);

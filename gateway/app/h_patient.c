@@ -86,6 +86,11 @@ control_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi
                err, BASE_E_INVALID, "value", "_summary",
                "_summary must be true, text, data, count or false");
         q->count_only = q->count_only || base_str_eq_cstr(p->value, "count");
+    } else if (base_str_eq_cstr(p->name, "_total")) {
+        /* R4 search.html#total: the total is always counted, accurately */
+        ENSURE(base_str_eq_cstr(p->value, "none") || base_str_eq_cstr(p->value, "estimate") ||
+                   base_str_eq_cstr(p->value, "accurate"),
+               err, BASE_E_INVALID, "value", "_total", "_total must be none, estimate or accurate");
     } else {
         /* _format and _pretty: the response layer's (ITI-78 2:3.78.4.1.2.4) */
         *handled = base_str_eq_cstr(p->name, "_format") || base_str_eq_cstr(p->name, "_pretty");

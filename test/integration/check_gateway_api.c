@@ -1382,6 +1382,14 @@ START_TEST(pdqm_as_ihe_consumers_send_it)
             git_resp_free(&r);
         }
     }
+    /* _total (R4 search.html#total, as HAPI clients send it): counted anyway */
+    r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&_total=accurate", T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")), (json_int_t)all);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient?family=Zhang&_total=maybe", T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
     /* :contains and :exact on the string parameters (R4 search.html#string) */
     {
         static const struct {

@@ -478,9 +478,14 @@ regional_pk(PGconn *db, struct base_arena *a, const char *id, const char **out,
     return BASE_OK;
 }
 
+/* Person-level conditions are "= ANY(ARRAY(subquery))": the subquery runs
+ * once (an InitPlan) and the record is then found through its person_id
+ * index, also under OR, where "IN (subquery)" would become a hashed
+ * SubPlan tested against every record. */
 #define PDQ_HOLDERS                                                                                \
-    "r.person_id IN (SELECT r2.person_id FROM mpi.identifier i JOIN mpi.record r2 ON r2.id = "     \
-    "i.record_id WHERE "
+    "r.person_id = ANY(ARRAY(SELECT r2.person_id FROM mpi.identifier i JOIN mpi.record r2 ON "     \
+    "r2.id = i.record_id WHERE "
+#define PDQ_RESIDENTS "r.person_id = ANY(ARRAY(SELECT person_id FROM mpi.record WHERE resident_id "
 
 /*
  * An identifier token, person-level: with a system, the persons holding
@@ -506,9 +511,9 @@ identifier_sql(struct pdq_sql *s, PGconn *db, struct base_arena *a, const struct
         if (strcmp(sys, cfg->person_system) == 0)
             put(s, "true");
         else if (strcmp(sys, GW_MPI_RESID_SYSTEM) == 0)
-            put(s, "r.person_id IN (SELECT person_id FROM mpi.record WHERE resident_id <> '')");
+            put(s, PDQ_RESIDENTS "<> ''))");
         else
-            put(s, PDQ_HOLDERS "i.system = $%d::text)", arg(s, sys));
+            put(s, PDQ_HOLDERS "i.system = $%d::text))", arg(s, sys));
         return BASE_OK;
     }
     put(s, "(false");
@@ -519,13 +524,11 @@ identifier_sql(struct pdq_sql *s, PGconn *db, struct base_arena *a, const struct
     }
     if ((any || strcmp(sys, GW_MPI_RESID_SYSTEM) == 0) &&
         gw_mpi_resid_parse(t->value, strlen(t->value), cfg->today, &rid, NULL) == BASE_OK)
-        put(s,
-            " OR r.person_id IN (SELECT person_id FROM mpi.record WHERE resident_id = $%d::text)",
-            arg(s, base_arena_strdup(a, rid.number)));
+        put(s, " OR " PDQ_RESIDENTS "= $%d::text))", arg(s, base_arena_strdup(a, rid.number)));
     if (any)
-        put(s, " OR " PDQ_HOLDERS "i.value = $%d::text)", arg(s, t->value));
+        put(s, " OR " PDQ_HOLDERS "i.value = $%d::text))", arg(s, t->value));
     else if (strcmp(sys, cfg->person_system) != 0 && strcmp(sys, GW_MPI_RESID_SYSTEM) != 0)
-        put(s, " OR " PDQ_HOLDERS "i.system = $%d::text AND i.value = $%d::text)", arg(s, sys),
+        put(s, " OR " PDQ_HOLDERS "i.system = $%d::text AND i.value = $%d::text))", arg(s, sys),
             arg(s, t->value));
     put(s, ")");
     return BASE_OK;

@@ -147,7 +147,8 @@ pdq_query(struct gw_http_req *r, struct gw_mpi_pdq_query *q, bool *ignored, size
 }
 
 /* Entities (the Patients returned) for the AuditEvent; a patient caller
- * sees only their own person.  Outcome entries stay, uncounted. */
+ * sees only their own person (and no outcome: how many persons matched is
+ * not theirs to know).  Otherwise outcome entries stay, uncounted. */
 static size_t
 collect_patients(struct base_arena *a, json_t *bundle, const char *only,
                  struct fhir_event_entity **out)
@@ -163,7 +164,7 @@ collect_patients(struct base_arena *a, json_t *bundle, const char *only,
         const char *id = json_string_value(json_object_get(res, "id"));
         const char *mode = json_string_value(json_object_get(json_object_get(e, "search"), "mode"));
 
-        if (mode != NULL && strcmp(mode, "outcome") == 0) {
+        if (mode != NULL && strcmp(mode, "outcome") == 0 && only == NULL) {
             i++;
             continue;
         }
@@ -322,8 +323,7 @@ gw_app_h_patient_search(struct gw_http_req *r, void *cls)
      * would name another person) */
     more = more && !summary_count && c.p->role != GW_AUTH_ROLE_PATIENT;
     if (rc == BASE_OK && (fhir_json_tie(a, bundle) != BASE_OK ||
-                          pdq_links(app, r, bundle, more, ignored) != BASE_OK ||
-                          ignored_outcome(r, bundle, ignored, n_ignored) != BASE_OK))
+                          pdq_links(app, r, bundle, more, ignored) != BASE_OK))
         rc = base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     if (rc != BASE_OK) {
         gw_app_deny(app, r, &c, FHIR_EVENT_SEARCH, "search-type", NULL, &err);
@@ -331,6 +331,11 @@ gw_app_h_patient_search(struct gw_http_req *r, void *cls)
     }
     au.n_entities = collect_patients(
         a, bundle, c.p->role == GW_AUTH_ROLE_PATIENT ? c.p->patient : NULL, &ents);
+    if (ignored_outcome(r, bundle, ignored, n_ignored) != BASE_OK) {
+        (void)base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+        gw_app_deny(app, r, &c, FHIR_EVENT_SEARCH, "search-type", NULL, &err);
+        return;
+    }
     au.entities = ents;
     if (au.n_entities == 1)
         au.patient_ref = base_arena_sprintf(a, "Patient/%s", ents[0].id);

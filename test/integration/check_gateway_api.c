@@ -1458,6 +1458,14 @@ START_TEST(pdqm_as_ihe_consumers_send_it)
     ck_assert_ptr_null(strstr(self, "foo"));
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")), (json_int_t)all);
     git_resp_free(&r);
+    /* ITI-78 2:3.78.4.1.2.4: suppliers answer XML too, outcome entry included */
+    r = git_req(&G, "GET", "/fhir/Patient?family=Zhang&_sort=family&_format=xml&_count=2", T_DR,
+                lenient, NULL, NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_ptr_nonnull(strstr(r.body, "<Bundle xmlns=\"http://hl7.org/fhir\">"));
+    ck_assert_ptr_nonnull(strstr(r.body, "<OperationOutcome"));
+    ck_assert_ptr_nonnull(strstr(r.body, "<relation value=\"next\"/>"));
+    git_resp_free(&r);
     /* ITI-83: a known domain without that identifier is 404 with the
      * profile's OperationOutcome */
     r = git_get(&G, "/fhir/Patient/$ihe-pix?sourceIdentifier=urn:fhirgate:test:hosp-a:mrn|nobody",

@@ -252,6 +252,9 @@ START_TEST(fhir_answers)
     (void)ingest(3, pt(3, "C-1", NULL, "章三", "1990-01-01", "male", NULL, NULL));
     ck_assert_int_eq(pdq_total("name", "章三", NULL), 1);
     ck_assert_int_eq(pdq_total("name", "zhang san", NULL), 2);
+    /* gender=unknown is a gender like the others, not "any" */
+    ck_assert_int_eq(pdq_total("name", "zhang san", "gender", "unknown", NULL), 0);
+    ck_assert_int_eq(pdq_total("name", "zhang san", "gender", "unknown,male", NULL), 1);
     /* a name part that starts with the value matches (R4 string search):
      * the family name alone, by characters or by sound; :exact wants all,
      * :contains a part holding it anywhere */

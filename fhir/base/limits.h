@@ -174,6 +174,9 @@
 #define GW_MPI_LIMIT_CANDIDATES     256u  /* candidate records scored per ingest */
 #define GW_MPI_LIMIT_PDQ_COUNT      100u  /* persons in one PDQm answer */
 #define GW_MPI_LIMIT_PDQ_BIRTHDATES 4     /* birthdate parameters in one PDQm query */
+#define GW_MPI_LIMIT_PDQ_PARAMS     16u   /* criteria (search parameters) in one PDQm query */
+#define GW_MPI_LIMIT_PDQ_TERMS      32u   /* values in them, OR lists counted out */
+#define GW_MPI_LIMIT_PDQ_MATCHES    1000u /* persons one PDQm search may page through */
 #define GW_MPI_LIMIT_REVIEW_PAGE    500u  /* review items in one list */
 
 /* --- Database and audit trail (gateway/db, gateway/audit) ----------------- */

@@ -165,6 +165,11 @@ const char *gw_app_query(struct gw_http_req *r, const char *name);
  * memory or too long for a URL. */
 char *gw_app_search_link(const struct gw_app *app, struct gw_http_req *r, const char *path,
                          const char *cursor);
+/* The same without the parameters marked in `ignored` (indexed as
+ * gw_http_req_query_at; may be NULL): under lenient handling the self link
+ * says what was actually searched (R4 search.html#errors). */
+char *gw_app_search_link_used(const struct gw_app *app, struct gw_http_req *r, const char *path,
+                              const char *cursor, const bool *ignored);
 
 /* A FHIR logical id ([A-Za-z0-9.-]{1,64}, R4 datatypes.html#id): only
  * such ids are looked up or written into the audit trail. */

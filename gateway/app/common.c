@@ -58,6 +58,13 @@ char *
 gw_app_search_link(const struct gw_app *app, struct gw_http_req *r, const char *path,
                    const char *cursor)
 {
+    return gw_app_search_link_used(app, r, path, cursor, NULL);
+}
+
+char *
+gw_app_search_link_used(const struct gw_app *app, struct gw_http_req *r, const char *path,
+                        const char *cursor, const bool *ignored)
+{
     struct base_buf u;
     const char *sep = "?";
     char *url = NULL;
@@ -69,7 +76,7 @@ gw_app_search_link(const struct gw_app *app, struct gw_http_req *r, const char *
     for (size_t k = 0; rc == BASE_OK && k < gw_http_req_query_count(r); k++) {
         const struct gw_http_param *p = gw_http_req_query_at(r, k);
 
-        if (base_str_eq_cstr(p->name, "_cursor"))
+        if (base_str_eq_cstr(p->name, "_cursor") || (ignored != NULL && ignored[k]))
             continue;
         rc = base_buf_appendf(&u, "%s%.*s=%.*s", sep, (int)p->raw_name.len, p->raw_name.ptr,
                               (int)p->raw_value.len, p->raw_value.ptr);

@@ -136,23 +136,26 @@ patient_resource(void)
     json_array_append_new(params, search_param("_id", "token", "the regional person id"));
     json_array_append_new(params, search_param("identifier", "token",
                                                "resident id, regional id or a member's record "
-                                               "number (SYSTEM|VALUE, or VALUE in any system)"));
-    json_array_append_new(params, search_param("name", "string", "Han characters or pinyin"));
+                                               "number (SYSTEM|VALUE, or VALUE in any system); "
+                                               "SYSTEM| alone: that domain's identifiers only"));
+    json_array_append_new(params, search_param("name", "string",
+                                               "Han characters or pinyin; :exact, :contains; "
+                                               "every ITI-78 parameter alone is a search, "
+                                               "at most 1000 matches paged through"));
     json_array_append_new(params, search_param("family", "string", NULL));
     json_array_append_new(params, search_param("given", "string", NULL));
     json_array_append_new(params, search_param("birthdate", "date",
                                                "prefixes eq ne gt lt ge le sa eb; "
                                                "a date to the day at most"));
     json_array_append_new(params, search_param("gender", "token", NULL));
-    json_array_append_new(params, search_param("telecom", "token",
-                                               "a phone number; narrows a search, never enough "
-                                               "on its own"));
+    json_array_append_new(params,
+                          search_param("telecom", "token", "a phone number in any usual form"));
     json_array_append_new(params, search_param("phone", "token", "as telecom"));
     json_array_append_new(params,
                           search_param("active", "token", "regional persons are all active"));
     json_array_append_new(params, search_param("address", "string",
                                                "any part of any address a member reported "
-                                               "(contains); narrows a search"));
+                                               "(contains by default)"));
     json_array_append_new(params, search_param("address-city", "string", NULL));
     json_array_append_new(params, search_param("address-state", "string", NULL));
     json_array_append_new(params, search_param("address-postalcode", "string", NULL));

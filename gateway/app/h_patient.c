@@ -9,8 +9,10 @@
 #include <strings.h>
 
 #include "fhir/base/arena.h"
+#include "fhir/base/buf.h"
 #include "fhir/bundle/fhir_bundle.h"
 #include "fhir/json/fhir_json.h"
+#include "fhir/outcome/fhir_outcome.h"
 #include "fhir/search/fhir_search.h"
 #include "fhir/summary/fhir_summary.h"
 
@@ -55,199 +57,15 @@ split_token(struct base_arena *a, const char *s, const char **system, const char
     return *system != NULL;
 }
 
-/* The slot of an ITI-78 string parameter matched against the members'
- * Patients (the address ones, mothersMaidenName), or NULL. */
-static const char **
-address_param(struct base_str name, struct gw_mpi_pdq_query *q)
-{
-    if (base_str_eq_cstr(name, "address"))
-        return &q->address;
-    if (base_str_eq_cstr(name, "address-city"))
-        return &q->address_city;
-    if (base_str_eq_cstr(name, "address-state"))
-        return &q->address_state;
-    if (base_str_eq_cstr(name, "address-postalcode"))
-        return &q->address_postalcode;
-    if (base_str_eq_cstr(name, "address-country"))
-        return &q->address_country;
-    if (base_str_eq_cstr(name, "mothersMaidenName"))
-        return &q->mothers_maiden_name;
-    return NULL;
-}
-
-static bool
-ascii_only(const char *s)
-{
-    while (*s != '\0' && (unsigned char)*s < 0x80)
-        s++;
-    return *s == '\0';
-}
-
-/*
- * A name part asked for again (R4 search.html#combining: repeated
- * parameters are ANDed) against the person's one such part: both hold only
- * when one value starts the other (case-insensitively), and then the longer
- * says it all; an :exact value must be that longer one.  Anything else
- * matches nobody.  A Han value and a pinyin one may both hold (the index
- * keeps both spellings), so the second is not applied: a wider answer, never
- * a missed person.
- */
-static void
-and_name(struct gw_mpi_pdq_query *q, const char **slot, bool *exact, const char *v, bool v_exact)
-{
-    const char *cur = *slot;
-    size_t lc;
-    size_t lv;
-
-    if (cur == NULL) {
-        *slot = v;
-        *exact = v_exact;
-        return;
-    }
-    if (ascii_only(cur) != ascii_only(v))
-        return;
-    lc = strlen(cur);
-    lv = strlen(v);
-    if (strncasecmp(cur, v, lc < lv ? lc : lv) != 0 || (lc < lv && *exact) ||
-        (lv < lc && v_exact)) {
-        q->matches_none = true;
-        return;
-    }
-    if (lv > lc) {
-        *slot = v;
-        *exact = v_exact;
-    } else if (lv == lc) {
-        *exact = *exact || v_exact;
-    }
-}
-
-/*
- * R4 search.html#combining: a bare comma separates alternatives (OR),
- * which the index does not search; "\," is a comma in the value.  For the
- * name, token and date parameters an OR list is refused, never searched as
- * one literal value (that answered "no match" for family=Li,Wang).  The
- * address ones and mothersMaidenName take the value as written: real
- * addresses hold commas and clients rarely escape them.
- */
+/* The parameters that shape the answer rather than select persons. */
 static int
-or_list(struct base_str name, char *v, struct base_err *err)
+control_param(struct base_arena *a, const struct gw_http_param *p, struct gw_mpi_pdq_query *q,
+              bool *handled, struct base_err *err)
 {
-    static const char *const listed[] = {"_id",    "identifier", "name",    "family", "given",
-                                         "gender", "birthdate",  "telecom", "phone",  "active"};
-    size_t len = name.len;
-    char *w = v;
-    bool found = false;
-
-    for (size_t i = 0; i < name.len; i++)
-        if (name.ptr[i] == ':')
-            len = i;
-    for (size_t i = 0; !found && i < BASE_ARRAY_LEN(listed); i++)
-        found = strlen(listed[i]) == len && memcmp(listed[i], name.ptr, len) == 0;
-    if (!found)
-        return BASE_OK;
-    for (const char *r = v; *r != '\0'; r++) {
-        if (r[0] == '\\' && r[1] == ',')
-            r++;
-        else if (r[0] == ',')
-            return base_err_set(err, BASE_E_INVALID, "invalid", "query",
-                                "a comma-separated list (OR) is not supported for Patient search; "
-                                "send one search per value");
-        *w++ = *r;
-    }
-    *w = '\0';
-    return BASE_OK;
-}
-
-static int
-pdq_param(struct base_arena *a, const struct gw_http_param *p, bool lenient,
-          struct gw_mpi_pdq_query *q, struct base_err *err)
-{
-    char *v = base_str_dup0(a, p->value);
     uint64_t n;
 
-    if (v == NULL)
-        return base_err_set(err, BASE_E_NOMEM, "exception", NULL, "out of memory");
-    TRY(or_list(p->name, v, err));
-    /* name, family and given take :exact (R4 search.html#string) */
-    if (base_str_eq_cstr(p->name, "name:exact") || base_str_eq_cstr(p->name, "family:exact") ||
-        base_str_eq_cstr(p->name, "given:exact")) {
-        bool *exact = p->name.ptr[0] == 'n'   ? &q->name_exact
-                      : p->name.ptr[0] == 'f' ? &q->family_exact
-                                              : &q->given_exact;
-        const char **slot = p->name.ptr[0] == 'n'   ? &q->name
-                            : p->name.ptr[0] == 'f' ? &q->family
-                                                    : &q->given;
-
-        and_name(q, slot, exact, v, true);
-        return BASE_OK;
-    }
-    if (base_str_eq_cstr(p->name, "_id")) {
-        /* IHE ITI-78 (PDQm): the regional person id, as Patient/ID reads it */
-        ENSURE(gw_app_id_ok(v), err, BASE_E_INVALID, "value", "_id", "_id must be a FHIR id");
-        q->matches_none = q->matches_none || (q->id != NULL && strcmp(q->id, v) != 0);
-        q->id = v;
-        return BASE_OK;
-    }
-    if (base_str_eq_cstr(p->name, "telecom") || base_str_eq_cstr(p->name, "phone")) {
-        /* token: "phone|138…" or the number alone (ITI-78 telecom) */
-        const char *bar = strchr(v, '|');
-
-        q->phone = bar != NULL ? bar + 1 : v;
-        ENSURE(q->phone[0] != '\0' && strlen(q->phone) <= 64, err, BASE_E_INVALID, "value",
-               "telecom", "telecom must be a phone number");
-        return BASE_OK;
-    }
-    if (base_str_eq_cstr(p->name, "identifier")) {
-        struct gw_mpi_resid resid;
-        const char *bar = strchr(v, '|');
-
-        /* R4 search.html#token: SYSTEM|VALUE, |VALUE (no system: none of
-         * the index's identifiers) or VALUE alone (any system) */
-        if (bar == NULL) {
-            q->identifier_system = NULL;
-            q->identifier_value = v;
-        } else if (bar == v) {
-            q->identifier_system = "";
-            q->identifier_value = v + 1;
-        } else {
-            ENSURE(split_token(a, v, &q->identifier_system, &q->identifier_value), err,
-                   BASE_E_INVALID, "value", "identifier", "identifier must be [SYSTEM|]VALUE");
-        }
-        ENSURE(q->identifier_value[0] != '\0', err, BASE_E_INVALID, "value", "identifier",
-               "identifier must be [SYSTEM|]VALUE");
-        /* GB 11643: a resident identity number is checked before use. */
-        if (q->identifier_system != NULL && strcmp(q->identifier_system, GW_MPI_RESID_SYSTEM) == 0)
-            TRY(gw_mpi_resid_parse(q->identifier_value, strlen(q->identifier_value), 0, &resid,
-                                   err));
-    } else if (base_str_eq_cstr(p->name, "name")) {
-        and_name(q, &q->name, &q->name_exact, v, false);
-    } else if (base_str_eq_cstr(p->name, "family")) {
-        and_name(q, &q->family, &q->family_exact, v, false);
-    } else if (base_str_eq_cstr(p->name, "given")) {
-        and_name(q, &q->given, &q->given_exact, v, false);
-    } else if (base_str_eq_cstr(p->name, "birthdate")) {
-        TRY(gw_mpi_pdq_birthdate(q, v, err));
-    } else if (base_str_eq_cstr(p->name, "gender")) {
-        enum gw_mpi_sex sex = gw_mpi_norm_gender(v);
-
-        ENSURE(sex != GW_MPI_SEX_UNKNOWN || strcmp(v, "unknown") == 0, err, BASE_E_INVALID, "value",
-               "gender", "gender must be male, female, other or unknown");
-        /* a person has one gender: two different ones match nobody */
-        q->matches_none = q->matches_none || (q->sex != GW_MPI_SEX_UNKNOWN && sex != q->sex);
-        q->sex = sex;
-    } else if (address_param(p->name, q) != NULL) {
-        /* string (R4 search.html#string); a part of an address, not a pattern */
-        ENSURE(v[0] != '\0' && strlen(v) <= 128, err, BASE_E_INVALID, "value",
-               p->name.ptr[0] == 'm' ? "mothersMaidenName" : "address",
-               "the value must be 1 to 128 characters");
-        *address_param(p->name, q) = v;
-    } else if (base_str_eq_cstr(p->name, "active")) {
-        /* ITI-78: every regional person is active (merged ones resolve to
-         * the survivor), so false matches nobody */
-        ENSURE(strcmp(v, "true") == 0 || strcmp(v, "false") == 0, err, BASE_E_INVALID, "value",
-               "active", "active must be true or false");
-        q->inactive_only = strcmp(v, "false") == 0;
-    } else if (base_str_eq_cstr(p->name, "_count")) {
+    *handled = true;
+    if (base_str_eq_cstr(p->name, "_count")) {
         /* more than the page allows is that page (R4 search.html#count: a
          * server "cannot return more" than asked, may return fewer) */
         ENSURE(base_str_to_u64(p->value, &n), err, BASE_E_INVALID, "value", "_count",
@@ -257,48 +75,80 @@ pdq_param(struct base_arena *a, const struct gw_http_param *p, bool lenient,
         q->count_only = q->count_only || n == 0;
     } else if (base_str_eq_cstr(p->name, "_cursor")) {
         /* the next page starts after this person (the next link's token) */
-        ENSURE(gw_app_id_ok(v), err, BASE_E_INVALID, "value", "_cursor",
+        q->after = base_str_dup0(a, p->value);
+        ENSURE(q->after != NULL && gw_app_id_ok(q->after), err, BASE_E_INVALID, "value", "_cursor",
                "_cursor must be the token of a next link");
-        q->after = v;
     } else if (base_str_eq_cstr(p->name, "_summary")) {
         /* true, text and data subset the page (subset_entries) */
-        ENSURE(strcmp(v, "count") == 0 || strcmp(v, "false") == 0 || strcmp(v, "true") == 0 ||
-                   strcmp(v, "text") == 0 || strcmp(v, "data") == 0,
+        ENSURE(base_str_eq_cstr(p->value, "count") || base_str_eq_cstr(p->value, "false") ||
+                   base_str_eq_cstr(p->value, "true") || base_str_eq_cstr(p->value, "text") ||
+                   base_str_eq_cstr(p->value, "data"),
                err, BASE_E_INVALID, "value", "_summary",
                "_summary must be true, text, data, count or false");
-        q->count_only = q->count_only || strcmp(v, "count") == 0;
-    } else if (!base_str_eq_cstr(p->name, "_format") && !base_str_eq_cstr(p->name, "_pretty") &&
-               !lenient) {
-        /* Prefer: handling=lenient (R4 search.html#errors): ignored, as the
-         * member registry and the clinical searches do */
-        return base_err_set(err, BASE_E_INVALID, "invalid", "query",
-                            "unknown search parameter or modifier for Patient");
+        q->count_only = q->count_only || base_str_eq_cstr(p->value, "count");
+    } else if (base_str_eq_cstr(p->name, "_total")) {
+        /* R4 search.html#total: the total is always counted, accurately */
+        ENSURE(base_str_eq_cstr(p->value, "none") || base_str_eq_cstr(p->value, "estimate") ||
+                   base_str_eq_cstr(p->value, "accurate"),
+               err, BASE_E_INVALID, "value", "_total", "_total must be none, estimate or accurate");
+    } else {
+        /* _format and _pretty: the response layer's (ITI-78 2:3.78.4.1.2.4) */
+        *handled = base_str_eq_cstr(p->name, "_format") || base_str_eq_cstr(p->name, "_pretty");
     }
     return BASE_OK;
 }
 
+/*
+ * The ITI-78 query.  Under Prefer: handling=lenient (R4 search.html#errors)
+ * a parameter or modifier the index does not search is ignored and marked
+ * in `ignored` (left out of the self link, named in an outcome entry); a
+ * bad value of one it does search is a 400 either way.
+ */
 static int
-pdq_query(struct gw_http_req *r, struct gw_mpi_pdq_query *q, struct base_err *err)
+pdq_query(struct gw_http_req *r, struct gw_mpi_pdq_query *q, bool *ignored, size_t *n_ignored,
+          struct base_err *err)
 {
-    bool has_name;
-
+    struct base_arena *a = gw_http_req_arena(r);
     bool lenient = fhir_search_handling_from_prefer(gw_http_req_header(r, "Prefer"),
                                                     FHIR_SEARCH_STRICT) == FHIR_SEARCH_LENIENT;
 
     memset(q, 0, sizeof(*q));
     q->count = 20;
-    for (size_t i = 0; i < gw_http_req_query_count(r); i++)
-        TRY(pdq_param(gw_http_req_arena(r), gw_http_req_query_at(r, i), lenient, q, err));
-    has_name = q->name != NULL || q->family != NULL || q->given != NULL;
-    /* No browsing the index: an id or identifier, or a name with a birth date. */
-    ENSURE(q->id != NULL || q->identifier_value != NULL || (has_name && q->n_birth > 0), err,
-           BASE_E_INVALID, "required", "query",
-           "search needs _id, identifier, or a name with birthdate");
+    *n_ignored = 0;
+    for (size_t i = 0; i < gw_http_req_query_count(r); i++) {
+        const struct gw_http_param *p = gw_http_req_query_at(r, i);
+        bool handled = false;
+        char *name;
+        char *value;
+        int rc;
+
+        ignored[i] = false;
+        TRY(control_param(a, p, q, &handled, err));
+        if (handled)
+            continue;
+        name = base_str_dup0(a, p->name);
+        value = base_str_dup0(a, p->value);
+        ENSURE(name != NULL && value != NULL, err, BASE_E_NOMEM, "exception", NULL,
+               "out of memory");
+        rc = gw_mpi_pdq_param(a, q, name, value, err);
+        if (rc != BASE_OK && strcmp(err->issue_code, "not-supported") == 0) {
+            base_err_clear(err);
+            /* strict: a 400 (R4 search.html#errors), not the 406 of a
+             * format the server cannot produce */
+            ENSURE(lenient, err, BASE_E_INVALID, "invalid", "query",
+                   "unknown search parameter or modifier for Patient");
+            ignored[i] = true;
+            (*n_ignored)++;
+            continue;
+        }
+        TRY(rc);
+    }
     return BASE_OK;
 }
 
 /* Entities (the Patients returned) for the AuditEvent; a patient caller
- * sees only their own person. */
+ * sees only their own person (and no outcome: how many persons matched is
+ * not theirs to know).  Otherwise outcome entries stay, uncounted. */
 static size_t
 collect_patients(struct base_arena *a, json_t *bundle, const char *only,
                  struct fhir_event_entity **out)
@@ -309,9 +159,15 @@ collect_patients(struct base_arena *a, json_t *bundle, const char *only,
     size_t k = 0;
 
     for (size_t i = 0; ents != NULL && i < json_array_size(entries);) {
-        json_t *res = json_object_get(json_array_get(entries, i), "resource");
+        json_t *e = json_array_get(entries, i);
+        json_t *res = json_object_get(e, "resource");
         const char *id = json_string_value(json_object_get(res, "id"));
+        const char *mode = json_string_value(json_object_get(json_object_get(e, "search"), "mode"));
 
+        if (mode != NULL && strcmp(mode, "outcome") == 0 && only == NULL) {
+            i++;
+            continue;
+        }
         if (id == NULL || (only != NULL && strcmp(id, only) != 0)) {
             json_array_remove(entries, i);
             continue;
@@ -329,20 +185,65 @@ collect_patients(struct base_arena *a, json_t *bundle, const char *only,
     return ents != NULL ? k : 0;
 }
 
-/* The self link, and the next one (after the page's last person) when
- * more follow (R4 search.html#paging). */
+/* The self link (the parameters searched on), and the next one (after the
+ * page's last person) when more follow (R4 search.html#paging). */
 static int
-pdq_links(const struct gw_app *app, struct gw_http_req *r, json_t *bundle, bool more)
+pdq_links(const struct gw_app *app, struct gw_http_req *r, json_t *bundle, bool more,
+          const bool *ignored)
 {
     json_t *entries = json_object_get(bundle, "entry");
-    json_t *last = json_array_get(entries, json_array_size(entries) - 1);
-    const char *last_id =
-        json_string_value(json_object_get(json_object_get(last, "resource"), "id"));
+    const char *last_id = NULL;
 
-    TRY(fhir_bundle_add_link(bundle, "self", gw_app_search_link(app, r, "Patient", NULL)));
+    for (size_t i = json_array_size(entries); last_id == NULL && i > 0; i--)
+        last_id = json_string_value(
+            json_object_get(json_object_get(json_array_get(entries, i - 1), "resource"), "id"));
+    TRY(fhir_bundle_add_link(bundle, "self",
+                             gw_app_search_link_used(app, r, "Patient", NULL, ignored)));
     if (more && last_id != NULL)
-        TRY(fhir_bundle_add_link(bundle, "next", gw_app_search_link(app, r, "Patient", last_id)));
+        TRY(fhir_bundle_add_link(bundle, "next",
+                                 gw_app_search_link_used(app, r, "Patient", last_id, ignored)));
     return BASE_OK;
+}
+
+/* Under lenient handling, which parameters were not searched on: an
+ * outcome entry naming them (never their values). */
+static int
+ignored_outcome(struct gw_http_req *r, json_t *bundle, const bool *ignored, size_t n_ignored)
+{
+    struct base_buf names;
+    json_t *oo;
+    int rc = BASE_OK;
+
+    if (n_ignored == 0)
+        return BASE_OK;
+    base_buf_init(&names, 512);
+    for (size_t i = 0; rc == BASE_OK && i < gw_http_req_query_count(r); i++) {
+        const struct gw_http_param *p = gw_http_req_query_at(r, i);
+
+        if (ignored[i])
+            rc = base_buf_appendf(&names, "%s\"%.*s\"", names.len > 0 ? ", " : "", (int)p->name.len,
+                                  p->name.ptr);
+    }
+    if (rc == BASE_E_LIMIT)
+        rc = BASE_OK; /* the names that fit */
+    oo = fhir_outcome_new();
+    if (rc == BASE_OK && oo != NULL) {
+        char *msg = base_arena_sprintf(gw_http_req_arena(r), "not searched on (unsupported): %.*s",
+                                       (int)names.len, names.data != NULL ? names.data : "");
+
+        rc = msg != NULL ? fhir_outcome_add(oo, "warning", "not-supported", NULL, msg)
+                         : BASE_E_NOMEM;
+    }
+    if (rc == BASE_OK && oo != NULL && json_object_get(bundle, "entry") == NULL)
+        json_object_set_new(bundle, "entry", json_array());
+    if (rc == BASE_OK && oo != NULL &&
+        json_array_append_new(
+            json_object_get(bundle, "entry"),
+            json_pack("{s:O, s:{s:s}}", "resource", oo, "search", "mode", "outcome")) != 0)
+        rc = BASE_E_NOMEM;
+    json_decref(oo);
+    base_buf_fini(&names);
+    return oo == NULL ? BASE_E_NOMEM : rc;
 }
 
 /* _summary=true|text|data (R4 search.html#summary): each Patient of the
@@ -392,11 +293,19 @@ gw_app_h_patient_search(struct gw_http_req *r, void *cls)
     json_t *bundle = NULL;
     bool summary_count;
     bool more = false;
+    bool *ignored;
+    size_t n_ignored = 0;
     int rc;
 
     if (!admit(app, r, &c, GW_AUTH_SEARCH, FHIR_EVENT_SEARCH, "search-type"))
         return;
-    if (pdq_query(r, &q, &err) != BASE_OK) {
+    ignored = BASE_NEW_N(a, bool, gw_http_req_query_count(r) + 1);
+    if (ignored == NULL) {
+        (void)base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+        gw_app_deny(app, r, &c, FHIR_EVENT_SEARCH, "search-type", NULL, &err);
+        return;
+    }
+    if (pdq_query(r, &q, ignored, &n_ignored, &err) != BASE_OK) {
         gw_app_deny(app, r, &c, FHIR_EVENT_SEARCH, "search-type", NULL, &err);
         return;
     }
@@ -413,8 +322,8 @@ gw_app_h_patient_search(struct gw_http_req *r, void *cls)
     /* a patient's page keeps only themselves: no next page (its token
      * would name another person) */
     more = more && !summary_count && c.p->role != GW_AUTH_ROLE_PATIENT;
-    if (rc == BASE_OK &&
-        (fhir_json_tie(a, bundle) != BASE_OK || pdq_links(app, r, bundle, more) != BASE_OK))
+    if (rc == BASE_OK && (fhir_json_tie(a, bundle) != BASE_OK ||
+                          pdq_links(app, r, bundle, more, ignored) != BASE_OK))
         rc = base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
     if (rc != BASE_OK) {
         gw_app_deny(app, r, &c, FHIR_EVENT_SEARCH, "search-type", NULL, &err);
@@ -422,6 +331,11 @@ gw_app_h_patient_search(struct gw_http_req *r, void *cls)
     }
     au.n_entities = collect_patients(
         a, bundle, c.p->role == GW_AUTH_ROLE_PATIENT ? c.p->patient : NULL, &ents);
+    if (ignored_outcome(r, bundle, ignored, n_ignored) != BASE_OK) {
+        (void)base_err_set(&err, BASE_E_NOMEM, "exception", NULL, "out of memory");
+        gw_app_deny(app, r, &c, FHIR_EVENT_SEARCH, "search-type", NULL, &err);
+        return;
+    }
     au.entities = ents;
     if (au.n_entities == 1)
         au.patient_ref = base_arena_sprintf(a, "Patient/%s", ents[0].id);

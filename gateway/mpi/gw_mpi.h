@@ -378,47 +378,86 @@ struct gw_mpi_date_bound {
     int lo, hi;
 };
 
-/* PDQm (IHE ITI-78) query; NULL / 0 fields are not constrained. */
+/* The IHE ITI-78 criteria the index searches. */
+enum gw_mpi_pdq_field {
+    GW_MPI_PDQ_ID,         /* _id: the regional person id */
+    GW_MPI_PDQ_IDENTIFIER, /* token; `system|` alone names a domain (ITI-78 2:3.78.4.1.2.3) */
+    GW_MPI_PDQ_NAME,       /* string: whole name, Han or pinyin */
+    GW_MPI_PDQ_FAMILY,
+    GW_MPI_PDQ_GIVEN,
+    GW_MPI_PDQ_BIRTHDATE,
+    GW_MPI_PDQ_GENDER,  /* token: male female other unknown */
+    GW_MPI_PDQ_TELECOM, /* token: a phone number, `phone|` optional */
+    GW_MPI_PDQ_ADDRESS, /* string: any part of any address the members reported */
+    GW_MPI_PDQ_ADDRESS_CITY,
+    GW_MPI_PDQ_ADDRESS_STATE,
+    GW_MPI_PDQ_ADDRESS_POSTALCODE,
+    GW_MPI_PDQ_ADDRESS_COUNTRY,
+    GW_MPI_PDQ_MOTHERS_MAIDEN_NAME /* the patient-mothersMaidenName extension */
+};
+
+/* How a string parameter compares (R4 search.html#string): the value starts
+ * the part (default; `address` itself: anywhere in a part), is all of it
+ * (:exact), or is anywhere in it (:contains). */
+enum gw_mpi_pdq_match { GW_MPI_PDQ_DEFAULT = 0, GW_MPI_PDQ_EXACT, GW_MPI_PDQ_CONTAINS };
+
+/* One value of a criterion: `value` (a string, token code or id; an
+ * identifier's value, "" for a domain alone), `system` (identifier: NULL
+ * any system, "" none), `date` (birthdate). */
+struct gw_mpi_pdq_term {
+    const char *system;
+    const char *value;
+    struct gw_mpi_date_bound date;
+};
+
+/* One search parameter: its values are alternatives (a comma-separated OR
+ * list, R4 search.html#combining), terms[first .. first + n). */
+struct gw_mpi_pdq_criterion {
+    enum gw_mpi_pdq_field field;
+    enum gw_mpi_pdq_match match;
+    size_t first, n;
+};
+
+/* PDQm (IHE ITI-78) query: every criterion holds (repeated parameters are
+ * ANDed), each by one of its values.  Fill it with gw_mpi_pdq_param. */
 struct gw_mpi_pdq_query {
-    const char *identifier_system;
-    const char *identifier_value;
-    const char *family; /* Han or pinyin/romanized; matches the family name */
-    const char *given;
-    const char *name; /* whole name, Han or pinyin */
-    const char *id;   /* _id: the regional person id (public id) */
-    const char *phone; /* telecom/phone: narrows only (never enough on its own) */
-    /* FHIR string search (R4 search.html#string): a name part matches when it
-     * starts with the value; with :exact, the whole part must be equal */
-    bool name_exact, family_exact, given_exact;
-    /* every birthdate parameter (all must hold, R4 search.html); a record
-     * without a birth date matches none */
-    struct gw_mpi_date_bound birth[GW_MPI_LIMIT_PDQ_BIRTHDATES];
-    size_t n_birth;
-    enum gw_mpi_sex sex; /* UNKNOWN = any */
-    /* IHE ITI-78 address parameters, matched against the Patient each
-     * member reported (any of its addresses): `address` anywhere in any
-     * part (line, city, district, state, postalCode, country, text), the
-     * others at the start of that part; case-insensitive. */
-    const char *address, *address_city, *address_state, *address_postalcode, *address_country;
-    /* ITI-78 mothersMaidenName: the patient-mothersMaidenName extension's
-     * value starts with it (case-insensitive) */
-    const char *mothers_maiden_name;
-    bool inactive_only;  /* active=false: regional persons are all active, so none */
-    /* repeated parameters that cannot both hold (R4 search.html: repeats are
-     * ANDed), e.g. given=Li&given=Wang against one given name: nobody */
-    bool matches_none;
-    size_t count;        /* at most this many persons (0 = GW_MPI_LIMIT_PDQ_COUNT) */
-    bool count_only;     /* _summary=count / _count=0: Bundle.total, no entries */
+    struct gw_mpi_pdq_criterion crit[GW_MPI_LIMIT_PDQ_PARAMS];
+    size_t n_crit;
+    struct gw_mpi_pdq_term terms[GW_MPI_LIMIT_PDQ_TERMS];
+    size_t n_terms;
+    /* identifier=SYSTEM| (ITI-78 "Populating Which Domains are Returned"):
+     * the answer's identifiers are those of these domains only */
+    const char *domains[GW_MPI_LIMIT_PDQ_TERMS];
+    size_t n_domains;
+    bool active_given;  /* an active parameter (a criterion, if one every person meets) */
+    bool inactive_only; /* active=false: regional persons are all active, so none */
+    size_t count;       /* at most this many persons (0 = GW_MPI_LIMIT_PDQ_COUNT) */
+    bool count_only;    /* _summary=count / _count=0: Bundle.total, no entries */
     /* paging: the persons after this one (a regional person id, the last
      * entry of the previous page); NULL from the first */
     const char *after;
 };
 
-/* Add `value` ("[prefix]YYYY[-MM[-DD]]") to q's birthdate constraints.
- * BASE_E_INVALID naming the problem (unknown prefix, `ap`, a malformed date,
- * more than GW_MPI_LIMIT_PDQ_BIRTHDATES) in `err`, location "birthdate". */
-BASE_MUST_CHECK int gw_mpi_pdq_birthdate(struct gw_mpi_pdq_query *q, const char *value,
-                                         struct base_err *err);
+/*
+ * Add one ITI-78 search parameter (`name` with its modifier, `value` as
+ * decoded from the query) to `q`.  A bare comma separates alternatives
+ * (OR) in every parameter but the address ones and mothersMaidenName,
+ * whose values keep their commas (real addresses hold them); "\," is a
+ * comma in a value.  Strings (allocated in `a`) are borrowed by `q`.
+ * BASE_E_INVALID, issue "value" and the parameter named, for a bad value;
+ * issue "not-supported" for a parameter or modifier the index does not
+ * search (the caller decides whether lenient handling ignores it);
+ * issue "too-costly" past GW_MPI_LIMIT_PDQ_PARAMS / _TERMS / _BIRTHDATES.
+ * Never quotes the value.
+ */
+BASE_MUST_CHECK int gw_mpi_pdq_param(struct base_arena *a, struct gw_mpi_pdq_query *q,
+                                     const char *name, const char *value, struct base_err *err);
+
+/* `value` ("[prefix]YYYY[-MM[-DD]]") as a birthdate bound.  BASE_E_INVALID
+ * naming the problem (unknown prefix, `ap`, a malformed date), location
+ * "birthdate". */
+BASE_MUST_CHECK int gw_mpi_pdq_date(const char *value, struct gw_mpi_date_bound *out,
+                                    struct base_err *err);
 
 /* Patient/$match (R4 patient-match, IHE ITI-119). */
 struct gw_mpi_match_opts {
@@ -442,7 +481,11 @@ BASE_MUST_CHECK int gw_mpi_match(PGconn *db, struct base_arena *a, const struct 
  * q->after, in a stable order).  `base_url` (may be NULL) builds each
  * entry's fullUrl ("<base_url>/Patient/<id>").  Bundle.total counts every
  * match, not only this page's; *more (may be NULL) says whether persons
- * follow the page's last entry. */
+ * follow the page's last entry.  Past GW_MPI_LIMIT_PDQ_MATCHES matches the
+ * first page comes with a warning (an entry of search mode "outcome") and
+ * no more pages: a later page is BASE_E_INVALID "too-costly".  A domain of
+ * q->domains the index does not know is BASE_E_NOTFOUND "targetSystem not
+ * found" (ITI-78 Case 4). */
 BASE_MUST_CHECK int gw_mpi_pdq_search(PGconn *db, struct base_arena *a,
                                       const struct gw_mpi_config *cfg,
                                       const struct gw_mpi_pdq_query *q, const char *base_url,

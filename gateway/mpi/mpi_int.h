@@ -122,6 +122,17 @@ BASE_MUST_CHECK int mpi_scored_candidates(PGconn *db, struct base_arena *a,
                                           size_t *n, struct base_err *err);
 
 /* ---- query.c ------------------------------------------------------------------ */
+#define MPI_MOTHERS_MAIDEN_NAME_URL                                                                \
+    "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName"
+
+/* A UUID in its 8-4-4-4-12 hex form (a regional person id). */
+bool mpi_uuid_syntax(const char *s);
+
+/* Regional (public) id -> the active person's pk, following merges;
+ * BASE_E_NOTFOUND for no such person or a value that is no UUID. */
+BASE_MUST_CHECK int mpi_person_by_public(PGconn *db, struct base_arena *a, const char *public_id,
+                                         int64_t *pk, struct base_err *err);
+
 /* The regional Patient of person `pk` (its identifiers, and the demographics
  * of its best record); `*out` is a new reference for the caller. */
 BASE_MUST_CHECK int mpi_patient_of(PGconn *db, struct base_arena *a,

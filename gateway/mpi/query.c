@@ -16,11 +16,8 @@
 #include "fhir/json/fhir_json.h"
 #include "gateway/mpi/mpi_int.h"
 
-#define MPI_MOTHERS_MAIDEN_NAME_URL                                                                \
-    "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName"
-
-static bool
-uuid_syntax(const char *s)
+bool
+mpi_uuid_syntax(const char *s)
 {
     if (strlen(s) != 36)
         return false;
@@ -35,15 +32,14 @@ uuid_syntax(const char *s)
     return true;
 }
 
-/* Public id -> active person pk, following merges. */
-static int
-person_by_public(PGconn *db, struct base_arena *a, const char *public_id, int64_t *pk,
-                 struct base_err *err)
+int
+mpi_person_by_public(PGconn *db, struct base_arena *a, const char *public_id, int64_t *pk,
+                     struct base_err *err)
 {
     const char *p[1] = {public_id};
     PGresult *r;
 
-    ENSURE(uuid_syntax(public_id), err, BASE_E_NOTFOUND, "not-found", "Patient.id",
+    ENSURE(mpi_uuid_syntax(public_id), err, BASE_E_NOTFOUND, "not-found", "Patient.id",
            "no such person");
     TRY(mpi_q(db, a,
               "WITH RECURSIVE chain(id, merged_into, depth) AS (SELECT id, merged_into, 0 FROM "
@@ -68,7 +64,7 @@ person_by_identifier(PGconn *db, struct base_arena *a, const struct gw_mpi_confi
                strlen(value) <= GW_MPI_LIMIT_VALUE,
            err, BASE_E_INVALID, "value", "identifier", "identifier missing or too long");
     if (strcmp(system, cfg->person_system) == 0)
-        return person_by_public(db, a, value, pk, err);
+        return mpi_person_by_public(db, a, value, pk, err);
     if (strcmp(system, GW_MPI_RESID_SYSTEM) == 0) {
         struct gw_mpi_resid rid;
 
@@ -307,7 +303,7 @@ gw_mpi_person_patient(PGconn *db, struct base_arena *a, const struct gw_mpi_conf
 {
     int64_t pk = 0;
 
-    TRY(person_by_public(db, a, person_id, &pk, err));
+    TRY(mpi_person_by_public(db, a, person_id, &pk, err));
     return mpi_patient_of(db, a, cfg, pk, out, err);
 }
 
@@ -351,8 +347,16 @@ gw_mpi_pix(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, co
     json_t *params;
     json_t *arr;
     char ref[64];
+    int rc;
 
-    TRY(person_by_identifier(db, a, cfg, system, value, &pk, err));
+    rc = person_by_identifier(db, a, cfg, system, value, &pk, err);
+    if (rc == BASE_E_NOTFOUND) {
+        /* ITI-83 2:3.83.4.2.2.2: the profile's words, which consumers test */
+        base_err_clear(err);
+        return base_err_set(err, BASE_E_NOTFOUND, "not-found", "sourceIdentifier",
+                            "sourceIdentifier Patient Identifier not found");
+    }
+    TRY(rc);
     TRY(load_person(db, a, pk, &ps, err));
     ids = person_identifiers(cfg, &ps);
     ENSURE(ids != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
@@ -381,268 +385,6 @@ gw_mpi_pix(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, co
     return BASE_OK;
 }
 
-/* ---- PDQm ---------------------------------------------------------------------------- */
-
-static int
-norm_query_name(struct base_arena *a, const char *s, const char **han, const char **py,
-                struct base_err *err)
-{
-    const char *syl;
-
-    *han = *py = NULL;
-    if (s == NULL || s[0] == '\0')
-        return BASE_OK;
-    TRY(gw_mpi_norm_name(a, s, strlen(s), han, py, &syl, err));
-    if ((*han)[0] == '\0')
-        *han = NULL;
-    if ((*py)[0] == '\0')
-        *py = NULL;
-    return BASE_OK;
-}
-
-/* A Han query matches the same characters (or a romanized record with the
- * same pinyin); a pinyin query matches by sound, Han records included.  A
- * value matches when a name part starts with it (R4 search.html#string:
- * `name=赵` or `name=zhao` finds 赵浩, by the family name), the whole name
- * with :exact ($11-$13).  The normalized values hold Han characters or
- * a-z only, so they are safe in a LIKE pattern. */
-#define PDQ_SELECT                                                                                 \
-    "SELECT DISTINCT r.person_id FROM mpi.record r WHERE "                                         \
-    "($1::text IS NULL OR (CASE WHEN $11::bool THEN r.name_han = $1 "                              \
-    "  ELSE r.name_han LIKE $1 || '%' END) OR (r.name_han = '' AND "                               \
-    "  (r.name_py = $2 OR r.name_py_given || r.name_py_family = $2))) AND "                        \
-    "($2::text IS NULL OR $1::text IS NOT NULL OR r.name_py_given || r.name_py_family = $2 OR "    \
-    " (CASE WHEN $11::bool THEN r.name_py = $2 ELSE r.name_py LIKE $2 || '%' OR "                  \
-    "  r.name_py_given LIKE $2 || '%' END)) AND "                                                  \
-    "($3::text IS NULL OR r.name_han LIKE $3 || '%' OR (r.name_han = '' AND "                      \
-    " r.name_py_family = $4)) AND "                                                                \
-    "($4::text IS NULL OR $3::text IS NOT NULL OR (CASE WHEN $12::bool THEN "                      \
-    " r.name_py_family = $4 ELSE r.name_py_family LIKE $4 || '%' END)) AND "                       \
-    "($5::text IS NULL OR (CASE WHEN $13::bool THEN r.name_py_given = $5 "                         \
-    " ELSE r.name_py_given LIKE $5 || '%' END)) AND "                                              \
-    "($6::text[] IS NULL OR (r.birth_year > 0 AND NOT EXISTS (SELECT 1 FROM "                      \
-    " unnest($6::text[], $7::int[], $8::int[]) c(op, lo, hi), LATERAL (SELECT "                    \
-    "  r.birth_year * 10000 + greatest(r.birth_month, 1) * 100 + greatest(r.birth_day, 1) AS lo, " \
-    "  r.birth_year * 10000 + (CASE WHEN r.birth_month = 0 THEN 12 ELSE r.birth_month END) * 100 " \
-    "  + (CASE WHEN r.birth_day = 0 THEN 31 ELSE r.birth_day END) AS hi) rb WHERE NOT "            \
-    " (CASE c.op WHEN 'eq' THEN rb.lo >= c.lo AND rb.hi <= c.hi "                                  \
-    "  WHEN 'ne' THEN NOT (rb.lo >= c.lo AND rb.hi <= c.hi) "                                      \
-    "  WHEN 'gt' THEN rb.hi > c.hi WHEN 'lt' THEN rb.lo < c.lo "                                   \
-    "  WHEN 'ge' THEN rb.hi > c.hi OR (rb.lo >= c.lo AND rb.hi <= c.hi) "                          \
-    "  WHEN 'le' THEN rb.lo < c.lo OR (rb.lo >= c.lo AND rb.hi <= c.hi) "                          \
-    "  WHEN 'sa' THEN rb.lo > c.hi WHEN 'eb' THEN rb.hi < c.lo ELSE false END)))) AND "            \
-    "($9::int = 0 OR r.sex = $9::int) AND "                                                        \
-    "($14::text IS NULL OR r.person_id = (SELECT p.id FROM mpi.person p "                          \
-    " WHERE p.public_id::text = $14::text)) AND "                                                  \
-    "($15::text IS NULL OR $15::text = ANY(r.phones)) AND "                                        \
-    "($16::bigint IS NULL OR r.person_id = $16::bigint) AND "                                      \
-    "($17::text IS NULL AND $18::text IS NULL AND $19::text IS NULL AND $20::text IS NULL AND "    \
-    " $21::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN "                  \
-    " jsonb_typeof(r.resource->'address') = 'array' THEN r.resource->'address' ELSE '[]' END) ad " \
-    " WHERE ($17::text IS NULL OR EXISTS (SELECT 1 FROM (SELECT ad->>'text' UNION ALL "            \
-    "   SELECT ad->>'city' UNION ALL SELECT ad->>'district' UNION ALL SELECT ad->>'state' "        \
-    "   UNION ALL SELECT ad->>'postalCode' UNION ALL SELECT ad->>'country' UNION ALL "             \
-    "   SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(ad->'line') = 'array' "            \
-    "   THEN ad->'line' ELSE '[]' END)) part(v) WHERE strpos(lower(part.v), lower($17)) > 0)) "    \
-    " AND ($18::text IS NULL OR starts_with(lower(ad->>'city'), lower($18))) "                     \
-    " AND ($19::text IS NULL OR starts_with(lower(ad->>'state'), lower($19))) "                    \
-    " AND ($20::text IS NULL OR starts_with(lower(ad->>'postalCode'), lower($20))) "               \
-    " AND ($21::text IS NULL OR starts_with(lower(ad->>'country'), lower($21))))) AND "            \
-    "($22::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN "                  \
-    " jsonb_typeof(r.resource->'extension') = 'array' THEN r.resource->'extension' ELSE '[]' "     \
-    " END) ex WHERE ex->>'url' = "                                                                 \
-    " '" MPI_MOTHERS_MAIDEN_NAME_URL "' AND "                                                      \
-    " starts_with(lower(ex->>'valueString'), lower($22)))) "
-
-/* One page: the persons after $23 (a public id), in person order, so that
- * a page's last entry is where the next one starts. */
-static const char SQL_PDQ[] =
-    PDQ_SELECT "AND ($23::text IS NULL OR r.person_id > (SELECT p.id FROM mpi.person p "
-               " WHERE p.public_id::text = $23::text)) ORDER BY r.person_id LIMIT $10::int";
-/* _summary=count and Bundle.total: every match counted ($10, the page
- * size, and $23, where the page starts, unused) */
-static const char SQL_PDQ_COUNT[] =
-    "SELECT count(*) FROM (" PDQ_SELECT ") x WHERE $10::int >= 0 AND ($23::text IS NULL OR true)";
-
-/* The birthdate constraints as three array literals ($6 ops, $7 lo, $8 hi);
- * all NULL when there are none. */
-static int
-birth_arrays(struct base_arena *a, const struct gw_mpi_pdq_query *q, const char *out[3],
-             struct base_err *err)
-{
-    char ops[GW_MPI_LIMIT_PDQ_BIRTHDATES * 4 + 3] = "{";
-    char lo[GW_MPI_LIMIT_PDQ_BIRTHDATES * 12 + 3] = "{";
-    char hi[GW_MPI_LIMIT_PDQ_BIRTHDATES * 12 + 3] = "{";
-
-    out[0] = out[1] = out[2] = NULL;
-    if (q->n_birth == 0)
-        return BASE_OK;
-    for (size_t i = 0; i < q->n_birth && i < GW_MPI_LIMIT_PDQ_BIRTHDATES; i++) {
-        const char *sep = i > 0 ? "," : "";
-
-        snprintf(ops + strlen(ops), sizeof(ops) - strlen(ops), "%s%s", sep, q->birth[i].op);
-        snprintf(lo + strlen(lo), sizeof(lo) - strlen(lo), "%s%d", sep, q->birth[i].lo);
-        snprintf(hi + strlen(hi), sizeof(hi) - strlen(hi), "%s%d", sep, q->birth[i].hi);
-    }
-    out[0] = base_arena_sprintf(a, "%s}", ops);
-    out[1] = base_arena_sprintf(a, "%s}", lo);
-    out[2] = base_arena_sprintf(a, "%s}", hi);
-    ENSURE(out[0] != NULL && out[1] != NULL && out[2] != NULL, err, BASE_E_NOMEM, "exception",
-           "mpi", "out of memory");
-    return BASE_OK;
-}
-
-int
-gw_mpi_pdq_birthdate(struct gw_mpi_pdq_query *q, const char *value, struct base_err *err)
-{
-    static const char *const prefixes[] = {"eq", "ne", "gt", "lt", "ge", "le", "sa", "eb"};
-    struct gw_mpi_date_bound b = {"eq", 0, 0};
-    const char *s = value;
-    int y, m, d;
-
-    ENSURE(q->n_birth < GW_MPI_LIMIT_PDQ_BIRTHDATES, err, BASE_E_INVALID, "too-costly", "birthdate",
-           "at most %d birthdate parameters", GW_MPI_LIMIT_PDQ_BIRTHDATES);
-    if (s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z') {
-        size_t k = 0;
-
-        while (k < sizeof(prefixes) / sizeof(prefixes[0]) && strncmp(s, prefixes[k], 2) != 0)
-            k++;
-        /* ap ("approximately") is for the server to define (R4
-         * search.html#prefix); a birth date search should say what it means */
-        ENSURE(k < sizeof(prefixes) / sizeof(prefixes[0]), err, BASE_E_INVALID, "value",
-               "birthdate", "birthdate prefixes are eq, ne, gt, lt, ge, le, sa and eb");
-        memcpy(b.op, s, 2);
-        s += 2;
-    }
-    /* a date, to the day at most: birthDate is a FHIR date */
-    ENSURE(strlen(s) <= 10 && gw_mpi_norm_birth_date(s, strlen(s), &y, &m, &d), err, BASE_E_INVALID,
-           "value", "birthdate",
-           "birthdate must be a date (YYYY, YYYY-MM or "
-           "YYYY-MM-DD), with an optional prefix");
-    b.lo = y * 10000 + (m > 0 ? m : 1) * 100 + (d > 0 ? d : 1);
-    b.hi = y * 10000 + (m > 0 ? m : 12) * 100 + (d > 0 ? d : 31);
-    q->birth[q->n_birth++] = b;
-    return BASE_OK;
-}
-
-/* `pk` > 0: only that person (found by identifier), the other parameters
- * narrowing it as they narrow a search by name (the parameters of a search
- * all apply, R4 search.html). */
-static int
-pdq_persons(PGconn *db, struct base_arena *a, const struct gw_mpi_pdq_query *q, int64_t pk,
-            size_t count, bool count_only, PGresult **out, struct base_err *err)
-{
-    const char *p[23];
-    char phone[24];
-    const char *fam_py;
-    const char *given_han;
-
-    TRY(norm_query_name(a, q->name, &p[0], &p[1], err));
-    TRY(norm_query_name(a, q->family, &p[2], &fam_py, err));
-    TRY(norm_query_name(a, q->given, &given_han, &p[4], err));
-    p[3] = fam_py;
-    ENSURE(p[0] || p[1] || p[2] || p[3] || p[4] || q->n_birth > 0 || q->id != NULL || pk > 0, err,
-           BASE_E_INVALID, "too-costly", "Patient", "a name, birth date or identifier is required");
-    TRY(birth_arrays(a, q, &p[5], err));
-    p[8] = base_arena_sprintf(a, "%d", (int)q->sex);
-    p[9] = base_arena_sprintf(a, "%zu", count);
-    p[10] = q->name_exact ? "true" : "false";
-    p[11] = q->family_exact ? "true" : "false";
-    p[12] = q->given_exact ? "true" : "false";
-    p[13] = q->id;
-    p[14] = NULL;
-    if (q->phone != NULL) {
-        /* as the records keep them; a number that is no number matches none */
-        if (gw_mpi_norm_phone(q->phone, strlen(q->phone), phone) == GW_MPI_PHONE_NONE)
-            snprintf(phone, sizeof(phone), "%s", "-");
-        p[14] = phone;
-    }
-    p[15] = pk > 0 ? base_arena_sprintf(a, "%lld", (long long)pk) : NULL;
-    p[16] = q->address;
-    p[17] = q->address_city;
-    p[18] = q->address_state;
-    p[19] = q->address_postalcode;
-    p[20] = q->address_country;
-    p[21] = q->mothers_maiden_name;
-    p[22] = pk > 0 ? NULL : q->after;
-    for (int i = 8; i < 10; i++)
-        ENSURE(p[i] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    ENSURE(pk <= 0 || p[15] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    return mpi_q(db, a, count_only && pk <= 0 ? SQL_PDQ_COUNT : SQL_PDQ, 23, p, PGRES_TUPLES_OK,
-                 out, err);
-}
-
-/*
- * The persons (at most `max`, in `pks`) a PDQm identifier token names: with
- * a system, those holding SYSTEM|VALUE (a search returns every one, where
- * PIXm needs exactly one); without (R4 search.html#token: "[code]" matches
- * any system), those holding VALUE in any member's system, as their
- * resident id, or as their regional id.  An unknown or malformed value
- * finds nobody: a search answers with an empty searchset.
- */
-static int
-persons_by_token(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
-                 const char *system, const char *value, size_t max, int64_t *pks, size_t *n,
-                 struct base_err *err)
-{
-    struct gw_mpi_resid rid;
-    const char *p[4] = {value, NULL, NULL, NULL};
-    PGresult *r;
-    int64_t pk = 0;
-
-    *n = 0;
-    ENSURE(strlen(value) <= GW_MPI_LIMIT_VALUE &&
-               (system == NULL || strlen(system) <= GW_MPI_LIMIT_SYSTEM),
-           err, BASE_E_INVALID, "value", "identifier", "identifier too long");
-    if (system != NULL && strcmp(system, cfg->person_system) != 0 &&
-        strcmp(system, GW_MPI_RESID_SYSTEM) != 0) {
-        p[1] = system;
-        p[2] = base_arena_sprintf(a, "%zu", max);
-        ENSURE(p[2] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-        TRY(mpi_q(db, a,
-                  "SELECT DISTINCT r.person_id FROM mpi.identifier i JOIN mpi.record r ON r.id = "
-                  "i.record_id WHERE i.system = $2 AND i.value = $1 ORDER BY 1 LIMIT $3::int",
-                  3, p, PGRES_TUPLES_OK, &r, err));
-        for (int i = 0; i < PQntuples(r); i++)
-            pks[(*n)++] = mpi_i64(r, i, 0);
-        return BASE_OK;
-    }
-    if (system == NULL || strcmp(system, cfg->person_system) == 0) {
-        int rc = person_by_public(db, a, value, &pk, err);
-
-        if (rc != BASE_E_NOTFOUND)
-            TRY(rc);
-        base_err_clear(err);
-        if (system != NULL) {
-            if (pk > 0)
-                pks[(*n)++] = pk;
-            return BASE_OK;
-        }
-    }
-    /* GB 11643: a resident identity number is checked before use; a value
-     * that is none is looked up as the other kinds only */
-    if (gw_mpi_resid_parse(value, strlen(value), cfg->today, &rid, err) == BASE_OK)
-        p[1] = base_arena_strdup(a, rid.number);
-    else if (system != NULL)
-        return BASE_OK;
-    base_err_clear(err);
-    p[2] = system != NULL ? "t" : "f"; /* the resident id system alone */
-    p[3] = base_arena_sprintf(a, "%zu", max);
-    ENSURE(p[3] != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    TRY(mpi_q(db, a,
-              "SELECT person_id FROM (SELECT r.person_id FROM mpi.identifier i JOIN mpi.record r "
-              "ON r.id = i.record_id WHERE NOT $3::bool AND i.value = $1 UNION "
-              "SELECT person_id FROM mpi.record WHERE resident_id = $2) x "
-              "ORDER BY 1 LIMIT $4::int",
-              4, p, PGRES_TUPLES_OK, &r, err));
-    for (int i = 0; i < PQntuples(r) && *n < max; i++)
-        if (mpi_i64(r, i, 0) != pk)
-            pks[(*n)++] = mpi_i64(r, i, 0);
-    if (pk > 0 && *n < max)
-        pks[(*n)++] = pk;
-    return BASE_OK;
-}
-
 int
 mpi_entry_append(struct base_arena *a, const char *base_url, json_t *entries, json_t *e,
                  struct base_err *err)
@@ -657,96 +399,5 @@ mpi_entry_append(struct base_arena *a, const char *base_url, json_t *entries, js
             json_object_set_new(e, "fullUrl", json_string(url));
     }
     json_array_append_new(entries, e);
-    return BASE_OK;
-}
-
-static int
-bundle_add(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg, int64_t pk,
-           const char *base_url, json_t *entries, struct base_err *err)
-{
-    json_t *pt = NULL;
-
-    TRY(mpi_patient_of(db, a, cfg, pk, &pt, err));
-    return mpi_entry_append(a, base_url, entries,
-                            json_pack("{s:o, s:{s:s}}", "resource", pt, "search", "mode", "match"),
-                            err);
-}
-
-/* A page of persons by the demographic parameters: `count` of them and
- * whether more follow (one more is asked for); `total` every match (counted
- * apart only when the page does not show them all). */
-static int
-pdq_page(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
-         const struct gw_mpi_pdq_query *q, size_t count, const char *base_url, json_t *entries,
-         size_t *total, bool *more, struct base_err *err)
-{
-    PGresult *r;
-    size_t n;
-
-    TRY(pdq_persons(db, a, q, 0, count + 1, false, &r, err));
-    n = (size_t)PQntuples(r);
-    *more = n > count;
-    for (size_t i = 0; i < n && i < count; i++)
-        TRY(bundle_add(db, a, cfg, mpi_i64(r, (int)i, 0), base_url, entries, err));
-    if (!*more && q->after == NULL) {
-        *total = n;
-        return BASE_OK;
-    }
-    TRY(pdq_persons(db, a, q, 0, count, true, &r, err));
-    *total = (size_t)mpi_i64(r, 0, 0);
-    return BASE_OK;
-}
-
-int
-gw_mpi_pdq_search(PGconn *db, struct base_arena *a, const struct gw_mpi_config *cfg,
-                  const struct gw_mpi_pdq_query *q, const char *base_url, json_t **out, bool *more,
-                  struct base_err *err)
-{
-    size_t count =
-        q->count == 0 || q->count > GW_MPI_LIMIT_PDQ_COUNT ? GW_MPI_LIMIT_PDQ_COUNT : q->count;
-    json_t *bundle = json_pack("{s:s, s:s, s:i, s:[]}", "resourceType", "Bundle", "type",
-                               "searchset", "total", 0, "entry");
-    json_t *entries;
-    size_t total = 0;
-    bool more_local = false;
-    int rc = BASE_OK;
-
-    if (more == NULL)
-        more = &more_local;
-    *more = false;
-    ENSURE(bundle != NULL, err, BASE_E_NOMEM, "exception", "mpi", "out of memory");
-    TRY(fhir_json_tie(a, bundle));
-    entries = json_object_get(bundle, "entry");
-    if (q->inactive_only || q->matches_none) {
-        /* active=false: every person the index returns is active */
-    } else if (q->identifier_value != NULL) {
-        int64_t pks[GW_MPI_LIMIT_PDQ_COUNT];
-        size_t n = 0;
-
-        /* one page: an identifier names a handful of persons at most */
-        rc = persons_by_token(db, a, cfg, q->identifier_system, q->identifier_value, count, pks, &n,
-                              err);
-        /* the other parameters (_id, name, gender, address…) narrow them */
-        for (size_t k = 0; rc == BASE_OK && k < n; k++) {
-            PGresult *r;
-
-            rc = pdq_persons(db, a, q, pks[k], 1, false, &r, err);
-            for (int i = 0; rc == BASE_OK && i < PQntuples(r); i++) {
-                total++;
-                if (!q->count_only)
-                    rc = bundle_add(db, a, cfg, mpi_i64(r, i, 0), base_url, entries, err);
-            }
-        }
-    } else if (q->count_only) {
-        PGresult *r;
-
-        TRY(pdq_persons(db, a, q, 0, count, true, &r, err));
-        total = (size_t)mpi_i64(r, 0, 0);
-    } else {
-        rc = pdq_page(db, a, cfg, q, count, base_url, entries, &total, more, err);
-    }
-    TRY(rc);
-    json_object_set_new(bundle, "total", json_integer((json_int_t)total));
-    *out = json_incref(bundle);
     return BASE_OK;
 }

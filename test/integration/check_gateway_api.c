@@ -1322,34 +1322,159 @@ START_TEST(pdqm_repeated_parameters_and_lenient_handling)
                 lenient, NULL, NULL);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);
-    r = git_req(&G, "GET", "/fhir/Patient?gender=male&_sort=family", T_DR, lenient, NULL, NULL);
+    r = git_req(&G, "GET", "/fhir/Patient?gender=yes&_sort=family", T_DR, lenient, NULL, NULL);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);
-    /* an OR list (R4 search.html#combining) is refused, never searched as
-     * one value that matches nobody; "\," is a comma in the value, and an
-     * address takes its commas as written */
+    /* an OR list (R4 search.html#combining) is searched as alternatives;
+     * "\," is a comma in the value, and an address takes its commas as
+     * written */
     {
         static const struct {
             const char *query;
-            int status;
-        } ors[] = {{"family=Wang,Zhang&birthdate=1980-01-01", 400},
-                   {"family=Zhang&birthdate=1980-01-01&gender=male,female", 400},
-                   {"identifier=urn:x%7Ca,urn:y%7Cb", 400},
-                   {"identifier=urn:x%7Ca%2Curn:y%7Cb", 400},
-                   {"family=Zhang%5C,Wang&birthdate=1980-01-01", 200},
-                   {"family=Zhang&birthdate=1980-01-01&address=Room%203,%20Building%205", 200}};
+            bool all;
+        } ors[] = {{"family=Wang,Zhang&birthdate=1980-01-01", true},
+                   {"family=Zhang&birthdate=1980-01-01&gender=male,female", true},
+                   {"family=Zhang&birthdate=1980-01-01&gender=female,other", false},
+                   {"identifier=urn:x%7Ca,urn:y%7Cb", false},
+                   {"identifier=urn:x%7Ca%2Curn:y%7Cb", false},
+                   {"family=Zhang%5C,Wang&birthdate=1980-01-01", false},
+                   {"family=Zhang&birthdate=1980-01-01&address=Room%203,%20Building%205", false}};
 
         for (size_t i = 0; i < sizeof(ors) / sizeof(ors[0]); i++) {
             snprintf(q, sizeof(q), "/fhir/Patient?%s", ors[i].query);
             r = git_get(&G, q, T_DR);
-            ck_assert_msg(r.status == ors[i].status, "%s: %ld %s", q, r.status, r.body);
-            if (r.status == 200)
-                ck_assert_uint_eq(git_entries(r.json, "match"), 0);
-            else
-                ck_assert_str_eq(tu_json_str(r.json, "issue.0.code"), "invalid");
+            ck_assert_msg(r.status == 200, "%s: %ld %s", q, r.status, r.body);
+            ck_assert_msg(git_entries(r.json, "match") == (ors[i].all ? all : 0), "%s: %zu", q,
+                          git_entries(r.json, "match"));
             git_resp_free(&r);
         }
     }
+}
+END_TEST
+
+/* What IHE PDQm consumers (ITI-78) and PIXm consumers (ITI-83) send, as the
+ * Gazelle tools and HAPI-based clients do. */
+START_TEST(pdqm_as_ihe_consumers_send_it)
+{
+    const char *lenient[] = {"Prefer: handling=lenient", NULL};
+    struct git_resp r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01", T_DR);
+    size_t all = git_entries(r.json, "match");
+    const char *self;
+    char q[512];
+
+    ck_assert_uint_ge(all, 4);
+    git_resp_free(&r);
+    /* ITI-78 2:3.78.4.1.2.1: every parameter alone is a search; each answer
+     * is a page of at most _count, Bundle.total counting all */
+    {
+        static const char *const alone[] = {"family=Zhang", "gender=male",
+                                            "name=Zhang",   "birthdate=1980-01-01",
+                                            "given=San",    "gender=male&birthdate=1980-01-01",
+                                            "active=true"};
+
+        for (size_t i = 0; i < sizeof(alone) / sizeof(alone[0]); i++) {
+            snprintf(q, sizeof(q), "/fhir/Patient?%s&_count=2", alone[i]);
+            r = git_get(&G, q, T_DR);
+            ck_assert_msg(r.status == 200, "%s: %ld %s", q, r.status, r.body);
+            ck_assert_msg(git_entries(r.json, "match") == 2, "%s", q);
+            ck_assert_int_ge(json_integer_value(json_object_get(r.json, "total")), (json_int_t)all);
+            ck_assert_ptr_nonnull(link_path(r.json, "next"));
+            git_resp_free(&r);
+        }
+    }
+    /* _total (R4 search.html#total, as HAPI clients send it): counted anyway */
+    r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&_total=accurate", T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")), (json_int_t)all);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient?family=Zhang&_total=maybe", T_DR);
+    ck_assert_int_eq(r.status, 400);
+    git_resp_free(&r);
+    /* :contains and :exact on the string parameters (R4 search.html#string) */
+    {
+        static const struct {
+            const char *query;
+            bool all;
+        } mods[] = {{"family:contains=han", true},      {"family:contains=wan", false},
+                    {"given:contains=an", true},        {"name:contains=angsa", true},
+                    {"family:exact=Zhang", true},       {"family:exact=Zhan", false},
+                    {"address:contains=999", false},    {"family=Zhang,Li&given:exact=San", true},
+                    {"address-city:exact=jinan", false}};
+
+        for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+            snprintf(q, sizeof(q), "/fhir/Patient?%s&birthdate=1980-01-01", mods[i].query);
+            r = git_get(&G, q, T_DR);
+            ck_assert_msg(r.status == 200, "%s: %ld %s", q, r.status, r.body);
+            ck_assert_msg(git_entries(r.json, "match") == (mods[i].all ? all : 0), "%s: %zu", q,
+                          git_entries(r.json, "match"));
+            git_resp_free(&r);
+        }
+        /* only p1 has an address: 250000 */
+        r = git_get(&G, "/fhir/Patient?address:contains=5000&address-postalcode:exact=250000",
+                    T_DR);
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        ck_assert_uint_eq(git_entries(r.json, "match"), 1);
+        git_resp_free(&r);
+    }
+    /* identifier OR list: either record number */
+    r = git_get(&G,
+                "/fhir/Patient?identifier=urn:fhirgate:test:hosp-a:mrn%7CMRN-p1-hosp-a,"
+                "urn:fhirgate:test:hosp-a:mrn%7CMRN-p3-hosp-a",
+                T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 2);
+    ck_assert_ptr_nonnull(strstr(r.body, P1));
+    ck_assert_ptr_nonnull(strstr(r.body, P3));
+    git_resp_free(&r);
+    /* ITI-78 "Populating Which Domains are Returned": SYSTEM| keeps that
+     * domain's identifiers only; an unknown domain is 404 "targetSystem not
+     * found" (Case 4) */
+    r = git_get(&G,
+                "/fhir/Patient?family=Zhang&birthdate=1980-01-01&identifier="
+                "urn:fhirgate:test:hosp-b:mrn%7C",
+                T_DR);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_gt(git_entries(r.json, "match"), 0);
+    ck_assert_ptr_nonnull(strstr(r.body, "hosp-b:mrn"));
+    ck_assert_ptr_null(strstr(r.body, "hosp-a:mrn"));
+    ck_assert_ptr_null(strstr(r.body, GW_MPI_RESID_SYSTEM));
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Patient?family=Zhang&identifier=urn:oid:1.2.3.4.5%7C", T_DR);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(tu_json_str(r.json, "issue.0.code"), "not-found");
+    ck_assert_str_eq(tu_json_str(r.json, "issue.0.diagnostics"), "targetSystem not found");
+    git_resp_free(&r);
+    /* lenient: what was ignored is out of the self link, and said so */
+    r = git_req(&G, "GET", "/fhir/Patient?family=Zhang&_sort=family&birthdate=1980-01-01&foo:bar=1",
+                T_DR, lenient, NULL, NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), all);
+    ck_assert_uint_eq(git_entries(r.json, "outcome"), 1);
+    self = link_path(r.json, "self");
+    ck_assert_ptr_nonnull(self);
+    ck_assert_ptr_nonnull(strstr(self, "family=Zhang"));
+    ck_assert_ptr_nonnull(strstr(self, "birthdate=1980-01-01"));
+    ck_assert_ptr_null(strstr(self, "_sort"));
+    ck_assert_ptr_null(strstr(self, "foo"));
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")), (json_int_t)all);
+    git_resp_free(&r);
+    /* ITI-78 2:3.78.4.1.2.4: suppliers answer XML too, outcome entry included */
+    r = git_req(&G, "GET", "/fhir/Patient?family=Zhang&_sort=family&_format=xml&_count=2", T_DR,
+                lenient, NULL, NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_ptr_nonnull(strstr(r.body, "<Bundle xmlns=\"http://hl7.org/fhir\">"));
+    ck_assert_ptr_nonnull(strstr(r.body, "<OperationOutcome"));
+    ck_assert_ptr_nonnull(strstr(r.body, "<relation value=\"next\"/>"));
+    git_resp_free(&r);
+    /* ITI-83: a known domain without that identifier is 404 with the
+     * profile's OperationOutcome */
+    r = git_get(&G, "/fhir/Patient/$ihe-pix?sourceIdentifier=urn:fhirgate:test:hosp-a:mrn|nobody",
+                T_DR);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(tu_json_str(r.json, "issue.0.code"), "not-found");
+    ck_assert_str_eq(tu_json_str(r.json, "issue.0.diagnostics"),
+                     "sourceIdentifier Patient Identifier not found");
+    git_resp_free(&r);
 }
 END_TEST
 
@@ -1463,7 +1588,7 @@ START_TEST(pdqm_and_pixm)
         } none[] = {{"identifier=%7CMRN-p1-hosp-a", 200},
                     {"identifier=MRN-p1-hosp-a&gender=female", 200},
                     {"identifier=nobody-at-all", 200},
-                    {"identifier=urn:x%7C", 400},
+                    {"identifier=urn:x%7C", 404}, /* ITI-78 Case 4: no such domain */
                     {"identifier=%7C", 400}};
         for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
             snprintf(p, sizeof(p), "/fhir/Patient?%s", none[i].query);
@@ -1480,8 +1605,8 @@ START_TEST(pdqm_and_pixm)
     r = git_get(&G, p, T_DR);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);
-    /* no browsing */
-    r = git_get(&G, "/fhir/Patient?gender=male", T_DR);
+    /* no listing of the whole index */
+    r = git_get(&G, "/fhir/Patient?_count=5", T_DR);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);
     r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01", T_DR);
@@ -1681,7 +1806,7 @@ START_TEST(pdqm_and_pixm)
             git_resp_free(&r);
         }
     }
-    r = git_get(&G, "/fhir/Patient?family:contains=han&birthdate=1980-01-01", T_DR);
+    r = git_get(&G, "/fhir/Patient?family:missing=true&birthdate=1980-01-01", T_DR);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);
     r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&foo=1", T_DR);
@@ -1800,9 +1925,10 @@ START_TEST(pdqm_and_pixm)
     r = git_get(&G, "/fhir/Patient?_id=a%20b", T_DR);
     ck_assert_int_eq(r.status, 400);
     git_resp_free(&r);
-    /* a phone number narrows a search but is never enough alone */
+    /* a phone number alone is a search (ITI-78: each parameter alone) */
     r = git_get(&G, "/fhir/Patient?telecom=13800138000", T_DR);
-    ck_assert_int_eq(r.status, 400);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 0);
     git_resp_free(&r);
     r = git_get(&G, "/fhir/Patient?family=Zhang&birthdate=1980-01-01&phone=phone|139", T_DR);
     ck_assert_int_eq(r.status, 200);
@@ -2709,6 +2835,7 @@ gateway_api_suite(void)
     tcase_add_test(tc, expired_sign_in_rows_are_purged);
     tcase_add_test(tc, pdqm_and_pixm);
     tcase_add_test(tc, pdqm_repeated_parameters_and_lenient_handling);
+    tcase_add_test(tc, pdqm_as_ihe_consumers_send_it);
     tcase_add_test(tc, pixm_by_post_and_bounded_targets);
     tcase_add_test(tc, pdqm_patient_shows_mothers_maiden_name);
     tcase_add_test(tc, a_patient_sees_their_record_and_who_looked);

@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "fhir/base/arena.h"
 #include "fhir/json/fhir_json.h"
 #include "gateway/mpi/gw_mpi.h"
+#include "test/support/jsonpath.h"
 #include "test/support/mpi_testdb.h"
 #include "test/support/runcli.h"
 #include "test/support/testutil.h"
@@ -154,6 +156,46 @@ START_TEST(three_members_link)
 }
 END_TEST
 
+/* Add one PDQm parameter, which must be valid. */
+static void
+pdq(struct gw_mpi_pdq_query *q, const char *name, const char *value)
+{
+    struct base_err err = {0};
+
+    ck_assert_msg(gw_mpi_pdq_param(A, q, name, value, &err) == BASE_OK, "%s: %s", name, err.msg);
+}
+
+/* Bundle.total of a PDQm search by NULL-ended name/value pairs; -1 when a
+ * parameter is refused, -rc when the search is. */
+static int
+pdq_total(const char *name, ...)
+{
+    struct gw_mpi_pdq_query q;
+    struct base_err err = {0};
+    json_t *out = NULL;
+    va_list ap;
+    int total;
+    int rc;
+
+    memset(&q, 0, sizeof(q));
+    va_start(ap, name);
+    for (const char *n = name; n != NULL; n = va_arg(ap, const char *)) {
+        const char *v = va_arg(ap, const char *);
+
+        if (v == NULL || gw_mpi_pdq_param(A, &q, n, v, &err) != BASE_OK) {
+            va_end(ap);
+            return -1;
+        }
+    }
+    va_end(ap);
+    rc = gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err);
+    if (rc != BASE_OK)
+        return -rc;
+    total = (int)json_integer_value(json_object_get(out, "total"));
+    json_decref(out);
+    return total;
+}
+
 START_TEST(fhir_answers)
 {
     struct gw_mpi_ingest_result a;
@@ -192,8 +234,8 @@ START_TEST(fhir_answers)
                      BASE_E_NOTFOUND);
 
     /* PDQm by Han name + birth date, by pinyin, by identifier; empty on no match */
-    q.name = "张三";
-    ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, "1949-12-31", &err), BASE_OK);
+    pdq(&q, "name", "张三");
+    pdq(&q, "birthdate", "1949-12-31");
     ck_assert_int_eq(
         gw_mpi_pdq_search(DB, A, &CFG, &q, "https://gw.example/fhir", &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
@@ -204,95 +246,79 @@ START_TEST(fhir_answers)
     ck_assert_uint_eq(json_array_size(json_object_get(p, "identifier")), 4);
     ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(e, "fullUrl")), a.person_id));
     json_decref(out);
-    memset(&q, 0, sizeof(q));
-    q.family = "Zhang";
-    q.given = "San";
-    q.sex = GW_MPI_SEX_FEMALE;
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
-    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
-    json_decref(out);
-    q.sex = GW_MPI_SEX_MALE;
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
-    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 0);
-    json_decref(out);
+    ck_assert_int_eq(pdq_total("family", "Zhang", "given", "San", "gender", "female", NULL), 1);
+    ck_assert_int_eq(pdq_total("family", "Zhang", "given", "San", "gender", "male", NULL), 0);
     /* a homophone is not found by characters, but is by sound */
     (void)ingest(3, pt(3, "C-1", NULL, "章三", "1990-01-01", "male", NULL, NULL));
-    memset(&q, 0, sizeof(q));
-    q.name = "章三";
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
-    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
-    json_decref(out);
-    q.name = "zhang san";
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
-    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 2);
-    json_decref(out);
+    ck_assert_int_eq(pdq_total("name", "章三", NULL), 1);
+    ck_assert_int_eq(pdq_total("name", "zhang san", NULL), 2);
+    /* gender=unknown is a gender like the others, not "any" */
+    ck_assert_int_eq(pdq_total("name", "zhang san", "gender", "unknown", NULL), 0);
+    ck_assert_int_eq(pdq_total("name", "zhang san", "gender", "unknown,male", NULL), 1);
     /* a name part that starts with the value matches (R4 string search):
-     * the family name alone, by characters or by sound; :exact wants all */
+     * the family name alone, by characters or by sound; :exact wants all,
+     * :contains a part holding it anywhere */
     static const struct {
-        const char *name, *family, *given;
-        bool exact;
+        const char *param, *value;
         int total;
     } parts[] = {
-        {"张", NULL, NULL, false, 1},      {"zhang", NULL, NULL, false, 2},
-        {"zhang", NULL, NULL, true, 0},    {"张", NULL, NULL, true, 0},
-        {"张三", NULL, NULL, true, 1},     {"zhangsan", NULL, NULL, true, 2},
-        {NULL, "zh", NULL, false, 2},      {NULL, "zh", NULL, true, 0},
-        {NULL, "zhang", NULL, true, 2},    {NULL, NULL, "sa", false, 2},
-        {NULL, NULL, "sa", true, 0},       {NULL, NULL, "san", true, 2},
-        {"san", NULL, NULL, false, 2},     {"li", NULL, NULL, false, 0},
+        {"name", "张", 1},
+        {"name", "zhang", 2},
+        {"name:exact", "zhang", 0},
+        {"name:exact", "张", 0},
+        {"name:exact", "张三", 1},
+        {"name:exact", "zhangsan", 2},
+        {"family", "zh", 2},
+        {"family:exact", "zh", 0},
+        {"family:exact", "zhang", 2},
+        {"given", "sa", 2},
+        {"given:exact", "sa", 0},
+        {"given:exact", "san", 2},
+        {"name", "san", 2},
+        {"name", "li", 0},
+        {"family", "张", 1},
+        {"family:exact", "张", 1},
+        {"family:contains", "han", 2},
+        {"given:contains", "an", 2},
+        {"name:contains", "三", 2},
+        {"name:contains", "gsa", 2},
+        {"family:contains", "x", 0},
+        {"family", "Li,Zhang", 2},
+        {"family", "Li,Wang", 0},
+        {"name", "章三,张三", 2},
+        {"family:exact", "zh,zhang", 2},
     };
-    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-        memset(&q, 0, sizeof(q));
-        q.name = parts[i].name;
-        q.family = parts[i].family;
-        q.given = parts[i].given;
-        q.name_exact = q.family_exact = q.given_exact = parts[i].exact;
-        ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
-        ck_assert_msg(json_integer_value(json_object_get(out, "total")) == parts[i].total,
-                      "case %zu: total %lld", i,
-                      (long long)json_integer_value(json_object_get(out, "total")));
-        json_decref(out);
-    }
-    memset(&q, 0, sizeof(q));
-    q.family = "张";
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
-    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
-    json_decref(out);
-    memset(&q, 0, sizeof(q));
-    q.identifier_system = GW_MPI_RESID_SYSTEM;
-    q.identifier_value = RESID_A;
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
-    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
-    json_decref(out);
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        ck_assert_msg(pdq_total(parts[i].param, parts[i].value, NULL) == parts[i].total,
+                      "case %zu: %s", i, parts[i].param);
+    /* repeated parameters are ANDed, a list's values ORed */
+    ck_assert_int_eq(pdq_total("family", "Zhang", "family", "Zha", NULL), 2);
+    ck_assert_int_eq(pdq_total("family", "Zhang", "family", "Wang", NULL), 0);
+    ck_assert_int_eq(pdq_total("family", "Zhang", "gender", "male,female", NULL), 2);
+    ck_assert_int_eq(pdq_total("family", "Zhang", "gender", "male", "gender", "female", NULL), 0);
+    ck_assert_int_eq(
+        pdq_total("identifier", "urn:oid:1.2.156.9.3|C-1,urn:oid:1.2.156.9.1|A-1", NULL), 2);
+    ck_assert_int_eq(pdq_total("identifier", "urn:oid:1.2.156.9.3|C-1", "identifier",
+                               "urn:oid:1.2.156.9.1|A-1", NULL),
+                     0);
+    ck_assert_int_eq(pdq_total("identifier", GW_MPI_RESID_SYSTEM "|" RESID_A, NULL), 1);
     /* telecom narrows, in any of the forms a number is written in */
     static const struct {
         const char *phone;
         int total;
     } phones[] = {{"13800138000", 1}, {"+86 138-0013-8000", 1}, {"13900000000", 0}, {"abc", 0}};
-    for (size_t i = 0; i < sizeof(phones) / sizeof(phones[0]); i++) {
-        memset(&q, 0, sizeof(q));
-        q.name = "张三";
-        ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, "1949", &err), BASE_OK);
-        q.phone = phones[i].phone;
-        ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
-        ck_assert_msg(json_integer_value(json_object_get(out, "total")) == phones[i].total,
+    for (size_t i = 0; i < sizeof(phones) / sizeof(phones[0]); i++)
+        ck_assert_msg(pdq_total("name", "张三", "birthdate", "1949", "telecom", phones[i].phone,
+                                NULL) == phones[i].total,
                       "phone case %zu", i);
-        json_decref(out);
-    }
-    memset(&q, 0, sizeof(q));
-    q.identifier_system = GW_MPI_RESID_SYSTEM;
-    q.identifier_value = RESID_A;
     /* _id (ITI-78): that person, with other criteria ANDed */
-    q.id = "00000000-0000-4000-8000-000000000000";
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
-    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 0);
-    json_decref(out);
-    q.id = a.person_id;
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
-    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
-    json_decref(out);
+    ck_assert_int_eq(pdq_total("identifier", GW_MPI_RESID_SYSTEM "|" RESID_A, "_id",
+                               "00000000-0000-4000-8000-000000000000", NULL),
+                     0);
+    ck_assert_int_eq(
+        pdq_total("identifier", GW_MPI_RESID_SYSTEM "|" RESID_A, "_id", a.person_id, NULL), 1);
     memset(&q, 0, sizeof(q));
-    q.id = a.person_id;
+    pdq(&q, "_id", a.person_id);
     ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
     ck_assert_str_eq(json_string_value(json_object_get(
@@ -301,15 +327,8 @@ START_TEST(fhir_answers)
                          "id")),
                      a.person_id);
     json_decref(out);
-    q.name = "章三"; /* another person's name */
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
-    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 0);
-    json_decref(out);
-    q.id = "not a uuid";
-    q.name = NULL;
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
-    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 0);
-    json_decref(out);
+    ck_assert_int_eq(pdq_total("_id", a.person_id, "name", "章三", NULL), 0);
+    ck_assert_int_eq(pdq_total("_id", "not-a-uuid", NULL), 0);
     memset(&q, 0, sizeof(q));
     ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_E_INVALID);
     /* birthdate prefixes against a member that gave the year only: the
@@ -323,27 +342,23 @@ START_TEST(fhir_answers)
         {{"ne1950-06-01", NULL}, 1}, {{"ge1950-06-01", NULL}, 1}, {{"le1950-06-01", NULL}, 1},
         {{"gt1950-12-31", NULL}, 0}, {{"lt1950-01-01", NULL}, 0}, {{"gt1949", NULL}, 1},
         {{"sa1949-12-31", NULL}, 1}, {{"sa1950-01-01", NULL}, 0}, {{"eb1951", NULL}, 1},
-        {{"ge1940", "le1960"}, 1},   {{"ge1951", "le1960"}, 0},
+        {{"ge1940", "le1960"}, 1},   {{"ge1951", "le1960"}, 0},   {{"1949,1950", NULL}, 1},
+        {{"1948,1949", NULL}, 0},
     };
     for (size_t i = 0; i < sizeof(bds) / sizeof(bds[0]); i++) {
-        memset(&q, 0, sizeof(q));
-        q.name = "李四";
-        for (size_t k = 0; k < 2 && bds[i].birthdate[k] != NULL; k++)
-            ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, bds[i].birthdate[k], &err), BASE_OK);
-        ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
-        ck_assert_msg(json_integer_value(json_object_get(out, "total")) == bds[i].total,
-                      "birthdate case %zu", i);
-        json_decref(out);
+        int total = bds[i].birthdate[1] != NULL
+                        ? pdq_total("name", "李四", "birthdate", bds[i].birthdate[0], "birthdate",
+                                    bds[i].birthdate[1], NULL)
+                        : pdq_total("name", "李四", "birthdate", bds[i].birthdate[0], NULL);
+
+        ck_assert_msg(total == bds[i].total, "birthdate case %zu", i);
     }
     /* a value without a system finds every person holding it in any
      * system; with a system, every person holding that pair */
     (void)ingest(4, pt(4, "C-7", NULL, "王五", "1960-02-02", "male", NULL, NULL));
+    ck_assert_int_eq(pdq_total("identifier", "C-7", NULL), 2);
     memset(&q, 0, sizeof(q));
-    q.identifier_value = "C-7";
-    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
-    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 2);
-    json_decref(out);
-    q.identifier_system = "urn:oid:1.2.156.9.4";
+    pdq(&q, "identifier", "urn:oid:1.2.156.9.4|C-7");
     ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
     char *text = json_dumps(out, 0);
@@ -352,15 +367,27 @@ START_TEST(fhir_answers)
     ck_assert_ptr_null(strstr(text, "李四"));
     free(text);
     json_decref(out);
-    q.identifier_system = NULL;
-    q.identifier_value = RESID_A; /* the resident id, no system */
+    ck_assert_int_eq(pdq_total("identifier", RESID_A, NULL), 1); /* the resident id, no system */
+    /* SYSTEM| (ITI-78 "Populating Which Domains are Returned"): the persons
+     * holding one of that domain, showing only its identifiers; a domain
+     * the index does not know is "targetSystem not found" */
+    memset(&q, 0, sizeof(q));
+    pdq(&q, "name", "张三");
+    pdq(&q, "identifier", "urn:oid:1.2.156.9.2|");
     ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, NULL, &err), BASE_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 1);
+    p = json_object_get(json_array_get(json_object_get(out, "entry"), 0), "resource");
+    ck_assert_uint_eq(json_array_size(json_object_get(p, "identifier")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(p, "identifier"), 0), "value")),
+                     "B-9");
     json_decref(out);
+    ck_assert_int_eq(pdq_total("name", "章三", "identifier", "urn:oid:1.2.156.9.2|", NULL), 0);
+    ck_assert_int_eq(pdq_total("identifier", "urn:oid:1.2.156.9.9|", NULL), -BASE_E_NOTFOUND);
     memset(&q, 0, sizeof(q));
-    ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, "ap1950", &err), BASE_E_INVALID);
-    ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, "1950-02-30", &err), BASE_E_INVALID);
-    ck_assert_int_eq(gw_mpi_pdq_birthdate(&q, "1950-01-01T00:00", &err), BASE_E_INVALID);
+    ck_assert_int_eq(gw_mpi_pdq_date("ap1950", &q.terms[0].date, &err), BASE_E_INVALID);
+    ck_assert_int_eq(gw_mpi_pdq_date("1950-02-30", &q.terms[0].date, &err), BASE_E_INVALID);
+    ck_assert_int_eq(gw_mpi_pdq_date("1950-01-01T00:00", &q.terms[0].date, &err), BASE_E_INVALID);
     /* the regional Patient */
     ck_assert_int_eq(gw_mpi_person_patient(DB, A, &CFG, a.person_id, &out, &err), BASE_OK);
     ck_assert_str_eq(json_string_value(json_object_get(out, "gender")), "female");
@@ -394,6 +421,61 @@ match(const json_t *patient, bool only_certain, size_t count, int want_rc)
 /* Patient/$match (R4 patient-match, IHE ITI-119): certain by resident id
  * or record number, probable/possible by score, never a person with
  * another resident id, onlyCertainMatches and count. */
+/* A search matching more persons than GW_MPI_LIMIT_PDQ_MATCHES (a common
+ * family name alone, as ITI-78 allows) answers its first page with a
+ * warning and no next page; a later page is refused, not served. */
+START_TEST(broad_searches_are_capped)
+{
+    struct gw_mpi_pdq_query q;
+    struct base_err err = {0};
+    json_t *out = NULL;
+    PGresult *r;
+    bool more = true;
+    char n[16];
+    const char *p[1] = {n};
+
+    snprintf(n, sizeof(n), "%u", GW_MPI_LIMIT_PDQ_MATCHES + 1);
+    r = PQexecParams(DB,
+                     "WITH p AS (INSERT INTO mpi.person SELECT FROM generate_series(1, $1::int) "
+                     "RETURNING id) INSERT INTO mpi.record (member_id, local_system, local_value, "
+                     "person_id, link_type, name_han, name_py, name_py_family, name_py_given, sex) "
+                     "SELECT 'hosp-1', 'urn:oid:1.2.156.9.1', 'W-' || id, id, 'sole', '王伟', "
+                     "'wangwei', 'wang', 'wei', 1 FROM p",
+                     1, NULL, p, NULL, NULL, 0);
+    ck_assert_int_eq(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    r = PQexec(DB, "INSERT INTO mpi.identifier SELECT local_system, local_value, id FROM "
+                   "mpi.record WHERE local_value LIKE 'W-%'");
+    ck_assert_int_eq(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    memset(&q, 0, sizeof(q));
+    q.count = 10;
+    pdq(&q, "family", "wang");
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &more, &err), BASE_OK);
+    ck_assert(!more);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")),
+                     GW_MPI_LIMIT_PDQ_MATCHES + 1);
+    ck_assert_uint_eq(json_array_size(json_object_get(out, "entry")), 11);
+    ck_assert_str_eq(tu_json_str(out, "entry.10.search.mode"), "outcome");
+    ck_assert_str_eq(tu_json_str(out, "entry.10.resource.issue.0.code"), "too-costly");
+    q.after = tu_json_str(out, "entry.9.resource.id");
+    json_t *first = out;
+    out = NULL;
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &more, &err), BASE_E_INVALID);
+    ck_assert_str_eq(err.issue_code, "too-costly");
+    json_decref(first);
+    /* narrowed under the cap, no warning */
+    base_err_clear(&err);
+    memset(&q, 0, sizeof(q));
+    pdq(&q, "family", "wang");
+    pdq(&q, "gender", "female");
+    ck_assert_int_eq(gw_mpi_pdq_search(DB, A, &CFG, &q, NULL, &out, &more, &err), BASE_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "total")), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(out, "entry")), 0);
+    json_decref(out);
+}
+END_TEST
+
 START_TEST(match_grades)
 {
     struct gw_mpi_ingest_result a;
@@ -913,6 +995,7 @@ Suite *mpi_store_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, three_members_link);
     tcase_add_test(tc, fhir_answers);
+    tcase_add_test(tc, broad_searches_are_capped);
     tcase_add_test(tc, match_grades);
     tcase_add_test(tc, conflicting_resident_ids_never_link);
     tcase_add_test(tc, review_queue_and_unmerge);

@@ -277,6 +277,15 @@ START_TEST(narrative_canonical_form)
         " xml:lang=\"en\">t</div></text></Patient>",
         "{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":"
         "\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\" xml:lang=\\\"en\\\">t</div>\"}}");
+    /* an empty element keeps its spelling (`<span></span>` written `<span/>`
+     * opens a span an HTML parser never closes), except those whose content
+     * model is EMPTY (XHTML 1.0 Appendix C.2, C.3) */
+    expect_json("<Patient " NS "><text><status value=\"generated\"/><div " XHTML
+                "><table><tr><td></td><td/><td></td ></tr></table><a name=\"x\"></a>"
+                "<span/>t<hr></hr><col/></div></text></Patient>",
+                "{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":"
+                "\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\"><table><tr><td></td><td/>"
+                "<td></td></tr></table><a name=\\\"x\\\"></a><span/>t<hr/><col/></div>\"}}");
 }
 END_TEST
 
@@ -947,6 +956,15 @@ START_TEST(writer_narrative)
     ck_assert_str_eq(x, "<Basic " NS "><text><status value=\"generated\"/><div " XHTML
                         "><p>a &amp; b<br/>\xC3\xA9</p></div></text><code><text value=\"c\"/>"
                         "</code></Basic>");
+    free(x);
+    /* empty elements: spelling kept, `<br/>` for EMPTY content models */
+    x = write_ok("{\"resourceType\":\"Basic\",\"code\":{\"text\":\"c\"},\"text\":{\"status\":"
+                 "\"generated\",\"div\":\"<div xmlns='http://www.w3.org/1999/xhtml'>"
+                 "<p>t<a name='n'></a><span/><img src='i.png'></img></p><p></p></div>\"}}",
+                 FHIR_XML_NO_DECLARATION);
+    ck_assert_str_eq(x, "<Basic " NS "><text><status value=\"generated\"/><div " XHTML
+                        "><p>t<a name=\"n\"></a><span/><img src=\"i.png\"/></p><p></p></div>"
+                        "</text><code><text value=\"c\"/></code></Basic>");
     free(x);
     expect_write_fail("{\"resourceType\":\"Basic\",\"text\":{\"status\":\"generated\",\"div\":"
                       "\"<div>no namespace</div>\"}}",

@@ -244,6 +244,10 @@ START_TEST(xml_syntax_that_carries_no_content)
                 "  <!-- <!DOCTYPE in a comment is text --><f:id value=\"x\"/>\n"
                 "  <f:active value=\"true\"><!-- c --></f:active>\n</f:Patient>\n<!-- end -->",
                 "{\"resourceType\":\"Patient\",\"id\":\"x\",\"active\":true}");
+    /* an XML 1.1 declaration: read as XML 1.0 (only 1.1's extra characters are refused) */
+    expect_json("<?xml version=\"1.1\" encoding=\"UTF-8\"?>\n<Patient " NS "><id value=\"x\"/>"
+                "</Patient>",
+                "{\"resourceType\":\"Patient\",\"id\":\"x\"}");
 }
 END_TEST
 

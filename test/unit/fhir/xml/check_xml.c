@@ -894,6 +894,13 @@ START_TEST(writer_refuses_what_xml_cannot_say)
                       "null without id or extension");
     expect_write_fail("{\"resourceType\":\"Patient\",\"gender\":null}", BASE_E_INVALID, "structure",
                       "Patient.gender", "null without id or extension");
+    /* found by fuzz_fhir_xml: written as <gender/>, which the reader refuses */
+    expect_write_fail("{\"resourceType\":\"Patient\",\"_gender\":{}}", BASE_E_INVALID, "structure",
+                      "Patient.gender", "empty object without a value");
+    expect_write_fail("{\"resourceType\":\"Patient\",\"name\":[{\"given\":[null,\"b\"],"
+                      "\"_given\":[{},null]}]}",
+                      BASE_E_INVALID, "structure", "Patient.name[0].given[0]",
+                      "empty object without a value");
     expect_write_fail("{\"resourceType\":\"Patient\",\"_gender\":{\"foo\":1}}", BASE_E_INVALID,
                       "structure", "Patient.gender.foo", "unknown element for type code");
     expect_write_fail("{\"resourceType\":\"Patient\",\"_gender\":\"x\"}", BASE_E_INVALID,

@@ -162,6 +162,7 @@ enum fhir_xhtml_fault {
     FHIR_XHTML_ATTRIBUTE,       /* an attribute outside txt-1's list */
     FHIR_XHTML_SCRIPT,          /* script element, on* handler, javascript: URL */
     FHIR_XHTML_EMPTY,           /* no non-whitespace text and no image (txt-2) */
+    FHIR_XHTML_IN_PARAGRAPH,    /* div, blockquote, table, ol, ul or p inside a p */
     FHIR_XHTML_NOMEM
 };
 

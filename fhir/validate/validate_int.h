@@ -162,10 +162,20 @@ bool fhir_validate__xhtml_element_allowed(const char *name, size_t len);
  * name that collided would stay out (the list lookup decides it). */
 #define FHIR_VALIDATE__XHTML_WORD_MULT    UINT64_C(0x23c49caea2cf62bb)
 #define FHIR_VALIDATE__XHTML_WORD_SLOT(w) ((unsigned)(((w)*FHIR_VALIDATE__XHTML_WORD_MULT) >> 56))
-const uint64_t *fhir_validate__xhtml_element_words(void);
+/* kind[slot]: FHIR_VALIDATE__XHTML_BLOCK for the names
+ * fhir_validate__xhtml_block() refuses inside a p, 0 for the others and
+ * for empty slots (one table, one pointer for the fast path). */
+#define FHIR_VALIDATE__XHTML_BLOCK 1u
+struct fhir_validate__xhtml_words {
+    uint64_t word[256];
+    uint8_t kind[256];
+};
+const struct fhir_validate__xhtml_words *fhir_validate__xhtml_element_words(void);
 int fhir_validate__xhtml_attribute_index(const char *name, size_t len); /* -1: not allowed */
 bool fhir_validate__xhtml_url_attribute(const char *name, size_t len);
 bool fhir_validate__xhtml_script_url(const char *value, size_t len);
+/* div, blockquote, table, ol, ul, p: refused inside a p (xhtml.c) */
+bool fhir_validate__xhtml_block(const char *name, size_t len);
 
 /* primitive.c: how many bytes from p on are in the base64 alphabet
  * (A-Z a-z 0-9 + /) or spaces, the spaces among them added to *spaces;

@@ -165,7 +165,7 @@ walk_primitive(struct fhir_validate__ctx *c, const json_t *v, const struct fhir_
         if (x != FHIR_XHTML_OK)
             fhir_validate__issue(c, FHIR_VALIDATE__ERROR,
                                  x == FHIR_XHTML_NOT_WELL_FORMED || x == FHIR_XHTML_DOCTYPE ||
-                                         x == FHIR_XHTML_ROOT
+                                         x == FHIR_XHTML_ROOT || x == FHIR_XHTML_IN_PARAGRAPH
                                      ? "value"
                                      : "invariant",
                                  NULL, 0, "narrative %s", fhir_xhtml_fault_text(x));

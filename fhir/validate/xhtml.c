@@ -55,6 +55,7 @@ struct xstate {
     xmlParserCtxtPtr ctxt;
     enum fhir_xhtml_fault fault;
     unsigned depth;
+    unsigned in_p; /* depth of the outermost open p, 0 when none */
     bool has_content;
 };
 
@@ -107,13 +108,13 @@ index_build(struct name_index *ix, size_t n)
 }
 
 /* fhir_validate__xhtml_element_words()'s table */
-static uint64_t element_words[256];
+static struct fhir_validate__xhtml_words element_words;
 
 static void
 words_build(void)
 {
-    for (size_t i = 0; i < BASE_ARRAY_LEN(element_words); i++)
-        element_words[i] = ~UINT64_C(0);
+    for (size_t i = 0; i < BASE_ARRAY_LEN(element_words.word); i++)
+        element_words.word[i] = ~UINT64_C(0);
     for (size_t i = 0; i < BASE_ARRAY_LEN(allowed_elements); i++) {
         const char *n = allowed_elements[i];
         size_t len = strlen(n);
@@ -125,8 +126,11 @@ words_build(void)
         for (size_t k = 0; k < len; k++)
             w |= (uint64_t)(unsigned char)n[k] << (8 * k);
         slot = FHIR_VALIDATE__XHTML_WORD_SLOT(w);
-        if (element_words[slot] == ~UINT64_C(0))
-            element_words[slot] = w;
+        if (element_words.word[slot] == ~UINT64_C(0)) {
+            element_words.word[slot] = w;
+            element_words.kind[slot] =
+                fhir_validate__xhtml_block(n, len) ? FHIR_VALIDATE__XHTML_BLOCK : 0;
+        }
     }
 }
 
@@ -174,12 +178,12 @@ fhir_validate__xhtml_element_allowed(const char *name, size_t len)
     return index_find(&element_index, name, len) >= 0;
 }
 
-const uint64_t *
+const struct fhir_validate__xhtml_words *
 fhir_validate__xhtml_element_words(void)
 {
     if (!atomic_load_explicit(&index_built, memory_order_acquire))
         (void)pthread_once(&index_once, indexes_build);
-    return element_words;
+    return &element_words;
 }
 
 int
@@ -198,6 +202,34 @@ set_fault(struct xstate *st, enum fhir_xhtml_fault f)
 }
 
 /* "javascript:" (any case, leading whitespace ignored) in a URL attribute. */
+/*
+ * A paragraph holds inline content only: the FHIR XHTML schema
+ * (fhir-xhtml.xsd: p is of type Inline) and HTML 4.01 section 9.3.1
+ * (<!ELEMENT P - O (%inline;)*>).  Of the block elements the schema keeps
+ * out of p, those the HL7 validator refuses inside a p at any depth
+ * (XhtmlValidator, HTML_BLOCK_LIST) are refused here too; the rest
+ * (headings, pre, dl, hr, address inside p) and other content-model rules
+ * are not checked.
+ */
+bool
+fhir_validate__xhtml_block(const char *name, size_t len)
+{
+    switch (len) {
+    case 1:
+        return name[0] == 'p';
+    case 2:
+        return (name[0] == 'o' || name[0] == 'u') && name[1] == 'l';
+    case 3:
+        return memcmp(name, "div", 3) == 0;
+    case 5:
+        return memcmp(name, "table", 5) == 0;
+    case 10:
+        return memcmp(name, "blockquote", 10) == 0;
+    default:
+        return false;
+    }
+}
+
 bool
 fhir_validate__xhtml_script_url(const char *v, size_t len)
 {
@@ -289,6 +321,12 @@ on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
     }
     if (strcmp(name, "img") == 0)
         st->has_content = true;
+    if (st->in_p != 0 && fhir_validate__xhtml_block(name, strlen(name))) {
+        set_fault(st, FHIR_XHTML_IN_PARAGRAPH);
+        return;
+    }
+    if (st->in_p == 0 && strcmp(name, "p") == 0)
+        st->in_p = st->depth;
     for (int i = 0; i < nb_attributes && st->fault == FHIR_XHTML_OK; i++)
         check_attribute(st, attributes + 5 * i);
 }
@@ -303,6 +341,8 @@ on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar
     (void)uri;
     if (st->depth > 0)
         st->depth--;
+    if (st->depth < st->in_p)
+        st->in_p = 0;
 }
 
 static void
@@ -470,6 +510,9 @@ fhir_xhtml_fault_text(enum fhir_xhtml_fault f)
         return "contains an attribute not allowed in narrative (txt-1)";
     case FHIR_XHTML_SCRIPT:
         return "contains a script, event handler or javascript URL (txt-1)";
+    case FHIR_XHTML_IN_PARAGRAPH:
+        return "has a div, blockquote, table, ol, ul or p inside a p (a paragraph holds "
+               "inline content only)";
     case FHIR_XHTML_EMPTY:
         return "has no non-whitespace content (txt-2)";
     case FHIR_XHTML_NOMEM:

@@ -70,7 +70,7 @@ struct fx {
     /* "name>" of the open elements as one little-endian word for the
      * quick end tag (names of up to 7 bytes), 0 for the byte-wise one */
     uint64_t close[BASE_LIMIT_FHIR_XHTML_FAST_MAX_DEPTH];
-    const uint64_t *words; /* fhir_validate__xhtml_element_words() */
+    const struct fhir_validate__xhtml_words *words; /* fhir_validate__xhtml_element_words() */
 };
 
 #if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -104,6 +104,19 @@ push(struct fx *x, const unsigned char *n, size_t nlen)
     x->close[x->depth] = w;
     x->depth++;
     return true;
+}
+
+/* Is a p open?  Asked only when a block element opens (a paragraph holds
+ * inline content only, xhtml.c fhir_validate__xhtml_block), so the tags
+ * that are not blocks, and every end tag, pay nothing for the rule. */
+static bool
+in_paragraph(const struct fx *x)
+{
+    for (unsigned i = 1; i < x->depth; i++) {
+        if (x->open_len[i] == 1 && x->open[i][0] == 'p')
+            return true;
+    }
+    return false;
 }
 
 static bool
@@ -443,6 +456,8 @@ start_tag(struct fx *x)
         return false;
     if (nlen == 3 && n[0] == 'i' && n[1] == 'm' && n[2] == 'g')
         x->has_content = true; /* txt-2: an image is content */
+    if (fhir_validate__xhtml_block((const char *)n, nlen) && in_paragraph(x))
+        return false; /* libxml2 reports it (xhtml.c) */
     for (;;) {
         bool had_space = skip_space(x);
 
@@ -556,6 +571,7 @@ start_tag_quick(struct fx *x, const unsigned char **pp)
     unsigned bits = ~name_lanes(v) & 0xFFFFu;
     size_t nlen;
     uint64_t key = 0;
+    unsigned kind;
 
     if (bits == 0)
         return -1;
@@ -567,15 +583,25 @@ start_tag_quick(struct fx *x, const unsigned char **pp)
         key = (uint64_t)_mm_cvtsi128_si64(v) & (close_mask(nlen) >> 8);
         if (key == IMG_WORD)
             x->has_content = true; /* txt-2: an image is content */
-        if (x->words[FHIR_VALIDATE__XHTML_WORD_SLOT(key)] != key &&
-            !fhir_validate__xhtml_element_allowed((const char *)n, nlen))
+        unsigned slot = FHIR_VALIDATE__XHTML_WORD_SLOT(key);
+
+        if (x->words->word[slot] == key)
+            kind = x->words->kind[slot];
+        else if (fhir_validate__xhtml_element_allowed((const char *)n, nlen))
+            kind =
+                fhir_validate__xhtml_block((const char *)n, nlen) ? FHIR_VALIDATE__XHTML_BLOCK : 0;
+        else
             return 0;
         key |= (uint64_t)'>' << (8 * nlen);
-    } else if (!fhir_validate__xhtml_element_allowed((const char *)n, nlen)) {
+    } else if (fhir_validate__xhtml_element_allowed((const char *)n, nlen)) {
+        kind = fhir_validate__xhtml_block((const char *)n, nlen) ? FHIR_VALIDATE__XHTML_BLOCK : 0;
+    } else {
         return 0;
     }
     if (x->depth >= BASE_LIMIT_FHIR_XHTML_FAST_MAX_DEPTH)
         return 0;
+    if (kind != 0 && in_paragraph(x))
+        return 0; /* a block inside a p: libxml2 reports it (xhtml.c) */
     x->open[x->depth] = n;
     x->open_len[x->depth] = (unsigned char)nlen;
     x->close[x->depth] = key;

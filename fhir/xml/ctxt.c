@@ -119,6 +119,21 @@ fhir_xml__ctxt_sax(const struct fhir_xml__sax *sax, void *state)
     return ctxt;
 }
 
+/* libxml2 (parser.c, xmlParseElementStart and the push parser's START_TAG
+ * state) calls endElementNs for `<x/>` right after consuming "/>", and for
+ * `</x>` right after its '>': the two bytes before the cursor tell the
+ * spellings apart (an end tag's are a name character or whitespace and '>').
+ * The consumed bytes are still in the buffer: it is only shrunk between
+ * parsing steps, keeping some bytes before the cursor. */
+bool
+fhir_xml__self_closed(xmlParserCtxtPtr ctxt)
+{
+    xmlParserInputPtr in = ctxt->input;
+
+    return in != NULL && in->cur != NULL && in->base != NULL && in->cur - in->base >= 2 &&
+           in->cur[-1] == '>' && in->cur[-2] == '/';
+}
+
 bool
 fhir_xml__parse(xmlParserCtxtPtr ctxt, const char *text, size_t len, int *line, int *col, int *code)
 {

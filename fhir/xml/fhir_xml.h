@@ -23,7 +23,8 @@
  *     root <div xmlns="http://www.w3.org/1999/xhtml">, XHTML elements
  *     unprefixed, attributes in document order with double quotes, text
  *     escaping & < > " (attributes also tab, LF, CR as character
- *     references), empty elements as <br/>, comments and processing
+ *     references), empty elements as in the source (<td/> or <td></td>)
+ *     but those of EMPTY content model always <br/>, comments and processing
  *     instructions dropped, CDATA as text.  This is the form of every
  *     narrative in the official R4 JSON examples, so they survive
  *     JSON -> XML -> JSON byte for byte.

@@ -691,7 +691,7 @@ on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar
     f = &st->frames[st->n - 1];
     switch (f->kind) {
     case RF_DIV:
-        fhir_xml__xh_end(&st->xh, localname);
+        fhir_xml__xh_end(&st->xh, localname, fhir_xml__self_closed(ctx));
         if (--f->nest > 0)
             return;
         end_div(st, f);

@@ -316,6 +316,11 @@ write_prim(struct wctx *w, const char *name, size_t len, const struct fhir_model
         if (!json_is_object(x))
             return fail(w, BASE_E_INVALID, "structure", NULL, 0,
                         "expected an object in the \"_\" form, found %s", kind_name(x));
+        /* `"_gender": {}` alone would be <gender/>, which says nothing and
+         * which xml.html (and so the reader) refuses */
+        if (v == NULL && json_object_size(x) == 0)
+            return fail(w, BASE_E_INVALID, "structure", NULL, 0, "%s",
+                        "empty object without a value");
         TRY(collect(w, x, t, 0, &s));
         kids = has_children(t, &s);
     }

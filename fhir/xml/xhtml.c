@@ -220,19 +220,37 @@ fhir_xml__xh_start(struct fhir_xml__xh *x, const xmlChar *localname, const xmlCh
     x->depth++;
 }
 
+/* XHTML 1.0 Appendix C.2/C.3 (HTML compatibility): an element whose content
+ * model is EMPTY is written minimized (`<br/>`: `<br></br>` reads as two
+ * breaks in HTML); any other empty element keeps its source spelling, since
+ * `<span/>` or `<a name="x"/>` opens an element an HTML parser never closes,
+ * while the official examples write `<td/>` (kept byte for byte). */
+static bool
+empty_content_model(const char *name)
+{
+    static const char *const names[] = {"br",    "hr",   "img",  "col",  "area",
+                                        "param", "base", "meta", "link", "input"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(name, names[i]) == 0)
+            return true;
+    return false;
+}
+
 void
-fhir_xml__xh_end(struct fhir_xml__xh *x, const xmlChar *localname)
+fhir_xml__xh_end(struct fhir_xml__xh *x, const xmlChar *localname, bool self_closed)
 {
     const char *name = (const char *)localname;
 
     if (x->fault != FHIR_XML__XH_OK || x->depth == 0)
         return;
     x->depth--;
-    if (x->pending) {
+    if (x->pending && (self_closed || empty_content_model(name))) {
         emit(x, "/>", 2);
         x->pending = false;
         return;
     }
+    close_pending(x);
     emit(x, "</", 2);
     emit(x, name, strlen(name));
     emit(x, ">", 1);
@@ -296,7 +314,7 @@ on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar
 {
     (void)prefix;
     (void)uri;
-    fhir_xml__xh_end(((xmlParserCtxtPtr)ctx)->_private, localname);
+    fhir_xml__xh_end(((xmlParserCtxtPtr)ctx)->_private, localname, fhir_xml__self_closed(ctx));
 }
 
 static void

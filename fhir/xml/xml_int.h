@@ -113,7 +113,12 @@ struct fhir_xml__xh {
 void fhir_xml__xh_init(struct fhir_xml__xh *x, struct base_buf *out, size_t max);
 void fhir_xml__xh_start(struct fhir_xml__xh *x, const xmlChar *localname, const xmlChar *uri,
                         int nb_attributes, const xmlChar **attributes);
-void fhir_xml__xh_end(struct fhir_xml__xh *x, const xmlChar *localname);
+/* self_closed: the source spelled the element `<x/>` (fhir_xml__self_closed);
+ * an empty one written `<x></x>` keeps that spelling unless its content model
+ * is EMPTY (`<br/>`). */
+void fhir_xml__xh_end(struct fhir_xml__xh *x, const xmlChar *localname, bool self_closed);
+/* In an endElementNs handler: was the element an empty-element tag `<x/>`? */
+bool fhir_xml__self_closed(xmlParserCtxtPtr ctxt);
 void fhir_xml__xh_text(struct fhir_xml__xh *x, const xmlChar *ch, size_t len);
 /* Call after the root's end tag: FHIR_XML__XH_OK when the text is complete. */
 int fhir_xml__xh_finish(struct fhir_xml__xh *x);

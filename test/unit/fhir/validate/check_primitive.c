@@ -245,6 +245,7 @@ static const struct xcase xcases[] = {
     {"", FHIR_XHTML_EMPTY},
     {NS "  \n </div>", FHIR_XHTML_EMPTY},
     {NS "<p> </p></div>", FHIR_XHTML_EMPTY},
+    {NS "<p>a<ul><li>b</li></ul></p></div>", FHIR_XHTML_IN_PARAGRAPH},
     {NS "x", FHIR_XHTML_NOT_WELL_FORMED},
     {NS "<p>x</div>", FHIR_XHTML_NOT_WELL_FORMED},
     {NS "x</div><div/>", FHIR_XHTML_NOT_WELL_FORMED},

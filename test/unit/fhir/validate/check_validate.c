@@ -180,6 +180,7 @@ static const struct bad bad_cases[] = {
     {P(DIV "<script>x</script></div>\"}"), "invariant", "Patient.text.div"},
     {P(DIV "x\"}"), "value", "Patient.text.div"},
     {P(DIV "</div>\"}"), "invariant", "Patient.text.div"},
+    {P(DIV "<p>a<ul><li>b</li></ul></p></div>\"}"), "value", "Patient.text.div"},
     {P("\"text\":{\"status\":\"generated\"}"), "required", "Patient.text.div"},
     {P("\"text\":{\"status\":\"made-up\",\"div\":\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">"
        "x</div>\"}"),

@@ -124,6 +124,30 @@ static const struct xcase cases[] = {
     {NS "<p data-x=\"1\">x</p>" END, false, FHIR_XHTML_ATTRIBUTE},
     {NS "<p CLASS=\"1\">x</p>" END, false, FHIR_XHTML_ATTRIBUTE},
     {NS "<p xml:base=\"x\">x</p>" END, false, FHIR_XHTML_ATTRIBUTE},
+    /* a paragraph holds inline content only (fhir-xhtml.xsd, HTML 4.01 9.3.1):
+     * div, blockquote, table, ol, ul, p under a p at any depth are refused;
+     * every tag path of the fast path (quick, attributes, "/>", end tags) */
+    {NS "<p>a<p>b</p></p>" END, false, FHIR_XHTML_IN_PARAGRAPH},
+    {NS "<p>a<span><b><div>b</div></b></span></p>" END, false, FHIR_XHTML_IN_PARAGRAPH},
+    {NS "<p>x<ul><li>y</li></ul></p>" END, false, FHIR_XHTML_IN_PARAGRAPH},
+    {NS "<p>x<ol/></p>" END, false, FHIR_XHTML_IN_PARAGRAPH},
+    {NS "<p>x<blockquote>y</blockquote></p>" END, false, FHIR_XHTML_IN_PARAGRAPH},
+    {NS "<p>x<table class=\"t\"><tr><td>y</td></tr></table></p>" END, false,
+     FHIR_XHTML_IN_PARAGRAPH},
+    {NS "<p class=\"c\">a<div>b</div></p>" END, false, FHIR_XHTML_IN_PARAGRAPH},
+    {NS "<p>a</p ><p>b<p/></p>" END, false, FHIR_XHTML_IN_PARAGRAPH},
+    {NS "<div><p>a<i>b</i></p><p>c</p></div><p>d<br/><span>e</span><p>f</p></p>" END, false,
+     FHIR_XHTML_IN_PARAGRAPH},
+    /* and after the p is closed they are fine again */
+    {NS "<p>a</p><p>b</p><div>c</div>" END, true, FHIR_XHTML_OK},
+    {NS
+     "<div><p>a</p><ul><li><p>b</p></li></ul></div><table><tr><td><p>c</p></td></tr></table>" END,
+     true, FHIR_XHTML_OK},
+    {NS "<p class=\"c\">a<b>b</b><span>c</span><br/></p><div>d</div>" END, true, FHIR_XHTML_OK},
+    {NS "<p>a</p ><p/><blockquote>b</blockquote><ol><li>c</li></ol>" END, true, FHIR_XHTML_OK},
+    {NS "<p><span>a</span></p><div><span>b</span><p>c</p></div>" END, true, FHIR_XHTML_OK},
+    /* the block elements the HL7 validator leaves alone inside p are not checked */
+    {NS "<p><h1>x</h1><pre>y</pre><hr/></p>" END, true, FHIR_XHTML_OK},
 };
 
 START_TEST(xhtml_case)

@@ -244,6 +244,10 @@ START_TEST(xml_syntax_that_carries_no_content)
                 "  <!-- <!DOCTYPE in a comment is text --><f:id value=\"x\"/>\n"
                 "  <f:active value=\"true\"><!-- c --></f:active>\n</f:Patient>\n<!-- end -->",
                 "{\"resourceType\":\"Patient\",\"id\":\"x\",\"active\":true}");
+    /* an XML 1.1 declaration: read as XML 1.0 (only 1.1's extra characters are refused) */
+    expect_json("<?xml version=\"1.1\" encoding=\"UTF-8\"?>\n<Patient " NS "><id value=\"x\"/>"
+                "</Patient>",
+                "{\"resourceType\":\"Patient\",\"id\":\"x\"}");
 }
 END_TEST
 
@@ -277,6 +281,15 @@ START_TEST(narrative_canonical_form)
         " xml:lang=\"en\">t</div></text></Patient>",
         "{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":"
         "\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\" xml:lang=\\\"en\\\">t</div>\"}}");
+    /* an empty element keeps its spelling (`<span></span>` written `<span/>`
+     * opens a span an HTML parser never closes), except those whose content
+     * model is EMPTY (XHTML 1.0 Appendix C.2, C.3) */
+    expect_json("<Patient " NS "><text><status value=\"generated\"/><div " XHTML
+                "><table><tr><td></td><td/><td></td ></tr></table><a name=\"x\"></a>"
+                "<span/>t<hr></hr><col/></div></text></Patient>",
+                "{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":"
+                "\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\"><table><tr><td></td><td/>"
+                "<td></td></tr></table><a name=\\\"x\\\"></a><span/>t<hr/><col/></div>\"}}");
 }
 END_TEST
 
@@ -881,6 +894,13 @@ START_TEST(writer_refuses_what_xml_cannot_say)
                       "null without id or extension");
     expect_write_fail("{\"resourceType\":\"Patient\",\"gender\":null}", BASE_E_INVALID, "structure",
                       "Patient.gender", "null without id or extension");
+    /* found by fuzz_fhir_xml: written as <gender/>, which the reader refuses */
+    expect_write_fail("{\"resourceType\":\"Patient\",\"_gender\":{}}", BASE_E_INVALID, "structure",
+                      "Patient.gender", "empty object without a value");
+    expect_write_fail("{\"resourceType\":\"Patient\",\"name\":[{\"given\":[null,\"b\"],"
+                      "\"_given\":[{},null]}]}",
+                      BASE_E_INVALID, "structure", "Patient.name[0].given[0]",
+                      "empty object without a value");
     expect_write_fail("{\"resourceType\":\"Patient\",\"_gender\":{\"foo\":1}}", BASE_E_INVALID,
                       "structure", "Patient.gender.foo", "unknown element for type code");
     expect_write_fail("{\"resourceType\":\"Patient\",\"_gender\":\"x\"}", BASE_E_INVALID,
@@ -947,6 +967,15 @@ START_TEST(writer_narrative)
     ck_assert_str_eq(x, "<Basic " NS "><text><status value=\"generated\"/><div " XHTML
                         "><p>a &amp; b<br/>\xC3\xA9</p></div></text><code><text value=\"c\"/>"
                         "</code></Basic>");
+    free(x);
+    /* empty elements: spelling kept, `<br/>` for EMPTY content models */
+    x = write_ok("{\"resourceType\":\"Basic\",\"code\":{\"text\":\"c\"},\"text\":{\"status\":"
+                 "\"generated\",\"div\":\"<div xmlns='http://www.w3.org/1999/xhtml'>"
+                 "<p>t<a name='n'></a><span/><img src='i.png'></img></p><p></p></div>\"}}",
+                 FHIR_XML_NO_DECLARATION);
+    ck_assert_str_eq(x, "<Basic " NS "><text><status value=\"generated\"/><div " XHTML
+                        "><p>t<a name=\"n\"></a><span/><img src=\"i.png\"/></p><p></p></div>"
+                        "</text><code><text value=\"c\"/></code></Basic>");
     free(x);
     expect_write_fail("{\"resourceType\":\"Basic\",\"text\":{\"status\":\"generated\",\"div\":"
                       "\"<div>no namespace</div>\"}}",

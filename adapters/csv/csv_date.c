@@ -15,6 +15,7 @@
 
 #include "adapters/csv/csv_int.h"
 #include "adapters/mapkit/mapkit.h"
+#include "fhir/base/civil.h"
 
 struct dparts {
     int v[6]; /* Y M D h m s, -1 when absent */
@@ -172,7 +173,6 @@ parse_excel(struct base_str t, bool want_date, const char *default_tz, char *out
     const char *end = t.ptr + t.len;
     int serial;
     long secs = -1;
-    int64_t days;
 
     if (!digits(&p, end, 1, 6, &serial) || serial < 61 || serial > 2958465)
         return 0;
@@ -188,18 +188,16 @@ parse_excel(struct base_str t, bool want_date, const char *default_tz, char *out
     }
     if (p != end)
         return 0;
-    /* days since 1970-01-01 -> civil date (H. Hinnant's algorithm) */
-    days = (int64_t)serial - 25569 + 719468;
+    /* Excel's day 25569 is 1970-01-01 */
     {
-        int64_t era = days / 146097;
-        int64_t doe = days - era * 146097;
-        int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        int64_t mp = (5 * doy + 2) / 153;
+        int64_t y;
+        int64_t m;
+        int64_t dd;
 
-        d.v[2] = (int)(doy - (153 * mp + 2) / 5 + 1);
-        d.v[1] = (int)(mp < 10 ? mp + 3 : mp - 9);
-        d.v[0] = (int)(yoe + era * 400 + (d.v[1] <= 2));
+        base_civil_from_days((int64_t)serial - 25569, &y, &m, &dd);
+        d.v[0] = (int)y;
+        d.v[1] = (int)m;
+        d.v[2] = (int)dd;
     }
     if (secs >= 0) {
         d.v[3] = (int)(secs / 3600);

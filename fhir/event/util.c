@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fhir/base/civil.h"
 #include "fhir/base/str.h"
 
 json_t *
@@ -158,27 +159,6 @@ ev_entity_ok(const char *type, const char *id, const char *version)
            (version == NULL || id_ok(version, strlen(version)));
 }
 
-/* Civil date of days since 1970-01-01 (H. Hinnant's civil_from_days). */
-static void
-civil(int64_t z, int64_t *y, int *m, int *d)
-{
-    int64_t era;
-    int64_t doe;
-    int64_t yoe;
-    int64_t doy;
-    int64_t mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 size_t
 fhir_event_format_instant(int64_t utc_us, int tz_offset_min, char *buf, size_t cap)
 {
@@ -187,8 +167,8 @@ fhir_event_format_instant(int64_t utc_us, int tz_offset_min, char *buf, size_t c
     int64_t days;
     int64_t rem;
     int64_t y;
-    int m;
-    int d;
+    int64_t m;
+    int64_t d;
     int off = tz_offset_min < 0 ? -tz_offset_min : tz_offset_min;
     int n;
 
@@ -198,11 +178,12 @@ fhir_event_format_instant(int64_t utc_us, int tz_offset_min, char *buf, size_t c
     local = utc_us + (int64_t)tz_offset_min * 60000000;
     days = local >= 0 ? local / day_us : -((-local + day_us - 1) / day_us);
     rem = local - days * day_us;
-    civil(days, &y, &m, &d);
+    base_civil_from_days(days, &y, &m, &d);
     if (y < 1 || y > 9999)
         return 0;
-    n = snprintf(buf, cap, "%04lld-%02d-%02dT%02d:%02d:%02d.%03d%c%02d:%02d", (long long)y, m, d,
-                 (int)(rem / 3600000000LL), (int)(rem / 60000000 % 60), (int)(rem / 1000000 % 60),
-                 (int)(rem / 1000 % 1000), tz_offset_min < 0 ? '-' : '+', off / 60, off % 60);
+    n = snprintf(buf, cap, "%04lld-%02d-%02dT%02d:%02d:%02d.%03d%c%02d:%02d", (long long)y, (int)m,
+                 (int)d, (int)(rem / 3600000000LL), (int)(rem / 60000000 % 60),
+                 (int)(rem / 1000000 % 60), (int)(rem / 1000 % 1000), tz_offset_min < 0 ? '-' : '+',
+                 off / 60, off % 60);
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }

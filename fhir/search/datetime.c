@@ -8,28 +8,12 @@
 
 #include <string.h>
 
+#include "fhir/base/civil.h"
+
 #define US_PER_SEC  1000000LL
 #define US_PER_MIN  (60LL * US_PER_SEC)
 #define US_PER_HOUR (60LL * US_PER_MIN)
 #define US_PER_DAY  (24LL * US_PER_HOUR)
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    int64_t era;
-    int64_t yoe;
-    int64_t doy;
-    int64_t doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
 
 static int
 days_in_month(int64_t y, int64_t m)
@@ -168,16 +152,16 @@ date_range(const char *s, size_t len, bool lenient, int64_t *low, int64_t *high)
 
     if (!parse_dt(s, len, lenient, &t))
         return false;
-    start = days_from_civil(t.y, t.mo, t.d) * US_PER_DAY;
+    start = base_days_from_civil(t.y, t.mo, t.d) * US_PER_DAY;
     switch (t.precision) {
     case 1:
         *low = start;
-        *high = days_from_civil(t.y + 1, 1, 1) * US_PER_DAY;
+        *high = base_days_from_civil(t.y + 1, 1, 1) * US_PER_DAY;
         return true;
     case 2:
         *low = start;
-        *high =
-            days_from_civil(t.mo == 12 ? t.y + 1 : t.y, t.mo == 12 ? 1 : t.mo + 1, 1) * US_PER_DAY;
+        *high = base_days_from_civil(t.mo == 12 ? t.y + 1 : t.y, t.mo == 12 ? 1 : t.mo + 1, 1) *
+                US_PER_DAY;
         return true;
     case 3:
         *low = start;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fhir/base/civil.h"
 #include "fhir/json/fhir_json.h"
 
 /* ------------------------------------------------------- date and time -- */
@@ -48,24 +49,6 @@ num(const char *s, size_t n)
     return v;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    int64_t era;
-    int64_t yoe;
-    int64_t doy;
-    int64_t doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* A valid dateTime (primitive.c has checked it). */
 static void
 dt_parse(const char *s, size_t len, struct dt *t)
@@ -77,14 +60,15 @@ dt_parse(const char *s, size_t len, struct dt *t)
     if (len >= 10)
         t->d = num(s + 8, 2);
     if (t->d != 0) {
-        t->days = days_from_civil(t->y, t->m, t->d);
+        t->days = base_days_from_civil(t->y, t->m, t->d);
         t->end = t->days + 1;
     } else if (t->m != 0) {
-        t->days = days_from_civil(t->y, t->m, 1);
-        t->end = t->m == 12 ? days_from_civil(t->y + 1, 1, 1) : days_from_civil(t->y, t->m + 1, 1);
+        t->days = base_days_from_civil(t->y, t->m, 1);
+        t->end = t->m == 12 ? base_days_from_civil(t->y + 1, 1, 1)
+                            : base_days_from_civil(t->y, t->m + 1, 1);
     } else {
-        t->days = days_from_civil(t->y, 1, 1);
-        t->end = days_from_civil(t->y + 1, 1, 1);
+        t->days = base_days_from_civil(t->y, 1, 1);
+        t->end = base_days_from_civil(t->y + 1, 1, 1);
     }
     if (len > 10) {
         size_t i = 19;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "adapters/mapkit/mapkit.h"
+#include "fhir/base/civil.h"
 #include "gateway/demo/demo_int.h"
 
 /* ------------------------------------------------------------------ rng -- */
@@ -63,37 +64,22 @@ demo_rng_gauss(struct demo_rng *r)
 
 /* ---------------------------------------------------------------- dates -- */
 
-/* days_from_civil / civil_from_days (H. Hinnant's algorithms, proleptic
- * Gregorian calendar). */
+/* Days since 1970-01-01 <-> YYYYMMDD (fhir/base/civil.h). */
 int
 demo_days(int ymd)
 {
-    int y = ymd / 10000;
-    int m = ymd / 100 % 100;
-    int d = ymd % 100;
-
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
+    return (int)base_days_from_civil(ymd / 10000, ymd / 100 % 100, ymd % 100);
 }
 
 int
 demo_ymd(int days)
 {
-    int z = days + 719468;
-    int era = (z >= 0 ? z : z - 146096) / 146097;
-    int doe = z - era * 146097;
-    int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int y = yoe + era * 400;
-    int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int mp = (5 * doy + 2) / 153;
-    int d = doy - (153 * mp + 2) / 5 + 1;
-    int m = mp + (mp < 10 ? 3 : -9);
+    int64_t y;
+    int64_t m;
+    int64_t d;
 
-    return (y + (m <= 2)) * 10000 + m * 100 + d;
+    base_civil_from_days(days, &y, &m, &d);
+    return (int)(y * 10000 + m * 100 + d);
 }
 
 void

@@ -1,9 +1,11 @@
 #include <check.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "fhir/base/arena.h"
 #include "fhir/base/buf.h"
+#include "fhir/base/civil.h"
 #include "fhir/base/err.h"
 #include "fhir/base/rd.h"
 #include "fhir/base/str.h"
@@ -255,6 +257,37 @@ START_TEST(err_first_error_wins)
 }
 END_TEST
 
+/* Against the C library's own calendar (timegm) over six centuries, both
+ * ways, and the era boundaries the formula divides by. */
+START_TEST(civil_days_agree_with_timegm)
+{
+    int64_t y;
+    int64_t m;
+    int64_t d;
+
+    ck_assert_int_eq(base_days_from_civil(1970, 1, 1), 0);
+    ck_assert_int_eq(base_days_from_civil(1969, 12, 31), -1);
+    ck_assert_int_eq(base_days_from_civil(2000, 3, 1), 11017);
+    ck_assert_int_eq(base_days_from_civil(2000, 2, 29) + 1, base_days_from_civil(2000, 3, 1));
+    ck_assert_int_eq(base_days_from_civil(1900, 2, 28) + 1, base_days_from_civil(1900, 3, 1));
+    for (int64_t z = -140000; z <= 120000; z += 37) {
+        struct tm tm = {0};
+        time_t t;
+
+        base_civil_from_days(z, &y, &m, &d);
+        ck_assert_int_eq(base_days_from_civil(y, m, d), z);
+        tm.tm_year = (int)(y - 1900);
+        tm.tm_mon = (int)(m - 1);
+        tm.tm_mday = (int)d;
+        t = timegm(&tm);
+        ck_assert_int_eq((int64_t)t, z * 86400);
+        ck_assert_int_eq(tm.tm_mday, d); /* a valid date: timegm left it alone */
+    }
+    base_civil_from_days(-719468, &y, &m, &d); /* the proleptic 0000-03-01 */
+    ck_assert(y == 0 && m == 3 && d == 1);
+}
+END_TEST
+
 Suite *fhir_base_suite(void)
 {
     Suite *s = suite_create("fhir_base");
@@ -271,6 +304,7 @@ Suite *fhir_base_suite(void)
     tcase_add_test(tc, str_integers_are_strict);
     tcase_add_test(tc, utf8_validation);
     tcase_add_test(tc, err_first_error_wins);
+    tcase_add_test(tc, civil_days_agree_with_timegm);
     suite_add_tcase(s, tc);
     return s;
 }

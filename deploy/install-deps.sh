@@ -6,14 +6,15 @@
 # because `make check` and `make demo` use them).  fonts-noto-cjk and
 # chromium-l10n let the portal's browser tests show Chinese as a clinician's
 # browser does (Han glyphs; zh-CN date fields).  libnss3-tools (certutil) lets
-# the SMART app test make Chromium trust the test CA.
+# the SMART app test make Chromium trust the test CA.  python3-hl7 brings
+# mllp_send, a third-party MLLP sender the adapter's MLLP test talks to.
 set -eu
 
 PKGS_CORE="build-essential pkg-config libmicrohttpd-dev libgnutls28-dev \
 libcurl4-openssl-dev libssl-dev libjansson-dev libxml2-dev libpq-dev check \
 libsubunit-dev postgresql postgresql-client openssl ca-certificates curl jq libicu-dev zlib1g-dev"
 PKGS_TOOLS="clang libclang-rt-14-dev afl++ orthanc orthanc-dicomweb dcmtk nginx \
-haproxy wrk chromium chromium-l10n fonts-noto-cjk libnss3-tools nodejs npm valgrind iproute2 procps psmisc"
+haproxy wrk chromium chromium-l10n fonts-noto-cjk libnss3-tools nodejs npm valgrind iproute2 procps psmisc python3-hl7"
 
 missing=""
 for p in $PKGS_CORE $PKGS_TOOLS; do

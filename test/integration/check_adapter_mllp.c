@@ -7,6 +7,7 @@
  * are cut while others are served, in bounded memory; SIGTERM drains.
  */
 #include "test/integration/adapter_it.h"
+#include "test/support/runcli.h"
 
 #include <sys/time.h>
 
@@ -272,6 +273,67 @@ START_TEST(refusal_is_recorded_and_repeated)
     free(a1);
     free(a2);
     close(fd);
+    ck_assert_int_eq(ait_stop(&t, SIGTERM), 0);
+}
+END_TEST
+
+/*
+ * A sender that is not ours: python-hl7's mllp_send (Debian python3-hl7),
+ * which hospitals' scripts and interface engineers use to replay files.  It
+ * reads a file with \n line ends (--loose: one message per MSH), and reads
+ * each ACK with a single recv(), so an ACK must arrive in one piece and
+ * before the next message is sent.
+ */
+START_TEST(a_third_party_sender_is_acknowledged)
+{
+    static const char feed[] =
+        "MSH|^~\\&|HIS|HOSP-A|FHIRGATE|HOSP-A|20261128101500||ADT^A01^ADT_A01|PYS-1|P|2.5.1\n"
+        "EVN|A01|20261128101500\n"
+        "PID|1||PYS100^^^HOSP-A^MR||Wang^Fang||19700312|F\n"
+        "PV1|1|I|W1^101^1||||||||||||||||PYS-V1\n"
+        "MSH|^~\\&|LIS|HOSP-A|FHIRGATE|HOSP-A|20261128111500||ORU^R01^ORU_R01|PYS-2|P|2.5.1\n"
+        "PID|1||PYS100^^^HOSP-A^MR||Wang^Fang||19700312|F\n"
+        "OBR|1|PYS-O1|PYS-F1|2345-7^Glucose^LN|||20261128110000\n"
+        "OBX|1|NM|2345-7^Glucose^LN||5.4|mmol/L|3.9-6.1|N|||F|||20261128110000\n"
+        "MSH|^~\\&|HIS|HOSP-A|FHIRGATE|HOSP-A|20261128121500||ADT^A08^ADT_A01|PYS-3|P|2.5.1\n"
+        "EVN|A08|20261128121500\n"
+        "PID|1||||Doe^John\n";
+    struct ait t;
+    struct tu_run r = {0};
+    char path[600];
+    char port[16];
+    FILE *f;
+    const char *a1;
+    const char *a2;
+    const char *a3;
+
+    ck_assert_msg(access("/usr/bin/mllp_send", X_OK) == 0,
+                  "mllp_send is missing (python3-hl7, deploy/install-deps.sh)");
+    ait_init(&t, "ait-mllp-send", "");
+    ait_start(&t);
+    snprintf(path, sizeof(path), "%s/feed.hl7", t.dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fputs(feed, f) >= 0, 1);
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(port, sizeof(port), "%u", t.mllp);
+    ck_assert_int_eq(tu_run((const char *[]){"/usr/bin/mllp_send", "--loose", "-f", path, "-p",
+                                             port, "127.0.0.1", NULL},
+                            &r),
+                     0);
+    ck_assert_msg(r.status == 0, "mllp_send: %s", r.err);
+    /* each ACK whole, in order: MSA-2 echoes MSH-10 */
+    a1 = strstr(r.out, "MSA|AA|PYS-1");
+    a2 = strstr(r.out, "MSA|AA|PYS-2");
+    a3 = strstr(r.out, "MSA|AE|PYS-3");
+    ck_assert_msg(a1 != NULL && a2 != NULL && a3 != NULL && a1 < a2 && a2 < a3,
+                  "acknowledgements: %s", r.out);
+    ck_assert_ptr_nonnull(strstr(a3, "PID^1^3")); /* the refusal names its field */
+    ck_assert_int_eq(
+        ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = 'Observation'"), 1);
+    ck_assert_int_eq(
+        ait_count(&t, "SELECT count(*) FROM store.resource WHERE res_type = 'Encounter'"), 1);
+    tu_run_free(&r);
     ck_assert_int_eq(ait_stop(&t, SIGTERM), 0);
 }
 END_TEST
@@ -602,6 +664,7 @@ adapter_mllp_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, corpus_through_mllp);
     tcase_add_test(tc, refusal_is_recorded_and_repeated);
+    tcase_add_test(tc, a_third_party_sender_is_acknowledged);
     tcase_add_test(tc, kill9_mid_stream_loses_nothing_acknowledged);
     tcase_add_test(tc, bad_clients_are_cut_others_served);
     tcase_add_test(tc, sigterm_drains_and_acks);

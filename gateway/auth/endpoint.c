@@ -107,7 +107,9 @@ id_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
     if ((p->scopes.flags & GW_AUTH_SCOPE_FHIRUSER) != 0 && fhir_user != NULL)
         json_object_set_new(
             c, "fhirUser",
-            json_string(base_arena_sprintf(a, "%s/%s", cfg->tokens.audience, fhir_user)));
+            json_string(base_arena_sprintf(
+                a, "%s/%s", cfg->fhir_base != NULL ? cfg->fhir_base : cfg->tokens.audience,
+                fhir_user)));
     if (p->display_name != NULL)
         json_object_set_new(c, "name", json_string(p->display_name));
     if (gw_auth_jwt_sign(a, cfg->keys, NULL, "JWT", c, &tok, &len, &err) != BASE_OK) {

@@ -725,6 +725,8 @@ struct gw_auth_endpoint_config {
     const char *authorize_url;          /* absolute URL of /auth/authorize (NULL: no
                                          * authorization-code flow advertised) */
     const char *revocation_url;         /* absolute URL of POST /auth/revoke, or NULL */
+    const char *fhir_base;              /* FHIR base URL, prefix of fhirUser (NULL:
+                                         * tokens.audience, which defaults to it) */
     bool password_grant;                /* allow grant_type=password (portal users) */
     const char *portal_client_id;       /* client_id of password-grant tokens */
     struct gw_auth_lockout_policy lockout;

@@ -46,9 +46,11 @@ gw_auth_practitioner_username(const char *id, char *out, size_t cap, struct base
     for (size_t i = 0; i < len; i++) {
         char c = id[i];
 
-        /* any other upper-case letter names nobody: user names are lower case */
-        ENSURE(!(c >= 'A' && c <= 'Z') || c == ID_FOR_UNDERSCORE || c == ID_FOR_AT, err,
-               BASE_E_NOTFOUND, "not-found", "Practitioner.id", "no such practitioner");
+        /* any other upper-case letter names nobody (user names are lower
+         * case), nor does '_' or '@' (no FHIR id holds them) */
+        ENSURE((!(c >= 'A' && c <= 'Z') || c == ID_FOR_UNDERSCORE || c == ID_FOR_AT) && c != '_' &&
+                   c != '@',
+               err, BASE_E_NOTFOUND, "not-found", "Practitioner.id", "no such practitioner");
         raw[i] = c == ID_FOR_UNDERSCORE ? '_' : c == ID_FOR_AT ? '@' : c;
     }
     if (gw_auth_username_normalize(raw, len, out, cap, &(struct base_err){0}) != BASE_OK)

@@ -34,10 +34,17 @@ END_TEST
 START_TEST(id_refusals)
 {
     static const char *const bad_ids[] = {
-        "",      "Dr.wang", /* upper case other than U and A names nobody */
-        ".x",    "Ux",      /* a user name starts with a letter or digit */
-        "a b",   "a/b",
-        "a%40b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 65 */
+        "",
+        "Dr.wang", /* upper case other than U and A names nobody */
+        ".x",
+        "Ux", /* a user name starts with a letter or digit */
+        "a b",
+        "a/b",
+        "a%40b",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 65 */
+        /* the raw characters: such an id would not map back to itself */
+        "ds.7an@",
+        "li_ming",
     };
     char out[BASE_LIMIT_AUTH_MAX_USERNAME + 1];
     struct base_err err = {0};

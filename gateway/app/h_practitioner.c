@@ -30,8 +30,10 @@ static bool
 may_read(struct base_arena *a, const struct gw_auth_principal *p, const char *id,
          struct base_err *err)
 {
+    static const char prefix[] = "Practitioner/";
     const char *own = gw_auth_fhir_user(a, p);
-    bool self = own != NULL && strncmp(own, "Practitioner/", 13) == 0 && strcmp(own + 13, id) == 0;
+    bool self = own != NULL && strncmp(own, prefix, sizeof(prefix) - 1) == 0 &&
+                strcmp(own + sizeof(prefix) - 1, id) == 0;
 
     if (self && ((p->scopes.flags & GW_AUTH_SCOPE_FHIRUSER) != 0 ||
                  gw_auth_scope_allows(&p->scopes, "Practitioner", GW_AUTH_READ)))

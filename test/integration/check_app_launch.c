@@ -388,6 +388,17 @@ START_TEST(clinician_fhir_user_is_a_readable_practitioner)
                                    "agent_user = 'dr.a' AND http_status = 200 AND "
                                    "'Practitioner/dr.a' = ANY(entities)"),
                      before + 1);
+    /* without fhirUser or a Practitioner scope, not even one's own */
+    r = app_sign_in("dr.a", "user%2FObservation.rs+openid", &tok_b);
+    claims = id_claims(&r);
+    ck_assert_ptr_null(json_object_get(claims, "fhirUser"));
+    json_decref(claims);
+    git_resp_free(&r);
+    r = git_get(&G, "/me", tok_b);
+    ck_assert(json_is_null(json_object_get(r.json, "fhirUser")));
+    git_resp_free(&r);
+    expect_outcome("/fhir/Practitioner/dr.a", tok_b, 403);
+    free(tok_b);
     /* another clinician: their own (a name a FHIR id cannot hold as is),
      * never dr.a's, and the same 403 for an id that names nobody */
     r = app_sign_in("dr_b@hosp-a", "user%2F*.rs+openid+fhirUser", &tok_b);

@@ -140,6 +140,7 @@ start_auth(struct gw_app *app, struct base_err *err)
     ep->jwks_url = base_arena_sprintf(app->arena, "%s/.well-known/jwks.json", cfg->public_url);
     ep->authorize_url = base_arena_sprintf(app->arena, "%s/auth/authorize", cfg->public_url);
     ep->revocation_url = base_arena_sprintf(app->arena, "%s/auth/revoke", cfg->public_url);
+    ep->fhir_base = cfg->fhir_base;
     ep->password_grant = cfg->password_grant;
     ep->portal_client_id = cfg->portal_client_id;
     gw_auth_lockout_policy_default(&ep->lockout);

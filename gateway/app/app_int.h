@@ -197,6 +197,8 @@ void gw_app_h_token(struct gw_http_req *r, void *cls);
 void gw_app_h_revoke(struct gw_http_req *r, void *cls);    /* POST /auth/revoke (RFC 7009) */
 void gw_app_h_authorize(struct gw_http_req *r, void *cls); /* GET and POST /auth/authorize */
 void gw_app_h_me(struct gw_http_req *r, void *cls);
+/* GET /fhir/Practitioner/{id}: a user's own (h_practitioner.c). */
+void gw_app_h_practitioner_read(struct gw_http_req *r, void *cls);
 
 /* Patients (h_patient.c). */
 void gw_app_h_patient_search(struct gw_http_req *r, void *cls);

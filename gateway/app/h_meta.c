@@ -237,6 +237,7 @@ resources(void)
 {
     static const char *const read_search[] = {"read", "search-type", NULL};
     static const char *const consent_ia[] = {"read", "update", "search-type", "create", NULL};
+    static const char *const read_only[] = {"read", NULL};
     json_t *list = json_array();
 
     json_array_append_new(list, patient_resource());
@@ -246,6 +247,8 @@ resources(void)
     json_array_append_new(list, simple_resource("Consent", consent_ia, "patient", "reference"));
     json_array_append_new(list, registry_resource("Organization", read_search));
     json_array_append_new(list, registry_resource("Endpoint", read_search));
+    /* the signed-in user's own (SMART fhirUser; h_practitioner.c) */
+    json_array_append_new(list, simple_resource("Practitioner", read_only, NULL, NULL));
     return list;
 }
 

@@ -214,6 +214,17 @@ unavailable:
         return;
 }
 
+/* The absolute URL of the caller's FHIR resource, or JSON null. */
+static json_t *
+me_fhir_user(const struct gw_app *app, struct gw_http_req *r, const struct gw_auth_principal *p)
+{
+    const char *ref = gw_auth_fhir_user(gw_http_req_arena(r), p);
+
+    if (ref == NULL || (p->scopes.flags & GW_AUTH_SCOPE_FHIRUSER) == 0)
+        return json_null();
+    return json_string(base_arena_sprintf(gw_http_req_arena(r), "%s/%s", app->cfg->fhir_base, ref));
+}
+
 void
 gw_app_h_me(struct gw_http_req *r, void *cls)
 {
@@ -244,6 +255,12 @@ gw_app_h_me(struct gw_http_req *r, void *cls)
                   "purpose", gw_auth_pou_code(c.p->purpose), "scopes",
                   scope_text != NULL ? scope_text : "", "expires_at",
                   (json_int_t)c.p->expires_at);
+    /* The resource the id_token's fhirUser names, on the same terms (the
+     * fhirUser scope granted), so the portal and an app agree on it. */
+    if (v != NULL && json_object_set_new(v, "fhirUser", me_fhir_user(app, r, c.p)) != 0) {
+        json_decref(v);
+        v = NULL;
+    }
     if (v == NULL || fhir_json_tie(gw_http_req_arena(r), v) != BASE_OK)
         return;
     if (gw_http_respond_json(r, 200, v) != BASE_OK)

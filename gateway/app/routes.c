@@ -100,6 +100,8 @@ gw_app_routes(struct gw_app *app, struct base_err *err)
         {"POST", "/fhir/Patient/{id}/$everything", gw_app_h_everything_post, app},
         {"GET", "/fhir/Patient/{id}", gw_app_h_patient_read, app},
         {"GET", "/fhir/Patient", gw_app_h_patient_search, app},
+        /* the signed-in user's own resource (SMART fhirUser) */
+        {"GET", "/fhir/Practitioner/{id}", gw_app_h_practitioner_read, app},
         /* audit trail */
         {"GET", "/fhir/AuditEvent", gw_app_h_auditevent_search, app},
         {"GET", "/fhir/AuditEvent/{id}", gw_app_h_auditevent_read, app},

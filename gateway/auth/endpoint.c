@@ -84,7 +84,8 @@ gw_auth__grant_scopes(struct base_arena *a, const char *requested, const char *c
 /*
  * OpenID Connect Core §2 ID Token for a SMART app: who signed in (sub),
  * for which app (aud), and with fhirUser the FHIR resource of the user
- * (SMART App Launch 2.x §fhirUser) — a patient's regional Patient.  Typed
+ * (SMART App Launch 2.x §fhirUser) — a patient's regional Patient, a
+ * clinician's, regulator's or administrator's Practitioner.  Typed
  * "JWT", so it can never pass as an access token (those need at+jwt).
  */
 static char *
@@ -94,6 +95,7 @@ id_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
     struct base_err err = {0};
     char *tok = NULL;
     size_t len = 0;
+    const char *fhir_user = gw_auth_fhir_user(a, p);
     json_t *c = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", cfg->tokens.issuer, "sub",
                           p->subject, "aud", oidc->client_id, "iat", (json_int_t)now, "exp",
                           (json_int_t)(now + cfg->tokens.user_lifetime));
@@ -102,10 +104,12 @@ id_token(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
         return NULL;
     if (oidc->nonce != NULL)
         json_object_set_new(c, "nonce", json_string(oidc->nonce));
-    if ((p->scopes.flags & GW_AUTH_SCOPE_FHIRUSER) != 0 && p->patient != NULL)
-        json_object_set_new(c, "fhirUser",
-                            json_string(base_arena_sprintf(a, "%s/Patient/%s",
-                                                           cfg->tokens.audience, p->patient)));
+    if ((p->scopes.flags & GW_AUTH_SCOPE_FHIRUSER) != 0 && fhir_user != NULL)
+        json_object_set_new(
+            c, "fhirUser",
+            json_string(base_arena_sprintf(
+                a, "%s/%s", cfg->fhir_base != NULL ? cfg->fhir_base : cfg->tokens.audience,
+                fhir_user)));
     if (p->display_name != NULL)
         json_object_set_new(c, "name", json_string(p->display_name));
     if (gw_auth_jwt_sign(a, cfg->keys, NULL, "JWT", c, &tok, &len, &err) != BASE_OK) {
@@ -250,9 +254,9 @@ gw_auth__grant(const struct gw_auth_endpoint_config *cfg, struct base_arena *a,
                                     "none of the requested scopes is allowed", "scope-denied");
     if (p->purpose == GW_AUTH_POU_NONE)
         p->purpose = gw_auth_role_default_pou(p->role);
-    /* fhirUser names a FHIR resource; only a patient has one here (the
-     * gateway holds no Practitioner), so nobody else is granted it. */
-    if (oidc != NULL && p->patient == NULL)
+    /* fhirUser names a FHIR resource; whoever has none (a patient without
+     * a record) is not granted it, so no app waits for a claim. */
+    if (oidc != NULL && gw_auth_fhir_user(a, p) == NULL)
         p->scopes.flags &= ~(unsigned)GW_AUTH_SCOPE_FHIRUSER;
     /* No linked record, no patient context to name. */
     if (p->patient == NULL)

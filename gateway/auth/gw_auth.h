@@ -576,6 +576,38 @@ BASE_MUST_CHECK int gw_auth_username_normalize(const char *name, size_t len, cha
  * organization for clinicians, patient link for patients).  BASE_E_INVALID. */
 BASE_MUST_CHECK int gw_auth_user_check(const struct gw_auth_user *u, struct base_err *err);
 
+/* ----------------------------------------------------------------------
+ * The user's FHIR resource (SMART App Launch 2.x §fhirUser)
+ * ---------------------------------------------------------------------- */
+
+/* The system of Practitioner.identifier: the user's sign-in name. */
+#define GW_AUTH_USER_SYSTEM "urn:fhirgate:user"
+
+/* Clinicians, regulators and administrators are persons acting for an
+ * organization of the region: each is a Practitioner.  Patients are their
+ * Patient; member systems are no person. */
+bool gw_auth_role_has_practitioner(enum gw_auth_role role);
+/*
+ * The Practitioner id of a user name: the name itself, with '_' written
+ * 'U' and '@' written 'A' (a FHIR id holds [A-Za-z0-9.-]; user names are
+ * lower case, so the mapping is one to one).  cap > the name's length.
+ * BASE_E_INVALID for a name that is not one.
+ */
+BASE_MUST_CHECK int gw_auth_practitioner_id(const char *username, char *out, size_t cap,
+                                            struct base_err *err);
+/* The reverse: the user name a Practitioner id names.  BASE_E_NOTFOUND
+ * ("no such practitioner", never quoting the id) when it names none. */
+BASE_MUST_CHECK int gw_auth_practitioner_username(const char *id, char *out, size_t cap,
+                                                  struct base_err *err);
+/* "Patient/<person>" for a patient with a record, "Practitioner/<id>" for
+ * a clinician, regulator or administrator, NULL for anyone else (member
+ * systems): what the id_token's fhirUser and /me name, relative to the
+ * FHIR base. */
+const char *gw_auth_fhir_user(struct base_arena *a, const struct gw_auth_principal *p);
+/* The FHIR R4 Practitioner of a user (new reference; NULL for a role with
+ * none, or out of memory).  Never carries the password hash. */
+json_t *gw_auth_practitioner(const struct gw_auth_user *u);
+
 struct gw_auth_lockout_policy {
     unsigned user_max_failures; /* failures within `window` that lock a user name */
     unsigned addr_max_failures; /* failures within `window` that block an address */
@@ -693,6 +725,8 @@ struct gw_auth_endpoint_config {
     const char *authorize_url;          /* absolute URL of /auth/authorize (NULL: no
                                          * authorization-code flow advertised) */
     const char *revocation_url;         /* absolute URL of POST /auth/revoke, or NULL */
+    const char *fhir_base;              /* FHIR base URL, prefix of fhirUser (NULL:
+                                         * tokens.audience, which defaults to it) */
     bool password_grant;                /* allow grant_type=password (portal users) */
     const char *portal_client_id;       /* client_id of password-grant tokens */
     struct gw_auth_lockout_policy lockout;

@@ -235,8 +235,13 @@ step('clinician: standalone launch with user scopes through fhirclient', async (
   assert.ok(out.token.patient == null, 'no patient context');
   assert.equal(out.patientSearch.total, 1);
   assert.equal(out.patient.id, region.persons.shared.id);
-  // the gateway holds no Practitioner for its clinicians, so fhirUser is
-  // not granted (and the granted scope says so); see docs/design/auth.md
-  assert.deepEqual(out.token.scope.split(' ').sort(), ['offline_access', 'openid', 'user/*.rs']);
-  assert.ok(out.token.fhirUser == null, 'no fhirUser');
+  // SMART App Launch 2.x fhirUser: the clinician is a Practitioner the
+  // gateway builds from the user store, and the same token reads it
+  assert.deepEqual(out.token.scope.split(' ').sort(), scope.split(' ').sort());
+  assert.equal(out.token.fhirUser, `Practitioner/${USERS.clinician.name}`);
+  assert.equal(out.idClaims.fhirUser, `${region.url}/fhir/Practitioner/${USERS.clinician.name}`);
+  assert.deepEqual(out.user, { type: 'Practitioner', id: USERS.clinician.name }, 'client.user.read()');
+  assert.deepEqual(out.practitioner, {
+    active: true, name: USERS.clinician.display, identifier: `urn:fhirgate:user|${USERS.clinician.name}`,
+  });
 });

@@ -66,6 +66,12 @@ setup(void)
     git_user(&G, "dr.a", PW, GW_AUTH_ROLE_CLINICIAN, "hosp-a", NULL);
     git_user(&G, "locky", PW, GW_AUTH_ROLE_PATIENT, NULL, P1);
     git_user(&G, "pat2", PW, GW_AUTH_ROLE_PATIENT, NULL, P1);
+    git_user(&G, "dr_b@hosp-a", PW, GW_AUTH_ROLE_CLINICIAN, "hosp-a", NULL);
+    git_user(&G, "adm", PW, GW_AUTH_ROLE_ADMIN, NULL, NULL);
+    /* the name as the portal shows it */
+    ck_assert_int_eq(
+        pt_sql(G.db, "UPDATE auth.users SET display_name = '王医生' WHERE username = 'dr.a'", NULL),
+        0);
     add_app("growth-chart", CB, "patient/*.rs user/*.rs openid fhirUser");
     add_app("offline-app", CB, "patient/*.rs openid fhirUser offline_access");
     add_app("other-app", "https://other.example/cb", "patient/*.rs");
@@ -84,7 +90,7 @@ teardown(void)
 static bool
 jwt_segment(const char *in, size_t len, unsigned char *out, size_t cap, size_t *out_len)
 {
-    char b64[2048];
+    char b64[2048] = {0}; /* GCC's constprop sees len == 0 read it */
     size_t n = 0;
     int got;
 
@@ -283,6 +289,153 @@ START_TEST(standalone_launch_end_to_end)
     expect_oauth_error(&r, 400, "invalid_grant");
     free(code);
     free(token);
+}
+END_TEST
+
+/* The id_token's claims (a JSON object, decref'd by the caller). */
+static json_t *
+id_claims(const struct git_resp *r)
+{
+    const char *id = json_string_value(json_object_get(r->json, "id_token"));
+    const char *dot1 = id != NULL ? strchr(id, '.') : NULL;
+    const char *dot2 = dot1 != NULL ? strchr(dot1 + 1, '.') : NULL;
+    unsigned char claims[2048];
+    size_t n = 0;
+    json_t *v;
+
+    ck_assert_ptr_nonnull(dot2);
+    ck_assert(jwt_segment(dot1 + 1, (size_t)(dot2 - dot1 - 1), claims, sizeof(claims) - 1, &n));
+    claims[n] = '\0';
+    v = json_loads((const char *)claims, 0, NULL);
+    ck_assert_ptr_nonnull(v);
+    return v;
+}
+
+/* Sign `user` in to growth-chart with `scope_enc`; redeem; the token
+ * response (its access token in *token, malloc). */
+static struct git_resp
+app_sign_in(const char *user, const char *scope_enc, char **token)
+{
+    char url[1024];
+    char *code;
+    struct git_resp r;
+
+    snprintf(url, sizeof(url),
+             "/auth/authorize?response_type=code&client_id=growth-chart&redirect_uri=%s&scope=%s"
+             "&state=s1&aud=%s%s",
+             CB_ENC, scope_enc, AUD, PKCE);
+    code = sign_in_at(url, user);
+    r = redeem(code, "growth-chart", CB_ENC, VERIFIER);
+    free(code);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    *token = strdup(json_string_value(json_object_get(r.json, "access_token")));
+    return r;
+}
+
+static void
+expect_outcome(const char *path, const char *token, long status)
+{
+    struct git_resp r = git_get(&G, path, token);
+
+    ck_assert_msg(r.status == status, "%s: %ld %s", path, r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "resourceType")),
+                     "OperationOutcome");
+    git_resp_free(&r);
+}
+
+/* SMART App Launch 2.x §fhirUser for a clinician: the id_token names their
+ * Practitioner, /me agrees, the same token reads it (audited), another
+ * clinician's cannot, and an administrator can. */
+START_TEST(clinician_fhir_user_is_a_readable_practitioner)
+{
+    const char *url = "https://127.0.0.1:1/fhir/Practitioner/dr.a";
+    char *tok_a;
+    char *tok_b;
+    char *tok_adm;
+    char *tok_pat;
+    struct git_resp r;
+    json_t *claims;
+    const json_t *ident;
+    long before = git_count(&G, "SELECT count(*) FROM audit.event WHERE subtype = 'read' AND "
+                                "agent_user = 'dr.a' AND http_status = 200 AND "
+                                "'Practitioner/dr.a' = ANY(entities)");
+
+    r = app_sign_in("dr.a", "user%2F*.rs+openid+fhirUser", &tok_a);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "scope")),
+                     "openid fhirUser user/*.rs");
+    claims = id_claims(&r);
+    ck_assert_str_eq(json_string_value(json_object_get(claims, "fhirUser")), url);
+    json_decref(claims);
+    git_resp_free(&r);
+    r = git_get(&G, "/me", tok_a);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "fhirUser")), url);
+    git_resp_free(&r);
+    /* the same token reads it */
+    r = git_get(&G, "/fhir/Practitioner/dr.a", tok_a);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "resourceType")), "Practitioner");
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "id")), "dr.a");
+    ck_assert(json_is_true(json_object_get(r.json, "active")));
+    ident = json_array_get(json_object_get(r.json, "identifier"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(ident, "system")), "urn:fhirgate:user");
+    ck_assert_str_eq(json_string_value(json_object_get(ident, "value")), "dr.a");
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(r.json, "name"), 0), "text")),
+                     "王医生");
+    git_resp_free(&r);
+    ck_assert_int_eq(git_count(&G, "SELECT count(*) FROM audit.event WHERE subtype = 'read' AND "
+                                   "agent_user = 'dr.a' AND http_status = 200 AND "
+                                   "'Practitioner/dr.a' = ANY(entities)"),
+                     before + 1);
+    /* without fhirUser or a Practitioner scope, not even one's own */
+    r = app_sign_in("dr.a", "user%2FObservation.rs+openid", &tok_b);
+    claims = id_claims(&r);
+    ck_assert_ptr_null(json_object_get(claims, "fhirUser"));
+    json_decref(claims);
+    git_resp_free(&r);
+    r = git_get(&G, "/me", tok_b);
+    ck_assert(json_is_null(json_object_get(r.json, "fhirUser")));
+    git_resp_free(&r);
+    expect_outcome("/fhir/Practitioner/dr.a", tok_b, 403);
+    free(tok_b);
+    /* another clinician: their own (a name a FHIR id cannot hold as is),
+     * never dr.a's, and the same 403 for an id that names nobody */
+    r = app_sign_in("dr_b@hosp-a", "user%2F*.rs+openid+fhirUser", &tok_b);
+    claims = id_claims(&r);
+    ck_assert_str_eq(json_string_value(json_object_get(claims, "fhirUser")),
+                     "https://127.0.0.1:1/fhir/Practitioner/drUbAhosp-a");
+    json_decref(claims);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Practitioner/drUbAhosp-a", tok_b);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    git_resp_free(&r);
+    expect_outcome("/fhir/Practitioner/dr.a", tok_b, 403);
+    expect_outcome("/fhir/Practitioner/nobody", tok_b, 403);
+    ck_assert_int_ge(git_count(&G, "SELECT count(*) FROM audit.event WHERE subtype = 'read' AND "
+                                   "agent_user = 'dr_b@hosp-a' AND http_status = 403"),
+                     2);
+    /* a patient is no Practitioner reader; an unreadable id is a 404 */
+    r = app_sign_in("pat2", "patient%2F*.rs+openid+fhirUser", &tok_pat);
+    git_resp_free(&r);
+    expect_outcome("/fhir/Practitioner/dr.a", tok_pat, 403);
+    expect_outcome("/fhir/Practitioner/Bad", tok_a, 404);
+    /* the administrator reads anyone's; unknown and patients' ids are 404 */
+    r = app_sign_in("adm", "user%2FOrganization.rs+openid+fhirUser", &tok_adm);
+    claims = id_claims(&r);
+    ck_assert_str_eq(json_string_value(json_object_get(claims, "fhirUser")),
+                     "https://127.0.0.1:1/fhir/Practitioner/adm");
+    json_decref(claims);
+    git_resp_free(&r);
+    r = git_get(&G, "/fhir/Practitioner/dr.a", tok_adm);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    git_resp_free(&r);
+    expect_outcome("/fhir/Practitioner/nobody", tok_adm, 404);
+    expect_outcome("/fhir/Practitioner/pat2", tok_adm, 404);
+    free(tok_a);
+    free(tok_b);
+    free(tok_adm);
+    free(tok_pat);
 }
 END_TEST
 
@@ -733,6 +886,7 @@ app_launch_suite(void)
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, standalone_launch_end_to_end);
+    tcase_add_test(tc, clinician_fhir_user_is_a_readable_practitioner);
     tcase_add_test(tc, authorize_request_errors);
     tcase_add_test(tc, code_redemption_errors);
     tcase_add_test(tc, refresh_tokens_rotate_and_revoke);

@@ -96,6 +96,12 @@
       if (client.user.fhirUser) {
         const me = await client.user.read();
         step('user', { type: me.resourceType, id: me.id });
+        if (me.resourceType === 'Practitioner') {
+          step('practitioner', {
+            active: me.active, name: me.name && me.name[0] && me.name[0].text,
+            identifier: me.identifier && me.identifier[0] && `${me.identifier[0].system}|${me.identifier[0].value}`,
+          });
+        }
       }
 
       // Federated search, every page: fhirclient follows the `next` links.

@@ -27,6 +27,7 @@ START_TEST(capability_statement_is_valid_and_complete)
     size_t i;
     json_t *r;
     size_t clinical = 0;
+    bool practitioner = false;
 
     ck_assert_ptr_nonnull(cs);
     ck_assert_msg(fhir_validate(cs, NULL, NULL, &vr, &err) == BASE_OK, "%s: %s", err.where,
@@ -43,7 +44,17 @@ START_TEST(capability_statement_is_valid_and_complete)
             ck_assert_ptr_nonnull(strstr(params, "\"patient\""));
             free(params);
         }
+        /* the user's own Practitioner (SMART fhirUser): read, nothing more */
+        if (strcmp(type, "Practitioner") == 0) {
+            const json_t *ia = json_object_get(r, "interaction");
+
+            practitioner = true;
+            ck_assert_uint_eq(json_array_size(ia), 1);
+            ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ia, 0), "code")),
+                             "read");
+        }
     }
+    ck_assert(practitioner);
     ck_assert_uint_eq(clinical, gw_app_clinical_type_count);
     /* DESIGN.md's eleven, and what the CDA converter adds (goals, family
      * history, care team) */

@@ -1554,6 +1554,52 @@ START_TEST(launch_patient_granted_with_the_context)
 }
 END_TEST
 
+/* The verified claims of a token response's id_token. */
+static struct gw_auth_jwt *
+id_claims(struct base_arena *a, const struct gw_auth_token_response *t)
+{
+    const char *text = base_arena_strdup(a, field(t, "id_token"));
+    struct gw_auth_jwt *jwt = NULL;
+    struct base_err err = {0};
+
+    ck_assert_int_eq(gw_auth_jwt_parse(a, text, strlen(text), &jwt, &err), BASE_OK);
+    ck_assert_int_eq(gw_auth_jwt_verify(jwt, gw_ks, &err), BASE_OK);
+    return jwt;
+}
+
+/* SMART App Launch 2.x §fhirUser: a clinician's or regulator's id_token
+ * names their Practitioner (absolute URL), and the granted scope keeps
+ * fhirUser; without the scope there is no claim. */
+START_TEST(app_launch_practitioner_fhir_user)
+{
+    struct base_arena *a = base_arena_new(0);
+    struct gw_auth_token_response t;
+    char *code;
+
+    code =
+        code_for(a, LAUNCH_QUERY("user%2F*.rs+openid+fhirUser"), "dr.wang", "clinician-password");
+    t = redeem(a, code, "growth-chart", VERIFIER);
+    free(code);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert_str_eq(field(&t, "scope"), "openid fhirUser user/*.rs");
+    ck_assert_str_eq(gw_auth_jwt_claim_str(id_claims(a, &t), "fhirUser"),
+                     "https://gw.test/fhir/Practitioner/dr.wang");
+    code = code_for(a, LAUNCH_QUERY("user%2FAuditEvent.rs+openid+fhirUser"), "old.user",
+                    "legacy-password");
+    t = redeem(a, code, "growth-chart", VERIFIER);
+    free(code);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert_str_eq(gw_auth_jwt_claim_str(id_claims(a, &t), "fhirUser"),
+                     "https://gw.test/fhir/Practitioner/old.user");
+    code = code_for(a, LAUNCH_QUERY("user%2F*.rs+openid"), "dr.wang", "clinician-password");
+    t = redeem(a, code, "growth-chart", VERIFIER);
+    free(code);
+    ck_assert_msg(t.status == 200, "%s", t.body);
+    ck_assert_ptr_null(gw_auth_jwt_claim_str(id_claims(a, &t), "fhirUser"));
+    base_arena_free(a);
+}
+END_TEST
+
 START_TEST(refresh_token_store_absent_or_down)
 {
     struct base_arena *a = base_arena_new(0);
@@ -1793,6 +1839,7 @@ Suite *gw_auth_endpoint_suite(void)
     tcase_add_test(tc, app_launch_flow);
     tcase_add_test(tc, launch_patient_granted_with_the_context);
     tcase_add_test(tc, app_launch_clinician_scopes_narrowed);
+    tcase_add_test(tc, app_launch_practitioner_fhir_user);
     tcase_add_test(tc, authorize_refusals);
     tcase_add_test(tc, authorize_post_refusals);
     tcase_add_test(tc, authorize_lockout_shared_with_password_grant);

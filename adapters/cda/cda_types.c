@@ -10,6 +10,7 @@
 
 #include "adapters/cda/cda_int.h"
 #include "fhir/json/fhir_json.h"
+#include "fhir/validate/fhir_validate.h"
 
 static bool
 is_uuid(const char *s)
@@ -705,20 +706,6 @@ cda_ts(struct cda_ctx *c, const xmlNode *ts, bool want_date)
     return base_arena_strdup(c->arena, buf);
 }
 
-/* end < start, compared on the calendar date both give (FHIR date and
- * dateTime texts of any precision sort as text on their date part). */
-static bool
-ends_before_start(const char *start, const char *end)
-{
-    size_t n = strlen(start);
-
-    if (strlen(end) < n)
-        n = strlen(end);
-    if (n > 10)
-        n = 10; /* YYYY-MM-DD; times in different zones do not compare as text */
-    return strncmp(end, start, n) < 0;
-}
-
 json_t *
 cda_period(struct cda_ctx *c, const xmlNode *ivl)
 {
@@ -739,7 +726,8 @@ cda_period(struct cda_ctx *c, const xmlNode *ivl)
         start = end = cda_ts(c, cda_child(ivl, "center"), false);
     if (start == NULL && end == NULL)
         return NULL;
-    if (start != NULL && end != NULL && ends_before_start(start, end)) {
+    if (start != NULL && end != NULL &&
+        fhir_validate_period_inverted(start, strlen(start), end, strlen(end))) {
         /* FHIR R4 per-1: start <= end.  Which end is wrong is unknown;
          * the start (when it began) is kept. */
         (void)cda_warn(c, ivl, "value", "interval ends before it starts; end skipped");

@@ -184,6 +184,11 @@ enum ts_kind { TS_DATE, TS_DATETIME, TS_INSTANT };
  * invalid (invalid is warned about). */
 struct base_str map_ts(struct mctx *c, const struct at *at, struct base_str text,
                        enum ts_kind kind);
+/* parent.key = {start, end} from FHIR dateTimes (either may be empty); an
+ * end before the start (Period per-1) is a sender error: the end is left
+ * out and `at` warned about.  NULL when both are empty. */
+struct hl7v2_j *map_period(struct mctx *c, const struct at *at, struct hl7v2_j *parent,
+                           const char *key, struct base_str start, struct base_str end);
 /* The sender's zone from MSH-7's offset ("+HH:MM"); empty when none. */
 struct base_str map_sender_tz(struct mctx *c, struct base_str msh7);
 /* A v2 NM as a FHIR decimal literal; empty when not a number. */

@@ -134,19 +134,16 @@ repeat_code(struct mctx *c, const struct at *at, struct base_str rep, uint32_t c
 /* dosageInstruction.timing: code, and the bounds from start/end times.
  * v2-to-FHIR: TQ1 -> Timing (TQ1-3 repeat pattern, TQ1-7/8 start/end). */
 static void
-timing(struct mctx *c, struct hl7v2_j *dosage, struct hl7v2_j *code, struct base_str start,
-       struct base_str end)
+timing(struct mctx *c, const struct at *at, struct hl7v2_j *dosage, struct hl7v2_j *code,
+       struct base_str start, struct base_str end)
 {
     struct hl7v2_j *t;
-    struct hl7v2_j *bounds;
 
     if (dosage == NULL || hl7v2_j_get(dosage, "timing") != NULL)
         return;
     t = hl7v2_j_obj(&c->jb, dosage, "timing");
     hl7v2_j_add(t, "code", code);
-    bounds = hl7v2_j_obj(&c->jb, hl7v2_j_obj(&c->jb, t, "repeat"), "boundsPeriod");
-    hl7v2_j_str(&c->jb, bounds, "start", start);
-    hl7v2_j_str(&c->jb, bounds, "end", end);
+    (void)map_period(c, at, hl7v2_j_obj(&c->jb, t, "repeat"), "boundsPeriod", start, end);
 }
 
 /* TQ-3 duration (v2.5.1 4.4.3): "D10" ten days, S M H D W L seconds to
@@ -202,7 +199,7 @@ timing_tq(struct mctx *c, struct hl7v2_j *dosage, const struct hl7v2_seg *seg, u
     rep = map_rep(c, seg, field, 1, &at);
     if (rep.len == 0)
         return;
-    timing(c, dosage, repeat_code(c, &at, rep, 2),
+    timing(c, &at, dosage, repeat_code(c, &at, rep, 2),
            map_ts(c, &at, map_txt(c, &at, rep, 4, 0), TS_DATETIME),
            map_ts(c, &at, map_txt(c, &at, rep, 5, 0), TS_DATETIME));
     timing_duration(c, dosage, map_txt(c, &at, rep, 3, 0));
@@ -216,7 +213,7 @@ timing_tq1(struct mctx *c, struct hl7v2_j *dosage, const struct hl7v2_seg *tq1)
     struct at sat = {tq1, 7, 1};
     struct at eat = {tq1, 8, 1};
 
-    timing(c, dosage, code, map_ts(c, &sat, map_field(c, tq1, 7), TS_DATETIME),
+    timing(c, &eat, dosage, code, map_ts(c, &sat, map_field(c, tq1, 7), TS_DATETIME),
            map_ts(c, &eat, map_field(c, tq1, 8), TS_DATETIME));
 }
 

@@ -267,12 +267,9 @@ value_other(struct val *v, struct base_str type)
             hl7v2_j_str(&c->jb, q, "code", cur);
         }
     } else if (map_is(type, "DR")) {
-        struct hl7v2_j *p = hl7v2_j_obj(&c->jb, v->res, "valuePeriod");
-
-        hl7v2_j_str(&c->jb, p, "start",
-                    map_ts(c, &v->at, map_txt(c, &v->at, v->rep, 1, 0), TS_DATETIME));
-        hl7v2_j_str(&c->jb, p, "end",
-                    map_ts(c, &v->at, map_txt(c, &v->at, v->rep, 2, 0), TS_DATETIME));
+        (void)map_period(c, &v->at, v->res, "valuePeriod",
+                         map_ts(c, &v->at, map_txt(c, &v->at, v->rep, 1, 0), TS_DATETIME),
+                         map_ts(c, &v->at, map_txt(c, &v->at, v->rep, 2, 0), TS_DATETIME));
     } else if (map_is(type, "ID") || map_is(type, "IS")) {
         struct hl7v2_j *cc = hl7v2_j_obj(&c->jb, v->res, "valueCodeableConcept");
 

@@ -181,10 +181,7 @@ obr_effective(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *obr)
     at.field = 8;
     end = map_ts(c, &at, map_field(c, obr, 8), TS_DATETIME);
     if (end.len > 0 && start.len > 0) {
-        struct hl7v2_j *p = hl7v2_j_obj(&c->jb, res, "effectivePeriod");
-
-        hl7v2_j_str(&c->jb, p, "start", start);
-        hl7v2_j_str(&c->jb, p, "end", end);
+        (void)map_period(c, &at, res, "effectivePeriod", start, end);
     } else {
         hl7v2_j_str(&c->jb, res, "effectiveDateTime", start);
     }
@@ -611,10 +608,8 @@ fill_specimen(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *spm)
     at = (struct at){spm, 18, 1};
     hl7v2_j_str(&c->jb, res, "receivedTime", map_ts(c, &at, map_field(c, spm, 18), TS_DATETIME));
     if (end.len > 0 && start.len > 0) {
-        struct hl7v2_j *p = hl7v2_j_obj(&c->jb, coll, "collectedPeriod");
-
-        hl7v2_j_str(&c->jb, p, "start", start);
-        hl7v2_j_str(&c->jb, p, "end", end);
+        at = (struct at){spm, 17, 1};
+        (void)map_period(c, &at, coll, "collectedPeriod", start, end);
     } else {
         hl7v2_j_str(&c->jb, coll, "collectedDateTime", start);
     }

@@ -7,6 +7,7 @@
 
 #include "adapters/codemap/codemap.h"
 #include "adapters/hl7v2/map_int.h"
+#include "fhir/validate/fhir_validate.h"
 
 #define EXT_REPRESENTATION "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation"
 #define SYS_V2_0203        "http://terminology.hl7.org/CodeSystem/v2-0203"
@@ -164,14 +165,33 @@ map_cwe_table(struct mctx *c, const struct at *at, struct base_str rep, const ch
 
 /* ------------------------------------------------------------ CX and EI -- */
 
+struct hl7v2_j *
+map_period(struct mctx *c, const struct at *at, struct hl7v2_j *parent, const char *key,
+           struct base_str start, struct base_str end)
+{
+    struct hl7v2_j *p;
+
+    if (start.len == 0 && end.len == 0)
+        return NULL;
+    if (start.len > 0 && end.len > 0 &&
+        fhir_validate_period_inverted(start.ptr, start.len, end.ptr, end.len)) {
+        map_warn(c, at, "period ends before it starts; end omitted");
+        end = BASE_STR_NULL;
+    }
+    p = hl7v2_j_obj(&c->jb, parent, key);
+    hl7v2_j_str(&c->jb, p, "start", start);
+    hl7v2_j_str(&c->jb, p, "end", end);
+    return p;
+}
+
+/* The validity of an identifier, name or address (CX-7/8, XPN-12/13,
+ * XAD-13/14). */
 static void
 period_from(struct mctx *c, const struct at *at, struct hl7v2_j *parent, struct base_str start,
             struct base_str end)
 {
-    struct hl7v2_j *p = hl7v2_j_obj(&c->jb, parent, "period");
-
-    hl7v2_j_str(&c->jb, p, "start", map_ts(c, at, start, TS_DATETIME));
-    hl7v2_j_str(&c->jb, p, "end", map_ts(c, at, end, TS_DATETIME));
+    (void)map_period(c, at, parent, "period", map_ts(c, at, start, TS_DATETIME),
+                     map_ts(c, at, end, TS_DATETIME));
 }
 
 /* HL7 table 0203 (identifier type, v2.9 / THO v2-0203), sorted (strcmp).

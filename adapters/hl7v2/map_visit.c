@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "adapters/hl7v2/map_int.h"
+#include "fhir/validate/fhir_validate.h"
 
 /* The codes of the HL7 tables PV1 and PR1 fields are bound to (v2.9, as
  * THO publishes them: 0069, 0023 and 0112 are user-defined tables whose
@@ -170,7 +171,8 @@ fill_encounter(struct mctx *c, struct hl7v2_j *res, const struct hl7v2_seg *pv1,
 
     /* Period.start must not be after end (FHIR per-1); a discharge dated
      * before the admission is a sender error, not a finished visit */
-    if (start.len >= 10 && end.len >= 10 && memcmp(end.ptr, start.ptr, 10) < 0) {
+    if (start.len > 0 && end.len > 0 &&
+        fhir_validate_period_inverted(start.ptr, start.len, end.ptr, end.len)) {
         map_warn(c, &eat, "discharge before admission; discharge time omitted");
         end = BASE_STR_NULL;
     }

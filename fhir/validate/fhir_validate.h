@@ -187,4 +187,12 @@ bool fhir_validate_xhtml_fast(const char *text, size_t len);
 enum fhir_xhtml_fault fhir_validate_xhtml_libxml2(const char *text, size_t len);
 const char *fhir_xhtml_fault_text(enum fhir_xhtml_fault f);
 
+/*
+ * Does the valid dateTime `start` come after the valid dateTime `end`, as
+ * Period's per-1 reads it?  A precision one of them lacks leaves the order
+ * open (false), and a date without a zone may lie in any zone.  Converters
+ * ask before writing a Period, so that what they write validates.
+ */
+bool fhir_validate_period_inverted(const char *start, size_t slen, const char *end, size_t elen);
+
 #endif /* FHIR_VALIDATE_FHIR_VALIDATE_H */

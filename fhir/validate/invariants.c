@@ -142,6 +142,12 @@ fhir_validate__dt_after(const char *a, size_t alen, const char *b, size_t blen)
     return x.secs >= y.end * 86400 + ZONE_SLACK;
 }
 
+bool
+fhir_validate_period_inverted(const char *start, size_t slen, const char *end, size_t elen)
+{
+    return fhir_validate__dt_after(start, slen, end, elen);
+}
+
 /* ------------------------------------------------------------- decimals -- */
 
 /* A JSON number literal as sign, significant digits and the power of ten
@@ -727,7 +733,7 @@ fhir_validate__invariants(struct fhir_validate__ctx *c, const json_t *obj,
 
         if (valid_str(json_object_get(obj, "start"), FHIR_PRIM_DATETIME, &a) &&
             valid_str(json_object_get(obj, "end"), FHIR_PRIM_DATETIME, &b) &&
-            fhir_validate__dt_after(a.ptr, a.len, b.ptr, b.len))
+            fhir_validate_period_inverted(a.ptr, a.len, b.ptr, b.len))
             broken(c, NULL, "per-1");
         break;
     }

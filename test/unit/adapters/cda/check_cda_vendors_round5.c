@@ -8,6 +8,7 @@
  */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "adapters/cda/cda.h"
@@ -431,6 +432,33 @@ START_TEST(ehr_past_disease_element)
 }
 END_TEST
 
+/* An encounter that ends an hour before it starts, on the same day: the
+ * interval check compared dates only, so Encounter.period broke per-1 and
+ * the whole Bundle was invalid (the HL7 v2 mapping had the same blind spot,
+ * found by fuzz_hl7v2).  Now the instants are compared; the end is skipped. */
+START_TEST(interval_ending_earlier_the_same_day)
+{
+    static const char doc[] = CCDA_DOC(CCDA_SECTION(
+        "22.1", "46240-8",
+        "<entry><encounter classCode=\"ENC\" moodCode=\"EVN\"><id root=\"1.2.3\" "
+        "extension=\"E9\"/><code code=\"99213\" codeSystem=\"2.16.840.1.113883.6.12\"/>"
+        "<effectiveTime><low value=\"20240315100000+0800\"/><high "
+        "value=\"20240315090000+0800\"/></effectiveTime></encounter></entry>"));
+    json_t *w = NULL;
+    json_t *b = convert_ok(doc, &w);
+    char *warned = json_dumps(w, 0);
+
+    ck_assert_str_eq(tu_json_str(nth(b, "Encounter", 0), "period.start"),
+                     "2024-03-15T10:00:00+08:00");
+    ck_assert_ptr_null(tu_json_at(nth(b, "Encounter", 0), "period.end"));
+    ck_assert_ptr_nonnull(strstr(warned, "interval ends before it starts"));
+    assert_bundle_valid(b);
+    free(warned);
+    json_decref(w);
+    json_decref(b);
+}
+END_TEST
+
 void
 cda_vendors_round5_tcases(Suite *s)
 {
@@ -448,6 +476,7 @@ cda_vendors_round5_tcases(Suite *s)
     tcase_add_test(t, wst_lab_item_code_as_cd);
     tcase_add_test(t, fullwidth_identifier_values);
     tcase_add_test(t, ccda_anesthesia_section_drugs);
+    tcase_add_test(t, interval_ending_earlier_the_same_day);
     tcase_add_test(t, ehr_past_disease_element);
     suite_add_tcase(s, t);
 }

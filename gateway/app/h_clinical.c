@@ -719,6 +719,13 @@ member_query(struct fed_req *f, const struct fhir_search *s)
                             (int)p->raw_value.len, p->raw_value.ptr) != BASE_OK)
             break;
     }
+    /* Without a _sort the merge's order is "most recent first"; each
+     * member must answer in it, or the first page holds its oldest. */
+    const char *sort = f->type != NULL && s->n_sort == 0 ? gw_fed_default_sort(f->type) : NULL;
+    if (sort != NULL && base_buf_appendf(&b, "&_sort=%s", sort) != BASE_OK) {
+        base_buf_fini(&b);
+        return NULL;
+    }
     if (base_buf_appendf(&b, "%s&_count=%u", f->inc_query != NULL ? f->inc_query : "", s->count) !=
         BASE_OK) {
         base_buf_fini(&b);

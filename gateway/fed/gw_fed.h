@@ -360,6 +360,11 @@ BASE_MUST_CHECK int gw_fed_scan_bundle(struct base_arena *a, const char *text, s
                                        const struct gw_fed_scan_opts *opts, struct gw_fed_scan *out,
                                        struct base_err *err);
 
+/* The _sort value ("-date", "-_lastUpdated", …) that asks a member for the
+ * merge's default order of `type` (most recent first), or NULL when no
+ * search parameter matches it (docs/design/federation.md "Merge"). */
+const char *gw_fed_default_sort(const char *type);
+
 /* The value of a string span, JSON escapes decoded, NUL-terminated, in `a`. */
 char *gw_fed_span_str(struct base_arena *a, const char *text, struct gw_fed_span s, bool escaped);
 bool gw_fed_span_eq(const char *text, struct gw_fed_span s, const char *lit);

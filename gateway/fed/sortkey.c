@@ -101,32 +101,49 @@ set_time(struct fhir_search_sortval *out, int64_t t)
 
 /* ---- the default order ----------------------------------------------------------- */
 
-/* Per type, the elements that date it, in order of preference. */
+/* Per type, the elements that date it, in order of preference, and the R4
+ * search parameter on the first of them, descending: what the members are
+ * asked to sort by so that each member's answer comes in the gateway's order
+ * — the k-way merge takes a prefix of every member's list, so a member
+ * answering in its own order (insertion, say) would put its oldest entries
+ * on the first page.  NULL: no parameter is that element (CarePlan.created);
+ * the member's order is kept.  Any other type: meta.lastUpdated, "-_lastUpdated". */
 static const struct {
     const char *type;
     int8_t elems[2];
+    const char *param;
 } default_dates[] = {
-    {"AllergyIntolerance", {GW_FED_DE_RECORDED_DATE, GW_FED_DE_ONSET}},
-    {"AuditEvent", {GW_FED_DE_RECORDED, -1}},
-    {"CarePlan", {GW_FED_DE_CREATED, GW_FED_DE_PERIOD}},
-    {"CareTeam", {GW_FED_DE_PERIOD, -1}},
-    {"Composition", {GW_FED_DE_DATE, -1}},
-    {"Condition", {GW_FED_DE_RECORDED_DATE, GW_FED_DE_ONSET}},
-    {"Consent", {GW_FED_DE_DATE_TIME, -1}},
-    {"DiagnosticReport", {GW_FED_DE_EFFECTIVE, GW_FED_DE_ISSUED}},
-    {"DocumentReference", {GW_FED_DE_DATE, -1}},
-    {"Encounter", {GW_FED_DE_PERIOD, -1}},
-    {"FamilyMemberHistory", {GW_FED_DE_DATE, -1}},
-    {"Goal", {GW_FED_DE_START, -1}},
-    {"ImagingStudy", {GW_FED_DE_STARTED, -1}},
-    {"Immunization", {GW_FED_DE_OCCURRENCE, GW_FED_DE_RECORDED}},
-    {"MedicationRequest", {GW_FED_DE_AUTHORED_ON, -1}},
-    {"MedicationStatement", {GW_FED_DE_EFFECTIVE, GW_FED_DE_DATE_ASSERTED}},
-    {"Observation", {GW_FED_DE_EFFECTIVE, GW_FED_DE_ISSUED}},
-    {"Procedure", {GW_FED_DE_PERFORMED, -1}},
-    {"Provenance", {GW_FED_DE_RECORDED, -1}},
-    {"ServiceRequest", {GW_FED_DE_AUTHORED_ON, -1}},
+    {"AllergyIntolerance", {GW_FED_DE_RECORDED_DATE, GW_FED_DE_ONSET}, "-date"},
+    {"AuditEvent", {GW_FED_DE_RECORDED, -1}, "-date"},
+    {"CarePlan", {GW_FED_DE_CREATED, GW_FED_DE_PERIOD}, NULL},
+    {"CareTeam", {GW_FED_DE_PERIOD, -1}, "-date"},
+    {"Composition", {GW_FED_DE_DATE, -1}, "-date"},
+    {"Condition", {GW_FED_DE_RECORDED_DATE, GW_FED_DE_ONSET}, "-recorded-date"},
+    {"Consent", {GW_FED_DE_DATE_TIME, -1}, "-date"},
+    {"DiagnosticReport", {GW_FED_DE_EFFECTIVE, GW_FED_DE_ISSUED}, "-date"},
+    {"DocumentReference", {GW_FED_DE_DATE, -1}, "-date"},
+    {"Encounter", {GW_FED_DE_PERIOD, -1}, "-date"},
+    {"FamilyMemberHistory", {GW_FED_DE_DATE, -1}, "-date"},
+    {"Goal", {GW_FED_DE_START, -1}, "-start-date"},
+    {"ImagingStudy", {GW_FED_DE_STARTED, -1}, "-started"},
+    {"Immunization", {GW_FED_DE_OCCURRENCE, GW_FED_DE_RECORDED}, "-date"},
+    {"MedicationRequest", {GW_FED_DE_AUTHORED_ON, -1}, "-authoredon"},
+    {"MedicationStatement", {GW_FED_DE_EFFECTIVE, GW_FED_DE_DATE_ASSERTED}, "-effective"},
+    {"Observation", {GW_FED_DE_EFFECTIVE, GW_FED_DE_ISSUED}, "-date"},
+    {"Procedure", {GW_FED_DE_PERFORMED, -1}, "-date"},
+    {"Provenance", {GW_FED_DE_RECORDED, -1}, "-recorded"},
+    {"ServiceRequest", {GW_FED_DE_AUTHORED_ON, -1}, "-authored"},
 };
+
+const char *
+gw_fed_default_sort(const char *type)
+{
+    for (size_t i = 0; i < sizeof(default_dates) / sizeof(default_dates[0]); i++) {
+        if (strcmp(type, default_dates[i].type) == 0)
+            return default_dates[i].param;
+    }
+    return "-_lastUpdated";
+}
 
 /* The instant a date element stands for in the default order: the latest
  * moment of a dateTime's precision, a Period's start (else its end). */

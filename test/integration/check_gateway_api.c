@@ -1053,6 +1053,32 @@ START_TEST(paging_follows_the_next_link)
 }
 END_TEST
 
+/* Without _sort the answer is most recent first (gateway-api.md §5): the
+ * members are asked for that order, since the merge takes a prefix of each
+ * member's list — the test members answer oldest first unless asked. */
+START_TEST(default_order_is_newest_first_on_the_first_page)
+{
+    struct git_resp r = git_get(&G, path("/fhir/Observation?patient=%s&_count=1", P1), T_DR);
+    size_t i;
+    json_t *e;
+    const char *when = NULL;
+
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(git_entries(r.json, "match"), 1);
+    json_array_foreach(json_object_get(r.json, "entry"), i, e)
+    {
+        json_t *res = json_object_get(e, "resource");
+
+        if (strcmp(json_string_value(json_object_get(res, "resourceType")), "Observation") == 0)
+            when = json_string_value(json_object_get(res, "effectiveDateTime"));
+    }
+    /* each member's newest is 2026-02-…, its oldest 2026-01-… */
+    ck_assert_ptr_nonnull(when);
+    ck_assert_msg(strncmp(when, "2026-02-", 8) == 0, "first page holds %s", when);
+    git_resp_free(&r);
+}
+END_TEST
+
 /* The url of `relation` in an XML searchset, malloc'd (NULL: none). */
 static char *
 xml_link(const struct git_resp *r, const char *relation)
@@ -2830,6 +2856,7 @@ gateway_api_suite(void)
     tcase_add_test(tc, consent_withholds_a_member_and_says_so);
     tcase_add_test(tc, everything_gathers_every_member);
     tcase_add_test(tc, paging_follows_the_next_link);
+    tcase_add_test(tc, default_order_is_newest_first_on_the_first_page);
     tcase_add_test(tc, pdqm_pages_follow_next_links);
     tcase_add_test(tc, clients_follow_links_under_their_own_base);
     tcase_add_test(tc, expired_sign_in_rows_are_purged);

@@ -322,6 +322,8 @@ git_h_search(struct gw_http_req *r, void *cls)
         return;
     b = git_bundle();
     if (base_str_eq_cstr(type, "Observation") && gw_http_req_query(r, "patient", &pat)) {
+        struct base_str sort;
+        bool newest_first = gw_http_req_query(r, "_sort", &sort) && base_str_eq_cstr(sort, "-date");
         char *list = base_str_dup0(gw_http_req_arena(r), pat);
 
         for (char *tok = list; tok != NULL && *tok != '\0';) {
@@ -330,15 +332,28 @@ git_h_search(struct gw_http_req *r, void *cls)
 
             if (comma != NULL)
                 *comma = '\0';
+            /* In the order of the store: insertion (oldest first), or
+             * most recent first when asked (_sort=-date). */
             if (strncmp(tok, "Patient/", 8) == 0 && git_holds(m, tok + 8, &person)) {
-                git_add(b, m->base, git_observation(m, tok + 8, 1));
-                git_add(b, m->base, git_observation(m, tok + 8, 2));
+                git_add(b, m->base, git_observation(m, tok + 8, newest_first ? 2 : 1));
+                git_add(b, m->base, git_observation(m, tok + 8, newest_first ? 1 : 2));
             }
             tok = comma != NULL ? comma + 1 : NULL;
         }
     }
     json_object_set_new(b, "total",
                         json_integer((json_int_t)json_array_size(json_object_get(b, "entry"))));
+    /* _offset (the gateway's next page of a member without next links):
+     * the matches from there on */
+    struct base_str off;
+    if (gw_http_req_query(r, "_offset", &off)) {
+        char *v = base_str_dup0(gw_http_req_arena(r), off);
+        json_t *entries = json_object_get(b, "entry");
+
+        for (long n = v != NULL ? strtol(v, NULL, 10) : 0; n > 0 && json_array_size(entries) > 0;
+             n--)
+            json_array_remove(entries, 0);
+    }
     git_echo_revincludes(r, m, b);
     git_summary(r, b);
     git_send(r, b);

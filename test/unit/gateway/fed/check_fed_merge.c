@@ -266,6 +266,49 @@ n_entries(const json_t *b)
 
 /* ---- ordering, tagging, totals -------------------------------------------------------- */
 
+/* What the members are asked to sort by when the client gave no _sort: a
+ * descending R4 DATE parameter of the type (so any R4 server, fhirgate's
+ * adapter included, accepts it), on the element the default order reads
+ * first; meta.lastUpdated for a type without a dated element. */
+START_TEST(members_are_asked_for_the_default_order)
+{
+    static const struct {
+        const char *type, *sort;
+    } want[] = {
+        {"Encounter", "-date"},
+        {"Condition", "-recorded-date"},
+        {"Observation", "-date"},
+        {"DiagnosticReport", "-date"},
+        {"ImagingStudy", "-started"},
+        {"MedicationRequest", "-authoredon"},
+        {"MedicationStatement", "-effective"},
+        {"AllergyIntolerance", "-date"},
+        {"Procedure", "-date"},
+        {"Immunization", "-date"},
+        {"DocumentReference", "-date"},
+        {"CareTeam", "-date"},
+        {"FamilyMemberHistory", "-date"},
+        {"Goal", "-start-date"},
+        {"ServiceRequest", "-authored"},
+        {"Provenance", "-recorded"},
+        {"Consent", "-date"},
+        {"Patient", "-_lastUpdated"},
+    };
+
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const char *got = gw_fed_default_sort(want[i].type);
+        const struct fhir_search_param_def *d;
+
+        ck_assert_msg(got != NULL && strcmp(got, want[i].sort) == 0, "%s: %s", want[i].type,
+                      got != NULL ? got : "(none)");
+        d = fhir_search_param_find(want[i].type, got + 1, strlen(got + 1));
+        ck_assert_msg(d != NULL && d->type == FHIR_SEARCH_DATE, "%s: %s", want[i].type, got);
+    }
+    /* CarePlan's default is `created`, which no parameter searches */
+    ck_assert_ptr_null(gw_fed_default_sort("CarePlan"));
+}
+END_TEST
+
 START_TEST(default_order_most_recent_first)
 {
     const char *a[] = {obs("a1", "2024-03-01", NULL, NULL), obs("a2", "2024-01-01", NULL, NULL)};
@@ -1147,6 +1190,7 @@ Suite *fed_merge_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, tagging_equals_the_tree_edit_on_every_example);
     tcase_add_test(tc, tagging_edge_cases);
+    tcase_add_test(tc, members_are_asked_for_the_default_order);
     tcase_add_test(tc, default_order_most_recent_first);
     tcase_add_test(tc, default_order_of_goals_family_history_care_teams);
     tcase_add_test(tc, explicit_sort_keys);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "adapters/hl7v2/map_int.h"
+#include "fhir/validate/fhir_validate.h"
 
 /* Where RXE (encoded order) and RXO (order detail) keep the same things
  * (v2.5.1 ch. 4A.3.1, 4A.3.4). */
@@ -84,6 +85,16 @@ dose(struct mctx *c, struct hl7v2_j *dosage, const struct hl7v2_seg *seg,
     struct base_str hi = dose_amount(c, seg, f->max, &text[2]);
     struct hl7v2_j *dr = hl7v2_j_obj(&c->jb, hl7v2_j_arr(&c->jb, dosage, "doseAndRate"), NULL);
 
+    /* a minimum above the maximum (Range rng-2): which one is wrong is
+     * unknown, so neither is a bound; both stay in the dosage text */
+    if (lo.len > 0 && hi.len > 0 && fhir_validate_decimal_cmp(lo.ptr, lo.len, hi.ptr, hi.len) > 0) {
+        struct at at = {seg, f->min, 1};
+
+        map_warn(c, &at, "minimum dose above the maximum; kept in the dosage text");
+        text[1] = map_field(c, seg, f->min);
+        text[2] = map_field(c, seg, f->max);
+        lo = hi = BASE_STR_NULL;
+    }
     hl7v2_j_str(&c->jb, dosage, "text",
                 text[1].len + text[2].len > 0 ? map_join(c, text, 3, "; ") : instr);
     if (lo.len > 0 && hi.len > 0 && !base_str_eq(lo, hi)) {

@@ -195,4 +195,8 @@ const char *fhir_xhtml_fault_text(enum fhir_xhtml_fault f);
  */
 bool fhir_validate_period_inverted(const char *start, size_t slen, const char *end, size_t elen);
 
+/* The order of two valid FHIR decimals by value (-1, 0, 1), exactly, at any
+ * precision: what Range's rng-2 compares. */
+int fhir_validate_decimal_cmp(const char *a, size_t alen, const char *b, size_t blen);
+
 #endif /* FHIR_VALIDATE_FHIR_VALIDATE_H */

@@ -148,6 +148,14 @@ fhir_validate_period_inverted(const char *start, size_t slen, const char *end, s
     return fhir_validate__dt_after(start, slen, end, elen);
 }
 
+int
+fhir_validate_decimal_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int r = fhir_validate__dec_cmp(a, alen, b, blen);
+
+    return (r > 0) - (r < 0);
+}
+
 /* ------------------------------------------------------------- decimals -- */
 
 /* A JSON number literal as sign, significant digits and the power of ten

@@ -204,7 +204,8 @@ static const struct sweep_case other_cases[] = {
 };
 
 /* Found by fuzz_hl7v2 on the fifth sweep's seeds: a Period whose end is
- * before its start (Period per-1) made the Bundle invalid wherever v2 gives
+ * before its start (Period per-1), or a Range whose low is above its high
+ * (rng-2), made the Bundle invalid wherever v2 gives
  * a start and an end -- CX-7/8, OBX DR values, OBR-7/8, SPM-17, TQ1-7/8 --
  * and PV1-44/45 on one day was let through (dates were compared, not
  * times).  The end is left out and warned about. */
@@ -238,6 +239,12 @@ static const struct sweep_case period_cases[] = {
      {{"MedicationRequest", 0, "dosageInstruction[0].timing.repeat.boundsPeriod.start",
        "2024-11-05T08:00:00+08:00"},
       {"MedicationRequest", 0, "dosageInstruction[0].timing.repeat.boundsPeriod.end", ""}}},
+    /* the same, for a Range (rng-2): RXE-3 minimum above RXE-4 maximum */
+    {"minimum dose above the maximum",
+     MSH("RDE^O11^RDE_O11", "2.5.1") PID "ORC|NW|RX311^HIS\nRXE||A2^Drug^HOSP|500|250|mg\n",
+     "minimum dose above the maximum",
+     {{"MedicationRequest", 0, "dosageInstruction[0].doseAndRate[0].doseRange.low.value", ""},
+      {"MedicationRequest", 0, "dosageInstruction[0].text", "500; 250"}}},
     {"discharged an hour before admission, on the same day",
      MSH("ADT^A03", "2.5") PID "PV1|1|I|W1^1^1||||||||||||||||V77|||||||||||||||||||||||||"
                                "202403151000|202403150900\n",

@@ -17,6 +17,7 @@
 #include "adapters/codemap/codemap.h"
 #include "adapters/mapkit/mapkit.h"
 #include "fhir/base/arena.h"
+#include "fhir/validate/fhir_validate.h"
 
 struct slot {
     const char *system; /* local system as written in the CSV */
@@ -103,7 +104,9 @@ codemap_is_uri(struct base_str s)
         if ((unsigned char)s.ptr[i] <= 0x20)
             return false;
     }
-    return true;
+    /* and what the validator accepts as a uri: a urn:uuid or urn:oid that
+     * is not one would make every resource naming it invalid */
+    return fhir_validate_primitive(FHIR_PRIM_URI, s.ptr, s.len) == FHIR_PRIM_OK;
 }
 
 /* ------------------------------------------------------------------ table -- */

@@ -82,7 +82,8 @@ const struct codemap_target *codemap_lookup(const struct codemap *cm, struct bas
 const char *codemap_system_uri(struct base_str name);
 
 /* An absolute URI the converters accept as a system: http(s): or urn:, no
- * whitespace or control bytes. */
+ * whitespace or control bytes, and a valid FHIR uri (a urn:uuid or urn:oid
+ * that is well formed). */
 bool codemap_is_uri(struct base_str s);
 
 /* --- hook for adapters/mapkit (the CDA and CSV converters) ----------------- */

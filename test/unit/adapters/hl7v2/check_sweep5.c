@@ -209,7 +209,7 @@ static const struct sweep_case other_cases[] = {
  * a start and an end -- CX-7/8, OBX DR values, OBR-7/8, SPM-17, TQ1-7/8 --
  * and PV1-44/45 on one day was let through (dates were compared, not
  * times).  The end is left out and warned about. */
-static const struct sweep_case period_cases[] = {
+static const struct sweep_case fuzz_cases[] = {
     {"identifier valid to before valid from",
      MSH("ADT^A04", "2.5") "PID|1||P1^^^HIS^MR^^20240101^20200101||^X\n",
      "period ends before it starts",
@@ -245,6 +245,15 @@ static const struct sweep_case period_cases[] = {
      "minimum dose above the maximum",
      {{"MedicationRequest", 0, "dosageInstruction[0].doseAndRate[0].doseRange.low.value", ""},
       {"MedicationRequest", 0, "dosageInstruction[0].text", "500; 250"}}},
+    /* and a system: a CX-4 universal id "urn:uuid:" + more than a uuid was
+     * taken as the identifier's system, which the validator refuses */
+    {"a malformed urn:uuid as the assigning authority",
+     MSH("ADT^A04", "2.5") "PID|1||P9^^^&urn:uuid:873c3318-94b6-53d3-bbe1-3eeef0f72e53X&URI^MR"
+                           "||^X\n",
+     NULL,
+     {{"Patient", 0, "identifier[0].value", "P9"},
+      {"Patient", 0, "identifier[0].system",
+       "urn:fhirgate:member:HOSP/id/urn:uuid:873c3318-94b6-53d3-bbe1-3eeef0f72e53X"}}},
     {"discharged an hour before admission, on the same day",
      MSH("ADT^A03", "2.5") PID "PV1|1|I|W1^1^1||||||||||||||||V77|||||||||||||||||||||||||"
                                "202403151000|202403150900\n",
@@ -253,9 +262,9 @@ static const struct sweep_case period_cases[] = {
       {"Encounter", 0, "period.end", ""}}},
 };
 
-START_TEST(periods)
+START_TEST(fuzz_findings)
 {
-    check_case(&period_cases[_i]);
+    check_case(&fuzz_cases[_i]);
 }
 END_TEST
 
@@ -281,7 +290,7 @@ hl7v2_sweep5_suite(void)
 
     tcase_add_loop_test(tc, results, 0, (int)BASE_ARRAY_LEN(result_cases));
     tcase_add_loop_test(tc, others, 0, (int)BASE_ARRAY_LEN(other_cases));
-    tcase_add_loop_test(tc, periods, 0, (int)BASE_ARRAY_LEN(period_cases));
+    tcase_add_loop_test(tc, fuzz_findings, 0, (int)BASE_ARRAY_LEN(fuzz_cases));
     suite_add_tcase(s, tc);
     return s;
 }
